@@ -1,0 +1,871 @@
+#include "config.h"
+
+#include "mailsync-account.h"
+#include "mailsync-error.h"
+#include "mailsync-private.h"
+#include "sync/mailsync-sync-runner.h"
+
+#include <string.h>
+
+/**
+ * MailsyncAccount:
+ *
+ * A pair of repositories (remote and local) and the status store that
+ * remembers their last agreed state: what offlineimap calls an account.
+ * mailsync_account_sync() creates missing folders on both sides and then
+ * runs the three-way sync of every folder, reporting progress through the
+ * #MailsyncAccount::event signal.
+ *
+ * Threading: the account is not thread-safe. Events are emitted on the
+ * thread-default main context of the caller of mailsync_account_sync() or
+ * mailsync_account_sync_async().
+ */
+struct _MailsyncAccount
+{
+  GObject parent_instance;
+
+  char *name;
+  MailsyncRepository *remote;
+  MailsyncRepository *local;
+  MailsyncStatusStore *status;
+  gboolean dry_run;
+  double max_delete_ratio;
+  guint max_in_flight;
+
+  GMainContext *event_context; /* where the event signal is emitted */
+};
+
+G_DEFINE_FINAL_TYPE (MailsyncAccount, mailsync_account, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_NAME,
+  PROP_REMOTE,
+  PROP_LOCAL,
+  PROP_STATUS,
+  PROP_DRY_RUN,
+  PROP_MAX_DELETE_RATIO,
+  PROP_MAX_IN_FLIGHT,
+  N_PROPS
+};
+
+enum
+{
+  SIGNAL_EVENT,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void
+mailsync_account_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  MailsyncAccount *self = MAILSYNC_ACCOUNT (object);
+
+  switch (prop_id)
+    {
+    case PROP_NAME: g_value_set_string (value, self->name); break;
+    case PROP_REMOTE: g_value_set_object (value, self->remote); break;
+    case PROP_LOCAL: g_value_set_object (value, self->local); break;
+    case PROP_STATUS: g_value_set_object (value, self->status); break;
+    case PROP_DRY_RUN: g_value_set_boolean (value, self->dry_run); break;
+    case PROP_MAX_DELETE_RATIO: g_value_set_double (value, self->max_delete_ratio); break;
+    case PROP_MAX_IN_FLIGHT: g_value_set_uint (value, self->max_in_flight); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mailsync_account_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  MailsyncAccount *self = MAILSYNC_ACCOUNT (object);
+
+  switch (prop_id)
+    {
+    case PROP_NAME: self->name = g_value_dup_string (value); break;
+    case PROP_REMOTE: self->remote = g_value_dup_object (value); break;
+    case PROP_LOCAL: self->local = g_value_dup_object (value); break;
+    case PROP_STATUS: self->status = g_value_dup_object (value); break;
+    case PROP_DRY_RUN: mailsync_account_set_dry_run (self, g_value_get_boolean (value)); break;
+    case PROP_MAX_DELETE_RATIO: mailsync_account_set_max_delete_ratio (self, g_value_get_double (value)); break;
+    case PROP_MAX_IN_FLIGHT: mailsync_account_set_max_in_flight (self, g_value_get_uint (value)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mailsync_account_dispose (GObject *object)
+{
+  MailsyncAccount *self = MAILSYNC_ACCOUNT (object);
+
+  g_clear_object (&self->remote);
+  g_clear_object (&self->local);
+  g_clear_object (&self->status);
+  G_OBJECT_CLASS (mailsync_account_parent_class)->dispose (object);
+}
+
+static void
+mailsync_account_finalize (GObject *object)
+{
+  MailsyncAccount *self = MAILSYNC_ACCOUNT (object);
+
+  g_free (self->name);
+  G_OBJECT_CLASS (mailsync_account_parent_class)->finalize (object);
+}
+
+static void
+mailsync_account_class_init (MailsyncAccountClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = mailsync_account_get_property;
+  object_class->set_property = mailsync_account_set_property;
+  object_class->dispose = mailsync_account_dispose;
+  object_class->finalize = mailsync_account_finalize;
+
+  /**
+   * MailsyncAccount:name: (attributes org.gtk.Property.get=mailsync_account_get_name)
+   *
+   * The account name (`[Account NAME]`).
+   */
+  properties[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, NULL,
+    G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncAccount:remote: (attributes org.gtk.Property.get=mailsync_account_get_remote)
+   *
+   * The remote repository: its UIDs key the status.
+   */
+  properties[PROP_REMOTE] = g_param_spec_object ("remote", NULL, NULL, MAILSYNC_TYPE_REPOSITORY,
+    G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncAccount:local: (attributes org.gtk.Property.get=mailsync_account_get_local)
+   *
+   * The local repository.
+   */
+  properties[PROP_LOCAL] = g_param_spec_object ("local", NULL, NULL, MAILSYNC_TYPE_REPOSITORY,
+    G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncAccount:status: (attributes org.gtk.Property.get=mailsync_account_get_status)
+   *
+   * The status store.
+   */
+  properties[PROP_STATUS] = g_param_spec_object ("status", NULL, NULL, MAILSYNC_TYPE_STATUS_STORE,
+    G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncAccount:dry-run: (attributes org.gtk.Property.get=mailsync_account_get_dry_run org.gtk.Property.set=mailsync_account_set_dry_run)
+   *
+   * Report what would change, change nothing.
+   */
+  properties[PROP_DRY_RUN] = g_param_spec_boolean ("dry-run", NULL, NULL, FALSE,
+    G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncAccount:max-delete-ratio: (attributes org.gtk.Property.get=mailsync_account_get_max_delete_ratio org.gtk.Property.set=mailsync_account_set_max_delete_ratio)
+   *
+   * The share of a folder's known messages that one run may delete (from
+   * ten deletions on); 1.0 or more disables the guard.
+   */
+  properties[PROP_MAX_DELETE_RATIO] = g_param_spec_double ("max-delete-ratio", NULL, NULL, 0.0, G_MAXDOUBLE, 0.5,
+    G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncAccount:max-in-flight: (attributes org.gtk.Property.get=mailsync_account_get_max_in_flight org.gtk.Property.set=mailsync_account_set_max_in_flight)
+   *
+   * How many message operations run at once in a folder; also the size of
+   * a durability batch.
+   */
+  properties[PROP_MAX_IN_FLIGHT] = g_param_spec_uint ("max-in-flight", NULL, NULL, 1, 4096, 64,
+    G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * MailsyncAccount::event:
+   * @self: the account
+   * @event: what happened
+   *
+   * Emitted for everything a UI may show, on the caller's main context.
+   */
+  signals[SIGNAL_EVENT] = g_signal_new ("event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                        0, NULL, NULL, NULL, G_TYPE_NONE, 1, MAILSYNC_TYPE_SYNC_EVENT);
+}
+
+static void
+mailsync_account_init (MailsyncAccount *self)
+{
+  self->max_delete_ratio = 0.5;
+  self->max_in_flight = 64;
+}
+
+/**
+ * mailsync_account_new:
+ * @name: the account name
+ * @remote: the remote repository
+ * @local: the local repository
+ * @status: the status store
+ *
+ * Returns: (transfer full): a new account
+ */
+MailsyncAccount *
+mailsync_account_new (const char          *name,
+                      MailsyncRepository  *remote,
+                      MailsyncRepository  *local,
+                      MailsyncStatusStore *status)
+{
+  return g_object_new (MAILSYNC_TYPE_ACCOUNT, "name", name, "remote", remote,
+                       "local", local, "status", status, NULL);
+}
+
+/**
+ * mailsync_account_get_name:
+ * @self: an account
+ *
+ * Returns: the name
+ */
+const char *
+mailsync_account_get_name (MailsyncAccount *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_ACCOUNT (self), NULL);
+  return self->name;
+}
+
+/**
+ * mailsync_account_get_remote:
+ * @self: an account
+ *
+ * Returns: (transfer none): the remote repository
+ */
+MailsyncRepository *
+mailsync_account_get_remote (MailsyncAccount *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_ACCOUNT (self), NULL);
+  return self->remote;
+}
+
+/**
+ * mailsync_account_get_local:
+ * @self: an account
+ *
+ * Returns: (transfer none): the local repository
+ */
+MailsyncRepository *
+mailsync_account_get_local (MailsyncAccount *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_ACCOUNT (self), NULL);
+  return self->local;
+}
+
+/**
+ * mailsync_account_get_status:
+ * @self: an account
+ *
+ * Returns: (transfer none): the status store
+ */
+MailsyncStatusStore *
+mailsync_account_get_status (MailsyncAccount *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_ACCOUNT (self), NULL);
+  return self->status;
+}
+
+/**
+ * mailsync_account_get_dry_run:
+ * @self: an account
+ *
+ * Returns: whether syncs only report
+ */
+gboolean
+mailsync_account_get_dry_run (MailsyncAccount *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_ACCOUNT (self), FALSE);
+  return self->dry_run;
+}
+
+/**
+ * mailsync_account_set_dry_run:
+ * @self: an account
+ * @dry_run: %TRUE to change nothing
+ *
+ * Sets #MailsyncAccount:dry-run.
+ */
+void
+mailsync_account_set_dry_run (MailsyncAccount *self, gboolean dry_run)
+{
+  g_return_if_fail (MAILSYNC_IS_ACCOUNT (self));
+  dry_run = !!dry_run;
+  if (self->dry_run == dry_run)
+    return;
+  self->dry_run = dry_run;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DRY_RUN]);
+}
+
+/**
+ * mailsync_account_get_max_delete_ratio:
+ * @self: an account
+ *
+ * Returns: the mass-deletion limit
+ */
+double
+mailsync_account_get_max_delete_ratio (MailsyncAccount *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_ACCOUNT (self), 0.0);
+  return self->max_delete_ratio;
+}
+
+/**
+ * mailsync_account_set_max_delete_ratio:
+ * @self: an account
+ * @ratio: share of a folder one run may delete; 1.0 or more disables the guard
+ *
+ * Sets #MailsyncAccount:max-delete-ratio.
+ */
+void
+mailsync_account_set_max_delete_ratio (MailsyncAccount *self, double ratio)
+{
+  g_return_if_fail (MAILSYNC_IS_ACCOUNT (self));
+  if (self->max_delete_ratio == ratio)
+    return;
+  self->max_delete_ratio = ratio;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_DELETE_RATIO]);
+}
+
+/**
+ * mailsync_account_get_max_in_flight:
+ * @self: an account
+ *
+ * Returns: how many message operations run at once
+ */
+guint
+mailsync_account_get_max_in_flight (MailsyncAccount *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_ACCOUNT (self), 1);
+  return self->max_in_flight;
+}
+
+/**
+ * mailsync_account_set_max_in_flight:
+ * @self: an account
+ * @max_in_flight: operations at once, at least 1
+ *
+ * Sets #MailsyncAccount:max-in-flight.
+ */
+void
+mailsync_account_set_max_in_flight (MailsyncAccount *self, guint max_in_flight)
+{
+  g_return_if_fail (MAILSYNC_IS_ACCOUNT (self));
+  max_in_flight = MAX (1, max_in_flight);
+  if (self->max_in_flight == max_in_flight)
+    return;
+  self->max_in_flight = max_in_flight;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_IN_FLIGHT]);
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+typedef struct
+{
+  MailsyncAccount *account;
+  MailsyncSyncEvent *event;
+} EventDelivery;
+
+static gboolean
+deliver_event (gpointer data)
+{
+  EventDelivery *d = data;
+
+  g_signal_emit (d->account, signals[SIGNAL_EVENT], 0, d->event);
+  g_object_unref (d->account);
+  g_object_unref (d->event);
+  g_free (d);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+emit_event (MailsyncSyncEvent *event, gpointer user_data)
+{
+  MailsyncAccount *self = user_data;
+  EventDelivery *d;
+
+  if (self->event_context == NULL || self->event_context == g_main_context_get_thread_default ())
+    {
+      g_signal_emit (self, signals[SIGNAL_EVENT], 0, event);
+      return;
+    }
+  /* A sync started with _async runs in a worker: hand the event over to
+   * the caller's context, in order. */
+  d = g_new0 (EventDelivery, 1);
+  d->account = g_object_ref (self);
+  d->event = g_object_ref (event);
+  g_main_context_invoke (self->event_context, deliver_event, d);
+}
+
+static void
+emit_simple (MailsyncAccount       *self,
+             MailsyncSyncEventKind  kind,
+             const char            *folder,
+             const char            *repository,
+             const GError          *error,
+             const char            *text)
+{
+  g_autoptr(MailsyncSyncEvent) event =
+    _mailsync_sync_event_new (kind, self->name, folder, repository, MAILSYNC_DIRECTION_NONE,
+                              0, 0, 0, NULL, error, text);
+  emit_event (event, self);
+}
+
+/* ---- running async backend calls from the sync engine ----------------- */
+
+static void
+store_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_for (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+  return *slot;
+}
+
+static gboolean
+repo_open (MailsyncRepository *repo, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  mailsync_repository_open_async (repo, cancellable, store_result, &result);
+  return mailsync_repository_open_finish (repo, wait_for (&result), error);
+}
+
+static GPtrArray *
+repo_list (MailsyncRepository *repo, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  mailsync_repository_list_folders_async (repo, cancellable, store_result, &result);
+  return mailsync_repository_list_folders_finish (repo, wait_for (&result), error);
+}
+
+static MailsyncFolder *
+repo_create (MailsyncRepository *repo, const char *name, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  mailsync_repository_create_folder_async (repo, name, cancellable, store_result, &result);
+  return mailsync_repository_create_folder_finish (repo, wait_for (&result), error);
+}
+
+static void
+repo_close (MailsyncRepository *repo)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  mailsync_repository_close_async (repo, NULL, store_result, &result);
+  mailsync_repository_close_finish (repo, wait_for (&result), NULL);
+}
+
+/* ---- folder names ----------------------------------------------------- */
+
+static char *
+change_separator (const char *name, char from, char to)
+{
+  char *copy = g_strdup (name);
+
+  if (from != to)
+    for (char *p = copy; *p; p++)
+      if (*p == from)
+        *p = to;
+  return copy;
+}
+
+/* Rule 8: a name that could reach outside the store or the metadata
+ * directory is refused, whatever the server says. */
+static gboolean
+name_is_safe (const char *name)
+{
+  g_auto(GStrv) parts = NULL;
+
+  if (!g_utf8_validate (name, -1, NULL) || name[0] == '/')
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f || *p == '\\')
+      return FALSE;
+  parts = g_strsplit (name, "/", -1);
+  for (guint i = 0; parts[i]; i++)
+    if (strcmp (parts[i], "..") == 0 || (strcmp (parts[i], ".") == 0))
+      return FALSE;
+  return TRUE;
+}
+
+/* The local name of a remote folder: its visible name with the local
+ * separator (offlineimap: visiblename.replace(remote sep, local sep)). */
+static char *
+local_name_for (MailsyncAccount *self, MailsyncFolder *remote_folder)
+{
+  g_autofree char *visible = mailsync_folder_get_visible_name (remote_folder);
+
+  return change_separator (visible, mailsync_repository_get_separator (self->remote),
+                           mailsync_repository_get_separator (self->local));
+}
+
+static MailsyncFolder *
+find_folder (GPtrArray *folders, const char *name)
+{
+  for (guint i = 0; i < folders->len; i++)
+    if (strcmp (mailsync_folder_get_name (folders->pdata[i]), name) == 0)
+      return folders->pdata[i];
+  return NULL;
+}
+
+static gboolean
+has_visible (MailsyncRepository *repo, GPtrArray *folders, const char *visible)
+{
+  for (guint i = 0; i < folders->len; i++)
+    {
+      g_autofree char *v = mailsync_folder_get_visible_name (folders->pdata[i]);
+      if (strcmp (v, visible) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+create_and_report (MailsyncAccount    *self,
+                   MailsyncRepository *repo,
+                   GPtrArray          *folders,
+                   const char         *name,
+                   const char         *status_name,
+                   GCancellable       *cancellable,
+                   GError            **error)
+{
+  g_autoptr(MailsyncFolder) created = NULL;
+
+  if (self->dry_run)
+    {
+      g_autofree char *text = g_strdup_printf ("[DRYRUN] Creating folder %s[%s]", name,
+                                               mailsync_repository_get_name (repo));
+      emit_simple (self, MAILSYNC_SYNC_EVENT_DEBUG, name, mailsync_repository_get_name (repo), NULL, text);
+      return TRUE;
+    }
+  created = repo_create (repo, name, cancellable, error);
+  if (created == NULL)
+    return FALSE;
+  /* A folder new on one side starts from an empty status (offlineimap
+   * purges it too): every message in it is new. */
+  if (!mailsync_status_store_purge (self->status, status_name, cancellable, error))
+    return FALSE;
+  _mailsync_crash_point ("account-folder-created");
+  g_ptr_array_add (folders, g_steal_pointer (&created));
+  emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_CREATED, name, mailsync_repository_get_name (repo), NULL, NULL);
+  return TRUE;
+}
+
+static char *
+status_name_for (MailsyncAccount *self, MailsyncFolder *remote_folder)
+{
+  g_autofree char *visible = mailsync_folder_get_visible_name (remote_folder);
+
+  return change_separator (visible, mailsync_repository_get_separator (self->remote), '.');
+}
+
+/* offlineimap's sync_folder_structure (reference §5.9): create on each side
+ * what only the other has; never propagate a folder deletion. */
+static gboolean
+sync_folder_structure (MailsyncAccount *self,
+                       GPtrArray       *remote_folders,
+                       GPtrArray       *local_folders,
+                       GCancellable    *cancellable,
+                       GError         **error)
+{
+  char rsep = mailsync_repository_get_separator (self->remote);
+  char lsep = mailsync_repository_get_separator (self->local);
+  guint n_remote = remote_folders->len, n_local = local_folders->len;
+
+  if (!mailsync_repository_get_readonly (self->local) && mailsync_repository_get_create_folders (self->local))
+    for (guint i = 0; i < n_remote; i++)
+      {
+        MailsyncFolder *rf = remote_folders->pdata[i];
+        g_autofree char *lname = local_name_for (self, rf);
+        g_autofree char *sname = status_name_for (self, rf);
+
+        if (!mailsync_repository_includes_folder (self->remote, mailsync_folder_get_name (rf)) ||
+            find_folder (local_folders, lname) != NULL || !name_is_safe (lname))
+          continue;
+        if (!create_and_report (self, self->local, local_folders, lname, sname, cancellable, error))
+          return FALSE;
+      }
+
+  if (!mailsync_repository_get_readonly (self->remote) && mailsync_repository_get_create_folders (self->remote))
+    for (guint i = 0; i < n_local; i++)
+      {
+        MailsyncFolder *lf = local_folders->pdata[i];
+        g_autofree char *lvisible = mailsync_folder_get_visible_name (lf);
+        g_autofree char *rname = change_separator (lvisible, lsep, rsep);
+        g_autofree char *back = NULL;
+        g_autofree char *back_local = NULL;
+        g_autofree char *sname = change_separator (rname, rsep, '.');
+
+        if (!mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf)) ||
+            has_visible (self->remote, remote_folders, rname) || find_folder (remote_folders, rname) ||
+            !mailsync_repository_includes_folder (self->remote, rname) || !name_is_safe (rname))
+          continue;
+        /* The new remote folder must map back onto this local folder, or
+         * the next run would create yet another one. */
+        back = mailsync_repository_translate_name (self->remote, rname);
+        back_local = change_separator (back, rsep, lsep);
+        if (strcmp (back_local, mailsync_folder_get_name (lf)) != 0)
+          {
+            g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_CONFLICT,
+                         "INFINITE FOLDER CREATION DETECTED! Folder '%s' (repository '%s') would be created "
+                         "as folder '%s' (repository '%s'). The latter becomes '%s' in return, leading to "
+                         "infinite folder creation cycles. SOLUTION: 1) Do set your nametrans rules on both "
+                         "repositories so they lead to identical names if applied back and forth. 2) Use "
+                         "folderfilter settings on a repository to prevent some folders from being created "
+                         "on the other side.",
+                         mailsync_folder_get_name (lf), mailsync_repository_get_name (self->local), rname,
+                         mailsync_repository_get_name (self->remote), back_local);
+            return FALSE;
+          }
+        g_free (sname);
+        sname = change_separator (back, rsep, '.');
+        if (!create_and_report (self, self->remote, remote_folders, rname, sname, cancellable, error))
+          return FALSE;
+      }
+  return TRUE;
+}
+
+static gint
+compare_folders (gconstpointer a, gconstpointer b)
+{
+  return strcmp (mailsync_folder_get_name (*(MailsyncFolder **) a),
+                 mailsync_folder_get_name (*(MailsyncFolder **) b));
+}
+
+static gboolean
+sync_folders (MailsyncAccount *self,
+              GPtrArray       *remote_folders,
+              GPtrArray       *local_folders,
+              GCancellable    *cancellable,
+              GError         **error)
+{
+  g_autoptr(GHashTable) claimed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  MailsyncRunnerConfig config = {
+    .account_name = self->name,
+    .status = self->status,
+    .cancellable = cancellable,
+    .max_in_flight = self->max_in_flight,
+    .dry_run = self->dry_run,
+    .max_delete_ratio = self->max_delete_ratio,
+    .emit = emit_event,
+    .emit_data = self,
+  };
+  char rsep = mailsync_repository_get_separator (self->remote);
+  char lsep = mailsync_repository_get_separator (self->local);
+  guint failed = 0, validity_failed = 0, synced = 0;
+
+  g_ptr_array_sort (remote_folders, compare_folders);
+  for (guint i = 0; i < remote_folders->len; i++)
+    {
+      MailsyncFolder *rf = remote_folders->pdata[i];
+      const char *rname = mailsync_folder_get_name (rf);
+      g_autofree char *lname = local_name_for (self, rf);
+      g_autofree char *sname = status_name_for (self, rf);
+      g_autoptr(GError) folder_error = NULL;
+      MailsyncFolder *lf;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      if (!mailsync_repository_includes_folder (self->remote, rname))
+        continue;
+      if (lsep != '/' && lsep != rsep && strchr (rname, lsep) != NULL)
+        {
+          g_autofree char *text = g_strdup_printf ("Ignoring folder '%s' due to unsupported '%c' character "
+                                                   "serving as local separator.", rname, lsep);
+          emit_simple (self, MAILSYNC_SYNC_EVENT_WARNING, rname, NULL, NULL, text);
+          continue;
+        }
+      if (!name_is_safe (lname) || !name_is_safe (sname))
+        {
+          g_set_error (&folder_error, MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME,
+                       "Folder name '%s' is not safe to store locally; skipping it", rname);
+        }
+      else if (g_hash_table_contains (claimed, sname))
+        {
+          g_set_error (&folder_error, MAILSYNC_ERROR, MAILSYNC_ERROR_CONFLICT,
+                       "Folders '%s' and another remote folder map to the same name '%s'; skipping it",
+                       rname, sname);
+        }
+      g_hash_table_add (claimed, g_strdup (sname));
+
+      lf = find_folder (local_folders, lname);
+      if (folder_error == NULL && lf == NULL)
+        {
+          /* Folder creation was off, or this is a dry run. */
+          emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED, sname, NULL, NULL,
+                       "no such local folder");
+          continue;
+        }
+      if (lf != NULL && !mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf)))
+        continue;
+
+      emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_STARTED, sname, NULL, NULL, NULL);
+      if (folder_error == NULL)
+        mailsync_sync_runner_sync_folder (&config, rf, lf, sname, &folder_error);
+      if (folder_error != NULL)
+        {
+          MailsyncErrorScope scope = mailsync_error_get_scope (folder_error);
+
+          emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, sname, NULL, folder_error, folder_error->message);
+          emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_FINISHED, sname, NULL, folder_error, NULL);
+          if (scope >= MAILSYNC_ERROR_SCOPE_REPOSITORY)
+            {
+              g_propagate_error (error, g_steal_pointer (&folder_error));
+              return FALSE;
+            }
+          if (g_error_matches (folder_error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED))
+            validity_failed++;
+          else
+            failed++;
+          continue;
+        }
+      synced++;
+      emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_FINISHED, sname, NULL, NULL, NULL);
+    }
+
+  if (failed + validity_failed > 0)
+    {
+      /* UIDVALIDITY problems get their own code: offlineimap exits 2. */
+      g_set_error (error, MAILSYNC_ERROR,
+                   failed == 0 ? MAILSYNC_ERROR_UIDVALIDITY_CHANGED : MAILSYNC_ERROR_PARTIAL,
+                   "Account %s: %u folder(s) failed, %u synced", self->name, failed + validity_failed, synced);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+sync_account (MailsyncAccount *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GPtrArray) remote_folders = NULL;
+  g_autoptr(GPtrArray) local_folders = NULL;
+
+  if (!repo_open (self->remote, cancellable, error) || !repo_open (self->local, cancellable, error))
+    return FALSE;
+  remote_folders = repo_list (self->remote, cancellable, error);
+  if (remote_folders == NULL)
+    return FALSE;
+  local_folders = repo_list (self->local, cancellable, error);
+  if (local_folders == NULL)
+    return FALSE;
+  if (!sync_folder_structure (self, remote_folders, local_folders, cancellable, error))
+    return FALSE;
+  return sync_folders (self, remote_folders, local_folders, cancellable, error);
+}
+
+static gboolean
+run_sync (MailsyncAccount *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  gboolean ok;
+
+  emit_simple (self, MAILSYNC_SYNC_EVENT_ACCOUNT_STARTED, NULL, NULL, NULL, NULL);
+  ok = sync_account (self, cancellable, &local_error);
+  repo_close (self->remote);
+  repo_close (self->local);
+  emit_simple (self, MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED, NULL, NULL, local_error,
+               local_error ? local_error->message : NULL);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return ok;
+}
+
+/**
+ * mailsync_account_sync:
+ * @self: an account
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Syncs every folder of the account, blocking the calling thread. Events
+ * are emitted on this thread while it runs.
+ *
+ * Returns: %TRUE if every folder synced; on failure the error says whether
+ *   folders failed (%MAILSYNC_ERROR_PARTIAL), only UIDVALIDITY problems
+ *   occurred (%MAILSYNC_ERROR_UIDVALIDITY_CHANGED), or the account stopped
+ */
+gboolean
+mailsync_account_sync (MailsyncAccount  *self,
+                       GCancellable     *cancellable,
+                       GError          **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  gboolean ok;
+
+  g_return_val_if_fail (MAILSYNC_IS_ACCOUNT (self), FALSE);
+  /* A private context: the engine iterates it while operations are in
+   * flight, and must not dispatch the caller's unrelated sources. */
+  g_main_context_push_thread_default (context);
+  self->event_context = NULL;
+  ok = run_sync (self, cancellable, error);
+  g_main_context_pop_thread_default (context);
+  return ok;
+}
+
+static void
+sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncAccount *self = source;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  GError *error = NULL;
+  gboolean ok;
+
+  g_main_context_push_thread_default (context);
+  ok = run_sync (self, cancellable, &error);
+  g_main_context_pop_thread_default (context);
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * mailsync_account_sync_async:
+ * @self: an account
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the sync is over
+ * @user_data: closure data
+ *
+ * Syncs the account in a worker thread; events and @callback arrive on
+ * the caller's thread-default main context.
+ */
+void
+mailsync_account_sync_async (MailsyncAccount     *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (MAILSYNC_IS_ACCOUNT (self));
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mailsync_account_sync_async);
+  self->event_context = g_main_context_ref_thread_default ();
+  g_main_context_unref (self->event_context); /* lives as long as the caller's loop */
+  g_task_run_in_thread (task, sync_thread);
+}
+
+/**
+ * mailsync_account_sync_finish:
+ * @self: an account
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if every folder synced
+ */
+gboolean
+mailsync_account_sync_finish (MailsyncAccount  *self,
+                              GAsyncResult     *result,
+                              GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,100 @@
+#pragma once
+
+#if !defined(__MAILSYNC_INSIDE__) && !defined(MAILSYNC_COMPILATION)
+#error "Only <libmailsync/mailsync.h> can be included directly."
+#endif
+
+#include <glib-object.h>
+#include "mailsync-version-macros.h"
+
+G_BEGIN_DECLS
+
+/**
+ * MailsyncFlags:
+ * @MAILSYNC_FLAG_NONE: no system flag
+ * @MAILSYNC_FLAG_SEEN: `\Seen`, Maildir `S`
+ * @MAILSYNC_FLAG_ANSWERED: `\Answered`, Maildir `R`
+ * @MAILSYNC_FLAG_FLAGGED: `\Flagged`, Maildir `F`
+ * @MAILSYNC_FLAG_DELETED: `\Deleted`, Maildir `T`
+ * @MAILSYNC_FLAG_DRAFT: `\Draft`, Maildir `D`
+ *
+ * The IMAP system flags that every backend can store.
+ */
+typedef enum /*< flags >*/
+{
+  MAILSYNC_FLAG_NONE     = 0,
+  MAILSYNC_FLAG_SEEN     = 1 << 0,
+  MAILSYNC_FLAG_ANSWERED = 1 << 1,
+  MAILSYNC_FLAG_FLAGGED  = 1 << 2,
+  MAILSYNC_FLAG_DELETED  = 1 << 3,
+  MAILSYNC_FLAG_DRAFT    = 1 << 4,
+} MailsyncFlags;
+
+#define MAILSYNC_TYPE_FLAGS (mailsync_flags_get_type ())
+MAILSYNC_AVAILABLE_IN_ALL
+GType mailsync_flags_get_type (void) G_GNUC_CONST;
+
+/**
+ * MailsyncSyncEventKind:
+ * @MAILSYNC_SYNC_EVENT_ACCOUNT_STARTED: an account sync begins
+ * @MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED: an account sync ended (error set if it failed)
+ * @MAILSYNC_SYNC_EVENT_FOLDER_STARTED: a folder sync begins
+ * @MAILSYNC_SYNC_EVENT_FOLDER_FINISHED: a folder sync ended (error set if it failed)
+ * @MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED: a folder was skipped (text says why)
+ * @MAILSYNC_SYNC_EVENT_FOLDER_CREATED: a folder was created on the destination
+ * @MAILSYNC_SYNC_EVENT_MESSAGE_COPIED: one message was copied (uid, n of total)
+ * @MAILSYNC_SYNC_EVENT_MESSAGES_DELETED: messages were deleted on the destination
+ * @MAILSYNC_SYNC_EVENT_FLAGS_ADDED: a flag was added to n messages
+ * @MAILSYNC_SYNC_EVENT_FLAGS_REMOVED: a flag was removed from n messages
+ * @MAILSYNC_SYNC_EVENT_WARNING: something the user should know (text, error)
+ * @MAILSYNC_SYNC_EVENT_ERROR: an error that skipped a message, folder or account
+ * @MAILSYNC_SYNC_EVENT_DEBUG: debug chatter (text)
+ *
+ * What a #MailsyncSyncEvent reports.
+ */
+typedef enum
+{
+  MAILSYNC_SYNC_EVENT_ACCOUNT_STARTED,
+  MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED,
+  MAILSYNC_SYNC_EVENT_FOLDER_STARTED,
+  MAILSYNC_SYNC_EVENT_FOLDER_FINISHED,
+  MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED,
+  MAILSYNC_SYNC_EVENT_FOLDER_CREATED,
+  MAILSYNC_SYNC_EVENT_MESSAGE_COPIED,
+  MAILSYNC_SYNC_EVENT_MESSAGES_DELETED,
+  MAILSYNC_SYNC_EVENT_FLAGS_ADDED,
+  MAILSYNC_SYNC_EVENT_FLAGS_REMOVED,
+  MAILSYNC_SYNC_EVENT_WARNING,
+  MAILSYNC_SYNC_EVENT_ERROR,
+  MAILSYNC_SYNC_EVENT_DEBUG,
+} MailsyncSyncEventKind;
+
+#define MAILSYNC_TYPE_SYNC_EVENT_KIND (mailsync_sync_event_kind_get_type ())
+MAILSYNC_AVAILABLE_IN_ALL
+GType mailsync_sync_event_kind_get_type (void) G_GNUC_CONST;
+
+/**
+ * MailsyncDirection:
+ * @MAILSYNC_DIRECTION_NONE: not about a direction
+ * @MAILSYNC_DIRECTION_TO_LOCAL: from the remote repository to the local one
+ * @MAILSYNC_DIRECTION_TO_REMOTE: from the local repository to the remote one
+ *
+ * Which way a change travels.
+ */
+typedef enum
+{
+  MAILSYNC_DIRECTION_NONE,
+  MAILSYNC_DIRECTION_TO_LOCAL,
+  MAILSYNC_DIRECTION_TO_REMOTE,
+} MailsyncDirection;
+
+#define MAILSYNC_TYPE_DIRECTION (mailsync_direction_get_type ())
+MAILSYNC_AVAILABLE_IN_ALL
+GType mailsync_direction_get_type (void) G_GNUC_CONST;
+
+MAILSYNC_AVAILABLE_IN_ALL
+char          *mailsync_flags_to_maildir (MailsyncFlags flags);
+MAILSYNC_AVAILABLE_IN_ALL
+MailsyncFlags  mailsync_flags_from_maildir (const char *letters);
+
+G_END_DECLS

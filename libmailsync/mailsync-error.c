@@ -1,0 +1,110 @@
+#include "config.h"
+
+#include "mailsync-error.h"
+
+#include <gio/gio.h>
+
+G_DEFINE_QUARK (mailsync-error-quark, mailsync_error)
+G_DEFINE_QUARK (mailsync-status-error-quark, mailsync_status_error)
+
+G_DEFINE_ENUM_TYPE (MailsyncError, mailsync_error,
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_FAILED, "failed"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_NOT_SUPPORTED, "not-supported"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_INVALID_CONFIG, "invalid-config"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_READ_ONLY, "read-only"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_FOLDER_NOT_FOUND, "folder-not-found"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_MESSAGE_NOT_FOUND, "message-not-found"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_UIDVALIDITY_CHANGED, "uidvalidity-changed"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_INTERACTION_REQUIRED, "interaction-required"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_CONFLICT, "conflict"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_MASS_DELETE, "mass-delete"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_UNSAFE_NAME, "unsafe-name"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_LOCKED, "locked"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_PARTIAL, "partial"))
+
+G_DEFINE_ENUM_TYPE (MailsyncStatusError, mailsync_status_error,
+  G_DEFINE_ENUM_VALUE (MAILSYNC_STATUS_ERROR_FAILED, "failed"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_STATUS_ERROR_CORRUPT, "corrupt"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_STATUS_ERROR_VERSION_MISMATCH, "version-mismatch"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_STATUS_ERROR_LOCKED, "locked"))
+
+G_DEFINE_ENUM_TYPE (MailsyncErrorScope, mailsync_error_scope,
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_SCOPE_MESSAGE, "message"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_SCOPE_FOLDER, "folder"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_SCOPE_REPOSITORY, "repository"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_SCOPE_ACCOUNT, "account"))
+
+/**
+ * mailsync_error_get_scope:
+ * @error: an error raised by a sync operation
+ *
+ * Says how much of the sync @error spoils, so that the engine (and a UI
+ * choosing an exit code) knows whether to skip a message, skip a folder or
+ * stop the account. Unknown errors are taken as folder-wide: skipping the
+ * folder is the conservative choice that never deletes anything.
+ *
+ * Returns: the scope
+ */
+MailsyncErrorScope
+mailsync_error_get_scope (const GError *error)
+{
+  g_return_val_if_fail (error != NULL, MAILSYNC_ERROR_SCOPE_ACCOUNT);
+
+  if (error->domain == MAILSYNC_ERROR)
+    {
+      switch ((MailsyncError) error->code)
+        {
+        case MAILSYNC_ERROR_MESSAGE_NOT_FOUND:
+          return MAILSYNC_ERROR_SCOPE_MESSAGE;
+        case MAILSYNC_ERROR_INVALID_CONFIG:
+        case MAILSYNC_ERROR_CONFLICT:
+        case MAILSYNC_ERROR_LOCKED:
+          return MAILSYNC_ERROR_SCOPE_ACCOUNT;
+        case MAILSYNC_ERROR_INTERACTION_REQUIRED:
+          return MAILSYNC_ERROR_SCOPE_REPOSITORY;
+        default:
+          return MAILSYNC_ERROR_SCOPE_FOLDER;
+        }
+    }
+  if (error->domain == G_IO_ERROR)
+    {
+      switch (error->code)
+        {
+        case G_IO_ERROR_CANCELLED:
+          return MAILSYNC_ERROR_SCOPE_ACCOUNT;
+        case G_IO_ERROR_NO_SPACE:
+        case G_IO_ERROR_CONNECTION_CLOSED:
+        case G_IO_ERROR_TIMED_OUT:
+        case G_IO_ERROR_NETWORK_UNREACHABLE:
+        case G_IO_ERROR_HOST_UNREACHABLE:
+        case G_IO_ERROR_CONNECTION_REFUSED:
+          return MAILSYNC_ERROR_SCOPE_REPOSITORY;
+        default:
+          return MAILSYNC_ERROR_SCOPE_FOLDER;
+        }
+    }
+  if (error->domain == G_TLS_ERROR || error->domain == G_RESOLVER_ERROR)
+    return MAILSYNC_ERROR_SCOPE_REPOSITORY;
+  return MAILSYNC_ERROR_SCOPE_FOLDER;
+}
+
+/**
+ * mailsync_error_is_transient:
+ * @error: an error
+ *
+ * Whether retrying later may succeed (a dropped connection, a locked
+ * database), as opposed to a permanent refusal.
+ *
+ * Returns: %TRUE for transient errors
+ */
+gboolean
+mailsync_error_is_transient (const GError *error)
+{
+  g_return_val_if_fail (error != NULL, FALSE);
+
+  return g_error_matches (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_LOCKED) ||
+         g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_LOCKED) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE);
+}

@@ -1,0 +1,511 @@
+#include "config.h"
+
+#include "mailsync-folder.h"
+#include "mailsync-repository.h"
+#include "mailsync-error.h"
+
+/**
+ * MailsyncFolder:
+ *
+ * One mailbox of a #MailsyncRepository: the abstract base class a backend
+ * derives to plug its storage into the sync engine.
+ */
+
+typedef struct
+{
+  char *name;
+  MailsyncRepository *repository;
+} MailsyncFolderPrivate;
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (MailsyncFolder, mailsync_folder, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_NAME,
+  PROP_REPOSITORY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+mailsync_folder_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  MailsyncFolderPrivate *priv = mailsync_folder_get_instance_private (MAILSYNC_FOLDER (object));
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      g_value_set_string (value, priv->name);
+      break;
+    case PROP_REPOSITORY:
+      g_value_set_object (value, priv->repository);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mailsync_folder_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  MailsyncFolderPrivate *priv = mailsync_folder_get_instance_private (MAILSYNC_FOLDER (object));
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      priv->name = g_value_dup_string (value);
+      if (priv->name == NULL)
+        priv->name = g_strdup ("");
+      break;
+    case PROP_REPOSITORY:
+      priv->repository = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mailsync_folder_dispose (GObject *object)
+{
+  MailsyncFolderPrivate *priv = mailsync_folder_get_instance_private (MAILSYNC_FOLDER (object));
+
+  g_clear_object (&priv->repository);
+  G_OBJECT_CLASS (mailsync_folder_parent_class)->dispose (object);
+}
+
+static void
+mailsync_folder_finalize (GObject *object)
+{
+  MailsyncFolderPrivate *priv = mailsync_folder_get_instance_private (MAILSYNC_FOLDER (object));
+
+  g_free (priv->name);
+  G_OBJECT_CLASS (mailsync_folder_parent_class)->finalize (object);
+}
+
+static guint32
+mailsync_folder_real_get_uidvalidity (MailsyncFolder *self)
+{
+  return 0;
+}
+
+static void
+mailsync_folder_class_init (MailsyncFolderClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = mailsync_folder_get_property;
+  object_class->set_property = mailsync_folder_set_property;
+  object_class->dispose = mailsync_folder_dispose;
+  object_class->finalize = mailsync_folder_finalize;
+  klass->get_uidvalidity = mailsync_folder_real_get_uidvalidity;
+
+  /**
+   * MailsyncFolder:name: (attributes org.gtk.Property.get=mailsync_folder_get_name)
+   *
+   * The folder's native name in its repository ("" for a Maildir root).
+   */
+  properties[PROP_NAME] =
+    g_param_spec_string ("name", NULL, NULL, "",
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncFolder:repository: (attributes org.gtk.Property.get=mailsync_folder_get_repository)
+   *
+   * The repository that holds the folder.
+   */
+  properties[PROP_REPOSITORY] =
+    g_param_spec_object ("repository", NULL, NULL, MAILSYNC_TYPE_REPOSITORY,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+mailsync_folder_init (MailsyncFolder *self)
+{
+}
+
+/**
+ * mailsync_folder_get_name:
+ * @self: a folder
+ *
+ * Returns: the native name
+ */
+const char *
+mailsync_folder_get_name (MailsyncFolder *self)
+{
+  MailsyncFolderPrivate *priv = mailsync_folder_get_instance_private (self);
+
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  return priv->name;
+}
+
+/**
+ * mailsync_folder_get_repository:
+ * @self: a folder
+ *
+ * Returns: (transfer none): the repository
+ */
+MailsyncRepository *
+mailsync_folder_get_repository (MailsyncFolder *self)
+{
+  MailsyncFolderPrivate *priv = mailsync_folder_get_instance_private (self);
+
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  return priv->repository;
+}
+
+/**
+ * mailsync_folder_get_visible_name:
+ * @self: a folder
+ *
+ * The name after the repository's name translation (offlineimap's
+ * `visiblename`).
+ *
+ * Returns: (transfer full): the visible name
+ */
+char *
+mailsync_folder_get_visible_name (MailsyncFolder *self)
+{
+  MailsyncFolderPrivate *priv = mailsync_folder_get_instance_private (self);
+
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  if (priv->repository == NULL)
+    return g_strdup (priv->name);
+  return mailsync_repository_translate_name (priv->repository, priv->name);
+}
+
+/**
+ * mailsync_folder_get_uidvalidity:
+ * @self: a folder
+ *
+ * Returns: the UIDVALIDITY seen by the last listing (0 if unknown)
+ */
+guint32
+mailsync_folder_get_uidvalidity (MailsyncFolder *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), 0);
+  return MAILSYNC_FOLDER_GET_CLASS (self)->get_uidvalidity (self);
+}
+
+/* The async entry points only dispatch: every backend implements them. */
+
+/**
+ * mailsync_folder_list_messages_async:
+ * @self: a folder
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Lists every message of the folder.
+ */
+void
+mailsync_folder_list_messages_async (MailsyncFolder      *self,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_return_if_fail (MAILSYNC_IS_FOLDER (self));
+  MAILSYNC_FOLDER_GET_CLASS (self)->list_messages_async (self, cancellable, callback, user_data);
+}
+
+/**
+ * mailsync_folder_list_messages_finish:
+ * @self: a folder
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer container) (element-type MailsyncMessageInfo): the messages
+ */
+GPtrArray *
+mailsync_folder_list_messages_finish (MailsyncFolder  *self,
+                                      GAsyncResult    *result,
+                                      GError         **error)
+{
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  return MAILSYNC_FOLDER_GET_CLASS (self)->list_messages_finish (self, result, error);
+}
+
+static void
+got_result (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+  g_main_context_wakeup (NULL);
+}
+
+/**
+ * mailsync_folder_list_messages:
+ * @self: a folder
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_folder_list_messages_async().
+ *
+ * Returns: (transfer container) (element-type MailsyncMessageInfo): the messages
+ */
+GPtrArray *
+mailsync_folder_list_messages (MailsyncFolder  *self,
+                               GCancellable    *cancellable,
+                               GError         **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  g_main_context_push_thread_default (context);
+  mailsync_folder_list_messages_async (self, cancellable, got_result, &result);
+  while (result == NULL)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  return mailsync_folder_list_messages_finish (self, result, error);
+}
+
+/**
+ * mailsync_folder_fetch_message_async:
+ * @self: a folder
+ * @info: the message
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Opens a message's content for reading.
+ */
+void
+mailsync_folder_fetch_message_async (MailsyncFolder      *self,
+                                     MailsyncMessageInfo *info,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_return_if_fail (MAILSYNC_IS_FOLDER (self));
+  MAILSYNC_FOLDER_GET_CLASS (self)->fetch_message_async (self, info, cancellable, callback, user_data);
+}
+
+/**
+ * mailsync_folder_fetch_message_finish:
+ * @self: a folder
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the content stream
+ */
+GInputStream *
+mailsync_folder_fetch_message_finish (MailsyncFolder  *self,
+                                      GAsyncResult    *result,
+                                      GError         **error)
+{
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  return MAILSYNC_FOLDER_GET_CLASS (self)->fetch_message_finish (self, result, error);
+}
+
+/**
+ * mailsync_folder_append_message_async:
+ * @self: a folder
+ * @info: uid (when the folder stores the other side's UIDs), flags and date
+ * @content: the message
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Stores a new message.
+ */
+void
+mailsync_folder_append_message_async (MailsyncFolder      *self,
+                                      MailsyncMessageInfo *info,
+                                      GInputStream        *content,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_return_if_fail (MAILSYNC_IS_FOLDER (self));
+  MAILSYNC_FOLDER_GET_CLASS (self)->append_message_async (self, info, content, cancellable, callback, user_data);
+}
+
+/**
+ * mailsync_folder_append_message_finish:
+ * @self: a folder
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the stored message (uid 0 if the backend cannot tell it)
+ */
+MailsyncMessageInfo *
+mailsync_folder_append_message_finish (MailsyncFolder  *self,
+                                       GAsyncResult    *result,
+                                       GError         **error)
+{
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  return MAILSYNC_FOLDER_GET_CLASS (self)->append_message_finish (self, result, error);
+}
+
+/**
+ * mailsync_folder_set_flags_async:
+ * @self: a folder
+ * @uids: (array length=n_uids): the messages
+ * @n_uids: how many
+ * @add: flags to add
+ * @remove: flags to remove
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Changes flags on a set of messages.
+ */
+void
+mailsync_folder_set_flags_async (MailsyncFolder      *self,
+                                 const guint32       *uids,
+                                 guint                n_uids,
+                                 MailsyncFlags        add,
+                                 MailsyncFlags        remove,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_return_if_fail (MAILSYNC_IS_FOLDER (self));
+  MAILSYNC_FOLDER_GET_CLASS (self)->set_flags_async (self, uids, n_uids, add, remove, cancellable, callback, user_data);
+}
+
+/**
+ * mailsync_folder_set_flags_finish:
+ * @self: a folder
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+mailsync_folder_set_flags_finish (MailsyncFolder  *self,
+                                  GAsyncResult    *result,
+                                  GError         **error)
+{
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
+  return MAILSYNC_FOLDER_GET_CLASS (self)->set_flags_finish (self, result, error);
+}
+
+/**
+ * mailsync_folder_delete_messages_async:
+ * @self: a folder
+ * @uids: (array length=n_uids): the messages
+ * @n_uids: how many
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Deletes (and expunges) messages.
+ */
+void
+mailsync_folder_delete_messages_async (MailsyncFolder      *self,
+                                       const guint32       *uids,
+                                       guint                n_uids,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  g_return_if_fail (MAILSYNC_IS_FOLDER (self));
+  MAILSYNC_FOLDER_GET_CLASS (self)->delete_messages_async (self, uids, n_uids, cancellable, callback, user_data);
+}
+
+/**
+ * mailsync_folder_delete_messages_finish:
+ * @self: a folder
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+mailsync_folder_delete_messages_finish (MailsyncFolder  *self,
+                                        GAsyncResult    *result,
+                                        GError         **error)
+{
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
+  return MAILSYNC_FOLDER_GET_CLASS (self)->delete_messages_finish (self, result, error);
+}
+
+/**
+ * mailsync_folder_set_message_uid_async:
+ * @self: a folder
+ * @info: a message listed with uid 0
+ * @uid: its UID from now on
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Records the UID that the other side gave an uploaded message.
+ */
+void
+mailsync_folder_set_message_uid_async (MailsyncFolder      *self,
+                                       MailsyncMessageInfo *info,
+                                       guint32              uid,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  g_return_if_fail (MAILSYNC_IS_FOLDER (self));
+  MAILSYNC_FOLDER_GET_CLASS (self)->set_message_uid_async (self, info, uid, cancellable, callback, user_data);
+}
+
+/**
+ * mailsync_folder_set_message_uid_finish:
+ * @self: a folder
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the message under its new UID
+ */
+MailsyncMessageInfo *
+mailsync_folder_set_message_uid_finish (MailsyncFolder  *self,
+                                        GAsyncResult    *result,
+                                        GError         **error)
+{
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  return MAILSYNC_FOLDER_GET_CLASS (self)->set_message_uid_finish (self, result, error);
+}
+
+/**
+ * mailsync_folder_flush_async:
+ * @self: a folder
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Makes every change so far durable. The engine commits the status of a
+ * batch only after this returns.
+ */
+void
+mailsync_folder_flush_async (MailsyncFolder      *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_return_if_fail (MAILSYNC_IS_FOLDER (self));
+  MAILSYNC_FOLDER_GET_CLASS (self)->flush_async (self, cancellable, callback, user_data);
+}
+
+/**
+ * mailsync_folder_flush_finish:
+ * @self: a folder
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+mailsync_folder_flush_finish (MailsyncFolder  *self,
+                              GAsyncResult    *result,
+                              GError         **error)
+{
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
+  return MAILSYNC_FOLDER_GET_CLASS (self)->flush_finish (self, result, error);
+}

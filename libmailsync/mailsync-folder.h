@@ -1,0 +1,204 @@
+#pragma once
+
+#if !defined(__MAILSYNC_INSIDE__) && !defined(MAILSYNC_COMPILATION)
+#error "Only <libmailsync/mailsync.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include "mailsync-version-macros.h"
+#include "mailsync-enums.h"
+#include "mailsync-message-info.h"
+
+G_BEGIN_DECLS
+
+typedef struct _MailsyncRepository MailsyncRepository;
+
+#define MAILSYNC_TYPE_FOLDER (mailsync_folder_get_type ())
+MAILSYNC_AVAILABLE_IN_ALL
+G_DECLARE_DERIVABLE_TYPE (MailsyncFolder, mailsync_folder, MAILSYNC, FOLDER, GObject)
+
+/**
+ * MailsyncFolderClass:
+ * @list_messages_async: list every message (uid, key, flags, size, date);
+ *   messages without a UID (new local mail) have uid 0 and a key
+ * @list_messages_finish: finish; returns a #GPtrArray of #MailsyncMessageInfo
+ * @fetch_message_async: open a message's content as a stream
+ * @fetch_message_finish: finish; returns a #GInputStream
+ * @append_message_async: store a new message with the flags and date of the
+ *   given info. A backend that keeps the other side's UIDs (a local Maildir)
+ *   stores it under info's uid; one that assigns its own returns the new UID,
+ *   or 0 when it cannot tell
+ * @append_message_finish: finish; returns the stored message's info
+ * @set_flags_async: add and remove flags on a set of UIDs
+ * @set_flags_finish: finish
+ * @delete_messages_async: delete (and expunge) a set of UIDs
+ * @delete_messages_finish: finish
+ * @set_message_uid_async: give a message listed with uid 0 (by key) a UID
+ * @set_message_uid_finish: finish; returns the renamed message's info
+ * @flush_async: make every change so far durable (fsync directories...)
+ * @flush_finish: finish
+ * @get_uidvalidity: the UIDVALIDITY seen by the last listing
+ *
+ * The backend contract for one folder. All I/O is asynchronous so that
+ * a network backend can keep many operations in flight; local backends run
+ * them in a thread. Operations on different messages may run concurrently.
+ */
+struct _MailsyncFolderClass
+{
+  GObjectClass parent_class;
+
+  void                  (*list_messages_async)    (MailsyncFolder       *self,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+  GPtrArray            *(*list_messages_finish)   (MailsyncFolder       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
+  void                  (*fetch_message_async)    (MailsyncFolder       *self,
+                                                   MailsyncMessageInfo  *info,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+  GInputStream         *(*fetch_message_finish)   (MailsyncFolder       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
+  void                  (*append_message_async)   (MailsyncFolder       *self,
+                                                   MailsyncMessageInfo  *info,
+                                                   GInputStream         *content,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+  MailsyncMessageInfo  *(*append_message_finish)  (MailsyncFolder       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
+  void                  (*set_flags_async)        (MailsyncFolder       *self,
+                                                   const guint32        *uids,
+                                                   guint                 n_uids,
+                                                   MailsyncFlags         add,
+                                                   MailsyncFlags         remove,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+  gboolean              (*set_flags_finish)       (MailsyncFolder       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
+  void                  (*delete_messages_async)  (MailsyncFolder       *self,
+                                                   const guint32        *uids,
+                                                   guint                 n_uids,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+  gboolean              (*delete_messages_finish) (MailsyncFolder       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
+  void                  (*set_message_uid_async)  (MailsyncFolder       *self,
+                                                   MailsyncMessageInfo  *info,
+                                                   guint32               uid,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+  MailsyncMessageInfo  *(*set_message_uid_finish) (MailsyncFolder       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
+  void                  (*flush_async)            (MailsyncFolder       *self,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+  gboolean              (*flush_finish)           (MailsyncFolder       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
+  guint32               (*get_uidvalidity)        (MailsyncFolder       *self);
+
+  /*< private >*/
+  gpointer padding[8];
+};
+
+MAILSYNC_AVAILABLE_IN_ALL
+const char         *mailsync_folder_get_name       (MailsyncFolder *self);
+MAILSYNC_AVAILABLE_IN_ALL
+MailsyncRepository *mailsync_folder_get_repository (MailsyncFolder *self);
+MAILSYNC_AVAILABLE_IN_ALL
+char               *mailsync_folder_get_visible_name (MailsyncFolder *self);
+MAILSYNC_AVAILABLE_IN_ALL
+guint32             mailsync_folder_get_uidvalidity (MailsyncFolder *self);
+
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_list_messages_async    (MailsyncFolder       *self,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+GPtrArray           *mailsync_folder_list_messages_finish   (MailsyncFolder       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+GPtrArray           *mailsync_folder_list_messages          (MailsyncFolder       *self,
+                                                             GCancellable         *cancellable,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_fetch_message_async    (MailsyncFolder       *self,
+                                                             MailsyncMessageInfo  *info,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+GInputStream        *mailsync_folder_fetch_message_finish   (MailsyncFolder       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_append_message_async   (MailsyncFolder       *self,
+                                                             MailsyncMessageInfo  *info,
+                                                             GInputStream         *content,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+MailsyncMessageInfo *mailsync_folder_append_message_finish  (MailsyncFolder       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_set_flags_async        (MailsyncFolder       *self,
+                                                             const guint32        *uids,
+                                                             guint                 n_uids,
+                                                             MailsyncFlags         add,
+                                                             MailsyncFlags         remove,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_set_flags_finish       (MailsyncFolder       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_delete_messages_async  (MailsyncFolder       *self,
+                                                             const guint32        *uids,
+                                                             guint                 n_uids,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_delete_messages_finish (MailsyncFolder       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_set_message_uid_async  (MailsyncFolder       *self,
+                                                             MailsyncMessageInfo  *info,
+                                                             guint32               uid,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+MailsyncMessageInfo *mailsync_folder_set_message_uid_finish (MailsyncFolder       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_flush_async            (MailsyncFolder       *self,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_flush_finish           (MailsyncFolder       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+
+G_END_DECLS

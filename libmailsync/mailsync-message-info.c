@@ -1,0 +1,156 @@
+#include "config.h"
+
+#include "mailsync-message-info.h"
+
+/**
+ * MailsyncMessageInfo:
+ *
+ * What a listing says about one message: its UID (0 for new local mail that
+ * has none yet), a backend key that locates it (a Maildir file, say), the
+ * system flags, keywords, size and internal date. Immutable, so it can be
+ * passed between threads.
+ */
+struct _MailsyncMessageInfo
+{
+  GObject parent_instance;
+
+  guint32 uid;
+  char *key;
+  MailsyncFlags flags;
+  GStrv keywords;
+  guint64 size;
+  gint64 internal_date;
+};
+
+G_DEFINE_FINAL_TYPE (MailsyncMessageInfo, mailsync_message_info, G_TYPE_OBJECT)
+
+static void
+mailsync_message_info_finalize (GObject *object)
+{
+  MailsyncMessageInfo *self = MAILSYNC_MESSAGE_INFO (object);
+
+  g_free (self->key);
+  g_strfreev (self->keywords);
+  G_OBJECT_CLASS (mailsync_message_info_parent_class)->finalize (object);
+}
+
+static void
+mailsync_message_info_class_init (MailsyncMessageInfoClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mailsync_message_info_finalize;
+}
+
+static void
+mailsync_message_info_init (MailsyncMessageInfo *self)
+{
+}
+
+/**
+ * mailsync_message_info_new:
+ * @uid: the message's UID, 0 when it has none yet
+ * @key: (nullable): backend locator of the message
+ * @flags: system flags
+ * @keywords: (nullable) (array zero-terminated=1): keywords
+ * @size: size in bytes
+ * @internal_date: internal date, seconds since the epoch
+ *
+ * Creates an immutable message description.
+ *
+ * Returns: (transfer full): a new #MailsyncMessageInfo
+ */
+MailsyncMessageInfo *
+mailsync_message_info_new (guint32             uid,
+                           const char         *key,
+                           MailsyncFlags       flags,
+                           const char * const *keywords,
+                           guint64             size,
+                           gint64              internal_date)
+{
+  MailsyncMessageInfo *self = g_object_new (MAILSYNC_TYPE_MESSAGE_INFO, NULL);
+
+  self->uid = uid;
+  self->key = g_strdup (key);
+  self->flags = flags;
+  self->keywords = g_strdupv ((char **) keywords);
+  self->size = size;
+  self->internal_date = internal_date;
+  return self;
+}
+
+/**
+ * mailsync_message_info_get_uid:
+ * @self: a #MailsyncMessageInfo
+ *
+ * Returns: the UID, 0 for a message without one
+ */
+guint32
+mailsync_message_info_get_uid (MailsyncMessageInfo *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_MESSAGE_INFO (self), 0);
+  return self->uid;
+}
+
+/**
+ * mailsync_message_info_get_key:
+ * @self: a #MailsyncMessageInfo
+ *
+ * Returns: (nullable): the backend's locator of the message
+ */
+const char *
+mailsync_message_info_get_key (MailsyncMessageInfo *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_MESSAGE_INFO (self), NULL);
+  return self->key;
+}
+
+/**
+ * mailsync_message_info_get_flags:
+ * @self: a #MailsyncMessageInfo
+ *
+ * Returns: the system flags
+ */
+MailsyncFlags
+mailsync_message_info_get_flags (MailsyncMessageInfo *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_MESSAGE_INFO (self), 0);
+  return self->flags;
+}
+
+/**
+ * mailsync_message_info_get_keywords:
+ * @self: a #MailsyncMessageInfo
+ *
+ * Returns: (nullable) (array zero-terminated=1) (transfer none): the keywords
+ */
+const char * const *
+mailsync_message_info_get_keywords (MailsyncMessageInfo *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_MESSAGE_INFO (self), NULL);
+  return (const char * const *) self->keywords;
+}
+
+/**
+ * mailsync_message_info_get_size:
+ * @self: a #MailsyncMessageInfo
+ *
+ * Returns: the size in bytes
+ */
+guint64
+mailsync_message_info_get_size (MailsyncMessageInfo *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_MESSAGE_INFO (self), 0);
+  return self->size;
+}
+
+/**
+ * mailsync_message_info_get_internal_date:
+ * @self: a #MailsyncMessageInfo
+ *
+ * Returns: the internal date in seconds since the epoch
+ */
+gint64
+mailsync_message_info_get_internal_date (MailsyncMessageInfo *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_MESSAGE_INFO (self), 0);
+  return self->internal_date;
+}

@@ -1,0 +1,46 @@
+/* Helpers shared inside the library; not installed, not scanned. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Crash hook for the crash tests: MAILSYNC_CRASH_AT=<step>:<n> makes the
+ * process _exit(77) the n-th time it passes <step> (n counts from 1). */
+void     _mailsync_crash_point (const char *step);
+
+/* fsync(2) a directory so that entries created or renamed in it persist. */
+gboolean _mailsync_fsync_dir (const char *path, GError **error);
+
+/* Replace @path with @contents durably: write <path>.tmp, fsync it, rename
+ * over @path, fsync the directory. Readers see the old or the new file,
+ * never a torn one. */
+gboolean _mailsync_write_file_atomic (const char  *path,
+                                      const char  *contents,
+                                      gsize        length,
+                                      GError     **error);
+
+/* A GError from errno, naming @path: "<what> <path>: <strerror>". */
+void     _mailsync_set_error_from_errno (GError    **error,
+                                         int         saved_errno,
+                                         const char *what,
+                                         const char *path);
+
+G_END_DECLS
+
+#include "mailsync-sync-event.h"
+
+G_BEGIN_DECLS
+/* Events are immutable once built; only the engine builds them. */
+MailsyncSyncEvent *_mailsync_sync_event_new (MailsyncSyncEventKind  kind,
+                                             const char            *account,
+                                             const char            *folder,
+                                             const char            *repository,
+                                             MailsyncDirection      direction,
+                                             guint32                uid,
+                                             guint                  n,
+                                             guint                  total,
+                                             const char            *flags,
+                                             const GError          *error,
+                                             const char            *text);
+G_END_DECLS

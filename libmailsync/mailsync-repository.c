@@ -1,0 +1,570 @@
+#include "config.h"
+
+#include "mailsync-repository.h"
+
+/**
+ * MailsyncRepository:
+ *
+ * A store of folders (an IMAP account, a Maildir tree): the abstract base
+ * class that backends derive. It carries the per-repository policy that
+ * offlineimap keeps per `[Repository]` section: read-only, folder creation,
+ * deletion propagation, name translation and folder filter.
+ */
+
+typedef struct
+{
+  char *name;
+  char separator;
+  gboolean readonly;
+  gboolean create_folders;
+  gboolean sync_deletes;
+
+  MailsyncNameFunc nametrans;
+  gpointer nametrans_data;
+  GDestroyNotify nametrans_destroy;
+
+  MailsyncFolderFilterFunc filter;
+  gpointer filter_data;
+  GDestroyNotify filter_destroy;
+} MailsyncRepositoryPrivate;
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (MailsyncRepository, mailsync_repository, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_NAME,
+  PROP_SEPARATOR,
+  PROP_READONLY,
+  PROP_CREATE_FOLDERS,
+  PROP_SYNC_DELETES,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+#define PRIV(self) ((MailsyncRepositoryPrivate *) mailsync_repository_get_instance_private (MAILSYNC_REPOSITORY (self)))
+
+static void
+mailsync_repository_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (object);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      g_value_set_string (value, priv->name);
+      break;
+    case PROP_SEPARATOR:
+      g_value_set_schar (value, priv->separator);
+      break;
+    case PROP_READONLY:
+      g_value_set_boolean (value, priv->readonly);
+      break;
+    case PROP_CREATE_FOLDERS:
+      g_value_set_boolean (value, priv->create_folders);
+      break;
+    case PROP_SYNC_DELETES:
+      g_value_set_boolean (value, priv->sync_deletes);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mailsync_repository_set_property (GObject      *object,
+                                  guint         prop_id,
+                                  const GValue *value,
+                                  GParamSpec   *pspec)
+{
+  MailsyncRepository *self = MAILSYNC_REPOSITORY (object);
+  MailsyncRepositoryPrivate *priv = PRIV (object);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      priv->name = g_value_dup_string (value);
+      break;
+    case PROP_SEPARATOR:
+      priv->separator = g_value_get_schar (value);
+      break;
+    case PROP_READONLY:
+      mailsync_repository_set_readonly (self, g_value_get_boolean (value));
+      break;
+    case PROP_CREATE_FOLDERS:
+      mailsync_repository_set_create_folders (self, g_value_get_boolean (value));
+      break;
+    case PROP_SYNC_DELETES:
+      mailsync_repository_set_sync_deletes (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mailsync_repository_finalize (GObject *object)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (object);
+
+  if (priv->nametrans_destroy)
+    priv->nametrans_destroy (priv->nametrans_data);
+  if (priv->filter_destroy)
+    priv->filter_destroy (priv->filter_data);
+  g_free (priv->name);
+  G_OBJECT_CLASS (mailsync_repository_parent_class)->finalize (object);
+}
+
+static void
+mailsync_repository_class_init (MailsyncRepositoryClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = mailsync_repository_get_property;
+  object_class->set_property = mailsync_repository_set_property;
+  object_class->finalize = mailsync_repository_finalize;
+
+  /**
+   * MailsyncRepository:name: (attributes org.gtk.Property.get=mailsync_repository_get_name)
+   *
+   * The repository's name (the `[Repository NAME]` section).
+   */
+  properties[PROP_NAME] =
+    g_param_spec_string ("name", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncRepository:separator: (attributes org.gtk.Property.get=mailsync_repository_get_separator)
+   *
+   * The hierarchy separator of folder names.
+   */
+  properties[PROP_SEPARATOR] =
+    g_param_spec_char ("separator", NULL, NULL, G_MININT8, G_MAXINT8, '.',
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncRepository:readonly: (attributes org.gtk.Property.get=mailsync_repository_get_readonly org.gtk.Property.set=mailsync_repository_set_readonly)
+   *
+   * Never change anything in this repository.
+   */
+  properties[PROP_READONLY] =
+    g_param_spec_boolean ("readonly", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncRepository:create-folders: (attributes org.gtk.Property.get=mailsync_repository_get_create_folders org.gtk.Property.set=mailsync_repository_set_create_folders)
+   *
+   * Create folders here that exist only on the other side.
+   */
+  properties[PROP_CREATE_FOLDERS] =
+    g_param_spec_boolean ("create-folders", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncRepository:sync-deletes: (attributes org.gtk.Property.get=mailsync_repository_get_sync_deletes org.gtk.Property.set=mailsync_repository_set_sync_deletes)
+   *
+   * Propagate deletions made in this repository to the other side.
+   */
+  properties[PROP_SYNC_DELETES] =
+    g_param_spec_boolean ("sync-deletes", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+mailsync_repository_init (MailsyncRepository *self)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+
+  priv->separator = '.';
+  priv->create_folders = TRUE;
+  priv->sync_deletes = TRUE;
+}
+
+/**
+ * mailsync_repository_get_name:
+ * @self: a repository
+ *
+ * Returns: the name
+ */
+const char *
+mailsync_repository_get_name (MailsyncRepository *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), NULL);
+  return PRIV (self)->name;
+}
+
+/**
+ * mailsync_repository_get_separator:
+ * @self: a repository
+ *
+ * Returns: the hierarchy separator
+ */
+char
+mailsync_repository_get_separator (MailsyncRepository *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), '.');
+  return PRIV (self)->separator;
+}
+
+/**
+ * mailsync_repository_get_readonly:
+ * @self: a repository
+ *
+ * Returns: whether the repository is never written
+ */
+gboolean
+mailsync_repository_get_readonly (MailsyncRepository *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), TRUE);
+  return PRIV (self)->readonly;
+}
+
+/**
+ * mailsync_repository_set_readonly:
+ * @self: a repository
+ * @readonly: %TRUE to never write
+ *
+ * Sets #MailsyncRepository:readonly.
+ */
+void
+mailsync_repository_set_readonly (MailsyncRepository *self,
+                                  gboolean            readonly)
+{
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  readonly = !!readonly;
+  if (PRIV (self)->readonly == readonly)
+    return;
+  PRIV (self)->readonly = readonly;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READONLY]);
+}
+
+/**
+ * mailsync_repository_get_create_folders:
+ * @self: a repository
+ *
+ * Returns: whether missing folders are created here
+ */
+gboolean
+mailsync_repository_get_create_folders (MailsyncRepository *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), FALSE);
+  return PRIV (self)->create_folders;
+}
+
+/**
+ * mailsync_repository_set_create_folders:
+ * @self: a repository
+ * @create_folders: %TRUE to create missing folders here
+ *
+ * Sets #MailsyncRepository:create-folders.
+ */
+void
+mailsync_repository_set_create_folders (MailsyncRepository *self,
+                                        gboolean            create_folders)
+{
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  create_folders = !!create_folders;
+  if (PRIV (self)->create_folders == create_folders)
+    return;
+  PRIV (self)->create_folders = create_folders;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CREATE_FOLDERS]);
+}
+
+/**
+ * mailsync_repository_get_sync_deletes:
+ * @self: a repository
+ *
+ * Returns: whether deletions here propagate
+ */
+gboolean
+mailsync_repository_get_sync_deletes (MailsyncRepository *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), FALSE);
+  return PRIV (self)->sync_deletes;
+}
+
+/**
+ * mailsync_repository_set_sync_deletes:
+ * @self: a repository
+ * @sync_deletes: %TRUE to propagate deletions made here
+ *
+ * Sets #MailsyncRepository:sync-deletes.
+ */
+void
+mailsync_repository_set_sync_deletes (MailsyncRepository *self,
+                                      gboolean            sync_deletes)
+{
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  sync_deletes = !!sync_deletes;
+  if (PRIV (self)->sync_deletes == sync_deletes)
+    return;
+  PRIV (self)->sync_deletes = sync_deletes;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYNC_DELETES]);
+}
+
+/**
+ * mailsync_repository_set_nametrans:
+ * @self: a repository
+ * @func: (nullable) (scope notified) (closure user_data) (destroy destroy): the translation
+ * @user_data: closure data
+ * @destroy: (nullable): frees @user_data
+ *
+ * Sets the folder name translation (offlineimap's `nametrans`).
+ */
+void
+mailsync_repository_set_nametrans (MailsyncRepository *self,
+                                   MailsyncNameFunc    func,
+                                   gpointer            user_data,
+                                   GDestroyNotify      destroy)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  if (priv->nametrans_destroy)
+    priv->nametrans_destroy (priv->nametrans_data);
+  priv->nametrans = func;
+  priv->nametrans_data = user_data;
+  priv->nametrans_destroy = destroy;
+}
+
+/**
+ * mailsync_repository_set_folder_filter:
+ * @self: a repository
+ * @func: (nullable) (scope notified) (closure user_data) (destroy destroy): the filter
+ * @user_data: closure data
+ * @destroy: (nullable): frees @user_data
+ *
+ * Sets the folder filter (offlineimap's `folderfilter`).
+ */
+void
+mailsync_repository_set_folder_filter (MailsyncRepository       *self,
+                                       MailsyncFolderFilterFunc  func,
+                                       gpointer                  user_data,
+                                       GDestroyNotify            destroy)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  if (priv->filter_destroy)
+    priv->filter_destroy (priv->filter_data);
+  priv->filter = func;
+  priv->filter_data = user_data;
+  priv->filter_destroy = destroy;
+}
+
+/**
+ * mailsync_repository_translate_name:
+ * @self: a repository
+ * @name: a native folder name
+ *
+ * Returns: (transfer full): the visible name of @name
+ */
+char *
+mailsync_repository_translate_name (MailsyncRepository *self,
+                                    const char         *name)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), NULL);
+  if (priv->nametrans == NULL)
+    return g_strdup (name);
+  return priv->nametrans (name, priv->nametrans_data);
+}
+
+/**
+ * mailsync_repository_includes_folder:
+ * @self: a repository
+ * @name: a native folder name
+ *
+ * Returns: whether the folder filter lets @name take part
+ */
+gboolean
+mailsync_repository_includes_folder (MailsyncRepository *self,
+                                     const char         *name)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), FALSE);
+  return priv->filter == NULL || priv->filter (name, priv->filter_data);
+}
+
+#define DISPATCH_ASYNC(vfunc, ...) \
+  G_STMT_START { \
+    g_return_if_fail (MAILSYNC_IS_REPOSITORY (self)); \
+    MAILSYNC_REPOSITORY_GET_CLASS (self)->vfunc (self, __VA_ARGS__); \
+  } G_STMT_END
+
+/**
+ * mailsync_repository_open_async:
+ * @self: a repository
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Checks that the store is reachable and usable.
+ */
+void
+mailsync_repository_open_async (MailsyncRepository  *self,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  DISPATCH_ASYNC (open_async, cancellable, callback, user_data);
+}
+
+/**
+ * mailsync_repository_open_finish:
+ * @self: a repository
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+mailsync_repository_open_finish (MailsyncRepository  *self,
+                                 GAsyncResult        *result,
+                                 GError             **error)
+{
+  return MAILSYNC_REPOSITORY_GET_CLASS (self)->open_finish (self, result, error);
+}
+
+/**
+ * mailsync_repository_list_folders_async:
+ * @self: a repository
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Lists the folders.
+ */
+void
+mailsync_repository_list_folders_async (MailsyncRepository  *self,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  DISPATCH_ASYNC (list_folders_async, cancellable, callback, user_data);
+}
+
+/**
+ * mailsync_repository_list_folders_finish:
+ * @self: a repository
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer container) (element-type MailsyncFolder): the folders
+ */
+GPtrArray *
+mailsync_repository_list_folders_finish (MailsyncRepository  *self,
+                                         GAsyncResult        *result,
+                                         GError             **error)
+{
+  return MAILSYNC_REPOSITORY_GET_CLASS (self)->list_folders_finish (self, result, error);
+}
+
+/**
+ * mailsync_repository_create_folder_async:
+ * @self: a repository
+ * @name: native name of the folder
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Creates a folder.
+ */
+void
+mailsync_repository_create_folder_async (MailsyncRepository  *self,
+                                         const char          *name,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  DISPATCH_ASYNC (create_folder_async, name, cancellable, callback, user_data);
+}
+
+/**
+ * mailsync_repository_create_folder_finish:
+ * @self: a repository
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the new folder
+ */
+MailsyncFolder *
+mailsync_repository_create_folder_finish (MailsyncRepository  *self,
+                                          GAsyncResult        *result,
+                                          GError             **error)
+{
+  return MAILSYNC_REPOSITORY_GET_CLASS (self)->create_folder_finish (self, result, error);
+}
+
+/**
+ * mailsync_repository_delete_folder_async:
+ * @self: a repository
+ * @name: native name of the folder
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Deletes a folder.
+ */
+void
+mailsync_repository_delete_folder_async (MailsyncRepository  *self,
+                                         const char          *name,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  DISPATCH_ASYNC (delete_folder_async, name, cancellable, callback, user_data);
+}
+
+/**
+ * mailsync_repository_delete_folder_finish:
+ * @self: a repository
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+mailsync_repository_delete_folder_finish (MailsyncRepository  *self,
+                                          GAsyncResult        *result,
+                                          GError             **error)
+{
+  return MAILSYNC_REPOSITORY_GET_CLASS (self)->delete_folder_finish (self, result, error);
+}
+
+/**
+ * mailsync_repository_close_async:
+ * @self: a repository
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Releases connections and other resources.
+ */
+void
+mailsync_repository_close_async (MailsyncRepository  *self,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  DISPATCH_ASYNC (close_async, cancellable, callback, user_data);
+}
+
+/**
+ * mailsync_repository_close_finish:
+ * @self: a repository
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+mailsync_repository_close_finish (MailsyncRepository  *self,
+                                  GAsyncResult        *result,
+                                  GError             **error)
+{
+  return MAILSYNC_REPOSITORY_GET_CLASS (self)->close_finish (self, result, error);
+}

@@ -1,0 +1,184 @@
+#pragma once
+
+#if !defined(__MAILSYNC_INSIDE__) && !defined(MAILSYNC_COMPILATION)
+#error "Only <libmailsync/mailsync.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include "mailsync-version-macros.h"
+#include "mailsync-folder.h"
+
+G_BEGIN_DECLS
+
+#define MAILSYNC_TYPE_REPOSITORY (mailsync_repository_get_type ())
+MAILSYNC_AVAILABLE_IN_ALL
+G_DECLARE_DERIVABLE_TYPE (MailsyncRepository, mailsync_repository, MAILSYNC, REPOSITORY, GObject)
+
+/**
+ * MailsyncNameFunc:
+ * @name: a folder name in the repository's own namespace
+ * @user_data: closure data
+ *
+ * A folder name translation (offlineimap's `nametrans`).
+ *
+ * Returns: (transfer full): the translated name
+ */
+typedef char *(*MailsyncNameFunc) (const char *name, gpointer user_data);
+
+/**
+ * MailsyncFolderFilterFunc:
+ * @name: a folder name in the repository's own namespace
+ * @user_data: closure data
+ *
+ * Decides whether a folder takes part in the sync (offlineimap's `folderfilter`).
+ *
+ * Returns: %TRUE to sync the folder
+ */
+typedef gboolean (*MailsyncFolderFilterFunc) (const char *name, gpointer user_data);
+
+/**
+ * MailsyncRepositoryClass:
+ * @open_async: check the store is there and usable (connect, log in...)
+ * @open_finish: finish
+ * @list_folders_async: list the folders
+ * @list_folders_finish: finish; returns a #GPtrArray of #MailsyncFolder
+ * @create_folder_async: create a folder (and its parents) by native name
+ * @create_folder_finish: finish; returns the new #MailsyncFolder
+ * @delete_folder_async: delete a folder by native name
+ * @delete_folder_finish: finish
+ * @close_async: release connections
+ * @close_finish: finish
+ *
+ * The backend contract for a repository.
+ */
+struct _MailsyncRepositoryClass
+{
+  GObjectClass parent_class;
+
+  void            (*open_async)           (MailsyncRepository   *self,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data);
+  gboolean        (*open_finish)          (MailsyncRepository   *self,
+                                           GAsyncResult         *result,
+                                           GError              **error);
+  void            (*list_folders_async)   (MailsyncRepository   *self,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data);
+  GPtrArray      *(*list_folders_finish)  (MailsyncRepository   *self,
+                                           GAsyncResult         *result,
+                                           GError              **error);
+  void            (*create_folder_async)  (MailsyncRepository   *self,
+                                           const char           *name,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data);
+  MailsyncFolder *(*create_folder_finish) (MailsyncRepository   *self,
+                                           GAsyncResult         *result,
+                                           GError              **error);
+  void            (*delete_folder_async)  (MailsyncRepository   *self,
+                                           const char           *name,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data);
+  gboolean        (*delete_folder_finish) (MailsyncRepository   *self,
+                                           GAsyncResult         *result,
+                                           GError              **error);
+  void            (*close_async)          (MailsyncRepository   *self,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data);
+  gboolean        (*close_finish)         (MailsyncRepository   *self,
+                                           GAsyncResult         *result,
+                                           GError              **error);
+
+  /*< private >*/
+  gpointer padding[8];
+};
+
+MAILSYNC_AVAILABLE_IN_ALL
+const char *mailsync_repository_get_name         (MailsyncRepository *self);
+MAILSYNC_AVAILABLE_IN_ALL
+char        mailsync_repository_get_separator    (MailsyncRepository *self);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean    mailsync_repository_get_readonly     (MailsyncRepository *self);
+MAILSYNC_AVAILABLE_IN_ALL
+void        mailsync_repository_set_readonly     (MailsyncRepository *self,
+                                                  gboolean            readonly);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean    mailsync_repository_get_create_folders (MailsyncRepository *self);
+MAILSYNC_AVAILABLE_IN_ALL
+void        mailsync_repository_set_create_folders (MailsyncRepository *self,
+                                                    gboolean            create_folders);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean    mailsync_repository_get_sync_deletes (MailsyncRepository *self);
+MAILSYNC_AVAILABLE_IN_ALL
+void        mailsync_repository_set_sync_deletes (MailsyncRepository *self,
+                                                  gboolean            sync_deletes);
+MAILSYNC_AVAILABLE_IN_ALL
+void        mailsync_repository_set_nametrans    (MailsyncRepository *self,
+                                                  MailsyncNameFunc    func,
+                                                  gpointer            user_data,
+                                                  GDestroyNotify      destroy);
+MAILSYNC_AVAILABLE_IN_ALL
+void        mailsync_repository_set_folder_filter (MailsyncRepository       *self,
+                                                   MailsyncFolderFilterFunc  func,
+                                                   gpointer                  user_data,
+                                                   GDestroyNotify            destroy);
+MAILSYNC_AVAILABLE_IN_ALL
+char       *mailsync_repository_translate_name   (MailsyncRepository *self,
+                                                  const char         *name);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean    mailsync_repository_includes_folder  (MailsyncRepository *self,
+                                                  const char         *name);
+
+MAILSYNC_AVAILABLE_IN_ALL
+void            mailsync_repository_open_async          (MailsyncRepository   *self,
+                                                         GCancellable         *cancellable,
+                                                         GAsyncReadyCallback   callback,
+                                                         gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean        mailsync_repository_open_finish         (MailsyncRepository   *self,
+                                                         GAsyncResult         *result,
+                                                         GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void            mailsync_repository_list_folders_async  (MailsyncRepository   *self,
+                                                         GCancellable         *cancellable,
+                                                         GAsyncReadyCallback   callback,
+                                                         gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+GPtrArray      *mailsync_repository_list_folders_finish (MailsyncRepository   *self,
+                                                         GAsyncResult         *result,
+                                                         GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void            mailsync_repository_create_folder_async (MailsyncRepository   *self,
+                                                         const char           *name,
+                                                         GCancellable         *cancellable,
+                                                         GAsyncReadyCallback   callback,
+                                                         gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+MailsyncFolder *mailsync_repository_create_folder_finish (MailsyncRepository   *self,
+                                                          GAsyncResult         *result,
+                                                          GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void            mailsync_repository_delete_folder_async (MailsyncRepository   *self,
+                                                         const char           *name,
+                                                         GCancellable         *cancellable,
+                                                         GAsyncReadyCallback   callback,
+                                                         gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean        mailsync_repository_delete_folder_finish (MailsyncRepository   *self,
+                                                          GAsyncResult         *result,
+                                                          GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void            mailsync_repository_close_async         (MailsyncRepository   *self,
+                                                         GCancellable         *cancellable,
+                                                         GAsyncReadyCallback   callback,
+                                                         gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean        mailsync_repository_close_finish        (MailsyncRepository   *self,
+                                                         GAsyncResult         *result,
+                                                         GError              **error);
+
+G_END_DECLS

@@ -1,0 +1,369 @@
+#include "config.h"
+
+#include "mailsync-status-store.h"
+
+#include <string.h>
+
+/**
+ * MailsyncStatusStore:
+ *
+ * Remembers, per folder, which messages were on both sides at the end of
+ * the last sync and with which flags: the "base" of the three-way merge.
+ * Implementations: #MailsyncStatusSqlite and #MailsyncStatusPlain, both in
+ * offlineimap's on-disk formats.
+ */
+
+G_DEFINE_BOXED_TYPE (MailsyncStatusRecord, mailsync_status_record,
+                     mailsync_status_record_copy, mailsync_status_record_free)
+
+/**
+ * mailsync_status_record_new:
+ * @uid: remote UID
+ * @flags: (nullable): sorted Maildir flag letters
+ * @mtime: label mtime, 0 if unused
+ * @labels: (nullable): labels, "" if unused
+ *
+ * Returns: (transfer full): a new record
+ */
+MailsyncStatusRecord *
+mailsync_status_record_new (guint32     uid,
+                            const char *flags,
+                            gint64      mtime,
+                            const char *labels)
+{
+  MailsyncStatusRecord *record = g_new0 (MailsyncStatusRecord, 1);
+
+  record->uid = uid;
+  record->flags = g_strdup (flags ? flags : "");
+  record->mtime = mtime;
+  record->labels = g_strdup (labels ? labels : "");
+  return record;
+}
+
+/**
+ * mailsync_status_record_copy:
+ * @record: a record
+ *
+ * Returns: (transfer full): a copy of @record
+ */
+MailsyncStatusRecord *
+mailsync_status_record_copy (const MailsyncStatusRecord *record)
+{
+  return mailsync_status_record_new (record->uid, record->flags, record->mtime, record->labels);
+}
+
+/**
+ * mailsync_status_record_free:
+ * @record: (nullable): a record
+ *
+ * Frees @record.
+ */
+void
+mailsync_status_record_free (MailsyncStatusRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_free (record->flags);
+  g_free (record->labels);
+  g_free (record);
+}
+
+typedef struct
+{
+  MailsyncStatusOpKind kind;
+  MailsyncStatusRecord *record; /* PUT */
+  guint32 uid;                  /* REMOVE */
+  char *key;                    /* SET_META */
+  char *value;                  /* SET_META, NULL = unset */
+} StatusOp;
+
+struct _MailsyncStatusBatch
+{
+  gatomicrefcount ref_count;
+  GArray *ops;
+};
+
+G_DEFINE_BOXED_TYPE (MailsyncStatusBatch, mailsync_status_batch,
+                     mailsync_status_batch_ref, mailsync_status_batch_unref)
+
+static void
+status_op_clear (gpointer data)
+{
+  StatusOp *op = data;
+
+  mailsync_status_record_free (op->record);
+  g_free (op->key);
+  g_free (op->value);
+}
+
+/**
+ * mailsync_status_batch_new:
+ *
+ * Returns: (transfer full): an empty batch
+ */
+MailsyncStatusBatch *
+mailsync_status_batch_new (void)
+{
+  MailsyncStatusBatch *batch = g_new0 (MailsyncStatusBatch, 1);
+
+  g_atomic_ref_count_init (&batch->ref_count);
+  batch->ops = g_array_new (FALSE, TRUE, sizeof (StatusOp));
+  g_array_set_clear_func (batch->ops, status_op_clear);
+  return batch;
+}
+
+/**
+ * mailsync_status_batch_ref:
+ * @batch: a batch
+ *
+ * Returns: (transfer full): @batch
+ */
+MailsyncStatusBatch *
+mailsync_status_batch_ref (MailsyncStatusBatch *batch)
+{
+  g_atomic_ref_count_inc (&batch->ref_count);
+  return batch;
+}
+
+/**
+ * mailsync_status_batch_unref:
+ * @batch: (transfer full): a batch
+ *
+ * Drops a reference.
+ */
+void
+mailsync_status_batch_unref (MailsyncStatusBatch *batch)
+{
+  if (g_atomic_ref_count_dec (&batch->ref_count))
+    {
+      g_array_unref (batch->ops);
+      g_free (batch);
+    }
+}
+
+/**
+ * mailsync_status_batch_put:
+ * @batch: a batch
+ * @uid: remote UID
+ * @flags: sorted Maildir flag letters
+ * @mtime: label mtime
+ * @labels: (nullable): labels
+ *
+ * Adds "insert or replace the record of @uid".
+ */
+void
+mailsync_status_batch_put (MailsyncStatusBatch *batch,
+                           guint32              uid,
+                           const char          *flags,
+                           gint64               mtime,
+                           const char          *labels)
+{
+  StatusOp op = { MAILSYNC_STATUS_OP_PUT, mailsync_status_record_new (uid, flags, mtime, labels), uid, NULL, NULL };
+
+  g_array_append_val (batch->ops, op);
+}
+
+/**
+ * mailsync_status_batch_remove:
+ * @batch: a batch
+ * @uid: remote UID
+ *
+ * Adds "forget @uid".
+ */
+void
+mailsync_status_batch_remove (MailsyncStatusBatch *batch,
+                              guint32              uid)
+{
+  StatusOp op = { MAILSYNC_STATUS_OP_REMOVE, NULL, uid, NULL, NULL };
+
+  g_array_append_val (batch->ops, op);
+}
+
+/**
+ * mailsync_status_batch_set_meta:
+ * @batch: a batch
+ * @key: meta key
+ * @value: (nullable): value, %NULL to remove the key
+ *
+ * Adds a change of the engine's bookkeeping for the folder.
+ */
+void
+mailsync_status_batch_set_meta (MailsyncStatusBatch *batch,
+                                const char          *key,
+                                const char          *value)
+{
+  StatusOp op = { MAILSYNC_STATUS_OP_SET_META, NULL, 0, g_strdup (key), g_strdup (value) };
+
+  g_array_append_val (batch->ops, op);
+}
+
+/**
+ * mailsync_status_batch_get_length:
+ * @batch: a batch
+ *
+ * Returns: the number of changes
+ */
+guint
+mailsync_status_batch_get_length (MailsyncStatusBatch *batch)
+{
+  return batch->ops->len;
+}
+
+/**
+ * mailsync_status_batch_get_op:
+ * @batch: a batch
+ * @index: which change
+ * @record: (out) (optional) (transfer none) (nullable): the record of a PUT
+ * @uid: (out) (optional): the UID of a PUT or REMOVE
+ * @key: (out) (optional) (transfer none) (nullable): the key of a SET_META
+ * @value: (out) (optional) (transfer none) (nullable): the value of a SET_META
+ *
+ * Reads one change; used by store implementations.
+ *
+ * Returns: the kind of change
+ */
+MailsyncStatusOpKind
+mailsync_status_batch_get_op (MailsyncStatusBatch         *batch,
+                              guint                        index,
+                              const MailsyncStatusRecord **record,
+                              guint32                     *uid,
+                              const char                 **key,
+                              const char                 **value)
+{
+  StatusOp *op;
+
+  g_return_val_if_fail (index < batch->ops->len, MAILSYNC_STATUS_OP_PUT);
+  op = &g_array_index (batch->ops, StatusOp, index);
+  if (record)
+    *record = op->record;
+  if (uid)
+    *uid = op->uid;
+  if (key)
+    *key = op->key;
+  if (value)
+    *value = op->value;
+  return op->kind;
+}
+
+G_DEFINE_INTERFACE (MailsyncStatusStore, mailsync_status_store, G_TYPE_OBJECT)
+
+static void
+mailsync_status_store_default_init (MailsyncStatusStoreInterface *iface)
+{
+}
+
+/**
+ * mailsync_status_store_load:
+ * @self: a status store
+ * @folder: status folder name
+ * @records: (out) (transfer container) (element-type MailsyncStatusRecord): the records
+ * @meta: (out) (transfer container) (element-type utf8 utf8): the meta entries
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Reads a folder's status. A folder never synced is empty; a damaged status
+ * is an error naming the file, never an empty result.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+mailsync_status_store_load (MailsyncStatusStore  *self,
+                            const char           *folder,
+                            GPtrArray           **records,
+                            GHashTable          **meta,
+                            GCancellable         *cancellable,
+                            GError              **error)
+{
+  g_return_val_if_fail (MAILSYNC_IS_STATUS_STORE (self), FALSE);
+  g_return_val_if_fail (folder != NULL, FALSE);
+  return MAILSYNC_STATUS_STORE_GET_IFACE (self)->load (self, folder, records, meta, cancellable, error);
+}
+
+/**
+ * mailsync_status_store_commit:
+ * @self: a status store
+ * @folder: status folder name
+ * @batch: the changes
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Applies @batch atomically and durably.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+mailsync_status_store_commit (MailsyncStatusStore  *self,
+                              const char           *folder,
+                              MailsyncStatusBatch  *batch,
+                              GCancellable         *cancellable,
+                              GError              **error)
+{
+  g_return_val_if_fail (MAILSYNC_IS_STATUS_STORE (self), FALSE);
+  if (mailsync_status_batch_get_length (batch) == 0)
+    return TRUE;
+  return MAILSYNC_STATUS_STORE_GET_IFACE (self)->commit (self, folder, batch, cancellable, error);
+}
+
+/**
+ * mailsync_status_store_purge:
+ * @self: a status store
+ * @folder: status folder name
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Forgets everything about @folder.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+mailsync_status_store_purge (MailsyncStatusStore  *self,
+                             const char           *folder,
+                             GCancellable         *cancellable,
+                             GError              **error)
+{
+  g_return_val_if_fail (MAILSYNC_IS_STATUS_STORE (self), FALSE);
+  return MAILSYNC_STATUS_STORE_GET_IFACE (self)->purge (self, folder, cancellable, error);
+}
+
+/**
+ * mailsync_status_store_get_path:
+ * @self: a status store
+ * @folder: status folder name
+ *
+ * Returns: (transfer full): the file that holds @folder's status
+ */
+char *
+mailsync_status_store_get_path (MailsyncStatusStore *self,
+                                const char          *folder)
+{
+  g_return_val_if_fail (MAILSYNC_IS_STATUS_STORE (self), NULL);
+  return MAILSYNC_STATUS_STORE_GET_IFACE (self)->get_path (self, folder);
+}
+
+/**
+ * mailsync_status_folder_file_name:
+ * @folder: a status folder name
+ *
+ * offlineimap's file name for a folder's status: every '/' becomes '.', and
+ * a name that is then "." (the root folder "" included) becomes "dot".
+ *
+ * Returns: (transfer full): the file name
+ */
+char *
+mailsync_status_folder_file_name (const char *folder)
+{
+  g_autofree char *name = g_strdup (folder);
+  gsize len;
+
+  len = strlen (name);
+  if (len == 0 || strcmp (name, ".") == 0)
+    return g_strdup ("dot");
+  if (len >= 2 && g_str_has_suffix (name, "/."))
+    {
+      name[len - 1] = '\0';
+      g_strdelimit (name, "/", '.');
+      return g_strconcat (name, "dot", NULL);
+    }
+  g_strdelimit (name, "/", '.');
+  return g_steal_pointer (&name);
+}

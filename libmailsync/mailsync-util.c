@@ -1,0 +1,134 @@
+/* Small durability and error helpers shared by the backends and stores. */
+#include "config.h"
+
+#include "mailsync-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+static GMutex crash_lock;
+static GHashTable *crash_counts;
+
+void
+_mailsync_crash_point (const char *step)
+{
+  static const char *spec;
+  static gsize initialized;
+  const char *colon;
+  guint wanted = 1;
+  guint count;
+
+  if (g_once_init_enter (&initialized))
+    {
+      spec = g_getenv ("MAILSYNC_CRASH_AT");
+      g_once_init_leave (&initialized, 1);
+    }
+  if (spec == NULL || *spec == '\0')
+    return;
+
+  colon = strchr (spec, ':');
+  if (colon != NULL)
+    wanted = (guint) g_ascii_strtoull (colon + 1, NULL, 10);
+  if (strncmp (spec, step, colon ? (gsize) (colon - spec) : strlen (spec)) != 0 ||
+      strlen (step) != (colon ? (gsize) (colon - spec) : strlen (spec)))
+    return;
+
+  g_mutex_lock (&crash_lock);
+  if (crash_counts == NULL)
+    crash_counts = g_hash_table_new (g_str_hash, g_str_equal);
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (crash_counts, step)) + 1;
+  g_hash_table_insert (crash_counts, (gpointer) step, GUINT_TO_POINTER (count));
+  g_mutex_unlock (&crash_lock);
+
+  if (count == wanted)
+    {
+      /* _exit, not exit: a crash runs no atexit handlers and flushes nothing. */
+      _exit (77);
+    }
+}
+
+void
+_mailsync_set_error_from_errno (GError    **error,
+                                int         saved_errno,
+                                const char *what,
+                                const char *path)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               "%s %s: %s", what, path, g_strerror (saved_errno));
+}
+
+gboolean
+_mailsync_fsync_dir (const char *path, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd < 0)
+    {
+      _mailsync_set_error_from_errno (error, errno, "Cannot open directory", path);
+      return FALSE;
+    }
+  if (fsync (fd) < 0 && errno != EINVAL)
+    {
+      int saved = errno;
+      close (fd);
+      _mailsync_set_error_from_errno (error, saved, "Cannot fsync directory", path);
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
+gboolean
+_mailsync_write_file_atomic (const char  *path,
+                             const char  *contents,
+                             gsize        length,
+                             GError     **error)
+{
+  g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+  gsize done = 0;
+  int fd;
+
+  fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      _mailsync_set_error_from_errno (error, errno, "Cannot create", tmp);
+      return FALSE;
+    }
+  while (done < length)
+    {
+      ssize_t n = write (fd, contents + done, length - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+          close (fd);
+          g_unlink (tmp);
+          _mailsync_set_error_from_errno (error, saved, "Cannot write", tmp);
+          return FALSE;
+        }
+      done += (gsize) n;
+    }
+  if (fsync (fd) < 0)
+    {
+      int saved = errno;
+      close (fd);
+      g_unlink (tmp);
+      _mailsync_set_error_from_errno (error, saved, "Cannot fsync", tmp);
+      return FALSE;
+    }
+  close (fd);
+  if (g_rename (tmp, path) < 0)
+    {
+      int saved = errno;
+      g_unlink (tmp);
+      _mailsync_set_error_from_errno (error, saved, "Cannot rename over", path);
+      return FALSE;
+    }
+  return _mailsync_fsync_dir (dir, error);
+}

@@ -1,0 +1,21 @@
+/* libmailsync: the one header consumers include. */
+#pragma once
+
+#define __MAILSYNC_INSIDE__
+
+#include "mailsync-version.h"
+#include "mailsync-version-macros.h"
+#include "mailsync-enums.h"
+#include "mailsync-error.h"
+#include "mailsync-message-info.h"
+#include "mailsync-folder.h"
+#include "mailsync-repository.h"
+#include "mailsync-status-store.h"
+#include "mailsync-sync-event.h"
+#include "mailsync-account.h"
+#include "status/mailsync-status-plain.h"
+#include "status/mailsync-status-sqlite.h"
+#include "backends/maildir/mailsync-maildir-repository.h"
+#include "backends/maildir/mailsync-maildir-folder.h"
+
+#undef __MAILSYNC_INSIDE__

@@ -1,0 +1,271 @@
+/* The three-way merge of offlineimap's folder sync (reference §5.5), as one
+ * pure function. offlineimap runs its passes remote->local then
+ * local->remote and reads the status in between; the result per message is
+ * the same as computing, for each flag, "the remote's value if the remote
+ * changed it since the last sync, else the local value", and a deletion on
+ * either side beats a flag change on the other. Doing it in one place lets
+ * the runner batch every action of a kind. */
+#include "config.h"
+
+#include "mailsync-sync-plan.h"
+
+#include <string.h>
+
+static const char sync_letters[] = "DFRST";
+
+void
+mailsync_action_free (MailsyncAction *action)
+{
+  if (action == NULL)
+    return;
+  g_free (action->key);
+  g_free (action->flags);
+  g_free (action->add);
+  g_free (action->remove);
+  g_free (action);
+}
+
+char *
+mailsync_sync_plan_normalize_flags (const char *letters)
+{
+  char out[sizeof sync_letters];
+  gsize n = 0;
+
+  for (const char *l = sync_letters; *l; l++)
+    if (letters != NULL && strchr (letters, *l) != NULL)
+      out[n++] = *l;
+  out[n] = '\0';
+  return g_strdup (out);
+}
+
+static gboolean
+has (const char *letters, char c)
+{
+  return letters != NULL && strchr (letters, c) != NULL;
+}
+
+/* Per flag: the remote's value where the remote changed it, else local's. */
+static char *
+merge_flags (const char *remote, const char *local, const char *base)
+{
+  char out[sizeof sync_letters];
+  gsize n = 0;
+
+  for (const char *l = sync_letters; *l; l++)
+    {
+      gboolean r = has (remote, *l), b = has (base, *l), lo = has (local, *l);
+      if (r != b ? r : lo)
+        out[n++] = *l;
+    }
+  out[n] = '\0';
+  return g_strdup (out);
+}
+
+/* Letters in @to but not in @from. */
+static char *
+flags_minus (const char *to, const char *from)
+{
+  char out[sizeof sync_letters];
+  gsize n = 0;
+
+  for (const char *l = sync_letters; *l; l++)
+    if (has (to, *l) && !has (from, *l))
+      out[n++] = *l;
+  out[n] = '\0';
+  return g_strdup (out);
+}
+
+static MailsyncAction *
+action_new (MailsyncActionKind kind, guint32 uid)
+{
+  MailsyncAction *action = g_new0 (MailsyncAction, 1);
+
+  action->kind = kind;
+  action->uid = uid;
+  return action;
+}
+
+static void
+add_flags_action (GPtrArray          *actions,
+                  MailsyncActionKind  kind,
+                  guint32             uid,
+                  const char         *target,
+                  const char         *current)
+{
+  g_autofree char *add = flags_minus (target, current);
+  g_autofree char *remove = flags_minus (current, target);
+  MailsyncAction *action;
+
+  if (*add == '\0' && *remove == '\0')
+    return;
+  action = action_new (kind, uid);
+  action->add = g_steal_pointer (&add);
+  action->remove = g_steal_pointer (&remove);
+  g_ptr_array_add (actions, action);
+}
+
+static void
+add_status_put (GPtrArray *actions, guint32 uid, const char *flags)
+{
+  MailsyncAction *action = action_new (MAILSYNC_ACTION_STATUS_PUT, uid);
+
+  action->flags = g_strdup (flags);
+  g_ptr_array_add (actions, action);
+}
+
+typedef struct
+{
+  const MailsyncPlanMessage *remote;
+  const MailsyncPlanMessage *local;
+  const MailsyncPlanStatus *status;
+} Triple;
+
+static gint
+compare_action (gconstpointer a, gconstpointer b)
+{
+  const MailsyncAction *x = *(MailsyncAction * const *) a;
+  const MailsyncAction *y = *(MailsyncAction * const *) b;
+
+  if (x->kind != y->kind)
+    return x->kind < y->kind ? -1 : 1;
+  if (x->uid != y->uid)
+    return x->uid < y->uid ? -1 : 1;
+  return g_strcmp0 (x->key, y->key);
+}
+
+static void
+plan_one (GPtrArray                *actions,
+          guint32                   uid,
+          const Triple             *t,
+          const MailsyncPlanPolicy *policy)
+{
+  const MailsyncPlanMessage *r = t->remote, *l = t->local;
+  const MailsyncPlanStatus *s = t->status;
+  MailsyncAction *action;
+
+  if (r && !l && !s)
+    {
+      /* New on the remote. */
+      if (policy->local_readonly)
+        return;
+      action = action_new (MAILSYNC_ACTION_DOWNLOAD, uid);
+      action->flags = g_strdup (r->flags);
+      g_ptr_array_add (actions, action);
+    }
+  else if (r && l && !s)
+    {
+      /* On both sides but unknown to the status (a lost status, or a crash
+       * after a copy): no transfer; the local flags win, as in offlineimap. */
+      if (policy->remote_readonly)
+        {
+          add_status_put (actions, uid, r->flags);
+          return;
+        }
+      add_flags_action (actions, MAILSYNC_ACTION_FLAGS_REMOTE, uid, l->flags, r->flags);
+      add_status_put (actions, uid, l->flags);
+    }
+  else if (r && l && s)
+    {
+      g_autofree char *merged = merge_flags (r->flags, l->flags, s->flags);
+      g_autofree char *status_flags = NULL;
+
+      if (!policy->local_readonly)
+        add_flags_action (actions, MAILSYNC_ACTION_FLAGS_LOCAL, uid, merged, l->flags);
+      if (!policy->remote_readonly)
+        add_flags_action (actions, MAILSYNC_ACTION_FLAGS_REMOTE, uid, merged, r->flags);
+      /* A read-only remote keeps its flags, and the status mirrors it so
+       * the local change is not retried forever. */
+      status_flags = g_strdup (policy->remote_readonly ? r->flags : merged);
+      if (strcmp (status_flags, s->flags) != 0)
+        add_status_put (actions, uid, status_flags);
+    }
+  else if (r && !l && s)
+    {
+      /* Deleted locally; a deletion beats a flag change on the remote. */
+      if (!policy->local_sync_deletes || policy->remote_readonly)
+        return;
+      g_ptr_array_add (actions, action_new (MAILSYNC_ACTION_DELETE_REMOTE, uid));
+    }
+  else if (!r && l && s)
+    {
+      /* Deleted on the remote. */
+      if (!policy->remote_sync_deletes || policy->local_readonly)
+        return;
+      g_ptr_array_add (actions, action_new (MAILSYNC_ACTION_DELETE_LOCAL, uid));
+    }
+  else if (!r && !l && s)
+    {
+      g_ptr_array_add (actions, action_new (MAILSYNC_ACTION_STATUS_REMOVE, uid));
+    }
+  else if (!r && l && !s)
+    {
+      /* A local message with a UID the remote and the status do not know
+       * (status lost, then deleted remotely; or a stale U=): offlineimap
+       * uploads it as new. Uploading keeps the mail; the alternative,
+       * deleting it, could lose mail that was never anywhere else. */
+      if (policy->remote_readonly)
+        return;
+      action = action_new (MAILSYNC_ACTION_UPLOAD, uid);
+      action->key = g_strdup (l->key);
+      action->flags = g_strdup (l->flags);
+      g_ptr_array_add (actions, action);
+    }
+}
+
+GPtrArray *
+mailsync_sync_plan_compute (const MailsyncPlanMessage *remote,
+                            gsize                      n_remote,
+                            const MailsyncPlanMessage *local,
+                            gsize                      n_local,
+                            const MailsyncPlanStatus  *status,
+                            gsize                      n_status,
+                            const MailsyncPlanPolicy  *policy)
+{
+  g_autoptr(GHashTable) by_uid = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  GPtrArray *actions = g_ptr_array_new_with_free_func ((GDestroyNotify) mailsync_action_free);
+  GHashTableIter iter;
+  gpointer key, value;
+
+#define TRIPLE_FOR(uid_) \
+  ({ Triple *t_ = g_hash_table_lookup (by_uid, GUINT_TO_POINTER (uid_)); \
+     if (t_ == NULL) { t_ = g_new0 (Triple, 1); \
+       g_hash_table_insert (by_uid, GUINT_TO_POINTER (uid_), t_); } \
+     t_; })
+
+  for (gsize i = 0; i < n_remote; i++)
+    if (remote[i].uid != 0)
+      TRIPLE_FOR (remote[i].uid)->remote = &remote[i];
+  for (gsize i = 0; i < n_status; i++)
+    if (status[i].uid != 0)
+      TRIPLE_FOR (status[i].uid)->status = &status[i];
+  for (gsize i = 0; i < n_local; i++)
+    {
+      MailsyncAction *action;
+
+      if (local[i].uid != 0)
+        {
+          Triple *t = TRIPLE_FOR (local[i].uid);
+          /* A second local file with the same UID is a copy the user made:
+           * upload it as new rather than lose or merge it. */
+          if (t->local == NULL)
+            {
+              t->local = &local[i];
+              continue;
+            }
+        }
+      if (policy->remote_readonly)
+        continue;
+      action = action_new (MAILSYNC_ACTION_UPLOAD, 0);
+      action->key = g_strdup (local[i].key);
+      action->flags = g_strdup (local[i].flags);
+      g_ptr_array_add (actions, action);
+    }
+#undef TRIPLE_FOR
+
+  g_hash_table_iter_init (&iter, by_uid);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    plan_one (actions, GPOINTER_TO_UINT (key), value, policy);
+
+  g_ptr_array_sort (actions, compare_action);
+  return actions;
+}

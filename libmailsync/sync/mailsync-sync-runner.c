@@ -1,0 +1,985 @@
+/* Executes a folder's plan. Operations of one kind run in batches of up to
+ * max_in_flight concurrent backend calls (so a network backend can
+ * pipeline them); each batch ends with a flush of the changed folder and
+ * then one status commit, so durability costs one fsync round per batch,
+ * not per message. The order of the steps inside a batch is what makes a
+ * crash at any point lose nothing and duplicate nothing:
+ *
+ *   download:  write local files -> flush -> status put
+ *              (crash before the put: the next run finds the file by its
+ *              U= and only records it, no second copy)
+ *   upload:    status intent (token, content digest) -> append remote ->
+ *              flush -> give the local file its UID -> flush -> status put
+ *              and intent removed (crash after the append: the next run
+ *              finds the appended copy by digest before planning)
+ *   deletions: delete -> flush -> status remove (crash before the remove:
+ *              the message is gone on both sides, the next run forgets it)
+ *   flags:     set flags -> flush -> status put (crash before the put: both
+ *              sides already agree, the next run records it)
+ */
+#include "config.h"
+
+#include "mailsync-sync-runner.h"
+#include "mailsync-sync-plan.h"
+#include "mailsync-error.h"
+#include "mailsync-private.h"
+#include "mailsync-repository.h"
+
+#include <string.h>
+
+#define INTENT_PREFIX "mailsync.upload."
+#define META_UIDVALIDITY_REMOTE "mailsync.uidvalidity.remote"
+#define META_UIDVALIDITY_LOCAL "mailsync.uidvalidity.local"
+
+/* Refuse to apply an "empty side" listing that would delete more than this
+ * many messages: a missing mount or a broken server looks exactly so. */
+#define EMPTY_LISTING_GUARD 5
+/* The ratio guard only applies from this many deletions on. */
+#define MASS_DELETE_MIN 10
+
+typedef struct
+{
+  const MailsyncRunnerConfig *config;
+  GMainContext *context;
+  MailsyncFolder *remote;
+  MailsyncFolder *local;
+  char *status_name;
+  char *folder_label;
+  guint pending;
+
+  GPtrArray *remote_list;  /* MailsyncMessageInfo */
+  GPtrArray *local_list;
+  GHashTable *remote_by_uid; /* uid -> info (borrowed from the lists) */
+  GHashTable *local_by_uid;
+  GHashTable *local_by_key;
+  GHashTable *status_rows;   /* uid -> MailsyncStatusRecord (owned) */
+  GHashTable *meta;
+} Runner;
+
+static void
+runner_clear_lists (Runner *r)
+{
+  g_clear_pointer (&r->remote_by_uid, g_hash_table_unref);
+  g_clear_pointer (&r->local_by_uid, g_hash_table_unref);
+  g_clear_pointer (&r->local_by_key, g_hash_table_unref);
+  g_clear_pointer (&r->remote_list, g_ptr_array_unref);
+  g_clear_pointer (&r->local_list, g_ptr_array_unref);
+}
+
+static void
+runner_free (Runner *r)
+{
+  runner_clear_lists (r);
+  g_clear_pointer (&r->status_rows, g_hash_table_unref);
+  g_clear_pointer (&r->meta, g_hash_table_unref);
+  g_free (r->status_name);
+  g_free (r->folder_label);
+  g_free (r);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Runner, runner_free)
+
+static void
+emit (Runner                *r,
+      MailsyncSyncEventKind  kind,
+      MailsyncFolder        *destination,
+      MailsyncDirection      direction,
+      guint32                uid,
+      guint                  n,
+      guint                  total,
+      const char            *flags,
+      const GError          *error,
+      const char            *text)
+{
+  g_autoptr(MailsyncSyncEvent) event = NULL;
+  const char *repo = NULL;
+
+  if (r->config->emit == NULL)
+    return;
+  if (destination != NULL)
+    repo = mailsync_repository_get_name (mailsync_folder_get_repository (destination));
+  event = _mailsync_sync_event_new (kind, r->config->account_name, r->folder_label, repo,
+                                    direction, uid, n, total, flags, error, text);
+  r->config->emit (event, r->config->emit_data);
+}
+
+static void
+runner_wait (Runner *r)
+{
+  while (r->pending > 0)
+    g_main_context_iteration (r->context, TRUE);
+}
+
+/* ---- waiting for one async result ------------------------------------ */
+
+static void
+store_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_result (Runner *r, GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (r->context, TRUE);
+  return *slot;
+}
+
+static gboolean
+flush_folder (Runner *r, MailsyncFolder *folder, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  mailsync_folder_flush_async (folder, r->config->cancellable, store_result, &result);
+  return mailsync_folder_flush_finish (folder, wait_result (r, &result), error);
+}
+
+static gboolean
+commit (Runner *r, MailsyncStatusBatch *batch, GError **error)
+{
+  guint n = mailsync_status_batch_get_length (batch);
+
+  if (!mailsync_status_store_commit (r->config->status, r->status_name, batch,
+                                     r->config->cancellable, error))
+    return FALSE;
+  /* Mirror the batch in memory so later steps plan from the truth. */
+  for (guint i = 0; i < n; i++)
+    {
+      const MailsyncStatusRecord *record;
+      const char *key, *value;
+      guint32 uid;
+
+      switch (mailsync_status_batch_get_op (batch, i, &record, &uid, &key, &value))
+        {
+        case MAILSYNC_STATUS_OP_PUT:
+          g_hash_table_replace (r->status_rows, GUINT_TO_POINTER (record->uid),
+                                mailsync_status_record_copy (record));
+          break;
+        case MAILSYNC_STATUS_OP_REMOVE:
+          g_hash_table_remove (r->status_rows, GUINT_TO_POINTER (uid));
+          break;
+        case MAILSYNC_STATUS_OP_SET_META:
+          if (value)
+            g_hash_table_replace (r->meta, g_strdup (key), g_strdup (value));
+          else
+            g_hash_table_remove (r->meta, key);
+          break;
+        }
+    }
+  return TRUE;
+}
+
+static void
+index_lists (Runner *r)
+{
+  g_clear_pointer (&r->remote_by_uid, g_hash_table_unref);
+  g_clear_pointer (&r->local_by_uid, g_hash_table_unref);
+  g_clear_pointer (&r->local_by_key, g_hash_table_unref);
+  r->remote_by_uid = g_hash_table_new (NULL, NULL);
+  r->local_by_uid = g_hash_table_new (NULL, NULL);
+  r->local_by_key = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < r->remote_list->len; i++)
+    {
+      MailsyncMessageInfo *info = r->remote_list->pdata[i];
+      g_hash_table_insert (r->remote_by_uid, GUINT_TO_POINTER (mailsync_message_info_get_uid (info)), info);
+    }
+  for (guint i = 0; i < r->local_list->len; i++)
+    {
+      MailsyncMessageInfo *info = r->local_list->pdata[i];
+      guint32 uid = mailsync_message_info_get_uid (info);
+      if (uid != 0 && !g_hash_table_contains (r->local_by_uid, GUINT_TO_POINTER (uid)))
+        g_hash_table_insert (r->local_by_uid, GUINT_TO_POINTER (uid), info);
+      if (mailsync_message_info_get_key (info) != NULL)
+        g_hash_table_insert (r->local_by_key, (gpointer) mailsync_message_info_get_key (info), info);
+    }
+}
+
+static gboolean
+list_both (Runner *r, GError **error)
+{
+  g_autoptr(GAsyncResult) remote_result = NULL;
+  g_autoptr(GAsyncResult) local_result = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  runner_clear_lists (r);
+  /* Both listings run at once: one may be a network round trip. */
+  mailsync_folder_list_messages_async (r->remote, r->config->cancellable, store_result, &remote_result);
+  mailsync_folder_list_messages_async (r->local, r->config->cancellable, store_result, &local_result);
+  wait_result (r, &remote_result);
+  wait_result (r, &local_result);
+  r->local_list = mailsync_folder_list_messages_finish (r->local, local_result, &local_error);
+  r->remote_list = mailsync_folder_list_messages_finish (r->remote, remote_result, error);
+  if (r->remote_list == NULL)
+    return FALSE;
+  if (r->local_list == NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  index_lists (r);
+  return TRUE;
+}
+
+/* ---- content digests, for finding an upload after a crash ------------ */
+
+/* MD5 over the message with CR removed, so that a CRLF copy on a server and
+ * an LF copy in a Maildir have the same digest. */
+static char *
+stream_digest (Runner *r, GInputStream *stream, GError **error)
+{
+  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+  guint8 buf[65536];
+  guint8 out[sizeof buf];
+
+  for (;;)
+    {
+      gssize n = g_input_stream_read (stream, buf, sizeof buf, r->config->cancellable, error);
+      gsize m = 0;
+
+      if (n < 0)
+        return NULL;
+      if (n == 0)
+        break;
+      for (gssize i = 0; i < n; i++)
+        if (buf[i] != '\r')
+          out[m++] = buf[i];
+      g_checksum_update (md5, out, m);
+    }
+  return g_strdup (g_checksum_get_string (md5));
+}
+
+static char *
+message_digest (Runner *r, MailsyncFolder *folder, MailsyncMessageInfo *info, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GInputStream) stream = NULL;
+
+  mailsync_folder_fetch_message_async (folder, info, r->config->cancellable, store_result, &result);
+  stream = mailsync_folder_fetch_message_finish (folder, wait_result (r, &result), error);
+  if (stream == NULL)
+    return NULL;
+  return stream_digest (r, stream, error);
+}
+
+static MailsyncMessageInfo *
+set_uid_and_wait (Runner *r, MailsyncMessageInfo *info, guint32 uid, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  mailsync_folder_set_message_uid_async (r->local, info, uid, r->config->cancellable, store_result, &result);
+  return mailsync_folder_set_message_uid_finish (r->local, wait_result (r, &result), error);
+}
+
+/* After a crash between an APPEND and the status commit, the remote holds a
+ * copy the status does not know. Find it by content among the remote
+ * messages nobody knows, and give the local original its UID; without this
+ * the next run would upload the message a second time. */
+static gboolean
+reconcile_intents (Runner *r, GError **error)
+{
+  g_autoptr(GPtrArray) intents = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autoptr(GHashTable) digests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  GHashTableIter iter;
+  gpointer key, value;
+  gboolean changed = FALSE;
+
+  g_hash_table_iter_init (&iter, r->meta);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (g_str_has_prefix (key, INTENT_PREFIX))
+      g_ptr_array_add (intents, g_strdup (key));
+  if (intents->len == 0)
+    return TRUE;
+
+  for (guint i = 0; i < intents->len; i++)
+    {
+      const char *intent = intents->pdata[i];
+      g_auto(GStrv) fields = g_strsplit (g_hash_table_lookup (r->meta, intent), "\t", 3);
+      guint32 found = 0;
+      MailsyncMessageInfo *local = NULL;
+
+      if (g_strv_length (fields) == 3)
+        {
+          for (guint j = 0; j < r->remote_list->len && found == 0; j++)
+            {
+              MailsyncMessageInfo *info = r->remote_list->pdata[j];
+              guint32 uid = mailsync_message_info_get_uid (info);
+              const char *digest;
+
+              if (g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) ||
+                  g_hash_table_contains (r->local_by_uid, GUINT_TO_POINTER (uid)))
+                continue;
+              digest = g_hash_table_lookup (digests, GUINT_TO_POINTER (uid));
+              if (digest == NULL)
+                {
+                  char *d = message_digest (r, r->remote, info, error);
+                  if (d == NULL)
+                    return FALSE;
+                  g_hash_table_insert (digests, GUINT_TO_POINTER (uid), d);
+                  digest = d;
+                }
+              if (strcmp (digest, fields[0]) == 0)
+                found = uid;
+            }
+          local = g_hash_table_lookup (r->local_by_key, fields[2]);
+        }
+
+      if (found != 0 && local != NULL)
+        {
+          g_autoptr(MailsyncMessageInfo) renamed = NULL;
+          g_autofree char *flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (local));
+
+          if (mailsync_message_info_get_uid (local) != found)
+            {
+              renamed = set_uid_and_wait (r, local, found, error);
+              if (renamed == NULL)
+                return FALSE;
+            }
+          g_hash_table_insert (r->local_by_uid, GUINT_TO_POINTER (found), local);
+          mailsync_status_batch_put (batch, found, flags, 0, "");
+          emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->local, MAILSYNC_DIRECTION_TO_REMOTE, found, 0, 0, NULL, NULL,
+                "recovered an interrupted upload");
+          changed = TRUE;
+        }
+      /* Not found: the APPEND never happened, and the message is still
+       * local mail to upload. Either way the intent is settled. */
+      mailsync_status_batch_set_meta (batch, intent, NULL);
+    }
+
+  if (!flush_folder (r, r->local, error))
+    return FALSE;
+  if (!commit (r, batch, error))
+    return FALSE;
+  _mailsync_crash_point ("runner-reconciled");
+  /* Renames changed local keys: list again rather than patch the lists. */
+  if (changed)
+    return list_both (r, error);
+  return TRUE;
+}
+
+/* ---- UIDVALIDITY ------------------------------------------------------ */
+
+static gboolean
+check_one_validity (Runner              *r,
+                    MailsyncFolder      *folder,
+                    const char          *meta_key,
+                    MailsyncStatusBatch *batch,
+                    GError             **error)
+{
+  guint32 current = mailsync_folder_get_uidvalidity (folder);
+  const char *saved = g_hash_table_lookup (r->meta, meta_key);
+  g_autofree char *now = g_strdup_printf ("%u", current);
+
+  if (current == 0)
+    return TRUE;
+  if (saved != NULL && strcmp (saved, now) != 0)
+    {
+      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED,
+                   "UID validity problem for folder %s (repo %s) (saved %s; got %u); skipping it",
+                   mailsync_folder_get_name (folder),
+                   mailsync_repository_get_name (mailsync_folder_get_repository (folder)),
+                   saved, current);
+      return FALSE;
+    }
+  if (saved == NULL)
+    mailsync_status_batch_set_meta (batch, meta_key, now);
+  return TRUE;
+}
+
+/* ---- one batch of concurrent operations ------------------------------ */
+
+typedef struct
+{
+  Runner *runner;
+  MailsyncAction *action;
+  MailsyncMessageInfo *source;   /* what is copied */
+  MailsyncMessageInfo *stored;   /* result of the append */
+  char *digest;                  /* uploads: digest for the intent */
+  char *token;
+  GError *error;
+} Op;
+
+static void
+op_free (Op *op)
+{
+  g_clear_object (&op->source);
+  g_clear_object (&op->stored);
+  g_free (op->digest);
+  g_free (op->token);
+  g_clear_error (&op->error);
+  g_free (op);
+}
+
+static void
+op_done (Op *op, GError *error)
+{
+  if (error != NULL)
+    op->error = error;
+  op->runner->pending--;
+  g_main_context_wakeup (op->runner->context);
+}
+
+static void
+copy_appended (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Op *op = user_data;
+  GError *error = NULL;
+
+  op->stored = mailsync_folder_append_message_finish (MAILSYNC_FOLDER (source), result, &error);
+  op_done (op, error);
+}
+
+static void
+copy_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Op *op = user_data;
+  Runner *r = op->runner;
+  GError *error = NULL;
+  g_autoptr(GInputStream) stream = mailsync_folder_fetch_message_finish (MAILSYNC_FOLDER (source), result, &error);
+  MailsyncFolder *destination = MAILSYNC_FOLDER (source) == r->remote ? r->local : r->remote;
+  g_autoptr(MailsyncMessageInfo) wanted = NULL;
+  guint32 uid;
+
+  if (stream == NULL)
+    {
+      op_done (op, error);
+      return;
+    }
+  /* A local Maildir stores the remote UID; a remote assigns its own. */
+  uid = destination == r->local ? mailsync_message_info_get_uid (op->source) : 0;
+  wanted = mailsync_message_info_new (uid, NULL,
+                                      mailsync_message_info_get_flags (op->source),
+                                      mailsync_message_info_get_keywords (op->source),
+                                      mailsync_message_info_get_size (op->source),
+                                      mailsync_message_info_get_internal_date (op->source));
+  mailsync_folder_append_message_async (destination, wanted, stream, r->config->cancellable,
+                                        copy_appended, op);
+}
+
+static void
+start_copy (Op *op, MailsyncFolder *from)
+{
+  op->runner->pending++;
+  mailsync_folder_fetch_message_async (from, op->source, op->runner->config->cancellable,
+                                       copy_fetched, op);
+}
+
+/* Collects the first error of a batch; message-scope errors are reported
+ * and skipped, anything else stops the folder. */
+static gboolean
+batch_errors (Runner *r, GPtrArray *ops, MailsyncFolder *destination, GError **error)
+{
+  for (guint i = 0; i < ops->len; i++)
+    {
+      Op *op = ops->pdata[i];
+
+      if (op->error == NULL)
+        continue;
+      if (mailsync_error_get_scope (op->error) == MAILSYNC_ERROR_SCOPE_MESSAGE)
+        {
+          emit (r, MAILSYNC_SYNC_EVENT_WARNING, destination, MAILSYNC_DIRECTION_NONE,
+                op->action->uid, 0, 0, NULL, op->error, op->error->message);
+          continue;
+        }
+      g_propagate_error (error, g_steal_pointer (&op->error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- the passes ------------------------------------------------------- */
+
+static gboolean
+run_downloads (Runner *r, GPtrArray *todo, GError **error)
+{
+  guint total = todo->len, done = 0;
+
+  for (guint start = 0; start < todo->len; start += r->config->max_in_flight)
+    {
+      g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+      g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+      guint end = MIN (todo->len, start + r->config->max_in_flight);
+
+      for (guint i = start; i < end; i++)
+        {
+          Op *op = g_new0 (Op, 1);
+          op->runner = r;
+          op->action = todo->pdata[i];
+          op->source = g_object_ref (g_hash_table_lookup (r->remote_by_uid, GUINT_TO_POINTER (op->action->uid)));
+          g_ptr_array_add (ops, op);
+          start_copy (op, r->remote);
+        }
+      runner_wait (r);
+      if (!batch_errors (r, ops, r->local, error))
+        {
+          /* Whatever did land is on disk under its U=; the next run
+           * records it without copying again. */
+          return FALSE;
+        }
+      _mailsync_crash_point ("runner-download-appended");
+      if (!flush_folder (r, r->local, error))
+        return FALSE;
+      _mailsync_crash_point ("runner-download-flushed");
+      for (guint i = 0; i < ops->len; i++)
+        {
+          Op *op = ops->pdata[i];
+          if (op->stored == NULL)
+            continue;
+          mailsync_status_batch_put (batch, op->action->uid, op->action->flags, 0, "");
+          emit (r, MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, r->local, MAILSYNC_DIRECTION_TO_LOCAL,
+                op->action->uid, ++done, total, op->action->flags, NULL, NULL);
+        }
+      if (!commit (r, batch, error))
+        return FALSE;
+      _mailsync_crash_point ("runner-download-committed");
+    }
+  return TRUE;
+}
+
+static gboolean
+run_uploads (Runner *r, GPtrArray *todo, GError **error)
+{
+  guint total = todo->len, done = 0;
+
+  for (guint start = 0; start < todo->len; start += r->config->max_in_flight)
+    {
+      g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+      g_autoptr(MailsyncStatusBatch) intents = mailsync_status_batch_new ();
+      g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+      guint end = MIN (todo->len, start + r->config->max_in_flight);
+
+      /* Write the intents first (rule 2): token -> digest + local key. */
+      for (guint i = start; i < end; i++)
+        {
+          Op *op = g_new0 (Op, 1);
+          g_autofree char *value = NULL;
+          g_autofree char *uuid = g_uuid_string_random ();
+
+          op->runner = r;
+          op->action = todo->pdata[i];
+          op->source = g_object_ref (g_hash_table_lookup (r->local_by_key, op->action->key));
+          g_ptr_array_add (ops, op);
+          op->digest = message_digest (r, r->local, op->source, &op->error);
+          if (op->digest == NULL)
+            continue;
+          op->token = g_strconcat (INTENT_PREFIX, uuid, NULL);
+          value = g_strdup_printf ("%s\t%" G_GUINT64_FORMAT "\t%s", op->digest,
+                                   mailsync_message_info_get_size (op->source), op->action->key);
+          mailsync_status_batch_set_meta (intents, op->token, value);
+        }
+      if (!batch_errors (r, ops, r->remote, error))
+        return FALSE;
+      if (!commit (r, intents, error))
+        return FALSE;
+      _mailsync_crash_point ("runner-upload-intent");
+
+      for (guint i = 0; i < ops->len; i++)
+        {
+          Op *op = ops->pdata[i];
+          if (op->token != NULL)
+            start_copy (op, r->local);
+        }
+      runner_wait (r);
+      if (!batch_errors (r, ops, r->remote, error))
+        return FALSE;
+      if (!flush_folder (r, r->remote, error))
+        return FALSE;
+      _mailsync_crash_point ("runner-upload-appended");
+
+      /* Give each local original the UID the remote assigned. */
+      for (guint i = 0; i < ops->len; i++)
+        {
+          Op *op = ops->pdata[i];
+          guint32 uid = op->stored ? mailsync_message_info_get_uid (op->stored) : 0;
+          g_autoptr(MailsyncMessageInfo) renamed = NULL;
+
+          if (uid == 0)
+            {
+              /* The remote cannot tell the UID: keep the intent, the next
+               * run finds the copy by content. */
+              if (op->stored != NULL)
+                emit (r, MAILSYNC_SYNC_EVENT_WARNING, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0,
+                      NULL, NULL, "the server did not tell the new message's UID; it is matched on the next run");
+              continue;
+            }
+          renamed = set_uid_and_wait (r, op->source, uid, error);
+          if (renamed == NULL)
+            return FALSE;
+          mailsync_status_batch_put (batch, uid, op->action->flags, 0, "");
+          mailsync_status_batch_set_meta (batch, op->token, NULL);
+          emit (r, MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, r->remote, MAILSYNC_DIRECTION_TO_REMOTE,
+                uid, ++done, total, op->action->flags, NULL, NULL);
+        }
+      if (!flush_folder (r, r->local, error))
+        return FALSE;
+      _mailsync_crash_point ("runner-upload-renamed");
+      if (!commit (r, batch, error))
+        return FALSE;
+      _mailsync_crash_point ("runner-upload-committed");
+    }
+  return TRUE;
+}
+
+static void
+delete_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Op *op = user_data;
+  GError *error = NULL;
+
+  mailsync_folder_delete_messages_finish (MAILSYNC_FOLDER (source), result, &error);
+  op_done (op, error);
+}
+
+static gboolean
+run_deletes (Runner *r, GPtrArray *todo, MailsyncFolder *folder, const char *step, GError **error)
+{
+  g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+  g_autofree char *flushed = g_strconcat (step, "-flushed", NULL);
+  g_autofree char *committed = g_strconcat (step, "-committed", NULL);
+  g_autofree char *seq = NULL;
+  GString *list = g_string_new (NULL);
+  Op *op;
+
+  if (todo->len == 0)
+    {
+      g_string_free (list, TRUE);
+      return TRUE;
+    }
+  for (guint i = 0; i < todo->len; i++)
+    {
+      MailsyncAction *action = todo->pdata[i];
+      g_array_append_val (uids, action->uid);
+      mailsync_status_batch_remove (batch, action->uid);
+      g_string_append_printf (list, "%s%u", i ? ", " : "", action->uid);
+    }
+  seq = g_string_free (list, FALSE);
+
+  op = g_new0 (Op, 1);
+  op->runner = r;
+  op->action = todo->pdata[0];
+  g_ptr_array_add (ops, op);
+  r->pending++;
+  mailsync_folder_delete_messages_async (folder, (const guint32 *) uids->data, uids->len,
+                                         r->config->cancellable, delete_done, op);
+  runner_wait (r);
+  if (op->error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&op->error));
+      return FALSE;
+    }
+  if (!flush_folder (r, folder, error))
+    return FALSE;
+  _mailsync_crash_point (flushed);
+  if (!commit (r, batch, error))
+    return FALSE;
+  _mailsync_crash_point (committed);
+  emit (r, MAILSYNC_SYNC_EVENT_MESSAGES_DELETED, folder,
+        folder == r->local ? MAILSYNC_DIRECTION_TO_LOCAL : MAILSYNC_DIRECTION_TO_REMOTE,
+        0, uids->len, uids->len, NULL, NULL, seq);
+  return TRUE;
+}
+
+static void
+flags_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Op *op = user_data;
+  GError *error = NULL;
+
+  mailsync_folder_set_flags_finish (MAILSYNC_FOLDER (source), result, &error);
+  op_done (op, error);
+}
+
+static void
+emit_flag_counts (Runner *r, GPtrArray *todo, MailsyncFolder *folder)
+{
+  static const char letters[] = "DFRST";
+  MailsyncDirection direction = folder == r->local ? MAILSYNC_DIRECTION_TO_LOCAL : MAILSYNC_DIRECTION_TO_REMOTE;
+
+  for (const char *l = letters; *l; l++)
+    {
+      guint added = 0, removed = 0;
+      char flag[2] = { *l, '\0' };
+
+      for (guint i = 0; i < todo->len; i++)
+        {
+          MailsyncAction *action = todo->pdata[i];
+          added += strchr (action->add, *l) != NULL;
+          removed += strchr (action->remove, *l) != NULL;
+        }
+      if (added)
+        emit (r, MAILSYNC_SYNC_EVENT_FLAGS_ADDED, folder, direction, 0, added, added, flag, NULL, NULL);
+      if (removed)
+        emit (r, MAILSYNC_SYNC_EVENT_FLAGS_REMOVED, folder, direction, 0, removed, removed, flag, NULL, NULL);
+    }
+}
+
+/* One set_flags call per distinct (add, remove) pair: the IMAP backend
+ * turns each into UID STOREs over a UID set, and no message is in two
+ * concurrent calls. */
+static gboolean
+run_flags (Runner *r, GPtrArray *todo, MailsyncFolder *folder, GError **error)
+{
+  g_autoptr(GHashTable) groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                        (GDestroyNotify) g_array_unref);
+  g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (todo->len == 0)
+    return TRUE;
+  for (guint i = 0; i < todo->len; i++)
+    {
+      MailsyncAction *action = todo->pdata[i];
+      g_autofree char *group_key = g_strconcat (action->add, "|", action->remove, NULL);
+      GArray *uids = g_hash_table_lookup (groups, group_key);
+
+      if (uids == NULL)
+        {
+          uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+          g_hash_table_insert (groups, g_steal_pointer (&group_key), uids);
+        }
+      g_array_append_val (uids, action->uid);
+    }
+
+  g_hash_table_iter_init (&iter, groups);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      GArray *uids = value;
+      g_auto(GStrv) parts = g_strsplit (key, "|", 2);
+      Op *op = g_new0 (Op, 1);
+
+      op->runner = r;
+      op->action = todo->pdata[0];
+      g_ptr_array_add (ops, op);
+      r->pending++;
+      mailsync_folder_set_flags_async (folder, (const guint32 *) uids->data, uids->len,
+                                       mailsync_flags_from_maildir (parts[0]),
+                                       mailsync_flags_from_maildir (parts[1]),
+                                       r->config->cancellable, flags_done, op);
+    }
+  runner_wait (r);
+  if (!batch_errors (r, ops, folder, error))
+    return FALSE;
+  if (!flush_folder (r, folder, error))
+    return FALSE;
+  emit_flag_counts (r, todo, folder);
+  return TRUE;
+}
+
+/* ---- planning --------------------------------------------------------- */
+
+static GPtrArray *
+make_plan (Runner *r)
+{
+  g_autoptr(GArray) remote = g_array_new (FALSE, TRUE, sizeof (MailsyncPlanMessage));
+  g_autoptr(GArray) local = g_array_new (FALSE, TRUE, sizeof (MailsyncPlanMessage));
+  g_autoptr(GArray) status = g_array_new (FALSE, TRUE, sizeof (MailsyncPlanStatus));
+  g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  MailsyncRepository *rrepo = mailsync_folder_get_repository (r->remote);
+  MailsyncRepository *lrepo = mailsync_folder_get_repository (r->local);
+  MailsyncPlanPolicy policy = {
+    .remote_readonly = mailsync_repository_get_readonly (rrepo),
+    .local_readonly = mailsync_repository_get_readonly (lrepo),
+    .remote_sync_deletes = mailsync_repository_get_sync_deletes (rrepo),
+    .local_sync_deletes = mailsync_repository_get_sync_deletes (lrepo),
+  };
+  GHashTableIter iter;
+  gpointer value;
+
+  for (guint i = 0; i < r->remote_list->len; i++)
+    {
+      MailsyncMessageInfo *info = r->remote_list->pdata[i];
+      char *flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
+      MailsyncPlanMessage m = { mailsync_message_info_get_uid (info), NULL, flags };
+
+      g_ptr_array_add (strings, flags);
+      g_array_append_val (remote, m);
+    }
+  for (guint i = 0; i < r->local_list->len; i++)
+    {
+      MailsyncMessageInfo *info = r->local_list->pdata[i];
+      char *flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
+      MailsyncPlanMessage m = { mailsync_message_info_get_uid (info), mailsync_message_info_get_key (info), flags };
+
+      g_ptr_array_add (strings, flags);
+      g_array_append_val (local, m);
+    }
+  g_hash_table_iter_init (&iter, r->status_rows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      MailsyncStatusRecord *record = value;
+      char *flags = mailsync_sync_plan_normalize_flags (record->flags);
+      MailsyncPlanStatus s = { record->uid, flags };
+
+      g_ptr_array_add (strings, flags);
+      g_array_append_val (status, s);
+    }
+  return mailsync_sync_plan_compute ((MailsyncPlanMessage *) remote->data, remote->len,
+                                     (MailsyncPlanMessage *) local->data, local->len,
+                                     (MailsyncPlanStatus *) status->data, status->len, &policy);
+}
+
+/* Rule 1 and 6: an empty listing against a full status, or a deletion of
+ * most of a folder, is far likelier a broken mount or server than a user's
+ * wish. Refuse unless the account allows any ratio (ratio >= 1). */
+static gboolean
+guard_deletions (Runner *r, guint n_delete_local, guint n_delete_remote, GError **error)
+{
+  guint n_status = g_hash_table_size (r->status_rows);
+  guint n_delete = n_delete_local + n_delete_remote;
+
+  if (r->config->max_delete_ratio >= 1.0 || n_delete == 0)
+    return TRUE;
+  if ((r->remote_list->len == 0 && n_delete_local > EMPTY_LISTING_GUARD) ||
+      (r->local_list->len == 0 && n_delete_remote > EMPTY_LISTING_GUARD))
+    {
+      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_MASS_DELETE,
+                   "Folder %s: one side lists no message while %u are known; refusing to delete %u messages "
+                   "(a missing mount or a broken server looks like this; raise the delete ratio to force)",
+                   r->folder_label, n_status, n_delete);
+      return FALSE;
+    }
+  if (n_delete >= MASS_DELETE_MIN && n_delete > r->config->max_delete_ratio * n_status)
+    {
+      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_MASS_DELETE,
+                   "Folder %s: refusing to delete %u of %u messages in one run (limit %.0f%%; raise the delete ratio to force)",
+                   r->folder_label, n_delete, n_status, r->config->max_delete_ratio * 100);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+emit_dry_run (Runner *r, GPtrArray *plan)
+{
+  for (guint i = 0; i < plan->len; i++)
+    {
+      MailsyncAction *a = plan->pdata[i];
+      g_autofree char *text = NULL;
+
+      switch (a->kind)
+        {
+        case MAILSYNC_ACTION_DOWNLOAD:
+          text = g_strdup_printf ("[DRYRUN] would copy message UID %u to %s", a->uid,
+                                  mailsync_repository_get_name (mailsync_folder_get_repository (r->local)));
+          break;
+        case MAILSYNC_ACTION_UPLOAD:
+          text = g_strdup_printf ("[DRYRUN] would upload %s to %s", a->key,
+                                  mailsync_repository_get_name (mailsync_folder_get_repository (r->remote)));
+          break;
+        case MAILSYNC_ACTION_DELETE_LOCAL:
+        case MAILSYNC_ACTION_DELETE_REMOTE:
+          text = g_strdup_printf ("[DRYRUN] would delete message UID %u in %s", a->uid,
+                                  a->kind == MAILSYNC_ACTION_DELETE_LOCAL ? "local" : "remote");
+          break;
+        case MAILSYNC_ACTION_FLAGS_LOCAL:
+        case MAILSYNC_ACTION_FLAGS_REMOTE:
+          text = g_strdup_printf ("[DRYRUN] would change flags of UID %u in %s: +%s -%s", a->uid,
+                                  a->kind == MAILSYNC_ACTION_FLAGS_LOCAL ? "local" : "remote", a->add, a->remove);
+          break;
+        default:
+          continue;
+        }
+      emit (r, MAILSYNC_SYNC_EVENT_DEBUG, NULL, MAILSYNC_DIRECTION_NONE, a->uid, 0, 0, NULL, NULL, text);
+    }
+}
+
+static gboolean
+execute (Runner *r, GPtrArray *plan, GError **error)
+{
+  g_autoptr(GPtrArray) downloads = g_ptr_array_new ();
+  g_autoptr(GPtrArray) uploads = g_ptr_array_new ();
+  g_autoptr(GPtrArray) delete_local = g_ptr_array_new ();
+  g_autoptr(GPtrArray) delete_remote = g_ptr_array_new ();
+  g_autoptr(GPtrArray) flags_local = g_ptr_array_new ();
+  g_autoptr(GPtrArray) flags_remote = g_ptr_array_new ();
+  g_autoptr(MailsyncStatusBatch) status = mailsync_status_batch_new ();
+
+  for (guint i = 0; i < plan->len; i++)
+    {
+      MailsyncAction *a = plan->pdata[i];
+      switch (a->kind)
+        {
+        case MAILSYNC_ACTION_DOWNLOAD: g_ptr_array_add (downloads, a); break;
+        case MAILSYNC_ACTION_UPLOAD: g_ptr_array_add (uploads, a); break;
+        case MAILSYNC_ACTION_DELETE_LOCAL: g_ptr_array_add (delete_local, a); break;
+        case MAILSYNC_ACTION_DELETE_REMOTE: g_ptr_array_add (delete_remote, a); break;
+        case MAILSYNC_ACTION_FLAGS_LOCAL: g_ptr_array_add (flags_local, a); break;
+        case MAILSYNC_ACTION_FLAGS_REMOTE: g_ptr_array_add (flags_remote, a); break;
+        case MAILSYNC_ACTION_STATUS_PUT: mailsync_status_batch_put (status, a->uid, a->flags, 0, ""); break;
+        case MAILSYNC_ACTION_STATUS_REMOVE: mailsync_status_batch_remove (status, a->uid); break;
+        }
+    }
+
+  if (!guard_deletions (r, delete_local->len, delete_remote->len, error))
+    return FALSE;
+  if (r->config->dry_run)
+    {
+      emit_dry_run (r, plan);
+      return TRUE;
+    }
+
+  if (!run_downloads (r, downloads, error) ||
+      !run_uploads (r, uploads, error) ||
+      !run_deletes (r, delete_local, r->local, "runner-delete-local", error) ||
+      !run_deletes (r, delete_remote, r->remote, "runner-delete-remote", error) ||
+      !run_flags (r, flags_local, r->local, error))
+    return FALSE;
+  _mailsync_crash_point ("runner-flags-local-flushed");
+  if (!run_flags (r, flags_remote, r->remote, error))
+    return FALSE;
+  _mailsync_crash_point ("runner-flags-remote-flushed");
+  if (!commit (r, status, error))
+    return FALSE;
+  _mailsync_crash_point ("runner-status-committed");
+  return TRUE;
+}
+
+gboolean
+mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
+                                  MailsyncFolder             *remote,
+                                  MailsyncFolder             *local,
+                                  const char                 *status_name,
+                                  GError                    **error)
+{
+  g_autoptr(Runner) r = g_new0 (Runner, 1);
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GPtrArray) plan = NULL;
+  g_autoptr(MailsyncStatusBatch) validity = mailsync_status_batch_new ();
+
+  r->config = config;
+  r->context = g_main_context_ref_thread_default ();
+  g_main_context_unref (r->context); /* borrowed: the caller keeps it alive */
+  r->remote = remote;
+  r->local = local;
+  r->status_name = g_strdup (status_name);
+  r->folder_label = mailsync_folder_get_visible_name (remote);
+
+  if (!mailsync_status_store_load (config->status, status_name, &records, &r->meta,
+                                   config->cancellable, error))
+    return FALSE;
+  r->status_rows = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) mailsync_status_record_free);
+  for (guint i = 0; i < records->len; i++)
+    {
+      MailsyncStatusRecord *record = records->pdata[i];
+      g_hash_table_replace (r->status_rows, GUINT_TO_POINTER (record->uid), mailsync_status_record_copy (record));
+    }
+
+  if (!list_both (r, error))
+    return FALSE;
+  if (!check_one_validity (r, remote, META_UIDVALIDITY_REMOTE, validity, error) ||
+      !check_one_validity (r, local, META_UIDVALIDITY_LOCAL, validity, error))
+    return FALSE;
+  if (!config->dry_run && !commit (r, validity, error))
+    return FALSE;
+  if (!config->dry_run && !reconcile_intents (r, error))
+    return FALSE;
+
+  plan = make_plan (r);
+  return execute (r, plan, error);
+}

@@ -1,0 +1,34 @@
+/* The runner: executes one folder's plan with many backend operations in
+ * flight, in batches whose durability is ordered as DESIGN.md §5 asks:
+ * data durable (flush) -> status committed -> destructive operations. */
+#pragma once
+
+#include "mailsync-folder.h"
+#include "mailsync-status-store.h"
+#include "mailsync-sync-event.h"
+
+G_BEGIN_DECLS
+
+typedef void (*MailsyncEmitFunc) (MailsyncSyncEvent *event, gpointer user_data);
+
+typedef struct
+{
+  const char          *account_name;
+  MailsyncStatusStore *status;
+  GCancellable        *cancellable;
+  guint                max_in_flight;
+  gboolean             dry_run;
+  double               max_delete_ratio; /* >= 1.0 disables the guard */
+  MailsyncEmitFunc     emit;
+  gpointer             emit_data;
+} MailsyncRunnerConfig;
+
+/* Syncs the messages of one folder pair. Must run on a thread whose
+ * thread-default main context it may iterate. */
+gboolean mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
+                                           MailsyncFolder             *remote,
+                                           MailsyncFolder             *local,
+                                           const char                 *status_name,
+                                           GError                    **error);
+
+G_END_DECLS
