@@ -1,0 +1,1115 @@
+/* Plain-text status store: offlineimap's LocalStatus files plus a journal. */
+#include "config.h"
+
+#include "mailsync-status-plain.h"
+#include "mailsync-error.h"
+#include "mailsync-private.h"
+#include "mailsync-status-util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+/**
+ * MailsyncStatusPlain:
+ *
+ * A #MailsyncStatusStore in offlineimap's legacy plain-text format
+ * (`Account-<name>/LocalStatus/<FOLDERFILE>`), for taking over old
+ * offlineimap setups and for users who want a status they can read.
+ *
+ * offlineimap rewrote the whole file on every change, which is quadratic
+ * in the folder size. Here a folder's status is three files:
+ *
+ * - `<FOLDERFILE>`: offlineimap FORMAT 2 (FORMAT 1 is read too), the state
+ *   as of the last fold;
+ * - `<FOLDERFILE>.meta`: the engine's meta entries as of the last fold, a
+ *   line `MAILSYNC-META 1` then `key=value` lines (bytes `%`, `=`, space and
+ *   control characters %-escaped); absent when there is no meta entry.
+ *   offlineimap has no such notion, so it is kept out of the status file;
+ * - `<FOLDERFILE>.journal`: every batch committed since the last fold, one
+ *   record each: a line `BATCH <payload-bytes> <sha256-of-payload>` and
+ *   the payload, lines `P uid|flags|mtime|labels`, `R uid`, `M key value`
+ *   (set meta) and `U key` (unset meta), keys and values escaped as above.
+ *
+ * A commit appends one record to the journal and fsyncs it: that is the
+ * commit point. A crash during the append leaves a short or mismatching
+ * last record, which was never committed and is ignored (and cut off by
+ * the next append). A damaged record followed by more data is corruption,
+ * reported as such.
+ *
+ * Once the journal outgrows the status (see should_fold()), it is folded:
+ * status file and meta file are replaced atomically (tmp + fsync + rename +
+ * directory fsync), then the journal is removed. Every journal operation
+ * sets a key to a value, so replaying the whole journal over the old or
+ * the new files gives the same result: a crash at any point of the fold
+ * loses nothing, and a replay twice is harmless.
+ */
+
+#define PLAIN_MAGIC_PREFIX "OFFLINEIMAP LocalStatus CACHE DATA - DO NOT MODIFY - FORMAT "
+#define PLAIN_FORMAT 2
+#define META_MAGIC_PREFIX "MAILSYNC-META "
+#define META_FORMAT 1
+#define JOURNAL_SUFFIX ".journal"
+#define META_SUFFIX ".meta"
+
+/* Fold when the journal holds more operations than the folder has records
+ * (folding then costs at most one write of the file per operation logged,
+ * amortised O(1)), but not for tiny folders, and at the latest at 1 MiB so
+ * a replay at load stays fast. */
+#define FOLD_MIN_OPS 256
+#define FOLD_MAX_BYTES (1024 * 1024)
+
+typedef struct
+{
+  GHashTable *records;          /* GUINT_TO_POINTER (uid) -> MailsyncStatusRecord* */
+  GHashTable *meta;             /* key -> value */
+  gsize       journal_length;   /* bytes of committed records in the journal */
+  guint       journal_ops;      /* operations in those records */
+} PlainFolder;
+
+struct _MailsyncStatusPlain
+{
+  GObject     parent_instance;
+
+  char       *directory;
+  /* Guards @folders; a commit must see and extend the journal it parsed. */
+  GMutex      lock;
+  /* Folder file name -> PlainFolder, the state after the last load or
+   * commit. One writer per account (the account lock), so the files do not
+   * change behind our back between a load and the commits that follow. */
+  GHashTable *folders;
+};
+
+enum
+{
+  PROP_0,
+  PROP_DIRECTORY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void mailsync_status_plain_store_iface_init (MailsyncStatusStoreInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (MailsyncStatusPlain, mailsync_status_plain, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (MAILSYNC_TYPE_STATUS_STORE,
+                                                      mailsync_status_plain_store_iface_init))
+
+static PlainFolder *
+plain_folder_new (void)
+{
+  PlainFolder *folder = g_new0 (PlainFolder, 1);
+
+  folder->records = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                           (GDestroyNotify) mailsync_status_record_free);
+  folder->meta = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return folder;
+}
+
+static void
+plain_folder_free (PlainFolder *folder)
+{
+  if (folder == NULL)
+    return;
+  g_hash_table_unref (folder->records);
+  g_hash_table_unref (folder->meta);
+  g_free (folder);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlainFolder, plain_folder_free)
+
+typedef struct
+{
+  char *name;                   /* folder file name, the cache key */
+  char *path;                   /* the offlineimap status file */
+  char *journal;
+  char *meta;
+} PlainPaths;
+
+static void
+plain_paths_clear (PlainPaths *paths)
+{
+  g_free (paths->name);
+  g_free (paths->path);
+  g_free (paths->journal);
+  g_free (paths->meta);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PlainPaths, plain_paths_clear)
+
+static void
+plain_paths_init (MailsyncStatusPlain *self,
+                  const char          *folder,
+                  PlainPaths          *paths)
+{
+  paths->name = mailsync_status_folder_file_name (folder);
+  paths->path = g_build_filename (self->directory, paths->name, NULL);
+  paths->journal = g_strconcat (paths->path, JOURNAL_SUFFIX, NULL);
+  paths->meta = g_strconcat (paths->path, META_SUFFIX, NULL);
+}
+
+static void
+set_corrupt (GError     **error,
+             const char  *path,
+             guint        line,
+             const char  *reason)
+{
+  g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_CORRUPT,
+               "Status file %s:%u is corrupt: %s", path, line, reason);
+}
+
+/* Reads a whole file; a missing one is reported through @exists, not as
+ * an error. */
+static gboolean
+read_optional_file (const char  *path,
+                    char       **contents,
+                    gsize       *length,
+                    gboolean    *exists,
+                    GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  *contents = NULL;
+  *length = 0;
+  *exists = TRUE;
+  if (!g_file_get_contents (path, contents, length, &local_error))
+    {
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        {
+          *exists = FALSE;
+          return TRUE;
+        }
+      g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_FAILED,
+                   "Cannot read status file %s: %s", path, local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+compare_chars (gconstpointer a,
+               gconstpointer b)
+{
+  return *(const guchar *) a - *(const guchar *) b;
+}
+
+/* Bytes that would break a "key=value" or "M key value" line. */
+static gboolean
+needs_escape (guchar c)
+{
+  return c < 0x20 || c == 0x7f || c == '%' || c == '=' || c == ' ';
+}
+
+static void
+append_escaped (GString    *out,
+                const char *text)
+{
+  const guchar *p;
+
+  for (p = (const guchar *) text; *p; p++)
+    {
+      if (needs_escape (*p))
+        g_string_append_printf (out, "%%%02X", *p);
+      else
+        g_string_append_c (out, (char) *p);
+    }
+}
+
+static char *
+unescape (const char *text)
+{
+  /* NULL for a malformed %-sequence or an escaped NUL. */
+  return g_uri_unescape_string (text, NULL);
+}
+
+static gboolean
+parse_uid (const char *text,
+           guint32    *uid)
+{
+  guint64 value;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32, &value, NULL))
+    return FALSE;
+  *uid = (guint32) value;
+  return TRUE;
+}
+
+/* One "uid|flags|mtime|labels" record (FORMAT 2, also the journal's P op).
+ * Labels are the rest of the line, so a '|' in a label survives. */
+static MailsyncStatusRecord *
+parse_record_v2 (const char *line)
+{
+  g_auto(GStrv) fields = g_strsplit (line, "|", 4);
+  guint32 uid;
+  gint64 mtime;
+
+  if (g_strv_length (fields) != 4 ||
+      !parse_uid (fields[0], &uid) ||
+      !g_ascii_string_to_signed (fields[2], 10, G_MININT64, G_MAXINT64, &mtime, NULL))
+    return NULL;
+
+  /* offlineimap keeps flags as a set and writes them sorted; sort here so
+   * a hand-edited file does not show up as a flag change. */
+  qsort (fields[1], strlen (fields[1]), 1, compare_chars);
+  return mailsync_status_record_new (uid, fields[1], mtime, fields[3]);
+}
+
+static MailsyncStatusRecord *
+parse_record_v1 (const char *line)
+{
+  g_auto(GStrv) fields = g_strsplit (line, ":", -1);
+  guint32 uid;
+
+  if (g_strv_length (fields) != 2 || !parse_uid (fields[0], &uid))
+    return NULL;
+  qsort (fields[1], strlen (fields[1]), 1, compare_chars);
+  return mailsync_status_record_new (uid, fields[1], 0, "");
+}
+
+/* Splits @contents into lines, refusing a last line without its newline:
+ * offlineimap always ends the file with one, so its absence means a torn
+ * write, not a short last record to be trusted. */
+static gboolean
+split_lines (const char   *path,
+             char         *contents,
+             gsize         length,
+             GPtrArray    *lines,
+             GError      **error)
+{
+  char *p = contents;
+  char *end = contents + length;
+
+  if (memchr (contents, '\0', length) != NULL)
+    {
+      const char *nul = memchr (contents, '\0', length);
+      guint line = 1;
+      const char *q;
+
+      for (q = contents; q < nul; q++)
+        line += (*q == '\n');
+      set_corrupt (error, path, line, "NUL byte (garbage or a torn write)");
+      return FALSE;
+    }
+
+  while (p < end)
+    {
+      char *nl = memchr (p, '\n', end - p);
+
+      if (nl == NULL)
+        {
+          set_corrupt (error, path, lines->len + 1, "last line is truncated (no newline)");
+          return FALSE;
+        }
+      *nl = '\0';
+      g_ptr_array_add (lines, p);
+      p = nl + 1;
+    }
+  return TRUE;
+}
+
+/* Checks a "<prefix><number>" first line; returns the number, or 0 after
+ * setting @error. */
+static guint
+parse_magic (const char  *path,
+             const char  *line,
+             const char  *prefix,
+             guint        newest,
+             GError     **error)
+{
+  guint64 format;
+
+  if (!g_str_has_prefix (line, prefix) ||
+      !g_ascii_string_to_unsigned (line + strlen (prefix), 10, 1, G_MAXUINT, &format, NULL))
+    {
+      g_autofree char *reason = g_strdup_printf ("unrecognized magic line '%.60s'", line);
+
+      set_corrupt (error, path, 1, reason);
+      return 0;
+    }
+  if (format > newest)
+    {
+      g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_VERSION_MISMATCH,
+                   "Status file %s has format %" G_GUINT64_FORMAT
+                   ", newer than the supported format %u", path, format, newest);
+      return 0;
+    }
+  return (guint) format;
+}
+
+static gboolean
+read_status_file (const char   *path,
+                  GHashTable   *records,
+                  GError      **error)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GPtrArray) lines = g_ptr_array_new ();
+  gboolean exists;
+  gsize length;
+  guint format;
+  guint i;
+
+  if (!read_optional_file (path, &contents, &length, &exists, error))
+    return FALSE;
+  /* offlineimap treats an empty file as an empty status (with a warning). */
+  if (!exists || length == 0)
+    return TRUE;
+
+  if (!split_lines (path, contents, length, lines, error))
+    return FALSE;
+  format = parse_magic (path, lines->pdata[0], PLAIN_MAGIC_PREFIX, PLAIN_FORMAT, error);
+  if (format == 0)
+    return FALSE;
+
+  for (i = 1; i < lines->len; i++)
+    {
+      const char *line = lines->pdata[i];
+      MailsyncStatusRecord *record;
+
+      record = format == 1 ? parse_record_v1 (line) : parse_record_v2 (line);
+      if (record == NULL)
+        {
+          g_autofree char *reason = g_strdup_printf ("malformed line '%.60s'", line);
+
+          set_corrupt (error, path, i + 1, reason);
+          return FALSE;
+        }
+      g_hash_table_replace (records, GUINT_TO_POINTER (record->uid), record);
+    }
+  return TRUE;
+}
+
+static gboolean
+read_meta_file (const char   *path,
+                GHashTable   *meta,
+                GError      **error)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GPtrArray) lines = g_ptr_array_new ();
+  gboolean exists;
+  gsize length;
+  guint i;
+
+  if (!read_optional_file (path, &contents, &length, &exists, error))
+    return FALSE;
+  if (!exists)
+    return TRUE;
+  /* Written atomically and never empty: an empty file is damage. */
+  if (length == 0)
+    {
+      set_corrupt (error, path, 1, "empty meta file");
+      return FALSE;
+    }
+  if (!split_lines (path, contents, length, lines, error) ||
+      parse_magic (path, lines->pdata[0], META_MAGIC_PREFIX, META_FORMAT, error) == 0)
+    return FALSE;
+
+  for (i = 1; i < lines->len; i++)
+    {
+      char *line = lines->pdata[i];
+      char *eq = strchr (line, '=');
+      g_autofree char *key = NULL;
+      g_autofree char *value = NULL;
+
+      if (eq != NULL)
+        {
+          *eq = '\0';
+          key = unescape (line);
+          value = unescape (eq + 1);
+        }
+      if (key == NULL || value == NULL || *key == '\0')
+        {
+          set_corrupt (error, path, i + 1, "malformed meta line");
+          return FALSE;
+        }
+      g_hash_table_replace (meta, g_steal_pointer (&key), g_steal_pointer (&value));
+    }
+  return TRUE;
+}
+
+/* Applies one journal payload (already checksummed) to @folder. */
+static gboolean
+replay_payload (const char   *journal,
+                guint         record_no,
+                char         *payload,
+                gsize         length,
+                PlainFolder  *folder,
+                GError      **error)
+{
+  g_autoptr(GPtrArray) lines = g_ptr_array_new ();
+  guint i;
+
+  if (!split_lines (journal, payload, length, lines, error))
+    return FALSE;
+
+  for (i = 0; i < lines->len; i++)
+    {
+      const char *line = lines->pdata[i];
+      const char *arg = line + 2;
+      gboolean ok = FALSE;
+
+      if (strlen (line) >= 2 && line[1] == ' ')
+        {
+          switch (line[0])
+            {
+            case 'P':
+              {
+                MailsyncStatusRecord *record = parse_record_v2 (arg);
+
+                if ((ok = (record != NULL)))
+                  g_hash_table_replace (folder->records, GUINT_TO_POINTER (record->uid), record);
+              }
+              break;
+            case 'R':
+              {
+                guint32 uid;
+
+                if ((ok = parse_uid (arg, &uid)))
+                  g_hash_table_remove (folder->records, GUINT_TO_POINTER (uid));
+              }
+              break;
+            case 'M':
+              {
+                g_auto(GStrv) kv = g_strsplit (arg, " ", -1);
+                char *key, *value;
+
+                if (g_strv_length (kv) == 2 &&
+                    (key = unescape (kv[0])) != NULL)
+                  {
+                    if ((value = unescape (kv[1])) != NULL)
+                      {
+                        g_hash_table_replace (folder->meta, key, value);
+                        ok = TRUE;
+                      }
+                    else
+                      g_free (key);
+                  }
+              }
+              break;
+            case 'U':
+              {
+                g_autofree char *key = unescape (arg);
+
+                if ((ok = (key != NULL)))
+                  g_hash_table_remove (folder->meta, key);
+              }
+              break;
+            default:
+              break;
+            }
+        }
+      if (!ok)
+        {
+          g_autofree char *reason =
+            g_strdup_printf ("malformed operation '%.60s' in journal record %u", line, record_no);
+
+          /* A record whose checksum matched yet does not parse was not torn
+           * by a crash: it is damage, or a writer we do not understand. */
+          set_corrupt (error, journal, record_no, reason);
+          return FALSE;
+        }
+      folder->journal_ops++;
+    }
+  return TRUE;
+}
+
+static gboolean
+all_zero (const char *p,
+          gsize       length)
+{
+  gsize i;
+
+  for (i = 0; i < length; i++)
+    if (p[i] != '\0')
+      return FALSE;
+  return TRUE;
+}
+
+/* Replays the journal over @folder and records the length of its
+ * committed part, which the next append starts from. */
+static gboolean
+replay_journal (const char   *journal,
+                PlainFolder  *folder,
+                GError      **error)
+{
+  g_autofree char *contents = NULL;
+  gboolean exists;
+  gsize length;
+  gsize offset = 0;
+  guint record_no = 0;
+
+  folder->journal_length = 0;
+  folder->journal_ops = 0;
+  if (!read_optional_file (journal, &contents, &length, &exists, error))
+    return FALSE;
+
+  while (offset < length)
+    {
+      char *header = contents + offset;
+      char *nl = memchr (header, '\n', length - offset);
+      g_auto(GStrv) fields = NULL;
+      g_autofree char *sum = NULL;
+      guint64 payload_length = 0;
+      gsize payload_offset;
+
+      record_no++;
+      if (nl == NULL)
+        break;                  /* torn in the header: never committed */
+      *nl = '\0';
+      fields = g_strsplit (header, " ", -1);
+      if (g_strv_length (fields) != 3 || strcmp (fields[0], "BATCH") != 0 ||
+          !g_ascii_string_to_unsigned (fields[1], 10, 1, G_MAXSIZE, &payload_length, NULL) ||
+          strlen (fields[2]) != 64)
+        {
+          /* A crash can leave zeros where the record was to go (the size
+           * grew, the data did not make it); anything else is damage. */
+          *nl = '\n';
+          if (all_zero (header, nl - header) &&
+              all_zero (nl + 1, contents + length - (nl + 1)))
+            break;
+          set_corrupt (error, journal, record_no, "malformed journal record header");
+          return FALSE;
+        }
+
+      payload_offset = (nl + 1) - contents;
+      if (payload_length > length - payload_offset)
+        break;                  /* torn in the payload */
+
+      sum = g_compute_checksum_for_data (G_CHECKSUM_SHA256,
+                                         (const guchar *) contents + payload_offset,
+                                         payload_length);
+      if (g_ascii_strcasecmp (sum, fields[2]) != 0)
+        {
+          /* Only the last record can have been torn by a crash. */
+          if (payload_offset + payload_length == length)
+            break;
+          set_corrupt (error, journal, record_no, "journal record checksum mismatch");
+          return FALSE;
+        }
+
+      if (!replay_payload (journal, record_no, contents + payload_offset, payload_length,
+                           folder, error))
+        return FALSE;
+      offset = payload_offset + payload_length;
+      folder->journal_length = offset;
+    }
+
+  if (folder->journal_length < length)
+    g_debug ("Ignoring the torn last record of %s (%" G_GSIZE_FORMAT " bytes)",
+             journal, length - folder->journal_length);
+  return TRUE;
+}
+
+static PlainFolder *
+read_folder (const PlainPaths  *paths,
+             GError           **error)
+{
+  g_autoptr(PlainFolder) folder = plain_folder_new ();
+
+  if (!read_status_file (paths->path, folder->records, error) ||
+      !read_meta_file (paths->meta, folder->meta, error) ||
+      !replay_journal (paths->journal, folder, error))
+    return NULL;
+  return g_steal_pointer (&folder);
+}
+
+static int
+compare_records (gconstpointer a,
+                 gconstpointer b)
+{
+  const MailsyncStatusRecord *ra = *(const MailsyncStatusRecord * const *) a;
+  const MailsyncStatusRecord *rb = *(const MailsyncStatusRecord * const *) b;
+
+  return (ra->uid > rb->uid) - (ra->uid < rb->uid);
+}
+
+/* The records sorted by UID (the order offlineimap's files are easiest to
+ * compare in, and deterministic output for tests). */
+static GPtrArray *
+sorted_records (PlainFolder *folder,
+                gboolean     copy)
+{
+  GPtrArray *array = g_ptr_array_new_full (g_hash_table_size (folder->records),
+                                           copy ? (GDestroyNotify) mailsync_status_record_free : NULL);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, folder->records);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (array, copy ? mailsync_status_record_copy (value) : value);
+  g_ptr_array_sort (array, compare_records);
+  return array;
+}
+
+static GHashTable *
+copy_meta (GHashTable *meta)
+{
+  GHashTable *copy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, meta);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (copy, g_strdup (key), g_strdup (value));
+  return copy;
+}
+
+static gboolean
+mailsync_status_plain_load (MailsyncStatusStore  *store,
+                            const char           *folder_name,
+                            GPtrArray           **records,
+                            GHashTable          **meta,
+                            GCancellable         *cancellable,
+                            GError              **error)
+{
+  MailsyncStatusPlain *self = MAILSYNC_STATUS_PLAIN (store);
+  g_auto(PlainPaths) paths = { NULL, };
+  g_autoptr(GMutexLocker) locker = NULL;
+  PlainFolder *folder;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  plain_paths_init (self, folder_name, &paths);
+  locker = g_mutex_locker_new (&self->lock);
+
+  /* Always from disk: load() is where a store picks up what a previous
+   * process (or a crash) left. */
+  g_hash_table_remove (self->folders, paths.name);
+  folder = read_folder (&paths, error);
+  if (folder == NULL)
+    return FALSE;
+  g_hash_table_insert (self->folders, g_strdup (paths.name), folder);
+
+  if (records)
+    *records = sorted_records (folder, TRUE);
+  if (meta)
+    *meta = copy_meta (folder->meta);
+  return TRUE;
+}
+
+static gboolean
+serialize_batch (const PlainPaths     *paths,
+                 MailsyncStatusBatch  *batch,
+                 GString              *out,
+                 GError              **error)
+{
+  guint n = mailsync_status_batch_get_length (batch);
+  guint i;
+
+  for (i = 0; i < n; i++)
+    {
+      const MailsyncStatusRecord *record = NULL;
+      const char *key = NULL;
+      const char *value = NULL;
+      guint32 uid = 0;
+
+      switch (mailsync_status_batch_get_op (batch, i, &record, &uid, &key, &value))
+        {
+        case MAILSYNC_STATUS_OP_PUT:
+          /* The format has no escaping: refuse what it cannot hold rather
+           * than write a file that reads back differently. */
+          if (strpbrk (record->flags, "|\n\r") != NULL ||
+              strpbrk (record->labels, "\n\r") != NULL)
+            {
+              g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_FAILED,
+                           "Cannot store UID %u in status file %s: flags or labels contain "
+                           "a character the format cannot hold", record->uid, paths->path);
+              return FALSE;
+            }
+          g_string_append_printf (out, "P %u|%s|%" G_GINT64_FORMAT "|%s\n",
+                                  record->uid, record->flags, record->mtime, record->labels);
+          break;
+        case MAILSYNC_STATUS_OP_REMOVE:
+          g_string_append_printf (out, "R %u\n", uid);
+          break;
+        case MAILSYNC_STATUS_OP_SET_META:
+          if (key == NULL || *key == '\0')
+            {
+              g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_FAILED,
+                           "Cannot store an empty meta key in status file %s", paths->path);
+              return FALSE;
+            }
+          g_string_append_c (out, value ? 'M' : 'U');
+          g_string_append_c (out, ' ');
+          append_escaped (out, key);
+          if (value)
+            {
+              g_string_append_c (out, ' ');
+              append_escaped (out, value);
+            }
+          g_string_append_c (out, '\n');
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+write_all (int          fd,
+           const char  *data,
+           gsize        length,
+           off_t        offset)
+{
+  while (length > 0)
+    {
+      ssize_t n = pwrite (fd, data, length, offset);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      data += n;
+      length -= n;
+      offset += n;
+    }
+  return TRUE;
+}
+
+/* Appends one record at the end of the committed part of the journal; on
+ * return with %TRUE it is durable. */
+static gboolean
+append_journal (MailsyncStatusPlain  *self,
+                const PlainPaths     *paths,
+                PlainFolder          *folder,
+                const GString        *payload,
+                GError              **error)
+{
+  g_autofree char *sum = g_compute_checksum_for_data (G_CHECKSUM_SHA256,
+                                                      (const guchar *) payload->str,
+                                                      payload->len);
+  g_autofree char *header = g_strdup_printf ("BATCH %" G_GSIZE_FORMAT " %s\n", payload->len, sum);
+  gsize header_length = strlen (header);
+  gboolean existed;
+  int saved_errno;
+  int fd;
+
+  if (!_mailsync_status_ensure_dir (self->directory, error))
+    return FALSE;
+
+  existed = g_file_test (paths->journal, G_FILE_TEST_EXISTS);
+  fd = open (paths->journal, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      _mailsync_set_error_from_errno (error, errno, "Cannot open", paths->journal);
+      return FALSE;
+    }
+
+  /* Cut off a torn record a crash may have left, else the new record
+   * would follow garbage and never be read back. */
+  if (ftruncate (fd, folder->journal_length) < 0 ||
+      !write_all (fd, header, header_length, folder->journal_length))
+    goto fail;
+  /* The half-written record a crash here leaves must be ignored on load. */
+  _mailsync_crash_point ("status-plain-journal-torn");
+  if (!write_all (fd, payload->str, payload->len, folder->journal_length + header_length) ||
+      fsync (fd) < 0)
+    goto fail;
+  close (fd);
+
+  /* A new journal is only there after a crash if its directory entry is. */
+  if (!existed && !_mailsync_fsync_dir (self->directory, error))
+    return FALSE;
+
+  folder->journal_length += header_length + payload->len;
+  return TRUE;
+
+fail:
+  saved_errno = errno ? errno : EIO;
+  /* Best effort: leave no partial record (it would be ignored anyway). */
+  if (ftruncate (fd, folder->journal_length) == 0)
+    fsync (fd);
+  close (fd);
+  _mailsync_set_error_from_errno (error, saved_errno, "Cannot append to", paths->journal);
+  return FALSE;
+}
+
+static void
+apply_batch (PlainFolder         *folder,
+             MailsyncStatusBatch *batch)
+{
+  guint n = mailsync_status_batch_get_length (batch);
+  guint i;
+
+  for (i = 0; i < n; i++)
+    {
+      const MailsyncStatusRecord *record = NULL;
+      const char *key = NULL;
+      const char *value = NULL;
+      guint32 uid = 0;
+
+      switch (mailsync_status_batch_get_op (batch, i, &record, &uid, &key, &value))
+        {
+        case MAILSYNC_STATUS_OP_PUT:
+          g_hash_table_replace (folder->records, GUINT_TO_POINTER (record->uid),
+                                mailsync_status_record_copy (record));
+          break;
+        case MAILSYNC_STATUS_OP_REMOVE:
+          g_hash_table_remove (folder->records, GUINT_TO_POINTER (uid));
+          break;
+        case MAILSYNC_STATUS_OP_SET_META:
+          if (value)
+            g_hash_table_replace (folder->meta, g_strdup (key), g_strdup (value));
+          else
+            g_hash_table_remove (folder->meta, key);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+  folder->journal_ops += n;
+}
+
+static gboolean
+should_fold (PlainFolder *folder)
+{
+  return folder->journal_ops >= MAX (g_hash_table_size (folder->records), FOLD_MIN_OPS) ||
+         folder->journal_length >= FOLD_MAX_BYTES;
+}
+
+/* Writes the folder's state into the status and meta files, then drops
+ * the journal. The journal goes last: until then a crash replays it over
+ * whatever mix of old and new files exists, with the same result. */
+static gboolean
+fold (MailsyncStatusPlain  *self,
+      const PlainPaths     *paths,
+      PlainFolder          *folder,
+      GError              **error)
+{
+  g_autoptr(GPtrArray) records = sorted_records (folder, FALSE);
+  g_autoptr(GString) text = g_string_new (PLAIN_MAGIC_PREFIX G_STRINGIFY (PLAIN_FORMAT) "\n");
+  g_autoptr(GList) keys = NULL;
+  GList *l;
+  guint i;
+
+  for (i = 0; i < records->len; i++)
+    {
+      const MailsyncStatusRecord *record = records->pdata[i];
+
+      g_string_append_printf (text, "%u|%s|%" G_GINT64_FORMAT "|%s\n",
+                              record->uid, record->flags, record->mtime, record->labels);
+    }
+  if (!_mailsync_write_file_atomic (paths->path, text->str, text->len, error))
+    return FALSE;
+  _mailsync_crash_point ("status-plain-fold-status-written");
+
+  if (g_hash_table_size (folder->meta) > 0)
+    {
+      g_string_assign (text, META_MAGIC_PREFIX G_STRINGIFY (META_FORMAT) "\n");
+      keys = g_list_sort (g_hash_table_get_keys (folder->meta), (GCompareFunc) strcmp);
+      for (l = keys; l != NULL; l = l->next)
+        {
+          append_escaped (text, l->data);
+          g_string_append_c (text, '=');
+          append_escaped (text, g_hash_table_lookup (folder->meta, l->data));
+          g_string_append_c (text, '\n');
+        }
+      if (!_mailsync_write_file_atomic (paths->meta, text->str, text->len, error))
+        return FALSE;
+    }
+  else if (!_mailsync_status_unlink (paths->meta, error) ||
+           !_mailsync_fsync_dir (self->directory, error))
+    return FALSE;
+  _mailsync_crash_point ("status-plain-folded");
+
+  if (!_mailsync_status_unlink (paths->journal, error) ||
+      !_mailsync_fsync_dir (self->directory, error))
+    return FALSE;
+  folder->journal_length = 0;
+  folder->journal_ops = 0;
+  _mailsync_crash_point ("status-plain-journal-removed");
+  return TRUE;
+}
+
+static gboolean
+mailsync_status_plain_commit (MailsyncStatusStore  *store,
+                              const char           *folder_name,
+                              MailsyncStatusBatch  *batch,
+                              GCancellable         *cancellable,
+                              GError              **error)
+{
+  MailsyncStatusPlain *self = MAILSYNC_STATUS_PLAIN (store);
+  g_auto(PlainPaths) paths = { NULL, };
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(GString) payload = g_string_new (NULL);
+  g_autoptr(GError) fold_error = NULL;
+  PlainFolder *folder;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  plain_paths_init (self, folder_name, &paths);
+  if (!serialize_batch (&paths, batch, payload, error))
+    return FALSE;
+
+  locker = g_mutex_locker_new (&self->lock);
+  folder = g_hash_table_lookup (self->folders, paths.name);
+  if (folder == NULL)
+    {
+      /* Committing without a load: the journal must still be parsed, to
+       * know where its committed part ends. */
+      folder = read_folder (&paths, error);
+      if (folder == NULL)
+        return FALSE;
+      g_hash_table_insert (self->folders, g_strdup (paths.name), folder);
+    }
+
+  if (!append_journal (self, &paths, folder, payload, error))
+    return FALSE;
+  _mailsync_crash_point ("status-plain-journal-appended");
+  apply_batch (folder, batch);
+
+  /* The batch is committed; a failed fold only postpones the fold (the
+   * journal stays valid), so it must not turn the commit into an error. */
+  if (should_fold (folder) && !fold (self, &paths, folder, &fold_error))
+    g_warning ("Cannot fold the status journal of %s: %s", paths.path, fold_error->message);
+  return TRUE;
+}
+
+static gboolean
+mailsync_status_plain_purge (MailsyncStatusStore  *store,
+                             const char           *folder_name,
+                             GCancellable         *cancellable,
+                             GError              **error)
+{
+  MailsyncStatusPlain *self = MAILSYNC_STATUS_PLAIN (store);
+  g_auto(PlainPaths) paths = { NULL, };
+  g_autoptr(GMutexLocker) locker = NULL;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  plain_paths_init (self, folder_name, &paths);
+  locker = g_mutex_locker_new (&self->lock);
+  g_hash_table_remove (self->folders, paths.name);
+
+  /* Journal first: a journal left behind after a crash would otherwise
+   * resurrect its records over an empty status. */
+  if (!_mailsync_status_unlink (paths.journal, error) ||
+      !_mailsync_status_unlink (paths.path, error) ||
+      !_mailsync_status_unlink (paths.meta, error))
+    return FALSE;
+  if (g_file_test (self->directory, G_FILE_TEST_IS_DIR))
+    return _mailsync_fsync_dir (self->directory, error);
+  return TRUE;
+}
+
+static char *
+mailsync_status_plain_get_path (MailsyncStatusStore *store,
+                                const char          *folder_name)
+{
+  MailsyncStatusPlain *self = MAILSYNC_STATUS_PLAIN (store);
+  g_autofree char *name = mailsync_status_folder_file_name (folder_name);
+
+  return g_build_filename (self->directory, name, NULL);
+}
+
+static void
+mailsync_status_plain_store_iface_init (MailsyncStatusStoreInterface *iface)
+{
+  iface->load = mailsync_status_plain_load;
+  iface->commit = mailsync_status_plain_commit;
+  iface->purge = mailsync_status_plain_purge;
+  iface->get_path = mailsync_status_plain_get_path;
+}
+
+static void
+mailsync_status_plain_finalize (GObject *object)
+{
+  MailsyncStatusPlain *self = MAILSYNC_STATUS_PLAIN (object);
+
+  g_hash_table_unref (self->folders);
+  g_mutex_clear (&self->lock);
+  g_free (self->directory);
+
+  G_OBJECT_CLASS (mailsync_status_plain_parent_class)->finalize (object);
+}
+
+static void
+mailsync_status_plain_get_property (GObject    *object,
+                                    guint       prop_id,
+                                    GValue     *value,
+                                    GParamSpec *pspec)
+{
+  MailsyncStatusPlain *self = MAILSYNC_STATUS_PLAIN (object);
+
+  switch (prop_id)
+    {
+    case PROP_DIRECTORY:
+      g_value_set_string (value, self->directory);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mailsync_status_plain_set_property (GObject      *object,
+                                    guint         prop_id,
+                                    const GValue *value,
+                                    GParamSpec   *pspec)
+{
+  MailsyncStatusPlain *self = MAILSYNC_STATUS_PLAIN (object);
+
+  switch (prop_id)
+    {
+    case PROP_DIRECTORY:
+      g_free (self->directory);
+      self->directory = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mailsync_status_plain_class_init (MailsyncStatusPlainClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = mailsync_status_plain_finalize;
+  object_class->get_property = mailsync_status_plain_get_property;
+  object_class->set_property = mailsync_status_plain_set_property;
+
+  /**
+   * MailsyncStatusPlain:directory:
+   *
+   * The directory holding one status file per folder, e.g.
+   * `<metadata>/Account-<name>/LocalStatus`.
+   */
+  properties[PROP_DIRECTORY] =
+    g_param_spec_string ("directory", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+mailsync_status_plain_init (MailsyncStatusPlain *self)
+{
+  g_mutex_init (&self->lock);
+  self->folders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) plain_folder_free);
+}
+
+/**
+ * mailsync_status_plain_new:
+ * @directory: (type filename): the status directory of an account, e.g.
+ *   `<metadata>/Account-<name>/LocalStatus`
+ *
+ * Creates a status store in offlineimap's plain-text format (FORMAT 2
+ * written, FORMAT 1 read), made cheap to commit to by a journal. Nothing
+ * is read or created until a folder is loaded or committed.
+ *
+ * Returns: (transfer full): a new #MailsyncStatusStore
+ */
+MailsyncStatusStore *
+mailsync_status_plain_new (const char *directory)
+{
+  g_return_val_if_fail (directory != NULL, NULL);
+
+  return g_object_new (MAILSYNC_TYPE_STATUS_PLAIN, "directory", directory, NULL);
+}

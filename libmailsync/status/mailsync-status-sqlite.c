@@ -1,0 +1,762 @@
+/* SQLite status store, in offlineimap's LocalStatus-sqlite format. */
+#include "config.h"
+
+#include "mailsync-status-sqlite.h"
+#include "mailsync-error.h"
+#include "mailsync-private.h"
+#include "mailsync-status-util.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <glib/gstdio.h>
+
+/**
+ * MailsyncStatusSqlite:
+ *
+ * A #MailsyncStatusStore with one SQLite database per folder, in exactly
+ * offlineimap's schema (`metadata` with `db_version` 2 and `status(id,
+ * flags, mtime, labels)`), so an existing `LocalStatus-sqlite` directory
+ * is taken over as is and stays readable by offlineimap.
+ *
+ * The engine's own bookkeeping (meta entries of a batch) lives in an extra
+ * table `mailsync_meta`, created on demand; offlineimap never looks at
+ * tables it does not know, and its `metadata` table stays untouched.
+ */
+
+/* offlineimap 7.x/8.x schema version; 1 is upgraded, anything newer is
+ * refused rather than misread. */
+#define STATUS_DB_VERSION 2
+
+/* How long a statement waits for a lock held by another process (say, a
+ * running offlineimap) before the folder fails with ERROR_LOCKED. */
+#define STATUS_BUSY_TIMEOUT_MS 5000
+
+struct _MailsyncStatusSqlite
+{
+  GObject     parent_instance;
+
+  char       *directory;
+  /* Guards @dbs and every use of a handle in it: a sqlite3 connection is
+   * not to be used by two threads at once inside a transaction. */
+  GMutex      lock;
+  GHashTable *dbs;              /* file name -> sqlite3* (opened lazily) */
+};
+
+enum
+{
+  PROP_0,
+  PROP_DIRECTORY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void mailsync_status_sqlite_store_iface_init (MailsyncStatusStoreInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (MailsyncStatusSqlite, mailsync_status_sqlite, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (MAILSYNC_TYPE_STATUS_STORE,
+                                                      mailsync_status_sqlite_store_iface_init))
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+typedef enum
+{
+  SCHEMA_EMPTY,                 /* no table at all: a new database */
+  SCHEMA_READY,                 /* offlineimap schema, current version */
+} SchemaState;
+
+static char *
+status_sqlite_path (MailsyncStatusSqlite *self,
+                    const char           *folder)
+{
+  g_autofree char *name = mailsync_status_folder_file_name (folder);
+
+  return g_build_filename (self->directory, name, NULL);
+}
+
+/* Maps a SQLite result code to our error domain. @fallback is used for the
+ * codes that mean neither damage nor locking (I/O errors, full disk...);
+ * while verifying the schema a plain SQLITE_ERROR ("no such column") means
+ * the file is not what it claims to be, so callers pass CORRUPT there. */
+static void
+set_sqlite_error (GError             **error,
+                  sqlite3             *db,
+                  int                  rc,
+                  MailsyncStatusError  fallback,
+                  const char          *path,
+                  const char          *what)
+{
+  MailsyncStatusError code = fallback;
+  const char *detail = db ? sqlite3_errmsg (db) : sqlite3_errstr (rc);
+
+  switch (rc & 0xff)
+    {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      code = MAILSYNC_STATUS_ERROR_CORRUPT;
+      break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      code = MAILSYNC_STATUS_ERROR_LOCKED;
+      detail = "database is locked by another process";
+      break;
+    default:
+      break;
+    }
+  g_set_error (error, MAILSYNC_STATUS_ERROR, code,
+               "Status database %s: %s: %s", path, what, detail);
+}
+
+static gboolean
+exec_sql (sqlite3             *db,
+          const char          *sql,
+          MailsyncStatusError  fallback,
+          const char          *path,
+          GError             **error)
+{
+  int rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (error, db, rc, fallback, path, sql);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+rollback (sqlite3 *db)
+{
+  /* Fails harmlessly when SQLite already rolled back on its own. */
+  if (!sqlite3_get_autocommit (db))
+    sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static gboolean
+prepare (sqlite3              *db,
+         const char           *sql,
+         sqlite3_stmt        **stmt,
+         MailsyncStatusError   fallback,
+         const char           *path,
+         GError              **error)
+{
+  int rc = sqlite3_prepare_v2 (db, sql, -1, stmt, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (error, db, rc, fallback, path, sql);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+table_exists (sqlite3     *db,
+              const char  *table,
+              const char  *path,
+              gboolean    *exists,
+              GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  /* The first read of the file: a file that is not a database fails here
+   * with SQLITE_NOTADB, hence CORRUPT as the fallback too. */
+  if (!prepare (db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                &stmt, MAILSYNC_STATUS_ERROR_CORRUPT, path, error))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, table, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, db, rc, MAILSYNC_STATUS_ERROR_CORRUPT, path, "reading the schema");
+      return FALSE;
+    }
+  *exists = (rc == SQLITE_ROW);
+  return TRUE;
+}
+
+static gboolean
+read_db_version (sqlite3     *db,
+                 const char  *path,
+                 gint64      *version,
+                 GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  const char *text;
+  int rc;
+
+  if (!prepare (db, "SELECT value FROM metadata WHERE key = 'db_version'",
+                &stmt, MAILSYNC_STATUS_ERROR_CORRUPT, path, error))
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_CORRUPT,
+                   "Status database %s is corrupt: no db_version in table metadata", path);
+      return FALSE;
+    }
+  if (rc != SQLITE_ROW)
+    {
+      set_sqlite_error (error, db, rc, MAILSYNC_STATUS_ERROR_CORRUPT, path, "reading db_version");
+      return FALSE;
+    }
+  text = (const char *) sqlite3_column_text (stmt, 0);
+  if (text == NULL ||
+      !g_ascii_string_to_signed (text, 10, 1, G_MAXINT32, version, NULL))
+    {
+      g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_CORRUPT,
+                   "Status database %s is corrupt: invalid db_version '%s'",
+                   path, text ? text : "(null)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Checks the schema of an open database, upgrading offlineimap's version 1
+ * in place exactly as offlineimap does (new columns with their defaults),
+ * so offlineimap still reads the file afterwards. */
+static gboolean
+check_schema (sqlite3      *db,
+              const char   *path,
+              SchemaState  *state,
+              GError      **error)
+{
+  gboolean has_metadata = FALSE;
+  gboolean has_status = FALSE;
+  gint64 version = 0;
+
+  if (!table_exists (db, "metadata", path, &has_metadata, error) ||
+      !table_exists (db, "status", path, &has_status, error))
+    return FALSE;
+
+  if (!has_metadata && !has_status)
+    {
+      /* offlineimap treats a database without tables (e.g. an empty file)
+       * as new and creates the schema; so do we, on the first commit. */
+      *state = SCHEMA_EMPTY;
+      return TRUE;
+    }
+  if (!has_metadata || !has_status)
+    {
+      g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_CORRUPT,
+                   "Status database %s is corrupt: table %s is missing",
+                   path, has_metadata ? "status" : "metadata");
+      return FALSE;
+    }
+
+  if (!read_db_version (db, path, &version, error))
+    return FALSE;
+  if (version > STATUS_DB_VERSION)
+    {
+      g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_VERSION_MISMATCH,
+                   "Status database %s has db_version %" G_GINT64_FORMAT
+                   ", newer than the supported version %d",
+                   path, version, STATUS_DB_VERSION);
+      return FALSE;
+    }
+  if (version == 1)
+    {
+      g_debug ("Upgrading LocalStatus cache %s from version 1 to version 2", path);
+      if (!exec_sql (db, "BEGIN IMMEDIATE", MAILSYNC_STATUS_ERROR_FAILED, path, error))
+        return FALSE;
+      if (!exec_sql (db,
+                     "ALTER TABLE status ADD mtime INTEGER DEFAULT 0;"
+                     "ALTER TABLE status ADD labels VARCHAR(256) DEFAULT '';"
+                     "UPDATE metadata SET value='2' WHERE key='db_version';",
+                     MAILSYNC_STATUS_ERROR_CORRUPT, path, error) ||
+          !exec_sql (db, "COMMIT", MAILSYNC_STATUS_ERROR_FAILED, path, error))
+        {
+          rollback (db);
+          return FALSE;
+        }
+    }
+  *state = SCHEMA_READY;
+  return TRUE;
+}
+
+/* Opens (or returns the cached handle of) a folder's database. Without
+ * @create a missing file is not an error: *db is set to %NULL, and nothing
+ * is created, so that merely looking at a folder leaves no trace. */
+static gboolean
+get_db (MailsyncStatusSqlite  *self,
+        const char            *path,
+        gboolean               create,
+        sqlite3              **out_db,
+        SchemaState           *state,
+        GError               **error)
+{
+  g_autofree char *name = g_path_get_basename (path);
+  sqlite3 *db = g_hash_table_lookup (self->dbs, name);
+  gboolean cached = (db != NULL);
+  int flags = SQLITE_OPEN_READWRITE;
+  int rc;
+
+  *out_db = NULL;
+  if (db == NULL)
+    {
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        {
+          if (!create)
+            return TRUE;
+          if (!_mailsync_status_ensure_dir (self->directory, error))
+            return FALSE;
+          flags |= SQLITE_OPEN_CREATE;
+        }
+
+      rc = sqlite3_open_v2 (path, &db, flags, NULL);
+      if (rc != SQLITE_OK)
+        {
+          set_sqlite_error (error, db, rc, MAILSYNC_STATUS_ERROR_FAILED, path, "cannot open");
+          sqlite3_close_v2 (db);
+          return FALSE;
+        }
+      sqlite3_extended_result_codes (db, 1);
+      sqlite3_busy_timeout (db, STATUS_BUSY_TIMEOUT_MS);
+    }
+
+  /* Checked on every use, not only at open: the file may have been
+   * replaced or damaged under a cached handle, and the check is a couple
+   * of lookups in the cached schema. */
+  if (!check_schema (db, path, state, error))
+    goto fail;
+
+  if (!cached)
+    {
+      /* WAL: a commit appends to the log instead of rewriting pages, and
+       * readers (offlineimap, a status viewer) do not block the writer.
+       * synchronous=FULL, not NORMAL: with NORMAL the last transactions can
+       * roll back after a power loss, and the engine relies on a committed
+       * batch (e.g. an upload intent) being durable before it acts on the
+       * server. In WAL mode FULL costs one fsync of the log per commit.
+       * The journal mode is persistent, so only switch when the file holds
+       * a schema (a new file is switched right after creation). */
+      if (*state == SCHEMA_READY &&
+          !exec_sql (db, "PRAGMA journal_mode=WAL", MAILSYNC_STATUS_ERROR_FAILED, path, error))
+        goto fail;
+      if (!exec_sql (db, "PRAGMA synchronous=FULL", MAILSYNC_STATUS_ERROR_FAILED, path, error))
+        goto fail;
+      g_hash_table_insert (self->dbs, g_steal_pointer (&name), db);
+    }
+
+  *out_db = db;
+  return TRUE;
+
+fail:
+  if (cached)
+    g_hash_table_remove (self->dbs, name);      /* closes the handle */
+  else
+    sqlite3_close_v2 (db);
+  return FALSE;
+}
+
+static void
+forget_db (MailsyncStatusSqlite *self,
+           const char           *path)
+{
+  g_autofree char *name = g_path_get_basename (path);
+
+  g_hash_table_remove (self->dbs, name);
+}
+
+static gboolean
+create_schema (sqlite3     *db,
+               const char  *path,
+               GError     **error)
+{
+  g_debug ("Creating new Local Status db %s", path);
+  /* Byte for byte offlineimap's statements, so a dump of our file matches
+   * one of offlineimap's. */
+  if (!exec_sql (db,
+                 "CREATE TABLE metadata (key VARCHAR(50) PRIMARY KEY, value VARCHAR(128));"
+                 "INSERT INTO metadata VALUES('db_version', '2');"
+                 "CREATE TABLE status (id INTEGER PRIMARY KEY, flags VARCHAR(50), mtime INTEGER, labels VARCHAR(256));",
+                 MAILSYNC_STATUS_ERROR_FAILED, path, error))
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+mailsync_status_sqlite_load (MailsyncStatusStore  *store,
+                             const char           *folder,
+                             GPtrArray           **out_records,
+                             GHashTable          **out_meta,
+                             GCancellable         *cancellable,
+                             GError              **error)
+{
+  MailsyncStatusSqlite *self = MAILSYNC_STATUS_SQLITE (store);
+  g_autofree char *path = status_sqlite_path (self, folder);
+  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) mailsync_status_record_free);
+  g_autoptr(GHashTable) meta = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  SchemaState state = SCHEMA_EMPTY;
+  gboolean has_meta = FALSE;
+  sqlite3 *db = NULL;
+  int rc;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  locker = g_mutex_locker_new (&self->lock);
+  if (!get_db (self, path, FALSE, &db, &state, error))
+    return FALSE;
+  if (db == NULL || state == SCHEMA_EMPTY)
+    goto done;
+
+  /* The rows are read in one implicit read transaction: a concurrent
+   * writer's half-applied batch is never seen. */
+  if (!prepare (db, "SELECT id, flags, mtime, labels FROM status ORDER BY id",
+                &stmt, MAILSYNC_STATUS_ERROR_CORRUPT, path, error))
+    goto fail;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      sqlite3_int64 id = sqlite3_column_int64 (stmt, 0);
+      const char *flags = (const char *) sqlite3_column_text (stmt, 1);
+      const char *labels = (const char *) sqlite3_column_text (stmt, 3);
+
+      if (id < 0 || id > G_MAXUINT32)
+        {
+          g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_CORRUPT,
+                       "Status database %s is corrupt: UID %" G_GINT64_FORMAT " out of range",
+                       path, (gint64) id);
+          goto fail;
+        }
+      /* NULL columns (rows written by version 1, or by hand) read as the
+       * defaults offlineimap uses. */
+      g_ptr_array_add (records,
+                       mailsync_status_record_new ((guint32) id, flags ? flags : "",
+                                                   sqlite3_column_int64 (stmt, 2),
+                                                   labels ? labels : ""));
+    }
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, db, rc, MAILSYNC_STATUS_ERROR_CORRUPT, path, "reading table status");
+      goto fail;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if (!table_exists (db, "mailsync_meta", path, &has_meta, error))
+    goto fail;
+  if (has_meta)
+    {
+      if (!prepare (db, "SELECT key, value FROM mailsync_meta", &stmt,
+                    MAILSYNC_STATUS_ERROR_CORRUPT, path, error))
+        goto fail;
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        {
+          const char *key = (const char *) sqlite3_column_text (stmt, 0);
+          const char *value = (const char *) sqlite3_column_text (stmt, 1);
+
+          if (key != NULL && value != NULL)
+            g_hash_table_replace (meta, g_strdup (key), g_strdup (value));
+        }
+      if (rc != SQLITE_DONE)
+        {
+          set_sqlite_error (error, db, rc, MAILSYNC_STATUS_ERROR_CORRUPT, path,
+                            "reading table mailsync_meta");
+          goto fail;
+        }
+    }
+
+done:
+  if (out_records)
+    *out_records = g_steal_pointer (&records);
+  if (out_meta)
+    *out_meta = g_steal_pointer (&meta);
+  return TRUE;
+
+fail:
+  /* A handle that failed may be in any state; reopen next time. */
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  forget_db (self, path);
+  return FALSE;
+}
+
+static gboolean
+apply_batch (sqlite3              *db,
+             const char           *path,
+             MailsyncStatusBatch  *batch,
+             GError              **error)
+{
+  g_autoptr(sqlite3_stmt) put = NULL;
+  g_autoptr(sqlite3_stmt) del = NULL;
+  g_autoptr(sqlite3_stmt) set_meta = NULL;
+  g_autoptr(sqlite3_stmt) del_meta = NULL;
+  guint n = mailsync_status_batch_get_length (batch);
+  guint i;
+  int rc;
+
+  for (i = 0; i < n; i++)
+    {
+      const MailsyncStatusRecord *record = NULL;
+      const char *key = NULL;
+      const char *value = NULL;
+      guint32 uid = 0;
+      sqlite3_stmt *stmt = NULL;
+
+      switch (mailsync_status_batch_get_op (batch, i, &record, &uid, &key, &value))
+        {
+        case MAILSYNC_STATUS_OP_PUT:
+          /* INSERT OR REPLACE rather than offlineimap's INSERT/UPDATE pair:
+           * a PUT means "the record is now this", whatever was there. */
+          if (put == NULL &&
+              !prepare (db, "INSERT OR REPLACE INTO status (id, flags, mtime, labels) VALUES (?, ?, ?, ?)",
+                        &put, MAILSYNC_STATUS_ERROR_FAILED, path, error))
+            return FALSE;
+          stmt = put;
+          sqlite3_bind_int64 (stmt, 1, record->uid);
+          sqlite3_bind_text (stmt, 2, record->flags ? record->flags : "", -1, SQLITE_STATIC);
+          sqlite3_bind_int64 (stmt, 3, record->mtime);
+          sqlite3_bind_text (stmt, 4, record->labels ? record->labels : "", -1, SQLITE_STATIC);
+          break;
+
+        case MAILSYNC_STATUS_OP_REMOVE:
+          if (del == NULL &&
+              !prepare (db, "DELETE FROM status WHERE id = ?", &del,
+                        MAILSYNC_STATUS_ERROR_FAILED, path, error))
+            return FALSE;
+          stmt = del;
+          sqlite3_bind_int64 (stmt, 1, uid);
+          break;
+
+        case MAILSYNC_STATUS_OP_SET_META:
+          if (set_meta == NULL)
+            {
+              /* Created on demand, inside the batch's transaction, so the
+               * table exists exactly when a meta entry was committed. */
+              if (!exec_sql (db, "CREATE TABLE IF NOT EXISTS mailsync_meta (key TEXT PRIMARY KEY, value TEXT)",
+                             MAILSYNC_STATUS_ERROR_FAILED, path, error) ||
+                  !prepare (db, "INSERT OR REPLACE INTO mailsync_meta (key, value) VALUES (?, ?)",
+                            &set_meta, MAILSYNC_STATUS_ERROR_FAILED, path, error) ||
+                  !prepare (db, "DELETE FROM mailsync_meta WHERE key = ?",
+                            &del_meta, MAILSYNC_STATUS_ERROR_FAILED, path, error))
+                return FALSE;
+            }
+          stmt = value ? set_meta : del_meta;
+          sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+          if (value)
+            sqlite3_bind_text (stmt, 2, value, -1, SQLITE_STATIC);
+          break;
+
+        default:
+          g_assert_not_reached ();
+        }
+
+      rc = sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+      if (rc != SQLITE_DONE)
+        {
+          set_sqlite_error (error, db, rc, MAILSYNC_STATUS_ERROR_FAILED, path, "writing");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+mailsync_status_sqlite_commit (MailsyncStatusStore  *store,
+                               const char           *folder,
+                               MailsyncStatusBatch  *batch,
+                               GCancellable         *cancellable,
+                               GError              **error)
+{
+  MailsyncStatusSqlite *self = MAILSYNC_STATUS_SQLITE (store);
+  g_autofree char *path = status_sqlite_path (self, folder);
+  g_autoptr(GMutexLocker) locker = NULL;
+  SchemaState state = SCHEMA_EMPTY;
+  sqlite3 *db = NULL;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  locker = g_mutex_locker_new (&self->lock);
+  if (!get_db (self, path, TRUE, &db, &state, error))
+    return FALSE;
+
+  /* BEGIN IMMEDIATE takes the write lock up front: waiting happens here,
+   * under busy_timeout, instead of failing half-way through the batch. */
+  if (!exec_sql (db, "BEGIN IMMEDIATE", MAILSYNC_STATUS_ERROR_FAILED, path, error))
+    goto fail;
+  if (state == SCHEMA_EMPTY && !create_schema (db, path, error))
+    goto fail;
+  if (!apply_batch (db, path, batch, error))
+    goto fail;
+  _mailsync_crash_point ("status-sqlite-before-commit");
+  if (!exec_sql (db, "COMMIT", MAILSYNC_STATUS_ERROR_FAILED, path, error))
+    goto fail;
+  _mailsync_crash_point ("status-sqlite-committed");
+
+  if (state == SCHEMA_EMPTY)
+    {
+      /* A new file: switch it to WAL now that it holds the schema. A
+       * failure here costs speed, not data. */
+      sqlite3_exec (db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+      /* The new database's directory entry must survive a power loss
+       * together with its content. */
+      if (!_mailsync_fsync_dir (self->directory, error))
+        return FALSE;
+    }
+  return TRUE;
+
+fail:
+  rollback (db);
+  forget_db (self, path);
+  return FALSE;
+}
+
+static gboolean
+mailsync_status_sqlite_purge (MailsyncStatusStore  *store,
+                              const char           *folder,
+                              GCancellable         *cancellable,
+                              GError              **error)
+{
+  MailsyncStatusSqlite *self = MAILSYNC_STATUS_SQLITE (store);
+  g_autofree char *path = status_sqlite_path (self, folder);
+  g_autoptr(GMutexLocker) locker = NULL;
+  static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
+  gsize i;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  locker = g_mutex_locker_new (&self->lock);
+  /* Close first: the last connection checkpoints and drops the WAL. */
+  forget_db (self, path);
+
+  /* The main file goes first: without it, stale -wal/-shm files are
+   * ignored (and overwritten) by the next database created there. */
+  if (!_mailsync_status_unlink (path, error))
+    return FALSE;
+  for (i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *side = g_strconcat (path, suffixes[i], NULL);
+
+      if (!_mailsync_status_unlink (side, error))
+        return FALSE;
+    }
+  if (g_file_test (self->directory, G_FILE_TEST_IS_DIR))
+    return _mailsync_fsync_dir (self->directory, error);
+  return TRUE;
+}
+
+static char *
+mailsync_status_sqlite_get_path (MailsyncStatusStore *store,
+                                 const char          *folder)
+{
+  return status_sqlite_path (MAILSYNC_STATUS_SQLITE (store), folder);
+}
+
+static void
+mailsync_status_sqlite_store_iface_init (MailsyncStatusStoreInterface *iface)
+{
+  iface->load = mailsync_status_sqlite_load;
+  iface->commit = mailsync_status_sqlite_commit;
+  iface->purge = mailsync_status_sqlite_purge;
+  iface->get_path = mailsync_status_sqlite_get_path;
+}
+
+static void
+close_db (gpointer data)
+{
+  /* _v2: statements are always finalized before we get here, but if one
+   * leaked the handle would still be released when it goes. */
+  sqlite3_close_v2 (data);
+}
+
+static void
+mailsync_status_sqlite_finalize (GObject *object)
+{
+  MailsyncStatusSqlite *self = MAILSYNC_STATUS_SQLITE (object);
+
+  g_hash_table_unref (self->dbs);
+  g_mutex_clear (&self->lock);
+  g_free (self->directory);
+
+  G_OBJECT_CLASS (mailsync_status_sqlite_parent_class)->finalize (object);
+}
+
+static void
+mailsync_status_sqlite_get_property (GObject    *object,
+                                     guint       prop_id,
+                                     GValue     *value,
+                                     GParamSpec *pspec)
+{
+  MailsyncStatusSqlite *self = MAILSYNC_STATUS_SQLITE (object);
+
+  switch (prop_id)
+    {
+    case PROP_DIRECTORY:
+      g_value_set_string (value, self->directory);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mailsync_status_sqlite_set_property (GObject      *object,
+                                     guint         prop_id,
+                                     const GValue *value,
+                                     GParamSpec   *pspec)
+{
+  MailsyncStatusSqlite *self = MAILSYNC_STATUS_SQLITE (object);
+
+  switch (prop_id)
+    {
+    case PROP_DIRECTORY:
+      g_free (self->directory);
+      self->directory = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mailsync_status_sqlite_class_init (MailsyncStatusSqliteClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = mailsync_status_sqlite_finalize;
+  object_class->get_property = mailsync_status_sqlite_get_property;
+  object_class->set_property = mailsync_status_sqlite_set_property;
+
+  /**
+   * MailsyncStatusSqlite:directory:
+   *
+   * The directory holding one database per folder, e.g.
+   * `<metadata>/Account-<name>/LocalStatus-sqlite`.
+   */
+  properties[PROP_DIRECTORY] =
+    g_param_spec_string ("directory", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+mailsync_status_sqlite_init (MailsyncStatusSqlite *self)
+{
+  g_mutex_init (&self->lock);
+  self->dbs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, close_db);
+}
+
+/**
+ * mailsync_status_sqlite_new:
+ * @directory: (type filename): the status directory of an account, e.g.
+ *   `<metadata>/Account-<name>/LocalStatus-sqlite`
+ *
+ * Creates a status store in offlineimap's SQLite format. Nothing is read
+ * or created until a folder is loaded or committed.
+ *
+ * Returns: (transfer full): a new #MailsyncStatusStore
+ */
+MailsyncStatusStore *
+mailsync_status_sqlite_new (const char *directory)
+{
+  g_return_val_if_fail (directory != NULL, NULL);
+
+  return g_object_new (MAILSYNC_TYPE_STATUS_SQLITE, "directory", directory, NULL);
+}
