@@ -1,0 +1,323 @@
+/* Table tests of the pure sync plan: explicit expectations for the cases
+ * of offlineimap's outcome table (reference §5.5), then every combination
+ * of {absent, flags} on remote, local and status applied to a model of the
+ * two sides, checking convergence, no loss and idempotence. */
+#include "config.h"
+
+#include "mailsync-test.h"
+#include "sync/mailsync-sync-plan.h"
+
+#include <string.h>
+
+#define ABSENT NULL
+
+static const MailsyncPlanPolicy default_policy = { FALSE, FALSE, TRUE, TRUE };
+
+/* Renders a plan as "KIND uid [flags|+add-remove]; ..." for comparison. */
+static char *
+render (GPtrArray *plan)
+{
+  static const char *names[] = { "DOWNLOAD", "UPLOAD", "DELETE_LOCAL", "DELETE_REMOTE",
+                                 "FLAGS_LOCAL", "FLAGS_REMOTE", "STATUS_PUT", "STATUS_REMOVE" };
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < plan->len; i++)
+    {
+      MailsyncAction *a = plan->pdata[i];
+      if (i)
+        g_string_append (s, "; ");
+      g_string_append_printf (s, "%s %u", names[a->kind], a->uid);
+      if (a->kind == MAILSYNC_ACTION_FLAGS_LOCAL || a->kind == MAILSYNC_ACTION_FLAGS_REMOTE)
+        g_string_append_printf (s, " +%s-%s", a->add, a->remove);
+      else if (a->flags)
+        g_string_append_printf (s, " %s", a->flags);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static char *
+plan_one (const char *r, const char *l, const char *s, const MailsyncPlanPolicy *policy)
+{
+  MailsyncPlanMessage rm = { 7, NULL, r }, lm = { 7, "cur/x", l };
+  MailsyncPlanStatus sm = { 7, s };
+  g_autoptr(GPtrArray) plan = mailsync_sync_plan_compute (&rm, r ? 1 : 0, &lm, l ? 1 : 0,
+                                                          &sm, s ? 1 : 0, policy);
+  return render (plan);
+}
+
+typedef struct
+{
+  const char *name;
+  const char *remote, *local, *status;
+  MailsyncPlanPolicy policy;
+  const char *expected;
+} PlanCase;
+
+static const PlanCase cases[] = {
+  { "new remote", "S", ABSENT, ABSENT, { 0, 0, 1, 1 }, "DOWNLOAD 7 S" },
+  { "new remote, local read-only", "S", ABSENT, ABSENT, { 0, 1, 1, 1 }, "" },
+  { "on both, status lost: local flags win", "S", "FS", ABSENT, { 0, 0, 1, 1 }, "FLAGS_REMOTE 7 +F-; STATUS_PUT 7 FS" },
+  { "on both, status lost, same flags", "S", "S", ABSENT, { 0, 0, 1, 1 }, "STATUS_PUT 7 S" },
+  { "in sync", "FS", "FS", "FS", { 0, 0, 1, 1 }, "" },
+  { "remote added F", "FS", "S", "S", { 0, 0, 1, 1 }, "FLAGS_LOCAL 7 +F-; STATUS_PUT 7 FS" },
+  { "local removed S", "S", "", "S", { 0, 0, 1, 1 }, "FLAGS_REMOTE 7 +-S; STATUS_PUT 7 " },
+  { "both changed different flags", "FS", "", "S", { 0, 0, 1, 1 },
+    "FLAGS_LOCAL 7 +F-; FLAGS_REMOTE 7 +-S; STATUS_PUT 7 F" },
+  { "both made the same change", "F", "F", "", { 0, 0, 1, 1 }, "STATUS_PUT 7 F" },
+  { "local change, remote read-only", "S", "FS", "S", { 1, 0, 1, 1 }, "" },
+  { "remote change, remote read-only", "FS", "S", "S", { 1, 0, 1, 1 }, "FLAGS_LOCAL 7 +F-; STATUS_PUT 7 FS" },
+  { "deleted locally", "S", ABSENT, "S", { 0, 0, 1, 1 }, "DELETE_REMOTE 7" },
+  { "deleted locally beats remote flag change", "FS", ABSENT, "S", { 0, 0, 1, 1 }, "DELETE_REMOTE 7" },
+  { "deleted locally, local sync_deletes=no", "S", ABSENT, "S", { 0, 0, 1, 0 }, "" },
+  { "deleted locally, remote read-only", "S", ABSENT, "S", { 1, 0, 1, 1 }, "" },
+  { "deleted remotely", ABSENT, "S", "S", { 0, 0, 1, 1 }, "DELETE_LOCAL 7" },
+  { "deleted remotely beats local flag change", ABSENT, "FS", "S", { 0, 0, 1, 1 }, "DELETE_LOCAL 7" },
+  { "deleted remotely, remote sync_deletes=no", ABSENT, "S", "S", { 0, 0, 0, 1 }, "" },
+  { "deleted remotely, local read-only", ABSENT, "S", "S", { 0, 1, 1, 1 }, "" },
+  { "gone on both sides", ABSENT, ABSENT, "S", { 0, 0, 1, 1 }, "STATUS_REMOVE 7" },
+  { "stale local UID: upload as new", ABSENT, "S", ABSENT, { 0, 0, 1, 1 }, "UPLOAD 7 S" },
+  { "stale local UID, remote read-only", ABSENT, "S", ABSENT, { 1, 0, 1, 1 }, "" },
+  { "nothing anywhere", ABSENT, ABSENT, ABSENT, { 0, 0, 1, 1 }, "" },
+};
+
+START_TEST (test_plan_table)
+{
+  const PlanCase *c = &cases[_i];
+  g_autofree char *got = plan_one (c->remote, c->local, c->status, &c->policy);
+
+  ck_assert_msg (strcmp (got, c->expected) == 0, "%s: expected \"%s\", got \"%s\"",
+                 c->name, c->expected, got);
+}
+END_TEST
+
+START_TEST (test_plan_new_local_mail)
+{
+  MailsyncPlanMessage local[] = { { 0, "new/a", "" }, { 0, "cur/b", "S" } };
+  g_autoptr(GPtrArray) plan = mailsync_sync_plan_compute (NULL, 0, local, 2, NULL, 0, &default_policy);
+  g_autofree char *got = render (plan);
+
+  ck_assert_str_eq (got, "UPLOAD 0 S; UPLOAD 0 ");
+  ck_assert_str_eq (((MailsyncAction *) plan->pdata[0])->key, "cur/b");
+}
+END_TEST
+
+START_TEST (test_plan_duplicate_local_uid)
+{
+  /* Two local files claim UID 3: the second is a user's copy, uploaded. */
+  MailsyncPlanMessage remote[] = { { 3, NULL, "S" } };
+  MailsyncPlanMessage local[] = { { 3, "cur/a", "S" }, { 3, "cur/b", "S" } };
+  MailsyncPlanStatus status[] = { { 3, "S" } };
+  g_autoptr(GPtrArray) plan = mailsync_sync_plan_compute (remote, 1, local, 2, status, 1, &default_policy);
+  g_autofree char *got = render (plan);
+
+  ck_assert_str_eq (got, "UPLOAD 0 S");
+  ck_assert_str_eq (((MailsyncAction *) plan->pdata[0])->key, "cur/b");
+}
+END_TEST
+
+START_TEST (test_plan_multi_message)
+{
+  MailsyncPlanMessage remote[] = { { 1, NULL, "S" }, { 2, NULL, "FS" }, { 4, NULL, "" }, { 9, NULL, "" } };
+  MailsyncPlanMessage local[] = { { 1, "cur/1", "S" }, { 2, "cur/2", "S" }, { 3, "cur/3", "" }, { 0, "new/n", "" } };
+  MailsyncPlanStatus status[] = { { 1, "S" }, { 2, "S" }, { 3, "" }, { 4, "" }, { 5, "R" } };
+  g_autoptr(GPtrArray) plan = mailsync_sync_plan_compute (remote, 4, local, 4, status, 5, &default_policy);
+  g_autofree char *got = render (plan);
+
+  ck_assert_str_eq (got, "DOWNLOAD 9 ; UPLOAD 0 ; DELETE_LOCAL 3; DELETE_REMOTE 4; "
+                         "FLAGS_LOCAL 2 +F-; STATUS_PUT 2 FS; STATUS_REMOVE 5");
+}
+END_TEST
+
+START_TEST (test_plan_normalize_flags)
+{
+  g_autofree char *a = mailsync_sync_plan_normalize_flags ("Sajd");
+  g_autofree char *b = mailsync_sync_plan_normalize_flags ("TSRFDP");
+  g_autofree char *c = mailsync_sync_plan_normalize_flags (NULL);
+
+  ck_assert_str_eq (a, "S");
+  ck_assert_str_eq (b, "DFRST");
+  ck_assert_str_eq (c, "");
+}
+END_TEST
+
+/* ---- exhaustive model check ------------------------------------------ */
+
+static const char *states[] = { ABSENT, "", "F", "S", "FS" };
+
+typedef struct
+{
+  char *remote, *local, *status; /* NULL = absent */
+  guint32 remote_uid, local_uid;
+} Model;
+
+static void
+set_flags (char **slot, const char *add, const char *remove)
+{
+  g_autofree char *merged = g_strconcat (*slot, add, NULL);
+  GString *out = g_string_new (NULL);
+
+  for (const char *l = "DFRST"; *l; l++)
+    if (strchr (merged, *l) && !strchr (remove, *l))
+      g_string_append_c (out, *l);
+  g_free (*slot);
+  *slot = g_string_free (out, FALSE);
+}
+
+static void
+apply (Model *m, GPtrArray *plan)
+{
+  for (guint i = 0; i < plan->len; i++)
+    {
+      MailsyncAction *a = plan->pdata[i];
+      switch (a->kind)
+        {
+        case MAILSYNC_ACTION_DOWNLOAD:
+          ck_assert_ptr_null (m->local);
+          m->local = g_strdup (a->flags);
+          m->local_uid = a->uid;
+          g_free (m->status);
+          m->status = g_strdup (a->flags);
+          break;
+        case MAILSYNC_ACTION_UPLOAD:
+          /* The remote assigns a fresh UID; the model has only one message,
+           * so the old remote copy (if any) is a different message. */
+          ck_assert_ptr_null (m->remote);
+          m->remote = g_strdup (a->flags);
+          m->remote_uid = 100;
+          m->local_uid = 100;
+          g_free (m->status);
+          m->status = g_strdup (a->flags);
+          break;
+        case MAILSYNC_ACTION_DELETE_LOCAL:
+          g_clear_pointer (&m->local, g_free);
+          g_clear_pointer (&m->status, g_free);
+          break;
+        case MAILSYNC_ACTION_DELETE_REMOTE:
+          g_clear_pointer (&m->remote, g_free);
+          g_clear_pointer (&m->status, g_free);
+          break;
+        case MAILSYNC_ACTION_FLAGS_LOCAL:
+          ck_assert_ptr_nonnull (m->local);
+          set_flags (&m->local, a->add, a->remove);
+          break;
+        case MAILSYNC_ACTION_FLAGS_REMOTE:
+          ck_assert_ptr_nonnull (m->remote);
+          set_flags (&m->remote, a->add, a->remove);
+          break;
+        case MAILSYNC_ACTION_STATUS_PUT:
+          g_free (m->status);
+          m->status = g_strdup (a->flags);
+          break;
+        case MAILSYNC_ACTION_STATUS_REMOVE:
+          g_clear_pointer (&m->status, g_free);
+          break;
+        }
+    }
+}
+
+static GPtrArray *
+plan_model (Model *m, const MailsyncPlanPolicy *policy)
+{
+  MailsyncPlanMessage rm = { m->remote_uid, NULL, m->remote }, lm = { m->local_uid, "cur/x", m->local };
+  MailsyncPlanStatus sm = { m->remote_uid, m->status };
+
+  return mailsync_sync_plan_compute (&rm, m->remote ? 1 : 0, &lm, m->local ? 1 : 0,
+                                     &sm, m->status ? 1 : 0, policy);
+}
+
+START_TEST (test_plan_exhaustive)
+{
+  guint checked = 0;
+
+  for (guint ri = 0; ri < G_N_ELEMENTS (states); ri++)
+    for (guint li = 0; li < G_N_ELEMENTS (states); li++)
+      for (guint si = 0; si < G_N_ELEMENTS (states); si++)
+        {
+          Model m = { g_strdup (states[ri]), g_strdup (states[li]), g_strdup (states[si]), 7, 7 };
+          g_autoptr(GPtrArray) plan = plan_model (&m, &default_policy);
+          g_autoptr(GPtrArray) again = NULL;
+          gboolean deleted_somewhere = states[si] != NULL && (states[ri] == NULL || states[li] == NULL);
+
+          apply (&m, plan);
+          /* Converged: both sides equal, status mirrors them. */
+          if (m.remote || m.local)
+            {
+              ck_assert_msg (m.remote && m.local && m.status,
+                             "R=%s L=%s S=%s: a message is on one side only after sync",
+                             states[ri], states[li], states[si]);
+              ck_assert_str_eq (m.remote, m.local);
+              ck_assert_str_eq (m.status, m.local);
+            }
+          else
+            ck_assert_ptr_null (m.status);
+          /* No loss: a message disappears only if one side deleted it. */
+          if ((states[ri] || states[li]) && !m.remote)
+            ck_assert_msg (deleted_somewhere, "R=%s L=%s S=%s: message lost",
+                           states[ri], states[li], states[si]);
+          /* Idempotent: a second plan does nothing. */
+          again = plan_model (&m, &default_policy);
+          ck_assert_msg (again->len == 0, "R=%s L=%s S=%s: second run not empty",
+                         states[ri], states[li], states[si]);
+          g_free (m.remote);
+          g_free (m.local);
+          g_free (m.status);
+          checked++;
+        }
+  ck_assert_uint_eq (checked, 125);
+}
+END_TEST
+
+START_TEST (test_plan_exhaustive_flag_merge)
+{
+  /* Per flag: the remote's value if it changed since the status, else the
+   * local one (offlineimap's two passes give exactly this). */
+  for (guint ri = 1; ri < G_N_ELEMENTS (states); ri++)
+    for (guint li = 1; li < G_N_ELEMENTS (states); li++)
+      for (guint si = 1; si < G_N_ELEMENTS (states); si++)
+        {
+          Model m = { g_strdup (states[ri]), g_strdup (states[li]), g_strdup (states[si]), 7, 7 };
+          g_autoptr(GPtrArray) plan = plan_model (&m, &default_policy);
+          GString *expected = g_string_new (NULL);
+
+          for (const char *f = "FS"; *f; f++)
+            {
+              gboolean r = strchr (states[ri], *f) != NULL, s = strchr (states[si], *f) != NULL;
+              gboolean l = strchr (states[li], *f) != NULL;
+              if (r != s ? r : l)
+                g_string_append_c (expected, *f);
+            }
+          apply (&m, plan);
+          ck_assert_msg (strcmp (m.local, expected->str) == 0, "R=%s L=%s S=%s: got %s want %s",
+                         states[ri], states[li], states[si], m.local, expected->str);
+          g_string_free (expected, TRUE);
+          g_free (m.remote);
+          g_free (m.local);
+          g_free (m.status);
+        }
+}
+END_TEST
+
+static Suite *
+plan_suite (void)
+{
+  Suite *s = suite_create ("sync-plan");
+  TCase *tc = tcase_create ("table");
+
+  tcase_add_loop_test (tc, test_plan_table, 0, G_N_ELEMENTS (cases));
+  tcase_add_test (tc, test_plan_new_local_mail);
+  tcase_add_test (tc, test_plan_duplicate_local_uid);
+  tcase_add_test (tc, test_plan_multi_message);
+  tcase_add_test (tc, test_plan_normalize_flags);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("exhaustive");
+  tcase_add_test (tc, test_plan_exhaustive);
+  tcase_add_test (tc, test_plan_exhaustive_flag_merge);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  return mailsync_test_run (plan_suite ());
+}
