@@ -1,0 +1,230 @@
+#define _GNU_SOURCE 1  /* renameat2, RENAME_NOREPLACE */
+#include "config.h"
+
+#include "mailsync-maildir-delivery.h"
+#include "mailsync-maildir-filename.h"
+#include "mailsync-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define COPY_BUFFER 65536
+
+static gboolean
+write_all (int          fd,
+           const char  *buf,
+           gsize        len,
+           const char  *path,
+           GError     **error)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (fd, buf, len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          _mailsync_set_error_from_errno (error, errno, "Cannot write", path);
+          return FALSE;
+        }
+      buf += n;
+      len -= (gsize) n;
+    }
+  return TRUE;
+}
+
+/* Append converted bytes to @headers until the blank line that ends them. */
+static void
+collect_headers (GString    *headers,
+                 gboolean   *done,
+                 const char *data,
+                 gsize       len)
+{
+  gsize start;
+  const char *end;
+
+  if (headers == NULL || *done)
+    return;
+  start = headers->len > 0 ? headers->len - 1 : 0;
+  g_string_append_len (headers, data, (gssize) MIN (len, MAILSYNC_MAILDIR_MAX_HEADER - headers->len));
+  if (headers->len > 0 && headers->str[0] == '\n')
+    {
+      /* No headers at all. */
+      g_string_truncate (headers, 0);
+      *done = TRUE;
+      return;
+    }
+  end = strstr (headers->str + start, "\n\n");
+  if (end != NULL)
+    {
+      g_string_truncate (headers, (gsize) (end - headers->str) + 2);
+      *done = TRUE;
+    }
+  else if (headers->len >= MAILSYNC_MAILDIR_MAX_HEADER)
+    *done = TRUE;
+}
+
+gboolean
+_mailsync_maildir_copy_to_fd (GInputStream  *in,
+                              int            fd,
+                              const char    *path,
+                              GString       *headers,
+                              guint64       *written,
+                              GCancellable  *cancellable,
+                              GError       **error)
+{
+  g_autofree char *buf = g_malloc (COPY_BUFFER);
+  g_autofree char *out = g_malloc (COPY_BUFFER + 1);
+  gboolean pending_cr = FALSE;
+  gboolean headers_done = FALSE;
+  guint64 total = 0;
+
+  for (;;)
+    {
+      gssize n = g_input_stream_read (in, buf, COPY_BUFFER, cancellable, error);
+      gsize o = 0;
+      gsize i = 0;
+
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        break;
+
+      /* A CR that ended the previous buffer pairs with an LF starting this one. */
+      if (pending_cr)
+        {
+          if (buf[0] == '\n')
+            i = 1;
+          else
+            out[o++] = '\r';
+          if (buf[0] == '\n')
+            out[o++] = '\n';
+          pending_cr = FALSE;
+        }
+      for (; i < (gsize) n; i++)
+        {
+          if (buf[i] != '\r')
+            {
+              out[o++] = buf[i];
+              continue;
+            }
+          if (i + 1 == (gsize) n)
+            pending_cr = TRUE;
+          else if (buf[i + 1] == '\n')
+            {
+              out[o++] = '\n';
+              i++;
+            }
+          else
+            out[o++] = '\r';
+        }
+      collect_headers (headers, &headers_done, out, o);
+      if (!write_all (fd, out, o, path, error))
+        return FALSE;
+      total += o;
+    }
+  if (pending_cr)
+    {
+      collect_headers (headers, &headers_done, "\r", 1);
+      if (!write_all (fd, "\r", 1, path, error))
+        return FALSE;
+      total++;
+    }
+  if (written)
+    *written = total;
+  return TRUE;
+}
+
+gboolean
+_mailsync_maildir_header_date (const char *headers,
+                               const char *field,
+                               gint64     *out)
+{
+  gsize field_len = strlen (field);
+  const char *line = headers;
+
+  while (line != NULL && *line != '\0' && *line != '\n')
+    {
+      const char *eol = strchr (line, '\n');
+
+      if (g_ascii_strncasecmp (line, field, field_len) == 0 && line[field_len] == ':')
+        {
+          GString *value = g_string_new (NULL);
+          const char *p = line + field_len + 1;
+          g_autofree char *joined = NULL;
+
+          /* Unfold: continuation lines start with a space or a tab. */
+          for (;;)
+            {
+              const char *end = eol ? eol : p + strlen (p);
+
+              g_string_append_len (value, p, end - p);
+              g_string_append_c (value, ' ');
+              if (eol == NULL || (eol[1] != ' ' && eol[1] != '\t'))
+                break;
+              p = eol + 1;
+              eol = strchr (p, '\n');
+            }
+          joined = g_string_free (value, FALSE);
+          return _mailsync_maildir_parse_date (joined, out);
+        }
+      line = eol ? eol + 1 : NULL;
+    }
+  return FALSE;
+}
+
+gboolean
+_mailsync_maildir_rename_noreplace (const char  *from,
+                                    const char  *to,
+                                    GError     **error)
+{
+#ifdef RENAME_NOREPLACE
+  if (renameat2 (AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+    return TRUE;
+  if (errno == EEXIST)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                   "Cannot rename %s: %s already exists", from, to);
+      return FALSE;
+    }
+  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+    {
+      _mailsync_set_error_from_errno (error, errno, "Cannot rename", from);
+      return FALSE;
+    }
+#endif
+  /* No renameat2 on this file system: link() refuses an existing target too;
+   * some file systems have no hard links, and then a checked rename() is the
+   * best there is (the names are unique per host, pid and sequence). */
+  if (link (from, to) == 0)
+    {
+      if (unlink (from) != 0)
+        {
+          _mailsync_set_error_from_errno (error, errno, "Cannot remove", from);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (errno == EEXIST)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                   "Cannot rename %s: %s already exists", from, to);
+      return FALSE;
+    }
+  if (access (to, F_OK) == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                   "Cannot rename %s: %s already exists", from, to);
+      return FALSE;
+    }
+  if (rename (from, to) != 0)
+    {
+      _mailsync_set_error_from_errno (error, errno, "Cannot rename", from);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,37 @@
+/* Low-level Maildir delivery helpers (internal): streaming copy with CRLF to
+ * LF conversion, header date lookup, no-clobber rename. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Upper bound on the header block kept for Date: lookups. */
+#define MAILSYNC_MAILDIR_MAX_HEADER 65536
+
+/* Copies @in to the file descriptor @fd, converting CRLF line ends to LF
+ * (offlineimap stores LF; IMAP sends CRLF) without holding more than one
+ * buffer in memory. A lone CR is kept. When @headers is not NULL it receives
+ * the converted header block (up to and including the blank line, or at most
+ * MAILSYNC_MAILDIR_MAX_HEADER bytes). @path only names the file in errors. */
+gboolean _mailsync_maildir_copy_to_fd (GInputStream  *in,
+                                       int            fd,
+                                       const char    *path,
+                                       GString       *headers,
+                                       guint64       *written,
+                                       GCancellable  *cancellable,
+                                       GError       **error);
+
+/* Finds header @field (case-insensitive, folded lines joined) in @headers and
+ * parses it as an RFC 5322 date. */
+gboolean _mailsync_maildir_header_date (const char *headers,
+                                        const char *field,
+                                        gint64     *out);
+
+/* rename(2) that fails with G_IO_ERROR_EXISTS instead of replacing @to: two
+ * messages must never collapse into one file. */
+gboolean _mailsync_maildir_rename_noreplace (const char  *from,
+                                             const char  *to,
+                                             GError     **error);
+
+G_END_DECLS

@@ -1,0 +1,399 @@
+/* Maildir file name codec, compatible with offlineimap's names. */
+#include "config.h"
+
+#include "mailsync-maildir-filename.h"
+
+#include <string.h>
+#include <unistd.h>
+
+void
+_mailsync_maildir_name_parse (const char          *name,
+                              MailsyncMaildirName *out)
+{
+  const char *info = NULL;
+  const char *flags_end;
+  const char *p;
+  g_autofree char *base = NULL;
+
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (out != NULL);
+
+  memset (out, 0, sizeof *out);
+
+  /* The first ":2," (or "!2," on Windows-compatible stores) starts the info
+   * part. Other info versions (":1,") are left inside the base. */
+  for (p = name; *p; p++)
+    if ((*p == ':' || *p == '!') && p[1] == '2' && p[2] == ',')
+      {
+        info = p;
+        break;
+      }
+
+  if (info != NULL)
+    {
+      base = g_strndup (name, (gsize) (info - name));
+      out->info_sep = *info;
+      /* offlineimap reads the flags as `\w*`. */
+      for (flags_end = info + 3; g_ascii_isalnum (*flags_end) || *flags_end == '_'; flags_end++)
+        ;
+      out->flags = g_strndup (info + 3, (gsize) (flags_end - (info + 3)));
+      out->tail = g_strdup (flags_end);
+    }
+  else
+    {
+      base = g_strdup (name);
+      out->flags = g_strdup ("");
+      out->tail = g_strdup ("");
+    }
+
+  p = strstr (base, ",U=");
+  if (p != NULL)
+    {
+      guint64 v = 0;
+      gboolean ok = FALSE;
+
+      for (p += 3; g_ascii_isdigit (*p); p++)
+        {
+          ok = TRUE;
+          v = v * 10 + (guint64) (*p - '0');
+          if (v > G_MAXUINT32)
+            {
+              /* Out of range cannot be an IMAP UID: treat as no UID (new
+               * mail) rather than wrapping onto somebody else's UID. */
+              ok = FALSE;
+              break;
+            }
+        }
+      if (ok)
+        out->uid = (guint32) v;
+    }
+
+  p = strstr (base, ",FMD5=");
+  if (p != NULL)
+    {
+      const char *start = p + 6;
+
+      for (p = start; g_ascii_isxdigit (*p); p++)
+        ;
+      if (p > start)
+        out->fmd5 = g_strndup (start, (gsize) (p - start));
+    }
+
+  out->base = g_steal_pointer (&base);
+}
+
+void
+_mailsync_maildir_name_clear (MailsyncMaildirName *name)
+{
+  if (name == NULL)
+    return;
+  g_clear_pointer (&name->base, g_free);
+  g_clear_pointer (&name->fmd5, g_free);
+  g_clear_pointer (&name->flags, g_free);
+  g_clear_pointer (&name->tail, g_free);
+  name->uid = 0;
+  name->info_sep = 0;
+}
+
+guint32
+_mailsync_maildir_name_get_uid_for (const MailsyncMaildirName *name,
+                                    const char                *folder_md5)
+{
+  g_return_val_if_fail (name != NULL, 0);
+
+  /* offlineimap: a U= without this folder's FMD5 is somebody else's UID. */
+  if (name->uid == 0 || name->fmd5 == NULL || folder_md5 == NULL)
+    return 0;
+  if (g_strcmp0 (name->fmd5, folder_md5) != 0)
+    return 0;
+  return name->uid;
+}
+
+char *
+_mailsync_maildir_folder_md5 (const char *visible_name)
+{
+  return g_compute_checksum_for_string (G_CHECKSUM_MD5,
+                                        visible_name ? visible_name : "", -1);
+}
+
+static GMutex seq_lock;
+static GHashTable *seq_table;
+
+guint
+_mailsync_maildir_next_seq (gint64 t)
+{
+  gpointer key;
+  gpointer value;
+  guint seq = 0;
+
+  g_mutex_lock (&seq_lock);
+  if (seq_table == NULL)
+    seq_table = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  if (g_hash_table_lookup_extended (seq_table, &t, &key, &value))
+    {
+      seq = GPOINTER_TO_UINT (value) + 1;
+      g_hash_table_insert (seq_table, key, GUINT_TO_POINTER (seq));
+      /* insert() kept the old key; nothing to free. */
+    }
+  else
+    {
+      gint64 *k = g_new (gint64, 1);
+
+      *k = t;
+      g_hash_table_insert (seq_table, k, GUINT_TO_POINTER (0));
+    }
+  g_mutex_unlock (&seq_lock);
+  return seq;
+}
+
+const char *
+_mailsync_maildir_hostname (void)
+{
+  static char *hostname;
+  static gsize initialized;
+
+  if (g_once_init_enter (&initialized))
+    {
+      char buf[256];
+      char *h;
+
+      if (gethostname (buf, sizeof buf - 1) != 0 || buf[0] == '\0')
+        g_strlcpy (buf, "localhost", sizeof buf);
+      buf[sizeof buf - 1] = '\0';
+      /* '/' would make a path; ':'/'!' would look like the info separator
+       * and ',' like a field: none may appear inside the host part. */
+      h = g_strdup (buf);
+      g_strdelimit (h, "/:!,", '-');
+      hostname = h;
+      g_once_init_leave (&initialized, 1);
+    }
+  return hostname;
+}
+
+char *
+_mailsync_maildir_name_build (gint64      t,
+                              guint32     uid,
+                              const char *fmd5,
+                              const char *flags,
+                              char        info_sep)
+{
+  guint seq = _mailsync_maildir_next_seq (t);
+  GString *s = g_string_new (NULL);
+
+  g_string_append_printf (s, "%" G_GINT64_FORMAT "_%u.%ld.%s",
+                          t, seq, (long) getpid (), _mailsync_maildir_hostname ());
+  if (uid != 0)
+    g_string_append_printf (s, ",U=%u,FMD5=%s", uid, fmd5 ? fmd5 : "");
+  g_string_append_c (s, info_sep ? info_sep : ':');
+  g_string_append (s, "2,");
+  g_string_append (s, flags ? flags : "");
+  return g_string_free (s, FALSE);
+}
+
+char *
+_mailsync_maildir_name_with_flags (const MailsyncMaildirName *name,
+                                   const char                *flags,
+                                   char                       default_sep)
+{
+  char sep = name->info_sep ? name->info_sep : (default_sep ? default_sep : ':');
+
+  return g_strdup_printf ("%s%c2,%s%s", name->base, sep, flags ? flags : "",
+                          name->tail ? name->tail : "");
+}
+
+char *
+_mailsync_maildir_flags_sort (const char *letters)
+{
+  gboolean seen[256] = { FALSE, };
+  GString *s = g_string_new (NULL);
+
+  for (const char *p = letters; p != NULL && *p; p++)
+    seen[(guchar) *p] = TRUE;
+  for (guint c = 1; c < 256; c++)
+    if (seen[c])
+      g_string_append_c (s, (char) c);
+  return g_string_free (s, FALSE);
+}
+
+char *
+_mailsync_maildir_flags_apply (const char    *letters,
+                               MailsyncFlags  add,
+                               MailsyncFlags  remove)
+{
+  g_autofree char *add_letters = mailsync_flags_to_maildir (add);
+  g_autofree char *remove_letters = mailsync_flags_to_maildir (remove & ~add);
+  GString *s = g_string_new (NULL);
+  g_autofree char *joined = NULL;
+
+  for (const char *p = letters; p != NULL && *p; p++)
+    if (strchr (remove_letters, *p) == NULL)
+      g_string_append_c (s, *p);
+  g_string_append (s, add_letters);
+  joined = g_string_free (s, FALSE);
+  return _mailsync_maildir_flags_sort (joined);
+}
+
+/* RFC 5322 date parsing ------------------------------------------------ */
+
+static void
+skip_cfws (const char **p)
+{
+  for (;;)
+    {
+      while (**p == ' ' || **p == '\t' || **p == '\r' || **p == '\n')
+        (*p)++;
+      if (**p == '(')
+        {
+          int depth = 0;
+
+          do
+            {
+              if (**p == '(')
+                depth++;
+              else if (**p == ')')
+                depth--;
+              else if (**p == '\\' && (*p)[1] != '\0')
+                (*p)++;
+              (*p)++;
+            }
+          while (**p != '\0' && depth > 0);
+          continue;
+        }
+      break;
+    }
+}
+
+static gboolean
+read_number (const char **p,
+             guint        max_digits,
+             int         *out,
+             guint       *n_digits)
+{
+  int v = 0;
+  guint n = 0;
+
+  while (g_ascii_isdigit (**p) && n < max_digits)
+    {
+      v = v * 10 + (**p - '0');
+      (*p)++;
+      n++;
+    }
+  if (n == 0)
+    return FALSE;
+  *out = v;
+  if (n_digits)
+    *n_digits = n;
+  return TRUE;
+}
+
+gboolean
+_mailsync_maildir_parse_date (const char *value,
+                              gint64     *out)
+{
+  static const char *const months[] = {
+    "jan", "feb", "mar", "apr", "may", "jun",
+    "jul", "aug", "sep", "oct", "nov", "dec",
+  };
+  static const struct { const char *name; int hours; } zones[] = {
+    { "ut", 0 }, { "gmt", 0 }, { "utc", 0 }, { "z", 0 },
+    { "edt", -4 }, { "est", -5 }, { "cdt", -5 }, { "cst", -6 },
+    { "mdt", -6 }, { "mst", -7 }, { "pdt", -7 }, { "pst", -8 },
+  };
+  const char *p = value;
+  int day, month = -1, year, hour, minute, second = 0;
+  guint year_digits;
+  int offset = 0;
+  g_autoptr(GDateTime) dt = NULL;
+
+  if (value == NULL)
+    return FALSE;
+
+  skip_cfws (&p);
+  /* Optional day of week. */
+  if (g_ascii_isalpha (*p))
+    {
+      while (g_ascii_isalpha (*p))
+        p++;
+      skip_cfws (&p);
+      if (*p == ',')
+        p++;
+      skip_cfws (&p);
+    }
+  if (!read_number (&p, 2, &day, NULL))
+    return FALSE;
+  skip_cfws (&p);
+  for (guint i = 0; i < G_N_ELEMENTS (months); i++)
+    if (g_ascii_strncasecmp (p, months[i], 3) == 0)
+      {
+        month = (int) i + 1;
+        break;
+      }
+  if (month < 0)
+    return FALSE;
+  while (g_ascii_isalpha (*p))
+    p++;
+  skip_cfws (&p);
+  if (!read_number (&p, 4, &year, &year_digits))
+    return FALSE;
+  /* RFC 5322 §4.3: two-digit years 00-49 are 20xx, 50-99 are 19xx. */
+  if (year_digits <= 2)
+    year += year < 50 ? 2000 : 1900;
+  else if (year_digits == 3)
+    year += 1900;
+  skip_cfws (&p);
+  if (!read_number (&p, 2, &hour, NULL))
+    return FALSE;
+  skip_cfws (&p);
+  if (*p++ != ':')
+    return FALSE;
+  skip_cfws (&p);
+  if (!read_number (&p, 2, &minute, NULL))
+    return FALSE;
+  skip_cfws (&p);
+  if (*p == ':')
+    {
+      p++;
+      skip_cfws (&p);
+      if (!read_number (&p, 2, &second, NULL))
+        return FALSE;
+      skip_cfws (&p);
+    }
+  if (*p == '+' || *p == '-')
+    {
+      int sign = *p == '-' ? -1 : 1;
+      int hhmm;
+      guint n;
+
+      p++;
+      if (!read_number (&p, 4, &hhmm, &n) || n != 4)
+        return FALSE;
+      if (hhmm % 100 > 59)
+        return FALSE;
+      offset = sign * ((hhmm / 100) * 3600 + (hhmm % 100) * 60);
+    }
+  else if (g_ascii_isalpha (*p))
+    {
+      /* Named zones; unknown (military) zones mean "unknown", i.e. +0000. */
+      for (guint i = 0; i < G_N_ELEMENTS (zones); i++)
+        {
+          gsize len = strlen (zones[i].name);
+
+          if (g_ascii_strncasecmp (p, zones[i].name, len) == 0 && !g_ascii_isalpha (p[len]))
+            {
+              offset = zones[i].hours * 3600;
+              break;
+            }
+        }
+    }
+
+  if (day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    return FALSE;
+  if (second == 60)
+    second = 59;  /* leap second: GDateTime refuses 60 */
+
+  dt = g_date_time_new_utc (year, month, day, hour, minute, second);
+  if (dt == NULL)
+    return FALSE;
+  *out = g_date_time_to_unix (dt) - offset;
+  return TRUE;
+}

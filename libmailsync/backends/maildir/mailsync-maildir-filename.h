@@ -1,0 +1,89 @@
+/* Maildir file names as offlineimap writes and reads them (internal).
+ *
+ * offlineimap names every message file
+ *   <T>_<SEQ>.<PID>.<HOST>,U=<UID>,FMD5=<md5hex>:2,<FLAGS>
+ * and trusts U= only when FMD5= is the md5 of the folder's own visible name,
+ * so a file copied in from another folder is treated as new mail instead of
+ * clobbering an unrelated UID. Everything here is pure string work: no I/O,
+ * no GObject, so it can be table-tested and fuzzed. */
+#pragma once
+
+#include <glib.h>
+#include "../../mailsync-enums.h"
+
+G_BEGIN_DECLS
+
+/* The 32 lower-case hex digits of an MD5 plus NUL. */
+#define MAILSYNC_MAILDIR_MD5_LEN 32
+
+typedef struct
+{
+  /* The unique part: everything before the info separator ("<T>_<SEQ>...
+   * ,U=1,FMD5=..."); the whole name when there is no ":2," info. */
+  char    *base;
+  /* Digits after ",U=" in @base, 0 when absent, zero or out of range. */
+  guint32  uid;
+  /* The 32 hex digits after ",FMD5=" in @base, or NULL. */
+  char    *fmd5;
+  /* The flag letters after ":2," exactly as found (offlineimap's `\w*`),
+   * "" when there is no info part. */
+  char    *flags;
+  /* Whatever follows the flag letters (normally ""); kept on renames so that
+   * no byte of a name we do not understand is lost. */
+  char    *tail;
+  /* ':' or '!' (maildir-windows-compatible), 0 when there is no ":2,". */
+  char     info_sep;
+} MailsyncMaildirName;
+
+/* Splits @name into its parts. Never fails: any string is a valid Maildir
+ * unique name; a name without ":2," just has no flags. */
+void     _mailsync_maildir_name_parse (const char          *name,
+                                       MailsyncMaildirName *out);
+void     _mailsync_maildir_name_clear (MailsyncMaildirName *name);
+
+/* The UID @name carries for the folder whose md5 is @folder_md5: the U= value
+ * when FMD5= matches, else 0 (new local mail, offlineimap's negative UID). */
+guint32  _mailsync_maildir_name_get_uid_for (const MailsyncMaildirName *name,
+                                             const char                *folder_md5);
+
+/* Lower-case hex MD5 of @visible_name (UTF-8), offlineimap's FMD5. */
+char    *_mailsync_maildir_folder_md5 (const char *visible_name);
+
+/* The next sequence number for timestamp @t in this process: 0 for the first
+ * name built for @t, then 1, 2... (offlineimap's _gettimeseq). Thread-safe. */
+guint    _mailsync_maildir_next_seq (gint64 t);
+
+/* The host part of new names: gethostname() with '/' (and ':' and '!', which
+ * would be taken for the info separator) replaced by '-'. Cached. */
+const char *_mailsync_maildir_hostname (void);
+
+/* Builds "<T>_<SEQ>.<PID>.<HOST>,U=<uid>,FMD5=<md5><sep>2,<flags>" with a
+ * fresh SEQ. @flags must already be sorted (see _mailsync_maildir_flags_sort).
+ * @uid 0 builds a name without ",U=...,FMD5=..." (used for tmp files). */
+char    *_mailsync_maildir_name_build (gint64      t,
+                                       guint32     uid,
+                                       const char *fmd5,
+                                       const char *flags,
+                                       char        info_sep);
+
+/* Rebuilds @name with new flag letters, keeping base and tail. */
+char    *_mailsync_maildir_name_with_flags (const MailsyncMaildirName *name,
+                                            const char                *flags,
+                                            char                       default_sep);
+
+/* Sorts @letters in ASCII order and drops duplicates (offlineimap sorts). */
+char    *_mailsync_maildir_flags_sort (const char *letters);
+
+/* Applies @add / @remove (system flags only) to @letters and sorts. Letters
+ * that are not system flags (P, lowercase keywords, anything else) are kept:
+ * stripping them is offlineimap's flip-flop bug. */
+char    *_mailsync_maildir_flags_apply (const char    *letters,
+                                        MailsyncFlags  add,
+                                        MailsyncFlags  remove);
+
+/* Parses an RFC 5322 date ("Tue, 1 Jul 2003 10:52:37 +0200", obsolete zone
+ * names and two-digit years included) into Unix time. */
+gboolean _mailsync_maildir_parse_date (const char *value,
+                                       gint64     *out);
+
+G_END_DECLS

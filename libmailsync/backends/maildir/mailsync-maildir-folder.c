@@ -1,0 +1,1520 @@
+#include "config.h"
+
+#include "mailsync-maildir-folder.h"
+#include "mailsync-maildir-repository.h"
+#include "mailsync-maildir-private.h"
+#include "mailsync-maildir-filename.h"
+#include "mailsync-maildir-delivery.h"
+#include "mailsync-error.h"
+#include "mailsync-message-info.h"
+#include "mailsync-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+/**
+ * MailsyncMaildirFolder:
+ *
+ * One Maildir folder (a directory with `cur/`, `new/` and `tmp/`), with
+ * offlineimap's file names: a message's UID is the `U=` field of its name,
+ * trusted only when the name's `FMD5=` is the MD5 of this folder's visible
+ * name. Any other file is new local mail, listed with UID 0 and its relative
+ * path as key.
+ *
+ * Operations run in worker threads and may overlap: an index from UID to the
+ * current file name, guarded by a mutex, lets flag changes and deletions find
+ * files, and a rescan finds them again when something else renamed them.
+ */
+
+struct _MailsyncMaildirFolder
+{
+  MailsyncFolder parent_instance;
+
+  char *path;
+
+  GMutex lock;          /* guards the fields below */
+  char *md5;            /* FMD5 of the visible name, computed in the caller's thread */
+  GHashTable *index;    /* uid -> "cur/<name>" or "new/<name>" */
+  gboolean dirty_new;   /* entries changed since the last flush */
+  gboolean dirty_cur;
+  guint32 uidvalidity;  /* as seen by the last listing (assign-uids) */
+};
+
+G_DEFINE_FINAL_TYPE (MailsyncMaildirFolder, mailsync_maildir_folder, MAILSYNC_TYPE_FOLDER)
+
+/* Give up rescanning a folder whose files keep vanishing under us. */
+#define MAX_SCAN_ATTEMPTS 5
+/* Give up finding a free name (they embed time, pid and a sequence). */
+#define MAX_NAME_ATTEMPTS 16
+
+static MailsyncMaildirRepository *
+get_repo (MailsyncMaildirFolder *self)
+{
+  return MAILSYNC_MAILDIR_REPOSITORY (mailsync_folder_get_repository (MAILSYNC_FOLDER (self)));
+}
+
+static char
+info_sep (MailsyncMaildirFolder *self)
+{
+  return mailsync_maildir_repository_get_windows_compatible (get_repo (self)) ? '!' : ':';
+}
+
+/* The md5 is computed from the visible name in the calling thread: the name
+ * translation may be a user callback (a language binding) that should not
+ * run in a worker thread. */
+static char *
+dup_md5 (MailsyncMaildirFolder *self)
+{
+  char *md5;
+
+  g_mutex_lock (&self->lock);
+  md5 = g_strdup (self->md5);
+  g_mutex_unlock (&self->lock);
+  if (md5 == NULL)
+    {
+      g_autofree char *visible = mailsync_folder_get_visible_name (MAILSYNC_FOLDER (self));
+
+      md5 = _mailsync_maildir_folder_md5 (visible);
+      g_mutex_lock (&self->lock);
+      if (self->md5 == NULL)
+        self->md5 = g_strdup (md5);
+      g_mutex_unlock (&self->lock);
+    }
+  return md5;
+}
+
+static void
+mark_dirty (MailsyncMaildirFolder *self,
+            const char            *rel)
+{
+  g_mutex_lock (&self->lock);
+  if (g_str_has_prefix (rel, "new/"))
+    self->dirty_new = TRUE;
+  else
+    self->dirty_cur = TRUE;
+  g_mutex_unlock (&self->lock);
+}
+
+static char *
+index_lookup (MailsyncMaildirFolder *self,
+              guint32                uid)
+{
+  char *rel;
+
+  g_mutex_lock (&self->lock);
+  rel = g_strdup (g_hash_table_lookup (self->index, GUINT_TO_POINTER (uid)));
+  g_mutex_unlock (&self->lock);
+  return rel;
+}
+
+static void
+index_set (MailsyncMaildirFolder *self,
+           guint32                uid,
+           const char            *rel)
+{
+  if (uid == 0)
+    return;
+  g_mutex_lock (&self->lock);
+  if (rel != NULL)
+    g_hash_table_insert (self->index, GUINT_TO_POINTER (uid), g_strdup (rel));
+  else
+    g_hash_table_remove (self->index, GUINT_TO_POINTER (uid));
+  g_mutex_unlock (&self->lock);
+}
+
+static gboolean
+readonly_error (MailsyncMaildirFolder  *self,
+                GError                **error)
+{
+  if (!mailsync_repository_get_readonly (MAILSYNC_REPOSITORY (get_repo (self))))
+    return FALSE;
+  g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_READ_ONLY,
+               "Maildir folder %s is read-only", self->path);
+  return TRUE;
+}
+
+/* A key is "new/<name>" or "cur/<name>"; anything else could reach outside
+ * the folder. */
+static gboolean
+check_key (const char  *key,
+           GError     **error)
+{
+  const char *name;
+
+  if (key != NULL && (g_str_has_prefix (key, "new/") || g_str_has_prefix (key, "cur/")))
+    {
+      name = key + 4;
+      if (*name != '\0' && *name != '.' && strchr (name, '/') == NULL)
+        return TRUE;
+    }
+  g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_MESSAGE_NOT_FOUND,
+               "Invalid Maildir message key \"%s\"", key ? key : "(null)");
+  return FALSE;
+}
+
+static void
+flags_to_keywords_letters (MailsyncMaildirFolder *self,
+                           const char            *letters,
+                           GStrv                 *keywords_out)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (const char *p = letters; p && *p; p++)
+    {
+      g_autofree char *kw = _mailsync_maildir_repository_dup_keyword (get_repo (self), *p);
+
+      if (kw != NULL)
+        g_strv_builder_add (builder, kw);
+    }
+  *keywords_out = g_strv_builder_end (builder);
+}
+
+/* Scanning ----------------------------------------------------------------- */
+
+typedef struct
+{
+  char *rel;                 /* "new/<name>" or "cur/<name>" */
+  MailsyncMaildirName name;
+  guint32 uid;               /* 0: new local mail */
+  guint64 size;
+  gint64 mtime;
+} Entry;
+
+static void
+entry_free (gpointer data)
+{
+  Entry *e = data;
+
+  g_free (e->rel);
+  _mailsync_maildir_name_clear (&e->name);
+  g_free (e);
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* One pass over new/ and cur/. Returns FALSE with *vanished set when a file
+ * disappeared between readdir() and stat(): it was renamed or deleted
+ * concurrently, and a listing missing it would read as a deletion. */
+static GPtrArray *
+scan_once (MailsyncMaildirFolder  *self,
+           const char             *md5,
+           gboolean               *vanished,
+           GCancellable           *cancellable,
+           GError                **error)
+{
+  static const char *const subdirs[] = { "new", "cur" };
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (entry_free);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+
+  *vanished = FALSE;
+  for (guint s = 0; s < G_N_ELEMENTS (subdirs); s++)
+    {
+      g_autofree char *dir_path = g_build_filename (self->path, subdirs[s], NULL);
+      g_autoptr(GDir) dir = NULL;
+      g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+      const char *n;
+
+      dir = g_dir_open (dir_path, 0, error);
+      if (dir == NULL)
+        {
+          /* A folder without new/ or cur/ is broken, not empty. */
+          g_prefix_error (error, "Cannot scan Maildir folder: ");
+          return NULL;
+        }
+      while ((n = g_dir_read_name (dir)) != NULL)
+        if (n[0] != '.')
+          g_ptr_array_add (names, g_strdup (n));
+      g_ptr_array_sort (names, compare_names);
+
+      for (guint i = 0; i < names->len; i++)
+        {
+          const char *fname = names->pdata[i];
+          g_autofree char *full = g_build_filename (dir_path, fname, NULL);
+          GStatBuf st;
+          Entry *e;
+
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            return NULL;
+          if (g_stat (full, &st) != 0)
+            {
+              if (errno == ENOENT)
+                {
+                  *vanished = TRUE;
+                  return NULL;
+                }
+              _mailsync_set_error_from_errno (error, errno, "Cannot stat", full);
+              return NULL;
+            }
+          if (!S_ISREG (st.st_mode))
+            continue;
+
+          e = g_new0 (Entry, 1);
+          e->rel = g_strdup_printf ("%s/%s", subdirs[s], fname);
+          _mailsync_maildir_name_parse (fname, &e->name);
+          e->uid = _mailsync_maildir_name_get_uid_for (&e->name, md5);
+          e->size = (guint64) st.st_size;
+          e->mtime = (gint64) st.st_mtime;
+          /* Two files claiming one UID: the first keeps it, the other is
+           * new mail. Dropping either would lose a message. */
+          if (e->uid != 0)
+            {
+              if (g_hash_table_contains (seen, GUINT_TO_POINTER (e->uid)))
+                {
+                  g_debug ("%s: %s repeats UID %u; treated as new mail",
+                           self->path, e->rel, e->uid);
+                  e->uid = 0;
+                }
+              else
+                g_hash_table_add (seen, GUINT_TO_POINTER (e->uid));
+            }
+          g_ptr_array_add (entries, e);
+        }
+    }
+  return g_steal_pointer (&entries);
+}
+
+static GPtrArray *
+scan (MailsyncMaildirFolder  *self,
+      const char             *md5,
+      GCancellable           *cancellable,
+      GError                **error)
+{
+  for (guint attempt = 0; attempt < MAX_SCAN_ATTEMPTS; attempt++)
+    {
+      gboolean vanished = FALSE;
+      GPtrArray *entries = scan_once (self, md5, &vanished, cancellable, error);
+
+      if (entries != NULL || !vanished)
+        return entries;
+    }
+  g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
+               "Files of Maildir folder %s keep changing during the scan; skipping it",
+               self->path);
+  return NULL;
+}
+
+static void
+replace_index (MailsyncMaildirFolder *self,
+               GPtrArray             *entries)
+{
+  g_mutex_lock (&self->lock);
+  g_hash_table_remove_all (self->index);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      Entry *e = entries->pdata[i];
+
+      if (e->uid != 0)
+        g_hash_table_insert (self->index, GUINT_TO_POINTER (e->uid), g_strdup (e->rel));
+    }
+  g_mutex_unlock (&self->lock);
+}
+
+/* Finds @uid again after its file moved under us (a MUA changed its flags). */
+static char *
+find_uid (MailsyncMaildirFolder  *self,
+          const char             *md5,
+          guint32                 uid,
+          GCancellable           *cancellable,
+          GError                **error)
+{
+  g_autoptr(GPtrArray) entries = scan (self, md5, cancellable, error);
+
+  if (entries == NULL)
+    return NULL;
+  replace_index (self, entries);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      Entry *e = entries->pdata[i];
+
+      if (e->uid == uid)
+        return g_strdup (e->rel);
+    }
+  return NULL;
+}
+
+/* UID assignment (assign-uids) --------------------------------------------- */
+
+static gboolean
+read_uid_file (const char  *path,
+               gboolean    *exists,
+               guint32     *uidvalidity,
+               guint32     *next_uid,
+               GError     **error)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) local_error = NULL;
+  char *end;
+  guint64 uv, next;
+
+  *exists = FALSE;
+  if (!g_file_get_contents (path, &contents, NULL, &local_error))
+    {
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  uv = g_ascii_strtoull (contents, &end, 10);
+  if (end == contents || *end != ' ')
+    goto corrupt;
+  {
+    char *start = end + 1;
+
+    next = g_ascii_strtoull (start, &end, 10);
+    if (end == start || (*end != '\n' && *end != '\0') || (*end == '\n' && end[1] != '\0'))
+      goto corrupt;
+  }
+  if (uv == 0 || uv > G_MAXUINT32 || next == 0 || next > (guint64) G_MAXUINT32 + 1)
+    goto corrupt;
+  *exists = TRUE;
+  *uidvalidity = (guint32) uv;
+  *next_uid = (guint32) MIN (next, G_MAXUINT32);
+  return TRUE;
+
+corrupt:
+  /* Never start over silently: new UIDs could collide with old ones. */
+  g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
+               "Corrupt UID state file %s", path);
+  return FALSE;
+}
+
+static gboolean
+write_uid_file (const char  *path,
+                guint32      uidvalidity,
+                guint64      next_uid,
+                GError     **error)
+{
+  g_autofree char *text = g_strdup_printf ("%u %" G_GUINT64_FORMAT "\n", uidvalidity, next_uid);
+
+  return _mailsync_write_file_atomic (path, text, strlen (text), error);
+}
+
+static guint32
+max_uid_of (GPtrArray *entries)
+{
+  guint32 max = 0;
+
+  for (guint i = 0; i < entries->len; i++)
+    max = MAX (max, ((Entry *) entries->pdata[i])->uid);
+  return max;
+}
+
+/* Reserves @n new UIDs, never below @min_next, and makes the reservation
+ * durable before anyone uses them: a crash afterwards leaves a gap, never a
+ * UID given twice. @n 0 only loads (creating the state file if missing). */
+static gboolean
+allocate_uids (MailsyncMaildirFolder  *self,
+               guint                   n,
+               guint32                 min_next,
+               guint32                *first,
+               GError                **error)
+{
+  GMutex *lock = _mailsync_maildir_repository_get_uid_lock (get_repo (self));
+  g_autofree char *file = g_build_filename (self->path, MAILSYNC_MAILDIR_UID_FILE, NULL);
+  gboolean exists = FALSE;
+  guint32 uidvalidity = 0;
+  guint32 next = 1;
+  guint32 start;
+  gboolean ok = FALSE;
+
+  g_mutex_lock (lock);
+  if (!read_uid_file (file, &exists, &uidvalidity, &next, error))
+    goto out;
+  if (!exists)
+    uidvalidity = (guint32) MAX (time (NULL), 1);
+  start = MAX (next, MAX (min_next, 1));
+  if ((guint64) start + n > (guint64) G_MAXUINT32 + 1)
+    {
+      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
+                   "Maildir folder %s has run out of UIDs", self->path);
+      goto out;
+    }
+  if (!exists || n > 0 || start != next)
+    if (!write_uid_file (file, uidvalidity, (guint64) start + n, error))
+      goto out;
+  if (first)
+    *first = start;
+  g_mutex_lock (&self->lock);
+  self->uidvalidity = uidvalidity;
+  g_mutex_unlock (&self->lock);
+  ok = TRUE;
+
+out:
+  g_mutex_unlock (lock);
+  return ok;
+}
+
+/* "<base without U=/FMD5=>,U=<uid>,FMD5=<md5><sep>2,<flags><tail>": keeps the
+ * file's own unique part (MUAs may track it) and drops UID fields that
+ * belong to another folder. */
+static char *
+name_with_uid (const MailsyncMaildirName *name,
+               guint32                    uid,
+               const char                *md5,
+               char                       default_sep)
+{
+  GString *s = g_string_new (NULL);
+  const char *p = name->base;
+
+  while (*p)
+    {
+      if (g_str_has_prefix (p, ",U="))
+        {
+          for (p += 3; g_ascii_isdigit (*p); p++)
+            ;
+          continue;
+        }
+      if (g_str_has_prefix (p, ",FMD5="))
+        {
+          for (p += 6; g_ascii_isxdigit (*p); p++)
+            ;
+          continue;
+        }
+      g_string_append_c (s, *p++);
+    }
+  g_string_append_printf (s, ",U=%u,FMD5=%s%c2,%s%s", uid, md5,
+                          name->info_sep ? name->info_sep : default_sep,
+                          name->flags, name->tail);
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+rename_rel (MailsyncMaildirFolder  *self,
+            const char             *from_rel,
+            const char             *to_rel,
+            GError                **error)
+{
+  g_autofree char *from = g_build_filename (self->path, from_rel, NULL);
+  g_autofree char *to = g_build_filename (self->path, to_rel, NULL);
+
+  if (!_mailsync_maildir_rename_noreplace (from, to, error))
+    return FALSE;
+  mark_dirty (self, from_rel);
+  mark_dirty (self, to_rel);
+  return TRUE;
+}
+
+static gboolean
+assign_missing_uids (MailsyncMaildirFolder  *self,
+                     const char             *md5,
+                     GPtrArray              *entries,
+                     GError                **error)
+{
+  guint missing = 0;
+  guint32 next = 0;
+
+  for (guint i = 0; i < entries->len; i++)
+    if (((Entry *) entries->pdata[i])->uid == 0)
+      missing++;
+
+  if (!allocate_uids (self, missing, max_uid_of (entries) + 1, &next, error))
+    return FALSE;
+
+  for (guint i = 0; i < entries->len && missing > 0; i++)
+    {
+      Entry *e = entries->pdata[i];
+      g_autofree char *new_name = NULL;
+      g_autofree char *new_rel = NULL;
+      g_autoptr(GError) local_error = NULL;
+      char sub[4];
+
+      if (e->uid != 0)
+        continue;
+      memcpy (sub, e->rel, 3);
+      sub[3] = '\0';
+      new_name = name_with_uid (&e->name, next, md5, info_sep (self));
+      new_rel = g_strdup_printf ("%s/%s", sub, new_name);
+      if (!rename_rel (self, e->rel, new_rel, &local_error))
+        {
+          /* The reserved UID is simply skipped; the file stays new mail
+           * and gets another UID next time. */
+          g_warning ("Cannot give a UID to %s/%s: %s", self->path, e->rel, local_error->message);
+          next++;
+          continue;
+        }
+      g_free (e->rel);
+      e->rel = g_steal_pointer (&new_rel);
+      _mailsync_maildir_name_clear (&e->name);
+      _mailsync_maildir_name_parse (new_name, &e->name);
+      e->uid = next++;
+    }
+  return TRUE;
+}
+
+/* list_messages -------------------------------------------------------------- */
+
+static MailsyncMessageInfo *
+entry_to_info (MailsyncMaildirFolder *self,
+               Entry                 *e)
+{
+  g_auto(GStrv) keywords = NULL;
+
+  flags_to_keywords_letters (self, e->name.flags, &keywords);
+  return mailsync_message_info_new (e->uid, e->rel,
+                                    mailsync_flags_from_maildir (e->name.flags),
+                                    (const char * const *) keywords,
+                                    e->size, e->mtime);
+}
+
+static void
+list_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  MailsyncMaildirFolder *self = source_object;
+  const char *md5 = task_data;
+  MailsyncMaildirRepository *repo = get_repo (self);
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GPtrArray) infos = NULL;
+  GError *error = NULL;
+
+  entries = scan (self, md5, cancellable, &error);
+  if (entries == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  if (mailsync_maildir_repository_get_assign_uids (repo))
+    {
+      gboolean ok;
+
+      if (mailsync_repository_get_readonly (MAILSYNC_REPOSITORY (repo)))
+        {
+          /* Read-only: report what is there, touch nothing. */
+          g_autofree char *file = g_build_filename (self->path, MAILSYNC_MAILDIR_UID_FILE, NULL);
+          gboolean exists = FALSE;
+          guint32 uv = 0, next = 0;
+
+          ok = read_uid_file (file, &exists, &uv, &next, &error);
+          g_mutex_lock (&self->lock);
+          self->uidvalidity = uv;
+          g_mutex_unlock (&self->lock);
+        }
+      else
+        ok = assign_missing_uids (self, md5, entries, &error);
+      if (!ok)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+  else
+    {
+      g_mutex_lock (&self->lock);
+      self->uidvalidity = MAILSYNC_MAILDIR_DEFAULT_UIDVALIDITY;
+      g_mutex_unlock (&self->lock);
+    }
+
+  replace_index (self, entries);
+
+  infos = g_ptr_array_new_full (entries->len, g_object_unref);
+  for (guint i = 0; i < entries->len; i++)
+    g_ptr_array_add (infos, entry_to_info (self, entries->pdata[i]));
+  g_task_return_pointer (task, g_steal_pointer (&infos), (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+mailsync_maildir_folder_list_messages_async (MailsyncFolder      *folder,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data)
+{
+  MailsyncMaildirFolder *self = MAILSYNC_MAILDIR_FOLDER (folder);
+  g_autoptr(GTask) task = g_task_new (folder, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, mailsync_maildir_folder_list_messages_async);
+  g_task_set_task_data (task, dup_md5 (self), g_free);
+  g_task_run_in_thread (task, list_thread);
+}
+
+static GPtrArray *
+mailsync_maildir_folder_list_messages_finish (MailsyncFolder  *folder,
+                                              GAsyncResult    *result,
+                                              GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Common task data ------------------------------------------------------------ */
+
+typedef struct
+{
+  char *md5;
+  MailsyncMessageInfo *info;
+  GInputStream *content;
+  guint32 *uids;
+  guint n_uids;
+  MailsyncFlags add;
+  MailsyncFlags remove;
+  guint32 uid;
+} OpData;
+
+static void
+op_data_free (gpointer data)
+{
+  OpData *d = data;
+
+  g_free (d->md5);
+  g_clear_object (&d->info);
+  g_clear_object (&d->content);
+  g_free (d->uids);
+  g_free (d);
+}
+
+static GTask *
+op_task_new (MailsyncMaildirFolder *self,
+             gpointer               source_tag,
+             GCancellable          *cancellable,
+             GAsyncReadyCallback    callback,
+             gpointer               user_data,
+             OpData               **data_out)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  OpData *d = g_new0 (OpData, 1);
+
+  g_task_set_source_tag (task, source_tag);
+  d->md5 = dup_md5 (self);
+  g_task_set_task_data (task, d, op_data_free);
+  *data_out = d;
+  return task;
+}
+
+static gboolean
+boolean_finish (MailsyncFolder  *folder,
+                GAsyncResult    *result,
+                GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, folder), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static MailsyncMessageInfo *
+info_finish (MailsyncFolder  *folder,
+             GAsyncResult    *result,
+             GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* fetch_message ---------------------------------------------------------------- */
+
+static GInputStream *
+open_rel (MailsyncMaildirFolder  *self,
+          const char             *rel,
+          GCancellable           *cancellable,
+          GError                **error)
+{
+  g_autofree char *path = g_build_filename (self->path, rel, NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+
+  /* A file stream: the message is read as the caller consumes it. */
+  return G_INPUT_STREAM (g_file_read (file, cancellable, error));
+}
+
+static void
+fetch_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  MailsyncMaildirFolder *self = source_object;
+  OpData *d = task_data;
+  guint32 uid = mailsync_message_info_get_uid (d->info);
+  g_autofree char *rel = NULL;
+  GInputStream *stream;
+  GError *error = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  if (uid == 0)
+    {
+      const char *key = mailsync_message_info_get_key (d->info);
+
+      if (!check_key (key, &error) ||
+          (stream = open_rel (self, key, cancellable, &error)) == NULL)
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+            {
+              g_clear_error (&error);
+              g_set_error (&error, MAILSYNC_ERROR, MAILSYNC_ERROR_MESSAGE_NOT_FOUND,
+                           "Message %s of %s vanished", key, self->path);
+            }
+          g_task_return_error (task, error);
+          return;
+        }
+      g_task_return_pointer (task, stream, g_object_unref);
+      return;
+    }
+
+  rel = index_lookup (self, uid);
+  if (rel != NULL)
+    {
+      stream = open_rel (self, rel, cancellable, &error);
+      if (stream != NULL)
+        {
+          g_task_return_pointer (task, stream, g_object_unref);
+          return;
+        }
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      g_clear_error (&error);
+    }
+
+  /* Not indexed, or renamed since the listing: look again. */
+  g_free (rel);
+  rel = find_uid (self, d->md5, uid, cancellable, &error);
+  if (rel == NULL)
+    {
+      if (error == NULL)
+        g_set_error (&error, MAILSYNC_ERROR, MAILSYNC_ERROR_MESSAGE_NOT_FOUND,
+                     "No message with UID %u in %s", uid, self->path);
+      g_task_return_error (task, error);
+      return;
+    }
+  stream = open_rel (self, rel, cancellable, &error);
+  if (stream == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, stream, g_object_unref);
+}
+
+static void
+mailsync_maildir_folder_fetch_message_async (MailsyncFolder      *folder,
+                                             MailsyncMessageInfo *info,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data)
+{
+  OpData *d;
+  g_autoptr(GTask) task = op_task_new (MAILSYNC_MAILDIR_FOLDER (folder),
+                                       mailsync_maildir_folder_fetch_message_async,
+                                       cancellable, callback, user_data, &d);
+
+  d->info = g_object_ref (info);
+  g_task_run_in_thread (task, fetch_thread);
+}
+
+static GInputStream *
+mailsync_maildir_folder_fetch_message_finish (MailsyncFolder  *folder,
+                                              GAsyncResult    *result,
+                                              GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* append_message ------------------------------------------------------------------ */
+
+static char *
+letters_for_info (MailsyncMaildirFolder  *self,
+                  MailsyncMessageInfo    *info,
+                  GStrv                  *keywords_out)
+{
+  g_autofree char *system = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
+  const char * const *keywords = mailsync_message_info_get_keywords (info);
+  g_autoptr(GStrvBuilder) kept = g_strv_builder_new ();
+  GString *letters = g_string_new (system);
+  g_autofree char *joined = NULL;
+
+  for (guint i = 0; keywords != NULL && keywords[i] != NULL; i++)
+    {
+      char letter = _mailsync_maildir_repository_letter_for (get_repo (self), keywords[i]);
+
+      /* Keywords without a customflag letter cannot be stored (offlineimap
+       * drops them too). */
+      if (letter != 0)
+        {
+          g_string_append_c (letters, letter);
+          g_strv_builder_add (kept, keywords[i]);
+        }
+    }
+  *keywords_out = g_strv_builder_end (kept);
+  joined = g_string_free (letters, FALSE);
+  return _mailsync_maildir_flags_sort (joined);
+}
+
+static gboolean
+deliver (MailsyncMaildirFolder  *self,
+         OpData                 *d,
+         guint32                 uid,
+         MailsyncMessageInfo   **result,
+         GCancellable           *cancellable,
+         GError                **error)
+{
+  MailsyncMaildirRepository *repo = get_repo (self);
+  gboolean do_fsync = mailsync_maildir_repository_get_fsync (repo);
+  gboolean want_date = mailsync_maildir_repository_get_utime_from_header (repo) ||
+                       mailsync_maildir_repository_get_filename_use_mail_timestamp (repo);
+  g_auto(GStrv) keywords = NULL;
+  g_autofree char *letters = letters_for_info (self, d->info, &keywords);
+  g_autofree char *tmp_name = NULL;
+  g_autofree char *tmp_path = NULL;
+  g_autofree char *rel = NULL;
+  g_autoptr(GString) headers = want_date ? g_string_new (NULL) : NULL;
+  gint64 now = (gint64) time (NULL);
+  gint64 mtime = mailsync_message_info_get_internal_date (d->info);
+  gint64 header_date = 0;
+  gboolean have_header_date = FALSE;
+  const char *sub = strchr (letters, 'S') ? "cur" : "new";
+  guint64 size = 0;
+  int fd = -1;
+
+  /* tmp/<unique>, created exclusively: never write into someone's file. */
+  for (guint attempt = 0; fd < 0; attempt++)
+    {
+      g_free (tmp_name);
+      g_free (tmp_path);
+      tmp_name = _mailsync_maildir_name_build (now, uid, d->md5, letters, info_sep (self));
+      tmp_path = g_build_filename (self->path, "tmp", tmp_name, NULL);
+      fd = open (tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+      if (fd < 0 && (errno != EEXIST || attempt + 1 >= MAX_NAME_ATTEMPTS))
+        {
+          _mailsync_set_error_from_errno (error, errno, "Cannot create", tmp_path);
+          return FALSE;
+        }
+    }
+
+  if (!_mailsync_maildir_copy_to_fd (d->content, fd, tmp_path, headers, &size, cancellable, error))
+    goto fail;
+
+  if (want_date)
+    have_header_date = _mailsync_maildir_header_date (headers->str, "Date", &header_date);
+  if (mailsync_maildir_repository_get_utime_from_header (repo) && have_header_date)
+    mtime = header_date;
+  if (mtime > 0)
+    {
+      struct timespec times[2];
+
+      times[0].tv_sec = (time_t) mtime;
+      times[0].tv_nsec = 0;
+      times[1] = times[0];
+      if (futimens (fd, times) != 0)
+        {
+          _mailsync_set_error_from_errno (error, errno, "Cannot set the time of", tmp_path);
+          goto fail;
+        }
+    }
+  if (do_fsync && fsync (fd) != 0)
+    {
+      _mailsync_set_error_from_errno (error, errno, "Cannot fsync", tmp_path);
+      goto fail;
+    }
+  if (close (fd) != 0)
+    {
+      fd = -1;
+      _mailsync_set_error_from_errno (error, errno, "Cannot close", tmp_path);
+      goto fail;
+    }
+  fd = -1;
+  _mailsync_crash_point ("maildir-tmp-written");
+
+  /* The final name; with filename-use-mail-timestamp it starts with the
+   * Date: (or else Delivery-date:) time, as offlineimap. */
+  if (mailsync_maildir_repository_get_filename_use_mail_timestamp (repo))
+    {
+      gint64 t;
+
+      if (have_header_date)
+        t = header_date;
+      else if (!_mailsync_maildir_header_date (headers->str, "Delivery-date", &t))
+        t = now;
+      if (t != now)
+        {
+          g_free (tmp_name);
+          tmp_name = _mailsync_maildir_name_build (t, uid, d->md5, letters, info_sep (self));
+        }
+    }
+
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autofree char *dest = NULL;
+      g_autoptr(GError) local_error = NULL;
+
+      g_free (rel);
+      rel = g_strdup_printf ("%s/%s", sub, tmp_name);
+      dest = g_build_filename (self->path, rel, NULL);
+      if (_mailsync_maildir_rename_noreplace (tmp_path, dest, &local_error))
+        break;
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS) ||
+          attempt + 1 >= MAX_NAME_ATTEMPTS)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          goto fail;
+        }
+      g_free (tmp_name);
+      tmp_name = _mailsync_maildir_name_build (now, uid, d->md5, letters, info_sep (self));
+    }
+  _mailsync_crash_point ("maildir-delivered");
+
+  /* The directory is fsynced once per batch by flush(), not per message. */
+  mark_dirty (self, rel);
+  index_set (self, uid, rel);
+
+  *result = mailsync_message_info_new (uid, rel, mailsync_flags_from_maildir (letters),
+                                       (const char * const *) keywords, size,
+                                       mtime > 0 ? mtime : now);
+  return TRUE;
+
+fail:
+  if (fd >= 0)
+    close (fd);
+  g_unlink (tmp_path);
+  return FALSE;
+}
+
+static void
+append_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  MailsyncMaildirFolder *self = source_object;
+  OpData *d = task_data;
+  guint32 uid = mailsync_message_info_get_uid (d->info);
+  MailsyncMessageInfo *result = NULL;
+  GError *error = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  if (readonly_error (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  if (uid == 0)
+    {
+      /* A Maildir keeps the other side's UIDs; only in assign-uids mode
+       * does it make up its own. Storing a message without any UID would
+       * list it as new local mail and upload it back: a duplicate. */
+      if (!mailsync_maildir_repository_get_assign_uids (get_repo (self)))
+        {
+          g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED,
+                                   "Maildir folder %s stores the other side's UIDs; "
+                                   "cannot append a message without a UID", self->path);
+          return;
+        }
+      if (!allocate_uids (self, 1, 1, &uid, &error))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+
+  if (!deliver (self, d, uid, &result, cancellable, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, result, g_object_unref);
+}
+
+static void
+mailsync_maildir_folder_append_message_async (MailsyncFolder      *folder,
+                                              MailsyncMessageInfo *info,
+                                              GInputStream        *content,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data)
+{
+  OpData *d;
+  g_autoptr(GTask) task = op_task_new (MAILSYNC_MAILDIR_FOLDER (folder),
+                                       mailsync_maildir_folder_append_message_async,
+                                       cancellable, callback, user_data, &d);
+
+  d->info = g_object_ref (info);
+  d->content = g_object_ref (content);
+  g_task_run_in_thread (task, append_thread);
+}
+
+/* set_flags / delete_messages ------------------------------------------------- */
+
+/* Finds the current file of @uid: the index, else a rescan. NULL without
+ * error when the message is gone. */
+static char *
+locate (MailsyncMaildirFolder  *self,
+        const char             *md5,
+        guint32                 uid,
+        gboolean                force_rescan,
+        GCancellable           *cancellable,
+        GError                **error)
+{
+  char *rel = force_rescan ? NULL : index_lookup (self, uid);
+
+  if (rel != NULL)
+    return rel;
+  return find_uid (self, md5, uid, cancellable, error);
+}
+
+static gboolean
+set_flags_one (MailsyncMaildirFolder  *self,
+               OpData                 *d,
+               guint32                 uid,
+               GCancellable           *cancellable,
+               GError                **error)
+{
+  for (guint attempt = 0; attempt < 2; attempt++)
+    {
+      g_autofree char *rel = NULL;
+      g_autofree char *letters = NULL;
+      g_autofree char *new_name = NULL;
+      g_autofree char *new_rel = NULL;
+      g_autoptr(GError) local_error = NULL;
+      MailsyncMaildirName name;
+
+      rel = locate (self, d->md5, uid, attempt > 0, cancellable, error);
+      if (rel == NULL)
+        {
+          if (error != NULL && *error != NULL)
+            return FALSE;
+          g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_MESSAGE_NOT_FOUND,
+                       "No message with UID %u in %s", uid, self->path);
+          return FALSE;
+        }
+
+      _mailsync_maildir_name_parse (rel + 4, &name);
+      /* Only the system letters change; P, unmapped lowercase letters and
+       * whatever else is in the name stay (offlineimap strips them). */
+      letters = _mailsync_maildir_flags_apply (name.flags, d->add, d->remove);
+      new_name = _mailsync_maildir_name_with_flags (&name, letters, info_sep (self));
+      new_rel = g_strdup_printf ("%s/%s", strchr (letters, 'S') ? "cur" : "new", new_name);
+      _mailsync_maildir_name_clear (&name);
+
+      if (strcmp (new_rel, rel) == 0)
+        return TRUE;  /* nothing to do: a repeated sync writes nothing */
+      if (rename_rel (self, rel, new_rel, &local_error))
+        {
+          index_set (self, uid, new_rel);
+          return TRUE;
+        }
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      /* Renamed under us (a MUA): rescan and try once more. */
+    }
+  g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_MESSAGE_NOT_FOUND,
+               "Message with UID %u in %s keeps moving", uid, self->path);
+  return FALSE;
+}
+
+static void
+set_flags_thread (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  MailsyncMaildirFolder *self = source_object;
+  OpData *d = task_data;
+  GError *first_error = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  if (readonly_error (self, &first_error))
+    {
+      g_task_return_error (task, first_error);
+      return;
+    }
+
+  /* Go on past a failed message so that one vanished file does not leave
+   * the others unchanged; report the first failure. */
+  for (guint i = 0; i < d->n_uids; i++)
+    {
+      GError *error = NULL;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, &error) ||
+          !set_flags_one (self, d, d->uids[i], cancellable, &error))
+        {
+          if (first_error == NULL)
+            first_error = error;
+          else
+            g_error_free (error);
+          if (g_cancellable_is_cancelled (cancellable))
+            break;
+        }
+    }
+  if (first_error != NULL)
+    g_task_return_error (task, first_error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+mailsync_maildir_folder_set_flags_async (MailsyncFolder      *folder,
+                                         const guint32       *uids,
+                                         guint                n_uids,
+                                         MailsyncFlags        add,
+                                         MailsyncFlags        remove,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  OpData *d;
+  g_autoptr(GTask) task = op_task_new (MAILSYNC_MAILDIR_FOLDER (folder),
+                                       mailsync_maildir_folder_set_flags_async,
+                                       cancellable, callback, user_data, &d);
+
+  d->uids = g_memdup2 (uids, sizeof (guint32) * n_uids);
+  d->n_uids = n_uids;
+  d->add = add;
+  d->remove = remove;
+  g_task_run_in_thread (task, set_flags_thread);
+}
+
+static gboolean
+delete_one (MailsyncMaildirFolder  *self,
+            OpData                 *d,
+            guint32                 uid,
+            GCancellable           *cancellable,
+            GError                **error)
+{
+  for (guint attempt = 0; attempt < 2; attempt++)
+    {
+      g_autofree char *rel = locate (self, d->md5, uid, attempt > 0, cancellable, error);
+      g_autofree char *path = NULL;
+
+      if (rel == NULL)
+        return error == NULL || *error == NULL;  /* already gone: fine */
+      path = g_build_filename (self->path, rel, NULL);
+      if (g_unlink (path) == 0)
+        {
+          index_set (self, uid, NULL);
+          mark_dirty (self, rel);
+          return TRUE;
+        }
+      if (errno != ENOENT)
+        {
+          _mailsync_set_error_from_errno (error, errno, "Cannot delete", path);
+          return FALSE;
+        }
+      /* Gone from where we thought: renamed (look again) or deleted. */
+      index_set (self, uid, NULL);
+    }
+  return TRUE;
+}
+
+static void
+delete_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  MailsyncMaildirFolder *self = source_object;
+  OpData *d = task_data;
+  GError *first_error = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  if (readonly_error (self, &first_error))
+    {
+      g_task_return_error (task, first_error);
+      return;
+    }
+  for (guint i = 0; i < d->n_uids; i++)
+    {
+      GError *error = NULL;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, &error) ||
+          !delete_one (self, d, d->uids[i], cancellable, &error))
+        {
+          if (first_error == NULL)
+            first_error = error;
+          else
+            g_error_free (error);
+          if (g_cancellable_is_cancelled (cancellable))
+            break;
+        }
+    }
+  if (first_error != NULL)
+    g_task_return_error (task, first_error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+mailsync_maildir_folder_delete_messages_async (MailsyncFolder      *folder,
+                                               const guint32       *uids,
+                                               guint                n_uids,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data)
+{
+  OpData *d;
+  g_autoptr(GTask) task = op_task_new (MAILSYNC_MAILDIR_FOLDER (folder),
+                                       mailsync_maildir_folder_delete_messages_async,
+                                       cancellable, callback, user_data, &d);
+
+  d->uids = g_memdup2 (uids, sizeof (guint32) * n_uids);
+  d->n_uids = n_uids;
+  g_task_run_in_thread (task, delete_thread);
+}
+
+/* set_message_uid --------------------------------------------------------------- */
+
+static void
+set_uid_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  MailsyncMaildirFolder *self = source_object;
+  OpData *d = task_data;
+  const char *key = mailsync_message_info_get_key (d->info);
+  g_autofree char *sorted = NULL;
+  g_autofree char *new_rel = NULL;
+  g_autofree char *new_path = NULL;
+  g_auto(GStrv) keywords = NULL;
+  MailsyncMaildirName name;
+  GError *error = NULL;
+  GStatBuf st;
+  char sub[4];
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  if (readonly_error (self, &error) || !check_key (key, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (d->uid == 0)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "Cannot give UID 0 to %s in %s", key, self->path);
+      return;
+    }
+
+  memcpy (sub, key, 3);
+  sub[3] = '\0';
+  _mailsync_maildir_name_parse (key + 4, &name);
+  /* Keep every letter, sorted as offlineimap writes them. */
+  sorted = _mailsync_maildir_flags_sort (name.flags);
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autofree char *fresh = _mailsync_maildir_name_build ((gint64) time (NULL), d->uid, d->md5,
+                                                             sorted,
+                                                             name.info_sep ? name.info_sep : info_sep (self));
+      g_autoptr(GError) local_error = NULL;
+
+      g_free (new_rel);
+      new_rel = g_strdup_printf ("%s/%s", sub, fresh);
+      if (rename_rel (self, key, new_rel, &local_error))
+        break;
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS) ||
+          attempt + 1 >= MAX_NAME_ATTEMPTS)
+        {
+          _mailsync_maildir_name_clear (&name);
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+            g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_MESSAGE_NOT_FOUND,
+                                     "Message %s of %s vanished", key, self->path);
+          else
+            g_task_return_error (task, g_steal_pointer (&local_error));
+          return;
+        }
+    }
+  _mailsync_crash_point ("maildir-uid-set");
+  index_set (self, d->uid, new_rel);
+
+  new_path = g_build_filename (self->path, new_rel, NULL);
+  if (g_stat (new_path, &st) != 0)
+    {
+      _mailsync_maildir_name_clear (&name);
+      _mailsync_set_error_from_errno (&error, errno, "Cannot stat", new_path);
+      g_task_return_error (task, error);
+      return;
+    }
+  flags_to_keywords_letters (self, sorted, &keywords);
+  g_task_return_pointer (task,
+                         mailsync_message_info_new (d->uid, new_rel,
+                                                    mailsync_flags_from_maildir (sorted),
+                                                    (const char * const *) keywords,
+                                                    (guint64) st.st_size, (gint64) st.st_mtime),
+                         g_object_unref);
+  _mailsync_maildir_name_clear (&name);
+}
+
+static void
+mailsync_maildir_folder_set_message_uid_async (MailsyncFolder      *folder,
+                                               MailsyncMessageInfo *info,
+                                               guint32              uid,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data)
+{
+  OpData *d;
+  g_autoptr(GTask) task = op_task_new (MAILSYNC_MAILDIR_FOLDER (folder),
+                                       mailsync_maildir_folder_set_message_uid_async,
+                                       cancellable, callback, user_data, &d);
+
+  d->info = g_object_ref (info);
+  d->uid = uid;
+  g_task_run_in_thread (task, set_uid_thread);
+}
+
+/* flush ---------------------------------------------------------------------- */
+
+static void
+flush_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  MailsyncMaildirFolder *self = source_object;
+  gboolean do_fsync = mailsync_maildir_repository_get_fsync (get_repo (self));
+  gboolean dirty[2];
+  static const char *const subdirs[] = { "new", "cur" };
+  GError *error = NULL;
+
+  g_mutex_lock (&self->lock);
+  dirty[0] = self->dirty_new;
+  dirty[1] = self->dirty_cur;
+  self->dirty_new = self->dirty_cur = FALSE;
+  g_mutex_unlock (&self->lock);
+
+  for (guint i = 0; do_fsync && i < G_N_ELEMENTS (subdirs); i++)
+    {
+      g_autofree char *dir = NULL;
+
+      if (!dirty[i])
+        continue;
+      dir = g_build_filename (self->path, subdirs[i], NULL);
+      if (!_mailsync_fsync_dir (dir, &error))
+        {
+          /* Still not durable: the next flush must try again. */
+          g_mutex_lock (&self->lock);
+          self->dirty_new |= dirty[0];
+          self->dirty_cur |= dirty[1];
+          g_mutex_unlock (&self->lock);
+          g_task_return_error (task, error);
+          return;
+        }
+      dirty[i] = FALSE;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+mailsync_maildir_folder_flush_async (MailsyncFolder      *folder,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (folder, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, mailsync_maildir_folder_flush_async);
+  g_task_run_in_thread (task, flush_thread);
+}
+
+static guint32
+mailsync_maildir_folder_get_uidvalidity (MailsyncFolder *folder)
+{
+  MailsyncMaildirFolder *self = MAILSYNC_MAILDIR_FOLDER (folder);
+  guint32 uidvalidity;
+
+  if (!mailsync_maildir_repository_get_assign_uids (get_repo (self)))
+    return MAILSYNC_MAILDIR_DEFAULT_UIDVALIDITY;
+  g_mutex_lock (&self->lock);
+  uidvalidity = self->uidvalidity;
+  g_mutex_unlock (&self->lock);
+  return uidvalidity;
+}
+
+/* GObject ----------------------------------------------------------------------- */
+
+static void
+mailsync_maildir_folder_constructed (GObject *object)
+{
+  MailsyncMaildirFolder *self = MAILSYNC_MAILDIR_FOLDER (object);
+  MailsyncRepository *repository;
+
+  G_OBJECT_CLASS (mailsync_maildir_folder_parent_class)->constructed (object);
+
+  repository = mailsync_folder_get_repository (MAILSYNC_FOLDER (self));
+  g_return_if_fail (MAILSYNC_IS_MAILDIR_REPOSITORY (repository));
+  self->path = _mailsync_maildir_repository_folder_path (MAILSYNC_MAILDIR_REPOSITORY (repository),
+                                                         mailsync_folder_get_name (MAILSYNC_FOLDER (self)));
+}
+
+static void
+mailsync_maildir_folder_finalize (GObject *object)
+{
+  MailsyncMaildirFolder *self = MAILSYNC_MAILDIR_FOLDER (object);
+
+  g_free (self->path);
+  g_free (self->md5);
+  g_hash_table_unref (self->index);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (mailsync_maildir_folder_parent_class)->finalize (object);
+}
+
+static void
+mailsync_maildir_folder_class_init (MailsyncMaildirFolderClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  MailsyncFolderClass *folder_class = MAILSYNC_FOLDER_CLASS (klass);
+
+  object_class->constructed = mailsync_maildir_folder_constructed;
+  object_class->finalize = mailsync_maildir_folder_finalize;
+
+  folder_class->list_messages_async = mailsync_maildir_folder_list_messages_async;
+  folder_class->list_messages_finish = mailsync_maildir_folder_list_messages_finish;
+  folder_class->fetch_message_async = mailsync_maildir_folder_fetch_message_async;
+  folder_class->fetch_message_finish = mailsync_maildir_folder_fetch_message_finish;
+  folder_class->append_message_async = mailsync_maildir_folder_append_message_async;
+  folder_class->append_message_finish = info_finish;
+  folder_class->set_flags_async = mailsync_maildir_folder_set_flags_async;
+  folder_class->set_flags_finish = boolean_finish;
+  folder_class->delete_messages_async = mailsync_maildir_folder_delete_messages_async;
+  folder_class->delete_messages_finish = boolean_finish;
+  folder_class->set_message_uid_async = mailsync_maildir_folder_set_message_uid_async;
+  folder_class->set_message_uid_finish = info_finish;
+  folder_class->flush_async = mailsync_maildir_folder_flush_async;
+  folder_class->flush_finish = boolean_finish;
+  folder_class->get_uidvalidity = mailsync_maildir_folder_get_uidvalidity;
+}
+
+static void
+mailsync_maildir_folder_init (MailsyncMaildirFolder *self)
+{
+  g_mutex_init (&self->lock);
+  self->index = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+}
+
+MailsyncMaildirFolder *
+_mailsync_maildir_folder_new (MailsyncMaildirRepository *repository,
+                              const char                *name)
+{
+  return g_object_new (MAILSYNC_TYPE_MAILDIR_FOLDER,
+                       "name", name,
+                       "repository", repository,
+                       NULL);
+}
+
+/**
+ * mailsync_maildir_folder_get_path:
+ * @self: a Maildir folder
+ *
+ * Returns: the folder's directory (the one holding `cur/`, `new/`, `tmp/`)
+ */
+const char *
+mailsync_maildir_folder_get_path (MailsyncMaildirFolder *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_MAILDIR_FOLDER (self), NULL);
+  return self->path;
+}

@@ -1,0 +1,41 @@
+/* Glue between the Maildir repository and its folders (internal). */
+#pragma once
+
+#include "mailsync-maildir-repository.h"
+#include "mailsync-maildir-folder.h"
+
+G_BEGIN_DECLS
+
+/* The per-folder file of assign-uids mode: "<uidvalidity> <next-uid>\n". */
+#define MAILSYNC_MAILDIR_UID_FILE ".mailsync-uidvalidity"
+
+/* offlineimap's UIDVALIDITY for every Maildir folder. */
+#define MAILSYNC_MAILDIR_DEFAULT_UIDVALIDITY 42
+
+MailsyncMaildirFolder *_mailsync_maildir_folder_new (MailsyncMaildirRepository *repository,
+                                                     const char                *name);
+
+/* Rejects folder names that could reach outside the root or that the
+ * separator cannot represent (MAILSYNC_ERROR_UNSAFE_NAME). */
+gboolean _mailsync_maildir_check_folder_name (const char  *name,
+                                              char         separator,
+                                              GError     **error);
+
+/* The folder's directory: root for "", else root/name. */
+char    *_mailsync_maildir_repository_folder_path (MailsyncMaildirRepository *self,
+                                                   const char                *name);
+
+/* customflag_<letter>: keyword for a lowercase letter (or NULL), and back. */
+char    *_mailsync_maildir_repository_dup_keyword (MailsyncMaildirRepository *self,
+                                                   char                       letter);
+char     _mailsync_maildir_repository_letter_for (MailsyncMaildirRepository *self,
+                                                  const char                *keyword);
+
+/* Serialises UID allocation of every folder of the repository, so that two
+ * folder objects for the same directory never hand out the same UID. */
+GMutex  *_mailsync_maildir_repository_get_uid_lock (MailsyncMaildirRepository *self);
+
+/* TRUE when @path has cur/, new/ and tmp/ directories. */
+gboolean _mailsync_maildir_is_maildir (const char *path);
+
+G_END_DECLS
