@@ -1,0 +1,29 @@
+/* An in-memory backend whose every operation answers after a fixed delay,
+ * like a server at the other end of a slow link. It shows whether the
+ * engine keeps operations in flight or waits for each one. */
+#pragma once
+
+#include "mailsync-folder.h"
+#include "mailsync-repository.h"
+
+G_BEGIN_DECLS
+
+#define MAILSYNC_TYPE_TEST_REPOSITORY (mailsync_test_repository_get_type ())
+G_DECLARE_FINAL_TYPE (MailsyncTestRepository, mailsync_test_repository, MAILSYNC, TEST_REPOSITORY, MailsyncRepository)
+#define MAILSYNC_TYPE_TEST_FOLDER (mailsync_test_folder_get_type ())
+G_DECLARE_FINAL_TYPE (MailsyncTestFolder, mailsync_test_folder, MAILSYNC, TEST_FOLDER, MailsyncFolder)
+
+/* assign_uids: TRUE for a remote (it numbers appended messages itself). */
+MailsyncRepository *mailsync_test_repository_new (const char *name, guint delay_ms, gboolean assign_uids);
+MailsyncTestFolder *mailsync_test_repository_add_folder (MailsyncTestRepository *self, const char *name);
+MailsyncTestFolder *mailsync_test_repository_get_folder (MailsyncTestRepository *self, const char *name);
+/* The most operations that were pending at the same time, over all folders. */
+guint               mailsync_test_repository_get_peak_in_flight (MailsyncTestRepository *self);
+
+guint32             mailsync_test_folder_add (MailsyncTestFolder *self, const char *content, const char *flags);
+guint               mailsync_test_folder_count (MailsyncTestFolder *self);
+void                mailsync_test_folder_remove (MailsyncTestFolder *self, guint32 uid);
+void                mailsync_test_folder_set_flags (MailsyncTestFolder *self, guint32 uid, const char *flags);
+char               *mailsync_test_folder_get_flags (MailsyncTestFolder *self, guint32 uid);
+
+G_END_DECLS
