@@ -116,32 +116,33 @@ _mailsync_maildir_folder_md5 (const char *visible_name)
                                         visible_name ? visible_name : "", -1);
 }
 
+/* One counter per timestamp: { t, next seq }, hashed on t (the first field). */
+typedef struct
+{
+  gint64 t;
+  guint next;
+} SeqCounter;
+
 static GMutex seq_lock;
 static GHashTable *seq_table;
 
 guint
 _mailsync_maildir_next_seq (gint64 t)
 {
-  gpointer key;
-  gpointer value;
-  guint seq = 0;
+  SeqCounter *counter;
+  guint seq;
 
   g_mutex_lock (&seq_lock);
   if (seq_table == NULL)
     seq_table = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  if (g_hash_table_lookup_extended (seq_table, &t, &key, &value))
+  counter = g_hash_table_lookup (seq_table, &t);
+  if (counter == NULL)
     {
-      seq = GPOINTER_TO_UINT (value) + 1;
-      g_hash_table_insert (seq_table, key, GUINT_TO_POINTER (seq));
-      /* insert() kept the old key; nothing to free. */
+      counter = g_new0 (SeqCounter, 1);
+      counter->t = t;
+      g_hash_table_add (seq_table, counter);
     }
-  else
-    {
-      gint64 *k = g_new (gint64, 1);
-
-      *k = t;
-      g_hash_table_insert (seq_table, k, GUINT_TO_POINTER (0));
-    }
+  seq = counter->next++;
   g_mutex_unlock (&seq_lock);
   return seq;
 }

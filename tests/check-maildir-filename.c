@@ -1,0 +1,237 @@
+/* Maildir file name codec: parsing table, building, flag arithmetic, dates. */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "mailsync-test.h"
+#include "mailsync-enums.h"
+#include "backends/maildir/mailsync-maildir-filename.h"
+
+#define INBOX_MD5 "7e33429f656f1e6e9d79b29c3f82c57e"
+#define OTHER_MD5 "0123456789abcdef0123456789abcdef"
+
+typedef struct
+{
+  const char *name;
+  const char *base;
+  guint32 uid;          /* U= as parsed */
+  const char *fmd5;
+  const char *flags;
+  const char *tail;
+  char sep;
+  guint32 inbox_uid;    /* UID for the INBOX folder (FMD5 rule) */
+} ParseCase;
+
+static const ParseCase parse_cases[] = {
+  /* offlineimap's lab name */
+  { "1795625999_1.12089.vm,U=1,FMD5=" INBOX_MD5 ":2,S",
+    "1795625999_1.12089.vm,U=1,FMD5=" INBOX_MD5, 1, INBOX_MD5, "S", "", ':', 1 },
+  { "1795626012_1.12332.vm,U=4,FMD5=" INBOX_MD5 ":2,",
+    "1795626012_1.12332.vm,U=4,FMD5=" INBOX_MD5, 4, INBOX_MD5, "", "", ':', 4 },
+  /* no U=: new local mail */
+  { "1700000100.localmua.host", "1700000100.localmua.host", 0, NULL, "", "", 0, 0 },
+  { "1700000100.M1P2.host:2,RS", "1700000100.M1P2.host", 0, NULL, "RS", "", ':', 0 },
+  /* FMD5 of another folder: the UID is not ours */
+  { "1_0.1.h,U=7,FMD5=" OTHER_MD5 ":2,FS",
+    "1_0.1.h,U=7,FMD5=" OTHER_MD5, 7, OTHER_MD5, "FS", "", ':', 0 },
+  /* U= without FMD5 (old offlineimap) */
+  { "1_0.1.h,U=9:2,S", "1_0.1.h,U=9", 9, NULL, "S", "", ':', 0 },
+  /* Windows-compatible separator */
+  { "1_0.1.h,U=3,FMD5=" INBOX_MD5 "!2,DS",
+    "1_0.1.h,U=3,FMD5=" INBOX_MD5, 3, INBOX_MD5, "DS", "", '!', 3 },
+  /* weird flags: P, lowercase keywords, digits */
+  { "1_0.1.h,U=5,FMD5=" INBOX_MD5 ":2,FPSaz",
+    "1_0.1.h,U=5,FMD5=" INBOX_MD5, 5, INBOX_MD5, "FPSaz", "", ':', 5 },
+  /* trailing bytes after the flags are kept apart */
+  { "1_0.1.h,U=5,FMD5=" INBOX_MD5 ":2,S.part",
+    "1_0.1.h,U=5,FMD5=" INBOX_MD5, 5, INBOX_MD5, "S", ".part", ':', 5 },
+  /* another info version stays in the base */
+  { "1_0.1.h:1,xyz", "1_0.1.h:1,xyz", 0, NULL, "", "", 0, 0 },
+  /* Dovecot-style fields before the info */
+  { "1234.M5P6.host,S=1234,W=1300:2,S", "1234.M5P6.host,S=1234,W=1300", 0, NULL, "S", "", ':', 0 },
+  /* U=0 and out-of-range UIDs are no UIDs */
+  { "1_0.1.h,U=0,FMD5=" INBOX_MD5 ":2,", "1_0.1.h,U=0,FMD5=" INBOX_MD5, 0, INBOX_MD5, "", "", ':', 0 },
+  { "1_0.1.h,U=4294967296,FMD5=" INBOX_MD5 ":2,", "1_0.1.h,U=4294967296,FMD5=" INBOX_MD5, 0, INBOX_MD5, "", "", ':', 0 },
+  { "1_0.1.h,U=4294967295,FMD5=" INBOX_MD5 ":2,", "1_0.1.h,U=4294967295,FMD5=" INBOX_MD5, G_MAXUINT32, INBOX_MD5, "", "", ':', G_MAXUINT32 },
+  /* U= with no digits */
+  { "1_0.1.h,U=,FMD5=" INBOX_MD5 ":2,S", "1_0.1.h,U=,FMD5=" INBOX_MD5, 0, INBOX_MD5, "S", "", ':', 0 },
+  /* the info separator is the first ":2," */
+  { "a:2,S:2,F", "a", 0, NULL, "S", ":2,F", ':', 0 },
+  { "", "", 0, NULL, "", "", 0, 0 },
+};
+
+START_TEST (test_parse_table)
+{
+  const ParseCase *c = &parse_cases[_i];
+  MailsyncMaildirName n;
+
+  _mailsync_maildir_name_parse (c->name, &n);
+  ck_assert_str_eq (n.base, c->base);
+  ck_assert_uint_eq (n.uid, c->uid);
+  if (c->fmd5 == NULL)
+    ck_assert_ptr_null (n.fmd5);
+  else
+    ck_assert_str_eq (n.fmd5, c->fmd5);
+  ck_assert_str_eq (n.flags, c->flags);
+  ck_assert_str_eq (n.tail, c->tail);
+  ck_assert_int_eq (n.info_sep, c->sep);
+  ck_assert_uint_eq (_mailsync_maildir_name_get_uid_for (&n, INBOX_MD5), c->inbox_uid);
+
+  /* Round trip: rebuilding with the same flags gives the same name (when
+   * there was an info part). */
+  if (c->sep != 0)
+    {
+      g_autofree char *again = _mailsync_maildir_name_with_flags (&n, n.flags, ':');
+      ck_assert_str_eq (again, c->name);
+    }
+  _mailsync_maildir_name_clear (&n);
+}
+END_TEST
+
+START_TEST (test_md5)
+{
+  g_autofree char *inbox = _mailsync_maildir_folder_md5 ("INBOX");
+  g_autofree char *empty = _mailsync_maildir_folder_md5 ("");
+
+  ck_assert_str_eq (inbox, INBOX_MD5);
+  ck_assert_str_eq (empty, "d41d8cd98f00b204e9800998ecf8427e");
+}
+END_TEST
+
+START_TEST (test_build)
+{
+  g_autofree char *a = _mailsync_maildir_name_build (2000000000, 17, INBOX_MD5, "FS", ':');
+  g_autofree char *b = _mailsync_maildir_name_build (2000000000, 18, INBOX_MD5, "", '!');
+  g_autofree char *c = _mailsync_maildir_name_build (2000000001, 1, INBOX_MD5, "S", ':');
+  g_autofree char *expect_a = g_strdup_printf ("2000000000_0.%ld.%s,U=17,FMD5=" INBOX_MD5 ":2,FS",
+                                               (long) getpid (), _mailsync_maildir_hostname ());
+  g_autofree char *expect_b = g_strdup_printf ("2000000000_1.%ld.%s,U=18,FMD5=" INBOX_MD5 "!2,",
+                                               (long) getpid (), _mailsync_maildir_hostname ());
+  g_autofree char *expect_c = g_strdup_printf ("2000000001_0.%ld.%s,U=1,FMD5=" INBOX_MD5 ":2,S",
+                                               (long) getpid (), _mailsync_maildir_hostname ());
+  MailsyncMaildirName n;
+
+  ck_assert_str_eq (a, expect_a);
+  ck_assert_str_eq (b, expect_b);
+  ck_assert_str_eq (c, expect_c);
+
+  _mailsync_maildir_name_parse (a, &n);
+  ck_assert_uint_eq (_mailsync_maildir_name_get_uid_for (&n, INBOX_MD5), 17);
+  ck_assert_str_eq (n.flags, "FS");
+  _mailsync_maildir_name_clear (&n);
+
+  ck_assert_ptr_null (strchr (_mailsync_maildir_hostname (), '/'));
+  ck_assert_ptr_null (strchr (_mailsync_maildir_hostname (), ':'));
+}
+END_TEST
+
+static gpointer
+seq_thread (gpointer data)
+{
+  GHashTable *seen = data;
+  static GMutex lock;
+
+  for (int i = 0; i < 200; i++)
+    {
+      guint seq = _mailsync_maildir_next_seq (1234567);
+
+      g_mutex_lock (&lock);
+      ck_assert (!g_hash_table_contains (seen, GUINT_TO_POINTER (seq + 1)));
+      g_hash_table_add (seen, GUINT_TO_POINTER (seq + 1));
+      g_mutex_unlock (&lock);
+    }
+  return NULL;
+}
+
+START_TEST (test_seq_threads)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  GThread *threads[4];
+
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("seq", seq_thread, seen);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+  ck_assert_uint_eq (g_hash_table_size (seen), 800);
+  /* 0..799, no gaps */
+  for (guint s = 0; s < 800; s++)
+    ck_assert (g_hash_table_contains (seen, GUINT_TO_POINTER (s + 1)));
+  ck_assert_uint_eq (_mailsync_maildir_next_seq (7654321), 0);
+}
+END_TEST
+
+START_TEST (test_flags)
+{
+  struct { const char *in; MailsyncFlags add, remove; const char *out; } cases[] = {
+    { "", MAILSYNC_FLAG_SEEN, 0, "S" },
+    { "S", 0, MAILSYNC_FLAG_SEEN, "" },
+    { "FPSab", 0, MAILSYNC_FLAG_SEEN, "FPab" },
+    { "Pa", MAILSYNC_FLAG_SEEN | MAILSYNC_FLAG_ANSWERED, 0, "PRSa" },
+    { "zaS", MAILSYNC_FLAG_DRAFT, MAILSYNC_FLAG_FLAGGED, "DSaz" },
+    { "SS", 0, 0, "S" },
+    { "TS", MAILSYNC_FLAG_DELETED, MAILSYNC_FLAG_DELETED, "ST" },  /* add wins */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *out = _mailsync_maildir_flags_apply (cases[i].in, cases[i].add, cases[i].remove);
+      ck_assert_str_eq (out, cases[i].out);
+    }
+  {
+    g_autofree char *s = _mailsync_maildir_flags_sort ("SaFbRD");
+    ck_assert_str_eq (s, "DFRSab");
+  }
+}
+END_TEST
+
+START_TEST (test_dates)
+{
+  struct { const char *in; gboolean ok; gint64 t; } cases[] = {
+    { "Thu, 1 Jan 1970 00:00:00 +0000", TRUE, 0 },
+    { "Tue, 1 Jul 2003 10:52:37 +0200", TRUE, 1057049557 },
+    { "1 Jul 2003 10:52:37 +0200", TRUE, 1057049557 },
+    { " Tue,  1 Jul 2003 08:52:37 GMT", TRUE, 1057049557 },
+    { "Tue, 01 Jul 03 04:52:37 EDT", TRUE, 1057049557 },  /* 2-digit year */
+    { "Tue, 1 Jul 2003 10:52 +0200", TRUE, 1057049520 },
+    { "Tue, 1 Jul 2003 10:52:37 +0200 (CEST)", TRUE, 1057049557 },
+    { "Tue, 1 Jul 2003 08:52:37 -0000", TRUE, 1057049557 },
+    { "garbage", FALSE, 0 },
+    { "Tue, 32 Jul 2003 10:52:37 +0200", FALSE, 0 },
+    { "Tue, 1 Foo 2003 10:52:37 +0200", FALSE, 0 },
+    { "", FALSE, 0 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      gint64 t = -1;
+      gboolean ok = _mailsync_maildir_parse_date (cases[i].in, &t);
+
+      ck_assert_msg (ok == cases[i].ok, "case %u (%s)", i, cases[i].in);
+      if (ok)
+        ck_assert_msg (t == cases[i].t, "case %u: %" G_GINT64_FORMAT, i, t);
+    }
+}
+END_TEST
+
+static Suite *
+filename_suite (void)
+{
+  Suite *s = suite_create ("maildir-filename");
+  TCase *tc = tcase_create ("codec");
+
+  tcase_add_loop_test (tc, test_parse_table, 0, G_N_ELEMENTS (parse_cases));
+  tcase_add_test (tc, test_md5);
+  tcase_add_test (tc, test_build);
+  tcase_add_test (tc, test_seq_threads);
+  tcase_add_test (tc, test_flags);
+  tcase_add_test (tc, test_dates);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  return mailsync_test_run (filename_suite ());
+}
