@@ -1,0 +1,518 @@
+/* MailsyncStatusSqlite: offlineimap's LocalStatus-sqlite format. */
+#include "config.h"
+
+#include "mailsync.h"
+#include "mailsync-test.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <glib/gstdio.h>
+
+static char *tmpdir;
+
+static void
+setup (void)
+{
+  tmpdir = mailsync_test_mkdtemp ();
+}
+
+static void
+teardown (void)
+{
+  mailsync_test_rm_rf (tmpdir);
+  g_clear_pointer (&tmpdir, g_free);
+}
+
+static char *
+status_dir (void)
+{
+  return g_build_filename (tmpdir, "Account-X", "LocalStatus-sqlite", NULL);
+}
+
+/* Fixtures are copied, never opened in place: opening converts them to WAL. */
+static char *
+copy_fixture (const char *fixture,
+              const char *folder_file)
+{
+  const char *srcdir = g_getenv ("TEST_SRCDIR") ? g_getenv ("TEST_SRCDIR") : TEST_SRCDIR;
+  g_autofree char *src = g_build_filename (srcdir, "data", "status", fixture, NULL);
+  g_autofree char *dir = status_dir ();
+  char *dst = g_build_filename (dir, folder_file, NULL);
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  contents = mailsync_test_read_file (src, &length);
+  ck_assert_int_eq (g_mkdir_with_parents (dir, 0700), 0);
+  ck_assert (g_file_set_contents (dst, contents, length, NULL));
+  return dst;
+}
+
+static MailsyncStatusStore *
+new_store (void)
+{
+  g_autofree char *dir = status_dir ();
+
+  return mailsync_status_sqlite_new (dir);
+}
+
+static void
+load_ok (MailsyncStatusStore  *store,
+         const char           *folder,
+         GPtrArray           **records,
+         GHashTable          **meta)
+{
+  g_autoptr(GError) error = NULL;
+
+  ck_assert_msg (mailsync_status_store_load (store, folder, records, meta, NULL, &error),
+                 "load %s: %s", folder, error ? error->message : "?");
+}
+
+static void
+commit_ok (MailsyncStatusStore *store,
+           const char          *folder,
+           MailsyncStatusBatch *batch)
+{
+  g_autoptr(GError) error = NULL;
+
+  ck_assert_msg (mailsync_status_store_commit (store, folder, batch, NULL, &error),
+                 "commit %s: %s", folder, error ? error->message : "?");
+}
+
+static void
+assert_record (GPtrArray  *records,
+               guint       index,
+               guint32     uid,
+               const char *flags,
+               gint64      mtime,
+               const char *labels)
+{
+  const MailsyncStatusRecord *r;
+
+  ck_assert_uint_lt (index, records->len);
+  r = records->pdata[index];
+  ck_assert_uint_eq (r->uid, uid);
+  ck_assert_str_eq (r->flags, flags);
+  ck_assert_int_eq (r->mtime, mtime);
+  ck_assert_str_eq (r->labels, labels);
+}
+
+/* Runs one SQL query returning a single text value through a separate
+ * connection, as offlineimap or a user would see the file. */
+static char *
+query_text (const char *path,
+            const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  char *result = NULL;
+
+  ck_assert_int_eq (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  ck_assert_msg (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg (db));
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_text (stmt, 0) != NULL)
+    result = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return result;
+}
+
+static void
+exec_sql (const char *path,
+          const char *sql)
+{
+  sqlite3 *db = NULL;
+  char *msg = NULL;
+
+  ck_assert_int_eq (sqlite3_open (path, &db), SQLITE_OK);
+  ck_assert_msg (sqlite3_exec (db, sql, NULL, NULL, &msg) == SQLITE_OK, "%s: %s", sql, msg);
+  sqlite3_close (db);
+}
+
+static void
+assert_load_fails (const char          *folder,
+                   MailsyncStatusError  code)
+{
+  g_autoptr(MailsyncStatusStore) store = new_store ();
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GHashTable) meta = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = mailsync_status_store_get_path (store, folder);
+
+  ck_assert (!mailsync_status_store_load (store, folder, &records, &meta, NULL, &error));
+  ck_assert_ptr_nonnull (error);
+  ck_assert_msg (g_error_matches (error, MAILSYNC_STATUS_ERROR, code),
+                 "expected code %d, got %s %d: %s", code,
+                 g_quark_to_string (error->domain), error->code, error->message);
+  ck_assert_msg (strstr (error->message, path) != NULL, "path not in '%s'", error->message);
+  ck_assert_msg (strchr (error->message, '\n') == NULL, "multi-line message '%s'", error->message);
+  ck_assert_ptr_null (records);
+}
+
+START_TEST (test_round_trip)
+{
+  g_autoptr(MailsyncStatusStore) store = new_store ();
+  g_autoptr(MailsyncStatusStore) again = NULL;
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autoptr(MailsyncStatusBatch) batch2 = mailsync_status_batch_new ();
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GHashTable) meta = NULL;
+  g_autofree char *path = mailsync_status_store_get_path (store, "INBOX/Sub");
+  g_autofree char *dir = status_dir ();
+  g_autofree char *value = NULL;
+  struct stat st;
+
+  mailsync_status_batch_put (batch, 3, "FS", 0, "");
+  mailsync_status_batch_put (batch, 1, "S", 0, NULL);
+  mailsync_status_batch_put (batch, 2, "", 1446590057, "\\Inbox, work");
+  mailsync_status_batch_set_meta (batch, "mailsync.uidvalidity.remote", "1234");
+  mailsync_status_batch_set_meta (batch, "mailsync.intent.abc", "upload 7");
+  commit_ok (store, "INBOX/Sub", batch);
+
+  mailsync_status_batch_remove (batch2, 3);
+  mailsync_status_batch_put (batch2, 1, "RS", 0, "");
+  mailsync_status_batch_set_meta (batch2, "mailsync.intent.abc", NULL);
+  commit_ok (store, "INBOX/Sub", batch2);
+
+  ck_assert (g_str_has_suffix (path, "/LocalStatus-sqlite/INBOX.Sub"));
+  ck_assert_int_eq (g_stat (dir, &st), 0);
+  ck_assert_int_eq (st.st_mode & 0777, 0700);
+
+  /* A new object reads what the first one wrote. */
+  again = new_store ();
+  load_ok (again, "INBOX/Sub", &records, &meta);
+  ck_assert_uint_eq (records->len, 2);
+  assert_record (records, 0, 1, "RS", 0, "");
+  assert_record (records, 1, 2, "", 1446590057, "\\Inbox, work");
+  ck_assert_uint_eq (g_hash_table_size (meta), 1);
+  ck_assert_str_eq (g_hash_table_lookup (meta, "mailsync.uidvalidity.remote"), "1234");
+
+  /* offlineimap's metadata table holds db_version and nothing else. */
+  value = query_text (path, "SELECT group_concat(key) FROM metadata");
+  ck_assert_str_eq (value, "db_version");
+  g_free (value);
+  value = query_text (path, "SELECT value FROM metadata WHERE key='db_version'");
+  ck_assert_str_eq (value, "2");
+  g_free (value);
+  value = query_text (path, "PRAGMA journal_mode");
+  ck_assert_str_eq (value, "wal");
+}
+END_TEST
+
+START_TEST (test_fresh_folder_creates_nothing)
+{
+  g_autoptr(MailsyncStatusStore) store = new_store ();
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GHashTable) meta = NULL;
+  g_autofree char *dir = status_dir ();
+
+  load_ok (store, "INBOX", &records, &meta);
+  ck_assert_uint_eq (records->len, 0);
+  ck_assert_uint_eq (g_hash_table_size (meta), 0);
+  ck_assert (!g_file_test (dir, G_FILE_TEST_EXISTS));
+}
+END_TEST
+
+START_TEST (test_read_offlineimap_fixture)
+{
+  g_autofree char *path = copy_fixture ("sqlite-v2/INBOX", "INBOX");
+  g_autoptr(MailsyncStatusStore) store = new_store ();
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GHashTable) meta = NULL;
+  g_autofree char *value = NULL;
+
+  load_ok (store, "INBOX", &records, &meta);
+  ck_assert_uint_eq (records->len, 4);
+  assert_record (records, 0, 1, "S", 0, "");
+  assert_record (records, 1, 2, "", 0, "");
+  assert_record (records, 2, 3, "FS", 0, "");
+  assert_record (records, 3, 17, "S", 1446590057, "\\Inbox, work");
+  ck_assert_uint_eq (g_hash_table_size (meta), 0);
+
+  /* Writing keeps the file in offlineimap's shape: same rows format. */
+  mailsync_status_batch_put (batch, 4, "S", 0, "");
+  mailsync_status_batch_remove (batch, 2);
+  commit_ok (store, "INBOX", batch);
+  g_clear_object (&store);
+
+  value = query_text (path, "SELECT group_concat(id || '|' || flags || '|' || mtime || '|' || labels, ';') "
+                            "FROM (SELECT * FROM status ORDER BY id)");
+  ck_assert_str_eq (value, "1|S|0|;3|FS|0|;4|S|0|;17|S|1446590057|\\Inbox, work");
+  g_free (value);
+  value = query_text (path, "SELECT count(*) FROM sqlite_master WHERE name='mailsync_meta'");
+  ck_assert_str_eq (value, "0");
+}
+END_TEST
+
+START_TEST (test_upgrade_v1)
+{
+  g_autofree char *path = copy_fixture ("sqlite-v1/INBOX", "INBOX");
+  g_autoptr(MailsyncStatusStore) store = new_store ();
+  g_autoptr(GPtrArray) records = NULL;
+  g_autofree char *value = NULL;
+
+  load_ok (store, "INBOX", &records, NULL);
+  ck_assert_uint_eq (records->len, 2);
+  assert_record (records, 0, 1, "S", 0, "");
+  assert_record (records, 1, 5, "RS", 0, "");
+  g_clear_object (&store);
+
+  value = query_text (path, "SELECT value FROM metadata WHERE key='db_version'");
+  ck_assert_str_eq (value, "2");
+  g_free (value);
+  /* Upgraded like offlineimap: the new columns carry their defaults. */
+  value = query_text (path, "SELECT mtime || '|' || labels FROM status WHERE id=5");
+  ck_assert_str_eq (value, "0|");
+}
+END_TEST
+
+START_TEST (test_null_columns)
+{
+  g_autofree char *path = copy_fixture ("sqlite-v2/INBOX", "INBOX");
+  g_autoptr(MailsyncStatusStore) store = new_store ();
+  g_autoptr(GPtrArray) records = NULL;
+
+  exec_sql (path, "INSERT INTO status VALUES (20, NULL, NULL, NULL)");
+  load_ok (store, "INBOX", &records, NULL);
+  ck_assert_uint_eq (records->len, 5);
+  assert_record (records, 4, 20, "", 0, "");
+}
+END_TEST
+
+START_TEST (test_batch_atomic)
+{
+  g_autoptr(MailsyncStatusStore) store = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  int status = 0;
+  pid_t pid;
+
+  /* The child commits two batches and "crashes" inside the second one's
+   * transaction: none of the second batch may be visible. */
+  pid = fork ();
+  ck_assert_int_ge (pid, 0);
+  if (pid == 0)
+    {
+      g_autoptr(MailsyncStatusStore) child = NULL;
+      g_autoptr(MailsyncStatusBatch) b1 = mailsync_status_batch_new ();
+      g_autoptr(MailsyncStatusBatch) b2 = mailsync_status_batch_new ();
+
+      g_setenv ("MAILSYNC_CRASH_AT", "status-sqlite-before-commit:2", TRUE);
+      child = new_store ();
+      mailsync_status_batch_put (b1, 1, "S", 0, "");
+      mailsync_status_batch_set_meta (b1, "k", "v1");
+      if (!mailsync_status_store_commit (child, "INBOX", b1, NULL, NULL))
+        _exit (1);
+      mailsync_status_batch_put (b2, 2, "S", 0, "");
+      mailsync_status_batch_remove (b2, 1);
+      mailsync_status_batch_set_meta (b2, "k", "v2");
+      mailsync_status_store_commit (child, "INBOX", b2, NULL, NULL);
+      _exit (2);
+    }
+  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+  ck_assert (WIFEXITED (status));
+  ck_assert_int_eq (WEXITSTATUS (status), 77);
+
+  store = new_store ();
+  {
+    g_autoptr(GHashTable) meta = NULL;
+
+    load_ok (store, "INBOX", &records, &meta);
+    ck_assert_uint_eq (records->len, 1);
+    assert_record (records, 0, 1, "S", 0, "");
+    ck_assert_str_eq (g_hash_table_lookup (meta, "k"), "v1");
+  }
+}
+END_TEST
+
+START_TEST (test_garbage_file)
+{
+  g_autofree char *dir = status_dir ();
+  g_autofree char *path = g_build_filename (dir, "INBOX", NULL);
+
+  mailsync_test_write_file (path, "this is not a database, just some text that is long enough\n"
+                                  "to have a header page ... ............................................\n");
+  assert_load_fails ("INBOX", MAILSYNC_STATUS_ERROR_CORRUPT);
+}
+END_TEST
+
+START_TEST (test_truncated_db)
+{
+  g_autofree char *path = copy_fixture ("sqlite-v2/INBOX", "INBOX");
+
+  /* A header that promises pages the file does not have. */
+  ck_assert_int_eq (truncate (path, 5000), 0);
+  assert_load_fails ("INBOX", MAILSYNC_STATUS_ERROR_CORRUPT);
+}
+END_TEST
+
+START_TEST (test_future_version)
+{
+  g_autofree char *path = copy_fixture ("sqlite-v2/INBOX", "INBOX");
+
+  exec_sql (path, "UPDATE metadata SET value='3' WHERE key='db_version'");
+  assert_load_fails ("INBOX", MAILSYNC_STATUS_ERROR_VERSION_MISMATCH);
+}
+END_TEST
+
+START_TEST (test_missing_status_table)
+{
+  g_autofree char *path = copy_fixture ("sqlite-v2/INBOX", "INBOX");
+
+  exec_sql (path, "DROP TABLE status");
+  assert_load_fails ("INBOX", MAILSYNC_STATUS_ERROR_CORRUPT);
+}
+END_TEST
+
+START_TEST (test_bad_db_version)
+{
+  g_autofree char *path = copy_fixture ("sqlite-v2/INBOX", "INBOX");
+
+  exec_sql (path, "DELETE FROM metadata");
+  assert_load_fails ("INBOX", MAILSYNC_STATUS_ERROR_CORRUPT);
+}
+END_TEST
+
+START_TEST (test_db_without_tables)
+{
+  g_autofree char *dir = status_dir ();
+  g_autofree char *path = g_build_filename (dir, "INBOX", NULL);
+  g_autoptr(MailsyncStatusStore) store = NULL;
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GPtrArray) records2 = NULL;
+  g_autofree char *value = NULL;
+
+  /* offlineimap treats a database without its tables (an empty file
+   * included) as new and creates the schema in it. */
+  mailsync_test_write_file (path, "");
+  exec_sql (path, "CREATE TABLE unrelated (x INTEGER)");
+  store = new_store ();
+  load_ok (store, "INBOX", &records, NULL);
+  ck_assert_uint_eq (records->len, 0);
+
+  mailsync_status_batch_put (batch, 9, "S", 0, "");
+  commit_ok (store, "INBOX", batch);
+  load_ok (store, "INBOX", &records2, NULL);
+  ck_assert_uint_eq (records2->len, 1);
+  assert_record (records2, 0, 9, "S", 0, "");
+  value = query_text (path, "SELECT value FROM metadata WHERE key='db_version'");
+  ck_assert_str_eq (value, "2");
+}
+END_TEST
+
+START_TEST (test_locked)
+{
+  g_autofree char *path = copy_fixture ("sqlite-v2/INBOX", "INBOX");
+  g_autoptr(MailsyncStatusStore) store = new_store ();
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autoptr(GError) error = NULL;
+  sqlite3 *other = NULL;
+
+  ck_assert_int_eq (sqlite3_open (path, &other), SQLITE_OK);
+  ck_assert_int_eq (sqlite3_exec (other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+
+  mailsync_status_batch_put (batch, 4, "S", 0, "");
+  ck_assert (!mailsync_status_store_commit (store, "INBOX", batch, NULL, &error));
+  ck_assert_msg (g_error_matches (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_LOCKED),
+                 "got %s", error->message);
+  ck_assert (strstr (error->message, path) != NULL);
+
+  sqlite3_exec (other, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_close (other);
+
+  /* Once the lock is gone the same store works again. */
+  g_clear_error (&error);
+  commit_ok (store, "INBOX", batch);
+}
+END_TEST
+
+START_TEST (test_purge)
+{
+  g_autoptr(MailsyncStatusStore) store = new_store ();
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = mailsync_status_store_get_path (store, "INBOX");
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+
+  mailsync_status_batch_put (batch, 1, "S", 0, "");
+  commit_ok (store, "INBOX", batch);
+  ck_assert (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  ck_assert_msg (mailsync_status_store_purge (store, "INBOX", NULL, &error), "%s", error ? error->message : "");
+  ck_assert (!g_file_test (path, G_FILE_TEST_EXISTS));
+  ck_assert (!g_file_test (wal, G_FILE_TEST_EXISTS));
+  ck_assert (!g_file_test (shm, G_FILE_TEST_EXISTS));
+
+  load_ok (store, "INBOX", &records, NULL);
+  ck_assert_uint_eq (records->len, 0);
+  ck_assert (!g_file_test (path, G_FILE_TEST_EXISTS));
+  /* Purging what does not exist is fine. */
+  ck_assert (mailsync_status_store_purge (store, "Nothing", NULL, NULL));
+}
+END_TEST
+
+START_TEST (test_folder_file_names)
+{
+  g_autoptr(MailsyncStatusStore) store = new_store ();
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autofree char *dir = status_dir ();
+  g_autofree char *root = mailsync_status_store_get_path (store, "");
+  g_autofree char *expected = g_build_filename (dir, "dot", NULL);
+
+  ck_assert_str_eq (root, expected);
+  mailsync_status_batch_put (batch, 1, "S", 0, "");
+  commit_ok (store, "", batch);
+  ck_assert (g_file_test (expected, G_FILE_TEST_EXISTS));
+}
+END_TEST
+
+START_TEST (test_cancelled)
+{
+  g_autoptr(MailsyncStatusStore) store = new_store ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_cancellable_cancel (cancellable);
+  ck_assert (!mailsync_status_store_load (store, "INBOX", NULL, NULL, cancellable, &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+}
+END_TEST
+
+static Suite *
+status_sqlite_suite (void)
+{
+  Suite *s = suite_create ("status-sqlite");
+  TCase *tc = tcase_create ("sqlite");
+
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_round_trip);
+  tcase_add_test (tc, test_fresh_folder_creates_nothing);
+  tcase_add_test (tc, test_read_offlineimap_fixture);
+  tcase_add_test (tc, test_upgrade_v1);
+  tcase_add_test (tc, test_null_columns);
+  tcase_add_test (tc, test_batch_atomic);
+  tcase_add_test (tc, test_garbage_file);
+  tcase_add_test (tc, test_truncated_db);
+  tcase_add_test (tc, test_future_version);
+  tcase_add_test (tc, test_missing_status_table);
+  tcase_add_test (tc, test_bad_db_version);
+  tcase_add_test (tc, test_db_without_tables);
+  tcase_add_test (tc, test_locked);
+  tcase_add_test (tc, test_purge);
+  tcase_add_test (tc, test_folder_file_names);
+  tcase_add_test (tc, test_cancelled);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  return mailsync_test_run (status_sqlite_suite ());
+}
