@@ -87,25 +87,29 @@ set_sqlite_error (GError             **error,
                   const char          *path,
                   const char          *what)
 {
-  MailsyncStatusError code = fallback;
   const char *detail = db ? sqlite3_errmsg (db) : sqlite3_errstr (rc);
 
   switch (rc & 0xff)
     {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
-      code = MAILSYNC_STATUS_ERROR_CORRUPT;
+      g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_CORRUPT,
+                   "Status database %s is corrupt: %s", path, detail);
       break;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      code = MAILSYNC_STATUS_ERROR_LOCKED;
-      detail = "database is locked by another process";
+      g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_LOCKED,
+                   "Status database %s is locked by another process", path);
       break;
     default:
+      if (fallback == MAILSYNC_STATUS_ERROR_CORRUPT)
+        g_set_error (error, MAILSYNC_STATUS_ERROR, fallback,
+                     "Status database %s is corrupt: %s", path, detail);
+      else
+        g_set_error (error, MAILSYNC_STATUS_ERROR, fallback,
+                     "Status database %s: %s (%s)", path, detail, what);
       break;
     }
-  g_set_error (error, MAILSYNC_STATUS_ERROR, code,
-               "Status database %s: %s: %s", path, what, detail);
 }
 
 static gboolean
