@@ -1,0 +1,59 @@
+/* Test driver: syncs a Maildir tree that numbers its own messages (the
+ * "remote") with an offlineimap-style local Maildir tree, printing one line
+ * per event. The crash tests run it under MAILSYNC_CRASH_AT and kill -9. */
+#include "config.h"
+
+#include <libmailsync/mailsync.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data)
+{
+  g_autoptr(GEnumClass) kinds = g_type_class_ref (MAILSYNC_TYPE_SYNC_EVENT_KIND);
+  GEnumValue *kind = g_enum_get_value (kinds, mailsync_sync_event_get_kind (event));
+
+  printf ("%s folder=%s uid=%u n=%u flags=%s %s\n", kind->value_nick,
+          mailsync_sync_event_get_folder (event) ? mailsync_sync_event_get_folder (event) : "-",
+          mailsync_sync_event_get_uid (event), mailsync_sync_event_get_n (event),
+          mailsync_sync_event_get_flags (event) ? mailsync_sync_event_get_flags (event) : "-",
+          mailsync_sync_event_get_text (event) ? mailsync_sync_event_get_text (event) : "");
+  fflush (stdout);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(MailsyncRepository) remote = NULL;
+  g_autoptr(MailsyncRepository) local = NULL;
+  g_autoptr(MailsyncStatusStore) status = NULL;
+  g_autoptr(MailsyncAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *status_dir = NULL;
+  gboolean plain;
+
+  if (argc < 4)
+    {
+      fprintf (stderr, "usage: %s REMOTE-MAILDIR LOCAL-MAILDIR METADATA-DIR [sqlite|plain] [force]\n", argv[0]);
+      return 2;
+    }
+  plain = argc > 4 && strcmp (argv[4], "plain") == 0;
+  remote = mailsync_maildir_repository_new ("Remote", argv[1], '.');
+  mailsync_maildir_repository_set_assign_uids (MAILSYNC_MAILDIR_REPOSITORY (remote), TRUE);
+  local = mailsync_maildir_repository_new ("Local", argv[2], '.');
+  status_dir = g_build_filename (argv[3], "Account-Test", plain ? "LocalStatus" : "LocalStatus-sqlite", NULL);
+  status = plain ? mailsync_status_plain_new (status_dir) : mailsync_status_sqlite_new (status_dir);
+  account = mailsync_account_new ("Test", remote, local, status);
+  if (argc > 5 && strcmp (argv[5], "force") == 0)
+    mailsync_account_set_max_delete_ratio (account, 1.0);
+  if (g_getenv ("MAILSYNC_TEST_MAX_IN_FLIGHT"))
+    mailsync_account_set_max_in_flight (account, atoi (g_getenv ("MAILSYNC_TEST_MAX_IN_FLIGHT")));
+  g_signal_connect (account, "event", G_CALLBACK (on_event), NULL);
+  if (!mailsync_account_sync (account, NULL, &error))
+    {
+      fprintf (stderr, "ERROR: %s\n", error->message);
+      return g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED) ? 2 : 1;
+    }
+  return 0;
+}
