@@ -1,0 +1,359 @@
+/* End-to-end Maildir <-> Maildir syncs in temporary directories, through
+ * the public API, with the real SQLite status store. */
+#include "config.h"
+
+#include "mailsync-test.h"
+
+#include <libmailsync/mailsync.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
+
+typedef struct
+{
+  char *tmp, *remote_root, *local_root, *meta;
+  guint changes;
+} Fixture;
+
+static Fixture f;
+
+static void
+setup (void)
+{
+  f.tmp = mailsync_test_mkdtemp ();
+  f.remote_root = g_build_filename (f.tmp, "remote", NULL);
+  f.local_root = g_build_filename (f.tmp, "local", NULL);
+  f.meta = g_build_filename (f.tmp, "meta", NULL);
+  g_mkdir (f.remote_root, 0700);
+  g_mkdir (f.local_root, 0700);
+}
+
+static void
+teardown (void)
+{
+  mailsync_test_rm_rf (f.tmp);
+  g_free (f.tmp);
+  g_free (f.remote_root);
+  g_free (f.local_root);
+  g_free (f.meta);
+}
+
+static void
+on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data)
+{
+  switch (mailsync_sync_event_get_kind (event))
+    {
+    case MAILSYNC_SYNC_EVENT_MESSAGE_COPIED:
+    case MAILSYNC_SYNC_EVENT_MESSAGES_DELETED:
+    case MAILSYNC_SYNC_EVENT_FLAGS_ADDED:
+    case MAILSYNC_SYNC_EVENT_FLAGS_REMOVED:
+    case MAILSYNC_SYNC_EVENT_FOLDER_CREATED:
+      f.changes++;
+      break;
+    default:
+      break;
+    }
+}
+
+static gboolean
+sync_accounts (const char *local_root, GError **error)
+{
+  g_autoptr(MailsyncRepository) remote = mailsync_maildir_repository_new ("Remote", f.remote_root, '.');
+  g_autoptr(MailsyncRepository) local = mailsync_maildir_repository_new ("Local", local_root, '.');
+  g_autofree char *status_dir = g_build_filename (f.meta, "Account-Test", "LocalStatus-sqlite", NULL);
+  g_autoptr(MailsyncStatusStore) status = mailsync_status_sqlite_new (status_dir);
+  g_autoptr(MailsyncAccount) account = NULL;
+
+  mailsync_maildir_repository_set_assign_uids (MAILSYNC_MAILDIR_REPOSITORY (remote), TRUE);
+  account = mailsync_account_new ("Test", remote, local, status);
+  g_signal_connect (account, "event", G_CALLBACK (on_event), NULL);
+  f.changes = 0;
+  return mailsync_account_sync (account, NULL, error);
+}
+
+static void
+sync_ok (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  ck_assert_msg (sync_accounts (f.local_root, &error), "sync: %s", error ? error->message : "?");
+}
+
+static void
+put (const char *root, const char *folder, const char *sub, const char *name, const char *subject)
+{
+  g_autofree char *path = g_build_filename (root, folder, sub, name, NULL);
+  g_autofree char *body = g_strdup_printf ("Subject: %s\r\n\r\nbody of %s\r\n", subject, subject);
+  g_autofree char *tmp = g_build_filename (root, folder, "tmp", NULL);
+  g_autofree char *other = g_build_filename (root, folder, strcmp (sub, "cur") ? "cur" : "new", NULL);
+
+  mailsync_test_write_file (path, body);
+  g_mkdir_with_parents (tmp, 0700);
+  g_mkdir_with_parents (other, 0700);
+}
+
+/* Finds the file whose content has @subject; returns its path or NULL. */
+static char *
+find (const char *root, const char *folder, const char *subject)
+{
+  const char *subs[] = { "cur", "new" };
+  g_autofree char *needle = g_strdup_printf ("Subject: %s\n", subject);
+  char *found = NULL;
+  guint hits = 0;
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *dir = g_build_filename (root, folder, subs[i], NULL);
+      g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+      const char *name;
+
+      while (d && (name = g_dir_read_name (d)))
+        {
+          g_autofree char *path = g_build_filename (dir, name, NULL);
+          g_autofree char *content = mailsync_test_read_file (path, NULL);
+          if (strstr (content, needle) || strstr (content, subject))
+            {
+              hits++;
+              g_free (found);
+              found = g_strdup (path);
+            }
+        }
+    }
+  ck_assert_msg (hits <= 1, "%s/%s: %u copies of \"%s\"", root, folder, hits, subject);
+  return found;
+}
+
+static char *
+flags_of (const char *path)
+{
+  const char *info = strstr (path, ":2,");
+  return g_strdup (info ? info + 3 : "");
+}
+
+static void
+rename_flags (const char *path, const char *flags)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *folder = g_path_get_dirname (dir);
+  char *colon = strstr (base, ":2,");
+  g_autofree char *target = NULL;
+
+  if (colon)
+    *colon = '\0';
+  target = g_strdup_printf ("%s/%s/%s:2,%s", folder, strchr (flags, 'S') ? "cur" : "new", base, flags);
+  ck_assert_int_eq (g_rename (path, target), 0);
+}
+
+START_TEST (test_maildir_new_both_sides)
+{
+  g_autofree char *a = NULL, *b = NULL, *c = NULL, *fa = NULL;
+
+  put (f.remote_root, "INBOX", "cur", "r1:2,S", "remote one");
+  put (f.remote_root, "INBOX", "new", "r2", "remote two");
+  sync_ok ();
+  a = find (f.local_root, "INBOX", "remote one");
+  ck_assert_ptr_nonnull (a);
+  ck_assert_ptr_nonnull (strstr (a, ",U="));
+  ck_assert_ptr_nonnull (strstr (a, ",FMD5=7e33429f656f1e6e9d79b29c3f82c57e:2,S"));
+  ck_assert_ptr_nonnull (strstr (a, "/cur/"));
+  b = find (f.local_root, "INBOX", "remote two");
+  ck_assert_ptr_nonnull (strstr (b, "/new/"));
+  {
+    /* CRLF from the source became LF in the local Maildir. */
+    g_autofree char *content = mailsync_test_read_file (a, NULL);
+    ck_assert_ptr_null (strchr (content, '\r'));
+  }
+
+  put (f.local_root, "INBOX", "new", "localmua.1", "local one");
+  sync_ok ();
+  c = find (f.remote_root, "INBOX", "local one");
+  ck_assert_ptr_nonnull (c);
+  g_free (c);
+  c = find (f.local_root, "INBOX", "local one");
+  ck_assert_ptr_nonnull (strstr (c, ",U=3,FMD5="));
+  fa = flags_of (c);
+  ck_assert_str_eq (fa, "");
+
+  sync_ok ();
+  ck_assert_uint_eq (f.changes, 0);
+}
+END_TEST
+
+START_TEST (test_maildir_deletes_and_flags_both_ways)
+{
+  g_autofree char *p = NULL;
+  g_autofree char *fl = NULL;
+
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("m%u", i);
+      g_autofree char *subject = g_strdup_printf ("msg %u", i);
+      put (f.remote_root, "INBOX", "new", name, subject);
+    }
+  sync_ok ();
+
+  /* Remote deletes 0, flags 1; local deletes 2, flags 3 seen; both touch 4
+   * differently (remote +F, local +S): both changes survive; remote flags
+   * 5 while local deletes it: the deletion wins. */
+  p = find (f.remote_root, "INBOX", "msg 0"); g_unlink (p); g_free (p);
+  p = find (f.remote_root, "INBOX", "msg 1"); rename_flags (p, "F"); g_free (p);
+  p = find (f.local_root, "INBOX", "msg 2"); g_unlink (p); g_free (p);
+  p = find (f.local_root, "INBOX", "msg 3"); rename_flags (p, "S"); g_free (p);
+  p = find (f.remote_root, "INBOX", "msg 4"); rename_flags (p, "F"); g_free (p);
+  p = find (f.local_root, "INBOX", "msg 4"); rename_flags (p, "S"); g_free (p);
+  p = find (f.remote_root, "INBOX", "msg 5"); rename_flags (p, "R"); g_free (p);
+  p = find (f.local_root, "INBOX", "msg 5"); g_unlink (p); g_clear_pointer (&p, g_free);
+  sync_ok ();
+
+  ck_assert_ptr_null ((p = find (f.local_root, "INBOX", "msg 0")));
+  ck_assert_ptr_null ((p = find (f.remote_root, "INBOX", "msg 2")));
+  ck_assert_ptr_null ((p = find (f.remote_root, "INBOX", "msg 5")));
+  p = find (f.local_root, "INBOX", "msg 1"); fl = flags_of (p); ck_assert_str_eq (fl, "F");
+  g_free (p); g_free (fl);
+  p = find (f.remote_root, "INBOX", "msg 3"); fl = flags_of (p); ck_assert_str_eq (fl, "S");
+  g_free (p); g_free (fl);
+  p = find (f.remote_root, "INBOX", "msg 4"); fl = flags_of (p); ck_assert_str_eq (fl, "FS");
+  g_free (p); g_free (fl);
+  p = find (f.local_root, "INBOX", "msg 4"); fl = flags_of (p); ck_assert_str_eq (fl, "FS");
+  ck_assert_ptr_nonnull (strstr (p, "/cur/"));
+
+  sync_ok ();
+  ck_assert_uint_eq (f.changes, 0);
+}
+END_TEST
+
+START_TEST (test_maildir_folder_creation_and_idempotence)
+{
+  g_autofree char *status_file = NULL;
+  g_autofree char *p = NULL;
+  GStatBuf before, after;
+
+  put (f.remote_root, "Archive.2023", "cur", "a:2,S", "archived");
+  put (f.local_root, "Drafts", "cur", "d:2,DS", "draft");
+  sync_ok ();
+  p = find (f.local_root, "Archive.2023", "archived");
+  ck_assert_ptr_nonnull (p);
+  g_free (p);
+  p = find (f.remote_root, "Drafts", "draft");
+  ck_assert_ptr_nonnull (p);
+
+  status_file = g_build_filename (f.meta, "Account-Test", "LocalStatus-sqlite", "Archive.2023", NULL);
+  ck_assert_int_eq (g_stat (status_file, &before), 0);
+  g_usleep (20000);
+  sync_ok ();
+  ck_assert_uint_eq (f.changes, 0);
+  ck_assert_int_eq (g_stat (status_file, &after), 0);
+  /* A second run writes nothing, not even the status. */
+  ck_assert_int_eq (before.st_mtime, after.st_mtime);
+  ck_assert_int_eq (before.st_size, after.st_size);
+}
+END_TEST
+
+START_TEST (test_maildir_missing_local_root_is_not_empty)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *missing = g_build_filename (f.tmp, "unmounted", NULL);
+  g_autofree char *p = NULL;
+
+  put (f.remote_root, "INBOX", "new", "r1", "keep me");
+  sync_ok ();
+  /* The local tree disappears (an unmounted disk): the sync must fail,
+   * and nothing on the remote may be deleted. */
+  ck_assert (!sync_accounts (missing, &error));
+  ck_assert_ptr_nonnull (error);
+  ck_assert_ptr_nonnull (strstr (error->message, "unmounted"));
+  p = find (f.remote_root, "INBOX", "keep me");
+  ck_assert_ptr_nonnull (p);
+}
+END_TEST
+
+START_TEST (test_maildir_mass_delete_refused)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cur = NULL, *newd = NULL;
+  g_autofree char *p = NULL;
+
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("m%u", i);
+      g_autofree char *subject = g_strdup_printf ("mass %u", i);
+      put (f.remote_root, "INBOX", "new", name, subject);
+    }
+  sync_ok ();
+  /* Every local file vanishes (say, a MUA bug): refuse to empty the remote. */
+  cur = g_build_filename (f.local_root, "INBOX", "cur", NULL);
+  newd = g_build_filename (f.local_root, "INBOX", "new", NULL);
+  mailsync_test_rm_rf (cur);
+  mailsync_test_rm_rf (newd);
+  g_mkdir (cur, 0700);
+  g_mkdir (newd, 0700);
+  ck_assert (!sync_accounts (f.local_root, &error));
+  p = find (f.remote_root, "INBOX", "mass 7");
+  ck_assert_ptr_nonnull (p);
+}
+END_TEST
+
+START_TEST (test_maildir_uidvalidity_change_skips_folder)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *validity = g_build_filename (f.remote_root, "INBOX", ".mailsync-uidvalidity", NULL);
+  g_autofree char *p = NULL;
+
+  put (f.remote_root, "INBOX", "new", "r1", "first");
+  sync_ok ();
+  /* The remote renumbers its folder. */
+  mailsync_test_write_file (validity, "12345 100\n");
+  ck_assert (!sync_accounts (f.local_root, &error));
+  ck_assert (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED));
+  /* Skipped: the local copy is untouched, nothing re-downloaded. */
+  p = find (f.local_root, "INBOX", "first");
+  ck_assert_ptr_nonnull (p);
+}
+END_TEST
+
+START_TEST (test_maildir_status_loss_repairs_without_copies)
+{
+  g_autofree char *status_dir = g_build_filename (f.meta, "Account-Test", NULL);
+  g_autofree char *p = NULL;
+
+  put (f.remote_root, "INBOX", "new", "r1", "one");
+  put (f.remote_root, "INBOX", "cur", "r2:2,S", "two");
+  sync_ok ();
+  mailsync_test_rm_rf (status_dir);
+  sync_ok ();
+  /* Files carry U=: only status rows are rebuilt, nothing is copied. */
+  p = find (f.local_root, "INBOX", "one");
+  ck_assert_ptr_nonnull (p);
+  g_free (p);
+  p = find (f.remote_root, "INBOX", "two");
+  ck_assert_ptr_nonnull (p);
+  sync_ok ();
+  ck_assert_uint_eq (f.changes, 0);
+}
+END_TEST
+
+static Suite *
+maildir_sync_suite (void)
+{
+  Suite *s = suite_create ("sync-maildir");
+  TCase *tc = tcase_create ("end-to-end");
+
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_maildir_new_both_sides);
+  tcase_add_test (tc, test_maildir_deletes_and_flags_both_ways);
+  tcase_add_test (tc, test_maildir_folder_creation_and_idempotence);
+  tcase_add_test (tc, test_maildir_missing_local_root_is_not_empty);
+  tcase_add_test (tc, test_maildir_mass_delete_refused);
+  tcase_add_test (tc, test_maildir_uidvalidity_change_skips_folder);
+  tcase_add_test (tc, test_maildir_status_loss_repairs_without_copies);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  return mailsync_test_run (maildir_sync_suite ());
+}
