@@ -607,6 +607,37 @@ START_TEST (test_corrupt_meta)
 }
 END_TEST
 
+START_TEST (test_commit_without_load_after_torn)
+{
+  g_autofree char *journal = status_file ("INBOX", ".journal");
+  g_autofree char *s = NULL;
+
+  {
+    g_autoptr(MailsyncStatusStore) store = new_store ();
+
+    commit_put (store, "INBOX", 1, "S");
+  }
+  {
+    g_autofree char *contents = NULL;
+    g_autofree char *torn = NULL;
+    gsize length;
+
+    contents = mailsync_test_read_file (journal, &length);
+    torn = g_strconcat (contents, "BATCH 30 00", NULL);
+    mailsync_test_write_file (journal, torn);
+  }
+  {
+    /* No load first: the commit itself must find the end of the
+     * committed journal and cut the torn record off. */
+    g_autoptr(MailsyncStatusStore) store = new_store ();
+
+    commit_put (store, "INBOX", 2, "");
+  }
+  s = load_string ("INBOX");
+  ck_assert_str_eq (s, "1|S|0|;2||0|");
+}
+END_TEST
+
 static Suite *
 status_plain_suite (void)
 {
@@ -635,6 +666,7 @@ status_plain_suite (void)
   tcase_add_test (tc, test_refuses_unrepresentable);
   tcase_add_test (tc, test_purge);
   tcase_add_test (tc, test_corrupt_meta);
+  tcase_add_test (tc, test_commit_without_load_after_torn);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -483,6 +483,43 @@ START_TEST (test_cancelled)
 }
 END_TEST
 
+static gpointer
+commit_thread (gpointer data)
+{
+  MailsyncStatusStore *store = data;
+  static gint next_uid = 0;
+  guint i;
+
+  for (i = 0; i < 25; i++)
+    {
+      g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+
+      mailsync_status_batch_put (batch, (guint32) g_atomic_int_add (&next_uid, 1) + 1, "S", 0, "");
+      if (!mailsync_status_store_commit (store, (i % 2) ? "A" : "B", batch, NULL, NULL))
+        return GINT_TO_POINTER (FALSE);
+    }
+  return GINT_TO_POINTER (TRUE);
+}
+
+START_TEST (test_threads)
+{
+  g_autoptr(MailsyncStatusStore) store = new_store ();
+  g_autoptr(GPtrArray) a = NULL;
+  g_autoptr(GPtrArray) b = NULL;
+  GThread *threads[4];
+  guint i;
+
+  /* One store shared by threads: the handles are used under its lock. */
+  for (i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("committer", commit_thread, store);
+  for (i = 0; i < G_N_ELEMENTS (threads); i++)
+    ck_assert (GPOINTER_TO_INT (g_thread_join (threads[i])));
+  load_ok (store, "A", &a, NULL);
+  load_ok (store, "B", &b, NULL);
+  ck_assert_uint_eq (a->len + b->len, 100);
+}
+END_TEST
+
 static Suite *
 status_sqlite_suite (void)
 {
@@ -507,6 +544,7 @@ status_sqlite_suite (void)
   tcase_add_test (tc, test_purge);
   tcase_add_test (tc, test_folder_file_names);
   tcase_add_test (tc, test_cancelled);
+  tcase_add_test (tc, test_threads);
   suite_add_tcase (s, tc);
   return s;
 }
