@@ -31,6 +31,8 @@ struct _MailsyncAccount
   gboolean dry_run;
   double max_delete_ratio;
   guint max_in_flight;
+  guint max_age;
+  guint64 max_size;
 
   GMainContext *event_context; /* where the event signal is emitted */
 };
@@ -47,6 +49,8 @@ enum
   PROP_DRY_RUN,
   PROP_MAX_DELETE_RATIO,
   PROP_MAX_IN_FLIGHT,
+  PROP_MAX_AGE,
+  PROP_MAX_SIZE,
   N_PROPS
 };
 
@@ -73,6 +77,8 @@ mailsync_account_get_property (GObject *object, guint prop_id, GValue *value, GP
     case PROP_DRY_RUN: g_value_set_boolean (value, self->dry_run); break;
     case PROP_MAX_DELETE_RATIO: g_value_set_double (value, self->max_delete_ratio); break;
     case PROP_MAX_IN_FLIGHT: g_value_set_uint (value, self->max_in_flight); break;
+    case PROP_MAX_AGE: g_value_set_uint (value, self->max_age); break;
+    case PROP_MAX_SIZE: g_value_set_uint64 (value, self->max_size); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -91,6 +97,8 @@ mailsync_account_set_property (GObject *object, guint prop_id, const GValue *val
     case PROP_DRY_RUN: mailsync_account_set_dry_run (self, g_value_get_boolean (value)); break;
     case PROP_MAX_DELETE_RATIO: mailsync_account_set_max_delete_ratio (self, g_value_get_double (value)); break;
     case PROP_MAX_IN_FLIGHT: mailsync_account_set_max_in_flight (self, g_value_get_uint (value)); break;
+    case PROP_MAX_AGE: mailsync_account_set_max_age (self, g_value_get_uint (value)); break;
+    case PROP_MAX_SIZE: mailsync_account_set_max_size (self, g_value_get_uint64 (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -175,6 +183,22 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
    * a durability batch.
    */
   properties[PROP_MAX_IN_FLIGHT] = g_param_spec_uint ("max-in-flight", NULL, NULL, 1, 4096, 64,
+    G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncAccount:max-age: (attributes org.gtk.Property.get=mailsync_account_get_max_age org.gtk.Property.set=mailsync_account_set_max_age)
+   *
+   * Only sync messages younger than this many days (offlineimap's
+   * `maxage`); 0 syncs all.
+   */
+  properties[PROP_MAX_AGE] = g_param_spec_uint ("max-age", NULL, NULL, 0, G_MAXUINT, 0,
+    G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncAccount:max-size: (attributes org.gtk.Property.get=mailsync_account_get_max_size org.gtk.Property.set=mailsync_account_set_max_size)
+   *
+   * Only sync messages of at most this many bytes (offlineimap's
+   * `maxsize`); 0 syncs all.
+   */
+  properties[PROP_MAX_SIZE] = g_param_spec_uint64 ("max-size", NULL, NULL, 0, G_MAXUINT64, 0,
     G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -357,6 +381,66 @@ mailsync_account_set_max_in_flight (MailsyncAccount *self, guint max_in_flight)
     return;
   self->max_in_flight = max_in_flight;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_IN_FLIGHT]);
+}
+
+/**
+ * mailsync_account_get_max_age:
+ * @self: an account
+ *
+ * Returns: the age limit in days, 0 for none
+ */
+guint
+mailsync_account_get_max_age (MailsyncAccount *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_ACCOUNT (self), 0);
+  return self->max_age;
+}
+
+/**
+ * mailsync_account_set_max_age:
+ * @self: an account
+ * @days: the age limit in days, 0 for none
+ *
+ * Sets #MailsyncAccount:max-age.
+ */
+void
+mailsync_account_set_max_age (MailsyncAccount *self, guint days)
+{
+  g_return_if_fail (MAILSYNC_IS_ACCOUNT (self));
+  if (self->max_age == days)
+    return;
+  self->max_age = days;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_AGE]);
+}
+
+/**
+ * mailsync_account_get_max_size:
+ * @self: an account
+ *
+ * Returns: the size limit in bytes, 0 for none
+ */
+guint64
+mailsync_account_get_max_size (MailsyncAccount *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_ACCOUNT (self), 0);
+  return self->max_size;
+}
+
+/**
+ * mailsync_account_set_max_size:
+ * @self: an account
+ * @bytes: the size limit in bytes, 0 for none
+ *
+ * Sets #MailsyncAccount:max-size.
+ */
+void
+mailsync_account_set_max_size (MailsyncAccount *self, guint64 bytes)
+{
+  g_return_if_fail (MAILSYNC_IS_ACCOUNT (self));
+  if (self->max_size == bytes)
+    return;
+  self->max_size = bytes;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_SIZE]);
 }
 
 /* ---- events ----------------------------------------------------------- */
@@ -656,6 +740,8 @@ sync_folders (MailsyncAccount *self,
     .max_in_flight = self->max_in_flight,
     .dry_run = self->dry_run,
     .max_delete_ratio = self->max_delete_ratio,
+    .max_age_days = self->max_age,
+    .max_size = self->max_size,
     .emit = emit_event,
     .emit_data = self,
   };

@@ -46,6 +46,17 @@ void                 mailsync_account_set_max_in_flight (MailsyncAccount *self,
                                                          guint            max_in_flight);
 
 MAILSYNC_AVAILABLE_IN_ALL
+guint                mailsync_account_get_max_age    (MailsyncAccount *self);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_account_set_max_age    (MailsyncAccount *self,
+                                                      guint            days);
+MAILSYNC_AVAILABLE_IN_ALL
+guint64              mailsync_account_get_max_size   (MailsyncAccount *self);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_account_set_max_size   (MailsyncAccount *self,
+                                                      guint64          bytes);
+
+MAILSYNC_AVAILABLE_IN_ALL
 gboolean             mailsync_account_sync           (MailsyncAccount      *self,
                                                       GCancellable         *cancellable,
                                                       GError              **error);

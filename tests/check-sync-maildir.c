@@ -13,6 +13,8 @@ typedef struct
 {
   char *tmp, *remote_root, *local_root, *meta;
   guint changes;
+  guint max_age;
+  guint64 max_size;
 } Fixture;
 
 static Fixture f;
@@ -26,6 +28,8 @@ setup (void)
   f.meta = g_build_filename (f.tmp, "meta", NULL);
   g_mkdir (f.remote_root, 0700);
   g_mkdir (f.local_root, 0700);
+  f.max_age = 0;
+  f.max_size = 0;
 }
 
 static void
@@ -66,6 +70,8 @@ sync_accounts (const char *local_root, GError **error)
 
   mailsync_maildir_repository_set_assign_uids (MAILSYNC_MAILDIR_REPOSITORY (remote), TRUE);
   account = mailsync_account_new ("Test", remote, local, status);
+  mailsync_account_set_max_age (account, f.max_age);
+  mailsync_account_set_max_size (account, f.max_size);
   g_signal_connect (account, "event", G_CALLBACK (on_event), NULL);
   f.changes = 0;
   return mailsync_account_sync (account, NULL, error);
@@ -333,6 +339,40 @@ START_TEST (test_maildir_status_loss_repairs_without_copies)
 }
 END_TEST
 
+START_TEST (test_maildir_maxage_maxsize)
+{
+  g_autofree char *old = g_build_filename (f.remote_root, "INBOX", "cur", "old:2,S", NULL);
+  g_autofree char *big = NULL;
+  g_autofree char *p = NULL;
+  GString *body = g_string_new ("Subject: big\n\n");
+
+  put (f.remote_root, "INBOX", "cur", "old:2,S", "old");
+  put (f.remote_root, "INBOX", "new", "recent", "recent");
+  while (body->len < 20000)
+    g_string_append (body, "0123456789012345678901234567890123456789\n");
+  big = g_build_filename (f.remote_root, "INBOX", "new", "big", NULL);
+  mailsync_test_write_file (big, body->str);
+  g_string_free (body, TRUE);
+  {
+    /* Maildir's internal date is the file's mtime. */
+    GFile *file = g_file_new_for_path (old);
+    guint64 when = (guint64) (g_get_real_time () / G_USEC_PER_SEC) - 400 * 86400;
+    ck_assert (g_file_set_attribute_uint64 (file, G_FILE_ATTRIBUTE_TIME_MODIFIED, when,
+                                            G_FILE_QUERY_INFO_NONE, NULL, NULL));
+    g_object_unref (file);
+  }
+  f.max_age = 30;
+  f.max_size = 10000;
+  sync_ok ();
+  ck_assert_ptr_null ((p = find (f.local_root, "INBOX", "old")));
+  ck_assert_ptr_null ((p = find (f.local_root, "INBOX", "big")));
+  p = find (f.local_root, "INBOX", "recent");
+  ck_assert_ptr_nonnull (p);
+  sync_ok ();
+  ck_assert_uint_eq (f.changes, 0);
+}
+END_TEST
+
 static Suite *
 maildir_sync_suite (void)
 {
@@ -348,6 +388,7 @@ maildir_sync_suite (void)
   tcase_add_test (tc, test_maildir_mass_delete_refused);
   tcase_add_test (tc, test_maildir_uidvalidity_change_skips_folder);
   tcase_add_test (tc, test_maildir_status_loss_repairs_without_copies);
+  tcase_add_test (tc, test_maildir_maxage_maxsize);
   suite_add_tcase (s, tc);
   return s;
 }

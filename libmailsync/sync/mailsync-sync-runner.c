@@ -197,6 +197,33 @@ index_lists (Runner *r)
     }
 }
 
+/* maxage and maxsize: messages outside the window are invisible to the
+ * sync, on both sides, as in offlineimap (their status rows are pruned as
+ * "gone on both sides" and come back if the window widens again). */
+static GPtrArray *
+filter_window (Runner *r, GPtrArray *list)
+{
+  gint64 cutoff = 0;
+  GPtrArray *kept;
+
+  if (r->config->max_age_days == 0 && r->config->max_size == 0)
+    return list;
+  if (r->config->max_age_days > 0)
+    cutoff = g_get_real_time () / G_USEC_PER_SEC - (gint64) r->config->max_age_days * 86400;
+  kept = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < list->len; i++)
+    {
+      MailsyncMessageInfo *info = list->pdata[i];
+      if (r->config->max_size > 0 && mailsync_message_info_get_size (info) > r->config->max_size)
+        continue;
+      if (cutoff > 0 && mailsync_message_info_get_internal_date (info) < cutoff)
+        continue;
+      g_ptr_array_add (kept, g_object_ref (info));
+    }
+  g_ptr_array_unref (list);
+  return kept;
+}
+
 static gboolean
 list_both (Runner *r, GError **error)
 {
@@ -219,6 +246,8 @@ list_both (Runner *r, GError **error)
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
+  r->remote_list = filter_window (r, r->remote_list);
+  r->local_list = filter_window (r, r->local_list);
   index_lists (r);
   return TRUE;
 }

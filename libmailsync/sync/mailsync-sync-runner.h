@@ -19,6 +19,8 @@ typedef struct
   guint                max_in_flight;
   gboolean             dry_run;
   double               max_delete_ratio; /* >= 1.0 disables the guard */
+  guint                max_age_days;     /* 0: no limit (offlineimap maxage) */
+  guint64              max_size;         /* 0: no limit (offlineimap maxsize) */
   MailsyncEmitFunc     emit;
   gpointer             emit_data;
 } MailsyncRunnerConfig;
