@@ -256,8 +256,8 @@ mailsync_status_store_default_init (MailsyncStatusStoreInterface *iface)
  * mailsync_status_store_load:
  * @self: a status store
  * @folder: status folder name
- * @records: (out) (transfer container) (element-type MailsyncStatusRecord): the records
- * @meta: (out) (transfer container) (element-type utf8 utf8): the meta entries
+ * @records: (out) (transfer full) (element-type MailsyncStatusRecord): the records
+ * @meta: (out) (transfer full) (element-type utf8 utf8): the meta entries
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *

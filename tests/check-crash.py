@@ -144,6 +144,7 @@ def run(work, crash=None, store="sqlite", check_rc=False, max_in_flight="4"):
     if crash:
         env["MAILSYNC_CRASH_AT"] = crash
     env["MAILSYNC_TEST_MAX_IN_FLIGHT"] = max_in_flight
+    env["MAILSYNC_TEST_FOLD_EVERY"] = "5"
     p = subprocess.run([DRIVER, os.path.join(work, "remote"), os.path.join(work, "local"),
                         os.path.join(work, "meta"), store],
                        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
