@@ -1,4 +1,1010 @@
+/* Maildir repository and folder, driven through the async public API in
+ * temporary directories. */
 #include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utime.h>
+#include <glib/gstdio.h>
+
 #include "mailsync-test.h"
-START_TEST (test_placeholder) { } END_TEST
-int main (void) { Suite *s = suite_create ("maildir-folder"); TCase *tc = tcase_create ("x"); tcase_add_test (tc, test_placeholder); suite_add_tcase (s, tc); return mailsync_test_run (s); }
+#include "mailsync.h"
+#include "backends/maildir/mailsync-maildir-filename.h"
+
+#define INBOX_MD5 "7e33429f656f1e6e9d79b29c3f82c57e"
+#define OTHER_MD5 "0123456789abcdef0123456789abcdef"
+
+static char *root;
+
+static void
+setup (void)
+{
+  root = mailsync_test_mkdtemp ();
+}
+
+static void
+teardown (void)
+{
+  mailsync_test_rm_rf (root);
+  g_clear_pointer (&root, g_free);
+}
+
+/* Async plumbing ---------------------------------------------------------- */
+
+static void
+got_result (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_for (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+static gboolean
+repo_open (MailsyncRepository *repo,
+           GError            **error)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+
+  mailsync_repository_open_async (repo, NULL, got_result, &res);
+  return mailsync_repository_open_finish (repo, wait_for (&res), error);
+}
+
+static GPtrArray *
+repo_list (MailsyncRepository *repo,
+           GError            **error)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+
+  mailsync_repository_list_folders_async (repo, NULL, got_result, &res);
+  return mailsync_repository_list_folders_finish (repo, wait_for (&res), error);
+}
+
+static MailsyncFolder *
+repo_create (MailsyncRepository *repo,
+             const char         *name,
+             GError            **error)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+
+  mailsync_repository_create_folder_async (repo, name, NULL, got_result, &res);
+  return mailsync_repository_create_folder_finish (repo, wait_for (&res), error);
+}
+
+static gboolean
+repo_delete (MailsyncRepository *repo,
+             const char         *name,
+             GError            **error)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+
+  mailsync_repository_delete_folder_async (repo, name, NULL, got_result, &res);
+  return mailsync_repository_delete_folder_finish (repo, wait_for (&res), error);
+}
+
+static GPtrArray *
+folder_list (MailsyncFolder *folder)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *infos;
+
+  mailsync_folder_list_messages_async (folder, NULL, got_result, &res);
+  infos = mailsync_folder_list_messages_finish (folder, wait_for (&res), &error);
+  ck_assert_msg (infos != NULL, "list: %s", error ? error->message : "?");
+  return infos;
+}
+
+static MailsyncMessageInfo *
+folder_append (MailsyncFolder      *folder,
+               MailsyncMessageInfo *info,
+               const char          *content,
+               gssize               length,
+               GError             **error)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GInputStream) in = NULL;
+
+  if (length < 0)
+    length = (gssize) strlen (content);
+  in = g_memory_input_stream_new_from_data (g_memdup2 (content, (gsize) length), length, g_free);
+  mailsync_folder_append_message_async (folder, info, in, NULL, got_result, &res);
+  return mailsync_folder_append_message_finish (folder, wait_for (&res), error);
+}
+
+static gboolean
+folder_set_flags (MailsyncFolder *folder,
+                  guint32         uid,
+                  MailsyncFlags   add,
+                  MailsyncFlags   remove,
+                  GError        **error)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+
+  mailsync_folder_set_flags_async (folder, &uid, 1, add, remove, NULL, got_result, &res);
+  return mailsync_folder_set_flags_finish (folder, wait_for (&res), error);
+}
+
+static gboolean
+folder_delete (MailsyncFolder *folder,
+               const guint32  *uids,
+               guint           n,
+               GError        **error)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+
+  mailsync_folder_delete_messages_async (folder, uids, n, NULL, got_result, &res);
+  return mailsync_folder_delete_messages_finish (folder, wait_for (&res), error);
+}
+
+static MailsyncMessageInfo *
+folder_set_uid (MailsyncFolder      *folder,
+                MailsyncMessageInfo *info,
+                guint32              uid,
+                GError             **error)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+
+  mailsync_folder_set_message_uid_async (folder, info, uid, NULL, got_result, &res);
+  return mailsync_folder_set_message_uid_finish (folder, wait_for (&res), error);
+}
+
+static gboolean
+folder_flush (MailsyncFolder *folder,
+              GError        **error)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+
+  mailsync_folder_flush_async (folder, NULL, got_result, &res);
+  return mailsync_folder_flush_finish (folder, wait_for (&res), error);
+}
+
+static char *
+folder_fetch (MailsyncFolder      *folder,
+              MailsyncMessageInfo *info,
+              gsize               *length)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInputStream) in = NULL;
+  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+
+  mailsync_folder_fetch_message_async (folder, info, NULL, got_result, &res);
+  in = mailsync_folder_fetch_message_finish (folder, wait_for (&res), &error);
+  ck_assert_msg (in != NULL, "fetch: %s", error ? error->message : "?");
+  ck_assert (g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE |
+                                     G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, &error) >= 0);
+  if (length)
+    *length = g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (out));
+  return g_memory_output_stream_steal_data (G_MEMORY_OUTPUT_STREAM (out));
+}
+
+/* Fixtures ---------------------------------------------------------------- */
+
+static void
+make_maildir (const char *path)
+{
+  static const char *const subdirs[] = { "cur", "new", "tmp" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
+    {
+      g_autofree char *sub = g_build_filename (path, subdirs[i], NULL);
+      ck_assert_int_eq (g_mkdir_with_parents (sub, 0700), 0);
+    }
+}
+
+static void
+put (const char *folder_rel,
+     const char *file_rel,
+     const char *contents,
+     gint64      mtime)
+{
+  g_autofree char *path = g_build_filename (root, folder_rel, file_rel, NULL);
+
+  mailsync_test_write_file (path, contents);
+  if (mtime > 0)
+    {
+      struct utimbuf t = { (time_t) mtime, (time_t) mtime };
+      ck_assert_int_eq (utime (path, &t), 0);
+    }
+}
+
+static gboolean
+exists (const char *folder_rel,
+        const char *file_rel)
+{
+  g_autofree char *path = g_build_filename (root, folder_rel, file_rel, NULL);
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+static guint
+count_files (const char *dir_rel)
+{
+  g_autofree char *path = g_build_filename (root, dir_rel, NULL);
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  guint n = 0;
+
+  if (dir == NULL)
+    return 0;
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+static MailsyncFolder *
+folder_named (GPtrArray  *folders,
+              const char *name)
+{
+  for (guint i = 0; i < folders->len; i++)
+    if (g_strcmp0 (mailsync_folder_get_name (folders->pdata[i]), name) == 0)
+      return folders->pdata[i];
+  return NULL;
+}
+
+static MailsyncMessageInfo *
+info_with_uid (GPtrArray *infos,
+               guint32    uid)
+{
+  for (guint i = 0; i < infos->len; i++)
+    if (mailsync_message_info_get_uid (infos->pdata[i]) == uid)
+      return infos->pdata[i];
+  return NULL;
+}
+
+static MailsyncMessageInfo *
+info_with_key (GPtrArray  *infos,
+               const char *key)
+{
+  for (guint i = 0; i < infos->len; i++)
+    if (g_strcmp0 (mailsync_message_info_get_key (infos->pdata[i]), key) == 0)
+      return infos->pdata[i];
+  return NULL;
+}
+
+/* A repository opened on root and its INBOX folder (created). */
+static MailsyncFolder *
+open_inbox (MailsyncRepository **repo_out,
+            char                 sep)
+{
+  g_autoptr(GError) error = NULL;
+  MailsyncRepository *repo = mailsync_maildir_repository_new ("local", root, sep);
+  MailsyncFolder *inbox;
+
+  ck_assert (repo_open (repo, &error));
+  inbox = repo_create (repo, "INBOX", &error);
+  ck_assert_msg (inbox != NULL, "create: %s", error ? error->message : "?");
+  *repo_out = repo;
+  return inbox;
+}
+
+/* Tests ---------------------------------------------------------------------- */
+
+START_TEST (test_missing_root)
+{
+  g_autofree char *missing = g_build_filename (root, "not-mounted", NULL);
+  g_autofree char *file = g_build_filename (root, "plain-file", NULL);
+  g_autoptr(MailsyncRepository) repo = mailsync_maildir_repository_new ("local", missing, '.');
+  g_autoptr(MailsyncRepository) repo2 = mailsync_maildir_repository_new ("local", file, '.');
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+
+  /* rule 1: a missing root is an error naming the path, never an empty store */
+  ck_assert (!repo_open (repo, &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND));
+  ck_assert_ptr_nonnull (strstr (error->message, missing));
+  g_clear_error (&error);
+  folders = repo_list (repo, &error);
+  ck_assert_ptr_null (folders);
+  ck_assert_ptr_nonnull (error);
+  g_clear_error (&error);
+
+  mailsync_test_write_file (file, "x");
+  ck_assert (!repo_open (repo2, &error));
+  ck_assert_ptr_nonnull (strstr (error->message, file));
+}
+END_TEST
+
+START_TEST (test_list_folders_flat)
+{
+  g_autoptr(MailsyncRepository) repo = mailsync_maildir_repository_new ("local", root, '.');
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *inbox_path = g_build_filename (root, "INBOX", NULL);
+
+  make_maildir (root);
+  make_maildir (inbox_path);
+  {
+    g_autofree char *p1 = g_build_filename (root, "A.B", NULL);
+    g_autofree char *p2 = g_build_filename (root, ".Sent", NULL);
+    g_autofree char *p3 = g_build_filename (root, "X", "Y", NULL);
+    g_autofree char *p4 = g_build_filename (root, "notmaildir", "cur", NULL);
+    make_maildir (p1);
+    make_maildir (p2);
+    make_maildir (p3);
+    ck_assert_int_eq (g_mkdir_with_parents (p4, 0700), 0);
+  }
+
+  ck_assert (repo_open (repo, &error));
+  folders = repo_list (repo, &error);
+  ck_assert_msg (folders != NULL, "%s", error ? error->message : "?");
+  ck_assert_uint_eq (folders->len, 4);
+  ck_assert_str_eq (mailsync_folder_get_name (folders->pdata[0]), "");
+  ck_assert_str_eq (mailsync_folder_get_name (folders->pdata[1]), ".Sent");
+  ck_assert_str_eq (mailsync_folder_get_name (folders->pdata[2]), "A.B");
+  ck_assert_str_eq (mailsync_folder_get_name (folders->pdata[3]), "INBOX");
+  ck_assert_str_eq (mailsync_maildir_folder_get_path (folders->pdata[3]), inbox_path);
+  ck_assert_str_eq (mailsync_maildir_folder_get_path (folders->pdata[0]), root);
+}
+END_TEST
+
+START_TEST (test_list_folders_nested)
+{
+  g_autoptr(MailsyncRepository) repo = mailsync_maildir_repository_new ("local", root, '/');
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncFolder) created = NULL;
+  g_autofree char *deep = g_build_filename (root, "P", "Q", "R", "cur", NULL);
+
+  {
+    g_autofree char *p1 = g_build_filename (root, "INBOX", NULL);
+    g_autofree char *p2 = g_build_filename (root, "A", "B", NULL);
+    g_autofree char *p3 = g_build_filename (root, "A", NULL);
+    g_autofree char *p4 = g_build_filename (root, "X", "Y", NULL);
+    make_maildir (p1);
+    make_maildir (p2);
+    make_maildir (p3);
+    make_maildir (p4);
+  }
+  ck_assert (repo_open (repo, &error));
+  folders = repo_list (repo, &error);
+  ck_assert_msg (folders != NULL, "%s", error ? error->message : "?");
+  ck_assert_uint_eq (folders->len, 4);
+  ck_assert_ptr_nonnull (folder_named (folders, "A"));
+  ck_assert_ptr_nonnull (folder_named (folders, "A/B"));
+  ck_assert_ptr_nonnull (folder_named (folders, "INBOX"));
+  ck_assert_ptr_nonnull (folder_named (folders, "X/Y"));
+  ck_assert_ptr_null (folder_named (folders, "X"));
+
+  created = repo_create (repo, "P/Q/R", &error);
+  ck_assert_msg (created != NULL, "%s", error ? error->message : "?");
+  ck_assert (g_file_test (deep, G_FILE_TEST_IS_DIR));
+  g_clear_pointer (&folders, g_ptr_array_unref);
+  folders = repo_list (repo, &error);
+  ck_assert_ptr_nonnull (folder_named (folders, "P/Q/R"));
+}
+END_TEST
+
+START_TEST (test_create_and_unsafe_names)
+{
+  g_autoptr(MailsyncRepository) flat = mailsync_maildir_repository_new ("local", root, '.');
+  g_autoptr(MailsyncRepository) nested = mailsync_maildir_repository_new ("nested", root, '/');
+  g_autoptr(MailsyncFolder) folder = NULL;
+  g_autoptr(MailsyncFolder) again = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cur = g_build_filename (root, "Archive.2023", "cur", NULL);
+  GStatBuf st;
+  static const char *const flat_bad[] = { "..", ".", "../x", "/abs", "a/b", "a\nb", "tab\there", "cur", NULL };
+  static const char *const nested_bad[] = { "..", "a/../b", "/abs", "a//b", "a/", "a/./b", "A/cur", "new", "x\x7f", NULL };
+
+  folder = repo_create (flat, "Archive.2023", &error);
+  ck_assert_msg (folder != NULL, "%s", error ? error->message : "?");
+  ck_assert_str_eq (mailsync_folder_get_name (folder), "Archive.2023");
+  ck_assert_int_eq (g_stat (cur, &st), 0);
+  ck_assert_int_eq (st.st_mode & 0777, 0700);
+  /* creating an existing folder is fine */
+  again = repo_create (flat, "Archive.2023", &error);
+  ck_assert_ptr_nonnull (again);
+
+  for (guint i = 0; flat_bad[i]; i++)
+    {
+      g_autoptr(MailsyncFolder) f = repo_create (flat, flat_bad[i], &error);
+      ck_assert_msg (f == NULL, "flat accepted %s", flat_bad[i]);
+      ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME),
+                     "flat %s: %s", flat_bad[i], error->message);
+      g_clear_error (&error);
+    }
+  for (guint i = 0; nested_bad[i]; i++)
+    {
+      g_autoptr(MailsyncFolder) f = repo_create (nested, nested_bad[i], &error);
+      ck_assert_msg (f == NULL, "nested accepted %s", nested_bad[i]);
+      ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME),
+                     "nested %s: %s", nested_bad[i], error->message);
+      g_clear_error (&error);
+    }
+  /* nothing escaped the root */
+  {
+    g_autofree char *parent = g_path_get_dirname (root);
+    g_autofree char *x = g_build_filename (parent, "x", NULL);
+    ck_assert (!g_file_test (x, G_FILE_TEST_EXISTS));
+  }
+}
+END_TEST
+
+START_TEST (test_delete_folder)
+{
+  g_autoptr(MailsyncRepository) repo = mailsync_maildir_repository_new ("local", root, '.');
+  g_autoptr(MailsyncFolder) a = NULL;
+  g_autoptr(MailsyncFolder) b = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a_path = g_build_filename (root, "A", NULL);
+
+  a = repo_create (repo, "A", &error);
+  b = repo_create (repo, "B", &error);
+  put ("A", "tmp/leftover", "x", 0);
+  ck_assert (repo_delete (repo, "A", &error));
+  ck_assert (!g_file_test (a_path, G_FILE_TEST_EXISTS));
+
+  put ("B", "cur/1_0.1.h:2,S", "mail", 0);
+  ck_assert (!repo_delete (repo, "B", &error));
+  ck_assert_ptr_nonnull (error);
+  g_clear_error (&error);
+  ck_assert (exists ("B", "cur/1_0.1.h:2,S"));
+
+  ck_assert (!repo_delete (repo, "Nope", &error));
+  ck_assert (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_FOLDER_NOT_FOUND));
+}
+END_TEST
+
+START_TEST (test_list_messages)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  g_autoptr(GPtrArray) infos = NULL;
+  MailsyncMessageInfo *info;
+
+  mailsync_maildir_repository_set_custom_flag (MAILSYNC_MAILDIR_REPOSITORY (repo), 'a', "$Label1");
+  put ("INBOX", "cur/1_0.1.h,U=1,FMD5=" INBOX_MD5 ":2,S", "one\n", 1500000000);
+  put ("INBOX", "new/1_1.1.h,U=2,FMD5=" INBOX_MD5 ":2,", "two!\n", 0);
+  put ("INBOX", "cur/1_2.1.h,U=3,FMD5=" OTHER_MD5 ":2,FS", "other folder\n", 0);
+  put ("INBOX", "new/plainmua", "mua\n", 0);
+  put ("INBOX", "cur/.hidden", "x", 0);
+  put ("INBOX", "tmp/inflight", "x", 0);
+  put ("INBOX", "cur/1_3.1.h,U=1,FMD5=" INBOX_MD5 ":2,RS", "dup\n", 0);
+  put ("INBOX", "cur/1_4.1.h,U=4,FMD5=" INBOX_MD5 ":2,PSab", "kw\n", 0);
+
+  infos = folder_list (inbox);
+  ck_assert_uint_eq (infos->len, 6);
+  ck_assert_uint_eq (mailsync_folder_get_uidvalidity (inbox), 42);
+
+  info = info_with_uid (infos, 1);
+  ck_assert_ptr_nonnull (info);
+  ck_assert_str_eq (mailsync_message_info_get_key (info), "cur/1_0.1.h,U=1,FMD5=" INBOX_MD5 ":2,S");
+  ck_assert_int_eq (mailsync_message_info_get_flags (info), MAILSYNC_FLAG_SEEN);
+  ck_assert_uint_eq (mailsync_message_info_get_size (info), 4);
+  ck_assert_int_eq (mailsync_message_info_get_internal_date (info), 1500000000);
+
+  info = info_with_uid (infos, 2);
+  ck_assert_ptr_nonnull (info);
+  ck_assert_int_eq (mailsync_message_info_get_flags (info), 0);
+
+  /* other folder's FMD5, plain MUA file, and the duplicate UID are new mail */
+  info = info_with_key (infos, "cur/1_2.1.h,U=3,FMD5=" OTHER_MD5 ":2,FS");
+  ck_assert_ptr_nonnull (info);
+  ck_assert_uint_eq (mailsync_message_info_get_uid (info), 0);
+  ck_assert_int_eq (mailsync_message_info_get_flags (info), MAILSYNC_FLAG_FLAGGED | MAILSYNC_FLAG_SEEN);
+  info = info_with_key (infos, "new/plainmua");
+  ck_assert_ptr_nonnull (info);
+  ck_assert_uint_eq (mailsync_message_info_get_uid (info), 0);
+  info = info_with_key (infos, "cur/1_3.1.h,U=1,FMD5=" INBOX_MD5 ":2,RS");
+  ck_assert_ptr_nonnull (info);
+  ck_assert_uint_eq (mailsync_message_info_get_uid (info), 0);
+
+  /* customflag_a maps to a keyword; b is unmapped */
+  info = info_with_uid (infos, 4);
+  ck_assert_ptr_nonnull (info);
+  ck_assert_uint_eq (g_strv_length ((GStrv) mailsync_message_info_get_keywords (info)), 1);
+  ck_assert_str_eq (mailsync_message_info_get_keywords (info)[0], "$Label1");
+}
+END_TEST
+
+START_TEST (test_append)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncMessageInfo) in1 = mailsync_message_info_new (10, NULL, MAILSYNC_FLAG_SEEN, NULL, 0, 1000000000);
+  g_autoptr(MailsyncMessageInfo) in2 = mailsync_message_info_new (11, NULL, MAILSYNC_FLAG_NONE, NULL, 0, 0);
+  g_autoptr(MailsyncMessageInfo) in0 = mailsync_message_info_new (0, NULL, MAILSYNC_FLAG_NONE, NULL, 0, 0);
+  g_autoptr(MailsyncMessageInfo) out1 = NULL;
+  g_autoptr(MailsyncMessageInfo) out2 = NULL;
+  g_autoptr(MailsyncMessageInfo) out0 = NULL;
+  g_autoptr(GRegex) re = NULL;
+  g_autofree char *pattern = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *content = NULL;
+  g_autofree char *fetched = NULL;
+  g_autoptr(GPtrArray) infos = NULL;
+  const char *key;
+  gsize len;
+  GStatBuf st;
+
+  out1 = folder_append (inbox, in1, "Subject: hi\r\n\r\nline1\r\nlone\rcr\r\n", -1, &error);
+  ck_assert_msg (out1 != NULL, "%s", error ? error->message : "?");
+  key = mailsync_message_info_get_key (out1);
+  pattern = g_strdup_printf ("^cur/[0-9]+_[0-9]+\\.%ld\\.%s,U=10,FMD5=" INBOX_MD5 ":2,S$",
+                             (long) getpid (), _mailsync_maildir_hostname ());
+  re = g_regex_new (pattern, 0, 0, NULL);
+  ck_assert_msg (g_regex_match (re, key, 0, NULL), "name %s", key);
+  ck_assert_uint_eq (mailsync_message_info_get_uid (out1), 10);
+  ck_assert_int_eq (mailsync_message_info_get_flags (out1), MAILSYNC_FLAG_SEEN);
+
+  path = g_build_filename (root, "INBOX", key, NULL);
+  content = mailsync_test_read_file (path, &len);
+  ck_assert_str_eq (content, "Subject: hi\n\nline1\nlone\rcr\n");
+  ck_assert_uint_eq (mailsync_message_info_get_size (out1), len);
+  ck_assert_int_eq (g_stat (path, &st), 0);
+  ck_assert_int_eq (st.st_mtime, 1000000000);
+  ck_assert_uint_eq (count_files ("INBOX/tmp"), 0);
+
+  /* no S: new/, still with the :2, suffix */
+  out2 = folder_append (inbox, in2, "x\r\n", -1, &error);
+  ck_assert_ptr_nonnull (out2);
+  ck_assert (g_str_has_prefix (mailsync_message_info_get_key (out2), "new/"));
+  ck_assert (g_str_has_suffix (mailsync_message_info_get_key (out2), ",U=11,FMD5=" INBOX_MD5 ":2,"));
+
+  /* uid 0 without assign-uids would come back as new mail: refused */
+  out0 = folder_append (inbox, in0, "x\r\n", -1, &error);
+  ck_assert_ptr_null (out0);
+  ck_assert (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED));
+  g_clear_error (&error);
+  ck_assert_uint_eq (count_files ("INBOX/tmp"), 0);
+  ck_assert_uint_eq (count_files ("INBOX/new") + count_files ("INBOX/cur"), 2);
+
+  ck_assert (folder_flush (inbox, &error));
+
+  infos = folder_list (inbox);
+  ck_assert_uint_eq (infos->len, 2);
+  ck_assert_ptr_nonnull (info_with_uid (infos, 10));
+  fetched = folder_fetch (inbox, info_with_uid (infos, 10), &len);
+  ck_assert_uint_eq (len, strlen ("Subject: hi\n\nline1\nlone\rcr\n"));
+  ck_assert (memcmp (fetched, "Subject: hi\n\nline1\nlone\rcr\n", len) == 0);
+}
+END_TEST
+
+START_TEST (test_append_crlf_boundary)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncMessageInfo) in = mailsync_message_info_new (1, NULL, 0, NULL, 0, 0);
+  g_autoptr(MailsyncMessageInfo) out = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *content = NULL;
+  GString *big = g_string_new (NULL);
+  GString *expect = g_string_new (NULL);
+  gsize len;
+
+  /* A CRLF split across the 64 KiB copy buffer, then a lone CR at a
+   * boundary, then ordinary lines. */
+  while (big->len < 65535)
+    g_string_append_c (big, 'a');
+  g_string_truncate (big, 65535);
+  g_string_append (big, "\r\n");
+  while (big->len < 2 * 65536 - 1)
+    g_string_append_c (big, 'b');
+  g_string_truncate (big, 2 * 65536 - 1);
+  g_string_append (big, "\rc");
+  for (int i = 0; i < 5000; i++)
+    g_string_append (big, "line\r\n");
+
+  for (gsize i = 0; i < big->len; i++)
+    if (!(big->str[i] == '\r' && i + 1 < big->len && big->str[i + 1] == '\n'))
+      g_string_append_c (expect, big->str[i]);
+
+  out = folder_append (inbox, in, big->str, (gssize) big->len, &error);
+  ck_assert_msg (out != NULL, "%s", error ? error->message : "?");
+  path = g_build_filename (root, "INBOX", mailsync_message_info_get_key (out), NULL);
+  content = mailsync_test_read_file (path, &len);
+  ck_assert_uint_eq (len, expect->len);
+  ck_assert (memcmp (content, expect->str, len) == 0);
+  g_string_free (big, TRUE);
+  g_string_free (expect, TRUE);
+}
+END_TEST
+
+START_TEST (test_append_keywords_and_options)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  MailsyncMaildirRepository *mrepo = MAILSYNC_MAILDIR_REPOSITORY (repo);
+  g_autoptr(GError) error = NULL;
+  const char *kw[] = { "$Label1", "unmapped", NULL };
+  g_autoptr(MailsyncMessageInfo) in1 = mailsync_message_info_new (1, NULL, MAILSYNC_FLAG_SEEN, kw, 0, 1000000000);
+  g_autoptr(MailsyncMessageInfo) in2 = mailsync_message_info_new (2, NULL, MAILSYNC_FLAG_SEEN, NULL, 0, 1000000000);
+  g_autoptr(MailsyncMessageInfo) out1 = NULL;
+  g_autoptr(MailsyncMessageInfo) out2 = NULL;
+  g_autoptr(GPtrArray) infos = NULL;
+  g_autofree char *path = NULL;
+  const char *msg = "Received: x\r\nDate: Tue, 1 Jul 2003 10:52:37 +0200\r\nSubject: d\r\n\r\nbody\r\n";
+  GStatBuf st;
+
+  mailsync_maildir_repository_set_custom_flag (mrepo, 'a', "$Label1");
+  out1 = folder_append (inbox, in1, "x\r\n", -1, &error);
+  ck_assert (g_str_has_suffix (mailsync_message_info_get_key (out1), ":2,Sa"));
+  ck_assert_str_eq (mailsync_message_info_get_keywords (out1)[0], "$Label1");
+
+  mailsync_maildir_repository_set_windows_compatible (mrepo, TRUE);
+  mailsync_maildir_repository_set_utime_from_header (mrepo, TRUE);
+  mailsync_maildir_repository_set_filename_use_mail_timestamp (mrepo, TRUE);
+  mailsync_maildir_repository_set_fsync (mrepo, FALSE);
+  out2 = folder_append (inbox, in2, msg, -1, &error);
+  ck_assert_msg (out2 != NULL, "%s", error ? error->message : "?");
+  ck_assert (g_str_has_prefix (mailsync_message_info_get_key (out2), "cur/1057049557_"));
+  ck_assert (g_str_has_suffix (mailsync_message_info_get_key (out2), "!2,S"));
+  path = g_build_filename (root, "INBOX", mailsync_message_info_get_key (out2), NULL);
+  ck_assert_int_eq (g_stat (path, &st), 0);
+  ck_assert_int_eq (st.st_mtime, 1057049557);
+
+  infos = folder_list (inbox);
+  ck_assert_uint_eq (infos->len, 2);
+  ck_assert_ptr_nonnull (info_with_uid (infos, 2));
+  ck_assert_int_eq (mailsync_message_info_get_flags (info_with_uid (infos, 2)), MAILSYNC_FLAG_SEEN);
+}
+END_TEST
+
+START_TEST (test_set_flags)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncMessageInfo) in = mailsync_message_info_new (5, NULL, 0, NULL, 0, 0);
+  g_autoptr(MailsyncMessageInfo) out = NULL;
+  g_autoptr(GPtrArray) infos = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *name_s = NULL;
+  g_autofree char *name_none = NULL;
+  const char *key;
+
+  out = folder_append (inbox, in, "x\r\n", -1, &error);
+  key = mailsync_message_info_get_key (out);
+  ck_assert (g_str_has_prefix (key, "new/"));
+  base = g_strndup (key + 4, strlen (key + 4) - 3);  /* strip ":2," */
+  name_s = g_strconcat ("cur/", base, ":2,S", NULL);
+  name_none = g_strconcat ("new/", base, ":2,", NULL);
+
+  ck_assert (folder_set_flags (inbox, 5, MAILSYNC_FLAG_SEEN, 0, &error));
+  ck_assert (exists ("INBOX", name_s));
+  ck_assert (!exists ("INBOX", key));
+  /* repeating it changes nothing */
+  ck_assert (folder_set_flags (inbox, 5, MAILSYNC_FLAG_SEEN, 0, &error));
+  ck_assert (exists ("INBOX", name_s));
+  /* removing S moves it back to new/ */
+  ck_assert (folder_set_flags (inbox, 5, 0, MAILSYNC_FLAG_SEEN, &error));
+  ck_assert (exists ("INBOX", name_none));
+
+  /* P and unmapped lowercase letters survive flag changes */
+  put ("INBOX", "cur/1_9.1.h,U=6,FMD5=" INBOX_MD5 ":2,PSz", "p\n", 0);
+  infos = folder_list (inbox);
+  ck_assert (folder_set_flags (inbox, 6, MAILSYNC_FLAG_FLAGGED, 0, &error));
+  ck_assert (exists ("INBOX", "cur/1_9.1.h,U=6,FMD5=" INBOX_MD5 ":2,FPSz"));
+  ck_assert (folder_set_flags (inbox, 6, 0, MAILSYNC_FLAG_SEEN, &error));
+  ck_assert (exists ("INBOX", "new/1_9.1.h,U=6,FMD5=" INBOX_MD5 ":2,FPz"));
+
+  /* a MUA renames the file behind our back: found again by UID */
+  {
+    g_autofree char *from = g_build_filename (root, "INBOX", "new/1_9.1.h,U=6,FMD5=" INBOX_MD5 ":2,FPz", NULL);
+    g_autofree char *to = g_build_filename (root, "INBOX", "cur/1_9.1.h,U=6,FMD5=" INBOX_MD5 ":2,FPRz", NULL);
+    ck_assert_int_eq (g_rename (from, to), 0);
+  }
+  ck_assert (folder_set_flags (inbox, 6, MAILSYNC_FLAG_SEEN, 0, &error));
+  ck_assert (exists ("INBOX", "cur/1_9.1.h,U=6,FMD5=" INBOX_MD5 ":2,FPRSz"));
+
+  /* unknown UID */
+  ck_assert (!folder_set_flags (inbox, 999, MAILSYNC_FLAG_SEEN, 0, &error));
+  ck_assert (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_MESSAGE_NOT_FOUND));
+  g_clear_error (&error);
+  ck_assert (folder_flush (inbox, &error));
+}
+END_TEST
+
+START_TEST (test_delete_messages)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) infos = NULL;
+  guint32 uids[] = { 1, 2, 77 };
+
+  put ("INBOX", "cur/1_0.1.h,U=1,FMD5=" INBOX_MD5 ":2,S", "1\n", 0);
+  put ("INBOX", "new/1_1.1.h,U=2,FMD5=" INBOX_MD5 ":2,", "2\n", 0);
+  put ("INBOX", "new/1_2.1.h,U=3,FMD5=" INBOX_MD5 ":2,", "3\n", 0);
+  infos = folder_list (inbox);
+  ck_assert (folder_delete (inbox, uids, G_N_ELEMENTS (uids), &error));
+  ck_assert (!exists ("INBOX", "cur/1_0.1.h,U=1,FMD5=" INBOX_MD5 ":2,S"));
+  ck_assert (!exists ("INBOX", "new/1_1.1.h,U=2,FMD5=" INBOX_MD5 ":2,"));
+  ck_assert (exists ("INBOX", "new/1_2.1.h,U=3,FMD5=" INBOX_MD5 ":2,"));
+  /* already gone is fine */
+  ck_assert (folder_delete (inbox, uids, 2, &error));
+  ck_assert (folder_flush (inbox, &error));
+}
+END_TEST
+
+START_TEST (test_set_message_uid)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) infos = NULL;
+  g_autoptr(GPtrArray) again = NULL;
+  g_autoptr(MailsyncMessageInfo) r1 = NULL;
+  g_autoptr(MailsyncMessageInfo) r2 = NULL;
+  g_autoptr(MailsyncMessageInfo) gone = NULL;
+  g_autofree char *fetched = NULL;
+
+  put ("INBOX", "new/1700000100.localmua.host", "local\n", 1700000100);
+  put ("INBOX", "cur/abc:2,RSb", "seen\n", 0);
+  infos = folder_list (inbox);
+  ck_assert_uint_eq (infos->len, 2);
+
+  r1 = folder_set_uid (inbox, info_with_key (infos, "new/1700000100.localmua.host"), 77, &error);
+  ck_assert_msg (r1 != NULL, "%s", error ? error->message : "?");
+  ck_assert (g_str_has_prefix (mailsync_message_info_get_key (r1), "new/"));
+  ck_assert (g_str_has_suffix (mailsync_message_info_get_key (r1), ",U=77,FMD5=" INBOX_MD5 ":2,"));
+  ck_assert_int_eq (mailsync_message_info_get_internal_date (r1), 1700000100);
+  ck_assert (!exists ("INBOX", "new/1700000100.localmua.host"));
+
+  r2 = folder_set_uid (inbox, info_with_key (infos, "cur/abc:2,RSb"), 78, &error);
+  ck_assert_ptr_nonnull (r2);
+  ck_assert (g_str_has_suffix (mailsync_message_info_get_key (r2), ",U=78,FMD5=" INBOX_MD5 ":2,RSb"));
+  ck_assert_int_eq (mailsync_message_info_get_flags (r2), MAILSYNC_FLAG_ANSWERED | MAILSYNC_FLAG_SEEN);
+
+  /* the old key is gone now */
+  gone = folder_set_uid (inbox, info_with_key (infos, "cur/abc:2,RSb"), 79, &error);
+  ck_assert_ptr_null (gone);
+  ck_assert (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_MESSAGE_NOT_FOUND));
+
+  again = folder_list (inbox);
+  ck_assert_uint_eq (again->len, 2);
+  ck_assert_ptr_nonnull (info_with_uid (again, 77));
+  ck_assert_ptr_nonnull (info_with_uid (again, 78));
+  fetched = folder_fetch (inbox, info_with_uid (again, 77), NULL);
+  ck_assert_str_eq (fetched, "local\n");
+}
+END_TEST
+
+START_TEST (test_fetch_after_rename)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  g_autoptr(GPtrArray) infos = NULL;
+  g_autofree char *fetched = NULL;
+  g_autofree char *from = g_build_filename (root, "INBOX", "new/1_0.1.h,U=3,FMD5=" INBOX_MD5 ":2,", NULL);
+  g_autofree char *to = g_build_filename (root, "INBOX", "cur/1_0.1.h,U=3,FMD5=" INBOX_MD5 ":2,S", NULL);
+
+  put ("INBOX", "new/1_0.1.h,U=3,FMD5=" INBOX_MD5 ":2,", "body\n", 0);
+  infos = folder_list (inbox);
+  ck_assert_int_eq (g_rename (from, to), 0);
+  fetched = folder_fetch (inbox, info_with_uid (infos, 3), NULL);
+  ck_assert_str_eq (fetched, "body\n");
+}
+END_TEST
+
+static char *
+read_uid_file (const char *folder)
+{
+  g_autofree char *path = g_build_filename (root, folder, ".mailsync-uidvalidity", NULL);
+  return mailsync_test_read_file (path, NULL);
+}
+
+START_TEST (test_assign_uids)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) infos = NULL;
+  g_autoptr(GPtrArray) infos2 = NULL;
+  g_autoptr(MailsyncMessageInfo) in0 = mailsync_message_info_new (0, NULL, MAILSYNC_FLAG_SEEN, NULL, 0, 0);
+  g_autoptr(MailsyncMessageInfo) a1 = NULL;
+  g_autoptr(MailsyncMessageInfo) a2 = NULL;
+  g_autofree char *state1 = NULL;
+  g_autofree char *state2 = NULL;
+  g_autofree char *state3 = NULL;
+  g_autofree char *expect = NULL;
+  guint32 uidvalidity;
+  guint32 del;
+
+  mailsync_maildir_repository_set_assign_uids (MAILSYNC_MAILDIR_REPOSITORY (repo), TRUE);
+  put ("INBOX", "new/a", "a\n", 0);
+  put ("INBOX", "cur/b:2,S", "b\n", 0);
+  put ("INBOX", "cur/c,U=5,FMD5=" INBOX_MD5 ":2,S", "c\n", 0);
+  put ("INBOX", "cur/d,U=2,FMD5=" OTHER_MD5 ":2,F", "d\n", 0);
+
+  infos = folder_list (inbox);
+  ck_assert_uint_eq (infos->len, 4);
+  /* 5 stays; the others get 6, 7, 8 (never below max+1) in scan order */
+  ck_assert (exists ("INBOX", "cur/c,U=5,FMD5=" INBOX_MD5 ":2,S"));
+  ck_assert (exists ("INBOX", "new/a,U=6,FMD5=" INBOX_MD5 ":2,"));
+  ck_assert (exists ("INBOX", "cur/b,U=7,FMD5=" INBOX_MD5 ":2,S"));
+  ck_assert (exists ("INBOX", "cur/d,U=8,FMD5=" INBOX_MD5 ":2,F"));
+  for (guint32 u = 5; u <= 8; u++)
+    ck_assert_ptr_nonnull (info_with_uid (infos, u));
+  uidvalidity = mailsync_folder_get_uidvalidity (inbox);
+  ck_assert_uint_ne (uidvalidity, 42);
+  ck_assert_uint_ne (uidvalidity, 0);
+  state1 = read_uid_file ("INBOX");
+  expect = g_strdup_printf ("%u 9\n", uidvalidity);
+  ck_assert_str_eq (state1, expect);
+
+  /* listing again changes nothing */
+  infos2 = folder_list (inbox);
+  ck_assert_uint_eq (infos2->len, 4);
+  state2 = read_uid_file ("INBOX");
+  ck_assert_str_eq (state2, state1);
+
+  /* append without UID allocates the next one */
+  a1 = folder_append (inbox, in0, "new\r\n", -1, &error);
+  ck_assert_msg (a1 != NULL, "%s", error ? error->message : "?");
+  ck_assert_uint_eq (mailsync_message_info_get_uid (a1), 9);
+
+  /* deleted UIDs are never reused, also by a fresh repository object */
+  del = 9;
+  ck_assert (folder_delete (inbox, &del, 1, &error));
+  {
+    g_autoptr(MailsyncRepository) repo2 = mailsync_maildir_repository_new ("local", root, '.');
+    g_autoptr(GPtrArray) folders = NULL;
+    g_autoptr(GPtrArray) infos3 = NULL;
+    MailsyncFolder *inbox2;
+
+    mailsync_maildir_repository_set_assign_uids (MAILSYNC_MAILDIR_REPOSITORY (repo2), TRUE);
+    folders = repo_list (repo2, &error);
+    inbox2 = folder_named (folders, "INBOX");
+    ck_assert_ptr_nonnull (inbox2);
+    infos3 = folder_list (inbox2);
+    ck_assert_uint_eq (infos3->len, 4);
+    ck_assert_uint_eq (mailsync_folder_get_uidvalidity (inbox2), uidvalidity);
+    a2 = folder_append (inbox2, in0, "newer\r\n", -1, &error);
+    ck_assert_uint_eq (mailsync_message_info_get_uid (a2), 10);
+  }
+  state3 = read_uid_file ("INBOX");
+  g_free (expect);
+  expect = g_strdup_printf ("%u 11\n", uidvalidity);
+  ck_assert_str_eq (state3, expect);
+}
+END_TEST
+
+START_TEST (test_assign_uids_corrupt_state)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) infos = NULL;
+  g_autoptr(GAsyncResult) res = NULL;
+
+  mailsync_maildir_repository_set_assign_uids (MAILSYNC_MAILDIR_REPOSITORY (repo), TRUE);
+  put ("INBOX", ".mailsync-uidvalidity", "garbage", 0);
+  put ("INBOX", "new/a", "a\n", 0);
+  mailsync_folder_list_messages_async (inbox, NULL, got_result, &res);
+  infos = mailsync_folder_list_messages_finish (inbox, wait_for (&res), &error);
+  ck_assert_ptr_null (infos);
+  ck_assert_ptr_nonnull (error);
+  ck_assert (exists ("INBOX", "new/a"));
+}
+END_TEST
+
+START_TEST (test_nested_append)
+{
+  g_autoptr(MailsyncRepository) repo = mailsync_maildir_repository_new ("nested", root, '/');
+  g_autoptr(MailsyncFolder) folder = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncMessageInfo) in = mailsync_message_info_new (3, NULL, MAILSYNC_FLAG_SEEN, NULL, 0, 0);
+  g_autoptr(MailsyncMessageInfo) out = NULL;
+  g_autofree char *md5 = _mailsync_maildir_folder_md5 ("Archive/2023");
+  g_autofree char *suffix = g_strdup_printf (",U=3,FMD5=%s:2,S", md5);
+
+  ck_assert (repo_open (repo, &error));
+  folder = repo_create (repo, "Archive/2023", &error);
+  ck_assert_ptr_nonnull (folder);
+  out = folder_append (folder, in, "x\r\n", -1, &error);
+  ck_assert_ptr_nonnull (out);
+  ck_assert (g_str_has_suffix (mailsync_message_info_get_key (out), suffix));
+  ck_assert_uint_eq (count_files ("Archive/2023/cur"), 1);
+}
+END_TEST
+
+START_TEST (test_readonly)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncMessageInfo) in = mailsync_message_info_new (3, NULL, 0, NULL, 0, 0);
+  g_autoptr(MailsyncMessageInfo) out = NULL;
+  g_autoptr(MailsyncFolder) created = NULL;
+
+  mailsync_repository_set_readonly (repo, TRUE);
+  out = folder_append (inbox, in, "x\r\n", -1, &error);
+  ck_assert_ptr_null (out);
+  ck_assert (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_READ_ONLY));
+  g_clear_error (&error);
+  created = repo_create (repo, "Other", &error);
+  ck_assert_ptr_null (created);
+  ck_assert (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_READ_ONLY));
+}
+END_TEST
+
+/* Many appends in flight at once, as the engine does. */
+static void
+count_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  guint *remaining = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncMessageInfo) info =
+    mailsync_folder_append_message_finish (MAILSYNC_FOLDER (source), result, &error);
+
+  ck_assert_msg (info != NULL, "%s", error ? error->message : "?");
+  (*remaining)--;
+}
+
+START_TEST (test_concurrent_appends)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  g_autoptr(GPtrArray) infos = NULL;
+  g_autoptr(GError) error = NULL;
+  guint remaining = 64;
+
+  for (guint i = 0; i < 64; i++)
+    {
+      g_autoptr(MailsyncMessageInfo) in = mailsync_message_info_new (i + 1, NULL, i % 2 ? MAILSYNC_FLAG_SEEN : 0, NULL, 0, 0);
+      g_autoptr(GInputStream) content = g_memory_input_stream_new_from_data ("m\r\n", 3, NULL);
+
+      mailsync_folder_append_message_async (inbox, in, content, NULL, count_done, &remaining);
+    }
+  while (remaining > 0)
+    g_main_context_iteration (NULL, TRUE);
+  ck_assert (folder_flush (inbox, &error));
+  infos = folder_list (inbox);
+  ck_assert_uint_eq (infos->len, 64);
+  for (guint32 u = 1; u <= 64; u++)
+    ck_assert_ptr_nonnull (info_with_uid (infos, u));
+}
+END_TEST
+
+static Suite *
+maildir_suite (void)
+{
+  Suite *s = suite_create ("maildir-folder");
+  TCase *repo = tcase_create ("repository");
+  TCase *folder = tcase_create ("folder");
+
+  tcase_add_checked_fixture (repo, setup, teardown);
+  tcase_add_test (repo, test_missing_root);
+  tcase_add_test (repo, test_list_folders_flat);
+  tcase_add_test (repo, test_list_folders_nested);
+  tcase_add_test (repo, test_create_and_unsafe_names);
+  tcase_add_test (repo, test_delete_folder);
+  suite_add_tcase (s, repo);
+
+  tcase_add_checked_fixture (folder, setup, teardown);
+  tcase_add_test (folder, test_list_messages);
+  tcase_add_test (folder, test_append);
+  tcase_add_test (folder, test_append_crlf_boundary);
+  tcase_add_test (folder, test_append_keywords_and_options);
+  tcase_add_test (folder, test_set_flags);
+  tcase_add_test (folder, test_delete_messages);
+  tcase_add_test (folder, test_set_message_uid);
+  tcase_add_test (folder, test_fetch_after_rename);
+  tcase_add_test (folder, test_assign_uids);
+  tcase_add_test (folder, test_assign_uids_corrupt_state);
+  tcase_add_test (folder, test_nested_append);
+  tcase_add_test (folder, test_readonly);
+  tcase_add_test (folder, test_concurrent_appends);
+  suite_add_tcase (s, folder);
+  return s;
+}
+
+int
+main (void)
+{
+  return mailsync_test_run (maildir_suite ());
+}
