@@ -581,6 +581,22 @@ name_is_safe (const char *name)
   return TRUE;
 }
 
+/* A status file name must not collide with the side files a store keeps
+ * next to another folder's status (plain: .journal/.meta/.tmp; SQLite:
+ * -wal/-shm/-journal). */
+static gboolean
+status_name_is_safe (const char *name)
+{
+  static const char *suffixes[] = { ".journal", ".meta", ".tmp", "-wal", "-shm", "-journal" };
+
+  if (!name_is_safe (name))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    if (g_str_has_suffix (name, suffixes[i]))
+      return FALSE;
+  return TRUE;
+}
+
 /* The local name of a remote folder: its visible name with the local
  * separator (offlineimap: visiblename.replace(remote sep, local sep)). */
 static char *
@@ -770,7 +786,7 @@ sync_folders (MailsyncAccount *self,
           emit_simple (self, MAILSYNC_SYNC_EVENT_WARNING, rname, NULL, NULL, text);
           continue;
         }
-      if (!name_is_safe (lname) || !name_is_safe (sname))
+      if (!name_is_safe (lname) || !status_name_is_safe (sname))
         {
           g_set_error (&folder_error, MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME,
                        "Folder name '%s' is not safe to store locally; skipping it", rname);
