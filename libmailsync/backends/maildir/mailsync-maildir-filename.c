@@ -135,6 +135,12 @@ _mailsync_maildir_next_seq (gint64 t)
   g_mutex_lock (&seq_lock);
   if (seq_table == NULL)
     seq_table = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  /* With filename-use-mail-timestamp every message may bring its own T:
+   * bound the table. Forgetting a T only risks reusing a name, and every
+   * name is created with O_EXCL / renamed without replacing, so a clash
+   * just costs one more try. */
+  if (g_hash_table_size (seq_table) > 4096)
+    g_hash_table_remove_all (seq_table);
   counter = g_hash_table_lookup (seq_table, &t);
   if (counter == NULL)
     {

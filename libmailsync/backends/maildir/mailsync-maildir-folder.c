@@ -512,6 +512,7 @@ assign_missing_uids (MailsyncMaildirFolder  *self,
 {
   guint missing = 0;
   guint32 next = 0;
+  gboolean renamed = FALSE;
 
   for (guint i = 0; i < entries->len; i++)
     if (((Entry *) entries->pdata[i])->uid == 0)
@@ -547,6 +548,24 @@ assign_missing_uids (MailsyncMaildirFolder  *self,
       _mailsync_maildir_name_clear (&e->name);
       _mailsync_maildir_name_parse (new_name, &e->name);
       e->uid = next++;
+      renamed = TRUE;
+    }
+
+  /* The UIDs are about to be handed out: make the new names durable now
+   * rather than at the next flush, so that a crash cannot bring back the
+   * old names (which would get fresh UIDs, duplicating the messages on the
+   * other side). Once per listing, not per file. */
+  if (renamed && mailsync_maildir_repository_get_fsync (get_repo (self)))
+    {
+      static const char *const subdirs[] = { "new", "cur" };
+
+      for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
+        {
+          g_autofree char *dir = g_build_filename (self->path, subdirs[i], NULL);
+
+          if (!_mailsync_fsync_dir (dir, error))
+            return FALSE;
+        }
     }
   return TRUE;
 }
@@ -861,8 +880,11 @@ deliver (MailsyncMaildirFolder  *self,
 {
   MailsyncMaildirRepository *repo = get_repo (self);
   gboolean do_fsync = mailsync_maildir_repository_get_fsync (repo);
-  gboolean want_date = mailsync_maildir_repository_get_utime_from_header (repo) ||
-                       mailsync_maildir_repository_get_filename_use_mail_timestamp (repo);
+  /* Read the options once: they may change while this runs. */
+  gboolean utime_from_header = mailsync_maildir_repository_get_utime_from_header (repo);
+  gboolean use_mail_timestamp = mailsync_maildir_repository_get_filename_use_mail_timestamp (repo);
+  gboolean want_date = utime_from_header || use_mail_timestamp;
+  gint64 name_time;
   g_auto(GStrv) keywords = NULL;
   g_autofree char *letters = letters_for_info (self, d->info, &keywords);
   g_autofree char *tmp_name = NULL;
@@ -897,7 +919,7 @@ deliver (MailsyncMaildirFolder  *self,
 
   if (want_date)
     have_header_date = _mailsync_maildir_header_date (headers->str, "Date", &header_date);
-  if (mailsync_maildir_repository_get_utime_from_header (repo) && have_header_date)
+  if (utime_from_header && have_header_date)
     mtime = header_date;
   if (mtime > 0)
     {
@@ -928,18 +950,17 @@ deliver (MailsyncMaildirFolder  *self,
 
   /* The final name; with filename-use-mail-timestamp it starts with the
    * Date: (or else Delivery-date:) time, as offlineimap. */
-  if (mailsync_maildir_repository_get_filename_use_mail_timestamp (repo))
+  name_time = now;
+  if (use_mail_timestamp)
     {
-      gint64 t;
-
       if (have_header_date)
-        t = header_date;
-      else if (!_mailsync_maildir_header_date (headers->str, "Delivery-date", &t))
-        t = now;
-      if (t != now)
+        name_time = header_date;
+      else if (!_mailsync_maildir_header_date (headers->str, "Delivery-date", &name_time))
+        name_time = now;
+      if (name_time != now)
         {
           g_free (tmp_name);
-          tmp_name = _mailsync_maildir_name_build (t, uid, d->md5, letters, info_sep (self));
+          tmp_name = _mailsync_maildir_name_build (name_time, uid, d->md5, letters, info_sep (self));
         }
     }
 
@@ -960,7 +981,7 @@ deliver (MailsyncMaildirFolder  *self,
           goto fail;
         }
       g_free (tmp_name);
-      tmp_name = _mailsync_maildir_name_build (now, uid, d->md5, letters, info_sep (self));
+      tmp_name = _mailsync_maildir_name_build (name_time, uid, d->md5, letters, info_sep (self));
     }
   _mailsync_crash_point ("maildir-delivered");
 
