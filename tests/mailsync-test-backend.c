@@ -365,6 +365,14 @@ repo_delete_async (MailsyncRepository *repo, const char *name, GCancellable *c, 
 }
 
 static void
+mailsync_test_repository_dispose (GObject *object)
+{
+  /* Folders reference their repository: break the cycle. */
+  g_ptr_array_set_size (MAILSYNC_TEST_REPOSITORY (object)->folders, 0);
+  G_OBJECT_CLASS (mailsync_test_repository_parent_class)->dispose (object);
+}
+
+static void
 mailsync_test_repository_finalize (GObject *object)
 {
   g_ptr_array_unref (MAILSYNC_TEST_REPOSITORY (object)->folders);
@@ -376,6 +384,7 @@ mailsync_test_repository_class_init (MailsyncTestRepositoryClass *klass)
 {
   MailsyncRepositoryClass *repo_class = MAILSYNC_REPOSITORY_CLASS (klass);
 
+  G_OBJECT_CLASS (klass)->dispose = mailsync_test_repository_dispose;
   G_OBJECT_CLASS (klass)->finalize = mailsync_test_repository_finalize;
   repo_class->open_async = repo_bool_async;
   repo_class->open_finish = repo_bool_finish;
