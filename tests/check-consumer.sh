@@ -116,20 +116,30 @@ else
   fail=1
 fi
 
-# 2. The umbrella header alone, under strict warnings, as C99 and C11.
+# 2. The umbrella header alone, under strict warnings: ISO C11 and GNU C17
+# with -pedantic, GNU C99 (typedef redefinition, which G_DECLARE_* and
+# forward declarations rely on, is C11), and C++ when there is a compiler.
 printf '#include <libmailsync/mailsync.h>\n' >"$tmp/umbrella.c"
-for std in gnu99 c11 gnu17; do
+hdrflags=$(pkg-config --cflags libmailsync-1.0)
+header_check() { # LABEL COMPILER FLAGS...
+  label=$1
+  shift
   # shellcheck disable=SC2086
-  if $CC -std=$std -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
-       -Wshadow -Wundef -c -o "$tmp/umbrella.o" "$tmp/umbrella.c" \
-       $(pkg-config --cflags libmailsync-1.0) >"$tmp/hdr.log" 2>&1; then
-    echo "ok: <libmailsync/mailsync.h> compiles cleanly with -std=$std"
+  if "$@" -Wall -Wextra -Werror -Wshadow -Wundef -c -o "$tmp/umbrella.o" $hdrflags \
+       >"$tmp/hdr.log" 2>&1; then
+    echo "ok: <libmailsync/mailsync.h> compiles cleanly as $label"
   else
     cat "$tmp/hdr.log"
-    echo "FAIL: <libmailsync/mailsync.h> with -std=$std"
+    echo "FAIL: <libmailsync/mailsync.h> as $label"
     fail=1
   fi
-done
+}
+header_check "C11 -pedantic" $CC -std=c11 -pedantic -Wstrict-prototypes -Wmissing-prototypes "$tmp/umbrella.c"
+header_check "GNU C17 -pedantic" $CC -std=gnu17 -pedantic -Wstrict-prototypes "$tmp/umbrella.c"
+header_check "GNU C99" $CC -std=gnu99 -Wstrict-prototypes "$tmp/umbrella.c"
+if command -v c++ >/dev/null 2>&1; then
+  header_check "C++17" c++ -std=c++17 -x c++ "$tmp/umbrella.c"
+fi
 
 # 3. Every other public header refuses direct inclusion.
 incdir=$(pkg-config --variable=includedir libmailsync-1.0)/libmailsync-1.0
