@@ -1,0 +1,1001 @@
+#include "config.h"
+
+#include "mailsync-tls-stream.h"
+#include "mailsync-error.h"
+
+#include <errno.h>
+#include <string.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+
+/**
+ * MailsyncTlsStream:
+ *
+ * A gnutls client session over a connected base #GIOStream. gnutls' transport
+ * callbacks do blocking reads and writes on the base stream, with the
+ * #GCancellable of the operation that is running: the pull side uses the
+ * current read's (or the handshake's), the push side the current write's.
+ *
+ * The input and output streams only implement the blocking read and write;
+ * their async variants are GIO's defaults, run in a worker thread. gnutls
+ * allows one thread in gnutls_record_recv() while another is in
+ * gnutls_record_send(), and GIO allows one pending operation per stream, so a
+ * pipelining client can keep a read pending while it writes.
+ *
+ * Nothing here logs: no key, secret or record content ever reaches a log.
+ */
+
+struct _MailsyncTlsStream
+{
+  GIOStream parent_instance;
+
+  GIOStream *base;
+  GInputStream *base_in;        /* owned by base */
+  GOutputStream *base_out;      /* owned by base */
+  GInputStream *input;
+  GOutputStream *output;
+
+  gnutls_session_t session;
+  gnutls_certificate_credentials_t credentials;
+  char *server_name;
+  GBytes *peer_der;
+  gboolean established;         /* handshake done and server verified */
+
+  /* Reading side: touched only by the thread in the handshake or a read. */
+  GCancellable *read_cancellable;
+  GError *read_error;           /* the base stream's error, for the caller */
+  gboolean read_eof;            /* end of stream seen: keep returning 0 */
+
+  /* Writing side: the thread in the handshake, a write, or close. */
+  GCancellable *write_cancellable;
+  GError *write_error;
+  gint write_broken;            /* atomic: a record may have been half sent */
+};
+
+G_DEFINE_FINAL_TYPE (MailsyncTlsStream, mailsync_tls_stream, G_TYPE_IO_STREAM)
+
+static gssize tls_read  (MailsyncTlsStream *self, void *buffer, gsize count,
+                         GCancellable *cancellable, GError **error);
+static gssize tls_write (MailsyncTlsStream *self, const void *buffer, gsize count,
+                         GCancellable *cancellable, GError **error);
+
+/* Input and output streams --------------------------------------------------- */
+
+#define MAILSYNC_TYPE_TLS_INPUT_STREAM (mailsync_tls_input_stream_get_type ())
+G_DECLARE_FINAL_TYPE (MailsyncTlsInputStream, mailsync_tls_input_stream,
+                      MAILSYNC, TLS_INPUT_STREAM, GInputStream)
+
+struct _MailsyncTlsInputStream
+{
+  GInputStream parent_instance;
+  GWeakRef tls;                 /* the MailsyncTlsStream owns us */
+};
+
+G_DEFINE_FINAL_TYPE (MailsyncTlsInputStream, mailsync_tls_input_stream, G_TYPE_INPUT_STREAM)
+
+static gssize
+input_read (GInputStream  *stream,
+            void          *buffer,
+            gsize          count,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  g_autoptr(MailsyncTlsStream) tls =
+    g_weak_ref_get (&MAILSYNC_TLS_INPUT_STREAM (stream)->tls);
+
+  if (tls == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "TLS connection is closed");
+      return -1;
+    }
+  return tls_read (tls, buffer, count, cancellable, error);
+}
+
+static void
+mailsync_tls_input_stream_finalize (GObject *object)
+{
+  g_weak_ref_clear (&MAILSYNC_TLS_INPUT_STREAM (object)->tls);
+  G_OBJECT_CLASS (mailsync_tls_input_stream_parent_class)->finalize (object);
+}
+
+static void
+mailsync_tls_input_stream_class_init (MailsyncTlsInputStreamClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mailsync_tls_input_stream_finalize;
+  G_INPUT_STREAM_CLASS (klass)->read_fn = input_read;
+}
+
+static void
+mailsync_tls_input_stream_init (MailsyncTlsInputStream *self)
+{
+}
+
+#define MAILSYNC_TYPE_TLS_OUTPUT_STREAM (mailsync_tls_output_stream_get_type ())
+G_DECLARE_FINAL_TYPE (MailsyncTlsOutputStream, mailsync_tls_output_stream,
+                      MAILSYNC, TLS_OUTPUT_STREAM, GOutputStream)
+
+struct _MailsyncTlsOutputStream
+{
+  GOutputStream parent_instance;
+  GWeakRef tls;
+};
+
+G_DEFINE_FINAL_TYPE (MailsyncTlsOutputStream, mailsync_tls_output_stream, G_TYPE_OUTPUT_STREAM)
+
+static gssize
+output_write (GOutputStream  *stream,
+              const void     *buffer,
+              gsize           count,
+              GCancellable   *cancellable,
+              GError        **error)
+{
+  g_autoptr(MailsyncTlsStream) tls =
+    g_weak_ref_get (&MAILSYNC_TLS_OUTPUT_STREAM (stream)->tls);
+
+  if (tls == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "TLS connection is closed");
+      return -1;
+    }
+  return tls_write (tls, buffer, count, cancellable, error);
+}
+
+static void
+mailsync_tls_output_stream_finalize (GObject *object)
+{
+  g_weak_ref_clear (&MAILSYNC_TLS_OUTPUT_STREAM (object)->tls);
+  G_OBJECT_CLASS (mailsync_tls_output_stream_parent_class)->finalize (object);
+}
+
+static void
+mailsync_tls_output_stream_class_init (MailsyncTlsOutputStreamClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mailsync_tls_output_stream_finalize;
+  G_OUTPUT_STREAM_CLASS (klass)->write_fn = output_write;
+}
+
+static void
+mailsync_tls_output_stream_init (MailsyncTlsOutputStream *self)
+{
+}
+
+/* gnutls transport ----------------------------------------------------------- */
+
+/* A failed pull reports EINTR, which gnutls treats as retryable: a record
+ * read in part stays buffered, so a cancelled read can be repeated. */
+static ssize_t
+transport_pull (gnutls_transport_ptr_t ptr,
+                void                  *buffer,
+                size_t                 count)
+{
+  MailsyncTlsStream *self = ptr;
+  GError *local_error = NULL;
+  gssize n;
+
+  n = g_input_stream_read (self->base_in, buffer, count, self->read_cancellable, &local_error);
+  if (n >= 0)
+    return n;
+  g_clear_error (&self->read_error);
+  self->read_error = local_error;
+  errno = EINTR;
+  return -1;
+}
+
+/* Wait for input for at most @ms (gnutls asks during some TLS 1.3 steps
+ * and when a handshake timeout is set). */
+static int
+transport_pull_timeout (gnutls_transport_ptr_t ptr,
+                        unsigned int           ms)
+{
+  MailsyncTlsStream *self = ptr;
+  GError *local_error = NULL;
+  GSocket *socket;
+  gint64 timeout;
+
+  if (!G_IS_SOCKET_CONNECTION (self->base))
+    {
+      /* Other streams: let the pull block, unless only a poll is asked. */
+      if (ms == 0 && G_IS_POLLABLE_INPUT_STREAM (self->base_in)
+          && g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (self->base_in)))
+        return g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (self->base_in)) ? 1 : 0;
+      return 1;
+    }
+
+  socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (self->base));
+  timeout = ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (gint64) ms * 1000;
+  if (g_socket_condition_timed_wait (socket, G_IO_IN, timeout, self->read_cancellable, &local_error))
+    return 1;
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    {
+      g_error_free (local_error);
+      return 0;
+    }
+  g_clear_error (&self->read_error);
+  self->read_error = local_error;
+  errno = EINTR;
+  return -1;
+}
+
+/* A failed push is fatal (EIO): gnutls would otherwise resend the old record
+ * on the next call, whatever data that call passes. */
+static ssize_t
+transport_push (gnutls_transport_ptr_t ptr,
+                const void            *buffer,
+                size_t                 count)
+{
+  MailsyncTlsStream *self = ptr;
+  GError *local_error = NULL;
+
+  if (g_output_stream_write_all (self->base_out, buffer, count, NULL,
+                                 self->write_cancellable, &local_error))
+    return count;
+  g_clear_error (&self->write_error);
+  self->write_error = local_error;
+  errno = EIO;
+  return -1;
+}
+
+/* Errors --------------------------------------------------------------------- */
+
+static gboolean
+is_retryable (ssize_t ret)
+{
+  return ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED
+         || ret == GNUTLS_E_WARNING_ALERT_RECEIVED;
+}
+
+/* @text without blanks and full stops at its end, to embed it in a sentence. */
+static char *
+strip_sentence (const char *text,
+                gsize       length)
+{
+  char *copy = g_strstrip (g_strndup (text, length));
+  gsize n = strlen (copy);
+
+  while (n > 0 && (copy[n - 1] == '.' || g_ascii_isspace (copy[n - 1])))
+    copy[--n] = '\0';
+  return copy;
+}
+
+/* gnutls' message for @code, with the alert's name when one was received. */
+static char *
+describe_gnutls_error (MailsyncTlsStream *self,
+                       int                code)
+{
+  const char *message = gnutls_strerror (code);
+  g_autofree char *stripped = strip_sentence (message, strlen (message));
+
+  if (code == GNUTLS_E_FATAL_ALERT_RECEIVED)
+    return g_strdup_printf ("%s: %s", stripped,
+                            gnutls_alert_get_name (gnutls_alert_get (self->session)));
+  return g_steal_pointer (&stripped);
+}
+
+static gboolean
+is_client_certificate_required (MailsyncTlsStream *self,
+                                int                code)
+{
+  return code == GNUTLS_E_CERTIFICATE_REQUIRED
+         || (code == GNUTLS_E_FATAL_ALERT_RECEIVED
+             && gnutls_alert_get (self->session) == GNUTLS_A_CERTIFICATE_REQUIRED);
+}
+
+/* Sets @error for a failed read or write. */
+static void
+set_io_error (MailsyncTlsStream  *self,
+              int                 code,
+              GError            **error)
+{
+  g_autofree char *why = describe_gnutls_error (self, code);
+
+  if (is_client_certificate_required (self, code))
+    g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_CERTIFICATE_REQUIRED,
+                 "Server \"%s\" requires a client certificate (sslclientcert): %s",
+                 self->server_name, why);
+  else
+    g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_MISC,
+                 "TLS error on the connection to \"%s\": %s", self->server_name, why);
+}
+
+/* Reading and writing -------------------------------------------------------- */
+
+static gssize
+tls_read (MailsyncTlsStream  *self,
+          void               *buffer,
+          gsize               count,
+          GCancellable       *cancellable,
+          GError            **error)
+{
+  ssize_t ret;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return -1;
+  if (self->read_eof)
+    return 0;
+
+  g_clear_error (&self->read_error);
+  self->read_cancellable = cancellable;
+  do
+    ret = gnutls_record_recv (self->session, buffer, count);
+  /* A TLS 1.2 renegotiation request is refused by ignoring it. */
+  while ((is_retryable (ret) || ret == GNUTLS_E_REHANDSHAKE) && self->read_error == NULL);
+  self->read_cancellable = NULL;
+
+  if (ret > 0)
+    return ret;
+  if (self->read_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&self->read_error));
+      return -1;
+    }
+  /* close_notify, or none (see the header): end of stream. */
+  if (ret == 0 || ret == GNUTLS_E_PREMATURE_TERMINATION)
+    {
+      self->read_eof = TRUE;
+      return 0;
+    }
+  set_io_error (self, ret, error);
+  return -1;
+}
+
+static gssize
+tls_write (MailsyncTlsStream  *self,
+           const void         *buffer,
+           gsize               count,
+           GCancellable       *cancellable,
+           GError            **error)
+{
+  ssize_t ret;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return -1;
+  if (g_atomic_int_get (&self->write_broken))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE,
+                   "TLS connection to \"%s\" can no longer be written to after an earlier "
+                   "failed or cancelled write", self->server_name);
+      return -1;
+    }
+
+  g_clear_error (&self->write_error);
+  self->write_cancellable = cancellable;
+  do
+    ret = gnutls_record_send (self->session, buffer, count);
+  while (is_retryable (ret) && self->write_error == NULL);
+  self->write_cancellable = NULL;
+
+  if (ret >= 0)
+    return ret;
+  g_atomic_int_set (&self->write_broken, 1);
+  if (self->write_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&self->write_error));
+      return -1;
+    }
+  set_io_error (self, ret, error);
+  return -1;
+}
+
+/* GIOStream ------------------------------------------------------------------ */
+
+static GInputStream *
+get_input_stream (GIOStream *stream)
+{
+  return MAILSYNC_TLS_STREAM (stream)->input;
+}
+
+static GOutputStream *
+get_output_stream (GIOStream *stream)
+{
+  return MAILSYNC_TLS_STREAM (stream)->output;
+}
+
+/* Best-effort close_notify (the write side only: the server's reply is not
+ * awaited), then the base stream. */
+static gboolean
+close_fn (GIOStream     *stream,
+          GCancellable  *cancellable,
+          GError       **error)
+{
+  MailsyncTlsStream *self = MAILSYNC_TLS_STREAM (stream);
+
+  if (self->established && !g_atomic_int_get (&self->write_broken)
+      && !g_cancellable_is_cancelled (cancellable))
+    {
+      int ret;
+
+      self->write_cancellable = cancellable;
+      do
+        ret = gnutls_bye (self->session, GNUTLS_SHUT_WR);
+      while (is_retryable (ret) && self->write_error == NULL);
+      self->write_cancellable = NULL;
+      g_clear_error (&self->write_error);
+    }
+  g_atomic_int_set (&self->write_broken, 1);
+  return self->base == NULL || g_io_stream_close (self->base, cancellable, error);
+}
+
+static void
+mailsync_tls_stream_finalize (GObject *object)
+{
+  MailsyncTlsStream *self = MAILSYNC_TLS_STREAM (object);
+
+  g_clear_object (&self->input);
+  g_clear_object (&self->output);
+  if (self->session != NULL)
+    gnutls_deinit (self->session);
+  if (self->credentials != NULL)
+    gnutls_certificate_free_credentials (self->credentials);
+  g_clear_object (&self->base);
+  g_free (self->server_name);
+  g_clear_pointer (&self->peer_der, g_bytes_unref);
+  g_clear_error (&self->read_error);
+  g_clear_error (&self->write_error);
+  G_OBJECT_CLASS (mailsync_tls_stream_parent_class)->finalize (object);
+}
+
+static void
+mailsync_tls_stream_class_init (MailsyncTlsStreamClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GIOStreamClass *stream_class = G_IO_STREAM_CLASS (klass);
+
+  object_class->finalize = mailsync_tls_stream_finalize;
+  stream_class->get_input_stream = get_input_stream;
+  stream_class->get_output_stream = get_output_stream;
+  stream_class->close_fn = close_fn;
+}
+
+static void
+mailsync_tls_stream_init (MailsyncTlsStream *self)
+{
+  MailsyncTlsInputStream *input = g_object_new (MAILSYNC_TYPE_TLS_INPUT_STREAM, NULL);
+  MailsyncTlsOutputStream *output = g_object_new (MAILSYNC_TYPE_TLS_OUTPUT_STREAM, NULL);
+
+  g_weak_ref_init (&input->tls, self);
+  g_weak_ref_init (&output->tls, self);
+  self->input = G_INPUT_STREAM (input);
+  self->output = G_OUTPUT_STREAM (output);
+}
+
+/* Session setup -------------------------------------------------------------- */
+
+static gboolean
+uses_system_store (const MailsyncTlsOptions *options)
+{
+  return options->ca_file == NULL
+         || strcmp (options->ca_file, MAILSYNC_TLS_CA_FILE_OS_DEFAULT) == 0;
+}
+
+static gboolean
+load_credentials (MailsyncTlsStream         *self,
+                  const MailsyncTlsOptions  *options,
+                  GError                   **error)
+{
+  int ret;
+
+  ret = gnutls_certificate_allocate_credentials (&self->credentials);
+  if (ret < 0)
+    goto failed;
+
+  if (uses_system_store (options))
+    {
+      /* No usable system store: every chain fails as "issuer unknown". */
+      (void) gnutls_certificate_set_x509_system_trust (self->credentials);
+    }
+  else
+    {
+      ret = gnutls_certificate_set_x509_trust_file (self->credentials, options->ca_file,
+                                                    GNUTLS_X509_FMT_PEM);
+      if (ret <= 0)
+        {
+          g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG,
+                       "sslcacertfile \"%s\" holds no usable PEM certificate%s%s",
+                       options->ca_file, ret < 0 ? ": " : "", ret < 0 ? gnutls_strerror (ret) : "");
+          return FALSE;
+        }
+    }
+
+  if (options->client_cert != NULL)
+    {
+      const char *key = options->client_key ? options->client_key : options->client_cert;
+
+      ret = gnutls_certificate_set_x509_key_file (self->credentials, options->client_cert,
+                                                  key, GNUTLS_X509_FMT_PEM);
+      if (ret < 0)
+        {
+          g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG,
+                       "Cannot load the client certificate \"%s\" with the key \"%s\": %s",
+                       options->client_cert, key, gnutls_strerror (ret));
+          return FALSE;
+        }
+    }
+  return TRUE;
+
+failed:
+  g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_MISC, "Cannot set up TLS: %s",
+               gnutls_strerror (ret));
+  return FALSE;
+}
+
+/* For an IP address literal, its bytes (4 or 16) in @ip; otherwise 0. */
+static gsize
+parse_ip_literal (const char *name,
+                  guint8      ip[16])
+{
+  g_autofree char *bare = NULL;
+  g_autoptr(GInetAddress) address = NULL;
+  gsize len = strlen (name);
+  gsize size;
+
+  if (len >= 2 && name[0] == '[' && name[len - 1] == ']')
+    bare = g_strndup (name + 1, len - 2);
+  else
+    bare = g_strdup (name);
+  address = g_inet_address_new_from_string (bare);
+  if (address == NULL)
+    return 0;
+  size = g_inet_address_get_native_size (address);
+  if (size != 4 && size != 16)
+    return 0;
+  memcpy (ip, g_inet_address_to_bytes (address), size);
+  return size;
+}
+
+static gboolean
+setup_session (MailsyncTlsStream         *self,
+               const MailsyncTlsOptions  *options,
+               GError                   **error)
+{
+  g_autofree char *priority = mailsync_tls_options_get_priority (options);
+  guint8 ip[16];
+  int ret;
+
+  if (!load_credentials (self, options, error))
+    return FALSE;
+
+  ret = gnutls_init (&self->session, GNUTLS_CLIENT);
+  if (ret >= 0)
+    ret = gnutls_priority_set_direct (self->session, priority, NULL);
+  if (ret >= 0)
+    ret = gnutls_credentials_set (self->session, GNUTLS_CRD_CERTIFICATE, self->credentials);
+  /* SNI carries DNS names only (RFC 6066). */
+  if (ret >= 0 && parse_ip_literal (self->server_name, ip) == 0)
+    ret = gnutls_server_name_set (self->session, GNUTLS_NAME_DNS, self->server_name,
+                                  strlen (self->server_name));
+  if (ret < 0)
+    {
+      g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_MISC,
+                   "Cannot set up TLS for \"%s\": %s", self->server_name, gnutls_strerror (ret));
+      return FALSE;
+    }
+
+  gnutls_transport_set_ptr (self->session, self);
+  gnutls_transport_set_pull_function (self->session, transport_pull);
+  gnutls_transport_set_pull_timeout_function (self->session, transport_pull_timeout);
+  gnutls_transport_set_push_function (self->session, transport_push);
+  return TRUE;
+}
+
+/* When the server drops the connection during the handshake, our write
+ * fails while its reason, a plaintext alert record, may wait unread.
+ * Returns that alert's description, or -1. Only used to word the error. */
+static int
+peek_plaintext_alert (MailsyncTlsStream *self)
+{
+  GPollableInputStream *in;
+  guint8 record[7];
+
+  if (!G_IS_POLLABLE_INPUT_STREAM (self->base_in))
+    return -1;
+  in = G_POLLABLE_INPUT_STREAM (self->base_in);
+  if (!g_pollable_input_stream_can_poll (in)
+      || g_pollable_input_stream_read_nonblocking (in, record, sizeof record, NULL, NULL) != 7)
+    return -1;
+  /* type alert, version 3.x, length 2, level fatal */
+  if (record[0] != 21 || record[1] != 3 || record[3] != 0 || record[4] != 2 || record[5] != 2)
+    return -1;
+  return record[6];
+}
+
+/* Whether a failed handshake is about the missing client certificate. */
+static gboolean
+wants_client_certificate (MailsyncTlsStream        *self,
+                          const MailsyncTlsOptions *options,
+                          int                       alert)
+{
+  return alert == GNUTLS_A_CERTIFICATE_REQUIRED
+         || (alert == GNUTLS_A_HANDSHAKE_FAILURE && options->client_cert == NULL
+             && gnutls_certificate_client_get_request_status (self->session));
+}
+
+static gboolean
+handshake (MailsyncTlsStream         *self,
+           const MailsyncTlsOptions  *options,
+           GCancellable              *cancellable,
+           GError                   **error)
+{
+  g_autofree char *why = NULL;
+  gnutls_alert_description_t alert;
+  int ret;
+
+  self->read_cancellable = cancellable;
+  self->write_cancellable = cancellable;
+  do
+    ret = gnutls_handshake (self->session);
+  while (ret < 0 && !gnutls_error_is_fatal (ret)
+         && self->read_error == NULL && self->write_error == NULL);
+  self->read_cancellable = NULL;
+  self->write_cancellable = NULL;
+
+  if (ret >= 0)
+    return TRUE;
+
+  if (self->read_error != NULL || self->write_error != NULL)
+    {
+      GError *base_error = self->read_error != NULL ? g_steal_pointer (&self->read_error)
+                                                    : g_steal_pointer (&self->write_error);
+      int peeked = g_error_matches (base_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                   ? -1 : peek_plaintext_alert (self);
+
+      g_clear_error (&self->write_error);
+      if (peeked >= 0)
+        {
+          const char *name = gnutls_alert_get_name (peeked);
+
+          if (wants_client_certificate (self, options, peeked))
+            g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_CERTIFICATE_REQUIRED,
+                         "Server \"%s\" requires a client certificate (sslclientcert): "
+                         "it sent the alert: %s", self->server_name, name ? name : "?");
+          else
+            g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE,
+                         "TLS handshake with \"%s\" failed: the server sent the alert: %s",
+                         self->server_name, name ? name : "?");
+          g_error_free (base_error);
+          return FALSE;
+        }
+      g_propagate_prefixed_error (error, base_error, "TLS handshake with \"%s\" failed: ",
+                                  self->server_name);
+      return FALSE;
+    }
+
+  why = describe_gnutls_error (self, ret);
+  alert = gnutls_alert_get (self->session);
+  if (is_client_certificate_required (self, ret)
+      || (ret == GNUTLS_E_FATAL_ALERT_RECEIVED && wants_client_certificate (self, options, alert)))
+    g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_CERTIFICATE_REQUIRED,
+                 "Server \"%s\" requires a client certificate (sslclientcert): %s",
+                 self->server_name, why);
+  else if (ret == GNUTLS_E_UNEXPECTED_PACKET_LENGTH || ret == GNUTLS_E_UNEXPECTED_PACKET)
+    g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS,
+                 "TLS handshake with \"%s\" failed: the server does not speak TLS on this "
+                 "port (plain IMAP needs starttls): %s", self->server_name, why);
+  else if (ret == GNUTLS_E_PREMATURE_TERMINATION)
+    g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE,
+                 "TLS handshake with \"%s\" failed: the server closed the connection",
+                 self->server_name);
+  else if ((ret == GNUTLS_E_FATAL_ALERT_RECEIVED
+            && (alert == GNUTLS_A_PROTOCOL_VERSION || alert == GNUTLS_A_HANDSHAKE_FAILURE))
+           || ret == GNUTLS_E_UNSUPPORTED_VERSION_PACKET
+           || ret == GNUTLS_E_NO_PRIORITIES_WERE_SET
+           || ret == GNUTLS_E_INSUFFICIENT_SECURITY)
+    g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE,
+                 "TLS handshake with \"%s\" failed (this client allows %s and newer; "
+                 "see tls_level and ssl_version): %s",
+                 self->server_name, mailsync_tls_options_get_min_version_name (options), why);
+  else
+    g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE,
+                 "TLS handshake with \"%s\" failed: %s", self->server_name, why);
+  return FALSE;
+}
+
+/* Verification --------------------------------------------------------------- */
+
+static char *
+format_fingerprint (GBytes        *der,
+                    GChecksumType  type)
+{
+  g_autoptr(GChecksum) checksum = NULL;
+  guint8 digest[64];
+  gsize length = sizeof digest;
+  GString *text;
+
+  checksum = g_checksum_new (type);
+  if (checksum == NULL || der == NULL)
+    return NULL;
+  g_checksum_update (checksum, g_bytes_get_data (der, NULL), g_bytes_get_size (der));
+  g_checksum_get_digest (checksum, digest, &length);
+  text = g_string_sized_new (length * 3);
+  for (gsize i = 0; i < length; i++)
+    g_string_append_printf (text, "%s%02x", i ? ":" : "", digest[i]);
+  return g_string_free (text, FALSE);
+}
+
+/* Sets G_TLS_ERROR_BAD_CERTIFICATE, ending with the fingerprints to pin. */
+static void G_GNUC_PRINTF (3, 4)
+set_certificate_error (MailsyncTlsStream  *self,
+                       GError            **error,
+                       const char         *format,
+                       ...)
+{
+  g_autofree char *why = NULL;
+  g_autofree char *sha256 = format_fingerprint (self->peer_der, G_CHECKSUM_SHA256);
+  g_autofree char *sha1 = format_fingerprint (self->peer_der, G_CHECKSUM_SHA1);
+  va_list args;
+
+  va_start (args, format);
+  why = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
+               "%s. Server certificate SHA256 fingerprint: %s, SHA1 fingerprint: %s",
+               why, sha256 ? sha256 : "?", sha1 ? sha1 : "?");
+}
+
+static gboolean
+pins_match (MailsyncTlsStream         *self,
+            const MailsyncTlsOptions  *options)
+{
+  for (guint i = 0; options->fingerprints[i] != NULL; i++)
+    {
+      MailsyncTlsPin pin;
+      guint8 digest[64];
+
+      if (!mailsync_tls_pin_parse (options->fingerprints[i], &pin, NULL))
+        continue;
+      if (gnutls_hash_fast (pin.algorithm, g_bytes_get_data (self->peer_der, NULL),
+                            g_bytes_get_size (self->peer_der), digest) < 0)
+        continue;
+      if (memcmp (digest, pin.digest, pin.length) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Verifies the chain, validity and host name; @alert is what to tell the
+ * server when they fail. */
+static gboolean
+verify_chain (MailsyncTlsStream           *self,
+              gnutls_alert_description_t  *alert,
+              GError                     **error)
+{
+  gnutls_typed_vdata_st data[2];
+  gnutls_datum_t text = { NULL, 0 };
+  g_autofree char *reason = NULL;
+  guint8 ip[16];
+  gsize ip_size = parse_ip_literal (self->server_name, ip);
+  unsigned int status = 0;
+  int ret;
+
+  if (ip_size > 0)
+    {
+      data[0].type = GNUTLS_DT_IP_ADDRESS;
+      data[0].data = ip;
+      data[0].size = ip_size;
+    }
+  else
+    {
+      data[0].type = GNUTLS_DT_DNS_HOSTNAME;
+      data[0].data = (unsigned char *) self->server_name;
+      data[0].size = 0;
+    }
+  data[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
+  data[1].data = (unsigned char *) GNUTLS_KP_TLS_WWW_SERVER;
+  data[1].size = 0;
+
+  ret = gnutls_certificate_verify_peers (self->session, data, G_N_ELEMENTS (data), &status);
+  if (ret < 0)
+    {
+      *alert = GNUTLS_A_BAD_CERTIFICATE;
+      set_certificate_error (self, error, "Cannot verify the certificate of \"%s\": %s",
+                             self->server_name, gnutls_strerror (ret));
+      return FALSE;
+    }
+  if (status == 0)
+    return TRUE;
+
+  if (status & GNUTLS_CERT_EXPIRED)
+    *alert = GNUTLS_A_CERTIFICATE_EXPIRED;
+  else if (status & GNUTLS_CERT_SIGNER_NOT_FOUND)
+    *alert = GNUTLS_A_UNKNOWN_CA;
+  else
+    *alert = GNUTLS_A_BAD_CERTIFICATE;
+  if (gnutls_certificate_verification_status_print (status, GNUTLS_CRT_X509, &text, 0) >= 0)
+    {
+      reason = strip_sentence ((const char *) text.data, text.size);
+      gnutls_free (text.data);
+    }
+  set_certificate_error (self, error, "Certificate of \"%s\" rejected: %s",
+                         self->server_name, reason ? reason : "verification failed");
+  return FALSE;
+}
+
+static gboolean
+verify_peer (MailsyncTlsStream         *self,
+             const MailsyncTlsOptions  *options,
+             GCancellable              *cancellable,
+             GError                   **error)
+{
+  const gnutls_datum_t *certs;
+  unsigned int n_certs = 0;
+  gnutls_alert_description_t alert = GNUTLS_A_BAD_CERTIFICATE;
+  gboolean have_pins = options->fingerprints != NULL && options->fingerprints[0] != NULL;
+  gboolean ok = TRUE;
+
+  certs = gnutls_certificate_get_peers (self->session, &n_certs);
+  if (certs == NULL || n_certs == 0)
+    {
+      g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE,
+                   "Server \"%s\" sent no certificate", self->server_name);
+      return FALSE;
+    }
+  self->peer_der = g_bytes_new (certs[0].data, certs[0].size);
+
+  /* Pins alone (no sslcacertfile) replace the CA and host checks. */
+  if (options->verify && (!have_pins || options->ca_file != NULL))
+    ok = verify_chain (self, &alert, error);
+  if (ok && have_pins && !pins_match (self, options))
+    {
+      set_certificate_error (self, error,
+                             "Certificate of \"%s\" matches no configured cert_fingerprint",
+                             self->server_name);
+      ok = FALSE;
+    }
+
+  if (!ok)
+    {
+      self->write_cancellable = cancellable;
+      (void) gnutls_alert_send (self->session, GNUTLS_AL_FATAL, alert);
+      self->write_cancellable = NULL;
+      g_clear_error (&self->write_error);
+    }
+  return ok;
+}
+
+/* Constructors --------------------------------------------------------------- */
+
+GIOStream *
+mailsync_tls_client_new (GIOStream                 *base,
+                         const char                *server_name,
+                         const MailsyncTlsOptions  *options,
+                         GCancellable              *cancellable,
+                         GError                   **error)
+{
+  g_autoptr(MailsyncTlsStream) self = NULL;
+
+  g_return_val_if_fail (G_IS_IO_STREAM (base), NULL);
+  g_return_val_if_fail (server_name != NULL, NULL);
+  g_return_val_if_fail (options != NULL, NULL);
+
+  if (!mailsync_tls_options_check (options, error))
+    return NULL;
+
+  self = g_object_new (MAILSYNC_TYPE_TLS_STREAM, NULL);
+  self->server_name = g_strdup (server_name);
+  if (!setup_session (self, options, error))
+    return NULL;
+
+  /* From here on, unreffing self on failure closes base (close_fn). */
+  self->base = g_object_ref (base);
+  self->base_in = g_io_stream_get_input_stream (base);
+  self->base_out = g_io_stream_get_output_stream (base);
+  if (!handshake (self, options, cancellable, error)
+      || !verify_peer (self, options, cancellable, error))
+    return NULL;
+
+  self->established = TRUE;
+  return G_IO_STREAM (g_steal_pointer (&self));
+}
+
+typedef struct
+{
+  GIOStream *base;
+  char *server_name;
+  MailsyncTlsOptions *options;
+} ConnectData;
+
+static void
+connect_data_free (ConnectData *data)
+{
+  g_object_unref (data->base);
+  g_free (data->server_name);
+  mailsync_tls_options_free (data->options);
+  g_free (data);
+}
+
+static void
+connect_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  ConnectData *data = task_data;
+  GError *error = NULL;
+  GIOStream *stream;
+
+  stream = mailsync_tls_client_new (data->base, data->server_name, data->options,
+                                    cancellable, &error);
+  if (stream != NULL)
+    g_task_return_pointer (task, stream, g_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+mailsync_tls_client_new_async (GIOStream                *base,
+                               const char               *server_name,
+                               const MailsyncTlsOptions *options,
+                               int                       io_priority,
+                               GCancellable             *cancellable,
+                               GAsyncReadyCallback       callback,
+                               gpointer                  user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  ConnectData *data;
+
+  g_return_if_fail (G_IS_IO_STREAM (base));
+  g_return_if_fail (server_name != NULL);
+  g_return_if_fail (options != NULL);
+
+  data = g_new0 (ConnectData, 1);
+  data->base = g_object_ref (base);
+  data->server_name = g_strdup (server_name);
+  data->options = mailsync_tls_options_copy (options);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mailsync_tls_client_new_async);
+  g_task_set_priority (task, io_priority);
+  g_task_set_task_data (task, data, (GDestroyNotify) connect_data_free);
+  g_task_run_in_thread (task, connect_thread);
+}
+
+GIOStream *
+mailsync_tls_client_new_finish (GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mailsync_tls_client_new_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Accessors ------------------------------------------------------------------ */
+
+char *
+mailsync_tls_stream_get_peer_fingerprint (MailsyncTlsStream *self,
+                                          GChecksumType      type)
+{
+  g_return_val_if_fail (MAILSYNC_IS_TLS_STREAM (self), NULL);
+
+  return format_fingerprint (self->peer_der, type);
+}
+
+GBytes *
+mailsync_tls_stream_get_peer_certificate (MailsyncTlsStream *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_TLS_STREAM (self), NULL);
+
+  return self->peer_der ? g_bytes_ref (self->peer_der) : NULL;
+}
+
+char *
+mailsync_tls_stream_get_description (MailsyncTlsStream *self)
+{
+  char *desc;
+  char *copy;
+
+  g_return_val_if_fail (MAILSYNC_IS_TLS_STREAM (self), NULL);
+
+  desc = gnutls_session_get_desc (self->session);
+  copy = g_strdup (desc);
+  gnutls_free (desc);
+  return copy;
+}
+
+GIOStream *
+mailsync_tls_stream_get_base_stream (MailsyncTlsStream *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_TLS_STREAM (self), NULL);
+
+  return self->base;
+}
