@@ -974,6 +974,51 @@ END_TEST
 /* Crash hooks: a child process dies at the named step (MAILSYNC_CRASH_AT);
  * the parent checks what a restart finds. The child is forked before this
  * process starts any GLib worker thread. */
+/* An offlineimap Maildir (tests/data/maildir/offlineimap) is taken over as
+ * it is: same UIDs, flags and new local mail, nothing renamed. */
+START_TEST (test_offlineimap_fixture)
+{
+  g_autofree char *data = g_build_filename (TEST_SRCDIR, "data", "maildir", "offlineimap", NULL);
+  g_autoptr(MailsyncRepository) repo = mailsync_maildir_repository_new ("local", data, '.');
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GPtrArray) inbox_infos = NULL;
+  g_autoptr(GPtrArray) archive_infos = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = NULL;
+  MailsyncFolder *inbox;
+  MailsyncFolder *archive;
+  MailsyncMessageInfo *info;
+
+  /* Read-only: listing must not touch the source tree. */
+  mailsync_repository_set_readonly (repo, TRUE);
+  ck_assert (repo_open (repo, &error));
+  folders = repo_list (repo, &error);
+  ck_assert_msg (folders != NULL, "%s", error ? error->message : "?");
+  ck_assert_uint_eq (folders->len, 2);
+  inbox = folder_named (folders, "INBOX");
+  archive = folder_named (folders, "Archive.2023");
+  ck_assert_ptr_nonnull (inbox);
+  ck_assert_ptr_nonnull (archive);
+
+  inbox_infos = folder_list (inbox);
+  ck_assert_uint_eq (inbox_infos->len, 4);
+  ck_assert_int_eq (mailsync_message_info_get_flags (info_with_uid (inbox_infos, 1)), MAILSYNC_FLAG_SEEN);
+  ck_assert_int_eq (mailsync_message_info_get_flags (info_with_uid (inbox_infos, 2)), 0);
+  ck_assert_int_eq (mailsync_message_info_get_flags (info_with_uid (inbox_infos, 3)),
+                    MAILSYNC_FLAG_FLAGGED | MAILSYNC_FLAG_SEEN);
+  info = info_with_key (inbox_infos, "new/1700000100.localmua.host");
+  ck_assert_ptr_nonnull (info);
+  ck_assert_uint_eq (mailsync_message_info_get_uid (info), 0);
+  body = folder_fetch (inbox, info_with_uid (inbox_infos, 3), NULL);
+  ck_assert_ptr_nonnull (strstr (body, "body three"));
+
+  archive_infos = folder_list (archive);
+  ck_assert_uint_eq (archive_infos->len, 1);
+  ck_assert_int_eq (mailsync_message_info_get_flags (info_with_uid (archive_infos, 1)),
+                    MAILSYNC_FLAG_ANSWERED | MAILSYNC_FLAG_SEEN);
+}
+END_TEST
+
 /* Without check's fork mode this process may already run GLib worker
  * threads, and a forked child would inherit a thread pool without threads. */
 static gboolean
@@ -1092,6 +1137,7 @@ maildir_suite (void)
   tcase_add_test (repo, test_list_folders_nested);
   tcase_add_test (repo, test_create_and_unsafe_names);
   tcase_add_test (repo, test_delete_folder);
+  tcase_add_test (repo, test_offlineimap_fixture);
   suite_add_tcase (s, repo);
 
   tcase_add_checked_fixture (folder, setup, teardown);
