@@ -71,6 +71,7 @@ typedef enum
   SERVE_GREET_BYE,      /* send "hello\r\n", then close_notify */
   SERVE_GREET_DROP,     /* send "hello\r\n", then close TCP without close_notify */
   SERVE_PLAINTEXT,      /* no TLS: an IMAP greeting */
+  SERVE_MUTE,           /* after the handshake, read until TCP EOF, send nothing */
 } ServeMode;
 
 typedef struct
@@ -81,6 +82,7 @@ typedef struct
   const char *priority;
   gboolean require_client_cert;
   ServeMode mode;
+  gboolean ipv6;        /* listen on ::1 instead of 127.0.0.1 */
 
   /* state */
   GSocketListener *listener;
@@ -195,6 +197,10 @@ server_thread (gpointer user_data)
         gnutls_bye (session, GNUTLS_SHUT_WR);
       shutdown (fd, SHUT_RDWR);
       break;
+    case SERVE_MUTE:
+      while (read (fd, buffer, sizeof buffer) > 0)
+        ;
+      break;
     case SERVE_PLAINTEXT:
       break;
     }
@@ -205,11 +211,12 @@ out:
   return NULL;
 }
 
-static void
-server_start (TestServer *server)
+static gboolean
+server_try_start (TestServer  *server,
+                  GError     **error)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GInetAddress) loopback =
+    g_inet_address_new_loopback (server->ipv6 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4);
   g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
   g_autoptr(GSocketAddress) effective = NULL;
 
@@ -221,11 +228,23 @@ server_start (TestServer *server)
   if (server->key == NULL)
     server->key = "server-key.pem";
   server->listener = g_socket_listener_new ();
-  ck_assert_msg (g_socket_listener_add_address (server->listener, address, G_SOCKET_TYPE_STREAM,
-                                                G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error),
-                 "listen: %s", error ? error->message : "?");
+  if (!g_socket_listener_add_address (server->listener, address, G_SOCKET_TYPE_STREAM,
+                                      G_SOCKET_PROTOCOL_TCP, NULL, &effective, error))
+    {
+      g_clear_object (&server->listener);
+      return FALSE;
+    }
   server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
   server->thread = g_thread_new ("tls-server", server_thread, server);
+  return TRUE;
+}
+
+static void
+server_start (TestServer *server)
+{
+  g_autoptr(GError) error = NULL;
+
+  ck_assert_msg (server_try_start (server, &error), "listen: %s", error->message);
 }
 
 static void
@@ -254,7 +273,8 @@ tcp_connect (TestServer *server)
   g_autoptr(GError) error = NULL;
   GSocketConnection *conn;
 
-  conn = g_socket_client_connect_to_host (client, "127.0.0.1", server->port, NULL, &error);
+  conn = g_socket_client_connect_to_host (client, server->ipv6 ? "::1" : "127.0.0.1",
+                                          server->port, NULL, &error);
   ck_assert_msg (conn != NULL, "connect: %s", error ? error->message : "?");
   return G_IO_STREAM (conn);
 }
@@ -372,6 +392,27 @@ START_TEST (test_ca_file_localhost)
   TestServer server = { 0 };
 
   expect_success (&server, "localhost", options);
+  server_clear (&server);
+}
+END_TEST
+
+START_TEST (test_ca_file_ipv6)
+{
+  g_autoptr(MailsyncTlsOptions) options = options_with_ca ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+  TestServer server = { .ipv6 = TRUE };
+
+  if (!server_try_start (&server, &error))
+    {
+      /* No IPv6 loopback here (some containers). */
+      server_clear (&server);
+      return;
+    }
+  stream = tls_connect (&server, "[::1]", options, &error);
+  ck_assert_msg (stream != NULL, "%s", error ? error->message : "?");
+  assert_echo (stream, "a001 NOOP\r\n");
+  ck_assert (g_io_stream_close (stream, NULL, &error));
   server_clear (&server);
 }
 END_TEST
@@ -888,6 +929,32 @@ START_TEST (test_cancelled_read)
 }
 END_TEST
 
+/* Closing the stream while another thread waits in a read ends that read. */
+START_TEST (test_close_during_read)
+{
+  g_autoptr(MailsyncTlsOptions) options = options_with_ca ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+  g_autoptr(GAsyncResult) read = NULL;
+  char byte;
+  gssize n;
+  TestServer server = { .mode = SERVE_MUTE };
+
+  server_start (&server);
+  stream = tls_connect (&server, "localhost", options, &error);
+  ck_assert_msg (stream != NULL, "%s", error ? error->message : "?");
+
+  g_input_stream_read_async (g_io_stream_get_input_stream (stream), &byte, 1,
+                             G_PRIORITY_DEFAULT, NULL, got_result, &read);
+  g_usleep (100 * 1000);
+  ck_assert (g_io_stream_close (stream, NULL, &error));
+  wait_for (&read);
+  n = g_input_stream_read_finish (g_io_stream_get_input_stream (stream), read, &error);
+  ck_assert_int_le (n, 0);
+  server_clear (&server);
+}
+END_TEST
+
 /* Accessors and options ------------------------------------------------------ */
 
 START_TEST (test_peer_fingerprint)
@@ -1042,6 +1109,7 @@ tls_suite (void)
   tc = tcase_create ("verification");
   tcase_add_test (tc, test_ca_file_ip_address);
   tcase_add_test (tc, test_ca_file_localhost);
+  tcase_add_test (tc, test_ca_file_ipv6);
   tcase_add_test (tc, test_wrong_hostname);
   tcase_add_test (tc, test_self_signed_rejected);
   tcase_add_test (tc, test_pin_sha256);
@@ -1069,6 +1137,7 @@ tls_suite (void)
   tcase_add_test (tc, test_eof_close_notify);
   tcase_add_test (tc, test_eof_without_close_notify);
   tcase_add_test (tc, test_cancelled_read);
+  tcase_add_test (tc, test_close_during_read);
   suite_add_tcase (suite, tc);
 
   tc = tcase_create ("api");

@@ -392,7 +392,8 @@ get_output_stream (GIOStream *stream)
 }
 
 /* Best-effort close_notify (the write side only: the server's reply is not
- * awaited), then the base stream. */
+ * awaited), then the base stream. A read pending in another thread ends with
+ * end of stream or an error. */
 static gboolean
 close_fn (GIOStream     *stream,
           GCancellable  *cancellable,
@@ -413,7 +414,14 @@ close_fn (GIOStream     *stream,
       g_clear_error (&self->write_error);
     }
   g_atomic_int_set (&self->write_broken, 1);
-  return self->base == NULL || g_io_stream_close (self->base, cancellable, error);
+  if (self->base == NULL)
+    return TRUE;
+  /* Closing a socket does not wake a thread polling it: shutting it down
+   * does, so a read pending in another thread ends (with end of stream). */
+  if (G_IS_SOCKET_CONNECTION (self->base))
+    (void) g_socket_shutdown (g_socket_connection_get_socket (G_SOCKET_CONNECTION (self->base)),
+                              TRUE, TRUE, NULL);
+  return g_io_stream_close (self->base, cancellable, error);
 }
 
 static void
