@@ -44,3 +44,10 @@ MailsyncSyncEvent *_mailsync_sync_event_new (MailsyncSyncEventKind  kind,
                                              const GError          *error,
                                              const char            *text);
 G_END_DECLS
+
+#include "mailsync-repository.h"
+
+G_BEGIN_DECLS
+/* Backends learn their hierarchy separator late (IMAP: from LIST). */
+void _mailsync_repository_set_separator (MailsyncRepository *self, char separator);
+G_END_DECLS

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "mailsync-repository.h"
+#include "mailsync-private.h"
 
 /**
  * MailsyncRepository:
@@ -567,4 +568,14 @@ mailsync_repository_close_finish (MailsyncRepository  *self,
                                   GError             **error)
 {
   return MAILSYNC_REPOSITORY_GET_CLASS (self)->close_finish (self, result, error);
+}
+
+void
+_mailsync_repository_set_separator (MailsyncRepository *self, char separator)
+{
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  if (PRIV (self)->separator == separator)
+    return;
+  PRIV (self)->separator = separator;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEPARATOR]);
 }

@@ -1,0 +1,1083 @@
+/* The IMAP connection: asynchronous reads feed the tokenizer; every
+ * complete response is dispatched; writes are queued and sent one after
+ * the other while many commands are in flight (RFC 3501 §5.5 allows any
+ * number of pipelined commands; we only stop writing behind a
+ * synchronizing literal, which must wait for the server's "+").
+ *
+ * Credentials never reach the debug log: LOGIN and AUTHENTICATE lines are
+ * logged with a replacement text. */
+#include "config.h"
+
+#include "mailsync-imap-connection.h"
+#include "mailsync-imap-auth.h"
+#include "mailsync-imap-parser.h"
+#include "mailsync-imap-tokenizer.h"
+#include "mailsync-tls-stream.h"
+#include "mailsync-error.h"
+
+#include <string.h>
+
+#define READ_CHUNK 65536
+#define DEFAULT_MAX_IN_FLIGHT 64
+/* RFC 7888 §4: LITERAL- allows non-synchronizing literals up to 4096. */
+#define LITERAL_MINUS_MAX 4096
+
+#define IMAP_DEBUG(...) g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+/* ---- settings ------------------------------------------------------------ */
+
+MailsyncImapSettings *
+mailsync_imap_settings_new (void)
+{
+  MailsyncImapSettings *s = g_new0 (MailsyncImapSettings, 1);
+
+  s->port = 143;
+  s->security = MAILSYNC_IMAP_SECURITY_STARTTLS;
+  s->tls = mailsync_tls_options_new ();
+  return s;
+}
+
+MailsyncImapSettings *
+mailsync_imap_settings_copy (const MailsyncImapSettings *settings)
+{
+  MailsyncImapSettings *s = g_new0 (MailsyncImapSettings, 1);
+
+  *s = *settings;
+  s->host = g_strdup (settings->host);
+  s->tls = settings->tls ? mailsync_tls_options_copy (settings->tls) : mailsync_tls_options_new ();
+  s->user = g_strdup (settings->user);
+  s->password = g_strdup (settings->password);
+  s->auth_mechanisms = g_strdup (settings->auth_mechanisms);
+  s->preauth_tunnel = g_strdup (settings->preauth_tunnel);
+  s->transport_tunnel = g_strdup (settings->transport_tunnel);
+  return s;
+}
+
+void
+mailsync_imap_settings_free (MailsyncImapSettings *settings)
+{
+  if (settings == NULL)
+    return;
+  g_free (settings->host);
+  mailsync_tls_options_free (settings->tls);
+  g_free (settings->user);
+  mailsync_imap_secret_clear (settings->password);
+  g_free (settings->password);
+  g_free (settings->auth_mechanisms);
+  g_free (settings->preauth_tunnel);
+  g_free (settings->transport_tunnel);
+  g_free (settings);
+}
+
+/* ---- requests -------------------------------------------------------------- */
+
+typedef struct
+{
+  GBytes *literal;  /* NULL for the first part */
+  char *text;
+} RequestPart;
+
+struct _MailsyncImapRequest
+{
+  char *tag;
+  GArray *parts;          /* RequestPart */
+  guint next_part;        /* first part not yet written */
+  char *log_text;
+  MailsyncImapUntaggedFunc untagged;
+  gpointer untagged_data;
+  MailsyncImapContinuationFunc continuation;
+  gpointer continuation_data;
+  GTask *task;
+  gboolean written;       /* the whole command is on the wire */
+};
+
+static void
+request_part_clear (gpointer data)
+{
+  RequestPart *part = data;
+
+  g_clear_pointer (&part->literal, g_bytes_unref);
+  g_free (part->text);
+}
+
+MailsyncImapRequest *
+mailsync_imap_request_new (const char *text)
+{
+  MailsyncImapRequest *request = g_new0 (MailsyncImapRequest, 1);
+  RequestPart part = { NULL, g_strdup (text) };
+
+  request->parts = g_array_new (FALSE, TRUE, sizeof (RequestPart));
+  g_array_set_clear_func (request->parts, request_part_clear);
+  g_array_append_val (request->parts, part);
+  return request;
+}
+
+void
+mailsync_imap_request_free (MailsyncImapRequest *request)
+{
+  if (request == NULL)
+    return;
+  g_free (request->tag);
+  g_array_unref (request->parts);
+  g_free (request->log_text);
+  g_clear_object (&request->task);
+  g_free (request);
+}
+
+void
+mailsync_imap_request_add_literal (MailsyncImapRequest *request,
+                                   GBytes              *data,
+                                   const char          *text_after)
+{
+  RequestPart part = { g_bytes_ref (data), g_strdup (text_after ? text_after : "") };
+
+  g_array_append_val (request->parts, part);
+}
+
+void
+mailsync_imap_request_set_log_text (MailsyncImapRequest *request,
+                                    const char          *log_text)
+{
+  g_free (request->log_text);
+  request->log_text = g_strdup (log_text);
+}
+
+void
+mailsync_imap_request_set_untagged_handler (MailsyncImapRequest      *request,
+                                            MailsyncImapUntaggedFunc  handler,
+                                            gpointer                  user_data)
+{
+  request->untagged = handler;
+  request->untagged_data = user_data;
+}
+
+void
+mailsync_imap_request_set_continuation_handler (MailsyncImapRequest          *request,
+                                                MailsyncImapContinuationFunc  handler,
+                                                gpointer                      user_data)
+{
+  request->continuation = handler;
+  request->continuation_data = user_data;
+}
+
+/* ---- the connection --------------------------------------------------------- */
+
+struct _MailsyncImapConnection
+{
+  GObject parent_instance;
+
+  MailsyncImapSettings *settings;
+  GIOStream *stream;
+  GInputStream *in;
+  GOutputStream *out;
+  GSubprocess *tunnel;
+  MailsyncImapParser *parser;
+  GCancellable *io_cancellable;  /* cancels the read loop on close */
+
+  guint next_tag;
+  GQueue pending;                /* requests not yet completely written */
+  GQueue in_flight;              /* written (or being written), awaiting the tag */
+  MailsyncImapRequest *awaiting_plus; /* stopped before a synchronizing literal */
+  GQueue write_queue;            /* GBytes to write, in order */
+  gboolean writing;
+  gboolean reading;
+
+  GHashTable *capabilities;      /* upper-case name -> name */
+  char *greeting;
+  gboolean preauth;
+  gboolean bye;
+  GError *fatal;                 /* the connection is dead */
+
+  MailsyncImapUntaggedFunc unsolicited;
+  gpointer unsolicited_data;
+
+  /* while opening: wait for the greeting */
+  GTask *greeting_task;
+};
+
+G_DEFINE_FINAL_TYPE (MailsyncImapConnection, mailsync_imap_connection, G_TYPE_OBJECT)
+
+static void start_reading (MailsyncImapConnection *self);
+static void pump_writes (MailsyncImapConnection *self);
+static void fail_everything (MailsyncImapConnection *self, const GError *error);
+
+static void
+mailsync_imap_connection_dispose (GObject *object)
+{
+  MailsyncImapConnection *self = MAILSYNC_IMAP_CONNECTION (object);
+
+  mailsync_imap_connection_close (self);
+  G_OBJECT_CLASS (mailsync_imap_connection_parent_class)->dispose (object);
+}
+
+static void
+mailsync_imap_connection_finalize (GObject *object)
+{
+  MailsyncImapConnection *self = MAILSYNC_IMAP_CONNECTION (object);
+
+  mailsync_imap_settings_free (self->settings);
+  g_clear_pointer (&self->parser, mailsync_imap_parser_free);
+  g_clear_pointer (&self->capabilities, g_hash_table_unref);
+  g_free (self->greeting);
+  g_clear_error (&self->fatal);
+  g_clear_object (&self->io_cancellable);
+  G_OBJECT_CLASS (mailsync_imap_connection_parent_class)->finalize (object);
+}
+
+static void
+mailsync_imap_connection_class_init (MailsyncImapConnectionClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = mailsync_imap_connection_dispose;
+  G_OBJECT_CLASS (klass)->finalize = mailsync_imap_connection_finalize;
+}
+
+static void
+mailsync_imap_connection_init (MailsyncImapConnection *self)
+{
+  g_queue_init (&self->pending);
+  g_queue_init (&self->in_flight);
+  g_queue_init (&self->write_queue);
+  self->capabilities = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->io_cancellable = g_cancellable_new ();
+  self->next_tag = 1;
+}
+
+MailsyncImapConnection *
+mailsync_imap_connection_new (const MailsyncImapSettings *settings)
+{
+  MailsyncImapConnection *self = g_object_new (MAILSYNC_TYPE_IMAP_CONNECTION, NULL);
+
+  self->settings = mailsync_imap_settings_copy (settings);
+  if (self->settings->max_in_flight == 0)
+    self->settings->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
+  return self;
+}
+
+void
+mailsync_imap_connection_set_unsolicited_handler (MailsyncImapConnection   *self,
+                                                  MailsyncImapUntaggedFunc  handler,
+                                                  gpointer                  user_data)
+{
+  self->unsolicited = handler;
+  self->unsolicited_data = user_data;
+}
+
+gboolean
+mailsync_imap_connection_has_capability (MailsyncImapConnection *self,
+                                         const char             *name)
+{
+  g_autofree char *upper = g_ascii_strup (name, -1);
+
+  return g_hash_table_contains (self->capabilities, upper);
+}
+
+char *
+mailsync_imap_connection_get_capability_string (MailsyncImapConnection *self)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->capabilities);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (names, value);
+  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv (" ", (char **) names->pdata);
+}
+
+gboolean
+mailsync_imap_connection_is_open (MailsyncImapConnection *self)
+{
+  return self->stream != NULL && self->fatal == NULL && !self->bye;
+}
+
+const char *
+mailsync_imap_connection_get_greeting (MailsyncImapConnection *self)
+{
+  return self->greeting;
+}
+
+static void
+set_capabilities (MailsyncImapConnection *self, char **names)
+{
+  g_hash_table_remove_all (self->capabilities);
+  for (guint i = 0; names && names[i]; i++)
+    g_hash_table_insert (self->capabilities, g_ascii_strup (names[i], -1), g_strdup (names[i]));
+}
+
+/* ---- writing ----------------------------------------------------------------- */
+
+static void
+queue_bytes (MailsyncImapConnection *self, GBytes *bytes)
+{
+  g_queue_push_tail (&self->write_queue, bytes);
+}
+
+static void
+queue_text (MailsyncImapConnection *self, const char *text)
+{
+  queue_bytes (self, g_bytes_new (text, strlen (text)));
+}
+
+static gboolean
+can_skip_sync (MailsyncImapConnection *self, gsize size)
+{
+  return mailsync_imap_connection_has_capability (self, "LITERAL+") ||
+         (mailsync_imap_connection_has_capability (self, "LITERAL-") && size <= LITERAL_MINUS_MAX);
+}
+
+/* Writes as much of @request as can go without waiting for "+". Returns
+ * TRUE when the whole command is queued. */
+static gboolean
+write_request_parts (MailsyncImapConnection *self, MailsyncImapRequest *request)
+{
+  while (request->next_part < request->parts->len)
+    {
+      RequestPart *part = &g_array_index (request->parts, RequestPart, request->next_part);
+      RequestPart *next = request->next_part + 1 < request->parts->len
+        ? &g_array_index (request->parts, RequestPart, request->next_part + 1) : NULL;
+
+      if (part->literal != NULL)
+        {
+          /* The "{n}" was sent with the previous text; this is the data. */
+          queue_bytes (self, g_bytes_ref (part->literal));
+        }
+      queue_text (self, part->text);
+      request->next_part++;
+      if (next == NULL)
+        {
+          queue_text (self, "\r\n");
+          return TRUE;
+        }
+      if (can_skip_sync (self, g_bytes_get_size (next->literal)))
+        {
+          g_autofree char *marker = g_strdup_printf ("{%" G_GSIZE_FORMAT "+}\r\n", g_bytes_get_size (next->literal));
+          queue_text (self, marker);
+        }
+      else
+        {
+          g_autofree char *marker = g_strdup_printf ("{%" G_GSIZE_FORMAT "}\r\n", g_bytes_get_size (next->literal));
+          queue_text (self, marker);
+          self->awaiting_plus = request;
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static void
+log_command (MailsyncImapRequest *request)
+{
+  if (request->log_text != NULL)
+    IMAP_DEBUG ("C: %s %s", request->tag, request->log_text);
+  else
+    {
+      RequestPart *first = &g_array_index (request->parts, RequestPart, 0);
+      IMAP_DEBUG ("C: %s %s%s", request->tag, first->text, request->parts->len > 1 ? " {literal...}" : "");
+    }
+}
+
+/* Moves pending requests onto the wire while allowed. */
+static void
+schedule_requests (MailsyncImapConnection *self)
+{
+  while (self->awaiting_plus == NULL && !g_queue_is_empty (&self->pending) &&
+         g_queue_get_length (&self->in_flight) < self->settings->max_in_flight)
+    {
+      MailsyncImapRequest *request = g_queue_pop_head (&self->pending);
+      g_autofree char *prefix = g_strdup_printf ("%s ", request->tag);
+
+      log_command (request);
+      queue_text (self, prefix);
+      g_queue_push_tail (&self->in_flight, request);
+      request->written = write_request_parts (self, request);
+    }
+  pump_writes (self);
+}
+
+static void
+write_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(MailsyncImapConnection) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->writing = FALSE;
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
+    {
+      fail_everything (self, error);
+      return;
+    }
+  pump_writes (self);
+}
+
+static void
+pump_writes (MailsyncImapConnection *self)
+{
+  GBytes *bytes;
+  g_autoptr(GByteArray) merged = NULL;
+
+  if (self->writing || self->out == NULL || g_queue_is_empty (&self->write_queue))
+    return;
+  /* Coalesce small pieces into one write: a pipeline of 64 short UID
+   * STOREs becomes one packet, not 64. */
+  merged = g_byte_array_new ();
+  while ((bytes = g_queue_pop_head (&self->write_queue)) != NULL)
+    {
+      gsize len;
+      const guint8 *data = g_bytes_get_data (bytes, &len);
+      g_byte_array_append (merged, data, len);
+      g_bytes_unref (bytes);
+      if (merged->len > 1024 * 1024)
+        break;
+    }
+  self->writing = TRUE;
+  {
+    GBytes *chunk = g_byte_array_free_to_bytes (g_steal_pointer (&merged));
+    gsize len;
+    const guint8 *data = g_bytes_get_data (chunk, &len);
+
+    /* The chunk must outlive the write: tie it to the connection ref. */
+    g_object_set_data_full (G_OBJECT (self), "mailsync-write-chunk", chunk, (GDestroyNotify) g_bytes_unref);
+    g_output_stream_write_all_async (self->out, data, len, G_PRIORITY_DEFAULT, self->io_cancellable,
+                                     write_done, g_object_ref (self));
+  }
+}
+
+/* ---- completing requests ---------------------------------------------------- */
+
+static void
+complete_request (MailsyncImapConnection *self, MailsyncImapRequest *request, MailsyncImapResponse *response)
+{
+  GTask *task = g_steal_pointer (&request->task);
+
+  g_queue_remove (&self->in_flight, request);
+  if (self->awaiting_plus == request)
+    self->awaiting_plus = NULL;
+
+  if (response->status == MAILSYNC_IMAP_STATUS_OK)
+    g_task_return_pointer (task, mailsync_imap_response_ref (response), (GDestroyNotify) mailsync_imap_response_unref);
+  else
+    {
+      g_autofree char *first = g_strdup (g_array_index (request->parts, RequestPart, 0).text);
+      char *space = strchr (first, ' ');
+      int code = response->status == MAILSYNC_IMAP_STATUS_NO ? MAILSYNC_IMAP_ERROR_NO : MAILSYNC_IMAP_ERROR_BAD;
+
+      if (space)
+        *space = '\0';
+      if (response->code && response->code->kind == MAILSYNC_IMAP_CODE_AUTHENTICATIONFAILED)
+        code = MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED;
+      g_task_return_new_error (task, MAILSYNC_IMAP_ERROR, code, "%s %s: %s%s%s%s", first,
+                               response->status == MAILSYNC_IMAP_STATUS_NO ? "NO" : "BAD",
+                               response->code ? "[" : "", response->code ? response->code->name : "",
+                               response->code ? "] " : "", response->text ? response->text : "");
+    }
+  g_object_unref (task);
+  mailsync_imap_request_free (request);
+  schedule_requests (self);
+}
+
+static void
+fail_everything (MailsyncImapConnection *self, const GError *error)
+{
+  MailsyncImapRequest *request;
+
+  if (self->fatal == NULL)
+    self->fatal = g_error_copy (error);
+  IMAP_DEBUG ("connection failed: %s", error->message);
+  self->awaiting_plus = NULL;
+  while ((request = g_queue_pop_head (&self->in_flight)) != NULL ||
+         (request = g_queue_pop_head (&self->pending)) != NULL)
+    {
+      GTask *task = g_steal_pointer (&request->task);
+      g_task_return_error (task, g_error_copy (self->fatal));
+      g_object_unref (task);
+      mailsync_imap_request_free (request);
+    }
+  if (self->greeting_task)
+    {
+      GTask *task = g_steal_pointer (&self->greeting_task);
+      g_task_return_error (task, g_error_copy (self->fatal));
+      g_object_unref (task);
+    }
+  g_queue_clear_full (&self->write_queue, (GDestroyNotify) g_bytes_unref);
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+static void
+handle_continuation (MailsyncImapConnection *self, MailsyncImapResponse *response)
+{
+  MailsyncImapRequest *request = self->awaiting_plus;
+
+  if (request != NULL)
+    {
+      self->awaiting_plus = NULL;
+      request->written = write_request_parts (self, request);
+      schedule_requests (self);
+      return;
+    }
+  /* AUTHENTICATE and IDLE are the commands a "+" answers. */
+  for (GList *l = self->in_flight.head; l; l = l->next)
+    {
+      MailsyncImapRequest *r = l->data;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *line = NULL;
+
+      if (r->continuation == NULL)
+        continue;
+      line = r->continuation (response->text ? response->text : "", r->continuation_data, &error);
+      if (line == NULL)
+        {
+          /* RFC 3501 §6.2.2: "*" cancels an AUTHENTICATE exchange. */
+          queue_text (self, "*\r\n");
+        }
+      else
+        {
+          IMAP_DEBUG ("C: <continuation data redacted>");
+          queue_text (self, line);
+          queue_text (self, "\r\n");
+          memset (line, 0, strlen (line));
+        }
+      pump_writes (self);
+      return;
+    }
+  {
+    g_autoptr(GError) error = g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_PROTOCOL,
+                                           "Unexpected continuation request from the server: + %s",
+                                           response->text ? response->text : "");
+    fail_everything (self, error);
+  }
+}
+
+static void
+dispatch (MailsyncImapConnection *self, MailsyncImapResponse *response)
+{
+  switch (response->kind)
+    {
+    case MAILSYNC_IMAP_RESPONSE_CONTINUATION:
+      handle_continuation (self, response);
+      return;
+
+    case MAILSYNC_IMAP_RESPONSE_TAGGED:
+      for (GList *l = self->in_flight.head; l; l = l->next)
+        {
+          MailsyncImapRequest *request = l->data;
+          if (g_strcmp0 (request->tag, response->tag) == 0)
+            {
+              /* A tagged response may carry new capabilities (after
+               * login, RFC 3501 §7.1). */
+              if (response->code && response->code->kind == MAILSYNC_IMAP_CODE_CAPABILITY)
+                set_capabilities (self, response->code->strv);
+              complete_request (self, request, response);
+              return;
+            }
+        }
+      {
+        g_autoptr(GError) error = g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_PROTOCOL,
+                                               "Server answered unknown tag %s", response->tag);
+        fail_everything (self, error);
+      }
+      return;
+
+    case MAILSYNC_IMAP_RESPONSE_UNTAGGED:
+      break;
+    }
+
+  if (response->data_kind == MAILSYNC_IMAP_DATA_CAPABILITY)
+    set_capabilities (self, response->u.strv);
+  if (response->code && response->code->kind == MAILSYNC_IMAP_CODE_CAPABILITY)
+    set_capabilities (self, response->code->strv);
+  if (response->status == MAILSYNC_IMAP_STATUS_BYE)
+    self->bye = TRUE;
+
+  if (self->greeting_task != NULL)
+    {
+      GTask *task = g_steal_pointer (&self->greeting_task);
+
+      g_free (self->greeting);
+      self->greeting = g_strdup (response->text ? response->text : "");
+      self->preauth = response->status == MAILSYNC_IMAP_STATUS_PREAUTH;
+      if (response->status == MAILSYNC_IMAP_STATUS_BYE ||
+          (response->status != MAILSYNC_IMAP_STATUS_OK && response->status != MAILSYNC_IMAP_STATUS_PREAUTH))
+        g_task_return_new_error (task, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_BYE,
+                                 "Server refused the connection: %s", self->greeting);
+      else
+        g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+
+  for (GList *l = self->in_flight.head; l; l = l->next)
+    {
+      MailsyncImapRequest *request = l->data;
+      if (request->untagged != NULL)
+        {
+          request->untagged (response, request->untagged_data);
+          return;
+        }
+    }
+  if (self->unsolicited)
+    self->unsolicited (response, self->unsolicited_data);
+}
+
+static void
+log_response (const MailsyncImapResponse *response)
+{
+  g_autofree char *line = NULL;
+
+  if (g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, MAILSYNC_IMAP_LOG_DOMAIN))
+    return;
+  line = mailsync_imap_response_to_string (response);
+  IMAP_DEBUG ("S: %.*s%s", 400, line, strlen (line) > 400 ? "..." : "");
+}
+
+static gboolean
+feed (MailsyncImapConnection *self, const guint8 *data, gsize len)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ok = mailsync_imap_parser_feed (self->parser, data, len, &error);
+  MailsyncImapResponse *response;
+
+  /* Responses completed before a parse error still count. */
+  while ((response = mailsync_imap_parser_pop (self->parser)) != NULL)
+    {
+      log_response (response);
+      dispatch (self, response);
+      mailsync_imap_response_unref (response);
+      if (self->fatal)
+        return FALSE;
+    }
+  if (!ok)
+    {
+      IMAP_DEBUG ("unparsable server data: %s", error->message);
+      fail_everything (self, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+read_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(MailsyncImapConnection) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+
+  self->reading = FALSE;
+  if (bytes == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        fail_everything (self, error);
+      return;
+    }
+  if (g_bytes_get_size (bytes) == 0)
+    {
+      g_autoptr(GError) eof = g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                           self->bye ? "Server closed the connection (BYE)"
+                                                     : "Server closed the connection unexpectedly");
+      fail_everything (self, eof);
+      return;
+    }
+  if (!feed (self, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes)))
+    return;
+  start_reading (self);
+}
+
+static void
+start_reading (MailsyncImapConnection *self)
+{
+  if (self->reading || self->in == NULL || self->fatal)
+    return;
+  self->reading = TRUE;
+  g_input_stream_read_bytes_async (self->in, READ_CHUNK, G_PRIORITY_DEFAULT, self->io_cancellable,
+                                   read_done, g_object_ref (self));
+}
+
+/* ---- sending ------------------------------------------------------------------ */
+
+void
+mailsync_imap_connection_send_async (MailsyncImapConnection *self,
+                                     MailsyncImapRequest    *request,
+                                     GCancellable           *cancellable,
+                                     GAsyncReadyCallback     callback,
+                                     gpointer                user_data)
+{
+  request->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (request->task, mailsync_imap_connection_send_async);
+  if (self->fatal != NULL || self->stream == NULL)
+    {
+      GTask *task = g_steal_pointer (&request->task);
+      if (self->fatal)
+        g_task_return_error (task, g_error_copy (self->fatal));
+      else
+        g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "Not connected");
+      g_object_unref (task);
+      mailsync_imap_request_free (request);
+      return;
+    }
+  request->tag = g_strdup_printf ("A%u", self->next_tag++);
+  g_queue_push_tail (&self->pending, request);
+  schedule_requests (self);
+  start_reading (self);
+}
+
+MailsyncImapResponse *
+mailsync_imap_connection_send_finish (MailsyncImapConnection *self,
+                                      GAsyncResult           *result,
+                                      GError                **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- opening ------------------------------------------------------------------ */
+
+/* Opening is a chain of steps run in a worker-free way on the caller's
+ * context; a small sync helper keeps the chain readable. */
+static GAsyncResult *
+wait_result (GAsyncResult **slot)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+
+  while (*slot == NULL)
+    g_main_context_iteration (context, TRUE);
+  return *slot;
+}
+
+static void
+store_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static MailsyncImapResponse *
+run (MailsyncImapConnection *self, MailsyncImapRequest *request, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  mailsync_imap_connection_send_async (self, request, cancellable, store_result, &result);
+  return mailsync_imap_connection_send_finish (self, wait_result (&result), error);
+}
+
+static void
+use_stream (MailsyncImapConnection *self, GIOStream *stream)
+{
+  g_set_object (&self->stream, stream);
+  self->in = g_io_stream_get_input_stream (stream);
+  self->out = g_io_stream_get_output_stream (stream);
+  /* Anything read before a TLS handshake is discarded (STARTTLS
+   * injection, CVE-2011-0411 class). */
+  g_clear_pointer (&self->parser, mailsync_imap_parser_free);
+  self->parser = mailsync_imap_parser_new ();
+}
+
+static gboolean
+wait_greeting (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  self->greeting_task = g_task_new (self, cancellable, store_result, &result);
+  start_reading (self);
+  return g_task_propagate_boolean (G_TASK (wait_result (&result)), error);
+}
+
+static GIOStream *
+connect_socket (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GSocketConnection *connection;
+
+  if (self->settings->timeout)
+    g_socket_client_set_timeout (client, self->settings->timeout);
+  g_socket_client_connect_to_host_async (client, self->settings->host, self->settings->port, cancellable,
+                                         store_result, &result);
+  connection = g_socket_client_connect_to_host_finish (client, wait_result (&result), &local_error);
+  if (connection == NULL)
+    {
+      g_set_error (error, local_error->domain, local_error->code, "Cannot connect to %s:%u: %s",
+                   self->settings->host, self->settings->port, local_error->message);
+      return NULL;
+    }
+  return G_IO_STREAM (connection);
+}
+
+static GIOStream *
+spawn_tunnel (MailsyncImapConnection *self, const char *command, GError **error)
+{
+  const char *argv[] = { "/bin/sh", "-c", command, NULL };
+  GSubprocess *process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                                            error);
+
+  if (process == NULL)
+    return NULL;
+  self->tunnel = process;
+  return g_simple_io_stream_new (g_subprocess_get_stdout_pipe (process), g_subprocess_get_stdin_pipe (process));
+}
+
+static gboolean
+start_tls (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GIOStream) tls = NULL;
+  g_autoptr(GIOStream) base = g_object_ref (self->stream);
+
+  /* Stop the read loop on the clear-text stream first. */
+  g_cancellable_cancel (self->io_cancellable);
+  while (self->reading)
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+  g_clear_object (&self->io_cancellable);
+  self->io_cancellable = g_cancellable_new ();
+
+  mailsync_tls_client_new_async (base, self->settings->host, self->settings->tls, G_PRIORITY_DEFAULT,
+                                 cancellable, store_result, &result);
+  tls = mailsync_tls_client_new_finish (wait_result (&result), error);
+  if (tls == NULL)
+    return FALSE;
+  use_stream (self, tls);
+  return TRUE;
+}
+
+static gboolean
+refresh_capabilities (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(MailsyncImapResponse) ok = run (self, mailsync_imap_request_new ("CAPABILITY"), cancellable, error);
+
+  return ok != NULL;
+}
+
+static char *
+sasl_continue (const char *text, gpointer user_data, GError **error)
+{
+  return mailsync_imap_sasl_step (user_data, text, error);
+}
+
+static gboolean
+try_mechanism (MailsyncImapConnection    *self,
+               MailsyncImapAuthMechanism  mechanism,
+               GCancellable              *cancellable,
+               GError                   **error)
+{
+  const char *name = mailsync_imap_auth_mechanism_name (mechanism);
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  MailsyncImapRequest *request;
+
+  if (mechanism == MAILSYNC_IMAP_AUTH_LOGIN && !mailsync_imap_connection_has_capability (self, "AUTH=LOGIN"))
+    {
+      /* The LOGIN command (RFC 3501 §6.2.3), not the SASL mechanism. */
+      g_autofree char *user = g_strescape (self->settings->user ? self->settings->user : "", NULL);
+      g_autofree char *pass = g_strescape (self->settings->password ? self->settings->password : "", NULL);
+      g_autofree char *line = g_strdup_printf ("LOGIN \"%s\" \"%s\"", user, pass);
+      g_autofree char *log_line = g_strdup_printf ("LOGIN \"%s\" <password redacted>", user);
+
+      if (mailsync_imap_connection_has_capability (self, "LOGINDISABLED"))
+        {
+          g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY,
+                       "LOGIN: the server disabled it");
+          return FALSE;
+        }
+      request = mailsync_imap_request_new (line);
+      mailsync_imap_request_set_log_text (request, log_line);
+      mailsync_imap_secret_clear (pass);
+      mailsync_imap_secret_clear (line);
+      ok = run (self, request, cancellable, error);
+      return ok != NULL;
+    }
+  else
+    {
+      g_autoptr(MailsyncImapSasl) sasl = mailsync_imap_sasl_new (mechanism, self->settings->user,
+                                                                 self->settings->password,
+                                                                 self->settings->host, self->settings->port);
+      g_autofree char *initial = NULL;
+      g_autofree char *line = NULL;
+      g_autofree char *log_line = NULL;
+
+      if (mailsync_imap_connection_has_capability (self, "SASL-IR"))
+        initial = mailsync_imap_sasl_initial_response (sasl);
+      line = initial ? g_strdup_printf ("AUTHENTICATE %s %s", name, initial) : g_strdup_printf ("AUTHENTICATE %s", name);
+      log_line = g_strdup_printf ("AUTHENTICATE %s%s", name, initial ? " <initial response redacted>" : "");
+      request = mailsync_imap_request_new (line);
+      mailsync_imap_request_set_log_text (request, log_line);
+      mailsync_imap_request_set_continuation_handler (request, sasl_continue, sasl);
+      mailsync_imap_secret_clear (line);
+      if (initial)
+        mailsync_imap_secret_clear (initial);
+      ok = run (self, request, cancellable, error);
+      return ok != NULL;
+    }
+}
+
+static gboolean
+authenticate (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
+{
+  g_autofree MailsyncImapAuthMechanism *mechanisms = NULL;
+  g_autoptr(GString) tried = g_string_new (NULL);
+
+  mechanisms = mailsync_imap_auth_parse_list (self->settings->auth_mechanisms ? self->settings->auth_mechanisms
+                                                                              : MAILSYNC_IMAP_DEFAULT_AUTH_MECHANISMS,
+                                              error);
+  if (mechanisms == NULL)
+    return FALSE;
+  for (guint i = 0; mechanisms[i] != MAILSYNC_IMAP_AUTH_NONE; i++)
+    {
+      const char *name = mailsync_imap_auth_mechanism_name (mechanisms[i]);
+      g_autofree char *cap = g_strconcat ("AUTH=", name, NULL);
+      g_autoptr(GError) attempt = NULL;
+
+      if (mechanisms[i] == MAILSYNC_IMAP_AUTH_GSSAPI)
+        continue; /* not built in: skipped like a mechanism the server lacks */
+      if (mechanisms[i] != MAILSYNC_IMAP_AUTH_LOGIN && !mailsync_imap_connection_has_capability (self, cap))
+        continue;
+      if (try_mechanism (self, mechanisms[i], cancellable, &attempt))
+        return TRUE;
+      if (self->fatal)
+        {
+          g_propagate_error (error, g_steal_pointer (&attempt));
+          return FALSE;
+        }
+      g_string_append_printf (tried, "%s%s: %s", tried->len ? "; " : "", name, attempt->message);
+    }
+  g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED,
+               "Authentication to %s as %s failed (%s)", self->settings->host,
+               self->settings->user ? self->settings->user : "",
+               tried->len ? tried->str : "no mechanism in auth_mechanisms is offered by the server");
+  return FALSE;
+}
+
+static gboolean
+open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GIOStream) stream = NULL;
+  const MailsyncImapSettings *s = self->settings;
+
+  if (s->preauth_tunnel)
+    stream = spawn_tunnel (self, s->preauth_tunnel, error);
+  else if (s->transport_tunnel)
+    stream = spawn_tunnel (self, s->transport_tunnel, error);
+  else
+    stream = connect_socket (self, cancellable, error);
+  if (stream == NULL)
+    return FALSE;
+  use_stream (self, stream);
+
+  if (s->security == MAILSYNC_IMAP_SECURITY_IMPLICIT && !s->preauth_tunnel && !start_tls (self, cancellable, error))
+    return FALSE;
+  if (!wait_greeting (self, cancellable, error))
+    return FALSE;
+  if (s->preauth_tunnel && !self->preauth)
+    {
+      g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_PROTOCOL,
+                   "preauthtunnel did not greet with PREAUTH: %s", self->greeting);
+      return FALSE;
+    }
+  if (g_hash_table_size (self->capabilities) == 0 && !refresh_capabilities (self, cancellable, error))
+    return FALSE;
+
+  if (s->security == MAILSYNC_IMAP_SECURITY_STARTTLS && !s->preauth_tunnel)
+    {
+      g_autoptr(MailsyncImapResponse) ok = NULL;
+      g_autoptr(GError) starttls_error = NULL;
+
+      /* Never send credentials in clear: no STARTTLS, no login. */
+      if (!mailsync_imap_connection_has_capability (self, "STARTTLS"))
+        {
+          g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY,
+                       "%s does not offer STARTTLS; refusing to log in without TLS "
+                       "(set ssl = yes for port 993, or starttls = no to allow clear text)", s->host);
+          return FALSE;
+        }
+      ok = run (self, mailsync_imap_request_new ("STARTTLS"), cancellable, &starttls_error);
+      if (ok == NULL)
+        {
+          g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY,
+                       "%s refused STARTTLS (%s); refusing to log in without TLS", s->host, starttls_error->message);
+          return FALSE;
+        }
+      if (!start_tls (self, cancellable, error))
+        return FALSE;
+      /* RFC 3501 §6.2.1: forget the pre-TLS capabilities. */
+      g_hash_table_remove_all (self->capabilities);
+      if (!refresh_capabilities (self, cancellable, error))
+        return FALSE;
+    }
+
+  if (!self->preauth)
+    {
+      if (!authenticate (self, cancellable, error))
+        return FALSE;
+      if (!mailsync_imap_connection_has_capability (self, "IMAP4REV1") &&
+          !mailsync_imap_connection_has_capability (self, "IMAP4REV2"))
+        {
+          if (!refresh_capabilities (self, cancellable, error))
+            return FALSE;
+        }
+      else
+        {
+          /* Servers often send new capabilities with the login OK; if not,
+           * ask, since AUTH= entries are stale after login. */
+          if (mailsync_imap_connection_has_capability (self, "AUTH=PLAIN") ||
+              mailsync_imap_connection_has_capability (self, "STARTTLS"))
+            if (!refresh_capabilities (self, cancellable, error))
+              return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static void
+open_thread_free (gpointer data)
+{
+}
+
+void
+mailsync_imap_connection_open_async (MailsyncImapConnection *self,
+                                     GCancellable           *cancellable,
+                                     GAsyncReadyCallback     callback,
+                                     gpointer                user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GError) error = NULL;
+
+  (void) open_thread_free;
+  g_task_set_source_tag (task, mailsync_imap_connection_open_async);
+  /* The steps iterate the thread-default context themselves: the engine
+   * runs on its own context, so this is not a nested loop of the UI's. */
+  if (open_sync (self, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    {
+      mailsync_imap_connection_close (self);
+      g_task_return_error (task, g_steal_pointer (&error));
+    }
+}
+
+gboolean
+mailsync_imap_connection_open_finish (MailsyncImapConnection *self,
+                                      GAsyncResult           *result,
+                                      GError                **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+mailsync_imap_connection_close (MailsyncImapConnection *self)
+{
+  if (self->stream == NULL)
+    return;
+  g_cancellable_cancel (self->io_cancellable);
+  if (self->fatal == NULL)
+    {
+      g_autoptr(GError) closed = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, "Connection closed");
+      fail_everything (self, closed);
+    }
+  g_io_stream_close (self->stream, NULL, NULL);
+  g_clear_object (&self->stream);
+  self->in = NULL;
+  self->out = NULL;
+  if (self->tunnel)
+    {
+      g_subprocess_force_exit (self->tunnel);
+      g_clear_object (&self->tunnel);
+    }
+}

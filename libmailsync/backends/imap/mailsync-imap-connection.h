@@ -1,0 +1,112 @@
+/* One IMAP connection: socket or tunnel, TLS, login, and a pipeline of
+ * commands in flight. Internal. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mailsync-imap-response.h"
+#include "mailsync-tls-options.h"
+
+G_BEGIN_DECLS
+
+#define MAILSYNC_IMAP_LOG_DOMAIN "Mailsync-IMAP"
+
+typedef enum
+{
+  MAILSYNC_IMAP_SECURITY_STARTTLS, /* plain port, STARTTLS required */
+  MAILSYNC_IMAP_SECURITY_IMPLICIT, /* TLS from the first byte (993) */
+  MAILSYNC_IMAP_SECURITY_NONE,     /* only when the user turned both off */
+} MailsyncImapSecurity;
+
+typedef struct
+{
+  char                 *host;
+  guint16               port;
+  MailsyncImapSecurity  security;
+  MailsyncTlsOptions   *tls;
+  char                 *user;
+  char                 *password;        /* or OAuth2 token for XOAUTH2/OAUTHBEARER */
+  char                 *auth_mechanisms; /* offlineimap list; NULL = default order */
+  char                 *preauth_tunnel;  /* shell command speaking IMAP, already logged in */
+  char                 *transport_tunnel;/* shell command carrying the byte stream */
+  guint                 timeout;         /* seconds, 0 = none (socktimeout) */
+  gboolean              compress;        /* COMPRESS=DEFLATE when offered */
+  guint                 max_in_flight;   /* pipelined commands, 0 = 64 */
+} MailsyncImapSettings;
+
+MailsyncImapSettings *mailsync_imap_settings_new  (void);
+MailsyncImapSettings *mailsync_imap_settings_copy (const MailsyncImapSettings *settings);
+void                  mailsync_imap_settings_free (MailsyncImapSettings *settings);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MailsyncImapSettings, mailsync_imap_settings_free)
+
+/* ---- requests ---------------------------------------------------------- */
+
+typedef struct _MailsyncImapRequest MailsyncImapRequest;
+
+typedef void  (*MailsyncImapUntaggedFunc)     (MailsyncImapResponse *response,
+                                               gpointer              user_data);
+/* Answers a "+ text" continuation with the next line (without CRLF). */
+typedef char *(*MailsyncImapContinuationFunc) (const char           *text,
+                                               gpointer              user_data,
+                                               GError              **error);
+
+/* @text: the command after the tag, up to the first literal if any. */
+MailsyncImapRequest *mailsync_imap_request_new (const char *text);
+void mailsync_imap_request_free (MailsyncImapRequest *request);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MailsyncImapRequest, mailsync_imap_request_free)
+/* Appends a literal, then @text_after (may be "") up to the next literal. */
+void mailsync_imap_request_add_literal (MailsyncImapRequest *request,
+                                        GBytes              *data,
+                                        const char          *text_after);
+/* What the debug log shows instead of the command (credentials). */
+void mailsync_imap_request_set_log_text (MailsyncImapRequest *request,
+                                         const char          *log_text);
+void mailsync_imap_request_set_untagged_handler (MailsyncImapRequest      *request,
+                                                 MailsyncImapUntaggedFunc  handler,
+                                                 gpointer                  user_data);
+void mailsync_imap_request_set_continuation_handler (MailsyncImapRequest          *request,
+                                                     MailsyncImapContinuationFunc  handler,
+                                                     gpointer                      user_data);
+
+/* ---- the connection ------------------------------------------------------ */
+
+#define MAILSYNC_TYPE_IMAP_CONNECTION (mailsync_imap_connection_get_type ())
+G_DECLARE_FINAL_TYPE (MailsyncImapConnection, mailsync_imap_connection, MAILSYNC, IMAP_CONNECTION, GObject)
+
+MailsyncImapConnection *mailsync_imap_connection_new (const MailsyncImapSettings *settings);
+
+/* Connect, TLS, greeting, capabilities, authentication, COMPRESS. */
+void      mailsync_imap_connection_open_async  (MailsyncImapConnection *self,
+                                                GCancellable           *cancellable,
+                                                GAsyncReadyCallback     callback,
+                                                gpointer                user_data);
+gboolean  mailsync_imap_connection_open_finish (MailsyncImapConnection *self,
+                                                GAsyncResult           *result,
+                                                GError                **error);
+
+/* Queues @request (transfer full). Commands are written as soon as
+ * possible, many in flight; the result is the tagged OK response (NO, BAD
+ * and BYE become errors carrying the server's text). Untagged responses
+ * go to the oldest in-flight request that has a handler, else to the
+ * connection's unsolicited handler. */
+void                  mailsync_imap_connection_send_async  (MailsyncImapConnection *self,
+                                                            MailsyncImapRequest    *request,
+                                                            GCancellable           *cancellable,
+                                                            GAsyncReadyCallback     callback,
+                                                            gpointer                user_data);
+MailsyncImapResponse *mailsync_imap_connection_send_finish (MailsyncImapConnection *self,
+                                                            GAsyncResult           *result,
+                                                            GError                **error);
+
+void     mailsync_imap_connection_set_unsolicited_handler (MailsyncImapConnection   *self,
+                                                           MailsyncImapUntaggedFunc  handler,
+                                                           gpointer                  user_data);
+gboolean mailsync_imap_connection_has_capability (MailsyncImapConnection *self,
+                                                  const char             *name);
+/* "IMAP4rev1 UIDPLUS ..." as last announced. */
+char    *mailsync_imap_connection_get_capability_string (MailsyncImapConnection *self);
+gboolean mailsync_imap_connection_is_open (MailsyncImapConnection *self);
+const char *mailsync_imap_connection_get_greeting (MailsyncImapConnection *self);
+void     mailsync_imap_connection_close (MailsyncImapConnection *self);
+
+G_END_DECLS

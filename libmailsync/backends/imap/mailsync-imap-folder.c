@@ -1,0 +1,679 @@
+/* An IMAP mailbox as a MailsyncFolder. Every operation is one or a few
+ * UID commands sent through the repository's connection without waiting
+ * for earlier ones: the runner's 64 fetches become 64 pipelined
+ * UID FETCH commands on one connection. */
+#include "config.h"
+
+#include "mailsync-imap-private.h"
+#include "mailsync-error.h"
+#include "mailsync-private.h"
+
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+/**
+ * MailsyncImapFolder:
+ *
+ * A mailbox on an IMAP server.
+ */
+struct _MailsyncImapFolder
+{
+  MailsyncFolder parent_instance;
+
+  char *wire_name;        /* as sent on the wire (mUTF-7) */
+  guint32 uidvalidity;
+  guint32 uidnext;
+  guint64 highestmodseq;
+  guint32 exists;
+  gboolean read_only;
+  GHashTable *fetching;   /* uid -> GTask of fetch_message */
+  GPtrArray *listing;     /* MailsyncMessageInfo during a listing */
+};
+
+G_DEFINE_FINAL_TYPE (MailsyncImapFolder, mailsync_imap_folder, MAILSYNC_TYPE_FOLDER)
+
+static MailsyncImapRepository *
+repo_of (MailsyncImapFolder *self)
+{
+  return MAILSYNC_IMAP_REPOSITORY (mailsync_folder_get_repository (MAILSYNC_FOLDER (self)));
+}
+
+static MailsyncImapConnection *
+connection_of (MailsyncImapFolder *self)
+{
+  return _mailsync_imap_repository_get_connection (repo_of (self));
+}
+
+static gboolean
+check_connected (MailsyncImapFolder *self, GTask *task)
+{
+  if (connection_of (self) != NULL)
+    return TRUE;
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                           "Repository %s is not connected",
+                           mailsync_repository_get_name (MAILSYNC_REPOSITORY (repo_of (self))));
+  return FALSE;
+}
+
+/* Every untagged response while one of our commands is in flight comes
+ * here: FETCH data is routed by UID (pipelined commands' responses may
+ * interleave), the rest updates the mailbox state. */
+static void
+on_untagged (MailsyncImapResponse *response, gpointer user_data)
+{
+  MailsyncImapFolder *self = user_data;
+
+  switch (response->data_kind)
+    {
+    case MAILSYNC_IMAP_DATA_EXISTS:
+      self->exists = response->u.number;
+      return;
+    case MAILSYNC_IMAP_DATA_FETCH:
+      {
+        MailsyncImapFetch *fetch = response->u.fetch;
+        const MailsyncImapFetchBody *body;
+        GTask *task;
+
+        if (!(fetch->present & MAILSYNC_IMAP_FETCH_UID))
+          return; /* an unsolicited flag change: the next sync sees it */
+        body = mailsync_imap_fetch_get_body (fetch, "BODY[]");
+        task = body ? g_hash_table_lookup (self->fetching, GUINT_TO_POINTER (fetch->uid)) : NULL;
+        if (task != NULL && body->data != NULL)
+          g_task_set_task_data (task, g_bytes_ref (body->data), (GDestroyNotify) g_bytes_unref);
+        else if (self->listing != NULL && (fetch->present & MAILSYNC_IMAP_FETCH_FLAGS))
+          g_ptr_array_add (self->listing,
+                           mailsync_message_info_new (fetch->uid, NULL, fetch->flags,
+                                                      (const char * const *) fetch->keywords,
+                                                      fetch->rfc822_size, fetch->internaldate));
+        return;
+      }
+    default:
+      break;
+    }
+  if (response->code)
+    switch (response->code->kind)
+      {
+      case MAILSYNC_IMAP_CODE_UIDVALIDITY:
+        self->uidvalidity = response->code->number;
+        break;
+      case MAILSYNC_IMAP_CODE_UIDNEXT:
+        self->uidnext = response->code->number;
+        break;
+      case MAILSYNC_IMAP_CODE_HIGHESTMODSEQ:
+        self->highestmodseq = response->code->modseq;
+        break;
+      default:
+        break;
+      }
+}
+
+static void
+store_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_result (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+  return *slot;
+}
+
+static MailsyncImapRequest *
+folder_request (MailsyncImapFolder *self, const char *line)
+{
+  MailsyncImapRequest *request = mailsync_imap_request_new (line);
+
+  mailsync_imap_request_set_untagged_handler (request, on_untagged, self);
+  return request;
+}
+
+static MailsyncImapResponse *
+run (MailsyncImapFolder *self, const char *line, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  MailsyncImapConnection *connection = connection_of (self);
+
+  mailsync_imap_connection_send_async (connection, folder_request (self, line), cancellable, store_result, &result);
+  return mailsync_imap_connection_send_finish (connection, wait_result (&result), error);
+}
+
+/* SELECT once; later operations on the same folder reuse it. */
+static gboolean
+ensure_selected (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+{
+  g_autofree char *quoted = NULL;
+  g_autofree char *line = NULL;
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+
+  if (_mailsync_imap_repository_get_selected (repo_of (self)) == self)
+    return TRUE;
+  quoted = _mailsync_imap_quote (self->wire_name);
+  line = g_strdup_printf ("SELECT %s", quoted);
+  self->uidvalidity = 0;
+  self->exists = 0;
+  ok = run (self, line, cancellable, error);
+  if (ok == NULL)
+    {
+      _mailsync_imap_repository_set_selected (repo_of (self), NULL);
+      return FALSE;
+    }
+  self->read_only = ok->code && ok->code->kind == MAILSYNC_IMAP_CODE_READ_ONLY;
+  _mailsync_imap_repository_set_selected (repo_of (self), self);
+  return TRUE;
+}
+
+/* ---- list ------------------------------------------------------------------ */
+
+static void
+folder_list_messages_async (MailsyncFolder *folder, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  GPtrArray *listing;
+
+  if (!check_connected (self, task))
+    return;
+  /* Always a fresh SELECT: it is what tells a changed UIDVALIDITY. */
+  _mailsync_imap_repository_set_selected (repo_of (self), NULL);
+  if (!ensure_selected (self, cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  listing = g_ptr_array_new_with_free_func (g_object_unref);
+  if (self->exists > 0)
+    {
+      self->listing = listing;
+      /* One command for the whole folder: UID ranges, not sequence
+       * numbers, so that concurrent expunges cannot shift them. */
+      ok = run (self, "UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)", cancellable, &error);
+      self->listing = NULL;
+      if (ok == NULL)
+        {
+          g_ptr_array_unref (listing);
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+    }
+  g_task_return_pointer (task, listing, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static GPtrArray *
+folder_list_messages_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- fetch ------------------------------------------------------------------- */
+
+typedef struct
+{
+  MailsyncImapFolder *self;
+  GTask *task;
+  guint32 uid;
+} FetchData;
+
+static void
+fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  FetchData *data = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncImapResponse) ok =
+    mailsync_imap_connection_send_finish (MAILSYNC_IMAP_CONNECTION (source), result, &error);
+  GBytes *body = g_task_get_task_data (data->task);
+
+  g_hash_table_remove (data->self->fetching, GUINT_TO_POINTER (data->uid));
+  if (ok == NULL)
+    g_task_return_error (data->task, g_steal_pointer (&error));
+  else if (body == NULL)
+    g_task_return_new_error (data->task, MAILSYNC_ERROR, MAILSYNC_ERROR_MESSAGE_NOT_FOUND,
+                             "Message UID %u is no longer in %s", data->uid,
+                             mailsync_folder_get_name (MAILSYNC_FOLDER (data->self)));
+  else
+    g_task_return_pointer (data->task, g_memory_input_stream_new_from_bytes (body), g_object_unref);
+  g_object_unref (data->task);
+  g_object_unref (data->self);
+  g_free (data);
+}
+
+static void
+folder_fetch_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  FetchData *data;
+
+  if (!check_connected (self, task) || !ensure_selected (self, cancellable, &error))
+    {
+      if (error)
+        g_task_return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+  data = g_new0 (FetchData, 1);
+  data->self = g_object_ref (self);
+  data->task = task;
+  data->uid = mailsync_message_info_get_uid (info);
+  g_hash_table_insert (self->fetching, GUINT_TO_POINTER (data->uid), task);
+  line = g_strdup_printf ("UID FETCH %u (UID BODY.PEEK[])", data->uid);
+  mailsync_imap_connection_send_async (connection_of (self), folder_request (self, line), cancellable,
+                                       fetch_done, data);
+}
+
+static GInputStream *
+folder_fetch_message_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- append ------------------------------------------------------------------- */
+
+/* IMAP wants CRLF line ends (RFC 3501 §4.3 literals carry the message as
+ * RFC 5322 text); a Maildir holds LF. */
+static GBytes *
+to_crlf (const guint8 *data, gsize len)
+{
+  GByteArray *out = g_byte_array_sized_new (len + len / 32 + 2);
+
+  for (gsize i = 0; i < len; i++)
+    {
+      if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
+        g_byte_array_append (out, (const guint8 *) "\r", 1);
+      g_byte_array_append (out, &data[i], 1);
+    }
+  return g_byte_array_free_to_bytes (out);
+}
+
+static char *
+flag_list (MailsyncFlags flags)
+{
+  static const struct { MailsyncFlags flag; const char *name; } names[] = {
+    { MAILSYNC_FLAG_SEEN, "\\Seen" }, { MAILSYNC_FLAG_ANSWERED, "\\Answered" },
+    { MAILSYNC_FLAG_FLAGGED, "\\Flagged" }, { MAILSYNC_FLAG_DELETED, "\\Deleted" },
+    { MAILSYNC_FLAG_DRAFT, "\\Draft" },
+  };
+  GString *out = g_string_new ("(");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    if (flags & names[i].flag)
+      g_string_append_printf (out, "%s%s", out->len > 1 ? " " : "", names[i].name);
+  g_string_append_c (out, ')');
+  return g_string_free (out, FALSE);
+}
+
+static char *
+imap_date (gint64 when)
+{
+  static const char *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (when);
+
+  if (dt == NULL || when < 347155200 /* 1981: offlineimap omits older dates */)
+    return NULL;
+  return g_strdup_printf ("\"%02d-%s-%04d %02d:%02d:%02d +0000\"", g_date_time_get_day_of_month (dt),
+                          months[g_date_time_get_month (dt) - 1], g_date_time_get_year (dt),
+                          g_date_time_get_hour (dt), g_date_time_get_minute (dt), g_date_time_get_second (dt));
+}
+
+/* Without UIDPLUS the new UID is found by a unique header, as offlineimap
+ * does (reference §5.6): "X-OfflineIMAP: <crc32>-<random>", appended as the
+ * last header line. */
+static GBytes *
+add_offlineimap_header (GBytes *message, char **value)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (message, &len);
+  const char *end = g_strstr_len (data, len, "\r\n\r\n");
+  gsize split = end ? (gsize) (end - data) + 2 : 0;
+  g_autofree char *header = NULL;
+  GByteArray *out;
+
+  *value = g_strdup_printf ("%lu-%u", crc32 (0L, (const Bytef *) data, (uInt) len), g_random_int ());
+  header = g_strdup_printf ("X-OfflineIMAP: %s\r\n", *value);
+  out = g_byte_array_sized_new (len + strlen (header));
+  g_byte_array_append (out, (const guint8 *) data, split);
+  g_byte_array_append (out, (const guint8 *) header, strlen (header));
+  g_byte_array_append (out, (const guint8 *) data + split, len - split);
+  return g_byte_array_free_to_bytes (out);
+}
+
+typedef struct
+{
+  guint32 found;
+  guint hits;
+} SearchResult;
+
+static void
+on_search (MailsyncImapResponse *response, gpointer user_data)
+{
+  SearchResult *result = user_data;
+
+  if (response->data_kind != MAILSYNC_IMAP_DATA_SEARCH || response->u.search->numbers == NULL)
+    return;
+  for (guint i = 0; i < response->u.search->numbers->len; i++)
+    {
+      result->found = g_array_index (response->u.search->numbers, guint32, i);
+      result->hits++;
+    }
+}
+
+/* Exactly one match, or 0 ("unknown": the runner then matches the copy by
+ * content on the next run rather than guess). */
+static guint32
+uid_from_search (MailsyncImapFolder *self, const char *value, GCancellable *cancellable)
+{
+  g_autofree char *line = g_strdup_printf ("UID SEARCH HEADER X-OfflineIMAP \"%s\"", value);
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  MailsyncImapRequest *request = mailsync_imap_request_new (line);
+  SearchResult search = { 0, 0 };
+
+  mailsync_imap_request_set_untagged_handler (request, on_search, &search);
+  mailsync_imap_connection_send_async (connection_of (self), request, cancellable, store_result, &result);
+  ok = mailsync_imap_connection_send_finish (connection_of (self), wait_result (&result), NULL);
+  return ok != NULL && search.hits == 1 ? search.found : 0;
+}
+
+
+
+static void
+folder_append_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GInputStream *content,
+                             GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GOutputStream) buffer = g_memory_output_stream_new_resizable ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) raw = NULL;
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *quoted = NULL;
+  g_autofree char *flags = NULL;
+  g_autofree char *date = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *marker = NULL;
+  MailsyncImapConnection *connection;
+  MailsyncImapRequest *request;
+  gboolean uidplus;
+  guint32 uid = 0;
+
+  if (!check_connected (self, task))
+    return;
+  connection = connection_of (self);
+  if (g_output_stream_splice (buffer, content, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, cancellable, &error) < 0)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  raw = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (buffer));
+  message = to_crlf (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw));
+  uidplus = mailsync_imap_connection_has_capability (connection, "UIDPLUS");
+  if (!uidplus)
+    {
+      GBytes *tagged = add_offlineimap_header (message, &marker);
+      g_bytes_unref (message);
+      message = tagged;
+    }
+  quoted = _mailsync_imap_quote (self->wire_name);
+  flags = flag_list (mailsync_message_info_get_flags (info));
+  date = imap_date (mailsync_message_info_get_internal_date (info));
+  line = g_strdup_printf ("APPEND %s %s%s%s", quoted, flags, date ? " " : "", date ? date : "");
+  request = folder_request (self, line);
+  mailsync_imap_request_add_literal (request, message, "");
+  mailsync_imap_connection_send_async (connection, request, cancellable, store_result, &result);
+  ok = mailsync_imap_connection_send_finish (connection, wait_result (&result), &error);
+  if (ok == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (ok->code && ok->code->kind == MAILSYNC_IMAP_CODE_APPENDUID && ok->code->dst_uids &&
+      ok->code->dst_uids->len == 1)
+    {
+      MailsyncImapRange *range = &g_array_index (ok->code->dst_uids, MailsyncImapRange, 0);
+      if (ok->code->number == self->uidvalidity || self->uidvalidity == 0)
+        uid = range->first;
+    }
+  else if (marker != NULL)
+    {
+      /* SEARCH sees the new message only in the selected mailbox. */
+      _mailsync_imap_repository_set_selected (repo_of (self), NULL);
+      if (!ensure_selected (self, cancellable, &error))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      uid = uid_from_search (self, marker, cancellable);
+    }
+  g_task_return_pointer (task,
+                         mailsync_message_info_new (uid, NULL, mailsync_message_info_get_flags (info), NULL,
+                                                    g_bytes_get_size (message),
+                                                    mailsync_message_info_get_internal_date (info)),
+                         g_object_unref);
+}
+
+static MailsyncMessageInfo *
+folder_append_message_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- flags and deletion --------------------------------------------------- */
+
+static gboolean
+store_flags (MailsyncImapFolder *self, const char *set, char sign, MailsyncFlags flags,
+             GCancellable *cancellable, GError **error)
+{
+  g_autofree char *list = flag_list (flags);
+  g_autofree char *line = g_strdup_printf ("UID STORE %s %cFLAGS.SILENT %s", set, sign, list);
+  g_autoptr(MailsyncImapResponse) ok = run (self, line, cancellable, error);
+
+  return ok != NULL;
+}
+
+static void
+folder_set_flags_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids, MailsyncFlags add,
+                        MailsyncFlags remove, GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autofree char *set = _mailsync_imap_uid_set (uids, n_uids);
+  g_autoptr(GError) error = NULL;
+
+  if (!check_connected (self, task))
+    return;
+  if (!ensure_selected (self, cancellable, &error) ||
+      (add && !store_flags (self, set, '+', add, cancellable, &error)) ||
+      (remove && !store_flags (self, set, '-', remove, cancellable, &error)))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+folder_bool_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+collect_deleted (MailsyncImapResponse *response, gpointer user_data)
+{
+  GArray *found = user_data;
+
+  if (response->data_kind == MAILSYNC_IMAP_DATA_SEARCH && response->u.search->numbers)
+    g_array_append_vals (found, response->u.search->numbers->data, response->u.search->numbers->len);
+}
+
+/* Without UIDPLUS only EXPUNGE exists, and it removes every \Deleted
+ * message of the mailbox, including ones another client flagged and still
+ * wants to undelete. Expunge only when ours are the only ones. */
+static gboolean
+plain_expunge_is_safe (MailsyncImapFolder *self, const guint32 *uids, guint n_uids,
+                       GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GArray) deleted = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(GHashTable) ours = g_hash_table_new (NULL, NULL);
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  MailsyncImapRequest *request = mailsync_imap_request_new ("UID SEARCH DELETED");
+
+  mailsync_imap_request_set_untagged_handler (request, collect_deleted, deleted);
+  mailsync_imap_connection_send_async (connection_of (self), request, cancellable, store_result, &result);
+  ok = mailsync_imap_connection_send_finish (connection_of (self), wait_result (&result), error);
+  if (ok == NULL)
+    return FALSE;
+  for (guint i = 0; i < n_uids; i++)
+    g_hash_table_add (ours, GUINT_TO_POINTER (uids[i]));
+  for (guint i = 0; i < deleted->len; i++)
+    if (!g_hash_table_contains (ours, GUINT_TO_POINTER (g_array_index (deleted, guint32, i))))
+      {
+        g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED,
+                     "Folder %s has messages marked \\Deleted by someone else and the server lacks "
+                     "UIDPLUS: refusing a plain EXPUNGE", mailsync_folder_get_name (MAILSYNC_FOLDER (self)));
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static void
+folder_delete_messages_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autofree char *set = _mailsync_imap_uid_set (uids, n_uids);
+  g_autofree char *expunge = NULL;
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean uidplus;
+
+  if (!check_connected (self, task))
+    return;
+  uidplus = mailsync_imap_connection_has_capability (connection_of (self), "UIDPLUS");
+  if (!ensure_selected (self, cancellable, &error) ||
+      !store_flags (self, set, '+', MAILSYNC_FLAG_DELETED, cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  /* The crash tests stop here: flagged \Deleted, not yet expunged. */
+  _mailsync_crash_point ("imap-deleted-flagged");
+  if (!uidplus && !plain_expunge_is_safe (self, uids, n_uids, cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  expunge = uidplus ? g_strdup_printf ("UID EXPUNGE %s", set) : g_strdup ("EXPUNGE");
+  ok = run (self, expunge, cancellable, &error);
+  if (ok == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+folder_set_message_uid_async (MailsyncFolder *folder, MailsyncMessageInfo *info, guint32 uid,
+                              GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new (folder, cancellable, callback, user_data);
+
+  g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED,
+                           "An IMAP folder assigns its own UIDs");
+}
+
+static MailsyncMessageInfo *
+folder_set_message_uid_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+folder_flush_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncReadyCallback callback,
+                    gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new (folder, cancellable, callback, user_data);
+
+  /* A tagged OK means the server has it (RFC 3501 §6.3.11/§6.4.7). */
+  g_task_return_boolean (task, TRUE);
+}
+
+static guint32
+folder_get_uidvalidity (MailsyncFolder *folder)
+{
+  return MAILSYNC_IMAP_FOLDER (folder)->uidvalidity;
+}
+
+static void
+mailsync_imap_folder_finalize (GObject *object)
+{
+  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (object);
+
+  g_free (self->wire_name);
+  g_hash_table_unref (self->fetching);
+  G_OBJECT_CLASS (mailsync_imap_folder_parent_class)->finalize (object);
+}
+
+static void
+mailsync_imap_folder_dispose (GObject *object)
+{
+  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (object);
+  MailsyncRepository *repo = mailsync_folder_get_repository (MAILSYNC_FOLDER (self));
+
+  if (repo && _mailsync_imap_repository_get_selected (MAILSYNC_IMAP_REPOSITORY (repo)) == self)
+    _mailsync_imap_repository_set_selected (MAILSYNC_IMAP_REPOSITORY (repo), NULL);
+  G_OBJECT_CLASS (mailsync_imap_folder_parent_class)->dispose (object);
+}
+
+static void
+mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
+{
+  MailsyncFolderClass *folder_class = MAILSYNC_FOLDER_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = mailsync_imap_folder_finalize;
+  G_OBJECT_CLASS (klass)->dispose = mailsync_imap_folder_dispose;
+  folder_class->list_messages_async = folder_list_messages_async;
+  folder_class->list_messages_finish = folder_list_messages_finish;
+  folder_class->fetch_message_async = folder_fetch_message_async;
+  folder_class->fetch_message_finish = folder_fetch_message_finish;
+  folder_class->append_message_async = folder_append_message_async;
+  folder_class->append_message_finish = folder_append_message_finish;
+  folder_class->set_flags_async = folder_set_flags_async;
+  folder_class->set_flags_finish = folder_bool_finish;
+  folder_class->delete_messages_async = folder_delete_messages_async;
+  folder_class->delete_messages_finish = folder_bool_finish;
+  folder_class->set_message_uid_async = folder_set_message_uid_async;
+  folder_class->set_message_uid_finish = folder_set_message_uid_finish;
+  folder_class->flush_async = folder_flush_async;
+  folder_class->flush_finish = folder_bool_finish;
+  folder_class->get_uidvalidity = folder_get_uidvalidity;
+}
+
+static void
+mailsync_imap_folder_init (MailsyncImapFolder *self)
+{
+  self->fetching = g_hash_table_new (NULL, NULL);
+}
+
+MailsyncImapFolder *
+_mailsync_imap_folder_new (MailsyncImapRepository *repository, const char *name, const char *wire_name)
+{
+  MailsyncImapFolder *self = g_object_new (MAILSYNC_TYPE_IMAP_FOLDER, "name", name, "repository", repository, NULL);
+
+  self->wire_name = g_strdup (wire_name);
+  return self;
+}

@@ -1,0 +1,15 @@
+#pragma once
+
+#if !defined(__MAILSYNC_INSIDE__) && !defined(MAILSYNC_COMPILATION)
+#error "Only <libmailsync/mailsync.h> can be included directly."
+#endif
+
+#include "../../mailsync-folder.h"
+
+G_BEGIN_DECLS
+
+#define MAILSYNC_TYPE_IMAP_FOLDER (mailsync_imap_folder_get_type ())
+MAILSYNC_AVAILABLE_IN_ALL
+G_DECLARE_FINAL_TYPE (MailsyncImapFolder, mailsync_imap_folder, MAILSYNC, IMAP_FOLDER, MailsyncFolder)
+
+G_END_DECLS

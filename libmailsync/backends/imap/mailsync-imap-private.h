@@ -1,0 +1,28 @@
+/* Shared between the IMAP repository and its folders. Internal. */
+#pragma once
+
+#include "mailsync-imap-repository.h"
+#include "mailsync-imap-folder.h"
+#include "mailsync-imap-connection.h"
+
+G_BEGIN_DECLS
+
+/* The repository's one connection (opened by open_async), or NULL. */
+MailsyncImapConnection *_mailsync_imap_repository_get_connection (MailsyncImapRepository *self);
+/* Which folder is SELECTed on the connection (a folder re-selects when it
+ * is not the one). */
+MailsyncImapFolder     *_mailsync_imap_repository_get_selected (MailsyncImapRepository *self);
+void                    _mailsync_imap_repository_set_selected (MailsyncImapRepository *self,
+                                                                MailsyncImapFolder     *folder);
+
+MailsyncImapFolder     *_mailsync_imap_folder_new (MailsyncImapRepository *repository,
+                                                   const char             *name,
+                                                   const char             *wire_name);
+
+/* A mailbox name as an IMAP astring: quoted (RFC 3501 §4.3) with mUTF-7
+ * already applied by the caller. */
+char *_mailsync_imap_quote (const char *text);
+/* "1:3,5,7:9" from UIDs in any order. */
+char *_mailsync_imap_uid_set (const guint32 *uids, guint n_uids);
+
+G_END_DECLS

@@ -1,0 +1,577 @@
+/* An IMAP account as a MailsyncRepository. One connection, opened by
+ * open_async and shared by the folders (the engine syncs one folder at a
+ * time per repository; the connection pipelines within it). */
+#include "config.h"
+
+#include "mailsync-imap-private.h"
+#include "mailsync-imap-utf7.h"
+#include "mailsync-error.h"
+#include "mailsync-private.h"
+
+#include <string.h>
+
+/**
+ * MailsyncImapRepository:
+ *
+ * A folder store on an IMAP server. Connection and login settings are
+ * properties (offlineimap's `[Repository]` options of type IMAP).
+ * Certificates are verified by default.
+ */
+struct _MailsyncImapRepository
+{
+  MailsyncRepository parent_instance;
+
+  MailsyncImapSettings *settings;
+  char *reference;
+  MailsyncImapConnection *connection;
+  MailsyncImapFolder *selected; /* weak */
+};
+
+G_DEFINE_FINAL_TYPE (MailsyncImapRepository, mailsync_imap_repository, MAILSYNC_TYPE_REPOSITORY)
+
+enum
+{
+  PROP_0,
+  PROP_HOST,
+  PROP_PORT,
+  PROP_USER,
+  PROP_PASSWORD,
+  PROP_SSL,
+  PROP_STARTTLS,
+  PROP_CA_FILE,
+  PROP_CERT_FINGERPRINT,
+  PROP_CLIENT_CERT,
+  PROP_CLIENT_KEY,
+  PROP_VERIFY,
+  PROP_AUTH_MECHANISMS,
+  PROP_PREAUTH_TUNNEL,
+  PROP_TRANSPORT_TUNNEL,
+  PROP_TIMEOUT,
+  PROP_USE_COMPRESSION,
+  PROP_REFERENCE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+replace_string (char **slot, const GValue *value)
+{
+  g_free (*slot);
+  *slot = g_value_dup_string (value);
+}
+
+static void
+mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (object);
+  MailsyncImapSettings *s = self->settings;
+
+  switch (prop_id)
+    {
+    case PROP_HOST: replace_string (&s->host, value); break;
+    case PROP_PORT: s->port = (guint16) g_value_get_uint (value); break;
+    case PROP_USER: replace_string (&s->user, value); break;
+    case PROP_PASSWORD: replace_string (&s->password, value); break;
+    case PROP_SSL:
+      if (g_value_get_boolean (value))
+        s->security = MAILSYNC_IMAP_SECURITY_IMPLICIT;
+      else if (s->security == MAILSYNC_IMAP_SECURITY_IMPLICIT)
+        s->security = MAILSYNC_IMAP_SECURITY_STARTTLS;
+      break;
+    case PROP_STARTTLS:
+      if (s->security != MAILSYNC_IMAP_SECURITY_IMPLICIT)
+        s->security = g_value_get_boolean (value) ? MAILSYNC_IMAP_SECURITY_STARTTLS : MAILSYNC_IMAP_SECURITY_NONE;
+      break;
+    case PROP_CA_FILE: replace_string (&s->tls->ca_file, value); break;
+    case PROP_CERT_FINGERPRINT:
+      {
+        g_autoptr(GError) error = NULL;
+        if (!mailsync_tls_options_set_fingerprints (s->tls, g_value_get_string (value), &error))
+          g_warning ("cert_fingerprint: %s", error->message);
+      }
+      break;
+    case PROP_CLIENT_CERT: replace_string (&s->tls->client_cert, value); break;
+    case PROP_CLIENT_KEY: replace_string (&s->tls->client_key, value); break;
+    case PROP_VERIFY: s->tls->verify = g_value_get_boolean (value); break;
+    case PROP_AUTH_MECHANISMS: replace_string (&s->auth_mechanisms, value); break;
+    case PROP_PREAUTH_TUNNEL: replace_string (&s->preauth_tunnel, value); break;
+    case PROP_TRANSPORT_TUNNEL: replace_string (&s->transport_tunnel, value); break;
+    case PROP_TIMEOUT: s->timeout = g_value_get_uint (value); break;
+    case PROP_USE_COMPRESSION: s->compress = g_value_get_boolean (value); break;
+    case PROP_REFERENCE: replace_string (&self->reference, value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (object);
+  MailsyncImapSettings *s = self->settings;
+
+  switch (prop_id)
+    {
+    case PROP_HOST: g_value_set_string (value, s->host); break;
+    case PROP_PORT: g_value_set_uint (value, s->port); break;
+    case PROP_USER: g_value_set_string (value, s->user); break;
+    case PROP_PASSWORD: g_value_set_string (value, NULL); break; /* write-only in effect */
+    case PROP_SSL: g_value_set_boolean (value, s->security == MAILSYNC_IMAP_SECURITY_IMPLICIT); break;
+    case PROP_STARTTLS: g_value_set_boolean (value, s->security == MAILSYNC_IMAP_SECURITY_STARTTLS); break;
+    case PROP_CA_FILE: g_value_set_string (value, s->tls->ca_file); break;
+    case PROP_CERT_FINGERPRINT: g_value_set_string (value, NULL); break;
+    case PROP_CLIENT_CERT: g_value_set_string (value, s->tls->client_cert); break;
+    case PROP_CLIENT_KEY: g_value_set_string (value, s->tls->client_key); break;
+    case PROP_VERIFY: g_value_set_boolean (value, s->tls->verify); break;
+    case PROP_AUTH_MECHANISMS: g_value_set_string (value, s->auth_mechanisms); break;
+    case PROP_PREAUTH_TUNNEL: g_value_set_string (value, s->preauth_tunnel); break;
+    case PROP_TRANSPORT_TUNNEL: g_value_set_string (value, s->transport_tunnel); break;
+    case PROP_TIMEOUT: g_value_set_uint (value, s->timeout); break;
+    case PROP_USE_COMPRESSION: g_value_set_boolean (value, s->compress); break;
+    case PROP_REFERENCE: g_value_set_string (value, self->reference); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mailsync_imap_repository_dispose (GObject *object)
+{
+  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (object);
+
+  if (self->connection)
+    mailsync_imap_connection_close (self->connection);
+  g_clear_object (&self->connection);
+  G_OBJECT_CLASS (mailsync_imap_repository_parent_class)->dispose (object);
+}
+
+static void
+mailsync_imap_repository_finalize (GObject *object)
+{
+  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (object);
+
+  mailsync_imap_settings_free (self->settings);
+  g_free (self->reference);
+  G_OBJECT_CLASS (mailsync_imap_repository_parent_class)->finalize (object);
+}
+
+/* ---- helpers shared with folders ---------------------------------------- */
+
+MailsyncImapConnection *
+_mailsync_imap_repository_get_connection (MailsyncImapRepository *self)
+{
+  return self->connection;
+}
+
+MailsyncImapFolder *
+_mailsync_imap_repository_get_selected (MailsyncImapRepository *self)
+{
+  return self->selected;
+}
+
+void
+_mailsync_imap_repository_set_selected (MailsyncImapRepository *self, MailsyncImapFolder *folder)
+{
+  self->selected = folder;
+}
+
+char *
+_mailsync_imap_quote (const char *text)
+{
+  GString *out = g_string_new ("\"");
+
+  for (const char *p = text; *p; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+  return g_string_free (out, FALSE);
+}
+
+static int
+compare_uid (gconstpointer a, gconstpointer b)
+{
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+char *
+_mailsync_imap_uid_set (const guint32 *uids, guint n_uids)
+{
+  g_autofree guint32 *sorted = g_memdup2 (uids, n_uids * sizeof (guint32));
+  GString *out = g_string_new (NULL);
+
+  qsort (sorted, n_uids, sizeof (guint32), compare_uid);
+  for (guint i = 0; i < n_uids;)
+    {
+      guint j = i;
+      while (j + 1 < n_uids && (sorted[j + 1] == sorted[j] || sorted[j + 1] == sorted[j] + 1))
+        j++;
+      if (out->len)
+        g_string_append_c (out, ',');
+      if (sorted[j] == sorted[i])
+        g_string_append_printf (out, "%u", sorted[i]);
+      else
+        g_string_append_printf (out, "%u:%u", sorted[i], sorted[j]);
+      i = j + 1;
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* ---- the repository contract --------------------------------------------- */
+
+static void
+store_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_result (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+  return *slot;
+}
+
+static MailsyncImapResponse *
+run (MailsyncImapRepository *self, MailsyncImapRequest *request, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  mailsync_imap_connection_send_async (self->connection, request, cancellable, store_result, &result);
+  return mailsync_imap_connection_send_finish (self->connection, wait_result (&result), error);
+}
+
+static void
+repository_open_async (MailsyncRepository *repo, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (repo);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (self->connection && mailsync_imap_connection_is_open (self->connection))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  g_clear_object (&self->connection);
+  self->selected = NULL;
+  if (self->settings->host == NULL && !self->settings->preauth_tunnel && !self->settings->transport_tunnel)
+    {
+      g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG,
+                               "Repository %s: no remotehost, preauthtunnel or transporttunnel",
+                               mailsync_repository_get_name (repo));
+      return;
+    }
+  self->connection = mailsync_imap_connection_new (self->settings);
+  mailsync_imap_connection_open_async (self->connection, cancellable, store_result, &result);
+  if (!mailsync_imap_connection_open_finish (self->connection, wait_result (&result), &error))
+    {
+      g_clear_object (&self->connection);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+repository_bool_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+typedef struct
+{
+  MailsyncImapRepository *self;
+  GPtrArray *folders;
+  char separator;
+} ListData;
+
+static void
+on_list (MailsyncImapResponse *response, gpointer user_data)
+{
+  ListData *data = user_data;
+  MailsyncImapList *list;
+
+  if (response->data_kind != MAILSYNC_IMAP_DATA_LIST)
+    return;
+  list = response->u.list;
+  if (list->delimiter && !data->separator)
+    data->separator = list->delimiter;
+  /* \Noselect and \NonExistent are hierarchy nodes, not mailboxes. */
+  if (list->flags & (MAILSYNC_IMAP_LIST_NOSELECT | MAILSYNC_IMAP_LIST_NONEXISTENT) || list->name == NULL)
+    return;
+  g_ptr_array_add (data->folders, _mailsync_imap_folder_new (data->self, list->name, list->name_raw));
+}
+
+static void
+repository_list_folders_async (MailsyncRepository *repo, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (repo);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reference = _mailsync_imap_quote (self->reference ? self->reference : "");
+  g_autofree char *line = g_strdup_printf ("LIST %s \"*\"", reference);
+  ListData data = { self, g_ptr_array_new_with_free_func (g_object_unref), 0 };
+  MailsyncImapRequest *request = mailsync_imap_request_new (line);
+
+  mailsync_imap_request_set_untagged_handler (request, on_list, &data);
+  ok = run (self, request, cancellable, &error);
+  if (ok == NULL)
+    {
+      g_ptr_array_unref (data.folders);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  /* Rule 1: an account with no INBOX at all is far likelier a broken LIST
+   * than an empty account; nothing must look deleted because of it. */
+  if (data.folders->len == 0)
+    {
+      g_ptr_array_unref (data.folders);
+      g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
+                               "Repository %s: the server listed no folder", mailsync_repository_get_name (repo));
+      return;
+    }
+  if (data.separator)
+    _mailsync_repository_set_separator (repo, data.separator);
+  g_task_return_pointer (task, data.folders, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static GPtrArray *
+repository_list_folders_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static char *
+wire_name (MailsyncImapRepository *self, const char *name)
+{
+  g_autofree char *encoded = mailsync_imap_utf7_encode (name, -1, NULL);
+
+  return _mailsync_imap_quote (encoded ? encoded : name);
+}
+
+static void
+repository_create_folder_async (MailsyncRepository *repo, const char *name, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (repo);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autofree char *quoted = wire_name (self, name);
+  g_autofree char *line = g_strdup_printf ("CREATE %s", quoted);
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *encoded = mailsync_imap_utf7_encode (name, -1, NULL);
+
+  ok = run (self, mailsync_imap_request_new (line), cancellable, &error);
+  /* RFC 5530 [ALREADYEXISTS]: someone else made it; that is fine. */
+  if (ok == NULL && !(error && strstr (error->message, "[ALREADYEXISTS]")))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_pointer (task, _mailsync_imap_folder_new (self, name, encoded ? encoded : name), g_object_unref);
+}
+
+static MailsyncFolder *
+repository_create_folder_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+repository_delete_folder_async (MailsyncRepository *repo, const char *name, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (repo);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autofree char *quoted = wire_name (self, name);
+  g_autofree char *line = g_strdup_printf ("DELETE %s", quoted);
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self->selected = NULL;
+  ok = run (self, mailsync_imap_request_new (line), cancellable, &error);
+  if (ok == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+repository_close_async (MailsyncRepository *repo, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (repo);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  if (self->connection && mailsync_imap_connection_is_open (self->connection))
+    {
+      g_autoptr(MailsyncImapResponse) ok = run (self, mailsync_imap_request_new ("LOGOUT"), cancellable, NULL);
+    }
+  if (self->connection)
+    mailsync_imap_connection_close (self->connection);
+  g_clear_object (&self->connection);
+  self->selected = NULL;
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  MailsyncRepositoryClass *repo_class = MAILSYNC_REPOSITORY_CLASS (klass);
+  GParamFlags rw = G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS;
+
+  object_class->set_property = mailsync_imap_repository_set_property;
+  object_class->get_property = mailsync_imap_repository_get_property;
+  object_class->dispose = mailsync_imap_repository_dispose;
+  object_class->finalize = mailsync_imap_repository_finalize;
+  repo_class->open_async = repository_open_async;
+  repo_class->open_finish = repository_bool_finish;
+  repo_class->list_folders_async = repository_list_folders_async;
+  repo_class->list_folders_finish = repository_list_folders_finish;
+  repo_class->create_folder_async = repository_create_folder_async;
+  repo_class->create_folder_finish = repository_create_folder_finish;
+  repo_class->delete_folder_async = repository_delete_folder_async;
+  repo_class->delete_folder_finish = repository_bool_finish;
+  repo_class->close_async = repository_close_async;
+  repo_class->close_finish = repository_bool_finish;
+
+  /**
+   * MailsyncImapRepository:host:
+   *
+   * The server (offlineimap `remotehost`).
+   */
+  properties[PROP_HOST] = g_param_spec_string ("host", NULL, NULL, NULL, rw);
+  /**
+   * MailsyncImapRepository:port:
+   *
+   * The port (`remoteport`); 993 with ssl, else 143.
+   */
+  properties[PROP_PORT] = g_param_spec_uint ("port", NULL, NULL, 0, 65535, 993, rw);
+  /**
+   * MailsyncImapRepository:user:
+   *
+   * The login name (`remoteuser`).
+   */
+  properties[PROP_USER] = g_param_spec_string ("user", NULL, NULL, NULL, rw);
+  /**
+   * MailsyncImapRepository:password:
+   *
+   * The password or OAuth2 token; never read back, never logged.
+   */
+  properties[PROP_PASSWORD] = g_param_spec_string ("password", NULL, NULL, NULL, rw);
+  /**
+   * MailsyncImapRepository:ssl:
+   *
+   * TLS from the first byte (`ssl`, port 993).
+   */
+  properties[PROP_SSL] = g_param_spec_boolean ("ssl", NULL, NULL, TRUE, rw);
+  /**
+   * MailsyncImapRepository:starttls:
+   *
+   * Without #MailsyncImapRepository:ssl, require STARTTLS before login
+   * (`starttls`); FALSE allows clear text.
+   */
+  properties[PROP_STARTTLS] = g_param_spec_boolean ("starttls", NULL, NULL, TRUE, rw);
+  /**
+   * MailsyncImapRepository:ca-file:
+   *
+   * CA certificates to trust instead of the system's (`sslcacertfile`).
+   */
+  properties[PROP_CA_FILE] = g_param_spec_string ("ca-file", NULL, NULL, NULL, rw);
+  /**
+   * MailsyncImapRepository:cert-fingerprint:
+   *
+   * Comma-separated certificate pins, hex SHA-1/224/256/384/512
+   * (`cert_fingerprint`).
+   */
+  properties[PROP_CERT_FINGERPRINT] = g_param_spec_string ("cert-fingerprint", NULL, NULL, NULL, rw);
+  /**
+   * MailsyncImapRepository:client-cert:
+   *
+   * A PEM client certificate (`sslclientcert`).
+   */
+  properties[PROP_CLIENT_CERT] = g_param_spec_string ("client-cert", NULL, NULL, NULL, rw);
+  /**
+   * MailsyncImapRepository:client-key:
+   *
+   * The PEM key of the client certificate (`sslclientkey`).
+   */
+  properties[PROP_CLIENT_KEY] = g_param_spec_string ("client-key", NULL, NULL, NULL, rw);
+  /**
+   * MailsyncImapRepository:verify-certificate:
+   *
+   * Verify the server certificate (default; turning it off is unsafe).
+   */
+  properties[PROP_VERIFY] = g_param_spec_boolean ("verify-certificate", NULL, NULL, TRUE, rw);
+  /**
+   * MailsyncImapRepository:auth-mechanisms:
+   *
+   * offlineimap's `auth_mechanisms` list, tried in order.
+   */
+  properties[PROP_AUTH_MECHANISMS] = g_param_spec_string ("auth-mechanisms", NULL, NULL, NULL, rw);
+  /**
+   * MailsyncImapRepository:preauth-tunnel:
+   *
+   * A command that speaks IMAP on stdin/stdout, already logged in.
+   */
+  properties[PROP_PREAUTH_TUNNEL] = g_param_spec_string ("preauth-tunnel", NULL, NULL, NULL, rw);
+  /**
+   * MailsyncImapRepository:transport-tunnel:
+   *
+   * A command that carries the connection's bytes (e.g. ssh ... nc).
+   */
+  properties[PROP_TRANSPORT_TUNNEL] = g_param_spec_string ("transport-tunnel", NULL, NULL, NULL, rw);
+  /**
+   * MailsyncImapRepository:timeout:
+   *
+   * Socket timeout in seconds (`socktimeout`), 0 for none.
+   */
+  properties[PROP_TIMEOUT] = g_param_spec_uint ("timeout", NULL, NULL, 0, G_MAXUINT, 0, rw);
+  /**
+   * MailsyncImapRepository:use-compression:
+   *
+   * COMPRESS=DEFLATE when offered (`usecompression`).
+   */
+  properties[PROP_USE_COMPRESSION] = g_param_spec_boolean ("use-compression", NULL, NULL, FALSE, rw);
+  /**
+   * MailsyncImapRepository:reference:
+   *
+   * The LIST reference (`reference`), e.g. "Mail".
+   */
+  properties[PROP_REFERENCE] = g_param_spec_string ("reference", NULL, NULL, NULL, rw);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+mailsync_imap_repository_init (MailsyncImapRepository *self)
+{
+  self->settings = mailsync_imap_settings_new ();
+  self->settings->tls->verify = TRUE;
+}
+
+/**
+ * mailsync_imap_repository_new:
+ * @name: the repository name
+ * @host: the server
+ * @port: the port, 0 for the default of the security mode
+ *
+ * Creates an IMAP repository using implicit TLS (set
+ * #MailsyncImapRepository:ssl to %FALSE for STARTTLS on port 143).
+ *
+ * Returns: (transfer full): a new repository
+ */
+MailsyncRepository *
+mailsync_imap_repository_new (const char *name,
+                              const char *host,
+                              guint16     port)
+{
+  return g_object_new (MAILSYNC_TYPE_IMAP_REPOSITORY, "name", name, "separator", '/', "host", host,
+                       "port", (guint) (port ? port : 993), NULL);
+}

@@ -1,0 +1,20 @@
+#pragma once
+
+#if !defined(__MAILSYNC_INSIDE__) && !defined(MAILSYNC_COMPILATION)
+#error "Only <libmailsync/mailsync.h> can be included directly."
+#endif
+
+#include "../../mailsync-repository.h"
+
+G_BEGIN_DECLS
+
+#define MAILSYNC_TYPE_IMAP_REPOSITORY (mailsync_imap_repository_get_type ())
+MAILSYNC_AVAILABLE_IN_ALL
+G_DECLARE_FINAL_TYPE (MailsyncImapRepository, mailsync_imap_repository, MAILSYNC, IMAP_REPOSITORY, MailsyncRepository)
+
+MAILSYNC_AVAILABLE_IN_ALL
+MailsyncRepository *mailsync_imap_repository_new (const char *name,
+                                                  const char *host,
+                                                  guint16     port);
+
+G_END_DECLS
