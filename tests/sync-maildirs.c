@@ -39,8 +39,29 @@ main (int argc, char **argv)
       return 2;
     }
   plain = argc > 4 && strcmp (argv[4], "plain") == 0;
-  remote = mailsync_maildir_repository_new ("Remote", argv[1], '.');
-  mailsync_maildir_repository_set_assign_uids (MAILSYNC_MAILDIR_REPOSITORY (remote), TRUE);
+  if (strcmp (argv[1], "imap") == 0)
+    {
+      /* The remote is the IMAP server described by the environment (the
+       * Dovecot harness's env file). */
+      const char *security = g_getenv ("MAILSYNC_TEST_IMAP_SECURITY");
+      gboolean implicit = g_strcmp0 (security, "ssl") == 0;
+
+      remote = mailsync_imap_repository_new ("Remote", g_getenv ("DOVECOT_HOST"),
+                                             (guint16) atoi (g_getenv (implicit ? "DOVECOT_IMAPS_PORT" : "DOVECOT_PORT") ? g_getenv (implicit ? "DOVECOT_IMAPS_PORT" : "DOVECOT_PORT") : "0"));
+      g_object_set (remote, "ssl", implicit, "starttls", g_strcmp0 (security, "none") != 0,
+                    "user", g_getenv ("DOVECOT_USER"), "password", g_getenv ("DOVECOT_PASS"),
+                    "ca-file", g_getenv ("DOVECOT_CA"), NULL);
+      if (g_getenv ("MAILSYNC_TEST_IMAP_PREAUTH"))
+        g_object_set (remote, "preauth-tunnel", g_getenv ("MAILSYNC_TEST_IMAP_PREAUTH"), NULL);
+      if (g_getenv ("MAILSYNC_TEST_IMAP_FINGERPRINT"))
+        g_object_set (remote, "cert-fingerprint", g_getenv ("MAILSYNC_TEST_IMAP_FINGERPRINT"),
+                      "ca-file", NULL, NULL);
+    }
+  else
+    {
+      remote = mailsync_maildir_repository_new ("Remote", argv[1], '.');
+      mailsync_maildir_repository_set_assign_uids (MAILSYNC_MAILDIR_REPOSITORY (remote), TRUE);
+    }
   local = mailsync_maildir_repository_new ("Local", argv[2], '.');
   status_dir = g_build_filename (argv[3], "Account-Test", plain ? "LocalStatus" : "LocalStatus-sqlite", NULL);
   status = plain ? mailsync_status_plain_new (status_dir) : mailsync_status_sqlite_new (status_dir);
