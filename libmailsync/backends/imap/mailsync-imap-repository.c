@@ -25,6 +25,7 @@ struct _MailsyncImapRepository
   char *reference;
   MailsyncImapConnection *connection;
   MailsyncImapFolder *selected; /* weak */
+  GError *config_error;         /* a bad option value, reported by open */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncImapRepository, mailsync_imap_repository, MAILSYNC_TYPE_REPOSITORY)
@@ -49,6 +50,8 @@ enum
   PROP_TIMEOUT,
   PROP_USE_COMPRESSION,
   PROP_REFERENCE,
+  PROP_TLS_LEVEL,
+  PROP_SSL_VERSION,
   N_PROPS
 };
 
@@ -59,6 +62,18 @@ replace_string (char **slot, const GValue *value)
 {
   g_free (*slot);
   *slot = g_value_dup_string (value);
+}
+
+/* A property setter cannot fail; the error waits for open, which reports
+ * it before any connection is made. */
+static void
+remember_config_error (MailsyncImapRepository *self, const char *option, const GError *error)
+{
+  if (self->config_error != NULL)
+    return;
+  self->config_error = g_error_new (MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG, "Repository %s: %s: %s",
+                                    mailsync_repository_get_name (MAILSYNC_REPOSITORY (self)), option,
+                                    error->message);
 }
 
 static void
@@ -87,8 +102,25 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
     case PROP_CERT_FINGERPRINT:
       {
         g_autoptr(GError) error = NULL;
-        if (!mailsync_tls_options_set_fingerprints (s->tls, g_value_get_string (value), &error))
-          g_warning ("cert_fingerprint: %s", error->message);
+        if (g_value_get_string (value) &&
+            !mailsync_tls_options_set_fingerprints (s->tls, g_value_get_string (value), &error))
+          remember_config_error (self, "cert_fingerprint", error);
+      }
+      break;
+    case PROP_TLS_LEVEL:
+      {
+        g_autoptr(GError) error = NULL;
+        if (g_value_get_string (value) &&
+            !mailsync_tls_level_from_string (g_value_get_string (value), &s->tls->tls_level, &error))
+          remember_config_error (self, "tls_level", error);
+      }
+      break;
+    case PROP_SSL_VERSION:
+      {
+        g_autoptr(GError) error = NULL;
+        if (g_value_get_string (value) &&
+            !mailsync_tls_version_from_string (g_value_get_string (value), &s->tls->ssl_version, &error))
+          remember_config_error (self, "ssl_version", error);
       }
       break;
     case PROP_CLIENT_CERT: replace_string (&s->tls->client_cert, value); break;
@@ -129,6 +161,8 @@ mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_TIMEOUT: g_value_set_uint (value, s->timeout); break;
     case PROP_USE_COMPRESSION: g_value_set_boolean (value, s->compress); break;
     case PROP_REFERENCE: g_value_set_string (value, self->reference); break;
+    case PROP_TLS_LEVEL: g_value_set_string (value, NULL); break;
+    case PROP_SSL_VERSION: g_value_set_string (value, NULL); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -151,6 +185,7 @@ mailsync_imap_repository_finalize (GObject *object)
 
   mailsync_imap_settings_free (self->settings);
   g_free (self->reference);
+  g_clear_error (&self->config_error);
   G_OBJECT_CLASS (mailsync_imap_repository_parent_class)->finalize (object);
 }
 
@@ -260,6 +295,11 @@ repository_open_async (MailsyncRepository *repo, GCancellable *cancellable, GAsy
     }
   g_clear_object (&self->connection);
   self->selected = NULL;
+  if (self->config_error != NULL)
+    {
+      g_task_return_error (task, g_error_copy (self->config_error));
+      return;
+    }
   if (self->settings->host == NULL && !self->settings->preauth_tunnel && !self->settings->transport_tunnel)
     {
       g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG,
@@ -546,6 +586,20 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * The LIST reference (`reference`), e.g. "Mail".
    */
   properties[PROP_REFERENCE] = g_param_spec_string ("reference", NULL, NULL, NULL, rw);
+  /**
+   * MailsyncImapRepository:tls-level:
+   *
+   * offlineimap's `tls_level`: tls_secure, tls_no_ssl or tls_compat.
+   */
+  properties[PROP_TLS_LEVEL] = g_param_spec_string ("tls-level", NULL, NULL, NULL,
+                                                    G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncImapRepository:ssl-version:
+   *
+   * The oldest TLS version allowed (`ssl_version`: tls1_2, tls1_3...).
+   */
+  properties[PROP_SSL_VERSION] = g_param_spec_string ("ssl-version", NULL, NULL, NULL,
+                                                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
