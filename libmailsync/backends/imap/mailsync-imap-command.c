@@ -92,7 +92,12 @@ mailsync_imap_command_new (const char *tag, const char *name,
       cmd_fail (cmd, error, "bad tag");
       return NULL;
     }
-  words = g_strsplit (name != NULL ? name : "", " ", -1);
+  if (name == NULL || *name == '\0')
+    {
+      cmd_fail (cmd, error, "empty command name");
+      return NULL;
+    }
+  words = g_strsplit (name, " ", -1);
   for (i = 0; words[i] != NULL; i++)
     if (!is_atom (words[i], strlen (words[i]), FALSE))
       {
@@ -322,6 +327,8 @@ mailsync_imap_command_add_mailbox (MailsyncImapCommand *cmd, const char *utf8_na
     return FALSE;
   if (!g_utf8_validate (utf8_name, -1, NULL))
     return cmd_fail (cmd, error, "mailbox name is not UTF-8");
+  if (has_line_breakers (utf8_name, strlen (utf8_name)))
+    return cmd_fail (cmd, error, "CR or LF in a mailbox name");
   /* RFC 3501 §5.1: INBOX is case-insensitive; send it canonical */
   if (g_ascii_strcasecmp (utf8_name, "INBOX") == 0)
     wire = g_strdup ("INBOX");

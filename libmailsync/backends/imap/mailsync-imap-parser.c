@@ -532,10 +532,13 @@ parse_esearch (Ctx *x, MailsyncImapResponse *r, GError **error)
   skip_spaces (x);
   if (mailsync_imap_cursor_peek (C) == '(' && !esearch_correlator (x, e, error))
     return FALSE;
-  while (skip_spaces (x) && !mailsync_imap_cursor_at_end (C))
+  for (;;)
     {
       g_autofree char *name = NULL;
 
+      skip_spaces (x);
+      if (mailsync_imap_cursor_at_end (C))
+        break;
       if (mailsync_imap_cursor_keyword (C, "UID"))
         {
           e->uid = TRUE;
