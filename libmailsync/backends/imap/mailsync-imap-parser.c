@@ -1028,7 +1028,7 @@ static MailsyncImapResponse *
 parse_frame (MailsyncImapParser *p, const MailsyncImapFrame *frame, GError **error)
 {
   g_autoptr(MailsyncImapResponse) r = NULL;
-  Ctx ctx = { p };
+  Ctx ctx = { .parser = p };
   Ctx *x = &ctx;
   gboolean ok;
 
