@@ -146,7 +146,9 @@ static gssize
 tok_fail (MailsyncImapTokenizer *t, GError **error, int code, const char *what)
 {
   gsize from = t->text->len > 60 ? t->text->len - 60 : 0;
-  g_autofree char *ex = mailsync_imap_excerpt (t->text->data + from, t->text->len - from);
+  /* an empty GByteArray has data == NULL: no arithmetic on it */
+  g_autofree char *ex = t->text->len == 0 ? g_strdup ("")
+    : mailsync_imap_excerpt (t->text->data + from, t->text->len - from);
 
   g_set_error (error, MAILSYNC_IMAP_ERROR, code, "%s near “%s”", what, ex);
   t->state = STATE_DEAD;

@@ -183,6 +183,7 @@ INVALID = {
     "deep-parens-unclosed": b"* 1 FETCH (X " + b"(" * 100 + CRLF,
     "bare-cr": b"* OK a\rb\r\n",
     "bare-lf": b"* OK fine\r\n* OK hi\n",
+    "lf-first": b"\n* OK after a bare LF\r\n",  # fuzzer: empty line text in the error path
     "truncated-literal": b"* 1 FETCH (BODY[] {10}\r\nabc",
     "literal-mid-line": stream('* LIST () "/" {5} x'),
     "bad-tagged-status": stream("A1 MAYBE done"),
