@@ -39,14 +39,15 @@ run (const guint8 *data, gsize len, gsize cut1, gsize cut2, guint8 options)
       g_autoptr(GError) error = NULL;
 
       ok = mailsync_imap_parser_feed (p, data + cuts[i], cuts[i + 1] - cuts[i], &error);
-      if (!ok)
-        g_string_append_printf (out, "ERROR %d\n", error->code);
+      /* responses completed before an error are still delivered first */
       while ((r = mailsync_imap_parser_pop (p)) != NULL)
         {
           g_autofree char *s = mailsync_imap_response_to_string (r);
           g_string_append_printf (out, "%s\n", s);
           mailsync_imap_response_unref (r);
         }
+      if (!ok)
+        g_string_append_printf (out, "ERROR %d\n", error->code);
     }
   if (ok && !mailsync_imap_parser_finish (p, NULL))
     g_string_append (out, "TRUNCATED\n");
