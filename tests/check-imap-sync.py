@@ -1,0 +1,409 @@
+#!/usr/bin/env python3
+"""Integration tests of IMAP <-> Maildir against a private Dovecot.
+
+The harness (tests/harness/dovecot-harness) starts Dovecot on 127.0.0.1;
+the sync runs through tests/sync-maildirs with an IMAP remote; the server
+side is changed and inspected with Python's imaplib, as another mail
+client would. Exit 77 (skip) when Dovecot is not installed."""
+
+import hashlib
+import imaplib
+import os
+import re
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILDDIR = os.environ.get("TEST_BUILDDIR", HERE)
+SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
+HARNESS = os.path.join(SRCDIR, "tests", "harness", "dovecot-harness")
+DRIVER = os.path.join(BUILDDIR, "sync-maildirs")
+CHANGES = ("message-copied", "messages-deleted", "flags-added", "flags-removed", "folder-created")
+
+checks = 0
+failures = []
+
+
+def check(label, ok, detail=""):
+    global checks
+    checks += 1
+    print("%s %d - %s%s" % ("ok" if ok else "not ok", checks, label, "" if ok else ": " + str(detail)[:500]))
+    sys.stdout.flush()
+    if not ok:
+        failures.append(label)
+    return ok
+
+
+class Server:
+    def __init__(self, root, variant=None):
+        self.dir = os.path.join(root, "dovecot" + ("-" + variant if variant else ""))
+        cmd = [HARNESS, "start", self.dir] + (["--variant", variant] if variant else [])
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, timeout=60)
+        self.env = {}
+        with open(os.path.join(self.dir, "env")) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.strip().split("=", 1)
+                    self.env[k] = v.strip("'\"")
+        self.users = 0
+        # Dovecot re-reads its passwd-file when the mtime changes (1 s
+        # resolution): add every user up front, then let a second pass.
+        for i in range(1, 81):
+            subprocess.run([HARNESS, "adduser", self.dir, "user%d" % i, "pwuser%d" % i], check=True,
+                           stdout=subprocess.DEVNULL, timeout=30)
+        time.sleep(1.1)
+
+    def stop(self):
+        subprocess.run([HARNESS, "stop", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def new_user(self):
+        self.users += 1
+        user = "user%d" % self.users
+        return user, "pw" + user
+
+    def imap(self, user, password):
+        ctx = ssl.create_default_context(cafile=self.env["DOVECOT_CA"])
+        conn = imaplib.IMAP4(self.env["DOVECOT_HOST"], int(self.env["DOVECOT_PORT"]))
+        conn.starttls(ctx)
+        conn.login(user, password)
+        return conn
+
+
+def message(tag, size=0):
+    body = "Body of %s\r\n" % tag
+    if size:
+        line = "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxy\r\n"
+        body += line * (size // len(line))
+    return ("From: test@example.org\r\nTo: alice@example.org\r\nSubject: %s\r\n"
+            "Message-ID: <%s@test>\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\n%s" % (tag, tag, body)).encode()
+
+
+def append(conn, folder, tag, flags="", size=0):
+    typ, data = conn.append(quote(folder), "(%s)" % flags if flags else None, None, message(tag, size))
+    assert typ == "OK", data
+
+
+def quote(name):
+    return '"%s"' % name.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def decode_mutf7(name):
+    """RFC 3501 §5.1.3 modified UTF-7 to str (for comparing names)."""
+    import base64
+    out, i = [], 0
+    while i < len(name):
+        if name[i] == "&":
+            j = name.index("-", i)
+            if j == i + 1:
+                out.append("&")
+            else:
+                b64 = name[i + 1:j].replace(",", "/")
+                b64 += "=" * (-len(b64) % 4)
+                out.append(base64.b64decode(b64).decode("utf-16-be"))
+            i = j + 1
+        else:
+            out.append(name[i])
+            i += 1
+    return "".join(out)
+
+
+def server_state(conn):
+    """folder -> sorted [(digest, flags)] as another client sees it."""
+    state = {}
+    typ, data = conn.list()
+    for line in data:
+        m = re.match(rb'\((.*?)\) "(.)" (.*)', line)
+        name = m.group(3).decode()
+        if name.startswith('"'):
+            name = name[1:-1]
+        if "\\Noselect" in m.group(1).decode():
+            continue
+        conn.select(quote(name), readonly=True)
+        typ, data = conn.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[])")
+        items = []
+        for part in data:
+            if isinstance(part, tuple):
+                flags = re.search(rb"FLAGS \((.*?)\)", part[0]).group(1).decode().split()
+                letters = "".join(sorted({"\\Seen": "S", "\\Flagged": "F", "\\Answered": "R",
+                                          "\\Deleted": "T", "\\Draft": "D"}.get(f, "") for f in flags))
+                items.append((hashlib.md5(part[1].replace(b"\r", b"")).hexdigest(), letters))
+        state[decode_mutf7(name)] = sorted(items)
+    return state
+
+
+def local_state(root):
+    state = {}
+    for folder in sorted(os.listdir(root)):
+        fdir = os.path.join(root, folder)
+        if not os.path.isdir(os.path.join(fdir, "cur")):
+            continue
+        items = []
+        for sub in ("cur", "new"):
+            for name in os.listdir(os.path.join(fdir, sub)):
+                with open(os.path.join(fdir, sub, name), "rb") as f:
+                    digest = hashlib.md5(f.read().replace(b"\r", b"")).hexdigest()
+                items.append((digest, name.split(":2,", 1)[1] if ":2," in name else ""))
+        state[folder] = sorted(items)
+    return state
+
+
+def run_sync(server, user, password, work, security="starttls", extra=None, timeout=300):
+    env = dict(os.environ)
+    env.update(server.env)
+    env.update({"DOVECOT_USER": user, "DOVECOT_PASS": password, "MAILSYNC_TEST_IMAP_SECURITY": security})
+    env.pop("MAILSYNC_CRASH_AT", None)
+    env.update(extra or {})
+    os.makedirs(os.path.join(work, "local"), exist_ok=True)
+    return subprocess.run([DRIVER, "imap", os.path.join(work, "local"), os.path.join(work, "meta")],
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
+
+
+def changes(p):
+    return [l for l in p.stdout.splitlines() if l.split(" ", 1)[0] in CHANGES]
+
+
+def same_both_sides(server, user, password, work):
+    conn = server.imap(user, password)
+    remote = server_state(conn)
+    conn.logout()
+    local = local_state(os.path.join(work, "local"))
+    # Maildir names folders with '.', Dovecot's Maildir++ too.
+    return remote, local
+
+
+def scenario_basic(server, root):
+    user, pw = server.new_user()
+    work = os.path.join(root, "basic")
+    conn = server.imap(user, pw)
+    for i in range(10):
+        append(conn, "INBOX", "inbox-%d" % i, ["", "\\Seen", "\\Seen \\Flagged"][i % 3])
+    conn.create("Archive")
+    conn.create(quote("Entw&APw-rfe"))
+    for i in range(3):
+        append(conn, "Archive", "archive-%d" % i, "\\Seen")
+    conn.logout()
+
+    p = run_sync(server, user, pw, work)
+    check("initial sync succeeds", p.returncode == 0, p.stderr)
+    remote, local = same_both_sides(server, user, pw, work)
+    check("initial sync: local equals remote", remote == local, (remote, local))
+    check("initial sync: 10 messages in INBOX", len(local.get("INBOX", [])) == 10, local.keys())
+    p = run_sync(server, user, pw, work)
+    check("second sync changes nothing", p.returncode == 0 and not changes(p), changes(p))
+
+    # New mail both ways, flags both ways, deletions both ways.
+    conn = server.imap(user, pw)
+    append(conn, "INBOX", "remote-new", "\\Flagged")
+    conn.select("INBOX")
+    typ, data = conn.uid("SEARCH", None, "ALL")
+    uids = data[0].split()
+    conn.uid("STORE", uids[0], "+FLAGS", "(\\Answered)")
+    conn.uid("STORE", uids[1], "+FLAGS", "(\\Deleted)")
+    conn.expunge()
+    conn.logout()
+    inbox = os.path.join(work, "local", "INBOX")
+    with open(os.path.join(inbox, "new", "local-new-1"), "w") as f:
+        f.write("Subject: local new\n\nwritten by a MUA\n")
+    names = sorted(os.listdir(os.path.join(inbox, "cur")))
+    os.unlink(os.path.join(inbox, "cur", names[-1]))
+    victim = names[-2]
+    base, flags = victim.split(":2,")
+    os.rename(os.path.join(inbox, "cur", victim), os.path.join(inbox, "cur", base + ":2," + "".join(sorted(set(flags + "D")))))
+    os.makedirs(os.path.join(work, "local", "Local.Sub", "cur"))
+    os.makedirs(os.path.join(work, "local", "Local.Sub", "new"))
+    os.makedirs(os.path.join(work, "local", "Local.Sub", "tmp"))
+    with open(os.path.join(work, "local", "Local.Sub", "cur", "x:2,S"), "w") as f:
+        f.write("Subject: in a new local folder\n\nx\n")
+
+    p = run_sync(server, user, pw, work)
+    check("two-way sync succeeds", p.returncode == 0, p.stderr)
+    remote, local = same_both_sides(server, user, pw, work)
+    check("two-way sync: both sides equal", remote == local,
+          {k: (len(remote.get(k, [])), len(local.get(k, []))) for k in set(remote) | set(local)})
+    check("local folder created on the server", "Local.Sub" in remote, remote.keys())
+    check("non-ASCII folder synced", "Entw\u00fcrfe" in local, local.keys())
+    p = run_sync(server, user, pw, work)
+    check("third sync changes nothing", p.returncode == 0 and not changes(p), changes(p))
+
+
+def scenario_big_message(server, root):
+    user, pw = server.new_user()
+    work = os.path.join(root, "big")
+    conn = server.imap(user, pw)
+    append(conn, "INBOX", "big", "", size=10 * 1024 * 1024)
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    remote, local = same_both_sides(server, user, pw, work)
+    check("10 MB message downloaded intact", p.returncode == 0 and remote == local, p.stderr)
+    with open(os.path.join(work, "local", "INBOX", "new", "bigup"), "wb") as f:
+        f.write(message("big-upload", size=10 * 1024 * 1024).replace(b"\r\n", b"\n"))
+    p = run_sync(server, user, pw, work)
+    remote, local = same_both_sides(server, user, pw, work)
+    check("10 MB message uploaded intact", p.returncode == 0 and remote == local, p.stderr)
+
+
+def scenario_failures(server, root):
+    user, pw = server.new_user()
+    work = os.path.join(root, "fail")
+    p = run_sync(server, user, "wrong-password", work)
+    check("wrong password: nonzero exit", p.returncode != 0, p.returncode)
+    check("wrong password: one clear line", "uthentication" in p.stderr and p.stderr.count("\n") <= 1, p.stderr)
+    check("wrong password: password not shown", "wrong-password" not in p.stderr + p.stdout, "")
+    check("wrong password: nothing written locally", not os.listdir(os.path.join(work, "local")), "")
+    p = run_sync(server, user, pw, work, extra={"DOVECOT_CA": os.path.join(server.dir, "untrusted.pem")})
+    check("untrusted certificate rejected by default", p.returncode != 0 and "ertificate" in p.stderr, p.stderr)
+    fp = server.env.get("DOVECOT_CERT_SHA256")
+    if fp:
+        p = run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_IMAP_FINGERPRINT": fp})
+        check("pinned certificate accepted without a CA", p.returncode == 0, p.stderr)
+    p = run_sync(server, user, pw, work, security="ssl")
+    check("implicit TLS (IMAPS) works", p.returncode == 0, p.stderr)
+
+
+def scenario_no_starttls(root):
+    try:
+        server = Server(root, "nostarttls")
+    except Exception as e:  # pragma: no cover
+        check("nostarttls variant starts", False, e)
+        return
+    try:
+        user, pw = server.new_user()
+        work = os.path.join(root, "nostarttls")
+        log = os.path.join(server.dir, "dovecot.log")
+        p = run_sync(server, user, pw, work)
+        check("STARTTLS missing: abort", p.returncode != 0 and "STARTTLS" in p.stderr, p.stderr)
+        time.sleep(0.5)
+        with open(log, errors="replace") as f:
+            text = f.read()
+        # Dovecot logs how a login connection ended; ours must have made
+        # no authentication attempt at all.
+        check("STARTTLS missing: no credentials sent", "no auth attempts" in text and "user=<%s>" % user not in text,
+              text[-800:])
+    finally:
+        server.stop()
+
+
+def scenario_no_uidplus(root):
+    server = Server(root, "nouidplus")
+    try:
+        user, pw = server.new_user()
+        work = os.path.join(root, "nouidplus")
+        os.makedirs(os.path.join(work, "local", "INBOX", "cur"))
+        os.makedirs(os.path.join(work, "local", "INBOX", "new"))
+        os.makedirs(os.path.join(work, "local", "INBOX", "tmp"))
+        for i in range(3):
+            with open(os.path.join(work, "local", "INBOX", "new", "n%d" % i), "w") as f:
+                f.write("Subject: no uidplus %d\n\nbody %d\n" % (i, i))
+        p = run_sync(server, user, pw, work)
+        check("no UIDPLUS: upload succeeds", p.returncode == 0, p.stderr)
+        names = os.listdir(os.path.join(work, "local", "INBOX", "new"))
+        check("no UIDPLUS: UIDs found by X-OfflineIMAP search", all(",U=" in n for n in names), names)
+        p = run_sync(server, user, pw, work)
+        check("no UIDPLUS: second sync changes nothing", p.returncode == 0 and not changes(p), changes(p))
+    finally:
+        server.stop()
+
+
+def crash_steps():
+    pattern = re.compile(r'_mailsync_crash_point \("([a-z0-9-]+)"\)')
+    steps = set()
+    for d, _, files in os.walk(os.path.join(SRCDIR, "libmailsync")):
+        for name in files:
+            if name.endswith(".c"):
+                with open(os.path.join(d, name)) as f:
+                    steps.update(pattern.findall(f.read()))
+    steps.update({"runner-delete-local-flushed", "runner-delete-local-committed",
+                  "runner-delete-remote-flushed", "runner-delete-remote-committed"})
+    return sorted(s for s in steps if not s.startswith("status-plain") and not s.startswith("account-"))
+
+
+def scenario_crashes(server, root):
+    def prepare(tag):
+        user, pw = server.new_user()
+        work = os.path.join(root, "crash-" + tag)
+        conn = server.imap(user, pw)
+        for i in range(8):
+            append(conn, "INBOX", "base-%d" % i, ["", "\\Seen"][i % 2])
+        conn.logout()
+        p = run_sync(server, user, pw, work)
+        assert p.returncode == 0, p.stderr
+        # Changes on both sides.
+        conn = server.imap(user, pw)
+        for i in range(3):
+            append(conn, "INBOX", "rnew-%d" % i)
+        conn.select("INBOX")
+        typ, data = conn.uid("SEARCH", None, "ALL")
+        uids = data[0].split()
+        conn.uid("STORE", uids[0], "+FLAGS", "(\\Flagged)")
+        conn.logout()
+        inbox = os.path.join(work, "local", "INBOX")
+        for i in range(3):
+            with open(os.path.join(inbox, "new", "lnew-%d" % i), "w") as f:
+                f.write("Subject: local new %d\n\nbody\n" % i)
+        # Delete the local copy of base-3 (chosen by content: file names
+        # carry times and pids, so an order of names differs between runs).
+        for sub in ("cur", "new"):
+            for name in os.listdir(os.path.join(inbox, sub)):
+                with open(os.path.join(inbox, sub, name), "rb") as f:
+                    if b"Subject: base-3" in f.read():
+                        os.unlink(os.path.join(inbox, sub, name))
+        return user, pw, work
+
+    ref_user, ref_pw, ref_work = prepare("reference")
+    p = run_sync(server, ref_user, ref_pw, ref_work)
+    ref_remote, ref_local = same_both_sides(server, ref_user, ref_pw, ref_work)
+    check("crash reference run converges", p.returncode == 0 and ref_remote == ref_local, p.stderr)
+    reached = set()
+    only = os.environ.get("MAILSYNC_TEST_ONLY_STEP")
+    for step in crash_steps():
+        if only and step != only:
+            continue
+        user, pw, work = prepare(step)
+        p = run_sync(server, user, pw, work, extra={"MAILSYNC_CRASH_AT": step + ":1", "MAILSYNC_TEST_MAX_IN_FLIGHT": "2"})
+        if p.returncode == 0:
+            continue
+        if not check("IMAP crash at %s exits as a crash" % step, p.returncode == 77, p.stderr):
+            continue
+        reached.add(step)
+        p2 = run_sync(server, user, pw, work)
+        p3 = run_sync(server, user, pw, work)
+        remote, local = same_both_sides(server, user, pw, work)
+        check("IMAP crash at %s: resync converges, nothing lost or doubled" % step,
+              p2.returncode == 0 and p3.returncode == 0 and not changes(p3) and remote == ref_remote and local == ref_local,
+              (p2.stderr, changes(p3), {k: (sorted(set(remote.get(k, [])) ^ set(ref_remote.get(k, []))),
+                                             sorted(set(local.get(k, [])) ^ set(ref_local.get(k, []))))
+                                        for k in remote}))
+    check("IMAP crash points reached include APPEND and \\Deleted steps",
+          {"runner-upload-appended", "imap-deleted-flagged"} <= reached, sorted(reached))
+
+
+def main():
+    if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
+        print("1..0 # SKIP dovecot is not installed")
+        return 77
+    root = tempfile.mkdtemp(prefix="mailsync-imap-", dir="/tmp")
+    os.chmod(root, 0o755)
+    server = None
+    try:
+        server = Server(root)
+        scenario_basic(server, root)
+        scenario_big_message(server, root)
+        scenario_failures(server, root)
+        scenario_crashes(server, root)
+        scenario_no_uidplus(root)
+        scenario_no_starttls(root)
+    finally:
+        if server:
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    print("1..%d" % checks)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
