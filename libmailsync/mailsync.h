@@ -19,5 +19,6 @@
 #include "backends/maildir/mailsync-maildir-folder.h"
 #include "backends/imap/mailsync-imap-repository.h"
 #include "backends/imap/mailsync-imap-folder.h"
+#include "backends/mapped/mailsync-mapped-repository.h"
 
 #undef __MAILSYNC_INSIDE__

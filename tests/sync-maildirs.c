@@ -62,7 +62,21 @@ main (int argc, char **argv)
       remote = mailsync_maildir_repository_new ("Remote", argv[1], '.');
       mailsync_maildir_repository_set_assign_uids (MAILSYNC_MAILDIR_REPOSITORY (remote), TRUE);
     }
-  local = mailsync_maildir_repository_new ("Local", argv[2], '.');
+  if (strcmp (argv[2], "imap") == 0)
+    {
+      /* IMAP <-> IMAP: the local side is another account on the same
+       * server, behind offlineimap's UID maps. */
+      g_autoptr(MailsyncRepository) inner =
+        mailsync_imap_repository_new ("Local", g_getenv ("DOVECOT_HOST"),
+                                      (guint16) atoi (g_getenv ("DOVECOT_PORT") ? g_getenv ("DOVECOT_PORT") : "0"));
+      g_autofree char *maps = g_build_filename (argv[3], "Repository-Local", "UIDMapping", NULL);
+
+      g_object_set (inner, "ssl", FALSE, "starttls", TRUE, "user", g_getenv ("MAILSYNC_TEST_LOCAL_IMAP_USER"),
+                    "password", g_getenv ("MAILSYNC_TEST_LOCAL_IMAP_PASS"), "ca-file", g_getenv ("DOVECOT_CA"), NULL);
+      local = mailsync_mapped_repository_new (inner, maps);
+    }
+  else
+    local = mailsync_maildir_repository_new ("Local", argv[2], '.');
   status_dir = g_build_filename (argv[3], "Account-Test", plain ? "LocalStatus" : "LocalStatus-sqlite", NULL);
   status = plain ? mailsync_status_plain_new (status_dir) : mailsync_status_sqlite_new (status_dir);
   account = mailsync_account_new ("Test", remote, local, status);

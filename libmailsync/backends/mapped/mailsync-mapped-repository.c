@@ -1,0 +1,584 @@
+/* A repository that stores the other side's UIDs through a UID map: how a
+ * local IMAP server (which assigns its own UIDs) takes the "local" role of
+ * offlineimap's model, where everything is keyed by remote UIDs
+ * (offlineimap's MappedIMAPFolder, reference §5.11). The map files are
+ * offlineimap's UIDMapping files. */
+#include "config.h"
+
+#include "mailsync-mapped-repository.h"
+#include "mailsync-uid-map.h"
+#include "mailsync-error.h"
+#include "mailsync-private.h"
+#include "mailsync-status-store.h"
+
+#include <string.h>
+
+/**
+ * MailsyncMappedRepository:
+ *
+ * Wraps a repository that assigns its own UIDs (IMAP) so that it can be
+ * the local side of an account: it keeps, per folder, a map between its
+ * UIDs and the remote's in offlineimap's `UIDMapping` format.
+ */
+struct _MailsyncMappedRepository
+{
+  MailsyncRepository parent_instance;
+  MailsyncRepository *inner;
+  char *map_directory;
+};
+
+G_DEFINE_FINAL_TYPE (MailsyncMappedRepository, mailsync_mapped_repository, MAILSYNC_TYPE_REPOSITORY)
+
+#define MAILSYNC_TYPE_MAPPED_FOLDER (mailsync_mapped_folder_get_type ())
+G_DECLARE_FINAL_TYPE (MailsyncMappedFolder, mailsync_mapped_folder, MAILSYNC, MAPPED_FOLDER, MailsyncFolder)
+
+struct _MailsyncMappedFolder
+{
+  MailsyncFolder parent_instance;
+  MailsyncFolder *inner;
+  MailsyncUidMap *map;
+  GError *map_error;
+};
+
+G_DEFINE_FINAL_TYPE (MailsyncMappedFolder, mailsync_mapped_folder, MAILSYNC_TYPE_FOLDER)
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void
+store_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_result (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+  return *slot;
+}
+
+static char *
+key_for_local (guint32 local)
+{
+  return g_strdup_printf ("L%u", local);
+}
+
+/* The local UID behind a message of the mapped view. */
+static guint32
+local_uid_of (MailsyncMappedFolder *self, MailsyncMessageInfo *info)
+{
+  const char *key = mailsync_message_info_get_key (info);
+
+  if (key != NULL && key[0] == 'L')
+    return (guint32) g_ascii_strtoull (key + 1, NULL, 10);
+  return mailsync_uid_map_to_local (self->map, mailsync_message_info_get_uid (info));
+}
+
+static MailsyncMessageInfo *
+with_uid (MailsyncMessageInfo *info, guint32 uid, guint32 local)
+{
+  g_autofree char *key = key_for_local (local);
+
+  return mailsync_message_info_new (uid, key, mailsync_message_info_get_flags (info),
+                                    mailsync_message_info_get_keywords (info),
+                                    mailsync_message_info_get_size (info),
+                                    mailsync_message_info_get_internal_date (info));
+}
+
+/* The same digest as the runner's: MD5 without CRs. */
+static char *
+digest_bytes (GBytes *bytes)
+{
+  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  gsize start = 0;
+
+  for (gsize i = 0; i <= len; i++)
+    if (i == len || data[i] == '\r')
+      {
+        g_checksum_update (md5, data + start, i - start);
+        start = i + 1;
+      }
+  return g_strdup (g_checksum_get_string (md5));
+}
+
+static GBytes *
+read_all (GInputStream *stream, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+
+  if (g_output_stream_splice (out, stream, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, cancellable, error) < 0)
+    return NULL;
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+}
+
+static GBytes *
+fetch_inner (MailsyncMappedFolder *self, MailsyncMessageInfo *info, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GInputStream) stream = NULL;
+
+  mailsync_folder_fetch_message_async (self->inner, info, cancellable, store_result, &result);
+  stream = mailsync_folder_fetch_message_finish (self->inner, wait_result (&result), error);
+  return stream ? read_all (stream, cancellable, error) : NULL;
+}
+
+/* ---- folder -------------------------------------------------------------- */
+
+static void
+mapped_list_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncMappedFolder *self = MAILSYNC_MAPPED_FOLDER (folder);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) inner_list = NULL;
+  g_autoptr(GHashTable) present = g_hash_table_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  GHashTable *pending = NULL;
+  GPtrArray *list;
+
+  if (self->map_error)
+    {
+      g_task_return_error (task, g_error_copy (self->map_error));
+      return;
+    }
+  mailsync_folder_list_messages_async (self->inner, cancellable, store_result, &result);
+  inner_list = mailsync_folder_list_messages_finish (self->inner, wait_result (&result), &error);
+  if (inner_list == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  list = g_ptr_array_new_with_free_func (g_object_unref);
+  pending = mailsync_uid_map_get_pending (self->map);
+  for (guint i = 0; i < inner_list->len; i++)
+    {
+      MailsyncMessageInfo *info = inner_list->pdata[i];
+      guint32 local = mailsync_message_info_get_uid (info);
+      guint32 remote = mailsync_uid_map_to_remote (self->map, local);
+
+      g_hash_table_add (present, GUINT_TO_POINTER (local));
+      if (remote == 0 && g_hash_table_size (pending) > 0)
+        {
+          /* A copy that was appended but not mapped when we crashed:
+           * find which one by content. */
+          g_autoptr(GBytes) body = fetch_inner (self, info, cancellable, NULL);
+          g_autofree char *digest = body ? digest_bytes (body) : NULL;
+          GHashTableIter iter;
+          gpointer k, v;
+
+          g_hash_table_iter_init (&iter, pending);
+          while (digest && g_hash_table_iter_next (&iter, &k, &v))
+            if (strcmp (v, digest) == 0)
+              {
+                remote = GPOINTER_TO_UINT (k);
+                mailsync_uid_map_set (self->map, local, remote);
+                break;
+              }
+        }
+      g_ptr_array_add (list, with_uid (info, remote, local));
+    }
+  /* Pending copies not found never reached the server. */
+  g_hash_table_remove_all (pending);
+  mailsync_uid_map_prune (self->map, present);
+  if (!mailsync_uid_map_save (self->map, &error))
+    {
+      g_ptr_array_unref (list);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_pointer (task, list, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static GPtrArray *
+mapped_list_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+mapped_fetch_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GCancellable *cancellable,
+                    GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncMappedFolder *self = MAILSYNC_MAPPED_FOLDER (folder);
+  guint32 local = local_uid_of (self, info);
+  g_autoptr(MailsyncMessageInfo) inner_info = mailsync_message_info_new (local, NULL, 0, NULL, 0, 0);
+
+  mailsync_folder_fetch_message_async (self->inner, inner_info, cancellable, callback, user_data);
+}
+
+static GInputStream *
+mapped_fetch_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  return mailsync_folder_fetch_message_finish (MAILSYNC_MAPPED_FOLDER (folder)->inner, result, error);
+}
+
+static void
+mapped_append_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GInputStream *content,
+                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncMappedFolder *self = MAILSYNC_MAPPED_FOLDER (folder);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = read_all (content, cancellable, &error);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(MailsyncMessageInfo) stored = NULL;
+  g_autoptr(MailsyncMessageInfo) wanted = NULL;
+  g_autofree char *digest = NULL;
+  guint32 remote = mailsync_message_info_get_uid (info);
+
+  if (body == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  /* Announce the copy durably before making it. */
+  digest = digest_bytes (body);
+  mailsync_uid_map_add_pending (self->map, remote, digest);
+  if (!mailsync_uid_map_save (self->map, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  wanted = mailsync_message_info_new (0, NULL, mailsync_message_info_get_flags (info),
+                                      mailsync_message_info_get_keywords (info),
+                                      g_bytes_get_size (body), mailsync_message_info_get_internal_date (info));
+  stream = g_memory_input_stream_new_from_bytes (body);
+  mailsync_folder_append_message_async (self->inner, wanted, stream, cancellable, store_result, &result);
+  stored = mailsync_folder_append_message_finish (self->inner, wait_result (&result), &error);
+  if (stored == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  _mailsync_crash_point ("mapped-appended");
+  if (mailsync_message_info_get_uid (stored) != 0)
+    mailsync_uid_map_set (self->map, mailsync_message_info_get_uid (stored), remote);
+  /* Else the pending record stays; the next listing maps it by content. */
+  g_task_return_pointer (task, with_uid (stored, remote, mailsync_message_info_get_uid (stored)), g_object_unref);
+}
+
+static MailsyncMessageInfo *
+mapped_append_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static GArray *
+to_local_uids (MailsyncMappedFolder *self, const guint32 *uids, guint n_uids)
+{
+  GArray *locals = g_array_new (FALSE, FALSE, sizeof (guint32));
+
+  for (guint i = 0; i < n_uids; i++)
+    {
+      guint32 local = mailsync_uid_map_to_local (self->map, uids[i]);
+      if (local)
+        g_array_append_val (locals, local);
+    }
+  return locals;
+}
+
+static void
+mapped_set_flags_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids, MailsyncFlags add,
+                        MailsyncFlags remove, GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  MailsyncMappedFolder *self = MAILSYNC_MAPPED_FOLDER (folder);
+  g_autoptr(GArray) locals = to_local_uids (self, uids, n_uids);
+
+  mailsync_folder_set_flags_async (self->inner, (const guint32 *) locals->data, locals->len, add, remove,
+                                   cancellable, callback, user_data);
+}
+
+static gboolean
+mapped_set_flags_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  return mailsync_folder_set_flags_finish (MAILSYNC_MAPPED_FOLDER (folder)->inner, result, error);
+}
+
+static void
+mapped_delete_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids, GCancellable *cancellable,
+                     GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncMappedFolder *self = MAILSYNC_MAPPED_FOLDER (folder);
+  g_autoptr(GArray) locals = to_local_uids (self, uids, n_uids);
+
+  /* Map entries of deleted messages go at the next listing (prune). */
+  mailsync_folder_delete_messages_async (self->inner, (const guint32 *) locals->data, locals->len,
+                                         cancellable, callback, user_data);
+}
+
+static gboolean
+mapped_delete_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  return mailsync_folder_delete_messages_finish (MAILSYNC_MAPPED_FOLDER (folder)->inner, result, error);
+}
+
+static void
+mapped_set_uid_async (MailsyncFolder *folder, MailsyncMessageInfo *info, guint32 uid, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncMappedFolder *self = MAILSYNC_MAPPED_FOLDER (folder);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  guint32 local = local_uid_of (self, info);
+
+  if (local == 0)
+    {
+      g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_MESSAGE_NOT_FOUND,
+                               "No local message behind %s", mailsync_message_info_get_key (info));
+      return;
+    }
+  mailsync_uid_map_set (self->map, local, uid);
+  g_task_return_pointer (task, with_uid (info, uid, local), g_object_unref);
+}
+
+static MailsyncMessageInfo *
+mapped_set_uid_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+mapped_flush_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncMappedFolder *self = MAILSYNC_MAPPED_FOLDER (folder);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  mailsync_folder_flush_async (self->inner, cancellable, store_result, &result);
+  if (!mailsync_folder_flush_finish (self->inner, wait_result (&result), &error) ||
+      !mailsync_uid_map_save (self->map, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+mapped_bool_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static guint32
+mapped_get_uidvalidity (MailsyncFolder *folder)
+{
+  return mailsync_folder_get_uidvalidity (MAILSYNC_MAPPED_FOLDER (folder)->inner);
+}
+
+static void
+mailsync_mapped_folder_finalize (GObject *object)
+{
+  MailsyncMappedFolder *self = MAILSYNC_MAPPED_FOLDER (object);
+
+  g_clear_object (&self->inner);
+  mailsync_uid_map_free (self->map);
+  g_clear_error (&self->map_error);
+  G_OBJECT_CLASS (mailsync_mapped_folder_parent_class)->finalize (object);
+}
+
+static void
+mailsync_mapped_folder_class_init (MailsyncMappedFolderClass *klass)
+{
+  MailsyncFolderClass *fc = MAILSYNC_FOLDER_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = mailsync_mapped_folder_finalize;
+  fc->list_messages_async = mapped_list_async;
+  fc->list_messages_finish = mapped_list_finish;
+  fc->fetch_message_async = mapped_fetch_async;
+  fc->fetch_message_finish = mapped_fetch_finish;
+  fc->append_message_async = mapped_append_async;
+  fc->append_message_finish = mapped_append_finish;
+  fc->set_flags_async = mapped_set_flags_async;
+  fc->set_flags_finish = mapped_set_flags_finish;
+  fc->delete_messages_async = mapped_delete_async;
+  fc->delete_messages_finish = mapped_delete_finish;
+  fc->set_message_uid_async = mapped_set_uid_async;
+  fc->set_message_uid_finish = mapped_set_uid_finish;
+  fc->flush_async = mapped_flush_async;
+  fc->flush_finish = mapped_bool_finish;
+  fc->get_uidvalidity = mapped_get_uidvalidity;
+}
+
+static void
+mailsync_mapped_folder_init (MailsyncMappedFolder *self)
+{
+}
+
+static MailsyncFolder *
+wrap_folder (MailsyncMappedRepository *self, MailsyncFolder *inner)
+{
+  MailsyncMappedFolder *folder = g_object_new (MAILSYNC_TYPE_MAPPED_FOLDER, "name", mailsync_folder_get_name (inner),
+                                               "repository", self, NULL);
+  g_autofree char *file = mailsync_status_folder_file_name (mailsync_folder_get_name (inner));
+  g_autofree char *path = g_build_filename (self->map_directory, file, NULL);
+
+  folder->inner = g_object_ref (inner);
+  folder->map = mailsync_uid_map_load (path, &folder->map_error);
+  if (folder->map == NULL)
+    folder->map = mailsync_uid_map_load ("/dev/null", NULL);
+  return MAILSYNC_FOLDER (folder);
+}
+
+/* ---- repository ---------------------------------------------------------- */
+
+static void
+mapped_open_async (MailsyncRepository *repo, GCancellable *c, GAsyncReadyCallback cb, gpointer ud)
+{
+  mailsync_repository_open_async (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, c, cb, ud);
+}
+
+static gboolean
+mapped_open_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
+{
+  return mailsync_repository_open_finish (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, result, error);
+}
+
+static void
+mapped_close_async (MailsyncRepository *repo, GCancellable *c, GAsyncReadyCallback cb, gpointer ud)
+{
+  mailsync_repository_close_async (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, c, cb, ud);
+}
+
+static gboolean
+mapped_close_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
+{
+  return mailsync_repository_close_finish (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, result, error);
+}
+
+static void
+mapped_list_folders_async (MailsyncRepository *repo, GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  MailsyncMappedRepository *self = MAILSYNC_MAPPED_REPOSITORY (repo);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) inner = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *folders;
+
+  mailsync_repository_list_folders_async (self->inner, cancellable, store_result, &result);
+  inner = mailsync_repository_list_folders_finish (self->inner, wait_result (&result), &error);
+  if (inner == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  _mailsync_repository_set_separator (repo, mailsync_repository_get_separator (self->inner));
+  folders = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < inner->len; i++)
+    g_ptr_array_add (folders, wrap_folder (self, inner->pdata[i]));
+  g_task_return_pointer (task, folders, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static GPtrArray *
+mapped_list_folders_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+mapped_create_folder_async (MailsyncRepository *repo, const char *name, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncMappedRepository *self = MAILSYNC_MAPPED_REPOSITORY (repo);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(MailsyncFolder) inner = NULL;
+  g_autoptr(GError) error = NULL;
+
+  mailsync_repository_create_folder_async (self->inner, name, cancellable, store_result, &result);
+  inner = mailsync_repository_create_folder_finish (self->inner, wait_result (&result), &error);
+  if (inner == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, wrap_folder (self, inner), g_object_unref);
+}
+
+static MailsyncFolder *
+mapped_create_folder_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+mapped_delete_folder_async (MailsyncRepository *repo, const char *name, GCancellable *c, GAsyncReadyCallback cb,
+                            gpointer ud)
+{
+  mailsync_repository_delete_folder_async (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, name, c, cb, ud);
+}
+
+static gboolean
+mapped_delete_folder_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
+{
+  return mailsync_repository_delete_folder_finish (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, result, error);
+}
+
+static void
+mailsync_mapped_repository_finalize (GObject *object)
+{
+  MailsyncMappedRepository *self = MAILSYNC_MAPPED_REPOSITORY (object);
+
+  g_clear_object (&self->inner);
+  g_free (self->map_directory);
+  G_OBJECT_CLASS (mailsync_mapped_repository_parent_class)->finalize (object);
+}
+
+static void
+mailsync_mapped_repository_class_init (MailsyncMappedRepositoryClass *klass)
+{
+  MailsyncRepositoryClass *rc = MAILSYNC_REPOSITORY_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = mailsync_mapped_repository_finalize;
+  rc->open_async = mapped_open_async;
+  rc->open_finish = mapped_open_finish;
+  rc->list_folders_async = mapped_list_folders_async;
+  rc->list_folders_finish = mapped_list_folders_finish;
+  rc->create_folder_async = mapped_create_folder_async;
+  rc->create_folder_finish = mapped_create_folder_finish;
+  rc->delete_folder_async = mapped_delete_folder_async;
+  rc->delete_folder_finish = mapped_delete_folder_finish;
+  rc->close_async = mapped_close_async;
+  rc->close_finish = mapped_close_finish;
+}
+
+static void
+mailsync_mapped_repository_init (MailsyncMappedRepository *self)
+{
+}
+
+/**
+ * mailsync_mapped_repository_new:
+ * @inner: a repository that assigns its own UIDs (IMAP)
+ * @map_directory: where the UID maps live (offlineimap:
+ *   `<metadata>/Repository-<NAME>/UIDMapping`)
+ *
+ * Returns: (transfer full): a repository usable as an account's local side
+ */
+MailsyncRepository *
+mailsync_mapped_repository_new (MailsyncRepository *inner,
+                                const char         *map_directory)
+{
+  MailsyncMappedRepository *self =
+    g_object_new (MAILSYNC_TYPE_MAPPED_REPOSITORY, "name", mailsync_repository_get_name (inner),
+                  "separator", mailsync_repository_get_separator (inner), NULL);
+
+  self->inner = g_object_ref (inner);
+  self->map_directory = g_strdup (map_directory);
+  return MAILSYNC_REPOSITORY (self);
+}
+
+/**
+ * mailsync_mapped_repository_get_inner:
+ * @self: a mapped repository
+ *
+ * Returns: (transfer none): the wrapped repository
+ */
+MailsyncRepository *
+mailsync_mapped_repository_get_inner (MailsyncMappedRepository *self)
+{
+  return self->inner;
+}
