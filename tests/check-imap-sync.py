@@ -152,14 +152,16 @@ def local_state(root):
     return state
 
 
-def run_sync(server, user, password, work, security="starttls", extra=None, timeout=300):
+def run_sync(server, user, password, work, security="starttls", extra=None, timeout=300, local=None):
     env = dict(os.environ)
     env.update(server.env)
     env.update({"DOVECOT_USER": user, "DOVECOT_PASS": password, "MAILSYNC_TEST_IMAP_SECURITY": security})
     env.pop("MAILSYNC_CRASH_AT", None)
     env.update(extra or {})
     os.makedirs(os.path.join(work, "local"), exist_ok=True)
-    return subprocess.run([DRIVER, "imap", os.path.join(work, "local"), os.path.join(work, "meta")],
+    if local:
+        env.update({"MAILSYNC_TEST_LOCAL_IMAP_USER": local[0], "MAILSYNC_TEST_LOCAL_IMAP_PASS": local[1]})
+    return subprocess.run([DRIVER, "imap", "imap" if local else os.path.join(work, "local"), os.path.join(work, "meta")],
                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
 
 
@@ -309,6 +311,55 @@ def scenario_no_uidplus(root):
         server.stop()
 
 
+def scenario_imap_to_imap(server, root):
+    ruser, rpw = server.new_user()
+    luser, lpw = server.new_user()
+    work = os.path.join(root, "imap2imap")
+    conn = server.imap(ruser, rpw)
+    for i in range(6):
+        append(conn, "INBOX", "r-%d" % i, ["", "\\Seen"][i % 2])
+    conn.create("Projects")
+    append(conn, "Projects", "project-1")
+    conn.logout()
+    conn = server.imap(luser, lpw)
+    append(conn, "INBOX", "l-0", "\\Flagged")
+    conn.logout()
+
+    def both():
+        a, b = server.imap(ruser, rpw), server.imap(luser, lpw)
+        sa, sb = server_state(a), server_state(b)
+        a.logout()
+        b.logout()
+        return sa, sb
+
+    p = run_sync(server, ruser, rpw, work, local=(luser, lpw))
+    sa, sb = both()
+    check("IMAP <-> IMAP: initial sync makes both accounts equal", p.returncode == 0 and sa == sb, (p.stderr, sa, sb))
+    # Changes on both: a flag, a deletion, a new message each.
+    a = server.imap(ruser, rpw)
+    a.select("INBOX")
+    uids = a.uid("SEARCH", None, "ALL")[1][0].split()
+    a.uid("STORE", uids[0], "+FLAGS", "(\\Answered)")
+    append(a, "INBOX", "r-new")
+    a.logout()
+    b = server.imap(luser, lpw)
+    b.select("INBOX")
+    uids = b.uid("SEARCH", None, "ALL")[1][0].split()
+    b.uid("STORE", uids[-1], "+FLAGS", "(\\Deleted)")
+    b.expunge()
+    append(b, "INBOX", "l-new")
+    b.logout()
+    p = run_sync(server, ruser, rpw, work, local=(luser, lpw))
+    sa, sb = both()
+    check("IMAP <-> IMAP: changes on both sides converge", p.returncode == 0 and sa == sb, (p.stderr, sa, sb))
+    p = run_sync(server, ruser, rpw, work, local=(luser, lpw))
+    check("IMAP <-> IMAP: third sync changes nothing", p.returncode == 0 and not changes(p), changes(p))
+    maps = os.path.join(work, "meta", "Repository-Local", "UIDMapping", "INBOX")
+    with open(maps) as f:
+        lines = f.read().splitlines()
+    check("IMAP <-> IMAP: offlineimap UIDMapping file written", lines and all(re.match(r"^\d+:\d+$", l) for l in lines), lines)
+
+
 def crash_steps():
     pattern = re.compile(r'_mailsync_crash_point \("([a-z0-9-]+)"\)')
     steps = set()
@@ -393,6 +444,7 @@ def main():
         server = Server(root)
         scenario_basic(server, root)
         scenario_big_message(server, root)
+        scenario_imap_to_imap(server, root)
         scenario_failures(server, root)
         scenario_crashes(server, root)
         scenario_no_uidplus(root)
