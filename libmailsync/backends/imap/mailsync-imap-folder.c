@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "mailsync-imap-private.h"
+#include "mailsync-imap-command.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 
@@ -311,18 +312,13 @@ flag_list (MailsyncFlags flags)
   return g_string_free (out, FALSE);
 }
 
+/* offlineimap omits dates before 1981 (the server then uses its clock). */
 static char *
 imap_date (gint64 when)
 {
-  static const char *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (when);
+  g_autofree char *date = when < 347155200 ? NULL : mailsync_imap_format_date_time (when, 0);
 
-  if (dt == NULL || when < 347155200 /* 1981: offlineimap omits older dates */)
-    return NULL;
-  return g_strdup_printf ("\"%02d-%s-%04d %02d:%02d:%02d +0000\"", g_date_time_get_day_of_month (dt),
-                          months[g_date_time_get_month (dt) - 1], g_date_time_get_year (dt),
-                          g_date_time_get_hour (dt), g_date_time_get_minute (dt), g_date_time_get_second (dt));
+  return date ? g_strdup_printf ("\"%s\"", date) : NULL;
 }
 
 /* Without UIDPLUS the new UID is found by a unique header, as offlineimap
@@ -489,7 +485,7 @@ folder_set_flags_async (MailsyncFolder *folder, const guint32 *uids, guint n_uid
 {
   MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autofree char *set = _mailsync_imap_uid_set (uids, n_uids);
+  g_autofree char *set = mailsync_imap_format_seqset (uids, n_uids);
   g_autoptr(GError) error = NULL;
 
   if (!check_connected (self, task))
@@ -556,7 +552,7 @@ folder_delete_messages_async (MailsyncFolder *folder, const guint32 *uids, guint
 {
   MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autofree char *set = _mailsync_imap_uid_set (uids, n_uids);
+  g_autofree char *set = mailsync_imap_format_seqset (uids, n_uids);
   g_autofree char *expunge = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
   g_autoptr(GError) error = NULL;

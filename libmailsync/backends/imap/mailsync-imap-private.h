@@ -22,7 +22,5 @@ MailsyncImapFolder     *_mailsync_imap_folder_new (MailsyncImapRepository *repos
 /* A mailbox name as an IMAP astring: quoted (RFC 3501 §4.3) with mUTF-7
  * already applied by the caller. */
 char *_mailsync_imap_quote (const char *text);
-/* "1:3,5,7:9" from UIDs in any order. */
-char *_mailsync_imap_uid_set (const guint32 *uids, guint n_uids);
 
 G_END_DECLS

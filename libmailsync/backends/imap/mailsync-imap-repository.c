@@ -224,37 +224,6 @@ _mailsync_imap_quote (const char *text)
   return g_string_free (out, FALSE);
 }
 
-static int
-compare_uid (gconstpointer a, gconstpointer b)
-{
-  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-char *
-_mailsync_imap_uid_set (const guint32 *uids, guint n_uids)
-{
-  g_autofree guint32 *sorted = g_memdup2 (uids, n_uids * sizeof (guint32));
-  GString *out = g_string_new (NULL);
-
-  qsort (sorted, n_uids, sizeof (guint32), compare_uid);
-  for (guint i = 0; i < n_uids;)
-    {
-      guint j = i;
-      while (j + 1 < n_uids && (sorted[j + 1] == sorted[j] || sorted[j + 1] == sorted[j] + 1))
-        j++;
-      if (out->len)
-        g_string_append_c (out, ',');
-      if (sorted[j] == sorted[i])
-        g_string_append_printf (out, "%u", sorted[i]);
-      else
-        g_string_append_printf (out, "%u:%u", sorted[i], sorted[j]);
-      i = j + 1;
-    }
-  return g_string_free (out, FALSE);
-}
-
 /* ---- the repository contract --------------------------------------------- */
 
 static void
