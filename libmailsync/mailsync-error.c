@@ -6,6 +6,18 @@
 
 G_DEFINE_QUARK (mailsync-error-quark, mailsync_error)
 G_DEFINE_QUARK (mailsync-status-error-quark, mailsync_status_error)
+G_DEFINE_QUARK (mailsync-imap-error-quark, mailsync_imap_error)
+
+G_DEFINE_ENUM_TYPE (MailsyncImapError, mailsync_imap_error,
+  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_FAILED, "failed"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_PARSE, "parse"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_BAD, "bad"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_NO, "no"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_BYE, "bye"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED, "authentication-failed"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY, "missing-capability"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_PROTOCOL, "protocol"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_TOO_BIG, "too-big"))
 
 G_DEFINE_ENUM_TYPE (MailsyncError, mailsync_error,
   G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_FAILED, "failed"),
@@ -81,6 +93,19 @@ mailsync_error_get_scope (const GError *error)
           return MAILSYNC_ERROR_SCOPE_REPOSITORY;
         default:
           return MAILSYNC_ERROR_SCOPE_FOLDER;
+        }
+    }
+  if (error->domain == MAILSYNC_IMAP_ERROR)
+    {
+      switch ((MailsyncImapError) error->code)
+        {
+        case MAILSYNC_IMAP_ERROR_NO:
+        case MAILSYNC_IMAP_ERROR_BAD:
+          return MAILSYNC_ERROR_SCOPE_FOLDER;
+        default:
+          /* A broken or closed connection, failed login or missing
+           * capability spoils every folder of the repository. */
+          return MAILSYNC_ERROR_SCOPE_REPOSITORY;
         }
     }
   if (error->domain == G_TLS_ERROR || error->domain == G_RESOLVER_ERROR)

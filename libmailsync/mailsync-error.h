@@ -89,6 +89,47 @@ MAILSYNC_AVAILABLE_IN_ALL
 GType mailsync_status_error_get_type (void) G_GNUC_CONST;
 
 /**
+ * MAILSYNC_IMAP_ERROR:
+ *
+ * Error domain for the IMAP backend (#MailsyncImapError). Messages carry
+ * the server's text.
+ */
+#define MAILSYNC_IMAP_ERROR (mailsync_imap_error_quark ())
+MAILSYNC_AVAILABLE_IN_ALL
+GQuark mailsync_imap_error_quark (void);
+
+/**
+ * MailsyncImapError:
+ * @MAILSYNC_IMAP_ERROR_FAILED: generic failure
+ * @MAILSYNC_IMAP_ERROR_PARSE: malformed server data
+ * @MAILSYNC_IMAP_ERROR_BAD: the server answered BAD
+ * @MAILSYNC_IMAP_ERROR_NO: the server answered NO
+ * @MAILSYNC_IMAP_ERROR_BYE: the server said BYE
+ * @MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED: every login attempt failed
+ * @MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY: the server lacks something required (STARTTLS...)
+ * @MAILSYNC_IMAP_ERROR_PROTOCOL: a well-formed response out of place
+ * @MAILSYNC_IMAP_ERROR_TOO_BIG: server data over a parser limit
+ *
+ * Error codes for %MAILSYNC_IMAP_ERROR.
+ */
+typedef enum
+{
+  MAILSYNC_IMAP_ERROR_FAILED,
+  MAILSYNC_IMAP_ERROR_PARSE,
+  MAILSYNC_IMAP_ERROR_BAD,
+  MAILSYNC_IMAP_ERROR_NO,
+  MAILSYNC_IMAP_ERROR_BYE,
+  MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED,
+  MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY,
+  MAILSYNC_IMAP_ERROR_PROTOCOL,
+  MAILSYNC_IMAP_ERROR_TOO_BIG,
+} MailsyncImapError;
+
+#define MAILSYNC_TYPE_IMAP_ERROR (mailsync_imap_error_get_type ())
+MAILSYNC_AVAILABLE_IN_ALL
+GType mailsync_imap_error_get_type (void) G_GNUC_CONST;
+
+/**
  * MailsyncErrorScope:
  * @MAILSYNC_ERROR_SCOPE_MESSAGE: skip the message, go on with the folder
  * @MAILSYNC_ERROR_SCOPE_FOLDER: skip the folder, go on with the account

@@ -5,7 +5,6 @@
 
 #include "mailsync-imap-response.h"
 
-G_DEFINE_QUARK (mailsync-imap-error-quark, mailsync_imap_error)
 
 /* ---- sequence sets ---- */
 

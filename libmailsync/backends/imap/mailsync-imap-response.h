@@ -10,22 +10,7 @@
 
 G_BEGIN_DECLS
 
-/* The IMAP error domain. Lives here until it moves to mailsync-error.h. */
-#define MAILSYNC_IMAP_ERROR (mailsync_imap_error_quark ())
-GQuark mailsync_imap_error_quark (void);
-
-typedef enum
-{
-  MAILSYNC_IMAP_ERROR_FAILED,
-  MAILSYNC_IMAP_ERROR_PARSE,                 /* malformed server data */
-  MAILSYNC_IMAP_ERROR_BAD,                   /* tagged BAD */
-  MAILSYNC_IMAP_ERROR_NO,                    /* tagged NO */
-  MAILSYNC_IMAP_ERROR_BYE,                   /* server said BYE */
-  MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED,
-  MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY,
-  MAILSYNC_IMAP_ERROR_PROTOCOL,              /* well-formed but out of place */
-  MAILSYNC_IMAP_ERROR_TOO_BIG,               /* over a parser limit */
-} MailsyncImapError;
+#include "mailsync-error.h"
 
 /* ---- sequence / UID sets (RFC 3501 §9 sequence-set, RFC 4315 uid-set) ---- */
 
