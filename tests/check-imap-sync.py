@@ -360,6 +360,58 @@ def scenario_imap_to_imap(server, root):
     check("IMAP <-> IMAP: offlineimap UIDMapping file written", lines and all(re.match(r"^\d+:\d+$", l) for l in lines), lines)
 
 
+def scenario_imap_to_imap_crashes(server, root):
+    def prepare(tag):
+        ruser, rpw = server.new_user()
+        luser, lpw = server.new_user()
+        work = os.path.join(root, "i2i-crash-" + tag)
+        a = server.imap(ruser, rpw)
+        for i in range(6):
+            append(a, "INBOX", "base-%d" % i)
+        a.logout()
+        p = run_sync(server, ruser, rpw, work, local=(luser, lpw))
+        assert p.returncode == 0, p.stderr
+        a = server.imap(ruser, rpw)
+        for i in range(3):
+            append(a, "INBOX", "rnew-%d" % i, "\\Seen")
+        a.select("INBOX")
+        uid = a.uid("SEARCH", None, "ALL")[1][0].split()[0]
+        a.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
+        a.expunge()
+        a.logout()
+        b = server.imap(luser, lpw)
+        for i in range(3):
+            append(b, "INBOX", "lnew-%d" % i)
+        b.logout()
+        return ruser, rpw, luser, lpw, work
+
+    def states(ruser, rpw, luser, lpw):
+        a, b = server.imap(ruser, rpw), server.imap(luser, lpw)
+        sa, sb = server_state(a), server_state(b)
+        a.logout()
+        b.logout()
+        return sa, sb
+
+    r = prepare("reference")
+    run_sync(server, r[0], r[1], r[4], local=(r[2], r[3]))
+    ref_a, ref_b = states(*r[:4])
+    check("IMAP <-> IMAP crash reference converges", ref_a == ref_b, (ref_a, ref_b))
+    for step in ("mapped-appended", "runner-download-appended", "runner-download-flushed",
+                 "runner-upload-intent", "runner-upload-appended", "runner-upload-renamed",
+                 "runner-delete-local-flushed", "imap-deleted-flagged"):
+        ruser, rpw, luser, lpw, work = prepare(step)
+        p = run_sync(server, ruser, rpw, work, local=(luser, lpw),
+                     extra={"MAILSYNC_CRASH_AT": step + ":1", "MAILSYNC_TEST_MAX_IN_FLIGHT": "2"})
+        if not check("IMAP <-> IMAP crash at %s exits as a crash" % step, p.returncode == 77, (p.returncode, p.stderr)):
+            continue
+        p2 = run_sync(server, ruser, rpw, work, local=(luser, lpw))
+        p3 = run_sync(server, ruser, rpw, work, local=(luser, lpw))
+        sa, sb = states(ruser, rpw, luser, lpw)
+        check("IMAP <-> IMAP crash at %s: converges, nothing lost or doubled" % step,
+              p2.returncode == 0 and p3.returncode == 0 and not changes(p3) and sa == ref_a and sb == ref_b,
+              (p2.stderr, changes(p3), {k: (len(sa.get(k, [])), len(ref_a.get(k, []))) for k in sa}))
+
+
 def crash_steps():
     pattern = re.compile(r'_mailsync_crash_point \("([a-z0-9-]+)"\)')
     steps = set()
@@ -445,6 +497,7 @@ def main():
         scenario_basic(server, root)
         scenario_big_message(server, root)
         scenario_imap_to_imap(server, root)
+        scenario_imap_to_imap_crashes(server, root)
         scenario_failures(server, root)
         scenario_crashes(server, root)
         scenario_no_uidplus(root)
