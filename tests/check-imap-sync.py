@@ -265,6 +265,21 @@ def scenario_failures(server, root):
         check("pinned certificate accepted without a CA", p.returncode == 0, p.stderr)
     p = run_sync(server, user, pw, work, security="ssl")
     check("implicit TLS (IMAPS) works", p.returncode == 0, p.stderr)
+    # Debug logging on, every mechanism: the password never shows.
+    for mech in ("PLAIN", "LOGIN"):
+        p = run_sync(server, user, pw, work, extra={"G_MESSAGES_DEBUG": "all", "MAILSYNC_TEST_IMAP_AUTH": mech})
+        logged = p.stdout + p.stderr
+        check("%s login works with full debug output" % mech, p.returncode == 0 and "C: A" in logged, p.stderr[-300:])
+        check("%s: the password is not in the debug output" % mech,
+              pw not in logged and base64_plain(user, pw) not in logged, "")
+    p = run_sync(server, user, "wrong", work, extra={"MAILSYNC_TEST_IMAP_AUTH": "CRAM-MD5, PLAIN, LOGIN"})
+    check("all mechanisms failing: each one named", p.returncode != 0 and "PLAIN" in p.stderr and "LOGIN" in p.stderr,
+          p.stderr)
+
+
+def base64_plain(user, pw):
+    import base64
+    return base64.b64encode(("\0%s\0%s" % (user, pw)).encode()).decode()
 
 
 def scenario_no_starttls(root):

@@ -51,6 +51,8 @@ main (int argc, char **argv)
       g_object_set (remote, "ssl", implicit, "starttls", g_strcmp0 (security, "none") != 0,
                     "user", g_getenv ("DOVECOT_USER"), "password", g_getenv ("DOVECOT_PASS"),
                     "ca-file", g_getenv ("DOVECOT_CA"), NULL);
+      if (g_getenv ("MAILSYNC_TEST_IMAP_AUTH"))
+        g_object_set (remote, "auth-mechanisms", g_getenv ("MAILSYNC_TEST_IMAP_AUTH"), NULL);
       if (g_getenv ("MAILSYNC_TEST_IMAP_PREAUTH"))
         g_object_set (remote, "preauth-tunnel", g_getenv ("MAILSYNC_TEST_IMAP_PREAUTH"), NULL);
       if (g_getenv ("MAILSYNC_TEST_IMAP_FINGERPRINT"))
