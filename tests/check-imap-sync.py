@@ -265,6 +265,14 @@ def scenario_failures(server, root):
         check("pinned certificate accepted without a CA", p.returncode == 0, p.stderr)
     p = run_sync(server, user, pw, work, security="ssl")
     check("implicit TLS (IMAPS) works", p.returncode == 0, p.stderr)
+    home = os.path.join(root, "home")
+    os.makedirs(home, exist_ok=True)
+    with open(os.path.join(home, ".netrc"), "w") as f:
+        f.write("machine other.example login x password y\nmachine %s\n  login %s\n  password %s\n"
+                % (server.env["DOVECOT_HOST"], user, pw))
+    os.chmod(os.path.join(home, ".netrc"), 0o600)
+    p = run_sync(server, user, "", work, extra={"HOME": home})
+    check("password taken from ~/.netrc", p.returncode == 0, p.stderr)
     # Debug logging on, every mechanism: the password never shows.
     for mech in ("PLAIN", "LOGIN"):
         p = run_sync(server, user, pw, work, extra={"G_MESSAGES_DEBUG": "all", "MAILSYNC_TEST_IMAP_AUTH": mech})

@@ -49,8 +49,9 @@ main (int argc, char **argv)
       remote = mailsync_imap_repository_new ("Remote", g_getenv ("DOVECOT_HOST"),
                                              (guint16) atoi (g_getenv (implicit ? "DOVECOT_IMAPS_PORT" : "DOVECOT_PORT") ? g_getenv (implicit ? "DOVECOT_IMAPS_PORT" : "DOVECOT_PORT") : "0"));
       g_object_set (remote, "ssl", implicit, "starttls", g_strcmp0 (security, "none") != 0,
-                    "user", g_getenv ("DOVECOT_USER"), "password", g_getenv ("DOVECOT_PASS"),
-                    "ca-file", g_getenv ("DOVECOT_CA"), NULL);
+                    "user", g_getenv ("DOVECOT_USER"), "ca-file", g_getenv ("DOVECOT_CA"), NULL);
+      if (g_getenv ("DOVECOT_PASS") && *g_getenv ("DOVECOT_PASS"))
+        g_object_set (remote, "password", g_getenv ("DOVECOT_PASS"), NULL);
       if (g_getenv ("MAILSYNC_TEST_IMAP_AUTH"))
         g_object_set (remote, "auth-mechanisms", g_getenv ("MAILSYNC_TEST_IMAP_AUTH"), NULL);
       if (g_getenv ("MAILSYNC_TEST_IMAP_PREAUTH"))

@@ -5,6 +5,7 @@
 
 #include "mailsync-imap-private.h"
 #include "mailsync-imap-utf7.h"
+#include "mailsync-netrc.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 
@@ -275,6 +276,14 @@ repository_open_async (MailsyncRepository *repo, GCancellable *cancellable, GAsy
                                "Repository %s: no remotehost, preauthtunnel or transporttunnel",
                                mailsync_repository_get_name (repo));
       return;
+    }
+  if (self->settings->password == NULL && self->settings->host != NULL && !self->settings->preauth_tunnel)
+    {
+      /* offlineimap falls back to ~/.netrc when no password is set. */
+      g_autofree char *login = NULL;
+      self->settings->password = mailsync_netrc_lookup (NULL, self->settings->host, self->settings->user, &login);
+      if (self->settings->user == NULL && login != NULL)
+        self->settings->user = g_steal_pointer (&login);
     }
   self->connection = mailsync_imap_connection_new (self->settings);
   mailsync_imap_connection_open_async (self->connection, cancellable, store_result, &result);
