@@ -249,6 +249,26 @@ def scenario_big_message(server, root):
     check("10 MB message uploaded intact", p.returncode == 0 and remote == local, p.stderr)
 
 
+def scenario_compression(server, root):
+    user, pw = server.new_user()
+    work = os.path.join(root, "compress")
+    conn = server.imap(user, pw)
+    for i in range(20):
+        append(conn, "INBOX", "compressed-%d" % i, "\\Seen", size=20000)
+    conn.logout()
+    extra = {"MAILSYNC_TEST_IMAP_COMPRESS": "1", "G_MESSAGES_DEBUG": "Mailsync-IMAP"}
+    p = run_sync(server, user, pw, work, extra=extra)
+    check("COMPRESS=DEFLATE negotiated", "COMPRESS=DEFLATE active" in p.stderr + p.stdout, p.stderr[-300:])
+    with open(os.path.join(work, "local", "INBOX", "new", "up"), "w") as f:
+        f.write("Subject: uploaded compressed\n\n" + "x" * 50000 + "\n")
+    p = run_sync(server, user, pw, work, extra=extra)
+    remote, local = same_both_sides(server, user, pw, work)
+    check("compressed sync both ways converges", p.returncode == 0 and remote == local and len(local["INBOX"]) == 21,
+          p.stderr[-300:])
+    p = run_sync(server, user, pw, work, security="ssl", extra=extra)
+    check("compression over implicit TLS: no-op resync", p.returncode == 0 and not changes(p), p.stderr[-300:])
+
+
 def scenario_failures(server, root):
     user, pw = server.new_user()
     work = os.path.join(root, "fail")
@@ -519,6 +539,7 @@ def main():
         server = Server(root)
         scenario_basic(server, root)
         scenario_big_message(server, root)
+        scenario_compression(server, root)
         scenario_imap_to_imap(server, root)
         scenario_imap_to_imap_crashes(server, root)
         scenario_failures(server, root)

@@ -52,6 +52,8 @@ main (int argc, char **argv)
                     "user", g_getenv ("DOVECOT_USER"), "ca-file", g_getenv ("DOVECOT_CA"), NULL);
       if (g_getenv ("DOVECOT_PASS") && *g_getenv ("DOVECOT_PASS"))
         g_object_set (remote, "password", g_getenv ("DOVECOT_PASS"), NULL);
+      if (g_getenv ("MAILSYNC_TEST_IMAP_COMPRESS"))
+        g_object_set (remote, "use-compression", TRUE, NULL);
       if (g_getenv ("MAILSYNC_TEST_IMAP_AUTH"))
         g_object_set (remote, "auth-mechanisms", g_getenv ("MAILSYNC_TEST_IMAP_AUTH"), NULL);
       if (g_getenv ("MAILSYNC_TEST_IMAP_PREAUTH"))

@@ -181,6 +181,7 @@ struct _MailsyncImapConnection
   GQueue write_queue;            /* GBytes to write, in order */
   gboolean writing;
   gboolean reading;
+  gboolean compressed;           /* output must be flushed after each write */
 
   GHashTable *capabilities;      /* upper-case name -> name */
   char *greeting;
@@ -397,17 +398,41 @@ schedule_requests (MailsyncImapConnection *self)
 }
 
 static void
-write_done (GObject *source, GAsyncResult *result, gpointer user_data)
+flush_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(MailsyncImapConnection) self = user_data;
   g_autoptr(GError) error = NULL;
 
   self->writing = FALSE;
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
+  if (!g_output_stream_flush_finish (G_OUTPUT_STREAM (source), result, &error))
     {
       fail_everything (self, error);
       return;
     }
+  pump_writes (self);
+}
+
+static void
+write_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(MailsyncImapConnection) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
+    {
+      self->writing = FALSE;
+      fail_everything (self, error);
+      return;
+    }
+  if (self->compressed)
+    {
+      /* A deflate stream holds data back until flushed (Z_SYNC_FLUSH):
+       * the server must see each command when we send it. */
+      g_output_stream_flush_async (G_OUTPUT_STREAM (source), G_PRIORITY_DEFAULT, self->io_cancellable,
+                                   flush_done, g_object_ref (self));
+      return;
+    }
+  self->writing = FALSE;
   pump_writes (self);
 }
 
@@ -816,6 +841,18 @@ spawn_tunnel (MailsyncImapConnection *self, const char *command, GError **error)
   return g_simple_io_stream_new (g_subprocess_get_stdout_pipe (process), g_subprocess_get_stdin_pipe (process));
 }
 
+/* Stops the read loop before the stream underneath changes (TLS,
+ * COMPRESS): a read still pending would consume the new layer's bytes. */
+static void
+stop_reading (MailsyncImapConnection *self)
+{
+  g_cancellable_cancel (self->io_cancellable);
+  while (self->reading)
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+  g_clear_object (&self->io_cancellable);
+  self->io_cancellable = g_cancellable_new ();
+}
+
 static gboolean
 start_tls (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
 {
@@ -823,12 +860,7 @@ start_tls (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
   g_autoptr(GIOStream) tls = NULL;
   g_autoptr(GIOStream) base = g_object_ref (self->stream);
 
-  /* Stop the read loop on the clear-text stream first. */
-  g_cancellable_cancel (self->io_cancellable);
-  while (self->reading)
-    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
-  g_clear_object (&self->io_cancellable);
-  self->io_cancellable = g_cancellable_new ();
+  stop_reading (self);
 
   mailsync_tls_client_new_async (base, self->settings->host, self->settings->tls, G_PRIORITY_DEFAULT,
                                  cancellable, store_result, &result);
@@ -945,6 +977,37 @@ authenticate (MailsyncImapConnection *self, GCancellable *cancellable, GError **
   return FALSE;
 }
 
+/* RFC 4978: after "OK" both directions are raw deflate streams. */
+static gboolean
+start_compression (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autoptr(GZlibCompressor) compressor = NULL;
+  g_autoptr(GZlibDecompressor) decompressor = NULL;
+  g_autoptr(GInputStream) in = NULL;
+  g_autoptr(GOutputStream) out = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+
+  ok = run (self, mailsync_imap_request_new ("COMPRESS DEFLATE"), cancellable, error);
+  if (ok == NULL)
+    return FALSE;
+  stop_reading (self);
+  compressor = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW, -1);
+  decompressor = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_RAW);
+  in = g_converter_input_stream_new (self->in, G_CONVERTER (decompressor));
+  out = g_converter_output_stream_new (self->out, G_CONVERTER (compressor));
+  /* The base stream stays referenced by the converters' base streams and
+   * by the simple stream's owner below. */
+  g_object_set_data_full (G_OBJECT (self), "mailsync-uncompressed-stream", g_object_ref (self->stream), g_object_unref);
+  stream = g_simple_io_stream_new (in, out);
+  g_set_object (&self->stream, stream);
+  self->in = g_io_stream_get_input_stream (stream);
+  self->out = g_io_stream_get_output_stream (stream);
+  self->compressed = TRUE;
+  IMAP_DEBUG ("COMPRESS=DEFLATE active");
+  return TRUE;
+}
+
 static gboolean
 open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
 {
@@ -1022,6 +1085,9 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
               return FALSE;
         }
     }
+  if (s->compress && mailsync_imap_connection_has_capability (self, "COMPRESS=DEFLATE") &&
+      !start_compression (self, cancellable, error))
+    return FALSE;
   return TRUE;
 }
 
