@@ -11,7 +11,9 @@
 
 G_BEGIN_DECLS
 
-typedef struct _MailsyncRepository MailsyncRepository;
+/* MailsyncRepository is declared in mailsync-repository.h, which includes
+ * this header; C99 forbids repeating its typedef, so use the struct tag. */
+struct _MailsyncRepository;
 
 #define MAILSYNC_TYPE_FOLDER (mailsync_folder_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
@@ -116,7 +118,7 @@ struct _MailsyncFolderClass
 MAILSYNC_AVAILABLE_IN_ALL
 const char         *mailsync_folder_get_name       (MailsyncFolder *self);
 MAILSYNC_AVAILABLE_IN_ALL
-MailsyncRepository *mailsync_folder_get_repository (MailsyncFolder *self);
+struct _MailsyncRepository *mailsync_folder_get_repository (MailsyncFolder *self);
 MAILSYNC_AVAILABLE_IN_ALL
 char               *mailsync_folder_get_visible_name (MailsyncFolder *self);
 MAILSYNC_AVAILABLE_IN_ALL

@@ -39,9 +39,10 @@ _mailsync_crash_point (const char *step)
 
   g_mutex_lock (&crash_lock);
   if (crash_counts == NULL)
-    crash_counts = g_hash_table_new (g_str_hash, g_str_equal);
+    crash_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   count = GPOINTER_TO_UINT (g_hash_table_lookup (crash_counts, step)) + 1;
-  g_hash_table_insert (crash_counts, (gpointer) step, GUINT_TO_POINTER (count));
+  /* Copy the key: callers may pass a composed name they free. */
+  g_hash_table_replace (crash_counts, g_strdup (step), GUINT_TO_POINTER (count));
   g_mutex_unlock (&crash_lock);
 
   if (count == wanted)
