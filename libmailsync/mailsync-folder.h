@@ -11,10 +11,6 @@
 
 G_BEGIN_DECLS
 
-/* MailsyncRepository is declared in mailsync-repository.h, which includes
- * this header; C99 forbids repeating its typedef, so use the struct tag. */
-struct _MailsyncRepository;
-
 #define MAILSYNC_TYPE_FOLDER (mailsync_folder_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 G_DECLARE_DERIVABLE_TYPE (MailsyncFolder, mailsync_folder, MAILSYNC, FOLDER, GObject)
@@ -117,8 +113,6 @@ struct _MailsyncFolderClass
 
 MAILSYNC_AVAILABLE_IN_ALL
 const char         *mailsync_folder_get_name       (MailsyncFolder *self);
-MAILSYNC_AVAILABLE_IN_ALL
-struct _MailsyncRepository *mailsync_folder_get_repository (MailsyncFolder *self);
 MAILSYNC_AVAILABLE_IN_ALL
 char               *mailsync_folder_get_visible_name (MailsyncFolder *self);
 MAILSYNC_AVAILABLE_IN_ALL

@@ -97,6 +97,12 @@ struct _MailsyncRepositoryClass
   gpointer padding[8];
 };
 
+/* Declared here rather than in mailsync-folder.h: the repository type
+ * exists only after G_DECLARE_DERIVABLE_TYPE above (C99 forbids repeating
+ * its typedef there). */
+MAILSYNC_AVAILABLE_IN_ALL
+MailsyncRepository *mailsync_folder_get_repository (MailsyncFolder *self);
+
 MAILSYNC_AVAILABLE_IN_ALL
 const char *mailsync_repository_get_name         (MailsyncRepository *self);
 MAILSYNC_AVAILABLE_IN_ALL
