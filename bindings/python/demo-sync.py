@@ -5,8 +5,10 @@
     demo-sync.py DIR sync       sync DIR/remote into DIR/Mail (status in DIR/metadata)
     demo-sync.py DIR mark-read N  mark the N oldest unread messages of DIR/Mail/INBOX read
 
-Until the IMAP backend exists the "remote" side is a Maildir that assigns
-UIDs, as an IMAP server would.  Needs GI_TYPELIB_PATH/LD_LIBRARY_PATH set to
+The remote is an IMAP account when MAILSYNC_HOST (a real account:
+MAILSYNC_PORT, MAILSYNC_USER, MAILSYNC_PASSWORD or ~/.netrc) or DOVECOT_HOST
+(the quickstart's private Dovecot) is set; otherwise DIR/remote, a Maildir
+that assigns UIDs as an IMAP server would.  Needs GI_TYPELIB_PATH/LD_LIBRARY_PATH set to
 a built libmailsync (./quickstart does that).
 """
 
@@ -94,9 +96,35 @@ class Report:
                                    err.message if err else (ev.get_text() or '')))
 
 
+def imap_remote():
+    """The IMAP account from the environment: MAILSYNC_HOST etc. for a real
+    account, else the demo Dovecot's DOVECOT_* variables."""
+    env = os.environ
+    host = env.get('MAILSYNC_HOST') or env.get('DOVECOT_HOST')
+    if not host:
+        return None
+    if env.get('MAILSYNC_HOST'):
+        port = int(env.get('MAILSYNC_PORT', '993'))
+        remote = Mailsync.ImapRepository.new('Remote', host, port)
+        remote.set_property('ssl', port == 993)
+        remote.set_property('user', env.get('MAILSYNC_USER'))
+        if env.get('MAILSYNC_PASSWORD'):
+            remote.set_property('password', env['MAILSYNC_PASSWORD'])
+        # else: ~/.netrc, as offlineimap does
+    else:
+        remote = Mailsync.ImapRepository.new('Remote', host, int(env['DOVECOT_PORT']))
+        remote.set_property('ssl', False)    # STARTTLS on the plain port
+        remote.set_property('user', env['DOVECOT_USER'])
+        remote.set_property('password', env['DOVECOT_PASS'])
+        remote.set_property('ca-file', env['DOVECOT_CA'])
+    return remote
+
+
 def sync(top):
-    remote = Mailsync.MaildirRepository.new('Remote', os.path.join(top, 'remote'), ord('.'))
-    remote.set_property('assign-uids', True)
+    remote = imap_remote()
+    if remote is None:
+        remote = Mailsync.MaildirRepository.new('Remote', os.path.join(top, 'remote'), ord('.'))
+        remote.set_property('assign-uids', True)
     os.makedirs(os.path.join(top, 'Mail'), exist_ok=True)
     os.makedirs(os.path.join(top, 'metadata'), exist_ok=True)
     local = Mailsync.MaildirRepository.new('Local', os.path.join(top, 'Mail'), ord('.'))
