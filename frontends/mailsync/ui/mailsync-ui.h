@@ -1,0 +1,70 @@
+#pragma once
+
+#include <libmailsync/mailsync.h>
+
+G_BEGIN_DECLS
+
+/* A user interface of the mailsync command: a renderer of the library's
+ * MailsyncSyncEvent stream plus the few things only the frontend knows
+ * (banner, hooks, sleeping, signals, the final exit).  No UI holds sync
+ * logic.  Thread names follow offlineimap's ("MainThread",
+ * "Account sync ACC", "Folder NAME [acc: ACC]") because machineui prints
+ * them and scripts parse them.
+ *
+ * Subclasses: quiet, basic, syslog, ttyui, blinkenlights, machineui.
+ * Every vfunc may be called from any thread; implementations serialise
+ * their output. */
+
+#define MAILSYNC_TYPE_UI (mailsync_ui_get_type ())
+G_DECLARE_DERIVABLE_TYPE (MailsyncUi, mailsync_ui, MAILSYNC, UI, GObject)
+
+typedef enum {
+  MAILSYNC_UI_LEVEL_DEBUG,
+  MAILSYNC_UI_LEVEL_INFO,
+  MAILSYNC_UI_LEVEL_WARNING,
+  MAILSYNC_UI_LEVEL_ERROR,
+} MailsyncUiLevel;
+
+struct _MailsyncUiClass
+{
+  GObjectClass parent_class;
+
+  /* the banner, once, before anything else */
+  void   (*banner)        (MailsyncUi *self);
+  /* one library event (connect it to MailsyncAccount::event) */
+  void   (*event)         (MailsyncUi *self, MailsyncSyncEvent *event);
+  /* a frontend message: @thread nullable = "MainThread"; @command is
+   * machineui's command ("" for generic text), others print @text */
+  void   (*message)       (MailsyncUi *self, MailsyncUiLevel level, const char *thread,
+                           const char *command, const char *text);
+  /* autorefresh sleep: @remaining seconds; returns early when the UI
+   * wants a sync now (blinkenlights hotkey) -> TRUE */
+  void   (*sleeping)      (MailsyncUi *self, const char *account, guint slice, guint remaining);
+  /* ask for a password; NULL when this UI cannot ask */
+  char  *(*ask_password)  (MailsyncUi *self, const char *account, const char *user);
+  /* the run ends with @status; @title/@text describe the last error */
+  void   (*terminate)     (MailsyncUi *self, int status, const char *title, const char *text);
+};
+
+MailsyncUi *mailsync_ui_new_by_name   (const char *name, GError **error);
+const char *mailsync_ui_get_name      (MailsyncUi *self);
+void        mailsync_ui_set_level     (MailsyncUi *self, MailsyncUiLevel level);
+void        mailsync_ui_set_debug_types (MailsyncUi *self, const char * const *types);
+void        mailsync_ui_banner        (MailsyncUi *self);
+void        mailsync_ui_event         (MailsyncUi *self, MailsyncSyncEvent *event);
+void        mailsync_ui_message       (MailsyncUi *self, MailsyncUiLevel level, const char *thread,
+                                       const char *command, const char *text);
+void        mailsync_ui_info          (MailsyncUi *self, const char *thread, const char *format, ...) G_GNUC_PRINTF (3, 4);
+void        mailsync_ui_warn          (MailsyncUi *self, const char *thread, const char *format, ...) G_GNUC_PRINTF (3, 4);
+void        mailsync_ui_error         (MailsyncUi *self, const char *thread, const char *format, ...) G_GNUC_PRINTF (3, 4);
+void        mailsync_ui_sleeping      (MailsyncUi *self, const char *account, guint slice, guint remaining);
+char       *mailsync_ui_ask_password  (MailsyncUi *self, const char *account, const char *user);
+void        mailsync_ui_terminate     (MailsyncUi *self, int status, const char *title, const char *text);
+/* errors and validity problems seen so far (for the exit status and the
+ * end-of-run "ERROR: Exceptions occurred during the run!" recap) */
+guint       mailsync_ui_get_error_count    (MailsyncUi *self);
+gboolean    mailsync_ui_had_validity_problem (MailsyncUi *self);
+/* blinkenlights: the user pressed a digit (account index) or q */
+int         mailsync_ui_poll_request  (MailsyncUi *self);
+
+G_END_DECLS
