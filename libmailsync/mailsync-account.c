@@ -496,6 +496,55 @@ emit_simple (MailsyncAccount       *self,
   emit_event (event, self);
 }
 
+/* The source and destination types let the UIs print "Syncing INBOX: IMAP
+ * -> Maildir" and machineui's syncfolders/syncingfolder. */
+static void
+emit_pair (MailsyncAccount       *self,
+           MailsyncSyncEventKind  kind,
+           const char            *folder)
+{
+  g_autoptr(MailsyncSyncEvent) event =
+    _mailsync_sync_event_new (kind, self->name, folder, mailsync_repository_get_name (self->local),
+                              MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+
+  _mailsync_sync_event_set_source (event, mailsync_repository_get_name (self->remote),
+                                   _mailsync_type_label (self->remote));
+  _mailsync_sync_event_set_destination_type (event, _mailsync_type_label (self->local));
+  emit_event (event, self);
+}
+
+/* Announces a network connection when the repository has a server: the
+ * account knows no backend, so it only reads the generic property names. */
+static void
+emit_connecting (MailsyncAccount *self, MailsyncRepository *repo)
+{
+  GObjectClass *klass = G_OBJECT_GET_CLASS (repo);
+  g_autofree char *host = NULL;
+  g_autofree char *tunnel = NULL;
+  g_autofree char *text = NULL;
+  guint port = 0;
+
+  if (g_object_class_find_property (klass, "host") == NULL)
+    return;
+  g_object_get (repo, "host", &host, NULL);
+  if (g_object_class_find_property (klass, "preauth-tunnel") != NULL)
+    g_object_get (repo, "preauth-tunnel", &tunnel, NULL);
+  if ((tunnel == NULL || *tunnel == '\0') && g_object_class_find_property (klass, "transport-tunnel") != NULL)
+    {
+      g_free (tunnel);
+      g_object_get (repo, "transport-tunnel", &tunnel, NULL);
+    }
+  if (g_object_class_find_property (klass, "port") != NULL)
+    g_object_get (repo, "port", &port, NULL);
+  if (tunnel != NULL && *tunnel != '\0')
+    text = g_strdup_printf ("tunnel:%s", tunnel);
+  else if (host != NULL)
+    text = g_strdup_printf ("%s:%u", host, port);
+  else
+    return;
+  emit_simple (self, MAILSYNC_SYNC_EVENT_CONNECTING, NULL, mailsync_repository_get_name (repo), NULL, text);
+}
+
 /* ---- running async backend calls from the sync engine ----------------- */
 
 static void
@@ -657,6 +706,8 @@ create_and_report (MailsyncAccount    *self,
   _mailsync_crash_point ("account-folder-created");
   g_ptr_array_add (folders, g_steal_pointer (&created));
   emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_CREATED, name, mailsync_repository_get_name (repo), NULL, NULL);
+  emit_simple (self, MAILSYNC_SYNC_EVENT_STATUS_CREATED, status_name,
+               mailsync_repository_get_name (self->local), NULL, NULL);
   return TRUE;
 }
 
@@ -810,7 +861,7 @@ sync_folders (MailsyncAccount *self,
       if (lf != NULL && !mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf)))
         continue;
 
-      emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_STARTED, sname, NULL, NULL, NULL);
+      emit_pair (self, MAILSYNC_SYNC_EVENT_FOLDER_STARTED, sname);
       if (folder_error == NULL)
         mailsync_sync_runner_sync_folder (&config, rf, lf, sname, &folder_error);
       if (folder_error != NULL)
@@ -851,7 +902,11 @@ sync_account (MailsyncAccount *self, GCancellable *cancellable, GError **error)
   g_autoptr(GPtrArray) remote_folders = NULL;
   g_autoptr(GPtrArray) local_folders = NULL;
 
-  if (!repo_open (self->remote, cancellable, error) || !repo_open (self->local, cancellable, error))
+  emit_connecting (self, self->remote);
+  if (!repo_open (self->remote, cancellable, error))
+    return FALSE;
+  emit_connecting (self, self->local);
+  if (!repo_open (self->local, cancellable, error))
     return FALSE;
   remote_folders = repo_list (self->remote, cancellable, error);
   if (remote_folders == NULL)
@@ -859,6 +914,7 @@ sync_account (MailsyncAccount *self, GCancellable *cancellable, GError **error)
   local_folders = repo_list (self->local, cancellable, error);
   if (local_folders == NULL)
     return FALSE;
+  emit_pair (self, MAILSYNC_SYNC_EVENT_SYNC_FOLDERS, NULL);
   if (!sync_folder_structure (self, remote_folders, local_folders, cancellable, error))
     return FALSE;
   return sync_folders (self, remote_folders, local_folders, cancellable, error);

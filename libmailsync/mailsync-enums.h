@@ -49,6 +49,19 @@ GType mailsync_flags_get_type (void) G_GNUC_CONST;
  * @MAILSYNC_SYNC_EVENT_WARNING: something the user should know (text, error)
  * @MAILSYNC_SYNC_EVENT_ERROR: an error that skipped a message, folder or account
  * @MAILSYNC_SYNC_EVENT_DEBUG: debug chatter (text)
+ * @MAILSYNC_SYNC_EVENT_CONNECTING: a connection to a server of the repository
+ *   starts; text is "HOST:PORT", or "tunnel:COMMAND" for a tunnel
+ * @MAILSYNC_SYNC_EVENT_SYNC_FOLDERS: the folder structure is compared
+ *   (source and destination types set)
+ * @MAILSYNC_SYNC_EVENT_STATUS_CREATED: a new status was started for a folder
+ *   (repository: the local one)
+ * @MAILSYNC_SYNC_EVENT_LIST_LOADING: the message list of a folder is being
+ *   loaded (repository and destination type: the folder's)
+ * @MAILSYNC_SYNC_EVENT_LIST_LOADED: the message list is loaded; n is the count
+ * @MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES: a pass from the source folder to the
+ *   destination begins
+ * @MAILSYNC_SYNC_EVENT_VALIDITY_PROBLEM: the folder's UIDVALIDITY changed
+ *   (saved and current values set); the folder is skipped
  *
  * What a #MailsyncSyncEvent reports.
  */
@@ -67,6 +80,13 @@ typedef enum
   MAILSYNC_SYNC_EVENT_WARNING,
   MAILSYNC_SYNC_EVENT_ERROR,
   MAILSYNC_SYNC_EVENT_DEBUG,
+  MAILSYNC_SYNC_EVENT_CONNECTING,
+  MAILSYNC_SYNC_EVENT_SYNC_FOLDERS,
+  MAILSYNC_SYNC_EVENT_STATUS_CREATED,
+  MAILSYNC_SYNC_EVENT_LIST_LOADING,
+  MAILSYNC_SYNC_EVENT_LIST_LOADED,
+  MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES,
+  MAILSYNC_SYNC_EVENT_VALIDITY_PROBLEM,
 } MailsyncSyncEventKind;
 
 #define MAILSYNC_TYPE_SYNC_EVENT_KIND (mailsync_sync_event_kind_get_type ())

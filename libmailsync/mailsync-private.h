@@ -43,6 +43,14 @@ MailsyncSyncEvent *_mailsync_sync_event_new (MailsyncSyncEventKind  kind,
                                              const char            *flags,
                                              const GError          *error,
                                              const char            *text);
+/* Optional parts, set by the builder before the event is emitted. */
+void _mailsync_sync_event_set_source (MailsyncSyncEvent *self, const char *repository, const char *type);
+void _mailsync_sync_event_set_destination_type (MailsyncSyncEvent *self, const char *type);
+void _mailsync_sync_event_set_uids (MailsyncSyncEvent *self, const guint32 *uids, guint n_uids);
+void _mailsync_sync_event_set_uidvalidity (MailsyncSyncEvent *self, guint32 saved, guint32 current);
+/* offlineimap's short type name of a repository or folder ("IMAP", "Maildir",
+ * "MappedIMAP"), which its UIs print and machineui parsers read. */
+const char *_mailsync_type_label (gpointer repository_or_folder);
 G_END_DECLS
 
 #include "mailsync-repository.h"

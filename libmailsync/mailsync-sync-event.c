@@ -3,6 +3,8 @@
 #include "mailsync-sync-event.h"
 #include "mailsync-private.h"
 
+#include <string.h>
+
 /**
  * MailsyncSyncEvent:
  *
@@ -24,6 +26,12 @@ struct _MailsyncSyncEvent
   char *flags;
   GError *error;
   char *text;
+  char *source_repository;
+  char *source_type;
+  char *destination_type;
+  GArray *uids;
+  guint32 saved_uidvalidity;
+  guint32 uidvalidity;
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncSyncEvent, mailsync_sync_event, G_TYPE_OBJECT)
@@ -39,6 +47,10 @@ mailsync_sync_event_finalize (GObject *object)
   g_free (self->flags);
   g_clear_error (&self->error);
   g_free (self->text);
+  g_free (self->source_repository);
+  g_free (self->source_type);
+  g_free (self->destination_type);
+  g_clear_pointer (&self->uids, g_array_unref);
   G_OBJECT_CLASS (mailsync_sync_event_parent_class)->finalize (object);
 }
 
@@ -223,4 +235,167 @@ mailsync_sync_event_get_text (MailsyncSyncEvent *self)
 {
   g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), NULL);
   return self->text;
+}
+
+void
+_mailsync_sync_event_set_source (MailsyncSyncEvent *self,
+                                 const char        *repository,
+                                 const char        *type)
+{
+  g_free (self->source_repository);
+  self->source_repository = g_strdup (repository);
+  g_free (self->source_type);
+  self->source_type = g_strdup (type);
+}
+
+void
+_mailsync_sync_event_set_destination_type (MailsyncSyncEvent *self,
+                                           const char        *type)
+{
+  g_free (self->destination_type);
+  self->destination_type = g_strdup (type);
+}
+
+void
+_mailsync_sync_event_set_uids (MailsyncSyncEvent *self,
+                               const guint32     *uids,
+                               guint              n_uids)
+{
+  g_clear_pointer (&self->uids, g_array_unref);
+  self->uids = g_array_sized_new (FALSE, FALSE, sizeof (guint32), n_uids);
+  g_array_append_vals (self->uids, uids, n_uids);
+}
+
+void
+_mailsync_sync_event_set_uidvalidity (MailsyncSyncEvent *self,
+                                      guint32            saved,
+                                      guint32            current)
+{
+  self->saved_uidvalidity = saved;
+  self->uidvalidity = current;
+}
+
+const char *
+_mailsync_type_label (gpointer repository_or_folder)
+{
+  /* Derived from the GType name as offlineimap derives it from the Python
+   * class name, so a new backend gets a sensible label without a table. */
+  static const struct { const char *type; const char *label; } known[] = {
+    { "MailsyncImapRepository", "IMAP" },
+    { "MailsyncImapFolder", "IMAP" },
+    { "MailsyncMaildirRepository", "Maildir" },
+    { "MailsyncMaildirFolder", "Maildir" },
+    { "MailsyncMappedRepository", "MappedIMAP" },
+    { "MailsyncMappedFolder", "MappedIMAP" },
+  };
+  const char *name;
+
+  if (repository_or_folder == NULL)
+    return NULL;
+  name = G_OBJECT_TYPE_NAME (repository_or_folder);
+  for (gsize i = 0; i < G_N_ELEMENTS (known); i++)
+    if (strcmp (name, known[i].type) == 0)
+      return known[i].label;
+  if (g_str_has_prefix (name, "Mailsync"))
+    name += strlen ("Mailsync");
+  return g_intern_string (name);
+}
+
+/**
+ * mailsync_sync_event_get_source_repository:
+ * @self: an event
+ *
+ * Returns: (nullable): the name of the repository the change comes from
+ */
+const char *
+mailsync_sync_event_get_source_repository (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), NULL);
+  return self->source_repository;
+}
+
+/**
+ * mailsync_sync_event_get_source_type:
+ * @self: an event
+ *
+ * The kind of the source repository as offlineimap names it ("IMAP",
+ * "Maildir", "MappedIMAP").
+ *
+ * Returns: (nullable): the source type, if the event has a source
+ */
+const char *
+mailsync_sync_event_get_source_type (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), NULL);
+  return self->source_type;
+}
+
+/**
+ * mailsync_sync_event_get_destination_type:
+ * @self: an event
+ *
+ * The kind of the repository changed (or listed, for
+ * %MAILSYNC_SYNC_EVENT_LIST_LOADING), as offlineimap names it.
+ *
+ * Returns: (nullable): the destination type
+ */
+const char *
+mailsync_sync_event_get_destination_type (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), NULL);
+  return self->destination_type;
+}
+
+/**
+ * mailsync_sync_event_get_uids:
+ * @self: an event
+ * @n_uids: (out): return location for the number of UIDs
+ *
+ * The UIDs a deletion or flag change applied to, in the destination's
+ * numbering.
+ *
+ * Returns: (array length=n_uids) (transfer none) (nullable): the UIDs, %NULL
+ *   when the event carries none
+ */
+const guint32 *
+mailsync_sync_event_get_uids (MailsyncSyncEvent *self,
+                              guint             *n_uids)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), NULL);
+  g_return_val_if_fail (n_uids != NULL, NULL);
+  if (self->uids == NULL || self->uids->len == 0)
+    {
+      *n_uids = 0;
+      return NULL;
+    }
+  *n_uids = self->uids->len;
+  return (const guint32 *) self->uids->data;
+}
+
+/**
+ * mailsync_sync_event_get_saved_uidvalidity:
+ * @self: an event
+ *
+ * Returns: for %MAILSYNC_SYNC_EVENT_VALIDITY_PROBLEM, the UIDVALIDITY the
+ *   status remembers; 0 otherwise
+ */
+guint32
+mailsync_sync_event_get_saved_uidvalidity (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), 0);
+  return self->saved_uidvalidity;
+}
+
+/**
+ * mailsync_sync_event_get_uidvalidity:
+ * @self: an event
+ *
+ * Returns: for %MAILSYNC_SYNC_EVENT_VALIDITY_PROBLEM, the folder's current
+ *   UIDVALIDITY; 0 otherwise
+ */
+guint32
+mailsync_sync_event_get_uidvalidity (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), 0);
+  return self->uidvalidity;
 }

@@ -36,5 +36,18 @@ MAILSYNC_AVAILABLE_IN_ALL
 const GError         *mailsync_sync_event_get_error      (MailsyncSyncEvent *self);
 MAILSYNC_AVAILABLE_IN_ALL
 const char           *mailsync_sync_event_get_text       (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+const char           *mailsync_sync_event_get_source_repository (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+const char           *mailsync_sync_event_get_source_type      (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+const char           *mailsync_sync_event_get_destination_type (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+const guint32        *mailsync_sync_event_get_uids       (MailsyncSyncEvent *self,
+                                                          guint             *n_uids);
+MAILSYNC_AVAILABLE_IN_ALL
+guint32               mailsync_sync_event_get_saved_uidvalidity (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+guint32               mailsync_sync_event_get_uidvalidity (MailsyncSyncEvent *self);
 
 G_END_DECLS

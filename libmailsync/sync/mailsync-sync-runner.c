@@ -80,6 +80,45 @@ runner_free (Runner *r)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Runner, runner_free)
 
 static void
+emit_full (Runner                *r,
+           MailsyncSyncEventKind  kind,
+           MailsyncFolder        *destination,
+           MailsyncDirection      direction,
+           guint32                uid,
+           guint                  n,
+           guint                  total,
+           const char            *flags,
+           const GError          *error,
+           const char            *text,
+           const guint32         *uids,
+           guint                  n_uids)
+{
+  g_autoptr(MailsyncSyncEvent) event = NULL;
+  const char *repo = NULL;
+
+  if (r->config->emit == NULL)
+    return;
+  if (destination != NULL)
+    repo = mailsync_repository_get_name (mailsync_folder_get_repository (destination));
+  event = _mailsync_sync_event_new (kind, r->config->account_name, r->folder_label, repo,
+                                    direction, uid, n, total, flags, error, text);
+  /* The UIs name both ends ("Copy message UID 3 (1/2) Remote:INBOX ->
+   * Local:INBOX"): the source is the other folder of the pair. */
+  if (destination == r->local || destination == r->remote)
+    {
+      MailsyncFolder *source = destination == r->local ? r->remote : r->local;
+
+      _mailsync_sync_event_set_source (event,
+                                       mailsync_repository_get_name (mailsync_folder_get_repository (source)),
+                                       _mailsync_type_label (source));
+      _mailsync_sync_event_set_destination_type (event, _mailsync_type_label (destination));
+    }
+  if (uids != NULL)
+    _mailsync_sync_event_set_uids (event, uids, n_uids);
+  r->config->emit (event, r->config->emit_data);
+}
+
+static void
 emit (Runner                *r,
       MailsyncSyncEventKind  kind,
       MailsyncFolder        *destination,
@@ -91,16 +130,7 @@ emit (Runner                *r,
       const GError          *error,
       const char            *text)
 {
-  g_autoptr(MailsyncSyncEvent) event = NULL;
-  const char *repo = NULL;
-
-  if (r->config->emit == NULL)
-    return;
-  if (destination != NULL)
-    repo = mailsync_repository_get_name (mailsync_folder_get_repository (destination));
-  event = _mailsync_sync_event_new (kind, r->config->account_name, r->folder_label, repo,
-                                    direction, uid, n, total, flags, error, text);
-  r->config->emit (event, r->config->emit_data);
+  emit_full (r, kind, destination, direction, uid, n, total, flags, error, text, NULL, 0);
 }
 
 static void
@@ -232,6 +262,8 @@ list_both (Runner *r, GError **error)
   g_autoptr(GError) local_error = NULL;
 
   runner_clear_lists (r);
+  emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+  emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
   /* Both listings run at once: one may be a network round trip. */
   mailsync_folder_list_messages_async (r->remote, r->config->cancellable, store_result, &remote_result);
   mailsync_folder_list_messages_async (r->local, r->config->cancellable, store_result, &local_result);
@@ -246,6 +278,10 @@ list_both (Runner *r, GError **error)
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
+  emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->local, MAILSYNC_DIRECTION_NONE, 0,
+        r->local_list->len, r->local_list->len, NULL, NULL, NULL);
+  emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->remote, MAILSYNC_DIRECTION_NONE, 0,
+        r->remote_list->len, r->remote_list->len, NULL, NULL, NULL);
   r->remote_list = filter_window (r, r->remote_list);
   r->local_list = filter_window (r, r->local_list);
   index_lists (r);
@@ -406,6 +442,16 @@ check_one_validity (Runner              *r,
     return TRUE;
   if (saved != NULL && strcmp (saved, now) != 0)
     {
+      if (r->config->emit != NULL)
+        {
+          g_autoptr(MailsyncSyncEvent) event =
+            _mailsync_sync_event_new (MAILSYNC_SYNC_EVENT_VALIDITY_PROBLEM, r->config->account_name,
+                                      mailsync_folder_get_name (folder),
+                                      mailsync_repository_get_name (mailsync_folder_get_repository (folder)),
+                                      MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+          _mailsync_sync_event_set_uidvalidity (event, (guint32) g_ascii_strtoull (saved, NULL, 10), current);
+          r->config->emit (event, r->config->emit_data);
+        }
       g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED,
                    "UID validity problem for folder %s (repo %s) (saved %s; got %u); skipping it",
                    mailsync_folder_get_name (folder),
@@ -707,9 +753,9 @@ run_deletes (Runner *r, GPtrArray *todo, MailsyncFolder *folder, const char *ste
   if (!commit (r, batch, error))
     return FALSE;
   _mailsync_crash_point (committed);
-  emit (r, MAILSYNC_SYNC_EVENT_MESSAGES_DELETED, folder,
-        folder == r->local ? MAILSYNC_DIRECTION_TO_LOCAL : MAILSYNC_DIRECTION_TO_REMOTE,
-        0, uids->len, uids->len, NULL, NULL, seq);
+  emit_full (r, MAILSYNC_SYNC_EVENT_MESSAGES_DELETED, folder,
+             folder == r->local ? MAILSYNC_DIRECTION_TO_LOCAL : MAILSYNC_DIRECTION_TO_REMOTE,
+             0, uids->len, uids->len, NULL, NULL, seq, (const guint32 *) uids->data, uids->len);
   return TRUE;
 }
 
@@ -731,19 +777,24 @@ emit_flag_counts (Runner *r, GPtrArray *todo, MailsyncFolder *folder)
 
   for (const char *l = letters; *l; l++)
     {
-      guint added = 0, removed = 0;
+      g_autoptr(GArray) added = g_array_new (FALSE, FALSE, sizeof (guint32));
+      g_autoptr(GArray) removed = g_array_new (FALSE, FALSE, sizeof (guint32));
       char flag[2] = { *l, '\0' };
 
       for (guint i = 0; i < todo->len; i++)
         {
           MailsyncAction *action = todo->pdata[i];
-          added += strchr (action->add, *l) != NULL;
-          removed += strchr (action->remove, *l) != NULL;
+          if (strchr (action->add, *l) != NULL)
+            g_array_append_val (added, action->uid);
+          if (strchr (action->remove, *l) != NULL)
+            g_array_append_val (removed, action->uid);
         }
-      if (added)
-        emit (r, MAILSYNC_SYNC_EVENT_FLAGS_ADDED, folder, direction, 0, added, added, flag, NULL, NULL);
-      if (removed)
-        emit (r, MAILSYNC_SYNC_EVENT_FLAGS_REMOVED, folder, direction, 0, removed, removed, flag, NULL, NULL);
+      if (added->len)
+        emit_full (r, MAILSYNC_SYNC_EVENT_FLAGS_ADDED, folder, direction, 0, added->len, added->len, flag,
+                   NULL, NULL, (const guint32 *) added->data, added->len);
+      if (removed->len)
+        emit_full (r, MAILSYNC_SYNC_EVENT_FLAGS_REMOVED, folder, direction, 0, removed->len, removed->len,
+                   flag, NULL, NULL, (const guint32 *) removed->data, removed->len);
     }
 }
 
@@ -953,6 +1004,9 @@ execute (Runner *r, GPtrArray *plan, GError **error)
       return TRUE;
     }
 
+  /* offlineimap's two passes, announced as it does before each one. */
+  emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->local, MAILSYNC_DIRECTION_TO_LOCAL, 0, 0, 0, NULL, NULL, NULL);
+  emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0, NULL, NULL, NULL);
   if (!run_downloads (r, downloads, error) ||
       !run_uploads (r, uploads, error) ||
       !run_deletes (r, delete_local, r->local, "runner-delete-local", error) ||
@@ -969,12 +1023,12 @@ execute (Runner *r, GPtrArray *plan, GError **error)
   return TRUE;
 }
 
-gboolean
-mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
-                                  MailsyncFolder             *remote,
-                                  MailsyncFolder             *local,
-                                  const char                 *status_name,
-                                  GError                    **error)
+static gboolean
+sync_folder_once (const MailsyncRunnerConfig *config,
+                  MailsyncFolder             *remote,
+                  MailsyncFolder             *local,
+                  const char                 *status_name,
+                  GError                    **error)
 {
   g_autoptr(Runner) r = g_new0 (Runner, 1);
   g_autoptr(GPtrArray) records = NULL;
@@ -1011,4 +1065,77 @@ mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
 
   plan = make_plan (r);
   return execute (r, plan, error);
+}
+
+/* ---- reconnecting ------------------------------------------------------ */
+
+/* offlineimap's retrycount. Only a backend with a connection has it (the
+ * IMAP repository's "retry-count"); the runner knows no backend, so it
+ * asks for the property rather than for a type. */
+static guint
+retry_count (MailsyncFolder *folder)
+{
+  MailsyncRepository *repo = mailsync_folder_get_repository (folder);
+  guint count = 0;
+
+  if (repo != NULL && g_object_class_find_property (G_OBJECT_GET_CLASS (repo), "retry-count") != NULL)
+    g_object_get (repo, "retry-count", &count, NULL);
+  return count;
+}
+
+static gboolean
+reopen (const MailsyncRunnerConfig *config, MailsyncFolder *folder, GError **error)
+{
+  MailsyncRepository *repo = mailsync_folder_get_repository (folder);
+  g_autoptr(GAsyncResult) result = NULL;
+
+  mailsync_repository_open_async (repo, config->cancellable, store_result, &result);
+  while (result == NULL)
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+  return mailsync_repository_open_finish (repo, result, error);
+}
+
+/* A dropped connection (EOF, reset, socktimeout) spoils the repository,
+ * not the data: everything committed so far stays committed, so the
+ * folder is simply synced again on a new connection. The new listing
+ * re-SELECTs and checks UIDVALIDITY; messages already copied are found on
+ * both sides and only recorded (downloads under their U=, uploads by their
+ * intent), so only unfinished operations are redone. */
+gboolean
+mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
+                                  MailsyncFolder             *remote,
+                                  MailsyncFolder             *local,
+                                  const char                 *status_name,
+                                  GError                    **error)
+{
+  guint retries = MAX (retry_count (remote), retry_count (local));
+
+  for (guint attempt = 1;; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autofree char *text = NULL;
+      g_autofree char *label = NULL;
+
+      if (sync_folder_once (config, remote, local, status_name, &local_error))
+        return TRUE;
+      if (attempt > retries || !mailsync_error_is_transient (local_error) ||
+          mailsync_error_get_scope (local_error) < MAILSYNC_ERROR_SCOPE_REPOSITORY ||
+          g_cancellable_is_cancelled (config->cancellable))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      if (config->emit != NULL)
+        {
+          g_autoptr(MailsyncSyncEvent) event = NULL;
+
+          label = mailsync_folder_get_visible_name (remote);
+          text = g_strdup_printf ("%s; reconnecting (attempt %u of %u)", local_error->message, attempt, retries);
+          event = _mailsync_sync_event_new (MAILSYNC_SYNC_EVENT_WARNING, config->account_name, label, NULL,
+                                            MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, local_error, text);
+          config->emit (event, config->emit_data);
+        }
+      if (!reopen (config, remote, error) || !reopen (config, local, error))
+        return FALSE;
+    }
 }
