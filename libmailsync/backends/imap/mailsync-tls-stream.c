@@ -13,15 +13,27 @@
  * MailsyncTlsStream:
  *
  * A gnutls client session over a connected base #GIOStream. gnutls' transport
- * callbacks do blocking reads and writes on the base stream, with the
- * #GCancellable of the operation that is running: the pull side uses the
- * current read's (or the handshake's), the push side the current write's.
+ * callbacks read and write the base stream, with the #GCancellable of the
+ * operation that is running: the pull side uses the current read's (or the
+ * handshake's), the push side the current write's.
  *
- * The input and output streams only implement the blocking read and write;
- * their async variants are GIO's defaults, run in a worker thread. gnutls
- * allows one thread in gnutls_record_recv() while another is in
- * gnutls_record_send(), and GIO allows one pending operation per stream, so a
- * pipelining client can keep a read pending while it writes.
+ * The input and output streams are #GPollableInputStream and
+ * #GPollableOutputStream whenever the base streams are (a socket, a pipe):
+ * GIO then runs their async reads and writes on the caller's main context,
+ * non-blocking, instead of one worker-thread hop per read (which is what the
+ * blocking-only version cost: a futex storm, and a thread wakeup per 16 KB
+ * record). In a non-blocking call the transport callbacks report EAGAIN to
+ * gnutls, which keeps a partly received record, or a partly sent one, and
+ * resumes it on the next call.
+ *
+ * The blocking read and write stay, and may run at the same time in two
+ * threads: gnutls allows one thread in gnutls_record_recv() while another is
+ * in gnutls_record_send(), and GIO allows one pending operation per stream.
+ *
+ * Once the handshake is done, raw bytes are pulled from the base stream in
+ * large reads and served to gnutls from a buffer (gnutls asks for a record's
+ * 5-byte header, then its body), and a read returns every record that can be
+ * decrypted without waiting, up to the caller's count, not just one.
  *
  * Nothing here logs: no key, secret or record content ever reaches a log.
  */
@@ -46,19 +58,36 @@ struct _MailsyncTlsStream
   GCancellable *read_cancellable;
   GError *read_error;           /* the base stream's error, for the caller */
   gboolean read_eof;            /* end of stream seen: keep returning 0 */
+  gboolean read_nonblocking;    /* the running read must not wait */
+  gboolean pull_would_block;    /* the last pull found nothing (non-blocking) */
+  gboolean deferred;            /* deferred_ret ends the next read */
+  ssize_t deferred_ret;         /* an end or error met after data was returned */
+  guint8 *pull_buffer;          /* raw bytes read ahead; NULL until established */
+  gsize pull_start;
+  gsize pull_end;
 
   /* Writing side: the thread in the handshake, a write, or close. */
   GCancellable *write_cancellable;
   GError *write_error;
   gint write_broken;            /* atomic: a record may have been half sent */
+  gboolean write_nonblocking;   /* the running write must not wait */
+  gboolean push_would_block;    /* the last push could not write (non-blocking) */
+  gboolean send_pending;        /* a record is half sent: resend the same data */
+  gsize send_pending_count;
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncTlsStream, mailsync_tls_stream, G_TYPE_IO_STREAM)
 
-static gssize tls_read  (MailsyncTlsStream *self, void *buffer, gsize count,
-                         GCancellable *cancellable, GError **error);
-static gssize tls_write (MailsyncTlsStream *self, const void *buffer, gsize count,
-                         GCancellable *cancellable, GError **error);
+/* Enough for four full records (16 KB + at most 256 bytes of overhead each):
+ * one read of the base stream serves a 64 KB read of the caller. */
+#define PULL_BUFFER_SIZE (4 * (16384 + 256))
+
+static gssize   tls_read        (MailsyncTlsStream *self, void *buffer, gsize count,
+                                 gboolean blocking, GCancellable *cancellable, GError **error);
+static gssize   tls_write       (MailsyncTlsStream *self, const void *buffer, gsize count,
+                                 gboolean blocking, GCancellable *cancellable, GError **error);
+static gboolean tls_can_poll    (MailsyncTlsStream *self, gboolean input);
+static gboolean tls_input_ready (MailsyncTlsStream *self);
 
 /* Input and output streams --------------------------------------------------- */
 
@@ -72,7 +101,22 @@ struct _MailsyncTlsInputStream
   GWeakRef tls;                 /* the MailsyncTlsStream owns us */
 };
 
-G_DEFINE_FINAL_TYPE (MailsyncTlsInputStream, mailsync_tls_input_stream, G_TYPE_INPUT_STREAM)
+static void mailsync_tls_input_stream_pollable_init (GPollableInputStreamInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (MailsyncTlsInputStream, mailsync_tls_input_stream, G_TYPE_INPUT_STREAM,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM,
+                                                      mailsync_tls_input_stream_pollable_init))
+
+static MailsyncTlsStream *
+input_get_tls (gpointer  stream,
+               GError  **error)
+{
+  MailsyncTlsStream *tls = g_weak_ref_get (&MAILSYNC_TLS_INPUT_STREAM (stream)->tls);
+
+  if (tls == NULL)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "TLS connection is closed");
+  return tls;
+}
 
 static gssize
 input_read (GInputStream  *stream,
@@ -81,15 +125,68 @@ input_read (GInputStream  *stream,
             GCancellable  *cancellable,
             GError       **error)
 {
-  g_autoptr(MailsyncTlsStream) tls =
-    g_weak_ref_get (&MAILSYNC_TLS_INPUT_STREAM (stream)->tls);
+  g_autoptr(MailsyncTlsStream) tls = input_get_tls (stream, error);
 
   if (tls == NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "TLS connection is closed");
-      return -1;
-    }
-  return tls_read (tls, buffer, count, cancellable, error);
+    return -1;
+  return tls_read (tls, buffer, count, TRUE, cancellable, error);
+}
+
+static gboolean
+input_can_poll (GPollableInputStream *stream)
+{
+  g_autoptr(MailsyncTlsStream) tls = input_get_tls (stream, NULL);
+
+  return tls != NULL && tls_can_poll (tls, TRUE);
+}
+
+static gboolean
+input_is_readable (GPollableInputStream *stream)
+{
+  g_autoptr(MailsyncTlsStream) tls = input_get_tls (stream, NULL);
+
+  /* Without the session, a read fails at once: that is "readable". */
+  return tls == NULL || tls_input_ready (tls)
+         || g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (tls->base_in));
+}
+
+static GSource *
+input_create_source (GPollableInputStream *stream,
+                     GCancellable         *cancellable)
+{
+  g_autoptr(MailsyncTlsStream) tls = input_get_tls (stream, NULL);
+  g_autoptr(GSource) child = NULL;
+
+  /* Data that gnutls or the pull buffer already holds would never wake a
+   * poll of the socket: such a source is ready at once. GIO's users destroy
+   * the source once it has fired, so "at once" is not a busy loop. */
+  if (tls == NULL || tls_input_ready (tls))
+    child = g_timeout_source_new (0);
+  else
+    child = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (tls->base_in), NULL);
+  return g_pollable_source_new_full (stream, child, cancellable);
+}
+
+static gssize
+input_read_nonblocking (GPollableInputStream  *stream,
+                        void                  *buffer,
+                        gsize                  count,
+                        GError               **error)
+{
+  g_autoptr(MailsyncTlsStream) tls = input_get_tls (stream, error);
+
+  if (tls == NULL)
+    return -1;
+  return tls_read (tls, buffer, count, FALSE, NULL, error);
+}
+
+static void
+mailsync_tls_input_stream_pollable_init (GPollableInputStreamInterface *iface)
+{
+  iface->can_poll = input_can_poll;
+  iface->is_readable = input_is_readable;
+  iface->create_source = input_create_source;
+  iface->read_nonblocking = input_read_nonblocking;
 }
 
 static void
@@ -121,7 +218,22 @@ struct _MailsyncTlsOutputStream
   GWeakRef tls;
 };
 
-G_DEFINE_FINAL_TYPE (MailsyncTlsOutputStream, mailsync_tls_output_stream, G_TYPE_OUTPUT_STREAM)
+static void mailsync_tls_output_stream_pollable_init (GPollableOutputStreamInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (MailsyncTlsOutputStream, mailsync_tls_output_stream, G_TYPE_OUTPUT_STREAM,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_OUTPUT_STREAM,
+                                                      mailsync_tls_output_stream_pollable_init))
+
+static MailsyncTlsStream *
+output_get_tls (gpointer  stream,
+                GError  **error)
+{
+  MailsyncTlsStream *tls = g_weak_ref_get (&MAILSYNC_TLS_OUTPUT_STREAM (stream)->tls);
+
+  if (tls == NULL)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "TLS connection is closed");
+  return tls;
+}
 
 static gssize
 output_write (GOutputStream  *stream,
@@ -130,15 +242,65 @@ output_write (GOutputStream  *stream,
               GCancellable   *cancellable,
               GError        **error)
 {
-  g_autoptr(MailsyncTlsStream) tls =
-    g_weak_ref_get (&MAILSYNC_TLS_OUTPUT_STREAM (stream)->tls);
+  g_autoptr(MailsyncTlsStream) tls = output_get_tls (stream, error);
 
   if (tls == NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "TLS connection is closed");
-      return -1;
-    }
-  return tls_write (tls, buffer, count, cancellable, error);
+    return -1;
+  return tls_write (tls, buffer, count, TRUE, cancellable, error);
+}
+
+static gboolean
+output_can_poll (GPollableOutputStream *stream)
+{
+  g_autoptr(MailsyncTlsStream) tls = output_get_tls (stream, NULL);
+
+  return tls != NULL && tls_can_poll (tls, FALSE);
+}
+
+static gboolean
+output_is_writable (GPollableOutputStream *stream)
+{
+  g_autoptr(MailsyncTlsStream) tls = output_get_tls (stream, NULL);
+
+  /* A broken or closed session fails at once: that is "writable". */
+  return tls == NULL || g_atomic_int_get (&tls->write_broken)
+         || g_pollable_output_stream_is_writable (G_POLLABLE_OUTPUT_STREAM (tls->base_out));
+}
+
+static GSource *
+output_create_source (GPollableOutputStream *stream,
+                      GCancellable          *cancellable)
+{
+  g_autoptr(MailsyncTlsStream) tls = output_get_tls (stream, NULL);
+  g_autoptr(GSource) child = NULL;
+
+  if (tls == NULL || g_atomic_int_get (&tls->write_broken))
+    child = g_timeout_source_new (0);
+  else
+    child = g_pollable_output_stream_create_source (G_POLLABLE_OUTPUT_STREAM (tls->base_out), NULL);
+  return g_pollable_source_new_full (stream, child, cancellable);
+}
+
+static gssize
+output_write_nonblocking (GPollableOutputStream  *stream,
+                          const void             *buffer,
+                          gsize                   count,
+                          GError                **error)
+{
+  g_autoptr(MailsyncTlsStream) tls = output_get_tls (stream, error);
+
+  if (tls == NULL)
+    return -1;
+  return tls_write (tls, buffer, count, FALSE, NULL, error);
+}
+
+static void
+mailsync_tls_output_stream_pollable_init (GPollableOutputStreamInterface *iface)
+{
+  iface->can_poll = output_can_poll;
+  iface->is_writable = output_is_writable;
+  iface->create_source = output_create_source;
+  iface->write_nonblocking = output_write_nonblocking;
 }
 
 static void
@@ -162,8 +324,41 @@ mailsync_tls_output_stream_init (MailsyncTlsOutputStream *self)
 
 /* gnutls transport ----------------------------------------------------------- */
 
+static gsize
+pull_buffered (MailsyncTlsStream *self)
+{
+  return self->pull_end - self->pull_start;
+}
+
+/* Whether the pull buffer holds a whole record, so that gnutls can return
+ * one more without touching the base stream. Only meaningful between
+ * records, which is where gnutls is after it has returned data: it pulls a
+ * record's header and then exactly its body. */
+static gboolean
+pull_has_record (MailsyncTlsStream *self)
+{
+  const guint8 *header = self->pull_buffer + self->pull_start;
+  gsize available = pull_buffered (self);
+
+  return available >= 5 && available >= 5 + (((gsize) header[3] << 8) | header[4]);
+}
+
+static gssize
+base_read (MailsyncTlsStream  *self,
+           void               *buffer,
+           gsize               count,
+           GError            **error)
+{
+  if (self->read_nonblocking)
+    return g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (self->base_in),
+                                                     buffer, count, NULL, error);
+  return g_input_stream_read (self->base_in, buffer, count, self->read_cancellable, error);
+}
+
 /* A failed pull reports EINTR, which gnutls treats as retryable: a record
- * read in part stays buffered, so a cancelled read can be repeated. */
+ * read in part stays buffered, so a cancelled read can be repeated. A
+ * non-blocking pull with nothing to read reports EAGAIN, for the same
+ * reason. */
 static ssize_t
 transport_pull (gnutls_transport_ptr_t ptr,
                 void                  *buffer,
@@ -173,9 +368,35 @@ transport_pull (gnutls_transport_ptr_t ptr,
   GError *local_error = NULL;
   gssize n;
 
-  n = g_input_stream_read (self->base_in, buffer, count, self->read_cancellable, &local_error);
+  if (pull_buffered (self) == 0 && self->pull_buffer != NULL && count < PULL_BUFFER_SIZE)
+    {
+      n = base_read (self, self->pull_buffer, PULL_BUFFER_SIZE, &local_error);
+      if (n > 0)
+        {
+          self->pull_start = 0;
+          self->pull_end = n;
+        }
+    }
+  else if (pull_buffered (self) == 0)
+    n = base_read (self, buffer, count, &local_error);
+  else
+    n = 1;
+
+  if (n > 0 && pull_buffered (self) > 0)
+    {
+      n = MIN (count, pull_buffered (self));
+      memcpy (buffer, self->pull_buffer + self->pull_start, n);
+      self->pull_start += n;
+    }
   if (n >= 0)
     return n;
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    {
+      g_error_free (local_error);
+      self->pull_would_block = TRUE;
+      errno = EAGAIN;
+      return -1;
+    }
   g_clear_error (&self->read_error);
   self->read_error = local_error;
   errno = EINTR;
@@ -193,6 +414,9 @@ transport_pull_timeout (gnutls_transport_ptr_t ptr,
   GSocket *socket;
   gint64 timeout;
 
+  /* Buffered bytes are input; a non-blocking pull never waits anyway. */
+  if (pull_buffered (self) > 0 || self->read_nonblocking)
+    return 1;
   if (!G_IS_SOCKET_CONNECTION (self->base))
     {
       /* Other streams: let the pull block, unless only a poll is asked. */
@@ -218,7 +442,10 @@ transport_pull_timeout (gnutls_transport_ptr_t ptr,
 }
 
 /* A failed push is fatal (EIO): gnutls would otherwise resend the old record
- * on the next call, whatever data that call passes. */
+ * on the next call, whatever data that call passes. A non-blocking push that
+ * cannot write reports EAGAIN: gnutls keeps the rest of the record and sends
+ * it first on the next call (which must pass the same data, as GIO does when
+ * it retries after G_IO_ERROR_WOULD_BLOCK). */
 static ssize_t
 transport_push (gnutls_transport_ptr_t ptr,
                 const void            *buffer,
@@ -227,8 +454,22 @@ transport_push (gnutls_transport_ptr_t ptr,
   MailsyncTlsStream *self = ptr;
   GError *local_error = NULL;
 
-  if (g_output_stream_write_all (self->base_out, buffer, count, NULL,
-                                 self->write_cancellable, &local_error))
+  if (self->write_nonblocking)
+    {
+      gssize n = g_pollable_output_stream_write_nonblocking (G_POLLABLE_OUTPUT_STREAM (self->base_out),
+                                                             buffer, count, NULL, &local_error);
+      if (n >= 0)
+        return n;
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_error_free (local_error);
+          self->push_would_block = TRUE;
+          errno = EAGAIN;
+          return -1;
+        }
+    }
+  else if (g_output_stream_write_all (self->base_out, buffer, count, NULL,
+                                      self->write_cancellable, &local_error))
     return count;
   g_clear_error (&self->write_error);
   self->write_error = local_error;
@@ -300,30 +541,32 @@ set_io_error (MailsyncTlsStream  *self,
 
 /* Reading and writing -------------------------------------------------------- */
 
-static gssize
-tls_read (MailsyncTlsStream  *self,
-          void               *buffer,
-          gsize               count,
-          GCancellable       *cancellable,
-          GError            **error)
+static gboolean
+tls_can_poll (MailsyncTlsStream *self,
+              gboolean           input)
 {
-  ssize_t ret;
+  if (input)
+    return self->base_in != NULL && G_IS_POLLABLE_INPUT_STREAM (self->base_in)
+           && g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (self->base_in));
+  return self->base_out != NULL && G_IS_POLLABLE_OUTPUT_STREAM (self->base_out)
+         && g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (self->base_out));
+}
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return -1;
-  if (self->read_eof)
-    return 0;
+/* Whether a read returns without waiting for the base stream. */
+static gboolean
+tls_input_ready (MailsyncTlsStream *self)
+{
+  return self->read_eof || self->deferred
+         || gnutls_record_check_pending (self->session) > 0
+         || (self->pull_buffer != NULL && pull_has_record (self));
+}
 
-  g_clear_error (&self->read_error);
-  self->read_cancellable = cancellable;
-  do
-    ret = gnutls_record_recv (self->session, buffer, count);
-  /* A TLS 1.2 renegotiation request is refused by ignoring it. */
-  while ((is_retryable (ret) || ret == GNUTLS_E_REHANDSHAKE) && self->read_error == NULL);
-  self->read_cancellable = NULL;
-
-  if (ret > 0)
-    return ret;
+/* The result of a read that ended with gnutls' @ret (<= 0) and no data. */
+static gssize
+read_result (MailsyncTlsStream  *self,
+             ssize_t             ret,
+             GError            **error)
+{
   if (self->read_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&self->read_error));
@@ -340,9 +583,75 @@ tls_read (MailsyncTlsStream  *self,
 }
 
 static gssize
+tls_read (MailsyncTlsStream  *self,
+          void               *buffer,
+          gsize               count,
+          gboolean            blocking,
+          GCancellable       *cancellable,
+          GError            **error)
+{
+  gsize total = 0;
+  ssize_t ret;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return -1;
+  if (self->read_eof)
+    return 0;
+  if (self->deferred)
+    {
+      self->deferred = FALSE;
+      return read_result (self, self->deferred_ret, error);
+    }
+
+  g_clear_error (&self->read_error);
+  self->read_cancellable = cancellable;
+  self->read_nonblocking = !blocking;
+  for (;;)
+    {
+      self->pull_would_block = FALSE;
+      ret = gnutls_record_recv (self->session, (guint8 *) buffer + total, count - total);
+      if (ret > 0)
+        {
+          total += ret;
+          /* Go on while that cannot wait: one read returns several records. */
+          if (total < count && tls_input_ready (self))
+            continue;
+          break;
+        }
+      /* A TLS 1.2 renegotiation request is refused by ignoring it; AGAIN
+       * without a pull that would block is gnutls asking to be called again
+       * (after a TLS 1.3 session ticket, say). */
+      if (self->read_error != NULL || self->pull_would_block
+          || !(is_retryable (ret) || ret == GNUTLS_E_REHANDSHAKE))
+        break;
+    }
+  self->read_cancellable = NULL;
+  self->read_nonblocking = FALSE;
+
+  if (total > 0)
+    {
+      /* Data first; what stopped the loop ends the next read. */
+      if (ret <= 0 && !self->pull_would_block)
+        {
+          self->deferred = TRUE;
+          self->deferred_ret = ret;
+        }
+      return total;
+    }
+  if (self->pull_would_block && self->read_error == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
+                           g_strerror (EAGAIN));
+      return -1;
+    }
+  return read_result (self, ret, error);
+}
+
+static gssize
 tls_write (MailsyncTlsStream  *self,
            const void         *buffer,
            gsize               count,
+           gboolean            blocking,
            GCancellable       *cancellable,
            GError            **error)
 {
@@ -350,6 +659,10 @@ tls_write (MailsyncTlsStream  *self,
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return -1;
+  /* After WOULD_BLOCK, GIO repeats the same write; anything else means the
+   * caller gave up on it (cancelled), leaving a record half sent. */
+  if (self->send_pending && count != self->send_pending_count)
+    g_atomic_int_set (&self->write_broken, 1);
   if (g_atomic_int_get (&self->write_broken))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE,
@@ -360,13 +673,28 @@ tls_write (MailsyncTlsStream  *self,
 
   g_clear_error (&self->write_error);
   self->write_cancellable = cancellable;
+  self->write_nonblocking = !blocking;
   do
-    ret = gnutls_record_send (self->session, buffer, count);
-  while (is_retryable (ret) && self->write_error == NULL);
+    {
+      self->push_would_block = FALSE;
+      ret = gnutls_record_send (self->session, buffer, count);
+    }
+  while (is_retryable (ret) && self->write_error == NULL && !self->push_would_block);
   self->write_cancellable = NULL;
+  self->write_nonblocking = FALSE;
 
   if (ret >= 0)
-    return ret;
+    {
+      self->send_pending = FALSE;
+      return ret;
+    }
+  if (self->push_would_block && self->write_error == NULL && is_retryable (ret))
+    {
+      self->send_pending = TRUE;
+      self->send_pending_count = count;
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, g_strerror (EAGAIN));
+      return -1;
+    }
   g_atomic_int_set (&self->write_broken, 1);
   if (self->write_error != NULL)
     {
@@ -401,7 +729,7 @@ close_fn (GIOStream     *stream,
 {
   MailsyncTlsStream *self = MAILSYNC_TLS_STREAM (stream);
 
-  if (self->established && !g_atomic_int_get (&self->write_broken)
+  if (self->established && !g_atomic_int_get (&self->write_broken) && !self->send_pending
       && !g_cancellable_is_cancelled (cancellable))
     {
       int ret;
@@ -438,6 +766,7 @@ mailsync_tls_stream_finalize (GObject *object)
   g_clear_object (&self->base);
   g_free (self->server_name);
   g_clear_pointer (&self->peer_der, g_bytes_unref);
+  g_free (self->pull_buffer);
   g_clear_error (&self->read_error);
   g_clear_error (&self->write_error);
   G_OBJECT_CLASS (mailsync_tls_stream_parent_class)->finalize (object);
@@ -892,6 +1221,9 @@ mailsync_tls_client_new (GIOStream                 *base,
     return NULL;
 
   self->established = TRUE;
+  /* Only now: during the handshake gnutls pulls exactly what it needs, so
+   * nothing is read ahead of the handshake's last record. */
+  self->pull_buffer = g_malloc (PULL_BUFFER_SIZE);
   return G_IO_STREAM (g_steal_pointer (&self));
 }
 
