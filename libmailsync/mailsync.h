@@ -20,5 +20,7 @@
 #include "backends/imap/mailsync-imap-repository.h"
 #include "backends/imap/mailsync-imap-folder.h"
 #include "backends/mapped/mailsync-mapped-repository.h"
+#include "config/mailsync-config-file.h"
+#include "config/mailsync-config.h"
 
 #undef __MAILSYNC_INSIDE__
