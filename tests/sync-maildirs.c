@@ -58,6 +58,12 @@ main (int argc, char **argv)
         g_object_set (remote, "auth-mechanisms", g_getenv ("MAILSYNC_TEST_IMAP_AUTH"), NULL);
       if (g_getenv ("MAILSYNC_TEST_IMAP_PREAUTH"))
         g_object_set (remote, "preauth-tunnel", g_getenv ("MAILSYNC_TEST_IMAP_PREAUTH"), NULL);
+      if (g_getenv ("MAILSYNC_TEST_IMAP_TUNNEL"))
+        g_object_set (remote, "transport-tunnel", g_getenv ("MAILSYNC_TEST_IMAP_TUNNEL"), NULL);
+      if (g_getenv ("MAILSYNC_TEST_IMAP_TIMEOUT"))
+        g_object_set (remote, "timeout", (guint) atoi (g_getenv ("MAILSYNC_TEST_IMAP_TIMEOUT")), NULL);
+      if (g_getenv ("MAILSYNC_TEST_IMAP_RETRY"))
+        g_object_set (remote, "retry-count", (guint) atoi (g_getenv ("MAILSYNC_TEST_IMAP_RETRY")), NULL);
       if (g_getenv ("MAILSYNC_TEST_IMAP_FINGERPRINT"))
         g_object_set (remote, "cert-fingerprint", g_getenv ("MAILSYNC_TEST_IMAP_FINGERPRINT"),
                       "ca-file", NULL, NULL);

@@ -15,6 +15,7 @@
 #include "mailsync-tls-stream.h"
 #include "mailsync-error.h"
 
+#include <signal.h>
 #include <string.h>
 
 #define READ_CHUNK 65536
@@ -89,6 +90,7 @@ struct _MailsyncImapRequest
   gpointer continuation_data;
   GTask *task;
   gboolean written;       /* the whole command is on the wire */
+  gboolean no_timeout;    /* IDLE: the server may rightly stay silent */
 };
 
 static void
@@ -152,6 +154,13 @@ mailsync_imap_request_set_untagged_handler (MailsyncImapRequest      *request,
 }
 
 void
+mailsync_imap_request_set_no_timeout (MailsyncImapRequest *request,
+                                      gboolean             no_timeout)
+{
+  request->no_timeout = no_timeout;
+}
+
+void
 mailsync_imap_request_set_continuation_handler (MailsyncImapRequest          *request,
                                                 MailsyncImapContinuationFunc  handler,
                                                 gpointer                      user_data)
@@ -194,6 +203,10 @@ struct _MailsyncImapConnection
 
   /* while opening: wait for the greeting */
   GTask *greeting_task;
+
+  /* socktimeout: a tick checks how long the server has kept us waiting */
+  GSource *watchdog;
+  gint64 last_activity;          /* monotonic µs of the last byte in or out */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncImapConnection, mailsync_imap_connection, G_TYPE_OBJECT)
@@ -208,6 +221,11 @@ mailsync_imap_connection_dispose (GObject *object)
   MailsyncImapConnection *self = MAILSYNC_IMAP_CONNECTION (object);
 
   mailsync_imap_connection_close (self);
+  if (self->watchdog != NULL)
+    {
+      g_source_destroy (self->watchdog);
+      g_clear_pointer (&self->watchdog, g_source_unref);
+    }
   G_OBJECT_CLASS (mailsync_imap_connection_parent_class)->dispose (object);
 }
 
@@ -307,6 +325,113 @@ set_capabilities (MailsyncImapConnection *self, char **names)
     g_hash_table_insert (self->capabilities, g_ascii_strup (names[i], -1), g_strdup (names[i]));
 }
 
+/* How errors name the other end. A tunnel's command line may carry
+ * host names and keys the user would not want in a log: not shown. */
+static char *
+peer_label (MailsyncImapConnection *self)
+{
+  if (self->settings->preauth_tunnel)
+    return g_strdup ("the preauthtunnel");
+  if (self->settings->transport_tunnel)
+    return g_strdup_printf ("%s (via transporttunnel)", self->settings->host ? self->settings->host : "the server");
+  return g_strdup_printf ("%s:%u", self->settings->host ? self->settings->host : "?", self->settings->port);
+}
+
+/* Any failure of the byte stream once open means the session is gone:
+ * report it as a closed (or timed out) connection naming the peer, which
+ * the engine treats as repository-wide and transient, so it reconnects. */
+static void
+connection_lost (MailsyncImapConnection *self, const GError *cause)
+{
+  g_autofree char *peer = peer_label (self);
+  g_autoptr(GError) error = NULL;
+  int code = g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ? G_IO_ERROR_TIMED_OUT
+                                                                       : G_IO_ERROR_CONNECTION_CLOSED;
+
+  if (self->fatal != NULL)
+    return;
+  error = g_error_new (G_IO_ERROR, code, "Connection to %s lost: %s", peer, cause->message);
+  fail_everything (self, error);
+}
+
+/* Whether a reply is owed to us: only then does silence count against
+ * socktimeout (an idle connection between commands, or in IDLE, is fine). */
+static gboolean
+waiting_for_server (MailsyncImapConnection *self)
+{
+  if (self->greeting_task != NULL || self->writing)
+    return TRUE;
+  for (GList *l = self->in_flight.head; l; l = l->next)
+    if (!((MailsyncImapRequest *) l->data)->no_timeout)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+note_activity (MailsyncImapConnection *self)
+{
+  self->last_activity = g_get_monotonic_time ();
+}
+
+/* The socket's own timeout (g_socket_set_timeout) would also fire on the
+ * read that is always pending on an idle connection; this tick applies
+ * socktimeout only while a reply is owed, and works for tunnels too. */
+static gboolean
+watchdog_tick (gpointer user_data)
+{
+  MailsyncImapConnection *self = user_data;
+  gint64 limit = (gint64) self->settings->timeout * G_USEC_PER_SEC;
+
+  if (self->stream == NULL || self->fatal != NULL || !waiting_for_server (self))
+    return G_SOURCE_CONTINUE;
+  if (g_get_monotonic_time () - self->last_activity >= limit)
+    {
+      g_autofree char *peer = peer_label (self);
+      g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                             "Connection to %s timed out: no answer for %u seconds (socktimeout)",
+                                             peer, self->settings->timeout);
+
+      IMAP_DEBUG ("%s", error->message);
+      fail_everything (self, error);
+      /* Stop the pending read and write: the session cannot be trusted
+       * to resume in the middle of a response. */
+      g_cancellable_cancel (self->io_cancellable);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+start_watchdog (MailsyncImapConnection *self)
+{
+  if (self->settings->timeout == 0 || self->watchdog != NULL)
+    return;
+  note_activity (self);
+  self->watchdog = g_timeout_source_new_seconds (1);
+  g_source_set_callback (self->watchdog, watchdog_tick, self, NULL);
+  g_source_set_static_name (self->watchdog, "[mailsync] IMAP socktimeout");
+  g_source_attach (self->watchdog, g_main_context_get_thread_default ());
+}
+
+/* A tunnel is a pipe: a write after its command died raises SIGPIPE,
+ * whose default action kills the process (GSocket sends with
+ * MSG_NOSIGNAL, pipes have no such flag). Ignore it unless the
+ * application installed its own handler; the write then fails with
+ * EPIPE and the connection reports it. */
+static void
+ignore_sigpipe (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      struct sigaction old;
+
+      if (sigaction (SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+        signal (SIGPIPE, SIG_IGN);
+      g_once_init_leave (&once, 1);
+    }
+}
+
 /* ---- writing ----------------------------------------------------------------- */
 
 static void
@@ -389,6 +514,9 @@ schedule_requests (MailsyncImapConnection *self)
       MailsyncImapRequest *request = g_queue_pop_head (&self->pending);
       g_autofree char *prefix = g_strdup_printf ("%s ", request->tag);
 
+      /* socktimeout counts from the first command the server owes. */
+      if (!waiting_for_server (self))
+        note_activity (self);
       log_command (request);
       queue_text (self, prefix);
       g_queue_push_tail (&self->in_flight, request);
@@ -406,9 +534,11 @@ flush_done (GObject *source, GAsyncResult *result, gpointer user_data)
   self->writing = FALSE;
   if (!g_output_stream_flush_finish (G_OUTPUT_STREAM (source), result, &error))
     {
-      fail_everything (self, error);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        connection_lost (self, error);
       return;
     }
+  note_activity (self);
   pump_writes (self);
 }
 
@@ -421,9 +551,11 @@ write_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
     {
       self->writing = FALSE;
-      fail_everything (self, error);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        connection_lost (self, error);
       return;
     }
+  note_activity (self);
   if (self->compressed)
     {
       /* A deflate stream holds data back until flushed (Z_SYNC_FLUSH):
@@ -693,17 +825,18 @@ read_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (bytes == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        fail_everything (self, error);
+        connection_lost (self, error);
       return;
     }
   if (g_bytes_get_size (bytes) == 0)
     {
-      g_autoptr(GError) eof = g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                                           self->bye ? "Server closed the connection (BYE)"
-                                                     : "Server closed the connection unexpectedly");
-      fail_everything (self, eof);
+      g_autoptr(GError) eof = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                                   self->bye ? "the server closed it (BYE)"
+                                                             : "the server closed it unexpectedly");
+      connection_lost (self, eof);
       return;
     }
+  note_activity (self);
   if (!feed (self, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes)))
     return;
   start_reading (self);
@@ -825,6 +958,9 @@ connect_socket (MailsyncImapConnection *self, GCancellable *cancellable, GError 
                    self->settings->host, self->settings->port, local_error->message);
       return NULL;
     }
+  /* The client's timeout was for connecting; from here the watchdog
+   * applies socktimeout, and only while a reply is owed. */
+  g_socket_set_timeout (g_socket_connection_get_socket (connection), 0);
   return G_IO_STREAM (connection);
 }
 
@@ -832,9 +968,10 @@ static GIOStream *
 spawn_tunnel (MailsyncImapConnection *self, const char *command, GError **error)
 {
   const char *argv[] = { "/bin/sh", "-c", command, NULL };
-  GSubprocess *process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
-                                            error);
+  GSubprocess *process;
 
+  ignore_sigpipe ();
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, error);
   if (process == NULL)
     return NULL;
   self->tunnel = process;
@@ -1023,6 +1160,7 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
   if (stream == NULL)
     return FALSE;
   use_stream (self, stream);
+  start_watchdog (self);
 
   if (s->security == MAILSYNC_IMAP_SECURITY_IMPLICIT && !s->preauth_tunnel && !start_tls (self, cancellable, error))
     return FALSE;

@@ -64,6 +64,10 @@ void mailsync_imap_request_set_log_text (MailsyncImapRequest *request,
 void mailsync_imap_request_set_untagged_handler (MailsyncImapRequest      *request,
                                                  MailsyncImapUntaggedFunc  handler,
                                                  gpointer                  user_data);
+/* The server may stay silent as long as it likes (IDLE): socktimeout
+ * does not apply while this request is in flight. */
+void mailsync_imap_request_set_no_timeout (MailsyncImapRequest *request,
+                                           gboolean             no_timeout);
 void mailsync_imap_request_set_continuation_handler (MailsyncImapRequest          *request,
                                                      MailsyncImapContinuationFunc  handler,
                                                      gpointer                      user_data);

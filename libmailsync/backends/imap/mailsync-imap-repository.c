@@ -27,6 +27,7 @@ struct _MailsyncImapRepository
   MailsyncImapConnection *connection;
   MailsyncImapFolder *selected; /* weak */
   GError *config_error;         /* a bad option value, reported by open */
+  guint retry_count;            /* reconnections per folder (retrycount) */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncImapRepository, mailsync_imap_repository, MAILSYNC_TYPE_REPOSITORY)
@@ -53,6 +54,7 @@ enum
   PROP_REFERENCE,
   PROP_TLS_LEVEL,
   PROP_SSL_VERSION,
+  PROP_RETRY_COUNT,
   N_PROPS
 };
 
@@ -133,6 +135,7 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
     case PROP_TIMEOUT: s->timeout = g_value_get_uint (value); break;
     case PROP_USE_COMPRESSION: s->compress = g_value_get_boolean (value); break;
     case PROP_REFERENCE: replace_string (&self->reference, value); break;
+    case PROP_RETRY_COUNT: self->retry_count = g_value_get_uint (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -164,6 +167,7 @@ mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_REFERENCE: g_value_set_string (value, self->reference); break;
     case PROP_TLS_LEVEL: g_value_set_string (value, NULL); break;
     case PROP_SSL_VERSION: g_value_set_string (value, NULL); break;
+    case PROP_RETRY_COUNT: g_value_set_uint (value, self->retry_count); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -578,6 +582,15 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    */
   properties[PROP_SSL_VERSION] = g_param_spec_string ("ssl-version", NULL, NULL, NULL,
                                                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncImapRepository:retry-count:
+   *
+   * How many times a folder is resumed on a new connection after the
+   * connection dropped (EOF, reset, #MailsyncImapRepository:timeout)
+   * in the middle of it (offlineimap's `retrycount`). Finished messages
+   * are not copied again.
+   */
+  properties[PROP_RETRY_COUNT] = g_param_spec_uint ("retry-count", NULL, NULL, 0, G_MAXUINT, 2, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""IMAP backend features against a private Dovecot and small fake servers.
+
+- reconnect: a transport tunnel cuts the connection after N bytes in the
+  middle of a folder; the sync reconnects, resumes, and neither loses,
+  doubles nor re-downloads a finished message (the UID FETCH commands in
+  the debug log are counted).
+- socktimeout: client tests against fake servers that accept and then go
+  silent; a tunnel that dies must not kill the process with SIGPIPE.
+
+The helpers (Server, run_sync, server_state...) are those of
+check-imap-sync.py. Exit 77 (skip) when Dovecot is not installed."""
+
+import importlib.util
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
+_spec = importlib.util.spec_from_file_location("imapsync", os.path.join(SRCDIR, "tests", "check-imap-sync.py"))
+base = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(base)
+
+check = base.check
+PYTHON = "/usr/bin/python3"
+
+# A transport tunnel that relays stdin/stdout to Dovecot's plain port and,
+# the first time it runs (no STATE file yet), exits abruptly once DOWN bytes
+# went to the client or UP bytes to the server: a connection cut at an
+# arbitrary byte, mid-literal included.
+TUNNEL = r'''
+import os, select, socket, sys
+host, port, down, up, state = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+cut = not os.path.exists(state)
+if cut:
+    open(state, "w").close()
+s = socket.create_connection((host, port))
+sent_down = sent_up = 0
+while True:
+    r, _, _ = select.select([0, s], [], [])
+    if s in r:
+        data = s.recv(65536)
+        if not data:
+            os._exit(0)
+        if cut and down and sent_down + len(data) >= down:
+            os.write(1, data[:down - sent_down])
+            os._exit(0)
+        sent_down += len(data)
+        while data:
+            data = data[os.write(1, data):]
+    if 0 in r:
+        data = os.read(0, 65536)
+        if not data:
+            os._exit(0)
+        if cut and up and sent_up + len(data) >= up:
+            s.sendall(data[:up - sent_up])
+            os._exit(0)
+        sent_up += len(data)
+        s.sendall(data)
+'''
+
+
+def tunnel_command(server, work, down=0, up=0):
+    script = os.path.join(work, "tunnel.py")
+    os.makedirs(work, exist_ok=True)
+    with open(script, "w") as f:
+        f.write(TUNNEL)
+    return "%s %s %s %s %d %d %s" % (PYTHON, script, server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"],
+                                     down, up, os.path.join(work, "tunnel-cut"))
+
+
+def log_of(p):
+    return p.stdout + p.stderr
+
+
+def fetch_log(text):
+    """(uids whose UID FETCH BODY completed before the cut, uids fetched
+    after it, every fetch command's uid in order)."""
+    tag_uid = {}
+    finished_before = set()
+    after = []
+    every = []
+    cut = False
+    for line in text.splitlines():
+        m = re.search(r"C: (A\d+) UID FETCH (\d+) \(UID BODY\.PEEK\[\]\)", line)
+        if m:
+            tag_uid[m.group(1)] = int(m.group(2))
+            every.append(int(m.group(2)))
+            if cut:
+                after.append(int(m.group(2)))
+            continue
+        if "connection failed" in line:
+            cut = True
+            continue
+        m = re.search(r"S: (A\d+) OK", line)
+        if m and not cut and m.group(1) in tag_uid:
+            finished_before.add(tag_uid[m.group(1)])
+    return finished_before, after, every
+
+
+def scenario_reconnect_download(server, root):
+    user, pw = server.new_user()
+    work = os.path.join(root, "reconnect-down")
+    conn = server.imap(user, pw)
+    for i in range(40):
+        base.append(conn, "INBOX", "cut-%d" % i, ["", "\\Seen"][i % 2], size=30000)
+    conn.logout()
+    extra = {"MAILSYNC_TEST_IMAP_TUNNEL": tunnel_command(server, work, down=500000),
+             "G_MESSAGES_DEBUG": "Mailsync-IMAP", "MAILSYNC_TEST_MAX_IN_FLIGHT": "4"}
+    p = base.run_sync(server, user, pw, work, security="none", extra=extra)
+    text = log_of(p)
+    check("reconnect: the tunnel did cut the connection", os.path.exists(os.path.join(work, "tunnel-cut"))
+          and "connection failed" in text, text[-500:])
+    check("reconnect: the sync reconnects and succeeds", p.returncode == 0 and "reconnecting" in p.stdout,
+          p.stderr[-500:])
+    remote, local = base.same_both_sides(server, user, pw, work)
+    check("reconnect: local equals remote, 40 messages, none doubled",
+          remote == local and len(local.get("INBOX", [])) == 40, {k: len(v) for k, v in local.items()})
+    finished, after, every = fetch_log(text)
+    check("reconnect: some messages were finished before the cut", len(finished) > 0 and len(finished) < 40,
+          sorted(finished))
+    check("reconnect: no finished message is fetched again", not (finished & set(after)),
+          sorted(finished & set(after)))
+    check("reconnect: at most the in-flight batch is fetched twice", len(every) - len(set(every)) <= 4,
+          len(every) - len(set(every)))
+    p = base.run_sync(server, user, pw, work, security="none",
+                      extra={"MAILSYNC_TEST_IMAP_TUNNEL": tunnel_command(server, work)})
+    check("reconnect: the next sync changes nothing", p.returncode == 0 and not base.changes(p), base.changes(p))
+
+
+def scenario_reconnect_upload(server, root):
+    user, pw = server.new_user()
+    work = os.path.join(root, "reconnect-up")
+    inbox = os.path.join(work, "local", "INBOX")
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(inbox, sub))
+    for i in range(12):
+        with open(os.path.join(inbox, "new", "up-%d" % i), "w") as f:
+            f.write("Subject: upload %d\n\n%s\n" % (i, ("line %d of a long body\n" % i) * 2000))
+    extra = {"MAILSYNC_TEST_IMAP_TUNNEL": tunnel_command(server, work, up=250000),
+             "G_MESSAGES_DEBUG": "Mailsync-IMAP", "MAILSYNC_TEST_MAX_IN_FLIGHT": "4"}
+    p = base.run_sync(server, user, pw, work, security="none", extra=extra)
+    check("reconnect during APPEND: the sync resumes and succeeds",
+          p.returncode == 0 and "connection failed" in log_of(p), p.stderr[-500:])
+    remote, local = base.same_both_sides(server, user, pw, work)
+    check("reconnect during APPEND: 12 messages on the server, none doubled",
+          remote == local and len(remote.get("INBOX", [])) == 12 and len(set(remote.get("INBOX", []))) == 12,
+          {k: len(v) for k, v in remote.items()})
+    p = base.run_sync(server, user, pw, work, security="none",
+                      extra={"MAILSYNC_TEST_IMAP_TUNNEL": tunnel_command(server, work)})
+    check("reconnect during APPEND: the next sync changes nothing", p.returncode == 0 and not base.changes(p),
+          base.changes(p))
+
+
+def scenario_no_retry(server, root):
+    user, pw = server.new_user()
+    work = os.path.join(root, "noretry")
+    conn = server.imap(user, pw)
+    for i in range(10):
+        base.append(conn, "INBOX", "nr-%d" % i, size=30000)
+    conn.logout()
+    extra = {"MAILSYNC_TEST_IMAP_TUNNEL": tunnel_command(server, work, down=150000), "MAILSYNC_TEST_IMAP_RETRY": "0"}
+    p = base.run_sync(server, user, pw, work, security="none", extra=extra)
+    check("retrycount 0: a cut fails the sync with a clear error",
+          p.returncode != 0 and "lost" in p.stderr and server.env["DOVECOT_HOST"] in p.stderr, p.stderr)
+    p = base.run_sync(server, user, pw, work, security="none",
+                      extra={"MAILSYNC_TEST_IMAP_TUNNEL": tunnel_command(server, work)})
+    remote, local = base.same_both_sides(server, user, pw, work)
+    check("retrycount 0: the next run completes", p.returncode == 0 and remote == local, p.stderr)
+
+
+class FakeServer:
+    """Accepts connections on 127.0.0.1; greets with GREETING (if any)
+    and then reads without ever answering."""
+
+    def __init__(self, greeting=None):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.greeting = greeting
+        self.received = b""
+        self.conns = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            if self.greeting:
+                c.sendall(self.greeting)
+            threading.Thread(target=self.drain, args=(c,), daemon=True).start()
+
+    def drain(self, c):
+        while True:
+            try:
+                data = c.recv(4096)
+            except OSError:
+                return
+            if not data:
+                return
+            self.received += data
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def run_fake(port, extra, work):
+    env = {"DOVECOT_HOST": "127.0.0.1", "DOVECOT_PORT": str(port), "DOVECOT_CA": "/nonexistent"}
+
+    class Fake:
+        pass
+    fake = Fake()
+    fake.env = env
+    start = time.monotonic()
+    p = base.run_sync(fake, "fakeuser", "fake-secret-pw", work, security="none", extra=extra, timeout=60)
+    return p, time.monotonic() - start
+
+
+def scenario_timeouts(root):
+    silent = FakeServer()
+    try:
+        p, took = run_fake(silent.port, {"MAILSYNC_TEST_IMAP_TIMEOUT": "2"}, os.path.join(root, "t-silent"))
+        where = "127.0.0.1:%d" % silent.port
+        check("socktimeout: no greeting -> timed out error naming host:port",
+              p.returncode != 0 and "timed out" in p.stderr and where in p.stderr, p.stderr)
+        check("socktimeout: gives up after about 2 seconds", took < 8, took)
+        check("socktimeout: one line", p.stderr.strip().count("\n") == 0, p.stderr)
+    finally:
+        silent.close()
+    mute = FakeServer(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] fake server\r\n")
+    try:
+        p, took = run_fake(mute.port, {"MAILSYNC_TEST_IMAP_TIMEOUT": "2", "MAILSYNC_TEST_IMAP_AUTH": "LOGIN"},
+                           os.path.join(root, "t-mute"))
+        check("socktimeout: server stops answering after the greeting -> timed out",
+              p.returncode != 0 and "timed out" in p.stderr and ("127.0.0.1:%d" % mute.port) in p.stderr
+              and took < 8, (took, p.stderr))
+        check("socktimeout: the client did send its command", b"LOGIN" in mute.received, mute.received[:200])
+        check("socktimeout: no password in the output", "fake-secret-pw" not in p.stdout + p.stderr, "")
+    finally:
+        mute.close()
+    # Without socktimeout a silent server is waited for: still waiting
+    # after 3 s (the run is killed by the test's own timeout).
+    silent = FakeServer()
+    try:
+        import subprocess
+        try:
+            run_fake_env = dict(os.environ, DOVECOT_HOST="127.0.0.1", DOVECOT_PORT=str(silent.port),
+                                DOVECOT_USER="u", DOVECOT_PASS="p", MAILSYNC_TEST_IMAP_SECURITY="none")
+            os.makedirs(os.path.join(root, "t-none", "local"), exist_ok=True)
+            subprocess.run([base.DRIVER, "imap", os.path.join(root, "t-none", "local"), os.path.join(root, "t-none", "m")],
+                           env=run_fake_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=3)
+            waited = False
+        except subprocess.TimeoutExpired:
+            waited = True
+        check("socktimeout 0: no timeout (offlineimap's default)", waited, "")
+    finally:
+        silent.close()
+
+
+def scenario_sigpipe(root):
+    # The tunnel closes its stdin, greets, and lingers: our LOGIN is
+    # written into a pipe with no reader (EPIPE, SIGPIPE by default).
+    tunnel = "exec 0<&-; printf '* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] tunnel\\r\\n'; sleep 2"
+    p, took = run_fake(1, {"MAILSYNC_TEST_IMAP_TUNNEL": tunnel, "MAILSYNC_TEST_IMAP_AUTH": "LOGIN"},
+                       os.path.join(root, "t-pipe"))
+    check("a dead tunnel is an error, not a SIGPIPE death", p.returncode == 1 and p.stderr.startswith("ERROR"),
+          (p.returncode, p.stderr))
+
+
+def main():
+    root = tempfile.mkdtemp(prefix="mailsync-imapfeat-", dir="/tmp")
+    os.chmod(root, 0o755)
+    server = None
+    try:
+        scenario_timeouts(root)
+        scenario_sigpipe(root)
+        if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
+            print("# SKIP the Dovecot scenarios: dovecot is not installed")
+        else:
+            server = base.Server(root)
+            only = os.environ.get("MAILSYNC_TEST_ONLY")
+            for name, fn in (("reconnect-down", scenario_reconnect_download),
+                             ("reconnect-up", scenario_reconnect_upload),
+                             ("noretry", scenario_no_retry)):
+                if not only or only == name:
+                    fn(server, root)
+    finally:
+        if server:
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    print("1..%d" % base.checks)
+    return 1 if base.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
