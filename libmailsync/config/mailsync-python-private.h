@@ -68,6 +68,22 @@ gboolean            _mailsync_python_call_compare   (MailsyncPythonFunc  *func,
                                                      int                 *result,
                                                      GError             **error);
 
+/* f() (newmail_hook); the result is ignored */
+gboolean            _mailsync_python_call_void      (MailsyncPythonFunc  *func,
+                                                     GError             **error);
+/* f(folder) -> list of UIDs or None (copy_ignore_eval); *uids is a
+ * GArray of guint32, NULL for None */
+gboolean            _mailsync_python_call_uids      (MailsyncPythonFunc  *func,
+                                                     const char          *arg,
+                                                     GArray             **uids,
+                                                     GError             **error);
+/* items.sort(key=f) (mbnames sort_keyfunc): @dicts holds GHashTable
+ * (utf8 -> utf8: accountname, foldername, localfolders), each passed to f
+ * as a dict; sorted in place, stable, untouched on error */
+gboolean            _mailsync_python_sort_dicts     (MailsyncPythonFunc  *func,
+                                                     GPtrArray           *dicts,
+                                                     GError             **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MailsyncPython, _mailsync_python_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MailsyncPythonFunc, _mailsync_python_func_free)
 

@@ -1,0 +1,2 @@
+# Imported by ../offlineimap.py through PYTHONPATH.
+NAME = "helper from PYTHONPATH"

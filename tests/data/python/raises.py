@@ -1,0 +1,8 @@
+PASSWORDS = {}
+
+
+def boom():
+    raise RuntimeError("pythonfile failed on purpose")
+
+
+boom()

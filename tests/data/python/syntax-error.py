@@ -1,0 +1,2 @@
+# Line 2 has a syntax error.
+def get_password(account) return "x"
