@@ -600,6 +600,89 @@ START_TEST (test_mbnames_sort)
 }
 END_TEST
 
+static gint64
+refcount (MailsyncPython *py, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expr = g_strdup_printf ("__import__('sys').getrefcount(%s)", name);
+  gint64 n = -1;
+
+  ck_assert (_mailsync_python_eval_int (py, expr, "refcount", &n, &error));
+  ck_assert_no_error (error);
+  return n;
+}
+
+/* Every entry point drops the references it takes: run each many times
+ * on a fixed object and its count must not move. */
+START_TEST (test_refcounts)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncPython) py = new_with_pythonfile ();
+  g_autoptr(MailsyncPythonFunc) str = NULL, num = NULL, list = NULL, key = NULL, keep = NULL;
+  g_autoptr(MailsyncPythonFunc) none = NULL;
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) g_hash_table_unref);
+  const char *args[] = { "INBOX", NULL };
+  gint64 fixed, fixed_num, fixed_list, fixed_strs, fixed_key, diff = -1;
+  const guint n = 200;
+
+  str = _mailsync_python_compile (py, "lambda *a: FIXED", "w", &error);
+  num = _mailsync_python_compile (py, "lambda a, b: FIXED_NUM", "w", &error);
+  list = _mailsync_python_compile (py, "lambda f: FIXED_LIST", "w", &error);
+  key = _mailsync_python_compile (py, "lambda d: FIXED_KEY", "w", &error);
+  keep = _mailsync_python_compile (py, "lambda f: KEEP.append(f) or f", "w", &error);
+  none = _mailsync_python_compile (py, "lambda f: FIXED_LIST[0] / 0", "w", &error);
+  ck_assert_no_error (error);
+  g_ptr_array_add (items, mbnames_item ("A", "x"));
+  g_ptr_array_add (items, mbnames_item ("B", "y"));
+
+  fixed = refcount (py, "FIXED");
+  fixed_num = refcount (py, "FIXED_NUM");
+  fixed_list = refcount (py, "FIXED_LIST");
+  fixed_strs = refcount (py, "FIXED_STRS");
+  fixed_key = refcount (py, "FIXED_KEY");
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *s = NULL, *e = NULL, *k = NULL;
+      g_auto(GStrv) v = NULL;
+      g_autoptr(GArray) uids = NULL;
+      g_autoptr(GError) expected = NULL;
+      gboolean b;
+      int c;
+
+      s = _mailsync_python_call_string (str, "INBOX", &error);
+      ck_assert (_mailsync_python_call_bool (str, args, &b, &error));
+      ck_assert (_mailsync_python_call_compare (num, "a", "b", &c, &error));
+      ck_assert (_mailsync_python_call_uids (list, "INBOX", &uids, &error));
+      ck_assert (_mailsync_python_sort_dicts (key, items, &error));
+      ck_assert (_mailsync_python_call_void (str, &error));
+      e = _mailsync_python_eval_string (py, "FIXED", "w", &error);
+      v = _mailsync_python_eval_strv (py, "FIXED_STRS", "w", &error);
+      k = _mailsync_python_call_string (keep, "kept", &error);
+      ck_assert_no_error (error);
+      /* error paths too */
+      ck_assert (!_mailsync_python_call_uids (none, "INBOX", &uids, &expected));
+      g_clear_error (&expected);
+      ck_assert_ptr_null (_mailsync_python_call_string (list, "INBOX", &expected));
+    }
+
+  ck_assert_int_eq (refcount (py, "FIXED"), fixed);
+  ck_assert_int_eq (refcount (py, "FIXED_NUM"), fixed_num);
+  ck_assert_int_eq (refcount (py, "FIXED_LIST"), fixed_list);
+  ck_assert_int_eq (refcount (py, "FIXED_STRS"), fixed_strs);
+  ck_assert_int_eq (refcount (py, "FIXED_KEY"), fixed_key);
+
+  /* The argument strings we made are held by KEEP only, like a string
+   * Python made itself. */
+  ck_assert (_mailsync_python_eval_int (py,
+      "KEEP.append(''.join(['ke', 'pt'])) or "
+      "(lambda rc: max(rc(KEEP[i]) for i in range(len(KEEP) - 1)) - rc(KEEP[-1]))"
+      "(__import__('sys').getrefcount)", "w", &diff, &error));
+  ck_assert_no_error (error);
+  ck_assert_int_eq (diff, 0);
+}
+END_TEST
+
 /* The engine calls nametrans and folderfilter from worker threads. */
 typedef struct
 {
@@ -828,6 +911,7 @@ python_suite (void)
   tcase_add_test (tc, test_pythonfile_errors);
   tcase_add_test (tc, test_hooks);
   tcase_add_test (tc, test_mbnames_sort);
+  tcase_add_test (tc, test_refcounts);
   tcase_add_test (tc, test_threads);
   tcase_add_test (tc, test_quiet_stderr);
   tcase_add_test (tc, test_host_interpreter);

@@ -59,3 +59,13 @@ def helper_name():
 # block must not run.
 if __name__ == "__main__":
     raise SystemExit("pythonfile run as __main__")
+
+
+# Fixed objects whose reference counts check-python watches: a reference
+# leaked per call shows up as a count that grows with the number of calls.
+FIXED = "fixed-" + str(len(PASSWORDS))
+FIXED_NUM = 12345.5
+FIXED_LIST = [1, 2]
+FIXED_STRS = ["a", "b"]
+FIXED_KEY = ("k",)
+KEEP = []
