@@ -1,6 +1,7 @@
 #pragma once
 
 #include <libmailsync/mailsync.h>
+#include <stdio.h>
 
 G_BEGIN_DECLS
 
@@ -25,6 +26,30 @@ typedef enum {
   MAILSYNC_UI_LEVEL_ERROR,
 } MailsyncUiLevel;
 
+/**
+ * MailsyncUiLine:
+ * @level: severity for the human UIs
+ * @machine_level: severity for machineui (some messages offlineimap logs at
+ *   DEBUG are INFO there: loadmessagelist, syncingmessages)
+ * @thread: offlineimap's thread name, never %NULL
+ * @command: machineui's command, "" for generic text
+ * @payload: (nullable): machineui's payload before encoding (fields joined
+ *   by "\n"); %NULL when machineui prints nothing for this line
+ * @text: (nullable): offlineimap's human text; %NULL when the human UIs
+ *   print nothing (registerthread, threadExited...)
+ *
+ * One message in both of offlineimap's vocabularies, built by the base
+ * class from an event or a frontend message.
+ */
+typedef struct {
+  MailsyncUiLevel level;
+  MailsyncUiLevel machine_level;
+  const char *thread;
+  const char *command;
+  const char *payload;
+  const char *text;
+} MailsyncUiLine;
+
 struct _MailsyncUiClass
 {
   GObjectClass parent_class;
@@ -44,6 +69,9 @@ struct _MailsyncUiClass
   char  *(*ask_password)  (MailsyncUi *self, const char *account, const char *user);
   /* the run ends with @status; @title/@text describe the last error */
   void   (*terminate)     (MailsyncUi *self, int status, const char *title, const char *text);
+  /* one rendered line (see MailsyncUiLine); every message and event ends
+   * here, already translated, so most subclasses only implement this */
+  void   (*render)        (MailsyncUi *self, const MailsyncUiLine *line);
 };
 
 MailsyncUi *mailsync_ui_new_by_name   (const char *name, GError **error);
@@ -66,5 +94,30 @@ guint       mailsync_ui_get_error_count    (MailsyncUi *self);
 gboolean    mailsync_ui_had_validity_problem (MailsyncUi *self);
 /* blinkenlights: the user pressed a digit (account index) or q */
 int         mailsync_ui_poll_request  (MailsyncUi *self);
+
+/* Added by the UI implementation (issue 4). */
+#define MAILSYNC_UI_REQUEST_NONE (-1)
+#define MAILSYNC_UI_REQUEST_QUIT (-2)
+#define MAILSYNC_UI_NAMES "ttyui, basic, quiet, syslog, machineui, blinkenlights"
+MailsyncUiLevel mailsync_ui_get_level (MailsyncUi *self);
+gboolean    mailsync_ui_wants         (MailsyncUi *self, MailsyncUiLevel level);
+void        mailsync_ui_set_dry_run   (MailsyncUi *self, gboolean dry_run);
+/* where the text goes (default stdout or stderr by UI); tests pass a
+ * memory stream; not owned */
+void        mailsync_ui_set_output    (MailsyncUi *self, FILE *stream);
+FILE       *mailsync_ui_get_output    (MailsyncUi *self);
+/* the accounts in display order, for blinkenlights' rows and hotkeys */
+void        mailsync_ui_set_accounts  (MailsyncUi *self, const char * const *accounts);
+const char * const *mailsync_ui_get_accounts (MailsyncUi *self);
+void        mailsync_ui_render        (MailsyncUi *self, const MailsyncUiLine *line);
+/* offlineimap's thread names */
+char       *mailsync_ui_account_thread (const char *account);
+char       *mailsync_ui_folder_thread  (const char *folder, const char *account);
+/* Python's urllib.parse.quote_plus over UTF-8 bytes */
+char       *mailsync_ui_quote_plus    (const char *text);
+/* offlineimap's collapsed UID sequence ("7:9,12") */
+char       *mailsync_ui_uid_sequence  (const guint32 *uids, guint n_uids);
+/* the mailsync banner (2 lines) and the version line after it */
+const char *mailsync_ui_banner_text   (void);
 
 G_END_DECLS

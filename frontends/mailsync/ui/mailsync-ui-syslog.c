@@ -1,0 +1,50 @@
+/* syslog: offlineimap's Noninteractive.Syslog, the basic lines sent to the
+ * system log as "mailsync[PID]: MSG"; nothing on the terminal, so that it
+ * can run from cron or a unit. */
+#include "config.h"
+#include "mailsync-ui-syslog.h"
+
+#include <syslog.h>
+
+struct _MailsyncUiSyslog
+{
+  MailsyncUi parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (MailsyncUiSyslog, mailsync_ui_syslog, MAILSYNC_TYPE_UI)
+
+static void
+mailsync_ui_syslog_render (MailsyncUi *ui, const MailsyncUiLine *line)
+{
+  static const int priorities[] = {
+    [MAILSYNC_UI_LEVEL_DEBUG] = LOG_DEBUG,
+    [MAILSYNC_UI_LEVEL_INFO] = LOG_INFO,
+    [MAILSYNC_UI_LEVEL_WARNING] = LOG_WARNING,
+    [MAILSYNC_UI_LEVEL_ERROR] = LOG_ERR,
+  };
+
+  if (line->text == NULL || !mailsync_ui_wants (ui, line->level))
+    return;
+  syslog (priorities[line->level], "%s", line->text);
+}
+
+static void
+mailsync_ui_syslog_finalize (GObject *object)
+{
+  closelog ();
+  G_OBJECT_CLASS (mailsync_ui_syslog_parent_class)->finalize (object);
+}
+
+static void
+mailsync_ui_syslog_class_init (MailsyncUiSyslogClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mailsync_ui_syslog_finalize;
+  MAILSYNC_UI_CLASS (klass)->render = mailsync_ui_syslog_render;
+}
+
+static void
+mailsync_ui_syslog_init (MailsyncUiSyslog *self)
+{
+  openlog ("mailsync", LOG_PID, LOG_MAIL);
+  mailsync_ui_set_output (MAILSYNC_UI (self), NULL);
+}
