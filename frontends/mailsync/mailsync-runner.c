@@ -1,0 +1,698 @@
+/* mailsync-runner.c: accounts, autorefresh, hooks and stop requests.
+ *
+ * Threads: one worker per running account (a GThreadPool limited to
+ * maxsyncaccounts) calls the blocking mailsync_account_sync(), so the
+ * library emits that account's events on the worker, in order.  The main
+ * thread only runs the GMainLoop where signals arrive; it talks to the
+ * workers through flags under one mutex and a condition variable that
+ * ends autorefresh sleeps early. */
+#include "config.h"
+
+#include "mailsync-runner.h"
+#include "mailsync-hooks.h"
+#include "mailsync-lock.h"
+#include "mailsync-profile.h"
+
+#include <string.h>
+
+typedef enum
+{
+  RESULT_OK,       /* every folder synced, or some failed on their own */
+  RESULT_FAILED,   /* the account sync failed (offlineimap's REPO severity) */
+  RESULT_STOPPED,  /* a stop request cancelled it */
+} SyncResult;
+
+typedef struct
+{
+  MailsyncRunner *runner;
+  guint index;
+  char *name;
+  char *thread;                /* "Account sync NAME", as offlineimap names it */
+  MailsyncAccount *account;
+  MailsyncProfile *profile;
+  GPtrArray *synced;           /* status names of folders started this sync */
+
+  /* under runner->mutex */
+  GCancellable *cancellable;   /* of the sync in progress */
+  gboolean in_folder;
+  char *folder;
+  const char *state;
+  gboolean skip_sleep;
+} Job;
+
+struct _MailsyncRunner
+{
+  MailsyncConfig *config;
+  MailsyncConfigFile *file;
+  MailsyncUi *ui;
+  MailsyncMbnames *mbnames;
+  char **folders;
+  char *metadata_dir;
+  char *profile_dir;
+  gboolean dry_run;
+  gboolean single_thread;
+
+  GPtrArray *jobs;
+  GMainLoop *loop;
+
+  GMutex mutex;
+  GCond cond;
+  guint stop_level;            /* TERM/INT/HUP seen */
+  gboolean finish;             /* USR2/ABRT seen */
+  guint remaining;             /* jobs not finished */
+};
+
+static GPrivate current_thread_name;
+
+static void
+job_free (gpointer data)
+{
+  Job *job = data;
+
+  g_free (job->name);
+  g_free (job->thread);
+  g_clear_object (&job->account);
+  g_clear_pointer (&job->profile, mailsync_profile_free);
+  g_clear_pointer (&job->synced, g_ptr_array_unref);
+  g_clear_object (&job->cancellable);
+  g_free (job->folder);
+  g_free (job);
+}
+
+MailsyncRunner *
+mailsync_runner_new (const MailsyncRunnerSetup *setup)
+{
+  MailsyncRunner *self = g_new0 (MailsyncRunner, 1);
+
+  self->config = g_object_ref (setup->config);
+  self->file = mailsync_config_get_file (setup->config);
+  self->ui = g_object_ref (setup->ui);
+  self->mbnames = setup->mbnames;
+  self->folders = g_strdupv ((char **) setup->folders);
+  self->metadata_dir = g_strdup (setup->metadata_dir);
+  self->profile_dir = g_strdup (setup->profile_dir);
+  self->dry_run = setup->dry_run;
+  self->single_thread = setup->single_thread;
+  self->jobs = g_ptr_array_new_with_free_func (job_free);
+  g_mutex_init (&self->mutex);
+  g_cond_init (&self->cond);
+  for (guint i = 0; setup->accounts[i] != NULL; i++)
+    {
+      Job *job = g_new0 (Job, 1);
+
+      job->runner = self;
+      job->index = i;
+      job->name = g_strdup (setup->accounts[i]);
+      job->thread = g_strdup_printf ("Account sync %s", job->name);
+      job->state = "waiting for a free account slot";
+      job->synced = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (self->jobs, job);
+    }
+  return self;
+}
+
+void
+mailsync_runner_free (MailsyncRunner *self)
+{
+  if (self == NULL)
+    return;
+  g_ptr_array_unref (self->jobs);
+  g_clear_object (&self->config);
+  g_clear_object (&self->ui);
+  g_strfreev (self->folders);
+  g_free (self->metadata_dir);
+  g_free (self->profile_dir);
+  g_mutex_clear (&self->mutex);
+  g_cond_clear (&self->cond);
+  g_free (self);
+}
+
+/**
+ * mailsync_runner_current_thread:
+ *
+ * Returns: offlineimap's name of the calling thread ("Account sync ACC"),
+ *   or %NULL for the main thread; the IMAP debug log uses it
+ */
+const char *
+mailsync_runner_current_thread (void)
+{
+  return g_private_get (&current_thread_name);
+}
+
+static void
+set_state (Job *job, const char *state)
+{
+  g_mutex_lock (&job->runner->mutex);
+  job->state = state;
+  g_mutex_unlock (&job->runner->mutex);
+}
+
+static guint
+stop_level (MailsyncRunner *self)
+{
+  guint level;
+
+  g_mutex_lock (&self->mutex);
+  level = self->stop_level;
+  g_mutex_unlock (&self->mutex);
+  return level;
+}
+
+/* ---- events of the account (on its worker thread) -------------------- */
+
+static void
+on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data)
+{
+  Job *job = user_data;
+  MailsyncRunner *self = job->runner;
+  MailsyncSyncEventKind kind = mailsync_sync_event_get_kind (event);
+
+  mailsync_ui_event (self->ui, event);
+  if (job->profile != NULL)
+    mailsync_profile_event (job->profile, event);
+
+  if (kind == MAILSYNC_SYNC_EVENT_FOLDER_STARTED)
+    {
+      g_ptr_array_add (job->synced, g_strdup (mailsync_sync_event_get_folder (event)));
+      g_mutex_lock (&self->mutex);
+      job->in_folder = TRUE;
+      g_free (job->folder);
+      job->folder = g_strdup (mailsync_sync_event_get_folder (event));
+      g_mutex_unlock (&self->mutex);
+    }
+  else if (kind == MAILSYNC_SYNC_EVENT_FOLDER_FINISHED)
+    {
+      /* The folder boundary: a stop request waits for it, so that a
+       * SIGTERM never leaves a folder half synced. */
+      g_mutex_lock (&self->mutex);
+      job->in_folder = FALSE;
+      if (self->stop_level > 0 && job->cancellable != NULL)
+        g_cancellable_cancel (job->cancellable);
+      g_mutex_unlock (&self->mutex);
+    }
+}
+
+/* ---- -f -------------------------------------------------------------- */
+
+static gboolean
+folder_in_list (const char *name, gpointer user_data)
+{
+  return g_strv_contains (user_data, name);
+}
+
+/* ---- mbnames: the local names of the folders synced ------------------- */
+
+static void
+store_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
+wait_for (GMainContext *context, GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (context, TRUE);
+}
+
+static char *
+dots (const char *name, char sep)
+{
+  char *copy = g_strdup (name);
+
+  if (sep != '.')
+    g_strdelimit (copy, (char[]) { sep, '\0' }, '.');
+  return copy;
+}
+
+/* The engine names a folder's status after the remote visible name with
+ * the remote separator replaced by "."; the local folder is that visible
+ * name with the local separator, so a local name maps back the same way. */
+static GPtrArray *
+local_names_of_synced (Job *job)
+{
+  MailsyncRepository *local = mailsync_account_get_local (job->account);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GAsyncResult) opened = NULL;
+  g_autoptr(GAsyncResult) listed = NULL;
+  g_autoptr(GAsyncResult) closed = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  char sep = mailsync_repository_get_separator (local);
+
+  if (!MAILSYNC_IS_MAILDIR_REPOSITORY (local))
+    {
+      /* no cheap listing (a local IMAP server): keep the status names */
+      for (guint i = 0; i < job->synced->len; i++)
+        g_ptr_array_add (names, g_strdup (job->synced->pdata[i]));
+      return names;
+    }
+  g_main_context_push_thread_default (context);
+  mailsync_repository_open_async (local, NULL, store_result, &opened);
+  wait_for (context, &opened);
+  if (mailsync_repository_open_finish (local, opened, NULL))
+    {
+      mailsync_repository_list_folders_async (local, NULL, store_result, &listed);
+      wait_for (context, &listed);
+      folders = mailsync_repository_list_folders_finish (local, listed, NULL);
+      mailsync_repository_close_async (local, NULL, store_result, &closed);
+      wait_for (context, &closed);
+      mailsync_repository_close_finish (local, closed, NULL);
+    }
+  g_main_context_pop_thread_default (context);
+  for (guint i = 0; folders != NULL && i < job->synced->len; i++)
+    for (guint j = 0; j < folders->len; j++)
+      {
+        const char *lname = mailsync_folder_get_name (folders->pdata[j]);
+        g_autofree char *as_status = dots (lname, sep);
+
+        if (strcmp (as_status, job->synced->pdata[i]) == 0)
+          {
+            g_ptr_array_add (names, g_strdup (lname));
+            break;
+          }
+      }
+  return names;
+}
+
+static void
+write_mbnames (Job *job)
+{
+  MailsyncRunner *self = job->runner;
+  MailsyncRepository *local = mailsync_account_get_local (job->account);
+  g_autoptr(GPtrArray) names = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *root = "";
+
+  if (self->mbnames == NULL || !mailsync_mbnames_is_enabled (self->mbnames) || job->synced->len == 0)
+    return;
+  if (MAILSYNC_IS_MAILDIR_REPOSITORY (local))
+    root = mailsync_maildir_repository_get_root (MAILSYNC_MAILDIR_REPOSITORY (local));
+  names = local_names_of_synced (job);
+  g_ptr_array_add (names, NULL);
+  if (!mailsync_mbnames_write_account (self->mbnames, job->name, root, (const char * const *) names->pdata,
+                                       &error))
+    mailsync_ui_error (self->ui, job->thread, "ERROR: %s", error->message);
+}
+
+/* ---- one sync of one account ----------------------------------------- */
+
+static SyncResult
+sync_once (Job *job, gboolean quick, const char *presync, const char *postsync)
+{
+  MailsyncRunner *self = job->runner;
+  g_autoptr(MailsyncLock) lock = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  const char *mode = quick ? "quick" : "full";
+  SyncResult result;
+  gboolean ok;
+
+  set_state (job, "locking");
+  lock = mailsync_lock_acquire (self->metadata_dir, job->name, &error);
+  if (lock == NULL)
+    {
+      mailsync_ui_error (self->ui, job->thread, "ERROR: %s", error->message);
+      return RESULT_FAILED;
+    }
+
+  if (job->profile)
+    mailsync_profile_phase_begin (job->profile, "presynchook");
+  if (presync != NULL && stop_level (self) == 0)
+    {
+      set_state (job, "running presynchook");
+      mailsync_hook_run (self->ui, job->thread, presync, mode, self->dry_run);
+    }
+  if (job->profile)
+    mailsync_profile_phase_end (job->profile);
+
+  g_ptr_array_set_size (job->synced, 0);
+  g_mutex_lock (&self->mutex);
+  job->state = "syncing";
+  job->cancellable = g_object_ref (cancellable);
+  if (self->stop_level > 0)
+    g_cancellable_cancel (cancellable);
+  g_mutex_unlock (&self->mutex);
+
+  /* TODO: the library has no quick (EXAMINE-count) sync yet: a quick
+   * sync is a full one, only the hooks see OFFLINEIMAPSYNCMODE=quick. */
+  ok = mailsync_account_sync (job->account, cancellable, &error);
+
+  g_mutex_lock (&self->mutex);
+  g_clear_object (&job->cancellable);
+  job->in_folder = FALSE;
+  g_clear_pointer (&job->folder, g_free);
+  g_mutex_unlock (&self->mutex);
+
+  if (ok)
+    result = RESULT_OK;
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    result = RESULT_STOPPED;
+  else if (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_PARTIAL)
+           || g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED))
+    result = RESULT_OK;   /* each folder's error was an event already */
+  else
+    {
+      mailsync_ui_error (self->ui, job->thread, "ERROR: While attempting to sync account '%s'\n  %s",
+                         job->name, error->message);
+      result = RESULT_FAILED;
+    }
+
+  if (result != RESULT_FAILED)
+    write_mbnames (job);
+
+  if (result == RESULT_OK && postsync != NULL && stop_level (self) == 0)
+    {
+      if (job->profile)
+        mailsync_profile_phase_begin (job->profile, "postsynchook");
+      set_state (job, "running postsynchook");
+      mailsync_hook_run (self->ui, job->thread, postsync, mode, self->dry_run);
+      if (job->profile)
+        mailsync_profile_phase_end (job->profile);
+    }
+  set_state (job, "unlocking");
+  return result;
+}
+
+/* Sleeps @seconds in offlineimap's 10 s slices (the UIs show them), but
+ * wakes at once on a request.  Returns 0 at the end of the time, 1 when
+ * asked to sync now, 2 when asked to stop. */
+static int
+sleep_between_syncs (Job *job, guint seconds)
+{
+  MailsyncRunner *self = job->runner;
+  guint remaining = seconds;
+  int why = 0;
+
+  g_mutex_lock (&self->mutex);
+  job->state = "sleeping";
+  while (remaining > 0)
+    {
+      guint slice = MIN (10, remaining);
+      gint64 deadline;
+
+      if (job->skip_sleep)
+        {
+          job->skip_sleep = FALSE;
+          why = 1;
+          break;
+        }
+      if (self->stop_level > 0 || self->finish)
+        {
+          why = 2;
+          break;
+        }
+      g_mutex_unlock (&self->mutex);
+      mailsync_ui_sleeping (self->ui, job->name, slice, remaining);
+      g_mutex_lock (&self->mutex);
+      deadline = g_get_monotonic_time () + slice * G_USEC_PER_SEC;
+      while (!job->skip_sleep && self->stop_level == 0 && !self->finish)
+        if (!g_cond_wait_until (&self->cond, &self->mutex, deadline))
+          break;
+      if (job->skip_sleep || self->stop_level > 0 || self->finish)
+        continue;
+      remaining -= slice;
+    }
+  g_mutex_unlock (&self->mutex);
+  mailsync_ui_sleeping (self->ui, job->name, 0, 0);
+  return why;
+}
+
+static char *
+get_optional_string (MailsyncConfigFile *file, const char *section, const char *key, GError **error)
+{
+  if (!mailsync_config_file_has_key (file, section, key))
+    return NULL;
+  return mailsync_config_file_get_string (file, section, key, error);
+}
+
+/* Options of the remote repository that need the library's help between
+ * syncs: what is missing is said, not silently ignored. */
+static gboolean
+check_between_sync_options (Job *job, GError **error)
+{
+  MailsyncRunner *self = job->runner;
+  g_autofree char *account_section = g_strconcat ("Account ", job->name, NULL);
+  g_autofree char *remote = get_optional_string (self->file, account_section, "remoterepository", NULL);
+  g_autofree char *section = NULL;
+  g_autofree char *idle = NULL;
+  gboolean hold = FALSE;
+  gint64 keepalive = 0;
+
+  if (remote == NULL)
+    return TRUE;
+  section = g_strconcat ("Repository ", remote, NULL);
+  idle = get_optional_string (self->file, section, "idlefolders", NULL);
+  if (idle != NULL)
+    {
+      g_strstrip (idle);
+      if (*idle != '\0' && strcmp (idle, "[]") != 0 && strcmp (idle, "()") != 0)
+        {
+          g_autofree char *where = mailsync_config_file_get_location (self->file, section, "idlefolders");
+
+          /* TODO: IMAP IDLE between syncs */
+          g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED,
+                       "%s: idlefolders: IMAP IDLE between syncs is not supported by mailsync yet; "
+                       "remove the option or use a short autorefresh", where ? where : section);
+          return FALSE;
+        }
+    }
+  if (!mailsync_config_file_get_boolean (self->file, section, "holdconnectionopen", FALSE, &hold, error)
+      || !mailsync_config_file_get_int64 (self->file, section, "keepalive", 0, &keepalive, error))
+    return FALSE;
+  if (hold || keepalive > 0)
+    mailsync_ui_warn (self->ui, job->thread,
+                      "%s: holdconnectionopen/keepalive: connections are closed after each sync and reopened "
+                      "for the next (not supported by mailsync yet)", section);
+  return TRUE;
+}
+
+static void
+run_account (Job *job)
+{
+  MailsyncRunner *self = job->runner;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *section = g_strconcat ("Account ", job->name, NULL);
+  g_autofree char *presync = NULL;
+  g_autofree char *postsync = NULL;
+  double autorefresh = 0;
+  gint64 quick_num = 0;
+  guint quick_count = 0;
+  guint looping = 3;
+
+  if (!mailsync_config_file_get_double (self->file, section, "autorefresh", 0, &autorefresh, &error)
+      || !mailsync_config_file_get_int64 (self->file, section, "quick", 0, &quick_num, &error))
+    goto fail;
+  if (autorefresh < 0)
+    {
+      mailsync_ui_warn (self->ui, job->thread, "autorefresh for account %s must be positive; ignoring it", job->name);
+      autorefresh = 0;
+    }
+  presync = get_optional_string (self->file, section, "presynchook", &error);
+  if (error != NULL)
+    goto fail;
+  postsync = get_optional_string (self->file, section, "postsynchook", &error);
+  if (error != NULL)
+    goto fail;
+  if (!check_between_sync_options (job, &error))
+    goto fail;
+
+  job->account = mailsync_config_create_account (self->config, job->name, NULL, &error);
+  if (job->account == NULL)
+    goto fail;
+  if (self->dry_run)
+    mailsync_account_set_dry_run (job->account, TRUE);
+  if (self->folders != NULL)
+    mailsync_repository_set_folder_filter (mailsync_account_get_remote (job->account), folder_in_list,
+                                           g_strdupv (self->folders), (GDestroyNotify) g_strfreev);
+  g_signal_connect (job->account, "event", G_CALLBACK (on_event), job);
+
+  while (looping > 0)
+    {
+      gboolean quick = quick_num < 0 || (quick_num > 0 && quick_count != 0);
+      SyncResult result;
+
+      if (quick_num > 0)
+        quick_count = (quick_count + 1) % (guint) (quick_num + 1);
+      result = sync_once (job, quick, presync, postsync);
+      if (result == RESULT_FAILED)
+        looping--;
+      else
+        looping = 3;
+      if (result == RESULT_STOPPED || autorefresh <= 0 || looping == 0)
+        break;
+      switch (sleep_between_syncs (job, (guint) (autorefresh * 60 + 0.5)))
+        {
+        case 1:
+          quick_count = 0;   /* a sync asked for by SIGUSR1 is a full one */
+          break;
+        case 2:
+          looping = 0;
+          break;
+        default:
+          break;
+        }
+    }
+  return;
+
+fail:
+  mailsync_ui_error (self->ui, job->thread, "ERROR: %s", error->message);
+}
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+job_thread (gpointer data, gpointer user_data)
+{
+  Job *job = data;
+  MailsyncRunner *self = user_data;
+  gboolean last;
+
+  g_private_set (&current_thread_name, job->thread);
+  if (self->profile_dir != NULL)
+    job->profile = mailsync_profile_new (job->name);
+  run_account (job);
+  if (job->profile != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!mailsync_profile_write (job->profile, self->profile_dir, &error))
+        mailsync_ui_error (self->ui, job->thread, "ERROR: %s", error->message);
+    }
+  g_clear_object (&job->account);   /* closes its connections now */
+  g_private_set (&current_thread_name, NULL);
+
+  g_mutex_lock (&self->mutex);
+  job->state = "done";
+  last = --self->remaining == 0;
+  g_mutex_unlock (&self->mutex);
+  if (last)
+    g_main_context_invoke (NULL, quit_loop, self->loop);
+}
+
+/**
+ * mailsync_runner_run:
+ * @self: a runner
+ *
+ * Syncs every account (autorefresh: until a stop request) while the
+ * calling thread, the main one, runs the default main context.
+ */
+void
+mailsync_runner_run (MailsyncRunner *self)
+{
+  g_autoptr(GError) error = NULL;
+  GThreadPool *pool;
+  gint64 max_accounts = 1;
+
+  if (self->jobs->len == 0)
+    return;
+  if (!mailsync_config_file_get_int64 (self->file, "general", "maxsyncaccounts", 1, &max_accounts, &error))
+    {
+      mailsync_ui_error (self->ui, NULL, "ERROR: %s", error->message);
+      return;
+    }
+  if (self->single_thread || max_accounts < 1)
+    max_accounts = 1;
+  self->loop = g_main_loop_new (NULL, FALSE);
+  self->remaining = self->jobs->len;
+  pool = g_thread_pool_new (job_thread, self, (int) MIN (max_accounts, (gint64) self->jobs->len), TRUE, NULL);
+  for (guint i = 0; i < self->jobs->len; i++)
+    g_thread_pool_push (pool, self->jobs->pdata[i], NULL);
+  g_main_loop_run (self->loop);
+  g_thread_pool_free (pool, FALSE, TRUE);
+  g_clear_pointer (&self->loop, g_main_loop_unref);
+}
+
+/**
+ * mailsync_runner_sync_now:
+ * @self: a runner
+ * @account_index: the account (order of the active accounts), -1 for all
+ *
+ * SIGUSR1 or a blinkenlights digit: end the autorefresh sleep now.
+ */
+void
+mailsync_runner_sync_now (MailsyncRunner *self, int account_index)
+{
+  g_mutex_lock (&self->mutex);
+  for (guint i = 0; i < self->jobs->len; i++)
+    if (account_index < 0 || (guint) account_index == i)
+      ((Job *) self->jobs->pdata[i])->skip_sleep = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
+}
+
+/**
+ * mailsync_runner_finish:
+ * @self: a runner
+ *
+ * SIGUSR2/SIGABRT: each account ends after its current sync.
+ */
+void
+mailsync_runner_finish (MailsyncRunner *self)
+{
+  g_mutex_lock (&self->mutex);
+  self->finish = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
+}
+
+/**
+ * mailsync_runner_stop:
+ * @self: a runner
+ *
+ * SIGTERM/SIGINT/SIGHUP: the first request stops each account at its
+ * next folder boundary (no hook runs after it); the second cancels the
+ * folders in progress too.
+ *
+ * Returns: how many stop requests were made, this one included
+ */
+guint
+mailsync_runner_stop (MailsyncRunner *self)
+{
+  guint level;
+
+  g_mutex_lock (&self->mutex);
+  level = ++self->stop_level;
+  for (guint i = 0; i < self->jobs->len; i++)
+    {
+      Job *job = self->jobs->pdata[i];
+
+      if (job->cancellable != NULL && (level >= 2 || !job->in_folder))
+        g_cancellable_cancel (job->cancellable);
+    }
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
+  return level;
+}
+
+/**
+ * mailsync_runner_dump:
+ * @self: a runner
+ * @stream: where to write
+ *
+ * SIGQUIT: where each account is.  Reads the state without waiting for
+ * the lock, since a deadlock is a reason to send SIGQUIT.
+ */
+void
+mailsync_runner_dump (MailsyncRunner *self, FILE *stream)
+{
+  gboolean locked = g_mutex_trylock (&self->mutex);
+
+  fprintf (stream, "mailsync: state of %u account(s)%s:\n", self->jobs->len,
+           locked ? "" : " (runner lock busy, values may be torn)");
+  for (guint i = 0; i < self->jobs->len; i++)
+    {
+      Job *job = self->jobs->pdata[i];
+
+      fprintf (stream, "  %s: %s%s%s%s\n", job->thread, job->state, job->in_folder ? ", folder '" : "",
+               job->in_folder && job->folder ? job->folder : "", job->in_folder ? "'" : "");
+    }
+  fflush (stream);
+  if (locked)
+    g_mutex_unlock (&self->mutex);
+}

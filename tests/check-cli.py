@@ -1,0 +1,505 @@
+#!/usr/bin/env python3
+"""Integration tests of the mailsync command against a private Dovecot.
+
+Each scenario writes an ~/.offlineimaprc in a temporary HOME, runs the
+built frontends/mailsync/mailsync as a user would, and checks its output,
+exit status and both stores (the server through Python's imaplib).
+Exit 77 (skip) when Dovecot is not installed."""
+
+import imaplib
+import json
+import os
+import re
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP_BUILDDIR = os.environ.get("top_builddir", os.path.join(HERE, ".."))
+SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
+HARNESS = os.path.join(SRCDIR, "tests", "harness", "dovecot-harness")
+MAILSYNC = os.path.join(TOP_BUILDDIR, "frontends", "mailsync", "mailsync")
+
+checks = 0
+failures = []
+
+
+def check(label, ok, detail=""):
+    global checks
+    checks += 1
+    print("%s %d - %s%s" % ("ok" if ok else "not ok", checks, label, "" if ok else ": " + str(detail)[:800]))
+    sys.stdout.flush()
+    if not ok:
+        failures.append(label)
+    return ok
+
+
+class Server:
+    def __init__(self, root):
+        self.dir = os.path.join(root, "dovecot")
+        subprocess.run([HARNESS, "start", self.dir], check=True, stdout=subprocess.DEVNULL, timeout=60)
+        self.env = {}
+        with open(os.path.join(self.dir, "env")) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.strip().split("=", 1)
+                    self.env[k] = v.strip("'\"")
+        args = []
+        for i in range(1, 31):
+            args += ["cli%d" % i, "pwcli%d%%x" % i]
+        subprocess.run([HARNESS, "adduser", self.dir] + args, check=True, stdout=subprocess.DEVNULL, timeout=30)
+        time.sleep(1.1)
+        self.users = 0
+
+    def stop(self):
+        subprocess.run([HARNESS, "stop", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def new_user(self):
+        self.users += 1
+        return "cli%d" % self.users, "pwcli%d%%x" % self.users
+
+    def imap(self, user, password):
+        ctx = ssl.create_default_context(cafile=self.env["DOVECOT_CA"])
+        conn = imaplib.IMAP4(self.env["DOVECOT_HOST"], int(self.env["DOVECOT_PORT"]))
+        conn.starttls(ctx)
+        conn.login(user, password)
+        return conn
+
+
+def message(tag):
+    return ("From: test@example.org\r\nTo: alice@example.org\r\nSubject: %s\r\n"
+            "Message-ID: <%s@test>\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\nBody of %s\r\n"
+            % (tag, tag, tag)).encode()
+
+
+def append(conn, folder, tag, flags=None):
+    typ, data = conn.append(folder, flags, None, message(tag))
+    assert typ == "OK", data
+
+
+def server_folders(conn):
+    typ, data = conn.list()
+    names = []
+    for line in data:
+        m = re.match(rb'\((.*?)\) "(.)" (.*)', line)
+        name = m.group(3).decode()
+        names.append(name[1:-1] if name.startswith('"') else name)
+    return sorted(names)
+
+
+def server_count(conn, folder):
+    typ, data = conn.select(folder, readonly=True)
+    return int(data[0])
+
+
+def local_count(home, folder):
+    root = os.path.join(home, "Mail", folder)
+    if not os.path.isdir(root):
+        return -1
+    return sum(len(os.listdir(os.path.join(root, sub))) for sub in ("cur", "new"))
+
+
+class Account:
+    """A temporary HOME with an offlineimap config for one server user."""
+
+    def __init__(self, server, root, name, extra_general="", extra_account="", extra_remote="", tail="",
+                 password=None):
+        self.server = server
+        self.user, self.password = server.new_user()
+        self.home = os.path.join(root, name)
+        os.makedirs(self.home)
+        remotepass = (password if password is not None else self.password).replace("%", "%%")
+        self.config = os.path.join(self.home, ".offlineimaprc")
+        with open(self.config, "w") as f:
+            f.write("""[general]
+accounts = Test
+metadata = %(home)s/meta
+ui = basic
+%(general)s
+[Account Test]
+localrepository = Local
+remoterepository = Remote
+%(account)s
+[Repository Local]
+type = Maildir
+localfolders = %(home)s/Mail
+
+[Repository Remote]
+type = IMAP
+remotehost = %(host)s
+remoteport = %(port)s
+remoteuser = %(user)s
+remotepass = %(pw)s
+ssl = no
+starttls = yes
+sslcacertfile = %(ca)s
+%(remote)s
+%(tail)s""" % {"home": self.home, "host": server.env["DOVECOT_HOST"], "port": server.env["DOVECOT_PORT"],
+               "user": self.user, "pw": remotepass, "ca": server.env["DOVECOT_CA"],
+               "general": extra_general, "account": extra_account, "remote": extra_remote, "tail": tail})
+
+    def env(self):
+        env = dict(os.environ)
+        env["HOME"] = self.home
+        env.pop("XDG_CONFIG_HOME", None)
+        env.pop("G_MESSAGES_DEBUG", None)
+        return env
+
+    def run(self, *args, timeout=120):
+        return subprocess.run([MAILSYNC] + list(args), env=self.env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=timeout)
+
+    def start(self, *args):
+        return subprocess.Popen([MAILSYNC] + list(args), env=self.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    def imap(self):
+        return self.server.imap(self.user, self.password)
+
+
+def out(p):
+    return (p.stdout or "") + (p.stderr or "")
+
+
+def wait_for(pred, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def scenario_basic(server, root):
+    acc = Account(server, root, "basic")
+    conn = acc.imap()
+    for i in range(5):
+        append(conn, "INBOX", "inbox-%d" % i, "(\\Seen)" if i % 2 else None)
+    conn.create("Archive")
+    append(conn, "Archive", "archive-0")
+    conn.logout()
+
+    p = acc.run()
+    check("first sync exits 0", p.returncode == 0, out(p))
+    check("first sync downloads INBOX", local_count(acc.home, "INBOX") == 5, out(p))
+    check("first sync downloads Archive", local_count(acc.home, "Archive") == 1, out(p))
+    check("first sync says what it copies", "Copy message UID" in out(p), out(p))
+    check("lock file removed after the sync", not os.path.exists(os.path.join(acc.home, "meta", "Test.lock")))
+    p = acc.run()
+    check("second sync exits 0", p.returncode == 0, out(p))
+    check("second sync copies nothing", "Copy message" not in out(p) and "Deleting" not in out(p), out(p))
+
+    p = acc.run("--version")
+    check("--version prints a bare version", p.returncode == 0 and re.match(r"^\d+\.\d+", p.stdout), out(p))
+    p = acc.run("-h")
+    check("-h prints the options", p.returncode == 0 and "--delete-folder" in p.stdout and "-k" in p.stdout, out(p))
+    p = acc.run("-V")
+    check("-V prints versions", p.returncode == 0 and "mailsync v" in p.stdout, out(p))
+
+
+def scenario_bad_input(server, root):
+    acc = Account(server, root, "badinput")
+    p = acc.run("-a", "Nope")
+    check("-a unknown account exits 1", p.returncode == 1, out(p))
+    check("-a unknown account names it", "ERROR: The account 'Nope' does not exist" in out(p), out(p))
+    check("-a unknown account lists the valid ones", "Valid accounts are: Test" in out(p)
+          or "No accounts are defined!" in out(p), out(p))
+
+    p = acc.run("--bogus")
+    check("unknown option exits 2", p.returncode == 2, out(p))
+    check("unknown option prints usage and the error",
+          "Usage: mailsync [options]" in p.stderr and "error: no such option: --bogus" in p.stderr, p.stderr)
+    p = acc.run("-a")
+    check("missing option value exits 2", p.returncode == 2 and "-a option requires 1 argument" in p.stderr,
+          out(p))
+    p = acc.run("-k", "novalue")
+    check("-k without = exits 2", p.returncode == 2 and "Usage:" in p.stderr, out(p))
+    p = acc.run("-k", "Account_Nope:autorefresh=1")
+    check("-k unknown section is an error", p.returncode != 0 and "Account Nope" in out(p), out(p))
+
+    p = acc.run("-c", os.path.join(acc.home, "missing.conf"))
+    check("missing config file exits 1", p.returncode == 1, out(p))
+    check("missing config file message", "Config file '%s' does not exist" % os.path.join(acc.home, "missing.conf")
+          in out(p), out(p))
+
+    bad = os.path.join(acc.home, "bad.conf")
+    with open(acc.config) as f:
+        lines = f.read().splitlines()
+    lines.insert(3, "this line is not an option")
+    with open(bad, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    p = acc.run("-c", bad)
+    errors = [l for l in out(p).splitlines() if "bad.conf" in l]
+    check("malformed config line fails", p.returncode != 0, out(p))
+    check("malformed config error names file and line", any(re.search(r"bad\.conf:4\b", l) for l in errors), out(p))
+    check("nothing synced after a config error", not os.path.exists(os.path.join(acc.home, "Mail")), out(p))
+
+    p = acc.run("-u", "nope")
+    check("unknown UI exits 1 with the list", p.returncode == 1 and "UI 'nope' does not exist" in out(p), out(p))
+
+
+def scenario_overrides(server, root):
+    # The file has a wrong password; -k fixes it (section with _ for space).
+    acc = Account(server, root, "override", password="XyzzyWrong7")
+    conn = acc.imap()
+    append(conn, "INBOX", "k-0")
+    conn.create("Archive")
+    conn.create("Other")
+    append(conn, "Archive", "a-0")
+    append(conn, "Other", "o-0")
+    conn.logout()
+    p = acc.run()
+    check("wrong password in the file fails", p.returncode == 1, out(p))
+    check("wrong password never printed", "XyzzyWrong7" not in out(p), out(p))
+    pw = acc.password.replace("%", "%%")
+    p = acc.run("-k", "Repository_Remote:remotepass=%s" % pw, "-f", "Archive")
+    check("-k Repository_Remote:remotepass fixes the password", p.returncode == 0, out(p))
+    check("-f syncs the named folder", local_count(acc.home, "Archive") == 1, out(p))
+    check("-f skips the others", local_count(acc.home, "Other") <= 0 and local_count(acc.home, "INBOX") <= 0,
+          (local_count(acc.home, "Other"), local_count(acc.home, "INBOX")))
+
+
+def scenario_dry_run(server, root):
+    acc = Account(server, root, "dryrun", extra_account="presynchook = touch %s/hook-ran" % "HOOKDIR")
+    with open(acc.config) as f:
+        text = f.read().replace("HOOKDIR", acc.home)
+    with open(acc.config, "w") as f:
+        f.write(text)
+    conn = acc.imap()
+    append(conn, "INBOX", "d-0")
+    conn.logout()
+    p = acc.run()
+    check("dry-run setup sync", p.returncode == 0, out(p))
+    os.unlink(os.path.join(acc.home, "hook-ran"))
+    conn = acc.imap()
+    append(conn, "INBOX", "d-1")
+    conn.create("NewRemote")
+    conn.logout()
+    with open(os.path.join(acc.home, "Mail", "INBOX", "new", "local-1"), "w") as f:
+        f.write("Subject: local\n\nlocal mail\n")
+    before_local = sorted(os.listdir(os.path.join(acc.home, "Mail", "INBOX", "new"))) + \
+        sorted(os.listdir(os.path.join(acc.home, "Mail", "INBOX", "cur")))
+    p = acc.run("--dry-run")
+    check("--dry-run exits 0", p.returncode == 0, out(p))
+    check("--dry-run says [DRYRUN]", "[DRYRUN]" in out(p), out(p))
+    check("--dry-run does not run hooks", not os.path.exists(os.path.join(acc.home, "hook-ran")), out(p))
+    check("--dry-run prints the hook it would call", "[DRYRUN] Calling hook: touch" in out(p), out(p))
+    after_local = sorted(os.listdir(os.path.join(acc.home, "Mail", "INBOX", "new"))) + \
+        sorted(os.listdir(os.path.join(acc.home, "Mail", "INBOX", "cur")))
+    check("--dry-run changes nothing locally", before_local == after_local
+          and not os.path.exists(os.path.join(acc.home, "Mail", "NewRemote")), (before_local, after_local))
+    conn = acc.imap()
+    check("--dry-run changes nothing on the server", server_count(conn, "INBOX") == 2, out(p))
+    conn.logout()
+
+
+def scenario_info_delete(server, root):
+    acc = Account(server, root, "info")
+    conn = acc.imap()
+    conn.create("Doomed")
+    conn.logout()
+    p = acc.run("--info")
+    check("--info exits 0", p.returncode == 0, out(p))
+    check("--info names the remote repository", "Remote repository 'Remote': type 'IMAP'" in out(p), out(p))
+    check("--info shows host and port", "Host: %s Port: %s" % (server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"])
+          in out(p), out(p))
+    check("--info lists folders", "Folderlist:" in out(p) and "Doomed" in out(p), out(p))
+    check("--info does not sync", not os.path.exists(os.path.join(acc.home, "Mail", "INBOX")), out(p))
+
+    p = acc.run("--delete-folder", "Doomed", "--dry-run", "-a", "Test")
+    check("--delete-folder --dry-run says what it would do",
+          p.returncode == 0 and "would try to remove 'Doomed' on remote of 'Test' account" in out(p), out(p))
+    p = acc.run("--delete-folder", "Doomed", "-a", "Test")
+    check("--delete-folder exits 0", p.returncode == 0 and "Folder 'Doomed' deleted." in out(p), out(p))
+    conn = acc.imap()
+    check("--delete-folder removed it on the server", "Doomed" not in server_folders(conn), server_folders(conn))
+    conn.logout()
+    p = acc.run("--delete-folder", "Nonexistent", "-a", "Test")
+    check("--delete-folder of a missing folder fails", p.returncode == 1 and "ERROR" in out(p), out(p))
+
+
+def scenario_lock(server, root):
+    acc = Account(server, root, "lock", extra_account="presynchook = sleep 4")
+    first = acc.start()
+    lock = os.path.join(acc.home, "meta", "Test.lock")
+    check("first instance holds the lock", wait_for(lambda: os.path.exists(lock), 20))
+    t0 = time.time()
+    p = acc.run("-k", "Account_Test:presynchook=")
+    elapsed = time.time() - t0
+    check("second instance fails with offlineimap's message",
+          "ERROR: Could not lock account Test. Is another instance using this account?" in out(p), out(p))
+    check("second instance exits 1", p.returncode == 1, p.returncode)
+    check("second instance fails fast", elapsed < 3, elapsed)
+    check("second instance leaves the lock file alone", os.path.exists(lock))
+    so, se = first.communicate(timeout=60)
+    check("first instance completes", first.returncode == 0, so + se)
+    check("first instance ran its hook", "Calling hook: sleep 4" in so + se and "Hook return code: 0" in so + se,
+          so + se)
+
+
+def scenario_daemon(server, root):
+    log = os.path.join(root, "daemon-syncs")
+    acc = Account(server, root, "daemon", extra_account="autorefresh = 5\npostsynchook = echo synced >> %s" % log)
+
+    def syncs():
+        try:
+            with open(log) as f:
+                return len(f.read().split())
+        except OSError:
+            return 0
+
+    p = acc.run("-o", timeout=60)
+    check("-o runs once despite autorefresh", p.returncode == 0 and syncs() == 1, (syncs(), out(p)))
+
+    d = acc.start()
+    check("autorefresh: first sync done", wait_for(lambda: syncs() == 2, 30), syncs())
+    time.sleep(0.5)
+    d.send_signal(signal.SIGUSR1)
+    check("SIGUSR1 wakes the autorefresh sleep", wait_for(lambda: syncs() == 3, 15), syncs())
+    time.sleep(0.5)
+    t0 = time.time()
+    d.send_signal(signal.SIGTERM)
+    try:
+        so, se = d.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        d.kill()
+        so, se = d.communicate()
+    check("SIGTERM during the sleep exits quickly", time.time() - t0 < 10, time.time() - t0)
+    check("SIGTERM during the sleep exits 0", d.returncode == 0, (d.returncode, so + se))
+    check("SIGTERM is announced", "Preparing to shutdown after sync" in so + se, so + se)
+    check("no lock left behind", not os.path.exists(os.path.join(acc.home, "meta", "Test.lock")))
+
+    d = acc.start()
+    check("autorefresh again", wait_for(lambda: syncs() == 4, 30), syncs())
+    d.send_signal(signal.SIGUSR2)
+    so, se = d.communicate(timeout=20)
+    check("SIGUSR2 ends the daemon after the sync", d.returncode == 0 and "Terminating after this sync" in so + se,
+          (d.returncode, so + se))
+
+
+def scenario_validity(server, root):
+    acc = Account(server, root, "validity")
+    conn = acc.imap()
+    conn.create("Valid")
+    append(conn, "Valid", "v-0")
+    conn.logout()
+    p = acc.run()
+    check("validity setup sync", p.returncode == 0 and local_count(acc.home, "Valid") == 1, out(p))
+    conn = acc.imap()
+    conn.delete("Valid")
+    time.sleep(1.1)   # Dovecot's UIDVALIDITY is a timestamp
+    conn.create("Valid")
+    append(conn, "Valid", "v-1")
+    conn.logout()
+    p = acc.run()
+    check("UIDVALIDITY change gives exit status 2", p.returncode == 2, (p.returncode, out(p)))
+    check("UIDVALIDITY change is reported", "UID validity problem" in out(p), out(p))
+    check("the folder's local mail is kept", local_count(acc.home, "Valid") == 1, local_count(acc.home, "Valid"))
+
+
+def scenario_mbnames(server, root):
+    acc = Account(server, root, "mbnames", tail="""
+[mbnames]
+enabled = yes
+filename = ~/muttrc.mailboxes
+header = "mailboxes "
+peritem = "+%(accountname)s/%(foldername)s"
+sep = " "
+footer = "\\n"
+""")
+    conn = acc.imap()
+    conn.create("Archive")
+    conn.logout()
+    p = acc.run()
+    check("mbnames sync", p.returncode == 0, out(p))
+    path = os.path.join(acc.home, "muttrc.mailboxes")
+    content = open(path).read() if os.path.exists(path) else None
+    check("mbnames file content", content == 'mailboxes "+Test/Archive" "+Test/INBOX"\n', content)
+    cache = os.path.join(acc.home, "meta", "mbnames", "Test.json")
+    items = json.load(open(cache)) if os.path.exists(cache) else None
+    check("mbnames json cache as offlineimap writes it",
+          items == [{"accountname": "Test", "foldername": "Archive", "localfolders": os.path.join(acc.home, "Mail")},
+                    {"accountname": "Test", "foldername": "INBOX", "localfolders": os.path.join(acc.home, "Mail")}],
+          items)
+    stale = os.path.join(acc.home, "meta", "mbnames", "Gone.json")
+    with open(stale, "w") as f:
+        json.dump([{"accountname": "Gone", "foldername": "X", "localfolders": "/x"}], f)
+    p = acc.run("-o")
+    content = open(path).read()
+    check("mbnames keeps other accounts until pruned", "+Gone/X" in content, content)
+    p = acc.run("--mbnames-prune", "--dry-run")
+    check("--mbnames-prune --dry-run removes nothing", os.path.exists(stale) and "mbnames would remove" in out(p),
+          out(p))
+    p = acc.run("--mbnames-prune")
+    check("--mbnames-prune removes the stale cache", p.returncode == 0 and not os.path.exists(stale)
+          and "removed %s" % stale in out(p), out(p))
+    content = open(path).read()
+    check("--mbnames-prune rewrites the file", content == 'mailboxes "+Test/Archive" "+Test/INBOX"\n', content)
+
+
+def scenario_debug_profile(server, root):
+    acc = Account(server, root, "debug")
+    conn = acc.imap()
+    append(conn, "INBOX", "dbg-0")
+    conn.logout()
+    p = acc.run("-d", "imap")
+    text = out(p)
+    check("-d imap sync exits 0", p.returncode == 0, text[-2000:])
+    check("-d imap shows the protocol", "[imap]" in text and "CAPABILITY" in text, text[-2000:])
+    check("-d imap never shows the password", acc.password not in text, "password leaked")
+    p = acc.run("-d", "bogus", "-o")
+    check("-d unknown type warns", "Invalid debug type: bogus" in out(p), out(p))
+
+    prof = os.path.join(acc.home, "prof")
+    conn = acc.imap()
+    append(conn, "INBOX", "dbg-1")
+    conn.logout()
+    p = acc.run("-P", prof)
+    files = os.listdir(prof) if os.path.isdir(prof) else []
+    check("-P writes one profile per account", p.returncode == 0 and len(files) == 1
+          and re.match(r"^\d{14}_Test\.prof$", files[0]), (files, out(p)))
+    if files:
+        rows = [l.split("\t") for l in open(os.path.join(prof, files[0])) if not l.startswith("#")]
+        folder_rows = [r for r in rows if r[0] == "folder" and r[2] == "INBOX"]
+        check("-P has a row per folder with the messages copied",
+              folder_rows and int(folder_rows[0][6]) == 1, rows)
+
+
+def main():
+    if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
+        print("1..0 # SKIP dovecot is not installed")
+        return 77
+    if not os.path.exists(MAILSYNC):
+        print("1..0 # SKIP %s is not built" % MAILSYNC)
+        return 77
+    root = tempfile.mkdtemp(prefix="mailsync-cli-", dir="/tmp")
+    os.chmod(root, 0o755)
+    server = None
+    only = sys.argv[1:]
+    try:
+        server = Server(root)
+        for name, fn in [("basic", scenario_basic), ("bad_input", scenario_bad_input),
+                         ("overrides", scenario_overrides), ("dry_run", scenario_dry_run),
+                         ("info_delete", scenario_info_delete), ("lock", scenario_lock),
+                         ("daemon", scenario_daemon), ("validity", scenario_validity),
+                         ("mbnames", scenario_mbnames), ("debug_profile", scenario_debug_profile)]:
+            if only and name not in only:
+                continue
+            try:
+                fn(server, root)
+            except Exception as e:  # a crash of one scenario must not hide the others
+                check("scenario %s ran to its end" % name, False, repr(e))
+    finally:
+        if server:
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    print("1..%d" % checks)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
