@@ -451,6 +451,40 @@ START_TEST (test_blinkenlights_falls_back)
 }
 END_TEST
 
+START_TEST (test_log_file)
+{
+  g_autofree char *dir = mailsync_test_mkdtemp ();
+  g_autofree char *path = g_build_filename (dir, "run.log", NULL);
+  g_autofree char *bad = g_build_filename (dir, "missing", "run.log", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr(GRegex) record = NULL;
+  g_auto(GStrv) lines = NULL;
+  Capture *c = capture_new ("quiet");
+
+  ck_assert (!mailsync_ui_set_log_file (c->ui, bad, &error));
+  ck_assert_ptr_nonnull (strstr (error->message, bad));
+  ck_assert (mailsync_ui_set_log_file (c->ui, path, NULL));
+  mailsync_ui_set_level (c->ui, MAILSYNC_UI_LEVEL_INFO);
+  feed (c->ui, ev (MAILSYNC_SYNC_EVENT_ACCOUNT_STARTED, NULL, NULL, 0, 0, 0, NULL, NULL));
+  mailsync_ui_warn (c->ui, NULL, "careful");
+  g_clear_pointer (&c->ui, g_object_unref);  /* closes the log */
+  c->ui = mailsync_ui_new_by_name ("quiet", NULL);
+
+  contents = mailsync_test_read_file (path, NULL);
+  lines = g_strsplit (contents, "\n", -1);
+  record = g_regex_new ("^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} ", 0, 0, NULL);
+  ck_assert (g_regex_match (record, lines[0], 0, NULL));
+  ck_assert_ptr_nonnull (strstr (lines[0], " INFO: " PACKAGE_NAME " " PACKAGE_VERSION " starting..."));
+  ck_assert (g_regex_match (record, lines[2], 0, NULL));
+  ck_assert_str_eq (lines[2] + 20, "INFO: *** Processing account Test");
+  ck_assert_str_eq (lines[3] + 20, "WARNING: careful");
+  ck_assert_str_eq (lines[4], "");
+  mailsync_test_rm_rf (dir);
+  capture_free (c);
+}
+END_TEST
+
 static const struct
 {
   const char *name;
@@ -518,6 +552,7 @@ ui_suite (void)
   tcase_add_test (tc, test_quiet);
   tcase_add_test (tc, test_ttyui_threads);
   tcase_add_test (tc, test_blinkenlights_falls_back);
+  tcase_add_test (tc, test_log_file);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("names");

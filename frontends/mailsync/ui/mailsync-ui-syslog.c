@@ -16,16 +16,9 @@ G_DEFINE_FINAL_TYPE (MailsyncUiSyslog, mailsync_ui_syslog, MAILSYNC_TYPE_UI)
 static void
 mailsync_ui_syslog_render (MailsyncUi *ui, const MailsyncUiLine *line)
 {
-  static const int priorities[] = {
-    [MAILSYNC_UI_LEVEL_DEBUG] = LOG_DEBUG,
-    [MAILSYNC_UI_LEVEL_INFO] = LOG_INFO,
-    [MAILSYNC_UI_LEVEL_WARNING] = LOG_WARNING,
-    [MAILSYNC_UI_LEVEL_ERROR] = LOG_ERR,
-  };
-
   if (line->text == NULL || !mailsync_ui_wants (ui, line->level))
     return;
-  syslog (priorities[line->level], "%s", line->text);
+  syslog (_mailsync_ui_level_priority (line->level), "%s", line->text);
 }
 
 static void

@@ -15,7 +15,10 @@
 #include "mailsync-ui-machineui.h"
 #include "mailsync-ui-blinkenlights.h"
 
+#include <errno.h>
 #include <string.h>
+#include <syslog.h>
+#include <glib/gstdio.h>
 
 typedef struct
 {
@@ -29,6 +32,8 @@ typedef struct
   GHashTable *active_folders;  /* folder thread names that are registered */
   GPtrArray *errors;           /* texts of the errors, for the recap */
   gboolean validity_problem;
+  FILE *log_file;              /* -l */
+  gboolean syslog;             /* -s */
 } MailsyncUiPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (MailsyncUi, mailsync_ui, G_TYPE_OBJECT)
@@ -188,6 +193,29 @@ record_error (MailsyncUi *self, const char *text)
   MailsyncUiPrivate *priv = mailsync_ui_get_instance_private (self);
 
   g_ptr_array_add (priv->errors, g_strdup (text));
+}
+
+int
+_mailsync_ui_level_priority (MailsyncUiLevel level)
+{
+  switch (level)
+    {
+    case MAILSYNC_UI_LEVEL_DEBUG: return LOG_DEBUG;
+    case MAILSYNC_UI_LEVEL_INFO: return LOG_INFO;
+    case MAILSYNC_UI_LEVEL_WARNING: return LOG_WARNING;
+    default: return LOG_ERR;
+    }
+}
+
+static void
+write_log_record (FILE *file, MailsyncUiLevel level, const char *text)
+{
+  static const char * const names[] = { "DEBUG", "INFO", "WARNING", "ERROR" };
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y-%m-%d %H:%M:%S");
+
+  fprintf (file, "%s %s: %s\n", stamp, names[MIN ((guint) level, G_N_ELEMENTS (names) - 1)], text);
+  fflush (file);
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -571,6 +599,10 @@ mailsync_ui_finalize (GObject *object)
   g_hash_table_unref (priv->account_started);
   g_hash_table_unref (priv->active_folders);
   g_ptr_array_unref (priv->errors);
+  if (priv->log_file != NULL)
+    fclose (priv->log_file);
+  if (priv->syslog)
+    closelog ();
   g_rec_mutex_clear (&priv->lock);
   G_OBJECT_CLASS (mailsync_ui_parent_class)->finalize (object);
 }
@@ -851,6 +883,80 @@ mailsync_ui_render (MailsyncUi *self, const MailsyncUiLine *line)
   g_return_if_fail (MAILSYNC_IS_UI (self));
   g_rec_mutex_lock (&priv->lock);
   MAILSYNC_UI_GET_CLASS (self)->render (self, line);
+  if (line->text != NULL && mailsync_ui_wants (self, line->level))
+    {
+      if (priv->log_file != NULL)
+        write_log_record (priv->log_file, line->level, line->text);
+      if (priv->syslog)
+        syslog (_mailsync_ui_level_priority (line->level), "%s", line->text);
+    }
+  g_rec_mutex_unlock (&priv->lock);
+}
+
+/**
+ * mailsync_ui_set_log_file:
+ * @self: a UI
+ * @path: the file `-l` names
+ * @error: return location for a #GError
+ *
+ * Appends every line the UI shows to @path as offlineimap's `-l` does
+ * ("2026-11-25 17:05:01 INFO: *** Processing account Test"), after a first
+ * record saying which mailsync starts.
+ *
+ * Returns: %TRUE if the file is open
+ */
+gboolean
+mailsync_ui_set_log_file (MailsyncUi *self, const char *path, GError **error)
+{
+  MailsyncUiPrivate *priv = mailsync_ui_get_instance_private (self);
+  FILE *file;
+  int saved_errno;
+
+  g_return_val_if_fail (MAILSYNC_IS_UI (self), FALSE);
+  file = g_fopen (path, "ae");
+  if (file == NULL)
+    {
+      saved_errno = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   "Could not open log file %s: %s", path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  g_rec_mutex_lock (&priv->lock);
+  if (priv->log_file != NULL)
+    fclose (priv->log_file);
+  priv->log_file = file;
+  {
+    g_autofree char *start = g_strdup_printf ("%s %s starting...\n  GLib: %u.%u.%u UI: %s", PACKAGE_NAME,
+                                              PACKAGE_VERSION, glib_major_version, glib_minor_version,
+                                              glib_micro_version, mailsync_ui_get_name (self));
+    write_log_record (file, MAILSYNC_UI_LEVEL_INFO, start);
+  }
+  g_rec_mutex_unlock (&priv->lock);
+  return TRUE;
+}
+
+/**
+ * mailsync_ui_set_syslog:
+ * @self: a UI
+ * @enabled: whether `-s` was given
+ *
+ * Also sends every line shown to syslog, as "mailsync[PID]: text".  The
+ * syslog UI already does, and ignores this as offlineimap's does.
+ */
+void
+mailsync_ui_set_syslog (MailsyncUi *self, gboolean enabled)
+{
+  MailsyncUiPrivate *priv = mailsync_ui_get_instance_private (self);
+
+  g_return_if_fail (MAILSYNC_IS_UI (self));
+  if (MAILSYNC_IS_UI_SYSLOG (self) || priv->syslog == enabled)
+    return;
+  g_rec_mutex_lock (&priv->lock);
+  priv->syslog = enabled;
+  if (enabled)
+    openlog ("mailsync", LOG_PID, LOG_MAIL);
+  else
+    closelog ();
   g_rec_mutex_unlock (&priv->lock);
 }
 

@@ -110,6 +110,11 @@ FILE       *mailsync_ui_get_output    (MailsyncUi *self);
 void        mailsync_ui_set_accounts  (MailsyncUi *self, const char * const *accounts);
 const char * const *mailsync_ui_get_accounts (MailsyncUi *self);
 void        mailsync_ui_render        (MailsyncUi *self, const MailsyncUiLine *line);
+/* -l FILE: every shown line also appended to @path, offlineimap's
+ * "YYYY-MM-DD HH:MM:SS LEVEL: text" format */
+gboolean    mailsync_ui_set_log_file  (MailsyncUi *self, const char *path, GError **error);
+/* -s: every shown line also sent to syslog (the syslog UI ignores it) */
+void        mailsync_ui_set_syslog    (MailsyncUi *self, gboolean enabled);
 /* offlineimap's thread names */
 char       *mailsync_ui_account_thread (const char *account);
 char       *mailsync_ui_folder_thread  (const char *folder, const char *account);
@@ -117,6 +122,8 @@ char       *mailsync_ui_folder_thread  (const char *folder, const char *account)
 char       *mailsync_ui_quote_plus    (const char *text);
 /* offlineimap's collapsed UID sequence ("7:9,12") */
 char       *mailsync_ui_uid_sequence  (const guint32 *uids, guint n_uids);
+/* for the subclasses: syslog's priority for a level */
+int         _mailsync_ui_level_priority (MailsyncUiLevel level);
 /* the mailsync banner (2 lines) and the version line after it */
 const char *mailsync_ui_banner_text   (void);
 
