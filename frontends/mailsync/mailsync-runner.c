@@ -352,11 +352,7 @@ sync_once (Job *job, gboolean quick, const char *presync, const char *postsync)
            || g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED))
     result = RESULT_OK;   /* each folder's error was an event already */
   else
-    {
-      mailsync_ui_error (self->ui, job->thread, "ERROR: While attempting to sync account '%s'\n  %s",
-                         job->name, error->message);
-      result = RESULT_FAILED;
-    }
+    result = RESULT_FAILED;   /* the UI showed it from ACCOUNT_FINISHED */
 
   if (result != RESULT_FAILED)
     write_mbnames (job);
