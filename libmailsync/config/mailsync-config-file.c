@@ -51,6 +51,7 @@ typedef struct
 typedef struct
 {
   char       *name;
+  char       *origin;    /* where the header is: "FILE:LINE", or NULL */
   GHashTable *entries;   /* key -> Entry* (owned) */
   GPtrArray  *order;     /* Entry*, in file order (borrowed from entries) */
 } Section;
@@ -93,6 +94,7 @@ section_free (Section *section)
 {
   g_ptr_array_unref (section->order);
   g_hash_table_unref (section->entries);
+  g_free (section->origin);
   g_free (section->name);
   g_free (section);
 }
@@ -301,6 +303,7 @@ reader_section (Reader     *reader,
       if (section == NULL)
         {
           section = section_new (name);
+          section->origin = g_strdup_printf ("%s:%u", reader->name, lineno);
           g_hash_table_insert (self->sections, section->name, section);
           g_ptr_array_add (self->section_order, section);
         }
@@ -663,6 +666,16 @@ _mailsync_config_file_get_own_keys (MailsyncConfigFile *self,
   Section *sect = lookup_section (self, section);
 
   return sect != NULL ? keys_of (self, sect, FALSE) : NULL;
+}
+
+/* "FILE:LINE" of the section header (the first one), or NULL. */
+const char *
+_mailsync_config_file_get_section_location (MailsyncConfigFile *self,
+                                            const char         *section)
+{
+  Section *sect = lookup_section (self, section);
+
+  return sect != NULL ? sect->origin : NULL;
 }
 
 /**
@@ -1081,6 +1094,7 @@ mailsync_config_file_set_string (MailsyncConfigFile *self,
   if (sect == NULL)
     {
       sect = section_new (section);
+      sect->origin = g_strdup (origin != NULL ? origin : "<set>");
       g_hash_table_insert (self->sections, sect->name, sect);
       g_ptr_array_add (self->section_order, sect);
     }

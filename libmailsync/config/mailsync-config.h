@@ -18,6 +18,26 @@ G_BEGIN_DECLS
  * policy.  Every option of offlineimap's reference is either honoured or
  * refused with an error naming the option and its file:line. */
 
+/**
+ * MailsyncPasswordFunc:
+ * @account: the account name
+ * @repository: the repository name
+ * @user: (nullable): the login name, if known
+ * @host: (nullable): the server, if known
+ * @user_data: closure data
+ *
+ * Asks the user for a password when the configuration gives none
+ * (offlineimap's interactive prompt).
+ *
+ * Returns: (transfer full) (nullable): the password, or %NULL to go on
+ *   without one
+ */
+typedef char *(*MailsyncPasswordFunc) (const char *account,
+                                       const char *repository,
+                                       const char *user,
+                                       const char *host,
+                                       gpointer    user_data);
+
 #define MAILSYNC_TYPE_CONFIG (mailsync_config_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MailsyncConfig, mailsync_config, MAILSYNC, CONFIG, GObject)
@@ -38,6 +58,23 @@ MAILSYNC_AVAILABLE_IN_ALL
 MailsyncAccount    *mailsync_config_create_account      (MailsyncConfig     *self,
                                                          const char         *name,
                                                          GCancellable       *cancellable,
+                                                         GError            **error);
+MAILSYNC_AVAILABLE_IN_ALL
+char              **mailsync_config_get_warnings        (MailsyncConfig     *self);
+MAILSYNC_AVAILABLE_IN_ALL
+void                mailsync_config_set_password_func   (MailsyncConfig     *self,
+                                                         MailsyncPasswordFunc func,
+                                                         gpointer            user_data,
+                                                         GDestroyNotify      destroy);
+MAILSYNC_AVAILABLE_IN_ALL
+char               *mailsync_config_eval_string         (MailsyncConfig     *self,
+                                                         const char         *section,
+                                                         const char         *key,
+                                                         GError            **error);
+MAILSYNC_AVAILABLE_IN_ALL
+char              **mailsync_config_eval_list           (MailsyncConfig     *self,
+                                                         const char         *section,
+                                                         const char         *key,
                                                          GError            **error);
 
 G_END_DECLS

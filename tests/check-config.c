@@ -1,0 +1,642 @@
+/* MailsyncConfig: accounts from offlineimap configs, option by option;
+ * errors and warnings name FILE:LINE. The sync itself against Dovecot is
+ * check-config-sync.py. */
+#include "config.h"
+
+#include "mailsync.h"
+#include "mailsync-test.h"
+#include "config/mailsync-python-private.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+
+static char *home;
+
+static void
+setup (void)
+{
+  home = mailsync_test_mkdtemp ();
+  g_setenv ("HOME", home, TRUE);
+  g_setenv ("MAILSYNC_TEST_VAR", "var-value", TRUE);
+  /* no keyring lookups from the tests */
+  g_unsetenv ("DBUS_SESSION_BUS_ADDRESS");
+}
+
+static void
+teardown (void)
+{
+  mailsync_test_rm_rf (home);
+  g_clear_pointer (&home, g_free);
+}
+
+#define GENERAL "[general]\naccounts = A\nmetadata = ~/meta\n"
+#define ACCOUNT "[Account A]\nlocalrepository = L\nremoterepository = R\n"
+#define LOCAL "[Repository L]\ntype = Maildir\nlocalfolders = ~/Mail\n"
+#define REMOTE "[Repository R]\ntype = IMAP\nremotehost = imap.example.org\nremoteuser = me\nremotepass = pw\n"
+
+static MailsyncConfig *
+load_config (const char *data,
+             GError    **error)
+{
+  g_autoptr(MailsyncConfigFile) file = mailsync_config_file_new ();
+
+  if (!mailsync_config_file_load_from_data (file, data, -1, "t", error))
+    return NULL;
+  return mailsync_config_new (file, error);
+}
+
+static MailsyncAccount *
+create (const char      *data,
+        MailsyncConfig **config_out,
+        GError         **error)
+{
+  g_autoptr(MailsyncConfig) config = load_config (data, error);
+  MailsyncAccount *account;
+
+  if (config == NULL)
+    return NULL;
+  account = mailsync_config_create_account (config, "A", NULL, error);
+  if (config_out != NULL)
+    *config_out = g_steal_pointer (&config);
+  return account;
+}
+
+START_TEST (test_minimal)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autoptr(MailsyncAccount) account =
+    create (GENERAL ACCOUNT LOCAL REMOTE "sslcacertfile = OS-DEFAULT\n", &config, &error);
+  g_autofree char *host = NULL, *user = NULL, *cafile = NULL, *root = NULL, *meta = NULL;
+  g_auto(GStrv) names = NULL;
+  g_auto(GStrv) all = NULL;
+  g_auto(GStrv) warnings = NULL;
+  MailsyncRepository *remote, *local;
+  guint port;
+  gboolean ssl;
+
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  remote = mailsync_account_get_remote (account);
+  local = mailsync_account_get_local (account);
+  ck_assert (MAILSYNC_IS_IMAP_REPOSITORY (remote));
+  ck_assert (MAILSYNC_IS_MAILDIR_REPOSITORY (local));
+  ck_assert (MAILSYNC_IS_STATUS_SQLITE (mailsync_account_get_status (account)));
+  ck_assert_str_eq (mailsync_repository_get_name (remote), "R");
+  ck_assert_str_eq (mailsync_repository_get_name (local), "L");
+  g_object_get (remote, "host", &host, "user", &user, "port", &port, "ssl", &ssl, "ca-file", &cafile, NULL);
+  ck_assert_str_eq (host, "imap.example.org");
+  ck_assert_str_eq (user, "me");
+  ck_assert_int_eq (port, 993);
+  ck_assert (ssl);
+  ck_assert_str_eq (cafile, "OS-DEFAULT");
+  root = g_build_filename (home, "Mail", NULL);
+  ck_assert_str_eq (mailsync_maildir_repository_get_root (MAILSYNC_MAILDIR_REPOSITORY (local)), root);
+  ck_assert_int_eq (mailsync_repository_get_separator (local), '.');
+  ck_assert (!mailsync_account_get_dry_run (account));
+  ck_assert (mailsync_repository_get_create_folders (local));
+  ck_assert (mailsync_repository_get_sync_deletes (remote));
+  ck_assert (!mailsync_repository_get_readonly (remote));
+
+  names = mailsync_config_get_account_names (config, &error);
+  ck_assert_str_eq (names[0], "A");
+  ck_assert_ptr_null (names[1]);
+  all = mailsync_config_get_all_account_names (config);
+  ck_assert_str_eq (all[0], "A");
+  meta = mailsync_config_get_metadata_dir (config);
+  g_free (root);
+  root = g_build_filename (home, "meta", NULL);
+  ck_assert_str_eq (meta, root);
+  warnings = mailsync_config_get_warnings (config);
+  ck_assert_ptr_null (warnings[0]);
+}
+END_TEST
+
+/* Defaults and the [general] options that reach repositories and accounts. */
+START_TEST (test_options_applied)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncAccount) account =
+    create ("[general]\naccounts = A\nmetadata = $MAILSYNC_TEST_VAR/m\ndry-run = yes\nsocktimeout = 42\n"
+            "fsync = no\nutime_from_header = yes\n"
+            "[Account A]\nlocalrepository = L\nremoterepository = R\nmaxsize = 2000\nmaxage = 30\n"
+            "maildir-windows-compatible = yes\nstatus_backend = plain\n"
+            "[Repository L]\ntype = Maildir\nlocalfolders = ~/Mail/${MAILSYNC_TEST_VAR}/$UNSET_VAR_X\n"
+            "sep = /\nreadonly = yes\ncustomflag_a = $Label1\nfilename_use_mail_timestamp = true\n"
+            "[Repository R]\ntype = IMAP\nremotehost = h\nremoteuser = u\nremotepass = p\nssl = no\n"
+            "createfolders = no\nsync_deletes = no\nusecompression = yes\nretrycount = 5\n"
+            "auth_mechanisms = plain, Login\nreference = Mail\ntls_level = tls_secure\nssl_version = tls1_2\n"
+            "cert_fingerprint = AB:CD:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab\n",
+            NULL, &error);
+  MailsyncRepository *remote, *local;
+  MailsyncMaildirRepository *maildir;
+  g_autofree char *root = NULL, *mechs = NULL, *reference = NULL, *keyword = NULL;
+  guint port, timeout, retry;
+  gboolean ssl, starttls, compress;
+
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  remote = mailsync_account_get_remote (account);
+  local = mailsync_account_get_local (account);
+  maildir = MAILSYNC_MAILDIR_REPOSITORY (local);
+  ck_assert (MAILSYNC_IS_STATUS_PLAIN (mailsync_account_get_status (account)));
+  ck_assert (mailsync_account_get_dry_run (account));
+  ck_assert_int_eq (mailsync_account_get_max_size (account), 2000);
+  ck_assert_int_eq (mailsync_account_get_max_age (account), 30);
+  root = g_build_filename (home, "Mail", "var-value", "$UNSET_VAR_X", NULL);
+  ck_assert_str_eq (mailsync_maildir_repository_get_root (maildir), root);
+  ck_assert_int_eq (mailsync_repository_get_separator (local), '/');
+  ck_assert (mailsync_repository_get_readonly (local));
+  ck_assert (!mailsync_maildir_repository_get_fsync (maildir));
+  ck_assert (mailsync_maildir_repository_get_windows_compatible (maildir));
+  ck_assert (mailsync_maildir_repository_get_utime_from_header (maildir));
+  ck_assert (mailsync_maildir_repository_get_filename_use_mail_timestamp (maildir));
+  ck_assert (!mailsync_maildir_repository_get_assign_uids (maildir));
+  keyword = mailsync_maildir_repository_get_custom_flag (maildir, 'a');
+  ck_assert_str_eq (keyword, "$Label1");
+
+  g_object_get (remote, "port", &port, "ssl", &ssl, "starttls", &starttls, "timeout", &timeout,
+                "use-compression", &compress, "retry-count", &retry, "auth-mechanisms", &mechs,
+                "reference", &reference, NULL);
+  ck_assert_int_eq (port, 143);
+  ck_assert (!ssl);
+  ck_assert (starttls);
+  ck_assert_int_eq (timeout, 42);
+  ck_assert (compress);
+  ck_assert_int_eq (retry, 5);
+  ck_assert_str_eq (mechs, "PLAIN, LOGIN");
+  ck_assert_str_eq (reference, "Mail");
+  ck_assert (!mailsync_repository_get_create_folders (remote));
+  ck_assert (!mailsync_repository_get_sync_deletes (remote));
+}
+END_TEST
+
+/* A local repository of type IMAP is offlineimap's MappedIMAP. */
+START_TEST (test_imap_imap)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncAccount) account =
+    create (GENERAL ACCOUNT "[Repository L]\ntype = IMAP\nremotehost = local.example\nremotepass = x\n"
+            "remoteuser = u\n" REMOTE, NULL, &error);
+
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  ck_assert (MAILSYNC_IS_MAPPED_REPOSITORY (mailsync_account_get_local (account)));
+  ck_assert (MAILSYNC_IS_IMAP_REPOSITORY (mailsync_mapped_repository_get_inner (
+                 MAILSYNC_MAPPED_REPOSITORY (mailsync_account_get_local (account)))));
+}
+END_TEST
+
+typedef struct
+{
+  const char *data;
+  int         code;
+  const char *message;
+} ErrorCase;
+
+#define E_INVALID MAILSYNC_ERROR_INVALID_CONFIG
+#define E_UNSUPPORTED MAILSYNC_ERROR_NOT_SUPPORTED
+
+static const ErrorCase errors[] = {
+  { GENERAL "[Account B]\n", E_INVALID, "t:2: The account 'A' does not exist (no section [Account A])" },
+  { GENERAL "[Account A]\nlocalrepository = L\n" LOCAL, E_INVALID,
+    "t:4: option 'remoterepository' in section 'Account A': required: the name of a [Repository NAME] section" },
+  { GENERAL ACCOUNT LOCAL, E_INVALID,
+    "t:6: option 'remoterepository' in section 'Account A': there is no section [Repository R]" },
+  { GENERAL ACCOUNT LOCAL "[Repository R]\nremotehost = h\n", E_INVALID,
+    "t:10: option 'type' in section 'Repository R': required: IMAP or Maildir" },
+  { GENERAL ACCOUNT LOCAL "[Repository R]\ntype = POP\n", E_INVALID,
+    "t:11: option 'type' in section 'Repository R': unknown repository type 'POP' (IMAP, Gmail, Maildir or GmailMaildir)" },
+  { GENERAL ACCOUNT LOCAL "[Repository R]\ntype = Gmail\n", E_UNSUPPORTED,
+    "t:11: option 'type' in section 'Repository R': Gmail label sync is not supported yet; use type = IMAP (with remotehost = imap.gmail.com on the remote side)" },
+  { GENERAL ACCOUNT LOCAL "[Repository R]\ntype = GmailMaildir\n", E_INVALID,
+    "t:11: option 'type' in section 'Repository R': 'GmailMaildir' repository not supported for 'remote' repositories." },
+  { GENERAL ACCOUNT "[Repository L]\ntype = Maildir\n" REMOTE, E_INVALID,
+    "t:7: option 'localfolders' in section 'Repository L': required for a Maildir repository" },
+  { GENERAL ACCOUNT LOCAL "sep = \".\"\n" REMOTE, E_INVALID,
+    "t:10: option 'sep' in section 'Repository L': must be '.' or '/' (without quotes)" },
+  { GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\n", E_INVALID,
+    "t:10: section 'Repository R': an IMAP repository needs remotehost (or preauthtunnel or transporttunnel)" },
+  { GENERAL ACCOUNT LOCAL REMOTE "preauthtunnel = a\ntransporttunnel = b\n", E_INVALID,
+    "t:16: option 'transporttunnel' in section 'Repository R': set either preauthtunnel or transporttunnel, not both" },
+  { GENERAL ACCOUNT LOCAL REMOTE "ssl = maybe\n", E_INVALID,
+    "t:15: option 'ssl' in section 'Repository R': 'maybe' is not a boolean (use yes/no, true/false, on/off or 1/0)" },
+  { GENERAL ACCOUNT LOCAL REMOTE "remoteport = 70000\n", E_INVALID,
+    "t:15: option 'remoteport' in section 'Repository R': 70000 is out of range (1..65535)" },
+  { GENERAL ACCOUNT LOCAL REMOTE "remoteport = imap\n", E_INVALID,
+    "t:15: option 'remoteport' in section 'Repository R': 'imap' is not an integer" },
+  { GENERAL ACCOUNT LOCAL REMOTE "cert_fingerprint = 1234\n", E_INVALID,
+    "t:15: option 'cert_fingerprint' in section 'Repository R': '1234' is not a hex SHA-1, SHA-224, SHA-256, SHA-384 or SHA-512 fingerprint" },
+  { GENERAL ACCOUNT LOCAL REMOTE "tls_level = tls_best\n", E_INVALID,
+    "t:15: option 'tls_level' in section 'Repository R': 'tls_best' is not one of tls_secure, tls_no_ssl, tls_compat" },
+  { GENERAL ACCOUNT LOCAL REMOTE "ssl_version = tls9\n", E_INVALID,
+    "t:15: option 'ssl_version' in section 'Repository R': 'tls9' is not one of ssl23, ssl3, tls1, tls1_1, tls1_2, tls1_3" },
+  { GENERAL ACCOUNT LOCAL REMOTE "auth_mechanisms = PLAIN, NTLM\n", E_INVALID,
+    "t:15: option 'auth_mechanisms' in section 'Repository R': unknown mechanism 'NTLM' (known: GSSAPI, XOAUTH2, OAUTHBEARER, CRAM-MD5, PLAIN, LOGIN)" },
+  { GENERAL ACCOUNT LOCAL REMOTE "sslcacertfile = /nonexistent/ca.pem\n", E_INVALID,
+    "t:15: option 'sslcacertfile' in section 'Repository R': no such file '/nonexistent/ca.pem'" },
+  { GENERAL ACCOUNT LOCAL REMOTE "expunge = no\n", E_UNSUPPORTED,
+    "t:15: option 'expunge' in section 'Repository R': leaving deleted messages unexpunged is not supported yet" },
+  { GENERAL ACCOUNT LOCAL REMOTE "subscribedonly = yes\n", E_UNSUPPORTED,
+    "t:15: option 'subscribedonly' in section 'Repository R': listing only subscribed folders is not supported yet" },
+  { GENERAL ACCOUNT LOCAL REMOTE "oauth2_refresh_token = tok\n", E_UNSUPPORTED,
+    "t:15: option 'oauth2_refresh_token' in section 'Repository R': refreshing OAuth2 tokens is not supported yet; give an access token with oauth2_access_token_cmd (e.g. a helper such as oama or mutt_oauth2.py)" },
+  { GENERAL ACCOUNT LOCAL REMOTE "oauth2_access_token = tok\nauth_mechanisms = PLAIN\n", E_INVALID,
+    "t:16: option 'auth_mechanisms' in section 'Repository R': lists neither XOAUTH2 nor OAUTHBEARER, but an OAuth2 access token is set" },
+  { GENERAL ACCOUNT LOCAL REMOTE "startdate = 2020-01-01\n", E_UNSUPPORTED,
+    "t:15: option 'startdate' in section 'Repository R': startdate is not supported yet (use maxage on the account for a Maildir side)" },
+  { GENERAL ACCOUNT LOCAL REMOTE "folderincludes = ['debian.user']\n", E_UNSUPPORTED,
+    "t:15: option 'folderincludes' in section 'Repository R': syncing folders the server does not list is not supported yet" },
+  { GENERAL ACCOUNT "synclabels = yes\n" LOCAL REMOTE, E_UNSUPPORTED,
+    "t:7: option 'synclabels' in section 'Account A': Gmail label sync is not supported yet" },
+  { GENERAL ACCOUNT "status_backend = berkeley\n" LOCAL REMOTE, E_INVALID,
+    "t:7: option 'status_backend' in section 'Account A': 'berkeley' is not one of sqlite, plain" },
+  { GENERAL ACCOUNT "maxage = 0\n" LOCAL REMOTE, E_INVALID,
+    "t:7: option 'maxage' in section 'Account A': must be at least 1 (days) or a date YYYY-MM-DD" },
+  { GENERAL ACCOUNT "maxage = 2999-01-01\n" LOCAL REMOTE, E_INVALID,
+    "t:7: option 'maxage' in section 'Account A': '2999-01-01' is in the future" },
+  { GENERAL ACCOUNT "maxage = 2020-02-30\n" LOCAL REMOTE, E_INVALID,
+    "t:7: option 'maxage' in section 'Account A': '2020-02-30' is not a valid date (YYYY-MM-DD, year 1900 or later)" },
+  { GENERAL ACCOUNT "maxage = yesterday\n" LOCAL REMOTE, E_INVALID,
+    "t:7: option 'maxage' in section 'Account A': 'yesterday' is neither a number of days nor a date YYYY-MM-DD" },
+  { GENERAL ACCOUNT "maxage = 3\n" "[Repository L]\ntype = IMAP\nremotehost = l\nremotepass = x\n" REMOTE, E_INVALID,
+    "t:7: option 'maxage' in section 'Account A': maxage is not supported on IMAP-IMAP sync (the local repository must be a Maildir)" },
+  { GENERAL ACCOUNT "autorefresh = soon\n" LOCAL REMOTE, E_INVALID,
+    "t:7: option 'autorefresh' in section 'Account A': 'soon' is not a number" },
+  { GENERAL ACCOUNT "proxy = SOCKS5:localhost:9050\n" LOCAL REMOTE, E_UNSUPPORTED,
+    "t:7: option 'proxy' in section 'Account A': proxies are not supported yet" },
+  { GENERAL ACCOUNT LOCAL "nametrans_rules = ^INBOX$\n" REMOTE, E_INVALID,
+    "t:10: option 'nametrans_rules' in section 'Repository L': rule 1: not 'REGEX => REPLACEMENT'" },
+  { GENERAL ACCOUNT LOCAL "nametrans_rules = ^(INBOX$ => x\n" REMOTE, E_INVALID, NULL /* GRegex's text */ },
+  { GENERAL ACCOUNT LOCAL "nametrans_rules = a => b\nnametrans = lambda f: f\n" REMOTE, E_INVALID,
+    "t:10: option 'nametrans_rules' in section 'Repository L': set either nametrans or nametrans_rules, not both" },
+  { GENERAL ACCOUNT LOCAL "folder_exclude = Trash\nfolderfilter = lambda f: True\n" REMOTE, E_INVALID,
+    "t:11: option 'folderfilter' in section 'Repository L': set either folderfilter or folder_include/folder_exclude, not both" },
+  { GENERAL ACCOUNT LOCAL "folder_include = /[/\n" REMOTE, E_INVALID, NULL },
+  { GENERAL ACCOUNT LOCAL REMOTE "remotepass = %(nope)s\n", E_INVALID, "t:15: duplicate option 'remotepass' in section 'Repository R' (first at line 14)" },
+  { GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\nremotehost = h\nremotepass = 50%\n", E_INVALID,
+    "t:13: option 'remotepass' in section 'Repository R': '%' must be followed by '%' or '(' (write '%%' for a literal '%')" },
+  { GENERAL "maxsyncaccounts = 0\n", E_INVALID,
+    "t:4: option 'maxsyncaccounts' in section 'general': 0 is out of range (1..2147483647)" },
+  { GENERAL "[mbnames]\nenabled = yes\nfilename = ~/m\n", E_INVALID,
+    "t:4: option 'header' in section 'mbnames': required when mbnames is enabled" },
+};
+
+START_TEST (test_errors)
+{
+  const ErrorCase *c = &errors[_i];
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncAccount) account = create (c->data, NULL, &error);
+
+  ck_assert_msg (account == NULL, "case %d: accepted", _i);
+  ck_assert_msg (error->domain == MAILSYNC_ERROR && error->code == c->code,
+                 "case %d: code %d: %s", _i, error->code, error->message);
+  if (c->message != NULL)
+    ck_assert_str_eq (error->message, c->message);
+  else
+    ck_assert_msg (g_str_has_prefix (error->message, "t:10: option '") ||
+                   g_str_has_prefix (error->message, "t:10: option 'folder_include'"),
+                   "case %d: %s", _i, error->message);
+}
+END_TEST
+
+START_TEST (test_warnings)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autoptr(MailsyncAccount) account =
+    create ("[DEFAULT]\nhelper = x\n" GENERAL "[weird]\n" ACCOUNT "myhelper = 1\n"
+            LOCAL "remotehost = h\ncustomflag_b = $X\n" REMOTE "sep = /\nfoldersort = lambda x, y: -cmp(x, y)\n"
+            "customflag_c = $Y\n",
+            &config, &error);
+  g_auto(GStrv) warnings = NULL;
+  g_autofree char *joined = NULL;
+
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  warnings = mailsync_config_get_warnings (config);
+  joined = g_strjoinv ("\n", warnings);
+  ck_assert_str_eq (joined,
+                    "t:6: section 'weird': unknown section, ignored (sections are [general], [mbnames], [Account NAME] and [Repository NAME])\n"
+                    "t:10: option 'myhelper' in section 'Account A': unknown option, ignored\n"
+                    "t:23: option 'customflag_c' in section 'Repository R': has no effect on an IMAP repository\n"
+                    "t:21: option 'sep' in section 'Repository R': ignored for IMAP: the server's hierarchy delimiter is used\n"
+                    "t:22: option 'foldersort' in section 'Repository R': ignored: mailsync syncs folders in the order of their names\n"
+                    "t:14: option 'remotehost' in section 'Repository L': has no effect on a Maildir repository");
+}
+END_TEST
+
+typedef struct
+{
+  const char *rules;
+  const char *name;
+  const char *expected;
+} NameCase;
+
+static const NameCase name_cases[] = {
+  { "^INBOX\\.(.*) => \\1", "INBOX.Sent", "Sent" },
+  { "^INBOX\\.(.*) => \\1", "INBOX", "INBOX" },
+  { "\\. => /", "a.b.c", "a/b/c" },
+  /* first matching rule wins */
+  { "\n  ^Sent$ => Sent Items\n  ^(.*)$ => INBOX.\\1", "Sent", "Sent Items" },
+  { "\n  ^Sent$ => Sent Items\n  ^(.*)$ => INBOX.\\1", "Drafts", "INBOX.Drafts" },
+  { "^\\[Gmail\\]/(.*) => \\1", "[Gmail]/All Mail", "All Mail" },
+};
+
+START_TEST (test_nametrans_rules)
+{
+  const NameCase *c = &name_cases[_i];
+  g_autofree char *data = g_strdup_printf (GENERAL ACCOUNT LOCAL REMOTE "nametrans_rules = %s\n", c->rules);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncAccount) account = create (data, NULL, &error);
+  g_autofree char *translated = NULL;
+
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  translated = mailsync_repository_translate_name (mailsync_account_get_remote (account), c->name);
+  ck_assert_str_eq (translated, c->expected);
+}
+END_TEST
+
+typedef struct
+{
+  const char *options;
+  const char *included;   /* '|'-separated */
+  const char *excluded;
+} FilterCase;
+
+static const FilterCase filters[] = {
+  { "folder_include = INBOX, Sent*", "INBOX|Sent|Sent Items", "Trash|Archive.2020|inbox" },
+  { "folder_exclude = Trash, Spam, Archive.*", "INBOX|Sent|Archive", "Trash|Spam|Archive.2020" },
+  { "folder_include = /^Archive\\.20[0-9]{2}$/\nfolder_exclude = Archive.2020",
+    "Archive.2021|Archive.2099", "Archive.2020|Archive.20x1|INBOX" },
+  { "folder_include =\n  INBOX\n  Lists/a,b", "INBOX|Lists/a,b", "Lists/a" },
+};
+
+START_TEST (test_folder_filters)
+{
+  const FilterCase *c = &filters[_i];
+  g_autofree char *data = g_strdup_printf (GENERAL ACCOUNT LOCAL REMOTE "%s\n", c->options);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncAccount) account = create (data, NULL, &error);
+  g_auto(GStrv) in = g_strsplit (c->included, "|", -1);
+  g_auto(GStrv) out = g_strsplit (c->excluded, "|", -1);
+  MailsyncRepository *remote;
+
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  remote = mailsync_account_get_remote (account);
+  for (guint i = 0; in[i]; i++)
+    ck_assert_msg (mailsync_repository_includes_folder (remote, in[i]), "%s excluded", in[i]);
+  for (guint i = 0; out[i]; i++)
+    ck_assert_msg (!mailsync_repository_includes_folder (remote, out[i]), "%s included", out[i]);
+}
+END_TEST
+
+typedef struct
+{
+  guint calls;
+  char *last;
+} Prompt;
+
+static char *
+prompt (const char *account,
+        const char *repository,
+        const char *user,
+        const char *host,
+        gpointer    user_data)
+{
+  Prompt *p = user_data;
+
+  p->calls++;
+  g_free (p->last);
+  p->last = g_strdup_printf ("%s|%s|%s|%s", account, repository, user ? user : "(null)", host ? host : "(null)");
+  return g_strdup ("typed");
+}
+
+static guint
+prompts_for (const char *data,
+             char      **last)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config = load_config (data, &error);
+  g_autoptr(MailsyncAccount) account = NULL;
+  Prompt p = { 0 };
+
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, prompt, &p, NULL);
+  account = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  if (last != NULL)
+    *last = p.last;
+  else
+    g_free (p.last);
+  return p.calls;
+}
+
+#define REMOTE_NOPASS "[Repository R]\ntype = IMAP\nremotehost = imap.example.org\nremoteuser = me\n"
+
+/* The prompt is the last resort, after the file, netrc (and keyring). */
+START_TEST (test_password_order)
+{
+  g_autofree char *netrc = g_build_filename (home, ".netrc", NULL);
+  g_autofree char *passfile = g_build_filename (home, "pass", NULL);
+  g_autofree char *last = NULL;
+
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS, &last), 1);
+  ck_assert_str_eq (last, "A|R|me|imap.example.org");
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS "remotepass = x\n", NULL), 0);
+  mailsync_test_write_file (passfile, "from-file\nsecond line\n");
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS "remotepassfile = ~/pass\n", NULL), 0);
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS "remotepasscmd = echo secret\n", NULL), 0);
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS "remotepasseval = 'secret'\n", NULL), 0);
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS "preauthtunnel = imapd\n", NULL), 0);
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS "oauth2_access_token_cmd = echo tok\n", NULL), 0);
+  /* netrc: a matching entry, or one for another user, which does not count */
+  mailsync_test_write_file (netrc, "machine imap.example.org login other password p1\n");
+  g_chmod (netrc, 0600);
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS, NULL), 1);
+  mailsync_test_write_file (netrc, "machine imap.example.org login me password p1\n");
+  g_chmod (netrc, 0600);
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS, NULL), 0);
+}
+END_TEST
+
+/* netrc also gives the login when remoteuser is unset */
+START_TEST (test_netrc_user)
+{
+  g_autofree char *netrc = g_build_filename (home, ".netrc", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncAccount) account = NULL;
+  g_autofree char *user = NULL;
+
+  mailsync_test_write_file (netrc, "machine h login netrc-user password p1\n");
+  g_chmod (netrc, 0600);
+  account = create (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\nremotehost = h\n", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  g_object_get (mailsync_account_get_remote (account), "user", &user, NULL);
+  ck_assert_str_eq (user, "netrc-user");
+}
+END_TEST
+
+typedef struct
+{
+  const char *option;
+  const char *message;
+} CommandCase;
+
+static const CommandCase commands[] = {
+  { "remotepasscmd = echo s3cret; exit 3",
+    "t:14: option 'remotepasscmd' in section 'Repository R': the command failed (exit status 3)" },
+  { "remotepasscmd = printf '\\n'",
+    "t:14: option 'remotepasscmd' in section 'Repository R': the command printed nothing on its first line" },
+  { "remotepasscmd = kill -9 $$",
+    "t:14: option 'remotepasscmd' in section 'Repository R': the command failed (Child process killed by signal 9)" },
+  { "remotehostcmd = false",
+    "t:14: option 'remotehostcmd' in section 'Repository R': the command failed (exit status 1)" },
+  { "remoteportcmd = echo http",
+    "t:14: option 'remoteportcmd' in section 'Repository R': 'http' is not a port number" },
+  { "remotepassfile = ~/missing",
+    NULL },
+};
+
+START_TEST (test_commands)
+{
+  const CommandCase *c = &commands[_i];
+  g_autofree char *data = g_strdup_printf (GENERAL ACCOUNT LOCAL REMOTE_NOPASS "%s\n", c->option);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncAccount) account = create (data, NULL, &error);
+
+  ck_assert_ptr_null (account);
+  if (c->message != NULL)
+    ck_assert_str_eq (error->message, c->message);
+  else
+    ck_assert (g_str_has_prefix (error->message, "t:14: option 'remotepassfile' in section 'Repository R': cannot read '"));
+  ck_assert_ptr_null (strstr (error->message, "s3cret"));
+}
+END_TEST
+
+/* *cmd and *eval literals give the values */
+START_TEST (test_dynamic_values)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncAccount) account =
+    create (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\nremotehostcmd = echo cmd-host; echo second\n"
+            "remotehost = plain-host\nremoteportcmd = echo 1143\nremoteusereval = \"eval-user\"\n"
+            "remoteusercmd = echo cmd-user\nremotepass = x\n", NULL, &error);
+  g_autofree char *host = NULL, *user = NULL;
+  guint port;
+
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  g_object_get (mailsync_account_get_remote (account), "host", &host, "user", &user, "port", &port, NULL);
+  ck_assert_str_eq (host, "cmd-host");
+  ck_assert_str_eq (user, "eval-user");
+  ck_assert_int_eq (port, 1143);
+}
+END_TEST
+
+START_TEST (test_eval_literals)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config =
+    load_config (GENERAL "[mbnames]\nenabled = yes\nfilename = ~/mb\nheader = \"mailboxes \"\n"
+                 "peritem = +%%(accountname)s/%%(foldername)s\nsep = ' '\nfooter = \"\\n\"\n"
+                 ACCOUNT LOCAL REMOTE "idlefolders = ['INBOX', \"Lists.x\"]\n", &error);
+  g_autofree char *header = NULL, *footer = NULL, *sep = NULL, *unset = NULL;
+  g_auto(GStrv) idle = NULL;
+
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  header = mailsync_config_eval_string (config, "mbnames", "header", &error);
+  ck_assert_str_eq (header, "mailboxes ");
+  sep = mailsync_config_eval_string (config, "mbnames", "sep", &error);
+  ck_assert_str_eq (sep, " ");
+  footer = mailsync_config_eval_string (config, "mbnames", "footer", &error);
+  ck_assert_str_eq (footer, "\n");
+  idle = mailsync_config_eval_list (config, "Repository R", "idlefolders", &error);
+  ck_assert_int_eq (g_strv_length (idle), 2);
+  ck_assert_str_eq (idle[1], "Lists.x");
+  unset = mailsync_config_eval_string (config, "mbnames", "nope", &error);
+  ck_assert_ptr_null (unset);
+  ck_assert_ptr_null (error);
+}
+END_TEST
+
+/* Python expressions: evaluated when the library has Python, refused
+ * with the declarative equivalent named when it does not. */
+START_TEST (test_python_options)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncAccount) account =
+    create (GENERAL ACCOUNT LOCAL REMOTE "nametrans = lambda f: re.sub('^INBOX\\.', '', f)\n"
+            "folderfilter = lambda f: f not in ['Trash']\n", NULL, &error);
+
+  if (_mailsync_python_is_available ())
+    {
+      g_autofree char *translated = NULL;
+      MailsyncRepository *remote;
+
+      ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+      remote = mailsync_account_get_remote (account);
+      translated = mailsync_repository_translate_name (remote, "INBOX.Sent");
+      ck_assert_str_eq (translated, "Sent");
+      ck_assert (!mailsync_repository_includes_folder (remote, "Trash"));
+      ck_assert (mailsync_repository_includes_folder (remote, "INBOX"));
+    }
+  else
+    {
+      ck_assert_ptr_null (account);
+      ck_assert_int_eq (error->code, MAILSYNC_ERROR_NOT_SUPPORTED);
+      ck_assert_str_eq (error->message,
+                        "t:16: option 'nametrans' in section 'Repository R': Python expressions need a mailsync "
+                        "built with Python; without Python, use 'nametrans_rules' instead (see mailsync.conf(5))");
+    }
+}
+END_TEST
+
+START_TEST (test_account_names)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) none = load_config ("[Account A]\n", &error);
+  g_autoptr(MailsyncConfig) empty = load_config ("[general]\naccounts = ,\n[Account X]\n[Account Y]\n", &error);
+  g_auto(GStrv) names = NULL;
+  g_auto(GStrv) all = NULL;
+  g_autofree char *joined = NULL;
+
+  names = mailsync_config_get_account_names (none, &error);
+  ck_assert_ptr_null (names);
+  ck_assert_str_eq (error->message, "t: no [general] section (it must list the accounts to sync)");
+  g_clear_error (&error);
+  names = mailsync_config_get_account_names (empty, &error);
+  ck_assert_ptr_null (names);
+  ck_assert_str_eq (error->message,
+                    "t:2: option 'accounts' in section 'general': required: the comma-separated accounts to sync");
+  all = mailsync_config_get_all_account_names (empty);
+  joined = g_strjoinv ("|", all);
+  ck_assert_str_eq (joined, "X|Y");
+}
+END_TEST
+
+static Suite *
+config_suite (void)
+{
+  Suite *s = suite_create ("config");
+  TCase *tc = tcase_create ("config");
+
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_minimal);
+  tcase_add_test (tc, test_options_applied);
+  tcase_add_test (tc, test_imap_imap);
+  tcase_add_loop_test (tc, test_errors, 0, G_N_ELEMENTS (errors));
+  tcase_add_test (tc, test_warnings);
+  tcase_add_loop_test (tc, test_nametrans_rules, 0, G_N_ELEMENTS (name_cases));
+  tcase_add_loop_test (tc, test_folder_filters, 0, G_N_ELEMENTS (filters));
+  tcase_add_test (tc, test_password_order);
+  tcase_add_test (tc, test_netrc_user);
+  tcase_add_loop_test (tc, test_commands, 0, G_N_ELEMENTS (commands));
+  tcase_add_test (tc, test_dynamic_values);
+  tcase_add_test (tc, test_eval_literals);
+  tcase_add_test (tc, test_python_options);
+  tcase_add_test (tc, test_account_names);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  return mailsync_test_run (config_suite ());
+}
