@@ -661,6 +661,7 @@ START_TEST (test_refcounts)
       k = _mailsync_python_call_string (keep, "kept", &error);
       ck_assert_no_error (error);
       /* error paths too */
+      g_clear_pointer (&uids, g_array_unref);
       ck_assert (!_mailsync_python_call_uids (none, "INBOX", &uids, &expected));
       g_clear_error (&expected);
       ck_assert_ptr_null (_mailsync_python_call_string (list, "INBOX", &expected));
