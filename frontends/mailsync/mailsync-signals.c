@@ -124,7 +124,10 @@ mailsync_signals_install (MailsyncRunner *runner, MailsyncUi *ui)
   for (gsize i = 0; i < G_N_ELEMENTS (stops); i++)
     self->sources[2 + i] = g_unix_signal_add (stops[i], on_stop, self);
 
-  if (signal_pipe[0] < 0 && g_unix_open_pipe (signal_pipe, O_CLOEXEC | O_NONBLOCK, NULL))
+  /* GLib 2.74's g_unix_open_pipe() takes FD_CLOEXEC only */
+  if (signal_pipe[0] < 0 && g_unix_open_pipe (signal_pipe, FD_CLOEXEC, NULL)
+      && g_unix_set_fd_nonblocking (signal_pipe[0], TRUE, NULL)
+      && g_unix_set_fd_nonblocking (signal_pipe[1], TRUE, NULL))
     {
       self->pipe_source = g_unix_fd_add (signal_pipe[0], G_IO_IN, on_pipe, self);
       sa.sa_handler = raw_handler;
