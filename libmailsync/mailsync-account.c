@@ -914,9 +914,10 @@ sync_account (MailsyncAccount *self, GCancellable *cancellable, GError **error)
   local_folders = repo_list (self->local, cancellable, error);
   if (local_folders == NULL)
     return FALSE;
-  emit_pair (self, MAILSYNC_SYNC_EVENT_SYNC_FOLDERS, NULL);
   if (!sync_folder_structure (self, remote_folders, local_folders, cancellable, error))
     return FALSE;
+  /* After the creations, where offlineimap reports it. */
+  emit_pair (self, MAILSYNC_SYNC_EVENT_SYNC_FOLDERS, NULL);
   return sync_folders (self, remote_folders, local_folders, cancellable, error);
 }
 

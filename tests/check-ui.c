@@ -233,7 +233,7 @@ START_TEST (test_machineui_banner_and_debug)
   mailsync_ui_terminate (c->ui, 1, "Title", "last words");
   lines = g_strsplit (capture_text (c), "\n", -1);
   /* Two raw banner lines, then the protocol, as offlineimap. */
-  ck_assert (g_str_has_prefix (lines[0], PACKAGE_NAME " " PACKAGE_VERSION));
+  ck_assert (g_str_has_prefix (lines[0], "mailsync " PACKAGE_VERSION));
   ck_assert (g_str_has_prefix (lines[1], "  Licensed under"));
   ck_assert_str_eq (lines[2], "msg:protocol:MainThread:7.2.0");
   ck_assert_str_eq (lines[3], expected);
@@ -407,7 +407,7 @@ START_TEST (test_ttyui_threads)
   mailsync_ui_banner (c->ui);
   run_sync (c->ui);
   /* The banner from MainThread: no thread line, no indentation. */
-  ck_assert (g_str_has_prefix (capture_text (c), PACKAGE_NAME " " PACKAGE_VERSION "\n  Licensed under"));
+  ck_assert (g_str_has_prefix (capture_text (c), "mailsync " PACKAGE_VERSION "\n  Licensed under"));
   ck_assert_ptr_nonnull (strstr (capture_text (c), "\nlibmailsync v"));
   ck_assert_str_eq (strstr (capture_text (c), "Account sync Test:\n"),
                     "Account sync Test:\n"
@@ -475,7 +475,7 @@ START_TEST (test_log_file)
   lines = g_strsplit (contents, "\n", -1);
   record = g_regex_new ("^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} ", 0, 0, NULL);
   ck_assert (g_regex_match (record, lines[0], 0, NULL));
-  ck_assert_ptr_nonnull (strstr (lines[0], " INFO: " PACKAGE_NAME " " PACKAGE_VERSION " starting..."));
+  ck_assert_ptr_nonnull (strstr (lines[0], " INFO: " "mailsync " PACKAGE_VERSION " starting..."));
   ck_assert (g_regex_match (record, lines[2], 0, NULL));
   ck_assert_str_eq (lines[2] + 20, "INFO: *** Processing account Test");
   ck_assert_str_eq (lines[3] + 20, "WARNING: careful");

@@ -150,7 +150,7 @@ mailsync_ui_folder_thread (const char *folder, const char *account)
 const char *
 mailsync_ui_banner_text (void)
 {
-  return PACKAGE_NAME " " PACKAGE_VERSION "\n"
+  return "mailsync " PACKAGE_VERSION "\n"
          "  Licensed under the GNU LGPL v2.1 or any later version";
 }
 
@@ -926,7 +926,7 @@ mailsync_ui_set_log_file (MailsyncUi *self, const char *path, GError **error)
     fclose (priv->log_file);
   priv->log_file = file;
   {
-    g_autofree char *start = g_strdup_printf ("%s %s starting...\n  GLib: %u.%u.%u UI: %s", PACKAGE_NAME,
+    g_autofree char *start = g_strdup_printf ("mailsync %s starting...\n  GLib: %u.%u.%u UI: %s",
                                               PACKAGE_VERSION, glib_major_version, glib_minor_version,
                                               glib_micro_version, mailsync_ui_get_name (self));
     write_log_record (file, MAILSYNC_UI_LEVEL_INFO, start);
