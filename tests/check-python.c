@@ -781,6 +781,15 @@ START_TEST (test_quiet_stderr)
     ck_assert_ptr_null (_mailsync_python_new (syntax, &e2));
     py = new_with_pythonfile ();
     ck_assert_ptr_null (_mailsync_python_compile (py, "lambda f: (", WHERE, &e3));
+    /* A warning at compile time ('\.' is an invalid escape) and at run time. */
+    g_clear_pointer (&func, _mailsync_python_func_free);
+    func = _mailsync_python_compile (py, "lambda f: re.sub('\\.', '/', f)", WHERE, &e4);
+    ck_assert_no_error (e4);
+    g_free (_mailsync_python_call_string (func, "a.b", &e4));
+    ck_assert_no_error (e4);
+    g_free (_mailsync_python_eval_string (py, "__import__('warnings').warn('careful') or 'x'", WHERE, &e4));
+    ck_assert_no_error (e4);
+    g_clear_pointer (&func, _mailsync_python_func_free);
     func = _mailsync_python_compile (py, "lambda f: __import__('sys').exit(3)", WHERE, &e4);
     s = _mailsync_python_call_string (func, "x", &e5);
     ck_assert_ptr_null (s);

@@ -102,6 +102,51 @@ add_pythonpath (void)
     }
 }
 
+static char *object_to_utf8 (PyObject *obj);
+
+/* warnings.showwarning: Python prints warnings (a SyntaxWarning for '\.'
+ * in a nametrans regex on 3.12, a UserWarning from a module the pythonfile
+ * imports) to stderr, behind the caller's back; they go to the debug log. */
+static PyObject *
+show_warning (PyObject *self, PyObject *args, PyObject *kwargs)
+{
+  static char *keywords[] = { "message", "category", "filename", "lineno", "file", "line", NULL };
+  PyObject *message, *category, *filename, *lineno, *file = NULL, *line = NULL;
+  g_autofree char *text = NULL, *where = NULL;
+
+  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "OOOO|OO", keywords, &message, &category,
+                                    &filename, &lineno, &file, &line))
+    return NULL;
+  text = object_to_utf8 (message);
+  where = object_to_utf8 (filename);
+  g_debug ("python: %s:%ld: %s: %s", where ? where : "?",
+           PyLong_Check (lineno) ? PyLong_AsLong (lineno) : 0L,
+           PyType_Check (category) ? ((PyTypeObject *) category)->tp_name : "Warning",
+           text ? text : "");
+  PyErr_Clear ();
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef show_warning_def = {
+  "showwarning", (PyCFunction) (void (*) (void)) show_warning,
+  METH_VARARGS | METH_KEYWORDS, NULL
+};
+
+/* Only for our own interpreter: a host application decides for itself
+ * where its warnings go. */
+static void
+route_warnings (void)
+{
+  PyObject *warnings = PyImport_ImportModule ("warnings");
+  PyObject *func = PyCFunction_New (&show_warning_def, NULL);
+
+  if (warnings == NULL || func == NULL
+      || PyObject_SetAttrString (warnings, "showwarning", func) < 0)
+    PyErr_Clear ();
+  Py_XDECREF (warnings);
+  Py_XDECREF (func);
+}
+
 static gboolean
 start_own_interpreter (void)
 {
@@ -154,6 +199,7 @@ start_own_interpreter (void)
   if (re == NULL)
     PyErr_Clear ();             /* reported per call by namespace setup */
   Py_XDECREF (re);
+  route_warnings ();
   add_pythonpath ();
 
   /* Drop the GIL: from now on every entry point takes it. */
