@@ -175,6 +175,42 @@ def scenario_no_retry(server, root):
     check("retrycount 0: the next run completes", p.returncode == 0 and remote == local, p.stderr)
 
 
+def peak_rss_kb(p):
+    m = re.search(r"^peak-rss-kb=(\d+)$", p.stdout, re.M)
+    return int(m.group(1)) if m else None
+
+
+def scenario_streaming(server, root):
+    """A 10 MB message each way: the peak RSS of the sync grows by far
+    less than the message (bodies go through spool files and streams)."""
+    user, pw = server.new_user()
+    work = os.path.join(root, "stream")
+    conn = server.imap(user, pw)
+    base.append(conn, "INBOX", "small")
+    conn.logout()
+    p = base.run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_REPORT_RSS": "1"})
+    baseline = peak_rss_kb(p)
+    check("streaming: baseline sync reports its peak RSS", p.returncode == 0 and baseline, p.stderr)
+    conn = server.imap(user, pw)
+    base.append(conn, "INBOX", "big-down", size=10 * 1024 * 1024)
+    conn.logout()
+    p = base.run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_REPORT_RSS": "1"})
+    down = peak_rss_kb(p)
+    remote, local = base.same_both_sides(server, user, pw, work)
+    check("streaming: 10 MB download intact", p.returncode == 0 and remote == local, p.stderr)
+    check("streaming: 10 MB download peak RSS grows < 3 MB (baseline %s KB, now %s KB)" % (baseline, down),
+          down is not None and baseline is not None and down - baseline < 3 * 1024, (baseline, down))
+    with open(os.path.join(work, "local", "INBOX", "new", "bigup"), "wb") as f:
+        f.write(base.message("big-up", size=10 * 1024 * 1024).replace(b"\r\n", b"\n"))
+    p = base.run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_REPORT_RSS": "1"})
+    up = peak_rss_kb(p)
+    remote, local = base.same_both_sides(server, user, pw, work)
+    check("streaming: 10 MB upload intact", p.returncode == 0 and remote == local and len(remote["INBOX"]) == 3,
+          p.stderr)
+    check("streaming: 10 MB upload peak RSS grows < 3 MB (baseline %s KB, now %s KB)" % (baseline, up),
+          up is not None and baseline is not None and up - baseline < 3 * 1024, (baseline, up))
+
+
 class FakeServer:
     """Accepts connections on 127.0.0.1; greets with GREETING (if any)
     and then reads without ever answering."""
@@ -291,7 +327,8 @@ def main():
         else:
             server = base.Server(root)
             only = os.environ.get("MAILSYNC_TEST_ONLY")
-            for name, fn in (("reconnect-down", scenario_reconnect_download),
+            for name, fn in (("streaming", scenario_streaming),
+                             ("reconnect-down", scenario_reconnect_download),
                              ("reconnect-up", scenario_reconnect_upload),
                              ("noretry", scenario_no_retry)):
                 if not only or only == name:

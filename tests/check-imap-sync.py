@@ -239,9 +239,14 @@ def scenario_big_message(server, root):
     conn = server.imap(user, pw)
     append(conn, "INBOX", "big", "", size=10 * 1024 * 1024)
     conn.logout()
-    p = run_sync(server, user, pw, work)
+    p = run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_REPORT_RSS": "1"})
     remote, local = same_both_sides(server, user, pw, work)
     check("10 MB message downloaded intact", p.returncode == 0 and remote == local, p.stderr)
+    # Streamed to the Maildir: the peak RSS (VmHWM) exceeds that of a
+    # no-op run by far less than the message.
+    idle = run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_REPORT_RSS": "1"})
+    peaks = [int(m.group(1)) for m in (re.search(r"^peak-rss-kb=(\d+)$", x.stdout, re.M) for x in (p, idle)) if m]
+    check("10 MB message: peak RSS grows by less than 3 MB", len(peaks) == 2 and peaks[0] - peaks[1] < 3 * 1024, peaks)
     with open(os.path.join(work, "local", "INBOX", "new", "bigup"), "wb") as f:
         f.write(message("big-upload", size=10 * 1024 * 1024).replace(b"\r\n", b"\n"))
     p = run_sync(server, user, pw, work)

@@ -96,6 +96,23 @@ main (int argc, char **argv)
   if (g_getenv ("MAILSYNC_TEST_MAX_IN_FLIGHT"))
     mailsync_account_set_max_in_flight (account, atoi (g_getenv ("MAILSYNC_TEST_MAX_IN_FLIGHT")));
   g_signal_connect (account, "event", G_CALLBACK (on_event), NULL);
+  if (g_getenv ("MAILSYNC_TEST_REPORT_RSS"))
+    {
+      /* The streaming tests compare the peak with a message's size.
+       * VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over
+       * fork and exec, so it would report the test script's own peak. */
+      gboolean ok = mailsync_account_sync (account, NULL, &error);
+      g_autofree char *status_text = NULL;
+      const char *hwm;
+
+      if (g_file_get_contents ("/proc/self/status", &status_text, NULL, NULL) &&
+          (hwm = strstr (status_text, "VmHWM:")) != NULL)
+        printf ("peak-rss-kb=%ld\n", strtol (hwm + strlen ("VmHWM:"), NULL, 10));
+      if (ok)
+        return 0;
+      fprintf (stderr, "ERROR: %s\n", error->message);
+      return 1;
+    }
   if (!mailsync_account_sync (account, NULL, &error))
     {
       fprintf (stderr, "ERROR: %s\n", error->message);

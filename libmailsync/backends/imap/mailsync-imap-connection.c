@@ -15,8 +15,14 @@
 #include "mailsync-tls-stream.h"
 #include "mailsync-error.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixinputstream.h>
+#include <gio/gunixoutputstream.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #define READ_CHUNK 65536
 #define DEFAULT_MAX_IN_FLIGHT 64
@@ -74,9 +80,33 @@ mailsync_imap_settings_free (MailsyncImapSettings *settings)
 
 typedef struct
 {
-  GBytes *literal;  /* NULL for the first part */
+  GBytes *literal;        /* NULL for the first part and for streams */
+  GInputStream *stream;   /* a literal read from here as it is sent */
+  guint64 stream_size;
   char *text;
 } RequestPart;
+
+/* What waits to be written: bytes, or the rest of a streamed literal. */
+typedef struct
+{
+  GBytes *bytes;
+  GInputStream *stream;
+  guint64 remaining;
+} WriteItem;
+
+static void
+write_item_free (WriteItem *item)
+{
+  g_clear_pointer (&item->bytes, g_bytes_unref);
+  g_clear_object (&item->stream);
+  g_free (item);
+}
+
+static guint64
+part_literal_size (const RequestPart *part)
+{
+  return part->stream != NULL ? part->stream_size : g_bytes_get_size (part->literal);
+}
 
 struct _MailsyncImapRequest
 {
@@ -99,6 +129,7 @@ request_part_clear (gpointer data)
   RequestPart *part = data;
 
   g_clear_pointer (&part->literal, g_bytes_unref);
+  g_clear_object (&part->stream);
   g_free (part->text);
 }
 
@@ -106,7 +137,7 @@ MailsyncImapRequest *
 mailsync_imap_request_new (const char *text)
 {
   MailsyncImapRequest *request = g_new0 (MailsyncImapRequest, 1);
-  RequestPart part = { NULL, g_strdup (text) };
+  RequestPart part = { NULL, NULL, 0, g_strdup (text) };
 
   request->parts = g_array_new (FALSE, TRUE, sizeof (RequestPart));
   g_array_set_clear_func (request->parts, request_part_clear);
@@ -131,7 +162,18 @@ mailsync_imap_request_add_literal (MailsyncImapRequest *request,
                                    GBytes              *data,
                                    const char          *text_after)
 {
-  RequestPart part = { g_bytes_ref (data), g_strdup (text_after ? text_after : "") };
+  RequestPart part = { g_bytes_ref (data), NULL, 0, g_strdup (text_after ? text_after : "") };
+
+  g_array_append_val (request->parts, part);
+}
+
+void
+mailsync_imap_request_add_literal_stream (MailsyncImapRequest *request,
+                                          GInputStream        *stream,
+                                          guint64              size,
+                                          const char          *text_after)
+{
+  RequestPart part = { NULL, g_object_ref (stream), size, g_strdup (text_after ? text_after : "") };
 
   g_array_append_val (request->parts, part);
 }
@@ -187,7 +229,7 @@ struct _MailsyncImapConnection
   GQueue pending;                /* requests not yet completely written */
   GQueue in_flight;              /* written (or being written), awaiting the tag */
   MailsyncImapRequest *awaiting_plus; /* stopped before a synchronizing literal */
-  GQueue write_queue;            /* GBytes to write, in order */
+  GQueue write_queue;            /* WriteItem, in order */
   gboolean writing;
   gboolean reading;
   gboolean compressed;           /* output must be flushed after each write */
@@ -432,12 +474,103 @@ ignore_sigpipe (void)
     }
 }
 
+/* ---- spooling large literals ----------------------------------------------- */
+
+/* Message bodies above this size go to a spool file as they arrive
+ * instead of being buffered: the 64 fetches in flight must not cost 64
+ * message sizes of memory. Small ones are cheaper in memory. */
+#define SPOOL_THRESHOLD (256 * 1024)
+
+/* An unlinked file: nothing is left behind whatever happens to the
+ * process. In the user's cache directory rather than /tmp, which is often
+ * a tmpfs, i.e. memory again. */
+int
+_mailsync_imap_spool_open (GError **error)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "mailsync", NULL);
+  g_autofree char *path = NULL;
+  int fd;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      g_free (dir);
+      dir = g_strdup (g_get_tmp_dir ());
+    }
+  path = g_build_filename (dir, "spool-XXXXXX", NULL);
+  fd = g_mkstemp_full (path, O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot create a spool file in %s: %s",
+                   dir, g_strerror (saved));
+      return -1;
+    }
+  g_unlink (path);
+  return fd;
+}
+
+GInputStream *
+_mailsync_imap_spool_reopen (GOutputStream *spool, GError **error)
+{
+  int fd;
+
+  if (!G_IS_UNIX_OUTPUT_STREAM (spool))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "Not a spool stream");
+      return NULL;
+    }
+  fd = dup (g_unix_output_stream_get_fd (G_UNIX_OUTPUT_STREAM (spool)));
+  if (fd < 0 || lseek (fd, 0, SEEK_SET) < 0)
+    {
+      int saved = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot read the spool file: %s",
+                   g_strerror (saved));
+      return NULL;
+    }
+  return g_unix_input_stream_new (fd, TRUE);
+}
+
+static GOutputStream *
+spool_literal (const MailsyncImapLiteralInfo *info, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  int fd;
+
+  if (info->size < SPOOL_THRESHOLD ||
+      (strcmp (info->name, "BODY[]") != 0 && strcmp (info->name, "BINARY[]") != 0 &&
+       strcmp (info->name, "RFC822") != 0))
+    return NULL;
+  fd = _mailsync_imap_spool_open (&error);
+  if (fd < 0)
+    {
+      /* Still correct, only costlier: buffer it. */
+      IMAP_DEBUG ("%s; buffering the literal in memory", error->message);
+      return NULL;
+    }
+  return g_unix_output_stream_new (fd, TRUE);
+}
+
 /* ---- writing ----------------------------------------------------------------- */
 
 static void
 queue_bytes (MailsyncImapConnection *self, GBytes *bytes)
 {
-  g_queue_push_tail (&self->write_queue, bytes);
+  WriteItem *item = g_new0 (WriteItem, 1);
+
+  item->bytes = bytes;
+  g_queue_push_tail (&self->write_queue, item);
+}
+
+static void
+queue_stream (MailsyncImapConnection *self, GInputStream *stream, guint64 size)
+{
+  WriteItem *item = g_new0 (WriteItem, 1);
+
+  item->stream = g_object_ref (stream);
+  item->remaining = size;
+  g_queue_push_tail (&self->write_queue, item);
 }
 
 static void
@@ -447,7 +580,7 @@ queue_text (MailsyncImapConnection *self, const char *text)
 }
 
 static gboolean
-can_skip_sync (MailsyncImapConnection *self, gsize size)
+can_skip_sync (MailsyncImapConnection *self, guint64 size)
 {
   return mailsync_imap_connection_has_capability (self, "LITERAL+") ||
          (mailsync_imap_connection_has_capability (self, "LITERAL-") && size <= LITERAL_MINUS_MAX);
@@ -464,11 +597,11 @@ write_request_parts (MailsyncImapConnection *self, MailsyncImapRequest *request)
       RequestPart *next = request->next_part + 1 < request->parts->len
         ? &g_array_index (request->parts, RequestPart, request->next_part + 1) : NULL;
 
+      /* The "{n}" was sent with the previous text; this is the data. */
       if (part->literal != NULL)
-        {
-          /* The "{n}" was sent with the previous text; this is the data. */
-          queue_bytes (self, g_bytes_ref (part->literal));
-        }
+        queue_bytes (self, g_bytes_ref (part->literal));
+      else if (part->stream != NULL)
+        queue_stream (self, part->stream, part->stream_size);
       queue_text (self, part->text);
       request->next_part++;
       if (next == NULL)
@@ -476,14 +609,14 @@ write_request_parts (MailsyncImapConnection *self, MailsyncImapRequest *request)
           queue_text (self, "\r\n");
           return TRUE;
         }
-      if (can_skip_sync (self, g_bytes_get_size (next->literal)))
+      if (can_skip_sync (self, part_literal_size (next)))
         {
-          g_autofree char *marker = g_strdup_printf ("{%" G_GSIZE_FORMAT "+}\r\n", g_bytes_get_size (next->literal));
+          g_autofree char *marker = g_strdup_printf ("{%" G_GUINT64_FORMAT "+}\r\n", part_literal_size (next));
           queue_text (self, marker);
         }
       else
         {
-          g_autofree char *marker = g_strdup_printf ("{%" G_GSIZE_FORMAT "}\r\n", g_bytes_get_size (next->literal));
+          g_autofree char *marker = g_strdup_printf ("{%" G_GUINT64_FORMAT "}\r\n", part_literal_size (next));
           queue_text (self, marker);
           self->awaiting_plus = request;
           return FALSE;
@@ -568,10 +701,41 @@ write_done (GObject *source, GAsyncResult *result, gpointer user_data)
   pump_writes (self);
 }
 
+/* A streamed literal is read a slice at a time, just before it is
+ * written: a 10 MB APPEND costs one slice of memory. The source is a
+ * local (spool) file, so a blocking read is short. */
+#define STREAM_SLICE (256 * 1024)
+
+static gboolean
+read_slice (MailsyncImapConnection *self, WriteItem *item, GByteArray *merged)
+{
+  g_autoptr(GError) error = NULL;
+  gsize want = (gsize) MIN (item->remaining, STREAM_SLICE);
+  gsize start = merged->len;
+  gsize got = 0;
+
+  g_byte_array_set_size (merged, start + want);
+  if (!g_input_stream_read_all (item->stream, merged->data + start, want, &got, NULL, &error) || got != want)
+    {
+      g_autoptr(GError) short_read = NULL;
+
+      /* The server was promised exactly this many bytes: the session
+       * cannot continue. */
+      if (error == NULL)
+        short_read = g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
+                                  "message content ended %" G_GUINT64_FORMAT " bytes early",
+                                  item->remaining - got);
+      connection_lost (self, error ? error : short_read);
+      return FALSE;
+    }
+  item->remaining -= want;
+  return TRUE;
+}
+
 static void
 pump_writes (MailsyncImapConnection *self)
 {
-  GBytes *bytes;
+  WriteItem *item;
   g_autoptr(GByteArray) merged = NULL;
 
   if (self->writing || self->out == NULL || g_queue_is_empty (&self->write_queue))
@@ -579,12 +743,28 @@ pump_writes (MailsyncImapConnection *self)
   /* Coalesce small pieces into one write: a pipeline of 64 short UID
    * STOREs becomes one packet, not 64. */
   merged = g_byte_array_new ();
-  while ((bytes = g_queue_pop_head (&self->write_queue)) != NULL)
+  while ((item = g_queue_pop_head (&self->write_queue)) != NULL)
     {
-      gsize len;
-      const guint8 *data = g_bytes_get_data (bytes, &len);
-      g_byte_array_append (merged, data, len);
-      g_bytes_unref (bytes);
+      if (item->stream != NULL)
+        {
+          if (!read_slice (self, item, merged))
+            {
+              write_item_free (item);
+              return;
+            }
+          if (item->remaining > 0)
+            {
+              g_queue_push_head (&self->write_queue, item);
+              break;
+            }
+        }
+      else
+        {
+          gsize len;
+          const guint8 *data = g_bytes_get_data (item->bytes, &len);
+          g_byte_array_append (merged, data, len);
+        }
+      write_item_free (item);
       if (merged->len > 1024 * 1024)
         break;
     }
@@ -657,7 +837,23 @@ fail_everything (MailsyncImapConnection *self, const GError *error)
       g_task_return_error (task, g_error_copy (self->fatal));
       g_object_unref (task);
     }
-  g_queue_clear_full (&self->write_queue, (GDestroyNotify) g_bytes_unref);
+  g_queue_clear_full (&self->write_queue, (GDestroyNotify) write_item_free);
+}
+
+void
+mailsync_imap_connection_send_continuation_line (MailsyncImapConnection *self,
+                                                 const char             *line)
+{
+  if (self->out == NULL || self->fatal != NULL)
+    return;
+  IMAP_DEBUG ("C: %s", line);
+  queue_text (self, line);
+  queue_text (self, "\r\n");
+  /* The command now owes its tagged reply: socktimeout applies again. */
+  for (GList *l = self->in_flight.head; l; l = l->next)
+    ((MailsyncImapRequest *) l->data)->no_timeout = FALSE;
+  note_activity (self);
+  pump_writes (self);
 }
 
 /* ---- reading ---------------------------------------------------------------- */
@@ -684,6 +880,12 @@ handle_continuation (MailsyncImapConnection *self, MailsyncImapResponse *respons
       if (r->continuation == NULL)
         continue;
       line = r->continuation (response->text ? response->text : "", r->continuation_data, &error);
+      if (line == NULL && error == NULL)
+        {
+          /* The command answers later (IDLE's DONE), through
+           * mailsync_imap_connection_send_continuation_line(). */
+          return;
+        }
       if (line == NULL)
         {
           /* RFC 3501 §6.2.2: "*" cancels an AUTHENTICATE exchange. */
@@ -927,6 +1129,7 @@ use_stream (MailsyncImapConnection *self, GIOStream *stream)
    * injection, CVE-2011-0411 class). */
   g_clear_pointer (&self->parser, mailsync_imap_parser_free);
   self->parser = mailsync_imap_parser_new ();
+  mailsync_imap_parser_set_literal_handler (self->parser, spool_literal, NULL, NULL);
 }
 
 static gboolean

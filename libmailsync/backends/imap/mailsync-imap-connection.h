@@ -45,7 +45,9 @@ typedef struct _MailsyncImapRequest MailsyncImapRequest;
 
 typedef void  (*MailsyncImapUntaggedFunc)     (MailsyncImapResponse *response,
                                                gpointer              user_data);
-/* Answers a "+ text" continuation with the next line (without CRLF). */
+/* Answers a "+ text" continuation with the next line (without CRLF);
+ * NULL with @error set cancels the command ("*"), NULL without an error
+ * sends nothing for now. */
 typedef char *(*MailsyncImapContinuationFunc) (const char           *text,
                                                gpointer              user_data,
                                                GError              **error);
@@ -58,6 +60,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MailsyncImapRequest, mailsync_imap_request_free)
 void mailsync_imap_request_add_literal (MailsyncImapRequest *request,
                                         GBytes              *data,
                                         const char          *text_after);
+/* Appends a literal of @size bytes read from @stream as it is written
+ * (never held whole in memory), then @text_after. */
+void mailsync_imap_request_add_literal_stream (MailsyncImapRequest *request,
+                                               GInputStream        *stream,
+                                               guint64              size,
+                                               const char          *text_after);
 /* What the debug log shows instead of the command (credentials). */
 void mailsync_imap_request_set_log_text (MailsyncImapRequest *request,
                                          const char          *log_text);
@@ -71,6 +79,16 @@ void mailsync_imap_request_set_no_timeout (MailsyncImapRequest *request,
 void mailsync_imap_request_set_continuation_handler (MailsyncImapRequest          *request,
                                                      MailsyncImapContinuationFunc  handler,
                                                      gpointer                      user_data);
+
+/* ---- spool files ---------------------------------------------------------- */
+
+/* Large FETCH body literals arrive in an unlinked spool file (the
+ * MailsyncImapFetchBody's stream) rather than in memory. Reads one back
+ * from its start (transfer full). */
+GInputStream *_mailsync_imap_spool_reopen (GOutputStream *spool,
+                                           GError       **error);
+/* An unlinked read-write temporary file's descriptor, or -1. */
+int           _mailsync_imap_spool_open   (GError       **error);
 
 /* ---- the connection ------------------------------------------------------ */
 
@@ -102,6 +120,10 @@ MailsyncImapResponse *mailsync_imap_connection_send_finish (MailsyncImapConnecti
                                                             GAsyncResult           *result,
                                                             GError                **error);
 
+/* Writes @line and CRLF for a command in flight whose continuation
+ * handler returned NULL without an error (IDLE: "DONE"). */
+void     mailsync_imap_connection_send_continuation_line (MailsyncImapConnection *self,
+                                                          const char             *line);
 void     mailsync_imap_connection_set_unsolicited_handler (MailsyncImapConnection   *self,
                                                            MailsyncImapUntaggedFunc  handler,
                                                            gpointer                  user_data);
