@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""End-to-end check of `mailsync -u machineui` (and basic) against a private
+Dovecot, compared with offlineimap3's output for the same mailbox.
+
+Two users get the same messages; mailsync syncs one, offlineimap the
+other, with the same config. The machineui lines must follow protocol
+7.2.0's grammar, and once offlineimap's per-message "Copy message from"
+threads are set aside, both programs must print the same lines (order
+aside: mailsync lists both sides at once). Then the same local deletion and
+flag change on both sides must give the same deletingmessages / addingflags
+lines, a no-change run with -u basic the same texts, and -d imap must never
+show the password. Exit 77 (skip) without Dovecot or the mailsync binary;
+without offlineimap only the grammar is checked."""
+
+import collections
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
+BUILDDIR = os.environ.get("top_builddir", os.path.join(HERE, ".."))
+HARNESS = os.path.join(SRCDIR, "tests", "harness", "dovecot-harness")
+MAILSYNC = os.path.join(BUILDDIR, "frontends", "mailsync", "mailsync")
+OFFLINEIMAP = shutil.which("offlineimap")
+
+LINE = re.compile(r"^(msg|warn|error|debug|critical):([A-Za-z_]*):([A-Za-z0-9_.~%+-]*):([A-Za-z0-9_.~%+-]*)$")
+COMMANDS = {"", "protocol", "initbanner", "_display", "registerthread", "unregisterthread", "debugging",
+            "acct", "acctdone", "connecting", "syncfolders", "syncingfolder", "loadmessagelist",
+            "messagelistloaded", "syncingmessages", "copyingmessage", "ignorecopyingmessage",
+            "deletingmessages", "addingflags", "deletingflags", "validityproblem", "callhook", "sleeping",
+            "threadExited", "threadException", "terminate", "getpass", "getpasserror", "mainException"}
+THREAD = re.compile(r"^(MainThread|Account sync .+|Folder .+ \[acc: .+\]|Copy message from .+)$")
+
+checks = 0
+failures = []
+
+
+def check(label, ok, detail=""):
+    global checks
+    checks += 1
+    print("%s %d - %s%s" % ("ok" if ok else "not ok", checks, label, "" if ok else ": " + str(detail)[:1500]))
+    sys.stdout.flush()
+    if not ok:
+        failures.append(label)
+    return ok
+
+
+def harness(*args):
+    p = subprocess.run([HARNESS] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError("dovecot-harness %s: %s" % (" ".join(args), p.stderr.strip()))
+    return p.stdout
+
+
+def write_config(root, name, env, user, password):
+    path = os.path.join(root, name + ".conf")
+    os.makedirs(os.path.join(root, name, "mail"), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("""[general]
+accounts = Test
+metadata = %(root)s/%(name)s/meta
+
+[Account Test]
+localrepository = Local
+remoterepository = Remote
+
+[Repository Local]
+type = Maildir
+localfolders = %(root)s/%(name)s/mail
+
+[Repository Remote]
+type = IMAP
+remotehost = localhost
+remoteport = %(port)s
+ssl = yes
+sslcacertfile = %(ca)s
+remoteuser = %(user)s
+remotepass = %(password)s
+""" % {"root": root, "name": name, "port": env["DOVECOT_IMAPS_PORT"], "ca": env["DOVECOT_CA"],
+       "user": user, "password": password})
+    return path
+
+
+def run(program, config, *args):
+    cmd = [program, "-c", config, "-o"] + list(args)
+    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=300)
+    return p.returncode, p.stdout, p.stderr
+
+
+def parse_machine(label, out):
+    """Checks the grammar; returns the decoded lines after the banner."""
+    lines = out.splitlines()
+    check(label + ": two raw banner lines, then the protocol line",
+          len(lines) > 3 and not LINE.match(lines[0]) and lines[1].startswith("  Licensed")
+          and lines[2] == "msg:protocol:MainThread:7.2.0", lines[:4])
+    bad = [l for l in lines[2:] if not LINE.match(l)]
+    check(label + ": every line is severity:command:thread:payload, quote_plus encoded", not bad, bad)
+    decoded = []
+    for l in lines[2:]:
+        m = LINE.match(l)
+        if not m:
+            continue
+        sev, cmd, thread, payload = m.groups()
+        decoded.append((sev, cmd, urllib.parse.unquote_plus(thread), urllib.parse.unquote_plus(payload)))
+    unknown = sorted({d[1] for d in decoded} - COMMANDS)
+    check(label + ": only protocol 7.2.0 commands", not unknown, unknown)
+    threads = sorted({d[2] for d in decoded if not THREAD.match(d[2])})
+    check(label + ": offlineimap's thread names", not threads, threads)
+    return decoded
+
+
+def comparable(decoded):
+    """What both programs must agree on: no banner, no copy threads."""
+    out = []
+    for sev, cmd, thread, payload in decoded:
+        if cmd in ("protocol", "initbanner") or (cmd == "" and thread == "MainThread"):
+            continue
+        if thread.startswith("Copy message from") or payload.startswith("Copy message from"):
+            continue
+        out.append((sev, cmd, thread, payload))
+    return collections.Counter(out)
+
+
+def maildir_files(root, folder):
+    return sorted(glob.glob(os.path.join(root, folder, "cur", "*")) +
+                  glob.glob(os.path.join(root, folder, "new", "*")))
+
+
+def change_locally(mail):
+    """Deletes the message with U=2 and flags the one with U=1 in INBOX."""
+    for path in maildir_files(mail, "INBOX"):
+        name = os.path.basename(path)
+        if ",U=2," in name:
+            os.unlink(path)
+        elif ",U=1," in name:
+            base, _, flags = name.partition(":2,")
+            flags = "".join(sorted(set(flags + "F")))
+            os.rename(path, os.path.join(mail, "INBOX", "cur", base + ":2," + flags))
+
+
+def main():
+    if not os.access(MAILSYNC, os.X_OK) or shutil.which("dovecot") is None and not os.path.exists("/usr/sbin/dovecot"):
+        print("1..0 # SKIP no mailsync binary or no Dovecot")
+        return 77
+    root = tempfile.mkdtemp(prefix="mailsync-ui-")
+    os.chmod(root, 0o755)  # Dovecot's mail processes run as another user
+    server = os.path.join(root, "dovecot")
+    try:
+        harness("start", server, "--lifetime", "900")
+        env = {}
+        for line in harness("env", server).splitlines():
+            if "=" in line:
+                k, v = line.split("=", 1)
+                env[k] = v.strip("'\"")
+        password = "Pw-uiZq81x"
+        harness("adduser", server, "uims", password, "uioi", password)
+        time.sleep(1.1)  # Dovecot re-reads its passwd-file on a new mtime
+        for user in ("uims", "uioi"):
+            harness("fill", server, user, "INBOX", "3", "--seed", "1", "--flags", "seen")
+            harness("fill", server, user, "Sent", "2", "--seed", "2", "--flags", "seen")
+        ms_conf = write_config(root, "ms", env, "uims", password)
+        oi_conf = write_config(root, "oi", env, "uioi", password)
+
+        # 1. initial sync
+        rc, out, err = run(MAILSYNC, ms_conf, "-u", "machineui")
+        check("mailsync machineui initial sync exits 0", rc == 0, err)
+        ms = parse_machine("mailsync", out)
+        check("mailsync: terminate is the last line", ms and ms[-1][1] == "terminate" and ms[-1][3] == "0\n\n",
+              ms[-1:])
+        if OFFLINEIMAP:
+            rc, oout, oerr = run(OFFLINEIMAP, oi_conf, "-u", "machineui")
+            oi = parse_machine("offlineimap", oout)
+            a, b = comparable(ms), comparable(oi)
+            check("initial sync: the same lines as offlineimap (order aside)", a == b,
+                  "only mailsync: %s\nonly offlineimap: %s" % (sorted((a - b).elements()), sorted((b - a).elements())))
+
+        # 2. a local deletion and flag change, on both sides
+        change_locally(os.path.join(root, "ms", "mail"))
+        rc, out, err = run(MAILSYNC, ms_conf, "-u", "machineui")
+        check("mailsync second sync exits 0", rc == 0, err)
+        ms = parse_machine("mailsync (changes)", out)
+        mine = sorted(d for d in ms if d[1] in ("deletingmessages", "addingflags", "deletingflags"))
+        check("mailsync reports the deletion and the flag", mine == [
+            ("msg", "addingflags", "Folder INBOX [acc: Test]", "1\nF\nINBOX"),
+            ("msg", "deletingmessages", "Folder INBOX [acc: Test]", "2\nIMAP\tINBOX")], mine)
+        if OFFLINEIMAP:
+            change_locally(os.path.join(root, "oi", "mail"))
+            rc, oout, oerr = run(OFFLINEIMAP, oi_conf, "-u", "machineui")
+            oi = parse_machine("offlineimap (changes)", oout)
+            a, b = comparable(ms), comparable(oi)
+            check("changes: the same lines as offlineimap (order aside)", a == b,
+                  "only mailsync: %s\nonly offlineimap: %s" % (sorted((a - b).elements()), sorted((b - a).elements())))
+
+        # 3. nothing changed, basic
+        rc, out, err = run(MAILSYNC, ms_conf, "-u", "basic")
+        check("mailsync basic no-op sync exits 0", rc == 0, err)
+        lines = out.splitlines()
+        check("basic: banner first", lines[:1] and lines[0].startswith("mailsync "), lines[:2])
+        mine = sorted(l for l in lines[3:] if not l.startswith("*** Finished"))
+        check("basic: offlineimap's texts", mine == sorted([
+            "*** Processing account Test",
+            "Establishing connection to localhost:%s (Remote)" % env["DOVECOT_IMAPS_PORT"],
+            "Syncing INBOX: IMAP -> Maildir",
+            "Syncing Sent: IMAP -> Maildir"]), mine)
+        check("basic: the account's time", re.search(r"^\*\*\* Finished account 'Test' in \d+:\d\d$", out, re.M), out)
+        if OFFLINEIMAP:
+            rc, oout, oerr = run(OFFLINEIMAP, oi_conf, "-u", "basic")
+            theirs = sorted(l for l in oout.splitlines()[3:] if not l.startswith("*** Finished"))
+            check("basic: the same lines as offlineimap", mine == theirs, (mine, theirs))
+
+        # 4. the password never shows, debug included
+        for ui in ("machineui", "basic", "ttyui"):
+            rc, out, err = run(MAILSYNC, ms_conf, "-u", ui, "-d", "imap")
+            check("-u %s -d imap never shows the password" % ui,
+                  password not in out and password not in err and rc == 0, (rc, err[-300:]))
+    finally:
+        subprocess.run([HARNESS, "stop", server, "--clean"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(root, ignore_errors=True)
+    print("1..%d" % checks)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
