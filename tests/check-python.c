@@ -471,6 +471,7 @@ START_TEST (test_pythonfile_errors)
   g_autofree char *syntax = data_path ("syntax-error.py");
   g_autofree char *raises = data_path ("raises.py");
   g_autofree char *latin1 = data_path ("latin1.py");
+  g_autofree char *nul = data_path ("nul.py");
   g_autofree char *expected = NULL;
   g_autofree char *name = NULL;
   MailsyncPython *py;
@@ -480,8 +481,16 @@ START_TEST (test_pythonfile_errors)
   ck_assert_ptr_null (py);
   ck_assert (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG));
   ck_assert_msg (strstr (error->message, missing) != NULL, "%s", error->message);
-  ck_assert_msg (g_str_has_prefix (error->message, "pythonfile: "), "%s", error->message);
   ck_assert_msg (strstr (error->message, "No such file") != NULL, "%s", error->message);
+  ck_assert_msg (strchr (error->message, '\n') == NULL, "%s", error->message);
+  g_clear_error (&error);
+
+  /* A NUL byte would silently cut the source short. */
+  py = _mailsync_python_new (nul, &error);
+  ck_assert_ptr_null (py);
+  expected = g_strdup_printf ("%s: SyntaxError: source code cannot contain null bytes", nul);
+  assert_error (error, MAILSYNC_ERROR_INVALID_CONFIG, expected);
+  g_clear_pointer (&expected, g_free);
   g_clear_error (&error);
 
   py = _mailsync_python_new (syntax, &error);

@@ -427,6 +427,7 @@ setup_namespace (MailsyncPython *py, const char *pythonfile, GError **error)
   g_autoptr(GError) local_error = NULL;
   g_autofree char *source = NULL;
   g_autofree char *abs_path = NULL;
+  gsize length = 0;
   PyObject *builtins = NULL, *re = NULL, *code = NULL, *result = NULL, *file = NULL;
   PyObject *module_dict;
   gboolean ok = FALSE;
@@ -442,10 +443,18 @@ setup_namespace (MailsyncPython *py, const char *pythonfile, GError **error)
 
   if (pythonfile != NULL)
     {
-      if (!g_file_get_contents (pythonfile, &source, NULL, &local_error))
+      /* GLib's message names the file and the reason. */
+      if (!g_file_get_contents (pythonfile, &source, &length, &local_error))
+        {
+          g_set_error_literal (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG,
+                               local_error->message);
+          goto out;
+        }
+      /* Compiling a C string would silently stop at the first NUL. */
+      if (strlen (source) != length)
         {
           g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG,
-                       "pythonfile: %s", local_error->message);
+                       "%s: SyntaxError: source code cannot contain null bytes", pythonfile);
           goto out;
         }
       abs_path = g_canonicalize_filename (pythonfile, NULL);
