@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <glib/gstdio.h>
 
 #ifdef HAVE_LIBSECRET
 #include <libsecret/secret.h>
@@ -2291,6 +2292,28 @@ mailsync_config_create_account (MailsyncConfig *self,
     {
       status_dir = g_build_filename (metadata, account_dir, "LocalStatus-sqlite", NULL);
       status = mailsync_status_sqlite_new (status_dir);
+    }
+
+  /* offlineimap creates localfolders (0700, with parents). Only before the
+   * first sync, though: a root missing once there is a status is a disk
+   * not mounted, which the backend must see and refuse (DESIGN §5 rule 1). */
+  if (!g_file_test (status_dir, G_FILE_TEST_EXISTS))
+    {
+      MailsyncRepository *sides[] = { local, remote };
+
+      for (guint i = 0; i < G_N_ELEMENTS (sides); i++)
+        if (MAILSYNC_IS_MAILDIR_REPOSITORY (sides[i]))
+          {
+            const char *root = mailsync_maildir_repository_get_root (MAILSYNC_MAILDIR_REPOSITORY (sides[i]));
+
+            if (!g_file_test (root, G_FILE_TEST_EXISTS) && g_mkdir_with_parents (root, 0700) != 0)
+              {
+                int saved = errno;
+                g_autofree char *repo_section = g_strconcat ("Repository ", mailsync_repository_get_name (sides[i]), NULL);
+                return (option_error (self, repo_section, "localfolders", MAILSYNC_ERROR_FAILED, error,
+                                      "cannot create '%s': %s", root, g_strerror (saved)), NULL);
+              }
+          }
     }
 
   account = mailsync_account_new (name, remote, local, status);

@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""Accounts built from offlineimap configuration files sync against a
+private Dovecot (tests/harness/dovecot-harness): the minimal config of
+offlineimap's reference, every password source, TLS verified by default
+and pinned by cert_fingerprint, the declarative nametrans_rules and
+folder_exclude, and one-line errors for bad input.  The driver is
+tests/check-config-driver.  Exit 77 (skip) without Dovecot."""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILDDIR = os.environ.get("TEST_BUILDDIR", HERE)
+SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
+HARNESS = os.path.join(SRCDIR, "tests", "harness", "dovecot-harness")
+DRIVER = os.path.join(BUILDDIR, "check-config-driver")
+
+checks = 0
+failures = []
+
+
+def check(label, ok, detail=""):
+    global checks
+    checks += 1
+    print("%s %d - %s%s" % ("ok" if ok else "not ok", checks, label, "" if ok else ": " + str(detail)[:800]))
+    sys.stdout.flush()
+    if not ok:
+        failures.append(label)
+    return ok
+
+
+class Server:
+    def __init__(self, root):
+        self.dir = os.path.join(root, "dovecot")
+        subprocess.run([HARNESS, "start", self.dir], check=True, stdout=subprocess.DEVNULL, timeout=60)
+        self.env = {}
+        with open(os.path.join(self.dir, "env")) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.strip().split("=", 1)
+                    self.env[k] = v.strip("'\"")
+        self.users = 0
+        args = []
+        for i in range(1, 21):
+            args += ["cfg%d" % i, "pw-cfg%d" % i]
+        subprocess.run([HARNESS, "adduser", self.dir] + args, check=True, stdout=subprocess.DEVNULL, timeout=30)
+        time.sleep(1.1)  # Dovecot re-reads its passwd-file on an mtime change
+
+    def stop(self):
+        subprocess.run([HARNESS, "stop", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def new_user(self, messages=3):
+        self.users += 1
+        user = "cfg%d" % self.users
+        if messages:
+            subprocess.run([HARNESS, "fill", self.dir, user, "INBOX", str(messages), "--sizes", "small",
+                            "--seed", "7"], check=True, stdout=subprocess.DEVNULL, timeout=60)
+        return user, "pw-" + user
+
+    def folder(self, user, folder, count):
+        subprocess.run([HARNESS, "fill", self.dir, user, folder, str(count), "--sizes", "small", "--seed", "9"],
+                       check=True, stdout=subprocess.DEVNULL, timeout=60)
+
+
+def write_config(work, user, remote_extra, local_extra="", account_extra="", ssl="no"):
+    os.makedirs(work, exist_ok=True)
+    path = os.path.join(work, "offlineimaprc")
+    text = ("# written by check-config-sync.py\n"
+            "[general]\naccounts = Test\nmetadata = {work}/meta\n\n"
+            "[Account Test]\nlocalrepository = Local\nremoterepository = Remote\n{account}\n"
+            "[Repository Local]\ntype = Maildir\nlocalfolders = {work}/Mail\n{local}\n"
+            "[Repository Remote]\ntype = IMAP\nremotehost = {host}\nremoteuser = {user}\nssl = {ssl}\n{remote}")
+    with open(path, "w") as f:
+        f.write(text.format(work=work, host=SERVER.env["DOVECOT_HOST"], user=user, ssl=ssl,
+                            remote=remote_extra, local=local_extra, account=account_extra))
+    return path
+
+
+def line_of(path, key):
+    """FILE:LINE of the option KEY, as errors name it."""
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if line.split("=")[0].strip() == key:
+                return "%s:%d" % (path, n)
+    raise KeyError(key)
+
+
+def run(path, env_extra=None, accounts=()):
+    env = dict(os.environ)
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    env.update(env_extra or {})
+    return subprocess.run([DRIVER, path] + list(accounts), env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=300)
+
+
+def count_local(work, folder="INBOX"):
+    d = os.path.join(work, "Mail", folder)
+    if not os.path.isdir(d):
+        return -1
+    return sum(len(os.listdir(os.path.join(d, sub))) for sub in ("cur", "new"))
+
+
+def copies(p):
+    return [l for l in p.stdout.splitlines() if l.startswith("message-copied")]
+
+
+def starttls(server):
+    return "remoteport = %s\nsslcacertfile = %s\n" % (server.env["DOVECOT_PORT"], server.env["DOVECOT_CA"])
+
+
+def scenario_minimal(server, root):
+    user, pw = server.new_user(5)
+    server.folder(user, "Archive", 2)
+    work = os.path.join(root, "minimal")
+    path = write_config(work, user, starttls(server) + "remotepass = %s\n" % pw)
+    p = run(path)
+    check("minimal config: sync succeeds", p.returncode == 0, p.stderr)
+    check("minimal config: INBOX downloaded", count_local(work) == 5, (count_local(work), p.stdout[-500:]))
+    check("minimal config: Archive downloaded", count_local(work, "Archive") == 2, count_local(work, "Archive"))
+    check("offlineimap metadata layout: LocalStatus-sqlite/INBOX",
+          os.path.isfile(os.path.join(work, "meta", "Account-Test", "LocalStatus-sqlite", "INBOX")),
+          os.listdir(os.path.join(work, "meta")) if os.path.isdir(os.path.join(work, "meta")) else "no meta")
+    check("no warnings for a clean config", "warning:" not in p.stderr, p.stderr)
+    p = run(path)
+    check("second sync copies nothing", p.returncode == 0 and not copies(p), p.stdout[-500:])
+    check("password never printed", pw not in p.stdout + p.stderr)
+
+
+def scenario_passwords(server, root):
+    sources = [
+        ("remotepassfile", lambda work, pw: (write_file(os.path.join(work, "passfile"), pw + "\nignored\n"),
+                                             "remotepassfile = %s/passfile\n" % work)[1], {}),
+        ("remotepasscmd", lambda work, pw: "remotepasscmd = printf '%%%%s\\n' '%s'\n" % pw, {}),
+        ("remotepasseval literal", lambda work, pw: "remotepasseval = '%s'\n" % pw, {}),
+        ("netrc", lambda work, pw: (write_netrc(work, pw), "")[1], None),
+        ("prompt", lambda work, pw: "", "prompt"),
+    ]
+    for label, make, env in sources:
+        if make is None:
+            continue
+        user, pw = server.new_user(2)
+        work = os.path.join(root, "pw-" + label.split()[0])
+        os.makedirs(work, exist_ok=True)
+        extra = make(work, pw)
+        envs = {}
+        if env is None:
+            envs["HOME"] = work
+        elif env == "prompt":
+            envs["MAILSYNC_TEST_PROMPT"] = pw
+            envs["HOME"] = work
+        path = write_config(work, user, starttls(server) + extra)
+        p = run(path, envs)
+        check("password from %s: sync succeeds" % label, p.returncode == 0 and count_local(work) == 2,
+              p.stderr)
+        if env == "prompt":
+            check("prompt asked with account, repository, user and host",
+                  "prompt: Test Remote %s %s" % (user, server.env["DOVECOT_HOST"]) in p.stderr, p.stderr)
+        check("password from %s: never printed" % label, pw not in p.stdout + p.stderr)
+
+    # a failing password command: clear error naming the option, no password
+    user, pw = server.new_user(1)
+    work = os.path.join(root, "pw-fail")
+    path = write_config(work, user, starttls(server) + "remotepasscmd = echo %s; exit 4\n" % pw)
+    p = run(path)
+    lines = [l for l in p.stderr.splitlines() if l.startswith("ERROR:")]
+    check("failing remotepasscmd: exit 1 with one error line naming option and line",
+          p.returncode == 1 and len(lines) == 1 and
+          ("%s: option 'remotepasscmd' in section 'Repository Remote': the command failed (exit status 4)"
+           % line_of(path, "remotepasscmd")) in lines[0], p.stderr)
+    check("failing remotepasscmd: password not echoed", pw not in p.stdout + p.stderr)
+    check("failing remotepasscmd: nothing downloaded", count_local(work) == -1)
+
+    # a wrong password: authentication error, the password not in it
+    user, pw = server.new_user(1)
+    work = os.path.join(root, "pw-wrong")
+    path = write_config(work, user, starttls(server) + "remotepass = not-%s\n" % pw)
+    p = run(path)
+    check("wrong password: sync fails", p.returncode == 1, p.stderr)
+    check("wrong password: not echoed", "not-" + pw not in p.stdout + p.stderr)
+
+
+def write_file(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+
+
+def write_netrc(work, pw):
+    user = "cfg%d" % SERVER.users
+    write_file(os.path.join(work, ".netrc"), "machine %s login %s password %s\n" % (SERVER.env["DOVECOT_HOST"], user, pw))
+
+
+def scenario_tls(server, root):
+    if not server.env.get("DOVECOT_IMAPS_PORT"):
+        check("# SKIP no IMAPS port", True)
+        return
+    user, pw = server.new_user(2)
+    base = "remoteport = %s\nremotepass = %s\n" % (server.env["DOVECOT_IMAPS_PORT"], pw)
+    work = os.path.join(root, "tls-default")
+    path = write_config(work, user, base, ssl="yes")
+    p = run(path)
+    check("implicit TLS, no sslcacertfile: the system store is used and rejects the test CA",
+          p.returncode == 1 and count_local(work) == -1, p.stderr)
+    work = os.path.join(root, "tls-pin")
+    path = write_config(work, user, base + "cert_fingerprint = %s\n" % server.env["DOVECOT_CERT_SHA256"], ssl="yes")
+    p = run(path)
+    check("implicit TLS pinned by cert_fingerprint: sync succeeds", p.returncode == 0 and count_local(work) == 2,
+          p.stderr)
+    work = os.path.join(root, "tls-ca")
+    path = write_config(work, user, base + "sslcacertfile = %s\n" % server.env["DOVECOT_CA"], ssl="yes")
+    p = run(path)
+    check("implicit TLS with sslcacertfile: sync succeeds", p.returncode == 0 and count_local(work) == 2, p.stderr)
+    work = os.path.join(root, "tls-badpin")
+    path = write_config(work, user, base + "cert_fingerprint = %s\n" % ("00" * 32), ssl="yes")
+    p = run(path)
+    check("implicit TLS with a wrong pin: refused", p.returncode == 1 and count_local(work) == -1, p.stderr)
+
+
+def scenario_declarative(server, root):
+    user, pw = server.new_user(1)
+    server.folder(user, "Archive", 2)
+    server.folder(user, "Trash", 1)
+    work = os.path.join(root, "declarative")
+    path = write_config(work, user,
+                        starttls(server) + "remotepass = %s\nfolder_exclude = Trash\n"
+                        "nametrans_rules = ^Archive$ => Old\n" % pw,
+                        local_extra="nametrans_rules = ^Old$ => Archive\n")
+    p = run(path)
+    check("nametrans_rules/folder_exclude: sync succeeds", p.returncode == 0, p.stderr)
+    check("nametrans_rules: Archive is Old locally", count_local(work, "Old") == 2 and count_local(work, "Archive") == -1,
+          sorted(os.listdir(os.path.join(work, "Mail"))) if os.path.isdir(os.path.join(work, "Mail")) else "-")
+    check("folder_exclude: Trash not synced", count_local(work, "Trash") == -1)
+    p = run(path)
+    check("nametrans_rules round trip: second sync changes nothing",
+          p.returncode == 0 and not copies(p) and "folder-created" not in p.stdout, p.stdout + p.stderr)
+
+
+def scenario_bad_input(server, root):
+    user, pw = server.new_user(0)
+    cases = [
+        ("usecompression = maybe\n", "usecompression",
+         ": option 'usecompression' in section 'Repository Remote': 'maybe' is not a boolean"),
+        ("remotepass = 100%\n", "remotepass",
+         ": option 'remotepass' in section 'Repository Remote': '%' must be followed"),
+        ("preauthtunnel = a\ntransporttunnel = b\n", "transporttunnel",
+         ": option 'transporttunnel' in section 'Repository Remote'"),
+    ]
+    for i, (extra, key, expected) in enumerate(cases):
+        work = os.path.join(root, "bad%d" % i)
+        path = write_config(work, user, extra)
+        p = run(path)
+        lines = [l for l in p.stderr.splitlines() if l.startswith("ERROR:")]
+        check("bad input %r: one error line with file:line" % extra.strip(),
+              p.returncode == 1 and len(lines) == 1 and (line_of(path, key) + expected) in lines[0], p.stderr)
+        check("bad input %r: nothing written" % extra.strip(), not os.path.exists(os.path.join(work, "Mail")))
+    work = os.path.join(root, "unknown")
+    path = write_config(work, user, starttls(server) + "remotepass = %s\nmy_helper = x\n" % pw)
+    p = run(path)
+    check("unknown option: a warning naming file:line, sync goes on",
+          p.returncode == 0 and ("warning: %s: option 'my_helper' in section 'Repository Remote': unknown option, ignored"
+                                 % line_of(path, "my_helper")) in p.stderr, p.stderr)
+
+
+SERVER = None
+
+
+def main():
+    global SERVER
+    if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):
+        print("1..0 # SKIP needs root and dovecot-imapd")
+        return 77
+    if not os.path.exists(DRIVER):
+        print("Bail out! %s not built" % DRIVER)
+        return 99
+    root = tempfile.mkdtemp(prefix="mailsync-config-sync.")
+    os.chmod(root, 0o755)  # the harness needs it traversable by the mail users
+    try:
+        SERVER = Server(root)
+        try:
+            for scenario in (scenario_minimal, scenario_passwords, scenario_tls, scenario_declarative,
+                             scenario_bad_input):
+                scenario(SERVER, root)
+        finally:
+            SERVER.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print("1..%d" % checks)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
