@@ -98,6 +98,33 @@ mailsync_folder_real_get_uidvalidity (MailsyncFolder *self)
 }
 
 static void
+mailsync_folder_real_wait_for_changes_async (MailsyncFolder      *self,
+                                             guint                timeout_seconds,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, mailsync_folder_real_wait_for_changes_async);
+  g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED,
+                           "Folder %s cannot report changes as they happen", mailsync_folder_get_name (self));
+}
+
+static gboolean
+mailsync_folder_real_wait_for_changes_finish (MailsyncFolder  *self,
+                                              GAsyncResult    *result,
+                                              gboolean        *changed,
+                                              GError         **error)
+{
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), error);
+
+  if (changed != NULL)
+    *changed = ok;
+  return ok;
+}
+
+static void
 mailsync_folder_class_init (MailsyncFolderClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -107,6 +134,8 @@ mailsync_folder_class_init (MailsyncFolderClass *klass)
   object_class->dispose = mailsync_folder_dispose;
   object_class->finalize = mailsync_folder_finalize;
   klass->get_uidvalidity = mailsync_folder_real_get_uidvalidity;
+  klass->wait_for_changes_async = mailsync_folder_real_wait_for_changes_async;
+  klass->wait_for_changes_finish = mailsync_folder_real_wait_for_changes_finish;
 
   /**
    * MailsyncFolder:name: (attributes org.gtk.Property.get=mailsync_folder_get_name)
@@ -508,4 +537,55 @@ mailsync_folder_flush_finish (MailsyncFolder  *self,
 {
   g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
   return MAILSYNC_FOLDER_GET_CLASS (self)->flush_finish (self, result, error);
+}
+
+/**
+ * mailsync_folder_wait_for_changes_async:
+ * @self: a folder
+ * @timeout_seconds: give up after this long, 0 for no limit
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the store reported a change, or
+ *   on timeout
+ * @user_data: closure data
+ *
+ * Waits until the store says the folder changed (new, expunged or
+ * re-flagged messages), as IMAP IDLE does; this is what offlineimap's
+ * `idlefolders` uses between syncs. The wait holds the repository's
+ * connection: start no other operation of the repository until it is
+ * over (cancel it to end it early).
+ *
+ * Folders that cannot watch (the default, Maildir) fail with
+ * %MAILSYNC_ERROR_NOT_SUPPORTED.
+ */
+void
+mailsync_folder_wait_for_changes_async (MailsyncFolder      *self,
+                                        guint                timeout_seconds,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  g_return_if_fail (MAILSYNC_IS_FOLDER (self));
+  MAILSYNC_FOLDER_GET_CLASS (self)->wait_for_changes_async (self, timeout_seconds, cancellable, callback, user_data);
+}
+
+/**
+ * mailsync_folder_wait_for_changes_finish:
+ * @self: a folder
+ * @result: the result
+ * @changed: (out) (optional): %TRUE when the store reported a change,
+ *   %FALSE when the timeout passed first
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the wait ended normally (a change or the timeout)
+ */
+gboolean
+mailsync_folder_wait_for_changes_finish (MailsyncFolder  *self,
+                                         GAsyncResult    *result,
+                                         gboolean        *changed,
+                                         GError         **error)
+{
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
+  if (changed != NULL)
+    *changed = FALSE;
+  return MAILSYNC_FOLDER_GET_CLASS (self)->wait_for_changes_finish (self, result, changed, error);
 }

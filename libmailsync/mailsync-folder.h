@@ -36,6 +36,10 @@ G_DECLARE_DERIVABLE_TYPE (MailsyncFolder, mailsync_folder, MAILSYNC, FOLDER, GOb
  * @flush_async: make every change so far durable (fsync directories...)
  * @flush_finish: finish
  * @get_uidvalidity: the UIDVALIDITY seen by the last listing
+ * @wait_for_changes_async: return when the store reports a change of the
+ *   folder (IMAP IDLE) or after a timeout; the default fails with
+ *   %MAILSYNC_ERROR_NOT_SUPPORTED
+ * @wait_for_changes_finish: finish; says whether a change was reported
  *
  * The backend contract for one folder. All I/O is asynchronous so that
  * a network backend can keep many operations in flight; local backends run
@@ -106,9 +110,18 @@ struct _MailsyncFolderClass
                                                    GAsyncResult         *result,
                                                    GError              **error);
   guint32               (*get_uidvalidity)        (MailsyncFolder       *self);
+  void                  (*wait_for_changes_async) (MailsyncFolder       *self,
+                                                   guint                 timeout_seconds,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+  gboolean              (*wait_for_changes_finish) (MailsyncFolder      *self,
+                                                    GAsyncResult        *result,
+                                                    gboolean            *changed,
+                                                    GError             **error);
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[6];
 };
 
 MAILSYNC_AVAILABLE_IN_ALL
@@ -196,5 +209,17 @@ MAILSYNC_AVAILABLE_IN_ALL
 gboolean             mailsync_folder_flush_finish           (MailsyncFolder       *self,
                                                              GAsyncResult         *result,
                                                              GError              **error);
+
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_wait_for_changes_async  (MailsyncFolder       *self,
+                                                              guint                 timeout_seconds,
+                                                              GCancellable         *cancellable,
+                                                              GAsyncReadyCallback   callback,
+                                                              gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_wait_for_changes_finish (MailsyncFolder       *self,
+                                                              GAsyncResult         *result,
+                                                              gboolean             *changed,
+                                                              GError              **error);
 
 G_END_DECLS

@@ -211,6 +211,58 @@ def scenario_streaming(server, root):
           up is not None and baseline is not None and up - baseline < 3 * 1024, (baseline, up))
 
 
+def idle_process(server, user, pw, seconds, work):
+    import subprocess
+    env = dict(os.environ)
+    env.update(server.env)
+    env.update({"DOVECOT_USER": user, "DOVECOT_PASS": pw, "MAILSYNC_TEST_IMAP_SECURITY": "starttls",
+                "MAILSYNC_TEST_IDLE": str(seconds), "G_MESSAGES_DEBUG": "Mailsync-IMAP"})
+    os.makedirs(os.path.join(work, "local"), exist_ok=True)
+    p = subprocess.Popen([base.DRIVER, "imap", os.path.join(work, "local"), os.path.join(work, "meta")], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # GLib writes debug lines to stdout too: skip to ours.
+    line = p.stdout.readline()
+    while line and line.strip() != "idling":
+        line = p.stdout.readline()
+    return p, line
+
+
+def scenario_idle(server, root):
+    import subprocess
+    user, pw = server.new_user()
+    work = os.path.join(root, "idle")
+    # A change while idling ends the wait: a message delivered by the harness.
+    p, first = idle_process(server, user, pw, 60, work)
+    check("IDLE: the wait starts", first.strip() == "idling", first + p.stderr.read() if p.poll() is not None else first)
+    time.sleep(1)
+    start = time.monotonic()
+    subprocess.run([base.HARNESS, "fill", server.dir, user, "INBOX", "1", "--sizes", "small"], check=True,
+                   stdout=subprocess.DEVNULL, timeout=60)
+    try:
+        out, err = p.communicate(timeout=40)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    took = time.monotonic() - start
+    text = out + err
+    check("IDLE: a delivered message ends the wait (changed)", p.returncode == 0 and "changed=1" in out,
+          (p.returncode, out, err[-500:]))
+    check("IDLE: it returns promptly (%.1f s)" % took, took < 35, took)
+    check("IDLE: IDLE sent, then DONE after the server's report",
+          re.search(r"C: A\d+ IDLE", text) is not None and "C: DONE" in text
+          and text.index("C: DONE") > text.index("EXISTS"), text[-800:])
+    # Nothing happens: the timeout ends the wait, with DONE sent properly.
+    p, first = idle_process(server, user, pw, 2, work)
+    start = time.monotonic()
+    out, err = p.communicate(timeout=30)
+    took = time.monotonic() - start
+    check("IDLE: a quiet folder times out (changed=0) after ~2 s",
+          p.returncode == 0 and "changed=0" in out and 1.5 < took < 10, (p.returncode, out, err[-300:], took))
+    check("IDLE: the timeout ends IDLE with DONE and a tagged OK",
+          "C: DONE" in err + out and re.search(r"S: A\d+ OK", (err + out).split("C: DONE", 1)[-1]) is not None,
+          err[-500:])
+
+
 class FakeServer:
     """Accepts connections on 127.0.0.1; greets with GREETING (if any)
     and then reads without ever answering."""
@@ -327,7 +379,8 @@ def main():
         else:
             server = base.Server(root)
             only = os.environ.get("MAILSYNC_TEST_ONLY")
-            for name, fn in (("streaming", scenario_streaming),
+            for name, fn in (("idle", scenario_idle),
+                             ("streaming", scenario_streaming),
                              ("reconnect-down", scenario_reconnect_download),
                              ("reconnect-up", scenario_reconnect_upload),
                              ("noretry", scenario_no_retry)):

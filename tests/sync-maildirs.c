@@ -22,6 +22,61 @@ on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data
   fflush (stdout);
 }
 
+static void
+store_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_result (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+/* MAILSYNC_TEST_IDLE=SECONDS: instead of syncing, wait on the remote's
+ * INBOX for a change (IMAP IDLE) and print what ended the wait. */
+static int
+idle_wait (MailsyncRepository *repo, guint seconds)
+{
+  g_autoptr(GAsyncResult) opened = NULL;
+  g_autoptr(GAsyncResult) listed = NULL;
+  g_autoptr(GAsyncResult) waited = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GError) error = NULL;
+  MailsyncFolder *inbox = NULL;
+  gboolean changed = FALSE;
+
+  mailsync_repository_open_async (repo, NULL, store_result, &opened);
+  if (!mailsync_repository_open_finish (repo, wait_result (&opened), &error))
+    goto failed;
+  mailsync_repository_list_folders_async (repo, NULL, store_result, &listed);
+  folders = mailsync_repository_list_folders_finish (repo, wait_result (&listed), &error);
+  if (folders == NULL)
+    goto failed;
+  for (guint i = 0; i < folders->len; i++)
+    if (strcmp (mailsync_folder_get_name (folders->pdata[i]), "INBOX") == 0)
+      inbox = folders->pdata[i];
+  if (inbox == NULL)
+    {
+      fprintf (stderr, "ERROR: no INBOX\n");
+      return 1;
+    }
+  printf ("idling\n");
+  fflush (stdout);
+  mailsync_folder_wait_for_changes_async (inbox, seconds, NULL, store_result, &waited);
+  if (!mailsync_folder_wait_for_changes_finish (inbox, wait_result (&waited), &changed, &error))
+    goto failed;
+  printf ("changed=%d\n", changed);
+  return 0;
+
+failed:
+  fprintf (stderr, "ERROR: %s\n", error->message);
+  return 1;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -67,6 +122,8 @@ main (int argc, char **argv)
       if (g_getenv ("MAILSYNC_TEST_IMAP_FINGERPRINT"))
         g_object_set (remote, "cert-fingerprint", g_getenv ("MAILSYNC_TEST_IMAP_FINGERPRINT"),
                       "ca-file", NULL, NULL);
+      if (g_getenv ("MAILSYNC_TEST_IDLE"))
+        return idle_wait (remote, (guint) atoi (g_getenv ("MAILSYNC_TEST_IDLE")));
     }
   else
     {
