@@ -587,6 +587,21 @@ START_TEST (test_python_options)
 }
 END_TEST
 
+/* An enabled [mbnames] is evaluated up front: a broken expression stops
+ * the run before any sync. */
+START_TEST (test_mbnames_checked)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config =
+    load_config (GENERAL "[mbnames]\nenabled = yes\nfilename = ~/mb\nheader = no_such_name + 1\n"
+                 "peritem = x\nsep = ' '\nfooter = ''\n", &error);
+
+  ck_assert_ptr_null (config);
+  ck_assert_msg (g_str_has_prefix (error->message, "t:7: ") && strstr (error->message, "header") != NULL,
+                 "%s", error->message);
+}
+END_TEST
+
 START_TEST (test_account_names)
 {
   g_autoptr(GError) error = NULL;
@@ -630,6 +645,7 @@ config_suite (void)
   tcase_add_test (tc, test_dynamic_values);
   tcase_add_test (tc, test_eval_literals);
   tcase_add_test (tc, test_python_options);
+  tcase_add_test (tc, test_mbnames_checked);
   tcase_add_test (tc, test_account_names);
   suite_add_tcase (s, tc);
   return s;

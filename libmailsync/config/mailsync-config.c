@@ -870,6 +870,11 @@ refuse_if_true (MailsyncConfig *self,
 
 /* ------------------------------------------------------------------------ */
 
+typedef struct _PythonClosure PythonClosure;
+static PythonClosure *python_closure_new (MailsyncConfig *self, const char *section, const char *key,
+                                          const char *declarative, GError **error);
+static void python_closure_free (PythonClosure *closure);
+
 /**
  * mailsync_config_new:
  * @file: the configuration
@@ -927,10 +932,29 @@ mailsync_config_new (MailsyncConfigFile *file,
     {
       static const char *const required[] = { "filename", "header", "peritem", "sep", "footer" };
 
+      static const char *const strings[] = { "header", "sep", "footer" };
+      static const char *const callables[] = { "folderfilter", "sort_keyfunc" };
+
       for (guint i = 0; i < G_N_ELEMENTS (required); i++)
         if (!has (self, "mbnames", required[i]))
           return (option_error (self, "mbnames", required[i], MAILSYNC_ERROR_INVALID_CONFIG, error,
                                 "required when mbnames is enabled"), NULL);
+      /* evaluated now so that a broken expression stops the run before
+       * any sync, not after the last one */
+      for (guint i = 0; i < G_N_ELEMENTS (strings); i++)
+        {
+          g_autofree char *value = mailsync_config_eval_string (self, "mbnames", strings[i], error);
+          if (value == NULL)
+            return NULL;
+        }
+      for (guint i = 0; i < G_N_ELEMENTS (callables); i++)
+        if (has (self, "mbnames", callables[i]))
+          {
+            PythonClosure *closure = python_closure_new (self, "mbnames", callables[i], NULL, error);
+            if (closure == NULL)
+              return NULL;
+            python_closure_free (closure);
+          }
     }
   return g_steal_pointer (&self);
 }
@@ -1413,12 +1437,12 @@ parse_patterns (MailsyncConfig *self,
   return g_steal_pointer (&patterns);
 }
 
-typedef struct
+struct _PythonClosure
 {
   PythonRef          *python;
   MailsyncPythonFunc *func;
   char               *where;
-} PythonClosure;
+};
 
 static void
 python_closure_free (PythonClosure *closure)
