@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""ttyui and blinkenlights driven in a real terminal against a private
+Dovecot.
+
+ttyui runs under script(1): on a terminal it must draw its progress line
+(folder counts, total, rate, ETA) in place with \\r ESC[K and clear it
+before the log goes on; through a pipe it must print offlineimap's plain
+lines only. blinkenlights runs in a tmux pane: the account row with its
+thread light, the log window, the hotkey 1 (sync now) and q (quit) are
+checked by capturing the pane. Off a terminal blinkenlights must say so and
+fall back to ttyui's lines. Exit 77 (skip) without Dovecot, tmux, script or
+the mailsync binary."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
+BUILDDIR = os.environ.get("top_builddir", os.path.join(HERE, ".."))
+HARNESS = os.path.join(SRCDIR, "tests", "harness", "dovecot-harness")
+MAILSYNC = os.path.join(BUILDDIR, "frontends", "mailsync", "mailsync")
+TMUX = shutil.which("tmux")
+SCRIPT = shutil.which("script")
+
+checks = 0
+failures = []
+
+
+def check(label, ok, detail=""):
+    global checks
+    checks += 1
+    print("%s %d - %s%s" % ("ok" if ok else "not ok", checks, label, "" if ok else ": " + str(detail)[:1500]))
+    sys.stdout.flush()
+    if not ok:
+        failures.append(label)
+    return ok
+
+
+def harness(*args):
+    p = subprocess.run([HARNESS] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError("dovecot-harness %s: %s" % (" ".join(args), p.stderr.strip()))
+    return p.stdout
+
+
+def write_config(root, name, env, autorefresh=None):
+    path = os.path.join(root, name + ".conf")
+    mail = os.path.join(root, name, "mail")
+    shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+    os.makedirs(mail)
+    with open(path, "w") as f:
+        f.write("""[general]
+accounts = Test
+metadata = %(root)s/%(name)s/meta
+
+[Account Test]
+localrepository = Local
+remoterepository = Remote
+%(refresh)s
+[Repository Local]
+type = Maildir
+localfolders = %(mail)s
+
+[Repository Remote]
+type = IMAP
+remotehost = localhost
+remoteport = %(port)s
+ssl = yes
+sslcacertfile = %(ca)s
+remoteuser = %(user)s
+remotepass = %(password)s
+""" % {"root": root, "name": name, "mail": mail, "port": env["DOVECOT_IMAPS_PORT"], "ca": env["DOVECOT_CA"],
+       "user": env["DOVECOT_USER"], "password": env["DOVECOT_PASS"],
+       "refresh": "autorefresh = %s\n" % autorefresh if autorefresh else ""})
+    return path
+
+
+class Pane:
+    def __init__(self, root, command):
+        self.socket = "mailsync-ui-%d" % os.getpid()
+        self.exit_file = os.path.join(root, "pane.exit")
+        shell = "%s; echo $? > %s; sleep 60" % (command, self.exit_file)
+        subprocess.run([TMUX, "-L", self.socket, "new-session", "-d", "-s", "ui", "-x", "110", "-y", "30", shell],
+                       check=True, timeout=30)
+
+    def text(self):
+        return subprocess.run([TMUX, "-L", self.socket, "capture-pane", "-p", "-t", "ui"], stdout=subprocess.PIPE,
+                              universal_newlines=True, timeout=30).stdout
+
+    def keys(self, keys):
+        subprocess.run([TMUX, "-L", self.socket, "send-keys", "-t", "ui", keys], check=True, timeout=30)
+
+    def wait_for(self, predicate, timeout=30):
+        end = time.time() + timeout
+        while time.time() < end:
+            text = self.text()
+            if predicate(text):
+                return text
+            time.sleep(0.2)
+        return self.text()
+
+    def exit_status(self, timeout=30):
+        end = time.time() + timeout
+        while time.time() < end:
+            if os.path.exists(self.exit_file):
+                with open(self.exit_file) as f:
+                    content = f.read().strip()
+                if content:
+                    return int(content)
+            time.sleep(0.2)
+        return None
+
+    def close(self):
+        subprocess.run([TMUX, "-L", self.socket, "kill-server"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=30)
+
+
+def test_ttyui(root, env):
+    conf = write_config(root, "tty", env)
+    raw = os.path.join(root, "tty.raw")
+    p = subprocess.run([SCRIPT, "-q", "-e", "-c", "%s -c %s -u ttyui -o" % (MAILSYNC, conf), raw],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+    check("ttyui on a terminal: sync exits 0", p.returncode == 0, p.returncode)
+    with open(raw, "rb") as f:
+        out = f.read().decode("utf-8", "replace")
+    statuses = re.findall(r"\r\x1b\[K(\[[^\r\n]*total (\d+)/(\d+)[^\r\n]*)", out)
+    check("ttyui on a terminal: progress redrawn in place", len(statuses) >= 100, len(statuses))
+    check("ttyui: progress names the folder with its counts",
+          any(re.match(r"\[INBOX \d+/120\] ", s[0]) for s in statuses), statuses[:3])
+    last = statuses[-1] if statuses else ("", "0", "0")
+    check("ttyui: overall count reaches the total", last[1] == last[2] == "125", last)
+    check("ttyui: rate and ETA", any(re.search(r", [0-9.]+ msg/s, ETA \d+:\d\d$", s[0]) for s in statuses),
+          statuses[-3:])
+    tail = out[out.rfind("*** Finished account 'Test'"):]
+    check("ttyui: the progress line is gone at the end", "total" not in tail, tail)
+    plain = re.sub(r"\r\x1b\[K(\[[^\r\n]*)?", "", out).replace("\r\n", "\n")
+    check("ttyui: the log lines keep offlineimap's thread headers",
+          "Account sync Test:\n *** Processing account Test\n" in plain
+          and "Folder INBOX [acc: Test]:\n Syncing INBOX: IMAP -> Maildir\n" in plain, plain[:800])
+
+    conf = write_config(root, "pipe", env)
+    p = subprocess.run([MAILSYNC, "-c", conf, "-u", "ttyui", "-o"], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
+    check("ttyui through a pipe: sync exits 0", p.returncode == 0, p.stderr[-500:])
+    check("ttyui through a pipe: no escape sequence, no progress line",
+          "\x1b" not in p.stderr and "\r" not in p.stderr and " msg/s" not in p.stderr, p.stderr[:500])
+    check("ttyui through a pipe: 125 copies logged", p.stderr.count(" Copy message UID ") == 125,
+          p.stderr.count(" Copy message UID "))
+
+
+def test_blinkenlights(root, env):
+    conf = write_config(root, "blink", env, autorefresh=5)
+    pane = Pane(root, "%s -c %s -u blinkenlights" % (MAILSYNC, conf))
+    try:
+        text = pane.wait_for(lambda t: "*** Finished account 'Test'" in t)
+        check("blinkenlights: the log window shows the sync", "*** Finished account 'Test'" in text, text)
+        row = text.splitlines()[0] if text else ""
+        check("blinkenlights: an account row with its thread light",
+              re.match(r"^1: \[(\d\d:\d\d| active|   idle)\] Test +: @+", row) is not None, row)
+        check("blinkenlights: the row counts down the sleep",
+              re.match(r"^1: \[0[45]:\d\d\] Test", pane.wait_for(lambda t: re.match(r"^1: \[0\d:", t) is not None))
+              is not None, pane.text()[:200])
+        check("blinkenlights: a rule between the lights and the log", "\u2500" * 20 in text or "-" * 20 in text,
+              text[:400])
+        # The first run's copies pushed its "Processing" line out of the
+        # log window; a second run adds its own, and another "Finished".
+        before = text.count("*** Finished account 'Test'")
+        pane.keys("1")
+        text = pane.wait_for(lambda t: t.count("*** Finished account 'Test'") > before
+                             and "*** Processing account Test" in t, timeout=20)
+        check("blinkenlights: hotkey 1 syncs the account now (long before the 5 minutes)",
+              text.count("*** Finished account 'Test'") > before and "*** Processing account Test" in text, text)
+        pane.keys("q")
+        status = pane.exit_status()
+        check("blinkenlights: q quits", status == 0, status)
+        check("blinkenlights: the terminal is given back", "Copy message" not in pane.text(), pane.text()[:300])
+    finally:
+        pane.close()
+
+    conf = write_config(root, "blinkpipe", env)
+    p = subprocess.run([MAILSYNC, "-c", conf, "-u", "blinkenlights", "-o"], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
+    check("blinkenlights off a terminal: sync exits 0", p.returncode == 0, p.stderr[-500:])
+    check("blinkenlights off a terminal: says why", "blinkenlights cannot run" in p.stderr, p.stderr[:300])
+    check("blinkenlights off a terminal: ttyui's lines instead",
+          "Account sync Test:\n *** Processing account Test\n" in p.stderr, p.stderr[:600])
+
+
+def main():
+    if (not os.access(MAILSYNC, os.X_OK) or TMUX is None or SCRIPT is None or
+            (shutil.which("dovecot") is None and not os.path.exists("/usr/sbin/dovecot"))):
+        print("1..0 # SKIP needs the mailsync binary, Dovecot, tmux and script")
+        return 77
+    root = tempfile.mkdtemp(prefix="mailsync-ui-term-")
+    os.chmod(root, 0o755)  # Dovecot's mail processes run as another user
+    server = os.path.join(root, "dovecot")
+    try:
+        harness("start", server, "--lifetime", "900")
+        env = {}
+        for line in harness("env", server).splitlines():
+            if "=" in line:
+                k, v = line.split("=", 1)
+                env[k] = v.strip("'\"")
+        harness("fill", server, env["DOVECOT_USER"], "INBOX", "120", "--seed", "3")
+        harness("fill", server, env["DOVECOT_USER"], "Sent", "5", "--seed", "4")
+        test_ttyui(root, env)
+        test_blinkenlights(root, env)
+    finally:
+        subprocess.run([HARNESS, "stop", server, "--clean"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(root, ignore_errors=True)
+    print("1..%d" % checks)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
