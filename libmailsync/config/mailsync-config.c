@@ -1816,7 +1816,9 @@ find_password (RepoContext  *ctx,
 
   if (host != NULL)
     {
-      static const char *const netrcs[] = { NULL, "/etc/netrc" };
+      /* $HOME read now: g_get_home_dir() keeps its first answer */
+      g_autofree char *user_netrc = expand_path ("~/.netrc", FALSE);
+      const char *const netrcs[] = { user_netrc, "/etc/netrc" };
 
       for (guint i = 0; i < G_N_ELEMENTS (netrcs) && *password == NULL; i++)
         {
