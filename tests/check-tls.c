@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <gnutls/gnutls.h>
@@ -72,6 +74,9 @@ typedef enum
   SERVE_GREET_DROP,     /* send "hello\r\n", then close TCP without close_notify */
   SERVE_PLAINTEXT,      /* no TLS: an IMAP greeting */
   SERVE_MUTE,           /* after the handshake, read until TCP EOF, send nothing */
+  SERVE_LATE_ECHO,      /* small receive buffer, wait 300 ms, then echo */
+  SERVE_TRICKLE,        /* send send_size bytes in 97-byte TCP pieces, then read until EOF */
+  SERVE_RECORDS,        /* send three 16 KB records at once, then read until EOF */
 } ServeMode;
 
 typedef struct
@@ -83,6 +88,7 @@ typedef struct
   gboolean require_client_cert;
   ServeMode mode;
   gboolean ipv6;        /* listen on ::1 instead of 127.0.0.1 */
+  gsize send_size;      /* SERVE_TRICKLE */
 
   /* state */
   GSocketListener *listener;
@@ -95,6 +101,30 @@ typedef struct
   char *protocol;
   gsize echoed;
 } TestServer;
+
+static guint8 *pattern (gsize size);
+
+/* Sends at most 97 bytes per TCP write, with a pause: the client sees
+ * records arrive in many pieces. */
+static ssize_t
+trickle_push (gnutls_transport_ptr_t  ptr,
+              const void             *data,
+              size_t                  len)
+{
+  g_usleep (200);
+  return send (GPOINTER_TO_INT (ptr), data, MIN (len, 97), MSG_NOSIGNAL);
+}
+
+static void
+read_until_eof (gnutls_session_t session)
+{
+  char buffer[16384];
+  ssize_t n;
+
+  do
+    n = gnutls_record_recv (session, buffer, sizeof buffer);
+  while (n > 0 || n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED);
+}
 
 static gpointer
 server_thread (gpointer user_data)
@@ -114,6 +144,19 @@ server_thread (gpointer user_data)
     return NULL;
   fd = g_socket_get_fd (g_socket_connection_get_socket (conn));
   g_unix_set_fd_nonblocking (fd, FALSE, NULL);
+  if (server->mode == SERVE_LATE_ECHO)
+    {
+      int size = 16384;
+
+      (void) setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    }
+  if (server->mode == SERVE_TRICKLE)
+    {
+      int on = 1;
+
+      /* Without it, Nagle's algorithm merges the pieces again. */
+      (void) setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    }
 
   if (server->mode == SERVE_PLAINTEXT)
     {
@@ -167,6 +210,9 @@ server_thread (gpointer user_data)
 
   switch (server->mode)
     {
+    case SERVE_LATE_ECHO:
+      g_usleep (300 * 1000);
+      G_GNUC_FALLTHROUGH;
     case SERVE_ECHO:
       for (;;)
         {
@@ -200,6 +246,37 @@ server_thread (gpointer user_data)
     case SERVE_MUTE:
       while (read (fd, buffer, sizeof buffer) > 0)
         ;
+      break;
+    case SERVE_TRICKLE:
+      {
+        g_autofree guint8 *data = pattern (server->send_size);
+
+        gnutls_transport_set_push_function (session, trickle_push);
+        for (gsize done = 0; done < server->send_size;)
+          {
+            ssize_t m = gnutls_record_send (session, data + done, server->send_size - done);
+
+            if (m == GNUTLS_E_AGAIN || m == GNUTLS_E_INTERRUPTED)
+              continue;
+            if (m < 0)
+              goto out;
+            done += m;
+          }
+        read_until_eof (session);
+      }
+      break;
+    case SERVE_RECORDS:
+      {
+        g_autofree guint8 *data = pattern (3 * 16384);
+
+        gnutls_record_cork (session);
+        for (int i = 0; i < 3; i++)
+          if (gnutls_record_send (session, data + i * 16384, 16384) != 16384)
+            goto out;
+        if (gnutls_record_uncork (session, GNUTLS_RECORD_WAIT) < 0)
+          goto out;
+        read_until_eof (session);
+      }
       break;
     case SERVE_PLAINTEXT:
       break;
@@ -955,6 +1032,322 @@ START_TEST (test_close_during_read)
 }
 END_TEST
 
+/* Pollable (non-blocking) path ---------------------------------------------- */
+
+static gboolean
+source_fired (GObject  *stream,
+              gpointer  user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+source_timed_out (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Attaches @sources (NULL-terminated, consumed) and iterates until one of
+ * them fires; FALSE when none does within @ms. */
+static gboolean
+wait_sources (guint ms, GSource **sources)
+{
+  gboolean fired = FALSE, timed_out = FALSE;
+  GSource *timeout = g_timeout_source_new (ms);
+  gboolean ok;
+
+  g_source_set_callback (timeout, source_timed_out, &timed_out, NULL);
+  g_source_attach (timeout, NULL);
+  for (guint i = 0; sources[i] != NULL; i++)
+    {
+      g_source_set_callback (sources[i], G_SOURCE_FUNC (source_fired), &fired, NULL);
+      g_source_attach (sources[i], NULL);
+    }
+  while (!fired && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  ok = fired;
+  for (guint i = 0; sources[i] != NULL; i++)
+    {
+      g_source_destroy (sources[i]);
+      g_source_unref (sources[i]);
+    }
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+  return ok;
+}
+
+static gboolean
+wait_readable (GPollableInputStream *in,
+               guint                 ms)
+{
+  GSource *sources[] = { g_pollable_input_stream_create_source (in, NULL), NULL };
+
+  return wait_sources (ms, sources);
+}
+
+static GIOStream *
+connect_pollable (TestServer *server)
+{
+  g_autoptr(MailsyncTlsOptions) options = options_with_ca ();
+  g_autoptr(GError) error = NULL;
+  GIOStream *stream;
+
+  server_start (server);
+  stream = tls_connect (server, "localhost", options, &error);
+  ck_assert_msg (stream != NULL, "%s", error ? error->message : "?");
+  ck_assert (G_IS_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream)));
+  ck_assert (G_IS_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream)));
+  ck_assert (g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream))));
+  ck_assert (g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream))));
+  return stream;
+}
+
+/* Nothing to read is WOULD_BLOCK, not a wait; the stream's source wakes up
+ * when the echo arrives. */
+START_TEST (test_pollable_would_block)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+  TestServer server = { 0 };
+  GPollableInputStream *in;
+  GPollableOutputStream *out;
+  char buffer[32] = "";
+  gssize n;
+
+  stream = connect_pollable (&server);
+  in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream));
+  out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream));
+
+  ck_assert (!g_pollable_input_stream_is_readable (in));
+  n = g_pollable_input_stream_read_nonblocking (in, buffer, sizeof buffer, NULL, &error);
+  ck_assert_int_eq (n, -1);
+  ck_assert_msg (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK), "%s", error->message);
+  g_clear_error (&error);
+  /* The session is still fine after EAGAIN. */
+  ck_assert (g_pollable_output_stream_is_writable (out));
+  ck_assert_int_eq (g_pollable_output_stream_write_nonblocking (out, "a003 NOOP\r\n", 11, NULL, &error), 11);
+  ck_assert_msg (wait_readable (in, 5000), "the echo never made the stream readable");
+  ck_assert (g_pollable_input_stream_is_readable (in));
+  n = g_pollable_input_stream_read_nonblocking (in, buffer, sizeof buffer - 1, NULL, &error);
+  ck_assert_msg (n == 11, "read %d: %s", (int) n, error ? error->message : "");
+  ck_assert_str_eq (buffer, "a003 NOOP\r\n");
+
+  ck_assert (g_io_stream_close (stream, NULL, &error));
+  server_clear (&server);
+}
+END_TEST
+
+/* Records that arrive in 97-byte TCP pieces: every partial record is
+ * WOULD_BLOCK and resumes where it stopped. */
+START_TEST (test_pollable_partial_records)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+  g_autofree guint8 *expected = pattern (40000);
+  g_autofree guint8 *back = g_malloc0 (40000);
+  TestServer server = { .mode = SERVE_TRICKLE, .send_size = 40000 };
+  GPollableInputStream *in;
+  guint blocked = 0;
+  gsize got = 0;
+
+  stream = connect_pollable (&server);
+  in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream));
+  while (got < 40000)
+    {
+      gssize n = g_pollable_input_stream_read_nonblocking (in, back + got, 40000 - got, NULL, &error);
+
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_clear_error (&error);
+          blocked++;
+          ck_assert_msg (wait_readable (in, 5000), "stalled at %" G_GSIZE_FORMAT, got);
+          continue;
+        }
+      ck_assert_msg (n > 0, "read: %s", error ? error->message : "end of stream");
+      got += n;
+    }
+  ck_assert (memcmp (expected, back, 40000) == 0);
+  /* Three records in hundreds of pieces: many more waits than records. */
+  ck_assert_uint_gt (blocked, 10);
+
+  ck_assert (g_io_stream_close (stream, NULL, &error));
+  server_clear (&server);
+}
+END_TEST
+
+/* Data that gnutls or the pull buffer holds after a read is readable
+ * although the socket has nothing left, and one read returns several
+ * records. */
+START_TEST (test_pollable_pending_after_read)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+  g_autofree guint8 *expected = pattern (3 * 16384);
+  g_autofree guint8 *back = g_malloc0 (65536);
+  TestServer server = { .mode = SERVE_RECORDS };
+  GPollableInputStream *in;
+  GInputStream *base_in;
+  gssize n;
+
+  stream = connect_pollable (&server);
+  in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream));
+  base_in = g_io_stream_get_input_stream (mailsync_tls_stream_get_base_stream (MAILSYNC_TLS_STREAM (stream)));
+  ck_assert (wait_readable (in, 5000));
+  g_usleep (200 * 1000);        /* all three records are in the socket */
+
+  n = g_pollable_input_stream_read_nonblocking (in, back, 10, NULL, &error);
+  ck_assert_int_eq (n, 10);
+  /* The socket is drained (one read took all three records) ... */
+  ck_assert (!g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (base_in)));
+  /* ... but the rest is there without waiting. */
+  ck_assert (g_pollable_input_stream_is_readable (in));
+  ck_assert_msg (wait_readable (in, 1000), "the source waits on the socket, not on the buffered records");
+  n = g_pollable_input_stream_read_nonblocking (in, back + 10, 65536 - 10, NULL, &error);
+  ck_assert_msg (n == 3 * 16384 - 10, "one read returned %d bytes, not the rest of three records",
+                 (int) n);
+  ck_assert (memcmp (expected, back, 3 * 16384) == 0);
+
+  ck_assert (!g_pollable_input_stream_is_readable (in));
+  n = g_pollable_input_stream_read_nonblocking (in, back, 1, NULL, &error);
+  ck_assert_int_eq (n, -1);
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK));
+  g_clear_error (&error);
+
+  /* The blocking read still works after non-blocking ones. */
+  ck_assert (g_output_stream_write_all (g_io_stream_get_output_stream (stream), "x", 1, NULL, NULL, &error));
+  ck_assert (g_io_stream_close (stream, NULL, &error));
+  server_clear (&server);
+}
+END_TEST
+
+static void
+set_small_send_buffer (GIOStream *stream)
+{
+  GIOStream *base = mailsync_tls_stream_get_base_stream (MAILSYNC_TLS_STREAM (stream));
+  GSocket *socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (base));
+
+  ck_assert (g_socket_set_option (socket, SOL_SOCKET, SO_SNDBUF, 16384, NULL));
+}
+
+/* Writes that would block (EAGAIN in the middle of a record) resume with
+ * the same data, as GIO retries them, while the echo is read; 2 MB arrive
+ * intact. */
+START_TEST (test_pollable_write_would_block)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+  g_autofree guint8 *data = pattern (2 * MB);
+  g_autofree guint8 *back = g_malloc0 (2 * MB);
+  TestServer server = { .mode = SERVE_LATE_ECHO };
+  GPollableInputStream *in;
+  GPollableOutputStream *out;
+  guint write_blocked = 0;
+  gsize put = 0, got = 0;
+
+  stream = connect_pollable (&server);
+  set_small_send_buffer (stream);
+  in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream));
+  out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream));
+  while (got < 2 * MB)
+    {
+      gboolean wrote = FALSE, read = FALSE;
+      gssize n;
+
+      if (put < 2 * MB)
+        {
+          n = g_pollable_output_stream_write_nonblocking (out, data + put, MIN (20000, 2 * MB - put),
+                                                          NULL, &error);
+          if (n < 0)
+            {
+              ck_assert_msg (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK),
+                             "write: %s", error->message);
+              g_clear_error (&error);
+              write_blocked++;
+            }
+          else
+            {
+              put += n;
+              wrote = TRUE;
+            }
+        }
+      n = g_pollable_input_stream_read_nonblocking (in, back + got, 2 * MB - got, NULL, &error);
+      if (n < 0)
+        {
+          ck_assert_msg (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK),
+                         "read: %s", error->message);
+          g_clear_error (&error);
+        }
+      else
+        {
+          ck_assert_msg (n > 0, "unexpected end of stream");
+          got += n;
+          read = TRUE;
+        }
+      if (!wrote && !read)
+        {
+          GSource *sources[3] = { g_pollable_input_stream_create_source (in, NULL), NULL, NULL };
+
+          if (put < 2 * MB)
+            sources[1] = g_pollable_output_stream_create_source (out, NULL);
+          ck_assert_msg (wait_sources (5000, sources), "stalled: put %" G_GSIZE_FORMAT
+                         " got %" G_GSIZE_FORMAT, put, got);
+        }
+    }
+  ck_assert_uint_gt (write_blocked, 0);
+  ck_assert (memcmp (data, back, 2 * MB) == 0);
+
+  ck_assert (g_io_stream_close (stream, NULL, &error));
+  server_join (&server);
+  ck_assert_uint_eq (server.echoed, 2 * MB);
+  server_clear (&server);
+}
+END_TEST
+
+/* A write abandoned after WOULD_BLOCK (what a cancelled async write does)
+ * leaves half a record on the wire: the next write must fail, not send a
+ * different record's tail. */
+START_TEST (test_pollable_abandoned_write)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+  g_autofree guint8 *data = pattern (MB);
+  TestServer server = { .mode = SERVE_LATE_ECHO };
+  GPollableOutputStream *out;
+  gsize put = 0;
+  gssize n;
+
+  stream = connect_pollable (&server);
+  set_small_send_buffer (stream);
+  out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream));
+  for (;;)
+    {
+      ck_assert_msg (put < MB, "1 MB written without the socket ever filling up");
+      n = g_pollable_output_stream_write_nonblocking (out, data + put, 20000, NULL, &error);
+      if (n < 0)
+        break;
+      put += n;
+    }
+  ck_assert_msg (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK), "%s", error->message);
+  g_clear_error (&error);
+
+  n = g_pollable_output_stream_write_nonblocking (out, "x", 1, NULL, &error);
+  ck_assert_int_eq (n, -1);
+  ck_assert_msg (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE), "%s", error->message);
+  assert_one_line (error);
+  g_clear_error (&error);
+  /* Writable (it fails at once) and stays broken. */
+  ck_assert (g_pollable_output_stream_is_writable (out));
+  ck_assert (!g_output_stream_write_all (G_OUTPUT_STREAM (out), data, 20000, NULL, NULL, &error));
+  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE));
+  g_clear_error (&error);
+
+  (void) g_io_stream_close (stream, NULL, NULL);
+  server_clear (&server);
+}
+END_TEST
+
 /* Accessors and options ------------------------------------------------------ */
 
 START_TEST (test_peer_fingerprint)
@@ -1138,6 +1531,15 @@ tls_suite (void)
   tcase_add_test (tc, test_eof_without_close_notify);
   tcase_add_test (tc, test_cancelled_read);
   tcase_add_test (tc, test_close_during_read);
+  suite_add_tcase (suite, tc);
+
+  tc = tcase_create ("pollable");
+  tcase_set_timeout (tc, 30);
+  tcase_add_test (tc, test_pollable_would_block);
+  tcase_add_test (tc, test_pollable_partial_records);
+  tcase_add_test (tc, test_pollable_pending_after_read);
+  tcase_add_test (tc, test_pollable_write_would_block);
+  tcase_add_test (tc, test_pollable_abandoned_write);
   suite_add_tcase (suite, tc);
 
   tc = tcase_create ("api");

@@ -30,6 +30,8 @@
 #define INTENT_PREFIX "mailsync.upload."
 #define META_UIDVALIDITY_REMOTE "mailsync.uidvalidity.remote"
 #define META_UIDVALIDITY_LOCAL "mailsync.uidvalidity.local"
+/* The remote folder's "sync-state" after the last run that completed. */
+#define META_LISTING_STATE "mailsync.listing-state.remote"
 
 /* Refuse to apply an "empty side" listing that would delete more than this
  * many messages: a missing mount or a broken server looks exactly so. */
@@ -54,6 +56,7 @@ typedef struct
   GHashTable *local_by_key;
   GHashTable *status_rows;   /* uid -> MailsyncStatusRecord (owned) */
   GHashTable *meta;
+  gboolean incomplete;       /* a message was skipped: keep the old listing state */
 } Runner;
 
 static void
@@ -254,6 +257,69 @@ filter_window (Runner *r, GPtrArray *list)
   return kept;
 }
 
+/* The fast resync (doc/design.md): a remote folder that can list only what
+ * changed since a saved state ("known-messages", "known-state", as the IMAP
+ * folder has) gets the status and that state. Only under the plain policy:
+ * there, once a run completes, every remote message is in the status under
+ * the remote's flags, which is the folder's premise. maxage and maxsize,
+ * read-only sides and one-way deletions keep remote messages out of the
+ * status on purpose. */
+static gboolean
+fast_listing_applies (Runner *r)
+{
+  MailsyncRepository *rrepo = mailsync_folder_get_repository (r->remote);
+  MailsyncRepository *lrepo = mailsync_folder_get_repository (r->local);
+  GObjectClass *klass = G_OBJECT_GET_CLASS (r->remote);
+
+  return g_object_class_find_property (klass, "known-messages") != NULL
+         && g_object_class_find_property (klass, "known-state") != NULL
+         && g_object_class_find_property (klass, "sync-state") != NULL
+         && r->config->max_age_days == 0 && r->config->max_size == 0
+         && !mailsync_repository_get_readonly (rrepo) && !mailsync_repository_get_readonly (lrepo)
+         && mailsync_repository_get_sync_deletes (rrepo) && mailsync_repository_get_sync_deletes (lrepo);
+}
+
+static void
+offer_known_state (Runner *r)
+{
+  g_autoptr(GHashTable) known = NULL;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (!fast_listing_applies (r))
+    return;
+  known = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_hash_table_iter_init (&iter, r->status_rows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      MailsyncStatusRecord *record = value;
+
+      g_hash_table_insert (known, GUINT_TO_POINTER (record->uid), g_strdup (record->flags));
+    }
+  g_object_set (r->remote, "known-messages", known,
+                "known-state", g_hash_table_lookup (r->meta, META_LISTING_STATE), NULL);
+}
+
+/* Called with the last batch of a run that did everything it planned. A
+ * run that skipped a message keeps the old state: the next listing then
+ * reports that message again. */
+static void
+save_listing_state (Runner *r, MailsyncStatusBatch *batch)
+{
+  g_autofree char *state = NULL;
+  const char *saved = g_hash_table_lookup (r->meta, META_LISTING_STATE);
+
+  if (fast_listing_applies (r))
+    {
+      if (r->incomplete)
+        return;
+      g_object_get (r->remote, "sync-state", &state, NULL);
+    }
+  /* Rule 9: nothing changed, nothing written. */
+  if (g_strcmp0 (state, saved) != 0)
+    mailsync_status_batch_set_meta (batch, META_LISTING_STATE, state);
+}
+
 static gboolean
 list_both (Runner *r, GError **error)
 {
@@ -264,6 +330,7 @@ list_both (Runner *r, GError **error)
   runner_clear_lists (r);
   emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
   emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+  offer_known_state (r);
   /* Both listings run at once: one may be a network round trip. */
   mailsync_folder_list_messages_async (r->remote, r->config->cancellable, store_result, &remote_result);
   mailsync_folder_list_messages_async (r->local, r->config->cancellable, store_result, &local_result);
@@ -555,6 +622,7 @@ batch_errors (Runner *r, GPtrArray *ops, MailsyncFolder *destination, GError **e
         continue;
       if (mailsync_error_get_scope (op->error) == MAILSYNC_ERROR_SCOPE_MESSAGE)
         {
+          r->incomplete = TRUE;
           emit (r, MAILSYNC_SYNC_EVENT_WARNING, destination, MAILSYNC_DIRECTION_NONE,
                 op->action->uid, 0, 0, NULL, op->error, op->error->message);
           continue;
@@ -675,6 +743,7 @@ run_uploads (Runner *r, GPtrArray *todo, GError **error)
             {
               /* The remote cannot tell the UID: keep the intent, the next
                * run finds the copy by content. */
+              r->incomplete = TRUE;
               if (op->stored != NULL)
                 emit (r, MAILSYNC_SYNC_EVENT_WARNING, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0,
                       NULL, NULL, "the server did not tell the new message's UID; it is matched on the next run");
@@ -1004,12 +1073,11 @@ execute (Runner *r, GPtrArray *plan, GError **error)
       return TRUE;
     }
 
-  /* offlineimap's two passes, each announced before its copies. */
+  /* offlineimap's two passes, announced as it does before each one. */
   emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->local, MAILSYNC_DIRECTION_TO_LOCAL, 0, 0, 0, NULL, NULL, NULL);
-  if (!run_downloads (r, downloads, error))
-    return FALSE;
   emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0, NULL, NULL, NULL);
-  if (!run_uploads (r, uploads, error) ||
+  if (!run_downloads (r, downloads, error) ||
+      !run_uploads (r, uploads, error) ||
       !run_deletes (r, delete_local, r->local, "runner-delete-local", error) ||
       !run_deletes (r, delete_remote, r->remote, "runner-delete-remote", error) ||
       !run_flags (r, flags_local, r->local, error))
@@ -1018,6 +1086,7 @@ execute (Runner *r, GPtrArray *plan, GError **error)
   if (!run_flags (r, flags_remote, r->remote, error))
     return FALSE;
   _mailsync_crash_point ("runner-flags-remote-flushed");
+  save_listing_state (r, status);
   if (!commit (r, status, error))
     return FALSE;
   _mailsync_crash_point ("runner-status-committed");

@@ -9,11 +9,8 @@
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 
-#include <errno.h>
-#include <gio/gunixinputstream.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <zlib.h>
 
 /**
@@ -32,10 +29,33 @@ struct _MailsyncImapFolder
   guint32 exists;
   gboolean read_only;
   GHashTable *fetching;   /* uid -> GTask of fetch_message */
-  GPtrArray *listing;     /* MailsyncMessageInfo during a listing */
+  GHashTable *listing;    /* uid -> Listed, during a listing */
+  GArray *vanished;       /* MailsyncImapRange reported VANISHED during a listing */
+
+  /* The fast resync (doc/design.md): what the caller's status knows, for
+   * the next listing only, and the state that listing leaves. */
+  GHashTable *known;      /* uid -> maildir flag letters, or NULL */
+  char *known_state;      /* sync-state saved with those, or NULL */
+  char *sync_state;       /* "1 UIDVALIDITY HIGHESTMODSEQ" of the last listing */
+  gboolean fast_listing;  /* the last listing used known + CHANGEDSINCE */
 };
 
+enum
+{
+  PROP_0,
+  PROP_KNOWN_MESSAGES,
+  PROP_KNOWN_STATE,
+  PROP_SYNC_STATE,
+  PROP_FAST_LISTING,
+  N_PROPS
+};
+
+static GParamSpec *props[N_PROPS];
+
 G_DEFINE_FINAL_TYPE (MailsyncImapFolder, mailsync_imap_folder, MAILSYNC_TYPE_FOLDER)
+
+static void listing_add   (MailsyncImapFolder *self, const MailsyncImapFetch *fetch);
+static void note_vanished (MailsyncImapFolder *self, const MailsyncImapVanished *vanished);
 
 static MailsyncImapRepository *
 repo_of (MailsyncImapFolder *self)
@@ -60,30 +80,6 @@ check_connected (MailsyncImapFolder *self, GTask *task)
   return FALSE;
 }
 
-/* The content for a fetch task: a large body was spooled to a file by
- * the connection as it arrived and is read back from there; a small one
- * is in memory. A spool that cannot be reopened fails the fetch. */
-static void
-set_fetched_body (GTask *task, const MailsyncImapFetchBody *body)
-{
-  GInputStream *content;
-  g_autoptr(GError) error = NULL;
-
-  if (body->stream != NULL)
-    {
-      content = _mailsync_imap_spool_reopen (body->stream, &error);
-      if (content == NULL)
-        {
-          g_object_set_data_full (G_OBJECT (task), "mailsync-fetch-error", g_steal_pointer (&error),
-                                  (GDestroyNotify) g_error_free);
-          return;
-        }
-    }
-  else
-    content = g_memory_input_stream_new_from_bytes (body->data);
-  g_task_set_task_data (task, content, g_object_unref);
-}
-
 /* Every untagged response while one of our commands is in flight comes
  * here: FETCH data is routed by UID (pipelined commands' responses may
  * interleave), the rest updates the mailbox state. */
@@ -97,6 +93,13 @@ on_untagged (MailsyncImapResponse *response, gpointer user_data)
     case MAILSYNC_IMAP_DATA_EXISTS:
       self->exists = response->u.number;
       return;
+    case MAILSYNC_IMAP_DATA_EXPUNGE:
+      if (self->exists > 0)
+        self->exists--;
+      return;
+    case MAILSYNC_IMAP_DATA_VANISHED:
+      note_vanished (self, response->u.vanished);
+      return;
     case MAILSYNC_IMAP_DATA_FETCH:
       {
         MailsyncImapFetch *fetch = response->u.fetch;
@@ -107,13 +110,10 @@ on_untagged (MailsyncImapResponse *response, gpointer user_data)
           return; /* an unsolicited flag change: the next sync sees it */
         body = mailsync_imap_fetch_get_body (fetch, "BODY[]");
         task = body ? g_hash_table_lookup (self->fetching, GUINT_TO_POINTER (fetch->uid)) : NULL;
-        if (task != NULL && (body->data != NULL || body->stream != NULL))
-          set_fetched_body (task, body);
+        if (task != NULL && body->data != NULL)
+          g_task_set_task_data (task, g_bytes_ref (body->data), (GDestroyNotify) g_bytes_unref);
         else if (self->listing != NULL && (fetch->present & MAILSYNC_IMAP_FETCH_FLAGS))
-          g_ptr_array_add (self->listing,
-                           mailsync_message_info_new (fetch->uid, NULL, fetch->flags,
-                                                      (const char * const *) fetch->keywords,
-                                                      fetch->rfc822_size, fetch->internaldate));
+          listing_add (self, fetch);
         return;
       }
     default:
@@ -169,19 +169,55 @@ run (MailsyncImapFolder *self, const char *line, GCancellable *cancellable, GErr
   return mailsync_imap_connection_send_finish (connection, wait_result (&result), error);
 }
 
-/* SELECT once; later operations on the same folder reuse it. */
+/* QRESYNC (RFC 7162 §3.2.3) must be enabled once per connection before it
+ * changes anything: from then on the server reports expunges as VANISHED
+ * and accepts the VANISHED modifier of UID FETCH. */
+#define QRESYNC_ENABLED_KEY "mailsync-imap-qresync-enabled"
+
+static gboolean
+qresync_enabled (MailsyncImapFolder *self)
+{
+  return g_object_get_data (G_OBJECT (connection_of (self)), QRESYNC_ENABLED_KEY) != NULL;
+}
+
+static gboolean
+ensure_qresync (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+{
+  MailsyncImapConnection *connection = connection_of (self);
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+
+  if (qresync_enabled (self) || !mailsync_imap_connection_has_capability (connection, "QRESYNC")
+      || !mailsync_imap_connection_has_capability (connection, "ENABLE"))
+    return TRUE;
+  ok = run (self, "ENABLE QRESYNC", cancellable, error);
+  if (ok == NULL)
+    return FALSE;
+  g_object_set_data (G_OBJECT (connection), QRESYNC_ENABLED_KEY, GINT_TO_POINTER (1));
+  return TRUE;
+}
+
+/* SELECT once; later operations on the same folder reuse it. With
+ * CONDSTORE the SELECT also returns HIGHESTMODSEQ, what the fast resync
+ * compares with the saved state. */
 static gboolean
 ensure_selected (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
 {
   g_autofree char *quoted = NULL;
   g_autofree char *line = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
+  gboolean condstore;
 
   if (_mailsync_imap_repository_get_selected (repo_of (self)) == self)
     return TRUE;
+  if (!ensure_qresync (self, cancellable, error))
+    return FALSE;
+  condstore = mailsync_imap_connection_has_capability (connection_of (self), "CONDSTORE");
   quoted = _mailsync_imap_quote (self->wire_name);
-  line = g_strdup_printf ("SELECT %s", quoted);
+  /* With QRESYNC enabled, CONDSTORE is on already. */
+  line = g_strdup_printf ("SELECT %s%s", quoted, condstore && !qresync_enabled (self) ? " (CONDSTORE)" : "");
   self->uidvalidity = 0;
+  self->uidnext = 0;
+  self->highestmodseq = 0;
   self->exists = 0;
   ok = run (self, line, cancellable, error);
   if (ok == NULL)
@@ -196,6 +232,279 @@ ensure_selected (MailsyncImapFolder *self, GCancellable *cancellable, GError **e
 
 /* ---- list ------------------------------------------------------------------ */
 
+/* What a listing learned about one message. Several FETCH responses may
+ * name the same UID (a flag change by another client in the middle). */
+typedef struct
+{
+  MailsyncFlags flags;
+  char **keywords;
+  guint64 size;
+  gint64 date;
+  gboolean complete;      /* size and date known */
+} Listed;
+
+static void
+listed_free (Listed *listed)
+{
+  g_strfreev (listed->keywords);
+  g_free (listed);
+}
+
+static void
+listing_add (MailsyncImapFolder *self, const MailsyncImapFetch *fetch)
+{
+  Listed *listed = g_hash_table_lookup (self->listing, GUINT_TO_POINTER (fetch->uid));
+  const MailsyncImapFetchFields both = MAILSYNC_IMAP_FETCH_RFC822_SIZE | MAILSYNC_IMAP_FETCH_INTERNALDATE;
+
+  if (listed == NULL)
+    {
+      listed = g_new0 (Listed, 1);
+      g_hash_table_insert (self->listing, GUINT_TO_POINTER (fetch->uid), listed);
+    }
+  listed->flags = fetch->flags;
+  g_strfreev (listed->keywords);
+  listed->keywords = g_strdupv (fetch->keywords);
+  if ((fetch->present & both) == both)
+    {
+      listed->size = fetch->rfc822_size;
+      listed->date = fetch->internaldate;
+      listed->complete = TRUE;
+    }
+}
+
+static void
+note_vanished (MailsyncImapFolder *self, const MailsyncImapVanished *vanished)
+{
+  if (vanished->uids == NULL)
+    return;
+  /* VANISHED (EARLIER) is history; plain VANISHED are expunges now. */
+  if (!vanished->earlier)
+    for (guint i = 0; i < vanished->uids->len; i++)
+      {
+        const MailsyncImapRange *range = &g_array_index (vanished->uids, MailsyncImapRange, i);
+        guint32 n = range->last - range->first + 1;
+
+        self->exists = self->exists > n ? self->exists - n : 0;
+      }
+  if (self->vanished != NULL)
+    g_array_append_vals (self->vanished, vanished->uids->data, vanished->uids->len);
+}
+
+static gboolean
+is_vanished (MailsyncImapFolder *self, guint32 uid)
+{
+  for (guint i = 0; i < self->vanished->len; i++)
+    {
+      const MailsyncImapRange *range = &g_array_index (self->vanished, MailsyncImapRange, i);
+
+      if (uid >= range->first && uid <= range->last)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+parse_state (const char *state, guint32 *uidvalidity, guint64 *modseq)
+{
+  g_auto(GStrv) parts = state ? g_strsplit (state, " ", -1) : NULL;
+  guint64 validity;
+
+  return parts != NULL && g_strv_length (parts) == 3 && strcmp (parts[0], "1") == 0
+         && g_ascii_string_to_unsigned (parts[1], 10, 1, G_MAXUINT32, &validity, NULL)
+         && g_ascii_string_to_unsigned (parts[2], 10, 1, G_MAXUINT64, modseq, NULL)
+         && (*uidvalidity = (guint32) validity, TRUE);
+}
+
+static gint
+compare_guint32 (gconstpointer a, gconstpointer b)
+{
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static gint
+compare_uid (gconstpointer a, gconstpointer b)
+{
+  guint32 x = mailsync_message_info_get_uid (*(MailsyncMessageInfo **) a);
+  guint32 y = mailsync_message_info_get_uid (*(MailsyncMessageInfo **) b);
+
+  return x < y ? -1 : x > y;
+}
+
+/* The listing: with @with_known, the known messages the server did not
+ * report (unchanged since the saved state) under their known flags, minus
+ * the vanished ones; then everything the server reported. */
+static GPtrArray *
+build_listing (MailsyncImapFolder *self, gboolean with_known)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (with_known)
+    {
+      g_hash_table_iter_init (&iter, self->known);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        {
+          guint32 uid = GPOINTER_TO_UINT (key);
+
+          if (g_hash_table_contains (self->listing, key) || is_vanished (self, uid))
+            continue;
+          g_ptr_array_add (out, mailsync_message_info_new (uid, NULL, mailsync_flags_from_maildir (value),
+                                                           NULL, 0, 0));
+        }
+    }
+  g_hash_table_iter_init (&iter, self->listing);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      Listed *listed = value;
+      guint32 uid = GPOINTER_TO_UINT (key);
+
+      if (with_known && is_vanished (self, uid))
+        continue;
+      g_ptr_array_add (out, mailsync_message_info_new (uid, NULL, listed->flags,
+                                                       (const char * const *) listed->keywords,
+                                                       listed->size, listed->date));
+    }
+  g_ptr_array_sort (out, compare_uid);
+  return out;
+}
+
+static gboolean
+fetch_into_listing (MailsyncImapFolder *self, const char *line, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(MailsyncImapResponse) ok = run (self, line, cancellable, error);
+
+  return ok != NULL;
+}
+
+/* The fast path: only what changed since the saved HIGHESTMODSEQ, with
+ * full fields (new messages need them, changed ones are few). NULL with no
+ * error when the result does not add up (the caller then lists in full). */
+static GPtrArray *
+list_changes (MailsyncImapFolder *self, guint64 since, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GPtrArray) result = NULL;
+
+  /* Nothing changed at all: not even a FETCH. */
+  if (since != self->highestmodseq)
+    {
+      g_autofree char *line =
+        g_strdup_printf ("UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE) (CHANGEDSINCE %" G_GUINT64_FORMAT "%s)",
+                         since, qresync_enabled (self) ? " VANISHED" : "");
+
+      if (!fetch_into_listing (self, line, cancellable, error))
+        return NULL;
+    }
+  result = build_listing (self, TRUE);
+  /* Without VANISHED an expunge shows only in the count; and the count is
+   * the proof that the known set plus the changes is the whole mailbox. */
+  if (result->len != self->exists)
+    {
+      g_debug ("%s: %u listed from the saved state, %u on the server: listing in full",
+               mailsync_folder_get_name (MAILSYNC_FOLDER (self)), result->len, self->exists);
+      return NULL;
+    }
+  return g_steal_pointer (&result);
+}
+
+/* The full listing. Messages the status knows need only FLAGS (as mbsync
+ * does); the rest, and whatever the status lacks below its highest UID,
+ * need size and date too. */
+static GPtrArray *
+list_everything (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GArray) missing = g_array_new (FALSE, FALSE, sizeof (guint32));
+  guint32 max_known = 0;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_remove_all (self->listing);
+  g_array_set_size (self->vanished, 0);
+  if (self->known != NULL)
+    {
+      g_hash_table_iter_init (&iter, self->known);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        max_known = MAX (max_known, GPOINTER_TO_UINT (key));
+    }
+  if (max_known == 0)
+    {
+      /* UID ranges, not sequence numbers, so that concurrent expunges
+       * cannot shift them. */
+      if (!fetch_into_listing (self, "UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)", cancellable, error))
+        return NULL;
+      return build_listing (self, FALSE);
+    }
+
+  {
+    g_autofree char *known_part = g_strdup_printf ("UID FETCH 1:%u (UID FLAGS)", max_known);
+    g_autofree char *new_part = g_strdup_printf ("UID FETCH %u:* (UID FLAGS RFC822.SIZE INTERNALDATE)",
+                                                 max_known + 1);
+
+    if (!fetch_into_listing (self, known_part, cancellable, error)
+        || !fetch_into_listing (self, new_part, cancellable, error))
+      return NULL;
+  }
+  g_hash_table_iter_init (&iter, self->listing);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (!((Listed *) value)->complete && !g_hash_table_contains (self->known, key))
+      {
+        guint32 uid = GPOINTER_TO_UINT (key);
+        g_array_append_val (missing, uid);
+      }
+  if (missing->len > 0)
+    {
+      g_autofree char *set = NULL;
+      g_autofree char *line = NULL;
+
+      g_array_sort (missing, (GCompareFunc) compare_guint32);
+      set = mailsync_imap_format_seqset ((const guint32 *) missing->data, missing->len);
+      line = g_strdup_printf ("UID FETCH %s (UID FLAGS RFC822.SIZE INTERNALDATE)", set);
+      if (!fetch_into_listing (self, line, cancellable, error))
+        return NULL;
+    }
+  return build_listing (self, FALSE);
+}
+
+static GPtrArray *
+list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+{
+  guint32 saved_validity = 0;
+  guint64 saved_modseq = 0;
+  GPtrArray *result = NULL;
+  GError *local_error = NULL;
+
+  /* Always a fresh SELECT: it is what tells a changed UIDVALIDITY. */
+  _mailsync_imap_repository_set_selected (repo_of (self), NULL);
+  if (!ensure_selected (self, cancellable, error))
+    return NULL;
+  g_clear_pointer (&self->sync_state, g_free);
+  if (self->highestmodseq > 0)
+    self->sync_state = g_strdup_printf ("1 %u %" G_GUINT64_FORMAT, self->uidvalidity, self->highestmodseq);
+  self->fast_listing = FALSE;
+  if (self->exists == 0)
+    return g_ptr_array_new_with_free_func (g_object_unref);
+
+  /* Only from a state of the same mailbox incarnation, and never
+   * backwards (a restored server). */
+  if (self->known != NULL && self->highestmodseq > 0
+      && parse_state (self->known_state, &saved_validity, &saved_modseq)
+      && saved_validity == self->uidvalidity && saved_modseq <= self->highestmodseq)
+    {
+      result = list_changes (self, saved_modseq, cancellable, &local_error);
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, local_error);
+          return NULL;
+        }
+      self->fast_listing = result != NULL;
+    }
+  if (result == NULL)
+    result = list_everything (self, cancellable, error);
+  return result;
+}
+
 static void
 folder_list_messages_async (MailsyncFolder *folder, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data)
@@ -203,34 +512,22 @@ folder_list_messages_async (MailsyncFolder *folder, GCancellable *cancellable,
   MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   g_autoptr(GError) error = NULL;
-  g_autoptr(MailsyncImapResponse) ok = NULL;
   GPtrArray *listing;
 
   if (!check_connected (self, task))
     return;
-  /* Always a fresh SELECT: it is what tells a changed UIDVALIDITY. */
-  _mailsync_imap_repository_set_selected (repo_of (self), NULL);
-  if (!ensure_selected (self, cancellable, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  listing = g_ptr_array_new_with_free_func (g_object_unref);
-  if (self->exists > 0)
-    {
-      self->listing = listing;
-      /* One command for the whole folder: UID ranges, not sequence
-       * numbers, so that concurrent expunges cannot shift them. */
-      ok = run (self, "UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)", cancellable, &error);
-      self->listing = NULL;
-      if (ok == NULL)
-        {
-          g_ptr_array_unref (listing);
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-    }
-  g_task_return_pointer (task, listing, (GDestroyNotify) g_ptr_array_unref);
+  self->listing = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) listed_free);
+  self->vanished = g_array_new (FALSE, FALSE, sizeof (MailsyncImapRange));
+  listing = list_messages (self, cancellable, &error);
+  g_clear_pointer (&self->listing, g_hash_table_unref);
+  g_clear_pointer (&self->vanished, g_array_unref);
+  /* The known state is good for one listing: the caller's status moves on. */
+  g_clear_pointer (&self->known, g_hash_table_unref);
+  g_clear_pointer (&self->known_state, g_free);
+  if (listing == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, listing, (GDestroyNotify) g_ptr_array_unref);
 }
 
 static GPtrArray *
@@ -255,20 +552,17 @@ fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autoptr(MailsyncImapResponse) ok =
     mailsync_imap_connection_send_finish (MAILSYNC_IMAP_CONNECTION (source), result, &error);
-  GInputStream *body = g_task_get_task_data (data->task);
-  const GError *spool_error = g_object_get_data (G_OBJECT (data->task), "mailsync-fetch-error");
+  GBytes *body = g_task_get_task_data (data->task);
 
   g_hash_table_remove (data->self->fetching, GUINT_TO_POINTER (data->uid));
   if (ok == NULL)
     g_task_return_error (data->task, g_steal_pointer (&error));
-  else if (spool_error != NULL)
-    g_task_return_error (data->task, g_error_copy (spool_error));
   else if (body == NULL)
     g_task_return_new_error (data->task, MAILSYNC_ERROR, MAILSYNC_ERROR_MESSAGE_NOT_FOUND,
                              "Message UID %u is no longer in %s", data->uid,
                              mailsync_folder_get_name (MAILSYNC_FOLDER (data->self)));
   else
-    g_task_return_pointer (data->task, g_object_ref (body), g_object_unref);
+    g_task_return_pointer (data->task, g_memory_input_stream_new_from_bytes (body), g_object_unref);
   g_object_unref (data->task);
   g_object_unref (data->self);
   g_free (data);
@@ -310,137 +604,19 @@ folder_fetch_message_finish (MailsyncFolder *folder, GAsyncResult *result, GErro
 /* ---- append ------------------------------------------------------------------- */
 
 /* IMAP wants CRLF line ends (RFC 3501 §4.3 literals carry the message as
- * RFC 5322 text); a Maildir holds LF. The message goes to a spool file in
- * slices, converted on the way, so that a large one is never in memory;
- * the literal is then sent from the file with its size known. */
-typedef struct
+ * RFC 5322 text); a Maildir holds LF. */
+static GBytes *
+to_crlf (const guint8 *data, gsize len)
 {
-  guint64 size;
-  gulong crc;             /* of the converted message (X-OfflineIMAP) */
-  gint64 header_split;    /* offset after the last header line's CRLF, -1 */
-  guint blank_match;      /* how much of "\r\n\r\n" the output ends with */
-  guint8 prev;
-} CrlfSpool;
+  GByteArray *out = g_byte_array_sized_new (len + len / 32 + 2);
 
-static gboolean
-spool_write (int fd, const guint8 *data, gsize len, GError **error)
-{
-  while (len > 0)
+  for (gsize i = 0; i < len; i++)
     {
-      gssize n = write (fd, data, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int saved = errno;
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot write a spool file: %s",
-                       g_strerror (saved));
-          return FALSE;
-        }
-      data += n;
-      len -= (gsize) n;
+      if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
+        g_byte_array_append (out, (const guint8 *) "\r", 1);
+      g_byte_array_append (out, &data[i], 1);
     }
-  return TRUE;
-}
-
-static void
-crlf_track (CrlfSpool *spool, const guint8 *out, gsize len)
-{
-  static const char blank[] = "\r\n\r\n";
-
-  spool->crc = crc32 (spool->crc, out, (uInt) len);
-  for (gsize i = 0; i < len && spool->header_split < 0; i++)
-    {
-      if (out[i] == (guint8) blank[spool->blank_match])
-        spool->blank_match++;
-      else
-        spool->blank_match = out[i] == '\r' ? 1 : 0;
-      if (spool->blank_match == 4)
-        spool->header_split = (gint64) (spool->size + i + 1) - 2;
-    }
-  spool->size += len;
-}
-
-static gboolean
-spool_crlf (GInputStream *content, int fd, CrlfSpool *spool, GCancellable *cancellable, GError **error)
-{
-  g_autofree guint8 *buf = g_malloc (65536);
-  g_autofree guint8 *out = g_malloc (2 * 65536);
-
-  spool->header_split = -1;
-  spool->crc = crc32 (0L, Z_NULL, 0);
-  for (;;)
-    {
-      gssize n = g_input_stream_read (content, buf, 65536, cancellable, error);
-      gsize o = 0;
-
-      if (n < 0)
-        return FALSE;
-      if (n == 0)
-        return TRUE;
-      for (gssize i = 0; i < n; i++)
-        {
-          if (buf[i] == '\n' && spool->prev != '\r')
-            out[o++] = '\r';
-          out[o++] = buf[i];
-          spool->prev = buf[i];
-        }
-      crlf_track (spool, out, o);
-      if (!spool_write (fd, out, o, error))
-        return FALSE;
-    }
-}
-
-/* Copies @len bytes of @from (at its current offset) to @to. */
-static gboolean
-spool_copy (int from, int to, guint64 len, GError **error)
-{
-  g_autofree guint8 *buf = g_malloc (65536);
-
-  while (len > 0)
-    {
-      gssize n = read (from, buf, (size_t) MIN (len, 65536));
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        {
-          int saved = n < 0 ? errno : EIO;
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot read a spool file: %s",
-                       g_strerror (saved));
-          return FALSE;
-        }
-      if (!spool_write (to, buf, (gsize) n, error))
-        return FALSE;
-      len -= (guint64) n;
-    }
-  return TRUE;
-}
-
-/* Without UIDPLUS the new UID is found by a unique header, as offlineimap
- * does (reference §5.6): "X-OfflineIMAP: <crc32>-<random>", appended as the
- * last header line. Returns a new spool fd holding the tagged message. */
-static int
-add_offlineimap_header (int fd, CrlfSpool *spool, char **value, GError **error)
-{
-  g_autofree char *header = NULL;
-  guint64 split = spool->header_split < 0 ? 0 : (guint64) spool->header_split;
-  int tagged = _mailsync_imap_spool_open (error);
-
-  if (tagged < 0)
-    return -1;
-  *value = g_strdup_printf ("%lu-%u", spool->crc, g_random_int ());
-  header = g_strdup_printf ("X-OfflineIMAP: %s\r\n", *value);
-  if (lseek (fd, 0, SEEK_SET) < 0 || !spool_copy (fd, tagged, split, error) ||
-      !spool_write (tagged, (const guint8 *) header, strlen (header), error) ||
-      !spool_copy (fd, tagged, spool->size - split, error))
-    {
-      if (error != NULL && *error == NULL)
-        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot rewind a spool file");
-      close (tagged);
-      return -1;
-    }
-  spool->size += strlen (header);
-  return tagged;
+  return g_byte_array_free_to_bytes (out);
 }
 
 static char *
@@ -467,6 +643,28 @@ imap_date (gint64 when)
   g_autofree char *date = when < 347155200 ? NULL : mailsync_imap_format_date_time (when, 0);
 
   return date ? g_strdup_printf ("\"%s\"", date) : NULL;
+}
+
+/* Without UIDPLUS the new UID is found by a unique header, as offlineimap
+ * does (reference §5.6): "X-OfflineIMAP: <crc32>-<random>", appended as the
+ * last header line. */
+static GBytes *
+add_offlineimap_header (GBytes *message, char **value)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (message, &len);
+  const char *end = g_strstr_len (data, len, "\r\n\r\n");
+  gsize split = end ? (gsize) (end - data) + 2 : 0;
+  g_autofree char *header = NULL;
+  GByteArray *out;
+
+  *value = g_strdup_printf ("%lu-%u", crc32 (0L, (const Bytef *) data, (uInt) len), g_random_int ());
+  header = g_strdup_printf ("X-OfflineIMAP: %s\r\n", *value);
+  out = g_byte_array_sized_new (len + strlen (header));
+  g_byte_array_append (out, (const guint8 *) data, split);
+  g_byte_array_append (out, (const guint8 *) header, strlen (header));
+  g_byte_array_append (out, (const guint8 *) data + split, len - split);
+  return g_byte_array_free_to_bytes (out);
 }
 
 typedef struct
@@ -514,8 +712,10 @@ folder_append_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, 
 {
   MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GOutputStream) buffer = g_memory_output_stream_new_resizable ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(GInputStream) message = NULL;
+  g_autoptr(GBytes) raw = NULL;
+  g_autoptr(GBytes) message = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autofree char *quoted = NULL;
@@ -527,47 +727,30 @@ folder_append_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, 
   MailsyncImapRequest *request;
   gboolean uidplus;
   guint32 uid = 0;
-  CrlfSpool spool = { 0, };
-  int fd;
 
   if (!check_connected (self, task))
     return;
   connection = connection_of (self);
-  uidplus = mailsync_imap_connection_has_capability (connection, "UIDPLUS");
-  fd = _mailsync_imap_spool_open (&error);
-  if (fd < 0 || !spool_crlf (content, fd, &spool, cancellable, &error))
+  if (g_output_stream_splice (buffer, content, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, cancellable, &error) < 0)
     {
-      if (fd >= 0)
-        close (fd);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
+  raw = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (buffer));
+  message = to_crlf (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw));
+  uidplus = mailsync_imap_connection_has_capability (connection, "UIDPLUS");
   if (!uidplus)
     {
-      int tagged = add_offlineimap_header (fd, &spool, &marker, &error);
-      close (fd);
-      fd = tagged;
-      if (fd < 0)
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
+      GBytes *tagged = add_offlineimap_header (message, &marker);
+      g_bytes_unref (message);
+      message = tagged;
     }
-  if (lseek (fd, 0, SEEK_SET) < 0)
-    {
-      int saved = errno;
-      close (fd);
-      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot rewind a spool file: %s",
-                               g_strerror (saved));
-      return;
-    }
-  message = g_unix_input_stream_new (fd, TRUE);
   quoted = _mailsync_imap_quote (self->wire_name);
   flags = flag_list (mailsync_message_info_get_flags (info));
   date = imap_date (mailsync_message_info_get_internal_date (info));
   line = g_strdup_printf ("APPEND %s %s%s%s", quoted, flags, date ? " " : "", date ? date : "");
   request = folder_request (self, line);
-  mailsync_imap_request_add_literal_stream (request, message, spool.size, "");
+  mailsync_imap_request_add_literal (request, message, "");
   mailsync_imap_connection_send_async (connection, request, cancellable, store_result, &result);
   ok = mailsync_imap_connection_send_finish (connection, wait_result (&result), &error);
   if (ok == NULL)
@@ -595,7 +778,7 @@ folder_append_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, 
     }
   g_task_return_pointer (task,
                          mailsync_message_info_new (uid, NULL, mailsync_message_info_get_flags (info), NULL,
-                                                    spool.size,
+                                                    g_bytes_get_size (message),
                                                     mailsync_message_info_get_internal_date (info)),
                          g_object_unref);
 }
@@ -749,207 +932,6 @@ folder_flush_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncRea
   g_task_return_boolean (task, TRUE);
 }
 
-/* ---- IDLE (RFC 2177) ------------------------------------------------------ */
-
-/* RFC 2177 §3: servers may drop an IDLE after 30 minutes. */
-#define REIDLE_SECONDS (29 * 60)
-
-typedef struct
-{
-  MailsyncImapFolder *self;
-  GTask *task;              /* borrowed: this struct is its task data */
-  gint64 deadline;          /* monotonic µs, 0 for none */
-  GSource *timer;
-  GSource *cancel_source;
-  gboolean idling;          /* the server said "+" */
-  gboolean done_sent;
-  gboolean changed;
-  gboolean timed_out;
-  gboolean cancelled;
-} IdleData;
-
-static void idle_start (IdleData *data);
-
-static void
-idle_clear_timer (IdleData *data)
-{
-  if (data->timer != NULL)
-    {
-      g_source_destroy (data->timer);
-      g_clear_pointer (&data->timer, g_source_unref);
-    }
-}
-
-static void
-idle_data_free (IdleData *data)
-{
-  idle_clear_timer (data);
-  if (data->cancel_source != NULL)
-    {
-      g_source_destroy (data->cancel_source);
-      g_source_unref (data->cancel_source);
-    }
-  g_object_unref (data->self);
-  g_free (data);
-}
-
-static void
-idle_send_done (IdleData *data)
-{
-  if (!data->idling || data->done_sent)
-    return;
-  data->done_sent = TRUE;
-  mailsync_imap_connection_send_continuation_line (connection_of (data->self), "DONE");
-}
-
-static char *
-idle_plus (const char *text, gpointer user_data, GError **error)
-{
-  IdleData *data = user_data;
-
-  data->idling = TRUE;
-  /* A change, timeout or cancel that came before the "+" ends it now. */
-  if (data->changed || data->timed_out || data->cancelled)
-    idle_send_done (data);
-  return NULL;
-}
-
-static void
-idle_untagged (MailsyncImapResponse *response, gpointer user_data)
-{
-  IdleData *data = user_data;
-
-  switch (response->data_kind)
-    {
-    case MAILSYNC_IMAP_DATA_EXISTS:
-    case MAILSYNC_IMAP_DATA_EXPUNGE:
-    case MAILSYNC_IMAP_DATA_FETCH:
-    case MAILSYNC_IMAP_DATA_VANISHED:
-      data->changed = TRUE;
-      idle_send_done (data);
-      break;
-    default:
-      break;
-    }
-  on_untagged (response, data->self);
-}
-
-static gboolean
-idle_timer_fired (gpointer user_data)
-{
-  IdleData *data = user_data;
-
-  g_clear_pointer (&data->timer, g_source_unref);
-  if (data->deadline != 0 && g_get_monotonic_time () >= data->deadline)
-    data->timed_out = TRUE;
-  /* Either the caller's timeout or the 29-minute renewal: end this IDLE;
-   * idle_done decides whether to start another. */
-  idle_send_done (data);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-idle_cancelled (GCancellable *cancellable, gpointer user_data)
-{
-  IdleData *data = user_data;
-
-  data->cancelled = TRUE;
-  idle_send_done (data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-idle_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  IdleData *data = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MailsyncImapResponse) ok =
-    mailsync_imap_connection_send_finish (MAILSYNC_IMAP_CONNECTION (source), result, &error);
-
-  idle_clear_timer (data);
-  if (ok == NULL)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else if (data->cancelled)
-    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
-  else if (data->changed || data->timed_out)
-    g_task_return_boolean (task, TRUE);
-  else
-    idle_start (data);
-}
-
-static void
-idle_start (IdleData *data)
-{
-  MailsyncImapRequest *request = mailsync_imap_request_new ("IDLE");
-  guint seconds = REIDLE_SECONDS;
-
-  data->idling = FALSE;
-  data->done_sent = FALSE;
-  if (data->deadline != 0)
-    {
-      gint64 left = (data->deadline - g_get_monotonic_time () + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC;
-      seconds = (guint) CLAMP (left, 0, REIDLE_SECONDS);
-    }
-  data->timer = g_timeout_source_new_seconds (seconds);
-  g_source_set_callback (data->timer, idle_timer_fired, data, NULL);
-  g_source_attach (data->timer, g_main_context_get_thread_default ());
-  mailsync_imap_request_set_untagged_handler (request, idle_untagged, data);
-  mailsync_imap_request_set_continuation_handler (request, idle_plus, data);
-  mailsync_imap_request_set_no_timeout (request, TRUE);
-  mailsync_imap_connection_send_async (connection_of (data->self), request, NULL, idle_done,
-                                       g_object_ref (data->task));
-}
-
-static void
-folder_wait_for_changes_async (MailsyncFolder *folder, guint timeout_seconds, GCancellable *cancellable,
-                               GAsyncReadyCallback callback, gpointer user_data)
-{
-  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autoptr(GError) error = NULL;
-  IdleData *data;
-
-  g_task_set_source_tag (task, folder_wait_for_changes_async);
-  if (!check_connected (self, task))
-    return;
-  if (!mailsync_imap_connection_has_capability (connection_of (self), "IDLE"))
-    {
-      g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED,
-                               "The server of %s does not support IDLE", mailsync_folder_get_name (folder));
-      return;
-    }
-  if (!ensure_selected (self, cancellable, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  data = g_new0 (IdleData, 1);
-  data->self = g_object_ref (self);
-  data->task = task;
-  data->deadline = timeout_seconds ? g_get_monotonic_time () + (gint64) timeout_seconds * G_USEC_PER_SEC : 0;
-  g_task_set_task_data (task, data, (GDestroyNotify) idle_data_free);
-  if (cancellable != NULL)
-    {
-      data->cancel_source = g_cancellable_source_new (cancellable);
-      g_source_set_callback (data->cancel_source, G_SOURCE_FUNC (idle_cancelled), data, NULL);
-      g_source_attach (data->cancel_source, g_main_context_get_thread_default ());
-    }
-  idle_start (data);
-}
-
-static gboolean
-folder_wait_for_changes_finish (MailsyncFolder *folder, GAsyncResult *result, gboolean *changed, GError **error)
-{
-  IdleData *data = g_task_get_task_data (G_TASK (result));
-
-  if (!g_task_propagate_boolean (G_TASK (result), error))
-    return FALSE;
-  if (changed != NULL)
-    *changed = data->changed;
-  return TRUE;
-}
-
 static guint32
 folder_get_uidvalidity (MailsyncFolder *folder)
 {
@@ -957,10 +939,51 @@ folder_get_uidvalidity (MailsyncFolder *folder)
 }
 
 static void
+mailsync_imap_folder_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (object);
+
+  switch (prop_id)
+    {
+    case PROP_SYNC_STATE:
+      g_value_set_string (value, self->sync_state);
+      break;
+    case PROP_FAST_LISTING:
+      g_value_set_boolean (value, self->fast_listing);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mailsync_imap_folder_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (object);
+
+  switch (prop_id)
+    {
+    case PROP_KNOWN_MESSAGES:
+      g_clear_pointer (&self->known, g_hash_table_unref);
+      self->known = g_value_dup_boxed (value);
+      break;
+    case PROP_KNOWN_STATE:
+      g_free (self->known_state);
+      self->known_state = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 mailsync_imap_folder_finalize (GObject *object)
 {
   MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (object);
 
+  g_clear_pointer (&self->known, g_hash_table_unref);
+  g_free (self->known_state);
+  g_free (self->sync_state);
   g_free (self->wire_name);
   g_hash_table_unref (self->fetching);
   G_OBJECT_CLASS (mailsync_imap_folder_parent_class)->finalize (object);
@@ -984,6 +1007,46 @@ mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
 
   G_OBJECT_CLASS (klass)->finalize = mailsync_imap_folder_finalize;
   G_OBJECT_CLASS (klass)->dispose = mailsync_imap_folder_dispose;
+  G_OBJECT_CLASS (klass)->get_property = mailsync_imap_folder_get_property;
+  G_OBJECT_CLASS (klass)->set_property = mailsync_imap_folder_set_property;
+
+  /**
+   * MailsyncImapFolder:known-messages: (type GLib.HashTable(guint,utf8))
+   *
+   * What the caller's status knows of this folder, for the next listing
+   * only: UID -> flags as Maildir letters (`GUINT_TO_POINTER` keys). With
+   * #MailsyncImapFolder:known-state it lets the listing fetch only what
+   * changed since (CONDSTORE). The caller promises that every message the
+   * server had at that state is in the table, under the server's flags.
+   */
+  props[PROP_KNOWN_MESSAGES] =
+    g_param_spec_boxed ("known-messages", NULL, NULL, G_TYPE_HASH_TABLE,
+                        G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncImapFolder:known-state:
+   *
+   * A #MailsyncImapFolder:sync-state saved after an earlier sync that
+   * completed, for the next listing only.
+   */
+  props[PROP_KNOWN_STATE] =
+    g_param_spec_string ("known-state", NULL, NULL, NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncImapFolder:sync-state:
+   *
+   * The mailbox state the last listing started from (UIDVALIDITY and
+   * HIGHESTMODSEQ, opaque), or %NULL without CONDSTORE. Save it only once
+   * every message of that listing is in the status.
+   */
+  props[PROP_SYNC_STATE] =
+    g_param_spec_string ("sync-state", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncImapFolder:fast-listing:
+   *
+   * Whether the last listing fetched only the changes since the known state.
+   */
+  props[PROP_FAST_LISTING] =
+    g_param_spec_boolean ("fast-listing", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (G_OBJECT_CLASS (klass), N_PROPS, props);
   folder_class->list_messages_async = folder_list_messages_async;
   folder_class->list_messages_finish = folder_list_messages_finish;
   folder_class->fetch_message_async = folder_fetch_message_async;
@@ -999,8 +1062,6 @@ mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
   folder_class->flush_async = folder_flush_async;
   folder_class->flush_finish = folder_bool_finish;
   folder_class->get_uidvalidity = folder_get_uidvalidity;
-  folder_class->wait_for_changes_async = folder_wait_for_changes_async;
-  folder_class->wait_for_changes_finish = folder_wait_for_changes_finish;
 }
 
 static void

@@ -1,0 +1,370 @@
+#!/usr/bin/env python3
+"""The fast resync of IMAP folders against a private Dovecot.
+
+After a completed sync, a resync lists only what changed since the saved
+HIGHESTMODSEQ (CONDSTORE/QRESYNC: CHANGEDSINCE, VANISHED), or nothing at
+all for an unchanged folder; without CONDSTORE it asks FLAGS only for the
+UIDs the status knows. These tests change the server and the Maildir
+between runs and check, with the protocol log (G_MESSAGES_DEBUG), that the
+fast path was taken, and, with another client's view of the server, that
+the result is the same as a full listing would give: changed flags seen,
+expunged messages seen, new mail fetched, and an inconsistent status never
+trusted. Exit 77 (skip) when Dovecot is not installed."""
+
+import hashlib
+import imaplib
+import os
+import re
+import shutil
+import sqlite3
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILDDIR = os.environ.get("TEST_BUILDDIR", HERE)
+SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
+HARNESS = os.path.join(SRCDIR, "tests", "harness", "dovecot-harness")
+DRIVER = os.path.join(BUILDDIR, "sync-maildirs")
+CHANGES = ("message-copied", "messages-deleted", "flags-added", "flags-removed", "folder-created")
+FULL_LISTING = "UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)\n"
+FLAG_LETTERS = {"\\Seen": "S", "\\Flagged": "F", "\\Answered": "R", "\\Deleted": "T", "\\Draft": "D"}
+
+checks = 0
+failures = []
+
+
+def check(label, ok, detail=""):
+    global checks
+    checks += 1
+    print("%s %d - %s%s" % ("ok" if ok else "not ok", checks, label, "" if ok else ": " + str(detail)[:600]))
+    sys.stdout.flush()
+    if not ok:
+        failures.append(label)
+    return ok
+
+
+class Server:
+    def __init__(self, root, variant=None, users=8):
+        self.dir = os.path.join(root, "dovecot" + ("-" + variant if variant else ""))
+        cmd = [HARNESS, "start", self.dir] + (["--variant", variant] if variant else [])
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, timeout=60)
+        self.env = {}
+        with open(os.path.join(self.dir, "env")) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.strip().split("=", 1)
+                    self.env[k] = v.strip("'\"")
+        self.users = 0
+        args = []
+        for i in range(1, users + 1):
+            args += ["fast%d" % i, "pwfast%d" % i]
+        subprocess.run([HARNESS, "adduser", self.dir] + args, check=True, stdout=subprocess.DEVNULL, timeout=30)
+        # Dovecot re-reads its passwd-file when the mtime changes (1 s).
+        time.sleep(1.1)
+
+    def stop(self):
+        subprocess.run([HARNESS, "stop", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def new_user(self):
+        self.users += 1
+        return "fast%d" % self.users, "pwfast%d" % self.users
+
+    def imap(self, user, password):
+        ctx = ssl.create_default_context(cafile=self.env["DOVECOT_CA"])
+        conn = imaplib.IMAP4(self.env["DOVECOT_HOST"], int(self.env["DOVECOT_PORT"]))
+        conn.starttls(ctx)
+        conn.login(user, password)
+        return conn
+
+
+def message(tag):
+    return ("From: test@example.org\r\nSubject: %s\r\nMessage-ID: <%s@fast>\r\n"
+            "Date: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\nBody of %s\r\n" % (tag, tag, tag)).encode()
+
+
+def append(conn, folder, tag, flags=""):
+    typ, data = conn.append(folder, "(%s)" % flags if flags else None, None, message(tag))
+    assert typ == "OK", data
+
+
+def uid_of(conn, folder, tag):
+    conn.select(folder)
+    typ, data = conn.uid("SEARCH", None, "HEADER", "Message-ID", "<%s@fast>" % tag)
+    return data[0].split()[0].decode()
+
+
+def server_state(conn):
+    """folder -> sorted [(subject, flag letters)] as another client sees it."""
+    state = {}
+    typ, data = conn.list()
+    for line in data:
+        name = re.match(rb'\((.*?)\) "(.)" (.*)', line).group(3).decode().strip('"')
+        conn.select('"%s"' % name, readonly=True)
+        typ, data = conn.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        items = []
+        for part in data:
+            if isinstance(part, tuple):
+                flags = re.search(rb"FLAGS \((.*?)\)", part[0]).group(1).decode().split()
+                subject = part[1].decode().strip().split(":", 1)[1].strip()
+                items.append((subject, "".join(sorted(FLAG_LETTERS.get(f, "") for f in flags))))
+        state[name] = sorted(items)
+    return state
+
+
+def local_state(root):
+    state = {}
+    for folder in sorted(os.listdir(root)):
+        fdir = os.path.join(root, folder)
+        if not os.path.isdir(os.path.join(fdir, "cur")):
+            continue
+        items = []
+        for sub in ("cur", "new"):
+            for name in os.listdir(os.path.join(fdir, sub)):
+                with open(os.path.join(fdir, sub, name), "rb") as f:
+                    m = re.search(rb"^Subject: (.*?)\r?$", f.read(), re.M)
+                items.append((m.group(1).decode() if m else "?", name.split(":2,", 1)[1] if ":2," in name else ""))
+        state[folder] = sorted(items)
+    return state
+
+
+def local_file(work, folder, tag):
+    fdir = os.path.join(work, "local", folder)
+    for sub in ("cur", "new"):
+        for name in os.listdir(os.path.join(fdir, sub)):
+            with open(os.path.join(fdir, sub, name), "rb") as f:
+                if re.search(rb"^Subject: %s\r?$" % tag.encode(), f.read(), re.M):
+                    return os.path.join(fdir, sub, name)
+    return None
+
+
+def status_db(work, folder):
+    return sqlite3.connect(os.path.join(work, "meta", "Account-Test", "LocalStatus-sqlite", folder))
+
+
+class Run:
+    def __init__(self, p):
+        self.returncode = p.returncode
+        self.stdout = p.stdout
+        self.stderr = p.stderr
+        # Commands only: "C: A12 UID FETCH ...", the tag dropped. GLib
+        # writes debug messages to stdout.
+        self.commands = [re.sub(r"^.*? C: \S+ ", "", l) + "\n" for l in (p.stdout + p.stderr).splitlines()
+                         if "-DEBUG: " in l and " C: " in l]
+        self.changes = [l for l in p.stdout.splitlines() if l.split(" ", 1)[0] in CHANGES]
+
+    def sent(self, text):
+        return any(text in c for c in self.commands)
+
+    def summary(self):
+        return "rc=%d changes=%s commands=%s stderr=%s" % (
+            self.returncode, self.changes, [c.strip() for c in self.commands if "LOGIN" not in c][:12],
+            "\n".join(l for l in self.stderr.splitlines() if "DEBUG" not in l)[-300:])
+
+
+def run_sync(server, user, password, work, extra=None):
+    env = dict(os.environ)
+    env.update(server.env)
+    env.update({"DOVECOT_USER": user, "DOVECOT_PASS": password, "MAILSYNC_TEST_IMAP_SECURITY": "starttls",
+                "G_MESSAGES_DEBUG": "Mailsync-IMAP"})
+    env.pop("MAILSYNC_CRASH_AT", None)
+    env.update(extra or {})
+    os.makedirs(os.path.join(work, "local"), exist_ok=True)
+    p = subprocess.run([DRIVER, "imap", os.path.join(work, "local"), os.path.join(work, "meta")],
+                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+    return Run(p)
+
+
+def converged(server, user, pw, work):
+    conn = server.imap(user, pw)
+    remote = server_state(conn)
+    conn.logout()
+    return remote, local_state(os.path.join(work, "local"))
+
+
+def setup(server, root, name):
+    user, pw = server.new_user()
+    work = os.path.join(root, name)
+    conn = server.imap(user, pw)
+    conn.create("Work")
+    for i in range(20):
+        append(conn, "INBOX", "in-%d" % i, ["", "\\Seen", "\\Seen \\Flagged"][i % 3])
+    for i in range(8):
+        append(conn, "Work", "work-%d" % i, "\\Seen")
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    check("%s: initial sync" % name, p.returncode == 0, p.summary())
+    return user, pw, work
+
+
+def scenario_condstore(server, root):
+    user, pw, work = setup(server, root, "condstore")
+    p = run_sync(server, user, pw, work)
+    check("condstore: no-op resync changes nothing", p.returncode == 0 and not p.changes, p.summary())
+    check("condstore: no-op resync fetches no listing at all",
+          not p.sent("UID FETCH") and p.sent('SELECT "INBOX"'), p.summary())
+
+    # Another client: flags both ways, an expunge, new mail.
+    conn = server.imap(user, pw)
+    flag_uid = uid_of(conn, "INBOX", "in-3")
+    unseen_uid = uid_of(conn, "INBOX", "in-4")
+    gone_uid = uid_of(conn, "INBOX", "in-5")
+    conn.uid("STORE", flag_uid, "+FLAGS", "(\\Flagged \\Answered)")
+    conn.uid("STORE", unseen_uid, "-FLAGS", "(\\Seen)")
+    conn.uid("STORE", gone_uid, "+FLAGS", "(\\Deleted)")
+    conn.expunge()
+    append(conn, "INBOX", "new-1", "\\Seen")
+    append(conn, "Work", "new-2")
+    conn.logout()
+
+    p = run_sync(server, user, pw, work)
+    check("condstore: resync after server changes succeeds", p.returncode == 0, p.summary())
+    check("condstore: only the changes are fetched (CHANGEDSINCE ... VANISHED)",
+          p.sent("(CHANGEDSINCE ") and p.sent(" VANISHED)\n") and not p.sent(FULL_LISTING), p.summary())
+    remote, local = converged(server, user, pw, work)
+    check("condstore: both sides equal after server changes", remote == local, (remote, local))
+    check("condstore: changed flags reached the Maildir",
+          ("in-3", "FR") in local.get("INBOX", []) and ("in-4", "") in local.get("INBOX", []), local.get("INBOX"))
+    check("condstore: the expunged message is gone locally",
+          not any(s == "in-5" for s, _ in local.get("INBOX", [])), local.get("INBOX"))
+    check("condstore: new mail downloaded in both folders",
+          ("new-1", "S") in local.get("INBOX", []) and ("new-2", "") in local.get("Work", []), local)
+
+    # Local changes against an unchanged server: the listing is still
+    # SELECT only, and the changes go up.
+    os.unlink(local_file(work, "INBOX", "in-6"))
+    path = local_file(work, "Work", "work-2")
+    base, flags = path.split(":2,")
+    os.rename(path, base + ":2," + "".join(sorted(set(flags + "F"))))
+    p = run_sync(server, user, pw, work)
+    # Our own flag store of the previous run comes back once as a change.
+    remote, local = converged(server, user, pw, work)
+    check("condstore: local deletion and flag change reach the server",
+          p.returncode == 0 and remote == local and ("work-2", "FS") in remote.get("Work", [])
+          and not any(s == "in-6" for s, _ in remote.get("INBOX", [])), (p.summary(), remote, local))
+    p = run_sync(server, user, pw, work)
+    p = run_sync(server, user, pw, work)
+    check("condstore: once settled, a resync sends no FETCH and changes nothing",
+          p.returncode == 0 and not p.changes and not p.sent("UID FETCH"), p.summary())
+
+    # A flag change that another client makes and undoes between two runs
+    # still moves HIGHESTMODSEQ: fetched, and nothing to do.
+    conn = server.imap(user, pw)
+    uid = uid_of(conn, "INBOX", "in-7")
+    conn.uid("STORE", uid, "+FLAGS", "(\\Draft)")
+    conn.uid("STORE", uid, "-FLAGS", "(\\Draft)")
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    check("condstore: a change undone in between is fetched and changes nothing",
+          p.returncode == 0 and not p.changes and p.sent("(CHANGEDSINCE "), p.summary())
+
+
+def scenario_untrusted_status(server, root):
+    """The count check: a status that does not add up to the server's
+    message count is never trusted; the folder is listed in full."""
+    user, pw, work = setup(server, root, "untrusted")
+
+    # A status row for a UID the server never had (VANISHED cannot report
+    # it): the known set is one too many.
+    db = status_db(work, "INBOX")
+    db.execute("INSERT INTO status VALUES (9999, 'S', 0, '')")
+    db.commit()
+    db.close()
+    p = run_sync(server, user, pw, work)
+    remote, local = converged(server, user, pw, work)
+    check("untrusted: a phantom status row makes a full listing", p.sent(FULL_LISTING) or p.sent("UID FETCH 1:"),
+          p.summary())
+    check("untrusted: the phantom row deletes nothing", p.returncode == 0 and remote == local
+          and len(local.get("INBOX", [])) == 20 and not any(c.startswith("messages-deleted") for c in p.changes),
+          (p.summary(), local.get("INBOX")))
+    db = status_db(work, "INBOX")
+    rows = [r[0] for r in db.execute("SELECT id FROM status")]
+    db.close()
+    check("untrusted: the phantom row is dropped", 9999 not in rows and len(rows) == 20, rows)
+
+    # A status that lost a row of a message both sides have: the known set
+    # is one too few. Listed in full, found on both sides, recorded, no copy.
+    db = status_db(work, "INBOX")
+    lost = db.execute("SELECT MIN(id) FROM status").fetchone()[0]
+    db.execute("DELETE FROM status WHERE id = ?", (lost,))
+    db.commit()
+    db.close()
+    p = run_sync(server, user, pw, work)
+    remote, local = converged(server, user, pw, work)
+    check("untrusted: a lost status row makes a full listing, no copy, no deletion",
+          p.returncode == 0 and (p.sent(FULL_LISTING) or p.sent("UID FETCH 1:")) and not p.changes
+          and remote == local and len(local.get("INBOX", [])) == 20, (p.summary(), local.get("INBOX")))
+
+    # A saved state newer than the server's (a restored server): never
+    # trusted.
+    db = status_db(work, "INBOX")
+    key = "mailsync.listing-state.remote"
+    state = db.execute("SELECT value FROM mailsync_meta WHERE key = ?", (key,)).fetchone()
+    check("untrusted: the listing state is saved in the status", state is not None, state)
+    if state:
+        v, validity, modseq = state[0].split()
+        db.execute("UPDATE mailsync_meta SET value = ? WHERE key = ?", ("1 %s %d" % (validity, int(modseq) + 1000), key))
+        db.commit()
+    db.close()
+    conn = server.imap(user, pw)
+    conn.uid("STORE", uid_of(conn, "INBOX", "in-1"), "+FLAGS", "(\\Flagged)")
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    remote, local = converged(server, user, pw, work)
+    check("untrusted: a state from the future lists in full and sees the flag change",
+          p.returncode == 0 and not p.sent("(CHANGEDSINCE ") and remote == local
+          and ("in-1", "FS") in local.get("INBOX", []), (p.summary(), local.get("INBOX")))
+
+
+def scenario_no_condstore(root):
+    server = Server(root, "nocondstore", users=2)
+    try:
+        user, pw, work = setup(server, root, "nocondstore")
+        conn = server.imap(user, pw)
+        conn.uid("STORE", uid_of(conn, "INBOX", "in-3"), "+FLAGS", "(\\Flagged)")
+        conn.uid("STORE", uid_of(conn, "INBOX", "in-5"), "+FLAGS", "(\\Deleted)")
+        conn.expunge()
+        append(conn, "INBOX", "new-1")
+        conn.logout()
+        p = run_sync(server, user, pw, work)
+        remote, local = converged(server, user, pw, work)
+        check("nocondstore: resync succeeds without CONDSTORE/ENABLE", p.returncode == 0
+              and not p.sent("ENABLE") and not p.sent("CONDSTORE") and not p.sent("CHANGEDSINCE"), p.summary())
+        check("nocondstore: known UIDs get FLAGS only, new ones the full fields",
+              p.sent("UID FETCH 1:20 (UID FLAGS)\n") and p.sent("UID FETCH 21:* (UID FLAGS RFC822.SIZE INTERNALDATE)"),
+              p.summary())
+        check("nocondstore: flag change, expunge and new mail all seen", remote == local
+              and ("in-3", "F") in local["INBOX"] and ("new-1", "") in local["INBOX"]
+              and not any(s == "in-5" for s, _ in local["INBOX"]), (remote, local))
+        p = run_sync(server, user, pw, work)
+        check("nocondstore: the next resync changes nothing", p.returncode == 0 and not p.changes, p.summary())
+    finally:
+        server.stop()
+
+
+def main():
+    if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
+        print("1..0 # SKIP dovecot is not installed")
+        return 77
+    root = tempfile.mkdtemp(prefix="mailsync-fast-", dir="/tmp")
+    os.chmod(root, 0o755)
+    server = None
+    try:
+        server = Server(root)
+        scenario_condstore(server, root)
+        scenario_untrusted_status(server, root)
+        server.stop()
+        server = None
+        scenario_no_condstore(root)
+    finally:
+        if server:
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    print("1..%d" % checks)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
