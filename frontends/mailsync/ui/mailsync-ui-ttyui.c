@@ -32,7 +32,7 @@ struct _MailsyncUiTtyui
   GHashTable *folders;  /* folder thread -> FolderProgress */
   guint copied;         /* messages copied in the run */
   guint known_total;    /* sum of the totals announced so far */
-  gint64 first_copy;    /* monotonic time of the first copy */
+  gint64 started;       /* monotonic time of the first folder sync */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncUiTtyui, mailsync_ui_ttyui, MAILSYNC_TYPE_UI)
@@ -102,8 +102,8 @@ draw_status (MailsyncUiTtyui *self)
       FolderProgress *p = g_hash_table_lookup (self->folders, l->data);
       g_string_append_printf (s, "[%s %u/%u] ", p->folder, p->n, p->total);
     }
-  elapsed = (g_get_monotonic_time () - self->first_copy) / (double) G_USEC_PER_SEC;
-  rate = elapsed > 0.05 ? self->copied / elapsed : 0;
+  elapsed = (g_get_monotonic_time () - self->started) / (double) G_USEC_PER_SEC;
+  rate = elapsed > 0 ? self->copied / elapsed : 0;
   g_string_append_printf (s, "total %u/%u", self->copied, self->known_total);
   if (rate > 0)
     {
@@ -171,11 +171,14 @@ mailsync_ui_ttyui_event (MailsyncUi *ui, MailsyncSyncEvent *event)
           p->total = mailsync_sync_event_get_total (event);
           self->known_total += p->total;
         }
-      if (self->copied == 0)
-        self->first_copy = g_get_monotonic_time ();
       p->n = mailsync_sync_event_get_n (event);
       self->copied++;
       break;
+    case MAILSYNC_SYNC_EVENT_FOLDER_STARTED:
+      /* The rate counts from the first folder: listing is part of it. */
+      if (self->started == 0)
+        self->started = g_get_monotonic_time ();
+      return;
     case MAILSYNC_SYNC_EVENT_FOLDER_FINISHED:
       g_hash_table_remove (self->folders, thread);
       break;
