@@ -1073,11 +1073,12 @@ execute (Runner *r, GPtrArray *plan, GError **error)
       return TRUE;
     }
 
-  /* offlineimap's two passes, announced as it does before each one. */
+  /* offlineimap's two passes, each announced before its copies. */
   emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->local, MAILSYNC_DIRECTION_TO_LOCAL, 0, 0, 0, NULL, NULL, NULL);
+  if (!run_downloads (r, downloads, error))
+    return FALSE;
   emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0, NULL, NULL, NULL);
-  if (!run_downloads (r, downloads, error) ||
-      !run_uploads (r, uploads, error) ||
+  if (!run_uploads (r, uploads, error) ||
       !run_deletes (r, delete_local, r->local, "runner-delete-local", error) ||
       !run_deletes (r, delete_remote, r->remote, "runner-delete-remote", error) ||
       !run_flags (r, flags_local, r->local, error))

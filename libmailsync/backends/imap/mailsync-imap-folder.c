@@ -9,8 +9,11 @@
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 
+#include <errno.h>
+#include <gio/gunixinputstream.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /**
@@ -80,6 +83,30 @@ check_connected (MailsyncImapFolder *self, GTask *task)
   return FALSE;
 }
 
+/* The content for a fetch task: a large body was spooled to a file by
+ * the connection as it arrived and is read back from there; a small one
+ * is in memory. A spool that cannot be reopened fails the fetch. */
+static void
+set_fetched_body (GTask *task, const MailsyncImapFetchBody *body)
+{
+  GInputStream *content;
+  g_autoptr(GError) error = NULL;
+
+  if (body->stream != NULL)
+    {
+      content = _mailsync_imap_spool_reopen (body->stream, &error);
+      if (content == NULL)
+        {
+          g_object_set_data_full (G_OBJECT (task), "mailsync-fetch-error", g_steal_pointer (&error),
+                                  (GDestroyNotify) g_error_free);
+          return;
+        }
+    }
+  else
+    content = g_memory_input_stream_new_from_bytes (body->data);
+  g_task_set_task_data (task, content, g_object_unref);
+}
+
 /* Every untagged response while one of our commands is in flight comes
  * here: FETCH data is routed by UID (pipelined commands' responses may
  * interleave), the rest updates the mailbox state. */
@@ -110,8 +137,8 @@ on_untagged (MailsyncImapResponse *response, gpointer user_data)
           return; /* an unsolicited flag change: the next sync sees it */
         body = mailsync_imap_fetch_get_body (fetch, "BODY[]");
         task = body ? g_hash_table_lookup (self->fetching, GUINT_TO_POINTER (fetch->uid)) : NULL;
-        if (task != NULL && body->data != NULL)
-          g_task_set_task_data (task, g_bytes_ref (body->data), (GDestroyNotify) g_bytes_unref);
+        if (task != NULL && (body->data != NULL || body->stream != NULL))
+          set_fetched_body (task, body);
         else if (self->listing != NULL && (fetch->present & MAILSYNC_IMAP_FETCH_FLAGS))
           listing_add (self, fetch);
         return;
@@ -552,17 +579,20 @@ fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autoptr(MailsyncImapResponse) ok =
     mailsync_imap_connection_send_finish (MAILSYNC_IMAP_CONNECTION (source), result, &error);
-  GBytes *body = g_task_get_task_data (data->task);
+  GInputStream *body = g_task_get_task_data (data->task);
+  const GError *spool_error = g_object_get_data (G_OBJECT (data->task), "mailsync-fetch-error");
 
   g_hash_table_remove (data->self->fetching, GUINT_TO_POINTER (data->uid));
   if (ok == NULL)
     g_task_return_error (data->task, g_steal_pointer (&error));
+  else if (spool_error != NULL)
+    g_task_return_error (data->task, g_error_copy (spool_error));
   else if (body == NULL)
     g_task_return_new_error (data->task, MAILSYNC_ERROR, MAILSYNC_ERROR_MESSAGE_NOT_FOUND,
                              "Message UID %u is no longer in %s", data->uid,
                              mailsync_folder_get_name (MAILSYNC_FOLDER (data->self)));
   else
-    g_task_return_pointer (data->task, g_memory_input_stream_new_from_bytes (body), g_object_unref);
+    g_task_return_pointer (data->task, g_object_ref (body), g_object_unref);
   g_object_unref (data->task);
   g_object_unref (data->self);
   g_free (data);
@@ -604,19 +634,137 @@ folder_fetch_message_finish (MailsyncFolder *folder, GAsyncResult *result, GErro
 /* ---- append ------------------------------------------------------------------- */
 
 /* IMAP wants CRLF line ends (RFC 3501 §4.3 literals carry the message as
- * RFC 5322 text); a Maildir holds LF. */
-static GBytes *
-to_crlf (const guint8 *data, gsize len)
+ * RFC 5322 text); a Maildir holds LF. The message goes to a spool file in
+ * slices, converted on the way, so that a large one is never in memory;
+ * the literal is then sent from the file with its size known. */
+typedef struct
 {
-  GByteArray *out = g_byte_array_sized_new (len + len / 32 + 2);
+  guint64 size;
+  gulong crc;             /* of the converted message (X-OfflineIMAP) */
+  gint64 header_split;    /* offset after the last header line's CRLF, -1 */
+  guint blank_match;      /* how much of "\r\n\r\n" the output ends with */
+  guint8 prev;
+} CrlfSpool;
 
-  for (gsize i = 0; i < len; i++)
+static gboolean
+spool_write (int fd, const guint8 *data, gsize len, GError **error)
+{
+  while (len > 0)
     {
-      if (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'))
-        g_byte_array_append (out, (const guint8 *) "\r", 1);
-      g_byte_array_append (out, &data[i], 1);
+      gssize n = write (fd, data, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot write a spool file: %s",
+                       g_strerror (saved));
+          return FALSE;
+        }
+      data += n;
+      len -= (gsize) n;
     }
-  return g_byte_array_free_to_bytes (out);
+  return TRUE;
+}
+
+static void
+crlf_track (CrlfSpool *spool, const guint8 *out, gsize len)
+{
+  static const char blank[] = "\r\n\r\n";
+
+  spool->crc = crc32 (spool->crc, out, (uInt) len);
+  for (gsize i = 0; i < len && spool->header_split < 0; i++)
+    {
+      if (out[i] == (guint8) blank[spool->blank_match])
+        spool->blank_match++;
+      else
+        spool->blank_match = out[i] == '\r' ? 1 : 0;
+      if (spool->blank_match == 4)
+        spool->header_split = (gint64) (spool->size + i + 1) - 2;
+    }
+  spool->size += len;
+}
+
+static gboolean
+spool_crlf (GInputStream *content, int fd, CrlfSpool *spool, GCancellable *cancellable, GError **error)
+{
+  g_autofree guint8 *buf = g_malloc (65536);
+  g_autofree guint8 *out = g_malloc (2 * 65536);
+
+  spool->header_split = -1;
+  spool->crc = crc32 (0L, Z_NULL, 0);
+  for (;;)
+    {
+      gssize n = g_input_stream_read (content, buf, 65536, cancellable, error);
+      gsize o = 0;
+
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        return TRUE;
+      for (gssize i = 0; i < n; i++)
+        {
+          if (buf[i] == '\n' && spool->prev != '\r')
+            out[o++] = '\r';
+          out[o++] = buf[i];
+          spool->prev = buf[i];
+        }
+      crlf_track (spool, out, o);
+      if (!spool_write (fd, out, o, error))
+        return FALSE;
+    }
+}
+
+/* Copies @len bytes of @from (at its current offset) to @to. */
+static gboolean
+spool_copy (int from, int to, guint64 len, GError **error)
+{
+  g_autofree guint8 *buf = g_malloc (65536);
+
+  while (len > 0)
+    {
+      gssize n = read (from, buf, (size_t) MIN (len, 65536));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          int saved = n < 0 ? errno : EIO;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot read a spool file: %s",
+                       g_strerror (saved));
+          return FALSE;
+        }
+      if (!spool_write (to, buf, (gsize) n, error))
+        return FALSE;
+      len -= (guint64) n;
+    }
+  return TRUE;
+}
+
+/* Without UIDPLUS the new UID is found by a unique header, as offlineimap
+ * does (reference §5.6): "X-OfflineIMAP: <crc32>-<random>", appended as the
+ * last header line. Returns a new spool fd holding the tagged message. */
+static int
+add_offlineimap_header (int fd, CrlfSpool *spool, char **value, GError **error)
+{
+  g_autofree char *header = NULL;
+  guint64 split = spool->header_split < 0 ? 0 : (guint64) spool->header_split;
+  int tagged = _mailsync_imap_spool_open (error);
+
+  if (tagged < 0)
+    return -1;
+  *value = g_strdup_printf ("%lu-%u", spool->crc, g_random_int ());
+  header = g_strdup_printf ("X-OfflineIMAP: %s\r\n", *value);
+  if (lseek (fd, 0, SEEK_SET) < 0 || !spool_copy (fd, tagged, split, error) ||
+      !spool_write (tagged, (const guint8 *) header, strlen (header), error) ||
+      !spool_copy (fd, tagged, spool->size - split, error))
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot rewind a spool file");
+      close (tagged);
+      return -1;
+    }
+  spool->size += strlen (header);
+  return tagged;
 }
 
 static char *
@@ -643,28 +791,6 @@ imap_date (gint64 when)
   g_autofree char *date = when < 347155200 ? NULL : mailsync_imap_format_date_time (when, 0);
 
   return date ? g_strdup_printf ("\"%s\"", date) : NULL;
-}
-
-/* Without UIDPLUS the new UID is found by a unique header, as offlineimap
- * does (reference §5.6): "X-OfflineIMAP: <crc32>-<random>", appended as the
- * last header line. */
-static GBytes *
-add_offlineimap_header (GBytes *message, char **value)
-{
-  gsize len;
-  const char *data = g_bytes_get_data (message, &len);
-  const char *end = g_strstr_len (data, len, "\r\n\r\n");
-  gsize split = end ? (gsize) (end - data) + 2 : 0;
-  g_autofree char *header = NULL;
-  GByteArray *out;
-
-  *value = g_strdup_printf ("%lu-%u", crc32 (0L, (const Bytef *) data, (uInt) len), g_random_int ());
-  header = g_strdup_printf ("X-OfflineIMAP: %s\r\n", *value);
-  out = g_byte_array_sized_new (len + strlen (header));
-  g_byte_array_append (out, (const guint8 *) data, split);
-  g_byte_array_append (out, (const guint8 *) header, strlen (header));
-  g_byte_array_append (out, (const guint8 *) data + split, len - split);
-  return g_byte_array_free_to_bytes (out);
 }
 
 typedef struct
@@ -712,10 +838,8 @@ folder_append_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, 
 {
   MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autoptr(GOutputStream) buffer = g_memory_output_stream_new_resizable ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) raw = NULL;
-  g_autoptr(GBytes) message = NULL;
+  g_autoptr(GInputStream) message = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autofree char *quoted = NULL;
@@ -727,30 +851,47 @@ folder_append_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, 
   MailsyncImapRequest *request;
   gboolean uidplus;
   guint32 uid = 0;
+  CrlfSpool spool = { 0, };
+  int fd;
 
   if (!check_connected (self, task))
     return;
   connection = connection_of (self);
-  if (g_output_stream_splice (buffer, content, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, cancellable, &error) < 0)
+  uidplus = mailsync_imap_connection_has_capability (connection, "UIDPLUS");
+  fd = _mailsync_imap_spool_open (&error);
+  if (fd < 0 || !spool_crlf (content, fd, &spool, cancellable, &error))
     {
+      if (fd >= 0)
+        close (fd);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  raw = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (buffer));
-  message = to_crlf (g_bytes_get_data (raw, NULL), g_bytes_get_size (raw));
-  uidplus = mailsync_imap_connection_has_capability (connection, "UIDPLUS");
   if (!uidplus)
     {
-      GBytes *tagged = add_offlineimap_header (message, &marker);
-      g_bytes_unref (message);
-      message = tagged;
+      int tagged = add_offlineimap_header (fd, &spool, &marker, &error);
+      close (fd);
+      fd = tagged;
+      if (fd < 0)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
     }
+  if (lseek (fd, 0, SEEK_SET) < 0)
+    {
+      int saved = errno;
+      close (fd);
+      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot rewind a spool file: %s",
+                               g_strerror (saved));
+      return;
+    }
+  message = g_unix_input_stream_new (fd, TRUE);
   quoted = _mailsync_imap_quote (self->wire_name);
   flags = flag_list (mailsync_message_info_get_flags (info));
   date = imap_date (mailsync_message_info_get_internal_date (info));
   line = g_strdup_printf ("APPEND %s %s%s%s", quoted, flags, date ? " " : "", date ? date : "");
   request = folder_request (self, line);
-  mailsync_imap_request_add_literal (request, message, "");
+  mailsync_imap_request_add_literal_stream (request, message, spool.size, "");
   mailsync_imap_connection_send_async (connection, request, cancellable, store_result, &result);
   ok = mailsync_imap_connection_send_finish (connection, wait_result (&result), &error);
   if (ok == NULL)
@@ -778,7 +919,7 @@ folder_append_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, 
     }
   g_task_return_pointer (task,
                          mailsync_message_info_new (uid, NULL, mailsync_message_info_get_flags (info), NULL,
-                                                    g_bytes_get_size (message),
+                                                    spool.size,
                                                     mailsync_message_info_get_internal_date (info)),
                          g_object_unref);
 }
@@ -932,6 +1073,207 @@ folder_flush_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncRea
   g_task_return_boolean (task, TRUE);
 }
 
+/* ---- IDLE (RFC 2177) ------------------------------------------------------ */
+
+/* RFC 2177 §3: servers may drop an IDLE after 30 minutes. */
+#define REIDLE_SECONDS (29 * 60)
+
+typedef struct
+{
+  MailsyncImapFolder *self;
+  GTask *task;              /* borrowed: this struct is its task data */
+  gint64 deadline;          /* monotonic µs, 0 for none */
+  GSource *timer;
+  GSource *cancel_source;
+  gboolean idling;          /* the server said "+" */
+  gboolean done_sent;
+  gboolean changed;
+  gboolean timed_out;
+  gboolean cancelled;
+} IdleData;
+
+static void idle_start (IdleData *data);
+
+static void
+idle_clear_timer (IdleData *data)
+{
+  if (data->timer != NULL)
+    {
+      g_source_destroy (data->timer);
+      g_clear_pointer (&data->timer, g_source_unref);
+    }
+}
+
+static void
+idle_data_free (IdleData *data)
+{
+  idle_clear_timer (data);
+  if (data->cancel_source != NULL)
+    {
+      g_source_destroy (data->cancel_source);
+      g_source_unref (data->cancel_source);
+    }
+  g_object_unref (data->self);
+  g_free (data);
+}
+
+static void
+idle_send_done (IdleData *data)
+{
+  if (!data->idling || data->done_sent)
+    return;
+  data->done_sent = TRUE;
+  mailsync_imap_connection_send_continuation_line (connection_of (data->self), "DONE");
+}
+
+static char *
+idle_plus (const char *text, gpointer user_data, GError **error)
+{
+  IdleData *data = user_data;
+
+  data->idling = TRUE;
+  /* A change, timeout or cancel that came before the "+" ends it now. */
+  if (data->changed || data->timed_out || data->cancelled)
+    idle_send_done (data);
+  return NULL;
+}
+
+static void
+idle_untagged (MailsyncImapResponse *response, gpointer user_data)
+{
+  IdleData *data = user_data;
+
+  switch (response->data_kind)
+    {
+    case MAILSYNC_IMAP_DATA_EXISTS:
+    case MAILSYNC_IMAP_DATA_EXPUNGE:
+    case MAILSYNC_IMAP_DATA_FETCH:
+    case MAILSYNC_IMAP_DATA_VANISHED:
+      data->changed = TRUE;
+      idle_send_done (data);
+      break;
+    default:
+      break;
+    }
+  on_untagged (response, data->self);
+}
+
+static gboolean
+idle_timer_fired (gpointer user_data)
+{
+  IdleData *data = user_data;
+
+  g_clear_pointer (&data->timer, g_source_unref);
+  if (data->deadline != 0 && g_get_monotonic_time () >= data->deadline)
+    data->timed_out = TRUE;
+  /* Either the caller's timeout or the 29-minute renewal: end this IDLE;
+   * idle_done decides whether to start another. */
+  idle_send_done (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+idle_cancelled (GCancellable *cancellable, gpointer user_data)
+{
+  IdleData *data = user_data;
+
+  data->cancelled = TRUE;
+  idle_send_done (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+idle_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  IdleData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncImapResponse) ok =
+    mailsync_imap_connection_send_finish (MAILSYNC_IMAP_CONNECTION (source), result, &error);
+
+  idle_clear_timer (data);
+  if (ok == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else if (data->cancelled)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
+  else if (data->changed || data->timed_out)
+    g_task_return_boolean (task, TRUE);
+  else
+    idle_start (data);
+}
+
+static void
+idle_start (IdleData *data)
+{
+  MailsyncImapRequest *request = mailsync_imap_request_new ("IDLE");
+  guint seconds = REIDLE_SECONDS;
+
+  data->idling = FALSE;
+  data->done_sent = FALSE;
+  if (data->deadline != 0)
+    {
+      gint64 left = (data->deadline - g_get_monotonic_time () + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC;
+      seconds = (guint) CLAMP (left, 0, REIDLE_SECONDS);
+    }
+  data->timer = g_timeout_source_new_seconds (seconds);
+  g_source_set_callback (data->timer, idle_timer_fired, data, NULL);
+  g_source_attach (data->timer, g_main_context_get_thread_default ());
+  mailsync_imap_request_set_untagged_handler (request, idle_untagged, data);
+  mailsync_imap_request_set_continuation_handler (request, idle_plus, data);
+  mailsync_imap_request_set_no_timeout (request, TRUE);
+  mailsync_imap_connection_send_async (connection_of (data->self), request, NULL, idle_done,
+                                       g_object_ref (data->task));
+}
+
+static void
+folder_wait_for_changes_async (MailsyncFolder *folder, guint timeout_seconds, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GError) error = NULL;
+  IdleData *data;
+
+  g_task_set_source_tag (task, folder_wait_for_changes_async);
+  if (!check_connected (self, task))
+    return;
+  if (!mailsync_imap_connection_has_capability (connection_of (self), "IDLE"))
+    {
+      g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED,
+                               "The server of %s does not support IDLE", mailsync_folder_get_name (folder));
+      return;
+    }
+  if (!ensure_selected (self, cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  data = g_new0 (IdleData, 1);
+  data->self = g_object_ref (self);
+  data->task = task;
+  data->deadline = timeout_seconds ? g_get_monotonic_time () + (gint64) timeout_seconds * G_USEC_PER_SEC : 0;
+  g_task_set_task_data (task, data, (GDestroyNotify) idle_data_free);
+  if (cancellable != NULL)
+    {
+      data->cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (data->cancel_source, G_SOURCE_FUNC (idle_cancelled), data, NULL);
+      g_source_attach (data->cancel_source, g_main_context_get_thread_default ());
+    }
+  idle_start (data);
+}
+
+static gboolean
+folder_wait_for_changes_finish (MailsyncFolder *folder, GAsyncResult *result, gboolean *changed, GError **error)
+{
+  IdleData *data = g_task_get_task_data (G_TASK (result));
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  if (changed != NULL)
+    *changed = data->changed;
+  return TRUE;
+}
+
 static guint32
 folder_get_uidvalidity (MailsyncFolder *folder)
 {
@@ -1062,6 +1404,8 @@ mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
   folder_class->flush_async = folder_flush_async;
   folder_class->flush_finish = folder_bool_finish;
   folder_class->get_uidvalidity = folder_get_uidvalidity;
+  folder_class->wait_for_changes_async = folder_wait_for_changes_async;
+  folder_class->wait_for_changes_finish = folder_wait_for_changes_finish;
 }
 
 static void
