@@ -5,7 +5,7 @@
 #endif
 
 #include <gio/gio.h>
-#include "mailsync-version-macros.h"
+#include "../mailsync-version-macros.h"
 
 G_BEGIN_DECLS
 

@@ -5,9 +5,9 @@
 #endif
 
 #include <gio/gio.h>
-#include "mailsync-version-macros.h"
-#include "mailsync-account.h"
-#include "config/mailsync-config-file.h"
+#include "../mailsync-version-macros.h"
+#include "../mailsync-account.h"
+#include "mailsync-config-file.h"
 
 G_BEGIN_DECLS
 
