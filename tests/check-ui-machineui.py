@@ -147,6 +147,57 @@ def change_locally(mail):
             os.rename(path, os.path.join(mail, "INBOX", "cur", base + ":2," + flags))
 
 
+SYSLOG_CHILD = r"""
+import os, socket, subprocess, sys
+# A private /dev: our own /dev/log socket, nothing else of the machine's.
+subprocess.run(["mount", "-t", "tmpfs", "tmpfs", "/dev"], check=True)
+for name, minor in (("null", 3), ("zero", 5), ("urandom", 9), ("random", 8)):
+    os.mknod("/dev/" + name, 0o20666, os.makedev(1, minor))
+    os.chmod("/dev/" + name, 0o666)
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+sock.bind("/dev/log")
+p = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+sock.settimeout(0.5)
+records = []
+try:
+    while True:
+        records.append(sock.recv(65536).decode("utf-8", "replace"))
+except socket.timeout:
+    pass
+print("RC=%d" % p.returncode)
+print("STDOUT=%r" % p.stdout.decode())
+print("STDERR=%r" % p.stderr.decode())
+for r in records:
+    print("RECORD=%r" % r)
+"""
+
+
+def test_syslog(conf):
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        check("syslog: skipped (needs root and unshare for a private /dev/log)", True)
+        return
+    p = subprocess.run(["unshare", "-m", sys.executable, "-c", SYSLOG_CHILD, MAILSYNC, "-c", conf, "-o",
+                        "-u", "syslog"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                       timeout=300)
+    fields = {}
+    records = []
+    for line in p.stdout.splitlines():
+        key, _, value = line.partition("=")
+        if key == "RECORD":
+            records.append(eval(value))
+        elif key in ("RC", "STDOUT", "STDERR"):
+            fields[key] = value
+    check("syslog: the sync exits 0", fields.get("RC") == "0", (p.stderr[-500:], fields))
+    check("syslog: nothing on the terminal", fields.get("STDOUT") == "''" and fields.get("STDERR") == "''", fields)
+    # <14> is user.info, the facility of offlineimap's SysLogHandler.
+    wanted = re.compile(r"^<14>.*mailsync\[\d+\]: \*\*\* Processing account Test$")
+    check("syslog: mailsync[PID]: offlineimap's texts at user.info",
+          any(wanted.match(r.rstrip("\0")) for r in records), records[:6])
+    check("syslog: the banner and the end of the account",
+          any("Licensed under" in r for r in records)
+          and any("*** Finished account 'Test' in " in r for r in records), records[:6])
+
+
 def main():
     if not os.access(MAILSYNC, os.X_OK) or shutil.which("dovecot") is None and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP no mailsync binary or no Dovecot")
@@ -217,7 +268,10 @@ def main():
             theirs = sorted(l for l in oout.splitlines()[3:] if not l.startswith("*** Finished"))
             check("basic: the same lines as offlineimap", mine == theirs, (mine, theirs))
 
-        # 4. the password never shows, debug included
+        # 4. syslog: everything to /dev/log, nothing on the terminal
+        test_syslog(ms_conf)
+
+        # 5. the password never shows, debug included
         for ui in ("machineui", "basic", "ttyui"):
             rc, out, err = run(MAILSYNC, ms_conf, "-u", ui, "-d", "imap")
             check("-u %s -d imap never shows the password" % ui,

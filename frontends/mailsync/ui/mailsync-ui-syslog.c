@@ -1,6 +1,7 @@
 /* syslog: offlineimap's Noninteractive.Syslog, the basic lines sent to the
  * system log as "mailsync[PID]: MSG"; nothing on the terminal, so that it
- * can run from cron or a unit. */
+ * can run from cron or a unit.  Facility user, as Python's SysLogHandler
+ * default that offlineimap uses, so existing log rules keep matching. */
 #include "config.h"
 #include "mailsync-ui-syslog.h"
 
@@ -38,6 +39,6 @@ mailsync_ui_syslog_class_init (MailsyncUiSyslogClass *klass)
 static void
 mailsync_ui_syslog_init (MailsyncUiSyslog *self)
 {
-  openlog ("mailsync", LOG_PID, LOG_MAIL);
+  openlog ("mailsync", LOG_PID, LOG_USER);
   mailsync_ui_set_output (MAILSYNC_UI (self), NULL);
 }

@@ -954,7 +954,7 @@ mailsync_ui_set_syslog (MailsyncUi *self, gboolean enabled)
   g_rec_mutex_lock (&priv->lock);
   priv->syslog = enabled;
   if (enabled)
-    openlog ("mailsync", LOG_PID, LOG_MAIL);
+    openlog ("mailsync", LOG_PID, LOG_USER);
   else
     closelog ();
   g_rec_mutex_unlock (&priv->lock);
