@@ -265,6 +265,61 @@ def scenario_bad_input(server, root):
                                  % line_of(path, "my_helper")) in p.stderr, p.stderr)
 
 
+def scenario_imap_imap(server, root):
+    """A local repository of type IMAP: offlineimap's UIDMapping layout."""
+    user, pw = server.new_user(3)
+    luser, lpw = server.new_user(0)
+    work = os.path.join(root, "imap-imap")
+    path = write_config(work, user, starttls(server) + "remotepass = %s\n" % pw,
+                        local_extra="")
+    with open(path) as f:
+        text = f.read()
+    text = text.replace("type = Maildir\nlocalfolders = %s/Mail\n" % work,
+                        "type = IMAP\nremotehost = %s\nremoteuser = %s\nremotepass = %s\nssl = no\n%s"
+                        % (server.env["DOVECOT_HOST"], luser, lpw, starttls(server)))
+    with open(path, "w") as f:
+        f.write(text)
+    p = run(path)
+    check("IMAP <-> IMAP from a config: sync succeeds", p.returncode == 0, p.stderr)
+    mapping = os.path.join(work, "meta", "Repository-Local", "UIDMapping", "INBOX")
+    lines = open(mapping).read().split() if os.path.exists(mapping) else []
+    check("IMAP <-> IMAP: offlineimap's Repository-Local/UIDMapping/INBOX maps 3 messages",
+          len([l for l in lines if ":" in l and not l.startswith("?")]) == 3, lines)
+    p = run(path)
+    check("IMAP <-> IMAP: second sync copies nothing", p.returncode == 0 and not copies(p), p.stdout[-500:])
+
+
+def scenario_python(server, root):
+    """offlineimap's Python options, when the library has Python."""
+    user, pw = server.new_user(1)
+    server.folder(user, "Archive", 2)
+    work = os.path.join(root, "python")
+    os.makedirs(work, exist_ok=True)
+    write_file(os.path.join(work, "helpers.py"),
+               "def get_pass():\n    return %r\n" % pw)
+    path = write_config(work, user,
+                        starttls(server) + "remotepasseval = get_pass()\n"
+                        "nametrans = lambda f: re.sub('^Archive$', 'Old', f)\n"
+                        "folderfilter = lambda f: f in ['INBOX', 'Archive']\n",
+                        local_extra="nametrans = lambda f: {'Old': 'Archive'}.get(f, f)\n")
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text.replace("[general]\n", "[general]\npythonfile = %s/helpers.py\n" % work, 1))
+    p = run(path)
+    if p.returncode != 0 and "need a mailsync built with Python" in p.stderr:
+        check("python options refused without Python, naming the option",
+              ("option 'remotepasseval' in section 'Repository Remote': Python expressions need a mailsync built"
+               " with Python; without Python, use 'remotepasscmd' instead") in p.stderr, p.stderr)
+        return
+    check("Python remotepasseval/nametrans/folderfilter: sync succeeds", p.returncode == 0, p.stderr)
+    check("Python nametrans: Archive is Old locally", count_local(work, "Old") == 2, p.stdout[-300:])
+    p = run(path)
+    check("Python nametrans round trip: second sync changes nothing",
+          p.returncode == 0 and not copies(p) and "folder-created" not in p.stdout, p.stdout + p.stderr)
+    check("Python remotepasseval: password never printed", pw not in p.stdout + p.stderr)
+
+
 SERVER = None
 
 
@@ -282,7 +337,7 @@ def main():
         SERVER = Server(root)
         try:
             for scenario in (scenario_minimal, scenario_passwords, scenario_tls, scenario_declarative,
-                             scenario_bad_input):
+                             scenario_bad_input, scenario_imap_imap, scenario_python):
                 scenario(SERVER, root)
         finally:
             SERVER.stop()

@@ -200,6 +200,8 @@ static const ErrorCase errors[] = {
     "t:4: option 'remoterepository' in section 'Account A': required: the name of a [Repository NAME] section" },
   { GENERAL ACCOUNT LOCAL, E_INVALID,
     "t:6: option 'remoterepository' in section 'Account A': there is no section [Repository R]" },
+  { GENERAL "[Account A]\nlocalrepository = R\nremoterepository = R\n" REMOTE, E_INVALID,
+    "t:5: option 'localrepository' in section 'Account A': names the same repository as remoterepository" },
   { GENERAL ACCOUNT LOCAL "[Repository R]\nremotehost = h\n", E_INVALID,
     "t:10: option 'type' in section 'Repository R': required: IMAP or Maildir" },
   { GENERAL ACCOUNT LOCAL "[Repository R]\ntype = POP\n", E_INVALID,

@@ -2297,6 +2297,15 @@ mailsync_config_create_account (MailsyncConfig *self,
       metadata = expand_path ("~/.offlineimap", FALSE);
     }
 
+  {
+    g_autofree char *r = get_str (self, section, "remoterepository", NULL);
+    g_autofree char *l = get_str (self, section, "localrepository", NULL);
+
+    if (r != NULL && *r != '\0' && g_strcmp0 (r, l) == 0)
+      return (option_error (self, section, "localrepository", MAILSYNC_ERROR_INVALID_CONFIG, error,
+                            "names the same repository as remoterepository"), NULL);
+  }
+
   remote = build_repository (self, name, section, "remoterepository", metadata, cancellable, error);
   if (remote == NULL)
     return NULL;
