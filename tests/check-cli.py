@@ -553,6 +553,39 @@ def scenario_migrate_fmd5(server, root):
           (os.listdir(os.path.join(folder, "cur")), out(p)))
 
 
+def scenario_idle(server, root):
+    log = os.path.join(root, "idle-syncs")
+    acc = Account(server, root, "idle", extra_account="autorefresh = 10\npostsynchook = echo $OFFLINEIMAPSYNCMODE >> %s"
+                  % log, extra_remote="idlefolders = ['INBOX']")
+
+    def modes():
+        try:
+            with open(log) as f:
+                return f.read().split()
+        except OSError:
+            return []
+
+    d = acc.start()
+    check("idlefolders: first sync done", wait_for(lambda: modes() == ["full"], 30), modes())
+    time.sleep(1.5)
+    conn = acc.imap()
+    append(conn, "INBOX", "idle-0")
+    conn.logout()
+    check("idlefolders: new mail syncs at once, in idle mode", wait_for(lambda: modes() == ["full", "idle"], 20),
+          modes())
+    check("idlefolders: the new mail is local", local_count(acc.home, "INBOX") == 1, local_count(acc.home, "INBOX"))
+    time.sleep(1)
+    t0 = time.time()
+    d.send_signal(signal.SIGTERM)
+    try:
+        so, se = d.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        d.kill()
+        so, se = d.communicate()
+    check("SIGTERM during IDLE exits at once with 0", d.returncode == 0 and time.time() - t0 < 5,
+          (d.returncode, time.time() - t0, (so + se)[-800:]))
+
+
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
@@ -572,7 +605,7 @@ def main():
                          ("daemon", scenario_daemon), ("validity", scenario_validity),
                          ("mbnames", scenario_mbnames), ("debug_profile", scenario_debug_profile),
                          ("interrupt", scenario_interrupt), ("machineui", scenario_machineui),
-                         ("migrate_fmd5", scenario_migrate_fmd5)]:
+                         ("migrate_fmd5", scenario_migrate_fmd5), ("idle", scenario_idle)]:
             if only and name not in only:
                 continue
             try:

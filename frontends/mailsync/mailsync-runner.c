@@ -31,6 +31,8 @@ typedef struct
   MailsyncAccount *account;
   MailsyncProfile *profile;
   GPtrArray *synced;           /* status names of folders started this sync */
+  char **idle_folders;         /* idlefolders of the remote repository */
+  GPtrArray *idle_accounts;    /* one account (so one connection) per idle folder */
 
   /* under runner->mutex */
   GCancellable *cancellable;   /* of the sync in progress */
@@ -38,6 +40,7 @@ typedef struct
   char *folder;
   const char *state;
   gboolean skip_sleep;
+  GMainContext *idle_context;  /* while an IDLE sleep iterates it */
 } Job;
 
 struct _MailsyncRunner
@@ -74,6 +77,8 @@ job_free (gpointer data)
   g_clear_object (&job->account);
   g_clear_pointer (&job->profile, mailsync_profile_free);
   g_clear_pointer (&job->synced, g_ptr_array_unref);
+  g_strfreev (job->idle_folders);
+  g_clear_pointer (&job->idle_accounts, g_ptr_array_unref);
   g_clear_object (&job->cancellable);
   g_free (job->folder);
   g_free (job);
@@ -298,13 +303,12 @@ write_mbnames (Job *job)
 /* ---- one sync of one account ----------------------------------------- */
 
 static SyncResult
-sync_once (Job *job, gboolean quick, const char *presync, const char *postsync)
+sync_once (Job *job, const char *mode, const char *presync, const char *postsync)
 {
   MailsyncRunner *self = job->runner;
   g_autoptr(MailsyncLock) lock = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  const char *mode = quick ? "quick" : "full";
   SyncResult result;
   gboolean ok;
 
@@ -414,6 +418,208 @@ sleep_between_syncs (Job *job, guint seconds)
   return why;
 }
 
+/* ---- idlefolders: IMAP IDLE during the autorefresh sleep -------------- */
+
+typedef struct
+{
+  Job *job;
+  MailsyncFolder *folder;
+  guint *pending;
+  gboolean *changed;
+} IdleWatch;
+
+static void
+idle_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  IdleWatch *watch = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean changed = FALSE;
+
+  if (mailsync_folder_wait_for_changes_finish (watch->folder, result, &changed, &error) && changed)
+    *watch->changed = TRUE;
+  else if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    mailsync_ui_warn (watch->job->runner->ui, watch->job->thread, "IDLE on %s ended: %s; sleeping instead",
+                      mailsync_folder_get_name (watch->folder), error->message);
+  (*watch->pending)--;
+  g_object_unref (watch->folder);
+  g_free (watch);
+}
+
+static gboolean
+idle_wait (GMainContext *context, GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (context, TRUE);
+  return TRUE;
+}
+
+/* Opens the remote side of @account and starts watching @name on it. */
+static gboolean
+idle_start (Job *job, MailsyncAccount *account, const char *name, GMainContext *context,
+            GCancellable *cancellable, guint timeout, guint *pending, gboolean *changed)
+{
+  MailsyncRepository *remote = mailsync_account_get_remote (account);
+  g_autoptr(GAsyncResult) opened = NULL;
+  g_autoptr(GAsyncResult) listed = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GError) error = NULL;
+
+  mailsync_repository_open_async (remote, cancellable, store_result, &opened);
+  idle_wait (context, &opened);
+  if (mailsync_repository_open_finish (remote, opened, &error))
+    {
+      mailsync_repository_list_folders_async (remote, cancellable, store_result, &listed);
+      idle_wait (context, &listed);
+      folders = mailsync_repository_list_folders_finish (remote, listed, &error);
+    }
+  if (folders == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        mailsync_ui_warn (job->runner->ui, job->thread, "Cannot IDLE on %s: %s; sleeping instead", name,
+                          error->message);
+      return FALSE;
+    }
+  for (guint i = 0; i < folders->len; i++)
+    if (strcmp (mailsync_folder_get_name (folders->pdata[i]), name) == 0)
+      {
+        IdleWatch *watch = g_new0 (IdleWatch, 1);
+
+        watch->job = job;
+        watch->folder = g_object_ref (folders->pdata[i]);
+        watch->pending = pending;
+        watch->changed = changed;
+        (*pending)++;
+        mailsync_folder_wait_for_changes_async (watch->folder, timeout, cancellable, idle_done, watch);
+        return TRUE;
+      }
+  mailsync_ui_warn (job->runner->ui, job->thread, "idlefolders: no folder %s on %s; not watching it", name,
+                    mailsync_repository_get_name (remote));
+  return FALSE;
+}
+
+static void
+idle_close (MailsyncAccount *account, GMainContext *context)
+{
+  MailsyncRepository *remote = mailsync_account_get_remote (account);
+  g_autoptr(GAsyncResult) closed = NULL;
+
+  mailsync_repository_close_async (remote, NULL, store_result, &closed);
+  idle_wait (context, &closed);
+  mailsync_repository_close_finish (remote, closed, NULL);
+}
+
+static gboolean
+wake_up (gpointer data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+/* The autorefresh sleep with idlefolders: one IDLE per folder, each on a
+ * connection of its own (an account object of its own: a waiting folder
+ * holds its repository's connection).  Returns 0 at the end of the time,
+ * 1 when asked to sync now, 2 when asked to stop, 3 when a folder
+ * changed. */
+static int
+idle_sleep (Job *job, guint seconds)
+{
+  MailsyncRunner *self = job->runner;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  gint64 end = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+  gint64 next_report = 0;
+  guint pending = 0;
+  gboolean changed = FALSE;
+  int why = 0;
+
+  g_main_context_push_thread_default (context);
+  g_mutex_lock (&self->mutex);
+  job->idle_context = context;
+  job->state = "sleeping (IDLE)";
+  g_mutex_unlock (&self->mutex);
+
+  if (job->idle_accounts == NULL)
+    {
+      job->idle_accounts = g_ptr_array_new_with_free_func (g_object_unref);
+      g_ptr_array_add (job->idle_accounts, g_object_ref (job->account));
+      for (guint i = 1; job->idle_folders[i] != NULL; i++)
+        {
+          g_autoptr(GError) error = NULL;
+          MailsyncAccount *extra = mailsync_config_create_account (self->config, job->name, NULL, &error);
+
+          if (extra == NULL)
+            {
+              mailsync_ui_warn (self->ui, job->thread, "Cannot IDLE on %s: %s", job->idle_folders[i],
+                                error->message);
+              break;
+            }
+          g_ptr_array_add (job->idle_accounts, extra);
+        }
+    }
+  for (guint i = 0; i < job->idle_accounts->len; i++)
+    idle_start (job, job->idle_accounts->pdata[i], job->idle_folders[i], context, cancellable, seconds,
+                &pending, &changed);
+
+  while (TRUE)
+    {
+      gint64 now = g_get_monotonic_time ();
+      GSource *timer;
+
+      g_mutex_lock (&self->mutex);
+      if (job->skip_sleep)
+        {
+          job->skip_sleep = FALSE;
+          why = 1;
+        }
+      else if (self->stop_level > 0 || self->finish)
+        why = 2;
+      g_mutex_unlock (&self->mutex);
+      if (why != 0)
+        break;
+      if (changed)
+        {
+          why = 3;
+          break;
+        }
+      if (now >= end)
+        break;
+      /* the UIs see offlineimap's 10 s slices */
+      if (now >= next_report)
+        {
+          guint remaining = (guint) ((end - now + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+          guint slice = MIN (10, remaining);
+
+          mailsync_ui_sleeping (self->ui, job->name, slice, remaining);
+          next_report = now + (gint64) slice * G_USEC_PER_SEC;
+        }
+      timer = g_timeout_source_new (MAX (1, (guint) ((MIN (end, next_report) - now) / 1000)));
+      g_source_set_callback (timer, wake_up, NULL, NULL);
+      g_source_attach (timer, context);
+      g_main_context_iteration (context, TRUE);
+      g_source_destroy (timer);
+      g_source_unref (timer);
+    }
+
+  g_cancellable_cancel (cancellable);
+  while (pending > 0)
+    g_main_context_iteration (context, TRUE);
+  for (guint i = 0; i < job->idle_accounts->len; i++)
+    idle_close (job->idle_accounts->pdata[i], context);
+  g_mutex_lock (&self->mutex);
+  job->idle_context = NULL;
+  g_mutex_unlock (&self->mutex);
+  g_main_context_pop_thread_default (context);
+  mailsync_ui_sleeping (self->ui, job->name, 0, 0);
+  return why;
+}
+
+/* Wakes an IDLE sleep so it reads the flags; under the runner's mutex. */
+static void
+wake_idle (Job *job)
+{
+  if (job->idle_context != NULL)
+    g_main_context_wakeup (job->idle_context);
+}
+
 static char *
 get_optional_string (MailsyncConfigFile *file, const char *section, const char *key, GError **error)
 {
@@ -431,32 +637,25 @@ check_between_sync_options (Job *job, GError **error)
   g_autofree char *account_section = g_strconcat ("Account ", job->name, NULL);
   g_autofree char *remote = get_optional_string (self->file, account_section, "remoterepository", NULL);
   g_autofree char *section = NULL;
-  g_autofree char *idle = NULL;
   gboolean hold = FALSE;
   gint64 keepalive = 0;
 
   if (remote == NULL)
     return TRUE;
   section = g_strconcat ("Repository ", remote, NULL);
-  idle = get_optional_string (self->file, section, "idlefolders", NULL);
-  if (idle != NULL)
+  if (mailsync_config_file_has_key (self->file, section, "idlefolders"))
     {
-      g_strstrip (idle);
-      if (*idle != '\0' && strcmp (idle, "[]") != 0 && strcmp (idle, "()") != 0)
-        {
-          g_autofree char *where = mailsync_config_file_get_location (self->file, section, "idlefolders");
+      g_auto(GStrv) folders = mailsync_config_eval_list (self->config, section, "idlefolders", error);
 
-          /* TODO: IMAP IDLE between syncs */
-          g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED,
-                       "%s: idlefolders: IMAP IDLE between syncs is not supported by mailsync yet; "
-                       "remove the option or use a short autorefresh", where ? where : section);
-          return FALSE;
-        }
+      if (folders == NULL)
+        return FALSE;
+      if (folders[0] != NULL)
+        job->idle_folders = g_steal_pointer (&folders);
     }
   if (!mailsync_config_file_get_boolean (self->file, section, "holdconnectionopen", FALSE, &hold, error)
       || !mailsync_config_file_get_int64 (self->file, section, "keepalive", 0, &keepalive, error))
     return FALSE;
-  if (hold || keepalive > 0)
+  if ((hold || keepalive > 0) && job->idle_folders == NULL)
     mailsync_ui_warn (self->ui, job->thread,
                       "%s: holdconnectionopen/keepalive: connections are closed after each sync and reopened "
                       "for the next (not supported by mailsync yet)", section);
@@ -475,6 +674,7 @@ run_account (Job *job)
   gint64 quick_num = 0;
   guint quick_count = 0;
   guint looping = 3;
+  const char *mode = NULL;
 
   if (!mailsync_config_file_get_double (self->file, section, "autorefresh", 0, &autorefresh, &error)
       || !mailsync_config_file_get_int64 (self->file, section, "quick", 0, &quick_num, &error))
@@ -507,23 +707,33 @@ run_account (Job *job)
     {
       gboolean quick = quick_num < 0 || (quick_num > 0 && quick_count != 0);
       SyncResult result;
+      int woken;
 
       if (quick_num > 0)
         quick_count = (quick_count + 1) % (guint) (quick_num + 1);
-      result = sync_once (job, quick, presync, postsync);
+      result = sync_once (job, mode ? mode : quick ? "quick" : "full", presync, postsync);
+      mode = NULL;
       if (result == RESULT_FAILED)
         looping--;
       else
         looping = 3;
       if (result == RESULT_STOPPED || autorefresh <= 0 || looping == 0)
         break;
-      switch (sleep_between_syncs (job, (guint) (autorefresh * 60 + 0.5)))
+      if (job->idle_folders != NULL)
+        woken = idle_sleep (job, (guint) (autorefresh * 60 + 0.5));
+      else
+        woken = sleep_between_syncs (job, (guint) (autorefresh * 60 + 0.5));
+      switch (woken)
         {
         case 1:
           quick_count = 0;   /* a sync asked for by SIGUSR1 is a full one */
           break;
         case 2:
           looping = 0;
+          break;
+        case 3:
+          mode = "idle";     /* offlineimap 8.0.1's OFFLINEIMAPSYNCMODE */
+          quick_count = 0;
           break;
         default:
           break;
@@ -560,6 +770,7 @@ job_thread (gpointer data, gpointer user_data)
       if (!mailsync_profile_write (job->profile, self->profile_dir, &error))
         mailsync_ui_error (self->ui, job->thread, "ERROR: %s", error->message);
     }
+  g_clear_pointer (&job->idle_accounts, g_ptr_array_unref);
   g_clear_object (&job->account);   /* closes its connections now */
   g_private_set (&current_thread_name, NULL);
 
@@ -617,7 +828,10 @@ mailsync_runner_sync_now (MailsyncRunner *self, int account_index)
   g_mutex_lock (&self->mutex);
   for (guint i = 0; i < self->jobs->len; i++)
     if (account_index < 0 || (guint) account_index == i)
-      ((Job *) self->jobs->pdata[i])->skip_sleep = TRUE;
+      {
+        ((Job *) self->jobs->pdata[i])->skip_sleep = TRUE;
+        wake_idle (self->jobs->pdata[i]);
+      }
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->mutex);
 }
@@ -633,6 +847,8 @@ mailsync_runner_finish (MailsyncRunner *self)
 {
   g_mutex_lock (&self->mutex);
   self->finish = TRUE;
+  for (guint i = 0; i < self->jobs->len; i++)
+    wake_idle (self->jobs->pdata[i]);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->mutex);
 }
@@ -660,6 +876,7 @@ mailsync_runner_stop (MailsyncRunner *self)
 
       if (job->cancellable != NULL && (level >= 2 || !job->in_folder))
         g_cancellable_cancel (job->cancellable);
+      wake_idle (job);
     }
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->mutex);

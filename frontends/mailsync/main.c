@@ -373,10 +373,18 @@ main (int argc, char **argv)
       return 1;
     }
   mailsync_ui_set_dry_run (ui, dry_run);
-  /* TODO: -l FILE and -s need a log-file and syslog sink in MailsyncUi */
-  if (opts->log_file != NULL || opts->syslog)
-    mailsync_ui_warn (ui, NULL, "%s is not supported by mailsync yet; ignoring it",
-                      opts->log_file ? "-l" : "-s");
+  if (opts->log_file != NULL)
+    {
+      g_autofree char *log_path = expand_user (opts->log_file);
+
+      if (!mailsync_ui_set_log_file (ui, log_path, &error))
+        {
+          fprintf (stderr, "ERROR: -l %s: %s\n", opts->log_file, error->message);
+          return 1;
+        }
+    }
+  if (opts->syslog)
+    mailsync_ui_set_syslog (ui, TRUE);
   mailsync_ui_banner (ui);
   if (opts->profile_dir != NULL)
     mailsync_ui_warn (ui, NULL, "Profile mode: Potentially large data will be created in '%s'",
