@@ -176,6 +176,14 @@ def test_blinkenlights(root, env):
                              and "*** Processing account Test" in t, timeout=20)
         check("blinkenlights: hotkey 1 syncs the account now (long before the 5 minutes)",
               text.count("*** Finished account 'Test'") > before and "*** Processing account Test" in text, text)
+        subprocess.run([TMUX, "-L", pane.socket, "resize-window", "-t", "ui", "-x", "70", "-y", "20"],
+                       check=True, timeout=30)
+        text = pane.wait_for(lambda t: "\u2500" * 70 in t.splitlines()[1] and "\u2500" * 71 not in t)
+        lines = text.splitlines()
+        check("blinkenlights: follows a resize (rule as wide as the new terminal)",
+              len(lines) > 1 and lines[1].strip("\u2500") == "" and len(lines[1]) == 70, lines[:3])
+        check("blinkenlights: the row is still there after the resize", lines and lines[0].startswith("1: ["),
+              lines[:2])
         pane.keys("q")
         status = pane.exit_status()
         check("blinkenlights: q quits", status == 0, status)

@@ -196,17 +196,24 @@ static void
 layout (MailsyncUiBlinkenlights *self)
 {
   int rows = MAX ((int) self->rows->len, 1);
+  int log_rows;
 
-  if (self->lights)
-    delwin (self->lights);
-  if (self->log)
-    delwin (self->log);
   /* Lights on top, a rule, then the log takes the rest. */
   rows = MIN (rows, MAX (LINES - 3, 1));
-  self->lights = newwin (rows, COLS, 0, 0);
-  self->log = newwin (MAX (LINES - rows - 1, 1), COLS, rows + 1, 0);
-  scrollok (self->log, TRUE);
-  wmove (self->log, getmaxy (self->log) - 1, 0);
+  log_rows = MAX (LINES - rows - 1, 1);
+  if (self->lights == NULL)
+    {
+      self->lights = newwin (rows, COLS, 0, 0);
+      self->log = newwin (log_rows, COLS, rows + 1, 0);
+      scrollok (self->log, TRUE);
+      wmove (self->log, log_rows - 1, 0);
+      return;
+    }
+  /* Resized in place: the log keeps what still fits. */
+  wresize (self->lights, rows, COLS);
+  wresize (self->log, log_rows, COLS);
+  mvwin (self->log, rows + 1, 0);
+  wmove (self->log, log_rows - 1, 0);
 }
 
 static void
@@ -238,10 +245,13 @@ draw_lights (MailsyncUiBlinkenlights *self)
           wattroff (self->lights, COLOR_PAIR (light->colour) | A_BOLD);
         }
     }
-  wnoutrefresh (self->lights);
+  /* stdscr first: it spans the screen and would blank the windows. */
   move (getmaxy (self->lights), 0);
   hline (ACS_HLINE, COLS);
   wnoutrefresh (stdscr);
+  touchwin (self->lights);
+  wnoutrefresh (self->lights);
+  touchwin (self->log);
   wnoutrefresh (self->log);
   doupdate ();
 }
