@@ -589,6 +589,64 @@ START_TEST (test_python_options)
 }
 END_TEST
 
+static void
+make_maildir_folder (const char *root,
+                     const char *name)
+{
+  static const char *const subs[] = { "cur", "new", "tmp" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
+    {
+      g_autofree char *dir = g_build_filename (root, name, subs[i], NULL);
+      ck_assert_int_eq (g_mkdir_with_parents (dir, 0700), 0);
+    }
+}
+
+/* nametrans_rules go through the engine's round-trip check like Python
+ * nametrans: inverse rules sync, rules that would create folders forever
+ * are stopped. (Maildir <-> Maildir keeps the test local.) */
+START_TEST (test_nametrans_rules_round_trip)
+{
+  static const char *const local_rules[] = { "", "nametrans_rules = ^Remote\\.(.*)$ => \\1\n" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (local_rules); i++)
+    {
+      g_autofree char *remote_root = g_strdup_printf ("%s/r%u", home, i);
+      g_autofree char *local_root = g_strdup_printf ("%s/l%u", home, i);
+      g_autofree char *data =
+        g_strdup_printf ("[general]\naccounts = A\nmetadata = ~/meta%u\n" ACCOUNT
+                         "[Repository R]\ntype = Maildir\nlocalfolders = %s\nnametrans_rules = ^(.*)$ => Remote.\\1\n"
+                         "[Repository L]\ntype = Maildir\nlocalfolders = %s\n%s",
+                         i, remote_root, local_root, local_rules[i]);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MailsyncAccount) account = NULL;
+      g_autofree char *created = g_build_filename (local_root, "Remote.Work", "cur", NULL);
+      gboolean ok;
+
+      make_maildir_folder (remote_root, "Work");
+      make_maildir_folder (local_root, "Remote.Mine");
+      account = create (data, NULL, &error);
+      ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+      ok = mailsync_account_sync (account, NULL, &error);
+      if (i == 0)
+        {
+          /* "Remote.Mine" would go up as "Remote.Mine", whose local name
+           * is "Remote.Remote.Mine": refused */
+          ck_assert (!ok);
+          ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_CONFLICT), "%s", error->message);
+        }
+      else
+        {
+          g_autofree char *up = g_build_filename (remote_root, "Mine", "cur", NULL);
+
+          ck_assert_msg (ok, "%s", error ? error->message : "");
+          ck_assert (g_file_test (created, G_FILE_TEST_IS_DIR));
+          ck_assert (g_file_test (up, G_FILE_TEST_IS_DIR));
+        }
+    }
+}
+END_TEST
+
 /* An enabled [mbnames] is evaluated up front: a broken expression stops
  * the run before any sync. */
 START_TEST (test_mbnames_checked)
@@ -647,6 +705,7 @@ config_suite (void)
   tcase_add_test (tc, test_dynamic_values);
   tcase_add_test (tc, test_eval_literals);
   tcase_add_test (tc, test_python_options);
+  tcase_add_test (tc, test_nametrans_rules_round_trip);
   tcase_add_test (tc, test_mbnames_checked);
   tcase_add_test (tc, test_account_names);
   suite_add_tcase (s, tc);
