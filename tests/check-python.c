@@ -77,6 +77,37 @@ translate (MailsyncPython *py, const char *expression, const char *name)
     ck_assert_msg (strchr ((err)->message, '\n') == NULL, "not one line: %s", (err)->message); \
   } G_STMT_END
 
+/* The first use may come from several engine threads at once. */
+static gpointer
+start_func (gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncPython) py = _mailsync_python_new (NULL, &error);
+  g_autofree char *got = NULL;
+
+  if (py == NULL)
+    return g_strdup (error->message);
+  got = _mailsync_python_eval_string (py, "re.sub('a', 'b', 'aa')", "w", &error);
+  if (got == NULL || !g_str_equal (got, "bb"))
+    return g_strdup (got ? got : error->message);
+  return NULL;
+}
+
+START_TEST (test_concurrent_start)
+{
+  GThread *threads[4];
+
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("python-start", start_func, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    {
+      g_autofree char *failure = g_thread_join (threads[i]);
+
+      ck_assert_msg (failure == NULL, "%s", failure);
+    }
+}
+END_TEST
+
 START_TEST (test_available)
 {
   ck_assert (_mailsync_python_is_available ());
@@ -916,6 +947,8 @@ python_suite (void)
   TCase *tc = tcase_create ("python");
 
 #ifdef HAVE_PYTHON_EMBED
+  /* First, so that it starts the interpreter even with CK_FORK=no. */
+  tcase_add_test (tc, test_concurrent_start);
   tcase_add_test (tc, test_available);
   tcase_add_test (tc, test_nametrans);
   tcase_add_test (tc, test_nametrans_pythonfile);

@@ -207,6 +207,22 @@ start_own_interpreter (void)
   return TRUE;
 }
 
+/* A host running another Python minor version than the one we were built
+ * against (our libpython's symbols then resolve to the host's) has another
+ * ABI: using it would corrupt memory, so refuse. */
+static gboolean
+host_matches_build (void)
+{
+  g_autofree char *expected = g_strdup_printf ("%d.%d.", PY_MAJOR_VERSION, PY_MINOR_VERSION);
+  const char *running = Py_GetVersion ();
+
+  if (g_str_has_prefix (running, expected))
+    return TRUE;
+  interp_error = g_strdup_printf ("the running Python is %.*s, but mailsync was built for %s",
+                                  (int) strcspn (running, " "), running, PY_VERSION);
+  return FALSE;
+}
+
 static gboolean
 ensure_interpreter (const char *where, GError **error)
 {
@@ -215,7 +231,7 @@ ensure_interpreter (const char *where, GError **error)
   if (g_once_init_enter (&once))
     {
       if (Py_IsInitialized ())
-        interp_state = INTERP_HOST;
+        interp_state = host_matches_build () ? INTERP_HOST : INTERP_FAILED;
       else if (start_own_interpreter ())
         interp_state = INTERP_OWN;
       else
