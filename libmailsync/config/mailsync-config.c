@@ -1796,7 +1796,11 @@ find_password (RepoContext  *ctx,
   if (has (self, section, "remotepasseval") || has (self, section, "remotepasscmd"))
     return get_dynamic (self, section, "remotepass", "eval", "cmd", TRUE, password, error);
   if (has (self, section, "remotepass"))
-    return get_dynamic (self, section, "remotepass", "\x01", "\x01", TRUE, password, error);
+    {
+      /* as written (after %% interpolation): blanks may be part of it */
+      *password = mailsync_config_file_get_string (self->file, section, "remotepass", error);
+      return *password != NULL;
+    }
   if (has (self, section, "remotepassfile"))
     {
       g_autofree char *path = get_path (self, section, "remotepassfile", FALSE, error);
