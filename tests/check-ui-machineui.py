@@ -268,10 +268,27 @@ def main():
             theirs = sorted(l for l in oout.splitlines()[3:] if not l.startswith("*** Finished"))
             check("basic: the same lines as offlineimap", mine == theirs, (mine, theirs))
 
-        # 4. syslog: everything to /dev/log, nothing on the terminal
+        # 4. getpass: the password is asked on stdout, read on stdin
+        with open(ms_conf) as f:
+            conf = f.read().replace("remotepass = %s\n" % password, "")
+        ask_conf = os.path.join(root, "ask.conf")
+        with open(ask_conf, "w") as f:
+            f.write(conf)
+        home = os.path.join(root, "home")  # no ~/.netrc to find
+        os.makedirs(home, exist_ok=True)
+        p = subprocess.run([MAILSYNC, "-c", ask_conf, "-o", "-u", "machineui"], input=password + "\n",
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300,
+                           env=dict(os.environ, HOME=home))
+        ms = parse_machine("mailsync (getpass)", p.stdout)
+        check("machineui asks with a getpass line", ("msg", "getpass", "Account sync Test", "uims") in ms,
+              [d for d in ms if d[1] == "getpass"])
+        check("machineui reads the password from stdin and syncs", p.returncode == 0, p.stderr[-500:])
+        check("machineui never writes the password", password not in p.stdout and password not in p.stderr)
+
+        # 5. syslog: everything to /dev/log, nothing on the terminal
         test_syslog(ms_conf)
 
-        # 5. the password never shows, debug included
+        # 6. the password never shows, debug included
         for ui in ("machineui", "basic", "ttyui"):
             rc, out, err = run(MAILSYNC, ms_conf, "-u", ui, "-d", "imap")
             check("-u %s -d imap never shows the password" % ui,

@@ -49,7 +49,7 @@ def harness(*args):
     return p.stdout
 
 
-def write_config(root, name, env, autorefresh=None):
+def write_config(root, name, env, autorefresh=None, password=True):
     path = os.path.join(root, name + ".conf")
     mail = os.path.join(root, name, "mail")
     shutil.rmtree(os.path.join(root, name), ignore_errors=True)
@@ -74,9 +74,9 @@ remoteport = %(port)s
 ssl = yes
 sslcacertfile = %(ca)s
 remoteuser = %(user)s
-remotepass = %(password)s
+%(password)s
 """ % {"root": root, "name": name, "mail": mail, "port": env["DOVECOT_IMAPS_PORT"], "ca": env["DOVECOT_CA"],
-       "user": env["DOVECOT_USER"], "password": env["DOVECOT_PASS"],
+       "user": env["DOVECOT_USER"], "password": "remotepass = " + env["DOVECOT_PASS"] if password else "",
        "refresh": "autorefresh = %s\n" % autorefresh if autorefresh else ""})
     return path
 
@@ -200,6 +200,27 @@ def test_blinkenlights(root, env):
           "Account sync Test:\n *** Processing account Test\n" in p.stderr, p.stderr[:600])
 
 
+def test_ttyui_password(root, env):
+    conf = write_config(root, "ask", env, password=False)
+    home = os.path.join(root, "home")  # no ~/.netrc to find
+    os.makedirs(home, exist_ok=True)
+    pane = Pane(root, "HOME=%s %s -c %s -u ttyui -o" % (home, MAILSYNC, conf))
+    try:
+        # (tmux drops the prompt's trailing space)
+        prompt = "Enter password for user '%s':" % env["DOVECOT_USER"]
+        text = pane.wait_for(lambda t: prompt in t)
+        check("ttyui asks for the password on the terminal", prompt in text, text)
+        pane.keys(env["DOVECOT_PASS"])
+        pane.keys("Enter")
+        status = pane.exit_status(timeout=60)
+        text = pane.text()
+        check("ttyui: the sync goes on with the typed password", status == 0, (status, text))
+        check("ttyui: the password is not echoed", env["DOVECOT_PASS"] not in text, text)
+    finally:
+        pane.close()
+        os.unlink(pane.exit_file)
+
+
 def main():
     if (not os.access(MAILSYNC, os.X_OK) or TMUX is None or SCRIPT is None or
             (shutil.which("dovecot") is None and not os.path.exists("/usr/sbin/dovecot"))):
@@ -218,6 +239,7 @@ def main():
         harness("fill", server, env["DOVECOT_USER"], "INBOX", "120", "--seed", "3")
         harness("fill", server, env["DOVECOT_USER"], "Sent", "5", "--seed", "4")
         test_ttyui(root, env)
+        test_ttyui_password(root, env)
         test_blinkenlights(root, env)
     finally:
         subprocess.run([HARNESS, "stop", server, "--clean"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
