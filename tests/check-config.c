@@ -536,9 +536,9 @@ START_TEST (test_eval_literals)
   g_autoptr(GError) error = NULL;
   g_autoptr(MailsyncConfig) config =
     load_config (GENERAL "[mbnames]\nenabled = yes\nfilename = ~/mb\nheader = \"mailboxes \"\n"
-                 "peritem = +%%(accountname)s/%%(foldername)s\nsep = ' '\nfooter = \"\\n\"\n"
+                 "peritem = \"+%(accountname)s/%(foldername)s\"\nsep = ' '\nfooter = \"\\n\"\n"
                  ACCOUNT LOCAL REMOTE "idlefolders = ['INBOX', \"Lists.x\"]\n", &error);
-  g_autofree char *header = NULL, *footer = NULL, *sep = NULL, *unset = NULL;
+  g_autofree char *header = NULL, *footer = NULL, *sep = NULL, *unset = NULL, *peritem = NULL;
   g_auto(GStrv) idle = NULL;
 
   ck_assert_msg (config != NULL, "%s", error ? error->message : "");
@@ -548,6 +548,8 @@ START_TEST (test_eval_literals)
   ck_assert_str_eq (sep, " ");
   footer = mailsync_config_eval_string (config, "mbnames", "footer", &error);
   ck_assert_str_eq (footer, "\n");
+  peritem = mailsync_config_file_get_raw (mailsync_config_get_file (config), "mbnames", "peritem");
+  ck_assert_str_eq (peritem, "\"+%(accountname)s/%(foldername)s\"");
   idle = mailsync_config_eval_list (config, "Repository R", "idlefolders", &error);
   ck_assert_int_eq (g_strv_length (idle), 2);
   ck_assert_str_eq (idle[1], "Lists.x");

@@ -70,6 +70,7 @@ typedef enum
   TYPE_DOUBLE,
   TYPE_LIST,
   TYPE_PYTHON,   /* checked where it is evaluated */
+  TYPE_RAW,      /* read without interpolation ([mbnames] peritem) */
 } OptionType;
 
 typedef struct
@@ -102,7 +103,7 @@ static const OptionSpec option_specs[] = {
   { "enabled", SCOPE_MBNAMES, TYPE_BOOL },
   { "filename", SCOPE_MBNAMES, TYPE_STRING },
   { "header", SCOPE_MBNAMES, TYPE_PYTHON },
-  { "peritem", SCOPE_MBNAMES, TYPE_STRING },
+  { "peritem", SCOPE_MBNAMES, TYPE_RAW },
   { "sep", SCOPE_MBNAMES, TYPE_PYTHON },
   { "footer", SCOPE_MBNAMES, TYPE_PYTHON },
   { "incremental", SCOPE_MBNAMES, TYPE_BOOL },
@@ -810,6 +811,8 @@ check_section (MailsyncConfig *self,
             if (!mailsync_config_file_get_double (self->file, section, key, 0, &d, error))
               return FALSE;
           }
+          break;
+        case TYPE_RAW:
           break;
         case TYPE_STRING:
         case TYPE_LIST:
