@@ -1,6 +1,6 @@
 /* Units of the mailsync command that need no server: the optparse-style
  * command line, -k splitting, the Python string literals of mbnames, the
- * account lock between processes, the -P file format. */
+ * account lock between processes, the -P file format, mbnames files. */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -16,6 +16,7 @@
 #include "mailsync-options.c"
 #include "mailsync-lock.c"
 #include "mailsync-profile.c"
+#include "mailsync-mbnames.c"
 
 static gboolean
 parse (MailsyncOptions *opts, const char *line, GError **error)
@@ -151,6 +152,25 @@ END_TEST
 
 /* ---- lock ----------------------------------------------------------- */
 
+/* A forked child frees what it inherited (valgrind follows children) and
+ * leaves the parent's lock file and lock alone. */
+static void G_GNUC_NORETURN
+child_exit (gboolean ok, MailsyncLock *parents, MailsyncLock *own, GError *error, char *dir, char *meta, char *path)
+{
+  if (parents != NULL)
+    {
+      g_free (parents->path);
+      g_free (parents);
+    }
+  if (own != NULL)
+    mailsync_lock_release (own);
+  g_clear_error (&error);
+  g_free (dir);
+  g_free (meta);
+  g_free (path);
+  _exit (ok ? 0 : 1);
+}
+
 START_TEST (test_lock_between_processes)
 {
   g_autofree char *dir = mailsync_test_mkdtemp ();
@@ -171,7 +191,7 @@ START_TEST (test_lock_between_processes)
       gboolean ok = other == NULL && g_error_matches (child_error, MAILSYNC_ERROR, MAILSYNC_ERROR_LOCKED)
                     && strcmp (child_error->message,
                                "Could not lock account Acc. Is another instance using this account?") == 0;
-      _exit (ok ? 0 : 1);
+      child_exit (ok, lock, other, child_error, dir, meta, path);
     }
   ck_assert (waitpid (pid, &status, 0) == pid);
   ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "second process got the lock");
@@ -184,7 +204,7 @@ START_TEST (test_lock_between_processes)
   if (pid == 0)
     {
       MailsyncLock *other = mailsync_lock_acquire (meta, "Acc", NULL);
-      _exit (other != NULL ? 0 : 1);
+      child_exit (other != NULL, NULL, other, NULL, dir, meta, path);
     }
   ck_assert (waitpid (pid, &status, 0) == pid);
   ck_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);
@@ -254,6 +274,126 @@ START_TEST (test_profile_format)
 }
 END_TEST
 
+/* ---- mbnames ------------------------------------------------------------ */
+
+static const struct
+{
+  const char *expression;
+  const char *value;   /* NULL: refused */
+} literal_cases[] = {
+  { "\"mailboxes \"", "mailboxes " },
+  { "'\\n'", "\n" },
+  { "\" \"", " " },
+  { "\"a\" + 'b'", "ab" },
+  { "(\"a\"\n 'b')", "ab" },
+  { "r'\\n'", "\\n" },
+  { "u\"\\u00fc\\x41\"", "\303\274A" },
+  { "\"\"\"tri'ple\"\"\"", "tri'ple" },
+  { "\"unknown \\q escape\"", "unknown \\q escape" },
+  { "'\\n'.join(['a'])", NULL },
+  { "x", NULL },
+  { "\"open", NULL },
+  { "\"a\" +", NULL },
+  { "", NULL },
+};
+
+START_TEST (test_mbnames_literals)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *value = mailsync_mbnames_eval_string (literal_cases[_i].expression, &error);
+
+  if (literal_cases[_i].value == NULL)
+    ck_assert_msg (value == NULL && error != NULL, "'%s' accepted", literal_cases[_i].expression);
+  else
+    {
+      ck_assert_msg (value != NULL, "%s: %s", literal_cases[_i].expression, error ? error->message : "");
+      ck_assert_str_eq (value, literal_cases[_i].value);
+    }
+}
+END_TEST
+
+static MailsyncMbnames *
+test_mbnames (const char *dir, MailsyncUi *ui, gboolean dry_run, gboolean incremental)
+{
+  MailsyncMbnames *self = g_new0 (MailsyncMbnames, 1);
+
+  g_mutex_init (&self->lock);
+  self->ui = g_object_ref (ui);
+  self->enabled = TRUE;
+  self->incremental = incremental;
+  self->dry_run = dry_run;
+  self->dir = g_build_filename (dir, "mbnames", NULL);
+  self->path = g_build_filename (dir, "mailboxes", NULL);
+  self->peritem = g_strdup ("\"+%(accountname)s/%(foldername)s\" 100%%");
+  self->header = g_strdup ("mailboxes ");
+  self->sep = g_strdup (" ");
+  self->footer = g_strdup ("\n");
+  return self;
+}
+
+START_TEST (test_mbnames_files)
+{
+  g_autofree char *dir = mailsync_test_mkdtemp ();
+  g_autoptr(MailsyncUi) ui = mailsync_ui_new_by_name ("basic", NULL);
+  g_autoptr(MailsyncMbnames) mb = NULL;
+  g_autoptr(MailsyncMbnames) dry = NULL;
+  g_autofree char *path = g_build_filename (dir, "mailboxes", NULL);
+  g_autofree char *cache = g_build_filename (dir, "mbnames", "Work.json", NULL);
+  g_autofree char *text = NULL;
+  const char *work[] = { "INBOX", "Entw\303\274rfe", "INBOX", "Archive", NULL };
+  const char *home[] = { "Sent", NULL };
+  const char *keep[] = { "Home", NULL };
+  g_autoptr(GError) error = NULL;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *log = open_memstream (&buf, &len);
+
+  mailsync_ui_set_output (ui, log);
+  mb = test_mbnames (dir, ui, FALSE, FALSE);
+  ck_assert (mailsync_mbnames_write_account (mb, "Work", "/m/w", work, &error));
+  ck_assert (mailsync_mbnames_write_account (mb, "Home", "/m/h", home, &error));
+  text = mailsync_test_read_file (cache, NULL);
+  /* Python's json.dump: ensure_ascii, ", " and ": ", the order of the sync */
+  ck_assert_str_eq (text, "[{\"accountname\": \"Work\", \"foldername\": \"INBOX\", \"localfolders\": \"/m/w\"}, "
+                          "{\"accountname\": \"Work\", \"foldername\": \"Entw\\u00fcrfe\", \"localfolders\": \"/m/w\"}, "
+                          "{\"accountname\": \"Work\", \"foldername\": \"Archive\", \"localfolders\": \"/m/w\"}]");
+  ck_assert (!g_file_test (path, G_FILE_TEST_EXISTS));   /* not incremental: written at the end */
+  ck_assert (mailsync_mbnames_write (mb, &error));
+  g_free (text);
+  text = mailsync_test_read_file (path, NULL);
+  ck_assert_str_eq (text, "mailboxes \"+Home/Sent\" 100% \"+Work/Archive\" 100% \"+Work/Entw\303\274rfe\" 100% "
+                          "\"+Work/INBOX\" 100%\n");
+
+  /* a dry run says what it would do and touches nothing */
+  dry = test_mbnames (dir, ui, TRUE, TRUE);
+  ck_assert (mailsync_mbnames_prune (dry, keep, &error));
+  fflush (log);
+  ck_assert (strstr (buf, "mbnames would remove ") != NULL);
+  ck_assert (g_file_test (cache, G_FILE_TEST_EXISTS));
+
+  ck_assert (mailsync_mbnames_prune (mb, keep, &error));
+  fflush (log);
+  ck_assert (strstr (buf, "removed ") != NULL);
+  ck_assert (!g_file_test (cache, G_FILE_TEST_EXISTS));
+  g_free (text);
+  text = mailsync_test_read_file (path, NULL);
+  ck_assert_str_eq (text, "mailboxes \"+Home/Sent\" 100%\n");
+
+  /* a cache that is not offlineimap's JSON is reported, not trusted */
+  mailsync_test_write_file (cache, "[{\"accountname\": \"Work\"}");
+  ck_assert (mailsync_mbnames_write (mb, &error));
+  fflush (log);
+  ck_assert (strstr (buf, "not properly read") != NULL);
+  g_free (text);
+  text = mailsync_test_read_file (path, NULL);
+  ck_assert_str_eq (text, "mailboxes \"+Home/Sent\" 100%\n");
+  mailsync_ui_set_output (ui, NULL);
+  fclose (log);
+  free (buf);
+  mailsync_test_rm_rf (dir);
+}
+END_TEST
+
 static Suite *
 cli_suite (void)
 {
@@ -269,6 +409,10 @@ cli_suite (void)
   suite_add_tcase (s, tc);
   tc = tcase_create ("lock");
   tcase_add_test (tc, test_lock_between_processes);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("mbnames");
+  tcase_add_loop_test (tc, test_mbnames_literals, 0, G_N_ELEMENTS (literal_cases));
+  tcase_add_test (tc, test_mbnames_files);
   suite_add_tcase (s, tc);
   tc = tcase_create ("profile");
   tcase_add_test (tc, test_profile_format);
