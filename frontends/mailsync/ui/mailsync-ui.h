@@ -92,7 +92,11 @@ void        mailsync_ui_terminate     (MailsyncUi *self, int status, const char 
  * end-of-run "ERROR: Exceptions occurred during the run!" recap) */
 guint       mailsync_ui_get_error_count    (MailsyncUi *self);
 gboolean    mailsync_ui_had_validity_problem (MailsyncUi *self);
-/* blinkenlights: the user pressed a digit (account index) or q */
+/* blinkenlights: the user pressed a digit (returns the account's index
+ * in mailsync_ui_set_accounts() order: key 1 -> 0) or q
+ * (MAILSYNC_UI_REQUEST_QUIT); MAILSYNC_UI_REQUEST_NONE otherwise and for
+ * every other UI.  Call it from the main thread every few 100 ms: it also
+ * handles terminal resizes. */
 int         mailsync_ui_poll_request  (MailsyncUi *self);
 
 /* Added by the UI implementation (issue 4). */
