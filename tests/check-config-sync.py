@@ -320,6 +320,36 @@ def scenario_python(server, root):
     check("Python remotepasseval: password never printed", pw not in p.stdout + p.stderr)
 
 
+def scenario_offlineimap(server, root):
+    """The same file and metadata serve offlineimap and mailsync in turn:
+    neither downloads again what the other did."""
+    offlineimap = shutil.which("offlineimap")
+    if offlineimap is None:
+        check("# SKIP offlineimap not installed", True)
+        return
+    user, pw = server.new_user(3)
+    work = os.path.join(root, "offlineimap")
+    path = write_config(work, user, starttls(server) + "remotepass = %s\n" % pw)
+    env = dict(os.environ, HOME=work)
+
+    def offlineimap_run():
+        return subprocess.run([offlineimap, "-c", path, "-u", "basic", "-o"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=300)
+
+    o = offlineimap_run()
+    check("offlineimap syncs the config", o.returncode == 0 and count_local(work) == 3, o.stdout[-800:])
+    p = run(path)
+    check("mailsync continues offlineimap's sync without copying anything",
+          p.returncode == 0 and not copies(p) and count_local(work) == 3, p.stdout[-500:] + p.stderr)
+    server.folder(user, "INBOX", 1)
+    p = run(path)
+    check("mailsync downloads only the new message", p.returncode == 0 and len(copies(p)) == 1 and
+          count_local(work) == 4, p.stdout[-500:] + p.stderr)
+    o = offlineimap_run()
+    check("offlineimap continues mailsync's sync without copying anything",
+          o.returncode == 0 and "Copy message" not in o.stdout and count_local(work) == 4, o.stdout[-800:])
+
+
 SERVER = None
 
 
@@ -337,7 +367,7 @@ def main():
         SERVER = Server(root)
         try:
             for scenario in (scenario_minimal, scenario_passwords, scenario_tls, scenario_declarative,
-                             scenario_bad_input, scenario_imap_imap, scenario_python):
+                             scenario_bad_input, scenario_imap_imap, scenario_python, scenario_offlineimap):
                 scenario(SERVER, root)
         finally:
             SERVER.stop()
