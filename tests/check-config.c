@@ -579,6 +579,20 @@ START_TEST (test_python_options)
       ck_assert_str_eq (translated, "Sent");
       ck_assert (!mailsync_repository_includes_folder (remote, "Trash"));
       ck_assert (mailsync_repository_includes_folder (remote, "INBOX"));
+
+      /* an exception at sync time: a name the engine refuses as unsafe */
+      {
+        g_autoptr(MailsyncAccount) raising =
+          create (GENERAL ACCOUNT LOCAL REMOTE "nametrans = lambda f: {'INBOX': 'INBOX'}[f]\n", NULL, &error);
+        g_autofree char *kept = NULL;
+        g_autofree char *poisoned = NULL;
+
+        ck_assert_msg (raising != NULL, "%s", error ? error->message : "");
+        kept = mailsync_repository_translate_name (mailsync_account_get_remote (raising), "INBOX");
+        ck_assert_str_eq (kept, "INBOX");
+        poisoned = mailsync_repository_translate_name (mailsync_account_get_remote (raising), "Other");
+        ck_assert_str_eq (poisoned, "\x01Other");
+      }
     }
   else
     {

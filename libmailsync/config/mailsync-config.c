@@ -1456,9 +1456,11 @@ python_closure_free (PythonClosure *closure)
   g_free (closure);
 }
 
-/* The engine's name callbacks cannot fail; a Python exception keeps the
- * name as it is (nametrans) or leaves the folder out (folderfilter, which
- * never loses mail), and says so on the log. */
+/* The engine's name callbacks cannot fail. A Python exception in
+ * nametrans gives a name the engine refuses as unsafe (a control
+ * character), so the folder is skipped rather than synced under a wrong
+ * name; in folderfilter it leaves the folder out. Both lose nothing, and
+ * the exception goes to the log. */
 static char *
 python_nametrans (const char *name,
                   gpointer    user_data)
@@ -1470,7 +1472,7 @@ python_nametrans (const char *name,
   if (result == NULL)
     {
       g_warning ("%s: folder '%s': %s", closure->where, name, error ? error->message : "no result");
-      return g_strdup (name);
+      return g_strconcat ("\x01", name, NULL);
     }
   return result;
 }
