@@ -57,6 +57,7 @@ typedef struct
   GHashTable *status_rows;   /* uid -> MailsyncStatusRecord (owned) */
   GHashTable *meta;
   gboolean incomplete;       /* a message was skipped: keep the old listing state */
+  GPtrArray *finished;       /* downloads: Op (owned) done and not yet committed */
 } Runner;
 
 static void
@@ -560,6 +561,9 @@ op_done (Op *op, GError *error)
 {
   if (error != NULL)
     op->error = error;
+  /* Downloads hand each op over as it ends (the sliding window). */
+  if (op->runner->finished != NULL)
+    g_ptr_array_add (op->runner->finished, op);
   op->runner->pending--;
   g_main_context_wakeup (op->runner->context);
 }
@@ -636,50 +640,100 @@ batch_errors (Runner *r, GPtrArray *ops, MailsyncFolder *destination, GError **e
 /* ---- the passes ------------------------------------------------------- */
 
 static gboolean
+has_fatal_error (GPtrArray *ops)
+{
+  for (guint i = 0; i < ops->len; i++)
+    {
+      Op *op = ops->pdata[i];
+
+      if (op->error != NULL && mailsync_error_get_scope (op->error) != MAILSYNC_ERROR_SCOPE_MESSAGE)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Flushes the local folder and records the downloads in @batch_ops, which
+ * all ended before the flush began: the flush covers their files. */
+static gboolean
+commit_downloads (Runner *r, GPtrArray *batch_ops, guint *done, guint total, GError **error)
+{
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+
+  if (!batch_errors (r, batch_ops, r->local, error))
+    return FALSE;
+  _mailsync_crash_point ("runner-download-appended");
+  if (!flush_folder (r, r->local, error))
+    return FALSE;
+  _mailsync_crash_point ("runner-download-flushed");
+  for (guint i = 0; i < batch_ops->len; i++)
+    {
+      Op *op = batch_ops->pdata[i];
+      if (op->stored == NULL)
+        continue;
+      mailsync_status_batch_put (batch, op->action->uid, op->action->flags, 0, "");
+      emit (r, MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, r->local, MAILSYNC_DIRECTION_TO_LOCAL,
+            op->action->uid, ++*done, total, op->action->flags, NULL, NULL);
+    }
+  if (!commit (r, batch, error))
+    return FALSE;
+  _mailsync_crash_point ("runner-download-committed");
+  return TRUE;
+}
+
+/* A sliding window: up to max_in_flight copies run at any time, and a new
+ * one starts as soon as one ends, so the connection's pipeline never
+ * drains. Every max_in_flight finished copies (and at the end) are made
+ * durable together (one flush) and then committed together, while the
+ * next copies are already under way. */
+static gboolean
 run_downloads (Runner *r, GPtrArray *todo, GError **error)
 {
-  guint total = todo->len, done = 0;
+  g_autoptr(GPtrArray) finished = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+  guint window = MAX (r->config->max_in_flight, 1);
+  guint total = todo->len, done = 0, next = 0;
+  gboolean ok = TRUE;
 
-  for (guint start = 0; start < todo->len; start += r->config->max_in_flight)
+  if (todo->len == 0)
+    return TRUE;
+  r->finished = finished;
+  while (ok)
     {
-      g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
-      g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
-      guint end = MIN (todo->len, start + r->config->max_in_flight);
-
-      for (guint i = start; i < end; i++)
+      while (next < todo->len && r->pending < window && !has_fatal_error (finished))
         {
           Op *op = g_new0 (Op, 1);
+
           op->runner = r;
-          op->action = todo->pdata[i];
+          op->action = todo->pdata[next++];
           op->source = g_object_ref (g_hash_table_lookup (r->remote_by_uid, GUINT_TO_POINTER (op->action->uid)));
-          g_ptr_array_add (ops, op);
           start_copy (op, r->remote);
         }
-      runner_wait (r);
-      if (!batch_errors (r, ops, r->local, error))
+      if (has_fatal_error (finished))
         {
           /* Whatever did land is on disk under its U=; the next run
            * records it without copying again. */
-          return FALSE;
+          runner_wait (r);
+          ok = batch_errors (r, finished, r->local, error);
+          break;
         }
-      _mailsync_crash_point ("runner-download-appended");
-      if (!flush_folder (r, r->local, error))
-        return FALSE;
-      _mailsync_crash_point ("runner-download-flushed");
-      for (guint i = 0; i < ops->len; i++)
+      if (finished->len >= window || (r->pending == 0 && finished->len > 0))
         {
-          Op *op = ops->pdata[i];
-          if (op->stored == NULL)
-            continue;
-          mailsync_status_batch_put (batch, op->action->uid, op->action->flags, 0, "");
-          emit (r, MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, r->local, MAILSYNC_DIRECTION_TO_LOCAL,
-                op->action->uid, ++done, total, op->action->flags, NULL, NULL);
+          g_autoptr(GPtrArray) batch_ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+
+          /* Copies that end during the flush wait for the next batch. */
+          g_ptr_array_extend_and_steal (batch_ops, g_steal_pointer (&finished));
+          finished = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+          r->finished = finished;
+          ok = commit_downloads (r, batch_ops, &done, total, error);
+          continue;
         }
-      if (!commit (r, batch, error))
-        return FALSE;
-      _mailsync_crash_point ("runner-download-committed");
+      if (r->pending == 0 && next >= todo->len)
+        break;
+      g_main_context_iteration (r->context, TRUE);
     }
-  return TRUE;
+  /* Never leave a copy running behind a failure. */
+  runner_wait (r);
+  r->finished = NULL;
+  return ok;
 }
 
 static gboolean
