@@ -169,6 +169,25 @@ START_TEST (test_options_applied)
 }
 END_TEST
 
+/* TLS files: relative paths are made absolute, as offlineimap's abspath. */
+START_TEST (test_tls_paths)
+{
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *ca = g_build_filename (home, "ca.pem", NULL);
+  g_autofree char *cafile = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncAccount) account = NULL;
+
+  mailsync_test_write_file (ca, "-----BEGIN CERTIFICATE-----\n");
+  ck_assert_int_eq (g_chdir (home), 0);
+  account = create (GENERAL ACCOUNT LOCAL REMOTE "sslcacertfile = ca.pem\n", NULL, &error);
+  ck_assert_int_eq (g_chdir (cwd), 0);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  g_object_get (mailsync_account_get_remote (account), "ca-file", &cafile, NULL);
+  ck_assert_str_eq (cafile, ca);
+}
+END_TEST
+
 /* A local repository of type IMAP is offlineimap's MappedIMAP. */
 START_TEST (test_imap_imap)
 {
@@ -710,6 +729,7 @@ config_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_minimal);
   tcase_add_test (tc, test_options_applied);
+  tcase_add_test (tc, test_tls_paths);
   tcase_add_test (tc, test_imap_imap);
   tcase_add_loop_test (tc, test_errors, 0, G_N_ELEMENTS (errors));
   tcase_add_test (tc, test_warnings);

@@ -1695,6 +1695,19 @@ build_maildir (RepoContext *ctx,
   return g_steal_pointer (&repo);
 }
 
+/* Relative to the current directory, as os.path.abspath() */
+static void
+make_absolute (char **path)
+{
+  if (*path != NULL && !g_path_is_absolute (*path))
+    {
+      char *absolute = g_canonicalize_filename (*path, NULL);
+
+      g_free (*path);
+      *path = absolute;
+    }
+}
+
 static gboolean
 check_fingerprints (MailsyncConfig *self,
                     const char     *section,
@@ -1984,15 +1997,20 @@ build_imap (RepoContext  *ctx,
   cafile = get_path (self, section, "sslcacertfile", TRUE, error);
   if (cafile == NULL && error != NULL && *error != NULL)
     return NULL;
-  if (cafile != NULL && strcmp (cafile, "OS-DEFAULT") != 0 && !g_file_test (cafile, G_FILE_TEST_IS_REGULAR))
-    return (option_error (self, section, "sslcacertfile", MAILSYNC_ERROR_INVALID_CONFIG, error,
-                          "no such file '%s'", cafile), NULL);
   client_cert = get_path (self, section, "sslclientcert", TRUE, error);
   if (client_cert == NULL && error != NULL && *error != NULL)
     return NULL;
   client_key = get_path (self, section, "sslclientkey", TRUE, error);
   if (client_key == NULL && error != NULL && *error != NULL)
     return NULL;
+  /* offlineimap also makes these absolute (os.path.abspath) */
+  if (g_strcmp0 (cafile, "OS-DEFAULT") != 0)
+    make_absolute (&cafile);
+  make_absolute (&client_cert);
+  make_absolute (&client_key);
+  if (cafile != NULL && strcmp (cafile, "OS-DEFAULT") != 0 && !g_file_test (cafile, G_FILE_TEST_IS_REGULAR))
+    return (option_error (self, section, "sslcacertfile", MAILSYNC_ERROR_INVALID_CONFIG, error,
+                          "no such file '%s'", cafile), NULL);
   if (client_cert != NULL && !g_file_test (client_cert, G_FILE_TEST_IS_REGULAR))
     return (option_error (self, section, "sslclientcert", MAILSYNC_ERROR_INVALID_CONFIG, error,
                           "no such file '%s'", client_cert), NULL);
