@@ -97,6 +97,12 @@ mailsync_folder_real_get_uidvalidity (MailsyncFolder *self)
   return 0;
 }
 
+static gboolean
+mailsync_folder_real_is_read_only (MailsyncFolder *self)
+{
+  return FALSE;
+}
+
 static void
 mailsync_folder_real_wait_for_changes_async (MailsyncFolder      *self,
                                              guint                timeout_seconds,
@@ -136,6 +142,7 @@ mailsync_folder_class_init (MailsyncFolderClass *klass)
   klass->get_uidvalidity = mailsync_folder_real_get_uidvalidity;
   klass->wait_for_changes_async = mailsync_folder_real_wait_for_changes_async;
   klass->wait_for_changes_finish = mailsync_folder_real_wait_for_changes_finish;
+  klass->is_read_only = mailsync_folder_real_is_read_only;
 
   /**
    * MailsyncFolder:name: (attributes org.gtk.Property.get=mailsync_folder_get_name)
@@ -588,4 +595,23 @@ mailsync_folder_wait_for_changes_finish (MailsyncFolder  *self,
   if (changed != NULL)
     *changed = FALSE;
   return MAILSYNC_FOLDER_GET_CLASS (self)->wait_for_changes_finish (self, result, changed, error);
+}
+
+/**
+ * mailsync_folder_is_read_only:
+ * @self: a folder
+ *
+ * Whether the store refuses changes to this folder, as seen by the last
+ * listing (an IMAP mailbox without write rights SELECTs [READ-ONLY]). The
+ * engine then writes nothing to it and warns about each change it skips,
+ * as offlineimap does. Unrelated to #MailsyncRepository:readonly, which
+ * is the user's choice.
+ *
+ * Returns: %TRUE if the folder is read-only
+ */
+gboolean
+mailsync_folder_is_read_only (MailsyncFolder *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
+  return MAILSYNC_FOLDER_GET_CLASS (self)->is_read_only (self);
 }

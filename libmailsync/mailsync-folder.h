@@ -40,6 +40,8 @@ G_DECLARE_DERIVABLE_TYPE (MailsyncFolder, mailsync_folder, MAILSYNC, FOLDER, GOb
  *   folder (IMAP IDLE) or after a timeout; the default fails with
  *   %MAILSYNC_ERROR_NOT_SUPPORTED
  * @wait_for_changes_finish: finish; says whether a change was reported
+ * @is_read_only: whether the last listing found the folder read-only
+ *   (an IMAP mailbox that SELECTs [READ-ONLY]); the default is %FALSE
  *
  * The backend contract for one folder. All I/O is asynchronous so that
  * a network backend can keep many operations in flight; local backends run
@@ -119,9 +121,10 @@ struct _MailsyncFolderClass
                                                     GAsyncResult        *result,
                                                     gboolean            *changed,
                                                     GError             **error);
+  gboolean              (*is_read_only)           (MailsyncFolder       *self);
 
   /*< private >*/
-  gpointer padding[6];
+  gpointer padding[5];
 };
 
 MAILSYNC_AVAILABLE_IN_ALL
@@ -130,6 +133,8 @@ MAILSYNC_AVAILABLE_IN_ALL
 char               *mailsync_folder_get_visible_name (MailsyncFolder *self);
 MAILSYNC_AVAILABLE_IN_ALL
 guint32             mailsync_folder_get_uidvalidity (MailsyncFolder *self);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean            mailsync_folder_is_read_only   (MailsyncFolder *self);
 
 MAILSYNC_AVAILABLE_IN_ALL
 void                 mailsync_folder_list_messages_async    (MailsyncFolder       *self,

@@ -263,6 +263,147 @@ def scenario_idle(server, root):
           err[-500:])
 
 
+def commands(text, verb):
+    return re.findall(r"C: A\d+ (?:UID )?%s\b" % verb, text)
+
+
+def scenario_readonly_repository(server, root):
+    user, pw = server.new_user()
+    work = os.path.join(root, "ro-repo")
+    conn = server.imap(user, pw)
+    for i in range(5):
+        base.append(conn, "INBOX", "ro-%d" % i)
+    conn.logout()
+    p = base.run_sync(server, user, pw, work)
+    check("readonly repository: first sync", p.returncode == 0, p.stderr)
+    before = base.same_both_sides(server, user, pw, work)[0]
+    inbox = os.path.join(work, "local", "INBOX")
+    names = sorted(os.listdir(os.path.join(inbox, "cur")) + os.listdir(os.path.join(inbox, "new")))
+    with open(os.path.join(inbox, "new", "local-only"), "w") as f:
+        f.write("Subject: local only\n\nnot for the server\n")
+    for sub in ("cur", "new"):
+        for name in os.listdir(os.path.join(inbox, sub)):
+            if name != "local-only" and ":2," in name:
+                os.rename(os.path.join(inbox, sub, name), os.path.join(inbox, "cur", name.split(":2,")[0] + ":2,FS"))
+                break
+    p = base.run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_REMOTE_READONLY": "1",
+                                                      "G_MESSAGES_DEBUG": "Mailsync-IMAP"})
+    text = log_of(p)
+    after = base.same_both_sides(server, user, pw, work)[0]
+    check("readonly repository: sync succeeds", p.returncode == 0, p.stderr[-300:])
+    check("readonly repository: folders are EXAMINEd, never SELECTed",
+          commands(text, "EXAMINE") and not commands(text, "SELECT"), re.findall(r"C: A\d+ \w+", text))
+    check("readonly repository: no APPEND, STORE or EXPUNGE sent",
+          not commands(text, "APPEND") and not commands(text, "STORE") and not commands(text, "EXPUNGE"), "")
+    check("readonly repository: the server is unchanged", before == after, (before, after))
+    check("readonly repository: local mail stays local", os.path.exists(os.path.join(inbox, "new", "local-only")), names)
+
+
+def scenario_readonly_folder(server, root):
+    user, pw = server.new_user()
+    work = os.path.join(root, "ro-folder")
+    conn = server.imap(user, pw)
+    conn.create("Shared")
+    for i in range(4):
+        base.append(conn, "Shared", "shared-%d" % i, "\\Seen")
+    base.append(conn, "INBOX", "inbox-1")
+    conn.logout()
+    p = base.run_sync(server, user, pw, work)
+    check("read-only folder: first sync", p.returncode == 0, p.stderr)
+    # Take the mail user's write access away: Dovecot then opens the
+    # mailbox read-only and SELECT answers [READ-ONLY].
+    mdir = os.path.join(server.dir, "mail", user, ".Shared")
+    for sub in ("cur", "new", "tmp", ""):
+        os.chmod(os.path.join(mdir, sub), 0o555)
+    import imaplib
+    conn = server.imap(user, pw)
+    try:
+        data = conn.select("Shared")
+        ro = False
+    except imaplib.IMAP4.readonly as e:  # imaplib's way to say [READ-ONLY]
+        data, ro = e, True
+    conn.shutdown()
+    if not check("read-only folder: Dovecot SELECTs it [READ-ONLY]", ro, data):
+        return
+    before = base.same_both_sides(server, user, pw, work)[0]
+    shared = os.path.join(work, "local", "Shared")
+    with open(os.path.join(shared, "new", "local-new"), "w") as f:
+        f.write("Subject: new in a read-only folder\n\nx\n")
+    victims = sorted(os.listdir(os.path.join(shared, "cur")))
+    os.rename(os.path.join(shared, "cur", victims[0]),
+              os.path.join(shared, "cur", victims[0].split(":2,")[0] + ":2,FS"))
+    os.unlink(os.path.join(shared, "cur", victims[1]))
+    with open(os.path.join(work, "local", "INBOX", "new", "inbox-local"), "w") as f:
+        f.write("Subject: to a writable folder\n\ny\n")
+    p = base.run_sync(server, user, pw, work, extra={"G_MESSAGES_DEBUG": "Mailsync-IMAP"})
+    after = base.same_both_sides(server, user, pw, work)[0]
+    text = log_of(p)
+    check("read-only folder: no APPEND, STORE or EXPUNGE is even tried on it",
+          not re.search(r"C: A\d+ APPEND \"Shared\"", text)
+          and not re.search(r"SELECT \"Shared\"[^\n]*\n(?:(?!SELECT)[^\n]*\n)*?[^\n]*C: A\d+ UID (?:STORE|EXPUNGE)", text),
+          re.findall(r"C: A\d+ [^\n]*", text))
+    warnings = [l for l in p.stdout.splitlines() if l.startswith("warning") and "read-only" in l]
+    check("read-only folder: the sync succeeds (warnings, not errors)", p.returncode == 0, p.stderr[-300:])
+    check("read-only folder: offlineimap's warnings for the copy, the flags and the deletion",
+          any("will not be copied" in l for l in warnings) and any("No flags have been modified" in l for l in warnings)
+          and any("No messages have been deleted" in l for l in warnings), p.stdout[-1500:])
+    check("read-only folder: nothing written to it", before["Shared"] == after["Shared"],
+          (before["Shared"], after["Shared"]))
+    check("read-only folder: other folders still sync", len(after["INBOX"]) == 2, after["INBOX"])
+    for sub in ("cur", "new", "tmp", ""):
+        os.chmod(os.path.join(mdir, sub), 0o700)
+
+
+def scenario_window(server, root):
+    user, pw = server.new_user()
+    work = os.path.join(root, "window")
+    conn = server.imap(user, pw)
+    old = time.time() - 400 * 86400
+    for i in range(3):
+        base.append(conn, "INBOX", "recent-%d" % i)
+        typ, data = conn.append("INBOX", None, imaplib_date(old), base.message("old-%d" % i))
+    base.append(conn, "INBOX", "big-1", size=60000)
+    conn.logout()
+    p = base.run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_MAX_AGE": "30"})
+    local = base.local_state(os.path.join(work, "local"))
+    check("maxage 30: only the 4 recent messages are synced", p.returncode == 0 and len(local.get("INBOX", [])) == 4,
+          (p.stderr, local))
+    p = base.run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_MAX_AGE": "30"})
+    check("maxage 30: a second run changes nothing", p.returncode == 0 and not base.changes(p), base.changes(p))
+    user, pw = server.new_user()
+    work = os.path.join(root, "window-size")
+    conn = server.imap(user, pw)
+    for i in range(2):
+        base.append(conn, "INBOX", "small-%d" % i)
+        base.append(conn, "INBOX", "large-%d" % i, size=60000)
+    conn.logout()
+    p = base.run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_MAX_SIZE": "20000"})
+    local = base.local_state(os.path.join(work, "local"))
+    check("maxsize 20000: only the 2 small messages are synced", p.returncode == 0 and len(local.get("INBOX", [])) == 2,
+          (p.stderr, local))
+    remote = base.same_both_sides(server, user, pw, work)[0]
+    check("maxsize: the large ones stay on the server", len(remote["INBOX"]) == 4, remote)
+
+
+def imaplib_date(when):
+    import imaplib
+    return imaplib.Time2Internaldate(when)
+
+
+def scenario_variants(root):
+    for variant in ("noliteralplus", "nocondstore"):
+        vroot = os.path.join(root, variant)
+        os.makedirs(vroot)
+        os.chmod(vroot, 0o755)
+        server = base.Server(vroot, variant)
+        try:
+            before = base.checks
+            base.scenario_basic(server, vroot)
+            print("# the %d checks above ran against the %s variant" % (base.checks - before, variant))
+        finally:
+            server.stop()
+
+
 class FakeServer:
     """Accepts connections on 127.0.0.1; greets with GREETING (if any)
     and then reads without ever answering."""
@@ -379,13 +520,18 @@ def main():
         else:
             server = base.Server(root)
             only = os.environ.get("MAILSYNC_TEST_ONLY")
-            for name, fn in (("idle", scenario_idle),
+            for name, fn in (("readonly-repo", scenario_readonly_repository),
+                             ("readonly-folder", scenario_readonly_folder),
+                             ("window", scenario_window),
+                             ("idle", scenario_idle),
                              ("streaming", scenario_streaming),
                              ("reconnect-down", scenario_reconnect_download),
                              ("reconnect-up", scenario_reconnect_upload),
                              ("noretry", scenario_no_retry)):
                 if not only or only == name:
                     fn(server, root)
+            if not only or only == "variants":
+                scenario_variants(root)
     finally:
         if server:
             server.stop()

@@ -150,6 +150,12 @@ main (int argc, char **argv)
   account = mailsync_account_new ("Test", remote, local, status);
   if (argc > 5 && strcmp (argv[5], "force") == 0)
     mailsync_account_set_max_delete_ratio (account, 1.0);
+  if (g_getenv ("MAILSYNC_TEST_REMOTE_READONLY"))
+    mailsync_repository_set_readonly (remote, TRUE);
+  if (g_getenv ("MAILSYNC_TEST_MAX_AGE"))
+    mailsync_account_set_max_age (account, (guint) atoi (g_getenv ("MAILSYNC_TEST_MAX_AGE")));
+  if (g_getenv ("MAILSYNC_TEST_MAX_SIZE"))
+    mailsync_account_set_max_size (account, g_ascii_strtoull (g_getenv ("MAILSYNC_TEST_MAX_SIZE"), NULL, 10));
   if (g_getenv ("MAILSYNC_TEST_MAX_IN_FLIGHT"))
     mailsync_account_set_max_in_flight (account, atoi (g_getenv ("MAILSYNC_TEST_MAX_IN_FLIGHT")));
   g_signal_connect (account, "event", G_CALLBACK (on_event), NULL);

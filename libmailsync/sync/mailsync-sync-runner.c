@@ -977,7 +977,7 @@ run_flags (Runner *r, GPtrArray *todo, MailsyncFolder *folder, GError **error)
 /* ---- planning --------------------------------------------------------- */
 
 static GPtrArray *
-make_plan (Runner *r)
+make_plan (Runner *r, gboolean obey_read_only_folders)
 {
   g_autoptr(GArray) remote = g_array_new (FALSE, TRUE, sizeof (MailsyncPlanMessage));
   g_autoptr(GArray) local = g_array_new (FALSE, TRUE, sizeof (MailsyncPlanMessage));
@@ -986,8 +986,10 @@ make_plan (Runner *r)
   MailsyncRepository *rrepo = mailsync_folder_get_repository (r->remote);
   MailsyncRepository *lrepo = mailsync_folder_get_repository (r->local);
   MailsyncPlanPolicy policy = {
-    .remote_readonly = mailsync_repository_get_readonly (rrepo),
-    .local_readonly = mailsync_repository_get_readonly (lrepo),
+    .remote_readonly = mailsync_repository_get_readonly (rrepo) ||
+                       (obey_read_only_folders && mailsync_folder_is_read_only (r->remote)),
+    .local_readonly = mailsync_repository_get_readonly (lrepo) ||
+                      (obey_read_only_folders && mailsync_folder_is_read_only (r->local)),
     .remote_sync_deletes = mailsync_repository_get_sync_deletes (rrepo),
     .local_sync_deletes = mailsync_repository_get_sync_deletes (lrepo),
   };
@@ -1025,6 +1027,77 @@ make_plan (Runner *r)
   return mailsync_sync_plan_compute ((MailsyncPlanMessage *) remote->data, remote->len,
                                      (MailsyncPlanMessage *) local->data, local->len,
                                      (MailsyncPlanStatus *) status->data, status->len, &policy);
+}
+
+/* offlineimap's warnings when the server refuses writes to a folder
+ * (SELECT answered [READ-ONLY]): each skipped change is named, and nothing
+ * is written to the folder. */
+static void
+warn_read_only (Runner *r, GPtrArray *plan)
+{
+  g_autoptr(GString) flagged_remote = g_string_new (NULL);
+  g_autoptr(GString) flagged_local = g_string_new (NULL);
+  g_autoptr(GString) deleted_remote = g_string_new (NULL);
+  g_autoptr(GString) deleted_local = g_string_new (NULL);
+  gboolean remote_ro = mailsync_folder_is_read_only (r->remote);
+  gboolean local_ro = mailsync_folder_is_read_only (r->local);
+  struct { GString *list; MailsyncFolder *folder; gboolean ro; const char *format; } groups[] = {
+    { flagged_remote, r->remote, remote_ro, "Attempted to modify flags for messages %s in folder %s[%s], but that "
+                                            "folder is read-only.  No flags have been modified for that message." },
+    { flagged_local, r->local, local_ro, "Attempted to modify flags for messages %s in folder %s[%s], but that "
+                                         "folder is read-only.  No flags have been modified for that message." },
+    { deleted_remote, r->remote, remote_ro, "Attempted to delete messages %s in folder %s[%s], but that folder is "
+                                            "read-only.  No messages have been deleted." },
+    { deleted_local, r->local, local_ro, "Attempted to delete messages %s in folder %s[%s], but that folder is "
+                                         "read-only.  No messages have been deleted." },
+  };
+
+  for (guint i = 0; i < plan->len; i++)
+    {
+      MailsyncAction *a = plan->pdata[i];
+      MailsyncFolder *to = NULL;
+      GString *list = NULL;
+
+      switch (a->kind)
+        {
+        case MAILSYNC_ACTION_UPLOAD: to = remote_ro ? r->remote : NULL; break;
+        case MAILSYNC_ACTION_DOWNLOAD: to = local_ro ? r->local : NULL; break;
+        case MAILSYNC_ACTION_FLAGS_REMOTE: list = remote_ro ? flagged_remote : NULL; break;
+        case MAILSYNC_ACTION_FLAGS_LOCAL: list = local_ro ? flagged_local : NULL; break;
+        case MAILSYNC_ACTION_DELETE_REMOTE: list = remote_ro ? deleted_remote : NULL; break;
+        case MAILSYNC_ACTION_DELETE_LOCAL: list = local_ro ? deleted_local : NULL; break;
+        default: break;
+        }
+      if (list != NULL)
+        g_string_append_printf (list, "%s%u", list->len ? ", " : "", a->uid);
+      if (to != NULL)
+        {
+          g_autofree char *name = mailsync_folder_get_visible_name (to);
+          g_autofree char *text = NULL;
+
+          if (a->uid != 0)
+            text = g_strdup_printf ("Attempted to synchronize message %u to folder %s[%s], but that folder is "
+                                    "read-only.  The message will not be copied to that folder.",
+                                    a->uid, _mailsync_type_label (to), name);
+          else
+            text = g_strdup_printf ("Attempted to synchronize message %s to folder %s[%s], but that folder is "
+                                    "read-only.  The message will not be copied to that folder.",
+                                    a->key ? a->key : "?", _mailsync_type_label (to), name);
+          emit (r, MAILSYNC_SYNC_EVENT_WARNING, to, MAILSYNC_DIRECTION_NONE, a->uid, 0, 0, NULL, NULL, text);
+        }
+    }
+  for (gsize g = 0; g < G_N_ELEMENTS (groups); g++)
+    if (groups[g].ro && groups[g].list->len > 0)
+      {
+        g_autofree char *name = mailsync_folder_get_visible_name (groups[g].folder);
+        g_autofree char *text = NULL;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        text = g_strdup_printf (groups[g].format, groups[g].list->str, _mailsync_type_label (groups[g].folder), name);
+#pragma GCC diagnostic pop
+        emit (r, MAILSYNC_SYNC_EVENT_WARNING, groups[g].folder, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
+      }
 }
 
 /* Rule 1 and 6: an empty listing against a full status, or a deletion of
@@ -1188,7 +1261,13 @@ sync_folder_once (const MailsyncRunnerConfig *config,
   if (!config->dry_run && !reconcile_intents (r, error))
     return FALSE;
 
-  plan = make_plan (r);
+  plan = make_plan (r, FALSE);
+  if (mailsync_folder_is_read_only (remote) || mailsync_folder_is_read_only (local))
+    {
+      warn_read_only (r, plan);
+      g_ptr_array_unref (plan);
+      plan = make_plan (r, TRUE);
+    }
   return execute (r, plan, error);
 }
 

@@ -223,6 +223,14 @@ ensure_qresync (MailsyncImapFolder *self, GCancellable *cancellable, GError **er
   return TRUE;
 }
 
+/* A repository the user made read-only is only EXAMINEd: not even \Recent
+ * or a server-side \Seen changes because of us. */
+static const char *
+select_verb (MailsyncImapFolder *self)
+{
+  return mailsync_repository_get_readonly (MAILSYNC_REPOSITORY (repo_of (self))) ? "EXAMINE" : "SELECT";
+}
+
 /* SELECT once; later operations on the same folder reuse it. With
  * CONDSTORE the SELECT also returns HIGHESTMODSEQ, what the fast resync
  * compares with the saved state. */
@@ -241,7 +249,7 @@ ensure_selected (MailsyncImapFolder *self, GCancellable *cancellable, GError **e
   condstore = mailsync_imap_connection_has_capability (connection_of (self), "CONDSTORE");
   quoted = _mailsync_imap_quote (self->wire_name);
   /* With QRESYNC enabled, CONDSTORE is on already. */
-  line = g_strdup_printf ("SELECT %s%s", quoted, condstore && !qresync_enabled (self) ? " (CONDSTORE)" : "");
+  line = g_strdup_printf ("%s %s%s", select_verb (self), quoted, condstore && !qresync_enabled (self) ? " (CONDSTORE)" : "");
   self->uidvalidity = 0;
   self->uidnext = 0;
   self->highestmodseq = 0;
@@ -1274,6 +1282,12 @@ folder_wait_for_changes_finish (MailsyncFolder *folder, GAsyncResult *result, gb
   return TRUE;
 }
 
+static gboolean
+folder_is_read_only (MailsyncFolder *folder)
+{
+  return MAILSYNC_IMAP_FOLDER (folder)->read_only;
+}
+
 static guint32
 folder_get_uidvalidity (MailsyncFolder *folder)
 {
@@ -1404,6 +1418,7 @@ mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
   folder_class->flush_async = folder_flush_async;
   folder_class->flush_finish = folder_bool_finish;
   folder_class->get_uidvalidity = folder_get_uidvalidity;
+  folder_class->is_read_only = folder_is_read_only;
   folder_class->wait_for_changes_async = folder_wait_for_changes_async;
   folder_class->wait_for_changes_finish = folder_wait_for_changes_finish;
 }
