@@ -461,6 +461,26 @@ START_TEST (test_runtime_error)
   assert_error (error, MAILSYNC_ERROR_FAILED, WHERE ": RuntimeError: cannot translate INBOX");
   g_clear_error (&error);
 
+  /* A long message is cut (on a character boundary), a multi-line one
+   * joined. */
+  func = _mailsync_python_compile (py, "lambda f: exec('raise ValueError(\"ü\" * 400 + \"\\\\nend\")')",
+                                   WHERE, &error);
+  ck_assert_no_error (error);
+  s = _mailsync_python_call_string (func, "x", &error);
+  _mailsync_python_func_free (func);
+  assert_error_prefix (error, MAILSYNC_ERROR_FAILED, WHERE ": ValueError: üüü");
+  ck_assert (g_str_has_suffix (error->message, "ü…"));
+  ck_assert (g_utf8_validate (error->message, -1, NULL));
+  ck_assert_uint_le (strlen (error->message), strlen (WHERE ": ValueError: ") + 500 + strlen ("…"));
+  g_clear_error (&error);
+
+  func = _mailsync_python_compile (py, "lambda f: exec('raise ValueError(\"two\\\\nlines\")')",
+                                   WHERE, &error);
+  s = _mailsync_python_call_string (func, "x", &error);
+  _mailsync_python_func_free (func);
+  assert_error (error, MAILSYNC_ERROR_FAILED, WHERE ": ValueError: two lines");
+  g_clear_error (&error);
+
   /* A non-builtin exception is named with its module, as a traceback does. */
   regex = _mailsync_python_compile (py, "lambda f: re.sub('(', '', f)", WHERE, &error);
   ck_assert_no_error (error);

@@ -259,6 +259,10 @@ ensure_interpreter (const char *where, GError **error)
 /* ---------------------------------------------------------------------- */
 /* Errors                                                                   */
 
+/* Longest exception message kept, in bytes: a helper may raise with a
+ * whole command output in the message. */
+#define MAX_MESSAGE 500
+
 /* One line: control characters (tracebacks, multi-line messages) become
  * spaces, so the message fits a log line and a MachineUI field. */
 static char *
@@ -269,7 +273,17 @@ one_line (const char *text)
   for (char *p = copy; *p; p++)
     if ((guchar) *p < 0x20 || *p == 0x7f)
       *p = ' ';
-  return g_strstrip (copy);
+  g_strstrip (copy);
+  if (strlen (copy) > MAX_MESSAGE)
+    {
+      /* Cut on a character boundary. */
+      const char *end = g_utf8_find_prev_char (copy, copy + MAX_MESSAGE + 1);
+      g_autofree char *head = g_strndup (copy, end - copy);
+
+      g_free (copy);
+      copy = g_strconcat (head, "…", NULL);
+    }
+  return copy;
 }
 
 /* A UTF-8 copy of str(obj), or NULL.  Never raises. */
