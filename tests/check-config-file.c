@@ -529,6 +529,59 @@ START_TEST (test_minimal_fixture)
 }
 END_TEST
 
+/* Random lines built from the grammar's pieces never crash the reader or
+ * the getters (this runs under ASan/UBSan and valgrind in CI), and every
+ * error is one line starting with the name. */
+START_TEST (test_random_input)
+{
+  static const char *const pieces[] = {
+    "[", "]", "[s]", "[DEFAULT]", "k", "K2", " = ", ":", "=", "%", "%%", "%(k)s", "%(K2)s", "%(", ")s",
+    "#", ";", " ", "\t", "\n", "\r\n", "\r", "v", "\xc3\xa9", "\xff", "yes", "1,2, 3",
+  };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (4242);
+
+  for (guint round = 0; round < 3000; round++)
+    {
+      g_autoptr(GString) data = g_string_new (NULL);
+      g_autoptr(MailsyncConfigFile) file = mailsync_config_file_new ();
+      g_autoptr(GError) error = NULL;
+      guint n = g_rand_int_range (rand, 0, 40);
+
+      for (guint i = 0; i < n; i++)
+        g_string_append (data, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+      if (!mailsync_config_file_load_from_data (file, data->str, data->len, "r", &error))
+        {
+          ck_assert (g_str_has_prefix (error->message, "r:"));
+          ck_assert_ptr_null (strchr (error->message, '\n'));
+          continue;
+        }
+      {
+        g_auto(GStrv) sections = mailsync_config_file_get_sections (file);
+
+        for (guint i = 0; sections[i] != NULL; i++)
+          {
+            g_auto(GStrv) keys = mailsync_config_file_get_keys (file, sections[i]);
+
+            for (guint j = 0; keys[j] != NULL; j++)
+              {
+                g_autoptr(GError) e1 = NULL, e2 = NULL, e3 = NULL;
+                g_autofree char *value = mailsync_config_file_get_string (file, sections[i], keys[j], &e1);
+                g_auto(GStrv) list = mailsync_config_file_get_list (file, sections[i], keys[j], NULL);
+                g_autofree char *location = mailsync_config_file_get_location (file, sections[i], keys[j]);
+                gboolean b;
+                gint64 v;
+
+                ck_assert ((value == NULL) == (e1 != NULL));
+                ck_assert_ptr_nonnull (location);
+                mailsync_config_file_get_boolean (file, sections[i], keys[j], FALSE, &b, &e2);
+                mailsync_config_file_get_int64 (file, sections[i], keys[j], 0, &v, &e3);
+              }
+          }
+      }
+    }
+}
+END_TEST
+
 static Suite *
 config_file_suite (void)
 {
@@ -550,6 +603,7 @@ config_file_suite (void)
   tcase_add_test (tc, test_load_file);
   tcase_add_test (tc, test_default_path);
   tcase_add_test (tc, test_minimal_fixture);
+  tcase_add_test (tc, test_random_input);
   suite_add_tcase (s, tc);
   return s;
 }
