@@ -23,6 +23,8 @@ TOP_BUILDDIR = os.environ.get("top_builddir", os.path.join(HERE, ".."))
 SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
 HARNESS = os.path.join(SRCDIR, "tests", "harness", "dovecot-harness")
 MAILSYNC = os.path.join(TOP_BUILDDIR, "frontends", "mailsync", "mailsync")
+# e.g. CHECK_CLI_WRAPPER="valgrind -q --leak-check=full --error-exitcode=9"
+WRAPPER = os.environ.get("CHECK_CLI_WRAPPER", "").split()
 
 checks = 0
 failures = []
@@ -155,11 +157,11 @@ sslcacertfile = %(ca)s
         return env
 
     def run(self, *args, timeout=120):
-        return subprocess.run([MAILSYNC] + list(args), env=self.env(), stdout=subprocess.PIPE,
+        return subprocess.run(WRAPPER + [MAILSYNC] + list(args), env=self.env(), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, timeout=timeout)
 
     def start(self, *args):
-        return subprocess.Popen([MAILSYNC] + list(args), env=self.env(), stdout=subprocess.PIPE,
+        return subprocess.Popen(WRAPPER + [MAILSYNC] + list(args), env=self.env(), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
 
     def imap(self):
@@ -591,6 +593,61 @@ def scenario_idle(server, root):
           (d.returncode, time.time() - t0, (so + se)[-800:]))
 
 
+def scenario_accounts(server, root):
+    """Two accounts: -a picks, maxsyncaccounts runs them in parallel, -1
+    one after the other; -l logs in offlineimap's format."""
+    user2, pw2 = server.new_user()
+    acc = Account(server, root, "accounts", extra_account="presynchook = sleep 2\necho-hook = x",
+                  tail="""
+[Account Two]
+localrepository = Local2
+remoterepository = Remote2
+presynchook = sleep 2
+
+[Repository Local2]
+type = Maildir
+localfolders = %(home)s/Mail2
+
+[Repository Remote2]
+type = IMAP
+remotehost = %(host)s
+remoteport = %(port)s
+remoteuser = %(user)s
+remotepass = %(pw)s
+ssl = no
+sslcacertfile = %(ca)s
+""" % {"home": os.path.join(root, "accounts"), "host": server.env["DOVECOT_HOST"], "port": server.env["DOVECOT_PORT"],
+       "user": user2, "pw": pw2.replace("%", "%%"), "ca": server.env["DOVECOT_CA"]})
+    with open(acc.config) as f:
+        text = f.read().replace("echo-hook = x\n", "")
+    with open(acc.config, "w") as f:
+        f.write(text)
+    os.makedirs(os.path.join(acc.home, "Mail2"))
+    conn = server.imap(user2, pw2)
+    append(conn, "INBOX", "two-0")
+    conn.logout()
+
+    p = acc.run("-a", "Two")
+    check("-a Two syncs only Two", p.returncode == 0 and local_count(acc.home, "INBOX") == -1
+          and os.path.isdir(os.path.join(acc.home, "Mail2", "INBOX")), out(p))
+    check("-a Two: its hook output is logged", "Hook stdout: \nHook stderr:" in out(p)
+          and "Hook return code: 0" in out(p), out(p))
+    t0 = time.time()
+    p = acc.run("-k", "accounts=Test,Two", "-k", "maxsyncaccounts=2")
+    parallel = time.time() - t0
+    check("maxsyncaccounts = 2 syncs both", p.returncode == 0 and local_count(acc.home, "INBOX") == 0, out(p))
+    t0 = time.time()
+    log = os.path.join(acc.home, "run.log")
+    p = acc.run("-k", "accounts=Test,Two", "-k", "maxsyncaccounts=2", "-1", "-l", log)
+    sequential = time.time() - t0
+    check("maxsyncaccounts = 2 runs accounts in parallel, -1 in sequence", parallel < 3.9 <= sequential,
+          (parallel, sequential))
+    lines = open(log).read().splitlines() if os.path.exists(log) else []
+    check("-l writes offlineimap's log format",
+          any(re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO: \*\*\* Processing account Two$", l) for l in lines),
+          lines[:10])
+
+
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
@@ -610,7 +667,8 @@ def main():
                          ("daemon", scenario_daemon), ("validity", scenario_validity),
                          ("mbnames", scenario_mbnames), ("debug_profile", scenario_debug_profile),
                          ("interrupt", scenario_interrupt), ("machineui", scenario_machineui),
-                         ("migrate_fmd5", scenario_migrate_fmd5), ("idle", scenario_idle)]:
+                         ("migrate_fmd5", scenario_migrate_fmd5), ("idle", scenario_idle),
+                         ("accounts", scenario_accounts)]:
             if only and name not in only:
                 continue
             try:
