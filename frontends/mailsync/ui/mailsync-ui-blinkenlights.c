@@ -45,6 +45,7 @@ typedef struct
   GPtrArray *threads;  /* ThreadLight */
   gboolean active;
   int sleep_left;      /* seconds, -1 when not sleeping */
+  char *progress;      /* "INBOX 12/400", the folder being copied */
 } AccountRow;
 
 struct _MailsyncUiBlinkenlights
@@ -73,6 +74,7 @@ static void
 account_row_free (AccountRow *row)
 {
   g_free (row->name);
+  g_free (row->progress);
   g_ptr_array_unref (row->threads);
   g_free (row);
 }
@@ -96,6 +98,16 @@ find_row (MailsyncUiBlinkenlights *self, const char *account, gboolean create)
   row->sleep_left = -1;
   g_ptr_array_add (self->rows, row);
   return row;
+}
+
+/* Rows (and their hotkeys) in the order of the config file. */
+static void
+seed_rows (MailsyncUiBlinkenlights *self)
+{
+  const char * const *accounts = mailsync_ui_get_accounts (MAILSYNC_UI (self));
+
+  for (gsize i = 0; accounts != NULL && accounts[i] != NULL; i++)
+    find_row (self, accounts[i], TRUE);
 }
 
 /* The account a thread name belongs to: "Account sync ACC" or
@@ -141,14 +153,11 @@ static void
 track_line (MailsyncUiBlinkenlights *self, const MailsyncUiLine *line)
 {
   const char *thread = line->thread;
-  const char * const *accounts = mailsync_ui_get_accounts (MAILSYNC_UI (self));
   g_autofree char *account = NULL;
   AccountRow *row;
   int colour;
 
-  /* Rows (and their hotkeys) in the order of the config file. */
-  for (gsize i = 0; accounts != NULL && accounts[i] != NULL; i++)
-    find_row (self, accounts[i], TRUE);
+  seed_rows (self);
 
   /* threadExited/unregisterthread come from MainThread about another. */
   if (strcmp (line->command, "unregisterthread") == 0 && line->payload != NULL)
@@ -244,6 +253,8 @@ draw_lights (MailsyncUiBlinkenlights *self)
           waddch (self->lights, '@');
           wattroff (self->lights, COLOR_PAIR (light->colour) | A_BOLD);
         }
+      if (row->progress != NULL)
+        wprintw (self->lights, " %s", row->progress);
     }
   /* stdscr first: it spans the screen and would blank the windows. */
   move (getmaxy (self->lights), 0);
@@ -324,6 +335,35 @@ mailsync_ui_blinkenlights_render (MailsyncUi *ui, const MailsyncUiLine *line)
     }
   draw_lights (self);
 #endif
+}
+
+/* The account row shows the copy in progress, so a long first sync is
+ * visibly moving even when the log scrolls too fast to read. */
+static void
+mailsync_ui_blinkenlights_event (MailsyncUi *ui, MailsyncSyncEvent *event)
+{
+  MailsyncUiBlinkenlights *self = MAILSYNC_UI_BLINKENLIGHTS (ui);
+  const char *account = mailsync_sync_event_get_account (event);
+  AccountRow *row;
+
+  seed_rows (self);
+  row = find_row (self, account ? account : "", TRUE);
+  switch (mailsync_sync_event_get_kind (event))
+    {
+    case MAILSYNC_SYNC_EVENT_MESSAGE_COPIED:
+      g_free (row->progress);
+      row->progress = g_strdup_printf ("%s %u/%u", mailsync_sync_event_get_folder (event),
+                                       mailsync_sync_event_get_n (event), mailsync_sync_event_get_total (event));
+      break;
+    case MAILSYNC_SYNC_EVENT_FOLDER_FINISHED:
+    case MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED:
+      g_clear_pointer (&row->progress, g_free);
+      break;
+    default:
+      break;
+    }
+  /* Chained last: the lines it renders redraw the row. */
+  MAILSYNC_UI_CLASS (mailsync_ui_blinkenlights_parent_class)->event (ui, event);
 }
 
 static void
@@ -483,6 +523,7 @@ mailsync_ui_blinkenlights_class_init (MailsyncUiBlinkenlightsClass *klass)
   object_class->dispose = mailsync_ui_blinkenlights_dispose;
   object_class->finalize = mailsync_ui_blinkenlights_finalize;
   ui_class->render = mailsync_ui_blinkenlights_render;
+  ui_class->event = mailsync_ui_blinkenlights_event;
   ui_class->sleeping = mailsync_ui_blinkenlights_sleeping;
   ui_class->ask_password = mailsync_ui_blinkenlights_ask_password;
   ui_class->terminate = mailsync_ui_blinkenlights_terminate;
