@@ -374,12 +374,38 @@ START_TEST (test_error_recap)
   mailsync_ui_terminate (c->ui, 1, NULL, NULL);
   ck_assert_str_eq (capture_text (c),
                     "Syncing INBOX: IMAP -> Maildir\n"
-                    "ERROR: ERROR in syncfolder for Test folder INBOX\n  disk full\n"
+                    "ERROR: Aborting sync, folder 'INBOX' [acc: 'Test']\n  disk full\n"
                     "ERROR: Could not lock account Other. Is another instance using this account?\n"
                     "ERROR: Exceptions occurred during the run!\n"
-                    "ERROR: ERROR in syncfolder for Test folder INBOX\n  disk full\n"
+                    "ERROR: Aborting sync, folder 'INBOX' [acc: 'Test']\n  disk full\n"
                     "ERROR: Could not lock account Other. Is another instance using this account?\n"
                     "At least one folder skipped due to UID validity problem\n");
+  capture_free (c);
+}
+END_TEST
+
+START_TEST (test_account_error)
+{
+  Capture *c = capture_new ("basic");
+  g_autoptr(GError) refused = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED,
+                                                   "Could not connect to localhost: Connection refused");
+  g_autoptr(GError) partial = g_error_new_literal (MAILSYNC_ERROR, MAILSYNC_ERROR_PARTIAL, "1 folder(s) failed");
+  MailsyncSyncEvent *event;
+
+  feed (c->ui, ev (MAILSYNC_SYNC_EVENT_ACCOUNT_STARTED, NULL, NULL, 0, 0, 0, NULL, NULL));
+  event = _mailsync_sync_event_new (MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED, "Test", NULL, NULL,
+                                    MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, refused, refused->message);
+  feed (c->ui, event);
+  /* A summary of folder errors already reported is not one more error. */
+  event = _mailsync_sync_event_new (MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED, "Other", NULL, NULL,
+                                    MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, partial, partial->message);
+  feed (c->ui, event);
+  ck_assert_uint_eq (mailsync_ui_get_error_count (c->ui), 1);
+  ck_assert_str_eq (capture_text (c),
+                    "*** Processing account Test\n"
+                    "ERROR: Could not connect to localhost: Connection refused\n"
+                    "*** Finished account 'Test' in 0:00\n"
+                    "*** Finished account 'Other' in 0:00\n");
   capture_free (c);
 }
 END_TEST
@@ -549,6 +575,7 @@ ui_suite (void)
   tcase_add_test (tc, test_basic_debug_level);
   tcase_add_test (tc, test_dry_run_and_skip);
   tcase_add_test (tc, test_error_recap);
+  tcase_add_test (tc, test_account_error);
   tcase_add_test (tc, test_quiet);
   tcase_add_test (tc, test_ttyui_threads);
   tcase_add_test (tc, test_blinkenlights_falls_back);

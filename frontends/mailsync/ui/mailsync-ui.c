@@ -278,8 +278,9 @@ event_account (MailsyncUi *self, MailsyncSyncEvent *event, const char *thread)
           !g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_PARTIAL) &&
           !g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED))
         {
-          g_autofree char *etext = g_strdup_printf ("ERROR: While attempting to sync account '%s'\n  %s",
-                                                    account, error->message);
+          /* A repository or account error ends the account, as an
+           * OfflineImapError of REPO severity does: "ERROR: " + the error. */
+          g_autofree char *etext = g_strdup_printf ("ERROR: %s", error->message);
           record_error (self, etext);
           emit_text (self, MAILSYNC_UI_LEVEL_ERROR, thread, etext);
         }
@@ -462,8 +463,10 @@ mailsync_ui_real_event (MailsyncUi *self, MailsyncSyncEvent *event)
           priv->validity_problem = TRUE;
           break;
         }
+      /* offlineimap's texts for an OfflineImapError, which is what our
+       * scoped errors are: a folder's stops that folder only. */
       if (mailsync_sync_event_get_folder (event) != NULL)
-        text = g_strdup_printf ("ERROR: ERROR in syncfolder for %s folder %s\n  %s", account, folder,
+        text = g_strdup_printf ("ERROR: Aborting sync, folder '%s' [acc: '%s']\n  %s", folder, account,
                                 error ? error->message : nonnull (etext));
       else
         text = g_strdup_printf ("ERROR: %s", error ? error->message : nonnull (etext));
