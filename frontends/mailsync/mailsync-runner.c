@@ -332,10 +332,15 @@ sync_once (Job *job, const char *mode, const char *presync, const char *postsync
 
   g_ptr_array_set_size (job->synced, 0);
   g_mutex_lock (&self->mutex);
+  if (self->stop_level > 0)
+    {
+      /* asked to stop while the hook ran: start nothing */
+      g_mutex_unlock (&self->mutex);
+      set_state (job, "unlocking");
+      return RESULT_STOPPED;
+    }
   job->state = "syncing";
   job->cancellable = g_object_ref (cancellable);
-  if (self->stop_level > 0)
-    g_cancellable_cancel (cancellable);
   g_mutex_unlock (&self->mutex);
 
   /* TODO: the library has no quick (EXAMINE-count) sync yet: a quick
@@ -762,7 +767,9 @@ job_thread (gpointer data, gpointer user_data)
   g_private_set (&current_thread_name, job->thread);
   if (self->profile_dir != NULL)
     job->profile = mailsync_profile_new (job->name);
-  run_account (job);
+  /* an account still queued for a slot when a stop came never starts */
+  if (stop_level (self) == 0)
+    run_account (job);
   if (job->profile != NULL)
     {
       g_autoptr(GError) error = NULL;

@@ -296,6 +296,7 @@ main (int argc, char **argv)
   g_autofree char *errormsg = NULL;
   g_autofree char *metadata = NULL;
   gboolean dry_run = FALSE;
+  gboolean profile_dir_existed = FALSE;
   gboolean single_thread;
   int status = 0;
 
@@ -339,6 +340,7 @@ main (int argc, char **argv)
   if (opts->profile_dir != NULL)
     {
       single_thread = TRUE;
+      profile_dir_existed = g_file_test (opts->profile_dir, G_FILE_TEST_IS_DIR);
       if (g_mkdir_with_parents (opts->profile_dir, 0755) < 0)
         {
           fprintf (stderr, "ERROR: -P %s: %s\n", opts->profile_dir, g_strerror (errno));
@@ -387,8 +389,14 @@ main (int argc, char **argv)
     mailsync_ui_set_syslog (ui, TRUE);
   mailsync_ui_banner (ui);
   if (opts->profile_dir != NULL)
-    mailsync_ui_warn (ui, NULL, "Profile mode: Potentially large data will be created in '%s'",
-                      opts->profile_dir);
+    {
+      if (!opts->single_thread)
+        mailsync_ui_warn (ui, NULL, "Profile mode: Forcing to singlethreaded.");
+      if (profile_dir_existed)
+        mailsync_ui_warn (ui, NULL, "Profile mode: Directory '%s' already exists!", opts->profile_dir);
+      mailsync_ui_warn (ui, NULL, "Profile mode: Potentially large data will be created in '%s'",
+                        opts->profile_dir);
+    }
 
   if (opts->debug != NULL)
     {
