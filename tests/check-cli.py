@@ -105,7 +105,10 @@ def local_count(home, folder):
     root = os.path.join(home, "Mail", folder)
     if not os.path.isdir(root):
         return -1
-    return sum(len(os.listdir(os.path.join(root, sub))) for sub in ("cur", "new"))
+    try:
+        return sum(len(os.listdir(os.path.join(root, sub))) for sub in ("cur", "new"))
+    except FileNotFoundError:   # being created right now
+        return 0
 
 
 class Account:
@@ -462,7 +465,10 @@ def scenario_debug_profile(server, root):
     text = out(p)
     check("-d imap sync exits 0", p.returncode == 0, text[-2000:])
     check("-d imap shows the protocol", "[imap]" in text and "CAPABILITY" in text, text[-2000:])
-    check("-d imap never shows the password", acc.password not in text, "password leaked")
+    import base64
+    sasl = base64.b64encode(("\0%s\0%s" % (acc.user, acc.password)).encode()).decode()
+    check("-d imap never shows the password", acc.password not in text and sasl not in text
+          and base64.b64encode(acc.password.encode()).decode() not in text, "password leaked")
     p = acc.run("-d", "bogus", "-o")
     check("-d unknown type warns", "Invalid debug type: bogus" in out(p), out(p))
 
@@ -510,6 +516,33 @@ def scenario_interrupt(server, root):
     counts = {f: server_count(conn, f) for f in ("INBOX", "Alpha", "Beta", "Gamma")}
     conn.logout()
     check("after SIGTERM nothing was duplicated on the server", all(v == 150 for v in counts.values()), counts)
+
+    # A second signal stops the folder in progress too; the next run completes it.
+    acc2 = Account(server, root, "interrupt2")
+    for folder in ("INBOX", "Alpha"):
+        subprocess.run([HARNESS, "fill", server.dir, acc2.user, folder, "400"], check=True,
+                       stdout=subprocess.DEVNULL, timeout=120)
+    d = acc2.start("-1")
+    wait_for(lambda: max(local_count(acc2.home, "Alpha"), local_count(acc2.home, "INBOX")) > 0, 60)
+    d.send_signal(signal.SIGTERM)
+    time.sleep(0.05)
+    d.send_signal(signal.SIGINT)
+    try:
+        so, se = d.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        d.kill()
+        so, se = d.communicate()
+    partial = {f: local_count(acc2.home, f) for f in ("Alpha", "INBOX")}
+    check("a second signal stops the folder in progress", "Stopping the folders in progress now" in so + se
+          and min(partial.values()) < 400, (partial, (so + se)[-400:]))
+    p = acc2.run("-1")
+    full = {f: local_count(acc2.home, f) for f in ("Alpha", "INBOX")}
+    conn = acc2.imap()
+    counts = {f: server_count(conn, f) for f in ("Alpha", "INBOX")}
+    conn.logout()
+    check("after two signals the next run completes, nothing doubled", p.returncode == 0
+          and all(v == 400 for v in full.values()) and all(v == 400 for v in counts.values()),
+          (full, counts, out(p)[-800:]))
 
     d = acc.start("-k", "Account_Test:autorefresh=5")
     lock = os.path.join(acc.home, "meta", "Test.lock")
