@@ -8,8 +8,10 @@ other, with the same config. The machineui lines must follow protocol
 threads are set aside, both programs must print the same lines (order
 aside: mailsync lists both sides at once). Then the same local deletion and
 flag change on both sides must give the same deletingmessages / addingflags
-lines, a no-change run with -u basic the same texts, and -d imap must never
-show the password. Exit 77 (skip) without Dovecot or the mailsync binary;
+lines, a no-change run with -u basic the same texts; a folder recreated on
+the server must give offlineimap's validityproblem line and exit status 2;
+getpass reads the password from stdin; -u syslog writes to /dev/log only;
+and -d imap must never show the password. Exit 77 (skip) without Dovecot or the mailsync binary;
 without offlineimap only the grammar is checked."""
 
 import collections
@@ -267,6 +269,38 @@ def main():
             rc, oout, oerr = run(OFFLINEIMAP, oi_conf, "-u", "basic")
             theirs = sorted(l for l in oout.splitlines()[3:] if not l.startswith("*** Finished"))
             check("basic: the same lines as offlineimap", mine == theirs, (mine, theirs))
+
+        # 3b. Sent is recreated on the server: a new UIDVALIDITY
+        status = harness("doveadm", server, "mailbox", "status", "-u", "uims", "uidvalidity", "Sent")
+        saved = re.search(r"uidvalidity=(\d+)", status).group(1)
+        harness("doveadm", server, "mailbox", "delete", "-u", "uims", "Sent")
+        harness("doveadm", server, "mailbox", "create", "-u", "uims", "Sent")
+        harness("fill", server, "uims", "Sent", "1", "--seed", "5")
+        status = harness("doveadm", server, "mailbox", "status", "-u", "uims", "uidvalidity", "Sent")
+        current = re.search(r"uidvalidity=(\d+)", status).group(1)
+        rc, out, err = run(MAILSYNC, ms_conf, "-u", "machineui")
+        ms = parse_machine("mailsync (validity)", out)
+        check("validity problem: exit status 2", rc == 2, (rc, err[-300:]))
+        check("validity problem: offlineimap's validityproblem line",
+              ("warn", "validityproblem", "Folder Sent [acc: Test]", "Sent\nRemote\n%s\n%s" % (saved, current))
+              in ms, [d for d in ms if d[1] == "validityproblem"])
+        check("validity problem: the folder is skipped, nothing deleted",
+              not [d for d in ms if d[1] in ("deletingmessages", "copyingmessage")], ms)
+        check("validity problem: terminate says 2", ms and ms[-1][1:] == ("terminate", "MainThread", "2\n\n"),
+              ms[-1:])
+        rc, out, err = run(MAILSYNC, ms_conf, "-u", "basic")
+        check("validity problem, basic: the warning and the closing note",
+              "UID validity problem for folder Sent (repo Remote) (saved %s; got %s); skipping it. Please see FAQ "
+              "and manual on how to handle this.\n" % (saved, current) in out
+              and out.endswith("At least one folder skipped due to UID validity problem\n") and rc == 2,
+              (rc, out[-600:]))
+        harness("doveadm", server, "mailbox", "delete", "-u", "uims", "Sent")
+        shutil.rmtree(os.path.join(root, "ms", "mail", "Sent"))
+        for path in glob.glob(os.path.join(root, "ms", "meta", "Account-Test", "*", "Sent*")):
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
 
         # 4. getpass: the password is asked on stdout, read on stdin
         with open(ms_conf) as f:
