@@ -681,6 +681,23 @@ sslcacertfile = %(ca)s
           lines[:10])
 
 
+def scenario_password_prompt(server, root):
+    acc = Account(server, root, "prompt")
+    with open(acc.config) as f:
+        text = f.read()
+    text = re.sub(r"\nremotepass = .*\n", "\n", text)
+    with open(acc.config, "w") as f:
+        f.write(text)
+    p = subprocess.run([MAILSYNC, "-u", "machineui"], env=acc.env(), input=acc.password + "\n",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    check("machineui asks for the password (getpass) and syncs with it",
+          p.returncode == 0 and any(l.startswith("msg:getpass:") for l in p.stdout.splitlines()),
+          (p.returncode, p.stdout[-800:], p.stderr[-300:]))
+    check("the typed password is never echoed", acc.password not in p.stdout + p.stderr)
+    p = acc.run("-u", "basic", timeout=60)
+    check("basic cannot ask: the sync fails with an error", p.returncode == 1 and "ERROR" in out(p), out(p)[-500:])
+
+
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
@@ -701,7 +718,7 @@ def main():
                          ("mbnames", scenario_mbnames), ("debug_profile", scenario_debug_profile),
                          ("interrupt", scenario_interrupt), ("machineui", scenario_machineui),
                          ("migrate_fmd5", scenario_migrate_fmd5), ("idle", scenario_idle),
-                         ("accounts", scenario_accounts)]:
+                         ("accounts", scenario_accounts), ("password_prompt", scenario_password_prompt)]:
             if only and name not in only:
                 continue
             try:
