@@ -128,7 +128,7 @@ char       *mailsync_ui_quote_plus    (const char *text);
 char       *mailsync_ui_uid_sequence  (const guint32 *uids, guint n_uids);
 /* for the subclasses: syslog's priority for a level */
 int         _mailsync_ui_level_priority (MailsyncUiLevel level);
-/* the mailsync banner (2 lines) and the version line after it */
+/* the mailsync banner: offlineimap's two lines, with mailsync's name */
 const char *mailsync_ui_banner_text   (void);
 
 G_END_DECLS
