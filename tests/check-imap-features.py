@@ -508,6 +508,84 @@ def scenario_sigpipe(root):
           (p.returncode, p.stderr))
 
 
+class ScriptedServer(FakeServer):
+    """A fake IMAP server answering LOGIN, CAPABILITY, NAMESPACE and LIST
+    with a namespace layout Dovecot's default does not have: personal
+    "INBOX/", other users "Other Users/", shared "Shared/"."""
+
+    ANSWERS = {
+        "NAMESPACE": '* NAMESPACE (("INBOX/" "/")) (("Other Users/" "/")) (("Shared/" "/"))\r\n',
+        "LIST": ('* LIST () "/" INBOX\r\n* LIST () "/" "INBOX/Sent"\r\n'
+                 '* LIST (\\Noselect) "/" "Other Users"\r\n* LIST () "/" "Other Users/bob/INBOX"\r\n'
+                 '* LIST () "/" "Shared/team"\r\n'),
+        "CAPABILITY": "* CAPABILITY IMAP4rev1 NAMESPACE\r\n",
+        "LOGOUT": "* BYE bye\r\n",
+    }
+
+    def __init__(self):
+        super().__init__(b"* OK [CAPABILITY IMAP4rev1 NAMESPACE AUTH=PLAIN] scripted\r\n")
+        self.commands = []
+
+    def drain(self, c):
+        buf = b""
+        while True:
+            try:
+                data = c.recv(4096)
+            except OSError:
+                return
+            if not data:
+                return
+            buf += data
+            while b"\r\n" in buf:
+                line, buf = buf.split(b"\r\n", 1)
+                tag, _, rest = line.decode(errors="replace").partition(" ")
+                cmd = rest.split(" ", 1)[0].upper()
+                self.commands.append(rest)
+                c.sendall((self.ANSWERS.get(cmd, "") + "%s OK done\r\n" % tag).encode())
+
+
+def scenario_namespace(root):
+    server = ScriptedServer()
+    try:
+        p, _ = run_fake(server.port, {"MAILSYNC_TEST_LIST": "1", "MAILSYNC_TEST_IMAP_AUTH": "LOGIN"},
+                        os.path.join(root, "ns"))
+        folders = [l.split(" ", 1)[1] for l in p.stdout.splitlines() if l.startswith("folder ")]
+        check("NAMESPACE: asked when no reference is set", any(c.startswith("NAMESPACE") for c in server.commands),
+              server.commands)
+        check("NAMESPACE: only the personal namespace is synced (INBOX, INBOX/Sent)",
+              p.returncode == 0 and sorted(folders) == ["INBOX", "INBOX/Sent"], (p.stderr, folders))
+        check("NAMESPACE: the separator is the server's", "separator /" in p.stdout, p.stdout)
+        server.commands.clear()
+        p, _ = run_fake(server.port, {"MAILSYNC_TEST_LIST": "1", "MAILSYNC_TEST_IMAP_AUTH": "LOGIN",
+                                      "MAILSYNC_TEST_IMAP_REFERENCE": ""}, os.path.join(root, "ns2"))
+        folders = [l.split(" ", 1)[1] for l in p.stdout.splitlines() if l.startswith("folder ")]
+        check("NAMESPACE: not used when a reference is set (every listed folder kept)",
+              p.returncode == 0 and len(folders) == 4 and not any(c.startswith("NAMESPACE") for c in server.commands),
+              (folders, server.commands))
+    finally:
+        server.close()
+
+
+def scenario_includes(server, root):
+    user, pw = server.new_user()
+    work = os.path.join(root, "includes")
+    conn = server.imap(user, pw)
+    for name in ("Work", "Work.Sub", "Archive", "Other"):
+        conn.create(name)
+        base.append(conn, name, "in-" + name)
+    base.append(conn, "INBOX", "in-inbox")
+    conn.logout()
+    extra = {"MAILSYNC_TEST_IMAP_REFERENCE": "Work", "MAILSYNC_TEST_IMAP_INCLUDES": "Archive,Missing"}
+    p = base.run_sync(server, user, pw, work, extra=extra)
+    local = base.local_state(os.path.join(work, "local"))
+    check("folderincludes: the sync succeeds", p.returncode == 0, p.stderr)
+    check("folderincludes: reference's folders plus the included one, nothing else",
+          sorted(local) == ["Archive", "Work", "Work.Sub"] and all(len(v) == 1 for v in local.values()),
+          {k: len(v) for k, v in local.items()})
+    check("folderincludes: a missing one is reported and skipped", "Missing" in p.stderr and "folderinclude" in p.stderr,
+          p.stderr)
+
+
 def main():
     root = tempfile.mkdtemp(prefix="mailsync-imapfeat-", dir="/tmp")
     os.chmod(root, 0o755)
@@ -515,12 +593,14 @@ def main():
     try:
         scenario_timeouts(root)
         scenario_sigpipe(root)
+        scenario_namespace(root)
         if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
             print("# SKIP the Dovecot scenarios: dovecot is not installed")
         else:
             server = base.Server(root)
             only = os.environ.get("MAILSYNC_TEST_ONLY")
-            for name, fn in (("readonly-repo", scenario_readonly_repository),
+            for name, fn in (("includes", scenario_includes),
+                             ("readonly-repo", scenario_readonly_repository),
                              ("readonly-folder", scenario_readonly_folder),
                              ("window", scenario_window),
                              ("idle", scenario_idle),

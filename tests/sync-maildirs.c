@@ -36,6 +36,32 @@ wait_result (GAsyncResult **slot)
   return *slot;
 }
 
+/* MAILSYNC_TEST_LIST=1: print the remote's folders and separator. */
+static int
+list_only (MailsyncRepository *repo)
+{
+  g_autoptr(GAsyncResult) opened = NULL;
+  g_autoptr(GAsyncResult) listed = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GError) error = NULL;
+
+  mailsync_repository_open_async (repo, NULL, store_result, &opened);
+  if (!mailsync_repository_open_finish (repo, wait_result (&opened), &error))
+    goto failed;
+  mailsync_repository_list_folders_async (repo, NULL, store_result, &listed);
+  folders = mailsync_repository_list_folders_finish (repo, wait_result (&listed), &error);
+  if (folders == NULL)
+    goto failed;
+  for (guint i = 0; i < folders->len; i++)
+    printf ("folder %s\n", mailsync_folder_get_name (folders->pdata[i]));
+  printf ("separator %c\n", mailsync_repository_get_separator (repo));
+  return 0;
+
+failed:
+  fprintf (stderr, "ERROR: %s\n", error->message);
+  return 1;
+}
+
 /* MAILSYNC_TEST_IDLE=SECONDS: instead of syncing, wait on the remote's
  * INBOX for a change (IMAP IDLE) and print what ended the wait. */
 static int
@@ -122,6 +148,15 @@ main (int argc, char **argv)
       if (g_getenv ("MAILSYNC_TEST_IMAP_FINGERPRINT"))
         g_object_set (remote, "cert-fingerprint", g_getenv ("MAILSYNC_TEST_IMAP_FINGERPRINT"),
                       "ca-file", NULL, NULL);
+      if (g_getenv ("MAILSYNC_TEST_IMAP_REFERENCE"))
+        g_object_set (remote, "reference", g_getenv ("MAILSYNC_TEST_IMAP_REFERENCE"), NULL);
+      if (g_getenv ("MAILSYNC_TEST_IMAP_INCLUDES"))
+        {
+          g_auto(GStrv) includes = g_strsplit (g_getenv ("MAILSYNC_TEST_IMAP_INCLUDES"), ",", -1);
+          g_object_set (remote, "folder-includes", includes, NULL);
+        }
+      if (g_getenv ("MAILSYNC_TEST_LIST"))
+        return list_only (remote);
       if (g_getenv ("MAILSYNC_TEST_IDLE"))
         return idle_wait (remote, (guint) atoi (g_getenv ("MAILSYNC_TEST_IDLE")));
     }

@@ -28,6 +28,7 @@ struct _MailsyncImapRepository
   MailsyncImapFolder *selected; /* weak */
   GError *config_error;         /* a bad option value, reported by open */
   guint retry_count;            /* reconnections per folder (retrycount) */
+  char **folder_includes;       /* folderincludes, UTF-8 names */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncImapRepository, mailsync_imap_repository, MAILSYNC_TYPE_REPOSITORY)
@@ -55,6 +56,7 @@ enum
   PROP_TLS_LEVEL,
   PROP_SSL_VERSION,
   PROP_RETRY_COUNT,
+  PROP_FOLDER_INCLUDES,
   N_PROPS
 };
 
@@ -136,6 +138,10 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
     case PROP_USE_COMPRESSION: s->compress = g_value_get_boolean (value); break;
     case PROP_REFERENCE: replace_string (&self->reference, value); break;
     case PROP_RETRY_COUNT: self->retry_count = g_value_get_uint (value); break;
+    case PROP_FOLDER_INCLUDES:
+      g_strfreev (self->folder_includes);
+      self->folder_includes = g_value_dup_boxed (value);
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -168,6 +174,7 @@ mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_TLS_LEVEL: g_value_set_string (value, NULL); break;
     case PROP_SSL_VERSION: g_value_set_string (value, NULL); break;
     case PROP_RETRY_COUNT: g_value_set_uint (value, self->retry_count); break;
+    case PROP_FOLDER_INCLUDES: g_value_set_boxed (value, self->folder_includes); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -190,6 +197,7 @@ mailsync_imap_repository_finalize (GObject *object)
 
   mailsync_imap_settings_free (self->settings);
   g_free (self->reference);
+  g_strfreev (self->folder_includes);
   g_clear_error (&self->config_error);
   G_OBJECT_CLASS (mailsync_imap_repository_parent_class)->finalize (object);
 }
@@ -311,7 +319,63 @@ typedef struct
   MailsyncImapRepository *self;
   GPtrArray *folders;
   char separator;
+  char *personal_prefix;    /* NAMESPACE, when no reference is set */
+  char personal_separator;
+  GPtrArray *foreign;       /* other users' and shared prefixes (wire form) */
 } ListData;
+
+static void
+list_data_clear (ListData *data)
+{
+  g_clear_pointer (&data->folders, g_ptr_array_unref);
+  g_clear_pointer (&data->personal_prefix, g_free);
+  g_clear_pointer (&data->foreign, g_ptr_array_unref);
+}
+
+static void
+on_namespace (MailsyncImapResponse *response, gpointer user_data)
+{
+  ListData *data = user_data;
+  const MailsyncImapNamespace *ns;
+  GPtrArray *foreign[2];
+
+  if (response->data_kind != MAILSYNC_IMAP_DATA_NAMESPACE || data->foreign != NULL)
+    return;
+  ns = response->u.namespace_;
+  data->foreign = g_ptr_array_new_with_free_func (g_free);
+  if (ns->personal != NULL && ns->personal->len > 0)
+    {
+      const MailsyncImapNamespaceEntry *entry = ns->personal->pdata[0];
+      data->personal_prefix = g_strdup (entry->prefix_raw ? entry->prefix_raw : "");
+      data->personal_separator = entry->delimiter;
+    }
+  foreign[0] = ns->other;
+  foreign[1] = ns->shared;
+  for (guint k = 0; k < G_N_ELEMENTS (foreign); k++)
+    for (guint i = 0; foreign[k] != NULL && i < foreign[k]->len; i++)
+      {
+        const MailsyncImapNamespaceEntry *entry = foreign[k]->pdata[i];
+        if (entry->prefix_raw != NULL && *entry->prefix_raw != '\0')
+          g_ptr_array_add (data->foreign, g_strdup (entry->prefix_raw));
+      }
+}
+
+/* Without a reference the personal namespace is what is synced: LIST
+ * "" "*" also names other users' and shared mailboxes on many servers,
+ * which belong to other people. INBOX is always personal. */
+static gboolean
+is_foreign (ListData *data, const char *wire_name)
+{
+  if (data->foreign == NULL || g_ascii_strcasecmp (wire_name, "INBOX") == 0)
+    return FALSE;
+  if (data->personal_prefix != NULL && *data->personal_prefix != '\0' &&
+      g_str_has_prefix (wire_name, data->personal_prefix))
+    return FALSE;
+  for (guint i = 0; i < data->foreign->len; i++)
+    if (g_str_has_prefix (wire_name, data->foreign->pdata[i]))
+      return TRUE;
+  return FALSE;
+}
 
 static void
 on_list (MailsyncImapResponse *response, gpointer user_data)
@@ -327,7 +391,52 @@ on_list (MailsyncImapResponse *response, gpointer user_data)
   /* \Noselect and \NonExistent are hierarchy nodes, not mailboxes. */
   if (list->flags & (MAILSYNC_IMAP_LIST_NOSELECT | MAILSYNC_IMAP_LIST_NONEXISTENT) || list->name == NULL)
     return;
+  if (is_foreign (data, list->name_raw))
+    {
+      g_debug ("Skipping %s: not in the personal namespace", list->name);
+      return;
+    }
   g_ptr_array_add (data->folders, _mailsync_imap_folder_new (data->self, list->name, list->name_raw));
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ListData, list_data_clear)
+
+/* offlineimap's folderincludes: folders LIST did not name (outside the
+ * reference, say) are added when the server knows them; STATUS checks
+ * that without changing the selected mailbox. */
+static gboolean
+add_included_folders (MailsyncImapRepository *self, ListData *data, GCancellable *cancellable, GError **error)
+{
+  for (guint i = 0; self->folder_includes != NULL && self->folder_includes[i] != NULL; i++)
+    {
+      const char *name = self->folder_includes[i];
+      g_autofree char *encoded = mailsync_imap_utf7_encode (name, -1, NULL);
+      g_autofree char *quoted = _mailsync_imap_quote (encoded ? encoded : name);
+      g_autofree char *line = g_strdup_printf ("STATUS %s (UIDVALIDITY)", quoted);
+      g_autoptr(MailsyncImapResponse) ok = NULL;
+      g_autoptr(GError) local_error = NULL;
+      gboolean listed = FALSE;
+
+      for (guint j = 0; j < data->folders->len && !listed; j++)
+        listed = strcmp (mailsync_folder_get_name (data->folders->pdata[j]), name) == 0;
+      if (listed)
+        continue;
+      ok = run (self, mailsync_imap_request_new (line), cancellable, &local_error);
+      if (ok == NULL)
+        {
+          /* A connection failure spoils the listing; a NO only this one. */
+          if (!g_error_matches (local_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_NO))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          g_message ("Repository %s: invalid folderinclude '%s' (%s); skipping it",
+                     mailsync_repository_get_name (MAILSYNC_REPOSITORY (self)), name, local_error->message);
+          continue;
+        }
+      g_ptr_array_add (data->folders, _mailsync_imap_folder_new (self, name, encoded ? encoded : name));
+    }
+  return TRUE;
 }
 
 static void
@@ -339,14 +448,32 @@ repository_list_folders_async (MailsyncRepository *repo, GCancellable *cancellab
   g_autoptr(GError) error = NULL;
   g_autofree char *reference = _mailsync_imap_quote (self->reference ? self->reference : "");
   g_autofree char *line = g_strdup_printf ("LIST %s \"*\"", reference);
-  ListData data = { self, g_ptr_array_new_with_free_func (g_object_unref), 0 };
-  MailsyncImapRequest *request = mailsync_imap_request_new (line);
+  g_auto(ListData) data = { self, g_ptr_array_new_with_free_func (g_object_unref), 0, NULL, 0, NULL };
+  MailsyncImapRequest *request;
 
+  if (self->reference == NULL && mailsync_imap_connection_has_capability (self->connection, "NAMESPACE"))
+    {
+      g_autoptr(MailsyncImapResponse) ns_ok = NULL;
+
+      request = mailsync_imap_request_new ("NAMESPACE");
+      mailsync_imap_request_set_untagged_handler (request, on_namespace, &data);
+      ns_ok = run (self, request, cancellable, &error);
+      if (ns_ok == NULL)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+    }
+  request = mailsync_imap_request_new (line);
   mailsync_imap_request_set_untagged_handler (request, on_list, &data);
   ok = run (self, request, cancellable, &error);
   if (ok == NULL)
     {
-      g_ptr_array_unref (data.folders);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (!add_included_folders (self, &data, cancellable, &error))
+    {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -354,14 +481,15 @@ repository_list_folders_async (MailsyncRepository *repo, GCancellable *cancellab
    * than an empty account; nothing must look deleted because of it. */
   if (data.folders->len == 0)
     {
-      g_ptr_array_unref (data.folders);
       g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
                                "Repository %s: the server listed no folder", mailsync_repository_get_name (repo));
       return;
     }
+  if (!data.separator)
+    data.separator = data.personal_separator;
   if (data.separator)
     _mailsync_repository_set_separator (repo, data.separator);
-  g_task_return_pointer (task, data.folders, (GDestroyNotify) g_ptr_array_unref);
+  g_task_return_pointer (task, g_steal_pointer (&data.folders), (GDestroyNotify) g_ptr_array_unref);
 }
 
 static GPtrArray *
@@ -591,6 +719,15 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * are not copied again.
    */
   properties[PROP_RETRY_COUNT] = g_param_spec_uint ("retry-count", NULL, NULL, 0, G_MAXUINT, 2, rw);
+  /**
+   * MailsyncImapRepository:folder-includes:
+   *
+   * Extra folders to sync although LIST (with
+   * #MailsyncImapRepository:reference) does not name them
+   * (offlineimap's `folderincludes`). Each is checked with STATUS first;
+   * one that does not exist is skipped with a message.
+   */
+  properties[PROP_FOLDER_INCLUDES] = g_param_spec_boxed ("folder-includes", NULL, NULL, G_TYPE_STRV, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
