@@ -223,19 +223,23 @@ exit_status (MailsyncUi *ui, int status)
   return status;
 }
 
+typedef struct
+{
+  MailsyncUi *ui;
+  MailsyncRunner *runner;
+} Hotkeys;
+
 /* The blinkenlights hotkeys: a digit syncs that account now, q stops. */
 static gboolean
 poll_ui (gpointer user_data)
 {
-  MailsyncRunner *runner = g_object_get_data (user_data, "mailsync-runner");
-  int request = mailsync_ui_poll_request (user_data);
+  Hotkeys *keys = user_data;
+  int request = mailsync_ui_poll_request (keys->ui);
 
-  if (runner == NULL)
-    return G_SOURCE_CONTINUE;
   if (request == MAILSYNC_UI_REQUEST_QUIT)
-    mailsync_runner_stop (runner);
+    mailsync_runner_stop (keys->runner);
   else if (request >= 0)
-    mailsync_runner_sync_now (runner, request);
+    mailsync_runner_sync_now (keys->runner, request);
   return G_SOURCE_CONTINUE;
 }
 
@@ -249,7 +253,8 @@ run_sync (MailsyncConfig *config, MailsyncUi *ui, MailsyncMbnames *mbnames, Mail
   g_auto(GStrv) folders = NULL;
   g_autofree char *metadata = mailsync_config_get_metadata_dir (config);
   MailsyncRunnerSetup setup = { 0 };
-  guint poll_id;
+  Hotkeys keys;
+  guint poll_id = 0;
 
   if (opts->folders != NULL)
     {
@@ -268,11 +273,14 @@ run_sync (MailsyncConfig *config, MailsyncUi *ui, MailsyncMbnames *mbnames, Mail
   setup.single_thread = single_thread;
   runner = mailsync_runner_new (&setup);
   signals = mailsync_signals_install (runner, ui);
-  g_object_set_data (G_OBJECT (ui), "mailsync-runner", runner);
-  poll_id = g_timeout_add (250, poll_ui, ui);
+  keys.ui = ui;
+  keys.runner = runner;
+  /* only blinkenlights reads keys; the others need no wakeups */
+  if (g_strcmp0 (mailsync_ui_get_name (ui), "blinkenlights") == 0)
+    poll_id = g_timeout_add (250, poll_ui, &keys);
   mailsync_runner_run (runner);
-  g_source_remove (poll_id);
-  g_object_set_data (G_OBJECT (ui), "mailsync-runner", NULL);
+  if (poll_id != 0)
+    g_source_remove (poll_id);
 
   if (mailsync_mbnames_is_enabled (mbnames) && !mailsync_mbnames_is_incremental (mbnames)
       && !mailsync_mbnames_write (mbnames, &error))
