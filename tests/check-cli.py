@@ -273,6 +273,18 @@ def scenario_overrides(server, root):
           (local_count(acc.home, "Other"), local_count(acc.home, "INBOX")))
 
 
+def scenario_filter_includes(server, root):
+    acc = Account(server, root, "fincludes", extra_remote="folderincludes = ['Extra']")
+    conn = acc.imap()
+    conn.create("Archive")
+    conn.logout()
+    p = acc.run()
+    check("folderincludes is refused with its name", p.returncode == 1 and "folderincludes" in out(p), out(p))
+    p = acc.run("-f", "Archive")
+    check("-f empties folderincludes, as offlineimap does", p.returncode == 0
+          and local_count(acc.home, "Archive") == 0, out(p))
+
+
 def scenario_dry_run(server, root):
     acc = Account(server, root, "dryrun", extra_account="presynchook = touch %s/hook-ran" % "HOOKDIR")
     with open(acc.config) as f:
@@ -712,7 +724,8 @@ def main():
     try:
         server = Server(root)
         for name, fn in [("basic", scenario_basic), ("bad_input", scenario_bad_input),
-                         ("overrides", scenario_overrides), ("dry_run", scenario_dry_run),
+                         ("overrides", scenario_overrides), ("filter_includes", scenario_filter_includes),
+                         ("dry_run", scenario_dry_run),
                          ("info_delete", scenario_info_delete), ("lock", scenario_lock),
                          ("daemon", scenario_daemon), ("validity", scenario_validity),
                          ("mbnames", scenario_mbnames), ("debug_profile", scenario_debug_profile),

@@ -436,6 +436,24 @@ main (int argc, char **argv)
         mailsync_config_file_set_string (file, sections[i], "quick", "-1", "-q");
     }
 
+  if (opts->folders != NULL)
+    {
+      /* offlineimap's -f also empties folderincludes of every remote */
+      g_auto(GStrv) sections = account_sections (file);
+
+      for (guint i = 0; sections[i] != NULL; i++)
+        {
+          g_autofree char *remote = mailsync_config_file_get_string (file, sections[i], "remoterepository", NULL);
+          g_autofree char *repo_section = remote ? g_strconcat ("Repository ", remote, NULL) : NULL;
+
+          if (repo_section == NULL || !mailsync_config_file_has_section (file, repo_section))
+            continue;
+          mailsync_config_file_remove_key (file, repo_section, "folderincludes");
+          if (mailsync_config_file_has_key (file, repo_section, "folderincludes"))
+            mailsync_config_file_set_string (file, repo_section, "folderincludes", "[]", "-f");
+        }
+    }
+
   config = mailsync_config_new (file, &error);
   if (config == NULL)
     {
