@@ -139,6 +139,27 @@ info_repository (MailsyncConfig *config, MailsyncUi *ui, MailsyncRepository *rep
       g_object_get (repo, "host", &host, "port", &port, "ssl", &ssl, NULL);
       display (ui, "Host: %s Port: %u SSL: %s", host ? host : "None", port, ssl ? "True" : "False");
     }
+  if (MAILSYNC_IS_IMAP_REPOSITORY (repo))
+    {
+      g_autofree char *host = NULL;
+      g_autofree char *tunnel = NULL;
+      g_autofree char *transport = NULL;
+      g_autofree char *text = NULL;
+      guint port = 0;
+
+      /* offlineimap's connecting message, which the sync prints too */
+      g_object_get (repo, "host", &host, "port", &port, "preauth-tunnel", &tunnel, "transport-tunnel", &transport,
+                    NULL);
+      if (tunnel != NULL && *tunnel != '\0')
+        text = g_strdup_printf ("Establishing connection to tunnel:%s (%s)", tunnel, mailsync_repository_get_name (repo));
+      else if (transport != NULL && *transport != '\0')
+        text = g_strdup_printf ("Establishing connection to tunnel:%s (%s)", transport,
+                                mailsync_repository_get_name (repo));
+      else
+        text = g_strdup_printf ("Establishing connection to %s:%u (%s)", host ? host : "", port,
+                                mailsync_repository_get_name (repo));
+      mailsync_ui_message (ui, MAILSYNC_UI_LEVEL_INFO, NULL, "", text);
+    }
   if (!repo_open (repo, context, &error))
     {
       display (ui, "Failed to connect. Reason %s", error->message);
@@ -265,7 +286,8 @@ mailsync_mode_delete_folder (MailsyncConfig      *config,
   g_main_context_pop_thread_default (context);
   if (!ok)
     {
-      mailsync_ui_error (ui, NULL, "ERROR: %s", error->message);
+      mailsync_ui_error (ui, NULL, "ERROR: Folder '%s'[%s] could not be deleted. %s", folder,
+                         mailsync_repository_get_name (remote), error->message);
       return 1;
     }
   mailsync_ui_info (ui, NULL, "Folder '%s' deleted.", folder);

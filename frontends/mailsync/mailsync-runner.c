@@ -31,6 +31,8 @@ typedef struct
   MailsyncAccount *account;
   MailsyncProfile *profile;
   GPtrArray *synced;           /* status names of folders started this sync */
+  const char *presync;         /* of the sync in progress */
+  const char *mode;            /* full, quick or idle */
   char **idle_folders;         /* idlefolders of the remote repository */
   GPtrArray *idle_accounts;    /* one account (so one connection) per idle folder */
 
@@ -173,6 +175,22 @@ on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data
   MailsyncSyncEventKind kind = mailsync_sync_event_get_kind (event);
 
   mailsync_ui_event (self->ui, event);
+
+  /* offlineimap runs presynchook after "*** Processing account" and
+   * before connecting: that is this event, on the account's thread. */
+  if (kind == MAILSYNC_SYNC_EVENT_ACCOUNT_STARTED)
+    {
+      if (job->profile != NULL)
+        mailsync_profile_phase_begin (job->profile, "presynchook");
+      if (job->presync != NULL && stop_level (self) == 0)
+        {
+          set_state (job, "running presynchook");
+          mailsync_hook_run (self->ui, job->thread, job->presync, job->mode, self->dry_run);
+          set_state (job, "syncing");
+        }
+      if (job->profile != NULL)
+        mailsync_profile_phase_end (job->profile);
+    }
   if (job->profile != NULL)
     mailsync_profile_event (job->profile, event);
 
@@ -320,21 +338,13 @@ sync_once (Job *job, const char *mode, const char *presync, const char *postsync
       return RESULT_FAILED;
     }
 
-  if (job->profile)
-    mailsync_profile_phase_begin (job->profile, "presynchook");
-  if (presync != NULL && stop_level (self) == 0)
-    {
-      set_state (job, "running presynchook");
-      mailsync_hook_run (self->ui, job->thread, presync, mode, self->dry_run);
-    }
-  if (job->profile)
-    mailsync_profile_phase_end (job->profile);
-
+  /* the presynchook runs from the ACCOUNT_STARTED event (on_event) */
+  job->presync = presync;
+  job->mode = mode;
   g_ptr_array_set_size (job->synced, 0);
   g_mutex_lock (&self->mutex);
   if (self->stop_level > 0)
     {
-      /* asked to stop while the hook ran: start nothing */
       g_mutex_unlock (&self->mutex);
       set_state (job, "unlocking");
       return RESULT_STOPPED;
