@@ -207,11 +207,16 @@ on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data
     {
       /* The folder boundary: a stop request waits for it, so that a
        * SIGTERM never leaves a folder half synced. */
+      g_autoptr(GCancellable) stop = NULL;
+
       g_mutex_lock (&self->mutex);
       job->in_folder = FALSE;
       if (self->stop_level > 0 && job->cancellable != NULL)
-        g_cancellable_cancel (job->cancellable);
+        stop = g_object_ref (job->cancellable);
       g_mutex_unlock (&self->mutex);
+      /* outside the lock: cancellation handlers may report events */
+      if (stop != NULL)
+        g_cancellable_cancel (stop);
     }
 }
 
@@ -883,6 +888,7 @@ mailsync_runner_finish (MailsyncRunner *self)
 guint
 mailsync_runner_stop (MailsyncRunner *self)
 {
+  g_autoptr(GPtrArray) to_cancel = g_ptr_array_new_with_free_func (g_object_unref);
   guint level;
 
   g_mutex_lock (&self->mutex);
@@ -892,11 +898,14 @@ mailsync_runner_stop (MailsyncRunner *self)
       Job *job = self->jobs->pdata[i];
 
       if (job->cancellable != NULL && (level >= 2 || !job->in_folder))
-        g_cancellable_cancel (job->cancellable);
+        g_ptr_array_add (to_cancel, g_object_ref (job->cancellable));
       wake_idle (job);
     }
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->mutex);
+  /* outside the lock: cancellation handlers run in this thread */
+  for (guint i = 0; i < to_cancel->len; i++)
+    g_cancellable_cancel (to_cancel->pdata[i]);
   return level;
 }
 
