@@ -92,6 +92,45 @@ account_sections (MailsyncConfigFile *file)
   return (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
 }
 
+/* -o, -q and -f rewrite the configuration, as offlineimap's init.py does. */
+static void
+apply_run_options (MailsyncConfigFile *file, MailsyncOptions *opts)
+{
+  if (opts->run_once)
+    {
+      g_auto(GStrv) sections = account_sections (file);
+
+      mailsync_config_file_remove_key (file, "DEFAULT", "autorefresh");
+      for (guint i = 0; sections[i] != NULL; i++)
+        mailsync_config_file_remove_key (file, sections[i], "autorefresh");
+    }
+  if (opts->quick)
+    {
+      g_auto(GStrv) sections = account_sections (file);
+
+      for (guint i = 0; sections[i] != NULL; i++)
+        mailsync_config_file_set_string (file, sections[i], "quick", "-1", "-q");
+    }
+
+  if (opts->folders != NULL)
+    {
+      /* offlineimap's -f also empties folderincludes of every remote */
+      g_auto(GStrv) sections = account_sections (file);
+
+      for (guint i = 0; sections[i] != NULL; i++)
+        {
+          g_autofree char *remote = mailsync_config_file_get_string (file, sections[i], "remoterepository", NULL);
+          g_autofree char *repo_section = remote ? g_strconcat ("Repository ", remote, NULL) : NULL;
+
+          if (repo_section == NULL || !mailsync_config_file_has_section (file, repo_section))
+            continue;
+          mailsync_config_file_remove_key (file, repo_section, "folderincludes");
+          if (mailsync_config_file_has_key (file, repo_section, "folderincludes"))
+            mailsync_config_file_set_string (file, repo_section, "folderincludes", "[]", "-f");
+        }
+    }
+}
+
 /* -d: offlineimap's types plus the unnamed one it always adds. */
 static GStrv
 debug_types (MailsyncUi *ui, const char *arg, gboolean *thread)
@@ -420,39 +459,7 @@ main (int argc, char **argv)
       route_debug_log (ui, (const char * const *) types);
     }
 
-  if (opts->run_once)
-    {
-      g_auto(GStrv) sections = account_sections (file);
-
-      mailsync_config_file_remove_key (file, "DEFAULT", "autorefresh");
-      for (guint i = 0; sections[i] != NULL; i++)
-        mailsync_config_file_remove_key (file, sections[i], "autorefresh");
-    }
-  if (opts->quick)
-    {
-      g_auto(GStrv) sections = account_sections (file);
-
-      for (guint i = 0; sections[i] != NULL; i++)
-        mailsync_config_file_set_string (file, sections[i], "quick", "-1", "-q");
-    }
-
-  if (opts->folders != NULL)
-    {
-      /* offlineimap's -f also empties folderincludes of every remote */
-      g_auto(GStrv) sections = account_sections (file);
-
-      for (guint i = 0; sections[i] != NULL; i++)
-        {
-          g_autofree char *remote = mailsync_config_file_get_string (file, sections[i], "remoterepository", NULL);
-          g_autofree char *repo_section = remote ? g_strconcat ("Repository ", remote, NULL) : NULL;
-
-          if (repo_section == NULL || !mailsync_config_file_has_section (file, repo_section))
-            continue;
-          mailsync_config_file_remove_key (file, repo_section, "folderincludes");
-          if (mailsync_config_file_has_key (file, repo_section, "folderincludes"))
-            mailsync_config_file_set_string (file, repo_section, "folderincludes", "[]", "-f");
-        }
-    }
+  apply_run_options (file, opts);
 
   config = mailsync_config_new (file, &error);
   if (config == NULL)
