@@ -273,6 +273,35 @@ def scenario_overrides(server, root):
           (local_count(acc.home, "Other"), local_count(acc.home, "INBOX")))
 
 
+def scenario_like_offlineimap(server, root):
+    """The same command lines give offlineimap's exit status and message."""
+    offlineimap = shutil.which("offlineimap")
+    if offlineimap is None:
+        print("# offlineimap is not installed: side-by-side checks skipped")
+        return
+    acc = Account(server, root, "sidebyside")
+    cases = [
+        (["-a", "Nope"], "ERROR: The account 'Nope' does not exist"),
+        (["--bogus"], "error: no such option: --bogus"),
+        (["-a"], "error: -a option requires 1 argument"),
+        (["-c", os.path.join(acc.home, "nope.rc")], "does not exist; aborting!"),
+        (["-u", "nope"], "UI 'nope' does not exist, choose one of: ttyui, basic, quiet, syslog, machineui, blinkenlights"),
+        (["--delete-folder", "X", "--dry-run"], "would try to remove 'X' on remote of 'Test' account"),
+        (["-k", "Account_Nope:autorefresh=1"], ""),
+        (["--version"], ""),
+    ]
+    for args, text in cases:
+        theirs = subprocess.run([offlineimap, "-u", "basic"] + args if args[0] not in ("--version", "--bogus", "-a")
+                                else [offlineimap] + args, env=acc.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, timeout=60)
+        ours = acc.run(*(["-u", "basic"] + args if args[0] not in ("--version", "--bogus", "-a") else args))
+        check("as offlineimap: mailsync %s exits %d" % (" ".join(args), theirs.returncode),
+              ours.returncode == theirs.returncode, (ours.returncode, out(ours)[-300:], out(theirs)[-300:]))
+        if text:
+            check("as offlineimap: mailsync %s says %r" % (" ".join(args), text),
+                  text in out(ours) and text in out(theirs), (out(ours)[-300:], out(theirs)[-300:]))
+
+
 def scenario_filter_includes(server, root):
     acc = Account(server, root, "fincludes", extra_remote="folderincludes = ['Extra']")
     conn = acc.imap()
@@ -724,6 +753,7 @@ def main():
     try:
         server = Server(root)
         for name, fn in [("basic", scenario_basic), ("bad_input", scenario_bad_input),
+                         ("like_offlineimap", scenario_like_offlineimap),
                          ("overrides", scenario_overrides), ("filter_includes", scenario_filter_includes),
                          ("dry_run", scenario_dry_run),
                          ("info_delete", scenario_info_delete), ("lock", scenario_lock),
