@@ -386,16 +386,22 @@ END_TEST
 
 START_TEST (test_create_and_unsafe_names)
 {
-  g_autoptr(MailsyncRepository) flat = mailsync_maildir_repository_new ("local", root, '.');
-  g_autoptr(MailsyncRepository) nested = mailsync_maildir_repository_new ("nested", root, '/');
+  /* the store sits one level below the private temp dir, so that "nothing
+   * escaped the root" looks at a parent nobody else writes to */
+  g_autofree char *store = g_build_filename (root, "store", NULL);
+  g_autoptr(MailsyncRepository) flat = NULL;
+  g_autoptr(MailsyncRepository) nested = NULL;
   g_autoptr(MailsyncFolder) folder = NULL;
   g_autoptr(MailsyncFolder) again = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *cur = g_build_filename (root, "Archive.2023", "cur", NULL);
+  g_autofree char *cur = g_build_filename (store, "Archive.2023", "cur", NULL);
   GStatBuf st;
   static const char *const flat_bad[] = { "..", ".", "../x", "/abs", "a/b", "a\nb", "tab\there", "cur", NULL };
   static const char *const nested_bad[] = { "..", "a/../b", "/abs", "a//b", "a/", "a/./b", "A/cur", "new", "x\x7f", NULL };
 
+  ck_assert_int_eq (g_mkdir (store, 0700), 0);
+  flat = mailsync_maildir_repository_new ("local", store, '.');
+  nested = mailsync_maildir_repository_new ("nested", store, '/');
   folder = repo_create (flat, "Archive.2023", &error);
   ck_assert_msg (folder != NULL, "%s", error ? error->message : "?");
   ck_assert_str_eq (mailsync_folder_get_name (folder), "Archive.2023");
@@ -423,7 +429,7 @@ START_TEST (test_create_and_unsafe_names)
     }
   /* nothing escaped the root */
   {
-    g_autofree char *parent = g_path_get_dirname (root);
+    g_autofree char *parent = g_path_get_dirname (store);
     g_autofree char *x = g_build_filename (parent, "x", NULL);
     ck_assert (!g_file_test (x, G_FILE_TEST_EXISTS));
   }
