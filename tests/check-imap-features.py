@@ -445,15 +445,16 @@ class FakeServer:
             c.close()
 
 
-def run_fake(port, extra, work):
-    env = {"DOVECOT_HOST": "127.0.0.1", "DOVECOT_PORT": str(port), "DOVECOT_CA": "/nonexistent"}
+def run_fake(port, extra, work, security="none"):
+    env = {"DOVECOT_HOST": "127.0.0.1", "DOVECOT_PORT": str(port), "DOVECOT_IMAPS_PORT": str(port),
+           "DOVECOT_CA": "/nonexistent"}
 
     class Fake:
         pass
     fake = Fake()
     fake.env = env
     start = time.monotonic()
-    p = base.run_sync(fake, "fakeuser", "fake-secret-pw", work, security="none", extra=extra, timeout=60)
+    p = base.run_sync(fake, "fakeuser", "fake-secret-pw", work, security=security, extra=extra, timeout=60)
     return p, time.monotonic() - start
 
 
@@ -466,6 +467,12 @@ def scenario_timeouts(root):
               p.returncode != 0 and "timed out" in p.stderr and where in p.stderr, p.stderr)
         check("socktimeout: gives up after about 2 seconds", took < 8, took)
         check("socktimeout: one line", p.stderr.strip().count("\n") == 0, p.stderr)
+        # Any CA will do: the handshake never gets that far.
+        p, took = run_fake(silent.port, {"MAILSYNC_TEST_IMAP_TIMEOUT": "2",
+                                         "DOVECOT_CA": "/etc/ssl/certs/ca-certificates.crt"},
+                           os.path.join(root, "t-tls"), security="ssl")
+        check("socktimeout: a silent TLS handshake (implicit TLS) times out naming host:port",
+              p.returncode != 0 and "timed out" in p.stderr and where in p.stderr and took < 8, (took, p.stderr))
     finally:
         silent.close()
     mute = FakeServer(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] fake server\r\n")

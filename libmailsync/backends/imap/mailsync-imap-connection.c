@@ -1193,6 +1193,36 @@ stop_reading (MailsyncImapConnection *self)
   self->io_cancellable = g_cancellable_new ();
 }
 
+static void
+forward_cancel (GCancellable *cancellable, gpointer user_data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
+}
+
+typedef struct
+{
+  MailsyncImapConnection *self;
+  GIOStream *base;
+  GCancellable *handshake;
+  gboolean timed_out;
+} HandshakeTimer;
+
+/* The handshake blocks in a worker thread on a read that the cancellable
+ * may not reach: cutting the transport is what surely ends it. */
+static gboolean
+handshake_timed_out (gpointer user_data)
+{
+  HandshakeTimer *timer = user_data;
+
+  timer->timed_out = TRUE;
+  g_cancellable_cancel (timer->handshake);
+  if (G_IS_SOCKET_CONNECTION (timer->base))
+    g_socket_shutdown (g_socket_connection_get_socket (G_SOCKET_CONNECTION (timer->base)), TRUE, TRUE, NULL);
+  else if (timer->self->tunnel != NULL)
+    g_subprocess_force_exit (timer->self->tunnel);
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 start_tls (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
 {
@@ -1200,13 +1230,45 @@ start_tls (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
   g_autoptr(GIOStream) tls = NULL;
   g_autoptr(GIOStream) base = g_object_ref (self->stream);
 
+  g_autoptr(GCancellable) handshake = g_cancellable_new ();
+  g_autoptr(GSource) timer = NULL;
+  g_autoptr(GError) local_error = NULL;
+  HandshakeTimer state = { self, base, handshake, FALSE };
+  gulong forward = 0;
+
   stop_reading (self);
 
+  /* socktimeout covers the handshake too: a server that accepts and
+   * never answers the ClientHello must not hang the sync. */
+  if (cancellable != NULL)
+    forward = g_cancellable_connect (cancellable, G_CALLBACK (forward_cancel), handshake, NULL);
+  if (self->settings->timeout > 0)
+    {
+      timer = g_timeout_source_new_seconds (self->settings->timeout);
+      g_source_set_callback (timer, handshake_timed_out, &state, NULL);
+      g_source_set_static_name (timer, "[mailsync] TLS handshake socktimeout");
+      g_source_attach (timer, g_main_context_get_thread_default ());
+    }
   mailsync_tls_client_new_async (base, self->settings->host, self->settings->tls, G_PRIORITY_DEFAULT,
-                                 cancellable, store_result, &result);
-  tls = mailsync_tls_client_new_finish (wait_result (&result), error);
+                                 handshake, store_result, &result);
+  tls = mailsync_tls_client_new_finish (wait_result (&result), &local_error);
+  if (timer != NULL)
+    g_source_destroy (timer);
+  if (forward != 0)
+    g_cancellable_disconnect (cancellable, forward);
   if (tls == NULL)
-    return FALSE;
+    {
+      if (state.timed_out)
+        {
+          g_autofree char *peer = peer_label (self);
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                       "Connection to %s timed out: no TLS handshake within %u seconds (socktimeout)", peer,
+                       self->settings->timeout);
+        }
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
   use_stream (self, tls);
   return TRUE;
 }
