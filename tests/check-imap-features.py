@@ -364,10 +364,16 @@ def scenario_window(server, root):
         typ, data = conn.append("INBOX", None, imaplib_date(old), base.message("old-%d" % i))
     base.append(conn, "INBOX", "big-1", size=60000)
     conn.logout()
-    p = base.run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_MAX_AGE": "30"})
+    p = base.run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_MAX_AGE": "30", "G_MESSAGES_DEBUG": "Mailsync-IMAP"})
     local = base.local_state(os.path.join(work, "local"))
+    text = log_of(p)
     check("maxage 30: only the 4 recent messages are synced", p.returncode == 0 and len(local.get("INBOX", [])) == 4,
           (p.stderr, local))
+    check("maxage 30: the server filters (UID SEARCH SINCE), the old ones are never listed",
+          re.search(r"C: A\d+ UID SEARCH SINCE \d+-\w+-\d{4}", text) is not None
+          and not re.search(r"UID FETCH 1:\* \(UID FLAGS", text)
+          and len(re.findall(r"S: \* FETCH \d+ UID=\d+ FLAGS=\S+ SIZE=", text)) == 4,
+          re.findall(r"C: A\d+ UID [^\n]*", text))
     p = base.run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_MAX_AGE": "30"})
     check("maxage 30: a second run changes nothing", p.returncode == 0 and not base.changes(p), base.changes(p))
     user, pw = server.new_user()
@@ -377,8 +383,11 @@ def scenario_window(server, root):
         base.append(conn, "INBOX", "small-%d" % i)
         base.append(conn, "INBOX", "large-%d" % i, size=60000)
     conn.logout()
-    p = base.run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_MAX_SIZE": "20000"})
+    p = base.run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_MAX_SIZE": "20000",
+                                                      "G_MESSAGES_DEBUG": "Mailsync-IMAP"})
     local = base.local_state(os.path.join(work, "local"))
+    check("maxsize: the server filters (UID SEARCH SMALLER 20001)", "UID SEARCH SMALLER 20001" in log_of(p),
+          re.findall(r"C: A\d+ UID [^\n]*", log_of(p)))
     check("maxsize 20000: only the 2 small messages are synced", p.returncode == 0 and len(local.get("INBOX", [])) == 2,
           (p.stderr, local))
     remote = base.same_both_sides(server, user, pw, work)[0]

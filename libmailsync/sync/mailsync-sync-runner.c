@@ -321,6 +321,24 @@ save_listing_state (Runner *r, MailsyncStatusBatch *batch)
     mailsync_status_batch_set_meta (batch, META_LISTING_STATE, state);
 }
 
+/* maxage/maxsize: a folder that can filter on its server (the IMAP
+ * folder's "window-since"/"window-max-size": UID SEARCH) lists only what
+ * may be in the window; filter_window stays the exact rule. The runner
+ * knows no backend, so it looks for the properties. */
+static void
+offer_window (Runner *r, MailsyncFolder *folder)
+{
+  GObjectClass *klass = G_OBJECT_GET_CLASS (folder);
+  gint64 since = 0;
+
+  if (g_object_class_find_property (klass, "window-since") == NULL ||
+      g_object_class_find_property (klass, "window-max-size") == NULL)
+    return;
+  if (r->config->max_age_days > 0)
+    since = g_get_real_time () / G_USEC_PER_SEC - (gint64) r->config->max_age_days * 86400;
+  g_object_set (folder, "window-since", since, "window-max-size", r->config->max_size, NULL);
+}
+
 static gboolean
 list_both (Runner *r, GError **error)
 {
@@ -332,6 +350,7 @@ list_both (Runner *r, GError **error)
   emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
   emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
   offer_known_state (r);
+  offer_window (r, r->remote);
   /* Both listings run at once: one may be a network round trip. */
   mailsync_folder_list_messages_async (r->remote, r->config->cancellable, store_result, &remote_result);
   mailsync_folder_list_messages_async (r->local, r->config->cancellable, store_result, &local_result);

@@ -41,6 +41,10 @@ struct _MailsyncImapFolder
   char *known_state;      /* sync-state saved with those, or NULL */
   char *sync_state;       /* "1 UIDVALIDITY HIGHESTMODSEQ" of the last listing */
   gboolean fast_listing;  /* the last listing used known + CHANGEDSINCE */
+
+  /* maxage/maxsize asked by the caller: a full listing SEARCHes first. */
+  gint64 window_since;     /* unix time, 0 for none */
+  guint64 window_max_size; /* bytes, 0 for none */
 };
 
 enum
@@ -50,6 +54,8 @@ enum
   PROP_KNOWN_STATE,
   PROP_SYNC_STATE,
   PROP_FAST_LISTING,
+  PROP_WINDOW_SINCE,
+  PROP_WINDOW_MAX_SIZE,
   N_PROPS
 };
 
@@ -447,6 +453,54 @@ list_changes (MailsyncImapFolder *self, guint64 since, GCancellable *cancellable
 /* The full listing. Messages the status knows need only FLAGS (as mbsync
  * does); the rest, and whatever the status lacks below its highest UID,
  * need size and date too. */
+static void collect_deleted (MailsyncImapResponse *response, gpointer user_data);
+
+/* maxage/maxsize on the server (reference §5.10, as offlineimap does):
+ * UID SEARCH for what may be in the window, then FETCH only that. SINCE
+ * compares dates without time, so the runner's exact filter still runs. */
+static GPtrArray *
+list_window (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(GString) line = g_string_new ("UID SEARCH");
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  MailsyncImapRequest *request;
+
+  if (self->window_since > 0)
+    {
+      g_autoptr(GDateTime) day = g_date_time_new_from_unix_utc (self->window_since);
+      static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+      if (day != NULL)
+        g_string_append_printf (line, " SINCE %d-%s-%04d", g_date_time_get_day_of_month (day),
+                                months[g_date_time_get_month (day) - 1], g_date_time_get_year (day));
+    }
+  if (self->window_max_size > 0 && self->window_max_size < G_MAXUINT32)
+    g_string_append_printf (line, " SMALLER %" G_GUINT64_FORMAT, self->window_max_size + 1);
+  if (strcmp (line->str, "UID SEARCH") == 0)
+    g_string_append (line, " ALL");
+  request = folder_request (self, line->str);
+  mailsync_imap_request_set_untagged_handler (request, collect_deleted, uids);
+  mailsync_imap_connection_send_async (connection_of (self), request, cancellable, store_result, &result);
+  ok = mailsync_imap_connection_send_finish (connection_of (self), wait_result (&result), error);
+  if (ok == NULL)
+    return NULL;
+  if (uids->len > 0)
+    {
+      g_autofree char *set = NULL;
+      g_autofree char *fetch = NULL;
+
+      g_array_sort (uids, (GCompareFunc) compare_guint32);
+      set = mailsync_imap_format_seqset ((const guint32 *) uids->data, uids->len);
+      fetch = g_strdup_printf ("UID FETCH %s (UID FLAGS RFC822.SIZE INTERNALDATE)", set);
+      if (!fetch_into_listing (self, fetch, cancellable, error))
+        return NULL;
+    }
+  return build_listing (self, FALSE);
+}
+
 static GPtrArray *
 list_everything (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
 {
@@ -467,6 +521,8 @@ list_everything (MailsyncImapFolder *self, GCancellable *cancellable, GError **e
     {
       /* UID ranges, not sequence numbers, so that concurrent expunges
        * cannot shift them. */
+      if (self->window_since > 0 || self->window_max_size > 0)
+        return list_window (self, cancellable, error);
       if (!fetch_into_listing (self, "UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)", cancellable, error))
         return NULL;
       return build_listing (self, FALSE);
@@ -1307,6 +1363,12 @@ mailsync_imap_folder_get_property (GObject *object, guint prop_id, GValue *value
     case PROP_FAST_LISTING:
       g_value_set_boolean (value, self->fast_listing);
       break;
+    case PROP_WINDOW_SINCE:
+      g_value_set_int64 (value, self->window_since);
+      break;
+    case PROP_WINDOW_MAX_SIZE:
+      g_value_set_uint64 (value, self->window_max_size);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1326,6 +1388,12 @@ mailsync_imap_folder_set_property (GObject *object, guint prop_id, const GValue 
     case PROP_KNOWN_STATE:
       g_free (self->known_state);
       self->known_state = g_value_dup_string (value);
+      break;
+    case PROP_WINDOW_SINCE:
+      self->window_since = g_value_get_int64 (value);
+      break;
+    case PROP_WINDOW_MAX_SIZE:
+      self->window_max_size = g_value_get_uint64 (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1402,6 +1470,24 @@ mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
    */
   props[PROP_FAST_LISTING] =
     g_param_spec_boolean ("fast-listing", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncImapFolder:window-since:
+   *
+   * offlineimap's maxage as a time: listings may leave out messages whose
+   * INTERNALDATE is older (the server filters with UID SEARCH SINCE, by
+   * day, so some older ones may still be listed). 0 for no limit.
+   */
+  props[PROP_WINDOW_SINCE] =
+    g_param_spec_int64 ("window-since", NULL, NULL, 0, G_MAXINT64, 0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncImapFolder:window-max-size:
+   *
+   * offlineimap's maxsize: listings leave out messages larger than this
+   * many bytes (UID SEARCH SMALLER). 0 for no limit.
+   */
+  props[PROP_WINDOW_MAX_SIZE] =
+    g_param_spec_uint64 ("window-max-size", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (G_OBJECT_CLASS (klass), N_PROPS, props);
   folder_class->list_messages_async = folder_list_messages_async;
   folder_class->list_messages_finish = folder_list_messages_finish;
