@@ -58,6 +58,8 @@ typedef struct
   GHashTable *meta;
   gboolean incomplete;       /* a message was skipped: keep the old listing state */
   GPtrArray *finished;       /* downloads: Op (owned) done and not yet committed */
+  gboolean local_listing;    /* the local listing runs already (see sync_folder_once) */
+  GAsyncResult *local_result;
 } Runner;
 
 static void
@@ -70,9 +72,14 @@ runner_clear_lists (Runner *r)
   g_clear_pointer (&r->local_list, g_ptr_array_unref);
 }
 
+static void runner_wait_local_listing (Runner *r);
+
 static void
 runner_free (Runner *r)
 {
+  /* A listing still running would store its result into freed memory. */
+  runner_wait_local_listing (r);
+  g_clear_object (&r->local_result);
   runner_clear_lists (r);
   g_clear_pointer (&r->status_rows, g_hash_table_unref);
   g_clear_pointer (&r->meta, g_hash_table_unref);
@@ -321,6 +328,28 @@ save_listing_state (Runner *r, MailsyncStatusBatch *batch)
     mailsync_status_batch_set_meta (batch, META_LISTING_STATE, state);
 }
 
+/* The local listing (a directory scan in a thread, the longest part of a
+ * no-op resync) can start before the status is loaded; list_both then
+ * takes its result. Only the listing starts early: the events stay where
+ * they were. */
+static void
+start_local_listing (Runner *r)
+{
+  g_clear_object (&r->local_result);
+  r->local_listing = TRUE;
+  mailsync_folder_list_messages_async (r->local, r->config->cancellable, store_result, &r->local_result);
+}
+
+static void
+runner_wait_local_listing (Runner *r)
+{
+  if (!r->local_listing)
+    return;
+  while (r->local_result == NULL)
+    g_main_context_iteration (r->context, TRUE);
+  r->local_listing = FALSE;
+}
+
 /* maxage/maxsize: a folder that can filter on its server (the IMAP
  * folder's "window-since"/"window-max-size": UID SEARCH) lists only what
  * may be in the window; filter_window stays the exact rule. The runner
@@ -353,9 +382,11 @@ list_both (Runner *r, GError **error)
   offer_window (r, r->remote);
   /* Both listings run at once: one may be a network round trip. */
   mailsync_folder_list_messages_async (r->remote, r->config->cancellable, store_result, &remote_result);
-  mailsync_folder_list_messages_async (r->local, r->config->cancellable, store_result, &local_result);
+  if (!r->local_listing)
+    start_local_listing (r);
   wait_result (r, &remote_result);
-  wait_result (r, &local_result);
+  runner_wait_local_listing (r);
+  local_result = g_steal_pointer (&r->local_result);
   r->local_list = mailsync_folder_list_messages_finish (r->local, local_result, &local_error);
   r->remote_list = mailsync_folder_list_messages_finish (r->remote, remote_result, error);
   if (r->remote_list == NULL)
@@ -1260,6 +1291,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
   r->status_name = g_strdup (status_name);
   r->folder_label = mailsync_folder_get_visible_name (remote);
 
+  start_local_listing (r);
   if (!mailsync_status_store_load (config->status, status_name, &records, &r->meta,
                                    config->cancellable, error))
     return FALSE;
