@@ -582,6 +582,75 @@ def scenario_namespace(root):
         server.close()
 
 
+class LiteralServer(FakeServer):
+    """Records the raw bytes of the client's commands, answers synchronizing
+    literals with "+", and refuses the LOGIN."""
+
+    def __init__(self):
+        super().__init__(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] literal test\r\n")
+        self.raw = b""
+
+    def drain(self, c):
+        buf = b""
+        while True:
+            try:
+                data = c.recv(4096)
+            except OSError:
+                return
+            if not data:
+                return
+            buf += data
+            self.raw += data
+            while b"\r\n" in buf:
+                line, buf = buf.split(b"\r\n", 1)
+                m = re.search(rb"\{(\d+)\}$", line)
+                if m:
+                    need = int(m.group(1))
+                    c.sendall(b"+ go on\r\n")
+                    while len(buf) < need:
+                        more = c.recv(4096)
+                        if not more:
+                            return
+                        buf += more
+                        self.raw += more
+                    buf = buf[need:]
+                    continue
+                tag = line.split(b" ", 1)[0]
+                c.sendall(tag + b" NO [AUTHENTICATIONFAILED] no\r\n")
+
+
+def scenario_login_quoting(root):
+    server = LiteralServer()
+    secret = 'p\u00e4"ss\\word'
+    try:
+        p, _ = run_fake(server.port, {"MAILSYNC_TEST_IMAP_AUTH": "LOGIN", "DOVECOT_PASS": secret,
+                                      "G_MESSAGES_DEBUG": "all"}, os.path.join(root, "login"))
+        wire = secret.encode()
+        check("LOGIN: a UTF-8 password is sent as a literal, byte for byte",
+              re.search(rb'LOGIN "fakeuser" \{%d\}\r\n' % len(wire) + re.escape(wire) + rb"\r\n", server.raw)
+              is not None, server.raw[:200])
+        check("LOGIN: the password is in no output", secret not in p.stdout + p.stderr, "")
+    finally:
+        server.close()
+    server = LiteralServer()
+    try:
+        p, _ = run_fake(server.port, {"MAILSYNC_TEST_IMAP_AUTH": "LOGIN", "DOVECOT_PASS": 'a"b\\c'},
+                        os.path.join(root, "login2"))
+        check("LOGIN: a 7-bit password is quoted with only \\\" and \\\\ escaped",
+              b'LOGIN "fakeuser" "a\\"b\\\\c"\r\n' in server.raw, server.raw[:200])
+    finally:
+        server.close()
+
+
+def scenario_login_dovecot(server, root):
+    import subprocess
+    user, pw = "utf8user", 'gr\u00fc"n\\pass'
+    subprocess.run([base.HARNESS, "adduser", server.dir, user, pw], check=True, stdout=subprocess.DEVNULL, timeout=30)
+    time.sleep(1.1)  # Dovecot re-reads the passwd-file by mtime (1 s)
+    p = base.run_sync(server, user, pw, os.path.join(root, "login-dovecot"), extra={"MAILSYNC_TEST_IMAP_AUTH": "LOGIN"})
+    check("LOGIN with a UTF-8 password and quotes works on Dovecot", p.returncode == 0, p.stderr)
+
+
 def scenario_includes(server, root):
     user, pw = server.new_user()
     work = os.path.join(root, "includes")
@@ -610,12 +679,14 @@ def main():
         scenario_timeouts(root)
         scenario_sigpipe(root)
         scenario_namespace(root)
+        scenario_login_quoting(root)
         if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
             print("# SKIP the Dovecot scenarios: dovecot is not installed")
         else:
             server = base.Server(root)
             only = os.environ.get("MAILSYNC_TEST_ONLY")
-            for name, fn in (("includes", scenario_includes),
+            for name, fn in (("login", scenario_login_dovecot),
+                             ("includes", scenario_includes),
                              ("readonly-repo", scenario_readonly_repository),
                              ("readonly-folder", scenario_readonly_folder),
                              ("window", scenario_window),

@@ -1287,6 +1287,66 @@ sasl_continue (const char *text, gpointer user_data, GError **error)
   return mailsync_imap_sasl_step (user_data, text, error);
 }
 
+/* RFC 3501 quoted strings carry 7-bit text and escape only '"' and '\\'
+ * (g_strescape's octal escapes would change the password); anything else,
+ * UTF-8 included, goes as a literal. */
+static gboolean
+quotable (const char *s)
+{
+  for (const guchar *p = (const guchar *) s; *p; p++)
+    if (*p < 0x20 || *p > 0x7e)
+      return FALSE;
+  return TRUE;
+}
+
+static void
+append_quoted (GString *out, const char *s)
+{
+  g_string_append_c (out, '"');
+  for (; *s; s++)
+    {
+      if (*s == '"' || *s == '\\')
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, *s);
+    }
+  g_string_append_c (out, '"');
+}
+
+static MailsyncImapRequest *
+login_request (const char *user, const char *pass)
+{
+  const char *args[] = { user, pass };
+  GString *texts[G_N_ELEMENTS (args) + 1] = { NULL, };
+  GBytes *literals[G_N_ELEMENTS (args)] = { NULL, };
+  guint n = 0;
+  MailsyncImapRequest *request;
+
+  texts[0] = g_string_new ("LOGIN ");
+  for (guint i = 0; i < G_N_ELEMENTS (args); i++)
+    {
+      if (quotable (args[i]))
+        append_quoted (texts[n], args[i]);
+      else
+        {
+          literals[n] = g_bytes_new (args[i], strlen (args[i]));
+          texts[++n] = g_string_new (NULL);
+        }
+      if (i + 1 < G_N_ELEMENTS (args))
+        g_string_append_c (texts[n], ' ');
+    }
+  request = mailsync_imap_request_new (texts[0]->str);
+  for (guint i = 0; i < n; i++)
+    mailsync_imap_request_add_literal (request, literals[i], texts[i + 1]->str);
+  for (guint i = 0; i <= n; i++)
+    {
+      mailsync_imap_secret_clear (texts[i]->str);
+      g_string_free (texts[i], TRUE);
+    }
+  for (guint i = 0; i < n; i++)
+    g_bytes_unref (literals[i]);
+  return request;
+}
+
 static gboolean
 try_mechanism (MailsyncImapConnection    *self,
                MailsyncImapAuthMechanism  mechanism,
@@ -1300,10 +1360,8 @@ try_mechanism (MailsyncImapConnection    *self,
   if (mechanism == MAILSYNC_IMAP_AUTH_LOGIN && !mailsync_imap_connection_has_capability (self, "AUTH=LOGIN"))
     {
       /* The LOGIN command (RFC 3501 §6.2.3), not the SASL mechanism. */
-      g_autofree char *user = g_strescape (self->settings->user ? self->settings->user : "", NULL);
-      g_autofree char *pass = g_strescape (self->settings->password ? self->settings->password : "", NULL);
-      g_autofree char *line = g_strdup_printf ("LOGIN \"%s\" \"%s\"", user, pass);
-      g_autofree char *log_line = g_strdup_printf ("LOGIN \"%s\" <password redacted>", user);
+      g_autofree char *log_line = NULL;
+      g_autoptr(GString) shown = g_string_new (NULL);
 
       if (mailsync_imap_connection_has_capability (self, "LOGINDISABLED"))
         {
@@ -1311,10 +1369,14 @@ try_mechanism (MailsyncImapConnection    *self,
                        "LOGIN: the server disabled it");
           return FALSE;
         }
-      request = mailsync_imap_request_new (line);
+      request = login_request (self->settings->user ? self->settings->user : "",
+                               self->settings->password ? self->settings->password : "");
+      if (quotable (self->settings->user ? self->settings->user : ""))
+        append_quoted (shown, self->settings->user ? self->settings->user : "");
+      else
+        g_string_append (shown, "{literal}");
+      log_line = g_strdup_printf ("LOGIN %s <password redacted>", shown->str);
       mailsync_imap_request_set_log_text (request, log_line);
-      mailsync_imap_secret_clear (pass);
-      mailsync_imap_secret_clear (line);
       ok = run (self, request, cancellable, error);
       return ok != NULL;
     }
