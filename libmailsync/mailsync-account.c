@@ -725,43 +725,86 @@ static gboolean
 sync_folder_structure (MailsyncAccount *self,
                        GPtrArray       *remote_folders,
                        GPtrArray       *local_folders,
+                       GHashTable      *refused,
                        GCancellable    *cancellable,
                        GError         **error)
 {
   char rsep = mailsync_repository_get_separator (self->remote);
   char lsep = mailsync_repository_get_separator (self->local);
   guint n_remote = remote_folders->len, n_local = local_folders->len;
+  gboolean remote_refused = FALSE;
+
+  for (guint i = 0; i < n_remote; i++)
+    remote_refused |= g_hash_table_contains (refused, remote_folders->pdata[i]);
 
   if (!mailsync_repository_get_readonly (self->local) && mailsync_repository_get_create_folders (self->local))
     for (guint i = 0; i < n_remote; i++)
       {
         MailsyncFolder *rf = remote_folders->pdata[i];
-        g_autofree char *lname = local_name_for (self, rf);
-        g_autofree char *sname = status_name_for (self, rf);
+        g_autofree char *lname = NULL;
+        g_autofree char *sname = NULL;
+        g_autoptr(GError) refusal = NULL;
 
+        if (g_hash_table_contains (refused, rf))
+          continue;
+        lname = local_name_for (self, rf);
+        sname = status_name_for (self, rf);
         if (!mailsync_repository_includes_folder (self->remote, mailsync_folder_get_name (rf)) ||
             find_folder (local_folders, lname) != NULL || !name_is_safe (lname))
           continue;
+        /* The local filter and translation decide about the new name too. */
+        if (!mailsync_repository_check_folder (self->local, lname, &refusal))
+          {
+            emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, mailsync_folder_get_name (rf),
+                         mailsync_repository_get_name (self->local), refusal, refusal->message);
+            g_hash_table_add (refused, rf);
+            continue;
+          }
         if (!create_and_report (self, self->local, local_folders, lname, sname, cancellable, error))
           return FALSE;
       }
 
-  if (!mailsync_repository_get_readonly (self->remote) && mailsync_repository_get_create_folders (self->remote))
+  /* A remote folder whose name could not be translated may be the very
+   * one a local folder stands for: creating "its" remote folder would
+   * make a second, wrongly named one. */
+  if (remote_refused && !mailsync_repository_get_readonly (self->remote) &&
+      mailsync_repository_get_create_folders (self->remote))
+    {
+      g_autofree char *text = g_strdup_printf ("Not creating folders in repository %s in this run: some of its "
+                                               "folder names could not be translated",
+                                               mailsync_repository_get_name (self->remote));
+      emit_simple (self, MAILSYNC_SYNC_EVENT_WARNING, NULL, mailsync_repository_get_name (self->remote), NULL, text);
+    }
+  else if (!mailsync_repository_get_readonly (self->remote) && mailsync_repository_get_create_folders (self->remote))
     for (guint i = 0; i < n_local; i++)
       {
         MailsyncFolder *lf = local_folders->pdata[i];
-        g_autofree char *lvisible = mailsync_folder_get_visible_name (lf);
-        g_autofree char *rname = change_separator (lvisible, lsep, rsep);
+        g_autofree char *lvisible = NULL;
+        g_autofree char *rname = NULL;
         g_autofree char *back = NULL;
         g_autofree char *back_local = NULL;
-        g_autofree char *sname = change_separator (rname, rsep, '.');
+        g_autofree char *sname = NULL;
+        g_autoptr(GError) refusal = NULL;
 
+        if (g_hash_table_contains (refused, lf))
+          continue;
+        lvisible = mailsync_folder_get_visible_name (lf);
+        rname = change_separator (lvisible, lsep, rsep);
+        sname = change_separator (rname, rsep, '.');
         if (!mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf)) ||
             has_visible (self->remote, remote_folders, rname) || find_folder (remote_folders, rname) ||
             !mailsync_repository_includes_folder (self->remote, rname) || !name_is_safe (rname))
           continue;
         /* The new remote folder must map back onto this local folder, or
-         * the next run would create yet another one. */
+         * the next run would create yet another one; a translation that
+         * cannot say fails this folder. */
+        if (!mailsync_repository_check_folder (self->remote, rname, &refusal))
+          {
+            emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, mailsync_folder_get_name (lf),
+                         mailsync_repository_get_name (self->remote), refusal, refusal->message);
+            g_hash_table_add (refused, lf);
+            continue;
+          }
         back = mailsync_repository_translate_name (self->remote, rname);
         back_local = change_separator (back, rsep, lsep);
         if (strcmp (back_local, mailsync_folder_get_name (lf)) != 0)
@@ -796,6 +839,7 @@ static gboolean
 sync_folders (MailsyncAccount *self,
               GPtrArray       *remote_folders,
               GPtrArray       *local_folders,
+              GHashTable      *refused,
               GCancellable    *cancellable,
               GError         **error)
 {
@@ -814,20 +858,25 @@ sync_folders (MailsyncAccount *self,
   };
   char rsep = mailsync_repository_get_separator (self->remote);
   char lsep = mailsync_repository_get_separator (self->local);
-  guint failed = 0, validity_failed = 0, synced = 0;
+  /* Refused folders were reported when they were found. */
+  guint failed = g_hash_table_size (refused), validity_failed = 0, synced = 0;
 
   g_ptr_array_sort (remote_folders, compare_folders);
   for (guint i = 0; i < remote_folders->len; i++)
     {
       MailsyncFolder *rf = remote_folders->pdata[i];
       const char *rname = mailsync_folder_get_name (rf);
-      g_autofree char *lname = local_name_for (self, rf);
-      g_autofree char *sname = status_name_for (self, rf);
+      g_autofree char *lname = NULL;
+      g_autofree char *sname = NULL;
       g_autoptr(GError) folder_error = NULL;
       MailsyncFolder *lf;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
+      if (g_hash_table_contains (refused, rf))
+        continue;
+      lname = local_name_for (self, rf);
+      sname = status_name_for (self, rf);
       if (!mailsync_repository_includes_folder (self->remote, rname))
         continue;
       if (lsep != '/' && lsep != rsep && strchr (rname, lsep) != NULL)
@@ -858,7 +907,8 @@ sync_folders (MailsyncAccount *self,
                        "no such local folder");
           continue;
         }
-      if (lf != NULL && !mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf)))
+      if (lf != NULL && (g_hash_table_contains (refused, lf) ||
+                         !mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf))))
         continue;
 
       emit_pair (self, MAILSYNC_SYNC_EVENT_FOLDER_STARTED, sname);
@@ -896,11 +946,33 @@ sync_folders (MailsyncAccount *self,
   return TRUE;
 }
 
+/* A folder whose filter or name translation could not decide (the user's
+ * expression raised) fails, and nothing is named after it in this run. */
+static void
+check_folders (MailsyncAccount    *self,
+               MailsyncRepository *repo,
+               GPtrArray          *folders,
+               GHashTable         *refused)
+{
+  for (guint i = 0; i < folders->len; i++)
+    {
+      const char *name = mailsync_folder_get_name (folders->pdata[i]);
+      g_autoptr(GError) refusal = NULL;
+
+      if (mailsync_repository_check_folder (repo, name, &refusal))
+        continue;
+      emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, name, mailsync_repository_get_name (repo),
+                   refusal, refusal->message);
+      g_hash_table_add (refused, folders->pdata[i]);
+    }
+}
+
 static gboolean
 sync_account (MailsyncAccount *self, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GPtrArray) remote_folders = NULL;
   g_autoptr(GPtrArray) local_folders = NULL;
+  g_autoptr(GHashTable) refused = g_hash_table_new (NULL, NULL);
 
   emit_connecting (self, self->remote);
   if (!repo_open (self->remote, cancellable, error))
@@ -914,11 +986,13 @@ sync_account (MailsyncAccount *self, GCancellable *cancellable, GError **error)
   local_folders = repo_list (self->local, cancellable, error);
   if (local_folders == NULL)
     return FALSE;
-  if (!sync_folder_structure (self, remote_folders, local_folders, cancellable, error))
+  check_folders (self, self->remote, remote_folders, refused);
+  check_folders (self, self->local, local_folders, refused);
+  if (!sync_folder_structure (self, remote_folders, local_folders, refused, cancellable, error))
     return FALSE;
   /* After the creations, where offlineimap reports it. */
   emit_pair (self, MAILSYNC_SYNC_EVENT_SYNC_FOLDERS, NULL);
-  return sync_folders (self, remote_folders, local_folders, cancellable, error);
+  return sync_folders (self, remote_folders, local_folders, refused, cancellable, error);
 }
 
 static gboolean

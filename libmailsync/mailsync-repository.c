@@ -2,6 +2,7 @@
 
 #include "mailsync-repository.h"
 #include "mailsync-private.h"
+#include "mailsync-error.h"
 
 /**
  * MailsyncRepository:
@@ -27,6 +28,11 @@ typedef struct
   MailsyncFolderFilterFunc filter;
   gpointer filter_data;
   GDestroyNotify filter_destroy;
+
+  /* Why a callback refused a folder, by native name: the callbacks return
+   * a plain name or boolean, so the reason travels beside them. */
+  GMutex refusals_lock;
+  GHashTable *refusals;     /* char* -> GError* */
 } MailsyncRepositoryPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (MailsyncRepository, mailsync_repository, G_TYPE_OBJECT)
@@ -116,6 +122,8 @@ mailsync_repository_finalize (GObject *object)
     priv->nametrans_destroy (priv->nametrans_data);
   if (priv->filter_destroy)
     priv->filter_destroy (priv->filter_data);
+  g_hash_table_unref (priv->refusals);
+  g_mutex_clear (&priv->refusals_lock);
   g_free (priv->name);
   G_OBJECT_CLASS (mailsync_repository_parent_class)->finalize (object);
 }
@@ -180,6 +188,8 @@ mailsync_repository_init (MailsyncRepository *self)
   priv->separator = '.';
   priv->create_folders = TRUE;
   priv->sync_deletes = TRUE;
+  g_mutex_init (&priv->refusals_lock);
+  priv->refusals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_error_free);
 }
 
 /**
@@ -359,6 +369,11 @@ mailsync_repository_set_folder_filter (MailsyncRepository       *self,
  * @self: a repository
  * @name: a native folder name
  *
+ * Translates @name with the repository's nametrans. If the translation
+ * refused @name, this returns @name itself, which is only good for
+ * display: the engine asks mailsync_repository_check_folder() before it
+ * names anything after a translation.
+ *
  * Returns: (transfer full): the visible name of @name
  */
 char *
@@ -366,8 +381,21 @@ mailsync_repository_translate_name (MailsyncRepository *self,
                                     const char         *name)
 {
   MailsyncRepositoryPrivate *priv = PRIV (self);
+  char *visible;
 
   g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), NULL);
+  if (priv->nametrans == NULL)
+    return g_strdup (name);
+  visible = priv->nametrans (name, priv->nametrans_data);
+  return visible != NULL ? visible : g_strdup (name);
+}
+
+static char *
+translate_checked (MailsyncRepository *self,
+                   const char         *name)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+
   if (priv->nametrans == NULL)
     return g_strdup (name);
   return priv->nametrans (name, priv->nametrans_data);
@@ -388,6 +416,82 @@ mailsync_repository_includes_folder (MailsyncRepository *self,
 
   g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), FALSE);
   return priv->filter == NULL || priv->filter (name, priv->filter_data);
+}
+
+/**
+ * mailsync_repository_refuse_folder:
+ * @self: a repository
+ * @name: a native folder name
+ * @error: why
+ *
+ * Called by a nametrans or folder filter callback that cannot decide about
+ * @name (say a user's Python expression raised). The engine then fails
+ * that folder with @error instead of guessing a name or a filter result:
+ * mailsync_repository_check_folder() returns it.
+ */
+void
+mailsync_repository_refuse_folder (MailsyncRepository *self,
+                                   const char         *name,
+                                   const GError       *error)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  g_return_if_fail (name != NULL && error != NULL);
+  g_mutex_lock (&priv->refusals_lock);
+  /* The first reason wins: the filter runs before the translation. */
+  if (!g_hash_table_contains (priv->refusals, name))
+    g_hash_table_insert (priv->refusals, g_strdup (name), g_error_copy (error));
+  g_mutex_unlock (&priv->refusals_lock);
+}
+
+/**
+ * mailsync_repository_check_folder:
+ * @self: a repository
+ * @name: a native folder name
+ * @error: return location for a #GError
+ *
+ * Runs the folder filter and the name translation on @name and reports
+ * whether either refused it (see mailsync_repository_refuse_folder()).
+ * Whether the filter includes the folder is a separate question:
+ * mailsync_repository_includes_folder().
+ *
+ * Returns: %TRUE if both callbacks could decide about @name
+ */
+gboolean
+mailsync_repository_check_folder (MailsyncRepository  *self,
+                                  const char          *name,
+                                  GError             **error)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+  g_autofree char *visible = NULL;
+  g_autofree char *key = NULL;
+  GError *refusal = NULL;
+
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_mutex_lock (&priv->refusals_lock);
+  g_hash_table_remove (priv->refusals, name);
+  g_mutex_unlock (&priv->refusals_lock);
+
+  mailsync_repository_includes_folder (self, name);
+  visible = translate_checked (self, name);
+
+  g_mutex_lock (&priv->refusals_lock);
+  g_hash_table_steal_extended (priv->refusals, name, (gpointer *) &key, (gpointer *) &refusal);
+  g_mutex_unlock (&priv->refusals_lock);
+  if (refusal != NULL)
+    {
+      g_propagate_error (error, refusal);
+      return FALSE;
+    }
+  if (visible == NULL)
+    {
+      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
+                   "Repository %s: the name translation refused folder '%s'", priv->name, name);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 #define DISPATCH_ASYNC(vfunc, ...) \

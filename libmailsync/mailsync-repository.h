@@ -19,9 +19,13 @@ G_DECLARE_DERIVABLE_TYPE (MailsyncRepository, mailsync_repository, MAILSYNC, REP
  * @name: a folder name in the repository's own namespace
  * @user_data: closure data
  *
- * A folder name translation (offlineimap's `nametrans`).
+ * A folder name translation (offlineimap's `nametrans`). A translation
+ * that cannot name the folder (say the user's expression raised) calls
+ * mailsync_repository_refuse_folder() and returns %NULL: the engine then
+ * fails that folder rather than sync it under a guessed name.
  *
- * Returns: (transfer full): the translated name
+ * Returns: (transfer full) (nullable): the translated name, or %NULL to
+ *   refuse the folder
  */
 typedef char *(*MailsyncNameFunc) (const char *name, gpointer user_data);
 
@@ -31,6 +35,8 @@ typedef char *(*MailsyncNameFunc) (const char *name, gpointer user_data);
  * @user_data: closure data
  *
  * Decides whether a folder takes part in the sync (offlineimap's `folderfilter`).
+ * A filter that cannot decide calls mailsync_repository_refuse_folder()
+ * and returns %FALSE: the engine fails that folder.
  *
  * Returns: %TRUE to sync the folder
  */
@@ -138,6 +144,14 @@ char       *mailsync_repository_translate_name   (MailsyncRepository *self,
 MAILSYNC_AVAILABLE_IN_ALL
 gboolean    mailsync_repository_includes_folder  (MailsyncRepository *self,
                                                   const char         *name);
+MAILSYNC_AVAILABLE_IN_ALL
+void        mailsync_repository_refuse_folder    (MailsyncRepository *self,
+                                                  const char         *name,
+                                                  const GError       *error);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean    mailsync_repository_check_folder     (MailsyncRepository  *self,
+                                                  const char          *name,
+                                                  GError             **error);
 
 MAILSYNC_AVAILABLE_IN_ALL
 void            mailsync_repository_open_async          (MailsyncRepository   *self,

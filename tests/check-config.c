@@ -599,18 +599,18 @@ START_TEST (test_python_options)
       ck_assert (!mailsync_repository_includes_folder (remote, "Trash"));
       ck_assert (mailsync_repository_includes_folder (remote, "INBOX"));
 
-      /* an exception at sync time: a name the engine refuses as unsafe */
+      /* an exception at sync time refuses the folder, with the reason */
       {
         g_autoptr(MailsyncAccount) raising =
           create (GENERAL ACCOUNT LOCAL REMOTE "nametrans = lambda f: {'INBOX': 'INBOX'}[f]\n", NULL, &error);
-        g_autofree char *kept = NULL;
-        g_autofree char *poisoned = NULL;
+        MailsyncRepository *repo;
 
         ck_assert_msg (raising != NULL, "%s", error ? error->message : "");
-        kept = mailsync_repository_translate_name (mailsync_account_get_remote (raising), "INBOX");
-        ck_assert_str_eq (kept, "INBOX");
-        poisoned = mailsync_repository_translate_name (mailsync_account_get_remote (raising), "Other");
-        ck_assert_str_eq (poisoned, "\x01Other");
+        repo = mailsync_account_get_remote (raising);
+        ck_assert (mailsync_repository_check_folder (repo, "INBOX", &error));
+        ck_assert (!mailsync_repository_check_folder (repo, "Other", &error));
+        ck_assert_str_eq (error->message, "Folder 'Other' of repository R is not synced: "
+                          "t:15: nametrans: KeyError: 'Other'");
       }
     }
   else
@@ -682,6 +682,89 @@ START_TEST (test_nametrans_rules_round_trip)
 }
 END_TEST
 
+/* A nametrans or folderfilter that raises at sync time fails that folder,
+ * with the option's location and the exception in an error event; the
+ * other folders sync and nothing is created under a guessed name. */
+typedef struct
+{
+  const char *remote_option;
+  const char *local_option;
+} RaisingCase;
+
+static const RaisingCase raising_cases[] = {
+  { "nametrans = lambda f: {'Work': 'Work'}[f]\n", "" },
+  { "folderfilter = lambda f: {'Work': True}[f]\n", "" },
+  /* the local folder "Mine" would go up as "Mine": its round trip raises */
+  { "nametrans = lambda f: {'Work': 'Work', 'Bad': 'Bad'}[f]\n", "" },
+  { "", "folderfilter = lambda f: {'Work': True}[f]\n" },
+};
+
+static gint
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static void
+collect_errors (MailsyncAccount   *account,
+                MailsyncSyncEvent *event,
+                GString           *texts)
+{
+  if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_ERROR)
+    g_string_append_printf (texts, "%s\n", mailsync_sync_event_get_text (event));
+}
+
+START_TEST (test_python_raising_at_sync)
+{
+  const RaisingCase *c = &raising_cases[_i];
+  g_autofree char *remote_root = g_build_filename (home, "r", NULL);
+  g_autofree char *local_root = g_build_filename (home, "l", NULL);
+  g_autofree char *data =
+    g_strdup_printf (GENERAL ACCOUNT "[Repository R]\ntype = Maildir\nlocalfolders = %s\n%s"
+                     "[Repository L]\ntype = Maildir\nlocalfolders = %s\n%s",
+                     remote_root, c->remote_option, local_root, c->local_option);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncAccount) account = NULL;
+  g_autoptr(GString) texts = g_string_new (NULL);
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *joined = NULL;
+  const char *entry;
+
+  if (!_mailsync_python_is_available ())
+    return;
+  make_maildir_folder (remote_root, "Work");
+  make_maildir_folder (remote_root, "Bad");
+  if (_i == 2)
+    make_maildir_folder (local_root, "Mine");
+  account = create (data, NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  g_signal_connect (account, "event", G_CALLBACK (collect_errors), texts);
+
+  ck_assert (!mailsync_account_sync (account, NULL, &error));
+  ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_PARTIAL), "%s", error->message);
+  ck_assert_msg (strstr (texts->str, _i == 3 ? "t:13: folderfilter: KeyError: 'Bad'" :
+                                      _i == 2 ? "t:10: nametrans: KeyError: 'Mine'" :
+                                      _i == 1 ? "t:10: folderfilter: KeyError: 'Bad'" :
+                                                "t:10: nametrans: KeyError: 'Bad'") != NULL,
+                 "%s", texts->str);
+
+  /* Work synced; nothing else appeared on either side */
+  dir = g_dir_open (local_root, 0, NULL);
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (names, g_strdup (entry));
+  g_clear_pointer (&dir, g_dir_close);
+  dir = g_dir_open (remote_root, 0, NULL);
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (names, g_strconcat ("remote:", entry, NULL));
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  joined = g_strjoinv (" ", (char **) names->pdata);
+  ck_assert_str_eq (joined, _i == 2 ? "Bad Mine Work remote:Bad remote:Work" : "Work remote:Bad remote:Work");
+}
+END_TEST
+
 /* An enabled [mbnames] is evaluated up front: a broken expression stops
  * the run before any sync. */
 START_TEST (test_mbnames_checked)
@@ -742,6 +825,7 @@ config_suite (void)
   tcase_add_test (tc, test_eval_literals);
   tcase_add_test (tc, test_python_options);
   tcase_add_test (tc, test_nametrans_rules_round_trip);
+  tcase_add_loop_test (tc, test_python_raising_at_sync, 0, G_N_ELEMENTS (raising_cases));
   tcase_add_test (tc, test_mbnames_checked);
   tcase_add_test (tc, test_account_names);
   suite_add_tcase (s, tc);

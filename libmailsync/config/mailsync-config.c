@@ -1445,6 +1445,7 @@ struct _PythonClosure
   PythonRef          *python;
   MailsyncPythonFunc *func;
   char               *where;
+  MailsyncRepository *repo;     /* unowned: the repository owns the closure */
 };
 
 static void
@@ -1456,11 +1457,23 @@ python_closure_free (PythonClosure *closure)
   g_free (closure);
 }
 
-/* The engine's name callbacks cannot fail. A Python exception in
- * nametrans gives a name the engine refuses as unsafe (a control
- * character), so the folder is skipped rather than synced under a wrong
- * name; in folderfilter it leaves the folder out. Both lose nothing, and
- * the exception goes to the log. */
+/* An exception in nametrans or folderfilter fails that folder: a guessed
+ * name could create a wrongly named folder, and a guessed filter result
+ * could sync a folder the user meant to leave out (or silently drop one). */
+static void
+python_refuse (PythonClosure *closure,
+               const char    *name,
+               const GError  *error)
+{
+  g_autoptr(GError) refusal = NULL;
+
+  refusal = g_error_new (MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG,
+                         "Folder '%s' of repository %s is not synced: %s", name,
+                         mailsync_repository_get_name (closure->repo),
+                         error != NULL ? error->message : closure->where);
+  mailsync_repository_refuse_folder (closure->repo, name, refusal);
+}
+
 static char *
 python_nametrans (const char *name,
                   gpointer    user_data)
@@ -1470,10 +1483,7 @@ python_nametrans (const char *name,
   char *result = _mailsync_python_call_string (closure->func, name, &error);
 
   if (result == NULL)
-    {
-      g_warning ("%s: folder '%s': %s", closure->where, name, error ? error->message : "no result");
-      return g_strconcat ("\x01", name, NULL);
-    }
+    python_refuse (closure, name, error);
   return result;
 }
 
@@ -1488,7 +1498,7 @@ python_folderfilter (const char *name,
 
   if (!_mailsync_python_call_bool (closure->func, args, &result, &error))
     {
-      g_warning ("%s: folder '%s': %s", closure->where, name, error ? error->message : "failed");
+      python_refuse (closure, name, error);
       return FALSE;
     }
   return result;
@@ -1588,6 +1598,7 @@ apply_common (RepoContext        *ctx,
       PythonClosure *closure = python_closure_new (self, section, "nametrans", "nametrans_rules", error);
       if (closure == NULL)
         return FALSE;
+      closure->repo = repo;
       mailsync_repository_set_nametrans (repo, python_nametrans, closure, (GDestroyNotify) python_closure_free);
     }
 
@@ -1617,6 +1628,7 @@ apply_common (RepoContext        *ctx,
                                                    "folder_include' or 'folder_exclude", error);
       if (closure == NULL)
         return FALSE;
+      closure->repo = repo;
       mailsync_repository_set_folder_filter (repo, python_folderfilter, closure,
                                              (GDestroyNotify) python_closure_free);
     }
