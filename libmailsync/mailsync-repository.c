@@ -50,6 +50,14 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
+enum
+{
+  SIGNAL_OPENED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 #define PRIV(self) ((MailsyncRepositoryPrivate *) mailsync_repository_get_instance_private (MAILSYNC_REPOSITORY (self)))
 
 static void
@@ -178,6 +186,17 @@ mailsync_repository_class_init (MailsyncRepositoryClass *klass)
     g_param_spec_boolean ("sync-deletes", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * MailsyncRepository::opened:
+   * @self: the repository
+   *
+   * Emitted by mailsync_repository_open_finish() when the store proved
+   * usable: for a server, the login was accepted. That is when a password
+   * that came from a prompt is worth remembering.
+   */
+  signals[SIGNAL_OPENED] = g_signal_new ("opened", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                         0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -531,7 +550,10 @@ mailsync_repository_open_finish (MailsyncRepository  *self,
                                  GAsyncResult        *result,
                                  GError             **error)
 {
-  return MAILSYNC_REPOSITORY_GET_CLASS (self)->open_finish (self, result, error);
+  if (!MAILSYNC_REPOSITORY_GET_CLASS (self)->open_finish (self, result, error))
+    return FALSE;
+  g_signal_emit (self, signals[SIGNAL_OPENED], 0);
+  return TRUE;
 }
 
 /**

@@ -6,6 +6,7 @@
 #include "mailsync.h"
 #include "mailsync-test.h"
 #include "config/mailsync-python-private.h"
+#include "config/mailsync-config-private.h"
 
 #include <string.h>
 #include <glib/gstdio.h>
@@ -765,6 +766,76 @@ START_TEST (test_python_raising_at_sync)
 }
 END_TEST
 
+#ifdef HAVE_LIBSECRET
+static GPtrArray *stored;
+
+static gboolean
+record_store (const char  *host,
+              const char  *user,
+              const char  *password,
+              GError     **error)
+{
+  g_ptr_array_add (stored, g_strdup_printf ("%s %s %s", host, user, password));
+  return TRUE;
+}
+
+static char *
+typed_password (const char *account,
+                const char *repository,
+                const char *user,
+                const char *host,
+                gpointer    user_data)
+{
+  return g_strdup ("s3cret");
+}
+#endif
+
+/* --update-keyring stores the password only once the server accepted it
+ * (the repository opened): a failed login stores nothing. */
+START_TEST (test_update_keyring_after_login)
+{
+#ifdef HAVE_LIBSECRET
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) closed = NULL;
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(MailsyncAccount) account = NULL;
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autofree char *data = NULL;
+  guint port;
+
+  /* a port nobody listens on: bound, never listening */
+  closed = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  ck_assert (g_socket_bind (closed, any, FALSE, &error));
+  bound = g_socket_get_local_address (closed, &error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  data = g_strdup_printf ("[general]\naccounts = A\nmetadata = ~/meta\nupdate-keyring = yes\n" ACCOUNT LOCAL
+                          "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %u\n"
+                          "remoteuser = me\nssl = no\nstarttls = no\n", port);
+  stored = g_ptr_array_new_with_free_func (g_free);
+  _mailsync_config_set_keyring_store_func (record_store);
+
+  config = load_config (data, &error);
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, typed_password, NULL, NULL);
+  account = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (stored->len, 0);
+  ck_assert (!mailsync_account_sync (account, NULL, &error));
+  ck_assert_uint_eq (stored->len, 0);
+
+  /* what the repository says after an accepted login */
+  g_signal_emit_by_name (mailsync_account_get_remote (account), "opened");
+  g_signal_emit_by_name (mailsync_account_get_remote (account), "opened");
+  ck_assert_uint_eq (stored->len, 1);
+  ck_assert_str_eq (g_ptr_array_index (stored, 0), "127.0.0.1 me s3cret");
+
+  _mailsync_config_set_keyring_store_func (NULL);
+  g_clear_pointer (&stored, g_ptr_array_unref);
+#endif
+}
+END_TEST
+
 /* An enabled [mbnames] is evaluated up front: a broken expression stops
  * the run before any sync. */
 START_TEST (test_mbnames_checked)
@@ -826,6 +897,7 @@ config_suite (void)
   tcase_add_test (tc, test_python_options);
   tcase_add_test (tc, test_nametrans_rules_round_trip);
   tcase_add_loop_test (tc, test_python_raising_at_sync, 0, G_N_ELEMENTS (raising_cases));
+  tcase_add_test (tc, test_update_keyring_after_login);
   tcase_add_test (tc, test_mbnames_checked);
   tcase_add_test (tc, test_account_names);
   suite_add_tcase (s, tc);

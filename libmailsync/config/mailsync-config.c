@@ -3,6 +3,7 @@
 
 #include "config/mailsync-config.h"
 #include "config/mailsync-config-file-private.h"
+#include "config/mailsync-config-private.h"
 #include "config/mailsync-python-private.h"
 #include "mailsync-error.h"
 #include "status/mailsync-status-plain.h"
@@ -1796,7 +1797,67 @@ keyring_usable (void)
   /* Without a session bus GDBus would try to autolaunch one. */
   return g_getenv ("DBUS_SESSION_BUS_ADDRESS") != NULL;
 }
+
+static gboolean
+keyring_store_secret (const char  *host,
+                      const char  *user,
+                      const char  *password,
+                      GError     **error)
+{
+  g_autofree char *label = g_strdup_printf ("Password for '%s' on '%s'", user, host);
+
+  return secret_password_store_sync (keyring_schema (), SECRET_COLLECTION_DEFAULT, label, password,
+                                     NULL, error, "service", host, "username", user, NULL);
+}
 #endif
+
+static MailsyncKeyringStoreFunc keyring_store_func;
+
+void
+_mailsync_config_set_keyring_store_func (MailsyncKeyringStoreFunc func)
+{
+  keyring_store_func = func;
+}
+
+typedef struct
+{
+  char *host;
+  char *user;
+  char *password;
+} KeyringItem;
+
+static void
+keyring_item_free (gpointer data,
+                   GClosure *closure G_GNUC_UNUSED)
+{
+  KeyringItem *item = data;
+
+  g_free (item->host);
+  g_free (item->user);
+  memset (item->password, 0, strlen (item->password));
+  g_free (item->password);
+  g_free (item);
+}
+
+/* --update-keyring: the password goes to the keyring once the server has
+ * accepted it (the repository opened), never a mistyped one before. */
+static void
+keyring_store_on_open (MailsyncRepository *repo,
+                       KeyringItem        *item)
+{
+  g_autoptr(GError) error = NULL;
+  MailsyncKeyringStoreFunc store = keyring_store_func;
+
+#ifdef HAVE_LIBSECRET
+  if (store == NULL)
+    store = keyring_store_secret;
+#endif
+  if (store != NULL && !store (item->host, item->user, item->password, &error))
+    g_warning ("Repository %s: could not store the password in the keyring: %s",
+               mailsync_repository_get_name (repo), error->message);
+  /* Once per process, as offlineimap; this frees @item. */
+  g_signal_handlers_disconnect_by_func (repo, keyring_store_on_open, item);
+}
 
 /* offlineimap's order: remotepasseval, remotepass, remotepassfile (ours:
  * remotepasscmd with eval), ~/.netrc, /etc/netrc, the keyring, the prompt. */
@@ -1805,6 +1866,7 @@ find_password (RepoContext  *ctx,
                const char   *host,
                char        **user,
                char        **password,
+               gboolean     *store_after_login,
                GCancellable *cancellable,
                GError      **error)
 {
@@ -1814,6 +1876,7 @@ find_password (RepoContext  *ctx,
   g_autofree char *netrc_user = NULL;
 
   *password = NULL;
+  *store_after_login = FALSE;
   if (!get_bool (self, "general", "ignore-keyring", FALSE, &ignore_keyring, error) ||
       !get_bool (self, "general", "update-keyring", FALSE, &update_keyring, error))
     return FALSE;
@@ -1879,20 +1942,8 @@ find_password (RepoContext  *ctx,
   if (*password == NULL && self->password_func != NULL)
     *password = self->password_func (ctx->account, ctx->name, *user, host, self->password_data);
 
-#ifdef HAVE_LIBSECRET
-  if (*password != NULL && update_keyring && !from_keyring && host != NULL && *user != NULL)
-    {
-      g_autoptr(GError) local_error = NULL;
-      g_autofree char *label = g_strdup_printf ("Password for '%s' on '%s'", *user, host);
-
-      if (!secret_password_store_sync (keyring_schema (), SECRET_COLLECTION_DEFAULT, label, *password,
-                                       cancellable, &local_error,
-                                       "service", host, "username", *user, NULL))
-        warn (self, "general", "update-keyring", "could not store the password in the keyring: %s",
-              local_error->message);
-    }
-#else
-  (void) from_keyring;
+  *store_after_login = *password != NULL && update_keyring && !from_keyring && host != NULL && *user != NULL;
+#ifndef HAVE_LIBSECRET
   (void) cancellable;
 #endif
   return TRUE;
@@ -1917,6 +1968,7 @@ build_imap (RepoContext  *ctx,
   g_auto(GStrv) pins = NULL;
   g_auto(GStrv) auth = NULL;
   gboolean ssl, starttls, compress, expunge;
+  gboolean store_after_login = FALSE;
   gint64 port = 0, retrycount, socktimeout, n;
 
   if (!check_section (self, section, SCOPE_REPOSITORY | SCOPE_IMAP, "an IMAP repository", error) ||
@@ -2084,7 +2136,7 @@ build_imap (RepoContext  *ctx,
 
   if (token == NULL && (preauth == NULL || *preauth == '\0'))
     {
-      if (!find_password (ctx, host, &user, &password, cancellable, error))
+      if (!find_password (ctx, host, &user, &password, &store_after_login, cancellable, error))
         return NULL;
     }
 
@@ -2106,6 +2158,16 @@ build_imap (RepoContext  *ctx,
     g_object_set (repo, "password", token, NULL);
   else if (password != NULL)
     g_object_set (repo, "password", password, NULL);
+  if (store_after_login)
+    {
+      KeyringItem *item = g_new0 (KeyringItem, 1);
+
+      item->host = g_strdup (host);
+      item->user = g_strdup (user);
+      item->password = g_strdup (password);
+      g_signal_connect_data (repo, "opened", G_CALLBACK (keyring_store_on_open), item,
+                             keyring_item_free, 0);
+    }
   if (pins != NULL && pins[0] != NULL)
     {
       g_autofree char *joined = g_strjoinv (",", pins);

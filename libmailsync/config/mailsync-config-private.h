@@ -1,0 +1,18 @@
+#pragma once
+
+#include "config/mailsync-config.h"
+
+G_BEGIN_DECLS
+
+/* Stores a password in the user's keyring (python-keyring's Secret Service
+ * item for @host and @user). */
+typedef gboolean (*MailsyncKeyringStoreFunc) (const char    *host,
+                                              const char    *user,
+                                              const char    *password,
+                                              GError       **error);
+
+/* Replaces the keyring's store, for tests: a test machine has no Secret
+ * Service. %NULL restores libsecret. */
+void _mailsync_config_set_keyring_store_func (MailsyncKeyringStoreFunc func);
+
+G_END_DECLS
