@@ -560,6 +560,33 @@ class ScriptedServer(FakeServer):
                 c.sendall((self.ANSWERS.get(cmd, "") + "%s OK done\r\n" % tag).encode())
 
 
+class Utf8Server(ScriptedServer):
+    ANSWERS = {
+        "ENABLE": "* ENABLED UTF8=ACCEPT\r\n",
+        "LIST": '* LIST () "/" INBOX\r\n* LIST () "/" "Entw\u00fcrfe"\r\n* LIST () "/" "R&D"\r\n',
+        "CAPABILITY": "* CAPABILITY IMAP4rev1 ENABLE UTF8=ACCEPT\r\n",
+        "LOGOUT": "* BYE bye\r\n",
+    }
+
+    def __init__(self):
+        FakeServer.__init__(self, b"* OK [CAPABILITY IMAP4rev1 ENABLE UTF8=ACCEPT AUTH=PLAIN] utf8\r\n")
+        self.commands = []
+
+
+def scenario_utf8_accept(root):
+    server = Utf8Server()
+    try:
+        p, _ = run_fake(server.port, {"MAILSYNC_TEST_LIST": "1", "MAILSYNC_TEST_IMAP_AUTH": "LOGIN"},
+                        os.path.join(root, "utf8"))
+        folders = [l.split(" ", 1)[1] for l in p.stdout.splitlines() if l.startswith("folder ")]
+        check("UTF8=ACCEPT: ENABLEd after login", any(c.upper().startswith("ENABLE UTF8=ACCEPT") for c in server.commands),
+              server.commands)
+        check("UTF8=ACCEPT: mailbox names are read as UTF-8, not modified UTF-7",
+              p.returncode == 0 and sorted(folders) == ["Entw\u00fcrfe", "INBOX", "R&D"], (p.stderr, folders))
+    finally:
+        server.close()
+
+
 def scenario_namespace(root):
     server = ScriptedServer()
     try:
@@ -680,6 +707,7 @@ def main():
         scenario_sigpipe(root)
         scenario_namespace(root)
         scenario_login_quoting(root)
+        scenario_utf8_accept(root)
         if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
             print("# SKIP the Dovecot scenarios: dovecot is not installed")
         else:

@@ -233,6 +233,7 @@ struct _MailsyncImapConnection
   gboolean writing;
   gboolean reading;
   gboolean compressed;           /* output must be flushed after each write */
+  gboolean utf8_accept;          /* ENABLE UTF8=ACCEPT succeeded (RFC 6855) */
 
   GHashTable *capabilities;      /* upper-case name -> name */
   char *greeting;
@@ -1130,6 +1131,7 @@ use_stream (MailsyncImapConnection *self, GIOStream *stream)
   g_clear_pointer (&self->parser, mailsync_imap_parser_free);
   self->parser = mailsync_imap_parser_new ();
   mailsync_imap_parser_set_literal_handler (self->parser, spool_literal, NULL, NULL);
+  mailsync_imap_parser_set_utf8_accept (self->parser, self->utf8_accept);
 }
 
 static gboolean
@@ -1441,6 +1443,43 @@ authenticate (MailsyncImapConnection *self, GCancellable *cancellable, GError **
   return FALSE;
 }
 
+static void
+on_enabled (MailsyncImapResponse *response, gpointer user_data)
+{
+  gboolean *enabled = user_data;
+
+  if (response->data_kind != MAILSYNC_IMAP_DATA_ENABLED)
+    return;
+  for (guint i = 0; response->u.strv != NULL && response->u.strv[i] != NULL; i++)
+    if (g_ascii_strcasecmp (response->u.strv[i], "UTF8=ACCEPT") == 0)
+      *enabled = TRUE;
+}
+
+/* RFC 6855: mailbox names travel as UTF-8 instead of modified UTF-7 once
+ * the server ENABLEd it. Only the ENABLED response counts: a server may
+ * answer OK without enabling anything. */
+static gboolean
+enable_utf8 (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  MailsyncImapRequest *request = mailsync_imap_request_new ("ENABLE UTF8=ACCEPT");
+  gboolean enabled = FALSE;
+
+  mailsync_imap_request_set_untagged_handler (request, on_enabled, &enabled);
+  ok = run (self, request, cancellable, error);
+  if (ok == NULL)
+    return FALSE;
+  self->utf8_accept = enabled;
+  mailsync_imap_parser_set_utf8_accept (self->parser, enabled);
+  return TRUE;
+}
+
+gboolean
+mailsync_imap_connection_get_utf8_accept (MailsyncImapConnection *self)
+{
+  return self->utf8_accept;
+}
+
 /* RFC 4978: after "OK" both directions are raw deflate streams. */
 static gboolean
 start_compression (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
@@ -1552,6 +1591,9 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
     }
   if (s->compress && mailsync_imap_connection_has_capability (self, "COMPRESS=DEFLATE") &&
       !start_compression (self, cancellable, error))
+    return FALSE;
+  if (mailsync_imap_connection_has_capability (self, "UTF8=ACCEPT") &&
+      mailsync_imap_connection_has_capability (self, "ENABLE") && !enable_utf8 (self, cancellable, error))
     return FALSE;
   return TRUE;
 }

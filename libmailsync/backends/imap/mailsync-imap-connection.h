@@ -132,6 +132,8 @@ gboolean mailsync_imap_connection_has_capability (MailsyncImapConnection *self,
 /* "IMAP4rev1 UIDPLUS ..." as last announced. */
 char    *mailsync_imap_connection_get_capability_string (MailsyncImapConnection *self);
 gboolean mailsync_imap_connection_is_open (MailsyncImapConnection *self);
+/* Mailbox names are UTF-8 on the wire (ENABLE UTF8=ACCEPT succeeded). */
+gboolean mailsync_imap_connection_get_utf8_accept (MailsyncImapConnection *self);
 const char *mailsync_imap_connection_get_greeting (MailsyncImapConnection *self);
 void     mailsync_imap_connection_close (MailsyncImapConnection *self);
 

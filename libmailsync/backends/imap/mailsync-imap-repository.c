@@ -237,6 +237,16 @@ _mailsync_imap_quote (const char *text)
   return g_string_free (out, FALSE);
 }
 
+/* The mailbox name as the server wants it: modified UTF-7, or UTF-8 as
+ * is once UTF8=ACCEPT is enabled. */
+static char *
+encode_name (MailsyncImapRepository *self, const char *name)
+{
+  if (self->connection != NULL && mailsync_imap_connection_get_utf8_accept (self->connection))
+    return g_strdup (name);
+  return mailsync_imap_utf7_encode (name, -1, NULL);
+}
+
 /* ---- the repository contract --------------------------------------------- */
 
 static void
@@ -410,7 +420,7 @@ add_included_folders (MailsyncImapRepository *self, ListData *data, GCancellable
   for (guint i = 0; self->folder_includes != NULL && self->folder_includes[i] != NULL; i++)
     {
       const char *name = self->folder_includes[i];
-      g_autofree char *encoded = mailsync_imap_utf7_encode (name, -1, NULL);
+      g_autofree char *encoded = encode_name (self, name);
       g_autofree char *quoted = _mailsync_imap_quote (encoded ? encoded : name);
       g_autofree char *line = g_strdup_printf ("STATUS %s (UIDVALIDITY)", quoted);
       g_autoptr(MailsyncImapResponse) ok = NULL;
@@ -501,7 +511,7 @@ repository_list_folders_finish (MailsyncRepository *repo, GAsyncResult *result, 
 static char *
 wire_name (MailsyncImapRepository *self, const char *name)
 {
-  g_autofree char *encoded = mailsync_imap_utf7_encode (name, -1, NULL);
+  g_autofree char *encoded = encode_name (self, name);
 
   return _mailsync_imap_quote (encoded ? encoded : name);
 }
@@ -516,7 +526,7 @@ repository_create_folder_async (MailsyncRepository *repo, const char *name, GCan
   g_autofree char *line = g_strdup_printf ("CREATE %s", quoted);
   g_autoptr(MailsyncImapResponse) ok = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *encoded = mailsync_imap_utf7_encode (name, -1, NULL);
+  g_autofree char *encoded = encode_name (self, name);
 
   ok = run (self, mailsync_imap_request_new (line), cancellable, &error);
   /* RFC 5530 [ALREADYEXISTS]: someone else made it; that is fine. */
