@@ -251,6 +251,16 @@ def scenario_bad_input(server, root):
     p = acc.run("-u", "nope")
     check("unknown UI exits 1 with the list", p.returncode == 1 and "UI 'nope' does not exist" in out(p), out(p))
 
+    # An account that fails at once must not race the main loop's start
+    # (a quit before g_main_loop_run() hung the process).
+    statuses = []
+    for i in range(25):
+        try:
+            statuses.append(acc.run("-k", "Repository_Remote:remoteport=1", timeout=20).returncode)
+        except subprocess.TimeoutExpired:
+            statuses.append("hang")
+    check("unreachable server: exits 1 every time, never hangs", statuses == [1] * 25, statuses)
+
 
 def scenario_overrides(server, root):
     # The file has a wrong password; -k fixes it (section with _ for space).

@@ -800,8 +800,18 @@ job_thread (gpointer data, gpointer user_data)
   job->state = "done";
   last = --self->remaining == 0;
   g_mutex_unlock (&self->mutex);
+  /* An idle source, not g_main_context_invoke(): from a worker whose
+   * thread-default context is the global one, invoke() would run
+   * quit_loop() here at once if the main thread has not entered
+   * g_main_loop_run() yet, and that run would then never end. */
   if (last)
-    g_main_context_invoke (NULL, quit_loop, self->loop);
+    {
+      GSource *source = g_idle_source_new ();
+
+      g_source_set_callback (source, quit_loop, g_main_loop_ref (self->loop), (GDestroyNotify) g_main_loop_unref);
+      g_source_attach (source, NULL);
+      g_source_unref (source);
+    }
 }
 
 /**
