@@ -434,8 +434,16 @@ def scenario_daemon(server, root):
     check("SIGTERM is announced", "Preparing to shutdown after sync" in so + se, so + se)
     check("no lock left behind", not os.path.exists(os.path.join(acc.home, "meta", "Test.lock")))
 
+    d = acc.start("-d", "thread")
+    check("-d thread daemon: first sync", wait_for(lambda: syncs() == 4, 30), syncs())
+    time.sleep(0.5)
+    d.send_signal(signal.SIGTERM)
+    so, se = d.communicate(timeout=20)
+    check("-d thread: a stop prints where each account is", d.returncode == 0 and "Account sync Test: sleeping" in se,
+          (d.returncode, se[-500:]))
+
     d = acc.start()
-    check("autorefresh again", wait_for(lambda: syncs() == 4, 30), syncs())
+    check("autorefresh again", wait_for(lambda: syncs() == 5, 30), syncs())
     d.send_signal(signal.SIGUSR2)
     so, se = d.communicate(timeout=20)
     check("SIGUSR2 ends the daemon after the sync", d.returncode == 0 and "Terminating after this sync" in so + se,

@@ -14,6 +14,7 @@ struct _MailsyncSignals
 {
   MailsyncRunner *runner;
   MailsyncUi *ui;
+  gboolean dump_on_stop;       /* -d thread: where everyone is, at each stop */
   guint sources[5];
   guint pipe_source;
   struct sigaction old_abrt;
@@ -66,6 +67,9 @@ on_stop (gpointer data)
   MailsyncSignals *self = data;
   guint count = mailsync_runner_stop (self->runner);
 
+  if (self->dump_on_stop)
+    mailsync_runner_dump (self->runner, stderr);
+
   if (count >= 3)
     {
       mailsync_ui_warn (self->ui, NULL, "Signaled thrice. Aborting!");
@@ -107,11 +111,13 @@ on_pipe (int fd, GIOCondition condition, gpointer data)
  * mailsync_signals_install:
  * @runner: the runner to steer
  * @ui: where to say what a signal does
+ * @dump_on_stop: print where each account is at TERM/INT/HUP (`-d thread`,
+ *   where offlineimap dumps its threads' stacks)
  *
  * Returns: (transfer full): the installed handlers
  */
 MailsyncSignals *
-mailsync_signals_install (MailsyncRunner *runner, MailsyncUi *ui)
+mailsync_signals_install (MailsyncRunner *runner, MailsyncUi *ui, gboolean dump_on_stop)
 {
   MailsyncSignals *self = g_new0 (MailsyncSignals, 1);
   struct sigaction sa = { 0 };
@@ -119,6 +125,7 @@ mailsync_signals_install (MailsyncRunner *runner, MailsyncUi *ui)
 
   self->runner = runner;
   self->ui = ui;
+  self->dump_on_stop = dump_on_stop;
   self->sources[0] = g_unix_signal_add (SIGUSR1, on_usr1, self);
   self->sources[1] = g_unix_signal_add (SIGUSR2, on_usr2, self);
   for (gsize i = 0; i < G_N_ELEMENTS (stops); i++)

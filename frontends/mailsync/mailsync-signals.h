@@ -12,7 +12,8 @@ G_BEGIN_DECLS
 typedef struct _MailsyncSignals MailsyncSignals;
 
 MailsyncSignals *mailsync_signals_install (MailsyncRunner *runner,
-                                           MailsyncUi     *ui);
+                                           MailsyncUi     *ui,
+                                           gboolean        dump_on_stop);
 void             mailsync_signals_remove  (MailsyncSignals *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MailsyncSignals, mailsync_signals_remove)

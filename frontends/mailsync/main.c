@@ -284,7 +284,7 @@ poll_ui (gpointer user_data)
 
 static int
 run_sync (MailsyncConfig *config, MailsyncUi *ui, MailsyncMbnames *mbnames, MailsyncOptions *opts,
-          const char * const *accounts, gboolean dry_run, gboolean single_thread)
+          const char * const *accounts, gboolean dry_run, gboolean single_thread, gboolean debug_thread)
 {
   g_autoptr(MailsyncRunner) runner = NULL;
   g_autoptr(MailsyncSignals) signals = NULL;
@@ -311,7 +311,7 @@ run_sync (MailsyncConfig *config, MailsyncUi *ui, MailsyncMbnames *mbnames, Mail
   setup.dry_run = dry_run;
   setup.single_thread = single_thread;
   runner = mailsync_runner_new (&setup);
-  signals = mailsync_signals_install (runner, ui);
+  signals = mailsync_signals_install (runner, ui, debug_thread);
   keys.ui = ui;
   keys.runner = runner;
   /* only blinkenlights reads keys; the others need no wakeups */
@@ -509,6 +509,7 @@ main (int argc, char **argv)
     status = mailsync_mode_delete_folder (config, ui, (const char * const *) accounts, opts->delete_folder,
                                           dry_run);
   else
-    status = run_sync (config, ui, mbnames, opts, (const char * const *) accounts, dry_run, single_thread);
+    status = run_sync (config, ui, mbnames, opts, (const char * const *) accounts, dry_run, single_thread,
+                       types != NULL && g_strv_contains ((const char * const *) types, "thread"));
   return exit_status (ui, status);
 }
