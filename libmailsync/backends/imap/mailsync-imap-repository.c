@@ -242,7 +242,13 @@ _mailsync_imap_quote (const char *text)
 static char *
 encode_name (MailsyncImapRepository *self, const char *name)
 {
-  if (self->connection != NULL && mailsync_imap_connection_get_utf8_accept (self->connection))
+  gboolean plain = TRUE;
+
+  /* A quoted string cannot carry controls (CR LF would end the command):
+   * such a name keeps the mUTF-7 form, which encodes them. */
+  for (const guchar *p = (const guchar *) name; *p; p++)
+    plain = plain && *p >= 0x20 && *p != 0x7f;
+  if (plain && self->connection != NULL && mailsync_imap_connection_get_utf8_accept (self->connection))
     return g_strdup (name);
   return mailsync_imap_utf7_encode (name, -1, NULL);
 }
