@@ -211,9 +211,10 @@ def scenario_streaming(server, root):
           up is not None and baseline is not None and up - baseline < 3 * 1024, (baseline, up))
 
 
-def idle_process(server, user, pw, seconds, work):
+def idle_process(server, user, pw, seconds, work, extra=None):
     import subprocess
     env = dict(os.environ)
+    env.update(extra or {})
     env.update(server.env)
     env.update({"DOVECOT_USER": user, "DOVECOT_PASS": pw, "MAILSYNC_TEST_IMAP_SECURITY": "starttls",
                 "MAILSYNC_TEST_IDLE": str(seconds), "G_MESSAGES_DEBUG": "Mailsync-IMAP"})
@@ -261,6 +262,22 @@ def scenario_idle(server, root):
     check("IDLE: the timeout ends IDLE with DONE and a tagged OK",
           "C: DONE" in err + out and re.search(r"S: A\d+ OK", (err + out).split("C: DONE", 1)[-1]) is not None,
           err[-500:])
+    # Renewal (every 29 minutes, shortened here to 1 s): IDLE, DONE, IDLE
+    # again..., and a change after a few renewals still ends the wait.
+    p, first = idle_process(server, user, pw, 60, work, extra={"MAILSYNC_TEST_REIDLE_SECONDS": "1"})
+    time.sleep(3.5)
+    subprocess.run([base.HARNESS, "fill", server.dir, user, "INBOX", "1", "--sizes", "small"], check=True,
+                   stdout=subprocess.DEVNULL, timeout=60)
+    try:
+        out, err = p.communicate(timeout=40)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    text = out + err
+    idles = re.findall(r"C: A\d+ IDLE", text)
+    check("IDLE: renewed (%d IDLE commands, each ended by DONE)" % len(idles),
+          len(idles) >= 3 and text.count("C: DONE") == len(idles), text[-600:])
+    check("IDLE: a change after renewals ends the wait", p.returncode == 0 and "changed=1" in out, (out, err[-300:]))
 
 
 def commands(text, verb):

@@ -1139,8 +1139,18 @@ folder_flush_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncRea
 
 /* ---- IDLE (RFC 2177) ------------------------------------------------------ */
 
-/* RFC 2177 §3: servers may drop an IDLE after 30 minutes. */
+/* RFC 2177 §3: servers may drop an IDLE after 30 minutes. The tests
+ * shorten it to see the renewal (MAILSYNC_TEST_REIDLE_SECONDS). */
 #define REIDLE_SECONDS (29 * 60)
+
+static guint
+reidle_seconds (void)
+{
+  const char *test = g_getenv ("MAILSYNC_TEST_REIDLE_SECONDS");
+  guint64 n = test ? g_ascii_strtoull (test, NULL, 10) : 0;
+
+  return n > 0 && n < REIDLE_SECONDS ? (guint) n : REIDLE_SECONDS;
+}
 
 typedef struct
 {
@@ -1270,14 +1280,14 @@ static void
 idle_start (IdleData *data)
 {
   MailsyncImapRequest *request = mailsync_imap_request_new ("IDLE");
-  guint seconds = REIDLE_SECONDS;
+  guint seconds = reidle_seconds ();
 
   data->idling = FALSE;
   data->done_sent = FALSE;
   if (data->deadline != 0)
     {
       gint64 left = (data->deadline - g_get_monotonic_time () + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC;
-      seconds = (guint) CLAMP (left, 0, REIDLE_SECONDS);
+      seconds = (guint) CLAMP (left, 0, (gint64) seconds);
     }
   data->timer = g_timeout_source_new_seconds (seconds);
   g_source_set_callback (data->timer, idle_timer_fired, data, NULL);
