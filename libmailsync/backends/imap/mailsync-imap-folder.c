@@ -450,9 +450,6 @@ list_changes (MailsyncImapFolder *self, guint64 since, GCancellable *cancellable
   return g_steal_pointer (&result);
 }
 
-/* The full listing. Messages the status knows need only FLAGS (as mbsync
- * does); the rest, and whatever the status lacks below its highest UID,
- * need size and date too. */
 static void collect_deleted (MailsyncImapResponse *response, gpointer user_data);
 
 /* maxage/maxsize on the server (reference §5.10, as offlineimap does):
@@ -501,6 +498,9 @@ list_window (MailsyncImapFolder *self, GCancellable *cancellable, GError **error
   return build_listing (self, FALSE);
 }
 
+/* The full listing. Messages the status knows need only FLAGS (as mbsync
+ * does); the rest, and whatever the status lacks below its highest UID,
+ * need size and date too. */
 static GPtrArray *
 list_everything (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
 {
