@@ -724,6 +724,11 @@ sslcacertfile = %(ca)s
           and os.path.isdir(os.path.join(acc.home, "Mail2", "INBOX")), out(p))
     check("-a Two: its hook output is logged", "Hook stdout: \nHook stderr:" in out(p)
           and "Hook return code: 0" in out(p), out(p))
+    p = acc.run("-a", "Two", "-k", "Account_Two:presynchook=echo out; echo err >&2; kill -TERM $$",
+                "-k", "Account_Two:postsynchook=exit 3")
+    check("hook output, and a killed hook's code as Python gives it",
+          "Hook stdout: out\n\nHook stderr:err\n" in out(p) and "Hook return code: -15" in out(p), out(p))
+    check("a failing hook does not fail the sync", p.returncode == 0 and "Hook return code: 3" in out(p), out(p))
     t0 = time.time()
     p = acc.run("-k", "accounts=Test,Two", "-k", "maxsyncaccounts=2")
     parallel = time.time() - t0

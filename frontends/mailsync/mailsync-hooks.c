@@ -25,8 +25,8 @@ child_setup (gpointer data)
  * @sync_mode: "full", "quick" or "idle"
  * @dry_run: only say what would run
  *
- * Returns: the hook's exit status, -1 when it could not run or was
- *   killed, 0 in a dry run
+ * Returns: the hook's exit status, minus the signal that killed it, -1
+ *   when it could not run, 0 in a dry run
  */
 int
 mailsync_hook_run (MailsyncUi *ui,
@@ -64,7 +64,13 @@ mailsync_hook_run (MailsyncUi *ui,
   g_clear_pointer (&text, g_free);
   text = g_strdup_printf ("Hook stdout: %s\nHook stderr:%s\n", out ? out : "", err ? err : "");
   mailsync_ui_message (ui, MAILSYNC_UI_LEVEL_INFO, thread, "callhook", text);
-  status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
+  /* Python's returncode: minus the signal number when the hook was killed */
+  if (g_subprocess_get_if_exited (proc))
+    status = g_subprocess_get_exit_status (proc);
+  else if (g_subprocess_get_if_signaled (proc))
+    status = -g_subprocess_get_term_sig (proc);
+  else
+    status = -1;
   g_clear_pointer (&text, g_free);
   text = g_strdup_printf ("Hook return code: %d", status);
   mailsync_ui_message (ui, MAILSYNC_UI_LEVEL_INFO, thread, "callhook", text);
