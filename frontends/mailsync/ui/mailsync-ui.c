@@ -274,7 +274,10 @@ event_account (MailsyncUi *self, MailsyncSyncEvent *event, const char *thread)
 
       /* PARTIAL and UIDVALIDITY_CHANGED only sum up folder errors that were
        * reported (and recorded) one by one. */
+      /* A cancelled account is the stop the user asked for (TERM, INT,
+       * HUP, q), not an error of the run. */
       if (error != NULL &&
+          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
           !g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_PARTIAL) &&
           !g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED))
         {
