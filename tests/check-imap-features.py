@@ -615,16 +615,26 @@ def scenario_utf8_accept(root):
 def scenario_namespace(root):
     server = ScriptedServer()
     try:
+        # offlineimap's default: every folder LIST names is synced
         p, _ = run_fake(server.port, {"MAILSYNC_TEST_LIST": "1", "MAILSYNC_TEST_IMAP_AUTH": "LOGIN"},
+                        os.path.join(root, "ns0"))
+        folders = [l.split(" ", 1)[1] for l in p.stdout.splitlines() if l.startswith("folder ")]
+        check("NAMESPACE: by default every listed folder is synced, shared ones included (as offlineimap)",
+              p.returncode == 0 and len(folders) == 4 and not any(c.startswith("NAMESPACE") for c in server.commands),
+              (p.stderr, folders, server.commands))
+        server.commands.clear()
+        p, _ = run_fake(server.port, {"MAILSYNC_TEST_LIST": "1", "MAILSYNC_TEST_IMAP_AUTH": "LOGIN",
+                                      "MAILSYNC_TEST_IMAP_PERSONAL_ONLY": "1"},
                         os.path.join(root, "ns"))
         folders = [l.split(" ", 1)[1] for l in p.stdout.splitlines() if l.startswith("folder ")]
-        check("NAMESPACE: asked when no reference is set", any(c.startswith("NAMESPACE") for c in server.commands),
+        check("NAMESPACE: asked with personal-namespace-only and no reference", any(c.startswith("NAMESPACE") for c in server.commands),
               server.commands)
         check("NAMESPACE: only the personal namespace is synced (INBOX, INBOX/Sent)",
               p.returncode == 0 and sorted(folders) == ["INBOX", "INBOX/Sent"], (p.stderr, folders))
         check("NAMESPACE: the separator is the server's", "separator /" in p.stdout, p.stdout)
         server.commands.clear()
         p, _ = run_fake(server.port, {"MAILSYNC_TEST_LIST": "1", "MAILSYNC_TEST_IMAP_AUTH": "LOGIN",
+                                      "MAILSYNC_TEST_IMAP_PERSONAL_ONLY": "1",
                                       "MAILSYNC_TEST_IMAP_REFERENCE": ""}, os.path.join(root, "ns2"))
         folders = [l.split(" ", 1)[1] for l in p.stdout.splitlines() if l.startswith("folder ")]
         check("NAMESPACE: not used when a reference is set (every listed folder kept)",

@@ -150,6 +150,8 @@ main (int argc, char **argv)
                       "ca-file", NULL, NULL);
       if (g_getenv ("MAILSYNC_TEST_IMAP_REFERENCE"))
         g_object_set (remote, "reference", g_getenv ("MAILSYNC_TEST_IMAP_REFERENCE"), NULL);
+      if (g_getenv ("MAILSYNC_TEST_IMAP_PERSONAL_ONLY"))
+        g_object_set (remote, "personal-namespace-only", TRUE, NULL);
       if (g_getenv ("MAILSYNC_TEST_IMAP_INCLUDES"))
         {
           g_auto(GStrv) includes = g_strsplit (g_getenv ("MAILSYNC_TEST_IMAP_INCLUDES"), ",", -1);

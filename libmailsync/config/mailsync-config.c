@@ -1577,9 +1577,13 @@ apply_common (RepoContext        *ctx,
       g_auto(GStrv) includes = mailsync_config_eval_list (self, section, "folderincludes", error);
       if (includes == NULL)
         return FALSE;
-      if (includes[0] != NULL)
+      /* The IMAP backend STATUS-checks each one and adds it to the
+       * listing; a Maildir lists its whole tree anyway. */
+      if (includes[0] != NULL && g_object_class_find_property (G_OBJECT_GET_CLASS (repo), "folder-includes"))
+        g_object_set (repo, "folder-includes", includes, NULL);
+      else if (includes[0] != NULL)
         return option_error (self, section, "folderincludes", MAILSYNC_ERROR_NOT_SUPPORTED, error,
-                             "syncing folders the server does not list is not supported yet");
+                             "only an IMAP repository can include folders its listing does not name");
     }
   if (has (self, section, "foldersort"))
     warn (self, section, "foldersort", "ignored: mailsync syncs folders in the order of their names");

@@ -29,6 +29,7 @@ struct _MailsyncImapRepository
   GError *config_error;         /* a bad option value, reported by open */
   guint retry_count;            /* reconnections per folder (retrycount) */
   char **folder_includes;       /* folderincludes, UTF-8 names */
+  gboolean personal_only;       /* LIST only the personal namespace */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncImapRepository, mailsync_imap_repository, MAILSYNC_TYPE_REPOSITORY)
@@ -57,6 +58,7 @@ enum
   PROP_SSL_VERSION,
   PROP_RETRY_COUNT,
   PROP_FOLDER_INCLUDES,
+  PROP_PERSONAL_NAMESPACE_ONLY,
   N_PROPS
 };
 
@@ -142,6 +144,7 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
       g_strfreev (self->folder_includes);
       self->folder_includes = g_value_dup_boxed (value);
       break;
+    case PROP_PERSONAL_NAMESPACE_ONLY: self->personal_only = g_value_get_boolean (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -175,6 +178,7 @@ mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_SSL_VERSION: g_value_set_string (value, NULL); break;
     case PROP_RETRY_COUNT: g_value_set_uint (value, self->retry_count); break;
     case PROP_FOLDER_INCLUDES: g_value_set_boxed (value, self->folder_includes); break;
+    case PROP_PERSONAL_NAMESPACE_ONLY: g_value_set_boolean (value, self->personal_only); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -376,9 +380,9 @@ on_namespace (MailsyncImapResponse *response, gpointer user_data)
       }
 }
 
-/* Without a reference the personal namespace is what is synced: LIST
- * "" "*" also names other users' and shared mailboxes on many servers,
- * which belong to other people. INBOX is always personal. */
+/* With personal-namespace-only and no reference, only the personal
+ * namespace is synced: LIST "" "*" also names other users' and shared
+ * mailboxes on many servers. INBOX is always personal. */
 static gboolean
 is_foreign (ListData *data, const char *wire_name)
 {
@@ -467,7 +471,8 @@ repository_list_folders_async (MailsyncRepository *repo, GCancellable *cancellab
   g_auto(ListData) data = { self, g_ptr_array_new_with_free_func (g_object_unref), 0, NULL, 0, NULL };
   MailsyncImapRequest *request;
 
-  if (self->reference == NULL && mailsync_imap_connection_has_capability (self->connection, "NAMESPACE"))
+  if (self->reference == NULL && self->personal_only &&
+      mailsync_imap_connection_has_capability (self->connection, "NAMESPACE"))
     {
       g_autoptr(MailsyncImapResponse) ns_ok = NULL;
 
@@ -744,6 +749,16 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * one that does not exist is skipped with a message.
    */
   properties[PROP_FOLDER_INCLUDES] = g_param_spec_boxed ("folder-includes", NULL, NULL, G_TYPE_STRV, rw);
+  /**
+   * MailsyncImapRepository:personal-namespace-only:
+   *
+   * Without a #MailsyncImapRepository:reference, skip the mailboxes that
+   * NAMESPACE puts in other users' and shared namespaces. Off by default:
+   * offlineimap syncs everything LIST returns, and a drop-in must not
+   * silently stop syncing a user's shared folders.
+   */
+  properties[PROP_PERSONAL_NAMESPACE_ONLY] = g_param_spec_boolean ("personal-namespace-only", NULL, NULL,
+                                                                   FALSE, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
