@@ -318,6 +318,81 @@ def scenario_untrusted_status(server, root):
           and ("in-1", "FS") in local.get("INBOX", []), (p.summary(), local.get("INBOX")))
 
 
+MAILSYNC_RC = """[general]
+accounts = fast
+metadata = {work}/meta
+ui = basic
+
+[Account fast]
+localrepository = local
+remoterepository = remote
+{extra}
+
+[Repository local]
+type = Maildir
+localfolders = {work}/local
+sep = .
+
+[Repository remote]
+type = IMAP
+remotehost = {host}
+remoteport = {port}
+remoteuser = {user}
+remotepass = {password}
+ssl = no
+starttls = yes
+sslcacertfile = {ca}
+"""
+
+
+def run_cli(cli, server, user, pw, work, extra=""):
+    os.makedirs(os.path.join(work, "local"), exist_ok=True)
+    rc = os.path.join(work, "mailsyncrc")
+    with open(rc, "w") as f:
+        f.write(MAILSYNC_RC.format(work=work, extra=extra, host=server.env["DOVECOT_HOST"],
+                                   port=server.env["DOVECOT_PORT"], user=user, password=pw,
+                                   ca=server.env["DOVECOT_CA"]))
+    p = subprocess.run([cli, "-c", rc, "-o", "-d", "imap"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=300)
+    run = Run(p)
+    # mailsync -d imap prints "[imap]: C: A7 SELECT ..." lines.
+    run.commands = [re.sub(r"^.*? C: \S+ ", "", l) + "\n" for l in (p.stdout + p.stderr).splitlines()
+                    if l.startswith("[imap]") and " C: " in l]
+    # The basic UI's lines for changes (offlineimap's wording).
+    run.changes = [l for l in p.stdout.splitlines()
+                   if re.match(r"(Copy message|Deleting \d+ messages?|Adding flag|Removing flag)", l.strip())]
+    return run
+
+
+def scenario_policy(server, root):
+    """maxsize keeps big messages out of the status on purpose: no fast
+    listing then, and the saved state is dropped, so that the first run
+    without it lists in full again. Needs the mailsync command."""
+    cli = os.path.join(BUILDDIR, "..", "frontends", "mailsync", "mailsync")
+    if not os.access(cli, os.X_OK):
+        print("# the mailsync command is not built: policy scenario skipped")
+        return
+    user, pw = server.new_user()
+    work = os.path.join(root, "policy")
+    conn = server.imap(user, pw)
+    for i in range(12):
+        append(conn, "INBOX", "pol-%d" % i, "\\Seen")
+    conn.logout()
+    p = run_cli(cli, server, user, pw, work)
+    check("policy: initial sync with the command", p.returncode == 0, p.summary())
+    p = run_cli(cli, server, user, pw, work)
+    check("policy: plain policy resync is one SELECT", p.returncode == 0 and not p.sent("UID FETCH"), p.summary())
+    p = run_cli(cli, server, user, pw, work, extra="maxsize = 100000")
+    check("policy: with maxsize no CHANGEDSINCE (the window listing instead)",
+          p.returncode == 0 and not p.sent("CHANGEDSINCE") and p.sent("UID FETCH"), p.summary())
+    p = run_cli(cli, server, user, pw, work)
+    check("policy: after a maxsize run the state is gone: a full listing, no CHANGEDSINCE",
+          p.returncode == 0 and not p.sent("CHANGEDSINCE") and p.sent("UID FETCH 1:"), p.summary())
+    p = run_cli(cli, server, user, pw, work)
+    check("policy: and then one SELECT again", p.returncode == 0 and not p.sent("UID FETCH") and not p.changes,
+          p.summary())
+
+
 def scenario_no_condstore(root):
     server = Server(root, "nocondstore", users=2)
     try:
@@ -355,6 +430,7 @@ def main():
         server = Server(root)
         scenario_condstore(server, root)
         scenario_untrusted_status(server, root)
+        scenario_policy(server, root)
         server.stop()
         server = None
         scenario_no_condstore(root)
