@@ -9,6 +9,7 @@
 #include "mailsync-message-info.h"
 #include "mailsync-private.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -195,16 +196,34 @@ entry_free (gpointer data)
   g_free (e);
 }
 
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
+typedef struct
 {
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
+  char *name;
+  unsigned char type;        /* d_type: DT_UNKNOWN when the file system does not say */
+} DirName;
+
+static int
+compare_dir_names (gconstpointer a,
+                   gconstpointer b)
+{
+  return strcmp (((const DirName *) a)->name, ((const DirName *) b)->name);
+}
+
+static void
+dir_name_clear (gpointer data)
+{
+  g_free (((DirName *) data)->name);
 }
 
 /* One pass over new/ and cur/. Returns FALSE with *vanished set when a file
  * disappeared between readdir() and stat(): it was renamed or deleted
- * concurrently, and a listing missing it would read as a deletion. */
+ * concurrently, and a listing missing it would read as a deletion.
+ *
+ * The listing must carry every file's size and date (maxage, maxsize and
+ * uploads read them), so regular files are still stat()ed; but relative to
+ * the open directory (no path walk, no path built per file), and entries
+ * that readdir() already says are not files (or symlinks) are skipped
+ * without a stat. */
 static GPtrArray *
 scan_once (MailsyncMaildirFolder  *self,
            const char             *md5,
@@ -220,47 +239,84 @@ scan_once (MailsyncMaildirFolder  *self,
   for (guint s = 0; s < G_N_ELEMENTS (subdirs); s++)
     {
       g_autofree char *dir_path = g_build_filename (self->path, subdirs[s], NULL);
-      g_autoptr(GDir) dir = NULL;
-      g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-      const char *n;
+      g_autoptr(GArray) names = g_array_new (FALSE, FALSE, sizeof (DirName));
+      struct dirent *de;
+      DIR *dir;
+      int dfd;
 
-      dir = g_dir_open (dir_path, 0, error);
+      g_array_set_clear_func (names, dir_name_clear);
+      dir = opendir (dir_path);
       if (dir == NULL)
         {
-          /* A folder without new/ or cur/ is broken, not empty. */
-          g_prefix_error (error, "Cannot scan Maildir folder: ");
+          int saved = errno;
+
+          /* A folder without new/ or cur/ is broken, not empty. The
+           * domain is g_dir_open()'s, as callers may match it. */
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                       "Cannot scan Maildir folder: Error opening directory %s: %s",
+                       dir_path, g_strerror (saved));
           return NULL;
         }
-      while ((n = g_dir_read_name (dir)) != NULL)
-        if (n[0] != '.')
-          g_ptr_array_add (names, g_strdup (n));
-      g_ptr_array_sort (names, compare_names);
+      errno = 0;
+      while ((de = readdir (dir)) != NULL)
+        {
+          DirName dn;
+
+          if (de->d_name[0] == '.')
+            continue;
+          dn.name = g_strdup (de->d_name);
+          dn.type = de->d_type;
+          g_array_append_val (names, dn);
+          errno = 0;
+        }
+      if (errno != 0)
+        {
+          /* A short read of the directory would drop messages from the
+           * listing, and a missing message reads as a deletion. */
+          _mailsync_set_error_from_errno (error, errno, "Cannot scan Maildir folder", dir_path);
+          closedir (dir);
+          return NULL;
+        }
+      g_array_sort (names, compare_dir_names);
+      dfd = dirfd (dir);
 
       for (guint i = 0; i < names->len; i++)
         {
-          const char *fname = names->pdata[i];
-          g_autofree char *full = g_build_filename (dir_path, fname, NULL);
-          GStatBuf st;
+          const DirName *dn = &g_array_index (names, DirName, i);
+          struct stat st;
           Entry *e;
 
           if (g_cancellable_set_error_if_cancelled (cancellable, error))
-            return NULL;
-          if (g_stat (full, &st) != 0)
             {
-              if (errno == ENOENT)
+              closedir (dir);
+              return NULL;
+            }
+          if (dn->type != DT_REG && dn->type != DT_LNK && dn->type != DT_UNKNOWN)
+            continue;
+          /* Follows symlinks, as stat() on the path did. */
+          if (fstatat (dfd, dn->name, &st, 0) != 0)
+            {
+              int saved = errno;
+
+              closedir (dir);
+              if (saved == ENOENT)
                 {
                   *vanished = TRUE;
                   return NULL;
                 }
-              _mailsync_set_error_from_errno (error, errno, "Cannot stat", full);
+              {
+                g_autofree char *full = g_build_filename (dir_path, dn->name, NULL);
+
+                _mailsync_set_error_from_errno (error, saved, "Cannot stat", full);
+              }
               return NULL;
             }
           if (!S_ISREG (st.st_mode))
             continue;
 
           e = g_new0 (Entry, 1);
-          e->rel = g_strdup_printf ("%s/%s", subdirs[s], fname);
-          _mailsync_maildir_name_parse (fname, &e->name);
+          e->rel = g_strconcat (subdirs[s], "/", dn->name, NULL);
+          _mailsync_maildir_name_parse (dn->name, &e->name);
           e->uid = _mailsync_maildir_name_get_uid_for (&e->name, md5);
           e->size = (guint64) st.st_size;
           e->mtime = (gint64) st.st_mtime;
@@ -279,6 +335,7 @@ scan_once (MailsyncMaildirFolder  *self,
             }
           g_ptr_array_add (entries, e);
         }
+      closedir (dir);
     }
   return g_steal_pointer (&entries);
 }
