@@ -280,6 +280,29 @@ check_schema (sqlite3      *db,
   return TRUE;
 }
 
+/* The last connection to close a WAL database normally checkpoints it
+ * (an fsync of the log and one of the database) and deletes the -wal and
+ * -shm files, which the next run creates again: two fsyncs and four file
+ * creations or deletions per folder and run, for nothing. Every commit is
+ * already durable in the log (synchronous=FULL), and whoever opens the
+ * database next, this library, offlineimap or the sqlite3 shell, reads the
+ * log, or replays it after a crash, like any WAL database. The log is still
+ * checkpointed during commits once it passes wal_autocheckpoint (1000
+ * pages), and cut back to journal_size_limit then, so it stays small.
+ * Speed only: if this SQLite refuses either setting, nothing is lost. */
+#define STATUS_WAL_SIZE_LIMIT (1024 * 1024)
+
+static void
+keep_wal_on_close (sqlite3 *db)
+{
+  int persist = 1;
+  g_autofree char *limit = g_strdup_printf ("PRAGMA journal_size_limit=%d", STATUS_WAL_SIZE_LIMIT);
+
+  sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+  sqlite3_file_control (db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+  sqlite3_exec (db, limit, NULL, NULL, NULL);
+}
+
 /* Opens (or returns the cached handle of) a folder's database. Without
  * @create a missing file is not an error: *db is set to %NULL, and nothing
  * is created, so that merely looking at a folder leaves no trace. */
@@ -318,6 +341,7 @@ get_db (MailsyncStatusSqlite  *self,
         }
       sqlite3_extended_result_codes (db, 1);
       sqlite3_busy_timeout (db, STATUS_BUSY_TIMEOUT_MS);
+      keep_wal_on_close (db);
     }
 
   /* Checked on every use, not only at open: the file may have been
@@ -627,7 +651,8 @@ mailsync_status_sqlite_purge (MailsyncStatusStore  *store,
     return FALSE;
 
   locker = g_mutex_locker_new (&self->lock);
-  /* Close first: the last connection checkpoints and drops the WAL. */
+  /* Close first. The close leaves the -wal and -shm files in place
+   * (keep_wal_on_close()): they go below, after the main file. */
   forget_db (self, path);
 
   /* The main file goes first: without it, stale -wal/-shm files are
