@@ -719,6 +719,22 @@ status_name_for (MailsyncAccount *self, MailsyncFolder *remote_folder)
   return change_separator (visible, mailsync_repository_get_separator (self->remote), '.');
 }
 
+/* A folder the repository's listing left out on purpose (an IMAP folder
+ * that exists but is not subscribed, with subscribedonly): it is hidden,
+ * not missing, so nothing is created in its place (creating purges the
+ * status). The engine knows no backend: it asks for the property. */
+static gboolean
+is_hidden (MailsyncRepository *repo,
+           const char         *name)
+{
+  g_auto(GStrv) hidden = NULL;
+
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (repo), "hidden-folders") == NULL)
+    return FALSE;
+  g_object_get (repo, "hidden-folders", &hidden, NULL);
+  return hidden != NULL && g_strv_contains ((const char *const *) hidden, name);
+}
+
 /* offlineimap's sync_folder_structure (reference §5.9): create on each side
  * what only the other has; never propagate a folder deletion. */
 static gboolean
@@ -750,7 +766,8 @@ sync_folder_structure (MailsyncAccount *self,
         lname = local_name_for (self, rf);
         sname = status_name_for (self, rf);
         if (!mailsync_repository_includes_folder (self->remote, mailsync_folder_get_name (rf)) ||
-            find_folder (local_folders, lname) != NULL || !name_is_safe (lname))
+            find_folder (local_folders, lname) != NULL || !name_is_safe (lname) ||
+            is_hidden (self->local, lname))
           continue;
         /* The local filter and translation decide about the new name too. */
         if (!mailsync_repository_check_folder (self->local, lname, &refusal))
@@ -793,7 +810,8 @@ sync_folder_structure (MailsyncAccount *self,
         sname = change_separator (rname, rsep, '.');
         if (!mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf)) ||
             has_visible (self->remote, remote_folders, rname) || find_folder (remote_folders, rname) ||
-            !mailsync_repository_includes_folder (self->remote, rname) || !name_is_safe (rname))
+            !mailsync_repository_includes_folder (self->remote, rname) || !name_is_safe (rname) ||
+            is_hidden (self->remote, rname))
           continue;
         /* The new remote folder must map back onto this local folder, or
          * the next run would create yet another one; a translation that

@@ -254,10 +254,10 @@ static const ErrorCase errors[] = {
     "t:15: option 'auth_mechanisms' in section 'Repository R': unknown mechanism 'NTLM' (known: GSSAPI, XOAUTH2, OAUTHBEARER, CRAM-MD5, PLAIN, LOGIN)" },
   { GENERAL ACCOUNT LOCAL REMOTE "sslcacertfile = /nonexistent/ca.pem\n", E_INVALID,
     "t:15: option 'sslcacertfile' in section 'Repository R': no such file '/nonexistent/ca.pem'" },
-  { GENERAL ACCOUNT LOCAL REMOTE "expunge = no\n", E_UNSUPPORTED,
-    "t:15: option 'expunge' in section 'Repository R': leaving deleted messages unexpunged is not supported yet" },
-  { GENERAL ACCOUNT LOCAL REMOTE "subscribedonly = yes\n", E_UNSUPPORTED,
-    "t:15: option 'subscribedonly' in section 'Repository R': listing only subscribed folders is not supported yet" },
+  { GENERAL ACCOUNT LOCAL REMOTE "expunge = later\n", E_INVALID,
+    "t:15: option 'expunge' in section 'Repository R': 'later' is not a boolean (use yes/no, true/false, on/off or 1/0)" },
+  { GENERAL ACCOUNT LOCAL REMOTE "subscribedonly = some\n", E_INVALID,
+    "t:15: option 'subscribedonly' in section 'Repository R': 'some' is not a boolean (use yes/no, true/false, on/off or 1/0)" },
   { GENERAL ACCOUNT LOCAL REMOTE "oauth2_refresh_token = tok\n", E_UNSUPPORTED,
     "t:15: option 'oauth2_refresh_token' in section 'Repository R': refreshing OAuth2 tokens is not supported yet; give an access token with oauth2_access_token_cmd (e.g. a helper such as oama or mutt_oauth2.py)" },
   { GENERAL ACCOUNT LOCAL REMOTE "oauth2_access_token = tok\nauth_mechanisms = PLAIN\n", E_INVALID,
@@ -492,6 +492,28 @@ START_TEST (test_netrc_user)
   ck_assert_msg (account != NULL, "%s", error ? error->message : "");
   g_object_get (mailsync_account_get_remote (account), "user", &user, NULL);
   ck_assert_str_eq (user, "netrc-user");
+}
+END_TEST
+
+/* expunge and subscribedonly reach the IMAP repository (what they do
+ * there: check-imap-options.py against Dovecot). */
+START_TEST (test_imap_list_options)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncAccount) account = NULL;
+  gboolean expunge = TRUE, subscribed = FALSE;
+
+  account = create (GENERAL ACCOUNT LOCAL REMOTE "expunge = no\nsubscribedonly = yes\n", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  g_object_get (mailsync_account_get_remote (account), "expunge", &expunge, "subscribed-only", &subscribed, NULL);
+  ck_assert (!expunge);
+  ck_assert (subscribed);
+  g_clear_object (&account);
+  account = create (GENERAL ACCOUNT LOCAL REMOTE, NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  g_object_get (mailsync_account_get_remote (account), "expunge", &expunge, "subscribed-only", &subscribed, NULL);
+  ck_assert (expunge);
+  ck_assert (!subscribed);
 }
 END_TEST
 
@@ -884,6 +906,7 @@ config_suite (void)
   tcase_add_test (tc, test_minimal);
   tcase_add_test (tc, test_options_applied);
   tcase_add_test (tc, test_tls_paths);
+  tcase_add_test (tc, test_imap_list_options);
   tcase_add_test (tc, test_imap_imap);
   tcase_add_loop_test (tc, test_errors, 0, G_N_ELEMENTS (errors));
   tcase_add_test (tc, test_warnings);

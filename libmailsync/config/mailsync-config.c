@@ -1971,19 +1971,19 @@ build_imap (RepoContext  *ctx,
   g_auto(SecretString) token = NULL;
   g_auto(GStrv) pins = NULL;
   g_auto(GStrv) auth = NULL;
-  gboolean ssl, starttls, compress, expunge;
+  gboolean ssl, starttls, compress, expunge, subscribed_only;
   gboolean store_after_login = FALSE;
   gint64 port = 0, retrycount, socktimeout, n;
 
   if (!check_section (self, section, SCOPE_REPOSITORY | SCOPE_IMAP, "an IMAP repository", error) ||
       !refuse_if_set (self, section, "remote_identity", "a SASL authorization identity is not supported yet", error) ||
-      !refuse_if_true (self, section, "subscribedonly", "listing only subscribed folders is not supported yet", error) ||
       !refuse_if_true (self, section, "decodefoldernames",
                        "deprecated; mailsync shows folder names in UTF-8 (utf8foldernames)", error) ||
       !refuse_if_set (self, section, "ipv6", "choosing the address family is not supported yet", error) ||
       !refuse_if_set (self, section, "copy_ignore_eval", "not supported yet", error) ||
       !refuse_if_set (self, section, "newmail_hook", "not supported yet (use postsynchook)", error) ||
       !get_bool (self, section, "expunge", TRUE, &expunge, error) ||
+      !get_bool (self, section, "subscribedonly", FALSE, &subscribed_only, error) ||
       !get_bool (self, section, "ssl", TRUE, &ssl, error) ||
       !get_bool (self, section, "starttls", TRUE, &starttls, error) ||
       !get_bool (self, section, "usecompression", FALSE, &compress, error) ||
@@ -1992,9 +1992,6 @@ build_imap (RepoContext  *ctx,
       !get_int (self, section, "maxconnections", 1, 1, G_MAXINT, &n, error) ||
       !get_int (self, section, "keepalive", 0, 0, G_MAXINT, &n, error))
     return NULL;
-  if (!expunge)
-    return (option_error (self, section, "expunge", MAILSYNC_ERROR_NOT_SUPPORTED, error,
-                          "leaving deleted messages unexpunged is not supported yet"), NULL);
   for (guint i = 0; i < 3; i++)
     {
       static const char *const refresh[] = { "oauth2_refresh_token", "oauth2_refresh_token_eval",
@@ -2155,6 +2152,8 @@ build_imap (RepoContext  *ctx,
                 "use-compression", compress,
                 "retry-count", (guint) retrycount,
                 "timeout", (guint) socktimeout,
+                "expunge", expunge,
+                "subscribed-only", subscribed_only,
                 NULL);
   if (user != NULL)
     g_object_set (repo, "user", user, NULL);

@@ -1049,9 +1049,20 @@ make_plan (Runner *r, gboolean obey_read_only_folders)
   for (guint i = 0; i < r->remote_list->len; i++)
     {
       MailsyncMessageInfo *info = r->remote_list->pdata[i];
-      char *flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
-      MailsyncPlanMessage m = { mailsync_message_info_get_uid (info), NULL, flags };
+      guint32 uid = mailsync_message_info_get_uid (info);
+      char *flags;
+      MailsyncPlanMessage m;
 
+      /* A remote message flagged \Deleted that neither the status nor the
+       * local side knows is a deletion waiting for an expunge (ours, left
+       * by expunge = no, or another client's), not new mail: copying it
+       * would bring back what was deleted. doc/design.md. */
+      if ((mailsync_message_info_get_flags (info) & MAILSYNC_FLAG_DELETED) &&
+          !g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) &&
+          !g_hash_table_contains (r->local_by_uid, GUINT_TO_POINTER (uid)))
+        continue;
+      flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
+      m = (MailsyncPlanMessage) { uid, NULL, flags };
       g_ptr_array_add (strings, flags);
       g_array_append_val (remote, m);
     }

@@ -1098,6 +1098,12 @@ folder_delete_messages_async (MailsyncFolder *folder, const guint32 *uids, guint
     }
   /* The crash tests stop here: flagged \Deleted, not yet expunged. */
   _mailsync_crash_point ("imap-deleted-flagged");
+  /* expunge = no: the flag is the deletion; another client expunges. */
+  if (!_mailsync_imap_repository_get_expunge (repo_of (self)))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
   if (!uidplus && !plain_expunge_is_safe (self, uids, n_uids, cancellable, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));

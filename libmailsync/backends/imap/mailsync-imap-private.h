@@ -14,6 +14,8 @@ MailsyncImapConnection *_mailsync_imap_repository_get_connection (MailsyncImapRe
 MailsyncImapFolder     *_mailsync_imap_repository_get_selected (MailsyncImapRepository *self);
 void                    _mailsync_imap_repository_set_selected (MailsyncImapRepository *self,
                                                                 MailsyncImapFolder     *folder);
+/* FALSE with expunge = no: deletions only flag \Deleted. */
+gboolean                _mailsync_imap_repository_get_expunge  (MailsyncImapRepository *self);
 
 MailsyncImapFolder     *_mailsync_imap_folder_new (MailsyncImapRepository *repository,
                                                    const char             *name,

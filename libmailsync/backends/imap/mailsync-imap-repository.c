@@ -30,6 +30,9 @@ struct _MailsyncImapRepository
   guint retry_count;            /* reconnections per folder (retrycount) */
   char **folder_includes;       /* folderincludes, UTF-8 names */
   gboolean personal_only;       /* LIST only the personal namespace */
+  gboolean expunge;             /* FALSE: deletions stay \Deleted (expunge = no) */
+  gboolean subscribed_only;     /* list only LSUB's folders (subscribedonly) */
+  GHashTable *unsubscribed;     /* wire names that exist but are not subscribed */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncImapRepository, mailsync_imap_repository, MAILSYNC_TYPE_REPOSITORY)
@@ -59,6 +62,9 @@ enum
   PROP_RETRY_COUNT,
   PROP_FOLDER_INCLUDES,
   PROP_PERSONAL_NAMESPACE_ONLY,
+  PROP_EXPUNGE,
+  PROP_SUBSCRIBED_ONLY,
+  PROP_HIDDEN_FOLDERS,
   N_PROPS
 };
 
@@ -145,6 +151,8 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
       self->folder_includes = g_value_dup_boxed (value);
       break;
     case PROP_PERSONAL_NAMESPACE_ONLY: self->personal_only = g_value_get_boolean (value); break;
+    case PROP_EXPUNGE: self->expunge = g_value_get_boolean (value); break;
+    case PROP_SUBSCRIBED_ONLY: self->subscribed_only = g_value_get_boolean (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -179,6 +187,15 @@ mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_RETRY_COUNT: g_value_set_uint (value, self->retry_count); break;
     case PROP_FOLDER_INCLUDES: g_value_set_boxed (value, self->folder_includes); break;
     case PROP_PERSONAL_NAMESPACE_ONLY: g_value_set_boolean (value, self->personal_only); break;
+    case PROP_EXPUNGE: g_value_set_boolean (value, self->expunge); break;
+    case PROP_SUBSCRIBED_ONLY: g_value_set_boolean (value, self->subscribed_only); break;
+    case PROP_HIDDEN_FOLDERS:
+      {
+        /* the keys belong to the table: the strv is a shallow copy */
+        g_autofree char **keys = (char **) g_hash_table_get_keys_as_array (self->unsubscribed, NULL);
+        g_value_set_boxed (value, keys);
+      }
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -202,6 +219,7 @@ mailsync_imap_repository_finalize (GObject *object)
   mailsync_imap_settings_free (self->settings);
   g_free (self->reference);
   g_strfreev (self->folder_includes);
+  g_hash_table_unref (self->unsubscribed);
   g_clear_error (&self->config_error);
   G_OBJECT_CLASS (mailsync_imap_repository_parent_class)->finalize (object);
 }
@@ -224,6 +242,12 @@ void
 _mailsync_imap_repository_set_selected (MailsyncImapRepository *self, MailsyncImapFolder *folder)
 {
   self->selected = folder;
+}
+
+gboolean
+_mailsync_imap_repository_get_expunge (MailsyncImapRepository *self)
+{
+  return self->expunge;
 }
 
 char *
@@ -342,6 +366,7 @@ typedef struct
   char *personal_prefix;    /* NAMESPACE, when no reference is set */
   char personal_separator;
   GPtrArray *foreign;       /* other users' and shared prefixes (wire form) */
+  GHashTable *subscribed;   /* subscribedonly: LSUB's wire names, else NULL */
 } ListData;
 
 static void
@@ -350,6 +375,7 @@ list_data_clear (ListData *data)
   g_clear_pointer (&data->folders, g_ptr_array_unref);
   g_clear_pointer (&data->personal_prefix, g_free);
   g_clear_pointer (&data->foreign, g_ptr_array_unref);
+  g_clear_pointer (&data->subscribed, g_hash_table_unref);
 }
 
 static void
@@ -416,10 +442,24 @@ on_list (MailsyncImapResponse *response, gpointer user_data)
       g_debug ("Skipping %s: not in the personal namespace", list->name);
       return;
     }
+  if (data->subscribed != NULL && !g_hash_table_contains (data->subscribed, list->name_raw))
+    {
+      g_hash_table_add (data->self->unsubscribed, g_strdup (list->name));
+      return;
+    }
   g_ptr_array_add (data->folders, _mailsync_imap_folder_new (data->self, list->name, list->name_raw));
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ListData, list_data_clear)
+
+static void
+on_lsub (MailsyncImapResponse *response, gpointer user_data)
+{
+  ListData *data = user_data;
+
+  if (response->data_kind == MAILSYNC_IMAP_DATA_LSUB && response->u.list->name_raw != NULL)
+    g_hash_table_add (data->subscribed, g_strdup (response->u.list->name_raw));
+}
 
 /* offlineimap's folderincludes: folders LIST did not name (outside the
  * reference, say) are added when the server knows them; STATUS checks
@@ -480,6 +520,26 @@ repository_list_folders_async (MailsyncRepository *repo, GCancellable *cancellab
       mailsync_imap_request_set_untagged_handler (request, on_namespace, &data);
       ns_ok = run (self, request, cancellable, &error);
       if (ns_ok == NULL)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+    }
+  /* subscribedonly: LSUB names what to sync, and LIST still runs so that
+   * a folder that exists but is not subscribed is known as such (hidden,
+   * not deleted) while a stale subscription to a folder that no longer
+   * exists is not selected. */
+  g_hash_table_remove_all (self->unsubscribed);
+  if (self->subscribed_only)
+    {
+      g_autoptr(MailsyncImapResponse) lsub_ok = NULL;
+      g_autofree char *lsub = g_strdup_printf ("LSUB %s \"*\"", reference);
+
+      data.subscribed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      request = mailsync_imap_request_new (lsub);
+      mailsync_imap_request_set_untagged_handler (request, on_lsub, &data);
+      lsub_ok = run (self, request, cancellable, &error);
+      if (lsub_ok == NULL)
         {
           g_task_return_error (task, g_steal_pointer (&error));
           return;
@@ -759,6 +819,33 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    */
   properties[PROP_PERSONAL_NAMESPACE_ONLY] = g_param_spec_boolean ("personal-namespace-only", NULL, NULL,
                                                                    FALSE, rw);
+  /**
+   * MailsyncImapRepository:expunge:
+   *
+   * Whether a deletion EXPUNGEs (UID EXPUNGE) the messages it flags
+   * \Deleted. %FALSE is offlineimap's `expunge = no`: the messages stay on
+   * the server flagged \Deleted, for another client to expunge or undo.
+   */
+  properties[PROP_EXPUNGE] = g_param_spec_boolean ("expunge", NULL, NULL, TRUE, rw);
+  /**
+   * MailsyncImapRepository:subscribed-only:
+   *
+   * List only subscribed folders (offlineimap's `subscribedonly`, LSUB).
+   * A folder that exists on the server but is not subscribed is neither
+   * synced nor created again from the other side: unsubscribing hides a
+   * folder, it does not delete it.
+   */
+  properties[PROP_SUBSCRIBED_ONLY] = g_param_spec_boolean ("subscribed-only", NULL, NULL, FALSE, rw);
+  /**
+   * MailsyncImapRepository:hidden-folders:
+   *
+   * Folders (UTF-8 names) the last listing found on the server but left
+   * out on purpose (not subscribed, with
+   * #MailsyncImapRepository:subscribed-only). The account neither syncs
+   * them nor creates them again from the other side.
+   */
+  properties[PROP_HIDDEN_FOLDERS] = g_param_spec_boxed ("hidden-folders", NULL, NULL, G_TYPE_STRV,
+                                                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -767,6 +854,8 @@ mailsync_imap_repository_init (MailsyncImapRepository *self)
 {
   self->settings = mailsync_imap_settings_new ();
   self->settings->tls->verify = TRUE;
+  self->expunge = TRUE;
+  self->unsubscribed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 /**

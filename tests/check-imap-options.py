@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""offlineimap IMAP repository options that change what the sync does,
+driven from a config file (tests/check-config-driver) against a private
+Dovecot; the server side is changed and inspected with imaplib as another
+client would.
+
+- expunge = no: a local deletion flags the message \\Deleted on the server
+  and does not expunge it; the next run neither downloads it again nor
+  loses anything, and a later run with expunge = yes leaves it alone too.
+- subscribedonly = yes: only LSUB's folders are synced; a folder that is
+  unsubscribed later is neither deleted nor created again, and its local
+  copy stays as it was.
+
+Exit 77 (skip) when Dovecot is not installed."""
+
+import importlib.util
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
+
+
+def _load(name, file):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(SRCDIR, "tests", file))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+cfg = _load("configsync", "check-config-sync.py")
+imapsync = _load("imapsync", "check-imap-sync.py")
+check = cfg.check
+append = imapsync.append
+quote = imapsync.quote
+
+
+def imap(server, user, pw):
+    return imapsync.Server.imap(server, user, pw)
+
+
+def uids_and_flags(conn, folder):
+    """uid -> set of flags of FOLDER, as another client sees it."""
+    typ, _ = conn.select(quote(folder), readonly=True)
+    assert typ == "OK"
+    typ, data = conn.uid("FETCH", "1:*", "(FLAGS)")
+    out = {}
+    for line in data:
+        if not line:
+            continue
+        text = line.decode() if isinstance(line, bytes) else line[0].decode()
+        m = re.search(r"UID (\d+)", text)
+        f = re.search(r"FLAGS \((.*?)\)", text)
+        if m and f:
+            out[int(m.group(1))] = set(f.group(1).split())
+    return out
+
+
+def local_files(work, folder="INBOX"):
+    d = os.path.join(work, "Mail", folder)
+    if not os.path.isdir(d):
+        return []
+    return sorted(n for sub in ("cur", "new") for n in os.listdir(os.path.join(d, sub)))
+
+
+def config(server, work, user, pw, remote_extra=""):
+    return cfg.write_config(work, user, cfg.starttls(server) + "remotepass = %s\n" % pw + remote_extra)
+
+
+def scenario_expunge_no(server, root):
+    user, pw = server.new_user(0)
+    conn = imap(server, user, pw)
+    for i in range(4):
+        append(conn, "INBOX", "exp-%d" % i, "\\Seen")
+    conn.logout()
+    work = os.path.join(root, "expunge-no")
+    path = config(server, work, user, pw, "expunge = no\n")
+    p = cfg.run(path)
+    check("expunge=no: initial sync succeeds", p.returncode == 0, p.stderr)
+    files = local_files(work)
+    check("expunge=no: 4 messages downloaded", len(files) == 4, files)
+
+    # delete two locally
+    gone = files[:2]
+    for name in gone:
+        for sub in ("cur", "new"):
+            f = os.path.join(work, "Mail", "INBOX", sub, name)
+            if os.path.exists(f):
+                os.unlink(f)
+    gone_uids = {int(re.search(r",U=(\d+)", n).group(1)) for n in gone}
+    p = cfg.run(path)
+    check("expunge=no: sync with local deletions succeeds", p.returncode == 0, p.stderr)
+    conn = imap(server, user, pw)
+    state = uids_and_flags(conn, "INBOX")
+    conn.logout()
+    check("expunge=no: deleted messages still on the server", set(state) == set(state) | gone_uids and len(state) == 4,
+          state)
+    check("expunge=no: deleted messages flagged \\Deleted",
+          all("\\Deleted" in state.get(u, ()) for u in gone_uids), state)
+    check("expunge=no: the others are not flagged \\Deleted",
+          all("\\Deleted" not in fl for u, fl in state.items() if u not in gone_uids), state)
+    check("expunge=no: local has the 2 kept messages", len(local_files(work)) == 2, local_files(work))
+
+    p = cfg.run(path)
+    check("expunge=no: third sync succeeds", p.returncode == 0, p.stderr)
+    check("expunge=no: the \\Deleted messages are not downloaded again", len(local_files(work)) == 2,
+          (local_files(work), cfg.copies(p)))
+    check("expunge=no: third sync copies nothing", not cfg.copies(p), p.stdout[-500:])
+
+    # another client undeletes one: it is mail again and comes back
+    conn = imap(server, user, pw)
+    conn.select("INBOX")
+    back = min(gone_uids)
+    conn.uid("STORE", str(back), "-FLAGS.SILENT", "(\\Deleted)")
+    conn.logout()
+    p = cfg.run(path)
+    check("expunge=no: an undeleted message is downloaded again", p.returncode == 0 and
+          any(",U=%d," % back in n for n in local_files(work)), (local_files(work), p.stderr))
+
+    # switch to expunge = yes: nothing downloaded, nothing lost
+    path = config(server, work, user, pw, "")
+    p = cfg.run(path)
+    check("expunge=yes afterwards: sync succeeds", p.returncode == 0, p.stderr)
+    check("expunge=yes afterwards: nothing copied", not cfg.copies(p), p.stdout[-800:])
+    conn = imap(server, user, pw)
+    state = uids_and_flags(conn, "INBOX")
+    conn.logout()
+    check("expunge=yes afterwards: the 3 live messages kept on both sides",
+          len(local_files(work)) == 3 and len([u for u, f in state.items() if "\\Deleted" not in f]) == 3,
+          (local_files(work), state))
+    check("expunge=yes afterwards: the still-\\Deleted message is not downloaded",
+          not any(",U=%d," % u in n for n in local_files(work) for u in gone_uids - {back}), local_files(work))
+
+    # deleting locally with expunge = yes really expunges
+    victim = local_files(work)[0]
+    vuid = int(re.search(r",U=(\d+)", victim).group(1))
+    for sub in ("cur", "new"):
+        f = os.path.join(work, "Mail", "INBOX", sub, victim)
+        if os.path.exists(f):
+            os.unlink(f)
+    p = cfg.run(path)
+    conn = imap(server, user, pw)
+    state = uids_and_flags(conn, "INBOX")
+    conn.logout()
+    check("expunge=yes: a local deletion is expunged", p.returncode == 0 and vuid not in state, (state, p.stderr))
+
+
+def lsub(conn):
+    typ, data = conn.lsub()
+    names = set()
+    for line in data:
+        if line:
+            m = re.match(rb'\((.*?)\) "(.)" (.*)', line)
+            names.add(m.group(3).decode().strip('"'))
+    return names
+
+
+def scenario_subscribed_only(server, root):
+    user, pw = server.new_user(0)
+    conn = imap(server, user, pw)
+    for folder in ("Sub", "Unsub", "Later"):
+        conn.create(folder)
+        append(conn, folder, "%s-1" % folder.lower(), "\\Seen")
+    append(conn, "INBOX", "inbox-1")
+    for folder in ("INBOX", "Sub", "Later"):
+        conn.subscribe(folder)
+    conn.logout()
+
+    work = os.path.join(root, "subscribed")
+    path = config(server, work, user, pw, "subscribedonly = yes\n")
+    p = cfg.run(path)
+    check("subscribedonly: sync succeeds", p.returncode == 0, p.stderr)
+    check("subscribedonly: subscribed folders synced",
+          all(len(local_files(work, f)) == 1 for f in ("INBOX", "Sub", "Later")),
+          {f: local_files(work, f) for f in ("INBOX", "Sub", "Later")})
+    check("subscribedonly: unsubscribed folder not synced",
+          not os.path.isdir(os.path.join(work, "Mail", "Unsub")), os.listdir(os.path.join(work, "Mail")))
+
+    # unsubscribe Later, add mail to it on both sides
+    conn = imap(server, user, pw)
+    conn.unsubscribe("Later")
+    append(conn, "Later", "later-2")
+    conn.logout()
+    later_before = local_files(work, "Later")
+    p = cfg.run(path)
+    check("subscribedonly: sync after an unsubscribe succeeds", p.returncode == 0, p.stderr)
+    conn = imap(server, user, pw)
+    state = uids_and_flags(conn, "Later")
+    subs = lsub(conn)
+    conn.logout()
+    check("subscribedonly: the unsubscribed folder is kept on the server with its mail", len(state) == 2, state)
+    check("subscribedonly: the unsubscribed folder is not subscribed again", "Later" not in subs, subs)
+    check("subscribedonly: its local copy is left as it was", local_files(work, "Later") == later_before,
+          local_files(work, "Later"))
+    check("subscribedonly: no folder created", "folder-created" not in p.stdout, p.stdout[-800:])
+
+    # subscribe it again: its new mail arrives, nothing duplicated
+    conn = imap(server, user, pw)
+    conn.subscribe("Later")
+    conn.logout()
+    p = cfg.run(path)
+    check("subscribedonly: resubscribed folder syncs its new mail", p.returncode == 0 and
+          len(local_files(work, "Later")) == 2, (local_files(work, "Later"), p.stderr))
+
+    # without subscribedonly every folder is synced
+    path = config(server, work, user, pw, "")
+    p = cfg.run(path)
+    check("subscribedonly off: unsubscribed folder synced", p.returncode == 0 and
+          len(local_files(work, "Unsub")) == 1, (p.stderr, os.listdir(os.path.join(work, "Mail"))))
+
+
+def main():
+    if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):
+        print("1..0 # SKIP needs root and dovecot-imapd")
+        return 77
+    if not os.path.exists(cfg.DRIVER):
+        print("Bail out! %s not built" % cfg.DRIVER)
+        return 99
+    root = tempfile.mkdtemp(prefix="mailsync-imap-options.")
+    os.chmod(root, 0o755)  # the harness needs it traversable by the mail users
+    server = cfg.Server(root)
+    cfg.SERVER = server
+    try:
+        for scenario in (scenario_expunge_no, scenario_subscribed_only):
+            try:
+                scenario(server, root)
+            except Exception as e:  # a broken scenario fails, the others still run
+                import traceback
+                check(scenario.__name__ + " raised", False, traceback.format_exc() or e)
+    finally:
+        server.stop()
+        if not cfg.failures:
+            shutil.rmtree(root, ignore_errors=True)
+    print("1..%d" % cfg.checks)
+    return 1 if cfg.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
