@@ -262,8 +262,16 @@ static const ErrorCase errors[] = {
     "t:15: option 'oauth2_refresh_token' in section 'Repository R': refreshing OAuth2 tokens is not supported yet; give an access token with oauth2_access_token_cmd (e.g. a helper such as oama or mutt_oauth2.py)" },
   { GENERAL ACCOUNT LOCAL REMOTE "oauth2_access_token = tok\nauth_mechanisms = PLAIN\n", E_INVALID,
     "t:16: option 'auth_mechanisms' in section 'Repository R': lists neither XOAUTH2 nor OAUTHBEARER, but an OAuth2 access token is set" },
-  { GENERAL ACCOUNT LOCAL REMOTE "startdate = 2020-01-01\n", E_UNSUPPORTED,
-    "t:15: option 'startdate' in section 'Repository R': startdate is not supported yet (use maxage on the account for a Maildir side)" },
+  { GENERAL ACCOUNT LOCAL "startdate = 2020-01-01\n" REMOTE, E_UNSUPPORTED,
+    "t:10: option 'startdate' in section 'Repository L': startdate is supported on the remote IMAP repository only (use maxage on the account for a Maildir side)" },
+  { GENERAL ACCOUNT LOCAL REMOTE "startdate = 2020-02-30\n", E_INVALID,
+    "t:15: option 'startdate' in section 'Repository R': invalid startdate value '2020-02-30' (YYYY-MM-DD)" },
+  { GENERAL ACCOUNT LOCAL REMOTE "startdate = 1800-01-01\n", E_INVALID,
+    "t:15: option 'startdate' in section 'Repository R': startdate led to year 1800. Abort syncing." },
+  { GENERAL ACCOUNT LOCAL REMOTE "startdate = 2999-01-01\n", E_INVALID,
+    "t:15: option 'startdate' in section 'Repository R': startdate led to a date in the future. Abort syncing." },
+  { GENERAL ACCOUNT "maxage = 3\n" LOCAL REMOTE "startdate = 2020-01-01\n", E_INVALID,
+    "t:16: option 'startdate' in section 'Repository R': set either startdate or the account's maxage, not both" },
   { GENERAL ACCOUNT LOCAL "folderincludes = ['debian.user']\n" REMOTE, E_UNSUPPORTED,
     "t:10: option 'folderincludes' in section 'Repository L': only an IMAP repository can include folders its listing does not name" },
   { GENERAL ACCOUNT "synclabels = yes\n" LOCAL REMOTE, E_UNSUPPORTED,
@@ -502,6 +510,7 @@ START_TEST (test_imap_list_options)
   g_autoptr(GError) error = NULL;
   g_autoptr(MailsyncAccount) account = NULL;
   gboolean expunge = TRUE, subscribed = FALSE;
+  gint64 start = 0;
 
   account = create (GENERAL ACCOUNT LOCAL REMOTE "expunge = no\nsubscribedonly = yes\n", NULL, &error);
   ck_assert_msg (account != NULL, "%s", error ? error->message : "");
@@ -514,6 +523,11 @@ START_TEST (test_imap_list_options)
   g_object_get (mailsync_account_get_remote (account), "expunge", &expunge, "subscribed-only", &subscribed, NULL);
   ck_assert (expunge);
   ck_assert (!subscribed);
+  g_clear_object (&account);
+  account = create (GENERAL ACCOUNT LOCAL REMOTE "startdate = 2020-03-04\n", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  g_object_get (mailsync_account_get_remote (account), "start-date", &start, NULL);
+  ck_assert_int_eq (start, 1583280000);
 }
 END_TEST
 

@@ -10,6 +10,9 @@ client would.
 - subscribedonly = yes: only LSUB's folders are synced; a folder that is
   unsubscribed later is neither deleted nor created again, and its local
   copy stays as it was.
+- startdate: the first sync takes the messages since the date and needs
+  the local folder empty; later syncs take every UID from the first one
+  on; older messages are never copied nor deleted.
 
 Exit 77 (skip) when Dovecot is not installed."""
 
@@ -19,6 +22,7 @@ import re
 import shutil
 import sys
 import tempfile
+import imaplib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
@@ -212,6 +216,79 @@ def scenario_subscribed_only(server, root):
           len(local_files(work, "Unsub")) == 1, (p.stderr, os.listdir(os.path.join(work, "Mail"))))
 
 
+def append_dated(conn, folder, tag, when):
+    """APPEND with INTERNALDATE WHEN (YYYY-MM-DD)."""
+    import time as _t
+    stamp = _t.mktime(_t.strptime(when + " 12", "%Y-%m-%d %H")) - _t.timezone
+    typ, data = conn.append(quote(folder), None, imaplib.Time2Internaldate(stamp), imapsync.message(tag))
+    assert typ == "OK", data
+
+
+def local_tags(work, folder="INBOX"):
+    tags = set()
+    d = os.path.join(work, "Mail", folder)
+    for sub in ("cur", "new"):
+        for n in os.listdir(os.path.join(d, sub)) if os.path.isdir(os.path.join(d, sub)) else ():
+            with open(os.path.join(d, sub, n), "rb") as f:
+                m = re.search(rb"Subject: (\S+)", f.read())
+                tags.add(m.group(1).decode())
+    return tags
+
+
+def scenario_startdate(server, root):
+    user, pw = server.new_user(0)
+    conn = imap(server, user, pw)
+    append_dated(conn, "INBOX", "old-1", "2020-01-01")
+    append_dated(conn, "INBOX", "new-1", "2024-06-01")
+    append_dated(conn, "INBOX", "old-2", "2019-05-01")  # higher UID, older date
+    conn.create("Archive")
+    append_dated(conn, "Archive", "arch-1", "2024-06-01")
+    conn.logout()
+    work = os.path.join(root, "startdate")
+    # a local Archive that is not empty: startdate refuses that folder
+    os.makedirs(os.path.join(work, "Mail", "Archive", "tmp"))
+    os.makedirs(os.path.join(work, "Mail", "Archive", "new"))
+    os.makedirs(os.path.join(work, "Mail", "Archive", "cur"))
+    with open(os.path.join(work, "Mail", "Archive", "cur", "1.local:2,S"), "wb") as f:
+        f.write(imapsync.message("local-1"))
+    path = config(server, work, user, pw, "startdate = 2023-01-01\n")
+    p = cfg.run(path)
+    check("startdate: first sync copies only the messages since the date",
+          local_tags(work) == {"new-1"}, (local_tags(work), p.stderr))
+    check("startdate: a non-empty local folder is refused at first sync",
+          p.returncode != 0 and re.search(r"startdate on folder Archive .*must be empty at first sync",
+                                          p.stdout + p.stderr), p.stdout[-800:] + p.stderr)
+    check("startdate: the refused folder is left alone on both sides",
+          local_tags(work, "Archive") == {"local-1"}, local_tags(work, "Archive"))
+
+    conn = imap(server, user, pw)
+    append_dated(conn, "INBOX", "new-2", "2025-01-01")
+    conn.logout()
+    shutil.rmtree(os.path.join(work, "Mail", "Archive"))
+    p = cfg.run(path)
+    check("startdate: second sync succeeds", p.returncode == 0, p.stderr)
+    check("startdate: later syncs take every message from the first UID on (offlineimap's rule)",
+          local_tags(work) == {"new-1", "old-2", "new-2"}, local_tags(work))
+    check("startdate: the emptied folder syncs from its start date", local_tags(work, "Archive") == {"arch-1"},
+          local_tags(work, "Archive"))
+    p = cfg.run(path)
+    check("startdate: third sync copies nothing", p.returncode == 0 and not cfg.copies(p), p.stdout[-500:])
+
+    # deleting everything locally deletes only the synced messages remotely
+    for sub in ("cur", "new"):
+        d = os.path.join(work, "Mail", "INBOX", sub)
+        for n in os.listdir(d):
+            os.unlink(os.path.join(d, n))
+    p = cfg.run(path)
+    conn = imap(server, user, pw)
+    conn.select("INBOX", readonly=True)
+    typ, data = conn.search(None, "ALL")
+    remaining = len(data[0].split())
+    conn.logout()
+    check("startdate: messages before the start UID are never deleted", p.returncode == 0 and remaining == 1,
+          (remaining, p.stderr))
+
+
 def main():
     if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs root and dovecot-imapd")
@@ -224,7 +301,7 @@ def main():
     server = cfg.Server(root)
     cfg.SERVER = server
     try:
-        for scenario in (scenario_expunge_no, scenario_subscribed_only):
+        for scenario in (scenario_expunge_no, scenario_subscribed_only, scenario_startdate):
             try:
                 scenario(server, root)
             except Exception as e:  # a broken scenario fails, the others still run

@@ -1550,6 +1550,50 @@ typedef struct
   const char     *name;
 } RepoContext;
 
+/* startdate (reference §5.10): a date YYYY-MM-DD, on the remote
+ * repository (the one whose older mail stays behind), never with maxage. */
+static gboolean
+apply_start_date (RepoContext        *ctx,
+                  MailsyncRepository *repo,
+                  GError            **error)
+{
+  MailsyncConfig *self = ctx->self;
+  const char *section = ctx->section;
+  g_autofree char *text = NULL;
+  g_autoptr(GDateTime) date = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  int y, m, d;
+  char tail;
+
+  if (!has (self, section, "startdate"))
+    return TRUE;
+  text = get_str (self, section, "startdate", error);
+  if (text == NULL)
+    return FALSE;
+  if (*text == '\0')
+    return TRUE;
+  if (sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || strlen (text) != 10 ||
+      (date = g_date_time_new_utc (y, m, d, 0, 0, 0)) == NULL)
+    return option_error (self, section, "startdate", MAILSYNC_ERROR_INVALID_CONFIG, error,
+                         "invalid startdate value '%s' (YYYY-MM-DD)", text);
+  if (y < 1900)
+    return option_error (self, section, "startdate", MAILSYNC_ERROR_INVALID_CONFIG, error,
+                         "startdate led to year %d. Abort syncing.", y);
+  if (g_date_time_compare (date, now) > 0)
+    return option_error (self, section, "startdate", MAILSYNC_ERROR_INVALID_CONFIG, error,
+                         "startdate led to a date in the future. Abort syncing.");
+  if (ctx->account_section != NULL && has (self, ctx->account_section, "maxage"))
+    return option_error (self, section, "startdate", MAILSYNC_ERROR_INVALID_CONFIG, error,
+                         "set either startdate or the account's maxage, not both");
+  /* a local IMAP repository is wrapped (MailsyncMappedRepository) */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (repo), "start-date") == NULL)
+    return option_error (self, section, "startdate", MAILSYNC_ERROR_NOT_SUPPORTED, error,
+                         "startdate is supported on the remote IMAP repository only (use maxage on the "
+                         "account for a Maildir side)");
+  g_object_set (repo, "start-date", g_date_time_to_unix (date), NULL);
+  return TRUE;
+}
+
 /* readonly, createfolders, sync_deletes, names and filters: every type. */
 static gboolean
 apply_common (RepoContext        *ctx,
@@ -1565,8 +1609,7 @@ apply_common (RepoContext        *ctx,
       !get_bool (self, section, "sync_deletes", TRUE, &sync_deletes, error) ||
       /* filters are asked on every sync anyway: dynamic is what we do */
       !get_bool (self, section, "dynamic_folderfilter", FALSE, &dynamic, error) ||
-      !refuse_if_set (self, section, "startdate",
-                      "startdate is not supported yet (use maxage on the account for a Maildir side)", error))
+      !apply_start_date (ctx, repo, error))
     return FALSE;
   mailsync_repository_set_readonly (repo, readonly);
   mailsync_repository_set_create_folders (repo, createfolders);

@@ -32,6 +32,10 @@
 #define META_UIDVALIDITY_LOCAL "mailsync.uidvalidity.local"
 /* The remote folder's "sync-state" after the last run that completed. */
 #define META_LISTING_STATE "mailsync.listing-state.remote"
+/* startdate: offlineimap's StartUID (the lowest remote UID of the first
+ * sync); the second key marks a value this run found, to be committed. */
+#define META_START_UID "mailsync.start-uid.remote"
+#define META_START_UID_NEW "mailsync.start-uid.remote.new"
 
 /* Refuse to apply an "empty side" listing that would delete more than this
  * many messages: a missing mount or a broken server looks exactly so. */
@@ -272,6 +276,101 @@ filter_window (Runner *r, GPtrArray *list)
  * the remote's flags, which is the folder's premise. maxage and maxsize,
  * read-only sides and one-way deletions keep remote messages out of the
  * status on purpose. */
+/* offlineimap's startdate, on the remote repository ("start-date"). */
+static gint64
+start_date_of (Runner *r)
+{
+  MailsyncRepository *repo = mailsync_folder_get_repository (r->remote);
+  gint64 date = 0;
+
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (repo), "start-date") != NULL)
+    g_object_get (repo, "start-date", &date, NULL);
+  return date;
+}
+
+/* startdate (reference §5.10): the first sync needs the local folder
+ * empty and takes the remote messages dated from the start date on; the
+ * lowest of their UIDs is kept, and later syncs take every remote message
+ * from that UID on (so a late-arriving older message is synced too).
+ * Below it the remote is invisible: nothing there is copied or deleted. */
+static gboolean
+apply_start_date (Runner *r, GError **error)
+{
+  gint64 date = start_date_of (r);
+  const char *saved;
+  guint32 min_uid = 0;
+  GPtrArray *kept;
+
+  if (date == 0)
+    return TRUE;
+  saved = g_hash_table_lookup (r->meta, META_START_UID);
+  if (saved == NULL && g_hash_table_size (r->status_rows) > 0)
+    {
+      /* A status without a start UID (offlineimap's StartUID file is
+       * elsewhere): its lowest UID is where the earlier syncs began. */
+      GHashTableIter iter;
+      gpointer key;
+
+      g_hash_table_iter_init (&iter, r->status_rows);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (min_uid == 0 || GPOINTER_TO_UINT (key) < min_uid)
+          min_uid = GPOINTER_TO_UINT (key);
+    }
+  else if (saved != NULL)
+    min_uid = (guint32) g_ascii_strtoull (saved, NULL, 10);
+  else
+    {
+      if (r->local_list->len > 0)
+        {
+          g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
+                       "To use startdate on folder %s (repository %s), folder %s (repository %s) must be "
+                       "empty at first sync",
+                       mailsync_folder_get_name (r->remote),
+                       mailsync_repository_get_name (mailsync_folder_get_repository (r->remote)),
+                       mailsync_folder_get_name (r->local),
+                       mailsync_repository_get_name (mailsync_folder_get_repository (r->local)));
+          return FALSE;
+        }
+      guint32 max_uid = 0;
+
+      for (guint i = 0; i < r->remote_list->len; i++)
+        {
+          MailsyncMessageInfo *info = r->remote_list->pdata[i];
+          guint32 uid = mailsync_message_info_get_uid (info);
+
+          max_uid = MAX (max_uid, uid);
+          if (mailsync_message_info_get_internal_date (info) >= date && (min_uid == 0 || uid < min_uid))
+            min_uid = uid;
+        }
+      /* Nothing that recent: start after everything there is (offlineimap
+       * says 1, and its next sync then takes the whole folder). */
+      if (min_uid == 0)
+        min_uid = max_uid + 1;
+    }
+  if (saved == NULL)
+    {
+      g_hash_table_replace (r->meta, g_strdup (META_START_UID), g_strdup_printf ("%u", min_uid));
+      g_hash_table_replace (r->meta, g_strdup (META_START_UID_NEW), g_strdup ("1"));
+    }
+
+  kept = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < r->remote_list->len; i++)
+    {
+      MailsyncMessageInfo *info = r->remote_list->pdata[i];
+
+      /* The first sync also leaves out the older messages above the
+       * start UID, as offlineimap's SINCE listing does. */
+      if (mailsync_message_info_get_uid (info) < min_uid ||
+          (saved == NULL && g_hash_table_size (r->status_rows) == 0 &&
+           mailsync_message_info_get_internal_date (info) < date))
+        continue;
+      g_ptr_array_add (kept, g_object_ref (info));
+    }
+  g_ptr_array_unref (r->remote_list);
+  r->remote_list = kept;
+  return TRUE;
+}
+
 static gboolean
 fast_listing_applies (Runner *r)
 {
@@ -282,7 +381,7 @@ fast_listing_applies (Runner *r)
   return g_object_class_find_property (klass, "known-messages") != NULL
          && g_object_class_find_property (klass, "known-state") != NULL
          && g_object_class_find_property (klass, "sync-state") != NULL
-         && r->config->max_age_days == 0 && r->config->max_size == 0
+         && r->config->max_age_days == 0 && r->config->max_size == 0 && start_date_of (r) == 0
          && !mailsync_repository_get_readonly (rrepo) && !mailsync_repository_get_readonly (lrepo)
          && mailsync_repository_get_sync_deletes (rrepo) && mailsync_repository_get_sync_deletes (lrepo);
 }
@@ -402,6 +501,8 @@ list_both (Runner *r, GError **error)
         r->remote_list->len, r->remote_list->len, NULL, NULL, NULL);
   r->remote_list = filter_window (r, r->remote_list);
   r->local_list = filter_window (r, r->local_list);
+  if (!apply_start_date (r, error))
+    return FALSE;
   index_lists (r);
   return TRUE;
 }
@@ -1318,6 +1419,8 @@ sync_folder_once (const MailsyncRunnerConfig *config,
   if (!check_one_validity (r, remote, META_UIDVALIDITY_REMOTE, validity, error) ||
       !check_one_validity (r, local, META_UIDVALIDITY_LOCAL, validity, error))
     return FALSE;
+  if (g_hash_table_remove (r->meta, META_START_UID_NEW))
+    mailsync_status_batch_set_meta (validity, META_START_UID, g_hash_table_lookup (r->meta, META_START_UID));
   if (!config->dry_run && !commit (r, validity, error))
     return FALSE;
   if (!config->dry_run && !reconcile_intents (r, error))

@@ -33,6 +33,7 @@ struct _MailsyncImapRepository
   gboolean expunge;             /* FALSE: deletions stay \Deleted (expunge = no) */
   gboolean subscribed_only;     /* list only LSUB's folders (subscribedonly) */
   GHashTable *unsubscribed;     /* wire names that exist but are not subscribed */
+  gint64 start_date;            /* startdate, unix time; 0 for none */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncImapRepository, mailsync_imap_repository, MAILSYNC_TYPE_REPOSITORY)
@@ -65,6 +66,7 @@ enum
   PROP_EXPUNGE,
   PROP_SUBSCRIBED_ONLY,
   PROP_HIDDEN_FOLDERS,
+  PROP_START_DATE,
   N_PROPS
 };
 
@@ -153,6 +155,7 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
     case PROP_PERSONAL_NAMESPACE_ONLY: self->personal_only = g_value_get_boolean (value); break;
     case PROP_EXPUNGE: self->expunge = g_value_get_boolean (value); break;
     case PROP_SUBSCRIBED_ONLY: self->subscribed_only = g_value_get_boolean (value); break;
+    case PROP_START_DATE: self->start_date = g_value_get_int64 (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -189,6 +192,7 @@ mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_PERSONAL_NAMESPACE_ONLY: g_value_set_boolean (value, self->personal_only); break;
     case PROP_EXPUNGE: g_value_set_boolean (value, self->expunge); break;
     case PROP_SUBSCRIBED_ONLY: g_value_set_boolean (value, self->subscribed_only); break;
+    case PROP_START_DATE: g_value_set_int64 (value, self->start_date); break;
     case PROP_HIDDEN_FOLDERS:
       {
         /* the keys belong to the table: the strv is a shallow copy */
@@ -844,6 +848,15 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * #MailsyncImapRepository:subscribed-only). The account neither syncs
    * them nor creates them again from the other side.
    */
+  /**
+   * MailsyncImapRepository:start-date:
+   *
+   * offlineimap's `startdate` (unix time, 0 for none): the first sync of a
+   * folder copies only its messages dated on or after it, and needs the
+   * other side's folder empty; it remembers the lowest UID it saw, and
+   * later syncs take every message from that UID on.
+   */
+  properties[PROP_START_DATE] = g_param_spec_int64 ("start-date", NULL, NULL, 0, G_MAXINT64, 0, rw);
   properties[PROP_HIDDEN_FOLDERS] = g_param_spec_boxed ("hidden-folders", NULL, NULL, G_TYPE_STRV,
                                                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
