@@ -38,6 +38,9 @@
  * Nothing here logs: no key, secret or record content ever reaches a log.
  */
 
+typedef struct _SharedCredentials SharedCredentials;
+static void shared_credentials_release (SharedCredentials *shared);
+
 struct _MailsyncTlsStream
 {
   GIOStream parent_instance;
@@ -49,7 +52,7 @@ struct _MailsyncTlsStream
   GOutputStream *output;
 
   gnutls_session_t session;
-  gnutls_certificate_credentials_t credentials;
+  SharedCredentials *credentials;
   char *server_name;
   GBytes *peer_der;
   gboolean established;         /* handshake done and server verified */
@@ -761,8 +764,7 @@ mailsync_tls_stream_finalize (GObject *object)
   g_clear_object (&self->output);
   if (self->session != NULL)
     gnutls_deinit (self->session);
-  if (self->credentials != NULL)
-    gnutls_certificate_free_credentials (self->credentials);
+  g_clear_pointer (&self->credentials, shared_credentials_release);
   g_clear_object (&self->base);
   g_free (self->server_name);
   g_clear_pointer (&self->peer_der, g_bytes_unref);
@@ -805,25 +807,58 @@ uses_system_store (const MailsyncTlsOptions *options)
          || strcmp (options->ca_file, MAILSYNC_TLS_CA_FILE_OS_DEFAULT) == 0;
 }
 
+/* Parsing the system trust store costs 7-19 ms of CPU (144 certificates
+ * here), once per connection. Connections made with the same trust and
+ * client certificate settings share one credentials structure instead,
+ * loaded by the first (gnutls only reads credentials once they are set
+ * up, so sessions in several threads may share them). An entry lives as
+ * long as a connection uses it: a connection made after the last one
+ * closed reads the files again, so a long-running process sees a renewed
+ * CA file or client certificate. */
+struct _SharedCredentials
+{
+  int refs;                     /* guarded by credentials_lock */
+  char *key;
+  gnutls_certificate_credentials_t credentials;
+};
+
+static GMutex credentials_lock;
+static GHashTable *credentials_cache;   /* key -> SharedCredentials, in use only */
+
+static void
+shared_credentials_release (SharedCredentials *shared)
+{
+  g_mutex_lock (&credentials_lock);
+  if (--shared->refs > 0)
+    {
+      g_mutex_unlock (&credentials_lock);
+      return;
+    }
+  g_hash_table_remove (credentials_cache, shared->key);
+  if (g_hash_table_size (credentials_cache) == 0)
+    g_clear_pointer (&credentials_cache, g_hash_table_unref);
+  g_mutex_unlock (&credentials_lock);
+
+  gnutls_certificate_free_credentials (shared->credentials);
+  g_free (shared->key);
+  g_free (shared);
+}
+
 static gboolean
-load_credentials (MailsyncTlsStream         *self,
-                  const MailsyncTlsOptions  *options,
-                  GError                   **error)
+load_credentials (gnutls_certificate_credentials_t  credentials,
+                  const MailsyncTlsOptions         *options,
+                  GError                          **error)
 {
   int ret;
-
-  ret = gnutls_certificate_allocate_credentials (&self->credentials);
-  if (ret < 0)
-    goto failed;
 
   if (uses_system_store (options))
     {
       /* No usable system store: every chain fails as "issuer unknown". */
-      (void) gnutls_certificate_set_x509_system_trust (self->credentials);
+      (void) gnutls_certificate_set_x509_system_trust (credentials);
     }
   else
     {
-      ret = gnutls_certificate_set_x509_trust_file (self->credentials, options->ca_file,
+      ret = gnutls_certificate_set_x509_trust_file (credentials, options->ca_file,
                                                     GNUTLS_X509_FMT_PEM);
       if (ret <= 0)
         {
@@ -838,7 +873,7 @@ load_credentials (MailsyncTlsStream         *self,
     {
       const char *key = options->client_key ? options->client_key : options->client_cert;
 
-      ret = gnutls_certificate_set_x509_key_file (self->credentials, options->client_cert,
+      ret = gnutls_certificate_set_x509_key_file (credentials, options->client_cert,
                                                   key, GNUTLS_X509_FMT_PEM);
       if (ret < 0)
         {
@@ -849,11 +884,55 @@ load_credentials (MailsyncTlsStream         *self,
         }
     }
   return TRUE;
+}
 
-failed:
-  g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_MISC, "Cannot set up TLS: %s",
-               gnutls_strerror (ret));
-  return FALSE;
+static SharedCredentials *
+shared_credentials_acquire (const MailsyncTlsOptions  *options,
+                            GError                   **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autofree char *key = NULL;
+  gnutls_certificate_credentials_t credentials;
+  SharedCredentials *shared;
+  int ret;
+
+  /* '\n' cannot be part of the paths a config line gives. */
+  key = g_strdup_printf ("%s\n%s\n%s", uses_system_store (options) ? "" : options->ca_file,
+                         options->client_cert ? options->client_cert : "",
+                         options->client_key ? options->client_key : "");
+
+  /* Loading under the lock: connections started together wait for the
+   * first one's load rather than each parsing the same files. */
+  locker = g_mutex_locker_new (&credentials_lock);
+  shared = credentials_cache ? g_hash_table_lookup (credentials_cache, key) : NULL;
+  if (shared != NULL)
+    {
+      shared->refs++;
+      return shared;
+    }
+
+  ret = gnutls_certificate_allocate_credentials (&credentials);
+  if (ret < 0)
+    {
+      g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_MISC, "Cannot set up TLS: %s",
+                   gnutls_strerror (ret));
+      return NULL;
+    }
+  if (!load_credentials (credentials, options, error))
+    {
+      gnutls_certificate_free_credentials (credentials);
+      return NULL;
+    }
+
+  g_debug ("TLS: trust store loaded (%s)", uses_system_store (options) ? "system" : options->ca_file);
+  shared = g_new0 (SharedCredentials, 1);
+  shared->refs = 1;
+  shared->key = g_steal_pointer (&key);
+  shared->credentials = credentials;
+  if (credentials_cache == NULL)
+    credentials_cache = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_insert (credentials_cache, shared->key, shared);
+  return shared;
 }
 
 /* For an IP address literal, its bytes (4 or 16) in @ip; otherwise 0. */
@@ -889,14 +968,16 @@ setup_session (MailsyncTlsStream         *self,
   guint8 ip[16];
   int ret;
 
-  if (!load_credentials (self, options, error))
+  self->credentials = shared_credentials_acquire (options, error);
+  if (self->credentials == NULL)
     return FALSE;
 
   ret = gnutls_init (&self->session, GNUTLS_CLIENT);
   if (ret >= 0)
     ret = gnutls_priority_set_direct (self->session, priority, NULL);
   if (ret >= 0)
-    ret = gnutls_credentials_set (self->session, GNUTLS_CRD_CERTIFICATE, self->credentials);
+    ret = gnutls_credentials_set (self->session, GNUTLS_CRD_CERTIFICATE,
+                                  self->credentials->credentials);
   /* SNI carries DNS names only (RFC 6066). */
   if (ret >= 0 && parse_ip_literal (self->server_name, ip) == 0)
     ret = gnutls_server_name_set (self->session, GNUTLS_NAME_DNS, self->server_name,
