@@ -172,8 +172,11 @@ def test_blinkenlights(root, env):
               not re.search(r"(INBOX|Sent) \d+/", (pane.text().splitlines() or [""])[0]), pane.text()[:200])
         check("blinkenlights: the log window shows the sync", "*** Finished account 'Test'" in text, text)
         row = text.splitlines()[0] if text else ""
-        check("blinkenlights: an account row with its thread light",
-              re.match(r"^1: \[(\d\d:\d\d| active|   idle)\] Test +: @+", row) is not None, row)
+        # Between the end of the sync and the start of the sleep the row is
+        # idle and has no thread left to light; the lights of a running
+        # sync are checked above with the progress.
+        check("blinkenlights: an account row with its state",
+              re.match(r"^1: \[(\d\d:\d\d| active|   idle)\] Test +:", row) is not None, row)
         check("blinkenlights: the row counts down the sleep",
               re.match(r"^1: \[0[45]:\d\d\] Test", pane.wait_for(lambda t: re.match(r"^1: \[0\d:", t) is not None))
               is not None, pane.text()[:200])
