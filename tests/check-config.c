@@ -511,6 +511,8 @@ START_TEST (test_imap_list_options)
   g_autoptr(MailsyncAccount) account = NULL;
   gboolean expunge = TRUE, subscribed = FALSE;
   gint64 start = 0;
+  GSocketFamily family = G_SOCKET_FAMILY_INVALID;
+  g_autofree char *authzid = NULL;
 
   account = create (GENERAL ACCOUNT LOCAL REMOTE "expunge = no\nsubscribedonly = yes\n", NULL, &error);
   ck_assert_msg (account != NULL, "%s", error ? error->message : "");
@@ -528,6 +530,17 @@ START_TEST (test_imap_list_options)
   ck_assert_msg (account != NULL, "%s", error ? error->message : "");
   g_object_get (mailsync_account_get_remote (account), "start-date", &start, NULL);
   ck_assert_int_eq (start, 1583280000);
+  g_clear_object (&account);
+  account = create (GENERAL ACCOUNT LOCAL REMOTE "ipv6 = no\nremote_identity = boss\n", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  g_object_get (mailsync_account_get_remote (account), "address-family", &family, "authzid", &authzid, NULL);
+  ck_assert_int_eq (family, G_SOCKET_FAMILY_IPV4);
+  ck_assert_str_eq (authzid, "boss");
+  g_clear_object (&account);
+  account = create (GENERAL ACCOUNT LOCAL REMOTE "ipv6 = yes\n", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  g_object_get (mailsync_account_get_remote (account), "address-family", &family, NULL);
+  ck_assert_int_eq (family, G_SOCKET_FAMILY_IPV6);
 }
 END_TEST
 

@@ -10,6 +10,7 @@ client would.
 - subscribedonly = yes: only LSUB's folders are synced; a folder that is
   unsubscribed later is neither deleted nor created again, and its local
   copy stays as it was.
+- ipv6 forces the address family; remote_identity is PLAIN's authzid.
 - startdate: the first sync takes the messages since the date and needs
   the local folder empty; later syncs take every UID from the first one
   on; older messages are never copied nor deleted.
@@ -289,6 +290,36 @@ def scenario_startdate(server, root):
           (remaining, p.stderr))
 
 
+def scenario_ipv6_identity(server, root):
+    user, pw = server.new_user(2)
+    other, _ = server.new_user(0)
+    host = server.env["DOVECOT_HOST"]
+    v4 = ":" not in host
+    work = os.path.join(root, "family")
+    path = config(server, work, user, pw, "ipv6 = %s\n" % ("no" if v4 else "yes"))
+    p = cfg.run(path)
+    check("ipv6: the server's own family connects", p.returncode == 0 and cfg.count_local(work) == 2, p.stderr)
+    work = os.path.join(root, "family-other")
+    path = config(server, work, user, pw, "ipv6 = %s\n" % ("yes" if v4 else "no"))
+    p = cfg.run(path)
+    check("ipv6: the other family does not reach %s" % host, p.returncode != 0 and cfg.count_local(work) <= 0 and
+          "Cannot connect" in p.stderr,
+          (p.returncode, p.stderr))
+
+    work = os.path.join(root, "identity-self")
+    path = config(server, work, user, pw, "auth_mechanisms = PLAIN\nremote_identity = %s\n" % user)
+    p = cfg.run(path)
+    check("remote_identity: one's own identity logs in", p.returncode == 0 and cfg.count_local(work) == 2, p.stderr)
+    work = os.path.join(root, "identity-other")
+    path = config(server, work, user, pw, "auth_mechanisms = PLAIN\nremote_identity = %s\n" % other)
+    p = cfg.run(path)
+    # Dovecot lets only master users act as someone else: the authzid was sent
+    check("remote_identity: acting as another user is refused by the server",
+          p.returncode != 0 and cfg.count_local(work) <= 0 and "PLAIN: AUTHENTICATE NO" in p.stderr,
+          (p.returncode, p.stderr))
+    check("remote_identity: the password is not printed", pw not in p.stdout + p.stderr)
+
+
 def main():
     if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs root and dovecot-imapd")
@@ -301,7 +332,8 @@ def main():
     server = cfg.Server(root)
     cfg.SERVER = server
     try:
-        for scenario in (scenario_expunge_no, scenario_subscribed_only, scenario_startdate):
+        for scenario in (scenario_expunge_no, scenario_subscribed_only, scenario_startdate,
+                         scenario_ipv6_identity):
             try:
                 scenario(server, root)
             except Exception as e:  # a broken scenario fails, the others still run

@@ -2010,6 +2010,7 @@ build_imap (RepoContext  *ctx,
   g_autofree char *host = NULL, *user = NULL, *port_text = NULL, *cafile = NULL;
   g_autofree char *client_cert = NULL, *client_key = NULL, *tls_level = NULL, *ssl_version = NULL;
   g_autofree char *preauth = NULL, *transport = NULL, *reference = NULL, *mechs = NULL;
+  g_autofree char *identity = NULL;
   g_auto(SecretString) password = NULL;
   g_auto(SecretString) token = NULL;
   g_auto(GStrv) pins = NULL;
@@ -2019,10 +2020,8 @@ build_imap (RepoContext  *ctx,
   gint64 port = 0, retrycount, socktimeout, n;
 
   if (!check_section (self, section, SCOPE_REPOSITORY | SCOPE_IMAP, "an IMAP repository", error) ||
-      !refuse_if_set (self, section, "remote_identity", "a SASL authorization identity is not supported yet", error) ||
       !refuse_if_true (self, section, "decodefoldernames",
                        "deprecated; mailsync shows folder names in UTF-8 (utf8foldernames)", error) ||
-      !refuse_if_set (self, section, "ipv6", "choosing the address family is not supported yet", error) ||
       !refuse_if_set (self, section, "copy_ignore_eval", "not supported yet", error) ||
       !refuse_if_set (self, section, "newmail_hook", "not supported yet (use postsynchook)", error) ||
       !get_bool (self, section, "expunge", TRUE, &expunge, error) ||
@@ -2231,6 +2230,20 @@ build_imap (RepoContext  *ctx,
     g_object_set (repo, "transport-tunnel", transport, NULL);
   if (reference != NULL && *reference != '\0')
     g_object_set (repo, "reference", reference, NULL);
+  /* ipv6: yes = IPv6 only, no = IPv4 only, unset = either (AF_UNSPEC) */
+  if (has (self, section, "ipv6"))
+    {
+      gboolean ipv6;
+
+      if (!get_bool (self, section, "ipv6", FALSE, &ipv6, error))
+        return NULL;
+      g_object_set (repo, "address-family", ipv6 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4, NULL);
+    }
+  identity = get_str (self, section, "remote_identity", error);
+  if (identity == NULL && error != NULL && *error != NULL)
+    return NULL;
+  if (identity != NULL && *identity != '\0')
+    g_object_set (repo, "authzid", identity, NULL);
   return g_steal_pointer (&repo);
 }
 

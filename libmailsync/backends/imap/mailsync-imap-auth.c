@@ -79,6 +79,7 @@ struct _MailsyncImapSasl
   char *host;
   guint16 port;
   guint step;
+  char *authzid;  /* PLAIN's authorization identity (remote_identity) */
 };
 
 MailsyncImapSasl *
@@ -118,7 +119,18 @@ mailsync_imap_sasl_free (MailsyncImapSasl *sasl)
   g_free (sasl->secret);
   g_free (sasl->user);
   g_free (sasl->host);
+  g_free (sasl->authzid);
   g_free (sasl);
+}
+
+/* offlineimap's remote_identity: act as AUTHZID (RFC 4616), which the
+ * server allows for an administrator or a delegated user. PLAIN only. */
+void
+mailsync_imap_sasl_set_authzid (MailsyncImapSasl *sasl,
+                                const char       *authzid)
+{
+  g_free (sasl->authzid);
+  sasl->authzid = g_strdup (authzid);
 }
 
 static char *
@@ -145,7 +157,9 @@ plain_message (MailsyncImapSasl *sasl)
 {
   GString *m = g_string_new (NULL);
 
-  /* authzid NUL authcid NUL passwd, with an empty authzid. */
+  /* authzid NUL authcid NUL passwd; the authzid is usually empty. */
+  if (sasl->authzid != NULL)
+    g_string_append (m, sasl->authzid);
   g_string_append_c (m, '\0');
   g_string_append (m, sasl->user);
   g_string_append_c (m, '\0');

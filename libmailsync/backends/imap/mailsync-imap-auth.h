@@ -40,6 +40,8 @@ MailsyncImapSasl *mailsync_imap_sasl_new  (MailsyncImapAuthMechanism  mechanism,
                                            const char                *host,
                                            guint16                    port);
 void              mailsync_imap_sasl_free (MailsyncImapSasl *sasl);
+void              mailsync_imap_sasl_set_authzid (MailsyncImapSasl *sasl,
+                                                  const char       *authzid);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MailsyncImapSasl, mailsync_imap_sasl_free)
 
 /* The base64 initial response for SASL-IR, or NULL if the mechanism must

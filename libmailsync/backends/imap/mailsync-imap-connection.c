@@ -57,6 +57,7 @@ mailsync_imap_settings_copy (const MailsyncImapSettings *settings)
   s->auth_mechanisms = g_strdup (settings->auth_mechanisms);
   s->preauth_tunnel = g_strdup (settings->preauth_tunnel);
   s->transport_tunnel = g_strdup (settings->transport_tunnel);
+  s->authzid = g_strdup (settings->authzid);
   return s;
 }
 
@@ -71,6 +72,7 @@ mailsync_imap_settings_free (MailsyncImapSettings *settings)
   mailsync_imap_secret_clear (settings->password);
   g_free (settings->password);
   g_free (settings->auth_mechanisms);
+  g_free (settings->authzid);
   g_free (settings->preauth_tunnel);
   g_free (settings->transport_tunnel);
   g_free (settings);
@@ -1154,6 +1156,8 @@ connect_socket (MailsyncImapConnection *self, GCancellable *cancellable, GError 
 
   if (self->settings->timeout)
     g_socket_client_set_timeout (client, self->settings->timeout);
+  /* offlineimap's ipv6 = yes/no: only addresses of that family are tried */
+  g_socket_client_set_family (client, self->settings->family);
   g_socket_client_connect_to_host_async (client, self->settings->host, self->settings->port, cancellable,
                                          store_result, &result);
   connection = g_socket_client_connect_to_host_finish (client, wait_result (&result), &local_error);
@@ -1391,6 +1395,7 @@ try_mechanism (MailsyncImapConnection    *self,
       g_autofree char *line = NULL;
       g_autofree char *log_line = NULL;
 
+      mailsync_imap_sasl_set_authzid (sasl, self->settings->authzid);
       if (mailsync_imap_connection_has_capability (self, "SASL-IR"))
         initial = mailsync_imap_sasl_initial_response (sasl);
       line = initial ? g_strdup_printf ("AUTHENTICATE %s %s", name, initial) : g_strdup_printf ("AUTHENTICATE %s", name);

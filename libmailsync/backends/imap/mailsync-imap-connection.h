@@ -32,6 +32,8 @@ typedef struct
   guint                 timeout;         /* seconds, 0 = none (socktimeout) */
   gboolean              compress;        /* COMPRESS=DEFLATE when offered */
   guint                 max_in_flight;   /* pipelined commands, 0 = 64 */
+  char                 *authzid;         /* SASL PLAIN authzid (remote_identity) */
+  GSocketFamily         family;          /* ipv6: IPV4/IPV6, INVALID = either */
 } MailsyncImapSettings;
 
 MailsyncImapSettings *mailsync_imap_settings_new  (void);

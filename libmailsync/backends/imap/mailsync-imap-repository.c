@@ -67,6 +67,8 @@ enum
   PROP_SUBSCRIBED_ONLY,
   PROP_HIDDEN_FOLDERS,
   PROP_START_DATE,
+  PROP_AUTHZID,
+  PROP_ADDRESS_FAMILY,
   N_PROPS
 };
 
@@ -156,6 +158,8 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
     case PROP_EXPUNGE: self->expunge = g_value_get_boolean (value); break;
     case PROP_SUBSCRIBED_ONLY: self->subscribed_only = g_value_get_boolean (value); break;
     case PROP_START_DATE: self->start_date = g_value_get_int64 (value); break;
+    case PROP_AUTHZID: replace_string (&s->authzid, value); break;
+    case PROP_ADDRESS_FAMILY: s->family = g_value_get_enum (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -193,6 +197,8 @@ mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_EXPUNGE: g_value_set_boolean (value, self->expunge); break;
     case PROP_SUBSCRIBED_ONLY: g_value_set_boolean (value, self->subscribed_only); break;
     case PROP_START_DATE: g_value_set_int64 (value, self->start_date); break;
+    case PROP_AUTHZID: g_value_set_string (value, s->authzid); break;
+    case PROP_ADDRESS_FAMILY: g_value_set_enum (value, s->family); break;
     case PROP_HIDDEN_FOLDERS:
       {
         /* the keys belong to the table: the strv is a shallow copy */
@@ -856,6 +862,23 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * other side's folder empty; it remembers the lowest UID it saw, and
    * later syncs take every message from that UID on.
    */
+  /**
+   * MailsyncImapRepository:authzid:
+   *
+   * The SASL authorization identity sent with PLAIN (offlineimap's
+   * `remote_identity`): log in as #MailsyncImapRepository:user, act as
+   * this user, as a server allows for administrators or delegates.
+   */
+  properties[PROP_AUTHZID] = g_param_spec_string ("authzid", NULL, NULL, NULL, rw);
+  /**
+   * MailsyncImapRepository:address-family:
+   *
+   * %G_SOCKET_FAMILY_IPV4 or %G_SOCKET_FAMILY_IPV6 to connect over that
+   * family only (offlineimap's `ipv6 = no` / `yes`);
+   * %G_SOCKET_FAMILY_INVALID, the default, tries every address.
+   */
+  properties[PROP_ADDRESS_FAMILY] = g_param_spec_enum ("address-family", NULL, NULL, G_TYPE_SOCKET_FAMILY,
+                                                       G_SOCKET_FAMILY_INVALID, rw);
   properties[PROP_START_DATE] = g_param_spec_int64 ("start-date", NULL, NULL, 0, G_MAXINT64, 0, rw);
   properties[PROP_HIDDEN_FOLDERS] = g_param_spec_boxed ("hidden-folders", NULL, NULL, G_TYPE_STRV,
                                                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
