@@ -87,8 +87,17 @@ class Pane:
         self.socket = "mailsync-ui-%d" % os.getpid()
         self.exit_file = os.path.join(root, "pane.exit")
         shell = "%s; echo $? > %s; sleep 60" % (command, self.exit_file)
-        subprocess.run([TMUX, "-L", self.socket, "new-session", "-d", "-s", "ui", "-x", "110", "-y", "30", shell],
-                       check=True, timeout=30)
+        # A loaded machine sometimes loses a fresh tmux server ("server
+        # exited unexpectedly"); that is tmux's trouble, not the UI's.
+        for attempt in range(3):
+            r = subprocess.run([TMUX, "-L", self.socket, "new-session", "-d", "-s", "ui", "-x", "110", "-y", "30",
+                                shell], timeout=30)
+            if r.returncode == 0:
+                break
+            subprocess.run([TMUX, "-L", self.socket, "kill-server"], stderr=subprocess.DEVNULL, timeout=30)
+            time.sleep(1)
+        else:
+            raise RuntimeError("tmux could not start a session")
 
     def text(self):
         return subprocess.run([TMUX, "-L", self.socket, "capture-pane", "-p", "-t", "ui"], stdout=subprocess.PIPE,
