@@ -109,6 +109,21 @@ type_name (MailsyncRepository *repo)
   return G_OBJECT_TYPE_NAME (repo);
 }
 
+/* offlineimap's IMAP getfolders() sorts by the lower-cased visible name
+ * (its default foldersort); --info shows that order, not the server's. */
+static gint
+compare_visible_names (gconstpointer a, gconstpointer b)
+{
+  MailsyncFolder *fa = *(MailsyncFolder * const *) a;
+  MailsyncFolder *fb = *(MailsyncFolder * const *) b;
+  g_autofree char *va = mailsync_folder_get_visible_name (fa);
+  g_autofree char *vb = mailsync_folder_get_visible_name (fb);
+  g_autofree char *la = g_utf8_strdown (va ? va : mailsync_folder_get_name (fa), -1);
+  g_autofree char *lb = g_utf8_strdown (vb ? vb : mailsync_folder_get_name (fb), -1);
+
+  return strcmp (la, lb);
+}
+
 static char *
 repository_section (MailsyncConfig *config, const char *account, const char *which)
 {
@@ -179,6 +194,8 @@ info_repository (MailsyncConfig *config, MailsyncUi *ui, MailsyncRepository *rep
       repo_close (repo, context);
       return;
     }
+  if (MAILSYNC_IS_IMAP_REPOSITORY (repo))
+    g_ptr_array_sort (folders, compare_visible_names);
   for (guint i = 0; i < folders->len; i++)
     {
       MailsyncFolder *folder = folders->pdata[i];
