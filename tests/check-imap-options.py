@@ -11,6 +11,8 @@ client would.
   unsubscribed later is neither deleted nor created again, and its local
   copy stays as it was.
 - ipv6 forces the address family; remote_identity is PLAIN's authzid.
+- mailsync --info prints the server's greeting and capabilities, and -P
+  the IMAP traffic (bytes each way, commands) of the repositories.
 - startdate: the first sync takes the messages since the date and needs
   the local folder empty; later syncs take every UID from the first one
   on; older messages are never copied nor deleted.
@@ -24,6 +26,7 @@ import shutil
 import sys
 import tempfile
 import imaplib
+import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
@@ -320,6 +323,62 @@ def scenario_ipv6_identity(server, root):
     check("remote_identity: the password is not printed", pw not in p.stdout + p.stderr)
 
 
+MAILSYNC = os.path.join(os.environ.get("top_builddir", os.path.join(cfg.BUILDDIR, "..")),
+                        "frontends", "mailsync", "mailsync")
+
+
+def run_mailsync(work, *args):
+    env = dict(os.environ)
+    env["HOME"] = work
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    return subprocess.run([MAILSYNC] + list(args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, timeout=120)
+
+
+def scenario_cli_server_info(server, root):
+    user, pw = server.new_user(0)
+    conn = imap(server, user, pw)
+    sizes = 0
+    for i in range(5):
+        append(conn, "INBOX", "cli-%d" % i, size=20000)
+    typ, data = conn.select("INBOX", readonly=True)
+    typ, data = conn.fetch("1:*", "(RFC822.SIZE)")
+    sizes = sum(int(re.search(rb"RFC822.SIZE (\d+)", d).group(1)) for d in data)
+    conn.logout()
+    work = os.path.join(root, "cli-info")
+    path = config(server, work, user, pw)
+
+    # what the server itself says, to compare with --info
+    conn = imap(server, user, pw)
+    caps = {c.upper() for c in conn.capabilities}
+    conn.logout()
+    p = run_mailsync(work, "-c", path, "--info")
+    text = p.stdout + p.stderr
+    m = re.search(r"^Server capabilities: \((.*)\)$", text, re.M)
+    shown = set(re.findall(r"'([^']*)'", m.group(1))) if m else set()
+    check("--info: exits 0", p.returncode == 0, text[-800:])
+    check("--info: Server capabilities lists the server's (after login)",
+          m is not None and "IMAP4REV1" in shown and len(shown & caps) >= len(caps) - 2, (shown, caps))
+    check("--info: Server welcome string is the greeting",
+          re.search(r"^Server welcome string: \S.*ready", text, re.M) is not None, text[-800:])
+    check("--info: ID extension named when offered",
+          ("Server supports ID extension." in text) == ("ID" in shown), text[-800:])
+
+    prof = os.path.join(work, "prof")
+    p = run_mailsync(work, "-c", path, "-P", prof)
+    files = os.listdir(prof) if os.path.isdir(prof) else []
+    rows = [l.rstrip("\n").split("\t") for f in files for l in open(os.path.join(prof, f))]
+    imap_rows = [r for r in rows if r[0] == "imap" and r[1] == "Remote"]
+    check("-P: one imap row for the remote repository", p.returncode == 0 and len(imap_rows) == 1,
+          (rows, p.stderr[-500:]))
+    if imap_rows:
+        bytes_read, bytes_written, commands = (int(x) for x in imap_rows[0][2:5])
+        check("-P: bytes read cover the 5 messages downloaded", sizes <= bytes_read < sizes * 3,
+              (bytes_read, sizes))
+        check("-P: bytes written and commands counted", 0 < bytes_written < 20000 and 3 <= commands < 200,
+              (bytes_written, commands))
+
+
 def main():
     if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs root and dovecot-imapd")
@@ -333,7 +392,7 @@ def main():
     cfg.SERVER = server
     try:
         for scenario in (scenario_expunge_no, scenario_subscribed_only, scenario_startdate,
-                         scenario_ipv6_identity):
+                         scenario_ipv6_identity, scenario_cli_server_info):
             try:
                 scenario(server, root)
             except Exception as e:  # a broken scenario fails, the others still run

@@ -180,6 +180,26 @@ info_repository (MailsyncConfig *config, MailsyncUi *ui, MailsyncRepository *rep
       display (ui, "Failed to connect. Reason %s", error->message);
       return;
     }
+  if (MAILSYNC_IS_IMAP_REPOSITORY (repo))
+    {
+      MailsyncImapRepository *imap = MAILSYNC_IMAP_REPOSITORY (repo);
+      const char *const *caps = mailsync_imap_repository_get_capabilities (imap);
+      const char *greeting = mailsync_imap_repository_get_greeting (imap);
+      g_autoptr(GString) tuple = g_string_new ("(");
+
+      /* offlineimap prints imaplib's tuple of upper-cased names */
+      for (guint i = 0; caps != NULL && caps[i] != NULL; i++)
+        {
+          g_autofree char *upper = g_ascii_strup (caps[i], -1);
+
+          g_string_append_printf (tuple, "%s'%s'", i ? ", " : "", upper);
+          if (strcmp (upper, "ID") == 0)
+            display (ui, "Server supports ID extension.");
+        }
+      g_string_append (tuple, caps != NULL && caps[0] != NULL && caps[1] == NULL ? ",)" : ")");
+      display (ui, "Server welcome string: %s", greeting ? greeting : "");
+      display (ui, "Server capabilities: %s\n", tuple->str);
+    }
   for (gsize i = 0; section != NULL && i < G_N_ELEMENTS (shown); i++)
     if (mailsync_config_file_has_key (file, section, shown[i]))
       {

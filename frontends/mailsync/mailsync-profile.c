@@ -42,6 +42,7 @@ struct _MailsyncProfile
   GPtrArray *rows;
   Row *phase;    /* open phase row, if any */
   Row *folder;   /* open folder row, if any */
+  MailsyncAccount *account_object; /* for the IMAP counters, or NULL */
 };
 
 static void
@@ -83,6 +84,7 @@ mailsync_profile_free (MailsyncProfile *self)
   g_free (self->account);
   g_date_time_unref (self->started);
   g_ptr_array_unref (self->rows);
+  g_clear_object (&self->account_object);
   g_free (self);
 }
 
@@ -233,6 +235,35 @@ mailsync_profile_event (MailsyncProfile *self, MailsyncSyncEvent *event)
  *
  * Returns: %TRUE when DIR/<YYYYmmddHHMMSS>_<account>.prof was written
  */
+/**
+ * mailsync_profile_set_account:
+ * @self: a profile
+ * @account: the account it profiles
+ *
+ * The report then ends with the IMAP traffic of the account's
+ * repositories (bytes each way, commands): the round trips and volume
+ * that wall time alone does not explain.
+ */
+void
+mailsync_profile_set_account (MailsyncProfile *self, MailsyncAccount *account)
+{
+  g_set_object (&self->account_object, account);
+}
+
+static void
+append_imap_stats (GString *out, MailsyncRepository *repo)
+{
+  guint64 in = 0, sent = 0, commands = 0;
+
+  if (MAILSYNC_IS_MAPPED_REPOSITORY (repo))
+    repo = mailsync_mapped_repository_get_inner (MAILSYNC_MAPPED_REPOSITORY (repo));
+  if (!MAILSYNC_IS_IMAP_REPOSITORY (repo))
+    return;
+  mailsync_imap_repository_get_stats (MAILSYNC_IMAP_REPOSITORY (repo), &in, &sent, &commands);
+  g_string_append_printf (out, "imap\t%s\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\n",
+                          mailsync_repository_get_name (repo), in, sent, commands);
+}
+
 gboolean
 mailsync_profile_write (MailsyncProfile *self, const char *dir, GError **error)
 {
@@ -272,5 +303,11 @@ mailsync_profile_write (MailsyncProfile *self, const char *dir, GError **error)
                           total.wall_us / 1000.0, total.user_us / 1000.0, total.sys_us / 1000.0,
                           total.copied_to_local, total.copied_to_remote, total.deleted_local,
                           total.deleted_remote, total.flags_added, total.flags_removed, total.errors);
+  if (self->account_object != NULL)
+    {
+      g_string_append (out, "#imap\trepository\tbytes_read\tbytes_written\tcommands\n");
+      append_imap_stats (out, mailsync_account_get_remote (self->account_object));
+      append_imap_stats (out, mailsync_account_get_local (self->account_object));
+    }
   return g_file_set_contents (path, out->str, out->len, error);
 }

@@ -17,6 +17,8 @@ void             mailsync_profile_phase_begin (MailsyncProfile   *self,
 void             mailsync_profile_phase_end   (MailsyncProfile   *self);
 void             mailsync_profile_event       (MailsyncProfile   *self,
                                                MailsyncSyncEvent *event);
+void             mailsync_profile_set_account (MailsyncProfile   *self,
+                                               MailsyncAccount   *account);
 gboolean         mailsync_profile_write       (MailsyncProfile   *self,
                                                const char        *dir,
                                                GError           **error);

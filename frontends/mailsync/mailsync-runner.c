@@ -789,6 +789,7 @@ job_thread (gpointer data, gpointer user_data)
     {
       g_autoptr(GError) error = NULL;
 
+      mailsync_profile_set_account (job->profile, job->account);
       if (!mailsync_profile_write (job->profile, self->profile_dir, &error))
         mailsync_ui_error (self->ui, job->thread, "ERROR: %s", error->message);
     }

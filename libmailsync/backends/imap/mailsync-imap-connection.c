@@ -252,6 +252,11 @@ struct _MailsyncImapConnection
   /* socktimeout: a tick checks how long the server has kept us waiting */
   GSource *watchdog;
   gint64 last_activity;          /* monotonic µs of the last byte in or out */
+
+  /* for -P and callers' statistics: protocol bytes (before COMPRESS) */
+  guint64 bytes_read;
+  guint64 bytes_written;
+  guint64 commands_sent;
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncImapConnection, mailsync_imap_connection, G_TYPE_OBJECT)
@@ -335,6 +340,12 @@ mailsync_imap_connection_has_capability (MailsyncImapConnection *self,
   return g_hash_table_contains (self->capabilities, upper);
 }
 
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
 char *
 mailsync_imap_connection_get_capability_string (MailsyncImapConnection *self)
 {
@@ -345,7 +356,8 @@ mailsync_imap_connection_get_capability_string (MailsyncImapConnection *self)
   g_hash_table_iter_init (&iter, self->capabilities);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     g_ptr_array_add (names, value);
-  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  /* g_ptr_array_sort hands the comparator pointers to the elements */
+  g_ptr_array_sort (names, compare_names);
   g_ptr_array_add (names, NULL);
   return g_strjoinv (" ", (char **) names->pdata);
 }
@@ -360,6 +372,17 @@ const char *
 mailsync_imap_connection_get_greeting (MailsyncImapConnection *self)
 {
   return self->greeting;
+}
+
+void
+mailsync_imap_connection_get_stats (MailsyncImapConnection *self,
+                                    guint64                *bytes_read,
+                                    guint64                *bytes_written,
+                                    guint64                *commands_sent)
+{
+  *bytes_read = self->bytes_read;
+  *bytes_written = self->bytes_written;
+  *commands_sent = self->commands_sent;
 }
 
 static void
@@ -683,8 +706,11 @@ write_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(MailsyncImapConnection) self = user_data;
   g_autoptr(GError) error = NULL;
+  gsize written = 0;
+  gboolean ok = g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, &written, &error);
 
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
+  self->bytes_written += written;
+  if (!ok)
     {
       self->writing = FALSE;
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -1027,6 +1053,8 @@ read_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
 
   self->reading = FALSE;
+  if (bytes != NULL)
+    self->bytes_read += g_bytes_get_size (bytes);
   if (bytes == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -1080,6 +1108,7 @@ mailsync_imap_connection_send_async (MailsyncImapConnection *self,
       return;
     }
   request->tag = g_strdup_printf ("A%u", self->next_tag++);
+  self->commands_sent++;
   g_queue_push_tail (&self->pending, request);
   schedule_requests (self);
   start_reading (self);

@@ -137,6 +137,12 @@ gboolean mailsync_imap_connection_is_open (MailsyncImapConnection *self);
 /* Mailbox names are UTF-8 on the wire (ENABLE UTF8=ACCEPT succeeded). */
 gboolean mailsync_imap_connection_get_utf8_accept (MailsyncImapConnection *self);
 const char *mailsync_imap_connection_get_greeting (MailsyncImapConnection *self);
+/* Totals of this connection: bytes of the IMAP stream (before COMPRESS)
+ * and tagged commands. */
+void     mailsync_imap_connection_get_stats (MailsyncImapConnection *self,
+                                             guint64                *bytes_read,
+                                             guint64                *bytes_written,
+                                             guint64                *commands_sent);
 void     mailsync_imap_connection_close (MailsyncImapConnection *self);
 
 G_END_DECLS

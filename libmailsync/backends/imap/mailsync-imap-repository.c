@@ -34,6 +34,10 @@ struct _MailsyncImapRepository
   gboolean subscribed_only;     /* list only LSUB's folders (subscribedonly) */
   GHashTable *unsubscribed;     /* wire names that exist but are not subscribed */
   gint64 start_date;            /* startdate, unix time; 0 for none */
+  char *greeting;               /* of the last connection that opened */
+  char **capabilities;
+  /* totals of the connections already closed (see get_stats) */
+  guint64 bytes_read, bytes_written, commands_sent;
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncImapRepository, mailsync_imap_repository, MAILSYNC_TYPE_REPOSITORY)
@@ -210,6 +214,21 @@ mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *v
     }
 }
 
+/* Forget the connection, keeping its counters in the totals. */
+static void
+drop_connection (MailsyncImapRepository *self)
+{
+  guint64 in, out, commands;
+
+  if (self->connection == NULL)
+    return;
+  mailsync_imap_connection_get_stats (self->connection, &in, &out, &commands);
+  self->bytes_read += in;
+  self->bytes_written += out;
+  self->commands_sent += commands;
+  g_clear_object (&self->connection);
+}
+
 static void
 mailsync_imap_repository_dispose (GObject *object)
 {
@@ -217,7 +236,7 @@ mailsync_imap_repository_dispose (GObject *object)
 
   if (self->connection)
     mailsync_imap_connection_close (self->connection);
-  g_clear_object (&self->connection);
+  drop_connection (self);
   G_OBJECT_CLASS (mailsync_imap_repository_parent_class)->dispose (object);
 }
 
@@ -230,6 +249,8 @@ mailsync_imap_repository_finalize (GObject *object)
   g_free (self->reference);
   g_strfreev (self->folder_includes);
   g_hash_table_unref (self->unsubscribed);
+  g_free (self->greeting);
+  g_strfreev (self->capabilities);
   g_clear_error (&self->config_error);
   G_OBJECT_CLASS (mailsync_imap_repository_parent_class)->finalize (object);
 }
@@ -329,7 +350,7 @@ repository_open_async (MailsyncRepository *repo, GCancellable *cancellable, GAsy
       g_task_return_boolean (task, TRUE);
       return;
     }
-  g_clear_object (&self->connection);
+  drop_connection (self);
   self->selected = NULL;
   if (self->config_error != NULL)
     {
@@ -355,10 +376,19 @@ repository_open_async (MailsyncRepository *repo, GCancellable *cancellable, GAsy
   mailsync_imap_connection_open_async (self->connection, cancellable, store_result, &result);
   if (!mailsync_imap_connection_open_finish (self->connection, wait_result (&result), &error))
     {
-      g_clear_object (&self->connection);
+      drop_connection (self);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
+  /* kept past close, for --info and callers' diagnostics */
+  {
+    g_autofree char *caps = mailsync_imap_connection_get_capability_string (self->connection);
+
+    g_strfreev (self->capabilities);
+    self->capabilities = g_strsplit (caps, " ", -1);
+    g_free (self->greeting);
+    self->greeting = g_strdup (mailsync_imap_connection_get_greeting (self->connection));
+  }
   g_task_return_boolean (task, TRUE);
 }
 
@@ -656,7 +686,7 @@ repository_close_async (MailsyncRepository *repo, GCancellable *cancellable, GAs
     }
   if (self->connection)
     mailsync_imap_connection_close (self->connection);
-  g_clear_object (&self->connection);
+  drop_connection (self);
   self->selected = NULL;
   g_task_return_boolean (task, TRUE);
 }
@@ -912,4 +942,70 @@ mailsync_imap_repository_new (const char *name,
 {
   return g_object_new (MAILSYNC_TYPE_IMAP_REPOSITORY, "name", name, "separator", '/', "host", host,
                        "port", (guint) (port ? port : 993), NULL);
+}
+
+/**
+ * mailsync_imap_repository_get_greeting:
+ * @self: an IMAP repository
+ *
+ * The server's greeting (its `* OK ...` line without the `* OK `) from the
+ * last time the repository opened: what offlineimap's `--info` prints as
+ * "Server welcome string".
+ *
+ * Returns: (nullable): the greeting, or %NULL before the first open
+ */
+const char *
+mailsync_imap_repository_get_greeting (MailsyncImapRepository *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_IMAP_REPOSITORY (self), NULL);
+  return self->greeting;
+}
+
+/**
+ * mailsync_imap_repository_get_capabilities:
+ * @self: an IMAP repository
+ *
+ * The server's capabilities after login (after STARTTLS and
+ * authentication, as the server announced them last), from the last time
+ * the repository opened, sorted.
+ *
+ * Returns: (nullable) (array zero-terminated=1) (transfer none): the
+ *   capability names, or %NULL before the first open
+ */
+const char *const *
+mailsync_imap_repository_get_capabilities (MailsyncImapRepository *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_IMAP_REPOSITORY (self), NULL);
+  return (const char *const *) self->capabilities;
+}
+
+/**
+ * mailsync_imap_repository_get_stats:
+ * @self: an IMAP repository
+ * @bytes_read: (out) (optional): bytes received from the server
+ * @bytes_written: (out) (optional): bytes sent to the server
+ * @commands_sent: (out) (optional): tagged commands sent
+ *
+ * Counters over every connection this repository made (reconnections
+ * included) since it was created. Bytes are those of the IMAP stream,
+ * before COMPRESS=DEFLATE and TLS. A caller that wants one run's figures
+ * subtracts the values it read before the run.
+ */
+void
+mailsync_imap_repository_get_stats (MailsyncImapRepository *self,
+                                    guint64                *bytes_read,
+                                    guint64                *bytes_written,
+                                    guint64                *commands_sent)
+{
+  guint64 in = 0, out = 0, commands = 0;
+
+  g_return_if_fail (MAILSYNC_IS_IMAP_REPOSITORY (self));
+  if (self->connection != NULL)
+    mailsync_imap_connection_get_stats (self->connection, &in, &out, &commands);
+  if (bytes_read != NULL)
+    *bytes_read = self->bytes_read + in;
+  if (bytes_written != NULL)
+    *bytes_written = self->bytes_written + out;
+  if (commands_sent != NULL)
+    *commands_sent = self->commands_sent + commands;
 }

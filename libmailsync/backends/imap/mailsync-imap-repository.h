@@ -17,4 +17,14 @@ MailsyncRepository *mailsync_imap_repository_new (const char *name,
                                                   const char *host,
                                                   guint16     port);
 
+MAILSYNC_AVAILABLE_IN_ALL
+const char         *mailsync_imap_repository_get_greeting     (MailsyncImapRepository *self);
+MAILSYNC_AVAILABLE_IN_ALL
+const char *const  *mailsync_imap_repository_get_capabilities (MailsyncImapRepository *self);
+MAILSYNC_AVAILABLE_IN_ALL
+void                mailsync_imap_repository_get_stats        (MailsyncImapRepository *self,
+                                                               guint64                *bytes_read,
+                                                               guint64                *bytes_written,
+                                                               guint64                *commands_sent);
+
 G_END_DECLS
