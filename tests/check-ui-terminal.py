@@ -84,7 +84,11 @@ remoteuser = %(user)s
 
 class Pane:
     def __init__(self, root, command):
-        self.socket = "mailsync-ui-%d" % os.getpid()
+        # A socket of its own per pane: the previous pane's server may still
+        # be shutting down after kill-server, and a client that reaches it
+        # gets "server exited unexpectedly".
+        Pane.count = getattr(Pane, "count", 0) + 1
+        self.socket = "mailsync-ui-%d-%d" % (os.getpid(), Pane.count)
         self.exit_file = os.path.join(root, "pane.exit")
         shell = "%s; echo $? > %s; sleep 60" % (command, self.exit_file)
         # A loaded machine sometimes loses a fresh tmux server ("server
