@@ -393,6 +393,27 @@ def scenario_dry_run_both_sides(server, root):
           todo="library: no quick sync yet (mailsync-runner.c runs a full one)")
 
 
+def scenario_hook_order(server, root):
+    """offlineimap writes the account's mbnames and runs its postsynchook
+    before it prints "*** Finished account" (whose time includes them)."""
+    acc = Account(server, root, "hook-order", extra_account="postsynchook = echo post-ran",
+                  tail="[mbnames]\nenabled = yes\nfilename = ~/mbnames\n"
+                       "header = \"mailboxes \"\nperitem = \"+%(foldername)s\"\nsep = \" \"\nfooter = \"\\n\"\n")
+    for args, first, label in ((("-u", "basic"), "Hook return code: 0", "the postsynchook"),
+                               (("-u", "basic", "--dry-run"), "[DRYRUN] Calling hook: echo post-ran",
+                                "--dry-run: the postsynchook"),
+                               (("-u", "basic", "--dry-run"), "mbnames would write %s" %
+                                os.path.join(acc.home, "meta", "mbnames", "Test.json"), "--dry-run: mbnames")):
+        p = acc.run(*args)
+        lines = out(p).splitlines()
+        finished = [i for i, l in enumerate(lines) if l.startswith("*** Finished account 'Test'")]
+        hook = [i for i, l in enumerate(lines) if l == first]
+        check("%s comes before '*** Finished account', as in offlineimap" % label,
+              p.returncode == 0 and finished and hook and hook[0] < finished[0], out(p))
+    p = acc.run("-u", "basic")
+    check("the postsynchook ran once per sync", out(p).count("Calling hook: echo post-ran") == 1, out(p))
+
+
 def scenario_errors(server, root):
     acc = Account(server, root, "errors", password="Wr0ng-S3cret-pw")
     p = acc.run("-d", "imap")
@@ -419,7 +440,8 @@ def main():
         for name, fn in [("info_order", scenario_info_order), ("takeover", scenario_takeover),
                          ("takeover_utf7", scenario_takeover_utf7),
                          ("kill9", scenario_kill9), ("real_world", scenario_real_world),
-                         ("dry_run_both_sides", scenario_dry_run_both_sides), ("errors", scenario_errors)]:
+                         ("dry_run_both_sides", scenario_dry_run_both_sides), ("hook_order", scenario_hook_order),
+                         ("errors", scenario_errors)]:
             if only and name not in only:
                 continue
             try:

@@ -32,6 +32,8 @@ typedef struct
   MailsyncProfile *profile;
   GPtrArray *synced;           /* status names of folders started this sync */
   const char *presync;         /* of the sync in progress */
+  const char *postsync;        /* of the sync in progress */
+  gboolean post_done;          /* mbnames and postsynchook ran */
   const char *mode;            /* full, quick or idle */
   char **idle_folders;         /* idlefolders of the remote repository */
   GPtrArray *idle_accounts;    /* one account (so one connection) per idle folder */
@@ -167,6 +169,9 @@ stop_level (MailsyncRunner *self)
 
 /* ---- events of the account (on its worker thread) -------------------- */
 
+static SyncResult classify (const GError *error);
+static void after_sync (Job *job, SyncResult result);
+
 static void
 on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data)
 {
@@ -174,6 +179,8 @@ on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data
   MailsyncRunner *self = job->runner;
   MailsyncSyncEventKind kind = mailsync_sync_event_get_kind (event);
 
+  if (kind == MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED)
+    after_sync (job, classify (mailsync_sync_event_get_error (event)));
   mailsync_ui_event (self->ui, event);
 
   /* offlineimap runs presynchook after "*** Processing account" and
@@ -326,6 +333,44 @@ write_mbnames (Job *job)
 /* ---- one sync of one account ----------------------------------------- */
 
 static SyncResult
+classify (const GError *error)
+{
+  if (error == NULL)
+    return RESULT_OK;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return RESULT_STOPPED;
+  if (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_PARTIAL)
+      || g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED))
+    return RESULT_OK;   /* each folder's error was an event already */
+  return RESULT_FAILED;   /* the UI shows it from ACCOUNT_FINISHED */
+}
+
+/* What follows a sync of the account: its mbnames and its postsynchook.
+ * offlineimap runs them before it prints "*** Finished account", so this
+ * runs from that event, before the UI sees it. */
+static void
+after_sync (Job *job, SyncResult result)
+{
+  MailsyncRunner *self = job->runner;
+
+  if (job->post_done)
+    return;
+  job->post_done = TRUE;
+  if (result != RESULT_FAILED)
+    write_mbnames (job);
+  if (result == RESULT_OK && job->postsync != NULL && stop_level (self) == 0)
+    {
+      if (job->profile)
+        mailsync_profile_phase_begin (job->profile, "postsynchook");
+      set_state (job, "running postsynchook");
+      mailsync_hook_run (self->ui, job->thread, job->postsync, job->mode, self->dry_run);
+      set_state (job, "syncing");
+      if (job->profile)
+        mailsync_profile_phase_end (job->profile);
+    }
+}
+
+static SyncResult
 sync_once (Job *job, const char *mode, const char *presync, const char *postsync)
 {
   MailsyncRunner *self = job->runner;
@@ -345,6 +390,8 @@ sync_once (Job *job, const char *mode, const char *presync, const char *postsync
 
   /* the presynchook runs from the ACCOUNT_STARTED event (on_event) */
   job->presync = presync;
+  job->postsync = postsync;
+  job->post_done = FALSE;
   job->mode = mode;
   g_ptr_array_set_size (job->synced, 0);
   g_mutex_lock (&self->mutex);
@@ -368,28 +415,8 @@ sync_once (Job *job, const char *mode, const char *presync, const char *postsync
   g_clear_pointer (&job->folder, g_free);
   g_mutex_unlock (&self->mutex);
 
-  if (ok)
-    result = RESULT_OK;
-  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    result = RESULT_STOPPED;
-  else if (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_PARTIAL)
-           || g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED))
-    result = RESULT_OK;   /* each folder's error was an event already */
-  else
-    result = RESULT_FAILED;   /* the UI showed it from ACCOUNT_FINISHED */
-
-  if (result != RESULT_FAILED)
-    write_mbnames (job);
-
-  if (result == RESULT_OK && postsync != NULL && stop_level (self) == 0)
-    {
-      if (job->profile)
-        mailsync_profile_phase_begin (job->profile, "postsynchook");
-      set_state (job, "running postsynchook");
-      mailsync_hook_run (self->ui, job->thread, postsync, mode, self->dry_run);
-      if (job->profile)
-        mailsync_profile_phase_end (job->profile);
-    }
+  result = ok ? RESULT_OK : classify (error);
+  after_sync (job, result);   /* if no ACCOUNT_FINISHED event ran it */
   set_state (job, "unlocking");
   return result;
 }
