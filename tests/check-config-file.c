@@ -395,6 +395,13 @@ START_TEST (test_raw_and_locations)
   ck_assert_ptr_null (v);
   ck_assert_str_eq (error->message,
                     "-k: option 'pw' in section 's': '%' must be followed by '%' or '(' (write '%%' for a literal '%')");
+  /* an origin that quotes the value (mailsync's -k) never shows it */
+  mailsync_config_file_set_string (file, "s", "pw2", "Hunter2=x%", "-k s:pw2=Hunter2=x%");
+  g_clear_error (&error);
+  v = mailsync_config_file_get_string (file, "s", "pw2", &error);
+  ck_assert_ptr_null (v);
+  ck_assert_str_eq (error->message, "-k s:pw2: option 'pw2' in section 's': '%' must be followed by '%' or '(' "
+                    "(write '%%' for a literal '%')");
 
   /* set_string creates sections; remove_key leaves DEFAULT's value */
   mailsync_config_file_set_string (file, "new", "k", "v", NULL);

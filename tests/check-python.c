@@ -344,6 +344,30 @@ START_TEST (test_eval_password_errors)
   ck_assert_ptr_null (value);
   assert_error_prefix (error, MAILSYNC_ERROR_INVALID_CONFIG, "rc:30: remotepasseval: SyntaxError: ");
   ck_assert_ptr_null (strstr (error->message, "hunter2"));
+  g_clear_error (&error);
+
+  /* A secret's exception message is not quoted either: a forgotten pair
+   * of quotes (NameError) or a conversion (ValueError) repeats the value. */
+  {
+    static const char *const exprs[] = { "hunter2", "int('hunter2')", "{}['hunter2']", "\"hunter2" };
+    static const char *const types[] = { "NameError", "ValueError", "KeyError", "SyntaxError" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (exprs); i++)
+      {
+        g_autofree char *expected = g_strdup_printf ("rc:30: remotepasseval: %s (its message is not shown: "
+                                                     "it may quote the secret)", types[i]);
+
+        value = _mailsync_python_eval_secret (py, exprs[i], "rc:30: remotepasseval", &error);
+        ck_assert_ptr_null (value);
+        ck_assert_msg (error != NULL && strcmp (error->message, expected) == 0, "%s",
+                       error ? error->message : "no error");
+        g_clear_error (&error);
+      }
+    value = _mailsync_python_eval_secret (py, "get_password('work')", "rc:30: remotepasseval", &error);
+    ck_assert_no_error (error);
+    ck_assert_ptr_nonnull (value);
+    g_free (value);
+  }
 }
 END_TEST
 

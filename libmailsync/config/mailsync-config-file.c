@@ -1085,21 +1085,33 @@ mailsync_config_file_set_string (MailsyncConfigFile *self,
                                  const char         *origin)
 {
   g_autofree char *folded = NULL;
+  g_autofree char *shown = NULL;
   Section *sect;
 
   g_return_if_fail (MAILSYNC_IS_CONFIG_FILE (self));
   g_return_if_fail (section != NULL && key != NULL && value != NULL);
 
+  /* Errors name the origin; one that quotes the value ("-k
+   * Repository_R:remotepass=VALUE") would print a password. */
+  shown = g_strdup (origin != NULL ? origin : "<set>");
+  if (*value != '\0')
+    {
+      g_autofree char *tail = g_strconcat ("=", value, NULL);
+
+      if (g_str_has_suffix (shown, tail))
+        shown[strlen (shown) - strlen (tail)] = '\0';
+    }
+
   sect = lookup_section (self, section);
   if (sect == NULL)
     {
       sect = section_new (section);
-      sect->origin = g_strdup (origin != NULL ? origin : "<set>");
+      sect->origin = g_strdup (shown);
       g_hash_table_insert (self->sections, sect->name, sect);
       g_ptr_array_add (self->section_order, sect);
     }
   folded = key_fold (key);
-  section_set (sect, folded, value, origin != NULL ? origin : "<set>", 0);
+  section_set (sect, folded, value, shown, 0);
 }
 
 /**

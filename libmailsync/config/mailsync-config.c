@@ -1207,7 +1207,8 @@ get_dynamic (MailsyncConfig *self,
       if (py == NULL)
         return FALSE;
       location = python_where (self, section, eval_key);
-      *value = _mailsync_python_eval_string (py, text, location, &local_error);
+      *value = secret ? _mailsync_python_eval_secret (py, text, location, &local_error)
+                      : _mailsync_python_eval_string (py, text, location, &local_error);
       if (*value == NULL)
         {
           python_refused (self, section, eval_key, cmd_key, error, local_error);
@@ -2015,7 +2016,7 @@ build_imap (RepoContext  *ctx,
   g_auto(SecretString) token = NULL;
   g_auto(GStrv) pins = NULL;
   g_auto(GStrv) auth = NULL;
-  gboolean ssl, starttls, compress, expunge, subscribed_only;
+  gboolean ssl, starttls, compress, expunge, subscribed_only, hold;
   gboolean store_after_login = FALSE;
   gint64 port = 0, retrycount, socktimeout, n;
 
@@ -2026,6 +2027,7 @@ build_imap (RepoContext  *ctx,
       !refuse_if_set (self, section, "newmail_hook", "not supported yet (use postsynchook)", error) ||
       !get_bool (self, section, "expunge", TRUE, &expunge, error) ||
       !get_bool (self, section, "subscribedonly", FALSE, &subscribed_only, error) ||
+      !get_bool (self, section, "holdconnectionopen", FALSE, &hold, error) ||
       !get_bool (self, section, "ssl", TRUE, &ssl, error) ||
       !get_bool (self, section, "starttls", TRUE, &starttls, error) ||
       !get_bool (self, section, "usecompression", FALSE, &compress, error) ||
@@ -2196,6 +2198,7 @@ build_imap (RepoContext  *ctx,
                 "timeout", (guint) socktimeout,
                 "expunge", expunge,
                 "subscribed-only", subscribed_only,
+                "hold-connection-open", hold,
                 NULL);
   if (user != NULL)
     g_object_set (repo, "user", user, NULL);

@@ -40,6 +40,11 @@ char               *_mailsync_python_eval_string    (MailsyncPython      *py,
                                                      const char          *expression,
                                                      const char          *where,
                                                      GError             **error);
+/* the same, for a secret: an error never quotes the exception's message */
+char               *_mailsync_python_eval_secret    (MailsyncPython      *py,
+                                                     const char          *expression,
+                                                     const char          *where,
+                                                     GError             **error);
 /* Evaluate to a list of str (folderincludes, idlefolders) */
 char              **_mailsync_python_eval_strv      (MailsyncPython      *py,
                                                      const char          *expression,

@@ -391,8 +391,8 @@ traceback_line_in (PyObject *exc, const char *filename)
  * neither the offending source text nor local values are included: a
  * remotepasseval line may hold the password itself. */
 static void
-set_error_from_python (GError **error, gint code, const char *where,
-                       const char *source)
+set_error_from_python_full (GError **error, gint code, const char *where,
+                            const char *source, gboolean quote_message)
 {
   PyObject *exc = take_exception ();
   g_autofree char *type = NULL;
@@ -433,13 +433,23 @@ set_error_from_python (GError **error, gint code, const char *where,
   else
     location = g_strdup (where);
 
-  if (message != NULL && *message != '\0')
+  if (!quote_message)
+    g_set_error (error, MAILSYNC_ERROR, code, "%s: %s (its message is not shown: it may quote the secret)",
+                 location, type);
+  else if (message != NULL && *message != '\0')
     {
       g_autofree char *flat = one_line (message);
       g_set_error (error, MAILSYNC_ERROR, code, "%s: %s: %s", location, type, flat);
     }
   else
     g_set_error (error, MAILSYNC_ERROR, code, "%s: %s", location, type);
+}
+
+static void
+set_error_from_python (GError **error, gint code, const char *where,
+                       const char *source)
+{
+  set_error_from_python_full (error, code, where, source, TRUE);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -620,8 +630,8 @@ _mailsync_python_free (MailsyncPython *py)
 /* eval(expression, copy(namespace)), with the GIL held.  Returns a new
  * reference or NULL with @error set. */
 static PyObject *
-evaluate (MailsyncPython *py, const char *expression, const char *where,
-          GError **error)
+evaluate_full (MailsyncPython *py, const char *expression, const char *where,
+               gboolean quote_message, GError **error)
 {
   PyObject *code, *globals, *result;
 
@@ -633,7 +643,7 @@ evaluate (MailsyncPython *py, const char *expression, const char *where,
   code = Py_CompileStringExFlags (expression, where, Py_eval_input, NULL, -1);
   if (code == NULL)
     {
-      set_error_from_python (error, MAILSYNC_ERROR_INVALID_CONFIG, where, NULL);
+      set_error_from_python_full (error, MAILSYNC_ERROR_INVALID_CONFIG, where, NULL, quote_message);
       return NULL;
     }
   globals = PyDict_Copy (py->namespace);
@@ -647,8 +657,15 @@ evaluate (MailsyncPython *py, const char *expression, const char *where,
   Py_DECREF (code);
   Py_DECREF (globals);
   if (result == NULL)
-    set_error_from_python (error, MAILSYNC_ERROR_FAILED, where, NULL);
+    set_error_from_python_full (error, MAILSYNC_ERROR_FAILED, where, NULL, quote_message);
   return result;
+}
+
+static PyObject *
+evaluate (MailsyncPython *py, const char *expression, const char *where,
+          GError **error)
+{
+  return evaluate_full (py, expression, where, TRUE, error);
 }
 
 /* @what describes what was expected; the value itself is never shown,
@@ -779,22 +796,9 @@ _mailsync_python_func_free (MailsyncPythonFunc *func)
   g_free (func);
 }
 
-/**
- * _mailsync_python_eval_string:
- * @py: a namespace
- * @expression: Python source evaluating to a str or UTF-8 bytes
- * @where: (nullable): the option's location for error messages
- * @error: return location for a #GError
- *
- * For remotepasseval, remotehosteval, remoteusereval, oauth2_*_eval and the
- * mbnames header, sep and footer.  The value is never logged, nor quoted in
- * an error.
- *
- * Returns: (transfer full) (nullable): the value, or %NULL on error
- */
-char *
-_mailsync_python_eval_string (MailsyncPython *py, const char *expression,
-                              const char *where, GError **error)
+static char *
+eval_string (MailsyncPython *py, const char *expression,
+             const char *where, gboolean secret, GError **error)
 {
   PyGILState_STATE gil;
   PyObject *value;
@@ -810,7 +814,7 @@ _mailsync_python_eval_string (MailsyncPython *py, const char *expression,
     return NULL;
 
   gil = PyGILState_Ensure ();
-  value = evaluate (py, expression, where, error);
+  value = evaluate_full (py, expression, where, !secret, error);
   if (value != NULL)
     {
       ret = string_from_object (value, where, MAILSYNC_ERROR_INVALID_CONFIG, error);
@@ -818,6 +822,46 @@ _mailsync_python_eval_string (MailsyncPython *py, const char *expression,
     }
   PyGILState_Release (gil);
   return ret;
+}
+
+/**
+ * _mailsync_python_eval_string:
+ * @py: a namespace
+ * @expression: Python source evaluating to a str or UTF-8 bytes
+ * @where: (nullable): the option's location for error messages
+ * @error: return location for a #GError
+ *
+ * For remotehosteval, remoteusereval and the mbnames header, sep and
+ * footer.  The value is never logged, nor quoted in an error.
+ *
+ * Returns: (transfer full) (nullable): the value, or %NULL on error
+ */
+char *
+_mailsync_python_eval_string (MailsyncPython *py, const char *expression,
+                              const char *where, GError **error)
+{
+  return eval_string (py, expression, where, FALSE, error);
+}
+
+/**
+ * _mailsync_python_eval_secret:
+ * @py: a namespace
+ * @expression: Python source evaluating to a str or UTF-8 bytes
+ * @where: (nullable): the option's location for error messages
+ * @error: return location for a #GError
+ *
+ * For remotepasseval and oauth2_*_eval: as _mailsync_python_eval_string(),
+ * and an error names the exception's type but not its message, which may
+ * quote the secret (`int('hunter2')` raises "invalid literal for int()
+ * with base 10: 'hunter2'").
+ *
+ * Returns: (transfer full) (nullable): the value, or %NULL on error
+ */
+char *
+_mailsync_python_eval_secret (MailsyncPython *py, const char *expression,
+                              const char *where, GError **error)
+{
+  return eval_string (py, expression, where, TRUE, error);
 }
 
 /* A list or tuple of str -> strv.  A bare str is refused: offlineimap would
@@ -1460,6 +1504,14 @@ _mailsync_python_func_free (MailsyncPythonFunc *func)
 
 char *
 _mailsync_python_eval_string (MailsyncPython *py, const char *expression,
+                              const char *where, GError **error)
+{
+  set_not_supported (error, where);
+  return NULL;
+}
+
+char *
+_mailsync_python_eval_secret (MailsyncPython *py, const char *expression,
                               const char *where, GError **error)
 {
   set_not_supported (error, where);
