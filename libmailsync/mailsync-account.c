@@ -35,6 +35,7 @@ struct _MailsyncAccount
   guint64 max_size;
 
   GMainContext *event_context; /* where the event signal is emitted */
+  GMainContext *held_context;  /* holdconnectionopen: the syncs' one context */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncAccount, mailsync_account, G_TYPE_OBJECT)
@@ -111,6 +112,7 @@ mailsync_account_dispose (GObject *object)
   g_clear_object (&self->remote);
   g_clear_object (&self->local);
   g_clear_object (&self->status);
+  g_clear_pointer (&self->held_context, g_main_context_unref);
   G_OBJECT_CLASS (mailsync_account_parent_class)->dispose (object);
 }
 
@@ -597,6 +599,40 @@ repo_close (MailsyncRepository *repo)
   mailsync_repository_close_finish (repo, wait_for (&result), NULL);
 }
 
+/* After a sync: close, unless the repository holds its connection open
+ * for the next sync (offlineimap's holdconnectionopen, the IMAP
+ * repository's "hold-connection-open"; the engine knows no backend). The
+ * account's disposal closes it in the end. */
+static gboolean
+repo_holds (MailsyncRepository *repo)
+{
+  gboolean hold = FALSE;
+
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (repo), "hold-connection-open") != NULL)
+    g_object_get (repo, "hold-connection-open", &hold, NULL);
+  return hold;
+}
+
+static void
+repo_release (MailsyncRepository *repo)
+{
+  if (!repo_holds (repo))
+    repo_close (repo);
+}
+
+/* A private context per sync, so that the engine dispatches nothing of
+ * the caller's; but a held connection reads on the context it was opened
+ * on, so an account that holds one keeps its context for every sync. */
+static GMainContext *
+sync_context (MailsyncAccount *self)
+{
+  if (!repo_holds (self->remote) && !repo_holds (self->local))
+    return g_main_context_new ();
+  if (self->held_context == NULL)
+    self->held_context = g_main_context_new ();
+  return g_main_context_ref (self->held_context);
+}
+
 /* ---- folder names ----------------------------------------------------- */
 
 static char *
@@ -1021,8 +1057,8 @@ run_sync (MailsyncAccount *self, GCancellable *cancellable, GError **error)
 
   emit_simple (self, MAILSYNC_SYNC_EVENT_ACCOUNT_STARTED, NULL, NULL, NULL, NULL);
   ok = sync_account (self, cancellable, &local_error);
-  repo_close (self->remote);
-  repo_close (self->local);
+  repo_release (self->remote);
+  repo_release (self->local);
   emit_simple (self, MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED, NULL, NULL, local_error,
                local_error ? local_error->message : NULL);
   if (!ok)
@@ -1048,10 +1084,11 @@ mailsync_account_sync (MailsyncAccount  *self,
                        GCancellable     *cancellable,
                        GError          **error)
 {
-  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GMainContext) context = NULL;
   gboolean ok;
 
   g_return_val_if_fail (MAILSYNC_IS_ACCOUNT (self), FALSE);
+  context = sync_context (self);
   /* A private context: the engine iterates it while operations are in
    * flight, and must not dispatch the caller's unrelated sources. */
   g_main_context_push_thread_default (context);
@@ -1065,7 +1102,7 @@ static void
 sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   MailsyncAccount *self = source;
-  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GMainContext) context = sync_context (self);
   GError *error = NULL;
   gboolean ok;
 

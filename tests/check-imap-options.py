@@ -11,6 +11,7 @@ client would.
   unsubscribed later is neither deleted nor created again, and its local
   copy stays as it was.
 - ipv6 forces the address family; remote_identity is PLAIN's authzid.
+- holdconnectionopen: autorefresh syncs reuse one logged-in connection.
 - mailsync --info prints the server's greeting and capabilities, and -P
   the IMAP traffic (bytes each way, commands) of the repositories.
 - startdate: the first sync takes the messages since the date and needs
@@ -26,7 +27,9 @@ import shutil
 import sys
 import tempfile
 import imaplib
+import signal
 import subprocess
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
@@ -379,6 +382,43 @@ def scenario_cli_server_info(server, root):
               (bytes_written, commands))
 
 
+def scenario_hold_connection(server, root):
+    user, pw = server.new_user(1)
+    for hold in ("no", "yes"):
+        work = os.path.join(root, "hold-" + hold)
+        path = cfg.write_config(work, user, cfg.starttls(server) + "remotepass = %s\nholdconnectionopen = %s\n"
+                                % (pw, hold), account_extra="autorefresh = 0.01\n")
+        env = dict(os.environ)
+        env["HOME"] = work
+        p = subprocess.Popen([MAILSYNC, "-c", path, "-d", "imap"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        if hold == "yes":
+            # mail that arrives between syncs comes over the held connection
+            conn = imap(server, user, pw)
+            append(conn, "INBOX", "held-1")
+            conn.logout()
+            time.sleep(2)
+        p.send_signal(signal.SIGUSR2)  # stop after the current sync
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        text = out + err
+        logins = len(re.findall(r"C: A\d+ (AUTHENTICATE|LOGIN) ", text))
+        syncs = len(re.findall(r"\*\*\* Processing account", text))
+        check("holdconnectionopen=%s: autorefresh runs and stops on SIGUSR2" % hold,
+              p.returncode == 0 and syncs >= 2, (p.returncode, syncs, text[-1500:]))
+        if hold == "yes":
+            check("holdconnectionopen=yes: one login for %d syncs" % syncs, logins == 1, (logins, syncs))
+            check("holdconnectionopen=yes: no LOGOUT between syncs", "LOGOUT" not in text, text[-800:])
+            check("holdconnectionopen=yes: later syncs see new mail", local_tags(work) >= {"held-1"},
+                  local_tags(work))
+        else:
+            check("holdconnectionopen=no: one login per sync", logins == syncs, (logins, syncs))
+
+
 def main():
     if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs root and dovecot-imapd")
@@ -392,7 +432,8 @@ def main():
     cfg.SERVER = server
     try:
         for scenario in (scenario_expunge_no, scenario_subscribed_only, scenario_startdate,
-                         scenario_ipv6_identity, scenario_cli_server_info):
+                         scenario_ipv6_identity, scenario_cli_server_info,
+                         scenario_hold_connection):
             try:
                 scenario(server, root)
             except Exception as e:  # a broken scenario fails, the others still run

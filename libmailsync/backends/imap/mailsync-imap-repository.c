@@ -34,6 +34,7 @@ struct _MailsyncImapRepository
   gboolean subscribed_only;     /* list only LSUB's folders (subscribedonly) */
   GHashTable *unsubscribed;     /* wire names that exist but are not subscribed */
   gint64 start_date;            /* startdate, unix time; 0 for none */
+  gboolean hold;                /* holdconnectionopen */
   char *greeting;               /* of the last connection that opened */
   char **capabilities;
   /* totals of the connections already closed (see get_stats) */
@@ -73,6 +74,7 @@ enum
   PROP_START_DATE,
   PROP_AUTHZID,
   PROP_ADDRESS_FAMILY,
+  PROP_HOLD_CONNECTION_OPEN,
   N_PROPS
 };
 
@@ -164,6 +166,7 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
     case PROP_START_DATE: self->start_date = g_value_get_int64 (value); break;
     case PROP_AUTHZID: replace_string (&s->authzid, value); break;
     case PROP_ADDRESS_FAMILY: s->family = g_value_get_enum (value); break;
+    case PROP_HOLD_CONNECTION_OPEN: self->hold = g_value_get_boolean (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -203,6 +206,7 @@ mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_START_DATE: g_value_set_int64 (value, self->start_date); break;
     case PROP_AUTHZID: g_value_set_string (value, s->authzid); break;
     case PROP_ADDRESS_FAMILY: g_value_set_enum (value, s->family); break;
+    case PROP_HOLD_CONNECTION_OPEN: g_value_set_boolean (value, self->hold); break;
     case PROP_HIDDEN_FOLDERS:
       {
         /* the keys belong to the table: the strv is a shallow copy */
@@ -909,6 +913,14 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    */
   properties[PROP_ADDRESS_FAMILY] = g_param_spec_enum ("address-family", NULL, NULL, G_TYPE_SOCKET_FAMILY,
                                                        G_SOCKET_FAMILY_INVALID, rw);
+  /**
+   * MailsyncImapRepository:hold-connection-open:
+   *
+   * offlineimap's `holdconnectionopen`: the account does not close this
+   * repository after a sync, so the next sync (autorefresh) reuses the
+   * logged-in connection; one that dropped meanwhile is opened again.
+   */
+  properties[PROP_HOLD_CONNECTION_OPEN] = g_param_spec_boolean ("hold-connection-open", NULL, NULL, FALSE, rw);
   properties[PROP_START_DATE] = g_param_spec_int64 ("start-date", NULL, NULL, 0, G_MAXINT64, 0, rw);
   properties[PROP_HIDDEN_FOLDERS] = g_param_spec_boxed ("hidden-folders", NULL, NULL, G_TYPE_STRV,
                                                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
