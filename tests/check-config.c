@@ -885,6 +885,200 @@ START_TEST (test_update_keyring_after_login)
 }
 END_TEST
 
+/* Every option of offlineimap's reference (§2) is honoured or refused,
+ * never silently ignored: honoured ones show on the object they configure
+ * (or are the frontend's, which reads them itself and has its own tests),
+ * refused ones fail with "FILE:LINE: option 'X' in section 'S': why", and a
+ * few that cannot matter are warned about with the same prefix. */
+typedef enum
+{
+  OPT_HONOURED,    /* no warning; @property on @target reads @expected */
+  OPT_FRONTEND,    /* no warning; read by the mailsync command */
+  OPT_WARNED,
+  OPT_REFUSED,
+  OPT_PYTHON,      /* honoured with Python, refused naming it without */
+} OptionFate;
+
+typedef struct
+{
+  const char *section;   /* general, mbnames, account, local, remote */
+  const char *option;
+  const char *value;
+  OptionFate  fate;
+  const char *target;    /* account, local, remote */
+  const char *property;
+  const char *expected;
+} OptionCase;
+
+static const OptionCase option_cases[] = {
+  { "general", "maxsyncaccounts", "2", OPT_FRONTEND },
+  { "general", "ui", "basic", OPT_FRONTEND },
+  { "general", "ignore-readonly", "yes", OPT_FRONTEND },
+  { "general", "socktimeout", "17", OPT_HONOURED, "remote", "timeout", "17" },
+  { "general", "fsync", "no", OPT_HONOURED, "local", "fsync", "FALSE" },
+  { "general", "utime_from_header", "yes", OPT_HONOURED, "local", "utime-from-header", "TRUE" },
+  { "general", "filename_use_mail_timestamp", "yes", OPT_HONOURED, "local", "filename-use-mail-timestamp", "TRUE" },
+  { "general", "dry-run", "yes", OPT_HONOURED, "account", "dry-run", "TRUE" },
+  { "general", "ignore-keyring", "yes", OPT_HONOURED },
+  { "mbnames", "enabled", "no", OPT_FRONTEND },
+  { "mbnames", "incremental", "yes", OPT_FRONTEND },
+  { "account", "autorefresh", "5", OPT_FRONTEND },
+  { "account", "quick", "3", OPT_FRONTEND },
+  { "account", "presynchook", "true", OPT_FRONTEND },
+  { "account", "postsynchook", "true", OPT_FRONTEND },
+  { "account", "maxage", "3", OPT_HONOURED, "account", "max-age", "3" },
+  { "account", "maildir-windows-compatible", "yes", OPT_HONOURED, "local", "windows-compatible", "TRUE" },
+  { "account", "synclabels", "yes", OPT_REFUSED },
+  { "account", "labelsheader", "X-Label", OPT_REFUSED },
+  { "account", "ignorelabels", "\\Inbox", OPT_REFUSED },
+  { "account", "filterheaders", "X-Spam", OPT_REFUSED },
+  { "account", "proxy", "SOCKS5:localhost:1080", OPT_REFUSED },
+  { "account", "authproxy", "SOCKS5:localhost:1080", OPT_REFUSED },
+  { "account", "status_backend", "nosuch", OPT_REFUSED },
+  { "local", "readonly", "yes", OPT_HONOURED, "local", "readonly", "TRUE" },
+  { "local", "createfolders", "no", OPT_HONOURED, "local", "create-folders", "FALSE" },
+  { "local", "sync_deletes", "no", OPT_HONOURED, "local", "sync-deletes", "FALSE" },
+  { "local", "nametrans", "lambda f: f", OPT_PYTHON },
+  { "local", "folderfilter", "lambda f: True", OPT_PYTHON },
+  { "local", "folderincludes", "['Extra']", OPT_REFUSED },
+  { "local", "startdate", "2020-01-01", OPT_REFUSED },
+  { "local", "sep", "/", OPT_HONOURED, "local", "separator", "47" },
+  { "local", "restoreatime", "yes", OPT_REFUSED },
+  { "remote", "foldersort", "lambda x, y: -1", OPT_WARNED },
+  { "remote", "remoteport", "1993", OPT_HONOURED, "remote", "port", "1993" },
+  { "remote", "remote_identity", "boss", OPT_HONOURED, "remote", "authzid", "boss" },
+  { "remote", "auth_mechanisms", "PLAIN, LOGIN", OPT_HONOURED, "remote", "auth-mechanisms", "PLAIN, LOGIN" },
+  { "remote", "ssl", "no", OPT_HONOURED, "remote", "ssl", "FALSE" },
+  { "remote", "starttls", "no", OPT_HONOURED, "remote", "starttls", "FALSE" },
+  /* write-only properties: check-tls and check-imap-features show their effect */
+  { "remote", "tls_level", "tls_secure", OPT_HONOURED },
+  { "remote", "ssl_version", "tls1_2", OPT_HONOURED },
+  { "remote", "ipv6", "no", OPT_HONOURED, "remote", "address-family", "G_SOCKET_FAMILY_IPV4" },
+  { "remote", "reference", "Mail", OPT_HONOURED, "remote", "reference", "Mail" },
+  { "remote", "subscribedonly", "yes", OPT_HONOURED, "remote", "subscribed-only", "TRUE" },
+  { "remote", "decodefoldernames", "yes", OPT_REFUSED },
+  { "remote", "usecompression", "yes", OPT_HONOURED, "remote", "use-compression", "TRUE" },
+  { "remote", "maxconnections", "4", OPT_WARNED },
+  { "remote", "holdconnectionopen", "yes", OPT_HONOURED, "remote", "hold-connection-open", "TRUE" },
+  { "remote", "keepalive", "60", OPT_FRONTEND },
+  { "remote", "expunge", "no", OPT_HONOURED, "remote", "expunge", "FALSE" },
+  { "remote", "sep", "/", OPT_WARNED },
+  { "remote", "retrycount", "5", OPT_HONOURED, "remote", "retry-count", "5" },
+  { "remote", "folderincludes", "['Extra']", OPT_HONOURED, "remote", "folder-includes", "Extra" },
+  { "remote", "transporttunnel", "nc localhost 143", OPT_HONOURED, "remote", "transport-tunnel", "nc localhost 143" },
+  { "remote", "copy_ignore_eval", "lambda f: None", OPT_REFUSED },
+  { "remote", "newmail_hook", "lambda: None", OPT_REFUSED },
+  { "remote", "oauth2_refresh_token", "x", OPT_REFUSED },
+  { "remote", "oauth2_refresh_token_eval", "'x'", OPT_REFUSED },
+  { "remote", "type", "Gmail", OPT_REFUSED },
+};
+
+static char *
+property_string (GObject    *object,
+                 const char *property)
+{
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (object), property);
+  g_auto(GValue) value = G_VALUE_INIT;
+  g_auto(GValue) text = G_VALUE_INIT;
+
+  ck_assert_msg (pspec != NULL, "no property %s", property);
+  g_value_init (&value, pspec->value_type);
+  g_object_get_property (object, property, &value);
+  if (G_VALUE_HOLDS (&value, G_TYPE_STRV))
+    return g_strjoinv (",", g_value_get_boxed (&value));
+  if (G_VALUE_HOLDS_ENUM (&value))
+    {
+      GEnumValue *e = g_enum_get_value (g_type_class_peek (pspec->value_type), g_value_get_enum (&value));
+      return g_strdup (e ? e->value_name : "?");
+    }
+  g_value_init (&text, G_TYPE_STRING);
+  ck_assert (g_value_transform (&value, &text));
+  return g_value_dup_string (&text);
+}
+
+START_TEST (test_reference_options)
+{
+  const OptionCase *c = &option_cases[_i];
+  g_autoptr(GString) data = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autoptr(MailsyncAccount) account = NULL;
+  g_auto(GStrv) warnings = NULL;
+  g_autofree char *prefix = NULL;
+  const char *section_name = NULL;
+  guint line = 0, lines = 0;
+  OptionFate fate = c->fate;
+  static const char *const order[] = { "general", "mbnames", "account", "local", "remote" };
+  static const char *const texts[] = {
+    GENERAL, "[mbnames]\nfilename = ~/mb\nheader = 'x'\nperitem = x\nsep = ' '\nfooter = ''\n", ACCOUNT,
+    LOCAL, REMOTE
+  };
+  static const char *const names[] = { "general", "mbnames", "Account A", "Repository L", "Repository R" };
+
+  /* the option goes at the end of its section; "type" replaces the first line's */
+  for (guint i = 0; i < G_N_ELEMENTS (order); i++)
+    {
+      const char *text = texts[i];
+
+      if (strcmp (c->option, "type") == 0 && strcmp (order[i], c->section) == 0)
+        text = "[Repository R]\ntype = Gmail\nremotehost = imap.example.org\nremoteuser = me\nremotepass = pw\n";
+      g_string_append (data, text);
+      for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+      if (strcmp (order[i], c->section) == 0)
+        {
+          section_name = names[i];
+          if (strcmp (c->option, "type") == 0)
+            line = lines - 3;
+          else
+            {
+              g_string_append_printf (data, "%s = %s\n", c->option, c->value);
+              line = ++lines;
+            }
+        }
+    }
+  prefix = g_strdup_printf ("t:%u: option '%s' in section '%s': ", line, c->option, section_name);
+  if (fate == OPT_PYTHON)
+    fate = _mailsync_python_is_available () ? OPT_HONOURED : OPT_REFUSED;
+
+  config = load_config (data->str, &error);
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  account = mailsync_config_create_account (config, "A", NULL, &error);
+  warnings = mailsync_config_get_warnings (config);
+
+  if (fate == OPT_REFUSED)
+    {
+      ck_assert_msg (account == NULL, "%s = %s accepted", c->option, c->value);
+      ck_assert_msg (g_str_has_prefix (error->message, prefix) && strlen (error->message) > strlen (prefix) + 10,
+                     "%s: '%s' (wanted prefix '%s' and a reason)", c->option, error->message, prefix);
+      return;
+    }
+  ck_assert_msg (account != NULL, "%s: %s", c->option, error ? error->message : "");
+  for (guint i = 0; warnings[i] != NULL; i++)
+    {
+      gboolean mine = strstr (warnings[i], c->option) != NULL;
+
+      ck_assert_msg (!mine || fate == OPT_WARNED, "%s warned: %s", c->option, warnings[i]);
+      if (mine)
+        {
+          ck_assert_msg (g_str_has_prefix (warnings[i], prefix), "%s: '%s'", c->option, warnings[i]);
+          fate = OPT_HONOURED;   /* found */
+        }
+    }
+  ck_assert_msg (fate != OPT_WARNED, "%s = %s: no warning", c->option, c->value);
+  if (c->property != NULL)
+    {
+      GObject *target = strcmp (c->target, "account") == 0 ? G_OBJECT (account)
+                      : strcmp (c->target, "local") == 0 ? G_OBJECT (mailsync_account_get_local (account))
+                                                         : G_OBJECT (mailsync_account_get_remote (account));
+      g_autofree char *got = property_string (target, c->property);
+
+      ck_assert_msg (g_strcmp0 (got, c->expected) == 0, "%s = %s: %s is '%s', wanted '%s'", c->option, c->value,
+                     c->property, got, c->expected);
+    }
+}
+END_TEST
+
 /* An enabled [mbnames] is evaluated up front: a broken expression stops
  * the run before any sync. */
 START_TEST (test_mbnames_checked)
@@ -948,6 +1142,7 @@ config_suite (void)
   tcase_add_test (tc, test_nametrans_rules_round_trip);
   tcase_add_loop_test (tc, test_python_raising_at_sync, 0, G_N_ELEMENTS (raising_cases));
   tcase_add_test (tc, test_update_keyring_after_login);
+  tcase_add_loop_test (tc, test_reference_options, 0, G_N_ELEMENTS (option_cases));
   tcase_add_test (tc, test_mbnames_checked);
   tcase_add_test (tc, test_account_names);
   suite_add_tcase (s, tc);

@@ -2033,8 +2033,12 @@ build_imap (RepoContext  *ctx,
       !get_bool (self, section, "usecompression", FALSE, &compress, error) ||
       !get_int (self, section, "retrycount", 2, 0, G_MAXUINT, &retrycount, error) ||
       !get_int (self, "general", "socktimeout", 0, 0, G_MAXUINT, &socktimeout, error) ||
-      !get_int (self, section, "maxconnections", 1, 1, G_MAXINT, &n, error) ||
-      !get_int (self, section, "keepalive", 0, 0, G_MAXINT, &n, error))
+      !get_int (self, section, "maxconnections", 1, 1, G_MAXINT, &n, error))
+    return NULL;
+  if (n > 1)
+    warn (self, section, "maxconnections", "has no effect yet: mailsync syncs an account's folders one after "
+          "the other, each over one pipelined connection");
+  if (!get_int (self, section, "keepalive", 0, 0, G_MAXINT, &n, error))
     return NULL;
   for (guint i = 0; i < 3; i++)
     {
