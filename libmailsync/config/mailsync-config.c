@@ -650,6 +650,40 @@ python_refused (MailsyncConfig *self,
     g_propagate_error (error, g_error_copy (local_error));
 }
 
+/* A string-valued Python option: a plain literal needs no Python. A
+ * @secret one never has the exception's message in its error; without
+ * Python, the error names @declarative, the option to use instead. */
+static char *
+eval_string_option (MailsyncConfig *self,
+                    const char     *section,
+                    const char     *key,
+                    const char     *declarative,
+                    gboolean        secret,
+                    GError        **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *location = NULL;
+  g_autoptr(GError) local_error = NULL;
+  MailsyncPython *py;
+  char *value;
+
+  text = get_str (self, section, key, error);
+  if (text == NULL)
+    return NULL;
+  value = parse_py_string_literal (text);
+  if (value != NULL)
+    return value;
+  py = get_python (self, section, key, declarative, error);
+  if (py == NULL)
+    return NULL;
+  location = python_where (self, section, key);
+  value = secret ? _mailsync_python_eval_secret (py, text, location, &local_error)
+                 : _mailsync_python_eval_string (py, text, location, &local_error);
+  if (value == NULL)
+    python_refused (self, section, key, declarative, error, local_error);
+  return value;
+}
+
 /**
  * mailsync_config_eval_string:
  * @self: a #MailsyncConfig
@@ -671,29 +705,10 @@ mailsync_config_eval_string (MailsyncConfig *self,
                              const char     *key,
                              GError        **error)
 {
-  g_autofree char *text = NULL;
-  g_autofree char *location = NULL;
-  g_autoptr(GError) local_error = NULL;
-  MailsyncPython *py;
-  char *value;
-
   g_return_val_if_fail (MAILSYNC_IS_CONFIG (self), NULL);
   g_return_val_if_fail (section != NULL && key != NULL, NULL);
 
-  text = mailsync_config_file_get_string (self->file, section, key, error);
-  if (text == NULL)
-    return NULL;
-  value = parse_py_string_literal (text);
-  if (value != NULL)
-    return value;
-  py = get_python (self, section, key, NULL, error);
-  if (py == NULL)
-    return NULL;
-  location = python_where (self, section, key);
-  value = _mailsync_python_eval_string (py, text, location, &local_error);
-  if (value == NULL)
-    python_refused (self, section, key, NULL, error, local_error);
-  return value;
+  return eval_string_option (self, section, key, NULL, FALSE, error);
 }
 
 /**
@@ -1194,27 +1209,8 @@ get_dynamic (MailsyncConfig *self,
   *value = NULL;
   if (has (self, section, eval_key))
     {
-      g_autofree char *text = get_str (self, section, eval_key, error);
-      g_autofree char *location = NULL;
-      MailsyncPython *py;
-
-      if (text == NULL)
-        return FALSE;
-      *value = parse_py_string_literal (text);
-      if (*value != NULL)
-        return TRUE;
-      py = get_python (self, section, eval_key, cmd_key, error);
-      if (py == NULL)
-        return FALSE;
-      location = python_where (self, section, eval_key);
-      *value = secret ? _mailsync_python_eval_secret (py, text, location, &local_error)
-                      : _mailsync_python_eval_string (py, text, location, &local_error);
-      if (*value == NULL)
-        {
-          python_refused (self, section, eval_key, cmd_key, error, local_error);
-          return FALSE;
-        }
-      return TRUE;
+      *value = eval_string_option (self, section, eval_key, cmd_key, secret, error);
+      return *value != NULL;
     }
   if (has (self, section, cmd_key))
     {
@@ -2237,6 +2233,13 @@ build_imap (RepoContext  *ctx,
     g_object_set (repo, "transport-tunnel", transport, NULL);
   if (reference != NULL && *reference != '\0')
     g_object_set (repo, "reference", reference, NULL);
+  /* keepalive: checked above; NOOPs while a held connection idles */
+  {
+    gint64 keepalive = 0;
+
+    if (get_int (self, section, "keepalive", 0, 0, G_MAXINT, &keepalive, NULL) && keepalive > 0)
+      g_object_set (repo, "keepalive", (guint) keepalive, NULL);
+  }
   /* ipv6: yes = IPv6 only, no = IPv4 only, unset = either (AF_UNSPEC) */
   if (has (self, section, "ipv6"))
     {
