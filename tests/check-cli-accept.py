@@ -414,6 +414,22 @@ def scenario_hook_order(server, root):
     check("the postsynchook ran once per sync", out(p).count("Calling hook: echo post-ran") == 1, out(p))
 
 
+def scenario_no_folder(server, root):
+    """offlineimap fails an account whose filters leave nothing to sync
+    ("no folder to sync (folderfilter issue?)"): a typo in -f or in a
+    folderfilter must not look like a sync with no new mail."""
+    acc = Account(server, root, "no-folder", extra_account="postsynchook = echo post-ran")
+    for args, label in ((("-f", "NoSuchFolder"), "-f naming no folder"),
+                        (("-k", "Repository_Remote:folderfilter=lambda f: False"), "a folderfilter keeping none")):
+        p = acc.run("-u", "basic", *args)
+        check("%s: exit 1 with offlineimap's error" % label, p.returncode == 1 and
+              "ERROR: Account Test: no folder to sync (folderfilter issue?)" in p.stdout + p.stderr, out(p))
+        check("%s: no postsynchook" % label, "post-ran" not in out(p), out(p))
+    p = acc.run("-u", "basic", "-f", "INBOX")
+    check("-f naming a folder syncs it", p.returncode == 0 and "Syncing INBOX" in out(p)
+          and "no folder to sync" not in out(p), out(p))
+
+
 def scenario_errors(server, root):
     acc = Account(server, root, "errors", password="Wr0ng-S3cret-pw")
     p = acc.run("-d", "imap")
@@ -441,6 +457,7 @@ def main():
                          ("takeover_utf7", scenario_takeover_utf7),
                          ("kill9", scenario_kill9), ("real_world", scenario_real_world),
                          ("dry_run_both_sides", scenario_dry_run_both_sides), ("hook_order", scenario_hook_order),
+                         ("no_folder", scenario_no_folder),
                          ("errors", scenario_errors)]:
             if only and name not in only:
                 continue

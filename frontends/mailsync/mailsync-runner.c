@@ -34,6 +34,8 @@ typedef struct
   const char *presync;         /* of the sync in progress */
   const char *postsync;        /* of the sync in progress */
   gboolean post_done;          /* mbnames and postsynchook ran */
+  guint folders_seen;          /* folders started, skipped or failed */
+  gboolean no_folder;          /* the sync found no folder to sync */
   const char *mode;            /* full, quick or idle */
   char **idle_folders;         /* idlefolders of the remote repository */
   GPtrArray *idle_accounts;    /* one account (so one connection) per idle folder */
@@ -179,8 +181,24 @@ on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data
   MailsyncRunner *self = job->runner;
   MailsyncSyncEventKind kind = mailsync_sync_event_get_kind (event);
 
+  if (kind == MAILSYNC_SYNC_EVENT_FOLDER_STARTED || kind == MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED
+      || (kind == MAILSYNC_SYNC_EVENT_ERROR && mailsync_sync_event_get_folder (event) != NULL))
+    job->folders_seen++;
   if (kind == MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED)
-    after_sync (job, classify (mailsync_sync_event_get_error (event)));
+    {
+      SyncResult result = classify (mailsync_sync_event_get_error (event));
+
+      /* offlineimap fails an account whose filters (or -f) leave no folder
+       * to sync, so that a typo does not pass for a sync with nothing new. */
+      if (result == RESULT_OK && job->folders_seen == 0 && stop_level (self) == 0)
+        {
+          mailsync_ui_error (self->ui, job->thread, "ERROR: Account %s: no folder to sync (folderfilter issue?)",
+                             job->name);
+          job->no_folder = TRUE;
+          result = RESULT_FAILED;
+        }
+      after_sync (job, result);
+    }
   mailsync_ui_event (self->ui, event);
 
   /* offlineimap runs presynchook after "*** Processing account" and
@@ -392,6 +410,8 @@ sync_once (Job *job, const char *mode, const char *presync, const char *postsync
   job->presync = presync;
   job->postsync = postsync;
   job->post_done = FALSE;
+  job->folders_seen = 0;
+  job->no_folder = FALSE;
   job->mode = mode;
   g_ptr_array_set_size (job->synced, 0);
   g_mutex_lock (&self->mutex);
@@ -415,7 +435,7 @@ sync_once (Job *job, const char *mode, const char *presync, const char *postsync
   g_clear_pointer (&job->folder, g_free);
   g_mutex_unlock (&self->mutex);
 
-  result = ok ? RESULT_OK : classify (error);
+  result = job->no_folder ? RESULT_FAILED : ok ? RESULT_OK : classify (error);
   after_sync (job, result);   /* if no ACCOUNT_FINISHED event ran it */
   set_state (job, "unlocking");
   return result;
