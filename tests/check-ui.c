@@ -316,6 +316,27 @@ START_TEST (test_basic_texts)
 }
 END_TEST
 
+/* Names and texts from a server never reach the terminal raw: a folder
+ * named with an escape sequence, a C1 control or invalid UTF-8 is shown
+ * escaped by every text UI (and in the log file). */
+START_TEST (test_hostile_text_escaped)
+{
+  Capture *c = capture_new ("basic");
+  g_autoptr(GError) error = g_error_new_literal (MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME,
+                                                 "Folder name 'x\033]2;owned\007\302\233y\377' is not safe");
+  MailsyncSyncEvent *event;
+
+  event = _mailsync_sync_event_new (MAILSYNC_SYNC_EVENT_ERROR, "Test", NULL, NULL, MAILSYNC_DIRECTION_NONE,
+                                    0, 0, 0, NULL, error, error->message);
+  feed (c->ui, event);
+  mailsync_ui_info (c->ui, NULL, "multi\nline\ttab");
+  ck_assert_str_eq (capture_text (c),
+                    "ERROR: Folder name 'x\\x1b]2;owned\\x07\\u009by\357\277\275' is not safe\n"
+                    "multi\nline\ttab\n");
+  capture_free (c);
+}
+END_TEST
+
 START_TEST (test_basic_debug_level)
 {
   Capture *c = capture_new ("basic");
@@ -568,6 +589,7 @@ ui_suite (void)
   tcase_add_test (tc, test_machineui_banner_and_debug);
   tcase_add_test (tc, test_machineui_tunnel_and_error);
   tcase_add_test (tc, test_machineui_getpass);
+  tcase_add_test (tc, test_hostile_text_escaped);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("texts");

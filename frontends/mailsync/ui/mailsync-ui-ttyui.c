@@ -162,7 +162,7 @@ mailsync_ui_ttyui_event (MailsyncUi *ui, MailsyncSyncEvent *event)
       if (p == NULL)
         {
           p = g_new0 (FolderProgress, 1);
-          p->folder = g_strdup (mailsync_sync_event_get_folder (event));
+          p->folder = mailsync_ui_printable (mailsync_sync_event_get_folder (event));
           g_hash_table_replace (self->folders, g_strdup (thread), p);
         }
       /* n restarts at 1 for the other direction's pass: a new total. */

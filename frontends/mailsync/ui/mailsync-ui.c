@@ -154,6 +154,62 @@ mailsync_ui_banner_text (void)
          "  Licensed under the GNU LGPL v2.1 or any later version";
 }
 
+/* Folder names, server texts (ALERT, NO) and error messages come from
+ * outside: a hostile server must not drive the user's terminal with
+ * escape sequences. Control characters other than newline and tab, and
+ * invalid UTF-8, are shown escaped. Returns %NULL when @text is fine. */
+static char *
+printable (const char *text)
+{
+  g_autofree char *valid = NULL;
+  GString *out;
+  gboolean clean = TRUE;
+
+  if (text == NULL)
+    return NULL;
+  for (const guchar *p = (const guchar *) text; *p && clean; p++)
+    {
+      if (*p < 0x20)
+        clean = *p == '\n' || *p == '\t';
+      else if (*p == 0x7f)
+        clean = FALSE;
+      else if (*p == 0xc2)   /* U+0080..U+009F are 0xc2 0x80..0x9f */
+        clean = !(p[1] >= 0x80 && p[1] < 0xa0);
+    }
+  if (clean && g_utf8_validate (text, -1, NULL))
+    return NULL;
+
+  valid = g_utf8_make_valid (text, -1);
+  out = g_string_sized_new (strlen (valid) + 16);
+  for (const char *p = valid; *p; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+        g_string_append_printf (out, "\\x%02x", c);
+      else if (c >= 0x80 && c < 0xa0)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_unichar (out, c);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/**
+ * mailsync_ui_printable:
+ * @text: text from outside (a folder name, a server's words)
+ *
+ * Returns: (transfer full): @text fit for a terminal: control characters
+ *   but newline and tab, and invalid UTF-8, escaped
+ */
+char *
+mailsync_ui_printable (const char *text)
+{
+  char *shown = printable (text);
+
+  return shown != NULL ? shown : g_strdup (text);
+}
+
 static const char *
 nonnull (const char *s)
 {
@@ -882,11 +938,28 @@ mailsync_ui_get_accounts (MailsyncUi *self)
  * Hands @line to the UI's formatter, serialised with every other output.
  */
 void
-mailsync_ui_render (MailsyncUi *self, const MailsyncUiLine *line)
+mailsync_ui_render (MailsyncUi *self, const MailsyncUiLine *given)
 {
   MailsyncUiPrivate *priv = mailsync_ui_get_instance_private (self);
+  g_autofree char *text = NULL;
+  g_autofree char *thread = NULL;
+  MailsyncUiLine copy;
+  const MailsyncUiLine *line = given;
 
   g_return_if_fail (MAILSYNC_IS_UI (self));
+  /* machineui's payload is quote_plus()ed; the rest goes to a terminal,
+   * a log or syslog as it is. */
+  text = printable (given->text);
+  thread = printable (given->thread);
+  if (text != NULL || thread != NULL)
+    {
+      copy = *given;
+      if (text != NULL)
+        copy.text = text;
+      if (thread != NULL)
+        copy.thread = thread;
+      line = &copy;
+    }
   g_rec_mutex_lock (&priv->lock);
   MAILSYNC_UI_GET_CLASS (self)->render (self, line);
   if (line->text != NULL && mailsync_ui_wants (self, line->level))

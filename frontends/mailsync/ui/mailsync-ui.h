@@ -114,6 +114,8 @@ FILE       *mailsync_ui_get_output    (MailsyncUi *self);
 void        mailsync_ui_set_accounts  (MailsyncUi *self, const char * const *accounts);
 const char * const *mailsync_ui_get_accounts (MailsyncUi *self);
 void        mailsync_ui_render        (MailsyncUi *self, const MailsyncUiLine *line);
+/* @text with terminal controls escaped (a folder name from a server) */
+char       *mailsync_ui_printable     (const char *text);
 /* -l FILE: every shown line also appended to @path, offlineimap's
  * "YYYY-MM-DD HH:MM:SS LEVEL: text" format */
 gboolean    mailsync_ui_set_log_file  (MailsyncUi *self, const char *path, GError **error);
