@@ -36,6 +36,8 @@ struct _MailsyncAccount
 
   GMainContext *event_context; /* where the event signal is emitted */
   GMainContext *held_context;  /* holdconnectionopen: the syncs' one context */
+  GThread *pump;               /* iterates held_context between syncs */
+  gint pump_stop;              /* atomic */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncAccount, mailsync_account, G_TYPE_OBJECT)
@@ -104,6 +106,40 @@ mailsync_account_set_property (GObject *object, guint prop_id, const GValue *val
     }
 }
 
+/* Between syncs a held connection still has a context to run on: its
+ * keepalive NOOPs go out and a server's BYE is read. The next sync (or
+ * the account's end) takes the context back first. */
+static gpointer
+pump_thread (gpointer data)
+{
+  MailsyncAccount *self = data;
+
+  g_main_context_push_thread_default (self->held_context);
+  while (!g_atomic_int_get (&self->pump_stop))
+    g_main_context_iteration (self->held_context, TRUE);
+  g_main_context_pop_thread_default (self->held_context);
+  return NULL;
+}
+
+static void
+pump_start (MailsyncAccount *self)
+{
+  if (self->held_context == NULL || self->pump != NULL)
+    return;
+  g_atomic_int_set (&self->pump_stop, 0);
+  self->pump = g_thread_new ("mailsync-held", pump_thread, self);
+}
+
+static void
+pump_stop (MailsyncAccount *self)
+{
+  if (self->pump == NULL)
+    return;
+  g_atomic_int_set (&self->pump_stop, 1);
+  g_main_context_wakeup (self->held_context);
+  g_thread_join (g_steal_pointer (&self->pump));
+}
+
 static void
 mailsync_account_dispose (GObject *object)
 {
@@ -111,6 +147,7 @@ mailsync_account_dispose (GObject *object)
 
   g_clear_object (&self->remote);
   g_clear_object (&self->local);
+  pump_stop (self);
   g_clear_object (&self->status);
   g_clear_pointer (&self->held_context, g_main_context_unref);
   G_OBJECT_CLASS (mailsync_account_parent_class)->dispose (object);
@@ -626,6 +663,7 @@ repo_release (MailsyncRepository *repo)
 static GMainContext *
 sync_context (MailsyncAccount *self)
 {
+  pump_stop (self);
   if (!repo_holds (self->remote) && !repo_holds (self->local))
     return g_main_context_new ();
   if (self->held_context == NULL)
@@ -1095,6 +1133,7 @@ mailsync_account_sync (MailsyncAccount  *self,
   self->event_context = NULL;
   ok = run_sync (self, cancellable, error);
   g_main_context_pop_thread_default (context);
+  pump_start (self);
   return ok;
 }
 
@@ -1109,6 +1148,7 @@ sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   g_main_context_push_thread_default (context);
   ok = run_sync (self, cancellable, &error);
   g_main_context_pop_thread_default (context);
+  pump_start (self);
   if (ok)
     g_task_return_boolean (task, TRUE);
   else

@@ -960,7 +960,7 @@ static const OptionCase option_cases[] = {
   { "remote", "usecompression", "yes", OPT_HONOURED, "remote", "use-compression", "TRUE" },
   { "remote", "maxconnections", "4", OPT_WARNED },
   { "remote", "holdconnectionopen", "yes", OPT_HONOURED, "remote", "hold-connection-open", "TRUE" },
-  { "remote", "keepalive", "60", OPT_FRONTEND },
+  { "remote", "keepalive", "60", OPT_HONOURED, "remote", "keepalive", "60" },
   { "remote", "expunge", "no", OPT_HONOURED, "remote", "expunge", "FALSE" },
   { "remote", "sep", "/", OPT_WARNED },
   { "remote", "retrycount", "5", OPT_HONOURED, "remote", "retry-count", "5" },

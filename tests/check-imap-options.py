@@ -418,6 +418,34 @@ def scenario_hold_connection(server, root):
         else:
             check("holdconnectionopen=no: one login per sync", logins == syncs, (logins, syncs))
 
+    # keepalive: NOOPs while the held connection sleeps, none without it
+    for keepalive in (0, 1):
+        work = os.path.join(root, "keepalive-%d" % keepalive)
+        path = cfg.write_config(work, user, cfg.starttls(server) + "remotepass = %s\nholdconnectionopen = yes\n"
+                                "keepalive = %d\n" % (pw, keepalive), account_extra="autorefresh = 0.06\n")
+        env = dict(os.environ)
+        env["HOME"] = work
+        p = subprocess.Popen([MAILSYNC, "-c", path, "-d", "imap"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        time.sleep(5)  # the first sync, then most of a 3.6 s sleep
+        p.send_signal(signal.SIGUSR1)  # end the sleep: a second sync
+        time.sleep(1)
+        p.send_signal(signal.SIGUSR2)
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        text = out + err
+        noops = len(re.findall(r"C: A\d+ NOOP", text))
+        syncs = len(re.findall(r"\*\*\* Processing account", text))
+        logins = len(re.findall(r"C: A\d+ (AUTHENTICATE|LOGIN) ", text))
+        if keepalive:
+            check("keepalive=1: NOOPs while the held connection sleeps, one login",
+                  p.returncode == 0 and noops >= 2 and logins == 1 and syncs >= 2, (noops, logins, syncs, text[-800:]))
+        else:
+            check("keepalive unset: no NOOP", p.returncode == 0 and noops == 0 and syncs >= 2, (noops, syncs))
+
 
 def main():
     if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):

@@ -719,13 +719,12 @@ check_between_sync_options (Job *job, GError **error)
       if (folders[0] != NULL)
         job->idle_folders = g_steal_pointer (&folders);
     }
+  /* Only checked here: the library's account holds the connection open
+   * and sends the keepalive NOOPs (the IMAP repository's
+   * hold-connection-open and keepalive). */
   if (!mailsync_config_file_get_boolean (self->file, section, "holdconnectionopen", FALSE, &hold, error)
       || !mailsync_config_file_get_int64 (self->file, section, "keepalive", 0, &keepalive, error))
     return FALSE;
-  if ((hold || keepalive > 0) && job->idle_folders == NULL)
-    mailsync_ui_warn (self->ui, job->thread,
-                      "%s: holdconnectionopen/keepalive: connections are closed after each sync and reopened "
-                      "for the next (not supported by mailsync yet)", section);
   return TRUE;
 }
 

@@ -374,6 +374,14 @@ mailsync_imap_connection_get_greeting (MailsyncImapConnection *self)
   return self->greeting;
 }
 
+gint64
+mailsync_imap_connection_get_idle_time (MailsyncImapConnection *self)
+{
+  if (!g_queue_is_empty (&self->in_flight) || !g_queue_is_empty (&self->pending))
+    return 0;
+  return g_get_monotonic_time () - self->last_activity;
+}
+
 void
 mailsync_imap_connection_get_stats (MailsyncImapConnection *self,
                                     guint64                *bytes_read,

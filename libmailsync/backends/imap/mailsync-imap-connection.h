@@ -137,6 +137,9 @@ gboolean mailsync_imap_connection_is_open (MailsyncImapConnection *self);
 /* Mailbox names are UTF-8 on the wire (ENABLE UTF8=ACCEPT succeeded). */
 gboolean mailsync_imap_connection_get_utf8_accept (MailsyncImapConnection *self);
 const char *mailsync_imap_connection_get_greeting (MailsyncImapConnection *self);
+/* Microseconds since the last byte in or out, 0 while a command is
+ * pending (keepalive). */
+gint64   mailsync_imap_connection_get_idle_time (MailsyncImapConnection *self);
 /* Totals of this connection: bytes of the IMAP stream (before COMPRESS)
  * and tagged commands. */
 void     mailsync_imap_connection_get_stats (MailsyncImapConnection *self,

@@ -35,6 +35,8 @@ struct _MailsyncImapRepository
   GHashTable *unsubscribed;     /* wire names that exist but are not subscribed */
   gint64 start_date;            /* startdate, unix time; 0 for none */
   gboolean hold;                /* holdconnectionopen */
+  guint keepalive;              /* seconds between NOOPs on an idle connection */
+  GSource *keepalive_source;
   char *greeting;               /* of the last connection that opened */
   char **capabilities;
   /* totals of the connections already closed (see get_stats) */
@@ -75,6 +77,7 @@ enum
   PROP_AUTHZID,
   PROP_ADDRESS_FAMILY,
   PROP_HOLD_CONNECTION_OPEN,
+  PROP_KEEPALIVE,
   N_PROPS
 };
 
@@ -167,6 +170,7 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
     case PROP_AUTHZID: replace_string (&s->authzid, value); break;
     case PROP_ADDRESS_FAMILY: s->family = g_value_get_enum (value); break;
     case PROP_HOLD_CONNECTION_OPEN: self->hold = g_value_get_boolean (value); break;
+    case PROP_KEEPALIVE: self->keepalive = g_value_get_uint (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -207,6 +211,7 @@ mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_AUTHZID: g_value_set_string (value, s->authzid); break;
     case PROP_ADDRESS_FAMILY: g_value_set_enum (value, s->family); break;
     case PROP_HOLD_CONNECTION_OPEN: g_value_set_boolean (value, self->hold); break;
+    case PROP_KEEPALIVE: g_value_set_uint (value, self->keepalive); break;
     case PROP_HIDDEN_FOLDERS:
       {
         /* the keys belong to the table: the strv is a shallow copy */
@@ -224,6 +229,11 @@ drop_connection (MailsyncImapRepository *self)
 {
   guint64 in, out, commands;
 
+  if (self->keepalive_source != NULL)
+    {
+      g_source_destroy (self->keepalive_source);
+      g_clear_pointer (&self->keepalive_source, g_source_unref);
+    }
   if (self->connection == NULL)
     return;
   mailsync_imap_connection_get_stats (self->connection, &in, &out, &commands);
@@ -231,6 +241,33 @@ drop_connection (MailsyncImapRepository *self)
   self->bytes_written += out;
   self->commands_sent += commands;
   g_clear_object (&self->connection);
+}
+
+static void
+noop_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncImapResponse) ok =
+    mailsync_imap_connection_send_finish (MAILSYNC_IMAP_CONNECTION (source), result, &error);
+
+  /* offlineimap only warns too; the next sync opens a new connection */
+  if (ok == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_message ("Attempting NOOP on dropped connection: %s", error->message);
+}
+
+/* keepalive: a NOOP when the connection has been idle that long, which in
+ * practice means between syncs (the account iterates the context of a
+ * held connection while it sleeps). */
+static gboolean
+keepalive_tick (gpointer user_data)
+{
+  MailsyncImapRepository *self = user_data;
+
+  if (self->connection != NULL && mailsync_imap_connection_is_open (self->connection) &&
+      mailsync_imap_connection_get_idle_time (self->connection) >= (gint64) self->keepalive * G_USEC_PER_SEC)
+    mailsync_imap_connection_send_async (self->connection, mailsync_imap_request_new ("NOOP"), NULL, noop_done,
+                                         NULL);
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -383,6 +420,13 @@ repository_open_async (MailsyncRepository *repo, GCancellable *cancellable, GAsy
       drop_connection (self);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
+    }
+  if (self->keepalive > 0)
+    {
+      /* the repository owns the source and destroys it with the connection */
+      self->keepalive_source = g_timeout_source_new_seconds (self->keepalive);
+      g_source_set_callback (self->keepalive_source, keepalive_tick, self, NULL);
+      g_source_attach (self->keepalive_source, g_main_context_get_thread_default ());
     }
   /* kept past close, for --info and callers' diagnostics */
   {
@@ -921,6 +965,15 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * logged-in connection; one that dropped meanwhile is opened again.
    */
   properties[PROP_HOLD_CONNECTION_OPEN] = g_param_spec_boolean ("hold-connection-open", NULL, NULL, FALSE, rw);
+  /**
+   * MailsyncImapRepository:keepalive:
+   *
+   * offlineimap's `keepalive`: seconds between NOOPs on a connection that
+   * is otherwise idle, so that a connection held open between syncs
+   * (#MailsyncImapRepository:hold-connection-open) is not logged out by
+   * the server. 0, the default, sends none.
+   */
+  properties[PROP_KEEPALIVE] = g_param_spec_uint ("keepalive", NULL, NULL, 0, G_MAXUINT, 0, rw);
   properties[PROP_START_DATE] = g_param_spec_int64 ("start-date", NULL, NULL, 0, G_MAXINT64, 0, rw);
   properties[PROP_HIDDEN_FOLDERS] = g_param_spec_boxed ("hidden-folders", NULL, NULL, G_TYPE_STRV,
                                                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
