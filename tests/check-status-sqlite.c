@@ -456,6 +456,119 @@ START_TEST (test_purge)
 }
 END_TEST
 
+/* The store neither checkpoints nor deletes the log at close (so that a
+ * run that wrote pays no checkpoint fsyncs): the -wal file stays, holding
+ * the latest commits, and the next store must read them from it. */
+START_TEST (test_wal_kept_at_close)
+{
+  g_autoptr(MailsyncStatusStore) store = new_store ();
+  g_autoptr(MailsyncStatusStore) again = NULL;
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autoptr(MailsyncStatusBatch) batch2 = mailsync_status_batch_new ();
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GHashTable) meta = NULL;
+  g_autofree char *path = mailsync_status_store_get_path (store, "INBOX");
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *value = NULL;
+  struct stat st;
+  guint32 uid;
+  guint i;
+
+  for (uid = 1; uid <= 300; uid++)
+    {
+      g_autofree char *labels = g_strdup_printf ("label%u", uid);
+
+      mailsync_status_batch_put (batch, uid, (uid % 3) ? "S" : "FS", 1446590000 + uid, labels);
+    }
+  mailsync_status_batch_set_meta (batch, "mailsync.uidvalidity.remote", "1234");
+  commit_ok (store, "INBOX", batch);
+  mailsync_status_batch_remove (batch2, 7);
+  mailsync_status_batch_put (batch2, 1, "RS", 0, "");
+  mailsync_status_batch_put (batch2, 301, "", 0, "");
+  mailsync_status_batch_set_meta (batch2, "mailsync.intent.x", "upload 301");
+  commit_ok (store, "INBOX", batch2);
+  g_clear_object (&store);
+
+  /* Closed without a checkpoint: the log is still there, and not empty
+   * (a checkpoint at close would have truncated it to nothing). */
+  ck_assert_msg (g_stat (wal, &st) == 0, "%s: %s", wal, g_strerror (errno));
+  ck_assert_int_gt (st.st_size, 0);
+
+  again = new_store ();
+  load_ok (again, "INBOX", &records, &meta);
+  ck_assert_uint_eq (records->len, 300);
+  assert_record (records, 0, 1, "RS", 0, "");
+  for (i = 1, uid = 2; uid <= 300; uid++)
+    {
+      g_autofree char *labels = NULL;
+
+      if (uid == 7)
+        continue;
+      labels = g_strdup_printf ("label%u", uid);
+      assert_record (records, i++, uid, (uid % 3) ? "S" : "FS", 1446590000 + uid, labels);
+    }
+  assert_record (records, 299, 301, "", 0, "");
+  ck_assert_uint_eq (g_hash_table_size (meta), 2);
+  ck_assert_str_eq (g_hash_table_lookup (meta, "mailsync.uidvalidity.remote"), "1234");
+  ck_assert_str_eq (g_hash_table_lookup (meta, "mailsync.intent.x"), "upload 301");
+  g_clear_object (&again);
+
+  /* Another SQLite client (offlineimap, the sqlite3 shell) reads the log too. */
+  value = query_text (path, "SELECT count(*) || '|' || sum(id) FROM status");
+  ck_assert_str_eq (value, "300|45444");
+}
+END_TEST
+
+/* A process that dies right after a commit (nothing closed, the commit
+ * only in the log): the next store sees the whole committed batch. */
+START_TEST (test_exit_after_commit)
+{
+  g_autoptr(MailsyncStatusStore) store = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GHashTable) meta = NULL;
+  g_autofree char *dir = status_dir ();
+  g_autofree char *wal = g_build_filename (dir, "INBOX-wal", NULL);
+  struct stat st;
+  int status = 0;
+  pid_t pid;
+
+  pid = fork ();
+  ck_assert_int_ge (pid, 0);
+  if (pid == 0)
+    {
+      g_autoptr(MailsyncStatusStore) child = new_store ();
+      g_autoptr(MailsyncStatusBatch) b1 = mailsync_status_batch_new ();
+      g_autoptr(MailsyncStatusBatch) b2 = mailsync_status_batch_new ();
+
+      /* The first commit creates the file (and switches it to WAL), the
+       * second one goes to the log only. */
+      mailsync_status_batch_put (b1, 1, "S", 0, "");
+      mailsync_status_batch_set_meta (b1, "k", "v1");
+      if (!mailsync_status_store_commit (child, "INBOX", b1, NULL, NULL))
+        _exit (1);
+      for (guint32 uid = 2; uid <= 50; uid++)
+        mailsync_status_batch_put (b2, uid, "S", uid, "");
+      mailsync_status_batch_remove (b2, 1);
+      mailsync_status_batch_set_meta (b2, "k", "v2");
+      if (!mailsync_status_store_commit (child, "INBOX", b2, NULL, NULL))
+        _exit (2);
+      _exit (0);
+    }
+  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+  ck_assert (WIFEXITED (status));
+  ck_assert_int_eq (WEXITSTATUS (status), 0);
+  ck_assert_msg (g_stat (wal, &st) == 0 && st.st_size > 0, "no log left by the child: %s", wal);
+
+  store = new_store ();
+  load_ok (store, "INBOX", &records, &meta);
+  ck_assert_uint_eq (records->len, 49);
+  for (guint32 uid = 2; uid <= 50; uid++)
+    assert_record (records, uid - 2, uid, "S", uid, "");
+  ck_assert_uint_eq (g_hash_table_size (meta), 1);
+  ck_assert_str_eq (g_hash_table_lookup (meta, "k"), "v2");
+}
+END_TEST
+
 START_TEST (test_folder_file_names)
 {
   g_autoptr(MailsyncStatusStore) store = new_store ();
@@ -542,6 +655,8 @@ status_sqlite_suite (void)
   tcase_add_test (tc, test_db_without_tables);
   tcase_add_test (tc, test_locked);
   tcase_add_test (tc, test_purge);
+  tcase_add_test (tc, test_wal_kept_at_close);
+  tcase_add_test (tc, test_exit_after_commit);
   tcase_add_test (tc, test_folder_file_names);
   tcase_add_test (tc, test_cancelled);
   tcase_add_test (tc, test_threads);
