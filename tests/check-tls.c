@@ -667,6 +667,113 @@ START_TEST (test_verify_disabled)
 }
 END_TEST
 
+/* Shared credentials --------------------------------------------------------- */
+
+static void
+copy_data_file (const char *name,
+                const char *dest)
+{
+  g_autofree char *src = data_file (name);
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  contents = mailsync_test_read_file (src, &length);
+  ck_assert (g_file_set_contents (dest, contents, length, NULL));
+}
+
+/* Connects to a new @server as localhost and echoes a line; the connection
+ * (and the credentials it holds) stays open until close_ok(). */
+static GIOStream *
+open_ok (TestServer               *server,
+         const MailsyncTlsOptions *options)
+{
+  g_autoptr(GError) error = NULL;
+  GIOStream *stream;
+
+  server_start (server);
+  stream = tls_connect (server, "localhost", options, &error);
+  ck_assert_msg (stream != NULL, "connection failed: %s", error ? error->message : "?");
+  assert_echo (stream, "a001 NOOP\r\n");
+  return stream;
+}
+
+static void
+close_ok (GIOStream  *stream,
+          TestServer *server)
+{
+  g_autoptr(GError) error = NULL;
+
+  ck_assert_msg (g_io_stream_close (stream, NULL, &error), "close: %s", error ? error->message : "?");
+  g_object_unref (stream);
+  server_clear (server);
+  ck_assert (server->handshake_ok);
+}
+
+/* Connections with the same CA file and client certificate share one
+ * credentials structure, loaded by the first and freed with the last.
+ * Seen from outside: while one is open, changing the CA file does not
+ * change what the next such connection trusts; a different CA file or
+ * client certificate is loaded on its own. */
+START_TEST (test_shared_credentials)
+{
+  g_autofree char *dir = mailsync_test_mkdtemp ();
+  g_autofree char *ca = g_build_filename (dir, "ca.pem", NULL);
+  g_autofree char *wrong = g_build_filename (dir, "wrong.pem", NULL);
+  g_autoptr(MailsyncTlsOptions) options = mailsync_tls_options_new ();
+  g_autoptr(MailsyncTlsOptions) other = mailsync_tls_options_new ();
+  g_autoptr(MailsyncTlsOptions) unverified = NULL;
+  g_autoptr(MailsyncTlsOptions) good = options_with_ca ();
+  g_autoptr(MailsyncTlsOptions) with_cert = options_with_ca ();
+  g_autofree char *message = NULL;
+  TestServer s1 = { 0 }, s2 = { 0 }, s3 = { 0 }, s4 = { 0 }, s5 = { 0 }, s6 = { 0 };
+  TestServer s7 = { .require_client_cert = TRUE };
+  GIOStream *first, *second, *held, *plain, *client;
+
+  copy_data_file ("ca.pem", ca);
+  copy_data_file ("selfsigned.pem", wrong);     /* does not hold the test CA */
+  options->ca_file = g_strdup (ca);
+  other->ca_file = g_strdup (wrong);
+
+  first = open_ok (&s1, options);
+  /* The CA file loses the test CA under the open connection: a second
+   * connection with the same settings uses what the first one loaded. */
+  copy_data_file ("selfsigned.pem", ca);
+  second = open_ok (&s2, options);
+
+  /* Another CA file gets its own credentials, and fails as it should. */
+  message = expect_failure (&s3, "localhost", other, G_TLS_ERROR_BAD_CERTIFICATE);
+  assert_contains (message, "issuer is unknown");
+  server_clear (&s3);
+
+  /* Freed with the last connection: the next one reads the file again. */
+  close_ok (first, &s1);
+  close_ok (second, &s2);
+  g_free (message);
+  message = expect_failure (&s4, "localhost", options, G_TLS_ERROR_BAD_CERTIFICATE);
+  assert_contains (message, "issuer is unknown");
+  server_clear (&s4);
+
+  /* The other way round: while a connection holds credentials without the
+   * test CA (it does not verify), one with a CA file that has it passes. */
+  unverified = mailsync_tls_options_copy (options);
+  unverified->verify = FALSE;
+  held = open_ok (&s5, unverified);
+  plain = open_ok (&s6, good);
+
+  /* Same CA file as an open connection, plus a client certificate: loaded
+   * on its own, so the certificate is presented. */
+  with_cert->client_cert = data_file ("client.pem");
+  with_cert->client_key = data_file ("client-key.pem");
+  client = open_ok (&s7, with_cert);
+  close_ok (client, &s7);
+  ck_assert (s7.client_cert_ok);
+
+  close_ok (plain, &s6);
+  close_ok (held, &s5);
+  mailsync_test_rm_rf (dir);
+}
+END_TEST
+
 /* Client certificates and protocol versions ---------------------------------- */
 
 START_TEST (test_client_certificate)
@@ -1512,6 +1619,7 @@ tls_suite (void)
   tcase_add_test (tc, test_system_store_rejects_test_ca);
   tcase_add_test (tc, test_expired);
   tcase_add_test (tc, test_verify_disabled);
+  tcase_add_test (tc, test_shared_credentials);
   suite_add_tcase (suite, tc);
 
   tc = tcase_create ("handshake");
