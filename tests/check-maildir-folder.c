@@ -513,6 +513,56 @@ START_TEST (test_list_messages)
 }
 END_TEST
 
+/* What readdir() reports in cur/ and new/ that is not a file (a directory,
+ * a fifo, a symlink to either) is no message, and does not fail the scan;
+ * a symlink to a file still is one, as when the scan stat()ed every path. */
+START_TEST (test_list_skips_non_files)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  g_autoptr(GPtrArray) infos = NULL;
+  g_autofree char *outside = g_build_filename (root, "outside-message", NULL);
+  g_autofree char *outside_dir = g_build_filename (root, "outside-dir", NULL);
+  static const char *const subdirs[] = { "cur", "new" };
+  MailsyncMessageInfo *info;
+
+  put ("INBOX", "cur/1_0.1.h,U=1,FMD5=" INBOX_MD5 ":2,S", "one\n", 0);
+  put ("INBOX", "new/1_1.1.h,U=2,FMD5=" INBOX_MD5 ":2,", "two\n", 0);
+  mailsync_test_write_file (outside, "linked\n");
+  ck_assert_int_eq (g_mkdir (outside_dir, 0700), 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
+    {
+      g_autofree char *sub = g_build_filename (root, "INBOX", subdirs[i], NULL);
+      g_autofree char *dir = g_strdup_printf ("%s/1_%u.2.h,U=%u,FMD5=%s:2,S", sub, 10 + i, 10 + i, INBOX_MD5);
+      g_autofree char *fifo = g_strdup_printf ("%s/1_%u.3.h,U=%u,FMD5=%s:2,S", sub, 20 + i, 20 + i, INBOX_MD5);
+      g_autofree char *dir_link = g_strdup_printf ("%s/1_%u.4.h,U=%u,FMD5=%s:2,S", sub, 30 + i, 30 + i, INBOX_MD5);
+      g_autofree char *fifo_link = g_strdup_printf ("%s/1_%u.5.h,U=%u,FMD5=%s:2,S", sub, 40 + i, 40 + i, INBOX_MD5);
+      g_autofree char *file_link = g_strdup_printf ("%s/1_%u.6.h,U=%u,FMD5=%s:2,S", sub, 50 + i, 50 + i, INBOX_MD5);
+      g_autofree char *inside = g_build_filename (dir, "not-a-message", NULL);
+
+      /* Names a message would have, with a UID each. */
+      ck_assert_int_eq (g_mkdir (dir, 0700), 0);
+      mailsync_test_write_file (inside, "x\n");
+      ck_assert_msg (mkfifo (fifo, 0600) == 0, "mkfifo: %s", g_strerror (errno));
+      ck_assert_int_eq (symlink (outside_dir, dir_link), 0);
+      ck_assert_int_eq (symlink (fifo, fifo_link), 0);
+      ck_assert_int_eq (symlink (outside, file_link), 0);
+    }
+
+  infos = folder_list (inbox);
+  ck_assert_uint_eq (infos->len, 4);
+  ck_assert_ptr_nonnull (info_with_uid (infos, 1));
+  ck_assert_ptr_nonnull (info_with_uid (infos, 2));
+  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
+    {
+      info = info_with_uid (infos, 50 + i);
+      ck_assert_msg (info != NULL, "symlink to a file in %s/ not listed", subdirs[i]);
+      ck_assert_uint_eq (mailsync_message_info_get_size (info), 7);
+    }
+}
+END_TEST
+
 START_TEST (test_append)
 {
   g_autoptr(MailsyncRepository) repo = NULL;
@@ -1148,6 +1198,7 @@ maildir_suite (void)
 
   tcase_add_checked_fixture (folder, setup, teardown);
   tcase_add_test (folder, test_list_messages);
+  tcase_add_test (folder, test_list_skips_non_files);
   tcase_add_test (folder, test_append);
   tcase_add_test (folder, test_append_crlf_boundary);
   tcase_add_test (folder, test_append_keywords_and_options);
