@@ -1079,6 +1079,37 @@ START_TEST (test_reference_options)
 }
 END_TEST
 
+/* No password anywhere and no prompt (-u basic, or machineui at EOF): the
+ * account stops before connecting, as offlineimap does, instead of
+ * logging in with an empty password on every run. */
+static char *
+no_answer (const char *account,
+           const char *repository,
+           const char *user,
+           const char *host,
+           gpointer    user_data)
+{
+  return NULL;
+}
+
+START_TEST (test_no_password)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config = load_config (GENERAL ACCOUNT LOCAL REMOTE_NOPASS, &error);
+  g_autoptr(MailsyncAccount) account = NULL;
+
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, no_answer, NULL, NULL);
+  account = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_ptr_null (account);
+  ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED), "%s",
+                 error->message);
+  ck_assert_str_eq (error->message, "t:10: section 'Repository R': no password for me@imap.example.org: set "
+                    "remotepass, remotepassfile, remotepasscmd or remotepasseval, add it to ~/.netrc, or use a "
+                    "UI that asks for it (ttyui, blinkenlights, machineui)");
+}
+END_TEST
+
 /* An enabled [mbnames] is evaluated up front: a broken expression stops
  * the run before any sync. */
 START_TEST (test_mbnames_checked)
@@ -1143,6 +1174,7 @@ config_suite (void)
   tcase_add_loop_test (tc, test_python_raising_at_sync, 0, G_N_ELEMENTS (raising_cases));
   tcase_add_test (tc, test_update_keyring_after_login);
   tcase_add_loop_test (tc, test_reference_options, 0, G_N_ELEMENTS (option_cases));
+  tcase_add_test (tc, test_no_password);
   tcase_add_test (tc, test_mbnames_checked);
   tcase_add_test (tc, test_account_names);
   suite_add_tcase (s, tc);

@@ -1985,6 +1985,16 @@ find_password (RepoContext  *ctx,
 
   if (*password == NULL && self->password_func != NULL)
     *password = self->password_func (ctx->account, ctx->name, *user, host, self->password_data);
+  /* offlineimap stops here too ("Prompting for a password is not
+   * supported in this UI backend"): a login with an empty password would
+   * only fail, on every run, and count against the account on servers
+   * that lock it or ban the address after failed logins. */
+  if (*password == NULL)
+    return option_error (self, section, NULL, MAILSYNC_ERROR_INTERACTION_REQUIRED, error,
+                         "no password for %s%s%s: set remotepass, remotepassfile, remotepasscmd or "
+                         "remotepasseval, add it to ~/.netrc, or use a UI that asks for it (ttyui, "
+                         "blinkenlights, machineui)",
+                         *user != NULL ? *user : "", *user != NULL ? "@" : "", host != NULL ? host : "the server");
 
   *store_after_login = *password != NULL && update_keyring && !from_keyring && host != NULL && *user != NULL;
 #ifndef HAVE_LIBSECRET
