@@ -430,6 +430,18 @@ def scenario_no_folder(server, root):
           and "no folder to sync" not in out(p), out(p))
 
 
+def scenario_account_warnings(server, root):
+    """Options mailsync reads but does not honour are warned about; those
+    of repositories are only read when the account is built, after the
+    file's own warnings were shown."""
+    acc = Account(server, root, "warnings", extra_remote="foldersort = lambda x, y: -1")
+    p = acc.run("-u", "basic")
+    check("an ignored repository option is warned about, naming file and line",
+          p.returncode == 0 and re.search(r"\.offlineimaprc:\d+: option 'foldersort' in section 'Repository Remote'",
+                                          out(p)) is not None, out(p))
+    check("the warning is shown once", out(p).count("option 'foldersort'") == 1, out(p))
+
+
 def scenario_errors(server, root):
     acc = Account(server, root, "errors", password="Wr0ng-S3cret-pw")
     p = acc.run("-d", "imap")
@@ -458,6 +470,7 @@ def main():
                          ("kill9", scenario_kill9), ("real_world", scenario_real_world),
                          ("dry_run_both_sides", scenario_dry_run_both_sides), ("hook_order", scenario_hook_order),
                          ("no_folder", scenario_no_folder),
+                         ("account_warnings", scenario_account_warnings),
                          ("errors", scenario_errors)]:
             if only and name not in only:
                 continue

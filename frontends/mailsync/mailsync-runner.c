@@ -66,6 +66,8 @@ struct _MailsyncRunner
 
   GMutex mutex;
   GCond cond;
+  GMutex create_mutex;         /* serializes mailsync_config_create_account */
+  guint warnings_shown;        /* config warnings the UI has shown */
   guint stop_level;            /* TERM/INT/HUP seen */
   gboolean finish;             /* USR2/ABRT seen */
   guint remaining;             /* jobs not finished */
@@ -107,6 +109,14 @@ mailsync_runner_new (const MailsyncRunnerSetup *setup)
   self->jobs = g_ptr_array_new_with_free_func (job_free);
   g_mutex_init (&self->mutex);
   g_cond_init (&self->cond);
+  g_mutex_init (&self->create_mutex);
+  {
+    /* main.c showed the warnings of the file; those of the accounts'
+     * options come while each account is built (create_account) */
+    g_auto(GStrv) warnings = mailsync_config_get_warnings (self->config);
+
+    self->warnings_shown = warnings ? g_strv_length (warnings) : 0;
+  }
   for (guint i = 0; setup->accounts[i] != NULL; i++)
     {
       Job *job = g_new0 (Job, 1);
@@ -134,6 +144,7 @@ mailsync_runner_free (MailsyncRunner *self)
   g_free (self->metadata_dir);
   g_free (self->profile_dir);
   g_mutex_clear (&self->mutex);
+  g_mutex_clear (&self->create_mutex);
   g_cond_clear (&self->cond);
   g_free (self);
 }
@@ -173,6 +184,29 @@ stop_level (MailsyncRunner *self)
 
 static SyncResult classify (const GError *error);
 static void after_sync (Job *job, SyncResult result);
+
+/* Builds the job's account and shows the warnings its options raised
+ * ("foldersort ... ignored"): the config collects them as it reads each
+ * option, so they only exist once the account is built.  One account at
+ * a time: MailsyncConfig takes no lock around its warning list. */
+static MailsyncAccount *
+create_account (Job *job, GError **error)
+{
+  MailsyncRunner *self = job->runner;
+  MailsyncAccount *account;
+  g_auto(GStrv) warnings = NULL;
+
+  g_mutex_lock (&self->create_mutex);
+  account = mailsync_config_create_account (self->config, job->name, NULL, error);
+  warnings = mailsync_config_get_warnings (self->config);
+  for (guint i = self->warnings_shown; warnings != NULL && warnings[i] != NULL; i++)
+    {
+      mailsync_ui_warn (self->ui, job->thread, "%s", warnings[i]);
+      self->warnings_shown = i + 1;
+    }
+  g_mutex_unlock (&self->create_mutex);
+  return account;
+}
 
 static void
 on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data)
@@ -611,7 +645,7 @@ idle_sleep (Job *job, guint seconds)
       for (guint i = 1; job->idle_folders[i] != NULL; i++)
         {
           g_autoptr(GError) error = NULL;
-          MailsyncAccount *extra = mailsync_config_create_account (self->config, job->name, NULL, &error);
+          MailsyncAccount *extra = create_account (job, &error);
 
           if (extra == NULL)
             {
@@ -759,7 +793,7 @@ run_account (Job *job)
   if (!check_between_sync_options (job, &error))
     goto fail;
 
-  job->account = mailsync_config_create_account (self->config, job->name, NULL, &error);
+  job->account = create_account (job, &error);
   if (job->account == NULL)
     goto fail;
   if (self->dry_run)
