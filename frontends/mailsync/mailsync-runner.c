@@ -215,8 +215,13 @@ on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data
   MailsyncRunner *self = job->runner;
   MailsyncSyncEventKind kind = mailsync_sync_event_get_kind (event);
 
-  if (kind == MAILSYNC_SYNC_EVENT_FOLDER_STARTED || kind == MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED
-      || (kind == MAILSYNC_SYNC_EVENT_ERROR && mailsync_sync_event_get_folder (event) != NULL))
+  /* any folder the sync took up (started, skipped, failed, UIDVALIDITY);
+   * creating one while comparing the structures is not syncing it */
+  if (mailsync_sync_event_get_folder (event) != NULL && kind != MAILSYNC_SYNC_EVENT_FOLDER_CREATED
+      && kind != MAILSYNC_SYNC_EVENT_STATUS_CREATED && kind != MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED
+      && kind != MAILSYNC_SYNC_EVENT_ACCOUNT_STARTED && kind != MAILSYNC_SYNC_EVENT_CONNECTING
+      && kind != MAILSYNC_SYNC_EVENT_SYNC_FOLDERS && kind != MAILSYNC_SYNC_EVENT_DEBUG
+      && kind != MAILSYNC_SYNC_EVENT_WARNING)
     job->folders_seen++;
   if (kind == MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED)
     {
