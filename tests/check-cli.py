@@ -230,6 +230,12 @@ def scenario_bad_input(server, root):
     check("-k without = exits 2", p.returncode == 2 and "Usage:" in p.stderr, out(p))
     p = acc.run("-k", "Account_Nope:autorefresh=1")
     check("-k unknown section is an error", p.returncode != 0 and "Account Nope" in out(p), out(p))
+    p = acc.run("-k", "Repository_Nope:remotepass=S3cretNope")
+    check("-k unknown section: the value (a password?) is not echoed",
+          p.returncode != 0 and "Repository Nope" in out(p) and "S3cretNope" not in out(p), out(p))
+    p = acc.run("-k", "Repository_Remote:=S3cretNope")
+    check("-k without option name: exit 2, the value is not echoed",
+          p.returncode == 2 and "S3cretNope" not in out(p), out(p))
 
     p = acc.run("-c", os.path.join(acc.home, "missing.conf"))
     check("missing config file exits 1", p.returncode == 1, out(p))

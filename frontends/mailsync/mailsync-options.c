@@ -288,7 +288,7 @@ mailsync_options_split_override (const char  *arg,
       g_clear_pointer (section, g_free);
       g_clear_pointer (key, g_free);
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "-k option: no option name in '%s'", arg);
+                   "-k option: no option name in '%s'", lhs);  /* not the value: a password? */
       return FALSE;
     }
   *value = g_strdup (eq + 1);

@@ -65,15 +65,20 @@ apply_overrides (MailsyncConfigFile *file, GPtrArray *overrides)
       g_autofree char *origin = NULL;
       g_autoptr(GError) error = NULL;
 
+      /* messages name "-k SECTION:KEY", never the value: it may be a
+       * password (-k Repository_R:remotepass=...) */
+      g_autofree char *named = NULL;
+
       if (!mailsync_options_split_override (arg, &section, &key, &value, &error))
         return usage_error (error->message);
+      named = g_strndup (arg, strcspn (arg, "="));
       if (!mailsync_config_file_has_section (file, section))
         {
-          fprintf (stderr, "ERROR: -k %s: no section [%s] in %s\n", arg, section,
+          fprintf (stderr, "ERROR: -k %s: no section [%s] in %s\n", named, section,
                    mailsync_config_file_get_path (file));
           return 1;
         }
-      origin = g_strdup_printf ("-k %s", arg);
+      origin = g_strdup_printf ("-k %s", named);
       mailsync_config_file_set_string (file, section, key, value, origin);
     }
   return 0;
