@@ -522,6 +522,38 @@ footer = "\\n"
     check("--mbnames-prune rewrites the file", content == 'mailboxes "+Test/Archive" "+Test/INBOX"\n', content)
 
 
+def scenario_mbnames_lambdas(server, root):
+    # offlineimap's own examples: a folderfilter(accountname, foldername)
+    # and a sort_keyfunc over the item dicts, evaluated by embedded Python
+    acc = Account(server, root, "mbnameslambda", tail="""
+[mbnames]
+enabled = yes
+filename = ~/muttrc.mailboxes
+header = "mailboxes "
+peritem = "+%(accountname)s/%(foldername)s"
+sep = " "
+footer = "\\n"
+folderfilter = lambda accountname, foldername: not re.search('^Trash', foldername)
+sort_keyfunc = lambda d: (d['foldername'] != 'INBOX', d['foldername'].lower())
+""")
+    conn = acc.imap()
+    for f in ("archive", "Trash", "Zeta"):
+        conn.create(f)
+    conn.logout()
+    p = acc.run()
+    path = os.path.join(acc.home, "muttrc.mailboxes")
+    content = open(path).read() if os.path.exists(path) else None
+    check("mbnames folderfilter and sort_keyfunc lambdas are honoured",
+          p.returncode == 0 and content == 'mailboxes "+Test/INBOX" "+Test/archive" "+Test/Zeta"\n', (content, out(p)))
+    with open(acc.config) as f:
+        text = f.read()
+    with open(acc.config, "w") as f:
+        f.write(text.replace("lambda accountname, foldername: not", "lambda accountname, foldername: nope +"))
+    p = acc.run()
+    check("a failing mbnames folderfilter is an error naming the option",
+          p.returncode == 1 and "folderfilter" in out(p) and "NameError" in out(p), out(p))
+
+
 def scenario_debug_profile(server, root):
     acc = Account(server, root, "debug")
     conn = acc.imap()
@@ -787,7 +819,8 @@ def main():
                          ("dry_run", scenario_dry_run),
                          ("info_delete", scenario_info_delete), ("lock", scenario_lock),
                          ("daemon", scenario_daemon), ("validity", scenario_validity),
-                         ("mbnames", scenario_mbnames), ("debug_profile", scenario_debug_profile),
+                         ("mbnames", scenario_mbnames), ("mbnames_lambdas", scenario_mbnames_lambdas),
+                         ("debug_profile", scenario_debug_profile),
                          ("interrupt", scenario_interrupt), ("machineui", scenario_machineui),
                          ("migrate_fmd5", scenario_migrate_fmd5), ("idle", scenario_idle),
                          ("accounts", scenario_accounts), ("password_prompt", scenario_password_prompt)]:

@@ -17,6 +17,7 @@ typedef struct
 struct _MailsyncMbnames
 {
   MailsyncUi *ui;
+  MailsyncConfig *config;  /* the [mbnames] folderfilter and sort_keyfunc */
   gboolean enabled;
   gboolean incremental;
   gboolean dry_run;
@@ -28,6 +29,8 @@ struct _MailsyncMbnames
   char *footer;
   GMutex lock;      /* accounts finish on several threads */
 };
+
+static gboolean filter_and_sort (MailsyncMbnames *self, GPtrArray *items, GError **error);
 
 static void
 item_free (gpointer data)
@@ -308,21 +311,7 @@ mailsync_mbnames_new (MailsyncConfig      *config,
                      required[i]);
         return NULL;
       }
-  for (gsize i = 0; i < 2; i++)
-    {
-      const char *key = i == 0 ? "folderfilter" : "sort_keyfunc";
-
-      if (mailsync_config_file_has_key (file, "mbnames", key))
-        {
-          g_autofree char *where = mailsync_config_file_get_location (file, "mbnames", key);
-
-          /* TODO: evaluate with the library's embedded Python once it is public */
-          g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED,
-                       "%s: mbnames %s: Python lambdas are not supported by mailsync yet; remove the option",
-                       where ? where : "config", key);
-          return NULL;
-        }
-    }
+  self->config = g_object_ref (config);
   filename = mailsync_config_file_get_string (file, "mbnames", "filename", error);
   if (filename == NULL)
     return NULL;
@@ -345,6 +334,7 @@ mailsync_mbnames_free (MailsyncMbnames *self)
   g_free (self->dir);
   g_free (self->path);
   g_free (self->peritem);
+  g_clear_object (&self->config);
   g_free (self->header);
   g_free (self->sep);
   g_free (self->footer);
@@ -738,6 +728,8 @@ mailsync_mbnames_write (MailsyncMbnames *self, GError **error)
   g_mutex_unlock (&self->lock);
 
   g_ptr_array_sort (items, compare_items);
+  if (!filter_and_sort (self, items, error))
+    return FALSE;
   out = g_string_new (self->header);
   for (guint i = 0; i < items->len; i++)
     {
@@ -758,6 +750,51 @@ mailsync_mbnames_write (MailsyncMbnames *self, GError **error)
   if (!ok)
     g_prefix_error (error, "mbnames file %s not properly written: ", self->path);
   return ok;
+}
+
+/* offlineimap: items.sort(key=sort_keyfunc), then only the items that
+ * folderfilter(accountname, foldername) keeps.  Both go through the
+ * library's embedded Python; an expression that fails stops the write. */
+static gboolean
+filter_and_sort (MailsyncMbnames *self, GPtrArray *items, GError **error)
+{
+  g_autoptr(GPtrArray) dicts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_hash_table_unref);
+  g_autoptr(GHashTable) item_of = g_hash_table_new (NULL, NULL);
+  g_autoptr(GPtrArray) kept = g_ptr_array_new ();
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      Item *item = items->pdata[i];
+      GHashTable *d = g_hash_table_new (g_str_hash, g_str_equal);
+
+      g_hash_table_insert (d, (gpointer) "accountname", item->accountname);
+      g_hash_table_insert (d, (gpointer) "foldername", item->foldername);
+      g_hash_table_insert (d, (gpointer) "localfolders", item->localfolders);
+      g_hash_table_insert (item_of, d, item);
+      g_ptr_array_add (dicts, d);
+    }
+  if (!mailsync_config_mbnames_sort (self->config, dicts, error))
+    return FALSE;
+  for (guint i = 0; i < dicts->len; i++)
+    {
+      Item *item = g_hash_table_lookup (item_of, dicts->pdata[i]);
+      gboolean include = TRUE;
+
+      if (!mailsync_config_mbnames_filter (self->config, item->accountname, item->foldername, &include, error))
+        return FALSE;
+      if (include)
+        g_ptr_array_add (kept, item);
+    }
+  /* reorder in place: @items owns the Items */
+  for (guint i = 0; i < items->len; i++)
+    if (g_ptr_array_find (kept, items->pdata[i], NULL) == FALSE)
+      item_free (items->pdata[i]);
+  g_ptr_array_set_free_func (items, NULL);
+  g_ptr_array_set_size (items, 0);
+  g_ptr_array_set_free_func (items, item_free);
+  for (guint i = 0; i < kept->len; i++)
+    g_ptr_array_add (items, kept->pdata[i]);
+  return TRUE;
 }
 
 /**

@@ -756,6 +756,100 @@ mailsync_config_eval_list (MailsyncConfig *self,
   return value;
 }
 
+/* The [mbnames] lambdas: compiled on each call, since mbnames runs once
+ * a sync and a cached callable would have to outlive a config reload. */
+static MailsyncPythonFunc *
+compile_mbnames (MailsyncConfig *self,
+                 const char     *key,
+                 GError        **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *location = NULL;
+  g_autoptr(GError) local_error = NULL;
+  MailsyncPythonFunc *func;
+  MailsyncPython *py;
+
+  text = mailsync_config_file_get_string (self->file, "mbnames", key, error);
+  if (text == NULL)
+    return NULL;
+  py = get_python (self, "mbnames", key, NULL, error);
+  if (py == NULL)
+    return NULL;
+  location = python_where (self, "mbnames", key);
+  func = _mailsync_python_compile (py, text, location, &local_error);
+  if (func == NULL)
+    python_refused (self, "mbnames", key, NULL, error, local_error);
+  return func;
+}
+
+/**
+ * mailsync_config_mbnames_filter:
+ * @self: a #MailsyncConfig
+ * @account: an account name
+ * @folder: a local folder name
+ * @include: (out): whether the folder goes into the mbnames file
+ * @error: return location for a #GError
+ *
+ * Evaluates `[mbnames] folderfilter` (offlineimap's `lambda accountname,
+ * foldername: ...`) for one folder. Without the option every folder is
+ * included.
+ *
+ * Returns: %FALSE on error (the expression raised, or Python is missing)
+ */
+gboolean
+mailsync_config_mbnames_filter (MailsyncConfig *self,
+                                const char     *account,
+                                const char     *folder,
+                                gboolean       *include,
+                                GError        **error)
+{
+  g_autoptr(MailsyncPythonFunc) func = NULL;
+  const char *args[] = { account, folder, NULL };
+
+  g_return_val_if_fail (MAILSYNC_IS_CONFIG (self), FALSE);
+  g_return_val_if_fail (account != NULL && folder != NULL && include != NULL, FALSE);
+
+  *include = TRUE;
+  if (!mailsync_config_file_has_key (self->file, "mbnames", "folderfilter"))
+    return TRUE;
+  func = compile_mbnames (self, "folderfilter", error);
+  if (func == NULL)
+    return FALSE;
+  return _mailsync_python_call_bool (func, args, include, error);
+}
+
+/**
+ * mailsync_config_mbnames_sort:
+ * @self: a #MailsyncConfig
+ * @items: (element-type GHashTable): the mbnames entries, each a
+ *   #GHashTable of strings with the keys `accountname`, `foldername` and
+ *   `localfolders`
+ * @error: return location for a #GError
+ *
+ * Sorts @items in place with `[mbnames] sort_keyfunc` (offlineimap's
+ * `items.sort(key=f)`, stable). Without the option, @items is left as it
+ * is; on error it is untouched.
+ *
+ * Returns: %FALSE on error
+ */
+gboolean
+mailsync_config_mbnames_sort (MailsyncConfig *self,
+                              GPtrArray      *items,
+                              GError        **error)
+{
+  g_autoptr(MailsyncPythonFunc) func = NULL;
+
+  g_return_val_if_fail (MAILSYNC_IS_CONFIG (self), FALSE);
+  g_return_val_if_fail (items != NULL, FALSE);
+
+  if (!mailsync_config_file_has_key (self->file, "mbnames", "sort_keyfunc"))
+    return TRUE;
+  func = compile_mbnames (self, "sort_keyfunc", error);
+  if (func == NULL)
+    return FALSE;
+  return _mailsync_python_sort_dicts (func, items, error);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Checking a section's keys */
 

@@ -77,4 +77,15 @@ char              **mailsync_config_eval_list           (MailsyncConfig     *sel
                                                          const char         *key,
                                                          GError            **error);
 
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean            mailsync_config_mbnames_filter      (MailsyncConfig     *self,
+                                                         const char         *account,
+                                                         const char         *folder,
+                                                         gboolean           *include,
+                                                         GError            **error);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean            mailsync_config_mbnames_sort        (MailsyncConfig     *self,
+                                                         GPtrArray          *items,
+                                                         GError            **error);
+
 G_END_DECLS
