@@ -195,9 +195,8 @@ def scenario_takeover_utf7(server, root):
     conn.logout()
     check("mailsync takes over a mUTF-7 named folder: exit 0", p.returncode == 0, out(p))
     check("mailsync creates no second server folder for it", folders == ["Entw&APw-rfe", "INBOX"],
-          repr(folders), todo="library: utf8foldernames is read but ignored; IMAP names are always UTF-8")
-    check("mailsync downloads nothing again", "Copy message" not in out(p), repr(out(p)[-400:]),
-          todo="library: utf8foldernames is read but ignored; IMAP names are always UTF-8")
+          repr(folders))
+    check("mailsync downloads nothing again", "Copy message" not in out(p), repr(out(p)[-400:]))
 
 
 def scenario_kill9(server, root):

@@ -2122,7 +2122,7 @@ build_imap (RepoContext  *ctx,
 
   if (!check_section (self, section, SCOPE_REPOSITORY | SCOPE_IMAP, "an IMAP repository", error) ||
       !refuse_if_true (self, section, "decodefoldernames",
-                       "deprecated; mailsync shows folder names in UTF-8 (utf8foldernames)", error) ||
+                       "deprecated; set the account's utf8foldernames instead", error) ||
       !refuse_if_set (self, section, "copy_ignore_eval", "not supported yet", error) ||
       !refuse_if_set (self, section, "newmail_hook", "not supported yet (use postsynchook)", error) ||
       !get_bool (self, section, "expunge", TRUE, &expunge, error) ||
@@ -2358,6 +2358,15 @@ build_imap (RepoContext  *ctx,
     return NULL;
   if (identity != NULL && *identity != '\0')
     g_object_set (repo, "authzid", identity, NULL);
+  /* An account option in offlineimap, for the IMAP repositories of both
+   * sides: off, folder names stay IMAP's modified UTF-7. */
+  {
+    gboolean utf8_names = FALSE;
+
+    if (!get_bool (self, ctx->account_section, "utf8foldernames", FALSE, &utf8_names, error))
+      return NULL;
+    g_object_set (repo, "utf8-folder-names", utf8_names, NULL);
+  }
   return g_steal_pointer (&repo);
 }
 

@@ -36,6 +36,7 @@ struct _MailsyncImapRepository
   gint64 start_date;            /* startdate, unix time; 0 for none */
   gboolean hold;                /* holdconnectionopen */
   guint keepalive;              /* seconds between NOOPs on an idle connection */
+  gboolean utf8_names;          /* utf8foldernames: native names are UTF-8, not mUTF-7 */
   GSource *keepalive_source;
   char *greeting;               /* of the last connection that opened */
   char **capabilities;
@@ -78,6 +79,7 @@ enum
   PROP_ADDRESS_FAMILY,
   PROP_HOLD_CONNECTION_OPEN,
   PROP_KEEPALIVE,
+  PROP_UTF8_FOLDER_NAMES,
   N_PROPS
 };
 
@@ -171,6 +173,7 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
     case PROP_ADDRESS_FAMILY: s->family = g_value_get_enum (value); break;
     case PROP_HOLD_CONNECTION_OPEN: self->hold = g_value_get_boolean (value); break;
     case PROP_KEEPALIVE: self->keepalive = g_value_get_uint (value); break;
+    case PROP_UTF8_FOLDER_NAMES: self->utf8_names = g_value_get_boolean (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -212,6 +215,7 @@ mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_ADDRESS_FAMILY: g_value_set_enum (value, s->family); break;
     case PROP_HOLD_CONNECTION_OPEN: g_value_set_boolean (value, self->hold); break;
     case PROP_KEEPALIVE: g_value_set_uint (value, self->keepalive); break;
+    case PROP_UTF8_FOLDER_NAMES: g_value_set_boolean (value, self->utf8_names); break;
     case PROP_HIDDEN_FOLDERS:
       {
         /* the keys belong to the table: the strv is a shallow copy */
@@ -351,6 +355,50 @@ encode_name (MailsyncImapRepository *self, const char *name)
   if (plain && self->connection != NULL && mailsync_imap_connection_get_utf8_accept (self->connection))
     return g_strdup (name);
   return mailsync_imap_utf7_encode (name, -1, NULL);
+}
+
+/* Whether @name is a (canonical) modified UTF-7 mailbox name: printable
+ * US-ASCII with every '&' starting a valid run. */
+static gboolean
+is_mutf7 (const char *name)
+{
+  g_autofree char *decoded = mailsync_imap_utf7_decode (name, -1, NULL);
+
+  return decoded != NULL;
+}
+
+/* The wire form of a native name (one the repository reported, or the
+ * other side's name for a folder to create, delete or include).
+ *
+ * With utf8-folder-names (offlineimap's utf8foldernames = yes) native
+ * names are UTF-8. Without (the default), they are offlineimap's: the
+ * mUTF-7 wire names, taken as they are; under UTF8=ACCEPT they are decoded
+ * for the wire. A name that is not valid mUTF-7 (a bare '&', raw UTF-8
+ * typed by the user) is taken as UTF-8 and encoded: offlineimap would send
+ * it raw (and fail on non-ASCII), which no server accepts. */
+static char *
+to_wire (MailsyncImapRepository *self, const char *name)
+{
+  g_autofree char *decoded = NULL;
+
+  if (self->utf8_names || (decoded = mailsync_imap_utf7_decode (name, -1, NULL)) == NULL)
+    return encode_name (self, name);
+  if (self->connection != NULL && mailsync_imap_connection_get_utf8_accept (self->connection))
+    return encode_name (self, decoded);
+  return g_strdup (name);
+}
+
+/* The native name of a listed mailbox: the decoded UTF-8 name with
+ * utf8-folder-names, else the mUTF-7 name (the wire name itself, or,
+ * under UTF8=ACCEPT where the wire carries UTF-8, its encoding). */
+static char *
+native_name (MailsyncImapRepository *self, const MailsyncImapList *list)
+{
+  if (self->utf8_names)
+    return g_strdup (list->name);
+  if (self->connection != NULL && mailsync_imap_connection_get_utf8_accept (self->connection))
+    return mailsync_imap_utf7_encode (list->name, -1, NULL);
+  return g_strdup (list->name_raw);
 }
 
 /* ---- the repository contract --------------------------------------------- */
@@ -516,6 +564,7 @@ on_list (MailsyncImapResponse *response, gpointer user_data)
 {
   ListData *data = user_data;
   MailsyncImapList *list;
+  g_autofree char *native = NULL;
 
   if (response->data_kind != MAILSYNC_IMAP_DATA_LIST)
     return;
@@ -523,7 +572,8 @@ on_list (MailsyncImapResponse *response, gpointer user_data)
   if (list->delimiter && !data->separator)
     data->separator = list->delimiter;
   /* \Noselect and \NonExistent are hierarchy nodes, not mailboxes. */
-  if (list->flags & (MAILSYNC_IMAP_LIST_NOSELECT | MAILSYNC_IMAP_LIST_NONEXISTENT) || list->name == NULL)
+  if (list->flags & (MAILSYNC_IMAP_LIST_NOSELECT | MAILSYNC_IMAP_LIST_NONEXISTENT) || list->name == NULL ||
+      (native = native_name (data->self, list)) == NULL)
     return;
   if (is_foreign (data, list->name_raw))
     {
@@ -532,10 +582,10 @@ on_list (MailsyncImapResponse *response, gpointer user_data)
     }
   if (data->subscribed != NULL && !g_hash_table_contains (data->subscribed, list->name_raw))
     {
-      g_hash_table_add (data->self->unsubscribed, g_strdup (list->name));
+      g_hash_table_add (data->self->unsubscribed, g_steal_pointer (&native));
       return;
     }
-  g_ptr_array_add (data->folders, _mailsync_imap_folder_new (data->self, list->name, list->name_raw));
+  g_ptr_array_add (data->folders, _mailsync_imap_folder_new (data->self, native, list->name_raw));
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ListData, list_data_clear)
@@ -558,7 +608,7 @@ add_included_folders (MailsyncImapRepository *self, ListData *data, GCancellable
   for (guint i = 0; self->folder_includes != NULL && self->folder_includes[i] != NULL; i++)
     {
       const char *name = self->folder_includes[i];
-      g_autofree char *encoded = encode_name (self, name);
+      g_autofree char *encoded = to_wire (self, name);
       g_autofree char *quoted = _mailsync_imap_quote (encoded ? encoded : name);
       g_autofree char *line = g_strdup_printf ("STATUS %s (UIDVALIDITY)", quoted);
       g_autoptr(MailsyncImapResponse) ok = NULL;
@@ -670,7 +720,7 @@ repository_list_folders_finish (MailsyncRepository *repo, GAsyncResult *result, 
 static char *
 wire_name (MailsyncImapRepository *self, const char *name)
 {
-  g_autofree char *encoded = encode_name (self, name);
+  g_autofree char *encoded = to_wire (self, name);
 
   return _mailsync_imap_quote (encoded ? encoded : name);
 }
@@ -685,8 +735,24 @@ repository_create_folder_async (MailsyncRepository *repo, const char *name, GCan
   g_autofree char *line = g_strdup_printf ("CREATE %s", quoted);
   g_autoptr(MailsyncImapResponse) ok = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *encoded = encode_name (self, name);
+  g_autofree char *encoded = to_wire (self, name);
 
+  /* Without utf8-folder-names, a folder made from a name that is not
+   * mUTF-7 (a local "Entwürfe") would be listed back as "Entw&APw-rfe",
+   * which the other side would take for another folder and create in
+   * turn (reference §5.9): refuse it, saying which name would work. */
+  if (!self->utf8_names && !is_mutf7 (name))
+    {
+      g_autofree char *mutf7 = mailsync_imap_utf7_encode (name, -1, NULL);
+
+      g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG,
+                               "Repository %s: cannot create folder '%s': with utf8foldernames = no, folder names "
+                               "are IMAP modified UTF-7 names and it would come back as '%s', another folder. "
+                               "Rename it to '%s', or set utf8foldernames = yes",
+                               mailsync_repository_get_name (repo), name, mutf7 ? mutf7 : "?",
+                               mutf7 ? mutf7 : "?");
+      return;
+    }
   ok = run (self, mailsync_imap_request_new (line), cancellable, &error);
   /* RFC 5530 [ALREADYEXISTS]: someone else made it; that is fine. */
   if (ok == NULL && !(error && strstr (error->message, "[ALREADYEXISTS]")))
@@ -927,7 +993,8 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
   /**
    * MailsyncImapRepository:hidden-folders:
    *
-   * Folders (UTF-8 names) the last listing found on the server but left
+   * Folders (native names, see #MailsyncImapRepository:utf8-folder-names)
+   * the last listing found on the server but left
    * out on purpose (not subscribed, with
    * #MailsyncImapRepository:subscribed-only). The account neither syncs
    * them nor creates them again from the other side.
@@ -974,6 +1041,23 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * the server. 0, the default, sends none.
    */
   properties[PROP_KEEPALIVE] = g_param_spec_uint ("keepalive", NULL, NULL, 0, G_MAXUINT, 0, rw);
+  /**
+   * MailsyncImapRepository:utf8-folder-names:
+   *
+   * offlineimap's `utf8foldernames`: whether the repository names its
+   * folders in UTF-8 (`Entwürfe`) rather than by their IMAP modified
+   * UTF-7 names (`Entw&APw-rfe`). %FALSE, the default as in offlineimap,
+   * keeps the mUTF-7 names everywhere (Maildir folders, status files,
+   * nametrans and folderfilter input), so that an offlineimap setup is
+   * taken over as it is; under UTF8=ACCEPT the names the server sends in
+   * UTF-8 are reported mUTF-7-encoded too. Names given to the repository
+   * (folders to delete or include) are taken as mUTF-7 when they are
+   * valid mUTF-7, else as UTF-8 and encoded; creating a folder whose name
+   * is not mUTF-7 fails, as the server would list it under another name.
+   * Changing it renames every non-ASCII folder: a fresh local side is
+   * needed.
+   */
+  properties[PROP_UTF8_FOLDER_NAMES] = g_param_spec_boolean ("utf8-folder-names", NULL, NULL, FALSE, rw);
   properties[PROP_START_DATE] = g_param_spec_int64 ("start-date", NULL, NULL, 0, G_MAXINT64, 0, rw);
   properties[PROP_HIDDEN_FOLDERS] = g_param_spec_boxed ("hidden-folders", NULL, NULL, G_TYPE_STRV,
                                                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
