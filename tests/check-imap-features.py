@@ -601,12 +601,22 @@ class Utf8Server(ScriptedServer):
 def scenario_utf8_accept(root):
     server = Utf8Server()
     try:
-        p, _ = run_fake(server.port, {"MAILSYNC_TEST_LIST": "1", "MAILSYNC_TEST_IMAP_AUTH": "LOGIN"},
-                        os.path.join(root, "utf8"))
+        p, _ = run_fake(server.port, {"MAILSYNC_TEST_LIST": "1", "MAILSYNC_TEST_IMAP_AUTH": "LOGIN",
+                                      "MAILSYNC_TEST_IMAP_INCLUDES": "Gel&APY-scht"}, os.path.join(root, "utf8"))
         folders = [l.split(" ", 1)[1] for l in p.stdout.splitlines() if l.startswith("folder ")]
+        check("UTF8=ACCEPT: a mUTF-7 name (folderincludes) goes on the wire in UTF-8",
+              'STATUS "Gel\u00f6scht" (UIDVALIDITY)' in server.commands and "Gel&APY-scht" in folders,
+              (server.commands, folders))
+        folders.remove("Gel&APY-scht")
         check("UTF8=ACCEPT: ENABLEd after login", any(c.upper().startswith("ENABLE UTF8=ACCEPT") for c in server.commands),
               server.commands)
-        check("UTF8=ACCEPT: mailbox names are read as UTF-8, not modified UTF-7",
+        check("UTF8=ACCEPT: mailbox names are read as UTF-8 and named in modified UTF-7 (utf8foldernames = no)",
+              p.returncode == 0 and sorted(folders) == ["Entw&APw-rfe", "INBOX", "R&-D"], (p.stderr, folders))
+        server.commands.clear()
+        p, _ = run_fake(server.port, {"MAILSYNC_TEST_LIST": "1", "MAILSYNC_TEST_IMAP_AUTH": "LOGIN",
+                                      "MAILSYNC_TEST_IMAP_UTF8_NAMES": "1"}, os.path.join(root, "utf8-names"))
+        folders = [l.split(" ", 1)[1] for l in p.stdout.splitlines() if l.startswith("folder ")]
+        check("UTF8=ACCEPT: mailbox names are read as UTF-8, not modified UTF-7 (utf8foldernames = yes)",
               p.returncode == 0 and sorted(folders) == ["Entw\u00fcrfe", "INBOX", "R&D"], (p.stderr, folders))
     finally:
         server.close()

@@ -152,6 +152,8 @@ main (int argc, char **argv)
         g_object_set (remote, "reference", g_getenv ("MAILSYNC_TEST_IMAP_REFERENCE"), NULL);
       if (g_getenv ("MAILSYNC_TEST_IMAP_PERSONAL_ONLY"))
         g_object_set (remote, "personal-namespace-only", TRUE, NULL);
+      if (g_getenv ("MAILSYNC_TEST_IMAP_UTF8_NAMES"))
+        g_object_set (remote, "utf8-folder-names", atoi (g_getenv ("MAILSYNC_TEST_IMAP_UTF8_NAMES")) != 0, NULL);
       if (g_getenv ("MAILSYNC_TEST_IMAP_INCLUDES"))
         {
           g_auto(GStrv) includes = g_strsplit (g_getenv ("MAILSYNC_TEST_IMAP_INCLUDES"), ",", -1);
@@ -178,6 +180,8 @@ main (int argc, char **argv)
 
       g_object_set (inner, "ssl", FALSE, "starttls", TRUE, "user", g_getenv ("MAILSYNC_TEST_LOCAL_IMAP_USER"),
                     "password", g_getenv ("MAILSYNC_TEST_LOCAL_IMAP_PASS"), "ca-file", g_getenv ("DOVECOT_CA"), NULL);
+      if (g_getenv ("MAILSYNC_TEST_IMAP_UTF8_NAMES"))
+        g_object_set (inner, "utf8-folder-names", atoi (g_getenv ("MAILSYNC_TEST_IMAP_UTF8_NAMES")) != 0, NULL);
       local = mailsync_mapped_repository_new (inner, maps);
     }
   else
