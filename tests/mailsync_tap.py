@@ -1,0 +1,111 @@
+"""What the Python integration tests share: the TAP stream and the private
+Dovecot of tests/harness/dovecot-harness.
+
+The tests run as $(PYTHON) $(srcdir)/check-*.py, so this module, next to
+them in the source tree, is on sys.path (it is in EXTRA_DIST for
+distcheck)."""
+
+import imaplib
+import os
+import ssl
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
+TOP_BUILDDIR = os.environ.get("top_builddir", os.path.join(HERE, ".."))
+HARNESS = os.path.join(SRCDIR, "tests", "harness", "dovecot-harness")
+MAILSYNC = os.path.join(TOP_BUILDDIR, "frontends", "mailsync", "mailsync")
+
+
+class Tap:
+    """One TAP stream: numbered "ok"/"not ok" lines, then the plan.  A
+    failing check shows the first @limit characters of its detail."""
+
+    def __init__(self, limit=800):
+        self.limit = limit
+        self.checks = 0
+        self.failures = []
+
+    def check(self, label, ok, detail="", todo=None):
+        """With @todo (why it is expected to fail) a failure is reported as
+        "# TODO" and does not fail the script."""
+        self.checks += 1
+        print("%s %d - %s%s%s" % ("ok" if ok else "not ok", self.checks, label,
+                                  "" if ok else ": " + str(detail)[:self.limit],
+                                  " # TODO " + todo if todo else ""))
+        sys.stdout.flush()
+        if not ok and not todo:
+            self.failures.append(label)
+        return ok
+
+    def module_getattr(self, name):
+        """A test module's __getattr__: another test that loads it as a
+        module (check-cli-accept.py, check-imap-features.py) reads its
+        .checks."""
+        if name == "checks":
+            return self.checks
+        raise AttributeError(name)
+
+    def finish(self):
+        """Prints the plan; the script's exit status."""
+        print("1..%d" % self.checks)
+        return 1 if self.failures else 0
+
+
+def parse_env(text):
+    """The KEY=VALUE lines of dovecot-harness env (its env file)."""
+    env = {}
+    for line in text.splitlines():
+        if "=" in line:
+            k, v = line.strip().split("=", 1)
+            env[k] = v.strip("'\"")
+    return env
+
+
+def read_env(directory):
+    """The env file of the harness started in @directory."""
+    with open(os.path.join(directory, "env")) as f:
+        return parse_env(f.read())
+
+
+def harness(*args):
+    """Runs dovecot-harness; its output, or RuntimeError with its errors."""
+    p = subprocess.run([HARNESS] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError("dovecot-harness %s: %s" % (" ".join(args), p.stderr.strip()))
+    return p.stdout
+
+
+def imap_starttls(env, user, password):
+    """A logged-in imaplib connection over STARTTLS to the harness' Dovecot."""
+    ctx = ssl.create_default_context(cafile=env["DOVECOT_CA"])
+    conn = imaplib.IMAP4(env["DOVECOT_HOST"], int(env["DOVECOT_PORT"]))
+    conn.starttls(ctx)
+    conn.login(user, password)
+    return conn
+
+
+class Dovecot:
+    """A private Dovecot in @directory with the (user, password) @users
+    added up front: Dovecot re-reads its passwd-file when the mtime changes
+    (1 s resolution), so a second passes before it is used."""
+
+    def __init__(self, directory, users, variant=None):
+        self.dir = directory
+        cmd = [HARNESS, "start", self.dir] + (["--variant", variant] if variant else [])
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, timeout=60)
+        self.env = read_env(self.dir)
+        args = []
+        for user, password in users:
+            args += [user, password]
+        subprocess.run([HARNESS, "adduser", self.dir] + args, check=True, stdout=subprocess.DEVNULL, timeout=30)
+        time.sleep(1.1)
+
+    def stop(self):
+        subprocess.run([HARNESS, "stop", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def imap(self, user, password):
+        return imap_starttls(self.env, user, password)
