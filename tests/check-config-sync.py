@@ -11,47 +11,25 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
+
+import mailsync_tap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILDDIR = os.environ.get("TEST_BUILDDIR", HERE)
 SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
-HARNESS = os.path.join(SRCDIR, "tests", "harness", "dovecot-harness")
+HARNESS = mailsync_tap.HARNESS
 DRIVER = os.path.join(BUILDDIR, "check-config-driver")
 
-checks = 0
-failures = []
+TAP = mailsync_tap.Tap(800)
+check = TAP.check
+failures = TAP.failures
+__getattr__ = TAP.module_getattr  # .checks
 
 
-def check(label, ok, detail=""):
-    global checks
-    checks += 1
-    print("%s %d - %s%s" % ("ok" if ok else "not ok", checks, label, "" if ok else ": " + str(detail)[:800]))
-    sys.stdout.flush()
-    if not ok:
-        failures.append(label)
-    return ok
-
-
-class Server:
+class Server(mailsync_tap.Dovecot):
     def __init__(self, root):
-        self.dir = os.path.join(root, "dovecot")
-        subprocess.run([HARNESS, "start", self.dir], check=True, stdout=subprocess.DEVNULL, timeout=60)
-        self.env = {}
-        with open(os.path.join(self.dir, "env")) as f:
-            for line in f:
-                if "=" in line:
-                    k, v = line.strip().split("=", 1)
-                    self.env[k] = v.strip("'\"")
         self.users = 0
-        args = []
-        for i in range(1, 21):
-            args += ["cfg%d" % i, "pw-cfg%d" % i]
-        subprocess.run([HARNESS, "adduser", self.dir] + args, check=True, stdout=subprocess.DEVNULL, timeout=30)
-        time.sleep(1.1)  # Dovecot re-reads its passwd-file on an mtime change
-
-    def stop(self):
-        subprocess.run([HARNESS, "stop", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        super().__init__(os.path.join(root, "dovecot"), [("cfg%d" % i, "pw-cfg%d" % i) for i in range(1, 21)])
 
     def new_user(self, messages=3):
         self.users += 1
@@ -373,8 +351,7 @@ def main():
             SERVER.stop()
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print("1..%d" % checks)
-    return 1 if failures else 0
+    return TAP.finish()
 
 
 if __name__ == "__main__":
