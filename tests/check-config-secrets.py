@@ -15,11 +15,8 @@ import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
-BUILDDIR = os.environ.get("top_builddir", os.path.join(HERE, ".."))
-HARNESS = os.path.join(SRCDIR, "tests", "harness", "dovecot-harness")
-MAILSYNC = os.path.join(BUILDDIR, "frontends", "mailsync", "mailsync")
+import mailsync_tap
+from mailsync_tap import HARNESS, MAILSYNC
 
 USER = "secretuser"
 # Identifier-shaped, so that a forgotten pair of quotes in remotepasseval
@@ -27,18 +24,8 @@ USER = "secretuser"
 PASSWORD = "Zq9Hunter2Pw"
 WRONG = "Zq9Wrong7Pw"
 
-checks = 0
-failures = []
-
-
-def check(label, ok, detail=""):
-    global checks
-    checks += 1
-    print("%s %d - %s%s" % ("ok" if ok else "not ok", checks, label, "" if ok else ": " + str(detail)[:1500]))
-    sys.stdout.flush()
-    if not ok:
-        failures.append(label)
-    return ok
+TAP = mailsync_tap.Tap(1500)
+check = TAP.check
 
 
 def forms(secret):
@@ -138,12 +125,7 @@ def main():
         if p.returncode != 0:
             print("1..0 # SKIP dovecot-harness: %s" % p.stderr.strip()[-300:])
             return 77
-        env = {}
-        with open(os.path.join(server, "env")) as f:
-            for line in f:
-                if "=" in line:
-                    k, v = line.strip().split("=", 1)
-                    env[k] = v.strip("'\"")
+        env = mailsync_tap.read_env(server)
         subprocess.run([HARNESS, "adduser", server, USER, PASSWORD], check=True, stdout=subprocess.DEVNULL,
                        timeout=30)
         subprocess.run([HARNESS, "fill", server, USER, "INBOX", "2", "--sizes", "small"], check=True,
@@ -153,8 +135,7 @@ def main():
     finally:
         subprocess.run([HARNESS, "stop", server, "--clean"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(root, ignore_errors=True)
-    print("1..%d" % checks)
-    return 1 if failures else 0
+    return TAP.finish()
 
 
 if __name__ == "__main__":
