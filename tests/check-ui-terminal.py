@@ -19,35 +19,15 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
-BUILDDIR = os.environ.get("top_builddir", os.path.join(HERE, ".."))
-HARNESS = os.path.join(SRCDIR, "tests", "harness", "dovecot-harness")
-MAILSYNC = os.path.join(BUILDDIR, "frontends", "mailsync", "mailsync")
+import mailsync_tap
+from mailsync_tap import HARNESS, MAILSYNC, harness
+
 TMUX = shutil.which("tmux")
 SCRIPT = shutil.which("script")
 
 INBOX = 600  # enough for a sync to last long enough to watch
-checks = 0
-failures = []
-
-
-def check(label, ok, detail=""):
-    global checks
-    checks += 1
-    print("%s %d - %s%s" % ("ok" if ok else "not ok", checks, label, "" if ok else ": " + str(detail)[:1500]))
-    sys.stdout.flush()
-    if not ok:
-        failures.append(label)
-    return ok
-
-
-def harness(*args):
-    p = subprocess.run([HARNESS] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       universal_newlines=True, timeout=60)
-    if p.returncode != 0:
-        raise RuntimeError("dovecot-harness %s: %s" % (" ".join(args), p.stderr.strip()))
-    return p.stdout
+TAP = mailsync_tap.Tap(1500)
+check = TAP.check
 
 
 def write_config(root, name, env, autorefresh=None, password=True):
@@ -258,11 +238,7 @@ def main():
     server = os.path.join(root, "dovecot")
     try:
         harness("start", server, "--lifetime", "900")
-        env = {}
-        for line in harness("env", server).splitlines():
-            if "=" in line:
-                k, v = line.split("=", 1)
-                env[k] = v.strip("'\"")
+        env = mailsync_tap.parse_env(harness("env", server))
         harness("fill", server, env["DOVECOT_USER"], "INBOX", str(INBOX), "--seed", "3")
         harness("fill", server, env["DOVECOT_USER"], "Sent", "5", "--seed", "4")
         test_ttyui(root, env)
@@ -271,8 +247,7 @@ def main():
     finally:
         subprocess.run([HARNESS, "stop", server, "--clean"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(root, ignore_errors=True)
-    print("1..%d" % checks)
-    return 1 if failures else 0
+    return TAP.finish()
 
 
 if __name__ == "__main__":
