@@ -12,72 +12,36 @@ expunged messages seen, new mail fetched, and an inconsistent status never
 trusted. Exit 77 (skip) when Dovecot is not installed."""
 
 import hashlib
-import imaplib
 import os
 import re
 import shutil
 import sqlite3
-import ssl
 import subprocess
 import sys
 import tempfile
-import time
+
+import mailsync_tap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILDDIR = os.environ.get("TEST_BUILDDIR", HERE)
-SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
-HARNESS = os.path.join(SRCDIR, "tests", "harness", "dovecot-harness")
 DRIVER = os.path.join(BUILDDIR, "sync-maildirs")
 CHANGES = ("message-copied", "messages-deleted", "flags-added", "flags-removed", "folder-created")
 FULL_LISTING = "UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)\n"
 FLAG_LETTERS = {"\\Seen": "S", "\\Flagged": "F", "\\Answered": "R", "\\Deleted": "T", "\\Draft": "D"}
 
-checks = 0
-failures = []
+TAP = mailsync_tap.Tap(600)
+check = TAP.check
 
 
-def check(label, ok, detail=""):
-    global checks
-    checks += 1
-    print("%s %d - %s%s" % ("ok" if ok else "not ok", checks, label, "" if ok else ": " + str(detail)[:600]))
-    sys.stdout.flush()
-    if not ok:
-        failures.append(label)
-    return ok
-
-
-class Server:
+class Server(mailsync_tap.Dovecot):
     def __init__(self, root, variant=None, users=8):
-        self.dir = os.path.join(root, "dovecot" + ("-" + variant if variant else ""))
-        cmd = [HARNESS, "start", self.dir] + (["--variant", variant] if variant else [])
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, timeout=60)
-        self.env = {}
-        with open(os.path.join(self.dir, "env")) as f:
-            for line in f:
-                if "=" in line:
-                    k, v = line.strip().split("=", 1)
-                    self.env[k] = v.strip("'\"")
         self.users = 0
-        args = []
-        for i in range(1, users + 1):
-            args += ["fast%d" % i, "pwfast%d" % i]
-        subprocess.run([HARNESS, "adduser", self.dir] + args, check=True, stdout=subprocess.DEVNULL, timeout=30)
-        # Dovecot re-reads its passwd-file when the mtime changes (1 s).
-        time.sleep(1.1)
-
-    def stop(self):
-        subprocess.run([HARNESS, "stop", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        super().__init__(os.path.join(root, "dovecot" + ("-" + variant if variant else "")),
+                         [("fast%d" % i, "pwfast%d" % i) for i in range(1, users + 1)], variant)
 
     def new_user(self):
         self.users += 1
         return "fast%d" % self.users, "pwfast%d" % self.users
-
-    def imap(self, user, password):
-        ctx = ssl.create_default_context(cafile=self.env["DOVECOT_CA"])
-        conn = imaplib.IMAP4(self.env["DOVECOT_HOST"], int(self.env["DOVECOT_PORT"]))
-        conn.starttls(ctx)
-        conn.login(user, password)
-        return conn
 
 
 def message(tag):
@@ -438,8 +402,7 @@ def main():
         if server:
             server.stop()
         shutil.rmtree(root, ignore_errors=True)
-    print("1..%d" % checks)
-    return 1 if failures else 0
+    return TAP.finish()
 
 
 if __name__ == "__main__":
