@@ -796,12 +796,49 @@ _mailsync_python_func_free (MailsyncPythonFunc *func)
   g_free (func);
 }
 
+/* Turns what Python returned into *@out, with the GIL held; FALSE with
+ * @error set. */
+typedef gboolean (*ResultConvertFunc) (PyObject *obj, const char *where, gpointer out,
+                                       GError **error);
+
+/* eval(expression) as evaluate_full() does, its result converted by
+ * @convert: starts the interpreter and holds the GIL around both. */
+static gboolean
+eval_and_convert (MailsyncPython *py, const char *expression, const char *where,
+                  gboolean quote_message, ResultConvertFunc convert, gpointer out,
+                  GError **error)
+{
+  PyGILState_STATE gil;
+  PyObject *value;
+  gboolean ok = FALSE;
+
+  if (!ensure_interpreter (where, error))
+    return FALSE;
+
+  gil = PyGILState_Ensure ();
+  value = evaluate_full (py, expression, where, quote_message, error);
+  if (value != NULL)
+    {
+      ok = convert (value, where, out, error);
+      Py_DECREF (value);
+    }
+  PyGILState_Release (gil);
+  return ok;
+}
+
+static gboolean
+convert_config_string (PyObject *obj, const char *where, gpointer out, GError **error)
+{
+  char **ret = out;
+
+  *ret = string_from_object (obj, where, MAILSYNC_ERROR_INVALID_CONFIG, error);
+  return *ret != NULL;
+}
+
 static char *
 eval_string (MailsyncPython *py, const char *expression,
              const char *where, gboolean secret, GError **error)
 {
-  PyGILState_STATE gil;
-  PyObject *value;
   char *ret = NULL;
 
   g_return_val_if_fail (py != NULL, NULL);
@@ -810,17 +847,7 @@ eval_string (MailsyncPython *py, const char *expression,
 
   if (where == NULL)
     where = DEFAULT_WHERE;
-  if (!ensure_interpreter (where, error))
-    return NULL;
-
-  gil = PyGILState_Ensure ();
-  value = evaluate_full (py, expression, where, !secret, error);
-  if (value != NULL)
-    {
-      ret = string_from_object (value, where, MAILSYNC_ERROR_INVALID_CONFIG, error);
-      Py_DECREF (value);
-    }
-  PyGILState_Release (gil);
+  eval_and_convert (py, expression, where, !secret, convert_config_string, &ret, error);
   return ret;
 }
 
@@ -915,6 +942,15 @@ strv_from_object (PyObject *obj, const char *where, GError **error)
   return (char **) g_ptr_array_free (g_steal_pointer (&array), FALSE);
 }
 
+static gboolean
+convert_strv (PyObject *obj, const char *where, gpointer out, GError **error)
+{
+  char ***ret = out;
+
+  *ret = strv_from_object (obj, where, error);
+  return *ret != NULL;
+}
+
 /**
  * _mailsync_python_eval_strv:
  * @py: a namespace
@@ -932,8 +968,6 @@ char **
 _mailsync_python_eval_strv (MailsyncPython *py, const char *expression,
                             const char *where, GError **error)
 {
-  PyGILState_STATE gil;
-  PyObject *value;
   char **ret = NULL;
 
   g_return_val_if_fail (py != NULL, NULL);
@@ -942,18 +976,28 @@ _mailsync_python_eval_strv (MailsyncPython *py, const char *expression,
 
   if (where == NULL)
     where = DEFAULT_WHERE;
-  if (!ensure_interpreter (where, error))
-    return NULL;
-
-  gil = PyGILState_Ensure ();
-  value = evaluate (py, expression, where, error);
-  if (value != NULL)
-    {
-      ret = strv_from_object (value, where, error);
-      Py_DECREF (value);
-    }
-  PyGILState_Release (gil);
+  eval_and_convert (py, expression, where, TRUE, convert_strv, &ret, error);
   return ret;
+}
+
+static gboolean
+convert_int (PyObject *obj, const char *where, gpointer out, GError **error)
+{
+  long long v;
+
+  if (!PyLong_Check (obj) || PyBool_Check (obj))
+    {
+      set_type_error (error, MAILSYNC_ERROR_INVALID_CONFIG, where, "int", obj);
+      return FALSE;
+    }
+  v = PyLong_AsLongLong (obj);
+  if (v == -1 && PyErr_Occurred ())
+    {
+      set_error_from_python (error, MAILSYNC_ERROR_INVALID_CONFIG, where, NULL);
+      return FALSE;
+    }
+  *(gint64 *) out = v;
+  return TRUE;
 }
 
 /**
@@ -972,10 +1016,6 @@ gboolean
 _mailsync_python_eval_int (MailsyncPython *py, const char *expression,
                            const char *where, gint64 *value, GError **error)
 {
-  PyGILState_STATE gil;
-  PyObject *obj;
-  gboolean ok = FALSE;
-
   g_return_val_if_fail (py != NULL, FALSE);
   g_return_val_if_fail (expression != NULL, FALSE);
   g_return_val_if_fail (value != NULL, FALSE);
@@ -983,31 +1023,7 @@ _mailsync_python_eval_int (MailsyncPython *py, const char *expression,
 
   if (where == NULL)
     where = DEFAULT_WHERE;
-  if (!ensure_interpreter (where, error))
-    return FALSE;
-
-  gil = PyGILState_Ensure ();
-  obj = evaluate (py, expression, where, error);
-  if (obj != NULL)
-    {
-      if (!PyLong_Check (obj) || PyBool_Check (obj))
-        set_type_error (error, MAILSYNC_ERROR_INVALID_CONFIG, where, "int", obj);
-      else
-        {
-          long long v = PyLong_AsLongLong (obj);
-
-          if (v == -1 && PyErr_Occurred ())
-            set_error_from_python (error, MAILSYNC_ERROR_INVALID_CONFIG, where, NULL);
-          else
-            {
-              *value = v;
-              ok = TRUE;
-            }
-        }
-      Py_DECREF (obj);
-    }
-  PyGILState_Release (gil);
-  return ok;
+  return eval_and_convert (py, expression, where, TRUE, convert_int, value, error);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1047,6 +1063,45 @@ call_with_strings (MailsyncPythonFunc *func, const char * const *args, gsize n_a
   return result;
 }
 
+/* func(*args), what it returned converted by @convert (%NULL: ignored):
+ * starts the interpreter and holds the GIL around both. */
+static gboolean
+call_and_convert (MailsyncPythonFunc *func, const char * const *args, gsize n_args,
+                  ResultConvertFunc convert, gpointer out, GError **error)
+{
+  PyGILState_STATE gil;
+  PyObject *obj;
+  gboolean ok = FALSE;
+
+  if (!ensure_interpreter (func->where, error))
+    return FALSE;
+
+  gil = PyGILState_Ensure ();
+  obj = call_with_strings (func, args, n_args, error);
+  if (obj != NULL)
+    {
+      ok = convert == NULL || convert (obj, func->where, out, error);
+      Py_DECREF (obj);
+    }
+  PyGILState_Release (gil);
+  return ok;
+}
+
+static gboolean
+convert_str (PyObject *obj, const char *where, gpointer out, GError **error)
+{
+  char **ret = out;
+
+  /* bytes would be a programming error in a nametrans; say so. */
+  if (!PyUnicode_Check (obj))
+    {
+      set_type_error (error, MAILSYNC_ERROR_FAILED, where, "str", obj);
+      return FALSE;
+    }
+  *ret = string_from_object (obj, where, MAILSYNC_ERROR_FAILED, error);
+  return *ret != NULL;
+}
+
 /**
  * _mailsync_python_call_string:
  * @func: a callable
@@ -1060,30 +1115,28 @@ call_with_strings (MailsyncPythonFunc *func, const char * const *args, gsize n_a
 char *
 _mailsync_python_call_string (MailsyncPythonFunc *func, const char *arg, GError **error)
 {
-  PyGILState_STATE gil;
-  PyObject *result;
   char *ret = NULL;
 
   g_return_val_if_fail (func != NULL, NULL);
   g_return_val_if_fail (arg != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!ensure_interpreter (func->where, error))
-    return NULL;
-
-  gil = PyGILState_Ensure ();
-  result = call_with_strings (func, &arg, 1, error);
-  if (result != NULL)
-    {
-      /* bytes would be a programming error in a nametrans; say so. */
-      if (!PyUnicode_Check (result))
-        set_type_error (error, MAILSYNC_ERROR_FAILED, func->where, "str", result);
-      else
-        ret = string_from_object (result, func->where, MAILSYNC_ERROR_FAILED, error);
-      Py_DECREF (result);
-    }
-  PyGILState_Release (gil);
+  call_and_convert (func, &arg, 1, convert_str, &ret, error);
   return ret;
+}
+
+static gboolean
+convert_bool (PyObject *obj, const char *where, gpointer out, GError **error)
+{
+  int truth = PyObject_IsTrue (obj);
+
+  if (truth < 0)
+    {
+      set_error_from_python (error, MAILSYNC_ERROR_FAILED, where, NULL);
+      return FALSE;
+    }
+  *(gboolean *) out = truth != 0;
+  return TRUE;
 }
 
 /**
@@ -1102,35 +1155,34 @@ gboolean
 _mailsync_python_call_bool (MailsyncPythonFunc *func, const char * const *args,
                             gboolean *result, GError **error)
 {
-  PyGILState_STATE gil;
-  PyObject *obj;
-  gboolean ok = FALSE;
-
   g_return_val_if_fail (func != NULL, FALSE);
   g_return_val_if_fail (args != NULL, FALSE);
   g_return_val_if_fail (result != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!ensure_interpreter (func->where, error))
-    return FALSE;
+  return call_and_convert (func, args, g_strv_length ((char **) args), convert_bool, result, error);
+}
 
-  gil = PyGILState_Ensure ();
-  obj = call_with_strings (func, args, g_strv_length ((char **) args), error);
-  if (obj != NULL)
+static gboolean
+convert_compare (PyObject *obj, const char *where, gpointer out, GError **error)
+{
+  PyObject *zero;
+  int lt, gt;
+
+  zero = PyLong_FromLong (0);
+  lt = PyObject_RichCompareBool (obj, zero, Py_LT);
+  gt = lt < 0 ? -1 : PyObject_RichCompareBool (obj, zero, Py_GT);
+  Py_DECREF (zero);
+  if (lt < 0 || gt < 0)
     {
-      int truth = PyObject_IsTrue (obj);
-
-      if (truth < 0)
-        set_error_from_python (error, MAILSYNC_ERROR_FAILED, func->where, NULL);
-      else
-        {
-          *result = truth != 0;
-          ok = TRUE;
-        }
-      Py_DECREF (obj);
+      /* "'<' not supported between 'str' and 'int'" is right but
+       * obscure; name what a cmp function must return instead. */
+      PyErr_Clear ();
+      set_type_error (error, MAILSYNC_ERROR_FAILED, where, "a number", obj);
+      return FALSE;
     }
-  PyGILState_Release (gil);
-  return ok;
+  *(int *) out = lt ? -1 : gt ? 1 : 0;
+  return TRUE;
 }
 
 /**
@@ -1152,44 +1204,13 @@ _mailsync_python_call_compare (MailsyncPythonFunc *func, const char *a, const ch
                                int *result, GError **error)
 {
   const char *args[] = { a, b };
-  PyGILState_STATE gil;
-  PyObject *obj, *zero;
-  gboolean ok = FALSE;
 
   g_return_val_if_fail (func != NULL, FALSE);
   g_return_val_if_fail (a != NULL && b != NULL, FALSE);
   g_return_val_if_fail (result != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!ensure_interpreter (func->where, error))
-    return FALSE;
-
-  gil = PyGILState_Ensure ();
-  obj = call_with_strings (func, args, 2, error);
-  if (obj != NULL)
-    {
-      int lt, gt;
-
-      zero = PyLong_FromLong (0);
-      lt = PyObject_RichCompareBool (obj, zero, Py_LT);
-      gt = lt < 0 ? -1 : PyObject_RichCompareBool (obj, zero, Py_GT);
-      Py_DECREF (zero);
-      if (lt < 0 || gt < 0)
-        {
-          /* "'<' not supported between 'str' and 'int'" is right but
-           * obscure; name what a cmp function must return instead. */
-          PyErr_Clear ();
-          set_type_error (error, MAILSYNC_ERROR_FAILED, func->where, "a number", obj);
-        }
-      else
-        {
-          *result = lt ? -1 : gt ? 1 : 0;
-          ok = TRUE;
-        }
-      Py_DECREF (obj);
-    }
-  PyGILState_Release (gil);
-  return ok;
+  return call_and_convert (func, args, 2, convert_compare, result, error);
 }
 
 /**
@@ -1204,22 +1225,10 @@ _mailsync_python_call_compare (MailsyncPythonFunc *func, const char *a, const ch
 gboolean
 _mailsync_python_call_void (MailsyncPythonFunc *func, GError **error)
 {
-  PyGILState_STATE gil;
-  PyObject *obj;
-  gboolean ok;
-
   g_return_val_if_fail (func != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!ensure_interpreter (func->where, error))
-    return FALSE;
-
-  gil = PyGILState_Ensure ();
-  obj = call_with_strings (func, NULL, 0, error);
-  ok = obj != NULL;
-  Py_XDECREF (obj);
-  PyGILState_Release (gil);
-  return ok;
+  return call_and_convert (func, NULL, 0, NULL, NULL, error);
 }
 
 /* An int, or a str of digits (which offlineimap would silently never
@@ -1259,6 +1268,47 @@ uid_from_object (PyObject *item, guint32 *uid)
   return TRUE;
 }
 
+static gboolean
+convert_uids (PyObject *obj, const char *where, gpointer out, GError **error)
+{
+  GArray **uids = out;
+  g_autoptr(GArray) array = NULL;
+  PyObject *seq = NULL;
+  gboolean ok = FALSE;
+
+  if (obj == Py_None)
+    return TRUE;
+  if (PyUnicode_Check (obj) || PyBytes_Check (obj)
+      || (seq = PySequence_Fast (obj, "")) == NULL)
+    {
+      PyErr_Clear ();
+      set_type_error (error, MAILSYNC_ERROR_FAILED, where, "a list of UIDs or None", obj);
+      return FALSE;
+    }
+  array = g_array_sized_new (FALSE, FALSE, sizeof (guint32),
+                             PySequence_Fast_GET_SIZE (seq));
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE (seq); i++)
+    {
+      PyObject *item = PySequence_Fast_GET_ITEM (seq, i);
+      guint32 uid;
+
+      if (!uid_from_object (item, &uid))
+        {
+          g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
+                       "%s: ValueError: item %zd is not a UID (a positive 32-bit int)",
+                       where, i);
+          goto out;
+        }
+      g_array_append_val (array, uid);
+    }
+  *uids = g_steal_pointer (&array);
+  ok = TRUE;
+
+out:
+  Py_DECREF (seq);
+  return ok;
+}
+
 /**
  * _mailsync_python_call_uids:
  * @func: a callable
@@ -1276,60 +1326,13 @@ gboolean
 _mailsync_python_call_uids (MailsyncPythonFunc *func, const char *arg,
                             GArray **uids, GError **error)
 {
-  PyGILState_STATE gil;
-  PyObject *obj, *seq = NULL;
-  g_autoptr(GArray) array = NULL;
-  gboolean ok = FALSE;
-
   g_return_val_if_fail (func != NULL, FALSE);
   g_return_val_if_fail (arg != NULL, FALSE);
   g_return_val_if_fail (uids != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   *uids = NULL;
-  if (!ensure_interpreter (func->where, error))
-    return FALSE;
-
-  gil = PyGILState_Ensure ();
-  obj = call_with_strings (func, &arg, 1, error);
-  if (obj == NULL)
-    goto out;
-  if (obj == Py_None)
-    {
-      ok = TRUE;
-      goto out;
-    }
-  if (PyUnicode_Check (obj) || PyBytes_Check (obj)
-      || (seq = PySequence_Fast (obj, "")) == NULL)
-    {
-      PyErr_Clear ();
-      set_type_error (error, MAILSYNC_ERROR_FAILED, func->where, "a list of UIDs or None", obj);
-      goto out;
-    }
-  array = g_array_sized_new (FALSE, FALSE, sizeof (guint32),
-                             PySequence_Fast_GET_SIZE (seq));
-  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE (seq); i++)
-    {
-      PyObject *item = PySequence_Fast_GET_ITEM (seq, i);
-      guint32 uid;
-
-      if (!uid_from_object (item, &uid))
-        {
-          g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
-                       "%s: ValueError: item %zd is not a UID (a positive 32-bit int)",
-                       func->where, i);
-          goto out;
-        }
-      g_array_append_val (array, uid);
-    }
-  *uids = g_steal_pointer (&array);
-  ok = TRUE;
-
-out:
-  Py_XDECREF (seq);
-  Py_XDECREF (obj);
-  PyGILState_Release (gil);
-  return ok;
+  return call_and_convert (func, &arg, 1, convert_uids, uids, error);
 }
 
 /* A dict of str for one mbnames item; NULL with a Python error set. */
