@@ -602,12 +602,17 @@ def scenario_utf8_accept(root):
     server = Utf8Server()
     try:
         p, _ = run_fake(server.port, {"MAILSYNC_TEST_LIST": "1", "MAILSYNC_TEST_IMAP_AUTH": "LOGIN",
-                                      "MAILSYNC_TEST_IMAP_INCLUDES": "Gel&APY-scht"}, os.path.join(root, "utf8"))
+                                      "MAILSYNC_TEST_IMAP_INCLUDES": "Gel&APY-scht,Gr\u00fcn"},
+                        os.path.join(root, "utf8"))
         folders = [l.split(" ", 1)[1] for l in p.stdout.splitlines() if l.startswith("folder ")]
         check("UTF8=ACCEPT: a mUTF-7 name (folderincludes) goes on the wire in UTF-8",
               'STATUS "Gel\u00f6scht" (UIDVALIDITY)' in server.commands and "Gel&APY-scht" in folders,
               (server.commands, folders))
+        check("UTF8=ACCEPT: a UTF-8 folderinclude is named by its mUTF-7 name (utf8foldernames = no)",
+              'STATUS "Gr\u00fcn" (UIDVALIDITY)' in server.commands and "Gr&APw-n" in folders,
+              (server.commands, folders))
         folders.remove("Gel&APY-scht")
+        folders.remove("Gr&APw-n")
         check("UTF8=ACCEPT: ENABLEd after login", any(c.upper().startswith("ENABLE UTF8=ACCEPT") for c in server.commands),
               server.commands)
         check("UTF8=ACCEPT: mailbox names are read as UTF-8 and named in modified UTF-7 (utf8foldernames = no)",

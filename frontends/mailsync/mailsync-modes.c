@@ -278,7 +278,9 @@ mailsync_mode_info (MailsyncConfig      *config,
  * @config: the configuration
  * @ui: the UI
  * @accounts: (array zero-terminated=1): active accounts, exactly one
- * @folder: the remote folder name (remote separator, IMAP encoding)
+ * @folder: the remote folder name (remote separator): a modified UTF-7
+ *   name is sent as it is, another name is encoded; with utf8foldernames
+ *   a UTF-8 name is encoded (MailsyncImapRepository:utf8-folder-names)
  * @dry_run: only say what would be deleted
  *
  * Deletes a folder on the remote side only, as offlineimap does; unlike

@@ -607,8 +607,13 @@ add_included_folders (MailsyncImapRepository *self, ListData *data, GCancellable
 {
   for (guint i = 0; self->folder_includes != NULL && self->folder_includes[i] != NULL; i++)
     {
-      const char *name = self->folder_includes[i];
-      g_autofree char *encoded = to_wire (self, name);
+      const char *given = self->folder_includes[i];
+      g_autofree char *encoded = to_wire (self, given);
+      /* without utf8-folder-names, a UTF-8 include is named like a listed
+       * folder: by its mUTF-7 name */
+      g_autofree char *native = self->utf8_names || is_mutf7 (given) ? NULL
+                                : mailsync_imap_utf7_encode (given, -1, NULL);
+      const char *name = native != NULL ? native : given;
       g_autofree char *quoted = _mailsync_imap_quote (encoded ? encoded : name);
       g_autofree char *line = g_strdup_printf ("STATUS %s (UIDVALIDITY)", quoted);
       g_autoptr(MailsyncImapResponse) ok = NULL;
@@ -629,7 +634,7 @@ add_included_folders (MailsyncImapRepository *self, ListData *data, GCancellable
               return FALSE;
             }
           g_message ("Repository %s: invalid folderinclude '%s' (%s); skipping it",
-                     mailsync_repository_get_name (MAILSYNC_REPOSITORY (self)), name, local_error->message);
+                     mailsync_repository_get_name (MAILSYNC_REPOSITORY (self)), given, local_error->message);
           continue;
         }
       g_ptr_array_add (data->folders, _mailsync_imap_folder_new (self, name, encoded ? encoded : name));
