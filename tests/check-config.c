@@ -204,6 +204,30 @@ START_TEST (test_imap_imap)
 }
 END_TEST
 
+/* utf8foldernames, an account option, names both IMAP sides' folders;
+ * off by default (IMAP's modified UTF-7 names, as offlineimap). */
+START_TEST (test_utf8_folder_names)
+{
+  for (guint yes = 0; yes < 2; yes++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *data = g_strconcat (GENERAL ACCOUNT, yes ? "utf8foldernames = yes\n" : "",
+                                           "[Repository L]\ntype = IMAP\nremotehost = local.example\n"
+                                           "remotepass = x\nremoteuser = u\n" REMOTE, NULL);
+      g_autoptr(MailsyncAccount) account = create (data, NULL, &error);
+      MailsyncRepository *inner;
+      gboolean remote_utf8 = !yes, local_utf8 = !yes;
+
+      ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+      inner = mailsync_mapped_repository_get_inner (MAILSYNC_MAPPED_REPOSITORY (mailsync_account_get_local (account)));
+      g_object_get (mailsync_account_get_remote (account), "utf8-folder-names", &remote_utf8, NULL);
+      g_object_get (inner, "utf8-folder-names", &local_utf8, NULL);
+      ck_assert_int_eq (remote_utf8, yes);
+      ck_assert_int_eq (local_utf8, yes);
+    }
+}
+END_TEST
+
 typedef struct
 {
   const char *data;
@@ -1160,6 +1184,7 @@ config_suite (void)
   tcase_add_test (tc, test_tls_paths);
   tcase_add_test (tc, test_imap_list_options);
   tcase_add_test (tc, test_imap_imap);
+  tcase_add_test (tc, test_utf8_folder_names);
   tcase_add_loop_test (tc, test_errors, 0, G_N_ELEMENTS (errors));
   tcase_add_test (tc, test_warnings);
   tcase_add_loop_test (tc, test_nametrans_rules, 0, G_N_ELEMENTS (name_cases));
