@@ -29,6 +29,7 @@ struct _MailsyncAccount
   MailsyncRepository *local;
   MailsyncStatusStore *status;
   gboolean dry_run;
+  gboolean quick;
   double max_delete_ratio;
   guint max_in_flight;
   guint max_age;
@@ -50,6 +51,7 @@ enum
   PROP_LOCAL,
   PROP_STATUS,
   PROP_DRY_RUN,
+  PROP_QUICK,
   PROP_MAX_DELETE_RATIO,
   PROP_MAX_IN_FLIGHT,
   PROP_MAX_AGE,
@@ -78,6 +80,7 @@ mailsync_account_get_property (GObject *object, guint prop_id, GValue *value, GP
     case PROP_LOCAL: g_value_set_object (value, self->local); break;
     case PROP_STATUS: g_value_set_object (value, self->status); break;
     case PROP_DRY_RUN: g_value_set_boolean (value, self->dry_run); break;
+    case PROP_QUICK: g_value_set_boolean (value, self->quick); break;
     case PROP_MAX_DELETE_RATIO: g_value_set_double (value, self->max_delete_ratio); break;
     case PROP_MAX_IN_FLIGHT: g_value_set_uint (value, self->max_in_flight); break;
     case PROP_MAX_AGE: g_value_set_uint (value, self->max_age); break;
@@ -98,6 +101,7 @@ mailsync_account_set_property (GObject *object, guint prop_id, const GValue *val
     case PROP_LOCAL: self->local = g_value_dup_object (value); break;
     case PROP_STATUS: self->status = g_value_dup_object (value); break;
     case PROP_DRY_RUN: mailsync_account_set_dry_run (self, g_value_get_boolean (value)); break;
+    case PROP_QUICK: mailsync_account_set_quick (self, g_value_get_boolean (value)); break;
     case PROP_MAX_DELETE_RATIO: mailsync_account_set_max_delete_ratio (self, g_value_get_double (value)); break;
     case PROP_MAX_IN_FLIGHT: mailsync_account_set_max_in_flight (self, g_value_get_uint (value)); break;
     case PROP_MAX_AGE: mailsync_account_set_max_age (self, g_value_get_uint (value)); break;
@@ -206,6 +210,16 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
    * Report what would change, change nothing.
    */
   properties[PROP_DRY_RUN] = g_param_spec_boolean ("dry-run", NULL, NULL, FALSE,
+    G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncAccount:quick: (attributes org.gtk.Property.get=mailsync_account_get_quick org.gtk.Property.set=mailsync_account_set_quick)
+   *
+   * offlineimap's quick sync: a folder in which nothing changed on either
+   * side since the last run is reported as skipped ("not changed"). The
+   * folder is still listed (cheaply, with the fast resync), so a change on
+   * either side, flags included, is always synced.
+   */
+  properties[PROP_QUICK] = g_param_spec_boolean ("quick", NULL, NULL, FALSE,
     G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   /**
    * MailsyncAccount:max-delete-ratio: (attributes org.gtk.Property.get=mailsync_account_get_max_delete_ratio org.gtk.Property.set=mailsync_account_set_max_delete_ratio)
@@ -359,6 +373,37 @@ mailsync_account_set_dry_run (MailsyncAccount *self, gboolean dry_run)
     return;
   self->dry_run = dry_run;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DRY_RUN]);
+}
+
+/**
+ * mailsync_account_get_quick:
+ * @self: an account
+ *
+ * Returns: whether syncs are quick ones
+ */
+gboolean
+mailsync_account_get_quick (MailsyncAccount *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_ACCOUNT (self), FALSE);
+  return self->quick;
+}
+
+/**
+ * mailsync_account_set_quick:
+ * @self: an account
+ * @quick: %TRUE for quick syncs
+ *
+ * Sets #MailsyncAccount:quick.
+ */
+void
+mailsync_account_set_quick (MailsyncAccount *self, gboolean quick)
+{
+  g_return_if_fail (MAILSYNC_IS_ACCOUNT (self));
+  quick = !!quick;
+  if (self->quick == quick)
+    return;
+  self->quick = quick;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_QUICK]);
 }
 
 /**
@@ -540,11 +585,17 @@ emit_simple (MailsyncAccount       *self,
 static void
 emit_pair (MailsyncAccount       *self,
            MailsyncSyncEventKind  kind,
-           const char            *folder)
+           const char            *folder,
+           const char            *remote_folder,
+           const char            *local_folder)
 {
   g_autoptr(MailsyncSyncEvent) event =
     _mailsync_sync_event_new (kind, self->name, folder, mailsync_repository_get_name (self->local),
                               MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+
+  /* "Syncing F" names the server's folder, as offlineimap does. */
+  if (remote_folder != NULL)
+    _mailsync_sync_event_set_folders (event, remote_folder, local_folder);
 
   _mailsync_sync_event_set_source (event, mailsync_repository_get_name (self->remote),
                                    _mailsync_type_label (self->remote));
@@ -942,6 +993,7 @@ sync_folders (MailsyncAccount *self,
     .cancellable = cancellable,
     .max_in_flight = self->max_in_flight,
     .dry_run = self->dry_run,
+    .quick = self->quick,
     .max_delete_ratio = self->max_delete_ratio,
     .max_age_days = self->max_age,
     .max_size = self->max_size,
@@ -1003,7 +1055,7 @@ sync_folders (MailsyncAccount *self,
                          !mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf))))
         continue;
 
-      emit_pair (self, MAILSYNC_SYNC_EVENT_FOLDER_STARTED, sname);
+      emit_pair (self, MAILSYNC_SYNC_EVENT_FOLDER_STARTED, sname, rname, lf ? mailsync_folder_get_name (lf) : lname);
       if (folder_error == NULL)
         mailsync_sync_runner_sync_folder (&config, rf, lf, sname, &folder_error);
       if (folder_error != NULL)
@@ -1083,7 +1135,7 @@ sync_account (MailsyncAccount *self, GCancellable *cancellable, GError **error)
   if (!sync_folder_structure (self, remote_folders, local_folders, refused, cancellable, error))
     return FALSE;
   /* After the creations, where offlineimap reports it. */
-  emit_pair (self, MAILSYNC_SYNC_EVENT_SYNC_FOLDERS, NULL);
+  emit_pair (self, MAILSYNC_SYNC_EVENT_SYNC_FOLDERS, NULL, NULL, NULL);
   return sync_folders (self, remote_folders, local_folders, refused, cancellable, error);
 }
 

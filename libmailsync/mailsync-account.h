@@ -35,6 +35,11 @@ MAILSYNC_AVAILABLE_IN_ALL
 void                 mailsync_account_set_dry_run    (MailsyncAccount *self,
                                                       gboolean         dry_run);
 MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_account_get_quick      (MailsyncAccount *self);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_account_set_quick      (MailsyncAccount *self,
+                                                      gboolean         quick);
+MAILSYNC_AVAILABLE_IN_ALL
 double               mailsync_account_get_max_delete_ratio (MailsyncAccount *self);
 MAILSYNC_AVAILABLE_IN_ALL
 void                 mailsync_account_set_max_delete_ratio (MailsyncAccount *self,

@@ -48,6 +48,9 @@ void _mailsync_sync_event_set_source (MailsyncSyncEvent *self, const char *repos
 void _mailsync_sync_event_set_destination_type (MailsyncSyncEvent *self, const char *type);
 void _mailsync_sync_event_set_uids (MailsyncSyncEvent *self, const guint32 *uids, guint n_uids);
 void _mailsync_sync_event_set_uidvalidity (MailsyncSyncEvent *self, guint32 saved, guint32 current);
+void _mailsync_sync_event_set_source_uid (MailsyncSyncEvent *self, gint64 source_uid);
+void _mailsync_sync_event_set_folders (MailsyncSyncEvent *self, const char *source_folder,
+                                       const char *destination_folder);
 /* offlineimap's short type name of a repository or folder ("IMAP", "Maildir",
  * "MappedIMAP"), which its UIs print and machineui parsers read. */
 const char *_mailsync_type_label (gpointer repository_or_folder);

@@ -32,6 +32,9 @@ struct _MailsyncSyncEvent
   GArray *uids;
   guint32 saved_uidvalidity;
   guint32 uidvalidity;
+  gint64 source_uid;
+  char *source_folder;
+  char *destination_folder;
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncSyncEvent, mailsync_sync_event, G_TYPE_OBJECT)
@@ -51,6 +54,8 @@ mailsync_sync_event_finalize (GObject *object)
   g_free (self->source_type);
   g_free (self->destination_type);
   g_clear_pointer (&self->uids, g_array_unref);
+  g_free (self->source_folder);
+  g_free (self->destination_folder);
   G_OBJECT_CLASS (mailsync_sync_event_parent_class)->finalize (object);
 }
 
@@ -63,6 +68,24 @@ mailsync_sync_event_class_init (MailsyncSyncEventClass *klass)
 static void
 mailsync_sync_event_init (MailsyncSyncEvent *self)
 {
+}
+
+void
+_mailsync_sync_event_set_source_uid (MailsyncSyncEvent *self,
+                                     gint64             source_uid)
+{
+  self->source_uid = source_uid;
+}
+
+void
+_mailsync_sync_event_set_folders (MailsyncSyncEvent *self,
+                                  const char        *source_folder,
+                                  const char        *destination_folder)
+{
+  g_free (self->source_folder);
+  g_free (self->destination_folder);
+  self->source_folder = g_strdup (source_folder);
+  self->destination_folder = g_strdup (destination_folder);
 }
 
 MailsyncSyncEvent *
@@ -86,6 +109,7 @@ _mailsync_sync_event_new (MailsyncSyncEventKind  kind,
   self->repository = g_strdup (repository);
   self->direction = direction;
   self->uid = uid;
+  self->source_uid = uid;
   self->n = n;
   self->total = total;
   self->flags = g_strdup (flags);
@@ -398,4 +422,54 @@ mailsync_sync_event_get_uidvalidity (MailsyncSyncEvent *self)
 {
   g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), 0);
   return self->uidvalidity;
+}
+
+/**
+ * mailsync_sync_event_get_source_uid:
+ * @self: an event
+ *
+ * The UID of a copied message on the side it was copied from, as
+ * offlineimap numbers it: the source UID, or -1, -2, ... for new local mail
+ * that has no UID yet (offlineimap's negative pseudo-UIDs), where
+ * mailsync_sync_event_get_uid() gives the UID the server assigned.
+ *
+ * Returns: the source UID, 0 if none
+ */
+gint64
+mailsync_sync_event_get_source_uid (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), 0);
+  return self->source_uid;
+}
+
+/**
+ * mailsync_sync_event_get_source_folder:
+ * @self: an event
+ *
+ * The folder's name in the source repository (the server's name, before
+ * any name translation), for events that name both ends of a folder pair.
+ *
+ * Returns: (nullable): the source folder name, or %NULL
+ */
+const char *
+mailsync_sync_event_get_source_folder (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), NULL);
+  return self->source_folder;
+}
+
+/**
+ * mailsync_sync_event_get_destination_folder:
+ * @self: an event
+ *
+ * The folder's name in the destination repository, for events that name
+ * both ends of a folder pair.
+ *
+ * Returns: (nullable): the destination folder name, or %NULL
+ */
+const char *
+mailsync_sync_event_get_destination_folder (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), NULL);
+  return self->destination_folder;
 }

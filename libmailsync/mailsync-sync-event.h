@@ -49,5 +49,11 @@ MAILSYNC_AVAILABLE_IN_ALL
 guint32               mailsync_sync_event_get_saved_uidvalidity (MailsyncSyncEvent *self);
 MAILSYNC_AVAILABLE_IN_ALL
 guint32               mailsync_sync_event_get_uidvalidity (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+gint64                mailsync_sync_event_get_source_uid (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+const char           *mailsync_sync_event_get_source_folder (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+const char           *mailsync_sync_event_get_destination_folder (MailsyncSyncEvent *self);
 
 G_END_DECLS

@@ -372,6 +372,45 @@ START_TEST (test_dry_run_and_skip)
 }
 END_TEST
 
+/* offlineimap names the server's folder in "Syncing F" and machineui's
+ * syncingfolder each side's own name; an upload of new local mail shows
+ * its negative pseudo-UID, not the UID the server gave it. */
+START_TEST (test_remote_name_and_upload_uid)
+{
+  static const char * const mode[] = { "basic", "machineui" };
+  static const char * const expected[] = {
+    "Syncing Archive.2025: IMAP -> Maildir\n"
+    "Copy message UID -1 (1/2) Local:Archive/2025 -> Remote:Archive/2025\n"
+    "Copy message UID 7 (2/2) Local:Archive/2025 -> Remote:Archive/2025\n",
+    "msg:registerthread:Folder+Archive%2F2025+%5Bacc%3A+Test%5D:Test\n"
+    "msg:syncingfolder:Folder+Archive%2F2025+%5Bacc%3A+Test%5D:IMAP%0AArchive.2025%0AMaildir%0AArchive%2F2025%0A\n"
+    "msg:copyingmessage:Folder+Archive%2F2025+%5Bacc%3A+Test%5D:-1%0AMaildir%0AArchive%2F2025%0AIMAP%5BArchive%2F2025%5D\n"
+    "msg:copyingmessage:Folder+Archive%2F2025+%5Bacc%3A+Test%5D:7%0AMaildir%0AArchive%2F2025%0AIMAP%5BArchive%2F2025%5D\n",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (mode); i++)
+    {
+      Capture *c = capture_new (mode[i]);
+      MailsyncSyncEvent *event = typed (ev (MAILSYNC_SYNC_EVENT_FOLDER_STARTED, "Archive/2025", "Local",
+                                            0, 0, 0, NULL, NULL), "Remote", "IMAP", "Maildir");
+
+      _mailsync_sync_event_set_folders (event, "Archive.2025", "Archive/2025");
+      feed (c->ui, event);
+      event = typed (ev (MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, "Archive/2025", "Remote", 12, 1, 2, "S", NULL),
+                     "Local", "Maildir", "IMAP");
+      _mailsync_sync_event_set_source_uid (event, -1);
+      ck_assert_int_eq (mailsync_sync_event_get_source_uid (event), -1);
+      ck_assert_uint_eq (mailsync_sync_event_get_uid (event), 12);
+      feed (c->ui, event);
+      /* A message that had a UID keeps it. */
+      feed (c->ui, typed (ev (MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, "Archive/2025", "Remote", 7, 2, 2, "S", NULL),
+                          "Local", "Maildir", "IMAP"));
+      ck_assert_str_eq (capture_text (c), expected[i]);
+      capture_free (c);
+    }
+}
+END_TEST
+
 START_TEST (test_error_recap)
 {
   Capture *c = capture_new ("basic");
@@ -586,6 +625,7 @@ ui_suite (void)
   tcase_add_loop_test (tc, test_quote_plus, 0, G_N_ELEMENTS (quote_cases));
   tcase_add_test (tc, test_uid_sequence);
   tcase_add_test (tc, test_machineui_commands);
+  tcase_add_test (tc, test_remote_name_and_upload_uid);
   tcase_add_test (tc, test_machineui_banner_and_debug);
   tcase_add_test (tc, test_machineui_tunnel_and_error);
   tcase_add_test (tc, test_machineui_getpass);

@@ -464,8 +464,9 @@ sync_once (Job *job, const char *mode, const char *presync, const char *postsync
   job->cancellable = g_object_ref (cancellable);
   g_mutex_unlock (&self->mutex);
 
-  /* TODO: the library has no quick (EXAMINE-count) sync yet: a quick
-   * sync is a full one, only the hooks see OFFLINEIMAPSYNCMODE=quick. */
+  /* A quick sync reports folders with nothing to do as skipped
+   * (MailsyncAccount:quick, doc/design.md). */
+  mailsync_account_set_quick (job->account, g_strcmp0 (mode, "quick") == 0);
   ok = mailsync_account_sync (job->account, cancellable, &error);
 
   g_mutex_lock (&self->mutex);

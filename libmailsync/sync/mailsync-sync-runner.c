@@ -94,8 +94,8 @@ runner_free (Runner *r)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Runner, runner_free)
 
-static void
-emit_full (Runner                *r,
+static MailsyncSyncEvent *
+new_event (Runner                *r,
            MailsyncSyncEventKind  kind,
            MailsyncFolder        *destination,
            MailsyncDirection      direction,
@@ -104,15 +104,11 @@ emit_full (Runner                *r,
            guint                  total,
            const char            *flags,
            const GError          *error,
-           const char            *text,
-           const guint32         *uids,
-           guint                  n_uids)
+           const char            *text)
 {
-  g_autoptr(MailsyncSyncEvent) event = NULL;
+  MailsyncSyncEvent *event = NULL;
   const char *repo = NULL;
 
-  if (r->config->emit == NULL)
-    return;
   if (destination != NULL)
     repo = mailsync_repository_get_name (mailsync_folder_get_repository (destination));
   event = _mailsync_sync_event_new (kind, r->config->account_name, r->folder_label, repo,
@@ -128,6 +124,28 @@ emit_full (Runner                *r,
                                        _mailsync_type_label (source));
       _mailsync_sync_event_set_destination_type (event, _mailsync_type_label (destination));
     }
+  return event;
+}
+
+static void
+emit_full (Runner                *r,
+           MailsyncSyncEventKind  kind,
+           MailsyncFolder        *destination,
+           MailsyncDirection      direction,
+           guint32                uid,
+           guint                  n,
+           guint                  total,
+           const char            *flags,
+           const GError          *error,
+           const char            *text,
+           const guint32         *uids,
+           guint                  n_uids)
+{
+  g_autoptr(MailsyncSyncEvent) event = NULL;
+
+  if (r->config->emit == NULL)
+    return;
+  event = new_event (r, kind, destination, direction, uid, n, total, flags, error, text);
   if (uids != NULL)
     _mailsync_sync_event_set_uids (event, uids, n_uids);
   r->config->emit (event, r->config->emit_data);
@@ -890,7 +908,13 @@ run_downloads (Runner *r, GPtrArray *todo, GError **error)
 static gboolean
 run_uploads (Runner *r, GPtrArray *todo, GError **error)
 {
-  guint total = todo->len, done = 0;
+  guint total = todo->len, done = 0, pseudo = 0;
+
+  /* offlineimap numbers new local mail -1, -2, ... and copies in sorted
+   * UID order, so its first copy is the lowest: -N, then -N+1 ... -1. */
+  for (guint i = 0; i < todo->len; i++)
+    if (((MailsyncAction *) todo->pdata[i])->uid == 0)
+      pseudo++;
 
   for (guint start = 0; start < todo->len; start += r->config->max_in_flight)
     {
@@ -959,8 +983,16 @@ run_uploads (Runner *r, GPtrArray *todo, GError **error)
             return FALSE;
           mailsync_status_batch_put (batch, uid, op->action->flags, 0, "");
           mailsync_status_batch_set_meta (batch, op->token, NULL);
-          emit (r, MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, r->remote, MAILSYNC_DIRECTION_TO_REMOTE,
-                uid, ++done, total, op->action->flags, NULL, NULL);
+          if (r->config->emit != NULL)
+            {
+              g_autoptr(MailsyncSyncEvent) event =
+                new_event (r, MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, r->remote, MAILSYNC_DIRECTION_TO_REMOTE,
+                           uid, ++done, total, op->action->flags, NULL, NULL);
+
+              _mailsync_sync_event_set_source_uid (event, op->action->uid != 0 ? (gint64) op->action->uid
+                                                                                : -(gint64) pseudo--);
+              r->config->emit (event, r->config->emit_data);
+            }
         }
       if (!flush_folder (r, r->local, error))
         return FALSE;
@@ -1292,39 +1324,42 @@ guard_deletions (Runner *r, guint n_delete_local, guint n_delete_remote, GError 
   return TRUE;
 }
 
+/* offlineimap's dry run: per direction one "[DRYRUN] Copy N messages from
+ * F[R] to DR" line, then the deletions and flag changes in the words of a
+ * real run (its UI prefixes the deletions), nothing per message. */
 static void
-emit_dry_run (Runner *r, GPtrArray *plan)
+emit_dry_run_pass (Runner *r, MailsyncFolder *source, MailsyncFolder *destination,
+                   GPtrArray *copies, GPtrArray *deletes, GPtrArray *flags)
 {
-  for (guint i = 0; i < plan->len; i++)
-    {
-      MailsyncAction *a = plan->pdata[i];
-      g_autofree char *text = NULL;
+  MailsyncDirection direction = destination == r->local ? MAILSYNC_DIRECTION_TO_LOCAL
+                                                        : MAILSYNC_DIRECTION_TO_REMOTE;
 
-      switch (a->kind)
-        {
-        case MAILSYNC_ACTION_DOWNLOAD:
-          text = g_strdup_printf ("[DRYRUN] would copy message UID %u to %s", a->uid,
-                                  mailsync_repository_get_name (mailsync_folder_get_repository (r->local)));
-          break;
-        case MAILSYNC_ACTION_UPLOAD:
-          text = g_strdup_printf ("[DRYRUN] would upload %s to %s", a->key,
-                                  mailsync_repository_get_name (mailsync_folder_get_repository (r->remote)));
-          break;
-        case MAILSYNC_ACTION_DELETE_LOCAL:
-        case MAILSYNC_ACTION_DELETE_REMOTE:
-          text = g_strdup_printf ("[DRYRUN] would delete message UID %u in %s", a->uid,
-                                  a->kind == MAILSYNC_ACTION_DELETE_LOCAL ? "local" : "remote");
-          break;
-        case MAILSYNC_ACTION_FLAGS_LOCAL:
-        case MAILSYNC_ACTION_FLAGS_REMOTE:
-          text = g_strdup_printf ("[DRYRUN] would change flags of UID %u in %s: +%s -%s", a->uid,
-                                  a->kind == MAILSYNC_ACTION_FLAGS_LOCAL ? "local" : "remote", a->add, a->remove);
-          break;
-        default:
-          continue;
-        }
-      emit (r, MAILSYNC_SYNC_EVENT_DEBUG, NULL, MAILSYNC_DIRECTION_NONE, a->uid, 0, 0, NULL, NULL, text);
+  emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, destination, direction, 0, 0, 0, NULL, NULL, NULL);
+  if (copies->len > 0)
+    {
+      g_autofree char *text =
+        g_strdup_printf ("[DRYRUN] Copy %u messages from %s[%s] to %s", copies->len,
+                         mailsync_folder_get_name (source),
+                         mailsync_repository_get_name (mailsync_folder_get_repository (source)),
+                         mailsync_repository_get_name (mailsync_folder_get_repository (destination)));
+
+      emit (r, MAILSYNC_SYNC_EVENT_DEBUG, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
     }
+  if (deletes->len > 0)
+    {
+      g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+      g_autoptr(GString) list = g_string_new (NULL);
+
+      for (guint i = 0; i < deletes->len; i++)
+        {
+          MailsyncAction *action = deletes->pdata[i];
+          g_array_append_val (uids, action->uid);
+          g_string_append_printf (list, "%s%u", i ? ", " : "", action->uid);
+        }
+      emit_full (r, MAILSYNC_SYNC_EVENT_MESSAGES_DELETED, destination, direction, 0, uids->len, uids->len,
+                 NULL, NULL, list->str, (const guint32 *) uids->data, uids->len);
+    }
+  emit_flag_counts (r, flags, destination);
 }
 
 static gboolean
@@ -1358,7 +1393,8 @@ execute (Runner *r, GPtrArray *plan, GError **error)
     return FALSE;
   if (r->config->dry_run)
     {
-      emit_dry_run (r, plan);
+      emit_dry_run_pass (r, r->remote, r->local, downloads, delete_local, flags_local);
+      emit_dry_run_pass (r, r->local, r->remote, uploads, delete_remote, flags_remote);
       return TRUE;
     }
 
@@ -1432,6 +1468,19 @@ sync_folder_once (const MailsyncRunnerConfig *config,
       warn_read_only (r, plan);
       g_ptr_array_unref (plan);
       plan = make_plan (r, TRUE);
+    }
+  /* offlineimap's quick sync skips a folder whose counts did not change;
+   * here both sides were listed (the fast resync makes that one SELECT on
+   * an unchanged server), so "not changed" means nothing to do at all,
+   * flags included. */
+  if (config->quick && plan->len == 0)
+    {
+      g_autoptr(MailsyncStatusBatch) state = mailsync_status_batch_new ();
+
+      emit (r, MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
+            "not changed");
+      save_listing_state (r, state);
+      return config->dry_run || commit (r, state, error);
     }
   return execute (r, plan, error);
 }

@@ -18,6 +18,7 @@ typedef struct
   GCancellable        *cancellable;
   guint                max_in_flight;
   gboolean             dry_run;
+  gboolean             quick;            /* report an unchanged folder as skipped */
   double               max_delete_ratio; /* >= 1.0 disables the guard */
   guint                max_age_days;     /* 0: no limit (offlineimap maxage) */
   guint64              max_size;         /* 0: no limit (offlineimap maxsize) */

@@ -422,8 +422,15 @@ mailsync_ui_real_event (MailsyncUi *self, MailsyncSyncEvent *event)
     case MAILSYNC_SYNC_EVENT_FOLDER_STARTED:
       g_hash_table_add (priv->active_folders, g_strdup (folder_thread));
       emit_line (self, INFO, INFO, thread, "registerthread", account, NULL);
-      text = g_strdup_printf ("Syncing %s: %s -> %s", folder, src_type, dst_type);
-      payload = g_strdup_printf ("%s\n%s\n%s\n%s\n", src_type, folder, dst_type, folder);
+      /* offlineimap names the server's folder (before nametrans), and
+       * machineui each side's own name. */
+      {
+        const char *sf = mailsync_sync_event_get_source_folder (event);
+        const char *df = mailsync_sync_event_get_destination_folder (event);
+
+        text = g_strdup_printf ("Syncing %s: %s -> %s", sf ? sf : folder, src_type, dst_type);
+        payload = g_strdup_printf ("%s\n%s\n%s\n%s\n", src_type, sf ? sf : folder, dst_type, df ? df : folder);
+      }
       emit_line (self, INFO, INFO, thread, "syncingfolder", payload, text);
       break;
 
@@ -461,10 +468,12 @@ mailsync_ui_real_event (MailsyncUi *self, MailsyncSyncEvent *event)
       break;
 
     case MAILSYNC_SYNC_EVENT_MESSAGE_COPIED:
-      text = g_strdup_printf ("Copy message UID %u (%u/%u) %s:%s -> %s:%s", mailsync_sync_event_get_uid (event),
+      /* offlineimap names the source's UID: negative for new local mail. */
+      text = g_strdup_printf ("Copy message UID %" G_GINT64_FORMAT " (%u/%u) %s:%s -> %s:%s",
+                              mailsync_sync_event_get_source_uid (event),
                               mailsync_sync_event_get_n (event), mailsync_sync_event_get_total (event),
                               src_repo, folder, repo, folder);
-      payload = g_strdup_printf ("%u\n%s\n%s\n%s[%s]", mailsync_sync_event_get_uid (event),
+      payload = g_strdup_printf ("%" G_GINT64_FORMAT "\n%s\n%s\n%s[%s]", mailsync_sync_event_get_source_uid (event),
                                  src_type, folder, dst_type, folder);
       emit_line (self, INFO, INFO, thread, "copyingmessage", payload, text);
       break;
