@@ -31,6 +31,8 @@ import signal
 import subprocess
 import time
 
+import mailsync_tap
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
 
@@ -50,7 +52,7 @@ quote = imapsync.quote
 
 
 def imap(server, user, pw):
-    return imapsync.Server.imap(server, user, pw)
+    return mailsync_tap.imap_starttls(server.env, user, pw)
 
 
 def uids_and_flags(conn, folder):
@@ -400,11 +402,7 @@ def scenario_hold_connection(server, root):
             conn.logout()
             time.sleep(2)
         p.send_signal(signal.SIGUSR2)  # stop after the current sync
-        try:
-            out, err = p.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = p.communicate()
+        out, err = mailsync_tap.communicate_or_kill(p, 30)
         text = out + err
         logins = len(re.findall(r"C: A\d+ (AUTHENTICATE|LOGIN) ", text))
         syncs = len(re.findall(r"\*\*\* Processing account", text))
@@ -431,11 +429,7 @@ def scenario_hold_connection(server, root):
         p.send_signal(signal.SIGUSR1)  # end the sleep: a second sync
         time.sleep(1)
         p.send_signal(signal.SIGUSR2)
-        try:
-            out, err = p.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = p.communicate()
+        out, err = mailsync_tap.communicate_or_kill(p, 30)
         text = out + err
         noops = len(re.findall(r"C: A\d+ NOOP", text))
         syncs = len(re.findall(r"\*\*\* Processing account", text))
@@ -471,8 +465,7 @@ def main():
         server.stop()
         if not cfg.failures:
             shutil.rmtree(root, ignore_errors=True)
-    print("1..%d" % cfg.checks)
-    return 1 if cfg.failures else 0
+    return cfg.TAP.finish()
 
 
 if __name__ == "__main__":

@@ -79,6 +79,16 @@ def harness(*args):
     return p.stdout
 
 
+def communicate_or_kill(p, timeout):
+    """p.communicate() of a subprocess.Popen; killed (and then read to its
+    end) if it has not exited after @timeout seconds."""
+    try:
+        return p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return p.communicate()
+
+
 def imap_starttls(env, user, password):
     """A logged-in imaplib connection over STARTTLS to the harness' Dovecot."""
     ctx = ssl.create_default_context(cafile=env["DOVECOT_CA"])
