@@ -6,73 +6,36 @@ built frontends/mailsync/mailsync as a user would, and checks its output,
 exit status and both stores (the server through Python's imaplib).
 Exit 77 (skip) when Dovecot is not installed."""
 
-import imaplib
 import json
 import os
 import re
 import shutil
 import signal
-import ssl
 import subprocess
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TOP_BUILDDIR = os.environ.get("top_builddir", os.path.join(HERE, ".."))
-SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
-HARNESS = os.path.join(SRCDIR, "tests", "harness", "dovecot-harness")
-MAILSYNC = os.path.join(TOP_BUILDDIR, "frontends", "mailsync", "mailsync")
+import mailsync_tap
+from mailsync_tap import HARNESS, MAILSYNC
+
 # e.g. CHECK_CLI_WRAPPER="valgrind -q --leak-check=full --error-exitcode=9"
 WRAPPER = os.environ.get("CHECK_CLI_WRAPPER", "").split()
 
-checks = 0
-failures = []
+TAP = mailsync_tap.Tap(800)
+check = TAP.check
+failures = TAP.failures
+__getattr__ = TAP.module_getattr  # .checks, for check-cli-accept.py
 
 
-def check(label, ok, detail="", todo=None):
-    """A TAP check; with @todo (why it is expected to fail) a failure is
-    reported as "# TODO" and does not fail the script."""
-    global checks
-    checks += 1
-    print("%s %d - %s%s%s" % ("ok" if ok else "not ok", checks, label, "" if ok else ": " + str(detail)[:800],
-                              " # TODO " + todo if todo else ""))
-    sys.stdout.flush()
-    if not ok and not todo:
-        failures.append(label)
-    return ok
-
-
-class Server:
+class Server(mailsync_tap.Dovecot):
     def __init__(self, root):
-        self.dir = os.path.join(root, "dovecot")
-        subprocess.run([HARNESS, "start", self.dir], check=True, stdout=subprocess.DEVNULL, timeout=60)
-        self.env = {}
-        with open(os.path.join(self.dir, "env")) as f:
-            for line in f:
-                if "=" in line:
-                    k, v = line.strip().split("=", 1)
-                    self.env[k] = v.strip("'\"")
-        args = []
-        for i in range(1, 31):
-            args += ["cli%d" % i, "pwcli%d%%x" % i]
-        subprocess.run([HARNESS, "adduser", self.dir] + args, check=True, stdout=subprocess.DEVNULL, timeout=30)
-        time.sleep(1.1)
+        super().__init__(os.path.join(root, "dovecot"), [("cli%d" % i, "pwcli%d%%x" % i) for i in range(1, 31)])
         self.users = 0
-
-    def stop(self):
-        subprocess.run([HARNESS, "stop", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def new_user(self):
         self.users += 1
         return "cli%d" % self.users, "pwcli%d%%x" % self.users
-
-    def imap(self, user, password):
-        ctx = ssl.create_default_context(cafile=self.env["DOVECOT_CA"])
-        conn = imaplib.IMAP4(self.env["DOVECOT_HOST"], int(self.env["DOVECOT_PORT"]))
-        conn.starttls(ctx)
-        conn.login(user, password)
-        return conn
 
 
 def message(tag):
@@ -431,11 +394,7 @@ def scenario_daemon(server, root):
     time.sleep(0.5)
     t0 = time.time()
     d.send_signal(signal.SIGTERM)
-    try:
-        so, se = d.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        d.kill()
-        so, se = d.communicate()
+    so, se = mailsync_tap.communicate_or_kill(d, 20)
     check("SIGTERM during the sleep exits quickly", time.time() - t0 < 10, time.time() - t0)
     check("SIGTERM during the sleep exits 0", d.returncode == 0, (d.returncode, so + se))
     check("SIGTERM is announced", "Preparing to shutdown after sync" in so + se, so + se)
@@ -595,11 +554,7 @@ def scenario_interrupt(server, root):
     started = wait_for(lambda: sum(max(0, local_count(acc.home, f)) for f in ("INBOX", "Alpha", "Beta", "Gamma")) > 0,
                        60)
     d.send_signal(signal.SIGTERM)
-    try:
-        so, se = d.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        d.kill()
-        so, se = d.communicate()
+    so, se = mailsync_tap.communicate_or_kill(d, 60)
     check("SIGTERM mid-sync: the sync had started", started)
     check("SIGTERM mid-sync: stops without error", d.returncode == 0, (d.returncode, (so + se)[-300:]))
     check("SIGTERM mid-sync: announced", "Preparing to shutdown after sync" in so + se, (so + se)[-300:])
@@ -625,11 +580,7 @@ def scenario_interrupt(server, root):
     # signal's graceful stop finish the run before the second arrives
     d.send_signal(signal.SIGTERM)
     d.send_signal(signal.SIGINT)
-    try:
-        so, se = d.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        d.kill()
-        so, se = d.communicate()
+    so, se = mailsync_tap.communicate_or_kill(d, 30)
     partial = {f: local_count(acc2.home, f) for f in ("Alpha", "INBOX")}
     check("a second signal stops the folder in progress", "Stopping the folders in progress now" in so + se
           and min(partial.values()) < 400, (partial, (so + se)[-400:]))
@@ -715,11 +666,7 @@ def scenario_idle(server, root):
     time.sleep(1)
     t0 = time.time()
     d.send_signal(signal.SIGTERM)
-    try:
-        so, se = d.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        d.kill()
-        so, se = d.communicate()
+    so, se = mailsync_tap.communicate_or_kill(d, 20)
     check("SIGTERM during IDLE exits at once with 0", d.returncode == 0 and time.time() - t0 < 5,
           (d.returncode, time.time() - t0, (so + se)[-800:]))
 
@@ -835,8 +782,7 @@ def main():
         if server:
             server.stop()
         shutil.rmtree(root, ignore_errors=True)
-    print("1..%d" % checks)
-    return 1 if failures else 0
+    return TAP.finish()
 
 
 if __name__ == "__main__":
