@@ -862,6 +862,49 @@ is_hidden (MailsyncRepository *repo,
 
 /* offlineimap's sync_folder_structure (reference §5.9): create on each side
  * what only the other has; never propagate a folder deletion. */
+typedef struct
+{
+  char *key;
+  MailsyncFolder *folder;
+} SortedFolder;
+
+static gint
+compare_sorted_folders (gconstpointer a, gconstpointer b)
+{
+  const SortedFolder *x = a, *y = b;
+  gint c = strcmp (x->key, y->key);
+
+  return c != 0 ? c : strcmp (mailsync_folder_get_name (x->folder), mailsync_folder_get_name (y->folder));
+}
+
+static void
+sorted_folder_clear (gpointer data)
+{
+  g_free (((SortedFolder *) data)->key);
+}
+
+/* offlineimap creates folders in the order its IMAP repository lists them:
+ * sorted by lower-cased visible name (nametrans applied once here, not per
+ * comparison). The local side is sorted the same way, where offlineimap's
+ * directory order is arbitrary. */
+static GArray *
+sorted_folders (GPtrArray *folders, guint n)
+{
+  GArray *sorted = g_array_sized_new (FALSE, FALSE, sizeof (SortedFolder), n);
+
+  g_array_set_clear_func (sorted, sorted_folder_clear);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *visible = mailsync_folder_get_visible_name (folders->pdata[i]);
+      SortedFolder f = { g_utf8_validate (visible, -1, NULL) ? g_utf8_strdown (visible, -1)
+                                                            : g_ascii_strdown (visible, -1), folders->pdata[i] };
+
+      g_array_append_val (sorted, f);
+    }
+  g_array_sort (sorted, compare_sorted_folders);
+  return sorted;
+}
+
 static gboolean
 sync_folder_structure (MailsyncAccount *self,
                        GPtrArray       *remote_folders,
@@ -873,6 +916,8 @@ sync_folder_structure (MailsyncAccount *self,
   char rsep = mailsync_repository_get_separator (self->remote);
   char lsep = mailsync_repository_get_separator (self->local);
   guint n_remote = remote_folders->len, n_local = local_folders->len;
+  g_autoptr(GArray) remote_sorted = sorted_folders (remote_folders, n_remote);
+  g_autoptr(GArray) local_sorted = sorted_folders (local_folders, n_local);
   gboolean remote_refused = FALSE;
 
   for (guint i = 0; i < n_remote; i++)
@@ -881,7 +926,7 @@ sync_folder_structure (MailsyncAccount *self,
   if (!mailsync_repository_get_readonly (self->local) && mailsync_repository_get_create_folders (self->local))
     for (guint i = 0; i < n_remote; i++)
       {
-        MailsyncFolder *rf = remote_folders->pdata[i];
+        MailsyncFolder *rf = g_array_index (remote_sorted, SortedFolder, i).folder;
         g_autofree char *lname = NULL;
         g_autofree char *sname = NULL;
         g_autoptr(GError) refusal = NULL;
@@ -920,7 +965,7 @@ sync_folder_structure (MailsyncAccount *self,
   else if (!mailsync_repository_get_readonly (self->remote) && mailsync_repository_get_create_folders (self->remote))
     for (guint i = 0; i < n_local; i++)
       {
-        MailsyncFolder *lf = local_folders->pdata[i];
+        MailsyncFolder *lf = g_array_index (local_sorted, SortedFolder, i).folder;
         g_autofree char *lvisible = NULL;
         g_autofree char *rname = NULL;
         g_autofree char *back = NULL;

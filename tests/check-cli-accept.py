@@ -112,6 +112,13 @@ def scenario_info_order(server, root):
     check("--info exits 0", p.returncode == 0, out(p))
     check("--info lists the remote folders sorted by lower-cased name, as offlineimap does",
           remote == ["alpha", "Beta", "INBOX", "zeta"], remote)
+    for name in ("yy", "Xx", "ww"):
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(acc.home, "Mail", name, sub))
+    p = acc.run()
+    created = re.findall(r"Creating folder (\S+)\[", out(p))
+    check("folders are created in sorted (lower-cased) name order, as offlineimap does",
+          p.returncode == 0 and created == ["alpha", "Beta", "INBOX", "zeta", "ww", "Xx", "yy"], created)
 
 
 def scenario_takeover(server, root):
