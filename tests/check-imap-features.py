@@ -21,6 +21,8 @@ import tempfile
 import threading
 import time
 
+import mailsync_tap
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
 _spec = importlib.util.spec_from_file_location("imapsync", os.path.join(SRCDIR, "tests", "check-imap-sync.py"))
@@ -247,11 +249,7 @@ def scenario_idle(server, root):
     start = time.monotonic()
     subprocess.run([base.HARNESS, "fill", server.dir, user, "INBOX", "1", "--sizes", "small"], check=True,
                    stdout=subprocess.DEVNULL, timeout=60)
-    try:
-        out, err = p.communicate(timeout=40)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
+    out, err = mailsync_tap.communicate_or_kill(p, 40)
     took = time.monotonic() - start
     text = out + err
     check("IDLE: a delivered message ends the wait (changed)", p.returncode == 0 and "changed=1" in out,
@@ -276,11 +274,7 @@ def scenario_idle(server, root):
     time.sleep(3.5)
     subprocess.run([base.HARNESS, "fill", server.dir, user, "INBOX", "1", "--sizes", "small"], check=True,
                    stdout=subprocess.DEVNULL, timeout=60)
-    try:
-        out, err = p.communicate(timeout=40)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
+    out, err = mailsync_tap.communicate_or_kill(p, 40)
     text = out + err
     idles = re.findall(r"C: A\d+ IDLE", text)
     check("IDLE: renewed (%d IDLE commands, each ended by DONE)" % len(idles),
@@ -431,9 +425,9 @@ def scenario_variants(root):
         os.chmod(vroot, 0o755)
         server = base.Server(vroot, variant)
         try:
-            before = base.checks
+            before = base.TAP.checks
             base.scenario_basic(server, vroot)
-            print("# the %d checks above ran against the %s variant" % (base.checks - before, variant))
+            print("# the %d checks above ran against the %s variant" % (base.TAP.checks - before, variant))
         finally:
             server.stop()
 
@@ -781,8 +775,7 @@ def main():
         if server:
             server.stop()
         shutil.rmtree(root, ignore_errors=True)
-    print("1..%d" % base.checks)
-    return 1 if base.failures else 0
+    return base.TAP.finish()
 
 
 if __name__ == "__main__":
