@@ -34,6 +34,7 @@ struct _MailsyncAccount
   guint max_in_flight;
   guint max_age;
   guint64 max_size;
+  gboolean have_newmail;       /* an unread message was copied to local */
 
   GMainContext *event_context; /* where the event signal is emitted */
   GMainContext *held_context;  /* holdconnectionopen: the syncs' one context */
@@ -552,7 +553,12 @@ emit_event (MailsyncSyncEvent *event, gpointer user_data)
 {
   MailsyncAccount *self = user_data;
   EventDelivery *d;
+  const char *flags = mailsync_sync_event_get_flags (event);
 
+  if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_MESSAGE_COPIED &&
+      mailsync_sync_event_get_direction (event) == MAILSYNC_DIRECTION_TO_LOCAL &&
+      (flags == NULL || strchr (flags, 'S') == NULL))
+    self->have_newmail = TRUE;
   if (self->event_context == NULL || self->event_context == g_main_context_get_thread_default ())
     {
       g_signal_emit (self, signals[SIGNAL_EVENT], 0, event);
@@ -1016,6 +1022,24 @@ sync_folder_structure (MailsyncAccount *self,
   return TRUE;
 }
 
+/* offlineimap's newmail_hook: after the copy pass of the remote folder
+ * INBOX, when a copied message lacked \Seen; never in a dry run (nothing
+ * is copied). An exception is an error event of the folder. */
+static void
+run_newmail_hook (MailsyncAccount *self,
+                  const char      *rname,
+                  const char      *sname)
+{
+  g_autoptr(GError) hook_error = NULL;
+
+  if (!self->have_newmail || self->dry_run || strcmp (rname, "INBOX") != 0)
+    return;
+  self->have_newmail = FALSE;
+  if (!_mailsync_repository_run_newmail_hook (self->remote, &hook_error))
+    emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, sname, mailsync_repository_get_name (self->remote),
+                 hook_error, hook_error->message);
+}
+
 static gint
 compare_folders (gconstpointer a, gconstpointer b)
 {
@@ -1101,8 +1125,10 @@ sync_folders (MailsyncAccount *self,
         continue;
 
       emit_pair (self, MAILSYNC_SYNC_EVENT_FOLDER_STARTED, sname, rname, lf ? mailsync_folder_get_name (lf) : lname);
+      self->have_newmail = FALSE;
       if (folder_error == NULL)
         mailsync_sync_runner_sync_folder (&config, rf, lf, sname, &folder_error);
+      run_newmail_hook (self, rname, sname);
       if (folder_error != NULL)
         {
           MailsyncErrorScope scope = mailsync_error_get_scope (folder_error);

@@ -61,4 +61,16 @@ G_END_DECLS
 G_BEGIN_DECLS
 /* Backends learn their hierarchy separator late (IMAP: from LIST). */
 void _mailsync_repository_set_separator (MailsyncRepository *self, char separator);
+/* Python options the config loader attaches (newmail_hook, copy_ignore_eval). */
+typedef gboolean (*_MailsyncHookFunc) (gpointer data, GError **error);
+/* *uids: a GArray of guint32, or NULL for none */
+typedef gboolean (*_MailsyncUidsFunc) (const char *folder, GArray **uids, gpointer data, GError **error);
+void     _mailsync_repository_set_newmail_hook (MailsyncRepository *self, _MailsyncHookFunc func,
+                                                gpointer data, GDestroyNotify destroy);
+gboolean _mailsync_repository_has_newmail_hook (MailsyncRepository *self);
+gboolean _mailsync_repository_run_newmail_hook (MailsyncRepository *self, GError **error);
+void     _mailsync_repository_set_copy_ignore  (MailsyncRepository *self, _MailsyncUidsFunc func,
+                                                gpointer data, GDestroyNotify destroy);
+gboolean _mailsync_repository_get_copy_ignore  (MailsyncRepository *self, const char *folder,
+                                                GArray **uids, GError **error);
 G_END_DECLS

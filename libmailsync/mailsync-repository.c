@@ -29,6 +29,14 @@ typedef struct
   gpointer filter_data;
   GDestroyNotify filter_destroy;
 
+  _MailsyncHookFunc newmail_hook;       /* newmail_hook */
+  gpointer newmail_hook_data;
+  GDestroyNotify newmail_hook_destroy;
+
+  _MailsyncUidsFunc copy_ignore;        /* copy_ignore_eval */
+  gpointer copy_ignore_data;
+  GDestroyNotify copy_ignore_destroy;
+
   /* Why a callback refused a folder, by native name: the callbacks return
    * a plain name or boolean, so the reason travels beside them. */
   GMutex refusals_lock;
@@ -130,6 +138,10 @@ mailsync_repository_finalize (GObject *object)
     priv->nametrans_destroy (priv->nametrans_data);
   if (priv->filter_destroy)
     priv->filter_destroy (priv->filter_data);
+  if (priv->newmail_hook_destroy)
+    priv->newmail_hook_destroy (priv->newmail_hook_data);
+  if (priv->copy_ignore_destroy)
+    priv->copy_ignore_destroy (priv->copy_ignore_data);
   g_hash_table_unref (priv->refusals);
   g_mutex_clear (&priv->refusals_lock);
   g_free (priv->name);
@@ -704,4 +716,70 @@ _mailsync_repository_set_separator (MailsyncRepository *self, char separator)
     return;
   PRIV (self)->separator = separator;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEPARATOR]);
+}
+
+/* newmail_hook (offlineimap's IMAP repository option): the account runs it
+ * after a folder named INBOX of this repository had unread mail copied to
+ * the other side. */
+void
+_mailsync_repository_set_newmail_hook (MailsyncRepository *self,
+                                       _MailsyncHookFunc   func,
+                                       gpointer            data,
+                                       GDestroyNotify      destroy)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+
+  if (priv->newmail_hook_destroy)
+    priv->newmail_hook_destroy (priv->newmail_hook_data);
+  priv->newmail_hook = func;
+  priv->newmail_hook_data = data;
+  priv->newmail_hook_destroy = destroy;
+}
+
+gboolean
+_mailsync_repository_has_newmail_hook (MailsyncRepository *self)
+{
+  return PRIV (self)->newmail_hook != NULL;
+}
+
+gboolean
+_mailsync_repository_run_newmail_hook (MailsyncRepository *self,
+                                       GError            **error)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+
+  if (priv->newmail_hook == NULL)
+    return TRUE;
+  return priv->newmail_hook (priv->newmail_hook_data, error);
+}
+
+/* copy_ignore_eval: the UIDs of a folder (by its visible name) never to
+ * copy from this repository. */
+void
+_mailsync_repository_set_copy_ignore (MailsyncRepository *self,
+                                      _MailsyncUidsFunc   func,
+                                      gpointer            data,
+                                      GDestroyNotify      destroy)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+
+  if (priv->copy_ignore_destroy)
+    priv->copy_ignore_destroy (priv->copy_ignore_data);
+  priv->copy_ignore = func;
+  priv->copy_ignore_data = data;
+  priv->copy_ignore_destroy = destroy;
+}
+
+gboolean
+_mailsync_repository_get_copy_ignore (MailsyncRepository *self,
+                                      const char         *folder,
+                                      GArray            **uids,
+                                      GError            **error)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+
+  *uids = NULL;
+  if (priv->copy_ignore == NULL)
+    return TRUE;
+  return priv->copy_ignore (folder, uids, priv->copy_ignore_data, error);
 }

@@ -6,6 +6,7 @@
 #include "config/mailsync-config-private.h"
 #include "config/mailsync-python-private.h"
 #include "mailsync-error.h"
+#include "mailsync-private.h"
 #include "status/mailsync-status-plain.h"
 #include "status/mailsync-status-sqlite.h"
 #include "backends/maildir/mailsync-maildir-repository.h"
@@ -2097,6 +2098,56 @@ find_password (RepoContext  *ctx,
   return TRUE;
 }
 
+static gboolean
+python_newmail_hook (gpointer  data,
+                     GError  **error)
+{
+  PythonClosure *closure = data;
+
+  return _mailsync_python_call_void (closure->func, error);
+}
+
+static gboolean
+python_copy_ignore (const char *folder,
+                    GArray    **uids,
+                    gpointer    data,
+                    GError    **error)
+{
+  PythonClosure *closure = data;
+
+  return _mailsync_python_call_uids (closure->func, folder, uids, error);
+}
+
+/* newmail_hook and copy_ignore_eval (IMAP repositories): compiled now, so
+ * that a syntax error stops the account before it syncs; an exception at
+ * run time names the option's FILE:LINE. */
+static gboolean
+apply_imap_python (MailsyncConfig     *self,
+                   const char         *section,
+                   MailsyncRepository *repo,
+                   GError            **error)
+{
+  if (has (self, section, "newmail_hook"))
+    {
+      PythonClosure *closure = python_closure_new (self, section, "newmail_hook", NULL, error);
+      if (closure == NULL)
+        return FALSE;
+      closure->repo = repo;
+      _mailsync_repository_set_newmail_hook (repo, python_newmail_hook, closure,
+                                             (GDestroyNotify) python_closure_free);
+    }
+  if (has (self, section, "copy_ignore_eval"))
+    {
+      PythonClosure *closure = python_closure_new (self, section, "copy_ignore_eval", NULL, error);
+      if (closure == NULL)
+        return FALSE;
+      closure->repo = repo;
+      _mailsync_repository_set_copy_ignore (repo, python_copy_ignore, closure,
+                                            (GDestroyNotify) python_closure_free);
+    }
+  return TRUE;
+}
+
 static MailsyncRepository *
 build_imap (RepoContext  *ctx,
             GCancellable *cancellable,
@@ -2124,7 +2175,6 @@ build_imap (RepoContext  *ctx,
       !refuse_if_true (self, section, "decodefoldernames",
                        "deprecated; set the account's utf8foldernames instead", error) ||
       !refuse_if_set (self, section, "copy_ignore_eval", "not supported yet", error) ||
-      !refuse_if_set (self, section, "newmail_hook", "not supported yet (use postsynchook)", error) ||
       !get_bool (self, section, "expunge", TRUE, &expunge, error) ||
       !get_bool (self, section, "subscribedonly", FALSE, &subscribed_only, error) ||
       !get_bool (self, section, "holdconnectionopen", FALSE, &hold, error) ||
@@ -2320,6 +2370,8 @@ build_imap (RepoContext  *ctx,
       g_signal_connect_data (repo, "opened", G_CALLBACK (keyring_store_on_open), item,
                              keyring_item_free, 0);
     }
+  if (!apply_imap_python (self, section, repo, error))
+    return NULL;
   if (pins != NULL && pins[0] != NULL)
     {
       g_autofree char *joined = g_strjoinv (",", pins);
