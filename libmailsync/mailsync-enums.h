@@ -62,6 +62,8 @@ GType mailsync_flags_get_type (void) G_GNUC_CONST;
  *   destination begins
  * @MAILSYNC_SYNC_EVENT_VALIDITY_PROBLEM: the folder's UIDVALIDITY changed
  *   (saved and current values set); the folder is skipped
+ * @MAILSYNC_SYNC_EVENT_MESSAGE_IGNORED: a message is never copied (the
+ *   remote repository's copy_ignore_eval lists its uid)
  *
  * What a #MailsyncSyncEvent reports.
  */
@@ -87,6 +89,7 @@ typedef enum
   MAILSYNC_SYNC_EVENT_LIST_LOADED,
   MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES,
   MAILSYNC_SYNC_EVENT_VALIDITY_PROBLEM,
+  MAILSYNC_SYNC_EVENT_MESSAGE_IGNORED,
 } MailsyncSyncEventKind;
 
 #define MAILSYNC_TYPE_SYNC_EVENT_KIND (mailsync_sync_event_kind_get_type ())

@@ -141,6 +141,56 @@ def scenario_newmail_hook(server, root):
     return True
 
 
+def scenario_copy_ignore_eval(server, root):
+    user, pw = server.new_user()
+    server.fill(user, "INBOX", 2)
+    server.fill(user, "Archive", 1)
+    work = os.path.join(root, "ignore")
+    os.makedirs(work, exist_ok=True)
+    write_file(os.path.join(work, "helpers.py"), "")
+    path = write_config(server, work, user, pw, "copy_ignore_eval = lambda f: [1] if f == 'INBOX' else None\n")
+    p = run(path)
+    copied = events(p, "message-copied")
+    check("copy_ignore_eval: sync succeeds", p.returncode == 0, p.stdout[-500:] + p.stderr)
+    check("copy_ignore_eval: the ignored UID is not copied, the other one is",
+          count_local(work) == 1 and [l for l in copied if "folder=INBOX " in l and "uid=2 " in l] and
+          not [l for l in copied if "folder=INBOX " in l and "uid=1 " in l], p.stdout[-800:])
+    check("copy_ignore_eval: other folders are copied whole", count_local(work, "Archive") == 1,
+          count_local(work, "Archive"))
+    ignored = events(p, "message-ignored")
+    check("copy_ignore_eval: one message-ignored event for UID 1 of INBOX",
+          len(ignored) == 1 and "folder=INBOX uid=1 " in ignored[0], ignored)
+    p = run(path)
+    check("copy_ignore_eval: the next run neither copies nor deletes anything",
+          p.returncode == 0 and not events(p, "message-copied") and not events(p, "messages-deleted") and
+          count_local(work) == 1, p.stdout[-800:] + p.stderr)
+    check("copy_ignore_eval: the ignored message stays on the server",
+          len(events(p, "message-ignored")) == 1, p.stdout[-800:])
+    # without the option the message comes down, nothing is deleted
+    path = write_config(server, work, user, pw, "")
+    p = run(path)
+    check("copy_ignore_eval removed: the message is copied then",
+          p.returncode == 0 and len(events(p, "message-copied")) == 1 and count_local(work) == 2 and
+          not events(p, "messages-deleted"), p.stdout[-800:] + p.stderr)
+
+    # an exception fails that folder (nothing guessed), naming FILE:LINE
+    user, pw = server.new_user()
+    server.fill(user, "INBOX", 2)
+    server.fill(user, "Archive", 1)
+    work = os.path.join(root, "ignore-raises")
+    os.makedirs(work, exist_ok=True)
+    write_file(os.path.join(work, "helpers.py"),
+               "def ignore(f):\n    if f == 'INBOX':\n        raise KeyError('no list')\n    return None\n")
+    path = write_config(server, work, user, pw, "copy_ignore_eval = ignore\n")
+    p = run(path)
+    errors = [l for l in events(p, "error") if "no list" in l]
+    check("copy_ignore_eval: an exception is an error naming the option's FILE:LINE",
+          errors and "folder=INBOX " in errors[0] and line_of(path, "copy_ignore_eval") in errors[0],
+          p.stdout[-800:] + p.stderr)
+    check("copy_ignore_eval: an exception copies nothing from that folder, the others sync",
+          count_local(work) <= 0 and count_local(work, "Archive") == 1, (count_local(work), p.stdout[-800:]))
+
+
 def main():
     if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs root and dovecot-imapd")
@@ -156,6 +206,7 @@ def main():
             if not scenario_newmail_hook(server, root):
                 print("1..0 # SKIP mailsync built without Python")
                 return 77
+            scenario_copy_ignore_eval(server, root)
         finally:
             server.stop()
     finally:

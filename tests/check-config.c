@@ -990,7 +990,7 @@ static const OptionCase option_cases[] = {
   { "remote", "retrycount", "5", OPT_HONOURED, "remote", "retry-count", "5" },
   { "remote", "folderincludes", "['Extra']", OPT_HONOURED, "remote", "folder-includes", "Extra" },
   { "remote", "transporttunnel", "nc localhost 143", OPT_HONOURED, "remote", "transport-tunnel", "nc localhost 143" },
-  { "remote", "copy_ignore_eval", "lambda f: None", OPT_REFUSED },
+  { "remote", "copy_ignore_eval", "lambda f: None", OPT_PYTHON },
   { "remote", "newmail_hook", "lambda: None", OPT_PYTHON },
   { "remote", "oauth2_refresh_token", "x", OPT_REFUSED },
   { "remote", "oauth2_refresh_token_eval", "'x'", OPT_REFUSED },

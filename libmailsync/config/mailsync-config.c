@@ -2174,7 +2174,6 @@ build_imap (RepoContext  *ctx,
   if (!check_section (self, section, SCOPE_REPOSITORY | SCOPE_IMAP, "an IMAP repository", error) ||
       !refuse_if_true (self, section, "decodefoldernames",
                        "deprecated; set the account's utf8foldernames instead", error) ||
-      !refuse_if_set (self, section, "copy_ignore_eval", "not supported yet", error) ||
       !get_bool (self, section, "expunge", TRUE, &expunge, error) ||
       !get_bool (self, section, "subscribedonly", FALSE, &subscribed_only, error) ||
       !get_bool (self, section, "holdconnectionopen", FALSE, &hold, error) ||

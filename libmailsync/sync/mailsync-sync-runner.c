@@ -64,6 +64,7 @@ typedef struct
   GPtrArray *finished;       /* downloads: Op (owned) done and not yet committed */
   gboolean local_listing;    /* the local listing runs already (see sync_folder_once) */
   GAsyncResult *local_result;
+  GHashTable *copy_ignore;   /* copy_ignore_eval: remote UIDs never downloaded */
 } Runner;
 
 static void
@@ -87,6 +88,7 @@ runner_free (Runner *r)
   runner_clear_lists (r);
   g_clear_pointer (&r->status_rows, g_hash_table_unref);
   g_clear_pointer (&r->meta, g_hash_table_unref);
+  g_clear_pointer (&r->copy_ignore, g_hash_table_unref);
   g_free (r->status_name);
   g_free (r->folder_label);
   g_free (r);
@@ -1159,6 +1161,37 @@ run_flags (Runner *r, GPtrArray *todo, MailsyncFolder *folder, GError **error)
 
 /* ---- planning --------------------------------------------------------- */
 
+/* offlineimap's copy_ignore_eval on the remote repository: f(folder's
+ * visible name) lists UIDs never copied from it. Only those the copy pass
+ * would take (on the server, unknown to the status and the local side)
+ * are left out of the plan, each announced as offlineimap's
+ * "IGNORED: Copy message UID ..." (also in a dry run). */
+static gboolean
+load_copy_ignore (Runner *r, GError **error)
+{
+  MailsyncRepository *rrepo = mailsync_folder_get_repository (r->remote);
+  g_autoptr(GArray) uids = NULL;
+
+  g_clear_pointer (&r->copy_ignore, g_hash_table_unref);
+  if (!_mailsync_repository_get_copy_ignore (rrepo, r->folder_label, &uids, error))
+    return FALSE;
+  if (uids == NULL)
+    return TRUE;
+  r->copy_ignore = g_hash_table_new (NULL, NULL);
+  for (guint i = 0; i < uids->len; i++)
+    {
+      guint32 uid = g_array_index (uids, guint32, i);
+      gpointer key = GUINT_TO_POINTER (uid);
+
+      if (!g_hash_table_contains (r->remote_by_uid, key) || g_hash_table_contains (r->status_rows, key) ||
+          g_hash_table_contains (r->local_by_uid, key) || !g_hash_table_add (r->copy_ignore, key))
+        continue;
+      emit (r, MAILSYNC_SYNC_EVENT_MESSAGE_IGNORED, r->local, MAILSYNC_DIRECTION_TO_LOCAL, uid, 0, 0,
+            NULL, NULL, NULL);
+    }
+  return TRUE;
+}
+
 static GPtrArray *
 make_plan (Runner *r, gboolean obey_read_only_folders)
 {
@@ -1193,6 +1226,10 @@ make_plan (Runner *r, gboolean obey_read_only_folders)
       if ((mailsync_message_info_get_flags (info) & MAILSYNC_FLAG_DELETED) &&
           !g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) &&
           !g_hash_table_contains (r->local_by_uid, GUINT_TO_POINTER (uid)))
+        continue;
+      /* copy_ignore_eval: never copied, and as it stays out of the status
+       * it is never taken for a deletion either. */
+      if (r->copy_ignore != NULL && g_hash_table_contains (r->copy_ignore, GUINT_TO_POINTER (uid)))
         continue;
       flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
       m = (MailsyncPlanMessage) { uid, NULL, flags };
@@ -1462,6 +1499,8 @@ sync_folder_once (const MailsyncRunnerConfig *config,
   if (!config->dry_run && !reconcile_intents (r, error))
     return FALSE;
 
+  if (!load_copy_ignore (r, error))
+    return FALSE;
   plan = make_plan (r, FALSE);
   if (mailsync_folder_is_read_only (remote) || mailsync_folder_is_read_only (local))
     {

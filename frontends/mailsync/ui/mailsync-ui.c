@@ -478,6 +478,15 @@ mailsync_ui_real_event (MailsyncUi *self, MailsyncSyncEvent *event)
       emit_line (self, INFO, INFO, thread, "copyingmessage", payload, text);
       break;
 
+    case MAILSYNC_SYNC_EVENT_MESSAGE_IGNORED:
+      /* offlineimap's ui.ignorecopyingmessage (copy_ignore_eval) */
+      text = g_strdup_printf ("IGNORED: Copy message UID %u %s:%s -> %s", mailsync_sync_event_get_uid (event),
+                              src_repo, folder, repo);
+      payload = g_strdup_printf ("%u\n%s\n%s\n%s[%s]", mailsync_sync_event_get_uid (event), src_type, folder,
+                                 dst_type, folder);
+      emit_line (self, INFO, INFO, thread, "ignorecopyingmessage", payload, text);
+      break;
+
     case MAILSYNC_SYNC_EVENT_MESSAGES_DELETED:
       {
         g_autofree char *seq = uids ? mailsync_ui_uid_sequence (uids, n_uids) : g_strdup (nonnull (etext));
