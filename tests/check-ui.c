@@ -600,6 +600,28 @@ START_TEST (test_names)
 }
 END_TEST
 
+/* copy_ignore_eval: offlineimap's ui.ignorecopyingmessage (no folder
+ * started: the account's thread) */
+START_TEST (test_ignored_copy)
+{
+  static const char *const uis[] = { "basic", "machineui" };
+  static const char *const expected[] = {
+    "IGNORED: Copy message UID 1 Remote:INBOX -> Local\n",
+    "msg:ignorecopyingmessage:" A ":1%0AIMAP%0AINBOX%0AMaildir%5BINBOX%5D\n",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (uis); i++)
+    {
+      Capture *c = capture_new (uis[i]);
+
+      feed (c->ui, typed (ev (MAILSYNC_SYNC_EVENT_MESSAGE_IGNORED, "INBOX", "Local", 1, 0, 0, NULL, NULL),
+                          "Remote", "IMAP", "Maildir"));
+      ck_assert_str_eq (capture_text (c), expected[i]);
+      capture_free (c);
+    }
+}
+END_TEST
+
 START_TEST (test_unknown_name)
 {
   g_autoptr(GError) error = NULL;
@@ -629,6 +651,7 @@ ui_suite (void)
   tcase_add_test (tc, test_machineui_banner_and_debug);
   tcase_add_test (tc, test_machineui_tunnel_and_error);
   tcase_add_test (tc, test_machineui_getpass);
+  tcase_add_test (tc, test_ignored_copy);
   tcase_add_test (tc, test_hostile_text_escaped);
   suite_add_tcase (s, tc);
 
