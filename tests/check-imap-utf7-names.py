@@ -109,11 +109,17 @@ def run(path):
 
 def offlineimap(work, path):
     env = dict(os.environ, HOME=work)
-    try:
-        return subprocess.run([OFFLINEIMAP, "-c", path, "-u", "basic", "-o"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, timeout=300)
-    except subprocess.TimeoutExpired:
-        return None
+    # offlineimap 8.0 sometimes loses its own STARTTLS handshake on a
+    # loaded machine: retry that, it is not what is tested here
+    for attempt in range(3):
+        try:
+            o = subprocess.run([OFFLINEIMAP, "-c", path, "-u", "basic", "-o"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, timeout=300)
+        except subprocess.TimeoutExpired:
+            return None
+        if "Failed to start TLS" not in o.stdout:
+            break
+    return o
 
 
 def local_folders(work):

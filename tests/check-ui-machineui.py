@@ -73,8 +73,13 @@ remotepass = %(password)s
 
 def run(program, config, *args):
     cmd = [program, "-c", config, "-o"] + list(args)
-    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       universal_newlines=True, timeout=300)
+    # offlineimap 8.0 sometimes loses its own STARTTLS handshake on a
+    # loaded machine; only its runs are retried
+    for attempt in range(3 if program == OFFLINEIMAP else 1):
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=300)
+        if "Failed to start TLS" not in p.stdout + p.stderr:
+            break
     return p.returncode, p.stdout, p.stderr
 
 
