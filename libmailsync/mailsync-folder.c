@@ -3,6 +3,7 @@
 #include "mailsync-folder.h"
 #include "mailsync-repository.h"
 #include "mailsync-error.h"
+#include "mailsync-private.h"
 
 /**
  * MailsyncFolder:
@@ -614,4 +615,25 @@ mailsync_folder_is_read_only (MailsyncFolder *self)
 {
   g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
   return MAILSYNC_FOLDER_GET_CLASS (self)->is_read_only (self);
+}
+
+/* Spooled content a Maildir destination may adopt: see mailsync-private.h. */
+static GQuark
+spool_fd_quark (void)
+{
+  return g_quark_from_static_string ("mailsync-spool-fd");
+}
+
+void
+_mailsync_spool_set_fd (GInputStream *stream, int fd)
+{
+  g_object_set_qdata (G_OBJECT (stream), spool_fd_quark (), GINT_TO_POINTER (fd + 1));
+}
+
+int
+_mailsync_spool_get_fd (GInputStream *stream)
+{
+  if (stream == NULL)
+    return -1;
+  return GPOINTER_TO_INT (g_object_get_qdata (G_OBJECT (stream), spool_fd_quark ())) - 1;
 }

@@ -26,6 +26,14 @@ void     _mailsync_set_error_from_errno (GError    **error,
                                          const char *what,
                                          const char *path);
 
+/* A fetched message's content that a backend spooled to an unlinked file
+ * (O_TMPFILE) holding exactly the message in Maildir form (LF line ends),
+ * from offset 0 to its end: @fd stays open while @stream lives. A Maildir
+ * destination may link that file into its tmp/ directory instead of
+ * copying the stream (which reads the same message back with CRLF). */
+void     _mailsync_spool_set_fd (GInputStream *stream, int fd);
+int      _mailsync_spool_get_fd (GInputStream *stream);
+
 G_END_DECLS
 
 #include "mailsync-sync-event.h"

@@ -85,8 +85,9 @@ void mailsync_imap_request_set_continuation_handler (MailsyncImapRequest        
 /* ---- spool files ---------------------------------------------------------- */
 
 /* Large FETCH body literals arrive in an unlinked spool file (the
- * MailsyncImapFetchBody's stream) rather than in memory. Reads one back
- * from its start (transfer full). */
+ * MailsyncImapFetchBody's stream, converting to LF line ends) rather than
+ * in memory. Reads one back from its start with CRLF line ends (transfer
+ * full), marked with _mailsync_spool_set_fd() for a Maildir to adopt. */
 GInputStream *_mailsync_imap_spool_reopen (GOutputStream *spool,
                                            GError       **error);
 /* An unlinked read-write temporary file's descriptor, or -1. */

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define COPY_BUFFER 65536
@@ -137,6 +138,50 @@ _mailsync_maildir_copy_to_fd (GInputStream  *in,
   if (written)
     *written = total;
   return TRUE;
+}
+
+int
+_mailsync_maildir_adopt_spool (int          spool_fd,
+                               const char  *tmp_path,
+                               GString     *headers,
+                               guint64     *size,
+                               int         *saved_errno)
+{
+  g_autofree char *proc = g_strdup_printf ("/proc/self/fd/%d", spool_fd);
+  struct stat st;
+  int fd;
+
+  /* Only an O_TMPFILE file can be linked again once nameless. */
+  if (linkat (AT_FDCWD, proc, AT_FDCWD, tmp_path, AT_SYMLINK_FOLLOW) != 0)
+    {
+      *saved_errno = errno;
+      return -1;
+    }
+  fd = fcntl (spool_fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0 || fstat (fd, &st) != 0)
+    goto fail;
+  if (headers != NULL)
+    {
+      g_autofree char *buf = g_malloc (MAILSYNC_MAILDIR_MAX_HEADER);
+      gboolean done = FALSE;
+      ssize_t n;
+
+      do
+        n = pread (fd, buf, MAILSYNC_MAILDIR_MAX_HEADER, 0);
+      while (n < 0 && errno == EINTR);
+      if (n < 0)
+        goto fail;
+      collect_headers (headers, &done, buf, (gsize) n);
+    }
+  *size = (guint64) st.st_size;
+  return fd;
+
+fail:
+  *saved_errno = errno;
+  if (fd >= 0)
+    close (fd);
+  unlink (tmp_path);
+  return -1;
 }
 
 gboolean

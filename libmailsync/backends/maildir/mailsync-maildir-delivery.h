@@ -22,6 +22,17 @@ gboolean _mailsync_maildir_copy_to_fd (GInputStream  *in,
                                        GCancellable  *cancellable,
                                        GError       **error);
 
+/* Links @spool_fd, an unlinked O_TMPFILE file holding a message in Maildir
+ * form (see _mailsync_spool_get_fd()), as @tmp_path instead of copying it;
+ * collects its headers as _mailsync_maildir_copy_to_fd() does. Returns a
+ * new fd on the file, or -1 with *@saved_errno (EEXIST: try another name;
+ * EXDEV, ENOENT, ...: copy the stream instead). */
+int      _mailsync_maildir_adopt_spool (int          spool_fd,
+                                        const char  *tmp_path,
+                                        GString     *headers,
+                                        guint64     *size,
+                                        int         *saved_errno);
+
 /* Finds header @field (case-insensitive, folded lines joined) in @headers and
  * parses it as an RFC 5322 date. */
 gboolean _mailsync_maildir_header_date (const char *headers,

@@ -955,6 +955,9 @@ deliver (MailsyncMaildirFolder  *self,
   const char *sub = strchr (letters, 'S') ? "cur" : "new";
   guint64 size = 0;
   int fd = -1;
+  /* A body the source spooled in Maildir form is linked in, not copied. */
+  int spool_fd = _mailsync_spool_get_fd (d->content);
+  gboolean adopted = FALSE;
 
   /* tmp/<unique>, created exclusively: never write into someone's file. */
   for (guint attempt = 0; fd < 0; attempt++)
@@ -963,6 +966,23 @@ deliver (MailsyncMaildirFolder  *self,
       g_free (tmp_path);
       tmp_name = _mailsync_maildir_name_build (now, uid, d->md5, letters, info_sep (self));
       tmp_path = g_build_filename (self->path, "tmp", tmp_name, NULL);
+      if (spool_fd >= 0)
+        {
+          int saved = 0;
+
+          fd = _mailsync_maildir_adopt_spool (spool_fd, tmp_path, headers, &size, &saved);
+          if (fd >= 0)
+            {
+              adopted = TRUE;
+              break;
+            }
+          if (saved == EEXIST && attempt + 1 < MAX_NAME_ATTEMPTS)
+            continue;
+          /* Another file system, no /proc, not an O_TMPFILE: copy. */
+          spool_fd = -1;
+          if (headers != NULL)
+            g_string_truncate (headers, 0);
+        }
       fd = open (tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
       if (fd < 0 && (errno != EEXIST || attempt + 1 >= MAX_NAME_ATTEMPTS))
         {
@@ -971,7 +991,7 @@ deliver (MailsyncMaildirFolder  *self,
         }
     }
 
-  if (!_mailsync_maildir_copy_to_fd (d->content, fd, tmp_path, headers, &size, cancellable, error))
+  if (!adopted && !_mailsync_maildir_copy_to_fd (d->content, fd, tmp_path, headers, &size, cancellable, error))
     goto fail;
 
   if (want_date)
