@@ -211,17 +211,24 @@ def scenario_big_message(server, root):
     conn = server.imap(user, pw)
     append(conn, "INBOX", "big", "", size=10 * 1024 * 1024)
     conn.logout()
-    p = run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_REPORT_RSS": "1"})
+    cache = {"MAILSYNC_TEST_REPORT_RSS": "1", "XDG_CACHE_HOME": os.path.join(work, "cache")}
+    p = run_sync(server, user, pw, work, extra=cache)
     remote, local = same_both_sides(server, user, pw, work)
     check("10 MB message downloaded intact", p.returncode == 0 and remote == local, p.stderr)
     # Streamed to the Maildir: the peak RSS (VmHWM) exceeds that of a
     # no-op run by far less than the message.
-    idle = run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_REPORT_RSS": "1"})
+    idle = run_sync(server, user, pw, work, extra=cache)
     peaks = [int(m.group(1)) for m in (re.search(r"^peak-rss-kb=(\d+)$", x.stdout, re.M) for x in (p, idle)) if m]
     with open(DRIVER, "rb") as f:
         asan = b"__asan_init" in f.read()  # ASan's quarantine keeps freed memory resident
     check("10 MB message: peak RSS grows by less than 3 MB" + (" # SKIP ASan keeps freed memory" if asan else ""),
           asan or (len(peaks) == 2 and peaks[0] - peaks[1] < 3 * 1024), peaks)
+    # Written once: the spooled body is linked into the Maildir's tmp/
+    # (same file system: the cache and the Maildir are both under work/),
+    # not copied there from the spool.
+    written = [int(m.group(1)) for m in (re.search(r"^written-kb=(\d+)$", x.stdout, re.M) for x in (p, idle)) if m]
+    check("10 MB message: the body is written to disk once, not twice",
+          len(written) == 2 and written[0] - written[1] < 12 * 1024, written)
     with open(os.path.join(work, "local", "INBOX", "new", "bigup"), "wb") as f:
         f.write(message("big-upload", size=10 * 1024 * 1024).replace(b"\r\n", b"\n"))
     p = run_sync(server, user, pw, work)

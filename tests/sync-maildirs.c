@@ -212,6 +212,12 @@ main (int argc, char **argv)
       if (g_file_get_contents ("/proc/self/status", &status_text, NULL, NULL) &&
           (hwm = strstr (status_text, "VmHWM:")) != NULL)
         printf ("peak-rss-kb=%ld\n", strtol (hwm + strlen ("VmHWM:"), NULL, 10));
+      g_clear_pointer (&status_text, g_free);
+      /* wchar: every byte this process passed to write(), so a body
+       * written twice (a spool, then a copy of it) shows. */
+      if (g_file_get_contents ("/proc/self/io", &status_text, NULL, NULL) &&
+          (hwm = strstr (status_text, "wchar:")) != NULL)
+        printf ("written-kb=%ld\n", strtol (hwm + strlen ("wchar:"), NULL, 10) / 1024);
       if (ok)
         return 0;
       fprintf (stderr, "ERROR: %s\n", error->message);
