@@ -3,6 +3,7 @@
 #include "mailsync-account.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
+#include "mailsync-worker.h"
 #include "sync/mailsync-sync-runner.h"
 
 #include <string.h>
@@ -37,9 +38,11 @@ struct _MailsyncAccount
   gboolean have_newmail;       /* an unread message was copied to local */
 
   GMainContext *event_context; /* where the event signal is emitted */
-  GMainContext *held_context;  /* holdconnectionopen: the syncs' one context */
-  GThread *pump;               /* iterates held_context between syncs */
-  gint pump_stop;              /* atomic */
+  gint syncing;                /* atomic: a sync is running (G_IO_ERROR_PENDING) */
+  /* The account's own open of each repository, kept between syncs when
+   * the repository holds its connection (holdconnectionopen). */
+  gboolean remote_opened;
+  gboolean local_opened;
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncAccount, mailsync_account, G_TYPE_OBJECT)
@@ -111,50 +114,21 @@ mailsync_account_set_property (GObject *object, guint prop_id, const GValue *val
     }
 }
 
-/* Between syncs a held connection still has a context to run on: its
- * keepalive NOOPs go out and a server's BYE is read. The next sync (or
- * the account's end) takes the context back first. */
-static gpointer
-pump_thread (gpointer data)
-{
-  MailsyncAccount *self = data;
-
-  g_main_context_push_thread_default (self->held_context);
-  while (!g_atomic_int_get (&self->pump_stop))
-    g_main_context_iteration (self->held_context, TRUE);
-  g_main_context_pop_thread_default (self->held_context);
-  return NULL;
-}
-
-static void
-pump_start (MailsyncAccount *self)
-{
-  if (self->held_context == NULL || self->pump != NULL)
-    return;
-  g_atomic_int_set (&self->pump_stop, 0);
-  self->pump = g_thread_new ("mailsync-held", pump_thread, self);
-}
-
-static void
-pump_stop (MailsyncAccount *self)
-{
-  if (self->pump == NULL)
-    return;
-  g_atomic_int_set (&self->pump_stop, 1);
-  g_main_context_wakeup (self->held_context);
-  g_thread_join (g_steal_pointer (&self->pump));
-}
-
 static void
 mailsync_account_dispose (GObject *object)
 {
   MailsyncAccount *self = MAILSYNC_ACCOUNT (object);
 
+  /* A held connection is the account's open: give it back. The close
+   * runs on the repository's own thread; the task keeps it alive. */
+  if (self->remote_opened && self->remote != NULL)
+    mailsync_repository_close_async (self->remote, NULL, NULL, NULL);
+  if (self->local_opened && self->local != NULL)
+    mailsync_repository_close_async (self->local, NULL, NULL, NULL);
+  self->remote_opened = self->local_opened = FALSE;
   g_clear_object (&self->remote);
   g_clear_object (&self->local);
-  pump_stop (self);
   g_clear_object (&self->status);
-  g_clear_pointer (&self->held_context, g_main_context_unref);
   G_OBJECT_CLASS (mailsync_account_parent_class)->dispose (object);
 }
 
@@ -553,6 +527,7 @@ emit_event (MailsyncSyncEvent *event, gpointer user_data)
 {
   MailsyncAccount *self = user_data;
   EventDelivery *d;
+  g_autoptr(GSource) source = NULL;
   const char *flags = mailsync_sync_event_get_flags (event);
 
   if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_MESSAGE_COPIED &&
@@ -569,7 +544,14 @@ emit_event (MailsyncSyncEvent *event, gpointer user_data)
   d = g_new0 (EventDelivery, 1);
   d->account = g_object_ref (self);
   d->event = g_object_ref (event);
-  g_main_context_invoke (self->event_context, deliver_event, d);
+  /* An idle source, not g_main_context_invoke(): that would run the
+   * handler right here, on the engine's thread, whenever the caller's
+   * context happens to be free. */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, deliver_event, d, NULL);
+  g_source_set_static_name (source, "[mailsync] account event");
+  g_source_attach (source, self->event_context);
 }
 
 static void
@@ -643,27 +625,23 @@ emit_connecting (MailsyncAccount *self, MailsyncRepository *repo)
 
 /* ---- running async backend calls from the sync engine ----------------- */
 
-static void
-store_result (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_for (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
-  return *slot;
-}
-
+/* The engine runs on the account's thread with a private context
+ * (mailsync-worker.h): it awaits each repository call there. */
 static gboolean
-repo_open (MailsyncRepository *repo, GCancellable *cancellable, GError **error)
+repo_open (MailsyncRepository *repo, gboolean *opened, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  mailsync_repository_open_async (repo, cancellable, store_result, &result);
-  return mailsync_repository_open_finish (repo, wait_for (&result), error);
+  /* Already ours (a held connection): check it, reconnect if it died,
+   * without counting a second open. */
+  if (*opened)
+    {
+      _mailsync_repository_reopen_async (repo, cancellable, _mailsync_store_result, &result);
+      return _mailsync_repository_reopen_finish (repo, _mailsync_await (&result), error);
+    }
+  mailsync_repository_open_async (repo, cancellable, _mailsync_store_result, &result);
+  *opened = mailsync_repository_open_finish (repo, _mailsync_await (&result), error);
+  return *opened;
 }
 
 static GPtrArray *
@@ -671,8 +649,8 @@ repo_list (MailsyncRepository *repo, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  mailsync_repository_list_folders_async (repo, cancellable, store_result, &result);
-  return mailsync_repository_list_folders_finish (repo, wait_for (&result), error);
+  mailsync_repository_list_folders_async (repo, cancellable, _mailsync_store_result, &result);
+  return mailsync_repository_list_folders_finish (repo, _mailsync_await (&result), error);
 }
 
 static MailsyncFolder *
@@ -680,23 +658,15 @@ repo_create (MailsyncRepository *repo, const char *name, GCancellable *cancellab
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  mailsync_repository_create_folder_async (repo, name, cancellable, store_result, &result);
-  return mailsync_repository_create_folder_finish (repo, wait_for (&result), error);
-}
-
-static void
-repo_close (MailsyncRepository *repo)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  mailsync_repository_close_async (repo, NULL, store_result, &result);
-  mailsync_repository_close_finish (repo, wait_for (&result), NULL);
+  mailsync_repository_create_folder_async (repo, name, cancellable, _mailsync_store_result, &result);
+  return mailsync_repository_create_folder_finish (repo, _mailsync_await (&result), error);
 }
 
 /* After a sync: close, unless the repository holds its connection open
  * for the next sync (offlineimap's holdconnectionopen, the IMAP
  * repository's "hold-connection-open"; the engine knows no backend). The
- * account's disposal closes it in the end. */
+ * account's disposal closes it in the end. A repository the client
+ * opened too stays open: the close only gives back the account's open. */
 static gboolean
 repo_holds (MailsyncRepository *repo)
 {
@@ -708,24 +678,15 @@ repo_holds (MailsyncRepository *repo)
 }
 
 static void
-repo_release (MailsyncRepository *repo)
+repo_release (MailsyncRepository *repo, gboolean *opened)
 {
-  if (!repo_holds (repo))
-    repo_close (repo);
-}
+  g_autoptr(GAsyncResult) result = NULL;
 
-/* A private context per sync, so that the engine dispatches nothing of
- * the caller's; but a held connection reads on the context it was opened
- * on, so an account that holds one keeps its context for every sync. */
-static GMainContext *
-sync_context (MailsyncAccount *self)
-{
-  pump_stop (self);
-  if (!repo_holds (self->remote) && !repo_holds (self->local))
-    return g_main_context_new ();
-  if (self->held_context == NULL)
-    self->held_context = g_main_context_new ();
-  return g_main_context_ref (self->held_context);
+  if (!*opened || repo_holds (repo))
+    return;
+  *opened = FALSE;
+  mailsync_repository_close_async (repo, NULL, _mailsync_store_result, &result);
+  mailsync_repository_close_finish (repo, _mailsync_await (&result), NULL);
 }
 
 /* ---- folder names ----------------------------------------------------- */
@@ -1190,10 +1151,10 @@ sync_account (MailsyncAccount *self, GCancellable *cancellable, GError **error)
   g_autoptr(GHashTable) refused = g_hash_table_new (NULL, NULL);
 
   emit_connecting (self, self->remote);
-  if (!repo_open (self->remote, cancellable, error))
+  if (!repo_open (self->remote, &self->remote_opened, cancellable, error))
     return FALSE;
   emit_connecting (self, self->local);
-  if (!repo_open (self->local, cancellable, error))
+  if (!repo_open (self->local, &self->local_opened, cancellable, error))
     return FALSE;
   remote_folders = repo_list (self->remote, cancellable, error);
   if (remote_folders == NULL)
@@ -1218,13 +1179,40 @@ run_sync (MailsyncAccount *self, GCancellable *cancellable, GError **error)
 
   emit_simple (self, MAILSYNC_SYNC_EVENT_ACCOUNT_STARTED, NULL, NULL, NULL, NULL);
   ok = sync_account (self, cancellable, &local_error);
-  repo_release (self->remote);
-  repo_release (self->local);
+  repo_release (self->remote, &self->remote_opened);
+  repo_release (self->local, &self->local_opened);
   emit_simple (self, MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED, NULL, NULL, local_error,
                local_error ? local_error->message : NULL);
   if (!ok)
     g_propagate_error (error, g_steal_pointer (&local_error));
   return ok;
+}
+
+typedef struct
+{
+  MailsyncAccount *self;
+  GCancellable *cancellable;
+  GError *error;
+  gboolean ok;
+} SyncRun;
+
+static void
+sync_run (gpointer data, gpointer unused)
+{
+  SyncRun *run = data;
+
+  run->ok = run_sync (run->self, run->cancellable, &run->error);
+}
+
+/* One sync at a time: a second one would interleave both on the wire
+ * and on disk (every message twice). */
+static gboolean
+begin_sync (MailsyncAccount *self, GError **error)
+{
+  if (g_atomic_int_compare_and_exchange (&self->syncing, 0, 1))
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_PENDING, "Account %s is already syncing", self->name);
+  return FALSE;
 }
 
 /**
@@ -1233,49 +1221,54 @@ run_sync (MailsyncAccount *self, GCancellable *cancellable, GError **error)
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Syncs every folder of the account, blocking the calling thread. Events
- * are emitted on this thread while it runs.
+ * Syncs every folder of the account, blocking the calling thread (any
+ * thread; no main loop need run there). Events are emitted on this
+ * thread while it runs.
+ *
+ * An account syncs once at a time: while a sync (this or
+ * mailsync_account_sync_async()) runs, another fails at once with
+ * %G_IO_ERROR_PENDING and the running one goes on untouched.
  *
  * Returns: %TRUE if every folder synced; on failure the error says whether
  *   folders failed (%MAILSYNC_ERROR_PARTIAL), only UIDVALIDITY problems
- *   occurred (%MAILSYNC_ERROR_UIDVALIDITY_CHANGED), or the account stopped
+ *   occurred (%MAILSYNC_ERROR_UIDVALIDITY_CHANGED), another sync was
+ *   running (%G_IO_ERROR_PENDING), or the account stopped
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_account_sync (MailsyncAccount  *self,
                        GCancellable     *cancellable,
                        GError          **error)
 {
-  g_autoptr(GMainContext) context = NULL;
-  gboolean ok;
+  SyncRun run = { self, cancellable, NULL, FALSE };
 
   g_return_val_if_fail (MAILSYNC_IS_ACCOUNT (self), FALSE);
-  context = sync_context (self);
+  if (!begin_sync (self, error))
+    return FALSE;
+  self->event_context = NULL;
   /* A private context: the engine iterates it while operations are in
    * flight, and must not dispatch the caller's unrelated sources. */
-  g_main_context_push_thread_default (context);
-  self->event_context = NULL;
-  ok = run_sync (self, cancellable, error);
-  g_main_context_pop_thread_default (context);
-  pump_start (self);
-  return ok;
+  _mailsync_run_private (sync_run, &run);
+  g_atomic_int_set (&self->syncing, 0);
+  if (!run.ok)
+    g_propagate_error (error, run.error);
+  return run.ok;
 }
 
 static void
 sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   MailsyncAccount *self = source;
-  g_autoptr(GMainContext) context = sync_context (self);
-  GError *error = NULL;
-  gboolean ok;
+  SyncRun run = { self, cancellable, NULL, FALSE };
 
-  g_main_context_push_thread_default (context);
-  ok = run_sync (self, cancellable, &error);
-  g_main_context_pop_thread_default (context);
-  pump_start (self);
-  if (ok)
+  _mailsync_run_private (sync_run, &run);
+  g_clear_pointer (&self->event_context, g_main_context_unref);
+  g_atomic_int_set (&self->syncing, 0);
+  if (run.ok)
     g_task_return_boolean (task, TRUE);
   else
-    g_task_return_error (task, error);
+    g_task_return_error (task, run.error);
 }
 
 /**
@@ -1285,8 +1278,14 @@ sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
  * @callback: (scope async): called when the sync is over
  * @user_data: closure data
  *
- * Syncs the account in a worker thread; events and @callback arrive on
- * the caller's thread-default main context.
+ * Syncs the account on a library thread and returns at once; the
+ * #MailsyncAccount::event signals and @callback arrive on the caller's
+ * thread-default main context, in order, the callback last.
+ *
+ * While a sync runs, another (async or not) fails at once with
+ * %G_IO_ERROR_PENDING and the running one goes on untouched.
+ *
+ * Since: 0.1
  */
 void
 mailsync_account_sync_async (MailsyncAccount     *self,
@@ -1295,12 +1294,17 @@ mailsync_account_sync_async (MailsyncAccount     *self,
                              gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
 
   g_return_if_fail (MAILSYNC_IS_ACCOUNT (self));
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, mailsync_account_sync_async);
+  if (!begin_sync (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
   self->event_context = g_main_context_ref_thread_default ();
-  g_main_context_unref (self->event_context); /* lives as long as the caller's loop */
   g_task_run_in_thread (task, sync_thread);
 }
 
@@ -1318,5 +1322,6 @@ mailsync_account_sync_finish (MailsyncAccount  *self,
                               GError          **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mailsync_account_sync_async, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }

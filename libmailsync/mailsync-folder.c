@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "mailsync-folder.h"
+#include "mailsync-worker.h"
 #include "mailsync-repository.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
@@ -270,42 +271,31 @@ mailsync_folder_list_messages_finish (MailsyncFolder  *self,
   return MAILSYNC_FOLDER_GET_CLASS (self)->list_messages_finish (self, result, error);
 }
 
-static void
-got_result (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
-  g_main_context_wakeup (NULL);
-}
-
 /**
  * mailsync_folder_list_messages:
  * @self: a folder
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Synchronous form of mailsync_folder_list_messages_async().
+ * Synchronous form of mailsync_folder_list_messages_async(). Like every
+ * sync call of the library it blocks the calling thread, which may be any
+ * thread, with or without a main loop running.
  *
  * Returns: (transfer container) (element-type MailsyncMessageInfo): the messages
+ *
+ * Since: 0.1
  */
 GPtrArray *
 mailsync_folder_list_messages (MailsyncFolder  *self,
                                GCancellable    *cancellable,
                                GError         **error)
 {
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GAsyncResult) result = NULL;
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
 
   g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
-  g_main_context_push_thread_default (context);
-  mailsync_folder_list_messages_async (self, cancellable, got_result, &result);
-  while (result == NULL)
-    g_main_context_iteration (context, TRUE);
-  g_main_context_pop_thread_default (context);
-  return mailsync_folder_list_messages_finish (self, result, error);
+  _mailsync_sync_call_begin (&call);
+  mailsync_folder_list_messages_async (self, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_folder_list_messages_finish (self, _mailsync_sync_call_wait (&call), error);
 }
 
 /**
@@ -596,6 +586,207 @@ mailsync_folder_wait_for_changes_finish (MailsyncFolder  *self,
   if (changed != NULL)
     *changed = FALSE;
   return MAILSYNC_FOLDER_GET_CLASS (self)->wait_for_changes_finish (self, result, changed, error);
+}
+
+/**
+ * mailsync_folder_fetch_message:
+ * @self: a folder
+ * @info: the message
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_folder_fetch_message_async().
+ *
+ * Returns: (transfer full): the message's content, or %NULL on error
+ *
+ * Since: 0.1
+ */
+GInputStream *
+mailsync_folder_fetch_message (MailsyncFolder       *self,
+                               MailsyncMessageInfo  *info,
+                               GCancellable         *cancellable,
+                               GError              **error)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  _mailsync_sync_call_begin (&call);
+  mailsync_folder_fetch_message_async (self, info, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_folder_fetch_message_finish (self, _mailsync_sync_call_wait (&call), error);
+}
+
+/**
+ * mailsync_folder_append_message:
+ * @self: a folder
+ * @info: the message's flags and date
+ * @content: the message
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_folder_append_message_async().
+ *
+ * Returns: (transfer full): the stored message, or %NULL on error
+ *
+ * Since: 0.1
+ */
+MailsyncMessageInfo *
+mailsync_folder_append_message (MailsyncFolder       *self,
+                                MailsyncMessageInfo  *info,
+                                GInputStream         *content,
+                                GCancellable         *cancellable,
+                                GError              **error)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  _mailsync_sync_call_begin (&call);
+  mailsync_folder_append_message_async (self, info, content, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_folder_append_message_finish (self, _mailsync_sync_call_wait (&call), error);
+}
+
+/**
+ * mailsync_folder_set_flags:
+ * @self: a folder
+ * @uids: (array length=n_uids): the messages
+ * @n_uids: how many
+ * @add: flags to set
+ * @remove: flags to clear
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_folder_set_flags_async().
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+mailsync_folder_set_flags (MailsyncFolder  *self,
+                           const guint32   *uids,
+                           guint            n_uids,
+                           MailsyncFlags    add,
+                           MailsyncFlags    remove,
+                           GCancellable    *cancellable,
+                           GError         **error)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
+  _mailsync_sync_call_begin (&call);
+  mailsync_folder_set_flags_async (self, uids, n_uids, add, remove, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_folder_set_flags_finish (self, _mailsync_sync_call_wait (&call), error);
+}
+
+/**
+ * mailsync_folder_delete_messages:
+ * @self: a folder
+ * @uids: (array length=n_uids): the messages
+ * @n_uids: how many
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_folder_delete_messages_async().
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+mailsync_folder_delete_messages (MailsyncFolder  *self,
+                                 const guint32   *uids,
+                                 guint            n_uids,
+                                 GCancellable    *cancellable,
+                                 GError         **error)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
+  _mailsync_sync_call_begin (&call);
+  mailsync_folder_delete_messages_async (self, uids, n_uids, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_folder_delete_messages_finish (self, _mailsync_sync_call_wait (&call), error);
+}
+
+/**
+ * mailsync_folder_set_message_uid:
+ * @self: a folder
+ * @info: the message
+ * @uid: the UID to record
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_folder_set_message_uid_async().
+ *
+ * Returns: (transfer full): the message with its new UID, or %NULL on error
+ *
+ * Since: 0.1
+ */
+MailsyncMessageInfo *
+mailsync_folder_set_message_uid (MailsyncFolder       *self,
+                                 MailsyncMessageInfo  *info,
+                                 guint32               uid,
+                                 GCancellable         *cancellable,
+                                 GError              **error)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  _mailsync_sync_call_begin (&call);
+  mailsync_folder_set_message_uid_async (self, info, uid, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_folder_set_message_uid_finish (self, _mailsync_sync_call_wait (&call), error);
+}
+
+/**
+ * mailsync_folder_flush:
+ * @self: a folder
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_folder_flush_async().
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+mailsync_folder_flush (MailsyncFolder  *self,
+                       GCancellable    *cancellable,
+                       GError         **error)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
+  _mailsync_sync_call_begin (&call);
+  mailsync_folder_flush_async (self, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_folder_flush_finish (self, _mailsync_sync_call_wait (&call), error);
+}
+
+/**
+ * mailsync_folder_wait_for_changes:
+ * @self: a folder
+ * @timeout_seconds: give up after this long, 0 for no limit
+ * @changed: (out) (optional): %TRUE when the store reported a change
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_folder_wait_for_changes_async().
+ *
+ * Returns: %TRUE when the wait ended normally (a change or the timeout)
+ *
+ * Since: 0.1
+ */
+gboolean
+mailsync_folder_wait_for_changes (MailsyncFolder  *self,
+                                  guint            timeout_seconds,
+                                  gboolean        *changed,
+                                  GCancellable    *cancellable,
+                                  GError         **error)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
+  _mailsync_sync_call_begin (&call);
+  mailsync_folder_wait_for_changes_async (self, timeout_seconds, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_folder_wait_for_changes_finish (self, _mailsync_sync_call_wait (&call), changed, error);
 }
 
 /**

@@ -227,4 +227,46 @@ gboolean             mailsync_folder_wait_for_changes_finish (MailsyncFolder    
                                                               gboolean             *changed,
                                                               GError              **error);
 
+MAILSYNC_AVAILABLE_IN_ALL
+GInputStream        *mailsync_folder_fetch_message    (MailsyncFolder       *self,
+                                                       MailsyncMessageInfo  *info,
+                                                       GCancellable         *cancellable,
+                                                       GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+MailsyncMessageInfo *mailsync_folder_append_message   (MailsyncFolder       *self,
+                                                       MailsyncMessageInfo  *info,
+                                                       GInputStream         *content,
+                                                       GCancellable         *cancellable,
+                                                       GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_set_flags        (MailsyncFolder       *self,
+                                                       const guint32        *uids,
+                                                       guint                 n_uids,
+                                                       MailsyncFlags         add,
+                                                       MailsyncFlags         remove,
+                                                       GCancellable         *cancellable,
+                                                       GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_delete_messages  (MailsyncFolder       *self,
+                                                       const guint32        *uids,
+                                                       guint                 n_uids,
+                                                       GCancellable         *cancellable,
+                                                       GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+MailsyncMessageInfo *mailsync_folder_set_message_uid  (MailsyncFolder       *self,
+                                                       MailsyncMessageInfo  *info,
+                                                       guint32               uid,
+                                                       GCancellable         *cancellable,
+                                                       GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_flush            (MailsyncFolder       *self,
+                                                       GCancellable         *cancellable,
+                                                       GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_wait_for_changes (MailsyncFolder       *self,
+                                                       guint                 timeout_seconds,
+                                                       gboolean             *changed,
+                                                       GCancellable         *cancellable,
+                                                       GError              **error);
+
 G_END_DECLS

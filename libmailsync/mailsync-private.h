@@ -81,4 +81,10 @@ void     _mailsync_repository_set_copy_ignore  (MailsyncRepository *self, _Mails
                                                 gpointer data, GDestroyNotify destroy);
 gboolean _mailsync_repository_get_copy_ignore  (MailsyncRepository *self, const char *folder,
                                                 GArray **uids, GError **error);
+/* The engine's reconnect: an open that is not counted. */
+void     _mailsync_repository_reopen_async     (MailsyncRepository *self, GCancellable *cancellable,
+                                                GAsyncReadyCallback callback, gpointer user_data);
+gboolean _mailsync_repository_reopen_finish    (MailsyncRepository *self, GAsyncResult *result,
+                                                GError **error);
+guint    _mailsync_repository_get_open_count   (MailsyncRepository *self);
 G_END_DECLS

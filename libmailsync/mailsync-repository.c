@@ -3,6 +3,7 @@
 #include "mailsync-repository.h"
 #include "mailsync-private.h"
 #include "mailsync-error.h"
+#include "mailsync-worker.h"
 
 /**
  * MailsyncRepository:
@@ -41,6 +42,8 @@ typedef struct
    * a plain name or boolean, so the reason travels beside them. */
   GMutex refusals_lock;
   GHashTable *refusals;     /* char* -> GError* */
+
+  gint open_count;          /* atomic: successful opens not yet closed */
 } MailsyncRepositoryPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (MailsyncRepository, mailsync_repository, G_TYPE_OBJECT)
@@ -525,11 +528,46 @@ mailsync_repository_check_folder (MailsyncRepository  *self,
   return TRUE;
 }
 
-#define DISPATCH_ASYNC(vfunc, ...) \
+/* The public calls wrap the backend's: the wrapper's GTask carries the
+ * source tag, counts opens, and is what _finish checks. */
+#define DISPATCH_ASYNC(tag, vfunc, done, ...) \
   G_STMT_START { \
+    GTask *task_; \
     g_return_if_fail (MAILSYNC_IS_REPOSITORY (self)); \
-    MAILSYNC_REPOSITORY_GET_CLASS (self)->vfunc (self, __VA_ARGS__); \
+    task_ = g_task_new (self, cancellable, callback, user_data); \
+    g_task_set_source_tag (task_, tag); \
+    MAILSYNC_REPOSITORY_GET_CLASS (self)->vfunc (self, __VA_ARGS__, cancellable, done, task_); \
   } G_STMT_END
+
+static void
+return_bool_or_error (GTask *task, gboolean ok, GError *error)
+{
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+  g_object_unref (task);
+}
+
+/* The callbacks take the repository from their task, not from @source: a
+ * backend may hand the call on to another repository (the mapped one
+ * does), whose result then comes back here. */
+static void
+opened (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  MailsyncRepository *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  gboolean ok = MAILSYNC_REPOSITORY_GET_CLASS (self)->open_finish (self, result, &error);
+
+  if (ok)
+    {
+      if (g_task_get_source_tag (task) == mailsync_repository_open_async)
+        g_atomic_int_inc (&PRIV (self)->open_count);
+      g_signal_emit (self, signals[SIGNAL_OPENED], 0);
+    }
+  return_bool_or_error (task, ok, error);
+}
 
 /**
  * mailsync_repository_open_async:
@@ -538,7 +576,19 @@ mailsync_repository_check_folder (MailsyncRepository  *self,
  * @callback: (scope async): called when done
  * @user_data: closure data
  *
- * Checks that the store is reachable and usable.
+ * Connects to the store (an IMAP login, a Maildir root check) and checks
+ * that it is usable. Opening an open repository checks its connection
+ * and reconnects when it was lost.
+ *
+ * A repository may be shared: by a client and one or more
+ * #MailsyncAccount objects, say. Each successful open must be matched by
+ * one close; the connection is released by the last close
+ * (mailsync_repository_close_async() of a repository opened several
+ * times only counts down). Calls that need a connection
+ * (mailsync_repository_list_folders_async() and the folder operations)
+ * open the repository themselves when nobody did, without counting.
+ *
+ * Since: 0.1
  */
 void
 mailsync_repository_open_async (MailsyncRepository  *self,
@@ -546,7 +596,12 @@ mailsync_repository_open_async (MailsyncRepository  *self,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
-  DISPATCH_ASYNC (open_async, cancellable, callback, user_data);
+  GTask *task;
+
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mailsync_repository_open_async);
+  MAILSYNC_REPOSITORY_GET_CLASS (self)->open_async (self, cancellable, opened, task);
 }
 
 /**
@@ -555,17 +610,86 @@ mailsync_repository_open_async (MailsyncRepository  *self,
  * @result: the result
  * @error: return location for a #GError
  *
+ * Finishes mailsync_repository_open_async().
+ *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_repository_open_finish (MailsyncRepository  *self,
                                  GAsyncResult        *result,
                                  GError             **error)
 {
-  if (!MAILSYNC_REPOSITORY_GET_CLASS (self)->open_finish (self, result, error))
-    return FALSE;
-  g_signal_emit (self, signals[SIGNAL_OPENED], 0);
-  return TRUE;
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mailsync_repository_open_async, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * mailsync_repository_open:
+ * @self: a repository
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_repository_open_async(). Blocks the
+ * calling thread, which need not run a main loop.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+mailsync_repository_open (MailsyncRepository  *self,
+                          GCancellable        *cancellable,
+                          GError             **error)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), FALSE);
+  _mailsync_sync_call_begin (&call);
+  mailsync_repository_open_async (self, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_repository_open_finish (self, _mailsync_sync_call_wait (&call), error);
+}
+
+/* The engine's reconnect after a dropped connection: an open that is
+ * not counted (the account's own open still stands). */
+void
+_mailsync_repository_reopen_async (MailsyncRepository  *self,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, _mailsync_repository_reopen_async);
+  MAILSYNC_REPOSITORY_GET_CLASS (self)->open_async (self, cancellable, opened, task);
+}
+
+gboolean
+_mailsync_repository_reopen_finish (MailsyncRepository  *self,
+                                    GAsyncResult        *result,
+                                    GError             **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+listed_folders (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  MailsyncRepository *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  GPtrArray *folders = MAILSYNC_REPOSITORY_GET_CLASS (self)->list_folders_finish (self, result, &error);
+
+  if (folders != NULL)
+    g_task_return_pointer (task, folders, (GDestroyNotify) g_ptr_array_unref);
+  else
+    g_task_return_error (task, error);
+  g_object_unref (task);
 }
 
 /**
@@ -575,7 +699,9 @@ mailsync_repository_open_finish (MailsyncRepository  *self,
  * @callback: (scope async): called when done
  * @user_data: closure data
  *
- * Lists the folders.
+ * Lists the folders. A repository that is not open is opened first.
+ *
+ * Since: 0.1
  */
 void
 mailsync_repository_list_folders_async (MailsyncRepository  *self,
@@ -583,7 +709,12 @@ mailsync_repository_list_folders_async (MailsyncRepository  *self,
                                         GAsyncReadyCallback  callback,
                                         gpointer             user_data)
 {
-  DISPATCH_ASYNC (list_folders_async, cancellable, callback, user_data);
+  GTask *task;
+
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mailsync_repository_list_folders_async);
+  MAILSYNC_REPOSITORY_GET_CLASS (self)->list_folders_async (self, cancellable, listed_folders, task);
 }
 
 /**
@@ -592,14 +723,62 @@ mailsync_repository_list_folders_async (MailsyncRepository  *self,
  * @result: the result
  * @error: return location for a #GError
  *
- * Returns: (transfer container) (element-type MailsyncFolder): the folders
+ * Finishes mailsync_repository_list_folders_async().
+ *
+ * Returns: (transfer container) (element-type MailsyncFolder): the
+ *   folders; the array holds a reference to each and drops it when it
+ *   is freed.
+ *
+ * Since: 0.1
  */
 GPtrArray *
 mailsync_repository_list_folders_finish (MailsyncRepository  *self,
                                          GAsyncResult        *result,
                                          GError             **error)
 {
-  return MAILSYNC_REPOSITORY_GET_CLASS (self)->list_folders_finish (self, result, error);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mailsync_repository_list_folders_async, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * mailsync_repository_list_folders:
+ * @self: a repository
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_repository_list_folders_async().
+ *
+ * Returns: (transfer container) (element-type MailsyncFolder): the folders
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+mailsync_repository_list_folders (MailsyncRepository  *self,
+                                  GCancellable        *cancellable,
+                                  GError             **error)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), NULL);
+  _mailsync_sync_call_begin (&call);
+  mailsync_repository_list_folders_async (self, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_repository_list_folders_finish (self, _mailsync_sync_call_wait (&call), error);
+}
+
+static void
+created_folder (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  MailsyncRepository *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  MailsyncFolder *folder = MAILSYNC_REPOSITORY_GET_CLASS (self)->create_folder_finish (self, result, &error);
+
+  if (folder != NULL)
+    g_task_return_pointer (task, folder, g_object_unref);
+  else
+    g_task_return_error (task, error);
+  g_object_unref (task);
 }
 
 /**
@@ -610,7 +789,9 @@ mailsync_repository_list_folders_finish (MailsyncRepository  *self,
  * @callback: (scope async): called when done
  * @user_data: closure data
  *
- * Creates a folder.
+ * Creates a folder (and the folders above it where the store needs them).
+ *
+ * Since: 0.1
  */
 void
 mailsync_repository_create_folder_async (MailsyncRepository  *self,
@@ -619,7 +800,8 @@ mailsync_repository_create_folder_async (MailsyncRepository  *self,
                                          GAsyncReadyCallback  callback,
                                          gpointer             user_data)
 {
-  DISPATCH_ASYNC (create_folder_async, name, cancellable, callback, user_data);
+  g_return_if_fail (name != NULL);
+  DISPATCH_ASYNC (mailsync_repository_create_folder_async, create_folder_async, created_folder, name);
 }
 
 /**
@@ -628,14 +810,57 @@ mailsync_repository_create_folder_async (MailsyncRepository  *self,
  * @result: the result
  * @error: return location for a #GError
  *
+ * Finishes mailsync_repository_create_folder_async().
+ *
  * Returns: (transfer full): the new folder
+ *
+ * Since: 0.1
  */
 MailsyncFolder *
 mailsync_repository_create_folder_finish (MailsyncRepository  *self,
                                           GAsyncResult        *result,
                                           GError             **error)
 {
-  return MAILSYNC_REPOSITORY_GET_CLASS (self)->create_folder_finish (self, result, error);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mailsync_repository_create_folder_async, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * mailsync_repository_create_folder:
+ * @self: a repository
+ * @name: native name of the folder
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_repository_create_folder_async().
+ *
+ * Returns: (transfer full): the new folder, or %NULL on error
+ *
+ * Since: 0.1
+ */
+MailsyncFolder *
+mailsync_repository_create_folder (MailsyncRepository  *self,
+                                   const char          *name,
+                                   GCancellable        *cancellable,
+                                   GError             **error)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), NULL);
+  _mailsync_sync_call_begin (&call);
+  mailsync_repository_create_folder_async (self, name, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_repository_create_folder_finish (self, _mailsync_sync_call_wait (&call), error);
+}
+
+static void
+deleted_folder (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MailsyncRepository *self = g_task_get_source_object (user_data);
+  GError *error = NULL;
+  gboolean ok = MAILSYNC_REPOSITORY_GET_CLASS (self)->delete_folder_finish (self, result, &error);
+
+  return_bool_or_error (user_data, ok, error);
 }
 
 /**
@@ -647,6 +872,8 @@ mailsync_repository_create_folder_finish (MailsyncRepository  *self,
  * @user_data: closure data
  *
  * Deletes a folder.
+ *
+ * Since: 0.1
  */
 void
 mailsync_repository_delete_folder_async (MailsyncRepository  *self,
@@ -655,7 +882,8 @@ mailsync_repository_delete_folder_async (MailsyncRepository  *self,
                                          GAsyncReadyCallback  callback,
                                          gpointer             user_data)
 {
-  DISPATCH_ASYNC (delete_folder_async, name, cancellable, callback, user_data);
+  g_return_if_fail (name != NULL);
+  DISPATCH_ASYNC (mailsync_repository_delete_folder_async, delete_folder_async, deleted_folder, name);
 }
 
 /**
@@ -664,14 +892,57 @@ mailsync_repository_delete_folder_async (MailsyncRepository  *self,
  * @result: the result
  * @error: return location for a #GError
  *
+ * Finishes mailsync_repository_delete_folder_async().
+ *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_repository_delete_folder_finish (MailsyncRepository  *self,
                                           GAsyncResult        *result,
                                           GError             **error)
 {
-  return MAILSYNC_REPOSITORY_GET_CLASS (self)->delete_folder_finish (self, result, error);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mailsync_repository_delete_folder_async, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * mailsync_repository_delete_folder:
+ * @self: a repository
+ * @name: native name of the folder
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_repository_delete_folder_async().
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+mailsync_repository_delete_folder (MailsyncRepository  *self,
+                                   const char          *name,
+                                   GCancellable        *cancellable,
+                                   GError             **error)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), FALSE);
+  _mailsync_sync_call_begin (&call);
+  mailsync_repository_delete_folder_async (self, name, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_repository_delete_folder_finish (self, _mailsync_sync_call_wait (&call), error);
+}
+
+static void
+closed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MailsyncRepository *self = g_task_get_source_object (user_data);
+  GError *error = NULL;
+  gboolean ok = MAILSYNC_REPOSITORY_GET_CLASS (self)->close_finish (self, result, &error);
+
+  return_bool_or_error (user_data, ok, error);
 }
 
 /**
@@ -681,7 +952,12 @@ mailsync_repository_delete_folder_finish (MailsyncRepository  *self,
  * @callback: (scope async): called when done
  * @user_data: closure data
  *
- * Releases connections and other resources.
+ * Releases one open (see mailsync_repository_open_async()): the last one
+ * logs out and releases connections and other resources; an earlier one
+ * only counts down and completes at once. Closing a repository nobody
+ * opened releases whatever a call opened on its own.
+ *
+ * Since: 0.1
  */
 void
 mailsync_repository_close_async (MailsyncRepository  *self,
@@ -689,7 +965,25 @@ mailsync_repository_close_async (MailsyncRepository  *self,
                                  GAsyncReadyCallback  callback,
                                  gpointer             user_data)
 {
-  DISPATCH_ASYNC (close_async, cancellable, callback, user_data);
+  MailsyncRepositoryPrivate *priv;
+  GTask *task;
+  gint count;
+
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  priv = PRIV (self);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mailsync_repository_close_async);
+  do
+    count = g_atomic_int_get (&priv->open_count);
+  while (count > 0 && !g_atomic_int_compare_and_exchange (&priv->open_count, count, count - 1));
+  if (count > 1)
+    {
+      /* someone else still uses it */
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+  MAILSYNC_REPOSITORY_GET_CLASS (self)->close_async (self, cancellable, closed, task);
 }
 
 /**
@@ -698,14 +992,52 @@ mailsync_repository_close_async (MailsyncRepository  *self,
  * @result: the result
  * @error: return location for a #GError
  *
+ * Finishes mailsync_repository_close_async().
+ *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_repository_close_finish (MailsyncRepository  *self,
                                   GAsyncResult        *result,
                                   GError             **error)
 {
-  return MAILSYNC_REPOSITORY_GET_CLASS (self)->close_finish (self, result, error);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mailsync_repository_close_async, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * mailsync_repository_close:
+ * @self: a repository
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_repository_close_async().
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+mailsync_repository_close (MailsyncRepository  *self,
+                           GCancellable        *cancellable,
+                           GError             **error)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), FALSE);
+  _mailsync_sync_call_begin (&call);
+  mailsync_repository_close_async (self, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_repository_close_finish (self, _mailsync_sync_call_wait (&call), error);
+}
+
+/* How many opens are outstanding (tests, and the account's bookkeeping). */
+guint
+_mailsync_repository_get_open_count (MailsyncRepository *self)
+{
+  return (guint) g_atomic_int_get (&PRIV (self)->open_count);
 }
 
 void

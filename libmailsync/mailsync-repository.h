@@ -201,4 +201,27 @@ gboolean        mailsync_repository_close_finish        (MailsyncRepository   *s
                                                          GAsyncResult         *result,
                                                          GError              **error);
 
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean        mailsync_repository_open                (MailsyncRepository   *self,
+                                                         GCancellable         *cancellable,
+                                                         GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+GPtrArray      *mailsync_repository_list_folders        (MailsyncRepository   *self,
+                                                         GCancellable         *cancellable,
+                                                         GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+MailsyncFolder *mailsync_repository_create_folder       (MailsyncRepository   *self,
+                                                         const char           *name,
+                                                         GCancellable         *cancellable,
+                                                         GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean        mailsync_repository_delete_folder       (MailsyncRepository   *self,
+                                                         const char           *name,
+                                                         GCancellable         *cancellable,
+                                                         GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean        mailsync_repository_close               (MailsyncRepository   *self,
+                                                         GCancellable         *cancellable,
+                                                         GError              **error);
+
 G_END_DECLS

@@ -23,6 +23,7 @@
 #include "mailsync-sync-plan.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
+#include "mailsync-worker.h"
 #include "mailsync-repository.h"
 
 #include <string.h>
@@ -172,25 +173,7 @@ static void
 runner_wait (Runner *r)
 {
   while (r->pending > 0)
-    g_main_context_iteration (r->context, TRUE);
-}
-
-/* ---- waiting for one async result ------------------------------------ */
-
-static void
-store_result (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_result (Runner *r, GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (r->context, TRUE);
-  return *slot;
+    _mailsync_await_iteration ();
 }
 
 static gboolean
@@ -198,8 +181,8 @@ flush_folder (Runner *r, MailsyncFolder *folder, GError **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  mailsync_folder_flush_async (folder, r->config->cancellable, store_result, &result);
-  return mailsync_folder_flush_finish (folder, wait_result (r, &result), error);
+  mailsync_folder_flush_async (folder, r->config->cancellable, _mailsync_store_result, &result);
+  return mailsync_folder_flush_finish (folder, _mailsync_await (&result), error);
 }
 
 static gboolean
@@ -456,7 +439,7 @@ start_local_listing (Runner *r)
 {
   g_clear_object (&r->local_result);
   r->local_listing = TRUE;
-  mailsync_folder_list_messages_async (r->local, r->config->cancellable, store_result, &r->local_result);
+  mailsync_folder_list_messages_async (r->local, r->config->cancellable, _mailsync_store_result, &r->local_result);
 }
 
 static void
@@ -465,7 +448,7 @@ runner_wait_local_listing (Runner *r)
   if (!r->local_listing)
     return;
   while (r->local_result == NULL)
-    g_main_context_iteration (r->context, TRUE);
+    _mailsync_await_iteration ();
   r->local_listing = FALSE;
 }
 
@@ -500,10 +483,10 @@ list_both (Runner *r, GError **error)
   offer_known_state (r);
   offer_window (r, r->remote);
   /* Both listings run at once: one may be a network round trip. */
-  mailsync_folder_list_messages_async (r->remote, r->config->cancellable, store_result, &remote_result);
+  mailsync_folder_list_messages_async (r->remote, r->config->cancellable, _mailsync_store_result, &remote_result);
   if (!r->local_listing)
     start_local_listing (r);
-  wait_result (r, &remote_result);
+  _mailsync_await (&remote_result);
   runner_wait_local_listing (r);
   local_result = g_steal_pointer (&r->local_result);
   r->local_list = mailsync_folder_list_messages_finish (r->local, local_result, &local_error);
@@ -561,8 +544,8 @@ message_digest (Runner *r, MailsyncFolder *folder, MailsyncMessageInfo *info, GE
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GInputStream) stream = NULL;
 
-  mailsync_folder_fetch_message_async (folder, info, r->config->cancellable, store_result, &result);
-  stream = mailsync_folder_fetch_message_finish (folder, wait_result (r, &result), error);
+  mailsync_folder_fetch_message_async (folder, info, r->config->cancellable, _mailsync_store_result, &result);
+  stream = mailsync_folder_fetch_message_finish (folder, _mailsync_await (&result), error);
   if (stream == NULL)
     return NULL;
   return stream_digest (r, stream, error);
@@ -573,8 +556,8 @@ set_uid_and_wait (Runner *r, MailsyncMessageInfo *info, guint32 uid, GError **er
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  mailsync_folder_set_message_uid_async (r->local, info, uid, r->config->cancellable, store_result, &result);
-  return mailsync_folder_set_message_uid_finish (r->local, wait_result (r, &result), error);
+  mailsync_folder_set_message_uid_async (r->local, info, uid, r->config->cancellable, _mailsync_store_result, &result);
+  return mailsync_folder_set_message_uid_finish (r->local, _mailsync_await (&result), error);
 }
 
 /* After a crash between an APPEND and the status commit, the remote holds a
@@ -899,7 +882,7 @@ run_downloads (Runner *r, GPtrArray *todo, GError **error)
         }
       if (r->pending == 0 && next >= todo->len)
         break;
-      g_main_context_iteration (r->context, TRUE);
+      _mailsync_await_iteration ();
     }
   /* Never leave a copy running behind a failure. */
   runner_wait (r);
@@ -1546,10 +1529,9 @@ reopen (const MailsyncRunnerConfig *config, MailsyncFolder *folder, GError **err
   MailsyncRepository *repo = mailsync_folder_get_repository (folder);
   g_autoptr(GAsyncResult) result = NULL;
 
-  mailsync_repository_open_async (repo, config->cancellable, store_result, &result);
-  while (result == NULL)
-    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
-  return mailsync_repository_open_finish (repo, result, error);
+  /* not counted: the account's open stands */
+  _mailsync_repository_reopen_async (repo, config->cancellable, _mailsync_store_result, &result);
+  return _mailsync_repository_reopen_finish (repo, _mailsync_await (&result), error);
 }
 
 /* A dropped connection (EOF, reset, socktimeout) spoils the repository,

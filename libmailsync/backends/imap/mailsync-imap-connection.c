@@ -16,6 +16,7 @@
 #include "mailsync-tls-stream.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
+#include "mailsync-worker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1301,31 +1302,15 @@ mailsync_imap_connection_send_finish (MailsyncImapConnection *self,
 
 /* ---- opening ------------------------------------------------------------------ */
 
-/* Opening is a chain of steps run in a worker-free way on the caller's
- * context; a small sync helper keeps the chain readable. */
-static GAsyncResult *
-wait_result (GAsyncResult **slot)
-{
-  GMainContext *context = g_main_context_get_thread_default ();
-
-  while (*slot == NULL)
-    g_main_context_iteration (context, TRUE);
-  return *slot;
-}
-
-static void
-store_result (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
+/* Opening is a chain of steps, run on the repository's worker thread
+ * (mailsync-worker.h) and awaited there one by one. */
 static MailsyncImapResponse *
 run (MailsyncImapConnection *self, MailsyncImapRequest *request, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  mailsync_imap_connection_send_async (self, request, cancellable, store_result, &result);
-  return mailsync_imap_connection_send_finish (self, wait_result (&result), error);
+  mailsync_imap_connection_send_async (self, request, cancellable, _mailsync_store_result, &result);
+  return mailsync_imap_connection_send_finish (self, _mailsync_await (&result), error);
 }
 
 static void
@@ -1347,9 +1332,9 @@ wait_greeting (MailsyncImapConnection *self, GCancellable *cancellable, GError *
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  self->greeting_task = g_task_new (self, cancellable, store_result, &result);
+  self->greeting_task = g_task_new (self, cancellable, _mailsync_store_result, &result);
   start_reading (self);
-  return g_task_propagate_boolean (G_TASK (wait_result (&result)), error);
+  return g_task_propagate_boolean (G_TASK (_mailsync_await (&result)), error);
 }
 
 static GIOStream *
@@ -1365,8 +1350,8 @@ connect_socket (MailsyncImapConnection *self, GCancellable *cancellable, GError 
   /* offlineimap's ipv6 = yes/no: only addresses of that family are tried */
   g_socket_client_set_family (client, self->settings->family);
   g_socket_client_connect_to_host_async (client, self->settings->host, self->settings->port, cancellable,
-                                         store_result, &result);
-  connection = g_socket_client_connect_to_host_finish (client, wait_result (&result), &local_error);
+                                         _mailsync_store_result, &result);
+  connection = g_socket_client_connect_to_host_finish (client, _mailsync_await (&result), &local_error);
   if (connection == NULL)
     {
       g_set_error (error, local_error->domain, local_error->code, "Cannot connect to %s:%u: %s",
@@ -1400,7 +1385,7 @@ stop_reading (MailsyncImapConnection *self)
 {
   g_cancellable_cancel (self->io_cancellable);
   while (self->reading)
-    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+    _mailsync_await_iteration ();
   g_clear_object (&self->io_cancellable);
   self->io_cancellable = g_cancellable_new ();
 }
@@ -1462,8 +1447,8 @@ start_tls (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
       g_source_attach (timer, g_main_context_get_thread_default ());
     }
   mailsync_tls_client_new_async (base, self->settings->host, self->settings->tls, G_PRIORITY_DEFAULT,
-                                 handshake, store_result, &result);
-  tls = mailsync_tls_client_new_finish (wait_result (&result), &local_error);
+                                 handshake, _mailsync_store_result, &result);
+  tls = mailsync_tls_client_new_finish (_mailsync_await (&result), &local_error);
   if (timer != NULL)
     g_source_destroy (timer);
   if (forward != 0)

@@ -78,15 +78,29 @@ connection_of (MailsyncImapFolder *self)
   return _mailsync_imap_repository_get_connection (repo_of (self));
 }
 
+/* On the worker, at the start of every job: a repository nobody opened
+ * is opened; a lost connection fails the job. */
 static gboolean
 check_connected (MailsyncImapFolder *self, GTask *task)
 {
-  if (connection_of (self) != NULL)
+  GError *error = NULL;
+
+  if (_mailsync_imap_repository_ensure_connected (repo_of (self), g_task_get_cancellable (task), &error))
     return TRUE;
-  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-                           "Repository %s is not connected",
-                           mailsync_repository_get_name (MAILSYNC_REPOSITORY (repo_of (self))));
+  g_task_return_error (task, error);
   return FALSE;
+}
+
+/* Every operation is a job on the repository's worker (mailsync-worker.h):
+ * the call returns at once, jobs of one repository run one at a time on
+ * the connection's thread, and a FETCH job only sends its command, so
+ * many fetches are in flight at once. */
+static void
+queue_job (MailsyncImapFolder *self, GTask *task, gpointer tag, MailsyncWorkerFunc job)
+{
+  g_task_set_source_tag (task, tag);
+  _mailsync_worker_run (_mailsync_imap_repository_get_worker (repo_of (self)), task, job);
+  g_object_unref (task);
 }
 
 /* The content for a fetch task: a large body was spooled to a file by
@@ -169,19 +183,6 @@ on_untagged (MailsyncImapResponse *response, gpointer user_data)
       }
 }
 
-static void
-store_result (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_result (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
-  return *slot;
-}
 
 static MailsyncImapRequest *
 folder_request (MailsyncImapFolder *self, const char *line)
@@ -198,8 +199,8 @@ run (MailsyncImapFolder *self, const char *line, GCancellable *cancellable, GErr
   g_autoptr(GAsyncResult) result = NULL;
   MailsyncImapConnection *connection = connection_of (self);
 
-  mailsync_imap_connection_send_async (connection, folder_request (self, line), cancellable, store_result, &result);
-  return mailsync_imap_connection_send_finish (connection, wait_result (&result), error);
+  mailsync_imap_connection_send_async (connection, folder_request (self, line), cancellable, _mailsync_store_result, &result);
+  return mailsync_imap_connection_send_finish (connection, _mailsync_await (&result), error);
 }
 
 /* QRESYNC (RFC 7162 §3.2.3) must be enabled once per connection before it
@@ -480,8 +481,8 @@ list_window (MailsyncImapFolder *self, GCancellable *cancellable, GError **error
     g_string_append (line, " ALL");
   request = folder_request (self, line->str);
   mailsync_imap_request_set_untagged_handler (request, collect_deleted, uids);
-  mailsync_imap_connection_send_async (connection_of (self), request, cancellable, store_result, &result);
-  ok = mailsync_imap_connection_send_finish (connection_of (self), wait_result (&result), error);
+  mailsync_imap_connection_send_async (connection_of (self), request, cancellable, _mailsync_store_result, &result);
+  ok = mailsync_imap_connection_send_finish (connection_of (self), _mailsync_await (&result), error);
   if (ok == NULL)
     return NULL;
   if (uids->len > 0)
@@ -597,11 +598,9 @@ list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **err
 }
 
 static void
-folder_list_messages_async (MailsyncFolder *folder, GCancellable *cancellable,
-                            GAsyncReadyCallback callback, gpointer user_data)
+list_messages_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  MailsyncImapFolder *self = source;
   g_autoptr(GError) error = NULL;
   GPtrArray *listing;
 
@@ -621,9 +620,18 @@ folder_list_messages_async (MailsyncFolder *folder, GCancellable *cancellable,
     g_task_return_pointer (task, listing, (GDestroyNotify) g_ptr_array_unref);
 }
 
+static void
+folder_list_messages_async (MailsyncFolder *folder, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  queue_job (MAILSYNC_IMAP_FOLDER (folder), g_task_new (folder, cancellable, callback, user_data),
+             folder_list_messages_async, list_messages_job);
+}
+
 static GPtrArray *
 folder_list_messages_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -662,36 +670,49 @@ fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_free (data);
 }
 
+/* Sends the UID FETCH and returns: the task completes in fetch_done,
+ * while the next jobs (more fetches) already go out. */
 static void
-folder_fetch_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GCancellable *cancellable,
-                            GAsyncReadyCallback callback, gpointer user_data)
+fetch_message_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  MailsyncImapFolder *self = source;
+  guint32 uid = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "mailsync-fetch-uid"));
   g_autoptr(GError) error = NULL;
   g_autofree char *line = NULL;
   FetchData *data;
 
-  if (!check_connected (self, task) || !ensure_selected (self, cancellable, &error))
+  if (!check_connected (self, task))
+    return;
+  if (!ensure_selected (self, cancellable, &error))
     {
-      if (error)
-        g_task_return_error (task, g_steal_pointer (&error));
-      g_object_unref (task);
+      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
   data = g_new0 (FetchData, 1);
   data->self = g_object_ref (self);
-  data->task = task;
-  data->uid = mailsync_message_info_get_uid (info);
+  data->task = g_object_ref (task);
+  data->uid = uid;
   g_hash_table_insert (self->fetching, GUINT_TO_POINTER (data->uid), task);
   line = g_strdup_printf ("UID FETCH %u (UID BODY.PEEK[])", data->uid);
   mailsync_imap_connection_send_async (connection_of (self), folder_request (self, line), cancellable,
                                        fetch_done, data);
 }
 
+static void
+folder_fetch_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (folder, cancellable, callback, user_data);
+
+  /* The task data is the fetched body (set_fetched_body). */
+  g_object_set_data (G_OBJECT (task), "mailsync-fetch-uid", GUINT_TO_POINTER (mailsync_message_info_get_uid (info)));
+  queue_job (MAILSYNC_IMAP_FOLDER (folder), task, folder_fetch_message_async, fetch_message_job);
+}
+
 static GInputStream *
 folder_fetch_message_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -889,19 +910,34 @@ uid_from_search (MailsyncImapFolder *self, const char *value, GCancellable *canc
   SearchResult search = { 0, 0 };
 
   mailsync_imap_request_set_untagged_handler (request, on_search, &search);
-  mailsync_imap_connection_send_async (connection_of (self), request, cancellable, store_result, &result);
-  ok = mailsync_imap_connection_send_finish (connection_of (self), wait_result (&result), NULL);
+  mailsync_imap_connection_send_async (connection_of (self), request, cancellable, _mailsync_store_result, &result);
+  ok = mailsync_imap_connection_send_finish (connection_of (self), _mailsync_await (&result), NULL);
   return ok != NULL && search.hits == 1 ? search.found : 0;
 }
 
 
 
-static void
-folder_append_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GInputStream *content,
-                             GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+typedef struct
 {
-  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  MailsyncMessageInfo *info;
+  GInputStream *content;
+} AppendArgs;
+
+static void
+append_args_free (AppendArgs *args)
+{
+  g_object_unref (args->info);
+  g_object_unref (args->content);
+  g_free (args);
+}
+
+static void
+append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapFolder *self = source;
+  AppendArgs *args = task_data;
+  MailsyncMessageInfo *info = args->info;
+  GInputStream *content = args->content;
   g_autoptr(GError) error = NULL;
   g_autoptr(GInputStream) message = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
@@ -956,8 +992,8 @@ folder_append_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, 
   line = g_strdup_printf ("APPEND %s %s%s%s", quoted, flags, date ? " " : "", date ? date : "");
   request = folder_request (self, line);
   mailsync_imap_request_add_literal_stream (request, message, spool.size, "");
-  mailsync_imap_connection_send_async (connection, request, cancellable, store_result, &result);
-  ok = mailsync_imap_connection_send_finish (connection, wait_result (&result), &error);
+  mailsync_imap_connection_send_async (connection, request, cancellable, _mailsync_store_result, &result);
+  ok = mailsync_imap_connection_send_finish (connection, _mailsync_await (&result), &error);
   if (ok == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -988,9 +1024,23 @@ folder_append_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, 
                          g_object_unref);
 }
 
+static void
+folder_append_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GInputStream *content,
+                             GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (folder, cancellable, callback, user_data);
+  AppendArgs *args = g_new0 (AppendArgs, 1);
+
+  args->info = g_object_ref (info);
+  args->content = g_object_ref (content);
+  g_task_set_task_data (task, args, (GDestroyNotify) append_args_free);
+  queue_job (MAILSYNC_IMAP_FOLDER (folder), task, folder_append_message_async, append_message_job);
+}
+
 static MailsyncMessageInfo *
 folder_append_message_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -1007,21 +1057,50 @@ store_flags (MailsyncImapFolder *self, const char *set, char sign, MailsyncFlags
   return ok != NULL;
 }
 
-static void
-folder_set_flags_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids, MailsyncFlags add,
-                        MailsyncFlags remove, GCancellable *cancellable, GAsyncReadyCallback callback,
-                        gpointer user_data)
+/* The arguments of a flag store or a deletion, copied for the worker. */
+typedef struct
 {
-  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autofree char *set = mailsync_imap_format_seqset (uids, n_uids);
+  char *set;              /* UID set */
+  guint32 *uids;
+  guint n_uids;
+  MailsyncFlags add;
+  MailsyncFlags remove;
+} UidArgs;
+
+static void
+uid_args_free (UidArgs *args)
+{
+  g_free (args->set);
+  g_free (args->uids);
+  g_free (args);
+}
+
+static GTask *
+uid_task (MailsyncFolder *folder, const guint32 *uids, guint n_uids, GCancellable *cancellable,
+          GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (folder, cancellable, callback, user_data);
+  UidArgs *args = g_new0 (UidArgs, 1);
+
+  args->set = mailsync_imap_format_seqset (uids, n_uids);
+  args->uids = g_memdup2 (uids, n_uids * sizeof (guint32));
+  args->n_uids = n_uids;
+  g_task_set_task_data (task, args, (GDestroyNotify) uid_args_free);
+  return task;
+}
+
+static void
+set_flags_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapFolder *self = source;
+  UidArgs *args = task_data;
   g_autoptr(GError) error = NULL;
 
   if (!check_connected (self, task))
     return;
   if (!ensure_selected (self, cancellable, &error) ||
-      (add && !store_flags (self, set, '+', add, cancellable, &error)) ||
-      (remove && !store_flags (self, set, '-', remove, cancellable, &error)))
+      (args->add && !store_flags (self, args->set, '+', args->add, cancellable, &error)) ||
+      (args->remove && !store_flags (self, args->set, '-', args->remove, cancellable, &error)))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -1029,9 +1108,23 @@ folder_set_flags_async (MailsyncFolder *folder, const guint32 *uids, guint n_uid
   g_task_return_boolean (task, TRUE);
 }
 
+static void
+folder_set_flags_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids, MailsyncFlags add,
+                        MailsyncFlags remove, GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  GTask *task = uid_task (folder, uids, n_uids, cancellable, callback, user_data);
+  UidArgs *args = g_task_get_task_data (task);
+
+  args->add = add;
+  args->remove = remove;
+  queue_job (MAILSYNC_IMAP_FOLDER (folder), task, folder_set_flags_async, set_flags_job);
+}
+
 static gboolean
 folder_bool_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, folder), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -1058,8 +1151,8 @@ plain_expunge_is_safe (MailsyncImapFolder *self, const guint32 *uids, guint n_ui
   MailsyncImapRequest *request = mailsync_imap_request_new ("UID SEARCH DELETED");
 
   mailsync_imap_request_set_untagged_handler (request, collect_deleted, deleted);
-  mailsync_imap_connection_send_async (connection_of (self), request, cancellable, store_result, &result);
-  ok = mailsync_imap_connection_send_finish (connection_of (self), wait_result (&result), error);
+  mailsync_imap_connection_send_async (connection_of (self), request, cancellable, _mailsync_store_result, &result);
+  ok = mailsync_imap_connection_send_finish (connection_of (self), _mailsync_await (&result), error);
   if (ok == NULL)
     return FALSE;
   for (guint i = 0; i < n_uids; i++)
@@ -1076,12 +1169,13 @@ plain_expunge_is_safe (MailsyncImapFolder *self, const guint32 *uids, guint n_ui
 }
 
 static void
-folder_delete_messages_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids, GCancellable *cancellable,
-                              GAsyncReadyCallback callback, gpointer user_data)
+delete_messages_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autofree char *set = mailsync_imap_format_seqset (uids, n_uids);
+  MailsyncImapFolder *self = source;
+  UidArgs *args = task_data;
+  const char *set = args->set;
+  const guint32 *uids = args->uids;
+  guint n_uids = args->n_uids;
   g_autofree char *expunge = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
   g_autoptr(GError) error = NULL;
@@ -1118,11 +1212,20 @@ folder_delete_messages_async (MailsyncFolder *folder, const guint32 *uids, guint
 }
 
 static void
+folder_delete_messages_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data)
+{
+  queue_job (MAILSYNC_IMAP_FOLDER (folder), uid_task (folder, uids, n_uids, cancellable, callback, user_data),
+             folder_delete_messages_async, delete_messages_job);
+}
+
+static void
 folder_set_message_uid_async (MailsyncFolder *folder, MailsyncMessageInfo *info, guint32 uid,
                               GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr(GTask) task = g_task_new (folder, cancellable, callback, user_data);
 
+  g_task_set_source_tag (task, folder_set_message_uid_async);
   g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED,
                            "An IMAP folder assigns its own UIDs");
 }
@@ -1130,6 +1233,7 @@ folder_set_message_uid_async (MailsyncFolder *folder, MailsyncMessageInfo *info,
 static MailsyncMessageInfo *
 folder_set_message_uid_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -1139,6 +1243,7 @@ folder_flush_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncRea
 {
   g_autoptr(GTask) task = g_task_new (folder, cancellable, callback, user_data);
 
+  g_task_set_source_tag (task, folder_flush_async);
   /* A tagged OK means the server has it (RFC 3501 §6.3.11/§6.4.7). */
   g_task_return_boolean (task, TRUE);
 }
@@ -1170,6 +1275,7 @@ typedef struct
   gboolean changed;
   gboolean timed_out;
   gboolean cancelled;
+  gboolean over;            /* the task was returned: the job may end */
 } IdleData;
 
 static void idle_start (IdleData *data);
@@ -1272,6 +1378,7 @@ idle_done (GObject *source, GAsyncResult *result, gpointer user_data)
     mailsync_imap_connection_send_finish (MAILSYNC_IMAP_CONNECTION (source), result, &error);
 
   idle_clear_timer (data);
+  data->over = ok == NULL || data->cancelled || data->changed || data->timed_out;
   if (ok == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else if (data->cancelled)
@@ -1305,16 +1412,19 @@ idle_start (IdleData *data)
                                        g_object_ref (data->task));
 }
 
+/* The IDLE holds the connection (no command may go out during it), so
+ * the job holds the worker until the IDLE is over: later jobs of the
+ * repository wait behind it, as the documentation of
+ * mailsync_folder_wait_for_changes_async() says. */
 static void
-folder_wait_for_changes_async (MailsyncFolder *folder, guint timeout_seconds, GCancellable *cancellable,
-                               GAsyncReadyCallback callback, gpointer user_data)
+wait_for_changes_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  MailsyncImapFolder *self = source;
+  MailsyncFolder *folder = source;
+  guint timeout_seconds = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "mailsync-idle-timeout"));
   g_autoptr(GError) error = NULL;
   IdleData *data;
 
-  g_task_set_source_tag (task, folder_wait_for_changes_async);
   if (!check_connected (self, task))
     return;
   if (!mailsync_imap_connection_has_capability (connection_of (self), "IDLE"))
@@ -1340,13 +1450,27 @@ folder_wait_for_changes_async (MailsyncFolder *folder, guint timeout_seconds, GC
       g_source_attach (data->cancel_source, g_main_context_get_thread_default ());
     }
   idle_start (data);
+  while (!data->over)
+    _mailsync_await_iteration ();
+}
+
+static void
+folder_wait_for_changes_async (MailsyncFolder *folder, guint timeout_seconds, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (folder, cancellable, callback, user_data);
+
+  g_object_set_data (G_OBJECT (task), "mailsync-idle-timeout", GUINT_TO_POINTER (timeout_seconds));
+  queue_job (MAILSYNC_IMAP_FOLDER (folder), task, folder_wait_for_changes_async, wait_for_changes_job);
 }
 
 static gboolean
 folder_wait_for_changes_finish (MailsyncFolder *folder, GAsyncResult *result, gboolean *changed, GError **error)
 {
-  IdleData *data = g_task_get_task_data (G_TASK (result));
+  IdleData *data;
 
+  g_return_val_if_fail (g_task_is_valid (result, folder), FALSE);
+  data = g_task_get_task_data (G_TASK (result));
   if (!g_task_propagate_boolean (G_TASK (result), error))
     return FALSE;
   if (changed != NULL)

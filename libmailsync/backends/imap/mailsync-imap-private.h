@@ -4,6 +4,7 @@
 #include "mailsync-imap-repository.h"
 #include "mailsync-imap-folder.h"
 #include "mailsync-imap-connection.h"
+#include "mailsync-worker.h"
 
 G_BEGIN_DECLS
 
@@ -14,6 +15,12 @@ MailsyncImapConnection *_mailsync_imap_repository_get_connection (MailsyncImapRe
 MailsyncImapFolder     *_mailsync_imap_repository_get_selected (MailsyncImapRepository *self);
 void                    _mailsync_imap_repository_set_selected (MailsyncImapRepository *self,
                                                                 MailsyncImapFolder     *folder);
+/* The thread every operation of the repository and its folders runs on. */
+MailsyncWorker         *_mailsync_imap_repository_get_worker (MailsyncImapRepository *self);
+/* On the worker: opens the connection if nobody did; a lost one is an error. */
+gboolean                _mailsync_imap_repository_ensure_connected (MailsyncImapRepository *self,
+                                                                    GCancellable           *cancellable,
+                                                                    GError                **error);
 /* FALSE with expunge = no: deletions only flag \Deleted. */
 gboolean                _mailsync_imap_repository_get_expunge  (MailsyncImapRepository *self);
 

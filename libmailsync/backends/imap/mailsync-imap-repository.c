@@ -8,6 +8,7 @@
 #include "mailsync-netrc.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
+#include "mailsync-worker.h"
 
 #include <string.h>
 
@@ -38,6 +39,7 @@ struct _MailsyncImapRepository
   guint keepalive;              /* seconds between NOOPs on an idle connection */
   gboolean utf8_names;          /* utf8foldernames: native names are UTF-8, not mUTF-7 */
   GSource *keepalive_source;
+  MailsyncWorker *worker;       /* the connection's thread: every job runs there */
   char *greeting;               /* of the last connection that opened */
   char **capabilities;
   /* totals of the connections already closed (see get_stats) */
@@ -84,6 +86,16 @@ enum
 };
 
 static GParamSpec *properties[N_PROPS];
+
+/* Port 0 is the default of the security mode, decided when connecting
+ * (ssl = no on port 0 is 143, not 993). */
+static guint16
+effective_port (const MailsyncImapSettings *s)
+{
+  if (s->port != 0)
+    return s->port;
+  return s->security == MAILSYNC_IMAP_SECURITY_IMPLICIT ? 993 : 143;
+}
 
 static void
 replace_string (char **slot, const GValue *value)
@@ -187,7 +199,7 @@ mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *v
   switch (prop_id)
     {
     case PROP_HOST: g_value_set_string (value, s->host); break;
-    case PROP_PORT: g_value_set_uint (value, s->port); break;
+    case PROP_PORT: g_value_set_uint (value, effective_port (s)); break;
     case PROP_USER: g_value_set_string (value, s->user); break;
     case PROP_PASSWORD: g_value_set_string (value, NULL); break; /* write-only in effect */
     case PROP_SSL: g_value_set_boolean (value, s->security == MAILSYNC_IMAP_SECURITY_IMPLICIT); break;
@@ -275,13 +287,23 @@ keepalive_tick (gpointer user_data)
 }
 
 static void
-mailsync_imap_repository_dispose (GObject *object)
+teardown (gpointer data)
 {
-  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (object);
+  MailsyncImapRepository *self = data;
 
   if (self->connection)
     mailsync_imap_connection_close (self->connection);
   drop_connection (self);
+}
+
+static void
+mailsync_imap_repository_dispose (GObject *object)
+{
+  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (object);
+
+  /* The connection and its sources belong to the worker's thread: they
+   * are torn down there. */
+  _mailsync_worker_free (g_steal_pointer (&self->worker), teardown, self);
   G_OBJECT_CLASS (mailsync_imap_repository_parent_class)->dispose (object);
 }
 
@@ -403,18 +425,21 @@ native_name (MailsyncImapRepository *self, const MailsyncImapList *list)
 
 /* ---- the repository contract --------------------------------------------- */
 
+/* Every operation is a job on the repository's worker (mailsync-worker.h):
+ * it returns at once to its caller, runs on the connection's thread one
+ * job at a time, and its GTask reports back on the caller's context. */
 static void
-store_result (GObject *source, GAsyncResult *result, gpointer user_data)
+queue_job (MailsyncImapRepository *self, GTask *task, gpointer tag, MailsyncWorkerFunc job)
 {
-  *(GAsyncResult **) user_data = g_object_ref (result);
+  g_task_set_source_tag (task, tag);
+  _mailsync_worker_run (self->worker, task, job);
+  g_object_unref (task);
 }
 
-static GAsyncResult *
-wait_result (GAsyncResult **slot)
+MailsyncWorker *
+_mailsync_imap_repository_get_worker (MailsyncImapRepository *self)
 {
-  while (*slot == NULL)
-    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
-  return *slot;
+  return self->worker;
 }
 
 static MailsyncImapResponse *
@@ -422,36 +447,32 @@ run (MailsyncImapRepository *self, MailsyncImapRequest *request, GCancellable *c
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  mailsync_imap_connection_send_async (self->connection, request, cancellable, store_result, &result);
-  return mailsync_imap_connection_send_finish (self->connection, wait_result (&result), error);
+  mailsync_imap_connection_send_async (self->connection, request, cancellable, _mailsync_store_result, &result);
+  return mailsync_imap_connection_send_finish (self->connection, _mailsync_await (&result), error);
 }
 
-static void
-repository_open_async (MailsyncRepository *repo, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+/* Connects and logs in unless the connection is open; on the worker. */
+static gboolean
+connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **error)
 {
-  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (repo);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  MailsyncRepository *repo = MAILSYNC_REPOSITORY (self);
   g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
 
   if (self->connection && mailsync_imap_connection_is_open (self->connection))
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
+    return TRUE;
   drop_connection (self);
   self->selected = NULL;
   if (self->config_error != NULL)
     {
-      g_task_return_error (task, g_error_copy (self->config_error));
-      return;
+      g_propagate_error (error, g_error_copy (self->config_error));
+      return FALSE;
     }
   if (self->settings->host == NULL && !self->settings->preauth_tunnel && !self->settings->transport_tunnel)
     {
-      g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG,
-                               "Repository %s: no remotehost, preauthtunnel or transporttunnel",
-                               mailsync_repository_get_name (repo));
-      return;
+      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG,
+                   "Repository %s: no remotehost, preauthtunnel or transporttunnel",
+                   mailsync_repository_get_name (repo));
+      return FALSE;
     }
   if (self->settings->password == NULL && self->settings->host != NULL && !self->settings->preauth_tunnel)
     {
@@ -461,13 +482,17 @@ repository_open_async (MailsyncRepository *repo, GCancellable *cancellable, GAsy
       if (self->settings->user == NULL && login != NULL)
         self->settings->user = g_steal_pointer (&login);
     }
-  self->connection = mailsync_imap_connection_new (self->settings);
-  mailsync_imap_connection_open_async (self->connection, cancellable, store_result, &result);
-  if (!mailsync_imap_connection_open_finish (self->connection, wait_result (&result), &error))
+  {
+    g_autoptr(MailsyncImapSettings) settings = mailsync_imap_settings_copy (self->settings);
+
+    settings->port = effective_port (settings);
+    self->connection = mailsync_imap_connection_new (settings);
+  }
+  mailsync_imap_connection_open_async (self->connection, cancellable, _mailsync_store_result, &result);
+  if (!mailsync_imap_connection_open_finish (self->connection, _mailsync_await (&result), error))
     {
       drop_connection (self);
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
+      return FALSE;
     }
   if (self->keepalive > 0)
     {
@@ -485,12 +510,47 @@ repository_open_async (MailsyncRepository *repo, GCancellable *cancellable, GAsy
     g_free (self->greeting);
     self->greeting = g_strdup (mailsync_imap_connection_get_greeting (self->connection));
   }
-  g_task_return_boolean (task, TRUE);
+  return TRUE;
+}
+
+/* A repository nobody opened is opened by the first call that needs it;
+ * a connection that was lost stays an error until the owner reopens
+ * (the engine re-checks UIDVALIDITY when it does). */
+gboolean
+_mailsync_imap_repository_ensure_connected (MailsyncImapRepository *self, GCancellable *cancellable,
+                                            GError **error)
+{
+  if (self->connection == NULL)
+    return connect_now (self, cancellable, error);
+  if (mailsync_imap_connection_is_open (self->connection))
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "Repository %s: the connection was lost",
+               mailsync_repository_get_name (MAILSYNC_REPOSITORY (self)));
+  return FALSE;
+}
+
+static void
+open_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (connect_now (source, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+repository_open_async (MailsyncRepository *repo, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  queue_job (MAILSYNC_IMAP_REPOSITORY (repo), g_task_new (repo, cancellable, callback, user_data),
+             repository_open_async, open_job);
 }
 
 static gboolean
 repository_bool_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, repo), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -643,10 +703,10 @@ add_included_folders (MailsyncImapRepository *self, ListData *data, GCancellable
 }
 
 static void
-repository_list_folders_async (MailsyncRepository *repo, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+list_folders_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (repo);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  MailsyncImapRepository *self = source;
+  MailsyncRepository *repo = source;
   g_autoptr(MailsyncImapResponse) ok = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *reference = _mailsync_imap_quote (self->reference ? self->reference : "");
@@ -654,6 +714,11 @@ repository_list_folders_async (MailsyncRepository *repo, GCancellable *cancellab
   g_auto(ListData) data = { self, g_ptr_array_new_with_free_func (g_object_unref), 0, NULL, 0, NULL };
   MailsyncImapRequest *request;
 
+  if (!_mailsync_imap_repository_ensure_connected (self, cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   if (self->reference == NULL && self->personal_only &&
       mailsync_imap_connection_has_capability (self->connection, "NAMESPACE"))
     {
@@ -716,9 +781,18 @@ repository_list_folders_async (MailsyncRepository *repo, GCancellable *cancellab
   g_task_return_pointer (task, g_steal_pointer (&data.folders), (GDestroyNotify) g_ptr_array_unref);
 }
 
+static void
+repository_list_folders_async (MailsyncRepository *repo, GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  queue_job (MAILSYNC_IMAP_REPOSITORY (repo), g_task_new (repo, cancellable, callback, user_data),
+             repository_list_folders_async, list_folders_job);
+}
+
 static GPtrArray *
 repository_list_folders_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, repo), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -731,11 +805,11 @@ wire_name (MailsyncImapRepository *self, const char *name)
 }
 
 static void
-repository_create_folder_async (MailsyncRepository *repo, const char *name, GCancellable *cancellable,
-                                GAsyncReadyCallback callback, gpointer user_data)
+create_folder_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (repo);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  MailsyncImapRepository *self = source;
+  MailsyncRepository *repo = source;
+  const char *name = task_data;
   g_autofree char *quoted = wire_name (self, name);
   g_autofree char *line = g_strdup_printf ("CREATE %s", quoted);
   g_autoptr(MailsyncImapResponse) ok = NULL;
@@ -758,6 +832,11 @@ repository_create_folder_async (MailsyncRepository *repo, const char *name, GCan
                                mutf7 ? mutf7 : "?");
       return;
     }
+  if (!_mailsync_imap_repository_ensure_connected (self, cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   ok = run (self, mailsync_imap_request_new (line), cancellable, &error);
   /* RFC 5530 [ALREADYEXISTS]: someone else made it; that is fine. */
   if (ok == NULL && !(error && strstr (error->message, "[ALREADYEXISTS]")))
@@ -768,25 +847,35 @@ repository_create_folder_async (MailsyncRepository *repo, const char *name, GCan
   g_task_return_pointer (task, _mailsync_imap_folder_new (self, name, encoded ? encoded : name), g_object_unref);
 }
 
+static void
+repository_create_folder_async (MailsyncRepository *repo, const char *name, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (repo, cancellable, callback, user_data);
+
+  g_task_set_task_data (task, g_strdup (name), g_free);
+  queue_job (MAILSYNC_IMAP_REPOSITORY (repo), task, repository_create_folder_async, create_folder_job);
+}
+
 static MailsyncFolder *
 repository_create_folder_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, repo), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static void
-repository_delete_folder_async (MailsyncRepository *repo, const char *name, GCancellable *cancellable,
-                                GAsyncReadyCallback callback, gpointer user_data)
+delete_folder_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (repo);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autofree char *quoted = wire_name (self, name);
+  MailsyncImapRepository *self = source;
+  g_autofree char *quoted = wire_name (self, task_data);
   g_autofree char *line = g_strdup_printf ("DELETE %s", quoted);
   g_autoptr(MailsyncImapResponse) ok = NULL;
   g_autoptr(GError) error = NULL;
 
   self->selected = NULL;
-  ok = run (self, mailsync_imap_request_new (line), cancellable, &error);
+  if (_mailsync_imap_repository_ensure_connected (self, cancellable, &error))
+    ok = run (self, mailsync_imap_request_new (line), cancellable, &error);
   if (ok == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
@@ -794,10 +883,19 @@ repository_delete_folder_async (MailsyncRepository *repo, const char *name, GCan
 }
 
 static void
-repository_close_async (MailsyncRepository *repo, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+repository_delete_folder_async (MailsyncRepository *repo, const char *name, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
 {
-  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (repo);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  GTask *task = g_task_new (repo, cancellable, callback, user_data);
+
+  g_task_set_task_data (task, g_strdup (name), g_free);
+  queue_job (MAILSYNC_IMAP_REPOSITORY (repo), task, repository_delete_folder_async, delete_folder_job);
+}
+
+static void
+close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapRepository *self = source;
 
   if (self->connection && mailsync_imap_connection_is_open (self->connection))
     {
@@ -808,6 +906,14 @@ repository_close_async (MailsyncRepository *repo, GCancellable *cancellable, GAs
   drop_connection (self);
   self->selected = NULL;
   g_task_return_boolean (task, TRUE);
+}
+
+static void
+repository_close_async (MailsyncRepository *repo, GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  queue_job (MAILSYNC_IMAP_REPOSITORY (repo), g_task_new (repo, cancellable, callback, user_data),
+             repository_close_async, close_job);
 }
 
 static void
@@ -841,9 +947,9 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
   /**
    * MailsyncImapRepository:port:
    *
-   * The port (`remoteport`); 993 with ssl, else 143.
+   * The port (`remoteport`); 0, the default, is 993 with ssl and 143 without.
    */
-  properties[PROP_PORT] = g_param_spec_uint ("port", NULL, NULL, 0, 65535, 993, rw);
+  properties[PROP_PORT] = g_param_spec_uint ("port", NULL, NULL, 0, 65535, 0, rw);
   /**
    * MailsyncImapRepository:user:
    *
@@ -1076,6 +1182,7 @@ mailsync_imap_repository_init (MailsyncImapRepository *self)
   self->settings->tls->verify = TRUE;
   self->expunge = TRUE;
   self->unsubscribed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->worker = _mailsync_worker_new ("mailsync-imap");
 }
 
 /**
@@ -1095,7 +1202,7 @@ mailsync_imap_repository_new (const char *name,
                               guint16     port)
 {
   return g_object_new (MAILSYNC_TYPE_IMAP_REPOSITORY, "name", name, "separator", '/', "host", host,
-                       "port", (guint) (port ? port : 993), NULL);
+                       "port", (guint) port, NULL);
 }
 
 /**

@@ -37,6 +37,7 @@ struct _MailsyncMappedFolder
   MailsyncFolder parent_instance;
   MailsyncFolder *inner;
   MailsyncUidMap *map;
+  GMutex map_lock;        /* the map is read and written from worker threads */
   GError *map_error;
 };
 
@@ -44,18 +45,20 @@ G_DEFINE_FINAL_TYPE (MailsyncMappedFolder, mailsync_mapped_folder, MAILSYNC_TYPE
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void
-store_result (GObject *source, GAsyncResult *result, gpointer user_data)
+/* The operations that need several steps of the inner repository (a
+ * listing that may fetch, an append that records the map) run in a
+ * thread with the inner's sync API, as GIO's default async
+ * implementations do; each step's result comes back to that thread's
+ * private context (mailsync-worker.h). One operation of a folder touches
+ * its map at a time: the engine never overlaps them. */
+static GTask *
+new_task (gpointer self, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data,
+             gpointer tag)
 {
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
 
-static GAsyncResult *
-wait_result (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
-  return *slot;
+  g_task_set_source_tag (task, tag);
+  return task;
 }
 
 static char *
@@ -117,22 +120,18 @@ read_all (GInputStream *stream, GCancellable *cancellable, GError **error)
 static GBytes *
 fetch_inner (MailsyncMappedFolder *self, MailsyncMessageInfo *info, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GInputStream) stream = mailsync_folder_fetch_message (self->inner, info, cancellable, error);
 
-  mailsync_folder_fetch_message_async (self->inner, info, cancellable, store_result, &result);
-  stream = mailsync_folder_fetch_message_finish (self->inner, wait_result (&result), error);
   return stream ? read_all (stream, cancellable, error) : NULL;
 }
 
 /* ---- folder -------------------------------------------------------------- */
 
 static void
-mapped_list_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  MailsyncMappedFolder *self = MAILSYNC_MAPPED_FOLDER (folder);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autoptr(GAsyncResult) result = NULL;
+  MailsyncMappedFolder *self = source;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->map_lock);
   g_autoptr(GPtrArray) inner_list = NULL;
   g_autoptr(GHashTable) present = g_hash_table_new (NULL, NULL);
   g_autoptr(GError) error = NULL;
@@ -144,8 +143,7 @@ mapped_list_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncRead
       g_task_return_error (task, g_error_copy (self->map_error));
       return;
     }
-  mailsync_folder_list_messages_async (self->inner, cancellable, store_result, &result);
-  inner_list = mailsync_folder_list_messages_finish (self->inner, wait_result (&result), &error);
+  inner_list = mailsync_folder_list_messages (self->inner, cancellable, &error);
   if (inner_list == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -192,9 +190,18 @@ mapped_list_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncRead
   g_task_return_pointer (task, list, (GDestroyNotify) g_ptr_array_unref);
 }
 
+static void
+mapped_list_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GTask) task = new_task (folder, cancellable, callback, user_data, mapped_list_async);
+
+  g_task_run_in_thread (task, list_thread);
+}
+
 static GPtrArray *
 mapped_list_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -203,8 +210,13 @@ mapped_fetch_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GCancella
                     GAsyncReadyCallback callback, gpointer user_data)
 {
   MailsyncMappedFolder *self = MAILSYNC_MAPPED_FOLDER (folder);
-  guint32 local = local_uid_of (self, info);
-  g_autoptr(MailsyncMessageInfo) inner_info = mailsync_message_info_new (local, NULL, 0, NULL, 0, 0);
+  guint32 local;
+  g_autoptr(MailsyncMessageInfo) inner_info = NULL;
+
+  g_mutex_lock (&self->map_lock);
+  local = local_uid_of (self, info);
+  g_mutex_unlock (&self->map_lock);
+  inner_info = mailsync_message_info_new (local, NULL, 0, NULL, 0, 0);
 
   mailsync_folder_fetch_message_async (self->inner, inner_info, cancellable, callback, user_data);
 }
@@ -215,15 +227,29 @@ mapped_fetch_finish (MailsyncFolder *folder, GAsyncResult *result, GError **erro
   return mailsync_folder_fetch_message_finish (MAILSYNC_MAPPED_FOLDER (folder)->inner, result, error);
 }
 
-static void
-mapped_append_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GInputStream *content,
-                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+typedef struct
 {
-  MailsyncMappedFolder *self = MAILSYNC_MAPPED_FOLDER (folder);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  MailsyncMessageInfo *info;
+  GInputStream *content;
+} AppendArgs;
+
+static void
+append_args_free (AppendArgs *args)
+{
+  g_object_unref (args->info);
+  g_object_unref (args->content);
+  g_free (args);
+}
+
+static void
+append_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncMappedFolder *self = source;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->map_lock);
+  AppendArgs *args = task_data;
+  MailsyncMessageInfo *info = args->info;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = read_all (content, cancellable, &error);
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GBytes) body = read_all (args->content, cancellable, &error);
   g_autoptr(GInputStream) stream = NULL;
   g_autoptr(MailsyncMessageInfo) stored = NULL;
   g_autoptr(MailsyncMessageInfo) wanted = NULL;
@@ -247,8 +273,7 @@ mapped_append_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GInputSt
                                       mailsync_message_info_get_keywords (info),
                                       g_bytes_get_size (body), mailsync_message_info_get_internal_date (info));
   stream = g_memory_input_stream_new_from_bytes (body);
-  mailsync_folder_append_message_async (self->inner, wanted, stream, cancellable, store_result, &result);
-  stored = mailsync_folder_append_message_finish (self->inner, wait_result (&result), &error);
+  stored = mailsync_folder_append_message (self->inner, wanted, stream, cancellable, &error);
   if (stored == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -261,15 +286,30 @@ mapped_append_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GInputSt
   g_task_return_pointer (task, with_uid (stored, remote, mailsync_message_info_get_uid (stored)), g_object_unref);
 }
 
+static void
+mapped_append_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GInputStream *content,
+                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GTask) task = new_task (folder, cancellable, callback, user_data, mapped_append_async);
+  AppendArgs *args = g_new0 (AppendArgs, 1);
+
+  args->info = g_object_ref (info);
+  args->content = g_object_ref (content);
+  g_task_set_task_data (task, args, (GDestroyNotify) append_args_free);
+  g_task_run_in_thread (task, append_thread);
+}
+
 static MailsyncMessageInfo *
 mapped_append_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static GArray *
 to_local_uids (MailsyncMappedFolder *self, const guint32 *uids, guint n_uids)
 {
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->map_lock);
   GArray *locals = g_array_new (FALSE, FALSE, sizeof (guint32));
 
   for (guint i = 0; i < n_uids; i++)
@@ -322,7 +362,8 @@ mapped_set_uid_async (MailsyncFolder *folder, MailsyncMessageInfo *info, guint32
                       GAsyncReadyCallback callback, gpointer user_data)
 {
   MailsyncMappedFolder *self = MAILSYNC_MAPPED_FOLDER (folder);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GTask) task = new_task (folder, cancellable, callback, user_data, mapped_set_uid_async);
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->map_lock);
   guint32 local = local_uid_of (self, info);
 
   if (local == 0)
@@ -338,28 +379,35 @@ mapped_set_uid_async (MailsyncFolder *folder, MailsyncMessageInfo *info, guint32
 static MailsyncMessageInfo *
 mapped_set_uid_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static void
-mapped_flush_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+flush_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  MailsyncMappedFolder *self = MAILSYNC_MAPPED_FOLDER (folder);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autoptr(GAsyncResult) result = NULL;
+  MailsyncMappedFolder *self = source;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->map_lock);
   g_autoptr(GError) error = NULL;
 
-  mailsync_folder_flush_async (self->inner, cancellable, store_result, &result);
-  if (!mailsync_folder_flush_finish (self->inner, wait_result (&result), &error) ||
-      !mailsync_uid_map_save (self->map, &error))
+  if (!mailsync_folder_flush (self->inner, cancellable, &error) || !mailsync_uid_map_save (self->map, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
 }
 
+static void
+mapped_flush_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GTask) task = new_task (folder, cancellable, callback, user_data, mapped_flush_async);
+
+  g_task_run_in_thread (task, flush_thread);
+}
+
 static gboolean
 mapped_bool_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, folder), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -377,6 +425,7 @@ mailsync_mapped_folder_finalize (GObject *object)
   g_clear_object (&self->inner);
   mailsync_uid_map_free (self->map);
   g_clear_error (&self->map_error);
+  g_mutex_clear (&self->map_lock);
   G_OBJECT_CLASS (mailsync_mapped_folder_parent_class)->finalize (object);
 }
 
@@ -406,6 +455,7 @@ mailsync_mapped_folder_class_init (MailsyncMappedFolderClass *klass)
 static void
 mailsync_mapped_folder_init (MailsyncMappedFolder *self)
 {
+  g_mutex_init (&self->map_lock);
 }
 
 static MailsyncFolder *
@@ -450,18 +500,16 @@ mapped_close_finish (MailsyncRepository *repo, GAsyncResult *result, GError **er
 }
 
 static void
-mapped_list_folders_async (MailsyncRepository *repo, GCancellable *cancellable, GAsyncReadyCallback callback,
-                           gpointer user_data)
+inner_folders_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  MailsyncMappedRepository *self = MAILSYNC_MAPPED_REPOSITORY (repo);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GTask) task = user_data;
+  MailsyncMappedRepository *self = g_task_get_source_object (task);
+  MailsyncRepository *repo = MAILSYNC_REPOSITORY (self);
   g_autoptr(GPtrArray) inner = NULL;
   g_autoptr(GError) error = NULL;
   GPtrArray *folders;
 
-  mailsync_repository_list_folders_async (self->inner, cancellable, store_result, &result);
-  inner = mailsync_repository_list_folders_finish (self->inner, wait_result (&result), &error);
+  inner = mailsync_repository_list_folders_finish (self->inner, result, &error);
   if (inner == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -474,33 +522,52 @@ mapped_list_folders_async (MailsyncRepository *repo, GCancellable *cancellable, 
   g_task_return_pointer (task, folders, (GDestroyNotify) g_ptr_array_unref);
 }
 
+static void
+mapped_list_folders_async (MailsyncRepository *repo, GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  GTask *task = new_task (repo, cancellable, callback, user_data, mapped_list_folders_async);
+
+  mailsync_repository_list_folders_async (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, cancellable,
+                                          inner_folders_listed, task);
+}
+
 static GPtrArray *
 mapped_list_folders_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, repo), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static void
-mapped_create_folder_async (MailsyncRepository *repo, const char *name, GCancellable *cancellable,
-                            GAsyncReadyCallback callback, gpointer user_data)
+inner_folder_created (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  MailsyncMappedRepository *self = MAILSYNC_MAPPED_REPOSITORY (repo);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GTask) task = user_data;
+  MailsyncMappedRepository *self = g_task_get_source_object (task);
   g_autoptr(MailsyncFolder) inner = NULL;
   g_autoptr(GError) error = NULL;
 
-  mailsync_repository_create_folder_async (self->inner, name, cancellable, store_result, &result);
-  inner = mailsync_repository_create_folder_finish (self->inner, wait_result (&result), &error);
+  inner = mailsync_repository_create_folder_finish (self->inner, result, &error);
   if (inner == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_pointer (task, wrap_folder (self, inner), g_object_unref);
 }
 
+static void
+mapped_create_folder_async (MailsyncRepository *repo, const char *name, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = new_task (repo, cancellable, callback, user_data, mapped_create_folder_async);
+
+  mailsync_repository_create_folder_async (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, name, cancellable,
+                                           inner_folder_created, task);
+}
+
 static MailsyncFolder *
 mapped_create_folder_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, repo), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
