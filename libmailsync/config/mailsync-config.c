@@ -4,6 +4,7 @@
 #include "config/mailsync-config.h"
 #include "config/mailsync-config-file-private.h"
 #include "config/mailsync-config-private.h"
+#include "config/mailsync-keyring-private.h"
 #include "config/mailsync-python-private.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
@@ -21,10 +22,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <glib/gstdio.h>
-
-#ifdef HAVE_LIBSECRET
-#include <libsecret/secret.h>
-#endif
 
 /**
  * MailsyncConfig:
@@ -581,6 +578,28 @@ parse_py_string_list (const char *text)
 }
 
 /* The Python namespace (pythonfile's globals), created on first use. */
+/* The error for a Python option when Python cannot be used: built without
+ * it, or its module (mailsync-python.so) could not be loaded, with
+ * dlopen's reason.  Names @declarative, the option to use instead. */
+static gboolean
+python_unsupported (MailsyncConfig *self,
+                    const char     *section,
+                    const char     *key,
+                    const char     *declarative,
+                    GError        **error)
+{
+  const char *load_error = _mailsync_python_get_load_error ();
+
+  return option_error (self, section, key, MAILSYNC_ERROR_NOT_SUPPORTED, error,
+                       "Python expressions need a mailsync built with Python%s%s%s%s%s%s",
+                       load_error ? " (its Python module could not be loaded: " : "",
+                       load_error ? load_error : "",
+                       load_error ? ")" : "",
+                       declarative ? "; without Python, use '" : "",
+                       declarative ? declarative : "",
+                       declarative ? "' instead (see mailsync.conf(5))" : "");
+}
+
 static MailsyncPython *
 get_python (MailsyncConfig *self,
             const char     *section,
@@ -602,11 +621,7 @@ get_python (MailsyncConfig *self,
   if (py == NULL)
     {
       if (g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED))
-        option_error (self, section, key, MAILSYNC_ERROR_NOT_SUPPORTED, error,
-                      "Python expressions need a mailsync built with Python%s%s%s",
-                      declarative ? "; without Python, use '" : "",
-                      declarative ? declarative : "",
-                      declarative ? "' instead (see mailsync.conf(5))" : "");
+        python_unsupported (self, section, key, declarative, error);
       else
         {
           g_autofree char *location = where (self, "general", "pythonfile");
@@ -642,11 +657,7 @@ python_refused (MailsyncConfig *self,
                 GError         *local_error)
 {
   if (g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED))
-    option_error (self, section, key, MAILSYNC_ERROR_NOT_SUPPORTED, error,
-                  "Python expressions need a mailsync built with Python%s%s%s",
-                  declarative ? "; without Python, use '" : "",
-                  declarative ? declarative : "",
-                  declarative ? "' instead (see mailsync.conf(5))" : "");
+    python_unsupported (self, section, key, declarative, error);
   else
     g_propagate_error (error, g_error_copy (local_error));
 }
@@ -1912,43 +1923,13 @@ check_one_of (MailsyncConfig     *self,
   return FALSE;
 }
 
-#ifdef HAVE_LIBSECRET
-/* python-keyring's Secret Service items, which offlineimap 8.0.1 reads as
- * keyring.get_password(remotehost, remoteuser). */
-static const SecretSchema *
-keyring_schema (void)
-{
-  static const SecretSchema schema = {
-    "org.freedesktop.Secret.Generic", SECRET_SCHEMA_DONT_MATCH_NAME,
-    {
-      { "service", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { "username", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { NULL, 0 },
-    },
-    0, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-  };
-  return &schema;
-}
-
+/* The keyring itself (libsecret) is in a module: config/mailsync-keyring.c. */
 static gboolean
 keyring_usable (void)
 {
   /* Without a session bus GDBus would try to autolaunch one. */
   return g_getenv ("DBUS_SESSION_BUS_ADDRESS") != NULL;
 }
-
-static gboolean
-keyring_store_secret (const char  *host,
-                      const char  *user,
-                      const char  *password,
-                      GError     **error)
-{
-  g_autofree char *label = g_strdup_printf ("Password for '%s' on '%s'", user, host);
-
-  return secret_password_store_sync (keyring_schema (), SECRET_COLLECTION_DEFAULT, label, password,
-                                     NULL, error, "service", host, "username", user, NULL);
-}
-#endif
 
 static MailsyncKeyringStoreFunc keyring_store_func;
 
@@ -1987,11 +1968,9 @@ keyring_store_on_open (MailsyncRepository *repo,
   g_autoptr(GError) error = NULL;
   MailsyncKeyringStoreFunc store = keyring_store_func;
 
-#ifdef HAVE_LIBSECRET
   if (store == NULL)
-    store = keyring_store_secret;
-#endif
-  if (store != NULL && !store (item->host, item->user, item->password, &error))
+    store = _mailsync_keyring_store;
+  if (!store (item->host, item->user, item->password, &error))
     g_warning ("Repository %s: could not store the password in the keyring: %s",
                mailsync_repository_get_name (repo), error->message);
   /* Once per process, as offlineimap; this frees @item. */
@@ -2019,11 +1998,14 @@ find_password (RepoContext  *ctx,
   if (!get_bool (self, "general", "ignore-keyring", FALSE, &ignore_keyring, error) ||
       !get_bool (self, "general", "update-keyring", FALSE, &update_keyring, error))
     return FALSE;
-#ifndef HAVE_LIBSECRET
-  if (update_keyring)
-    return option_error (self, "general", "update-keyring", MAILSYNC_ERROR_NOT_SUPPORTED, error,
-                         "this mailsync was built without libsecret");
-#endif
+  if (update_keyring && keyring_store_func == NULL)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      if (!_mailsync_keyring_is_available (&local_error))
+        return option_error (self, "general", "update-keyring", MAILSYNC_ERROR_NOT_SUPPORTED, error,
+                             "%s", local_error->message);
+    }
 
   if (has (self, section, "remotepasseval") || has (self, section, "remotepasscmd"))
     return get_dynamic (self, section, "remotepass", "eval", "cmd", TRUE, password, error);
@@ -2067,16 +2049,16 @@ find_password (RepoContext  *ctx,
         return TRUE;
     }
 
-#ifdef HAVE_LIBSECRET
   if (!ignore_keyring && host != NULL && *user != NULL && keyring_usable ())
     {
       g_autoptr(GError) local_error = NULL;
 
-      *password = secret_password_lookup_sync (keyring_schema (), cancellable, &local_error,
-                                               "service", host, "username", *user, NULL);
+      /* no keyring (or no module) is no password, as no item is */
+      *password = _mailsync_keyring_lookup (host, *user, cancellable, &local_error);
+      if (local_error != NULL)
+        g_debug ("keyring: %s", local_error->message);
       from_keyring = *password != NULL;
     }
-#endif
 
   if (*password == NULL && self->password_func != NULL)
     *password = self->password_func (ctx->account, ctx->name, *user, host, self->password_data);
@@ -2092,9 +2074,6 @@ find_password (RepoContext  *ctx,
                          *user != NULL ? *user : "", *user != NULL ? "@" : "", host != NULL ? host : "the server");
 
   *store_after_login = *password != NULL && update_keyring && !from_keyring && host != NULL && *user != NULL;
-#ifndef HAVE_LIBSECRET
-  (void) cancellable;
-#endif
   return TRUE;
 }
 

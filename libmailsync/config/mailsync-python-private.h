@@ -9,9 +9,12 @@ G_BEGIN_DECLS
  * pythonfile, mbnames header/sep/footer/folderfilter/sort_keyfunc,
  * copy_ignore_eval, newmail_hook) with an embedded CPython.
  *
- * Built without Python (configure found no python3-embed), every function
- * fails with MAILSYNC_ERROR_NOT_SUPPORTED and a message naming @where, so a
- * config that needs Python is refused instead of silently misread.
+ * The interpreter is in a module (mailsync-python.so, see
+ * config/mailsync-module-private.h), loaded on the first call.  Built
+ * without Python (configure found no python3-embed, or --without-python),
+ * or when the module cannot be loaded, every function fails with
+ * MAILSYNC_ERROR_NOT_SUPPORTED and a message naming @where, so a config
+ * that needs Python is refused instead of silently misread.
  *
  * Thread safety: callables may be invoked from any thread (the engine calls
  * nametrans/folderfilter from worker threads); every entry point takes the
@@ -21,7 +24,11 @@ G_BEGIN_DECLS
 typedef struct _MailsyncPython     MailsyncPython;     /* one namespace: pythonfile's globals + re */
 typedef struct _MailsyncPythonFunc MailsyncPythonFunc; /* a compiled callable */
 
+/* Loads the module if needed: %FALSE when Python cannot be used */
 gboolean            _mailsync_python_is_available   (void);
+/* Why the module could not be loaded (loading it if needed); %NULL when it
+ * is loaded, or when the library was built without Python */
+const char         *_mailsync_python_get_load_error (void);
 
 /* @pythonfile: nullable; its globals become the namespace of every expression */
 MailsyncPython     *_mailsync_python_new            (const char          *pythonfile,

@@ -1,0 +1,147 @@
+#!/bin/sh
+# What each binary links (doc/design.md, "What the library links"):
+# libmailsync-1.0.so needs neither libpython nor libsecret nor curses (the
+# Python and keyring modules link those, the mailsync command links curses),
+# and libmailsync-1.0.pc declares what the library links.  Reads the NEEDED
+# entries of the built files with readelf, and what ldd resolves.
+# TAP output; run by make check with top_builddir set.
+set -u
+
+: "${top_builddir:?run from make check}"
+lib=$top_builddir/libmailsync/.libs/libmailsync-1.0.so
+modules=$top_builddir/libmailsync/modules/.libs
+pc=$top_builddir/pkgconfig/libmailsync-1.0.pc
+config_h=$top_builddir/config.h
+
+if ! command -v readelf >/dev/null 2>&1; then
+  echo "1..0 # SKIP readelf (binutils) not installed"
+  exit 77
+fi
+if [ ! -f "$lib" ]; then
+  echo "Bail out! $lib not built"
+  exit 99
+fi
+
+n=0
+failed=0
+ok () {                         # ok CONDITION-STATUS DESCRIPTION [DIAGNOSTIC]
+  n=$((n + 1))
+  if [ "$1" -eq 0 ]; then
+    echo "ok $n - $2"
+  else
+    echo "not ok $n - $2"
+    [ -n "${3:-}" ] && echo "$3" | sed 's/^/# /'
+    failed=1
+  fi
+}
+skip () {
+  n=$((n + 1))
+  echo "ok $n - $1 # SKIP $2"
+}
+needed () {                     # the NEEDED sonames of $1, one a line
+  LC_ALL=C readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\].*/\1/p'
+}
+built_with () {                 # built_with HAVE_X
+  grep -q "^#define $1 1" "$config_h"
+}
+# the real executable behind libtool's wrapper script
+program () {
+  for f in "$1/.libs/$2" "$1/.libs/lt-$2" "$1/$2"; do
+    if [ -f "$f" ] && LC_ALL=C readelf -h "$f" >/dev/null 2>&1; then
+      echo "$f"
+      return 0
+    fi
+  done
+  return 1
+}
+
+forbidden='^lib(python|secret|ncurses|tinfo|panel|form|menu)'
+
+# The library's own NEEDED entries.
+lib_needed=$(needed "$lib")
+bad=$(echo "$lib_needed" | grep -E "$forbidden")
+ok $([ -n "$lib_needed" ] && [ -z "$bad" ]; echo $?) \
+   "libmailsync-1.0.so needs no libpython, libsecret or curses" "NEEDED: $(echo $lib_needed)"
+echo "$lib_needed" | grep -q '^libgmodule-2\.0\.so'
+ok $? "libmailsync-1.0.so links GModule (it loads the modules)" "NEEDED: $(echo $lib_needed)"
+
+# Everything the loader pulls in with it (ldd: the transitive closure).
+if command -v ldd >/dev/null 2>&1; then
+  resolved=$(LC_ALL=C ldd "$lib" 2>&1)
+  bad=$(echo "$resolved" | awk '{print $1}' | grep -E "$forbidden")
+  ok $([ -z "$bad" ]; echo $?) "ldd libmailsync-1.0.so shows no libpython, libsecret or curses" "$resolved"
+else
+  skip "ldd libmailsync-1.0.so shows no libpython, libsecret or curses" "no ldd"
+fi
+
+# The modules link what the library does not, and not the library.
+if built_with HAVE_PYTHON_EMBED; then
+  m_needed=$(needed "$modules/mailsync-python.so" 2>&1)
+  echo "$m_needed" | grep -q '^libpython3' && ! echo "$m_needed" | grep -q '^libmailsync'
+  ok $? "mailsync-python.so links libpython, not libmailsync" "NEEDED: $(echo $m_needed)"
+else
+  [ ! -e "$modules/mailsync-python.so" ]
+  ok $? "no Python module when built without Python"
+fi
+if built_with HAVE_LIBSECRET; then
+  m_needed=$(needed "$modules/mailsync-keyring.so" 2>&1)
+  echo "$m_needed" | grep -q '^libsecret-1' && ! echo "$m_needed" | grep -q '^libmailsync'
+  ok $? "mailsync-keyring.so links libsecret, not libmailsync" "NEEDED: $(echo $m_needed)"
+else
+  [ ! -e "$modules/mailsync-keyring.so" ]
+  ok $? "no keyring module when built without libsecret"
+fi
+
+# The mailsync command: curses is its own business, Python and the keyring
+# are not.
+if exe=$(program "$top_builddir/frontends/mailsync" mailsync); then
+  e_needed=$(needed "$exe")
+  bad=$(echo "$e_needed" | grep -E '^lib(python|secret)')
+  ok $([ -z "$bad" ]; echo $?) "mailsync needs no libpython or libsecret" "NEEDED: $(echo $e_needed)"
+  if built_with HAVE_CURSES; then
+    echo "$e_needed" | grep -q '^libncursesw'
+    ok $? "mailsync links ncursesw (blinkenlights)" "NEEDED: $(echo $e_needed)"
+  else
+    ! echo "$e_needed" | grep -q '^libncurses'
+    ok $? "mailsync built without ncurses does not link it" "NEEDED: $(echo $e_needed)"
+  fi
+else
+  skip "mailsync needs no libpython or libsecret" "the mailsync command is not built"
+fi
+
+# libmailsync-1.0.pc: Requires and Requires.private declare what the
+# library links: every NEEDED library comes from a declared package, and
+# every declared package gives at least one of them.
+if [ -f "$pc" ] && command -v pkg-config >/dev/null 2>&1; then
+  packages=$(sed -n 's/^Requires\(\.private\)\{0,1\}: *//p' "$pc" \
+             | tr ' ' '\n' | grep -E '^[A-Za-z]' | sort -u)
+  bad=$(echo "$packages" | grep -E '^(python|libsecret|ncurses)')
+  ok $([ -z "$bad" ]; echo $?) "libmailsync-1.0.pc requires no Python, libsecret or curses" "$bad"
+  declared=""
+  unused=""
+  for p in $packages; do
+    libs=$(pkg-config --libs-only-l "$p" 2>/dev/null | tr ' ' '\n' | sed -n 's/^-l//p')
+    declared="$declared $libs"
+    used=no
+    for l in $libs; do
+      echo "$lib_needed" | grep -q "^lib$l\.so" && used=yes
+    done
+    [ $used = yes ] || unused="$unused $p"
+  done
+  ok $([ -z "$unused" ]; echo $?) "every package in libmailsync-1.0.pc is linked" "not linked:$unused"
+  undeclared=""
+  for soname in $lib_needed; do
+    name=$(echo "$soname" | sed 's/^lib//; s/\.so.*//')
+    case $name in
+      c|m|pthread|dl|rt|gcc_s|asan|ubsan|lsan|tsan|stdc++) continue ;;
+    esac
+    echo " $declared " | tr ' ' '\n' | grep -qx "$name" || undeclared="$undeclared $soname"
+  done
+  ok $([ -z "$undeclared" ]; echo $?) "every library libmailsync-1.0.so links is in libmailsync-1.0.pc" \
+     "not declared:$undeclared"
+else
+  skip "libmailsync-1.0.pc matches what is linked" "no pkg-config or no $pc"
+fi
+
+echo "1..$n"
+exit $failed
