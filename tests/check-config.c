@@ -692,7 +692,7 @@ START_TEST (test_python_options)
       ck_assert_ptr_null (account);
       ck_assert_int_eq (error->code, MAILSYNC_ERROR_NOT_SUPPORTED);
       ck_assert_str_eq (error->message,
-                        "t:16: option 'nametrans' in section 'Repository R': Python expressions need a mailsync "
+                        "t:15: option 'nametrans' in section 'Repository R': Python expressions need a mailsync "
                         "built with Python; without Python, use 'nametrans_rules' instead (see mailsync.conf(5))");
     }
 }
