@@ -125,8 +125,10 @@ mailsync_folder_real_wait_for_changes_finish (MailsyncFolder  *self,
                                               gboolean        *changed,
                                               GError         **error)
 {
-  gboolean ok = g_task_propagate_boolean (G_TASK (result), error);
+  gboolean ok;
 
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  ok = g_task_propagate_boolean (G_TASK (result), error);
   if (changed != NULL)
     *changed = ok;
   return ok;

@@ -1297,6 +1297,7 @@ mailsync_imap_connection_send_finish (MailsyncImapConnection *self,
                                       GAsyncResult           *result,
                                       GError                **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -1333,6 +1334,7 @@ wait_greeting (MailsyncImapConnection *self, GCancellable *cancellable, GError *
   g_autoptr(GAsyncResult) result = NULL;
 
   self->greeting_task = g_task_new (self, cancellable, _mailsync_store_result, &result);
+  g_task_set_source_tag (self->greeting_task, wait_greeting);
   start_reading (self);
   return g_task_propagate_boolean (G_TASK (_mailsync_await (&result)), error);
 }
@@ -1808,6 +1810,8 @@ mailsync_imap_connection_open_async (MailsyncImapConnection *self,
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   g_autoptr(GError) error = NULL;
 
+  g_task_set_source_tag (task, mailsync_imap_connection_open_async);
+
   (void) open_thread_free;
   g_task_set_source_tag (task, mailsync_imap_connection_open_async);
   /* The steps iterate the thread-default context themselves: the engine
@@ -1826,6 +1830,7 @@ mailsync_imap_connection_open_finish (MailsyncImapConnection *self,
                                       GAsyncResult           *result,
                                       GError                **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
