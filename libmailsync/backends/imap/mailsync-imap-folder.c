@@ -1559,8 +1559,8 @@ mailsync_imap_folder_dispose (GObject *object)
   MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (object);
   MailsyncRepository *repo = mailsync_folder_get_repository (MAILSYNC_FOLDER (self));
 
-  if (repo && _mailsync_imap_repository_get_selected (MAILSYNC_IMAP_REPOSITORY (repo)) == self)
-    _mailsync_imap_repository_set_selected (MAILSYNC_IMAP_REPOSITORY (repo), NULL);
+  if (repo != NULL)
+    _mailsync_imap_repository_forget_selected (MAILSYNC_IMAP_REPOSITORY (repo), self);
   G_OBJECT_CLASS (mailsync_imap_folder_parent_class)->dispose (object);
 }
 

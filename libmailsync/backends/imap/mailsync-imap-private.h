@@ -21,6 +21,8 @@ MailsyncWorker         *_mailsync_imap_repository_get_worker (MailsyncImapReposi
 gboolean                _mailsync_imap_repository_ensure_connected (MailsyncImapRepository *self,
                                                                     GCancellable           *cancellable,
                                                                     GError                **error);
+void                    _mailsync_imap_repository_forget_selected (MailsyncImapRepository *self,
+                                                                   MailsyncImapFolder     *folder);
 /* FALSE with expunge = no: deletions only flag \Deleted. */
 gboolean                _mailsync_imap_repository_get_expunge  (MailsyncImapRepository *self);
 

@@ -26,7 +26,7 @@ struct _MailsyncImapRepository
   MailsyncImapSettings *settings;
   char *reference;
   MailsyncImapConnection *connection;
-  MailsyncImapFolder *selected; /* weak */
+  MailsyncImapFolder *selected; /* weak, atomic: a folder may be disposed on another thread */
   GError *config_error;         /* a bad option value, reported by open */
   guint retry_count;            /* reconnections per folder (retrycount) */
   char **folder_includes;       /* folderincludes, UTF-8 names */
@@ -333,13 +333,21 @@ _mailsync_imap_repository_get_connection (MailsyncImapRepository *self)
 MailsyncImapFolder *
 _mailsync_imap_repository_get_selected (MailsyncImapRepository *self)
 {
-  return self->selected;
+  return g_atomic_pointer_get (&self->selected);
 }
 
 void
 _mailsync_imap_repository_set_selected (MailsyncImapRepository *self, MailsyncImapFolder *folder)
 {
-  self->selected = folder;
+  g_atomic_pointer_set (&self->selected, folder);
+}
+
+/* A folder going away forgets its SELECT, so that another folder made at
+ * the same address is never taken for the selected one. */
+void
+_mailsync_imap_repository_forget_selected (MailsyncImapRepository *self, MailsyncImapFolder *folder)
+{
+  g_atomic_pointer_compare_and_exchange (&self->selected, folder, NULL);
 }
 
 gboolean
@@ -461,7 +469,7 @@ connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **e
   if (self->connection && mailsync_imap_connection_is_open (self->connection))
     return TRUE;
   drop_connection (self);
-  self->selected = NULL;
+  g_atomic_pointer_set (&self->selected, NULL);
   if (self->config_error != NULL)
     {
       g_propagate_error (error, g_error_copy (self->config_error));
@@ -873,7 +881,7 @@ delete_folder_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
   g_autoptr(MailsyncImapResponse) ok = NULL;
   g_autoptr(GError) error = NULL;
 
-  self->selected = NULL;
+  g_atomic_pointer_set (&self->selected, NULL);
   if (_mailsync_imap_repository_ensure_connected (self, cancellable, &error))
     ok = run (self, mailsync_imap_request_new (line), cancellable, &error);
   if (ok == NULL)
@@ -904,7 +912,7 @@ close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
   if (self->connection)
     mailsync_imap_connection_close (self->connection);
   drop_connection (self);
-  self->selected = NULL;
+  g_atomic_pointer_set (&self->selected, NULL);
   g_task_return_boolean (task, TRUE);
 }
 
