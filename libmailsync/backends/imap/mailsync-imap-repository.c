@@ -784,8 +784,9 @@ list_folders_job (GTask *task, gpointer source, gpointer task_data, GCancellable
     }
   if (!data.separator)
     data.separator = data.personal_separator;
-  if (data.separator)
-    _mailsync_repository_set_separator (repo, data.separator);
+  /* The separator is set by _finish, on the caller's thread: its
+   * notify:: must not be emitted on the worker's. */
+  g_task_set_task_data (task, GINT_TO_POINTER ((int) data.separator), NULL);
   g_task_return_pointer (task, g_steal_pointer (&data.folders), (GDestroyNotify) g_ptr_array_unref);
 }
 
@@ -800,8 +801,15 @@ repository_list_folders_async (MailsyncRepository *repo, GCancellable *cancellab
 static GPtrArray *
 repository_list_folders_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
 {
+  GPtrArray *folders;
+  char separator;
+
   g_return_val_if_fail (g_task_is_valid (result, repo), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  separator = (char) GPOINTER_TO_INT (g_task_get_task_data (G_TASK (result)));
+  folders = g_task_propagate_pointer (G_TASK (result), error);
+  if (folders != NULL && separator)
+    _mailsync_repository_set_separator (repo, separator);
+  return folders;
 }
 
 static char *
