@@ -931,6 +931,91 @@ append_args_free (AppendArgs *args)
   g_free (args);
 }
 
+/* What an APPEND in flight needs when its answer comes. */
+typedef struct
+{
+  guint64 size;
+  char *marker;             /* X-OfflineIMAP header value, without UIDPLUS */
+} AppendSent;
+
+static void
+append_sent_free (AppendSent *sent)
+{
+  g_free (sent->marker);
+  g_free (sent);
+}
+
+#define APPEND_SENT_KEY "mailsync-imap-append-sent"
+
+static void
+append_return (GTask *task, guint32 uid)
+{
+  AppendArgs *args = g_task_get_task_data (task);
+  AppendSent *sent = g_object_get_data (G_OBJECT (task), APPEND_SENT_KEY);
+
+  g_task_return_pointer (task,
+                         mailsync_message_info_new (uid, NULL, mailsync_message_info_get_flags (args->info), NULL,
+                                                    sent->size, mailsync_message_info_get_internal_date (args->info)),
+                         g_object_unref);
+}
+
+/* Without UIDPLUS: find the new message by its header, a job of its own
+ * (it SELECTs and SEARCHes). */
+static void
+append_find_uid_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapFolder *self = source;
+  AppendSent *sent = g_object_get_data (G_OBJECT (task), APPEND_SENT_KEY);
+  g_autoptr(GError) error = NULL;
+
+  if (!check_connected (self, task))
+    return;
+  /* SEARCH sees the new message only in the selected mailbox. */
+  _mailsync_imap_repository_set_selected (repo_of (self), NULL);
+  if (!ensure_selected (self, cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  append_return (task, uid_from_search (self, sent->marker, cancellable));
+}
+
+static void
+append_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  MailsyncImapFolder *self = g_task_get_source_object (task);
+  AppendSent *sent = g_object_get_data (G_OBJECT (task), APPEND_SENT_KEY);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncImapResponse) ok =
+    mailsync_imap_connection_send_finish (MAILSYNC_IMAP_CONNECTION (source), result, &error);
+  guint32 uid = 0;
+
+  if (ok == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (ok->code && ok->code->kind == MAILSYNC_IMAP_CODE_APPENDUID && ok->code->dst_uids &&
+      ok->code->dst_uids->len == 1)
+    {
+      MailsyncImapRange *range = &g_array_index (ok->code->dst_uids, MailsyncImapRange, 0);
+      if (ok->code->number == self->uidvalidity || self->uidvalidity == 0)
+        uid = range->first;
+    }
+  else if (sent->marker != NULL)
+    {
+      /* A callback may not await: the search is a job. */
+      _mailsync_worker_run (_mailsync_imap_repository_get_worker (repo_of (self)), task, append_find_uid_job);
+      return;
+    }
+  append_return (task, uid);
+}
+
+/* Spools the message with CRLF line ends, sends the APPEND and returns:
+ * the task completes in append_done, and the next APPENDs go out
+ * meanwhile (the connection waits for each "+" of a synchronizing
+ * literal, or uses LITERAL+). */
 static void
 append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -940,8 +1025,6 @@ append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellab
   GInputStream *content = args->content;
   g_autoptr(GError) error = NULL;
   g_autoptr(GInputStream) message = NULL;
-  g_autoptr(MailsyncImapResponse) ok = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
   g_autofree char *quoted = NULL;
   g_autofree char *flags = NULL;
   g_autofree char *date = NULL;
@@ -949,8 +1032,8 @@ append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellab
   g_autofree char *marker = NULL;
   MailsyncImapConnection *connection;
   MailsyncImapRequest *request;
+  AppendSent *sent;
   gboolean uidplus;
-  guint32 uid = 0;
   CrlfSpool spool = { 0, };
   int fd;
 
@@ -985,6 +1068,10 @@ append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellab
                                g_strerror (saved));
       return;
     }
+  sent = g_new0 (AppendSent, 1);
+  sent->size = spool.size;
+  sent->marker = g_steal_pointer (&marker);
+  g_object_set_data_full (G_OBJECT (task), APPEND_SENT_KEY, sent, (GDestroyNotify) append_sent_free);
   message = g_unix_input_stream_new (fd, TRUE);
   quoted = _mailsync_imap_quote (self->wire_name);
   flags = flag_list (mailsync_message_info_get_flags (info));
@@ -992,36 +1079,7 @@ append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellab
   line = g_strdup_printf ("APPEND %s %s%s%s", quoted, flags, date ? " " : "", date ? date : "");
   request = folder_request (self, line);
   mailsync_imap_request_add_literal_stream (request, message, spool.size, "");
-  mailsync_imap_connection_send_async (connection, request, cancellable, _mailsync_store_result, &result);
-  ok = mailsync_imap_connection_send_finish (connection, _mailsync_await (&result), &error);
-  if (ok == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  if (ok->code && ok->code->kind == MAILSYNC_IMAP_CODE_APPENDUID && ok->code->dst_uids &&
-      ok->code->dst_uids->len == 1)
-    {
-      MailsyncImapRange *range = &g_array_index (ok->code->dst_uids, MailsyncImapRange, 0);
-      if (ok->code->number == self->uidvalidity || self->uidvalidity == 0)
-        uid = range->first;
-    }
-  else if (marker != NULL)
-    {
-      /* SEARCH sees the new message only in the selected mailbox. */
-      _mailsync_imap_repository_set_selected (repo_of (self), NULL);
-      if (!ensure_selected (self, cancellable, &error))
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-      uid = uid_from_search (self, marker, cancellable);
-    }
-  g_task_return_pointer (task,
-                         mailsync_message_info_new (uid, NULL, mailsync_message_info_get_flags (info), NULL,
-                                                    spool.size,
-                                                    mailsync_message_info_get_internal_date (info)),
-                         g_object_unref);
+  mailsync_imap_connection_send_async (connection, request, cancellable, append_done, g_object_ref (task));
 }
 
 static void
