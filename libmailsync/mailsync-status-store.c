@@ -256,13 +256,19 @@ mailsync_status_store_default_init (MailsyncStatusStoreInterface *iface)
  * mailsync_status_store_load:
  * @self: a status store
  * @folder: status folder name
- * @records: (out) (transfer full) (element-type MailsyncStatusRecord): the records
- * @meta: (out) (transfer full) (element-type utf8 utf8): the meta entries
+ * @records: (out) (transfer container) (element-type MailsyncStatusRecord): the records
+ * @meta: (out) (transfer container) (element-type utf8 utf8): the meta entries
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
  * Reads a folder's status. A folder never synced is empty; a damaged status
  * is an error naming the file, never an empty result.
+ *
+ * Both containers free their elements when they are freed (a
+ * #GPtrArray free function, #GHashTable destroy functions): the caller
+ * owns the container and frees it once. That is (transfer container), not
+ * (transfer full): with full, a binding would free each element itself
+ * and then the container would free them again.
  *
  * Returns: %TRUE on success
  */

@@ -109,6 +109,7 @@ struct _MailsyncWorker
   GMutex lock;
   GQueue jobs;              /* Job*, under lock */
   gboolean stopping;        /* under lock */
+  gboolean scheduled;       /* under lock: run_jobs will look at the queue again */
   GDestroyNotify teardown;  /* under lock */
   gpointer teardown_data;
 
@@ -130,6 +131,8 @@ run_jobs (MailsyncWorker *worker)
 
       g_mutex_lock (&worker->lock);
       job = g_queue_pop_head (&worker->jobs);
+      if (job == NULL)
+        worker->scheduled = FALSE;
       g_mutex_unlock (&worker->lock);
       if (job == NULL)
         break;
@@ -232,19 +235,27 @@ _mailsync_worker_get_context (MailsyncWorker *worker)
 void
 _mailsync_worker_run (MailsyncWorker *worker, GTask *task, MailsyncWorkerFunc func)
 {
-  Job *job = g_new0 (Job, 1);
+  Job *job;
+  gboolean wake;
 
   g_return_if_fail (worker != NULL && G_IS_TASK (task));
+  job = g_new0 (Job, 1);
   job->task = g_object_ref (task);
   job->func = func;
+
   g_mutex_lock (&worker->lock);
   g_warn_if_fail (!worker->stopping);
   g_queue_push_tail (&worker->jobs, job);
+  /* One wake-up per burst: until run_jobs() finds the queue empty, it
+   * will take this job too (64 fetches queued at once cost one). */
+  wake = !worker->scheduled;
+  worker->scheduled = TRUE;
   g_mutex_unlock (&worker->lock);
   /* Not g_main_context_invoke(): from a job on this very thread it would
    * call run_jobs() at once, find it busy, and leave the job queued with
    * nothing to start it. */
-  schedule (worker);
+  if (wake)
+    schedule (worker);
 }
 
 void
