@@ -524,7 +524,7 @@ main (int argc, char **argv)
    * another user, CONTRACT_CANCEL_MESSAGES, without the proxy's delay);
    * each next sync converges with one file per message. */
   {
-    static const guint points[] = { 1, 2, 3, 5, 8, 13, 21, 40, 80, 140 };
+    static const guint points[] = { 1, 3, 8, 21, 60, 140 };
     guint cancel_expected = (guint) atoi (g_getenv ("CONTRACT_CANCEL_MESSAGES"));
     g_autoptr(MailsyncRepository) cancel_remote =
       new_remote_at ("CancelRemote", g_getenv ("DOVECOT_PORT"), g_getenv ("CONTRACT_CANCEL_USER"),
