@@ -114,17 +114,45 @@ mailsync_account_set_property (GObject *object, guint prop_id, const GValue *val
     }
 }
 
+static gboolean
+cancel_close (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Closes one held open, waiting for it (the LOGOUT) at most
+ * CLOSE_TIMEOUT_SECONDS: disposal must not hang on a dead server. */
+#define CLOSE_TIMEOUT_SECONDS 10
+
+static void
+close_held (MailsyncRepository *repo)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GSource) timer = g_timeout_source_new_seconds (CLOSE_TIMEOUT_SECONDS);
+
+  _mailsync_sync_call_begin (&call);
+  g_source_set_callback (timer, cancel_close, cancellable, NULL);
+  g_source_attach (timer, g_main_context_get_thread_default ());
+  mailsync_repository_close_async (repo, cancellable, _mailsync_sync_call_done, &call);
+  mailsync_repository_close_finish (repo, _mailsync_sync_call_wait (&call), NULL);
+  g_source_destroy (timer);
+}
+
 static void
 mailsync_account_dispose (GObject *object)
 {
   MailsyncAccount *self = MAILSYNC_ACCOUNT (object);
 
-  /* A held connection is the account's open: give it back. The close
-   * runs on the repository's own thread; the task keeps it alive. */
+  /* A held connection is the account's open: give it back now, not
+   * later on the repository's thread (a program that ends after this
+   * must not have a LOGOUT still in flight while its libraries shut
+   * down; seen as an abort at exit). */
   if (self->remote_opened && self->remote != NULL)
-    mailsync_repository_close_async (self->remote, NULL, NULL, NULL);
+    close_held (self->remote);
   if (self->local_opened && self->local != NULL)
-    mailsync_repository_close_async (self->local, NULL, NULL, NULL);
+    close_held (self->local);
   self->remote_opened = self->local_opened = FALSE;
   g_clear_object (&self->remote);
   g_clear_object (&self->local);
