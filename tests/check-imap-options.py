@@ -416,7 +416,7 @@ def scenario_hold_connection(server, root):
         logins = len(re.findall(r"C: A\d+ (AUTHENTICATE|LOGIN) ", text))
         syncs = len(re.findall(r"\*\*\* Processing account", text))
         check("holdconnectionopen=%s: autorefresh runs and stops on SIGUSR2" % hold,
-              p.returncode == 0 and syncs >= 2, (p.returncode, syncs, text[-1500:]))
+              p.returncode == 0 and syncs >= 2, (p.returncode, syncs, "stderr: " + err[-700:]))
         if hold == "yes":
             check("holdconnectionopen=yes: one login for %d syncs" % syncs, logins == 1, (logins, syncs))
             # the held connection logs out once, when the account goes away
@@ -450,7 +450,8 @@ def scenario_hold_connection(server, root):
             check("keepalive=1: NOOPs while the held connection sleeps, one login",
                   p.returncode == 0 and noops >= 2 and logins == 1 and syncs >= 2, (noops, logins, syncs, text[-800:]))
         else:
-            check("keepalive unset: no NOOP", p.returncode == 0 and noops == 0 and syncs >= 2, (noops, syncs))
+            check("keepalive unset: no NOOP", p.returncode == 0 and noops == 0 and syncs >= 2,
+                  (p.returncode, noops, syncs, "stderr: " + err[-600:]))
 
 
 def main():
