@@ -262,6 +262,12 @@ mailsync_folder_list_messages_async (MailsyncFolder      *self,
  * @result: the result
  * @error: return location for a #GError
  *
+ * The array holds a reference to each message and drops it when it is
+ * freed (its free function is g_object_unref()): free the array, never
+ * the messages. For bindings that is (transfer container); the
+ * list_messages_finish virtual method is (transfer full) instead, see
+ * #MailsyncFolderClass.
+ *
  * Returns: (transfer container) (element-type MailsyncMessageInfo): the messages
  */
 GPtrArray *
@@ -269,8 +275,17 @@ mailsync_folder_list_messages_finish (MailsyncFolder  *self,
                                       GAsyncResult    *result,
                                       GError         **error)
 {
+  GPtrArray *messages;
+
   g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
-  return MAILSYNC_FOLDER_GET_CLASS (self)->list_messages_finish (self, result, error);
+  messages = MAILSYNC_FOLDER_GET_CLASS (self)->list_messages_finish (self, result, error);
+  /* The vfunc gives us a reference to each element (transfer full); an
+   * array built by a binding (a backend in Python) has no free function
+   * to drop them, so it gets ours: callers always free the array only.
+   * Why the vfunc and this invoker differ: bindings/gir-vfunc-transfer.awk. */
+  if (messages != NULL)
+    g_ptr_array_set_free_func (messages, g_object_unref);
+  return messages;
 }
 
 /**

@@ -20,6 +20,10 @@ G_DECLARE_DERIVABLE_TYPE (MailsyncFolder, mailsync_folder, MAILSYNC, FOLDER, GOb
  * @list_messages_async: list every message (uid, key, flags, size, date);
  *   messages without a UID (new local mail) have uid 0 and a key
  * @list_messages_finish: finish; returns a #GPtrArray of #MailsyncMessageInfo
+ *   and a reference to each (transfer full). The array need not have a free
+ *   function (one built by a binding has none): if it has one, it must drop
+ *   exactly those references, as g_object_unref() does;
+ *   mailsync_folder_list_messages_finish() sets it
  * @fetch_message_async: open a message's content as a stream
  * @fetch_message_finish: finish; returns a #GInputStream
  * @append_message_async: store a new message with the flags and date of the

@@ -685,8 +685,14 @@ listed_folders (GObject *source, GAsyncResult *result, gpointer user_data)
   GError *error = NULL;
   GPtrArray *folders = MAILSYNC_REPOSITORY_GET_CLASS (self)->list_folders_finish (self, result, &error);
 
+  /* The vfunc gives a reference to each folder (transfer full); a
+   * binding's array has no free function to drop them: it gets ours (see
+   * mailsync_folder_list_messages_finish()). */
   if (folders != NULL)
-    g_task_return_pointer (task, folders, (GDestroyNotify) g_ptr_array_unref);
+    {
+      g_ptr_array_set_free_func (folders, g_object_unref);
+      g_task_return_pointer (task, folders, (GDestroyNotify) g_ptr_array_unref);
+    }
   else
     g_task_return_error (task, error);
   g_object_unref (task);

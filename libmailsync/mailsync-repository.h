@@ -47,7 +47,9 @@ typedef gboolean (*MailsyncFolderFilterFunc) (const char *name, gpointer user_da
  * @open_async: check the store is there and usable (connect, log in...)
  * @open_finish: finish
  * @list_folders_async: list the folders
- * @list_folders_finish: finish; returns a #GPtrArray of #MailsyncFolder
+ * @list_folders_finish: finish; returns a #GPtrArray of #MailsyncFolder and
+ *   a reference to each (transfer full), like
+ *   #MailsyncFolderClass.list_messages_finish
  * @create_folder_async: create a folder (and its parents) by native name
  * @create_folder_finish: finish; returns the new #MailsyncFolder
  * @delete_folder_async: delete a folder by native name

@@ -270,6 +270,11 @@ mailsync_status_store_default_init (MailsyncStatusStoreInterface *iface)
  * (transfer full): with full, a binding would free each element itself
  * and then the container would free them again.
  *
+ * The load virtual method is (transfer full) instead: a store written in
+ * a binding builds both containers without free functions and gives the
+ * caller its elements; this function then makes the containers own them
+ * (see bindings/gir-vfunc-transfer.awk).
+ *
  * Returns: %TRUE on success
  */
 gboolean
@@ -282,7 +287,30 @@ mailsync_status_store_load (MailsyncStatusStore  *self,
 {
   g_return_val_if_fail (MAILSYNC_IS_STATUS_STORE (self), FALSE);
   g_return_val_if_fail (folder != NULL, FALSE);
-  return MAILSYNC_STATUS_STORE_GET_IFACE (self)->load (self, folder, records, meta, cancellable, error);
+  if (!MAILSYNC_STATUS_STORE_GET_IFACE (self)->load (self, folder, records, meta, cancellable, error))
+    return FALSE;
+  /* The vfunc gave us the elements (transfer full); containers a binding
+   * built have no free functions: the records array gets one, and the
+   * meta entries move to a table with destroy functions (stolen, so a
+   * table that had them does not free them on the way). */
+  if (records != NULL && *records != NULL)
+    g_ptr_array_set_free_func (*records, (GDestroyNotify) mailsync_status_record_free);
+  if (meta != NULL && *meta != NULL)
+    {
+      GHashTable *owned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      GHashTableIter iter;
+      gpointer key, value;
+
+      g_hash_table_iter_init (&iter, *meta);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        {
+          g_hash_table_iter_steal (&iter);
+          g_hash_table_replace (owned, key, value);
+        }
+      g_hash_table_unref (*meta);
+      *meta = owned;
+    }
+  return TRUE;
 }
 
 /**

@@ -103,7 +103,10 @@ G_DECLARE_INTERFACE (MailsyncStatusStore, mailsync_status_store, MAILSYNC, STATU
 /**
  * MailsyncStatusStoreInterface:
  * @load: read one folder's records and meta; a missing folder is empty,
- *   a damaged one is an error naming the file
+ *   a damaged one is an error naming the file. Both containers and their
+ *   elements go to the caller (transfer full): the array need not have a
+ *   free function nor the table destroy functions (a binding's have
+ *   none); mailsync_status_store_load() gives them theirs
  * @commit: apply a batch atomically and durably
  * @purge: forget a folder's status (used when a folder is created anew)
  * @get_path: where a folder's status lives, for messages
