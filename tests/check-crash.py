@@ -145,6 +145,7 @@ def run(work, crash=None, store="sqlite", check_rc=False, max_in_flight="4"):
         env["MAILSYNC_CRASH_AT"] = crash
     env["MAILSYNC_TEST_MAX_IN_FLIGHT"] = max_in_flight
     env["MAILSYNC_TEST_FOLD_EVERY"] = "5"
+    env["MAILSYNC_TEST_NO_FSYNC"] = "1"  # a killed process, not a lost machine
     p = subprocess.run([DRIVER, os.path.join(work, "remote"), os.path.join(work, "local"),
                         os.path.join(work, "meta"), store],
                        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
@@ -262,7 +263,7 @@ def main():
                 shutil.rmtree(work, ignore_errors=True)
                 shutil.copytree(sbase, work, symlinks=True)
                 apply_changes(work)
-                env = dict(os.environ, MAILSYNC_TEST_MAX_IN_FLIGHT="2")
+                env = dict(os.environ, MAILSYNC_TEST_MAX_IN_FLIGHT="2", MAILSYNC_TEST_NO_FSYNC="1")
                 env.pop("MAILSYNC_CRASH_AT", None)
                 proc = subprocess.Popen([DRIVER, os.path.join(work, "remote"), os.path.join(work, "local"),
                                          os.path.join(work, "meta"), store],
