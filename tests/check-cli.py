@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import mailsync_tap
@@ -400,11 +401,29 @@ def scenario_daemon(server, root):
     check("SIGTERM is announced", "Preparing to shutdown after sync" in so + se, so + se)
     check("no lock left behind", not os.path.exists(os.path.join(acc.home, "meta", "Test.lock")))
 
-    d = acc.start("-d", "thread")
+    # ttyui says when the account starts sleeping ("Next refresh in"): the
+    # stop must come then, not a guessed 0.5 s after the hook (a loaded
+    # machine can still be finishing the sync).
+    d = acc.start("-u", "ttyui", "-d", "thread")
     check("-d thread daemon: first sync", wait_for(lambda: syncs() == 4, 30), syncs())
-    time.sleep(0.5)
+    seen = {"out": [], "err": []}
+
+    def collect(key, stream):
+        for line in iter(stream.readline, ""):
+            seen[key].append(line)
+
+    readers = [threading.Thread(target=collect, args=(k, f), daemon=True)
+               for k, f in (("out", d.stdout), ("err", d.stderr))]
+    for r in readers:
+        r.start()
+    check("-d thread daemon: sleeps after the sync",
+          wait_for(lambda: any("Next refresh in" in line for line in seen["out"] + seen["err"]), 30),
+          "".join(seen["out"] + seen["err"])[-500:])
     d.send_signal(signal.SIGTERM)
-    so, se = d.communicate(timeout=20)
+    d.wait(timeout=20)
+    for r in readers:
+        r.join(timeout=20)
+    se = "".join(seen["err"])
     check("-d thread: a stop prints where each account is", d.returncode == 0 and "Account sync Test: sleeping" in se,
           (d.returncode, se[-500:]))
 
