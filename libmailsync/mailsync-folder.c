@@ -282,7 +282,7 @@ mailsync_folder_list_messages_finish (MailsyncFolder  *self,
   /* The vfunc gives us a reference to each element (transfer full); an
    * array built by a binding (a backend in Python) has no free function
    * to drop them, so it gets ours: callers always free the array only.
-   * Why the vfunc and this invoker differ: bindings/gir-vfunc-transfer.awk. */
+   * Why the vfunc and this invoker differ: bindings/gir-fixup.awk. */
   if (messages != NULL)
     g_ptr_array_set_free_func (messages, g_object_unref);
   return messages;

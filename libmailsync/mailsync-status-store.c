@@ -273,7 +273,7 @@ mailsync_status_store_default_init (MailsyncStatusStoreInterface *iface)
  * The load virtual method is (transfer full) instead: a store written in
  * a binding builds both containers without free functions and gives the
  * caller its elements; this function then makes the containers own them
- * (see bindings/gir-vfunc-transfer.awk).
+ * (see bindings/gir-fixup.awk).
  *
  * Returns: %TRUE on success
  */
