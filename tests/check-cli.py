@@ -139,6 +139,42 @@ def out(p):
     return (p.stdout or "") + (p.stderr or "")
 
 
+class Daemon:
+    """mailsync -u ttyui started with its output read as it comes, so a
+    test can wait until the account sleeps ("Next refresh in") before it
+    signals: a guessed pause is not enough on a loaded machine, where the
+    sync can still be finishing."""
+
+    def __init__(self, acc, *args):
+        self.proc = acc.start("-u", "ttyui", *args)
+        self.lines = {"out": [], "err": []}
+        self.readers = [threading.Thread(target=self._collect, args=(k, f), daemon=True)
+                        for k, f in (("out", self.proc.stdout), ("err", self.proc.stderr))]
+        for r in self.readers:
+            r.start()
+
+    def _collect(self, key, stream):
+        for line in iter(stream.readline, ""):
+            self.lines[key].append(line)
+
+    def text(self):
+        return "".join(self.lines["out"] + self.lines["err"])
+
+    def wait_sleeping(self, timeout=30):
+        return wait_for(lambda: "Next refresh in" in self.text(), timeout)
+
+    def finish(self, timeout=20):
+        """Wait for the exit; return (returncode, stdout, stderr)."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for r in self.readers:
+            r.join(timeout=timeout)
+        return self.proc.returncode, "".join(self.lines["out"]), "".join(self.lines["err"])
+
+
 def wait_for(pred, timeout=30):
     end = time.time() + timeout
     while time.time() < end:
@@ -401,31 +437,13 @@ def scenario_daemon(server, root):
     check("SIGTERM is announced", "Preparing to shutdown after sync" in so + se, so + se)
     check("no lock left behind", not os.path.exists(os.path.join(acc.home, "meta", "Test.lock")))
 
-    # ttyui says when the account starts sleeping ("Next refresh in"): the
-    # stop must come then, not a guessed 0.5 s after the hook (a loaded
-    # machine can still be finishing the sync).
-    d = acc.start("-u", "ttyui", "-d", "thread")
+    d = Daemon(acc, "-d", "thread")
     check("-d thread daemon: first sync", wait_for(lambda: syncs() == 4, 30), syncs())
-    seen = {"out": [], "err": []}
-
-    def collect(key, stream):
-        for line in iter(stream.readline, ""):
-            seen[key].append(line)
-
-    readers = [threading.Thread(target=collect, args=(k, f), daemon=True)
-               for k, f in (("out", d.stdout), ("err", d.stderr))]
-    for r in readers:
-        r.start()
-    check("-d thread daemon: sleeps after the sync",
-          wait_for(lambda: any("Next refresh in" in line for line in seen["out"] + seen["err"]), 30),
-          "".join(seen["out"] + seen["err"])[-500:])
-    d.send_signal(signal.SIGTERM)
-    d.wait(timeout=20)
-    for r in readers:
-        r.join(timeout=20)
-    se = "".join(seen["err"])
-    check("-d thread: a stop prints where each account is", d.returncode == 0 and "Account sync Test: sleeping" in se,
-          (d.returncode, se[-500:]))
+    check("-d thread daemon: sleeps after the sync", d.wait_sleeping(), d.text()[-500:])
+    d.proc.send_signal(signal.SIGTERM)
+    rc, so, se = d.finish()
+    check("-d thread: a stop prints where each account is", rc == 0 and "Account sync Test: sleeping" in se,
+          (rc, se[-500:]))
 
     d = acc.start()
     check("autorefresh again", wait_for(lambda: syncs() == 5, 30), syncs())
@@ -612,14 +630,12 @@ def scenario_interrupt(server, root):
           and all(v == 400 for v in full.values()) and all(v == 400 for v in counts.values()),
           (full, counts, out(p)[-800:]))
 
-    d = acc.start("-k", "Account_Test:autorefresh=5")
-    lock = os.path.join(acc.home, "meta", "Test.lock")
-    wait_for(lambda: "sleeping" in open("/proc/%d/status" % d.pid).read() and not os.path.exists(lock), 30)
-    time.sleep(1)
-    d.send_signal(signal.SIGQUIT)
-    so, se = d.communicate(timeout=20)
+    d = Daemon(acc, "-k", "Account_Test:autorefresh=5")
+    check("SIGQUIT: the daemon sleeps after its sync", d.wait_sleeping(), d.text()[-500:])
+    d.proc.send_signal(signal.SIGQUIT)
+    rc, so, se = d.finish()
     check("SIGQUIT dumps where each account is and aborts",
-          d.returncode == -signal.SIGABRT and "Account sync Test: sleeping" in se, (d.returncode, se[-800:]))
+          rc == -signal.SIGABRT and "Account sync Test: sleeping" in se, (rc, se[-800:]))
 
 
 def scenario_machineui(server, root):
