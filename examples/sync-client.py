@@ -167,11 +167,9 @@ def main(argv):
 
     client = Client()
     account.connect('event', client.on_event)
-    # GLib, not Python, catches the signals: Python runs its handlers only
-    # between bytecodes, never while the loop waits in C.  SIG_DFL first,
-    # because PyGObject's MainLoop.run() installs its own SIGINT handler
-    # when it finds Python's default one.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # GLib catches the signals, as in C: the handler runs as a source of
+    # the loop, between two events (PyGObject's MainLoop.run() sees that a
+    # SIGINT handler is set and adds none of its own).
     ids = [GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, client.on_signal)
            for sig in (signal.SIGINT, signal.SIGTERM)]
 
