@@ -120,21 +120,27 @@ class Runner:
     def interrupt(self, name, port):
         """Runs it through the proxy on @port; SIGINT once it has printed its
         first copied message.  (process, the lines before SIGINT, rest, stderr)."""
-        p = subprocess.Popen(self.command(name, port), env=self.environ(), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        watchdog = threading.Timer(120, p.kill)
-        watchdog.start()
-        before = []
-        try:
-            for line in p.stdout:
-                before.append(line)
-                if ": copied message " in line:
-                    p.send_signal(signal.SIGINT)
-                    break
-            rest, err = p.communicate()
-        finally:
-            watchdog.cancel()
-        return p, "".join(before), rest, err
+        with tempfile.TemporaryFile("w+") as err:
+            p = subprocess.Popen(self.command(name, port), env=self.environ(), stdout=subprocess.PIPE,
+                                 stderr=err, text=True)
+            watchdog = threading.Timer(120, p.kill)
+            watchdog.start()
+            before = []
+            try:
+                for line in iter(p.stdout.readline, ""):
+                    before.append(line)
+                    if ": copied message " in line:
+                        p.send_signal(signal.SIGINT)
+                        break
+                # The rest through the same buffered file (communicate()
+                # would read the pipe past what readline() has buffered).
+                rest = p.stdout.read()
+                p.wait()
+            finally:
+                watchdog.cancel()
+                p.stdout.close()
+            err.seek(0)
+            return p, "".join(before), rest, err.read()
 
 
 def clean_exit(p, out, err, status=0, last="sync finished"):
@@ -155,7 +161,7 @@ def exercise(label, runner, env, proxy_port):
           [f for f in expected if got.get(f) != expected[f]])
     check("%s: first sync printed its progress and a summary" % label,
           len([l for l in p.stdout.splitlines() if ": copied message " in l]) == TOTAL
-          and "summary: %d folders, %d copied, 0 deleted" % (len(FOLDERS), TOTAL) in p.stdout, p.stdout[-400:])
+          and "summary: %d folders, %d copied, 0 deleted" % (len(FOLDERS), TOTAL) in p.stdout, repr(p.stdout[-400:]))
 
     names = local_names(maildir)
     p = runner.run("Mail")
@@ -167,12 +173,12 @@ def exercise(label, runner, env, proxy_port):
           and local_names(maildir) == names, (changes, p.stdout[-300:]))
 
     p, before, rest, err = runner.interrupt("Interrupted", proxy_port)
-    check("%s: Ctrl-C: the sync had started copying" % label, ": copied message " in before, before[-400:])
+    check("%s: Ctrl-C: the sync had started copying" % label, ": copied message " in before, repr(before[-400:]))
     check("%s: Ctrl-C: exit status 130, 'sync cancelled', nothing on stderr" % label,
           clean_exit(p, rest, err, 130, "sync cancelled"), (p.returncode, rest[-400:], err[-1500:]))
     copied = (before + rest).count(": copied message ")
     check("%s: Ctrl-C: it stopped mid-sync (%d of %d copied)" % (label, copied, TOTAL),
-          0 < copied < TOTAL, (before + rest)[-400:])
+          0 < copied < TOTAL, repr((before + rest)[-400:]))
     p = runner.run("Interrupted")
     check("%s: after Ctrl-C a rerun exits 0" % label, clean_exit(p, p.stdout, p.stderr),
           (p.returncode, p.stdout[-300:], p.stderr[-600:]))
