@@ -219,7 +219,9 @@ main (int argc, char **argv)
    * SQLite format, so offlineimap could take over, and back). */
   if (metadata == NULL)
     {
-      g_autofree char *parent = g_path_get_dirname (maildir);
+      /* Canonical first: the dirname of "Mail/" is "Mail". */
+      g_autofree char *path = g_canonicalize_filename (maildir, NULL);
+      g_autofree char *parent = g_path_get_dirname (path);
       g_autofree char *base = g_strconcat (".sync-client-", account_name, NULL);
 
       metadata = g_build_filename (parent, base, NULL);
