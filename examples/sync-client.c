@@ -174,6 +174,7 @@ main (int argc, char **argv)
   int exit_status;
 
   g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_description (context, "The password is read from MAILSYNC_PASSWORD.");
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("sync-client: %s\n", error->message);

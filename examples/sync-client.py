@@ -126,7 +126,8 @@ def port_number(text):
 
 def main(argv):
     parser = argparse.ArgumentParser(prog='sync-client.py',
-                                     description='Sync an IMAP account with a Maildir.')
+                                     description='Sync an IMAP account with a Maildir.',
+                                     epilog='The password is read from MAILSYNC_PASSWORD.')
     parser.add_argument('--host', required=True, help='IMAP server')
     # 0 lets the repository choose 993 or 143 from "ssl".
     parser.add_argument('--port', type=port_number, default=0, help='port (default: 993 or 143)')
