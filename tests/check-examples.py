@@ -36,6 +36,8 @@ TOTAL = sum(FOLDERS.values())
 RTT_MS = 150
 CHANGE = re.compile(r": (copied message|deleted|flag|folder created) ")
 
+# DelayProxy, of the async contract suite (loaded as check-cli-accept.py
+# loads check-cli.py).
 _spec = importlib.util.spec_from_file_location("check_async_contract", os.path.join(HERE, "check-async-contract.py"))
 contract = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(contract)
@@ -132,8 +134,9 @@ class Runner:
                     if ": copied message " in line:
                         p.send_signal(signal.SIGINT)
                         break
-                # The rest through the same buffered file (communicate()
-                # would read the pipe past what readline() has buffered).
+                # The rest through the same file object: communicate()
+                # reads the pipe itself and would miss what readline()
+                # has already buffered.
                 rest = p.stdout.read()
                 p.wait()
             finally:
