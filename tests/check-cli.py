@@ -139,40 +139,17 @@ def out(p):
     return (p.stdout or "") + (p.stderr or "")
 
 
-class Daemon:
-    """mailsync -u ttyui started with its output read as it comes, so a
-    test can wait until the account sleeps ("Next refresh in") before it
-    signals: a guessed pause is not enough on a loaded machine, where the
-    sync can still be finishing."""
+class Daemon(mailsync_tap.Running):
+    """mailsync -u ttyui, its output read as it comes: a test waits until
+    the account sleeps ("Next refresh in") before it signals, since a
+    guessed pause is not enough on a loaded machine, where the sync can
+    still be finishing."""
 
     def __init__(self, acc, *args):
-        self.proc = acc.start("-u", "ttyui", *args)
-        self.lines = {"out": [], "err": []}
-        self.readers = [threading.Thread(target=self._collect, args=(k, f), daemon=True)
-                        for k, f in (("out", self.proc.stdout), ("err", self.proc.stderr))]
-        for r in self.readers:
-            r.start()
-
-    def _collect(self, key, stream):
-        for line in iter(stream.readline, ""):
-            self.lines[key].append(line)
-
-    def text(self):
-        return "".join(self.lines["out"] + self.lines["err"])
+        super().__init__(WRAPPER + [MAILSYNC, "-u", "ttyui"] + list(args), env=acc.env())
 
     def wait_sleeping(self, timeout=30):
-        return wait_for(lambda: "Next refresh in" in self.text(), timeout)
-
-    def finish(self, timeout=20):
-        """Wait for the exit; return (returncode, stdout, stderr)."""
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        for r in self.readers:
-            r.join(timeout=timeout)
-        return self.proc.returncode, "".join(self.lines["out"]), "".join(self.lines["err"])
+        return self.wait_text(lambda t: "Next refresh in" in t, timeout)
 
 
 def wait_for(pred, timeout=30):

@@ -401,17 +401,23 @@ def scenario_hold_connection(server, root):
         path = cfg.write_config(work, user, cfg.starttls(server) + "remotepass = %s\nholdconnectionopen = %s\n"
                                 % (pw, hold), account_extra="autorefresh = 0.01\n")
         env = held_env(work)
-        p = subprocess.Popen([MAILSYNC, "-c", path, "-d", "imap"], env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        time.sleep(3)
+        p = mailsync_tap.Running([MAILSYNC, "-c", path, "-d", "imap"], env=env)
+
+        def processed(text):
+            return len(re.findall(r"\*\*\* Processing account", text))
+
         if hold == "yes":
             # mail that arrives between syncs comes over the held connection
+            check("holdconnectionopen=yes: the first sync is done", p.wait_text(lambda t: processed(t) >= 2, 90),
+                  p.text()[-500:])
             conn = imap(server, user, pw)
             append(conn, "INBOX", "held-1")
             conn.logout()
-            time.sleep(2)
+            mailsync_tap.wait_for(lambda: "held-1" in local_tags(work), 90)
+        else:
+            p.wait_text(lambda t: processed(t) >= 2, 90)
         p.send_signal(signal.SIGUSR2)  # stop after the current sync
-        out, err = mailsync_tap.communicate_or_kill(p, 30)
+        _, out, err = p.finish(60)
         text = out + err
         logins = len(re.findall(r"C: A\d+ (AUTHENTICATE|LOGIN) ", text))
         syncs = len(re.findall(r"\*\*\* Processing account", text))
@@ -435,13 +441,12 @@ def scenario_hold_connection(server, root):
         path = cfg.write_config(work, user, cfg.starttls(server) + "remotepass = %s\nholdconnectionopen = yes\n"
                                 "keepalive = %d\n" % (pw, keepalive), account_extra="autorefresh = 0.06\n")
         env = held_env(work)
-        p = subprocess.Popen([MAILSYNC, "-c", path, "-d", "imap"], env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        time.sleep(5)  # the first sync, then most of a 3.6 s sleep
-        p.send_signal(signal.SIGUSR1)  # end the sleep: a second sync
-        time.sleep(1)
-        p.send_signal(signal.SIGUSR2)
-        out, err = mailsync_tap.communicate_or_kill(p, 30)
+        p = mailsync_tap.Running([MAILSYNC, "-c", path, "-d", "imap"], env=env)
+        # the first sync, a whole 3.6 s sleep (keepalive NOOPs every second
+        # or none), then the second sync has begun
+        p.wait_text(lambda t: len(re.findall(r"\*\*\* Processing account", t)) >= 2, 90)
+        p.send_signal(signal.SIGUSR2)  # stop after the current sync
+        _, out, err = p.finish(60)
         text = out + err
         noops = len(re.findall(r"C: A\d+ NOOP", text))
         syncs = len(re.findall(r"\*\*\* Processing account", text))

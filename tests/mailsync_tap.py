@@ -89,6 +89,63 @@ def communicate_or_kill(p, timeout):
         return p.communicate()
 
 
+def wait_for(pred, timeout=30):
+    """Poll @pred until it is true (True) or @timeout seconds pass (False)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return bool(pred())
+
+
+class Running:
+    """A subprocess.Popen whose stdout and stderr are read as they come, so
+    a test waits for what the program says (a sync done, a sleep begun)
+    before it signals or checks, never for a guessed number of seconds."""
+
+    def __init__(self, argv, **kw):
+        import threading
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+        self.out, self.err = [], []
+        self.readers = [threading.Thread(target=self._collect, args=(lines, stream), daemon=True)
+                        for lines, stream in ((self.out, self.proc.stdout), (self.err, self.proc.stderr))]
+        for r in self.readers:
+            r.start()
+
+    @staticmethod
+    def _collect(lines, stream):
+        for line in iter(stream.readline, ""):
+            lines.append(line)
+
+    def text(self):
+        """Everything printed so far, stdout then stderr."""
+        return "".join(self.out) + "".join(self.err)
+
+    def wait_text(self, pred, timeout=60):
+        """Wait until @pred(text()) is true; False after @timeout seconds."""
+        return wait_for(lambda: pred(self.text()), timeout)
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    @property
+    def returncode(self):
+        return self.proc.returncode
+
+    def finish(self, timeout=30):
+        """Wait for the exit (killed after @timeout seconds); returns
+        (returncode, stdout, stderr)."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for r in self.readers:
+            r.join(timeout=timeout)
+        return self.proc.returncode, "".join(self.out), "".join(self.err)
+
+
 def imap_starttls(env, user, password):
     """A logged-in imaplib connection over STARTTLS to the harness' Dovecot."""
     ctx = ssl.create_default_context(cafile=env["DOVECOT_CA"])
