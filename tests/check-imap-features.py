@@ -271,11 +271,12 @@ def scenario_idle(server, root):
     # Renewal (every 29 minutes, shortened here to 1 s): IDLE, DONE, IDLE
     # again..., and a change after a few renewals still ends the wait.
     p, first = idle_process(server, user, pw, 60, work, extra={"MAILSYNC_TEST_REIDLE_SECONDS": "1"})
-    # room for 3 renewals even when a sanitizer build runs beside others
-    time.sleep(6.5)
+    # the change comes after 3 renewals, however long they take here
+    running = mailsync_tap.Running(None, proc=p)
+    running.wait_text(lambda t: len(re.findall(r"C: A\d+ IDLE", t)) >= 3, 90)
     subprocess.run([base.HARNESS, "fill", server.dir, user, "INBOX", "1", "--sizes", "small"], check=True,
                    stdout=subprocess.DEVNULL, timeout=60)
-    out, err = mailsync_tap.communicate_or_kill(p, 40)
+    _, out, err = running.finish(40)
     text = out + err
     idles = re.findall(r"C: A\d+ IDLE", text)
     check("IDLE: renewed (%d IDLE commands, each ended by DONE)" % len(idles),

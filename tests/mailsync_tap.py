@@ -104,9 +104,11 @@ class Running:
     a test waits for what the program says (a sync done, a sleep begun)
     before it signals or checks, never for a guessed number of seconds."""
 
-    def __init__(self, argv, **kw):
+    def __init__(self, argv, proc=None, **kw):
+        """Starts @argv, or reads on from an already started text-mode
+        @proc (stdout and stderr pipes) when @argv is None."""
         import threading
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+        self.proc = proc or subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
         self.out, self.err = [], []
         self.readers = [threading.Thread(target=self._collect, args=(lines, stream), daemon=True)
                         for lines, stream in ((self.out, self.proc.stdout), (self.err, self.proc.stderr))]
