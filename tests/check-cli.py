@@ -148,8 +148,9 @@ class Daemon(mailsync_tap.Running):
     def __init__(self, acc, *args):
         super().__init__(WRAPPER + [MAILSYNC, "-u", "ttyui"] + list(args), env=acc.env())
 
-    def wait_sleeping(self, timeout=30):
-        return self.wait_text(lambda t: "Next refresh in" in t, timeout)
+    def wait_sleeping(self, n=1, timeout=60):
+        """Wait until the account has begun its @n-th sleep."""
+        return self.wait_text(lambda t: t.count("Next refresh in") >= n, timeout)
 
 
 def wait_for(pred, timeout=30):
@@ -400,17 +401,18 @@ def scenario_daemon(server, root):
     p = acc.run("-o", timeout=60)
     check("-o runs once despite autorefresh", p.returncode == 0 and syncs() == 1, (syncs(), out(p)))
 
-    d = acc.start()
+    d = Daemon(acc)
     check("autorefresh: first sync done", wait_for(lambda: syncs() == 2, 30), syncs())
-    time.sleep(0.5)
+    check("autorefresh: sleeps after the first sync", d.wait_sleeping(1), d.text()[-500:])
     d.send_signal(signal.SIGUSR1)
-    check("SIGUSR1 wakes the autorefresh sleep", wait_for(lambda: syncs() == 3, 15), syncs())
-    time.sleep(0.5)
+    check("SIGUSR1 wakes the autorefresh sleep", wait_for(lambda: syncs() == 3, 30), syncs())
+    check("autorefresh: sleeps after the second sync", d.wait_sleeping(2), d.text()[-500:])
     t0 = time.time()
     d.send_signal(signal.SIGTERM)
-    so, se = mailsync_tap.communicate_or_kill(d, 20)
-    check("SIGTERM during the sleep exits quickly", time.time() - t0 < 10, time.time() - t0)
-    check("SIGTERM during the sleep exits 0", d.returncode == 0, (d.returncode, so + se))
+    rc, so, se = d.finish()
+    # the sleep is 5 minutes: an exit that waited for its end is not quick
+    check("SIGTERM during the sleep exits quickly", time.time() - t0 < 60, time.time() - t0)
+    check("SIGTERM during the sleep exits 0", rc == 0, (rc, so + se))
     check("SIGTERM is announced", "Preparing to shutdown after sync" in so + se, so + se)
     check("no lock left behind", not os.path.exists(os.path.join(acc.home, "meta", "Test.lock")))
 
