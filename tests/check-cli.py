@@ -153,13 +153,7 @@ class Daemon(mailsync_tap.Running):
         return self.wait_text(lambda t: t.count("Next refresh in") >= n, timeout)
 
 
-def wait_for(pred, timeout=30):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
+wait_for = mailsync_tap.wait_for
 
 
 def scenario_basic(server, root):
