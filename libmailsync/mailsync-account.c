@@ -20,6 +20,8 @@
  * Threading: the account is not thread-safe. Events are emitted on the
  * thread-default main context of the caller of mailsync_account_sync() or
  * mailsync_account_sync_async().
+ *
+ * Since: 0.1
  */
 struct _MailsyncAccount
 {
@@ -284,6 +286,8 @@ mailsync_account_init (MailsyncAccount *self)
  * @status: the status store
  *
  * Returns: (transfer full): a new account
+ *
+ * Since: 0.1
  */
 MailsyncAccount *
 mailsync_account_new (const char          *name,
@@ -300,6 +304,8 @@ mailsync_account_new (const char          *name,
  * @self: an account
  *
  * Returns: the name
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_account_get_name (MailsyncAccount *self)
@@ -313,6 +319,8 @@ mailsync_account_get_name (MailsyncAccount *self)
  * @self: an account
  *
  * Returns: (transfer none): the remote repository
+ *
+ * Since: 0.1
  */
 MailsyncRepository *
 mailsync_account_get_remote (MailsyncAccount *self)
@@ -326,6 +334,8 @@ mailsync_account_get_remote (MailsyncAccount *self)
  * @self: an account
  *
  * Returns: (transfer none): the local repository
+ *
+ * Since: 0.1
  */
 MailsyncRepository *
 mailsync_account_get_local (MailsyncAccount *self)
@@ -339,6 +349,8 @@ mailsync_account_get_local (MailsyncAccount *self)
  * @self: an account
  *
  * Returns: (transfer none): the status store
+ *
+ * Since: 0.1
  */
 MailsyncStatusStore *
 mailsync_account_get_status (MailsyncAccount *self)
@@ -352,6 +364,8 @@ mailsync_account_get_status (MailsyncAccount *self)
  * @self: an account
  *
  * Returns: whether syncs only report
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_account_get_dry_run (MailsyncAccount *self)
@@ -366,6 +380,8 @@ mailsync_account_get_dry_run (MailsyncAccount *self)
  * @dry_run: %TRUE to change nothing
  *
  * Sets #MailsyncAccount:dry-run.
+ *
+ * Since: 0.1
  */
 void
 mailsync_account_set_dry_run (MailsyncAccount *self, gboolean dry_run)
@@ -383,6 +399,8 @@ mailsync_account_set_dry_run (MailsyncAccount *self, gboolean dry_run)
  * @self: an account
  *
  * Returns: whether syncs are quick ones
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_account_get_quick (MailsyncAccount *self)
@@ -397,6 +415,8 @@ mailsync_account_get_quick (MailsyncAccount *self)
  * @quick: %TRUE for quick syncs
  *
  * Sets #MailsyncAccount:quick.
+ *
+ * Since: 0.1
  */
 void
 mailsync_account_set_quick (MailsyncAccount *self, gboolean quick)
@@ -414,6 +434,8 @@ mailsync_account_set_quick (MailsyncAccount *self, gboolean quick)
  * @self: an account
  *
  * Returns: the mass-deletion limit
+ *
+ * Since: 0.1
  */
 double
 mailsync_account_get_max_delete_ratio (MailsyncAccount *self)
@@ -428,6 +450,8 @@ mailsync_account_get_max_delete_ratio (MailsyncAccount *self)
  * @ratio: share of a folder one run may delete; 1.0 or more disables the guard
  *
  * Sets #MailsyncAccount:max-delete-ratio.
+ *
+ * Since: 0.1
  */
 void
 mailsync_account_set_max_delete_ratio (MailsyncAccount *self, double ratio)
@@ -444,6 +468,8 @@ mailsync_account_set_max_delete_ratio (MailsyncAccount *self, double ratio)
  * @self: an account
  *
  * Returns: how many message operations run at once
+ *
+ * Since: 0.1
  */
 guint
 mailsync_account_get_max_in_flight (MailsyncAccount *self)
@@ -458,6 +484,8 @@ mailsync_account_get_max_in_flight (MailsyncAccount *self)
  * @max_in_flight: operations at once, at least 1
  *
  * Sets #MailsyncAccount:max-in-flight.
+ *
+ * Since: 0.1
  */
 void
 mailsync_account_set_max_in_flight (MailsyncAccount *self, guint max_in_flight)
@@ -475,6 +503,8 @@ mailsync_account_set_max_in_flight (MailsyncAccount *self, guint max_in_flight)
  * @self: an account
  *
  * Returns: the age limit in days, 0 for none
+ *
+ * Since: 0.1
  */
 guint
 mailsync_account_get_max_age (MailsyncAccount *self)
@@ -489,6 +519,8 @@ mailsync_account_get_max_age (MailsyncAccount *self)
  * @days: the age limit in days, 0 for none
  *
  * Sets #MailsyncAccount:max-age.
+ *
+ * Since: 0.1
  */
 void
 mailsync_account_set_max_age (MailsyncAccount *self, guint days)
@@ -505,6 +537,8 @@ mailsync_account_set_max_age (MailsyncAccount *self, guint days)
  * @self: an account
  *
  * Returns: the size limit in bytes, 0 for none
+ *
+ * Since: 0.1
  */
 guint64
 mailsync_account_get_max_size (MailsyncAccount *self)
@@ -519,6 +553,8 @@ mailsync_account_get_max_size (MailsyncAccount *self)
  * @bytes: the size limit in bytes, 0 for none
  *
  * Sets #MailsyncAccount:max-size.
+ *
+ * Since: 0.1
  */
 void
 mailsync_account_set_max_size (MailsyncAccount *self, guint64 bytes)
@@ -1343,6 +1379,8 @@ mailsync_account_sync_async (MailsyncAccount     *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE if every folder synced
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_account_sync_finish (MailsyncAccount  *self,

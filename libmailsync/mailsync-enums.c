@@ -61,6 +61,8 @@ static const struct
  * Spells @flags as Maildir letters in ASCII order ("FS" for flagged+seen).
  *
  * Returns: (transfer full): the letters, "" for no flag
+ *
+ * Since: 0.1
  */
 char *
 mailsync_flags_to_maildir (MailsyncFlags flags)
@@ -82,6 +84,8 @@ mailsync_flags_to_maildir (MailsyncFlags flags)
  * Reads the system flags among @letters; other letters are ignored.
  *
  * Returns: the flags
+ *
+ * Since: 0.1
  */
 MailsyncFlags
 mailsync_flags_from_maildir (const char *letters)

@@ -19,6 +19,8 @@ G_BEGIN_DECLS
  * @MAILSYNC_FLAG_DRAFT: `\Draft`, Maildir `D`
  *
  * The IMAP system flags that every backend can store.
+ *
+ * Since: 0.1
  */
 typedef enum /*< flags >*/
 {
@@ -66,6 +68,8 @@ GType mailsync_flags_get_type (void) G_GNUC_CONST;
  *   remote repository's copy_ignore_eval lists its uid)
  *
  * What a #MailsyncSyncEvent reports.
+ *
+ * Since: 0.1
  */
 typedef enum
 {
@@ -103,6 +107,8 @@ GType mailsync_sync_event_kind_get_type (void) G_GNUC_CONST;
  * @MAILSYNC_DIRECTION_TO_REMOTE: from the local repository to the remote one
  *
  * Which way a change travels.
+ *
+ * Since: 0.1
  */
 typedef enum
 {

@@ -56,6 +56,8 @@ G_DEFINE_ENUM_TYPE (MailsyncErrorScope, mailsync_error_scope,
  * folder is the conservative choice that never deletes anything.
  *
  * Returns: the scope
+ *
+ * Since: 0.1
  */
 MailsyncErrorScope
 mailsync_error_get_scope (const GError *error)
@@ -121,6 +123,8 @@ mailsync_error_get_scope (const GError *error)
  * database), as opposed to a permanent refusal.
  *
  * Returns: %TRUE for transient errors
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_error_is_transient (const GError *error)

@@ -14,6 +14,8 @@ G_BEGIN_DECLS
  *
  * Error domain for libmailsync's own errors. Errors in this domain are from
  * the #MailsyncError enumeration.
+ *
+ * Since: 0.1
  */
 #define MAILSYNC_ERROR (mailsync_error_quark ())
 MAILSYNC_AVAILABLE_IN_ALL
@@ -36,6 +38,8 @@ GQuark mailsync_error_quark (void);
  * @MAILSYNC_ERROR_PARTIAL: some folders failed; the others were synced
  *
  * Error codes for %MAILSYNC_ERROR.
+ *
+ * Since: 0.1
  */
 typedef enum
 {
@@ -62,6 +66,8 @@ GType mailsync_error_get_type (void) G_GNUC_CONST;
  * MAILSYNC_STATUS_ERROR:
  *
  * Error domain for status stores (#MailsyncStatusError).
+ *
+ * Since: 0.1
  */
 #define MAILSYNC_STATUS_ERROR (mailsync_status_error_quark ())
 MAILSYNC_AVAILABLE_IN_ALL
@@ -75,6 +81,8 @@ GQuark mailsync_status_error_quark (void);
  * @MAILSYNC_STATUS_ERROR_LOCKED: the status database is locked by another process
  *
  * Error codes for %MAILSYNC_STATUS_ERROR. The message always names the file.
+ *
+ * Since: 0.1
  */
 typedef enum
 {
@@ -93,6 +101,8 @@ GType mailsync_status_error_get_type (void) G_GNUC_CONST;
  *
  * Error domain for the IMAP backend (#MailsyncImapError). Messages carry
  * the server's text.
+ *
+ * Since: 0.1
  */
 #define MAILSYNC_IMAP_ERROR (mailsync_imap_error_quark ())
 MAILSYNC_AVAILABLE_IN_ALL
@@ -111,6 +121,8 @@ GQuark mailsync_imap_error_quark (void);
  * @MAILSYNC_IMAP_ERROR_TOO_BIG: server data over a parser limit
  *
  * Error codes for %MAILSYNC_IMAP_ERROR.
+ *
+ * Since: 0.1
  */
 typedef enum
 {
@@ -137,6 +149,8 @@ GType mailsync_imap_error_get_type (void) G_GNUC_CONST;
  * @MAILSYNC_ERROR_SCOPE_ACCOUNT: stop the account and do not retry
  *
  * How much of a sync an error spoils (offlineimap's severities).
+ *
+ * Since: 0.1
  */
 typedef enum
 {

@@ -11,6 +11,8 @@
  *
  * One mailbox of a #MailsyncRepository: the abstract base class a backend
  * derives to plug its storage into the sync engine.
+ *
+ * Since: 0.1
  */
 
 typedef struct
@@ -177,6 +179,8 @@ mailsync_folder_init (MailsyncFolder *self)
  * @self: a folder
  *
  * Returns: the native name
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_folder_get_name (MailsyncFolder *self)
@@ -192,6 +196,8 @@ mailsync_folder_get_name (MailsyncFolder *self)
  * @self: a folder
  *
  * Returns: (transfer none): the repository
+ *
+ * Since: 0.1
  */
 MailsyncRepository *
 mailsync_folder_get_repository (MailsyncFolder *self)
@@ -210,6 +216,8 @@ mailsync_folder_get_repository (MailsyncFolder *self)
  * `visiblename`).
  *
  * Returns: (transfer full): the visible name
+ *
+ * Since: 0.1
  */
 char *
 mailsync_folder_get_visible_name (MailsyncFolder *self)
@@ -227,6 +235,8 @@ mailsync_folder_get_visible_name (MailsyncFolder *self)
  * @self: a folder
  *
  * Returns: the UIDVALIDITY seen by the last listing (0 if unknown)
+ *
+ * Since: 0.1
  */
 guint32
 mailsync_folder_get_uidvalidity (MailsyncFolder *self)
@@ -245,6 +255,8 @@ mailsync_folder_get_uidvalidity (MailsyncFolder *self)
  * @user_data: closure data
  *
  * Lists every message of the folder.
+ *
+ * Since: 0.1
  */
 void
 mailsync_folder_list_messages_async (MailsyncFolder      *self,
@@ -269,6 +281,8 @@ mailsync_folder_list_messages_async (MailsyncFolder      *self,
  * #MailsyncFolderClass.
  *
  * Returns: (transfer container) (element-type MailsyncMessageInfo): the messages
+ *
+ * Since: 0.1
  */
 GPtrArray *
 mailsync_folder_list_messages_finish (MailsyncFolder  *self,
@@ -324,6 +338,8 @@ mailsync_folder_list_messages (MailsyncFolder  *self,
  * @user_data: closure data
  *
  * Opens a message's content for reading.
+ *
+ * Since: 0.1
  */
 void
 mailsync_folder_fetch_message_async (MailsyncFolder      *self,
@@ -343,6 +359,8 @@ mailsync_folder_fetch_message_async (MailsyncFolder      *self,
  * @error: return location for a #GError
  *
  * Returns: (transfer full): the content stream
+ *
+ * Since: 0.1
  */
 GInputStream *
 mailsync_folder_fetch_message_finish (MailsyncFolder  *self,
@@ -363,6 +381,8 @@ mailsync_folder_fetch_message_finish (MailsyncFolder  *self,
  * @user_data: closure data
  *
  * Stores a new message.
+ *
+ * Since: 0.1
  */
 void
 mailsync_folder_append_message_async (MailsyncFolder      *self,
@@ -383,6 +403,8 @@ mailsync_folder_append_message_async (MailsyncFolder      *self,
  * @error: return location for a #GError
  *
  * Returns: (transfer full): the stored message (uid 0 if the backend cannot tell it)
+ *
+ * Since: 0.1
  */
 MailsyncMessageInfo *
 mailsync_folder_append_message_finish (MailsyncFolder  *self,
@@ -405,6 +427,8 @@ mailsync_folder_append_message_finish (MailsyncFolder  *self,
  * @user_data: closure data
  *
  * Changes flags on a set of messages.
+ *
+ * Since: 0.1
  */
 void
 mailsync_folder_set_flags_async (MailsyncFolder      *self,
@@ -427,6 +451,8 @@ mailsync_folder_set_flags_async (MailsyncFolder      *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_folder_set_flags_finish (MailsyncFolder  *self,
@@ -447,6 +473,8 @@ mailsync_folder_set_flags_finish (MailsyncFolder  *self,
  * @user_data: closure data
  *
  * Deletes (and expunges) messages.
+ *
+ * Since: 0.1
  */
 void
 mailsync_folder_delete_messages_async (MailsyncFolder      *self,
@@ -467,6 +495,8 @@ mailsync_folder_delete_messages_async (MailsyncFolder      *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_folder_delete_messages_finish (MailsyncFolder  *self,
@@ -487,6 +517,8 @@ mailsync_folder_delete_messages_finish (MailsyncFolder  *self,
  * @user_data: closure data
  *
  * Records the UID that the other side gave an uploaded message.
+ *
+ * Since: 0.1
  */
 void
 mailsync_folder_set_message_uid_async (MailsyncFolder      *self,
@@ -507,6 +539,8 @@ mailsync_folder_set_message_uid_async (MailsyncFolder      *self,
  * @error: return location for a #GError
  *
  * Returns: (transfer full): the message under its new UID
+ *
+ * Since: 0.1
  */
 MailsyncMessageInfo *
 mailsync_folder_set_message_uid_finish (MailsyncFolder  *self,
@@ -526,6 +560,8 @@ mailsync_folder_set_message_uid_finish (MailsyncFolder  *self,
  *
  * Makes every change so far durable. The engine commits the status of a
  * batch only after this returns.
+ *
+ * Since: 0.1
  */
 void
 mailsync_folder_flush_async (MailsyncFolder      *self,
@@ -544,6 +580,8 @@ mailsync_folder_flush_async (MailsyncFolder      *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_folder_flush_finish (MailsyncFolder  *self,
@@ -571,6 +609,8 @@ mailsync_folder_flush_finish (MailsyncFolder  *self,
  *
  * Folders that cannot watch (the default, Maildir) fail with
  * %MAILSYNC_ERROR_NOT_SUPPORTED.
+ *
+ * Since: 0.1
  */
 void
 mailsync_folder_wait_for_changes_async (MailsyncFolder      *self,
@@ -592,6 +632,8 @@ mailsync_folder_wait_for_changes_async (MailsyncFolder      *self,
  * @error: return location for a #GError
  *
  * Returns: %TRUE when the wait ended normally (a change or the timeout)
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_folder_wait_for_changes_finish (MailsyncFolder  *self,
@@ -817,6 +859,8 @@ mailsync_folder_wait_for_changes (MailsyncFolder  *self,
  * is the user's choice.
  *
  * Returns: %TRUE if the folder is read-only
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_folder_is_read_only (MailsyncFolder *self)

@@ -50,6 +50,8 @@ G_DECLARE_DERIVABLE_TYPE (MailsyncFolder, mailsync_folder, MAILSYNC, FOLDER, GOb
  * The backend contract for one folder. All I/O is asynchronous so that
  * a network backend can keep many operations in flight; local backends run
  * them in a thread. Operations on different messages may run concurrently.
+ *
+ * Since: 0.1
  */
 struct _MailsyncFolderClass
 {

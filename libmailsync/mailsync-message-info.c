@@ -9,6 +9,8 @@
  * has none yet), a backend key that locates it (a Maildir file, say), the
  * system flags, keywords, size and internal date. Immutable, so it can be
  * passed between threads.
+ *
+ * Since: 0.1
  */
 struct _MailsyncMessageInfo
 {
@@ -57,6 +59,8 @@ mailsync_message_info_init (MailsyncMessageInfo *self)
  * Creates an immutable message description.
  *
  * Returns: (transfer full): a new #MailsyncMessageInfo
+ *
+ * Since: 0.1
  */
 MailsyncMessageInfo *
 mailsync_message_info_new (guint32             uid,
@@ -82,6 +86,8 @@ mailsync_message_info_new (guint32             uid,
  * @self: a #MailsyncMessageInfo
  *
  * Returns: the UID, 0 for a message without one
+ *
+ * Since: 0.1
  */
 guint32
 mailsync_message_info_get_uid (MailsyncMessageInfo *self)
@@ -95,6 +101,8 @@ mailsync_message_info_get_uid (MailsyncMessageInfo *self)
  * @self: a #MailsyncMessageInfo
  *
  * Returns: (nullable): the backend's locator of the message
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_message_info_get_key (MailsyncMessageInfo *self)
@@ -108,6 +116,8 @@ mailsync_message_info_get_key (MailsyncMessageInfo *self)
  * @self: a #MailsyncMessageInfo
  *
  * Returns: the system flags
+ *
+ * Since: 0.1
  */
 MailsyncFlags
 mailsync_message_info_get_flags (MailsyncMessageInfo *self)
@@ -121,6 +131,8 @@ mailsync_message_info_get_flags (MailsyncMessageInfo *self)
  * @self: a #MailsyncMessageInfo
  *
  * Returns: (nullable) (array zero-terminated=1) (transfer none): the keywords
+ *
+ * Since: 0.1
  */
 const char * const *
 mailsync_message_info_get_keywords (MailsyncMessageInfo *self)
@@ -134,6 +146,8 @@ mailsync_message_info_get_keywords (MailsyncMessageInfo *self)
  * @self: a #MailsyncMessageInfo
  *
  * Returns: the size in bytes
+ *
+ * Since: 0.1
  */
 guint64
 mailsync_message_info_get_size (MailsyncMessageInfo *self)
@@ -147,6 +161,8 @@ mailsync_message_info_get_size (MailsyncMessageInfo *self)
  * @self: a #MailsyncMessageInfo
  *
  * Returns: the internal date in seconds since the epoch
+ *
+ * Since: 0.1
  */
 gint64
 mailsync_message_info_get_internal_date (MailsyncMessageInfo *self)

@@ -12,6 +12,8 @@
  * class that backends derive. It carries the per-repository policy that
  * offlineimap keeps per `[Repository]` section: read-only, folder creation,
  * deletion propagation, name translation and folder filter.
+ *
+ * Since: 0.1
  */
 
 typedef struct
@@ -231,6 +233,8 @@ mailsync_repository_init (MailsyncRepository *self)
  * @self: a repository
  *
  * Returns: the name
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_repository_get_name (MailsyncRepository *self)
@@ -244,6 +248,8 @@ mailsync_repository_get_name (MailsyncRepository *self)
  * @self: a repository
  *
  * Returns: the hierarchy separator
+ *
+ * Since: 0.1
  */
 char
 mailsync_repository_get_separator (MailsyncRepository *self)
@@ -257,6 +263,8 @@ mailsync_repository_get_separator (MailsyncRepository *self)
  * @self: a repository
  *
  * Returns: whether the repository is never written
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_repository_get_readonly (MailsyncRepository *self)
@@ -271,6 +279,8 @@ mailsync_repository_get_readonly (MailsyncRepository *self)
  * @readonly: %TRUE to never write
  *
  * Sets #MailsyncRepository:readonly.
+ *
+ * Since: 0.1
  */
 void
 mailsync_repository_set_readonly (MailsyncRepository *self,
@@ -289,6 +299,8 @@ mailsync_repository_set_readonly (MailsyncRepository *self,
  * @self: a repository
  *
  * Returns: whether missing folders are created here
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_repository_get_create_folders (MailsyncRepository *self)
@@ -303,6 +315,8 @@ mailsync_repository_get_create_folders (MailsyncRepository *self)
  * @create_folders: %TRUE to create missing folders here
  *
  * Sets #MailsyncRepository:create-folders.
+ *
+ * Since: 0.1
  */
 void
 mailsync_repository_set_create_folders (MailsyncRepository *self,
@@ -321,6 +335,8 @@ mailsync_repository_set_create_folders (MailsyncRepository *self,
  * @self: a repository
  *
  * Returns: whether deletions here propagate
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_repository_get_sync_deletes (MailsyncRepository *self)
@@ -335,6 +351,8 @@ mailsync_repository_get_sync_deletes (MailsyncRepository *self)
  * @sync_deletes: %TRUE to propagate deletions made here
  *
  * Sets #MailsyncRepository:sync-deletes.
+ *
+ * Since: 0.1
  */
 void
 mailsync_repository_set_sync_deletes (MailsyncRepository *self,
@@ -356,6 +374,8 @@ mailsync_repository_set_sync_deletes (MailsyncRepository *self,
  * @destroy: (nullable): frees @user_data
  *
  * Sets the folder name translation (offlineimap's `nametrans`).
+ *
+ * Since: 0.1
  */
 void
 mailsync_repository_set_nametrans (MailsyncRepository *self,
@@ -381,6 +401,8 @@ mailsync_repository_set_nametrans (MailsyncRepository *self,
  * @destroy: (nullable): frees @user_data
  *
  * Sets the folder filter (offlineimap's `folderfilter`).
+ *
+ * Since: 0.1
  */
 void
 mailsync_repository_set_folder_filter (MailsyncRepository       *self,
@@ -409,6 +431,8 @@ mailsync_repository_set_folder_filter (MailsyncRepository       *self,
  * names anything after a translation.
  *
  * Returns: (transfer full): the visible name of @name
+ *
+ * Since: 0.1
  */
 char *
 mailsync_repository_translate_name (MailsyncRepository *self,
@@ -441,6 +465,8 @@ translate_checked (MailsyncRepository *self,
  * @name: a native folder name
  *
  * Returns: whether the folder filter lets @name take part
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_repository_includes_folder (MailsyncRepository *self,
@@ -462,6 +488,8 @@ mailsync_repository_includes_folder (MailsyncRepository *self,
  * @name (say a user's Python expression raised). The engine then fails
  * that folder with @error instead of guessing a name or a filter result:
  * mailsync_repository_check_folder() returns it.
+ *
+ * Since: 0.1
  */
 void
 mailsync_repository_refuse_folder (MailsyncRepository *self,
@@ -491,6 +519,8 @@ mailsync_repository_refuse_folder (MailsyncRepository *self,
  * mailsync_repository_includes_folder().
  *
  * Returns: %TRUE if both callbacks could decide about @name
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_repository_check_folder (MailsyncRepository  *self,

@@ -26,6 +26,8 @@ G_DECLARE_DERIVABLE_TYPE (MailsyncRepository, mailsync_repository, MAILSYNC, REP
  *
  * Returns: (transfer full) (nullable): the translated name, or %NULL to
  *   refuse the folder
+ *
+ * Since: 0.1
  */
 typedef char *(*MailsyncNameFunc) (const char *name, gpointer user_data);
 
@@ -39,6 +41,8 @@ typedef char *(*MailsyncNameFunc) (const char *name, gpointer user_data);
  * and returns %FALSE: the engine fails that folder.
  *
  * Returns: %TRUE to sync the folder
+ *
+ * Since: 0.1
  */
 typedef gboolean (*MailsyncFolderFilterFunc) (const char *name, gpointer user_data);
 
@@ -58,6 +62,8 @@ typedef gboolean (*MailsyncFolderFilterFunc) (const char *name, gpointer user_da
  * @close_finish: finish
  *
  * The backend contract for a repository.
+ *
+ * Since: 0.1
  */
 struct _MailsyncRepositoryClass
 {

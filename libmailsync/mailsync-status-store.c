@@ -11,6 +11,8 @@
  * the last sync and with which flags: the "base" of the three-way merge.
  * Implementations: #MailsyncStatusSqlite and #MailsyncStatusPlain, both in
  * offlineimap's on-disk formats.
+ *
+ * Since: 0.1
  */
 
 G_DEFINE_BOXED_TYPE (MailsyncStatusRecord, mailsync_status_record,
@@ -24,6 +26,8 @@ G_DEFINE_BOXED_TYPE (MailsyncStatusRecord, mailsync_status_record,
  * @labels: (nullable): labels, "" if unused
  *
  * Returns: (transfer full): a new record
+ *
+ * Since: 0.1
  */
 MailsyncStatusRecord *
 mailsync_status_record_new (guint32     uid,
@@ -45,6 +49,8 @@ mailsync_status_record_new (guint32     uid,
  * @record: a record
  *
  * Returns: (transfer full): a copy of @record
+ *
+ * Since: 0.1
  */
 MailsyncStatusRecord *
 mailsync_status_record_copy (const MailsyncStatusRecord *record)
@@ -57,6 +63,8 @@ mailsync_status_record_copy (const MailsyncStatusRecord *record)
  * @record: (nullable): a record
  *
  * Frees @record.
+ *
+ * Since: 0.1
  */
 void
 mailsync_status_record_free (MailsyncStatusRecord *record)
@@ -100,6 +108,8 @@ status_op_clear (gpointer data)
  * mailsync_status_batch_new:
  *
  * Returns: (transfer full): an empty batch
+ *
+ * Since: 0.1
  */
 MailsyncStatusBatch *
 mailsync_status_batch_new (void)
@@ -117,6 +127,8 @@ mailsync_status_batch_new (void)
  * @batch: a batch
  *
  * Returns: (transfer full): @batch
+ *
+ * Since: 0.1
  */
 MailsyncStatusBatch *
 mailsync_status_batch_ref (MailsyncStatusBatch *batch)
@@ -130,6 +142,8 @@ mailsync_status_batch_ref (MailsyncStatusBatch *batch)
  * @batch: (transfer full): a batch
  *
  * Drops a reference.
+ *
+ * Since: 0.1
  */
 void
 mailsync_status_batch_unref (MailsyncStatusBatch *batch)
@@ -150,6 +164,8 @@ mailsync_status_batch_unref (MailsyncStatusBatch *batch)
  * @labels: (nullable): labels
  *
  * Adds "insert or replace the record of @uid".
+ *
+ * Since: 0.1
  */
 void
 mailsync_status_batch_put (MailsyncStatusBatch *batch,
@@ -169,6 +185,8 @@ mailsync_status_batch_put (MailsyncStatusBatch *batch,
  * @uid: remote UID
  *
  * Adds "forget @uid".
+ *
+ * Since: 0.1
  */
 void
 mailsync_status_batch_remove (MailsyncStatusBatch *batch,
@@ -186,6 +204,8 @@ mailsync_status_batch_remove (MailsyncStatusBatch *batch,
  * @value: (nullable): value, %NULL to remove the key
  *
  * Adds a change of the engine's bookkeeping for the folder.
+ *
+ * Since: 0.1
  */
 void
 mailsync_status_batch_set_meta (MailsyncStatusBatch *batch,
@@ -202,6 +222,8 @@ mailsync_status_batch_set_meta (MailsyncStatusBatch *batch,
  * @batch: a batch
  *
  * Returns: the number of changes
+ *
+ * Since: 0.1
  */
 guint
 mailsync_status_batch_get_length (MailsyncStatusBatch *batch)
@@ -221,6 +243,8 @@ mailsync_status_batch_get_length (MailsyncStatusBatch *batch)
  * Reads one change; used by store implementations.
  *
  * Returns: the kind of change
+ *
+ * Since: 0.1
  */
 MailsyncStatusOpKind
 mailsync_status_batch_get_op (MailsyncStatusBatch         *batch,
@@ -276,6 +300,8 @@ mailsync_status_store_default_init (MailsyncStatusStoreInterface *iface)
  * (see bindings/gir-fixup.awk).
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_status_store_load (MailsyncStatusStore  *self,
@@ -324,6 +350,8 @@ mailsync_status_store_load (MailsyncStatusStore  *self,
  * Applies @batch atomically and durably.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_status_store_commit (MailsyncStatusStore  *self,
@@ -348,6 +376,8 @@ mailsync_status_store_commit (MailsyncStatusStore  *self,
  * Forgets everything about @folder.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_status_store_purge (MailsyncStatusStore  *self,
@@ -365,6 +395,8 @@ mailsync_status_store_purge (MailsyncStatusStore  *self,
  * @folder: status folder name
  *
  * Returns: (transfer full): the file that holds @folder's status
+ *
+ * Since: 0.1
  */
 char *
 mailsync_status_store_get_path (MailsyncStatusStore *self,
@@ -382,6 +414,8 @@ mailsync_status_store_get_path (MailsyncStatusStore *self,
  * a name that is then "." (the root folder "" included) becomes "dot".
  *
  * Returns: (transfer full): the file name
+ *
+ * Since: 0.1
  */
 char *
 mailsync_status_folder_file_name (const char *folder)

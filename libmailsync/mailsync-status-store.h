@@ -17,6 +17,8 @@ G_BEGIN_DECLS
  * @labels: Gmail labels joined with ", " ("" when none)
  *
  * One row of a folder's sync status: a message known to be on both sides.
+ *
+ * Since: 0.1
  */
 typedef struct _MailsyncStatusRecord MailsyncStatusRecord;
 struct _MailsyncStatusRecord
@@ -45,6 +47,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MailsyncStatusRecord, mailsync_status_record_free
  * mailsync_status_store_commit(): after a crash either all of them or none
  * are visible. Meta entries hold the engine's own bookkeeping (saved
  * UIDVALIDITY, pending-upload intents).
+ *
+ * Since: 0.1
  */
 typedef struct _MailsyncStatusBatch MailsyncStatusBatch;
 
@@ -55,6 +59,8 @@ typedef struct _MailsyncStatusBatch MailsyncStatusBatch;
  * @MAILSYNC_STATUS_OP_SET_META: set a meta key (value %NULL removes it)
  *
  * One change in a #MailsyncStatusBatch.
+ *
+ * Since: 0.1
  */
 typedef enum
 {
@@ -113,6 +119,8 @@ G_DECLARE_INTERFACE (MailsyncStatusStore, mailsync_status_store, MAILSYNC, STATU
  *
  * The contract of a status store: one instance per account, keyed by the
  * status folder name (the remote visible name with '.' as separator).
+ *
+ * Since: 0.1
  */
 struct _MailsyncStatusStoreInterface
 {

@@ -10,6 +10,8 @@
  *
  * One thing the engine reports while syncing, carried by the
  * #MailsyncAccount::event signal. Immutable: a UI may keep it.
+ *
+ * Since: 0.1
  */
 struct _MailsyncSyncEvent
 {
@@ -123,6 +125,8 @@ _mailsync_sync_event_new (MailsyncSyncEventKind  kind,
  * @self: an event
  *
  * Returns: what the event reports
+ *
+ * Since: 0.1
  */
 MailsyncSyncEventKind
 mailsync_sync_event_get_kind (MailsyncSyncEvent *self)
@@ -136,6 +140,8 @@ mailsync_sync_event_get_kind (MailsyncSyncEvent *self)
  * @self: an event
  *
  * Returns: (nullable): the account name
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_sync_event_get_account (MailsyncSyncEvent *self)
@@ -149,6 +155,8 @@ mailsync_sync_event_get_account (MailsyncSyncEvent *self)
  * @self: an event
  *
  * Returns: (nullable): the folder (remote visible name), if any
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_sync_event_get_folder (MailsyncSyncEvent *self)
@@ -162,6 +170,8 @@ mailsync_sync_event_get_folder (MailsyncSyncEvent *self)
  * @self: an event
  *
  * Returns: (nullable): the repository changed (the destination), if any
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_sync_event_get_repository (MailsyncSyncEvent *self)
@@ -175,6 +185,8 @@ mailsync_sync_event_get_repository (MailsyncSyncEvent *self)
  * @self: an event
  *
  * Returns: which way the change travels
+ *
+ * Since: 0.1
  */
 MailsyncDirection
 mailsync_sync_event_get_direction (MailsyncSyncEvent *self)
@@ -188,6 +200,8 @@ mailsync_sync_event_get_direction (MailsyncSyncEvent *self)
  * @self: an event
  *
  * Returns: the message UID, 0 if none
+ *
+ * Since: 0.1
  */
 guint32
 mailsync_sync_event_get_uid (MailsyncSyncEvent *self)
@@ -201,6 +215,8 @@ mailsync_sync_event_get_uid (MailsyncSyncEvent *self)
  * @self: an event
  *
  * Returns: the position (copies) or count (deletions, flags)
+ *
+ * Since: 0.1
  */
 guint
 mailsync_sync_event_get_n (MailsyncSyncEvent *self)
@@ -214,6 +230,8 @@ mailsync_sync_event_get_n (MailsyncSyncEvent *self)
  * @self: an event
  *
  * Returns: the total of the pass, 0 if not applicable
+ *
+ * Since: 0.1
  */
 guint
 mailsync_sync_event_get_total (MailsyncSyncEvent *self)
@@ -227,6 +245,8 @@ mailsync_sync_event_get_total (MailsyncSyncEvent *self)
  * @self: an event
  *
  * Returns: (nullable): Maildir letters of the flags concerned
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_sync_event_get_flags (MailsyncSyncEvent *self)
@@ -240,6 +260,8 @@ mailsync_sync_event_get_flags (MailsyncSyncEvent *self)
  * @self: an event
  *
  * Returns: (nullable) (transfer none): the error, for errors and failed ends
+ *
+ * Since: 0.1
  */
 const GError *
 mailsync_sync_event_get_error (MailsyncSyncEvent *self)
@@ -253,6 +275,8 @@ mailsync_sync_event_get_error (MailsyncSyncEvent *self)
  * @self: an event
  *
  * Returns: (nullable): a human-readable note
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_sync_event_get_text (MailsyncSyncEvent *self)
@@ -330,6 +354,8 @@ _mailsync_type_label (gpointer repository_or_folder)
  * @self: an event
  *
  * Returns: (nullable): the name of the repository the change comes from
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_sync_event_get_source_repository (MailsyncSyncEvent *self)
@@ -346,6 +372,8 @@ mailsync_sync_event_get_source_repository (MailsyncSyncEvent *self)
  * "Maildir", "MappedIMAP").
  *
  * Returns: (nullable): the source type, if the event has a source
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_sync_event_get_source_type (MailsyncSyncEvent *self)
@@ -362,6 +390,8 @@ mailsync_sync_event_get_source_type (MailsyncSyncEvent *self)
  * %MAILSYNC_SYNC_EVENT_LIST_LOADING), as offlineimap names it.
  *
  * Returns: (nullable): the destination type
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_sync_event_get_destination_type (MailsyncSyncEvent *self)
@@ -380,6 +410,8 @@ mailsync_sync_event_get_destination_type (MailsyncSyncEvent *self)
  *
  * Returns: (array length=n_uids) (transfer none) (nullable): the UIDs, %NULL
  *   when the event carries none
+ *
+ * Since: 0.1
  */
 const guint32 *
 mailsync_sync_event_get_uids (MailsyncSyncEvent *self,
@@ -402,6 +434,8 @@ mailsync_sync_event_get_uids (MailsyncSyncEvent *self,
  *
  * Returns: for %MAILSYNC_SYNC_EVENT_VALIDITY_PROBLEM, the UIDVALIDITY the
  *   status remembers; 0 otherwise
+ *
+ * Since: 0.1
  */
 guint32
 mailsync_sync_event_get_saved_uidvalidity (MailsyncSyncEvent *self)
@@ -416,6 +450,8 @@ mailsync_sync_event_get_saved_uidvalidity (MailsyncSyncEvent *self)
  *
  * Returns: for %MAILSYNC_SYNC_EVENT_VALIDITY_PROBLEM, the folder's current
  *   UIDVALIDITY; 0 otherwise
+ *
+ * Since: 0.1
  */
 guint32
 mailsync_sync_event_get_uidvalidity (MailsyncSyncEvent *self)
@@ -434,6 +470,8 @@ mailsync_sync_event_get_uidvalidity (MailsyncSyncEvent *self)
  * mailsync_sync_event_get_uid() gives the UID the server assigned.
  *
  * Returns: the source UID, 0 if none
+ *
+ * Since: 0.1
  */
 gint64
 mailsync_sync_event_get_source_uid (MailsyncSyncEvent *self)
@@ -450,6 +488,8 @@ mailsync_sync_event_get_source_uid (MailsyncSyncEvent *self)
  * any name translation), for events that name both ends of a folder pair.
  *
  * Returns: (nullable): the source folder name, or %NULL
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_sync_event_get_source_folder (MailsyncSyncEvent *self)
@@ -466,6 +506,8 @@ mailsync_sync_event_get_source_folder (MailsyncSyncEvent *self)
  * both ends of a folder pair.
  *
  * Returns: (nullable): the destination folder name, or %NULL
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_sync_event_get_destination_folder (MailsyncSyncEvent *self)

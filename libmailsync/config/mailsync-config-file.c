@@ -34,6 +34,8 @@
  * All errors are %MAILSYNC_ERROR_INVALID_CONFIG and their message starts
  * with that origin. No error message quotes a value that could be a
  * password.
+ *
+ * Since: 0.1
  */
 
 /* configparser's MAX_INTERPOLATION_DEPTH */
@@ -158,6 +160,8 @@ mailsync_config_file_init (MailsyncConfigFile *self)
  * Creates an empty configuration.
  *
  * Returns: (transfer full): a new #MailsyncConfigFile
+ *
+ * Since: 0.1
  */
 MailsyncConfigFile *
 mailsync_config_file_new (void)
@@ -447,6 +451,8 @@ reader_finish_values (Reader *reader)
  * configuration may hold part of @data.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_config_file_load_from_data (MailsyncConfigFile *self,
@@ -526,6 +532,8 @@ mailsync_config_file_load_from_data (MailsyncConfigFile *self,
  * a %MAILSYNC_ERROR_INVALID_CONFIG error naming it.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_config_file_load_from_file (MailsyncConfigFile *self,
@@ -561,6 +569,8 @@ mailsync_config_file_load_from_file (MailsyncConfigFile *self,
  * Returns: (nullable) (type filename): the file that was loaded (the first
  *   one, for several), or the name given to
  *   mailsync_config_file_load_from_data(); %NULL before any load
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_config_file_get_path (MailsyncConfigFile *self)
@@ -577,6 +587,8 @@ mailsync_config_file_get_path (MailsyncConfigFile *self)
  * in configparser).
  *
  * Returns: (transfer full) (array zero-terminated=1): the section names
+ *
+ * Since: 0.1
  */
 char **
 mailsync_config_file_get_sections (MailsyncConfigFile *self)
@@ -600,6 +612,8 @@ mailsync_config_file_get_sections (MailsyncConfigFile *self)
  * @section: a section name (case-sensitive)
  *
  * Returns: whether @section exists; %FALSE for `DEFAULT`, as in configparser
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_config_file_has_section (MailsyncConfigFile *self,
@@ -643,6 +657,8 @@ keys_of (MailsyncConfigFile *self,
  *
  * Returns: (transfer full) (array zero-terminated=1) (nullable): the keys,
  *   or %NULL if there is no such section
+ *
+ * Since: 0.1
  */
 char **
 mailsync_config_file_get_keys (MailsyncConfigFile *self,
@@ -685,6 +701,8 @@ _mailsync_config_file_get_section_location (MailsyncConfigFile *self,
  * @key: an option name (any case)
  *
  * Returns: whether @key is set in @section or inherited from `[DEFAULT]`
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_config_file_has_key (MailsyncConfigFile *self,
@@ -706,6 +724,8 @@ mailsync_config_file_has_key (MailsyncConfigFile *self,
  * `[mbnames] peritem` this way).
  *
  * Returns: (transfer full) (nullable): the value, or %NULL if unset
+ *
+ * Since: 0.1
  */
 char *
 mailsync_config_file_get_raw (MailsyncConfigFile *self,
@@ -813,6 +833,8 @@ interpolate (MailsyncConfigFile *self,
  * left unset.
  *
  * Returns: (transfer full) (nullable): the value, or %NULL if unset or on error
+ *
+ * Since: 0.1
  */
 char *
 mailsync_config_file_get_string (MailsyncConfigFile *self,
@@ -874,6 +896,8 @@ get_stripped (MailsyncConfigFile *self,
  * naming the option and where it is set.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_config_file_get_boolean (MailsyncConfigFile *self,
@@ -930,6 +954,8 @@ mailsync_config_file_get_boolean (MailsyncConfigFile *self,
  * as Python's int()).
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_config_file_get_int64 (MailsyncConfigFile *self,
@@ -981,6 +1007,8 @@ mailsync_config_file_get_int64 (MailsyncConfigFile *self,
  * offlineimap reads `autorefresh`.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_config_file_get_double (MailsyncConfigFile *self,
@@ -1032,6 +1060,8 @@ mailsync_config_file_get_double (MailsyncConfigFile *self,
  *
  * Returns: (transfer full) (array zero-terminated=1) (nullable): the items,
  *   or %NULL if unset or on error
+ *
+ * Since: 0.1
  */
 char **
 mailsync_config_file_get_list (MailsyncConfigFile *self,
@@ -1076,6 +1106,8 @@ mailsync_config_file_get_list (MailsyncConfigFile *self,
  * Sets a value, as offlineimap's `-k` does. Callers that want
  * offlineimap's refusal of an unknown section check
  * mailsync_config_file_has_section() first.
+ *
+ * Since: 0.1
  */
 void
 mailsync_config_file_set_string (MailsyncConfigFile *self,
@@ -1124,6 +1156,8 @@ mailsync_config_file_set_string (MailsyncConfigFile *self,
  * stays: remove it from `DEFAULT`, as offlineimap's `-o` does).
  *
  * Returns: %TRUE if the key was there
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_config_file_remove_key (MailsyncConfigFile *self,
@@ -1160,6 +1194,8 @@ mailsync_config_file_remove_key (MailsyncConfigFile *self,
  * given to mailsync_config_file_set_string().
  *
  * Returns: (transfer full) (nullable): the location, or %NULL if unset
+ *
+ * Since: 0.1
  */
 char *
 mailsync_config_file_get_location (MailsyncConfigFile *self,
@@ -1195,6 +1231,8 @@ home_dir (void)
  *
  * Returns: (transfer full) (nullable) (type filename): the first of these
  *   that exists, or %NULL
+ *
+ * Since: 0.1
  */
 char *
 mailsync_config_file_find_default_path (void)

@@ -46,6 +46,8 @@
  * also offers declarative equivalents that need none (`nametrans_rules`,
  * `folder_include`, `folder_exclude`, `remotepasscmd`...). mailsync.conf(5)
  * documents them all.
+ *
+ * Since: 0.1
  */
 
 /* ------------------------------------------------------------------------ */
@@ -710,6 +712,8 @@ eval_string_option (MailsyncConfig *self,
  * An unset option gives %NULL and no error.
  *
  * Returns: (transfer full) (nullable): the string, or %NULL if unset or on error
+ *
+ * Since: 0.1
  */
 char *
 mailsync_config_eval_string (MailsyncConfig *self,
@@ -736,6 +740,8 @@ mailsync_config_eval_string (MailsyncConfig *self,
  *
  * Returns: (transfer full) (array zero-terminated=1) (nullable): the items,
  *   or %NULL if unset or on error
+ *
+ * Since: 0.1
  */
 char **
 mailsync_config_eval_list (MailsyncConfig *self,
@@ -807,6 +813,8 @@ compile_mbnames (MailsyncConfig *self,
  * included.
  *
  * Returns: %FALSE on error (the expression raised, or Python is missing)
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_config_mbnames_filter (MailsyncConfig *self,
@@ -843,6 +851,8 @@ mailsync_config_mbnames_filter (MailsyncConfig *self,
  * is; on error it is untouched.
  *
  * Returns: %FALSE on error
+ *
+ * Since: 0.1
  */
 gboolean
 mailsync_config_mbnames_sort (MailsyncConfig *self,
@@ -1011,6 +1021,8 @@ static void python_closure_free (PythonClosure *closure);
  * synced does not stop the others, as in offlineimap.
  *
  * Returns: (transfer full) (nullable): a new #MailsyncConfig, or %NULL on error
+ *
+ * Since: 0.1
  */
 MailsyncConfig *
 mailsync_config_new (MailsyncConfigFile *file,
@@ -1089,6 +1101,8 @@ mailsync_config_new (MailsyncConfigFile *file,
  * @self: a #MailsyncConfig
  *
  * Returns: (transfer none): the configuration file
+ *
+ * Since: 0.1
  */
 MailsyncConfigFile *
 mailsync_config_get_file (MailsyncConfig *self)
@@ -1107,6 +1121,8 @@ mailsync_config_get_file (MailsyncConfig *self)
  * mailsync_config_create_account() add to the list.
  *
  * Returns: (transfer full) (array zero-terminated=1): the warnings
+ *
+ * Since: 0.1
  */
 char **
 mailsync_config_get_warnings (MailsyncConfig *self)
@@ -1132,6 +1148,8 @@ mailsync_config_get_warnings (MailsyncConfig *self)
  * Installs the last resort for passwords: called by
  * mailsync_config_create_account() when neither the configuration, the
  * netrc files nor the keyring give one (offlineimap's prompt).
+ *
+ * Since: 0.1
  */
 void
 mailsync_config_set_password_func (MailsyncConfig      *self,
@@ -1157,6 +1175,8 @@ mailsync_config_set_password_func (MailsyncConfig      *self,
  *
  * Returns: (transfer full) (array zero-terminated=1) (nullable): the names,
  *   or %NULL on error
+ *
+ * Since: 0.1
  */
 char **
 mailsync_config_get_account_names (MailsyncConfig *self,
@@ -1198,6 +1218,8 @@ mailsync_config_get_account_names (MailsyncConfig *self,
  * applies to all of them).
  *
  * Returns: (transfer full) (array zero-terminated=1): the names
+ *
+ * Since: 0.1
  */
 char **
 mailsync_config_get_all_account_names (MailsyncConfig *self)
@@ -1223,6 +1245,8 @@ mailsync_config_get_all_account_names (MailsyncConfig *self)
  * `$VAR` expanded: where the status, UID maps and locks live.
  *
  * Returns: (transfer full) (type filename): the metadata directory
+ *
+ * Since: 0.1
  */
 char *
 mailsync_config_get_metadata_dir (MailsyncConfig *self)
@@ -2547,6 +2571,8 @@ get_max_age (MailsyncConfig *self,
  * mailsync_config_set_password_func()); a password command runs now.
  *
  * Returns: (transfer full) (nullable): the account, or %NULL on error
+ *
+ * Since: 0.1
  */
 MailsyncAccount *
 mailsync_config_create_account (MailsyncConfig *self,

@@ -31,6 +31,8 @@ G_BEGIN_DECLS
  *
  * Returns: (transfer full) (nullable): the password, or %NULL to go on
  *   without one
+ *
+ * Since: 0.1
  */
 typedef char *(*MailsyncPasswordFunc) (const char *account,
                                        const char *repository,

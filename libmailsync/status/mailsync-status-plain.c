@@ -46,6 +46,8 @@
  * sets a key to a value, so replaying the whole journal over the old or
  * the new files gives the same result: a crash at any point of the fold
  * loses nothing, and a replay twice is harmless.
+ *
+ * Since: 0.1
  */
 
 #define PLAIN_MAGIC_PREFIX "OFFLINEIMAP LocalStatus CACHE DATA - DO NOT MODIFY - FORMAT "
@@ -1110,6 +1112,8 @@ mailsync_status_plain_init (MailsyncStatusPlain *self)
  * is read or created until a folder is loaded or committed.
  *
  * Returns: (transfer full): a new #MailsyncStatusStore
+ *
+ * Since: 0.1
  */
 MailsyncStatusStore *
 mailsync_status_plain_new (const char *directory)

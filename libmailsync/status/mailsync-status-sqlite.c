@@ -22,6 +22,8 @@
  * The engine's own bookkeeping (meta entries of a batch) lives in an extra
  * table `mailsync_meta`, created on demand; offlineimap never looks at
  * tables it does not know, and its `metadata` table stays untouched.
+ *
+ * Since: 0.1
  */
 
 /* offlineimap 7.x/8.x schema version; 1 is upgraded, anything newer is
@@ -781,6 +783,8 @@ mailsync_status_sqlite_init (MailsyncStatusSqlite *self)
  * or created until a folder is loaded or committed.
  *
  * Returns: (transfer full): a new #MailsyncStatusStore
+ *
+ * Since: 0.1
  */
 MailsyncStatusStore *
 mailsync_status_sqlite_new (const char *directory)

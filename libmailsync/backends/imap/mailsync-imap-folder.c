@@ -20,6 +20,8 @@
  * MailsyncImapFolder:
  *
  * A mailbox on an IMAP server.
+ *
+ * Since: 0.1
  */
 struct _MailsyncImapFolder
 {

@@ -18,6 +18,8 @@
  * A folder store on an IMAP server. Connection and login settings are
  * properties (offlineimap's `[Repository]` options of type IMAP).
  * Certificates are verified by default.
+ *
+ * Since: 0.1
  */
 struct _MailsyncImapRepository
 {
@@ -1211,6 +1213,8 @@ mailsync_imap_repository_init (MailsyncImapRepository *self)
  * #MailsyncImapRepository:ssl to %FALSE for STARTTLS on port 143).
  *
  * Returns: (transfer full): a new repository
+ *
+ * Since: 0.1
  */
 MailsyncRepository *
 mailsync_imap_repository_new (const char *name,
@@ -1230,6 +1234,8 @@ mailsync_imap_repository_new (const char *name,
  * "Server welcome string".
  *
  * Returns: (nullable): the greeting, or %NULL before the first open
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_imap_repository_get_greeting (MailsyncImapRepository *self)
@@ -1248,6 +1254,8 @@ mailsync_imap_repository_get_greeting (MailsyncImapRepository *self)
  *
  * Returns: (nullable) (array zero-terminated=1) (transfer none): the
  *   capability names, or %NULL before the first open
+ *
+ * Since: 0.1
  */
 const char *const *
 mailsync_imap_repository_get_capabilities (MailsyncImapRepository *self)
@@ -1267,6 +1275,8 @@ mailsync_imap_repository_get_capabilities (MailsyncImapRepository *self)
  * included) since it was created. Bytes are those of the IMAP stream,
  * before COMPRESS=DEFLATE and TLS. A caller that wants one run's figures
  * subtracts the values it read before the run.
+ *
+ * Since: 0.1
  */
 void
 mailsync_imap_repository_get_stats (MailsyncImapRepository *self,

@@ -30,6 +30,8 @@
  * Operations run in worker threads and may overlap: an index from UID to the
  * current file name, guarded by a mutex, lets flag changes and deletions find
  * files, and a rescan finds them again when something else renamed them.
+ *
+ * Since: 0.1
  */
 
 struct _MailsyncMaildirFolder
@@ -1609,6 +1611,8 @@ _mailsync_maildir_folder_new (MailsyncMaildirRepository *repository,
  * @self: a Maildir folder
  *
  * Returns: the folder's directory (the one holding `cur/`, `new/`, `tmp/`)
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_maildir_folder_get_path (MailsyncMaildirFolder *self)

@@ -22,6 +22,8 @@
  * `root/A/B` and the scan recurses. The root itself is the folder `""` when
  * it has `cur/`, `new/` and `tmp/`. Directories starting with a dot are not
  * special (a Maildir++ `.Sent` is a folder literally named `.Sent`).
+ *
+ * Since: 0.1
  */
 
 struct _MailsyncMaildirRepository
@@ -862,6 +864,8 @@ mailsync_maildir_repository_init (MailsyncMaildirRepository *self)
  * missing or unmounted store is never mistaken for an empty one.
  *
  * Returns: (transfer full): a new #MailsyncMaildirRepository
+ *
+ * Since: 0.1
  */
 MailsyncRepository *
 mailsync_maildir_repository_new (const char *name,
@@ -883,6 +887,8 @@ mailsync_maildir_repository_new (const char *name,
  * @self: a Maildir repository
  *
  * Returns: the root directory
+ *
+ * Since: 0.1
  */
 const char *
 mailsync_maildir_repository_get_root (MailsyncMaildirRepository *self)
@@ -901,6 +907,8 @@ mailsync_maildir_repository_get_root (MailsyncMaildirRepository *self)
  * `customflag_x = KEYWORD`). Mapped letters are listed as keywords, and
  * keywords of appended messages are stored as their letters. Unmapped
  * letters are never removed from file names.
+ *
+ * Since: 0.1
  */
 void
 mailsync_maildir_repository_set_custom_flag (MailsyncMaildirRepository *self,
@@ -922,6 +930,8 @@ mailsync_maildir_repository_set_custom_flag (MailsyncMaildirRepository *self,
  * @letter: a lowercase letter, `a` to `z`
  *
  * Returns: (transfer full) (nullable): the keyword mapped to @letter
+ *
+ * Since: 0.1
  */
 char *
 mailsync_maildir_repository_get_custom_flag (MailsyncMaildirRepository *self,
@@ -955,6 +965,8 @@ mailsync_maildir_repository_get_custom_flag (MailsyncMaildirRepository *self,
  * @self: a Maildir repository
  *
  * Returns: the value of #MailsyncMaildirRepository:assign-uids
+ *
+ * Since: 0.1
  */
 /**
  * mailsync_maildir_repository_set_assign_uids:
@@ -962,6 +974,8 @@ mailsync_maildir_repository_get_custom_flag (MailsyncMaildirRepository *self,
  * @value: whether the folders assign UIDs themselves
  *
  * Sets #MailsyncMaildirRepository:assign-uids.
+ *
+ * Since: 0.1
  */
 DEFINE_BOOL_PROPERTY (assign_uids, PROP_ASSIGN_UIDS)
 
@@ -970,6 +984,8 @@ DEFINE_BOOL_PROPERTY (assign_uids, PROP_ASSIGN_UIDS)
  * @self: a Maildir repository
  *
  * Returns: the value of #MailsyncMaildirRepository:fsync
+ *
+ * Since: 0.1
  */
 /**
  * mailsync_maildir_repository_set_fsync:
@@ -977,6 +993,8 @@ DEFINE_BOOL_PROPERTY (assign_uids, PROP_ASSIGN_UIDS)
  * @value: whether to fsync
  *
  * Sets #MailsyncMaildirRepository:fsync.
+ *
+ * Since: 0.1
  */
 DEFINE_BOOL_PROPERTY (fsync, PROP_FSYNC)
 
@@ -985,6 +1003,8 @@ DEFINE_BOOL_PROPERTY (fsync, PROP_FSYNC)
  * @self: a Maildir repository
  *
  * Returns: the value of #MailsyncMaildirRepository:windows-compatible
+ *
+ * Since: 0.1
  */
 /**
  * mailsync_maildir_repository_set_windows_compatible:
@@ -992,6 +1012,8 @@ DEFINE_BOOL_PROPERTY (fsync, PROP_FSYNC)
  * @value: whether to write `!` as info separator
  *
  * Sets #MailsyncMaildirRepository:windows-compatible.
+ *
+ * Since: 0.1
  */
 DEFINE_BOOL_PROPERTY (windows_compatible, PROP_WINDOWS_COMPATIBLE)
 
@@ -1000,6 +1022,8 @@ DEFINE_BOOL_PROPERTY (windows_compatible, PROP_WINDOWS_COMPATIBLE)
  * @self: a Maildir repository
  *
  * Returns: the value of #MailsyncMaildirRepository:utime-from-header
+ *
+ * Since: 0.1
  */
 /**
  * mailsync_maildir_repository_set_utime_from_header:
@@ -1007,6 +1031,8 @@ DEFINE_BOOL_PROPERTY (windows_compatible, PROP_WINDOWS_COMPATIBLE)
  * @value: whether to date files from their `Date:` header
  *
  * Sets #MailsyncMaildirRepository:utime-from-header.
+ *
+ * Since: 0.1
  */
 DEFINE_BOOL_PROPERTY (utime_from_header, PROP_UTIME_FROM_HEADER)
 
@@ -1015,6 +1041,8 @@ DEFINE_BOOL_PROPERTY (utime_from_header, PROP_UTIME_FROM_HEADER)
  * @self: a Maildir repository
  *
  * Returns: the value of #MailsyncMaildirRepository:filename-use-mail-timestamp
+ *
+ * Since: 0.1
  */
 /**
  * mailsync_maildir_repository_set_filename_use_mail_timestamp:
@@ -1022,5 +1050,7 @@ DEFINE_BOOL_PROPERTY (utime_from_header, PROP_UTIME_FROM_HEADER)
  * @value: whether file names start with the message's date
  *
  * Sets #MailsyncMaildirRepository:filename-use-mail-timestamp.
+ *
+ * Since: 0.1
  */
 DEFINE_BOOL_PROPERTY (filename_use_mail_timestamp, PROP_FILENAME_USE_MAIL_TIMESTAMP)

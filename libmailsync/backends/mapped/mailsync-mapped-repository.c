@@ -19,6 +19,8 @@
  * Wraps a repository that assigns its own UIDs (IMAP) so that it can be
  * the local side of an account: it keeps, per folder, a map between its
  * UIDs and the remote's in offlineimap's `UIDMapping` format.
+ *
+ * Since: 0.1
  */
 struct _MailsyncMappedRepository
 {
@@ -624,6 +626,8 @@ mailsync_mapped_repository_init (MailsyncMappedRepository *self)
  *   `<metadata>/Repository-<NAME>/UIDMapping`)
  *
  * Returns: (transfer full): a repository usable as an account's local side
+ *
+ * Since: 0.1
  */
 MailsyncRepository *
 mailsync_mapped_repository_new (MailsyncRepository *inner,
@@ -643,6 +647,8 @@ mailsync_mapped_repository_new (MailsyncRepository *inner,
  * @self: a mapped repository
  *
  * Returns: (transfer none): the wrapped repository
+ *
+ * Since: 0.1
  */
 MailsyncRepository *
 mailsync_mapped_repository_get_inner (MailsyncMappedRepository *self)
