@@ -2,8 +2,9 @@
  *
  * The library is built with -fvisibility=hidden: only the symbols marked
  * with one of the MAILSYNC_AVAILABLE_IN_* or MAILSYNC_DEPRECATED_IN_*
- * macros below are exported (tests/check-exports.sh checks the headers,
- * libmailsync/libmailsync.symbols and the library's exports agree).
+ * macros below are exported (tests/check-consumer.sh checks that the
+ * installed headers declare exactly libmailsync/libmailsync.symbols,
+ * tests/check-exports.sh that the library exports exactly that list).
  *
  * A consumer may define MAILSYNC_VERSION_MIN_REQUIRED and
  * MAILSYNC_VERSION_MAX_ALLOWED before including <libmailsync/mailsync.h>,
@@ -24,7 +25,7 @@
 #include "mailsync-version.h"
 
 /* What every exported declaration expands to.  Overridable so that
- * tests/check-exports.sh can find the exported declarations in the
+ * tests/check-consumer.sh can find the exported declarations in the
  * preprocessed headers; not for consumers. */
 #ifndef _MAILSYNC_EXTERN
 #define _MAILSYNC_EXTERN __attribute__((visibility ("default"))) extern

@@ -160,4 +160,82 @@ if [ $direct_fail = 0 ]; then
 fi
 [ $direct_fail = 0 ] || fail=1
 
+# 4. The symbol file against the installed headers: every function the
+# headers export (declared with a MAILSYNC_AVAILABLE_IN_* or
+# MAILSYNC_DEPRECATED_IN_* macro, which expand to _MAILSYNC_EXTERN) is in
+# libmailsync/libmailsync.symbols, and every listed symbol is declared
+# there (check-exports.sh compares the list with the library's exports).
+symbols=${top_srcdir:?}/libmailsync/libmailsync.symbols
+# shellcheck disable=SC2086
+if $CC -E -P -D_MAILSYNC_EXTERN=__mailsync_exported__ $hdrflags "$tmp/umbrella.c" >"$tmp/pp.c" 2>"$tmp/pp.log"; then
+  # A declaration runs from the marker to its ';'; its name is the last
+  # identifier before the first '('.
+  tr '\n' ' ' <"$tmp/pp.c" | sed 's/__mailsync_exported__/\n&/g' | sed -n 's/^__mailsync_exported__\([^;(]*\)(.*/\1/p' |
+    sed 's/.*[^A-Za-z0-9_]\([A-Za-z_][A-Za-z0-9_]*\) *$/\1/' | LC_ALL=C sort -u >"$tmp/declared"
+  LC_ALL=C sort -u "$symbols" >"$tmp/listed"
+  if [ "$(wc -l <"$tmp/declared")" -lt 100 ]; then
+    echo "FAIL: found only $(wc -l <"$tmp/declared") exported declarations in the installed headers"
+    fail=1
+  elif diff -u "$tmp/listed" "$tmp/declared" >"$tmp/symdiff"; then
+    echo "ok: the installed headers declare exactly the $(wc -l <"$tmp/listed") symbols of libmailsync.symbols"
+  else
+    echo "FAIL: libmailsync.symbols (-) and the installed headers' exported declarations (+) differ:"
+    sed '1,2d' "$tmp/symdiff"
+    fail=1
+  fi
+else
+  cat "$tmp/pp.log"
+  echo "FAIL: preprocessing <libmailsync/mailsync.h>"
+  fail=1
+fi
+
+# 5. The version macros, as a consumer uses them (MAILSYNC_CHECK_VERSION,
+# MAILSYNC_VERSION_MIN_REQUIRED/MAX_ALLOWED): each case must compile, or
+# must fail under -Werror, as said.
+version=$(sed -n 's/^VERSION = //p' "$top_builddir/Makefile")
+major=${version%%.*}; rest=${version#*.}; minor=${rest%%.*}; micro=${rest#*.}
+version_case() { # LABEL EXPECT(ok|fail) CPPFLAGS -- BODY
+  label=$1 expect=$2 cppflags=$3 body=$4
+  printf '%s\n#include <libmailsync/mailsync.h>\n%s\nint main (void) { return 0; }\n' "$cppflags" "$body" >"$tmp/ver.c"
+  # shellcheck disable=SC2086
+  if $CC -std=gnu11 -Wall -Wextra -Werror -c -o "$tmp/ver.o" "$tmp/ver.c" $hdrflags >"$tmp/ver.log" 2>&1; then
+    got=ok
+  else
+    got=fail
+  fi
+  if [ $got = "$expect" ]; then
+    echo "ok: version macros: $label"
+  else
+    echo "FAIL: version macros: $label (expected $expect, got $got)"
+    cat "$tmp/ver.c" "$tmp/ver.log"
+    fail=1
+  fi
+}
+version_case "MAILSYNC_*_VERSION and the string are configure's $version" ok "" \
+  "_Static_assert (MAILSYNC_MAJOR_VERSION == $major && MAILSYNC_MINOR_VERSION == $minor && MAILSYNC_MICRO_VERSION == $micro, \"parts\");
+   static const char v[] = MAILSYNC_VERSION_STRING; _Static_assert (sizeof v == sizeof \"$version\", \"string\");"
+version_case "MAILSYNC_CHECK_VERSION: true for this version and older ones" ok "" \
+  "_Static_assert (MAILSYNC_CHECK_VERSION ($major, $minor, $micro), \"same\");
+   _Static_assert (MAILSYNC_CHECK_VERSION (0, 0, 0), \"older\");"
+version_case "MAILSYNC_CHECK_VERSION: false for newer ones" ok "" \
+  "_Static_assert (!MAILSYNC_CHECK_VERSION ($major, $minor, $((micro + 1))), \"micro\");
+   _Static_assert (!MAILSYNC_CHECK_VERSION ($major, $((minor + 1)), 0), \"minor\");
+   _Static_assert (!MAILSYNC_CHECK_VERSION ($((major + 1)), 0, 0), \"major\");"
+# A function of the next version, declared as the headers will declare it.
+next="MAILSYNC_AVAILABLE_IN_0_2 void mailsync_from_the_future (void);
+      static void use (void) __attribute__ ((used)); static void use (void) { mailsync_from_the_future (); }"
+version_case "API newer than MAILSYNC_VERSION_MAX_ALLOWED warns" fail \
+  "#define MAILSYNC_VERSION_MAX_ALLOWED MAILSYNC_VERSION_0_1" "$next"
+version_case "API newer than the default MAX_ALLOWED (this version) warns" fail "" "$next"
+version_case "API up to MAILSYNC_VERSION_MAX_ALLOWED does not warn" ok \
+  "#define MAILSYNC_VERSION_MAX_ALLOWED MAILSYNC_VERSION_0_2" "$next"
+old="MAILSYNC_DEPRECATED_IN_0_1 void mailsync_from_the_past (void);
+     static void use (void) __attribute__ ((used)); static void use (void) { mailsync_from_the_past (); }"
+version_case "API deprecated in MAILSYNC_VERSION_MIN_REQUIRED warns" fail \
+  "#define MAILSYNC_VERSION_MIN_REQUIRED MAILSYNC_VERSION_0_1" "$old"
+version_case "MAILSYNC_DISABLE_DEPRECATION_WARNINGS silences it" ok \
+  "#define MAILSYNC_DISABLE_DEPRECATION_WARNINGS" "$old"
+version_case "MIN_REQUIRED newer than the headers is an error" fail \
+  "#define MAILSYNC_VERSION_MIN_REQUIRED MAILSYNC_VERSION_0_2" ""
+
 exit $fail
