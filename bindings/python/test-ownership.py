@@ -456,6 +456,17 @@ def test_maildir_containers(top):
         collect()
         check('Folder.set_message_uid', renamed.get_uid() == 77 and
               any(',U=77' in n for n in maildir_names(inbox_dir)), maildir_names(inbox_dir))
+    deliver(inbox_dir, '1700000098.M98P1.host', message(98))
+    nouid = [i for i in inbox.list_messages(None) if i.get_uid() == 0]
+    if nouid:
+        renamed = run_async(lambda cb: inbox.set_message_uid_async(nouid[0], 78, None, cb),
+                            inbox.set_message_uid_finish)
+        del nouid
+        collect()
+        check('Folder.set_message_uid_finish', renamed.get_uid() == 78 and
+              any(',U=78' in n for n in maildir_names(inbox_dir)), maildir_names(inbox_dir))
+    else:
+        check('Folder.set_message_uid_finish: a second new message is listed with uid 0', False)
 
     created = repo.create_folder('INBOX.New', None)
     check('Repository.create_folder', created.get_name() == 'INBOX.New' and
@@ -478,7 +489,7 @@ def test_maildir_containers(top):
     del mapped_folders
     collect()
     mlist = minbox.list_messages(None)
-    check('mapped Folder.list_messages', len(mlist) == 7, len(mlist))
+    check('mapped Folder.list_messages', len(mlist) == 8, len(mlist))
 
 
 def test_status_load(top, cls, label):
