@@ -103,12 +103,17 @@ member != "" && /<parameter name="/ {
     intag = 0
 }
 
-# 2: the first <type> inside a GPtrArray is its element type.
+# 2: the first <type> inside a GPtrArray is its element type.  Inside an
+# out parameter g-ir-compiler takes one '*' off the C type (the one the
+# out parameter adds), element types included: there it needs two.
+/<parameter[ >]/ { outparam = 0 }
+/direction="out"/ { outparam = 1 }
+/<\/parameter>/ { outparam = 0 }
 ptrarray && /<type name="[^".]*"/ && !/c:type=/ && prefix != "" {
   elem = $0
   sub(/^.*<type name="/, "", elem)
   sub(/".*/, "", elem)
-  sub(/<type name="[^"]*"/, "& c:type=\"" prefix elem "*\"")
+  sub(/<type name="[^"]*"/, "& c:type=\"" prefix elem (outparam ? "**" : "*") "\"")
   pointers[elem]++
 }
 ptrarray && /<type / { ptrarray = 0 }
