@@ -185,6 +185,8 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
    * MailsyncAccount:name: (attributes org.gtk.Property.get=mailsync_account_get_name)
    *
    * The account name (`[Account NAME]`).
+   *
+   * Since: 0.1
    */
   properties[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, NULL,
     G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
@@ -192,6 +194,8 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
    * MailsyncAccount:remote: (attributes org.gtk.Property.get=mailsync_account_get_remote)
    *
    * The remote repository: its UIDs key the status.
+   *
+   * Since: 0.1
    */
   properties[PROP_REMOTE] = g_param_spec_object ("remote", NULL, NULL, MAILSYNC_TYPE_REPOSITORY,
     G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
@@ -199,6 +203,8 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
    * MailsyncAccount:local: (attributes org.gtk.Property.get=mailsync_account_get_local)
    *
    * The local repository.
+   *
+   * Since: 0.1
    */
   properties[PROP_LOCAL] = g_param_spec_object ("local", NULL, NULL, MAILSYNC_TYPE_REPOSITORY,
     G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
@@ -206,6 +212,8 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
    * MailsyncAccount:status: (attributes org.gtk.Property.get=mailsync_account_get_status)
    *
    * The status store.
+   *
+   * Since: 0.1
    */
   properties[PROP_STATUS] = g_param_spec_object ("status", NULL, NULL, MAILSYNC_TYPE_STATUS_STORE,
     G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
@@ -213,6 +221,8 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
    * MailsyncAccount:dry-run: (attributes org.gtk.Property.get=mailsync_account_get_dry_run org.gtk.Property.set=mailsync_account_set_dry_run)
    *
    * Report what would change, change nothing.
+   *
+   * Since: 0.1
    */
   properties[PROP_DRY_RUN] = g_param_spec_boolean ("dry-run", NULL, NULL, FALSE,
     G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -223,6 +233,8 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
    * side since the last run is reported as skipped ("not changed"). The
    * folder is still listed (cheaply, with the fast resync), so a change on
    * either side, flags included, is always synced.
+   *
+   * Since: 0.1
    */
   properties[PROP_QUICK] = g_param_spec_boolean ("quick", NULL, NULL, FALSE,
     G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -231,6 +243,8 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
    *
    * The share of a folder's known messages that one run may delete (from
    * ten deletions on); 1.0 or more disables the guard.
+   *
+   * Since: 0.1
    */
   properties[PROP_MAX_DELETE_RATIO] = g_param_spec_double ("max-delete-ratio", NULL, NULL, 0.0, G_MAXDOUBLE, 0.5,
     G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -239,6 +253,8 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
    *
    * How many message operations run at once in a folder; also the size of
    * a durability batch.
+   *
+   * Since: 0.1
    */
   properties[PROP_MAX_IN_FLIGHT] = g_param_spec_uint ("max-in-flight", NULL, NULL, 1, 4096, 64,
     G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -247,6 +263,8 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
    *
    * Only sync messages younger than this many days (offlineimap's
    * `maxage`); 0 syncs all.
+   *
+   * Since: 0.1
    */
   properties[PROP_MAX_AGE] = g_param_spec_uint ("max-age", NULL, NULL, 0, G_MAXUINT, 0,
     G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -255,6 +273,8 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
    *
    * Only sync messages of at most this many bytes (offlineimap's
    * `maxsize`); 0 syncs all.
+   *
+   * Since: 0.1
    */
   properties[PROP_MAX_SIZE] = g_param_spec_uint64 ("max-size", NULL, NULL, 0, G_MAXUINT64, 0,
     G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -266,6 +286,8 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
    * @event: what happened
    *
    * Emitted for everything a UI may show, on the caller's main context.
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_EVENT] = g_signal_new ("event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                         0, NULL, NULL, NULL, G_TYPE_NONE, 1, MAILSYNC_TYPE_SYNC_EVENT);

@@ -154,6 +154,8 @@ mailsync_folder_class_init (MailsyncFolderClass *klass)
    * MailsyncFolder:name: (attributes org.gtk.Property.get=mailsync_folder_get_name)
    *
    * The folder's native name in its repository ("" for a Maildir root).
+   *
+   * Since: 0.1
    */
   properties[PROP_NAME] =
     g_param_spec_string ("name", NULL, NULL, "",
@@ -162,6 +164,8 @@ mailsync_folder_class_init (MailsyncFolderClass *klass)
    * MailsyncFolder:repository: (attributes org.gtk.Property.get=mailsync_folder_get_repository)
    *
    * The repository that holds the folder.
+   *
+   * Since: 0.1
    */
   properties[PROP_REPOSITORY] =
     g_param_spec_object ("repository", NULL, NULL, MAILSYNC_TYPE_REPOSITORY,

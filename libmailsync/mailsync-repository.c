@@ -166,6 +166,8 @@ mailsync_repository_class_init (MailsyncRepositoryClass *klass)
    * MailsyncRepository:name: (attributes org.gtk.Property.get=mailsync_repository_get_name)
    *
    * The repository's name (the `[Repository NAME]` section).
+   *
+   * Since: 0.1
    */
   properties[PROP_NAME] =
     g_param_spec_string ("name", NULL, NULL, NULL,
@@ -174,6 +176,8 @@ mailsync_repository_class_init (MailsyncRepositoryClass *klass)
    * MailsyncRepository:separator: (attributes org.gtk.Property.get=mailsync_repository_get_separator)
    *
    * The hierarchy separator of folder names.
+   *
+   * Since: 0.1
    */
   properties[PROP_SEPARATOR] =
     g_param_spec_char ("separator", NULL, NULL, G_MININT8, G_MAXINT8, '.',
@@ -182,6 +186,8 @@ mailsync_repository_class_init (MailsyncRepositoryClass *klass)
    * MailsyncRepository:readonly: (attributes org.gtk.Property.get=mailsync_repository_get_readonly org.gtk.Property.set=mailsync_repository_set_readonly)
    *
    * Never change anything in this repository.
+   *
+   * Since: 0.1
    */
   properties[PROP_READONLY] =
     g_param_spec_boolean ("readonly", NULL, NULL, FALSE,
@@ -190,6 +196,8 @@ mailsync_repository_class_init (MailsyncRepositoryClass *klass)
    * MailsyncRepository:create-folders: (attributes org.gtk.Property.get=mailsync_repository_get_create_folders org.gtk.Property.set=mailsync_repository_set_create_folders)
    *
    * Create folders here that exist only on the other side.
+   *
+   * Since: 0.1
    */
   properties[PROP_CREATE_FOLDERS] =
     g_param_spec_boolean ("create-folders", NULL, NULL, TRUE,
@@ -198,6 +206,8 @@ mailsync_repository_class_init (MailsyncRepositoryClass *klass)
    * MailsyncRepository:sync-deletes: (attributes org.gtk.Property.get=mailsync_repository_get_sync_deletes org.gtk.Property.set=mailsync_repository_set_sync_deletes)
    *
    * Propagate deletions made in this repository to the other side.
+   *
+   * Since: 0.1
    */
   properties[PROP_SYNC_DELETES] =
     g_param_spec_boolean ("sync-deletes", NULL, NULL, TRUE,
@@ -211,6 +221,8 @@ mailsync_repository_class_init (MailsyncRepositoryClass *klass)
    * Emitted by mailsync_repository_open_finish() when the store proved
    * usable: for a server, the login was accepted. That is when a password
    * that came from a prompt is worth remembering.
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_OPENED] = g_signal_new ("opened", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);

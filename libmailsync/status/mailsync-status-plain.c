@@ -1087,6 +1087,8 @@ mailsync_status_plain_class_init (MailsyncStatusPlainClass *klass)
    *
    * The directory holding one status file per folder, e.g.
    * `<metadata>/Account-<name>/LocalStatus`.
+   *
+   * Since: 0.1
    */
   properties[PROP_DIRECTORY] =
     g_param_spec_string ("directory", NULL, NULL, NULL,

@@ -760,6 +760,8 @@ mailsync_status_sqlite_class_init (MailsyncStatusSqliteClass *klass)
    *
    * The directory holding one database per folder, e.g.
    * `<metadata>/Account-<name>/LocalStatus-sqlite`.
+   *
+   * Since: 0.1
    */
   properties[PROP_DIRECTORY] =
     g_param_spec_string ("directory", NULL, NULL, NULL,

@@ -1642,6 +1642,8 @@ mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
    * #MailsyncImapFolder:known-state it lets the listing fetch only what
    * changed since (CONDSTORE). The caller promises that every message the
    * server had at that state is in the table, under the server's flags.
+   *
+   * Since: 0.1
    */
   props[PROP_KNOWN_MESSAGES] =
     g_param_spec_boxed ("known-messages", NULL, NULL, G_TYPE_HASH_TABLE,
@@ -1651,6 +1653,8 @@ mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
    *
    * A #MailsyncImapFolder:sync-state saved after an earlier sync that
    * completed, for the next listing only.
+   *
+   * Since: 0.1
    */
   props[PROP_KNOWN_STATE] =
     g_param_spec_string ("known-state", NULL, NULL, NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
@@ -1660,6 +1664,8 @@ mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
    * The mailbox state the last listing started from (UIDVALIDITY and
    * HIGHESTMODSEQ, opaque), or %NULL without CONDSTORE. Save it only once
    * every message of that listing is in the status.
+   *
+   * Since: 0.1
    */
   props[PROP_SYNC_STATE] =
     g_param_spec_string ("sync-state", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -1667,6 +1673,8 @@ mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
    * MailsyncImapFolder:fast-listing:
    *
    * Whether the last listing fetched only the changes since the known state.
+   *
+   * Since: 0.1
    */
   props[PROP_FAST_LISTING] =
     g_param_spec_boolean ("fast-listing", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -1676,6 +1684,8 @@ mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
    * offlineimap's maxage as a time: listings may leave out messages whose
    * INTERNALDATE is older (the server filters with UID SEARCH SINCE, by
    * day, so some older ones may still be listed). 0 for no limit.
+   *
+   * Since: 0.1
    */
   props[PROP_WINDOW_SINCE] =
     g_param_spec_int64 ("window-since", NULL, NULL, 0, G_MAXINT64, 0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -1684,6 +1694,8 @@ mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
    *
    * offlineimap's maxsize: listings leave out messages larger than this
    * many bytes (UID SEARCH SMALLER). 0 for no limit.
+   *
+   * Since: 0.1
    */
   props[PROP_WINDOW_MAX_SIZE] =
     g_param_spec_uint64 ("window-max-size", NULL, NULL, 0, G_MAXUINT64, 0,

@@ -960,30 +960,40 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * MailsyncImapRepository:host:
    *
    * The server (offlineimap `remotehost`).
+   *
+   * Since: 0.1
    */
   properties[PROP_HOST] = g_param_spec_string ("host", NULL, NULL, NULL, rw);
   /**
    * MailsyncImapRepository:port:
    *
    * The port (`remoteport`); 0, the default, is 993 with ssl and 143 without.
+   *
+   * Since: 0.1
    */
   properties[PROP_PORT] = g_param_spec_uint ("port", NULL, NULL, 0, 65535, 0, rw);
   /**
    * MailsyncImapRepository:user:
    *
    * The login name (`remoteuser`).
+   *
+   * Since: 0.1
    */
   properties[PROP_USER] = g_param_spec_string ("user", NULL, NULL, NULL, rw);
   /**
    * MailsyncImapRepository:password:
    *
    * The password or OAuth2 token; never read back, never logged.
+   *
+   * Since: 0.1
    */
   properties[PROP_PASSWORD] = g_param_spec_string ("password", NULL, NULL, NULL, rw);
   /**
    * MailsyncImapRepository:ssl:
    *
    * TLS from the first byte (`ssl`, port 993).
+   *
+   * Since: 0.1
    */
   properties[PROP_SSL] = g_param_spec_boolean ("ssl", NULL, NULL, TRUE, rw);
   /**
@@ -991,12 +1001,16 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    *
    * Without #MailsyncImapRepository:ssl, require STARTTLS before login
    * (`starttls`); FALSE allows clear text.
+   *
+   * Since: 0.1
    */
   properties[PROP_STARTTLS] = g_param_spec_boolean ("starttls", NULL, NULL, TRUE, rw);
   /**
    * MailsyncImapRepository:ca-file:
    *
    * CA certificates to trust instead of the system's (`sslcacertfile`).
+   *
+   * Since: 0.1
    */
   properties[PROP_CA_FILE] = g_param_spec_string ("ca-file", NULL, NULL, NULL, rw);
   /**
@@ -1004,66 +1018,88 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    *
    * Comma-separated certificate pins, hex SHA-1/224/256/384/512
    * (`cert_fingerprint`).
+   *
+   * Since: 0.1
    */
   properties[PROP_CERT_FINGERPRINT] = g_param_spec_string ("cert-fingerprint", NULL, NULL, NULL, rw);
   /**
    * MailsyncImapRepository:client-cert:
    *
    * A PEM client certificate (`sslclientcert`).
+   *
+   * Since: 0.1
    */
   properties[PROP_CLIENT_CERT] = g_param_spec_string ("client-cert", NULL, NULL, NULL, rw);
   /**
    * MailsyncImapRepository:client-key:
    *
    * The PEM key of the client certificate (`sslclientkey`).
+   *
+   * Since: 0.1
    */
   properties[PROP_CLIENT_KEY] = g_param_spec_string ("client-key", NULL, NULL, NULL, rw);
   /**
    * MailsyncImapRepository:verify-certificate:
    *
    * Verify the server certificate (default; turning it off is unsafe).
+   *
+   * Since: 0.1
    */
   properties[PROP_VERIFY] = g_param_spec_boolean ("verify-certificate", NULL, NULL, TRUE, rw);
   /**
    * MailsyncImapRepository:auth-mechanisms:
    *
    * offlineimap's `auth_mechanisms` list, tried in order.
+   *
+   * Since: 0.1
    */
   properties[PROP_AUTH_MECHANISMS] = g_param_spec_string ("auth-mechanisms", NULL, NULL, NULL, rw);
   /**
    * MailsyncImapRepository:preauth-tunnel:
    *
    * A command that speaks IMAP on stdin/stdout, already logged in.
+   *
+   * Since: 0.1
    */
   properties[PROP_PREAUTH_TUNNEL] = g_param_spec_string ("preauth-tunnel", NULL, NULL, NULL, rw);
   /**
    * MailsyncImapRepository:transport-tunnel:
    *
    * A command that carries the connection's bytes (e.g. ssh ... nc).
+   *
+   * Since: 0.1
    */
   properties[PROP_TRANSPORT_TUNNEL] = g_param_spec_string ("transport-tunnel", NULL, NULL, NULL, rw);
   /**
    * MailsyncImapRepository:timeout:
    *
    * Socket timeout in seconds (`socktimeout`), 0 for none.
+   *
+   * Since: 0.1
    */
   properties[PROP_TIMEOUT] = g_param_spec_uint ("timeout", NULL, NULL, 0, G_MAXUINT, 0, rw);
   /**
    * MailsyncImapRepository:use-compression:
    *
    * COMPRESS=DEFLATE when offered (`usecompression`).
+   *
+   * Since: 0.1
    */
   properties[PROP_USE_COMPRESSION] = g_param_spec_boolean ("use-compression", NULL, NULL, FALSE, rw);
   /**
    * MailsyncImapRepository:reference:
    *
    * The LIST reference (`reference`), e.g. "Mail".
+   *
+   * Since: 0.1
    */
   properties[PROP_REFERENCE] = g_param_spec_string ("reference", NULL, NULL, NULL, rw);
   /**
    * MailsyncImapRepository:tls-level:
    *
    * offlineimap's `tls_level`: tls_secure, tls_no_ssl or tls_compat.
+   *
+   * Since: 0.1
    */
   properties[PROP_TLS_LEVEL] = g_param_spec_string ("tls-level", NULL, NULL, NULL,
                                                     G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -1071,6 +1107,8 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * MailsyncImapRepository:ssl-version:
    *
    * The oldest TLS version allowed (`ssl_version`: tls1_2, tls1_3...).
+   *
+   * Since: 0.1
    */
   properties[PROP_SSL_VERSION] = g_param_spec_string ("ssl-version", NULL, NULL, NULL,
                                                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
@@ -1081,6 +1119,8 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * connection dropped (EOF, reset, #MailsyncImapRepository:timeout)
    * in the middle of it (offlineimap's `retrycount`). Finished messages
    * are not copied again.
+   *
+   * Since: 0.1
    */
   properties[PROP_RETRY_COUNT] = g_param_spec_uint ("retry-count", NULL, NULL, 0, G_MAXUINT, 2, rw);
   /**
@@ -1090,6 +1130,8 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * #MailsyncImapRepository:reference) does not name them
    * (offlineimap's `folderincludes`). Each is checked with STATUS first;
    * one that does not exist is skipped with a message.
+   *
+   * Since: 0.1
    */
   properties[PROP_FOLDER_INCLUDES] = g_param_spec_boxed ("folder-includes", NULL, NULL, G_TYPE_STRV, rw);
   /**
@@ -1099,6 +1141,8 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * NAMESPACE puts in other users' and shared namespaces. Off by default:
    * offlineimap syncs everything LIST returns, and a drop-in must not
    * silently stop syncing a user's shared folders.
+   *
+   * Since: 0.1
    */
   properties[PROP_PERSONAL_NAMESPACE_ONLY] = g_param_spec_boolean ("personal-namespace-only", NULL, NULL,
                                                                    FALSE, rw);
@@ -1108,6 +1152,8 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * Whether a deletion EXPUNGEs (UID EXPUNGE) the messages it flags
    * \Deleted. %FALSE is offlineimap's `expunge = no`: the messages stay on
    * the server flagged \Deleted, for another client to expunge or undo.
+   *
+   * Since: 0.1
    */
   properties[PROP_EXPUNGE] = g_param_spec_boolean ("expunge", NULL, NULL, TRUE, rw);
   /**
@@ -1117,6 +1163,8 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * A folder that exists on the server but is not subscribed is neither
    * synced nor created again from the other side: unsubscribing hides a
    * folder, it does not delete it.
+   *
+   * Since: 0.1
    */
   properties[PROP_SUBSCRIBED_ONLY] = g_param_spec_boolean ("subscribed-only", NULL, NULL, FALSE, rw);
   /**
@@ -1127,6 +1175,8 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * out on purpose (not subscribed, with
    * #MailsyncImapRepository:subscribed-only). The account neither syncs
    * them nor creates them again from the other side.
+   *
+   * Since: 0.1
    */
   /**
    * MailsyncImapRepository:start-date:
@@ -1135,6 +1185,8 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * folder copies only its messages dated on or after it, and needs the
    * other side's folder empty; it remembers the lowest UID it saw, and
    * later syncs take every message from that UID on.
+   *
+   * Since: 0.1
    */
   /**
    * MailsyncImapRepository:authzid:
@@ -1142,6 +1194,8 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * The SASL authorization identity sent with PLAIN (offlineimap's
    * `remote_identity`): log in as #MailsyncImapRepository:user, act as
    * this user, as a server allows for administrators or delegates.
+   *
+   * Since: 0.1
    */
   properties[PROP_AUTHZID] = g_param_spec_string ("authzid", NULL, NULL, NULL, rw);
   /**
@@ -1150,6 +1204,8 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * %G_SOCKET_FAMILY_IPV4 or %G_SOCKET_FAMILY_IPV6 to connect over that
    * family only (offlineimap's `ipv6 = no` / `yes`);
    * %G_SOCKET_FAMILY_INVALID, the default, tries every address.
+   *
+   * Since: 0.1
    */
   properties[PROP_ADDRESS_FAMILY] = g_param_spec_enum ("address-family", NULL, NULL, G_TYPE_SOCKET_FAMILY,
                                                        G_SOCKET_FAMILY_INVALID, rw);
@@ -1159,6 +1215,8 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * offlineimap's `holdconnectionopen`: the account does not close this
    * repository after a sync, so the next sync (autorefresh) reuses the
    * logged-in connection; one that dropped meanwhile is opened again.
+   *
+   * Since: 0.1
    */
   properties[PROP_HOLD_CONNECTION_OPEN] = g_param_spec_boolean ("hold-connection-open", NULL, NULL, FALSE, rw);
   /**
@@ -1168,6 +1226,8 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * is otherwise idle, so that a connection held open between syncs
    * (#MailsyncImapRepository:hold-connection-open) is not logged out by
    * the server. 0, the default, sends none.
+   *
+   * Since: 0.1
    */
   properties[PROP_KEEPALIVE] = g_param_spec_uint ("keepalive", NULL, NULL, 0, G_MAXUINT, 0, rw);
   /**
@@ -1185,6 +1245,8 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * is not mUTF-7 fails, as the server would list it under another name.
    * Changing it renames every non-ASCII folder: a fresh local side is
    * needed.
+   *
+   * Since: 0.1
    */
   properties[PROP_UTF8_FOLDER_NAMES] = g_param_spec_boolean ("utf8-folder-names", NULL, NULL, FALSE, rw);
   properties[PROP_START_DATE] = g_param_spec_int64 ("start-date", NULL, NULL, 0, G_MAXINT64, 0, rw);

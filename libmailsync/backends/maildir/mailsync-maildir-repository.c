@@ -787,6 +787,8 @@ mailsync_maildir_repository_class_init (MailsyncMaildirRepositoryClass *klass)
    * MailsyncMaildirRepository:root: (attributes org.gtk.Property.get=mailsync_maildir_repository_get_root)
    *
    * The directory holding the folders (offlineimap's `localfolders`).
+   *
+   * Since: 0.1
    */
   properties[PROP_ROOT] =
     g_param_spec_string ("root", NULL, NULL, NULL,
@@ -799,6 +801,8 @@ mailsync_maildir_repository_class_init (MailsyncMaildirRepositoryClass *klass)
    * folder. Needed when the Maildir is the remote side of a sync, since the
    * sync is keyed by the remote's UIDs. Off, a Maildir stores the other
    * side's UIDs in its file names and its UIDVALIDITY is 42, as offlineimap.
+   *
+   * Since: 0.1
    */
   properties[PROP_ASSIGN_UIDS] =
     g_param_spec_boolean ("assign-uids", NULL, NULL, FALSE,
@@ -808,6 +812,8 @@ mailsync_maildir_repository_class_init (MailsyncMaildirRepositoryClass *klass)
    *
    * Whether delivered files and changed directories are fsynced
    * (offlineimap's `fsync`).
+   *
+   * Since: 0.1
    */
   properties[PROP_FSYNC] =
     g_param_spec_boolean ("fsync", NULL, NULL, TRUE,
@@ -817,6 +823,8 @@ mailsync_maildir_repository_class_init (MailsyncMaildirRepositoryClass *klass)
    *
    * Whether new file names use `!` instead of `:` before the flags
    * (offlineimap's `maildir-windows-compatible`).
+   *
+   * Since: 0.1
    */
   properties[PROP_WINDOWS_COMPATIBLE] =
     g_param_spec_boolean ("windows-compatible", NULL, NULL, FALSE,
@@ -826,6 +834,8 @@ mailsync_maildir_repository_class_init (MailsyncMaildirRepositoryClass *klass)
    *
    * Whether a delivered file's mtime comes from the message's `Date:`
    * header instead of its internal date (offlineimap's `utime_from_header`).
+   *
+   * Since: 0.1
    */
   properties[PROP_UTIME_FROM_HEADER] =
     g_param_spec_boolean ("utime-from-header", NULL, NULL, FALSE,
@@ -836,6 +846,8 @@ mailsync_maildir_repository_class_init (MailsyncMaildirRepositoryClass *klass)
    * Whether new file names start with the time of the message's `Date:`
    * (or `Delivery-date:`) header instead of the current time
    * (offlineimap's `filename_use_mail_timestamp`).
+   *
+   * Since: 0.1
    */
   properties[PROP_FILENAME_USE_MAIL_TIMESTAMP] =
     g_param_spec_boolean ("filename-use-mail-timestamp", NULL, NULL, FALSE,
