@@ -307,6 +307,10 @@ mailsync_account_init (MailsyncAccount *self)
  * @local: the local repository
  * @status: the status store
  *
+ * Creates an account that syncs @remote and @local through @status,
+ * offlineimap's three-way sync. The account keeps a reference to each; a
+ * repository may be shared with the caller (opens are counted).
+ *
  * Returns: (transfer full): a new account
  *
  * Since: 0.1
@@ -325,6 +329,8 @@ mailsync_account_new (const char          *name,
  * mailsync_account_get_name:
  * @self: an account
  *
+ * Gets the value of the #MailsyncAccount:name property.
+ *
  * Returns: the name
  *
  * Since: 0.1
@@ -339,6 +345,8 @@ mailsync_account_get_name (MailsyncAccount *self)
 /**
  * mailsync_account_get_remote:
  * @self: an account
+ *
+ * Gets the value of the #MailsyncAccount:remote property.
  *
  * Returns: (transfer none): the remote repository
  *
@@ -355,6 +363,8 @@ mailsync_account_get_remote (MailsyncAccount *self)
  * mailsync_account_get_local:
  * @self: an account
  *
+ * Gets the value of the #MailsyncAccount:local property.
+ *
  * Returns: (transfer none): the local repository
  *
  * Since: 0.1
@@ -370,6 +380,8 @@ mailsync_account_get_local (MailsyncAccount *self)
  * mailsync_account_get_status:
  * @self: an account
  *
+ * Gets the value of the #MailsyncAccount:status property.
+ *
  * Returns: (transfer none): the status store
  *
  * Since: 0.1
@@ -384,6 +396,8 @@ mailsync_account_get_status (MailsyncAccount *self)
 /**
  * mailsync_account_get_dry_run:
  * @self: an account
+ *
+ * Gets the value of the #MailsyncAccount:dry-run property.
  *
  * Returns: whether syncs only report
  *
@@ -420,6 +434,8 @@ mailsync_account_set_dry_run (MailsyncAccount *self, gboolean dry_run)
  * mailsync_account_get_quick:
  * @self: an account
  *
+ * Gets the value of the #MailsyncAccount:quick property.
+ *
  * Returns: whether syncs are quick ones
  *
  * Since: 0.1
@@ -455,6 +471,8 @@ mailsync_account_set_quick (MailsyncAccount *self, gboolean quick)
  * mailsync_account_get_max_delete_ratio:
  * @self: an account
  *
+ * Gets the value of the #MailsyncAccount:max-delete-ratio property.
+ *
  * Returns: the mass-deletion limit
  *
  * Since: 0.1
@@ -488,6 +506,8 @@ mailsync_account_set_max_delete_ratio (MailsyncAccount *self, double ratio)
 /**
  * mailsync_account_get_max_in_flight:
  * @self: an account
+ *
+ * Gets the value of the #MailsyncAccount:max-in-flight property.
  *
  * Returns: how many message operations run at once
  *
@@ -524,6 +544,8 @@ mailsync_account_set_max_in_flight (MailsyncAccount *self, guint max_in_flight)
  * mailsync_account_get_max_age:
  * @self: an account
  *
+ * Gets the value of the #MailsyncAccount:max-age property.
+ *
  * Returns: the age limit in days, 0 for none
  *
  * Since: 0.1
@@ -557,6 +579,8 @@ mailsync_account_set_max_age (MailsyncAccount *self, guint days)
 /**
  * mailsync_account_get_max_size:
  * @self: an account
+ *
+ * Gets the value of the #MailsyncAccount:max-size property.
  *
  * Returns: the size limit in bytes, 0 for none
  *
@@ -1399,6 +1423,10 @@ mailsync_account_sync_async (MailsyncAccount     *self,
  * @self: an account
  * @result: the result
  * @error: return location for a #GError
+ *
+ * Finishes mailsync_account_sync_async(); @result is the #GAsyncResult its
+ * callback got. Call it on the thread-default main context the operation
+ * was started from.
  *
  * Returns: %TRUE if every folder synced
  *

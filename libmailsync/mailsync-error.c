@@ -4,8 +4,35 @@
 
 #include <gio/gio.h>
 
+/**
+ * mailsync_error_quark:
+ *
+ * The error domain %MAILSYNC_ERROR, whose codes are #MailsyncError.
+ *
+ * Returns: the quark of the domain
+ *
+ * Since: 0.1
+ */
 G_DEFINE_QUARK (mailsync-error-quark, mailsync_error)
+/**
+ * mailsync_status_error_quark:
+ *
+ * The error domain %MAILSYNC_STATUS_ERROR, whose codes are #MailsyncStatusError.
+ *
+ * Returns: the quark of the domain
+ *
+ * Since: 0.1
+ */
 G_DEFINE_QUARK (mailsync-status-error-quark, mailsync_status_error)
+/**
+ * mailsync_imap_error_quark:
+ *
+ * The error domain %MAILSYNC_IMAP_ERROR, whose codes are #MailsyncImapError.
+ *
+ * Returns: the quark of the domain
+ *
+ * Since: 0.1
+ */
 G_DEFINE_QUARK (mailsync-imap-error-quark, mailsync_imap_error)
 
 G_DEFINE_ENUM_TYPE (MailsyncImapError, mailsync_imap_error,

@@ -182,6 +182,8 @@ mailsync_folder_init (MailsyncFolder *self)
  * mailsync_folder_get_name:
  * @self: a folder
  *
+ * Gets the value of the #MailsyncFolder:name property.
+ *
  * Returns: the native name
  *
  * Since: 0.1
@@ -198,6 +200,8 @@ mailsync_folder_get_name (MailsyncFolder *self)
 /**
  * mailsync_folder_get_repository:
  * @self: a folder
+ *
+ * Gets the value of the #MailsyncFolder:repository property.
  *
  * Returns: (transfer none): the repository
  *
@@ -237,6 +241,9 @@ mailsync_folder_get_visible_name (MailsyncFolder *self)
 /**
  * mailsync_folder_get_uidvalidity:
  * @self: a folder
+ *
+ * Gets the UIDVALIDITY the folder's last listing saw; the status is only
+ * valid for messages of that value.
  *
  * Returns: the UIDVALIDITY seen by the last listing (0 if unknown)
  *
@@ -362,6 +369,10 @@ mailsync_folder_fetch_message_async (MailsyncFolder      *self,
  * @result: the result
  * @error: return location for a #GError
  *
+ * Finishes mailsync_folder_fetch_message_async(); @result is the
+ * #GAsyncResult its callback got. Call it on the thread-default main
+ * context the operation was started from.
+ *
  * Returns: (transfer full): the content stream
  *
  * Since: 0.1
@@ -405,6 +416,10 @@ mailsync_folder_append_message_async (MailsyncFolder      *self,
  * @self: a folder
  * @result: the result
  * @error: return location for a #GError
+ *
+ * Finishes mailsync_folder_append_message_async(); @result is the
+ * #GAsyncResult its callback got. Call it on the thread-default main
+ * context the operation was started from.
  *
  * Returns: (transfer full): the stored message (uid 0 if the backend cannot tell it)
  *
@@ -454,6 +469,10 @@ mailsync_folder_set_flags_async (MailsyncFolder      *self,
  * @result: the result
  * @error: return location for a #GError
  *
+ * Finishes mailsync_folder_set_flags_async(); @result is the #GAsyncResult
+ * its callback got. Call it on the thread-default main context the
+ * operation was started from.
+ *
  * Returns: %TRUE on success
  *
  * Since: 0.1
@@ -497,6 +516,10 @@ mailsync_folder_delete_messages_async (MailsyncFolder      *self,
  * @self: a folder
  * @result: the result
  * @error: return location for a #GError
+ *
+ * Finishes mailsync_folder_delete_messages_async(); @result is the
+ * #GAsyncResult its callback got. Call it on the thread-default main
+ * context the operation was started from.
  *
  * Returns: %TRUE on success
  *
@@ -542,6 +565,10 @@ mailsync_folder_set_message_uid_async (MailsyncFolder      *self,
  * @result: the result
  * @error: return location for a #GError
  *
+ * Finishes mailsync_folder_set_message_uid_async(); @result is the
+ * #GAsyncResult its callback got. Call it on the thread-default main
+ * context the operation was started from.
+ *
  * Returns: (transfer full): the message under its new UID
  *
  * Since: 0.1
@@ -582,6 +609,10 @@ mailsync_folder_flush_async (MailsyncFolder      *self,
  * @self: a folder
  * @result: the result
  * @error: return location for a #GError
+ *
+ * Finishes mailsync_folder_flush_async(); @result is the #GAsyncResult its
+ * callback got. Call it on the thread-default main context the operation
+ * was started from.
  *
  * Returns: %TRUE on success
  *
@@ -634,6 +665,10 @@ mailsync_folder_wait_for_changes_async (MailsyncFolder      *self,
  * @changed: (out) (optional): %TRUE when the store reported a change,
  *   %FALSE when the timeout passed first
  * @error: return location for a #GError
+ *
+ * Finishes mailsync_folder_wait_for_changes_async(); @result is the
+ * #GAsyncResult its callback got. Call it on the thread-default main
+ * context the operation was started from.
  *
  * Returns: %TRUE when the wait ended normally (a change or the timeout)
  *

@@ -85,6 +85,9 @@ mailsync_message_info_new (guint32             uid,
  * mailsync_message_info_get_uid:
  * @self: a #MailsyncMessageInfo
  *
+ * Gets the message's UID in its folder; 0 for new local mail that has none
+ * yet.
+ *
  * Returns: the UID, 0 for a message without one
  *
  * Since: 0.1
@@ -99,6 +102,9 @@ mailsync_message_info_get_uid (MailsyncMessageInfo *self)
 /**
  * mailsync_message_info_get_key:
  * @self: a #MailsyncMessageInfo
+ *
+ * Gets the backend's own locator of the message (a Maildir file's path
+ * relative to the folder); used for messages without a UID.
  *
  * Returns: (nullable): the backend's locator of the message
  *
@@ -115,6 +121,9 @@ mailsync_message_info_get_key (MailsyncMessageInfo *self)
  * mailsync_message_info_get_flags:
  * @self: a #MailsyncMessageInfo
  *
+ * Gets the message's system flags (seen, answered, flagged, deleted,
+ * draft).
+ *
  * Returns: the system flags
  *
  * Since: 0.1
@@ -129,6 +138,8 @@ mailsync_message_info_get_flags (MailsyncMessageInfo *self)
 /**
  * mailsync_message_info_get_keywords:
  * @self: a #MailsyncMessageInfo
+ *
+ * Gets the message's IMAP keywords (`$Forwarded`, `$Junk`, any atom).
  *
  * Returns: (nullable) (array zero-terminated=1) (transfer none): the keywords
  *
@@ -145,6 +156,8 @@ mailsync_message_info_get_keywords (MailsyncMessageInfo *self)
  * mailsync_message_info_get_size:
  * @self: a #MailsyncMessageInfo
  *
+ * Gets the message's size in bytes (RFC822.SIZE, or the file's size).
+ *
  * Returns: the size in bytes
  *
  * Since: 0.1
@@ -159,6 +172,9 @@ mailsync_message_info_get_size (MailsyncMessageInfo *self)
 /**
  * mailsync_message_info_get_internal_date:
  * @self: a #MailsyncMessageInfo
+ *
+ * Gets the message's internal date (IMAP INTERNALDATE, or the Maildir
+ * file's time).
  *
  * Returns: the internal date in seconds since the epoch
  *

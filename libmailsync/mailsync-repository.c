@@ -244,6 +244,8 @@ mailsync_repository_init (MailsyncRepository *self)
  * mailsync_repository_get_name:
  * @self: a repository
  *
+ * Gets the value of the #MailsyncRepository:name property.
+ *
  * Returns: the name
  *
  * Since: 0.1
@@ -259,6 +261,8 @@ mailsync_repository_get_name (MailsyncRepository *self)
  * mailsync_repository_get_separator:
  * @self: a repository
  *
+ * Gets the value of the #MailsyncRepository:separator property.
+ *
  * Returns: the hierarchy separator
  *
  * Since: 0.1
@@ -273,6 +277,8 @@ mailsync_repository_get_separator (MailsyncRepository *self)
 /**
  * mailsync_repository_get_readonly:
  * @self: a repository
+ *
+ * Gets the value of the #MailsyncRepository:readonly property.
  *
  * Returns: whether the repository is never written
  *
@@ -310,6 +316,8 @@ mailsync_repository_set_readonly (MailsyncRepository *self,
  * mailsync_repository_get_create_folders:
  * @self: a repository
  *
+ * Gets the value of the #MailsyncRepository:create-folders property.
+ *
  * Returns: whether missing folders are created here
  *
  * Since: 0.1
@@ -345,6 +353,8 @@ mailsync_repository_set_create_folders (MailsyncRepository *self,
 /**
  * mailsync_repository_get_sync_deletes:
  * @self: a repository
+ *
+ * Gets the value of the #MailsyncRepository:sync-deletes property.
  *
  * Returns: whether deletions here propagate
  *
@@ -475,6 +485,9 @@ translate_checked (MailsyncRepository *self,
  * mailsync_repository_includes_folder:
  * @self: a repository
  * @name: a native folder name
+ *
+ * Applies the repository's folder filter and folder includes
+ * (offlineimap's `folderfilter` and `folderincludes`) to a folder name.
  *
  * Returns: whether the folder filter lets @name take part
  *

@@ -25,6 +25,9 @@ G_DEFINE_BOXED_TYPE (MailsyncStatusRecord, mailsync_status_record,
  * @mtime: label mtime, 0 if unused
  * @labels: (nullable): labels, "" if unused
  *
+ * Creates a status record: what the status remembers of one message synced
+ * on both sides.
+ *
  * Returns: (transfer full): a new record
  *
  * Since: 0.1
@@ -47,6 +50,8 @@ mailsync_status_record_new (guint32     uid,
 /**
  * mailsync_status_record_copy:
  * @record: a record
+ *
+ * Copies a record.
  *
  * Returns: (transfer full): a copy of @record
  *
@@ -107,6 +112,10 @@ status_op_clear (gpointer data)
 /**
  * mailsync_status_batch_new:
  *
+ * Creates an empty batch of status changes, to fill with
+ * mailsync_status_batch_put() and the other adders and apply at once with
+ * mailsync_status_store_commit().
+ *
  * Returns: (transfer full): an empty batch
  *
  * Since: 0.1
@@ -125,6 +134,8 @@ mailsync_status_batch_new (void)
 /**
  * mailsync_status_batch_ref:
  * @batch: a batch
+ *
+ * Takes a reference to @batch.
  *
  * Returns: (transfer full): @batch
  *
@@ -220,6 +231,9 @@ mailsync_status_batch_set_meta (MailsyncStatusBatch *batch,
 /**
  * mailsync_status_batch_get_length:
  * @batch: a batch
+ *
+ * Gets the number of changes in the batch, for
+ * mailsync_status_batch_get_op().
  *
  * Returns: the number of changes
  *
@@ -393,6 +407,8 @@ mailsync_status_store_purge (MailsyncStatusStore  *self,
  * mailsync_status_store_get_path:
  * @self: a status store
  * @folder: status folder name
+ *
+ * Gets where a folder's status is kept, for messages that name it.
  *
  * Returns: (transfer full): the file that holds @folder's status
  *

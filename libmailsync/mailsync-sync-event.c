@@ -124,6 +124,8 @@ _mailsync_sync_event_new (MailsyncSyncEventKind  kind,
  * mailsync_sync_event_get_kind:
  * @self: an event
  *
+ * Gets what happened.
+ *
  * Returns: what the event reports
  *
  * Since: 0.1
@@ -138,6 +140,8 @@ mailsync_sync_event_get_kind (MailsyncSyncEvent *self)
 /**
  * mailsync_sync_event_get_account:
  * @self: an event
+ *
+ * Gets the name of the account the event is about.
  *
  * Returns: (nullable): the account name
  *
@@ -154,6 +158,8 @@ mailsync_sync_event_get_account (MailsyncSyncEvent *self)
  * mailsync_sync_event_get_folder:
  * @self: an event
  *
+ * Gets the folder the event is about, if any.
+ *
  * Returns: (nullable): the folder (remote visible name), if any
  *
  * Since: 0.1
@@ -168,6 +174,8 @@ mailsync_sync_event_get_folder (MailsyncSyncEvent *self)
 /**
  * mailsync_sync_event_get_repository:
  * @self: an event
+ *
+ * Gets the name of the repository the event is about, if any.
  *
  * Returns: (nullable): the repository changed (the destination), if any
  *
@@ -184,6 +192,8 @@ mailsync_sync_event_get_repository (MailsyncSyncEvent *self)
  * mailsync_sync_event_get_direction:
  * @self: an event
  *
+ * Gets which way a change travels: remote to local or local to remote.
+ *
  * Returns: which way the change travels
  *
  * Since: 0.1
@@ -198,6 +208,8 @@ mailsync_sync_event_get_direction (MailsyncSyncEvent *self)
 /**
  * mailsync_sync_event_get_uid:
  * @self: an event
+ *
+ * Gets the UID of the message the event is about, 0 if none.
  *
  * Returns: the message UID, 0 if none
  *
@@ -214,6 +226,9 @@ mailsync_sync_event_get_uid (MailsyncSyncEvent *self)
  * mailsync_sync_event_get_n:
  * @self: an event
  *
+ * Gets the event's position or count: the number of a copy in its pass, or
+ * how many messages a deletion or flag change covers.
+ *
  * Returns: the position (copies) or count (deletions, flags)
  *
  * Since: 0.1
@@ -228,6 +243,8 @@ mailsync_sync_event_get_n (MailsyncSyncEvent *self)
 /**
  * mailsync_sync_event_get_total:
  * @self: an event
+ *
+ * Gets the size of the pass a copy belongs to, for progress.
  *
  * Returns: the total of the pass, 0 if not applicable
  *
@@ -244,6 +261,8 @@ mailsync_sync_event_get_total (MailsyncSyncEvent *self)
  * mailsync_sync_event_get_flags:
  * @self: an event
  *
+ * Gets the flags a flag-change event adds or removes.
+ *
  * Returns: (nullable): Maildir letters of the flags concerned
  *
  * Since: 0.1
@@ -259,6 +278,8 @@ mailsync_sync_event_get_flags (MailsyncSyncEvent *self)
  * mailsync_sync_event_get_error:
  * @self: an event
  *
+ * Gets the error of an error or warning event.
+ *
  * Returns: (nullable) (transfer none): the error, for errors and failed ends
  *
  * Since: 0.1
@@ -273,6 +294,8 @@ mailsync_sync_event_get_error (MailsyncSyncEvent *self)
 /**
  * mailsync_sync_event_get_text:
  * @self: an event
+ *
+ * Gets the event's note for people, if it has one.
  *
  * Returns: (nullable): a human-readable note
  *
@@ -353,6 +376,8 @@ _mailsync_type_label (gpointer repository_or_folder)
  * mailsync_sync_event_get_source_repository:
  * @self: an event
  *
+ * Gets the name of the repository a change comes from.
+ *
  * Returns: (nullable): the name of the repository the change comes from
  *
  * Since: 0.1
@@ -432,6 +457,8 @@ mailsync_sync_event_get_uids (MailsyncSyncEvent *self,
  * mailsync_sync_event_get_saved_uidvalidity:
  * @self: an event
  *
+ * Gets the UIDVALIDITY the status remembers, for a UIDVALIDITY problem.
+ *
  * Returns: for %MAILSYNC_SYNC_EVENT_VALIDITY_PROBLEM, the UIDVALIDITY the
  *   status remembers; 0 otherwise
  *
@@ -447,6 +474,8 @@ mailsync_sync_event_get_saved_uidvalidity (MailsyncSyncEvent *self)
 /**
  * mailsync_sync_event_get_uidvalidity:
  * @self: an event
+ *
+ * Gets the folder's UIDVALIDITY now, for a UIDVALIDITY problem.
  *
  * Returns: for %MAILSYNC_SYNC_EVENT_VALIDITY_PROBLEM, the folder's current
  *   UIDVALIDITY; 0 otherwise

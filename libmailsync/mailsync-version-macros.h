@@ -119,6 +119,80 @@
 #error "MAILSYNC_VERSION_MIN_REQUIRED must be >= MAILSYNC_VERSION_0_1"
 #endif
 
+/**
+ * MAILSYNC_DEPRECATED_FOR:
+ * @f: the replacement to name in the warning
+ *
+ * Marks a deprecated function and names its replacement, @f, in the
+ * compiler's warning; exported like the others.
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_UNAVAILABLE:
+ * @maj: the major version that adds the symbol
+ * @min: the minor version that adds the symbol
+ *
+ * Marks a function newer than MAILSYNC_VERSION_MAX_ALLOWED: using it is a
+ * compiler warning ("Not available before maj.min").
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_DEPRECATED_IN_0_1_FOR:
+ * @f: the replacement to name in the warning
+ *
+ * Marks a function deprecated in 0.1, naming its replacement @f; a warning
+ * when MAILSYNC_VERSION_MIN_REQUIRED is 0.1 or newer.
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_DEPRECATED_TYPE_IN_0_1_FOR:
+ * @f: the replacement to name in the warning
+ *
+ * Marks a type deprecated in 0.1 (after its typedef's name), naming its
+ * replacement @f.
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_DEPRECATED_ENUMERATOR_IN_0_1_FOR:
+ * @f: the replacement to name in the warning
+ *
+ * Marks an enumerator deprecated in 0.1 (after its name), naming its
+ * replacement @f.
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_DEPRECATED_IN_0_2_FOR:
+ * @f: the replacement to name in the warning
+ *
+ * Marks a function deprecated in 0.2, naming its replacement @f; a warning
+ * when MAILSYNC_VERSION_MIN_REQUIRED is 0.2 or newer.
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_DEPRECATED_TYPE_IN_0_2_FOR:
+ * @f: the replacement to name in the warning
+ *
+ * Marks a type deprecated in 0.2 (after its typedef's name), naming its
+ * replacement @f.
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_DEPRECATED_ENUMERATOR_IN_0_2_FOR:
+ * @f: the replacement to name in the warning
+ *
+ * Marks an enumerator deprecated in 0.2 (after its name), naming its
+ * replacement @f.
+ *
+ * Since: 0.1
+ */
+
 /* The attributes.  MAILSYNC_DISABLE_DEPRECATION_WARNINGS turns every
  * deprecation and availability warning off; the library itself never
  * warns about its own API. */

@@ -566,6 +566,9 @@ mailsync_config_file_load_from_file (MailsyncConfigFile *self,
  * mailsync_config_file_get_path:
  * @self: a #MailsyncConfigFile
  *
+ * Gets the name the configuration was loaded under, the FILE of its
+ * FILE:LINE messages.
+ *
  * Returns: (nullable) (type filename): the file that was loaded (the first
  *   one, for several), or the name given to
  *   mailsync_config_file_load_from_data(); %NULL before any load
@@ -610,6 +613,9 @@ mailsync_config_file_get_sections (MailsyncConfigFile *self)
  * mailsync_config_file_has_section:
  * @self: a #MailsyncConfigFile
  * @section: a section name (case-sensitive)
+ *
+ * Whether the file has the section @section (`[DEFAULT]` is not a
+ * section).
  *
  * Returns: whether @section exists; %FALSE for `DEFAULT`, as in configparser
  *
@@ -699,6 +705,9 @@ _mailsync_config_file_get_section_location (MailsyncConfigFile *self,
  * @self: a #MailsyncConfigFile
  * @section: a section name, or `DEFAULT`
  * @key: an option name (any case)
+ *
+ * Whether an option is set, as configparser sees it: in @section itself or
+ * in `[DEFAULT]`.
  *
  * Returns: whether @key is set in @section or inherited from `[DEFAULT]`
  *

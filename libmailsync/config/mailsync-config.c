@@ -1100,6 +1100,9 @@ mailsync_config_new (MailsyncConfigFile *file,
  * mailsync_config_get_file:
  * @self: a #MailsyncConfig
  *
+ * Gets the parsed configuration file, with every section and option as
+ * written (for options the library does not interpret).
+ *
  * Returns: (transfer none): the configuration file
  *
  * Since: 0.1

@@ -1610,6 +1610,8 @@ _mailsync_maildir_folder_new (MailsyncMaildirRepository *repository,
  * mailsync_maildir_folder_get_path:
  * @self: a Maildir folder
  *
+ * Gets the folder's directory, the one that holds `cur`, `new` and `tmp`.
+ *
  * Returns: the folder's directory (the one holding `cur/`, `new/`, `tmp/`)
  *
  * Since: 0.1

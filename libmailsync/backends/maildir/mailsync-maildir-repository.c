@@ -898,6 +898,8 @@ mailsync_maildir_repository_new (const char *name,
  * mailsync_maildir_repository_get_root:
  * @self: a Maildir repository
  *
+ * Gets the value of the #MailsyncMaildirRepository:root property.
+ *
  * Returns: the root directory
  *
  * Since: 0.1
@@ -941,6 +943,9 @@ mailsync_maildir_repository_set_custom_flag (MailsyncMaildirRepository *self,
  * @self: a Maildir repository
  * @letter: a lowercase letter, `a` to `z`
  *
+ * Gets the IMAP keyword that offlineimap's `customflag_<letter>` option
+ * maps to the Maildir flag letter @letter.
+ *
  * Returns: (transfer full) (nullable): the keyword mapped to @letter
  *
  * Since: 0.1
@@ -976,6 +981,8 @@ mailsync_maildir_repository_get_custom_flag (MailsyncMaildirRepository *self,
  * mailsync_maildir_repository_get_assign_uids:
  * @self: a Maildir repository
  *
+ * Gets the value of the #MailsyncMaildirRepository:assign-uids property.
+ *
  * Returns: the value of #MailsyncMaildirRepository:assign-uids
  *
  * Since: 0.1
@@ -994,6 +1001,8 @@ DEFINE_BOOL_PROPERTY (assign_uids, PROP_ASSIGN_UIDS)
 /**
  * mailsync_maildir_repository_get_fsync:
  * @self: a Maildir repository
+ *
+ * Gets the value of the #MailsyncMaildirRepository:fsync property.
  *
  * Returns: the value of #MailsyncMaildirRepository:fsync
  *
@@ -1014,6 +1023,9 @@ DEFINE_BOOL_PROPERTY (fsync, PROP_FSYNC)
  * mailsync_maildir_repository_get_windows_compatible:
  * @self: a Maildir repository
  *
+ * Gets the value of the #MailsyncMaildirRepository:windows-compatible
+ * property.
+ *
  * Returns: the value of #MailsyncMaildirRepository:windows-compatible
  *
  * Since: 0.1
@@ -1033,6 +1045,9 @@ DEFINE_BOOL_PROPERTY (windows_compatible, PROP_WINDOWS_COMPATIBLE)
  * mailsync_maildir_repository_get_utime_from_header:
  * @self: a Maildir repository
  *
+ * Gets the value of the #MailsyncMaildirRepository:utime-from-header
+ * property.
+ *
  * Returns: the value of #MailsyncMaildirRepository:utime-from-header
  *
  * Since: 0.1
@@ -1051,6 +1066,9 @@ DEFINE_BOOL_PROPERTY (utime_from_header, PROP_UTIME_FROM_HEADER)
 /**
  * mailsync_maildir_repository_get_filename_use_mail_timestamp:
  * @self: a Maildir repository
+ *
+ * Gets the value of the #MailsyncMaildirRepository:filename-use-mail-
+ * timestamp property.
  *
  * Returns: the value of #MailsyncMaildirRepository:filename-use-mail-timestamp
  *

@@ -625,6 +625,10 @@ mailsync_mapped_repository_init (MailsyncMappedRepository *self)
  * @map_directory: where the UID maps live (offlineimap:
  *   `<metadata>/Repository-<NAME>/UIDMapping`)
  *
+ * Wraps a repository that assigns its own UIDs so that it can be an
+ * account's local side (IMAP <-> IMAP), keeping offlineimap's UID maps
+ * (one file per folder) in @map_directory.
+ *
  * Returns: (transfer full): a repository usable as an account's local side
  *
  * Since: 0.1
@@ -645,6 +649,8 @@ mailsync_mapped_repository_new (MailsyncRepository *inner,
 /**
  * mailsync_mapped_repository_get_inner:
  * @self: a mapped repository
+ *
+ * Gets the repository the mapped repository wraps.
  *
  * Returns: (transfer none): the wrapped repository
  *
