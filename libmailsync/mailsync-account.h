@@ -12,6 +12,13 @@
 
 G_BEGIN_DECLS
 
+/**
+ * MAILSYNC_TYPE_ACCOUNT:
+ *
+ * The #GType of #MailsyncAccount, for g_object_new() and type checks.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_ACCOUNT (mailsync_account_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MailsyncAccount, mailsync_account, MAILSYNC, ACCOUNT, GObject)

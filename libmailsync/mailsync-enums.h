@@ -32,6 +32,13 @@ typedef enum /*< flags >*/
   MAILSYNC_FLAG_DRAFT    = 1 << 4,
 } MailsyncFlags;
 
+/**
+ * MAILSYNC_TYPE_FLAGS:
+ *
+ * The #GType of #MailsyncFlags, for #GValue and property specifications.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_FLAGS (mailsync_flags_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 GType mailsync_flags_get_type (void) G_GNUC_CONST;
@@ -96,6 +103,14 @@ typedef enum
   MAILSYNC_SYNC_EVENT_MESSAGE_IGNORED,
 } MailsyncSyncEventKind;
 
+/**
+ * MAILSYNC_TYPE_SYNC_EVENT_KIND:
+ *
+ * The #GType of #MailsyncSyncEventKind, for #GValue and property
+ * specifications.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_SYNC_EVENT_KIND (mailsync_sync_event_kind_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 GType mailsync_sync_event_kind_get_type (void) G_GNUC_CONST;
@@ -117,6 +132,13 @@ typedef enum
   MAILSYNC_DIRECTION_TO_REMOTE,
 } MailsyncDirection;
 
+/**
+ * MAILSYNC_TYPE_DIRECTION:
+ *
+ * The #GType of #MailsyncDirection, for #GValue and property specifications.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_DIRECTION (mailsync_direction_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 GType mailsync_direction_get_type (void) G_GNUC_CONST;

@@ -58,6 +58,13 @@ typedef enum
   MAILSYNC_ERROR_PARTIAL,
 } MailsyncError;
 
+/**
+ * MAILSYNC_TYPE_ERROR:
+ *
+ * The #GType of #MailsyncError, for #GValue and property specifications.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_ERROR (mailsync_error_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 GType mailsync_error_get_type (void) G_GNUC_CONST;
@@ -92,6 +99,13 @@ typedef enum
   MAILSYNC_STATUS_ERROR_LOCKED,
 } MailsyncStatusError;
 
+/**
+ * MAILSYNC_TYPE_STATUS_ERROR:
+ *
+ * The #GType of #MailsyncStatusError, for #GValue and property specifications.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_STATUS_ERROR (mailsync_status_error_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 GType mailsync_status_error_get_type (void) G_GNUC_CONST;
@@ -137,6 +151,13 @@ typedef enum
   MAILSYNC_IMAP_ERROR_TOO_BIG,
 } MailsyncImapError;
 
+/**
+ * MAILSYNC_TYPE_IMAP_ERROR:
+ *
+ * The #GType of #MailsyncImapError, for #GValue and property specifications.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_IMAP_ERROR (mailsync_imap_error_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 GType mailsync_imap_error_get_type (void) G_GNUC_CONST;
@@ -160,6 +181,13 @@ typedef enum
   MAILSYNC_ERROR_SCOPE_ACCOUNT,
 } MailsyncErrorScope;
 
+/**
+ * MAILSYNC_TYPE_ERROR_SCOPE:
+ *
+ * The #GType of #MailsyncErrorScope, for #GValue and property specifications.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_ERROR_SCOPE (mailsync_error_scope_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 GType mailsync_error_scope_get_type (void) G_GNUC_CONST;

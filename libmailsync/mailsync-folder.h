@@ -11,6 +11,13 @@
 
 G_BEGIN_DECLS
 
+/**
+ * MAILSYNC_TYPE_FOLDER:
+ *
+ * The #GType of #MailsyncFolder, for g_object_new() and type checks.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_FOLDER (mailsync_folder_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 G_DECLARE_DERIVABLE_TYPE (MailsyncFolder, mailsync_folder, MAILSYNC, FOLDER, GObject)

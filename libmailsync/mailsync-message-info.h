@@ -10,6 +10,13 @@
 
 G_BEGIN_DECLS
 
+/**
+ * MAILSYNC_TYPE_MESSAGE_INFO:
+ *
+ * The #GType of #MailsyncMessageInfo, for g_object_new() and type checks.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_MESSAGE_INFO (mailsync_message_info_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MailsyncMessageInfo, mailsync_message_info, MAILSYNC, MESSAGE_INFO, GObject)

@@ -10,6 +10,13 @@
 
 G_BEGIN_DECLS
 
+/**
+ * MAILSYNC_TYPE_REPOSITORY:
+ *
+ * The #GType of #MailsyncRepository, for g_object_new() and type checks.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_REPOSITORY (mailsync_repository_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 G_DECLARE_DERIVABLE_TYPE (MailsyncRepository, mailsync_repository, MAILSYNC, REPOSITORY, GObject)

@@ -29,6 +29,14 @@ struct _MailsyncStatusRecord
   char    *labels;
 };
 
+/**
+ * MAILSYNC_TYPE_STATUS_RECORD:
+ *
+ * The #GType of the boxed #MailsyncStatusRecord, for #GValue and
+ * g_boxed_copy().
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_STATUS_RECORD (mailsync_status_record_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 GType                 mailsync_status_record_get_type (void) G_GNUC_CONST;
@@ -69,6 +77,13 @@ typedef enum
   MAILSYNC_STATUS_OP_SET_META,
 } MailsyncStatusOpKind;
 
+/**
+ * MAILSYNC_TYPE_STATUS_BATCH:
+ *
+ * The #GType of the boxed #MailsyncStatusBatch, for #GValue and g_boxed_copy().
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_STATUS_BATCH (mailsync_status_batch_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 GType                mailsync_status_batch_get_type (void) G_GNUC_CONST;
@@ -102,6 +117,14 @@ MailsyncStatusOpKind mailsync_status_batch_get_op   (MailsyncStatusBatch        
                                                      const char                 **value);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MailsyncStatusBatch, mailsync_status_batch_unref)
 
+/**
+ * MAILSYNC_TYPE_STATUS_STORE:
+ *
+ * The #GType of the #MailsyncStatusStore interface, for type checks and for
+ * G_IMPLEMENT_INTERFACE() in an implementation.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_STATUS_STORE (mailsync_status_store_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 G_DECLARE_INTERFACE (MailsyncStatusStore, mailsync_status_store, MAILSYNC, STATUS_STORE, GObject)

@@ -10,6 +10,13 @@
 
 G_BEGIN_DECLS
 
+/**
+ * MAILSYNC_TYPE_SYNC_EVENT:
+ *
+ * The #GType of #MailsyncSyncEvent, for g_object_new() and type checks.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_SYNC_EVENT (mailsync_sync_event_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MailsyncSyncEvent, mailsync_sync_event, MAILSYNC, SYNC_EVENT, GObject)

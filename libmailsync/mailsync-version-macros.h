@@ -120,6 +120,17 @@
 #endif
 
 /**
+ * MAILSYNC_DEPRECATED:
+ *
+ * Marks a deprecated function: using it is a compiler warning
+ * (-Wdeprecated-declarations) unless MAILSYNC_DISABLE_DEPRECATION_WARNINGS
+ * is defined; exported like the others.  The MAILSYNC_DEPRECATED_IN_X_Y
+ * macros use it, so that the warning follows
+ * MAILSYNC_VERSION_MIN_REQUIRED.
+ *
+ * Since: 0.1
+ */
+/**
  * MAILSYNC_DEPRECATED_FOR:
  * @f: the replacement to name in the warning
  *
@@ -228,6 +239,53 @@
  * (typedef struct _Foo Foo MAILSYNC_AVAILABLE_TYPE_IN_X_Y;), the
  * _ENUMERATOR_ variants after an enumerator's name. */
 
+/**
+ * MAILSYNC_AVAILABLE_IN_0_1:
+ *
+ * Marks a function added in 0.1, the first version: like
+ * MAILSYNC_AVAILABLE_IN_ALL, it is exported and never warns (no
+ * MAILSYNC_VERSION_MAX_ALLOWED can be older).
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_AVAILABLE_TYPE_IN_0_1:
+ *
+ * Marks a type added in 0.1 (after its typedef's name); never warns.
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_AVAILABLE_ENUMERATOR_IN_0_1:
+ *
+ * Marks an enumerator added in 0.1 (after its name); never warns.
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_DEPRECATED_IN_0_1:
+ *
+ * Marks a function deprecated in 0.1: it stays exported, and using it is a
+ * compiler warning when MAILSYNC_VERSION_MIN_REQUIRED is 0.1 or newer.
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_DEPRECATED_TYPE_IN_0_1:
+ *
+ * Marks a type deprecated in 0.1 (after its typedef's name), with the same
+ * warning as MAILSYNC_DEPRECATED_IN_0_1.
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_DEPRECATED_ENUMERATOR_IN_0_1:
+ *
+ * Marks an enumerator deprecated in 0.1 (after its name), with the same
+ * warning as MAILSYNC_DEPRECATED_IN_0_1.
+ *
+ * Since: 0.1
+ */
 /* 0.1: the first version. */
 #if MAILSYNC_VERSION_MIN_REQUIRED >= MAILSYNC_VERSION_0_1
 #define MAILSYNC_DEPRECATED_IN_0_1 MAILSYNC_DEPRECATED
@@ -248,6 +306,54 @@
 #define MAILSYNC_AVAILABLE_TYPE_IN_0_1
 #define MAILSYNC_AVAILABLE_ENUMERATOR_IN_0_1
 
+/**
+ * MAILSYNC_AVAILABLE_IN_0_2:
+ *
+ * Marks a function added in 0.2: it is exported, and using it is a
+ * compiler warning when MAILSYNC_VERSION_MAX_ALLOWED is older than 0.2.
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_AVAILABLE_TYPE_IN_0_2:
+ *
+ * Marks a type added in 0.2 (after its typedef's name), with the same
+ * warning as MAILSYNC_AVAILABLE_IN_0_2.
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_AVAILABLE_ENUMERATOR_IN_0_2:
+ *
+ * Marks an enumerator added in 0.2 (after its name), with the same warning
+ * as MAILSYNC_AVAILABLE_IN_0_2.
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_DEPRECATED_IN_0_2:
+ *
+ * Marks a function deprecated in 0.2: it stays exported, and using it is a
+ * compiler warning when MAILSYNC_VERSION_MIN_REQUIRED is 0.2 or newer.
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_DEPRECATED_TYPE_IN_0_2:
+ *
+ * Marks a type deprecated in 0.2 (after its typedef's name), with the same
+ * warning as MAILSYNC_DEPRECATED_IN_0_2.
+ *
+ * Since: 0.1
+ */
+/**
+ * MAILSYNC_DEPRECATED_ENUMERATOR_IN_0_2:
+ *
+ * Marks an enumerator deprecated in 0.2 (after its name), with the same
+ * warning as MAILSYNC_DEPRECATED_IN_0_2.
+ *
+ * Since: 0.1
+ */
 /* 0.2: the next version. */
 #if MAILSYNC_VERSION_MIN_REQUIRED >= MAILSYNC_VERSION_0_2
 #define MAILSYNC_DEPRECATED_IN_0_2 MAILSYNC_DEPRECATED

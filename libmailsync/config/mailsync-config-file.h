@@ -16,6 +16,13 @@ G_BEGIN_DECLS
  * errors can name it.  Errors are MAILSYNC_ERROR_INVALID_CONFIG with a
  * message that starts with "FILE:LINE: ". */
 
+/**
+ * MAILSYNC_TYPE_CONFIG_FILE:
+ *
+ * The #GType of #MailsyncConfigFile, for g_object_new() and type checks.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_CONFIG_FILE (mailsync_config_file_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MailsyncConfigFile, mailsync_config_file, MAILSYNC, CONFIG_FILE, GObject)

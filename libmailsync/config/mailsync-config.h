@@ -40,6 +40,13 @@ typedef char *(*MailsyncPasswordFunc) (const char *account,
                                        const char *host,
                                        gpointer    user_data);
 
+/**
+ * MAILSYNC_TYPE_CONFIG:
+ *
+ * The #GType of #MailsyncConfig, for g_object_new() and type checks.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_CONFIG (mailsync_config_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MailsyncConfig, mailsync_config, MAILSYNC, CONFIG, GObject)

@@ -8,6 +8,13 @@
 
 G_BEGIN_DECLS
 
+/**
+ * MAILSYNC_TYPE_STATUS_SQLITE:
+ *
+ * The #GType of #MailsyncStatusSqlite, for g_object_new() and type checks.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_STATUS_SQLITE (mailsync_status_sqlite_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MailsyncStatusSqlite, mailsync_status_sqlite, MAILSYNC, STATUS_SQLITE, GObject)

@@ -8,6 +8,13 @@
 
 G_BEGIN_DECLS
 
+/**
+ * MAILSYNC_TYPE_IMAP_REPOSITORY:
+ *
+ * The #GType of #MailsyncImapRepository, for g_object_new() and type checks.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_IMAP_REPOSITORY (mailsync_imap_repository_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MailsyncImapRepository, mailsync_imap_repository, MAILSYNC, IMAP_REPOSITORY, MailsyncRepository)

@@ -8,6 +8,13 @@
 
 G_BEGIN_DECLS
 
+/**
+ * MAILSYNC_TYPE_MAILDIR_REPOSITORY:
+ *
+ * The #GType of #MailsyncMaildirRepository, for g_object_new() and type checks.
+ *
+ * Since: 0.1
+ */
 #define MAILSYNC_TYPE_MAILDIR_REPOSITORY (mailsync_maildir_repository_get_type ())
 MAILSYNC_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (MailsyncMaildirRepository, mailsync_maildir_repository, MAILSYNC, MAILDIR_REPOSITORY, MailsyncRepository)
