@@ -492,10 +492,10 @@ def test_maildir_containers(top):
     check('mapped Folder.list_messages', len(mlist) == 8, len(mlist))
 
 
-def test_status_load(top, cls, label):
+def test_status_load(top, new, label):
     d = os.path.join(top, 'status-' + label)
     os.makedirs(d)
-    store = cls.new(d)
+    store = new(d)
     batch = Mailsync.StatusBatch.new()
     for uid in (3, 1, 2):
         batch.put(uid, 'S' if uid != 2 else 'FS', 0, '')
@@ -680,8 +680,8 @@ def test_python_backend(top):
 def main():
     with tempfile.TemporaryDirectory(prefix='mailsync-own-') as top:
         for name, fn in (('maildir containers', lambda: test_maildir_containers(top)),
-                         ('sqlite status', lambda: test_status_load(top, Mailsync.StatusSqlite, 'sqlite')),
-                         ('plain status', lambda: test_status_load(top, Mailsync.StatusPlain, 'plain')),
+                         ('sqlite status', lambda: test_status_load(top, Mailsync.StatusSqlite.new, 'sqlite')),
+                         ('plain status', lambda: test_status_load(top, Mailsync.StatusPlain.new, 'plain')),
                          ('records', test_boxed_records),
                          ('config', lambda: test_config(top)),
                          ('misc', test_misc),
