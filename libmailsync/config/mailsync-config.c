@@ -841,7 +841,7 @@ mailsync_config_mbnames_filter (MailsyncConfig *self,
 /**
  * mailsync_config_mbnames_sort:
  * @self: a #MailsyncConfig
- * @items: (element-type GHashTable): the mbnames entries, each a
+ * @items: (element-type GHashTable<utf8,utf8>): the mbnames entries, each a
  *   #GHashTable of strings with the keys `accountname`, `foldername` and
  *   `localfolders`
  * @error: return location for a #GError
