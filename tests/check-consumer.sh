@@ -2,8 +2,10 @@
 # Build a program against an *installed* libmailsync, the way a consumer
 # does: install the library, headers and .pc file into a scratch DESTDIR,
 # compile with the flags pkg-config gives, run it.  Also checks that the
-# umbrella header compiles cleanly under strict warnings, and that the
-# other public headers refuse to be included directly.
+# umbrella header compiles cleanly under strict warnings, that the
+# other public headers refuse to be included directly, that they declare
+# exactly the symbols of libmailsync/libmailsync.symbols, and that the
+# version macros work as a consumer uses them.
 set -u
 
 : "${top_builddir:?run me from make check}"
@@ -163,8 +165,9 @@ fi
 # 4. The symbol file against the installed headers: every function the
 # headers export (declared with a MAILSYNC_AVAILABLE_IN_* or
 # MAILSYNC_DEPRECATED_IN_* macro, which expand to _MAILSYNC_EXTERN) is in
-# libmailsync/libmailsync.symbols, and every listed symbol is declared
-# there (check-exports.sh compares the list with the library's exports).
+# libmailsync/libmailsync.symbols, every listed symbol is declared there,
+# and every mailsync_ name in them is listed (check-exports.sh compares
+# the list with the library's exports).
 symbols=${top_srcdir:?}/libmailsync/libmailsync.symbols
 # shellcheck disable=SC2086
 if $CC -E -P -D_MAILSYNC_EXTERN=__mailsync_exported__ $hdrflags "$tmp/umbrella.c" >"$tmp/pp.c" 2>"$tmp/pp.log"; then
@@ -173,6 +176,16 @@ if $CC -E -P -D_MAILSYNC_EXTERN=__mailsync_exported__ $hdrflags "$tmp/umbrella.c
   tr '\n' ' ' <"$tmp/pp.c" | sed 's/__mailsync_exported__/\n&/g' | sed -n 's/^__mailsync_exported__\([^;(]*\)(.*/\1/p' |
     sed 's/.*[^A-Za-z0-9_]\([A-Za-z_][A-Za-z0-9_]*\) *$/\1/' | LC_ALL=C sort -u >"$tmp/declared"
   LC_ALL=C sort -u "$symbols" >"$tmp/listed"
+  # A function declared without the marker would be hidden: a consumer's
+  # link would fail.  Every mailsync_ name in the headers must be listed.
+  grep -o '\bmailsync_[A-Za-z0-9_]*' "$tmp/pp.c" | LC_ALL=C sort -u | LC_ALL=C comm -23 - "$tmp/listed" >"$tmp/hidden"
+  if [ -s "$tmp/hidden" ]; then
+    echo "FAIL: the installed headers name functions that are not exported (no MAILSYNC_AVAILABLE_IN_*?):"
+    sed 's/^/  /' "$tmp/hidden"
+    fail=1
+  else
+    echo "ok: every mailsync_ function the installed headers name is exported"
+  fi
   if [ "$(wc -l <"$tmp/declared")" -lt 100 ]; then
     echo "FAIL: found only $(wc -l <"$tmp/declared") exported declarations in the installed headers"
     fail=1
@@ -194,16 +207,18 @@ fi
 # must fail under -Werror, as said.
 version=$(sed -n 's/^VERSION = //p' "$top_builddir/Makefile")
 major=${version%%.*}; rest=${version#*.}; minor=${rest%%.*}; micro=${rest#*.}
-version_case() { # LABEL EXPECT(ok|fail) CPPFLAGS -- BODY
-  label=$1 expect=$2 cppflags=$3 body=$4
+version_case() { # LABEL EXPECT(ok|fail) CPPFLAGS BODY [WHY: what a failure must say]
+  label=$1 expect=$2 cppflags=$3 body=$4 why=${5:-deprecated-declarations}
   printf '%s\n#include <libmailsync/mailsync.h>\n%s\nint main (void) { return 0; }\n' "$cppflags" "$body" >"$tmp/ver.c"
   # shellcheck disable=SC2086
   if $CC -std=gnu11 -Wall -Wextra -Werror -c -o "$tmp/ver.o" "$tmp/ver.c" $hdrflags >"$tmp/ver.log" 2>&1; then
     got=ok
   else
     got=fail
+    # failing for the wrong reason (a typo in the case) is not a pass
+    grep -q -e "$why" "$tmp/ver.log" || got="fail for another reason"
   fi
-  if [ $got = "$expect" ]; then
+  if [ "$got" = "$expect" ]; then
     echo "ok: version macros: $label"
   else
     echo "FAIL: version macros: $label (expected $expect, got $got)"
@@ -221,6 +236,15 @@ version_case "MAILSYNC_CHECK_VERSION: false for newer ones" ok "" \
   "_Static_assert (!MAILSYNC_CHECK_VERSION ($major, $minor, $((micro + 1))), \"micro\");
    _Static_assert (!MAILSYNC_CHECK_VERSION ($major, $((minor + 1)), 0), \"minor\");
    _Static_assert (!MAILSYNC_CHECK_VERSION ($((major + 1)), 0, 0), \"major\");"
+version_case "MAILSYNC_CHECK_VERSION in #if, as consumers use it" ok "" \
+  "#if !MAILSYNC_CHECK_VERSION ($major, $minor, $micro) || MAILSYNC_CHECK_VERSION ($major, $((minor + 1)), 0)
+   #error \"MAILSYNC_CHECK_VERSION is wrong in #if\"
+   #endif"
+version_case "the API compiles without warnings with MIN_REQUIRED = MAX_ALLOWED = 0.1" ok \
+  "#define MAILSYNC_VERSION_MIN_REQUIRED MAILSYNC_VERSION_0_1
+   #define MAILSYNC_VERSION_MAX_ALLOWED MAILSYNC_VERSION_0_1" \
+  "static void use (void) __attribute__ ((used));
+   static void use (void) { MailsyncAccount *a = mailsync_account_new (\"a\", NULL, NULL, NULL); (void) a; }"
 # A function of the next version, declared as the headers will declare it.
 next="MAILSYNC_AVAILABLE_IN_0_2 void mailsync_from_the_future (void);
       static void use (void) __attribute__ ((used)); static void use (void) { mailsync_from_the_future (); }"
@@ -233,9 +257,21 @@ old="MAILSYNC_DEPRECATED_IN_0_1 void mailsync_from_the_past (void);
      static void use (void) __attribute__ ((used)); static void use (void) { mailsync_from_the_past (); }"
 version_case "API deprecated in MAILSYNC_VERSION_MIN_REQUIRED warns" fail \
   "#define MAILSYNC_VERSION_MIN_REQUIRED MAILSYNC_VERSION_0_1" "$old"
+version_case "API deprecated after MAILSYNC_VERSION_MIN_REQUIRED does not warn" ok \
+  "#define MAILSYNC_VERSION_MIN_REQUIRED MAILSYNC_VERSION_0_1" \
+  "MAILSYNC_DEPRECATED_IN_0_2 void mailsync_deprecated_later (void);
+   static void use (void) __attribute__ ((used)); static void use (void) { mailsync_deprecated_later (); }"
+version_case "a type newer than MAX_ALLOWED warns" fail \
+  "#define MAILSYNC_VERSION_MAX_ALLOWED MAILSYNC_VERSION_0_1" \
+  "typedef int MailsyncFuture MAILSYNC_AVAILABLE_TYPE_IN_0_2;
+   static MailsyncFuture future __attribute__ ((used));"
+version_case "an enumerator newer than MAX_ALLOWED warns" fail \
+  "#define MAILSYNC_VERSION_MAX_ALLOWED MAILSYNC_VERSION_0_1" \
+  "enum { MAILSYNC_FUTURE MAILSYNC_AVAILABLE_ENUMERATOR_IN_0_2 = 1 };
+   static int future __attribute__ ((used)) = MAILSYNC_FUTURE;"
 version_case "MAILSYNC_DISABLE_DEPRECATION_WARNINGS silences it" ok \
   "#define MAILSYNC_DISABLE_DEPRECATION_WARNINGS" "$old"
 version_case "MIN_REQUIRED newer than the headers is an error" fail \
-  "#define MAILSYNC_VERSION_MIN_REQUIRED MAILSYNC_VERSION_0_2" ""
+  "#define MAILSYNC_VERSION_MIN_REQUIRED MAILSYNC_VERSION_0_2" "" "MIN_REQUIRED must be"
 
 exit $fail
