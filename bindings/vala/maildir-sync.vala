@@ -2,7 +2,9 @@
  * libmailsync-1.0.vapi.  Syncs the Maildir REMOTE into LOCAL (status in
  * STATUS) with Account.sync_async from its own main loop, counts the
  * copied messages from the account's events, then syncs again and
- * expects no copy.  Prints TAP; built and run by bindings/check-vala.sh. */
+ * expects no copy, and lists what LOCAL holds through the .vapi's
+ * containers (GenericArray of folders and of messages, sync and async).
+ * Prints TAP; built and run by bindings/check-vala.sh. */
 
 int checks = 0;
 bool failed = false;
@@ -26,6 +28,22 @@ async bool sync_once (Mailsync.Account account, out int copied) throws Error {
     account.disconnect (id);
     copied = n;
     return ok;
+}
+
+/* The messages of every folder of REPOSITORY: list_folders (a
+ * GenericArray of weak folders, transfer container) and
+ * list_messages_async (owned, the finish function's array). */
+async int count_messages (Mailsync.Repository repository) throws Error {
+    int n = 0;
+    var folders = repository.list_folders ();
+    foreach (unowned Mailsync.Folder folder in folders) {
+        var infos = yield folder.list_messages_async (null);
+        foreach (var info in infos) {
+            if (info.get_uid () > 0)
+                n++;
+        }
+    }
+    return n;
 }
 
 int main (string[] args) {
@@ -54,7 +72,15 @@ int main (string[] args) {
                 } catch (Error e) {
                     check (false, "a second sync: " + e.message);
                 }
-                loop.quit ();
+                count_messages.begin (local, (obj3, res3) => {
+                    try {
+                        int listed = count_messages.end (res3);
+                        check (listed == 3, "Repository.list_folders and Folder.list_messages_async list the three (%d)".printf (listed));
+                    } catch (Error e) {
+                        check (false, "listing the local Maildir: " + e.message);
+                    }
+                    loop.quit ();
+                });
             });
         } catch (Error e) {
             check (false, "Account.sync_async from Vala: " + e.message);
