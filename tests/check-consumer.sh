@@ -150,10 +150,13 @@ nhdr=0
 for h in $(cd "$incdir" && find libmailsync -name '*.h' ! -path libmailsync/mailsync.h | sort); do
   nhdr=$((nhdr + 1))
   printf '#include <%s>\n' "$h" >"$tmp/direct.c"
+  # -Wfatal-errors: stop at the #error (a second each, without it); the
+  # failure must be that #error, not any other.
   # shellcheck disable=SC2086
-  if $CC -c -o "$tmp/direct.o" "$tmp/direct.c" $(pkg-config --cflags libmailsync-1.0) \
-       >/dev/null 2>&1; then
+  if $CC -Wfatal-errors -c -o "$tmp/direct.o" "$tmp/direct.c" $hdrflags >"$tmp/direct.log" 2>&1 ||
+     ! grep -q 'Only <libmailsync/mailsync.h> can be included directly' "$tmp/direct.log"; then
     echo "FAIL: <$h> can be included directly"
+    cat "$tmp/direct.log"
     direct_fail=1
   fi
 done
