@@ -114,9 +114,12 @@ START_TEST (test_engine_pipelines_operations)
 
   ck_assert_uint_eq (mailsync_test_folder_count (local_folder ("INBOX")), 200);
   /* One at a time would be 200 fetches + 200 appends = 400 delays (20 s).
-   * In flight, it is a few delays per batch of 64. */
+   * In flight, it is a few delays per batch of 64 (well under a second
+   * here, 2.1 s seen on a loaded machine).  The peak in flight is the
+   * proof; the time bound is only half the serial time, so that a slow
+   * machine cannot fail it while a serial engine still does. */
   ck_assert_uint_ge (mailsync_test_repository_get_peak_in_flight (MAILSYNC_TEST_REPOSITORY (f.local)), 32);
-  ck_assert_msg (elapsed_ms < 40 * 50, "200 messages took %" G_GINT64_FORMAT " ms at 50 ms per operation", elapsed_ms);
+  ck_assert_msg (elapsed_ms < 200 * 50, "200 messages took %" G_GINT64_FORMAT " ms at 50 ms per operation", elapsed_ms);
   teardown ();
 }
 END_TEST
