@@ -257,14 +257,39 @@ START_TEST (test_read_format1)
 }
 END_TEST
 
+/* Both writers always write the magic line and replace the file by a
+ * rename, so an empty file is a truncated one (offlineimap reads it as an
+ * empty status: a fresh start that brings back every deleted message). */
 START_TEST (test_empty_file)
+{
+  g_autofree char *path = status_file ("INBOX", "");
+  g_autofree char *where = g_strconcat (path, ":1", NULL);
+
+  mailsync_test_write_file (path, "");
+  assert_load_fails ("INBOX", MAILSYNC_STATUS_ERROR_CORRUPT, where);
+}
+END_TEST
+
+/* A lone magic line is an empty status, not damage. */
+START_TEST (test_magic_only)
 {
   g_autofree char *path = status_file ("INBOX", "");
   g_autofree char *s = NULL;
 
-  mailsync_test_write_file (path, "");
+  mailsync_test_write_file (path, MAGIC2);
   s = load_string ("INBOX");
   ck_assert_str_eq (s, "");
+}
+END_TEST
+
+/* A torn magic line (a crash in the first write) is damage too. */
+START_TEST (test_torn_magic)
+{
+  g_autofree char *path = status_file ("INBOX", "");
+  g_autofree char *where = g_strconcat (path, ":1", NULL);
+
+  mailsync_test_write_file (path, "OFFLINEIMAP LocalStatus CA");
+  assert_load_fails ("INBOX", MAILSYNC_STATUS_ERROR_CORRUPT, where);
 }
 END_TEST
 
@@ -651,6 +676,8 @@ status_plain_suite (void)
   tcase_add_test (tc, test_read_format2);
   tcase_add_test (tc, test_read_format1);
   tcase_add_test (tc, test_empty_file);
+  tcase_add_test (tc, test_magic_only);
+  tcase_add_test (tc, test_torn_magic);
   tcase_add_test (tc, test_corrupt_truncated_line);
   tcase_add_test (tc, test_corrupt_garbage);
   tcase_add_test (tc, test_corrupt_unknown_magic);

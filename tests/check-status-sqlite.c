@@ -569,6 +569,113 @@ START_TEST (test_exit_after_commit)
 }
 END_TEST
 
+/* Commits a batch and closes the store, leaving the commit in the log
+ * only (the store does not checkpoint at close); returns the log's path. */
+static char *
+commit_into_log (void)
+{
+  g_autoptr(MailsyncStatusStore) store = new_store ();
+  g_autoptr(MailsyncStatusBatch) b1 = mailsync_status_batch_new ();
+  g_autoptr(MailsyncStatusBatch) b2 = mailsync_status_batch_new ();
+  g_autofree char *path = mailsync_status_store_get_path (store, "INBOX");
+  char *wal = g_strconcat (path, "-wal", NULL);
+  struct stat st;
+
+  mailsync_status_batch_put (b1, 1, "S", 0, "");
+  commit_ok (store, "INBOX", b1);
+  mailsync_status_batch_put (b2, 2, "FS", 0, "");
+  commit_ok (store, "INBOX", b2);
+  g_clear_object (&store);
+  ck_assert_msg (g_stat (wal, &st) == 0 && st.st_size > 32, "no log: %s", wal);
+  return wal;
+}
+
+static void
+overwrite (const char *path,
+           goffset     offset,
+           const void *data,
+           gsize       length)
+{
+  FILE *f = fopen (path, "r+b");
+
+  ck_assert_ptr_nonnull (f);
+  ck_assert_int_eq (fseek (f, offset, SEEK_SET), 0);
+  ck_assert_uint_eq (fwrite (data, 1, length, f), length);
+  ck_assert_int_eq (fclose (f), 0);
+}
+
+static void
+assert_log_corrupt (const char *file)
+{
+  g_autoptr(MailsyncStatusStore) store = new_store ();
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GError) error = NULL;
+
+  ck_assert (!mailsync_status_store_load (store, "INBOX", &records, NULL, NULL, &error));
+  ck_assert_msg (g_error_matches (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_CORRUPT),
+                 "expected CORRUPT, got %s", error ? error->message : "success");
+  ck_assert_msg (strstr (error->message, file) != NULL, "'%s' not in '%s'", file, error->message);
+  ck_assert_msg (strchr (error->message, '\n') == NULL, "multi-line message '%s'", error->message);
+  ck_assert_ptr_null (records);
+}
+
+/* SQLite would drop a log with a damaged header without a word, and the
+ * status would silently go back to the last checkpoint (here: before
+ * both commits). Garbage over the header, a wrong checksum and a torn
+ * header are each an error naming the log. */
+START_TEST (test_wal_garbage)
+{
+  g_autofree char *wal = commit_into_log ();
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  overwrite (wal, 0, "garbage garbage garbage garbage!", 32);
+  assert_log_corrupt (wal);
+  g_clear_pointer (&wal, g_free);
+
+  mailsync_test_rm_rf (tmpdir);
+  ck_assert_int_eq (g_mkdir_with_parents (tmpdir, 0700), 0);
+  wal = commit_into_log ();
+  /* One bit of the salt: the magic is right, the checksum is not. */
+  contents = mailsync_test_read_file (wal, &length);
+  contents[17] ^= 0x01;
+  overwrite (wal, 17, contents + 17, 1);
+  assert_log_corrupt (wal);
+
+  /* Torn in the header. */
+  ck_assert_int_eq (truncate (wal, 20), 0);
+  assert_log_corrupt (wal);
+}
+END_TEST
+
+/* A log that is all zeros was grown by a crash before its first write
+ * landed: nothing in it was ever committed, and the database opens. */
+START_TEST (test_wal_zeros_ignored)
+{
+  g_autofree char *wal = commit_into_log ();
+  g_autofree char *zeros = g_malloc0 (4096);
+  g_autoptr(MailsyncStatusStore) store = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+
+  ck_assert_int_eq (truncate (wal, 0), 0);
+  ck_assert (g_file_set_contents (wal, zeros, 4096, NULL));
+  store = new_store ();
+  load_ok (store, "INBOX", &records, NULL);
+}
+END_TEST
+
+/* A rollback journal without its magic hides a half-written transaction
+ * that SQLite would leave in place. */
+START_TEST (test_journal_garbage)
+{
+  g_autofree char *path = copy_fixture ("sqlite-v2/INBOX", "INBOX");
+  g_autofree char *journal = g_strconcat (path, "-journal", NULL);
+
+  mailsync_test_write_file (journal, "this is no rollback journal, only some text\n");
+  assert_log_corrupt (journal);
+}
+END_TEST
+
 START_TEST (test_folder_file_names)
 {
   g_autoptr(MailsyncStatusStore) store = new_store ();
@@ -656,6 +763,9 @@ status_sqlite_suite (void)
   tcase_add_test (tc, test_locked);
   tcase_add_test (tc, test_purge);
   tcase_add_test (tc, test_wal_kept_at_close);
+  tcase_add_test (tc, test_wal_garbage);
+  tcase_add_test (tc, test_wal_zeros_ignored);
+  tcase_add_test (tc, test_journal_garbage);
   tcase_add_test (tc, test_exit_after_commit);
   tcase_add_test (tc, test_folder_file_names);
   tcase_add_test (tc, test_cancelled);

@@ -355,9 +355,21 @@ read_status_file (const char   *path,
 
   if (!read_optional_file (path, &contents, &length, &exists, error))
     return FALSE;
-  /* offlineimap treats an empty file as an empty status (with a warning). */
-  if (!exists || length == 0)
+  if (!exists)
     return TRUE;
+  /* offlineimap reads an empty file as an empty status (with a warning),
+   * and so a status lost to a torn write as a fresh start: every message
+   * deleted since comes back. Neither writer ever leaves the file empty
+   * (both write the magic line first and replace the file by a rename),
+   * so an empty file is a truncated one: refuse it like any other damage.
+   * Removing it is the way out: a missing status is rebuilt from the
+   * Maildir's U= names (doc/design.md, "A damaged or missing status"). */
+  if (length == 0)
+    {
+      set_corrupt (error, path, 1, "empty file (truncated: the magic line is missing); "
+                   "remove it to rebuild the status from the Maildir");
+      return FALSE;
+    }
 
   if (!split_lines (path, contents, length, lines, error))
     return FALSE;

@@ -305,6 +305,147 @@ keep_wal_on_close (sqlite3 *db)
   sqlite3_exec (db, limit, NULL, NULL, NULL);
 }
 
+/* SQLite reads a write-ahead log whose header does not check out as empty
+ * and silently drops it (and a rollback journal without its magic as not
+ * hot): by design, because a crash can tear what was never committed. But
+ * the log here holds every commit since the last checkpoint (see
+ * keep_wal_on_close()), often the whole status, so an ignored log is a
+ * silent step back to an old status: mail deleted since comes back. SQLite
+ * writes and syncs the log header before the first frame that follows it
+ * (synchronous=FULL), so a committed frame is never behind a torn header;
+ * a header that is neither all zeros (a file grown by a crash before its
+ * first write landed) nor valid is damage, and the folder is refused
+ * rather than synced from whatever the main file holds. Damage inside the
+ * frames cannot be told from a torn last transaction and is SQLite's to
+ * recover, as it does after any crash. */
+#define WAL_HEADER_SIZE 32
+#define WAL_MAGIC 0x377f0682u
+#define WAL_VERSION 3007000u
+#define JOURNAL_MAGIC "\xd9\xd5\x05\xf9\x20\xa1\x63\xd7"
+
+static guint32
+get_be32 (const guchar *p)
+{
+  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3];
+}
+
+static gboolean
+all_zero (const guchar *p,
+          gsize         length)
+{
+  for (gsize i = 0; i < length; i++)
+    if (p[i] != 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* SQLite's WAL checksum (walChecksumBytes) over the first 24 header
+ * bytes, with the 32-bit words in the byte order the magic names. */
+static gboolean
+wal_header_checksum_ok (const guchar *h)
+{
+  gboolean big = (get_be32 (h) & 1) != 0;
+  guint32 s0 = 0, s1 = 0;
+
+  for (guint i = 0; i < 24; i += 8)
+    {
+      guint32 x0 = get_be32 (h + i), x1 = get_be32 (h + i + 4);
+
+      if (!big)
+        {
+          x0 = GUINT32_SWAP_LE_BE (x0);
+          x1 = GUINT32_SWAP_LE_BE (x1);
+        }
+      s0 += x0 + s1;
+      s1 += x1 + s0;
+    }
+  return s0 == get_be32 (h + 24) && s1 == get_be32 (h + 28);
+}
+
+static gboolean
+read_head (const char  *path,
+           guchar      *buf,
+           gsize        size,
+           gsize       *got,
+           gboolean    *exists,
+           GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileInputStream) in = g_file_read (file, NULL, &local_error);
+
+  *got = 0;
+  *exists = (in != NULL);
+  if (in == NULL)
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        return TRUE;
+      g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_FAILED,
+                   "Cannot read status database log %s: %s", path, local_error->message);
+      return FALSE;
+    }
+  if (!g_input_stream_read_all (G_INPUT_STREAM (in), buf, size, got, NULL, &local_error))
+    {
+      g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_FAILED,
+                   "Cannot read status database log %s: %s", path, local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+check_logs (const char  *path,
+            GError     **error)
+{
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *journal = g_strconcat (path, "-journal", NULL);
+  guchar head[WAL_HEADER_SIZE];
+  const char *reason = NULL;
+  gboolean exists;
+  gsize got;
+
+  if (!read_head (wal, head, sizeof head, &got, &exists, error))
+    return FALSE;
+  if (got > 0 && !all_zero (head, got))
+    {
+      guint32 page_size = got == sizeof head ? get_be32 (head + 8) : 0;
+
+      if (got < sizeof head)
+        reason = "torn header";
+      else if ((get_be32 (head) & ~1u) != WAL_MAGIC)
+        reason = "bad magic (not a SQLite write-ahead log)";
+      else if (get_be32 (head + 4) != WAL_VERSION)
+        reason = "unknown log format version";
+      else if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0)
+        reason = "invalid page size";
+      else if (!wal_header_checksum_ok (head))
+        reason = "header checksum mismatch";
+      if (reason != NULL)
+        {
+          g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_CORRUPT,
+                       "Status database log %s is corrupt: %s; its commits would be lost",
+                       wal, reason);
+          return FALSE;
+        }
+    }
+
+  if (!read_head (journal, head, 8, &got, &exists, error))
+    return FALSE;
+  /* A journal of a finished transaction is deleted, truncated or zeroed
+   * (journal_mode DELETE, TRUNCATE, PERSIST); one with the magic is hot and
+   * SQLite rolls it back. Anything else hides a half-written transaction
+   * that SQLite would leave in the database. */
+  if (got > 0 && !all_zero (head, got) &&
+      (got < 8 || memcmp (head, JOURNAL_MAGIC, 8) != 0))
+    {
+      g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_CORRUPT,
+                   "Status database journal %s is corrupt: %s", journal,
+                   got < 8 ? "torn header" : "bad magic (not a SQLite rollback journal)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Opens (or returns the cached handle of) a folder's database. Without
  * @create a missing file is not an error: *db is set to %NULL, and nothing
  * is created, so that merely looking at a folder leaves no trace. */
@@ -333,6 +474,8 @@ get_db (MailsyncStatusSqlite  *self,
             return FALSE;
           flags |= SQLITE_OPEN_CREATE;
         }
+      else if (!check_logs (path, error))
+        return FALSE;
 
       rc = sqlite3_open_v2 (path, &db, flags, NULL);
       if (rc != SQLITE_OK)
