@@ -40,6 +40,17 @@ G_DEFINE_ENUM_TYPE (MailsyncDirection, mailsync_direction,
   G_DEFINE_ENUM_VALUE (MAILSYNC_DIRECTION_TO_LOCAL, "to-local"),
   G_DEFINE_ENUM_VALUE (MAILSYNC_DIRECTION_TO_REMOTE, "to-remote"))
 
+G_DEFINE_ENUM_TYPE (MailsyncFolderRole, mailsync_folder_role,
+  G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_ROLE_NONE, "none"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_ROLE_INBOX, "inbox"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_ROLE_SENT, "sent"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_ROLE_TRASH, "trash"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_ROLE_DRAFTS, "drafts"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_ROLE_JUNK, "junk"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_ROLE_ARCHIVE, "archive"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_ROLE_ALL, "all"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_ROLE_FLAGGED, "flagged"))
+
 /* Ordered by ASCII: offlineimap writes flag letters sorted, and the status
  * store compares strings, so the order must be stable. */
 static const struct

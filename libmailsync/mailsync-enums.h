@@ -143,6 +143,52 @@ typedef enum
 MAILSYNC_AVAILABLE_IN_ALL
 GType mailsync_direction_get_type (void) G_GNUC_CONST;
 
+/**
+ * MailsyncFolderRole:
+ * @MAILSYNC_FOLDER_ROLE_NONE: an ordinary folder
+ * @MAILSYNC_FOLDER_ROLE_INBOX: the inbox
+ * @MAILSYNC_FOLDER_ROLE_SENT: sent mail (`\Sent`)
+ * @MAILSYNC_FOLDER_ROLE_TRASH: deleted mail (`\Trash`)
+ * @MAILSYNC_FOLDER_ROLE_DRAFTS: drafts (`\Drafts`)
+ * @MAILSYNC_FOLDER_ROLE_JUNK: spam (`\Junk`, XLIST's `\Spam`)
+ * @MAILSYNC_FOLDER_ROLE_ARCHIVE: archived mail (`\Archive`)
+ * @MAILSYNC_FOLDER_ROLE_ALL: a virtual folder of all mail (`\All`, XLIST's
+ *   `\AllMail`)
+ * @MAILSYNC_FOLDER_ROLE_FLAGGED: a virtual folder of flagged mail
+ *   (`\Flagged`, XLIST's `\Starred`)
+ *
+ * What a folder is for: the special use a server announces (RFC 6154
+ * SPECIAL-USE, or Gmail's older XLIST), or, where the store says nothing
+ * (a Maildir), what its name says (Maildir++ `Sent`, `Trash`, `Drafts`,
+ * `Junk` or `Spam`, `Archive`). A folder has one role: where a server
+ * gives several, the first in this list's order wins.
+ *
+ * Since: 0.1
+ */
+typedef enum
+{
+  MAILSYNC_FOLDER_ROLE_NONE,
+  MAILSYNC_FOLDER_ROLE_INBOX,
+  MAILSYNC_FOLDER_ROLE_SENT,
+  MAILSYNC_FOLDER_ROLE_TRASH,
+  MAILSYNC_FOLDER_ROLE_DRAFTS,
+  MAILSYNC_FOLDER_ROLE_JUNK,
+  MAILSYNC_FOLDER_ROLE_ARCHIVE,
+  MAILSYNC_FOLDER_ROLE_ALL,
+  MAILSYNC_FOLDER_ROLE_FLAGGED,
+} MailsyncFolderRole;
+
+/**
+ * MAILSYNC_TYPE_FOLDER_ROLE:
+ *
+ * The #GType of #MailsyncFolderRole, for #GValue and property specifications.
+ *
+ * Since: 0.1
+ */
+#define MAILSYNC_TYPE_FOLDER_ROLE (mailsync_folder_role_get_type ())
+MAILSYNC_AVAILABLE_IN_ALL
+GType mailsync_folder_role_get_type (void) G_GNUC_CONST;
+
 MAILSYNC_AVAILABLE_IN_ALL
 char          *mailsync_flags_to_maildir (MailsyncFlags flags);
 MAILSYNC_AVAILABLE_IN_ALL

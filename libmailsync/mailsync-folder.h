@@ -8,6 +8,7 @@
 #include "mailsync-version-macros.h"
 #include "mailsync-enums.h"
 #include "mailsync-message-info.h"
+#include "mailsync-folder-changes.h"
 
 G_BEGIN_DECLS
 
@@ -148,6 +149,8 @@ MAILSYNC_AVAILABLE_IN_ALL
 guint32             mailsync_folder_get_uidvalidity (MailsyncFolder *self);
 MAILSYNC_AVAILABLE_IN_ALL
 gboolean            mailsync_folder_is_read_only   (MailsyncFolder *self);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean            mailsync_folder_is_watching    (MailsyncFolder *self);
 
 MAILSYNC_AVAILABLE_IN_ALL
 void                 mailsync_folder_list_messages_async    (MailsyncFolder       *self,
@@ -274,6 +277,16 @@ MailsyncMessageInfo *mailsync_folder_set_message_uid  (MailsyncFolder       *sel
 MAILSYNC_AVAILABLE_IN_ALL
 gboolean             mailsync_folder_flush            (MailsyncFolder       *self,
                                                        GCancellable         *cancellable,
+                                                       GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_watch_async      (MailsyncFolder       *self,
+                                                       guint                 poll_seconds,
+                                                       GCancellable         *cancellable,
+                                                       GAsyncReadyCallback   callback,
+                                                       gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_watch_finish     (MailsyncFolder       *self,
+                                                       GAsyncResult         *result,
                                                        GError              **error);
 MAILSYNC_AVAILABLE_IN_ALL
 gboolean             mailsync_folder_wait_for_changes (MailsyncFolder       *self,

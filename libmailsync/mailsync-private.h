@@ -88,3 +88,30 @@ gboolean _mailsync_repository_reopen_finish    (MailsyncRepository *self, GAsync
                                                 GError **error);
 guint    _mailsync_repository_get_open_count   (MailsyncRepository *self);
 G_END_DECLS
+
+#include "mailsync-folder-info.h"
+#include "mailsync-folder-changes.h"
+
+G_BEGIN_DECLS
+/* The role a folder's name suggests (Maildir++ Sent, Trash...), for
+ * stores that announce none. */
+MailsyncFolderRole _mailsync_folder_role_from_name (const char *name, char separator);
+/* Takes the arrays of MailsyncMessageInfo (each with a free function);
+ * NULL for none. */
+MailsyncFolderChanges *_mailsync_folder_changes_new (GPtrArray *added, GPtrArray *flags_changed,
+                                                     GPtrArray *removed);
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* Folder info (mailsync_repository_list_folder_info_async()) from a
+ * backend of the library. Not a public vfunc yet: a backend without one
+ * gets the default (its folder list, counts unknown, roles by name). The
+ * result must be a GPtrArray of MailsyncFolderInfo owning its elements. */
+typedef struct
+{
+  void       (*async)  (MailsyncRepository *self, GCancellable *cancellable,
+                        GAsyncReadyCallback callback, gpointer user_data);
+  GPtrArray *(*finish) (MailsyncRepository *self, GAsyncResult *result, GError **error);
+} _MailsyncFolderInfoVTable;
+void _mailsync_repository_class_set_folder_info (gpointer klass, const _MailsyncFolderInfoVTable *vtable);
+G_END_DECLS

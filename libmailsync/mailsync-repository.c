@@ -1176,3 +1176,169 @@ _mailsync_repository_get_copy_ignore (MailsyncRepository *self,
     return TRUE;
   return priv->copy_ignore (folder, uids, priv->copy_ignore_data, error);
 }
+
+/* ---- folder info ----------------------------------------------------------- */
+
+static GQuark
+folder_info_quark (void)
+{
+  return g_quark_from_static_string ("mailsync-folder-info-vtable");
+}
+
+void
+_mailsync_repository_class_set_folder_info (gpointer klass, const _MailsyncFolderInfoVTable *vtable)
+{
+  g_type_set_qdata (G_TYPE_FROM_CLASS (klass), folder_info_quark (), (gpointer) vtable);
+}
+
+static const _MailsyncFolderInfoVTable *
+lookup_folder_info (MailsyncRepository *self)
+{
+  for (GType type = G_OBJECT_TYPE (self); type != MAILSYNC_TYPE_REPOSITORY; type = g_type_parent (type))
+    {
+      const _MailsyncFolderInfoVTable *vtable = g_type_get_qdata (type, folder_info_quark ());
+
+      if (vtable != NULL)
+        return vtable;
+    }
+  return NULL;
+}
+
+static void
+listed_folder_info (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  MailsyncRepository *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  GPtrArray *infos = lookup_folder_info (self)->finish (self, result, &error);
+
+  if (infos != NULL)
+    g_task_return_pointer (task, infos, (GDestroyNotify) g_ptr_array_unref);
+  else
+    g_task_return_error (task, error);
+  g_object_unref (task);
+}
+
+/* A backend that knows nothing more than its folders: their names, roles
+ * guessed from the names, counts unknown. */
+static void
+listed_folders_for_info (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  MailsyncRepository *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  g_autoptr(GPtrArray) folders = mailsync_repository_list_folders_finish (self, result, &error);
+  GPtrArray *infos;
+  char separator;
+
+  if (folders == NULL)
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  separator = mailsync_repository_get_separator (self);
+  infos = g_ptr_array_new_full (folders->len, g_object_unref);
+  for (guint i = 0; i < folders->len; i++)
+    {
+      const char *name = mailsync_folder_get_name (folders->pdata[i]);
+
+      g_ptr_array_add (infos, g_object_new (MAILSYNC_TYPE_FOLDER_INFO, "name", name, "separator", separator,
+                                            "role", _mailsync_folder_role_from_name (name, separator), NULL));
+    }
+  g_task_return_pointer (task, infos, (GDestroyNotify) g_ptr_array_unref);
+  g_object_unref (task);
+}
+
+/**
+ * mailsync_repository_list_folder_info_async:
+ * @self: a repository
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Lists the folders with what the store knows about each without a
+ * sync: message counts, special use, subscription (see
+ * #MailsyncFolderInfo). A repository that is not open is opened first,
+ * as for mailsync_repository_list_folders_async().
+ *
+ * An IMAP server is asked once: `LIST ... RETURN (SUBSCRIBED CHILDREN
+ * SPECIAL-USE STATUS (MESSAGES UNSEEN RECENT))` where it has LIST-STATUS,
+ * else LIST (XLIST on servers that only have that), LSUB, and one
+ * pipelined STATUS per folder. Every mailbox the server lists is
+ * reported, subscribed or not (the repository's subscribed-only and
+ * folder filter do not apply: a client shows them), hierarchy nodes
+ * included as not selectable. A Maildir counts the files of each
+ * folder's `cur/` and `new/` and takes roles from Maildir++ names.
+ *
+ * Since: 0.1
+ */
+void
+mailsync_repository_list_folder_info_async (MailsyncRepository  *self,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data)
+{
+  const _MailsyncFolderInfoVTable *vtable;
+  GTask *task;
+
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mailsync_repository_list_folder_info_async);
+  vtable = lookup_folder_info (self);
+  if (vtable != NULL)
+    vtable->async (self, cancellable, listed_folder_info, task);
+  else
+    mailsync_repository_list_folders_async (self, cancellable, listed_folders_for_info, task);
+}
+
+/**
+ * mailsync_repository_list_folder_info_finish:
+ * @self: a repository
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Finishes mailsync_repository_list_folder_info_async().
+ *
+ * Returns: (transfer container) (element-type MailsyncFolderInfo): the
+ *   folders' info, in the store's order; the array holds a reference to
+ *   each and drops it when it is freed.
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+mailsync_repository_list_folder_info_finish (MailsyncRepository  *self,
+                                             GAsyncResult        *result,
+                                             GError             **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mailsync_repository_list_folder_info_async,
+                        NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * mailsync_repository_list_folder_info:
+ * @self: a repository
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_repository_list_folder_info_async().
+ *
+ * Returns: (transfer container) (element-type MailsyncFolderInfo): the
+ *   folders' info
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+mailsync_repository_list_folder_info (MailsyncRepository  *self,
+                                      GCancellable        *cancellable,
+                                      GError             **error)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), NULL);
+  _mailsync_sync_call_begin (&call);
+  mailsync_repository_list_folder_info_async (self, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_repository_list_folder_info_finish (self, _mailsync_sync_call_wait (&call), error);
+}

@@ -217,6 +217,20 @@ gboolean        mailsync_repository_close_finish        (MailsyncRepository   *s
                                                          GError              **error);
 
 MAILSYNC_AVAILABLE_IN_ALL
+void            mailsync_repository_list_folder_info_async  (MailsyncRepository   *self,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+GPtrArray      *mailsync_repository_list_folder_info_finish (MailsyncRepository   *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+GPtrArray      *mailsync_repository_list_folder_info        (MailsyncRepository   *self,
+                                                             GCancellable         *cancellable,
+                                                             GError              **error);
+
+MAILSYNC_AVAILABLE_IN_ALL
 gboolean        mailsync_repository_open                (MailsyncRepository   *self,
                                                          GCancellable         *cancellable,
                                                          GError              **error);

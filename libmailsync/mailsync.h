@@ -8,6 +8,8 @@
 #include "mailsync-enums.h"
 #include "mailsync-error.h"
 #include "mailsync-message-info.h"
+#include "mailsync-folder-info.h"
+#include "mailsync-folder-changes.h"
 #include "mailsync-folder.h"
 #include "mailsync-repository.h"
 #include "mailsync-status-store.h"

@@ -33,6 +33,10 @@ struct _MailsyncImapFolder
   guint64 highestmodseq;
   guint32 exists;
   gboolean read_only;
+  /* The last listing missed something the server reported meanwhile
+   * (an EXISTS or EXPUNGE during its FETCH): the next wait for changes
+   * reports a change at once, since IDLE would not repeat it. */
+  gboolean stale;
   GHashTable *fetching;   /* uid -> GTask of fetch_message */
   GHashTable *listing;    /* uid -> Listed, during a listing */
   GArray *vanished;       /* MailsyncImapRange reported VANISHED during a listing */
@@ -611,6 +615,8 @@ list_messages_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
   self->listing = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) listed_free);
   self->vanished = g_array_new (FALSE, FALSE, sizeof (MailsyncImapRange));
   listing = list_messages (self, cancellable, &error);
+  self->stale = listing != NULL && self->window_since == 0 && self->window_max_size == 0 &&
+                listing->len != self->exists;
   g_clear_pointer (&self->listing, g_hash_table_unref);
   g_clear_pointer (&self->vanished, g_array_unref);
   /* The known state is good for one listing: the caller's status moves on. */
@@ -1493,16 +1499,24 @@ wait_for_changes_job (GTask *task, gpointer source, gpointer task_data, GCancell
                                "The server of %s does not support IDLE", mailsync_folder_get_name (folder));
       return;
     }
+  data = g_new0 (IdleData, 1);
+  data->self = g_object_ref (self);
+  data->task = task;
+  g_task_set_task_data (task, data, (GDestroyNotify) idle_data_free);
+  if (self->stale)
+    {
+      self->stale = FALSE;
+      data->changed = TRUE;
+      data->over = TRUE;
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
   if (!ensure_selected (self, cancellable, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  data = g_new0 (IdleData, 1);
-  data->self = g_object_ref (self);
-  data->task = task;
   data->deadline = timeout_seconds ? g_get_monotonic_time () + (gint64) timeout_seconds * G_USEC_PER_SEC : 0;
-  g_task_set_task_data (task, data, (GDestroyNotify) idle_data_free);
   if (cancellable != NULL)
     {
       data->cancel_source = g_cancellable_source_new (cancellable);

@@ -934,6 +934,8 @@ static const struct
   { "FLAGS", MAILSYNC_IMAP_DATA_FLAGS, 0, parse_flags },
   { "LIST", MAILSYNC_IMAP_DATA_LIST, 0, parse_list },
   { "LSUB", MAILSYNC_IMAP_DATA_LSUB, 0, parse_list },
+  /* Gmail's pre-SPECIAL-USE LIST: the same syntax, more attributes */
+  { "XLIST", MAILSYNC_IMAP_DATA_LIST, 0, parse_list },
   { "STATUS", MAILSYNC_IMAP_DATA_STATUS, 0, parse_status },
   { "SEARCH", MAILSYNC_IMAP_DATA_SEARCH, 0, parse_search },
   { "ESEARCH", MAILSYNC_IMAP_DATA_ESEARCH, 0, parse_esearch },

@@ -3,6 +3,7 @@
 #include "mailsync-maildir-repository.h"
 #include "mailsync-maildir-folder.h"
 #include "mailsync-maildir-private.h"
+#include "mailsync-maildir-filename.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 
@@ -498,6 +499,130 @@ mailsync_maildir_repository_list_folders_finish (MailsyncRepository  *repository
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* ---- folder info ---------------------------------------------------------- */
+
+/* Counts the messages of one of a folder's cur/ or new/ directories:
+ * every entry but dot files (as the folder's listing skips them); unseen
+ * are those without S among their flags. A missing directory counts
+ * nothing, an unreadable one makes the counts unknown. */
+static gboolean
+count_dir (const char *path, gint64 *total, gint64 *unseen)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *entry;
+
+  if (dir == NULL)
+    return g_file_test (path, G_FILE_TEST_EXISTS) == FALSE;
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    {
+      MailsyncMaildirName name;
+
+      if (entry[0] == '.')
+        continue;
+      _mailsync_maildir_name_parse (entry, &name);
+      (*total)++;
+      if (strchr (name.flags, 'S') == NULL)
+        (*unseen)++;
+      _mailsync_maildir_name_clear (&name);
+    }
+  return TRUE;
+}
+
+static void
+list_folder_info_thread (GTask        *task,
+                         gpointer      source_object,
+                         gpointer      task_data,
+                         GCancellable *cancellable)
+{
+  MailsyncMaildirRepository *self = source_object;
+  char separator = mailsync_repository_get_separator (MAILSYNC_REPOSITORY (self));
+  g_autoptr(GPtrArray) folders = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) infos = NULL;
+  GError *error = NULL;
+
+  if (!check_root (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (_mailsync_maildir_is_maildir (self->root))
+    g_ptr_array_add (folders, _mailsync_maildir_folder_new (self, ""));
+  if (!scan_folders (self, self->root, NULL, 0, folders, cancellable, &error))
+    {
+      g_prefix_error (&error, "Cannot list Maildir folders under %s: ", self->root);
+      g_task_return_error (task, error);
+      return;
+    }
+  infos = g_ptr_array_new_full (folders->len, g_object_unref);
+  for (guint i = 0; i < folders->len; i++)
+    {
+      const char *name = mailsync_folder_get_name (folders->pdata[i]);
+      g_autofree char *path = _mailsync_maildir_repository_folder_path (self, name);
+      g_autofree char *cur = g_build_filename (path, "cur", NULL);
+      g_autofree char *new = g_build_filename (path, "new", NULL);
+      gint64 total = 0, unseen = 0, recent = 0, new_unseen = 0;
+      gboolean has_children = FALSE;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, &error))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      /* new/ is what no client has looked at yet: IMAP's \Recent. */
+      if (!count_dir (new, &recent, &new_unseen) || !count_dir (cur, &total, &unseen))
+        total = unseen = recent = -1;
+      else
+        {
+          total += recent;
+          unseen += new_unseen;
+        }
+      for (guint j = 0; j < folders->len && !has_children; j++)
+        {
+          const char *other = mailsync_folder_get_name (folders->pdata[j]);
+          gsize len = strlen (name);
+
+          has_children = *name != '\0' && strncmp (other, name, len) == 0 && other[len] == separator;
+        }
+      g_ptr_array_add (infos, g_object_new (MAILSYNC_TYPE_FOLDER_INFO,
+                                            "name", name,
+                                            "display-name", *name == '\0' ? "INBOX" : NULL,
+                                            "separator", separator,
+                                            "total", total,
+                                            "unseen", unseen,
+                                            "recent", recent,
+                                            "role", _mailsync_folder_role_from_name (name, separator),
+                                            "has-children", has_children,
+                                            NULL));
+    }
+  g_task_return_pointer (task, g_steal_pointer (&infos), (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+list_folder_info_async (MailsyncRepository  *repository,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (repository, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, list_folder_info_async);
+  g_task_run_in_thread (task, list_folder_info_thread);
+}
+
+static GPtrArray *
+list_folder_info_finish (MailsyncRepository  *repository,
+                         GAsyncResult        *result,
+                         GError             **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, repository), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static const _MailsyncFolderInfoVTable folder_info_vtable = {
+  list_folder_info_async,
+  list_folder_info_finish,
+};
+
 static void
 create_folder_thread (GTask        *task,
                       gpointer      source_object,
@@ -780,6 +905,7 @@ mailsync_maildir_repository_class_init (MailsyncMaildirRepositoryClass *klass)
   repository_class->create_folder_finish = mailsync_maildir_repository_create_folder_finish;
   repository_class->delete_folder_async = mailsync_maildir_repository_delete_folder_async;
   repository_class->delete_folder_finish = mailsync_maildir_repository_boolean_finish;
+  _mailsync_repository_class_set_folder_info (klass, &folder_info_vtable);
   repository_class->close_async = mailsync_maildir_repository_close_async;
   repository_class->close_finish = mailsync_maildir_repository_boolean_finish;
 

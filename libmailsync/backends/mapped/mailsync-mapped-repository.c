@@ -501,6 +501,25 @@ mapped_close_finish (MailsyncRepository *repo, GAsyncResult *result, GError **er
   return mailsync_repository_close_finish (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, result, error);
 }
 
+/* The mapped folders have the inner's names, so the inner's folder info
+ * is theirs: counts, roles and subscriptions of the wrapped server. */
+static void
+mapped_list_folder_info_async (MailsyncRepository *repo, GCancellable *c, GAsyncReadyCallback cb, gpointer ud)
+{
+  mailsync_repository_list_folder_info_async (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, c, cb, ud);
+}
+
+static GPtrArray *
+mapped_list_folder_info_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
+{
+  return mailsync_repository_list_folder_info_finish (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, result, error);
+}
+
+static const _MailsyncFolderInfoVTable folder_info_vtable = {
+  mapped_list_folder_info_async,
+  mapped_list_folder_info_finish,
+};
+
 static void
 inner_folders_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -612,6 +631,7 @@ mailsync_mapped_repository_class_init (MailsyncMappedRepositoryClass *klass)
   rc->delete_folder_finish = mapped_delete_folder_finish;
   rc->close_async = mapped_close_async;
   rc->close_finish = mapped_close_finish;
+  _mailsync_repository_class_set_folder_info (klass, &folder_info_vtable);
 }
 
 static void
