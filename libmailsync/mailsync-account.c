@@ -36,6 +36,7 @@ struct _MailsyncAccount
   double max_delete_ratio;
   guint max_in_flight;
   guint max_age;
+  guint max_age_date;   /* maxage = YYYY-MM-DD as YYYYMMDD, 0 for none */
   guint64 max_size;
   gboolean have_newmail;       /* an unread message was copied to local */
 
@@ -574,6 +575,17 @@ mailsync_account_set_max_age (MailsyncAccount *self, guint days)
     return;
   self->max_age = days;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_AGE]);
+}
+
+/* maxage = YYYY-MM-DD (YYYYMMDD; 0 for none): offlineimap selects by that
+ * day, not by a number of days, and the config loader keeps it so. It
+ * wins over #MailsyncAccount:max-age. */
+void
+_mailsync_account_set_max_age_date (MailsyncAccount *self,
+                                    guint            ymd)
+{
+  g_return_if_fail (MAILSYNC_IS_ACCOUNT (self));
+  self->max_age_date = ymd;
 }
 
 /**
@@ -1136,6 +1148,7 @@ sync_folders (MailsyncAccount *self,
     .quick = self->quick,
     .max_delete_ratio = self->max_delete_ratio,
     .max_age_days = self->max_age,
+    .max_age_date = self->max_age_date,
     .max_size = self->max_size,
     .emit = emit_event,
     .emit_data = self,
@@ -1253,6 +1266,23 @@ check_folders (MailsyncAccount    *self,
     }
 }
 
+/* What a listing skipped (an invalid folderinclude) is an error of the
+ * run, shown through the UI, while the other folders sync (offlineimap). */
+static void
+report_listing_problems (MailsyncAccount    *self,
+                         MailsyncRepository *repo)
+{
+  g_autoptr(GPtrArray) problems = _mailsync_repository_take_listing_problems (repo);
+
+  for (guint i = 0; problems != NULL && i < problems->len; i++)
+    {
+      const GError *problem = problems->pdata[i];
+
+      emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, NULL, mailsync_repository_get_name (repo),
+                   problem, problem->message);
+    }
+}
+
 static gboolean
 sync_account (MailsyncAccount *self, GCancellable *cancellable, GError **error)
 {
@@ -1272,6 +1302,8 @@ sync_account (MailsyncAccount *self, GCancellable *cancellable, GError **error)
   local_folders = repo_list (self->local, cancellable, error);
   if (local_folders == NULL)
     return FALSE;
+  report_listing_problems (self, self->remote);
+  report_listing_problems (self, self->local);
   check_folders (self, self->remote, remote_folders, refused);
   check_folders (self, self->local, local_folders, refused);
   if (!sync_folder_structure (self, remote_folders, local_folders, refused, cancellable, error))

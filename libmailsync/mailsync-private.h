@@ -65,6 +65,7 @@ const char *_mailsync_type_label (gpointer repository_or_folder);
 G_END_DECLS
 
 #include "mailsync-repository.h"
+#include "mailsync-account.h"
 
 G_BEGIN_DECLS
 /* Backends learn their hierarchy separator late (IMAP: from LIST). */
@@ -87,6 +88,11 @@ void     _mailsync_repository_reopen_async     (MailsyncRepository *self, GCance
 gboolean _mailsync_repository_reopen_finish    (MailsyncRepository *self, GAsyncResult *result,
                                                 GError **error);
 guint    _mailsync_repository_get_open_count   (MailsyncRepository *self);
+/* offlineimap's maxage = YYYY-MM-DD, as YYYYMMDD (0 for none). */
+void       _mailsync_account_set_max_age_date (MailsyncAccount *self, guint ymd);
+/* Problems a listing reports without failing (an invalid folderinclude). */
+void       _mailsync_repository_add_listing_problem   (MailsyncRepository *self, GError *error);
+GPtrArray *_mailsync_repository_take_listing_problems (MailsyncRepository *self);
 G_END_DECLS
 
 #include "mailsync-folder-info.h"

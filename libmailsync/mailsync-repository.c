@@ -44,6 +44,10 @@ typedef struct
    * a plain name or boolean, so the reason travels beside them. */
   GMutex refusals_lock;
   GHashTable *refusals;     /* char* -> GError* */
+  /* What a listing skipped but must report (an invalid folderinclude):
+   * the listing itself succeeds, as offlineimap's does. Under
+   * refusals_lock: a backend lists on its worker thread. */
+  GPtrArray *listing_problems;  /* GError*, or NULL for none */
 
   gint open_count;          /* atomic: successful opens not yet closed */
 } MailsyncRepositoryPrivate;
@@ -148,6 +152,7 @@ mailsync_repository_finalize (GObject *object)
   if (priv->copy_ignore_destroy)
     priv->copy_ignore_destroy (priv->copy_ignore_data);
   g_hash_table_unref (priv->refusals);
+  g_clear_pointer (&priv->listing_problems, g_ptr_array_unref);
   g_mutex_clear (&priv->refusals_lock);
   g_free (priv->name);
   G_OBJECT_CLASS (mailsync_repository_parent_class)->finalize (object);
@@ -530,6 +535,38 @@ mailsync_repository_refuse_folder (MailsyncRepository *self,
   if (!g_hash_table_contains (priv->refusals, name))
     g_hash_table_insert (priv->refusals, g_strdup (name), g_error_copy (error));
   g_mutex_unlock (&priv->refusals_lock);
+}
+
+/* A problem the last folder listing reports without failing: the engine
+ * takes it after the listing and shows it as an error of the account.
+ * Takes @error. */
+void
+_mailsync_repository_add_listing_problem (MailsyncRepository *self,
+                                          GError             *error)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  g_return_if_fail (error != NULL);
+  g_mutex_lock (&priv->refusals_lock);
+  if (priv->listing_problems == NULL)
+    priv->listing_problems = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  g_ptr_array_add (priv->listing_problems, error);
+  g_mutex_unlock (&priv->refusals_lock);
+}
+
+/* Returns (transfer full) the problems added since the last call, or NULL. */
+GPtrArray *
+_mailsync_repository_take_listing_problems (MailsyncRepository *self)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+  GPtrArray *problems;
+
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), NULL);
+  g_mutex_lock (&priv->refusals_lock);
+  problems = g_steal_pointer (&priv->listing_problems);
+  g_mutex_unlock (&priv->refusals_lock);
+  return problems;
 }
 
 /**

@@ -380,9 +380,12 @@ def scenario_window(server, root):
     work = os.path.join(root, "window")
     conn = server.imap(user, pw)
     old = time.time() - 400 * 86400
+    # The old ones first: offlineimap's maxage (which mailsync follows)
+    # also takes every message above the lowest UID in the window.
+    for i in range(3):
+        typ, data = conn.append("INBOX", None, imaplib_date(old), base.message("old-%d" % i))
     for i in range(3):
         base.append(conn, "INBOX", "recent-%d" % i)
-        typ, data = conn.append("INBOX", None, imaplib_date(old), base.message("old-%d" % i))
     base.append(conn, "INBOX", "big-1", size=60000)
     conn.logout()
     p = base.run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_MAX_AGE": "30", "G_MESSAGES_DEBUG": "Mailsync-IMAP"})
@@ -740,8 +743,9 @@ def scenario_includes(server, root):
     check("folderincludes: reference's folders plus the included one, nothing else",
           sorted(local) == ["Archive", "Work", "Work.Sub"] and all(len(v) == 1 for v in local.values()),
           {k: len(v) for k, v in local.items()})
-    check("folderincludes: a missing one is reported and skipped", "Missing" in p.stderr and "folderinclude" in p.stderr,
-          p.stderr)
+    errors = [l for l in p.stdout.splitlines() if l.startswith("error ")]
+    check("folderincludes: a missing one is an error event of the run, the others sync",
+          len(errors) == 1 and "Invalid folderinclude 'Missing'" in errors[0], p.stdout[-1500:])
 
 
 def main():

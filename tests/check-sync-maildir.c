@@ -341,13 +341,16 @@ END_TEST
 
 START_TEST (test_maildir_maxage_maxsize)
 {
-  g_autofree char *old = g_build_filename (f.remote_root, "INBOX", "cur", "old:2,S", NULL);
+  /* offlineimap's maxage takes every message from the lowest UID in the
+   * window on, so the old message must have a lower UID: UIDs are given
+   * in listing order, new/ before cur/. */
+  g_autofree char *old = g_build_filename (f.remote_root, "INBOX", "new", "old", NULL);
   g_autofree char *big = NULL;
   g_autofree char *p = NULL;
   GString *body = g_string_new ("Subject: big\n\n");
 
-  put (f.remote_root, "INBOX", "cur", "old:2,S", "old");
-  put (f.remote_root, "INBOX", "new", "recent", "recent");
+  put (f.remote_root, "INBOX", "new", "old", "old");
+  put (f.remote_root, "INBOX", "cur", "recent:2,S", "recent");
   while (body->len < 20000)
     g_string_append (body, "0123456789012345678901234567890123456789\n");
   big = g_build_filename (f.remote_root, "INBOX", "new", "big", NULL);

@@ -15,4 +15,13 @@ typedef gboolean (*MailsyncKeyringStoreFunc) (const char    *host,
  * Service. %NULL restores libsecret. */
 void _mailsync_config_set_keyring_store_func (MailsyncKeyringStoreFunc func);
 
+/* Sets @repo's folder filter to @func, except that a folder named in
+ * @includes (offlineimap's `folderincludes`; may be %NULL) is always
+ * synced. @func may be %NULL (no filter); @destroy frees @data. */
+void _mailsync_config_set_folder_filter (MailsyncRepository       *repo,
+                                         const char * const       *includes,
+                                         MailsyncFolderFilterFunc  func,
+                                         gpointer                  data,
+                                         GDestroyNotify            destroy);
+
 G_END_DECLS

@@ -1733,6 +1733,7 @@ apply_common (RepoContext        *ctx,
   MailsyncConfig *self = ctx->self;
   const char *section = ctx->section;
   gboolean readonly, createfolders, sync_deletes, dynamic;
+  g_auto(GStrv) includes = NULL;
 
   if (!get_bool (self, section, "readonly", FALSE, &readonly, error) ||
       !get_bool (self, section, "createfolders", TRUE, &createfolders, error) ||
@@ -1747,16 +1748,14 @@ apply_common (RepoContext        *ctx,
 
   if (has (self, section, "folderincludes"))
     {
-      g_auto(GStrv) includes = mailsync_config_eval_list (self, section, "folderincludes", error);
+      includes = mailsync_config_eval_list (self, section, "folderincludes", error);
       if (includes == NULL)
         return FALSE;
       /* The IMAP backend STATUS-checks each one and adds it to the
-       * listing; a Maildir lists its whole tree anyway. */
+       * listing; a Maildir lists its whole tree anyway, so there the
+       * includes only override the filter (as in offlineimap). */
       if (includes[0] != NULL && g_object_class_find_property (G_OBJECT_GET_CLASS (repo), "folder-includes"))
         g_object_set (repo, "folder-includes", includes, NULL);
-      else if (includes[0] != NULL)
-        return option_error (self, section, "folderincludes", MAILSYNC_ERROR_NOT_SUPPORTED, error,
-                             "only an IMAP repository can include folders its listing does not name");
     }
   if (has (self, section, "foldersort"))
     warn (self, section, "foldersort", "ignored: mailsync syncs folders in the order of their names");
@@ -1798,7 +1797,8 @@ apply_common (RepoContext        *ctx,
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
-      mailsync_repository_set_folder_filter (repo, patterns_filter, patterns, (GDestroyNotify) patterns_free);
+      _mailsync_config_set_folder_filter (repo, (const char * const *) includes, patterns_filter, patterns,
+                                          (GDestroyNotify) patterns_free);
     }
   else if (has (self, section, "folderfilter"))
     {
@@ -1807,8 +1807,8 @@ apply_common (RepoContext        *ctx,
       if (closure == NULL)
         return FALSE;
       closure->repo = repo;
-      mailsync_repository_set_folder_filter (repo, python_folderfilter, closure,
-                                             (GDestroyNotify) python_closure_free);
+      _mailsync_config_set_folder_filter (repo, (const char * const *) includes, python_folderfilter, closure,
+                                          (GDestroyNotify) python_closure_free);
     }
   return TRUE;
 }
@@ -2516,6 +2516,7 @@ static gboolean
 get_max_age (MailsyncConfig *self,
              const char     *section,
              guint          *days,
+             guint          *ymd,
              GError        **error)
 {
   g_autofree char *text = NULL;
@@ -2524,6 +2525,7 @@ get_max_age (MailsyncConfig *self,
   char tail;
 
   *days = 0;
+  *ymd = 0;
   if (!has (self, section, "maxage"))
     return TRUE;
   text = get_str (self, section, "maxage", error);
@@ -2548,10 +2550,12 @@ get_max_age (MailsyncConfig *self,
       if (g_date_time_compare (date, now) > 0)
         return option_error (self, section, "maxage", MAILSYNC_ERROR_INVALID_CONFIG, error,
                              "'%s' is in the future", text);
-      /* whole days since then, rounded up so that the date itself is in */
+      /* the engine selects by the date itself, as offlineimap does (its
+       * SEARCH SINCE is the day after); the days are for max-age's readers */
       *days = (guint) ((g_date_time_difference (now, date) + G_TIME_SPAN_DAY - 1) / G_TIME_SPAN_DAY);
       if (*days == 0)
         *days = 1;
+      *ymd = (guint) (y * 10000 + m * 100 + d);
       return TRUE;
     }
   return option_error (self, section, "maxage", MAILSYNC_ERROR_INVALID_CONFIG, error,
@@ -2596,7 +2600,7 @@ mailsync_config_create_account (MailsyncConfig *self,
   gboolean synclabels, dry_run, utf8;
   gint64 maxsize, quick;
   double autorefresh;
-  guint maxage;
+  guint maxage, maxage_date;
 
   g_return_val_if_fail (MAILSYNC_IS_CONFIG (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
@@ -2611,11 +2615,12 @@ mailsync_config_create_account (MailsyncConfig *self,
       return NULL;
     }
 
+  /* labelsheader and ignorelabels: offlineimap reads them only under
+   * synclabels (refused below), so without it they are accepted, with a
+   * warning that they have no effect. */
   if (!check_section (self, section, SCOPE_ACCOUNT, "an account", error) ||
       !get_bool (self, section, "synclabels", FALSE, &synclabels, error) ||
       !refuse_if_true (self, section, "synclabels", "Gmail label sync is not supported yet", error) ||
-      !refuse_if_set (self, section, "labelsheader", "Gmail label sync is not supported yet", error) ||
-      !refuse_if_set (self, section, "ignorelabels", "Gmail label sync is not supported yet", error) ||
       !refuse_if_set (self, section, "filterheaders",
                       "removing headers before upload is not supported yet", error) ||
       !refuse_if_set (self, section, "proxy", "proxies are not supported yet", error) ||
@@ -2625,11 +2630,15 @@ mailsync_config_create_account (MailsyncConfig *self,
       !get_int (self, section, "maxsize", 0, 0, G_MAXINT64, &maxsize, error) ||
       !get_int (self, section, "quick", 0, -1, G_MAXINT, &quick, error) ||
       !mailsync_config_file_get_double (self->file, section, "autorefresh", 0, &autorefresh, error) ||
-      !get_max_age (self, section, &maxage, error) ||
+      !get_max_age (self, section, &maxage, &maxage_date, error) ||
       !check_one_of (self, section, "status_backend", backends, &backend, error))
     return NULL;
   if (autorefresh < 0)
     warn (self, section, "autorefresh", "negative, taken as 0 (no refresh)");
+  if (has (self, section, "labelsheader"))
+    warn (self, section, "labelsheader", "has no effect without synclabels = yes (as in offlineimap)");
+  if (has (self, section, "ignorelabels"))
+    warn (self, section, "ignorelabels", "has no effect without synclabels = yes (as in offlineimap)");
 
   metadata = get_path (self, "general", "metadata", TRUE, error);
   if (metadata == NULL)
@@ -2696,6 +2705,7 @@ mailsync_config_create_account (MailsyncConfig *self,
   account = mailsync_account_new (name, remote, local, status);
   mailsync_account_set_dry_run (account, dry_run);
   mailsync_account_set_max_age (account, maxage);
+  _mailsync_account_set_max_age_date (account, maxage_date);
   mailsync_account_set_max_size (account, (guint64) maxsize);
   return account;
 }

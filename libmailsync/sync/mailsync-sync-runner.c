@@ -21,6 +21,7 @@
 
 #include "mailsync-sync-runner.h"
 #include "mailsync-sync-plan.h"
+#include "mailsync-sync-window.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 #include "mailsync-worker.h"
@@ -56,6 +57,8 @@ typedef struct
 
   GPtrArray *remote_list;  /* MailsyncMessageInfo */
   GPtrArray *local_list;
+  gboolean max_age_set;    /* offlineimap's maxage, fixed for this folder */
+  MailsyncMaxAge max_age;
   GHashTable *remote_by_uid; /* uid -> info (borrowed from the lists) */
   GHashTable *local_by_uid;
   GHashTable *local_by_key;
@@ -245,31 +248,79 @@ index_lists (Runner *r)
     }
 }
 
-/* maxage and maxsize: messages outside the window are invisible to the
- * sync, on both sides, as in offlineimap (their status rows are pruned as
- * "gone on both sides" and come back if the window widens again). */
+/* maxsize: messages outside the window are invisible to the sync, on
+ * both sides, as in offlineimap (their status rows are pruned as "gone on
+ * both sides" and come back if the window widens again). maxage is
+ * apply_max_age's. */
 static GPtrArray *
 filter_window (Runner *r, GPtrArray *list)
 {
-  gint64 cutoff = 0;
   GPtrArray *kept;
 
-  if (r->config->max_age_days == 0 && r->config->max_size == 0)
+  if (r->config->max_size == 0)
     return list;
-  if (r->config->max_age_days > 0)
-    cutoff = g_get_real_time () / G_USEC_PER_SEC - (gint64) r->config->max_age_days * 86400;
   kept = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < list->len; i++)
     {
       MailsyncMessageInfo *info = list->pdata[i];
-      if (r->config->max_size > 0 && mailsync_message_info_get_size (info) > r->config->max_size)
-        continue;
-      if (cutoff > 0 && mailsync_message_info_get_internal_date (info) < cutoff)
+      if (mailsync_message_info_get_size (info) > r->config->max_size)
         continue;
       g_ptr_array_add (kept, g_object_ref (info));
     }
   g_ptr_array_unref (list);
   return kept;
+}
+
+/* maxage: the message set offlineimap syncs (mailsync-sync-window.c).
+ * A remote that searches on its server (the IMAP folder's "window-since"
+ * and "window-min-uid") listed it already; any other is filtered here.
+ * When the remote has nothing since the window's day, the local files
+ * named from the date on choose the lowest UID, and the remote is listed
+ * again from it. Outside the set, messages are invisible, as with
+ * maxsize. */
+static gboolean
+apply_max_age (Runner *r, GError **error)
+{
+  gboolean searches = g_object_class_find_property (G_OBJECT_GET_CLASS (r->remote), "window-min-uid") != NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  GPtrArray *again;
+  guint32 min_uid;
+
+  if (!r->max_age_set)
+    return TRUE;
+  if (searches)
+    min_uid = _mailsync_max_age_min_uid (r->remote_list);
+  else
+    {
+      g_autoptr(GPtrArray) since = _mailsync_max_age_remote (g_ptr_array_ref (r->remote_list), r->max_age.since, 0);
+
+      min_uid = _mailsync_max_age_min_uid (since);
+    }
+  if (min_uid != 0)
+    {
+      if (!searches)
+        r->remote_list = _mailsync_max_age_remote (r->remote_list, r->max_age.since, min_uid);
+      r->local_list = _mailsync_max_age_from_uid (r->local_list, min_uid);
+      return TRUE;
+    }
+  r->local_list = _mailsync_max_age_local_by_name (r->local_list, r->max_age.local_cutoff);
+  min_uid = _mailsync_max_age_min_uid (r->local_list);
+  if (!searches)
+    {
+      r->remote_list = _mailsync_max_age_remote (r->remote_list, r->max_age.since, min_uid);
+      return TRUE;
+    }
+  if (min_uid == 0)
+    return TRUE;
+  g_object_set (r->remote, "window-min-uid", (guint) min_uid, NULL);
+  mailsync_folder_list_messages_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
+  again = mailsync_folder_list_messages_finish (r->remote, _mailsync_await (&result), error);
+  g_object_set (r->remote, "window-min-uid", 0u, NULL);
+  if (again == NULL)
+    return FALSE;
+  g_ptr_array_unref (r->remote_list);
+  r->remote_list = filter_window (r, again);
+  return TRUE;
 }
 
 /* The fast resync (doc/design.md): a remote folder that can list only what
@@ -384,7 +435,7 @@ fast_listing_applies (Runner *r)
   return g_object_class_find_property (klass, "known-messages") != NULL
          && g_object_class_find_property (klass, "known-state") != NULL
          && g_object_class_find_property (klass, "sync-state") != NULL
-         && r->config->max_age_days == 0 && r->config->max_size == 0 && start_date_of (r) == 0
+         && !r->max_age_set && r->config->max_size == 0 && start_date_of (r) == 0
          && !mailsync_repository_get_readonly (rrepo) && !mailsync_repository_get_readonly (lrepo)
          && mailsync_repository_get_sync_deletes (rrepo) && mailsync_repository_get_sync_deletes (lrepo);
 }
@@ -465,8 +516,8 @@ offer_window (Runner *r, MailsyncFolder *folder)
   if (g_object_class_find_property (klass, "window-since") == NULL ||
       g_object_class_find_property (klass, "window-max-size") == NULL)
     return;
-  if (r->config->max_age_days > 0)
-    since = g_get_real_time () / G_USEC_PER_SEC - (gint64) r->config->max_age_days * 86400;
+  if (r->max_age_set)
+    since = r->max_age.since;
   g_object_set (folder, "window-since", since, "window-max-size", r->config->max_size, NULL);
 }
 
@@ -504,7 +555,7 @@ list_both (Runner *r, GError **error)
         r->remote_list->len, r->remote_list->len, NULL, NULL, NULL);
   r->remote_list = filter_window (r, r->remote_list);
   r->local_list = filter_window (r, r->local_list);
-  if (!apply_start_date (r, error))
+  if (!apply_max_age (r, error) || !apply_start_date (r, error))
     return FALSE;
   index_lists (r);
   return TRUE;
@@ -1458,6 +1509,8 @@ sync_folder_once (const MailsyncRunnerConfig *config,
   r->local = local;
   r->status_name = g_strdup (status_name);
   r->folder_label = mailsync_folder_get_visible_name (remote);
+  r->max_age_set = _mailsync_max_age_compute (config->max_age_days, config->max_age_date,
+                                              g_get_real_time () / G_USEC_PER_SEC, &r->max_age);
 
   start_local_listing (r);
   if (!mailsync_status_store_load (config->status, status_name, &records, &r->meta,

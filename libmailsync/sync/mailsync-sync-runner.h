@@ -21,6 +21,7 @@ typedef struct
   gboolean             quick;            /* report an unchanged folder as skipped */
   double               max_delete_ratio; /* >= 1.0 disables the guard */
   guint                max_age_days;     /* 0: no limit (offlineimap maxage) */
+  guint                max_age_date;     /* maxage = YYYY-MM-DD as YYYYMMDD; wins; 0: none */
   guint64              max_size;         /* 0: no limit (offlineimap maxsize) */
   MailsyncEmitFunc     emit;
   gpointer             emit_data;

@@ -51,6 +51,7 @@ struct _MailsyncImapFolder
   /* maxage/maxsize asked by the caller: a full listing SEARCHes first. */
   gint64 window_since;     /* unix time, 0 for none */
   guint64 window_max_size; /* bytes, 0 for none */
+  guint32 window_min_uid;  /* list from this UID on instead of SINCE; 0 for none */
 };
 
 enum
@@ -62,6 +63,7 @@ enum
   PROP_FAST_LISTING,
   PROP_WINDOW_SINCE,
   PROP_WINDOW_MAX_SIZE,
+  PROP_WINDOW_MIN_UID,
   N_PROPS
 };
 
@@ -459,11 +461,9 @@ list_changes (MailsyncImapFolder *self, guint64 since, GCancellable *cancellable
 
 static void collect_deleted (MailsyncImapResponse *response, gpointer user_data);
 
-/* maxage/maxsize on the server (reference §5.10, as offlineimap does):
- * UID SEARCH for what may be in the window, then FETCH only that. SINCE
- * compares dates without time, so the runner's exact filter still runs. */
-static GPtrArray *
-list_window (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+/* One UID SEARCH: CRITERIA, then SMALLER for maxsize (or ALL). */
+static GArray *
+search_window (MailsyncImapFolder *self, const char *criteria, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_autoptr(GString) line = g_string_new ("UID SEARCH");
@@ -471,16 +471,8 @@ list_window (MailsyncImapFolder *self, GCancellable *cancellable, GError **error
   g_autoptr(GAsyncResult) result = NULL;
   MailsyncImapRequest *request;
 
-  if (self->window_since > 0)
-    {
-      g_autoptr(GDateTime) day = g_date_time_new_from_unix_utc (self->window_since);
-      static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-
-      if (day != NULL)
-        g_string_append_printf (line, " SINCE %d-%s-%04d", g_date_time_get_day_of_month (day),
-                                months[g_date_time_get_month (day) - 1], g_date_time_get_year (day));
-    }
+  if (criteria != NULL)
+    g_string_append_printf (line, " %s", criteria);
   if (self->window_max_size > 0 && self->window_max_size < G_MAXUINT32)
     g_string_append_printf (line, " SMALLER %" G_GUINT64_FORMAT, self->window_max_size + 1);
   if (strcmp (line->str, "UID SEARCH") == 0)
@@ -491,12 +483,60 @@ list_window (MailsyncImapFolder *self, GCancellable *cancellable, GError **error
   ok = mailsync_imap_connection_send_finish (connection_of (self), _mailsync_await (&result), error);
   if (ok == NULL)
     return NULL;
+  g_array_sort (uids, (GCompareFunc) compare_guint32);
+  return g_steal_pointer (&uids);
+}
+
+/* maxage/maxsize on the server (reference §5.10), as offlineimap does it:
+ * UID SEARCH SINCE the window's day, then, when that found anything,
+ * every message from the lowest UID found on (UID SEARCH UID n:*), so that
+ * an older message with a higher UID is listed too; with window-min-uid
+ * only the second search. Then FETCH only those. */
+static GPtrArray *
+list_window (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GArray) uids = NULL;
+  g_autofree char *since = NULL;
+  guint32 min_uid = self->window_min_uid;
+
+  if (min_uid == 0 && self->window_since > 0)
+    {
+      g_autoptr(GDateTime) day = g_date_time_new_from_unix_utc (self->window_since);
+      static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+      if (day != NULL)
+        since = g_strdup_printf ("SINCE %d-%s-%04d", g_date_time_get_day_of_month (day),
+                                 months[g_date_time_get_month (day) - 1], g_date_time_get_year (day));
+      uids = search_window (self, since, cancellable, error);
+      if (uids == NULL)
+        return NULL;
+      if (since != NULL && uids->len > 0)
+        min_uid = g_array_index (uids, guint32, 0);
+    }
+  if (min_uid > 0)
+    {
+      g_autofree char *range = g_strdup_printf ("UID %u:*", min_uid);
+
+      g_clear_pointer (&uids, g_array_unref);
+      uids = search_window (self, range, cancellable, error);
+      if (uids == NULL)
+        return NULL;
+      /* "n:*" always names the highest UID, even one below n */
+      while (uids->len > 0 && g_array_index (uids, guint32, 0) < min_uid)
+        g_array_remove_index (uids, 0);
+    }
+  else if (uids == NULL)
+    {
+      uids = search_window (self, NULL, cancellable, error);
+      if (uids == NULL)
+        return NULL;
+    }
   if (uids->len > 0)
     {
       g_autofree char *set = NULL;
       g_autofree char *fetch = NULL;
 
-      g_array_sort (uids, (GCompareFunc) compare_guint32);
       set = mailsync_imap_format_seqset ((const guint32 *) uids->data, uids->len);
       fetch = g_strdup_printf ("UID FETCH %s (UID FLAGS RFC822.SIZE INTERNALDATE)", set);
       if (!fetch_into_listing (self, fetch, cancellable, error))
@@ -528,7 +568,7 @@ list_everything (MailsyncImapFolder *self, GCancellable *cancellable, GError **e
     {
       /* UID ranges, not sequence numbers, so that concurrent expunges
        * cannot shift them. */
-      if (self->window_since > 0 || self->window_max_size > 0)
+      if (self->window_since > 0 || self->window_max_size > 0 || self->window_min_uid > 0)
         return list_window (self, cancellable, error);
       if (!fetch_into_listing (self, "UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)", cancellable, error))
         return NULL;
@@ -1583,6 +1623,9 @@ mailsync_imap_folder_get_property (GObject *object, guint prop_id, GValue *value
     case PROP_WINDOW_MAX_SIZE:
       g_value_set_uint64 (value, self->window_max_size);
       break;
+    case PROP_WINDOW_MIN_UID:
+      g_value_set_uint (value, self->window_min_uid);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1608,6 +1651,9 @@ mailsync_imap_folder_set_property (GObject *object, guint prop_id, const GValue 
       break;
     case PROP_WINDOW_MAX_SIZE:
       self->window_max_size = g_value_get_uint64 (value);
+      break;
+    case PROP_WINDOW_MIN_UID:
+      self->window_min_uid = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1695,9 +1741,10 @@ mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
   /**
    * MailsyncImapFolder:window-since:
    *
-   * offlineimap's maxage as a time: listings may leave out messages whose
-   * INTERNALDATE is older (the server filters with UID SEARCH SINCE, by
-   * day, so some older ones may still be listed). 0 for no limit.
+   * offlineimap's maxage as a time: listings name the messages the server
+   * finds with UID SEARCH SINCE this time's day (UTC), and every message
+   * with a higher UID than the lowest of them, as offlineimap lists them
+   * (so older messages may be listed). 0 for no limit.
    *
    * Since: 0.1
    */
@@ -1714,6 +1761,18 @@ mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
   props[PROP_WINDOW_MAX_SIZE] =
     g_param_spec_uint64 ("window-max-size", NULL, NULL, 0, G_MAXUINT64, 0,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncImapFolder:window-min-uid:
+   *
+   * offlineimap's maxage when the server had nothing since the window's
+   * day: listings name only messages from this UID on (UID SEARCH UID
+   * n:*) instead of searching by #MailsyncImapFolder:window-since. 0 for
+   * none.
+   *
+   * Since: 0.1
+   */
+  props[PROP_WINDOW_MIN_UID] =
+    g_param_spec_uint ("window-min-uid", NULL, NULL, 0, G_MAXUINT32, 0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (G_OBJECT_CLASS (klass), N_PROPS, props);
   folder_class->list_messages_async = folder_list_messages_async;
   folder_class->list_messages_finish = folder_list_messages_finish;

@@ -703,8 +703,12 @@ add_included_folders (MailsyncImapRepository *self, ListData *data, GCancellable
               g_propagate_error (error, g_steal_pointer (&local_error));
               return FALSE;
             }
-          g_message ("Repository %s: invalid folderinclude '%s' (%s); skipping it",
-                     mailsync_repository_get_name (MAILSYNC_REPOSITORY (self)), given, local_error->message);
+          /* offlineimap shows it as an error (exit status 1) and syncs
+           * the other folders: the listing goes on, the engine reports it. */
+          _mailsync_repository_add_listing_problem (MAILSYNC_REPOSITORY (self),
+            g_error_new (MAILSYNC_ERROR, MAILSYNC_ERROR_FOLDER_NOT_FOUND,
+                         "Invalid folderinclude '%s' of repository %s: %s", given,
+                         mailsync_repository_get_name (MAILSYNC_REPOSITORY (self)), local_error->message));
           continue;
         }
       g_ptr_array_add (data->folders, _mailsync_imap_folder_new (self, name, encoded ? encoded : name));
@@ -1428,7 +1432,8 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * Extra folders to sync although LIST (with
    * #MailsyncImapRepository:reference) does not name them
    * (offlineimap's `folderincludes`). Each is checked with STATUS first;
-   * one that does not exist is skipped with a message.
+   * one that does not exist is skipped, and the sync reports it as an
+   * error of the account.
    *
    * Since: 0.1
    */
