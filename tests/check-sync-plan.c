@@ -56,7 +56,16 @@ typedef struct
 static const PlanCase cases[] = {
   { "new remote", "S", ABSENT, ABSENT, { 0, 0, 1, 1 }, "DOWNLOAD 7 S" },
   { "new remote, local read-only", "S", ABSENT, ABSENT, { 0, 1, 1, 1 }, "" },
-  { "on both, status lost: local flags win", "S", "FS", ABSENT, { 0, 0, 1, 1 }, "FLAGS_REMOTE 7 +F-; STATUS_PUT 7 FS" },
+  /* A lost status cannot say who changed what: no flag either side has is
+   * dropped (offlineimap lets the local flags win). */
+  { "on both, status lost: local flag added to remote", "S", "FS", ABSENT, { 0, 0, 1, 1 },
+    "FLAGS_REMOTE 7 +F-; STATUS_PUT 7 FS" },
+  { "on both, status lost: remote flag kept", "FS", "S", ABSENT, { 0, 0, 1, 1 },
+    "FLAGS_LOCAL 7 +F-; STATUS_PUT 7 FS" },
+  { "on both, status lost: union both ways", "F", "S", ABSENT, { 0, 0, 1, 1 },
+    "FLAGS_LOCAL 7 +F-; FLAGS_REMOTE 7 +S-; STATUS_PUT 7 FS" },
+  { "on both, status lost, local read-only", "F", "S", ABSENT, { 0, 1, 1, 1 },
+    "FLAGS_REMOTE 7 +S-; STATUS_PUT 7 FS" },
   { "on both, status lost, same flags", "S", "S", ABSENT, { 0, 0, 1, 1 }, "STATUS_PUT 7 S" },
   { "in sync", "FS", "FS", "FS", { 0, 0, 1, 1 }, "" },
   { "remote added F", "FS", "S", "S", { 0, 0, 1, 1 }, "FLAGS_LOCAL 7 +F-; STATUS_PUT 7 FS" },

@@ -155,14 +155,22 @@ plan_one (GPtrArray                *actions,
   else if (r && l && !s)
     {
       /* On both sides but unknown to the status (a lost status, or a crash
-       * after a copy): no transfer; the local flags win, as in offlineimap. */
+       * after a copy): no transfer. Which side changed a flag since the
+       * last sync cannot be known, so no flag either side has is dropped:
+       * both get the union. offlineimap lets the local flags win, which
+       * takes away a flag set on the server since (doc/design.md). */
+      g_autofree char *both = NULL;
+
       if (policy->remote_readonly)
         {
           add_status_put (actions, uid, r->flags);
           return;
         }
-      add_flags_action (actions, MAILSYNC_ACTION_FLAGS_REMOTE, uid, l->flags, r->flags);
-      add_status_put (actions, uid, l->flags);
+      both = merge_flags (r->flags, l->flags, "");
+      if (!policy->local_readonly)
+        add_flags_action (actions, MAILSYNC_ACTION_FLAGS_LOCAL, uid, both, l->flags);
+      add_flags_action (actions, MAILSYNC_ACTION_FLAGS_REMOTE, uid, both, r->flags);
+      add_status_put (actions, uid, both);
     }
   else if (r && l && s)
     {
