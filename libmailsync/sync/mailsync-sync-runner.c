@@ -1490,6 +1490,137 @@ execute (Runner *r, GPtrArray *plan, GError **error)
   return TRUE;
 }
 
+/* ---- a missing status ------------------------------------------------- */
+
+/* A status with no row while the local folder holds messages named with
+ * UIDs: the status was lost (removed, or a damaged one the user removed),
+ * and the folder had been synced. The plan already copies nothing that is
+ * on both sides (the UID pairs them), keeps every flag either side has,
+ * and copies what is on one side only instead of deleting it: whether it
+ * was deleted on the other side since, or never synced, cannot be known.
+ * What is left to do here is to make sure the UIDs still name the same
+ * messages, and to say what happened. */
+static gboolean
+status_lost (Runner *r, guint n_records)
+{
+  return n_records == 0 && g_hash_table_size (r->local_by_uid) > 0;
+}
+
+static int
+compare_uid (gconstpointer a, gconstpointer b)
+{
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* The UIDVALIDITY the status recorded went with it. UIDs of another
+ * UIDVALIDITY (the server folder was recreated) would pair unrelated
+ * messages: the local one would never be uploaded, the remote one never
+ * downloaded. So compare the contents of a few pairs (the lowest, middle
+ * and highest UID: a renumbering shows across the range) before trusting
+ * any: three small fetches, no file written. A mismatch stops the folder,
+ * as a changed UIDVALIDITY does; nothing is copied or deleted. */
+#define REBUILD_SAMPLE 3
+
+static gboolean
+verify_uid_pairs (Runner *r, GError **error)
+{
+  g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  guint picks[REBUILD_SAMPLE];
+
+  if (g_hash_table_contains (r->meta, META_UIDVALIDITY_REMOTE))
+    return TRUE;                /* check_one_validity() compares it */
+  for (guint i = 0; i < r->remote_list->len; i++)
+    {
+      guint32 uid = mailsync_message_info_get_uid (r->remote_list->pdata[i]);
+
+      if (g_hash_table_contains (r->local_by_uid, GUINT_TO_POINTER (uid)))
+        g_array_append_val (uids, uid);
+    }
+  if (uids->len == 0)
+    return TRUE;
+  g_array_sort (uids, compare_uid);
+  picks[0] = 0;
+  picks[1] = uids->len / 2;
+  picks[2] = uids->len - 1;
+  for (guint i = 0; i < REBUILD_SAMPLE; i++)
+    {
+      guint32 uid = g_array_index (uids, guint32, picks[i]);
+      MailsyncMessageInfo *remote = g_hash_table_lookup (r->remote_by_uid, GUINT_TO_POINTER (uid));
+      MailsyncMessageInfo *local = g_hash_table_lookup (r->local_by_uid, GUINT_TO_POINTER (uid));
+      g_autofree char *remote_digest = NULL;
+      g_autofree char *local_digest = NULL;
+
+      if (i > 0 && picks[i] == picks[i - 1])
+        continue;
+      remote_digest = message_digest (r, r->remote, remote, error);
+      if (remote_digest == NULL)
+        return FALSE;
+      local_digest = message_digest (r, r->local, local, error);
+      if (local_digest == NULL)
+        return FALSE;
+      if (strcmp (remote_digest, local_digest) != 0)
+        {
+          g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED,
+                       "The status of folder %s is missing and local message %s (U=%u) is not "
+                       "the message with UID %u on %s: the UIDs in the Maildir names are from "
+                       "another UIDVALIDITY; not pairing messages by UID, skipping it",
+                       r->folder_label, mailsync_message_info_get_key (local), uid, uid,
+                       mailsync_repository_get_name (mailsync_folder_get_repository (r->remote)));
+          /* The UIs print no error of this code (offlineimap's validity
+           * warning says it all), and there is no saved UIDVALIDITY to
+           * put in one: say it as a warning. */
+          emit (r, MAILSYNC_SYNC_EVENT_WARNING, NULL, MAILSYNC_DIRECTION_NONE, uid, 0, 0, NULL, *error, NULL);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* The words saying that the status was rebuilt and how many messages the
+ * plan copies back, counted before the copies change the lists; NULL when
+ * there is nothing to say. A remote message above the highest UID in the Maildir names
+ * arrived after the last sync (UIDs only grow): new mail, not copied back.
+ * Below it, and every local message with a UID the server no longer has,
+ * was on both sides at the last sync and deleted on one side since. */
+static char *
+describe_rebuild (Runner *r, GPtrArray *plan)
+{
+  GHashTableIter iter;
+  gpointer key;
+  guint32 max_local = 0;
+  guint paired = 0, to_local = 0, to_remote = 0;
+
+  g_hash_table_iter_init (&iter, r->local_by_uid);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      max_local = MAX (max_local, GPOINTER_TO_UINT (key));
+      if (g_hash_table_contains (r->remote_by_uid, key))
+        paired++;
+    }
+  for (guint i = 0; i < plan->len; i++)
+    {
+      MailsyncAction *a = plan->pdata[i];
+
+      if (a->kind == MAILSYNC_ACTION_DOWNLOAD && a->uid < max_local)
+        to_local++;
+      else if (a->kind == MAILSYNC_ACTION_UPLOAD && a->uid != 0)
+        to_remote++;
+    }
+  /* A read-only remote plans no upload: every run would say so again. */
+  if (paired == 0 && to_local + to_remote == 0)
+    return NULL;
+  return g_strdup_printf ("Status of folder %s was missing: rebuilt from the Maildir's U= names "
+                          "(%u messages on both sides, not copied again); %s %u messages found on one "
+                          "side only (%u to %s, %u to %s): deleted on the other side since the last "
+                          "sync, which cannot be known, so nothing was deleted",
+                          r->folder_label, paired, r->config->dry_run ? "would copy back" : "copied back",
+                          to_local + to_remote,
+                          to_local, mailsync_repository_get_name (mailsync_folder_get_repository (r->local)),
+                          to_remote, mailsync_repository_get_name (mailsync_folder_get_repository (r->remote)));
+}
+
 static gboolean
 sync_folder_once (const MailsyncRunnerConfig *config,
                   MailsyncFolder             *remote,
@@ -1501,6 +1632,8 @@ sync_folder_once (const MailsyncRunnerConfig *config,
   g_autoptr(GPtrArray) records = NULL;
   g_autoptr(GPtrArray) plan = NULL;
   g_autoptr(MailsyncStatusBatch) validity = mailsync_status_batch_new ();
+  g_autofree char *rebuilt = NULL;
+  gboolean rebuilding;
 
   r->config = config;
   r->context = g_main_context_ref_thread_default ();
@@ -1525,6 +1658,9 @@ sync_folder_once (const MailsyncRunnerConfig *config,
 
   if (!list_both (r, error))
     return FALSE;
+  rebuilding = status_lost (r, records->len);
+  if (rebuilding && !verify_uid_pairs (r, error))
+    return FALSE;
   if (!check_one_validity (r, remote, META_UIDVALIDITY_REMOTE, validity, error) ||
       !check_one_validity (r, local, META_UIDVALIDITY_LOCAL, validity, error))
     return FALSE;
@@ -1544,6 +1680,8 @@ sync_folder_once (const MailsyncRunnerConfig *config,
       g_ptr_array_unref (plan);
       plan = make_plan (r, TRUE);
     }
+  if (rebuilding)
+    rebuilt = describe_rebuild (r, plan);
   /* offlineimap's quick sync skips a folder whose counts did not change;
    * here both sides were listed (the fast resync makes that one SELECT on
    * an unchanged server), so "not changed" means nothing to do at all,
@@ -1557,7 +1695,12 @@ sync_folder_once (const MailsyncRunnerConfig *config,
       save_listing_state (r, state);
       return config->dry_run || commit (r, state, error);
     }
-  return execute (r, plan, error);
+  if (!execute (r, plan, error))
+    return FALSE;
+  /* Said once the copies are done, so the count is what happened. */
+  if (rebuilt != NULL)
+    emit (r, MAILSYNC_SYNC_EVENT_WARNING, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, rebuilt);
+  return TRUE;
 }
 
 /* ---- reconnecting ------------------------------------------------------ */
