@@ -231,6 +231,48 @@ def scenario_labels_without_synclabels(server, root):
           p.returncode == 0 and mine.get("INBOX") == ["labelled@parity"], p.stderr[-500:])
 
 
+def scenario_ignore_readonly(server, root):
+    """A folder the server opens [READ-ONLY] (its Maildir not writable by
+    the mail user) with a local flag change: offlineimap warns that the
+    change is not made, and with [general] ignore-readonly it does not."""
+    for ignore in ("no", "yes"):
+        label = "ignore-readonly = %s" % ignore
+        pair = Pair(server, root, "ro-" + ignore)
+        for home in pair.homes.values():
+            path = os.path.join(home, ".offlineimaprc")
+            with open(path) as f:
+                text = f.read()
+            with open(path, "w") as f:
+                f.write(text.replace("[general]\n", "[general]\nignore-readonly = %s\n" % ignore, 1))
+        conn = pair.imap()
+        conn.create("Shared")
+        for i in range(2):
+            append(conn, "Shared", "shared-%d" % i)
+        conn.logout()
+        o, p = both(pair, label + ", first run")
+        same_messages(pair, label + ", first run", o, p)
+        mdir = os.path.join(server.dir, "mail", pair.user, ".Shared")
+        for sub in ("cur", "new", "tmp", ""):
+            os.chmod(os.path.join(mdir, sub), 0o555)
+        # a flag change: offlineimap only warns about it (a new message
+        # for a read-only folder is an error there, a warning here)
+        for home in pair.homes.values():
+            shared = os.path.join(home, "Mail", "Shared")
+            name = sorted(os.listdir(os.path.join(shared, "new")) + os.listdir(os.path.join(shared, "cur")))[0]
+            sub = "new" if os.path.exists(os.path.join(shared, "new", name)) else "cur"
+            os.rename(os.path.join(shared, sub, name), os.path.join(shared, "cur", name.split(":2,")[0] + ":2,F"))
+        o, p = both(pair, label)
+        same_messages(pair, label, o, p)
+        warned = [l for l in (p.stdout + p.stderr).splitlines() if "but that folder is read-only" in l]
+        if o is not None:
+            theirs = [l for l in (o.stdout + o.stderr).splitlines() if "but that folder is read-only" in l]
+            check("%s: read-only warnings as offlineimap's (%d)" % (label, len(theirs)),
+                  bool(warned) == bool(theirs) and (ignore == "yes") != bool(warned),
+                  "offlineimap %s\nmailsync %s" % (theirs, warned))
+        else:
+            check("%s: read-only warnings shown unless ignored" % label, (ignore == "yes") != bool(warned), warned)
+
+
 def main():
     if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs root and dovecot-imapd")
@@ -249,7 +291,8 @@ def main():
             return 77
         for name, fn in [("maxage", scenario_maxage), ("folderincludes", scenario_folderincludes),
                          ("invalid_include", scenario_invalid_include),
-                         ("labels", scenario_labels_without_synclabels)]:
+                         ("labels", scenario_labels_without_synclabels),
+                         ("ignore_readonly", scenario_ignore_readonly)]:
             if only and name not in only:
                 continue
             try:

@@ -427,6 +427,16 @@ main (int argc, char **argv)
       return 1;
     }
   mailsync_ui_set_dry_run (ui, dry_run);
+  {
+    gboolean ignore_read_only;
+
+    if (!mailsync_config_file_get_boolean (file, "general", "ignore-readonly", FALSE, &ignore_read_only, &error))
+      {
+        fprintf (stderr, "ERROR: %s\n", error->message);
+        return 1;
+      }
+    mailsync_ui_set_ignore_read_only (ui, ignore_read_only);
+  }
   if (opts->log_file != NULL)
     {
       g_autofree char *log_path = expand_user (opts->log_file);

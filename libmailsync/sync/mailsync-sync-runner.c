@@ -1296,7 +1296,8 @@ make_plan (Runner *r, gboolean obey_read_only_folders)
 
 /* offlineimap's warnings when the server refuses writes to a folder
  * (SELECT answered [READ-ONLY]): each skipped change is named, and nothing
- * is written to the folder. */
+ * is written to the folder. They carry MAILSYNC_ERROR_READ_ONLY, so that a
+ * UI can leave them out (offlineimap's ignore-readonly). */
 static void
 warn_read_only (Runner *r, GPtrArray *plan)
 {
@@ -1339,6 +1340,7 @@ warn_read_only (Runner *r, GPtrArray *plan)
         {
           g_autofree char *name = mailsync_folder_get_visible_name (to);
           g_autofree char *text = NULL;
+          g_autoptr(GError) read_only = NULL;
 
           if (a->uid != 0)
             text = g_strdup_printf ("Attempted to synchronize message %u to folder %s[%s], but that folder is "
@@ -1348,7 +1350,8 @@ warn_read_only (Runner *r, GPtrArray *plan)
             text = g_strdup_printf ("Attempted to synchronize message %s to folder %s[%s], but that folder is "
                                     "read-only.  The message will not be copied to that folder.",
                                     a->key ? a->key : "?", _mailsync_type_label (to), name);
-          emit (r, MAILSYNC_SYNC_EVENT_WARNING, to, MAILSYNC_DIRECTION_NONE, a->uid, 0, 0, NULL, NULL, text);
+          read_only = g_error_new_literal (MAILSYNC_ERROR, MAILSYNC_ERROR_READ_ONLY, text);
+          emit (r, MAILSYNC_SYNC_EVENT_WARNING, to, MAILSYNC_DIRECTION_NONE, a->uid, 0, 0, NULL, read_only, text);
         }
     }
   for (gsize g = 0; g < G_N_ELEMENTS (groups); g++)
@@ -1356,12 +1359,15 @@ warn_read_only (Runner *r, GPtrArray *plan)
       {
         g_autofree char *name = mailsync_folder_get_visible_name (groups[g].folder);
         g_autofree char *text = NULL;
+        g_autoptr(GError) read_only = NULL;
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
         text = g_strdup_printf (groups[g].format, groups[g].list->str, _mailsync_type_label (groups[g].folder), name);
 #pragma GCC diagnostic pop
-        emit (r, MAILSYNC_SYNC_EVENT_WARNING, groups[g].folder, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
+        read_only = g_error_new_literal (MAILSYNC_ERROR, MAILSYNC_ERROR_READ_ONLY, text);
+        emit (r, MAILSYNC_SYNC_EVENT_WARNING, groups[g].folder, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, read_only,
+              text);
       }
 }
 

@@ -32,6 +32,7 @@ typedef struct
   GHashTable *active_folders;  /* folder thread names that are registered */
   GPtrArray *errors;           /* texts of the errors, for the recap */
   gboolean validity_problem;
+  gboolean ignore_read_only;   /* [general] ignore-readonly */
   FILE *log_file;              /* -l */
   gboolean syslog;             /* -s */
 } MailsyncUiPrivate;
@@ -529,6 +530,11 @@ mailsync_ui_real_event (MailsyncUi *self, MailsyncSyncEvent *event)
       break;
 
     case MAILSYNC_SYNC_EVENT_WARNING:
+      /* offlineimap's ignore-readonly silences exactly its warnings about
+       * changes not made to a read-only folder, which the engine marks
+       * with MAILSYNC_ERROR_READ_ONLY. */
+      if (priv->ignore_read_only && error != NULL && g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_READ_ONLY))
+        break;
       emit_text (self, MAILSYNC_UI_LEVEL_WARNING, thread, etext ? etext : error ? error->message : "");
       break;
 
@@ -881,6 +887,23 @@ mailsync_ui_set_dry_run (MailsyncUi *self, gboolean dry_run)
 
   g_return_if_fail (MAILSYNC_IS_UI (self));
   priv->dry_run = dry_run;
+}
+
+/**
+ * mailsync_ui_set_ignore_read_only:
+ * @self: a UI
+ * @ignore: offlineimap's `[general] ignore-readonly`
+ *
+ * Leaves out the warnings that a change was not made because its folder
+ * is read-only, as offlineimap does with `ignore-readonly`.
+ */
+void
+mailsync_ui_set_ignore_read_only (MailsyncUi *self, gboolean ignore)
+{
+  MailsyncUiPrivate *priv = mailsync_ui_get_instance_private (self);
+
+  g_return_if_fail (MAILSYNC_IS_UI (self));
+  priv->ignore_read_only = ignore;
 }
 
 /**

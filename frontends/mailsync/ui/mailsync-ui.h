@@ -106,6 +106,8 @@ int         mailsync_ui_poll_request  (MailsyncUi *self);
 MailsyncUiLevel mailsync_ui_get_level (MailsyncUi *self);
 gboolean    mailsync_ui_wants         (MailsyncUi *self, MailsyncUiLevel level);
 void        mailsync_ui_set_dry_run   (MailsyncUi *self, gboolean dry_run);
+/* [general] ignore-readonly: no warnings about read-only folders */
+void        mailsync_ui_set_ignore_read_only (MailsyncUi *self, gboolean ignore);
 /* where the text goes (default stdout or stderr by UI); tests pass a
  * memory stream; not owned */
 void        mailsync_ui_set_output    (MailsyncUi *self, FILE *stream);
