@@ -21,6 +21,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 import traceback
 
 try:
@@ -677,6 +678,72 @@ def test_python_backend(top):
     collect()
 
 
+def run_until(cond, seconds=60):
+    """Iterates this thread's default context until cond() or the deadline."""
+    ctx = GLib.MainContext.default()
+    deadline = time.monotonic() + seconds
+    timer = GLib.timeout_add_seconds(1, lambda: True)
+    while not cond() and time.monotonic() < deadline:
+        ctx.iteration(True)
+    GLib.source_remove(timer)
+    return cond()
+
+
+def test_folder_state(top):
+    root = os.path.join(top, 'state')
+    make_maildir(os.path.join(root, 'INBOX'))
+    make_maildir(os.path.join(root, 'Sent'))
+    deliver(os.path.join(root, 'INBOX'), '1700000001.M1P1.host', message(1))
+    repo = Mailsync.MaildirRepository.new('State', root, ord('.'))
+
+    infos = repo.list_folder_info(None)
+    sent = [i for i in infos if i.get_name() == 'Sent'][0]
+    del infos
+    collect()
+    check('Repository.list_folder_info: a FolderInfo outlives the list',
+          sent.get_role() == Mailsync.FolderRole.SENT and sent.get_total() == 0 and
+          sent.get_display_name() == 'Sent', (sent.get_name(), sent.get_role()))
+    infos = run_async(lambda cb: repo.list_folder_info_async(None, cb), repo.list_folder_info_finish)
+    inbox_info = [i for i in infos if i.get_name() == 'INBOX'][0]
+    check('Repository.list_folder_info_finish: counts of new/',
+          inbox_info.get_total() == 1 and inbox_info.get_unseen() == 1 and inbox_info.get_recent() == 1 and
+          inbox_info.get_role() == Mailsync.FolderRole.INBOX, (inbox_info.get_total(), inbox_info.get_unseen()))
+    del infos, inbox_info
+    made = Mailsync.FolderInfo(name='A/B', separator=ord('/'), total=3)
+    check('FolderInfo from g_object_new: display name and unknown counts',
+          made.get_display_name() == 'B' and made.get_total() == 3 and made.get_unseen() == -1)
+
+    # A watch of a Maildir folder polls; the signal's arrays are borrowed.
+    inbox = [f for f in repo.list_folders(None) if f.get_name() == 'INBOX'][0]
+    seen = {'added': [], 'changed': [], 'removed': [], 'ended': None}
+
+    def on_changed(folder, changes):
+        seen['added'] += [i.get_key() for i in changes.get_added()]
+        seen['changed'] += [i.get_key() for i in changes.get_flags_changed()]
+        seen['removed'] += [i.get_key() for i in changes.get_removed()]
+
+    def on_ended(folder, result, *unused):
+        try:
+            folder.watch_finish(result)
+            seen['ended'] = 'no error'
+        except GLib.Error as e:
+            seen['ended'] = e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
+
+    handler = inbox.connect('folder-changed', on_changed)
+    cancellable = Gio.Cancellable()
+    inbox.watch_async(1, cancellable, on_ended)
+    check('Folder.watch_async: watching', run_until(inbox.is_watching))
+    deliver(os.path.join(root, 'INBOX'), '1700000002.M2P1.host', message(2))
+    check('folder-changed: the new message', run_until(lambda: seen['added']) and
+          len(seen['added']) == 1 and not seen['removed'], seen)
+    cancellable.cancel()
+    check('Folder.watch_finish: cancelled', run_until(lambda: seen['ended'] is not None) and
+          seen['ended'] is True, seen['ended'])
+    inbox.disconnect(handler)
+    del inbox, repo
+    collect()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix='mailsync-own-') as top:
         for name, fn in (('maildir containers', lambda: test_maildir_containers(top)),
@@ -685,6 +752,7 @@ def main():
                          ('records', test_boxed_records),
                          ('config', lambda: test_config(top)),
                          ('misc', test_misc),
+                         ('folder state', lambda: test_folder_state(top)),
                          ('python backend', lambda: test_python_backend(top))):
             try:
                 fn()
