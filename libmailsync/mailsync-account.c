@@ -41,6 +41,9 @@ struct _MailsyncAccount
   gboolean have_newmail;       /* an unread message was copied to local */
 
   GMainContext *event_context; /* where the event signal is emitted */
+  GMutex event_lock;
+  GQueue event_queue;          /* MailsyncSyncEvent*, to deliver there, under event_lock */
+  gboolean event_scheduled;    /* under event_lock: a delivery source is attached */
   gint syncing;                /* atomic: a sync is running (G_IO_ERROR_PENDING) */
   /* The account's own open of each repository, kept between syncs when
    * the repository holds its connection (holdconnectionopen). */
@@ -169,6 +172,9 @@ mailsync_account_finalize (GObject *object)
   MailsyncAccount *self = MAILSYNC_ACCOUNT (object);
 
   g_free (self->name);
+  /* A delivery source holds a reference: nothing is queued by now. */
+  g_warn_if_fail (g_queue_is_empty (&self->event_queue));
+  g_mutex_clear (&self->event_lock);
   G_OBJECT_CLASS (mailsync_account_parent_class)->finalize (object);
 }
 
@@ -297,6 +303,8 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
 static void
 mailsync_account_init (MailsyncAccount *self)
 {
+  g_mutex_init (&self->event_lock);
+  g_queue_init (&self->event_queue);
   self->max_delete_ratio = 0.5;
   self->max_in_flight = 64;
 }
@@ -626,30 +634,42 @@ mailsync_account_set_max_size (MailsyncAccount *self, guint64 bytes)
 
 /* ---- events ----------------------------------------------------------- */
 
-typedef struct
-{
-  MailsyncAccount *account;
-  MailsyncSyncEvent *event;
-} EventDelivery;
-
+/* Emits the queued events on the caller's context, in order: a burst (one
+ * per message copied) costs one source and one wake-up of the caller's
+ * thread, not one each. It takes what is queued when it runs and then
+ * lets the caller's other sources run before the next turn. */
 static gboolean
-deliver_event (gpointer data)
+deliver_events (gpointer data)
 {
-  EventDelivery *d = data;
+  MailsyncAccount *self = data;
+  GQueue batch = G_QUEUE_INIT;
+  MailsyncSyncEvent *event;
+  gboolean again;
 
-  g_signal_emit (d->account, signals[SIGNAL_EVENT], 0, d->event);
-  g_object_unref (d->account);
-  g_object_unref (d->event);
-  g_free (d);
-  return G_SOURCE_REMOVE;
+  g_mutex_lock (&self->event_lock);
+  batch = self->event_queue;
+  g_queue_init (&self->event_queue);
+  g_mutex_unlock (&self->event_lock);
+  while ((event = g_queue_pop_head (&batch)) != NULL)
+    {
+      g_signal_emit (self, signals[SIGNAL_EVENT], 0, event);
+      g_object_unref (event);
+    }
+  g_mutex_lock (&self->event_lock);
+  again = !g_queue_is_empty (&self->event_queue);
+  self->event_scheduled = again;
+  g_mutex_unlock (&self->event_lock);
+  /* Staying attached keeps this source ahead of the sync's completion,
+   * which is attached after the last event was queued. */
+  return again ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static void
 emit_event (MailsyncSyncEvent *event, gpointer user_data)
 {
   MailsyncAccount *self = user_data;
-  EventDelivery *d;
   g_autoptr(GSource) source = NULL;
+  gboolean schedule;
   const char *flags = mailsync_sync_event_get_flags (event);
 
   if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_MESSAGE_COPIED &&
@@ -662,17 +682,23 @@ emit_event (MailsyncSyncEvent *event, gpointer user_data)
       return;
     }
   /* A sync started with _async runs in a worker: hand the event over to
-   * the caller's context, in order. */
-  d = g_new0 (EventDelivery, 1);
-  d->account = g_object_ref (self);
-  d->event = g_object_ref (event);
+   * the caller's context, in order. The sync's own completion is an idle
+   * source attached after the last event's delivery source, so the
+   * callback still comes last. */
+  g_mutex_lock (&self->event_lock);
+  g_queue_push_tail (&self->event_queue, g_object_ref (event));
+  schedule = !self->event_scheduled;
+  self->event_scheduled = TRUE;
+  g_mutex_unlock (&self->event_lock);
+  if (!schedule)
+    return;
   /* An idle source, not g_main_context_invoke(): that would run the
    * handler right here, on the engine's thread, whenever the caller's
    * context happens to be free. */
   source = g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, deliver_event, d, NULL);
-  g_source_set_static_name (source, "[mailsync] account event");
+  g_source_set_callback (source, deliver_events, g_object_ref (self), g_object_unref);
+  g_source_set_static_name (source, "[mailsync] account events");
   g_source_attach (source, self->event_context);
 }
 

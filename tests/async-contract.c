@@ -326,6 +326,31 @@ count_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_d
     g_cancellable_cancel (at->cancellable);
 }
 
+/* ---- the account's events ---------------------------------------------------------- */
+
+typedef struct
+{
+  Outcome *sync;          /* the sync whose callback must come last */
+  guint events;
+  guint copied;
+  guint off_thread;       /* events emitted on another thread */
+  guint after_callback;   /* events emitted once the callback had run */
+} EventLog;
+
+static void
+log_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data)
+{
+  EventLog *log = user_data;
+
+  log->events++;
+  if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_MESSAGE_COPIED)
+    log->copied++;
+  if (g_thread_self () != main_thread)
+    log->off_thread++;
+  if (log->sync->result != NULL)
+    log->after_callback++;
+}
+
 static gboolean
 sync_blocking (MailsyncAccount *account, GCancellable *cancellable, GError **error)
 {
@@ -447,8 +472,31 @@ main (int argc, char **argv)
    * 10 ms timer keeps ticking meanwhile. */
   account = new_account (remote, "Contract");
   timer = g_timeout_add (10, tick, &ticker);
-  observe ("sync", start_sync, account, &o);
-  ok = mailsync_account_sync_finish (account, o.result, &error);
+  {
+    EventLog log = { &o, 0, 0, 0, 0 };
+    guint to_copy = 0;
+
+    /* Every folder of the server now: the appends above added to it. */
+    for (guint i = 0; folders != NULL && i < folders->len; i++)
+      {
+        g_autoptr(GPtrArray) on_server = mailsync_folder_list_messages (folders->pdata[i], NULL, NULL);
+
+        to_copy += on_server ? on_server->len : 0;
+      }
+    gulong handler = g_signal_connect (account, "event", G_CALLBACK (log_event), &log);
+
+    observe ("sync", start_sync, account, &o);
+    ok = mailsync_account_sync_finish (account, o.result, &error);
+    /* Whatever the caller's context still has queued runs now: an event
+     * that arrives here came after the callback. */
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
+    g_signal_handler_disconnect (account, handler);
+    check (to_copy >= expected && log.copied == to_copy && log.off_thread == 0 && log.after_callback == 0,
+           "events arrive on the caller's thread, every one before the sync's callback",
+           "%u events, %u copies of %u messages, %u on another thread, %u after the callback",
+           log.events, log.copied, to_copy, log.off_thread, log.after_callback);
+  }
   outcome_clear (&o);
   g_source_remove (timer);
   check (ok, "the async sync succeeds", "%s", error ? error->message : "");

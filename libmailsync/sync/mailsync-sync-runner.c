@@ -770,7 +770,11 @@ op_done (Op *op, GError *error)
   if (op->runner->finished != NULL)
     g_ptr_array_add (op->runner->finished, op);
   op->runner->pending--;
-  g_main_context_wakeup (op->runner->context);
+  /* Completions are dispatched by the runner's own context, whose loop
+   * looks at pending after every iteration: a wake-up is needed only if
+   * one ever arrives from elsewhere (it was one write() per message). */
+  if (!g_main_context_is_owner (op->runner->context))
+    g_main_context_wakeup (op->runner->context);
 }
 
 static void
