@@ -70,6 +70,8 @@ G_END_DECLS
 G_BEGIN_DECLS
 /* Backends learn their hierarchy separator late (IMAP: from LIST). */
 void _mailsync_repository_set_separator (MailsyncRepository *self, char separator);
+void        _mailsync_repository_set_type_label (MailsyncRepository *self, const char *label);
+const char *_mailsync_repository_get_type_label (MailsyncRepository *self);
 /* Python options the config loader attaches (newmail_hook, copy_ignore_eval). */
 typedef gboolean (*_MailsyncHookFunc) (gpointer data, GError **error);
 /* *uids: a GArray of guint32, or NULL for none */

@@ -1148,6 +1148,23 @@ _mailsync_repository_set_separator (MailsyncRepository *self, char separator)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEPARATOR]);
 }
 
+/* The name offlineimap's UIs give the repository's class, when it is not
+ * the backend's own ("Gmail" for an IMAP repository of type Gmail,
+ * "GmailMaildir" for a Maildir one): see _mailsync_type_label(). */
+void
+_mailsync_repository_set_type_label (MailsyncRepository *self, const char *label)
+{
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  g_object_set_data (G_OBJECT (self), "mailsync-type-label", (gpointer) g_intern_string (label));
+}
+
+const char *
+_mailsync_repository_get_type_label (MailsyncRepository *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), NULL);
+  return g_object_get_data (G_OBJECT (self), "mailsync-type-label");
+}
+
 /* newmail_hook (offlineimap's IMAP repository option): the account runs it
  * after a folder named INBOX of this repository had unread mail copied to
  * the other side. */

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "mailsync-sync-event.h"
+#include "mailsync-folder.h"
 #include "mailsync-private.h"
 
 #include <string.h>
@@ -363,6 +364,20 @@ _mailsync_type_label (gpointer repository_or_folder)
 
   if (repository_or_folder == NULL)
     return NULL;
+  /* a repository of type Gmail or GmailMaildir (and its folders) has
+   * offlineimap's Gmail class name, the backend being IMAP or Maildir */
+  {
+    MailsyncRepository *repo = NULL;
+    const char *label;
+
+    if (MAILSYNC_IS_REPOSITORY (repository_or_folder))
+      repo = repository_or_folder;
+    else if (MAILSYNC_IS_FOLDER (repository_or_folder))
+      repo = mailsync_folder_get_repository (repository_or_folder);
+    label = repo != NULL ? _mailsync_repository_get_type_label (repo) : NULL;
+    if (label != NULL)
+      return label;
+  }
   name = G_OBJECT_TYPE_NAME (repository_or_folder);
   for (gsize i = 0; i < G_N_ELEMENTS (known); i++)
     if (strcmp (name, known[i].type) == 0)

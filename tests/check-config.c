@@ -250,8 +250,8 @@ static const ErrorCase errors[] = {
     "t:10: option 'type' in section 'Repository R': required: IMAP or Maildir" },
   { GENERAL ACCOUNT LOCAL "[Repository R]\ntype = POP\n", E_INVALID,
     "t:11: option 'type' in section 'Repository R': unknown repository type 'POP' (IMAP, Gmail, Maildir or GmailMaildir)" },
-  { GENERAL ACCOUNT LOCAL "[Repository R]\ntype = Gmail\n", E_UNSUPPORTED,
-    "t:11: option 'type' in section 'Repository R': Gmail label sync is not supported yet; use type = IMAP (with remotehost = imap.gmail.com on the remote side)" },
+  { GENERAL ACCOUNT "[Repository L]\ntype = Gmail\n" REMOTE, E_INVALID,
+    "t:8: option 'type' in section 'Repository L': 'Gmail' repository not supported for 'local' repositories." },
   { GENERAL ACCOUNT LOCAL "[Repository R]\ntype = GmailMaildir\n", E_INVALID,
     "t:11: option 'type' in section 'Repository R': 'GmailMaildir' repository not supported for 'remote' repositories." },
   { GENERAL ACCOUNT "[Repository L]\ntype = Maildir\n" REMOTE, E_INVALID,
@@ -992,7 +992,7 @@ static const OptionCase option_cases[] = {
   { "remote", "newmail_hook", "lambda: None", OPT_PYTHON },
   { "remote", "oauth2_refresh_token", "x", OPT_REFUSED },
   { "remote", "oauth2_refresh_token_eval", "'x'", OPT_REFUSED },
-  { "remote", "type", "Gmail", OPT_REFUSED },
+  { "remote", "type", "Gmail", OPT_HONOURED, "remote", "host", "imap.example.org" },
 };
 
 static char *
@@ -1101,6 +1101,49 @@ START_TEST (test_reference_options)
 }
 END_TEST
 
+/* type = Gmail is IMAP with GmailRepository's defaults (host, port 993
+ * even without ssl, ssl on, preauthtunnel ignored, trashfolder/spamfolder
+ * accepted silently); GmailMaildir is a Maildir. */
+START_TEST (test_gmail_types)
+{
+  static const struct { const char *remote; const char *host; guint port; gboolean ssl; guint warnings; } cases[] = {
+    { "", "imap.gmail.com", 993, TRUE, 0 },
+    { "ssl = no\n", "imap.gmail.com", 993, FALSE, 0 },
+    { "remotehost = localhost\nremoteport = 1993\n", "localhost", 1993, TRUE, 0 },
+    { "trashfolder = [Gmail]/Bin\nspamfolder = [Gmail]/Junk\n", "imap.gmail.com", 993, TRUE, 0 },
+    { "preauthtunnel = imapd\n", "imap.gmail.com", 993, TRUE, 1 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *data = g_strdup_printf (GENERAL ACCOUNT
+                                               "[Repository L]\ntype = GmailMaildir\nlocalfolders = ~/Mail\n"
+                                               "[Repository R]\ntype = Gmail\nremoteuser = me\nremotepass = pw\n%s",
+                                               cases[i].remote);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MailsyncConfig) config = NULL;
+      g_autoptr(MailsyncAccount) account = create (data, &config, &error);
+      g_auto(GStrv) warnings = NULL;
+      g_autofree char *host = NULL, *tunnel = NULL;
+      guint port;
+      gboolean ssl;
+
+      ck_assert_msg (account != NULL, "%s: %s", cases[i].remote, error ? error->message : "");
+      ck_assert (MAILSYNC_IS_IMAP_REPOSITORY (mailsync_account_get_remote (account)));
+      ck_assert (MAILSYNC_IS_MAILDIR_REPOSITORY (mailsync_account_get_local (account)));
+      g_object_get (mailsync_account_get_remote (account), "host", &host, "port", &port, "ssl", &ssl,
+                    "preauth-tunnel", &tunnel, NULL);
+      ck_assert_str_eq (host, cases[i].host);
+      ck_assert_uint_eq (port, cases[i].port);
+      ck_assert_int_eq (ssl, cases[i].ssl);
+      ck_assert_ptr_null (tunnel);
+      warnings = mailsync_config_get_warnings (config);
+      ck_assert_msg (g_strv_length (warnings) == cases[i].warnings, "%s: %u warnings, first '%s'",
+                     cases[i].remote, g_strv_length (warnings), warnings[0] ? warnings[0] : "");
+    }
+}
+END_TEST
+
 /* No password anywhere and no prompt (-u basic, or machineui at EOF): the
  * account stops before connecting, as offlineimap does, instead of
  * logging in with an empty password on every run. */
@@ -1198,6 +1241,7 @@ config_suite (void)
   tcase_add_test (tc, test_update_keyring_after_login);
   tcase_add_loop_test (tc, test_reference_options, 0, G_N_ELEMENTS (option_cases));
   tcase_add_test (tc, test_no_password);
+  tcase_add_test (tc, test_gmail_types);
   tcase_add_test (tc, test_mbnames_checked);
   tcase_add_test (tc, test_account_names);
   suite_add_tcase (s, tc);

@@ -144,7 +144,15 @@ info_repository (MailsyncConfig *config, MailsyncUi *ui, MailsyncRepository *rep
   g_autoptr(GPtrArray) folders = NULL;
   g_autoptr(GString) list = g_string_new ("Folderlist:");
 
-  display (ui, "%s repository '%s': type '%s'", rtype, mailsync_repository_get_name (repo), type_name (repo));
+  {
+    /* Gmail and GmailMaildir are IMAP and Maildir backends; offlineimap
+     * names the type the section gives */
+    g_autofree char *type = section ? mailsync_config_file_get_string (file, section, "type", NULL) : NULL;
+    gboolean gmail = g_strcmp0 (type, "Gmail") == 0 || g_strcmp0 (type, "GmailMaildir") == 0;
+
+    display (ui, "%s repository '%s': type '%s'", rtype, mailsync_repository_get_name (repo),
+             gmail ? type : type_name (repo));
+  }
   if (MAILSYNC_IS_IMAP_REPOSITORY (repo))
     {
       g_autofree char *host = NULL;

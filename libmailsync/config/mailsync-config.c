@@ -61,6 +61,7 @@ typedef enum
   SCOPE_REPOSITORY = 1 << 3,   /* every repository type */
   SCOPE_MAILDIR    = 1 << 4,
   SCOPE_IMAP       = 1 << 5,
+  SCOPE_GMAIL      = 1 << 6,   /* type = Gmail only */
 } Scope;
 
 typedef enum
@@ -192,9 +193,10 @@ static const OptionSpec option_specs[] = {
   OAUTH2 ("oauth2_refresh_token"),
   OAUTH2 ("oauth2_access_token"),
   OAUTH2 ("oauth2_request_url"),
-  /* Gmail's, parsed by offlineimap but unused by its 8.x sync code */
-  { "trashfolder", 0, TYPE_STRING },
-  { "spamfolder", 0, TYPE_STRING },
+  /* Gmail's, parsed by offlineimap but unused by its 8.x sync code:
+   * accepted silently on a Gmail repository, as there */
+  { "trashfolder", SCOPE_GMAIL, TYPE_STRING },
+  { "spamfolder", SCOPE_GMAIL, TYPE_STRING },
 };
 
 /* ------------------------------------------------------------------------ */
@@ -1678,6 +1680,7 @@ typedef struct
   const char     *account_section;
   char           *section;        /* "Repository NAME" */
   const char     *name;
+  gboolean        gmail;          /* type = Gmail: offlineimap's defaults */
 } RepoContext;
 
 /* startdate (reference §5.10): a date YYYY-MM-DD, on the remote
@@ -2177,7 +2180,8 @@ build_imap (RepoContext  *ctx,
   gboolean store_after_login = FALSE;
   gint64 port = 0, retrycount, socktimeout, n;
 
-  if (!check_section (self, section, SCOPE_REPOSITORY | SCOPE_IMAP, "an IMAP repository", error) ||
+  if (!check_section (self, section, SCOPE_REPOSITORY | SCOPE_IMAP | (ctx->gmail ? SCOPE_GMAIL : 0),
+                      ctx->gmail ? "a Gmail repository" : "an IMAP repository", error) ||
       !refuse_if_true (self, section, "decodefoldernames",
                        "deprecated; set the account's utf8foldernames instead", error) ||
       !get_bool (self, section, "expunge", TRUE, &expunge, error) ||
@@ -2216,6 +2220,9 @@ build_imap (RepoContext  *ctx,
   if (!get_dynamic (self, section, "remotehost", "eval", "cmd", FALSE, &host, error) ||
       !get_dynamic (self, section, "remoteuser", "eval", "cmd", FALSE, &user, error))
     return NULL;
+  /* offlineimap's GmailRepository: imap.gmail.com when no host is given */
+  if (ctx->gmail && host == NULL)
+    host = g_strdup ("imap.gmail.com");
 
   if (has (self, section, "remoteporteval") || has (self, section, "remoteportcmd"))
     {
@@ -2246,12 +2253,19 @@ build_imap (RepoContext  *ctx,
         return (option_error (self, section, key, MAILSYNC_ERROR_INVALID_CONFIG, error,
                               "'%s' is not a port number", text), NULL);
     }
-  else if (!get_int (self, section, "remoteport", ssl ? 993 : 143, 1, 65535, &port, error))
+  /* Gmail's default port is 993 even with ssl = no (GmailRepository.getport) */
+  else if (!get_int (self, section, "remoteport", ssl || ctx->gmail ? 993 : 143, 1, 65535, &port, error))
     return NULL;
 
   preauth = get_str (self, section, "preauthtunnel", error);
   if (preauth == NULL && error != NULL && *error != NULL)
     return NULL;
+  if (ctx->gmail && preauth != NULL)
+    {
+      /* GmailRepository.getpreauthtunnel() returns None */
+      warn (self, section, "preauthtunnel", "ignored for a Gmail repository (as in offlineimap)");
+      g_clear_pointer (&preauth, g_free);
+    }
   transport = get_str (self, section, "transporttunnel", error);
   if (transport == NULL && error != NULL && *error != NULL)
     return NULL;
@@ -2470,6 +2484,33 @@ build_repository (MailsyncConfig *self,
   ctx.section = section;
   ctx.name = name;
 
+  /* Gmail is offlineimap's IMAP with Gmail's defaults, GmailMaildir its
+   * Maildir; both add the label pass under synclabels. */
+  if (strcmp (type, "Gmail") == 0 || strcmp (type, "GmailMaildir") == 0)
+    {
+      if (strcmp (type, remote ? "GmailMaildir" : "Gmail") == 0)
+        return (option_error (self, section, "type", MAILSYNC_ERROR_INVALID_CONFIG, error,
+                              "'%s' repository not supported for '%s' repositories.", type, side), NULL);
+      if (remote)
+        {
+          g_autoptr(MailsyncRepository) gmail = NULL;
+
+          ctx.gmail = TRUE;
+          gmail = build_imap (&ctx, cancellable, error);
+          if (gmail == NULL || !apply_common (&ctx, gmail, error))
+            return NULL;
+          _mailsync_repository_set_type_label (gmail, "Gmail");
+          return g_steal_pointer (&gmail);
+        }
+      else
+        {
+          g_autoptr(MailsyncRepository) maildir = build_maildir (&ctx, remote, error);
+
+          if (maildir != NULL)
+            _mailsync_repository_set_type_label (maildir, "GmailMaildir");
+          return g_steal_pointer (&maildir);
+        }
+    }
   if (strcmp (type, "IMAP") == 0)
     {
       g_autoptr(MailsyncRepository) imap = build_imap (&ctx, cancellable, error);
@@ -2498,15 +2539,6 @@ build_repository (MailsyncConfig *self,
     }
   if (strcmp (type, "Maildir") == 0)
     return build_maildir (&ctx, remote, error);
-  if (strcmp (type, "Gmail") == 0 || strcmp (type, "GmailMaildir") == 0)
-    {
-      if (strcmp (type, remote ? "GmailMaildir" : "Gmail") == 0)
-        return (option_error (self, section, "type", MAILSYNC_ERROR_INVALID_CONFIG, error,
-                              "'%s' repository not supported for '%s' repositories.", type, side), NULL);
-      return (option_error (self, section, "type", MAILSYNC_ERROR_NOT_SUPPORTED, error,
-                            "Gmail label sync is not supported yet; use type = %s (with remotehost = "
-                            "imap.gmail.com on the remote side)", remote ? "IMAP" : "Maildir"), NULL);
-    }
   return (option_error (self, section, "type", MAILSYNC_ERROR_INVALID_CONFIG, error,
                         "unknown repository type '%s' (IMAP, Gmail, Maildir or GmailMaildir)", type), NULL);
 }

@@ -521,6 +521,15 @@ offer_window (Runner *r, MailsyncFolder *folder)
   g_object_set (folder, "window-since", since, "window-max-size", r->config->max_size, NULL);
 }
 
+/* offlineimap's GmailMaildir folder lists itself without the UI's
+ * loadmessagelist/messagelistloaded lines (its cachemessagelist does not
+ * call them); every other folder shows them. */
+static gboolean
+shows_listing (MailsyncFolder *folder)
+{
+  return g_strcmp0 (_mailsync_type_label (folder), "GmailMaildir") != 0;
+}
+
 static gboolean
 list_both (Runner *r, GError **error)
 {
@@ -529,7 +538,8 @@ list_both (Runner *r, GError **error)
   g_autoptr(GError) local_error = NULL;
 
   runner_clear_lists (r);
-  emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+  if (shows_listing (r->local))
+    emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
   emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
   offer_known_state (r);
   offer_window (r, r->remote);
@@ -549,8 +559,9 @@ list_both (Runner *r, GError **error)
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
-  emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->local, MAILSYNC_DIRECTION_NONE, 0,
-        r->local_list->len, r->local_list->len, NULL, NULL, NULL);
+  if (shows_listing (r->local))
+    emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->local, MAILSYNC_DIRECTION_NONE, 0,
+          r->local_list->len, r->local_list->len, NULL, NULL, NULL);
   emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->remote, MAILSYNC_DIRECTION_NONE, 0,
         r->remote_list->len, r->remote_list->len, NULL, NULL, NULL);
   r->remote_list = filter_window (r, r->remote_list);
