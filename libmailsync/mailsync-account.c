@@ -3,6 +3,7 @@
 #include "mailsync-account.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
+#include "mailsync-interaction-private.h"
 #include "mailsync-worker.h"
 #include "sync/mailsync-sync-runner.h"
 
@@ -1424,13 +1425,27 @@ mailsync_account_sync (MailsyncAccount  *self,
   return run.ok;
 }
 
+/* A repository asks its interaction on the context of the caller of
+ * mailsync_account_sync_async(), not on the engine's (mailsync_account_sync()
+ * needs nothing: its engine runs on the caller's thread). */
+static void
+set_interaction_context (MailsyncAccount *self, GMainContext *context)
+{
+  if (self->remote != NULL)
+    _mailsync_repository_set_interaction_context (self->remote, context);
+  if (self->local != NULL)
+    _mailsync_repository_set_interaction_context (self->local, context);
+}
+
 static void
 sync_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   MailsyncAccount *self = source;
   SyncRun run = { self, cancellable, NULL, FALSE };
 
+  set_interaction_context (self, self->event_context);
   _mailsync_run_private (sync_run, &run);
+  set_interaction_context (self, NULL);
   g_clear_pointer (&self->event_context, g_main_context_unref);
   g_atomic_int_set (&self->syncing, 0);
   if (run.ok)

@@ -59,7 +59,8 @@ G_DEFINE_ENUM_TYPE (MailsyncError, mailsync_error,
   G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_MASS_DELETE, "mass-delete"),
   G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_UNSAFE_NAME, "unsafe-name"),
   G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_LOCKED, "locked"),
-  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_PARTIAL, "partial"))
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_PARTIAL, "partial"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_AUTHENTICATION_FAILED, "authentication-failed"))
 
 G_DEFINE_ENUM_TYPE (MailsyncStatusError, mailsync_status_error,
   G_DEFINE_ENUM_VALUE (MAILSYNC_STATUS_ERROR_FAILED, "failed"),
@@ -102,6 +103,7 @@ mailsync_error_get_scope (const GError *error)
         case MAILSYNC_ERROR_LOCKED:
           return MAILSYNC_ERROR_SCOPE_ACCOUNT;
         case MAILSYNC_ERROR_INTERACTION_REQUIRED:
+        case MAILSYNC_ERROR_AUTHENTICATION_FAILED:
           return MAILSYNC_ERROR_SCOPE_REPOSITORY;
         default:
           return MAILSYNC_ERROR_SCOPE_FOLDER;

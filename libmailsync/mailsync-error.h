@@ -36,6 +36,9 @@ GQuark mailsync_error_quark (void);
  * @MAILSYNC_ERROR_UNSAFE_NAME: a folder name could reach outside its store
  * @MAILSYNC_ERROR_LOCKED: another process syncs this account
  * @MAILSYNC_ERROR_PARTIAL: some folders failed; the others were synced
+ * @MAILSYNC_ERROR_AUTHENTICATION_FAILED: the server refused the password
+ *   or token (one failed login; ask the user for another, see
+ *   #MailsyncInteraction)
  *
  * Error codes for %MAILSYNC_ERROR.
  *
@@ -56,6 +59,7 @@ typedef enum
   MAILSYNC_ERROR_UNSAFE_NAME,
   MAILSYNC_ERROR_LOCKED,
   MAILSYNC_ERROR_PARTIAL,
+  MAILSYNC_ERROR_AUTHENTICATION_FAILED,
 } MailsyncError;
 
 /**
@@ -129,7 +133,10 @@ GQuark mailsync_imap_error_quark (void);
  * @MAILSYNC_IMAP_ERROR_BAD: the server answered BAD
  * @MAILSYNC_IMAP_ERROR_NO: the server answered NO
  * @MAILSYNC_IMAP_ERROR_BYE: the server said BYE
- * @MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED: every login attempt failed
+ * @MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED: no login was possible: no
+ *   mechanism is both configured and offered, or the server refused each
+ *   mechanism itself (a refused password is
+ *   %MAILSYNC_ERROR_AUTHENTICATION_FAILED)
  * @MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY: the server lacks something required (STARTTLS...)
  * @MAILSYNC_IMAP_ERROR_PROTOCOL: a well-formed response out of place
  * @MAILSYNC_IMAP_ERROR_TOO_BIG: server data over a parser limit

@@ -2,6 +2,7 @@
 
 #include "mailsync-repository.h"
 #include "mailsync-private.h"
+#include "mailsync-interaction-private.h"
 #include "mailsync-error.h"
 #include "mailsync-worker.h"
 
@@ -50,6 +51,10 @@ typedef struct
   GPtrArray *listing_problems;  /* GError*, or NULL for none */
 
   gint open_count;          /* atomic: successful opens not yet closed */
+
+  /* Read on a backend's worker thread: under refusals_lock. */
+  MailsyncInteraction *interaction;
+  GMainContext *interaction_context;  /* where to ask, during an account's sync */
 } MailsyncRepositoryPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (MailsyncRepository, mailsync_repository, G_TYPE_OBJECT)
@@ -62,6 +67,7 @@ enum
   PROP_READONLY,
   PROP_CREATE_FOLDERS,
   PROP_SYNC_DELETES,
+  PROP_INTERACTION,
   N_PROPS
 };
 
@@ -102,6 +108,9 @@ mailsync_repository_get_property (GObject    *object,
     case PROP_SYNC_DELETES:
       g_value_set_boolean (value, priv->sync_deletes);
       break;
+    case PROP_INTERACTION:
+      g_value_take_object (value, mailsync_repository_dup_interaction (MAILSYNC_REPOSITORY (object)));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -133,6 +142,9 @@ mailsync_repository_set_property (GObject      *object,
     case PROP_SYNC_DELETES:
       mailsync_repository_set_sync_deletes (self, g_value_get_boolean (value));
       break;
+    case PROP_INTERACTION:
+      mailsync_repository_set_interaction (self, g_value_get_object (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -154,6 +166,8 @@ mailsync_repository_finalize (GObject *object)
   g_hash_table_unref (priv->refusals);
   g_clear_pointer (&priv->listing_problems, g_ptr_array_unref);
   g_mutex_clear (&priv->refusals_lock);
+  g_clear_object (&priv->interaction);
+  g_clear_pointer (&priv->interaction_context, g_main_context_unref);
   g_free (priv->name);
   G_OBJECT_CLASS (mailsync_repository_parent_class)->finalize (object);
 }
@@ -217,6 +231,18 @@ mailsync_repository_class_init (MailsyncRepositoryClass *klass)
   properties[PROP_SYNC_DELETES] =
     g_param_spec_boolean ("sync-deletes", NULL, NULL, TRUE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncRepository:interaction: (attributes org.gtk.Property.get=mailsync_repository_dup_interaction org.gtk.Property.set=mailsync_repository_set_interaction)
+   *
+   * What the repository asks the user through: a password it lacks, a new
+   * one after the server refused it, an OAuth2 token, a certificate that
+   * failed verification. %NULL: nobody to ask.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_INTERACTION] =
+    g_param_spec_object ("interaction", NULL, NULL, MAILSYNC_TYPE_INTERACTION,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -1395,4 +1421,83 @@ mailsync_repository_list_folder_info (MailsyncRepository  *self,
   _mailsync_sync_call_begin (&call);
   mailsync_repository_list_folder_info_async (self, cancellable, _mailsync_sync_call_done, &call);
   return mailsync_repository_list_folder_info_finish (self, _mailsync_sync_call_wait (&call), error);
+}
+
+/**
+ * mailsync_repository_set_interaction:
+ * @self: a repository
+ * @interaction: (nullable): what to ask the user through, or %NULL
+ *
+ * Sets #MailsyncRepository:interaction. It takes effect at the next
+ * question (a connection already logged in is not asked again).
+ *
+ * Since: 0.1
+ */
+void
+mailsync_repository_set_interaction (MailsyncRepository  *self,
+                                     MailsyncInteraction *interaction)
+{
+  MailsyncRepositoryPrivate *priv;
+  gboolean changed;
+
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  g_return_if_fail (interaction == NULL || MAILSYNC_IS_INTERACTION (interaction));
+  priv = PRIV (self);
+  g_mutex_lock (&priv->refusals_lock);
+  changed = g_set_object (&priv->interaction, interaction);
+  g_mutex_unlock (&priv->refusals_lock);
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INTERACTION]);
+}
+
+/**
+ * mailsync_repository_dup_interaction:
+ * @self: a repository
+ *
+ * Gets #MailsyncRepository:interaction.
+ *
+ * Returns: (transfer full) (nullable): the interaction, or %NULL
+ *
+ * Since: 0.1
+ */
+MailsyncInteraction *
+mailsync_repository_dup_interaction (MailsyncRepository *self)
+{
+  MailsyncRepositoryPrivate *priv;
+  MailsyncInteraction *interaction;
+
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), NULL);
+  priv = PRIV (self);
+  g_mutex_lock (&priv->refusals_lock);
+  interaction = priv->interaction != NULL ? g_object_ref (priv->interaction) : NULL;
+  g_mutex_unlock (&priv->refusals_lock);
+  return interaction;
+}
+
+/* The account's sync sets the context of its caller here for the
+ * duration of the sync (the engine calls the backends from its own
+ * thread, whose context the client never sees); NULL after. */
+void
+_mailsync_repository_set_interaction_context (MailsyncRepository *self,
+                                              GMainContext       *context)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+
+  g_mutex_lock (&priv->refusals_lock);
+  g_clear_pointer (&priv->interaction_context, g_main_context_unref);
+  if (context != NULL)
+    priv->interaction_context = g_main_context_ref (context);
+  g_mutex_unlock (&priv->refusals_lock);
+}
+
+GMainContext *
+_mailsync_repository_dup_interaction_context (MailsyncRepository *self)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+  GMainContext *context;
+
+  g_mutex_lock (&priv->refusals_lock);
+  context = priv->interaction_context != NULL ? g_main_context_ref (priv->interaction_context) : NULL;
+  g_mutex_unlock (&priv->refusals_lock);
+  return context;
 }

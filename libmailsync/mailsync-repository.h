@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 #include "mailsync-version-macros.h"
 #include "mailsync-folder.h"
+#include "mailsync-interaction.h"
 
 G_BEGIN_DECLS
 
@@ -252,5 +253,11 @@ MAILSYNC_AVAILABLE_IN_ALL
 gboolean        mailsync_repository_close               (MailsyncRepository   *self,
                                                          GCancellable         *cancellable,
                                                          GError              **error);
+
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_repository_set_interaction (MailsyncRepository  *self,
+                                                          MailsyncInteraction *interaction);
+MAILSYNC_AVAILABLE_IN_ALL
+MailsyncInteraction *mailsync_repository_dup_interaction (MailsyncRepository  *self);
 
 G_END_DECLS

@@ -7,6 +7,9 @@
  * job nests one private context inside another, so the previous value is
  * kept by the caller and restored. */
 static GPrivate private_context;
+/* The task of the job running on this worker thread (jobs run one at a
+ * time: an awaiting job's nested run_jobs() returns at once). */
+static GPrivate current_task;
 
 gboolean
 _mailsync_in_private_context (void)
@@ -136,8 +139,10 @@ run_jobs (MailsyncWorker *worker)
       g_mutex_unlock (&worker->lock);
       if (job == NULL)
         break;
+      g_private_set (&current_task, job->task);
       job->func (job->task, g_task_get_source_object (job->task), g_task_get_task_data (job->task),
                  g_task_get_cancellable (job->task));
+      g_private_set (&current_task, NULL);
       g_object_unref (job->task);
       g_free (job);
     }
@@ -287,4 +292,10 @@ _mailsync_worker_free (MailsyncWorker *worker, GDestroyNotify teardown, gpointer
   g_main_context_wakeup (worker->context);
   g_thread_join (worker->thread);
   worker_free_resources (worker);
+}
+
+GTask *
+_mailsync_worker_get_current_task (void)
+{
+  return g_private_get (&current_task);
 }

@@ -101,5 +101,9 @@ void            _mailsync_worker_run   (MailsyncWorker    *worker,
 /* Whether the calling thread is @worker's thread. */
 gboolean        _mailsync_worker_is_current (MailsyncWorker *worker);
 GMainContext   *_mailsync_worker_get_context (MailsyncWorker *worker);
+/* The task of the job running on the calling worker thread, or NULL: its
+ * context is where the job's caller waits (a question for the user goes
+ * there). */
+GTask          *_mailsync_worker_get_current_task (void);
 
 G_END_DECLS

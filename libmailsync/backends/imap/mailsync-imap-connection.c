@@ -249,6 +249,9 @@ struct _MailsyncImapConnection
   MailsyncImapUntaggedFunc unsolicited;
   gpointer unsolicited_data;
 
+  MailsyncImapCertificateFunc certificate_handler;
+  gpointer certificate_data;
+
   /* while opening: wait for the greeting */
   GTask *greeting_task;
 
@@ -332,6 +335,15 @@ mailsync_imap_connection_set_unsolicited_handler (MailsyncImapConnection   *self
 {
   self->unsolicited = handler;
   self->unsolicited_data = user_data;
+}
+
+void
+mailsync_imap_connection_set_certificate_handler (MailsyncImapConnection      *self,
+                                                  MailsyncImapCertificateFunc  handler,
+                                                  gpointer                     user_data)
+{
+  self->certificate_handler = handler;
+  self->certificate_data = user_data;
 }
 
 gboolean
@@ -1448,6 +1460,8 @@ start_tls (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
       g_source_set_static_name (timer, "[mailsync] TLS handshake socktimeout");
       g_source_attach (timer, g_main_context_get_thread_default ());
     }
+  /* With a handler, a certificate that fails verification is its decision. */
+  self->settings->tls->defer_verify_failure = self->certificate_handler != NULL;
   mailsync_tls_client_new_async (base, self->settings->host, self->settings->tls, G_PRIORITY_DEFAULT,
                                  handshake, _mailsync_store_result, &result);
   tls = mailsync_tls_client_new_finish (_mailsync_await (&result), &local_error);
@@ -1467,6 +1481,25 @@ start_tls (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
       else
         g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
+    }
+  if (MAILSYNC_IS_TLS_STREAM (tls))
+    {
+      GTlsCertificateFlags flags = 0;
+      g_autoptr(GError) failure = mailsync_tls_stream_take_verify_failure (MAILSYNC_TLS_STREAM (tls), &flags);
+
+      if (failure != NULL)
+        {
+          g_autoptr(GBytes) der = mailsync_tls_stream_get_peer_certificate (MAILSYNC_TLS_STREAM (tls));
+          g_autoptr(GError) refusal = NULL;
+
+          if (!self->certificate_handler (self, der, flags, failure, cancellable, &refusal, self->certificate_data))
+            {
+              /* Nothing was sent: close_notify, then the socket. */
+              g_io_stream_close (tls, NULL, NULL);
+              g_propagate_error (error, refusal != NULL ? g_steal_pointer (&refusal) : g_steal_pointer (&failure));
+              return FALSE;
+            }
+        }
     }
   use_stream (self, tls);
   return TRUE;
@@ -1630,6 +1663,30 @@ authenticate (MailsyncImapConnection *self, GCancellable *cancellable, GError **
       if (self->fatal)
         {
           g_propagate_error (error, g_steal_pointer (&attempt));
+          return FALSE;
+        }
+      if (g_error_matches (attempt, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED) ||
+          g_error_matches (attempt, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_NO))
+        {
+          /* The server judged the credentials: one failed login. Trying
+           * the next mechanism with the same password would be a second
+           * failure at the server, and servers that count them lock the
+           * account or ban the address. Only a refused mechanism (BAD, a
+           * disabled LOGIN, a SASL exchange gone wrong) moves on. A NO
+           * [UNAVAILABLE] or [PRIVACYREQUIRED] (RFC 5530) is not about
+           * the password: it stays an IMAP error, and nobody is asked
+           * for another password. */
+          gboolean refused = strstr (attempt->message, " NO: [UNAVAILABLE]") == NULL &&
+                             strstr (attempt->message, " NO: [PRIVACYREQUIRED]") == NULL;
+
+          if (!refused)
+            {
+              g_propagate_error (error, g_steal_pointer (&attempt));
+              return FALSE;
+            }
+          g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED,
+                       "Authentication to %s as %s failed (%s: %s)", self->settings->host,
+                       self->settings->user ? self->settings->user : "", name, attempt->message);
           return FALSE;
         }
       g_string_append_printf (tried, "%s%s: %s", tried->len ? "; " : "", name, attempt->message);

@@ -130,6 +130,21 @@ void     mailsync_imap_connection_send_continuation_line (MailsyncImapConnection
 void     mailsync_imap_connection_set_unsolicited_handler (MailsyncImapConnection   *self,
                                                            MailsyncImapUntaggedFunc  handler,
                                                            gpointer                  user_data);
+/* Decides on a server certificate that failed verification (@failure
+ * says why), after the TLS handshake and before anything is sent: TRUE
+ * to go on. FALSE without setting @error fails with @failure. Runs on
+ * the connection's context, and may wait there (_mailsync_await). */
+typedef gboolean (*MailsyncImapCertificateFunc) (MailsyncImapConnection *self,
+                                                 GBytes                 *der,
+                                                 GTlsCertificateFlags    errors,
+                                                 const GError           *failure,
+                                                 GCancellable           *cancellable,
+                                                 GError                **error,
+                                                 gpointer                user_data);
+/* Without one, a certificate that fails verification fails the open. */
+void     mailsync_imap_connection_set_certificate_handler (MailsyncImapConnection      *self,
+                                                           MailsyncImapCertificateFunc  handler,
+                                                           gpointer                     user_data);
 gboolean mailsync_imap_connection_has_capability (MailsyncImapConnection *self,
                                                   const char             *name);
 /* "IMAP4rev1 UIDPLUS ..." as last announced. */

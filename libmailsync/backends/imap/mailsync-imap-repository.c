@@ -9,6 +9,8 @@
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 #include "mailsync-worker.h"
+#include "mailsync-interaction-private.h"
+#include "mailsync-imap-auth.h"
 
 #include <string.h>
 
@@ -44,6 +46,7 @@ struct _MailsyncImapRepository
   MailsyncWorker *worker;       /* the connection's thread: every job runs there */
   char *greeting;               /* of the last connection that opened */
   char **capabilities;
+  GPtrArray *accepted_certs;    /* GBytes (DER) the interaction accepted; worker only */
   /* totals of the connections already closed (see get_stats) */
   guint64 bytes_read, bytes_written, commands_sent;
 };
@@ -320,6 +323,7 @@ mailsync_imap_repository_finalize (GObject *object)
   g_hash_table_unref (self->unsubscribed);
   g_free (self->greeting);
   g_strfreev (self->capabilities);
+  g_clear_pointer (&self->accepted_certs, g_ptr_array_unref);
   g_clear_error (&self->config_error);
   G_OBJECT_CLASS (mailsync_imap_repository_parent_class)->finalize (object);
 }
@@ -461,12 +465,145 @@ run (MailsyncImapRepository *self, MailsyncImapRequest *request, GCancellable *c
   return mailsync_imap_connection_send_finish (self->connection, _mailsync_await (&result), error);
 }
 
+/* ---- asking the user (MailsyncInteraction) ------------------------------------ */
+
+/* How many times a refused password or token is asked again in one
+ * connect: the client stops sooner by not answering; this only bounds a
+ * client that answers forever. */
+#define MAX_ASKS_AFTER_REFUSAL 10
+
+/* Where the client waits: the caller of the account's sync, else the
+ * caller of the job that connects (the caller's own thread for a
+ * blocking call, whose private context it iterates while it waits). */
+static GMainContext *
+dup_ask_context (MailsyncImapRepository *self)
+{
+  GMainContext *context = _mailsync_repository_dup_interaction_context (MAILSYNC_REPOSITORY (self));
+  GTask *task = _mailsync_worker_get_current_task ();
+
+  if (context == NULL && task != NULL)
+    context = g_main_context_ref (g_task_get_context (task));
+  return context;
+}
+
+/* Only an OAuth2 token can log in: auth_mechanisms lists nothing else. */
+static gboolean
+wants_token (MailsyncImapRepository *self)
+{
+  g_autofree MailsyncImapAuthMechanism *list = NULL;
+  gboolean any = FALSE;
+
+  if (self->settings->auth_mechanisms == NULL)
+    return FALSE;
+  list = mailsync_imap_auth_parse_list (self->settings->auth_mechanisms, NULL);
+  for (guint i = 0; list != NULL && list[i] != MAILSYNC_IMAP_AUTH_NONE; i++)
+    {
+      if (list[i] != MAILSYNC_IMAP_AUTH_XOAUTH2 && list[i] != MAILSYNC_IMAP_AUTH_OAUTHBEARER)
+        return FALSE;
+      any = TRUE;
+    }
+  return any;
+}
+
+/* Asks @interaction for the password (or token), @refused saying why the
+ * last one failed. FALSE with @error: nothing to log in with (the user
+ * did not answer: @refused itself, or MAILSYNC_ERROR_INTERACTION_REQUIRED
+ * the first time), or asking failed (cancelled). */
+static gboolean
+ask_secret (MailsyncImapRepository *self, MailsyncInteraction *interaction, const GError *refused,
+            GCancellable *cancellable, GError **error)
+{
+  const char *name = mailsync_repository_get_name (MAILSYNC_REPOSITORY (self));
+  g_autoptr(GMainContext) context = dup_ask_context (self);
+  const char *user = self->settings->user;
+  const char *host = self->settings->host;
+  char *secret = NULL;
+  MailsyncInteractionResult result;
+
+  if (wants_token (self))
+    result = _mailsync_interaction_invoke_ask_oauth2_token (interaction, context, name, user, host, refused,
+                                                            cancellable, &secret, error);
+  else
+    result = _mailsync_interaction_invoke_ask_password (interaction, context, name, user, host, refused,
+                                                        cancellable, &secret, error);
+  if (result == MAILSYNC_INTERACTION_FAILED)
+    return FALSE;
+  if (result != MAILSYNC_INTERACTION_HANDLED || secret == NULL)
+    {
+      if (secret != NULL)
+        mailsync_imap_secret_clear (secret);
+      g_free (secret);
+      if (refused != NULL)
+        g_propagate_error (error, g_error_copy (refused));
+      else
+        g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED,
+                     "Repository %s: no %s for %s%s%s, and the interaction gave none", name,
+                     wants_token (self) ? "OAuth2 access token" : "password", user ? user : "", user ? "@" : "",
+                     host ? host : "the server");
+      return FALSE;
+    }
+  mailsync_imap_secret_clear (self->settings->password);
+  g_free (self->settings->password);
+  self->settings->password = secret;
+  return TRUE;
+}
+
+static char *
+der_to_pem (GBytes *der)
+{
+  g_autofree char *b64 = g_base64_encode (g_bytes_get_data (der, NULL), g_bytes_get_size (der));
+  GString *pem = g_string_new ("-----BEGIN CERTIFICATE-----\n");
+  gsize len = strlen (b64);
+
+  for (gsize i = 0; i < len; i += 64)
+    {
+      g_string_append_len (pem, b64 + i, MIN (64, len - i));
+      g_string_append_c (pem, '\n');
+    }
+  g_string_append (pem, "-----END CERTIFICATE-----\n");
+  return g_string_free (pem, FALSE);
+}
+
+/* A certificate that failed verification: accepted if the interaction
+ * accepted this very certificate before in this process, else asked. */
+static gboolean
+on_certificate (MailsyncImapConnection *connection, GBytes *der, GTlsCertificateFlags errors,
+                const GError *failure, GCancellable *cancellable, GError **error, gpointer user_data)
+{
+  MailsyncImapRepository *self = user_data;
+  g_autoptr(MailsyncInteraction) interaction = mailsync_repository_dup_interaction (MAILSYNC_REPOSITORY (self));
+  g_autoptr(GMainContext) context = NULL;
+  g_autofree char *pem = NULL;
+  gboolean accept = FALSE;
+
+  if (der == NULL)
+    return FALSE;
+  for (guint i = 0; self->accepted_certs != NULL && i < self->accepted_certs->len; i++)
+    if (g_bytes_equal (self->accepted_certs->pdata[i], der))
+      return TRUE;
+  if (interaction == NULL)
+    return FALSE;
+  context = dup_ask_context (self);
+  pem = der_to_pem (der);
+  if (_mailsync_interaction_invoke_accept_certificate (interaction, context,
+                                                      mailsync_repository_get_name (MAILSYNC_REPOSITORY (self)),
+                                                      self->settings->host ? self->settings->host : "", pem, errors,
+                                                      cancellable, &accept, error) != MAILSYNC_INTERACTION_HANDLED ||
+      !accept)
+    return FALSE;
+  if (self->accepted_certs == NULL)
+    self->accepted_certs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_ptr_array_add (self->accepted_certs, g_bytes_ref (der));
+  return TRUE;
+}
+
 /* Connects and logs in unless the connection is open; on the worker. */
 static gboolean
 connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **error)
 {
   MailsyncRepository *repo = MAILSYNC_REPOSITORY (self);
   g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(MailsyncInteraction) interaction = NULL;
 
   if (self->connection && mailsync_imap_connection_is_open (self->connection))
     return TRUE;
@@ -492,17 +629,39 @@ connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **e
       if (self->settings->user == NULL && login != NULL)
         self->settings->user = g_steal_pointer (&login);
     }
-  {
-    g_autoptr(MailsyncImapSettings) settings = mailsync_imap_settings_copy (self->settings);
-
-    settings->port = effective_port (settings);
-    self->connection = mailsync_imap_connection_new (settings);
-  }
-  mailsync_imap_connection_open_async (self->connection, cancellable, _mailsync_store_result, &result);
-  if (!mailsync_imap_connection_open_finish (self->connection, _mailsync_await (&result), error))
+  interaction = mailsync_repository_dup_interaction (repo);
+  /* Asked before connecting: a login timeout must not run while the
+   * user types. Without an interaction, as before: the password given,
+   * or none. A tunnel may greet with PREAUTH, so it is not asked. */
+  if (interaction != NULL && self->settings->password == NULL && self->settings->host != NULL &&
+      !self->settings->preauth_tunnel && !self->settings->transport_tunnel &&
+      !ask_secret (self, interaction, NULL, cancellable, error))
+    return FALSE;
+  for (guint asked = 0;; asked++)
     {
+      g_autoptr(MailsyncImapSettings) settings = mailsync_imap_settings_copy (self->settings);
+      g_autoptr(GError) local_error = NULL;
+
+      settings->port = effective_port (settings);
+      self->connection = mailsync_imap_connection_new (settings);
+      if (interaction != NULL || self->accepted_certs != NULL)
+        mailsync_imap_connection_set_certificate_handler (self->connection, on_certificate, self);
+      mailsync_imap_connection_open_async (self->connection, cancellable, _mailsync_store_result, &result);
+      if (mailsync_imap_connection_open_finish (self->connection, _mailsync_await (&result), &local_error))
+        break;
+      g_clear_object (&result);
       drop_connection (self);
-      return FALSE;
+      /* Refused: one failed login, then a new password on a new
+       * connection (the server may have closed this one, and the user
+       * may take longer than its login timeout). */
+      if (interaction == NULL || asked >= MAX_ASKS_AFTER_REFUSAL ||
+          !g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      if (!ask_secret (self, interaction, local_error, cancellable, error))
+        return FALSE;
     }
   if (self->keepalive > 0)
     {

@@ -30,6 +30,7 @@ mailsync_tls_options_copy (const MailsyncTlsOptions *options)
   copy->tls_level = options->tls_level;
   copy->ssl_version = options->ssl_version;
   copy->verify = options->verify;
+  copy->defer_verify_failure = options->defer_verify_failure;
   return copy;
 }
 

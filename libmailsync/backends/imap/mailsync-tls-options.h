@@ -83,6 +83,11 @@ typedef struct
   MailsyncTlsLevel tls_level;
   MailsyncTlsVersion ssl_version;
   gboolean verify;
+  /* A chain that fails verification (untrusted CA, wrong host, expired)
+   * does not fail the handshake: the stream reports it
+   * (mailsync_tls_stream_take_verify_failure()) for the caller to ask
+   * the user before it sends anything. Pins are still enforced. */
+  gboolean defer_verify_failure;
 } MailsyncTlsOptions;
 
 MailsyncTlsOptions *mailsync_tls_options_new  (void);

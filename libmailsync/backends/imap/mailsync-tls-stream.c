@@ -55,6 +55,8 @@ struct _MailsyncTlsStream
   SharedCredentials *credentials;
   char *server_name;
   GBytes *peer_der;
+  GError *deferred_failure;            /* defer_verify_failure: why the chain failed */
+  GTlsCertificateFlags deferred_flags;
   gboolean established;         /* handshake done and server verified */
 
   /* Reading side: touched only by the thread in the handshake or a read. */
@@ -768,6 +770,7 @@ mailsync_tls_stream_finalize (GObject *object)
   g_clear_object (&self->base);
   g_free (self->server_name);
   g_clear_pointer (&self->peer_der, g_bytes_unref);
+  g_clear_error (&self->deferred_failure);
   g_free (self->pull_buffer);
   g_clear_error (&self->read_error);
   g_clear_error (&self->write_error);
@@ -1175,6 +1178,7 @@ pins_match (MailsyncTlsStream         *self,
 static gboolean
 verify_chain (MailsyncTlsStream           *self,
               gnutls_alert_description_t  *alert,
+              unsigned int                *status_out,
               GError                     **error)
 {
   gnutls_typed_vdata_st data[2];
@@ -1211,6 +1215,7 @@ verify_chain (MailsyncTlsStream           *self,
     }
   if (status == 0)
     return TRUE;
+  *status_out = status;
 
   if (status & GNUTLS_CERT_EXPIRED)
     *alert = GNUTLS_A_CERTIFICATE_EXPIRED;
@@ -1228,6 +1233,29 @@ verify_chain (MailsyncTlsStream           *self,
   return FALSE;
 }
 
+/* What GIO calls the problems gnutls found, for a client's dialog. */
+static GTlsCertificateFlags
+flags_from_status (unsigned int status)
+{
+  GTlsCertificateFlags flags = 0;
+
+  if (status & GNUTLS_CERT_SIGNER_NOT_FOUND)
+    flags |= G_TLS_CERTIFICATE_UNKNOWN_CA;
+  if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
+    flags |= G_TLS_CERTIFICATE_BAD_IDENTITY;
+  if (status & GNUTLS_CERT_NOT_ACTIVATED)
+    flags |= G_TLS_CERTIFICATE_NOT_ACTIVATED;
+  if (status & GNUTLS_CERT_EXPIRED)
+    flags |= G_TLS_CERTIFICATE_EXPIRED;
+  if (status & GNUTLS_CERT_REVOKED)
+    flags |= G_TLS_CERTIFICATE_REVOKED;
+  if (status & GNUTLS_CERT_INSECURE_ALGORITHM)
+    flags |= G_TLS_CERTIFICATE_INSECURE;
+  if (flags == 0)
+    flags = G_TLS_CERTIFICATE_GENERIC_ERROR;
+  return flags;
+}
+
 static gboolean
 verify_peer (MailsyncTlsStream         *self,
              const MailsyncTlsOptions  *options,
@@ -1238,6 +1266,8 @@ verify_peer (MailsyncTlsStream         *self,
   unsigned int n_certs = 0;
   gnutls_alert_description_t alert = GNUTLS_A_BAD_CERTIFICATE;
   gboolean have_pins = options->fingerprints != NULL && options->fingerprints[0] != NULL;
+  g_autoptr(GError) chain_error = NULL;
+  unsigned int status = 0;
   gboolean ok = TRUE;
 
   certs = gnutls_certificate_get_peers (self->session, &n_certs);
@@ -1251,9 +1281,20 @@ verify_peer (MailsyncTlsStream         *self,
 
   /* Pins alone (no sslcacertfile) replace the CA and host checks. */
   if (options->verify && (!have_pins || options->ca_file != NULL))
-    ok = verify_chain (self, &alert, error);
+    ok = verify_chain (self, &alert, &status, &chain_error);
+  if (!ok && status != 0 && options->defer_verify_failure)
+    {
+      /* The user decides, once the handshake is over and before the
+       * caller sends a byte (see mailsync_tls_stream_take_verify_failure()). */
+      self->deferred_flags = flags_from_status (status);
+      self->deferred_failure = g_steal_pointer (&chain_error);
+      ok = TRUE;
+    }
+  else if (!ok)
+    g_propagate_error (error, g_steal_pointer (&chain_error));
   if (ok && have_pins && !pins_match (self, options))
     {
+      g_clear_error (&self->deferred_failure);
       set_certificate_error (self, error,
                              "Certificate of \"%s\" matches no configured cert_fingerprint",
                              self->server_name);
@@ -1419,4 +1460,14 @@ mailsync_tls_stream_get_base_stream (MailsyncTlsStream *self)
   g_return_val_if_fail (MAILSYNC_IS_TLS_STREAM (self), NULL);
 
   return self->base;
+}
+
+GError *
+mailsync_tls_stream_take_verify_failure (MailsyncTlsStream    *self,
+                                         GTlsCertificateFlags *flags)
+{
+  g_return_val_if_fail (MAILSYNC_IS_TLS_STREAM (self), NULL);
+  if (flags != NULL)
+    *flags = self->deferred_failure != NULL ? self->deferred_flags : 0;
+  return g_steal_pointer (&self->deferred_failure);
 }

@@ -54,5 +54,10 @@ GBytes    *mailsync_tls_stream_get_peer_certificate (MailsyncTlsStream *self);
 /* gnutls' one-line description: "(TLS1.3)-(ECDHE-X25519)-(...)". */
 char      *mailsync_tls_stream_get_description      (MailsyncTlsStream *self);
 GIOStream *mailsync_tls_stream_get_base_stream      (MailsyncTlsStream *self);
+/* With defer_verify_failure: why verification failed (the error the
+ * handshake would have failed with) and what failed, once; NULL if the
+ * certificate verified. The caller accepts the stream or closes it. */
+GError    *mailsync_tls_stream_take_verify_failure  (MailsyncTlsStream    *self,
+                                                     GTlsCertificateFlags *flags);
 
 G_END_DECLS

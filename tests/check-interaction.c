@@ -1,0 +1,607 @@
+/* Asking the user (issue 10 item 1): a MailsyncInteraction on an IMAP
+ * repository, against a private Dovecot that really authenticates.
+ *
+ *  - a password nobody configured is asked, once, on the client's thread
+ *    and context (not the repository's worker);
+ *  - a wrong password is one failed login at the server (Dovecot's log
+ *    counts the attempts of each connection), then the interaction is
+ *    asked again with MAILSYNC_ERROR_AUTHENTICATION_FAILED; a client
+ *    that stops answering gets that error, after one failed login;
+ *  - a question can be cancelled while the interaction sits on it;
+ *  - a certificate that fails verification (no harness CA: UNKNOWN_CA)
+ *    is asked about with the host and PEM, rejected or accepted, and an
+ *    accepted one is not asked about again in the process.
+ *
+ * Dovecot is started once, by main(), before the tests fork. Without it
+ * the IMAP cases are skipped. */
+#include "config.h"
+
+#include "mailsync-test.h"
+#include "mailsync.h"
+#include "mailsync-worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#define HARNESS TEST_SRCDIR "/harness/dovecot-harness"
+/* Generous: a loaded CI machine may be slow, and nothing here sleeps. */
+#define DEADLINE_SECONDS 60
+
+static char *server_dir;
+static GHashTable *server_env;
+
+static gboolean
+harness (GError **error, const char *command, ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *arg;
+  va_list ap;
+  int status;
+
+  g_ptr_array_add (argv, (char *) HARNESS);
+  g_ptr_array_add (argv, (char *) command);
+  g_ptr_array_add (argv, server_dir);
+  va_start (ap, command);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, error))
+    return FALSE;
+  if (!g_spawn_check_wait_status (status, error))
+    {
+      g_prefix_error (error, "%s: %s%s: ", HARNESS, out ? out : "", err ? err : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+start_server (const char *base)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *env_path = NULL;
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  server_dir = g_build_filename (base, "dovecot", NULL);
+  if (!harness (&error, "start", NULL))
+    {
+      printf ("# %s\n", error->message);
+      return FALSE;
+    }
+  env_path = g_build_filename (server_dir, "env", NULL);
+  if (!g_file_get_contents (env_path, &text, NULL, &error))
+    return FALSE;
+  server_env = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *eq = strchr (lines[i], '=');
+      g_autofree char *value = NULL;
+
+      if (eq == NULL)
+        continue;
+      *eq = '\0';
+      value = g_shell_unquote (eq + 1, NULL);
+      g_hash_table_insert (server_env, g_strdup (lines[i]), g_strdup (value ? value : eq + 1));
+    }
+  return TRUE;
+}
+
+static const char *
+env (const char *key)
+{
+  const char *value = g_hash_table_lookup (server_env, key);
+
+  ck_assert_msg (value != NULL, "no %s in the harness env", key);
+  return value;
+}
+
+/* STARTTLS with the harness CA; @password may be NULL. */
+static MailsyncRepository *
+imap_repository (const char *password)
+{
+  MailsyncRepository *repo = mailsync_imap_repository_new ("Remote", env ("DOVECOT_HOST"),
+                                                           (guint16) atoi (env ("DOVECOT_PORT")));
+
+  g_object_set (repo, "ssl", FALSE, "starttls", TRUE, "user", env ("DOVECOT_USER"),
+                "ca-file", env ("DOVECOT_CA"), "timeout", 120u, NULL);
+  if (password != NULL)
+    g_object_set (repo, "password", password, NULL);
+  return repo;
+}
+
+/* ---- the server's count of failed logins ------------------------------------ */
+
+static goffset
+log_size (void)
+{
+  GStatBuf st;
+
+  ck_assert_int_eq (g_stat (env ("DOVECOT_LOG"), &st), 0);
+  return st.st_size;
+}
+
+/* Dovecot logs each login connection's end with "(auth failed, N
+ * attempts in ...)". Waits (deadline) until @connections such lines are
+ * in the log past @offset, and returns the sum of their N. */
+static guint
+failed_logins_since (goffset offset, guint connections)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autofree char *text = NULL;
+      gsize length = 0;
+      guint lines = 0, attempts = 0;
+      const char *p;
+
+      ck_assert (g_file_get_contents (env ("DOVECOT_LOG"), &text, &length, NULL));
+      ck_assert_uint_ge (length, offset);
+      for (p = text + offset; (p = strstr (p, "(auth failed, ")) != NULL; p++)
+        {
+          lines++;
+          attempts += (guint) strtoul (p + strlen ("(auth failed, "), NULL, 10);
+        }
+      if (lines >= connections)
+        {
+          ck_assert_uint_eq (lines, connections);
+          return attempts;
+        }
+      ck_assert_msg (g_get_monotonic_time () < deadline, "only %u of %u failed logins logged", lines, connections);
+      g_usleep (G_USEC_PER_SEC / 20); /* polling a file another process writes */
+    }
+}
+
+/* Whether @needle is in the server's log past @offset. */
+static gboolean
+logged_since (goffset offset, const char *needle)
+{
+  g_autofree char *text = mailsync_test_read_file (env ("DOVECOT_LOG"), NULL);
+
+  return strstr (text + offset, needle) != NULL;
+}
+
+/* ---- a scripted interaction ------------------------------------------------------ */
+
+typedef enum
+{
+  ANSWER_UNHANDLED,
+  ANSWER_PASSWORD,       /* the passwords in @passwords, in turn, then UNHANDLED */
+  ANSWER_WAIT_CANCEL,    /* never answers until cancelled (async) */
+} PasswordMode;
+
+#define TEST_TYPE_INTERACTION (test_interaction_get_type ())
+G_DECLARE_FINAL_TYPE (TestInteraction, test_interaction, TEST, INTERACTION, MailsyncInteraction)
+
+struct _TestInteraction
+{
+  MailsyncInteraction parent_instance;
+
+  PasswordMode mode;
+  const char *const *passwords;
+  gboolean accept;       /* the certificate decision */
+
+  /* what it saw */
+  guint password_asks;
+  guint certificate_asks;
+  GError *previous_errors[8];
+  char *user;
+  char *host;
+  char *pem;
+  GTlsCertificateFlags errors;
+  GThread *thread;       /* where it was last called */
+  GMainContext *context;
+  GCancellable *cancellable;
+};
+
+G_DEFINE_FINAL_TYPE (TestInteraction, test_interaction, MAILSYNC_TYPE_INTERACTION)
+
+static void
+record_call (TestInteraction *self)
+{
+  self->thread = g_thread_self ();
+  self->context = g_main_context_get_thread_default ();
+}
+
+static MailsyncInteractionResult
+test_ask_password (MailsyncInteraction *interaction, const char *repository, const char *user, const char *host,
+                   const GError *previous_error, GCancellable *cancellable, char **password, GError **error)
+{
+  TestInteraction *self = TEST_INTERACTION (interaction);
+  guint n = self->password_asks++;
+
+  record_call (self);
+  ck_assert_str_eq (repository, "Remote");
+  g_free (self->user);
+  self->user = g_strdup (user);
+  g_free (self->host);
+  self->host = g_strdup (host);
+  if (n < G_N_ELEMENTS (self->previous_errors) && previous_error != NULL)
+    self->previous_errors[n] = g_error_copy (previous_error);
+  if (self->mode == ANSWER_PASSWORD && self->passwords[n] != NULL)
+    {
+      *password = g_strdup (self->passwords[n]);
+      return MAILSYNC_INTERACTION_HANDLED;
+    }
+  return MAILSYNC_INTERACTION_UNHANDLED;
+}
+
+static void
+on_cancelled (GCancellable *cancellable, gpointer data)
+{
+  GTask *task = data;
+
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "The question was cancelled");
+}
+
+static void
+test_ask_password_async (MailsyncInteraction *interaction, const char *repository, const char *user,
+                         const char *host, const GError *previous_error, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data)
+{
+  TestInteraction *self = TEST_INTERACTION (interaction);
+  GTask *task;
+
+  if (self->mode != ANSWER_WAIT_CANCEL)
+    {
+      MAILSYNC_INTERACTION_CLASS (test_interaction_parent_class)
+        ->ask_password_async (interaction, repository, user, host, previous_error, cancellable, callback, user_data);
+      return;
+    }
+  /* A dialog left open: only the cancellable ends it. */
+  self->password_asks++;
+  record_call (self);
+  ck_assert (cancellable != NULL);
+  g_set_object (&self->cancellable, cancellable);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), task, g_object_unref);
+}
+
+static MailsyncInteractionResult
+test_accept_certificate (MailsyncInteraction *interaction, const char *repository, const char *host,
+                         const char *certificate_pem, GTlsCertificateFlags errors, GCancellable *cancellable,
+                         gboolean *accept, GError **error)
+{
+  TestInteraction *self = TEST_INTERACTION (interaction);
+
+  self->certificate_asks++;
+  record_call (self);
+  g_free (self->host);
+  self->host = g_strdup (host);
+  g_free (self->pem);
+  self->pem = g_strdup (certificate_pem);
+  self->errors = errors;
+  *accept = self->accept;
+  return MAILSYNC_INTERACTION_HANDLED;
+}
+
+static void
+test_interaction_finalize (GObject *object)
+{
+  TestInteraction *self = TEST_INTERACTION (object);
+
+  for (guint i = 0; i < G_N_ELEMENTS (self->previous_errors); i++)
+    g_clear_error (&self->previous_errors[i]);
+  g_free (self->user);
+  g_free (self->host);
+  g_free (self->pem);
+  g_clear_object (&self->cancellable);
+  G_OBJECT_CLASS (test_interaction_parent_class)->finalize (object);
+}
+
+static void
+test_interaction_class_init (TestInteractionClass *klass)
+{
+  MailsyncInteractionClass *interaction_class = MAILSYNC_INTERACTION_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = test_interaction_finalize;
+  interaction_class->ask_password = test_ask_password;
+  interaction_class->ask_password_async = test_ask_password_async;
+  interaction_class->accept_certificate = test_accept_certificate;
+}
+
+static void
+test_interaction_init (TestInteraction *self)
+{
+}
+
+/* ---- opening from a client's main context ---------------------------------------- */
+
+typedef struct
+{
+  GAsyncResult *result;
+  TestInteraction *cancel_when_asked;
+} Wait;
+
+/* Opens @repo with open_async on a fresh context pushed by this thread,
+ * iterating it until the open finishes (deadline). Returns its result. */
+static gboolean
+open_on_client_context (MailsyncRepository *repo, GCancellable *cancellable, TestInteraction *cancel_when_asked,
+                        GMainContext **context_out, GError **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+  gboolean ok;
+
+  g_main_context_push_thread_default (context);
+  mailsync_repository_open_async (repo, cancellable, _mailsync_store_result, &result);
+  while (result == NULL)
+    {
+      ck_assert_msg (g_get_monotonic_time () < deadline, "the open did not finish");
+      if (cancel_when_asked != NULL && cancel_when_asked->password_asks > 0)
+        {
+          g_cancellable_cancel (cancellable);
+          cancel_when_asked = NULL;
+        }
+      g_main_context_iteration (context, TRUE);
+    }
+  ok = mailsync_repository_open_finish (repo, result, error);
+  g_main_context_pop_thread_default (context);
+  if (context_out != NULL)
+    *context_out = g_main_context_ref (context);
+  return ok;
+}
+
+/* ---- the cases -------------------------------------------------------------------- */
+
+START_TEST (test_password_asked_when_missing)
+{
+  g_autoptr(MailsyncRepository) repo = imap_repository (NULL);
+  g_autoptr(TestInteraction) interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  const char *answers[] = { env ("DOVECOT_PASS"), NULL };
+  g_autoptr(GMainContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  goffset offset = log_size ();
+
+  interaction->mode = ANSWER_PASSWORD;
+  interaction->passwords = answers;
+  mailsync_repository_set_interaction (repo, MAILSYNC_INTERACTION (interaction));
+  ck_assert_msg (open_on_client_context (repo, NULL, NULL, &context, &error), "%s", error ? error->message : "");
+  ck_assert_uint_eq (interaction->password_asks, 1);
+  ck_assert (interaction->previous_errors[0] == NULL);
+  ck_assert_str_eq (interaction->user, env ("DOVECOT_USER"));
+  ck_assert_str_eq (interaction->host, env ("DOVECOT_HOST"));
+  /* asked on the client's thread and context, not on the worker's */
+  ck_assert (interaction->thread == g_thread_self ());
+  ck_assert (interaction->context == context);
+  ck_assert_msg (mailsync_repository_close (repo, NULL, &error), "%s", error ? error->message : "");
+
+  /* kept for the process: a second open asks nothing */
+  ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "%s", error ? error->message : "");
+  ck_assert_uint_eq (interaction->password_asks, 1);
+  ck_assert (mailsync_repository_close (repo, NULL, NULL));
+  ck_assert (!logged_since (offset, "(auth failed"));
+}
+END_TEST
+
+/* Without an answer, the missing password is the client's to give. */
+START_TEST (test_password_missing_unhandled)
+{
+  g_autoptr(MailsyncRepository) repo = imap_repository (NULL);
+  g_autoptr(TestInteraction) interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  g_autoptr(GError) error = NULL;
+
+  interaction->mode = ANSWER_UNHANDLED;
+  g_object_set (repo, "interaction", interaction, NULL);
+  ck_assert (!open_on_client_context (repo, NULL, NULL, NULL, &error));
+  ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED), "%s",
+                 error->message);
+  ck_assert_uint_eq (interaction->password_asks, 1);
+}
+END_TEST
+
+START_TEST (test_wrong_then_right_password)
+{
+  g_autoptr(MailsyncRepository) repo = imap_repository ("Wr0ng-first");
+  g_autoptr(TestInteraction) interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  const char *answers[] = { "Wr0ng-second", env ("DOVECOT_PASS"), NULL };
+  g_autoptr(GError) error = NULL;
+  goffset offset = log_size ();
+
+  interaction->mode = ANSWER_PASSWORD;
+  interaction->passwords = answers;
+  mailsync_repository_set_interaction (repo, MAILSYNC_INTERACTION (interaction));
+  ck_assert_msg (open_on_client_context (repo, NULL, NULL, NULL, &error), "%s", error ? error->message : "");
+  /* asked twice, each time with the server's refusal */
+  ck_assert_uint_eq (interaction->password_asks, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      ck_assert (interaction->previous_errors[i] != NULL);
+      ck_assert_msg (g_error_matches (interaction->previous_errors[i], MAILSYNC_ERROR,
+                                      MAILSYNC_ERROR_AUTHENTICATION_FAILED),
+                     "%s", interaction->previous_errors[i]->message);
+      ck_assert (strstr (interaction->previous_errors[i]->message, "Wr0ng") == NULL);
+    }
+  /* two wrong passwords: two connections, one failed login each */
+  ck_assert_uint_eq (failed_logins_since (offset, 2), 2);
+  ck_assert (mailsync_repository_close (repo, NULL, NULL));
+}
+END_TEST
+
+/* A client that stops answering: one failed login, the distinct error. */
+START_TEST (test_wrong_password_one_failure)
+{
+  g_autoptr(MailsyncRepository) repo = imap_repository ("Wr0ng-only");
+  g_autoptr(TestInteraction) interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  g_autoptr(GError) error = NULL;
+  goffset offset = log_size ();
+
+  interaction->mode = ANSWER_UNHANDLED;
+  mailsync_repository_set_interaction (repo, MAILSYNC_INTERACTION (interaction));
+  ck_assert (!mailsync_repository_open (repo, NULL, &error));
+  ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED), "%s",
+                 error->message);
+  ck_assert_uint_eq (interaction->password_asks, 1);
+  ck_assert_uint_eq (failed_logins_since (offset, 1), 1);
+  g_clear_error (&error);
+
+  /* and without any interaction: the same, once (PLAIN failed: no LOGIN) */
+  offset = log_size ();
+  mailsync_repository_set_interaction (repo, NULL);
+  ck_assert (!mailsync_repository_open (repo, NULL, &error));
+  ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED), "%s",
+                 error->message);
+  ck_assert_uint_eq (failed_logins_since (offset, 1), 1);
+}
+END_TEST
+
+START_TEST (test_cancel_while_asking)
+{
+  g_autoptr(MailsyncRepository) repo = imap_repository (NULL);
+  g_autoptr(TestInteraction) interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+
+  interaction->mode = ANSWER_WAIT_CANCEL;
+  mailsync_repository_set_interaction (repo, MAILSYNC_INTERACTION (interaction));
+  ck_assert (!open_on_client_context (repo, cancellable, interaction, NULL, &error));
+  ck_assert_msg (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED), "%s", error->message);
+  ck_assert_uint_eq (interaction->password_asks, 1);
+  /* the interaction had the operation's cancellable */
+  ck_assert (interaction->cancellable == cancellable);
+}
+END_TEST
+
+/* Implicit TLS without the harness CA: the system store does not know it. */
+static MailsyncRepository *
+untrusted_repository (void)
+{
+  MailsyncRepository *repo = mailsync_imap_repository_new ("Remote", env ("DOVECOT_HOST"),
+                                                           (guint16) atoi (env ("DOVECOT_IMAPS_PORT")));
+
+  g_object_set (repo, "ssl", TRUE, "user", env ("DOVECOT_USER"), "password", env ("DOVECOT_PASS"),
+                "timeout", 120u, NULL);
+  return repo;
+}
+
+START_TEST (test_certificate_reject)
+{
+  g_autoptr(MailsyncRepository) repo = untrusted_repository ();
+  g_autoptr(TestInteraction) interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  g_autoptr(GError) error = NULL;
+  goffset offset = log_size ();
+
+  interaction->accept = FALSE;
+  mailsync_repository_set_interaction (repo, MAILSYNC_INTERACTION (interaction));
+  ck_assert (!open_on_client_context (repo, NULL, NULL, NULL, &error));
+  ck_assert_msg (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE), "%s", error->message);
+  ck_assert_uint_eq (interaction->certificate_asks, 1);
+  ck_assert (interaction->errors & G_TLS_CERTIFICATE_UNKNOWN_CA);
+  ck_assert_str_eq (interaction->host, env ("DOVECOT_HOST"));
+  ck_assert (g_str_has_prefix (interaction->pem, "-----BEGIN CERTIFICATE-----\n"));
+  /* nothing was sent: no login at all */
+  ck_assert (!logged_since (offset, "user=<alice>"));
+  g_clear_error (&error);
+
+  /* no interaction: the verification error as before, nobody asked */
+  mailsync_repository_set_interaction (repo, NULL);
+  ck_assert (!mailsync_repository_open (repo, NULL, &error));
+  ck_assert_msg (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE), "%s", error->message);
+  ck_assert_uint_eq (interaction->certificate_asks, 1);
+}
+END_TEST
+
+START_TEST (test_certificate_accept)
+{
+  g_autoptr(MailsyncRepository) repo = untrusted_repository ();
+  g_autoptr(TestInteraction) interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  g_autoptr(GMainContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autofree char *expected_pem = NULL;
+
+  interaction->accept = TRUE;
+  mailsync_repository_set_interaction (repo, MAILSYNC_INTERACTION (interaction));
+  ck_assert_msg (open_on_client_context (repo, NULL, NULL, &context, &error), "%s", error ? error->message : "");
+  ck_assert_uint_eq (interaction->certificate_asks, 1);
+  ck_assert (interaction->errors & G_TLS_CERTIFICATE_UNKNOWN_CA);
+  ck_assert_str_eq (interaction->host, env ("DOVECOT_HOST"));
+  ck_assert (interaction->thread == g_thread_self ());
+  ck_assert (interaction->context == context);
+  /* the PEM is the server's certificate */
+  {
+    g_autofree char *path = g_build_filename (server_dir, "tls", "server.pem", NULL);
+    g_autofree char *file = mailsync_test_read_file (path, NULL);
+    char *end = strstr (file, "-----END CERTIFICATE-----\n");
+
+    ck_assert (end != NULL);
+    end[strlen ("-----END CERTIFICATE-----\n")] = '\0';
+    ck_assert_str_eq (interaction->pem, strstr (file, "-----BEGIN CERTIFICATE-----"));
+  }
+  ck_assert (mailsync_repository_close (repo, NULL, NULL));
+
+  /* accepted for the process: the next connection asks nothing */
+  ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "%s", error ? error->message : "");
+  ck_assert_uint_eq (interaction->certificate_asks, 1);
+  ck_assert (mailsync_repository_close (repo, NULL, NULL));
+}
+END_TEST
+
+/* The base class answers nothing, through every path. */
+START_TEST (test_base_class_unhandled)
+{
+  g_autoptr(MailsyncInteraction) interaction = mailsync_interaction_new ();
+  g_autoptr(GError) error = NULL;
+  char *secret = (char *) "untouched";
+  gboolean accept = TRUE;
+
+  ck_assert_int_eq (mailsync_interaction_ask_password (interaction, "R", "u", "h", NULL, NULL, &secret, &error),
+                    MAILSYNC_INTERACTION_UNHANDLED);
+  ck_assert (secret == NULL && error == NULL);
+  ck_assert_int_eq (mailsync_interaction_ask_oauth2_token (interaction, "R", NULL, NULL, NULL, NULL, &secret,
+                                                           &error),
+                    MAILSYNC_INTERACTION_UNHANDLED);
+  ck_assert (secret == NULL && error == NULL);
+  ck_assert_int_eq (mailsync_interaction_accept_certificate (interaction, "R", "h", "pem",
+                                                             G_TLS_CERTIFICATE_UNKNOWN_CA, NULL, &accept, &error),
+                    MAILSYNC_INTERACTION_UNHANDLED);
+  ck_assert (!accept && error == NULL);
+}
+END_TEST
+
+int
+main (void)
+{
+  Suite *suite = suite_create ("interaction");
+  TCase *tc;
+  g_autofree char *base = NULL;
+  gboolean have_server;
+  int status;
+
+  base = g_dir_make_tmp ("mailsync-interaction-XXXXXX", NULL);
+  g_assert (base != NULL);
+  /* The harness wants every ancestor searchable by Dovecot's users. */
+  g_chmod (base, 0755);
+  have_server = g_file_test ("/usr/sbin/dovecot", G_FILE_TEST_IS_EXECUTABLE) && start_server (base);
+
+  tc = tcase_create ("base");
+  tcase_add_test (tc, test_base_class_unhandled);
+  suite_add_tcase (suite, tc);
+  if (have_server)
+    {
+      tc = tcase_create ("imap");
+      tcase_set_timeout (tc, 3 * DEADLINE_SECONDS);
+      tcase_add_test (tc, test_password_asked_when_missing);
+      tcase_add_test (tc, test_password_missing_unhandled);
+      tcase_add_test (tc, test_wrong_then_right_password);
+      tcase_add_test (tc, test_wrong_password_one_failure);
+      tcase_add_test (tc, test_cancel_while_asking);
+      tcase_add_test (tc, test_certificate_reject);
+      tcase_add_test (tc, test_certificate_accept);
+      suite_add_tcase (suite, tc);
+    }
+  else
+    printf ("# SKIP the IMAP cases: no private Dovecot (tests/harness)\n");
+  status = mailsync_test_run (suite);
+  if (server_dir != NULL)
+    harness (NULL, "stop", "--clean", NULL);
+  g_rmdir (base);
+  return status;
+}
