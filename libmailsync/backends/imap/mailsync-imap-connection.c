@@ -428,6 +428,38 @@ peer_label (MailsyncImapConnection *self)
   return g_strdup_printf ("%s:%u", self->settings->host ? self->settings->host : "?", self->settings->port);
 }
 
+/* What a failure of the transport was, in words a user can act on
+ * (issue 12 item 6): a reset, a refusal, a timeout, a name that does not
+ * resolve. NULL for errors that are not about the network (TLS, a
+ * certificate, a protocol error), which keep their own text. Only the
+ * operating system's errors reach here with these codes: the connection's
+ * own end-of-stream errors never pass through. */
+static const char *
+network_fault (const GError *error)
+{
+  if (error->domain == G_RESOLVER_ERROR)
+    return "the host name cannot be resolved";
+  if (error->domain != G_IO_ERROR)
+    return NULL;
+  switch (error->code)
+    {
+    case G_IO_ERROR_CONNECTION_REFUSED:
+      return "connection refused";
+    case G_IO_ERROR_CONNECTION_CLOSED:
+      /* GIO's code for both ECONNRESET and EPIPE (an alias of
+       * G_IO_ERROR_BROKEN_PIPE); the appended system text tells which. */
+      return "connection reset or closed by the server";
+    case G_IO_ERROR_TIMED_OUT:
+      return "timed out";
+    case G_IO_ERROR_NETWORK_UNREACHABLE:
+      return "network unreachable";
+    case G_IO_ERROR_HOST_UNREACHABLE:
+      return "host unreachable";
+    default:
+      return NULL;
+    }
+}
+
 /* Any failure of the byte stream once open means the session is gone:
  * report it as a closed (or timed out) connection naming the peer, which
  * the engine treats as repository-wide and transient, so it reconnects. */
@@ -1368,8 +1400,21 @@ connect_socket (MailsyncImapConnection *self, GCancellable *cancellable, GError 
   connection = g_socket_client_connect_to_host_finish (client, _mailsync_await (&result), &local_error);
   if (connection == NULL)
     {
-      g_set_error (error, local_error->domain, local_error->code, "Cannot connect to %s:%u: %s",
-                   self->settings->host, self->settings->port, local_error->message);
+      const char *fault = network_fault (local_error);
+
+      /* GIO's text repeats the address ("Could not connect to h: ..."):
+       * the fault first, its text after for the details (the resolver's
+       * reason). */
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) && self->settings->timeout > 0)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                     "Cannot connect to %s:%u: timed out after %u seconds (socktimeout)",
+                     self->settings->host, self->settings->port, self->settings->timeout);
+      else if (fault != NULL)
+        g_set_error (error, local_error->domain, local_error->code, "Cannot connect to %s:%u: %s (%s)",
+                     self->settings->host, self->settings->port, fault, local_error->message);
+      else
+        g_set_error (error, local_error->domain, local_error->code, "Cannot connect to %s:%u: %s",
+                     self->settings->host, self->settings->port, local_error->message);
       return NULL;
     }
   /* The client's timeout was for connecting; from here the watchdog
@@ -1471,13 +1516,20 @@ start_tls (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
     g_cancellable_disconnect (cancellable, forward);
   if (tls == NULL)
     {
+      g_autofree char *peer = peer_label (self);
+      const char *fault = network_fault (local_error);
+
       if (state.timed_out)
-        {
-          g_autofree char *peer = peer_label (self);
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                       "Connection to %s timed out: no TLS handshake within %u seconds (socktimeout)", peer,
-                       self->settings->timeout);
-        }
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                     "Connection to %s timed out: no TLS handshake within %u seconds (socktimeout)", peer,
+                     self->settings->timeout);
+      else if (fault != NULL)
+        /* The transport failed under the handshake (a reset, say): that
+         * is the cause, not TLS, and it stays a network error that the
+         * engine may retry. */
+        g_set_error (error, local_error->domain, local_error->code,
+                     "Connection to %s failed during the TLS handshake: %s (%s)", peer, fault,
+                     local_error->message);
       else
         g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
@@ -1810,6 +1862,14 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
           return FALSE;
         }
       ok = run (self, mailsync_imap_request_new ("STARTTLS"), cancellable, &starttls_error);
+      /* Only a NO or BAD is the server refusing STARTTLS; a connection
+       * lost or timed out while waiting for its answer is that. */
+      if (ok == NULL && !g_error_matches (starttls_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_NO) &&
+          !g_error_matches (starttls_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_BAD))
+        {
+          g_propagate_error (error, g_steal_pointer (&starttls_error));
+          return FALSE;
+        }
       if (ok == NULL)
         {
           g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY,

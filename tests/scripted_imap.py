@@ -1,0 +1,355 @@
+"""A scripted IMAP server for the client's tests: a small, in-memory IMAP4rev1
+server on 127.0.0.1 that answers what the mailsync client sends, and that a
+test can make misbehave command by command (a missing body, a NO with a
+response code, a BYE, silence, a reset), which Dovecot cannot be made to do.
+
+Used by check-imap-faults.py (issue 12 items 6, 7 and 9). It is a test of
+the client: the server implements only what the client's sync needs
+(LOGIN, CAPABILITY, NAMESPACE, LIST, LSUB, SELECT/EXAMINE, STATUS, UID
+FETCH/SEARCH/STORE, APPEND with literals, EXPUNGE, CHECK, NOOP, LOGOUT) and
+keeps its mailboxes in memory, so that a test can look at what the client
+stored.
+
+A test changes behaviour by setting ``server.hook``: a function
+``hook(server, session, tag, verb, line)`` called before each command; it
+returns None to let the server answer normally, or an ``Action``:
+``Reply(text)`` (sent instead of the normal answer, may be several lines),
+``Silence()`` (never answer this command), ``Reset()`` (close the
+connection with RST) or ``Close()`` (a FIN)."""
+
+import re
+import socket
+import struct
+import threading
+import time
+
+CRLF = b"\r\n"
+
+
+class Reply:
+    def __init__(self, text):
+        self.text = text if isinstance(text, bytes) else text.encode()
+
+
+class Silence:
+    pass
+
+
+class Reset:
+    pass
+
+
+class Close:
+    pass
+
+
+def reset(sock):
+    """Closes @sock with an RST (SO_LINGER 0) instead of a FIN."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+    except OSError:
+        pass
+
+
+def message(tag, size=0):
+    body = ("From: test@example.org\r\nTo: alice@example.org\r\nSubject: %s\r\n"
+            "Message-ID: <%s@scripted>\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\nBody of %s\r\n"
+            % (tag, tag, tag)).encode()
+    if size > len(body):
+        body += b"x" * (size - len(body) - 2) + CRLF
+    return body
+
+
+class Mailbox:
+    def __init__(self, uidvalidity):
+        self.uidvalidity = uidvalidity
+        self.uidnext = 1
+        self.messages = []          # [uid, flags (set), body bytes]
+
+    def add(self, body, flags=()):
+        uid = self.uidnext
+        self.uidnext += 1
+        self.messages.append([uid, set(flags), body])
+        return uid
+
+    def by_uid(self, uid):
+        for m in self.messages:
+            if m[0] == uid:
+                return m
+        return None
+
+
+def uid_set(text, mailbox):
+    """The UIDs of @mailbox a sequence set like 1:3,5,7:* names."""
+    top = max([m[0] for m in mailbox.messages] + [0])
+    out = set()
+    for part in text.split(","):
+        if ":" in part:
+            a, b = part.split(":")
+            a = top if a == "*" else int(a)
+            b = top if b == "*" else int(b)
+            lo, hi = min(a, b), max(a, b)
+            out.update(m[0] for m in mailbox.messages if lo <= m[0] <= hi)
+        else:
+            n = top if part == "*" else int(part)
+            out.update(m[0] for m in mailbox.messages if m[0] == n)
+    return out
+
+
+class Session:
+    def __init__(self, server, sock, number):
+        self.server = server
+        self.sock = sock
+        self.number = number
+        self.selected = None
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+
+class ScriptedImapServer:
+    CAPABILITIES = "IMAP4rev1 UIDPLUS NAMESPACE"
+
+    def __init__(self, folders=("INBOX",)):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.lock = threading.Lock()
+        self.mailboxes = {name: Mailbox(1000 + i) for i, name in enumerate(folders)}
+        self.hook = None
+        self.greeting = "* OK [CAPABILITY %s AUTH=PLAIN] scripted server ready\r\n" % self.CAPABILITIES
+        self.log = []               # (session number, time, command line) of every command
+        self.sessions = []
+        self.open_sessions = 0
+        self.peak_sessions = 0
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    # -- what the tests look at ---------------------------------------------
+
+    def commands(self, pattern=None):
+        with self.lock:
+            lines = [l for _, _, l in self.log]
+        return [l for l in lines if pattern is None or re.search(pattern, l)]
+
+    def command_times(self, pattern):
+        with self.lock:
+            return [t for _, t, l in self.log if re.search(pattern, l)]
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        for s in self.sessions:
+            try:
+                s.sock.close()
+            except OSError:
+                pass
+
+    # -- serving ------------------------------------------------------------
+
+    def serve(self):
+        n = 0
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            n += 1
+            session = Session(self, c, n)
+            self.sessions.append(session)
+            threading.Thread(target=self.run_session, args=(session,), daemon=True).start()
+
+    def run_session(self, session):
+        with self.lock:
+            self.open_sessions += 1
+            self.peak_sessions = max(self.peak_sessions, self.open_sessions)
+        try:
+            action = self.hook(self, session, None, "GREETING", "") if self.hook else None
+            if not self.act(session, action):
+                return
+            if action is None:
+                session.send(self.greeting)
+            self.read_commands(session)
+        except OSError:
+            pass
+        finally:
+            with self.lock:
+                self.open_sessions -= 1
+
+    def act(self, session, action):
+        """Performs a hook's action; False when the session is over."""
+        if action is None:
+            return True
+        if isinstance(action, Reply):
+            session.send(action.text)
+            return True
+        if isinstance(action, Silence):
+            return True
+        if isinstance(action, Reset):
+            reset(session.sock)
+            return False
+        if isinstance(action, Close):
+            session.sock.close()
+            return False
+        raise TypeError(action)
+
+    def read_commands(self, session):
+        buf = b""
+        while True:
+            while CRLF not in buf:
+                data = session.sock.recv(65536)
+                if not data:
+                    return
+                buf += data
+            line, buf = buf.split(CRLF, 1)
+            literals = []
+            # A command line may end in {n} or {n+}: read the literal, then
+            # the rest of the line.
+            while True:
+                m = re.search(rb"\{(\d+)(\+?)\}$", line)
+                if not m:
+                    break
+                size = int(m.group(1))
+                if not m.group(2):
+                    session.send(b"+ go ahead\r\n")
+                while len(buf) < size:
+                    data = session.sock.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                literals.append(buf[:size])
+                buf = buf[size:]
+                while CRLF not in buf:
+                    data = session.sock.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                rest, buf = buf.split(CRLF, 1)
+                line = line[:m.start()] + b"{}" + rest
+            text = line.decode(errors="replace")
+            tag, _, rest = text.partition(" ")
+            verb = rest.split(" ", 1)[0].upper()
+            if verb == "UID":
+                verb = "UID " + rest.split(" ", 2)[1].upper()
+            with self.lock:
+                self.log.append((session.number, time.monotonic(), rest))
+            if verb == "DONE":
+                continue
+            action = self.hook(self, session, tag, verb, rest) if self.hook else None
+            if not self.act(session, action):
+                return
+            if action is not None:
+                continue
+            out = self.answer(session, tag, verb, rest, literals)
+            session.send(out)
+            if verb == "LOGOUT":
+                session.sock.close()
+                return
+
+    # -- the normal answers -------------------------------------------------
+
+    def answer(self, session, tag, verb, rest, literals):
+        ok = "%s OK %s completed\r\n" % (tag, verb)
+        args = rest.split(" ", 1)[1] if " " in rest else ""
+        if verb == "CAPABILITY":
+            return "* CAPABILITY %s\r\n" % self.CAPABILITIES + ok
+        if verb in ("LOGIN", "AUTHENTICATE"):
+            return "%s OK [CAPABILITY %s] logged in\r\n" % (tag, self.CAPABILITIES)
+        if verb in ("NOOP", "CHECK", "ENABLE", "ID", "SUBSCRIBE"):
+            return ok
+        if verb == "LOGOUT":
+            return "* BYE logging out\r\n" + ok
+        if verb == "NAMESPACE":
+            return '* NAMESPACE (("" "/")) NIL NIL\r\n' + ok
+        if verb in ("LIST", "LSUB"):
+            if args.endswith('""'):
+                return '* %s (\\Noselect) "/" ""\r\n' % verb + ok
+            return "".join('* %s () "/" "%s"\r\n' % (verb, n) for n in self.mailboxes) + ok
+        if verb in ("SELECT", "EXAMINE", "STATUS"):
+            name = self.mailbox_name(args)
+            mb = self.mailboxes.get(name)
+            if mb is None:
+                return "%s NO [NONEXISTENT] no such mailbox\r\n" % tag
+            if verb == "STATUS":
+                return ('* STATUS "%s" (MESSAGES %d UIDNEXT %d UIDVALIDITY %d UNSEEN 0)\r\n'
+                        % (name, len(mb.messages), mb.uidnext, mb.uidvalidity)) + ok
+            session.selected = name
+            return ("* %d EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY %d] ok\r\n* OK [UIDNEXT %d] ok\r\n"
+                    "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
+                    "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] ok\r\n"
+                    % (len(mb.messages), mb.uidvalidity, mb.uidnext)
+                    + "%s OK [%s] done\r\n" % (tag, "READ-ONLY" if verb == "EXAMINE" else "READ-WRITE"))
+        if verb == "CREATE":
+            name = self.mailbox_name(args)
+            self.mailboxes.setdefault(name, Mailbox(2000 + len(self.mailboxes)))
+            return ok
+        if verb == "APPEND":
+            name = self.mailbox_name(args)
+            mb = self.mailboxes.get(name)
+            if mb is None:
+                return "%s NO [TRYCREATE] no such mailbox\r\n" % tag
+            flags = re.search(r"\(([^)]*)\)", args)
+            with self.lock:
+                uid = mb.add(literals[0] if literals else b"", flags.group(1).split() if flags else ())
+            return "%s OK [APPENDUID %d %d] appended\r\n" % (tag, mb.uidvalidity, uid)
+        mb = self.mailboxes.get(session.selected) if session.selected else None
+        if verb == "UID FETCH" and mb is not None:
+            _, _, what = rest.split(" ", 2)
+            set_text, _, items = what.partition(" ")
+            out = []
+            with self.lock:
+                uids = sorted(uid_set(set_text, mb))
+                for seq, m in enumerate(mb.messages, 1):
+                    if m[0] not in uids:
+                        continue
+                    if "BODY.PEEK[]" in items or "BODY[]" in items:
+                        body = self.body_of(session, m)
+                        out.append(b"* %d FETCH (UID %d BODY[] {%d}\r\n" % (seq, m[0], len(body)) + body + b")\r\n")
+                    else:
+                        out.append(("* %d FETCH (UID %d FLAGS (%s) RFC822.SIZE %d INTERNALDATE "
+                                    "\"25-Nov-2026 10:00:00 +0000\")\r\n"
+                                    % (seq, m[0], " ".join(sorted(m[1])), len(m[2]))).encode())
+            return b"".join(out) + ok.encode()
+        if verb == "UID SEARCH" and mb is not None:
+            m = re.search(r"UID (\S+)", rest.split(" ", 2)[2])
+            with self.lock:
+                uids = sorted(uid_set(m.group(1), mb)) if m else [x[0] for x in mb.messages]
+            return "* SEARCH%s\r\n" % "".join(" %d" % u for u in uids) + ok
+        if verb == "UID STORE" and mb is not None:
+            _, _, what = rest.split(" ", 2)
+            set_text, op, flags = what.split(" ", 2)
+            flags = set(flags.strip("()").split())
+            with self.lock:
+                for m in mb.messages:
+                    if m[0] in uid_set(set_text, mb):
+                        if op.startswith("+"):
+                            m[1] |= flags
+                        elif op.startswith("-"):
+                            m[1] -= flags
+                        else:
+                            m[1] = set(flags)
+            return ok
+        if verb in ("EXPUNGE", "UID EXPUNGE") and mb is not None:
+            with self.lock:
+                mb.messages = [m for m in mb.messages if "\\Deleted" not in m[1]]
+            return ok
+        if verb in ("CLOSE", "UNSELECT"):
+            session.selected = None
+            return ok
+        return "%s BAD unknown command %s\r\n" % (tag, verb)
+
+    def body_of(self, session, m):
+        return m[2]
+
+    @staticmethod
+    def mailbox_name(args):
+        args = args.strip()
+        if args.startswith('"'):
+            return re.match(r'"((?:[^"\\]|\\.)*)"', args).group(1).replace('\\"', '"').replace("\\\\", "\\")
+        return args.split(" ", 1)[0]
