@@ -1063,8 +1063,20 @@ sync_folder_structure (MailsyncAccount *self,
             g_hash_table_add (refused, rf);
             continue;
           }
-        if (!create_and_report (self, self->local, local_folders, lname, sname, cancellable, error))
-          return FALSE;
+        if (!create_and_report (self, self->local, local_folders, lname, sname, cancellable, &refusal))
+          {
+            /* A name the local store cannot hold (a Maildir folder named
+             * new, cur or tmp) fails that folder, not the account: every
+             * other folder syncs (issue 12 item 2). */
+            if (!g_error_matches (refusal, MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME))
+              {
+                g_propagate_error (error, g_steal_pointer (&refusal));
+                return FALSE;
+              }
+            emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, mailsync_folder_get_name (rf),
+                         mailsync_repository_get_name (self->local), refusal, refusal->message);
+            g_hash_table_add (refused, rf);
+          }
       }
 
   /* A remote folder whose name could not be translated may be the very

@@ -60,7 +60,8 @@ G_DEFINE_ENUM_TYPE (MailsyncError, mailsync_error,
   G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_UNSAFE_NAME, "unsafe-name"),
   G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_LOCKED, "locked"),
   G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_PARTIAL, "partial"),
-  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_AUTHENTICATION_FAILED, "authentication-failed"))
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_AUTHENTICATION_FAILED, "authentication-failed"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_SKIPPED, "skipped"))
 
 G_DEFINE_ENUM_TYPE (MailsyncStatusError, mailsync_status_error,
   G_DEFINE_ENUM_VALUE (MAILSYNC_STATUS_ERROR_FAILED, "failed"),
@@ -97,6 +98,7 @@ mailsync_error_get_scope (const GError *error)
       switch ((MailsyncError) error->code)
         {
         case MAILSYNC_ERROR_MESSAGE_NOT_FOUND:
+        case MAILSYNC_ERROR_SKIPPED:
           return MAILSYNC_ERROR_SCOPE_MESSAGE;
         case MAILSYNC_ERROR_INVALID_CONFIG:
         case MAILSYNC_ERROR_CONFLICT:

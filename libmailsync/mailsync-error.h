@@ -39,6 +39,11 @@ GQuark mailsync_error_quark (void);
  * @MAILSYNC_ERROR_AUTHENTICATION_FAILED: the server refused the password
  *   or token (one failed login; ask the user for another, see
  *   #MailsyncInteraction)
+ * @MAILSYNC_ERROR_SKIPPED: one message cannot be copied as it is (an empty,
+ *   unreadable or non-regular local file, a symbolic link, a message above
+ *   the server's APPENDLIMIT); it was skipped and the rest of its folder
+ *   synced. Its scope is %MAILSYNC_ERROR_SCOPE_MESSAGE, and a run that
+ *   skipped anything is not a clean run
  *
  * Error codes for %MAILSYNC_ERROR.
  *
@@ -60,6 +65,7 @@ typedef enum
   MAILSYNC_ERROR_LOCKED,
   MAILSYNC_ERROR_PARTIAL,
   MAILSYNC_ERROR_AUTHENTICATION_FAILED,
+  MAILSYNC_ERROR_SKIPPED,
 } MailsyncError;
 
 /**

@@ -971,6 +971,41 @@ _mailsync_spool_get_fd (GInputStream *stream)
   return GPOINTER_TO_INT (g_object_get_qdata (G_OBJECT (stream), spool_fd_quark ())) - 1;
 }
 
+/* Listing warnings: see mailsync-private.h. A listing runs in a worker
+ * thread while the runner may take the previous set: one lock for all
+ * folders is enough for something this rare. */
+static GMutex listing_warnings_lock;
+
+static GQuark
+listing_warnings_quark (void)
+{
+  return g_quark_from_static_string ("mailsync-listing-warnings");
+}
+
+void
+_mailsync_folder_set_listing_warnings (MailsyncFolder *self, GPtrArray *warnings)
+{
+  g_return_if_fail (MAILSYNC_IS_FOLDER (self));
+  if (warnings != NULL && warnings->len == 0)
+    g_clear_pointer (&warnings, g_ptr_array_unref);
+  g_mutex_lock (&listing_warnings_lock);
+  g_object_set_qdata_full (G_OBJECT (self), listing_warnings_quark (), warnings,
+                           warnings ? (GDestroyNotify) g_ptr_array_unref : NULL);
+  g_mutex_unlock (&listing_warnings_lock);
+}
+
+GPtrArray *
+_mailsync_folder_take_listing_warnings (MailsyncFolder *self)
+{
+  GPtrArray *warnings;
+
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  g_mutex_lock (&listing_warnings_lock);
+  warnings = g_object_steal_qdata (G_OBJECT (self), listing_warnings_quark ());
+  g_mutex_unlock (&listing_warnings_lock);
+  return warnings;
+}
+
 /* ---- watching ------------------------------------------------------------- */
 
 #define DEFAULT_POLL_SECONDS 60

@@ -95,6 +95,13 @@ void       _mailsync_account_set_max_age_date (MailsyncAccount *self, guint ymd)
 /* Problems a listing reports without failing (an invalid folderinclude). */
 void       _mailsync_repository_add_listing_problem   (MailsyncRepository *self, GError *error);
 GPtrArray *_mailsync_repository_take_listing_problems (MailsyncRepository *self);
+/* What a folder's last listing reports without failing (a file that cannot
+ * be a message, two files claiming one UID): the runner takes them after
+ * its listing and shows them as warnings. Each listing replaces the set
+ * (takes @warnings, GError*, NULL for none), so a watch that lists forever
+ * keeps only the last one. */
+void       _mailsync_folder_set_listing_warnings  (MailsyncFolder *self, GPtrArray *warnings);
+GPtrArray *_mailsync_folder_take_listing_warnings (MailsyncFolder *self);
 G_END_DECLS
 
 #include "mailsync-folder-info.h"

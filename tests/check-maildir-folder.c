@@ -516,6 +516,10 @@ END_TEST
 /* What readdir() reports in cur/ and new/ that is not a file (a directory,
  * a fifo, a symlink to either) is no message, and does not fail the scan;
  * a symlink to a file still is one, as when the scan stat()ed every path. */
+/* Entries that cannot be a message (directories, FIFOs, symlinks, empty
+ * files) are listed, so that one synced before never reads as a deletion,
+ * but fetching one fails with MAILSYNC_ERROR_SKIPPED naming it, without
+ * following a symlink or blocking on a FIFO (issue 12 item 1). */
 START_TEST (test_list_skips_non_files)
 {
   g_autoptr(MailsyncRepository) repo = NULL;
@@ -524,10 +528,11 @@ START_TEST (test_list_skips_non_files)
   g_autofree char *outside = g_build_filename (root, "outside-message", NULL);
   g_autofree char *outside_dir = g_build_filename (root, "outside-dir", NULL);
   static const char *const subdirs[] = { "cur", "new" };
-  MailsyncMessageInfo *info;
+  guint skipped = 0;
 
   put ("INBOX", "cur/1_0.1.h,U=1,FMD5=" INBOX_MD5 ":2,S", "one\n", 0);
   put ("INBOX", "new/1_1.1.h,U=2,FMD5=" INBOX_MD5 ":2,", "two\n", 0);
+  put ("INBOX", "cur/1_2.1.h,U=3,FMD5=" INBOX_MD5 ":2,S", "", 0);
   mailsync_test_write_file (outside, "linked\n");
   ck_assert_int_eq (g_mkdir (outside_dir, 0700), 0);
 
@@ -551,15 +556,32 @@ START_TEST (test_list_skips_non_files)
     }
 
   infos = folder_list (inbox);
-  ck_assert_uint_eq (infos->len, 4);
-  ck_assert_ptr_nonnull (info_with_uid (infos, 1));
-  ck_assert_ptr_nonnull (info_with_uid (infos, 2));
-  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
+  ck_assert_uint_eq (infos->len, 13);
+  for (guint i = 0; i < infos->len; i++)
     {
-      info = info_with_uid (infos, 50 + i);
-      ck_assert_msg (info != NULL, "symlink to a file in %s/ not listed", subdirs[i]);
-      ck_assert_uint_eq (mailsync_message_info_get_size (info), 7);
+      MailsyncMessageInfo *info = infos->pdata[i];
+      guint32 uid = mailsync_message_info_get_uid (info);
+      g_autoptr(GAsyncResult) res = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GInputStream) in = NULL;
+
+      if (uid == 1 || uid == 2)
+        {
+          g_autofree char *body = folder_fetch (inbox, info, NULL);
+
+          ck_assert_str_eq (body, uid == 1 ? "one\n" : "two\n");
+          continue;
+        }
+      mailsync_folder_fetch_message_async (inbox, info, NULL, got_result, &res);
+      in = mailsync_folder_fetch_message_finish (inbox, wait_for (&res), &error);
+      ck_assert_msg (in == NULL, "UID %u (%s) was read", uid, mailsync_message_info_get_key (info));
+      ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED), "UID %u: %s", uid,
+                     error->message);
+      ck_assert_int_eq (mailsync_error_get_scope (error), MAILSYNC_ERROR_SCOPE_MESSAGE);
+      ck_assert_msg (strstr (error->message, mailsync_message_info_get_key (info)) != NULL, "%s", error->message);
+      skipped++;
     }
+  ck_assert_uint_eq (skipped, 11);
 }
 END_TEST
 

@@ -259,7 +259,7 @@ active_accounts (MailsyncConfig *config, MailsyncUi *ui, const char *arg, char *
 static int
 exit_status (MailsyncUi *ui, int status)
 {
-  if (status == 0 && mailsync_ui_get_error_count (ui) > 0)
+  if (status == 0 && (mailsync_ui_get_error_count (ui) > 0 || mailsync_ui_get_skipped_count (ui) > 0))
     status = 1;
   if (status == 0 && mailsync_ui_had_validity_problem (ui))
     status = 2;

@@ -18,6 +18,14 @@ void _mailsync_config_set_keyring_store_func (MailsyncKeyringStoreFunc func);
 /* Sets @repo's folder filter to @func, except that a folder named in
  * @includes (offlineimap's `folderincludes`; may be %NULL) is always
  * synced. @func may be %NULL (no filter); @destroy frees @data. */
+/* synclabels = yes: sets the label pass up (labelsheader @header,
+ * ignorelabels @ignorelabels as written) when @remote is of type Gmail and
+ * @local of type GmailMaildir; FALSE (nothing set) otherwise. */
+gboolean _mailsync_config_apply_synclabels (MailsyncRepository *remote,
+                                            MailsyncRepository *local,
+                                            const char         *header,
+                                            const char         *ignorelabels);
+
 void _mailsync_config_set_folder_filter (MailsyncRepository       *repo,
                                          const char * const       *includes,
                                          MailsyncFolderFilterFunc  func,

@@ -2648,11 +2648,10 @@ mailsync_config_create_account (MailsyncConfig *self,
     }
 
   /* labelsheader and ignorelabels: offlineimap reads them only under
-   * synclabels (refused below), so without it they are accepted, with a
-   * warning that they have no effect. */
+   * synclabels, so without it they are accepted, with a warning that they
+   * have no effect. */
   if (!check_section (self, section, SCOPE_ACCOUNT, "an account", error) ||
       !get_bool (self, section, "synclabels", FALSE, &synclabels, error) ||
-      !refuse_if_true (self, section, "synclabels", "Gmail label sync is not supported yet", error) ||
       !refuse_if_set (self, section, "filterheaders",
                       "removing headers before upload is not supported yet", error) ||
       !refuse_if_set (self, section, "proxy", "proxies are not supported yet", error) ||
@@ -2667,9 +2666,9 @@ mailsync_config_create_account (MailsyncConfig *self,
     return NULL;
   if (autorefresh < 0)
     warn (self, section, "autorefresh", "negative, taken as 0 (no refresh)");
-  if (has (self, section, "labelsheader"))
+  if (!synclabels && has (self, section, "labelsheader"))
     warn (self, section, "labelsheader", "has no effect without synclabels = yes (as in offlineimap)");
-  if (has (self, section, "ignorelabels"))
+  if (!synclabels && has (self, section, "ignorelabels"))
     warn (self, section, "ignorelabels", "has no effect without synclabels = yes (as in offlineimap)");
 
   metadata = get_path (self, "general", "metadata", TRUE, error);
@@ -2695,6 +2694,15 @@ mailsync_config_create_account (MailsyncConfig *self,
   local = build_repository (self, name, section, "localrepository", metadata, cancellable, error);
   if (local == NULL)
     return NULL;
+  if (synclabels)
+    {
+      g_autofree char *header = get_str (self, section, "labelsheader", NULL);
+      g_autofree char *ignore = get_str (self, section, "ignorelabels", NULL);
+
+      if (!_mailsync_config_apply_synclabels (remote, local, header, ignore))
+        warn (self, section, "synclabels", "has no effect unless the remote repository is of type Gmail and "
+              "the local one of type GmailMaildir");
+    }
   if (maxage > 0 && !MAILSYNC_IS_MAILDIR_REPOSITORY (local))
     return (option_error (self, section, "maxage", MAILSYNC_ERROR_INVALID_CONFIG, error,
                           "maxage is not supported on IMAP-IMAP sync (the local repository must be a Maildir)"),

@@ -26,8 +26,13 @@
 #include "mailsync-private.h"
 #include "mailsync-worker.h"
 #include "mailsync-repository.h"
+#include "sync/mailsync-gmail-labels.h"
+#include "backends/imap/mailsync-imap-folder.h"
+#include "backends/imap/mailsync-imap-gmail.h"
+#include "backends/maildir/mailsync-maildir-folder.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 #define INTENT_PREFIX "mailsync.upload."
 #define META_UIDVALIDITY_REMOTE "mailsync.uidvalidity.remote"
@@ -69,6 +74,9 @@ typedef struct
   gboolean local_listing;    /* the local listing runs already (see sync_folder_once) */
   GAsyncResult *local_result;
   GHashTable *copy_ignore;   /* copy_ignore_eval: remote UIDs never downloaded */
+  const MailsyncLabelsConfig *labels; /* synclabels: Gmail -> GmailMaildir, else NULL */
+  GHashTable *remote_labels; /* synclabels: remote uid -> char ** (cleaned, sorted) */
+  GPtrArray *listing_warnings; /* GError*: what the last listing of either side reported */
 } Runner;
 
 static void
@@ -93,6 +101,8 @@ runner_free (Runner *r)
   g_clear_pointer (&r->status_rows, g_hash_table_unref);
   g_clear_pointer (&r->meta, g_hash_table_unref);
   g_clear_pointer (&r->copy_ignore, g_hash_table_unref);
+  g_clear_pointer (&r->remote_labels, g_hash_table_unref);
+  g_clear_pointer (&r->listing_warnings, g_ptr_array_unref);
   g_free (r->status_name);
   g_free (r->folder_label);
   g_free (r);
@@ -530,6 +540,41 @@ shows_listing (MailsyncFolder *folder)
   return g_strcmp0 (_mailsync_type_label (folder), "GmailMaildir") != 0;
 }
 
+/* What the listings reported without failing (two files claiming one UID),
+ * kept until emit_listing_warnings(): a second listing of the same run
+ * (after reconcile_intents) replaces them, so each is said once a run. */
+static void
+take_listing_warnings (Runner *r)
+{
+  MailsyncFolder *sides[] = { r->local, r->remote };
+
+  g_clear_pointer (&r->listing_warnings, g_ptr_array_unref);
+  for (guint i = 0; i < G_N_ELEMENTS (sides); i++)
+    {
+      g_autoptr(GPtrArray) warnings = _mailsync_folder_take_listing_warnings (sides[i]);
+
+      if (warnings == NULL)
+        continue;
+      if (r->listing_warnings == NULL)
+        r->listing_warnings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+      for (guint j = 0; j < warnings->len; j++)
+        g_ptr_array_add (r->listing_warnings, g_error_copy (warnings->pdata[j]));
+    }
+}
+
+static void
+emit_listing_warnings (Runner *r)
+{
+  for (guint i = 0; r->listing_warnings != NULL && i < r->listing_warnings->len; i++)
+    {
+      const GError *warning = r->listing_warnings->pdata[i];
+
+      emit (r, MAILSYNC_SYNC_EVENT_WARNING, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, warning,
+            warning->message);
+    }
+  g_clear_pointer (&r->listing_warnings, g_ptr_array_unref);
+}
+
 static gboolean
 list_both (Runner *r, GError **error)
 {
@@ -569,6 +614,7 @@ list_both (Runner *r, GError **error)
   if (!apply_max_age (r, error) || !apply_start_date (r, error))
     return FALSE;
   index_lists (r);
+  take_listing_warnings (r);
   return TRUE;
 }
 
@@ -626,6 +672,17 @@ set_uid_and_wait (Runner *r, MailsyncMessageInfo *info, guint32 uid, GError **er
  * copy the status does not know. Find it by content among the remote
  * messages nobody knows, and give the local original its UID; without this
  * the next run would upload the message a second time. */
+/* A status row whose labels and mtime are not known here keeps the ones
+ * it has (offlineimap's UPDATE status SET flags=?), so that a flag change
+ * never loses what the label pass recorded. */
+static void
+put_keeping_labels (Runner *r, MailsyncStatusBatch *batch, guint32 uid, const char *flags)
+{
+  const MailsyncStatusRecord *old = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+
+  mailsync_status_batch_put (batch, uid, flags, old ? old->mtime : 0, old ? old->labels : "");
+}
+
 static gboolean
 reconcile_intents (Runner *r, GError **error)
 {
@@ -688,7 +745,7 @@ reconcile_intents (Runner *r, GError **error)
                 return FALSE;
             }
           g_hash_table_insert (r->local_by_uid, GUINT_TO_POINTER (found), local);
-          mailsync_status_batch_put (batch, found, flags, 0, "");
+          put_keeping_labels (r, batch, found, flags);
           emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->local, MAILSYNC_DIRECTION_TO_REMOTE, found, 0, 0, NULL, NULL,
                 "recovered an interrupted upload");
           changed = TRUE;
@@ -759,6 +816,7 @@ typedef struct
   char *digest;                  /* uploads: digest for the intent */
   char *token;
   GError *error;
+  gboolean reported;             /* a message-scope error was said already */
 } Op;
 
 static void
@@ -798,6 +856,75 @@ copy_appended (GObject *source, GAsyncResult *result, gpointer user_data)
   op_done (op, error);
 }
 
+/* The remote message's labels (cleaned), never NULL. */
+static const char *const *
+remote_labels_of (Runner *r, guint32 uid)
+{
+  static const char *const none[] = { NULL };
+  const char *const *labels = r->remote_labels ? g_hash_table_lookup (r->remote_labels, GUINT_TO_POINTER (uid)) : NULL;
+
+  return labels != NULL ? labels : none;
+}
+
+static GInputStream *
+labelled_stream (Runner *r, guint32 uid, GInputStream *stream, GError **error)
+{
+  g_autoptr(GByteArray) data = g_byte_array_new ();
+  g_autoptr(GBytes) whole = NULL;
+  g_autoptr(GBytes) rewritten = NULL;
+  g_autofree char *value = _mailsync_labels_format (r->labels->header, remote_labels_of (r, uid));
+  guint8 buffer[16384];
+  gssize n;
+
+  while ((n = g_input_stream_read (stream, buffer, sizeof buffer, r->config->cancellable, error)) > 0)
+    g_byte_array_append (data, buffer, (guint) n);
+  if (n < 0)
+    return NULL;
+  whole = g_byte_array_free_to_bytes (g_steal_pointer (&data));
+  rewritten = _mailsync_labels_rewrite (whole, r->labels->header, value);
+  return g_memory_input_stream_new_from_bytes (rewritten);
+}
+
+/* offlineimap's GmailMaildir mtime column: the file's mtime in seconds. */
+static gint64
+local_mtime (Runner *r, MailsyncMessageInfo *info)
+{
+  g_autofree char *path = NULL;
+  struct stat st;
+
+  if (info == NULL || !MAILSYNC_IS_MAILDIR_FOLDER (r->local) || mailsync_message_info_get_key (info) == NULL)
+    return 0;
+  path = g_build_filename (mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local)),
+                           mailsync_message_info_get_key (info), NULL);
+  return stat (path, &st) == 0 ? (gint64) st.st_mtime : 0;
+}
+
+/* synclabels: the remote folder's labels, before anything is copied. */
+static gboolean
+load_remote_labels (Runner *r, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GHashTable) raw = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  r->labels = _mailsync_labels_config_get (mailsync_folder_get_repository (r->local));
+  if (r->labels == NULL || !MAILSYNC_IS_IMAP_FOLDER (r->remote))
+    {
+      r->labels = NULL;
+      return TRUE;
+    }
+  _mailsync_imap_folder_fetch_labels_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
+  raw = _mailsync_imap_folder_fetch_labels_finish (r->remote, _mailsync_await (&result), error);
+  if (raw == NULL)
+    return FALSE;
+  r->remote_labels = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_strfreev);
+  g_hash_table_iter_init (&iter, raw);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (r->remote_labels, key, _mailsync_labels_clean (r->labels, value));
+  return TRUE;
+}
+
 static void
 copy_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -813,6 +940,21 @@ copy_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       op_done (op, error);
       return;
+    }
+  /* synclabels: the file carries the message's labels in the labels
+   * header, written in place of any the message had (GmailFolder's
+   * getmessage) */
+  if (destination == r->local && r->remote_labels != NULL)
+    {
+      g_autoptr(GInputStream) labelled = labelled_stream (r, mailsync_message_info_get_uid (op->source), stream,
+                                                          &error);
+
+      if (labelled == NULL)
+        {
+          op_done (op, error);
+          return;
+        }
+      g_set_object (&stream, labelled);
     }
   /* A local Maildir stores the remote UID; a remote assigns its own. */
   uid = destination == r->local ? mailsync_message_info_get_uid (op->source) : 0;
@@ -842,13 +984,26 @@ batch_errors (Runner *r, GPtrArray *ops, MailsyncFolder *destination, GError **e
     {
       Op *op = ops->pdata[i];
 
-      if (op->error == NULL)
+      if (op->error == NULL || op->reported)
         continue;
       if (mailsync_error_get_scope (op->error) == MAILSYNC_ERROR_SCOPE_MESSAGE)
         {
+          g_autofree char *text = NULL;
+          const char *key = op->source ? mailsync_message_info_get_key (op->source) : NULL;
+
           r->incomplete = TRUE;
+          /* A destination refusing a message (the server's APPENDLIMIT)
+           * does not know the source file: name it, so that the line
+           * says which message was skipped. */
+          if (key != NULL && strstr (op->error->message, key) == NULL)
+            text = g_strdup_printf ("%s (folder %s, %s message %s)", op->error->message, r->folder_label,
+                                    mailsync_repository_get_name (mailsync_folder_get_repository (
+                                      destination == r->remote ? r->local : r->remote)),
+                                    key);
           emit (r, MAILSYNC_SYNC_EVENT_WARNING, destination, MAILSYNC_DIRECTION_NONE,
-                op->action->uid, 0, 0, NULL, op->error, op->error->message);
+                op->action->uid, 0, 0, NULL, op->error, text ? text : op->error->message);
+          /* An upload's ops are looked at again after the copies. */
+          op->reported = TRUE;
           continue;
         }
       g_propagate_error (error, g_steal_pointer (&op->error));
@@ -890,7 +1045,15 @@ commit_downloads (Runner *r, GPtrArray *batch_ops, guint *done, guint total, GEr
       Op *op = batch_ops->pdata[i];
       if (op->stored == NULL)
         continue;
-      mailsync_status_batch_put (batch, op->action->uid, op->action->flags, 0, "");
+      if (r->labels != NULL)
+        {
+          /* the labels now in the file, and its mtime (GmailFolder's copymessageto) */
+          g_autofree char *labels = _mailsync_labels_status (remote_labels_of (r, op->action->uid));
+
+          mailsync_status_batch_put (batch, op->action->uid, op->action->flags, local_mtime (r, op->stored), labels);
+        }
+      else
+        put_keeping_labels (r, batch, op->action->uid, op->action->flags);
       emit (r, MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, r->local, MAILSYNC_DIRECTION_TO_LOCAL,
             op->action->uid, ++*done, total, op->action->flags, NULL, NULL);
     }
@@ -1019,6 +1182,13 @@ run_uploads (Runner *r, GPtrArray *todo, GError **error)
           guint32 uid = op->stored ? mailsync_message_info_get_uid (op->stored) : 0;
           g_autoptr(MailsyncMessageInfo) renamed = NULL;
 
+          if (op->stored == NULL && op->token != NULL && op->error != NULL)
+            {
+              /* Refused before anything was stored (a message-scope error,
+               * reported by batch_errors): nothing to find next run. */
+              mailsync_status_batch_set_meta (batch, op->token, NULL);
+              continue;
+            }
           if (uid == 0)
             {
               /* The remote cannot tell the UID: keep the intent, the next
@@ -1032,7 +1202,7 @@ run_uploads (Runner *r, GPtrArray *todo, GError **error)
           renamed = set_uid_and_wait (r, op->source, uid, error);
           if (renamed == NULL)
             return FALSE;
-          mailsync_status_batch_put (batch, uid, op->action->flags, 0, "");
+          put_keeping_labels (r, batch, uid, op->action->flags);
           mailsync_status_batch_set_meta (batch, op->token, NULL);
           if (r->config->emit != NULL)
             {
@@ -1476,7 +1646,7 @@ execute (Runner *r, GPtrArray *plan, GError **error)
         case MAILSYNC_ACTION_DELETE_REMOTE: g_ptr_array_add (delete_remote, a); break;
         case MAILSYNC_ACTION_FLAGS_LOCAL: g_ptr_array_add (flags_local, a); break;
         case MAILSYNC_ACTION_FLAGS_REMOTE: g_ptr_array_add (flags_remote, a); break;
-        case MAILSYNC_ACTION_STATUS_PUT: mailsync_status_batch_put (status, a->uid, a->flags, 0, ""); break;
+        case MAILSYNC_ACTION_STATUS_PUT: put_keeping_labels (r, status, a->uid, a->flags); break;
         case MAILSYNC_ACTION_STATUS_REMOVE: mailsync_status_batch_remove (status, a->uid); break;
         }
     }
@@ -1679,6 +1849,8 @@ sync_folder_once (const MailsyncRunnerConfig *config,
 
   if (!list_both (r, error))
     return FALSE;
+  if (!load_remote_labels (r, error))
+    return FALSE;
   rebuilding = status_lost (r, records->len);
   if (rebuilding && !verify_uid_pairs (r, error))
     return FALSE;
@@ -1691,6 +1863,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
     return FALSE;
   if (!config->dry_run && !reconcile_intents (r, error))
     return FALSE;
+  emit_listing_warnings (r);
 
   if (!load_copy_ignore (r, error))
     return FALSE;

@@ -32,6 +32,7 @@ typedef struct
   GHashTable *active_folders;  /* folder thread names that are registered */
   GPtrArray *errors;           /* texts of the errors, for the recap */
   gboolean validity_problem;
+  guint skipped;               /* messages skipped (MAILSYNC_ERROR_SKIPPED warnings) */
   gboolean ignore_read_only;   /* [general] ignore-readonly */
   FILE *log_file;              /* -l */
   gboolean syslog;             /* -s */
@@ -535,6 +536,10 @@ mailsync_ui_real_event (MailsyncUi *self, MailsyncSyncEvent *event)
        * with MAILSYNC_ERROR_READ_ONLY. */
       if (priv->ignore_read_only && error != NULL && g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_READ_ONLY))
         break;
+      /* A skipped message is one line, a warning, but the run did not do
+       * everything: it must not exit 0 (issue 12). */
+      if (error != NULL && g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED))
+        priv->skipped++;
       emit_text (self, MAILSYNC_UI_LEVEL_WARNING, thread, etext ? etext : error ? error->message : "");
       break;
 
@@ -1284,6 +1289,22 @@ mailsync_ui_get_error_count (MailsyncUi *self)
 
   g_return_val_if_fail (MAILSYNC_IS_UI (self), 0);
   return priv->errors->len;
+}
+
+/**
+ * mailsync_ui_get_skipped_count:
+ * @self: a UI
+ *
+ * Returns: how many messages were skipped so far (each one warning line
+ *   naming it); the run exits 1 when nothing else failed
+ */
+guint
+mailsync_ui_get_skipped_count (MailsyncUi *self)
+{
+  MailsyncUiPrivate *priv = mailsync_ui_get_instance_private (self);
+
+  g_return_val_if_fail (MAILSYNC_IS_UI (self), 0);
+  return priv->skipped;
 }
 
 /**

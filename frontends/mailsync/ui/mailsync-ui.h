@@ -91,6 +91,7 @@ void        mailsync_ui_terminate     (MailsyncUi *self, int status, const char 
 /* errors and validity problems seen so far (for the exit status and the
  * end-of-run "ERROR: Exceptions occurred during the run!" recap) */
 guint       mailsync_ui_get_error_count    (MailsyncUi *self);
+guint       mailsync_ui_get_skipped_count  (MailsyncUi *self);
 gboolean    mailsync_ui_had_validity_problem (MailsyncUi *self);
 /* blinkenlights: the user pressed a digit (returns the account's index
  * in mailsync_ui_set_accounts() order: key 1 -> 0) or q

@@ -280,6 +280,12 @@ ensure_selected (MailsyncImapFolder *self, GCancellable *cancellable, GError **e
   return TRUE;
 }
 
+gboolean
+_mailsync_imap_folder_ensure_selected (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+{
+  return ensure_selected (self, cancellable, error);
+}
+
 /* ---- list ------------------------------------------------------------------ */
 
 /* What a listing learned about one message. Several FETCH responses may
@@ -1041,6 +1047,15 @@ append_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (ok == NULL)
     {
+      /* [TOOBIG] (RFC 4469, 7889) refuses this message only. The error
+       * carries the response code in its text, as "APPEND NO: [CODE] ...". */
+      if (g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_NO) &&
+          strstr (error->message, ": [TOOBIG]") != NULL)
+        {
+          g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED,
+                                   "The server refused the message (%s)", error->message);
+          return;
+        }
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -1058,6 +1073,30 @@ append_done (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   append_return (task, uid);
+}
+
+/* RFC 7889: "APPENDLIMIT=N" among the capabilities is the largest message
+ * the server accepts in any mailbox; 0 for none known. (A bare APPENDLIMIT
+ * announces per-mailbox limits in STATUS, not asked for here: the server
+ * then refuses a message too big, [TOOBIG], which append_done() makes a
+ * skip of that message too.) */
+static guint64
+append_limit (MailsyncImapConnection *connection)
+{
+  g_autofree char *caps = mailsync_imap_connection_get_capability_string (connection);
+  g_auto(GStrv) atoms = g_strsplit (caps ? caps : "", " ", -1);
+
+  for (guint i = 0; atoms[i] != NULL; i++)
+    if (g_ascii_strncasecmp (atoms[i], "APPENDLIMIT=", 12) == 0)
+      {
+        const char *digits = atoms[i] + 12;
+        char *end = NULL;
+        guint64 limit = g_ascii_strtoull (digits, &end, 10);
+
+        if (end != digits && *end == '\0')
+          return limit;
+      }
+  return 0;
 }
 
 /* Spools the message with CRLF line ends, sends the APPEND and returns:
@@ -1116,6 +1155,19 @@ append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellab
                                g_strerror (saved));
       return;
     }
+  {
+    guint64 limit = append_limit (connection);
+
+    /* Not sent at all: the server would refuse it, and only it. */
+    if (limit > 0 && spool.size > limit)
+      {
+        close (fd);
+        g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED,
+                                 "Message of %" G_GUINT64_FORMAT " bytes is larger than the server's "
+                                 "APPENDLIMIT (%" G_GUINT64_FORMAT " bytes)", spool.size, limit);
+        return;
+      }
+  }
   sent = g_new0 (AppendSent, 1);
   sent->size = spool.size;
   sent->marker = g_steal_pointer (&marker);

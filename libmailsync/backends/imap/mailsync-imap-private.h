@@ -30,6 +30,11 @@ MailsyncImapFolder     *_mailsync_imap_folder_new (MailsyncImapRepository *repos
                                                    const char             *name,
                                                    const char             *wire_name);
 
+/* On the worker: SELECTs the folder unless it is the selected one. */
+gboolean                _mailsync_imap_folder_ensure_selected (MailsyncImapFolder *self,
+                                                               GCancellable       *cancellable,
+                                                               GError            **error);
+
 /* A mailbox name as an IMAP astring: quoted (RFC 3501 §4.3) with mUTF-7
  * already applied by the caller. */
 char *_mailsync_imap_quote (const char *text);

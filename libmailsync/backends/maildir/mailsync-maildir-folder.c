@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include <gio/gunixinputstream.h>
 
 /**
  * MailsyncMaildirFolder:
@@ -43,6 +44,7 @@ struct _MailsyncMaildirFolder
   GMutex lock;          /* guards the fields below */
   char *md5;            /* FMD5 of the visible name, computed in the caller's thread */
   GHashTable *index;    /* uid -> "cur/<name>" or "new/<name>" */
+  GHashTable *twins;    /* uid -> GPtrArray of rels: identical copies, not listed */
   gboolean dirty_new;   /* entries changed since the last flush */
   gboolean dirty_cur;
   guint32 uidvalidity;  /* as seen by the last listing (assign-uids) */
@@ -54,6 +56,8 @@ G_DEFINE_FINAL_TYPE (MailsyncMaildirFolder, mailsync_maildir_folder, MAILSYNC_TY
 #define MAX_SCAN_ATTEMPTS 5
 /* Give up finding a free name (they embed time, pid and a sequence). */
 #define MAX_NAME_ATTEMPTS 16
+/* The Maildir rule for leftovers of interrupted deliveries in tmp/. */
+#define TMP_MAX_AGE (36 * 60 * 60)
 
 static MailsyncMaildirRepository *
 get_repo (MailsyncMaildirFolder *self)
@@ -186,6 +190,9 @@ typedef struct
   guint32 uid;               /* 0: new local mail */
   guint64 size;
   gint64 mtime;
+  gint64 ctime;
+  gboolean message;          /* a non-empty regular file: may be a message */
+  gboolean twin;             /* an identical copy of the file holding its UID */
 } Entry;
 
 static void
@@ -217,25 +224,150 @@ dir_name_clear (gpointer data)
   g_free (((DirName *) data)->name);
 }
 
+/* Whether two regular files of the folder hold the same bytes. Anything
+ * that cannot be read counts as different: the file is then uploaded as
+ * new mail, never dropped. */
+static gboolean
+same_content (MailsyncMaildirFolder *self,
+              const Entry           *a,
+              const Entry           *b)
+{
+  g_autofree char *path_a = g_build_filename (self->path, a->rel, NULL);
+  g_autofree char *path_b = g_build_filename (self->path, b->rel, NULL);
+  g_autofree char *buf_a = NULL;
+  g_autofree char *buf_b = NULL;
+  int fd_a, fd_b;
+  gboolean same = FALSE;
+
+  if (!a->message || !b->message || a->size != b->size)
+    return FALSE;
+  fd_a = open (path_a, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  fd_b = open (path_b, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd_a >= 0 && fd_b >= 0)
+    {
+      buf_a = g_malloc (65536);
+      buf_b = g_malloc (65536);
+      for (;;)
+        {
+          ssize_t n = read (fd_a, buf_a, 65536);
+          ssize_t m = n > 0 ? read (fd_b, buf_b, (size_t) n) : read (fd_b, buf_b, 1);
+
+          if (n < 0 || m < 0)
+            break;
+          if (n == 0)
+            {
+              same = m == 0;
+              break;
+            }
+          /* Regular files return what is asked unless at the end. */
+          if (m != n || memcmp (buf_a, buf_b, (size_t) n) != 0)
+            break;
+        }
+    }
+  if (fd_a >= 0)
+    close (fd_a);
+  if (fd_b >= 0)
+    close (fd_b);
+  return same;
+}
+
+/* Which of two files claiming one UID keeps it: a readable message before
+ * anything else, then the older (a copy made with cp has a new mtime, and
+ * one made with cp -p a new ctime), then the first listed. */
+static gboolean
+keeps_uid_before (const Entry *a,
+                  const Entry *b)
+{
+  if (a->message != b->message)
+    return a->message;
+  if (a->mtime != b->mtime)
+    return a->mtime < b->mtime;
+  return a->ctime < b->ctime;
+}
+
+/* Two files claiming one UID (a file copied inside the folder keeps its
+ * U= and FMD5): one keeps the UID. A copy with the same content is that
+ * message again: it is left alone on disk but not listed, so it is never
+ * uploaded (the server has it) and never taken for anything; a copy with
+ * other content is new local mail, uploaded once and then named with its
+ * own UID. Dropping either would lose a message, uploading an identical
+ * one would duplicate it on the server. doc/design.md. */
+static void
+resolve_duplicate_uids (MailsyncMaildirFolder *self,
+                        GPtrArray             *entries,
+                        GPtrArray             *warnings)
+{
+  g_autoptr(GHashTable) keepers = g_hash_table_new (g_direct_hash, g_direct_equal);
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      Entry *e = entries->pdata[i];
+      Entry *k;
+
+      if (e->uid == 0)
+        continue;
+      k = g_hash_table_lookup (keepers, GUINT_TO_POINTER (e->uid));
+      if (k == NULL || keeps_uid_before (e, k))
+        g_hash_table_insert (keepers, GUINT_TO_POINTER (e->uid), e);
+    }
+  if (g_hash_table_size (keepers) == entries->len)
+    return;  /* the usual case: no UID twice */
+  for (guint i = 0; i < entries->len; i++)
+    {
+      Entry *e = entries->pdata[i];
+      Entry *k;
+      guint32 uid = e->uid;
+
+      if (uid == 0)
+        continue;
+      k = g_hash_table_lookup (keepers, GUINT_TO_POINTER (uid));
+      if (k == e)
+        continue;
+      if (same_content (self, k, e))
+        {
+          e->twin = TRUE;
+          if (warnings != NULL)
+            g_ptr_array_add (warnings,
+                             g_error_new (MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
+                                          "%s/%s is an identical copy of %s/%s (both claim UID %u); "
+                                          "it is not uploaded again, remove it to silence this",
+                                          self->path, e->rel, self->path, k->rel, uid));
+        }
+      else
+        {
+          e->uid = 0;
+          if (warnings != NULL)
+            g_ptr_array_add (warnings,
+                             g_error_new (MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
+                                          "%s/%s claims UID %u of %s/%s but its content differs; "
+                                          "it is taken as a new local message",
+                                          self->path, e->rel, uid, self->path, k->rel));
+        }
+    }
+}
+
 /* One pass over new/ and cur/. Returns FALSE with *vanished set when a file
  * disappeared between readdir() and stat(): it was renamed or deleted
  * concurrently, and a listing missing it would read as a deletion.
  *
  * The listing must carry every file's size and date (maxage, maxsize and
- * uploads read them), so regular files are still stat()ed; but relative to
- * the open directory (no path walk, no path built per file), and entries
- * that readdir() already says are not files (or symlinks) are skipped
- * without a stat. */
+ * uploads read them), so every entry is stat()ed, relative to the open
+ * directory (no path walk, no path built per file) and without following
+ * a symlink. Entries that cannot be a message (a symlink, a directory, a
+ * FIFO, an empty file) are listed all the same: one that was synced must
+ * not read as a deletion, and a new one is then planned for upload, where
+ * open_rel() refuses it with an error naming it (MAILSYNC_ERROR_SKIPPED)
+ * that costs only that file. */
 static GPtrArray *
 scan_once (MailsyncMaildirFolder  *self,
            const char             *md5,
            gboolean               *vanished,
+           GPtrArray              *warnings,
            GCancellable           *cancellable,
            GError                **error)
 {
   static const char *const subdirs[] = { "new", "cur" };
   g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (entry_free);
-  g_autoptr(GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
 
   *vanished = FALSE;
   for (guint s = 0; s < G_N_ELEMENTS (subdirs); s++)
@@ -293,10 +425,7 @@ scan_once (MailsyncMaildirFolder  *self,
               closedir (dir);
               return NULL;
             }
-          if (dn->type != DT_REG && dn->type != DT_LNK && dn->type != DT_UNKNOWN)
-            continue;
-          /* Follows symlinks, as stat() on the path did. */
-          if (fstatat (dfd, dn->name, &st, 0) != 0)
+          if (fstatat (dfd, dn->name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             {
               int saved = errno;
 
@@ -313,46 +442,38 @@ scan_once (MailsyncMaildirFolder  *self,
               }
               return NULL;
             }
-          if (!S_ISREG (st.st_mode))
-            continue;
-
           e = g_new0 (Entry, 1);
           e->rel = g_strconcat (subdirs[s], "/", dn->name, NULL);
           _mailsync_maildir_name_parse (dn->name, &e->name);
           e->uid = _mailsync_maildir_name_get_uid_for (&e->name, md5);
           e->size = (guint64) st.st_size;
           e->mtime = (gint64) st.st_mtime;
-          /* Two files claiming one UID: the first keeps it, the other is
-           * new mail. Dropping either would lose a message. */
-          if (e->uid != 0)
-            {
-              if (g_hash_table_contains (seen, GUINT_TO_POINTER (e->uid)))
-                {
-                  g_debug ("%s: %s repeats UID %u; treated as new mail",
-                           self->path, e->rel, e->uid);
-                  e->uid = 0;
-                }
-              else
-                g_hash_table_add (seen, GUINT_TO_POINTER (e->uid));
-            }
+          e->ctime = (gint64) st.st_ctime;
+          e->message = S_ISREG (st.st_mode) && st.st_size > 0;
           g_ptr_array_add (entries, e);
         }
       closedir (dir);
     }
+  resolve_duplicate_uids (self, entries, warnings);
   return g_steal_pointer (&entries);
 }
 
+/* @warnings (nullable) receives what the listing reports without failing. */
 static GPtrArray *
 scan (MailsyncMaildirFolder  *self,
       const char             *md5,
+      GPtrArray              *warnings,
       GCancellable           *cancellable,
       GError                **error)
 {
   for (guint attempt = 0; attempt < MAX_SCAN_ATTEMPTS; attempt++)
     {
       gboolean vanished = FALSE;
-      GPtrArray *entries = scan_once (self, md5, &vanished, cancellable, error);
+      GPtrArray *entries;
 
+      if (warnings != NULL)
+        g_ptr_array_set_size (warnings, 0);
+      entries = scan_once (self, md5, &vanished, warnings, cancellable, error);
       if (entries != NULL || !vanished)
         return entries;
     }
@@ -368,12 +489,26 @@ replace_index (MailsyncMaildirFolder *self,
 {
   g_mutex_lock (&self->lock);
   g_hash_table_remove_all (self->index);
+  g_hash_table_remove_all (self->twins);
   for (guint i = 0; i < entries->len; i++)
     {
       Entry *e = entries->pdata[i];
+      GPtrArray *twins;
 
-      if (e->uid != 0)
-        g_hash_table_insert (self->index, GUINT_TO_POINTER (e->uid), g_strdup (e->rel));
+      if (e->uid == 0)
+        continue;
+      if (!e->twin)
+        {
+          g_hash_table_insert (self->index, GUINT_TO_POINTER (e->uid), g_strdup (e->rel));
+          continue;
+        }
+      twins = g_hash_table_lookup (self->twins, GUINT_TO_POINTER (e->uid));
+      if (twins == NULL)
+        {
+          twins = g_ptr_array_new_with_free_func (g_free);
+          g_hash_table_insert (self->twins, GUINT_TO_POINTER (e->uid), twins);
+        }
+      g_ptr_array_add (twins, g_strdup (e->rel));
     }
   g_mutex_unlock (&self->lock);
 }
@@ -386,7 +521,7 @@ find_uid (MailsyncMaildirFolder  *self,
           GCancellable           *cancellable,
           GError                **error)
 {
-  g_autoptr(GPtrArray) entries = scan (self, md5, cancellable, error);
+  g_autoptr(GPtrArray) entries = scan (self, md5, NULL, cancellable, error);
 
   if (entries == NULL)
     return NULL;
@@ -395,7 +530,7 @@ find_uid (MailsyncMaildirFolder  *self,
     {
       Entry *e = entries->pdata[i];
 
-      if (e->uid == uid)
+      if (e->uid == uid && !e->twin)
         return g_strdup (e->rel);
     }
   return NULL;
@@ -573,8 +708,10 @@ assign_missing_uids (MailsyncMaildirFolder  *self,
   guint32 next = 0;
   gboolean renamed = FALSE;
 
+  /* What cannot be a message (a symlink, an empty file) gets no UID: it
+   * stays a file the sync reports and skips. */
   for (guint i = 0; i < entries->len; i++)
-    if (((Entry *) entries->pdata[i])->uid == 0)
+    if (((Entry *) entries->pdata[i])->uid == 0 && ((Entry *) entries->pdata[i])->message)
       missing++;
 
   if (!allocate_uids (self, missing, max_uid_of (entries) + 1, &next, error))
@@ -588,7 +725,7 @@ assign_missing_uids (MailsyncMaildirFolder  *self,
       g_autoptr(GError) local_error = NULL;
       char sub[4];
 
-      if (e->uid != 0)
+      if (e->uid != 0 || !e->message)
         continue;
       memcpy (sub, e->rel, 3);
       sub[3] = '\0';
@@ -644,6 +781,44 @@ entry_to_info (MailsyncMaildirFolder *self,
                                     e->size, e->mtime);
 }
 
+/* The Maildir rule: a file in tmp/ not touched for 36 hours is what a
+ * killed delivery left. Only regular files directly in tmp/, never a
+ * directory or a symlink (nor its target), by mtime: the ctime of a file
+ * cannot be set back, so it would keep a restored or copied Maildir's
+ * leftovers forever. A delivery of ours that set its file's mtime to the
+ * message's date and lost it here would fail at its rename and be
+ * retried by the next run, never lose the message. Failures are not
+ * errors of the sync: the files are only garbage. */
+static void
+clean_tmp (MailsyncMaildirFolder *self,
+           GCancellable          *cancellable)
+{
+  g_autofree char *tmp = g_build_filename (self->path, "tmp", NULL);
+  gint64 limit = (gint64) time (NULL) - TMP_MAX_AGE;
+  struct dirent *de;
+  DIR *dir;
+  int dfd;
+
+  dir = opendir (tmp);
+  if (dir == NULL)
+    return;
+  dfd = dirfd (dir);
+  while ((de = readdir (dir)) != NULL && !g_cancellable_is_cancelled (cancellable))
+    {
+      struct stat st;
+
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (fstatat (dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG (st.st_mode))
+        continue;
+      if ((gint64) st.st_mtime >= limit)
+        continue;
+      if (unlinkat (dfd, de->d_name, 0) == 0)
+        g_debug ("%s: removed tmp/%s, older than 36 hours", self->path, de->d_name);
+    }
+  closedir (dir);
+}
+
 static void
 list_thread (GTask        *task,
              gpointer      source_object,
@@ -655,14 +830,18 @@ list_thread (GTask        *task,
   MailsyncMaildirRepository *repo = get_repo (self);
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GPtrArray) infos = NULL;
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
   GError *error = NULL;
 
-  entries = scan (self, md5, cancellable, &error);
+  if (!mailsync_repository_get_readonly (MAILSYNC_REPOSITORY (repo)))
+    clean_tmp (self, cancellable);
+  entries = scan (self, md5, warnings, cancellable, &error);
   if (entries == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
+  _mailsync_folder_set_listing_warnings (MAILSYNC_FOLDER (self), g_steal_pointer (&warnings));
 
   if (mailsync_maildir_repository_get_assign_uids (repo))
     {
@@ -699,7 +878,8 @@ list_thread (GTask        *task,
 
   infos = g_ptr_array_new_full (entries->len, g_object_unref);
   for (guint i = 0; i < entries->len; i++)
-    g_ptr_array_add (infos, entry_to_info (self, entries->pdata[i]));
+    if (!((Entry *) entries->pdata[i])->twin)
+      g_ptr_array_add (infos, entry_to_info (self, entries->pdata[i]));
   g_task_return_pointer (task, g_steal_pointer (&infos), (GDestroyNotify) g_ptr_array_unref);
 }
 
@@ -790,6 +970,26 @@ info_finish (MailsyncFolder  *folder,
 
 /* fetch_message ---------------------------------------------------------------- */
 
+static const char *
+file_kind (mode_t mode)
+{
+  if (S_ISDIR (mode))
+    return "a directory";
+  if (S_ISFIFO (mode))
+    return "a FIFO";
+  if (S_ISSOCK (mode))
+    return "a socket";
+  if (S_ISCHR (mode) || S_ISBLK (mode))
+    return "a device";
+  return "not a regular file";
+}
+
+/* Opens a message file for reading, or fails. A file that cannot be a
+ * message fails with MAILSYNC_ERROR_SKIPPED naming it, which costs only
+ * that message: a symlink is never followed (it may point anywhere, out of
+ * the Maildir included), and a directory, FIFO, socket or device, an
+ * empty file or one that cannot be opened is not a message. A vanished
+ * file is G_IO_ERROR_NOT_FOUND, as callers expect. */
 static GInputStream *
 open_rel (MailsyncMaildirFolder  *self,
           const char             *rel,
@@ -797,10 +997,64 @@ open_rel (MailsyncMaildirFolder  *self,
           GError                **error)
 {
   g_autofree char *path = g_build_filename (self->path, rel, NULL);
-  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autofree char *why = NULL;
+  struct stat st;
+  int fd;
 
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      switch (saved)
+        {
+        case ENOENT:
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "Cannot open %s: %s", path,
+                       g_strerror (saved));
+          return NULL;
+        case EMFILE:
+        case ENFILE:
+        case ENOMEM:
+        case EINTR:
+          /* The process, not the file: not a reason to skip it. */
+          _mailsync_set_error_from_errno (error, saved, "Cannot open", path);
+          return NULL;
+        case ELOOP:
+          why = g_strdup ("it is a symbolic link, which is not followed");
+          break;
+        default:
+          why = g_strdup_printf ("it cannot be read (%s)", g_strerror (saved));
+          break;
+        }
+    }
+  else if (fstat (fd, &st) != 0)
+    why = g_strdup_printf ("it cannot be read (%s)", g_strerror (errno));
+  else if (!S_ISREG (st.st_mode))
+    why = g_strdup_printf ("it is %s, not a message file", file_kind (st.st_mode));
+  else if (st.st_size == 0)
+    why = g_strdup ("it is empty (0 bytes)");
+  if (why != NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED, "Skipping local file %s: %s", path, why);
+      return NULL;
+    }
+  /* Reads of a regular file never see O_NONBLOCK, but clear it all the
+   * same for whoever gets the descriptor. */
+  if (fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK) != 0)
+    {
+      int saved = errno;
+
+      close (fd);
+      _mailsync_set_error_from_errno (error, saved, "Cannot open", path);
+      return NULL;
+    }
   /* A file stream: the message is read as the caller consumes it. */
-  return G_INPUT_STREAM (g_file_read (file, cancellable, error));
+  return g_unix_input_stream_new (fd, TRUE);
 }
 
 static void
@@ -1278,6 +1532,27 @@ mailsync_maildir_folder_set_flags_async (MailsyncFolder      *folder,
   g_task_run_in_thread (task, set_flags_thread);
 }
 
+/* An identical copy of a deleted message goes with it: it is the same
+ * message, and left alone it would claim the UID at the next listing and
+ * be uploaded back. */
+static void
+delete_twins (MailsyncMaildirFolder *self,
+              guint32                uid)
+{
+  g_autoptr(GPtrArray) twins = NULL;
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_steal_extended (self->twins, GUINT_TO_POINTER (uid), NULL, (gpointer *) &twins);
+  g_mutex_unlock (&self->lock);
+  for (guint i = 0; twins != NULL && i < twins->len; i++)
+    {
+      g_autofree char *path = g_build_filename (self->path, twins->pdata[i], NULL);
+
+      if (g_unlink (path) == 0)
+        mark_dirty (self, twins->pdata[i]);
+    }
+}
+
 static gboolean
 delete_one (MailsyncMaildirFolder  *self,
             OpData                 *d,
@@ -1297,6 +1572,7 @@ delete_one (MailsyncMaildirFolder  *self,
         {
           index_set (self, uid, NULL);
           mark_dirty (self, rel);
+          delete_twins (self, uid);
           return TRUE;
         }
       if (errno != ENOENT)
@@ -1559,6 +1835,7 @@ mailsync_maildir_folder_finalize (GObject *object)
   g_free (self->path);
   g_free (self->md5);
   g_hash_table_unref (self->index);
+  g_hash_table_unref (self->twins);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (mailsync_maildir_folder_parent_class)->finalize (object);
 }
@@ -1594,6 +1871,8 @@ mailsync_maildir_folder_init (MailsyncMaildirFolder *self)
 {
   g_mutex_init (&self->lock);
   self->index = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  self->twins = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                       (GDestroyNotify) g_ptr_array_unref);
 }
 
 MailsyncMaildirFolder *

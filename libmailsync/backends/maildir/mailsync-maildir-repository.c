@@ -92,6 +92,7 @@ _mailsync_maildir_check_folder_name (const char  *name,
 {
   const char *p;
   const char *component;
+  const char *why = NULL;
 
   if (name == NULL)
     {
@@ -104,18 +105,32 @@ _mailsync_maildir_check_folder_name (const char  *name,
     return TRUE;
 
   if (!g_utf8_validate (name, -1, NULL))
-    goto unsafe;
+    {
+      why = "it is not valid UTF-8";
+      goto unsafe;
+    }
   for (p = name; *p; p++)
     if ((guchar) *p < 0x20 || *p == 0x7f)
-      goto unsafe;
+      {
+        why = "it holds a control character";
+        goto unsafe;
+      }
   if (name[0] == '/')
-    goto unsafe;
+    {
+      why = "it starts with '/'";
+      goto unsafe;
+    }
 
   if (separator != '/')
     {
       /* Flat layout: the name is one directory name. */
-      if (strchr (name, '/') != NULL || strcmp (name, ".") == 0 || strcmp (name, "..") == 0 ||
-          strcmp (name, "cur") == 0 || strcmp (name, "new") == 0 || strcmp (name, "tmp") == 0)
+      if (strchr (name, '/') != NULL)
+        why = "it holds '/', which is not the separator of this Maildir";
+      else if (strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+        why = "'.' and '..' are not folder names";
+      else if (strcmp (name, "cur") == 0 || strcmp (name, "new") == 0 || strcmp (name, "tmp") == 0)
+        why = "cur, new and tmp are the subdirectories of a Maildir folder";
+      if (why != NULL)
         goto unsafe;
       return TRUE;
     }
@@ -129,10 +144,14 @@ _mailsync_maildir_check_folder_name (const char  *name,
         {
           gsize len = (gsize) (p - component);
 
-          if (len == 0 ||
-              (len == 1 && component[0] == '.') ||
-              (len == 2 && component[0] == '.' && component[1] == '.') ||
-              is_reserved_component (component, len))
+          if (len == 0)
+            why = "it has an empty level";
+          else if ((len == 1 && component[0] == '.') ||
+                   (len == 2 && component[0] == '.' && component[1] == '.'))
+            why = "'.' and '..' are not folder names";
+          else if (is_reserved_component (component, len))
+            why = "cur, new and tmp are the subdirectories of a Maildir folder";
+          if (why != NULL)
             goto unsafe;
           if (*p == '\0')
             break;
@@ -146,7 +165,7 @@ unsafe:
     g_autofree char *escaped = g_strescape (name, NULL);
 
     g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME,
-                 "Unsafe Maildir folder name \"%s\"", escaped);
+                 "Unsafe Maildir folder name \"%s\": %s", escaped, why);
   }
   return FALSE;
 }

@@ -1,0 +1,29 @@
+/* Gmail's X-GM-LABELS on an IMAP folder (see mailsync-imap-gmail.c). Internal. */
+#pragma once
+
+#include "mailsync-folder.h"
+
+G_BEGIN_DECLS
+
+/* uid -> labels (char **, as the server sent them) of every message */
+void        _mailsync_imap_folder_fetch_labels_async  (MailsyncFolder      *folder,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+GHashTable *_mailsync_imap_folder_fetch_labels_finish (MailsyncFolder      *folder,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
+/* UID STORE <uids> +X-GM-LABELS or -X-GM-LABELS (@sign '+' or '-') */
+void        _mailsync_imap_folder_store_labels_async  (MailsyncFolder      *folder,
+                                                       const guint32       *uids,
+                                                       guint                n_uids,
+                                                       char                 sign,
+                                                       const char *const   *labels,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+gboolean    _mailsync_imap_folder_store_labels_finish (MailsyncFolder      *folder,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
+
+G_END_DECLS

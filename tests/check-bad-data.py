@@ -1,0 +1,433 @@
+#!/usr/bin/env python3
+"""Bad local data (issue 12 items 1, 3 and 4), end to end with the mailsync
+command against the harness Dovecot. For every case: one warning line
+naming the file, the rest of the folder syncs (a flag change and a
+deletion in the same folder go through, a new server message arrives),
+the other folder syncs, the exit status says whether anything was
+skipped, and the server holds nothing twice (counted over IMAP):
+
+- an empty file, a FIFO, a directory and a symlink to a file outside the
+  Maildir among a folder's new messages: skipped, never uploaded (the
+  symlink's target is not read), a real new message beside them is;
+- a message above the server's APPENDLIMIT (RFC 7889; Dovecot is made to
+  advertise APPENDLIMIT=N in its capabilities, so this tests the client's
+  refusal before sending): skipped, the smaller one uploaded;
+- a file copied inside a folder with its U= and FMD5: an identical copy
+  is never uploaded (and goes with its message when the server deletes
+  it), a copy with other content is uploaded once as a new message;
+- tmp/: a file older than 36 hours is removed during the sync, a fresh
+  one, an old directory and an old symlink stay.
+
+Exit 77 (skip) when Dovecot is not installed."""
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import mailsync_tap
+
+TAP = mailsync_tap.Tap()
+check = TAP.check
+
+
+class Server(mailsync_tap.Dovecot):
+    def __init__(self, root, name="dovecot"):
+        self.users = 0
+        super().__init__(os.path.join(root, name), [("bd%d" % i, "pw-bd%d" % i) for i in range(1, 21)])
+
+    def new_user(self):
+        self.users += 1
+        return "bd%d" % self.users, "pw-bd%d" % self.users
+
+    def set_append_limit(self, limit):
+        """Advertise APPENDLIMIT=@limit after login (only new sessions)."""
+        conf = os.path.join(self.dir, "dovecot.conf")
+        with open(conf) as f:
+            text = f.read()
+        text, n = re.subn(r"(?m)^(\s*imap_capability = .*)$", r"\1 APPENDLIMIT=%d" % limit, text)
+        assert n == 1, "no imap_capability line in %s" % conf
+        with open(conf, "w") as f:
+            f.write(text)
+        subprocess.run(["doveadm", "-c", conf, "reload"], check=True, timeout=30)
+
+
+def message(tag, size=0):
+    body = "Body of %s\r\n" % tag + ("x" * 70 + "\r\n") * (size // 72)
+    return ("From: test@example.org\r\nTo: alice@example.org\r\nSubject: %s\r\n"
+            "Message-ID: <%s@test>\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\n%s"
+            % (tag, tag, body)).encode()
+
+
+class Account:
+    """A HOME with an offlineimap config for one server user."""
+
+    def __init__(self, server, root, folders):
+        self.server = server
+        self.user, self.password = server.new_user()
+        self.home = os.path.join(root, self.user)
+        self.mail = os.path.join(self.home, "Mail")
+        os.makedirs(self.mail)
+        with open(os.path.join(self.home, ".offlineimaprc"), "w") as f:
+            f.write("[general]\naccounts = Test\nmetadata = %(home)s/meta\nui = basic\n\n"
+                    "[Account Test]\nlocalrepository = Local\nremoterepository = Remote\n\n"
+                    "[Repository Local]\ntype = Maildir\nlocalfolders = %(home)s/Mail\n\n"
+                    "[Repository Remote]\ntype = IMAP\nremotehost = %(host)s\nremoteport = %(port)s\n"
+                    "remoteuser = %(user)s\nremotepass = %(pw)s\nssl = no\nstarttls = yes\n"
+                    "sslcacertfile = %(ca)s\n"
+                    % {"home": self.home, "host": server.env["DOVECOT_HOST"],
+                       "port": server.env["DOVECOT_PORT"], "user": self.user, "pw": self.password,
+                       "ca": server.env["DOVECOT_CA"]})
+        conn = self.imap()
+        for folder, tags in folders.items():
+            if folder != "INBOX":
+                conn.create(folder)
+            for tag, flags in tags:
+                self.append(conn, folder, tag, flags)
+        conn.logout()
+
+    def imap(self):
+        return self.server.imap(self.user, self.password)
+
+    @staticmethod
+    def append(conn, folder, tag, flags="", size=0):
+        typ, data = conn.append(folder, "(%s)" % flags if flags else None, None, message(tag, size))
+        assert typ == "OK", data
+
+    def run(self, timeout=300):
+        env = dict(os.environ, HOME=self.home)
+        env.pop("XDG_CONFIG_HOME", None)
+        env.pop("G_MESSAGES_DEBUG", None)
+        p = subprocess.run([mailsync_tap.MAILSYNC, "-o"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=timeout)
+        p.out = (p.stdout or "") + (p.stderr or "")
+        return p
+
+    def path(self, folder, *parts):
+        return os.path.join(self.mail, folder, *parts)
+
+    def files(self, folder):
+        """[(key, subject tag or None, flags)] of the regular files of a folder."""
+        out = []
+        for sub in ("cur", "new"):
+            d = self.path(folder, sub)
+            for name in sorted(os.listdir(d)):
+                p = os.path.join(d, name)
+                if os.path.islink(p) or not os.path.isfile(p):
+                    continue
+                with open(p, "rb") as f:
+                    m = re.search(rb"Subject: (\S+)", f.read())
+                out.append((sub + "/" + name, m.group(1).decode() if m else None,
+                            name.split(":2,", 1)[1] if ":2," in name else ""))
+        return out
+
+    def tags(self, folder):
+        return sorted((t, f) for _, t, f in self.files(folder) if t is not None)
+
+    def key_of(self, folder, tag):
+        for key, t, _ in self.files(folder):
+            if t == tag:
+                return key
+        return None
+
+    def remote(self, folder):
+        """sorted [(subject tag, flag letters)] of a server folder, duplicates kept."""
+        conn = self.imap()
+        conn.select(folder, readonly=True)
+        typ, data = conn.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        items = []
+        for part in data:
+            if isinstance(part, tuple):
+                flags = re.search(rb"FLAGS \((.*?)\)", part[0]).group(1).decode().split()
+                letters = "".join(sorted({"\\Seen": "S", "\\Flagged": "F", "\\Answered": "R",
+                                          "\\Deleted": "T", "\\Draft": "D"}.get(f, "") for f in flags))
+                tag = re.search(rb"Subject: (\S+)", part[1]).group(1).decode()
+                items.append((tag, letters))
+        conn.logout()
+        return sorted(items)
+
+    def server_expunge(self, folder, tag):
+        conn = self.imap()
+        conn.select(folder)
+        typ, data = conn.uid("SEARCH", "HEADER", "Subject", tag)
+        conn.uid("STORE", data[0].decode().split()[0], "+FLAGS", "(\\Deleted)")
+        conn.expunge()
+        conn.logout()
+
+    def server_append(self, folder, tag, size=0):
+        conn = self.imap()
+        self.append(conn, folder, tag, "", size)
+        conn.logout()
+
+    def put_new(self, folder, name, data):
+        """A new local message, delivered as a MUA does (tmp/, then new/)."""
+        tmp = self.path(folder, "tmp", name)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.rename(tmp, self.path(folder, "new", name))
+        return self.path(folder, "new", name)
+
+    def set_flags(self, folder, tag, flags):
+        key = self.key_of(folder, tag)
+        old = self.path(folder, key)
+        base = os.path.basename(old).split(":2,", 1)[0]
+        os.rename(old, self.path(folder, "cur", base + ":2," + flags))
+
+    def delete(self, folder, tag):
+        os.unlink(self.path(folder, self.key_of(folder, tag)))
+
+
+def live(out):
+    """What the run said before the end of run summary (which repeats every
+    error, as offlineimap's does)."""
+    return out.split("ERROR: Exceptions occurred during the run!")[0]
+
+
+def lines_naming(out, what):
+    return [l for l in live(out).splitlines() if what in l]
+
+
+def common_changes(acc):
+    """A flag change, a deletion and a new server message in INBOX, and a new
+    server message in Work: what must go through beside the bad data."""
+    acc.set_flags("INBOX", "m2", "F")
+    acc.delete("INBOX", "m3")
+    acc.server_append("INBOX", "m4")
+    acc.server_append("Work", "w2")
+
+
+def check_common(label, acc, inbox_extra=()):
+    check("%s: INBOX on the server: flag change and deletion went through, nothing twice" % label,
+          acc.remote("INBOX") == sorted([("m1", "S"), ("m2", "F"), ("m4", "")] + list(inbox_extra)),
+          acc.remote("INBOX"))
+    check("%s: the new server message arrived in INBOX" % label, ("m4", "") in acc.tags("INBOX"),
+          acc.tags("INBOX"))
+    check("%s: the other folder synced" % label, acc.tags("Work") == [("w1", ""), ("w2", "")],
+          acc.tags("Work"))
+
+
+def scenario_bad_files(server, root):
+    label = "bad files"
+    acc = Account(server, os.path.join(root, "badfiles"),
+                  {"INBOX": [("m1", "\\Seen"), ("m2", ""), ("m3", "")], "Work": [("w1", "")]})
+    p = acc.run()
+    if not check("%s: first sync" % label, p.returncode == 0, p.out):
+        return
+    outside = os.path.join(root, "badfiles", "outside-secret")
+    with open(outside, "wb") as f:
+        f.write(message("outside"))
+    bad = {
+        "empty": acc.put_new("INBOX", "1700000000.empty.host", b""),
+        "FIFO": acc.path("INBOX", "cur", "1700000001.fifo.host:2,S"),
+        "directory": acc.path("INBOX", "cur", "1700000002.dir.host:2,S"),
+        "symlink": acc.path("INBOX", "cur", "1700000003.link.host:2,S"),
+    }
+    os.mkfifo(bad["FIFO"])
+    os.mkdir(bad["directory"])
+    os.symlink(outside, bad["symlink"])
+    acc.put_new("INBOX", "1700000004.good.host", message("l1"))
+    common_changes(acc)
+
+    for run in (1, 2):
+        p = acc.run()
+        check("%s, run %d: nonzero exit" % (label, run), p.returncode != 0, "rc %d: %s" % (p.returncode, p.out))
+        for kind, path in bad.items():
+            lines = lines_naming(p.out, path)
+            check("%s, run %d: one warning line names the %s (%s)" % (label, run, kind, path),
+                  len(lines) == 1 and "Skipping" in lines[0], lines or p.out)
+        check("%s, run %d: the symlink's target was not uploaded" % (label, run),
+              "outside" not in [t for t, _ in acc.remote("INBOX")], acc.remote("INBOX"))
+        check_common("%s, run %d" % (label, run), acc, [("l1", "")])
+    check("%s: the bad entries are still there, untouched" % label,
+          os.path.getsize(bad["empty"]) == 0 and os.path.islink(bad["symlink"])
+          and os.path.isdir(bad["directory"]) and os.readlink(bad["symlink"]) == outside,
+          os.listdir(acc.path("INBOX", "cur")))
+    # Once the bad files are gone, the run is clean again.
+    os.unlink(bad["empty"])
+    os.unlink(bad["FIFO"])
+    os.rmdir(bad["directory"])
+    os.unlink(bad["symlink"])
+    p = acc.run()
+    check("%s: without them the run exits 0" % label, p.returncode == 0, p.out)
+
+
+def scenario_append_limit(server, root):
+    label = "APPENDLIMIT"
+    acc = Account(server, os.path.join(root, "appendlimit"),
+                  {"INBOX": [("m1", "\\Seen"), ("m2", ""), ("m3", "")], "Work": [("w1", "")]})
+    p = acc.run()
+    if not check("%s: first sync" % label, p.returncode == 0, p.out):
+        return
+    big = acc.put_new("INBOX", "1700000010.big.host", message("big", 8000))
+    acc.put_new("INBOX", "1700000011.small.host", message("small"))
+    common_changes(acc)
+    p = acc.run()
+    check("%s: nonzero exit" % label, p.returncode != 0, "rc %d: %s" % (p.returncode, p.out))
+    lines = lines_naming(p.out, os.path.basename(big))
+    check("%s: one warning line names the file and the limit" % label,
+          len(lines) == 1 and "APPENDLIMIT" in lines[0], p.out)
+    check("%s: the big message was not uploaded, the small one was" % label,
+          ("big", "") not in acc.remote("INBOX") and ("small", "") in acc.remote("INBOX"), acc.remote("INBOX"))
+    check_common(label, acc, [("small", "")])
+    check("%s: the big message is still there locally" % label, os.path.exists(big), acc.files("INBOX"))
+    p = acc.run()
+    check("%s: the next run says it again and uploads nothing twice" % label,
+          p.returncode != 0 and len(lines_naming(p.out, os.path.basename(big))) == 1
+          and acc.remote("INBOX") == sorted([("m1", "S"), ("m2", "F"), ("m4", ""), ("small", "")]),
+          p.out + repr(acc.remote("INBOX")))
+
+
+def scenario_duplicate_uid(server, root):
+    label = "duplicate U="
+    acc = Account(server, os.path.join(root, "dupuid"),
+                  {"INBOX": [("m1", "\\Seen"), ("m2", ""), ("m3", ""), ("m5", "\\Seen"), ("m6", "\\Seen")],
+                   "Work": [("w1", "")]})
+    p = acc.run()
+    if not check("%s: first sync" % label, p.returncode == 0, p.out):
+        return
+    # An identical copy of m5 and a copy of m6 edited afterwards, both
+    # keeping the U= and FMD5 of their original (as cp does).
+    key5 = acc.key_of("INBOX", "m5")
+    key6 = acc.key_of("INBOX", "m6")
+    same = acc.path("INBOX", "cur", "copy-" + os.path.basename(key5))
+    other = acc.path("INBOX", "cur", "copy-" + os.path.basename(key6))
+    shutil.copyfile(acc.path("INBOX", key5), same)
+    with open(other, "wb") as f:
+        f.write(message("m6edited"))
+    # The copies are the newer files: the originals keep their UIDs.
+    past = time.time() - 3600
+    os.utime(acc.path("INBOX", key5), (past, past))
+    os.utime(acc.path("INBOX", key6), (past, past))
+    common_changes(acc)
+
+    p = acc.run()
+    check("%s: exit 0 (nothing was skipped)" % label, p.returncode == 0, p.out)
+    lines = lines_naming(p.out, os.path.basename(same))
+    check("%s: one warning names the identical copy" % label,
+          len(lines) == 1 and "identical" in lines[0], p.out)
+    lines = lines_naming(p.out, os.path.basename(other))
+    check("%s: one warning names the copy with other content" % label,
+          len(lines) == 1 and "new local message" in lines[0], p.out)
+    expected = [("m1", "S"), ("m2", "F"), ("m4", ""), ("m5", "S"), ("m6", "S"), ("m6edited", "S")]
+    check("%s: the server has the other copy once and the identical one not again" % label,
+          acc.remote("INBOX") == expected, acc.remote("INBOX"))
+    check_common(label, acc, [("m5", "S"), ("m6", "S"), ("m6edited", "S")])
+    check("%s: both copies kept locally" % label, os.path.exists(same)
+          and sorted(t for _, t, _ in acc.files("INBOX")).count("m5") == 2, acc.files("INBOX"))
+
+    p = acc.run()
+    check("%s: the next run uploads nothing (server unchanged)" % label,
+          acc.remote("INBOX") == expected, acc.remote("INBOX"))
+    check("%s: the next run warns only about the identical copy" % label,
+          len(lines_naming(p.out, os.path.basename(same))) == 1
+          and "new local message" not in p.out, p.out)
+
+    # The server deletes m5: both local copies go, and nothing comes back.
+    acc.server_expunge("INBOX", "m5")
+    p = acc.run()
+    check("%s: server deletion: exit 0" % label, p.returncode == 0, p.out)
+    check("%s: server deletion: the identical copy went with the message" % label,
+          "m5" not in [t for _, t, _ in acc.files("INBOX")], acc.files("INBOX"))
+    p = acc.run()
+    check("%s: server deletion: it does not come back" % label,
+          ("m5", "S") not in acc.remote("INBOX") and p.returncode == 0, p.out + repr(acc.remote("INBOX")))
+
+
+def scenario_tmp(server, root):
+    label = "tmp/ cleanup"
+    acc = Account(server, os.path.join(root, "tmpclean"),
+                  {"INBOX": [("m1", "\\Seen"), ("m2", ""), ("m3", "")], "Work": [("w1", "")]})
+    p = acc.run()
+    if not check("%s: first sync" % label, p.returncode == 0, p.out):
+        return
+    tmp = acc.path("INBOX", "tmp")
+    old = os.path.join(tmp, "1600000000.killed.host")
+    fresh = os.path.join(tmp, "1700000000.inprogress.host")
+    old_dir = os.path.join(tmp, "olddir")
+    old_link = os.path.join(tmp, "oldlink")
+    outside = os.path.join(root, "tmpclean", "outside-old")
+    for path in (old, fresh, outside):
+        with open(path, "wb") as f:
+            f.write(message("x"))
+    os.mkdir(old_dir)
+    with open(os.path.join(old_dir, "inside"), "wb") as f:
+        f.write(b"x")
+    os.symlink(outside, old_link)
+    past = time.time() - 37 * 3600
+    for path in (old, old_dir, outside):
+        os.utime(path, (past, past))
+    os.utime(old_link, (past, past), follow_symlinks=False)
+    common_changes(acc)
+    p = acc.run()
+    check("%s: exit 0" % label, p.returncode == 0, p.out)
+    check("%s: the old file is removed" % label, not os.path.exists(old), os.listdir(tmp))
+    check("%s: the fresh file stays" % label, os.path.exists(fresh), os.listdir(tmp))
+    check("%s: an old directory and an old symlink stay, the link's target too" % label,
+          os.path.isdir(old_dir) and os.path.exists(os.path.join(old_dir, "inside"))
+          and os.path.islink(old_link) and os.path.exists(outside), os.listdir(tmp))
+    check_common(label, acc)
+
+
+def scenario_folder_names(server, root):
+    """Server folders named like a Maildir's own subdirectories. (Names with
+    control characters: Dovecot refuses to create them and does not list
+    one made on its disk, so they are left to the scripted server.)"""
+    label = "folder names"
+    acc = Account(server, os.path.join(root, "names"),
+                  {"INBOX": [("m1", "\\Seen"), ("m2", ""), ("m3", "")], "Work": [("w1", "")]})
+    conn = acc.imap()
+    for name in ("new", "cur", "tmp"):
+        typ, data = conn.create(name)
+        check("%s: server folder %s created" % (label, name), typ == "OK", data)
+        acc.append(conn, name, "in-" + name)
+    conn.logout()
+    p = acc.run()
+    check("%s: nonzero exit" % label, p.returncode != 0, "rc %d: %s" % (p.returncode, p.out))
+    for name in ("new", "cur", "tmp"):
+        # The UI's folder error (offlineimap's "Aborting sync, folder" and
+        # the reason on the next line) said once.
+        lines = [l for l in live(p.out).splitlines() if '"%s"' % name in l]
+        check("%s: one error names server folder %s and why" % (label, name),
+              len(lines) == 1 and "subdirectories" in lines[0]
+              and live(p.out).count("folder '%s'" % name) == 1, lines or p.out)
+    check("%s: INBOX and Work synced" % label,
+          acc.tags("INBOX") == [("m1", "S"), ("m2", ""), ("m3", "")] and acc.tags("Work") == [("w1", "")],
+          "%s %s" % (acc.tags("INBOX"), acc.tags("Work")))
+    check("%s: nothing of the refused folders landed in INBOX's own new/cur/tmp" % label,
+          sorted(os.listdir(acc.path("INBOX"))) in (["cur", "new", "tmp"],) and
+          all(not os.path.isdir(acc.path("INBOX", s, "cur")) for s in ("cur", "new", "tmp"))
+          and not any(os.path.exists(os.path.join(acc.mail, n, "cur")) for n in ("new", "cur", "tmp")),
+          os.listdir(acc.mail))
+
+
+def main():
+    if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
+        print("1..0 # SKIP dovecot is not installed")
+        return 77
+    root = tempfile.mkdtemp(prefix="mailsync-bad-data-", dir="/tmp")
+    os.chmod(root, 0o755)
+    servers = []
+    try:
+        server = Server(root)
+        servers.append(server)
+        scenario_folder_names(server, root)
+        scenario_bad_files(server, root)
+        scenario_duplicate_uid(server, root)
+        scenario_tmp(server, root)
+        limited = Server(root, "dovecot-appendlimit")
+        servers.append(limited)
+        limited.set_append_limit(4096)
+        scenario_append_limit(limited, root)
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    return TAP.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""The client's Gmail label sync (issue 11 item 1) against the scripted
+Gmail server of gmail_server.py (X-GM-EXT-1: X-GM-LABELS FETCH and STORE,
+X-GM-MSGID, "[Gmail]/All Mail"), side by side with Debian's offlineimap3
+on the same server (one server account each): with synclabels = yes, the
+downloaded files carry the labels header as offlineimap writes it (the
+message's own stale header replaced, sorted labels, ignorelabels left out,
+"," or " " as the header name says) and the status rows are offlineimap's
+(id, flags, the file's mtime, labels joined with ", ").  An offlineimap
+GmailMaildir install is then taken over: mailsync copies nothing again and
+keeps the label columns.
+
+Exit 77 (skip) without certtool; the offlineimap half is SKIPped when it is
+not installed."""
+
+import glob
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+import mailsync_tap
+from mailsync_tap import MAILSYNC
+from gmail_server import GmailServer
+
+TAP = mailsync_tap.Tap(1500)
+check = TAP.check
+OFFLINEIMAP = shutil.which("offlineimap")
+USERS = {"oi": "pw-oi", "ms": "pw-ms", "take": "pw-take"}
+
+
+def message(tag, extra=""):
+    return ("From: test@example.org\r\nTo: alice@example.org\r\nSubject: %s\r\nMessage-ID: <%s@gmail>\r\n%s"
+            "Date: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\nBody of %s\r\n" % (tag, tag, extra, tag)).encode()
+
+
+def fill(server, user):
+    server.add(user, message("one"), labels={"\\Inbox", "Work"})
+    # a stale header of its own, replaced by the labels the server has
+    server.add(user, message("two", "X-Keywords: stale, old\r\n"), labels={"\\Inbox", "\\Important", "Family Stuff"},
+               flags={"\\Seen"})
+    server.add(user, message("three"), labels=set(), folders=[])
+    server.add(user, message("four"), labels={"\\Inbox", "\\Starred", "Receipts/2026"}, flags={"\\Flagged"})
+
+
+def write_config(home, server, user, account=""):
+    os.makedirs(home, exist_ok=True)
+    with open(os.path.join(home, ".offlineimaprc"), "w") as f:
+        f.write("[general]\naccounts = Test\nmetadata = %(home)s/meta\n\n"
+                "[Account Test]\nlocalrepository = Local\nremoterepository = Remote\nsynclabels = yes\n%(account)s\n"
+                "[Repository Local]\ntype = GmailMaildir\nlocalfolders = %(home)s/Mail\n\n"
+                "[Repository Remote]\ntype = Gmail\nremotehost = localhost\nremoteport = %(port)d\n"
+                "remoteuser = %(user)s\nremotepass = %(pw)s\nsslcacertfile = %(ca)s\n"
+                % {"home": home, "account": account, "port": server.port, "user": user, "pw": USERS[user],
+                   "ca": server.ca})
+
+
+def run(tool, home):
+    env = dict(os.environ, HOME=home)
+    env.pop("XDG_CONFIG_HOME", None)
+    env.pop("G_MESSAGES_DEBUG", None)
+    cmd = [OFFLINEIMAP, "-u", "basic"] if tool == "offlineimap" else [MAILSYNC]
+    try:
+        return subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    except subprocess.TimeoutExpired as e:
+        return subprocess.CompletedProcess(e.cmd, None, "[hung]", "")
+
+
+def files(home):
+    """{(folder, Message-ID): (flags, labels header lines, file mtime, content without that header)}"""
+    out = {}
+    root = os.path.join(home, "Mail")
+    for path in glob.glob(os.path.join(root, "*", "cur", "*")) + glob.glob(os.path.join(root, "*", "new", "*")):
+        with open(path, "rb") as f:
+            data = f.read().decode()
+        mid = re.search(r"(?im)^message-id:\s*<([^>]*)>", data).group(1)
+        head, _, body = data.partition("\n\n")
+        labels = [l for l in head.split("\n") if l.lower().startswith(("x-keywords:", "x-label:", "keywords:"))]
+        rest = "\n".join(l for l in head.split("\n") if l not in labels) + "\n\n" + body
+        folder = os.path.basename(os.path.dirname(os.path.dirname(path)))
+        out[(folder, mid)] = (path.rsplit(":2,", 1)[-1], labels, int(os.stat(path).st_mtime), rest)
+    return out
+
+
+def status(home):
+    """{folder: sorted (id, flags, mtime, labels)}"""
+    rows = {}
+    for path in glob.glob(os.path.join(home, "meta", "Account-Test", "LocalStatus-sqlite", "*")):
+        with open(path, "rb") as f:
+            if not f.read(16).startswith(b"SQLite format 3"):
+                continue
+        with sqlite3.connect(path) as db:
+            rows[os.path.basename(path)] = sorted(db.execute("SELECT id, flags, mtime, labels FROM status"))
+    return rows
+
+
+def mtimes_match(home):
+    """Every status row's mtime is its file's mtime (GmailMaildir's column)."""
+    by_uid = {}
+    for path in glob.glob(os.path.join(home, "Mail", "*", "*", "*")):
+        m = re.search(r",U=(\d+)", path)
+        folder = os.path.basename(os.path.dirname(os.path.dirname(path)))
+        by_uid[(folder, int(m.group(1)))] = int(os.stat(path).st_mtime)
+    return all(by_uid.get((folder, uid)) == mtime for folder, rows in status(home).items()
+               for uid, _, mtime, _ in rows), by_uid
+
+
+def without_mtime(rows):
+    return {folder: [(uid, flags, labels) for uid, flags, _, labels in r] for folder, r in rows.items()}
+
+
+def scenario_download(server, root, label, account=""):
+    homes = {"offlineimap": os.path.join(root, label, "offlineimap"), "mailsync": os.path.join(root, label, "mailsync")}
+    users = {"offlineimap": label + "-oi", "mailsync": label + "-ms"}
+    for tool, home in homes.items():
+        server.users[users[tool]] = USERS[users[tool]] = "pw-" + users[tool]
+        server.accounts[users[tool]] = type(server.accounts["oi"])()
+        fill(server, users[tool])
+        write_config(home, server, users[tool], account)
+    p = run("mailsync", homes["mailsync"])
+    check("%s: mailsync exits 0" % label, p.returncode == 0, p.stdout[-800:] + p.stderr[-800:])
+    mine = files(homes["mailsync"])
+    ok, _ = mtimes_match(homes["mailsync"])
+    check("%s: status mtime is each file's mtime" % label, ok, status(homes["mailsync"]))
+    fetched = [c for c in server.commands(users["mailsync"]) if "X-GM-LABELS" in c]
+    check("%s: labels fetched with X-GM-LABELS" % label, fetched, server.commands(users["mailsync"])[-20:])
+    if OFFLINEIMAP is None:
+        check("%s: offlineimap # SKIP offlineimap is not installed" % label, True)
+        return mine, homes
+    o = run("offlineimap", homes["offlineimap"])
+    if o.returncode is None:
+        check("%s: offlineimap # SKIP offlineimap hung" % label, True)
+        return mine, homes
+    theirs = files(homes["offlineimap"])
+    check("%s: the same exit status as offlineimap" % label, o.returncode == p.returncode, o.stdout[-600:])
+    check("%s: the same files (folders, flags, labels header, rest of the message)" % label,
+          {k: (v[0], v[1], v[3]) for k, v in mine.items()} == {k: (v[0], v[1], v[3]) for k, v in theirs.items()},
+          "offlineimap %s\nmailsync %s" % (sorted((k, v[:2]) for k, v in theirs.items()),
+                                          sorted((k, v[:2]) for k, v in mine.items())))
+    check("%s: the same status rows (mtime aside)" % label,
+          without_mtime(status(homes["mailsync"])) == without_mtime(status(homes["offlineimap"])),
+          "offlineimap %s\nmailsync %s" % (status(homes["offlineimap"]), status(homes["mailsync"])))
+    ok, _ = mtimes_match(homes["offlineimap"])
+    check("%s: offlineimap's status mtime is also its file's mtime" % label, ok, status(homes["offlineimap"]))
+    return mine, homes
+
+
+def scenario_takeover(server, root):
+    """offlineimap syncs first; mailsync then runs on the same files and
+    status: nothing is copied again, the label columns stay."""
+    if OFFLINEIMAP is None:
+        check("takeover # SKIP offlineimap is not installed", True)
+        return
+    home = os.path.join(root, "takeover")
+    fill(server, "take")
+    write_config(home, server, "take")
+    o = run("offlineimap", home)
+    if o.returncode != 0:
+        check("takeover # SKIP offlineimap failed or hung: %r" % (o.stdout[-300:] + o.stderr[-300:]), True)
+        return
+    before_files, before_status = files(home), status(home)
+    fetches = len([c for c in server.commands("take") if "BODY" in c.upper()])
+    p = run("mailsync", home)
+    check("takeover: mailsync exits 0", p.returncode == 0, p.stdout[-800:] + p.stderr[-800:])
+    check("takeover: no message downloaded again",
+          len([c for c in server.commands("take") if "BODY" in c.upper()]) == fetches and "Copy message" not in p.stdout,
+          p.stdout[-800:])
+    check("takeover: the files are untouched", files(home) == before_files)
+    check("takeover: the status rows (labels, mtime) are kept", status(home) == before_status,
+          "before %s\nafter %s" % (before_status, status(home)))
+    o = run("offlineimap", home)
+    check("takeover: handed back, offlineimap runs on and copies nothing",
+          o.returncode == 0 and "Copy message" not in o.stdout and status(home) == before_status,
+          o.stdout[-800:] + o.stderr[-400:])
+
+
+def main():
+    if not shutil.which("certtool"):
+        print("1..0 # SKIP needs certtool (gnutls-bin) for the server's certificate")
+        return 77
+    if not os.path.exists(MAILSYNC):
+        print("1..0 # SKIP %s is not built" % MAILSYNC)
+        return 77
+    root = tempfile.mkdtemp(prefix="mailsync-gmail-client-")
+    server = None
+    try:
+        server = GmailServer(os.path.join(root, "server"), USERS)
+        for name, fn in [("download", lambda: scenario_download(server, root, "labels")),
+                         ("ignorelabels", lambda: scenario_download(server, root, "ignore",
+                                                                    "ignorelabels = \\Inbox, \\Important\n")),
+                         ("x-label", lambda: scenario_download(server, root, "xlabel", "labelsheader = X-Label\n")),
+                         ("takeover", lambda: scenario_takeover(server, root))]:
+            try:
+                fn()
+            except Exception as e:  # one scenario's crash must not hide the others
+                check("scenario %s ran to its end" % name, False, repr(e))
+    finally:
+        if server:
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    return TAP.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
