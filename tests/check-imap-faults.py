@@ -10,6 +10,12 @@ server (tests/scripted_imap.py), end to end through the mailsync command
   unresolvable host name (.invalid: no DNS needed). Each: exit 1, one error
   text naming host:port and what happened (reset, refused, timed out,
   name resolution), and no STARTTLS/TLS policy wording.
+- item 7, a body not delivered: the server answers UID FETCH of one
+  message with only its tagged OK, with FETCH data without the body, or
+  never (socktimeout): exit 1, one line naming the UID, the folder and the
+  server's reply, every other message and folder synced, and the next run
+  fetches it again (and gets it once the server delivers); a message
+  really expunged meanwhile stays a warning (exit 0).
 
 No Dovecot needed."""
 
@@ -183,11 +189,122 @@ def scenario_network(root):
         server.close()
 
 
+def imap_account(root, name, server, general=""):
+    work = os.path.join(root, name)
+    return work, write_config(work, "127.0.0.1", server.port, general=general)
+
+
+def local_messages(work, folder):
+    """Subject -> number of files of @folder in the local Maildir."""
+    out = {}
+    for sub in ("cur", "new"):
+        d = os.path.join(work, "Mail", folder, sub)
+        for n in os.listdir(d) if os.path.isdir(d) else ():
+            with open(os.path.join(d, n), "rb") as f:
+                m = re.search(rb"^Subject: (.*)$", f.read(), re.M)
+            key = m.group(1).decode().strip() if m else n
+            out[key] = out.get(key, 0) + 1
+    return out
+
+
+def filled_server():
+    server = scripted_imap.ScriptedImapServer(("INBOX", "Archive"))
+    for i in range(1, 6):
+        server.mailboxes["INBOX"].add(scripted_imap.message("inbox-%d" % i), ["\\Seen"] if i % 2 else [])
+    server.mailboxes["Archive"].add(scripted_imap.message("archive-1"))
+    return server
+
+
+def body_fetch_of(uid):
+    return re.compile(r"^UID FETCH %d \(.*BODY" % uid)
+
+
+def withhold(mode, uid=3):
+    """A hook that does not deliver message @uid's body: "ok" answers only
+    the tagged OK, "flags" FETCH data without the body, "silent" nothing,
+    "expunged" expunges it first (a real disappearance)."""
+    def hook(server, session, tag, verb, line):
+        if verb != "UID FETCH" or not body_fetch_of(uid).search(line):
+            return None
+        if mode == "ok":
+            return scripted_imap.Reply("%s OK Fetch completed.\r\n" % tag)
+        if mode == "flags":
+            return scripted_imap.Reply("* %d FETCH (UID %d FLAGS ())\r\n%s OK Fetch completed.\r\n" % (uid, uid, tag))
+        if mode == "silent":
+            return scripted_imap.Silence()
+        if mode == "expunged":
+            mb = server.mailboxes[session.selected]
+            with server.lock:
+                mb.messages = [m for m in mb.messages if m[0] != uid]
+            return scripted_imap.Reply("* %d EXPUNGE\r\n%s OK Fetch completed.\r\n" % (uid, tag))
+        return None
+    return hook
+
+
+def lines_naming(p, *words):
+    return [l for l in (p.stdout + p.stderr).splitlines() if all(w in l for w in words)]
+
+
+def scenario_missing_body(root):
+    for mode, reply in (("ok", "OK Fetch completed"), ("flags", "OK Fetch completed"), ("silent", "socktimeout")):
+        server = filled_server()
+        try:
+            name = "body-" + mode
+            work, path = imap_account(root, name, server)
+            server.hook = withhold(mode)
+            p = run_mailsync(work, path)
+            check("%s: exit 1" % name, p.returncode == 1, (p.returncode, p.stderr[-1500:]))
+            said = lines_naming(p, "UID 3", "INBOX", reply)
+            check("%s: one line names UID 3, INBOX and the server's reply" % name, len(said) == 1,
+                  p.stdout + p.stderr)
+            got = local_messages(work, "INBOX")
+            check("%s: the other 4 messages of INBOX arrived, once each" % name,
+                  got == {"inbox-%d" % i: 1 for i in (1, 2, 4, 5)}, got)
+            check("%s: the other folder synced" % name, local_messages(work, "Archive") == {"archive-1": 1},
+                  local_messages(work, "Archive"))
+            if mode == "silent":
+                check("%s: the never-answered fetch is not asked again on the reconnected connection" % name,
+                      len(server.commands(body_fetch_of(3))) == 1, server.commands(body_fetch_of(3)))
+            asked = len(server.commands(body_fetch_of(3)))
+            p = run_mailsync(work, path)
+            check("%s: still withheld: the next run asks for it again, exit 1" % name,
+                  p.returncode == 1 and len(server.commands(body_fetch_of(3))) > asked,
+                  (p.returncode, server.commands(body_fetch_of(3)), p.stderr[-800:]))
+            server.hook = None
+            p = run_mailsync(work, path)
+            got = local_messages(work, "INBOX")
+            check("%s: delivered at last: the next run gets it, exit 0" % name,
+                  p.returncode == 0 and got == {"inbox-%d" % i: 1 for i in range(1, 6)},
+                  (p.returncode, got, p.stderr[-800:]))
+            p = run_mailsync(work, path)
+            check("%s: then nothing to do, nothing duplicated on the server" % name,
+                  p.returncode == 0 and len(server.mailboxes["INBOX"].messages) == 5
+                  and local_messages(work, "INBOX") == got, (p.returncode, p.stderr[-800:]))
+        finally:
+            server.close()
+
+    server = filled_server()
+    try:
+        work, path = imap_account(root, "body-expunged", server)
+        server.hook = withhold("expunged")
+        p = run_mailsync(work, path)
+        check("body-expunged: a message expunged before its fetch is no error (exit 0)", p.returncode == 0,
+              (p.returncode, p.stderr[-800:]))
+        check("body-expunged: it is said to be gone", len(lines_naming(p, "UID 3", "no longer")) == 1,
+              p.stderr[-800:])
+        check("body-expunged: the others arrived",
+              local_messages(work, "INBOX") == {"inbox-%d" % i: 1 for i in (1, 2, 4, 5)},
+              local_messages(work, "INBOX"))
+    finally:
+        server.close()
+
+
 def main():
     root = tempfile.mkdtemp(prefix="mailsync-faults-", dir="/tmp")
     try:
         only = os.environ.get("MAILSYNC_TEST_ONLY")
-        for name, fn in (("network", scenario_network),):
+        for name, fn in (("network", scenario_network),
+                         ("body", scenario_missing_body)):
             if not only or only == name:
                 fn(root)
     finally:

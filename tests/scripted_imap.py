@@ -27,8 +27,12 @@ CRLF = b"\r\n"
 
 
 class Reply:
-    def __init__(self, text):
+    """Sends @text instead of the normal answer; with @close, then closes
+    the connection (as a server does after a BYE)."""
+
+    def __init__(self, text, close=False):
         self.text = text if isinstance(text, bytes) else text.encode()
+        self.close = close
 
 
 class Silence:
@@ -124,6 +128,7 @@ class ScriptedImapServer:
         self.hook = None
         self.greeting = "* OK [CAPABILITY %s AUTH=PLAIN] scripted server ready\r\n" % self.CAPABILITIES
         self.log = []               # (session number, time, command line) of every command
+        self.connect_times = []     # monotonic time of every accepted connection
         self.sessions = []
         self.open_sessions = 0
         self.peak_sessions = 0
@@ -167,6 +172,7 @@ class ScriptedImapServer:
 
     def run_session(self, session):
         with self.lock:
+            self.connect_times.append(time.monotonic())
             self.open_sessions += 1
             self.peak_sessions = max(self.peak_sessions, self.open_sessions)
         try:
@@ -188,6 +194,9 @@ class ScriptedImapServer:
             return True
         if isinstance(action, Reply):
             session.send(action.text)
+            if action.close:
+                session.sock.close()
+                return False
             return True
         if isinstance(action, Silence):
             return True
