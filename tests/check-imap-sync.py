@@ -287,8 +287,11 @@ def scenario_failures(server, root):
         check("%s: the password is not in the debug output" % mech,
               pw not in logged and base64_plain(user, pw) not in logged, "")
     p = run_sync(server, user, "wrong", work, extra={"MAILSYNC_TEST_IMAP_AUTH": "CRAM-MD5, PLAIN, LOGIN"})
-    check("all mechanisms failing: each one named", p.returncode != 0 and "PLAIN" in p.stderr and "LOGIN" in p.stderr,
-          p.stderr)
+    # A refused password ends the login at the first mechanism offered:
+    # LOGIN after PLAIN would be a second failure at the server (issue 10
+    # item 1). CRAM-MD5 is not offered by the harness, so PLAIN is named.
+    check("wrong password: only the first offered mechanism is tried, and named",
+          p.returncode != 0 and "PLAIN" in p.stderr and "LOGIN" not in p.stderr, p.stderr)
 
 
 def base64_plain(user, pw):

@@ -578,6 +578,47 @@ def test_misc():
     check('status_folder_file_name', Mailsync.status_folder_file_name('a/b') != '')
 
 
+class PyInteraction(Mailsync.Interaction):
+    """Answers every question; the strings cross C with their owners."""
+
+    def do_ask_password(self, repository, user, host, previous_error, cancellable):
+        return Mailsync.InteractionResult.HANDLED, 'pw-%s-%s' % (repository, previous_error.message
+                                                                 if previous_error else 'first')
+
+    def do_accept_certificate(self, repository, host, pem, errors, cancellable):
+        return Mailsync.InteractionResult.HANDLED, pem.startswith('-----BEGIN') and host == 'h'
+
+
+def test_interaction():
+    # PyGObject does not pass None for a (nullable) GError argument: the
+    # calls from Python give one (the library's own calls may pass NULL).
+    refused = GLib.Error.new_literal(Mailsync.error_quark(), 'refused', Mailsync.Error.AUTHENTICATION_FAILED)
+    base = Mailsync.Interaction.new()
+    check('Interaction.new answers nothing',
+          tuple(base.ask_oauth2_token('R', None, None, refused, None)) ==
+          (Mailsync.InteractionResult.UNHANDLED, None))
+    imap = Mailsync.ImapRepository.new('R', '127.0.0.1', 1)
+    imap.set_interaction(PyInteraction())
+    collect()
+    mine = imap.dup_interaction()
+    check('Repository.dup_interaction: the Python object outlives its last Python name',
+          isinstance(mine, PyInteraction))
+    check('Interaction.ask_password through a Python vfunc (out string)',
+          tuple(mine.ask_password('R', 'u', 'h', refused, None)) ==
+          (Mailsync.InteractionResult.HANDLED, 'pw-R-refused'))
+    check('Interaction.accept_certificate through a Python vfunc',
+          tuple(mine.accept_certificate('R', 'h', '-----BEGIN CERTIFICATE-----\n', 0, None)) ==
+          (Mailsync.InteractionResult.HANDLED, True))
+    answer = run_async(lambda cb: mine.ask_password_async('R', 'u', 'h', refused, None, cb),
+                       lambda r: mine.ask_password_finish(r))
+    check('Interaction.ask_password_async / ask_password_finish',
+          tuple(answer) == (Mailsync.InteractionResult.HANDLED, 'pw-R-refused'), answer)
+    imap.set_interaction(None)
+    check('Repository.dup_interaction after unsetting it', imap.dup_interaction() is None)
+    del mine, imap
+    collect()
+
+
 # ---- Python -> C: a backend and a status store in Python --------------------
 
 def test_python_backend(top):
@@ -752,6 +793,7 @@ def main():
                          ('records', test_boxed_records),
                          ('config', lambda: test_config(top)),
                          ('misc', test_misc),
+                         ('interaction', test_interaction),
                          ('folder state', lambda: test_folder_state(top)),
                          ('python backend', lambda: test_python_backend(top))):
             try:

@@ -12,6 +12,7 @@
 #include "mailsync-hooks.h"
 #include "mailsync-lock.h"
 #include "mailsync-profile.h"
+#include "mailsync-ui-interaction.h"
 
 #include <string.h>
 
@@ -198,6 +199,14 @@ create_account (Job *job, GError **error)
 
   g_mutex_lock (&self->create_mutex);
   account = mailsync_config_create_account (self->config, job->name, NULL, error);
+  if (account != NULL)
+    {
+      /* A refused password is asked again through the UI's prompt. */
+      g_autoptr(MailsyncInteraction) interaction = mailsync_ui_interaction_new (self->ui, job->name);
+
+      mailsync_repository_set_interaction (mailsync_account_get_remote (account), interaction);
+      mailsync_repository_set_interaction (mailsync_account_get_local (account), interaction);
+    }
   warnings = mailsync_config_get_warnings (self->config);
   for (guint i = self->warnings_shown; warnings != NULL && warnings[i] != NULL; i++)
     {

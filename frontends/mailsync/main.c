@@ -22,6 +22,7 @@
 #include "mailsync-runner.h"
 #include "mailsync-signals.h"
 #include "mailsync-ui.h"
+#include "mailsync-ui-interaction.h"
 
 #define EXIT_USAGE 2
 
@@ -200,7 +201,13 @@ static char *
 ask_password (const char *account, const char *repository, const char *user, const char *host,
               gpointer user_data)
 {
-  return mailsync_ui_ask_password (user_data, account, user ? user : "");
+  g_autoptr(MailsyncInteraction) interaction = mailsync_ui_interaction_new (user_data, account);
+  char *password = NULL;
+
+  /* The prompt of the interaction that the account's repositories ask
+   * again after the server refused a password. */
+  (void) mailsync_interaction_ask_password (interaction, repository, user, host, NULL, NULL, &password, NULL);
+  return password;
 }
 
 /* -a or [general] accounts, checked against the [Account X] sections;
