@@ -44,7 +44,8 @@ G_DEFINE_ENUM_TYPE (MailsyncImapError, mailsync_imap_error,
   G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED, "authentication-failed"),
   G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY, "missing-capability"),
   G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_PROTOCOL, "protocol"),
-  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_TOO_BIG, "too-big"))
+  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_TOO_BIG, "too-big"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_THROTTLED, "throttled"))
 
 G_DEFINE_ENUM_TYPE (MailsyncError, mailsync_error,
   G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_FAILED, "failed"),
@@ -123,6 +124,7 @@ mailsync_error_get_scope (const GError *error)
         case G_IO_ERROR_NETWORK_UNREACHABLE:
         case G_IO_ERROR_HOST_UNREACHABLE:
         case G_IO_ERROR_CONNECTION_REFUSED:
+        case G_IO_ERROR_NOT_CONNECTED:
           return MAILSYNC_ERROR_SCOPE_REPOSITORY;
         default:
           return MAILSYNC_ERROR_SCOPE_FOLDER;
@@ -166,5 +168,9 @@ mailsync_error_is_transient (const GError *error)
          g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_LOCKED) ||
          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
-         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE);
+         /* a job queued behind the command whose failure closed the
+          * connection: the same loss, seen later */
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE) ||
+         g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED);
 }

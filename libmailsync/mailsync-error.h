@@ -146,6 +146,10 @@ GQuark mailsync_imap_error_quark (void);
  * @MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY: the server lacks something required (STARTTLS...)
  * @MAILSYNC_IMAP_ERROR_PROTOCOL: a well-formed response out of place
  * @MAILSYNC_IMAP_ERROR_TOO_BIG: server data over a parser limit
+ * @MAILSYNC_IMAP_ERROR_THROTTLED: the server limits this client for now
+ *   (a NO or BYE with [THROTTLED], [UNAVAILABLE] or [LIMIT], "Too many
+ *   simultaneous connections", a bandwidth cap); transient: the backend
+ *   backs off and tries again within a bounded budget before it gives up
  *
  * Error codes for %MAILSYNC_IMAP_ERROR.
  *
@@ -162,6 +166,7 @@ typedef enum
   MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY,
   MAILSYNC_IMAP_ERROR_PROTOCOL,
   MAILSYNC_IMAP_ERROR_TOO_BIG,
+  MAILSYNC_IMAP_ERROR_THROTTLED,
 } MailsyncImapError;
 
 /**

@@ -16,6 +16,18 @@ server (tests/scripted_imap.py), end to end through the mailsync command
   server's reply, every other message and folder synced, and the next run
   fetches it again (and gets it once the server delivers); a message
   really expunged meanwhile stays a warning (exit 0).
+- item 9, a server that limits the client (Gmail, Office 365, WorkMail
+  style): "* BYE [UNAVAILABLE] Too many simultaneous connections" at the
+  greeting, "NO [ALERT] Too many simultaneous connections" to the login,
+  "NO [THROTTLED] Request is throttled. Suggested Backoff Time: N
+  milliseconds" to a UID FETCH, "* BYE [ALERT] Account exceeded command or
+  bandwidth limits" in the middle of a folder: the client waits (growing,
+  jittered waits, the server's hint honoured; MAILSYNC_TEST_THROTTLE_BASE_MS
+  makes them short here), resumes where it stopped (no finished message
+  fetched again), asks no new password, and finishes with exit 0; a server
+  that never stops limiting gets a bounded number of attempts and a clear
+  error (exit 1), the folder is not recorded as done, and the next run
+  completes it with nothing lost or duplicated.
 
 No Dovecot needed."""
 
@@ -211,6 +223,8 @@ def filled_server():
     server = scripted_imap.ScriptedImapServer(("INBOX", "Archive"))
     for i in range(1, 6):
         server.mailboxes["INBOX"].add(scripted_imap.message("inbox-%d" % i), ["\\Seen"] if i % 2 else [])
+    # UIDs of their own, so that the log tells the folders' fetches apart
+    server.mailboxes["Archive"].uidnext = 100
     server.mailboxes["Archive"].add(scripted_imap.message("archive-1"))
     return server
 
@@ -299,12 +313,126 @@ def scenario_missing_body(root):
         server.close()
 
 
+# Every wait of the backoff is this many ms times 2^n (jittered down to half
+# of it at least), and a server's suggested wait is scaled by BASE/2000.
+BASE = 40
+THROTTLE_ENV = {"MAILSYNC_TEST_THROTTLE_BASE_MS": str(BASE)}
+
+
+def throttle_hook(mode, limit):
+    """@limit times (None: always) the server limits the client; @mode
+    says where and how."""
+    count = {"n": 0}
+
+    def hook(server, session, tag, verb, line):
+        if limit is not None and count["n"] >= limit:
+            return None
+        reply = None
+        if mode == "greeting" and verb == "GREETING":
+            reply = scripted_imap.Reply("* BYE [UNAVAILABLE] Too many simultaneous connections\r\n", close=True)
+        elif mode == "login" and verb in ("LOGIN", "AUTHENTICATE"):
+            reply = scripted_imap.Reply("%s NO [ALERT] Too many simultaneous connections. (Failure)\r\n" % tag)
+        elif mode == "fetch" and verb == "UID FETCH" and body_fetch_of(3).search(line):
+            reply = scripted_imap.Reply("%s NO [THROTTLED] Request is throttled. Suggested Backoff Time: "
+                                        "4000 milliseconds\r\n" % tag)
+        elif mode == "bye" and verb == "UID FETCH" and body_fetch_of(3).search(line):
+            reply = scripted_imap.Reply("* BYE [ALERT] Account exceeded command or bandwidth limits\r\n", close=True)
+        if reply is not None:
+            count["n"] += 1
+        return reply
+    return hook
+
+
+def gaps(times):
+    return [b - a for a, b in zip(times, times[1:])]
+
+
+def scenario_throttled(root):
+    all_inbox = {"inbox-%d" % i: 1 for i in range(1, 6)}
+    for mode in ("greeting", "login", "fetch", "bye"):
+        server = filled_server()
+        try:
+            name = "throttled-" + mode
+            work, path = imap_account(root, name, server)
+            server.hook = throttle_hook(mode, 3 if mode != "bye" else 1)
+            p = run_mailsync(work, path, THROTTLE_ENV)
+            check("%s: the run waits it out and succeeds" % name, p.returncode == 0,
+                  (p.returncode, p.stdout[-800:], p.stderr[-1500:]))
+            check("%s: everything arrived once" % name,
+                  local_messages(work, "INBOX") == all_inbox and local_messages(work, "Archive") == {"archive-1": 1},
+                  (local_messages(work, "INBOX"), local_messages(work, "Archive")))
+            check("%s: no password asked, no login failure reported" % name,
+                  "assword" not in p.stdout + p.stderr and "uthentication" not in p.stdout + p.stderr,
+                  p.stderr[-800:])
+            if mode in ("greeting", "login"):
+                # The waits double from BASE and are jittered down to half at
+                # most: each gap is at least BASE/2 * 2^n.
+                times = server.connect_times
+                check("%s: one connection per attempt, 4 in all" % name, len(times) == 4, len(times))
+                g = gaps(times)
+                check("%s: the waits grow (at least %s ms, doubling)" % (name, BASE // 2),
+                      all(gap >= (BASE / 2.0) * (2 ** i) / 1000.0 for i, gap in enumerate(g)), g)
+            else:
+                fetches = server.commands(body_fetch_of(3))
+                check("%s: UID 3 asked again after each limit" % name, len(fetches) == (4 if mode == "fetch" else 2),
+                      fetches)
+                others = [c for c in server.commands(r"^UID FETCH \d+ \(UID BODY") if not body_fetch_of(3).search(c)]
+                check("%s: resumes where it stopped: no finished message fetched twice" % name,
+                      len(others) == len(set(others)) == 5, others)
+                said = lines_naming(p, "limits this client")
+                check("%s: each limit is said once, with the server's words" % name,
+                      len(said) == (3 if mode == "fetch" else 1) and
+                      all(("THROTTLED" if mode == "fetch" else "bandwidth limits") in l for l in said), said)
+            if mode == "fetch":
+                times = server.command_times(body_fetch_of(3))
+                # the server's suggested 4000 ms, scaled by BASE/2000
+                check("%s: the server's suggested wait is honoured" % name,
+                      all(gap >= 4000 * BASE / 2000 / 1000.0 for gap in gaps(times)), gaps(times))
+            p = run_mailsync(work, path, THROTTLE_ENV)
+            check("%s: the next run has nothing to do" % name,
+                  p.returncode == 0 and local_messages(work, "INBOX") == all_inbox
+                  and len(server.mailboxes["INBOX"].messages) == 5, (p.returncode, p.stderr[-800:]))
+        finally:
+            server.close()
+
+    # A server that never stops limiting: a bounded number of attempts.
+    for mode in ("greeting", "fetch"):
+        server = filled_server()
+        try:
+            name = "throttled-forever-" + mode
+            work, path = imap_account(root, name, server)
+            server.hook = throttle_hook(mode, None)
+            p = run_mailsync(work, path, THROTTLE_ENV)
+            errors = error_texts(p)
+            check("%s: exit 1" % name, p.returncode == 1, (p.returncode, p.stderr[-800:]))
+            check("%s: a clear error with the server's words" % name,
+                  errors and all("still limits this client" in e or "Aborting sync" in e for e in errors)
+                  and any(("Too many simultaneous" if mode == "greeting" else "THROTTLED") in e for e in errors),
+                  errors)
+            attempts = len(server.connect_times) if mode == "greeting" else len(server.commands(body_fetch_of(3)))
+            check("%s: gives up after a bounded number of attempts (9)" % name, attempts == 9, attempts)
+            if mode == "fetch":
+                check("%s: the other folder synced, the rest of INBOX too" % name,
+                      local_messages(work, "Archive") == {"archive-1": 1}
+                      and local_messages(work, "INBOX") == {"inbox-%d" % i: 1 for i in (1, 2, 4, 5)},
+                      (local_messages(work, "Archive"), local_messages(work, "INBOX")))
+            server.hook = None
+            p = run_mailsync(work, path, THROTTLE_ENV)
+            check("%s: the limit lifted, the next run completes the folder (not recorded as done before)" % name,
+                  p.returncode == 0 and local_messages(work, "INBOX") == all_inbox
+                  and local_messages(work, "Archive") == {"archive-1": 1}
+                  and len(server.mailboxes["INBOX"].messages) == 5, (p.returncode, p.stderr[-800:]))
+        finally:
+            server.close()
+
+
 def main():
     root = tempfile.mkdtemp(prefix="mailsync-faults-", dir="/tmp")
     try:
         only = os.environ.get("MAILSYNC_TEST_ONLY")
         for name, fn in (("network", scenario_network),
-                         ("body", scenario_missing_body)):
+                         ("body", scenario_missing_body),
+                         ("throttled", scenario_throttled)):
             if not only or only == name:
                 fn(root)
     finally:

@@ -1899,6 +1899,10 @@ sync_folder_once (const MailsyncRunnerConfig *config,
 
 /* ---- reconnecting ------------------------------------------------------ */
 
+/* A ceiling on the resumptions after a server's limit, in case a backend
+ * reports one without waiting (the IMAP backend gives up after 8 waits). */
+#define MAX_THROTTLED_RETRIES 16
+
 /* offlineimap's retrycount. Only a backend with a connection has it (the
  * IMAP repository's "retry-count"); the runner knows no backend, so it
  * asks for the property rather than for a type. */
@@ -1938,16 +1942,29 @@ mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
                                   GError                    **error)
 {
   guint retries = MAX (retry_count (remote), retry_count (local));
+  guint throttled = 0;
 
   for (guint attempt = 1;; attempt++)
     {
       g_autoptr(GError) local_error = NULL;
       g_autofree char *text = NULL;
       g_autofree char *label = NULL;
+      gboolean limited;
 
       if (sync_folder_once (config, remote, local, status_name, &local_error))
         return TRUE;
-      if (attempt > retries || !mailsync_error_is_transient (local_error) ||
+      /* A server that limits us (issue 12 item 9) is waited out by the
+       * backend's reopen, within its own bounded budget (reopen fails
+       * when it is spent), so it does not use up retrycount; a ceiling
+       * stays in case a backend says "throttled" without waiting. */
+      limited = g_error_matches (local_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED);
+      if (limited)
+        {
+          throttled++;
+          attempt--;
+        }
+      if ((limited ? throttled > MAX_THROTTLED_RETRIES : attempt > retries) ||
+          !mailsync_error_is_transient (local_error) ||
           mailsync_error_get_scope (local_error) < MAILSYNC_ERROR_SCOPE_REPOSITORY ||
           g_cancellable_is_cancelled (config->cancellable))
         {
@@ -1959,7 +1976,11 @@ mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
           g_autoptr(MailsyncSyncEvent) event = NULL;
 
           label = mailsync_folder_get_visible_name (remote);
-          text = g_strdup_printf ("%s; reconnecting (attempt %u of %u)", local_error->message, attempt, retries);
+          if (limited)
+            text = g_strdup_printf ("%s; the server limits this client: waiting, then resuming the folder "
+                                    "where it stopped", local_error->message);
+          else
+            text = g_strdup_printf ("%s; reconnecting (attempt %u of %u)", local_error->message, attempt, retries);
           event = _mailsync_sync_event_new (MAILSYNC_SYNC_EVENT_WARNING, config->account_name, label, NULL,
                                             MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, local_error, text);
           config->emit (event, config->emit_data);

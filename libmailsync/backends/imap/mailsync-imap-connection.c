@@ -244,7 +244,14 @@ struct _MailsyncImapConnection
   char *greeting;
   gboolean preauth;
   gboolean bye;
+  char *bye_text;                /* a BYE that limits us: why the server closes */
   GError *fatal;                 /* the connection is dead */
+
+  /* the server said it limits us (issue 12 item 9); the repository backs
+   * off before it uses this connection again */
+  gboolean throttled;
+  guint throttle_hint_ms;        /* the server's own suggested wait, 0 for none */
+  char *throttle_text;           /* what it said */
 
   MailsyncImapUntaggedFunc unsolicited;
   gpointer unsolicited_data;
@@ -294,6 +301,8 @@ mailsync_imap_connection_finalize (GObject *object)
   g_clear_pointer (&self->parser, mailsync_imap_parser_free);
   g_clear_pointer (&self->capabilities, g_hash_table_unref);
   g_free (self->greeting);
+  g_free (self->bye_text);
+  g_free (self->throttle_text);
   g_clear_error (&self->fatal);
   g_clear_object (&self->io_cancellable);
   G_OBJECT_CLASS (mailsync_imap_connection_parent_class)->finalize (object);
@@ -460,6 +469,56 @@ network_fault (const GError *error)
     }
 }
 
+/* Whether a NO, BAD or BYE says the server limits this client for now
+ * (issue 12 item 9) rather than refusing the command: the RFC 5530 codes
+ * and the texts of the large providers (Gmail: "Too many simultaneous
+ * connections", "Account exceeded command or bandwidth limits"; Office
+ * 365: "Request is throttled. Suggested Backoff Time: 6250 milliseconds";
+ * WorkMail: [LIMIT]). [LIMIT] on an APPEND is the message's size, not a
+ * rate: that stays the command's refusal. @hint_ms is the wait the server
+ * suggests, 0 when it says none. */
+static gboolean
+is_throttling (const char *verb, const MailsyncImapCode *code, const char *text, guint *hint_ms)
+{
+  static const char *const phrases[] = {
+    "throttl", "too many simultaneous", "too many connections", "too many concurrent",
+    "bandwidth", "rate limit", "try again later", "backoff",
+  };
+  g_autofree char *lower = g_ascii_strdown (text ? text : "", -1);
+  gboolean limited = FALSE;
+  const char *at = NULL;
+
+  *hint_ms = 0;
+  if (code != NULL && code->name != NULL &&
+      (g_ascii_strcasecmp (code->name, "THROTTLED") == 0 || g_ascii_strcasecmp (code->name, "UNAVAILABLE") == 0 ||
+       (g_ascii_strcasecmp (code->name, "LIMIT") == 0 && g_ascii_strcasecmp (verb ? verb : "", "APPEND") != 0)))
+    limited = TRUE;
+  for (guint i = 0; !limited && i < G_N_ELEMENTS (phrases); i++)
+    limited = strstr (lower, phrases[i]) != NULL;
+  if (!limited)
+    return FALSE;
+  /* "backoff time: 6250 milliseconds", "retry after 30 seconds",
+   * "try again in 5 s": the first number after such a word. */
+  if ((at = strstr (lower, "backoff")) == NULL && (at = strstr (lower, "retry")) == NULL &&
+      (at = strstr (lower, "again in")) == NULL)
+    return TRUE;
+  while (*at && !g_ascii_isdigit (*at))
+    at++;
+  if (*at)
+    {
+      char *end = NULL;
+      guint64 n = g_ascii_strtoull (at, &end, 10);
+
+      while (*end == ' ')
+        end++;
+      if (g_str_has_prefix (end, "ms") || g_str_has_prefix (end, "milli"))
+        *hint_ms = (guint) MIN (n, G_MAXUINT);
+      else
+        *hint_ms = (guint) MIN (n * 1000, G_MAXUINT);
+    }
+  return TRUE;
+}
+
 /* Any failure of the byte stream once open means the session is gone:
  * report it as a closed (or timed out) connection naming the peer, which
  * the engine treats as repository-wide and transient, so it reconnects. */
@@ -473,7 +532,13 @@ connection_lost (MailsyncImapConnection *self, const GError *cause)
 
   if (self->fatal != NULL)
     return;
-  error = g_error_new (G_IO_ERROR, code, "Connection to %s lost: %s", peer, cause->message);
+  if (self->bye_text != NULL)
+    /* "BYE [UNAVAILABLE] ..." / "Too many simultaneous connections": not
+     * a fault of the network, a limit to wait out. */
+    error = g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED,
+                         "Connection to %s closed by the server: BYE %s", peer, self->bye_text);
+  else
+    error = g_error_new (G_IO_ERROR, code, "Connection to %s lost: %s", peer, cause->message);
   fail_everything (self, error);
 }
 
@@ -1055,6 +1120,16 @@ complete_request (MailsyncImapConnection *self, MailsyncImapRequest *request, Ma
         *space = '\0';
       if (response->code && response->code->kind == MAILSYNC_IMAP_CODE_AUTHENTICATIONFAILED)
         code = MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED;
+      else if (is_throttling (first, response->code, response->text, &self->throttle_hint_ms))
+        {
+          code = MAILSYNC_IMAP_ERROR_THROTTLED;
+          self->throttled = TRUE;
+          g_free (self->throttle_text);
+          self->throttle_text = g_strdup_printf ("%s %s: %s%s%s%s", first,
+                                                 response->status == MAILSYNC_IMAP_STATUS_NO ? "NO" : "BAD",
+                                                 response->code ? "[" : "", response->code ? response->code->name : "",
+                                                 response->code ? "] " : "", response->text ? response->text : "");
+        }
       g_task_return_new_error (task, MAILSYNC_IMAP_ERROR, code, "%s %s: %s%s%s%s", first,
                                response->status == MAILSYNC_IMAP_STATUS_NO ? "NO" : "BAD",
                                response->code ? "[" : "", response->code ? response->code->name : "",
@@ -1199,7 +1274,33 @@ dispatch (MailsyncImapConnection *self, MailsyncImapResponse *response)
   if (response->code && response->code->kind == MAILSYNC_IMAP_CODE_CAPABILITY)
     set_capabilities (self, response->code->strv);
   if (response->status == MAILSYNC_IMAP_STATUS_BYE)
-    self->bye = TRUE;
+    {
+      guint hint = 0;
+
+      self->bye = TRUE;
+      if (is_throttling (NULL, response->code, response->text, &hint))
+        {
+          g_free (self->bye_text);
+          self->bye_text = g_strdup_printf ("%s%s%s%s", response->code ? "[" : "",
+                                            response->code ? response->code->name : "",
+                                            response->code ? "] " : "", response->text ? response->text : "");
+          self->throttled = TRUE;
+          self->throttle_hint_ms = hint;
+          g_free (self->throttle_text);
+          self->throttle_text = g_strdup_printf ("BYE %s", self->bye_text);
+          /* The server closes next (RFC 3501 §7.1.5): fail what waits now,
+           * with its reason, rather than after socktimeout or with a bare
+           * end of stream. */
+          if (self->greeting_task == NULL)
+            {
+              g_autoptr(GError) bye = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "BYE");
+
+              connection_lost (self, bye);
+              g_cancellable_cancel (self->io_cancellable);
+              return;
+            }
+        }
+    }
 
   if (self->greeting_task != NULL)
     {
@@ -1208,7 +1309,10 @@ dispatch (MailsyncImapConnection *self, MailsyncImapResponse *response)
       g_free (self->greeting);
       self->greeting = g_strdup (response->text ? response->text : "");
       self->preauth = response->status == MAILSYNC_IMAP_STATUS_PREAUTH;
-      if (response->status == MAILSYNC_IMAP_STATUS_BYE ||
+      if (self->throttled)
+        g_task_return_new_error (task, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED,
+                                 "Server refused the connection: %s", self->bye_text);
+      else if (response->status == MAILSYNC_IMAP_STATUS_BYE ||
           (response->status != MAILSYNC_IMAP_STATUS_OK && response->status != MAILSYNC_IMAP_STATUS_PREAUTH))
         g_task_return_new_error (task, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_BYE,
                                  "Server refused the connection: %s", self->greeting);
@@ -1712,7 +1816,9 @@ authenticate (MailsyncImapConnection *self, GCancellable *cancellable, GError **
         continue;
       if (try_mechanism (self, mechanisms[i], cancellable, &attempt))
         return TRUE;
-      if (self->fatal)
+      /* "NO [ALERT] Too many simultaneous connections" judges no
+       * password: a limit to wait out, not a failed login. */
+      if (self->fatal || g_error_matches (attempt, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED))
         {
           g_propagate_error (error, g_steal_pointer (&attempt));
           return FALSE;
@@ -1949,6 +2055,28 @@ mailsync_imap_connection_open_finish (MailsyncImapConnection *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Whether the server said it limits us since the last call (a NO or BYE
+ * that is_throttling() recognised), the wait it suggested (ms, 0 for
+ * none) and what it said. Clears the mark. */
+gboolean
+mailsync_imap_connection_take_throttle (MailsyncImapConnection *self, guint *hint_ms, char **text)
+{
+  gboolean throttled = self->throttled;
+
+  *hint_ms = self->throttle_hint_ms;
+  *text = g_steal_pointer (&self->throttle_text);
+  self->throttled = FALSE;
+  self->throttle_hint_ms = 0;
+  return throttled;
+}
+
+/* Fewer commands in flight from now on (a throttled server); never 0. */
+void
+mailsync_imap_connection_set_max_in_flight (MailsyncImapConnection *self, guint max_in_flight)
+{
+  self->settings->max_in_flight = MAX (max_in_flight, 1);
 }
 
 void

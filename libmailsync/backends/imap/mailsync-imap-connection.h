@@ -162,6 +162,11 @@ void     mailsync_imap_connection_get_stats (MailsyncImapConnection *self,
                                              guint64                *bytes_read,
                                              guint64                *bytes_written,
                                              guint64                *commands_sent);
+gboolean mailsync_imap_connection_take_throttle (MailsyncImapConnection *self,
+                                                 guint                  *hint_ms,
+                                                 char                  **text);
+void     mailsync_imap_connection_set_max_in_flight (MailsyncImapConnection *self,
+                                                     guint                   max_in_flight);
 void     mailsync_imap_connection_close (MailsyncImapConnection *self);
 
 G_END_DECLS

@@ -49,6 +49,10 @@ struct _MailsyncImapRepository
   GPtrArray *accepted_certs;    /* GBytes (DER) the interaction accepted; worker only */
   /* totals of the connections already closed (see get_stats) */
   guint64 bytes_read, bytes_written, commands_sent;
+  /* the server's limits (issue 12 item 9): waits since the last close */
+  guint throttle_waits;
+  gint64 throttle_waited_ms;
+  GError *throttle_gave_up;     /* the budget is spent: no new connection until close */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncImapRepository, mailsync_imap_repository, MAILSYNC_TYPE_REPOSITORY)
@@ -325,6 +329,7 @@ mailsync_imap_repository_finalize (GObject *object)
   g_strfreev (self->capabilities);
   g_clear_pointer (&self->accepted_certs, g_ptr_array_unref);
   g_clear_error (&self->config_error);
+  g_clear_error (&self->throttle_gave_up);
   G_OBJECT_CLASS (mailsync_imap_repository_parent_class)->finalize (object);
 }
 
@@ -597,6 +602,114 @@ on_certificate (MailsyncImapConnection *connection, GBytes *der, GTlsCertificate
   return TRUE;
 }
 
+/* ---- a server that limits us (issue 12 item 9) ---------------------------- */
+
+/* At most this many waits between two closes of the repository (one
+ * account sync), each twice the last from THROTTLE_BASE_MS, jittered,
+ * and never over THROTTLE_CAP: a budget of at most about 8.5 minutes,
+ * after which the sync stops with the server's words rather than hammer
+ * it. MAILSYNC_TEST_THROTTLE_BASE_MS scales every wait (the server's
+ * suggested waits too) for the tests. */
+#define THROTTLE_WAITS 8
+#define THROTTLE_BASE_MS 2000
+#define THROTTLE_CAP (150 * THROTTLE_BASE_MS)
+
+static guint
+throttle_base_ms (void)
+{
+  const char *test = g_getenv ("MAILSYNC_TEST_THROTTLE_BASE_MS");
+
+  return test != NULL ? (guint) g_ascii_strtoull (test, NULL, 10) : THROTTLE_BASE_MS;
+}
+
+typedef struct
+{
+  GTask *task;
+  GSource *timer;
+  GSource *cancelled;
+} Sleep;
+
+static gboolean
+sleep_over (gpointer user_data)
+{
+  Sleep *sleep = user_data;
+
+  if (sleep->task != NULL)
+    {
+      GTask *task = g_steal_pointer (&sleep->task);
+
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits @ms on the worker's context; a cancel ends the wait at once. */
+static gboolean
+sleep_ms (guint ms, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  Sleep sleep = { g_task_new (NULL, NULL, _mailsync_store_result, &result), NULL, NULL };
+
+  g_task_set_source_tag (sleep.task, sleep_ms);
+  sleep.timer = g_timeout_source_new (ms);
+  g_source_set_callback (sleep.timer, sleep_over, &sleep, NULL);
+  g_source_attach (sleep.timer, g_main_context_get_thread_default ());
+  if (cancellable != NULL)
+    {
+      sleep.cancelled = g_cancellable_source_new (cancellable);
+      g_source_set_callback (sleep.cancelled, sleep_over, &sleep, NULL);
+      g_source_attach (sleep.cancelled, g_main_context_get_thread_default ());
+    }
+  _mailsync_await (&result);
+  g_source_destroy (sleep.timer);
+  g_source_unref (sleep.timer);
+  if (sleep.cancelled != NULL)
+    {
+      g_source_destroy (sleep.cancelled);
+      g_source_unref (sleep.cancelled);
+    }
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
+/* The server said it limits us (@why: its words): wait, with fewer
+ * commands in flight afterwards, or give up when the budget is spent. A
+ * jittered wait keeps many clients that were cut at once from coming
+ * back at once. */
+static gboolean
+back_off (MailsyncImapRepository *self, const char *why, guint hint_ms, GCancellable *cancellable, GError **error)
+{
+  guint base = throttle_base_ms ();
+  guint64 step = MIN ((guint64) base << MIN (self->throttle_waits, 20), (guint64) base * 150);
+  guint64 delay = step / 2 + (step > 1 ? (guint64) g_random_int_range (0, (gint32) MIN (step / 2, G_MAXINT32)) : 0);
+  guint64 hint = (guint64) hint_ms * base / THROTTLE_BASE_MS;
+  const char *name = mailsync_repository_get_name (MAILSYNC_REPOSITORY (self));
+
+  if (self->throttle_gave_up == NULL && self->throttle_waits >= THROTTLE_WAITS)
+    self->throttle_gave_up =
+      g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED,
+                   "Repository %s: the server still limits this client after %u waits "
+                   "(%" G_GINT64_FORMAT " s in all); giving up for this run: %s",
+                   name, self->throttle_waits, self->throttle_waited_ms / 1000, why ? why : "");
+  if (self->throttle_gave_up != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->throttle_gave_up));
+      return FALSE;
+    }
+  /* The server's own suggestion wins when longer, within the cap. */
+  delay = MIN (MAX (delay, hint), (guint64) base * 150);
+  self->throttle_waits++;
+  self->throttle_waited_ms += (gint64) delay;
+  /* Fewer commands at once on this and the next connections. */
+  self->settings->max_in_flight = MAX ((self->settings->max_in_flight ? self->settings->max_in_flight : 64) / 2, 1);
+  if (self->connection != NULL)
+    mailsync_imap_connection_set_max_in_flight (self->connection, self->settings->max_in_flight);
+  g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
+         "throttled (%s): waiting %" G_GUINT64_FORMAT " ms (wait %u of %u), then %u commands in flight",
+         why ? why : "", delay, self->throttle_waits, THROTTLE_WAITS, self->settings->max_in_flight);
+  return sleep_ms ((guint) delay, cancellable, error);
+}
+
 /* Connects and logs in unless the connection is open; on the worker. */
 static gboolean
 connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **error)
@@ -606,9 +719,36 @@ connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **e
   g_autoptr(MailsyncInteraction) interaction = NULL;
 
   if (self->connection && mailsync_imap_connection_is_open (self->connection))
-    return TRUE;
+    {
+      guint hint_ms = 0;
+      g_autofree char *why = NULL;
+
+      /* A command was refused as throttled: the engine reopens before it
+       * resumes the folder; wait first, on the same connection. */
+      if (mailsync_imap_connection_take_throttle (self->connection, &hint_ms, &why))
+        return back_off (self, why, hint_ms, cancellable, error);
+      return TRUE;
+    }
+  if (self->connection != NULL)
+    {
+      guint hint_ms = 0;
+      g_autofree char *why = NULL;
+
+      /* Closed by a BYE that limits us: wait before connecting again. */
+      if (mailsync_imap_connection_take_throttle (self->connection, &hint_ms, &why))
+        {
+          drop_connection (self);
+          if (!back_off (self, why, hint_ms, cancellable, error))
+            return FALSE;
+        }
+    }
   drop_connection (self);
   g_atomic_pointer_set (&self->selected, NULL);
+  if (self->throttle_gave_up != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->throttle_gave_up));
+      return FALSE;
+    }
   if (self->config_error != NULL)
     {
       g_propagate_error (error, g_error_copy (self->config_error));
@@ -650,6 +790,20 @@ connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **e
       if (mailsync_imap_connection_open_finish (self->connection, _mailsync_await (&result), &local_error))
         break;
       g_clear_object (&result);
+      if (g_error_matches (local_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED))
+        {
+          guint hint_ms = 0;
+          g_autofree char *why = NULL;
+
+          /* "Too many simultaneous connections", BYE [UNAVAILABLE]: wait
+           * and connect again; not a refused login (no new password). */
+          mailsync_imap_connection_take_throttle (self->connection, &hint_ms, &why);
+          drop_connection (self);
+          if (!back_off (self, local_error->message, hint_ms, cancellable, error))
+            return FALSE;
+          asked--; /* not an ask: the loop's increment takes it back */
+          continue;
+        }
       drop_connection (self);
       /* Refused: one failed login, then a new password on a new
        * connection (the server may have closed this one, and the user
@@ -1385,6 +1539,10 @@ close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
     mailsync_imap_connection_close (self->connection);
   drop_connection (self);
   g_atomic_pointer_set (&self->selected, NULL);
+  /* The next sync has a new budget for the server's limits. */
+  self->throttle_waits = 0;
+  self->throttle_waited_ms = 0;
+  g_clear_error (&self->throttle_gave_up);
   g_task_return_boolean (task, TRUE);
 }
 
