@@ -173,8 +173,9 @@ mailsync_account_finalize (GObject *object)
   MailsyncAccount *self = MAILSYNC_ACCOUNT (object);
 
   g_free (self->name);
-  /* A delivery source holds a reference: nothing is queued by now. */
-  g_warn_if_fail (g_queue_is_empty (&self->event_queue));
+  /* Events still queued: the caller's context went away (and with it the
+   * delivery source, which held a reference) before delivering them. */
+  g_queue_clear_full (&self->event_queue, g_object_unref);
   g_mutex_clear (&self->event_lock);
   G_OBJECT_CLASS (mailsync_account_parent_class)->finalize (object);
 }
@@ -1322,6 +1323,15 @@ report_listing_problems (MailsyncAccount    *self,
     }
 }
 
+static void
+forget_listing_problems (MailsyncRepository *repo)
+{
+  GPtrArray *problems = _mailsync_repository_take_listing_problems (repo);
+
+  if (problems != NULL)
+    g_ptr_array_unref (problems);
+}
+
 static gboolean
 sync_account (MailsyncAccount *self, GCancellable *cancellable, GError **error)
 {
@@ -1335,6 +1345,10 @@ sync_account (MailsyncAccount *self, GCancellable *cancellable, GError **error)
   emit_connecting (self, self->local);
   if (!repo_open (self->local, &self->local_opened, cancellable, error))
     return FALSE;
+  /* Problems of listings this sync did not make (a client's own call, a
+   * sync that stopped before reporting) are not this sync's. */
+  forget_listing_problems (self->remote);
+  forget_listing_problems (self->local);
   remote_folders = repo_list (self->remote, cancellable, error);
   if (remote_folders == NULL)
     return FALSE;

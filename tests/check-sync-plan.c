@@ -65,7 +65,13 @@ static const PlanCase cases[] = {
   { "on both, status lost: union both ways", "F", "S", ABSENT, { 0, 0, 1, 1 },
     "FLAGS_LOCAL 7 +F-; FLAGS_REMOTE 7 +S-; STATUS_PUT 7 FS" },
   { "on both, status lost, local read-only", "F", "S", ABSENT, { 0, 1, 1, 1 },
-    "FLAGS_REMOTE 7 +S-; STATUS_PUT 7 FS" },
+    "FLAGS_REMOTE 7 +S-; STATUS_PUT 7 S" },
+  /* ... and the run after it: the remote keeps F, which the read-only
+   * local side never got (it must not read as removed there). */
+  { "local read-only, remote has a flag local cannot take", "FS", "S", "S", { 0, 1, 1, 1 }, "" },
+  { "local read-only, remote removed a flag", "", "S", "S", { 0, 1, 1, 1 }, "" },
+  { "local read-only, local changed by another program", "S", "FS", "S", { 0, 1, 1, 1 },
+    "FLAGS_REMOTE 7 +F-; STATUS_PUT 7 FS" },
   { "on both, status lost, same flags", "S", "S", ABSENT, { 0, 0, 1, 1 }, "STATUS_PUT 7 S" },
   { "in sync", "FS", "FS", "FS", { 0, 0, 1, 1 }, "" },
   { "remote added F", "FS", "S", "S", { 0, 0, 1, 1 }, "FLAGS_LOCAL 7 +F-; STATUS_PUT 7 FS" },

@@ -170,7 +170,10 @@ plan_one (GPtrArray                *actions,
       if (!policy->local_readonly)
         add_flags_action (actions, MAILSYNC_ACTION_FLAGS_LOCAL, uid, both, l->flags);
       add_flags_action (actions, MAILSYNC_ACTION_FLAGS_REMOTE, uid, both, r->flags);
-      add_status_put (actions, uid, both);
+      /* A read-only local side keeps its flags: the status mirrors them,
+       * or the next run would read the remote's extra flags, missing
+       * locally, as removed there and take them off the remote. */
+      add_status_put (actions, uid, policy->local_readonly ? l->flags : both);
     }
   else if (r && l && s)
     {
@@ -181,9 +184,12 @@ plan_one (GPtrArray                *actions,
         add_flags_action (actions, MAILSYNC_ACTION_FLAGS_LOCAL, uid, merged, l->flags);
       if (!policy->remote_readonly)
         add_flags_action (actions, MAILSYNC_ACTION_FLAGS_REMOTE, uid, merged, r->flags);
-      /* A read-only remote keeps its flags, and the status mirrors it so
-       * the local change is not retried forever. */
-      status_flags = g_strdup (policy->remote_readonly ? r->flags : merged);
+      /* A read-only side keeps its flags, and the status mirrors it: a
+       * read-only remote so that the local change is not retried forever,
+       * a read-only local side so that a flag it cannot take is not read
+       * as removed there on the next run (and removed from the remote). */
+      status_flags = g_strdup (policy->remote_readonly ? r->flags :
+                               policy->local_readonly ? l->flags : merged);
       if (strcmp (status_flags, s->flags) != 0)
         add_status_put (actions, uid, status_flags);
     }
