@@ -73,6 +73,14 @@ GType mailsync_flags_get_type (void) G_GNUC_CONST;
  *   (saved and current values set); the folder is skipped
  * @MAILSYNC_SYNC_EVENT_MESSAGE_IGNORED: a message is never copied (the
  *   remote repository's copy_ignore_eval lists its uid)
+ * @MAILSYNC_SYNC_EVENT_LABELS_ADDED: a Gmail label was added to n messages
+ *   of the remote folder (text: offlineimap's line)
+ * @MAILSYNC_SYNC_EVENT_LABELS_REMOVED: a Gmail label was removed from n
+ *   messages of the remote folder (text: offlineimap's line)
+ * @MAILSYNC_SYNC_EVENT_LABELS_SET: a local message (uid, n of total) was
+ *   given the remote message's labels (text: offlineimap's line)
+ * @MAILSYNC_SYNC_EVENT_COLLECTING_DATA: the label pass looks at n local
+ *   messages changed since the last sync (text: offlineimap's line)
  *
  * What a #MailsyncSyncEvent reports.
  *
@@ -101,6 +109,10 @@ typedef enum
   MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES,
   MAILSYNC_SYNC_EVENT_VALIDITY_PROBLEM,
   MAILSYNC_SYNC_EVENT_MESSAGE_IGNORED,
+  MAILSYNC_SYNC_EVENT_LABELS_ADDED,
+  MAILSYNC_SYNC_EVENT_LABELS_REMOVED,
+  MAILSYNC_SYNC_EVENT_LABELS_SET,
+  MAILSYNC_SYNC_EVENT_COLLECTING_DATA,
 } MailsyncSyncEventKind;
 
 /**

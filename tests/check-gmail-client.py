@@ -177,6 +177,91 @@ def scenario_takeover(server, root):
           o.stdout[-800:] + o.stderr[-400:])
 
 
+def label_lines(p):
+    return sorted(l.strip() for l in (p.stdout + p.stderr).splitlines()
+                  if re.match(r"\s*(Adding label|Deleting label|Setting labels)", l))
+
+
+def edit_header(home, uid, old, new):
+    """Rewrites the labels header of local message @uid (INBOX) and moves its
+    mtime ahead, as a mail client changing labels would (the label pass
+    looks at files newer than the status' mtime, in seconds)."""
+    path = glob.glob(os.path.join(home, "Mail", "INBOX", "*", "*,U=%d,*" % uid))[0]
+    with open(path) as f:
+        text = f.read()
+    assert old in text, (old, text)
+    with open(path, "w") as f:
+        f.write(text.replace(old, new, 1))
+    later = os.stat(path).st_mtime + 10
+    os.utime(path, (later, later))
+
+
+def scenario_both_ways(server, root):
+    """Labels changed on the server and in the local files between two runs:
+    the same files, status rows, server labels and label lines as offlineimap."""
+    homes, users = {}, {}
+    for tool in ("offlineimap", "mailsync"):
+        users[tool] = user = "bw-" + tool
+        server.users[user] = USERS[user] = "pw-" + user
+        server.accounts[user] = type(server.accounts["oi"])()
+        for tag, labels in (("one", {"\\Inbox", "Work"}), ("two", {"\\Inbox", "Family"}), ("three", {"\\Inbox"}),
+                            ("four", {"\\Inbox", "Old"})):
+            server.add(user, message(tag), labels=labels, all_mail=False)
+        homes[tool] = os.path.join(root, "both", tool)
+        write_config(homes[tool], server, user)
+    tools = ["mailsync"] + (["offlineimap"] if OFFLINEIMAP else [])
+    for tool in tools:
+        p = run(tool, homes[tool])
+        check("both ways, first run: %s exits 0" % tool, p.returncode == 0, p.stdout[-600:] + p.stderr[-600:])
+    for tool in tools:
+        for uid, msg in server.messages(users[tool], "INBOX"):
+            if uid == 1:
+                msg.labels.add("Urgent")
+            elif uid == 2:
+                msg.labels.discard("Family")
+        edit_header(homes[tool], 3, "X-Keywords: \\Inbox", "X-Keywords: \\Inbox,Local Label")
+        edit_header(homes[tool], 4, "X-Keywords: Old,\\Inbox", "X-Keywords: \\Inbox")
+    done = {}
+    for tool in tools:
+        done[tool] = p = run(tool, homes[tool])
+        check("both ways: %s exits 0" % tool, p.returncode == 0, p.stdout[-600:] + p.stderr[-600:])
+    mine = files(homes["mailsync"])
+    check("both ways: the server's changes are in the local files",
+          mine[("INBOX", "one@gmail")][1] == ["X-Keywords: Urgent,Work,\\Inbox"]
+          and mine[("INBOX", "two@gmail")][1] == ["X-Keywords: \\Inbox"], sorted((k, v[1]) for k, v in mine.items()))
+    got = {uid: sorted(m.labels) for uid, m in server.messages(users["mailsync"], "INBOX")}
+    check("both ways: the local changes are on the server (+X-GM-LABELS, -X-GM-LABELS)",
+          got[3] == ["Local Label", "\\Inbox"] and got[4] == ["\\Inbox"], got)
+    check("both ways: Adding label / Deleting label / Setting labels lines",
+          label_lines(done["mailsync"]) == sorted(["Adding label Local Label to 1 messages on INBOX",
+                                                   "Deleting label Old from 1 messages on INBOX",
+                                                   "Setting labels to message 1 on INBOX (1 of 2): Urgent, Work, \\Inbox",
+                                                   "Setting labels to message 2 on INBOX (2 of 2): \\Inbox"]),
+          label_lines(done["mailsync"]))
+    ok, _ = mtimes_match(homes["mailsync"])
+    check("both ways: status mtime is each file's mtime", ok, status(homes["mailsync"]))
+    if "offlineimap" in done:
+        theirs = files(homes["offlineimap"])
+        check("both ways: the same files as offlineimap",
+              {k: (v[0], v[1], v[3]) for k, v in mine.items()} == {k: (v[0], v[1], v[3]) for k, v in theirs.items()},
+              "offlineimap %s\nmailsync %s" % (sorted((k, v[:2]) for k, v in theirs.items()),
+                                              sorted((k, v[:2]) for k, v in mine.items())))
+        check("both ways: the same status rows as offlineimap (mtime aside)",
+              without_mtime(status(homes["mailsync"])) == without_mtime(status(homes["offlineimap"])),
+              "offlineimap %s\nmailsync %s" % (status(homes["offlineimap"]), status(homes["mailsync"])))
+        check("both ways: the same server labels as offlineimap's",
+              got == {uid: sorted(m.labels) for uid, m in server.messages(users["offlineimap"], "INBOX")})
+        check("both ways: the same label lines as offlineimap",
+              label_lines(done["mailsync"]) == label_lines(done["offlineimap"]),
+              "offlineimap %s\nmailsync %s" % (label_lines(done["offlineimap"]), label_lines(done["mailsync"])))
+    stores = len([c for c in server.commands(users["mailsync"]) if "X-GM-LABELS (" in c and "STORE" in c])
+    p = run("mailsync", homes["mailsync"])
+    check("both ways, a run with nothing to do: no label line, no STORE",
+          p.returncode == 0 and not label_lines(p)
+          and stores == len([c for c in server.commands(users["mailsync"]) if "X-GM-LABELS (" in c and "STORE" in c]),
+          p.stdout[-600:])
+
+
 def main():
     if not shutil.which("certtool"):
         print("1..0 # SKIP needs certtool (gnutls-bin) for the server's certificate")
@@ -192,7 +277,8 @@ def main():
                          ("ignorelabels", lambda: scenario_download(server, root, "ignore",
                                                                     "ignorelabels = \\Inbox, \\Important\n")),
                          ("x-label", lambda: scenario_download(server, root, "xlabel", "labelsheader = X-Label\n")),
-                         ("takeover", lambda: scenario_takeover(server, root))]:
+                         ("takeover", lambda: scenario_takeover(server, root)),
+                         ("both ways", lambda: scenario_both_ways(server, root))]:
             try:
                 fn()
             except Exception as e:  # one scenario's crash must not hide the others

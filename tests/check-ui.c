@@ -622,6 +622,42 @@ START_TEST (test_ignored_copy)
 }
 END_TEST
 
+/* Gmail's label pass: offlineimap's addinglabels, deletinglabels,
+ * settinglabels and collectingdata are generic info lines (machineui's
+ * empty command); the text comes from the library. */
+START_TEST (test_label_lines)
+{
+  static const char *const uis[] = { "basic", "machineui" };
+  static const struct { MailsyncSyncEventKind kind; const char *text; } events[] = {
+    { MAILSYNC_SYNC_EVENT_LABELS_ADDED, "Adding label Local Label to 1 messages on INBOX" },
+    { MAILSYNC_SYNC_EVENT_LABELS_REMOVED, "Deleting label Old from 2 messages on INBOX" },
+    { MAILSYNC_SYNC_EVENT_LABELS_SET, "Setting labels to message 1 on INBOX (1 of 2): Urgent, \\Inbox" },
+    { MAILSYNC_SYNC_EVENT_COLLECTING_DATA, "Collecting data from 1 messages on INBOX" },
+  };
+  static const char *const expected[] = {
+    "Adding label Local Label to 1 messages on INBOX\n"
+    "Deleting label Old from 2 messages on INBOX\n"
+    "Setting labels to message 1 on INBOX (1 of 2): Urgent, \\Inbox\n"
+    "Collecting data from 1 messages on INBOX\n",
+    "msg::" A ":Adding+label+Local+Label+to+1+messages+on+INBOX\n"
+    "msg::" A ":Deleting+label+Old+from+2+messages+on+INBOX\n"
+    "msg::" A ":Setting+labels+to+message+1+on+INBOX+%281+of+2%29%3A+Urgent%2C+%5CInbox\n"
+    "msg::" A ":Collecting+data+from+1+messages+on+INBOX\n",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (uis); i++)
+    {
+      Capture *c = capture_new (uis[i]);
+
+      for (guint k = 0; k < G_N_ELEMENTS (events); k++)
+        feed (c->ui, typed (ev (events[k].kind, "INBOX", "Local", 0, 1, 0, NULL, events[k].text),
+                            "Remote", "Gmail", "GmailMaildir"));
+      ck_assert_str_eq (capture_text (c), expected[i]);
+      capture_free (c);
+    }
+}
+END_TEST
+
 START_TEST (test_unknown_name)
 {
   g_autoptr(GError) error = NULL;
@@ -652,6 +688,7 @@ ui_suite (void)
   tcase_add_test (tc, test_machineui_tunnel_and_error);
   tcase_add_test (tc, test_machineui_getpass);
   tcase_add_test (tc, test_ignored_copy);
+  tcase_add_test (tc, test_label_lines);
   tcase_add_test (tc, test_hostile_text_escaped);
   suite_add_tcase (s, tc);
 

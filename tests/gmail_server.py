@@ -465,12 +465,13 @@ class GmailServer:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def add(self, user, body, labels=(), flags=(), folders=("INBOX",)):
-        """A message shown in @folders (and always in All Mail, as Gmail does)."""
+    def add(self, user, body, labels=(), flags=(), folders=("INBOX",), all_mail=True):
+        """A message shown in @folders (and in All Mail, as Gmail does,
+        unless @all_mail is False: a test that wants one folder only)."""
         account = self.accounts[user]
         msg = Message(body, labels, flags)
         with account.lock:
-            for name in list(folders) + ["[Gmail]/All Mail"]:
+            for name in list(folders) + (["[Gmail]/All Mail"] if all_mail else []):
                 if name not in account.folders:
                     account.folders[name] = Folder(name, ["\\HasNoChildren"])
                 if all(m is not msg for _, m in account.folders[name].entries):

@@ -31,8 +31,11 @@
 #include "backends/imap/mailsync-imap-gmail.h"
 #include "backends/maildir/mailsync-maildir-folder.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 
 #define INTENT_PREFIX "mailsync.upload."
 #define META_UIDVALIDITY_REMOTE "mailsync.uidvalidity.remote"
@@ -914,6 +917,12 @@ load_remote_labels (Runner *r, GError **error)
       r->labels = NULL;
       return TRUE;
     }
+  {
+    /* GmailFolder.cachemessagelist's line */
+    g_autofree char *text = g_strdup_printf ("Collecting data from messages on %s", mailsync_folder_get_name (r->remote));
+
+    emit (r, MAILSYNC_SYNC_EVENT_COLLECTING_DATA, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
+  }
   _mailsync_imap_folder_fetch_labels_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
   raw = _mailsync_imap_folder_fetch_labels_finish (r->remote, _mailsync_await (&result), error);
   if (raw == NULL)
@@ -1812,6 +1821,293 @@ describe_rebuild (Runner *r, GPtrArray *plan)
                           to_remote, mailsync_repository_get_name (mailsync_folder_get_repository (r->remote)));
 }
 
+/* ---- the label pass (synclabels) --------------------------------------- */
+
+/* The labels of a status row (", "-joined; NULL tolerated), cleaned. */
+static char **
+status_labels (Runner *r, guint32 uid, gboolean clean)
+{
+  const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+  g_auto(GStrv) parts = g_strsplit (row && row->labels ? row->labels : "", ",", -1);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    g_strstrip (parts[i]);
+  return _mailsync_labels_clean (clean ? r->labels : NULL, (const char *const *) parts);
+}
+
+static gboolean
+same_labels (char **a, char **b)
+{
+  return g_strv_equal ((const char *const *) a, (const char *const *) b);
+}
+
+static char *
+local_file (Runner *r, MailsyncMessageInfo *info)
+{
+  return g_build_filename (mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local)),
+                           mailsync_message_info_get_key (info), NULL);
+}
+
+/* GmailMaildirFolder.savemessagelabels: the file gets @labels (and the
+ * ignored labels it had) in its labels header, through a new file in
+ * tmp/ renamed over the same name; nothing is written when its own labels
+ * are @labels already. */
+static gboolean
+save_local_labels (Runner *r, MailsyncMessageInfo *info, char **labels, GError **error)
+{
+  g_autofree char *path = local_file (r, info);
+  g_autofree char *contents = NULL;
+  g_autofree char *value = NULL;
+  g_autofree char *tmp = NULL;
+  g_autoptr(GBytes) old = NULL;
+  g_autoptr(GBytes) rewritten = NULL;
+  g_auto(GStrv) own = NULL;
+  g_auto(GStrv) kept = NULL;
+  g_autoptr(GStrvBuilder) all = g_strv_builder_new ();
+  g_auto(GStrv) merged = NULL;
+  gsize length;
+
+  if (!g_file_get_contents (path, &contents, &length, error))
+    return FALSE;
+  own = _mailsync_labels_from_message (r->labels->header, contents, length);
+  kept = _mailsync_labels_clean (r->labels, (const char *const *) own);
+  if (same_labels (kept, labels))
+    return TRUE;
+  g_strv_builder_addv (all, (const char **) labels);
+  for (guint i = 0; own[i] != NULL; i++)
+    if (r->labels->ignore != NULL && g_strv_contains ((const char *const *) r->labels->ignore, own[i]))
+      g_strv_builder_add (all, own[i]);
+  merged = g_strv_builder_end (all);
+  {
+    g_auto(GStrv) sorted = _mailsync_labels_clean (NULL, (const char *const *) merged);
+
+    value = _mailsync_labels_format (r->labels->header, (const char *const *) sorted);
+  }
+  old = g_bytes_new_take (g_steal_pointer (&contents), length);
+  rewritten = _mailsync_labels_rewrite (old, r->labels->header, value);
+  tmp = g_strdup_printf ("%s/tmp/mailsync-labels.%u.%d", mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local)),
+                         mailsync_message_info_get_uid (info), (int) getpid ());
+  if (!g_file_set_contents (tmp, g_bytes_get_data (rewritten, NULL), (gssize) g_bytes_get_size (rewritten), error))
+    return FALSE;
+  if (g_rename (tmp, path) != 0)
+    {
+      int saved = errno;
+
+      g_unlink (tmp);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Can't rename file '%s' to '%s': %s", tmp, path,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+store_remote_labels (Runner *r, GArray *uids, char sign, const char *label, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  const char *one[] = { label, NULL };
+
+  /* GmailFolder._messagelabels_aux leaves the ignored labels alone */
+  if (r->labels->ignore != NULL && g_strv_contains ((const char *const *) r->labels->ignore, label))
+    one[0] = NULL;
+  _mailsync_imap_folder_store_labels_async (r->remote, (const guint32 *) uids->data, uids->len, sign, one,
+                                            r->config->cancellable, _mailsync_store_result, &result);
+  return _mailsync_imap_folder_store_labels_finish (r->remote, _mailsync_await (&result), error);
+}
+
+static void
+emit_text (Runner *r, MailsyncSyncEventKind kind, MailsyncFolder *destination, guint32 uid, guint n, guint total,
+           const char *text)
+{
+  emit (r, kind, destination, MAILSYNC_DIRECTION_NONE, uid, n, total, NULL, NULL, text);
+}
+
+/* offlineimap's pass 4 in both directions: the remote's label changes
+ * into the local files (GmailFolder.syncmessagesto_labels), then the
+ * local files changed since the status' mtime to the server
+ * (GmailMaildirFolder.syncmessagesto_labels). Messages uploaded by this
+ * run are left to the next one. */
+static gboolean
+run_labels (Runner *r, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) listing = NULL;
+  g_autoptr(GHashTable) local = g_hash_table_new (NULL, NULL);
+  g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(GArray) changed = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  const char *remote_name = mailsync_folder_get_name (r->remote);
+  const char *local_name = mailsync_folder_get_name (r->local);
+  g_autoptr(GHashTable) adds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
+  g_autoptr(GHashTable) dels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
+  g_autoptr(GPtrArray) add_order = g_ptr_array_new ();
+  g_autoptr(GPtrArray) del_order = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (r->labels == NULL || !MAILSYNC_IS_MAILDIR_FOLDER (r->local))
+    return TRUE;
+  /* the files as they are now (the flag pass renamed some) */
+  mailsync_folder_list_messages_async (r->local, r->config->cancellable, _mailsync_store_result, &result);
+  listing = mailsync_folder_list_messages_finish (r->local, _mailsync_await (&result), error);
+  if (listing == NULL)
+    return FALSE;
+  for (guint i = 0; i < listing->len; i++)
+    g_hash_table_insert (local, GUINT_TO_POINTER (mailsync_message_info_get_uid (listing->pdata[i])), listing->pdata[i]);
+
+  /* remote -> local */
+  g_hash_table_iter_init (&iter, r->remote_labels);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      guint32 uid = GPOINTER_TO_UINT (key);
+      g_auto(GStrv) old = status_labels (r, uid, TRUE);
+
+      if (uid > 0 && g_hash_table_contains (local, key) && !same_labels (value, old))
+        g_array_append_val (uids, uid);
+    }
+  g_array_sort (uids, (GCompareFunc) compare_uid);
+  for (guint i = 0; i < uids->len && !mailsync_folder_is_read_only (r->local); i++)
+    {
+      guint32 uid = g_array_index (uids, guint32, i);
+      char **labels = g_hash_table_lookup (r->remote_labels, GUINT_TO_POINTER (uid));
+      MailsyncMessageInfo *info = g_hash_table_lookup (local, GUINT_TO_POINTER (uid));
+      const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+      g_autofree char *joined = g_strjoinv (", ", labels);
+      g_autofree char *text = g_strdup_printf ("Setting labels to message %u on %s (%u of %u): %s", uid, local_name,
+                                               i + 1, uids->len, joined);
+
+      emit_text (r, MAILSYNC_SYNC_EVENT_LABELS_SET, r->local, uid, i + 1, uids->len, text);
+      if (r->config->dry_run)
+        continue;
+      if (!save_local_labels (r, info, labels, error))
+        return FALSE;
+      mailsync_status_batch_put (batch, uid, row ? row->flags : "", local_mtime (r, info), joined);
+    }
+  if (!r->config->dry_run && !commit (r, batch, error))
+    return FALSE;
+  g_clear_pointer (&batch, mailsync_status_batch_unref);
+  batch = mailsync_status_batch_new ();
+
+  /* local -> remote: the files changed since the status' mtime */
+  if (mailsync_folder_is_read_only (r->remote))
+    return TRUE;
+  for (guint i = 0; i < listing->len; i++)
+    {
+      MailsyncMessageInfo *info = listing->pdata[i];
+      guint32 uid = mailsync_message_info_get_uid (info);
+      const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+
+      if (uid == 0 || !g_hash_table_contains (r->remote_by_uid, GUINT_TO_POINTER (uid)))
+        continue;
+      if (local_mtime (r, info) > (row ? row->mtime : 0))
+        g_array_append_val (changed, uid);
+    }
+  g_array_sort (changed, (GCompareFunc) compare_uid);
+  {
+    g_autofree char *text = changed->len ? g_strdup_printf ("Collecting data from %u messages on %s", changed->len, local_name)
+                                         : g_strdup_printf ("Collecting data from messages on %s", local_name);
+
+    emit_text (r, MAILSYNC_SYNC_EVENT_COLLECTING_DATA, r->local, 0, changed->len, 0, text);
+  }
+  for (guint i = 0; i < changed->len; i++)
+    {
+      guint32 uid = g_array_index (changed, guint32, i);
+      MailsyncMessageInfo *info = g_hash_table_lookup (local, GUINT_TO_POINTER (uid));
+      g_autofree char *path = local_file (r, info);
+      g_autofree char *contents = NULL;
+      gsize length;
+      g_auto(GStrv) own = NULL;
+      g_auto(GStrv) mine = NULL;
+      g_auto(GStrv) old = status_labels (r, uid, FALSE);
+
+      if (!g_file_get_contents (path, &contents, &length, error))
+        return FALSE;
+      own = _mailsync_labels_from_message (r->labels->header, contents, length);
+      mine = _mailsync_labels_clean (NULL, (const char *const *) own);
+      for (int pass = 0; pass < 2; pass++)
+        {
+          char **from = pass == 0 ? mine : old, **other = pass == 0 ? old : mine;
+          GHashTable *groups = pass == 0 ? adds : dels;
+
+          for (guint k = 0; from[k] != NULL; k++)
+            {
+              GArray *list;
+
+              if (g_strv_contains ((const char *const *) other, from[k]))
+                continue;
+              list = g_hash_table_lookup (groups, from[k]);
+              if (list == NULL)
+                {
+                  list = g_array_new (FALSE, FALSE, sizeof (guint32));
+                  g_hash_table_insert (groups, g_strdup (from[k]), list);
+                  g_ptr_array_add (pass == 0 ? add_order : del_order, g_hash_table_lookup_extended (groups, from[k], &key, NULL) ? key : NULL);
+                }
+              g_array_append_val (list, uid);
+            }
+        }
+    }
+  for (int pass = 0; pass < 2; pass++)
+    {
+      GPtrArray *order = pass == 0 ? add_order : del_order;
+      GHashTable *groups = pass == 0 ? adds : dels;
+
+      for (guint k = 0; k < order->len; k++)
+        {
+          const char *label = order->pdata[k];
+          GArray *list = g_hash_table_lookup (groups, label);
+          g_autofree char *text = g_strdup_printf (pass == 0 ? "Adding label %s to %u messages on %s"
+                                                             : "Deleting label %s from %u messages on %s",
+                                                   label, list->len, remote_name);
+
+          emit_text (r, pass == 0 ? MAILSYNC_SYNC_EVENT_LABELS_ADDED : MAILSYNC_SYNC_EVENT_LABELS_REMOVED,
+                     r->remote, 0, list->len, 0, text);
+          if (r->config->dry_run)
+            continue;
+          if (!store_remote_labels (r, list, pass == 0 ? '+' : '-', label, error))
+            return FALSE;
+          /* the status follows label by label (LocalStatus add/deletemessageslabels) */
+          for (guint j = 0; j < list->len; j++)
+            {
+              guint32 uid = g_array_index (list, guint32, j);
+              const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+              g_auto(GStrv) labels = status_labels (r, uid, FALSE);
+              g_autoptr(GStrvBuilder) next = g_strv_builder_new ();
+              g_auto(GStrv) built = NULL;
+              g_auto(GStrv) sorted = NULL;
+              g_autofree char *joined = NULL;
+
+              for (guint m = 0; labels[m] != NULL; m++)
+                if (pass == 0 || strcmp (labels[m], label) != 0)
+                  g_strv_builder_add (next, labels[m]);
+              if (pass == 0)
+                g_strv_builder_add (next, label);
+              built = g_strv_builder_end (next);
+              sorted = _mailsync_labels_clean (NULL, (const char *const *) built);
+              joined = _mailsync_labels_status ((const char *const *) sorted);
+              mailsync_status_batch_put (batch, uid, row ? row->flags : "", row ? row->mtime : 0, joined);
+            }
+          if (!commit (r, batch, error))
+            return FALSE;
+          g_clear_pointer (&batch, mailsync_status_batch_unref);
+          batch = mailsync_status_batch_new ();
+        }
+    }
+  /* the mtimes last: a failure above leaves them old, and the next run
+   * looks at those files again */
+  if (r->config->dry_run)
+    return TRUE;
+  for (guint i = 0; i < changed->len; i++)
+    {
+      guint32 uid = g_array_index (changed, guint32, i);
+      const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+
+      mailsync_status_batch_put (batch, uid, row ? row->flags : "",
+                                 local_mtime (r, g_hash_table_lookup (local, GUINT_TO_POINTER (uid))),
+                                 row ? row->labels : "");
+    }
+  return commit (r, batch, error);
+}
+
 static gboolean
 sync_folder_once (const MailsyncRunnerConfig *config,
                   MailsyncFolder             *remote,
@@ -1890,6 +2186,8 @@ sync_folder_once (const MailsyncRunnerConfig *config,
       return config->dry_run || commit (r, state, error);
     }
   if (!execute (r, plan, error))
+    return FALSE;
+  if (!run_labels (r, error))
     return FALSE;
   /* Said once the copies are done, so the count is what happened. */
   if (rebuilt != NULL)

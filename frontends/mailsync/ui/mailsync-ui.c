@@ -489,6 +489,15 @@ mailsync_ui_real_event (MailsyncUi *self, MailsyncSyncEvent *event)
       emit_line (self, INFO, INFO, thread, "ignorecopyingmessage", payload, text);
       break;
 
+    case MAILSYNC_SYNC_EVENT_LABELS_ADDED:
+    case MAILSYNC_SYNC_EVENT_LABELS_REMOVED:
+    case MAILSYNC_SYNC_EVENT_LABELS_SET:
+    case MAILSYNC_SYNC_EVENT_COLLECTING_DATA:
+      /* offlineimap's addinglabels, deletinglabels, settinglabels and
+       * collectingdata: plain info lines (machineui's empty command) */
+      emit_text (self, INFO, thread, nonnull (etext));
+      break;
+
     case MAILSYNC_SYNC_EVENT_MESSAGES_DELETED:
       {
         g_autofree char *seq = uids ? mailsync_ui_uid_sequence (uids, n_uids) : g_strdup (nonnull (etext));
