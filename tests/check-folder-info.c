@@ -542,20 +542,28 @@ START_TEST (test_watch_maildir)
 }
 END_TEST
 
+START_TEST (test_harness_started)
+{
+  ck_abort_msg ("/usr/sbin/dovecot exists but tests/harness/dovecot-harness did not start "
+                "the default and minimal servers (its output is above)");
+}
+END_TEST
+
 int
 main (void)
 {
   Suite *suite = suite_create ("folder-info");
   TCase *tc;
   g_autofree char *base = NULL;
-  gboolean have_servers;
+  gboolean have_dovecot, have_servers;
   int status;
 
   base = g_dir_make_tmp ("mailsync-folder-info-XXXXXX", NULL);
   g_assert (base != NULL);
   /* The harness wants every ancestor searchable by Dovecot's users. */
   g_chmod (base, 0755);
-  have_servers = g_file_test ("/usr/sbin/dovecot", G_FILE_TEST_IS_EXECUTABLE) &&
+  have_dovecot = g_file_test ("/usr/sbin/dovecot", G_FILE_TEST_IS_EXECUTABLE);
+  have_servers = have_dovecot &&
                  start_server (&full_server, "default", base) && start_server (&minimal_server, "minimal", base);
 
   tc = tcase_create ("maildir");
@@ -570,6 +578,14 @@ main (void)
       tcase_add_test (tc, test_imap_info_plain_list);
       tcase_add_test (tc, test_watch_idle);
       tcase_add_test (tc, test_watch_poll);
+      suite_add_tcase (suite, tc);
+    }
+  else if (have_dovecot)
+    {
+      /* Dovecot is there but the harness did not start: a failure, not a
+       * skip (that would hide every IMAP case). */
+      tc = tcase_create ("imap");
+      tcase_add_test (tc, test_harness_started);
       suite_add_tcase (suite, tc);
     }
   else
