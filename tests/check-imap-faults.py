@@ -219,8 +219,8 @@ def local_messages(work, folder):
     return out
 
 
-def filled_server():
-    server = scripted_imap.ScriptedImapServer(("INBOX", "Archive"))
+def filled_server(extra=()):
+    server = scripted_imap.ScriptedImapServer(("INBOX", "Archive") + tuple(extra))
     for i in range(1, 6):
         server.mailboxes["INBOX"].add(scripted_imap.message("inbox-%d" % i), ["\\Seen"] if i % 2 else [])
     # UIDs of their own, so that the log tells the folders' fetches apart
@@ -397,7 +397,9 @@ def scenario_throttled(root):
 
     # A server that never stops limiting: a bounded number of attempts.
     for mode in ("greeting", "fetch"):
-        server = filled_server()
+        # Zeta is synced after INBOX
+        server = filled_server(("Zeta",))
+        server.mailboxes["Zeta"].add(scripted_imap.message("zeta-1"))
         try:
             name = "throttled-forever-" + mode
             work, path = imap_account(root, name, server)
@@ -416,11 +418,14 @@ def scenario_throttled(root):
                       local_messages(work, "Archive") == {"archive-1": 1}
                       and local_messages(work, "INBOX") == {"inbox-%d" % i: 1 for i in (1, 2, 4, 5)},
                       (local_messages(work, "Archive"), local_messages(work, "INBOX")))
+                check("%s: once it gave up, the folders after it send nothing" % name,
+                      not server.commands(r'SELECT "?Zeta'), server.commands()[-5:])
             server.hook = None
             p = run_mailsync(work, path, THROTTLE_ENV)
             check("%s: the limit lifted, the next run completes the folder (not recorded as done before)" % name,
                   p.returncode == 0 and local_messages(work, "INBOX") == all_inbox
                   and local_messages(work, "Archive") == {"archive-1": 1}
+                  and local_messages(work, "Zeta") == {"zeta-1": 1}
                   and len(server.mailboxes["INBOX"].messages) == 5, (p.returncode, p.stderr[-800:]))
         finally:
             server.close()

@@ -843,6 +843,13 @@ gboolean
 _mailsync_imap_repository_ensure_connected (MailsyncImapRepository *self, GCancellable *cancellable,
                                             GError **error)
 {
+  if (self->throttle_gave_up != NULL)
+    {
+      /* No more commands this sync once the server's limits won: the
+       * other folders fail at once instead of each trying again. */
+      g_propagate_error (error, g_error_copy (self->throttle_gave_up));
+      return FALSE;
+    }
   if (self->connection == NULL)
     return connect_now (self, cancellable, error);
   if (mailsync_imap_connection_is_open (self->connection))
