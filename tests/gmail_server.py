@@ -413,7 +413,7 @@ class Session(socketserver.StreamRequestHandler):
                 return
             msg = Message(body, ["\\Inbox"] if name == "INBOX" else [], flags)
             uid = folder.add(msg)
-            if name != "[Gmail]/All Mail":
+            if name != "[Gmail]/All Mail" and self.server.owner.append_to_all_mail:
                 self.account.folders["[Gmail]/All Mail"].add(msg)
         self.ok(tag, "[APPENDUID %d %d] (Success)" % (folder.uidvalidity, uid))
 
@@ -460,6 +460,7 @@ class GmailServer:
         self.accounts = {user: Account() for user in users}
         self.log = []
         self.hook = None
+        self.append_to_all_mail = True  # Gmail shows an appended message in All Mail too
         self.server = TLSServer(self, context)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -1128,6 +1128,34 @@ run_downloads (Runner *r, GPtrArray *todo, GError **error)
   return ok;
 }
 
+/* GmailFolder.savemessage: an uploaded message gets the labels of its
+ * file's labels header (ignored ones left out) on the server. */
+static gboolean
+upload_labels (Runner *r, MailsyncMessageInfo *local, guint32 uid, GError **error)
+{
+  g_autofree char *path = g_build_filename (mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local)),
+                                            mailsync_message_info_get_key (local), NULL);
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) own = NULL;
+  g_auto(GStrv) wanted = NULL;
+  gsize length;
+
+  if (!g_file_get_contents (path, &contents, &length, error))
+    return FALSE;
+  own = _mailsync_labels_from_message (r->labels->header, contents, length);
+  wanted = _mailsync_labels_clean (r->labels, (const char *const *) own);
+  if (wanted[0] != NULL)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+
+      _mailsync_imap_folder_store_labels_async (r->remote, &uid, 1, 0, (const char *const *) wanted,
+                                                r->config->cancellable, _mailsync_store_result, &result);
+      if (!_mailsync_imap_folder_store_labels_finish (r->remote, _mailsync_await (&result), error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 run_uploads (Runner *r, GPtrArray *todo, GError **error)
 {
@@ -1210,6 +1238,11 @@ run_uploads (Runner *r, GPtrArray *todo, GError **error)
             }
           renamed = set_uid_and_wait (r, op->source, uid, error);
           if (renamed == NULL)
+            return FALSE;
+          /* the status row starts without labels, as offlineimap's: the
+           * label pass of this run then finds the file newer than it and
+           * records (and adds again) its labels */
+          if (r->labels != NULL && !upload_labels (r, renamed, uid, error))
             return FALSE;
           put_keeping_labels (r, batch, uid, op->action->flags);
           mailsync_status_batch_set_meta (batch, op->token, NULL);
@@ -1997,7 +2030,9 @@ run_labels (Runner *r, GError **error)
       guint32 uid = mailsync_message_info_get_uid (info);
       const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
 
-      if (uid == 0 || !g_hash_table_contains (r->remote_by_uid, GUINT_TO_POINTER (uid)))
+      /* on both sides now: the status has it (this run's uploads too, as
+       * offlineimap's Gmail message list has them after savemessage) */
+      if (uid == 0 || !g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)))
         continue;
       if (local_mtime (r, info) > (row ? row->mtime : 0))
         g_array_append_val (changed, uid);

@@ -143,7 +143,8 @@ _mailsync_imap_folder_store_labels_async (MailsyncFolder      *folder,
   g_autofree char *set = mailsync_imap_format_seqset (uids, n_uids);
   GString *line = g_string_new (NULL);
 
-  g_string_printf (line, "UID STORE %s %cX-GM-LABELS (", set, sign);
+  /* sign 0: replace the labels (GmailFolder.savemessagelabels) */
+  g_string_printf (line, "UID STORE %s %sX-GM-LABELS (", set, sign == '+' ? "+" : sign == '-' ? "-" : "");
   for (guint i = 0; labels != NULL && labels[i] != NULL; i++)
     {
       if (i > 0)

@@ -13,7 +13,8 @@ void        _mailsync_imap_folder_fetch_labels_async  (MailsyncFolder      *fold
 GHashTable *_mailsync_imap_folder_fetch_labels_finish (MailsyncFolder      *folder,
                                                        GAsyncResult        *result,
                                                        GError             **error);
-/* UID STORE <uids> +X-GM-LABELS or -X-GM-LABELS (@sign '+' or '-') */
+/* UID STORE <uids> +X-GM-LABELS or -X-GM-LABELS (@sign '+' or '-'), or
+ * X-GM-LABELS (@sign 0: the labels replace the message's) */
 void        _mailsync_imap_folder_store_labels_async  (MailsyncFolder      *folder,
                                                        const guint32       *uids,
                                                        guint                n_uids,
