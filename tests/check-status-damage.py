@@ -351,6 +351,37 @@ def scenario_uidvalidity(server, root, backend):
           acc.remote("Work") == [("x1", ""), ("x2", "")], acc.remote("Work"))
 
 
+def scenario_marker(server, root, backend):
+    """The server's copy carries the X-OfflineIMAP header that an upload to
+    a server without UIDPLUS adds and the local file lacks: still the same
+    message, so the rebuild pairs it."""
+    label = "%s, missing status, X-OfflineIMAP on the server's copy" % backend
+    acc = Account(server, os.path.join(root, "marker-" + backend), backend, {"INBOX": [("k1", "\\Seen")]})
+    conn = acc.imap()
+    conn.create("Sent")
+    typ, data = conn.append("Sent", None, None,
+                            b"X-OfflineIMAP: 1234567890-0123456789abcdef\r\n\t-continued\r\n" + message("s1"))
+    conn.logout()
+    p = acc.run()
+    if not check("%s: first sync" % label, p.returncode == 0 and typ == "OK", p.out):
+        return
+    files = acc.local("Sent")
+    path = os.path.join(acc.home, "Mail", "Sent", next(iter(files)))
+    with open(path, "rb") as f:
+        text = f.read()
+    stripped = re.sub(rb"^X-OfflineIMAP: [^\n]*\n\t[^\n]*\n", b"", text)
+    with open(path, "wb") as f:
+        f.write(stripped)
+    acc.remove_status("Sent")
+    p = acc.run()
+    check("%s: the header was there to strip" % label, stripped != text, text[:120])
+    check("%s: paired, not refused (exit 0, no UIDVALIDITY error)" % label,
+          p.returncode == 0 and "another UIDVALIDITY" not in p.out, p.out)
+    check("%s: nothing copied either way" % label,
+          acc.remote("Sent") == [("s1", "")] and len(acc.local("Sent")) == 1,
+          (acc.remote("Sent"), acc.local("Sent")))
+
+
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
@@ -367,6 +398,7 @@ def main():
         for backend in ("sqlite", "plain"):
             scenario_rebuild(server, root, backend)
             scenario_uidvalidity(server, root, backend)
+        scenario_marker(server, root, "sqlite")
     finally:
         if server:
             server.stop()

@@ -1756,6 +1756,77 @@ compare_uid (gconstpointer a, gconstpointer b)
  * as a changed UIDVALIDITY does; nothing is copied or deleted. */
 #define REBUILD_SAMPLE 3
 
+/* MD5 of a message as stream_digest() has it, but without the header
+ * offlineimap and we add on upload to a server without UIDPLUS
+ * (X-OfflineIMAP, with its continuation lines): the server's copy of a
+ * message that went up from this Maildir has it, the local file does not,
+ * and they are still the same message. */
+static char *
+pairing_digest (Runner *r, MailsyncFolder *folder, MailsyncMessageInfo *info, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GDataInputStream) data = NULL;
+  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+  gboolean in_marker = FALSE;
+  guint8 buf[65536];
+
+  mailsync_folder_fetch_message_async (folder, info, r->config->cancellable, _mailsync_store_result, &result);
+  stream = mailsync_folder_fetch_message_finish (folder, _mailsync_await (&result), error);
+  if (stream == NULL)
+    return NULL;
+  data = g_data_input_stream_new (stream);
+  g_data_input_stream_set_newline_type (data, G_DATA_STREAM_NEWLINE_TYPE_LF);
+  for (;;)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gsize length;
+      g_autofree char *line = g_data_input_stream_read_line (data, &length, r->config->cancellable, &local_error);
+      gsize kept = 0;
+
+      if (line == NULL)
+        {
+          if (local_error != NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return NULL;
+            }
+          return g_strdup (g_checksum_get_string (md5));   /* headers only */
+        }
+      for (gsize i = 0; i < length; i++)
+        if (line[i] != '\r')
+          line[kept++] = line[i];
+      line[kept] = '\0';
+      if (kept == 0)
+        {
+          g_checksum_update (md5, (const guchar *) "\n", 1);
+          break;                                           /* end of the header */
+        }
+      if (in_marker && (line[0] == ' ' || line[0] == '\t'))
+        continue;
+      in_marker = g_ascii_strncasecmp (line, "X-OfflineIMAP:", 14) == 0;
+      if (in_marker)
+        continue;
+      g_checksum_update (md5, (const guchar *) line, kept);
+      g_checksum_update (md5, (const guchar *) "\n", 1);
+    }
+  for (;;)
+    {
+      gssize n = g_input_stream_read (G_INPUT_STREAM (data), buf, sizeof buf, r->config->cancellable, error);
+      gsize m = 0;
+
+      if (n < 0)
+        return NULL;
+      if (n == 0)
+        break;
+      for (gssize i = 0; i < n; i++)
+        if (buf[i] != '\r')
+          buf[m++] = buf[i];
+      g_checksum_update (md5, buf, m);
+    }
+  return g_strdup (g_checksum_get_string (md5));
+}
+
 static gboolean
 verify_uid_pairs (Runner *r, GError **error)
 {
@@ -1785,20 +1856,29 @@ verify_uid_pairs (Runner *r, GError **error)
       g_autofree char *remote_digest = NULL;
       g_autofree char *local_digest = NULL;
 
+      g_autoptr(GError) unreadable = NULL;
+
       if (i > 0 && picks[i] == picks[i - 1])
         continue;
-      remote_digest = message_digest (r, r->remote, remote, error);
-      if (remote_digest == NULL)
-        return FALSE;
-      local_digest = message_digest (r, r->local, local, error);
+      /* A message that cannot be read on one side (a file skipped as bad
+       * data, a message expunged meanwhile) is no evidence either way:
+       * it costs itself, not the folder. */
+      remote_digest = pairing_digest (r, r->remote, remote, &unreadable);
+      if (remote_digest != NULL)
+        local_digest = pairing_digest (r, r->local, local, &unreadable);
       if (local_digest == NULL)
-        return FALSE;
+        {
+          if (mailsync_error_get_scope (unreadable) == MAILSYNC_ERROR_SCOPE_MESSAGE)
+            continue;
+          g_propagate_error (error, g_steal_pointer (&unreadable));
+          return FALSE;
+        }
       if (strcmp (remote_digest, local_digest) != 0)
         {
           g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED,
-                       "The status of folder %s is missing and local message %s (U=%u) is not "
-                       "the message with UID %u on %s: the UIDs in the Maildir names are from "
-                       "another UIDVALIDITY; not pairing messages by UID, skipping it",
+                       "The status of folder %s is missing and the content of local message %s "
+                       "(U=%u) differs from the message with UID %u on %s: the UIDs in the Maildir "
+                       "names are from another UIDVALIDITY; not pairing messages by UID, skipping it",
                        r->folder_label, mailsync_message_info_get_key (local), uid, uid,
                        mailsync_repository_get_name (mailsync_folder_get_repository (r->remote)));
           /* The UIs print no error of this code (offlineimap's validity
