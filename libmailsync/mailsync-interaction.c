@@ -89,11 +89,15 @@ answer_new (MailsyncInteractionResult result, char *secret, gboolean accept)
 /* A FAILED answer without an error (a subclass that forgot it) still
  * gets one, so that callers can always show a reason. */
 static MailsyncInteractionResult
-finish_answer (GTask *task, char **secret, gboolean *accept, GError **error)
+finish_answer (MailsyncInteraction *self, GAsyncResult *task_result, char **secret, gboolean *accept,
+               GError **error)
 {
   g_autoptr(GError) local_error = NULL;
-  Answer *answer = g_task_propagate_pointer (task, &local_error);
+  Answer *answer;
   MailsyncInteractionResult result;
+
+  g_return_val_if_fail (g_task_is_valid (task_result, self), MAILSYNC_INTERACTION_FAILED);
+  answer = g_task_propagate_pointer (G_TASK (task_result), &local_error);
 
   if (secret != NULL)
     *secret = NULL;
@@ -175,8 +179,7 @@ real_ask_password_async (MailsyncInteraction *self, const char *repository, cons
 static MailsyncInteractionResult
 real_ask_secret_finish (MailsyncInteraction *self, GAsyncResult *result, char **secret, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), MAILSYNC_INTERACTION_FAILED);
-  return finish_answer (G_TASK (result), secret, NULL, error);
+  return finish_answer (self, result, secret, NULL, error);
 }
 
 static void
@@ -225,8 +228,7 @@ static MailsyncInteractionResult
 real_accept_certificate_finish (MailsyncInteraction *self, GAsyncResult *result, gboolean *accept,
                                 GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), MAILSYNC_INTERACTION_FAILED);
-  return finish_answer (G_TASK (result), NULL, accept, error);
+  return finish_answer (self, result, NULL, accept, error);
 }
 
 static void
