@@ -58,11 +58,11 @@ def write_config(home, server, user, account=""):
                    "ca": server.ca})
 
 
-def run(tool, home):
+def run(tool, home, *args):
     env = dict(os.environ, HOME=home)
     env.pop("XDG_CONFIG_HOME", None)
     env.pop("G_MESSAGES_DEBUG", None)
-    cmd = [OFFLINEIMAP, "-u", "basic"] if tool == "offlineimap" else [MAILSYNC]
+    cmd = ([OFFLINEIMAP, "-u", "basic"] if tool == "offlineimap" else [MAILSYNC]) + list(args)
     try:
         return subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
     except subprocess.TimeoutExpired as e:
@@ -166,14 +166,14 @@ def scenario_takeover(server, root):
     p = run("mailsync", home)
     check("takeover: mailsync exits 0", p.returncode == 0, p.stdout[-800:] + p.stderr[-800:])
     check("takeover: no message downloaded again",
-          len([c for c in server.commands("take") if "BODY" in c.upper()]) == fetches and "Copy message" not in p.stdout,
+          len([c for c in server.commands("take") if "BODY" in c.upper()]) == fetches and "Copy message" not in p.stdout + p.stderr,
           p.stdout[-800:])
     check("takeover: the files are untouched", files(home) == before_files)
     check("takeover: the status rows (labels, mtime) are kept", status(home) == before_status,
           "before %s\nafter %s" % (before_status, status(home)))
     o = run("offlineimap", home)
     check("takeover: handed back, offlineimap runs on and copies nothing",
-          o.returncode == 0 and "Copy message" not in o.stdout and status(home) == before_status,
+          o.returncode == 0 and "Copy message" not in o.stdout + o.stderr and status(home) == before_status,
           o.stdout[-800:] + o.stderr[-400:])
 
 
@@ -265,7 +265,18 @@ def scenario_both_ways(server, root):
         check("both ways: the same label lines as offlineimap",
               label_lines(done["mailsync"]) == label_lines(done["offlineimap"]),
               "offlineimap %s\nmailsync %s" % (label_lines(done["offlineimap"]), label_lines(done["mailsync"])))
+    # quick mode (-q) sees a file whose labels header changed, as
+    # GmailMaildir.quickchanged compares mtimes
+    edit_header(homes["mailsync"], 1, "X-Keywords: Urgent,Work,\\Inbox", "X-Keywords: Work,\\Inbox")
+    p = run("mailsync", homes["mailsync"], "-q")
+    got = {uid: sorted(m.labels) for uid, m in server.messages(users["mailsync"], "INBOX")}
+    check("both ways, quick mode: a label removed in a file is removed on the server",
+          p.returncode == 0 and got[1] == ["Work", "\\Inbox"] and "Skipping INBOX" not in p.stdout + p.stderr,
+          (got, p.stdout[-600:] + p.stderr[-600:]))
     stores = len([c for c in server.commands(users["mailsync"]) if "X-GM-LABELS (" in c and "STORE" in c])
+    p = run("mailsync", homes["mailsync"], "-q")
+    check("both ways, quick mode with nothing changed: the folder is skipped", "Skipping INBOX" in p.stdout + p.stderr,
+          (p.returncode, p.stdout[-600:], p.stderr[-600:]))
     p = run("mailsync", homes["mailsync"])
     check("both ways, a run with nothing to do: no label line, no STORE",
           p.returncode == 0 and not label_lines(p)

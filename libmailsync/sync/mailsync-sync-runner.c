@@ -2035,6 +2035,23 @@ emit_text (Runner *r, MailsyncSyncEventKind kind, MailsyncFolder *destination, g
   emit (r, kind, destination, MAILSYNC_DIRECTION_NONE, uid, n, total, NULL, NULL, text);
 }
 
+/* GmailMaildirFolder.quickchanged: a file newer than its status row's
+ * mtime (its labels header may have changed) is a change for quick mode. */
+static gboolean
+labels_changed_locally (Runner *r)
+{
+  for (guint i = 0; r->labels != NULL && r->local_list != NULL && i < r->local_list->len; i++)
+    {
+      MailsyncMessageInfo *info = r->local_list->pdata[i];
+      const MailsyncStatusRecord *row =
+        g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (mailsync_message_info_get_uid (info)));
+
+      if (row != NULL && local_mtime (r, info) > row->mtime)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* offlineimap's pass 4 in both directions: the remote's label changes
  * into the local files (GmailFolder.syncmessagesto_labels), then the
  * local files changed since the status' mtime to the server
@@ -2291,7 +2308,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
    * here both sides were listed (the fast resync makes that one SELECT on
    * an unchanged server), so "not changed" means nothing to do at all,
    * flags included. */
-  if (config->quick && plan->len == 0)
+  if (config->quick && plan->len == 0 && !labels_changed_locally (r))
     {
       g_autoptr(MailsyncStatusBatch) state = mailsync_status_batch_new ();
 
