@@ -149,8 +149,9 @@ mailsync_folder_info_class_init (MailsyncFolderInfoClass *klass)
   /**
    * MailsyncFolderInfo:display-name: (attributes org.gtk.Property.get=mailsync_folder_info_get_display_name)
    *
-   * The last component of the name, in UTF-8, for a folder tree
-   * (`Entwürfe` for the IMAP name `Archive.Entw&APw-rfe`).
+   * The last component of the name, for a folder tree: an IMAP name is
+   * decoded to UTF-8 (`Entwürfe` for `Archive.Entw&APw-rfe`); a Maildir
+   * folder's is its directory name as it is.
    *
    * Since: 0.1
    */
@@ -257,7 +258,7 @@ mailsync_folder_info_get_name (MailsyncFolderInfo *self)
  *
  * Gets the value of the #MailsyncFolderInfo:display-name property.
  *
- * Returns: the last component of the name, in UTF-8
+ * Returns: the last component of the name (UTF-8 for IMAP names)
  *
  * Since: 0.1
  */

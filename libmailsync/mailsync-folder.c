@@ -1255,6 +1255,7 @@ watch_wait (GTask *task)
  * @poll_seconds: how often to look when the store cannot say when the
  *   folder changes; 0 for the default (60 s)
  * @cancellable: (nullable): a #GCancellable; cancel it to end the watch
+ *   (without one, the watch ends only when it fails)
  * @callback: (scope async): called when the watch ends
  * @user_data: closure data
  *
