@@ -41,6 +41,7 @@ import tempfile
 import threading
 import time
 import shutil
+import signal
 
 import mailsync_tap
 import scripted_imap
@@ -431,13 +432,63 @@ def scenario_throttled(root):
             server.close()
 
 
+def scenario_throttled_cancel(root):
+    """A stop request during a back-off wait ends the wait at once: the
+    wait's cancellable source once called its callback with the
+    GCancellable for its data and crashed (review of 477f90e)."""
+    server = filled_server()
+    try:
+        name = "throttled-cancelled"
+        work, path = imap_account(root, name, server, general="")
+        server.hook = throttle_hook("greeting", None)
+        env = dict(os.environ)
+        env["HOME"] = work
+        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        # a first wait of 5 minutes at least: only the cancel can end it
+        env["MAILSYNC_TEST_THROTTLE_BASE_MS"] = "600000"
+        proc = subprocess.Popen([mailsync_tap.MAILSYNC, "-c", path, "-d", "imap"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        lines = []
+        waiting = threading.Event()
+
+        def read():
+            for line in proc.stdout:
+                lines.append(line)
+                if "throttled (" in line and "waiting" in line:
+                    waiting.set()
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            if not check("%s: the client waits (debug line)" % name, waiting.wait(60), "".join(lines)[-800:]):
+                return
+            proc.send_signal(signal.SIGTERM)
+            try:
+                rc = proc.wait(60)
+            except subprocess.TimeoutExpired:
+                rc = None
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            reader.join(10)
+        out = "".join(lines)
+        check("%s: SIGTERM ends the wait: the run exits, not killed by a signal" % name,
+              rc is not None and rc >= 0, (rc, out[-1500:]))
+        check("%s: no GLib critical or warning" % name,
+              "CRITICAL" not in out and "GLib-GObject-WARNING" not in out, out[-1500:])
+        check("%s: no second connection" % name, len(server.connect_times) == 1, len(server.connect_times))
+    finally:
+        server.close()
+
+
 def main():
     root = tempfile.mkdtemp(prefix="mailsync-faults-", dir="/tmp")
     try:
         only = os.environ.get("MAILSYNC_TEST_ONLY")
         for name, fn in (("network", scenario_network),
                          ("body", scenario_missing_body),
-                         ("throttled", scenario_throttled)):
+                         ("throttled", scenario_throttled),
+                         ("throttled-cancel", scenario_throttled_cancel)):
             if not only or only == name:
                 fn(root)
     finally:
