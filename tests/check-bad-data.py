@@ -16,7 +16,8 @@ skipped, and the server holds nothing twice (counted over IMAP):
   is never uploaded (and goes with its message when the server deletes
   it), a copy with other content is uploaded once as a new message;
 - tmp/: a file older than 36 hours is removed during the sync, a fresh
-  one, an old directory and an old symlink stay.
+  one, an old directory and an old symlink stay, and a tmp/ that is a
+  symlink is not followed.
 
 Exit 77 (skip) when Dovecot is not installed."""
 
@@ -357,8 +358,17 @@ def scenario_tmp(server, root):
     with open(os.path.join(old_dir, "inside"), "wb") as f:
         f.write(b"x")
     os.symlink(outside, old_link)
+    # Work's tmp/ is a symlink to a directory that is not the Maildir's
+    # (review of 9a31de7: its old files were removed)
+    elsewhere = os.path.join(root, "tmpclean", "elsewhere")
+    os.mkdir(elsewhere)
+    elsewhere_old = os.path.join(elsewhere, "1600000000.someone-elses.file")
+    with open(elsewhere_old, "wb") as f:
+        f.write(b"not mail")
+    os.rmdir(acc.path("Work", "tmp"))
+    os.symlink(elsewhere, acc.path("Work", "tmp"))
     past = time.time() - 37 * 3600
-    for path in (old, old_dir, outside):
+    for path in (old, old_dir, outside, elsewhere_old):
         os.utime(path, (past, past))
     os.utime(old_link, (past, past), follow_symlinks=False)
     common_changes(acc)
@@ -369,6 +379,8 @@ def scenario_tmp(server, root):
     check("%s: an old directory and an old symlink stay, the link's target too" % label,
           os.path.isdir(old_dir) and os.path.exists(os.path.join(old_dir, "inside"))
           and os.path.islink(old_link) and os.path.exists(outside), os.listdir(tmp))
+    check("%s: a tmp/ that is a symlink is not followed: the old file it points at stays" % label,
+          os.path.exists(elsewhere_old), os.listdir(elsewhere))
     check_common(label, acc)
 
 

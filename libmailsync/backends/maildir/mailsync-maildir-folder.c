@@ -799,10 +799,18 @@ clean_tmp (MailsyncMaildirFolder *self,
   DIR *dir;
   int dfd;
 
-  dir = opendir (tmp);
-  if (dir == NULL)
+  /* Not through a symlink: a tmp/ that points elsewhere (a shared
+   * scratch directory, the user's files) would have that directory's old
+   * files removed. Such a tmp/ is left alone. */
+  dfd = open (tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0)
     return;
-  dfd = dirfd (dir);
+  dir = fdopendir (dfd);
+  if (dir == NULL)
+    {
+      close (dfd);
+      return;
+    }
   while ((de = readdir (dir)) != NULL && !g_cancellable_is_cancelled (cancellable))
     {
       struct stat st;
