@@ -21,6 +21,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 
 import mailsync_tap
 from mailsync_tap import MAILSYNC
@@ -284,6 +285,63 @@ def scenario_both_ways(server, root):
           p.stdout[-600:])
 
 
+def scenario_bad_files(server, root):
+    """Damaged local files in the label pass (review of 41304d0): an empty
+    file newer than its status row has no labels header, a FIFO would block
+    the read, a symlink would be read through and replaced by a regular
+    file. Each is skipped with a warning naming it (exit 1), the server's
+    labels stay, and a sound file's change beside them goes up."""
+    user = "bad-ms"
+    server.users[user] = USERS[user] = "pw-" + user
+    server.accounts[user] = type(server.accounts["oi"])()
+    for tag, labels in (("one", {"\\Inbox", "Work"}), ("two", {"\\Inbox", "Family"}), ("three", {"\\Inbox"}),
+                        ("four", {"\\Inbox", "Old"})):
+        server.add(user, message(tag), labels=labels, all_mail=False)
+    home = os.path.join(root, "bad", "mailsync")
+    write_config(home, server, user)
+    p = run("mailsync", home)
+    if not check("bad files, first run: exit 0", p.returncode == 0, p.stdout[-600:] + p.stderr[-600:]):
+        return
+
+    def path_of(uid):
+        return glob.glob(os.path.join(home, "Mail", "INBOX", "*", "*,U=%d,*" % uid))[0]
+    later = time.time() + 60
+    empty = path_of(1)
+    open(empty, "w").close()
+    os.utime(empty, (later, later))
+    fifo = path_of(2)
+    os.unlink(fifo)
+    os.mkfifo(fifo)
+    os.utime(fifo, (later, later))
+    link = path_of(3)
+    target = os.path.join(root, "bad", "outside-three")
+    shutil.move(link, target)
+    os.symlink(target, link)
+    with open(target, "rb") as f:
+        target_bytes = f.read()
+    for uid, msg in server.messages(user, "INBOX"):
+        if uid == 3:
+            msg.labels.add("Remote New")
+    edit_header(home, 4, "X-Keywords: Old,\\Inbox", "X-Keywords: \\Inbox")
+    p = run("mailsync", home)
+    out = p.stdout + p.stderr
+    got = {uid: sorted(m.labels) for uid, m in server.messages(user, "INBOX")}
+    check("bad files: the run ends (a FIFO is not waited on) and exits 1", p.returncode == 1,
+          (p.returncode, out[-1200:]))
+    check("bad files: one warning names each file",
+          all(len([l for l in out.splitlines() if os.path.basename(f) in l and "Skipping" in l]) == 1
+              for f in (empty, fifo, link)), out[-1500:])
+    check("bad files: the server keeps the labels of the empty file's and the FIFO's messages, "
+          "the sound file's change went up",
+          got[1] == ["Work", "\\Inbox"] and got[2] == ["Family", "\\Inbox"] and got[4] == ["\\Inbox"], got)
+    check("bad files: the symlink is still one, its target untouched",
+          os.path.islink(link) and open(target, "rb").read() == target_bytes, os.listdir(os.path.dirname(link)))
+    p = run("mailsync", home)
+    check("bad files, next run: the same skips, exit 1 again, nothing else changed",
+          p.returncode == 1 and {uid: sorted(m.labels) for uid, m in server.messages(user, "INBOX")} == got,
+          (p.returncode, (p.stdout + p.stderr)[-800:]))
+
+
 def main():
     if not shutil.which("certtool"):
         print("1..0 # SKIP needs certtool (gnutls-bin) for the server's certificate")
@@ -300,7 +358,8 @@ def main():
                                                                     "ignorelabels = \\Inbox, \\Important\n")),
                          ("x-label", lambda: scenario_download(server, root, "xlabel", "labelsheader = X-Label\n")),
                          ("takeover", lambda: scenario_takeover(server, root)),
-                         ("both ways", lambda: scenario_both_ways(server, root))]:
+                         ("both ways", lambda: scenario_both_ways(server, root)),
+                         ("bad files", lambda: scenario_bad_files(server, root))]:
             try:
                 fn()
             except Exception as e:  # one scenario's crash must not hide the others

@@ -29,9 +29,11 @@
 #include "sync/mailsync-gmail-labels.h"
 #include "backends/imap/mailsync-imap-folder.h"
 #include "backends/imap/mailsync-imap-gmail.h"
+#include "backends/maildir/mailsync-maildir-repository.h"
 #include "backends/maildir/mailsync-maildir-folder.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1961,12 +1963,89 @@ local_file (Runner *r, MailsyncMessageInfo *info)
                            mailsync_message_info_get_key (info), NULL);
 }
 
+/* Reads a message file of the label pass, refusing what cannot be a
+ * message as the Maildir's own reads do (9a31de7): a symlink is not
+ * followed, a FIFO is not opened for a writer that never comes (the pass
+ * would hang), and an empty file (what a crash can leave) has no labels
+ * header: taken at its word, it would remove every label of its message
+ * on the server. Those fail with MAILSYNC_ERROR_SKIPPED, which costs
+ * only that message. @mode gets the file's permissions. */
+static gboolean
+read_local_file (const char *path, char **contents, gsize *length, mode_t *mode, GError **error)
+{
+  g_autoptr(GByteArray) data = NULL;
+  const char *why = NULL;
+  struct stat st;
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      if (saved != ELOOP)
+        {
+          _mailsync_set_error_from_errno (error, saved, "Cannot open", path);
+          return FALSE;
+        }
+      why = "it is a symbolic link, which is not followed";
+    }
+  else if (fstat (fd, &st) != 0)
+    {
+      int saved = errno;
+
+      close (fd);
+      _mailsync_set_error_from_errno (error, saved, "Cannot read", path);
+      return FALSE;
+    }
+  else if (!S_ISREG (st.st_mode))
+    why = "it is not a regular file";
+  else if (st.st_size == 0)
+    why = "it is empty (0 bytes)";
+  if (why != NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED, "Skipping labels of local file %s: %s", path, why);
+      return FALSE;
+    }
+  *mode = st.st_mode & 07777;
+  data = g_byte_array_sized_new ((guint) MIN (st.st_size + 1, G_MAXUINT));
+  for (;;)
+    {
+      guint8 buf[65536];
+      ssize_t n = read (fd, buf, sizeof buf);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+
+          close (fd);
+          _mailsync_set_error_from_errno (error, saved, "Cannot read", path);
+          return FALSE;
+        }
+      if (n == 0)
+        break;
+      g_byte_array_append (data, buf, (guint) n);
+    }
+  close (fd);
+  *length = data->len;
+  g_byte_array_append (data, (const guint8 *) "", 1);
+  *contents = (char *) g_byte_array_free (g_steal_pointer (&data), FALSE);
+  return TRUE;
+}
+
 /* GmailMaildirFolder.savemessagelabels: the file gets @labels (and the
  * ignored labels it had) in its labels header, through a new file in
- * tmp/ renamed over the same name; nothing is written when its own labels
- * are @labels already. */
+ * tmp/ renamed over the same name (U=, FMD5 and flags kept); nothing is
+ * written when its own labels are @labels already. With the repository's
+ * fsync (the default) the new file's data is on disk before the rename,
+ * so a crash leaves the old file or the whole new one, never an empty
+ * one; *@renamed says a directory of the folder needs its own fsync
+ * before the status records the new labels. */
 static gboolean
-save_local_labels (Runner *r, MailsyncMessageInfo *info, char **labels, GError **error)
+save_local_labels (Runner *r, MailsyncMessageInfo *info, char **labels, gboolean *renamed, GError **error)
 {
   g_autofree char *path = local_file (r, info);
   g_autofree char *contents = NULL;
@@ -1978,9 +2057,15 @@ save_local_labels (Runner *r, MailsyncMessageInfo *info, char **labels, GError *
   g_auto(GStrv) kept = NULL;
   g_autoptr(GStrvBuilder) all = g_strv_builder_new ();
   g_auto(GStrv) merged = NULL;
-  gsize length;
+  MailsyncRepository *repo = mailsync_folder_get_repository (r->local);
+  gboolean do_fsync = !MAILSYNC_IS_MAILDIR_REPOSITORY (repo) ||
+                      mailsync_maildir_repository_get_fsync (MAILSYNC_MAILDIR_REPOSITORY (repo));
+  const guint8 *bytes;
+  gsize length, done = 0;
+  mode_t mode = 0600;
+  int fd;
 
-  if (!g_file_get_contents (path, &contents, &length, error))
+  if (!read_local_file (path, &contents, &length, &mode, error))
     return FALSE;
   own = _mailsync_labels_from_message (r->labels->header, contents, length);
   kept = _mailsync_labels_clean (r->labels, (const char *const *) own);
@@ -2000,8 +2085,40 @@ save_local_labels (Runner *r, MailsyncMessageInfo *info, char **labels, GError *
   rewritten = _mailsync_labels_rewrite (old, r->labels->header, value);
   tmp = g_strdup_printf ("%s/tmp/mailsync-labels.%u.%d", mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local)),
                          mailsync_message_info_get_uid (info), (int) getpid ());
-  if (!g_file_set_contents (tmp, g_bytes_get_data (rewritten, NULL), (gssize) g_bytes_get_size (rewritten), error))
-    return FALSE;
+  /* the file's own permissions: a 0600 message stays private */
+  fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0)
+    {
+      _mailsync_set_error_from_errno (error, errno, "Cannot create", tmp);
+      return FALSE;
+    }
+  bytes = g_bytes_get_data (rewritten, &length);
+  while (done < length)
+    {
+      ssize_t n = write (fd, bytes + done, length - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          _mailsync_set_error_from_errno (error, errno, "Cannot write", tmp);
+          goto fail;
+        }
+      done += (gsize) n;
+    }
+  if (do_fsync && fsync (fd) != 0)
+    {
+      _mailsync_set_error_from_errno (error, errno, "Cannot fsync", tmp);
+      goto fail;
+    }
+  if (close (fd) != 0)
+    {
+      fd = -1;
+      _mailsync_set_error_from_errno (error, errno, "Cannot close", tmp);
+      goto fail;
+    }
+  fd = -1;
+  _mailsync_crash_point ("labels-tmp-written");
   if (g_rename (tmp, path) != 0)
     {
       int saved = errno;
@@ -2011,6 +2128,41 @@ save_local_labels (Runner *r, MailsyncMessageInfo *info, char **labels, GError *
                    g_strerror (saved));
       return FALSE;
     }
+  *renamed = *renamed || do_fsync;
+  return TRUE;
+
+fail:
+  if (fd >= 0)
+    close (fd);
+  g_unlink (tmp);
+  return FALSE;
+}
+
+/* The renames of the label pass reach the disk before the status says
+ * the files have their new labels: otherwise a crash could leave the old
+ * file under a status that takes it as rewritten, and its labels would
+ * differ from the server's for good. */
+static gboolean
+fsync_local_dirs (Runner *r, GError **error)
+{
+  const char *base = mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local));
+  g_autofree char *cur = g_build_filename (base, "cur", NULL);
+  g_autofree char *new = g_build_filename (base, "new", NULL);
+
+  return _mailsync_fsync_dir (cur, error) && _mailsync_fsync_dir (new, error);
+}
+
+/* A message file the label pass cannot take (read_local_file()): one
+ * warning naming it, the run exits 1, and its status row is left as it
+ * was so that the next run looks at it again. */
+static gboolean
+skip_labels_of (Runner *r, guint32 uid, GError **error)
+{
+  if (error == NULL || !g_error_matches (*error, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED))
+    return FALSE;
+  r->incomplete = TRUE;
+  emit (r, MAILSYNC_SYNC_EVENT_WARNING, r->local, MAILSYNC_DIRECTION_NONE, uid, 0, 0, NULL, *error, (*error)->message);
+  g_clear_error (error);
   return TRUE;
 }
 
@@ -2074,6 +2226,7 @@ run_labels (Runner *r, GError **error)
   g_autoptr(GPtrArray) del_order = g_ptr_array_new ();
   GHashTableIter iter;
   gpointer key, value;
+  gboolean renamed = FALSE;
 
   if (r->labels == NULL || !MAILSYNC_IS_MAILDIR_FOLDER (r->local))
     return TRUE;
@@ -2103,16 +2256,24 @@ run_labels (Runner *r, GError **error)
       MailsyncMessageInfo *info = g_hash_table_lookup (local, GUINT_TO_POINTER (uid));
       const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
       g_autofree char *joined = g_strjoinv (", ", labels);
+      g_autoptr(GError) local_error = NULL;
       g_autofree char *text = g_strdup_printf ("Setting labels to message %u on %s (%u of %u): %s", uid, local_name,
                                                i + 1, uids->len, joined);
 
       emit_text (r, MAILSYNC_SYNC_EVENT_LABELS_SET, r->local, uid, i + 1, uids->len, text);
       if (r->config->dry_run)
         continue;
-      if (!save_local_labels (r, info, labels, error))
-        return FALSE;
+      if (!save_local_labels (r, info, labels, &renamed, &local_error))
+        {
+          if (skip_labels_of (r, uid, &local_error))
+            continue;
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
       mailsync_status_batch_put (batch, uid, row ? row->flags : "", local_mtime (r, info), joined);
     }
+  if (renamed && !fsync_local_dirs (r, error))
+    return FALSE;
   if (!r->config->dry_run && !commit (r, batch, error))
     return FALSE;
   g_clear_pointer (&batch, mailsync_status_batch_unref);
@@ -2148,12 +2309,24 @@ run_labels (Runner *r, GError **error)
       g_autofree char *path = local_file (r, info);
       g_autofree char *contents = NULL;
       gsize length;
+      mode_t mode;
+      g_autoptr(GError) local_error = NULL;
       g_auto(GStrv) own = NULL;
       g_auto(GStrv) mine = NULL;
       g_auto(GStrv) old = status_labels (r, uid, FALSE);
 
-      if (!g_file_get_contents (path, &contents, &length, error))
-        return FALSE;
+      if (!read_local_file (path, &contents, &length, &mode, &local_error))
+        {
+          if (!skip_labels_of (r, uid, &local_error))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          /* nor its mtime recorded below: the next run reads it again */
+          g_array_remove_index (changed, i);
+          i--;
+          continue;
+        }
       own = _mailsync_labels_from_message (r->labels->header, contents, length);
       mine = _mailsync_labels_clean (NULL, (const char *const *) own);
       for (int pass = 0; pass < 2; pass++)
