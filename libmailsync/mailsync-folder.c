@@ -150,6 +150,58 @@ mailsync_folder_real_wait_for_changes_finish (MailsyncFolder  *self,
   return ok;
 }
 
+/* Backends that cannot copy, move or expunge (a read-only mapping, a test
+ * backend) say so with G_IO_ERROR_NOT_SUPPORTED, which a client can test
+ * for before falling back to fetch + append + delete itself. */
+static void
+mailsync_folder_real_transfer_messages_async (MailsyncFolder      *self,
+                                              const guint32       *uids,
+                                              guint                n_uids,
+                                              MailsyncFolder      *destination,
+                                              gboolean             delete_originals,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, mailsync_folder_real_transfer_messages_async);
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                           "Folder %s cannot %s messages", mailsync_folder_get_name (self),
+                           delete_originals ? "move" : "copy");
+}
+
+static GArray *
+mailsync_folder_real_transfer_messages_finish (MailsyncFolder  *self,
+                                               GAsyncResult    *result,
+                                               GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+mailsync_folder_real_expunge_async (MailsyncFolder      *self,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, mailsync_folder_real_expunge_async);
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                           "Folder %s cannot expunge", mailsync_folder_get_name (self));
+}
+
+static gboolean
+mailsync_folder_real_expunge_finish (MailsyncFolder  *self,
+                                     GAsyncResult    *result,
+                                     GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 static void
 mailsync_folder_class_init (MailsyncFolderClass *klass)
 {
@@ -163,6 +215,10 @@ mailsync_folder_class_init (MailsyncFolderClass *klass)
   klass->wait_for_changes_async = mailsync_folder_real_wait_for_changes_async;
   klass->wait_for_changes_finish = mailsync_folder_real_wait_for_changes_finish;
   klass->is_read_only = mailsync_folder_real_is_read_only;
+  klass->transfer_messages_async = mailsync_folder_real_transfer_messages_async;
+  klass->transfer_messages_finish = mailsync_folder_real_transfer_messages_finish;
+  klass->expunge_async = mailsync_folder_real_expunge_async;
+  klass->expunge_finish = mailsync_folder_real_expunge_finish;
 
   /**
    * MailsyncFolder:name: (attributes org.gtk.Property.get=mailsync_folder_get_name)
@@ -1356,4 +1412,304 @@ mailsync_folder_is_watching (MailsyncFolder *self)
   g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
   priv = mailsync_folder_get_instance_private (self);
   return priv->watching;
+}
+
+/* ---- copy, move, expunge -------------------------------------------------- */
+
+/* What the wrappers refuse before asking the backend: another repository's
+ * folder (a transfer is one store's operation; across stores the caller
+ * fetches and appends), a move onto itself, nothing to do. */
+static gboolean
+transfer_precheck (MailsyncFolder      *self,
+                   guint                n_uids,
+                   MailsyncFolder      *destination,
+                   gboolean             delete_originals,
+                   GCancellable        *cancellable,
+                   GAsyncReadyCallback  callback,
+                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  if (n_uids > 0 && mailsync_folder_get_repository (self) == mailsync_folder_get_repository (destination) &&
+      !(delete_originals && destination == self))
+    return FALSE;
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, transfer_precheck);
+  if (n_uids == 0)
+    g_task_return_pointer (task, g_array_new (FALSE, FALSE, sizeof (guint32)), (GDestroyNotify) g_array_unref);
+  else if (destination == self)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                             "Cannot move messages of %s into itself", mailsync_folder_get_name (self));
+  else
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                             "Folder %s is not in the repository of %s", mailsync_folder_get_name (destination),
+                             mailsync_folder_get_name (self));
+  return TRUE;
+}
+
+static GArray *
+transfer_finish (MailsyncFolder  *self,
+                 GAsyncResult    *result,
+                 GError         **error)
+{
+  if (g_async_result_is_tagged (result, transfer_precheck))
+    return g_task_propagate_pointer (G_TASK (result), error);
+  return MAILSYNC_FOLDER_GET_CLASS (self)->transfer_messages_finish (self, result, error);
+}
+
+/**
+ * mailsync_folder_copy_messages_async:
+ * @self: a folder
+ * @uids: (array length=n_uids): the messages to copy
+ * @n_uids: how many
+ * @destination: another folder of the same repository
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Copies messages into @destination inside the store, without fetching
+ * them: UID COPY on IMAP, a new file in the destination's `cur/` on
+ * Maildir. Flags and internal dates are kept. A backend that cannot fails
+ * with %G_IO_ERROR_NOT_SUPPORTED; a folder of another repository is
+ * %G_IO_ERROR_INVALID_ARGUMENT.
+ *
+ * Since: 0.1
+ */
+void
+mailsync_folder_copy_messages_async (MailsyncFolder      *self,
+                                     const guint32       *uids,
+                                     guint                n_uids,
+                                     MailsyncFolder      *destination,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_return_if_fail (MAILSYNC_IS_FOLDER (self));
+  g_return_if_fail (MAILSYNC_IS_FOLDER (destination));
+  g_return_if_fail (uids != NULL || n_uids == 0);
+  if (transfer_precheck (self, n_uids, destination, FALSE, cancellable, callback, user_data))
+    return;
+  MAILSYNC_FOLDER_GET_CLASS (self)->transfer_messages_async (self, uids, n_uids, destination, FALSE,
+                                                             cancellable, callback, user_data);
+}
+
+/**
+ * mailsync_folder_copy_messages_finish:
+ * @self: a folder
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Finishes mailsync_folder_copy_messages_async(). Call it on the
+ * thread-default main context the operation was started from.
+ *
+ * Returns: (transfer full) (element-type guint32): the new UID of each
+ *   copied message, in the order of the given UIDs; 0 where the store did
+ *   not tell (an IMAP server without UIDPLUS, a Maildir destination, which
+ *   gives UIDs only when the other side of a sync does). %NULL on error
+ *
+ * Since: 0.1
+ */
+GArray *
+mailsync_folder_copy_messages_finish (MailsyncFolder  *self,
+                                      GAsyncResult    *result,
+                                      GError         **error)
+{
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  return transfer_finish (self, result, error);
+}
+
+/**
+ * mailsync_folder_copy_messages:
+ * @self: a folder
+ * @uids: (array length=n_uids): the messages to copy
+ * @n_uids: how many
+ * @destination: another folder of the same repository
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_folder_copy_messages_async().
+ *
+ * Returns: (transfer full) (element-type guint32): the new UIDs (0 where
+ *   unknown), or %NULL on error
+ *
+ * Since: 0.1
+ */
+GArray *
+mailsync_folder_copy_messages (MailsyncFolder  *self,
+                               const guint32   *uids,
+                               guint            n_uids,
+                               MailsyncFolder  *destination,
+                               GCancellable    *cancellable,
+                               GError         **error)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  _mailsync_sync_call_begin (&call);
+  mailsync_folder_copy_messages_async (self, uids, n_uids, destination, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_folder_copy_messages_finish (self, _mailsync_sync_call_wait (&call), error);
+}
+
+/**
+ * mailsync_folder_move_messages_async:
+ * @self: a folder
+ * @uids: (array length=n_uids): the messages to move
+ * @n_uids: how many
+ * @destination: another folder of the same repository
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Moves messages into @destination inside the store, without fetching
+ * them. On IMAP: UID MOVE when the server has MOVE, else UID COPY, then
+ * UID STORE +FLAGS.SILENT (\Deleted) and UID EXPUNGE of exactly those
+ * UIDs (a server without UIDPLUS gets a plain EXPUNGE only when no other
+ * message is marked \Deleted, else the originals stay marked). On
+ * Maildir: rename(2) into the destination's `cur/` keeping the flags.
+ * A backend that cannot fails with %G_IO_ERROR_NOT_SUPPORTED.
+ *
+ * Since: 0.1
+ */
+void
+mailsync_folder_move_messages_async (MailsyncFolder      *self,
+                                     const guint32       *uids,
+                                     guint                n_uids,
+                                     MailsyncFolder      *destination,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_return_if_fail (MAILSYNC_IS_FOLDER (self));
+  g_return_if_fail (MAILSYNC_IS_FOLDER (destination));
+  g_return_if_fail (uids != NULL || n_uids == 0);
+  if (transfer_precheck (self, n_uids, destination, TRUE, cancellable, callback, user_data))
+    return;
+  MAILSYNC_FOLDER_GET_CLASS (self)->transfer_messages_async (self, uids, n_uids, destination, TRUE,
+                                                             cancellable, callback, user_data);
+}
+
+/**
+ * mailsync_folder_move_messages_finish:
+ * @self: a folder
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Finishes mailsync_folder_move_messages_async(). Call it on the
+ * thread-default main context the operation was started from.
+ *
+ * Returns: (transfer full) (element-type guint32): the new UID of each
+ *   moved message in @destination, in the order of the given UIDs; 0 where
+ *   the store did not tell. %NULL on error
+ *
+ * Since: 0.1
+ */
+GArray *
+mailsync_folder_move_messages_finish (MailsyncFolder  *self,
+                                      GAsyncResult    *result,
+                                      GError         **error)
+{
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  return transfer_finish (self, result, error);
+}
+
+/**
+ * mailsync_folder_move_messages:
+ * @self: a folder
+ * @uids: (array length=n_uids): the messages to move
+ * @n_uids: how many
+ * @destination: another folder of the same repository
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_folder_move_messages_async().
+ *
+ * Returns: (transfer full) (element-type guint32): the new UIDs (0 where
+ *   unknown), or %NULL on error
+ *
+ * Since: 0.1
+ */
+GArray *
+mailsync_folder_move_messages (MailsyncFolder  *self,
+                               const guint32   *uids,
+                               guint            n_uids,
+                               MailsyncFolder  *destination,
+                               GCancellable    *cancellable,
+                               GError         **error)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  _mailsync_sync_call_begin (&call);
+  mailsync_folder_move_messages_async (self, uids, n_uids, destination, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_folder_move_messages_finish (self, _mailsync_sync_call_wait (&call), error);
+}
+
+/**
+ * mailsync_folder_expunge_async:
+ * @self: a folder
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Removes every message of the folder marked %MAILSYNC_FLAG_DELETED for
+ * good: EXPUNGE on IMAP, the files with the `T` (trashed) flag on
+ * Maildir. A backend that cannot fails with %G_IO_ERROR_NOT_SUPPORTED.
+ *
+ * Since: 0.1
+ */
+void
+mailsync_folder_expunge_async (MailsyncFolder      *self,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_return_if_fail (MAILSYNC_IS_FOLDER (self));
+  MAILSYNC_FOLDER_GET_CLASS (self)->expunge_async (self, cancellable, callback, user_data);
+}
+
+/**
+ * mailsync_folder_expunge_finish:
+ * @self: a folder
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Finishes mailsync_folder_expunge_async(). Call it on the thread-default
+ * main context the operation was started from.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+mailsync_folder_expunge_finish (MailsyncFolder  *self,
+                                GAsyncResult    *result,
+                                GError         **error)
+{
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
+  return MAILSYNC_FOLDER_GET_CLASS (self)->expunge_finish (self, result, error);
+}
+
+/**
+ * mailsync_folder_expunge:
+ * @self: a folder
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Synchronous form of mailsync_folder_expunge_async().
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 0.1
+ */
+gboolean
+mailsync_folder_expunge (MailsyncFolder  *self,
+                         GCancellable    *cancellable,
+                         GError         **error)
+{
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
+  _mailsync_sync_call_begin (&call);
+  mailsync_folder_expunge_async (self, cancellable, _mailsync_sync_call_done, &call);
+  return mailsync_folder_expunge_finish (self, _mailsync_sync_call_wait (&call), error);
 }

@@ -54,6 +54,16 @@ G_DECLARE_DERIVABLE_TYPE (MailsyncFolder, mailsync_folder, MAILSYNC, FOLDER, GOb
  * @wait_for_changes_finish: finish; says whether a change was reported
  * @is_read_only: whether the last listing found the folder read-only
  *   (an IMAP mailbox that SELECTs [READ-ONLY]); the default is %FALSE
+ * @transfer_messages_async: copy a set of UIDs into another folder of the
+ *   same repository, and remove them from this one when delete_originals
+ *   is set (a move); the default fails with %G_IO_ERROR_NOT_SUPPORTED
+ * @transfer_messages_finish: finish; returns a #GArray of guint32, the new
+ *   UID of each given UID in the same order, 0 where the store does not
+ *   tell (no UIDPLUS, or a Maildir destination that gives UIDs only when
+ *   the other side does)
+ * @expunge_async: remove the messages marked \Deleted for good; the
+ *   default fails with %G_IO_ERROR_NOT_SUPPORTED
+ * @expunge_finish: finish
  *
  * The backend contract for one folder. All I/O is asynchronous so that
  * a network backend can keep many operations in flight; local backends run
@@ -136,9 +146,27 @@ struct _MailsyncFolderClass
                                                     gboolean            *changed,
                                                     GError             **error);
   gboolean              (*is_read_only)           (MailsyncFolder       *self);
+  void                  (*transfer_messages_async) (MailsyncFolder      *self,
+                                                    const guint32       *uids,
+                                                    guint                n_uids,
+                                                    MailsyncFolder      *destination,
+                                                    gboolean             delete_originals,
+                                                    GCancellable        *cancellable,
+                                                    GAsyncReadyCallback  callback,
+                                                    gpointer             user_data);
+  GArray               *(*transfer_messages_finish) (MailsyncFolder     *self,
+                                                     GAsyncResult       *result,
+                                                     GError            **error);
+  void                  (*expunge_async)          (MailsyncFolder       *self,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+  gboolean              (*expunge_finish)         (MailsyncFolder       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
 
   /*< private >*/
-  gpointer padding[5];
+  gpointer padding[1];
 };
 
 MAILSYNC_AVAILABLE_IN_ALL
@@ -294,5 +322,57 @@ gboolean             mailsync_folder_wait_for_changes (MailsyncFolder       *sel
                                                        gboolean             *changed,
                                                        GCancellable         *cancellable,
                                                        GError              **error);
+
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_copy_messages_async    (MailsyncFolder       *self,
+                                                             const guint32        *uids,
+                                                             guint                 n_uids,
+                                                             MailsyncFolder       *destination,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+GArray              *mailsync_folder_copy_messages_finish   (MailsyncFolder       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+GArray              *mailsync_folder_copy_messages          (MailsyncFolder       *self,
+                                                             const guint32        *uids,
+                                                             guint                 n_uids,
+                                                             MailsyncFolder       *destination,
+                                                             GCancellable         *cancellable,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_move_messages_async    (MailsyncFolder       *self,
+                                                             const guint32        *uids,
+                                                             guint                 n_uids,
+                                                             MailsyncFolder       *destination,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+GArray              *mailsync_folder_move_messages_finish   (MailsyncFolder       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+GArray              *mailsync_folder_move_messages          (MailsyncFolder       *self,
+                                                             const guint32        *uids,
+                                                             guint                 n_uids,
+                                                             MailsyncFolder       *destination,
+                                                             GCancellable         *cancellable,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_expunge_async          (MailsyncFolder       *self,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_expunge_finish         (MailsyncFolder       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_expunge                (MailsyncFolder       *self,
+                                                             GCancellable         *cancellable,
+                                                             GError              **error);
 
 G_END_DECLS

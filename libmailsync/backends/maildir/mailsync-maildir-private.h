@@ -35,6 +35,14 @@ char     _mailsync_maildir_repository_letter_for (MailsyncMaildirRepository *sel
  * folder objects for the same directory never hand out the same UID. */
 GMutex  *_mailsync_maildir_repository_get_uid_lock (MailsyncMaildirRepository *self);
 
+/* Renames message @uid of @self into @dest's cur/ with UID @new_uid there
+ * (U= and FMD5= of @dest), keeping its flags: one rename(2). */
+gboolean _mailsync_maildir_folder_move_message (MailsyncMaildirFolder  *self,
+                                                guint32                 uid,
+                                                MailsyncMaildirFolder  *dest,
+                                                guint32                 new_uid,
+                                                GError                **error);
+
 /* TRUE when @path has cur/, new/ and tmp/ directories. */
 gboolean _mailsync_maildir_is_maildir (const char *path);
 
