@@ -237,10 +237,17 @@ def body_fetch_of(uid):
 def withhold(mode, uid=3):
     """A hook that does not deliver message @uid's body: "ok" answers only
     the tagged OK, "flags" FETCH data without the body, "silent" nothing,
-    "expunged" expunges it first (a real disappearance)."""
+    "expunged" expunges it first (a real disappearance), "stuck" nothing
+    more on that connection (a server that answers in order and hangs on
+    it: the fetches pipelined after it are not answered either)."""
     def hook(server, session, tag, verb, line):
+        if getattr(session, "stuck", False):
+            return scripted_imap.Silence()
         if verb != "UID FETCH" or not body_fetch_of(uid).search(line):
             return None
+        if mode == "stuck":
+            session.stuck = True
+            return scripted_imap.Silence()
         if mode == "ok":
             return scripted_imap.Reply("%s OK Fetch completed.\r\n" % tag)
         if mode == "flags":
@@ -261,7 +268,8 @@ def lines_naming(p, *words):
 
 
 def scenario_missing_body(root):
-    for mode, reply in (("ok", "OK Fetch completed"), ("flags", "OK Fetch completed"), ("silent", "socktimeout")):
+    for mode, reply in (("ok", "OK Fetch completed"), ("flags", "OK Fetch completed"), ("silent", "socktimeout"),
+                        ("stuck", "socktimeout")):
         server = filled_server()
         try:
             name = "body-" + mode
@@ -277,7 +285,7 @@ def scenario_missing_body(root):
                   got == {"inbox-%d" % i: 1 for i in (1, 2, 4, 5)}, got)
             check("%s: the other folder synced" % name, local_messages(work, "Archive") == {"archive-1": 1},
                   local_messages(work, "Archive"))
-            if mode == "silent":
+            if mode in ("silent", "stuck"):
                 check("%s: the never-answered fetch is not asked again on the reconnected connection" % name,
                       len(server.commands(body_fetch_of(3))) == 1, server.commands(body_fetch_of(3)))
             asked = len(server.commands(body_fetch_of(3)))

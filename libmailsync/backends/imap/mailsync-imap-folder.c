@@ -767,7 +767,14 @@ fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (ok == NULL)
     {
       if (oldest && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-        g_hash_table_add (data->self->stalled, GUINT_TO_POINTER (data->uid));
+        {
+          g_hash_table_add (data->self->stalled, GUINT_TO_POINTER (data->uid));
+          /* The timeout fails every fetch in flight, oldest first: the
+           * next one would find itself at the head in turn and be taken
+           * for unanswered too, though it only waited behind this one.
+           * Those are asked again on the new connection. */
+          g_queue_clear (&data->self->fetch_order);
+        }
       g_task_return_error (data->task, g_steal_pointer (&error));
     }
   else if (spool_error != NULL)
