@@ -312,6 +312,209 @@ START_TEST (test_plan_exhaustive_flag_merge)
 }
 END_TEST
 
+/* ---- keywords (issue 10 item 3) ---------------------------------------- */
+
+/* Renders a plan with its keywords: "KIND uid flags [kw]" and
+ * "FLAGS_x uid +add-remove [+kw-kw]". */
+static char *
+render_keywords (GPtrArray *plan)
+{
+  static const char *names[] = { "DOWNLOAD", "UPLOAD", "DELETE_LOCAL", "DELETE_REMOTE",
+                                 "FLAGS_LOCAL", "FLAGS_REMOTE", "STATUS_PUT", "STATUS_REMOVE" };
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < plan->len; i++)
+    {
+      MailsyncAction *a = plan->pdata[i];
+      if (i)
+        g_string_append (s, "; ");
+      g_string_append_printf (s, "%s %u", names[a->kind], a->uid);
+      if (a->kind == MAILSYNC_ACTION_FLAGS_LOCAL || a->kind == MAILSYNC_ACTION_FLAGS_REMOTE)
+        g_string_append_printf (s, " +%s-%s [+%s-%s]", a->add, a->remove, a->add_keywords, a->remove_keywords);
+      else if (a->flags)
+        g_string_append_printf (s, " %s [%s]", a->flags, a->keywords);
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* PERMANENTFLAGS without \* listing only $Junk */
+static gboolean
+only_junk (const char *keyword, gpointer data)
+{
+  return strcmp (keyword, data) == 0;
+}
+
+typedef struct
+{
+  const char *name;
+  const char *remote, *local, *status; /* "flags|keywords"; NULL: absent */
+  gboolean restricted;                 /* the remote stores only $Junk */
+  gboolean local_readonly;
+  const char *expected;
+} KeywordCase;
+
+static const KeywordCase keyword_cases[] = {
+  { "new remote with keywords", "S|$Junk $Label1", ABSENT, ABSENT, 0, 0, "DOWNLOAD 7 S [$Junk $Label1]" },
+  { "new local with keywords", ABSENT, "|$Forwarded", ABSENT, 0, 0, "UPLOAD 7  [$Forwarded]" },
+  { "in sync", "S|$Junk", "S|$Junk", "S|$Junk", 0, 0, "" },
+  { "in sync, other order and repeats", "S|$b $a", "S|$a $b $a", "S|$b  $a", 0, 0, "" },
+  { "remote added a keyword", "S|$Junk", "S|", "S|", 0, 0,
+    "FLAGS_LOCAL 7 +- [+$Junk-]; STATUS_PUT 7 S [$Junk]" },
+  { "local added a keyword", "S|", "S|$Junk", "S|", 0, 0,
+    "FLAGS_REMOTE 7 +- [+$Junk-]; STATUS_PUT 7 S [$Junk]" },
+  { "remote removed a keyword", "S|", "S|$Junk", "S|$Junk", 0, 0,
+    "FLAGS_LOCAL 7 +- [+-$Junk]; STATUS_PUT 7 S []" },
+  { "local removed a keyword", "S|$Junk $x", "S|$x", "S|$Junk $x", 0, 0,
+    "FLAGS_REMOTE 7 +- [+-$Junk]; STATUS_PUT 7 S [$x]" },
+  { "both added different keywords: union", "|$a", "|$b", "|", 0, 0,
+    "FLAGS_LOCAL 7 +- [+$a-]; FLAGS_REMOTE 7 +- [+$b-]; STATUS_PUT 7  [$a $b]" },
+  { "remote added, local removed another", "|$a $c", "|", "|$c", 0, 0,
+    "FLAGS_LOCAL 7 +- [+$a-]; FLAGS_REMOTE 7 +- [+-$c]; STATUS_PUT 7  [$a]" },
+  { "flag and keyword in one action", "FS|$a", "S|", "S|", 0, 0,
+    "FLAGS_LOCAL 7 +F- [+$a-]; STATUS_PUT 7 FS [$a]" },
+  { "status lost: union of keywords", "S|$a", "S|$b", ABSENT, 0, 0,
+    "FLAGS_LOCAL 7 +- [+$a-]; FLAGS_REMOTE 7 +- [+$b-]; STATUS_PUT 7 S [$a $b]" },
+  { "deleted locally: deletion beats a keyword change", "S|$a", ABSENT, "S|", 0, 0, "DELETE_REMOTE 7" },
+  /* A remote that cannot store $Label1: it is not sent, and its absence
+   * there is not a removal, neither in this run nor in the next. */
+  { "remote cannot store a local keyword", "|", "|$Label1", "|", 1, 0, "STATUS_PUT 7  [$Label1]" },
+  { "... the run after", "|", "|$Label1", "|$Label1", 1, 0, "" },
+  { "... the local side removes it", "|", "|", "|$Label1", 1, 0, "STATUS_PUT 7  []" },
+  { "remote cannot store one, can another", "|", "|$Junk $Label1", "|", 1, 0,
+    "FLAGS_REMOTE 7 +- [+$Junk-]; STATUS_PUT 7  [$Junk $Label1]" },
+  { "status lost, remote cannot store it", "|", "|$Label1", ABSENT, 1, 0, "STATUS_PUT 7  [$Label1]" },
+  /* A read-only local side: the status mirrors it, so that a keyword it
+   * could not take is never read as removed there. */
+  { "local read-only: remote keyword not taken", "|$a", "|", "|", 0, 1, "" },
+  { "local read-only: local keyword sent", "|", "|$a", "|", 0, 1,
+    "FLAGS_REMOTE 7 +- [+$a-]; STATUS_PUT 7  [$a]" },
+};
+
+static char *
+keyword_field (const char *spec, gboolean flags, GPtrArray *owner)
+{
+  const char *bar = spec ? strchr (spec, '|') : NULL;
+  char *out;
+
+  if (spec == NULL)
+    return NULL;
+  out = flags ? g_strndup (spec, bar - spec) : g_strdup (bar + 1);
+  g_ptr_array_add (owner, out);
+  return out;
+}
+
+START_TEST (test_plan_keywords)
+{
+  const KeywordCase *c = &keyword_cases[_i];
+  g_autoptr(GPtrArray) owner = g_ptr_array_new_with_free_func (g_free);
+  MailsyncPlanMessage rm = { 7, NULL, keyword_field (c->remote, TRUE, owner),
+                             keyword_field (c->remote, FALSE, owner) };
+  MailsyncPlanMessage lm = { 7, "cur/x", keyword_field (c->local, TRUE, owner),
+                             keyword_field (c->local, FALSE, owner) };
+  MailsyncPlanStatus sm = { 7, keyword_field (c->status, TRUE, owner), keyword_field (c->status, FALSE, owner) };
+  MailsyncPlanPolicy policy = { FALSE, c->local_readonly, TRUE, TRUE,
+                                c->restricted ? only_junk : NULL, (gpointer) "$Junk" };
+  g_autoptr(GPtrArray) plan = NULL;
+  g_autofree char *got = NULL;
+
+  /* a new local message has no UID yet */
+  if (c->remote == NULL && c->status == NULL)
+    lm.uid = 7;
+  plan = mailsync_sync_plan_compute (&rm, c->remote ? 1 : 0, &lm, c->local ? 1 : 0, &sm, c->status ? 1 : 0,
+                                     &policy);
+  got = render_keywords (plan);
+  ck_assert_msg (strcmp (got, c->expected) == 0, "%s: expected \"%s\", got \"%s\"", c->name, c->expected, got);
+}
+END_TEST
+
+static gboolean
+word_in (const char *words, const char *word)
+{
+  g_auto(GStrv) split = g_strsplit (words, " ", -1);
+
+  return g_strv_contains ((const char * const *) split, word);
+}
+
+/* Every combination of one keyword present or not on the remote, the
+ * local side and in the status, run to convergence as flags are: both
+ * sides end equal, a change on one side survives, a second plan is empty. */
+START_TEST (test_plan_keywords_exhaustive)
+{
+  static const char *kw_states[] = { "", "$k", "$k $j" };
+
+  for (guint ri = 0; ri < G_N_ELEMENTS (kw_states); ri++)
+    for (guint li = 0; li < G_N_ELEMENTS (kw_states); li++)
+      for (guint si = 0; si < G_N_ELEMENTS (kw_states); si++)
+        {
+          MailsyncPlanMessage rm = { 7, NULL, "", kw_states[ri] }, lm = { 7, "cur/x", "", kw_states[li] };
+          MailsyncPlanStatus sm = { 7, "", kw_states[si] };
+          g_autoptr(GPtrArray) plan = mailsync_sync_plan_compute (&rm, 1, &lm, 1, &sm, 1, &default_policy);
+          g_autofree char *remote = mailsync_sync_plan_normalize_keywords (kw_states[ri]);
+          g_autofree char *local = mailsync_sync_plan_normalize_keywords (kw_states[li]);
+          g_autofree char *status = mailsync_sync_plan_normalize_keywords (kw_states[si]);
+          g_autoptr(GPtrArray) again = NULL;
+          g_autofree char *again_text = NULL;
+
+          for (guint i = 0; i < plan->len; i++)
+            {
+              MailsyncAction *a = plan->pdata[i];
+              char **side = a->kind == MAILSYNC_ACTION_FLAGS_LOCAL ? &local :
+                            a->kind == MAILSYNC_ACTION_FLAGS_REMOTE ? &remote : NULL;
+
+              if (side != NULL)
+                {
+                  g_autofree char *added = g_strconcat (*side, " ", a->add_keywords, NULL);
+                  g_autofree char *kept = NULL;
+                  g_auto(GStrv) words = g_strsplit (added, " ", -1);
+                  g_auto(GStrv) gone = g_strsplit (a->remove_keywords, " ", -1);
+                  GString *rest = g_string_new (NULL);
+
+                  for (char **w = words; *w; w++)
+                    if (!g_strv_contains ((const char * const *) gone, *w))
+                      g_string_append_printf (rest, " %s", *w);
+                  kept = g_string_free (rest, FALSE);
+                  g_free (*side);
+                  *side = mailsync_sync_plan_normalize_keywords (kept);
+                }
+              else if (a->kind == MAILSYNC_ACTION_STATUS_PUT)
+                {
+                  g_free (status);
+                  status = g_strdup (a->keywords);
+                }
+            }
+          ck_assert_msg (strcmp (remote, local) == 0 && strcmp (local, status) == 0,
+                         "R=%s L=%s S=%s: ends R=%s L=%s S=%s", kw_states[ri], kw_states[li], kw_states[si],
+                         remote, local, status);
+          /* per keyword: the remote's value where it changed, else local's */
+          for (guint k = 0; k < 2; k++)
+            {
+              const char *kw = k ? "$j" : "$k";
+              gboolean r = word_in (kw_states[ri], kw), l = word_in (kw_states[li], kw), s = word_in (kw_states[si], kw);
+
+              ck_assert_msg (word_in (local, kw) == (r != s ? r : l), "R=%s L=%s S=%s: %s wrong in %s",
+                             kw_states[ri], kw_states[li], kw_states[si], kw, local);
+            }
+          rm.keywords = remote;
+          lm.keywords = local;
+          sm.keywords = status;
+          again = mailsync_sync_plan_compute (&rm, 1, &lm, 1, &sm, 1, &default_policy);
+          again_text = render_keywords (again);
+          ck_assert_msg (again->len == 0, "R=%s L=%s S=%s: second plan %s", kw_states[ri], kw_states[li], kw_states[si],
+                         again_text);
+        }
+}
+END_TEST
+
+START_TEST (test_plan_normalize_keywords)
+{
+  g_autofree char *a = mailsync_sync_plan_normalize_keywords ("$b  $a $b ");
+  g_autofree char *b = mailsync_sync_plan_normalize_keywords (NULL);
+
+  ck_assert_str_eq (a, "$a $b");
+  ck_assert_str_eq (b, "");
+}
+END_TEST
+
 static Suite *
 plan_suite (void)
 {
@@ -323,6 +526,9 @@ plan_suite (void)
   tcase_add_test (tc, test_plan_duplicate_local_uid);
   tcase_add_test (tc, test_plan_multi_message);
   tcase_add_test (tc, test_plan_normalize_flags);
+  tcase_add_loop_test (tc, test_plan_keywords, 0, G_N_ELEMENTS (keyword_cases));
+  tcase_add_test (tc, test_plan_keywords_exhaustive);
+  tcase_add_test (tc, test_plan_normalize_keywords);
   suite_add_tcase (s, tc);
   tc = tcase_create ("exhaustive");
   tcase_add_test (tc, test_plan_exhaustive);

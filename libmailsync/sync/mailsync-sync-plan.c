@@ -22,6 +22,9 @@ mailsync_action_free (MailsyncAction *action)
   g_free (action->flags);
   g_free (action->add);
   g_free (action->remove);
+  g_free (action->keywords);
+  g_free (action->add_keywords);
+  g_free (action->remove_keywords);
   g_free (action);
 }
 
@@ -36,6 +39,115 @@ mailsync_sync_plan_normalize_flags (const char *letters)
       out[n++] = *l;
   out[n] = '\0';
   return g_strdup (out);
+}
+
+/* ---- keywords ---------------------------------------------------------
+ *
+ * Keywords are sets of words. IMAP keywords are atoms (no spaces), so a
+ * space-separated string carries them through the plan as the letters
+ * carry the flags. They merge as the flags do, keyword by keyword. */
+
+static int
+compare_str (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* The words of @keywords, sorted and unique; borrowed from @owner. */
+static GPtrArray *
+kw_set (const char *keywords, GStrv *owner)
+{
+  GPtrArray *set = g_ptr_array_new ();
+
+  *owner = g_strsplit (keywords ? keywords : "", " ", -1);
+  for (char **w = *owner; *w; w++)
+    if (**w != '\0')
+      g_ptr_array_add (set, *w);
+  g_ptr_array_sort (set, compare_str);
+  for (guint i = 1; i < set->len;)
+    if (strcmp (set->pdata[i], set->pdata[i - 1]) == 0)
+      g_ptr_array_remove_index (set, i);
+    else
+      i++;
+  return set;
+}
+
+static gboolean
+kw_has (GPtrArray *set, const char *keyword)
+{
+  for (guint i = 0; i < set->len; i++)
+    if (strcmp (set->pdata[i], keyword) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static char *
+kw_join (GPtrArray *set)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < set->len; i++)
+    g_string_append_printf (s, "%s%s", i ? " " : "", (const char *) set->pdata[i]);
+  return g_string_free (s, FALSE);
+}
+
+char *
+mailsync_sync_plan_normalize_keywords (const char *keywords)
+{
+  g_auto(GStrv) owner = NULL;
+  g_autoptr(GPtrArray) set = kw_set (keywords, &owner);
+
+  return kw_join (set);
+}
+
+static gboolean
+remote_can_store (const MailsyncPlanPolicy *policy, const char *keyword)
+{
+  return policy->remote_can_store == NULL || policy->remote_can_store (keyword, policy->remote_can_store_data);
+}
+
+/* Per keyword: the remote's value where the remote changed it, else the
+ * local one's; a keyword the remote cannot store counts as unchanged
+ * there. Sorted, space-separated. */
+static char *
+merge_keywords (const char *remote, const char *local, const char *base, const MailsyncPlanPolicy *policy)
+{
+  g_auto(GStrv) ro = NULL, lo = NULL, bo = NULL;
+  g_autoptr(GPtrArray) r = kw_set (remote, &ro), l = kw_set (local, &lo), b = kw_set (base, &bo);
+  g_autoptr(GPtrArray) all = g_ptr_array_new ();
+  g_autoptr(GPtrArray) out = g_ptr_array_new ();
+
+  g_ptr_array_extend (all, r, NULL, NULL);
+  g_ptr_array_extend (all, l, NULL, NULL);
+  g_ptr_array_extend (all, b, NULL, NULL);
+  g_ptr_array_sort (all, compare_str);
+  for (guint i = 0; i < all->len; i++)
+    {
+      const char *k = all->pdata[i];
+      gboolean in_b = kw_has (b, k);
+      gboolean in_r = remote_can_store (policy, k) ? kw_has (r, k) : in_b;
+
+      if (i > 0 && strcmp (k, all->pdata[i - 1]) == 0)
+        continue;
+      if (in_r != in_b ? in_r : kw_has (l, k))
+        g_ptr_array_add (out, (gpointer) k);
+    }
+  return kw_join (out);
+}
+
+/* Keywords in @to but not in @from; with @policy, only those the remote
+ * can store. */
+static char *
+keywords_minus (const char *to, const char *from, const MailsyncPlanPolicy *policy)
+{
+  g_auto(GStrv) to_owner = NULL, from_owner = NULL;
+  g_autoptr(GPtrArray) t = kw_set (to, &to_owner), f = kw_set (from, &from_owner);
+  g_autoptr(GPtrArray) out = g_ptr_array_new ();
+
+  for (guint i = 0; i < t->len; i++)
+    if (!kw_has (f, t->pdata[i]) && (policy == NULL || remote_can_store (policy, t->pdata[i])))
+      g_ptr_array_add (out, t->pdata[i]);
+  return kw_join (out);
 }
 
 static gboolean
@@ -85,31 +197,41 @@ action_new (MailsyncActionKind kind, guint32 uid)
   return action;
 }
 
+/* @policy: a remote destination, whose keywords it cannot store are left
+ * out; NULL for the local side. */
 static void
-add_flags_action (GPtrArray          *actions,
-                  MailsyncActionKind  kind,
-                  guint32             uid,
-                  const char         *target,
-                  const char         *current)
+add_flags_action (GPtrArray                *actions,
+                  MailsyncActionKind        kind,
+                  guint32                   uid,
+                  const char               *target,
+                  const char               *current,
+                  const char               *target_keywords,
+                  const char               *current_keywords,
+                  const MailsyncPlanPolicy *policy)
 {
   g_autofree char *add = flags_minus (target, current);
   g_autofree char *remove = flags_minus (current, target);
+  g_autofree char *add_keywords = keywords_minus (target_keywords, current_keywords, policy);
+  g_autofree char *remove_keywords = keywords_minus (current_keywords, target_keywords, policy);
   MailsyncAction *action;
 
-  if (*add == '\0' && *remove == '\0')
+  if (*add == '\0' && *remove == '\0' && *add_keywords == '\0' && *remove_keywords == '\0')
     return;
   action = action_new (kind, uid);
   action->add = g_steal_pointer (&add);
   action->remove = g_steal_pointer (&remove);
+  action->add_keywords = g_steal_pointer (&add_keywords);
+  action->remove_keywords = g_steal_pointer (&remove_keywords);
   g_ptr_array_add (actions, action);
 }
 
 static void
-add_status_put (GPtrArray *actions, guint32 uid, const char *flags)
+add_status_put (GPtrArray *actions, guint32 uid, const char *flags, const char *keywords)
 {
   MailsyncAction *action = action_new (MAILSYNC_ACTION_STATUS_PUT, uid);
 
   action->flags = g_strdup (flags);
+  action->keywords = mailsync_sync_plan_normalize_keywords (keywords);
   g_ptr_array_add (actions, action);
 }
 
@@ -150,6 +272,7 @@ plan_one (GPtrArray                *actions,
         return;
       action = action_new (MAILSYNC_ACTION_DOWNLOAD, uid);
       action->flags = g_strdup (r->flags);
+      action->keywords = mailsync_sync_plan_normalize_keywords (r->keywords);
       g_ptr_array_add (actions, action);
     }
   else if (r && l && !s)
@@ -158,40 +281,55 @@ plan_one (GPtrArray                *actions,
        * after a copy): no transfer. Which side changed a flag since the
        * last sync cannot be known, so no flag either side has is dropped:
        * both get the union. offlineimap lets the local flags win, which
-       * takes away a flag set on the server since (doc/design.md). */
+       * takes away a flag set on the server since (doc/design.md). The
+       * same for keywords. */
       g_autofree char *both = NULL;
+      g_autofree char *both_keywords = NULL;
 
       if (policy->remote_readonly)
         {
-          add_status_put (actions, uid, r->flags);
+          add_status_put (actions, uid, r->flags, r->keywords);
           return;
         }
       both = merge_flags (r->flags, l->flags, "");
+      both_keywords = merge_keywords (r->keywords, l->keywords, "", policy);
       if (!policy->local_readonly)
-        add_flags_action (actions, MAILSYNC_ACTION_FLAGS_LOCAL, uid, both, l->flags);
-      add_flags_action (actions, MAILSYNC_ACTION_FLAGS_REMOTE, uid, both, r->flags);
+        add_flags_action (actions, MAILSYNC_ACTION_FLAGS_LOCAL, uid, both, l->flags,
+                          both_keywords, l->keywords, NULL);
+      add_flags_action (actions, MAILSYNC_ACTION_FLAGS_REMOTE, uid, both, r->flags,
+                        both_keywords, r->keywords, policy);
       /* A read-only local side keeps its flags: the status mirrors them,
        * or the next run would read the remote's extra flags, missing
        * locally, as removed there and take them off the remote. */
-      add_status_put (actions, uid, policy->local_readonly ? l->flags : both);
+      if (policy->local_readonly)
+        add_status_put (actions, uid, l->flags, l->keywords);
+      else
+        add_status_put (actions, uid, both, both_keywords);
     }
   else if (r && l && s)
     {
       g_autofree char *merged = merge_flags (r->flags, l->flags, s->flags);
-      g_autofree char *status_flags = NULL;
+      g_autofree char *merged_keywords = merge_keywords (r->keywords, l->keywords, s->keywords, policy);
+      g_autofree char *status_keywords = NULL;
+      g_autofree char *old_keywords = mailsync_sync_plan_normalize_keywords (s->keywords);
+      const char *status_flags;
 
       if (!policy->local_readonly)
-        add_flags_action (actions, MAILSYNC_ACTION_FLAGS_LOCAL, uid, merged, l->flags);
+        add_flags_action (actions, MAILSYNC_ACTION_FLAGS_LOCAL, uid, merged, l->flags,
+                          merged_keywords, l->keywords, NULL);
       if (!policy->remote_readonly)
-        add_flags_action (actions, MAILSYNC_ACTION_FLAGS_REMOTE, uid, merged, r->flags);
+        add_flags_action (actions, MAILSYNC_ACTION_FLAGS_REMOTE, uid, merged, r->flags,
+                          merged_keywords, r->keywords, policy);
       /* A read-only side keeps its flags, and the status mirrors it: a
        * read-only remote so that the local change is not retried forever,
        * a read-only local side so that a flag it cannot take is not read
        * as removed there on the next run (and removed from the remote). */
-      status_flags = g_strdup (policy->remote_readonly ? r->flags :
-                               policy->local_readonly ? l->flags : merged);
-      if (strcmp (status_flags, s->flags) != 0)
-        add_status_put (actions, uid, status_flags);
+      status_flags = policy->remote_readonly ? r->flags : policy->local_readonly ? l->flags : merged;
+      status_keywords = mailsync_sync_plan_normalize_keywords (policy->remote_readonly ? r->keywords :
+                                                               policy->local_readonly ? l->keywords :
+                                                               merged_keywords);
+      if (strcmp (status_flags, s->flags) != 0 || strcmp (status_keywords, old_keywords) != 0)
+        add_status_put (actions, uid, status_flags, status_keywords);
     }
   else if (r && !l && s)
     {
@@ -222,6 +360,7 @@ plan_one (GPtrArray                *actions,
       action = action_new (MAILSYNC_ACTION_UPLOAD, uid);
       action->key = g_strdup (l->key);
       action->flags = g_strdup (l->flags);
+      action->keywords = mailsync_sync_plan_normalize_keywords (l->keywords);
       g_ptr_array_add (actions, action);
     }
 }
@@ -272,6 +411,7 @@ mailsync_sync_plan_compute (const MailsyncPlanMessage *remote,
       action = action_new (MAILSYNC_ACTION_UPLOAD, 0);
       action->key = g_strdup (local[i].key);
       action->flags = g_strdup (local[i].flags);
+      action->keywords = mailsync_sync_plan_normalize_keywords (local[i].keywords);
       g_ptr_array_add (actions, action);
     }
 #undef TRIPLE_FOR

@@ -12,12 +12,14 @@ typedef struct
   guint32     uid;   /* 0: new local mail without a UID */
   const char *key;   /* backend locator (local side), may be NULL */
   const char *flags; /* sorted system flag letters (DFRST) */
+  const char *keywords; /* IMAP keywords separated by spaces, any order; NULL: none */
 } MailsyncPlanMessage;
 
 typedef struct
 {
   guint32     uid;
   const char *flags;
+  const char *keywords; /* as in MailsyncPlanMessage */
 } MailsyncPlanStatus;
 
 typedef struct
@@ -26,6 +28,13 @@ typedef struct
   gboolean local_readonly;
   gboolean remote_sync_deletes; /* deletions made on the remote propagate */
   gboolean local_sync_deletes;  /* deletions made locally propagate */
+  /* Whether the remote can store a keyword (an IMAP folder whose
+   * PERMANENTFLAGS has neither \* nor it cannot); NULL: every keyword. The
+   * remote's value of one it cannot store is taken to be the status's, and
+   * nothing is sent for it: neither a loop re-sending it every sync, nor
+   * its absence there read as a removal. */
+  gboolean (*remote_can_store) (const char *keyword, gpointer data);
+  gpointer remote_can_store_data;
 } MailsyncPlanPolicy;
 
 typedef enum
@@ -48,6 +57,9 @@ typedef struct
   char *flags;  /* DOWNLOAD/UPLOAD/STATUS_PUT: the flags to store */
   char *add;    /* FLAGS_*: letters to add */
   char *remove; /* FLAGS_*: letters to remove */
+  char *keywords;        /* DOWNLOAD/UPLOAD/STATUS_PUT: the keywords to store */
+  char *add_keywords;    /* FLAGS_*: keywords to add ("" when none) */
+  char *remove_keywords; /* FLAGS_*: keywords to remove ("" when none) */
 } MailsyncAction;
 
 void       mailsync_action_free (MailsyncAction *action);
@@ -65,5 +77,9 @@ GPtrArray *mailsync_sync_plan_compute (const MailsyncPlanMessage *remote,
 
 /* Keeps only the letters the sync carries (D F R S T), sorted. */
 char      *mailsync_sync_plan_normalize_flags (const char *letters);
+
+/* A keyword list (separated by spaces) sorted, without duplicates or
+ * empty words, joined by single spaces: "" for NULL. */
+char      *mailsync_sync_plan_normalize_keywords (const char *keywords);
 
 G_END_DECLS
