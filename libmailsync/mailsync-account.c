@@ -40,6 +40,7 @@ struct _MailsyncAccount
   guint max_age_date;   /* maxage = YYYY-MM-DD as YYYYMMDD, 0 for none */
   guint64 max_size;
   gboolean have_newmail;       /* an unread message was copied to local */
+  MailsyncProgressCounts progress; /* engine thread: this sync's running totals */
 
   GMainContext *event_context; /* where the event signal is emitted */
   GMutex event_lock;
@@ -674,6 +675,11 @@ emit_event (MailsyncSyncEvent *event, gpointer user_data)
   gboolean schedule;
   const char *flags = mailsync_sync_event_get_flags (event);
 
+  /* Every event says how far the sync is, so that a client that watches
+   * only some kinds can still draw its bar (issue 10 item 5). Events are
+   * built and emitted on the engine's thread, which alone changes the
+   * counts. */
+  _mailsync_sync_event_set_progress (event, &self->progress);
   if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_MESSAGE_COPIED &&
       mailsync_sync_event_get_direction (event) == MAILSYNC_DIRECTION_TO_LOCAL &&
       (flags == NULL || strchr (flags, 'S') == NULL))
@@ -721,15 +727,17 @@ emit_simple (MailsyncAccount       *self,
 /* The source and destination types let the UIs print "Syncing INBOX: IMAP
  * -> Maildir" and machineui's syncfolders/syncingfolder. */
 static void
-emit_pair (MailsyncAccount       *self,
-           MailsyncSyncEventKind  kind,
-           const char            *folder,
-           const char            *remote_folder,
-           const char            *local_folder)
+emit_pair_n (MailsyncAccount       *self,
+             MailsyncSyncEventKind  kind,
+             const char            *folder,
+             const char            *remote_folder,
+             const char            *local_folder,
+             guint                  n,
+             guint                  total)
 {
   g_autoptr(MailsyncSyncEvent) event =
     _mailsync_sync_event_new (kind, self->name, folder, mailsync_repository_get_name (self->local),
-                              MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+                              MAILSYNC_DIRECTION_NONE, 0, n, total, NULL, NULL, NULL);
 
   /* "Syncing F" names the server's folder, as offlineimap does. */
   if (remote_folder != NULL)
@@ -739,6 +747,16 @@ emit_pair (MailsyncAccount       *self,
                                    _mailsync_type_label (self->remote));
   _mailsync_sync_event_set_destination_type (event, _mailsync_type_label (self->local));
   emit_event (event, self);
+}
+
+static void
+emit_pair (MailsyncAccount       *self,
+           MailsyncSyncEventKind  kind,
+           const char            *folder,
+           const char            *remote_folder,
+           const char            *local_folder)
+{
+  emit_pair_n (self, kind, folder, remote_folder, local_folder, 0, 0);
 }
 
 /* Announces a network connection when the repository has a server: the
@@ -1170,6 +1188,15 @@ compare_folders (gconstpointer a, gconstpointer b)
                  mailsync_folder_get_name (*(MailsyncFolder **) b));
 }
 
+/* A folder's counts are its own: the next starts over from zero, and the
+ * account's events after it have none. The account's counts go on. */
+static void
+reset_folder_progress (MailsyncAccount *self)
+{
+  self->progress.folder_messages_done = self->progress.folder_messages_total = 0;
+  self->progress.folder_bytes_done = self->progress.folder_bytes_total = 0;
+}
+
 static gboolean
 sync_folders (MailsyncAccount *self,
               GPtrArray       *remote_folders,
@@ -1192,13 +1219,23 @@ sync_folders (MailsyncAccount *self,
     .max_size = self->max_size,
     .emit = emit_event,
     .emit_data = self,
+    .progress = &self->progress,
   };
   char rsep = mailsync_repository_get_separator (self->remote);
   char lsep = mailsync_repository_get_separator (self->local);
   /* Refused folders were reported when they were found. */
   guint failed = g_hash_table_size (refused), validity_failed = 0, synced = 0;
+  guint n_folders = 0, started = 0;
 
   g_ptr_array_sort (remote_folders, compare_folders);
+  /* How many folders this sync takes up, for FOLDER_STARTED's "n of
+   * total": a client extrapolates the account's ETA from it before the
+   * last folder is planned. Folders that turn out to have no local
+   * counterpart are counted too; the count is an upper bound. */
+  for (guint i = 0; i < remote_folders->len; i++)
+    if (!g_hash_table_contains (refused, remote_folders->pdata[i]) &&
+        mailsync_repository_includes_folder (self->remote, mailsync_folder_get_name (remote_folders->pdata[i])))
+      n_folders++;
   for (guint i = 0; i < remote_folders->len; i++)
     {
       MailsyncFolder *rf = remote_folders->pdata[i];
@@ -1248,7 +1285,9 @@ sync_folders (MailsyncAccount *self,
                          !mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf))))
         continue;
 
-      emit_pair (self, MAILSYNC_SYNC_EVENT_FOLDER_STARTED, sname, rname, lf ? mailsync_folder_get_name (lf) : lname);
+      started++;
+      emit_pair_n (self, MAILSYNC_SYNC_EVENT_FOLDER_STARTED, sname, rname, lf ? mailsync_folder_get_name (lf) : lname,
+                   started, MAX (started, n_folders));
       self->have_newmail = FALSE;
       if (folder_error == NULL)
         mailsync_sync_runner_sync_folder (&config, rf, lf, sname, &folder_error);
@@ -1259,6 +1298,7 @@ sync_folders (MailsyncAccount *self,
 
           emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, sname, NULL, folder_error, folder_error->message);
           emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_FINISHED, sname, NULL, folder_error, NULL);
+          reset_folder_progress (self);
           if (scope >= MAILSYNC_ERROR_SCOPE_REPOSITORY)
             {
               g_propagate_error (error, g_steal_pointer (&folder_error));
@@ -1272,6 +1312,7 @@ sync_folders (MailsyncAccount *self,
         }
       synced++;
       emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_FINISHED, sname, NULL, NULL, NULL);
+      reset_folder_progress (self);
     }
 
   if (failed + validity_failed > 0)
@@ -1372,6 +1413,7 @@ run_sync (MailsyncAccount *self, GCancellable *cancellable, GError **error)
   g_autoptr(GError) local_error = NULL;
   gboolean ok;
 
+  memset (&self->progress, 0, sizeof self->progress);
   emit_simple (self, MAILSYNC_SYNC_EVENT_ACCOUNT_STARTED, NULL, NULL, NULL, NULL);
   ok = sync_account (self, cancellable, &local_error);
   repo_release (self->remote, &self->remote_opened);

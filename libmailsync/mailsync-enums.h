@@ -81,6 +81,11 @@ GType mailsync_flags_get_type (void) G_GNUC_CONST;
  *   given the remote message's labels (text: offlineimap's line)
  * @MAILSYNC_SYNC_EVENT_COLLECTING_DATA: the label pass looks at n local
  *   messages changed since the last sync (text: offlineimap's line)
+ * @MAILSYNC_SYNC_EVENT_FOLDER_PLANNED: a folder's plan is made, before its
+ *   first copy: n messages of mailsync_sync_event_get_bytes() bytes are to
+ *   be copied (both directions); the running totals of the folder and the
+ *   account (mailsync_sync_event_get_account_bytes_total() and the other
+ *   progress getters) now include them
  *
  * What a #MailsyncSyncEvent reports.
  *
@@ -113,6 +118,7 @@ typedef enum
   MAILSYNC_SYNC_EVENT_LABELS_REMOVED,
   MAILSYNC_SYNC_EVENT_LABELS_SET,
   MAILSYNC_SYNC_EVENT_COLLECTING_DATA,
+  MAILSYNC_SYNC_EVENT_FOLDER_PLANNED,
 } MailsyncSyncEventKind;
 
 /**

@@ -39,6 +39,22 @@ G_END_DECLS
 #include "mailsync-sync-event.h"
 
 G_BEGIN_DECLS
+/* The running progress of an account sync (issue 10 item 5): the account
+ * owns it, the runner adds each folder's plan and each copy, and every
+ * event is stamped with a copy when it is emitted. Only the engine's
+ * thread touches it. */
+typedef struct
+{
+  guint   folder_messages_done;
+  guint   folder_messages_total;
+  guint64 folder_bytes_done;
+  guint64 folder_bytes_total;
+  guint   account_messages_done;
+  guint   account_messages_total;
+  guint64 account_bytes_done;
+  guint64 account_bytes_total;
+} MailsyncProgressCounts;
+
 /* Events are immutable once built; only the engine builds them. */
 MailsyncSyncEvent *_mailsync_sync_event_new (MailsyncSyncEventKind  kind,
                                              const char            *account,
@@ -57,6 +73,8 @@ void _mailsync_sync_event_set_destination_type (MailsyncSyncEvent *self, const c
 void _mailsync_sync_event_set_uids (MailsyncSyncEvent *self, const guint32 *uids, guint n_uids);
 void _mailsync_sync_event_set_uidvalidity (MailsyncSyncEvent *self, guint32 saved, guint32 current);
 void _mailsync_sync_event_set_source_uid (MailsyncSyncEvent *self, gint64 source_uid);
+void _mailsync_sync_event_set_bytes (MailsyncSyncEvent *self, guint64 bytes);
+void _mailsync_sync_event_set_progress (MailsyncSyncEvent *self, const MailsyncProgressCounts *progress);
 void _mailsync_sync_event_set_folders (MailsyncSyncEvent *self, const char *source_folder,
                                        const char *destination_folder);
 /* offlineimap's short type name of a repository or folder ("IMAP", "Maildir",

@@ -38,6 +38,8 @@ struct _MailsyncSyncEvent
   gint64 source_uid;
   char *source_folder;
   char *destination_folder;
+  guint64 bytes;
+  MailsyncProgressCounts progress;
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncSyncEvent, mailsync_sync_event, G_TYPE_OBJECT)
@@ -89,6 +91,20 @@ _mailsync_sync_event_set_folders (MailsyncSyncEvent *self,
   g_free (self->destination_folder);
   self->source_folder = g_strdup (source_folder);
   self->destination_folder = g_strdup (destination_folder);
+}
+
+void
+_mailsync_sync_event_set_bytes (MailsyncSyncEvent *self,
+                                guint64            bytes)
+{
+  self->bytes = bytes;
+}
+
+void
+_mailsync_sync_event_set_progress (MailsyncSyncEvent            *self,
+                                   const MailsyncProgressCounts *progress)
+{
+  self->progress = *progress;
 }
 
 MailsyncSyncEvent *
@@ -558,4 +574,183 @@ mailsync_sync_event_get_destination_folder (MailsyncSyncEvent *self)
 {
   g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), NULL);
   return self->destination_folder;
+}
+
+/**
+ * mailsync_sync_event_get_bytes:
+ * @self: an event
+ *
+ * Gets the size of what the event is about: for
+ * %MAILSYNC_SYNC_EVENT_MESSAGE_COPIED the message's size as its source
+ * listed it (RFC822.SIZE for IMAP, the file's size for Maildir), for
+ * %MAILSYNC_SYNC_EVENT_FOLDER_PLANNED the sum of the sizes of the messages
+ * the folder's plan copies. The copy written may differ from the source's
+ * size when the destination changes line ends or adds a header; the
+ * progress totals count the source's sizes, so that what is done reaches
+ * what was planned exactly.
+ *
+ * Returns: a size in bytes, 0 for the other kinds
+ *
+ * Since: 0.1
+ */
+guint64
+mailsync_sync_event_get_bytes (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), 0);
+  return self->bytes;
+}
+
+/**
+ * mailsync_sync_event_get_folder_messages_done:
+ * @self: an event
+ *
+ * Gets how many messages of the current folder were copied so far, both
+ * directions together, when the event was emitted. Every event of an
+ * account sync carries the running totals of its folder and account.
+ *
+ * Returns: messages copied in the current folder, 0 outside a folder
+ *
+ * Since: 0.1
+ */
+guint
+mailsync_sync_event_get_folder_messages_done (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), 0);
+  return self->progress.folder_messages_done;
+}
+
+/**
+ * mailsync_sync_event_get_folder_messages_total:
+ * @self: an event
+ *
+ * Gets how many messages the current folder's plan copies, both directions
+ * together: 0 before %MAILSYNC_SYNC_EVENT_FOLDER_PLANNED. When the folder
+ * ends (or a message is skipped, or the folder is resumed after a lost
+ * connection) the total is brought down to what was done, so that it
+ * never promises copies that will not come.
+ *
+ * Returns: messages to copy in the current folder, done ones included
+ *
+ * Since: 0.1
+ */
+guint
+mailsync_sync_event_get_folder_messages_total (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), 0);
+  return self->progress.folder_messages_total;
+}
+
+/**
+ * mailsync_sync_event_get_folder_bytes_done:
+ * @self: an event
+ *
+ * Gets the sum of the sizes (see mailsync_sync_event_get_bytes()) of the
+ * messages of the current folder copied so far.
+ *
+ * Returns: bytes copied in the current folder
+ *
+ * Since: 0.1
+ */
+guint64
+mailsync_sync_event_get_folder_bytes_done (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), 0);
+  return self->progress.folder_bytes_done;
+}
+
+/**
+ * mailsync_sync_event_get_folder_bytes_total:
+ * @self: an event
+ *
+ * Gets the sum of the sizes of the messages the current folder's plan
+ * copies, done ones included (see
+ * mailsync_sync_event_get_folder_messages_total()).
+ *
+ * Returns: bytes to copy in the current folder
+ *
+ * Since: 0.1
+ */
+guint64
+mailsync_sync_event_get_folder_bytes_total (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), 0);
+  return self->progress.folder_bytes_total;
+}
+
+/**
+ * mailsync_sync_event_get_account_messages_done:
+ * @self: an event
+ *
+ * Gets how many messages this account sync copied so far, all folders and
+ * both directions together.
+ *
+ * Returns: messages copied by the account sync so far
+ *
+ * Since: 0.1
+ */
+guint
+mailsync_sync_event_get_account_messages_done (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), 0);
+  return self->progress.account_messages_done;
+}
+
+/**
+ * mailsync_sync_event_get_account_messages_total:
+ * @self: an event
+ *
+ * Gets how many messages this account sync copies as far as it is planned:
+ * what the finished folders copied plus the plan of the current one.
+ * Folders are planned one after the other, each when its turn comes, so
+ * the total grows at each %MAILSYNC_SYNC_EVENT_FOLDER_PLANNED; a client
+ * wanting an ETA for the whole account before the last folder is planned
+ * extrapolates with the folder counts of %MAILSYNC_SYNC_EVENT_FOLDER_STARTED
+ * (see mailsync_sync_event_get_n()).
+ *
+ * Returns: messages the account sync copies, as far as planned
+ *
+ * Since: 0.1
+ */
+guint
+mailsync_sync_event_get_account_messages_total (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), 0);
+  return self->progress.account_messages_total;
+}
+
+/**
+ * mailsync_sync_event_get_account_bytes_done:
+ * @self: an event
+ *
+ * Gets the sum of the sizes of the messages this account sync copied so
+ * far. At %MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED it is the size of every
+ * message the sync copied.
+ *
+ * Returns: bytes copied by the account sync so far
+ *
+ * Since: 0.1
+ */
+guint64
+mailsync_sync_event_get_account_bytes_done (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), 0);
+  return self->progress.account_bytes_done;
+}
+
+/**
+ * mailsync_sync_event_get_account_bytes_total:
+ * @self: an event
+ *
+ * Gets the sum of the sizes of the messages this account sync copies as
+ * far as it is planned (see mailsync_sync_event_get_account_messages_total()).
+ *
+ * Returns: bytes the account sync copies, as far as planned
+ *
+ * Since: 0.1
+ */
+guint64
+mailsync_sync_event_get_account_bytes_total (MailsyncSyncEvent *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_SYNC_EVENT (self), 0);
+  return self->progress.account_bytes_total;
 }

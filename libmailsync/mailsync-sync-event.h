@@ -62,5 +62,23 @@ MAILSYNC_AVAILABLE_IN_ALL
 const char           *mailsync_sync_event_get_source_folder (MailsyncSyncEvent *self);
 MAILSYNC_AVAILABLE_IN_ALL
 const char           *mailsync_sync_event_get_destination_folder (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+guint64               mailsync_sync_event_get_bytes      (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+guint                 mailsync_sync_event_get_folder_messages_done   (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+guint                 mailsync_sync_event_get_folder_messages_total  (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+guint64               mailsync_sync_event_get_folder_bytes_done      (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+guint64               mailsync_sync_event_get_folder_bytes_total     (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+guint                 mailsync_sync_event_get_account_messages_done  (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+guint                 mailsync_sync_event_get_account_messages_total (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+guint64               mailsync_sync_event_get_account_bytes_done     (MailsyncSyncEvent *self);
+MAILSYNC_AVAILABLE_IN_ALL
+guint64               mailsync_sync_event_get_account_bytes_total    (MailsyncSyncEvent *self);
 
 G_END_DECLS

@@ -376,6 +376,195 @@ START_TEST (test_maildir_maxage_maxsize)
 }
 END_TEST
 
+/* Issue 10 item 5: the progress the events carry adds up exactly. The
+ * messages have LF line ends, so that a copy's file is exactly its
+ * source's size (a CRLF source becomes LF locally: the counts are the
+ * source's sizes, as the plan knows them). */
+typedef struct
+{
+  guint copied;
+  guint64 copied_bytes;
+  guint planned;
+  guint64 planned_bytes;
+  guint64 last_account_done;
+  gboolean finished;
+  guint finished_messages_done, finished_messages_total;
+  guint64 finished_bytes_done, finished_bytes_total;
+  guint folders_started, folders_total;
+} Progress;
+
+static void
+on_progress_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data)
+{
+  Progress *p = user_data;
+  MailsyncSyncEventKind kind = mailsync_sync_event_get_kind (event);
+
+  /* never more done than planned, for the folder and the account */
+  ck_assert_uint_le (mailsync_sync_event_get_folder_messages_done (event),
+                     mailsync_sync_event_get_folder_messages_total (event));
+  ck_assert_uint_le (mailsync_sync_event_get_folder_bytes_done (event),
+                     mailsync_sync_event_get_folder_bytes_total (event));
+  ck_assert_uint_le (mailsync_sync_event_get_account_messages_done (event),
+                     mailsync_sync_event_get_account_messages_total (event));
+  ck_assert_uint_le (mailsync_sync_event_get_account_bytes_done (event),
+                     mailsync_sync_event_get_account_bytes_total (event));
+  ck_assert_uint_ge (mailsync_sync_event_get_account_bytes_done (event), p->last_account_done);
+  p->last_account_done = mailsync_sync_event_get_account_bytes_done (event);
+  switch (kind)
+    {
+    case MAILSYNC_SYNC_EVENT_FOLDER_STARTED:
+      p->folders_started++;
+      ck_assert_uint_eq (mailsync_sync_event_get_n (event), p->folders_started);
+      p->folders_total = mailsync_sync_event_get_total (event);
+      ck_assert_uint_eq (mailsync_sync_event_get_folder_messages_total (event), 0);
+      break;
+    case MAILSYNC_SYNC_EVENT_FOLDER_PLANNED:
+      p->planned += mailsync_sync_event_get_n (event);
+      p->planned_bytes += mailsync_sync_event_get_bytes (event);
+      /* the plan is the folder's whole work, and in the account's */
+      ck_assert_uint_eq (mailsync_sync_event_get_folder_messages_done (event), 0);
+      ck_assert_uint_eq (mailsync_sync_event_get_folder_messages_total (event), mailsync_sync_event_get_n (event));
+      ck_assert_uint_eq (mailsync_sync_event_get_folder_bytes_total (event), mailsync_sync_event_get_bytes (event));
+      ck_assert_uint_eq (mailsync_sync_event_get_account_bytes_total (event), p->planned_bytes);
+      break;
+    case MAILSYNC_SYNC_EVENT_MESSAGE_COPIED:
+      p->copied++;
+      p->copied_bytes += mailsync_sync_event_get_bytes (event);
+      ck_assert_uint_gt (mailsync_sync_event_get_bytes (event), 0);
+      ck_assert_uint_eq (mailsync_sync_event_get_account_messages_done (event), p->copied);
+      ck_assert_uint_eq (mailsync_sync_event_get_account_bytes_done (event), p->copied_bytes);
+      break;
+    case MAILSYNC_SYNC_EVENT_FOLDER_FINISHED:
+      ck_assert_uint_eq (mailsync_sync_event_get_folder_messages_done (event),
+                         mailsync_sync_event_get_folder_messages_total (event));
+      ck_assert_uint_eq (mailsync_sync_event_get_folder_bytes_done (event),
+                         mailsync_sync_event_get_folder_bytes_total (event));
+      break;
+    case MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED:
+      p->finished = TRUE;
+      p->finished_messages_done = mailsync_sync_event_get_account_messages_done (event);
+      p->finished_messages_total = mailsync_sync_event_get_account_messages_total (event);
+      p->finished_bytes_done = mailsync_sync_event_get_account_bytes_done (event);
+      p->finished_bytes_total = mailsync_sync_event_get_account_bytes_total (event);
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+sync_with_progress (Progress *p)
+{
+  g_autoptr(MailsyncRepository) remote = mailsync_maildir_repository_new ("Remote", f.remote_root, '.');
+  g_autoptr(MailsyncRepository) local = mailsync_maildir_repository_new ("Local", f.local_root, '.');
+  g_autofree char *status_dir = g_build_filename (f.meta, "Account-Test", "LocalStatus-sqlite", NULL);
+  g_autoptr(MailsyncStatusStore) status = mailsync_status_sqlite_new (status_dir);
+  g_autoptr(MailsyncAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+
+  memset (p, 0, sizeof *p);
+  mailsync_maildir_repository_set_assign_uids (MAILSYNC_MAILDIR_REPOSITORY (remote), TRUE);
+  account = mailsync_account_new ("Test", remote, local, status);
+  g_signal_connect (account, "event", G_CALLBACK (on_progress_event), p);
+  ck_assert_msg (mailsync_account_sync (account, NULL, &error), "sync: %s", error ? error->message : "?");
+  ck_assert (p->finished);
+}
+
+/* The sizes of the files of @root/@folder (cur and new), and how many. */
+static guint64
+folder_bytes (const char *root, const char *folder, guint *count)
+{
+  const char *subs[] = { "cur", "new" };
+  guint64 total = 0;
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *dir = g_build_filename (root, folder, subs[i], NULL);
+      g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+      const char *name;
+
+      while (d && (name = g_dir_read_name (d)))
+        {
+          g_autofree char *path = g_build_filename (dir, name, NULL);
+          GStatBuf st;
+
+          ck_assert_int_eq (g_stat (path, &st), 0);
+          total += st.st_size;
+          if (count != NULL)
+            (*count)++;
+        }
+    }
+  return total;
+}
+
+static void
+put_sized (const char *root, const char *folder, const char *name, guint body_lines)
+{
+  g_autofree char *dir = g_build_filename (root, folder, NULL);
+  g_autofree char *path = g_build_filename (root, folder, "new", name, NULL);
+  g_autoptr(GString) body = g_string_new (NULL);
+
+  g_string_append_printf (body, "Subject: %s\n\n", name);
+  for (guint i = 0; i < body_lines; i++)
+    g_string_append_printf (body, "line %u of %s\n", i, name);
+  put (root, folder, "new", name, name);
+  mailsync_test_write_file (path, body->str);
+}
+
+START_TEST (test_maildir_progress_bytes_exact)
+{
+  Progress p;
+  guint64 local_before, remote_before, local_after, remote_after;
+  guint n_local = 0;
+
+  /* a first sync: two folders of remote mail, of different sizes */
+  put_sized (f.remote_root, "INBOX", "r1", 3);
+  put_sized (f.remote_root, "INBOX", "r2", 40);
+  put_sized (f.remote_root, "INBOX", "r3", 1000);
+  put_sized (f.remote_root, "Archive", "a1", 7);
+  put_sized (f.remote_root, "Archive", "a2", 250);
+  sync_with_progress (&p);
+  ck_assert_uint_eq (p.copied, 5);
+  ck_assert_uint_eq (p.folders_started, 2);
+  ck_assert_uint_eq (p.folders_total, 2);
+  local_after = folder_bytes (f.local_root, "INBOX", &n_local) + folder_bytes (f.local_root, "Archive", &n_local);
+  ck_assert_uint_eq (n_local, 5);
+  /* every byte counted is a byte written, and the account's totals are
+   * what the folders planned and did */
+  ck_assert_uint_eq (p.copied_bytes, local_after);
+  ck_assert_uint_eq (p.planned, 5);
+  ck_assert_uint_eq (p.planned_bytes, local_after);
+  ck_assert_uint_eq (p.finished_messages_done, 5);
+  ck_assert_uint_eq (p.finished_messages_total, 5);
+  ck_assert_uint_eq (p.finished_bytes_done, local_after);
+  ck_assert_uint_eq (p.finished_bytes_total, local_after);
+
+  /* both ways at once: new local mail (uploaded) and new remote mail
+   * (downloaded); renaming a local file to give it its UID keeps its size */
+  put_sized (f.local_root, "INBOX", "l1", 12);
+  put_sized (f.local_root, "Archive", "l2", 600);
+  put_sized (f.remote_root, "Archive", "a3", 33);
+  local_before = folder_bytes (f.local_root, "INBOX", NULL) + folder_bytes (f.local_root, "Archive", NULL);
+  remote_before = folder_bytes (f.remote_root, "INBOX", NULL) + folder_bytes (f.remote_root, "Archive", NULL);
+  sync_with_progress (&p);
+  ck_assert_uint_eq (p.copied, 3);
+  local_after = folder_bytes (f.local_root, "INBOX", NULL) + folder_bytes (f.local_root, "Archive", NULL);
+  remote_after = folder_bytes (f.remote_root, "INBOX", NULL) + folder_bytes (f.remote_root, "Archive", NULL);
+  /* what was written on each side is what the events counted */
+  ck_assert_uint_eq (p.copied_bytes, (local_after - local_before) + (remote_after - remote_before));
+  ck_assert_uint_eq (p.planned_bytes, p.copied_bytes);
+  ck_assert_uint_eq (p.finished_bytes_done, p.copied_bytes);
+  ck_assert_uint_eq (p.finished_bytes_total, p.copied_bytes);
+  ck_assert_uint_eq (p.finished_messages_total, 3);
+
+  /* nothing to do: nothing planned, nothing counted */
+  sync_with_progress (&p);
+  ck_assert_uint_eq (p.copied, 0);
+  ck_assert_uint_eq (p.planned_bytes, 0);
+  ck_assert_uint_eq (p.finished_bytes_total, 0);
+}
+END_TEST
+
 static Suite *
 maildir_sync_suite (void)
 {
@@ -392,6 +581,7 @@ maildir_sync_suite (void)
   tcase_add_test (tc, test_maildir_uidvalidity_change_skips_folder);
   tcase_add_test (tc, test_maildir_status_loss_repairs_without_copies);
   tcase_add_test (tc, test_maildir_maxage_maxsize);
+  tcase_add_test (tc, test_maildir_progress_bytes_exact);
   suite_add_tcase (s, tc);
   return s;
 }

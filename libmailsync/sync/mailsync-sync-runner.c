@@ -187,6 +187,81 @@ emit (Runner                *r,
   emit_full (r, kind, destination, direction, uid, n, total, flags, error, text, NULL, 0);
 }
 
+/* ---- progress (issue 10 item 5) --------------------------------------- */
+
+/* The size a copy counts for: the source's, as the plan counted it, so
+ * that what is done adds up to what was planned exactly. */
+static guint64
+copy_size (MailsyncMessageInfo *source)
+{
+  return source != NULL ? mailsync_message_info_get_size (source) : 0;
+}
+
+/* Adds the plan's copies to the folder's and the account's totals, before
+ * the first copy, and says so: a client knows the amount of work of the
+ * folder (and of the account so far) before any of it is done. */
+static void
+progress_plan (Runner *r, GPtrArray *downloads, GPtrArray *uploads)
+{
+  MailsyncProgressCounts *p = r->config->progress;
+  guint64 bytes = 0;
+  guint n = downloads->len + uploads->len;
+  g_autoptr(MailsyncSyncEvent) event = NULL;
+
+  for (guint i = 0; i < downloads->len; i++)
+    bytes += copy_size (g_hash_table_lookup (r->remote_by_uid,
+                                             GUINT_TO_POINTER (((MailsyncAction *) downloads->pdata[i])->uid)));
+  for (guint i = 0; i < uploads->len; i++)
+    bytes += copy_size (g_hash_table_lookup (r->local_by_key, ((MailsyncAction *) uploads->pdata[i])->key));
+  if (p != NULL)
+    {
+      p->folder_messages_total += n;
+      p->folder_bytes_total += bytes;
+      p->account_messages_total += n;
+      p->account_bytes_total += bytes;
+    }
+  if (r->config->emit == NULL)
+    return;
+  event = new_event (r, MAILSYNC_SYNC_EVENT_FOLDER_PLANNED, NULL, MAILSYNC_DIRECTION_NONE, 0, n, n,
+                     NULL, NULL, NULL);
+  _mailsync_sync_event_set_bytes (event, bytes);
+  r->config->emit (event, r->config->emit_data);
+}
+
+/* One copy is done (before its MESSAGE_COPIED event). */
+static void
+progress_copied (Runner *r, guint64 bytes)
+{
+  MailsyncProgressCounts *p = r->config->progress;
+
+  if (p == NULL)
+    return;
+  p->folder_messages_done++;
+  p->folder_bytes_done += bytes;
+  p->account_messages_done++;
+  p->account_bytes_done += bytes;
+}
+
+/* An attempt at the folder ended (done, failed, or about to be resumed on
+ * a new connection, which plans again what is left): what was planned and
+ * not done leaves the totals, so that they never promise copies that will
+ * not come, and the account's "done" reaches its "total" at the end. */
+static void
+progress_settle (const MailsyncRunnerConfig *config)
+{
+  MailsyncProgressCounts *p = config->progress;
+
+  if (p == NULL)
+    return;
+  p->account_messages_total -= MIN (p->account_messages_total,
+                                    p->folder_messages_total - MIN (p->folder_messages_total,
+                                                                    p->folder_messages_done));
+  p->account_bytes_total -= MIN (p->account_bytes_total,
+                                 p->folder_bytes_total - MIN (p->folder_bytes_total, p->folder_bytes_done));
+  p->folder_messages_total = p->folder_messages_done;
+  p->folder_bytes_total = p->folder_bytes_done;
+}
+
 static void
 runner_wait (Runner *r)
 {
@@ -1065,8 +1140,16 @@ commit_downloads (Runner *r, GPtrArray *batch_ops, guint *done, guint total, GEr
         }
       else
         put_keeping_labels (r, batch, op->action->uid, op->action->flags);
-      emit (r, MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, r->local, MAILSYNC_DIRECTION_TO_LOCAL,
-            op->action->uid, ++*done, total, op->action->flags, NULL, NULL);
+      progress_copied (r, copy_size (op->source));
+      if (r->config->emit != NULL)
+        {
+          g_autoptr(MailsyncSyncEvent) event =
+            new_event (r, MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, r->local, MAILSYNC_DIRECTION_TO_LOCAL,
+                       op->action->uid, ++*done, total, op->action->flags, NULL, NULL);
+
+          _mailsync_sync_event_set_bytes (event, copy_size (op->source));
+          r->config->emit (event, r->config->emit_data);
+        }
     }
   if (!commit (r, batch, error))
     return FALSE;
@@ -1248,11 +1331,14 @@ run_uploads (Runner *r, GPtrArray *todo, GError **error)
             return FALSE;
           put_keeping_labels (r, batch, uid, op->action->flags);
           mailsync_status_batch_set_meta (batch, op->token, NULL);
+          progress_copied (r, copy_size (op->source));
           if (r->config->emit != NULL)
             {
               g_autoptr(MailsyncSyncEvent) event =
                 new_event (r, MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, r->remote, MAILSYNC_DIRECTION_TO_REMOTE,
                            uid, ++done, total, op->action->flags, NULL, NULL);
+
+              _mailsync_sync_event_set_bytes (event, copy_size (op->source));
 
               _mailsync_sync_event_set_source_uid (event, op->action->uid != 0 ? (gint64) op->action->uid
                                                                                 : -(gint64) pseudo--);
@@ -1697,6 +1783,7 @@ execute (Runner *r, GPtrArray *plan, GError **error)
 
   if (!guard_deletions (r, delete_local->len, delete_remote->len, error))
     return FALSE;
+  progress_plan (r, downloads, uploads);
   if (r->config->dry_run)
     {
       emit_dry_run_pass (r, r->remote, r->local, downloads, delete_local, flags_local);
@@ -2554,7 +2641,10 @@ mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
       g_autofree char *label = NULL;
       gboolean limited;
 
-      if (sync_folder_once (config, remote, local, status_name, &local_error))
+      gboolean done = sync_folder_once (config, remote, local, status_name, &local_error);
+
+      progress_settle (config);
+      if (done)
         return TRUE;
       /* A server that limits us (issue 12 item 9) is waited out by the
        * backend's reopen, within its own bounded budget (reopen fails

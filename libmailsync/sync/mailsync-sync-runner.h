@@ -6,6 +6,7 @@
 #include "mailsync-folder.h"
 #include "mailsync-status-store.h"
 #include "mailsync-sync-event.h"
+#include "mailsync-private.h"
 
 G_BEGIN_DECLS
 
@@ -25,6 +26,9 @@ typedef struct
   guint64              max_size;         /* 0: no limit (offlineimap maxsize) */
   MailsyncEmitFunc     emit;
   gpointer             emit_data;
+  /* nullable: the account's running totals, which the runner adds each
+   * folder plan's copies and each copy to (issue 10 item 5) */
+  MailsyncProgressCounts *progress;
 } MailsyncRunnerConfig;
 
 /* Syncs the messages of one folder pair. Must run on a thread whose
