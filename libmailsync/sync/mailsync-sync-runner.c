@@ -31,6 +31,8 @@
 #include "backends/imap/mailsync-imap-gmail.h"
 #include "backends/maildir/mailsync-maildir-repository.h"
 #include "backends/maildir/mailsync-maildir-folder.h"
+#include "backends/imap/mailsync-imap-private.h"
+#include "sync/mailsync-sync-unchanged.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -569,6 +571,192 @@ save_listing_state (Runner *r, MailsyncStatusBatch *batch)
   /* Rule 9: nothing changed, nothing written. */
   if (g_strcmp0 (state, saved) != 0)
     mailsync_status_batch_set_meta (batch, META_LISTING_STATE, state);
+}
+
+/* ---- the unchanged folder (issue 13 item 1, doc/design.md) ------------ */
+
+/* An IMAP folder with CONDSTORE against a plain Maildir under the plain
+ * policy (the fast listing's premise: after a completed run the status is
+ * both sides), without Gmail labels (a labels header changes a file's
+ * content, never its directory). */
+static gboolean shows_listing (MailsyncFolder *folder);
+
+static gboolean
+unchanged_applies (Runner *r)
+{
+  return MAILSYNC_IS_IMAP_FOLDER (r->remote) && MAILSYNC_IS_MAILDIR_FOLDER (r->local)
+         && fast_listing_applies (r)
+         && _mailsync_labels_config_get (mailsync_folder_get_repository (r->local)) == NULL;
+}
+
+/* TRUE in *skipped when the record's key is what the folder is now: the
+ * server's UIDVALIDITY, HIGHESTMODSEQ, UIDNEXT and MESSAGES (one STATUS),
+ * new/ and cur/ (stat), the status files (stat). Then both sides and the
+ * status are as a completed run left them, whose plan would be empty, so
+ * nothing is read. Any difference, or any doubt, is the full path, and
+ * the record is removed before that path changes anything. */
+static gboolean
+check_unchanged (Runner *r, gboolean *skipped, GError **error)
+{
+  g_autofree char *path = _mailsync_unchanged_path (r->config->status, r->status_name);
+  g_autofree char *saved = NULL;
+  g_autofree char *remote = NULL;
+  g_autofree char *key = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  MailsyncMaildirStamp stamp = { NULL, 0, 0 };
+  const char *maildir;
+  guint n_local = 0, n_remote = 0;
+
+  *skipped = FALSE;
+  if (!unchanged_applies (r) || !_mailsync_unchanged_read (path, &saved, &n_local, &n_remote))
+    {
+      if (!r->config->dry_run)
+        _mailsync_unchanged_forget (path);
+      return TRUE;
+    }
+  maildir = mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local));
+  if (_mailsync_maildir_stamp_take (maildir, &stamp))
+    {
+      _mailsync_imap_folder_probe_state_async (MAILSYNC_IMAP_FOLDER (r->remote), r->config->cancellable,
+                                               _mailsync_store_result, &result);
+      remote = _mailsync_imap_folder_probe_state_finish (MAILSYNC_IMAP_FOLDER (r->remote),
+                                                         _mailsync_await (&result), error);
+      if (remote == NULL && error != NULL && *error != NULL)
+        {
+          _mailsync_maildir_stamp_clear (&stamp);
+          return FALSE;
+        }
+      key = _mailsync_unchanged_key (r->config->status, r->status_name, remote, maildir, &stamp);
+    }
+  _mailsync_maildir_stamp_clear (&stamp);
+  if (key == NULL || strcmp (key, saved) != 0)
+    {
+      g_debug ("%s: changed since the last sync: listing both sides", r->folder_label);
+      if (!r->config->dry_run)
+        _mailsync_unchanged_forget (path);
+      return TRUE;
+    }
+
+  *skipped = TRUE;
+  emit (r, MAILSYNC_SYNC_EVENT_DEBUG, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
+        "folder unchanged since the last sync (server state, Maildir directories, status): skipped");
+  if (r->config->quick)
+    {
+      emit (r, MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
+            "not changed");
+      return TRUE;
+    }
+  /* What a no-op's full path says, with the counts it would find. */
+  if (shows_listing (r->local))
+    emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+  emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+  if (shows_listing (r->local))
+    emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->local, MAILSYNC_DIRECTION_NONE, 0, n_local, n_local,
+          NULL, NULL, NULL);
+  emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->remote, MAILSYNC_DIRECTION_NONE, 0, n_remote, n_remote,
+        NULL, NULL, NULL);
+  if (!r->config->dry_run)
+    {
+      emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->local, MAILSYNC_DIRECTION_TO_LOCAL, 0, 0, 0,
+            NULL, NULL, NULL);
+      emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0,
+            NULL, NULL, NULL);
+    }
+  return TRUE;
+}
+
+/* Every message of @list is in the status under the same flags, and the
+ * status holds nothing else. */
+static gboolean
+listing_is_status (Runner *r, GPtrArray *list)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+
+  if (list->len != g_hash_table_size (r->status_rows))
+    return FALSE;
+  for (guint i = 0; i < list->len; i++)
+    {
+      MailsyncMessageInfo *info = list->pdata[i];
+      guint32 uid = mailsync_message_info_get_uid (info);
+      const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+      g_autofree char *flags = NULL;
+
+      if (uid == 0 || row == NULL || !g_hash_table_add (seen, GUINT_TO_POINTER (uid)))
+        return FALSE;
+      flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
+      if (g_strcmp0 (flags, row->flags) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Longest wait for the directories' last change to be older than their
+ * time stamps' granularity; on a coarser file system the record is simply
+ * not written and the next run lists in full. */
+#define UNCHANGED_MAX_WAIT_NS (50 * G_GINT64_CONSTANT (1000000))
+
+/* After a run that completed with nothing skipped, and whose status is
+ * committed (durable): record the folder as the next run may find it
+ * unchanged. Only when the server is as it was listed (this run changed
+ * nothing there: the record keeps the listing's SELECT state) and the
+ * Maildir, listed again now, is the status.
+ *
+ * The same-tick race: a file renamed into cur/ right after our scan, in
+ * the clock tick of the scan's last change, would leave cur/'s time
+ * stamps as recorded. So the directories' newest time stamp must be
+ * older than the scan's start by more than the time stamps' granularity
+ * (waiting up to UNCHANGED_MAX_WAIT_NS for that), and equal before and
+ * after the scan; any later change then gets a later stamp. ctime is kept
+ * too: it cannot be set from user space, utimensat() moves it. */
+static void
+record_unchanged (Runner *r)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *remote_stamp = NULL;
+  g_autofree char *key = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) listing = NULL;
+  g_autoptr(GError) error = NULL;
+  MailsyncMaildirStamp before = { NULL, 0, 0 }, after = { NULL, 0, 0 };
+  const char *maildir;
+  gint64 start;
+
+  if (r->config->dry_run || r->incomplete || !unchanged_applies (r))
+    return;
+  path = _mailsync_unchanged_path (r->config->status, r->status_name);
+  remote_stamp = _mailsync_imap_folder_dup_listing_stamp (MAILSYNC_IMAP_FOLDER (r->remote));
+  if (path == NULL || remote_stamp == NULL || r->remote_list == NULL || !listing_is_status (r, r->remote_list))
+    return;
+  maildir = mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local));
+  start = _mailsync_unchanged_now_ns ();
+  if (!_mailsync_maildir_stamp_take (maildir, &before))
+    goto out;
+  if (before.newest_ns + before.granularity_ns >= start)
+    {
+      gint64 wait = before.newest_ns + before.granularity_ns - start + 1;
+
+      if (wait > UNCHANGED_MAX_WAIT_NS)
+        goto out;
+      g_usleep (wait / 1000 + 1);
+      start = _mailsync_unchanged_now_ns ();
+      if (!_mailsync_maildir_stamp_take (maildir, &before) || before.newest_ns + before.granularity_ns >= start)
+        goto out;
+    }
+  mailsync_folder_list_messages_async (r->local, r->config->cancellable, _mailsync_store_result, &result);
+  listing = mailsync_folder_list_messages_finish (r->local, _mailsync_await (&result), &error);
+  if (listing == NULL || !listing_is_status (r, listing))
+    goto out;
+  g_clear_pointer (&listing, g_ptr_array_unref);
+  if (!_mailsync_maildir_stamp_take (maildir, &after) || !_mailsync_maildir_stamp_equal (&before, &after))
+    goto out;
+  key = _mailsync_unchanged_key (r->config->status, r->status_name, remote_stamp, maildir, &before);
+  if (key != NULL)
+    _mailsync_unchanged_write (path, key, g_hash_table_size (r->status_rows), r->remote_list->len);
+out:
+  if (key == NULL)
+    g_debug ("%s: not recorded as unchanged: the next run lists both sides", r->folder_label);
+  _mailsync_maildir_stamp_clear (&before);
+  _mailsync_maildir_stamp_clear (&after);
 }
 
 /* The local listing (a directory scan in a thread, the longest part of a
@@ -2513,6 +2701,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
   g_autoptr(MailsyncStatusBatch) validity = mailsync_status_batch_new ();
   g_autofree char *rebuilt = NULL;
   gboolean rebuilding;
+  gboolean unchanged = FALSE;
 
   r->config = config;
   r->context = g_main_context_ref_thread_default ();
@@ -2524,6 +2713,10 @@ sync_folder_once (const MailsyncRunnerConfig *config,
   r->max_age_set = _mailsync_max_age_compute (config->max_age_days, config->max_age_date,
                                               g_get_real_time () / G_USEC_PER_SEC, &r->max_age);
 
+  if (!check_unchanged (r, &unchanged, error))
+    return FALSE;
+  if (unchanged)
+    return TRUE;
   start_local_listing (r);
   if (!mailsync_status_store_load (config->status, status_name, &records, &r->meta,
                                    config->cancellable, error))
@@ -2575,12 +2768,16 @@ sync_folder_once (const MailsyncRunnerConfig *config,
       emit (r, MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
             "not changed");
       save_listing_state (r, state);
-      return config->dry_run || commit (r, state, error);
+      if (!config->dry_run && !commit (r, state, error))
+        return FALSE;
+      record_unchanged (r);
+      return TRUE;
     }
   if (!execute (r, plan, error))
     return FALSE;
   if (!run_labels (r, error))
     return FALSE;
+  record_unchanged (r);
   /* Said once the copies are done, so the count is what happened. */
   if (rebuilt != NULL)
     emit (r, MAILSYNC_SYNC_EVENT_WARNING, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, rebuilt);

@@ -49,6 +49,10 @@ struct _MailsyncImapFolder
   char *known_state;      /* sync-state saved with those, or NULL */
   char *sync_state;       /* "1 UIDVALIDITY HIGHESTMODSEQ" of the last listing */
   gboolean fast_listing;  /* the last listing used known + CHANGEDSINCE */
+  /* "UIDVALIDITY HIGHESTMODSEQ UIDNEXT MESSAGES" of the last listing's
+   * SELECT, for the unchanged-folder check (sync/mailsync-sync-unchanged.c);
+   * NULL without CONDSTORE. */
+  char *listing_stamp;
 
   /* maxage/maxsize asked by the caller: a full listing SEARCHes first. */
   gint64 window_since;     /* unix time, 0 for none */
@@ -628,6 +632,10 @@ list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **err
   g_clear_pointer (&self->sync_state, g_free);
   if (self->highestmodseq > 0)
     self->sync_state = g_strdup_printf ("1 %u %" G_GUINT64_FORMAT, self->uidvalidity, self->highestmodseq);
+  g_clear_pointer (&self->listing_stamp, g_free);
+  if (self->highestmodseq > 0 && self->uidvalidity > 0 && self->uidnext > 0)
+    self->listing_stamp = g_strdup_printf ("%u %" G_GUINT64_FORMAT " %u %u", self->uidvalidity,
+                                           self->highestmodseq, self->uidnext, self->exists);
   self->fast_listing = FALSE;
   if (self->exists == 0)
     return g_ptr_array_new_with_free_func (g_object_unref);
@@ -689,6 +697,108 @@ folder_list_messages_finish (MailsyncFolder *folder, GAsyncResult *result, GErro
 {
   g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- the unchanged-folder probe ---------------------------------------------- */
+
+typedef struct
+{
+  MailsyncImapStatusData status;
+  gboolean seen;
+} ProbeData;
+
+static void
+probe_untagged (MailsyncImapResponse *response, gpointer user_data)
+{
+  ProbeData *data = user_data;
+
+  if (response->data_kind != MAILSYNC_IMAP_DATA_STATUS)
+    return;
+  data->status.present |= response->u.status->present;
+  if (response->u.status->present & MAILSYNC_IMAP_STATUS_ITEM_UIDVALIDITY)
+    data->status.uidvalidity = response->u.status->uidvalidity;
+  if (response->u.status->present & MAILSYNC_IMAP_STATUS_ITEM_UIDNEXT)
+    data->status.uidnext = response->u.status->uidnext;
+  if (response->u.status->present & MAILSYNC_IMAP_STATUS_ITEM_MESSAGES)
+    data->status.messages = response->u.status->messages;
+  if (response->u.status->present & MAILSYNC_IMAP_STATUS_ITEM_HIGHESTMODSEQ)
+    data->status.highestmodseq = response->u.status->highestmodseq;
+  data->seen = TRUE;
+}
+
+/* One STATUS, no SELECT: the folder's state in the listing stamp's form.
+ * Without CONDSTORE a flag change shows in none of STATUS's counters, so
+ * there is no stamp then (NULL, no error) and the folder is never taken
+ * as unchanged. */
+static void
+probe_state_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapFolder *self = source;
+  MailsyncImapConnection *connection;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autofree char *quoted = NULL;
+  g_autofree char *line = NULL;
+  MailsyncImapRequest *request;
+  ProbeData data = { { 0 }, FALSE };
+  const guint need = MAILSYNC_IMAP_STATUS_ITEM_UIDVALIDITY | MAILSYNC_IMAP_STATUS_ITEM_UIDNEXT |
+                     MAILSYNC_IMAP_STATUS_ITEM_MESSAGES | MAILSYNC_IMAP_STATUS_ITEM_HIGHESTMODSEQ;
+
+  if (!check_connected (self, task))
+    return;
+  connection = connection_of (self);
+  if (!mailsync_imap_connection_has_capability (connection, "CONDSTORE"))
+    {
+      g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
+  quoted = _mailsync_imap_quote (self->wire_name);
+  line = g_strdup_printf ("STATUS %s (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)", quoted);
+  request = mailsync_imap_request_new (line);
+  mailsync_imap_request_set_untagged_handler (request, probe_untagged, &data);
+  mailsync_imap_connection_send_async (connection, request, cancellable, _mailsync_store_result, &result);
+  ok = mailsync_imap_connection_send_finish (connection, _mailsync_await (&result), &error);
+  if (ok == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (!data.seen || (data.status.present & need) != need || data.status.highestmodseq == 0)
+    {
+      g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
+  g_task_return_pointer (task,
+                         g_strdup_printf ("%u %" G_GUINT64_FORMAT " %u %u", data.status.uidvalidity,
+                                          data.status.highestmodseq, data.status.uidnext,
+                                          data.status.messages),
+                         g_free);
+}
+
+void
+_mailsync_imap_folder_probe_state_async (MailsyncImapFolder  *self,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  queue_job (self, g_task_new (self, cancellable, callback, user_data),
+             _mailsync_imap_folder_probe_state_async, probe_state_job);
+}
+
+char *
+_mailsync_imap_folder_probe_state_finish (MailsyncImapFolder  *self,
+                                          GAsyncResult        *result,
+                                          GError             **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+char *
+_mailsync_imap_folder_dup_listing_stamp (MailsyncImapFolder *self)
+{
+  return g_strdup (self->listing_stamp);
 }
 
 /* ---- fetch ------------------------------------------------------------------- */
@@ -2048,6 +2158,7 @@ mailsync_imap_folder_finalize (GObject *object)
   g_clear_pointer (&self->known, g_hash_table_unref);
   g_free (self->known_state);
   g_free (self->sync_state);
+  g_free (self->listing_stamp);
   g_free (self->wire_name);
   g_hash_table_unref (self->fetching);
   g_queue_clear (&self->fetch_order);

@@ -35,6 +35,19 @@ gboolean                _mailsync_imap_folder_ensure_selected (MailsyncImapFolde
                                                                GCancellable       *cancellable,
                                                                GError            **error);
 
+/* The unchanged-folder check (sync/mailsync-sync-unchanged.c): one STATUS
+ * gives "UIDVALIDITY HIGHESTMODSEQ UIDNEXT MESSAGES", or NULL (no error)
+ * without CONDSTORE; the listing stamp is the same from the last listing's
+ * SELECT (NULL without CONDSTORE). */
+void  _mailsync_imap_folder_probe_state_async  (MailsyncImapFolder  *self,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+char *_mailsync_imap_folder_probe_state_finish (MailsyncImapFolder  *self,
+                                                GAsyncResult        *result,
+                                                GError             **error);
+char *_mailsync_imap_folder_dup_listing_stamp  (MailsyncImapFolder  *self);
+
 /* A mailbox name as an IMAP astring: quoted (RFC 3501 §4.3) with mUTF-7
  * already applied by the caller. */
 char *_mailsync_imap_quote (const char *text);

@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""The unchanged-folder skip (issue 13 item 1) against a private Dovecot.
+
+A folder whose server state (UIDVALIDITY, HIGHESTMODSEQ, UIDNEXT, MESSAGES
+by STATUS), Maildir new/ and cur/ (stat) and status files are as the last
+completed sync recorded them is skipped with no listing at all: no SELECT,
+no FETCH, no directory scan. Each change kind alone, after such a no-op,
+must still sync: a server flag change, new message, expunge; a local
+rename (flag change), new file in new/, delete. The same-tick race: a file
+renamed into cur/ with cur/'s mtime put back as it was (utimensat) is seen
+by the next sync; a directory changed too recently (here: in the future)
+is never recorded as unchanged. Without CONDSTORE nothing is skipped.
+Exit 77 (skip) when Dovecot is not installed."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import mailsync_tap
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILDDIR = os.environ.get("TEST_BUILDDIR", HERE)
+DRIVER = os.path.join(BUILDDIR, "sync-maildirs")
+SKIPPED = "folder unchanged since the last sync"
+FLAG_LETTERS = {"\\Seen": "S", "\\Flagged": "F", "\\Answered": "R", "\\Deleted": "T", "\\Draft": "D"}
+
+TAP = mailsync_tap.Tap(600)
+check = TAP.check
+
+
+class Server(mailsync_tap.Dovecot):
+    def __init__(self, root, variant=None, users=4):
+        self.users = 0
+        super().__init__(os.path.join(root, "dovecot" + ("-" + variant if variant else "")),
+                         [("same%d" % i, "pwsame%d" % i) for i in range(1, users + 1)], variant)
+
+    def new_user(self):
+        self.users += 1
+        return "same%d" % self.users, "pwsame%d" % self.users
+
+
+def message(tag):
+    return ("From: test@example.org\r\nSubject: %s\r\nMessage-ID: <%s@same>\r\n"
+            "Date: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\nBody of %s\r\n" % (tag, tag, tag)).encode()
+
+
+def append(conn, folder, tag, flags=""):
+    typ, data = conn.append(folder, "(%s)" % flags if flags else None, None, message(tag))
+    assert typ == "OK", data
+
+
+def uid_of(conn, folder, tag):
+    conn.select(folder)
+    typ, data = conn.uid("SEARCH", None, "HEADER", "Message-ID", "<%s@same>" % tag)
+    return data[0].split()[0].decode()
+
+
+def server_state(conn):
+    state = {}
+    typ, data = conn.list()
+    for line in data:
+        name = re.match(rb'\((.*?)\) "(.)" (.*)', line).group(3).decode().strip('"')
+        conn.select('"%s"' % name, readonly=True)
+        typ, data = conn.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        items = []
+        for part in data:
+            if isinstance(part, tuple):
+                flags = re.search(rb"FLAGS \((.*?)\)", part[0]).group(1).decode().split()
+                subject = part[1].decode().strip().split(":", 1)[1].strip()
+                items.append((subject, "".join(sorted(FLAG_LETTERS.get(f, "") for f in flags))))
+        state[name] = sorted(items)
+    return state
+
+
+def local_state(root):
+    state = {}
+    for folder in sorted(os.listdir(root)):
+        fdir = os.path.join(root, folder)
+        if not os.path.isdir(os.path.join(fdir, "cur")):
+            continue
+        items = []
+        for sub in ("cur", "new"):
+            for name in os.listdir(os.path.join(fdir, sub)):
+                with open(os.path.join(fdir, sub, name), "rb") as f:
+                    m = re.search(rb"^Subject: (.*?)\r?$", f.read(), re.M)
+                items.append((m.group(1).decode() if m else "?", name.split(":2,", 1)[1] if ":2," in name else ""))
+        state[folder] = sorted(items)
+    return state
+
+
+def local_file(work, folder, tag):
+    fdir = os.path.join(work, "local", folder)
+    for sub in ("cur", "new"):
+        for name in os.listdir(os.path.join(fdir, sub)):
+            with open(os.path.join(fdir, sub, name), "rb") as f:
+                if re.search(rb"^Subject: %s\r?$" % tag.encode(), f.read(), re.M):
+                    return os.path.join(fdir, sub, name)
+    return None
+
+
+class Run:
+    def __init__(self, p):
+        self.returncode = p.returncode
+        self.stdout = p.stdout
+        self.stderr = p.stderr
+        out = p.stdout + p.stderr
+        self.commands = [re.sub(r"^.*? C: \S+ ", "", l) for l in out.splitlines() if "-DEBUG: " in l and " C: " in l]
+        self.skipped = set(re.findall(r"^debug folder=(\S+) .*" + SKIPPED, p.stdout, re.M))
+
+    def sent(self, text):
+        return any(text in c for c in self.commands)
+
+    def summary(self):
+        return "rc=%d skipped=%s commands=%s stderr=%s" % (
+            self.returncode, sorted(self.skipped), [c for c in self.commands if "LOGIN" not in c][:12],
+            "\n".join(l for l in self.stderr.splitlines() if "DEBUG" not in l)[-300:])
+
+
+def run_sync(server, user, password, work):
+    env = dict(os.environ)
+    env.update(server.env)
+    env.update({"DOVECOT_USER": user, "DOVECOT_PASS": password, "MAILSYNC_TEST_IMAP_SECURITY": "starttls",
+                "G_MESSAGES_DEBUG": "Mailsync-IMAP"})
+    env.pop("MAILSYNC_CRASH_AT", None)
+    os.makedirs(os.path.join(work, "local"), exist_ok=True)
+    p = subprocess.run([DRIVER, "imap", os.path.join(work, "local"), os.path.join(work, "meta")],
+                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+    return Run(p)
+
+
+def converged(server, user, pw, work):
+    conn = server.imap(user, pw)
+    remote = server_state(conn)
+    conn.logout()
+    return remote, local_state(os.path.join(work, "local"))
+
+
+FOLDERS = {"INBOX", "Work"}
+
+
+def settle(server, user, pw, work, name):
+    """A no-op sync that skips every folder. A run that changed the server
+    leaves a HIGHESTMODSEQ the record does not have, so the first no-op
+    after it may list in full; the second must skip."""
+    for attempt in range(2):
+        p = run_sync(server, user, pw, work)
+        if p.returncode != 0 or p.skipped == FOLDERS:
+            break
+    check("%s: a no-op sync skips every folder" % name, p.returncode == 0 and p.skipped == FOLDERS, p.summary())
+    check("%s: the skipped no-op sends no SELECT and no FETCH" % name,
+          not p.sent("SELECT") and not p.sent("FETCH") and p.sent("STATUS"), p.summary())
+    return p
+
+
+def change_and_sync(server, user, pw, work, name, folder, change, expect):
+    settle(server, user, pw, work, name)
+    change()
+    p = run_sync(server, user, pw, work)
+    check("%s: the next sync succeeds and does not skip %s" % (name, folder),
+          p.returncode == 0 and folder not in p.skipped, p.summary())
+    remote, local = converged(server, user, pw, work)
+    check("%s: both sides equal" % name, remote == local, (remote, local))
+    check("%s: the change went through" % name, expect(remote, local), (remote, local))
+
+
+def scenario_changes(server, root):
+    user, pw = server.new_user()
+    work = os.path.join(root, "changes")
+    conn = server.imap(user, pw)
+    conn.create("Work")
+    for i in range(12):
+        append(conn, "INBOX", "in-%d" % i, ["", "\\Seen", "\\Seen \\Flagged"][i % 3])
+    for i in range(5):
+        append(conn, "Work", "work-%d" % i, "\\Seen")
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    check("initial sync", p.returncode == 0, p.summary())
+    p = run_sync(server, user, pw, work)
+    check("the no-op right after the initial sync skips both folders", p.skipped == FOLDERS, p.summary())
+
+    def imap(fn):
+        def go():
+            conn = server.imap(user, pw)
+            fn(conn)
+            conn.logout()
+        return go
+
+    change_and_sync(server, user, pw, work, "server flag change", "INBOX",
+                    imap(lambda c: c.uid("STORE", uid_of(c, "INBOX", "in-0"), "+FLAGS", "(\\Answered)")),
+                    lambda r, l: ("in-0", "R") in l["INBOX"])
+    change_and_sync(server, user, pw, work, "server new message", "Work",
+                    imap(lambda c: append(c, "Work", "new-remote", "\\Seen")),
+                    lambda r, l: ("new-remote", "S") in l["Work"])
+
+    def expunge(c):
+        c.uid("STORE", uid_of(c, "INBOX", "in-1"), "+FLAGS", "(\\Deleted)")
+        c.expunge()
+    change_and_sync(server, user, pw, work, "server expunge", "INBOX", imap(expunge),
+                    lambda r, l: not any(s == "in-1" for s, _ in l["INBOX"]))
+
+    def rename():
+        path = local_file(work, "INBOX", "in-3")
+        check("local rename: in-3 has no flag yet", path.endswith(":2,"), path)
+        os.rename(path, path.split(":2,")[0] + ":2,FS")
+    change_and_sync(server, user, pw, work, "local rename (flag change)", "INBOX", rename,
+                    lambda r, l: ("in-3", "FS") in r["INBOX"])
+
+    def new_file():
+        with open(os.path.join(work, "local", "Work", "tmp", "1.local.host"), "wb") as f:
+            f.write(message("new-local").replace(b"\r\n", b"\n"))
+        os.rename(os.path.join(work, "local", "Work", "tmp", "1.local.host"),
+                  os.path.join(work, "local", "Work", "new", "1.local.host"))
+    change_and_sync(server, user, pw, work, "local new file in new/", "Work", new_file,
+                    lambda r, l: ("new-local", "") in r["Work"])
+    change_and_sync(server, user, pw, work, "local delete", "INBOX",
+                    lambda: os.unlink(local_file(work, "INBOX", "in-4")),
+                    lambda r, l: not any(s == "in-4" for s, _ in r["INBOX"]))
+
+    # The same-tick race: a rename into cur/ right after a sync, with
+    # cur/'s time stamps put back as the sync left them.
+    def race():
+        cur = os.path.join(work, "local", "INBOX", "cur")
+        st = os.stat(cur)
+        path = local_file(work, "INBOX", "in-5")
+        os.rename(path, path.split(":2,")[0] + ":2,DS")
+        os.utime(cur, ns=(st.st_atime_ns, st.st_mtime_ns))
+        check("race: cur/'s mtime is as the sync left it", os.stat(cur).st_mtime_ns == st.st_mtime_ns)
+    change_and_sync(server, user, pw, work, "same-tick race (mtime forced equal)", "INBOX", race,
+                    lambda r, l: ("in-5", "DS") in r["INBOX"])
+
+    # A directory whose last change is not older than the scan by more
+    # than the time stamps' granularity is never recorded as unchanged.
+    settle(server, user, pw, work, "recent directory")
+    cur = os.path.join(work, "local", "Work", "cur")
+    future = time.time_ns() + 3600 * 10**9
+    os.utime(cur, ns=(future, future))
+    p = run_sync(server, user, pw, work)
+    check("recent directory: the sync after the change lists Work", p.returncode == 0 and "Work" not in p.skipped,
+          p.summary())
+    p = run_sync(server, user, pw, work)
+    check("recent directory: not recorded, so the next sync lists Work again",
+          p.returncode == 0 and "Work" not in p.skipped and "INBOX" in p.skipped, p.summary())
+    past = time.time_ns() - 3600 * 10**9
+    os.utime(cur, ns=(past, past))
+    p = run_sync(server, user, pw, work)
+    check("recent directory: an old mtime again lists Work once", p.returncode == 0 and "Work" not in p.skipped,
+          p.summary())
+    settle(server, user, pw, work, "recent directory, after")
+
+    # The status file gone: never skipped.
+    settle(server, user, pw, work, "status removed")
+    os.unlink(os.path.join(work, "meta", "Account-Test", "LocalStatus-sqlite", "Work"))
+    p = run_sync(server, user, pw, work)
+    check("status removed: Work is listed (rebuilt), not skipped", p.returncode == 0 and "Work" not in p.skipped,
+          p.summary())
+    remote, local = converged(server, user, pw, work)
+    check("status removed: both sides equal", remote == local, (remote, local))
+
+
+def scenario_no_condstore(root):
+    server = Server(root, "nocondstore", users=1)
+    try:
+        user, pw = server.new_user()
+        work = os.path.join(root, "nocondstore")
+        conn = server.imap(user, pw)
+        append(conn, "INBOX", "nc-1", "\\Seen")
+        conn.logout()
+        p = run_sync(server, user, pw, work)
+        check("nocondstore: initial sync", p.returncode == 0, p.summary())
+        p = run_sync(server, user, pw, work)
+        check("nocondstore: without CONDSTORE no folder is skipped (flag changes are invisible to STATUS)",
+              p.returncode == 0 and not p.skipped and p.sent("SELECT"), p.summary())
+    finally:
+        server.stop()
+
+
+def main():
+    if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
+        print("1..0 # SKIP dovecot is not installed")
+        return 77
+    root = tempfile.mkdtemp(prefix="mailsync-same-", dir="/tmp")
+    os.chmod(root, 0o755)
+    server = None
+    try:
+        server = Server(root)
+        scenario_changes(server, root)
+        server.stop()
+        server = None
+        scenario_no_condstore(root)
+    finally:
+        if server:
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    return TAP.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
