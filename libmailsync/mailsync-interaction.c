@@ -153,27 +153,80 @@ real_accept_certificate (MailsyncInteraction *self, const char *repository, cons
   return MAILSYNC_INTERACTION_UNHANDLED;
 }
 
-/* The default _async methods run the blocking one in place: on the
- * caller's context, which is the client's (see the class comment). */
+/* What one question asks: the arguments of its methods. */
+typedef struct
+{
+  const char *repository;
+  const char *user;
+  const char *host;
+  const GError *previous_error;
+  const char *certificate_pem;
+  GTlsCertificateFlags errors;
+} QuestionArgs;
+
+/* Each question's blocking method, given its QuestionArgs: the one place that
+ * knows which class member answers which question in place. */
+typedef MailsyncInteractionResult (*AskInPlace) (MailsyncInteraction *self, const QuestionArgs *q,
+                                                 GCancellable *cancellable, char **secret, gboolean *accept,
+                                                 GError **error);
+
+static MailsyncInteractionResult
+ask_password_in_place (MailsyncInteraction *self, const QuestionArgs *q, GCancellable *cancellable, char **secret,
+                       gboolean *accept, GError **error)
+{
+  return MAILSYNC_INTERACTION_GET_CLASS (self)->ask_password (self, q->repository, q->user, q->host,
+                                                              q->previous_error, cancellable, secret, error);
+}
+
+static MailsyncInteractionResult
+ask_oauth2_token_in_place (MailsyncInteraction *self, const QuestionArgs *q, GCancellable *cancellable, char **secret,
+                           gboolean *accept, GError **error)
+{
+  return MAILSYNC_INTERACTION_GET_CLASS (self)->ask_oauth2_token (self, q->repository, q->user, q->host,
+                                                                  q->previous_error, cancellable, secret, error);
+}
+
+static MailsyncInteractionResult
+accept_certificate_in_place (MailsyncInteraction *self, const QuestionArgs *q, GCancellable *cancellable,
+                             char **secret, gboolean *accept, GError **error)
+{
+  return MAILSYNC_INTERACTION_GET_CLASS (self)->accept_certificate (self, q->repository, q->host,
+                                                                    q->certificate_pem, q->errors, cancellable,
+                                                                    accept, error);
+}
+
+/* The default _async methods: @ask, the blocking method, runs in place,
+ * on the caller's context, which is the client's (see the class
+ * comment); its answer is the result of a task tagged @source_tag (the
+ * default _async method), for finish_answer(). */
 static void
-real_ask_password_async (MailsyncInteraction *self, const char *repository, const char *user, const char *host,
-                         const GError *previous_error, GCancellable *cancellable, GAsyncReadyCallback callback,
-                         gpointer user_data)
+answer_in_place (MailsyncInteraction *self, gpointer source_tag, AskInPlace ask, const QuestionArgs *q,
+                 GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   GError *error = NULL;
   char *secret = NULL;
+  gboolean accept = FALSE;
   MailsyncInteractionResult result;
 
-  g_task_set_source_tag (task, real_ask_password_async);
+  g_task_set_source_tag (task, source_tag);
   if (g_cancellable_set_error_if_cancelled (cancellable, &error))
     {
       g_task_return_error (task, error);
       return;
     }
-  result = MAILSYNC_INTERACTION_GET_CLASS (self)->ask_password (self, repository, user, host, previous_error,
-                                                                 cancellable, &secret, &error);
-  return_answer (task, result, secret, FALSE, error);
+  result = ask (self, q, cancellable, &secret, &accept, &error);
+  return_answer (task, result, secret, accept, error);
+}
+
+static void
+real_ask_password_async (MailsyncInteraction *self, const char *repository, const char *user, const char *host,
+                         const GError *previous_error, GCancellable *cancellable, GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  QuestionArgs q = { repository, user, host, previous_error, NULL, 0 };
+
+  answer_in_place (self, real_ask_password_async, ask_password_in_place, &q, cancellable, callback, user_data);
 }
 
 static MailsyncInteractionResult
@@ -187,20 +240,10 @@ real_ask_oauth2_token_async (MailsyncInteraction *self, const char *repository, 
                              const char *host, const GError *previous_error, GCancellable *cancellable,
                              GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  GError *error = NULL;
-  char *secret = NULL;
-  MailsyncInteractionResult result;
+  QuestionArgs q = { repository, user, host, previous_error, NULL, 0 };
 
-  g_task_set_source_tag (task, real_ask_oauth2_token_async);
-  if (g_cancellable_set_error_if_cancelled (cancellable, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  result = MAILSYNC_INTERACTION_GET_CLASS (self)->ask_oauth2_token (self, repository, user, host, previous_error,
-                                                                     cancellable, &secret, &error);
-  return_answer (task, result, secret, FALSE, error);
+  answer_in_place (self, real_ask_oauth2_token_async, ask_oauth2_token_in_place, &q, cancellable, callback,
+                   user_data);
 }
 
 static void
@@ -208,20 +251,10 @@ real_accept_certificate_async (MailsyncInteraction *self, const char *repository
                                const char *certificate_pem, GTlsCertificateFlags errors,
                                GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  GError *error = NULL;
-  gboolean accept = FALSE;
-  MailsyncInteractionResult result;
+  QuestionArgs q = { repository, NULL, host, NULL, certificate_pem, errors };
 
-  g_task_set_source_tag (task, real_accept_certificate_async);
-  if (g_cancellable_set_error_if_cancelled (cancellable, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  result = MAILSYNC_INTERACTION_GET_CLASS (self)->accept_certificate (self, repository, host, certificate_pem,
-                                                                       errors, cancellable, &accept, &error);
-  return_answer (task, result, NULL, accept, error);
+  answer_in_place (self, real_accept_certificate_async, accept_certificate_in_place, &q, cancellable, callback,
+                   user_data);
 }
 
 static MailsyncInteractionResult
