@@ -489,6 +489,34 @@ def scenario_throttled_cancel(root):
         server.close()
 
 
+def scenario_debug_redacted(root):
+    """-d imap prints the protocol, never the password: not in LOGIN, nor
+    in an AUTHENTICATE PLAIN initial response or continuation (base64),
+    for LOGIN and for SASL PLAIN (review of d28ce00/7330463)."""
+    import base64
+    secrets = ["secret-pw", base64.b64encode(b"\0u\0secret-pw").decode(),
+               base64.b64encode(b"u\0u\0secret-pw").decode()]
+    for mech in ("LOGIN", "PLAIN"):
+        server = filled_server()
+        try:
+            name = "debug-redacted-" + mech.lower()
+            work, path = imap_account(root, name, server)
+            with open(path, "a") as f:
+                f.write("auth_mechanisms = %s\n" % mech)
+            env = dict(os.environ, HOME=work)
+            env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+            p = subprocess.run([mailsync_tap.MAILSYNC, "-c", path, "-d", "imap"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, timeout=120)
+            out = p.stdout + p.stderr
+            said = [l for l in out.splitlines() if ("C: " in l and (" LOGIN " in l or " AUTHENTICATE " in l))]
+            check("%s: the run logged in and synced, its login command is in the debug log" % name,
+                  p.returncode == 0 and said, (p.returncode, out[-1200:]))
+            check("%s: no password, plain or base64, in the debug log" % name,
+                  not any(s in out for s in secrets), [l for l in out.splitlines() if any(s in l for s in secrets)])
+        finally:
+            server.close()
+
+
 def main():
     root = tempfile.mkdtemp(prefix="mailsync-faults-", dir="/tmp")
     try:
@@ -496,7 +524,8 @@ def main():
         for name, fn in (("network", scenario_network),
                          ("body", scenario_missing_body),
                          ("throttled", scenario_throttled),
-                         ("throttled-cancel", scenario_throttled_cancel)):
+                         ("throttled-cancel", scenario_throttled_cancel),
+                         ("debug-redacted", scenario_debug_redacted)):
             if not only or only == name:
                 fn(root)
     finally:
