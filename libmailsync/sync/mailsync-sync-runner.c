@@ -27,6 +27,7 @@
 #include "mailsync-worker.h"
 #include "mailsync-repository.h"
 #include "sync/mailsync-gmail-labels.h"
+#include "sync/mailsync-keywords.h"
 #include "backends/imap/mailsync-imap-folder.h"
 #include "backends/imap/mailsync-imap-gmail.h"
 #include "backends/maildir/mailsync-maildir-repository.h"
@@ -951,6 +952,76 @@ put_keeping_labels (Runner *r, MailsyncStatusBatch *batch, guint32 uid, const ch
   mailsync_status_batch_put (batch, uid, flags, old ? old->mtime : 0, old ? old->labels : "");
 }
 
+/* ---- keywords (issue 10 item 3) ---------------------------------------
+ *
+ * Synced when both folders have them (IMAP and Maildir). The status keeps
+ * a local Maildir's keywords as offlineimap keeps those it maps: as the
+ * letters of the file names in the flags column ("Sab"), a customflag
+ * letter or one from the folder's dovecot-keywords file (doc/design.md). */
+static gboolean
+keywords_on (Runner *r)
+{
+  return _mailsync_keywords_supported (r->remote) && _mailsync_keywords_supported (r->local);
+}
+
+/* A message's keywords, space-separated; NULL when the listing does not
+ * say (an IMAP fast listing's unchanged message). */
+static char *
+info_keywords (MailsyncMessageInfo *info)
+{
+  const char * const *keywords = mailsync_message_info_get_keywords (info);
+
+  return keywords ? g_strjoinv (" ", (char **) keywords) : NULL;
+}
+
+/* The status flags column for @flags (system letters) and @keywords: the
+ * letters the local side gives them, sorted by ASCII as offlineimap's. */
+static char *
+status_flags (Runner *r, const char *flags, const char *keywords)
+{
+  g_autofree char *letters = NULL;
+  g_autofree char *all = NULL;
+  GString *sorted;
+
+  if (!keywords_on (r) || keywords == NULL || *keywords == '\0')
+    return g_strdup (flags);
+  letters = _mailsync_keywords_to_letters (r->local, keywords);
+  all = g_strconcat (flags, letters, NULL);
+  sorted = g_string_new (NULL);
+  for (int c = 'A'; c <= 'z'; c++)
+    if (strchr (all, c) != NULL)
+      g_string_append_c (sorted, (char) c);
+  return g_string_free (sorted, FALSE);
+}
+
+/* The keywords of @wanted that @stored lacks: the local side had no
+ * letter left for them (a Maildir folder with 26 keywords). One line. */
+static void
+warn_not_stored (Runner *r, guint32 uid, const char *wanted, const char *stored)
+{
+  g_auto(GStrv) want = g_strsplit (wanted ? wanted : "", " ", -1);
+  g_auto(GStrv) have = g_strsplit (stored ? stored : "", " ", -1);
+  g_autoptr(GString) missing = g_string_new (NULL);
+  g_autofree char *text = NULL;
+
+  for (char **w = want; *w; w++)
+    if (**w != '\0' && !g_strv_contains ((const char * const *) have, *w))
+      g_string_append_printf (missing, "%s%s", missing->len ? " " : "", *w);
+  if (missing->len == 0)
+    return;
+  text = g_strdup_printf ("Keywords not stored on message %u in %s (no letter left in its dovecot-keywords): %s",
+                          uid, r->folder_label, missing->str);
+  emit (r, MAILSYNC_SYNC_EVENT_WARNING, r->local, MAILSYNC_DIRECTION_TO_LOCAL, uid, 0, 0, NULL, NULL, text);
+}
+
+static gboolean
+remote_can_store (const char *keyword, gpointer data)
+{
+  Runner *r = data;
+
+  return _mailsync_keywords_can_store (r->remote, keyword);
+}
+
 static gboolean
 reconcile_intents (Runner *r, GError **error)
 {
@@ -1317,17 +1388,26 @@ commit_downloads (Runner *r, GPtrArray *batch_ops, guint *done, guint total, GEr
   for (guint i = 0; i < batch_ops->len; i++)
     {
       Op *op = batch_ops->pdata[i];
+      g_autofree char *stored_keywords = NULL;
+      g_autofree char *row_flags = NULL;
+
       if (op->stored == NULL)
         continue;
+      /* the keywords the local side could store: the status records
+       * those only, so that one it could not is never read as removed */
+      stored_keywords = info_keywords (op->stored);
+      row_flags = status_flags (r, op->action->flags, stored_keywords);
+      if (keywords_on (r))
+        warn_not_stored (r, op->action->uid, op->action->keywords, stored_keywords);
       if (r->labels != NULL)
         {
           /* the labels now in the file, and its mtime (GmailFolder's copymessageto) */
           g_autofree char *labels = _mailsync_labels_status (remote_labels_of (r, op->action->uid));
 
-          mailsync_status_batch_put (batch, op->action->uid, op->action->flags, local_mtime (r, op->stored), labels);
+          mailsync_status_batch_put (batch, op->action->uid, row_flags, local_mtime (r, op->stored), labels);
         }
       else
-        put_keeping_labels (r, batch, op->action->uid, op->action->flags);
+        put_keeping_labels (r, batch, op->action->uid, row_flags);
       progress_copied (r, copy_size (op->source));
       if (r->config->emit != NULL)
         {
@@ -1517,7 +1597,11 @@ run_uploads (Runner *r, GPtrArray *todo, GError **error)
            * records (and adds again) its labels */
           if (r->labels != NULL && !upload_labels (r, renamed, uid, error))
             return FALSE;
-          put_keeping_labels (r, batch, uid, op->action->flags);
+          {
+            g_autofree char *row_flags = status_flags (r, op->action->flags, op->action->keywords);
+
+            put_keeping_labels (r, batch, uid, row_flags);
+          }
           mailsync_status_batch_set_meta (batch, op->token, NULL);
           progress_copied (r, copy_size (op->source));
           if (r->config->emit != NULL)
@@ -1661,7 +1745,11 @@ run_flags (Runner *r, GPtrArray *todo, MailsyncFolder *folder, GError **error)
     {
       MailsyncAction *action = todo->pdata[i];
       g_autofree char *group_key = g_strconcat (action->add, "|", action->remove, NULL);
-      GArray *uids = g_hash_table_lookup (groups, group_key);
+      GArray *uids = NULL;
+
+      if (*action->add == '\0' && *action->remove == '\0')
+        continue; /* keywords only: run_keywords */
+      uids = g_hash_table_lookup (groups, group_key);
 
       if (uids == NULL)
         {
@@ -1694,6 +1782,121 @@ run_flags (Runner *r, GPtrArray *todo, MailsyncFolder *folder, GError **error)
     return FALSE;
   emit_flag_counts (r, todo, folder);
   return TRUE;
+}
+
+/* Keyword changes (issue 10 item 3), one call per distinct (add, remove)
+ * pair as for flags. A keyword the local side could not store (no letter
+ * left) is named in a warning and left out of the status row
+ * (@not_stored_by_uid: uid -> GStrv), so that the next run does not take
+ * its absence for a removal and take it off the server. */
+typedef struct
+{
+  Op op;             /* first: batch_errors() reads it as an Op */
+  GArray *uids;
+  GStrv not_stored;
+} KeywordOp;
+
+static void
+keyword_op_free (KeywordOp *kop)
+{
+  g_clear_error (&kop->op.error);
+  g_array_unref (kop->uids);
+  g_strfreev (kop->not_stored);
+  g_free (kop);
+}
+
+static void
+keywords_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  KeywordOp *kop = user_data;
+  GError *error = NULL;
+
+  _mailsync_keywords_set_finish (MAILSYNC_FOLDER (source), result, &kop->not_stored, &error);
+  op_done (&kop->op, error);
+}
+
+static gboolean
+run_keywords (Runner *r, GPtrArray *todo, MailsyncFolder *folder, GHashTable *not_stored_by_uid, GError **error)
+{
+  g_autoptr(GHashTable) groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                        (GDestroyNotify) g_array_unref);
+  g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) keyword_op_free);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  for (guint i = 0; i < todo->len; i++)
+    {
+      MailsyncAction *action = todo->pdata[i];
+      g_autofree char *group_key = NULL;
+      GArray *uids;
+
+      if (action->add_keywords == NULL || (*action->add_keywords == '\0' && *action->remove_keywords == '\0'))
+        continue;
+      group_key = g_strconcat (action->add_keywords, "|", action->remove_keywords, NULL);
+      uids = g_hash_table_lookup (groups, group_key);
+      if (uids == NULL)
+        {
+          uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+          g_hash_table_insert (groups, g_steal_pointer (&group_key), uids);
+        }
+      g_array_append_val (uids, action->uid);
+    }
+  if (g_hash_table_size (groups) == 0)
+    return TRUE;
+
+  g_hash_table_iter_init (&iter, groups);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_auto(GStrv) parts = g_strsplit (key, "|", 2);
+      KeywordOp *kop = g_new0 (KeywordOp, 1);
+
+      kop->op.runner = r;
+      kop->op.action = todo->pdata[0];
+      kop->uids = g_array_ref (value);
+      g_ptr_array_add (ops, kop);
+      r->pending++;
+      _mailsync_keywords_set_async (folder, (const guint32 *) kop->uids->data, kop->uids->len, parts[0], parts[1],
+                                    r->config->cancellable, keywords_done, kop);
+    }
+  runner_wait (r);
+  if (!batch_errors (r, ops, folder, error))
+    return FALSE;
+  if (!flush_folder (r, folder, error))
+    return FALSE;
+  for (guint i = 0; i < ops->len; i++)
+    {
+      KeywordOp *kop = ops->pdata[i];
+      g_autofree char *names = NULL;
+      g_autofree char *text = NULL;
+
+      if (kop->not_stored == NULL || kop->not_stored[0] == NULL)
+        continue;
+      for (guint j = 0; j < kop->uids->len; j++)
+        g_hash_table_insert (not_stored_by_uid, GUINT_TO_POINTER (g_array_index (kop->uids, guint32, j)),
+                             g_strdupv (kop->not_stored));
+      names = g_strjoinv (" ", kop->not_stored);
+      text = g_strdup_printf ("Keywords not stored on %u messages in %s (no letter left in its "
+                              "dovecot-keywords): %s", kop->uids->len, r->folder_label, names);
+      emit (r, MAILSYNC_SYNC_EVENT_WARNING, folder, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
+    }
+  return TRUE;
+}
+
+/* A status row's flags after the flag and keyword passes: the keywords
+ * the local side could not store left out. */
+static void
+put_status_row (Runner *r, MailsyncStatusBatch *batch, MailsyncAction *a, GHashTable *not_stored_by_uid)
+{
+  g_auto(GStrv) words = g_strsplit (a->keywords ? a->keywords : "", " ", -1);
+  const char * const *not_stored = g_hash_table_lookup (not_stored_by_uid, GUINT_TO_POINTER (a->uid));
+  g_autoptr(GString) kept = g_string_new (NULL);
+  g_autofree char *row_flags = NULL;
+
+  for (char **w = words; *w; w++)
+    if (**w != '\0' && (not_stored == NULL || !g_strv_contains (not_stored, *w)))
+      g_string_append_printf (kept, "%s%s", kept->len ? " " : "", *w);
+  row_flags = status_flags (r, a->flags, kept->str);
+  put_keeping_labels (r, batch, a->uid, row_flags);
 }
 
 /* ---- planning --------------------------------------------------------- */
@@ -1745,6 +1948,8 @@ make_plan (Runner *r, gboolean obey_read_only_folders)
                       (obey_read_only_folders && mailsync_folder_is_read_only (r->local)),
     .remote_sync_deletes = mailsync_repository_get_sync_deletes (rrepo),
     .local_sync_deletes = mailsync_repository_get_sync_deletes (lrepo),
+    .remote_can_store = remote_can_store,
+    .remote_can_store_data = r,
   };
   GHashTableIter iter;
   gpointer value;
@@ -1769,17 +1974,36 @@ make_plan (Runner *r, gboolean obey_read_only_folders)
       if (r->copy_ignore != NULL && g_hash_table_contains (r->copy_ignore, GUINT_TO_POINTER (uid)))
         continue;
       flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
-      m = (MailsyncPlanMessage) { uid, NULL, flags };
+      m = (MailsyncPlanMessage) { uid, NULL, flags, NULL };
       g_ptr_array_add (strings, flags);
+      if (keywords_on (r))
+        {
+          char *keywords = info_keywords (info);
+
+          if (keywords == NULL)
+            {
+              /* unchanged since the status: its keywords */
+              const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+              keywords = _mailsync_keywords_from_letters (r->local, row ? row->flags : "");
+            }
+          m.keywords = keywords;
+          g_ptr_array_add (strings, keywords);
+        }
       g_array_append_val (remote, m);
     }
   for (guint i = 0; i < r->local_list->len; i++)
     {
       MailsyncMessageInfo *info = r->local_list->pdata[i];
       char *flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
-      MailsyncPlanMessage m = { mailsync_message_info_get_uid (info), mailsync_message_info_get_key (info), flags };
+      MailsyncPlanMessage m = { mailsync_message_info_get_uid (info), mailsync_message_info_get_key (info), flags,
+                                NULL };
 
       g_ptr_array_add (strings, flags);
+      if (keywords_on (r))
+        {
+          m.keywords = info_keywords (info);
+          g_ptr_array_add (strings, (char *) m.keywords);
+        }
       g_array_append_val (local, m);
     }
   g_hash_table_iter_init (&iter, r->status_rows);
@@ -1787,9 +2011,14 @@ make_plan (Runner *r, gboolean obey_read_only_folders)
     {
       MailsyncStatusRecord *record = value;
       char *flags = mailsync_sync_plan_normalize_flags (record->flags);
-      MailsyncPlanStatus s = { record->uid, flags };
+      MailsyncPlanStatus s = { record->uid, flags, NULL };
 
       g_ptr_array_add (strings, flags);
+      if (keywords_on (r))
+        {
+          s.keywords = _mailsync_keywords_from_letters (r->local, record->flags);
+          g_ptr_array_add (strings, (char *) s.keywords);
+        }
       g_array_append_val (status, s);
     }
   return mailsync_sync_plan_compute ((MailsyncPlanMessage *) remote->data, remote->len,
@@ -1951,6 +2180,8 @@ execute (Runner *r, GPtrArray *plan, GError **error)
   g_autoptr(GPtrArray) delete_remote = g_ptr_array_new ();
   g_autoptr(GPtrArray) flags_local = g_ptr_array_new ();
   g_autoptr(GPtrArray) flags_remote = g_ptr_array_new ();
+  g_autoptr(GPtrArray) status_puts = g_ptr_array_new ();
+  g_autoptr(GHashTable) not_stored = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_strfreev);
   g_autoptr(MailsyncStatusBatch) status = mailsync_status_batch_new ();
 
   for (guint i = 0; i < plan->len; i++)
@@ -1964,7 +2195,7 @@ execute (Runner *r, GPtrArray *plan, GError **error)
         case MAILSYNC_ACTION_DELETE_REMOTE: g_ptr_array_add (delete_remote, a); break;
         case MAILSYNC_ACTION_FLAGS_LOCAL: g_ptr_array_add (flags_local, a); break;
         case MAILSYNC_ACTION_FLAGS_REMOTE: g_ptr_array_add (flags_remote, a); break;
-        case MAILSYNC_ACTION_STATUS_PUT: put_keeping_labels (r, status, a->uid, a->flags); break;
+        case MAILSYNC_ACTION_STATUS_PUT: g_ptr_array_add (status_puts, a); break;
         case MAILSYNC_ACTION_STATUS_REMOVE: mailsync_status_batch_remove (status, a->uid); break;
         }
     }
@@ -1987,12 +2218,17 @@ execute (Runner *r, GPtrArray *plan, GError **error)
   if (!run_uploads (r, uploads, error) ||
       !run_deletes (r, delete_local, r->local, "runner-delete-local", error) ||
       !run_deletes (r, delete_remote, r->remote, "runner-delete-remote", error) ||
-      !run_flags (r, flags_local, r->local, error))
+      !run_flags (r, flags_local, r->local, error) ||
+      !run_keywords (r, flags_local, r->local, not_stored, error))
     return FALSE;
   _mailsync_crash_point ("runner-flags-local-flushed");
-  if (!run_flags (r, flags_remote, r->remote, error))
+  if (!run_flags (r, flags_remote, r->remote, error) ||
+      !run_keywords (r, flags_remote, r->remote, not_stored, error))
     return FALSE;
   _mailsync_crash_point ("runner-flags-remote-flushed");
+  /* after the keyword passes: a new keyword has its letter now */
+  for (guint i = 0; i < status_puts->len; i++)
+    put_status_row (r, status, status_puts->pdata[i], not_stored);
   save_listing_state (r, status);
   if (!commit (r, status, error))
     return FALSE;

@@ -8,6 +8,7 @@
 #include "mailsync-imap-command.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
+#include "sync/mailsync-keywords.h"
 
 #include <errno.h>
 #include <gio/gunixinputstream.h>
@@ -33,6 +34,11 @@ struct _MailsyncImapFolder
   guint64 highestmodseq;
   guint32 exists;
   gboolean read_only;
+  /* PERMANENTFLAGS of the last SELECT (issue 10 item 3): whether the
+   * server said, whether it has \*, and the keywords it lists. */
+  gboolean permanent_known;
+  gboolean permanent_any;
+  char **permanent_keywords;
   /* The last listing missed something the server reported meanwhile
    * (an EXISTS or EXPUNGE during its FETCH): the next wait for changes
    * reports a change at once, since IDLE would not repeat it. */
@@ -191,6 +197,21 @@ on_untagged (MailsyncImapResponse *response, gpointer user_data)
         break;
       case MAILSYNC_IMAP_CODE_HIGHESTMODSEQ:
         self->highestmodseq = response->code->modseq;
+        break;
+      case MAILSYNC_IMAP_CODE_PERMANENTFLAGS:
+        {
+          g_autoptr(GStrvBuilder) keywords = g_strv_builder_new ();
+
+          self->permanent_known = TRUE;
+          self->permanent_any = FALSE;
+          for (char **f = response->code->strv; f != NULL && *f != NULL; f++)
+            if (strcmp (*f, "\\*") == 0)
+              self->permanent_any = TRUE;
+            else if (**f != '\\')
+              g_strv_builder_add (keywords, *f);
+          g_strfreev (self->permanent_keywords);
+          self->permanent_keywords = g_strv_builder_end (keywords);
+        }
         break;
       default:
         break;
@@ -1472,6 +1493,111 @@ folder_set_flags_async (MailsyncFolder *folder, const guint32 *uids, guint n_uid
   queue_job (MAILSYNC_IMAP_FOLDER (folder), task, folder_set_flags_async, set_flags_job);
 }
 
+/* ---- keywords (issue 10 item 3) ------------------------------------------ */
+
+gboolean
+_mailsync_imap_folder_can_store_keyword (MailsyncFolder *folder, const char *keyword)
+{
+  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
+
+  /* A server that sends no PERMANENTFLAGS lets every flag be stored
+   * (RFC 3501 6.3.1). IMAP keywords are case-insensitive. */
+  if (!self->permanent_known || self->permanent_any)
+    return TRUE;
+  for (char **k = self->permanent_keywords; k != NULL && *k != NULL; k++)
+    if (g_ascii_strcasecmp (*k, keyword) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+typedef struct
+{
+  char *set;
+  char **add;
+  char **remove;
+} KeywordArgs;
+
+static void
+keyword_args_free (KeywordArgs *args)
+{
+  g_free (args->set);
+  g_strfreev (args->add);
+  g_strfreev (args->remove);
+  g_free (args);
+}
+
+static gboolean
+store_keywords (MailsyncImapFolder *self, const char *set, char sign, char **keywords,
+                GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GString) list = g_string_new ("(");
+  g_autofree char *line = NULL;
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+
+  for (char **k = keywords; k != NULL && *k != NULL; k++)
+    if (**k != '\0')
+      g_string_append_printf (list, "%s%s", list->len > 1 ? " " : "", *k);
+  if (list->len == 1)
+    return TRUE;
+  g_string_append_c (list, ')');
+  line = g_strdup_printf ("UID STORE %s %cFLAGS.SILENT %s", set, sign, list->str);
+  ok = run (self, line, cancellable, error);
+  return ok != NULL;
+}
+
+static void
+set_keywords_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapFolder *self = source;
+  KeywordArgs *args = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!check_connected (self, task))
+    return;
+  if (!ensure_selected (self, cancellable, &error) ||
+      !store_keywords (self, args->set, '+', args->add, cancellable, &error) ||
+      !store_keywords (self, args->set, '-', args->remove, cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+_mailsync_imap_folder_set_keywords_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids,
+                                          const char *add, const char *remove, GCancellable *cancellable,
+                                          GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (folder, cancellable, callback, user_data);
+  KeywordArgs *args = g_new0 (KeywordArgs, 1);
+
+  /* keywords are atoms (they came from a FETCH or a Maildir's keyword
+   * file): refuse one that is not rather than send a broken command */
+  args->set = mailsync_imap_format_seqset (uids, n_uids);
+  args->add = g_strsplit (add ? add : "", " ", -1);
+  args->remove = g_strsplit (remove ? remove : "", " ", -1);
+  for (guint pass = 0; pass < 2; pass++)
+    for (char **k = pass ? args->remove : args->add; *k; k++)
+      if (strpbrk (*k, "(){%*\"]\\") != NULL || **k == '\\')
+        {
+          g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED,
+                                   "'%s' is not an IMAP keyword", *k);
+          keyword_args_free (args);
+          g_object_unref (task);
+          return;
+        }
+  g_task_set_task_data (task, args, (GDestroyNotify) keyword_args_free);
+  queue_job (MAILSYNC_IMAP_FOLDER (folder), task, _mailsync_imap_folder_set_keywords_async, set_keywords_job);
+}
+
+gboolean
+_mailsync_imap_folder_set_keywords_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, folder), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 static gboolean
 folder_bool_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
@@ -2158,6 +2284,7 @@ mailsync_imap_folder_finalize (GObject *object)
   g_clear_pointer (&self->known, g_hash_table_unref);
   g_free (self->known_state);
   g_free (self->sync_state);
+  g_strfreev (self->permanent_keywords);
   g_free (self->listing_stamp);
   g_free (self->wire_name);
   g_hash_table_unref (self->fetching);

@@ -5,6 +5,7 @@
 #include "mailsync-maildir-private.h"
 #include "mailsync-maildir-filename.h"
 #include "mailsync-maildir-delivery.h"
+#include "mailsync-maildir-keywords.h"
 #include "mailsync-error.h"
 #include "mailsync-message-info.h"
 #include "mailsync-private.h"
@@ -169,16 +170,19 @@ flags_to_keywords_letters (MailsyncMaildirFolder *self,
                            const char            *letters,
                            GStrv                 *keywords_out)
 {
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autofree char *keywords = NULL;
+  gboolean any = FALSE;
 
   for (const char *p = letters; p && *p; p++)
+    any = any || (*p >= 'a' && *p <= 'z');
+  if (!any)
     {
-      g_autofree char *kw = _mailsync_maildir_repository_dup_keyword (get_repo (self), *p);
-
-      if (kw != NULL)
-        g_strv_builder_add (builder, kw);
+      *keywords_out = g_new0 (char *, 1);
+      return;
     }
-  *keywords_out = g_strv_builder_end (builder);
+  /* customflag letters, then the folder's dovecot-keywords (issue 10 item 3) */
+  keywords = _mailsync_maildir_keywords_letters_to_keywords (get_repo (self), self->path, letters);
+  *keywords_out = *keywords != '\0' ? g_strsplit (keywords, " ", -1) : g_new0 (char *, 1);
 }
 
 /* Scanning ----------------------------------------------------------------- */
@@ -925,6 +929,10 @@ typedef struct
   guint n_uids;
   MailsyncFlags add;
   MailsyncFlags remove;
+  char *add_keywords;     /* set_keywords: space-separated */
+  char *remove_keywords;
+  char *add_letters;      /* their letters, found in the worker */
+  char *remove_letters;
   guint32 uid;
 } OpData;
 
@@ -937,6 +945,10 @@ op_data_free (gpointer data)
   g_clear_object (&d->info);
   g_clear_object (&d->content);
   g_free (d->uids);
+  g_free (d->add_keywords);
+  g_free (d->remove_keywords);
+  g_free (d->add_letters);
+  g_free (d->remove_letters);
   g_free (d);
 }
 
@@ -1171,23 +1183,31 @@ letters_for_info (MailsyncMaildirFolder  *self,
   g_autofree char *system = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
   const char * const *keywords = mailsync_message_info_get_keywords (info);
   g_autoptr(GStrvBuilder) kept = g_strv_builder_new ();
-  GString *letters = g_string_new (system);
+  g_auto(GStrv) not_stored = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *keyword_letters = NULL;
   g_autofree char *joined = NULL;
 
-  for (guint i = 0; keywords != NULL && keywords[i] != NULL; i++)
+  /* A customflag letter, else one from dovecot-keywords (a new entry if
+   * need be). What cannot be stored (27 keywords and more, or the file
+   * cannot be written) is left out of the returned info, from which the
+   * caller's status is made: the status never records what is not here.
+   * offlineimap drops every keyword without a customflag letter. */
+  keyword_letters = _mailsync_maildir_keywords_to_letters (get_repo (self), self->path, keywords, TRUE,
+                                                           &not_stored, &error);
+  if (keyword_letters == NULL)
     {
-      char letter = _mailsync_maildir_repository_letter_for (get_repo (self), keywords[i]);
-
-      /* Keywords without a customflag letter cannot be stored (offlineimap
-       * drops them too). */
-      if (letter != 0)
-        {
-          g_string_append_c (letters, letter);
-          g_strv_builder_add (kept, keywords[i]);
-        }
+      /* The file cannot be written: the keywords that have a letter
+       * already are stored, the others are left out. */
+      g_warning ("%s", error->message);
+      keyword_letters = _mailsync_maildir_keywords_to_letters (get_repo (self), self->path, keywords, FALSE,
+                                                               &not_stored, NULL);
     }
+  for (guint i = 0; keywords != NULL && keywords[i] != NULL; i++)
+    if (not_stored == NULL || !g_strv_contains ((const char * const *) not_stored, keywords[i]))
+      g_strv_builder_add (kept, keywords[i]);
   *keywords_out = g_strv_builder_end (kept);
-  joined = g_string_free (letters, FALSE);
+  joined = g_strconcat (system, keyword_letters ? keyword_letters : "", NULL);
   return _mailsync_maildir_flags_sort (joined);
 }
 
@@ -1454,6 +1474,21 @@ set_flags_one (MailsyncMaildirFolder  *self,
       /* Only the system letters change; P, unmapped lowercase letters and
        * whatever else is in the name stay (offlineimap strips them). */
       letters = _mailsync_maildir_flags_apply (name.flags, d->add, d->remove);
+      if (d->add_letters != NULL || d->remove_letters != NULL)
+        {
+          /* keyword letters (issue 10 item 3) */
+          GString *with = g_string_new (NULL);
+
+          for (const char *p = letters; *p; p++)
+            if (d->remove_letters == NULL || strchr (d->remove_letters, *p) == NULL)
+              g_string_append_c (with, *p);
+          for (const char *p = d->add_letters; p && *p; p++)
+            if (strchr (with->str, *p) == NULL)
+              g_string_append_c (with, *p);
+          g_free (letters);
+          letters = _mailsync_maildir_flags_sort (with->str);
+          g_string_free (with, TRUE);
+        }
       new_name = _mailsync_maildir_name_with_flags (&name, letters, info_sep (self));
       new_rel = g_strdup_printf ("%s/%s", strchr (letters, 'S') ? "cur" : "new", new_name);
       _mailsync_maildir_name_clear (&name);
@@ -1538,6 +1573,104 @@ mailsync_maildir_folder_set_flags_async (MailsyncFolder      *folder,
   d->add = add;
   d->remove = remove;
   g_task_run_in_thread (task, set_flags_thread);
+}
+
+/* set_keywords (issue 10 item 3): keywords become letters (customflag,
+ * else dovecot-keywords, which gets new entries for new keywords) and the
+ * files are renamed as for flags. Keywords no letter is left for are
+ * returned, not stored: the caller's status must not record them. */
+static void
+set_keywords_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  MailsyncMaildirFolder *self = source_object;
+  OpData *d = task_data;
+  GError *first_error = NULL;
+  g_auto(GStrv) add = g_strsplit (d->add_keywords ? d->add_keywords : "", " ", -1);
+  g_auto(GStrv) remove = g_strsplit (d->remove_keywords ? d->remove_keywords : "", " ", -1);
+  g_auto(GStrv) not_stored = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  if (readonly_error (self, &first_error))
+    {
+      g_task_return_error (task, first_error);
+      return;
+    }
+  d->add_letters = _mailsync_maildir_keywords_to_letters (get_repo (self), self->path, (const char * const *) add,
+                                                          TRUE, &not_stored, &first_error);
+  if (d->add_letters == NULL)
+    {
+      g_task_return_error (task, first_error);
+      return;
+    }
+  d->remove_letters = _mailsync_maildir_keywords_to_letters (get_repo (self), self->path,
+                                                             (const char * const *) remove, FALSE, NULL, NULL);
+  for (guint i = 0; i < d->n_uids && (*d->add_letters || *d->remove_letters); i++)
+    {
+      GError *error = NULL;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, &error) ||
+          !set_flags_one (self, d, d->uids[i], cancellable, &error))
+        {
+          if (first_error == NULL)
+            first_error = error;
+          else
+            g_error_free (error);
+          if (g_cancellable_is_cancelled (cancellable))
+            break;
+        }
+    }
+  if (first_error != NULL)
+    g_task_return_error (task, first_error);
+  else
+    g_task_return_pointer (task, g_steal_pointer (&not_stored), (GDestroyNotify) g_strfreev);
+}
+
+void
+_mailsync_maildir_folder_set_keywords_async (MailsyncMaildirFolder *self,
+                                             const guint32         *uids,
+                                             guint                  n_uids,
+                                             const char            *add,
+                                             const char            *remove,
+                                             GCancellable          *cancellable,
+                                             GAsyncReadyCallback    callback,
+                                             gpointer               user_data)
+{
+  OpData *d;
+  g_autoptr(GTask) task = op_task_new (self, _mailsync_maildir_folder_set_keywords_async,
+                                       cancellable, callback, user_data, &d);
+
+  d->uids = g_memdup2 (uids, sizeof (guint32) * n_uids);
+  d->n_uids = n_uids;
+  d->add_keywords = g_strdup (add);
+  d->remove_keywords = g_strdup (remove);
+  g_task_run_in_thread (task, set_keywords_thread);
+}
+
+gboolean
+_mailsync_maildir_folder_set_keywords_finish (MailsyncMaildirFolder  *self,
+                                              GAsyncResult           *result,
+                                              GStrv                  *not_stored,
+                                              GError                **error)
+{
+  GError *local_error = NULL;
+  GStrv rest;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  rest = g_task_propagate_pointer (G_TASK (result), &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  if (not_stored != NULL)
+    *not_stored = rest;
+  else
+    g_strfreev (rest);
+  return TRUE;
 }
 
 /* An identical copy of a deleted message goes with it: it is the same

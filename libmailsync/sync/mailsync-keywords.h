@@ -1,0 +1,55 @@
+/* Keyword sync (issue 10 item 3): what the runner asks of a folder about
+ * keywords, whatever its backend (internal; mailsync-keywords.c). */
+#pragma once
+
+#include "mailsync-folder.h"
+
+G_BEGIN_DECLS
+
+/* Whether @folder can take part in keyword sync (IMAP, Maildir, a local
+ * IMAP folder of an IMAP<->IMAP account). */
+gboolean _mailsync_keywords_supported (MailsyncFolder *folder);
+
+/* Whether @folder can store @keyword: an IMAP folder whose PERMANENTFLAGS
+ * lists \* or @keyword (or says nothing); every other folder TRUE. */
+gboolean _mailsync_keywords_can_store (MailsyncFolder *folder, const char *keyword);
+
+/* Adds and removes keywords (space-separated) on @uids. finish gives the
+ * added keywords the folder could not store (NULL or empty: all). */
+void     _mailsync_keywords_set_async  (MailsyncFolder      *folder,
+                                        const guint32       *uids,
+                                        guint                n_uids,
+                                        const char          *add,
+                                        const char          *remove,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data);
+gboolean _mailsync_keywords_set_finish (MailsyncFolder  *folder,
+                                        GAsyncResult    *result,
+                                        GStrv           *not_stored,
+                                        GError         **error);
+
+/* The Maildir letters of a status row's flags, and back: the status keeps
+ * a local Maildir's keywords as the letters of its file names (a
+ * customflag letter or a dovecot-keywords one), as offlineimap keeps the
+ * customflag letters. NULL @folder or one without letters: "" / no letters. */
+char    *_mailsync_keywords_from_letters (MailsyncFolder *folder, const char *letters);
+char    *_mailsync_keywords_to_letters   (MailsyncFolder *folder, const char *keywords);
+gboolean _mailsync_keywords_has_letters  (MailsyncFolder *folder);
+
+/* IMAP backend */
+void     _mailsync_imap_folder_set_keywords_async  (MailsyncFolder      *folder,
+                                                    const guint32       *uids,
+                                                    guint                n_uids,
+                                                    const char          *add,
+                                                    const char          *remove,
+                                                    GCancellable        *cancellable,
+                                                    GAsyncReadyCallback  callback,
+                                                    gpointer             user_data);
+gboolean _mailsync_imap_folder_set_keywords_finish (MailsyncFolder  *folder,
+                                                    GAsyncResult    *result,
+                                                    GError         **error);
+gboolean _mailsync_imap_folder_can_store_keyword   (MailsyncFolder *folder,
+                                                    const char     *keyword);
+
+G_END_DECLS
