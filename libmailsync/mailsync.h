@@ -5,6 +5,7 @@
 
 #include "mailsync-version.h"
 #include "mailsync-version-macros.h"
+#include "mailsync-runtime-version.h"
 #include "mailsync-enums.h"
 #include "mailsync-error.h"
 #include "mailsync-message-info.h"

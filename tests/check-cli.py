@@ -181,6 +181,9 @@ def scenario_basic(server, root):
     check("-h prints the options", p.returncode == 0 and "--delete-folder" in p.stdout and "-k" in p.stdout, out(p))
     p = acc.run("-V")
     check("-V prints versions", p.returncode == 0 and "mailsync v" in p.stdout, out(p))
+    check("-V prints the loaded library's version", re.search(r"libmailsync v\d+\.\d+\.\d+", p.stdout), out(p))
+    check("-V prints the build options",
+          re.search(r"^build options: [+-]python [+-]keyring [+-]oauth2 [+-]blinkenlights$", p.stdout, re.M), out(p))
 
 
 def scenario_bad_input(server, root):

@@ -65,10 +65,13 @@ static gboolean
 on_stop (gpointer data)
 {
   MailsyncSignals *self = data;
-  guint count = mailsync_runner_stop (self->runner);
+  guint count;
 
+  /* Where each account was when the stop came: dumped before the stop
+   * wakes the sleeping accounts, which may then end before the dump. */
   if (self->dump_on_stop)
     mailsync_runner_dump (self->runner, stderr);
+  count = mailsync_runner_stop (self->runner);
 
   if (count >= 3)
     {

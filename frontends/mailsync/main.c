@@ -374,9 +374,35 @@ main (int argc, char **argv)
     }
   if (opts->full_version)
     {
-      printf ("mailsync v%s, libmailsync v%s, GLib v%u.%u.%u, GnuTLS %s, SQLite %s\n", PACKAGE_VERSION,
-              PACKAGE_VERSION, glib_major_version, glib_minor_version, glib_micro_version,
+      /* The library's version is the one loaded at run time, and the
+       * build options say which optional modules this build has, for bug
+       * reports. */
+      printf ("mailsync v%s, libmailsync v%u.%u.%u, GLib v%u.%u.%u, GnuTLS %s, SQLite %s\n", PACKAGE_VERSION,
+              mailsync_get_major_version (), mailsync_get_minor_version (), mailsync_get_micro_version (),
+              glib_major_version, glib_minor_version, glib_micro_version,
               gnutls_check_version (NULL), sqlite3_libversion ());
+      printf ("build options: %cpython %ckeyring %coauth2 %cblinkenlights\n",
+#ifdef HAVE_PYTHON_EMBED
+              '+',
+#else
+              '-',
+#endif
+#ifdef HAVE_LIBSECRET
+              '+',
+#else
+              '-',
+#endif
+#ifdef HAVE_LIBSOUP
+              '+',
+#else
+              '-',
+#endif
+#ifdef HAVE_CURSES
+              '+'
+#else
+              '-'
+#endif
+              );
       return 0;
     }
 
