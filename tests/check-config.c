@@ -282,10 +282,12 @@ static const ErrorCase errors[] = {
     "t:15: option 'expunge' in section 'Repository R': 'later' is not a boolean (use yes/no, true/false, on/off or 1/0)" },
   { GENERAL ACCOUNT LOCAL REMOTE "subscribedonly = some\n", E_INVALID,
     "t:15: option 'subscribedonly' in section 'Repository R': 'some' is not a boolean (use yes/no, true/false, on/off or 1/0)" },
-  { GENERAL ACCOUNT LOCAL REMOTE "oauth2_refresh_token = tok\n", E_UNSUPPORTED,
-    "t:15: option 'oauth2_refresh_token' in section 'Repository R': refreshing OAuth2 tokens is not supported yet; give an access token with oauth2_access_token_cmd (e.g. a helper such as oama or mutt_oauth2.py)" },
+  { GENERAL ACCOUNT LOCAL REMOTE "oauth2_refresh_token = tok\n", E_INVALID,
+    "t:15: option 'oauth2_refresh_token' in section 'Repository R': needs oauth2_request_url, the provider's token endpoint" },
+  { GENERAL ACCOUNT LOCAL REMOTE "oauth2_refresh_token = tok\noauth2_request_url = https://example.org/token\n", E_INVALID,
+    "t:15: option 'oauth2_refresh_token' in section 'Repository R': needs oauth2_client_id" },
   { GENERAL ACCOUNT LOCAL REMOTE "oauth2_access_token = tok\nauth_mechanisms = PLAIN\n", E_INVALID,
-    "t:16: option 'auth_mechanisms' in section 'Repository R': lists neither XOAUTH2 nor OAUTHBEARER, but an OAuth2 access token is set" },
+    "t:16: option 'auth_mechanisms' in section 'Repository R': lists neither XOAUTH2 nor OAUTHBEARER, but an OAuth2 token is set" },
   { GENERAL ACCOUNT LOCAL "startdate = 2020-01-01\n" REMOTE, E_UNSUPPORTED,
     "t:10: option 'startdate' in section 'Repository L': startdate is supported on the remote IMAP repository only (use maxage on the account for a Maildir side)" },
   { GENERAL ACCOUNT LOCAL REMOTE "startdate = 2020-02-30\n", E_INVALID,
@@ -988,8 +990,8 @@ static const OptionCase option_cases[] = {
   { "remote", "transporttunnel", "nc localhost 143", OPT_HONOURED, "remote", "transport-tunnel", "nc localhost 143" },
   { "remote", "copy_ignore_eval", "lambda f: None", OPT_PYTHON },
   { "remote", "newmail_hook", "lambda: None", OPT_PYTHON },
-  { "remote", "oauth2_refresh_token", "x", OPT_REFUSED },
-  { "remote", "oauth2_refresh_token_eval", "'x'", OPT_REFUSED },
+  /* oauth2_refresh_token needs its client and endpoint: the error cases
+   * above, and check-oauth2.py for the refresh itself */
   { "remote", "type", "Gmail", OPT_HONOURED, "remote", "host", "imap.example.org" },
 };
 

@@ -55,13 +55,13 @@ program () {
   return 1
 }
 
-forbidden='^lib(python|secret|ncurses|tinfo|panel|form|menu)'
+forbidden='^lib(python|secret|soup|ncurses|tinfo|panel|form|menu)'
 
 # The library's own NEEDED entries.
 lib_needed=$(needed "$lib")
 bad=$(echo "$lib_needed" | grep -E "$forbidden")
 ok $([ -n "$lib_needed" ] && [ -z "$bad" ]; echo $?) \
-   "libmailsync-1.0.so needs no libpython, libsecret or curses" "NEEDED: $(echo $lib_needed)"
+   "libmailsync-1.0.so needs no libpython, libsecret, libsoup or curses" "NEEDED: $(echo $lib_needed)"
 echo "$lib_needed" | grep -q '^libgmodule-2\.0\.so'
 ok $? "libmailsync-1.0.so links GModule (it loads the modules)" "NEEDED: $(echo $lib_needed)"
 
@@ -69,9 +69,9 @@ ok $? "libmailsync-1.0.so links GModule (it loads the modules)" "NEEDED: $(echo 
 if command -v ldd >/dev/null 2>&1; then
   resolved=$(LC_ALL=C ldd "$lib" 2>&1)
   bad=$(echo "$resolved" | awk '{print $1}' | grep -E "$forbidden")
-  ok $([ -z "$bad" ]; echo $?) "ldd libmailsync-1.0.so shows no libpython, libsecret or curses" "$resolved"
+  ok $([ -z "$bad" ]; echo $?) "ldd libmailsync-1.0.so shows no libpython, libsecret, libsoup or curses" "$resolved"
 else
-  skip "ldd libmailsync-1.0.so shows no libpython, libsecret or curses" "no ldd"
+  skip "ldd libmailsync-1.0.so shows no libpython, libsecret, libsoup or curses" "no ldd"
 fi
 
 # The modules link what the library does not, and not the library.
@@ -91,13 +91,21 @@ else
   [ ! -e "$modules/mailsync-keyring.so" ]
   ok $? "no keyring module when built without libsecret"
 fi
+if built_with HAVE_LIBSOUP; then
+  m_needed=$(needed "$modules/mailsync-oauth2.so" 2>&1)
+  echo "$m_needed" | grep -q '^libsoup-3' && ! echo "$m_needed" | grep -q '^libmailsync'
+  ok $? "mailsync-oauth2.so links libsoup, not libmailsync" "NEEDED: $(echo $m_needed)"
+else
+  [ ! -e "$modules/mailsync-oauth2.so" ]
+  ok $? "no OAuth2 module when built without libsoup"
+fi
 
 # The mailsync command: curses is its own business, Python and the keyring
 # are not.
 if exe=$(program "$top_builddir/frontends/mailsync" mailsync); then
   e_needed=$(needed "$exe")
-  bad=$(echo "$e_needed" | grep -E '^lib(python|secret)')
-  ok $([ -z "$bad" ]; echo $?) "mailsync needs no libpython or libsecret" "NEEDED: $(echo $e_needed)"
+  bad=$(echo "$e_needed" | grep -E '^lib(python|secret|soup)')
+  ok $([ -z "$bad" ]; echo $?) "mailsync needs no libpython, libsecret or libsoup" "NEEDED: $(echo $e_needed)"
   if built_with HAVE_CURSES; then
     echo "$e_needed" | grep -q '^libncursesw'
     ok $? "mailsync links ncursesw (blinkenlights)" "NEEDED: $(echo $e_needed)"

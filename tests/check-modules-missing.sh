@@ -1,5 +1,5 @@
 #!/bin/sh
-# The library's modules (Python, keyring) are loaded at run time from
+# The library's modules (Python, keyring, OAuth2) are loaded at run time from
 # $MAILSYNC_MODULE_DIR.  With the module missing, a configuration that needs
 # it is refused with an error naming the option and saying why, and the
 # command exits 1 (never a crash); with it there (make check points
@@ -117,6 +117,39 @@ else
   echo "$out" | grep -q "keyring.rc:4: option 'update-keyring' in section 'general': this mailsync was built without libsecret"
 fi
 ok $? "keyring module missing: the error names update-keyring and says why" "$out"
+
+# oauth2_refresh_token needs the OAuth2 module before any connection.
+cat > "$work/oauth2.rc" <<EOF
+[general]
+accounts = A
+metadata = $work/meta-oauth2
+
+[Account A]
+localrepository = L
+remoterepository = R
+
+[Repository L]
+type = Maildir
+localfolders = $work/local-oauth2
+
+[Repository R]
+type = Gmail
+remoteuser = u@example.org
+sslcacertfile = OS-DEFAULT
+oauth2_client_id = id
+oauth2_client_secret = secret-canary
+oauth2_refresh_token = refresh-canary
+EOF
+run oauth2 "$work/empty"
+ok $([ $status -eq 1 ]; echo $?) "OAuth2 module missing: exit status 1" "status $status: $out"
+if built_with HAVE_LIBSOUP; then
+  echo "$out" | grep -q "oauth2.rc:[0-9]*: option 'oauth2_refresh_token' in section 'Repository R': mailsync's OAuth2 module could not be loaded ($work/empty/mailsync-oauth2.so: "
+else
+  echo "$out" | grep -q "oauth2.rc:[0-9]*: option 'oauth2_refresh_token' in section 'Repository R': this mailsync was built without libsoup"
+fi
+ok $? "OAuth2 module missing: the error names oauth2_refresh_token and says why" "$out"
+! echo "$out" | grep -q "canary"
+ok $? "OAuth2 module missing: neither the secret nor the refresh token is shown" "$out"
 
 echo "1..$n"
 exit $failed

@@ -5,6 +5,7 @@
 #include "config/mailsync-config-file-private.h"
 #include "config/mailsync-config-private.h"
 #include "config/mailsync-keyring-private.h"
+#include "config/mailsync-oauth2-private.h"
 #include "config/mailsync-python-private.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
@@ -12,6 +13,7 @@
 #include "status/mailsync-status-sqlite.h"
 #include "backends/maildir/mailsync-maildir-repository.h"
 #include "backends/imap/mailsync-imap-repository.h"
+#include "backends/imap/mailsync-imap-private.h"
 #include "backends/mapped/mailsync-mapped-repository.h"
 #include "mailsync-netrc.h"
 
@@ -2157,6 +2159,48 @@ apply_imap_python (MailsyncConfig     *self,
   return TRUE;
 }
 
+/* offlineimap's GmailRepository default token endpoint */
+#define GMAIL_OAUTH2_REQUEST_URL "https://accounts.google.com/o/oauth2/token"
+
+/* oauth2_refresh_token (and its client and endpoint): a token source for
+ * the repository, *@oauth2 NULL when no refresh token is set. */
+static gboolean
+build_oauth2 (RepoContext     *ctx,
+              gint64           socktimeout,
+              MailsyncOAuth2 **oauth2,
+              GError         **error)
+{
+  MailsyncConfig *self = ctx->self;
+  const char *section = ctx->section;
+  g_auto(SecretString) refresh = NULL;
+  g_auto(SecretString) client_secret = NULL;
+  g_autofree char *client_id = NULL, *url = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  *oauth2 = NULL;
+  if (!get_dynamic (self, section, "oauth2_refresh_token", "_eval", "_cmd", TRUE, &refresh, error))
+    return FALSE;
+  if (refresh == NULL)
+    return TRUE;
+  if (!get_dynamic (self, section, "oauth2_client_id", "_eval", "_cmd", FALSE, &client_id, error) ||
+      !get_dynamic (self, section, "oauth2_client_secret", "_eval", "_cmd", TRUE, &client_secret, error) ||
+      !get_dynamic (self, section, "oauth2_request_url", "_eval", "_cmd", FALSE, &url, error))
+    return FALSE;
+  if (url == NULL && ctx->gmail)
+    url = g_strdup (GMAIL_OAUTH2_REQUEST_URL);
+  if (url == NULL)
+    return option_error (self, section, "oauth2_refresh_token", MAILSYNC_ERROR_INVALID_CONFIG, error,
+                         "needs oauth2_request_url, the provider's token endpoint");
+  if (client_id == NULL)
+    return option_error (self, section, "oauth2_refresh_token", MAILSYNC_ERROR_INVALID_CONFIG, error,
+                         "needs oauth2_client_id");
+  if (!_mailsync_oauth2_is_available (&local_error))
+    return option_error (self, section, "oauth2_refresh_token", MAILSYNC_ERROR_NOT_SUPPORTED, error,
+                         "%s", local_error->message);
+  *oauth2 = _mailsync_oauth2_new (url, client_id, client_secret, refresh, (guint) socktimeout);
+  return TRUE;
+}
+
 static MailsyncRepository *
 build_imap (RepoContext  *ctx,
             GCancellable *cancellable,
@@ -2174,6 +2218,7 @@ build_imap (RepoContext  *ctx,
   g_autofree char *identity = NULL;
   g_auto(SecretString) password = NULL;
   g_auto(SecretString) token = NULL;
+  g_autoptr(MailsyncOAuth2) oauth2 = NULL;
   g_auto(GStrv) pins = NULL;
   g_auto(GStrv) auth = NULL;
   gboolean ssl, starttls, compress, expunge, subscribed_only, hold;
@@ -2199,15 +2244,6 @@ build_imap (RepoContext  *ctx,
           "the other, each over one pipelined connection");
   if (!get_int (self, section, "keepalive", 0, 0, G_MAXINT, &n, error))
     return NULL;
-  for (guint i = 0; i < 3; i++)
-    {
-      static const char *const refresh[] = { "oauth2_refresh_token", "oauth2_refresh_token_eval",
-                                             "oauth2_refresh_token_cmd" };
-      if (!refuse_if_set (self, section, refresh[i],
-                          "refreshing OAuth2 tokens is not supported yet; give an access token with "
-                          "oauth2_access_token_cmd (e.g. a helper such as oama or mutt_oauth2.py)", error))
-        return NULL;
-    }
   if (has (self, section, "sep"))
     warn (self, section, "sep", "ignored for IMAP: the server's hierarchy delimiter is used");
   if (has (self, section, "idlefolders"))
@@ -2331,9 +2367,10 @@ build_imap (RepoContext  *ctx,
     return NULL;
 
   /* OAuth2: an access token is the secret, sent by XOAUTH2 or OAUTHBEARER. */
-  if (!get_dynamic (self, section, "oauth2_access_token", "_eval", "_cmd", TRUE, &token, error))
+  if (!get_dynamic (self, section, "oauth2_access_token", "_eval", "_cmd", TRUE, &token, error) ||
+      !build_oauth2 (ctx, socktimeout, &oauth2, error))
     return NULL;
-  if (token != NULL)
+  if (token != NULL || oauth2 != NULL)
     {
       g_autoptr(GStrvBuilder) oauth = g_strv_builder_new ();
       g_auto(GStrv) list = NULL;
@@ -2341,22 +2378,33 @@ build_imap (RepoContext  *ctx,
       for (guint i = 0; auth != NULL && auth[i] != NULL; i++)
         if (strcmp (auth[i], "XOAUTH2") == 0 || strcmp (auth[i], "OAUTHBEARER") == 0)
           g_strv_builder_add (oauth, auth[i]);
-      if (auth == NULL)
-        g_strv_builder_add_many (oauth, "XOAUTH2", "OAUTHBEARER", NULL);
       list = g_strv_builder_end (oauth);
-      if (list[0] == NULL)
+      if (auth != NULL && list[0] == NULL)
         return (option_error (self, section, "auth_mechanisms", MAILSYNC_ERROR_INVALID_CONFIG, error,
-                              "lists neither XOAUTH2 nor OAUTHBEARER, but an OAuth2 access token is set"), NULL);
-      mechs = g_strjoinv (", ", list);
+                              "lists neither XOAUTH2 nor OAUTHBEARER, but an OAuth2 token is set"), NULL);
+      /* The whole list, as offlineimap: a server without XOAUTH2 (or
+       * OAUTHBEARER, which offlineimap lacks) gets the password mechanisms
+       * after them. */
+      mechs = auth != NULL ? g_strjoinv (", ", auth)
+                           : g_strdup ("GSSAPI, XOAUTH2, OAUTHBEARER, CRAM-MD5, PLAIN, LOGIN");
     }
   else if (auth != NULL)
     mechs = g_strjoinv (", ", auth);
 
-  if (token == NULL && (preauth == NULL || *preauth == '\0'))
+  if (token == NULL && oauth2 == NULL && (preauth == NULL || *preauth == '\0'))
     {
       if (!find_password (ctx, host, &user, &password, &store_after_login, cancellable, error))
         return NULL;
     }
+  /* With OAuth2, only a password the config names, for the fallback to
+   * the password mechanisms; never the keyring or the prompt before the
+   * server has shown it lacks XOAUTH2 (the repository's interaction asks
+   * then), as offlineimap asks only when it gets there. */
+  else if ((token != NULL || oauth2 != NULL) &&
+           (has (self, section, "remotepasseval") || has (self, section, "remotepasscmd") ||
+            has (self, section, "remotepass") || has (self, section, "remotepassfile")) &&
+           !find_password (ctx, host, &user, &password, &store_after_login, cancellable, error))
+    return NULL;
 
   repo = mailsync_imap_repository_new (ctx->name, host, (guint16) port);
   /* ssl before starttls: the backend derives one security mode from both */
@@ -2375,10 +2423,10 @@ build_imap (RepoContext  *ctx,
                 NULL);
   if (user != NULL)
     g_object_set (repo, "user", user, NULL);
-  if (token != NULL)
-    g_object_set (repo, "password", token, NULL);
-  else if (password != NULL)
+  if (password != NULL)
     g_object_set (repo, "password", password, NULL);
+  if (token != NULL || oauth2 != NULL)
+    _mailsync_imap_repository_set_oauth2 (MAILSYNC_IMAP_REPOSITORY (repo), token, oauth2);
   if (store_after_login)
     {
       KeyringItem *item = g_new0 (KeyringItem, 1);

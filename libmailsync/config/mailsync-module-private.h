@@ -10,6 +10,7 @@ G_BEGIN_DECLS
  *
  *   mailsync-python.so   the embedded CPython (libpython)
  *   mailsync-keyring.so  keyring lookups (libsecret)
+ *   mailsync-oauth2.so   OAuth2 token requests over HTTPS (libsoup)
  *
  * They live in $(libdir)/libmailsync-1.0/modules, or in
  * $MAILSYNC_MODULE_DIR when it is set (the tests point it at the build

@@ -57,6 +57,7 @@ mailsync_imap_settings_copy (const MailsyncImapSettings *settings)
   s->tls = settings->tls ? mailsync_tls_options_copy (settings->tls) : mailsync_tls_options_new ();
   s->user = g_strdup (settings->user);
   s->password = g_strdup (settings->password);
+  s->oauth2_token = g_strdup (settings->oauth2_token);
   s->auth_mechanisms = g_strdup (settings->auth_mechanisms);
   s->preauth_tunnel = g_strdup (settings->preauth_tunnel);
   s->transport_tunnel = g_strdup (settings->transport_tunnel);
@@ -74,6 +75,8 @@ mailsync_imap_settings_free (MailsyncImapSettings *settings)
   g_free (settings->user);
   mailsync_imap_secret_clear (settings->password);
   g_free (settings->password);
+  mailsync_imap_secret_clear (settings->oauth2_token);
+  g_free (settings->oauth2_token);
   g_free (settings->auth_mechanisms);
   g_free (settings->authzid);
   g_free (settings->preauth_tunnel);
@@ -258,6 +261,10 @@ struct _MailsyncImapConnection
 
   MailsyncImapCertificateFunc certificate_handler;
   gpointer certificate_data;
+
+  /* the mechanism whose login the server refused (NO), for the
+   * repository: a refused OAuth2 token is refreshed once */
+  MailsyncImapAuthMechanism auth_refused;
 
   /* while opening: wait for the greeting */
   GTask *greeting_task;
@@ -1770,8 +1777,10 @@ try_mechanism (MailsyncImapConnection    *self,
     }
   else
     {
-      g_autoptr(MailsyncImapSasl) sasl = mailsync_imap_sasl_new (mechanism, self->settings->user,
-                                                                 self->settings->password,
+      gboolean bearer = mechanism == MAILSYNC_IMAP_AUTH_XOAUTH2 || mechanism == MAILSYNC_IMAP_AUTH_OAUTHBEARER;
+      const char *secret = bearer && self->settings->oauth2_token != NULL ? self->settings->oauth2_token
+                                                                          : self->settings->password;
+      g_autoptr(MailsyncImapSasl) sasl = mailsync_imap_sasl_new (mechanism, self->settings->user, secret,
                                                                  self->settings->host, self->settings->port);
       g_autofree char *initial = NULL;
       g_autofree char *line = NULL;
@@ -1798,22 +1807,42 @@ authenticate (MailsyncImapConnection *self, GCancellable *cancellable, GError **
 {
   g_autofree MailsyncImapAuthMechanism *mechanisms = NULL;
   g_autoptr(GString) tried = g_string_new (NULL);
+  gboolean only_bearer = TRUE, no_password = FALSE;
 
+  self->auth_refused = MAILSYNC_IMAP_AUTH_NONE;
   mechanisms = mailsync_imap_auth_parse_list (self->settings->auth_mechanisms ? self->settings->auth_mechanisms
                                                                               : MAILSYNC_IMAP_DEFAULT_AUTH_MECHANISMS,
                                               error);
   if (mechanisms == NULL)
     return FALSE;
   for (guint i = 0; mechanisms[i] != MAILSYNC_IMAP_AUTH_NONE; i++)
+    if (mechanisms[i] != MAILSYNC_IMAP_AUTH_XOAUTH2 && mechanisms[i] != MAILSYNC_IMAP_AUTH_OAUTHBEARER)
+      only_bearer = FALSE;
+  for (guint i = 0; mechanisms[i] != MAILSYNC_IMAP_AUTH_NONE; i++)
     {
       const char *name = mailsync_imap_auth_mechanism_name (mechanisms[i]);
       g_autofree char *cap = g_strconcat ("AUTH=", name, NULL);
       g_autoptr(GError) attempt = NULL;
+      gboolean bearer = mechanisms[i] == MAILSYNC_IMAP_AUTH_XOAUTH2 || mechanisms[i] == MAILSYNC_IMAP_AUTH_OAUTHBEARER;
 
       if (mechanisms[i] == MAILSYNC_IMAP_AUTH_GSSAPI)
         continue; /* not built in: skipped like a mechanism the server lacks */
       if (mechanisms[i] != MAILSYNC_IMAP_AUTH_LOGIN && !mailsync_imap_connection_has_capability (self, cap))
         continue;
+      /* offlineimap tries XOAUTH2 only with a token: a password sent as a
+       * bearer token would be one failed login (Gmail offers XOAUTH2 to
+       * every client). A list of nothing but bearer mechanisms means the
+       * password is the token (the interaction's answer). */
+      if (bearer && self->settings->oauth2_token == NULL && !only_bearer)
+        continue;
+      /* With a token and a server without XOAUTH2/OAUTHBEARER, offlineimap
+       * goes on to the password mechanisms; without a password, not an
+       * empty one (a failed login) but a question to the repository. */
+      if (!bearer && self->settings->oauth2_token != NULL && self->settings->password == NULL)
+        {
+          no_password = TRUE;
+          continue;
+        }
       if (try_mechanism (self, mechanisms[i], cancellable, &attempt))
         return TRUE;
       /* "NO [ALERT] Too many simultaneous connections" judges no
@@ -1842,6 +1871,7 @@ authenticate (MailsyncImapConnection *self, GCancellable *cancellable, GError **
               g_propagate_error (error, g_steal_pointer (&attempt));
               return FALSE;
             }
+          self->auth_refused = mechanisms[i];
           g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED,
                        "Authentication to %s as %s failed (%s: %s)", self->settings->host,
                        self->settings->user ? self->settings->user : "", name, attempt->message);
@@ -1849,11 +1879,26 @@ authenticate (MailsyncImapConnection *self, GCancellable *cancellable, GError **
         }
       g_string_append_printf (tried, "%s%s: %s", tried->len ? "; " : "", name, attempt->message);
     }
+  if (no_password && tried->len == 0)
+    {
+      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED,
+                   "%s offers neither XOAUTH2 nor OAUTHBEARER, and there is no password for "
+                   "the other mechanisms of auth_mechanisms (offlineimap's fallback): set remotepass "
+                   "(or remotepassfile, remotepasscmd, remotepasseval)",
+                   self->settings->host ? self->settings->host : "the server");
+      return FALSE;
+    }
   g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED,
                "Authentication to %s as %s failed (%s)", self->settings->host,
                self->settings->user ? self->settings->user : "",
                tried->len ? tried->str : "no mechanism in auth_mechanisms is offered by the server");
   return FALSE;
+}
+
+MailsyncImapAuthMechanism
+mailsync_imap_connection_get_refused_mechanism (MailsyncImapConnection *self)
+{
+  return self->auth_refused;
 }
 
 static void

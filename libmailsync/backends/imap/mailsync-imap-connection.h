@@ -4,6 +4,7 @@
 
 #include <gio/gio.h>
 
+#include "mailsync-imap-auth.h"
 #include "mailsync-imap-response.h"
 #include "mailsync-tls-options.h"
 
@@ -25,7 +26,10 @@ typedef struct
   MailsyncImapSecurity  security;
   MailsyncTlsOptions   *tls;
   char                 *user;
-  char                 *password;        /* or OAuth2 token for XOAUTH2/OAUTHBEARER */
+  char                 *password;        /* or OAuth2 token for XOAUTH2/OAUTHBEARER when
+                                          * auth_mechanisms lists only those */
+  char                 *oauth2_token;    /* XOAUTH2/OAUTHBEARER's; the password then
+                                          * serves the other mechanisms */
   char                 *auth_mechanisms; /* offlineimap list; NULL = default order */
   char                 *preauth_tunnel;  /* shell command speaking IMAP, already logged in */
   char                 *transport_tunnel;/* shell command carrying the byte stream */
@@ -153,6 +157,9 @@ gboolean mailsync_imap_connection_is_open (MailsyncImapConnection *self);
 /* Mailbox names are UTF-8 on the wire (ENABLE UTF8=ACCEPT succeeded). */
 gboolean mailsync_imap_connection_get_utf8_accept (MailsyncImapConnection *self);
 const char *mailsync_imap_connection_get_greeting (MailsyncImapConnection *self);
+/* After a failed open: the mechanism whose login the server refused with
+ * a NO (MAILSYNC_ERROR_AUTHENTICATION_FAILED), else MAILSYNC_IMAP_AUTH_NONE. */
+MailsyncImapAuthMechanism mailsync_imap_connection_get_refused_mechanism (MailsyncImapConnection *self);
 /* Microseconds since the last byte in or out, 0 while a command is
  * pending (keepalive). */
 gint64   mailsync_imap_connection_get_idle_time (MailsyncImapConnection *self);

@@ -5,6 +5,7 @@
 #include "mailsync-imap-folder.h"
 #include "mailsync-imap-connection.h"
 #include "mailsync-worker.h"
+#include "config/mailsync-oauth2-private.h"
 
 G_BEGIN_DECLS
 
@@ -47,6 +48,14 @@ char *_mailsync_imap_folder_probe_state_finish (MailsyncImapFolder  *self,
                                                 GAsyncResult        *result,
                                                 GError             **error);
 char *_mailsync_imap_folder_dup_listing_stamp  (MailsyncImapFolder  *self);
+
+/* OAuth2 (config/mailsync-config.c): @access_token (oauth2_access_token)
+ * is used until the server refuses it; @refresher (oauth2_refresh_token)
+ * gives tokens before the first login and after a refusal (once per
+ * connect). Either may be NULL. Before the repository is opened. */
+void  _mailsync_imap_repository_set_oauth2 (MailsyncImapRepository *self,
+                                            const char             *access_token,
+                                            MailsyncOAuth2         *refresher);
 
 /* A mailbox name as an IMAP astring: quoted (RFC 3501 §4.3) with mUTF-7
  * already applied by the caller. */

@@ -11,6 +11,7 @@
 #include "mailsync-worker.h"
 #include "mailsync-interaction-private.h"
 #include "mailsync-imap-auth.h"
+#include "config/mailsync-oauth2-private.h"
 
 #include <string.h>
 
@@ -53,6 +54,9 @@ struct _MailsyncImapRepository
   guint throttle_waits;
   gint64 throttle_waited_ms;
   GError *throttle_gave_up;     /* the budget is spent: no new connection until close */
+  MailsyncOAuth2 *oauth2;       /* oauth2_refresh_token's token source, or NULL */
+  gboolean oauth2_given;        /* settings->oauth2_token was given (config, interaction):
+                                 * used until the server refuses it */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncImapRepository, mailsync_imap_repository, MAILSYNC_TYPE_REPOSITORY)
@@ -330,6 +334,7 @@ mailsync_imap_repository_finalize (GObject *object)
   g_clear_pointer (&self->accepted_certs, g_ptr_array_unref);
   g_clear_error (&self->config_error);
   g_clear_error (&self->throttle_gave_up);
+  g_clear_pointer (&self->oauth2, _mailsync_oauth2_unref);
   G_OBJECT_CLASS (mailsync_imap_repository_parent_class)->finalize (object);
 }
 
@@ -516,7 +521,7 @@ wants_token (MailsyncImapRepository *self)
  * the first time), or asking failed (cancelled). */
 static gboolean
 ask_secret (MailsyncImapRepository *self, MailsyncInteraction *interaction, const GError *refused,
-            GCancellable *cancellable, GError **error)
+            gboolean bearer, GCancellable *cancellable, GError **error)
 {
   const char *name = mailsync_repository_get_name (MAILSYNC_REPOSITORY (self));
   g_autoptr(GMainContext) context = dup_ask_context (self);
@@ -525,7 +530,7 @@ ask_secret (MailsyncImapRepository *self, MailsyncInteraction *interaction, cons
   char *secret = NULL;
   MailsyncInteractionResult result;
 
-  if (wants_token (self))
+  if (bearer)
     result = _mailsync_interaction_invoke_ask_oauth2_token (interaction, context, name, user, host, refused,
                                                             cancellable, &secret, error);
   else
@@ -543,14 +548,63 @@ ask_secret (MailsyncImapRepository *self, MailsyncInteraction *interaction, cons
       else
         g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED,
                      "Repository %s: no %s for %s%s%s, and the interaction gave none", name,
-                     wants_token (self) ? "OAuth2 access token" : "password", user ? user : "", user ? "@" : "",
+                     bearer ? "OAuth2 access token" : "password", user ? user : "", user ? "@" : "",
                      host ? host : "the server");
       return FALSE;
+    }
+  /* A token goes where the refused one was: oauth2_token when the
+   * config gave one, else the password (auth_mechanisms lists only
+   * XOAUTH2/OAUTHBEARER, and the password is the token). */
+  if (bearer && (self->settings->oauth2_token != NULL || self->oauth2 != NULL))
+    {
+      mailsync_imap_secret_clear (self->settings->oauth2_token);
+      g_free (self->settings->oauth2_token);
+      self->settings->oauth2_token = secret;
+      self->oauth2_given = TRUE;
+      return TRUE;
     }
   mailsync_imap_secret_clear (self->settings->password);
   g_free (self->settings->password);
   self->settings->password = secret;
   return TRUE;
+}
+
+/* On the worker: the token of oauth2_refresh_token (cached until half of
+ * expires_in), unless one given is still in use; @stale is the token the
+ * server just refused. */
+static gboolean
+refresh_token (MailsyncImapRepository *self, const char *stale, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  char *token;
+
+  if (self->oauth2 == NULL || (self->oauth2_given && stale == NULL))
+    return TRUE;
+  token = _mailsync_oauth2_get_token (self->oauth2, stale, cancellable, &local_error);
+  if (token == NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "Repository %s: ",
+                                  mailsync_repository_get_name (MAILSYNC_REPOSITORY (self)));
+      return FALSE;
+    }
+  mailsync_imap_secret_clear (self->settings->oauth2_token);
+  g_free (self->settings->oauth2_token);
+  self->settings->oauth2_token = token;
+  self->oauth2_given = FALSE;
+  return TRUE;
+}
+
+void
+_mailsync_imap_repository_set_oauth2 (MailsyncImapRepository *self,
+                                      const char             *access_token,
+                                      MailsyncOAuth2         *refresher)
+{
+  mailsync_imap_secret_clear (self->settings->oauth2_token);
+  g_free (self->settings->oauth2_token);
+  self->settings->oauth2_token = g_strdup (access_token);
+  self->oauth2_given = access_token != NULL;
+  g_clear_pointer (&self->oauth2, _mailsync_oauth2_unref);
+  self->oauth2 = refresher != NULL ? _mailsync_oauth2_ref (refresher) : NULL;
 }
 
 static char *
@@ -782,14 +836,21 @@ connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **e
   /* Asked before connecting: a login timeout must not run while the
    * user types. Without an interaction, as before: the password given,
    * or none. A tunnel may greet with PREAUTH, so it is not asked. */
-  if (interaction != NULL && self->settings->password == NULL && self->settings->host != NULL &&
+  if (interaction != NULL && self->settings->password == NULL && self->settings->oauth2_token == NULL &&
+      self->oauth2 == NULL && self->settings->host != NULL &&
       !self->settings->preauth_tunnel && !self->settings->transport_tunnel &&
-      !ask_secret (self, interaction, NULL, cancellable, error))
+      !ask_secret (self, interaction, NULL, wants_token (self), cancellable, error))
     return FALSE;
-  for (guint asked = 0;; asked++)
+  /* Before connecting, as the password: the server's login timeout does
+   * not run while the token endpoint answers. */
+  if (!self->settings->preauth_tunnel && !refresh_token (self, NULL, cancellable, error))
+    return FALSE;
+  for (guint asked = 0, refreshed = 0;; asked++)
     {
       g_autoptr(MailsyncImapSettings) settings = mailsync_imap_settings_copy (self->settings);
       g_autoptr(GError) local_error = NULL;
+      MailsyncImapAuthMechanism refused;
+      gboolean bearer;
 
       settings->port = effective_port (settings);
       self->connection = mailsync_imap_connection_new (settings);
@@ -813,7 +874,31 @@ connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **e
           asked--; /* not an ask: the loop's increment takes it back */
           continue;
         }
+      refused = mailsync_imap_connection_get_refused_mechanism (self->connection);
+      bearer = refused == MAILSYNC_IMAP_AUTH_XOAUTH2 || refused == MAILSYNC_IMAP_AUTH_OAUTHBEARER;
       drop_connection (self);
+      /* A refused OAuth2 token (expired, revoked early) is refreshed once
+       * and tried on a new connection: one more login, never a loop. */
+      if (bearer && self->oauth2 != NULL && refreshed++ == 0 &&
+          g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED))
+        {
+          g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
+                 "the server refused the OAuth2 access token: refreshing it once");
+          if (!refresh_token (self, self->settings->oauth2_token, cancellable, error))
+            return FALSE;
+          asked--; /* not an ask */
+          continue;
+        }
+      /* The server has no XOAUTH2 and there is no password for the rest
+       * of auth_mechanisms: the interaction may give one. */
+      if (interaction != NULL && asked < MAX_ASKS_AFTER_REFUSAL &&
+          g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED))
+        {
+          /* shown before the prompt; the error that stands if none comes */
+          if (!ask_secret (self, interaction, local_error, FALSE, cancellable, error))
+            return FALSE;
+          continue;
+        }
       /* Refused: one failed login, then a new password on a new
        * connection (the server may have closed this one, and the user
        * may take longer than its login timeout). */
@@ -823,7 +908,7 @@ connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **e
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
-      if (!ask_secret (self, interaction, local_error, cancellable, error))
+      if (!ask_secret (self, interaction, local_error, bearer, cancellable, error))
         return FALSE;
     }
   if (self->keepalive > 0)
