@@ -665,12 +665,12 @@ START_TEST (test_unknown_name)
 
   ck_assert_ptr_null (ui);
   ck_assert_str_eq (error->message,
-                    "UI 'fancy' does not exist, choose one of: ttyui, basic, quiet, syslog, machineui, blinkenlights");
+                    "UI 'fancy' does not exist, choose one of: ttyui, basic, quiet, syslog, machineui, blinkenlights, json");
   g_clear_error (&error);
   ui = mailsync_ui_new_by_name ("Curses.Fancy", &error);
   ck_assert_ptr_null (ui);
   ck_assert_str_eq (error->message,
-                    "UI 'Fancy' does not exist, choose one of: ttyui, basic, quiet, syslog, machineui, blinkenlights");
+                    "UI 'Fancy' does not exist, choose one of: ttyui, basic, quiet, syslog, machineui, blinkenlights, json");
 }
 END_TEST
 

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "mailsync-modes.h"
+#include "mailsync-ui-json.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -241,10 +242,235 @@ info_repository (MailsyncConfig *config, MailsyncUi *ui, MailsyncRepository *rep
   repo_close (repo, context);
 }
 
+/* ---- --info -u json (issue 10 item 6) ----------------------------------- */
+
+static void
+json_int_or_null (JsonBuilder *builder, const char *name, gint64 value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value < 0)
+    json_builder_add_null_value (builder);
+  else
+    json_builder_add_int_value (builder, value);
+}
+
+static void
+json_bool (JsonBuilder *builder, const char *name, gboolean value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_boolean_value (builder, value);
+}
+
+static void
+json_error (JsonBuilder *builder, const GError *error)
+{
+  json_builder_set_member_name (builder, "error");
+  json_builder_begin_object (builder);
+  mailsync_ui_json_add_error (builder, error);
+  json_builder_end_object (builder);
+}
+
+/* When the sync last wrote the folder's status (offlineimap's status file
+ * or database of the folder): the last sync that got to it. ISO 8601 UTC,
+ * or null when the folder was never synced. */
+static void
+json_last_sync (JsonBuilder *builder, MailsyncStatusStore *status, MailsyncRepository *repo, MailsyncFolder *folder)
+{
+  g_autofree char *visible = mailsync_folder_get_visible_name (folder);
+  g_autofree char *status_name = g_strdup (visible ? visible : mailsync_folder_get_name (folder));
+  g_autofree char *path = NULL;
+  g_autoptr(GDateTime) when = NULL;
+  char sep = mailsync_repository_get_separator (repo);
+  GStatBuf st;
+
+  /* the account's status names: the visible name with '.' for the
+   * remote separator */
+  for (char *p = status_name; sep != '.' && *p; p++)
+    if (*p == sep)
+      *p = '.';
+  path = status != NULL ? mailsync_status_store_get_path (status, status_name) : NULL;
+  json_builder_set_member_name (builder, "last_sync");
+  if (path == NULL || g_stat (path, &st) != 0 || (when = g_date_time_new_from_unix_utc (st.st_mtime)) == NULL)
+    {
+      json_builder_add_null_value (builder);
+      return;
+    }
+  {
+    g_autofree char *text = g_date_time_format_iso8601 (when);
+    json_builder_add_string_value (builder, text);
+  }
+}
+
+static MailsyncFolderInfo *
+find_info (GPtrArray *infos, const char *name)
+{
+  for (guint i = 0; infos != NULL && i < infos->len; i++)
+    if (g_strcmp0 (mailsync_folder_info_get_name (infos->pdata[i]), name) == 0)
+      return infos->pdata[i];
+  return NULL;
+}
+
+static void
+json_repository (JsonBuilder *builder, MailsyncConfig *config, MailsyncRepository *repo, const char *role,
+                 const char *section, MailsyncStatusStore *status, GMainContext *context)
+{
+  MailsyncConfigFile *file = mailsync_config_get_file (config);
+  g_autofree char *type = section ? mailsync_config_file_get_string (file, section, "type", NULL) : NULL;
+  gboolean gmail = g_strcmp0 (type, "Gmail") == 0 || g_strcmp0 (type, "GmailMaildir") == 0;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GPtrArray) infos = NULL;
+
+  json_builder_begin_object (builder);
+  mailsync_ui_json_add_string (builder, "role", role);
+  mailsync_ui_json_add_string (builder, "name", mailsync_repository_get_name (repo));
+  mailsync_ui_json_add_string (builder, "type", gmail ? type : type_name (repo));
+  if (MAILSYNC_IS_IMAP_REPOSITORY (repo))
+    {
+      g_autofree char *host = NULL;
+      guint port = 0;
+      gboolean ssl = FALSE;
+
+      /* never the user's password: only where the server is */
+      g_object_get (repo, "host", &host, "port", &port, "ssl", &ssl, NULL);
+      mailsync_ui_json_add_string (builder, "host", host);
+      json_builder_set_member_name (builder, "port");
+      json_builder_add_int_value (builder, port);
+      json_bool (builder, "ssl", ssl);
+    }
+  if (!repo_open (repo, context, &error))
+    {
+      json_error (builder, error);
+      json_builder_end_object (builder);
+      return;
+    }
+  if (MAILSYNC_IS_IMAP_REPOSITORY (repo))
+    {
+      const char *const *caps = mailsync_imap_repository_get_capabilities (MAILSYNC_IMAP_REPOSITORY (repo));
+
+      json_builder_set_member_name (builder, "capabilities");
+      json_builder_begin_array (builder);
+      for (guint i = 0; caps != NULL && caps[i] != NULL; i++)
+        {
+          g_autofree char *upper = g_ascii_strup (caps[i], -1);
+          json_builder_add_string_value (builder, upper);
+        }
+      json_builder_end_array (builder);
+      mailsync_ui_json_add_string (builder, "greeting",
+                                   mailsync_imap_repository_get_greeting (MAILSYNC_IMAP_REPOSITORY (repo)));
+    }
+  folders = repo_list (repo, context, &error);
+  /* the counts and special-use: one more listing (LIST-STATUS where the
+   * server has it); without them the folders are still listed */
+  if (folders != NULL)
+    infos = mailsync_repository_list_folder_info (repo, NULL, NULL);
+  if (folders == NULL)
+    json_error (builder, error);
+  else
+    {
+      if (MAILSYNC_IS_IMAP_REPOSITORY (repo))
+        g_ptr_array_sort (folders, compare_visible_names);
+      json_builder_set_member_name (builder, "folders");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < folders->len; i++)
+        {
+          MailsyncFolder *folder = folders->pdata[i];
+          const char *name = mailsync_folder_get_name (folder);
+          g_autofree char *visible = mailsync_folder_get_visible_name (folder);
+          MailsyncFolderInfo *info = find_info (infos, name);
+
+          json_builder_begin_object (builder);
+          mailsync_ui_json_add_string (builder, "name", name);
+          mailsync_ui_json_add_string (builder, "visible_name", visible ? visible : name);
+          if (info != NULL)
+            mailsync_ui_json_add_string (builder, "display_name", mailsync_folder_info_get_display_name (info));
+          json_bool (builder, "included", mailsync_repository_includes_folder (repo, name));
+          json_int_or_null (builder, "total", info ? mailsync_folder_info_get_total (info) : -1);
+          json_int_or_null (builder, "unseen", info ? mailsync_folder_info_get_unseen (info) : -1);
+          json_int_or_null (builder, "recent", info ? mailsync_folder_info_get_recent (info) : -1);
+          json_builder_set_member_name (builder, "special_use");
+          if (info != NULL && mailsync_folder_info_get_role (info) != MAILSYNC_FOLDER_ROLE_NONE)
+            {
+              g_autoptr(GEnumClass) roles = g_type_class_ref (MAILSYNC_TYPE_FOLDER_ROLE);
+              GEnumValue *v = g_enum_get_value (roles, mailsync_folder_info_get_role (info));
+
+              json_builder_add_string_value (builder, v ? v->value_nick : "none");
+            }
+          else
+            json_builder_add_null_value (builder);
+          if (info != NULL)
+            {
+              json_bool (builder, "subscribed", mailsync_folder_info_is_subscribed (info));
+              json_bool (builder, "selectable", mailsync_folder_info_is_selectable (info));
+            }
+          if (status != NULL)
+            json_last_sync (builder, status, repo, folder);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+    }
+  repo_close (repo, context);
+  json_builder_end_object (builder);
+}
+
+/* --info -u json: one JSON document (on one line) for all accounts, in
+ * the schema of mailsyncui(7), instead of offlineimap's text. */
+static int
+mode_info_json (MailsyncConfig      *config,
+                MailsyncUiJson      *ui,
+                const char * const  *accounts)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  int status = 0;
+
+  g_main_context_push_thread_default (context);
+  json_builder_begin_object (builder);
+  mailsync_ui_json_add_string (builder, "kind", "info");
+  json_builder_set_member_name (builder, "schema");
+  json_builder_add_int_value (builder, MAILSYNC_UI_JSON_SCHEMA);
+  json_builder_set_member_name (builder, "accounts");
+  json_builder_begin_array (builder);
+  for (guint i = 0; accounts[i] != NULL; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MailsyncAccount) account = mailsync_config_create_account (config, accounts[i], NULL, &error);
+      g_autofree char *remote_section = repository_section (config, accounts[i], "remoterepository");
+      g_autofree char *local_section = repository_section (config, accounts[i], "localrepository");
+
+      json_builder_begin_object (builder);
+      mailsync_ui_json_add_string (builder, "name", accounts[i]);
+      if (account == NULL)
+        {
+          json_error (builder, error);
+          json_builder_end_object (builder);
+          status = 1;
+          continue;
+        }
+      json_builder_set_member_name (builder, "repositories");
+      json_builder_begin_array (builder);
+      /* last_sync is the remote folders' (the status is named after them) */
+      json_repository (builder, config, mailsync_account_get_remote (account), "remote", remote_section,
+                       mailsync_account_get_status (account), context);
+      json_repository (builder, config, mailsync_account_get_local (account), "local", local_section, NULL,
+                       context);
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  g_main_context_pop_thread_default (context);
+  root = json_builder_get_root (builder);
+  mailsync_ui_json_write_document (ui, root);
+  return status;
+}
+
 /**
  * mailsync_mode_info:
  * @config: the configuration
- * @ui: the UI (ttyui, which --info forces)
+ * @ui: the UI (ttyui, which --info forces, or json with -u json: then one
+ *   JSON document, see mailsyncui(7))
  * @accounts: (array zero-terminated=1): active accounts
  *
  * For each account, what offlineimap's --info prints: repository type,
@@ -257,9 +483,12 @@ mailsync_mode_info (MailsyncConfig      *config,
                     MailsyncUi          *ui,
                     const char * const  *accounts)
 {
-  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GMainContext) context = NULL;
   int status = 0;
 
+  if (MAILSYNC_IS_UI_JSON (ui))
+    return mode_info_json (config, MAILSYNC_UI_JSON (ui), accounts);
+  context = g_main_context_new ();
   g_main_context_push_thread_default (context);
   for (guint i = 0; accounts[i] != NULL; i++)
     {

@@ -48,7 +48,7 @@ static const OptSpec specs[] = {
   { 'o', NULL, OPT_FLAG, OFF (run_once), NULL, "run only once (ignore autorefresh)" },
   { 'q', NULL, OPT_FLAG, OFF (quick), NULL, "run only quick synchronizations (don't update flags)" },
   { 'u', NULL, OPT_VALUE, OFF (ui), "INTERFACE",
-    "specifies an alternative user interface (quiet, basic, syslog, ttyui, blinkenlights, machineui)" },
+    "specifies an alternative user interface (quiet, basic, syslog, ttyui, blinkenlights, machineui, json)" },
   { 0,   "delete-folder", OPT_VALUE, OFF (delete_folder), "FOLDERNAME", "Delete a folder (on the remote repository)" },
   { 0,   "migrate-fmd5-using-nametrans", OPT_FLAG, OFF (migrate_fmd5), NULL,
     "migrate FMD5 hashes from versions prior to 6.3.5" },

@@ -23,6 +23,7 @@
 #include "mailsync-signals.h"
 #include "mailsync-ui.h"
 #include "mailsync-ui-interaction.h"
+#include "mailsync-ui-json.h"
 
 #define EXIT_USAGE 2
 
@@ -441,8 +442,9 @@ main (int argc, char **argv)
   if ((status = apply_overrides (file, opts->overrides)) != 0)
     return status;
 
-  /* the UI: -u, then [general] ui; --info always uses ttyui */
-  if (opts->info)
+  /* the UI: -u, then [general] ui; --info always uses ttyui, as
+   * offlineimap's, but for -u json: its JSON form (mailsyncui(7)) */
+  if (opts->info && (opts->ui == NULL || g_ascii_strcasecmp (opts->ui, "json") != 0))
     ui_name = g_strdup ("ttyui");
   else if (opts->ui != NULL)
     ui_name = g_strdup (opts->ui);
@@ -482,7 +484,9 @@ main (int argc, char **argv)
     }
   if (opts->syslog)
     mailsync_ui_set_syslog (ui, TRUE);
-  mailsync_ui_banner (ui);
+  /* --info -u json prints one document, which has its own "schema" */
+  if (!(opts->info && MAILSYNC_IS_UI_JSON (ui)))
+    mailsync_ui_banner (ui);
   if (opts->profile_dir != NULL)
     {
       if (!opts->single_thread)

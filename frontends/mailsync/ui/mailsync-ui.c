@@ -14,6 +14,7 @@
 #include "mailsync-ui-ttyui.h"
 #include "mailsync-ui-machineui.h"
 #include "mailsync-ui-blinkenlights.h"
+#include "mailsync-ui-json.h"
 
 #include <errno.h>
 #include <string.h>
@@ -756,6 +757,7 @@ mailsync_ui_new_by_name (const char *name, GError **error)
     { "syslog", mailsync_ui_syslog_get_type },
     { "machineui", mailsync_ui_machineui_get_type },
     { "blinkenlights", mailsync_ui_blinkenlights_get_type },
+    { "json", mailsync_ui_json_get_type },
   };
   const char *dot = strrchr (name ? name : "", '.');
   /* offlineimap keeps the last component of a dotted name, then looks it
@@ -800,6 +802,8 @@ mailsync_ui_get_name (MailsyncUi *self)
     return "machineui";
   if (MAILSYNC_IS_UI_BLINKENLIGHTS (self))
     return "blinkenlights";
+  if (MAILSYNC_IS_UI_JSON (self))
+    return "json";
   return G_OBJECT_TYPE_NAME (self);
 }
 

@@ -12,7 +12,8 @@ G_BEGIN_DECLS
  * "Account sync ACC", "Folder NAME [acc: ACC]") because machineui prints
  * them and scripts parse them.
  *
- * Subclasses: quiet, basic, syslog, ttyui, blinkenlights, machineui.
+ * Subclasses: quiet, basic, syslog, ttyui, blinkenlights, machineui, and
+ * json (the events as JSON Lines).
  * Every vfunc may be called from any thread; implementations serialise
  * their output. */
 
@@ -103,7 +104,7 @@ int         mailsync_ui_poll_request  (MailsyncUi *self);
 /* Added by the UI implementation (issue 4). */
 #define MAILSYNC_UI_REQUEST_NONE (-1)
 #define MAILSYNC_UI_REQUEST_QUIT (-2)
-#define MAILSYNC_UI_NAMES "ttyui, basic, quiet, syslog, machineui, blinkenlights"
+#define MAILSYNC_UI_NAMES "ttyui, basic, quiet, syslog, machineui, blinkenlights, json"
 MailsyncUiLevel mailsync_ui_get_level (MailsyncUi *self);
 gboolean    mailsync_ui_wants         (MailsyncUi *self, MailsyncUiLevel level);
 void        mailsync_ui_set_dry_run   (MailsyncUi *self, gboolean dry_run);

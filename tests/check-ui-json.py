@@ -1,0 +1,386 @@
+#!/usr/bin/env python3
+"""End-to-end check of `mailsync -u json` (issue 10 item 6) against a
+private Dovecot: every line of real runs parses with Python's json module
+and follows the schema of mailsyncui(7), which SCHEMA below mirrors.
+
+Runs: a successful first sync (whose byte counts must be the server's
+RFC822.SIZEs, issue 10 item 5), an authentication failure with a wrong
+password, a folder error (a server folder named "new", which a Maildir
+cannot hold), a kill -9 in the middle of a download (every line written
+is whole: each is one write(2)), and --info -u json (one document).
+No password ever appears. Exit 77 (skip) without Dovecot or the binary."""
+
+import imaplib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import mailsync_tap
+from mailsync_tap import MAILSYNC, harness
+
+TAP = mailsync_tap.Tap(400)
+check = TAP.check
+
+# ---- the schema of mailsyncui(7), JSON LINES, schema 1 ----------------------
+# member -> (types, required); types are Python types after json.loads.
+INT = (int,)
+STR = (str,)
+NUM = (int, float)
+BOOL = (bool,)
+COMMON = {"kind": (STR, True), "time": (NUM, True)}
+ERROR = {"domain": (STR, True), "code": (STR, True), "message": (STR, True), "scope": (STR, True),
+         "transient": (BOOL, True)}
+COUNTS = {"messages_done": (INT, True), "messages_total": (INT, True), "bytes_done": (INT, True),
+          "bytes_total": (INT, True)}
+PROGRESS = {"folder": (COUNTS, True), "account": (COUNTS, True)}
+EVENT = {
+    "n": (INT, True), "total": (INT, True),
+    "account": (STR, False), "folder": (STR, False), "repository": (STR, False),
+    "source_repository": (STR, False), "source_type": (STR, False), "destination_type": (STR, False),
+    "source_folder": (STR, False), "destination_folder": (STR, False),
+    "direction": (STR, False), "uid": (INT, False), "flags": (STR, False), "uids": ([int], False),
+    "text": (STR, False), "error": (ERROR, False),
+}
+EVENT_KINDS = ["account-started", "account-finished", "connecting", "sync-folders", "folder-created",
+               "status-created", "folder-started", "folder-planned", "list-loading", "list-loaded",
+               "syncing-messages", "message-copied", "message-ignored", "messages-deleted", "flags-added",
+               "flags-removed", "labels-added", "labels-removed", "labels-set", "collecting-data",
+               "folder-skipped", "validity-problem", "warning", "error", "folder-finished", "debug"]
+WITH_PROGRESS = {"folder-started", "folder-planned", "message-copied", "folder-finished", "account-finished"}
+WITH_ERROR = {"account-finished", "folder-finished", "warning", "error"}
+SCHEMA = {
+    "hello": {"schema": (INT, True), "program": (STR, True), "version": (STR, True)},
+    "message": {"level": (STR, True), "thread": (STR, True), "command": (STR, False), "text": (STR, True)},
+    "sleeping": {"account": (STR, True), "remaining": (INT, True)},
+    "end": {"status": (INT, True), "errors": (INT, True), "skipped": (INT, True),
+            "validity_problem": (BOOL, True), "title": (STR, False), "message": (STR, False)},
+}
+for kind in EVENT_KINDS:
+    members = dict(EVENT)
+    if kind in WITH_PROGRESS:
+        members["progress"] = (PROGRESS, True)
+    if kind not in WITH_ERROR:
+        del members["error"]
+    if kind == "message-copied":
+        members["source_uid"] = (INT, True)
+        members["bytes"] = (INT, True)
+    if kind == "folder-planned":
+        members["bytes"] = (INT, True)
+    if kind == "validity-problem":
+        members["saved_uidvalidity"] = (INT, True)
+        members["uidvalidity"] = (INT, True)
+    SCHEMA[kind] = members
+FOLDER_INFO = {"name": (STR, True), "visible_name": (STR, True), "display_name": (STR, False),
+               "included": (BOOL, True), "total": (INT + (type(None),), True),
+               "unseen": (INT + (type(None),), True), "recent": (INT + (type(None),), True),
+               "special_use": (STR + (type(None),), True), "subscribed": (BOOL, False),
+               "selectable": (BOOL, False), "last_sync": (STR + (type(None),), False)}
+REPOSITORY_INFO = {"role": (STR, True), "name": (STR, True), "type": (STR, True), "host": (STR, False),
+                   "port": (INT, False), "ssl": (BOOL, False), "capabilities": ([str], False),
+                   "greeting": (STR, False), "error": (ERROR, False), "folders": ([FOLDER_INFO], False)}
+ACCOUNT_INFO = {"name": (STR, True), "error": (ERROR, False), "repositories": ([REPOSITORY_INFO], False)}
+INFO = {"kind": (STR, True), "schema": (INT, True), "accounts": ([ACCOUNT_INFO], True)}
+LEVELS = {"debug", "info", "warning", "error"}
+SCOPES = {"message", "folder", "repository", "account"}
+
+
+def violations(obj, members, where="$"):
+    """What in @obj breaks @members (see SCHEMA); [] when it follows it."""
+    out = []
+    if not isinstance(obj, dict):
+        return ["%s: not an object" % where]
+    for name in obj:
+        if name not in members:
+            out.append("%s.%s: not in the schema" % (where, name))
+    for name, (types, required) in members.items():
+        path = "%s.%s" % (where, name)
+        if name not in obj:
+            if required:
+                out.append(path + ": missing")
+            continue
+        value = obj[name]
+        if isinstance(types, dict):
+            out += violations(value, types, path)
+        elif isinstance(types, list):
+            if not isinstance(value, list):
+                out.append(path + ": not an array")
+            elif isinstance(types[0], dict):
+                for i, item in enumerate(value):
+                    out += violations(item, types[0], "%s[%d]" % (path, i))
+            elif not all(isinstance(v, types[0]) and not isinstance(v, bool) for v in value):
+                out.append(path + ": an item of another type")
+        elif isinstance(value, bool) and bool not in types:
+            out.append(path + ": a boolean")
+        elif not isinstance(value, types):
+            out.append("%s: %r is not %s" % (path, value, "/".join(t.__name__ for t in types)))
+    return out
+
+
+def parse_lines(label, out, torn_allowed=False):
+    """Parses every line of @out; checks each against SCHEMA; returns the
+    objects. A last line without its newline fails unless @torn_allowed."""
+    objects, bad, unknown = [], [], []
+    complete = out == "" or out.endswith("\n")
+    lines = out.split("\n")
+    if complete:
+        lines = lines[:-1]
+    for i, line in enumerate(lines):
+        if not complete and i == len(lines) - 1 and torn_allowed:
+            break
+        try:
+            obj = json.loads(line)
+        except ValueError as e:
+            bad.append("line %d: %s: %r" % (i + 1, e, line[:200]))
+            continue
+        kind = obj.get("kind") if isinstance(obj, dict) else None
+        if kind not in SCHEMA:
+            unknown.append(kind)
+            continue
+        members = dict(COMMON)
+        members.update(SCHEMA[kind])
+        bad += ["line %d (%s): %s" % (i + 1, kind, v) for v in violations(obj, members)]
+        if kind == "message" and obj.get("level") not in LEVELS:
+            bad.append("line %d: level %r" % (i + 1, obj.get("level")))
+        if "error" in obj and isinstance(obj["error"], dict) and obj["error"].get("scope") not in SCOPES:
+            bad.append("line %d: scope %r" % (i + 1, obj["error"].get("scope")))
+        objects.append(obj)
+    check(label + ": output ends with a whole line", complete or torn_allowed, repr(out[-200:]))
+    check(label + ": every line is a JSON object of the documented schema", not bad, bad[:8])
+    check(label + ": only documented kinds", not unknown, unknown)
+    check(label + ": the first line is hello with schema 1",
+          bool(objects) and objects[0]["kind"] == "hello" and objects[0]["schema"] == 1, objects[:1])
+    return objects
+
+
+def write_config(root, env, user, password, name=None):
+    path = os.path.join(root, (name or user) + ".conf")
+    os.makedirs(os.path.join(root, user, "mail"), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("""[general]
+accounts = Test
+metadata = %(root)s/%(user)s/meta
+
+[Account Test]
+localrepository = Local
+remoterepository = Remote
+
+[Repository Local]
+type = Maildir
+localfolders = %(root)s/%(user)s/mail
+
+[Repository Remote]
+type = IMAP
+remotehost = localhost
+remoteport = %(port)s
+ssl = yes
+sslcacertfile = %(ca)s
+remoteuser = %(user)s
+remotepass = %(password)s
+""" % {"root": root, "user": user, "port": env["DOVECOT_IMAPS_PORT"], "ca": env["DOVECOT_CA"],
+       "password": password})
+    return path
+
+
+def run(config, *args):
+    p = subprocess.run([MAILSYNC, "-c", config, "-o"] + list(args), stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
+    return p.returncode, p.stdout, p.stderr
+
+
+def server_sizes(env, user, password, folder):
+    conn = imaplib.IMAP4_SSL("localhost", int(env["DOVECOT_IMAPS_PORT"]),
+                             ssl_context=__import__("ssl").create_default_context(cafile=env["DOVECOT_CA"]))
+    conn.login(user, password)
+    conn.select(folder, readonly=True)
+    typ, data = conn.uid("FETCH", "1:*", "(RFC822.SIZE)")
+    conn.logout()
+    sizes = {}
+    for item in data:
+        m = re.search(rb"UID (\d+) RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+) UID (\d+)", item or b"")
+        if m:
+            uid, size = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+            sizes[int(uid)] = int(size)
+    return sizes
+
+
+def of_kind(objects, kind):
+    return [o for o in objects if o["kind"] == kind]
+
+
+def test_success(env, root, user, password):
+    conf = write_config(root, env, user, password)
+    rc, out, err = run(conf, "-u", "json")
+    check("success: exit 0", rc == 0, (rc, err[-500:], out[-500:]))
+    objs = parse_lines("success", out)
+    check("success: nothing but JSON on stdout, nothing on stderr", err == "", err[-300:])
+    check("success: end is the last line, status 0", objs and objs[-1]["kind"] == "end"
+          and objs[-1]["status"] == 0 and objs[-1]["errors"] == 0, objs[-1:])
+    copied = of_kind(objs, "message-copied")
+    sizes = {}
+    for folder in ("INBOX", "Sent"):
+        for uid, size in server_sizes(env, user, password, folder).items():
+            sizes[(folder, uid)] = size
+    check("success: one message-copied per server message", len(copied) == len(sizes) == 5,
+          (len(copied), len(sizes)))
+    check("success: each copy's bytes are the server's RFC822.SIZE",
+          all(sizes.get((o.get("folder"), o.get("uid"))) == o["bytes"] for o in copied),
+          ([(o.get("folder"), o.get("uid"), o["bytes"]) for o in copied], sizes))
+    planned = of_kind(objs, "folder-planned")
+    check("success: each folder planned before its first copy, with its copies' bytes",
+          sorted((o["folder"], o["n"], o["bytes"]) for o in planned)
+          == sorted((f, sum(1 for k in sizes if k[0] == f), sum(v for k, v in sizes.items() if k[0] == f))
+                    for f in ("INBOX", "Sent")), planned)
+    first_copy = {}
+    for i, o in enumerate(objs):
+        if o["kind"] == "message-copied":
+            first_copy.setdefault(o["folder"], i)
+    check("success: folder-planned comes before the folder's copies",
+          all(objs.index(p) < first_copy.get(p["folder"], len(objs)) for p in planned), first_copy)
+    done = of_kind(objs, "account-finished")
+    total = sum(sizes.values())
+    acc = done[0]["progress"]["account"] if done else {}
+    check("success: account-finished: every byte copied, done == total == sum of sizes",
+          acc.get("bytes_done") == acc.get("bytes_total") == total and acc.get("messages_done") == 5, (acc, total))
+    running = [o["progress"]["account"]["bytes_done"] for o in copied]
+    check("success: the account's bytes_done grows with each copy",
+          running == sorted(running) and running[-1:] == [total], running)
+    started = of_kind(objs, "folder-started")
+    check("success: folder-started counts the folders (n of total)",
+          [(o["n"], o["total"]) for o in started] == [(1, 2), (2, 2)], [(o["n"], o["total"]) for o in started])
+    check("success: no password in the output", password not in out + err)
+    return conf
+
+
+def test_auth_failure(env, root, user, password):
+    wrong = "Wrong-pw-Zz71q"
+    conf = write_config(root, env, user, wrong, name="wrong")
+    rc, out, err = run(conf, "-u", "json")
+    check("auth failure: exit not 0", rc != 0, rc)
+    objs = parse_lines("auth failure", out)
+    errors = [o["error"] for o in objs if "error" in o]
+    for e in errors:
+        print("# auth failure error: %s" % json.dumps(e))
+    check("auth failure: an error object with the domain and its code by name",
+          any(e["domain"].startswith("mailsync-") and e["code"] == "authentication-failed" for e in errors), errors)
+    check("auth failure: end has the exit status", objs and objs[-1]["kind"] == "end" and objs[-1]["status"] == rc,
+          objs[-1:])
+    check("auth failure: neither password appears", wrong not in out + err and password not in out + err)
+
+
+def test_folder_error(env, root, user, password, conf):
+    conn = imaplib.IMAP4_SSL("localhost", int(env["DOVECOT_IMAPS_PORT"]),
+                             ssl_context=__import__("ssl").create_default_context(cafile=env["DOVECOT_CA"]))
+    conn.login(user, password)
+    conn.create("new")
+    conn.logout()
+    rc, out, err = run(conf, "-u", "json")
+    check("folder error: exit not 0", rc != 0, (rc, out[-500:]))
+    objs = parse_lines("folder error", out)
+    bad = [o for o in objs if o["kind"] == "error" and o.get("folder") == "new"]
+    for o in bad:
+        print("# folder error: %s" % json.dumps(o))
+    check("folder error: an error object naming the folder, with domain, code, scope folder",
+          bad and bad[0]["error"]["scope"] in ("folder", "message") and bad[0]["error"]["message"],
+          bad or [o for o in objs if o["kind"] in ("error", "warning", "message", "account-finished")])
+    check("folder error: the other folders still finished",
+          any(o["kind"] == "folder-finished" and o.get("folder") == "INBOX" and "error" not in o for o in objs))
+    check("folder error: end counts the error", objs and objs[-1]["kind"] == "end" and objs[-1]["errors"] >= 1,
+          objs[-1:])
+
+
+def test_kill(env, root, server, password):
+    user = "uijk"
+    harness("adduser", server, user, password)
+    time.sleep(1.1)  # Dovecot re-reads its passwd-file on a new mtime
+    harness("fill", server, user, "INBOX", "600", "--sizes", "realistic")
+    conf = write_config(root, env, user, password)
+    proc = subprocess.Popen([MAILSYNC, "-c", conf, "-o", "-u", "json"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    # Read as it comes; kill once a few copies were reported (a condition,
+    # not a time), while the download is surely under way.
+    data = b""
+    deadline = time.monotonic() + 120
+    os.set_blocking(proc.stdout.fileno(), False)
+    while time.monotonic() < deadline and data.count(b'"kind":"message-copied"') < 20 and proc.poll() is None:
+        chunk = proc.stdout.read()
+        if chunk:
+            data += chunk
+        else:
+            time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    os.set_blocking(proc.stdout.fileno(), True)
+    data += proc.stdout.read()
+    proc.stdout.close()
+    copies = data.count(b'"kind":"message-copied"')
+    check("kill -9: killed during the download", proc.returncode == -signal.SIGKILL and 20 <= copies < 600,
+          (proc.returncode, copies))
+    objs = parse_lines("kill -9", data.decode("utf-8"))
+    check("kill -9: no end line", not of_kind(objs, "end"))
+
+
+def test_info(env, root, conf, password):
+    rc, out, err = run(conf, "--info", "-u", "json")
+    check("--info -u json: exit 0", rc == 0, (rc, err[-300:]))
+    lines = out.splitlines()
+    check("--info -u json: one line", len(lines) == 1 and out.endswith("\n"), [l[:200] for l in lines])
+    try:
+        doc = json.loads(lines[0]) if lines else None
+    except ValueError as e:
+        doc = None
+        check("--info -u json: parses", False, e)
+    bad = violations(doc, INFO) if doc is not None else ["no document"]
+    check("--info -u json: the documented schema", not bad, bad[:8])
+    if doc is None or bad:
+        return
+    check("--info -u json: kind info, schema 1", doc["kind"] == "info" and doc["schema"] == 1)
+    repos = doc["accounts"][0].get("repositories", [])
+    remote = [r for r in repos if r["role"] == "remote"]
+    local = [r for r in repos if r["role"] == "local"]
+    check("--info: remote IMAP repository with capabilities", remote and remote[0]["type"] == "IMAP"
+          and "IMAP4REV1" in remote[0].get("capabilities", []), remote[:1])
+    folders = {f["name"]: f for f in remote[0].get("folders", [])} if remote else {}
+    inbox, sent = folders.get("INBOX", {}), folders.get("Sent", {})
+    check("--info: INBOX with its counts (3 messages)", inbox.get("total") == 3 and inbox.get("unseen") == 0, inbox)
+    check("--info: Sent's special use", sent.get("special_use") == "sent", sent)
+    check("--info: last sync of a synced folder", isinstance(inbox.get("last_sync"), str)
+          and re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", inbox["last_sync"]), inbox.get("last_sync"))
+    check("--info: the local Maildir repository and its folders", local and local[0]["type"] == "Maildir"
+          and any(f["name"] == "INBOX" for f in local[0].get("folders", [])), local[:1])
+    check("--info: no password", password not in out + err)
+
+
+def main():
+    if not os.access(MAILSYNC, os.X_OK) or shutil.which("dovecot") is None and not os.path.exists("/usr/sbin/dovecot"):
+        print("1..0 # SKIP no mailsync binary or no Dovecot")
+        return 77
+    root = tempfile.mkdtemp(prefix="mailsync-json-")
+    os.chmod(root, 0o755)  # Dovecot's mail processes run as another user
+    server = os.path.join(root, "dovecot")
+    try:
+        harness("start", server, "--lifetime", "900")
+        env = mailsync_tap.parse_env(harness("env", server))
+        password = "Pw-jsQ83x"
+        user = "uijs"
+        harness("adduser", server, user, password)
+        time.sleep(1.1)  # Dovecot re-reads its passwd-file on a new mtime
+        harness("fill", server, user, "INBOX", "3", "--seed", "1", "--flags", "seen")
+        harness("fill", server, user, "Sent", "2", "--seed", "2", "--flags", "seen")
+        conf = test_success(env, root, user, password)
+        test_info(env, root, conf, password)
+        test_auth_failure(env, root, user, password)
+        test_folder_error(env, root, user, password, conf)
+        test_kill(env, root, server, password)
+    finally:
+        subprocess.run([mailsync_tap.HARNESS, "stop", server], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(root, ignore_errors=True)
+    return TAP.finish()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
