@@ -11,6 +11,7 @@
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 #include "mailsync-ui.h"
+#include <json-glib/json-glib.h>
 
 /* Expected values printed by Python 3's urllib.parse.quote_plus(). */
 static const struct
@@ -333,6 +334,86 @@ START_TEST (test_hostile_text_escaped)
   ck_assert_str_eq (capture_text (c),
                     "ERROR: Folder name 'x\\x1b]2;owned\\x07\\u009by\357\277\275' is not safe\n"
                     "multi\nline\ttab\n");
+  capture_free (c);
+}
+END_TEST
+
+/* ---- json (issue 10 item 6) ---------------------------------------------- */
+
+static JsonObject *
+json_line (char **lines, guint i, JsonParser *parser)
+{
+  g_autoptr(GError) error = NULL;
+
+  ck_assert_msg (lines[i] != NULL, "no line %u", i);
+  ck_assert_msg (json_parser_load_from_data (parser, lines[i], -1, &error), "line %u: %s: %s", i,
+                 error ? error->message : "", lines[i]);
+  ck_assert (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+START_TEST (test_json_lines)
+{
+  Capture *c = capture_new ("json");
+  g_autoptr(GError) error = g_error_new_literal (MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME,
+                                                 "Folder name 'x\033]2;owned\007\302\233y\377' is not safe");
+  MailsyncProgressCounts progress = { 1, 3, 1234, 5000, 4, 9, 7000, 20000 };
+  MailsyncSyncEvent *event;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *o, *p;
+
+  event = typed (ev (MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, "IN\"BOX\n", "Local", 6, 1, 3, "S", NULL),
+                 "Remote", "IMAP", "Maildir");
+  _mailsync_sync_event_set_bytes (event, 1234);
+  _mailsync_sync_event_set_progress (event, &progress);
+  feed (c->ui, event);
+  event = _mailsync_sync_event_new (MAILSYNC_SYNC_EVENT_ERROR, "Test", "bad\377", NULL, MAILSYNC_DIRECTION_NONE,
+                                    0, 0, 0, NULL, error, error->message);
+  feed (c->ui, event);
+  feed (c->ui, ev (MAILSYNC_SYNC_EVENT_DEBUG, "INBOX", NULL, 0, 0, 0, NULL, "chatter"));
+  mailsync_ui_info (c->ui, NULL, "multi\nline");
+  mailsync_ui_terminate (c->ui, 1, NULL, NULL);
+
+  /* one line per object: strings with newlines are escaped; no debug
+   * event without -d; the base class's text lines of events are not
+   * output; the error recap is not repeated at the end */
+  lines = g_strsplit (capture_text (c), "\n", -1);
+  ck_assert_uint_eq (g_strv_length (lines), 5);
+  ck_assert_str_eq (lines[4], "");
+
+  o = json_line (lines, 0, parser);
+  ck_assert_str_eq (json_object_get_string_member (o, "kind"), "message-copied");
+  ck_assert_str_eq (json_object_get_string_member (o, "folder"), "IN\"BOX\n");
+  ck_assert_int_eq (json_object_get_int_member (o, "uid"), 6);
+  ck_assert_int_eq (json_object_get_int_member (o, "bytes"), 1234);
+  ck_assert_str_eq (json_object_get_string_member (o, "flags"), "S");
+  p = json_object_get_object_member (json_object_get_object_member (o, "progress"), "account");
+  ck_assert_int_eq (json_object_get_int_member (p, "messages_done"), 4);
+  ck_assert_int_eq (json_object_get_int_member (p, "bytes_total"), 20000);
+  p = json_object_get_object_member (json_object_get_object_member (o, "progress"), "folder");
+  ck_assert_int_eq (json_object_get_int_member (p, "bytes_done"), 1234);
+
+  o = json_line (lines, 1, parser);
+  ck_assert_str_eq (json_object_get_string_member (o, "kind"), "error");
+  /* invalid UTF-8 becomes U+FFFD; control characters are JSON escapes */
+  ck_assert_str_eq (json_object_get_string_member (o, "folder"), "bad\357\277\275");
+  ck_assert_ptr_nonnull (strstr (lines[1], "\\u001b]2;owned\\u0007"));
+  p = json_object_get_object_member (o, "error");
+  ck_assert_str_eq (json_object_get_string_member (p, "domain"), "mailsync-error-quark");
+  ck_assert_str_eq (json_object_get_string_member (p, "code"), "unsafe-name");
+  ck_assert (!json_object_has_member (o, "progress"));
+
+  o = json_line (lines, 2, parser);
+  ck_assert_str_eq (json_object_get_string_member (o, "kind"), "message");
+  ck_assert_str_eq (json_object_get_string_member (o, "level"), "info");
+  ck_assert_str_eq (json_object_get_string_member (o, "text"), "multi\nline");
+
+  o = json_line (lines, 3, parser);
+  ck_assert_str_eq (json_object_get_string_member (o, "kind"), "end");
+  ck_assert_int_eq (json_object_get_int_member (o, "status"), 1);
+  ck_assert_int_eq (json_object_get_int_member (o, "errors"), 1);
+  ck_assert_uint_eq (mailsync_ui_get_error_count (c->ui), 1);
   capture_free (c);
 }
 END_TEST
@@ -690,6 +771,7 @@ ui_suite (void)
   tcase_add_test (tc, test_ignored_copy);
   tcase_add_test (tc, test_label_lines);
   tcase_add_test (tc, test_hostile_text_escaped);
+  tcase_add_test (tc, test_json_lines);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("texts");
