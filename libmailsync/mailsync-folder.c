@@ -1453,7 +1453,10 @@ transfer_finish (MailsyncFolder  *self,
                  GError         **error)
 {
   if (g_async_result_is_tagged (result, transfer_precheck))
-    return g_task_propagate_pointer (G_TASK (result), error);
+    {
+      g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+      return g_task_propagate_pointer (G_TASK (result), error);
+    }
   return MAILSYNC_FOLDER_GET_CLASS (self)->transfer_messages_finish (self, result, error);
 }
 
