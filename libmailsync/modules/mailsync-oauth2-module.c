@@ -278,10 +278,12 @@ oauth2_refresh_finish (GAsyncResult  *result,
                        gint64        *expires_in,
                        GError       **error)
 {
-  Answer *answer = g_task_propagate_pointer (G_TASK (result), error);
+  Answer *answer;
   char *token;
 
   *expires_in = 0;
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  answer = g_task_propagate_pointer (G_TASK (result), error);
   if (answer == NULL)
     return NULL;
   token = g_steal_pointer (&answer->token);
