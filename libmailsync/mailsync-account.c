@@ -1206,6 +1206,7 @@ sync_folders (MailsyncAccount *self,
               GError         **error)
 {
   g_autoptr(GHashTable) claimed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) unchanged = mailsync_sync_runner_unchanged_new ();
   MailsyncRunnerConfig config = {
     .account_name = self->name,
     .status = self->status,
@@ -1220,6 +1221,7 @@ sync_folders (MailsyncAccount *self,
     .emit = emit_event,
     .emit_data = self,
     .progress = &self->progress,
+    .unchanged = unchanged,
   };
   char rsep = mailsync_repository_get_separator (self->remote);
   char lsep = mailsync_repository_get_separator (self->local);
@@ -1314,6 +1316,9 @@ sync_folders (MailsyncAccount *self,
       emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_FINISHED, sname, NULL, NULL, NULL);
       reset_folder_progress (self);
     }
+  /* The folders that ended as both sides and the status, all at once:
+   * by now most were synced long enough ago to need no wait. */
+  mailsync_sync_runner_record_unchanged (&config);
 
   if (failed + validity_failed > 0)
     {

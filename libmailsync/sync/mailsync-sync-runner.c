@@ -34,6 +34,7 @@
 #include "backends/maildir/mailsync-maildir-folder.h"
 #include "backends/imap/mailsync-imap-private.h"
 #include "sync/mailsync-sync-unchanged.h"
+#include "backends/maildir/mailsync-maildir-filename.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -691,73 +692,62 @@ listing_is_status (Runner *r, GPtrArray *list)
   return TRUE;
 }
 
-/* Longest wait for the directories' last change to be older than their
- * time stamps' granularity; on a coarser file system the record is simply
- * not written and the next run lists in full. */
-#define UNCHANGED_MAX_WAIT_NS (50 * G_GINT64_CONSTANT (1000000))
-
 /* After a run that completed with nothing skipped, and whose status is
- * committed (durable): record the folder as the next run may find it
- * unchanged. Only when the server is as it was listed (this run changed
- * nothing there: the record keeps the listing's SELECT state) and the
- * Maildir, listed again now, is the status.
- *
- * The same-tick race: a file renamed into cur/ right after our scan, in
- * the clock tick of the scan's last change, would leave cur/'s time
- * stamps as recorded. So the directories' newest time stamp must be
- * older than the scan's start by more than the time stamps' granularity
- * (waiting up to UNCHANGED_MAX_WAIT_NS for that), and equal before and
- * after the scan; any later change then gets a later stamp. ctime is kept
- * too: it cannot be set from user space, utimensat() moves it. */
+ * committed (durable): queue the folder on config->unchanged, to be
+ * recorded once the account's folders are done
+ * (mailsync_sync_runner_record_unchanged). Only when the server is as it
+ * was listed (this run changed nothing there: the record keeps the
+ * listing's SELECT state). Whether the Maildir is the status is verified
+ * then, by a scan of the file names (no stat(), no listing) against a
+ * digest of the status rows taken now: by then the directories' last
+ * change is usually older than their time stamps' granularity (the
+ * same-tick race, mailsync-sync-unchanged.c), so no folder waits for it. */
 static void
 record_unchanged (Runner *r)
 {
-  g_autofree char *path = NULL;
   g_autofree char *remote_stamp = NULL;
-  g_autofree char *key = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GPtrArray) listing = NULL;
-  g_autoptr(GError) error = NULL;
-  MailsyncMaildirStamp before = { NULL, 0, 0 }, after = { NULL, 0, 0 };
-  const char *maildir;
-  gint64 start;
+  g_autofree char *visible = NULL;
+  g_autofree char *md5 = NULL;
+  MailsyncUnchangedPending *pending;
+  GHashTableIter iter;
+  gpointer value;
 
-  if (r->config->dry_run || r->incomplete || !unchanged_applies (r))
+  if (r->config->unchanged == NULL || r->config->dry_run || r->incomplete || !unchanged_applies (r))
     return;
-  path = _mailsync_unchanged_path (r->config->status, r->status_name);
   remote_stamp = _mailsync_imap_folder_dup_listing_stamp (MAILSYNC_IMAP_FOLDER (r->remote));
-  if (path == NULL || remote_stamp == NULL || r->remote_list == NULL || !listing_is_status (r, r->remote_list))
+  if (remote_stamp == NULL || r->remote_list == NULL || !listing_is_status (r, r->remote_list))
     return;
-  maildir = mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local));
-  start = _mailsync_unchanged_now_ns ();
-  if (!_mailsync_maildir_stamp_take (maildir, &before))
-    goto out;
-  if (before.newest_ns + before.granularity_ns >= start)
+  /* the Maildir folder's own FMD5 (its visible name's) */
+  visible = mailsync_folder_get_visible_name (r->local);
+  md5 = _mailsync_maildir_folder_md5 (visible);
+  pending = _mailsync_unchanged_pending_new (r->config->status, r->status_name, remote_stamp,
+                                             mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local)),
+                                             md5, g_hash_table_size (r->status_rows), r->remote_list->len);
+  if (pending == NULL)
+    return;
+  g_hash_table_iter_init (&iter, r->status_rows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      gint64 wait = before.newest_ns + before.granularity_ns - start + 1;
+      const MailsyncStatusRecord *row = value;
 
-      if (wait > UNCHANGED_MAX_WAIT_NS)
-        goto out;
-      g_usleep (wait / 1000 + 1);
-      start = _mailsync_unchanged_now_ns ();
-      if (!_mailsync_maildir_stamp_take (maildir, &before) || before.newest_ns + before.granularity_ns >= start)
-        goto out;
+      _mailsync_unchanged_pending_add_row (pending, row->uid, row->flags);
     }
-  mailsync_folder_list_messages_async (r->local, r->config->cancellable, _mailsync_store_result, &result);
-  listing = mailsync_folder_list_messages_finish (r->local, _mailsync_await (&result), &error);
-  if (listing == NULL || !listing_is_status (r, listing))
-    goto out;
-  g_clear_pointer (&listing, g_ptr_array_unref);
-  if (!_mailsync_maildir_stamp_take (maildir, &after) || !_mailsync_maildir_stamp_equal (&before, &after))
-    goto out;
-  key = _mailsync_unchanged_key (r->config->status, r->status_name, remote_stamp, maildir, &before);
-  if (key != NULL)
-    _mailsync_unchanged_write (path, key, g_hash_table_size (r->status_rows), r->remote_list->len);
-out:
-  if (key == NULL)
-    g_debug ("%s: not recorded as unchanged: the next run lists both sides", r->folder_label);
-  _mailsync_maildir_stamp_clear (&before);
-  _mailsync_maildir_stamp_clear (&after);
+  g_ptr_array_add (r->config->unchanged, pending);
+}
+
+GPtrArray *
+mailsync_sync_runner_unchanged_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) _mailsync_unchanged_pending_free);
+}
+
+void
+mailsync_sync_runner_record_unchanged (const MailsyncRunnerConfig *config)
+{
+  if (config->unchanged == NULL)
+    return;
+  _mailsync_unchanged_record_pending (config->unchanged);
+  g_ptr_array_set_size (config->unchanged, 0);
 }
 
 /* The local listing (a directory scan in a thread, the longest part of a

@@ -29,6 +29,10 @@ typedef struct
   /* nullable: the account's running totals, which the runner adds each
    * folder plan's copies and each copy to (issue 10 item 5) */
   MailsyncProgressCounts *progress;
+  /* nullable: the folders to record as unchanged (issue 13 item 1) once
+   * the account's folders are synced, from mailsync_sync_runner_unchanged_new();
+   * NULL records none */
+  GPtrArray           *unchanged;
 } MailsyncRunnerConfig;
 
 /* Syncs the messages of one folder pair. Must run on a thread whose
@@ -38,5 +42,11 @@ gboolean mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
                                            MailsyncFolder             *local,
                                            const char                 *status_name,
                                            GError                    **error);
+
+/* The account's list of folders to record as unchanged, and the call that
+ * verifies and records them once all its folders are synced (one wait for
+ * the time stamps' granularity at most, never one per folder). */
+GPtrArray *mailsync_sync_runner_unchanged_new     (void);
+void       mailsync_sync_runner_record_unchanged (const MailsyncRunnerConfig *config);
 
 G_END_DECLS

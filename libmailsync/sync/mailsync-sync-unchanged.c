@@ -33,8 +33,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+
+#include "backends/maildir/mailsync-maildir-filename.h"
 
 #define UNCHANGED_SUFFIX ".mailsync-unchanged"
 #define UNCHANGED_MAGIC "MAILSYNC-UNCHANGED 1\n"
@@ -114,20 +117,17 @@ _mailsync_unchanged_path (MailsyncStatusStore *status, const char *name)
   return base != NULL ? g_strconcat (base, UNCHANGED_SUFFIX, NULL) : NULL;
 }
 
-char *
-_mailsync_unchanged_key (MailsyncStatusStore        *status,
-                         const char                 *name,
-                         const char                 *remote_stamp,
-                         const char                 *maildir,
-                         const MailsyncMaildirStamp *local)
+/* The status lines of the key: the stat() of every status file, or NULL
+ * when one cannot be stat()ed for another reason than its absence. */
+static char *
+status_lines (MailsyncStatusStore *status, const char *name)
 {
   g_autofree char *base = mailsync_status_store_get_path (status, name);
-  GString *key;
+  GString *lines;
 
-  if (base == NULL || remote_stamp == NULL || local->text == NULL || strchr (maildir, '\n') != NULL)
+  if (base == NULL)
     return NULL;
-  key = g_string_new (UNCHANGED_MAGIC);
-  g_string_append_printf (key, "remote %s\nmaildir %s\n%s", remote_stamp, maildir, local->text);
+  lines = g_string_new (NULL);
   for (guint i = 0; i < G_N_ELEMENTS (status_suffixes); i++)
     {
       g_autofree char *path = g_strconcat (base, status_suffixes[i], NULL);
@@ -137,18 +137,42 @@ _mailsync_unchanged_key (MailsyncStatusStore        *status,
         {
           if (errno != ENOENT)
             {
-              g_string_free (key, TRUE);
+              g_string_free (lines, TRUE);
               return NULL;
             }
-          g_string_append_printf (key, "status %s -\n", status_suffixes[i]);
+          g_string_append_printf (lines, "status %s -\n", status_suffixes[i]);
           continue;
         }
-      g_string_append_printf (key, "status %s %ju %ju %jd %jd.%09ld %jd.%09ld\n", status_suffixes[i],
+      g_string_append_printf (lines, "status %s %ju %ju %jd %jd.%09ld %jd.%09ld\n", status_suffixes[i],
                               (uintmax_t) st.st_dev, (uintmax_t) st.st_ino, (intmax_t) st.st_size,
                               (intmax_t) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
                               (intmax_t) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
     }
-  return g_string_free (key, FALSE);
+  return g_string_free (lines, FALSE);
+}
+
+static char *
+compose_key (const char *remote_stamp, const char *maildir, const char *local_text, const char *status_text)
+{
+  if (remote_stamp == NULL || local_text == NULL || status_text == NULL || strchr (maildir, '\n') != NULL)
+    return NULL;
+  return g_strdup_printf ("%sremote %s\nmaildir %s\n%s%s", UNCHANGED_MAGIC, remote_stamp, maildir, local_text,
+                          status_text);
+}
+
+char *
+_mailsync_unchanged_key (MailsyncStatusStore        *status,
+                         const char                 *name,
+                         const char                 *remote_stamp,
+                         const char                 *maildir,
+                         const MailsyncMaildirStamp *local)
+{
+  g_autofree char *lines = NULL;
+
+  if (remote_stamp == NULL || local->text == NULL)
+    return NULL;
+  lines = status_lines (status, name);
+  return compose_key (remote_stamp, maildir, local->text, lines);
 }
 
 gboolean
@@ -190,4 +214,236 @@ _mailsync_unchanged_forget (const char *path)
     return TRUE;
   g_debug ("cannot remove %s: %s", path, g_strerror (errno));
   return FALSE;
+}
+
+/* ---- recording at the end of the account's run ------------------------ */
+
+/* Longest wait, once per account, for the directories' last change to be
+ * older than their time stamps' granularity; a folder changed later than
+ * that (or on a coarser file system) is simply not recorded and the next
+ * run lists it in full, then records it. */
+#define UNCHANGED_MAX_WAIT_NS (50 * G_GINT64_CONSTANT (1000000))
+
+/* An order-independent digest of (UID, flag letters) pairs: two sums of
+ * 64-bit mixes and the count. The status rows' digest is taken when the
+ * folder ends (their memory is then freed); the verifying scan's digest of
+ * the file names must equal it. Equal digests of different sets need two
+ * independent 64-bit collisions at once. */
+typedef struct
+{
+  guint64 a;
+  guint64 b;
+  guint n;
+} Digest;
+
+struct _MailsyncUnchangedPending
+{
+  char *path;          /* the record */
+  char *remote_stamp;  /* the listing SELECT's state */
+  char *maildir;
+  char *md5;           /* the folder's FMD5: which U= are this folder's */
+  char *status_text;   /* the status lines, taken when the folder ended */
+  guint n_local;
+  guint n_remote;
+  Digest rows;
+  MailsyncMaildirStamp before;
+};
+
+static guint64
+mix64 (guint64 x)
+{
+  /* splitmix64's finaliser */
+  x ^= x >> 30;
+  x *= G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
+  x ^= x >> 27;
+  x *= G_GUINT64_CONSTANT (0x94d049bb133111eb);
+  x ^= x >> 31;
+  return x;
+}
+
+/* The set of flag letters: order and repeats do not count (the status
+ * column is sorted, a file name need not be); anything but a letter is
+ * one more member, so that it never matches a status column. */
+static guint64
+letter_set (const char *letters)
+{
+  guint64 set = 0;
+
+  for (const char *c = letters; c != NULL && *c != '\0'; c++)
+    set |= G_GUINT64_CONSTANT (1) << (*c >= 'A' && *c <= 'z' ? *c - 'A' : 63);
+  return set;
+}
+
+static void
+digest_add (Digest *d, guint32 uid, const char *letters)
+{
+  guint64 set = letter_set (letters);
+  guint64 h = mix64 (((guint64) uid << 32 | G_GUINT64_CONSTANT (0x5bd1e995)) ^ mix64 (set));
+
+  d->a += h;
+  d->b += mix64 (h ^ G_GUINT64_CONSTANT (0x9e3779b97f4a7c15) ^ ((guint64) uid * G_GUINT64_CONSTANT (0xc2b2ae3d27d4eb4f)));
+  d->n++;
+}
+
+/* The names of new/ and cur/ as the Maildir's listing reads them (entries
+ * starting with a dot left out, U= trusted only under the folder's FMD5),
+ * with no stat() and no message object: readdir() only. FALSE for any
+ * doubt: a directory that cannot be read, or a file the status cannot
+ * hold (no UID of this folder: new local mail). */
+static gboolean
+digest_maildir (const char *maildir, const char *md5, Digest *d)
+{
+  static const char *const subdirs[] = { "new", "cur" };
+
+  for (guint s = 0; s < G_N_ELEMENTS (subdirs); s++)
+    {
+      g_autofree char *path = g_build_filename (maildir, subdirs[s], NULL);
+      DIR *dir = opendir (path);
+      struct dirent *de;
+
+      if (dir == NULL)
+        return FALSE;
+      errno = 0;
+      while ((de = readdir (dir)) != NULL)
+        {
+          MailsyncMaildirName name;
+          guint32 uid;
+
+          if (de->d_name[0] == '.')
+            {
+              errno = 0;
+              continue;
+            }
+          _mailsync_maildir_name_parse (de->d_name, &name);
+          uid = _mailsync_maildir_name_get_uid_for (&name, md5);
+          if (uid != 0)
+            digest_add (d, uid, name.flags);
+          _mailsync_maildir_name_clear (&name);
+          if (uid == 0)
+            {
+              closedir (dir);
+              return FALSE;
+            }
+          errno = 0;
+        }
+      if (errno != 0)
+        {
+          closedir (dir);
+          return FALSE;
+        }
+      closedir (dir);
+    }
+  return TRUE;
+}
+
+MailsyncUnchangedPending *
+_mailsync_unchanged_pending_new (MailsyncStatusStore *status,
+                                 const char          *name,
+                                 const char          *remote_stamp,
+                                 const char          *maildir,
+                                 const char          *folder_md5,
+                                 guint                n_local,
+                                 guint                n_remote)
+{
+  g_autofree char *path = _mailsync_unchanged_path (status, name);
+  g_autofree char *lines = NULL;
+  MailsyncUnchangedPending *pending;
+
+  if (path == NULL || remote_stamp == NULL || folder_md5 == NULL || strchr (maildir, '\n') != NULL)
+    return NULL;
+  /* Now, while the status files are as this run committed them: a later
+   * change of theirs makes the next run's key differ. */
+  lines = status_lines (status, name);
+  if (lines == NULL)
+    return NULL;
+  pending = g_new0 (MailsyncUnchangedPending, 1);
+  pending->path = g_steal_pointer (&path);
+  pending->remote_stamp = g_strdup (remote_stamp);
+  pending->maildir = g_strdup (maildir);
+  pending->md5 = g_strdup (folder_md5);
+  pending->status_text = g_steal_pointer (&lines);
+  pending->n_local = n_local;
+  pending->n_remote = n_remote;
+  return pending;
+}
+
+void
+_mailsync_unchanged_pending_add_row (MailsyncUnchangedPending *pending,
+                                     guint32                   uid,
+                                     const char               *flags)
+{
+  digest_add (&pending->rows, uid, flags);
+}
+
+void
+_mailsync_unchanged_pending_free (MailsyncUnchangedPending *pending)
+{
+  if (pending == NULL)
+    return;
+  g_free (pending->path);
+  g_free (pending->remote_stamp);
+  g_free (pending->maildir);
+  g_free (pending->md5);
+  g_free (pending->status_text);
+  _mailsync_maildir_stamp_clear (&pending->before);
+  g_free (pending);
+}
+
+/* The same-tick race: a file renamed into cur/ right after the scan, in
+ * the clock tick of the directories' last change, would leave their time
+ * stamps as recorded. So their newest stamp must be older than the scan's
+ * start by more than the stamps' granularity, and equal before and after
+ * the scan: any change the scan may have missed then has a later stamp,
+ * which the next run sees. ctime is kept too: it cannot be set from user
+ * space, utimensat() moves it. */
+static void
+record_one (MailsyncUnchangedPending *p)
+{
+  MailsyncMaildirStamp after = { NULL, 0, 0 };
+  Digest files = { 0, 0, 0 };
+  g_autofree char *key = NULL;
+  gint64 start = _mailsync_unchanged_now_ns ();
+
+  if (p->before.text == NULL || !_mailsync_maildir_stamp_take (p->maildir, &p->before)
+      || p->before.newest_ns + p->before.granularity_ns >= start)
+    goto out;
+  if (!digest_maildir (p->maildir, p->md5, &files) || files.n != p->rows.n || files.a != p->rows.a
+      || files.b != p->rows.b)
+    goto out;
+  if (!_mailsync_maildir_stamp_take (p->maildir, &after) || !_mailsync_maildir_stamp_equal (&p->before, &after))
+    goto out;
+  key = compose_key (p->remote_stamp, p->maildir, p->before.text, p->status_text);
+  if (key != NULL)
+    _mailsync_unchanged_write (p->path, key, p->n_local, p->n_remote);
+out:
+  if (key == NULL)
+    g_debug ("%s: not recorded as unchanged: the next run lists it in full", p->maildir);
+  _mailsync_maildir_stamp_clear (&after);
+}
+
+void
+_mailsync_unchanged_record_pending (GPtrArray *pending)
+{
+  gint64 now, wait = 0;
+
+  if (pending == NULL || pending->len == 0)
+    return;
+  now = _mailsync_unchanged_now_ns ();
+  for (guint i = 0; i < pending->len; i++)
+    {
+      MailsyncUnchangedPending *p = pending->pdata[i];
+      gint64 needed;
+
+      if (!_mailsync_maildir_stamp_take (p->maildir, &p->before))
+        continue;
+      needed = p->before.newest_ns + p->before.granularity_ns - now + 1;
+      if (needed <= UNCHANGED_MAX_WAIT_NS)
+        wait = MAX (wait, needed);
+    }
+  /* One wait for all the folders (usually only the last one synced is
+   * that recent), never one per folder. */
+  if (wait > 0)
+    g_usleep ((gulong) (wait / 1000 + 1));
+  for (guint i = 0; i < pending->len; i++)
+    record_one (pending->pdata[i]);
 }
