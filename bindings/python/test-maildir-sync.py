@@ -151,6 +151,29 @@ class MaildirSyncTest(unittest.TestCase):
                  messages(os.path.join(self.local_root, 'INBOX')))
         self.assertEqual(before, after)
 
+    def test_progress_from_python(self):
+        # issue 10 item 5: the counts a client draws its bar from; the
+        # bytes are the sources' sizes, so they are the files before the sync
+        sources = [os.path.join(self.remote_root, 'INBOX', 'new', n)
+                   for n in messages(os.path.join(self.remote_root, 'INBOX'))]
+        sources += [os.path.join(self.local_root, 'INBOX', 'new', n)
+                    for n in messages(os.path.join(self.local_root, 'INBOX'))]
+        total = sum(os.path.getsize(p) for p in sources)
+        account, _ = self.make_account()
+        seen = []
+        account.connect('event', lambda acct, ev: seen.append(
+            (ev.get_kind(), ev.get_n(), ev.get_bytes(), ev.get_account_messages_done(),
+             ev.get_account_messages_total(), ev.get_account_bytes_done(), ev.get_account_bytes_total(),
+             ev.get_folder_bytes_done(), ev.get_folder_bytes_total())))
+        self.assertTrue(account.sync(None))
+        planned = [e for e in seen if e[0] == Kind.FOLDER_PLANNED]
+        self.assertEqual([(e[1], e[2]) for e in planned], [(4, total)])
+        copied = [e for e in seen if e[0] == Kind.MESSAGE_COPIED]
+        self.assertEqual(sum(e[2] for e in copied), total)
+        self.assertEqual([e[3] for e in copied], [1, 2, 3, 4])
+        finished = [e for e in seen if e[0] == Kind.ACCOUNT_FINISHED][0]
+        self.assertEqual(finished[3:7], (4, 4, total, total))
+
 
 if __name__ == '__main__':
     unittest.main(verbosity=2)
