@@ -388,6 +388,15 @@ static const KeywordCase keyword_cases[] = {
   { "local read-only: remote keyword not taken", "|$a", "|", "|", 0, 1, "" },
   { "local read-only: local keyword sent", "|", "|$a", "|", 0, 1,
     "FLAGS_REMOTE 7 +- [+$a-]; STATUS_PUT 7  [$a]" },
+  /* IMAP keywords are case-insensitive: one keyword spelt two ways is
+   * neither an add nor a remove, on either side. */
+  { "case: same keyword, other spelling locally", "S|$Junk", "S|$junk", "S|$Junk", 0, 0, "" },
+  { "case: other spelling in the status", "S|$Junk", "S|$Junk", "S|$JUNK", 0, 0, "" },
+  { "case: remote added it, local has it spelt otherwise", "S|$Junk", "S|$junk", "S|", 0, 0,
+    "STATUS_PUT 7 S [$Junk]" },
+  { "case: status lost, both spellings", "S|$Junk", "S|$junk", ABSENT, 0, 0, "STATUS_PUT 7 S [$Junk]" },
+  { "case: removed remotely, other spelling locally", "S|", "S|$junk", "S|$Junk", 0, 0,
+    "FLAGS_LOCAL 7 +- [+-$junk]; STATUS_PUT 7 S []" },
 };
 
 static char *

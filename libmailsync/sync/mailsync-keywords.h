@@ -6,8 +6,8 @@
 
 G_BEGIN_DECLS
 
-/* Whether @folder can take part in keyword sync (IMAP, Maildir, a local
- * IMAP folder of an IMAP<->IMAP account). */
+/* Whether @folder can take part in keyword sync (IMAP, Maildir, the
+ * local IMAP folder of an IMAP<->IMAP account). */
 gboolean _mailsync_keywords_supported (MailsyncFolder *folder);
 
 /* Whether @folder can store @keyword: an IMAP folder whose PERMANENTFLAGS
@@ -36,6 +36,23 @@ gboolean _mailsync_keywords_set_finish (MailsyncFolder  *folder,
 char    *_mailsync_keywords_from_letters (MailsyncFolder *folder, const char *letters);
 char    *_mailsync_keywords_to_letters   (MailsyncFolder *folder, const char *keywords);
 gboolean _mailsync_keywords_has_letters  (MailsyncFolder *folder);
+
+/* An IMAP<->IMAP account's local folder (an IMAP folder behind a UID
+ * map) has no letters: the status keeps its keywords by name in the
+ * labels column, which offlineimap uses only for Gmail labels
+ * (doc/design.md). @labels: offlineimap's labels format, ", "-joined;
+ * a keyword with a comma cannot be written there and is left out. */
+gboolean _mailsync_keywords_in_labels    (MailsyncFolder *folder);
+char    *_mailsync_keywords_to_labels    (const char *keywords);
+char    *_mailsync_keywords_from_labels  (const char *labels);
+
+/* Mapped backend (backends/mapped/): the folder behind the map, and
+ * the UIDs it gives the remote UIDs @uids (unknown ones left out). */
+gboolean        _mailsync_is_mapped_folder             (MailsyncFolder *folder);
+MailsyncFolder *_mailsync_mapped_folder_get_inner      (MailsyncFolder *folder);
+GArray         *_mailsync_mapped_folder_to_inner_uids  (MailsyncFolder *folder,
+                                                        const guint32  *uids,
+                                                        guint           n_uids);
 
 /* IMAP backend */
 void     _mailsync_imap_folder_set_keywords_async  (MailsyncFolder      *folder,

@@ -47,10 +47,14 @@ mailsync_sync_plan_normalize_flags (const char *letters)
  * space-separated string carries them through the plan as the letters
  * carry the flags. They merge as the flags do, keyword by keyword. */
 
+/* IMAP keywords are case-insensitive (RFC 3501 2.3.2): $junk on one side
+ * and $Junk on the other are one keyword, not an add and a remove. The
+ * sorts are stable, so where spellings differ the first array's (the
+ * remote's, in a merge) is the one kept. */
 static int
 compare_str (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
+  return g_ascii_strcasecmp (*(const char * const *) a, *(const char * const *) b);
 }
 
 /* The words of @keywords, sorted and unique; borrowed from @owner. */
@@ -65,7 +69,7 @@ kw_set (const char *keywords, GStrv *owner)
       g_ptr_array_add (set, *w);
   g_ptr_array_sort (set, compare_str);
   for (guint i = 1; i < set->len;)
-    if (strcmp (set->pdata[i], set->pdata[i - 1]) == 0)
+    if (g_ascii_strcasecmp (set->pdata[i], set->pdata[i - 1]) == 0)
       g_ptr_array_remove_index (set, i);
     else
       i++;
@@ -76,7 +80,7 @@ static gboolean
 kw_has (GPtrArray *set, const char *keyword)
 {
   for (guint i = 0; i < set->len; i++)
-    if (strcmp (set->pdata[i], keyword) == 0)
+    if (g_ascii_strcasecmp (set->pdata[i], keyword) == 0)
       return TRUE;
   return FALSE;
 }
@@ -127,7 +131,7 @@ merge_keywords (const char *remote, const char *local, const char *base, const M
       gboolean in_b = kw_has (b, k);
       gboolean in_r = remote_can_store (policy, k) ? kw_has (r, k) : in_b;
 
-      if (i > 0 && strcmp (k, all->pdata[i - 1]) == 0)
+      if (i > 0 && g_ascii_strcasecmp (k, all->pdata[i - 1]) == 0)
         continue;
       if (in_r != in_b ? in_r : kw_has (l, k))
         g_ptr_array_add (out, (gpointer) k);
@@ -328,7 +332,7 @@ plan_one (GPtrArray                *actions,
       status_keywords = mailsync_sync_plan_normalize_keywords (policy->remote_readonly ? r->keywords :
                                                                policy->local_readonly ? l->keywords :
                                                                merged_keywords);
-      if (strcmp (status_flags, s->flags) != 0 || strcmp (status_keywords, old_keywords) != 0)
+      if (strcmp (status_flags, s->flags) != 0 || g_ascii_strcasecmp (status_keywords, old_keywords) != 0)
         add_status_put (actions, uid, status_flags, status_keywords);
     }
   else if (r && !l && s)

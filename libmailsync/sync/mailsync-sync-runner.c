@@ -52,6 +52,10 @@
  * sync); the second key marks a value this run found, to be committed. */
 #define META_START_UID "mailsync.start-uid.remote"
 #define META_START_UID_NEW "mailsync.start-uid.remote.new"
+/* What the status's keywords were when this engine last wrote them
+ * (keywords_stamp()): another writer (offlineimap) changing them makes
+ * the fast listing list keywords in full once (issue 10 item 3). */
+#define META_KEYWORDS_STAMP "mailsync.keywords-stamp"
 
 /* Refuse to apply an "empty side" listing that would delete more than this
  * many messages: a missing mount or a broken server looks exactly so. */
@@ -534,6 +538,95 @@ fast_listing_applies (Runner *r)
          && mailsync_repository_get_sync_deletes (rrepo) && mailsync_repository_get_sync_deletes (lrepo);
 }
 
+static gboolean keywords_on (Runner *r);
+
+/* The keywords the status records, as a stamp: per row that has any,
+ * its UID and the raw form it has them in (the flags column's keyword
+ * letters, or the labels column of an IMAP<->IMAP account), hashed, the
+ * hashes summed (the rows come in no order); NULL when no row has any.
+ * A digest rather than a marker: offlineimap3 rewrites rows without
+ * touching our meta entries, and what it can change here is exactly
+ * that content (it strips a letter it has no customflag for, drops a
+ * customflag letter it cannot send, adds one it downloaded). */
+static char *
+keywords_stamp (Runner *r)
+{
+  gboolean in_labels = _mailsync_keywords_in_labels (r->local);
+  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+  GHashTableIter iter;
+  gpointer value;
+  guint64 sum = 0;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, r->status_rows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      const MailsyncStatusRecord *row = value;
+      g_autofree char *raw = NULL;
+      g_autofree char *line = NULL;
+      guint8 digest[16];
+      gsize len = sizeof digest;
+      guint64 h = 0;
+
+      if (in_labels)
+        raw = g_strdup (row->labels ? row->labels : "");
+      else
+        {
+          GString *letters = g_string_new (NULL);
+
+          for (const char *p = row->flags; p && *p; p++)
+            if (*p >= 'a' && *p <= 'z')
+              g_string_append_c (letters, *p);
+          raw = g_string_free (letters, FALSE);
+        }
+      if (*raw == '\0')
+        continue;
+      line = g_strdup_printf ("%u %s", row->uid, raw);
+      g_checksum_reset (md5);
+      g_checksum_update (md5, (const guchar *) line, -1);
+      g_checksum_get_digest (md5, digest, &len);
+      for (guint i = 0; i < 8; i++)
+        h = (h << 8) | digest[i];
+      sum += h;
+      n++;
+    }
+  return n == 0 ? NULL : g_strdup_printf ("1 %u %016" G_GINT64_MODIFIER "x", n, sum);
+}
+
+/* Whether the status's keywords are as this engine left them. The fast
+ * listing reports an unchanged server message without its flags, and
+ * the runner takes its keywords from the status: right only when the
+ * status is what the last run learned from the server. */
+static gboolean
+keywords_status_trusted (Runner *r)
+{
+  g_autofree char *stamp = NULL;
+
+  if (!keywords_on (r))
+    return TRUE;
+  stamp = keywords_stamp (r);
+  return g_strcmp0 (stamp, g_hash_table_lookup (r->meta, META_KEYWORDS_STAMP)) == 0;
+}
+
+/* After the run's last status commit; a run that stops before leaves
+ * the old stamp, which the next run finds different: a full listing,
+ * never a wrong one. Nothing written when it did not change (rule 9). */
+static gboolean
+save_keywords_stamp (Runner *r, GError **error)
+{
+  g_autofree char *stamp = NULL;
+  g_autoptr(MailsyncStatusBatch) batch = NULL;
+
+  if (r->config->dry_run || !keywords_on (r))
+    return TRUE;
+  stamp = keywords_stamp (r);
+  if (g_strcmp0 (stamp, g_hash_table_lookup (r->meta, META_KEYWORDS_STAMP)) == 0)
+    return TRUE;
+  batch = mailsync_status_batch_new ();
+  mailsync_status_batch_set_meta (batch, META_KEYWORDS_STAMP, stamp);
+  return commit (r, batch, error);
+}
+
 static void
 offer_known_state (Runner *r)
 {
@@ -543,6 +636,14 @@ offer_known_state (Runner *r)
 
   if (!fast_listing_applies (r))
     return;
+  if (!keywords_status_trusted (r))
+    {
+      /* another program (offlineimap3) rewrote the status's keywords:
+       * they say nothing about the server now */
+      emit (r, MAILSYNC_SYNC_EVENT_DEBUG, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
+            "the status's keywords were changed by another program: listing the server's flags in full");
+      return;
+    }
   known = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_hash_table_iter_init (&iter, r->status_rows);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -984,6 +1085,39 @@ status_flags (Runner *r, const char *flags, const char *keywords)
   return g_string_free (sorted, FALSE);
 }
 
+/* The keywords a status row records. A local Maildir: its letters in the
+ * flags column; the local IMAP folder of an IMAP<->IMAP account, which
+ * has no letters: their names in the labels column, which offlineimap
+ * uses only for Gmail labels and keeps as it is on the flag updates it
+ * makes (doc/design.md). */
+static char *
+row_keywords (Runner *r, const MailsyncStatusRecord *row)
+{
+  if (row == NULL)
+    return g_strdup ("");
+  if (_mailsync_keywords_in_labels (r->local))
+    return _mailsync_keywords_from_labels (row->labels);
+  return _mailsync_keywords_from_letters (r->local, row->flags);
+}
+
+/* A status row for @flags (system letters) and @keywords (those both
+ * sides have, space-separated), in the form row_keywords() reads. */
+static void
+put_row (Runner *r, MailsyncStatusBatch *batch, guint32 uid, const char *flags, const char *keywords)
+{
+  g_autofree char *row_flags = status_flags (r, flags, keywords);
+
+  if (keywords_on (r) && _mailsync_keywords_in_labels (r->local))
+    {
+      const MailsyncStatusRecord *old = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+      g_autofree char *labels = _mailsync_keywords_to_labels (keywords);
+
+      mailsync_status_batch_put (batch, uid, row_flags, old ? old->mtime : 0, labels);
+    }
+  else
+    put_keeping_labels (r, batch, uid, row_flags);
+}
+
 /* The keywords of @wanted that @stored lacks: the local side had no
  * letter left for them (a Maildir folder with 26 keywords). One line. */
 static void
@@ -999,8 +1133,10 @@ warn_not_stored (Runner *r, guint32 uid, const char *wanted, const char *stored)
       g_string_append_printf (missing, "%s%s", missing->len ? " " : "", *w);
   if (missing->len == 0)
     return;
-  text = g_strdup_printf ("Keywords not stored on message %u in %s (no letter left in its dovecot-keywords): %s",
-                          uid, r->folder_label, missing->str);
+  text = g_strdup_printf ("Keywords not stored on message %u in %s (%s): %s", uid, r->folder_label,
+                          _mailsync_keywords_has_letters (r->local) ? "no letter left in its dovecot-keywords"
+                                                                     : "the folder cannot store them",
+                          missing->str);
   emit (r, MAILSYNC_SYNC_EVENT_WARNING, r->local, MAILSYNC_DIRECTION_TO_LOCAL, uid, 0, 0, NULL, NULL, text);
 }
 
@@ -1010,6 +1146,25 @@ remote_can_store (const char *keyword, gpointer data)
   Runner *r = data;
 
   return _mailsync_keywords_can_store (r->remote, keyword);
+}
+
+/* The keywords @a and @b both have (IMAP keywords: case-insensitive),
+ * space-separated in @a's spelling. */
+static char *
+common_keywords (MailsyncMessageInfo *a, MailsyncMessageInfo *b)
+{
+  const char * const *ka = mailsync_message_info_get_keywords (a);
+  const char * const *kb = mailsync_message_info_get_keywords (b);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; ka != NULL && ka[i] != NULL; i++)
+    for (guint j = 0; kb != NULL && kb[j] != NULL; j++)
+      if (g_ascii_strcasecmp (ka[i], kb[j]) == 0)
+        {
+          g_string_append_printf (out, "%s%s", out->len ? " " : "", ka[i]);
+          break;
+        }
+  return g_string_free (out, FALSE);
 }
 
 static gboolean
@@ -1034,6 +1189,7 @@ reconcile_intents (Runner *r, GError **error)
       const char *intent = intents->pdata[i];
       g_auto(GStrv) fields = g_strsplit (g_hash_table_lookup (r->meta, intent), "\t", 3);
       guint32 found = 0;
+      MailsyncMessageInfo *found_info = NULL;
       MailsyncMessageInfo *local = NULL;
 
       if (g_strv_length (fields) == 3)
@@ -1057,7 +1213,10 @@ reconcile_intents (Runner *r, GError **error)
                   digest = d;
                 }
               if (strcmp (digest, fields[0]) == 0)
-                found = uid;
+                {
+                  found = uid;
+                  found_info = info;
+                }
             }
           local = g_hash_table_lookup (r->local_by_key, fields[2]);
         }
@@ -1074,7 +1233,17 @@ reconcile_intents (Runner *r, GError **error)
                 return FALSE;
             }
           g_hash_table_insert (r->local_by_uid, GUINT_TO_POINTER (found), local);
-          put_keeping_labels (r, batch, found, flags);
+          if (keywords_on (r))
+            {
+              /* the keywords both copies have: the next run then sends
+               * what the APPEND did not carry, and takes off neither
+               * side one the other lacks */
+              g_autofree char *kept = common_keywords (local, found_info);
+
+              put_row (r, batch, found, flags, kept);
+            }
+          else
+            put_keeping_labels (r, batch, found, flags);
           emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->local, MAILSYNC_DIRECTION_TO_REMOTE, found, 0, 0, NULL, NULL,
                 "recovered an interrupted upload");
           changed = TRUE;
@@ -1397,7 +1566,7 @@ commit_downloads (Runner *r, GPtrArray *batch_ops, guint *done, guint total, GEr
           mailsync_status_batch_put (batch, op->action->uid, row_flags, local_mtime (r, op->stored), labels);
         }
       else
-        put_keeping_labels (r, batch, op->action->uid, row_flags);
+        put_row (r, batch, op->action->uid, op->action->flags, stored_keywords);
       progress_copied (r, copy_size (op->source));
       if (r->config->emit != NULL)
         {
@@ -1588,9 +1757,11 @@ run_uploads (Runner *r, GPtrArray *todo, GError **error)
           if (r->labels != NULL && !upload_labels (r, renamed, uid, error))
             return FALSE;
           {
-            g_autofree char *row_flags = status_flags (r, op->action->flags, op->action->keywords);
+            /* the keywords the APPEND carried: one the server cannot
+             * store is left out, so that it is not read as removed there */
+            g_autofree char *sent = op->stored ? info_keywords (op->stored) : NULL;
 
-            put_keeping_labels (r, batch, uid, row_flags);
+            put_row (r, batch, uid, op->action->flags, sent ? sent : op->action->keywords);
           }
           mailsync_status_batch_set_meta (batch, op->token, NULL);
           progress_copied (r, copy_size (op->source));
@@ -1880,13 +2051,11 @@ put_status_row (Runner *r, MailsyncStatusBatch *batch, MailsyncAction *a, GHashT
   g_auto(GStrv) words = g_strsplit (a->keywords ? a->keywords : "", " ", -1);
   const char * const *not_stored = g_hash_table_lookup (not_stored_by_uid, GUINT_TO_POINTER (a->uid));
   g_autoptr(GString) kept = g_string_new (NULL);
-  g_autofree char *row_flags = NULL;
 
   for (char **w = words; *w; w++)
     if (**w != '\0' && (not_stored == NULL || !g_strv_contains (not_stored, *w)))
       g_string_append_printf (kept, "%s%s", kept->len ? " " : "", *w);
-  row_flags = status_flags (r, a->flags, kept->str);
-  put_keeping_labels (r, batch, a->uid, row_flags);
+  put_row (r, batch, a->uid, a->flags, kept->str);
 }
 
 /* ---- planning --------------------------------------------------------- */
@@ -1974,7 +2143,7 @@ make_plan (Runner *r, gboolean obey_read_only_folders)
             {
               /* unchanged since the status: its keywords */
               const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
-              keywords = _mailsync_keywords_from_letters (r->local, row ? row->flags : "");
+              keywords = row_keywords (r, row);
             }
           m.keywords = keywords;
           g_ptr_array_add (strings, keywords);
@@ -2006,7 +2175,7 @@ make_plan (Runner *r, gboolean obey_read_only_folders)
       g_ptr_array_add (strings, flags);
       if (keywords_on (r))
         {
-          s.keywords = _mailsync_keywords_from_letters (r->local, record->flags);
+          s.keywords = row_keywords (r, record);
           g_ptr_array_add (strings, (char *) s.keywords);
         }
       g_array_append_val (status, s);
@@ -2996,12 +3165,16 @@ sync_folder_once (const MailsyncRunnerConfig *config,
       save_listing_state (r, state);
       if (!config->dry_run && !commit (r, state, error))
         return FALSE;
+      if (!save_keywords_stamp (r, error))
+        return FALSE;
       record_unchanged (r);
       return TRUE;
     }
   if (!execute (r, plan, error))
     return FALSE;
   if (!run_labels (r, error))
+    return FALSE;
+  if (!save_keywords_stamp (r, error))
     return FALSE;
   record_unchanged (r);
   /* Said once the copies are done, so the count is what happened. */

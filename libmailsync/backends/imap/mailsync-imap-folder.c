@@ -1120,6 +1120,20 @@ add_offlineimap_header (int fd, CrlfSpool *spool, char **value, GError **error)
   return tagged;
 }
 
+/* Whether @keyword can be sent as a flag keyword: an atom, not a system
+ * flag (it came from a FETCH or a Maildir's keyword file, where anything
+ * may be written). */
+static gboolean
+keyword_atom_ok (const char *keyword)
+{
+  if (*keyword == '\0' || *keyword == '\\')
+    return FALSE;
+  for (const char *p = keyword; *p; p++)
+    if ((guchar) *p <= ' ' || (guchar) *p >= 0x7f || strchr ("(){%*\"]\\", *p) != NULL)
+      return FALSE;
+  return TRUE;
+}
+
 static char *
 flag_list (MailsyncFlags flags)
 {
@@ -1204,12 +1218,14 @@ typedef struct
 {
   guint64 size;
   char *marker;             /* X-OfflineIMAP header value, without UIDPLUS */
+  char **keywords;          /* the keywords in the APPEND's flag list */
 } AppendSent;
 
 static void
 append_sent_free (AppendSent *sent)
 {
   g_free (sent->marker);
+  g_strfreev (sent->keywords);
   g_free (sent);
 }
 
@@ -1222,8 +1238,9 @@ append_return (GTask *task, guint32 uid)
   AppendSent *sent = g_object_get_data (G_OBJECT (task), APPEND_SENT_KEY);
 
   g_task_return_pointer (task,
-                         mailsync_message_info_new (uid, NULL, mailsync_message_info_get_flags (args->info), NULL,
-                                                    sent->size, mailsync_message_info_get_internal_date (args->info)),
+                         mailsync_message_info_new (uid, NULL, mailsync_message_info_get_flags (args->info),
+                                                    (const char * const *) sent->keywords, sent->size,
+                                                    mailsync_message_info_get_internal_date (args->info)),
                          g_object_unref);
 }
 
@@ -1389,6 +1406,28 @@ append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellab
   message = g_unix_input_stream_new (fd, TRUE);
   quoted = _mailsync_imap_quote (self->wire_name);
   flags = flag_list (mailsync_message_info_get_flags (info));
+  {
+    /* The message's keywords go in the same flag list (issue 10 item 3;
+     * offlineimap sends the system flags only), those the folder can
+     * store: the stored message says which, so that the status records
+     * only those and one left out is not read as removed here. */
+    const char * const *keywords = mailsync_message_info_get_keywords (info);
+    g_autoptr(GStrvBuilder) sent_keywords = g_strv_builder_new ();
+    GString *list = g_string_new (NULL);
+
+    g_string_append_len (list, flags, strlen (flags) - 1);
+    for (guint i = 0; keywords != NULL && keywords[i] != NULL; i++)
+      if (keyword_atom_ok (keywords[i]) && _mailsync_imap_folder_can_store_keyword (MAILSYNC_FOLDER (self),
+                                                                                    keywords[i]))
+        {
+          g_string_append_printf (list, "%s%s", list->len > 1 ? " " : "", keywords[i]);
+          g_strv_builder_add (sent_keywords, keywords[i]);
+        }
+    g_string_append_c (list, ')');
+    g_free (flags);
+    flags = g_string_free (list, FALSE);
+    sent->keywords = g_strv_builder_end (sent_keywords);
+  }
   date = imap_date (mailsync_message_info_get_internal_date (info));
   line = g_strdup_printf ("APPEND %s %s%s%s", quoted, flags, date ? " " : "", date ? date : "");
   request = folder_request (self, line);
@@ -1579,7 +1618,7 @@ _mailsync_imap_folder_set_keywords_async (MailsyncFolder *folder, const guint32 
   args->remove = g_strsplit (remove ? remove : "", " ", -1);
   for (guint pass = 0; pass < 2; pass++)
     for (char **k = pass ? args->remove : args->add; *k; k++)
-      if (strpbrk (*k, "(){%*\"]\\") != NULL || **k == '\\')
+      if (**k != '\0' && !keyword_atom_ok (*k))
         {
           g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED,
                                    "'%s' is not an IMAP keyword", *k);

@@ -227,6 +227,20 @@ _mailsync_maildir_keywords_to_letters (MailsyncMaildirRepository  *repo,
       for (guint i = 0; letter == 0 && i < N_LETTERS; i++)
         if (names[i] != NULL && strcmp (names[i], keywords[k]) == 0 && !letter_claimed (repo, i))
           letter = (char) ('a' + i);
+      /* IMAP keywords are case-insensitive (RFC 3501 2.3.2): $junk on the
+       * server is the $Junk a letter already stands for, not a new one.
+       * The exact spelling wins above, so a folder that has both keeps
+       * both letters. */
+      for (guint i = 0; letter == 0 && i < N_LETTERS; i++)
+        {
+          g_autofree char *mapped = _mailsync_maildir_repository_dup_keyword (repo, (char) ('a' + i));
+
+          if (mapped != NULL && g_ascii_strcasecmp (mapped, keywords[k]) == 0)
+            letter = (char) ('a' + i);
+        }
+      for (guint i = 0; letter == 0 && i < N_LETTERS; i++)
+        if (names[i] != NULL && g_ascii_strcasecmp (names[i], keywords[k]) == 0 && !letter_claimed (repo, i))
+          letter = (char) ('a' + i);
       for (guint i = 0; letter == 0 && allocate && i < N_LETTERS; i++)
         if (names[i] == NULL && !letter_claimed (repo, i))
           {

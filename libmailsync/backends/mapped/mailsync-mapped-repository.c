@@ -10,6 +10,7 @@
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 #include "mailsync-status-store.h"
+#include "sync/mailsync-keywords.h"
 
 #include <string.h>
 
@@ -417,6 +418,26 @@ static guint32
 mapped_get_uidvalidity (MailsyncFolder *folder)
 {
   return mailsync_folder_get_uidvalidity (MAILSYNC_MAPPED_FOLDER (folder)->inner);
+}
+
+/* Keyword sync (issue 10 item 3, sync/mailsync-keywords.c): the folder
+ * behind the map, and the UIDs of @uids there (those the map knows). */
+MailsyncFolder *
+_mailsync_mapped_folder_get_inner (MailsyncFolder *folder)
+{
+  return MAILSYNC_MAPPED_FOLDER (folder)->inner;
+}
+
+gboolean
+_mailsync_is_mapped_folder (MailsyncFolder *folder)
+{
+  return MAILSYNC_IS_MAPPED_FOLDER (folder);
+}
+
+GArray *
+_mailsync_mapped_folder_to_inner_uids (MailsyncFolder *folder, const guint32 *uids, guint n_uids)
+{
+  return to_local_uids (MAILSYNC_MAPPED_FOLDER (folder), uids, n_uids);
 }
 
 static void
