@@ -4,7 +4,10 @@ the mailsync command and an offlineimap config: a keyword set on the
 server gets a letter in the local file name (customflag_a for $Label1,
 dovecot-keywords for the rest), a letter added locally reaches the
 server, removals go both ways, and Debian's offlineimap3 reads the status
-afterwards without an error. Exit 77 (skip) without Dovecot."""
+afterwards without an error. Also IMAP<->IMAP (two Dovecot users, keywords
+by name in the status labels column), 27 keywords in a folder, $junk vs
+$Junk, a new local message's keywords in its APPEND and an upload
+interrupted after it. Exit 77 (skip) without Dovecot."""
 
 import os
 import re
@@ -20,7 +23,7 @@ TAP = mailsync_tap.Tap(200)
 
 
 def check(ok, label, detail="", todo=None):
-    TAP.check(label, ok, detail, todo=todo)
+    return TAP.check(label, ok, detail, todo=todo)
 
 
 def message(tag):
@@ -29,23 +32,33 @@ def message(tag):
             % (tag, tag, tag)).encode()
 
 
+def imap_repository(server, user, password):
+    return ("type = IMAP\nremotehost = %(host)s\nremoteport = %(port)s\n"
+            "remoteuser = %(user)s\nremotepass = %(pw)s\nssl = no\nstarttls = yes\n"
+            "sslcacertfile = %(ca)s\n"
+            % {"host": server.env["DOVECOT_HOST"], "port": server.env["DOVECOT_PORT"], "user": user,
+               "pw": password, "ca": server.env["DOVECOT_CA"]})
+
+
 class Account:
-    def __init__(self, server, root, user, password):
+    def __init__(self, server, root, user, password, local_user=None):
+        """@local_user: (user, password) of a second Dovecot user as the
+        local repository (IMAP<->IMAP), else a Maildir."""
         self.server, self.user, self.password = server, user, password
+        self.local_user = local_user
         self.home = os.path.join(root, user)
         self.mail = os.path.join(self.home, "Mail")
         os.makedirs(self.mail)
+        if local_user:
+            local = imap_repository(server, *local_user)
+        else:
+            local = "type = Maildir\nlocalfolders = %s/Mail\ncustomflag_a = $Label1\n" % self.home
         with open(os.path.join(self.home, ".offlineimaprc"), "w") as f:
             f.write("[general]\naccounts = Test\nmetadata = %(home)s/meta\nui = basic\n\n"
                     "[Account Test]\nlocalrepository = Local\nremoterepository = Remote\n\n"
-                    "[Repository Local]\ntype = Maildir\nlocalfolders = %(home)s/Mail\n"
-                    "customflag_a = $Label1\n\n"
-                    "[Repository Remote]\ntype = IMAP\nremotehost = %(host)s\nremoteport = %(port)s\n"
-                    "remoteuser = %(user)s\nremotepass = %(pw)s\nssl = no\nstarttls = yes\n"
-                    "sslcacertfile = %(ca)s\n"
-                    % {"home": self.home, "host": server.env["DOVECOT_HOST"],
-                       "port": server.env["DOVECOT_PORT"], "user": user, "pw": password,
-                       "ca": server.env["DOVECOT_CA"]})
+                    "[Repository Local]\n%(local)s\n"
+                    "[Repository Remote]\n%(remote)s"
+                    % {"home": self.home, "local": local, "remote": imap_repository(server, user, password)})
 
     def imap(self):
         conn = self.server.imap(self.user, self.password)
@@ -72,9 +85,14 @@ class Account:
                 out[tag] = (os.path.join(d, name), name.split(":2,", 1)[1])
         return out
 
-    def server_keywords(self):
-        """subject tag -> set of keywords (non-system flags) on the server"""
-        conn = self.imap()
+    def server_keywords(self, user=None):
+        """subject tag -> set of keywords (non-system flags) on the server
+        (@user: (user, password) of another account there)"""
+        if user:
+            conn = self.server.imap(*user)
+            conn.select("INBOX")
+        else:
+            conn = self.imap()
         typ, data = conn.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
         out = {}
         for part in data:
@@ -92,10 +110,10 @@ class Account:
         with open(path) as f:
             return f.read()
 
-    def status_rows(self):
+    def status_rows(self, column="flags"):
         db = sqlite3.connect(os.path.join(self.home, "meta", "Account-Test", "LocalStatus-sqlite", "INBOX"))
         try:
-            return dict(db.execute("SELECT id, flags FROM status").fetchall())
+            return dict(db.execute("SELECT id, %s FROM status" % column).fetchall())
         finally:
             db.close()
 
@@ -177,6 +195,185 @@ def scenario(server, root, user, password):
     check(acc.status_rows() == {1: "S", 2: "S"}, "status after removals", acc.status_rows())
 
 
+def client_stores(p):
+    """the STORE commands in a -d imap run's output"""
+    return [l for l in p.out.splitlines() if " C: " in l and " STORE " in l]
+
+
+def store(server, user, tag, op, keywords):
+    """UID STORE @op FLAGS (@keywords) on the message of subject @tag"""
+    conn = server.imap(*user)
+    conn.select("INBOX")
+    typ, data = conn.uid("SEARCH", "SUBJECT", tag)
+    uid = data[0].split()[0].decode()
+    typ, data = conn.uid("STORE", uid, op + "FLAGS", "(%s)" % keywords)
+    conn.logout()
+    return typ == "OK"
+
+
+def scenario_imap_imap(server, root, remote, local):
+    """IMAP<->IMAP: the local repository is another Dovecot user, behind
+    offlineimap's UID map; the status keeps keywords by name in the labels
+    column (no letters), which offlineimap3 reads and keeps."""
+    acc = Account(server, root, remote[0], remote[1], local_user=local)
+    conn = acc.imap()
+    for tag in ("ia", "ib"):
+        typ, data = conn.append("INBOX", "(\\Seen)", None, message(tag))
+        assert typ == "OK", data
+    conn.logout()
+    check(store(server, remote, "ia", "+", "$Junk"), "IMAP<->IMAP: the remote takes $Junk")
+
+    p = acc.run()
+    check(p.returncode == 0, "IMAP<->IMAP: first sync exits 0", p.out)
+    check(acc.server_keywords(local) == {"ia": {"$Junk"}, "ib": set()},
+          "IMAP<->IMAP: a remote keyword is on the local server", acc.server_keywords(local))
+    check(acc.status_rows() == {1: "S", 2: "S"} and acc.status_rows("labels") == {1: "$Junk", 2: ""},
+          "IMAP<->IMAP: the status has no letters, the keyword by name in the labels column",
+          (acc.status_rows(), acc.status_rows("labels")))
+
+    # local add (on the local server, through its own UIDs), remote add of
+    # another keyword on the other message
+    check(store(server, local, "ib", "+", "$Label1"), "IMAP<->IMAP: the local server takes $Label1")
+    check(store(server, remote, "ia", "+", "$Forwarded"), "IMAP<->IMAP: the remote takes $Forwarded")
+    p = acc.run()
+    check(p.returncode == 0, "IMAP<->IMAP: second sync exits 0", p.out)
+    both = {"ia": {"$Junk", "$Forwarded"}, "ib": {"$Label1"}}
+    check(acc.server_keywords() == both, "IMAP<->IMAP: a local keyword reaches the remote", acc.server_keywords())
+    check(acc.server_keywords(local) == both, "IMAP<->IMAP: a remote keyword reaches the local server",
+          acc.server_keywords(local))
+    labels = acc.status_rows("labels")
+    check(set(labels[1].split(", ")) == {"$Junk", "$Forwarded"} and labels[2] == "$Label1",
+          "IMAP<->IMAP: the labels column has both sides' keywords", labels)
+
+    # removals both ways
+    check(store(server, remote, "ia", "-", "$Junk"), "IMAP<->IMAP: $Junk removed on the remote")
+    check(store(server, local, "ib", "-", "$Label1"), "IMAP<->IMAP: $Label1 removed locally")
+    p = acc.run()
+    check(p.returncode == 0, "IMAP<->IMAP: third sync exits 0", p.out)
+    one = {"ia": {"$Forwarded"}, "ib": set()}
+    check(acc.server_keywords() == one and acc.server_keywords(local) == one,
+          "IMAP<->IMAP: removals go both ways", (acc.server_keywords(), acc.server_keywords(local)))
+    check(acc.status_rows("labels") == {1: "$Forwarded", 2: ""}, "IMAP<->IMAP: status after removals",
+          acc.status_rows("labels"))
+    p = acc.run([mailsync_tap.MAILSYNC, "-o", "-d", "imap"])
+    check(p.returncode == 0 and client_stores(p) == [], "IMAP<->IMAP: a resync stores nothing", client_stores(p))
+
+    if shutil.which("offlineimap"):
+        p = acc.run(["offlineimap", "-o", "-u", "basic"])
+        if not check(p.returncode == 0 and "ERROR" not in p.out and "Traceback" not in p.out,
+                     "IMAP<->IMAP: offlineimap3 reads the status without an error", p.returncode):
+            print("\n".join("# " + l for l in p.out.splitlines()))
+        check(acc.server_keywords() == one and acc.server_keywords(local) == one,
+              "IMAP<->IMAP: offlineimap3 leaves the keywords", (acc.server_keywords(), acc.server_keywords(local)))
+        check(acc.status_rows("labels") == {1: "$Forwarded", 2: ""},
+              "IMAP<->IMAP: offlineimap3 keeps the labels column", acc.status_rows("labels"))
+        # a message offlineimap3 copies gets no keywords from it (it sends
+        # system flags only): mailsync adds them on its next run
+        conn = acc.imap()
+        typ, data = conn.append("INBOX", "($Junk)", None, message("ic"))
+        conn.logout()
+        p = acc.run(["offlineimap", "-o", "-u", "basic"])
+        check(p.returncode == 0 and acc.server_keywords(local).get("ic") == set(),
+              "IMAP<->IMAP: offlineimap3 copies a new message without its keyword", (p.out, acc.server_keywords(local)))
+        p = acc.run()
+        check(p.returncode == 0 and acc.server_keywords(local).get("ic") == {"$Junk"}
+              and acc.server_keywords().get("ic") == {"$Junk"},
+              "IMAP<->IMAP: mailsync after offlineimap3 adds it locally, keeps it remotely",
+              (p.out, acc.server_keywords(local), acc.server_keywords()))
+    else:
+        print("# SKIP offlineimap3 is not installed: the IMAP<->IMAP status is not read by it")
+
+
+def scenario_overflow(server, root, user, password):
+    """27 keywords in one folder: a Maildir has 25 letters left (a is
+    customflag_a's): one warning names the 2 extras, the server keeps all
+    27 after two syncs."""
+    acc = Account(server, root, user, password)
+    conn = acc.imap()
+    for tag in ("o1", "o2"):
+        typ, data = conn.append("INBOX", "(\\Seen)", None, message(tag))
+        assert typ == "OK", data
+    conn.logout()
+    first = " ".join("$k%02d" % i for i in range(1, 15))
+    second = " ".join("$k%02d" % i for i in range(15, 28))
+    check(store(server, (user, password), "o1", "+", first) and store(server, (user, password), "o2", "+", second),
+          "overflow: the server takes 27 keywords")
+    want = {"o1": set(first.split()), "o2": set(second.split())}
+    check(acc.server_keywords() == want, "overflow: the server lists 27 keywords", acc.server_keywords())
+    p = acc.run()
+    warnings = [l for l in p.out.splitlines() if "Keywords not stored" in l]
+    check(p.returncode == 0, "overflow: first sync exits 0", p.out)
+    check(len(warnings) == 1 and "$k26" in warnings[0] and "$k27" in warnings[0] and "$k25" not in warnings[0],
+          "overflow: one warning names the extras", warnings)
+    names = [l.split()[1] for l in acc.keywords_file().splitlines()]
+    check(len(names) == 25 and "$k26" not in names and "$k27" not in names,
+          "overflow: dovecot-keywords holds 25 (b-z)", names)
+    check(acc.server_keywords() == want, "overflow: the server keeps all 27 after one sync", acc.server_keywords())
+    p = acc.run()
+    check(p.returncode == 0, "overflow: second sync exits 0", p.out)
+    check(acc.server_keywords() == want, "overflow: the server keeps all 27 after two syncs", acc.server_keywords())
+    files = acc.files()
+    check(len(files["o1"][1]) == 15 and len(files["o2"][1]) == 12, "overflow: letters in the file names", files)
+
+
+def scenario_case_and_upload(server, root, user, password):
+    """$junk in dovecot-keywords and $Junk on the server are one keyword;
+    a new local message's keywords go up with its APPEND, and an upload
+    interrupted after the APPEND is recorded with them."""
+    acc = Account(server, root, user, password)
+    conn = acc.imap()
+    typ, data = conn.append("INBOX", "(\\Seen)", None, message("kc"))
+    conn.logout()
+    p = acc.run()
+    check(p.returncode == 0 and acc.files()["kc"][1] == "S", "case: first sync", p.out)
+    # another program's letter for "$junk" locally, $Junk on the server
+    with open(os.path.join(acc.mail, "INBOX", "dovecot-keywords"), "w") as f:
+        f.write("3 $junk\n")
+    acc.set_letters("kc", "Sd")
+    check(store(server, (user, password), "kc", "+", "$Junk"), "case: the server takes $Junk")
+    p = acc.run([mailsync_tap.MAILSYNC, "-o", "-d", "imap"])
+    check(p.returncode == 0, "case: sync exits 0", p.out)
+    stores = client_stores(p)
+    check(stores == [], "case: $junk and $Junk are one keyword: nothing stored on the server", stores)
+    check(acc.files()["kc"][1] == "Sd" and acc.keywords_file() == "3 $junk\n",
+          "case: the local letter stays, no new dovecot-keywords entry", (acc.files(), acc.keywords_file()))
+    check(acc.server_keywords()["kc"] == {"$Junk"}, "case: the server has one keyword", acc.server_keywords())
+    check(acc.status_rows() == {1: "Sd"}, "case: the status records it", acc.status_rows())
+
+    # a new local message with customflag_a's letter: the APPEND carries $Label1
+    cur = os.path.join(acc.mail, "INBOX", "cur")
+    with open(os.path.join(cur, "1700000000.up1.host:2,Sa"), "wb") as f:
+        f.write(message("up1"))
+    p = acc.run()
+    check(p.returncode == 0, "upload: sync exits 0", p.out)
+    check(acc.server_keywords().get("up1") == {"$Label1"}, "upload: the keyword goes up with the message",
+          acc.server_keywords())
+    p = acc.run()
+    check(p.returncode == 0 and acc.files()["up1"][1] == "Sa", "upload: the next sync keeps the letter",
+          (p.out, acc.files()))
+
+    # interrupted after the APPEND: the next run finds the copy by content
+    # and records the keywords both copies have, so it sends nothing again
+    with open(os.path.join(cur, "1700000001.up2.host:2,Sa"), "wb") as f:
+        f.write(message("up2"))
+    env_run = dict(os.environ, HOME=acc.home, MAILSYNC_CRASH_AT="runner-upload-appended")
+    env_run.pop("XDG_CONFIG_HOME", None)
+    p = subprocess.run([mailsync_tap.MAILSYNC, "-o"], env=env_run, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=300)
+    check(p.returncode != 0 and acc.server_keywords().get("up2") == {"$Label1"},
+          "recovery: the run stops after the APPEND, which carried the keyword", (p.returncode, p.stdout[-2000:]))
+    p = acc.run()
+    rows = acc.status_rows()
+    up2 = [uid for uid, fl in rows.items() if uid not in (1,) and acc.files()["up2"][0].find("U=%d," % uid) >= 0]
+    check(p.returncode == 0 and len(up2) == 1 and rows[up2[0]] == "Sa",
+          "recovery: the recovered upload's status row has the keyword", (p.out, rows, acc.files()))
+    p = acc.run([mailsync_tap.MAILSYNC, "-o", "-d", "imap"])
+    stores = client_stores(p)
+    check(p.returncode == 0 and stores == [], "recovery: the next run sends no keyword again", stores)
+    check(len([t for t in acc.server_keywords() if t == "up2"]) == 1, "recovery: one copy on the server",
+          acc.server_keywords())
+
+
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
@@ -185,8 +382,13 @@ def main():
     os.chmod(root, 0o755)
     server = None
     try:
-        server = mailsync_tap.Dovecot(os.path.join(root, "dovecot"), [("kw1", "pw-kw1")])
+        server = mailsync_tap.Dovecot(os.path.join(root, "dovecot"),
+                                      [("kw1", "pw-kw1"), ("kw2", "pw-kw2"), ("kw3", "pw-kw3"),
+                                       ("kw4", "pw-kw4"), ("kw5", "pw-kw5")])
         scenario(server, root, "kw1", "pw-kw1")
+        scenario_imap_imap(server, root, ("kw2", "pw-kw2"), ("kw3", "pw-kw3"))
+        scenario_overflow(server, root, "kw4", "pw-kw4")
+        scenario_case_and_upload(server, root, "kw5", "pw-kw5")
     finally:
         if server is not None:
             server.stop()
