@@ -18,6 +18,7 @@ import sys
 import tempfile
 
 import mailsync_tap
+import scripted_imap
 
 TAP = mailsync_tap.Tap(200)
 
@@ -273,8 +274,10 @@ def scenario_imap_imap(server, root, remote, local):
         typ, data = conn.append("INBOX", "($Junk)", None, message("ic"))
         conn.logout()
         p = acc.run(["offlineimap", "-o", "-u", "basic"])
-        check(p.returncode == 0 and acc.server_keywords(local).get("ic") == set(),
-              "IMAP<->IMAP: offlineimap3 copies a new message without its keyword", (p.out, acc.server_keywords(local)))
+        if not check(p.returncode == 0 and acc.server_keywords(local).get("ic") == set(),
+                     "IMAP<->IMAP: offlineimap3 copies a new message without its keyword",
+                     (p.returncode, acc.server_keywords(local))):
+            print("\n".join("# " + l for l in p.out.splitlines()))
         p = acc.run()
         check(p.returncode == 0 and acc.server_keywords(local).get("ic") == {"$Junk"}
               and acc.server_keywords().get("ic") == {"$Junk"},
@@ -374,6 +377,59 @@ def scenario_case_and_upload(server, root, user, password):
           acc.server_keywords())
 
 
+def scenario_permanentflags(root):
+    """A test of the client against the scripted server, whose
+    PERMANENTFLAGS has no \\* and lists $Junk only: $Label1 (a local
+    letter) is never sent, neither by STORE nor in an APPEND, and not
+    again on the next sync; $Junk is sent once; the local letter stays."""
+    server = scripted_imap.ScriptedImapServer()
+    server.permanentflags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft $Junk"
+    server.mailboxes["INBOX"].add(message("p1"), ["\\Seen"])
+    try:
+        home = os.path.join(root, "permanentflags")
+        mail = os.path.join(home, "Mail")
+        os.makedirs(mail)
+        with open(os.path.join(home, ".offlineimaprc"), "w") as f:
+            f.write("[general]\naccounts = Test\nmetadata = %(home)s/meta\nui = basic\n\n"
+                    "[Account Test]\nlocalrepository = Local\nremoterepository = Remote\n\n"
+                    "[Repository Local]\ntype = Maildir\nlocalfolders = %(home)s/Mail\ncustomflag_a = $Label1\n\n"
+                    "[Repository Remote]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %(port)d\n"
+                    "remoteuser = u\nremotepass = pw\nssl = no\nstarttls = no\n"
+                    % {"home": home, "port": server.port})
+        env = dict(os.environ, HOME=home)
+        env.pop("XDG_CONFIG_HOME", None)
+
+        def run():
+            return subprocess.run([mailsync_tap.MAILSYNC, "-o"], env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, timeout=120)
+
+        p = run()
+        cur = os.path.join(mail, "INBOX", "cur")
+        names = os.listdir(cur)
+        check(p.returncode == 0 and len(names) == 1, "PERMANENTFLAGS: first sync", p.stdout)
+        with open(os.path.join(mail, "INBOX", "dovecot-keywords"), "w") as f:
+            f.write("1 $Junk\n")
+        os.rename(os.path.join(cur, names[0]), os.path.join(cur, names[0].split(":2,")[0] + ":2,Sab"))
+        with open(os.path.join(cur, "1700000000.p2.host:2,Sa"), "wb") as f:
+            f.write(message("p2"))
+        p = run()
+        check(p.returncode == 0, "PERMANENTFLAGS: second sync exits 0", p.stdout)
+        stores = server.commands(r"STORE")
+        appends = server.commands(r"APPEND")
+        check(len(stores) == 1 and "$Junk" in stores[0] and "$Label1" not in stores[0],
+              "PERMANENTFLAGS: the keyword it lists is stored, the other never sent", stores)
+        check(len(appends) == 1 and "$Label1" not in appends[0], "PERMANENTFLAGS: nor in an APPEND", appends)
+        flags = {m[0]: m[1] for m in server.mailboxes["INBOX"].messages}
+        check(flags == {1: {"\\Seen", "$Junk"}, 2: {"\\Seen"}}, "PERMANENTFLAGS: the server's flags", flags)
+        p = run()
+        check(p.returncode == 0 and len(server.commands(r"STORE")) == 1,
+              "PERMANENTFLAGS: nothing is sent again on the next sync", server.commands(r"STORE"))
+        letters = sorted(n.split(":2,")[1] for n in os.listdir(cur))
+        check(letters == ["Sa", "Sab"], "PERMANENTFLAGS: the local letters stay (no removal read)", letters)
+    finally:
+        server.close()
+
+
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
@@ -382,6 +438,7 @@ def main():
     os.chmod(root, 0o755)
     server = None
     try:
+        scenario_permanentflags(root)
         server = mailsync_tap.Dovecot(os.path.join(root, "dovecot"),
                                       [("kw1", "pw-kw1"), ("kw2", "pw-kw2"), ("kw3", "pw-kw3"),
                                        ("kw4", "pw-kw4"), ("kw5", "pw-kw5")])

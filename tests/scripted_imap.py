@@ -3,7 +3,8 @@ server on 127.0.0.1 that answers what the mailsync client sends, and that a
 test can make misbehave command by command (a missing body, a NO with a
 response code, a BYE, silence, a reset), which Dovecot cannot be made to do.
 
-Used by check-imap-faults.py (issue 12 items 6, 7 and 9). It is a test of
+Used by check-imap-faults.py (issue 12 items 6, 7 and 9) and
+check-keywords.py (PERMANENTFLAGS without \\*, issue 10 item 3). It is a test of
 the client: the server implements only what the client's sync needs
 (LOGIN, CAPABILITY, NAMESPACE, LIST, LSUB, SELECT/EXAMINE, STATUS, UID
 FETCH/SEARCH/STORE, APPEND with literals, EXPUNGE, CHECK, NOOP, LOGOUT) and
@@ -126,6 +127,9 @@ class ScriptedImapServer:
         self.lock = threading.Lock()
         self.mailboxes = {name: Mailbox(1000 + i) for i, name in enumerate(folders)}
         self.hook = None
+        # what SELECT says the client may store (check-keywords.py takes
+        # \* out: a server that keeps only the keywords it lists)
+        self.permanentflags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*"
         self.greeting = "* OK [CAPABILITY %s AUTH=PLAIN] scripted server ready\r\n" % self.CAPABILITIES
         self.log = []               # (session number, time, command line) of every command
         self.connect_times = []     # monotonic time of every accepted connection
@@ -291,8 +295,8 @@ class ScriptedImapServer:
             session.selected = name
             return ("* %d EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY %d] ok\r\n* OK [UIDNEXT %d] ok\r\n"
                     "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
-                    "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] ok\r\n"
-                    % (len(mb.messages), mb.uidvalidity, mb.uidnext)
+                    "* OK [PERMANENTFLAGS (%s)] ok\r\n"
+                    % (len(mb.messages), mb.uidvalidity, mb.uidnext, self.permanentflags)
                     + "%s OK [%s] done\r\n" % (tag, "READ-ONLY" if verb == "EXAMINE" else "READ-WRITE"))
         if verb == "CREATE":
             name = self.mailbox_name(args)
