@@ -251,6 +251,7 @@ mailsync_ui_json_event (MailsyncUi *ui, MailsyncSyncEvent *event)
   MailsyncDirection direction = mailsync_sync_event_get_direction (event);
   const GError *error = mailsync_sync_event_get_error (event);
   g_autoptr(JsonBuilder) builder = NULL;
+  const char *name;
   const guint32 *uids;
   guint n_uids = 0;
 
@@ -262,7 +263,9 @@ mailsync_ui_json_event (MailsyncUi *ui, MailsyncSyncEvent *event)
   if (kind == MAILSYNC_SYNC_EVENT_DEBUG && !mailsync_ui_wants (ui, MAILSYNC_UI_LEVEL_DEBUG))
     return;
 
-  builder = begin_object (enum_nick (MAILSYNC_TYPE_SYNC_EVENT_KIND, kind));
+  /* a kind newer than this UI still gives a line a reader can skip */
+  name = enum_nick (MAILSYNC_TYPE_SYNC_EVENT_KIND, kind);
+  builder = begin_object (name != NULL ? name : "unknown");
   mailsync_ui_json_add_string (builder, "account", mailsync_sync_event_get_account (event));
   mailsync_ui_json_add_string (builder, "folder", mailsync_sync_event_get_folder (event));
   mailsync_ui_json_add_string (builder, "repository", mailsync_sync_event_get_repository (event));
