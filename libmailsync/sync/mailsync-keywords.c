@@ -134,6 +134,11 @@ _mailsync_keywords_from_letters (MailsyncFolder *folder, const char *letters)
 
   if (!_mailsync_keywords_has_letters (folder))
     return g_strdup ("");
+  /* Only a-z name keywords: a row without one (the usual row) needs no
+   * lookup and no lock (issue 13 item 2: this runs for every status row
+   * of a changed folder). */
+  if (letters == NULL || strpbrk (letters, "abcdefghijklmnopqrstuvwxyz") == NULL)
+    return g_strdup ("");
   maildir = MAILSYNC_MAILDIR_FOLDER (folder);
   return _mailsync_maildir_keywords_letters_to_keywords (
     MAILSYNC_MAILDIR_REPOSITORY (mailsync_folder_get_repository (folder)),

@@ -76,6 +76,16 @@ kw_set (const char *keywords, GStrv *owner)
   return set;
 }
 
+/* No keyword at all: NULL, "" or only spaces (kw_set's empty set). */
+static gboolean
+kw_blank (const char *keywords)
+{
+  for (const char *p = keywords; p != NULL && *p != '\0'; p++)
+    if (*p != ' ')
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 kw_has (GPtrArray *set, const char *keyword)
 {
@@ -117,10 +127,21 @@ static char *
 merge_keywords (const char *remote, const char *local, const char *base, const MailsyncPlanPolicy *policy)
 {
   g_auto(GStrv) ro = NULL, lo = NULL, bo = NULL;
-  g_autoptr(GPtrArray) r = kw_set (remote, &ro), l = kw_set (local, &lo), b = kw_set (base, &bo);
-  g_autoptr(GPtrArray) all = g_ptr_array_new ();
-  g_autoptr(GPtrArray) out = g_ptr_array_new ();
+  g_autoptr(GPtrArray) r = NULL, l = NULL, b = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GPtrArray) out = NULL;
 
+  /* The usual message, unchanged everywhere (issue 13 item 2: this ran
+   * for every message of a changed folder): three equal sets merge to
+   * that set, spelled as the sets below would spell it. */
+  if (g_strcmp0 (remote ? remote : "", local ? local : "") == 0
+      && g_strcmp0 (local ? local : "", base ? base : "") == 0)
+    return kw_blank (local) ? g_strdup ("") : mailsync_sync_plan_normalize_keywords (local);
+  r = kw_set (remote, &ro);
+  l = kw_set (local, &lo);
+  b = kw_set (base, &bo);
+  all = g_ptr_array_new ();
+  out = g_ptr_array_new ();
   g_ptr_array_extend (all, r, NULL, NULL);
   g_ptr_array_extend (all, l, NULL, NULL);
   g_ptr_array_extend (all, b, NULL, NULL);
@@ -145,9 +166,15 @@ static char *
 keywords_minus (const char *to, const char *from, const MailsyncPlanPolicy *policy)
 {
   g_auto(GStrv) to_owner = NULL, from_owner = NULL;
-  g_autoptr(GPtrArray) t = kw_set (to, &to_owner), f = kw_set (from, &from_owner);
-  g_autoptr(GPtrArray) out = g_ptr_array_new ();
+  g_autoptr(GPtrArray) t = NULL, f = NULL;
+  g_autoptr(GPtrArray) out = NULL;
 
+  /* Nothing in @to, or @to is @from: nothing to add (the usual case). */
+  if (kw_blank (to) || g_strcmp0 (to, from) == 0)
+    return g_strdup ("");
+  t = kw_set (to, &to_owner);
+  f = kw_set (from, &from_owner);
+  out = g_ptr_array_new ();
   for (guint i = 0; i < t->len; i++)
     if (!kw_has (f, t->pdata[i]) && (policy == NULL || remote_can_store (policy, t->pdata[i])))
       g_ptr_array_add (out, t->pdata[i]);
