@@ -109,8 +109,11 @@ char *
 mailsync_sync_plan_normalize_keywords (const char *keywords)
 {
   g_auto(GStrv) owner = NULL;
-  g_autoptr(GPtrArray) set = kw_set (keywords, &owner);
+  g_autoptr(GPtrArray) set = NULL;
 
+  if (kw_blank (keywords))
+    return g_strdup ("");  /* the usual message: no split, sort, join */
+  set = kw_set (keywords, &owner);
   return kw_join (set);
 }
 

@@ -2110,6 +2110,8 @@ make_plan (Runner *r, gboolean obey_read_only_folders)
     .remote_can_store = remote_can_store,
     .remote_can_store_data = r,
   };
+  /* once, not per message (two type checks each) */
+  gboolean with_keywords = keywords_on (r);
   GHashTableIter iter;
   gpointer value;
 
@@ -2135,7 +2137,7 @@ make_plan (Runner *r, gboolean obey_read_only_folders)
       flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
       m = (MailsyncPlanMessage) { uid, NULL, flags, NULL };
       g_ptr_array_add (strings, flags);
-      if (keywords_on (r))
+      if (with_keywords)
         {
           char *keywords = info_keywords (info);
 
@@ -2158,7 +2160,7 @@ make_plan (Runner *r, gboolean obey_read_only_folders)
                                 NULL };
 
       g_ptr_array_add (strings, flags);
-      if (keywords_on (r))
+      if (with_keywords)
         {
           m.keywords = info_keywords (info);
           g_ptr_array_add (strings, (char *) m.keywords);
@@ -2173,7 +2175,7 @@ make_plan (Runner *r, gboolean obey_read_only_folders)
       MailsyncPlanStatus s = { record->uid, flags, NULL };
 
       g_ptr_array_add (strings, flags);
-      if (keywords_on (r))
+      if (with_keywords)
         {
           s.keywords = row_keywords (r, record);
           g_ptr_array_add (strings, (char *) s.keywords);
