@@ -150,6 +150,49 @@ mailsync_folder_real_wait_for_changes_finish (MailsyncFolder  *self,
   return ok;
 }
 
+/**
+ * MailsyncFolderClass::transfer_messages_async:
+ * @self: a folder
+ * @uids: (array length=n_uids): the messages to copy or move
+ * @n_uids: how many
+ * @destination: another folder of the same repository (not @self when
+ *   @delete_originals is set)
+ * @delete_originals: %TRUE to move (remove the messages from @self), %FALSE
+ *   to copy
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * The backend's copy or move inside its store, which
+ * mailsync_folder_copy_messages_async() and
+ * mailsync_folder_move_messages_async() call once they have checked their
+ * arguments: @n_uids is at least 1 and @destination belongs to the same
+ * repository. The default fails with %G_IO_ERROR_NOT_SUPPORTED.
+ *
+ * Since: 0.1
+ */
+
+/**
+ * MailsyncFolderClass::transfer_messages_finish:
+ * @self: a folder
+ * @result: the result
+ * @new_uids: (out) (array length=n_new_uids) (transfer full): the new UID
+ *   of each given UID in @destination, in the order given, 0 where the
+ *   store does not tell
+ * @n_new_uids: (out): how many (the number of UIDs given)
+ * @error: return location for a #GError
+ *
+ * Finishes the transfer_messages_async virtual method. The new UIDs are
+ * out parameters (a C array) rather than a #GArray so that a backend
+ * written in Python or JavaScript can give a list;
+ * mailsync_folder_copy_messages_finish() and
+ * mailsync_folder_move_messages_finish() hand them on as a #GArray.
+ *
+ * Returns: %TRUE on success, %FALSE with @error set
+ *
+ * Since: 0.1
+ */
+
 /* Backends that cannot copy, move or expunge (a read-only mapping, a test
  * backend) say so with G_IO_ERROR_NOT_SUPPORTED, which a client can test
  * for before falling back to fetch + append + delete itself. */
@@ -171,13 +214,32 @@ mailsync_folder_real_transfer_messages_async (MailsyncFolder      *self,
                            delete_originals ? "move" : "copy");
 }
 
-static GArray *
+static gboolean
 mailsync_folder_real_transfer_messages_finish (MailsyncFolder  *self,
                                                GAsyncResult    *result,
+                                               guint32        **new_uids,
+                                               guint           *n_new_uids,
                                                GError         **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return _mailsync_folder_take_new_uids (g_task_propagate_pointer (G_TASK (result), error), new_uids, n_new_uids);
+}
+
+gboolean
+_mailsync_folder_take_new_uids (GArray   *uids,
+                                guint32 **new_uids,
+                                guint    *n_new_uids)
+{
+  g_autoptr(GArray) array = uids;
+  gsize len = 0;
+
+  *new_uids = NULL;
+  *n_new_uids = 0;
+  if (array == NULL)
+    return FALSE;
+  *new_uids = g_array_steal (array, &len);
+  *n_new_uids = len;
+  return TRUE;
 }
 
 static void
@@ -1447,17 +1509,29 @@ transfer_precheck (MailsyncFolder      *self,
   return TRUE;
 }
 
+/* The vfunc gives a C array (out parameters, which PyGObject and GJS fill
+ * from a backend's list; a GArray returned by a Python vfunc crashed
+ * PyGObject 3.42); the public functions keep giving a GArray. */
 static GArray *
 transfer_finish (MailsyncFolder  *self,
                  GAsyncResult    *result,
                  GError         **error)
 {
+  g_autofree guint32 *new_uids = NULL;
+  guint n_new_uids = 0;
+  GArray *out;
+
   if (g_async_result_is_tagged (result, transfer_precheck))
     {
       g_return_val_if_fail (g_task_is_valid (result, self), NULL);
       return g_task_propagate_pointer (G_TASK (result), error);
     }
-  return MAILSYNC_FOLDER_GET_CLASS (self)->transfer_messages_finish (self, result, error);
+  if (!MAILSYNC_FOLDER_GET_CLASS (self)->transfer_messages_finish (self, result, &new_uids, &n_new_uids, error))
+    return NULL;
+  out = g_array_sized_new (FALSE, FALSE, sizeof (guint32), n_new_uids);
+  if (n_new_uids > 0)
+    g_array_append_vals (out, new_uids, n_new_uids);
+  return out;
 }
 
 /**

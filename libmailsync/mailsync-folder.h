@@ -57,10 +57,11 @@ G_DECLARE_DERIVABLE_TYPE (MailsyncFolder, mailsync_folder, MAILSYNC, FOLDER, GOb
  * @transfer_messages_async: copy a set of UIDs into another folder of the
  *   same repository, and remove them from this one when delete_originals
  *   is set (a move); the default fails with %G_IO_ERROR_NOT_SUPPORTED
- * @transfer_messages_finish: finish; returns a #GArray of guint32, the new
- *   UID of each given UID in the same order, 0 where the store does not
- *   tell (no UIDPLUS, or a Maildir destination that gives UIDs only when
- *   the other side does)
+ * @transfer_messages_finish: finish; gives the new UID of each given UID
+ *   in the same order, 0 where the store does not tell (no UIDPLUS, or a
+ *   Maildir destination that gives UIDs only when the other side does), as
+ *   a newly allocated C array (out parameters, not a #GArray, so that a
+ *   backend written in Python or JavaScript can return a list)
  * @expunge_async: remove the messages marked \Deleted for good; the
  *   default fails with %G_IO_ERROR_NOT_SUPPORTED
  * @expunge_finish: finish
@@ -154,8 +155,10 @@ struct _MailsyncFolderClass
                                                     GCancellable        *cancellable,
                                                     GAsyncReadyCallback  callback,
                                                     gpointer             user_data);
-  GArray               *(*transfer_messages_finish) (MailsyncFolder     *self,
+  gboolean              (*transfer_messages_finish) (MailsyncFolder     *self,
                                                      GAsyncResult       *result,
+                                                     guint32           **new_uids,
+                                                     guint              *n_new_uids,
                                                      GError            **error);
   void                  (*expunge_async)          (MailsyncFolder       *self,
                                                    GCancellable         *cancellable,

@@ -80,6 +80,10 @@ void _mailsync_sync_event_set_folders (MailsyncSyncEvent *self, const char *sour
 /* offlineimap's short type name of a repository or folder ("IMAP", "Maildir",
  * "MappedIMAP"), which its UIs print and machineui parsers read. */
 const char *_mailsync_type_label (gpointer repository_or_folder);
+/* The transfer_messages_finish vfunc's out parameters from the GArray of
+ * guint32 a backend's task returned (takes @uids; %FALSE when it is NULL,
+ * the task's error already set). */
+gboolean _mailsync_folder_take_new_uids (GArray *uids, guint32 **new_uids, guint *n_new_uids);
 G_END_DECLS
 
 #include "mailsync-repository.h"

@@ -264,6 +264,29 @@ class PyFolder(Mailsync.Folder):
     def do_set_message_uid_finish(self, result):
         return self.tasks.take(result)
 
+    # The new UIDs come back through out parameters (a C array with its
+    # length): the finish vfunc returns (True, [uid, ...]), and PyGObject
+    # 3.42, which hands a vfunc the in-array's length (n_uids here), wants
+    # the out-array's length as well: (True, [uid, ...], n).
+    @async_vfunc
+    def do_transfer_messages_async(self, uids, *args):
+        destination, delete_originals, cancellable, callback, user_data = args[-5:]
+        self.lengths_are_arguments = len(args) > 5
+        self.calls.append('%s %s' % ('move' if delete_originals else 'copy', sorted(uids)))
+        new_uids = []
+        for uid in uids:
+            content, flags = self.messages[uid]
+            new_uids.append(destination.add(content, flags))
+            if delete_originals:
+                del self.messages[uid]
+        self.tasks.complete(self, cancellable, callback, new_uids)
+
+    def do_transfer_messages_finish(self, result):
+        new_uids = self.tasks.take(result)
+        if self.lengths_are_arguments:
+            return True, new_uids, len(new_uids)
+        return True, new_uids
+
     @async_vfunc
     def do_flush_async(self, cancellable, callback, user_data):
         self.tasks.complete(self, cancellable, callback)
@@ -729,6 +752,18 @@ def test_python_backend(top):
     created = remote.create_folder('Made', None)
     check('Repository.create_folder on a Python repository', isinstance(created, PyFolder))
     del created
+    # Copy and move through the Python vfuncs: the new UIDs are the Python
+    # list given back as out parameters, then a GArray of the invokers.
+    archive = remote.add_folder('Archive')
+    moving = sorted(inbox.messages)[:2]
+    moved = inbox.move_messages(moving, archive, None)
+    check('Folder.move_messages on a Python folder (do_transfer_messages_finish)',
+          list(moved) == [2, 3] and not set(moving) & set(inbox.messages) and len(archive.messages) == 3,
+          (list(moved), inbox.calls))
+    copied = run_async(lambda cb: archive.copy_messages_async([2], inbox, None, cb), archive.copy_messages_finish)
+    check('Folder.copy_messages_finish on a Python folder', list(copied) == [inbox.next_uid - 1] and
+          len(archive.messages) == 3, list(copied))
+    del moved, copied, archive
     account = None
     remote.break_cycles()
     collect()

@@ -1938,11 +1938,15 @@ folder_transfer_messages_async (MailsyncFolder *folder, const guint32 *uids, gui
   queue_job (MAILSYNC_IMAP_FOLDER (folder), task, folder_transfer_messages_async, transfer_messages_job);
 }
 
-static GArray *
-folder_transfer_messages_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+static gboolean
+folder_transfer_messages_finish (MailsyncFolder  *folder,
+                                 GAsyncResult    *result,
+                                 guint32        **new_uids,
+                                 guint           *n_new_uids,
+                                 GError         **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  g_return_val_if_fail (g_task_is_valid (result, folder), FALSE);
+  return _mailsync_folder_take_new_uids (g_task_propagate_pointer (G_TASK (result), error), new_uids, n_new_uids);
 }
 
 /* Expunging what the user marked \Deleted is what they asked for: the

@@ -2149,13 +2149,15 @@ mailsync_maildir_folder_transfer_messages_async (MailsyncFolder      *folder,
   g_task_run_in_thread (task, transfer_thread);
 }
 
-static GArray *
+static gboolean
 mailsync_maildir_folder_transfer_messages_finish (MailsyncFolder  *folder,
                                                   GAsyncResult    *result,
+                                                  guint32        **new_uids,
+                                                  guint           *n_new_uids,
                                                   GError         **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  g_return_val_if_fail (g_task_is_valid (result, folder), FALSE);
+  return _mailsync_folder_take_new_uids (g_task_propagate_pointer (G_TASK (result), error), new_uids, n_new_uids);
 }
 
 /* Maildir's \Deleted is the T (trashed) flag: expunging unlinks those. */
