@@ -1,6 +1,15 @@
 #pragma once
 
+/* The config subsystem's private header: what the library's other parts
+ * may call (keyring store hook, synclabels, folder filter), and what the
+ * mailsync-config-*.c files share among themselves (the MailsyncConfig
+ * instance, the typed reads and messages, the Python closures, the
+ * repository context). Nothing here is installed. */
+
 #include "config/mailsync-config.h"
+#include "config/mailsync-oauth2-private.h"
+#include "config/mailsync-python-private.h"
+#include "mailsync-error.h"
 
 G_BEGIN_DECLS
 
@@ -31,5 +40,212 @@ void _mailsync_config_set_folder_filter (MailsyncRepository       *repo,
                                          MailsyncFolderFilterFunc  func,
                                          gpointer                  data,
                                          GDestroyNotify            destroy);
+
+/* ---- shared by the mailsync-config-*.c files ---------------------------- */
+
+/* The embedded Python, shared by every closure made from a config (the
+ * accounts may outlive the MailsyncConfig): an atomic rc box. */
+typedef struct
+{
+  MailsyncPython *py;
+} PythonRef;
+
+void _mailsync_config_python_ref_clear (gpointer data);
+
+struct _MailsyncConfig
+{
+  GObject              parent_instance;
+
+  MailsyncConfigFile  *file;
+  GPtrArray           *warnings;       /* char*, in order, each once */
+  GHashTable          *warned;         /* the same strings */
+  PythonRef           *python;         /* atomic rc box, created on first use */
+
+  MailsyncPasswordFunc password_func;
+  gpointer             password_data;
+  GDestroyNotify       password_destroy;
+};
+
+/* Where an option may be written (mailsync-config-schema.c) */
+typedef enum
+{
+  SCOPE_GENERAL    = 1 << 0,
+  SCOPE_MBNAMES    = 1 << 1,
+  SCOPE_ACCOUNT    = 1 << 2,
+  SCOPE_REPOSITORY = 1 << 3,   /* every repository type */
+  SCOPE_MAILDIR    = 1 << 4,
+  SCOPE_IMAP       = 1 << 5,
+  SCOPE_GMAIL      = 1 << 6,   /* type = Gmail only */
+} Scope;
+
+/* mailsync-config-schema.c */
+gboolean _mailsync_config_is_custom_flag (const char *key);
+gboolean _mailsync_config_check_section  (MailsyncConfig *self,
+                                          const char     *section,
+                                          guint           scopes,
+                                          const char     *what,
+                                          GError        **error);
+gboolean _mailsync_config_refuse_if_set  (MailsyncConfig *self,
+                                          const char     *section,
+                                          const char     *key,
+                                          const char     *why,
+                                          GError        **error);
+gboolean _mailsync_config_refuse_if_true (MailsyncConfig *self,
+                                          const char     *section,
+                                          const char     *key,
+                                          const char     *why,
+                                          GError        **error);
+
+/* mailsync-config-values.c: messages ("FILE:LINE: option 'K' in section
+ * 'S': ...") and typed reads */
+char    *_mailsync_config_where         (MailsyncConfig *self,
+                                         const char     *section,
+                                         const char     *key);
+gboolean _mailsync_config_error         (MailsyncConfig *self,
+                                         const char     *section,
+                                         const char     *key,
+                                         MailsyncError   code,
+                                         GError        **error,
+                                         const char     *format,
+                                         ...) G_GNUC_PRINTF (6, 7);
+void     _mailsync_config_warn          (MailsyncConfig *self,
+                                         const char     *section,
+                                         const char     *key,
+                                         const char     *format,
+                                         ...) G_GNUC_PRINTF (4, 5);
+gboolean _mailsync_config_has           (MailsyncConfig *self,
+                                         const char     *section,
+                                         const char     *key);
+char    *_mailsync_config_get_str       (MailsyncConfig *self,
+                                         const char     *section,
+                                         const char     *key,
+                                         GError        **error);
+gboolean _mailsync_config_get_bool      (MailsyncConfig *self,
+                                         const char     *section,
+                                         const char     *key,
+                                         gboolean        default_value,
+                                         gboolean       *value,
+                                         GError        **error);
+gboolean _mailsync_config_get_int       (MailsyncConfig *self,
+                                         const char     *section,
+                                         const char     *key,
+                                         gint64          default_value,
+                                         gint64          min,
+                                         gint64          max,
+                                         gint64         *value,
+                                         GError        **error);
+char    *_mailsync_config_expand_path   (const char     *path,
+                                         gboolean        vars);
+char    *_mailsync_config_get_path      (MailsyncConfig *self,
+                                         const char     *section,
+                                         const char     *key,
+                                         gboolean        vars,
+                                         GError        **error);
+gboolean _mailsync_config_check_one_of  (MailsyncConfig     *self,
+                                         const char         *section,
+                                         const char         *key,
+                                         const char *const  *allowed,
+                                         char              **value,
+                                         GError            **error);
+gboolean _mailsync_config_get_dynamic   (MailsyncConfig *self,
+                                         const char     *section,
+                                         const char     *base,
+                                         const char     *eval_suffix,
+                                         const char     *cmd_suffix,
+                                         gboolean        secret,
+                                         char          **value,
+                                         GError        **error);
+
+/* mailsync-python-literal.c: the library's one Python-literal parser.
+ * NULL when @text is not (exactly) a string literal / a list or tuple of
+ * string literals that it decodes as Python would. */
+char    *_mailsync_python_literal_string (const char *text);
+char   **_mailsync_python_literal_list   (const char *text);
+
+/* mailsync-config-python.c */
+typedef struct _PythonClosure PythonClosure;
+
+struct _PythonClosure
+{
+  PythonRef          *python;
+  MailsyncPythonFunc *func;
+  char               *where;
+  MailsyncRepository *repo;     /* unowned: the repository owns the closure */
+};
+
+MailsyncPython *_mailsync_config_get_python          (MailsyncConfig *self,
+                                                      const char     *section,
+                                                      const char     *key,
+                                                      const char     *declarative,
+                                                      GError        **error);
+char           *_mailsync_config_python_where        (MailsyncConfig *self,
+                                                      const char     *section,
+                                                      const char     *key);
+void            _mailsync_config_python_refused      (MailsyncConfig *self,
+                                                      const char     *section,
+                                                      const char     *key,
+                                                      const char     *declarative,
+                                                      GError        **error,
+                                                      GError         *local_error);
+char           *_mailsync_config_eval_string_option  (MailsyncConfig *self,
+                                                      const char     *section,
+                                                      const char     *key,
+                                                      const char     *declarative,
+                                                      gboolean        secret,
+                                                      GError        **error);
+PythonClosure  *_mailsync_config_python_closure_new  (MailsyncConfig *self,
+                                                      const char     *section,
+                                                      const char     *key,
+                                                      const char     *declarative,
+                                                      GError        **error);
+void            _mailsync_config_python_closure_free (PythonClosure  *closure);
+
+/* mailsync-config-names.c */
+gboolean _mailsync_config_apply_names (MailsyncConfig     *self,
+                                       const char         *section,
+                                       MailsyncRepository *repo,
+                                       char              **includes,
+                                       GError            **error);
+
+/* mailsync-config-repository.c: one [Repository NAME] being built */
+typedef struct
+{
+  MailsyncConfig *self;
+  const char     *account;        /* account name */
+  const char     *account_section;
+  char           *section;        /* "Repository NAME" */
+  const char     *name;
+  gboolean        gmail;          /* type = Gmail: offlineimap's defaults */
+} RepoContext;
+
+MailsyncRepository *_mailsync_config_build_repository (MailsyncConfig *self,
+                                                       const char     *account,
+                                                       const char     *account_section,
+                                                       const char     *key,
+                                                       const char     *metadata,
+                                                       GCancellable   *cancellable,
+                                                       GError        **error);
+
+/* mailsync-config-credentials.c */
+void _mailsync_config_free_secret (char *secret);
+/* a string wiped before it is freed */
+typedef char *SecretString;
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC (SecretString, _mailsync_config_free_secret, NULL)
+
+gboolean _mailsync_config_find_password              (RepoContext   *ctx,
+                                                      const char    *host,
+                                                      char         **user,
+                                                      char         **password,
+                                                      gboolean      *store_after_login,
+                                                      GCancellable  *cancellable,
+                                                      GError       **error);
+void     _mailsync_config_store_password_after_login (MailsyncRepository *repo,
+                                                      const char         *host,
+                                                      const char         *user,
+                                                      const char         *password);
+gboolean _mailsync_config_build_oauth2               (RepoContext     *ctx,
+                                                      gint64           socktimeout,
+                                                      MailsyncOAuth2 **oauth2,
+                                                      GError         **error);
 
 G_END_DECLS
