@@ -49,4 +49,15 @@ gboolean mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
 GPtrArray *mailsync_sync_runner_unchanged_new     (void);
 void       mailsync_sync_runner_record_unchanged (const MailsyncRunnerConfig *config);
 
+/* Moves the server made between the account's folders (one gone, one new
+ * message with the same identity) renamed locally before the folders are
+ * synced, so that their syncs only record them (issue 10 item 4). The
+ * arrays are parallel: remote folder, local folder, status name of each
+ * pair the account syncs. Never fails: what it does not rename is
+ * downloaded and deleted as before. */
+void       mailsync_sync_runner_find_moves       (const MailsyncRunnerConfig *config,
+                                                  GPtrArray                  *remotes,
+                                                  GPtrArray                  *locals,
+                                                  GPtrArray                  *status_names);
+
 G_END_DECLS

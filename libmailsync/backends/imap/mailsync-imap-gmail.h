@@ -27,4 +27,17 @@ gboolean    _mailsync_imap_folder_store_labels_finish (MailsyncFolder      *fold
                                                        GAsyncResult        *result,
                                                        GError             **error);
 
+/* uid -> the raw Message-ID header lines ("Message-ID: <...>\r\n\r\n", or
+ * "\r\n" without one) of the given UIDs, one UID FETCH of
+ * BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]: the engine's move detection */
+void        _mailsync_imap_folder_fetch_message_ids_async  (MailsyncFolder      *folder,
+                                                            const guint32       *uids,
+                                                            guint                n_uids,
+                                                            GCancellable        *cancellable,
+                                                            GAsyncReadyCallback  callback,
+                                                            gpointer             user_data);
+GHashTable *_mailsync_imap_folder_fetch_message_ids_finish (MailsyncFolder      *folder,
+                                                            GAsyncResult        *result,
+                                                            GError             **error);
+
 G_END_DECLS

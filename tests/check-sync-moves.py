@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""The engine's move (issue 10 item 4) against a private Dovecot.
+
+A message another client moves on the server (UID MOVE INBOX -> Archive)
+between two syncs is renamed into the local Archive by the next sync, not
+downloaded again: the bytes the server sent during that sync (the
+harness's byte count, Dovecot's rawlog) are fewer than the message's size
+(200 KB, far more than the listings cost), the local copy keeps its
+content, the old local copy is gone and nothing is doubled on either
+side. A kill -9 (MAILSYNC_CRASH_AT) before and after the rename: the next
+sync converges to the same state, no duplicate. Two messages with the same
+Message-ID, size and date moved together are ambiguous: downloaded and
+deleted as before, both kept. Exit 77 (skip) when Dovecot is not
+installed."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import mailsync_tap
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILDDIR = os.environ.get("TEST_BUILDDIR", HERE)
+DRIVER = os.path.join(BUILDDIR, "sync-maildirs")
+DATE = '"25-Nov-2026 10:00:00 +0000"'
+
+TAP = mailsync_tap.Tap(600)
+check = TAP.check
+
+
+class Server(mailsync_tap.Dovecot):
+    def __init__(self, root, users=6):
+        self.users = 0
+        super().__init__(os.path.join(root, "dovecot"), [("move%d" % i, "pwmove%d" % i)
+                                                         for i in range(1, users + 1)])
+
+    def new_user(self):
+        self.users += 1
+        return "move%d" % self.users, "pwmove%d" % self.users
+
+
+def message(tag, size=0, msgid=None):
+    body = "".join("line %06d of %s, padding the message out\r\n" % (i, tag) for i in range(size // 40 + 1))
+    return ("From: test@example.org\r\nSubject: %s\r\nMessage-ID: <%s@move>\r\n"
+            "Date: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\n%s" % (tag, msgid or tag, body)).encode()
+
+
+def append(conn, folder, data):
+    typ, resp = conn.append(folder, None, DATE, data)
+    assert typ == "OK", resp
+
+
+def uid_of(conn, folder, tag):
+    conn.select(folder)
+    typ, data = conn.uid("SEARCH", None, "HEADER", "Subject", tag)
+    return data[0].split()
+
+
+def server_state(conn):
+    state = {}
+    for name in ("INBOX", "Archive"):
+        conn.select(name, readonly=True)
+        typ, data = conn.uid("FETCH", "1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        state[name] = sorted(part[1].decode().strip().split(":", 1)[1].strip()
+                             for part in data if isinstance(part, tuple))
+    return state
+
+
+def local_state(work):
+    state = {}
+    for folder in ("INBOX", "Archive"):
+        items = []
+        fdir = os.path.join(work, "local", folder)
+        for sub in ("cur", "new"):
+            for name in os.listdir(os.path.join(fdir, sub)) if os.path.isdir(os.path.join(fdir, sub)) else ():
+                with open(os.path.join(fdir, sub, name), "rb") as f:
+                    m = re.search(rb"^Subject: (.*?)\r?$", f.read(), re.M)
+                items.append(m.group(1).decode() if m else "?")
+        state[folder] = sorted(items)
+    return state
+
+
+def local_files(work, folder, tag):
+    out = []
+    fdir = os.path.join(work, "local", folder)
+    for sub in ("cur", "new"):
+        for name in os.listdir(os.path.join(fdir, sub)):
+            path = os.path.join(fdir, sub, name)
+            with open(path, "rb") as f:
+                data = f.read()
+            if re.search(rb"^Subject: %s\r?$" % tag.encode(), data, re.M):
+                out.append((path, data))
+    return out
+
+
+def bytes_offset(server):
+    p = subprocess.run([mailsync_tap.HARNESS, "bytes", server.dir, "--no-wait"], stdout=subprocess.PIPE,
+                       text=True, timeout=60)
+    m = re.search(r"offset=(\d+)", p.stdout)
+    return int(m.group(1)) if m else None
+
+
+def bytes_since(server, user, offset):
+    """What the server sent to @user since @offset (waits for the log)."""
+    p = subprocess.run([mailsync_tap.HARNESS, "bytes", server.dir, "--user", user, "--since", str(offset)],
+                       stdout=subprocess.PIPE, text=True, timeout=120)
+    d = dict(re.findall(r"(\w+)=(\d+)", p.stdout))
+    return {k: int(v) for k, v in d.items()}, p.stdout
+
+
+def run_sync(server, user, password, work, crash=None):
+    env = dict(os.environ)
+    env.update(server.env)
+    env.update({"DOVECOT_USER": user, "DOVECOT_PASS": password, "MAILSYNC_TEST_IMAP_SECURITY": "starttls",
+                "G_MESSAGES_DEBUG": "all"})
+    env.pop("MAILSYNC_CRASH_AT", None)
+    if crash:
+        env["MAILSYNC_CRASH_AT"] = crash
+    os.makedirs(os.path.join(work, "local"), exist_ok=True)
+    return subprocess.run([DRIVER, "imap", os.path.join(work, "local"), os.path.join(work, "meta")],
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+
+
+def summary(p):
+    return "rc=%d stderr=%s" % (p.returncode, "\n".join(l for l in p.stderr.splitlines()
+                                                        if "move" in l or "rror" in l)[-600:])
+
+
+def prepare(server, root, tag, big=200000):
+    """A user with INBOX (the big message 'mover', two others) and an
+    empty Archive, synced once."""
+    user, pw = server.new_user()
+    work = os.path.join(root, tag)
+    conn = server.imap(user, pw)
+    conn.create("Archive")
+    append(conn, "INBOX", message("mover", big))
+    append(conn, "INBOX", message("stay-1"))
+    append(conn, "INBOX", message("stay-2"))
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    assert p.returncode == 0, p.stderr
+    return user, pw, work
+
+
+def move_on_server(server, user, pw, tags):
+    conn = server.imap(user, pw)
+    uids = []
+    for tag in tags:
+        uids += uid_of(conn, "INBOX", tag)
+    conn.select("INBOX")
+    typ, data = conn.uid("MOVE", b",".join(uids).decode(), "Archive")
+    assert typ == "OK", data
+    conn.logout()
+
+
+def converged(server, user, pw, work, name, expect_archive):
+    conn = server.imap(user, pw)
+    remote = server_state(conn)
+    conn.logout()
+    local = local_state(work)
+    check("%s: server and local hold the same messages, none twice" % name,
+          remote == local and remote["Archive"] == sorted(expect_archive) and
+          len(remote["INBOX"]) == len(set(remote["INBOX"])), (remote, local))
+    p = run_sync(server, user, pw, work)
+    check("%s: a sync after it changes nothing" % name, p.returncode == 0 and
+          "MESSAGE_COPIED" not in p.stdout and local_state(work) == local, summary(p))
+
+
+def scenario_move(server, root):
+    user, pw, work = prepare(server, root, "move")
+    before = local_files(work, "INBOX", "mover")
+    before_ino = os.stat(before[0][0]).st_ino
+    move_on_server(server, user, pw, ["mover"])
+    offset = bytes_offset(server)
+    p = run_sync(server, user, pw, work)
+    sent, raw = bytes_since(server, user, offset)
+    check("move: the sync succeeds", p.returncode == 0, summary(p))
+    after = local_files(work, "Archive", "mover")
+    check("move: the message is in the local Archive once, with the same content",
+          len(before) == 1 and len(after) == 1 and after[0][1] == before[0][1],
+          (len(before), len(after)))
+    check("move: the old local copy is gone", not local_files(work, "INBOX", "mover"))
+    check("move: the local file was renamed (same inode), not written again",
+          len(after) == 1 and os.stat(after[0][0]).st_ino == before_ino, (before_ino, after))
+    size = len(message("mover", 200000))
+    check("move: the server sent fewer bytes than the message (%d) in that sync: not fetched again" % size,
+          sent.get("sessions", 0) >= 1 and sent.get("out", size) < size, raw)
+    check("move: the engine said it renamed it", "renamed locally, not downloaded again" in p.stderr + p.stdout,
+          summary(p))
+    converged(server, user, pw, work, "move", ["mover"])
+
+
+def scenario_ambiguous(server, root):
+    """Two messages with one Message-ID, size and date, both moved: no
+    unique pair, so they are downloaded into Archive and deleted from
+    INBOX as before; nothing lost."""
+    user, pw = server.new_user()
+    work = os.path.join(root, "ambiguous")
+    conn = server.imap(user, pw)
+    conn.create("Archive")
+    twin = message("twin", 2000)
+    append(conn, "INBOX", twin)
+    append(conn, "INBOX", twin)
+    append(conn, "INBOX", message("stay-1"))
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    assert p.returncode == 0, p.stderr
+    move_on_server(server, user, pw, ["twin"])
+    p = run_sync(server, user, pw, work)
+    check("ambiguous: the sync succeeds", p.returncode == 0, summary(p))
+    check("ambiguous: not taken as a move", "renamed locally" not in p.stderr + p.stdout, summary(p))
+    files = local_files(work, "Archive", "twin")
+    check("ambiguous: both copies are in the local Archive, with their content",
+          len(files) == 2 and all(data.replace(b"\r\n", b"\n") == twin.replace(b"\r\n", b"\n")
+                                  for _, data in files), len(files))
+    check("ambiguous: none is left in the local INBOX", not local_files(work, "INBOX", "twin"))
+    converged(server, user, pw, work, "ambiguous", ["twin", "twin"])
+
+
+def scenario_kill(server, root, step):
+    user, pw, work = prepare(server, root, "kill-" + step, big=20000)
+    before = local_files(work, "INBOX", "mover")
+    move_on_server(server, user, pw, ["mover"])
+    p = run_sync(server, user, pw, work, crash=step + ":1")
+    check("kill at %s: the sync was killed there" % step, p.returncode == 77, summary(p))
+    p = run_sync(server, user, pw, work)
+    check("kill at %s: the next sync succeeds" % step, p.returncode == 0, summary(p))
+    after = local_files(work, "Archive", "mover")
+    check("kill at %s: the message is in the local Archive once, same content" % step,
+          len(after) == 1 and len(before) == 1 and after[0][1] == before[0][1], len(after))
+    check("kill at %s: the old local copy is gone" % step, not local_files(work, "INBOX", "mover"))
+    converged(server, user, pw, work, "kill at " + step, ["mover"])
+
+
+def main():
+    if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
+        print("1..0 # SKIP dovecot is not installed")
+        return 77
+    root = tempfile.mkdtemp(prefix="mailsync-moves-", dir="/tmp")
+    os.chmod(root, 0o755)
+    server = None
+    try:
+        server = Server(root)
+        scenario_move(server, root)
+        scenario_ambiguous(server, root)
+        for step in ("imap-move-before-rename", "imap-move-renamed"):
+            scenario_kill(server, root, step)
+    finally:
+        if server:
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    return TAP.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
