@@ -59,8 +59,11 @@ def write_config(home, server, user, account=""):
                    "ca": server.ca})
 
 
-def run(tool, home, *args):
+def run(tool, home, *args, crash_at=None):
     env = dict(os.environ, HOME=home)
+    env.pop("MAILSYNC_CRASH_AT", None)
+    if crash_at is not None:
+        env["MAILSYNC_CRASH_AT"] = crash_at
     env.pop("XDG_CONFIG_HOME", None)
     env.pop("G_MESSAGES_DEBUG", None)
     cmd = ([OFFLINEIMAP, "-u", "basic"] if tool == "offlineimap" else [MAILSYNC]) + list(args)
@@ -342,6 +345,41 @@ def scenario_bad_files(server, root):
           (p.returncode, (p.stdout + p.stderr)[-800:]))
 
 
+def scenario_kill_in_rewrite(server, root):
+    """A kill -9 between writing a label rewrite's new file in tmp/ and its
+    rename over the message (the crash point labels-tmp-written, which
+    check-crash.py's Maildir<->Maildir runs cannot reach): nothing lost, no
+    duplicate, and the next run applies the label."""
+    user = "kill-ms"
+    server.users[user] = USERS[user] = "pw-" + user
+    server.accounts[user] = type(server.accounts["oi"])()
+    fill(server, user)
+    home = os.path.join(root, "kill", "mailsync")
+    write_config(home, server, user)
+    p = run("mailsync", home)
+    check("kill in rewrite: first run exits 0", p.returncode == 0, p.stdout[-600:] + p.stderr[-600:])
+    before = files(home)
+    for uid, msg in server.messages(user, "INBOX"):
+        if uid == 1:
+            msg.labels.add("Urgent")
+    p = run("mailsync", home, crash_at="labels-tmp-written")
+    check("kill in rewrite: the run died at the crash point", p.returncode == 77, (p.returncode, p.stderr[-600:]))
+    p = run("mailsync", home)
+    check("kill in rewrite: the next run exits 0", p.returncode == 0, p.stdout[-600:] + p.stderr[-600:])
+    after = files(home)
+    check("kill in rewrite: the same messages, none lost, none duplicated",
+          sorted(after) == sorted(before) and
+          len(glob.glob(os.path.join(home, "Mail", "*", "cur", "*")) + glob.glob(os.path.join(home, "Mail", "*", "new", "*")))
+          == len(before), (sorted(before), sorted(after)))
+    check("kill in rewrite: every message's body and other headers kept",
+          all(after[k][3] == before[k][3] for k in before if k in after))
+    one = [v[1] for k, v in after.items() if k[1] == "one@gmail"]
+    check("kill in rewrite: the next run applied the server's new label",
+          one and all("Urgent" in lines[0] for lines in one if lines), one)
+    got = {uid: sorted(m.labels) for uid, m in server.messages(user, "INBOX")}
+    check("kill in rewrite: no label lost on the server", got.get(1) == ["Urgent", "Work", "\\Inbox"], got)
+
+
 def main():
     if not shutil.which("certtool"):
         print("1..0 # SKIP needs certtool (gnutls-bin) for the server's certificate")
@@ -359,7 +397,8 @@ def main():
                          ("x-label", lambda: scenario_download(server, root, "xlabel", "labelsheader = X-Label\n")),
                          ("takeover", lambda: scenario_takeover(server, root)),
                          ("both ways", lambda: scenario_both_ways(server, root)),
-                         ("bad files", lambda: scenario_bad_files(server, root))]:
+                         ("bad files", lambda: scenario_bad_files(server, root)),
+                         ("kill in rewrite", lambda: scenario_kill_in_rewrite(server, root))]:
             try:
                 fn()
             except Exception as e:  # one scenario's crash must not hide the others
