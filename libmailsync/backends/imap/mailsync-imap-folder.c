@@ -47,6 +47,12 @@ struct _MailsyncImapFolder
   GQueue fetch_order;     /* uids of the fetches in flight, oldest first */
   GHashTable *stalled;    /* uids whose fetch the server never answered (socktimeout) */
   GHashTable *listing;    /* uid -> Listed, during a listing */
+  /* The listing's memory budget (doc/design.md, "Memory"): no more
+   * entries than the largest EXISTS the server gave since the listing
+   * began, each with at most LISTING_MAX_KEYWORD_BYTES of keywords; the
+   * first excess is kept here and fails the listing when its command ends. */
+  guint32 listing_exists_max;
+  GError *listing_error;
   GArray *vanished;       /* MailsyncImapRange reported VANISHED during a listing */
 
   /* The fast resync (doc/design.md): what the caller's status knows, for
@@ -159,6 +165,8 @@ on_untagged (MailsyncImapResponse *response, gpointer user_data)
     {
     case MAILSYNC_IMAP_DATA_EXISTS:
       self->exists = response->u.number;
+      if (self->listing != NULL)
+        self->listing_exists_max = MAX (self->listing_exists_max, self->exists);
       return;
     case MAILSYNC_IMAP_DATA_EXPUNGE:
       if (self->exists > 0)
@@ -333,14 +341,59 @@ listed_free (Listed *listed)
   g_free (listed);
 }
 
+/* A message's keywords in a listing, at most (their lengths plus one
+ * each): real ones are a few short words ($Forwarded, $label1, Junk); a
+ * server sending more is flooding, and leaving some out would read as
+ * their removal. */
+#define LISTING_MAX_KEYWORD_BYTES 1024
+
+static void
+listing_fail (MailsyncImapFolder *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+listing_fail (MailsyncImapFolder *self, const char *format, ...)
+{
+  g_autofree char *what = NULL;
+  va_list args;
+
+  if (self->listing_error != NULL)
+    return;
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  self->listing_error = g_error_new (MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
+                                     "Folder %s: the server %s; listing of the folder abandoned",
+                                     mailsync_folder_get_name (MAILSYNC_FOLDER (self)), what);
+}
+
 static void
 listing_add (MailsyncImapFolder *self, const MailsyncImapFetch *fetch)
 {
   Listed *listed = g_hash_table_lookup (self->listing, GUINT_TO_POINTER (fetch->uid));
   const MailsyncImapFetchFields both = MAILSYNC_IMAP_FETCH_RFC822_SIZE | MAILSYNC_IMAP_FETCH_INTERNALDATE;
+  gsize keyword_bytes = 0;
 
+  /* Once over budget, the rest of the answer is read and dropped. */
+  if (self->listing_error != NULL)
+    return;
+  for (guint i = 0; fetch->keywords != NULL && fetch->keywords[i] != NULL; i++)
+    keyword_bytes += strlen (fetch->keywords[i]) + 1;
+  if (keyword_bytes > LISTING_MAX_KEYWORD_BYTES)
+    {
+      listing_fail (self, "sent %" G_GSIZE_FORMAT " bytes of keywords for UID %u (at most %u are kept "
+                    "per message)", keyword_bytes, fetch->uid, LISTING_MAX_KEYWORD_BYTES);
+      return;
+    }
   if (listed == NULL)
     {
+      /* One entry per message the server says the folder holds: a FETCH
+       * flood for UIDs beyond its own EXISTS cannot grow the listing. */
+      if (g_hash_table_size (self->listing) >= self->listing_exists_max)
+        {
+          listing_fail (self, "sent FETCH data for more messages than the %u it says the folder holds "
+                        "(EXISTS), UID %u the first one too many", self->listing_exists_max, fetch->uid);
+          return;
+        }
       listed = g_new0 (Listed, 1);
       g_hash_table_insert (self->listing, GUINT_TO_POINTER (fetch->uid), listed);
     }
@@ -459,6 +512,11 @@ fetch_into_listing (MailsyncImapFolder *self, const char *line, GCancellable *ca
 {
   g_autoptr(MailsyncImapResponse) ok = run (self, line, cancellable, error);
 
+  if (ok != NULL && self->listing_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&self->listing_error));
+      return FALSE;
+    }
   return ok != NULL;
 }
 
@@ -691,7 +749,10 @@ list_messages_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
     return;
   self->listing = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) listed_free);
   self->vanished = g_array_new (FALSE, FALSE, sizeof (MailsyncImapRange));
+  self->listing_exists_max = 0;
+  g_clear_error (&self->listing_error);
   listing = list_messages (self, cancellable, &error);
+  g_clear_error (&self->listing_error);
   self->stale = listing != NULL && self->window_since == 0 && self->window_max_size == 0 &&
                 listing->len != self->exists;
   g_clear_pointer (&self->listing, g_hash_table_unref);
@@ -2329,6 +2390,7 @@ mailsync_imap_folder_finalize (GObject *object)
   g_free (self->sync_state);
   g_strfreev (self->permanent_keywords);
   g_free (self->listing_stamp);
+  g_clear_error (&self->listing_error);
   g_free (self->wire_name);
   g_hash_table_unref (self->fetching);
   g_queue_clear (&self->fetch_order);

@@ -264,7 +264,12 @@ begin_literal (MailsyncImapTokenizer *t, guint64 size, gboolean literal8,
   guint32 msn = 0;
 
   if (size > t->max_literal)
-    return tok_fail (t, error, MAILSYNC_IMAP_ERROR_TOO_BIG, "Literal larger than the limit") != -1;
+    {
+      g_autofree char *what = g_strdup_printf ("Literal of %" G_GUINT64_FORMAT " bytes announced, larger than "
+                                               "the limit (%" G_GUINT64_FORMAT ")", size, t->max_literal);
+
+      return tok_fail (t, error, MAILSYNC_IMAP_ERROR_TOO_BIG, what) != -1;
+    }
   lit = g_new0 (MailsyncImapLiteral, 1);
   lit->offset = t->text->len;
   lit->size = size;
@@ -277,8 +282,17 @@ begin_literal (MailsyncImapTokenizer *t, guint64 size, gboolean literal8,
     }
   if (lit->stream == NULL)
     {
-      if (size > t->max_literal - t->buffered)
-        return tok_fail (t, error, MAILSYNC_IMAP_ERROR_TOO_BIG, "Literals larger than the limit") != -1;
+      /* Held in memory: a smaller budget than what goes to a file. */
+      guint64 max = MIN (t->max_literal, MAILSYNC_IMAP_MAX_BUFFERED_LITERAL);
+
+      if (t->buffered > max || size > max - t->buffered)
+        {
+          g_autofree char *what = g_strdup_printf ("Literal of %" G_GUINT64_FORMAT " bytes announced, more "
+                                                   "than the %" G_GUINT64_FORMAT " a response may hold in memory",
+                                                   size, max);
+
+          return tok_fail (t, error, MAILSYNC_IMAP_ERROR_TOO_BIG, what) != -1;
+        }
       t->buffered += size;
       /* grow as the bytes arrive: an announcement alone allocates little */
       t->lit_buf = g_byte_array_sized_new ((guint) MIN (size, 65536));
@@ -360,8 +374,11 @@ feed_line (MailsyncImapTokenizer *t, const guint8 *data, gsize len,
   /* the limit counts line text, not literals; +1 for a CR still to strip */
   if (t->text->len + n > t->max_line + 1)
     {
+      g_autofree char *what = g_strdup_printf ("Line longer than the limit (%" G_GSIZE_FORMAT " bytes "
+                                               "without CRLF)", t->max_line);
+
       g_byte_array_append (t->text, data, MIN (n, 64));
-      return tok_fail (t, error, MAILSYNC_IMAP_ERROR_TOO_BIG, "Line longer than the limit");
+      return tok_fail (t, error, MAILSYNC_IMAP_ERROR_TOO_BIG, what);
     }
   g_byte_array_append (t->text, data, n);
   if (lf == NULL)

@@ -18,6 +18,9 @@ G_BEGIN_DECLS
 
 #define MAILSYNC_IMAP_DEFAULT_MAX_LINE     (1024 * 1024)
 #define MAILSYNC_IMAP_DEFAULT_MAX_LITERAL  ((guint64) 512 * 1024 * 1024)
+/* Of which held in memory per response (literals no handler streams to a
+ * file): part of the memory budget of doc/design.md, "Memory". */
+#define MAILSYNC_IMAP_MAX_BUFFERED_LITERAL ((guint64) 16 * 1024 * 1024)
 #define MAILSYNC_IMAP_DEFAULT_MAX_DEPTH    64
 
 /* Passed to the literal handler when a literal begins as the value of a
