@@ -2,7 +2,12 @@
  * way the mailsync command does, builds its accounts with MailsyncConfig
  * and syncs them, printing one line per event.
  *
- *   check-config-driver CONFIG [ACCOUNT...]
+ *   check-config-driver [--load-only] CONFIG [ACCOUNT...]
+ *
+ * --load-only builds the accounts and prints "account NAME REMOTE-TYPE
+ * LOCAL-TYPE" for each, without syncing: nothing is contacted, so a
+ * config that names imap.gmail.com can be checked offline
+ * (check-config-corpus.py).
  *
  * Warnings go to stderr as "warning: ..."; a password prompt, when the
  * configuration gives none, answers $MAILSYNC_TEST_PROMPT (and logs
@@ -42,11 +47,18 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) names = NULL;
   g_auto(GStrv) warnings = NULL;
+  gboolean load_only = FALSE;
   int status = 0;
 
+  if (argc >= 2 && strcmp (argv[1], "--load-only") == 0)
+    {
+      load_only = TRUE;
+      argv++;
+      argc--;
+    }
   if (argc < 2)
     {
-      fprintf (stderr, "usage: %s CONFIG [ACCOUNT...]\n", argv[0]);
+      fprintf (stderr, "usage: %s [--load-only] CONFIG [ACCOUNT...]\n", argv[0]);
       return 2;
     }
   if (!mailsync_config_file_load_from_file (file, argv[1], &error) ||
@@ -72,6 +84,13 @@ main (int argc, char **argv)
           fprintf (stderr, "ERROR: %s\n", error->message);
           g_clear_error (&error);
           status = 1;
+          continue;
+        }
+      if (load_only)
+        {
+          printf ("account %s %s %s\n", names[i],
+                  G_OBJECT_TYPE_NAME (mailsync_account_get_remote (account)),
+                  G_OBJECT_TYPE_NAME (mailsync_account_get_local (account)));
           continue;
         }
       g_signal_connect (account, "event", G_CALLBACK (on_event), NULL);
