@@ -191,6 +191,45 @@ def scenario_copy_ignore_eval(server, root):
           count_local(work) <= 0 and count_local(work, "Archive") == 1, (count_local(work), p.stdout[-800:]))
 
 
+def scenario_hook_changes_maildir(server, root):
+    """The unchanged-folder record (issue 13, doc/design.md) is written at
+    the end of the account's run, after newmail_hook: a hook that renames
+    a message file of INBOX (a flag change) must keep INBOX from being
+    recorded as unchanged, so the next sync lists it and sends the flag."""
+    user, pw = server.new_user()
+    server.fill(user, "INBOX", 3)
+    work = os.path.join(root, "hook-changes")
+    os.makedirs(work, exist_ok=True)
+    inbox = os.path.join(work, "Mail", "INBOX")
+    write_file(os.path.join(work, "helpers.py"),
+               "import os\n"
+               "def newmail():\n"
+               "    d = %r\n"
+               "    sub, name = sorted((s, n) for s in ('cur', 'new') for n in os.listdir(os.path.join(d, s))"
+               " if ',U=' in n)[0]\n"
+               "    base = name.split(':2,')[0]\n"
+               "    os.rename(os.path.join(d, sub, name), os.path.join(d, 'cur', base + ':2,F'))\n" % inbox)
+    path = write_config(server, work, user, pw, "newmail_hook = newmail\n")
+    record = os.path.join(work, "meta", "Account-Test", "LocalStatus-sqlite", "INBOX.mailsync-unchanged")
+    p = run(path)
+    flagged = [n for n in os.listdir(os.path.join(inbox, "cur")) if n.endswith(":2,F")]
+    check("hook changes Maildir: sync succeeds and the hook renamed one file",
+          p.returncode == 0 and count_local(work) == 3 and len(flagged) == 1,
+          (os.listdir(os.path.join(inbox, "cur")), p.stdout[-500:] + p.stderr))
+    check("hook changes Maildir: INBOX is not recorded as unchanged", not os.path.exists(record))
+    p = run(path)
+    conn = server.imap(user, pw)
+    conn.select("INBOX", readonly=True)
+    typ, data = conn.uid("FETCH", "1:*", "(FLAGS)")
+    conn.logout()
+    n_flagged = sum(1 for d in data if isinstance(d, bytes) and b"\\Flagged" in d)
+    check("hook changes Maildir: the next sync sends the hook's flag to the server",
+          p.returncode == 0 and n_flagged == 1, (data, p.stdout[-500:] + p.stderr))
+    p = run(path)
+    check("hook changes Maildir: a sync that changes nothing records INBOX (the check above can fail)",
+          p.returncode == 0 and os.path.exists(record), p.stdout[-500:] + p.stderr)
+
+
 def main():
     if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs root and dovecot-imapd")
@@ -207,6 +246,7 @@ def main():
                 print("1..0 # SKIP mailsync built without Python")
                 return 77
             scenario_copy_ignore_eval(server, root)
+            scenario_hook_changes_maildir(server, root)
         finally:
             server.stop()
     finally:
