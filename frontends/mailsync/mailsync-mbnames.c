@@ -45,6 +45,14 @@ item_free (gpointer data)
 
 /* ---- the Python string-literal subset of header/sep/footer ------------ */
 
+/* The fallback when the library has no Python at all: the library's own
+ * parser (libmailsync/config/mailsync-python-literal.c) reads only what it
+ * decodes exactly as Python and defers the rest to the interpreter; this
+ * one decodes more without it (r''/u'' prefixes, triple quotes, \x and \u
+ * escapes, `+`, parentheses; unknown escapes kept as written) and reports
+ * its own errors. Different semantics, and a frontend cannot link the
+ * library's hidden symbols: kept apart. */
+
 static gboolean
 parse_literal (const char **pp, GString *out, GError **error)
 {
@@ -190,6 +198,9 @@ mailsync_mbnames_eval_string (const char *expression, GError **error)
 
 /* ---- configuration ------------------------------------------------------ */
 
+/* [mbnames] filename: `~/` and $VAR, as offlineimap's expanduser() and
+ * expandvars(). Like the library's expander (mailsync-config-values.c)
+ * but without `~user`, with GLib's cached home; that one is hidden. */
 static char *
 expand_path (const char *path)
 {

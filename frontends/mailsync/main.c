@@ -40,6 +40,10 @@ usage_error (const char *message)
   return EXIT_USAGE;
 }
 
+/* -c and -l: `~/` only, as offlineimap's expanduser() of these options
+ * (no `~user`, no $VAR). Not the library's expander
+ * (libmailsync/config/mailsync-config-values.c): that one is hidden and
+ * also reads `~user`. */
 static char *
 expand_user (const char *path)
 {

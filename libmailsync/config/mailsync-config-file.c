@@ -1,4 +1,9 @@
 /* The offlineimap configuration file: Python configparser, rule for rule. */
+/* The store and the reads: sections and options as read, configparser's
+ * interpolation, the typed getters (boolean, integer, double, list), the
+ * locations of values, and the default file's search. The parser that
+ * fills the store is mailsync-config-file-reader.c; the types they share
+ * are in mailsync-config-file-private.h. */
 #include "config.h"
 
 #include "config/mailsync-config-file.h"
@@ -40,33 +45,6 @@
 
 /* configparser's MAX_INTERPOLATION_DEPTH */
 #define MAX_INTERPOLATION_DEPTH 10
-#define DEFAULT_SECTION "DEFAULT"
-
-typedef struct
-{
-  char *key;
-  char *value;
-  char *origin;      /* "FILE:LINE" or a caller's origin string */
-  guint line;        /* 0 when not from a file */
-} Entry;
-
-typedef struct
-{
-  char       *name;
-  char       *origin;    /* where the header is: "FILE:LINE", or NULL */
-  GHashTable *entries;   /* key -> Entry* (owned) */
-  GPtrArray  *order;     /* Entry*, in file order (borrowed from entries) */
-} Section;
-
-struct _MailsyncConfigFile
-{
-  GObject     parent_instance;
-
-  char       *path;
-  Section    *defaults;
-  GHashTable *sections;      /* name -> Section* */
-  GPtrArray  *section_order; /* Section*, in file order */
-};
 
 G_DEFINE_FINAL_TYPE (MailsyncConfigFile, mailsync_config_file, G_TYPE_OBJECT)
 
@@ -79,8 +57,8 @@ entry_free (Entry *entry)
   g_free (entry);
 }
 
-static Section *
-section_new (const char *name)
+Section *
+_mailsync_config_file_section_new (const char *name)
 {
   Section *section = g_new0 (Section, 1);
 
@@ -102,12 +80,12 @@ section_free (Section *section)
 }
 
 /* Replaces any previous value of @key (the caller has checked strictness). */
-static Entry *
-section_set (Section    *section,
-             const char *key,
-             const char *value,
-             const char *origin,
-             guint       line)
+Entry *
+_mailsync_config_file_section_set (Section    *section,
+                                   const char *key,
+                                   const char *value,
+                                   const char *origin,
+                                   guint       line)
 {
   Entry *entry = g_hash_table_lookup (section->entries, key);
 
@@ -148,7 +126,7 @@ mailsync_config_file_class_init (MailsyncConfigFileClass *klass)
 static void
 mailsync_config_file_init (MailsyncConfigFile *self)
 {
-  self->defaults = section_new (DEFAULT_SECTION);
+  self->defaults = _mailsync_config_file_section_new (DEFAULT_SECTION);
   self->sections = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                           (GDestroyNotify) section_free);
   self->section_order = g_ptr_array_new ();
@@ -170,8 +148,8 @@ mailsync_config_file_new (void)
 }
 
 /* Python's str.lower() for keys (optionxform). */
-static char *
-key_fold (const char *key)
+char *
+_mailsync_config_file_key_fold (const char *key)
 {
   return g_utf8_strdown (key, -1);
 }
@@ -191,7 +169,7 @@ lookup_entry (MailsyncConfigFile *self,
               const char         *section_name,
               const char         *key)
 {
-  g_autofree char *folded = key_fold (key);
+  g_autofree char *folded = _mailsync_config_file_key_fold (key);
   Section *section = lookup_section (self, section_name);
   Entry *entry;
 
@@ -201,365 +179,6 @@ lookup_entry (MailsyncConfigFile *self,
   if (entry == NULL && section != self->defaults)
     entry = g_hash_table_lookup (self->defaults->entries, folded);
   return entry;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Reading */
-
-typedef struct
-{
-  MailsyncConfigFile *self;
-  const char         *name;
-  /* What this read added, for the strict checks: configparser only
-   * compares within one read() call. */
-  GHashTable         *sections_seen;  /* name -> GUINT_TO_POINTER (line) */
-  GHashTable         *options_seen;   /* "section\x01key" -> GUINT_TO_POINTER (line) */
-  Section            *cursect;
-  Entry              *cur_entry;      /* the option continuation lines extend */
-  GPtrArray          *cur_lines;      /* its value lines, joined at the end */
-  GPtrArray          *pending;        /* of PendingValue, joined at the end */
-  gsize               indent_level;
-} Reader;
-
-typedef struct
-{
-  Entry     *entry;
-  GPtrArray *lines;
-} PendingValue;
-
-static void
-pending_value_free (PendingValue *pending)
-{
-  g_ptr_array_unref (pending->lines);
-  g_free (pending);
-}
-
-static gboolean
-is_space (char c)
-{
-  /* Python's str.strip() on ASCII: space, \t \n \v \f \r (and \x1c-\x1f,
-   * which g_ascii_isspace does not know and nobody writes). */
-  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-static char *
-strip_copy (const char *start,
-            gsize       length)
-{
-  const char *end = start + length;
-
-  while (start < end && is_space (*start))
-    start++;
-  while (end > start && is_space (end[-1]))
-    end--;
-  return g_strndup (start, end - start);
-}
-
-static gboolean
-reader_error (Reader     *reader,
-              guint       line,
-              GError    **error,
-              const char *format,
-              ...) G_GNUC_PRINTF (4, 5);
-
-static gboolean
-reader_error (Reader     *reader,
-              guint       line,
-              GError    **error,
-              const char *format,
-              ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG,
-               "%s:%u: %s", reader->name, line, message);
-  return FALSE;
-}
-
-static gboolean
-reader_section (Reader     *reader,
-                const char *name,
-                guint       lineno,
-                GError    **error)
-{
-  MailsyncConfigFile *self = reader->self;
-  gpointer first;
-
-  if (g_hash_table_lookup_extended (reader->sections_seen, name, NULL, &first))
-    return reader_error (reader, lineno, error, "duplicate section '%s' (first at line %u)",
-                         name, GPOINTER_TO_UINT (first));
-
-  if (strcmp (name, DEFAULT_SECTION) == 0)
-    {
-      /* configparser does not count [DEFAULT] as a section: a second
-       * header is fine, a second key in it is not. */
-      reader->cursect = self->defaults;
-    }
-  else
-    {
-      Section *section = g_hash_table_lookup (self->sections, name);
-
-      g_hash_table_insert (reader->sections_seen, g_strdup (name), GUINT_TO_POINTER (lineno));
-      if (section == NULL)
-        {
-          section = section_new (name);
-          section->origin = g_strdup_printf ("%s:%u", reader->name, lineno);
-          g_hash_table_insert (self->sections, section->name, section);
-          g_ptr_array_add (self->section_order, section);
-        }
-      reader->cursect = section;
-    }
-  reader->cur_entry = NULL;
-  reader->cur_lines = NULL;
-  return TRUE;
-}
-
-static gboolean
-reader_option (Reader     *reader,
-               const char *value,
-               const char *raw_line,
-               guint       lineno,
-               GError    **error)
-{
-  const char *delim = strpbrk (value, "=:");
-  g_autofree char *key = NULL;
-  g_autofree char *seen_key = NULL;
-  g_autofree char *origin = NULL;
-  gpointer first;
-  PendingValue *pending;
-
-  if (reader->cursect == NULL)
-    {
-      g_autofree char *shown = strip_copy (raw_line, strlen (raw_line));
-      return reader_error (reader, lineno, error,
-                           "'%s' before any [section] header", shown);
-    }
-  if (delim == NULL)
-    {
-      g_autofree char *shown = strip_copy (raw_line, strlen (raw_line));
-      return reader_error (reader, lineno, error,
-                           "not 'key = value', a [section] header or a comment: '%s'", shown);
-    }
-  {
-    g_autofree char *name = strip_copy (value, delim - value);
-
-    if (*name == '\0')
-      return reader_error (reader, lineno, error,
-                           "option name missing before '%c'", *delim);
-    key = key_fold (name);
-  }
-
-  seen_key = g_strconcat (reader->cursect->name, "\x01", key, NULL);
-  if (g_hash_table_lookup_extended (reader->options_seen, seen_key, NULL, &first))
-    return reader_error (reader, lineno, error,
-                         "duplicate option '%s' in section '%s' (first at line %u)",
-                         key, reader->cursect->name, GPOINTER_TO_UINT (first));
-  g_hash_table_insert (reader->options_seen, g_steal_pointer (&seen_key),
-                       GUINT_TO_POINTER (lineno));
-
-  origin = g_strdup_printf ("%s:%u", reader->name, lineno);
-  pending = g_new0 (PendingValue, 1);
-  pending->entry = section_set (reader->cursect, key, "", origin, lineno);
-  pending->lines = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (pending->lines, strip_copy (delim + 1, strlen (delim + 1)));
-  g_ptr_array_add (reader->pending, pending);
-  reader->cur_entry = pending->entry;
-  reader->cur_lines = pending->lines;
-  return TRUE;
-}
-
-static gboolean
-reader_line (Reader     *reader,
-             const char *line,
-             guint       lineno,
-             GError    **error)
-{
-  g_autofree char *value = strip_copy (line, strlen (line));
-  gsize indent = 0;
-
-  if (value[0] == '#' || value[0] == ';')
-    return TRUE;   /* a comment, even inside a value (and adds no blank line) */
-
-  if (value[0] == '\0')
-    {
-      if (reader->cur_lines != NULL)
-        g_ptr_array_add (reader->cur_lines, g_strdup (""));
-      return TRUE;
-    }
-
-  while (line[indent] != '\0' && is_space (line[indent]))
-    indent++;
-
-  if (reader->cur_lines != NULL && indent > reader->indent_level)
-    {
-      g_ptr_array_add (reader->cur_lines, g_steal_pointer (&value));
-      return TRUE;
-    }
-
-  reader->indent_level = indent;
-  /* configparser's SECTCRE is `\[(?P<header>.+)\]` matched at the start:
-   * the name runs to the last `]`, and text after it is ignored. */
-  if (value[0] == '[')
-    {
-      const char *close = strrchr (value, ']');
-
-      if (close != NULL && close > value + 1)
-        {
-          g_autofree char *name = g_strndup (value + 1, close - value - 1);
-          return reader_section (reader, name, lineno, error);
-        }
-    }
-  return reader_option (reader, value, line, lineno, error);
-}
-
-static void
-reader_finish_values (Reader *reader)
-{
-  for (guint i = 0; i < reader->pending->len; i++)
-    {
-      PendingValue *pending = g_ptr_array_index (reader->pending, i);
-      g_autofree char *joined = NULL;
-      char *end;
-
-      g_ptr_array_add (pending->lines, NULL);
-      joined = g_strjoinv ("\n", (char **) pending->lines->pdata);
-      /* configparser rstrip()s the joined value: trailing blank lines go. */
-      end = joined + strlen (joined);
-      while (end > joined && is_space (end[-1]))
-        *--end = '\0';
-      g_free (pending->entry->value);
-      pending->entry->value = g_steal_pointer (&joined);
-    }
-}
-
-/**
- * mailsync_config_file_load_from_data:
- * @self: a #MailsyncConfigFile
- * @data: (array length=length) (element-type guint8): the file's contents, UTF-8
- * @length: length of @data in bytes, or -1 if it is nul-terminated
- * @name: (nullable): the name errors and locations use (a path), or %NULL
- *   for "<string>"
- * @error: return location for a #GError
- *
- * Adds the sections and options of @data, as configparser's read_string()
- * would: what is in @data replaces earlier values of the same keys; a
- * section or option given twice within @data is an error. On error the
- * configuration may hold part of @data.
- *
- * Returns: %TRUE on success
- *
- * Since: 0.1
- */
-gboolean
-mailsync_config_file_load_from_data (MailsyncConfigFile *self,
-                                     const char         *data,
-                                     gssize              length,
-                                     const char         *name,
-                                     GError            **error)
-{
-  Reader reader = { 0 };
-  const char *p, *end, *invalid;
-  guint lineno = 0;
-  gboolean ok = TRUE;
-
-  g_return_val_if_fail (MAILSYNC_IS_CONFIG_FILE (self), FALSE);
-  g_return_val_if_fail (data != NULL || length == 0, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (length < 0)
-    length = strlen (data);
-  if (name == NULL)
-    name = "<string>";
-
-  reader.self = self;
-  reader.name = name;
-  reader.sections_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  reader.options_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  reader.pending = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_value_free);
-
-  if (!g_utf8_validate (data, length, &invalid))
-    {
-      guint bad_line = 1;
-
-      for (p = data; p < invalid; p++)
-        bad_line += *p == '\n';
-      ok = reader_error (&reader, bad_line, error, "not valid UTF-8");
-    }
-
-  /* Universal newlines, as Python's text files: \n, \r\n and \r. */
-  p = data;
-  end = data + length;
-  while (ok && p < end)
-    {
-      const char *eol = p;
-      g_autofree char *line = NULL;
-
-      while (eol < end && *eol != '\n' && *eol != '\r')
-        eol++;
-      line = g_strndup (p, eol - p);
-      lineno++;
-      if (memchr (p, '\0', eol - p) != NULL)
-        ok = reader_error (&reader, lineno, error, "NUL byte in line");
-      else
-        ok = reader_line (&reader, line, lineno, error);
-      if (eol < end && *eol == '\r' && eol + 1 < end && eol[1] == '\n')
-        eol++;
-      p = eol + 1;
-    }
-
-  reader_finish_values (&reader);
-  if (ok && self->path == NULL)
-    self->path = g_strdup (name);
-
-  g_ptr_array_unref (reader.pending);
-  g_hash_table_unref (reader.options_seen);
-  g_hash_table_unref (reader.sections_seen);
-  return ok;
-}
-
-/**
- * mailsync_config_file_load_from_file:
- * @self: a #MailsyncConfigFile
- * @path: (type filename): the file to read
- * @error: return location for a #GError
- *
- * Reads @path (see mailsync_config_file_load_from_data()). Locations and
- * errors name the file by @path as given. A missing or unreadable file is
- * a %MAILSYNC_ERROR_INVALID_CONFIG error naming it.
- *
- * Returns: %TRUE on success
- *
- * Since: 0.1
- */
-gboolean
-mailsync_config_file_load_from_file (MailsyncConfigFile *self,
-                                     const char         *path,
-                                     GError            **error)
-{
-  g_autofree char *contents = NULL;
-  g_autoptr(GError) local_error = NULL;
-  gsize length;
-
-  g_return_val_if_fail (MAILSYNC_IS_CONFIG_FILE (self), FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!g_file_get_contents (path, &contents, &length, &local_error))
-    {
-      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG,
-                   "%s: cannot read the configuration: %s", path,
-                   g_strerror (local_error->code == G_FILE_ERROR_NOENT ? ENOENT :
-                               local_error->code == G_FILE_ERROR_ACCES ? EACCES :
-                               local_error->code == G_FILE_ERROR_ISDIR ? EISDIR : EIO));
-      return FALSE;
-    }
-  g_clear_pointer (&self->path, g_free);
-  self->path = g_strdup (path);
-  return mailsync_config_file_load_from_data (self, contents, length, path, error);
 }
 
 /**
@@ -804,7 +423,7 @@ interpolate (MailsyncConfigFile *self,
           ref = lookup_entry (self, section, name);
           if (ref == NULL)
             {
-              g_autofree char *folded = key_fold (name);
+              g_autofree char *folded = _mailsync_config_file_key_fold (name);
 
               g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG,
                            "%s: option '%s' in section '%s': %%(%s)s refers to '%s', which is set neither in [%s] nor in [DEFAULT]",
@@ -1146,13 +765,13 @@ mailsync_config_file_set_string (MailsyncConfigFile *self,
   sect = lookup_section (self, section);
   if (sect == NULL)
     {
-      sect = section_new (section);
+      sect = _mailsync_config_file_section_new (section);
       sect->origin = g_strdup (shown);
       g_hash_table_insert (self->sections, sect->name, sect);
       g_ptr_array_add (self->section_order, sect);
     }
-  folded = key_fold (key);
-  section_set (sect, folded, value, shown, 0);
+  folded = _mailsync_config_file_key_fold (key);
+  _mailsync_config_file_section_set (sect, folded, value, shown, 0);
 }
 
 /**
@@ -1183,7 +802,7 @@ mailsync_config_file_remove_key (MailsyncConfigFile *self,
   sect = lookup_section (self, section);
   if (sect == NULL)
     return FALSE;
-  folded = key_fold (key);
+  folded = _mailsync_config_file_key_fold (key);
   entry = g_hash_table_lookup (sect->entries, folded);
   if (entry == NULL)
     return FALSE;
@@ -1220,10 +839,12 @@ mailsync_config_file_get_location (MailsyncConfigFile *self,
   return entry != NULL ? g_strdup (entry->origin) : NULL;
 }
 
-static const char *
-home_dir (void)
+/* The library's one answer to "where is ~": $HOME when set and not empty,
+ * read at each call (g_get_home_dir() caches its first answer, and tests
+ * and daemons change HOME), else the passwd entry. */
+const char *
+_mailsync_config_file_home_dir (void)
 {
-  /* g_get_home_dir() caches its first answer; read $HOME each time. */
   const char *home = g_getenv ("HOME");
 
   return home != NULL && *home != '\0' ? home : g_get_home_dir ();
@@ -1247,7 +868,7 @@ char *
 mailsync_config_file_find_default_path (void)
 {
   const char *xdg = g_getenv ("XDG_CONFIG_HOME");
-  const char *home = home_dir ();
+  const char *home = _mailsync_config_file_home_dir ();
   g_autofree char *config_home = NULL;
   char *candidates[5] = { NULL };
   char *found = NULL;

@@ -142,7 +142,9 @@ _mailsync_config_get_int (MailsyncConfig *self,
 
 /* A path option: `~` and `~user` then `$VAR` / `${VAR}` expansion, as
  * Python's os.path.expanduser() and expandvars() (unknown variables stay
- * as written). */
+ * as written). The library's one `~` expander; the mailsync command has
+ * its own for -c/-l and [mbnames] filename (it cannot link this hidden
+ * symbol, and it expands `~/` only, with GLib's cached home). */
 char *
 _mailsync_config_expand_path (const char *path,
                               gboolean    vars)
@@ -157,11 +159,7 @@ _mailsync_config_expand_path (const char *path,
       const char *home = NULL;
 
       if (*who == '\0')
-        {
-          home = g_getenv ("HOME");
-          if (home == NULL || *home == '\0')
-            home = g_get_home_dir ();
-        }
+        home = _mailsync_config_file_home_dir ();
       else
         {
           struct passwd *pw = getpwnam (who);
