@@ -1,6 +1,6 @@
 /* The account's Gmail label options (synclabels, labelsheader,
  * ignorelabels: reference §2.4), applied to its repositories. The types
- * themselves are built in mailsync-config.c (Gmail = IMAP with
+ * themselves are built in mailsync-config-repository.c (Gmail = IMAP with
  * GmailRepository's defaults, GmailMaildir = Maildir). */
 #include "config.h"
 

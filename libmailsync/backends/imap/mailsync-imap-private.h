@@ -49,7 +49,7 @@ char *_mailsync_imap_folder_probe_state_finish (MailsyncImapFolder  *self,
                                                 GError             **error);
 char *_mailsync_imap_folder_dup_listing_stamp  (MailsyncImapFolder  *self);
 
-/* OAuth2 (config/mailsync-config.c): @access_token (oauth2_access_token)
+/* OAuth2 (config/mailsync-config-credentials.c): @access_token (oauth2_access_token)
  * is used until the server refuses it; @refresher (oauth2_refresh_token)
  * gives tokens before the first login and after a refusal (once per
  * connect). Either may be NULL. Before the repository is opened. */
