@@ -890,6 +890,25 @@ name_is_safe (const char *name)
   return TRUE;
 }
 
+/* Why name_is_safe() or status_name_is_safe() refuses @name, for the
+ * folder's error. */
+static const char *
+unsafe_name_reason (const char *name)
+{
+  if (!g_utf8_validate (name, -1, NULL))
+    return "it is not valid UTF-8";
+  for (const char *p = name; *p; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      return "it holds a control character";
+    else if (*p == '\\')
+      return "it holds a backslash";
+  if (name[0] == '/')
+    return "it starts with '/'";
+  if (!name_is_safe (name))
+    return "'.' and '..' are not folder names";
+  return "its status file would clash with another folder's side files";
+}
+
 /* A status file name must not collide with the side files a store keeps
  * next to another folder's status (plain: .journal/.meta/.tmp; SQLite:
  * -wal/-shm/-journal). */
@@ -1300,17 +1319,31 @@ sync_folders (MailsyncAccount *self,
       sname = status_name_for (self, rf);
       if (!mailsync_repository_includes_folder (self->remote, rname))
         continue;
-      if (lsep != '/' && lsep != rsep && strchr (rname, lsep) != NULL)
+      /* (A name unsafe anyway, '.' or '..', gets that reason below.) */
+      if (lsep != '/' && lsep != rsep && strchr (rname, lsep) != NULL && name_is_safe (lname))
         {
-          g_autofree char *text = g_strdup_printf ("Ignoring folder '%s' due to unsupported '%c' character "
-                                                   "serving as local separator.", rname, lsep);
-          emit_simple (self, MAILSYNC_SYNC_EVENT_WARNING, rname, NULL, NULL, text);
+          /* offlineimap's words, but offlineimap only warns: the folder
+           * is skipped, so this is that folder's error and the run exits
+           * nonzero (issue 12 item 2). It claims no status name: the
+           * folder whose name it would clash with syncs. */
+          g_autofree char *escaped = g_strescape (rname, NULL);
+          g_autoptr(GError) clash = g_error_new (MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME,
+                                                 "Ignoring folder '%s' due to unsupported '%c' character "
+                                                 "serving as local separator.", escaped, lsep);
+
+          emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, rname, NULL, clash, clash->message);
+          failed++;
           continue;
         }
       if (!name_is_safe (lname) || !status_name_is_safe (sname))
         {
+          /* Escaped: a control character (a newline) in the name must not
+           * break the one-line error nor reach the terminal raw. */
+          g_autofree char *escaped = g_strescape (rname, NULL);
+
           g_set_error (&folder_error, MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME,
-                       "Folder name '%s' is not safe to store locally; skipping it", rname);
+                       "Folder name '%s' is not safe to store locally (%s); skipping it", escaped,
+                       unsafe_name_reason (name_is_safe (lname) ? sname : lname));
         }
       else if (g_hash_table_contains (claimed, sname))
         {

@@ -416,6 +416,75 @@ def scenario_folder_names(server, root):
           os.listdir(acc.mail))
 
 
+def scenario_scripted_folder_names(root):
+    """Server folder names Dovecot will not make (issue 12 item 2), from the
+    scripted server (scripted_imap.py): a quoted name with \\x01, a literal
+    name with a newline, '.', '..', and a separator clash ('a.b' beside
+    'a/b', local sep '.'). Each is skipped with its name (escaped: the
+    error stays on one line) and the reason; INBOX, Work and a/b (locally
+    a.b) sync; exit nonzero. Nothing is dropped silently."""
+    import scripted_imap
+    label = "scripted folder names"
+    bad = {"ctl\x01name": r"ctl\\001name.*control character",
+           "line\nbreak": r"line\\nbreak.*control character",
+           ".": r"'\.'.*'\.' and '\.\.' are not folder names",
+           "..": r"'\.\.'.*'\.' and '\.\.' are not folder names",
+           "a.b": r"'a\.b'.*unsupported '\.' character serving as local separator"}
+    names = ("INBOX", "Work", "a/b") + tuple(bad)
+    server = scripted_imap.ScriptedImapServer(names)
+    for i, name in enumerate(names):
+        server.mailboxes[name].add(scripted_imap.message("msg-%d" % i))
+
+    def list_line(verb, name):
+        if "\n" in name:
+            raw = name.encode()
+            return b'* %s () "/" {%d}\r\n%s\r\n' % (verb.encode(), len(raw), raw)
+        return ('* %s () "/" "%s"\r\n' % (verb, name)).encode()
+
+    def hook(srv, session, tag, verb, line):
+        if verb in ("LIST", "LSUB") and not line.rstrip().endswith('""'):
+            return scripted_imap.Reply(b"".join(list_line(verb, n) for n in names)
+                                       + b"%s OK %s done\r\n" % (tag.encode(), verb.encode()))
+        return None
+    server.hook = hook
+    work = os.path.join(root, "scripted-names")
+    os.makedirs(work)
+    path = os.path.join(work, "offlineimaprc")
+    with open(path, "w") as f:
+        f.write("[general]\naccounts = T\nmetadata = %s/meta\n\n"
+                "[Account T]\nlocalrepository = L\nremoterepository = R\n\n"
+                "[Repository L]\ntype = Maildir\nlocalfolders = %s/Mail\nsep = .\n\n"
+                "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %d\nremoteuser = u\n"
+                "remotepass = pw\nssl = no\nstarttls = no\n" % (work, work, server.port))
+    try:
+        env = dict(os.environ, HOME=work)
+        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        p = subprocess.run([mailsync_tap.MAILSYNC, "-c", path], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=300, errors="replace")
+    finally:
+        server.close()
+    out = p.stdout
+    live_out = live(out)
+    check("%s: nonzero exit" % label, p.returncode != 0, "rc %d: %s" % (p.returncode, out[-2000:]))
+    check("%s: no raw control character in the output" % label,
+          not re.search(r"[\x00-\x08\x0b-\x1f]", out) and "line\nbreak" not in out, repr(out[-2000:]))
+    lines = live_out.splitlines()
+    for name, want in bad.items():
+        hits = [l for l in lines if re.search(want, l)]
+        check("%s: %r skipped, one line with its name and the reason" % (label, name), len(hits) == 1,
+              hits or out[-2000:])
+    mail = os.path.join(work, "Mail")
+
+    def count(folder):
+        return sum(len(os.listdir(os.path.join(mail, folder, sub))) for sub in ("cur", "new")
+                   if os.path.isdir(os.path.join(mail, folder, sub)))
+    check("%s: INBOX, Work and a/b (locally a.b) synced" % label,
+          count("INBOX") == 1 and count("Work") == 1 and count("a.b") == 1,
+          sorted(os.listdir(mail)) if os.path.isdir(mail) else out[-2000:])
+    check("%s: no local folder for a skipped name" % label,
+          sorted(os.listdir(mail)) == ["INBOX", "Work", "a.b"], sorted(os.listdir(mail)))
+
+
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
@@ -427,6 +496,7 @@ def main():
         server = Server(root)
         servers.append(server)
         scenario_folder_names(server, root)
+        scenario_scripted_folder_names(root)
         scenario_bad_files(server, root)
         scenario_duplicate_uid(server, root)
         scenario_tmp(server, root)

@@ -355,13 +355,36 @@ event_account (MailsyncUi *self, MailsyncSyncEvent *event, const char *thread)
     }
 }
 
+/* A server's folder name with a control character (a newline is valid in
+ * an IMAP literal) is shown with C escapes, the newline and tab included,
+ * which printable() keeps for messages: the name must not break a line
+ * (issue 12 item 2). UTF-8 is kept. NULL when @folder is clean. */
+static char *
+escape_folder_name (const char *folder)
+{
+  char keep[129];
+
+  if (folder == NULL)
+    return NULL;
+  for (const guchar *p = (const guchar *) folder; *p; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      {
+        for (guint i = 0; i < 128; i++)
+          keep[i] = (char) (0x80 + i);
+        keep[128] = '\0';
+        return g_strescape (folder, keep);
+      }
+  return NULL;
+}
+
 static void
 mailsync_ui_real_event (MailsyncUi *self, MailsyncSyncEvent *event)
 {
   MailsyncUiPrivate *priv = mailsync_ui_get_instance_private (self);
   MailsyncSyncEventKind kind = mailsync_sync_event_get_kind (event);
   const char *account = nonnull (mailsync_sync_event_get_account (event));
-  const char *folder = nonnull (mailsync_sync_event_get_folder (event));
+  g_autofree char *folder_escaped = escape_folder_name (mailsync_sync_event_get_folder (event));
+  const char *folder = folder_escaped ? folder_escaped : nonnull (mailsync_sync_event_get_folder (event));
   const char *repo = nonnull (mailsync_sync_event_get_repository (event));
   const char *src_repo = nonnull (mailsync_sync_event_get_source_repository (event));
   const char *src_type = nonnull (mailsync_sync_event_get_source_type (event));
@@ -428,7 +451,8 @@ mailsync_ui_real_event (MailsyncUi *self, MailsyncSyncEvent *event)
       /* offlineimap names the server's folder (before nametrans), and
        * machineui each side's own name. */
       {
-        const char *sf = mailsync_sync_event_get_source_folder (event);
+        g_autofree char *sf_escaped = escape_folder_name (mailsync_sync_event_get_source_folder (event));
+        const char *sf = sf_escaped ? sf_escaped : mailsync_sync_event_get_source_folder (event);
         const char *df = mailsync_sync_event_get_destination_folder (event);
 
         text = g_strdup_printf ("Syncing %s: %s -> %s", sf ? sf : folder, src_type, dst_type);

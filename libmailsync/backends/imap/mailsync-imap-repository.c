@@ -1043,6 +1043,21 @@ is_foreign (ListData *data, const char *wire_name)
   return FALSE;
 }
 
+/* Whether @name (@len bytes) holds a control character and no NUL (a NUL
+ * would cut the name short: such a name is not kept). */
+static gboolean
+has_control (const char *name, gsize len)
+{
+  gboolean found = FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    if (name[i] == '\0')
+      return FALSE;
+    else if ((guchar) name[i] < 0x20 || name[i] == 0x7f)
+      found = TRUE;
+  return found;
+}
+
 static void
 on_list (MailsyncImapResponse *response, gpointer user_data)
 {
@@ -1056,8 +1071,15 @@ on_list (MailsyncImapResponse *response, gpointer user_data)
   if (list->delimiter && !data->separator)
     data->separator = list->delimiter;
   /* \Noselect and \NonExistent are hierarchy nodes, not mailboxes. */
-  if (list->flags & (MAILSYNC_IMAP_LIST_NOSELECT | MAILSYNC_IMAP_LIST_NONEXISTENT) || list->name == NULL ||
-      (native = native_name (data->self, list)) == NULL)
+  if (list->flags & (MAILSYNC_IMAP_LIST_NOSELECT | MAILSYNC_IMAP_LIST_NONEXISTENT))
+    return;
+  /* A name with a control character (valid in a quoted string or a
+   * literal) is no mUTF-7 and does not decode; it is kept under its wire
+   * name, for the account to skip it with its name and the reason instead
+   * of its vanishing here (issue 12 item 2). */
+  if (list->name == NULL && list->name_raw != NULL && has_control (list->name_raw, list->name_raw_len))
+    native = g_strdup (list->name_raw);
+  else if (list->name == NULL || (native = native_name (data->self, list)) == NULL)
     return;
   if (is_foreign (data, list->name_raw))
     {
