@@ -427,8 +427,13 @@ def scenario_throttled(root):
                       local_messages(work, "Archive") == {"archive-1": 1}
                       and local_messages(work, "INBOX") == {"inbox-%d" % i: 1 for i in (1, 2, 4, 5)},
                       (local_messages(work, "Archive"), local_messages(work, "INBOX")))
+                # The account's move pass may list Zeta before INBOX's
+                # messages are fetched: only what follows the last attempt
+                # counts.
+                cmds = server.commands()
+                gave_up = max((i for i, c in enumerate(cmds) if body_fetch_of(3).search(c)), default=len(cmds))
                 check("%s: once it gave up, the folders after it send nothing" % name,
-                      not server.commands(r'SELECT "?Zeta'), server.commands()[-5:])
+                      not [c for c in cmds[gave_up:] if re.search(r'SELECT "?Zeta', c)], cmds[gave_up:])
             server.hook = None
             p = run_mailsync(work, path, THROTTLE_ENV)
             check("%s: the limit lifted, the next run completes the folder (not recorded as done before)" % name,
