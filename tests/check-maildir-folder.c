@@ -708,8 +708,19 @@ START_TEST (test_append_keywords_and_options)
 
   mailsync_maildir_repository_set_custom_flag (mrepo, 'a', "$Label1");
   out1 = folder_append (inbox, in1, "x\r\n", -1, &error);
-  ck_assert (g_str_has_suffix (mailsync_message_info_get_key (out1), ":2,Sa"));
-  ck_assert_str_eq (mailsync_message_info_get_keywords (out1)[0], "$Label1");
+  /* $Label1 has its customflag letter; "unmapped" gets the next free letter
+   * of the folder's dovecot-keywords file (index 1: 'a' is claimed). */
+  ck_assert_msg (g_str_has_suffix (mailsync_message_info_get_key (out1), ":2,Sab"), "%s",
+                 mailsync_message_info_get_key (out1));
+  ck_assert (g_strv_contains (mailsync_message_info_get_keywords (out1), "$Label1"));
+  ck_assert (g_strv_contains (mailsync_message_info_get_keywords (out1), "unmapped"));
+  {
+    g_autofree char *keywords_path = g_build_filename (root, "INBOX", "dovecot-keywords", NULL);
+    g_autofree char *keywords_file = NULL;
+
+    ck_assert (g_file_get_contents (keywords_path, &keywords_file, NULL, NULL));
+    ck_assert_msg (strstr (keywords_file, "1 unmapped\n") != NULL, "%s", keywords_file);
+  }
 
   mailsync_maildir_repository_set_windows_compatible (mrepo, TRUE);
   mailsync_maildir_repository_set_utime_from_header (mrepo, TRUE);

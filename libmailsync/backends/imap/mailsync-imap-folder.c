@@ -304,6 +304,7 @@ ensure_selected (MailsyncImapFolder *self, GCancellable *cancellable, GError **e
   self->uidnext = 0;
   self->highestmodseq = 0;
   self->exists = 0;
+  _mailsync_imap_repository_note_selected_name (repo_of (self), self->wire_name);
   ok = run (self, line, cancellable, error);
   if (ok == NULL)
     {
@@ -830,7 +831,12 @@ probe_state_job (GTask *task, gpointer source, gpointer task_data, GCancellable 
   if (!check_connected (self, task))
     return;
   connection = connection_of (self);
-  if (!mailsync_imap_connection_has_capability (connection, "CONDSTORE"))
+  /* STATUS on the mailbox the connection has selected (a connection held
+   * open between syncs) may answer with the state of the last SELECT: RFC
+   * 3501 6.3.10 says not to use it there, and Dovecot shows mail delivered
+   * since only after a NOOP. No stamp then: the folder takes the full path. */
+  if (!mailsync_imap_connection_has_capability (connection, "CONDSTORE") ||
+      _mailsync_imap_repository_may_have_selected (repo_of (self), self->wire_name))
     {
       g_task_return_pointer (task, NULL, NULL);
       return;

@@ -24,6 +24,12 @@ gboolean                _mailsync_imap_repository_ensure_connected (MailsyncImap
                                                                     GError                **error);
 void                    _mailsync_imap_repository_forget_selected (MailsyncImapRepository *self,
                                                                    MailsyncImapFolder     *folder);
+/* On the worker: the mailbox last SELECTed on the connection, by wire name,
+ * which outlives its folder object. */
+void                    _mailsync_imap_repository_note_selected_name (MailsyncImapRepository *self,
+                                                                      const char             *wire_name);
+gboolean                _mailsync_imap_repository_may_have_selected  (MailsyncImapRepository *self,
+                                                                      const char             *wire_name);
 /* FALSE with expunge = no: deletions only flag \Deleted. */
 gboolean                _mailsync_imap_repository_get_expunge  (MailsyncImapRepository *self);
 

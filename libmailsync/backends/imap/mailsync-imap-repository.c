@@ -32,6 +32,8 @@ struct _MailsyncImapRepository
   char *reference;
   MailsyncImapConnection *connection;
   MailsyncImapFolder *selected; /* weak, atomic: a folder may be disposed on another thread */
+  char *last_selected_name;     /* the wire name of the last SELECT (worker only): the
+                                 * server keeps it selected after its folder object is gone */
   GError *config_error;         /* a bad option value, reported by open */
   guint retry_count;            /* reconnections per folder (retrycount) */
   char **folder_includes;       /* folderincludes, UTF-8 names */
@@ -327,6 +329,7 @@ mailsync_imap_repository_finalize (GObject *object)
 
   mailsync_imap_settings_free (self->settings);
   g_free (self->reference);
+  g_free (self->last_selected_name);
   g_strfreev (self->folder_includes);
   g_hash_table_unref (self->unsubscribed);
   g_free (self->greeting);
@@ -356,6 +359,24 @@ void
 _mailsync_imap_repository_set_selected (MailsyncImapRepository *self, MailsyncImapFolder *folder)
 {
   g_atomic_pointer_set (&self->selected, folder);
+}
+
+/* On the worker: the mailbox a SELECT/EXAMINE was sent for. Never cleared
+ * when its folder goes away: the connection keeps the mailbox selected
+ * (a connection held open between syncs), and a stale name after a
+ * reconnection only costs a full listing. */
+void
+_mailsync_imap_repository_note_selected_name (MailsyncImapRepository *self, const char *wire_name)
+{
+  g_free (self->last_selected_name);
+  self->last_selected_name = g_strdup (wire_name);
+}
+
+/* On the worker: whether the connection may have @wire_name selected. */
+gboolean
+_mailsync_imap_repository_may_have_selected (MailsyncImapRepository *self, const char *wire_name)
+{
+  return self->last_selected_name != NULL && strcmp (self->last_selected_name, wire_name) == 0;
 }
 
 /* A folder going away forgets its SELECT, so that another folder made at
