@@ -235,6 +235,29 @@ def scenario_kill(server, root, step):
     converged(server, user, pw, work, "kill at " + step, ["mover"])
 
 
+def scenario_deleted_after_rename(server, root):
+    """A kill right after the rename, then the moved message is deleted on
+    the server before the next sync: the local copy goes too, never
+    uploaded again as a new local message (the destination's status row is
+    written as soon as the rename is durable)."""
+    user, pw, work = prepare(server, root, "deleted-after-rename", big=20000)
+    move_on_server(server, user, pw, ["mover"])
+    p = run_sync(server, user, pw, work, crash="imap-move-renamed:1")
+    check("deleted after rename: the sync was killed after the rename", p.returncode == 77
+          and len(local_files(work, "Archive", "mover")) == 1, summary(p))
+    conn = server.imap(user, pw)
+    uids = uid_of(conn, "Archive", "mover")
+    conn.select("Archive")
+    conn.uid("STORE", b",".join(uids).decode(), "+FLAGS.SILENT", "(\\Deleted)")
+    conn.expunge()
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    check("deleted after rename: the next sync succeeds", p.returncode == 0, summary(p))
+    check("deleted after rename: the local copy is gone too", not local_files(work, "Archive", "mover")
+          and not local_files(work, "INBOX", "mover"), local_state(work))
+    converged(server, user, pw, work, "deleted after rename", [])
+
+
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
@@ -248,6 +271,7 @@ def main():
         scenario_ambiguous(server, root)
         for step in ("imap-move-before-rename", "imap-move-renamed"):
             scenario_kill(server, root, step)
+        scenario_deleted_after_rename(server, root)
     finally:
         if server:
             server.stop()

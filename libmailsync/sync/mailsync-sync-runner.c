@@ -3312,12 +3312,14 @@ typedef struct
   guint64 size;        /* CRLF size */
   gint64 date;
   char *message_id;    /* NULL until known; "" when there is none */
+  MailsyncStatusRecord *row; /* a vanished one's status row, the last synced state */
 } MoveCandidate;
 
 static void
 move_candidate_free (MoveCandidate *c)
 {
   g_free (c->message_id);
+  g_clear_pointer (&c->row, mailsync_status_record_free);
   g_free (c);
 }
 
@@ -3428,10 +3430,13 @@ probe_folder (const MailsyncRunnerConfig *quiet,
       if (a->kind == MAILSYNC_ACTION_DELETE_LOCAL &&
           (info = g_hash_table_lookup (r->local_by_uid, GUINT_TO_POINTER (a->uid))) != NULL)
         {
+          MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (a->uid));
+
           c = g_new0 (MoveCandidate, 1);
           c->folder = index;
           c->uid = a->uid;
-          if (local_identity (r, info, c) && c->message_id[0] != '\0')
+          c->row = row ? mailsync_status_record_copy (row) : NULL;
+          if (row != NULL && local_identity (r, info, c) && c->message_id[0] != '\0')
             g_ptr_array_add (vanished, c);
           else
             move_candidate_free (c);
@@ -3523,6 +3528,35 @@ count_key (GHashTable *counts, GHashTable *which, MoveCandidate *c)
   g_hash_table_insert (which, g_steal_pointer (&key), c);
 }
 
+static gboolean
+flush_moved (const MailsyncRunnerConfig *config, MailsyncFolder *source, MailsyncFolder *dest, GError **error)
+{
+  MailsyncFolder *folders[] = { dest, source };
+
+  for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+
+      mailsync_folder_flush_async (folders[i], config->cancellable, _mailsync_store_result, &result);
+      if (!mailsync_folder_flush_finish (folders[i], _mailsync_await (&result), error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+commit_moved_row (const MailsyncRunnerConfig *config,
+                  const char                 *status_name,
+                  guint32                     uid,
+                  const MailsyncStatusRecord *row,
+                  GError                    **error)
+{
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+
+  mailsync_status_batch_put (batch, uid, row->flags, row->mtime, row->labels);
+  return mailsync_status_store_commit (config->status, status_name, batch, config->cancellable, error);
+}
+
 void
 mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
                                  GPtrArray                  *remotes,
@@ -3593,6 +3627,16 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
                    to->uid, error->message);
           continue;
         }
+      /* The destination's status row, as soon as the rename is durable:
+       * without it, a message the server moves on or deletes before the
+       * destination folder's sync (or before the next run, after a crash)
+       * would stand as a new local message there and be uploaded again.
+       * With it, the three-way rules see the last synced state (the
+       * source's row) and propagate whatever happens next. */
+      if (!flush_moved (config, source_local, dest_local, &error) ||
+          !commit_moved_row (config, status_names->pdata[to->folder], to->uid, from->row, &error))
+        g_debug ("move detection: status row of %s uid %u not written: %s", mailsync_folder_get_name (dest_local),
+                 to->uid, error->message);
       _mailsync_crash_point ("imap-move-renamed");
       moved++;
       if (config->emit != NULL)
