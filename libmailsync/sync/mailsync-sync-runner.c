@@ -19,79 +19,16 @@
  */
 #include "config.h"
 
-#include "mailsync-sync-runner.h"
-#include "mailsync-sync-plan.h"
-#include "mailsync-sync-window.h"
-#include "mailsync-error.h"
-#include "mailsync-private.h"
-#include "mailsync-worker.h"
-#include "mailsync-repository.h"
-#include "sync/mailsync-gmail-labels.h"
-#include "sync/mailsync-keywords.h"
-#include "backends/imap/mailsync-imap-folder.h"
-#include "backends/imap/mailsync-imap-gmail.h"
-#include "backends/maildir/mailsync-maildir-repository.h"
-#include "backends/maildir/mailsync-maildir-folder.h"
-#include "backends/imap/mailsync-imap-private.h"
-#include "sync/mailsync-sync-unchanged.h"
-#include "backends/maildir/mailsync-maildir-filename.h"
-#include "backends/maildir/mailsync-maildir-private.h"
+#include "sync/mailsync-sync-private.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
-#include <glib/gstdio.h>
-
-#define INTENT_PREFIX "mailsync.upload."
-#define META_UIDVALIDITY_REMOTE "mailsync.uidvalidity.remote"
-#define META_UIDVALIDITY_LOCAL "mailsync.uidvalidity.local"
-/* The remote folder's "sync-state" after the last run that completed. */
-#define META_LISTING_STATE "mailsync.listing-state.remote"
-/* startdate: offlineimap's StartUID (the lowest remote UID of the first
- * sync); the second key marks a value this run found, to be committed. */
-#define META_START_UID "mailsync.start-uid.remote"
-#define META_START_UID_NEW "mailsync.start-uid.remote.new"
-/* What the status's keywords were when this engine last wrote them
- * (keywords_stamp()): another writer (offlineimap) changing them makes
- * the fast listing list keywords in full once (issue 10 item 3). */
-#define META_KEYWORDS_STAMP "mailsync.keywords-stamp"
 
 /* Refuse to apply an "empty side" listing that would delete more than this
  * many messages: a missing mount or a broken server looks exactly so. */
 #define EMPTY_LISTING_GUARD 5
 /* The ratio guard only applies from this many deletions on. */
 #define MASS_DELETE_MIN 10
-
-typedef struct
-{
-  const MailsyncRunnerConfig *config;
-  GMainContext *context;
-  MailsyncFolder *remote;
-  MailsyncFolder *local;
-  char *status_name;
-  char *folder_label;
-  guint pending;
-
-  GPtrArray *remote_list;  /* MailsyncMessageInfo */
-  GPtrArray *local_list;
-  gboolean max_age_set;    /* offlineimap's maxage, fixed for this folder */
-  MailsyncMaxAge max_age;
-  GHashTable *remote_by_uid; /* uid -> info (borrowed from the lists) */
-  GHashTable *local_by_uid;
-  GHashTable *local_by_key;
-  GHashTable *status_rows;   /* uid -> MailsyncStatusRecord (owned) */
-  GHashTable *meta;
-  gboolean incomplete;       /* a message was skipped: keep the old listing state */
-  GPtrArray *finished;       /* downloads: Op (owned) done and not yet committed */
-  gboolean local_listing;    /* the local listing runs already (see sync_folder_once) */
-  GAsyncResult *local_result;
-  GHashTable *copy_ignore;   /* copy_ignore_eval: remote UIDs never downloaded */
-  const MailsyncLabelsConfig *labels; /* synclabels: Gmail -> GmailMaildir, else NULL */
-  GHashTable *remote_labels; /* synclabels: remote uid -> char ** (cleaned, sorted) */
-  GPtrArray *listing_warnings; /* GError*: what the last listing of either side reported */
-} Runner;
 
 static void
 runner_clear_lists (Runner *r)
@@ -105,8 +42,8 @@ runner_clear_lists (Runner *r)
 
 static void runner_wait_local_listing (Runner *r);
 
-static void
-runner_free (Runner *r)
+void
+_mailsync_sync_runner_free (Runner *r)
 {
   /* A listing still running would store its result into freed memory. */
   runner_wait_local_listing (r);
@@ -121,8 +58,6 @@ runner_free (Runner *r)
   g_free (r->folder_label);
   g_free (r);
 }
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Runner, runner_free)
 
 static MailsyncSyncEvent *
 new_event (Runner                *r,
@@ -181,8 +116,8 @@ emit_full (Runner                *r,
   r->config->emit (event, r->config->emit_data);
 }
 
-static void
-emit (Runner                *r,
+void
+_mailsync_sync_emit (Runner                *r,
       MailsyncSyncEventKind  kind,
       MailsyncFolder        *destination,
       MailsyncDirection      direction,
@@ -287,8 +222,8 @@ flush_folder (Runner *r, MailsyncFolder *folder, GError **error)
   return mailsync_folder_flush_finish (folder, _mailsync_await (&result), error);
 }
 
-static gboolean
-commit (Runner *r, MailsyncStatusBatch *batch, GError **error)
+gboolean
+_mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **error)
 {
   guint n = mailsync_status_batch_get_length (batch);
 
@@ -625,7 +560,7 @@ save_keywords_stamp (Runner *r, GError **error)
     return TRUE;
   batch = mailsync_status_batch_new ();
   mailsync_status_batch_set_meta (batch, META_KEYWORDS_STAMP, stamp);
-  return commit (r, batch, error);
+  return _mailsync_sync_commit (r, batch, error);
 }
 
 static void
@@ -641,7 +576,7 @@ offer_known_state (Runner *r)
     {
       /* another program (offlineimap3) rewrote the status's keywords:
        * they say nothing about the server now */
-      emit (r, MAILSYNC_SYNC_EVENT_DEBUG, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
             "the status's keywords were changed by another program: listing the server's flags in full");
       return;
     }
@@ -742,28 +677,28 @@ check_unchanged (Runner *r, gboolean *skipped, GError **error)
     }
 
   *skipped = TRUE;
-  emit (r, MAILSYNC_SYNC_EVENT_DEBUG, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
         "folder unchanged since the last sync (server state, Maildir directories, status): skipped");
   if (r->config->quick)
     {
-      emit (r, MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
             "not changed");
       return TRUE;
     }
   /* What a no-op's full path says, with the counts it would find. */
   if (shows_listing (r->local))
-    emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
-  emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+    _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
   if (shows_listing (r->local))
-    emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->local, MAILSYNC_DIRECTION_NONE, 0, n_local, n_local,
+    _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->local, MAILSYNC_DIRECTION_NONE, 0, n_local, n_local,
           NULL, NULL, NULL);
-  emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->remote, MAILSYNC_DIRECTION_NONE, 0, n_remote, n_remote,
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->remote, MAILSYNC_DIRECTION_NONE, 0, n_remote, n_remote,
         NULL, NULL, NULL);
   if (!r->config->dry_run)
     {
-      emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->local, MAILSYNC_DIRECTION_TO_LOCAL, 0, 0, 0,
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->local, MAILSYNC_DIRECTION_TO_LOCAL, 0, 0, 0,
             NULL, NULL, NULL);
-      emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0,
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0,
             NULL, NULL, NULL);
     }
   return TRUE;
@@ -930,7 +865,7 @@ emit_listing_warnings (Runner *r)
     {
       const GError *warning = r->listing_warnings->pdata[i];
 
-      emit (r, MAILSYNC_SYNC_EVENT_WARNING, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, warning,
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, warning,
             warning->message);
     }
   g_clear_pointer (&r->listing_warnings, g_ptr_array_unref);
@@ -945,8 +880,8 @@ list_both (Runner *r, GError **error)
 
   runner_clear_lists (r);
   if (shows_listing (r->local))
-    emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
-  emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+    _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
   offer_known_state (r);
   offer_window (r, r->remote);
   /* Both listings run at once: one may be a network round trip. */
@@ -966,9 +901,9 @@ list_both (Runner *r, GError **error)
       return FALSE;
     }
   if (shows_listing (r->local))
-    emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->local, MAILSYNC_DIRECTION_NONE, 0,
+    _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->local, MAILSYNC_DIRECTION_NONE, 0,
           r->local_list->len, r->local_list->len, NULL, NULL, NULL);
-  emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->remote, MAILSYNC_DIRECTION_NONE, 0,
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->remote, MAILSYNC_DIRECTION_NONE, 0,
         r->remote_list->len, r->remote_list->len, NULL, NULL, NULL);
   r->remote_list = filter_window (r, r->remote_list);
   r->local_list = filter_window (r, r->local_list);
@@ -1029,10 +964,6 @@ set_uid_and_wait (Runner *r, MailsyncMessageInfo *info, guint32 uid, GError **er
   return mailsync_folder_set_message_uid_finish (r->local, _mailsync_await (&result), error);
 }
 
-/* After a crash between an APPEND and the status commit, the remote holds a
- * copy the status does not know. Find it by content among the remote
- * messages nobody knows, and give the local original its UID; without this
- * the next run would upload the message a second time. */
 /* A status row whose labels and mtime are not known here keeps the ones
  * it has (offlineimap's UPDATE status SET flags=?), so that a flag change
  * never loses what the label pass recorded. */
@@ -1138,7 +1069,7 @@ warn_not_stored (Runner *r, guint32 uid, const char *wanted, const char *stored)
                           _mailsync_keywords_has_letters (r->local) ? "no letter left in its dovecot-keywords"
                                                                      : "the folder cannot store them",
                           missing->str);
-  emit (r, MAILSYNC_SYNC_EVENT_WARNING, r->local, MAILSYNC_DIRECTION_TO_LOCAL, uid, 0, 0, NULL, NULL, text);
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, r->local, MAILSYNC_DIRECTION_TO_LOCAL, uid, 0, 0, NULL, NULL, text);
 }
 
 static gboolean
@@ -1168,6 +1099,10 @@ common_keywords (MailsyncMessageInfo *a, MailsyncMessageInfo *b)
   return g_string_free (out, FALSE);
 }
 
+/* After a crash between an APPEND and the status commit, the remote holds a
+ * copy the status does not know. Find it by content among the remote
+ * messages nobody knows, and give the local original its UID; without this
+ * the next run would upload the message a second time. */
 static gboolean
 reconcile_intents (Runner *r, GError **error)
 {
@@ -1245,7 +1180,7 @@ reconcile_intents (Runner *r, GError **error)
             }
           else
             put_keeping_labels (r, batch, found, flags);
-          emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->local, MAILSYNC_DIRECTION_TO_REMOTE, found, 0, 0, NULL, NULL,
+          _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->local, MAILSYNC_DIRECTION_TO_REMOTE, found, 0, 0, NULL, NULL,
                 "recovered an interrupted upload");
           changed = TRUE;
         }
@@ -1256,7 +1191,7 @@ reconcile_intents (Runner *r, GError **error)
 
   if (!flush_folder (r, r->local, error))
     return FALSE;
-  if (!commit (r, batch, error))
+  if (!_mailsync_sync_commit (r, batch, error))
     return FALSE;
   _mailsync_crash_point ("runner-reconciled");
   /* Renames changed local keys: list again rather than patch the lists. */
@@ -1385,8 +1320,8 @@ labelled_stream (Runner *r, guint32 uid, GInputStream *stream, GError **error)
 }
 
 /* offlineimap's GmailMaildir mtime column: the file's mtime in seconds. */
-static gint64
-local_mtime (Runner *r, MailsyncMessageInfo *info)
+gint64
+_mailsync_sync_local_mtime (Runner *r, MailsyncMessageInfo *info)
 {
   g_autofree char *path = NULL;
   struct stat st;
@@ -1417,7 +1352,7 @@ load_remote_labels (Runner *r, GError **error)
     /* GmailFolder.cachemessagelist's line */
     g_autofree char *text = g_strdup_printf ("Collecting data from messages on %s", mailsync_folder_get_name (r->remote));
 
-    emit (r, MAILSYNC_SYNC_EVENT_COLLECTING_DATA, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
+    _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_COLLECTING_DATA, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
   }
   _mailsync_imap_folder_fetch_labels_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
   raw = _mailsync_imap_folder_fetch_labels_finish (r->remote, _mailsync_await (&result), error);
@@ -1505,7 +1440,7 @@ batch_errors (Runner *r, GPtrArray *ops, MailsyncFolder *destination, GError **e
                                     mailsync_repository_get_name (mailsync_folder_get_repository (
                                       destination == r->remote ? r->local : r->remote)),
                                     key);
-          emit (r, MAILSYNC_SYNC_EVENT_WARNING, destination, MAILSYNC_DIRECTION_NONE,
+          _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, destination, MAILSYNC_DIRECTION_NONE,
                 op->action->uid, 0, 0, NULL, op->error, text ? text : op->error->message);
           /* An upload's ops are looked at again after the copies. */
           op->reported = TRUE;
@@ -1564,7 +1499,7 @@ commit_downloads (Runner *r, GPtrArray *batch_ops, guint *done, guint total, GEr
           /* the labels now in the file, and its mtime (GmailFolder's copymessageto) */
           g_autofree char *labels = _mailsync_labels_status (remote_labels_of (r, op->action->uid));
 
-          mailsync_status_batch_put (batch, op->action->uid, row_flags, local_mtime (r, op->stored), labels);
+          mailsync_status_batch_put (batch, op->action->uid, row_flags, _mailsync_sync_local_mtime (r, op->stored), labels);
         }
       else
         put_row (r, batch, op->action->uid, op->action->flags, stored_keywords);
@@ -1579,7 +1514,7 @@ commit_downloads (Runner *r, GPtrArray *batch_ops, guint *done, guint total, GEr
           r->config->emit (event, r->config->emit_data);
         }
     }
-  if (!commit (r, batch, error))
+  if (!_mailsync_sync_commit (r, batch, error))
     return FALSE;
   _mailsync_crash_point ("runner-download-committed");
   return TRUE;
@@ -1708,7 +1643,7 @@ run_uploads (Runner *r, GPtrArray *todo, GError **error)
         }
       if (!batch_errors (r, ops, r->remote, error))
         return FALSE;
-      if (!commit (r, intents, error))
+      if (!_mailsync_sync_commit (r, intents, error))
         return FALSE;
       _mailsync_crash_point ("runner-upload-intent");
 
@@ -1745,7 +1680,7 @@ run_uploads (Runner *r, GPtrArray *todo, GError **error)
                * run finds the copy by content. */
               r->incomplete = TRUE;
               if (op->stored != NULL)
-                emit (r, MAILSYNC_SYNC_EVENT_WARNING, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0,
+                _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0,
                       NULL, NULL, "the server did not tell the new message's UID; it is matched on the next run");
               continue;
             }
@@ -1782,7 +1717,7 @@ run_uploads (Runner *r, GPtrArray *todo, GError **error)
       if (!flush_folder (r, r->local, error))
         return FALSE;
       _mailsync_crash_point ("runner-upload-renamed");
-      if (!commit (r, batch, error))
+      if (!_mailsync_sync_commit (r, batch, error))
         return FALSE;
       _mailsync_crash_point ("runner-upload-committed");
     }
@@ -1841,7 +1776,7 @@ run_deletes (Runner *r, GPtrArray *todo, MailsyncFolder *folder, const char *ste
   if (!flush_folder (r, folder, error))
     return FALSE;
   _mailsync_crash_point (flushed);
-  if (!commit (r, batch, error))
+  if (!_mailsync_sync_commit (r, batch, error))
     return FALSE;
   _mailsync_crash_point (committed);
   emit_full (r, MAILSYNC_SYNC_EVENT_MESSAGES_DELETED, folder,
@@ -2039,7 +1974,7 @@ run_keywords (Runner *r, GPtrArray *todo, MailsyncFolder *folder, GHashTable *no
       names = g_strjoinv (" ", kop->not_stored);
       text = g_strdup_printf ("Keywords not stored on %u messages in %s (no letter left in its "
                               "dovecot-keywords): %s", kop->uids->len, r->folder_label, names);
-      emit (r, MAILSYNC_SYNC_EVENT_WARNING, folder, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, folder, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
     }
   return TRUE;
 }
@@ -2086,7 +2021,7 @@ load_copy_ignore (Runner *r, GError **error)
       if (!g_hash_table_contains (r->remote_by_uid, key) || g_hash_table_contains (r->status_rows, key) ||
           g_hash_table_contains (r->local_by_uid, key) || !g_hash_table_add (r->copy_ignore, key))
         continue;
-      emit (r, MAILSYNC_SYNC_EVENT_MESSAGE_IGNORED, r->local, MAILSYNC_DIRECTION_TO_LOCAL, uid, 0, 0,
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_MESSAGE_IGNORED, r->local, MAILSYNC_DIRECTION_TO_LOCAL, uid, 0, 0,
             NULL, NULL, NULL);
     }
   return TRUE;
@@ -2245,7 +2180,7 @@ warn_read_only (Runner *r, GPtrArray *plan)
                                     "read-only.  The message will not be copied to that folder.",
                                     a->key ? a->key : "?", _mailsync_type_label (to), name);
           read_only = g_error_new_literal (MAILSYNC_ERROR, MAILSYNC_ERROR_READ_ONLY, text);
-          emit (r, MAILSYNC_SYNC_EVENT_WARNING, to, MAILSYNC_DIRECTION_NONE, a->uid, 0, 0, NULL, read_only, text);
+          _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, to, MAILSYNC_DIRECTION_NONE, a->uid, 0, 0, NULL, read_only, text);
         }
     }
   for (gsize g = 0; g < G_N_ELEMENTS (groups); g++)
@@ -2260,7 +2195,7 @@ warn_read_only (Runner *r, GPtrArray *plan)
         text = g_strdup_printf (groups[g].format, groups[g].list->str, _mailsync_type_label (groups[g].folder), name);
 #pragma GCC diagnostic pop
         read_only = g_error_new_literal (MAILSYNC_ERROR, MAILSYNC_ERROR_READ_ONLY, text);
-        emit (r, MAILSYNC_SYNC_EVENT_WARNING, groups[g].folder, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, read_only,
+        _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, groups[g].folder, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, read_only,
               text);
       }
 }
@@ -2305,7 +2240,7 @@ emit_dry_run_pass (Runner *r, MailsyncFolder *source, MailsyncFolder *destinatio
   MailsyncDirection direction = destination == r->local ? MAILSYNC_DIRECTION_TO_LOCAL
                                                         : MAILSYNC_DIRECTION_TO_REMOTE;
 
-  emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, destination, direction, 0, 0, 0, NULL, NULL, NULL);
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, destination, direction, 0, 0, 0, NULL, NULL, NULL);
   if (copies->len > 0)
     {
       g_autofree char *text =
@@ -2314,7 +2249,7 @@ emit_dry_run_pass (Runner *r, MailsyncFolder *source, MailsyncFolder *destinatio
                          mailsync_repository_get_name (mailsync_folder_get_repository (source)),
                          mailsync_repository_get_name (mailsync_folder_get_repository (destination)));
 
-      emit (r, MAILSYNC_SYNC_EVENT_DEBUG, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
     }
   if (deletes->len > 0)
     {
@@ -2373,10 +2308,10 @@ execute (Runner *r, GPtrArray *plan, GError **error)
     }
 
   /* offlineimap's two passes, each announced before its copies. */
-  emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->local, MAILSYNC_DIRECTION_TO_LOCAL, 0, 0, 0, NULL, NULL, NULL);
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->local, MAILSYNC_DIRECTION_TO_LOCAL, 0, 0, 0, NULL, NULL, NULL);
   if (!run_downloads (r, downloads, error))
     return FALSE;
-  emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0, NULL, NULL, NULL);
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0, NULL, NULL, NULL);
   if (!run_uploads (r, uploads, error) ||
       !run_deletes (r, delete_local, r->local, "runner-delete-local", error) ||
       !run_deletes (r, delete_remote, r->remote, "runner-delete-remote", error) ||
@@ -2392,7 +2327,7 @@ execute (Runner *r, GPtrArray *plan, GError **error)
   for (guint i = 0; i < status_puts->len; i++)
     put_status_row (r, status, status_puts->pdata[i], not_stored);
   save_listing_state (r, status);
-  if (!commit (r, status, error))
+  if (!_mailsync_sync_commit (r, status, error))
     return FALSE;
   _mailsync_crash_point ("runner-status-committed");
   return TRUE;
@@ -2414,8 +2349,8 @@ status_lost (Runner *r, guint n_records)
   return n_records == 0 && g_hash_table_size (r->local_by_uid) > 0;
 }
 
-static int
-compare_uid (gconstpointer a, gconstpointer b)
+int
+_mailsync_sync_compare_uid (gconstpointer a, gconstpointer b)
 {
   guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
 
@@ -2519,7 +2454,7 @@ verify_uid_pairs (Runner *r, GError **error)
     }
   if (uids->len == 0)
     return TRUE;
-  g_array_sort (uids, compare_uid);
+  g_array_sort (uids, _mailsync_sync_compare_uid);
   picks[0] = 0;
   picks[1] = uids->len / 2;
   picks[2] = uids->len - 1;
@@ -2559,7 +2494,7 @@ verify_uid_pairs (Runner *r, GError **error)
           /* The UIs print no error of this code (offlineimap's validity
            * warning says it all), and there is no saved UIDVALIDITY to
            * put in one: say it as a warning. */
-          emit (r, MAILSYNC_SYNC_EVENT_WARNING, NULL, MAILSYNC_DIRECTION_NONE, uid, 0, 0, NULL, *error, NULL);
+          _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, NULL, MAILSYNC_DIRECTION_NONE, uid, 0, 0, NULL, *error, NULL);
           return FALSE;
         }
     }
@@ -2607,483 +2542,6 @@ describe_rebuild (Runner *r, GPtrArray *plan)
                           to_local + to_remote,
                           to_local, mailsync_repository_get_name (mailsync_folder_get_repository (r->local)),
                           to_remote, mailsync_repository_get_name (mailsync_folder_get_repository (r->remote)));
-}
-
-/* ---- the label pass (synclabels) --------------------------------------- */
-
-/* The labels of a status row (", "-joined; NULL tolerated), cleaned. */
-static char **
-status_labels (Runner *r, guint32 uid, gboolean clean)
-{
-  const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
-  g_auto(GStrv) parts = g_strsplit (row && row->labels ? row->labels : "", ",", -1);
-
-  for (guint i = 0; parts[i] != NULL; i++)
-    g_strstrip (parts[i]);
-  return _mailsync_labels_clean (clean ? r->labels : NULL, (const char *const *) parts);
-}
-
-static gboolean
-same_labels (char **a, char **b)
-{
-  return g_strv_equal ((const char *const *) a, (const char *const *) b);
-}
-
-static char *
-local_file (Runner *r, MailsyncMessageInfo *info)
-{
-  return g_build_filename (mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local)),
-                           mailsync_message_info_get_key (info), NULL);
-}
-
-/* Reads a message file of the label pass, refusing what cannot be a
- * message as the Maildir's own reads do (9a31de7): a symlink is not
- * followed, a FIFO is not opened for a writer that never comes (the pass
- * would hang), and an empty file (what a crash can leave) has no labels
- * header: taken at its word, it would remove every label of its message
- * on the server. Those fail with MAILSYNC_ERROR_SKIPPED, which costs
- * only that message. @mode gets the file's permissions. */
-static gboolean
-read_local_file (const char *path, char **contents, gsize *length, mode_t *mode, GError **error)
-{
-  g_autoptr(GByteArray) data = NULL;
-  const char *why = NULL;
-  struct stat st;
-  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-
-  if (fd < 0)
-    {
-      int saved = errno;
-
-      if (saved != ELOOP)
-        {
-          _mailsync_set_error_from_errno (error, saved, "Cannot open", path);
-          return FALSE;
-        }
-      why = "it is a symbolic link, which is not followed";
-    }
-  else if (fstat (fd, &st) != 0)
-    {
-      int saved = errno;
-
-      close (fd);
-      _mailsync_set_error_from_errno (error, saved, "Cannot read", path);
-      return FALSE;
-    }
-  else if (!S_ISREG (st.st_mode))
-    why = "it is not a regular file";
-  else if (st.st_size == 0)
-    why = "it is empty (0 bytes)";
-  if (why != NULL)
-    {
-      if (fd >= 0)
-        close (fd);
-      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED, "Skipping labels of local file %s: %s", path, why);
-      return FALSE;
-    }
-  *mode = st.st_mode & 07777;
-  data = g_byte_array_sized_new ((guint) MIN (st.st_size + 1, G_MAXUINT));
-  for (;;)
-    {
-      guint8 buf[65536];
-      ssize_t n = read (fd, buf, sizeof buf);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int saved = errno;
-
-          close (fd);
-          _mailsync_set_error_from_errno (error, saved, "Cannot read", path);
-          return FALSE;
-        }
-      if (n == 0)
-        break;
-      g_byte_array_append (data, buf, (guint) n);
-    }
-  close (fd);
-  *length = data->len;
-  g_byte_array_append (data, (const guint8 *) "", 1);
-  *contents = (char *) g_byte_array_free (g_steal_pointer (&data), FALSE);
-  return TRUE;
-}
-
-/* GmailMaildirFolder.savemessagelabels: the file gets @labels (and the
- * ignored labels it had) in its labels header, through a new file in
- * tmp/ renamed over the same name (U=, FMD5 and flags kept); nothing is
- * written when its own labels are @labels already. With the repository's
- * fsync (the default) the new file's data is on disk before the rename,
- * so a crash leaves the old file or the whole new one, never an empty
- * one; *@renamed says a directory of the folder needs its own fsync
- * before the status records the new labels. */
-static gboolean
-save_local_labels (Runner *r, MailsyncMessageInfo *info, char **labels, gboolean *renamed, GError **error)
-{
-  g_autofree char *path = local_file (r, info);
-  g_autofree char *contents = NULL;
-  g_autofree char *value = NULL;
-  g_autofree char *tmp = NULL;
-  g_autoptr(GBytes) old = NULL;
-  g_autoptr(GBytes) rewritten = NULL;
-  g_auto(GStrv) own = NULL;
-  g_auto(GStrv) kept = NULL;
-  g_autoptr(GStrvBuilder) all = g_strv_builder_new ();
-  g_auto(GStrv) merged = NULL;
-  MailsyncRepository *repo = mailsync_folder_get_repository (r->local);
-  gboolean do_fsync = !MAILSYNC_IS_MAILDIR_REPOSITORY (repo) ||
-                      mailsync_maildir_repository_get_fsync (MAILSYNC_MAILDIR_REPOSITORY (repo));
-  const guint8 *bytes;
-  gsize length, done = 0;
-  mode_t mode = 0600;
-  int fd;
-
-  if (!read_local_file (path, &contents, &length, &mode, error))
-    return FALSE;
-  own = _mailsync_labels_from_message (r->labels->header, contents, length);
-  kept = _mailsync_labels_clean (r->labels, (const char *const *) own);
-  if (same_labels (kept, labels))
-    return TRUE;
-  g_strv_builder_addv (all, (const char **) labels);
-  for (guint i = 0; own[i] != NULL; i++)
-    if (r->labels->ignore != NULL && g_strv_contains ((const char *const *) r->labels->ignore, own[i]))
-      g_strv_builder_add (all, own[i]);
-  merged = g_strv_builder_end (all);
-  {
-    g_auto(GStrv) sorted = _mailsync_labels_clean (NULL, (const char *const *) merged);
-
-    value = _mailsync_labels_format (r->labels->header, (const char *const *) sorted);
-  }
-  old = g_bytes_new_take (g_steal_pointer (&contents), length);
-  rewritten = _mailsync_labels_rewrite (old, r->labels->header, value);
-  tmp = g_strdup_printf ("%s/tmp/mailsync-labels.%u.%d", mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local)),
-                         mailsync_message_info_get_uid (info), (int) getpid ());
-  /* the file's own permissions: a 0600 message stays private */
-  fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0)
-    {
-      _mailsync_set_error_from_errno (error, errno, "Cannot create", tmp);
-      return FALSE;
-    }
-  bytes = g_bytes_get_data (rewritten, &length);
-  while (done < length)
-    {
-      ssize_t n = write (fd, bytes + done, length - done);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          _mailsync_set_error_from_errno (error, errno, "Cannot write", tmp);
-          goto fail;
-        }
-      done += (gsize) n;
-    }
-  if (do_fsync && fsync (fd) != 0)
-    {
-      _mailsync_set_error_from_errno (error, errno, "Cannot fsync", tmp);
-      goto fail;
-    }
-  if (close (fd) != 0)
-    {
-      fd = -1;
-      _mailsync_set_error_from_errno (error, errno, "Cannot close", tmp);
-      goto fail;
-    }
-  fd = -1;
-  _mailsync_crash_point ("labels-tmp-written");
-  if (g_rename (tmp, path) != 0)
-    {
-      int saved = errno;
-
-      g_unlink (tmp);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Can't rename file '%s' to '%s': %s", tmp, path,
-                   g_strerror (saved));
-      return FALSE;
-    }
-  *renamed = *renamed || do_fsync;
-  return TRUE;
-
-fail:
-  if (fd >= 0)
-    close (fd);
-  g_unlink (tmp);
-  return FALSE;
-}
-
-/* The renames of the label pass reach the disk before the status says
- * the files have their new labels: otherwise a crash could leave the old
- * file under a status that takes it as rewritten, and its labels would
- * differ from the server's for good. */
-static gboolean
-fsync_local_dirs (Runner *r, GError **error)
-{
-  const char *base = mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local));
-  g_autofree char *cur = g_build_filename (base, "cur", NULL);
-  g_autofree char *new = g_build_filename (base, "new", NULL);
-
-  return _mailsync_fsync_dir (cur, error) && _mailsync_fsync_dir (new, error);
-}
-
-/* A message file the label pass cannot take (read_local_file()): one
- * warning naming it, the run exits 1, and its status row is left as it
- * was so that the next run looks at it again. */
-static gboolean
-skip_labels_of (Runner *r, guint32 uid, GError **error)
-{
-  if (error == NULL || !g_error_matches (*error, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED))
-    return FALSE;
-  r->incomplete = TRUE;
-  emit (r, MAILSYNC_SYNC_EVENT_WARNING, r->local, MAILSYNC_DIRECTION_NONE, uid, 0, 0, NULL, *error, (*error)->message);
-  g_clear_error (error);
-  return TRUE;
-}
-
-static gboolean
-store_remote_labels (Runner *r, GArray *uids, char sign, const char *label, GError **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  const char *one[] = { label, NULL };
-
-  /* GmailFolder._messagelabels_aux leaves the ignored labels alone */
-  if (r->labels->ignore != NULL && g_strv_contains ((const char *const *) r->labels->ignore, label))
-    one[0] = NULL;
-  _mailsync_imap_folder_store_labels_async (r->remote, (const guint32 *) uids->data, uids->len, sign, one,
-                                            r->config->cancellable, _mailsync_store_result, &result);
-  return _mailsync_imap_folder_store_labels_finish (r->remote, _mailsync_await (&result), error);
-}
-
-static void
-emit_text (Runner *r, MailsyncSyncEventKind kind, MailsyncFolder *destination, guint32 uid, guint n, guint total,
-           const char *text)
-{
-  emit (r, kind, destination, MAILSYNC_DIRECTION_NONE, uid, n, total, NULL, NULL, text);
-}
-
-/* GmailMaildirFolder.quickchanged: a file newer than its status row's
- * mtime (its labels header may have changed) is a change for quick mode. */
-static gboolean
-labels_changed_locally (Runner *r)
-{
-  for (guint i = 0; r->labels != NULL && r->local_list != NULL && i < r->local_list->len; i++)
-    {
-      MailsyncMessageInfo *info = r->local_list->pdata[i];
-      const MailsyncStatusRecord *row =
-        g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (mailsync_message_info_get_uid (info)));
-
-      if (row != NULL && local_mtime (r, info) > row->mtime)
-        return TRUE;
-    }
-  return FALSE;
-}
-
-/* offlineimap's pass 4 in both directions: the remote's label changes
- * into the local files (GmailFolder.syncmessagesto_labels), then the
- * local files changed since the status' mtime to the server
- * (GmailMaildirFolder.syncmessagesto_labels). Messages uploaded by this
- * run are left to the next one. */
-static gboolean
-run_labels (Runner *r, GError **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GPtrArray) listing = NULL;
-  g_autoptr(GHashTable) local = g_hash_table_new (NULL, NULL);
-  g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
-  g_autoptr(GArray) changed = g_array_new (FALSE, FALSE, sizeof (guint32));
-  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
-  const char *remote_name = mailsync_folder_get_name (r->remote);
-  const char *local_name = mailsync_folder_get_name (r->local);
-  g_autoptr(GHashTable) adds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
-  g_autoptr(GHashTable) dels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
-  g_autoptr(GPtrArray) add_order = g_ptr_array_new ();
-  g_autoptr(GPtrArray) del_order = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer key, value;
-  gboolean renamed = FALSE;
-
-  if (r->labels == NULL || !MAILSYNC_IS_MAILDIR_FOLDER (r->local))
-    return TRUE;
-  /* the files as they are now (the flag pass renamed some) */
-  mailsync_folder_list_messages_async (r->local, r->config->cancellable, _mailsync_store_result, &result);
-  listing = mailsync_folder_list_messages_finish (r->local, _mailsync_await (&result), error);
-  if (listing == NULL)
-    return FALSE;
-  for (guint i = 0; i < listing->len; i++)
-    g_hash_table_insert (local, GUINT_TO_POINTER (mailsync_message_info_get_uid (listing->pdata[i])), listing->pdata[i]);
-
-  /* remote -> local */
-  g_hash_table_iter_init (&iter, r->remote_labels);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      guint32 uid = GPOINTER_TO_UINT (key);
-      g_auto(GStrv) old = status_labels (r, uid, TRUE);
-
-      if (uid > 0 && g_hash_table_contains (local, key) && !same_labels (value, old))
-        g_array_append_val (uids, uid);
-    }
-  g_array_sort (uids, (GCompareFunc) compare_uid);
-  for (guint i = 0; i < uids->len && !mailsync_folder_is_read_only (r->local); i++)
-    {
-      guint32 uid = g_array_index (uids, guint32, i);
-      char **labels = g_hash_table_lookup (r->remote_labels, GUINT_TO_POINTER (uid));
-      MailsyncMessageInfo *info = g_hash_table_lookup (local, GUINT_TO_POINTER (uid));
-      const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
-      g_autofree char *joined = g_strjoinv (", ", labels);
-      g_autoptr(GError) local_error = NULL;
-      g_autofree char *text = g_strdup_printf ("Setting labels to message %u on %s (%u of %u): %s", uid, local_name,
-                                               i + 1, uids->len, joined);
-
-      emit_text (r, MAILSYNC_SYNC_EVENT_LABELS_SET, r->local, uid, i + 1, uids->len, text);
-      if (r->config->dry_run)
-        continue;
-      if (!save_local_labels (r, info, labels, &renamed, &local_error))
-        {
-          if (skip_labels_of (r, uid, &local_error))
-            continue;
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
-        }
-      mailsync_status_batch_put (batch, uid, row ? row->flags : "", local_mtime (r, info), joined);
-    }
-  if (renamed && !fsync_local_dirs (r, error))
-    return FALSE;
-  if (!r->config->dry_run && !commit (r, batch, error))
-    return FALSE;
-  g_clear_pointer (&batch, mailsync_status_batch_unref);
-  batch = mailsync_status_batch_new ();
-
-  /* local -> remote: the files changed since the status' mtime */
-  if (mailsync_folder_is_read_only (r->remote))
-    return TRUE;
-  for (guint i = 0; i < listing->len; i++)
-    {
-      MailsyncMessageInfo *info = listing->pdata[i];
-      guint32 uid = mailsync_message_info_get_uid (info);
-      const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
-
-      /* on both sides now: the status has it (this run's uploads too, as
-       * offlineimap's Gmail message list has them after savemessage) */
-      if (uid == 0 || !g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)))
-        continue;
-      if (local_mtime (r, info) > (row ? row->mtime : 0))
-        g_array_append_val (changed, uid);
-    }
-  g_array_sort (changed, (GCompareFunc) compare_uid);
-  {
-    g_autofree char *text = changed->len ? g_strdup_printf ("Collecting data from %u messages on %s", changed->len, local_name)
-                                         : g_strdup_printf ("Collecting data from messages on %s", local_name);
-
-    emit_text (r, MAILSYNC_SYNC_EVENT_COLLECTING_DATA, r->local, 0, changed->len, 0, text);
-  }
-  for (guint i = 0; i < changed->len; i++)
-    {
-      guint32 uid = g_array_index (changed, guint32, i);
-      MailsyncMessageInfo *info = g_hash_table_lookup (local, GUINT_TO_POINTER (uid));
-      g_autofree char *path = local_file (r, info);
-      g_autofree char *contents = NULL;
-      gsize length;
-      mode_t mode;
-      g_autoptr(GError) local_error = NULL;
-      g_auto(GStrv) own = NULL;
-      g_auto(GStrv) mine = NULL;
-      g_auto(GStrv) old = status_labels (r, uid, FALSE);
-
-      if (!read_local_file (path, &contents, &length, &mode, &local_error))
-        {
-          if (!skip_labels_of (r, uid, &local_error))
-            {
-              g_propagate_error (error, g_steal_pointer (&local_error));
-              return FALSE;
-            }
-          /* nor its mtime recorded below: the next run reads it again */
-          g_array_remove_index (changed, i);
-          i--;
-          continue;
-        }
-      own = _mailsync_labels_from_message (r->labels->header, contents, length);
-      mine = _mailsync_labels_clean (NULL, (const char *const *) own);
-      for (int pass = 0; pass < 2; pass++)
-        {
-          char **from = pass == 0 ? mine : old, **other = pass == 0 ? old : mine;
-          GHashTable *groups = pass == 0 ? adds : dels;
-
-          for (guint k = 0; from[k] != NULL; k++)
-            {
-              GArray *list;
-
-              if (g_strv_contains ((const char *const *) other, from[k]))
-                continue;
-              list = g_hash_table_lookup (groups, from[k]);
-              if (list == NULL)
-                {
-                  list = g_array_new (FALSE, FALSE, sizeof (guint32));
-                  g_hash_table_insert (groups, g_strdup (from[k]), list);
-                  g_ptr_array_add (pass == 0 ? add_order : del_order, g_hash_table_lookup_extended (groups, from[k], &key, NULL) ? key : NULL);
-                }
-              g_array_append_val (list, uid);
-            }
-        }
-    }
-  for (int pass = 0; pass < 2; pass++)
-    {
-      GPtrArray *order = pass == 0 ? add_order : del_order;
-      GHashTable *groups = pass == 0 ? adds : dels;
-
-      for (guint k = 0; k < order->len; k++)
-        {
-          const char *label = order->pdata[k];
-          GArray *list = g_hash_table_lookup (groups, label);
-          g_autofree char *text = g_strdup_printf (pass == 0 ? "Adding label %s to %u messages on %s"
-                                                             : "Deleting label %s from %u messages on %s",
-                                                   label, list->len, remote_name);
-
-          emit_text (r, pass == 0 ? MAILSYNC_SYNC_EVENT_LABELS_ADDED : MAILSYNC_SYNC_EVENT_LABELS_REMOVED,
-                     r->remote, 0, list->len, 0, text);
-          if (r->config->dry_run)
-            continue;
-          if (!store_remote_labels (r, list, pass == 0 ? '+' : '-', label, error))
-            return FALSE;
-          /* the status follows label by label (LocalStatus add/deletemessageslabels) */
-          for (guint j = 0; j < list->len; j++)
-            {
-              guint32 uid = g_array_index (list, guint32, j);
-              const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
-              g_auto(GStrv) labels = status_labels (r, uid, FALSE);
-              g_autoptr(GStrvBuilder) next = g_strv_builder_new ();
-              g_auto(GStrv) built = NULL;
-              g_auto(GStrv) sorted = NULL;
-              g_autofree char *joined = NULL;
-
-              for (guint m = 0; labels[m] != NULL; m++)
-                if (pass == 0 || strcmp (labels[m], label) != 0)
-                  g_strv_builder_add (next, labels[m]);
-              if (pass == 0)
-                g_strv_builder_add (next, label);
-              built = g_strv_builder_end (next);
-              sorted = _mailsync_labels_clean (NULL, (const char *const *) built);
-              joined = _mailsync_labels_status ((const char *const *) sorted);
-              mailsync_status_batch_put (batch, uid, row ? row->flags : "", row ? row->mtime : 0, joined);
-            }
-          if (!commit (r, batch, error))
-            return FALSE;
-          g_clear_pointer (&batch, mailsync_status_batch_unref);
-          batch = mailsync_status_batch_new ();
-        }
-    }
-  /* the mtimes last: a failure above leaves them old, and the next run
-   * looks at those files again */
-  if (r->config->dry_run)
-    return TRUE;
-  for (guint i = 0; i < changed->len; i++)
-    {
-      guint32 uid = g_array_index (changed, guint32, i);
-      const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
-
-      mailsync_status_batch_put (batch, uid, row ? row->flags : "",
-                                 local_mtime (r, g_hash_table_lookup (local, GUINT_TO_POINTER (uid))),
-                                 row ? row->labels : "");
-    }
-  return commit (r, batch, error);
 }
 
 static gboolean
@@ -3138,7 +2596,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
     return FALSE;
   if (g_hash_table_remove (r->meta, META_START_UID_NEW))
     mailsync_status_batch_set_meta (validity, META_START_UID, g_hash_table_lookup (r->meta, META_START_UID));
-  if (!config->dry_run && !commit (r, validity, error))
+  if (!config->dry_run && !_mailsync_sync_commit (r, validity, error))
     return FALSE;
   if (!config->dry_run && !reconcile_intents (r, error))
     return FALSE;
@@ -3159,14 +2617,14 @@ sync_folder_once (const MailsyncRunnerConfig *config,
    * here both sides were listed (the fast resync makes that one SELECT on
    * an unchanged server), so "not changed" means nothing to do at all,
    * flags included. */
-  if (config->quick && plan->len == 0 && !labels_changed_locally (r))
+  if (config->quick && plan->len == 0 && !_mailsync_sync_labels_changed_locally (r))
     {
       g_autoptr(MailsyncStatusBatch) state = mailsync_status_batch_new ();
 
-      emit (r, MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
             "not changed");
       save_listing_state (r, state);
-      if (!config->dry_run && !commit (r, state, error))
+      if (!config->dry_run && !_mailsync_sync_commit (r, state, error))
         return FALSE;
       if (!save_keywords_stamp (r, error))
         return FALSE;
@@ -3175,14 +2633,14 @@ sync_folder_once (const MailsyncRunnerConfig *config,
     }
   if (!execute (r, plan, error))
     return FALSE;
-  if (!run_labels (r, error))
+  if (!_mailsync_sync_run_labels (r, error))
     return FALSE;
   if (!save_keywords_stamp (r, error))
     return FALSE;
   record_unchanged (r);
   /* Said once the copies are done, so the count is what happened. */
   if (rebuilt != NULL)
-    emit (r, MAILSYNC_SYNC_EVENT_WARNING, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, rebuilt);
+    _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, rebuilt);
   return TRUE;
 }
 
@@ -3304,7 +2762,6 @@ mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
  * and one remote candidate have, and nothing else, is a move: two
  * copies of one message, a message without Message-ID, a file whose
  * mtime another program changed are downloaded and deleted as before. */
-
 typedef struct
 {
   guint folder;        /* index in the pairs */
@@ -3360,13 +2817,13 @@ header_message_id (const char *headers, gsize len)
 static gboolean
 local_identity (Runner *r, MailsyncMessageInfo *info, MoveCandidate *c)
 {
-  g_autofree char *path = local_file (r, info);
+  g_autofree char *path = _mailsync_sync_local_file (r, info);
   g_autofree char *contents = NULL;
   gsize length = 0;
   mode_t mode = 0;
   guint64 bare_lf = 0;
 
-  if (path == NULL || !read_local_file (path, &contents, &length, &mode, NULL))
+  if (path == NULL || !_mailsync_sync_read_local_file (path, &contents, &length, &mode, NULL))
     return FALSE;
   for (gsize i = 0; i < length; i++)
     if (contents[i] == '\n' && (i == 0 || contents[i - 1] != '\r'))

@@ -1,0 +1,97 @@
+/* What the files of the sync engine share: mailsync-sync-runner.c runs one
+ * folder's sync, and the files split from it (issue 14 item 1) each hold
+ * one part of it. Here are the per-folder state (Runner), the status meta
+ * keys, and the helpers one file defines and another calls, all named
+ * _mailsync_sync_*. Not installed: only libmailsync/sync/ includes it. */
+#pragma once
+
+#include "mailsync-sync-runner.h"
+#include "mailsync-sync-plan.h"
+#include "mailsync-sync-window.h"
+#include "mailsync-error.h"
+#include "mailsync-private.h"
+#include "mailsync-worker.h"
+#include "mailsync-repository.h"
+#include "sync/mailsync-gmail-labels.h"
+#include "sync/mailsync-keywords.h"
+#include "backends/imap/mailsync-imap-folder.h"
+#include "backends/imap/mailsync-imap-gmail.h"
+#include "backends/maildir/mailsync-maildir-repository.h"
+#include "backends/maildir/mailsync-maildir-folder.h"
+#include "backends/imap/mailsync-imap-private.h"
+#include "sync/mailsync-sync-unchanged.h"
+#include "backends/maildir/mailsync-maildir-filename.h"
+#include "backends/maildir/mailsync-maildir-private.h"
+
+#include <sys/types.h>
+
+G_BEGIN_DECLS
+
+#define INTENT_PREFIX "mailsync.upload."
+#define META_UIDVALIDITY_REMOTE "mailsync.uidvalidity.remote"
+#define META_UIDVALIDITY_LOCAL "mailsync.uidvalidity.local"
+/* The remote folder's "sync-state" after the last run that completed. */
+#define META_LISTING_STATE "mailsync.listing-state.remote"
+/* startdate: offlineimap's StartUID (the lowest remote UID of the first
+ * sync); the second key marks a value this run found, to be committed. */
+#define META_START_UID "mailsync.start-uid.remote"
+#define META_START_UID_NEW "mailsync.start-uid.remote.new"
+/* What the status's keywords were when this engine last wrote them
+ * (keywords_stamp()): another writer (offlineimap) changing them makes
+ * the fast listing list keywords in full once (issue 10 item 3). */
+#define META_KEYWORDS_STAMP "mailsync.keywords-stamp"
+
+typedef struct
+{
+  const MailsyncRunnerConfig *config;
+  GMainContext *context;
+  MailsyncFolder *remote;
+  MailsyncFolder *local;
+  char *status_name;
+  char *folder_label;
+  guint pending;
+
+  GPtrArray *remote_list;  /* MailsyncMessageInfo */
+  GPtrArray *local_list;
+  gboolean max_age_set;    /* offlineimap's maxage, fixed for this folder */
+  MailsyncMaxAge max_age;
+  GHashTable *remote_by_uid; /* uid -> info (borrowed from the lists) */
+  GHashTable *local_by_uid;
+  GHashTable *local_by_key;
+  GHashTable *status_rows;   /* uid -> MailsyncStatusRecord (owned) */
+  GHashTable *meta;
+  gboolean incomplete;       /* a message was skipped: keep the old listing state */
+  GPtrArray *finished;       /* downloads: Op (owned) done and not yet committed */
+  gboolean local_listing;    /* the local listing runs already (see sync_folder_once) */
+  GAsyncResult *local_result;
+  GHashTable *copy_ignore;   /* copy_ignore_eval: remote UIDs never downloaded */
+  const MailsyncLabelsConfig *labels; /* synclabels: Gmail -> GmailMaildir, else NULL */
+  GHashTable *remote_labels; /* synclabels: remote uid -> char ** (cleaned, sorted) */
+  GPtrArray *listing_warnings; /* GError*: what the last listing of either side reported */
+} Runner;
+
+/* mailsync-sync-runner.c */
+void _mailsync_sync_runner_free (Runner *r);
+void _mailsync_sync_emit (Runner                *r,
+                          MailsyncSyncEventKind  kind,
+                          MailsyncFolder        *destination,
+                          MailsyncDirection      direction,
+                          guint32                uid,
+                          guint                  n,
+                          guint                  total,
+                          const char            *flags,
+                          const GError          *error,
+                          const char            *text);
+gboolean _mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **error);
+gint64 _mailsync_sync_local_mtime (Runner *r, MailsyncMessageInfo *info);
+int _mailsync_sync_compare_uid (gconstpointer a, gconstpointer b);
+
+/* mailsync-sync-labels.c */
+char *_mailsync_sync_local_file (Runner *r, MailsyncMessageInfo *info);
+gboolean _mailsync_sync_read_local_file (const char *path, char **contents, gsize *length, mode_t *mode, GError **error);
+gboolean _mailsync_sync_labels_changed_locally (Runner *r);
+gboolean _mailsync_sync_run_labels (Runner *r, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Runner, _mailsync_sync_runner_free)
+
+G_END_DECLS
