@@ -84,7 +84,12 @@ void _mailsync_sync_emit (Runner                *r,
                           const char            *text);
 gboolean _mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **error);
 gint64 _mailsync_sync_local_mtime (Runner *r, MailsyncMessageInfo *info);
+
+/* mailsync-sync-rebuild.c */
+gboolean _mailsync_sync_status_lost (Runner *r, guint n_records);
 int _mailsync_sync_compare_uid (gconstpointer a, gconstpointer b);
+gboolean _mailsync_sync_verify_uid_pairs (Runner *r, GError **error);
+char *_mailsync_sync_describe_rebuild (Runner *r, GPtrArray *plan);
 
 /* mailsync-sync-labels.c */
 char *_mailsync_sync_local_file (Runner *r, MailsyncMessageInfo *info);
