@@ -83,7 +83,17 @@ void _mailsync_sync_emit (Runner                *r,
                           const GError          *error,
                           const char            *text);
 gboolean _mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **error);
+gboolean _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error);
+void _mailsync_sync_start_local_listing (Runner *r);
+gboolean _mailsync_sync_list_both (Runner *r, GError **error);
+gboolean _mailsync_sync_check_one_validity (Runner              *r,
+                                            MailsyncFolder      *folder,
+                                            const char          *meta_key,
+                                            MailsyncStatusBatch *batch,
+                                            GError             **error);
 gint64 _mailsync_sync_local_mtime (Runner *r, MailsyncMessageInfo *info);
+gboolean _mailsync_sync_load_copy_ignore (Runner *r, GError **error);
+GPtrArray *_mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders);
 
 /* mailsync-sync-rebuild.c */
 gboolean _mailsync_sync_status_lost (Runner *r, guint n_records);

@@ -634,8 +634,8 @@ unchanged_applies (Runner *r)
  * status are as a completed run left them, whose plan would be empty, so
  * nothing is read. Any difference, or any doubt, is the full path, and
  * the record is removed before that path changes anything. */
-static gboolean
-check_unchanged (Runner *r, gboolean *skipped, GError **error)
+gboolean
+_mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
 {
   g_autofree char *path = _mailsync_unchanged_path (r->config->status, r->status_name);
   g_autofree char *saved = NULL;
@@ -791,8 +791,8 @@ mailsync_sync_runner_record_unchanged (const MailsyncRunnerConfig *config)
  * no-op resync) can start before the status is loaded; list_both then
  * takes its result. Only the listing starts early: the events stay where
  * they were. */
-static void
-start_local_listing (Runner *r)
+void
+_mailsync_sync_start_local_listing (Runner *r)
 {
   g_clear_object (&r->local_result);
   r->local_listing = TRUE;
@@ -871,8 +871,8 @@ emit_listing_warnings (Runner *r)
   g_clear_pointer (&r->listing_warnings, g_ptr_array_unref);
 }
 
-static gboolean
-list_both (Runner *r, GError **error)
+gboolean
+_mailsync_sync_list_both (Runner *r, GError **error)
 {
   g_autoptr(GAsyncResult) remote_result = NULL;
   g_autoptr(GAsyncResult) local_result = NULL;
@@ -887,7 +887,7 @@ list_both (Runner *r, GError **error)
   /* Both listings run at once: one may be a network round trip. */
   mailsync_folder_list_messages_async (r->remote, r->config->cancellable, _mailsync_store_result, &remote_result);
   if (!r->local_listing)
-    start_local_listing (r);
+    _mailsync_sync_start_local_listing (r);
   _mailsync_await (&remote_result);
   runner_wait_local_listing (r);
   local_result = g_steal_pointer (&r->local_result);
@@ -1196,14 +1196,14 @@ reconcile_intents (Runner *r, GError **error)
   _mailsync_crash_point ("runner-reconciled");
   /* Renames changed local keys: list again rather than patch the lists. */
   if (changed)
-    return list_both (r, error);
+    return _mailsync_sync_list_both (r, error);
   return TRUE;
 }
 
 /* ---- UIDVALIDITY ------------------------------------------------------ */
 
-static gboolean
-check_one_validity (Runner              *r,
+gboolean
+_mailsync_sync_check_one_validity (Runner              *r,
                     MailsyncFolder      *folder,
                     const char          *meta_key,
                     MailsyncStatusBatch *batch,
@@ -2001,8 +2001,8 @@ put_status_row (Runner *r, MailsyncStatusBatch *batch, MailsyncAction *a, GHashT
  * would take (on the server, unknown to the status and the local side)
  * are left out of the plan, each announced as offlineimap's
  * "IGNORED: Copy message UID ..." (also in a dry run). */
-static gboolean
-load_copy_ignore (Runner *r, GError **error)
+gboolean
+_mailsync_sync_load_copy_ignore (Runner *r, GError **error)
 {
   MailsyncRepository *rrepo = mailsync_folder_get_repository (r->remote);
   g_autoptr(GArray) uids = NULL;
@@ -2027,8 +2027,8 @@ load_copy_ignore (Runner *r, GError **error)
   return TRUE;
 }
 
-static GPtrArray *
-make_plan (Runner *r, gboolean obey_read_only_folders)
+GPtrArray *
+_mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
 {
   g_autoptr(GArray) remote = g_array_new (FALSE, TRUE, sizeof (MailsyncPlanMessage));
   g_autoptr(GArray) local = g_array_new (FALSE, TRUE, sizeof (MailsyncPlanMessage));
@@ -2358,11 +2358,11 @@ sync_folder_once (const MailsyncRunnerConfig *config,
   r->max_age_set = _mailsync_max_age_compute (config->max_age_days, config->max_age_date,
                                               g_get_real_time () / G_USEC_PER_SEC, &r->max_age);
 
-  if (!check_unchanged (r, &unchanged, error))
+  if (!_mailsync_sync_check_unchanged (r, &unchanged, error))
     return FALSE;
   if (unchanged)
     return TRUE;
-  start_local_listing (r);
+  _mailsync_sync_start_local_listing (r);
   if (!mailsync_status_store_load (config->status, status_name, &records, &r->meta,
                                    config->cancellable, error))
     return FALSE;
@@ -2373,15 +2373,15 @@ sync_folder_once (const MailsyncRunnerConfig *config,
       g_hash_table_replace (r->status_rows, GUINT_TO_POINTER (record->uid), mailsync_status_record_copy (record));
     }
 
-  if (!list_both (r, error))
+  if (!_mailsync_sync_list_both (r, error))
     return FALSE;
   if (!load_remote_labels (r, error))
     return FALSE;
   rebuilding = _mailsync_sync_status_lost (r, records->len);
   if (rebuilding && !_mailsync_sync_verify_uid_pairs (r, error))
     return FALSE;
-  if (!check_one_validity (r, remote, META_UIDVALIDITY_REMOTE, validity, error) ||
-      !check_one_validity (r, local, META_UIDVALIDITY_LOCAL, validity, error))
+  if (!_mailsync_sync_check_one_validity (r, remote, META_UIDVALIDITY_REMOTE, validity, error) ||
+      !_mailsync_sync_check_one_validity (r, local, META_UIDVALIDITY_LOCAL, validity, error))
     return FALSE;
   if (g_hash_table_remove (r->meta, META_START_UID_NEW))
     mailsync_status_batch_set_meta (validity, META_START_UID, g_hash_table_lookup (r->meta, META_START_UID));
@@ -2391,14 +2391,14 @@ sync_folder_once (const MailsyncRunnerConfig *config,
     return FALSE;
   emit_listing_warnings (r);
 
-  if (!load_copy_ignore (r, error))
+  if (!_mailsync_sync_load_copy_ignore (r, error))
     return FALSE;
-  plan = make_plan (r, FALSE);
+  plan = _mailsync_sync_make_plan (r, FALSE);
   if (mailsync_folder_is_read_only (remote) || mailsync_folder_is_read_only (local))
     {
       warn_read_only (r, plan);
       g_ptr_array_unref (plan);
-      plan = make_plan (r, TRUE);
+      plan = _mailsync_sync_make_plan (r, TRUE);
     }
   if (rebuilding)
     rebuilt = _mailsync_sync_describe_rebuild (r, plan);
@@ -2526,386 +2526,5 @@ mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
         }
       if (!reopen (config, remote, error) || !reopen (config, local, error))
         return FALSE;
-    }
-}
-
-/* ---- moves the server made (issue 10 item 4) --------------------------- */
-
-/* A message another client moved on the server (INBOX uid u gone, Archive
- * uid v new) would be downloaded again into Archive and deleted from the
- * local INBOX. Folders are synced one at a time, in name order, so
- * neither side of a move sees the other: before the folders are synced,
- * every folder that changed is listed and planned once without executing
- * anything (no events), its remote-vanished local messages (DELETE_LOCAL)
- * and new remote messages (DOWNLOAD) are collected, and pairs found by
- * identity are executed as one rename of the local file into the other
- * local folder under U=v. The folders are then synced as always: the
- * existing three-way rules record v in Archive (on both sides, no row)
- * and forget u in INBOX (on neither side). A kill before the rename
- * changes nothing; after it, the next run finds exactly that state; no
- * status row is ever written ahead of the file.
- *
- * Identity: the Message-ID header, the size with CRLF line ends (the local
- * file has LF; RFC822.SIZE counts CRLF) and the internal date (the file's
- * mtime is set to INTERNALDATE on download). Only a key that one local
- * and one remote candidate have, and nothing else, is a move: two
- * copies of one message, a message without Message-ID, a file whose
- * mtime another program changed are downloaded and deleted as before. */
-typedef struct
-{
-  guint folder;        /* index in the pairs */
-  guint32 uid;
-  guint64 size;        /* CRLF size */
-  gint64 date;
-  char *message_id;    /* NULL until known; "" when there is none */
-  MailsyncStatusRecord *row; /* a vanished one's status row, the last synced state */
-} MoveCandidate;
-
-static void
-move_candidate_free (MoveCandidate *c)
-{
-  g_free (c->message_id);
-  g_clear_pointer (&c->row, mailsync_status_record_free);
-  g_free (c);
-}
-
-/* The Message-ID of a header block, unfolded and trimmed, or "" */
-static char *
-header_message_id (const char *headers, gsize len)
-{
-  const char *p = headers, *end = headers + len;
-
-  while (p < end)
-    {
-      const char *eol = memchr (p, '\n', end - p);
-      gsize n = (eol != NULL ? eol : end) - p;
-
-      if (n == 0 || (n == 1 && p[0] == '\r'))
-        break; /* end of the header */
-      if (n > 11 && g_ascii_strncasecmp (p, "message-id:", 11) == 0)
-        {
-          g_autoptr(GString) value = g_string_new_len (p + 11, n - 11);
-          const char *q = eol != NULL ? eol + 1 : end;
-
-          /* folded continuation lines */
-          while (q < end && (*q == ' ' || *q == '\t'))
-            {
-              const char *qe = memchr (q, '\n', end - q);
-              g_string_append_len (value, q, (qe != NULL ? qe : end) - q);
-              q = qe != NULL ? qe + 1 : end;
-            }
-          g_strdelimit (value->str, "\r\n\t", ' ');
-          return g_strdup (g_strstrip (value->str));
-        }
-      p = eol != NULL ? eol + 1 : end;
-    }
-  return g_strdup ("");
-}
-
-/* What a local candidate is: its Message-ID and CRLF size, from the file */
-static gboolean
-local_identity (Runner *r, MailsyncMessageInfo *info, MoveCandidate *c)
-{
-  g_autofree char *path = _mailsync_sync_local_file (r, info);
-  g_autofree char *contents = NULL;
-  gsize length = 0;
-  mode_t mode = 0;
-  guint64 bare_lf = 0;
-
-  if (path == NULL || !_mailsync_sync_read_local_file (path, &contents, &length, &mode, NULL))
-    return FALSE;
-  for (gsize i = 0; i < length; i++)
-    if (contents[i] == '\n' && (i == 0 || contents[i - 1] != '\r'))
-      bare_lf++;
-  c->size = length + bare_lf;
-  c->date = mailsync_message_info_get_internal_date (info);
-  c->message_id = header_message_id (contents, length);
-  return TRUE;
-}
-
-/* Plans one folder without executing or saying anything; adds its
- * candidates. Any error or doubt: no candidates from this folder. */
-static void
-probe_folder (const MailsyncRunnerConfig *quiet,
-              guint                       index,
-              MailsyncFolder             *remote,
-              MailsyncFolder             *local,
-              const char                 *status_name,
-              GPtrArray                  *vanished,
-              GPtrArray                  *arrived)
-{
-  g_autoptr(Runner) r = g_new0 (Runner, 1);
-  g_autoptr(GPtrArray) records = NULL;
-  g_autoptr(GPtrArray) plan = NULL;
-  g_autoptr(MailsyncStatusBatch) scratch = mailsync_status_batch_new ();
-  g_autoptr(GError) error = NULL;
-  gboolean unchanged = FALSE;
-
-  r->config = quiet;
-  r->context = g_main_context_ref_thread_default ();
-  g_main_context_unref (r->context);
-  r->remote = remote;
-  r->local = local;
-  r->status_name = g_strdup (status_name);
-  r->folder_label = mailsync_folder_get_visible_name (remote);
-  r->max_age_set = _mailsync_max_age_compute (quiet->max_age_days, quiet->max_age_date,
-                                              g_get_real_time () / G_USEC_PER_SEC, &r->max_age);
-  if (!check_unchanged (r, &unchanged, &error) || unchanged)
-    return;
-  start_local_listing (r);
-  if (!mailsync_status_store_load (quiet->status, status_name, &records, &r->meta, quiet->cancellable, &error))
-    return;
-  r->status_rows = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) mailsync_status_record_free);
-  for (guint i = 0; i < records->len; i++)
-    {
-      MailsyncStatusRecord *record = records->pdata[i];
-      g_hash_table_replace (r->status_rows, GUINT_TO_POINTER (record->uid), mailsync_status_record_copy (record));
-    }
-  if (!list_both (r, &error) || _mailsync_sync_status_lost (r, records->len) ||
-      !check_one_validity (r, remote, META_UIDVALIDITY_REMOTE, scratch, &error) ||
-      !check_one_validity (r, local, META_UIDVALIDITY_LOCAL, scratch, &error) ||
-      !load_copy_ignore (r, &error))
-    return;
-  plan = make_plan (r, TRUE);
-  for (guint i = 0; i < plan->len; i++)
-    {
-      MailsyncAction *a = plan->pdata[i];
-      MailsyncMessageInfo *info;
-      MoveCandidate *c;
-
-      if (a->kind == MAILSYNC_ACTION_DELETE_LOCAL &&
-          (info = g_hash_table_lookup (r->local_by_uid, GUINT_TO_POINTER (a->uid))) != NULL)
-        {
-          MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (a->uid));
-
-          c = g_new0 (MoveCandidate, 1);
-          c->folder = index;
-          c->uid = a->uid;
-          c->row = row ? mailsync_status_record_copy (row) : NULL;
-          if (row != NULL && local_identity (r, info, c) && c->message_id[0] != '\0')
-            g_ptr_array_add (vanished, c);
-          else
-            move_candidate_free (c);
-        }
-      else if (a->kind == MAILSYNC_ACTION_DOWNLOAD &&
-               (info = g_hash_table_lookup (r->remote_by_uid, GUINT_TO_POINTER (a->uid))) != NULL)
-        {
-          c = g_new0 (MoveCandidate, 1);
-          c->folder = index;
-          c->uid = a->uid;
-          c->size = mailsync_message_info_get_size (info);
-          c->date = mailsync_message_info_get_internal_date (info);
-          g_ptr_array_add (arrived, c);
-        }
-    }
-}
-
-static char *
-move_key (const MoveCandidate *c)
-{
-  return g_strdup_printf ("%" G_GUINT64_FORMAT " %" G_GINT64_FORMAT " %s", c->size, c->date, c->message_id);
-}
-
-/* Fetches the Message-ID of the arrived candidates whose size and date
- * match a vanished one (one UID FETCH per remote folder that has some);
- * those without a Message-ID, or in a folder whose fetch failed, stay
- * without one and are no move. */
-static void
-fetch_arrived_ids (const MailsyncRunnerConfig *config,
-                   GPtrArray                  *remotes,
-                   GPtrArray                  *vanished,
-                   GPtrArray                  *arrived)
-{
-  g_autoptr(GHashTable) sizes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-
-  for (guint i = 0; i < vanished->len; i++)
-    {
-      MoveCandidate *v = vanished->pdata[i];
-      g_hash_table_add (sizes, g_strdup_printf ("%" G_GUINT64_FORMAT " %" G_GINT64_FORMAT, v->size, v->date));
-    }
-  for (guint f = 0; f < remotes->len; f++)
-    {
-      g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
-      g_autoptr(GHashTable) headers = NULL;
-      g_autoptr(GAsyncResult) result = NULL;
-      g_autoptr(GError) error = NULL;
-
-      for (guint i = 0; i < arrived->len; i++)
-        {
-          MoveCandidate *a = arrived->pdata[i];
-          g_autofree char *key = g_strdup_printf ("%" G_GUINT64_FORMAT " %" G_GINT64_FORMAT, a->size, a->date);
-
-          if (a->folder == f && g_hash_table_contains (sizes, key))
-            g_array_append_val (uids, a->uid);
-        }
-      if (uids->len == 0)
-        continue;
-      _mailsync_imap_folder_fetch_message_ids_async (remotes->pdata[f], (guint32 *) uids->data, uids->len,
-                                                     config->cancellable, _mailsync_store_result, &result);
-      headers = _mailsync_imap_folder_fetch_message_ids_finish (remotes->pdata[f], _mailsync_await (&result),
-                                                                &error);
-      if (headers == NULL)
-        {
-          g_debug ("move detection: no Message-ID of %s: %s", mailsync_folder_get_name (remotes->pdata[f]),
-                   error->message);
-          continue;
-        }
-      for (guint i = 0; i < arrived->len; i++)
-        {
-          MoveCandidate *a = arrived->pdata[i];
-          const char *h;
-
-          if (a->folder == f && (h = g_hash_table_lookup (headers, GUINT_TO_POINTER (a->uid))) != NULL)
-            a->message_id = header_message_id (h, strlen (h));
-        }
-    }
-}
-
-static void
-count_key (GHashTable *counts, GHashTable *which, MoveCandidate *c)
-{
-  g_autofree char *key = NULL;
-
-  if (c->message_id == NULL || c->message_id[0] == '\0')
-    return;
-  key = move_key (c);
-  g_hash_table_insert (counts, g_strdup (key),
-                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, key)) + 1));
-  g_hash_table_insert (which, g_steal_pointer (&key), c);
-}
-
-static gboolean
-flush_moved (const MailsyncRunnerConfig *config, MailsyncFolder *source, MailsyncFolder *dest, GError **error)
-{
-  MailsyncFolder *folders[] = { dest, source };
-
-  for (guint i = 0; i < G_N_ELEMENTS (folders); i++)
-    {
-      g_autoptr(GAsyncResult) result = NULL;
-
-      mailsync_folder_flush_async (folders[i], config->cancellable, _mailsync_store_result, &result);
-      if (!mailsync_folder_flush_finish (folders[i], _mailsync_await (&result), error))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-commit_moved_row (const MailsyncRunnerConfig *config,
-                  const char                 *status_name,
-                  guint32                     uid,
-                  const MailsyncStatusRecord *row,
-                  GError                    **error)
-{
-  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
-
-  mailsync_status_batch_put (batch, uid, row->flags, row->mtime, row->labels);
-  return mailsync_status_store_commit (config->status, status_name, batch, config->cancellable, error);
-}
-
-void
-mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
-                                 GPtrArray                  *remotes,
-                                 GPtrArray                  *locals,
-                                 GPtrArray                  *status_names)
-{
-  MailsyncRunnerConfig quiet = *config;
-  g_autoptr(GPtrArray) vanished = g_ptr_array_new_with_free_func ((GDestroyNotify) move_candidate_free);
-  g_autoptr(GPtrArray) arrived = g_ptr_array_new_with_free_func ((GDestroyNotify) move_candidate_free);
-  g_autoptr(GHashTable) local_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GHashTable) local_which = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GHashTable) remote_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GHashTable) remote_which = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GHashTableIter iter;
-  gpointer key, value;
-  guint moved = 0;
-
-  if (config->dry_run || remotes->len < 2)
-    return;
-  for (guint i = 0; i < remotes->len; i++)
-    if (!MAILSYNC_IS_IMAP_FOLDER (remotes->pdata[i]) || !MAILSYNC_IS_MAILDIR_FOLDER (locals->pdata[i]) ||
-        _mailsync_labels_config_get (mailsync_folder_get_repository (locals->pdata[i])) != NULL)
-      return;
-  /* Planning only: no events, no progress, nothing recorded or forgotten. */
-  quiet.emit = NULL;
-  quiet.emit_data = NULL;
-  quiet.progress = NULL;
-  quiet.unchanged = NULL;
-  quiet.dry_run = TRUE;
-  for (guint i = 0; i < remotes->len; i++)
-    {
-      if (g_cancellable_is_cancelled (config->cancellable))
-        return;
-      probe_folder (&quiet, i, remotes->pdata[i], locals->pdata[i], status_names->pdata[i], vanished, arrived);
-    }
-  if (vanished->len == 0 || arrived->len == 0)
-    return;
-  fetch_arrived_ids (config, remotes, vanished, arrived);
-
-  for (guint i = 0; i < vanished->len; i++)
-    count_key (local_counts, local_which, vanished->pdata[i]);
-  for (guint i = 0; i < arrived->len; i++)
-    count_key (remote_counts, remote_which, arrived->pdata[i]);
-  g_hash_table_iter_init (&iter, local_counts);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      MoveCandidate *from, *to;
-      g_autoptr(GError) error = NULL;
-      MailsyncFolder *source_local, *dest_local;
-      gboolean ok;
-
-      if (GPOINTER_TO_UINT (value) != 1 || GPOINTER_TO_UINT (g_hash_table_lookup (remote_counts, key)) != 1)
-        continue;
-      from = g_hash_table_lookup (local_which, key);
-      to = g_hash_table_lookup (remote_which, key);
-      if (from->folder == to->folder)
-        continue;
-      source_local = locals->pdata[from->folder];
-      dest_local = locals->pdata[to->folder];
-      _mailsync_crash_point ("imap-move-before-rename");
-      ok = _mailsync_maildir_folder_move_message (MAILSYNC_MAILDIR_FOLDER (source_local), from->uid,
-                                                  MAILSYNC_MAILDIR_FOLDER (dest_local), to->uid, &error);
-      if (!ok)
-        {
-          /* Nothing moved: the folders' syncs download and delete it. */
-          g_debug ("move detection: %s uid %u -> %s uid %u not renamed: %s",
-                   mailsync_folder_get_name (source_local), from->uid, mailsync_folder_get_name (dest_local),
-                   to->uid, error->message);
-          continue;
-        }
-      /* The destination's status row, as soon as the rename is durable:
-       * without it, a message the server moves on or deletes before the
-       * destination folder's sync (or before the next run, after a crash)
-       * would stand as a new local message there and be uploaded again.
-       * With it, the three-way rules see the last synced state (the
-       * source's row) and propagate whatever happens next. */
-      if (!flush_moved (config, source_local, dest_local, &error) ||
-          !commit_moved_row (config, status_names->pdata[to->folder], to->uid, from->row, &error))
-        g_debug ("move detection: status row of %s uid %u not written: %s", mailsync_folder_get_name (dest_local),
-                 to->uid, error->message);
-      _mailsync_crash_point ("imap-move-renamed");
-      moved++;
-      if (config->emit != NULL)
-        {
-          g_autofree char *text = g_strdup_printf ("message %u of %s moved on the server to %s (uid %u): "
-                                                   "renamed locally, not downloaded again", from->uid,
-                                                   mailsync_folder_get_name (remotes->pdata[from->folder]),
-                                                   mailsync_folder_get_name (remotes->pdata[to->folder]), to->uid);
-          g_autoptr(MailsyncSyncEvent) event =
-            _mailsync_sync_event_new (MAILSYNC_SYNC_EVENT_DEBUG, config->account_name,
-                                      status_names->pdata[to->folder], NULL, MAILSYNC_DIRECTION_TO_LOCAL,
-                                      to->uid, 0, 0, NULL, NULL, text);
-          config->emit (event, config->emit_data);
-        }
-    }
-  /* The renames are durable before the folders' syncs record them. */
-  for (guint i = 0; moved > 0 && i < locals->len; i++)
-    {
-      g_autoptr(GAsyncResult) result = NULL;
-      g_autoptr(GError) error = NULL;
-
-      mailsync_folder_flush_async (locals->pdata[i], config->cancellable, _mailsync_store_result, &result);
-      if (!mailsync_folder_flush_finish (locals->pdata[i], _mailsync_await (&result), &error))
-        g_debug ("move detection: flush of %s: %s", mailsync_folder_get_name (locals->pdata[i]), error->message);
     }
 }
