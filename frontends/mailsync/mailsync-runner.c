@@ -8,71 +8,13 @@
  * ends autorefresh sleeps early. */
 #include "config.h"
 
-#include "mailsync-runner.h"
+#include "mailsync-runner-private.h"
 #include "mailsync-hooks.h"
 #include "mailsync-lock.h"
 #include "mailsync-profile.h"
 #include "mailsync-ui-interaction.h"
 
 #include <string.h>
-
-typedef enum
-{
-  RESULT_OK,       /* every folder synced, or some failed on their own */
-  RESULT_FAILED,   /* the account sync failed (offlineimap's REPO severity) */
-  RESULT_STOPPED,  /* a stop request cancelled it */
-} SyncResult;
-
-typedef struct
-{
-  MailsyncRunner *runner;
-  guint index;
-  char *name;
-  char *thread;                /* "Account sync NAME", as offlineimap names it */
-  MailsyncAccount *account;
-  MailsyncProfile *profile;
-  GPtrArray *synced;           /* status names of folders started this sync */
-  const char *presync;         /* of the sync in progress */
-  const char *postsync;        /* of the sync in progress */
-  gboolean post_done;          /* mbnames and postsynchook ran */
-  guint folders_seen;          /* folders started, skipped or failed */
-  gboolean no_folder;          /* the sync found no folder to sync */
-  const char *mode;            /* full, quick or idle */
-  char **idle_folders;         /* idlefolders of the remote repository */
-  GPtrArray *idle_accounts;    /* one account (so one connection) per idle folder */
-
-  /* under runner->mutex */
-  GCancellable *cancellable;   /* of the sync in progress */
-  gboolean in_folder;
-  char *folder;
-  const char *state;
-  gboolean skip_sleep;
-  GMainContext *idle_context;  /* while an IDLE sleep iterates it */
-} Job;
-
-struct _MailsyncRunner
-{
-  MailsyncConfig *config;
-  MailsyncConfigFile *file;
-  MailsyncUi *ui;
-  MailsyncMbnames *mbnames;
-  char **folders;
-  char *metadata_dir;
-  char *profile_dir;
-  gboolean dry_run;
-  gboolean single_thread;
-
-  GPtrArray *jobs;
-  GMainLoop *loop;
-
-  GMutex mutex;
-  GCond cond;
-  GMutex create_mutex;         /* serializes mailsync_config_create_account */
-  guint warnings_shown;        /* config warnings the UI has shown */
-  guint stop_level;            /* TERM/INT/HUP seen */
-  gboolean finish;             /* USR2/ABRT seen */
-  guint remaining;             /* jobs not finished */
-};
 
 static GPrivate current_thread_name;
 
@@ -113,7 +55,8 @@ mailsync_runner_new (const MailsyncRunnerSetup *setup)
   g_mutex_init (&self->create_mutex);
   {
     /* main.c showed the warnings of the file; those of the accounts'
-     * options come while each account is built (create_account) */
+     * options come while each account is built
+     * (_mailsync_runner_create_account) */
     g_auto(GStrv) warnings = mailsync_config_get_warnings (self->config);
 
     self->warnings_shown = warnings ? g_strv_length (warnings) : 0;
@@ -190,8 +133,8 @@ static void after_sync (Job *job, SyncResult result);
  * ("foldersort ... ignored"): the config collects them as it reads each
  * option, so they only exist once the account is built.  One account at
  * a time: MailsyncConfig takes no lock around its warning list. */
-static MailsyncAccount *
-create_account (Job *job, GError **error)
+MailsyncAccount *
+_mailsync_runner_create_account (Job *job, GError **error)
 {
   MailsyncRunner *self = job->runner;
   MailsyncAccount *account;
@@ -301,101 +244,6 @@ folder_in_list (const char *name, gpointer user_data)
   return g_strv_contains (user_data, name);
 }
 
-/* ---- mbnames: the local names of the folders synced ------------------- */
-
-static void
-store_result (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static void
-wait_for (GMainContext *context, GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (context, TRUE);
-}
-
-static char *
-dots (const char *name, char sep)
-{
-  char *copy = g_strdup (name);
-
-  if (sep != '.')
-    g_strdelimit (copy, (char[]) { sep, '\0' }, '.');
-  return copy;
-}
-
-/* The engine names a folder's status after the remote visible name with
- * the remote separator replaced by "."; the local folder is that visible
- * name with the local separator, so a local name maps back the same way. */
-static GPtrArray *
-local_names_of_synced (Job *job)
-{
-  MailsyncRepository *local = mailsync_account_get_local (job->account);
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GAsyncResult) opened = NULL;
-  g_autoptr(GAsyncResult) listed = NULL;
-  g_autoptr(GAsyncResult) closed = NULL;
-  g_autoptr(GPtrArray) folders = NULL;
-  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  char sep = mailsync_repository_get_separator (local);
-
-  if (!MAILSYNC_IS_MAILDIR_REPOSITORY (local))
-    {
-      /* no cheap listing (a local IMAP server): keep the status names */
-      for (guint i = 0; i < job->synced->len; i++)
-        g_ptr_array_add (names, g_strdup (job->synced->pdata[i]));
-      return names;
-    }
-  g_main_context_push_thread_default (context);
-  mailsync_repository_open_async (local, NULL, store_result, &opened);
-  wait_for (context, &opened);
-  if (mailsync_repository_open_finish (local, opened, NULL))
-    {
-      mailsync_repository_list_folders_async (local, NULL, store_result, &listed);
-      wait_for (context, &listed);
-      folders = mailsync_repository_list_folders_finish (local, listed, NULL);
-      mailsync_repository_close_async (local, NULL, store_result, &closed);
-      wait_for (context, &closed);
-      mailsync_repository_close_finish (local, closed, NULL);
-    }
-  g_main_context_pop_thread_default (context);
-  for (guint i = 0; folders != NULL && i < job->synced->len; i++)
-    for (guint j = 0; j < folders->len; j++)
-      {
-        const char *lname = mailsync_folder_get_name (folders->pdata[j]);
-        g_autofree char *as_status = dots (lname, sep);
-
-        if (strcmp (as_status, job->synced->pdata[i]) == 0)
-          {
-            g_ptr_array_add (names, g_strdup (lname));
-            break;
-          }
-      }
-  return names;
-}
-
-static void
-write_mbnames (Job *job)
-{
-  MailsyncRunner *self = job->runner;
-  MailsyncRepository *local = mailsync_account_get_local (job->account);
-  g_autoptr(GPtrArray) names = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *root = "";
-
-  if (self->mbnames == NULL || !mailsync_mbnames_is_enabled (self->mbnames) || job->synced->len == 0)
-    return;
-  if (MAILSYNC_IS_MAILDIR_REPOSITORY (local))
-    root = mailsync_maildir_repository_get_root (MAILSYNC_MAILDIR_REPOSITORY (local));
-  names = local_names_of_synced (job);
-  g_ptr_array_add (names, NULL);
-  if (!mailsync_mbnames_write_account (self->mbnames, job->name, root, (const char * const *) names->pdata,
-                                       &error))
-    mailsync_ui_error (self->ui, job->thread, "ERROR: %s", error->message);
-}
-
 /* ---- one sync of one account ----------------------------------------- */
 
 static SyncResult
@@ -423,7 +271,7 @@ after_sync (Job *job, SyncResult result)
     return;
   job->post_done = TRUE;
   if (result != RESULT_FAILED)
-    write_mbnames (job);
+    _mailsync_runner_write_mbnames (job);
   if (result == RESULT_OK && job->postsync != NULL && stop_level (self) == 0)
     {
       if (job->profile)
@@ -534,208 +382,6 @@ sleep_between_syncs (Job *job, guint seconds)
   return why;
 }
 
-/* ---- idlefolders: IMAP IDLE during the autorefresh sleep -------------- */
-
-typedef struct
-{
-  Job *job;
-  MailsyncFolder *folder;
-  guint *pending;
-  gboolean *changed;
-} IdleWatch;
-
-static void
-idle_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  IdleWatch *watch = user_data;
-  g_autoptr(GError) error = NULL;
-  gboolean changed = FALSE;
-
-  if (mailsync_folder_wait_for_changes_finish (watch->folder, result, &changed, &error) && changed)
-    *watch->changed = TRUE;
-  else if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    mailsync_ui_warn (watch->job->runner->ui, watch->job->thread, "IDLE on %s ended: %s; sleeping instead",
-                      mailsync_folder_get_name (watch->folder), error->message);
-  (*watch->pending)--;
-  g_object_unref (watch->folder);
-  g_free (watch);
-}
-
-static gboolean
-idle_wait (GMainContext *context, GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (context, TRUE);
-  return TRUE;
-}
-
-/* Opens the remote side of @account and starts watching @name on it. */
-static gboolean
-idle_start (Job *job, MailsyncAccount *account, const char *name, GMainContext *context,
-            GCancellable *cancellable, guint timeout, guint *pending, gboolean *changed)
-{
-  MailsyncRepository *remote = mailsync_account_get_remote (account);
-  g_autoptr(GAsyncResult) opened = NULL;
-  g_autoptr(GAsyncResult) listed = NULL;
-  g_autoptr(GPtrArray) folders = NULL;
-  g_autoptr(GError) error = NULL;
-
-  mailsync_repository_open_async (remote, cancellable, store_result, &opened);
-  idle_wait (context, &opened);
-  if (mailsync_repository_open_finish (remote, opened, &error))
-    {
-      mailsync_repository_list_folders_async (remote, cancellable, store_result, &listed);
-      idle_wait (context, &listed);
-      folders = mailsync_repository_list_folders_finish (remote, listed, &error);
-    }
-  if (folders == NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        mailsync_ui_warn (job->runner->ui, job->thread, "Cannot IDLE on %s: %s; sleeping instead", name,
-                          error->message);
-      return FALSE;
-    }
-  for (guint i = 0; i < folders->len; i++)
-    if (strcmp (mailsync_folder_get_name (folders->pdata[i]), name) == 0)
-      {
-        IdleWatch *watch = g_new0 (IdleWatch, 1);
-
-        watch->job = job;
-        watch->folder = g_object_ref (folders->pdata[i]);
-        watch->pending = pending;
-        watch->changed = changed;
-        (*pending)++;
-        mailsync_folder_wait_for_changes_async (watch->folder, timeout, cancellable, idle_done, watch);
-        return TRUE;
-      }
-  mailsync_ui_warn (job->runner->ui, job->thread, "idlefolders: no folder %s on %s; not watching it", name,
-                    mailsync_repository_get_name (remote));
-  return FALSE;
-}
-
-static void
-idle_close (MailsyncAccount *account, GMainContext *context)
-{
-  MailsyncRepository *remote = mailsync_account_get_remote (account);
-  g_autoptr(GAsyncResult) closed = NULL;
-
-  mailsync_repository_close_async (remote, NULL, store_result, &closed);
-  idle_wait (context, &closed);
-  mailsync_repository_close_finish (remote, closed, NULL);
-}
-
-static gboolean
-wake_up (gpointer data)
-{
-  return G_SOURCE_REMOVE;
-}
-
-/* The autorefresh sleep with idlefolders: one IDLE per folder, each on a
- * connection of its own (an account object of its own: a waiting folder
- * holds its repository's connection).  Returns 0 at the end of the time,
- * 1 when asked to sync now, 2 when asked to stop, 3 when a folder
- * changed. */
-static int
-idle_sleep (Job *job, guint seconds)
-{
-  MailsyncRunner *self = job->runner;
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  gint64 end = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
-  gint64 next_report = 0;
-  guint pending = 0;
-  gboolean changed = FALSE;
-  int why = 0;
-
-  g_main_context_push_thread_default (context);
-  g_mutex_lock (&self->mutex);
-  job->idle_context = context;
-  job->state = "sleeping (IDLE)";
-  g_mutex_unlock (&self->mutex);
-
-  if (job->idle_accounts == NULL)
-    {
-      job->idle_accounts = g_ptr_array_new_with_free_func (g_object_unref);
-      g_ptr_array_add (job->idle_accounts, g_object_ref (job->account));
-      for (guint i = 1; job->idle_folders[i] != NULL; i++)
-        {
-          g_autoptr(GError) error = NULL;
-          MailsyncAccount *extra = create_account (job, &error);
-
-          if (extra == NULL)
-            {
-              mailsync_ui_warn (self->ui, job->thread, "Cannot IDLE on %s: %s", job->idle_folders[i],
-                                error->message);
-              break;
-            }
-          g_ptr_array_add (job->idle_accounts, extra);
-        }
-    }
-  for (guint i = 0; i < job->idle_accounts->len; i++)
-    idle_start (job, job->idle_accounts->pdata[i], job->idle_folders[i], context, cancellable, seconds,
-                &pending, &changed);
-
-  while (TRUE)
-    {
-      gint64 now = g_get_monotonic_time ();
-      GSource *timer;
-
-      g_mutex_lock (&self->mutex);
-      if (job->skip_sleep)
-        {
-          job->skip_sleep = FALSE;
-          why = 1;
-        }
-      else if (self->stop_level > 0 || self->finish)
-        why = 2;
-      g_mutex_unlock (&self->mutex);
-      if (why != 0)
-        break;
-      if (changed)
-        {
-          why = 3;
-          break;
-        }
-      if (now >= end)
-        break;
-      /* the UIs see offlineimap's 10 s slices */
-      if (now >= next_report)
-        {
-          guint remaining = (guint) ((end - now + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
-          guint slice = MIN (10, remaining);
-
-          mailsync_ui_sleeping (self->ui, job->name, slice, remaining);
-          next_report = now + (gint64) slice * G_USEC_PER_SEC;
-        }
-      timer = g_timeout_source_new (MAX (1, (guint) ((MIN (end, next_report) - now) / 1000)));
-      g_source_set_callback (timer, wake_up, NULL, NULL);
-      g_source_attach (timer, context);
-      g_main_context_iteration (context, TRUE);
-      g_source_destroy (timer);
-      g_source_unref (timer);
-    }
-
-  g_cancellable_cancel (cancellable);
-  while (pending > 0)
-    g_main_context_iteration (context, TRUE);
-  for (guint i = 0; i < job->idle_accounts->len; i++)
-    idle_close (job->idle_accounts->pdata[i], context);
-  g_mutex_lock (&self->mutex);
-  job->idle_context = NULL;
-  g_mutex_unlock (&self->mutex);
-  g_main_context_pop_thread_default (context);
-  mailsync_ui_sleeping (self->ui, job->name, 0, 0);
-  return why;
-}
-
-/* Wakes an IDLE sleep so it reads the flags; under the runner's mutex. */
-static void
-wake_idle (Job *job)
-{
-  if (job->idle_context != NULL)
-    g_main_context_wakeup (job->idle_context);
-}
-
 static char *
 get_optional_string (MailsyncConfigFile *file, const char *section, const char *key, GError **error)
 {
@@ -808,7 +454,7 @@ run_account (Job *job)
   if (!check_between_sync_options (job, &error))
     goto fail;
 
-  job->account = create_account (job, &error);
+  job->account = _mailsync_runner_create_account (job, &error);
   if (job->account == NULL)
     goto fail;
   if (self->dry_run)
@@ -835,7 +481,7 @@ run_account (Job *job)
       if (result == RESULT_STOPPED || autorefresh <= 0 || looping == 0)
         break;
       if (job->idle_folders != NULL)
-        woken = idle_sleep (job, (guint) (autorefresh * 60 + 0.5));
+        woken = _mailsync_runner_idle_sleep (job, (guint) (autorefresh * 60 + 0.5));
       else
         woken = sleep_between_syncs (job, (guint) (autorefresh * 60 + 0.5));
       switch (woken)
@@ -958,7 +604,7 @@ mailsync_runner_sync_now (MailsyncRunner *self, int account_index)
     if (account_index < 0 || (guint) account_index == i)
       {
         ((Job *) self->jobs->pdata[i])->skip_sleep = TRUE;
-        wake_idle (self->jobs->pdata[i]);
+        _mailsync_runner_wake_idle (self->jobs->pdata[i]);
       }
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->mutex);
@@ -976,7 +622,7 @@ mailsync_runner_finish (MailsyncRunner *self)
   g_mutex_lock (&self->mutex);
   self->finish = TRUE;
   for (guint i = 0; i < self->jobs->len; i++)
-    wake_idle (self->jobs->pdata[i]);
+    _mailsync_runner_wake_idle (self->jobs->pdata[i]);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->mutex);
 }
@@ -1005,7 +651,7 @@ mailsync_runner_stop (MailsyncRunner *self)
 
       if (job->cancellable != NULL && (level >= 2 || !job->in_folder))
         g_ptr_array_add (to_cancel, g_object_ref (job->cancellable));
-      wake_idle (job);
+      _mailsync_runner_wake_idle (job);
     }
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->mutex);
