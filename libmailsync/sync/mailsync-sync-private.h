@@ -83,8 +83,9 @@ void _mailsync_sync_emit (Runner                *r,
                           const GError          *error,
                           const char            *text);
 gboolean _mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **error);
-gboolean _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error);
+gboolean _mailsync_sync_fast_listing_applies (Runner *r);
 void _mailsync_sync_start_local_listing (Runner *r);
+gboolean _mailsync_sync_shows_listing (MailsyncFolder *folder);
 gboolean _mailsync_sync_list_both (Runner *r, GError **error);
 gboolean _mailsync_sync_check_one_validity (Runner              *r,
                                             MailsyncFolder      *folder,
@@ -94,6 +95,10 @@ gboolean _mailsync_sync_check_one_validity (Runner              *r,
 gint64 _mailsync_sync_local_mtime (Runner *r, MailsyncMessageInfo *info);
 gboolean _mailsync_sync_load_copy_ignore (Runner *r, GError **error);
 GPtrArray *_mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders);
+
+/* mailsync-sync-unchanged.c */
+gboolean _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error);
+void _mailsync_sync_record_unchanged (Runner *r);
 
 /* mailsync-sync-rebuild.c */
 gboolean _mailsync_sync_status_lost (Runner *r, guint n_records);

@@ -26,6 +26,7 @@
 #include "config.h"
 
 #include "mailsync-sync-unchanged.h"
+#include "sync/mailsync-sync-private.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -446,4 +447,178 @@ _mailsync_unchanged_record_pending (GPtrArray *pending)
     g_usleep ((gulong) (wait / 1000 + 1));
   for (guint i = 0; i < pending->len; i++)
     record_one (pending->pdata[i]);
+}
+
+/* ---- the runner's side of the record (moved here from
+ * mailsync-sync-runner.c, issue 14 item 1) -------------------------------- */
+
+/* An IMAP folder with CONDSTORE against a plain Maildir under the plain
+ * policy (the fast listing's premise: after a completed run the status is
+ * both sides), without Gmail labels (a labels header changes a file's
+ * content, never its directory). */
+static gboolean
+unchanged_applies (Runner *r)
+{
+  return MAILSYNC_IS_IMAP_FOLDER (r->remote) && MAILSYNC_IS_MAILDIR_FOLDER (r->local)
+         && _mailsync_sync_fast_listing_applies (r)
+         && _mailsync_labels_config_get (mailsync_folder_get_repository (r->local)) == NULL;
+}
+
+/* TRUE in *skipped when the record's key is what the folder is now: the
+ * server's UIDVALIDITY, HIGHESTMODSEQ, UIDNEXT and MESSAGES (one STATUS),
+ * new/ and cur/ (stat), the status files (stat). Then both sides and the
+ * status are as a completed run left them, whose plan would be empty, so
+ * nothing is read. Any difference, or any doubt, is the full path, and
+ * the record is removed before that path changes anything. */
+gboolean
+_mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
+{
+  g_autofree char *path = _mailsync_unchanged_path (r->config->status, r->status_name);
+  g_autofree char *saved = NULL;
+  g_autofree char *remote = NULL;
+  g_autofree char *key = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  MailsyncMaildirStamp stamp = { NULL, 0, 0 };
+  const char *maildir;
+  guint n_local = 0, n_remote = 0;
+
+  *skipped = FALSE;
+  if (!unchanged_applies (r) || !_mailsync_unchanged_read (path, &saved, &n_local, &n_remote))
+    {
+      if (!r->config->dry_run)
+        _mailsync_unchanged_forget (path);
+      return TRUE;
+    }
+  maildir = mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local));
+  if (_mailsync_maildir_stamp_take (maildir, &stamp))
+    {
+      _mailsync_imap_folder_probe_state_async (MAILSYNC_IMAP_FOLDER (r->remote), r->config->cancellable,
+                                               _mailsync_store_result, &result);
+      remote = _mailsync_imap_folder_probe_state_finish (MAILSYNC_IMAP_FOLDER (r->remote),
+                                                         _mailsync_await (&result), error);
+      if (remote == NULL && error != NULL && *error != NULL)
+        {
+          _mailsync_maildir_stamp_clear (&stamp);
+          return FALSE;
+        }
+      key = _mailsync_unchanged_key (r->config->status, r->status_name, remote, maildir, &stamp);
+    }
+  _mailsync_maildir_stamp_clear (&stamp);
+  if (key == NULL || strcmp (key, saved) != 0)
+    {
+      g_debug ("%s: changed since the last sync: listing both sides", r->folder_label);
+      if (!r->config->dry_run)
+        _mailsync_unchanged_forget (path);
+      return TRUE;
+    }
+
+  *skipped = TRUE;
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
+        "folder unchanged since the last sync (server state, Maildir directories, status): skipped");
+  if (r->config->quick)
+    {
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
+            "not changed");
+      return TRUE;
+    }
+  /* What a no-op's full path says, with the counts it would find. */
+  if (_mailsync_sync_shows_listing (r->local))
+    _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+  if (_mailsync_sync_shows_listing (r->local))
+    _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->local, MAILSYNC_DIRECTION_NONE, 0, n_local, n_local,
+          NULL, NULL, NULL);
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->remote, MAILSYNC_DIRECTION_NONE, 0, n_remote, n_remote,
+        NULL, NULL, NULL);
+  if (!r->config->dry_run)
+    {
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->local, MAILSYNC_DIRECTION_TO_LOCAL, 0, 0, 0,
+            NULL, NULL, NULL);
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0,
+            NULL, NULL, NULL);
+    }
+  return TRUE;
+}
+
+/* Every message of @list is in the status under the same flags, and the
+ * status holds nothing else. */
+static gboolean
+listing_is_status (Runner *r, GPtrArray *list)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+
+  if (list->len != g_hash_table_size (r->status_rows))
+    return FALSE;
+  for (guint i = 0; i < list->len; i++)
+    {
+      MailsyncMessageInfo *info = list->pdata[i];
+      guint32 uid = mailsync_message_info_get_uid (info);
+      const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+      g_autofree char *flags = NULL;
+
+      if (uid == 0 || row == NULL || !g_hash_table_add (seen, GUINT_TO_POINTER (uid)))
+        return FALSE;
+      flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
+      if (g_strcmp0 (flags, row->flags) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* After a run that completed with nothing skipped, and whose status is
+ * committed (durable): queue the folder on config->unchanged, to be
+ * recorded once the account's folders are done
+ * (mailsync_sync_runner_record_unchanged). Only when the server is as it
+ * was listed (this run changed nothing there: the record keeps the
+ * listing's SELECT state). Whether the Maildir is the status is verified
+ * then, by a scan of the file names (no stat(), no listing) against a
+ * digest of the status rows taken now: by then the directories' last
+ * change is usually older than their time stamps' granularity (the
+ * same-tick race, mailsync-sync-unchanged.c), so no folder waits for it. */
+void
+_mailsync_sync_record_unchanged (Runner *r)
+{
+  g_autofree char *remote_stamp = NULL;
+  g_autofree char *visible = NULL;
+  g_autofree char *md5 = NULL;
+  MailsyncUnchangedPending *pending;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (r->config->unchanged == NULL || r->config->dry_run || r->incomplete || !unchanged_applies (r))
+    return;
+  remote_stamp = _mailsync_imap_folder_dup_listing_stamp (MAILSYNC_IMAP_FOLDER (r->remote));
+  if (remote_stamp == NULL || r->remote_list == NULL || !listing_is_status (r, r->remote_list))
+    return;
+  /* the Maildir folder's own FMD5 (its visible name's) */
+  visible = mailsync_folder_get_visible_name (r->local);
+  md5 = _mailsync_maildir_folder_md5 (visible);
+  pending = _mailsync_unchanged_pending_new (r->config->status, r->status_name, remote_stamp,
+                                             mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local)),
+                                             md5, g_hash_table_size (r->status_rows), r->remote_list->len);
+  if (pending == NULL)
+    return;
+  g_hash_table_iter_init (&iter, r->status_rows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      const MailsyncStatusRecord *row = value;
+
+      _mailsync_unchanged_pending_add_row (pending, row->uid, row->flags);
+    }
+  g_ptr_array_add (r->config->unchanged, pending);
+}
+
+GPtrArray *
+mailsync_sync_runner_unchanged_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) _mailsync_unchanged_pending_free);
+}
+
+void
+mailsync_sync_runner_record_unchanged (const MailsyncRunnerConfig *config)
+{
+  if (config->unchanged == NULL)
+    return;
+  _mailsync_unchanged_record_pending (config->unchanged);
+  g_ptr_array_set_size (config->unchanged, 0);
 }
