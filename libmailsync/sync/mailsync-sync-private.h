@@ -96,6 +96,13 @@ gint64 _mailsync_sync_local_mtime (Runner *r, MailsyncMessageInfo *info);
 gboolean _mailsync_sync_load_copy_ignore (Runner *r, GError **error);
 GPtrArray *_mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders);
 
+/* mailsync-sync-window.c */
+GPtrArray *_mailsync_sync_filter_window (Runner *r, GPtrArray *list);
+gboolean _mailsync_sync_apply_max_age (Runner *r, GError **error);
+gint64 _mailsync_sync_start_date_of (Runner *r);
+gboolean _mailsync_sync_apply_start_date (Runner *r, GError **error);
+void _mailsync_sync_offer_window (Runner *r, MailsyncFolder *folder);
+
 /* mailsync-sync-unchanged.c */
 gboolean _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error);
 void _mailsync_sync_record_unchanged (Runner *r);

@@ -282,183 +282,6 @@ index_lists (Runner *r)
     }
 }
 
-/* maxsize: messages outside the window are invisible to the sync, on
- * both sides, as in offlineimap (their status rows are pruned as "gone on
- * both sides" and come back if the window widens again). maxage is
- * apply_max_age's. */
-static GPtrArray *
-filter_window (Runner *r, GPtrArray *list)
-{
-  GPtrArray *kept;
-
-  if (r->config->max_size == 0)
-    return list;
-  kept = g_ptr_array_new_with_free_func (g_object_unref);
-  for (guint i = 0; i < list->len; i++)
-    {
-      MailsyncMessageInfo *info = list->pdata[i];
-      if (mailsync_message_info_get_size (info) > r->config->max_size)
-        continue;
-      g_ptr_array_add (kept, g_object_ref (info));
-    }
-  g_ptr_array_unref (list);
-  return kept;
-}
-
-/* maxage: the message set offlineimap syncs (mailsync-sync-window.c).
- * A remote that searches on its server (the IMAP folder's "window-since"
- * and "window-min-uid") listed it already; any other is filtered here.
- * When the remote has nothing since the window's day, the local files
- * named from the date on choose the lowest UID, and the remote is listed
- * again from it. Outside the set, messages are invisible, as with
- * maxsize. */
-static gboolean
-apply_max_age (Runner *r, GError **error)
-{
-  gboolean searches = g_object_class_find_property (G_OBJECT_GET_CLASS (r->remote), "window-min-uid") != NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  GPtrArray *again;
-  guint32 min_uid;
-
-  if (!r->max_age_set)
-    return TRUE;
-  if (searches)
-    min_uid = _mailsync_max_age_min_uid (r->remote_list);
-  else
-    {
-      g_autoptr(GPtrArray) since = _mailsync_max_age_remote (g_ptr_array_ref (r->remote_list), r->max_age.since, 0);
-
-      min_uid = _mailsync_max_age_min_uid (since);
-    }
-  if (min_uid != 0)
-    {
-      if (!searches)
-        r->remote_list = _mailsync_max_age_remote (r->remote_list, r->max_age.since, min_uid);
-      r->local_list = _mailsync_max_age_from_uid (r->local_list, min_uid);
-      return TRUE;
-    }
-  r->local_list = _mailsync_max_age_local_by_name (r->local_list, r->max_age.local_cutoff);
-  min_uid = _mailsync_max_age_min_uid (r->local_list);
-  if (!searches)
-    {
-      r->remote_list = _mailsync_max_age_remote (r->remote_list, r->max_age.since, min_uid);
-      return TRUE;
-    }
-  if (min_uid == 0)
-    return TRUE;
-  g_object_set (r->remote, "window-min-uid", (guint) min_uid, NULL);
-  mailsync_folder_list_messages_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
-  again = mailsync_folder_list_messages_finish (r->remote, _mailsync_await (&result), error);
-  g_object_set (r->remote, "window-min-uid", 0u, NULL);
-  if (again == NULL)
-    return FALSE;
-  g_ptr_array_unref (r->remote_list);
-  r->remote_list = filter_window (r, again);
-  return TRUE;
-}
-
-/* The fast resync (doc/design.md): a remote folder that can list only what
- * changed since a saved state ("known-messages", "known-state", as the IMAP
- * folder has) gets the status and that state. Only under the plain policy:
- * there, once a run completes, every remote message is in the status under
- * the remote's flags, which is the folder's premise. maxage and maxsize,
- * read-only sides and one-way deletions keep remote messages out of the
- * status on purpose. */
-/* offlineimap's startdate, on the remote repository ("start-date"). */
-static gint64
-start_date_of (Runner *r)
-{
-  MailsyncRepository *repo = mailsync_folder_get_repository (r->remote);
-  gint64 date = 0;
-
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (repo), "start-date") != NULL)
-    g_object_get (repo, "start-date", &date, NULL);
-  return date;
-}
-
-/* startdate (reference §5.10): the first sync needs the local folder
- * empty and takes the remote messages dated from the start date on; the
- * lowest of their UIDs is kept, and later syncs take every remote message
- * from that UID on (so a late-arriving older message is synced too).
- * Below it the remote is invisible: nothing there is copied or deleted. */
-static gboolean
-apply_start_date (Runner *r, GError **error)
-{
-  gint64 date = start_date_of (r);
-  const char *saved;
-  guint32 min_uid = 0;
-  GPtrArray *kept;
-
-  if (date == 0)
-    return TRUE;
-  saved = g_hash_table_lookup (r->meta, META_START_UID);
-  if (saved == NULL && g_hash_table_size (r->status_rows) > 0)
-    {
-      /* A status without a start UID (offlineimap's StartUID file is
-       * elsewhere): its lowest UID is where the earlier syncs began. */
-      GHashTableIter iter;
-      gpointer key;
-
-      g_hash_table_iter_init (&iter, r->status_rows);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        if (min_uid == 0 || GPOINTER_TO_UINT (key) < min_uid)
-          min_uid = GPOINTER_TO_UINT (key);
-    }
-  else if (saved != NULL)
-    min_uid = (guint32) g_ascii_strtoull (saved, NULL, 10);
-  else
-    {
-      if (r->local_list->len > 0)
-        {
-          g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
-                       "To use startdate on folder %s (repository %s), folder %s (repository %s) must be "
-                       "empty at first sync",
-                       mailsync_folder_get_name (r->remote),
-                       mailsync_repository_get_name (mailsync_folder_get_repository (r->remote)),
-                       mailsync_folder_get_name (r->local),
-                       mailsync_repository_get_name (mailsync_folder_get_repository (r->local)));
-          return FALSE;
-        }
-      guint32 max_uid = 0;
-
-      for (guint i = 0; i < r->remote_list->len; i++)
-        {
-          MailsyncMessageInfo *info = r->remote_list->pdata[i];
-          guint32 uid = mailsync_message_info_get_uid (info);
-
-          max_uid = MAX (max_uid, uid);
-          if (mailsync_message_info_get_internal_date (info) >= date && (min_uid == 0 || uid < min_uid))
-            min_uid = uid;
-        }
-      /* Nothing that recent: start after everything there is (offlineimap
-       * says 1, and its next sync then takes the whole folder). */
-      if (min_uid == 0)
-        min_uid = max_uid + 1;
-    }
-  if (saved == NULL)
-    {
-      g_hash_table_replace (r->meta, g_strdup (META_START_UID), g_strdup_printf ("%u", min_uid));
-      g_hash_table_replace (r->meta, g_strdup (META_START_UID_NEW), g_strdup ("1"));
-    }
-
-  kept = g_ptr_array_new_with_free_func (g_object_unref);
-  for (guint i = 0; i < r->remote_list->len; i++)
-    {
-      MailsyncMessageInfo *info = r->remote_list->pdata[i];
-
-      /* The first sync also leaves out the older messages above the
-       * start UID, as offlineimap's SINCE listing does. */
-      if (mailsync_message_info_get_uid (info) < min_uid ||
-          (saved == NULL && g_hash_table_size (r->status_rows) == 0 &&
-           mailsync_message_info_get_internal_date (info) < date))
-        continue;
-      g_ptr_array_add (kept, g_object_ref (info));
-    }
-  g_ptr_array_unref (r->remote_list);
-  r->remote_list = kept;
-  return TRUE;
-}
-
 gboolean
 _mailsync_sync_fast_listing_applies (Runner *r)
 {
@@ -469,7 +292,7 @@ _mailsync_sync_fast_listing_applies (Runner *r)
   return g_object_class_find_property (klass, "known-messages") != NULL
          && g_object_class_find_property (klass, "known-state") != NULL
          && g_object_class_find_property (klass, "sync-state") != NULL
-         && !r->max_age_set && r->config->max_size == 0 && start_date_of (r) == 0
+         && !r->max_age_set && r->config->max_size == 0 && _mailsync_sync_start_date_of (r) == 0
          && !mailsync_repository_get_readonly (rrepo) && !mailsync_repository_get_readonly (lrepo)
          && mailsync_repository_get_sync_deletes (rrepo) && mailsync_repository_get_sync_deletes (lrepo);
 }
@@ -634,24 +457,6 @@ runner_wait_local_listing (Runner *r)
   r->local_listing = FALSE;
 }
 
-/* maxage/maxsize: a folder that can filter on its server (the IMAP
- * folder's "window-since"/"window-max-size": UID SEARCH) lists only what
- * may be in the window; filter_window stays the exact rule. The runner
- * knows no backend, so it looks for the properties. */
-static void
-offer_window (Runner *r, MailsyncFolder *folder)
-{
-  GObjectClass *klass = G_OBJECT_GET_CLASS (folder);
-  gint64 since = 0;
-
-  if (g_object_class_find_property (klass, "window-since") == NULL ||
-      g_object_class_find_property (klass, "window-max-size") == NULL)
-    return;
-  if (r->max_age_set)
-    since = r->max_age.since;
-  g_object_set (folder, "window-since", since, "window-max-size", r->config->max_size, NULL);
-}
-
 /* offlineimap's GmailMaildir folder lists itself without the UI's
  * loadmessagelist/messagelistloaded lines (its cachemessagelist does not
  * call them); every other folder shows them. */
@@ -708,7 +513,7 @@ _mailsync_sync_list_both (Runner *r, GError **error)
     _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
   offer_known_state (r);
-  offer_window (r, r->remote);
+  _mailsync_sync_offer_window (r, r->remote);
   /* Both listings run at once: one may be a network round trip. */
   mailsync_folder_list_messages_async (r->remote, r->config->cancellable, _mailsync_store_result, &remote_result);
   if (!r->local_listing)
@@ -730,9 +535,9 @@ _mailsync_sync_list_both (Runner *r, GError **error)
           r->local_list->len, r->local_list->len, NULL, NULL, NULL);
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->remote, MAILSYNC_DIRECTION_NONE, 0,
         r->remote_list->len, r->remote_list->len, NULL, NULL, NULL);
-  r->remote_list = filter_window (r, r->remote_list);
-  r->local_list = filter_window (r, r->local_list);
-  if (!apply_max_age (r, error) || !apply_start_date (r, error))
+  r->remote_list = _mailsync_sync_filter_window (r, r->remote_list);
+  r->local_list = _mailsync_sync_filter_window (r, r->local_list);
+  if (!_mailsync_sync_apply_max_age (r, error) || !_mailsync_sync_apply_start_date (r, error))
     return FALSE;
   index_lists (r);
   take_listing_warnings (r);
