@@ -83,7 +83,6 @@ void _mailsync_sync_emit (Runner                *r,
                           const GError          *error,
                           const char            *text);
 gboolean _mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **error);
-gboolean _mailsync_sync_fast_listing_applies (Runner *r);
 void _mailsync_sync_start_local_listing (Runner *r);
 gboolean _mailsync_sync_shows_listing (MailsyncFolder *folder);
 gboolean _mailsync_sync_list_both (Runner *r, GError **error);
@@ -106,6 +105,22 @@ void _mailsync_sync_offer_window (Runner *r, MailsyncFolder *folder);
 /* mailsync-sync-unchanged.c */
 gboolean _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error);
 void _mailsync_sync_record_unchanged (Runner *r);
+
+/* mailsync-sync-state.c */
+gboolean _mailsync_sync_fast_listing_applies (Runner *r);
+gboolean _mailsync_sync_save_keywords_stamp (Runner *r, GError **error);
+void _mailsync_sync_offer_known_state (Runner *r);
+void _mailsync_sync_save_listing_state (Runner *r, MailsyncStatusBatch *batch);
+void _mailsync_sync_put_keeping_labels (Runner *r, MailsyncStatusBatch *batch, guint32 uid, const char *flags);
+gboolean _mailsync_sync_keywords_on (Runner *r);
+char *_mailsync_sync_info_keywords (MailsyncMessageInfo *info);
+char *_mailsync_sync_status_flags (Runner *r, const char *flags, const char *keywords);
+char *_mailsync_sync_row_keywords (Runner *r, const MailsyncStatusRecord *row);
+void _mailsync_sync_put_row (Runner *r, MailsyncStatusBatch *batch, guint32 uid, const char *flags, const char *keywords);
+void _mailsync_sync_warn_not_stored (Runner *r, guint32 uid, const char *wanted, const char *stored);
+gboolean _mailsync_sync_remote_can_store (const char *keyword, gpointer data);
+char *_mailsync_sync_common_keywords (MailsyncMessageInfo *a, MailsyncMessageInfo *b);
+void _mailsync_sync_put_status_row (Runner *r, MailsyncStatusBatch *batch, MailsyncAction *a, GHashTable *not_stored_by_uid);
 
 /* mailsync-sync-rebuild.c */
 gboolean _mailsync_sync_status_lost (Runner *r, guint n_records);

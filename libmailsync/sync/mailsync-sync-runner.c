@@ -282,159 +282,6 @@ index_lists (Runner *r)
     }
 }
 
-gboolean
-_mailsync_sync_fast_listing_applies (Runner *r)
-{
-  MailsyncRepository *rrepo = mailsync_folder_get_repository (r->remote);
-  MailsyncRepository *lrepo = mailsync_folder_get_repository (r->local);
-  GObjectClass *klass = G_OBJECT_GET_CLASS (r->remote);
-
-  return g_object_class_find_property (klass, "known-messages") != NULL
-         && g_object_class_find_property (klass, "known-state") != NULL
-         && g_object_class_find_property (klass, "sync-state") != NULL
-         && !r->max_age_set && r->config->max_size == 0 && _mailsync_sync_start_date_of (r) == 0
-         && !mailsync_repository_get_readonly (rrepo) && !mailsync_repository_get_readonly (lrepo)
-         && mailsync_repository_get_sync_deletes (rrepo) && mailsync_repository_get_sync_deletes (lrepo);
-}
-
-static gboolean keywords_on (Runner *r);
-
-/* The keywords the status records, as a stamp: per row that has any,
- * its UID and the raw form it has them in (the flags column's keyword
- * letters, or the labels column of an IMAP<->IMAP account), hashed, the
- * hashes summed (the rows come in no order); NULL when no row has any.
- * A digest rather than a marker: offlineimap3 rewrites rows without
- * touching our meta entries, and what it can change here is exactly
- * that content (it strips a letter it has no customflag for, drops a
- * customflag letter it cannot send, adds one it downloaded). */
-static char *
-keywords_stamp (Runner *r)
-{
-  gboolean in_labels = _mailsync_keywords_in_labels (r->local);
-  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
-  GHashTableIter iter;
-  gpointer value;
-  guint64 sum = 0;
-  guint n = 0;
-
-  g_hash_table_iter_init (&iter, r->status_rows);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      const MailsyncStatusRecord *row = value;
-      g_autofree char *raw = NULL;
-      g_autofree char *line = NULL;
-      guint8 digest[16];
-      gsize len = sizeof digest;
-      guint64 h = 0;
-
-      if (in_labels)
-        raw = g_strdup (row->labels ? row->labels : "");
-      else
-        {
-          GString *letters = g_string_new (NULL);
-
-          for (const char *p = row->flags; p && *p; p++)
-            if (*p >= 'a' && *p <= 'z')
-              g_string_append_c (letters, *p);
-          raw = g_string_free (letters, FALSE);
-        }
-      if (*raw == '\0')
-        continue;
-      line = g_strdup_printf ("%u %s", row->uid, raw);
-      g_checksum_reset (md5);
-      g_checksum_update (md5, (const guchar *) line, -1);
-      g_checksum_get_digest (md5, digest, &len);
-      for (guint i = 0; i < 8; i++)
-        h = (h << 8) | digest[i];
-      sum += h;
-      n++;
-    }
-  return n == 0 ? NULL : g_strdup_printf ("1 %u %016" G_GINT64_MODIFIER "x", n, sum);
-}
-
-/* Whether the status's keywords are as this engine left them. The fast
- * listing reports an unchanged server message without its flags, and
- * the runner takes its keywords from the status: right only when the
- * status is what the last run learned from the server. */
-static gboolean
-keywords_status_trusted (Runner *r)
-{
-  g_autofree char *stamp = NULL;
-
-  if (!keywords_on (r))
-    return TRUE;
-  stamp = keywords_stamp (r);
-  return g_strcmp0 (stamp, g_hash_table_lookup (r->meta, META_KEYWORDS_STAMP)) == 0;
-}
-
-/* After the run's last status commit; a run that stops before leaves
- * the old stamp, which the next run finds different: a full listing,
- * never a wrong one. Nothing written when it did not change (rule 9). */
-static gboolean
-save_keywords_stamp (Runner *r, GError **error)
-{
-  g_autofree char *stamp = NULL;
-  g_autoptr(MailsyncStatusBatch) batch = NULL;
-
-  if (r->config->dry_run || !keywords_on (r))
-    return TRUE;
-  stamp = keywords_stamp (r);
-  if (g_strcmp0 (stamp, g_hash_table_lookup (r->meta, META_KEYWORDS_STAMP)) == 0)
-    return TRUE;
-  batch = mailsync_status_batch_new ();
-  mailsync_status_batch_set_meta (batch, META_KEYWORDS_STAMP, stamp);
-  return _mailsync_sync_commit (r, batch, error);
-}
-
-static void
-offer_known_state (Runner *r)
-{
-  g_autoptr(GHashTable) known = NULL;
-  GHashTableIter iter;
-  gpointer value;
-
-  if (!_mailsync_sync_fast_listing_applies (r))
-    return;
-  if (!keywords_status_trusted (r))
-    {
-      /* another program (offlineimap3) rewrote the status's keywords:
-       * they say nothing about the server now */
-      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
-            "the status's keywords were changed by another program: listing the server's flags in full");
-      return;
-    }
-  known = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  g_hash_table_iter_init (&iter, r->status_rows);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      MailsyncStatusRecord *record = value;
-
-      g_hash_table_insert (known, GUINT_TO_POINTER (record->uid), g_strdup (record->flags));
-    }
-  g_object_set (r->remote, "known-messages", known,
-                "known-state", g_hash_table_lookup (r->meta, META_LISTING_STATE), NULL);
-}
-
-/* Called with the last batch of a run that did everything it planned. A
- * run that skipped a message keeps the old state: the next listing then
- * reports that message again. */
-static void
-save_listing_state (Runner *r, MailsyncStatusBatch *batch)
-{
-  g_autofree char *state = NULL;
-  const char *saved = g_hash_table_lookup (r->meta, META_LISTING_STATE);
-
-  if (_mailsync_sync_fast_listing_applies (r))
-    {
-      if (r->incomplete)
-        return;
-      g_object_get (r->remote, "sync-state", &state, NULL);
-    }
-  /* Rule 9: nothing changed, nothing written. */
-  if (g_strcmp0 (state, saved) != 0)
-    mailsync_status_batch_set_meta (batch, META_LISTING_STATE, state);
-}
-
 /* The local listing (a directory scan in a thread, the longest part of a
  * no-op resync) can start before the status is loaded; list_both then
  * takes its result. Only the listing starts early: the events stay where
@@ -512,7 +359,7 @@ _mailsync_sync_list_both (Runner *r, GError **error)
   if (_mailsync_sync_shows_listing (r->local))
     _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
-  offer_known_state (r);
+  _mailsync_sync_offer_known_state (r);
   _mailsync_sync_offer_window (r, r->remote);
   /* Both listings run at once: one may be a network round trip. */
   mailsync_folder_list_messages_async (r->remote, r->config->cancellable, _mailsync_store_result, &remote_result);
@@ -594,141 +441,6 @@ set_uid_and_wait (Runner *r, MailsyncMessageInfo *info, guint32 uid, GError **er
   return mailsync_folder_set_message_uid_finish (r->local, _mailsync_await (&result), error);
 }
 
-/* A status row whose labels and mtime are not known here keeps the ones
- * it has (offlineimap's UPDATE status SET flags=?), so that a flag change
- * never loses what the label pass recorded. */
-static void
-put_keeping_labels (Runner *r, MailsyncStatusBatch *batch, guint32 uid, const char *flags)
-{
-  const MailsyncStatusRecord *old = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
-
-  mailsync_status_batch_put (batch, uid, flags, old ? old->mtime : 0, old ? old->labels : "");
-}
-
-/* ---- keywords (issue 10 item 3) ---------------------------------------
- *
- * Synced when both folders have them (IMAP and Maildir). The status keeps
- * a local Maildir's keywords as offlineimap keeps those it maps: as the
- * letters of the file names in the flags column ("Sab"), a customflag
- * letter or one from the folder's dovecot-keywords file (doc/design.md). */
-static gboolean
-keywords_on (Runner *r)
-{
-  return _mailsync_keywords_supported (r->remote) && _mailsync_keywords_supported (r->local);
-}
-
-/* A message's keywords, space-separated; NULL when the listing does not
- * say (an IMAP fast listing's unchanged message). */
-static char *
-info_keywords (MailsyncMessageInfo *info)
-{
-  const char * const *keywords = mailsync_message_info_get_keywords (info);
-
-  return keywords ? g_strjoinv (" ", (char **) keywords) : NULL;
-}
-
-/* The status flags column for @flags (system letters) and @keywords: the
- * letters the local side gives them, sorted by ASCII as offlineimap's. */
-static char *
-status_flags (Runner *r, const char *flags, const char *keywords)
-{
-  g_autofree char *letters = NULL;
-  g_autofree char *all = NULL;
-  GString *sorted;
-
-  if (!keywords_on (r) || keywords == NULL || *keywords == '\0')
-    return g_strdup (flags);
-  letters = _mailsync_keywords_to_letters (r->local, keywords);
-  all = g_strconcat (flags, letters, NULL);
-  sorted = g_string_new (NULL);
-  for (int c = 'A'; c <= 'z'; c++)
-    if (strchr (all, c) != NULL)
-      g_string_append_c (sorted, (char) c);
-  return g_string_free (sorted, FALSE);
-}
-
-/* The keywords a status row records. A local Maildir: its letters in the
- * flags column; the local IMAP folder of an IMAP<->IMAP account, which
- * has no letters: their names in the labels column, which offlineimap
- * uses only for Gmail labels and keeps as it is on the flag updates it
- * makes (doc/design.md). */
-static char *
-row_keywords (Runner *r, const MailsyncStatusRecord *row)
-{
-  if (row == NULL)
-    return g_strdup ("");
-  if (_mailsync_keywords_in_labels (r->local))
-    return _mailsync_keywords_from_labels (row->labels);
-  return _mailsync_keywords_from_letters (r->local, row->flags);
-}
-
-/* A status row for @flags (system letters) and @keywords (those both
- * sides have, space-separated), in the form row_keywords() reads. */
-static void
-put_row (Runner *r, MailsyncStatusBatch *batch, guint32 uid, const char *flags, const char *keywords)
-{
-  g_autofree char *row_flags = status_flags (r, flags, keywords);
-
-  if (keywords_on (r) && _mailsync_keywords_in_labels (r->local))
-    {
-      const MailsyncStatusRecord *old = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
-      g_autofree char *labels = _mailsync_keywords_to_labels (keywords);
-
-      mailsync_status_batch_put (batch, uid, row_flags, old ? old->mtime : 0, labels);
-    }
-  else
-    put_keeping_labels (r, batch, uid, row_flags);
-}
-
-/* The keywords of @wanted that @stored lacks: the local side had no
- * letter left for them (a Maildir folder with 26 keywords). One line. */
-static void
-warn_not_stored (Runner *r, guint32 uid, const char *wanted, const char *stored)
-{
-  g_auto(GStrv) want = g_strsplit (wanted ? wanted : "", " ", -1);
-  g_auto(GStrv) have = g_strsplit (stored ? stored : "", " ", -1);
-  g_autoptr(GString) missing = g_string_new (NULL);
-  g_autofree char *text = NULL;
-
-  for (char **w = want; *w; w++)
-    if (**w != '\0' && !g_strv_contains ((const char * const *) have, *w))
-      g_string_append_printf (missing, "%s%s", missing->len ? " " : "", *w);
-  if (missing->len == 0)
-    return;
-  text = g_strdup_printf ("Keywords not stored on message %u in %s (%s): %s", uid, r->folder_label,
-                          _mailsync_keywords_has_letters (r->local) ? "no letter left in its dovecot-keywords"
-                                                                     : "the folder cannot store them",
-                          missing->str);
-  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, r->local, MAILSYNC_DIRECTION_TO_LOCAL, uid, 0, 0, NULL, NULL, text);
-}
-
-static gboolean
-remote_can_store (const char *keyword, gpointer data)
-{
-  Runner *r = data;
-
-  return _mailsync_keywords_can_store (r->remote, keyword);
-}
-
-/* The keywords @a and @b both have (IMAP keywords: case-insensitive),
- * space-separated in @a's spelling. */
-static char *
-common_keywords (MailsyncMessageInfo *a, MailsyncMessageInfo *b)
-{
-  const char * const *ka = mailsync_message_info_get_keywords (a);
-  const char * const *kb = mailsync_message_info_get_keywords (b);
-  GString *out = g_string_new (NULL);
-
-  for (guint i = 0; ka != NULL && ka[i] != NULL; i++)
-    for (guint j = 0; kb != NULL && kb[j] != NULL; j++)
-      if (g_ascii_strcasecmp (ka[i], kb[j]) == 0)
-        {
-          g_string_append_printf (out, "%s%s", out->len ? " " : "", ka[i]);
-          break;
-        }
-  return g_string_free (out, FALSE);
-}
-
 /* After a crash between an APPEND and the status commit, the remote holds a
  * copy the status does not know. Find it by content among the remote
  * messages nobody knows, and give the local original its UID; without this
@@ -799,17 +511,17 @@ reconcile_intents (Runner *r, GError **error)
                 return FALSE;
             }
           g_hash_table_insert (r->local_by_uid, GUINT_TO_POINTER (found), local);
-          if (keywords_on (r))
+          if (_mailsync_sync_keywords_on (r))
             {
               /* the keywords both copies have: the next run then sends
                * what the APPEND did not carry, and takes off neither
                * side one the other lacks */
-              g_autofree char *kept = common_keywords (local, found_info);
+              g_autofree char *kept = _mailsync_sync_common_keywords (local, found_info);
 
-              put_row (r, batch, found, flags, kept);
+              _mailsync_sync_put_row (r, batch, found, flags, kept);
             }
           else
-            put_keeping_labels (r, batch, found, flags);
+            _mailsync_sync_put_keeping_labels (r, batch, found, flags);
           _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->local, MAILSYNC_DIRECTION_TO_REMOTE, found, 0, 0, NULL, NULL,
                 "recovered an interrupted upload");
           changed = TRUE;
@@ -1120,10 +832,10 @@ commit_downloads (Runner *r, GPtrArray *batch_ops, guint *done, guint total, GEr
         continue;
       /* the keywords the local side could store: the status records
        * those only, so that one it could not is never read as removed */
-      stored_keywords = info_keywords (op->stored);
-      row_flags = status_flags (r, op->action->flags, stored_keywords);
-      if (keywords_on (r))
-        warn_not_stored (r, op->action->uid, op->action->keywords, stored_keywords);
+      stored_keywords = _mailsync_sync_info_keywords (op->stored);
+      row_flags = _mailsync_sync_status_flags (r, op->action->flags, stored_keywords);
+      if (_mailsync_sync_keywords_on (r))
+        _mailsync_sync_warn_not_stored (r, op->action->uid, op->action->keywords, stored_keywords);
       if (r->labels != NULL)
         {
           /* the labels now in the file, and its mtime (GmailFolder's copymessageto) */
@@ -1132,7 +844,7 @@ commit_downloads (Runner *r, GPtrArray *batch_ops, guint *done, guint total, GEr
           mailsync_status_batch_put (batch, op->action->uid, row_flags, _mailsync_sync_local_mtime (r, op->stored), labels);
         }
       else
-        put_row (r, batch, op->action->uid, op->action->flags, stored_keywords);
+        _mailsync_sync_put_row (r, batch, op->action->uid, op->action->flags, stored_keywords);
       progress_copied (r, copy_size (op->source));
       if (r->config->emit != NULL)
         {
@@ -1325,9 +1037,9 @@ run_uploads (Runner *r, GPtrArray *todo, GError **error)
           {
             /* the keywords the APPEND carried: one the server cannot
              * store is left out, so that it is not read as removed there */
-            g_autofree char *sent = op->stored ? info_keywords (op->stored) : NULL;
+            g_autofree char *sent = op->stored ? _mailsync_sync_info_keywords (op->stored) : NULL;
 
-            put_row (r, batch, uid, op->action->flags, sent ? sent : op->action->keywords);
+            _mailsync_sync_put_row (r, batch, uid, op->action->flags, sent ? sent : op->action->keywords);
           }
           mailsync_status_batch_set_meta (batch, op->token, NULL);
           progress_copied (r, copy_size (op->source));
@@ -1609,21 +1321,6 @@ run_keywords (Runner *r, GPtrArray *todo, MailsyncFolder *folder, GHashTable *no
   return TRUE;
 }
 
-/* A status row's flags after the flag and keyword passes: the keywords
- * the local side could not store left out. */
-static void
-put_status_row (Runner *r, MailsyncStatusBatch *batch, MailsyncAction *a, GHashTable *not_stored_by_uid)
-{
-  g_auto(GStrv) words = g_strsplit (a->keywords ? a->keywords : "", " ", -1);
-  const char * const *not_stored = g_hash_table_lookup (not_stored_by_uid, GUINT_TO_POINTER (a->uid));
-  g_autoptr(GString) kept = g_string_new (NULL);
-
-  for (char **w = words; *w; w++)
-    if (**w != '\0' && (not_stored == NULL || !g_strv_contains (not_stored, *w)))
-      g_string_append_printf (kept, "%s%s", kept->len ? " " : "", *w);
-  put_row (r, batch, a->uid, a->flags, kept->str);
-}
-
 /* ---- planning --------------------------------------------------------- */
 
 /* offlineimap's copy_ignore_eval on the remote repository: f(folder's
@@ -1673,11 +1370,11 @@ _mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
                       (obey_read_only_folders && mailsync_folder_is_read_only (r->local)),
     .remote_sync_deletes = mailsync_repository_get_sync_deletes (rrepo),
     .local_sync_deletes = mailsync_repository_get_sync_deletes (lrepo),
-    .remote_can_store = remote_can_store,
+    .remote_can_store = _mailsync_sync_remote_can_store,
     .remote_can_store_data = r,
   };
   /* once, not per message (two type checks each) */
-  gboolean with_keywords = keywords_on (r);
+  gboolean with_keywords = _mailsync_sync_keywords_on (r);
   GHashTableIter iter;
   gpointer value;
 
@@ -1705,13 +1402,13 @@ _mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
       g_ptr_array_add (strings, flags);
       if (with_keywords)
         {
-          char *keywords = info_keywords (info);
+          char *keywords = _mailsync_sync_info_keywords (info);
 
           if (keywords == NULL)
             {
               /* unchanged since the status: its keywords */
               const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
-              keywords = row_keywords (r, row);
+              keywords = _mailsync_sync_row_keywords (r, row);
             }
           m.keywords = keywords;
           g_ptr_array_add (strings, keywords);
@@ -1728,7 +1425,7 @@ _mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
       g_ptr_array_add (strings, flags);
       if (with_keywords)
         {
-          m.keywords = info_keywords (info);
+          m.keywords = _mailsync_sync_info_keywords (info);
           g_ptr_array_add (strings, (char *) m.keywords);
         }
       g_array_append_val (local, m);
@@ -1743,7 +1440,7 @@ _mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
       g_ptr_array_add (strings, flags);
       if (with_keywords)
         {
-          s.keywords = row_keywords (r, record);
+          s.keywords = _mailsync_sync_row_keywords (r, record);
           g_ptr_array_add (strings, (char *) s.keywords);
         }
       g_array_append_val (status, s);
@@ -1955,8 +1652,8 @@ execute (Runner *r, GPtrArray *plan, GError **error)
   _mailsync_crash_point ("runner-flags-remote-flushed");
   /* after the keyword passes: a new keyword has its letter now */
   for (guint i = 0; i < status_puts->len; i++)
-    put_status_row (r, status, status_puts->pdata[i], not_stored);
-  save_listing_state (r, status);
+    _mailsync_sync_put_status_row (r, status, status_puts->pdata[i], not_stored);
+  _mailsync_sync_save_listing_state (r, status);
   if (!_mailsync_sync_commit (r, status, error))
     return FALSE;
   _mailsync_crash_point ("runner-status-committed");
@@ -2042,10 +1739,10 @@ sync_folder_once (const MailsyncRunnerConfig *config,
 
       _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
             "not changed");
-      save_listing_state (r, state);
+      _mailsync_sync_save_listing_state (r, state);
       if (!config->dry_run && !_mailsync_sync_commit (r, state, error))
         return FALSE;
-      if (!save_keywords_stamp (r, error))
+      if (!_mailsync_sync_save_keywords_stamp (r, error))
         return FALSE;
       _mailsync_sync_record_unchanged (r);
       return TRUE;
@@ -2054,7 +1751,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
     return FALSE;
   if (!_mailsync_sync_run_labels (r, error))
     return FALSE;
-  if (!save_keywords_stamp (r, error))
+  if (!_mailsync_sync_save_keywords_stamp (r, error))
     return FALSE;
   _mailsync_sync_record_unchanged (r);
   /* Said once the copies are done, so the count is what happened. */

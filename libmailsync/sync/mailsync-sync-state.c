@@ -1,0 +1,310 @@
+/* What a folder's status holds besides its rows' UIDs: the flags and
+ * keywords columns a row is written with (issue 10 item 3), the keywords
+ * stamp, and the remote listing state the fast listing resumes from.
+ * Split from mailsync-sync-runner.c (issue 14 item 1). */
+#include "config.h"
+
+#include "sync/mailsync-sync-private.h"
+
+#include <string.h>
+
+gboolean
+_mailsync_sync_fast_listing_applies (Runner *r)
+{
+  MailsyncRepository *rrepo = mailsync_folder_get_repository (r->remote);
+  MailsyncRepository *lrepo = mailsync_folder_get_repository (r->local);
+  GObjectClass *klass = G_OBJECT_GET_CLASS (r->remote);
+
+  return g_object_class_find_property (klass, "known-messages") != NULL
+         && g_object_class_find_property (klass, "known-state") != NULL
+         && g_object_class_find_property (klass, "sync-state") != NULL
+         && !r->max_age_set && r->config->max_size == 0 && _mailsync_sync_start_date_of (r) == 0
+         && !mailsync_repository_get_readonly (rrepo) && !mailsync_repository_get_readonly (lrepo)
+         && mailsync_repository_get_sync_deletes (rrepo) && mailsync_repository_get_sync_deletes (lrepo);
+}
+
+/* The keywords the status records, as a stamp: per row that has any,
+ * its UID and the raw form it has them in (the flags column's keyword
+ * letters, or the labels column of an IMAP<->IMAP account), hashed, the
+ * hashes summed (the rows come in no order); NULL when no row has any.
+ * A digest rather than a marker: offlineimap3 rewrites rows without
+ * touching our meta entries, and what it can change here is exactly
+ * that content (it strips a letter it has no customflag for, drops a
+ * customflag letter it cannot send, adds one it downloaded). */
+static char *
+keywords_stamp (Runner *r)
+{
+  gboolean in_labels = _mailsync_keywords_in_labels (r->local);
+  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+  GHashTableIter iter;
+  gpointer value;
+  guint64 sum = 0;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, r->status_rows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      const MailsyncStatusRecord *row = value;
+      g_autofree char *raw = NULL;
+      g_autofree char *line = NULL;
+      guint8 digest[16];
+      gsize len = sizeof digest;
+      guint64 h = 0;
+
+      if (in_labels)
+        raw = g_strdup (row->labels ? row->labels : "");
+      else
+        {
+          GString *letters = g_string_new (NULL);
+
+          for (const char *p = row->flags; p && *p; p++)
+            if (*p >= 'a' && *p <= 'z')
+              g_string_append_c (letters, *p);
+          raw = g_string_free (letters, FALSE);
+        }
+      if (*raw == '\0')
+        continue;
+      line = g_strdup_printf ("%u %s", row->uid, raw);
+      g_checksum_reset (md5);
+      g_checksum_update (md5, (const guchar *) line, -1);
+      g_checksum_get_digest (md5, digest, &len);
+      for (guint i = 0; i < 8; i++)
+        h = (h << 8) | digest[i];
+      sum += h;
+      n++;
+    }
+  return n == 0 ? NULL : g_strdup_printf ("1 %u %016" G_GINT64_MODIFIER "x", n, sum);
+}
+
+/* Whether the status's keywords are as this engine left them. The fast
+ * listing reports an unchanged server message without its flags, and
+ * the runner takes its keywords from the status: right only when the
+ * status is what the last run learned from the server. */
+static gboolean
+keywords_status_trusted (Runner *r)
+{
+  g_autofree char *stamp = NULL;
+
+  if (!_mailsync_sync_keywords_on (r))
+    return TRUE;
+  stamp = keywords_stamp (r);
+  return g_strcmp0 (stamp, g_hash_table_lookup (r->meta, META_KEYWORDS_STAMP)) == 0;
+}
+
+/* After the run's last status commit; a run that stops before leaves
+ * the old stamp, which the next run finds different: a full listing,
+ * never a wrong one. Nothing written when it did not change (rule 9). */
+gboolean
+_mailsync_sync_save_keywords_stamp (Runner *r, GError **error)
+{
+  g_autofree char *stamp = NULL;
+  g_autoptr(MailsyncStatusBatch) batch = NULL;
+
+  if (r->config->dry_run || !_mailsync_sync_keywords_on (r))
+    return TRUE;
+  stamp = keywords_stamp (r);
+  if (g_strcmp0 (stamp, g_hash_table_lookup (r->meta, META_KEYWORDS_STAMP)) == 0)
+    return TRUE;
+  batch = mailsync_status_batch_new ();
+  mailsync_status_batch_set_meta (batch, META_KEYWORDS_STAMP, stamp);
+  return _mailsync_sync_commit (r, batch, error);
+}
+
+void
+_mailsync_sync_offer_known_state (Runner *r)
+{
+  g_autoptr(GHashTable) known = NULL;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (!_mailsync_sync_fast_listing_applies (r))
+    return;
+  if (!keywords_status_trusted (r))
+    {
+      /* another program (offlineimap3) rewrote the status's keywords:
+       * they say nothing about the server now */
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
+            "the status's keywords were changed by another program: listing the server's flags in full");
+      return;
+    }
+  known = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_hash_table_iter_init (&iter, r->status_rows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      MailsyncStatusRecord *record = value;
+
+      g_hash_table_insert (known, GUINT_TO_POINTER (record->uid), g_strdup (record->flags));
+    }
+  g_object_set (r->remote, "known-messages", known,
+                "known-state", g_hash_table_lookup (r->meta, META_LISTING_STATE), NULL);
+}
+
+/* Called with the last batch of a run that did everything it planned. A
+ * run that skipped a message keeps the old state: the next listing then
+ * reports that message again. */
+void
+_mailsync_sync_save_listing_state (Runner *r, MailsyncStatusBatch *batch)
+{
+  g_autofree char *state = NULL;
+  const char *saved = g_hash_table_lookup (r->meta, META_LISTING_STATE);
+
+  if (_mailsync_sync_fast_listing_applies (r))
+    {
+      if (r->incomplete)
+        return;
+      g_object_get (r->remote, "sync-state", &state, NULL);
+    }
+  /* Rule 9: nothing changed, nothing written. */
+  if (g_strcmp0 (state, saved) != 0)
+    mailsync_status_batch_set_meta (batch, META_LISTING_STATE, state);
+}
+
+/* A status row whose labels and mtime are not known here keeps the ones
+ * it has (offlineimap's UPDATE status SET flags=?), so that a flag change
+ * never loses what the label pass recorded. */
+void
+_mailsync_sync_put_keeping_labels (Runner *r, MailsyncStatusBatch *batch, guint32 uid, const char *flags)
+{
+  const MailsyncStatusRecord *old = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+
+  mailsync_status_batch_put (batch, uid, flags, old ? old->mtime : 0, old ? old->labels : "");
+}
+
+/* ---- keywords (issue 10 item 3) ---------------------------------------
+ *
+ * Synced when both folders have them (IMAP and Maildir). The status keeps
+ * a local Maildir's keywords as offlineimap keeps those it maps: as the
+ * letters of the file names in the flags column ("Sab"), a customflag
+ * letter or one from the folder's dovecot-keywords file (doc/design.md). */
+gboolean
+_mailsync_sync_keywords_on (Runner *r)
+{
+  return _mailsync_keywords_supported (r->remote) && _mailsync_keywords_supported (r->local);
+}
+
+/* A message's keywords, space-separated; NULL when the listing does not
+ * say (an IMAP fast listing's unchanged message). */
+char *
+_mailsync_sync_info_keywords (MailsyncMessageInfo *info)
+{
+  const char * const *keywords = mailsync_message_info_get_keywords (info);
+
+  return keywords ? g_strjoinv (" ", (char **) keywords) : NULL;
+}
+
+/* The status flags column for @flags (system letters) and @keywords: the
+ * letters the local side gives them, sorted by ASCII as offlineimap's. */
+char *
+_mailsync_sync_status_flags (Runner *r, const char *flags, const char *keywords)
+{
+  g_autofree char *letters = NULL;
+  g_autofree char *all = NULL;
+  GString *sorted;
+
+  if (!_mailsync_sync_keywords_on (r) || keywords == NULL || *keywords == '\0')
+    return g_strdup (flags);
+  letters = _mailsync_keywords_to_letters (r->local, keywords);
+  all = g_strconcat (flags, letters, NULL);
+  sorted = g_string_new (NULL);
+  for (int c = 'A'; c <= 'z'; c++)
+    if (strchr (all, c) != NULL)
+      g_string_append_c (sorted, (char) c);
+  return g_string_free (sorted, FALSE);
+}
+
+/* The keywords a status row records. A local Maildir: its letters in the
+ * flags column; the local IMAP folder of an IMAP<->IMAP account, which
+ * has no letters: their names in the labels column, which offlineimap
+ * uses only for Gmail labels and keeps as it is on the flag updates it
+ * makes (doc/design.md). */
+char *
+_mailsync_sync_row_keywords (Runner *r, const MailsyncStatusRecord *row)
+{
+  if (row == NULL)
+    return g_strdup ("");
+  if (_mailsync_keywords_in_labels (r->local))
+    return _mailsync_keywords_from_labels (row->labels);
+  return _mailsync_keywords_from_letters (r->local, row->flags);
+}
+
+/* A status row for @flags (system letters) and @keywords (those both
+ * sides have, space-separated), in the form row_keywords() reads. */
+void
+_mailsync_sync_put_row (Runner *r, MailsyncStatusBatch *batch, guint32 uid, const char *flags, const char *keywords)
+{
+  g_autofree char *row_flags = _mailsync_sync_status_flags (r, flags, keywords);
+
+  if (_mailsync_sync_keywords_on (r) && _mailsync_keywords_in_labels (r->local))
+    {
+      const MailsyncStatusRecord *old = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+      g_autofree char *labels = _mailsync_keywords_to_labels (keywords);
+
+      mailsync_status_batch_put (batch, uid, row_flags, old ? old->mtime : 0, labels);
+    }
+  else
+    _mailsync_sync_put_keeping_labels (r, batch, uid, row_flags);
+}
+
+/* The keywords of @wanted that @stored lacks: the local side had no
+ * letter left for them (a Maildir folder with 26 keywords). One line. */
+void
+_mailsync_sync_warn_not_stored (Runner *r, guint32 uid, const char *wanted, const char *stored)
+{
+  g_auto(GStrv) want = g_strsplit (wanted ? wanted : "", " ", -1);
+  g_auto(GStrv) have = g_strsplit (stored ? stored : "", " ", -1);
+  g_autoptr(GString) missing = g_string_new (NULL);
+  g_autofree char *text = NULL;
+
+  for (char **w = want; *w; w++)
+    if (**w != '\0' && !g_strv_contains ((const char * const *) have, *w))
+      g_string_append_printf (missing, "%s%s", missing->len ? " " : "", *w);
+  if (missing->len == 0)
+    return;
+  text = g_strdup_printf ("Keywords not stored on message %u in %s (%s): %s", uid, r->folder_label,
+                          _mailsync_keywords_has_letters (r->local) ? "no letter left in its dovecot-keywords"
+                                                                     : "the folder cannot store them",
+                          missing->str);
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, r->local, MAILSYNC_DIRECTION_TO_LOCAL, uid, 0, 0, NULL, NULL, text);
+}
+
+gboolean
+_mailsync_sync_remote_can_store (const char *keyword, gpointer data)
+{
+  Runner *r = data;
+
+  return _mailsync_keywords_can_store (r->remote, keyword);
+}
+
+/* The keywords @a and @b both have (IMAP keywords: case-insensitive),
+ * space-separated in @a's spelling. */
+char *
+_mailsync_sync_common_keywords (MailsyncMessageInfo *a, MailsyncMessageInfo *b)
+{
+  const char * const *ka = mailsync_message_info_get_keywords (a);
+  const char * const *kb = mailsync_message_info_get_keywords (b);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; ka != NULL && ka[i] != NULL; i++)
+    for (guint j = 0; kb != NULL && kb[j] != NULL; j++)
+      if (g_ascii_strcasecmp (ka[i], kb[j]) == 0)
+        {
+          g_string_append_printf (out, "%s%s", out->len ? " " : "", ka[i]);
+          break;
+        }
+  return g_string_free (out, FALSE);
+}
+
+/* A status row's flags after the flag and keyword passes: the keywords
+ * the local side could not store left out. */
+void
+_mailsync_sync_put_status_row (Runner *r, MailsyncStatusBatch *batch, MailsyncAction *a, GHashTable *not_stored_by_uid)
+{
+  g_auto(GStrv) words = g_strsplit (a->keywords ? a->keywords : "", " ", -1);
+  const char * const *not_stored = g_hash_table_lookup (not_stored_by_uid, GUINT_TO_POINTER (a->uid));
+  g_autoptr(GString) kept = g_string_new (NULL);
+
+  for (char **w = words; *w; w++)
+    if (**w != '\0' && (not_stored == NULL || !g_strv_contains (not_stored, *w)))
+      g_string_append_printf (kept, "%s%s", kept->len ? " " : "", *w);
+  _mailsync_sync_put_row (r, batch, a->uid, a->flags, kept->str);
+}
