@@ -72,6 +72,28 @@ typedef struct
 
 /* mailsync-sync-runner.c */
 void _mailsync_sync_runner_free (Runner *r);
+MailsyncSyncEvent *_mailsync_sync_new_event (Runner                *r,
+                                             MailsyncSyncEventKind  kind,
+                                             MailsyncFolder        *destination,
+                                             MailsyncDirection      direction,
+                                             guint32                uid,
+                                             guint                  n,
+                                             guint                  total,
+                                             const char            *flags,
+                                             const GError          *error,
+                                             const char            *text);
+void _mailsync_sync_emit_full (Runner                *r,
+                               MailsyncSyncEventKind  kind,
+                               MailsyncFolder        *destination,
+                               MailsyncDirection      direction,
+                               guint32                uid,
+                               guint                  n,
+                               guint                  total,
+                               const char            *flags,
+                               const GError          *error,
+                               const char            *text,
+                               const guint32         *uids,
+                               guint                  n_uids);
 void _mailsync_sync_emit (Runner                *r,
                           MailsyncSyncEventKind  kind,
                           MailsyncFolder        *destination,
@@ -82,6 +104,10 @@ void _mailsync_sync_emit (Runner                *r,
                           const char            *flags,
                           const GError          *error,
                           const char            *text);
+guint64 _mailsync_sync_copy_size (MailsyncMessageInfo *source);
+void _mailsync_sync_progress_copied (Runner *r, guint64 bytes);
+void _mailsync_sync_runner_wait (Runner *r);
+gboolean _mailsync_sync_flush_folder (Runner *r, MailsyncFolder *folder, GError **error);
 gboolean _mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **error);
 void _mailsync_sync_start_local_listing (Runner *r);
 gboolean _mailsync_sync_shows_listing (MailsyncFolder *folder);
@@ -91,7 +117,6 @@ gboolean _mailsync_sync_check_one_validity (Runner              *r,
                                             const char          *meta_key,
                                             MailsyncStatusBatch *batch,
                                             GError             **error);
-gint64 _mailsync_sync_local_mtime (Runner *r, MailsyncMessageInfo *info);
 gboolean _mailsync_sync_load_copy_ignore (Runner *r, GError **error);
 GPtrArray *_mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders);
 
@@ -121,6 +146,17 @@ void _mailsync_sync_warn_not_stored (Runner *r, guint32 uid, const char *wanted,
 gboolean _mailsync_sync_remote_can_store (const char *keyword, gpointer data);
 char *_mailsync_sync_common_keywords (MailsyncMessageInfo *a, MailsyncMessageInfo *b);
 void _mailsync_sync_put_status_row (Runner *r, MailsyncStatusBatch *batch, MailsyncAction *a, GHashTable *not_stored_by_uid);
+
+/* mailsync-sync-ops.c */
+gboolean _mailsync_sync_reconcile_intents (Runner *r, GError **error);
+gint64 _mailsync_sync_local_mtime (Runner *r, MailsyncMessageInfo *info);
+gboolean _mailsync_sync_load_remote_labels (Runner *r, GError **error);
+gboolean _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error);
+gboolean _mailsync_sync_run_uploads (Runner *r, GPtrArray *todo, GError **error);
+gboolean _mailsync_sync_run_deletes (Runner *r, GPtrArray *todo, MailsyncFolder *folder, const char *step, GError **error);
+void _mailsync_sync_emit_flag_counts (Runner *r, GPtrArray *todo, MailsyncFolder *folder);
+gboolean _mailsync_sync_run_flags (Runner *r, GPtrArray *todo, MailsyncFolder *folder, GError **error);
+gboolean _mailsync_sync_run_keywords (Runner *r, GPtrArray *todo, MailsyncFolder *folder, GHashTable *not_stored_by_uid, GError **error);
 
 /* mailsync-sync-rebuild.c */
 gboolean _mailsync_sync_status_lost (Runner *r, guint n_records);

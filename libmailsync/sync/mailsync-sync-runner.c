@@ -22,7 +22,6 @@
 #include "sync/mailsync-sync-private.h"
 
 #include <string.h>
-#include <sys/stat.h>
 
 /* Refuse to apply an "empty side" listing that would delete more than this
  * many messages: a missing mount or a broken server looks exactly so. */
@@ -59,8 +58,8 @@ _mailsync_sync_runner_free (Runner *r)
   g_free (r);
 }
 
-static MailsyncSyncEvent *
-new_event (Runner                *r,
+MailsyncSyncEvent *
+_mailsync_sync_new_event (Runner                *r,
            MailsyncSyncEventKind  kind,
            MailsyncFolder        *destination,
            MailsyncDirection      direction,
@@ -92,8 +91,8 @@ new_event (Runner                *r,
   return event;
 }
 
-static void
-emit_full (Runner                *r,
+void
+_mailsync_sync_emit_full (Runner                *r,
            MailsyncSyncEventKind  kind,
            MailsyncFolder        *destination,
            MailsyncDirection      direction,
@@ -110,7 +109,7 @@ emit_full (Runner                *r,
 
   if (r->config->emit == NULL)
     return;
-  event = new_event (r, kind, destination, direction, uid, n, total, flags, error, text);
+  event = _mailsync_sync_new_event (r, kind, destination, direction, uid, n, total, flags, error, text);
   if (uids != NULL)
     _mailsync_sync_event_set_uids (event, uids, n_uids);
   r->config->emit (event, r->config->emit_data);
@@ -128,15 +127,15 @@ _mailsync_sync_emit (Runner                *r,
       const GError          *error,
       const char            *text)
 {
-  emit_full (r, kind, destination, direction, uid, n, total, flags, error, text, NULL, 0);
+  _mailsync_sync_emit_full (r, kind, destination, direction, uid, n, total, flags, error, text, NULL, 0);
 }
 
 /* ---- progress (issue 10 item 5) --------------------------------------- */
 
 /* The size a copy counts for: the source's, as the plan counted it, so
  * that what is done adds up to what was planned exactly. */
-static guint64
-copy_size (MailsyncMessageInfo *source)
+guint64
+_mailsync_sync_copy_size (MailsyncMessageInfo *source)
 {
   return source != NULL ? mailsync_message_info_get_size (source) : 0;
 }
@@ -153,10 +152,10 @@ progress_plan (Runner *r, GPtrArray *downloads, GPtrArray *uploads)
   g_autoptr(MailsyncSyncEvent) event = NULL;
 
   for (guint i = 0; i < downloads->len; i++)
-    bytes += copy_size (g_hash_table_lookup (r->remote_by_uid,
+    bytes += _mailsync_sync_copy_size (g_hash_table_lookup (r->remote_by_uid,
                                              GUINT_TO_POINTER (((MailsyncAction *) downloads->pdata[i])->uid)));
   for (guint i = 0; i < uploads->len; i++)
-    bytes += copy_size (g_hash_table_lookup (r->local_by_key, ((MailsyncAction *) uploads->pdata[i])->key));
+    bytes += _mailsync_sync_copy_size (g_hash_table_lookup (r->local_by_key, ((MailsyncAction *) uploads->pdata[i])->key));
   if (p != NULL)
     {
       p->folder_messages_total += n;
@@ -166,15 +165,15 @@ progress_plan (Runner *r, GPtrArray *downloads, GPtrArray *uploads)
     }
   if (r->config->emit == NULL)
     return;
-  event = new_event (r, MAILSYNC_SYNC_EVENT_FOLDER_PLANNED, NULL, MAILSYNC_DIRECTION_NONE, 0, n, n,
+  event = _mailsync_sync_new_event (r, MAILSYNC_SYNC_EVENT_FOLDER_PLANNED, NULL, MAILSYNC_DIRECTION_NONE, 0, n, n,
                      NULL, NULL, NULL);
   _mailsync_sync_event_set_bytes (event, bytes);
   r->config->emit (event, r->config->emit_data);
 }
 
 /* One copy is done (before its MESSAGE_COPIED event). */
-static void
-progress_copied (Runner *r, guint64 bytes)
+void
+_mailsync_sync_progress_copied (Runner *r, guint64 bytes)
 {
   MailsyncProgressCounts *p = r->config->progress;
 
@@ -206,15 +205,15 @@ progress_settle (const MailsyncRunnerConfig *config)
   p->folder_bytes_total = p->folder_bytes_done;
 }
 
-static void
-runner_wait (Runner *r)
+void
+_mailsync_sync_runner_wait (Runner *r)
 {
   while (r->pending > 0)
     _mailsync_await_iteration ();
 }
 
-static gboolean
-flush_folder (Runner *r, MailsyncFolder *folder, GError **error)
+gboolean
+_mailsync_sync_flush_folder (Runner *r, MailsyncFolder *folder, GError **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
@@ -391,157 +390,6 @@ _mailsync_sync_list_both (Runner *r, GError **error)
   return TRUE;
 }
 
-/* ---- content digests, for finding an upload after a crash ------------ */
-
-/* MD5 over the message with CR removed, so that a CRLF copy on a server and
- * an LF copy in a Maildir have the same digest. */
-static char *
-stream_digest (Runner *r, GInputStream *stream, GError **error)
-{
-  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
-  guint8 buf[65536];
-  guint8 out[sizeof buf];
-
-  for (;;)
-    {
-      gssize n = g_input_stream_read (stream, buf, sizeof buf, r->config->cancellable, error);
-      gsize m = 0;
-
-      if (n < 0)
-        return NULL;
-      if (n == 0)
-        break;
-      for (gssize i = 0; i < n; i++)
-        if (buf[i] != '\r')
-          out[m++] = buf[i];
-      g_checksum_update (md5, out, m);
-    }
-  return g_strdup (g_checksum_get_string (md5));
-}
-
-static char *
-message_digest (Runner *r, MailsyncFolder *folder, MailsyncMessageInfo *info, GError **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GInputStream) stream = NULL;
-
-  mailsync_folder_fetch_message_async (folder, info, r->config->cancellable, _mailsync_store_result, &result);
-  stream = mailsync_folder_fetch_message_finish (folder, _mailsync_await (&result), error);
-  if (stream == NULL)
-    return NULL;
-  return stream_digest (r, stream, error);
-}
-
-static MailsyncMessageInfo *
-set_uid_and_wait (Runner *r, MailsyncMessageInfo *info, guint32 uid, GError **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  mailsync_folder_set_message_uid_async (r->local, info, uid, r->config->cancellable, _mailsync_store_result, &result);
-  return mailsync_folder_set_message_uid_finish (r->local, _mailsync_await (&result), error);
-}
-
-/* After a crash between an APPEND and the status commit, the remote holds a
- * copy the status does not know. Find it by content among the remote
- * messages nobody knows, and give the local original its UID; without this
- * the next run would upload the message a second time. */
-static gboolean
-reconcile_intents (Runner *r, GError **error)
-{
-  g_autoptr(GPtrArray) intents = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
-  g_autoptr(GHashTable) digests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  GHashTableIter iter;
-  gpointer key, value;
-  gboolean changed = FALSE;
-
-  g_hash_table_iter_init (&iter, r->meta);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    if (g_str_has_prefix (key, INTENT_PREFIX))
-      g_ptr_array_add (intents, g_strdup (key));
-  if (intents->len == 0)
-    return TRUE;
-
-  for (guint i = 0; i < intents->len; i++)
-    {
-      const char *intent = intents->pdata[i];
-      g_auto(GStrv) fields = g_strsplit (g_hash_table_lookup (r->meta, intent), "\t", 3);
-      guint32 found = 0;
-      MailsyncMessageInfo *found_info = NULL;
-      MailsyncMessageInfo *local = NULL;
-
-      if (g_strv_length (fields) == 3)
-        {
-          for (guint j = 0; j < r->remote_list->len && found == 0; j++)
-            {
-              MailsyncMessageInfo *info = r->remote_list->pdata[j];
-              guint32 uid = mailsync_message_info_get_uid (info);
-              const char *digest;
-
-              if (g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) ||
-                  g_hash_table_contains (r->local_by_uid, GUINT_TO_POINTER (uid)))
-                continue;
-              digest = g_hash_table_lookup (digests, GUINT_TO_POINTER (uid));
-              if (digest == NULL)
-                {
-                  char *d = message_digest (r, r->remote, info, error);
-                  if (d == NULL)
-                    return FALSE;
-                  g_hash_table_insert (digests, GUINT_TO_POINTER (uid), d);
-                  digest = d;
-                }
-              if (strcmp (digest, fields[0]) == 0)
-                {
-                  found = uid;
-                  found_info = info;
-                }
-            }
-          local = g_hash_table_lookup (r->local_by_key, fields[2]);
-        }
-
-      if (found != 0 && local != NULL)
-        {
-          g_autoptr(MailsyncMessageInfo) renamed = NULL;
-          g_autofree char *flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (local));
-
-          if (mailsync_message_info_get_uid (local) != found)
-            {
-              renamed = set_uid_and_wait (r, local, found, error);
-              if (renamed == NULL)
-                return FALSE;
-            }
-          g_hash_table_insert (r->local_by_uid, GUINT_TO_POINTER (found), local);
-          if (_mailsync_sync_keywords_on (r))
-            {
-              /* the keywords both copies have: the next run then sends
-               * what the APPEND did not carry, and takes off neither
-               * side one the other lacks */
-              g_autofree char *kept = _mailsync_sync_common_keywords (local, found_info);
-
-              _mailsync_sync_put_row (r, batch, found, flags, kept);
-            }
-          else
-            _mailsync_sync_put_keeping_labels (r, batch, found, flags);
-          _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->local, MAILSYNC_DIRECTION_TO_REMOTE, found, 0, 0, NULL, NULL,
-                "recovered an interrupted upload");
-          changed = TRUE;
-        }
-      /* Not found: the APPEND never happened, and the message is still
-       * local mail to upload. Either way the intent is settled. */
-      mailsync_status_batch_set_meta (batch, intent, NULL);
-    }
-
-  if (!flush_folder (r, r->local, error))
-    return FALSE;
-  if (!_mailsync_sync_commit (r, batch, error))
-    return FALSE;
-  _mailsync_crash_point ("runner-reconciled");
-  /* Renames changed local keys: list again rather than patch the lists. */
-  if (changed)
-    return _mailsync_sync_list_both (r, error);
-  return TRUE;
-}
-
 /* ---- UIDVALIDITY ------------------------------------------------------ */
 
 gboolean
@@ -578,746 +426,6 @@ _mailsync_sync_check_one_validity (Runner              *r,
     }
   if (saved == NULL)
     mailsync_status_batch_set_meta (batch, meta_key, now);
-  return TRUE;
-}
-
-/* ---- one batch of concurrent operations ------------------------------ */
-
-typedef struct
-{
-  Runner *runner;
-  MailsyncAction *action;
-  MailsyncMessageInfo *source;   /* what is copied */
-  MailsyncMessageInfo *stored;   /* result of the append */
-  char *digest;                  /* uploads: digest for the intent */
-  char *token;
-  GError *error;
-  gboolean reported;             /* a message-scope error was said already */
-} Op;
-
-static void
-op_free (Op *op)
-{
-  g_clear_object (&op->source);
-  g_clear_object (&op->stored);
-  g_free (op->digest);
-  g_free (op->token);
-  g_clear_error (&op->error);
-  g_free (op);
-}
-
-static void
-op_done (Op *op, GError *error)
-{
-  if (error != NULL)
-    op->error = error;
-  /* Downloads hand each op over as it ends (the sliding window). */
-  if (op->runner->finished != NULL)
-    g_ptr_array_add (op->runner->finished, op);
-  op->runner->pending--;
-  /* Completions are dispatched by the runner's own context, whose loop
-   * looks at pending after every iteration: a wake-up is needed only if
-   * one ever arrives from elsewhere (it was one write() per message). */
-  if (!g_main_context_is_owner (op->runner->context))
-    g_main_context_wakeup (op->runner->context);
-}
-
-static void
-copy_appended (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Op *op = user_data;
-  GError *error = NULL;
-
-  op->stored = mailsync_folder_append_message_finish (MAILSYNC_FOLDER (source), result, &error);
-  op_done (op, error);
-}
-
-/* The remote message's labels (cleaned), never NULL. */
-static const char *const *
-remote_labels_of (Runner *r, guint32 uid)
-{
-  static const char *const none[] = { NULL };
-  const char *const *labels = r->remote_labels ? g_hash_table_lookup (r->remote_labels, GUINT_TO_POINTER (uid)) : NULL;
-
-  return labels != NULL ? labels : none;
-}
-
-static GInputStream *
-labelled_stream (Runner *r, guint32 uid, GInputStream *stream, GError **error)
-{
-  g_autoptr(GByteArray) data = g_byte_array_new ();
-  g_autoptr(GBytes) whole = NULL;
-  g_autoptr(GBytes) rewritten = NULL;
-  g_autofree char *value = _mailsync_labels_format (r->labels->header, remote_labels_of (r, uid));
-  guint8 buffer[16384];
-  gssize n;
-
-  while ((n = g_input_stream_read (stream, buffer, sizeof buffer, r->config->cancellable, error)) > 0)
-    g_byte_array_append (data, buffer, (guint) n);
-  if (n < 0)
-    return NULL;
-  whole = g_byte_array_free_to_bytes (g_steal_pointer (&data));
-  rewritten = _mailsync_labels_rewrite (whole, r->labels->header, value);
-  return g_memory_input_stream_new_from_bytes (rewritten);
-}
-
-/* offlineimap's GmailMaildir mtime column: the file's mtime in seconds. */
-gint64
-_mailsync_sync_local_mtime (Runner *r, MailsyncMessageInfo *info)
-{
-  g_autofree char *path = NULL;
-  struct stat st;
-
-  if (info == NULL || !MAILSYNC_IS_MAILDIR_FOLDER (r->local) || mailsync_message_info_get_key (info) == NULL)
-    return 0;
-  path = g_build_filename (mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local)),
-                           mailsync_message_info_get_key (info), NULL);
-  return stat (path, &st) == 0 ? (gint64) st.st_mtime : 0;
-}
-
-/* synclabels: the remote folder's labels, before anything is copied. */
-static gboolean
-load_remote_labels (Runner *r, GError **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GHashTable) raw = NULL;
-  GHashTableIter iter;
-  gpointer key, value;
-
-  r->labels = _mailsync_labels_config_get (mailsync_folder_get_repository (r->local));
-  if (r->labels == NULL || !MAILSYNC_IS_IMAP_FOLDER (r->remote))
-    {
-      r->labels = NULL;
-      return TRUE;
-    }
-  {
-    /* GmailFolder.cachemessagelist's line */
-    g_autofree char *text = g_strdup_printf ("Collecting data from messages on %s", mailsync_folder_get_name (r->remote));
-
-    _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_COLLECTING_DATA, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
-  }
-  _mailsync_imap_folder_fetch_labels_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
-  raw = _mailsync_imap_folder_fetch_labels_finish (r->remote, _mailsync_await (&result), error);
-  if (raw == NULL)
-    return FALSE;
-  r->remote_labels = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_strfreev);
-  g_hash_table_iter_init (&iter, raw);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    g_hash_table_insert (r->remote_labels, key, _mailsync_labels_clean (r->labels, value));
-  return TRUE;
-}
-
-static void
-copy_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Op *op = user_data;
-  Runner *r = op->runner;
-  GError *error = NULL;
-  g_autoptr(GInputStream) stream = mailsync_folder_fetch_message_finish (MAILSYNC_FOLDER (source), result, &error);
-  MailsyncFolder *destination = MAILSYNC_FOLDER (source) == r->remote ? r->local : r->remote;
-  g_autoptr(MailsyncMessageInfo) wanted = NULL;
-  guint32 uid;
-
-  if (stream == NULL)
-    {
-      op_done (op, error);
-      return;
-    }
-  /* synclabels: the file carries the message's labels in the labels
-   * header, written in place of any the message had (GmailFolder's
-   * getmessage) */
-  if (destination == r->local && r->remote_labels != NULL)
-    {
-      g_autoptr(GInputStream) labelled = labelled_stream (r, mailsync_message_info_get_uid (op->source), stream,
-                                                          &error);
-
-      if (labelled == NULL)
-        {
-          op_done (op, error);
-          return;
-        }
-      g_set_object (&stream, labelled);
-    }
-  /* A local Maildir stores the remote UID; a remote assigns its own. */
-  uid = destination == r->local ? mailsync_message_info_get_uid (op->source) : 0;
-  wanted = mailsync_message_info_new (uid, NULL,
-                                      mailsync_message_info_get_flags (op->source),
-                                      mailsync_message_info_get_keywords (op->source),
-                                      mailsync_message_info_get_size (op->source),
-                                      mailsync_message_info_get_internal_date (op->source));
-  mailsync_folder_append_message_async (destination, wanted, stream, r->config->cancellable,
-                                        copy_appended, op);
-}
-
-static void
-start_copy (Op *op, MailsyncFolder *from)
-{
-  op->runner->pending++;
-  mailsync_folder_fetch_message_async (from, op->source, op->runner->config->cancellable,
-                                       copy_fetched, op);
-}
-
-/* Collects the first error of a batch; message-scope errors are reported
- * and skipped, anything else stops the folder. */
-static gboolean
-batch_errors (Runner *r, GPtrArray *ops, MailsyncFolder *destination, GError **error)
-{
-  for (guint i = 0; i < ops->len; i++)
-    {
-      Op *op = ops->pdata[i];
-
-      if (op->error == NULL || op->reported)
-        continue;
-      if (mailsync_error_get_scope (op->error) == MAILSYNC_ERROR_SCOPE_MESSAGE)
-        {
-          g_autofree char *text = NULL;
-          const char *key = op->source ? mailsync_message_info_get_key (op->source) : NULL;
-
-          r->incomplete = TRUE;
-          /* A destination refusing a message (the server's APPENDLIMIT)
-           * does not know the source file: name it, so that the line
-           * says which message was skipped. */
-          if (key != NULL && strstr (op->error->message, key) == NULL)
-            text = g_strdup_printf ("%s (folder %s, %s message %s)", op->error->message, r->folder_label,
-                                    mailsync_repository_get_name (mailsync_folder_get_repository (
-                                      destination == r->remote ? r->local : r->remote)),
-                                    key);
-          _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, destination, MAILSYNC_DIRECTION_NONE,
-                op->action->uid, 0, 0, NULL, op->error, text ? text : op->error->message);
-          /* An upload's ops are looked at again after the copies. */
-          op->reported = TRUE;
-          continue;
-        }
-      g_propagate_error (error, g_steal_pointer (&op->error));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* ---- the passes ------------------------------------------------------- */
-
-static gboolean
-has_fatal_error (GPtrArray *ops)
-{
-  for (guint i = 0; i < ops->len; i++)
-    {
-      Op *op = ops->pdata[i];
-
-      if (op->error != NULL && mailsync_error_get_scope (op->error) != MAILSYNC_ERROR_SCOPE_MESSAGE)
-        return TRUE;
-    }
-  return FALSE;
-}
-
-/* Flushes the local folder and records the downloads in @batch_ops, which
- * all ended before the flush began: the flush covers their files. */
-static gboolean
-commit_downloads (Runner *r, GPtrArray *batch_ops, guint *done, guint total, GError **error)
-{
-  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
-
-  if (!batch_errors (r, batch_ops, r->local, error))
-    return FALSE;
-  _mailsync_crash_point ("runner-download-appended");
-  if (!flush_folder (r, r->local, error))
-    return FALSE;
-  _mailsync_crash_point ("runner-download-flushed");
-  for (guint i = 0; i < batch_ops->len; i++)
-    {
-      Op *op = batch_ops->pdata[i];
-      g_autofree char *stored_keywords = NULL;
-      g_autofree char *row_flags = NULL;
-
-      if (op->stored == NULL)
-        continue;
-      /* the keywords the local side could store: the status records
-       * those only, so that one it could not is never read as removed */
-      stored_keywords = _mailsync_sync_info_keywords (op->stored);
-      row_flags = _mailsync_sync_status_flags (r, op->action->flags, stored_keywords);
-      if (_mailsync_sync_keywords_on (r))
-        _mailsync_sync_warn_not_stored (r, op->action->uid, op->action->keywords, stored_keywords);
-      if (r->labels != NULL)
-        {
-          /* the labels now in the file, and its mtime (GmailFolder's copymessageto) */
-          g_autofree char *labels = _mailsync_labels_status (remote_labels_of (r, op->action->uid));
-
-          mailsync_status_batch_put (batch, op->action->uid, row_flags, _mailsync_sync_local_mtime (r, op->stored), labels);
-        }
-      else
-        _mailsync_sync_put_row (r, batch, op->action->uid, op->action->flags, stored_keywords);
-      progress_copied (r, copy_size (op->source));
-      if (r->config->emit != NULL)
-        {
-          g_autoptr(MailsyncSyncEvent) event =
-            new_event (r, MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, r->local, MAILSYNC_DIRECTION_TO_LOCAL,
-                       op->action->uid, ++*done, total, op->action->flags, NULL, NULL);
-
-          _mailsync_sync_event_set_bytes (event, copy_size (op->source));
-          r->config->emit (event, r->config->emit_data);
-        }
-    }
-  if (!_mailsync_sync_commit (r, batch, error))
-    return FALSE;
-  _mailsync_crash_point ("runner-download-committed");
-  return TRUE;
-}
-
-/* A sliding window: up to max_in_flight copies run at any time, and a new
- * one starts as soon as one ends, so the connection's pipeline never
- * drains. Every max_in_flight finished copies (and at the end) are made
- * durable together (one flush) and then committed together, while the
- * next copies are already under way. */
-static gboolean
-run_downloads (Runner *r, GPtrArray *todo, GError **error)
-{
-  g_autoptr(GPtrArray) finished = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
-  guint window = MAX (r->config->max_in_flight, 1);
-  guint total = todo->len, done = 0, next = 0;
-  gboolean ok = TRUE;
-
-  if (todo->len == 0)
-    return TRUE;
-  r->finished = finished;
-  while (ok)
-    {
-      while (next < todo->len && r->pending < window && !has_fatal_error (finished))
-        {
-          Op *op = g_new0 (Op, 1);
-
-          op->runner = r;
-          op->action = todo->pdata[next++];
-          op->source = g_object_ref (g_hash_table_lookup (r->remote_by_uid, GUINT_TO_POINTER (op->action->uid)));
-          start_copy (op, r->remote);
-        }
-      if (has_fatal_error (finished))
-        {
-          /* Whatever did land is on disk under its U=; the next run
-           * records it without copying again. */
-          runner_wait (r);
-          ok = batch_errors (r, finished, r->local, error);
-          break;
-        }
-      if (finished->len >= window || (r->pending == 0 && finished->len > 0))
-        {
-          g_autoptr(GPtrArray) batch_ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
-
-          /* Copies that end during the flush wait for the next batch. */
-          g_ptr_array_extend_and_steal (batch_ops, g_steal_pointer (&finished));
-          finished = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
-          r->finished = finished;
-          ok = commit_downloads (r, batch_ops, &done, total, error);
-          continue;
-        }
-      if (r->pending == 0 && next >= todo->len)
-        break;
-      _mailsync_await_iteration ();
-    }
-  /* Never leave a copy running behind a failure. */
-  runner_wait (r);
-  r->finished = NULL;
-  return ok;
-}
-
-/* GmailFolder.savemessage: an uploaded message gets the labels of its
- * file's labels header (ignored ones left out) on the server. */
-static gboolean
-upload_labels (Runner *r, MailsyncMessageInfo *local, guint32 uid, GError **error)
-{
-  g_autofree char *path = g_build_filename (mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local)),
-                                            mailsync_message_info_get_key (local), NULL);
-  g_autofree char *contents = NULL;
-  g_auto(GStrv) own = NULL;
-  g_auto(GStrv) wanted = NULL;
-  gsize length;
-
-  if (!g_file_get_contents (path, &contents, &length, error))
-    return FALSE;
-  own = _mailsync_labels_from_message (r->labels->header, contents, length);
-  wanted = _mailsync_labels_clean (r->labels, (const char *const *) own);
-  if (wanted[0] != NULL)
-    {
-      g_autoptr(GAsyncResult) result = NULL;
-
-      _mailsync_imap_folder_store_labels_async (r->remote, &uid, 1, 0, (const char *const *) wanted,
-                                                r->config->cancellable, _mailsync_store_result, &result);
-      if (!_mailsync_imap_folder_store_labels_finish (r->remote, _mailsync_await (&result), error))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-run_uploads (Runner *r, GPtrArray *todo, GError **error)
-{
-  guint total = todo->len, done = 0, pseudo = 0;
-
-  /* offlineimap numbers new local mail -1, -2, ... and copies in sorted
-   * UID order, so its first copy is the lowest: -N, then -N+1 ... -1. */
-  for (guint i = 0; i < todo->len; i++)
-    if (((MailsyncAction *) todo->pdata[i])->uid == 0)
-      pseudo++;
-
-  for (guint start = 0; start < todo->len; start += r->config->max_in_flight)
-    {
-      g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
-      g_autoptr(MailsyncStatusBatch) intents = mailsync_status_batch_new ();
-      g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
-      guint end = MIN (todo->len, start + r->config->max_in_flight);
-
-      /* Write the intents first (rule 2): token -> digest + local key. */
-      for (guint i = start; i < end; i++)
-        {
-          Op *op = g_new0 (Op, 1);
-          g_autofree char *value = NULL;
-          g_autofree char *uuid = g_uuid_string_random ();
-
-          op->runner = r;
-          op->action = todo->pdata[i];
-          op->source = g_object_ref (g_hash_table_lookup (r->local_by_key, op->action->key));
-          g_ptr_array_add (ops, op);
-          op->digest = message_digest (r, r->local, op->source, &op->error);
-          if (op->digest == NULL)
-            continue;
-          op->token = g_strconcat (INTENT_PREFIX, uuid, NULL);
-          value = g_strdup_printf ("%s\t%" G_GUINT64_FORMAT "\t%s", op->digest,
-                                   mailsync_message_info_get_size (op->source), op->action->key);
-          mailsync_status_batch_set_meta (intents, op->token, value);
-        }
-      if (!batch_errors (r, ops, r->remote, error))
-        return FALSE;
-      if (!_mailsync_sync_commit (r, intents, error))
-        return FALSE;
-      _mailsync_crash_point ("runner-upload-intent");
-
-      for (guint i = 0; i < ops->len; i++)
-        {
-          Op *op = ops->pdata[i];
-          if (op->token != NULL)
-            start_copy (op, r->local);
-        }
-      runner_wait (r);
-      if (!batch_errors (r, ops, r->remote, error))
-        return FALSE;
-      if (!flush_folder (r, r->remote, error))
-        return FALSE;
-      _mailsync_crash_point ("runner-upload-appended");
-
-      /* Give each local original the UID the remote assigned. */
-      for (guint i = 0; i < ops->len; i++)
-        {
-          Op *op = ops->pdata[i];
-          guint32 uid = op->stored ? mailsync_message_info_get_uid (op->stored) : 0;
-          g_autoptr(MailsyncMessageInfo) renamed = NULL;
-
-          if (op->stored == NULL && op->token != NULL && op->error != NULL)
-            {
-              /* Refused before anything was stored (a message-scope error,
-               * reported by batch_errors): nothing to find next run. */
-              mailsync_status_batch_set_meta (batch, op->token, NULL);
-              continue;
-            }
-          if (uid == 0)
-            {
-              /* The remote cannot tell the UID: keep the intent, the next
-               * run finds the copy by content. */
-              r->incomplete = TRUE;
-              if (op->stored != NULL)
-                _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0,
-                      NULL, NULL, "the server did not tell the new message's UID; it is matched on the next run");
-              continue;
-            }
-          renamed = set_uid_and_wait (r, op->source, uid, error);
-          if (renamed == NULL)
-            return FALSE;
-          /* the status row starts without labels, as offlineimap's: the
-           * label pass of this run then finds the file newer than it and
-           * records (and adds again) its labels */
-          if (r->labels != NULL && !upload_labels (r, renamed, uid, error))
-            return FALSE;
-          {
-            /* the keywords the APPEND carried: one the server cannot
-             * store is left out, so that it is not read as removed there */
-            g_autofree char *sent = op->stored ? _mailsync_sync_info_keywords (op->stored) : NULL;
-
-            _mailsync_sync_put_row (r, batch, uid, op->action->flags, sent ? sent : op->action->keywords);
-          }
-          mailsync_status_batch_set_meta (batch, op->token, NULL);
-          progress_copied (r, copy_size (op->source));
-          if (r->config->emit != NULL)
-            {
-              g_autoptr(MailsyncSyncEvent) event =
-                new_event (r, MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, r->remote, MAILSYNC_DIRECTION_TO_REMOTE,
-                           uid, ++done, total, op->action->flags, NULL, NULL);
-
-              _mailsync_sync_event_set_bytes (event, copy_size (op->source));
-
-              _mailsync_sync_event_set_source_uid (event, op->action->uid != 0 ? (gint64) op->action->uid
-                                                                                : -(gint64) pseudo--);
-              r->config->emit (event, r->config->emit_data);
-            }
-        }
-      if (!flush_folder (r, r->local, error))
-        return FALSE;
-      _mailsync_crash_point ("runner-upload-renamed");
-      if (!_mailsync_sync_commit (r, batch, error))
-        return FALSE;
-      _mailsync_crash_point ("runner-upload-committed");
-    }
-  return TRUE;
-}
-
-static void
-delete_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Op *op = user_data;
-  GError *error = NULL;
-
-  mailsync_folder_delete_messages_finish (MAILSYNC_FOLDER (source), result, &error);
-  op_done (op, error);
-}
-
-static gboolean
-run_deletes (Runner *r, GPtrArray *todo, MailsyncFolder *folder, const char *step, GError **error)
-{
-  g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
-  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
-  g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
-  g_autofree char *flushed = g_strconcat (step, "-flushed", NULL);
-  g_autofree char *committed = g_strconcat (step, "-committed", NULL);
-  g_autofree char *seq = NULL;
-  GString *list = g_string_new (NULL);
-  Op *op;
-
-  if (todo->len == 0)
-    {
-      g_string_free (list, TRUE);
-      return TRUE;
-    }
-  for (guint i = 0; i < todo->len; i++)
-    {
-      MailsyncAction *action = todo->pdata[i];
-      g_array_append_val (uids, action->uid);
-      mailsync_status_batch_remove (batch, action->uid);
-      g_string_append_printf (list, "%s%u", i ? ", " : "", action->uid);
-    }
-  seq = g_string_free (list, FALSE);
-
-  op = g_new0 (Op, 1);
-  op->runner = r;
-  op->action = todo->pdata[0];
-  g_ptr_array_add (ops, op);
-  r->pending++;
-  mailsync_folder_delete_messages_async (folder, (const guint32 *) uids->data, uids->len,
-                                         r->config->cancellable, delete_done, op);
-  runner_wait (r);
-  if (op->error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&op->error));
-      return FALSE;
-    }
-  if (!flush_folder (r, folder, error))
-    return FALSE;
-  _mailsync_crash_point (flushed);
-  if (!_mailsync_sync_commit (r, batch, error))
-    return FALSE;
-  _mailsync_crash_point (committed);
-  emit_full (r, MAILSYNC_SYNC_EVENT_MESSAGES_DELETED, folder,
-             folder == r->local ? MAILSYNC_DIRECTION_TO_LOCAL : MAILSYNC_DIRECTION_TO_REMOTE,
-             0, uids->len, uids->len, NULL, NULL, seq, (const guint32 *) uids->data, uids->len);
-  return TRUE;
-}
-
-static void
-flags_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Op *op = user_data;
-  GError *error = NULL;
-
-  mailsync_folder_set_flags_finish (MAILSYNC_FOLDER (source), result, &error);
-  op_done (op, error);
-}
-
-static void
-emit_flag_counts (Runner *r, GPtrArray *todo, MailsyncFolder *folder)
-{
-  static const char letters[] = "DFRST";
-  MailsyncDirection direction = folder == r->local ? MAILSYNC_DIRECTION_TO_LOCAL : MAILSYNC_DIRECTION_TO_REMOTE;
-
-  for (const char *l = letters; *l; l++)
-    {
-      g_autoptr(GArray) added = g_array_new (FALSE, FALSE, sizeof (guint32));
-      g_autoptr(GArray) removed = g_array_new (FALSE, FALSE, sizeof (guint32));
-      char flag[2] = { *l, '\0' };
-
-      for (guint i = 0; i < todo->len; i++)
-        {
-          MailsyncAction *action = todo->pdata[i];
-          if (strchr (action->add, *l) != NULL)
-            g_array_append_val (added, action->uid);
-          if (strchr (action->remove, *l) != NULL)
-            g_array_append_val (removed, action->uid);
-        }
-      if (added->len)
-        emit_full (r, MAILSYNC_SYNC_EVENT_FLAGS_ADDED, folder, direction, 0, added->len, added->len, flag,
-                   NULL, NULL, (const guint32 *) added->data, added->len);
-      if (removed->len)
-        emit_full (r, MAILSYNC_SYNC_EVENT_FLAGS_REMOVED, folder, direction, 0, removed->len, removed->len,
-                   flag, NULL, NULL, (const guint32 *) removed->data, removed->len);
-    }
-}
-
-/* One set_flags call per distinct (add, remove) pair: the IMAP backend
- * turns each into UID STOREs over a UID set, and no message is in two
- * concurrent calls. */
-static gboolean
-run_flags (Runner *r, GPtrArray *todo, MailsyncFolder *folder, GError **error)
-{
-  g_autoptr(GHashTable) groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                        (GDestroyNotify) g_array_unref);
-  g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
-  GHashTableIter iter;
-  gpointer key, value;
-
-  if (todo->len == 0)
-    return TRUE;
-  for (guint i = 0; i < todo->len; i++)
-    {
-      MailsyncAction *action = todo->pdata[i];
-      g_autofree char *group_key = g_strconcat (action->add, "|", action->remove, NULL);
-      GArray *uids = NULL;
-
-      if (*action->add == '\0' && *action->remove == '\0')
-        continue; /* keywords only: run_keywords */
-      uids = g_hash_table_lookup (groups, group_key);
-
-      if (uids == NULL)
-        {
-          uids = g_array_new (FALSE, FALSE, sizeof (guint32));
-          g_hash_table_insert (groups, g_steal_pointer (&group_key), uids);
-        }
-      g_array_append_val (uids, action->uid);
-    }
-
-  g_hash_table_iter_init (&iter, groups);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      GArray *uids = value;
-      g_auto(GStrv) parts = g_strsplit (key, "|", 2);
-      Op *op = g_new0 (Op, 1);
-
-      op->runner = r;
-      op->action = todo->pdata[0];
-      g_ptr_array_add (ops, op);
-      r->pending++;
-      mailsync_folder_set_flags_async (folder, (const guint32 *) uids->data, uids->len,
-                                       mailsync_flags_from_maildir (parts[0]),
-                                       mailsync_flags_from_maildir (parts[1]),
-                                       r->config->cancellable, flags_done, op);
-    }
-  runner_wait (r);
-  if (!batch_errors (r, ops, folder, error))
-    return FALSE;
-  if (!flush_folder (r, folder, error))
-    return FALSE;
-  emit_flag_counts (r, todo, folder);
-  return TRUE;
-}
-
-/* Keyword changes (issue 10 item 3), one call per distinct (add, remove)
- * pair as for flags. A keyword the local side could not store (no letter
- * left) is named in a warning and left out of the status row
- * (@not_stored_by_uid: uid -> GStrv), so that the next run does not take
- * its absence for a removal and take it off the server. */
-typedef struct
-{
-  Op op;             /* first: batch_errors() reads it as an Op */
-  GArray *uids;
-  GStrv not_stored;
-} KeywordOp;
-
-static void
-keyword_op_free (KeywordOp *kop)
-{
-  g_clear_error (&kop->op.error);
-  g_array_unref (kop->uids);
-  g_strfreev (kop->not_stored);
-  g_free (kop);
-}
-
-static void
-keywords_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  KeywordOp *kop = user_data;
-  GError *error = NULL;
-
-  _mailsync_keywords_set_finish (MAILSYNC_FOLDER (source), result, &kop->not_stored, &error);
-  op_done (&kop->op, error);
-}
-
-static gboolean
-run_keywords (Runner *r, GPtrArray *todo, MailsyncFolder *folder, GHashTable *not_stored_by_uid, GError **error)
-{
-  g_autoptr(GHashTable) groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                        (GDestroyNotify) g_array_unref);
-  g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) keyword_op_free);
-  GHashTableIter iter;
-  gpointer key, value;
-
-  for (guint i = 0; i < todo->len; i++)
-    {
-      MailsyncAction *action = todo->pdata[i];
-      g_autofree char *group_key = NULL;
-      GArray *uids;
-
-      if (action->add_keywords == NULL || (*action->add_keywords == '\0' && *action->remove_keywords == '\0'))
-        continue;
-      group_key = g_strconcat (action->add_keywords, "|", action->remove_keywords, NULL);
-      uids = g_hash_table_lookup (groups, group_key);
-      if (uids == NULL)
-        {
-          uids = g_array_new (FALSE, FALSE, sizeof (guint32));
-          g_hash_table_insert (groups, g_steal_pointer (&group_key), uids);
-        }
-      g_array_append_val (uids, action->uid);
-    }
-  if (g_hash_table_size (groups) == 0)
-    return TRUE;
-
-  g_hash_table_iter_init (&iter, groups);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      g_auto(GStrv) parts = g_strsplit (key, "|", 2);
-      KeywordOp *kop = g_new0 (KeywordOp, 1);
-
-      kop->op.runner = r;
-      kop->op.action = todo->pdata[0];
-      kop->uids = g_array_ref (value);
-      g_ptr_array_add (ops, kop);
-      r->pending++;
-      _mailsync_keywords_set_async (folder, (const guint32 *) kop->uids->data, kop->uids->len, parts[0], parts[1],
-                                    r->config->cancellable, keywords_done, kop);
-    }
-  runner_wait (r);
-  if (!batch_errors (r, ops, folder, error))
-    return FALSE;
-  if (!flush_folder (r, folder, error))
-    return FALSE;
-  for (guint i = 0; i < ops->len; i++)
-    {
-      KeywordOp *kop = ops->pdata[i];
-      g_autofree char *names = NULL;
-      g_autofree char *text = NULL;
-
-      if (kop->not_stored == NULL || kop->not_stored[0] == NULL)
-        continue;
-      for (guint j = 0; j < kop->uids->len; j++)
-        g_hash_table_insert (not_stored_by_uid, GUINT_TO_POINTER (g_array_index (kop->uids, guint32, j)),
-                             g_strdupv (kop->not_stored));
-      names = g_strjoinv (" ", kop->not_stored);
-      text = g_strdup_printf ("Keywords not stored on %u messages in %s (no letter left in its "
-                              "dovecot-keywords): %s", kop->uids->len, r->folder_label, names);
-      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, folder, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
-    }
   return TRUE;
 }
 
@@ -1589,10 +697,10 @@ emit_dry_run_pass (Runner *r, MailsyncFolder *source, MailsyncFolder *destinatio
           g_array_append_val (uids, action->uid);
           g_string_append_printf (list, "%s%u", i ? ", " : "", action->uid);
         }
-      emit_full (r, MAILSYNC_SYNC_EVENT_MESSAGES_DELETED, destination, direction, 0, uids->len, uids->len,
+      _mailsync_sync_emit_full (r, MAILSYNC_SYNC_EVENT_MESSAGES_DELETED, destination, direction, 0, uids->len, uids->len,
                  NULL, NULL, list->str, (const guint32 *) uids->data, uids->len);
     }
-  emit_flag_counts (r, flags, destination);
+  _mailsync_sync_emit_flag_counts (r, flags, destination);
 }
 
 static gboolean
@@ -1636,18 +744,18 @@ execute (Runner *r, GPtrArray *plan, GError **error)
 
   /* offlineimap's two passes, each announced before its copies. */
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->local, MAILSYNC_DIRECTION_TO_LOCAL, 0, 0, 0, NULL, NULL, NULL);
-  if (!run_downloads (r, downloads, error))
+  if (!_mailsync_sync_run_downloads (r, downloads, error))
     return FALSE;
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0, NULL, NULL, NULL);
-  if (!run_uploads (r, uploads, error) ||
-      !run_deletes (r, delete_local, r->local, "runner-delete-local", error) ||
-      !run_deletes (r, delete_remote, r->remote, "runner-delete-remote", error) ||
-      !run_flags (r, flags_local, r->local, error) ||
-      !run_keywords (r, flags_local, r->local, not_stored, error))
+  if (!_mailsync_sync_run_uploads (r, uploads, error) ||
+      !_mailsync_sync_run_deletes (r, delete_local, r->local, "runner-delete-local", error) ||
+      !_mailsync_sync_run_deletes (r, delete_remote, r->remote, "runner-delete-remote", error) ||
+      !_mailsync_sync_run_flags (r, flags_local, r->local, error) ||
+      !_mailsync_sync_run_keywords (r, flags_local, r->local, not_stored, error))
     return FALSE;
   _mailsync_crash_point ("runner-flags-local-flushed");
-  if (!run_flags (r, flags_remote, r->remote, error) ||
-      !run_keywords (r, flags_remote, r->remote, not_stored, error))
+  if (!_mailsync_sync_run_flags (r, flags_remote, r->remote, error) ||
+      !_mailsync_sync_run_keywords (r, flags_remote, r->remote, not_stored, error))
     return FALSE;
   _mailsync_crash_point ("runner-flags-remote-flushed");
   /* after the keyword passes: a new keyword has its letter now */
@@ -1702,7 +810,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
 
   if (!_mailsync_sync_list_both (r, error))
     return FALSE;
-  if (!load_remote_labels (r, error))
+  if (!_mailsync_sync_load_remote_labels (r, error))
     return FALSE;
   rebuilding = _mailsync_sync_status_lost (r, records->len);
   if (rebuilding && !_mailsync_sync_verify_uid_pairs (r, error))
@@ -1714,7 +822,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
     mailsync_status_batch_set_meta (validity, META_START_UID, g_hash_table_lookup (r->meta, META_START_UID));
   if (!config->dry_run && !_mailsync_sync_commit (r, validity, error))
     return FALSE;
-  if (!config->dry_run && !reconcile_intents (r, error))
+  if (!config->dry_run && !_mailsync_sync_reconcile_intents (r, error))
     return FALSE;
   emit_listing_warnings (r);
 
