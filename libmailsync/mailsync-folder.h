@@ -169,7 +169,10 @@ struct _MailsyncFolderClass
                                                    GError              **error);
 
   /*< private >*/
-  gpointer padding[1];
+  /* Room for new virtual methods without an ABI break after 1.0
+   * (doc/abi.md): eight, as MailsyncRepositoryClass and
+   * MailsyncInteractionClass have. */
+  gpointer padding[8];
 };
 
 MAILSYNC_AVAILABLE_IN_ALL

@@ -31,12 +31,34 @@
  * certificate is accepted for that certificate and repository only,
  * until the process ends.
  *
+ * One question of each kind at a time: while an interaction is asking
+ * for a password (its ask_password_async method has not called back), a
+ * second mailsync_interaction_ask_password_async() on it fails at once
+ * with %G_IO_ERROR_PENDING, and the same for OAuth2 tokens and
+ * certificates; questions of different kinds may overlap. (GIO's
+ * #GTlsInteraction lets questions overlap; the library's rule is that an
+ * operation that cannot overlap another on the same object fails so.)
+ * The library's own questions never fail that way: one that finds the
+ * interaction asking waits for that question to be answered, then asks.
+ *
  * Since: 0.1
  */
 
+typedef enum
+{
+  ASK_PASSWORD,
+  ASK_OAUTH2_TOKEN,
+  ACCEPT_CERTIFICATE,
+  N_QUESTIONS
+} Question;
+
 typedef struct
 {
-  int unused;
+  GMutex lock;              /* the public calls may come from any thread */
+  gboolean asking[N_QUESTIONS];   /* a question of that kind is out, not answered */
+  /* The library's own questions (Invocation*, one reference each) that
+   * found one of their kind out: asked in turn as each is answered. */
+  GQueue waiting[N_QUESTIONS];
 } MailsyncInteractionPrivate;
 
 G_DEFINE_TYPE_WITH_PRIVATE (MailsyncInteraction, mailsync_interaction, G_TYPE_OBJECT)
@@ -265,8 +287,19 @@ real_accept_certificate_finish (MailsyncInteraction *self, GAsyncResult *result,
 }
 
 static void
+mailsync_interaction_finalize (GObject *object)
+{
+  MailsyncInteractionPrivate *priv = mailsync_interaction_get_instance_private (MAILSYNC_INTERACTION (object));
+
+  /* A waiting invocation holds the interaction: none is left here. */
+  g_mutex_clear (&priv->lock);
+  G_OBJECT_CLASS (mailsync_interaction_parent_class)->finalize (object);
+}
+
+static void
 mailsync_interaction_class_init (MailsyncInteractionClass *klass)
 {
+  G_OBJECT_CLASS (klass)->finalize = mailsync_interaction_finalize;
   klass->ask_password = real_ask_secret;
   klass->ask_password_async = real_ask_password_async;
   klass->ask_password_finish = real_ask_secret_finish;
@@ -281,6 +314,11 @@ mailsync_interaction_class_init (MailsyncInteractionClass *klass)
 static void
 mailsync_interaction_init (MailsyncInteraction *self)
 {
+  MailsyncInteractionPrivate *priv = mailsync_interaction_get_instance_private (self);
+
+  g_mutex_init (&priv->lock);
+  for (guint i = 0; i < N_QUESTIONS; i++)
+    g_queue_init (&priv->waiting[i]);
 }
 
 /**
@@ -297,6 +335,105 @@ MailsyncInteraction *
 mailsync_interaction_new (void)
 {
   return g_object_new (MAILSYNC_TYPE_INTERACTION, NULL);
+}
+
+/* ---- one question of a kind at a time ------------------------------------------------ */
+
+typedef struct _Invocation Invocation;
+static void invocation_unref (gpointer data);
+static void ask_waiting (Invocation *inv);
+
+/* A question the interaction is asking: its answer reaches the caller
+ * through question_answered(), which frees the kind for the next. */
+typedef struct
+{
+  MailsyncInteraction *self;
+  Question question;
+  GAsyncReadyCallback callback;
+  gpointer user_data;
+} Asking;
+
+/* The source tag of a question refused with G_IO_ERROR_PENDING: the
+ * _finish functions answer it without the subclass, which never saw it. */
+static void
+question_pending (void)
+{
+}
+
+static void
+question_answered (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Asking *asking = user_data;
+  MailsyncInteractionPrivate *priv = mailsync_interaction_get_instance_private (asking->self);
+  Invocation *next;
+
+  g_mutex_lock (&priv->lock);
+  priv->asking[asking->question] = FALSE;
+  next = g_queue_pop_head (&priv->waiting[asking->question]);
+  g_mutex_unlock (&priv->lock);
+  /* The kind is free before the callback runs, so that it may ask again. */
+  if (asking->callback != NULL)
+    asking->callback (source, result, asking->user_data);
+  if (next != NULL)
+    ask_waiting (next);
+  g_object_unref (asking->self);
+  g_free (asking);
+}
+
+/* Calls the subclass's _async method for @question, unless one of that
+ * kind is out: then @waiter (the library's own question, which is also
+ * @user_data: the queue keeps that reference until its turn) waits for
+ * it, and a client's call fails with G_IO_ERROR_PENDING. */
+static void
+start_question (MailsyncInteraction *self, Question question, const QuestionArgs *q, Invocation *waiter,
+                GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncInteractionPrivate *priv = mailsync_interaction_get_instance_private (self);
+  MailsyncInteractionClass *klass = MAILSYNC_INTERACTION_GET_CLASS (self);
+  static const char *const what[N_QUESTIONS] = { "a password", "an OAuth2 token", "about a certificate" };
+  Asking *asking;
+
+  g_mutex_lock (&priv->lock);
+  if (priv->asking[question])
+    {
+      if (waiter != NULL)
+        g_queue_push_tail (&priv->waiting[question], waiter);
+      g_mutex_unlock (&priv->lock);
+      if (waiter == NULL)
+        {
+          g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+          g_task_set_source_tag (task, question_pending);
+          g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
+                                   "The interaction is already asking %s", what[question]);
+        }
+      return;
+    }
+  priv->asking[question] = TRUE;
+  g_mutex_unlock (&priv->lock);
+
+  asking = g_new0 (Asking, 1);
+  asking->self = g_object_ref (self);
+  asking->question = question;
+  asking->callback = callback;
+  asking->user_data = user_data;
+  switch (question)
+    {
+    case ASK_PASSWORD:
+      klass->ask_password_async (self, q->repository, q->user, q->host, q->previous_error, cancellable,
+                                 question_answered, asking);
+      break;
+    case ASK_OAUTH2_TOKEN:
+      klass->ask_oauth2_token_async (self, q->repository, q->user, q->host, q->previous_error, cancellable,
+                                     question_answered, asking);
+      break;
+    case ACCEPT_CERTIFICATE:
+    case N_QUESTIONS:
+    default:
+      klass->accept_certificate_async (self, q->repository, q->host, q->certificate_pem, q->errors, cancellable,
+                                       question_answered, asking);
+      break;
+    }
 }
 
 /* ---- public callers ----------------------------------------------------------------- */
@@ -329,10 +466,11 @@ mailsync_interaction_ask_password_async (MailsyncInteraction *self,
                                          GAsyncReadyCallback  callback,
                                          gpointer             user_data)
 {
+  QuestionArgs q = { repository, user, host, previous_error, NULL, 0 };
+
   g_return_if_fail (MAILSYNC_IS_INTERACTION (self));
   g_return_if_fail (repository != NULL);
-  MAILSYNC_INTERACTION_GET_CLASS (self)->ask_password_async (self, repository, user, host, previous_error,
-                                                             cancellable, callback, user_data);
+  start_question (self, ASK_PASSWORD, &q, NULL, cancellable, callback, user_data);
 }
 
 /**
@@ -358,6 +496,8 @@ mailsync_interaction_ask_password_finish (MailsyncInteraction  *self,
 {
   g_return_val_if_fail (MAILSYNC_IS_INTERACTION (self), MAILSYNC_INTERACTION_FAILED);
   g_return_val_if_fail (G_IS_ASYNC_RESULT (result), MAILSYNC_INTERACTION_FAILED);
+  if (g_async_result_is_tagged (result, question_pending))
+    return finish_answer (self, result, password, NULL, error);
   return MAILSYNC_INTERACTION_GET_CLASS (self)->ask_password_finish (self, result, password, error);
 }
 
@@ -428,10 +568,11 @@ mailsync_interaction_ask_oauth2_token_async (MailsyncInteraction *self,
                                              GAsyncReadyCallback  callback,
                                              gpointer             user_data)
 {
+  QuestionArgs q = { repository, user, host, previous_error, NULL, 0 };
+
   g_return_if_fail (MAILSYNC_IS_INTERACTION (self));
   g_return_if_fail (repository != NULL);
-  MAILSYNC_INTERACTION_GET_CLASS (self)->ask_oauth2_token_async (self, repository, user, host, previous_error,
-                                                                 cancellable, callback, user_data);
+  start_question (self, ASK_OAUTH2_TOKEN, &q, NULL, cancellable, callback, user_data);
 }
 
 /**
@@ -456,6 +597,8 @@ mailsync_interaction_ask_oauth2_token_finish (MailsyncInteraction  *self,
 {
   g_return_val_if_fail (MAILSYNC_IS_INTERACTION (self), MAILSYNC_INTERACTION_FAILED);
   g_return_val_if_fail (G_IS_ASYNC_RESULT (result), MAILSYNC_INTERACTION_FAILED);
+  if (g_async_result_is_tagged (result, question_pending))
+    return finish_answer (self, result, token, NULL, error);
   return MAILSYNC_INTERACTION_GET_CLASS (self)->ask_oauth2_token_finish (self, result, token, error);
 }
 
@@ -527,12 +670,13 @@ mailsync_interaction_accept_certificate_async (MailsyncInteraction  *self,
                                                GAsyncReadyCallback   callback,
                                                gpointer              user_data)
 {
+  QuestionArgs q = { repository, NULL, host, NULL, certificate_pem, errors };
+
   g_return_if_fail (MAILSYNC_IS_INTERACTION (self));
   g_return_if_fail (repository != NULL);
   g_return_if_fail (host != NULL);
   g_return_if_fail (certificate_pem != NULL);
-  MAILSYNC_INTERACTION_GET_CLASS (self)->accept_certificate_async (self, repository, host, certificate_pem, errors,
-                                                                   cancellable, callback, user_data);
+  start_question (self, ACCEPT_CERTIFICATE, &q, NULL, cancellable, callback, user_data);
 }
 
 /**
@@ -559,6 +703,8 @@ mailsync_interaction_accept_certificate_finish (MailsyncInteraction  *self,
 {
   g_return_val_if_fail (MAILSYNC_IS_INTERACTION (self), MAILSYNC_INTERACTION_FAILED);
   g_return_val_if_fail (G_IS_ASYNC_RESULT (result), MAILSYNC_INTERACTION_FAILED);
+  if (g_async_result_is_tagged (result, question_pending))
+    return finish_answer (self, result, NULL, accept, error);
   return MAILSYNC_INTERACTION_GET_CLASS (self)->accept_certificate_finish (self, result, accept, error);
 }
 
@@ -602,14 +748,7 @@ mailsync_interaction_accept_certificate (MailsyncInteraction  *self,
 
 /* ---- asking from a library thread ---------------------------------------------------- */
 
-typedef enum
-{
-  ASK_PASSWORD,
-  ASK_OAUTH2_TOKEN,
-  ACCEPT_CERTIFICATE,
-} Question;
-
-typedef struct
+struct _Invocation
 {
   gint refs;
   Question question;
@@ -631,7 +770,7 @@ typedef struct
   char *secret;
   gboolean accept;
   GError *error;
-} Invocation;
+};
 
 static Invocation *
 invocation_ref (Invocation *inv)
@@ -707,27 +846,29 @@ ask_on_client (gpointer data)
 
   /* A GTask the interaction makes reports to the thread-default context:
    * make that the client's, even if its loop did not push it. */
+  QuestionArgs q = { inv->repository, inv->user, inv->host, inv->previous_error, inv->pem, inv->errors };
+
+  /* Cancelled before its turn (it waited for another question): the
+   * library thread has stopped waiting, so nobody wants the answer. */
+  if (g_cancellable_is_cancelled (inv->cancellable))
+    return G_SOURCE_REMOVE;
   g_main_context_push_thread_default (inv->client_context);
-  switch (inv->question)
-    {
-    case ASK_PASSWORD:
-      mailsync_interaction_ask_password_async (inv->interaction, inv->repository, inv->user, inv->host,
-                                               inv->previous_error, inv->cancellable, on_answered,
-                                               invocation_ref (inv));
-      break;
-    case ASK_OAUTH2_TOKEN:
-      mailsync_interaction_ask_oauth2_token_async (inv->interaction, inv->repository, inv->user, inv->host,
-                                                   inv->previous_error, inv->cancellable, on_answered,
-                                                   invocation_ref (inv));
-      break;
-    case ACCEPT_CERTIFICATE:
-      mailsync_interaction_accept_certificate_async (inv->interaction, inv->repository, inv->host, inv->pem,
-                                                     inv->errors, inv->cancellable, on_answered,
-                                                     invocation_ref (inv));
-      break;
-    }
+  start_question (inv->interaction, inv->question, &q, invocation_ref (inv), inv->cancellable, on_answered, inv);
   g_main_context_pop_thread_default (inv->client_context);
   return G_SOURCE_REMOVE;
+}
+
+/* Its turn came (question_answered(), on the context of the question
+ * answered): ask on its own client's context, taking over the queue's
+ * reference. */
+static void
+ask_waiting (Invocation *inv)
+{
+  g_autoptr(GSource) idle = g_idle_source_new ();
+
+  g_source_set_callback (idle, ask_on_client, inv, invocation_unref);
+  g_source_set_static_name (idle, "[mailsync] interaction question");
+  g_source_attach (idle, inv->client_context);
 }
 
 static gboolean

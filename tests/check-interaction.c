@@ -10,7 +10,10 @@
  *  - a question can be cancelled while the interaction sits on it;
  *  - a certificate that fails verification (no harness CA: UNKNOWN_CA)
  *    is asked about with the host and PEM, rejected or accepted, and an
- *    accepted one is not asked about again in the process.
+ *    accepted one is not asked about again in the process;
+ *  - one question of a kind at a time (the async rule of the design): a
+ *    client's second password question while one is out fails with
+ *    G_IO_ERROR_PENDING, the library's own waits for its turn.
  *
  * Dovecot is started once, by main(), before the tests fork. Without it
  * the IMAP cases are skipped. */
@@ -19,6 +22,7 @@
 #include "mailsync-test.h"
 #include "mailsync.h"
 #include "mailsync-worker.h"
+#include "mailsync-interaction-private.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +178,7 @@ typedef enum
   ANSWER_UNHANDLED,
   ANSWER_PASSWORD,       /* the passwords in @passwords, in turn, then UNHANDLED */
   ANSWER_WAIT_CANCEL,    /* never answers until cancelled (async) */
+  ANSWER_HOLD,           /* keeps each question until answer_held() (async) */
 } PasswordMode;
 
 #define TEST_TYPE_INTERACTION (test_interaction_get_type ())
@@ -198,6 +203,8 @@ struct _TestInteraction
   GThread *thread;       /* where it was last called */
   GMainContext *context;
   GCancellable *cancellable;
+  GPtrArray *held;       /* GTask*: ANSWER_HOLD questions not answered yet */
+  guint held_at_ask[8];  /* how many were held when question n came */
 };
 
 G_DEFINE_FINAL_TYPE (TestInteraction, test_interaction, MAILSYNC_TYPE_INTERACTION)
@@ -248,6 +255,18 @@ test_ask_password_async (MailsyncInteraction *interaction, const char *repositor
   TestInteraction *self = TEST_INTERACTION (interaction);
   GTask *task;
 
+  if (self->mode == ANSWER_HOLD)
+    {
+      guint n = self->password_asks++;
+
+      record_call (self);
+      if (n < G_N_ELEMENTS (self->held_at_ask))
+        self->held_at_ask[n] = self->held->len;
+      task = g_task_new (self, cancellable, callback, user_data);
+      g_task_set_source_tag (task, test_ask_password_async);
+      g_ptr_array_add (self->held, task);
+      return;
+    }
   if (self->mode != ANSWER_WAIT_CANCEL)
     {
       MAILSYNC_INTERACTION_CLASS (test_interaction_parent_class)
@@ -261,6 +280,31 @@ test_ask_password_async (MailsyncInteraction *interaction, const char *repositor
   g_set_object (&self->cancellable, cancellable);
   task = g_task_new (self, cancellable, callback, user_data);
   g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), task, g_object_unref);
+}
+
+static MailsyncInteractionResult
+test_ask_password_finish (MailsyncInteraction *interaction, GAsyncResult *result, char **password, GError **error)
+{
+  char *answer;
+
+  if (!g_async_result_is_tagged (result, test_ask_password_async))
+    return MAILSYNC_INTERACTION_CLASS (test_interaction_parent_class)
+      ->ask_password_finish (interaction, result, password, error);
+  answer = g_task_propagate_pointer (G_TASK (result), error);
+  *password = answer;
+  return answer != NULL ? MAILSYNC_INTERACTION_HANDLED : MAILSYNC_INTERACTION_FAILED;
+}
+
+/* Answers the oldest ANSWER_HOLD question with @password. */
+static void
+answer_held (TestInteraction *self, const char *password)
+{
+  GTask *task;
+
+  ck_assert_uint_gt (self->held->len, 0);
+  task = g_ptr_array_steal_index (self->held, 0);
+  g_task_return_pointer (task, g_strdup (password), g_free);
+  g_object_unref (task);
 }
 
 static MailsyncInteractionResult
@@ -292,6 +336,7 @@ test_interaction_finalize (GObject *object)
   g_free (self->host);
   g_free (self->pem);
   g_clear_object (&self->cancellable);
+  g_ptr_array_unref (self->held);
   G_OBJECT_CLASS (test_interaction_parent_class)->finalize (object);
 }
 
@@ -303,12 +348,14 @@ test_interaction_class_init (TestInteractionClass *klass)
   G_OBJECT_CLASS (klass)->finalize = test_interaction_finalize;
   interaction_class->ask_password = test_ask_password;
   interaction_class->ask_password_async = test_ask_password_async;
+  interaction_class->ask_password_finish = test_ask_password_finish;
   interaction_class->accept_certificate = test_accept_certificate;
 }
 
 static void
 test_interaction_init (TestInteraction *self)
 {
+  self->held = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 /* ---- opening from a client's main context ---------------------------------------- */
@@ -566,6 +613,184 @@ START_TEST (test_base_class_unhandled)
 }
 END_TEST
 
+/* ---- one question of a kind at a time ------------------------------------------ */
+
+/* Iterates @context until *@slot is set (deadline). */
+static void
+wait_for_result (GMainContext *context, GAsyncResult **slot)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+
+  while (*slot == NULL)
+    {
+      ck_assert_msg (g_get_monotonic_time () < deadline, "no answer came");
+      g_main_context_iteration (context, TRUE);
+    }
+}
+
+/* A client's second password question while the first is out fails at
+ * once with G_IO_ERROR_PENDING, without reaching the subclass; a question
+ * of another kind is not held up; once the first is answered, the next
+ * is asked. */
+START_TEST (test_second_question_pending)
+{
+  g_autoptr(TestInteraction) interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  MailsyncInteraction *self = MAILSYNC_INTERACTION (interaction);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GAsyncResult) first = NULL;
+  g_autoptr(GAsyncResult) second = NULL;
+  g_autoptr(GAsyncResult) token = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *answers[] = { "unused", "again", NULL };
+  char *secret = NULL;
+
+  interaction->mode = ANSWER_HOLD;
+  g_main_context_push_thread_default (context);
+  mailsync_interaction_ask_password_async (self, "Remote", "u", "h", NULL, NULL, _mailsync_store_result, &first);
+  ck_assert_uint_eq (interaction->password_asks, 1);
+  mailsync_interaction_ask_password_async (self, "Remote", "u", "h", NULL, NULL, _mailsync_store_result, &second);
+  wait_for_result (context, &second);
+  ck_assert (first == NULL);
+  ck_assert_int_eq (mailsync_interaction_ask_password_finish (self, second, &secret, &error),
+                    MAILSYNC_INTERACTION_FAILED);
+  ck_assert_msg (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PENDING), "%s", error ? error->message : "none");
+  ck_assert (secret == NULL);
+  ck_assert_uint_eq (interaction->password_asks, 1);
+  g_clear_error (&error);
+
+  /* the blocking form too */
+  ck_assert_int_eq (mailsync_interaction_ask_password (self, "Remote", "u", "h", NULL, NULL, &secret, &error),
+                    MAILSYNC_INTERACTION_FAILED);
+  ck_assert_msg (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PENDING), "%s", error ? error->message : "none");
+  ck_assert_uint_eq (interaction->password_asks, 1);
+  g_clear_error (&error);
+
+  /* another kind: the base class answers it, unhandled */
+  mailsync_interaction_ask_oauth2_token_async (self, "Remote", "u", "h", NULL, NULL, _mailsync_store_result, &token);
+  wait_for_result (context, &token);
+  ck_assert_int_eq (mailsync_interaction_ask_oauth2_token_finish (self, token, &secret, &error),
+                    MAILSYNC_INTERACTION_UNHANDLED);
+  ck_assert (error == NULL);
+
+  answer_held (interaction, "s3cret");
+  wait_for_result (context, &first);
+  ck_assert_int_eq (mailsync_interaction_ask_password_finish (self, first, &secret, &error),
+                    MAILSYNC_INTERACTION_HANDLED);
+  ck_assert_str_eq (secret, "s3cret");
+  g_free (secret);
+  secret = NULL;
+
+  /* the kind is free again */
+  interaction->mode = ANSWER_PASSWORD;
+  interaction->passwords = answers;
+  ck_assert_int_eq (mailsync_interaction_ask_password (self, "Remote", "u", "h", NULL, NULL, &secret, &error),
+                    MAILSYNC_INTERACTION_HANDLED);
+  ck_assert_str_eq (secret, "again");
+  g_free (secret);
+  g_main_context_pop_thread_default (context);
+}
+END_TEST
+
+typedef struct
+{
+  TestInteraction *interaction;
+  GMainContext *client;
+  gint started;          /* atomic */
+  gint done;             /* atomic */
+  MailsyncInteractionResult result;
+  char *secret;
+  GError *error;
+} Invoker;
+
+static void
+invoke_on_private (gpointer data, gpointer unused)
+{
+  Invoker *inv = data;
+
+  g_atomic_int_set (&inv->started, 1);
+  inv->result = _mailsync_interaction_invoke_ask_password (MAILSYNC_INTERACTION (inv->interaction), inv->client,
+                                                           "Remote", "u", "h", NULL, NULL, &inv->secret,
+                                                           &inv->error);
+  g_atomic_int_set (&inv->done, 1);
+}
+
+/* A library thread asking: the way a backend asks for a password. */
+static gpointer
+invoker_thread (gpointer data)
+{
+  _mailsync_run_private (invoke_on_private, data);
+  return NULL;
+}
+
+/* Iterates @context until @flag is set (deadline). */
+static void
+wait_for_flag (GMainContext *context, gint *flag)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+
+  while (!g_atomic_int_get (flag))
+    {
+      ck_assert_msg (g_get_monotonic_time () < deadline, "the library's question did not finish");
+      /* the flag is set on the other thread, which does not wake us */
+      if (!g_main_context_iteration (context, FALSE))
+        g_thread_yield ();
+    }
+}
+
+/* The library's own questions (two repositories sharing an interaction)
+ * never fail with G_IO_ERROR_PENDING: the second waits until the first
+ * is answered, then is asked. */
+START_TEST (test_library_questions_wait)
+{
+  g_autoptr(TestInteraction) interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  g_autoptr(GMainContext) client = g_main_context_new ();
+  Invoker a = { interaction, client, 0, 0, 0, NULL, NULL };
+  Invoker b = { interaction, client, 0, 0, 0, NULL, NULL };
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+  GThread *ta, *tb;
+
+  interaction->mode = ANSWER_HOLD;
+  ta = g_thread_new ("invoker-a", invoker_thread, &a);
+  while (interaction->password_asks < 1)
+    {
+      ck_assert_msg (g_get_monotonic_time () < deadline, "the first question never came");
+      g_main_context_iteration (client, TRUE);
+    }
+  tb = g_thread_new ("invoker-b", invoker_thread, &b);
+  while (!g_atomic_int_get (&b.started))
+    {
+      ck_assert_msg (g_get_monotonic_time () < deadline, "the second thread did not start");
+      g_thread_yield ();
+    }
+  /* The only source the client context can get now is the second
+   * question's: block until it was dispatched. */
+  while (!g_main_context_iteration (client, TRUE))
+    ck_assert_msg (g_get_monotonic_time () < deadline, "the second question never came");
+  ck_assert_uint_eq (interaction->password_asks, 1);
+  ck_assert (!g_atomic_int_get (&b.done));
+
+  answer_held (interaction, "first");
+  while (interaction->password_asks < 2)
+    {
+      ck_assert_msg (g_get_monotonic_time () < deadline, "the second question was not asked");
+      g_main_context_iteration (client, TRUE);
+    }
+  /* asked after the first was answered, never beside it */
+  ck_assert_uint_eq (interaction->held_at_ask[1], 0);
+  answer_held (interaction, "second");
+  wait_for_flag (client, &a.done);
+  wait_for_flag (client, &b.done);
+  g_thread_join (ta);
+  g_thread_join (tb);
+  ck_assert_msg (a.result == MAILSYNC_INTERACTION_HANDLED, "%s", a.error ? a.error->message : "unhandled");
+  ck_assert_msg (b.result == MAILSYNC_INTERACTION_HANDLED, "%s", b.error ? b.error->message : "unhandled");
+  ck_assert_str_eq (a.secret, "first");
+  ck_assert_str_eq (b.secret, "second");
+  g_free (a.secret);
+  g_free (b.secret);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -583,6 +808,8 @@ main (void)
 
   tc = tcase_create ("base");
   tcase_add_test (tc, test_base_class_unhandled);
+  tcase_add_test (tc, test_second_question_pending);
+  tcase_add_test (tc, test_library_questions_wait);
   suite_add_tcase (suite, tc);
   if (have_server)
     {
