@@ -7,8 +7,10 @@ Runs: a successful first sync (whose byte counts must be the server's
 RFC822.SIZEs, issue 10 item 5), an authentication failure with a wrong
 password, a folder error (a server folder named "new", which a Maildir
 cannot hold), a kill -9 in the middle of a download (every line written
-is whole: each is one write(2)), and --info -u json (one document).
-No password ever appears. Exit 77 (skip) without Dovecot or the binary."""
+is whole: each is one write(2)), --info -u json (one document), and a
+configuration without a password: the "question" line answered with a JSON
+line on stdin (right, wrong then right, a stale id) or not at all (stdin at
+its end: "unanswered"). No password ever appears. Exit 77 (skip) without Dovecot or the binary."""
 
 import imaplib
 import json
@@ -59,6 +61,8 @@ SCHEMA = {
     "sleeping": {"account": (STR, True), "remaining": (INT, True)},
     "end": {"status": (INT, True), "errors": (INT, True), "skipped": (INT, True),
             "validity_problem": (BOOL, True), "title": (STR, False), "message": (STR, False)},
+    "question": {"id": (INT, True), "type": (STR, True), "account": (STR, True), "user": (STR, True)},
+    "unanswered": {"id": (INT, True), "reason": (STR, True), "text": (STR, True)},
 }
 for kind in EVENT_KINDS:
     members = dict(EVENT)
@@ -180,9 +184,9 @@ remoteport = %(port)s
 ssl = yes
 sslcacertfile = %(ca)s
 remoteuser = %(user)s
-remotepass = %(password)s
+%(password)s
 """ % {"root": root, "user": user, "port": env["DOVECOT_IMAPS_PORT"], "ca": env["DOVECOT_CA"],
-       "password": password})
+       "password": "remotepass = " + password if password is not None else ""})
     return path
 
 
@@ -324,6 +328,92 @@ def test_kill(env, root, server, password):
     check("kill -9: no end line", not of_kind(objs, "end"))
 
 
+def converse(conf, answers):
+    """Runs `mailsync -u json` and answers each "question" line with the next
+    of @answers (a dict, written as one JSON line; None closes stdin). The
+    exit status and the output; stops waiting after 120 s, not on time."""
+    proc = subprocess.Popen([MAILSYNC, "-c", conf, "-o", "-u", "json"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    answers = list(answers)
+    data = b""
+    answered = 0
+    deadline = time.monotonic() + 120
+    os.set_blocking(proc.stdout.fileno(), False)
+    while time.monotonic() < deadline and proc.poll() is None:
+        chunk = proc.stdout.read()
+        if not chunk:
+            time.sleep(0.02)
+            continue
+        data += chunk
+        while data.count(b'"kind":"question"') > answered:
+            answer = answers.pop(0) if answers else None
+            if answer is None:
+                proc.stdin.close()
+            else:
+                proc.stdin.write((json.dumps(answer) + "\n").encode())
+                proc.stdin.flush()
+            answered += 1
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    os.set_blocking(proc.stdout.fileno(), True)
+    data += proc.stdout.read()
+    err = proc.stderr.read().decode("utf-8", "replace")
+    for f in (proc.stdout, proc.stderr):
+        f.close()
+    if not proc.stdin.closed:
+        proc.stdin.close()
+    return proc.returncode, data.decode("utf-8"), err
+
+
+def test_password_question(env, root, user, password):
+    conf = write_config(root, env, user, None, name="ask")
+    questions = []
+
+    rc, out, err = converse(conf, [{"id": 1, "password": password}])
+    objs = parse_lines("asked", out)
+    questions = of_kind(objs, "question")
+    check("asked: one question, for the password of the account's user",
+          len(questions) == 1 and questions[0]["type"] == "password" and questions[0]["account"] == "Test"
+          and questions[0]["user"] == user and questions[0]["id"] == 1, questions)
+    check("asked: the answer logs in, exit 0", rc == 0 and objs[-1:] and objs[-1]["kind"] == "end"
+          and objs[-1]["status"] == 0, (rc, err[-300:], objs[-3:]))
+    check("asked: the password is not in the output", password not in out + err)
+
+    wrong = "Not-it-Qq93"
+    rc, out, err = converse(conf, [{"id": 1, "password": wrong}, {"id": 2, "password": password}])
+    objs = parse_lines("asked again", out)
+    questions = of_kind(objs, "question")
+    check("asked again: a refused password is asked again (ids 1, 2), then the sync succeeds",
+          [q["id"] for q in questions] == [1, 2] and rc == 0, (rc, questions, err[-300:]))
+    check("asked again: neither password appears", wrong not in out + err and password not in out + err)
+
+    rc, out, err = converse(conf, [None])
+    objs = parse_lines("no answer", out)
+    un = of_kind(objs, "unanswered")
+    check("no answer (stdin at its end): unanswered, reason no-input, the sync fails",
+          un and un[0]["reason"] == "no-input" and un[0]["id"] == 1 and rc != 0
+          and objs[-1]["kind"] == "end" and objs[-1]["status"] == rc, (rc, un, objs[-3:]))
+    # The configuration asks when it builds the account: its error is a
+    # message line; a login that asked is an event's error object.
+    check("no answer: the error says no password was given",
+          any(o.get("error", {}).get("code") in ("interaction-required", "authentication-failed")
+              or (o["kind"] == "message" and o["level"] == "error" and "no password" in o["text"])
+              for o in objs), [o for o in objs if "error" in o or o["kind"] == "message"])
+
+    rc, out, err = converse(conf, [{"id": 7, "password": password}])
+    objs = parse_lines("stale answer", out)
+    un = of_kind(objs, "unanswered")
+    check("an answer to another question id is not taken: unanswered, reason invalid, the sync fails",
+          un and un[0]["reason"] == "invalid" and rc != 0, (rc, un))
+
+    rc, out, err = converse(conf, [{"id": 1, "cancel": True}])
+    objs = parse_lines("cancelled", out)
+    un = of_kind(objs, "unanswered")
+    check("a cancel: unanswered, reason cancelled, the sync fails",
+          un and un[0]["reason"] == "cancelled" and rc != 0, (rc, un))
+
+
 def test_info(env, root, conf, password):
     rc, out, err = run(conf, "--info", "-u", "json")
     check("--info -u json: exit 0", rc == 0, (rc, err[-300:]))
@@ -374,6 +464,7 @@ def main():
         conf = test_success(env, root, user, password)
         test_info(env, root, conf, password)
         test_auth_failure(env, root, user, password)
+        test_password_question(env, root, user, password)
         test_folder_error(env, root, user, password, conf)
         test_kill(env, root, server, password)
     finally:

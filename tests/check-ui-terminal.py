@@ -3,7 +3,7 @@
 Dovecot.
 
 ttyui runs under script(1): on a terminal it must draw its progress line
-(folder counts, total, rate, ETA) in place with \\r ESC[K and clear it
+(folder counts, the account's messages and bytes, rate, ETA) in place with \\r ESC[K and clear it
 before the log goes on; through a pipe it must print offlineimap's plain
 lines only. blinkenlights runs in a tmux pane: the account row with its
 thread light, the log window, the hotkey 1 (sync now) and q (quit) are
@@ -123,16 +123,23 @@ def test_ttyui(root, env):
     check("ttyui on a terminal: sync exits 0", p.returncode == 0, p.returncode)
     with open(raw, "rb") as f:
         out = f.read().decode("utf-8", "replace")
-    statuses = re.findall(r"\r\x1b\[K(\[[^\r\n]*total (\d+)/(\d+)[^\r\n]*)", out)
+    # "[INBOX 12/600] Test 1/2: 12/605 msgs, 1.2 MB/4.5 MB, 350.0 kB/s, ETA 0:12": the folders
+    # being copied (left out when the line would not fit), then the account's running totals.
+    size = r"([0-9.]+ (?:bytes?|[kMG]B))"
+    statuses = re.findall(r"\r\x1b\[K((?:\[[^\r\n\]]*\] )*Test (\d+)/(\d+): (\d+)/(\d+) msgs, %s/%s[^\r\n]*)"
+                          % (size, size), out)
     check("ttyui on a terminal: progress redrawn in place", len(statuses) >= 100, len(statuses))
     check("ttyui: progress names the folder with its counts",
           any(re.match(r"\[INBOX \d+/%d\] " % INBOX, s[0]) for s in statuses), statuses[:3])
-    last = statuses[-1] if statuses else ("", "0", "0")
-    check("ttyui: overall count reaches the total", last[1] == last[2] == str(INBOX + 5), last)
-    check("ttyui: rate and ETA", any(re.search(r", [0-9.]+ msg/s, ETA \d+:\d\d$", s[0]) for s in statuses),
-          statuses[-3:])
+    last = statuses[-1] if statuses else ("", "0", "0", "0", "0", "", "")
+    check("ttyui: the account's messages reach its total", last[3] == last[4] == str(INBOX + 5), last)
+    check("ttyui: the account's bytes reach its total", last[5] == last[6] and last[5] != "0 bytes", last)
+    check("ttyui: every folder counted", last[1] == last[2] and int(last[2]) >= 2, last)
+    check("ttyui: byte rate and ETA",
+          any(re.search(r", [0-9.]+ (?:bytes?|[kMG]B)/s, ETA \d+:\d\d$", s[0]) for s in statuses), statuses[-3:])
+    check("ttyui: the bytes done grow", len({s[5] for s in statuses}) > 2, [s[5] for s in statuses[:5]])
     tail = out[out.rfind("*** Finished account 'Test'"):]
-    check("ttyui: the progress line is gone at the end", "total" not in tail, tail)
+    check("ttyui: the progress line is gone at the end", " msgs, " not in tail, tail)
     plain = re.sub(r"\r\x1b\[K(\[[^\r\n]*)?", "", out).replace("\r\n", "\n")
     check("ttyui: the log lines keep offlineimap's thread headers",
           "Account sync Test:\n *** Processing account Test\n" in plain
@@ -143,7 +150,7 @@ def test_ttyui(root, env):
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
     check("ttyui through a pipe: sync exits 0", p.returncode == 0, p.stderr[-500:])
     check("ttyui through a pipe: no escape sequence, no progress line",
-          "\x1b" not in p.stderr and "\r" not in p.stderr and " msg/s" not in p.stderr, p.stderr[:500])
+          "\x1b" not in p.stderr and "\r" not in p.stderr and " msgs, " not in p.stderr, p.stderr[:500])
     check("ttyui through a pipe: every copy logged", p.stderr.count(" Copy message UID ") == INBOX + 5,
           p.stderr.count(" Copy message UID "))
 

@@ -6,6 +6,12 @@
  * and last "end" with the exit status.  The schema is in mailsyncui(7);
  * tests/check-ui-json.py holds a copy and checks real runs against it.
  *
+ * A password the library needs (none in the configuration, or the server
+ * refused it) is a "question" line; the driving program answers with one
+ * JSON line on stdin, as machineui's getpass is answered with a raw one.
+ * No answer (end of input, a cancel, a line that is not the answer) is an
+ * "unanswered" line saying why, and the authentication error stands.
+ *
  * The objects are built with JsonBuilder and written by JsonGenerator: no
  * escaping by hand.  Each line goes out with one write(2), so that a
  * reader never sees half a line from a process killed between two stdio
@@ -27,6 +33,9 @@ struct _MailsyncUiJson
   gboolean in_event;
   /* --info wrote its document: the run's output is that one line */
   gboolean document;
+  /* the "id" of the last question: an answer names the question it
+   * answers, so a stale line left on stdin is not taken for a password */
+  guint question_id;
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncUiJson, mailsync_ui_json, MAILSYNC_TYPE_UI)
@@ -376,6 +385,114 @@ mailsync_ui_json_terminate (MailsyncUi *ui, int status, const char *title, const
   end_object (MAILSYNC_UI_JSON (ui), builder);
 }
 
+/* One line of stdin, at most @limit bytes (the rest of a longer line is
+ * read and dropped: it is no answer).  %NULL at the end of input. */
+static GString *
+read_answer_line (FILE *in, gsize limit, gboolean *too_long)
+{
+  GString *line = g_string_new (NULL);
+  int c;
+
+  *too_long = FALSE;
+  while ((c = getc (in)) != EOF && c != '\n')
+    {
+      if (line->len < limit)
+        g_string_append_c (line, (char) c);
+      else
+        *too_long = TRUE;
+    }
+  if (c == EOF && line->len == 0 && !*too_long)
+    {
+      g_string_free (line, TRUE);
+      return NULL;
+    }
+  return line;
+}
+
+/* The password line must not linger in freed memory. */
+static void
+wipe_string (GString *s)
+{
+  if (s == NULL)
+    return;
+  memset (s->str, 0, s->allocated_len);
+  g_string_free (s, TRUE);
+}
+
+/* The type of member @name of @object's value, G_TYPE_INVALID when there
+ * is none or it is not a plain value (an object, an array, null). */
+static GType
+member_type (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return G_TYPE_INVALID;
+  return json_node_get_value_type (node);
+}
+
+static void
+unanswered (MailsyncUiJson *self, guint id, const char *reason, const char *text)
+{
+  g_autoptr(JsonBuilder) builder = begin_object ("unanswered");
+
+  add_int (builder, "id", id);
+  mailsync_ui_json_add_string (builder, "reason", reason);
+  mailsync_ui_json_add_string (builder, "text", text);
+  end_object (self, builder);
+}
+
+/* Asks the driving program: a "question" line on stdout, then one JSON
+ * line on stdin, {"id": N, "password": "..."} (or {"id": N, "cancel":
+ * true}).  Called with the UI's lock held, so no other line comes between
+ * the question and its answer. */
+static char *
+mailsync_ui_json_ask_password (MailsyncUi *ui, const char *account, const char *user)
+{
+  MailsyncUiJson *self = MAILSYNC_UI_JSON (ui);
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  GString *line;
+  JsonObject *answer = NULL;
+  gboolean too_long = FALSE;
+  char *password = NULL;
+  guint id = ++self->question_id;
+
+  builder = begin_object ("question");
+  add_int (builder, "id", id);
+  mailsync_ui_json_add_string (builder, "type", "password");
+  mailsync_ui_json_add_string (builder, "account", account);
+  mailsync_ui_json_add_string (builder, "user", user);
+  end_object (self, builder);
+
+  /* 64 KiB: far above any password, and a bound on what a runaway writer
+   * can make us hold. */
+  line = read_answer_line (stdin, 64 * 1024, &too_long);
+  if (line == NULL)
+    {
+      unanswered (self, id, "no-input", "standard input ended before an answer");
+      return NULL;
+    }
+  parser = json_parser_new ();
+  if (!too_long && json_parser_load_from_data (parser, line->str, (gssize) line->len, NULL)
+      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    answer = json_node_get_object (json_parser_get_root (parser));
+  wipe_string (line);
+  if (answer == NULL || member_type (answer, "id") != G_TYPE_INT64
+      || json_object_get_int_member (answer, "id") != (gint64) id)
+    {
+      unanswered (self, id, "invalid", "the line read is not a JSON object with this question's id");
+      return NULL;
+    }
+  if (member_type (answer, "password") == G_TYPE_STRING)
+    password = g_strdup (json_object_get_string_member (answer, "password"));
+  else if (member_type (answer, "cancel") == G_TYPE_BOOLEAN && json_object_get_boolean_member (answer, "cancel"))
+    unanswered (self, id, "cancelled", "the answer cancelled the question");
+  else
+    unanswered (self, id, "invalid", "the answer has no string password and no cancel");
+  return password;
+}
+
 static void
 mailsync_ui_json_class_init (MailsyncUiJsonClass *klass)
 {
@@ -386,6 +503,7 @@ mailsync_ui_json_class_init (MailsyncUiJsonClass *klass)
   ui_class->render = mailsync_ui_json_render;
   ui_class->sleeping = mailsync_ui_json_sleeping;
   ui_class->terminate = mailsync_ui_json_terminate;
+  ui_class->ask_password = mailsync_ui_json_ask_password;
 }
 
 static void
