@@ -34,6 +34,11 @@ void     _mailsync_set_error_from_errno (GError    **error,
 void     _mailsync_spool_set_fd (GInputStream *stream, int fd);
 int      _mailsync_spool_get_fd (GInputStream *stream);
 
+/* The home directory `~` means: $HOME read now, else the passwd entry.
+ * Every `~` the library expands goes through this (the config's paths,
+ * ~/.netrc). */
+const char *_mailsync_home_dir (void);
+
 G_END_DECLS
 
 #include "mailsync-sync-event.h"

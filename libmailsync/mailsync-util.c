@@ -133,3 +133,14 @@ _mailsync_write_file_atomic (const char  *path,
     }
   return _mailsync_fsync_dir (dir, error);
 }
+
+/* The library's one answer to "where is ~": $HOME when set and not empty,
+ * read at each call (g_get_home_dir() caches its first answer, and tests
+ * and daemons change HOME), else the passwd entry. */
+const char *
+_mailsync_home_dir (void)
+{
+  const char *home = g_getenv ("HOME");
+
+  return home != NULL && *home != '\0' ? home : g_get_home_dir ();
+}

@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "mailsync-test.h"
-#include "mailsync-imap-auth.h"
+#include "backends/imap/mailsync-imap-auth.h"
 #include "mailsync-error.h"
 
 #include <string.h>

@@ -14,7 +14,7 @@
 
 #include "mailsync-test.h"
 #include "mailsync-error.h"
-#include "backends/imap/mailsync-tls-stream.h"
+#include "net/mailsync-tls-stream.h"
 
 #define MB (1024 * 1024)
 

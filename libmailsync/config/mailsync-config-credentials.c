@@ -10,7 +10,7 @@
 #include "mailsync-error.h"
 #include "config/mailsync-keyring-private.h"
 #include "config/mailsync-oauth2-private.h"
-#include "mailsync-netrc.h"
+#include "credentials/mailsync-netrc.h"
 
 #include <string.h>
 

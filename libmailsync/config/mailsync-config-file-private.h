@@ -58,8 +58,4 @@ char **_mailsync_config_file_get_own_keys (MailsyncConfigFile *self,
 const char *_mailsync_config_file_get_section_location (MailsyncConfigFile *self,
                                                         const char         *section);
 
-/* The home directory `~` means: $HOME read now, else the passwd entry.
- * Every `~` the library expands goes through this. */
-const char *_mailsync_config_file_home_dir (void);
-
 G_END_DECLS

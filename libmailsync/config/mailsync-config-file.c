@@ -9,6 +9,7 @@
 #include "config/mailsync-config-file.h"
 #include "config/mailsync-config-file-private.h"
 #include "mailsync-error.h"
+#include "mailsync-private.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -839,17 +840,6 @@ mailsync_config_file_get_location (MailsyncConfigFile *self,
   return entry != NULL ? g_strdup (entry->origin) : NULL;
 }
 
-/* The library's one answer to "where is ~": $HOME when set and not empty,
- * read at each call (g_get_home_dir() caches its first answer, and tests
- * and daemons change HOME), else the passwd entry. */
-const char *
-_mailsync_config_file_home_dir (void)
-{
-  const char *home = g_getenv ("HOME");
-
-  return home != NULL && *home != '\0' ? home : g_get_home_dir ();
-}
-
 /**
  * mailsync_config_file_find_default_path:
  *
@@ -868,7 +858,7 @@ char *
 mailsync_config_file_find_default_path (void)
 {
   const char *xdg = g_getenv ("XDG_CONFIG_HOME");
-  const char *home = _mailsync_config_file_home_dir ();
+  const char *home = _mailsync_home_dir ();
   g_autofree char *config_home = NULL;
   char *candidates[5] = { NULL };
   char *found = NULL;

@@ -8,6 +8,7 @@
 #include "config/mailsync-config-private.h"
 #include "config/mailsync-config-file-private.h"
 #include "mailsync-error.h"
+#include "mailsync-private.h"
 
 #include <pwd.h>
 #include <stdarg.h>
@@ -159,7 +160,7 @@ _mailsync_config_expand_path (const char *path,
       const char *home = NULL;
 
       if (*who == '\0')
-        home = _mailsync_config_file_home_dir ();
+        home = _mailsync_home_dir ();
       else
         {
           struct passwd *pw = getpwnam (who);

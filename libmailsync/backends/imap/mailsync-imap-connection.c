@@ -13,7 +13,8 @@
 #include "mailsync-imap-auth.h"
 #include "mailsync-imap-parser.h"
 #include "mailsync-imap-tokenizer.h"
-#include "mailsync-tls-stream.h"
+#include "net/mailsync-net-private.h"
+#include "net/mailsync-tls-stream.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 #include "mailsync-worker.h"
@@ -444,38 +445,6 @@ peer_label (MailsyncImapConnection *self)
   return g_strdup_printf ("%s:%u", self->settings->host ? self->settings->host : "?", self->settings->port);
 }
 
-/* What a failure of the transport was, in words a user can act on
- * (issue 12 item 6): a reset, a refusal, a timeout, a name that does not
- * resolve. NULL for errors that are not about the network (TLS, a
- * certificate, a protocol error), which keep their own text. Only the
- * operating system's errors reach here with these codes: the connection's
- * own end-of-stream errors never pass through. */
-static const char *
-network_fault (const GError *error)
-{
-  if (error->domain == G_RESOLVER_ERROR)
-    return "the host name cannot be resolved";
-  if (error->domain != G_IO_ERROR)
-    return NULL;
-  switch (error->code)
-    {
-    case G_IO_ERROR_CONNECTION_REFUSED:
-      return "connection refused";
-    case G_IO_ERROR_CONNECTION_CLOSED:
-      /* GIO's code for both ECONNRESET and EPIPE (an alias of
-       * G_IO_ERROR_BROKEN_PIPE); the appended system text tells which. */
-      return "connection reset or closed by the server";
-    case G_IO_ERROR_TIMED_OUT:
-      return "timed out";
-    case G_IO_ERROR_NETWORK_UNREACHABLE:
-      return "network unreachable";
-    case G_IO_ERROR_HOST_UNREACHABLE:
-      return "host unreachable";
-    default:
-      return NULL;
-    }
-}
-
 /* Whether a NO, BAD or BYE says the server limits this client for now
  * (issue 12 item 9) rather than refusing the command: the RFC 5530 codes
  * and the texts of the large providers (Gmail: "Too many simultaneous
@@ -605,26 +574,6 @@ start_watchdog (MailsyncImapConnection *self)
   g_source_set_callback (self->watchdog, watchdog_tick, self, NULL);
   g_source_set_static_name (self->watchdog, "[mailsync] IMAP socktimeout");
   g_source_attach (self->watchdog, g_main_context_get_thread_default ());
-}
-
-/* A tunnel is a pipe: a write after its command died raises SIGPIPE,
- * whose default action kills the process (GSocket sends with
- * MSG_NOSIGNAL, pipes have no such flag). Ignore it unless the
- * application installed its own handler; the write then fails with
- * EPIPE and the connection reports it. */
-static void
-ignore_sigpipe (void)
-{
-  static gsize once = 0;
-
-  if (g_once_init_enter (&once))
-    {
-      struct sigaction old;
-
-      if (sigaction (SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
-        signal (SIGPIPE, SIG_IGN);
-      g_once_init_leave (&once, 1);
-    }
 }
 
 /* ---- spooling large literals ----------------------------------------------- */
@@ -1494,60 +1443,6 @@ wait_greeting (MailsyncImapConnection *self, GCancellable *cancellable, GError *
   return g_task_propagate_boolean (G_TASK (_mailsync_await (&result)), error);
 }
 
-static GIOStream *
-connect_socket (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) local_error = NULL;
-  GSocketConnection *connection;
-
-  if (self->settings->timeout)
-    g_socket_client_set_timeout (client, self->settings->timeout);
-  /* offlineimap's ipv6 = yes/no: only addresses of that family are tried */
-  g_socket_client_set_family (client, self->settings->family);
-  g_socket_client_connect_to_host_async (client, self->settings->host, self->settings->port, cancellable,
-                                         _mailsync_store_result, &result);
-  connection = g_socket_client_connect_to_host_finish (client, _mailsync_await (&result), &local_error);
-  if (connection == NULL)
-    {
-      const char *fault = network_fault (local_error);
-
-      /* GIO's text repeats the address ("Could not connect to h: ..."):
-       * the fault first, its text after for the details (the resolver's
-       * reason). */
-      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) && self->settings->timeout > 0)
-        g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                     "Cannot connect to %s:%u: timed out after %u seconds (socktimeout)",
-                     self->settings->host, self->settings->port, self->settings->timeout);
-      else if (fault != NULL)
-        g_set_error (error, local_error->domain, local_error->code, "Cannot connect to %s:%u: %s (%s)",
-                     self->settings->host, self->settings->port, fault, local_error->message);
-      else
-        g_set_error (error, local_error->domain, local_error->code, "Cannot connect to %s:%u: %s",
-                     self->settings->host, self->settings->port, local_error->message);
-      return NULL;
-    }
-  /* The client's timeout was for connecting; from here the watchdog
-   * applies socktimeout, and only while a reply is owed. */
-  g_socket_set_timeout (g_socket_connection_get_socket (connection), 0);
-  return G_IO_STREAM (connection);
-}
-
-static GIOStream *
-spawn_tunnel (MailsyncImapConnection *self, const char *command, GError **error)
-{
-  const char *argv[] = { "/bin/sh", "-c", command, NULL };
-  GSubprocess *process;
-
-  ignore_sigpipe ();
-  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, error);
-  if (process == NULL)
-    return NULL;
-  self->tunnel = process;
-  return g_simple_io_stream_new (g_subprocess_get_stdout_pipe (process), g_subprocess_get_stdin_pipe (process));
-}
-
 /* Stops the read loop before the stream underneath changes (TLS,
  * COMPRESS): a read still pending would consume the new layer's bytes. */
 static void
@@ -1628,7 +1523,7 @@ start_tls (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
   if (tls == NULL)
     {
       g_autofree char *peer = peer_label (self);
-      const char *fault = network_fault (local_error);
+      const char *fault = _mailsync_net_fault (local_error);
 
       if (state.timed_out)
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
@@ -1976,11 +1871,11 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
   const MailsyncImapSettings *s = self->settings;
 
   if (s->preauth_tunnel)
-    stream = spawn_tunnel (self, s->preauth_tunnel, error);
+    stream = _mailsync_net_spawn_tunnel (s->preauth_tunnel, &self->tunnel, error);
   else if (s->transport_tunnel)
-    stream = spawn_tunnel (self, s->transport_tunnel, error);
+    stream = _mailsync_net_spawn_tunnel (s->transport_tunnel, &self->tunnel, error);
   else
-    stream = connect_socket (self, cancellable, error);
+    stream = _mailsync_net_connect (s->host, s->port, s->family, s->timeout, cancellable, error);
   if (stream == NULL)
     return FALSE;
   use_stream (self, stream);

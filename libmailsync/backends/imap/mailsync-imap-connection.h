@@ -6,7 +6,7 @@
 
 #include "mailsync-imap-auth.h"
 #include "mailsync-imap-response.h"
-#include "mailsync-tls-options.h"
+#include "net/mailsync-tls-options.h"
 
 G_BEGIN_DECLS
 

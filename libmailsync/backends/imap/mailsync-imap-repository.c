@@ -5,7 +5,7 @@
 
 #include "mailsync-imap-private.h"
 #include "mailsync-imap-utf7.h"
-#include "mailsync-netrc.h"
+#include "credentials/mailsync-netrc.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 #include "mailsync-worker.h"

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "mailsync-tls-stream.h"
+#include "net/mailsync-tls-stream.h"
 #include "mailsync-error.h"
 
 #include <errno.h>

@@ -3,7 +3,7 @@
 
 #include <gio/gio.h>
 
-#include "mailsync-tls-options.h"
+#include "net/mailsync-tls-options.h"
 
 G_BEGIN_DECLS
 

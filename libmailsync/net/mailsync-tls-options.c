@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "mailsync-tls-options.h"
+#include "net/mailsync-tls-options.h"
 #include "mailsync-error.h"
 
 #include <string.h>

@@ -8,7 +8,7 @@ G_BEGIN_DECLS
 
 /* The password for @host (and @user if not NULL; else the entry's login
  * is returned in @user_out). NULL when there is no matching entry.
- * @path NULL means $HOME/.netrc. */
+ * @path NULL means $HOME/.netrc, $HOME read at each call. */
 char *mailsync_netrc_lookup (const char  *path,
                              const char  *host,
                              const char  *user,

@@ -1,6 +1,7 @@
 #include "config.h"
 
-#include "mailsync-netrc.h"
+#include "credentials/mailsync-netrc.h"
+#include "mailsync-private.h"
 
 #include <string.h>
 
@@ -20,7 +21,7 @@ mailsync_netrc_lookup (const char  *path,
   g_autofree char *password = NULL;
 
   if (path == NULL)
-    path = default_path = g_build_filename (g_get_home_dir (), ".netrc", NULL);
+    path = default_path = g_build_filename (_mailsync_home_dir (), ".netrc", NULL);
   if (!g_file_get_contents (path, &contents, NULL, NULL))
     return NULL;
   {

@@ -1,0 +1,123 @@
+/* Connection setup: a TCP connection to a host (socktimeout, ipv6) or a
+ * tunnel command's pipes as one GIOStream, and the words for a failure
+ * of the transport. Moved from the IMAP connection (issue 14 item 1):
+ * nothing here speaks IMAP. */
+#include "config.h"
+
+#include "net/mailsync-net-private.h"
+#include "mailsync-worker.h"
+
+#include <signal.h>
+
+/* What a failure of the transport was, in words a user can act on
+ * (issue 12 item 6): a reset, a refusal, a timeout, a name that does not
+ * resolve. NULL for errors that are not about the network (TLS, a
+ * certificate, a protocol error), which keep their own text. Only the
+ * operating system's errors reach here with these codes: the connection's
+ * own end-of-stream errors never pass through. */
+const char *
+_mailsync_net_fault (const GError *error)
+{
+  if (error->domain == G_RESOLVER_ERROR)
+    return "the host name cannot be resolved";
+  if (error->domain != G_IO_ERROR)
+    return NULL;
+  switch (error->code)
+    {
+    case G_IO_ERROR_CONNECTION_REFUSED:
+      return "connection refused";
+    case G_IO_ERROR_CONNECTION_CLOSED:
+      /* GIO's code for both ECONNRESET and EPIPE (an alias of
+       * G_IO_ERROR_BROKEN_PIPE); the appended system text tells which. */
+      return "connection reset or closed by the server";
+    case G_IO_ERROR_TIMED_OUT:
+      return "timed out";
+    case G_IO_ERROR_NETWORK_UNREACHABLE:
+      return "network unreachable";
+    case G_IO_ERROR_HOST_UNREACHABLE:
+      return "host unreachable";
+    default:
+      return NULL;
+    }
+}
+
+/* A tunnel is a pipe: a write after its command died raises SIGPIPE,
+ * whose default action kills the process (GSocket sends with
+ * MSG_NOSIGNAL, pipes have no such flag). Ignore it unless the
+ * application installed its own handler; the write then fails with
+ * EPIPE and the connection reports it. */
+static void
+ignore_sigpipe (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      struct sigaction old;
+
+      if (sigaction (SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+        signal (SIGPIPE, SIG_IGN);
+      g_once_init_leave (&once, 1);
+    }
+}
+
+GIOStream *
+_mailsync_net_connect (const char    *host,
+                       guint16        port,
+                       GSocketFamily  family,
+                       guint          timeout,
+                       GCancellable  *cancellable,
+                       GError       **error)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GSocketConnection *connection;
+
+  if (timeout)
+    g_socket_client_set_timeout (client, timeout);
+  /* offlineimap's ipv6 = yes/no: only addresses of that family are tried */
+  g_socket_client_set_family (client, family);
+  g_socket_client_connect_to_host_async (client, host, port, cancellable,
+                                         _mailsync_store_result, &result);
+  connection = g_socket_client_connect_to_host_finish (client, _mailsync_await (&result), &local_error);
+  if (connection == NULL)
+    {
+      const char *fault = _mailsync_net_fault (local_error);
+
+      /* GIO's text repeats the address ("Could not connect to h: ..."):
+       * the fault first, its text after for the details (the resolver's
+       * reason). */
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) && timeout > 0)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                     "Cannot connect to %s:%u: timed out after %u seconds (socktimeout)",
+                     host, port, timeout);
+      else if (fault != NULL)
+        g_set_error (error, local_error->domain, local_error->code, "Cannot connect to %s:%u: %s (%s)",
+                     host, port, fault, local_error->message);
+      else
+        g_set_error (error, local_error->domain, local_error->code, "Cannot connect to %s:%u: %s",
+                     host, port, local_error->message);
+      return NULL;
+    }
+  /* The client's timeout was for connecting; from here the watchdog
+   * applies socktimeout, and only while a reply is owed. */
+  g_socket_set_timeout (g_socket_connection_get_socket (connection), 0);
+  return G_IO_STREAM (connection);
+}
+
+GIOStream *
+_mailsync_net_spawn_tunnel (const char   *command,
+                            GSubprocess **process_out,
+                            GError      **error)
+{
+  const char *argv[] = { "/bin/sh", "-c", command, NULL };
+  GSubprocess *process;
+
+  ignore_sigpipe ();
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, error);
+  if (process == NULL)
+    return NULL;
+  *process_out = process;
+  return g_simple_io_stream_new (g_subprocess_get_stdout_pipe (process), g_subprocess_get_stdin_pipe (process));
+}
