@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "mailsync-account.h"
+#include "mailsync-account-private.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 #include "mailsync-interaction-private.h"
@@ -24,34 +25,6 @@
  *
  * Since: 0.1
  */
-struct _MailsyncAccount
-{
-  GObject parent_instance;
-
-  char *name;
-  MailsyncRepository *remote;
-  MailsyncRepository *local;
-  MailsyncStatusStore *status;
-  gboolean dry_run;
-  gboolean quick;
-  double max_delete_ratio;
-  guint max_in_flight;
-  guint max_age;
-  guint max_age_date;   /* maxage = YYYY-MM-DD as YYYYMMDD, 0 for none */
-  guint64 max_size;
-  gboolean have_newmail;       /* an unread message was copied to local */
-  MailsyncProgressCounts progress; /* engine thread: this sync's running totals */
-
-  GMainContext *event_context; /* where the event signal is emitted */
-  GMutex event_lock;
-  GQueue event_queue;          /* MailsyncSyncEvent*, to deliver there, under event_lock */
-  gboolean event_scheduled;    /* under event_lock: a delivery source is attached */
-  gint syncing;                /* atomic: a sync is running (G_IO_ERROR_PENDING) */
-  /* The account's own open of each repository, kept between syncs when
-   * the repository holds its connection (holdconnectionopen). */
-  gboolean remote_opened;
-  gboolean local_opened;
-};
 
 G_DEFINE_FINAL_TYPE (MailsyncAccount, mailsync_account, G_TYPE_OBJECT)
 
@@ -593,7 +566,7 @@ mailsync_account_set_max_age (MailsyncAccount *self, guint days)
  * wins over #MailsyncAccount:max-age. */
 void
 _mailsync_account_set_max_age_date (MailsyncAccount *self,
-                                    guint            ymd)
+                                                      guint            ymd)
 {
   g_return_if_fail (MAILSYNC_IS_ACCOUNT (self));
   self->max_age_date = ymd;
@@ -667,8 +640,8 @@ deliver_events (gpointer data)
   return again ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
-static void
-emit_event (MailsyncSyncEvent *event, gpointer user_data)
+void
+_mailsync_account_emit_event (MailsyncSyncEvent *event, gpointer user_data)
 {
   MailsyncAccount *self = user_data;
   g_autoptr(GSource) source = NULL;
@@ -710,30 +683,30 @@ emit_event (MailsyncSyncEvent *event, gpointer user_data)
   g_source_attach (source, self->event_context);
 }
 
-static void
-emit_simple (MailsyncAccount       *self,
-             MailsyncSyncEventKind  kind,
-             const char            *folder,
-             const char            *repository,
-             const GError          *error,
-             const char            *text)
+void
+_mailsync_account_emit_simple (MailsyncAccount       *self,
+                               MailsyncSyncEventKind  kind,
+                               const char            *folder,
+                               const char            *repository,
+                               const GError          *error,
+                               const char            *text)
 {
   g_autoptr(MailsyncSyncEvent) event =
     _mailsync_sync_event_new (kind, self->name, folder, repository, MAILSYNC_DIRECTION_NONE,
                               0, 0, 0, NULL, error, text);
-  emit_event (event, self);
+  _mailsync_account_emit_event (event, self);
 }
 
 /* The source and destination types let the UIs print "Syncing INBOX: IMAP
  * -> Maildir" and machineui's syncfolders/syncingfolder. */
-static void
-emit_pair_n (MailsyncAccount       *self,
-             MailsyncSyncEventKind  kind,
-             const char            *folder,
-             const char            *remote_folder,
-             const char            *local_folder,
-             guint                  n,
-             guint                  total)
+void
+_mailsync_account_emit_pair_n (MailsyncAccount       *self,
+                               MailsyncSyncEventKind  kind,
+                               const char            *folder,
+                               const char            *remote_folder,
+                               const char            *local_folder,
+                               guint                  n,
+                               guint                  total)
 {
   g_autoptr(MailsyncSyncEvent) event =
     _mailsync_sync_event_new (kind, self->name, folder, mailsync_repository_get_name (self->local),
@@ -746,23 +719,23 @@ emit_pair_n (MailsyncAccount       *self,
   _mailsync_sync_event_set_source (event, mailsync_repository_get_name (self->remote),
                                    _mailsync_type_label (self->remote));
   _mailsync_sync_event_set_destination_type (event, _mailsync_type_label (self->local));
-  emit_event (event, self);
+  _mailsync_account_emit_event (event, self);
 }
 
-static void
-emit_pair (MailsyncAccount       *self,
-           MailsyncSyncEventKind  kind,
-           const char            *folder,
-           const char            *remote_folder,
-           const char            *local_folder)
+void
+_mailsync_account_emit_pair (MailsyncAccount       *self,
+                             MailsyncSyncEventKind  kind,
+                             const char            *folder,
+                             const char            *remote_folder,
+                             const char            *local_folder)
 {
-  emit_pair_n (self, kind, folder, remote_folder, local_folder, 0, 0);
+  _mailsync_account_emit_pair_n (self, kind, folder, remote_folder, local_folder, 0, 0);
 }
 
 /* Announces a network connection when the repository has a server: the
  * account knows no backend, so it only reads the generic property names. */
-static void
-emit_connecting (MailsyncAccount *self, MailsyncRepository *repo)
+void
+_mailsync_account_emit_connecting (MailsyncAccount *self, MailsyncRepository *repo)
 {
   GObjectClass *klass = G_OBJECT_GET_CLASS (repo);
   g_autofree char *host = NULL;
@@ -788,15 +761,15 @@ emit_connecting (MailsyncAccount *self, MailsyncRepository *repo)
     text = g_strdup_printf ("%s:%u", host, port);
   else
     return;
-  emit_simple (self, MAILSYNC_SYNC_EVENT_CONNECTING, NULL, mailsync_repository_get_name (repo), NULL, text);
+  _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_CONNECTING, NULL, mailsync_repository_get_name (repo), NULL, text);
 }
 
 /* ---- running async backend calls from the sync engine ----------------- */
 
 /* The engine runs on the account's thread with a private context
  * (mailsync-worker.h): it awaits each repository call there. */
-static gboolean
-repo_open (MailsyncRepository *repo, gboolean *opened, GCancellable *cancellable, GError **error)
+gboolean
+_mailsync_account_repo_open (MailsyncRepository *repo, gboolean *opened, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
@@ -812,8 +785,8 @@ repo_open (MailsyncRepository *repo, gboolean *opened, GCancellable *cancellable
   return *opened;
 }
 
-static GPtrArray *
-repo_list (MailsyncRepository *repo, GCancellable *cancellable, GError **error)
+GPtrArray *
+_mailsync_account_repo_list (MailsyncRepository *repo, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
@@ -821,8 +794,8 @@ repo_list (MailsyncRepository *repo, GCancellable *cancellable, GError **error)
   return mailsync_repository_list_folders_finish (repo, _mailsync_await (&result), error);
 }
 
-static MailsyncFolder *
-repo_create (MailsyncRepository *repo, const char *name, GCancellable *cancellable, GError **error)
+MailsyncFolder *
+_mailsync_account_repo_create (MailsyncRepository *repo, const char *name, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
@@ -857,638 +830,6 @@ repo_release (MailsyncRepository *repo, gboolean *opened)
   mailsync_repository_close_finish (repo, _mailsync_await (&result), NULL);
 }
 
-/* ---- folder names ----------------------------------------------------- */
-
-static char *
-change_separator (const char *name, char from, char to)
-{
-  char *copy = g_strdup (name);
-
-  if (from != to)
-    for (char *p = copy; *p; p++)
-      if (*p == from)
-        *p = to;
-  return copy;
-}
-
-/* Rule 8: a name that could reach outside the store or the metadata
- * directory is refused, whatever the server says. */
-static gboolean
-name_is_safe (const char *name)
-{
-  g_auto(GStrv) parts = NULL;
-
-  if (!g_utf8_validate (name, -1, NULL) || name[0] == '/')
-    return FALSE;
-  for (const char *p = name; *p; p++)
-    if ((guchar) *p < 0x20 || *p == 0x7f || *p == '\\')
-      return FALSE;
-  parts = g_strsplit (name, "/", -1);
-  for (guint i = 0; parts[i]; i++)
-    if (strcmp (parts[i], "..") == 0 || (strcmp (parts[i], ".") == 0))
-      return FALSE;
-  return TRUE;
-}
-
-/* Why name_is_safe() or status_name_is_safe() refuses @name, for the
- * folder's error. */
-static const char *
-unsafe_name_reason (const char *name)
-{
-  if (!g_utf8_validate (name, -1, NULL))
-    return "it is not valid UTF-8";
-  for (const char *p = name; *p; p++)
-    if ((guchar) *p < 0x20 || *p == 0x7f)
-      return "it holds a control character";
-    else if (*p == '\\')
-      return "it holds a backslash";
-  if (name[0] == '/')
-    return "it starts with '/'";
-  if (!name_is_safe (name))
-    return "'.' and '..' are not folder names";
-  return "its status file would clash with another folder's side files";
-}
-
-/* A status file name must not collide with the side files a store keeps
- * next to another folder's status (plain: .journal/.meta/.tmp; SQLite:
- * -wal/-shm/-journal). */
-static gboolean
-status_name_is_safe (const char *name)
-{
-  static const char *suffixes[] = { ".journal", ".meta", ".tmp", "-wal", "-shm", "-journal" };
-
-  if (!name_is_safe (name))
-    return FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
-    if (g_str_has_suffix (name, suffixes[i]))
-      return FALSE;
-  return TRUE;
-}
-
-/* The local name of a remote folder: its visible name with the local
- * separator (offlineimap: visiblename.replace(remote sep, local sep)). */
-static char *
-local_name_for (MailsyncAccount *self, MailsyncFolder *remote_folder)
-{
-  g_autofree char *visible = mailsync_folder_get_visible_name (remote_folder);
-
-  return change_separator (visible, mailsync_repository_get_separator (self->remote),
-                           mailsync_repository_get_separator (self->local));
-}
-
-static MailsyncFolder *
-find_folder (GPtrArray *folders, const char *name)
-{
-  for (guint i = 0; i < folders->len; i++)
-    if (strcmp (mailsync_folder_get_name (folders->pdata[i]), name) == 0)
-      return folders->pdata[i];
-  return NULL;
-}
-
-static gboolean
-has_visible (MailsyncRepository *repo, GPtrArray *folders, const char *visible)
-{
-  for (guint i = 0; i < folders->len; i++)
-    {
-      g_autofree char *v = mailsync_folder_get_visible_name (folders->pdata[i]);
-      if (strcmp (v, visible) == 0)
-        return TRUE;
-    }
-  return FALSE;
-}
-
-static gboolean
-create_and_report (MailsyncAccount    *self,
-                   MailsyncRepository *repo,
-                   GPtrArray          *folders,
-                   const char         *name,
-                   const char         *status_name,
-                   GCancellable       *cancellable,
-                   GError            **error)
-{
-  g_autoptr(MailsyncFolder) created = NULL;
-
-  if (self->dry_run)
-    {
-      g_autofree char *text = g_strdup_printf ("[DRYRUN] Creating folder %s[%s]", name,
-                                               mailsync_repository_get_name (repo));
-      emit_simple (self, MAILSYNC_SYNC_EVENT_DEBUG, name, mailsync_repository_get_name (repo), NULL, text);
-      return TRUE;
-    }
-  created = repo_create (repo, name, cancellable, error);
-  if (created == NULL)
-    return FALSE;
-  /* A folder new on one side starts from an empty status (offlineimap
-   * purges it too): every message in it is new. */
-  if (!mailsync_status_store_purge (self->status, status_name, cancellable, error))
-    return FALSE;
-  _mailsync_crash_point ("account-folder-created");
-  g_ptr_array_add (folders, g_steal_pointer (&created));
-  emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_CREATED, name, mailsync_repository_get_name (repo), NULL, NULL);
-  emit_simple (self, MAILSYNC_SYNC_EVENT_STATUS_CREATED, status_name,
-               mailsync_repository_get_name (self->local), NULL, NULL);
-  return TRUE;
-}
-
-static char *
-status_name_for (MailsyncAccount *self, MailsyncFolder *remote_folder)
-{
-  g_autofree char *visible = mailsync_folder_get_visible_name (remote_folder);
-
-  return change_separator (visible, mailsync_repository_get_separator (self->remote), '.');
-}
-
-/* A folder the repository's listing left out on purpose (an IMAP folder
- * that exists but is not subscribed, with subscribedonly): it is hidden,
- * not missing, so nothing is created in its place (creating purges the
- * status). The engine knows no backend: it asks for the property. */
-static gboolean
-is_hidden (MailsyncRepository *repo,
-           const char         *name)
-{
-  g_auto(GStrv) hidden = NULL;
-
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (repo), "hidden-folders") == NULL)
-    return FALSE;
-  g_object_get (repo, "hidden-folders", &hidden, NULL);
-  return hidden != NULL && g_strv_contains ((const char *const *) hidden, name);
-}
-
-/* offlineimap's sync_folder_structure (reference §5.9): create on each side
- * what only the other has; never propagate a folder deletion. */
-typedef struct
-{
-  char *key;
-  MailsyncFolder *folder;
-} SortedFolder;
-
-static gint
-compare_sorted_folders (gconstpointer a, gconstpointer b)
-{
-  const SortedFolder *x = a, *y = b;
-  gint c = strcmp (x->key, y->key);
-
-  return c != 0 ? c : strcmp (mailsync_folder_get_name (x->folder), mailsync_folder_get_name (y->folder));
-}
-
-static void
-sorted_folder_clear (gpointer data)
-{
-  g_free (((SortedFolder *) data)->key);
-}
-
-/* offlineimap creates folders in the order its IMAP repository lists them:
- * sorted by lower-cased visible name (nametrans applied once here, not per
- * comparison). The local side is sorted the same way, where offlineimap's
- * directory order is arbitrary. */
-static GArray *
-sorted_folders (GPtrArray *folders, guint n)
-{
-  GArray *sorted = g_array_sized_new (FALSE, FALSE, sizeof (SortedFolder), n);
-
-  g_array_set_clear_func (sorted, sorted_folder_clear);
-  for (guint i = 0; i < n; i++)
-    {
-      g_autofree char *visible = mailsync_folder_get_visible_name (folders->pdata[i]);
-      SortedFolder f = { g_utf8_validate (visible, -1, NULL) ? g_utf8_strdown (visible, -1)
-                                                            : g_ascii_strdown (visible, -1), folders->pdata[i] };
-
-      g_array_append_val (sorted, f);
-    }
-  g_array_sort (sorted, compare_sorted_folders);
-  return sorted;
-}
-
-static gboolean
-sync_folder_structure (MailsyncAccount *self,
-                       GPtrArray       *remote_folders,
-                       GPtrArray       *local_folders,
-                       GHashTable      *refused,
-                       GCancellable    *cancellable,
-                       GError         **error)
-{
-  char rsep = mailsync_repository_get_separator (self->remote);
-  char lsep = mailsync_repository_get_separator (self->local);
-  guint n_remote = remote_folders->len, n_local = local_folders->len;
-  g_autoptr(GArray) remote_sorted = sorted_folders (remote_folders, n_remote);
-  g_autoptr(GArray) local_sorted = sorted_folders (local_folders, n_local);
-  gboolean remote_refused = FALSE;
-
-  for (guint i = 0; i < n_remote; i++)
-    remote_refused |= g_hash_table_contains (refused, remote_folders->pdata[i]);
-
-  if (!mailsync_repository_get_readonly (self->local) && mailsync_repository_get_create_folders (self->local))
-    for (guint i = 0; i < n_remote; i++)
-      {
-        MailsyncFolder *rf = g_array_index (remote_sorted, SortedFolder, i).folder;
-        g_autofree char *lname = NULL;
-        g_autofree char *sname = NULL;
-        g_autoptr(GError) refusal = NULL;
-
-        if (g_hash_table_contains (refused, rf))
-          continue;
-        lname = local_name_for (self, rf);
-        sname = status_name_for (self, rf);
-        if (!mailsync_repository_includes_folder (self->remote, mailsync_folder_get_name (rf)) ||
-            find_folder (local_folders, lname) != NULL || !name_is_safe (lname) ||
-            is_hidden (self->local, lname))
-          continue;
-        /* The local filter and translation decide about the new name too. */
-        if (!mailsync_repository_check_folder (self->local, lname, &refusal))
-          {
-            emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, mailsync_folder_get_name (rf),
-                         mailsync_repository_get_name (self->local), refusal, refusal->message);
-            g_hash_table_add (refused, rf);
-            continue;
-          }
-        if (!create_and_report (self, self->local, local_folders, lname, sname, cancellable, &refusal))
-          {
-            /* A name the local store cannot hold (a Maildir folder named
-             * new, cur or tmp) fails that folder, not the account: every
-             * other folder syncs (issue 12 item 2). */
-            if (!g_error_matches (refusal, MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME))
-              {
-                g_propagate_error (error, g_steal_pointer (&refusal));
-                return FALSE;
-              }
-            emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, mailsync_folder_get_name (rf),
-                         mailsync_repository_get_name (self->local), refusal, refusal->message);
-            g_hash_table_add (refused, rf);
-          }
-      }
-
-  /* A remote folder whose name could not be translated may be the very
-   * one a local folder stands for: creating "its" remote folder would
-   * make a second, wrongly named one. */
-  if (remote_refused && !mailsync_repository_get_readonly (self->remote) &&
-      mailsync_repository_get_create_folders (self->remote))
-    {
-      g_autofree char *text = g_strdup_printf ("Not creating folders in repository %s in this run: some of its "
-                                               "folder names could not be translated",
-                                               mailsync_repository_get_name (self->remote));
-      emit_simple (self, MAILSYNC_SYNC_EVENT_WARNING, NULL, mailsync_repository_get_name (self->remote), NULL, text);
-    }
-  else if (!mailsync_repository_get_readonly (self->remote) && mailsync_repository_get_create_folders (self->remote))
-    for (guint i = 0; i < n_local; i++)
-      {
-        MailsyncFolder *lf = g_array_index (local_sorted, SortedFolder, i).folder;
-        g_autofree char *lvisible = NULL;
-        g_autofree char *rname = NULL;
-        g_autofree char *back = NULL;
-        g_autofree char *back_local = NULL;
-        g_autofree char *sname = NULL;
-        g_autoptr(GError) refusal = NULL;
-
-        if (g_hash_table_contains (refused, lf))
-          continue;
-        lvisible = mailsync_folder_get_visible_name (lf);
-        rname = change_separator (lvisible, lsep, rsep);
-        sname = change_separator (rname, rsep, '.');
-        if (!mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf)) ||
-            has_visible (self->remote, remote_folders, rname) || find_folder (remote_folders, rname) ||
-            !mailsync_repository_includes_folder (self->remote, rname) || !name_is_safe (rname) ||
-            is_hidden (self->remote, rname))
-          continue;
-        /* The new remote folder must map back onto this local folder, or
-         * the next run would create yet another one; a translation that
-         * cannot say fails this folder. */
-        if (!mailsync_repository_check_folder (self->remote, rname, &refusal))
-          {
-            emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, mailsync_folder_get_name (lf),
-                         mailsync_repository_get_name (self->remote), refusal, refusal->message);
-            g_hash_table_add (refused, lf);
-            continue;
-          }
-        back = mailsync_repository_translate_name (self->remote, rname);
-        back_local = change_separator (back, rsep, lsep);
-        if (strcmp (back_local, mailsync_folder_get_name (lf)) != 0)
-          {
-            g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_CONFLICT,
-                         "INFINITE FOLDER CREATION DETECTED! Folder '%s' (repository '%s') would be created "
-                         "as folder '%s' (repository '%s'). The latter becomes '%s' in return, leading to "
-                         "infinite folder creation cycles. SOLUTION: 1) Do set your nametrans rules on both "
-                         "repositories so they lead to identical names if applied back and forth. 2) Use "
-                         "folderfilter settings on a repository to prevent some folders from being created "
-                         "on the other side.",
-                         mailsync_folder_get_name (lf), mailsync_repository_get_name (self->local), rname,
-                         mailsync_repository_get_name (self->remote), back_local);
-            return FALSE;
-          }
-        g_free (sname);
-        sname = change_separator (back, rsep, '.');
-        if (!create_and_report (self, self->remote, remote_folders, rname, sname, cancellable, error))
-          return FALSE;
-      }
-  return TRUE;
-}
-
-/* offlineimap's newmail_hook: after the copy pass of the remote folder
- * INBOX, when a copied message lacked \Seen; never in a dry run (nothing
- * is copied). An exception is an error event of the folder. */
-static void
-run_newmail_hook (MailsyncAccount *self,
-                  const char      *rname,
-                  const char      *sname)
-{
-  g_autoptr(GError) hook_error = NULL;
-
-  if (!self->have_newmail || self->dry_run || strcmp (rname, "INBOX") != 0)
-    return;
-  self->have_newmail = FALSE;
-  if (!_mailsync_repository_run_newmail_hook (self->remote, &hook_error))
-    emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, sname, mailsync_repository_get_name (self->remote),
-                 hook_error, hook_error->message);
-}
-
-static gint
-compare_folders (gconstpointer a, gconstpointer b)
-{
-  return strcmp (mailsync_folder_get_name (*(MailsyncFolder **) a),
-                 mailsync_folder_get_name (*(MailsyncFolder **) b));
-}
-
-/* A folder's counts are its own: the next starts over from zero, and the
- * account's events after it have none. The account's counts go on. */
-static void
-reset_folder_progress (MailsyncAccount *self)
-{
-  self->progress.folder_messages_done = self->progress.folder_messages_total = 0;
-  self->progress.folder_bytes_done = self->progress.folder_bytes_total = 0;
-}
-
-/* The pairs the loop below will sync (the same tests, less the ones that
- * only fail a folder), for the move detection before it (issue 10 item 4):
- * a pair left out here is synced as before, its moves downloaded. */
-static void
-find_moves (MailsyncAccount            *self,
-            const MailsyncRunnerConfig *config,
-            GPtrArray                  *remote_folders,
-            GPtrArray                  *local_folders,
-            GHashTable                 *refused)
-{
-  g_autoptr(GPtrArray) remotes = g_ptr_array_new ();
-  g_autoptr(GPtrArray) locals = g_ptr_array_new ();
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GHashTable) claimed = g_hash_table_new (g_str_hash, g_str_equal);
-  char rsep = mailsync_repository_get_separator (self->remote);
-  char lsep = mailsync_repository_get_separator (self->local);
-
-  for (guint i = 0; i < remote_folders->len; i++)
-    {
-      MailsyncFolder *rf = remote_folders->pdata[i];
-      const char *rname = mailsync_folder_get_name (rf);
-      g_autofree char *lname = NULL;
-      g_autofree char *sname = NULL;
-      MailsyncFolder *lf;
-
-      if (g_hash_table_contains (refused, rf) || !mailsync_repository_includes_folder (self->remote, rname) ||
-          (lsep != '/' && lsep != rsep && strchr (rname, lsep) != NULL))
-        continue;
-      lname = local_name_for (self, rf);
-      sname = status_name_for (self, rf);
-      lf = find_folder (local_folders, lname);
-      if (!name_is_safe (lname) || !status_name_is_safe (sname) || lf == NULL ||
-          g_hash_table_contains (refused, lf) ||
-          !mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf)) ||
-          g_hash_table_contains (claimed, sname))
-        continue;
-      g_ptr_array_add (remotes, rf);
-      g_ptr_array_add (locals, lf);
-      g_ptr_array_add (names, g_steal_pointer (&sname));
-      g_hash_table_add (claimed, names->pdata[names->len - 1]);
-    }
-  mailsync_sync_runner_find_moves (config, remotes, locals, names);
-}
-
-static gboolean
-sync_folders (MailsyncAccount *self,
-              GPtrArray       *remote_folders,
-              GPtrArray       *local_folders,
-              GHashTable      *refused,
-              GCancellable    *cancellable,
-              GError         **error)
-{
-  g_autoptr(GHashTable) claimed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GPtrArray) unchanged = mailsync_sync_runner_unchanged_new ();
-  MailsyncRunnerConfig config = {
-    .account_name = self->name,
-    .status = self->status,
-    .cancellable = cancellable,
-    .max_in_flight = self->max_in_flight,
-    .dry_run = self->dry_run,
-    .quick = self->quick,
-    .max_delete_ratio = self->max_delete_ratio,
-    .max_age_days = self->max_age,
-    .max_age_date = self->max_age_date,
-    .max_size = self->max_size,
-    .emit = emit_event,
-    .emit_data = self,
-    .progress = &self->progress,
-    .unchanged = unchanged,
-  };
-  char rsep = mailsync_repository_get_separator (self->remote);
-  char lsep = mailsync_repository_get_separator (self->local);
-  /* Refused folders were reported when they were found. */
-  guint failed = g_hash_table_size (refused), validity_failed = 0, synced = 0;
-  guint n_folders = 0, started = 0;
-
-  g_ptr_array_sort (remote_folders, compare_folders);
-  /* How many folders this sync takes up, for FOLDER_STARTED's "n of
-   * total": a client extrapolates the account's ETA from it before the
-   * last folder is planned. Folders that turn out to have no local
-   * counterpart are counted too; the count is an upper bound. */
-  for (guint i = 0; i < remote_folders->len; i++)
-    if (!g_hash_table_contains (refused, remote_folders->pdata[i]) &&
-        mailsync_repository_includes_folder (self->remote, mailsync_folder_get_name (remote_folders->pdata[i])))
-      n_folders++;
-  find_moves (self, &config, remote_folders, local_folders, refused);
-  for (guint i = 0; i < remote_folders->len; i++)
-    {
-      MailsyncFolder *rf = remote_folders->pdata[i];
-      const char *rname = mailsync_folder_get_name (rf);
-      g_autofree char *lname = NULL;
-      g_autofree char *sname = NULL;
-      g_autoptr(GError) folder_error = NULL;
-      MailsyncFolder *lf;
-
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
-      if (g_hash_table_contains (refused, rf))
-        continue;
-      lname = local_name_for (self, rf);
-      sname = status_name_for (self, rf);
-      if (!mailsync_repository_includes_folder (self->remote, rname))
-        continue;
-      /* (A name unsafe anyway, '.' or '..', gets that reason below.) */
-      if (lsep != '/' && lsep != rsep && strchr (rname, lsep) != NULL && name_is_safe (lname))
-        {
-          /* offlineimap's words, but offlineimap only warns: the folder
-           * is skipped, so this is that folder's error and the run exits
-           * nonzero (issue 12 item 2). It claims no status name: the
-           * folder whose name it would clash with syncs. */
-          g_autofree char *escaped = g_strescape (rname, NULL);
-          g_autoptr(GError) clash = g_error_new (MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME,
-                                                 "Ignoring folder '%s' due to unsupported '%c' character "
-                                                 "serving as local separator.", escaped, lsep);
-
-          emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, rname, NULL, clash, clash->message);
-          failed++;
-          continue;
-        }
-      if (!name_is_safe (lname) || !status_name_is_safe (sname))
-        {
-          /* Escaped: a control character (a newline) in the name must not
-           * break the one-line error nor reach the terminal raw. */
-          g_autofree char *escaped = g_strescape (rname, NULL);
-
-          g_set_error (&folder_error, MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME,
-                       "Folder name '%s' is not safe to store locally (%s); skipping it", escaped,
-                       unsafe_name_reason (name_is_safe (lname) ? sname : lname));
-        }
-      else if (g_hash_table_contains (claimed, sname))
-        {
-          g_set_error (&folder_error, MAILSYNC_ERROR, MAILSYNC_ERROR_CONFLICT,
-                       "Folders '%s' and another remote folder map to the same name '%s'; skipping it",
-                       rname, sname);
-        }
-      g_hash_table_add (claimed, g_strdup (sname));
-
-      lf = find_folder (local_folders, lname);
-      if (folder_error == NULL && lf == NULL)
-        {
-          /* Folder creation was off, or this is a dry run. */
-          emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED, sname, NULL, NULL,
-                       "no such local folder");
-          continue;
-        }
-      if (lf != NULL && (g_hash_table_contains (refused, lf) ||
-                         !mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf))))
-        continue;
-
-      started++;
-      emit_pair_n (self, MAILSYNC_SYNC_EVENT_FOLDER_STARTED, sname, rname, lf ? mailsync_folder_get_name (lf) : lname,
-                   started, MAX (started, n_folders));
-      self->have_newmail = FALSE;
-      if (folder_error == NULL)
-        mailsync_sync_runner_sync_folder (&config, rf, lf, sname, &folder_error);
-      run_newmail_hook (self, rname, sname);
-      if (folder_error != NULL)
-        {
-          MailsyncErrorScope scope = mailsync_error_get_scope (folder_error);
-
-          emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, sname, NULL, folder_error, folder_error->message);
-          emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_FINISHED, sname, NULL, folder_error, NULL);
-          reset_folder_progress (self);
-          if (scope >= MAILSYNC_ERROR_SCOPE_REPOSITORY)
-            {
-              g_propagate_error (error, g_steal_pointer (&folder_error));
-              return FALSE;
-            }
-          if (g_error_matches (folder_error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED))
-            validity_failed++;
-          else
-            failed++;
-          continue;
-        }
-      synced++;
-      emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_FINISHED, sname, NULL, NULL, NULL);
-      reset_folder_progress (self);
-    }
-  /* The folders that ended as both sides and the status, all at once:
-   * by now most were synced long enough ago to need no wait. */
-  mailsync_sync_runner_record_unchanged (&config);
-
-  if (failed + validity_failed > 0)
-    {
-      /* UIDVALIDITY problems get their own code: offlineimap exits 2. */
-      g_set_error (error, MAILSYNC_ERROR,
-                   failed == 0 ? MAILSYNC_ERROR_UIDVALIDITY_CHANGED : MAILSYNC_ERROR_PARTIAL,
-                   "Account %s: %u folder(s) failed, %u synced", self->name, failed + validity_failed, synced);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* A folder whose filter or name translation could not decide (the user's
- * expression raised) fails, and nothing is named after it in this run. */
-static void
-check_folders (MailsyncAccount    *self,
-               MailsyncRepository *repo,
-               GPtrArray          *folders,
-               GHashTable         *refused)
-{
-  for (guint i = 0; i < folders->len; i++)
-    {
-      const char *name = mailsync_folder_get_name (folders->pdata[i]);
-      g_autoptr(GError) refusal = NULL;
-
-      if (mailsync_repository_check_folder (repo, name, &refusal))
-        continue;
-      emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, name, mailsync_repository_get_name (repo),
-                   refusal, refusal->message);
-      g_hash_table_add (refused, folders->pdata[i]);
-    }
-}
-
-/* What a listing skipped (an invalid folderinclude) is an error of the
- * run, shown through the UI, while the other folders sync (offlineimap). */
-static void
-report_listing_problems (MailsyncAccount    *self,
-                         MailsyncRepository *repo)
-{
-  g_autoptr(GPtrArray) problems = _mailsync_repository_take_listing_problems (repo);
-
-  for (guint i = 0; problems != NULL && i < problems->len; i++)
-    {
-      const GError *problem = problems->pdata[i];
-
-      emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, NULL, mailsync_repository_get_name (repo),
-                   problem, problem->message);
-    }
-}
-
-static void
-forget_listing_problems (MailsyncRepository *repo)
-{
-  GPtrArray *problems = _mailsync_repository_take_listing_problems (repo);
-
-  if (problems != NULL)
-    g_ptr_array_unref (problems);
-}
-
-static gboolean
-sync_account (MailsyncAccount *self, GCancellable *cancellable, GError **error)
-{
-  g_autoptr(GPtrArray) remote_folders = NULL;
-  g_autoptr(GPtrArray) local_folders = NULL;
-  g_autoptr(GHashTable) refused = g_hash_table_new (NULL, NULL);
-
-  emit_connecting (self, self->remote);
-  if (!repo_open (self->remote, &self->remote_opened, cancellable, error))
-    return FALSE;
-  emit_connecting (self, self->local);
-  if (!repo_open (self->local, &self->local_opened, cancellable, error))
-    return FALSE;
-  /* Problems of listings this sync did not make (a client's own call, a
-   * sync that stopped before reporting) are not this sync's. */
-  forget_listing_problems (self->remote);
-  forget_listing_problems (self->local);
-  remote_folders = repo_list (self->remote, cancellable, error);
-  if (remote_folders == NULL)
-    return FALSE;
-  local_folders = repo_list (self->local, cancellable, error);
-  if (local_folders == NULL)
-    return FALSE;
-  report_listing_problems (self, self->remote);
-  report_listing_problems (self, self->local);
-  check_folders (self, self->remote, remote_folders, refused);
-  check_folders (self, self->local, local_folders, refused);
-  if (!sync_folder_structure (self, remote_folders, local_folders, refused, cancellable, error))
-    return FALSE;
-  /* After the creations, where offlineimap reports it. */
-  emit_pair (self, MAILSYNC_SYNC_EVENT_SYNC_FOLDERS, NULL, NULL, NULL);
-  return sync_folders (self, remote_folders, local_folders, refused, cancellable, error);
-}
 
 static gboolean
 run_sync (MailsyncAccount *self, GCancellable *cancellable, GError **error)
@@ -1497,12 +838,12 @@ run_sync (MailsyncAccount *self, GCancellable *cancellable, GError **error)
   gboolean ok;
 
   memset (&self->progress, 0, sizeof self->progress);
-  emit_simple (self, MAILSYNC_SYNC_EVENT_ACCOUNT_STARTED, NULL, NULL, NULL, NULL);
-  ok = sync_account (self, cancellable, &local_error);
+  _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_ACCOUNT_STARTED, NULL, NULL, NULL, NULL);
+  ok = _mailsync_account_sync_folders (self, cancellable, &local_error);
   repo_release (self->remote, &self->remote_opened);
   repo_release (self->local, &self->local_opened);
-  emit_simple (self, MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED, NULL, NULL, local_error,
-               local_error ? local_error->message : NULL);
+  _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED, NULL, NULL, local_error,
+                                 local_error ? local_error->message : NULL);
   if (!ok)
     g_propagate_error (error, g_steal_pointer (&local_error));
   return ok;

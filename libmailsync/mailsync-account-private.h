@@ -1,0 +1,76 @@
+/* What mailsync-account.c shares with sync/mailsync-sync-folders.c, the
+ * account's folder-level sync (folder names, creating folders on both
+ * sides, the folder loop), which moved out of it (issue 14 item 1): the
+ * instance struct, the event emitters and the awaited repository calls.
+ * Not installed. */
+#pragma once
+
+#include "mailsync-account.h"
+#include "mailsync-private.h"
+
+G_BEGIN_DECLS
+
+struct _MailsyncAccount
+{
+  GObject parent_instance;
+
+  char *name;
+  MailsyncRepository *remote;
+  MailsyncRepository *local;
+  MailsyncStatusStore *status;
+  gboolean dry_run;
+  gboolean quick;
+  double max_delete_ratio;
+  guint max_in_flight;
+  guint max_age;
+  guint max_age_date;   /* maxage = YYYY-MM-DD as YYYYMMDD, 0 for none */
+  guint64 max_size;
+  gboolean have_newmail;       /* an unread message was copied to local */
+  MailsyncProgressCounts progress; /* engine thread: this sync's running totals */
+
+  GMainContext *event_context; /* where the event signal is emitted */
+  GMutex event_lock;
+  GQueue event_queue;          /* MailsyncSyncEvent*, to deliver there, under event_lock */
+  gboolean event_scheduled;    /* under event_lock: a delivery source is attached */
+  gint syncing;                /* atomic: a sync is running (G_IO_ERROR_PENDING) */
+  /* The account's own open of each repository, kept between syncs when
+   * the repository holds its connection (holdconnectionopen). */
+  gboolean remote_opened;
+  gboolean local_opened;
+};
+
+/* mailsync-account.c */
+void                _mailsync_account_emit_event      (MailsyncSyncEvent *event, gpointer user_data);
+void                _mailsync_account_emit_simple     (MailsyncAccount       *self,
+                                                       MailsyncSyncEventKind  kind,
+                                                       const char            *folder,
+                                                       const char            *repository,
+                                                       const GError          *error,
+                                                       const char            *text);
+void                _mailsync_account_emit_pair_n     (MailsyncAccount       *self,
+                                                       MailsyncSyncEventKind  kind,
+                                                       const char            *folder,
+                                                       const char            *remote_folder,
+                                                       const char            *local_folder,
+                                                       guint                  n,
+                                                       guint                  total);
+void                _mailsync_account_emit_pair       (MailsyncAccount       *self,
+                                                       MailsyncSyncEventKind  kind,
+                                                       const char            *folder,
+                                                       const char            *remote_folder,
+                                                       const char            *local_folder);
+void                _mailsync_account_emit_connecting (MailsyncAccount *self, MailsyncRepository *repo);
+gboolean            _mailsync_account_repo_open       (MailsyncRepository *repo, gboolean *opened,
+                                                       GCancellable *cancellable, GError **error);
+GPtrArray          *_mailsync_account_repo_list       (MailsyncRepository *repo, GCancellable *cancellable,
+                                                       GError **error);
+MailsyncFolder     *_mailsync_account_repo_create     (MailsyncRepository *repo, const char *name,
+                                                       GCancellable *cancellable, GError **error);
+
+/* sync/mailsync-sync-folders.c: opens both repositories, lists and checks
+ * their folders, creates what one side lacks, then syncs every folder pair. */
+gboolean            _mailsync_account_sync_folders    (MailsyncAccount *self,
+                                                       GCancellable    *cancellable,
+                                                       GError         **error);
+
+G_END_DECLS
