@@ -208,6 +208,78 @@ _mailsync_maildir_name_with_flags (const MailsyncMaildirName *name,
                           name->tail ? name->tail : "");
 }
 
+/* "<base without U=/FMD5=>,U=<uid>,FMD5=<md5><sep>2,<flags><tail>": keeps the
+ * file's own unique part (MUAs may track it) and drops UID fields that
+ * belong to another folder. */
+char *
+_mailsync_maildir_name_with_uid (const MailsyncMaildirName *name,
+                                 guint32                    uid,
+                                 const char                *md5,
+                                 char                       default_sep)
+{
+  GString *s = g_string_new (NULL);
+  const char *p = name->base;
+
+  while (*p)
+    {
+      if (g_str_has_prefix (p, ",U="))
+        {
+          for (p += 3; g_ascii_isdigit (*p); p++)
+            ;
+          continue;
+        }
+      if (g_str_has_prefix (p, ",FMD5="))
+        {
+          for (p += 6; g_ascii_isxdigit (*p); p++)
+            ;
+          continue;
+        }
+      g_string_append_c (s, *p++);
+    }
+  g_string_append_printf (s, ",U=%u,FMD5=%s%c2,%s%s", uid, md5,
+                          name->info_sep ? name->info_sep : default_sep,
+                          name->flags, name->tail);
+  return g_string_free (s, FALSE);
+}
+
+/* The file name a message gets in another folder: its own unique part
+ * without the U=/FMD5= of the folder it leaves, then U= and FMD5= of the
+ * destination when @uid is known (the engine moving a message the server
+ * moved), and the info part with the flags it had. Without a UID it is
+ * new mail there, as the status expects: the sync gives it one. */
+char *
+_mailsync_maildir_name_for_destination (const MailsyncMaildirName *name,
+                                        guint32                    uid,
+                                        const char                *md5,
+                                        char                       default_sep)
+{
+  GString *s;
+  const char *p = name->base;
+
+  if (uid != 0)
+    return _mailsync_maildir_name_with_uid (name, uid, md5, default_sep);
+  s = g_string_new (NULL);
+  while (*p)
+    {
+      if (g_str_has_prefix (p, ",U="))
+        {
+          for (p += 3; g_ascii_isdigit (*p); p++)
+            ;
+          continue;
+        }
+      if (g_str_has_prefix (p, ",FMD5="))
+        {
+          for (p += 6; g_ascii_isxdigit (*p); p++)
+            ;
+          continue;
+        }
+      g_string_append_c (s, *p++);
+    }
+  g_string_append_printf (s, "%c2,%s%s", name->info_sep ? name->info_sep : default_sep,
+                          name->flags, name->tail);
+  return g_string_free (s, FALSE);
+}
+
 char *
 _mailsync_maildir_flags_sort (const char *letters)
 {

@@ -71,6 +71,20 @@ char    *_mailsync_maildir_name_with_flags (const MailsyncMaildirName *name,
                                             const char                *flags,
                                             char                       default_sep);
 
+/* @name with the UID fields of this folder: "<base without U=/FMD5=>,
+ * U=<uid>,FMD5=<md5><sep>2,<flags><tail>" (mailsync-maildir-filename.c). */
+char    *_mailsync_maildir_name_with_uid (const MailsyncMaildirName *name,
+                                          guint32                    uid,
+                                          const char                *md5,
+                                          char                       default_sep);
+
+/* The name @name gets in another folder: without the UID fields of the
+ * folder it leaves, with those of the destination when @uid is not 0. */
+char    *_mailsync_maildir_name_for_destination (const MailsyncMaildirName *name,
+                                                 guint32                    uid,
+                                                 const char                *md5,
+                                                 char                       default_sep);
+
 /* Sorts @letters in ASCII order and drops duplicates (offlineimap sorts). */
 char    *_mailsync_maildir_flags_sort (const char *letters);
 

@@ -43,7 +43,37 @@ gboolean _mailsync_maildir_folder_move_message (MailsyncMaildirFolder  *self,
                                                 guint32                 new_uid,
                                                 GError                **error);
 
+/* The directory tree (mailsync-maildir-tree.c) ------------------------- */
+
 /* TRUE when @path has cur/, new/ and tmp/ directories. */
 gboolean _mailsync_maildir_is_maildir (const char *path);
+
+/* Sorted entry names of @path (stable listings make stable tests and logs). */
+GPtrArray *_mailsync_maildir_list_dir_sorted (const char  *path,
+                                              GError     **error);
+
+/* Appends a folder object for every Maildir below @dir_path to @out, named
+ * with @prefix and the repository's separator; recurses for '/'. */
+gboolean _mailsync_maildir_scan_folders (MailsyncMaildirRepository  *self,
+                                         const char                 *dir_path,
+                                         const char                 *prefix,
+                                         guint                       depth,
+                                         GPtrArray                  *out,
+                                         GCancellable               *cancellable,
+                                         GError                    **error);
+
+/* Creates @path and missing parents (0700), durable when @do_fsync. */
+gboolean _mailsync_maildir_make_dirs_durable (const char  *path,
+                                              gboolean     do_fsync,
+                                              GError     **error);
+
+/* Removes the regular files directly inside @dir (tmp/ leftovers). */
+gboolean _mailsync_maildir_remove_files_in (const char  *dir,
+                                            GError     **error);
+
+/* Whether a folder's new/ or cur/ holds any entry but dot files. */
+gboolean _mailsync_maildir_has_messages (const char  *folder_path,
+                                         gboolean    *out,
+                                         GError     **error);
 
 G_END_DECLS

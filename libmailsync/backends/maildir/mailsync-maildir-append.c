@@ -1,0 +1,323 @@
+/* Delivery of new messages into a Maildir folder through tmp/
+ * (append_message), and the removal of tmp/ leftovers of killed
+ * deliveries. */
+#include "config.h"
+
+#include "mailsync-maildir-folder-private.h"
+#include "mailsync-maildir-delivery.h"
+#include "mailsync-maildir-keywords.h"
+#include "mailsync-maildir-filename.h"
+#include "mailsync-error.h"
+#include "mailsync-message-info.h"
+#include "mailsync-private.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <gio/gunixinputstream.h>
+
+/* The Maildir rule for leftovers of interrupted deliveries in tmp/. */
+#define TMP_MAX_AGE (36 * 60 * 60)
+
+/* append_message ------------------------------------------------------------------ */
+
+static char *
+letters_for_info (MailsyncMaildirFolder  *self,
+                  MailsyncMessageInfo    *info,
+                  GStrv                  *keywords_out)
+{
+  g_autofree char *system = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
+  const char * const *keywords = mailsync_message_info_get_keywords (info);
+  g_autoptr(GStrvBuilder) kept = g_strv_builder_new ();
+  g_auto(GStrv) not_stored = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *keyword_letters = NULL;
+  g_autofree char *joined = NULL;
+
+  /* A customflag letter, else one from dovecot-keywords (a new entry if
+   * need be). What cannot be stored (27 keywords and more, or the file
+   * cannot be written) is left out of the returned info, from which the
+   * caller's status is made: the status never records what is not here.
+   * offlineimap drops every keyword without a customflag letter. */
+  keyword_letters = _mailsync_maildir_keywords_to_letters (_mailsync_maildir_folder_get_repo (self), self->path, keywords, TRUE,
+                                                           &not_stored, &error);
+  if (keyword_letters == NULL)
+    {
+      /* The file cannot be written: the keywords that have a letter
+       * already are stored, the others are left out. */
+      g_warning ("%s", error->message);
+      keyword_letters = _mailsync_maildir_keywords_to_letters (_mailsync_maildir_folder_get_repo (self), self->path, keywords, FALSE,
+                                                               &not_stored, NULL);
+    }
+  for (guint i = 0; keywords != NULL && keywords[i] != NULL; i++)
+    if (not_stored == NULL || !g_strv_contains ((const char * const *) not_stored, keywords[i]))
+      g_strv_builder_add (kept, keywords[i]);
+  *keywords_out = g_strv_builder_end (kept);
+  joined = g_strconcat (system, keyword_letters ? keyword_letters : "", NULL);
+  return _mailsync_maildir_flags_sort (joined);
+}
+
+static gboolean
+deliver (MailsyncMaildirFolder  *self,
+         OpData                 *d,
+         guint32                 uid,
+         MailsyncMessageInfo   **result,
+         GCancellable           *cancellable,
+         GError                **error)
+{
+  MailsyncMaildirRepository *repo = _mailsync_maildir_folder_get_repo (self);
+  gboolean do_fsync = mailsync_maildir_repository_get_fsync (repo);
+  /* Read the options once: they may change while this runs. */
+  gboolean utime_from_header = mailsync_maildir_repository_get_utime_from_header (repo);
+  gboolean use_mail_timestamp = mailsync_maildir_repository_get_filename_use_mail_timestamp (repo);
+  gboolean want_date = utime_from_header || use_mail_timestamp;
+  gint64 name_time;
+  g_auto(GStrv) keywords = NULL;
+  g_autofree char *letters = letters_for_info (self, d->info, &keywords);
+  g_autofree char *tmp_name = NULL;
+  g_autofree char *tmp_path = NULL;
+  g_autofree char *rel = NULL;
+  g_autoptr(GString) headers = want_date ? g_string_new (NULL) : NULL;
+  gint64 now = (gint64) time (NULL);
+  gint64 mtime = mailsync_message_info_get_internal_date (d->info);
+  gint64 header_date = 0;
+  gboolean have_header_date = FALSE;
+  const char *sub = strchr (letters, 'S') ? "cur" : "new";
+  guint64 size = 0;
+  int fd = -1;
+  /* A body the source spooled in Maildir form is linked in, not copied. */
+  int spool_fd = _mailsync_spool_get_fd (d->content);
+  gboolean adopted = FALSE;
+
+  /* tmp/<unique>, created exclusively: never write into someone's file. */
+  for (guint attempt = 0; fd < 0; attempt++)
+    {
+      g_free (tmp_name);
+      g_free (tmp_path);
+      tmp_name = _mailsync_maildir_name_build (now, uid, d->md5, letters, _mailsync_maildir_folder_info_sep (self));
+      tmp_path = g_build_filename (self->path, "tmp", tmp_name, NULL);
+      if (spool_fd >= 0)
+        {
+          int saved = 0;
+
+          fd = _mailsync_maildir_adopt_spool (spool_fd, tmp_path, headers, &size, &saved);
+          if (fd >= 0)
+            {
+              adopted = TRUE;
+              break;
+            }
+          if (saved == EEXIST && attempt + 1 < MAX_NAME_ATTEMPTS)
+            continue;
+          /* Another file system, no /proc, not an O_TMPFILE: copy. */
+          spool_fd = -1;
+          if (headers != NULL)
+            g_string_truncate (headers, 0);
+        }
+      fd = open (tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+      if (fd < 0 && (errno != EEXIST || attempt + 1 >= MAX_NAME_ATTEMPTS))
+        {
+          _mailsync_set_error_from_errno (error, errno, "Cannot create", tmp_path);
+          return FALSE;
+        }
+    }
+
+  if (!adopted && !_mailsync_maildir_copy_to_fd (d->content, fd, tmp_path, headers, &size, cancellable, error))
+    goto fail;
+
+  if (want_date)
+    have_header_date = _mailsync_maildir_header_date (headers->str, "Date", &header_date);
+  if (utime_from_header && have_header_date)
+    mtime = header_date;
+  if (mtime > 0)
+    {
+      struct timespec times[2];
+
+      times[0].tv_sec = (time_t) mtime;
+      times[0].tv_nsec = 0;
+      times[1] = times[0];
+      if (futimens (fd, times) != 0)
+        {
+          _mailsync_set_error_from_errno (error, errno, "Cannot set the time of", tmp_path);
+          goto fail;
+        }
+    }
+  if (do_fsync && fsync (fd) != 0)
+    {
+      _mailsync_set_error_from_errno (error, errno, "Cannot fsync", tmp_path);
+      goto fail;
+    }
+  if (close (fd) != 0)
+    {
+      fd = -1;
+      _mailsync_set_error_from_errno (error, errno, "Cannot close", tmp_path);
+      goto fail;
+    }
+  fd = -1;
+  _mailsync_crash_point ("maildir-tmp-written");
+
+  /* The final name; with filename-use-mail-timestamp it starts with the
+   * Date: (or else Delivery-date:) time, as offlineimap. */
+  name_time = now;
+  if (use_mail_timestamp)
+    {
+      if (have_header_date)
+        name_time = header_date;
+      else if (!_mailsync_maildir_header_date (headers->str, "Delivery-date", &name_time))
+        name_time = now;
+      if (name_time != now)
+        {
+          g_free (tmp_name);
+          tmp_name = _mailsync_maildir_name_build (name_time, uid, d->md5, letters, _mailsync_maildir_folder_info_sep (self));
+        }
+    }
+
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autofree char *dest = NULL;
+      g_autoptr(GError) local_error = NULL;
+
+      g_free (rel);
+      rel = g_strdup_printf ("%s/%s", sub, tmp_name);
+      dest = g_build_filename (self->path, rel, NULL);
+      if (_mailsync_maildir_rename_noreplace (tmp_path, dest, &local_error))
+        break;
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS) ||
+          attempt + 1 >= MAX_NAME_ATTEMPTS)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          goto fail;
+        }
+      g_free (tmp_name);
+      tmp_name = _mailsync_maildir_name_build (name_time, uid, d->md5, letters, _mailsync_maildir_folder_info_sep (self));
+    }
+  _mailsync_crash_point ("maildir-delivered");
+
+  /* The directory is fsynced once per batch by flush(), not per message. */
+  _mailsync_maildir_folder_mark_dirty (self, rel);
+  _mailsync_maildir_folder_index_set (self, uid, rel);
+
+  *result = mailsync_message_info_new (uid, rel, mailsync_flags_from_maildir (letters),
+                                       (const char * const *) keywords, size,
+                                       mtime > 0 ? mtime : now);
+  return TRUE;
+
+fail:
+  if (fd >= 0)
+    close (fd);
+  g_unlink (tmp_path);
+  return FALSE;
+}
+
+static void
+append_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  MailsyncMaildirFolder *self = source_object;
+  OpData *d = task_data;
+  guint32 uid = mailsync_message_info_get_uid (d->info);
+  MailsyncMessageInfo *result = NULL;
+  GError *error = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  if (_mailsync_maildir_folder_readonly_error (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  if (uid == 0)
+    {
+      /* A Maildir keeps the other side's UIDs; only in assign-uids mode
+       * does it make up its own. Storing a message without any UID would
+       * list it as new local mail and upload it back: a duplicate. */
+      if (!mailsync_maildir_repository_get_assign_uids (_mailsync_maildir_folder_get_repo (self)))
+        {
+          g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED,
+                                   "Maildir folder %s stores the other side's UIDs; "
+                                   "cannot append a message without a UID", self->path);
+          return;
+        }
+      if (!_mailsync_maildir_folder_allocate_uids (self, 1, 1, &uid, &error))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+
+  if (!deliver (self, d, uid, &result, cancellable, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, result, g_object_unref);
+}
+
+void
+_mailsync_maildir_folder_append_message_async (MailsyncFolder      *folder,
+                                               MailsyncMessageInfo *info,
+                                               GInputStream        *content,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data)
+{
+  OpData *d;
+  g_autoptr(GTask) task = _mailsync_maildir_folder_op_task_new (MAILSYNC_MAILDIR_FOLDER (folder),
+                                                                _mailsync_maildir_folder_append_message_async,
+                                                                cancellable, callback, user_data, &d);
+
+  d->info = g_object_ref (info);
+  d->content = g_object_ref (content);
+  g_task_run_in_thread (task, append_thread);
+}
+
+/* The Maildir rule: a file in tmp/ not touched for 36 hours is what a
+ * killed delivery left. Only regular files directly in tmp/, never a
+ * directory or a symlink (nor its target), by mtime: the ctime of a file
+ * cannot be set back, so it would keep a restored or copied Maildir's
+ * leftovers forever. A delivery of ours that set its file's mtime to the
+ * message's date and lost it here would fail at its rename and be
+ * retried by the next run, never lose the message. Failures are not
+ * errors of the sync: the files are only garbage. */
+void
+_mailsync_maildir_folder_clean_tmp (MailsyncMaildirFolder *self,
+                                    GCancellable          *cancellable)
+{
+  g_autofree char *tmp = g_build_filename (self->path, "tmp", NULL);
+  gint64 limit = (gint64) time (NULL) - TMP_MAX_AGE;
+  struct dirent *de;
+  DIR *dir;
+  int dfd;
+
+  /* Not through a symlink: a tmp/ that points elsewhere (a shared
+   * scratch directory, the user's files) would have that directory's old
+   * files removed. Such a tmp/ is left alone. */
+  dfd = open (tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0)
+    return;
+  dir = fdopendir (dfd);
+  if (dir == NULL)
+    {
+      close (dfd);
+      return;
+    }
+  while ((de = readdir (dir)) != NULL && !g_cancellable_is_cancelled (cancellable))
+    {
+      struct stat st;
+
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (fstatat (dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG (st.st_mode))
+        continue;
+      if ((gint64) st.st_mtime >= limit)
+        continue;
+      if (unlinkat (dfd, de->d_name, 0) == 0)
+        g_debug ("%s: removed tmp/%s, older than 36 hours", self->path, de->d_name);
+    }
+  closedir (dir);
+}
