@@ -807,6 +807,8 @@ main (void)
   have_server = g_file_test ("/usr/sbin/dovecot", G_FILE_TEST_IS_EXECUTABLE) && start_server (base);
 
   tc = tcase_create ("base");
+  /* the waits below have their own deadline, not check's 4 s default */
+  tcase_set_timeout (tc, 3 * DEADLINE_SECONDS);
   tcase_add_test (tc, test_base_class_unhandled);
   tcase_add_test (tc, test_second_question_pending);
   tcase_add_test (tc, test_library_questions_wait);
