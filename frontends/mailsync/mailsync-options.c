@@ -295,6 +295,29 @@ mailsync_options_split_override (const char  *arg,
   return TRUE;
 }
 
+/**
+ * mailsync_options_get_info:
+ * @index: the option's place in the table, from 0
+ * @info: (out caller-allocates): filled with the option
+ *
+ * Returns: %FALSE when @index is past the last option
+ */
+gboolean
+mailsync_options_get_info (gsize index, MailsyncOptionInfo *info)
+{
+  const OptSpec *spec;
+
+  if (index >= G_N_ELEMENTS (specs))
+    return FALSE;
+  spec = &specs[index];
+  info->short_name = spec->short_name;
+  info->long_name = spec->long_name;
+  info->takes_value = spec->kind == OPT_VALUE;
+  info->metavar = spec->metavar;
+  info->help = spec->help;
+  return TRUE;
+}
+
 void
 mailsync_options_print_usage (FILE *stream)
 {

@@ -42,6 +42,23 @@ gboolean         mailsync_options_parse  (MailsyncOptions  *self,
                                           char            **argv,
                                           GError          **error);
 void             mailsync_options_print_usage (FILE *stream);
+
+/* -d's types: main.c accepts them (and "all"), the completions offer them */
+#define MAILSYNC_OPTIONS_DEBUG_TYPES "imap", "maildir", "thread"
+
+/* One option of the table --help prints, for the shell completions
+ * (mailsync-completions.c) that must not drift from it. */
+typedef struct
+{
+  char short_name;          /* 0: long only */
+  const char *long_name;    /* NULL: short only */
+  gboolean takes_value;
+  const char *metavar;      /* NULL for a flag */
+  const char *help;
+} MailsyncOptionInfo;
+
+/* Fills @info with the @index-th option; FALSE past the last one. */
+gboolean         mailsync_options_get_info (gsize index, MailsyncOptionInfo *info);
 void             mailsync_options_print_help  (FILE *stream);
 
 /* One -k argument split the way offlineimap splits it: section (with

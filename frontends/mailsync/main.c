@@ -30,7 +30,7 @@
 
 #define EXIT_USAGE 2
 
-static const char *known_debug_types[] = { "imap", "maildir", "thread", NULL };
+static const char *known_debug_types[] = { MAILSYNC_OPTIONS_DEBUG_TYPES, NULL };
 
 static int
 usage_error (const char *message)
