@@ -1,0 +1,465 @@
+/* APPEND: a message spooled with CRLF line ends and sent as a literal,
+ * its new UID from APPENDUID or, without UIDPLUS, from the
+ * X-OfflineIMAP header offlineimap adds. */
+#include "config.h"
+
+#include "mailsync-imap-folder-private.h"
+#include "mailsync-imap-command.h"
+#include "mailsync-error.h"
+#include "mailsync-private.h"
+#include "sync/mailsync-keywords.h"
+
+#include <errno.h>
+#include <gio/gunixinputstream.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* ---- append ------------------------------------------------------------------- */
+
+/* IMAP wants CRLF line ends (RFC 3501 §4.3 literals carry the message as
+ * RFC 5322 text); a Maildir holds LF. The message goes to a spool file in
+ * slices, converted on the way, so that a large one is never in memory;
+ * the literal is then sent from the file with its size known. */
+typedef struct
+{
+  guint64 size;
+  gulong crc;             /* of the converted message (X-OfflineIMAP) */
+  gint64 header_split;    /* offset after the last header line's CRLF, -1 */
+  guint blank_match;      /* how much of "\r\n\r\n" the output ends with */
+  guint8 prev;
+} CrlfSpool;
+
+static gboolean
+spool_write (int fd, const guint8 *data, gsize len, GError **error)
+{
+  while (len > 0)
+    {
+      gssize n = write (fd, data, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot write a spool file: %s",
+                       g_strerror (saved));
+          return FALSE;
+        }
+      data += n;
+      len -= (gsize) n;
+    }
+  return TRUE;
+}
+
+static void
+crlf_track (CrlfSpool *spool, const guint8 *out, gsize len)
+{
+  static const char blank[] = "\r\n\r\n";
+
+  spool->crc = crc32 (spool->crc, out, (uInt) len);
+  for (gsize i = 0; i < len && spool->header_split < 0; i++)
+    {
+      if (out[i] == (guint8) blank[spool->blank_match])
+        spool->blank_match++;
+      else
+        spool->blank_match = out[i] == '\r' ? 1 : 0;
+      if (spool->blank_match == 4)
+        spool->header_split = (gint64) (spool->size + i + 1) - 2;
+    }
+  spool->size += len;
+}
+
+static gboolean
+spool_crlf (GInputStream *content, int fd, CrlfSpool *spool, GCancellable *cancellable, GError **error)
+{
+  g_autofree guint8 *buf = g_malloc (65536);
+  g_autofree guint8 *out = g_malloc (2 * 65536);
+
+  spool->header_split = -1;
+  spool->crc = crc32 (0L, Z_NULL, 0);
+  for (;;)
+    {
+      gssize n = g_input_stream_read (content, buf, 65536, cancellable, error);
+      gsize o = 0;
+
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        return TRUE;
+      for (gssize i = 0; i < n; i++)
+        {
+          if (buf[i] == '\n' && spool->prev != '\r')
+            out[o++] = '\r';
+          out[o++] = buf[i];
+          spool->prev = buf[i];
+        }
+      crlf_track (spool, out, o);
+      if (!spool_write (fd, out, o, error))
+        return FALSE;
+    }
+}
+
+/* Copies @len bytes of @from (at its current offset) to @to. */
+static gboolean
+spool_copy (int from, int to, guint64 len, GError **error)
+{
+  g_autofree guint8 *buf = g_malloc (65536);
+
+  while (len > 0)
+    {
+      gssize n = read (from, buf, (size_t) MIN (len, 65536));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          int saved = n < 0 ? errno : EIO;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot read a spool file: %s",
+                       g_strerror (saved));
+          return FALSE;
+        }
+      if (!spool_write (to, buf, (gsize) n, error))
+        return FALSE;
+      len -= (guint64) n;
+    }
+  return TRUE;
+}
+
+/* Without UIDPLUS the new UID is found by a unique header, as offlineimap
+ * does (reference §5.6): "X-OfflineIMAP: <crc32>-<random>", appended as the
+ * last header line. Returns a new spool fd holding the tagged message. */
+static int
+add_offlineimap_header (int fd, CrlfSpool *spool, char **value, GError **error)
+{
+  g_autofree char *header = NULL;
+  guint64 split = spool->header_split < 0 ? 0 : (guint64) spool->header_split;
+  int tagged = _mailsync_imap_spool_open (error);
+
+  if (tagged < 0)
+    return -1;
+  *value = g_strdup_printf ("%lu-%u", spool->crc, g_random_int ());
+  header = g_strdup_printf ("X-OfflineIMAP: %s\r\n", *value);
+  if (lseek (fd, 0, SEEK_SET) < 0 || !spool_copy (fd, tagged, split, error) ||
+      !spool_write (tagged, (const guint8 *) header, strlen (header), error) ||
+      !spool_copy (fd, tagged, spool->size - split, error))
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot rewind a spool file");
+      close (tagged);
+      return -1;
+    }
+  spool->size += strlen (header);
+  return tagged;
+}
+
+/* offlineimap omits dates before 1981 (the server then uses its clock). */
+static char *
+imap_date (gint64 when)
+{
+  g_autofree char *date = when < 347155200 ? NULL : mailsync_imap_format_date_time (when, 0);
+
+  return date ? g_strdup_printf ("\"%s\"", date) : NULL;
+}
+
+typedef struct
+{
+  guint32 found;
+  guint hits;
+} SearchResult;
+
+static void
+on_search (MailsyncImapResponse *response, gpointer user_data)
+{
+  SearchResult *result = user_data;
+
+  if (response->data_kind != MAILSYNC_IMAP_DATA_SEARCH || response->u.search->numbers == NULL)
+    return;
+  for (guint i = 0; i < response->u.search->numbers->len; i++)
+    {
+      result->found = g_array_index (response->u.search->numbers, guint32, i);
+      result->hits++;
+    }
+}
+
+/* Exactly one match, or 0 ("unknown": the runner then matches the copy by
+ * content on the next run rather than guess). */
+static guint32
+uid_from_search (MailsyncImapFolder *self, const char *value, GCancellable *cancellable)
+{
+  g_autofree char *line = g_strdup_printf ("UID SEARCH HEADER X-OfflineIMAP \"%s\"", value);
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  MailsyncImapRequest *request = mailsync_imap_request_new (line);
+  SearchResult search = { 0, 0 };
+
+  mailsync_imap_request_set_untagged_handler (request, on_search, &search);
+  mailsync_imap_connection_send_async (_mailsync_imap_folder_connection_of (self), request, cancellable,
+                                       _mailsync_store_result, &result);
+  ok = mailsync_imap_connection_send_finish (_mailsync_imap_folder_connection_of (self), _mailsync_await (&result),
+                                             NULL);
+  return ok != NULL && search.hits == 1 ? search.found : 0;
+}
+
+typedef struct
+{
+  MailsyncMessageInfo *info;
+  GInputStream *content;
+} AppendArgs;
+
+static void
+append_args_free (AppendArgs *args)
+{
+  g_object_unref (args->info);
+  g_object_unref (args->content);
+  g_free (args);
+}
+
+/* What an APPEND in flight needs when its answer comes. */
+typedef struct
+{
+  guint64 size;
+  char *marker;             /* X-OfflineIMAP header value, without UIDPLUS */
+  char **keywords;          /* the keywords in the APPEND's flag list */
+} AppendSent;
+
+static void
+append_sent_free (AppendSent *sent)
+{
+  g_free (sent->marker);
+  g_strfreev (sent->keywords);
+  g_free (sent);
+}
+
+#define APPEND_SENT_KEY "mailsync-imap-append-sent"
+
+static void
+append_return (GTask *task, guint32 uid)
+{
+  AppendArgs *args = g_task_get_task_data (task);
+  AppendSent *sent = g_object_get_data (G_OBJECT (task), APPEND_SENT_KEY);
+
+  g_task_return_pointer (task,
+                         mailsync_message_info_new (uid, NULL, mailsync_message_info_get_flags (args->info),
+                                                    (const char * const *) sent->keywords, sent->size,
+                                                    mailsync_message_info_get_internal_date (args->info)),
+                         g_object_unref);
+}
+
+/* Without UIDPLUS: find the new message by its header, a job of its own
+ * (it SELECTs and SEARCHes). */
+static void
+append_find_uid_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapFolder *self = source;
+  AppendSent *sent = g_object_get_data (G_OBJECT (task), APPEND_SENT_KEY);
+  g_autoptr(GError) error = NULL;
+
+  if (!_mailsync_imap_folder_check_connected (self, task))
+    return;
+  /* SEARCH sees the new message only in the selected mailbox. */
+  _mailsync_imap_repository_set_selected (_mailsync_imap_folder_repo_of (self), NULL);
+  if (!_mailsync_imap_folder_ensure_selected (self, cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  append_return (task, uid_from_search (self, sent->marker, cancellable));
+}
+
+static void
+append_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  MailsyncImapFolder *self = g_task_get_source_object (task);
+  AppendSent *sent = g_object_get_data (G_OBJECT (task), APPEND_SENT_KEY);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncImapResponse) ok =
+    mailsync_imap_connection_send_finish (MAILSYNC_IMAP_CONNECTION (source), result, &error);
+  guint32 uid = 0;
+
+  if (ok == NULL)
+    {
+      /* [TOOBIG] (RFC 4469, 7889) refuses this message only. The error
+       * carries the response code in its text, as "APPEND NO: [CODE] ...". */
+      if (g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_NO) &&
+          strstr (error->message, ": [TOOBIG]") != NULL)
+        {
+          g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED,
+                                   "The server refused the message (%s)", error->message);
+          return;
+        }
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (ok->code && ok->code->kind == MAILSYNC_IMAP_CODE_APPENDUID && ok->code->dst_uids &&
+      ok->code->dst_uids->len == 1)
+    {
+      MailsyncImapRange *range = &g_array_index (ok->code->dst_uids, MailsyncImapRange, 0);
+      if (ok->code->number == self->uidvalidity || self->uidvalidity == 0)
+        uid = range->first;
+    }
+  else if (sent->marker != NULL)
+    {
+      /* A callback may not await: the search is a job. */
+      _mailsync_worker_run (_mailsync_imap_repository_get_worker (_mailsync_imap_folder_repo_of (self)), task,
+                            append_find_uid_job);
+      return;
+    }
+  append_return (task, uid);
+}
+
+/* RFC 7889: "APPENDLIMIT=N" among the capabilities is the largest message
+ * the server accepts in any mailbox; 0 for none known. (A bare APPENDLIMIT
+ * announces per-mailbox limits in STATUS, not asked for here: the server
+ * then refuses a message too big, [TOOBIG], which append_done() makes a
+ * skip of that message too.) */
+static guint64
+append_limit (MailsyncImapConnection *connection)
+{
+  g_autofree char *caps = mailsync_imap_connection_get_capability_string (connection);
+  g_auto(GStrv) atoms = g_strsplit (caps ? caps : "", " ", -1);
+
+  for (guint i = 0; atoms[i] != NULL; i++)
+    if (g_ascii_strncasecmp (atoms[i], "APPENDLIMIT=", 12) == 0)
+      {
+        const char *digits = atoms[i] + 12;
+        char *end = NULL;
+        guint64 limit = g_ascii_strtoull (digits, &end, 10);
+
+        if (end != digits && *end == '\0')
+          return limit;
+      }
+  return 0;
+}
+
+/* Spools the message with CRLF line ends, sends the APPEND and returns:
+ * the task completes in append_done, and the next APPENDs go out
+ * meanwhile (the connection waits for each "+" of a synchronizing
+ * literal, or uses LITERAL+). */
+static void
+append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapFolder *self = source;
+  AppendArgs *args = task_data;
+  MailsyncMessageInfo *info = args->info;
+  GInputStream *content = args->content;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInputStream) message = NULL;
+  g_autofree char *quoted = NULL;
+  g_autofree char *flags = NULL;
+  g_autofree char *date = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *marker = NULL;
+  MailsyncImapConnection *connection;
+  MailsyncImapRequest *request;
+  AppendSent *sent;
+  gboolean uidplus;
+  CrlfSpool spool = { 0, };
+  int fd;
+
+  if (!_mailsync_imap_folder_check_connected (self, task))
+    return;
+  connection = _mailsync_imap_folder_connection_of (self);
+  uidplus = mailsync_imap_connection_has_capability (connection, "UIDPLUS");
+  fd = _mailsync_imap_spool_open (&error);
+  if (fd < 0 || !spool_crlf (content, fd, &spool, cancellable, &error))
+    {
+      if (fd >= 0)
+        close (fd);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (!uidplus)
+    {
+      int tagged = add_offlineimap_header (fd, &spool, &marker, &error);
+      close (fd);
+      fd = tagged;
+      if (fd < 0)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+    }
+  if (lseek (fd, 0, SEEK_SET) < 0)
+    {
+      int saved = errno;
+      close (fd);
+      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot rewind a spool file: %s",
+                               g_strerror (saved));
+      return;
+    }
+  {
+    guint64 limit = append_limit (connection);
+
+    /* Not sent at all: the server would refuse it, and only it. */
+    if (limit > 0 && spool.size > limit)
+      {
+        close (fd);
+        g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED,
+                                 "Message of %" G_GUINT64_FORMAT " bytes is larger than the server's "
+                                 "APPENDLIMIT (%" G_GUINT64_FORMAT " bytes)", spool.size, limit);
+        return;
+      }
+  }
+  sent = g_new0 (AppendSent, 1);
+  sent->size = spool.size;
+  sent->marker = g_steal_pointer (&marker);
+  g_object_set_data_full (G_OBJECT (task), APPEND_SENT_KEY, sent, (GDestroyNotify) append_sent_free);
+  message = g_unix_input_stream_new (fd, TRUE);
+  quoted = _mailsync_imap_quote (self->wire_name);
+  flags = _mailsync_imap_flag_list (mailsync_message_info_get_flags (info));
+  {
+    /* The message's keywords go in the same flag list (issue 10 item 3;
+     * offlineimap sends the system flags only), those the folder can
+     * store: the stored message says which, so that the status records
+     * only those and one left out is not read as removed here. */
+    const char * const *keywords = mailsync_message_info_get_keywords (info);
+    g_autoptr(GStrvBuilder) sent_keywords = g_strv_builder_new ();
+    GString *list = g_string_new (NULL);
+
+    g_string_append_len (list, flags, strlen (flags) - 1);
+    for (guint i = 0; keywords != NULL && keywords[i] != NULL; i++)
+      if (_mailsync_imap_keyword_atom_ok (keywords[i]) &&
+          _mailsync_imap_folder_can_store_keyword (MAILSYNC_FOLDER (self), keywords[i]))
+        {
+          g_string_append_printf (list, "%s%s", list->len > 1 ? " " : "", keywords[i]);
+          g_strv_builder_add (sent_keywords, keywords[i]);
+        }
+    g_string_append_c (list, ')');
+    g_free (flags);
+    flags = g_string_free (list, FALSE);
+    sent->keywords = g_strv_builder_end (sent_keywords);
+  }
+  date = imap_date (mailsync_message_info_get_internal_date (info));
+  line = g_strdup_printf ("APPEND %s %s%s%s", quoted, flags, date ? " " : "", date ? date : "");
+  request = _mailsync_imap_folder_request (self, line);
+  mailsync_imap_request_add_literal_stream (request, message, spool.size, "");
+  mailsync_imap_connection_send_async (connection, request, cancellable, append_done, g_object_ref (task));
+}
+
+static void
+folder_append_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GInputStream *content,
+                             GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (folder, cancellable, callback, user_data);
+  AppendArgs *args = g_new0 (AppendArgs, 1);
+
+  args->info = g_object_ref (info);
+  args->content = g_object_ref (content);
+  g_task_set_task_data (task, args, (GDestroyNotify) append_args_free);
+  _mailsync_imap_folder_queue_job (MAILSYNC_IMAP_FOLDER (folder), task, folder_append_message_async,
+                                   append_message_job);
+}
+
+static MailsyncMessageInfo *
+folder_append_message_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+_mailsync_imap_folder_append_class_init (MailsyncFolderClass *folder_class)
+{
+  folder_class->append_message_async = folder_append_message_async;
+  folder_class->append_message_finish = folder_append_message_finish;
+}

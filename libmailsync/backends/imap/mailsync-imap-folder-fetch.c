@@ -1,0 +1,178 @@
+/* FETCH of message bodies: pipelined UID FETCH commands whose bodies
+ * the folder's untagged-response router hands to their tasks, and the
+ * check whether a message the server sent no body for is still there. */
+#include "config.h"
+
+#include "mailsync-imap-folder-private.h"
+#include "mailsync-imap-command.h"
+#include "mailsync-error.h"
+#include "mailsync-private.h"
+
+/* ---- fetch ------------------------------------------------------------------- */
+
+typedef struct
+{
+  MailsyncImapFolder *self;
+  GTask *task;
+  guint32 uid;
+  char *reply;            /* the FETCH's tagged OK, when it brought no body */
+  guint found;            /* UIDs the UID SEARCH that follows it found */
+} FetchData;
+
+static void
+on_fetch_search (MailsyncImapResponse *response, gpointer user_data)
+{
+  FetchData *data = user_data;
+
+  if (response->data_kind == MAILSYNC_IMAP_DATA_SEARCH && response->u.search->numbers != NULL)
+    data->found += response->u.search->numbers->len;
+}
+
+static void
+fetch_data_free (FetchData *data)
+{
+  g_object_unref (data->task);
+  g_object_unref (data->self);
+  g_free (data->reply);
+  g_free (data);
+}
+
+/* The answer to "is the message still there?" after a FETCH without its
+ * body (issue 12 item 7). An OK without the data is what RFC 3501 gives
+ * for a UID that no longer exists, and also what a broken server gives
+ * for one it cannot read: only the first is "gone" (a warning, nothing to
+ * redo); the second is this message skipped, so that the run is not clean
+ * and the next run fetches it again. */
+static void
+fetch_checked (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  FetchData *data = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncImapResponse) ok =
+    mailsync_imap_connection_send_finish (MAILSYNC_IMAP_CONNECTION (source), result, &error);
+  const char *name = mailsync_folder_get_name (MAILSYNC_FOLDER (data->self));
+
+  if (ok == NULL && !g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_NO) &&
+      !g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_BAD))
+    g_task_return_error (data->task, g_steal_pointer (&error));
+  else if (ok != NULL && data->found == 0)
+    g_task_return_new_error (data->task, MAILSYNC_ERROR, MAILSYNC_ERROR_MESSAGE_NOT_FOUND,
+                             "Message UID %u is no longer in %s", data->uid, name);
+  else
+    g_task_return_new_error (data->task, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED,
+                             "The server did not send message UID %u of %s (its UID FETCH answered \"OK %s\" "
+                             "without the body; the message is still there): skipped, fetched again on the next run",
+                             data->uid, name, data->reply ? data->reply : "");
+  fetch_data_free (data);
+}
+
+static void
+fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  FetchData *data = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncImapResponse) ok =
+    mailsync_imap_connection_send_finish (MAILSYNC_IMAP_CONNECTION (source), result, &error);
+  GInputStream *body = g_task_get_task_data (data->task);
+  const GError *spool_error = g_object_get_data (G_OBJECT (data->task), "mailsync-fetch-error");
+  /* The server answers in order: when socktimeout cuts the connection,
+   * the oldest fetch still in flight is the one it never answered. */
+  gboolean oldest = g_queue_peek_head (&data->self->fetch_order) == GUINT_TO_POINTER (data->uid);
+
+  g_hash_table_remove (data->self->fetching, GUINT_TO_POINTER (data->uid));
+  g_queue_remove (&data->self->fetch_order, GUINT_TO_POINTER (data->uid));
+  if (ok == NULL)
+    {
+      if (oldest && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        {
+          g_hash_table_add (data->self->stalled, GUINT_TO_POINTER (data->uid));
+          /* The timeout fails every fetch in flight, oldest first: the
+           * next one would find itself at the head in turn and be taken
+           * for unanswered too, though it only waited behind this one.
+           * Those are asked again on the new connection. */
+          g_queue_clear (&data->self->fetch_order);
+        }
+      g_task_return_error (data->task, g_steal_pointer (&error));
+    }
+  else if (spool_error != NULL)
+    g_task_return_error (data->task, g_error_copy (spool_error));
+  else if (body == NULL)
+    {
+      g_autofree char *line = g_strdup_printf ("UID SEARCH UID %u", data->uid);
+      MailsyncImapRequest *request = mailsync_imap_request_new (line);
+
+      data->reply = g_strdup (ok->text ? ok->text : "");
+      mailsync_imap_request_set_untagged_handler (request, on_fetch_search, data);
+      mailsync_imap_connection_send_async (MAILSYNC_IMAP_CONNECTION (source), request,
+                                           g_task_get_cancellable (data->task), fetch_checked, data);
+      return;
+    }
+  else
+    g_task_return_pointer (data->task, g_object_ref (body), g_object_unref);
+  fetch_data_free (data);
+}
+
+/* Sends the UID FETCH and returns: the task completes in fetch_done,
+ * while the next jobs (more fetches) already go out. */
+static void
+fetch_message_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapFolder *self = source;
+  guint32 uid = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "mailsync-fetch-uid"));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  FetchData *data;
+
+  if (!_mailsync_imap_folder_check_connected (self, task))
+    return;
+  if (!_mailsync_imap_folder_ensure_selected (self, cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  /* Asked before on a connection that socktimeout then cut: asking again
+   * would cut this one too, and the folder would never finish. This run
+   * skips it; the next one tries again (a new folder object). */
+  if (g_hash_table_contains (self->stalled, GUINT_TO_POINTER (uid)))
+    {
+      g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED,
+                               "The server did not answer the fetch of message UID %u of %s within "
+                               "socktimeout: skipped, fetched again on the next run",
+                               uid, mailsync_folder_get_name (MAILSYNC_FOLDER (self)));
+      return;
+    }
+  data = g_new0 (FetchData, 1);
+  data->self = g_object_ref (self);
+  data->task = g_object_ref (task);
+  data->uid = uid;
+  g_hash_table_insert (self->fetching, GUINT_TO_POINTER (data->uid), task);
+  g_queue_push_tail (&self->fetch_order, GUINT_TO_POINTER (data->uid));
+  line = g_strdup_printf ("UID FETCH %u (UID BODY.PEEK[])", data->uid);
+  mailsync_imap_connection_send_async (_mailsync_imap_folder_connection_of (self),
+                                       _mailsync_imap_folder_request (self, line), cancellable, fetch_done, data);
+}
+
+static void
+folder_fetch_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (folder, cancellable, callback, user_data);
+
+  /* The task data is the fetched body (set_fetched_body). */
+  g_object_set_data (G_OBJECT (task), "mailsync-fetch-uid", GUINT_TO_POINTER (mailsync_message_info_get_uid (info)));
+  _mailsync_imap_folder_queue_job (MAILSYNC_IMAP_FOLDER (folder), task, folder_fetch_message_async, fetch_message_job);
+}
+
+static GInputStream *
+folder_fetch_message_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+_mailsync_imap_folder_fetch_class_init (MailsyncFolderClass *folder_class)
+{
+  folder_class->fetch_message_async = folder_fetch_message_async;
+  folder_class->fetch_message_finish = folder_fetch_message_finish;
+}

@@ -1,0 +1,586 @@
+/* The listing of an IMAP folder (list_messages): SELECT, then the
+ * QRESYNC/CONDSTORE fast path from the caller's saved state, the
+ * maxage/maxsize window, or the full listing; and the unchanged-folder
+ * probe (one STATUS) that lets a sync skip a folder. */
+#include "config.h"
+
+#include "mailsync-imap-folder-private.h"
+#include "mailsync-imap-command.h"
+#include "mailsync-error.h"
+#include "mailsync-private.h"
+
+#include <string.h>
+
+/* ---- list ------------------------------------------------------------------ */
+
+/* What a listing learned about one message. Several FETCH responses may
+ * name the same UID (a flag change by another client in the middle). */
+typedef struct
+{
+  MailsyncFlags flags;
+  char **keywords;
+  guint64 size;
+  gint64 date;
+  gboolean complete;      /* size and date known */
+} Listed;
+
+static void
+listed_free (Listed *listed)
+{
+  g_strfreev (listed->keywords);
+  g_free (listed);
+}
+
+/* A message's keywords in a listing, at most (their lengths plus one
+ * each): real ones are a few short words ($Forwarded, $label1, Junk); a
+ * server sending more is flooding, and leaving some out would read as
+ * their removal. */
+#define LISTING_MAX_KEYWORD_BYTES 1024
+
+static void
+listing_fail (MailsyncImapFolder *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+listing_fail (MailsyncImapFolder *self, const char *format, ...)
+{
+  g_autofree char *what = NULL;
+  va_list args;
+
+  if (self->listing_error != NULL)
+    return;
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  self->listing_error = g_error_new (MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
+                                     "Folder %s: the server %s; listing of the folder abandoned",
+                                     mailsync_folder_get_name (MAILSYNC_FOLDER (self)), what);
+}
+
+void
+_mailsync_imap_folder_listing_add (MailsyncImapFolder *self, const MailsyncImapFetch *fetch)
+{
+  Listed *listed = g_hash_table_lookup (self->listing, GUINT_TO_POINTER (fetch->uid));
+  const MailsyncImapFetchFields both = MAILSYNC_IMAP_FETCH_RFC822_SIZE | MAILSYNC_IMAP_FETCH_INTERNALDATE;
+  gsize keyword_bytes = 0;
+
+  /* Once over budget, the rest of the answer is read and dropped. */
+  if (self->listing_error != NULL)
+    return;
+  for (guint i = 0; fetch->keywords != NULL && fetch->keywords[i] != NULL; i++)
+    keyword_bytes += strlen (fetch->keywords[i]) + 1;
+  if (keyword_bytes > LISTING_MAX_KEYWORD_BYTES)
+    {
+      listing_fail (self, "sent %" G_GSIZE_FORMAT " bytes of keywords for UID %u (at most %u are kept "
+                    "per message)", keyword_bytes, fetch->uid, LISTING_MAX_KEYWORD_BYTES);
+      return;
+    }
+  if (listed == NULL)
+    {
+      /* One entry per message the server says the folder holds: a FETCH
+       * flood for UIDs beyond its own EXISTS cannot grow the listing. */
+      if (g_hash_table_size (self->listing) >= self->listing_exists_max)
+        {
+          listing_fail (self, "sent FETCH data for more messages than the %u it says the folder holds "
+                        "(EXISTS), UID %u the first one too many", self->listing_exists_max, fetch->uid);
+          return;
+        }
+      listed = g_new0 (Listed, 1);
+      g_hash_table_insert (self->listing, GUINT_TO_POINTER (fetch->uid), listed);
+    }
+  listed->flags = fetch->flags;
+  g_strfreev (listed->keywords);
+  listed->keywords = g_strdupv (fetch->keywords);
+  if ((fetch->present & both) == both)
+    {
+      listed->size = fetch->rfc822_size;
+      listed->date = fetch->internaldate;
+      listed->complete = TRUE;
+    }
+}
+
+void
+_mailsync_imap_folder_note_vanished (MailsyncImapFolder *self, const MailsyncImapVanished *vanished)
+{
+  if (vanished->uids == NULL)
+    return;
+  /* VANISHED (EARLIER) is history; plain VANISHED are expunges now. */
+  if (!vanished->earlier)
+    for (guint i = 0; i < vanished->uids->len; i++)
+      {
+        const MailsyncImapRange *range = &g_array_index (vanished->uids, MailsyncImapRange, i);
+        guint32 n = range->last - range->first + 1;
+
+        self->exists = self->exists > n ? self->exists - n : 0;
+      }
+  if (self->vanished != NULL)
+    g_array_append_vals (self->vanished, vanished->uids->data, vanished->uids->len);
+}
+
+static gboolean
+is_vanished (MailsyncImapFolder *self, guint32 uid)
+{
+  for (guint i = 0; i < self->vanished->len; i++)
+    {
+      const MailsyncImapRange *range = &g_array_index (self->vanished, MailsyncImapRange, i);
+
+      if (uid >= range->first && uid <= range->last)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+parse_state (const char *state, guint32 *uidvalidity, guint64 *modseq)
+{
+  g_auto(GStrv) parts = state ? g_strsplit (state, " ", -1) : NULL;
+  guint64 validity;
+
+  return parts != NULL && g_strv_length (parts) == 3 && strcmp (parts[0], "1") == 0
+         && g_ascii_string_to_unsigned (parts[1], 10, 1, G_MAXUINT32, &validity, NULL)
+         && g_ascii_string_to_unsigned (parts[2], 10, 1, G_MAXUINT64, modseq, NULL)
+         && (*uidvalidity = (guint32) validity, TRUE);
+}
+
+static gint
+compare_guint32 (gconstpointer a, gconstpointer b)
+{
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static gint
+compare_uid (gconstpointer a, gconstpointer b)
+{
+  guint32 x = mailsync_message_info_get_uid (*(MailsyncMessageInfo **) a);
+  guint32 y = mailsync_message_info_get_uid (*(MailsyncMessageInfo **) b);
+
+  return x < y ? -1 : x > y;
+}
+
+/* The listing: with @with_known, the known messages the server did not
+ * report (unchanged since the saved state) under their known flags, minus
+ * the vanished ones; then everything the server reported. */
+static GPtrArray *
+build_listing (MailsyncImapFolder *self, gboolean with_known)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (with_known)
+    {
+      g_hash_table_iter_init (&iter, self->known);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        {
+          guint32 uid = GPOINTER_TO_UINT (key);
+
+          if (g_hash_table_contains (self->listing, key) || is_vanished (self, uid))
+            continue;
+          g_ptr_array_add (out, mailsync_message_info_new (uid, NULL, mailsync_flags_from_maildir (value),
+                                                           NULL, 0, 0));
+        }
+    }
+  g_hash_table_iter_init (&iter, self->listing);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      Listed *listed = value;
+      guint32 uid = GPOINTER_TO_UINT (key);
+
+      if (with_known && is_vanished (self, uid))
+        continue;
+      g_ptr_array_add (out, mailsync_message_info_new (uid, NULL, listed->flags,
+                                                       (const char * const *) listed->keywords,
+                                                       listed->size, listed->date));
+    }
+  g_ptr_array_sort (out, compare_uid);
+  return out;
+}
+
+static gboolean
+fetch_into_listing (MailsyncImapFolder *self, const char *line, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(MailsyncImapResponse) ok = _mailsync_imap_folder_run (self, line, cancellable, error);
+
+  if (ok != NULL && self->listing_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&self->listing_error));
+      return FALSE;
+    }
+  return ok != NULL;
+}
+
+/* The fast path: only what changed since the saved HIGHESTMODSEQ, with
+ * full fields (new messages need them, changed ones are few). NULL with no
+ * error when the result does not add up (the caller then lists in full). */
+static GPtrArray *
+list_changes (MailsyncImapFolder *self, guint64 since, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GPtrArray) result = NULL;
+
+  /* Nothing changed at all: not even a FETCH. */
+  if (since != self->highestmodseq)
+    {
+      g_autofree char *line =
+        g_strdup_printf ("UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE) (CHANGEDSINCE %" G_GUINT64_FORMAT "%s)",
+                         since, _mailsync_imap_folder_qresync_enabled (self) ? " VANISHED" : "");
+
+      if (!fetch_into_listing (self, line, cancellable, error))
+        return NULL;
+    }
+  result = build_listing (self, TRUE);
+  /* Without VANISHED an expunge shows only in the count; and the count is
+   * the proof that the known set plus the changes is the whole mailbox. */
+  if (result->len != self->exists)
+    {
+      g_debug ("%s: %u listed from the saved state, %u on the server: listing in full",
+               mailsync_folder_get_name (MAILSYNC_FOLDER (self)), result->len, self->exists);
+      return NULL;
+    }
+  return g_steal_pointer (&result);
+}
+
+/* One UID SEARCH: CRITERIA, then SMALLER for maxsize (or ALL). */
+static GArray *
+search_window (MailsyncImapFolder *self, const char *criteria, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(GString) line = g_string_new ("UID SEARCH");
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  MailsyncImapRequest *request;
+
+  if (criteria != NULL)
+    g_string_append_printf (line, " %s", criteria);
+  if (self->window_max_size > 0 && self->window_max_size < G_MAXUINT32)
+    g_string_append_printf (line, " SMALLER %" G_GUINT64_FORMAT, self->window_max_size + 1);
+  if (strcmp (line->str, "UID SEARCH") == 0)
+    g_string_append (line, " ALL");
+  request = _mailsync_imap_folder_request (self, line->str);
+  mailsync_imap_request_set_untagged_handler (request, _mailsync_imap_folder_collect_search, uids);
+  mailsync_imap_connection_send_async (_mailsync_imap_folder_connection_of (self), request, cancellable,
+                                       _mailsync_store_result, &result);
+  ok = mailsync_imap_connection_send_finish (_mailsync_imap_folder_connection_of (self), _mailsync_await (&result),
+                                             error);
+  if (ok == NULL)
+    return NULL;
+  g_array_sort (uids, (GCompareFunc) compare_guint32);
+  return g_steal_pointer (&uids);
+}
+
+/* maxage/maxsize on the server (reference §5.10), as offlineimap does it:
+ * UID SEARCH SINCE the window's day, then, when that found anything,
+ * every message from the lowest UID found on (UID SEARCH UID n:*), so that
+ * an older message with a higher UID is listed too; with window-min-uid
+ * only the second search. Then FETCH only those. */
+static GPtrArray *
+list_window (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GArray) uids = NULL;
+  g_autofree char *since = NULL;
+  guint32 min_uid = self->window_min_uid;
+
+  if (min_uid == 0 && self->window_since > 0)
+    {
+      g_autoptr(GDateTime) day = g_date_time_new_from_unix_utc (self->window_since);
+      static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+      if (day != NULL)
+        since = g_strdup_printf ("SINCE %d-%s-%04d", g_date_time_get_day_of_month (day),
+                                 months[g_date_time_get_month (day) - 1], g_date_time_get_year (day));
+      uids = search_window (self, since, cancellable, error);
+      if (uids == NULL)
+        return NULL;
+      if (since != NULL && uids->len > 0)
+        min_uid = g_array_index (uids, guint32, 0);
+    }
+  if (min_uid > 0)
+    {
+      g_autofree char *range = g_strdup_printf ("UID %u:*", min_uid);
+
+      g_clear_pointer (&uids, g_array_unref);
+      uids = search_window (self, range, cancellable, error);
+      if (uids == NULL)
+        return NULL;
+      /* "n:*" always names the highest UID, even one below n */
+      while (uids->len > 0 && g_array_index (uids, guint32, 0) < min_uid)
+        g_array_remove_index (uids, 0);
+    }
+  else if (uids == NULL)
+    {
+      uids = search_window (self, NULL, cancellable, error);
+      if (uids == NULL)
+        return NULL;
+    }
+  if (uids->len > 0)
+    {
+      g_autofree char *set = NULL;
+      g_autofree char *fetch = NULL;
+
+      set = mailsync_imap_format_seqset ((const guint32 *) uids->data, uids->len);
+      fetch = g_strdup_printf ("UID FETCH %s (UID FLAGS RFC822.SIZE INTERNALDATE)", set);
+      if (!fetch_into_listing (self, fetch, cancellable, error))
+        return NULL;
+    }
+  return build_listing (self, FALSE);
+}
+
+/* The full listing. Messages the status knows need only FLAGS (as mbsync
+ * does); the rest, and whatever the status lacks below its highest UID,
+ * need size and date too. */
+static GPtrArray *
+list_everything (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GArray) missing = g_array_new (FALSE, FALSE, sizeof (guint32));
+  guint32 max_known = 0;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_remove_all (self->listing);
+  g_array_set_size (self->vanished, 0);
+  if (self->known != NULL)
+    {
+      g_hash_table_iter_init (&iter, self->known);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        max_known = MAX (max_known, GPOINTER_TO_UINT (key));
+    }
+  if (max_known == 0)
+    {
+      /* UID ranges, not sequence numbers, so that concurrent expunges
+       * cannot shift them. */
+      if (self->window_since > 0 || self->window_max_size > 0 || self->window_min_uid > 0)
+        return list_window (self, cancellable, error);
+      if (!fetch_into_listing (self, "UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)", cancellable, error))
+        return NULL;
+      return build_listing (self, FALSE);
+    }
+
+  {
+    g_autofree char *known_part = g_strdup_printf ("UID FETCH 1:%u (UID FLAGS)", max_known);
+    g_autofree char *new_part = g_strdup_printf ("UID FETCH %u:* (UID FLAGS RFC822.SIZE INTERNALDATE)",
+                                                 max_known + 1);
+
+    if (!fetch_into_listing (self, known_part, cancellable, error)
+        || !fetch_into_listing (self, new_part, cancellable, error))
+      return NULL;
+  }
+  g_hash_table_iter_init (&iter, self->listing);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (!((Listed *) value)->complete && !g_hash_table_contains (self->known, key))
+      {
+        guint32 uid = GPOINTER_TO_UINT (key);
+        g_array_append_val (missing, uid);
+      }
+  if (missing->len > 0)
+    {
+      g_autofree char *set = NULL;
+      g_autofree char *line = NULL;
+
+      g_array_sort (missing, (GCompareFunc) compare_guint32);
+      set = mailsync_imap_format_seqset ((const guint32 *) missing->data, missing->len);
+      line = g_strdup_printf ("UID FETCH %s (UID FLAGS RFC822.SIZE INTERNALDATE)", set);
+      if (!fetch_into_listing (self, line, cancellable, error))
+        return NULL;
+    }
+  return build_listing (self, FALSE);
+}
+
+static GPtrArray *
+list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+{
+  guint32 saved_validity = 0;
+  guint64 saved_modseq = 0;
+  GPtrArray *result = NULL;
+  GError *local_error = NULL;
+
+  /* Always a fresh SELECT: it is what tells a changed UIDVALIDITY. */
+  _mailsync_imap_repository_set_selected (_mailsync_imap_folder_repo_of (self), NULL);
+  if (!_mailsync_imap_folder_ensure_selected (self, cancellable, error))
+    return NULL;
+  g_clear_pointer (&self->sync_state, g_free);
+  if (self->highestmodseq > 0)
+    self->sync_state = g_strdup_printf ("1 %u %" G_GUINT64_FORMAT, self->uidvalidity, self->highestmodseq);
+  g_clear_pointer (&self->listing_stamp, g_free);
+  if (self->highestmodseq > 0 && self->uidvalidity > 0 && self->uidnext > 0)
+    self->listing_stamp = g_strdup_printf ("%u %" G_GUINT64_FORMAT " %u %u", self->uidvalidity,
+                                           self->highestmodseq, self->uidnext, self->exists);
+  self->fast_listing = FALSE;
+  if (self->exists == 0)
+    return g_ptr_array_new_with_free_func (g_object_unref);
+
+  /* Only from a state of the same mailbox incarnation, and never
+   * backwards (a restored server). */
+  if (self->known != NULL && self->highestmodseq > 0
+      && parse_state (self->known_state, &saved_validity, &saved_modseq)
+      && saved_validity == self->uidvalidity && saved_modseq <= self->highestmodseq)
+    {
+      result = list_changes (self, saved_modseq, cancellable, &local_error);
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, local_error);
+          return NULL;
+        }
+      self->fast_listing = result != NULL;
+    }
+  if (result == NULL)
+    result = list_everything (self, cancellable, error);
+  return result;
+}
+
+static void
+list_messages_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapFolder *self = source;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *listing;
+
+  if (!_mailsync_imap_folder_check_connected (self, task))
+    return;
+  self->listing = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) listed_free);
+  self->vanished = g_array_new (FALSE, FALSE, sizeof (MailsyncImapRange));
+  self->listing_exists_max = 0;
+  g_clear_error (&self->listing_error);
+  listing = list_messages (self, cancellable, &error);
+  g_clear_error (&self->listing_error);
+  self->stale = listing != NULL && self->window_since == 0 && self->window_max_size == 0 &&
+                listing->len != self->exists;
+  g_clear_pointer (&self->listing, g_hash_table_unref);
+  g_clear_pointer (&self->vanished, g_array_unref);
+  /* The known state is good for one listing: the caller's status moves on. */
+  g_clear_pointer (&self->known, g_hash_table_unref);
+  g_clear_pointer (&self->known_state, g_free);
+  if (listing == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, listing, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+folder_list_messages_async (MailsyncFolder *folder, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  _mailsync_imap_folder_queue_job (MAILSYNC_IMAP_FOLDER (folder), g_task_new (folder, cancellable, callback, user_data),
+                                   folder_list_messages_async, list_messages_job);
+}
+
+static GPtrArray *
+folder_list_messages_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- the unchanged-folder probe ---------------------------------------------- */
+
+typedef struct
+{
+  MailsyncImapStatusData status;
+  gboolean seen;
+} ProbeData;
+
+static void
+probe_untagged (MailsyncImapResponse *response, gpointer user_data)
+{
+  ProbeData *data = user_data;
+
+  if (response->data_kind != MAILSYNC_IMAP_DATA_STATUS)
+    return;
+  data->status.present |= response->u.status->present;
+  if (response->u.status->present & MAILSYNC_IMAP_STATUS_ITEM_UIDVALIDITY)
+    data->status.uidvalidity = response->u.status->uidvalidity;
+  if (response->u.status->present & MAILSYNC_IMAP_STATUS_ITEM_UIDNEXT)
+    data->status.uidnext = response->u.status->uidnext;
+  if (response->u.status->present & MAILSYNC_IMAP_STATUS_ITEM_MESSAGES)
+    data->status.messages = response->u.status->messages;
+  if (response->u.status->present & MAILSYNC_IMAP_STATUS_ITEM_HIGHESTMODSEQ)
+    data->status.highestmodseq = response->u.status->highestmodseq;
+  data->seen = TRUE;
+}
+
+/* One STATUS, no SELECT: the folder's state in the listing stamp's form.
+ * Without CONDSTORE a flag change shows in none of STATUS's counters, so
+ * there is no stamp then (NULL, no error) and the folder is never taken
+ * as unchanged. */
+static void
+probe_state_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapFolder *self = source;
+  MailsyncImapConnection *connection;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autofree char *quoted = NULL;
+  g_autofree char *line = NULL;
+  MailsyncImapRequest *request;
+  ProbeData data = { { 0 }, FALSE };
+  const guint need = MAILSYNC_IMAP_STATUS_ITEM_UIDVALIDITY | MAILSYNC_IMAP_STATUS_ITEM_UIDNEXT |
+                     MAILSYNC_IMAP_STATUS_ITEM_MESSAGES | MAILSYNC_IMAP_STATUS_ITEM_HIGHESTMODSEQ;
+
+  if (!_mailsync_imap_folder_check_connected (self, task))
+    return;
+  connection = _mailsync_imap_folder_connection_of (self);
+  /* STATUS on the mailbox the connection has selected (a connection held
+   * open between syncs) may answer with the state of the last SELECT: RFC
+   * 3501 6.3.10 says not to use it there, and Dovecot shows mail delivered
+   * since only after a NOOP. No stamp then: the folder takes the full path. */
+  if (!mailsync_imap_connection_has_capability (connection, "CONDSTORE") ||
+      _mailsync_imap_repository_may_have_selected (_mailsync_imap_folder_repo_of (self), self->wire_name))
+    {
+      g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
+  quoted = _mailsync_imap_quote (self->wire_name);
+  line = g_strdup_printf ("STATUS %s (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)", quoted);
+  request = mailsync_imap_request_new (line);
+  mailsync_imap_request_set_untagged_handler (request, probe_untagged, &data);
+  mailsync_imap_connection_send_async (connection, request, cancellable, _mailsync_store_result, &result);
+  ok = mailsync_imap_connection_send_finish (connection, _mailsync_await (&result), &error);
+  if (ok == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (!data.seen || (data.status.present & need) != need || data.status.highestmodseq == 0)
+    {
+      g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
+  g_task_return_pointer (task,
+                         g_strdup_printf ("%u %" G_GUINT64_FORMAT " %u %u", data.status.uidvalidity,
+                                          data.status.highestmodseq, data.status.uidnext,
+                                          data.status.messages),
+                         g_free);
+}
+
+void
+_mailsync_imap_folder_probe_state_async (MailsyncImapFolder  *self,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  _mailsync_imap_folder_queue_job (self, g_task_new (self, cancellable, callback, user_data),
+                                   _mailsync_imap_folder_probe_state_async, probe_state_job);
+}
+
+char *
+_mailsync_imap_folder_probe_state_finish (MailsyncImapFolder  *self,
+                                          GAsyncResult        *result,
+                                          GError             **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+char *
+_mailsync_imap_folder_dup_listing_stamp (MailsyncImapFolder *self)
+{
+  return g_strdup (self->listing_stamp);
+}
+
+void
+_mailsync_imap_folder_list_class_init (MailsyncFolderClass *folder_class)
+{
+  folder_class->list_messages_async = folder_list_messages_async;
+  folder_class->list_messages_finish = folder_list_messages_finish;
+}

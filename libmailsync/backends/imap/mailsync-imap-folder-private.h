@@ -1,0 +1,122 @@
+/* Shared between mailsync-imap-folder.c and the mailsync-imap-folder-*.c
+ * files that hold the folder's operations, one subject each. Internal. */
+#pragma once
+
+#include "mailsync-imap-private.h"
+
+G_BEGIN_DECLS
+
+struct _MailsyncImapFolder
+{
+  MailsyncFolder parent_instance;
+
+  char *wire_name;        /* as sent on the wire (mUTF-7) */
+  guint32 uidvalidity;
+  guint32 uidnext;
+  guint64 highestmodseq;
+  guint32 exists;
+  gboolean read_only;
+  /* PERMANENTFLAGS of the last SELECT (issue 10 item 3): whether the
+   * server said, whether it has \*, and the keywords it lists. */
+  gboolean permanent_known;
+  gboolean permanent_any;
+  char **permanent_keywords;
+  /* The last listing missed something the server reported meanwhile
+   * (an EXISTS or EXPUNGE during its FETCH): the next wait for changes
+   * reports a change at once, since IDLE would not repeat it. */
+  gboolean stale;
+  GHashTable *fetching;   /* uid -> GTask of fetch_message */
+  GQueue fetch_order;     /* uids of the fetches in flight, oldest first */
+  GHashTable *stalled;    /* uids whose fetch the server never answered (socktimeout) */
+  GHashTable *listing;    /* uid -> Listed, during a listing */
+  /* The listing's memory budget (doc/design.md, "Memory"): no more
+   * entries than the largest EXISTS the server gave since the listing
+   * began, each with at most LISTING_MAX_KEYWORD_BYTES of keywords; the
+   * first excess is kept here and fails the listing when its command ends. */
+  guint32 listing_exists_max;
+  GError *listing_error;
+  GArray *vanished;       /* MailsyncImapRange reported VANISHED during a listing */
+
+  /* The fast resync (doc/design.md): what the caller's status knows, for
+   * the next listing only, and the state that listing leaves. */
+  GHashTable *known;      /* uid -> maildir flag letters, or NULL */
+  char *known_state;      /* sync-state saved with those, or NULL */
+  char *sync_state;       /* "1 UIDVALIDITY HIGHESTMODSEQ" of the last listing */
+  gboolean fast_listing;  /* the last listing used known + CHANGEDSINCE */
+  /* "UIDVALIDITY HIGHESTMODSEQ UIDNEXT MESSAGES" of the last listing's
+   * SELECT, for the unchanged-folder check (sync/mailsync-sync-unchanged.c);
+   * NULL without CONDSTORE. */
+  char *listing_stamp;
+
+  /* maxage/maxsize asked by the caller: a full listing SEARCHes first. */
+  gint64 window_since;     /* unix time, 0 for none */
+  guint64 window_max_size; /* bytes, 0 for none */
+  guint32 window_min_uid;  /* list from this UID on instead of SINCE; 0 for none */
+};
+
+/* The arguments of a flag store or a deletion, copied for the worker. */
+typedef struct
+{
+  char *set;              /* UID set */
+  guint32 *uids;
+  guint n_uids;
+  MailsyncFlags add;
+  MailsyncFlags remove;
+} UidArgs;
+
+/* mailsync-imap-folder.c: what every operation shares. */
+MailsyncImapRepository *_mailsync_imap_folder_repo_of         (MailsyncImapFolder *self);
+MailsyncImapConnection *_mailsync_imap_folder_connection_of   (MailsyncImapFolder *self);
+gboolean                _mailsync_imap_folder_check_connected (MailsyncImapFolder *self,
+                                                               GTask              *task);
+void                    _mailsync_imap_folder_queue_job       (MailsyncImapFolder *self,
+                                                               GTask              *task,
+                                                               gpointer            tag,
+                                                               MailsyncWorkerFunc  job);
+void                    _mailsync_imap_folder_on_untagged     (MailsyncImapResponse *response,
+                                                               gpointer              user_data);
+MailsyncImapRequest    *_mailsync_imap_folder_request         (MailsyncImapFolder *self,
+                                                               const char         *line);
+MailsyncImapResponse   *_mailsync_imap_folder_run             (MailsyncImapFolder *self,
+                                                               const char         *line,
+                                                               GCancellable       *cancellable,
+                                                               GError            **error);
+gboolean                _mailsync_imap_folder_qresync_enabled (MailsyncImapFolder *self);
+gboolean                _mailsync_imap_folder_bool_finish     (MailsyncFolder *folder,
+                                                               GAsyncResult   *result,
+                                                               GError        **error);
+/* An untagged handler appending the UIDs of a SEARCH to a GArray of guint32. */
+void                    _mailsync_imap_folder_collect_search  (MailsyncImapResponse *response,
+                                                               gpointer              user_data);
+
+/* mailsync-imap-folder-list.c */
+void _mailsync_imap_folder_listing_add   (MailsyncImapFolder      *self,
+                                          const MailsyncImapFetch *fetch);
+void _mailsync_imap_folder_note_vanished (MailsyncImapFolder         *self,
+                                          const MailsyncImapVanished *vanished);
+
+/* mailsync-imap-folder-store.c */
+gboolean _mailsync_imap_keyword_atom_ok    (const char *keyword);
+char    *_mailsync_imap_flag_list          (MailsyncFlags flags);
+gboolean _mailsync_imap_folder_store_flags (MailsyncImapFolder *self,
+                                            const char         *set,
+                                            char                sign,
+                                            MailsyncFlags       flags,
+                                            GCancellable       *cancellable,
+                                            GError            **error);
+GTask   *_mailsync_imap_folder_uid_task    (MailsyncFolder      *folder,
+                                            const guint32       *uids,
+                                            guint                n_uids,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+
+/* Each file of operations sets its vfuncs in the class. */
+void _mailsync_imap_folder_list_class_init    (MailsyncFolderClass *folder_class);
+void _mailsync_imap_folder_fetch_class_init   (MailsyncFolderClass *folder_class);
+void _mailsync_imap_folder_append_class_init  (MailsyncFolderClass *folder_class);
+void _mailsync_imap_folder_store_class_init   (MailsyncFolderClass *folder_class);
+void _mailsync_imap_folder_expunge_class_init (MailsyncFolderClass *folder_class);
+void _mailsync_imap_folder_idle_class_init    (MailsyncFolderClass *folder_class);
+
+G_END_DECLS
