@@ -6,8 +6,18 @@
 G_BEGIN_DECLS
 
 /* Crash hook for the crash tests: MAILSYNC_CRASH_AT=<step>:<n> makes the
- * process _exit(77) the n-th time it passes <step> (n counts from 1). */
+ * process _exit(77) the n-th time it passes <step> (n counts from 1).
+ * Compiled only with configure --enable-test-hooks; otherwise it is empty
+ * and the environment is never read, so call sites stay as they are. */
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
 void     _mailsync_crash_point (const char *step);
+#else
+static inline void
+_mailsync_crash_point (const char *step)
+{
+  (void) step;
+}
+#endif
 
 /* fsync(2) a directory so that entries created or renamed in it persist. */
 gboolean _mailsync_fsync_dir (const char *path, GError **error);

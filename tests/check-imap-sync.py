@@ -398,6 +398,10 @@ def scenario_imap_to_imap(server, root):
 
 
 def scenario_imap_to_imap_crashes(server, root):
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("IMAP <-> IMAP crashes", mailsync_tap.NO_HOOKS)
+        return
+
     def prepare(tag):
         ruser, rpw = server.new_user()
         luser, lpw = server.new_user()
@@ -463,6 +467,10 @@ def crash_steps():
 
 
 def scenario_crashes(server, root):
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("IMAP crashes", mailsync_tap.NO_HOOKS)
+        return
+
     def prepare(tag):
         user, pw = server.new_user()
         work = os.path.join(root, "crash-" + tag)

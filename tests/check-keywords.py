@@ -362,6 +362,9 @@ def scenario_case_and_upload(server, root, user, password):
 
     # interrupted after the APPEND: the next run finds the copy by content
     # and records the keywords both copies have, so it sends nothing again
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("recovery after a crash at runner-upload-appended", mailsync_tap.NO_HOOKS)
+        return
     with open(os.path.join(cur, "1700000001.up2.host:2,Sa"), "wb") as f:
         f.write(message("up2"))
     env_run = dict(os.environ, HOME=acc.home, MAILSYNC_CRASH_AT="runner-upload-appended")

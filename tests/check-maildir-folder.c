@@ -1244,9 +1244,9 @@ maildir_suite (void)
   tcase_add_test (folder, test_nested_append);
   tcase_add_test (folder, test_readonly);
   tcase_add_test (folder, test_concurrent_appends);
-  tcase_add_test (folder, test_crash_tmp_written);
-  tcase_add_test (folder, test_crash_delivered);
-  tcase_add_test (folder, test_crash_uid_set);
+  mailsync_test_add_crash_test (folder, test_crash_tmp_written);
+  mailsync_test_add_crash_test (folder, test_crash_delivered);
+  mailsync_test_add_crash_test (folder, test_crash_uid_set);
   suite_add_tcase (s, folder);
   return s;
 }

@@ -688,8 +688,8 @@ status_plain_suite (void)
   tcase_add_test (tc, test_journal_corrupt_middle);
   tcase_add_test (tc, test_fold);
   tcase_add_test (tc, test_fold_format1_upgrades);
-  tcase_add_test (tc, test_crash_mid_append);
-  tcase_add_test (tc, test_crash_during_fold);
+  mailsync_test_add_crash_test (tc, test_crash_mid_append);
+  mailsync_test_add_crash_test (tc, test_crash_during_fold);
   tcase_add_test (tc, test_refuses_unrepresentable);
   tcase_add_test (tc, test_purge);
   tcase_add_test (tc, test_corrupt_meta);

@@ -753,7 +753,7 @@ status_sqlite_suite (void)
   tcase_add_test (tc, test_read_offlineimap_fixture);
   tcase_add_test (tc, test_upgrade_v1);
   tcase_add_test (tc, test_null_columns);
-  tcase_add_test (tc, test_batch_atomic);
+  mailsync_test_add_crash_test (tc, test_batch_atomic);
   tcase_add_test (tc, test_garbage_file);
   tcase_add_test (tc, test_truncated_db);
   tcase_add_test (tc, test_future_version);

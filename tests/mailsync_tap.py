@@ -18,6 +18,14 @@ TOP_BUILDDIR = os.environ.get("top_builddir", os.path.join(HERE, ".."))
 HARNESS = os.path.join(SRCDIR, "tests", "harness", "dovecot-harness")
 MAILSYNC = os.path.join(TOP_BUILDDIR, "frontends", "mailsync", "mailsync")
 
+# The library has its crash points (configure --enable-test-hooks; set by
+# tests/Makefile.am): checks that set MAILSYNC_CRASH_AT run only then, and
+# are TAP SKIPs with NO_HOOKS as the reason otherwise.
+TEST_HOOKS = bool(os.environ.get("MAILSYNC_TEST_HOOKS"))
+NO_HOOKS = "the library is built without its crash points (configure --enable-test-hooks)"
+# A sanitizer build (configure --enable-sanitizers; set by tests/Makefile.am).
+SANITIZED = bool(os.environ.get("MAILSYNC_TEST_SANITIZED"))
+
 
 class Tap:
     """One TAP stream: numbered "ok"/"not ok" lines, then the plan.  A
@@ -26,6 +34,7 @@ class Tap:
     def __init__(self, limit=800):
         self.limit = limit
         self.checks = 0
+        self.skips = 0
         self.failures = []
 
     def check(self, label, ok, detail="", todo=None):
@@ -40,6 +49,16 @@ class Tap:
             self.failures.append(label)
         return ok
 
+    def skip(self, label, reason):
+        """A check not run in this build or on this machine: "ok N - label
+        # SKIP reason", never a bare pass.  Returns False, so that a caller
+        can write `if not TAP.skip(...)` as for a failed check."""
+        self.checks += 1
+        self.skips += 1
+        print("ok %d - %s # SKIP %s" % (self.checks, label, reason))
+        sys.stdout.flush()
+        return False
+
     def module_getattr(self, name):
         """A test module's __getattr__: another test that loads it as a
         module (check-cli-accept.py, check-imap-features.py) reads its
@@ -50,8 +69,18 @@ class Tap:
 
     def finish(self):
         """Prints the plan; the script's exit status."""
+        if self.skips:
+            print("# %d of %d checks skipped" % (self.skips, self.checks))
         print("1..%d" % self.checks)
         return 1 if self.failures else 0
+
+
+def skip_all(reason):
+    """The whole script is skipped: TAP's skip plan, and the exit status
+    (77) that automake's test driver reports as SKIP."""
+    print("1..0 # SKIP %s" % reason)
+    sys.stdout.flush()
+    return 77
 
 
 def parse_env(text):
