@@ -75,6 +75,19 @@ FLAG_LETTER["\\deleted"] = "T"
 # Folder names either side may create: both sides creating the same one
 # in a round is a case of its own (the two folders are one).
 NEW_FOLDERS = ("Work", "Lists", "Old", "Projects", "Notes")
+# What a round's operation (its log line's start) makes a sync do, as
+# words of the crash points' names.
+ACTIVITY_STEPS = (
+    ("server: APPEND", ("download", "maildir-delivered", "maildir-tmp-written")),
+    ("server: STORE", ("flags-local",)),
+    ("server: EXPUNGE", ("delete-local",)),
+    ("server: MOVE", ("imap-move", "download", "delete-local")),
+    ("server: CREATE", ("folder-created",)),
+    ("local: new folder", ("folder-created", "upload")),
+    ("local: new", ("upload", "maildir-uid-set")),
+    ("local: flags", ("flags-remote",)),
+    ("local: delete", ("delete-remote", "imap-deleted")),
+)
 MSGID_RE = re.compile(rb"^Message-ID:\s*<([^>]*)>", re.M | re.I)
 
 
@@ -456,6 +469,17 @@ class Account:
                              "; ".join(problems))
         return True
 
+    def steps_for(self, log):
+        """The crash points that the changes in @log make a sync pass (by
+        the words in their names; a renamed step is still drawn from all
+        steps at times)."""
+        words = ["reconciled", "status-"]
+        for line in log:
+            for prefix, step_words in ACTIVITY_STEPS:
+                if line.startswith(prefix):
+                    words += step_words
+        return [s for s in self.steps if any(w in s for w in words)]
+
     def round(self, n):
         self.log.append("round %d:" % n)
         touched_local, moved = set(), set()
@@ -471,9 +495,13 @@ class Account:
 
         kind = self.rng.choice(["clean", "crash-at", "crash-at", "kill-9", "kill-9"])
         if kind == "crash-at":
-            # Mostly the first passage: a round passes most steps once or
-            # twice, so a high count would often not crash at all.
-            step = "%s:%d" % (self.rng.choice(self.steps), self.rng.choice((1, 1, 1, 2, 3)))
+            # Mostly a step this round's changes pass (any step of the
+            # sources otherwise), and mostly its first passage: a step
+            # the run never reaches, or reaches fewer times, is no crash.
+            steps = self.steps_for(self.log[self.log.index("round %d:" % n):])
+            if self.rng.random() < 0.2 or not steps:
+                steps = self.steps
+            step = "%s:%d" % (self.rng.choice(steps), self.rng.choice((1, 1, 1, 2, 3)))
             if not HOOKS:
                 self.log.append("run: (no crash points in this build) clean")
             else:
