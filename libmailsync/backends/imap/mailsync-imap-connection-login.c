@@ -1,0 +1,240 @@
+/* The IMAP connection's authentication: LOGIN and the SASL mechanisms
+ * (mailsync-imap-auth.c encodes them) in offlineimap's order. Moved from
+ * mailsync-imap-connection.c (issue 14 item 1). */
+#include "config.h"
+
+#include "backends/imap/mailsync-imap-connection-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixinputstream.h>
+#include <gio/gunixoutputstream.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *
+sasl_continue (const char *text, gpointer user_data, GError **error)
+{
+  return mailsync_imap_sasl_step (user_data, text, error);
+}
+
+/* RFC 3501 quoted strings carry 7-bit text and escape only '"' and '\\'
+ * (g_strescape's octal escapes would change the password); anything else,
+ * UTF-8 included, goes as a literal. */
+static gboolean
+quotable (const char *s)
+{
+  for (const guchar *p = (const guchar *) s; *p; p++)
+    if (*p < 0x20 || *p > 0x7e)
+      return FALSE;
+  return TRUE;
+}
+
+static void
+append_quoted (GString *out, const char *s)
+{
+  g_string_append_c (out, '"');
+  for (; *s; s++)
+    {
+      if (*s == '"' || *s == '\\')
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, *s);
+    }
+  g_string_append_c (out, '"');
+}
+
+static MailsyncImapRequest *
+login_request (const char *user, const char *pass)
+{
+  const char *args[] = { user, pass };
+  GString *texts[G_N_ELEMENTS (args) + 1] = { NULL, };
+  GBytes *literals[G_N_ELEMENTS (args)] = { NULL, };
+  guint n = 0;
+  MailsyncImapRequest *request;
+
+  texts[0] = g_string_new ("LOGIN ");
+  for (guint i = 0; i < G_N_ELEMENTS (args); i++)
+    {
+      if (quotable (args[i]))
+        append_quoted (texts[n], args[i]);
+      else
+        {
+          literals[n] = g_bytes_new (args[i], strlen (args[i]));
+          texts[++n] = g_string_new (NULL);
+        }
+      if (i + 1 < G_N_ELEMENTS (args))
+        g_string_append_c (texts[n], ' ');
+    }
+  request = mailsync_imap_request_new (texts[0]->str);
+  for (guint i = 0; i < n; i++)
+    mailsync_imap_request_add_literal (request, literals[i], texts[i + 1]->str);
+  for (guint i = 0; i <= n; i++)
+    {
+      mailsync_imap_secret_clear (texts[i]->str);
+      g_string_free (texts[i], TRUE);
+    }
+  for (guint i = 0; i < n; i++)
+    g_bytes_unref (literals[i]);
+  return request;
+}
+
+static gboolean
+try_mechanism (MailsyncImapConnection    *self,
+               MailsyncImapAuthMechanism  mechanism,
+               GCancellable              *cancellable,
+               GError                   **error)
+{
+  const char *name = mailsync_imap_auth_mechanism_name (mechanism);
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  MailsyncImapRequest *request;
+
+  if (mechanism == MAILSYNC_IMAP_AUTH_LOGIN && !mailsync_imap_connection_has_capability (self, "AUTH=LOGIN"))
+    {
+      /* The LOGIN command (RFC 3501 §6.2.3), not the SASL mechanism. */
+      g_autofree char *log_line = NULL;
+      g_autoptr(GString) shown = g_string_new (NULL);
+
+      if (mailsync_imap_connection_has_capability (self, "LOGINDISABLED"))
+        {
+          g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY,
+                       "LOGIN: the server disabled it");
+          return FALSE;
+        }
+      request = login_request (self->settings->user ? self->settings->user : "",
+                               self->settings->password ? self->settings->password : "");
+      if (quotable (self->settings->user ? self->settings->user : ""))
+        append_quoted (shown, self->settings->user ? self->settings->user : "");
+      else
+        g_string_append (shown, "{literal}");
+      log_line = g_strdup_printf ("LOGIN %s <password redacted>", shown->str);
+      mailsync_imap_request_set_log_text (request, log_line);
+      ok = _mailsync_imap_connection_run (self, request, cancellable, error);
+      return ok != NULL;
+    }
+  else
+    {
+      gboolean bearer = mechanism == MAILSYNC_IMAP_AUTH_XOAUTH2 || mechanism == MAILSYNC_IMAP_AUTH_OAUTHBEARER;
+      const char *secret = bearer && self->settings->oauth2_token != NULL ? self->settings->oauth2_token
+                                                                          : self->settings->password;
+      g_autoptr(MailsyncImapSasl) sasl = mailsync_imap_sasl_new (mechanism, self->settings->user, secret,
+                                                                 self->settings->host, self->settings->port);
+      g_autofree char *initial = NULL;
+      g_autofree char *line = NULL;
+      g_autofree char *log_line = NULL;
+
+      mailsync_imap_sasl_set_authzid (sasl, self->settings->authzid);
+      if (mailsync_imap_connection_has_capability (self, "SASL-IR"))
+        initial = mailsync_imap_sasl_initial_response (sasl);
+      line = initial ? g_strdup_printf ("AUTHENTICATE %s %s", name, initial) : g_strdup_printf ("AUTHENTICATE %s", name);
+      log_line = g_strdup_printf ("AUTHENTICATE %s%s", name, initial ? " <initial response redacted>" : "");
+      request = mailsync_imap_request_new (line);
+      mailsync_imap_request_set_log_text (request, log_line);
+      mailsync_imap_request_set_continuation_handler (request, sasl_continue, sasl);
+      mailsync_imap_secret_clear (line);
+      if (initial)
+        mailsync_imap_secret_clear (initial);
+      ok = _mailsync_imap_connection_run (self, request, cancellable, error);
+      return ok != NULL;
+    }
+}
+
+gboolean
+_mailsync_imap_connection_authenticate (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
+{
+  g_autofree MailsyncImapAuthMechanism *mechanisms = NULL;
+  g_autoptr(GString) tried = g_string_new (NULL);
+  gboolean only_bearer = TRUE, no_password = FALSE;
+
+  self->auth_refused = MAILSYNC_IMAP_AUTH_NONE;
+  mechanisms = mailsync_imap_auth_parse_list (self->settings->auth_mechanisms ? self->settings->auth_mechanisms
+                                                                              : MAILSYNC_IMAP_DEFAULT_AUTH_MECHANISMS,
+                                              error);
+  if (mechanisms == NULL)
+    return FALSE;
+  for (guint i = 0; mechanisms[i] != MAILSYNC_IMAP_AUTH_NONE; i++)
+    if (mechanisms[i] != MAILSYNC_IMAP_AUTH_XOAUTH2 && mechanisms[i] != MAILSYNC_IMAP_AUTH_OAUTHBEARER)
+      only_bearer = FALSE;
+  for (guint i = 0; mechanisms[i] != MAILSYNC_IMAP_AUTH_NONE; i++)
+    {
+      const char *name = mailsync_imap_auth_mechanism_name (mechanisms[i]);
+      g_autofree char *cap = g_strconcat ("AUTH=", name, NULL);
+      g_autoptr(GError) attempt = NULL;
+      gboolean bearer = mechanisms[i] == MAILSYNC_IMAP_AUTH_XOAUTH2 || mechanisms[i] == MAILSYNC_IMAP_AUTH_OAUTHBEARER;
+
+      if (mechanisms[i] == MAILSYNC_IMAP_AUTH_GSSAPI)
+        continue; /* not built in: skipped like a mechanism the server lacks */
+      if (mechanisms[i] != MAILSYNC_IMAP_AUTH_LOGIN && !mailsync_imap_connection_has_capability (self, cap))
+        continue;
+      /* offlineimap tries XOAUTH2 only with a token: a password sent as a
+       * bearer token would be one failed login (Gmail offers XOAUTH2 to
+       * every client). A list of nothing but bearer mechanisms means the
+       * password is the token (the interaction's answer). */
+      if (bearer && self->settings->oauth2_token == NULL && !only_bearer)
+        continue;
+      /* With a token and a server without XOAUTH2/OAUTHBEARER, offlineimap
+       * goes on to the password mechanisms; without a password, not an
+       * empty one (a failed login) but a question to the repository. */
+      if (!bearer && self->settings->oauth2_token != NULL && self->settings->password == NULL)
+        {
+          no_password = TRUE;
+          continue;
+        }
+      if (try_mechanism (self, mechanisms[i], cancellable, &attempt))
+        return TRUE;
+      /* "NO [ALERT] Too many simultaneous connections" judges no
+       * password: a limit to wait out, not a failed login. */
+      if (self->fatal || g_error_matches (attempt, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&attempt));
+          return FALSE;
+        }
+      if (g_error_matches (attempt, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED) ||
+          g_error_matches (attempt, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_NO))
+        {
+          /* The server judged the credentials: one failed login. Trying
+           * the next mechanism with the same password would be a second
+           * failure at the server, and servers that count them lock the
+           * account or ban the address. Only a refused mechanism (BAD, a
+           * disabled LOGIN, a SASL exchange gone wrong) moves on. A NO
+           * [UNAVAILABLE] or [PRIVACYREQUIRED] (RFC 5530) is not about
+           * the password: it stays an IMAP error, and nobody is asked
+           * for another password. */
+          gboolean refused = strstr (attempt->message, " NO: [UNAVAILABLE]") == NULL &&
+                             strstr (attempt->message, " NO: [PRIVACYREQUIRED]") == NULL;
+
+          if (!refused)
+            {
+              g_propagate_error (error, g_steal_pointer (&attempt));
+              return FALSE;
+            }
+          self->auth_refused = mechanisms[i];
+          g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED,
+                       "Authentication to %s as %s failed (%s: %s)", self->settings->host,
+                       self->settings->user ? self->settings->user : "", name, attempt->message);
+          return FALSE;
+        }
+      g_string_append_printf (tried, "%s%s: %s", tried->len ? "; " : "", name, attempt->message);
+    }
+  if (no_password && tried->len == 0)
+    {
+      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED,
+                   "%s offers neither XOAUTH2 nor OAUTHBEARER, and there is no password for "
+                   "the other mechanisms of auth_mechanisms (offlineimap's fallback): set remotepass "
+                   "(or remotepassfile, remotepasscmd, remotepasseval)",
+                   self->settings->host ? self->settings->host : "the server");
+      return FALSE;
+    }
+  g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED,
+               "Authentication to %s as %s failed (%s)", self->settings->host,
+               self->settings->user ? self->settings->user : "",
+               tried->len ? tried->str : "no mechanism in auth_mechanisms is offered by the server");
+  return FALSE;
+}
+
+MailsyncImapAuthMechanism
+mailsync_imap_connection_get_refused_mechanism (MailsyncImapConnection *self)
+{
+  return self->auth_refused;
+}

@@ -1,0 +1,333 @@
+/* The IMAP connection's command pipeline: requests are tagged, queued
+ * and written one after the other while many are in flight (stopping
+ * behind a synchronizing literal), and completed by their tagged
+ * response. Moved from mailsync-imap-connection.c (issue 14 item 1). */
+#include "config.h"
+
+#include "backends/imap/mailsync-imap-connection-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixinputstream.h>
+#include <gio/gunixoutputstream.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- writing ----------------------------------------------------------------- */
+
+static void
+queue_bytes (MailsyncImapConnection *self, GBytes *bytes)
+{
+  WriteItem *item = g_new0 (WriteItem, 1);
+
+  item->bytes = bytes;
+  g_queue_push_tail (&self->write_queue, item);
+}
+
+static void
+queue_stream (MailsyncImapConnection *self, GInputStream *stream, guint64 size)
+{
+  WriteItem *item = g_new0 (WriteItem, 1);
+
+  item->stream = g_object_ref (stream);
+  item->remaining = size;
+  g_queue_push_tail (&self->write_queue, item);
+}
+
+void
+_mailsync_imap_connection_queue_text (MailsyncImapConnection *self, const char *text)
+{
+  queue_bytes (self, g_bytes_new (text, strlen (text)));
+}
+
+static gboolean
+can_skip_sync (MailsyncImapConnection *self, guint64 size)
+{
+  return mailsync_imap_connection_has_capability (self, "LITERAL+") ||
+         (mailsync_imap_connection_has_capability (self, "LITERAL-") && size <= LITERAL_MINUS_MAX);
+}
+
+/* Writes as much of @request as can go without waiting for "+". Returns
+ * TRUE when the whole command is queued. */
+gboolean
+_mailsync_imap_connection_write_request_parts (MailsyncImapConnection *self, MailsyncImapRequest *request)
+{
+  while (request->next_part < request->parts->len)
+    {
+      RequestPart *part = &g_array_index (request->parts, RequestPart, request->next_part);
+      RequestPart *next = request->next_part + 1 < request->parts->len
+        ? &g_array_index (request->parts, RequestPart, request->next_part + 1) : NULL;
+
+      /* The "{n}" was sent with the previous text; this is the data. */
+      if (part->literal != NULL)
+        queue_bytes (self, g_bytes_ref (part->literal));
+      else if (part->stream != NULL)
+        queue_stream (self, part->stream, part->stream_size);
+      _mailsync_imap_connection_queue_text (self, part->text);
+      request->next_part++;
+      if (next == NULL)
+        {
+          _mailsync_imap_connection_queue_text (self, "\r\n");
+          return TRUE;
+        }
+      if (can_skip_sync (self, _mailsync_imap_connection_part_literal_size (next)))
+        {
+          g_autofree char *marker = g_strdup_printf ("{%" G_GUINT64_FORMAT "+}\r\n", _mailsync_imap_connection_part_literal_size (next));
+          _mailsync_imap_connection_queue_text (self, marker);
+        }
+      else
+        {
+          g_autofree char *marker = g_strdup_printf ("{%" G_GUINT64_FORMAT "}\r\n", _mailsync_imap_connection_part_literal_size (next));
+          _mailsync_imap_connection_queue_text (self, marker);
+          self->awaiting_plus = request;
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static void
+log_command (MailsyncImapRequest *request)
+{
+  if (request->log_text != NULL)
+    IMAP_DEBUG ("C: %s %s", request->tag, request->log_text);
+  else
+    {
+      RequestPart *first = &g_array_index (request->parts, RequestPart, 0);
+      IMAP_DEBUG ("C: %s %s%s", request->tag, first->text, request->parts->len > 1 ? " {literal...}" : "");
+    }
+}
+
+/* Moves pending requests onto the wire while allowed. */
+void
+_mailsync_imap_connection_schedule_requests (MailsyncImapConnection *self)
+{
+  while (self->awaiting_plus == NULL && !g_queue_is_empty (&self->pending) &&
+         g_queue_get_length (&self->in_flight) < self->settings->max_in_flight)
+    {
+      MailsyncImapRequest *request = g_queue_pop_head (&self->pending);
+      g_autofree char *prefix = g_strdup_printf ("%s ", request->tag);
+
+      /* socktimeout counts from the first command the server owes. */
+      if (!_mailsync_imap_connection_waiting_for_server (self))
+        _mailsync_imap_connection_note_activity (self);
+      log_command (request);
+      _mailsync_imap_connection_queue_text (self, prefix);
+      g_queue_push_tail (&self->in_flight, request);
+      request->written = _mailsync_imap_connection_write_request_parts (self, request);
+    }
+  _mailsync_imap_connection_pump_writes (self);
+}
+
+static void
+flush_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(MailsyncImapConnection) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->writing = FALSE;
+  if (!g_output_stream_flush_finish (G_OUTPUT_STREAM (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        _mailsync_imap_connection_lost (self, error);
+      return;
+    }
+  _mailsync_imap_connection_note_activity (self);
+  _mailsync_imap_connection_pump_writes (self);
+}
+
+static void
+write_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(MailsyncImapConnection) self = user_data;
+  g_autoptr(GError) error = NULL;
+  gsize written = 0;
+  gboolean ok = g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, &written, &error);
+
+  self->bytes_written += written;
+  if (!ok)
+    {
+      self->writing = FALSE;
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        _mailsync_imap_connection_lost (self, error);
+      return;
+    }
+  _mailsync_imap_connection_note_activity (self);
+  if (self->compressed)
+    {
+      /* A deflate stream holds data back until flushed (Z_SYNC_FLUSH):
+       * the server must see each command when we send it. */
+      g_output_stream_flush_async (G_OUTPUT_STREAM (source), G_PRIORITY_DEFAULT, self->io_cancellable,
+                                   flush_done, g_object_ref (self));
+      return;
+    }
+  self->writing = FALSE;
+  _mailsync_imap_connection_pump_writes (self);
+}
+
+/* A streamed literal is read a slice at a time, just before it is
+ * written: a 10 MB APPEND costs one slice of memory. The source is a
+ * local (spool) file, so a blocking read is short. */
+#define STREAM_SLICE (256 * 1024)
+
+static gboolean
+read_slice (MailsyncImapConnection *self, WriteItem *item, GByteArray *merged)
+{
+  g_autoptr(GError) error = NULL;
+  gsize want = (gsize) MIN (item->remaining, STREAM_SLICE);
+  gsize start = merged->len;
+  gsize got = 0;
+
+  g_byte_array_set_size (merged, start + want);
+  if (!g_input_stream_read_all (item->stream, merged->data + start, want, &got, NULL, &error) || got != want)
+    {
+      g_autoptr(GError) short_read = NULL;
+
+      /* The server was promised exactly this many bytes: the session
+       * cannot continue. */
+      if (error == NULL)
+        short_read = g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
+                                  "message content ended %" G_GUINT64_FORMAT " bytes early",
+                                  item->remaining - got);
+      _mailsync_imap_connection_lost (self, error ? error : short_read);
+      return FALSE;
+    }
+  item->remaining -= want;
+  return TRUE;
+}
+
+void
+_mailsync_imap_connection_pump_writes (MailsyncImapConnection *self)
+{
+  WriteItem *item;
+  g_autoptr(GByteArray) merged = NULL;
+
+  if (self->writing || self->out == NULL || g_queue_is_empty (&self->write_queue))
+    return;
+  /* Coalesce small pieces into one write: a pipeline of 64 short UID
+   * STOREs becomes one packet, not 64. */
+  merged = g_byte_array_new ();
+  while ((item = g_queue_pop_head (&self->write_queue)) != NULL)
+    {
+      if (item->stream != NULL)
+        {
+          if (!read_slice (self, item, merged))
+            {
+              _mailsync_imap_connection_write_item_free (item);
+              return;
+            }
+          if (item->remaining > 0)
+            {
+              g_queue_push_head (&self->write_queue, item);
+              break;
+            }
+        }
+      else
+        {
+          gsize len;
+          const guint8 *data = g_bytes_get_data (item->bytes, &len);
+          g_byte_array_append (merged, data, len);
+        }
+      _mailsync_imap_connection_write_item_free (item);
+      if (merged->len > 1024 * 1024)
+        break;
+    }
+  self->writing = TRUE;
+  {
+    GBytes *chunk = g_byte_array_free_to_bytes (g_steal_pointer (&merged));
+    gsize len;
+    const guint8 *data = g_bytes_get_data (chunk, &len);
+
+    /* The chunk must outlive the write: tie it to the connection ref. */
+    g_object_set_data_full (G_OBJECT (self), "mailsync-write-chunk", chunk, (GDestroyNotify) g_bytes_unref);
+    g_output_stream_write_all_async (self->out, data, len, G_PRIORITY_DEFAULT, self->io_cancellable,
+                                     write_done, g_object_ref (self));
+  }
+}
+
+/* ---- completing requests ---------------------------------------------------- */
+
+void
+_mailsync_imap_connection_complete_request (MailsyncImapConnection *self, MailsyncImapRequest *request, MailsyncImapResponse *response)
+{
+  GTask *task = g_steal_pointer (&request->task);
+
+  g_queue_remove (&self->in_flight, request);
+  if (self->awaiting_plus == request)
+    self->awaiting_plus = NULL;
+
+  if (response->status == MAILSYNC_IMAP_STATUS_OK)
+    g_task_return_pointer (task, mailsync_imap_response_ref (response), (GDestroyNotify) mailsync_imap_response_unref);
+  else
+    {
+      g_autofree char *first = g_strdup (g_array_index (request->parts, RequestPart, 0).text);
+      char *space = strchr (first, ' ');
+      int code = response->status == MAILSYNC_IMAP_STATUS_NO ? MAILSYNC_IMAP_ERROR_NO : MAILSYNC_IMAP_ERROR_BAD;
+
+      if (space)
+        *space = '\0';
+      if (response->code && response->code->kind == MAILSYNC_IMAP_CODE_AUTHENTICATIONFAILED)
+        code = MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED;
+      else if (_mailsync_imap_connection_is_throttling (first, response->code, response->text, &self->throttle_hint_ms))
+        {
+          code = MAILSYNC_IMAP_ERROR_THROTTLED;
+          self->throttled = TRUE;
+          g_free (self->throttle_text);
+          self->throttle_text = g_strdup_printf ("%s %s: %s%s%s%s", first,
+                                                 response->status == MAILSYNC_IMAP_STATUS_NO ? "NO" : "BAD",
+                                                 response->code ? "[" : "", response->code ? response->code->name : "",
+                                                 response->code ? "] " : "", response->text ? response->text : "");
+        }
+      g_task_return_new_error (task, MAILSYNC_IMAP_ERROR, code, "%s %s: %s%s%s%s", first,
+                               response->status == MAILSYNC_IMAP_STATUS_NO ? "NO" : "BAD",
+                               response->code ? "[" : "", response->code ? response->code->name : "",
+                               response->code ? "] " : "", response->text ? response->text : "");
+    }
+  g_object_unref (task);
+  mailsync_imap_request_free (request);
+  _mailsync_imap_connection_schedule_requests (self);
+}
+
+void
+_mailsync_imap_connection_fail_everything (MailsyncImapConnection *self, const GError *error)
+{
+  MailsyncImapRequest *request;
+
+  if (self->fatal == NULL)
+    self->fatal = g_error_copy (error);
+  IMAP_DEBUG ("connection failed: %s", error->message);
+  self->awaiting_plus = NULL;
+  while ((request = g_queue_pop_head (&self->in_flight)) != NULL ||
+         (request = g_queue_pop_head (&self->pending)) != NULL)
+    {
+      GTask *task = g_steal_pointer (&request->task);
+      g_task_return_error (task, g_error_copy (self->fatal));
+      g_object_unref (task);
+      mailsync_imap_request_free (request);
+    }
+  if (self->greeting_task)
+    {
+      GTask *task = g_steal_pointer (&self->greeting_task);
+      g_task_return_error (task, g_error_copy (self->fatal));
+      g_object_unref (task);
+    }
+  g_queue_clear_full (&self->write_queue, (GDestroyNotify) _mailsync_imap_connection_write_item_free);
+}
+
+void
+mailsync_imap_connection_send_continuation_line (MailsyncImapConnection *self,
+                                                 const char             *line)
+{
+  if (self->out == NULL || self->fatal != NULL)
+    return;
+  IMAP_DEBUG ("C: %s", line);
+  _mailsync_imap_connection_queue_text (self, line);
+  _mailsync_imap_connection_queue_text (self, "\r\n");
+  /* The command now owes its tagged reply: socktimeout applies again. */
+  for (GList *l = self->in_flight.head; l; l = l->next)
+    ((MailsyncImapRequest *) l->data)->no_timeout = FALSE;
+  _mailsync_imap_connection_note_activity (self);
+  _mailsync_imap_connection_pump_writes (self);
+}

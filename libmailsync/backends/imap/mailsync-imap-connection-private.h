@@ -1,0 +1,157 @@
+/* What the files of the IMAP connection share (internal, not installed):
+ * the request and connection structures and the steps one file calls in
+ * another. mailsync-imap-connection.c holds the object, its settings and
+ * requests, its state and errors; -pipeline.c writes and tags commands and
+ * completes them; -dispatch.c reads and routes responses; -spool.c keeps
+ * large literals out of memory; -open.c connects (net/), runs TLS and
+ * the greeting; -login.c authenticates. */
+#pragma once
+
+#include "mailsync-imap-connection.h"
+#include "mailsync-imap-auth.h"
+#include "mailsync-imap-parser.h"
+#include "mailsync-imap-tokenizer.h"
+#include "net/mailsync-net-private.h"
+#include "net/mailsync-tls-stream.h"
+#include "mailsync-error.h"
+#include "mailsync-private.h"
+#include "mailsync-worker.h"
+
+G_BEGIN_DECLS
+
+#define READ_CHUNK 65536
+#define DEFAULT_MAX_IN_FLIGHT 64
+/* RFC 7888 §4: LITERAL- allows non-synchronizing literals up to 4096. */
+#define LITERAL_MINUS_MAX 4096
+
+#define IMAP_DEBUG(...) g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+typedef struct
+{
+  GBytes *literal;        /* NULL for the first part and for streams */
+  GInputStream *stream;   /* a literal read from here as it is sent */
+  guint64 stream_size;
+  char *text;
+} RequestPart;
+
+/* What waits to be written: bytes, or the rest of a streamed literal. */
+typedef struct
+{
+  GBytes *bytes;
+  GInputStream *stream;
+  guint64 remaining;
+} WriteItem;
+
+struct _MailsyncImapRequest
+{
+  char *tag;
+  GArray *parts;          /* RequestPart */
+  guint next_part;        /* first part not yet written */
+  char *log_text;
+  MailsyncImapUntaggedFunc untagged;
+  gpointer untagged_data;
+  MailsyncImapContinuationFunc continuation;
+  gpointer continuation_data;
+  GTask *task;
+  gboolean written;       /* the whole command is on the wire */
+  gboolean no_timeout;    /* IDLE: the server may rightly stay silent */
+};
+
+struct _MailsyncImapConnection
+{
+  GObject parent_instance;
+
+  MailsyncImapSettings *settings;
+  GIOStream *stream;
+  GInputStream *in;
+  GOutputStream *out;
+  GSubprocess *tunnel;
+  MailsyncImapParser *parser;
+  GCancellable *io_cancellable;  /* cancels the read loop on close */
+
+  guint next_tag;
+  GQueue pending;                /* requests not yet completely written */
+  GQueue in_flight;              /* written (or being written), awaiting the tag */
+  MailsyncImapRequest *awaiting_plus; /* stopped before a synchronizing literal */
+  GQueue write_queue;            /* WriteItem, in order */
+  gboolean writing;
+  gboolean reading;
+  gboolean compressed;           /* output must be flushed after each write */
+  gboolean utf8_accept;          /* ENABLE UTF8=ACCEPT succeeded (RFC 6855) */
+
+  GHashTable *capabilities;      /* upper-case name -> name */
+  char *greeting;
+  gboolean preauth;
+  gboolean bye;
+  char *bye_text;                /* a BYE that limits us: why the server closes */
+  GError *fatal;                 /* the connection is dead */
+
+  /* the server said it limits us (issue 12 item 9); the repository backs
+   * off before it uses this connection again */
+  gboolean throttled;
+  guint throttle_hint_ms;        /* the server's own suggested wait, 0 for none */
+  char *throttle_text;           /* what it said */
+
+  MailsyncImapUntaggedFunc unsolicited;
+  gpointer unsolicited_data;
+
+  MailsyncImapCertificateFunc certificate_handler;
+  gpointer certificate_data;
+
+  /* the mechanism whose login the server refused (NO), for the
+   * repository: a refused OAuth2 token is refreshed once */
+  MailsyncImapAuthMechanism auth_refused;
+
+  /* while opening: wait for the greeting */
+  GTask *greeting_task;
+
+  /* socktimeout: a tick checks how long the server has kept us waiting */
+  GSource *watchdog;
+  gint64 last_activity;          /* monotonic µs of the last byte in or out */
+
+  /* for -P and callers' statistics: protocol bytes (before COMPRESS) */
+  guint64 bytes_read;
+  guint64 bytes_written;
+  guint64 commands_sent;
+};
+
+/* mailsync-imap-connection.c */
+void _mailsync_imap_connection_write_item_free (WriteItem *item);
+/* mailsync-imap-connection.c */
+guint64 _mailsync_imap_connection_part_literal_size (const RequestPart *part);
+/* mailsync-imap-connection.c */
+void _mailsync_imap_connection_set_capabilities (MailsyncImapConnection *self, char **names);
+/* mailsync-imap-connection.c */
+char *_mailsync_imap_connection_peer_label (MailsyncImapConnection *self);
+/* mailsync-imap-connection.c */
+gboolean _mailsync_imap_connection_is_throttling (const char *verb, const MailsyncImapCode *code, const char *text, guint *hint_ms);
+/* mailsync-imap-connection.c */
+void _mailsync_imap_connection_lost (MailsyncImapConnection *self, const GError *cause);
+/* mailsync-imap-connection.c */
+gboolean _mailsync_imap_connection_waiting_for_server (MailsyncImapConnection *self);
+/* mailsync-imap-connection.c */
+void _mailsync_imap_connection_note_activity (MailsyncImapConnection *self);
+/* mailsync-imap-connection.c */
+void _mailsync_imap_connection_start_watchdog (MailsyncImapConnection *self);
+/* mailsync-imap-connection-spool.c */
+GOutputStream *_mailsync_imap_connection_spool_literal (const MailsyncImapLiteralInfo *info, gpointer user_data);
+/* mailsync-imap-connection-pipeline.c */
+void _mailsync_imap_connection_queue_text (MailsyncImapConnection *self, const char *text);
+/* mailsync-imap-connection-pipeline.c */
+gboolean _mailsync_imap_connection_write_request_parts (MailsyncImapConnection *self, MailsyncImapRequest *request);
+/* mailsync-imap-connection-pipeline.c */
+void _mailsync_imap_connection_schedule_requests (MailsyncImapConnection *self);
+/* mailsync-imap-connection-pipeline.c */
+void _mailsync_imap_connection_pump_writes (MailsyncImapConnection *self);
+/* mailsync-imap-connection-pipeline.c */
+void _mailsync_imap_connection_complete_request (MailsyncImapConnection *self, MailsyncImapRequest *request, MailsyncImapResponse *response);
+/* mailsync-imap-connection-pipeline.c */
+void _mailsync_imap_connection_fail_everything (MailsyncImapConnection *self, const GError *error);
+/* mailsync-imap-connection-dispatch.c */
+void _mailsync_imap_connection_start_reading (MailsyncImapConnection *self);
+/* mailsync-imap-connection-open.c */
+MailsyncImapResponse *_mailsync_imap_connection_run (MailsyncImapConnection *self, MailsyncImapRequest *request, GCancellable *cancellable, GError **error);
+/* mailsync-imap-connection-login.c */
+gboolean _mailsync_imap_connection_authenticate (MailsyncImapConnection *self, GCancellable *cancellable, GError **error);
+
+G_END_DECLS
