@@ -579,6 +579,9 @@ def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
         return 77
+    # A SIGTERM (a long run stopped, make's timeout) unwinds through the
+    # finally below, so the private Dovecot is stopped and /tmp cleaned.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     started = time.monotonic()
     seeds = list(range(FIRST_SEED, FIRST_SEED + SEEDS))
     print("# seeds %s, %d rounds each%s" % (", ".join(map(str, seeds)), ROUNDS,
