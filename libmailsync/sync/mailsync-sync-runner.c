@@ -16,6 +16,14 @@
  *              the message is gone on both sides, the next run forgets it)
  *   flags:     set flags -> flush -> status put (crash before the put: both
  *              sides already agree, the next run records it)
+ *
+ * This file lists, plans and executes one folder pair and retries it after
+ * a dropped connection. The rest of the engine, one subject a file, shares
+ * the Runner through mailsync-sync-private.h: mailsync-sync-ops.c (the
+ * passes above), -state.c (row columns, keywords stamp, listing state),
+ * -window.c (maxsize/maxage/startdate), -unchanged.c (the no-op skip),
+ * -rebuild.c (a lost status), -labels.c (Gmail labels), -moves.c (the
+ * move pre-pass) and -folders.c (the account's folders and folder loop).
  */
 #include "config.h"
 
