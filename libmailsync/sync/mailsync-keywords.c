@@ -104,21 +104,11 @@ _mailsync_keywords_set_finish (MailsyncFolder  *folder,
                                GStrv           *not_stored,
                                GError         **error)
 {
-  GError *local_error = NULL;
-  GStrv rest;
-
   g_return_val_if_fail (g_task_is_valid (result, folder), FALSE);
-  rest = g_task_propagate_pointer (G_TASK (result), &local_error);
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, local_error);
-      return FALSE;
-    }
-  if (not_stored != NULL)
-    *not_stored = rest;
-  else
-    g_strfreev (rest);
-  return TRUE;
+  /* set_done returns the backend's result as the Maildir backend's own
+   * task does: one function takes it (sync/ may use the backends, never
+   * the other way round). */
+  return _mailsync_maildir_keywords_take_not_stored (G_TASK (result), not_stored, error);
 }
 
 gboolean

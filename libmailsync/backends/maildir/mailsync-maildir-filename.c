@@ -208,18 +208,12 @@ _mailsync_maildir_name_with_flags (const MailsyncMaildirName *name,
                           name->tail ? name->tail : "");
 }
 
-/* "<base without U=/FMD5=>,U=<uid>,FMD5=<md5><sep>2,<flags><tail>": keeps the
- * file's own unique part (MUAs may track it) and drops UID fields that
- * belong to another folder. */
-char *
-_mailsync_maildir_name_with_uid (const MailsyncMaildirName *name,
-                                 guint32                    uid,
-                                 const char                *md5,
-                                 char                       default_sep)
+/* Appends @base without its ",U=<digits>" and ",FMD5=<hex>" fields: those
+ * belong to the folder the name was made for. */
+static void
+append_base_without_uid (GString    *s,
+                         const char *p)
 {
-  GString *s = g_string_new (NULL);
-  const char *p = name->base;
-
   while (*p)
     {
       if (g_str_has_prefix (p, ",U="))
@@ -236,6 +230,20 @@ _mailsync_maildir_name_with_uid (const MailsyncMaildirName *name,
         }
       g_string_append_c (s, *p++);
     }
+}
+
+/* "<base without U=/FMD5=>,U=<uid>,FMD5=<md5><sep>2,<flags><tail>": keeps the
+ * file's own unique part (MUAs may track it) and drops UID fields that
+ * belong to another folder. */
+char *
+_mailsync_maildir_name_with_uid (const MailsyncMaildirName *name,
+                                 guint32                    uid,
+                                 const char                *md5,
+                                 char                       default_sep)
+{
+  GString *s = g_string_new (NULL);
+
+  append_base_without_uid (s, name->base);
   g_string_append_printf (s, ",U=%u,FMD5=%s%c2,%s%s", uid, md5,
                           name->info_sep ? name->info_sep : default_sep,
                           name->flags, name->tail);
@@ -254,27 +262,11 @@ _mailsync_maildir_name_for_destination (const MailsyncMaildirName *name,
                                         char                       default_sep)
 {
   GString *s;
-  const char *p = name->base;
 
   if (uid != 0)
     return _mailsync_maildir_name_with_uid (name, uid, md5, default_sep);
   s = g_string_new (NULL);
-  while (*p)
-    {
-      if (g_str_has_prefix (p, ",U="))
-        {
-          for (p += 3; g_ascii_isdigit (*p); p++)
-            ;
-          continue;
-        }
-      if (g_str_has_prefix (p, ",FMD5="))
-        {
-          for (p += 6; g_ascii_isxdigit (*p); p++)
-            ;
-          continue;
-        }
-      g_string_append_c (s, *p++);
-    }
+  append_base_without_uid (s, name->base);
   g_string_append_printf (s, "%c2,%s%s", name->info_sep ? name->info_sep : default_sep,
                           name->flags, name->tail);
   return g_string_free (s, FALSE);

@@ -108,23 +108,7 @@ set_flags_thread (GTask        *task,
       return;
     }
 
-  /* Go on past a failed message so that one vanished file does not leave
-   * the others unchanged; report the first failure. */
-  for (guint i = 0; i < d->n_uids; i++)
-    {
-      GError *error = NULL;
-
-      if (g_cancellable_set_error_if_cancelled (cancellable, &error) ||
-          !set_flags_one (self, d, d->uids[i], cancellable, &error))
-        {
-          if (first_error == NULL)
-            first_error = error;
-          else
-            g_error_free (error);
-          if (g_cancellable_is_cancelled (cancellable))
-            break;
-        }
-    }
+  first_error = _mailsync_maildir_folder_for_each_uid (self, d, set_flags_one, cancellable);
   if (first_error != NULL)
     g_task_return_error (task, first_error);
   else
@@ -186,21 +170,8 @@ set_keywords_thread (GTask        *task,
     }
   d->remove_letters = _mailsync_maildir_keywords_to_letters (_mailsync_maildir_folder_get_repo (self), self->path,
                                                              (const char * const *) remove, FALSE, NULL, NULL);
-  for (guint i = 0; i < d->n_uids && (*d->add_letters || *d->remove_letters); i++)
-    {
-      GError *error = NULL;
-
-      if (g_cancellable_set_error_if_cancelled (cancellable, &error) ||
-          !set_flags_one (self, d, d->uids[i], cancellable, &error))
-        {
-          if (first_error == NULL)
-            first_error = error;
-          else
-            g_error_free (error);
-          if (g_cancellable_is_cancelled (cancellable))
-            break;
-        }
-    }
+  if (*d->add_letters || *d->remove_letters)
+    first_error = _mailsync_maildir_folder_for_each_uid (self, d, set_flags_one, cancellable);
   if (first_error != NULL)
     g_task_return_error (task, first_error);
   else
@@ -234,11 +205,22 @@ _mailsync_maildir_folder_set_keywords_finish (MailsyncMaildirFolder  *self,
                                               GStrv                  *not_stored,
                                               GError                **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return _mailsync_maildir_keywords_take_not_stored (G_TASK (result), not_stored, error);
+}
+
+/* The result of a set_keywords task: a GStrv of the keywords not stored.
+ * The keyword sync's own task (sync/mailsync-keywords.c) carries the same
+ * result and takes it here too. */
+gboolean
+_mailsync_maildir_keywords_take_not_stored (GTask   *task,
+                                            GStrv   *not_stored,
+                                            GError **error)
+{
   GError *local_error = NULL;
   GStrv rest;
 
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  rest = g_task_propagate_pointer (G_TASK (result), &local_error);
+  rest = g_task_propagate_pointer (task, &local_error);
   if (local_error != NULL)
     {
       g_propagate_error (error, local_error);

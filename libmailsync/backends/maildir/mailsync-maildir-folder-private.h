@@ -84,6 +84,16 @@ GTask   *_mailsync_maildir_folder_op_task_new   (MailsyncMaildirFolder *self,
                                                  GAsyncReadyCallback    callback,
                                                  gpointer               user_data,
                                                  OpData               **data_out);
+/* One message of a set_flags, set_keywords or delete_messages task. */
+typedef gboolean (*MailsyncMaildirUidOp) (MailsyncMaildirFolder  *self,
+                                          OpData                 *d,
+                                          guint32                 uid,
+                                          GCancellable           *cancellable,
+                                          GError                **error);
+GError  *_mailsync_maildir_folder_for_each_uid  (MailsyncMaildirFolder *self,
+                                                 OpData                *d,
+                                                 MailsyncMaildirUidOp   one,
+                                                 GCancellable          *cancellable);
 
 /* The listing (mailsync-maildir-listing.c) */
 char    *_mailsync_maildir_folder_find_uid      (MailsyncMaildirFolder  *self,

@@ -182,6 +182,35 @@ _mailsync_maildir_folder_rename_rel (MailsyncMaildirFolder  *self,
   return TRUE;
 }
 
+/* Runs @one for every UID of @d. It goes on past a failed message so that
+ * one vanished file does not leave the others unchanged, and stops when
+ * @cancellable is cancelled. Returns the first failure, or NULL. */
+GError *
+_mailsync_maildir_folder_for_each_uid (MailsyncMaildirFolder *self,
+                                       OpData                *d,
+                                       MailsyncMaildirUidOp   one,
+                                       GCancellable          *cancellable)
+{
+  GError *first_error = NULL;
+
+  for (guint i = 0; i < d->n_uids; i++)
+    {
+      GError *error = NULL;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, &error) ||
+          !one (self, d, d->uids[i], cancellable, &error))
+        {
+          if (first_error == NULL)
+            first_error = error;
+          else
+            g_error_free (error);
+          if (g_cancellable_is_cancelled (cancellable))
+            break;
+        }
+    }
+  return first_error;
+}
+
 /* Common task data ------------------------------------------------------------ */
 
 static void

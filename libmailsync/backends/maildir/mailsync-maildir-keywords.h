@@ -42,5 +42,10 @@ gboolean _mailsync_maildir_folder_set_keywords_finish (MailsyncMaildirFolder  *s
                                                        GAsyncResult           *result,
                                                        GStrv                  *not_stored,
                                                        GError                **error);
+/* Takes a task's GStrv of keywords not stored (NULL: none wanted); the
+ * body of the finish above, shared with the keyword sync's own task. */
+gboolean _mailsync_maildir_keywords_take_not_stored   (GTask                  *task,
+                                                       GStrv                  *not_stored,
+                                                       GError                **error);
 
 G_END_DECLS

@@ -92,21 +92,7 @@ delete_thread (GTask        *task,
       g_task_return_error (task, first_error);
       return;
     }
-  for (guint i = 0; i < d->n_uids; i++)
-    {
-      GError *error = NULL;
-
-      if (g_cancellable_set_error_if_cancelled (cancellable, &error) ||
-          !delete_one (self, d, d->uids[i], cancellable, &error))
-        {
-          if (first_error == NULL)
-            first_error = error;
-          else
-            g_error_free (error);
-          if (g_cancellable_is_cancelled (cancellable))
-            break;
-        }
-    }
+  first_error = _mailsync_maildir_folder_for_each_uid (self, d, delete_one, cancellable);
   if (first_error != NULL)
     g_task_return_error (task, first_error);
   else
