@@ -133,19 +133,9 @@ deliver (MailsyncMaildirFolder  *self,
     have_header_date = _mailsync_maildir_header_date (headers->str, "Date", &header_date);
   if (utime_from_header && have_header_date)
     mtime = header_date;
-  if (mtime > 0)
-    {
-      struct timespec times[2];
-
-      times[0].tv_sec = (time_t) mtime;
-      times[0].tv_nsec = 0;
-      times[1] = times[0];
-      if (futimens (fd, times) != 0)
-        {
-          _mailsync_set_error_from_errno (error, errno, "Cannot set the time of", tmp_path);
-          goto fail;
-        }
-    }
+  /* The message's time is set once the file has left tmp/, not here: a
+   * tmp/ file with an old mtime is what a concurrent sync's cleanup takes
+   * for a killed delivery's leftover (clean_tmp below) and removes. */
   if (do_fsync && fsync (fd) != 0)
     {
       _mailsync_set_error_from_errno (error, errno, "Cannot fsync", tmp_path);
@@ -194,6 +184,21 @@ deliver (MailsyncMaildirFolder  *self,
         }
       g_free (tmp_name);
       tmp_name = _mailsync_maildir_name_build (name_time, uid, d->md5, letters, _mailsync_maildir_folder_info_sep (self));
+    }
+  if (mtime > 0)
+    {
+      g_autofree char *dest = g_build_filename (self->path, rel, NULL);
+      struct timespec times[2];
+
+      times[0].tv_sec = (time_t) mtime;
+      times[0].tv_nsec = 0;
+      times[1] = times[0];
+      /* The message is stored: failing now would have it fetched again
+       * beside this copy. A MUA that renamed the file already (ENOENT)
+       * or a crash before this line (the time is not fsynced) costs only
+       * the file's time. */
+      if (utimensat (AT_FDCWD, dest, times, AT_SYMLINK_NOFOLLOW) != 0)
+        g_debug ("Cannot set the time of %s: %s", dest, g_strerror (errno));
     }
   _mailsync_crash_point ("maildir-delivered");
 
@@ -280,9 +285,9 @@ _mailsync_maildir_folder_append_message_async (MailsyncFolder      *folder,
  * killed delivery left. Only regular files directly in tmp/, never a
  * directory or a symlink (nor its target), by mtime: the ctime of a file
  * cannot be set back, so it would keep a restored or copied Maildir's
- * leftovers forever. A delivery of ours that set its file's mtime to the
- * message's date and lost it here would fail at its rename and be
- * retried by the next run, never lose the message. Failures are not
+ * leftovers forever. Our own deliveries set the message's date as mtime
+ * only after the rename out of tmp/ (deliver() above), so a file of a
+ * delivery in progress is always younger than 36 hours. Failures are not
  * errors of the sync: the files are only garbage. */
 void
 _mailsync_maildir_folder_clean_tmp (MailsyncMaildirFolder *self,
