@@ -290,6 +290,41 @@ START_TEST (test_secret_log)
 }
 END_TEST
 
+/* Untagged commands are what the connection sends (it tags them when it
+ * writes them): the segments are the text around each literal without
+ * the "{n}" marker, which the connection writes as the server allows. */
+START_TEST (test_untagged_segments)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncImapCommand) cmd = mailsync_imap_command_new (NULL, "LOGIN", 0, &error);
+  g_autoptr(MailsyncImapCommand) bad = mailsync_imap_command_new ("", "LOGIN", 0, NULL);
+  g_autoptr(GBytes) wire = NULL;
+  const char *const *texts = NULL;
+  GBytes *const *literals = NULL;
+  gboolean literal8 = TRUE;
+  guint n;
+
+  ck_assert_no_error (error);
+  ck_assert_ptr_null (bad);  /* an empty tag is still refused */
+  ck_assert_ptr_null (mailsync_imap_command_get_tag (cmd));
+  ck_assert (mailsync_imap_command_add_string (cmd, "b\xc3\xa9", -1, NULL));
+  ck_assert (mailsync_imap_command_add_secret (cmd, "hunter2", -1, NULL));
+  ck_assert (mailsync_imap_command_finish (cmd, &error));
+  wire = mailsync_imap_command_to_bytes (cmd);
+  ck_assert_int_eq (g_bytes_get_size (wire), strlen ("LOGIN {3}\r\nb\xc3\xa9 \"hunter2\"\r\n"));
+  ck_assert (memcmp (g_bytes_get_data (wire, NULL), "LOGIN {3}\r\nb\xc3\xa9 \"hunter2\"\r\n",
+                     g_bytes_get_size (wire)) == 0);
+  n = mailsync_imap_command_get_segments (cmd, &texts, &literals, &literal8);
+  ck_assert_uint_eq (n, 1);
+  ck_assert (!literal8);
+  ck_assert_str_eq (texts[0], "LOGIN ");
+  ck_assert_uint_eq (g_bytes_get_size (literals[0]), 3);
+  ck_assert (memcmp (g_bytes_get_data (literals[0], NULL), "b\xc3\xa9", 3) == 0);
+  ck_assert_str_eq (texts[1], " \"hunter2\"");
+  ck_assert_str_eq (mailsync_imap_command_get_log_line (cmd), "LOGIN {3} <literal> <redacted>");
+}
+END_TEST
+
 static Suite *
 command_suite (void)
 {
@@ -304,6 +339,7 @@ command_suite (void)
   tcase_add_test (tc, test_seqset_and_lists);
   tcase_add_test (tc, test_flags_dates);
   tcase_add_test (tc, test_secret_log);
+  tcase_add_test (tc, test_untagged_segments);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mailsync-imap-command.h"
+#include "mailsync-imap-auth.h"
 #include "mailsync-imap-response.h"
 #include "mailsync-imap-utf7.h"
 
@@ -22,6 +23,13 @@ struct _MailsyncImapCommand
   gboolean                 need_sp;
   gboolean                 failed;
   gboolean                 finished;
+  /* For the connection's requests (untagged commands): the text before
+   * each literal without its marker, the literals, and the text after
+   * the last one; the connection writes the markers itself. */
+  GPtrArray               *texts;     /* char *, one more than literals */
+  GPtrArray               *literals;  /* GBytes */
+  gboolean                 literal8;  /* a ~{n} literal: not for requests */
+  gboolean                 secret;    /* wipe the texts when freed */
 };
 
 static void
@@ -36,7 +44,7 @@ cmd_fail (MailsyncImapCommand *cmd, GError **error, const char *what)
 {
   cmd->failed = TRUE;
   g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_FAILED,
-               "Cannot build IMAP command %s: %s", cmd->tag, what);
+               "Cannot build IMAP command %s: %s", cmd->tag != NULL ? cmd->tag : "(untagged)", what);
   return FALSE;
 }
 
@@ -80,14 +88,17 @@ mailsync_imap_command_new (const char *tag, const char *name,
   g_auto(GStrv) words = NULL;
   guint i;
 
-  cmd->tag = g_strdup (tag != NULL ? tag : "");
+  /* NULL: the connection tags the command when it writes it */
+  cmd->tag = g_strdup (tag);
   cmd->flags = flags;
   cmd->line = g_string_new (NULL);
   cmd->log = g_string_new (NULL);
   cmd->chunks = g_array_new (FALSE, TRUE, sizeof (MailsyncImapCommandChunk));
   g_array_set_clear_func (cmd->chunks, chunk_clear);
+  cmd->texts = g_ptr_array_new_with_free_func (g_free);
+  cmd->literals = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   /* tag = 1*<any ASTRING-CHAR except "+"> */
-  if (!is_atom (cmd->tag, strlen (cmd->tag), TRUE) || strchr (cmd->tag, '+') != NULL)
+  if (cmd->tag != NULL && (!is_atom (cmd->tag, strlen (cmd->tag), TRUE) || strchr (cmd->tag, '+') != NULL))
     {
       cmd_fail (cmd, error, "bad tag");
       return NULL;
@@ -104,7 +115,9 @@ mailsync_imap_command_new (const char *tag, const char *name,
         cmd_fail (cmd, error, "bad command name");
         return NULL;
       }
-  g_string_append_printf (cmd->line, "%s %s", cmd->tag, name);
+  if (cmd->tag != NULL)
+    g_string_append_printf (cmd->line, "%s ", cmd->tag);
+  g_string_append (cmd->line, name);
   g_string_append (cmd->log, cmd->line->str);
   cmd->need_sp = TRUE;
   return g_steal_pointer (&cmd);
@@ -115,6 +128,31 @@ mailsync_imap_command_free (MailsyncImapCommand *cmd)
 {
   if (cmd == NULL)
     return;
+  if (cmd->secret)
+    {
+      /* the command held a password: leave no copy of its text behind */
+      for (guint i = 0; i < cmd->texts->len; i++)
+        mailsync_imap_secret_clear (g_ptr_array_index (cmd->texts, i));
+      mailsync_imap_secret_clear (cmd->line->str);
+      mailsync_imap_secret_clear (cmd->log->str);
+      for (guint i = 0; i < cmd->chunks->len; i++)
+        {
+          GBytes *b = g_array_index (cmd->chunks, MailsyncImapCommandChunk, i).bytes;
+          gsize len = 0;
+          guint8 *d;
+          guint at;
+
+          /* only the text chunks, the builder's own strings: a literal
+           * may be the caller's data */
+          if (g_ptr_array_find (cmd->literals, b, &at))
+            continue;
+          d = (guint8 *) g_bytes_get_data (b, &len);
+          if (d != NULL)
+            memset (d, 0, len);
+        }
+    }
+  g_ptr_array_unref (cmd->texts);
+  g_ptr_array_unref (cmd->literals);
   g_free (cmd->tag);
   g_string_free (cmd->line, TRUE);
   g_string_free (cmd->log, TRUE);
@@ -179,6 +217,9 @@ append_literal (MailsyncImapCommand *cmd, GBytes *data, gboolean literal8, gbool
                    n <= MAILSYNC_IMAP_LITERAL_MINUS_MAX);
 
   separate (cmd);
+  g_ptr_array_add (cmd->texts, g_strndup (cmd->line->str, cmd->line->len));
+  g_ptr_array_add (cmd->literals, g_bytes_ref (data));
+  cmd->literal8 |= literal8;
   g_string_append_printf (cmd->line, "%s{%" G_GSIZE_FORMAT "%s}\r\n",
                           literal8 ? "~" : "", n, plus ? "+" : "");
   g_string_append_printf (cmd->log, "%s{%" G_GSIZE_FORMAT "%s} <%s>",
@@ -242,6 +283,7 @@ add_string_full (MailsyncImapCommand *cmd, const char *s, gssize len, gboolean a
     len = strlen (s);
   if (has_line_breakers (s, len))
     return cmd_fail (cmd, error, "CR, LF or NUL in an argument");
+  cmd->secret |= secret;
   /* "NIL" as an atom would read as nil in nstring positions: quote it */
   if (atom_ok && !secret && is_atom (s, len, TRUE) &&
       !(len == 3 && g_ascii_strncasecmp (s, "NIL", 3) == 0))
@@ -514,10 +556,30 @@ mailsync_imap_command_finish (MailsyncImapCommand *cmd, GError **error)
     return cmd_fail (cmd, error, "an argument was refused");
   if (cmd->depth != 0)
     return cmd_fail (cmd, error, "unclosed list");
+  g_ptr_array_add (cmd->texts, g_strndup (cmd->line->str, cmd->line->len));
   g_string_append (cmd->line, "\r\n");
   flush_line (cmd, FALSE);
   cmd->finished = TRUE;
   return TRUE;
+}
+
+void
+mailsync_imap_command_set_secret (MailsyncImapCommand *cmd)
+{
+  cmd->secret = TRUE;
+}
+
+guint
+mailsync_imap_command_get_segments (MailsyncImapCommand  *cmd,
+                                    const char   *const **texts,
+                                    GBytes       *const **literals,
+                                    gboolean             *literal8)
+{
+  g_return_val_if_fail (cmd->finished, 0);
+  *texts = (const char *const *) cmd->texts->pdata;
+  *literals = (GBytes *const *) cmd->literals->pdata;
+  *literal8 = cmd->literal8;
+  return cmd->literals->len;
 }
 
 const MailsyncImapCommandChunk *

@@ -46,7 +46,9 @@ typedef struct
 
 typedef struct _MailsyncImapCommand MailsyncImapCommand;
 
-/* @name is one or more atoms separated by single spaces ("UID FETCH"). */
+/* @name is one or more atoms separated by single spaces ("UID FETCH").
+ * @tag NULL: no tag, for mailsync_imap_request_new_from_command(), which
+ * the connection tags when it writes the command. */
 MailsyncImapCommand *mailsync_imap_command_new  (const char               *tag,
                                                  const char               *name,
                                                  MailsyncImapCommandFlags  flags,
@@ -89,6 +91,18 @@ gboolean mailsync_imap_command_end_list      (MailsyncImapCommand *cmd, GError *
 /* Terminate with CRLF. Fails if any adder failed or a list is open. */
 gboolean mailsync_imap_command_finish (MailsyncImapCommand *cmd, GError **error);
 const MailsyncImapCommandChunk *mailsync_imap_command_get_chunks (MailsyncImapCommand *cmd, guint *n_chunks);
+/* The command carries a secret that was not added with add_secret() (a
+ * SASL initial response added raw): its text is wiped when it is freed
+ * (the caller then sets the log text itself). */
+void  mailsync_imap_command_set_secret (MailsyncImapCommand *cmd);
+/* A finished command as the connection's requests hold it: @texts[0]
+ * up to the first literal (without the "{n}" marker), each literal, and
+ * @texts[i + 1] after literal i up to the CRLF. Returns the number of
+ * literals; @literal8 says whether one is a ~{n} literal8. Owned by @cmd. */
+guint mailsync_imap_command_get_segments (MailsyncImapCommand  *cmd,
+                                          const char   *const **texts,
+                                          GBytes       *const **literals,
+                                          gboolean             *literal8);
 /* Whether any chunk waits for a continuation. */
 gboolean    mailsync_imap_command_needs_continuation (MailsyncImapCommand *cmd);
 /* The command for the wire log: secrets redacted, literals summarised. */

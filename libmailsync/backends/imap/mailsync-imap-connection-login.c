@@ -20,64 +20,21 @@ sasl_continue (const char *text, gpointer user_data, GError **error)
   return mailsync_imap_sasl_step (user_data, text, error);
 }
 
-/* RFC 3501 quoted strings carry 7-bit text and escape only '"' and '\\'
- * (g_strescape's octal escapes would change the password); anything else,
- * UTF-8 included, goes as a literal. */
-static gboolean
-quotable (const char *s)
-{
-  for (const guchar *p = (const guchar *) s; *p; p++)
-    if (*p < 0x20 || *p > 0x7e)
-      return FALSE;
-  return TRUE;
-}
-
-static void
-append_quoted (GString *out, const char *s)
-{
-  g_string_append_c (out, '"');
-  for (; *s; s++)
-    {
-      if (*s == '"' || *s == '\\')
-        g_string_append_c (out, '\\');
-      g_string_append_c (out, *s);
-    }
-  g_string_append_c (out, '"');
-}
-
+/* LOGIN through the command builder: the user name as a string (quoted
+ * when 7-bit printable, else a literal; never an atom, as before), the
+ * password as a secret (the log shows <redacted>). The builder wipes its
+ * copies of the line when freed. */
 static MailsyncImapRequest *
-login_request (const char *user, const char *pass)
+login_request (const char *user, const char *pass, GError **error)
 {
-  const char *args[] = { user, pass };
-  GString *texts[G_N_ELEMENTS (args) + 1] = { NULL, };
-  GBytes *literals[G_N_ELEMENTS (args)] = { NULL, };
-  guint n = 0;
-  MailsyncImapRequest *request;
+  g_autoptr(MailsyncImapCommand) cmd = mailsync_imap_command_new (NULL, "LOGIN", MAILSYNC_IMAP_COMMAND_NONE, error);
 
-  texts[0] = g_string_new ("LOGIN ");
-  for (guint i = 0; i < G_N_ELEMENTS (args); i++)
-    {
-      if (quotable (args[i]))
-        append_quoted (texts[n], args[i]);
-      else
-        {
-          literals[n] = g_bytes_new (args[i], strlen (args[i]));
-          texts[++n] = g_string_new (NULL);
-        }
-      if (i + 1 < G_N_ELEMENTS (args))
-        g_string_append_c (texts[n], ' ');
-    }
-  request = mailsync_imap_request_new (texts[0]->str);
-  for (guint i = 0; i < n; i++)
-    mailsync_imap_request_add_literal (request, literals[i], texts[i + 1]->str);
-  for (guint i = 0; i <= n; i++)
-    {
-      mailsync_imap_secret_clear (texts[i]->str);
-      g_string_free (texts[i], TRUE);
-    }
-  for (guint i = 0; i < n; i++)
-    g_bytes_unref (literals[i]);
-  return request;
+  if (cmd == NULL)
+    return NULL;
+  /* a refused argument (CR or LF) fails the finish below */
+  mailsync_imap_command_add_string (cmd, user, -1, NULL);
+  mailsync_imap_command_add_secret (cmd, pass, -1, NULL);
+  return mailsync_imap_request_new_from_command (cmd, error);
 }
 
 static gboolean
@@ -93,9 +50,6 @@ try_mechanism (MailsyncImapConnection    *self,
   if (mechanism == MAILSYNC_IMAP_AUTH_LOGIN && !mailsync_imap_connection_has_capability (self, "AUTH=LOGIN"))
     {
       /* The LOGIN command (RFC 3501 §6.2.3), not the SASL mechanism. */
-      g_autofree char *log_line = NULL;
-      g_autoptr(GString) shown = g_string_new (NULL);
-
       if (mailsync_imap_connection_has_capability (self, "LOGINDISABLED"))
         {
           g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY,
@@ -103,13 +57,9 @@ try_mechanism (MailsyncImapConnection    *self,
           return FALSE;
         }
       request = login_request (self->settings->user ? self->settings->user : "",
-                               self->settings->password ? self->settings->password : "");
-      if (quotable (self->settings->user ? self->settings->user : ""))
-        append_quoted (shown, self->settings->user ? self->settings->user : "");
-      else
-        g_string_append (shown, "{literal}");
-      log_line = g_strdup_printf ("LOGIN %s <password redacted>", shown->str);
-      mailsync_imap_request_set_log_text (request, log_line);
+                               self->settings->password ? self->settings->password : "", error);
+      if (request == NULL)
+        return FALSE;
       ok = _mailsync_imap_connection_run (self, request, cancellable, error);
       return ok != NULL;
     }
@@ -121,20 +71,31 @@ try_mechanism (MailsyncImapConnection    *self,
       g_autoptr(MailsyncImapSasl) sasl = mailsync_imap_sasl_new (mechanism, self->settings->user, secret,
                                                                  self->settings->host, self->settings->port);
       g_autofree char *initial = NULL;
-      g_autofree char *line = NULL;
       g_autofree char *log_line = NULL;
+      g_autoptr(MailsyncImapCommand) cmd = mailsync_imap_command_new (NULL, "AUTHENTICATE",
+                                                                      MAILSYNC_IMAP_COMMAND_NONE, error);
 
+      if (cmd == NULL)
+        return FALSE;
       mailsync_imap_sasl_set_authzid (sasl, self->settings->authzid);
       if (mailsync_imap_connection_has_capability (self, "SASL-IR"))
         initial = mailsync_imap_sasl_initial_response (sasl);
-      line = initial ? g_strdup_printf ("AUTHENTICATE %s %s", name, initial) : g_strdup_printf ("AUTHENTICATE %s", name);
+      mailsync_imap_command_add_atom (cmd, name, NULL);
+      /* RFC 4959: the initial response is base64 (or "="), never quoted;
+       * the builder checks it is printable and has no line break. */
+      if (initial)
+        {
+          mailsync_imap_command_add_raw (cmd, initial, NULL);
+          mailsync_imap_command_set_secret (cmd);
+        }
       log_line = g_strdup_printf ("AUTHENTICATE %s%s", name, initial ? " <initial response redacted>" : "");
-      request = mailsync_imap_request_new (line);
-      mailsync_imap_request_set_log_text (request, log_line);
-      mailsync_imap_request_set_continuation_handler (request, sasl_continue, sasl);
-      mailsync_imap_secret_clear (line);
+      request = mailsync_imap_request_new_from_command (cmd, error);
       if (initial)
         mailsync_imap_secret_clear (initial);
+      if (request == NULL)
+        return FALSE;
+      mailsync_imap_request_set_log_text (request, log_line);
+      mailsync_imap_request_set_continuation_handler (request, sasl_continue, sasl);
       ok = _mailsync_imap_connection_run (self, request, cancellable, error);
       return ok != NULL;
     }

@@ -175,7 +175,7 @@ start_tls (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
 static gboolean
 refresh_capabilities (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(MailsyncImapResponse) ok = _mailsync_imap_connection_run (self, mailsync_imap_request_new ("CAPABILITY"), cancellable, error);
+  g_autoptr(MailsyncImapResponse) ok = _mailsync_imap_connection_run (self, mailsync_imap_request_new_simple ("CAPABILITY", NULL), cancellable, error);
 
   return ok != NULL;
 }
@@ -199,7 +199,7 @@ static gboolean
 enable_utf8 (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
 {
   g_autoptr(MailsyncImapResponse) ok = NULL;
-  MailsyncImapRequest *request = mailsync_imap_request_new ("ENABLE UTF8=ACCEPT");
+  MailsyncImapRequest *request = mailsync_imap_request_new_simple ("ENABLE", "UTF8=ACCEPT");
   gboolean enabled = FALSE;
 
   mailsync_imap_request_set_untagged_handler (request, on_enabled, &enabled);
@@ -228,7 +228,7 @@ start_compression (MailsyncImapConnection *self, GCancellable *cancellable, GErr
   g_autoptr(GOutputStream) out = NULL;
   g_autoptr(GIOStream) stream = NULL;
 
-  ok = _mailsync_imap_connection_run (self, mailsync_imap_request_new ("COMPRESS DEFLATE"), cancellable, error);
+  ok = _mailsync_imap_connection_run (self, mailsync_imap_request_new_simple ("COMPRESS", "DEFLATE"), cancellable, error);
   if (ok == NULL)
     return FALSE;
   stop_reading (self);
@@ -291,7 +291,7 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
                        "(set ssl = yes for port 993, or starttls = no to allow clear text)", s->host);
           return FALSE;
         }
-      ok = _mailsync_imap_connection_run (self, mailsync_imap_request_new ("STARTTLS"), cancellable, &starttls_error);
+      ok = _mailsync_imap_connection_run (self, mailsync_imap_request_new_simple ("STARTTLS", NULL), cancellable, &starttls_error);
       /* Only a NO or BAD is the server refusing STARTTLS; a connection
        * lost or timed out while waiting for its answer is that. */
       if (ok == NULL && !g_error_matches (starttls_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_NO) &&

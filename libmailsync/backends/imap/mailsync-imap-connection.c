@@ -108,6 +108,48 @@ mailsync_imap_request_new (const char *text)
   return request;
 }
 
+MailsyncImapRequest *
+mailsync_imap_request_new_from_command (MailsyncImapCommand *cmd, GError **error)
+{
+  const char *const *texts = NULL;
+  GBytes *const *literals = NULL;
+  gboolean literal8 = FALSE;
+  MailsyncImapRequest *request;
+  guint n;
+
+  if (!mailsync_imap_command_finish (cmd, error))
+    return NULL;
+  n = mailsync_imap_command_get_segments (cmd, &texts, &literals, &literal8);
+  /* the connection announces plain literals only ({n} or {n+}) */
+  if (literal8 || mailsync_imap_command_get_tag (cmd) != NULL)
+    {
+      g_set_error_literal (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_FAILED,
+                           "Cannot send an IMAP command with a tag or a literal8 as a request");
+      return NULL;
+    }
+  request = mailsync_imap_request_new (texts[0]);
+  for (guint i = 0; i < n; i++)
+    mailsync_imap_request_add_literal (request, literals[i], texts[i + 1]);
+  mailsync_imap_request_set_log_text (request, mailsync_imap_command_get_log_line (cmd));
+  return request;
+}
+
+MailsyncImapRequest *
+mailsync_imap_request_new_simple (const char *name, const char *atom)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncImapCommand) cmd = mailsync_imap_command_new (NULL, name, MAILSYNC_IMAP_COMMAND_NONE, &error);
+  MailsyncImapRequest *request = NULL;
+
+  if (cmd != NULL && atom != NULL)
+    mailsync_imap_command_add_atom (cmd, atom, NULL);
+  if (cmd != NULL)
+    request = mailsync_imap_request_new_from_command (cmd, &error);
+  /* the words are the caller's constants */
+  g_return_val_if_fail (request != NULL, mailsync_imap_request_new (name));
+  return request;
+}
+
 void
 mailsync_imap_request_free (MailsyncImapRequest *request)
 {

@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 
 #include "mailsync-imap-auth.h"
+#include "mailsync-imap-command.h"
 #include "mailsync-imap-response.h"
 #include "net/mailsync-tls-options.h"
 
@@ -60,6 +61,16 @@ typedef char *(*MailsyncImapContinuationFunc) (const char           *text,
 
 /* @text: the command after the tag, up to the first literal if any. */
 MailsyncImapRequest *mailsync_imap_request_new (const char *text);
+/* The request for @cmd, made with a NULL tag by the command builder (the
+ * one way commands are formatted): finishes it, and fails as finish does.
+ * The debug log shows the builder's log line (secrets redacted). */
+MailsyncImapRequest *mailsync_imap_request_new_from_command (MailsyncImapCommand  *cmd,
+                                                             GError              **error);
+/* A command of fixed words through the builder: @name, then @atom unless
+ * NULL ("ENABLE", "UTF8=ACCEPT"). For constant commands: words that are
+ * not atoms are a programmer error. */
+MailsyncImapRequest *mailsync_imap_request_new_simple (const char *name,
+                                                       const char *atom);
 void mailsync_imap_request_free (MailsyncImapRequest *request);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MailsyncImapRequest, mailsync_imap_request_free)
 /* Appends a literal, then @text_after (may be "") up to the next literal. */
