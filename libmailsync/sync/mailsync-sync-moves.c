@@ -102,6 +102,39 @@ local_identity (Runner *r, MailsyncMessageInfo *info, MoveCandidate *c)
   return TRUE;
 }
 
+/* Whether the folder changed since its last sync, as its own sync will
+ * check it (the STATUS answer is kept in quiet->remote_stamps for that
+ * check), and if so whether its status has rows: a message can only have
+ * left a folder that has some. Any error or doubt: FALSE, no candidates
+ * from this folder. */
+static gboolean
+folder_changed (const MailsyncRunnerConfig *quiet,
+                MailsyncFolder             *remote,
+                MailsyncFolder             *local,
+                const char                 *status_name,
+                gboolean                   *has_rows)
+{
+  g_autoptr(Runner) r = g_new0 (Runner, 1);
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean unchanged = FALSE;
+
+  *has_rows = FALSE;
+  r->config = quiet;
+  r->context = g_main_context_ref_thread_default ();
+  g_main_context_unref (r->context);
+  r->remote = remote;
+  r->local = local;
+  r->status_name = g_strdup (status_name);
+  r->folder_label = mailsync_folder_get_visible_name (remote);
+  if (!_mailsync_sync_check_unchanged (r, &unchanged, &error) || unchanged)
+    return FALSE;
+  if (!mailsync_status_store_load (quiet->status, status_name, &records, &r->meta, quiet->cancellable, &error))
+    return FALSE;
+  *has_rows = records->len > 0;
+  return TRUE;
+}
+
 /* Plans one folder without executing or saying anything; adds its
  * candidates. Any error or doubt: no candidates from this folder. */
 static void
@@ -295,9 +328,10 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
   g_autoptr(GHashTable) local_which = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GHashTable) remote_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GHashTable) remote_which = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree gboolean *changed = NULL;
   GHashTableIter iter;
   gpointer key, value;
-  guint moved = 0;
+  guint moved = 0, n_changed = 0, n_sources = 0;
 
   if (config->dry_run || remotes->len < 2)
     return;
@@ -311,11 +345,29 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
   quiet.progress = NULL;
   quiet.unchanged = NULL;
   quiet.dry_run = TRUE;
+  changed = g_new0 (gboolean, remotes->len);
+  for (guint i = 0; i < remotes->len; i++)
+    {
+      gboolean has_rows = FALSE;
+
+      if (g_cancellable_is_cancelled (config->cancellable))
+        return;
+      changed[i] = folder_changed (&quiet, remotes->pdata[i], locals->pdata[i], status_names->pdata[i], &has_rows);
+      n_changed += changed[i] ? 1 : 0;
+      n_sources += changed[i] && has_rows ? 1 : 0;
+    }
+  /* A move leaves one folder, which has status rows, and arrives in
+   * another: both changed. Short of that (a no-op resync, an initial sync,
+   * one changed folder) no pair can be found, and listing the changed
+   * folders here would only do the folder loop's work twice (issue 13). */
+  if (n_changed < 2 || n_sources == 0)
+    return;
   for (guint i = 0; i < remotes->len; i++)
     {
       if (g_cancellable_is_cancelled (config->cancellable))
         return;
-      probe_folder (&quiet, i, remotes->pdata[i], locals->pdata[i], status_names->pdata[i], vanished, arrived);
+      if (changed[i])
+        probe_folder (&quiet, i, remotes->pdata[i], locals->pdata[i], status_names->pdata[i], vanished, arrived);
     }
   if (vanished->len == 0 || arrived->len == 0)
     return;

@@ -33,6 +33,11 @@ typedef struct
    * the account's folders are synced, from mailsync_sync_runner_unchanged_new();
    * NULL records none */
   GPtrArray           *unchanged;
+  /* nullable: status name -> the remote folder's state as the move
+   * pre-pass's STATUS saw it (the unchanged check's remote half), so that
+   * the folder's own check in the same run asks the server no second
+   * time (issue 13: a no-op resync sends one STATUS per folder) */
+  GHashTable          *remote_stamps;
 } MailsyncRunnerConfig;
 
 /* Syncs the messages of one folder pair. Must run on a thread whose

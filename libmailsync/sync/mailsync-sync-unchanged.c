@@ -492,14 +492,28 @@ _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
   maildir = mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local));
   if (_mailsync_maildir_stamp_take (maildir, &stamp))
     {
-      _mailsync_imap_folder_probe_state_async (MAILSYNC_IMAP_FOLDER (r->remote), r->config->cancellable,
-                                               _mailsync_store_result, &result);
-      remote = _mailsync_imap_folder_probe_state_finish (MAILSYNC_IMAP_FOLDER (r->remote),
-                                                         _mailsync_await (&result), error);
-      if (remote == NULL && error != NULL && *error != NULL)
+      const char *seen = r->config->remote_stamps != NULL
+                         ? g_hash_table_lookup (r->config->remote_stamps, r->status_name) : NULL;
+
+      /* The move pre-pass asked the server earlier in this run. A change
+       * on the server since then is seen by the next run, as one right
+       * after this STATUS would be; the Maildir and the status files are
+       * stat()ed anew, so the pre-pass's renames count. */
+      if (seen != NULL)
+        remote = g_strdup (seen);
+      else
         {
-          _mailsync_maildir_stamp_clear (&stamp);
-          return FALSE;
+          _mailsync_imap_folder_probe_state_async (MAILSYNC_IMAP_FOLDER (r->remote), r->config->cancellable,
+                                                   _mailsync_store_result, &result);
+          remote = _mailsync_imap_folder_probe_state_finish (MAILSYNC_IMAP_FOLDER (r->remote),
+                                                             _mailsync_await (&result), error);
+          if (remote == NULL && error != NULL && *error != NULL)
+            {
+              _mailsync_maildir_stamp_clear (&stamp);
+              return FALSE;
+            }
+          if (remote != NULL && r->config->remote_stamps != NULL)
+            g_hash_table_replace (r->config->remote_stamps, g_strdup (r->status_name), g_strdup (remote));
         }
       key = _mailsync_unchanged_key (r->config->status, r->status_name, remote, maildir, &stamp);
     }
