@@ -21,6 +21,8 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import mailsync_tap
+
 TOP_BUILDDIR = os.environ.get("top_builddir", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 TOP_SRCDIR = os.environ.get("top_srcdir", TOP_BUILDDIR)
 GIR = os.path.join(TOP_BUILDDIR, "libmailsync", "Mailsync-1.0.gir")
@@ -126,12 +128,11 @@ def main():
         # would say so in its text)
         if not elem.get("version") and not label.startswith("member "):
             unversioned.append(label)
-    n = 0
+    tap = mailsync_tap.Tap()
 
     def check(ok, label, detail):
-        nonlocal n
-        n += 1
-        print("%s %d - %s" % ("ok" if ok else "not ok", n, label))
+        """One check; a failure lists @detail, one item a line."""
+        tap.check(label, ok)
         if not ok:
             for line in detail:
                 print("#   " + line)
@@ -154,8 +155,7 @@ def main():
     # gi-docgen's own check also covers every parameter.
     docgen = shutil.which("gi-docgen")
     if docgen is None:
-        n += 1
-        print("ok %d - gi-docgen check # SKIP gi-docgen is not installed" % n)
+        tap.skip("gi-docgen check", "gi-docgen is not installed")
     else:
         p = subprocess.run([docgen, "check", "--add-include-path", os.path.dirname(GIR), GIR],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
@@ -163,7 +163,7 @@ def main():
         warnings = [l for l in out.splitlines() if "WARNING" in l or "ERROR" in l]
         ok &= check(p.returncode == 0 and not warnings, "gi-docgen check finds nothing undocumented",
                     warnings or out.splitlines()[-5:])
-    print("1..%d" % n)
+    tap.finish()
     return 0 if ok else 1
 
 

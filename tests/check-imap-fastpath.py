@@ -24,84 +24,21 @@ import mailsync_tap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILDDIR = os.environ.get("TEST_BUILDDIR", HERE)
-DRIVER = os.path.join(BUILDDIR, "sync-maildirs")
 CHANGES = ("message-copied", "messages-deleted", "flags-added", "flags-removed", "folder-created")
 FULL_LISTING = "UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)\n"
-FLAG_LETTERS = {"\\Seen": "S", "\\Flagged": "F", "\\Answered": "R", "\\Deleted": "T", "\\Draft": "D"}
 
 TAP = mailsync_tap.Tap(600)
 check = TAP.check
 
-
-class Server(mailsync_tap.Dovecot):
-    def __init__(self, root, variant=None, users=8):
-        self.users = 0
-        super().__init__(os.path.join(root, "dovecot" + ("-" + variant if variant else "")),
-                         [("fast%d" % i, "pwfast%d" % i) for i in range(1, users + 1)], variant)
-
-    def new_user(self):
-        self.users += 1
-        return "fast%d" % self.users, "pwfast%d" % self.users
+# The account, messages and state views shared with check-sync-unchanged.py.
+MESSAGES = mailsync_tap.TaggedMessages("fast")
+message, append, uid_of = MESSAGES.message, MESSAGES.append, MESSAGES.uid_of
+local_file = mailsync_tap.local_file
+converged = mailsync_tap.subjects_both_sides
 
 
-def message(tag):
-    return ("From: test@example.org\r\nSubject: %s\r\nMessage-ID: <%s@fast>\r\n"
-            "Date: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\nBody of %s\r\n" % (tag, tag, tag)).encode()
-
-
-def append(conn, folder, tag, flags=""):
-    typ, data = conn.append(folder, "(%s)" % flags if flags else None, None, message(tag))
-    assert typ == "OK", data
-
-
-def uid_of(conn, folder, tag):
-    conn.select(folder)
-    typ, data = conn.uid("SEARCH", None, "HEADER", "Message-ID", "<%s@fast>" % tag)
-    return data[0].split()[0].decode()
-
-
-def server_state(conn):
-    """folder -> sorted [(subject, flag letters)] as another client sees it."""
-    state = {}
-    typ, data = conn.list()
-    for line in data:
-        name = re.match(rb'\((.*?)\) "(.)" (.*)', line).group(3).decode().strip('"')
-        conn.select('"%s"' % name, readonly=True)
-        typ, data = conn.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-        items = []
-        for part in data:
-            if isinstance(part, tuple):
-                flags = re.search(rb"FLAGS \((.*?)\)", part[0]).group(1).decode().split()
-                subject = part[1].decode().strip().split(":", 1)[1].strip()
-                items.append((subject, "".join(sorted(FLAG_LETTERS.get(f, "") for f in flags))))
-        state[name] = sorted(items)
-    return state
-
-
-def local_state(root):
-    state = {}
-    for folder in sorted(os.listdir(root)):
-        fdir = os.path.join(root, folder)
-        if not os.path.isdir(os.path.join(fdir, "cur")):
-            continue
-        items = []
-        for sub in ("cur", "new"):
-            for name in os.listdir(os.path.join(fdir, sub)):
-                with open(os.path.join(fdir, sub, name), "rb") as f:
-                    m = re.search(rb"^Subject: (.*?)\r?$", f.read(), re.M)
-                items.append((m.group(1).decode() if m else "?", name.split(":2,", 1)[1] if ":2," in name else ""))
-        state[folder] = sorted(items)
-    return state
-
-
-def local_file(work, folder, tag):
-    fdir = os.path.join(work, "local", folder)
-    for sub in ("cur", "new"):
-        for name in os.listdir(os.path.join(fdir, sub)):
-            with open(os.path.join(fdir, sub, name), "rb") as f:
-                if re.search(rb"^Subject: %s\r?$" % tag.encode(), f.read(), re.M):
-                    return os.path.join(fdir, sub, name)
-    return None
+def Server(root, variant=None, users=8):
+    return mailsync_tap.DovecotUsers(root, "fast", users, variant)
 
 
 def status_db(work, folder):
@@ -113,10 +50,8 @@ class Run:
         self.returncode = p.returncode
         self.stdout = p.stdout
         self.stderr = p.stderr
-        # Commands only: "C: A12 UID FETCH ...", the tag dropped. GLib
-        # writes debug messages to stdout.
-        self.commands = [re.sub(r"^.*? C: \S+ ", "", l) + "\n" for l in (p.stdout + p.stderr).splitlines()
-                         if "-DEBUG: " in l and " C: " in l]
+        # Commands only, each ending in "\n" (FULL_LISTING matches a whole one).
+        self.commands = mailsync_tap.imap_commands(p, "\n")
         self.changes = [l for l in p.stdout.splitlines() if l.split(" ", 1)[0] in CHANGES]
 
     def sent(self, text):
@@ -125,27 +60,11 @@ class Run:
     def summary(self):
         return "rc=%d changes=%s commands=%s stderr=%s" % (
             self.returncode, self.changes, [c.strip() for c in self.commands if "LOGIN" not in c][:12],
-            "\n".join(l for l in self.stderr.splitlines() if "DEBUG" not in l)[-300:])
+            mailsync_tap.stderr_without_debug(self))
 
 
 def run_sync(server, user, password, work, extra=None):
-    env = dict(os.environ)
-    env.update(server.env)
-    env.update({"DOVECOT_USER": user, "DOVECOT_PASS": password, "MAILSYNC_TEST_IMAP_SECURITY": "starttls",
-                "G_MESSAGES_DEBUG": "Mailsync-IMAP"})
-    env.pop("MAILSYNC_CRASH_AT", None)
-    env.update(extra or {})
-    os.makedirs(os.path.join(work, "local"), exist_ok=True)
-    p = subprocess.run([DRIVER, "imap", os.path.join(work, "local"), os.path.join(work, "meta")],
-                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
-    return Run(p)
-
-
-def converged(server, user, pw, work):
-    conn = server.imap(user, pw)
-    remote = server_state(conn)
-    conn.logout()
-    return remote, local_state(os.path.join(work, "local"))
+    return Run(mailsync_tap.run_driver(server, user, password, work, debug="Mailsync-IMAP", extra=extra))
 
 
 def setup(server, root, name):
@@ -334,7 +253,7 @@ def scenario_policy(server, root):
     without it lists in full again. Needs the mailsync command."""
     cli = os.path.join(BUILDDIR, "..", "frontends", "mailsync", "mailsync")
     if not os.access(cli, os.X_OK):
-        print("# the mailsync command is not built: policy scenario skipped")
+        TAP.skip("policy scenario", "the mailsync command is not built")
         return
     user, pw = server.new_user()
     work = os.path.join(root, "policy")

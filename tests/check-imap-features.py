@@ -761,7 +761,7 @@ def main():
         scenario_login_quoting(root)
         scenario_utf8_accept(root)
         if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
-            print("# SKIP the Dovecot scenarios: dovecot is not installed")
+            base.TAP.skip("the Dovecot scenarios", "dovecot is not installed")
         else:
             server = base.Server(root)
             only = os.environ.get("MAILSYNC_TEST_ONLY")

@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 
@@ -30,16 +29,8 @@ failures = TAP.failures
 __getattr__ = TAP.module_getattr  # .checks
 
 
-class Server(mailsync_tap.Dovecot):
-    def __init__(self, root, variant=None):
-        self.users = 0
-        super().__init__(os.path.join(root, "dovecot" + ("-" + variant if variant else "")),
-                         [("user%d" % i, "pwuser%d" % i) for i in range(1, 81)], variant)
-
-    def new_user(self):
-        self.users += 1
-        user = "user%d" % self.users
-        return user, "pw" + user
+def Server(root, variant=None):
+    return mailsync_tap.DovecotUsers(root, "user", 80, variant)
 
 
 def message(tag, size=0):
@@ -121,16 +112,8 @@ def local_state(root):
 
 
 def run_sync(server, user, password, work, security="starttls", extra=None, timeout=300, local=None):
-    env = dict(os.environ)
-    env.update(server.env)
-    env.update({"DOVECOT_USER": user, "DOVECOT_PASS": password, "MAILSYNC_TEST_IMAP_SECURITY": security})
-    env.pop("MAILSYNC_CRASH_AT", None)
-    env.update(extra or {})
-    os.makedirs(os.path.join(work, "local"), exist_ok=True)
-    if local:
-        env.update({"MAILSYNC_TEST_LOCAL_IMAP_USER": local[0], "MAILSYNC_TEST_LOCAL_IMAP_PASS": local[1]})
-    return subprocess.run([DRIVER, "imap", "imap" if local else os.path.join(work, "local"), os.path.join(work, "meta")],
-                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
+    return mailsync_tap.run_driver(server, user, password, work, security=security, extra=extra, timeout=timeout,
+                                   local=local)
 
 
 def changes(p):

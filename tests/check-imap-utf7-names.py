@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 
+import mailsync_tap
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILDDIR = os.environ.get("TEST_BUILDDIR", HERE)
 SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
@@ -28,18 +30,8 @@ OFFLINEIMAP = shutil.which("offlineimap")
 WIRE = "Entw&APw-rfe"
 UTF8 = "Entw\u00fcrfe"
 
-checks = 0
-failures = []
-
-
-def check(label, ok, detail=""):
-    global checks
-    checks += 1
-    print("%s %d - %s%s" % ("ok" if ok else "not ok", checks, label, "" if ok else ": " + str(detail)[:800]))
-    sys.stdout.flush()
-    if not ok:
-        failures.append(label)
-    return ok
+TAP = mailsync_tap.Tap(800)
+check = TAP.check
 
 
 class Server:
@@ -170,7 +162,7 @@ def scenario_default(server, root):
     check("default: no folder appears on the server", server.folders(user, pw) == sorted(["INBOX", WIRE]),
           repr(server.folders(user, pw)))
     if OFFLINEIMAP is None:
-        check("offlineimap names the folder alike # SKIP offlineimap is not installed", True)
+        TAP.skip("offlineimap names the folder alike", "offlineimap is not installed")
     else:
         # the same mailbox into a second Maildir: the directory names agree
         other = os.path.join(root, "default-offlineimap")
@@ -189,14 +181,14 @@ def scenario_takeover(server, root):
     """(b) offlineimap syncs first, then mailsync with the same config and
     metadata: nothing downloaded again, nothing created anywhere."""
     if OFFLINEIMAP is None:
-        check("takeover of an offlineimap setup # SKIP offlineimap is not installed", True)
+        TAP.skip("takeover of an offlineimap setup", "offlineimap is not installed")
         return
     user, pw = server.new_user()
     work = os.path.join(root, "takeover")
     path = write_config(work, user, pw)
     o = offlineimap(work, path)
     if o is None:
-        check("takeover of an offlineimap setup # SKIP offlineimap hung", True)
+        TAP.skip("takeover of an offlineimap setup", "offlineimap hung")
         return
     check("offlineimap syncs first into %s" % WIRE, o.returncode == 0 and count_local(work, WIRE) == 3,
           o.stdout[-800:])
@@ -268,8 +260,7 @@ def main():
             SERVER.stop()
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print("1..%d" % checks)
-    return 1 if failures else 0
+    return TAP.finish()
 
 
 if __name__ == "__main__":

@@ -22,24 +22,14 @@ import tempfile
 
 import mailsync_tap
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-BUILDDIR = os.environ.get("TEST_BUILDDIR", HERE)
-DRIVER = os.path.join(BUILDDIR, "sync-maildirs")
 DATE = '"25-Nov-2026 10:00:00 +0000"'
 
 TAP = mailsync_tap.Tap(600)
 check = TAP.check
 
 
-class Server(mailsync_tap.Dovecot):
-    def __init__(self, root, users=6):
-        self.users = 0
-        super().__init__(os.path.join(root, "dovecot"), [("move%d" % i, "pwmove%d" % i)
-                                                         for i in range(1, users + 1)])
-
-    def new_user(self):
-        self.users += 1
-        return "move%d" % self.users, "pwmove%d" % self.users
+def Server(root, users=6):
+    return mailsync_tap.DovecotUsers(root, "move", users)
 
 
 def message(tag, size=0, msgid=None):
@@ -112,16 +102,8 @@ def bytes_since(server, user, offset):
 
 
 def run_sync(server, user, password, work, crash=None):
-    env = dict(os.environ)
-    env.update(server.env)
-    env.update({"DOVECOT_USER": user, "DOVECOT_PASS": password, "MAILSYNC_TEST_IMAP_SECURITY": "starttls",
-                "G_MESSAGES_DEBUG": "all"})
-    env.pop("MAILSYNC_CRASH_AT", None)
-    if crash:
-        env["MAILSYNC_CRASH_AT"] = crash
-    os.makedirs(os.path.join(work, "local"), exist_ok=True)
-    return subprocess.run([DRIVER, "imap", os.path.join(work, "local"), os.path.join(work, "meta")],
-                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+    return mailsync_tap.run_driver(server, user, password, work, debug="all",
+                                   extra={"MAILSYNC_CRASH_AT": crash} if crash else None)
 
 
 def summary(p):

@@ -15,91 +15,26 @@ Exit 77 (skip) when Dovecot is not installed."""
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
 import mailsync_tap
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-BUILDDIR = os.environ.get("TEST_BUILDDIR", HERE)
-DRIVER = os.path.join(BUILDDIR, "sync-maildirs")
 SKIPPED = "folder unchanged since the last sync"
-FLAG_LETTERS = {"\\Seen": "S", "\\Flagged": "F", "\\Answered": "R", "\\Deleted": "T", "\\Draft": "D"}
 
 TAP = mailsync_tap.Tap(600)
 check = TAP.check
 
-
-class Server(mailsync_tap.Dovecot):
-    def __init__(self, root, variant=None, users=4):
-        self.users = 0
-        super().__init__(os.path.join(root, "dovecot" + ("-" + variant if variant else "")),
-                         [("same%d" % i, "pwsame%d" % i) for i in range(1, users + 1)], variant)
-
-    def new_user(self):
-        self.users += 1
-        return "same%d" % self.users, "pwsame%d" % self.users
+# The account, messages and state views shared with check-imap-fastpath.py.
+MESSAGES = mailsync_tap.TaggedMessages("same")
+message, append, uid_of = MESSAGES.message, MESSAGES.append, MESSAGES.uid_of
+local_file = mailsync_tap.local_file
+converged = mailsync_tap.subjects_both_sides
 
 
-def message(tag):
-    return ("From: test@example.org\r\nSubject: %s\r\nMessage-ID: <%s@same>\r\n"
-            "Date: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\nBody of %s\r\n" % (tag, tag, tag)).encode()
-
-
-def append(conn, folder, tag, flags=""):
-    typ, data = conn.append(folder, "(%s)" % flags if flags else None, None, message(tag))
-    assert typ == "OK", data
-
-
-def uid_of(conn, folder, tag):
-    conn.select(folder)
-    typ, data = conn.uid("SEARCH", None, "HEADER", "Message-ID", "<%s@same>" % tag)
-    return data[0].split()[0].decode()
-
-
-def server_state(conn):
-    state = {}
-    typ, data = conn.list()
-    for line in data:
-        name = re.match(rb'\((.*?)\) "(.)" (.*)', line).group(3).decode().strip('"')
-        conn.select('"%s"' % name, readonly=True)
-        typ, data = conn.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-        items = []
-        for part in data:
-            if isinstance(part, tuple):
-                flags = re.search(rb"FLAGS \((.*?)\)", part[0]).group(1).decode().split()
-                subject = part[1].decode().strip().split(":", 1)[1].strip()
-                items.append((subject, "".join(sorted(FLAG_LETTERS.get(f, "") for f in flags))))
-        state[name] = sorted(items)
-    return state
-
-
-def local_state(root):
-    state = {}
-    for folder in sorted(os.listdir(root)):
-        fdir = os.path.join(root, folder)
-        if not os.path.isdir(os.path.join(fdir, "cur")):
-            continue
-        items = []
-        for sub in ("cur", "new"):
-            for name in os.listdir(os.path.join(fdir, sub)):
-                with open(os.path.join(fdir, sub, name), "rb") as f:
-                    m = re.search(rb"^Subject: (.*?)\r?$", f.read(), re.M)
-                items.append((m.group(1).decode() if m else "?", name.split(":2,", 1)[1] if ":2," in name else ""))
-        state[folder] = sorted(items)
-    return state
-
-
-def local_file(work, folder, tag):
-    fdir = os.path.join(work, "local", folder)
-    for sub in ("cur", "new"):
-        for name in os.listdir(os.path.join(fdir, sub)):
-            with open(os.path.join(fdir, sub, name), "rb") as f:
-                if re.search(rb"^Subject: %s\r?$" % tag.encode(), f.read(), re.M):
-                    return os.path.join(fdir, sub, name)
-    return None
+def Server(root, variant=None, users=4):
+    return mailsync_tap.DovecotUsers(root, "same", users, variant)
 
 
 class Run:
@@ -107,8 +42,7 @@ class Run:
         self.returncode = p.returncode
         self.stdout = p.stdout
         self.stderr = p.stderr
-        out = p.stdout + p.stderr
-        self.commands = [re.sub(r"^.*? C: \S+ ", "", l) for l in out.splitlines() if "-DEBUG: " in l and " C: " in l]
+        self.commands = mailsync_tap.imap_commands(p)
         self.skipped = set(re.findall(r"^debug folder=(\S+) .*" + SKIPPED, p.stdout, re.M))
 
     def sent(self, text):
@@ -117,26 +51,11 @@ class Run:
     def summary(self):
         return "rc=%d skipped=%s commands=%s stderr=%s" % (
             self.returncode, sorted(self.skipped), [c for c in self.commands if "LOGIN" not in c][:12],
-            "\n".join(l for l in self.stderr.splitlines() if "DEBUG" not in l)[-300:])
+            mailsync_tap.stderr_without_debug(self))
 
 
 def run_sync(server, user, password, work):
-    env = dict(os.environ)
-    env.update(server.env)
-    env.update({"DOVECOT_USER": user, "DOVECOT_PASS": password, "MAILSYNC_TEST_IMAP_SECURITY": "starttls",
-                "G_MESSAGES_DEBUG": "Mailsync-IMAP"})
-    env.pop("MAILSYNC_CRASH_AT", None)
-    os.makedirs(os.path.join(work, "local"), exist_ok=True)
-    p = subprocess.run([DRIVER, "imap", os.path.join(work, "local"), os.path.join(work, "meta")],
-                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
-    return Run(p)
-
-
-def converged(server, user, pw, work):
-    conn = server.imap(user, pw)
-    remote = server_state(conn)
-    conn.logout()
-    return remote, local_state(os.path.join(work, "local"))
+    return Run(mailsync_tap.run_driver(server, user, password, work, debug="Mailsync-IMAP"))
 
 
 FOLDERS = {"INBOX", "Work"}

@@ -163,32 +163,7 @@ def parse_lines(label, out, torn_allowed=False):
 
 
 def write_config(root, env, user, password, name=None):
-    path = os.path.join(root, (name or user) + ".conf")
-    os.makedirs(os.path.join(root, user, "mail"), exist_ok=True)
-    with open(path, "w") as f:
-        f.write("""[general]
-accounts = Test
-metadata = %(root)s/%(user)s/meta
-
-[Account Test]
-localrepository = Local
-remoterepository = Remote
-
-[Repository Local]
-type = Maildir
-localfolders = %(root)s/%(user)s/mail
-
-[Repository Remote]
-type = IMAP
-remotehost = localhost
-remoteport = %(port)s
-ssl = yes
-sslcacertfile = %(ca)s
-remoteuser = %(user)s
-%(password)s
-""" % {"root": root, "user": user, "port": env["DOVECOT_IMAPS_PORT"], "ca": env["DOVECOT_CA"],
-       "password": "remotepass = " + password if password is not None else ""})
-    return path
+    return mailsync_tap.write_imaps_config(root, name or user, env, user, password, home=user)
 
 
 def run(config, *args):

@@ -43,32 +43,7 @@ check = TAP.check
 
 
 def write_config(root, name, env, user, password):
-    path = os.path.join(root, name + ".conf")
-    os.makedirs(os.path.join(root, name, "mail"), exist_ok=True)
-    with open(path, "w") as f:
-        f.write("""[general]
-accounts = Test
-metadata = %(root)s/%(name)s/meta
-
-[Account Test]
-localrepository = Local
-remoterepository = Remote
-
-[Repository Local]
-type = Maildir
-localfolders = %(root)s/%(name)s/mail
-
-[Repository Remote]
-type = IMAP
-remotehost = localhost
-remoteport = %(port)s
-ssl = yes
-sslcacertfile = %(ca)s
-remoteuser = %(user)s
-remotepass = %(password)s
-""" % {"root": root, "name": name, "port": env["DOVECOT_IMAPS_PORT"], "ca": env["DOVECOT_CA"],
-       "user": user, "password": password})
-    return path
+    return mailsync_tap.write_imaps_config(root, name, env, user, password)
 
 
 def run(program, config, *args):

@@ -31,35 +31,10 @@ check = TAP.check
 
 
 def write_config(root, name, env, autorefresh=None, password=True):
-    path = os.path.join(root, name + ".conf")
-    mail = os.path.join(root, name, "mail")
-    shutil.rmtree(os.path.join(root, name), ignore_errors=True)
-    os.makedirs(mail)
-    with open(path, "w") as f:
-        f.write("""[general]
-accounts = Test
-metadata = %(root)s/%(name)s/meta
-
-[Account Test]
-localrepository = Local
-remoterepository = Remote
-%(refresh)s
-[Repository Local]
-type = Maildir
-localfolders = %(mail)s
-
-[Repository Remote]
-type = IMAP
-remotehost = localhost
-remoteport = %(port)s
-ssl = yes
-sslcacertfile = %(ca)s
-remoteuser = %(user)s
-%(password)s
-""" % {"root": root, "name": name, "mail": mail, "port": env["DOVECOT_IMAPS_PORT"], "ca": env["DOVECOT_CA"],
-       "user": env["DOVECOT_USER"], "password": "remotepass = " + env["DOVECOT_PASS"] if password else "",
-       "refresh": "autorefresh = %s\n" % autorefresh if autorefresh else ""})
-    return path
+    return mailsync_tap.write_imaps_config(root, name, env, env["DOVECOT_USER"],
+                                           env["DOVECOT_PASS"] if password else None,
+                                           account_extra="autorefresh = %s\n" % autorefresh if autorefresh else "",
+                                           fresh=True)
 
 
 class Pane:

@@ -3,11 +3,12 @@
 #include "mailsync-test.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
-/* The stand-ins of skipped tests (mailsync_test_add_crash_test()), freed
+/* The stand-ins of skipped tests (mailsync_test_add_skipped_test()), freed
  * after the run: check keeps only pointers to them. */
 static GPtrArray *skipped_tests;
 
@@ -24,7 +25,6 @@ mailsync_test_run (Suite *suite)
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
-#ifndef MAILSYNC_ENABLE_TEST_HOOKS
 static void
 skipped_test_fn (int i)
 {
@@ -39,7 +39,26 @@ skipped_test_free (gpointer data)
   g_free ((char *) test->name);
   g_free (test);
 }
-#endif
+
+void
+mailsync_test_add_skipped_test (TCase       *tc,
+                                const TTest *test,
+                                const char  *reason)
+{
+  TTest *skip = g_new0 (TTest, 1);
+
+  /* check's TAP line is "ok N - file:case:name: Passed", so the directive
+   * goes into the name, and tap-driver reads the rest of the line as the
+   * reason. */
+  skip->name = g_strdup_printf ("%s # SKIP %s", test->name, reason);
+  skip->fn = skipped_test_fn;
+  skip->file = test->file;
+  skip->line = test->line;
+  if (skipped_tests == NULL)
+    skipped_tests = g_ptr_array_new_with_free_func (skipped_test_free);
+  g_ptr_array_add (skipped_tests, skip);
+  tcase_add_test (tc, skip);
+}
 
 void
 mailsync_test_add_crash_test (TCase       *tc,
@@ -48,21 +67,102 @@ mailsync_test_add_crash_test (TCase       *tc,
 #ifdef MAILSYNC_ENABLE_TEST_HOOKS
   tcase_add_test (tc, test);
 #else
-  TTest *skip = g_new0 (TTest, 1);
-
-  /* check has no skip: its TAP line is "ok N - file:case:name: Passed", so
-   * the directive goes into the name, and tap-driver reads the rest of the
-   * line as the reason. */
-  skip->name = g_strdup_printf ("%s # SKIP the library is built without its crash points "
-                                "(configure --enable-test-hooks)", test->name);
-  skip->fn = skipped_test_fn;
-  skip->file = test->file;
-  skip->line = test->line;
-  if (skipped_tests == NULL)
-    skipped_tests = g_ptr_array_new_with_free_func (skipped_test_free);
-  g_ptr_array_add (skipped_tests, skip);
-  tcase_add_test (tc, skip);
+  mailsync_test_add_skipped_test (tc, test, "the library is built without its crash points "
+                                  "(configure --enable-test-hooks)");
 #endif
+}
+
+#define HARNESS TEST_SRCDIR "/harness/dovecot-harness"
+
+gboolean
+mailsync_test_harness (const MailsyncTestServer *server, GError **error, ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *arg;
+  va_list ap;
+  int status;
+
+  g_ptr_array_add (argv, (char *) HARNESS);
+  va_start (ap, error);
+  arg = va_arg (ap, const char *);
+  g_ptr_array_add (argv, (char *) arg);
+  g_ptr_array_add (argv, server->dir);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, error))
+    return FALSE;
+  if (!g_spawn_check_wait_status (status, error))
+    {
+      g_prefix_error (error, "%s: %s%s: ", HARNESS, out ? out : "", err ? err : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+mailsync_test_server_start (MailsyncTestServer *server, const char *variant, const char *base)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *env_path = NULL;
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  server->dir = g_build_filename (base, variant, NULL);
+  if (!mailsync_test_harness (server, &error, "start", "--variant", variant, NULL))
+    {
+      g_printerr ("# %s\n", error->message);
+      return FALSE;
+    }
+  env_path = g_build_filename (server->dir, "env", NULL);
+  if (!g_file_get_contents (env_path, &text, NULL, &error))
+    return FALSE;
+  server->env = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *eq = strchr (lines[i], '=');
+      g_autofree char *value = NULL;
+
+      if (eq == NULL)
+        continue;
+      *eq = '\0';
+      value = g_shell_unquote (eq + 1, NULL);
+      g_hash_table_insert (server->env, g_strdup (lines[i]), g_strdup (value ? value : eq + 1));
+    }
+  return TRUE;
+}
+
+void
+mailsync_test_server_stop (MailsyncTestServer *server)
+{
+  if (server->dir != NULL)
+    mailsync_test_harness (server, NULL, "stop", "--clean", NULL);
+}
+
+const char *
+mailsync_test_server_env (const MailsyncTestServer *server, const char *key)
+{
+  const char *value = g_hash_table_lookup (server->env, key);
+
+  ck_assert_msg (value != NULL, "no %s in the harness env", key);
+  return value;
+}
+
+MailsyncRepository *
+mailsync_test_server_imap_repository (const MailsyncTestServer *server, const char *name)
+{
+  const char *port = mailsync_test_server_env (server, "DOVECOT_PORT");
+  MailsyncRepository *repo = mailsync_imap_repository_new (name, mailsync_test_server_env (server, "DOVECOT_HOST"),
+                                                           (guint16) atoi (port));
+
+  g_object_set (repo, "ssl", FALSE, "starttls", TRUE, "user", mailsync_test_server_env (server, "DOVECOT_USER"),
+                "password", mailsync_test_server_env (server, "DOVECOT_PASS"),
+                "ca-file", mailsync_test_server_env (server, "DOVECOT_CA"), "timeout", 120u, NULL);
+  return repo;
 }
 
 char *

@@ -4,6 +4,8 @@
 #include <check.h>
 #include <gio/gio.h>
 
+#include "mailsync.h"
+
 G_BEGIN_DECLS
 
 /* Run every test of @suite, TAP on stdout; returns the process exit code. */
@@ -18,6 +20,38 @@ void  mailsync_test_rm_rf (const char *path);
  * reports a TAP "# SKIP" with that reason, never as a pass. For tests that
  * set MAILSYNC_CRASH_AT. */
 void  mailsync_test_add_crash_test (TCase *tc, const TTest *test);
+
+/* Adds @test to @tc as a test that reports "# SKIP @reason" in the TAP
+ * stream instead of running (check itself has no skip). */
+void  mailsync_test_add_skipped_test (TCase *tc, const TTest *test, const char *reason);
+
+/* The reason of the IMAP cases' SKIP on a machine without Dovecot. */
+#define MAILSYNC_TEST_NO_DOVECOT "no private Dovecot: /usr/sbin/dovecot is not installed (tests/harness)"
+
+/* A private Dovecot of tests/harness/dovecot-harness (in its directory
+ * @dir), with the KEY=VALUE lines of its env file in @env. */
+typedef struct
+{
+  char *dir;
+  GHashTable *env;
+} MailsyncTestServer;
+
+/* Runs dovecot-harness <command> <server dir> <args...>: the arguments
+ * after @error are the command and its own arguments, NULL-terminated. */
+gboolean            mailsync_test_harness (const MailsyncTestServer *server, GError **error, ...)
+                                           G_GNUC_NULL_TERMINATED;
+/* Starts @server in <base>/<variant> and reads its env; FALSE (the reason
+ * printed as a TAP comment) when the harness fails. */
+gboolean            mailsync_test_server_start (MailsyncTestServer *server, const char *variant,
+                                                const char *base);
+/* Stops a started @server and removes its directory. */
+void                mailsync_test_server_stop (MailsyncTestServer *server);
+/* A value of the server's env file; aborts the test when it is missing. */
+const char         *mailsync_test_server_env (const MailsyncTestServer *server, const char *key);
+/* An IMAP repository named @name for the server's user (STARTTLS, the
+ * harness CA, a 120 s timeout). */
+MailsyncRepository *mailsync_test_server_imap_repository (const MailsyncTestServer *server,
+                                                          const char               *name);
 
 /* Write @contents to @path (creating parent directories). */
 void  mailsync_test_write_file (const char *path, const char *contents);

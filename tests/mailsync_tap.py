@@ -7,6 +7,8 @@ distcheck)."""
 
 import imaplib
 import os
+import re
+import shutil
 import ssl
 import subprocess
 import sys
@@ -17,6 +19,8 @@ SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
 TOP_BUILDDIR = os.environ.get("top_builddir", os.path.join(HERE, ".."))
 HARNESS = os.path.join(SRCDIR, "tests", "harness", "dovecot-harness")
 MAILSYNC = os.path.join(TOP_BUILDDIR, "frontends", "mailsync", "mailsync")
+# The sync driver of the engine suites (tests/sync-maildirs.c).
+DRIVER = os.path.join(os.environ.get("TEST_BUILDDIR", HERE), "sync-maildirs")
 
 # The library has its crash points (configure --enable-test-hooks; set by
 # tests/Makefile.am): checks that set MAILSYNC_CRASH_AT run only then, and
@@ -39,8 +43,11 @@ class Tap:
 
     def check(self, label, ok, detail="", todo=None):
         """With @todo (why it is expected to fail) a failure is reported as
-        "# TODO" and does not fail the script."""
+        "# TODO" and does not fail the script.  A passing @label that ends
+        in "# SKIP <reason>" is counted as a skip (prefer skip())."""
         self.checks += 1
+        if ok and "# SKIP" in label:
+            self.skips += 1
         print("%s %d - %s%s%s" % ("ok" if ok else "not ok", self.checks, label,
                                   "" if ok else ": " + str(detail)[:self.limit],
                                   " # TODO " + todo if todo else ""))
@@ -207,3 +214,179 @@ class Dovecot:
 
     def imap(self, user, password):
         return imap_starttls(self.env, user, password)
+
+
+class DovecotUsers(Dovecot):
+    """A private Dovecot in <root>/dovecot[-@variant] with @count users
+    <prefix>1..<prefix>@count (password pw<user>) added up front, so each
+    scenario takes an account of its own with new_user()."""
+
+    def __init__(self, root, prefix, count, variant=None):
+        self.prefix = prefix
+        self.users = 0
+        super().__init__(os.path.join(root, "dovecot" + ("-" + variant if variant else "")),
+                         [("%s%d" % (prefix, i), "pw%s%d" % (prefix, i)) for i in range(1, count + 1)], variant)
+
+    def new_user(self):
+        """The next unused (user, password)."""
+        self.users += 1
+        user = "%s%d" % (self.prefix, self.users)
+        return user, "pw" + user
+
+
+def run_driver(server, user, password, work, security="starttls", debug=None, extra=None, timeout=300,
+               local=None):
+    """tests/sync-maildirs syncs @user's account on @server (a Dovecot)
+    with the Maildir <work>/local, or with the account @local (user,
+    password) of the same server; the status in <work>/meta.  @debug is
+    G_MESSAGES_DEBUG; MAILSYNC_CRASH_AT is set only by @extra.  Returns the
+    subprocess.CompletedProcess (text)."""
+    env = dict(os.environ)
+    env.update(server.env)
+    env.update({"DOVECOT_USER": user, "DOVECOT_PASS": password, "MAILSYNC_TEST_IMAP_SECURITY": security})
+    if debug:
+        env["G_MESSAGES_DEBUG"] = debug
+    env.pop("MAILSYNC_CRASH_AT", None)
+    env.update(extra or {})
+    os.makedirs(os.path.join(work, "local"), exist_ok=True)
+    if local:
+        env.update({"MAILSYNC_TEST_LOCAL_IMAP_USER": local[0], "MAILSYNC_TEST_LOCAL_IMAP_PASS": local[1]})
+    return subprocess.run([DRIVER, "imap", "imap" if local else os.path.join(work, "local"),
+                           os.path.join(work, "meta")],
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
+
+
+def imap_commands(p, line_end=""):
+    """The IMAP commands a run with G_MESSAGES_DEBUG=Mailsync-IMAP sent
+    ("C: A12 UID FETCH ..." as "UID FETCH ...", the tag dropped), each
+    followed by @line_end.  GLib writes debug messages to stdout."""
+    return [re.sub(r"^.*? C: \S+ ", "", l) + line_end for l in (p.stdout + p.stderr).splitlines()
+            if "-DEBUG: " in l and " C: " in l]
+
+
+def stderr_without_debug(p, limit=300):
+    """The last @limit characters of a run's stderr, debug lines left out."""
+    return "\n".join(l for l in p.stderr.splitlines() if "DEBUG" not in l)[-limit:]
+
+
+FLAG_LETTERS = {"\\Seen": "S", "\\Flagged": "F", "\\Answered": "R", "\\Deleted": "T", "\\Draft": "D"}
+
+
+class TaggedMessages:
+    """Test messages named by a tag: Subject <tag>, Message-ID
+    <tag@domain>, a fixed date."""
+
+    def __init__(self, domain):
+        self.domain = domain
+
+    def message(self, tag):
+        return ("From: test@example.org\r\nSubject: %s\r\nMessage-ID: <%s@%s>\r\n"
+                "Date: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\nBody of %s\r\n"
+                % (tag, tag, self.domain, tag)).encode()
+
+    def append(self, conn, folder, tag, flags=""):
+        typ, data = conn.append(folder, "(%s)" % flags if flags else None, None, self.message(tag))
+        assert typ == "OK", data
+
+    def uid_of(self, conn, folder, tag):
+        """The UID of @tag's message in @folder (which it SELECTs)."""
+        conn.select(folder)
+        typ, data = conn.uid("SEARCH", None, "HEADER", "Message-ID", "<%s@%s>" % (tag, self.domain))
+        return data[0].split()[0].decode()
+
+
+def server_subjects(conn):
+    """folder -> sorted [(subject, flag letters)] as another client sees it."""
+    state = {}
+    typ, data = conn.list()
+    for line in data:
+        name = re.match(rb'\((.*?)\) "(.)" (.*)', line).group(3).decode().strip('"')
+        conn.select('"%s"' % name, readonly=True)
+        typ, data = conn.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        items = []
+        for part in data:
+            if isinstance(part, tuple):
+                flags = re.search(rb"FLAGS \((.*?)\)", part[0]).group(1).decode().split()
+                subject = part[1].decode().strip().split(":", 1)[1].strip()
+                items.append((subject, "".join(sorted(FLAG_LETTERS.get(f, "") for f in flags))))
+        state[name] = sorted(items)
+    return state
+
+
+def local_subjects(root):
+    """folder -> sorted [(subject, flag letters)] of the Maildirs in @root."""
+    state = {}
+    for folder in sorted(os.listdir(root)):
+        fdir = os.path.join(root, folder)
+        if not os.path.isdir(os.path.join(fdir, "cur")):
+            continue
+        items = []
+        for sub in ("cur", "new"):
+            for name in os.listdir(os.path.join(fdir, sub)):
+                with open(os.path.join(fdir, sub, name), "rb") as f:
+                    m = re.search(rb"^Subject: (.*?)\r?$", f.read(), re.M)
+                items.append((m.group(1).decode() if m else "?", name.split(":2,", 1)[1] if ":2," in name else ""))
+        state[folder] = sorted(items)
+    return state
+
+
+def local_file(work, folder, tag):
+    """The path of @tag's message in <work>/local/@folder, or None."""
+    fdir = os.path.join(work, "local", folder)
+    for sub in ("cur", "new"):
+        for name in os.listdir(os.path.join(fdir, sub)):
+            with open(os.path.join(fdir, sub, name), "rb") as f:
+                if re.search(rb"^Subject: %s\r?$" % tag.encode(), f.read(), re.M):
+                    return os.path.join(fdir, sub, name)
+    return None
+
+
+def subjects_both_sides(server, user, password, work):
+    """(server_subjects of @user's account, local_subjects of <work>/local)."""
+    conn = server.imap(user, password)
+    remote = server_subjects(conn)
+    conn.logout()
+    return remote, local_subjects(os.path.join(work, "local"))
+
+
+IMAPS_CONFIG = """[general]
+accounts = Test
+metadata = %(root)s/%(home)s/meta
+
+[Account Test]
+localrepository = Local
+remoterepository = Remote
+%(account_extra)s
+[Repository Local]
+type = Maildir
+localfolders = %(root)s/%(home)s/mail
+
+[Repository Remote]
+type = IMAP
+remotehost = localhost
+remoteport = %(port)s
+ssl = yes
+sslcacertfile = %(ca)s
+remoteuser = %(user)s
+%(password)s
+"""
+
+
+def write_imaps_config(root, name, env, user, password, account_extra="", fresh=False, home=None):
+    """<root>/<name>.conf, the config of the UI suites: account Test syncs
+    the Maildir <root>/<home>/mail (metadata in <root>/<home>/meta; @home
+    is @name unless given) with @user's account on the harness Dovecot
+    (its env @env) over IMAPS.  remotepass only when @password is not None
+    (else the UI asks); @account_extra: more [Account Test] lines, each
+    ending in a newline; @fresh: <root>/<home> is emptied first.  Returns
+    the path."""
+    home = home or name
+    if fresh:
+        shutil.rmtree(os.path.join(root, home), ignore_errors=True)
+    os.makedirs(os.path.join(root, home, "mail"), exist_ok=True)
+    path = os.path.join(root, name + ".conf")
+    with open(path, "w") as f:
+        f.write(IMAPS_CONFIG % {"root": root, "home": home, "port": env["DOVECOT_IMAPS_PORT"],
+                                "ca": env["DOVECOT_CA"], "user": user, "account_extra": account_extra,
+                                "password": "remotepass = " + password if password is not None else ""})
+    return path
