@@ -1,0 +1,596 @@
+/* The connection of an IMAP repository: connect and log in (the password,
+ * OAuth2 token or certificate asked through the interaction), wait when
+ * the server limits us, keepalive NOOPs, open and close (LOGOUT). */
+#include "config.h"
+
+#include "mailsync-imap-repository-private.h"
+#include "mailsync-error.h"
+#include "mailsync-private.h"
+#include "credentials/mailsync-netrc.h"
+#include "mailsync-interaction-private.h"
+#include "mailsync-imap-auth.h"
+#include "config/mailsync-oauth2-private.h"
+
+#include <string.h>
+
+/* Forget the connection, keeping its counters in the totals. */
+void
+_mailsync_imap_repository_drop_connection (MailsyncImapRepository *self)
+{
+  guint64 in, out, commands;
+
+  if (self->keepalive_source != NULL)
+    {
+      g_source_destroy (self->keepalive_source);
+      g_clear_pointer (&self->keepalive_source, g_source_unref);
+    }
+  if (self->connection == NULL)
+    return;
+  mailsync_imap_connection_get_stats (self->connection, &in, &out, &commands);
+  self->bytes_read += in;
+  self->bytes_written += out;
+  self->commands_sent += commands;
+  g_clear_object (&self->connection);
+}
+
+static void
+noop_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncImapResponse) ok =
+    mailsync_imap_connection_send_finish (MAILSYNC_IMAP_CONNECTION (source), result, &error);
+
+  /* offlineimap only warns too; the next sync opens a new connection */
+  if (ok == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_message ("Attempting NOOP on dropped connection: %s", error->message);
+}
+
+/* keepalive: a NOOP when the connection has been idle that long, which in
+ * practice means between syncs (the account iterates the context of a
+ * held connection while it sleeps). */
+static gboolean
+keepalive_tick (gpointer user_data)
+{
+  MailsyncImapRepository *self = user_data;
+
+  if (self->connection != NULL && mailsync_imap_connection_is_open (self->connection) &&
+      mailsync_imap_connection_get_idle_time (self->connection) >= (gint64) self->keepalive * G_USEC_PER_SEC)
+    mailsync_imap_connection_send_async (self->connection, mailsync_imap_request_new ("NOOP"), NULL, noop_done,
+                                         NULL);
+  return G_SOURCE_CONTINUE;
+}
+/* ---- asking the user (MailsyncInteraction) ------------------------------------ */
+
+/* How many times a refused password or token is asked again in one
+ * connect: the client stops sooner by not answering; this only bounds a
+ * client that answers forever. */
+#define MAX_ASKS_AFTER_REFUSAL 10
+
+/* Where the client waits: the caller of the account's sync, else the
+ * caller of the job that connects (the caller's own thread for a
+ * blocking call, whose private context it iterates while it waits). */
+static GMainContext *
+dup_ask_context (MailsyncImapRepository *self)
+{
+  GMainContext *context = _mailsync_repository_dup_interaction_context (MAILSYNC_REPOSITORY (self));
+  GTask *task = _mailsync_worker_get_current_task ();
+
+  if (context == NULL && task != NULL)
+    context = g_main_context_ref (g_task_get_context (task));
+  return context;
+}
+
+/* Only an OAuth2 token can log in: auth_mechanisms lists nothing else. */
+static gboolean
+wants_token (MailsyncImapRepository *self)
+{
+  g_autofree MailsyncImapAuthMechanism *list = NULL;
+  gboolean any = FALSE;
+
+  if (self->settings->auth_mechanisms == NULL)
+    return FALSE;
+  list = mailsync_imap_auth_parse_list (self->settings->auth_mechanisms, NULL);
+  for (guint i = 0; list != NULL && list[i] != MAILSYNC_IMAP_AUTH_NONE; i++)
+    {
+      if (list[i] != MAILSYNC_IMAP_AUTH_XOAUTH2 && list[i] != MAILSYNC_IMAP_AUTH_OAUTHBEARER)
+        return FALSE;
+      any = TRUE;
+    }
+  return any;
+}
+
+/* Asks @interaction for the password (or token), @refused saying why the
+ * last one failed. FALSE with @error: nothing to log in with (the user
+ * did not answer: @refused itself, or MAILSYNC_ERROR_INTERACTION_REQUIRED
+ * the first time), or asking failed (cancelled). */
+static gboolean
+ask_secret (MailsyncImapRepository *self, MailsyncInteraction *interaction, const GError *refused,
+            gboolean bearer, GCancellable *cancellable, GError **error)
+{
+  const char *name = mailsync_repository_get_name (MAILSYNC_REPOSITORY (self));
+  g_autoptr(GMainContext) context = dup_ask_context (self);
+  const char *user = self->settings->user;
+  const char *host = self->settings->host;
+  char *secret = NULL;
+  MailsyncInteractionResult result;
+
+  if (bearer)
+    result = _mailsync_interaction_invoke_ask_oauth2_token (interaction, context, name, user, host, refused,
+                                                            cancellable, &secret, error);
+  else
+    result = _mailsync_interaction_invoke_ask_password (interaction, context, name, user, host, refused,
+                                                        cancellable, &secret, error);
+  if (result == MAILSYNC_INTERACTION_FAILED)
+    return FALSE;
+  if (result != MAILSYNC_INTERACTION_HANDLED || secret == NULL)
+    {
+      if (secret != NULL)
+        mailsync_imap_secret_clear (secret);
+      g_free (secret);
+      if (refused != NULL)
+        g_propagate_error (error, g_error_copy (refused));
+      else
+        g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED,
+                     "Repository %s: no %s for %s%s%s, and the interaction gave none", name,
+                     bearer ? "OAuth2 access token" : "password", user ? user : "", user ? "@" : "",
+                     host ? host : "the server");
+      return FALSE;
+    }
+  /* A token goes where the refused one was: oauth2_token when the
+   * config gave one, else the password (auth_mechanisms lists only
+   * XOAUTH2/OAUTHBEARER, and the password is the token). */
+  if (bearer && (self->settings->oauth2_token != NULL || self->oauth2 != NULL))
+    {
+      mailsync_imap_secret_clear (self->settings->oauth2_token);
+      g_free (self->settings->oauth2_token);
+      self->settings->oauth2_token = secret;
+      self->oauth2_given = TRUE;
+      return TRUE;
+    }
+  mailsync_imap_secret_clear (self->settings->password);
+  g_free (self->settings->password);
+  self->settings->password = secret;
+  return TRUE;
+}
+
+/* On the worker: the token of oauth2_refresh_token (cached until half of
+ * expires_in), unless one given is still in use; @stale is the token the
+ * server just refused. */
+static gboolean
+refresh_token (MailsyncImapRepository *self, const char *stale, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  char *token;
+
+  if (self->oauth2 == NULL || (self->oauth2_given && stale == NULL))
+    return TRUE;
+  token = _mailsync_oauth2_get_token (self->oauth2, stale, cancellable, &local_error);
+  if (token == NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "Repository %s: ",
+                                  mailsync_repository_get_name (MAILSYNC_REPOSITORY (self)));
+      return FALSE;
+    }
+  mailsync_imap_secret_clear (self->settings->oauth2_token);
+  g_free (self->settings->oauth2_token);
+  self->settings->oauth2_token = token;
+  self->oauth2_given = FALSE;
+  return TRUE;
+}
+
+void
+_mailsync_imap_repository_set_oauth2 (MailsyncImapRepository *self,
+                                      const char             *access_token,
+                                      MailsyncOAuth2         *refresher)
+{
+  mailsync_imap_secret_clear (self->settings->oauth2_token);
+  g_free (self->settings->oauth2_token);
+  self->settings->oauth2_token = g_strdup (access_token);
+  self->oauth2_given = access_token != NULL;
+  g_clear_pointer (&self->oauth2, _mailsync_oauth2_unref);
+  self->oauth2 = refresher != NULL ? _mailsync_oauth2_ref (refresher) : NULL;
+}
+
+static char *
+der_to_pem (GBytes *der)
+{
+  g_autofree char *b64 = g_base64_encode (g_bytes_get_data (der, NULL), g_bytes_get_size (der));
+  GString *pem = g_string_new ("-----BEGIN CERTIFICATE-----\n");
+  gsize len = strlen (b64);
+
+  for (gsize i = 0; i < len; i += 64)
+    {
+      g_string_append_len (pem, b64 + i, MIN (64, len - i));
+      g_string_append_c (pem, '\n');
+    }
+  g_string_append (pem, "-----END CERTIFICATE-----\n");
+  return g_string_free (pem, FALSE);
+}
+
+/* A certificate that failed verification: accepted if the interaction
+ * accepted this very certificate before in this process, else asked. */
+static gboolean
+on_certificate (MailsyncImapConnection *connection, GBytes *der, GTlsCertificateFlags errors,
+                const GError *failure, GCancellable *cancellable, GError **error, gpointer user_data)
+{
+  MailsyncImapRepository *self = user_data;
+  g_autoptr(MailsyncInteraction) interaction = mailsync_repository_dup_interaction (MAILSYNC_REPOSITORY (self));
+  g_autoptr(GMainContext) context = NULL;
+  g_autofree char *pem = NULL;
+  gboolean accept = FALSE;
+
+  if (der == NULL)
+    return FALSE;
+  for (guint i = 0; self->accepted_certs != NULL && i < self->accepted_certs->len; i++)
+    if (g_bytes_equal (self->accepted_certs->pdata[i], der))
+      return TRUE;
+  if (interaction == NULL)
+    return FALSE;
+  context = dup_ask_context (self);
+  pem = der_to_pem (der);
+  if (_mailsync_interaction_invoke_accept_certificate (interaction, context,
+                                                      mailsync_repository_get_name (MAILSYNC_REPOSITORY (self)),
+                                                      self->settings->host ? self->settings->host : "", pem, errors,
+                                                      cancellable, &accept, error) != MAILSYNC_INTERACTION_HANDLED ||
+      !accept)
+    return FALSE;
+  if (self->accepted_certs == NULL)
+    self->accepted_certs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_ptr_array_add (self->accepted_certs, g_bytes_ref (der));
+  return TRUE;
+}
+
+/* ---- a server that limits us (issue 12 item 9) ---------------------------- */
+
+/* At most this many waits between two closes of the repository (one
+ * account sync), each twice the last from THROTTLE_BASE_MS, jittered,
+ * and never over THROTTLE_CAP: a budget of at most about 8.5 minutes,
+ * after which the sync stops with the server's words rather than hammer
+ * it. MAILSYNC_TEST_THROTTLE_BASE_MS scales every wait (the server's
+ * suggested waits too) for the tests. */
+#define THROTTLE_WAITS 8
+#define THROTTLE_BASE_MS 2000
+#define THROTTLE_CAP (150 * THROTTLE_BASE_MS)
+
+static guint
+throttle_base_ms (void)
+{
+  const char *test = g_getenv ("MAILSYNC_TEST_THROTTLE_BASE_MS");
+
+  return test != NULL ? (guint) g_ascii_strtoull (test, NULL, 10) : THROTTLE_BASE_MS;
+}
+
+typedef struct
+{
+  GTask *task;
+  GSource *timer;
+  GSource *cancelled;
+} Sleep;
+
+static gboolean
+sleep_over (gpointer user_data)
+{
+  Sleep *sleep = user_data;
+
+  if (sleep->task != NULL)
+    {
+      GTask *task = g_steal_pointer (&sleep->task);
+
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* A cancellable source calls a GCancellableSourceFunc: the cancellable
+ * comes first, the user data second. Given sleep_over() itself, it took
+ * the GCancellable for the Sleep and wrote NULL over its class pointer. */
+static gboolean
+sleep_cancelled (GCancellable *cancellable, gpointer user_data)
+{
+  return sleep_over (user_data);
+}
+
+/* Waits @ms on the worker's context; a cancel ends the wait at once. */
+static gboolean
+sleep_ms (guint ms, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  Sleep sleep = { g_task_new (NULL, NULL, _mailsync_store_result, &result), NULL, NULL };
+
+  g_task_set_source_tag (sleep.task, sleep_ms);
+  sleep.timer = g_timeout_source_new (ms);
+  g_source_set_callback (sleep.timer, sleep_over, &sleep, NULL);
+  g_source_attach (sleep.timer, g_main_context_get_thread_default ());
+  if (cancellable != NULL)
+    {
+      sleep.cancelled = g_cancellable_source_new (cancellable);
+      g_source_set_callback (sleep.cancelled, G_SOURCE_FUNC (sleep_cancelled), &sleep, NULL);
+      g_source_attach (sleep.cancelled, g_main_context_get_thread_default ());
+    }
+  _mailsync_await (&result);
+  g_source_destroy (sleep.timer);
+  g_source_unref (sleep.timer);
+  if (sleep.cancelled != NULL)
+    {
+      g_source_destroy (sleep.cancelled);
+      g_source_unref (sleep.cancelled);
+    }
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
+/* The server said it limits us (@why: its words): wait, with fewer
+ * commands in flight afterwards, or give up when the budget is spent. A
+ * jittered wait keeps many clients that were cut at once from coming
+ * back at once. */
+static gboolean
+back_off (MailsyncImapRepository *self, const char *why, guint hint_ms, GCancellable *cancellable, GError **error)
+{
+  guint base = throttle_base_ms ();
+  guint64 step = MIN ((guint64) base << MIN (self->throttle_waits, 20), (guint64) base * 150);
+  guint64 delay = step / 2 + (step > 1 ? (guint64) g_random_int_range (0, (gint32) MIN (step / 2, G_MAXINT32)) : 0);
+  guint64 hint = (guint64) hint_ms * base / THROTTLE_BASE_MS;
+  const char *name = mailsync_repository_get_name (MAILSYNC_REPOSITORY (self));
+
+  if (self->throttle_gave_up == NULL && self->throttle_waits >= THROTTLE_WAITS)
+    self->throttle_gave_up =
+      g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED,
+                   "Repository %s: the server still limits this client after %u waits "
+                   "(%" G_GINT64_FORMAT " s in all); giving up for this run: %s",
+                   name, self->throttle_waits, self->throttle_waited_ms / 1000, why ? why : "");
+  if (self->throttle_gave_up != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->throttle_gave_up));
+      return FALSE;
+    }
+  /* The server's own suggestion wins when longer, within the cap. */
+  delay = MIN (MAX (delay, hint), (guint64) base * 150);
+  self->throttle_waits++;
+  self->throttle_waited_ms += (gint64) delay;
+  /* Fewer commands at once on this and the next connections. */
+  self->settings->max_in_flight = MAX ((self->settings->max_in_flight ? self->settings->max_in_flight : 64) / 2, 1);
+  if (self->connection != NULL)
+    mailsync_imap_connection_set_max_in_flight (self->connection, self->settings->max_in_flight);
+  g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
+         "throttled (%s): waiting %" G_GUINT64_FORMAT " ms (wait %u of %u), then %u commands in flight",
+         why ? why : "", delay, self->throttle_waits, THROTTLE_WAITS, self->settings->max_in_flight);
+  return sleep_ms ((guint) delay, cancellable, error);
+}
+
+/* Connects and logs in unless the connection is open; on the worker. */
+static gboolean
+connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **error)
+{
+  MailsyncRepository *repo = MAILSYNC_REPOSITORY (self);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(MailsyncInteraction) interaction = NULL;
+
+  if (self->connection && mailsync_imap_connection_is_open (self->connection))
+    {
+      guint hint_ms = 0;
+      g_autofree char *why = NULL;
+
+      /* A command was refused as throttled: the engine reopens before it
+       * resumes the folder; wait first, on the same connection. */
+      if (mailsync_imap_connection_take_throttle (self->connection, &hint_ms, &why))
+        return back_off (self, why, hint_ms, cancellable, error);
+      return TRUE;
+    }
+  if (self->connection != NULL)
+    {
+      guint hint_ms = 0;
+      g_autofree char *why = NULL;
+
+      /* Closed by a BYE that limits us: wait before connecting again. */
+      if (mailsync_imap_connection_take_throttle (self->connection, &hint_ms, &why))
+        {
+          _mailsync_imap_repository_drop_connection (self);
+          if (!back_off (self, why, hint_ms, cancellable, error))
+            return FALSE;
+        }
+    }
+  _mailsync_imap_repository_drop_connection (self);
+  g_atomic_pointer_set (&self->selected, NULL);
+  if (self->throttle_gave_up != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->throttle_gave_up));
+      return FALSE;
+    }
+  if (self->config_error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->config_error));
+      return FALSE;
+    }
+  if (self->settings->host == NULL && !self->settings->preauth_tunnel && !self->settings->transport_tunnel)
+    {
+      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG,
+                   "Repository %s: no remotehost, preauthtunnel or transporttunnel",
+                   mailsync_repository_get_name (repo));
+      return FALSE;
+    }
+  if (self->settings->password == NULL && self->settings->host != NULL && !self->settings->preauth_tunnel)
+    {
+      /* offlineimap falls back to ~/.netrc when no password is set. */
+      g_autofree char *login = NULL;
+      self->settings->password = mailsync_netrc_lookup (NULL, self->settings->host, self->settings->user, &login);
+      if (self->settings->user == NULL && login != NULL)
+        self->settings->user = g_steal_pointer (&login);
+    }
+  interaction = mailsync_repository_dup_interaction (repo);
+  /* Asked before connecting: a login timeout must not run while the
+   * user types. Without an interaction, as before: the password given,
+   * or none. A tunnel may greet with PREAUTH, so it is not asked. */
+  if (interaction != NULL && self->settings->password == NULL && self->settings->oauth2_token == NULL &&
+      self->oauth2 == NULL && self->settings->host != NULL &&
+      !self->settings->preauth_tunnel && !self->settings->transport_tunnel &&
+      !ask_secret (self, interaction, NULL, wants_token (self), cancellable, error))
+    return FALSE;
+  /* Before connecting, as the password: the server's login timeout does
+   * not run while the token endpoint answers. */
+  if (!self->settings->preauth_tunnel && !refresh_token (self, NULL, cancellable, error))
+    return FALSE;
+  for (guint asked = 0, refreshed = 0;; asked++)
+    {
+      g_autoptr(MailsyncImapSettings) settings = mailsync_imap_settings_copy (self->settings);
+      g_autoptr(GError) local_error = NULL;
+      MailsyncImapAuthMechanism refused;
+      gboolean bearer;
+
+      settings->port = _mailsync_imap_repository_effective_port (settings);
+      self->connection = mailsync_imap_connection_new (settings);
+      if (interaction != NULL || self->accepted_certs != NULL)
+        mailsync_imap_connection_set_certificate_handler (self->connection, on_certificate, self);
+      mailsync_imap_connection_open_async (self->connection, cancellable, _mailsync_store_result, &result);
+      if (mailsync_imap_connection_open_finish (self->connection, _mailsync_await (&result), &local_error))
+        break;
+      g_clear_object (&result);
+      if (g_error_matches (local_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED))
+        {
+          guint hint_ms = 0;
+          g_autofree char *why = NULL;
+
+          /* "Too many simultaneous connections", BYE [UNAVAILABLE]: wait
+           * and connect again; not a refused login (no new password). */
+          mailsync_imap_connection_take_throttle (self->connection, &hint_ms, &why);
+          _mailsync_imap_repository_drop_connection (self);
+          if (!back_off (self, local_error->message, hint_ms, cancellable, error))
+            return FALSE;
+          asked--; /* not an ask: the loop's increment takes it back */
+          continue;
+        }
+      refused = mailsync_imap_connection_get_refused_mechanism (self->connection);
+      bearer = refused == MAILSYNC_IMAP_AUTH_XOAUTH2 || refused == MAILSYNC_IMAP_AUTH_OAUTHBEARER;
+      _mailsync_imap_repository_drop_connection (self);
+      /* A refused OAuth2 token (expired, revoked early) is refreshed once
+       * and tried on a new connection: one more login, never a loop. */
+      if (bearer && self->oauth2 != NULL && refreshed++ == 0 &&
+          g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED))
+        {
+          g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
+                 "the server refused the OAuth2 access token: refreshing it once");
+          if (!refresh_token (self, self->settings->oauth2_token, cancellable, error))
+            return FALSE;
+          asked--; /* not an ask */
+          continue;
+        }
+      /* The server has no XOAUTH2 and there is no password for the rest
+       * of auth_mechanisms: the interaction may give one. */
+      if (interaction != NULL && asked < MAX_ASKS_AFTER_REFUSAL &&
+          g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED))
+        {
+          /* shown before the prompt; the error that stands if none comes */
+          if (!ask_secret (self, interaction, local_error, FALSE, cancellable, error))
+            return FALSE;
+          continue;
+        }
+      /* Refused: one failed login, then a new password on a new
+       * connection (the server may have closed this one, and the user
+       * may take longer than its login timeout). */
+      if (interaction == NULL || asked >= MAX_ASKS_AFTER_REFUSAL ||
+          !g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      if (!ask_secret (self, interaction, local_error, bearer, cancellable, error))
+        return FALSE;
+    }
+  if (self->keepalive > 0)
+    {
+      /* the repository owns the source and destroys it with the connection */
+      self->keepalive_source = g_timeout_source_new_seconds (self->keepalive);
+      g_source_set_callback (self->keepalive_source, keepalive_tick, self, NULL);
+      g_source_attach (self->keepalive_source, g_main_context_get_thread_default ());
+    }
+  /* kept past close, for --info and callers' diagnostics */
+  {
+    g_autofree char *caps = mailsync_imap_connection_get_capability_string (self->connection);
+
+    g_strfreev (self->capabilities);
+    self->capabilities = g_strsplit (caps, " ", -1);
+    g_free (self->greeting);
+    self->greeting = g_strdup (mailsync_imap_connection_get_greeting (self->connection));
+  }
+  return TRUE;
+}
+
+/* A repository nobody opened is opened by the first call that needs it;
+ * a connection that was lost stays an error until the owner reopens
+ * (the engine re-checks UIDVALIDITY when it does). */
+gboolean
+_mailsync_imap_repository_ensure_connected (MailsyncImapRepository *self, GCancellable *cancellable,
+                                            GError **error)
+{
+  if (self->throttle_gave_up != NULL)
+    {
+      /* No more commands this sync once the server's limits won: the
+       * other folders fail at once instead of each trying again. */
+      g_propagate_error (error, g_error_copy (self->throttle_gave_up));
+      return FALSE;
+    }
+  if (self->connection == NULL)
+    return connect_now (self, cancellable, error);
+  if (mailsync_imap_connection_is_open (self->connection))
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "Repository %s: the connection was lost",
+               mailsync_repository_get_name (MAILSYNC_REPOSITORY (self)));
+  return FALSE;
+}
+
+static void
+open_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (connect_now (source, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+repository_open_async (MailsyncRepository *repo, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  _mailsync_imap_repository_queue_job (MAILSYNC_IMAP_REPOSITORY (repo),
+                                       g_task_new (repo, cancellable, callback, user_data),
+                                       repository_open_async, open_job);
+}
+
+static void
+close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapRepository *self = source;
+
+  if (self->connection && mailsync_imap_connection_is_open (self->connection))
+    {
+      g_autoptr(MailsyncImapResponse) ok =
+        _mailsync_imap_repository_run (self, mailsync_imap_request_new ("LOGOUT"), cancellable, NULL);
+    }
+  if (self->connection)
+    mailsync_imap_connection_close (self->connection);
+  _mailsync_imap_repository_drop_connection (self);
+  g_atomic_pointer_set (&self->selected, NULL);
+  /* The next sync has a new budget for the server's limits. */
+  self->throttle_waits = 0;
+  self->throttle_waited_ms = 0;
+  g_clear_error (&self->throttle_gave_up);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+repository_close_async (MailsyncRepository *repo, GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  _mailsync_imap_repository_queue_job (MAILSYNC_IMAP_REPOSITORY (repo),
+                                       g_task_new (repo, cancellable, callback, user_data),
+                                       repository_close_async, close_job);
+}
+
+void
+_mailsync_imap_repository_connect_class_init (MailsyncRepositoryClass *repo_class)
+{
+  repo_class->open_async = repository_open_async;
+  repo_class->open_finish = _mailsync_imap_repository_bool_finish;
+  repo_class->close_async = repository_close_async;
+  repo_class->close_finish = _mailsync_imap_repository_bool_finish;
+}

@@ -1,0 +1,78 @@
+/* Shared between mailsync-imap-repository.c and the
+ * mailsync-imap-repository-*.c files that hold the repository's
+ * operations, one subject each. Internal. */
+#pragma once
+
+#include "mailsync-imap-private.h"
+
+G_BEGIN_DECLS
+
+struct _MailsyncImapRepository
+{
+  MailsyncRepository parent_instance;
+
+  MailsyncImapSettings *settings;
+  char *reference;
+  MailsyncImapConnection *connection;
+  MailsyncImapFolder *selected; /* weak, atomic: a folder may be disposed on another thread */
+  char *last_selected_name;     /* the wire name of the last SELECT (worker only): the
+                                 * server keeps it selected after its folder object is gone */
+  GError *config_error;         /* a bad option value, reported by open */
+  guint retry_count;            /* reconnections per folder (retrycount) */
+  char **folder_includes;       /* folderincludes, UTF-8 names */
+  gboolean personal_only;       /* LIST only the personal namespace */
+  gboolean expunge;             /* FALSE: deletions stay \Deleted (expunge = no) */
+  gboolean subscribed_only;     /* list only LSUB's folders (subscribedonly) */
+  GHashTable *unsubscribed;     /* wire names that exist but are not subscribed */
+  gint64 start_date;            /* startdate, unix time; 0 for none */
+  gboolean hold;                /* holdconnectionopen */
+  guint keepalive;              /* seconds between NOOPs on an idle connection */
+  gboolean utf8_names;          /* utf8foldernames: native names are UTF-8, not mUTF-7 */
+  GSource *keepalive_source;
+  MailsyncWorker *worker;       /* the connection's thread: every job runs there */
+  char *greeting;               /* of the last connection that opened */
+  char **capabilities;
+  GPtrArray *accepted_certs;    /* GBytes (DER) the interaction accepted; worker only */
+  /* totals of the connections already closed (see get_stats) */
+  guint64 bytes_read, bytes_written, commands_sent;
+  /* the server's limits (issue 12 item 9): waits since the last close */
+  guint throttle_waits;
+  gint64 throttle_waited_ms;
+  GError *throttle_gave_up;     /* the budget is spent: no new connection until close */
+  MailsyncOAuth2 *oauth2;       /* oauth2_refresh_token's token source, or NULL */
+  gboolean oauth2_given;        /* settings->oauth2_token was given (config, interaction):
+                                 * used until the server refuses it */
+};
+
+/* mailsync-imap-repository.c */
+guint16               _mailsync_imap_repository_effective_port (const MailsyncImapSettings *s);
+void                  _mailsync_imap_repository_queue_job      (MailsyncImapRepository *self,
+                                                                GTask                  *task,
+                                                                gpointer                tag,
+                                                                MailsyncWorkerFunc      job);
+MailsyncImapResponse *_mailsync_imap_repository_run            (MailsyncImapRepository *self,
+                                                                MailsyncImapRequest    *request,
+                                                                GCancellable           *cancellable,
+                                                                GError                **error);
+gboolean              _mailsync_imap_repository_bool_finish    (MailsyncRepository *repo,
+                                                                GAsyncResult       *result,
+                                                                GError            **error);
+
+/* mailsync-imap-repository-connect.c: forgets the connection, keeping its
+ * counters in the totals. */
+void _mailsync_imap_repository_drop_connection (MailsyncImapRepository *self);
+
+/* mailsync-imap-repository-names.c */
+gboolean _mailsync_imap_is_mutf7                (const char *name);
+char    *_mailsync_imap_repository_to_wire      (MailsyncImapRepository *self,
+                                                 const char             *name);
+char    *_mailsync_imap_repository_native_name  (MailsyncImapRepository *self,
+                                                 const MailsyncImapList *list);
+
+/* Each file of operations sets its vfuncs in the class. */
+void _mailsync_imap_repository_connect_class_init (MailsyncRepositoryClass *repo_class);
+void _mailsync_imap_repository_names_class_init   (MailsyncRepositoryClass *repo_class);
+void _mailsync_imap_repository_list_class_init    (MailsyncRepositoryClass *repo_class);
+void _mailsync_imap_repository_info_class_init    (MailsyncRepositoryClass *repo_class);
+
+G_END_DECLS
