@@ -366,21 +366,30 @@ def scenario_info_delete(server, root):
 
 
 def scenario_lock(server, root):
-    acc = Account(server, root, "lock", extra_account="presynchook = sleep 4")
+    # The first instance's hook holds it (and the lock) until the test
+    # releases it, so "fails fast" is a fact, not a race with a sleep: a
+    # second instance that waited for the lock would end only after the
+    # release, which comes after it returned.
+    release = os.path.join(root, "lock-release")
+    hook = "while [ ! -e %s ]; do sleep 0.1; done" % release
+    acc = Account(server, root, "lock", extra_account="presynchook = " + hook)
     first = acc.start()
     lock = os.path.join(acc.home, "meta", "Test.lock")
-    check("first instance holds the lock", wait_for(lambda: os.path.exists(lock), 20))
-    t0 = time.time()
-    p = acc.run("-k", "Account_Test:presynchook=")
-    elapsed = time.time() - t0
-    check("second instance fails with offlineimap's message",
-          "ERROR: Could not lock account Test. Is another instance using this account?" in out(p), out(p))
-    check("second instance exits 1", p.returncode == 1, p.returncode)
-    check("second instance fails fast", elapsed < 3, elapsed)
+    check("first instance holds the lock", wait_for(lambda: os.path.exists(lock), 60))
+    try:
+        p = acc.run("-k", "Account_Test:presynchook=")
+        check("second instance fails with offlineimap's message",
+              "ERROR: Could not lock account Test. Is another instance using this account?" in out(p), out(p))
+        check("second instance exits 1", p.returncode == 1, p.returncode)
+        check("second instance fails fast (while the first still holds the lock)", first.poll() is None,
+              first.returncode)
+    except subprocess.TimeoutExpired as e:
+        check("second instance fails fast (while the first still holds the lock)", False, e)
     check("second instance leaves the lock file alone", os.path.exists(lock))
-    so, se = first.communicate(timeout=60)
+    open(release, "w").close()
+    so, se = first.communicate(timeout=120)
     check("first instance completes", first.returncode == 0, so + se)
-    check("first instance ran its hook", "Calling hook: sleep 4" in so + se and "Hook return code: 0" in so + se,
+    check("first instance ran its hook", ("Calling hook: " + hook) in so + se and "Hook return code: 0" in so + se,
           so + se)
 
 
@@ -675,8 +684,10 @@ def scenario_idle(server, root):
     time.sleep(1)
     t0 = time.time()
     d.send_signal(signal.SIGTERM)
-    so, se = mailsync_tap.communicate_or_kill(d, 20)
-    check("SIGTERM during IDLE exits at once with 0", d.returncode == 0 and time.time() - t0 < 5,
+    # "At once" against IDLE's 29-minute wait: within a deadline generous
+    # for a loaded machine (communicate_or_kill kills it after that).
+    so, se = mailsync_tap.communicate_or_kill(d, 60)
+    check("SIGTERM during IDLE exits at once with 0", d.returncode == 0,
           (d.returncode, time.time() - t0, (so + se)[-800:]))
 
 
@@ -724,16 +735,42 @@ sslcacertfile = %(ca)s
     check("hook output, and a killed hook's code as Python gives it",
           "Hook stdout: out\n\nHook stderr:err\n" in out(p) and "Hook return code: -15" in out(p), out(p))
     check("a failing hook does not fail the sync", p.returncode == 0 and "Hook return code: 3" in out(p), out(p))
-    t0 = time.time()
-    p = acc.run("-k", "accounts=Test,Two", "-k", "maxsyncaccounts=2")
-    parallel = time.time() - t0
+    # In parallel, each account's presynchook waits (up to 120 s) for the
+    # other's to have started: both see the other only if they ran at once.
+    # In sequence (-1), the hooks log each account's start and end: the
+    # order proves it, whatever the machine's speed.
+    barrier = os.path.join(root, "accounts-barrier")
+    os.makedirs(barrier)
+
+    def waiting_hook(me, other):
+        return ("Account_%s:presynchook=touch %s/%s; n=0; while [ ! -e %s/%s ] && [ $n -lt 1200 ]; "
+                "do sleep 0.1; n=$((n+1)); done; [ -e %s/%s ] && echo %s >> %s/overlap"
+                % (me, barrier, me, barrier, other, barrier, other, me, barrier))
+
+    p = acc.run("-k", "accounts=Test,Two", "-k", "maxsyncaccounts=2",
+                "-k", waiting_hook("Test", "Two"), "-k", waiting_hook("Two", "Test"), timeout=300)
     check("maxsyncaccounts = 2 syncs both", p.returncode == 0 and local_count(acc.home, "INBOX") == 0, out(p))
-    t0 = time.time()
+    try:
+        with open(os.path.join(barrier, "overlap")) as f:
+            overlap = sorted(f.read().split())
+    except OSError:
+        overlap = []
+    order_log = os.path.join(root, "accounts-order")
     log = os.path.join(acc.home, "run.log")
-    p = acc.run("-k", "accounts=Test,Two", "-k", "maxsyncaccounts=2", "-1", "-l", log)
-    sequential = time.time() - t0
-    check("maxsyncaccounts = 2 runs accounts in parallel, -1 in sequence", parallel < 5.9 and sequential >= 6,
-          (parallel, sequential))
+    p = acc.run("-k", "accounts=Test,Two", "-k", "maxsyncaccounts=2", "-1", "-l", log,
+                "-k", "Account_Test:presynchook=echo start-Test >> " + order_log,
+                "-k", "Account_Test:postsynchook=echo end-Test >> " + order_log,
+                "-k", "Account_Two:presynchook=echo start-Two >> " + order_log,
+                "-k", "Account_Two:postsynchook=echo end-Two >> " + order_log)
+    try:
+        with open(order_log) as f:
+            order = f.read().split()
+    except OSError:
+        order = []
+    sequence = (len(order) == 4 and order[0].startswith("start-") and order[1] == "end-" + order[0][6:]
+                and order[2].startswith("start-") and order[3] == "end-" + order[2][6:] and order[0] != order[2])
+    check("maxsyncaccounts = 2 runs accounts in parallel, -1 in sequence",
+          p.returncode == 0 and overlap == ["Test", "Two"] and sequence, (overlap, order, out(p)[-500:]))
     lines = open(log).read().splitlines() if os.path.exists(log) else []
     check("-l writes offlineimap's log format",
           any(re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO: \*\*\* Processing account Two$", l) for l in lines),
