@@ -723,7 +723,7 @@ def scenario_login_quoting(root):
 def scenario_login_dovecot(server, root):
     import subprocess
     user, pw = "utf8user", 'gr\u00fc"n\\pass'
-    subprocess.run([base.HARNESS, "adduser", server.dir, user, pw], check=True, stdout=subprocess.DEVNULL, timeout=30)
+    subprocess.run([base.HARNESS, "adduser", server.dir, user, pw], check=True, stdout=subprocess.DEVNULL, timeout=300)
     time.sleep(1.1)  # Dovecot re-reads the passwd-file by mtime (1 s)
     p = base.run_sync(server, user, pw, os.path.join(root, "login-dovecot"), extra={"MAILSYNC_TEST_IMAP_AUTH": "LOGIN"})
     check("LOGIN with a UTF-8 password and quotes works on Dovecot", p.returncode == 0, p.stderr)

@@ -37,7 +37,7 @@ check = TAP.check
 class Server:
     def __init__(self, root):
         self.dir = os.path.join(root, "dovecot")
-        subprocess.run([HARNESS, "start", self.dir], check=True, stdout=subprocess.DEVNULL, timeout=60)
+        subprocess.run([HARNESS, "start", self.dir], check=True, stdout=subprocess.DEVNULL, timeout=300)
         self.env = {}
         with open(os.path.join(self.dir, "env")) as f:
             for line in f:
@@ -48,7 +48,7 @@ class Server:
         args = []
         for i in range(1, 9):
             args += ["u7n%d" % i, "pw-u7n%d" % i]
-        subprocess.run([HARNESS, "adduser", self.dir] + args, check=True, stdout=subprocess.DEVNULL, timeout=30)
+        subprocess.run([HARNESS, "adduser", self.dir] + args, check=True, stdout=subprocess.DEVNULL, timeout=300)
         time.sleep(1.1)  # Dovecot re-reads its passwd-file on an mtime change
 
     def stop(self):

@@ -109,7 +109,7 @@ def read_env(directory):
 def harness(*args):
     """Runs dovecot-harness; its output, or RuntimeError with its errors."""
     p = subprocess.run([HARNESS] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       universal_newlines=True, timeout=60)
+                       universal_newlines=True, timeout=300)
     if p.returncode != 0:
         raise RuntimeError("dovecot-harness %s: %s" % (" ".join(args), p.stderr.strip()))
     return p.stdout
@@ -201,12 +201,12 @@ class Dovecot:
     def __init__(self, directory, users, variant=None):
         self.dir = directory
         cmd = [HARNESS, "start", self.dir] + (["--variant", variant] if variant else [])
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, timeout=60)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, timeout=300)
         self.env = read_env(self.dir)
         args = []
         for user, password in users:
             args += [user, password]
-        subprocess.run([HARNESS, "adduser", self.dir] + args, check=True, stdout=subprocess.DEVNULL, timeout=30)
+        subprocess.run([HARNESS, "adduser", self.dir] + args, check=True, stdout=subprocess.DEVNULL, timeout=300)
         time.sleep(1.1)
 
     def stop(self):
