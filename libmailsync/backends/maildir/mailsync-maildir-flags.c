@@ -220,6 +220,9 @@ _mailsync_maildir_keywords_take_not_stored (GTask   *task,
   GError *local_error = NULL;
   GStrv rest;
 
+  /* The callers' finish functions checked the result against their own
+   * source objects; this is the check that it is a task at all. */
+  g_return_val_if_fail (g_task_is_valid (task, g_task_get_source_object (task)), FALSE);
   rest = g_task_propagate_pointer (task, &local_error);
   if (local_error != NULL)
     {
