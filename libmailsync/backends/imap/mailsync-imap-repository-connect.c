@@ -40,9 +40,11 @@ noop_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(MailsyncImapResponse) ok =
     mailsync_imap_connection_send_finish (MAILSYNC_IMAP_CONNECTION (source), result, &error);
 
-  /* offlineimap only warns too; the next sync opens a new connection */
+  /* Nothing to report to: the keepalive has no caller, and the next sync
+   * finds the connection closed and opens a new one (offlineimap only
+   * warns too). The library does not print; a debug line says why. */
   if (ok == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_message ("Attempting NOOP on dropped connection: %s", error->message);
+    g_debug ("Keepalive NOOP on a dropped connection failed: %s", error->message);
 }
 
 /* keepalive: a NOOP when the connection has been idle that long, which in
