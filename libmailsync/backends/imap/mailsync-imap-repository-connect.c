@@ -516,6 +516,29 @@ connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **e
   return TRUE;
 }
 
+/* A command of the repository's own (LIST, NAMESPACE, LSUB) failed
+ * because the server limits us (@cause: NO [THROTTLED], a BYE with
+ * [UNAVAILABLE]...), outside any folder's sync, where the engine's
+ * reopen-and-resume does not reach: wait within the same budget as
+ * every other wait of this sync, on the same connection or on a new one
+ * when the server closed it, so that the caller can send the command
+ * again. FALSE once the budget is spent (the error says so with the
+ * server's words) or on a failure to reconnect. */
+gboolean
+_mailsync_imap_repository_wait_throttled (MailsyncImapRepository *self, const GError *cause,
+                                          GCancellable *cancellable, GError **error)
+{
+  guint waits = self->throttle_waits;
+
+  if (!connect_now (self, cancellable, error))
+    return FALSE;
+  /* connect_now waits only for a limit the connection recorded: a retry
+   * must never follow at once, whatever became of that record. */
+  if (self->throttle_waits == waits && !back_off (self, cause->message, 0, cancellable, error))
+    return FALSE;
+  return TRUE;
+}
+
 /* A repository nobody opened is opened by the first call that needs it;
  * a connection that was lost stays an error until the owner reopens
  * (the engine re-checks UIDVALIDITY when it does). */

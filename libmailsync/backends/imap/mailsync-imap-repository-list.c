@@ -184,23 +184,19 @@ add_included_folders (MailsyncImapRepository *self, ListData *data, GCancellable
   return TRUE;
 }
 
-static void
-list_folders_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+/* One listing: the folders, and the hierarchy separator in @separator. */
+static GPtrArray *
+list_once (MailsyncImapRepository *self, char *separator, GCancellable *cancellable, GError **error)
 {
-  MailsyncImapRepository *self = source;
-  MailsyncRepository *repo = source;
+  MailsyncRepository *repo = MAILSYNC_REPOSITORY (self);
   g_autoptr(MailsyncImapResponse) ok = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *reference = _mailsync_imap_quote (self->reference ? self->reference : "");
   g_autofree char *line = g_strdup_printf ("LIST %s \"*\"", reference);
   g_auto(ListData) data = { self, g_ptr_array_new_with_free_func (g_object_unref), 0, NULL, 0, NULL };
   MailsyncImapRequest *request;
 
-  if (!_mailsync_imap_repository_ensure_connected (self, cancellable, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (!_mailsync_imap_repository_ensure_connected (self, cancellable, error))
+    return NULL;
   if (self->reference == NULL && self->personal_only &&
       mailsync_imap_connection_has_capability (self->connection, "NAMESPACE"))
     {
@@ -208,12 +204,9 @@ list_folders_job (GTask *task, gpointer source, gpointer task_data, GCancellable
 
       request = mailsync_imap_request_new ("NAMESPACE");
       mailsync_imap_request_set_untagged_handler (request, on_namespace, &data);
-      ns_ok = _mailsync_imap_repository_run (self, request, cancellable, &error);
+      ns_ok = _mailsync_imap_repository_run (self, request, cancellable, error);
       if (ns_ok == NULL)
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
+        return NULL;
     }
   /* subscribedonly: LSUB names what to sync, and LIST still runs so that
    * a folder that exists but is not subscribed is known as such (hidden,
@@ -228,40 +221,64 @@ list_folders_job (GTask *task, gpointer source, gpointer task_data, GCancellable
       data.subscribed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       request = mailsync_imap_request_new (lsub);
       mailsync_imap_request_set_untagged_handler (request, on_lsub, &data);
-      lsub_ok = _mailsync_imap_repository_run (self, request, cancellable, &error);
+      lsub_ok = _mailsync_imap_repository_run (self, request, cancellable, error);
       if (lsub_ok == NULL)
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
+        return NULL;
     }
   request = mailsync_imap_request_new (line);
   mailsync_imap_request_set_untagged_handler (request, on_list, &data);
-  ok = _mailsync_imap_repository_run (self, request, cancellable, &error);
-  if (ok == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  if (!add_included_folders (self, &data, cancellable, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  ok = _mailsync_imap_repository_run (self, request, cancellable, error);
+  if (ok == NULL || !add_included_folders (self, &data, cancellable, error))
+    return NULL;
   /* Rule 1: an account with no INBOX at all is far likelier a broken LIST
    * than an empty account; nothing must look deleted because of it. */
   if (data.folders->len == 0)
     {
-      g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
-                               "Repository %s: the server listed no folder", mailsync_repository_get_name (repo));
-      return;
+      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
+                   "Repository %s: the server listed no folder", mailsync_repository_get_name (repo));
+      return NULL;
     }
   if (!data.separator)
     data.separator = data.personal_separator;
-  /* The separator is set by _finish, on the caller's thread: its
-   * notify:: must not be emitted on the worker's. */
-  g_task_set_task_data (task, GINT_TO_POINTER ((int) data.separator), NULL);
-  g_task_return_pointer (task, g_steal_pointer (&data.folders), (GDestroyNotify) g_ptr_array_unref);
+  *separator = data.separator;
+  return g_steal_pointer (&data.folders);
+}
+
+static void
+list_folders_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapRepository *self = source;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GError) waited = NULL;
+      char separator = 0;
+      GPtrArray *folders = list_once (self, &separator, cancellable, &error);
+
+      if (folders != NULL)
+        {
+          /* The separator is set by _finish, on the caller's thread: its
+           * notify:: must not be emitted on the worker's. */
+          g_task_set_task_data (task, GINT_TO_POINTER ((int) separator), NULL);
+          g_task_return_pointer (task, folders, (GDestroyNotify) g_ptr_array_unref);
+          return;
+        }
+      /* A limit of the server's at the listing (issue 12 item 9) is
+       * waited out and the listing made again (it changes nothing), as
+       * many times as the back-off's budget allows; no folder is synced
+       * before. */
+      if (!g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      if (!_mailsync_imap_repository_wait_throttled (self, error, cancellable, &waited))
+        {
+          g_task_return_error (task, g_steal_pointer (&waited));
+          return;
+        }
+    }
 }
 
 static void

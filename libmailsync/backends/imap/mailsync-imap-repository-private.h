@@ -60,7 +60,13 @@ gboolean              _mailsync_imap_repository_bool_finish    (MailsyncReposito
 
 /* mailsync-imap-repository-connect.c: forgets the connection, keeping its
  * counters in the totals. */
-void _mailsync_imap_repository_drop_connection (MailsyncImapRepository *self);
+void     _mailsync_imap_repository_drop_connection (MailsyncImapRepository *self);
+/* ...and waits out a server's limit on a repository command (the
+ * back-off's budget), reconnecting if the server closed. */
+gboolean _mailsync_imap_repository_wait_throttled  (MailsyncImapRepository *self,
+                                                    const GError           *cause,
+                                                    GCancellable           *cancellable,
+                                                    GError                **error);
 
 /* mailsync-imap-repository-names.c */
 gboolean _mailsync_imap_is_mutf7                (const char *name);
