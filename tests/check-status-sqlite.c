@@ -1,8 +1,12 @@
-/* MailsyncStatusSqlite: offlineimap's LocalStatus-sqlite format. */
+/* MailsyncStatusSqlite: offlineimap's LocalStatus-sqlite format.
+ * What every store does (round trip, damage, purge, crash in a commit,
+ * threads, cancelling) is in the contract suite (status-contract.c); here
+ * is the format's own. */
 #include "config.h"
 
 #include "mailsync.h"
 #include "mailsync-test.h"
+#include "status-contract.h"
 
 #include <errno.h>
 #include <string.h>
@@ -59,47 +63,6 @@ new_store (void)
   return mailsync_status_sqlite_new (dir);
 }
 
-static void
-load_ok (MailsyncStatusStore  *store,
-         const char           *folder,
-         GPtrArray           **records,
-         GHashTable          **meta)
-{
-  g_autoptr(GError) error = NULL;
-
-  ck_assert_msg (mailsync_status_store_load (store, folder, records, meta, NULL, &error),
-                 "load %s: %s", folder, error ? error->message : "?");
-}
-
-static void
-commit_ok (MailsyncStatusStore *store,
-           const char          *folder,
-           MailsyncStatusBatch *batch)
-{
-  g_autoptr(GError) error = NULL;
-
-  ck_assert_msg (mailsync_status_store_commit (store, folder, batch, NULL, &error),
-                 "commit %s: %s", folder, error ? error->message : "?");
-}
-
-static void
-assert_record (GPtrArray  *records,
-               guint       index,
-               guint32     uid,
-               const char *flags,
-               gint64      mtime,
-               const char *labels)
-{
-  const MailsyncStatusRecord *r;
-
-  ck_assert_uint_lt (index, records->len);
-  r = records->pdata[index];
-  ck_assert_uint_eq (r->uid, uid);
-  ck_assert_str_eq (r->flags, flags);
-  ck_assert_int_eq (r->mtime, mtime);
-  ck_assert_str_eq (r->labels, labels);
-}
-
 /* Runs one SQL query returning a single text value through a separate
  * connection, as offlineimap or a user would see the file. */
 static char *
@@ -151,43 +114,21 @@ assert_load_fails (const char          *folder,
   ck_assert_ptr_null (records);
 }
 
-START_TEST (test_round_trip)
+/* The rows round trip is in the contract suite; here what the file looks
+ * like to offlineimap after a commit with meta entries. */
+START_TEST (test_offlineimap_schema)
 {
   g_autoptr(MailsyncStatusStore) store = new_store ();
-  g_autoptr(MailsyncStatusStore) again = NULL;
   g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
-  g_autoptr(MailsyncStatusBatch) batch2 = mailsync_status_batch_new ();
-  g_autoptr(GPtrArray) records = NULL;
-  g_autoptr(GHashTable) meta = NULL;
   g_autofree char *path = mailsync_status_store_get_path (store, "INBOX/Sub");
-  g_autofree char *dir = status_dir ();
   g_autofree char *value = NULL;
-  struct stat st;
 
   mailsync_status_batch_put (batch, 3, "FS", 0, "");
-  mailsync_status_batch_put (batch, 1, "S", 0, NULL);
   mailsync_status_batch_put (batch, 2, "", 1446590057, "\\Inbox, work");
   mailsync_status_batch_set_meta (batch, "mailsync.uidvalidity.remote", "1234");
   mailsync_status_batch_set_meta (batch, "mailsync.intent.abc", "upload 7");
-  commit_ok (store, "INBOX/Sub", batch);
-
-  mailsync_status_batch_remove (batch2, 3);
-  mailsync_status_batch_put (batch2, 1, "RS", 0, "");
-  mailsync_status_batch_set_meta (batch2, "mailsync.intent.abc", NULL);
-  commit_ok (store, "INBOX/Sub", batch2);
-
+  status_commit_ok (store, "INBOX/Sub", batch);
   ck_assert (g_str_has_suffix (path, "/LocalStatus-sqlite/INBOX.Sub"));
-  ck_assert_int_eq (g_stat (dir, &st), 0);
-  ck_assert_int_eq (st.st_mode & 0777, 0700);
-
-  /* A new object reads what the first one wrote. */
-  again = new_store ();
-  load_ok (again, "INBOX/Sub", &records, &meta);
-  ck_assert_uint_eq (records->len, 2);
-  assert_record (records, 0, 1, "RS", 0, "");
-  assert_record (records, 1, 2, "", 1446590057, "\\Inbox, work");
-  ck_assert_uint_eq (g_hash_table_size (meta), 1);
-  ck_assert_str_eq (g_hash_table_lookup (meta, "mailsync.uidvalidity.remote"), "1234");
 
   /* offlineimap's metadata table holds db_version and nothing else. */
   value = query_text (path, "SELECT group_concat(key) FROM metadata");
@@ -201,20 +142,6 @@ START_TEST (test_round_trip)
 }
 END_TEST
 
-START_TEST (test_fresh_folder_creates_nothing)
-{
-  g_autoptr(MailsyncStatusStore) store = new_store ();
-  g_autoptr(GPtrArray) records = NULL;
-  g_autoptr(GHashTable) meta = NULL;
-  g_autofree char *dir = status_dir ();
-
-  load_ok (store, "INBOX", &records, &meta);
-  ck_assert_uint_eq (records->len, 0);
-  ck_assert_uint_eq (g_hash_table_size (meta), 0);
-  ck_assert (!g_file_test (dir, G_FILE_TEST_EXISTS));
-}
-END_TEST
-
 START_TEST (test_read_offlineimap_fixture)
 {
   g_autofree char *path = copy_fixture ("sqlite-v2/INBOX", "INBOX");
@@ -224,18 +151,18 @@ START_TEST (test_read_offlineimap_fixture)
   g_autoptr(GHashTable) meta = NULL;
   g_autofree char *value = NULL;
 
-  load_ok (store, "INBOX", &records, &meta);
+  status_load_ok (store, "INBOX", &records, &meta);
   ck_assert_uint_eq (records->len, 4);
-  assert_record (records, 0, 1, "S", 0, "");
-  assert_record (records, 1, 2, "", 0, "");
-  assert_record (records, 2, 3, "FS", 0, "");
-  assert_record (records, 3, 17, "S", 1446590057, "\\Inbox, work");
+  status_assert_record (records, 0, 1, "S", 0, "");
+  status_assert_record (records, 1, 2, "", 0, "");
+  status_assert_record (records, 2, 3, "FS", 0, "");
+  status_assert_record (records, 3, 17, "S", 1446590057, "\\Inbox, work");
   ck_assert_uint_eq (g_hash_table_size (meta), 0);
 
   /* Writing keeps the file in offlineimap's shape: same rows format. */
   mailsync_status_batch_put (batch, 4, "S", 0, "");
   mailsync_status_batch_remove (batch, 2);
-  commit_ok (store, "INBOX", batch);
+  status_commit_ok (store, "INBOX", batch);
   g_clear_object (&store);
 
   value = query_text (path, "SELECT group_concat(id || '|' || flags || '|' || mtime || '|' || labels, ';') "
@@ -254,10 +181,10 @@ START_TEST (test_upgrade_v1)
   g_autoptr(GPtrArray) records = NULL;
   g_autofree char *value = NULL;
 
-  load_ok (store, "INBOX", &records, NULL);
+  status_load_ok (store, "INBOX", &records, NULL);
   ck_assert_uint_eq (records->len, 2);
-  assert_record (records, 0, 1, "S", 0, "");
-  assert_record (records, 1, 5, "RS", 0, "");
+  status_assert_record (records, 0, 1, "S", 0, "");
+  status_assert_record (records, 1, 5, "RS", 0, "");
   g_clear_object (&store);
 
   value = query_text (path, "SELECT value FROM metadata WHERE key='db_version'");
@@ -276,84 +203,9 @@ START_TEST (test_null_columns)
   g_autoptr(GPtrArray) records = NULL;
 
   exec_sql (path, "INSERT INTO status VALUES (20, NULL, NULL, NULL)");
-  load_ok (store, "INBOX", &records, NULL);
+  status_load_ok (store, "INBOX", &records, NULL);
   ck_assert_uint_eq (records->len, 5);
-  assert_record (records, 4, 20, "", 0, "");
-}
-END_TEST
-
-START_TEST (test_batch_atomic)
-{
-  g_autoptr(MailsyncStatusStore) store = NULL;
-  g_autoptr(GPtrArray) records = NULL;
-  int status = 0;
-  pid_t pid;
-
-  /* The child commits two batches and "crashes" inside the second one's
-   * transaction: none of the second batch may be visible. */
-  pid = fork ();
-  ck_assert_int_ge (pid, 0);
-  if (pid == 0)
-    {
-      g_autoptr(MailsyncStatusStore) child = NULL;
-      g_autoptr(MailsyncStatusBatch) b1 = mailsync_status_batch_new ();
-      g_autoptr(MailsyncStatusBatch) b2 = mailsync_status_batch_new ();
-
-      g_setenv ("MAILSYNC_CRASH_AT", "status-sqlite-before-commit:2", TRUE);
-      child = new_store ();
-      mailsync_status_batch_put (b1, 1, "S", 0, "");
-      mailsync_status_batch_set_meta (b1, "k", "v1");
-      if (!mailsync_status_store_commit (child, "INBOX", b1, NULL, NULL))
-        _exit (1);
-      mailsync_status_batch_put (b2, 2, "S", 0, "");
-      mailsync_status_batch_remove (b2, 1);
-      mailsync_status_batch_set_meta (b2, "k", "v2");
-      mailsync_status_store_commit (child, "INBOX", b2, NULL, NULL);
-      _exit (2);
-    }
-  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
-  ck_assert (WIFEXITED (status));
-  ck_assert_int_eq (WEXITSTATUS (status), 77);
-
-  store = new_store ();
-  {
-    g_autoptr(GHashTable) meta = NULL;
-
-    load_ok (store, "INBOX", &records, &meta);
-    ck_assert_uint_eq (records->len, 1);
-    assert_record (records, 0, 1, "S", 0, "");
-    ck_assert_str_eq (g_hash_table_lookup (meta, "k"), "v1");
-  }
-}
-END_TEST
-
-START_TEST (test_garbage_file)
-{
-  g_autofree char *dir = status_dir ();
-  g_autofree char *path = g_build_filename (dir, "INBOX", NULL);
-
-  mailsync_test_write_file (path, "this is not a database, just some text that is long enough\n"
-                                  "to have a header page ... ............................................\n");
-  assert_load_fails ("INBOX", MAILSYNC_STATUS_ERROR_CORRUPT);
-}
-END_TEST
-
-START_TEST (test_truncated_db)
-{
-  g_autofree char *path = copy_fixture ("sqlite-v2/INBOX", "INBOX");
-
-  /* A header that promises pages the file does not have. */
-  ck_assert_int_eq (truncate (path, 5000), 0);
-  assert_load_fails ("INBOX", MAILSYNC_STATUS_ERROR_CORRUPT);
-}
-END_TEST
-
-START_TEST (test_future_version)
-{
-  g_autofree char *path = copy_fixture ("sqlite-v2/INBOX", "INBOX");
-
-  exec_sql (path, "UPDATE metadata SET value='3' WHERE key='db_version'");
-  assert_load_fails ("INBOX", MAILSYNC_STATUS_ERROR_VERSION_MISMATCH);
+  status_assert_record (records, 4, 20, "", 0, "");
 }
 END_TEST
 
@@ -390,14 +242,14 @@ START_TEST (test_db_without_tables)
   mailsync_test_write_file (path, "");
   exec_sql (path, "CREATE TABLE unrelated (x INTEGER)");
   store = new_store ();
-  load_ok (store, "INBOX", &records, NULL);
+  status_load_ok (store, "INBOX", &records, NULL);
   ck_assert_uint_eq (records->len, 0);
 
   mailsync_status_batch_put (batch, 9, "S", 0, "");
-  commit_ok (store, "INBOX", batch);
-  load_ok (store, "INBOX", &records2, NULL);
+  status_commit_ok (store, "INBOX", batch);
+  status_load_ok (store, "INBOX", &records2, NULL);
   ck_assert_uint_eq (records2->len, 1);
-  assert_record (records2, 0, 9, "S", 0, "");
+  status_assert_record (records2, 0, 9, "S", 0, "");
   value = query_text (path, "SELECT value FROM metadata WHERE key='db_version'");
   ck_assert_str_eq (value, "2");
 }
@@ -425,7 +277,7 @@ START_TEST (test_locked)
 
   /* Once the lock is gone the same store works again. */
   g_clear_error (&error);
-  commit_ok (store, "INBOX", batch);
+  status_commit_ok (store, "INBOX", batch);
 }
 END_TEST
 
@@ -440,7 +292,7 @@ START_TEST (test_purge)
   g_autofree char *shm = g_strconcat (path, "-shm", NULL);
 
   mailsync_status_batch_put (batch, 1, "S", 0, "");
-  commit_ok (store, "INBOX", batch);
+  status_commit_ok (store, "INBOX", batch);
   ck_assert (g_file_test (path, G_FILE_TEST_EXISTS));
 
   ck_assert_msg (mailsync_status_store_purge (store, "INBOX", NULL, &error), "%s", error ? error->message : "");
@@ -448,7 +300,7 @@ START_TEST (test_purge)
   ck_assert (!g_file_test (wal, G_FILE_TEST_EXISTS));
   ck_assert (!g_file_test (shm, G_FILE_TEST_EXISTS));
 
-  load_ok (store, "INBOX", &records, NULL);
+  status_load_ok (store, "INBOX", &records, NULL);
   ck_assert_uint_eq (records->len, 0);
   ck_assert (!g_file_test (path, G_FILE_TEST_EXISTS));
   /* Purging what does not exist is fine. */
@@ -481,12 +333,12 @@ START_TEST (test_wal_kept_at_close)
       mailsync_status_batch_put (batch, uid, (uid % 3) ? "S" : "FS", 1446590000 + uid, labels);
     }
   mailsync_status_batch_set_meta (batch, "mailsync.uidvalidity.remote", "1234");
-  commit_ok (store, "INBOX", batch);
+  status_commit_ok (store, "INBOX", batch);
   mailsync_status_batch_remove (batch2, 7);
   mailsync_status_batch_put (batch2, 1, "RS", 0, "");
   mailsync_status_batch_put (batch2, 301, "", 0, "");
   mailsync_status_batch_set_meta (batch2, "mailsync.intent.x", "upload 301");
-  commit_ok (store, "INBOX", batch2);
+  status_commit_ok (store, "INBOX", batch2);
   g_clear_object (&store);
 
   /* Closed without a checkpoint: the log is still there, and not empty
@@ -495,9 +347,9 @@ START_TEST (test_wal_kept_at_close)
   ck_assert_int_gt (st.st_size, 0);
 
   again = new_store ();
-  load_ok (again, "INBOX", &records, &meta);
+  status_load_ok (again, "INBOX", &records, &meta);
   ck_assert_uint_eq (records->len, 300);
-  assert_record (records, 0, 1, "RS", 0, "");
+  status_assert_record (records, 0, 1, "RS", 0, "");
   for (i = 1, uid = 2; uid <= 300; uid++)
     {
       g_autofree char *labels = NULL;
@@ -505,9 +357,9 @@ START_TEST (test_wal_kept_at_close)
       if (uid == 7)
         continue;
       labels = g_strdup_printf ("label%u", uid);
-      assert_record (records, i++, uid, (uid % 3) ? "S" : "FS", 1446590000 + uid, labels);
+      status_assert_record (records, i++, uid, (uid % 3) ? "S" : "FS", 1446590000 + uid, labels);
     }
-  assert_record (records, 299, 301, "", 0, "");
+  status_assert_record (records, 299, 301, "", 0, "");
   ck_assert_uint_eq (g_hash_table_size (meta), 2);
   ck_assert_str_eq (g_hash_table_lookup (meta, "mailsync.uidvalidity.remote"), "1234");
   ck_assert_str_eq (g_hash_table_lookup (meta, "mailsync.intent.x"), "upload 301");
@@ -560,10 +412,10 @@ START_TEST (test_exit_after_commit)
   ck_assert_msg (g_stat (wal, &st) == 0 && st.st_size > 0, "no log left by the child: %s", wal);
 
   store = new_store ();
-  load_ok (store, "INBOX", &records, &meta);
+  status_load_ok (store, "INBOX", &records, &meta);
   ck_assert_uint_eq (records->len, 49);
   for (guint32 uid = 2; uid <= 50; uid++)
-    assert_record (records, uid - 2, uid, "S", uid, "");
+    status_assert_record (records, uid - 2, uid, "S", uid, "");
   ck_assert_uint_eq (g_hash_table_size (meta), 1);
   ck_assert_str_eq (g_hash_table_lookup (meta, "k"), "v2");
 }
@@ -582,9 +434,9 @@ commit_into_log (void)
   struct stat st;
 
   mailsync_status_batch_put (b1, 1, "S", 0, "");
-  commit_ok (store, "INBOX", b1);
+  status_commit_ok (store, "INBOX", b1);
   mailsync_status_batch_put (b2, 2, "FS", 0, "");
-  commit_ok (store, "INBOX", b2);
+  status_commit_ok (store, "INBOX", b2);
   g_clear_object (&store);
   ck_assert_msg (g_stat (wal, &st) == 0 && st.st_size > 32, "no log: %s", wal);
   return wal;
@@ -660,7 +512,7 @@ START_TEST (test_wal_zeros_ignored)
   ck_assert_int_eq (truncate (wal, 0), 0);
   ck_assert (g_file_set_contents (wal, zeros, 4096, NULL));
   store = new_store ();
-  load_ok (store, "INBOX", &records, NULL);
+  status_load_ok (store, "INBOX", &records, NULL);
 }
 END_TEST
 
@@ -676,70 +528,6 @@ START_TEST (test_journal_garbage)
 }
 END_TEST
 
-START_TEST (test_folder_file_names)
-{
-  g_autoptr(MailsyncStatusStore) store = new_store ();
-  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
-  g_autofree char *dir = status_dir ();
-  g_autofree char *root = mailsync_status_store_get_path (store, "");
-  g_autofree char *expected = g_build_filename (dir, "dot", NULL);
-
-  ck_assert_str_eq (root, expected);
-  mailsync_status_batch_put (batch, 1, "S", 0, "");
-  commit_ok (store, "", batch);
-  ck_assert (g_file_test (expected, G_FILE_TEST_EXISTS));
-}
-END_TEST
-
-START_TEST (test_cancelled)
-{
-  g_autoptr(MailsyncStatusStore) store = new_store ();
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GError) error = NULL;
-
-  g_cancellable_cancel (cancellable);
-  ck_assert (!mailsync_status_store_load (store, "INBOX", NULL, NULL, cancellable, &error));
-  ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
-}
-END_TEST
-
-static gpointer
-commit_thread (gpointer data)
-{
-  MailsyncStatusStore *store = data;
-  static gint next_uid = 0;
-  guint i;
-
-  for (i = 0; i < 25; i++)
-    {
-      g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
-
-      mailsync_status_batch_put (batch, (guint32) g_atomic_int_add (&next_uid, 1) + 1, "S", 0, "");
-      if (!mailsync_status_store_commit (store, (i % 2) ? "A" : "B", batch, NULL, NULL))
-        return GINT_TO_POINTER (FALSE);
-    }
-  return GINT_TO_POINTER (TRUE);
-}
-
-START_TEST (test_threads)
-{
-  g_autoptr(MailsyncStatusStore) store = new_store ();
-  g_autoptr(GPtrArray) a = NULL;
-  g_autoptr(GPtrArray) b = NULL;
-  GThread *threads[4];
-  guint i;
-
-  /* One store shared by threads: the handles are used under its lock. */
-  for (i = 0; i < G_N_ELEMENTS (threads); i++)
-    threads[i] = g_thread_new ("committer", commit_thread, store);
-  for (i = 0; i < G_N_ELEMENTS (threads); i++)
-    ck_assert (GPOINTER_TO_INT (g_thread_join (threads[i])));
-  load_ok (store, "A", &a, NULL);
-  load_ok (store, "B", &b, NULL);
-  ck_assert_uint_eq (a->len + b->len, 100);
-}
-END_TEST
-
 static Suite *
 status_sqlite_suite (void)
 {
@@ -748,15 +536,10 @@ status_sqlite_suite (void)
 
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_round_trip);
-  tcase_add_test (tc, test_fresh_folder_creates_nothing);
+  tcase_add_test (tc, test_offlineimap_schema);
   tcase_add_test (tc, test_read_offlineimap_fixture);
   tcase_add_test (tc, test_upgrade_v1);
   tcase_add_test (tc, test_null_columns);
-  mailsync_test_add_crash_test (tc, test_batch_atomic);
-  tcase_add_test (tc, test_garbage_file);
-  tcase_add_test (tc, test_truncated_db);
-  tcase_add_test (tc, test_future_version);
   tcase_add_test (tc, test_missing_status_table);
   tcase_add_test (tc, test_bad_db_version);
   tcase_add_test (tc, test_db_without_tables);
@@ -767,9 +550,6 @@ status_sqlite_suite (void)
   tcase_add_test (tc, test_wal_zeros_ignored);
   tcase_add_test (tc, test_journal_garbage);
   tcase_add_test (tc, test_exit_after_commit);
-  tcase_add_test (tc, test_folder_file_names);
-  tcase_add_test (tc, test_cancelled);
-  tcase_add_test (tc, test_threads);
   suite_add_tcase (s, tc);
   return s;
 }

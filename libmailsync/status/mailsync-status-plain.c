@@ -4,7 +4,7 @@
 #include "mailsync-status-plain.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
-#include "mailsync-status-util.h"
+#include "mailsync-status-base.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,8 +66,7 @@
 
 typedef struct
 {
-  GHashTable *records;          /* GUINT_TO_POINTER (uid) -> MailsyncStatusRecord* */
-  GHashTable *meta;             /* key -> value */
+  MailsyncStatusRows rows;
   gsize       journal_length;   /* bytes of committed records in the journal */
   guint       journal_ops;      /* operations in those records */
 } PlainFolder;
@@ -76,23 +75,12 @@ struct _MailsyncStatusPlain
 {
   GObject     parent_instance;
 
-  char       *directory;
-  /* Guards @folders; a commit must see and extend the journal it parsed. */
-  GMutex      lock;
-  /* Folder file name -> PlainFolder, the state after the last load or
-   * commit. One writer per account (the account lock), so the files do not
-   * change behind our back between a load and the commits that follow. */
-  GHashTable *folders;
+  /* Its cache: folder file name -> PlainFolder. Under its lock, as a
+   * commit must see and extend the journal it parsed. */
+  MailsyncStatusBase base;
 };
 
-enum
-{
-  PROP_0,
-  PROP_DIRECTORY,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
+G_STATIC_ASSERT (G_STRUCT_OFFSET (MailsyncStatusPlain, base) == sizeof (GObject));
 
 static void mailsync_status_plain_store_iface_init (MailsyncStatusStoreInterface *iface);
 
@@ -105,9 +93,7 @@ plain_folder_new (void)
 {
   PlainFolder *folder = g_new0 (PlainFolder, 1);
 
-  folder->records = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
-                                           (GDestroyNotify) mailsync_status_record_free);
-  folder->meta = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  _mailsync_status_rows_init (&folder->rows);
   return folder;
 }
 
@@ -116,8 +102,7 @@ plain_folder_free (PlainFolder *folder)
 {
   if (folder == NULL)
     return;
-  g_hash_table_unref (folder->records);
-  g_hash_table_unref (folder->meta);
+  _mailsync_status_rows_clear (&folder->rows);
   g_free (folder);
 }
 
@@ -147,8 +132,7 @@ plain_paths_init (MailsyncStatusPlain *self,
                   const char          *folder,
                   PlainPaths          *paths)
 {
-  paths->name = mailsync_status_folder_file_name (folder);
-  paths->path = g_build_filename (self->directory, paths->name, NULL);
+  paths->path = _mailsync_status_base_path (&self->base, folder, &paths->name);
   paths->journal = g_strconcat (paths->path, JOURNAL_SUFFIX, NULL);
   paths->meta = g_strconcat (paths->path, META_SUFFIX, NULL);
 }
@@ -342,9 +326,9 @@ parse_magic (const char  *path,
 }
 
 static gboolean
-read_status_file (const char   *path,
-                  GHashTable   *records,
-                  GError      **error)
+read_status_file (const char          *path,
+                  MailsyncStatusRows  *rows,
+                  GError             **error)
 {
   g_autofree char *contents = NULL;
   g_autoptr(GPtrArray) lines = g_ptr_array_new ();
@@ -390,7 +374,7 @@ read_status_file (const char   *path,
           set_corrupt (error, path, i + 1, reason);
           return FALSE;
         }
-      g_hash_table_replace (records, GUINT_TO_POINTER (record->uid), record);
+      _mailsync_status_rows_put (rows, record);
     }
   return TRUE;
 }
@@ -473,7 +457,7 @@ replay_payload (const char   *journal,
                 MailsyncStatusRecord *record = parse_record_v2 (arg);
 
                 if ((ok = (record != NULL)))
-                  g_hash_table_replace (folder->records, GUINT_TO_POINTER (record->uid), record);
+                  _mailsync_status_rows_put (&folder->rows, record);
               }
               break;
             case 'R':
@@ -481,7 +465,7 @@ replay_payload (const char   *journal,
                 guint32 uid;
 
                 if ((ok = parse_uid (arg, &uid)))
-                  g_hash_table_remove (folder->records, GUINT_TO_POINTER (uid));
+                  g_hash_table_remove (folder->rows.records, GUINT_TO_POINTER (uid));
               }
               break;
             case 'M':
@@ -494,7 +478,7 @@ replay_payload (const char   *journal,
                   {
                     if ((value = unescape (kv[1])) != NULL)
                       {
-                        g_hash_table_replace (folder->meta, key, value);
+                        g_hash_table_replace (folder->rows.meta, key, value);
                         ok = TRUE;
                       }
                     else
@@ -507,7 +491,7 @@ replay_payload (const char   *journal,
                 g_autofree char *key = unescape (arg);
 
                 if ((ok = (key != NULL)))
-                  g_hash_table_remove (folder->meta, key);
+                  g_hash_table_remove (folder->rows.meta, key);
               }
               break;
             default:
@@ -526,18 +510,6 @@ replay_payload (const char   *journal,
         }
       folder->journal_ops++;
     }
-  return TRUE;
-}
-
-static gboolean
-all_zero (const char *p,
-          gsize       length)
-{
-  gsize i;
-
-  for (i = 0; i < length; i++)
-    if (p[i] != '\0')
-      return FALSE;
   return TRUE;
 }
 
@@ -580,8 +552,8 @@ replay_journal (const char   *journal,
           /* A crash can leave zeros where the record was to go (the size
            * grew, the data did not make it); anything else is damage. */
           *nl = '\n';
-          if (all_zero (header, nl - header) &&
-              all_zero (nl + 1, contents + length - (nl + 1)))
+          if (_mailsync_status_all_zero (header, nl - header) &&
+              _mailsync_status_all_zero (nl + 1, contents + length - (nl + 1)))
             break;
           set_corrupt (error, journal, record_no, "malformed journal record header");
           return FALSE;
@@ -622,52 +594,11 @@ read_folder (const PlainPaths  *paths,
 {
   g_autoptr(PlainFolder) folder = plain_folder_new ();
 
-  if (!read_status_file (paths->path, folder->records, error) ||
-      !read_meta_file (paths->meta, folder->meta, error) ||
+  if (!read_status_file (paths->path, &folder->rows, error) ||
+      !read_meta_file (paths->meta, folder->rows.meta, error) ||
       !replay_journal (paths->journal, folder, error))
     return NULL;
   return g_steal_pointer (&folder);
-}
-
-static int
-compare_records (gconstpointer a,
-                 gconstpointer b)
-{
-  const MailsyncStatusRecord *ra = *(const MailsyncStatusRecord * const *) a;
-  const MailsyncStatusRecord *rb = *(const MailsyncStatusRecord * const *) b;
-
-  return (ra->uid > rb->uid) - (ra->uid < rb->uid);
-}
-
-/* The records sorted by UID (the order offlineimap's files are easiest to
- * compare in, and deterministic output for tests). */
-static GPtrArray *
-sorted_records (PlainFolder *folder,
-                gboolean     copy)
-{
-  GPtrArray *array = g_ptr_array_new_full (g_hash_table_size (folder->records),
-                                           copy ? (GDestroyNotify) mailsync_status_record_free : NULL);
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, folder->records);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (array, copy ? mailsync_status_record_copy (value) : value);
-  g_ptr_array_sort (array, compare_records);
-  return array;
-}
-
-static GHashTable *
-copy_meta (GHashTable *meta)
-{
-  GHashTable *copy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  GHashTableIter iter;
-  gpointer key, value;
-
-  g_hash_table_iter_init (&iter, meta);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    g_hash_table_insert (copy, g_strdup (key), g_strdup (value));
-  return copy;
 }
 
 static gboolean
@@ -683,24 +614,23 @@ mailsync_status_plain_load (MailsyncStatusStore  *store,
   g_autoptr(GMutexLocker) locker = NULL;
   PlainFolder *folder;
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  locker = _mailsync_status_base_lock (&self->base, cancellable, error);
+  if (locker == NULL)
     return FALSE;
-
   plain_paths_init (self, folder_name, &paths);
-  locker = g_mutex_locker_new (&self->lock);
 
   /* Always from disk: load() is where a store picks up what a previous
    * process (or a crash) left. */
-  g_hash_table_remove (self->folders, paths.name);
+  g_hash_table_remove (self->base.cache, paths.name);
   folder = read_folder (&paths, error);
   if (folder == NULL)
     return FALSE;
-  g_hash_table_insert (self->folders, g_strdup (paths.name), folder);
+  g_hash_table_insert (self->base.cache, g_strdup (paths.name), folder);
 
   if (records)
-    *records = sorted_records (folder, TRUE);
+    *records = _mailsync_status_rows_sorted (&folder->rows, TRUE);
   if (meta)
-    *meta = copy_meta (folder->meta);
+    *meta = _mailsync_status_rows_dup_meta (&folder->rows);
   return TRUE;
 }
 
@@ -802,7 +732,7 @@ append_journal (MailsyncStatusPlain  *self,
   int saved_errno;
   int fd;
 
-  if (!_mailsync_status_ensure_dir (self->directory, error))
+  if (!_mailsync_status_ensure_dir (self->base.directory, error))
     return FALSE;
 
   existed = g_file_test (paths->journal, G_FILE_TEST_EXISTS);
@@ -826,7 +756,7 @@ append_journal (MailsyncStatusPlain  *self,
   close (fd);
 
   /* A new journal is only there after a crash if its directory entry is. */
-  if (!existed && !_mailsync_fsync_dir (self->directory, error))
+  if (!existed && !_mailsync_fsync_dir (self->base.directory, error))
     return FALSE;
 
   folder->journal_length += header_length + payload->len;
@@ -842,42 +772,6 @@ fail:
   return FALSE;
 }
 
-static void
-apply_batch (PlainFolder         *folder,
-             MailsyncStatusBatch *batch)
-{
-  guint n = mailsync_status_batch_get_length (batch);
-  guint i;
-
-  for (i = 0; i < n; i++)
-    {
-      const MailsyncStatusRecord *record = NULL;
-      const char *key = NULL;
-      const char *value = NULL;
-      guint32 uid = 0;
-
-      switch (mailsync_status_batch_get_op (batch, i, &record, &uid, &key, &value))
-        {
-        case MAILSYNC_STATUS_OP_PUT:
-          g_hash_table_replace (folder->records, GUINT_TO_POINTER (record->uid),
-                                mailsync_status_record_copy (record));
-          break;
-        case MAILSYNC_STATUS_OP_REMOVE:
-          g_hash_table_remove (folder->records, GUINT_TO_POINTER (uid));
-          break;
-        case MAILSYNC_STATUS_OP_SET_META:
-          if (value)
-            g_hash_table_replace (folder->meta, g_strdup (key), g_strdup (value));
-          else
-            g_hash_table_remove (folder->meta, key);
-          break;
-        default:
-          g_assert_not_reached ();
-        }
-    }
-  folder->journal_ops += n;
-}
-
 static gboolean
 should_fold (PlainFolder *folder)
 {
@@ -886,7 +780,7 @@ should_fold (PlainFolder *folder)
 
   if (test_min != NULL)
     return folder->journal_ops >= g_ascii_strtoull (test_min, NULL, 10);
-  return folder->journal_ops >= MAX (g_hash_table_size (folder->records), FOLD_MIN_OPS) ||
+  return folder->journal_ops >= MAX (g_hash_table_size (folder->rows.records), FOLD_MIN_OPS) ||
          folder->journal_length >= FOLD_MAX_BYTES;
 }
 
@@ -899,7 +793,7 @@ fold (MailsyncStatusPlain  *self,
       PlainFolder          *folder,
       GError              **error)
 {
-  g_autoptr(GPtrArray) records = sorted_records (folder, FALSE);
+  g_autoptr(GPtrArray) records = _mailsync_status_rows_sorted (&folder->rows, FALSE);
   g_autoptr(GString) text = g_string_new (PLAIN_MAGIC_PREFIX G_STRINGIFY (PLAIN_FORMAT) "\n");
   g_autoptr(GList) keys = NULL;
   GList *l;
@@ -916,27 +810,27 @@ fold (MailsyncStatusPlain  *self,
     return FALSE;
   _mailsync_crash_point ("status-plain-fold-status-written");
 
-  if (g_hash_table_size (folder->meta) > 0)
+  if (g_hash_table_size (folder->rows.meta) > 0)
     {
       g_string_assign (text, META_MAGIC_PREFIX G_STRINGIFY (META_FORMAT) "\n");
-      keys = g_list_sort (g_hash_table_get_keys (folder->meta), (GCompareFunc) strcmp);
+      keys = g_list_sort (g_hash_table_get_keys (folder->rows.meta), (GCompareFunc) strcmp);
       for (l = keys; l != NULL; l = l->next)
         {
           append_escaped (text, l->data);
           g_string_append_c (text, '=');
-          append_escaped (text, g_hash_table_lookup (folder->meta, l->data));
+          append_escaped (text, g_hash_table_lookup (folder->rows.meta, l->data));
           g_string_append_c (text, '\n');
         }
       if (!_mailsync_write_file_atomic (paths->meta, text->str, text->len, error))
         return FALSE;
     }
   else if (!_mailsync_status_unlink (paths->meta, error) ||
-           !_mailsync_fsync_dir (self->directory, error))
+           !_mailsync_fsync_dir (self->base.directory, error))
     return FALSE;
   _mailsync_crash_point ("status-plain-folded");
 
   if (!_mailsync_status_unlink (paths->journal, error) ||
-      !_mailsync_fsync_dir (self->directory, error))
+      !_mailsync_fsync_dir (self->base.directory, error))
     return FALSE;
   folder->journal_length = 0;
   folder->journal_ops = 0;
@@ -965,8 +859,8 @@ mailsync_status_plain_commit (MailsyncStatusStore  *store,
   if (!serialize_batch (&paths, batch, payload, error))
     return FALSE;
 
-  locker = g_mutex_locker_new (&self->lock);
-  folder = g_hash_table_lookup (self->folders, paths.name);
+  locker = g_mutex_locker_new (&self->base.lock);
+  folder = g_hash_table_lookup (self->base.cache, paths.name);
   if (folder == NULL)
     {
       /* Committing without a load: the journal must still be parsed, to
@@ -974,13 +868,13 @@ mailsync_status_plain_commit (MailsyncStatusStore  *store,
       folder = read_folder (&paths, error);
       if (folder == NULL)
         return FALSE;
-      g_hash_table_insert (self->folders, g_strdup (paths.name), folder);
+      g_hash_table_insert (self->base.cache, g_strdup (paths.name), folder);
     }
 
   if (!append_journal (self, &paths, folder, payload, error))
     return FALSE;
   _mailsync_crash_point ("status-plain-journal-appended");
-  apply_batch (folder, batch);
+  folder->journal_ops += _mailsync_status_rows_apply (&folder->rows, batch);
 
   /* The batch is committed; a failed fold only postpones the fold (the
    * journal stays valid), so it must not turn the commit into an error. */
@@ -999,32 +893,15 @@ mailsync_status_plain_purge (MailsyncStatusStore  *store,
   g_auto(PlainPaths) paths = { NULL, };
   g_autoptr(GMutexLocker) locker = NULL;
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  locker = _mailsync_status_base_lock (&self->base, cancellable, error);
+  if (locker == NULL)
     return FALSE;
-
   plain_paths_init (self, folder_name, &paths);
-  locker = g_mutex_locker_new (&self->lock);
-  g_hash_table_remove (self->folders, paths.name);
-
   /* Journal first: a journal left behind after a crash would otherwise
    * resurrect its records over an empty status. */
-  if (!_mailsync_status_unlink (paths.journal, error) ||
-      !_mailsync_status_unlink (paths.path, error) ||
-      !_mailsync_status_unlink (paths.meta, error))
-    return FALSE;
-  if (g_file_test (self->directory, G_FILE_TEST_IS_DIR))
-    return _mailsync_fsync_dir (self->directory, error);
-  return TRUE;
-}
-
-static char *
-mailsync_status_plain_get_path (MailsyncStatusStore *store,
-                                const char          *folder_name)
-{
-  MailsyncStatusPlain *self = MAILSYNC_STATUS_PLAIN (store);
-  g_autofree char *name = mailsync_status_folder_file_name (folder_name);
-
-  return g_build_filename (self->directory, name, NULL);
+  return _mailsync_status_base_remove (&self->base, paths.name,
+                                       (const char *[]) { paths.journal, paths.path, paths.meta, NULL },
+                                       error);
 }
 
 static void
@@ -1033,67 +910,12 @@ mailsync_status_plain_store_iface_init (MailsyncStatusStoreInterface *iface)
   iface->load = mailsync_status_plain_load;
   iface->commit = mailsync_status_plain_commit;
   iface->purge = mailsync_status_plain_purge;
-  iface->get_path = mailsync_status_plain_get_path;
-}
-
-static void
-mailsync_status_plain_finalize (GObject *object)
-{
-  MailsyncStatusPlain *self = MAILSYNC_STATUS_PLAIN (object);
-
-  g_hash_table_unref (self->folders);
-  g_mutex_clear (&self->lock);
-  g_free (self->directory);
-
-  G_OBJECT_CLASS (mailsync_status_plain_parent_class)->finalize (object);
-}
-
-static void
-mailsync_status_plain_get_property (GObject    *object,
-                                    guint       prop_id,
-                                    GValue     *value,
-                                    GParamSpec *pspec)
-{
-  MailsyncStatusPlain *self = MAILSYNC_STATUS_PLAIN (object);
-
-  switch (prop_id)
-    {
-    case PROP_DIRECTORY:
-      g_value_set_string (value, self->directory);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-mailsync_status_plain_set_property (GObject      *object,
-                                    guint         prop_id,
-                                    const GValue *value,
-                                    GParamSpec   *pspec)
-{
-  MailsyncStatusPlain *self = MAILSYNC_STATUS_PLAIN (object);
-
-  switch (prop_id)
-    {
-    case PROP_DIRECTORY:
-      g_free (self->directory);
-      self->directory = g_value_dup_string (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  iface->get_path = _mailsync_status_base_get_path;
 }
 
 static void
 mailsync_status_plain_class_init (MailsyncStatusPlainClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->finalize = mailsync_status_plain_finalize;
-  object_class->get_property = mailsync_status_plain_get_property;
-  object_class->set_property = mailsync_status_plain_set_property;
-
   /**
    * MailsyncStatusPlain:directory:
    *
@@ -1102,18 +924,13 @@ mailsync_status_plain_class_init (MailsyncStatusPlainClass *klass)
    *
    * Since: 0.1
    */
-  properties[PROP_DIRECTORY] =
-    g_param_spec_string ("directory", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  _mailsync_status_base_class_init (G_OBJECT_CLASS (klass));
 }
 
 static void
 mailsync_status_plain_init (MailsyncStatusPlain *self)
 {
-  g_mutex_init (&self->lock);
-  self->folders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                         (GDestroyNotify) plain_folder_free);
+  _mailsync_status_base_init (&self->base, (GDestroyNotify) plain_folder_free);
 }
 
 /**

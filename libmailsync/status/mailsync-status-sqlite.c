@@ -4,7 +4,7 @@
 #include "mailsync-status-sqlite.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
-#include "mailsync-status-util.h"
+#include "mailsync-status-base.h"
 
 #include <errno.h>
 #include <string.h>
@@ -38,21 +38,13 @@ struct _MailsyncStatusSqlite
 {
   GObject     parent_instance;
 
-  char       *directory;
-  /* Guards @dbs and every use of a handle in it: a sqlite3 connection is
-   * not to be used by two threads at once inside a transaction. */
-  GMutex      lock;
-  GHashTable *dbs;              /* file name -> sqlite3* (opened lazily) */
+  /* Its cache: file name -> sqlite3* (opened lazily). Every use of a
+   * handle is under its lock: a sqlite3 connection is not to be used by
+   * two threads at once inside a transaction. */
+  MailsyncStatusBase base;
 };
 
-enum
-{
-  PROP_0,
-  PROP_DIRECTORY,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
+G_STATIC_ASSERT (G_STRUCT_OFFSET (MailsyncStatusSqlite, base) == sizeof (GObject));
 
 static void mailsync_status_sqlite_store_iface_init (MailsyncStatusStoreInterface *iface);
 
@@ -67,15 +59,6 @@ typedef enum
   SCHEMA_EMPTY,                 /* no table at all: a new database */
   SCHEMA_READY,                 /* offlineimap schema, current version */
 } SchemaState;
-
-static char *
-status_sqlite_path (MailsyncStatusSqlite *self,
-                    const char           *folder)
-{
-  g_autofree char *name = mailsync_status_folder_file_name (folder);
-
-  return g_build_filename (self->directory, name, NULL);
-}
 
 /* Maps a SQLite result code to our error domain. @fallback is used for the
  * codes that mean neither damage nor locking (I/O errors, full disk...);
@@ -329,16 +312,6 @@ get_be32 (const guchar *p)
   return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3];
 }
 
-static gboolean
-all_zero (const guchar *p,
-          gsize         length)
-{
-  for (gsize i = 0; i < length; i++)
-    if (p[i] != 0)
-      return FALSE;
-  return TRUE;
-}
-
 /* SQLite's WAL checksum (walChecksumBytes) over the first 24 header
  * bytes, with the 32-bit words in the byte order the magic names. */
 static gboolean
@@ -406,7 +379,7 @@ check_logs (const char  *path,
 
   if (!read_head (wal, head, sizeof head, &got, &exists, error))
     return FALSE;
-  if (got > 0 && !all_zero (head, got))
+  if (got > 0 && !_mailsync_status_all_zero (head, got))
     {
       guint32 page_size = got == sizeof head ? get_be32 (head + 8) : 0;
 
@@ -435,7 +408,7 @@ check_logs (const char  *path,
    * (journal_mode DELETE, TRUNCATE, PERSIST); one with the magic is hot and
    * SQLite rolls it back. Anything else hides a half-written transaction
    * that SQLite would leave in the database. */
-  if (got > 0 && !all_zero (head, got) &&
+  if (got > 0 && !_mailsync_status_all_zero (head, got) &&
       (got < 8 || memcmp (head, JOURNAL_MAGIC, 8) != 0))
     {
       g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_CORRUPT,
@@ -458,7 +431,7 @@ get_db (MailsyncStatusSqlite  *self,
         GError               **error)
 {
   g_autofree char *name = g_path_get_basename (path);
-  sqlite3 *db = g_hash_table_lookup (self->dbs, name);
+  sqlite3 *db = g_hash_table_lookup (self->base.cache, name);
   gboolean cached = (db != NULL);
   int flags = SQLITE_OPEN_READWRITE;
   int rc;
@@ -470,7 +443,7 @@ get_db (MailsyncStatusSqlite  *self,
         {
           if (!create)
             return TRUE;
-          if (!_mailsync_status_ensure_dir (self->directory, error))
+          if (!_mailsync_status_ensure_dir (self->base.directory, error))
             return FALSE;
           flags |= SQLITE_OPEN_CREATE;
         }
@@ -510,7 +483,7 @@ get_db (MailsyncStatusSqlite  *self,
         goto fail;
       if (!exec_sql (db, "PRAGMA synchronous=FULL", MAILSYNC_STATUS_ERROR_FAILED, path, error))
         goto fail;
-      g_hash_table_insert (self->dbs, g_steal_pointer (&name), db);
+      g_hash_table_insert (self->base.cache, g_steal_pointer (&name), db);
     }
 
   *out_db = db;
@@ -518,7 +491,7 @@ get_db (MailsyncStatusSqlite  *self,
 
 fail:
   if (cached)
-    g_hash_table_remove (self->dbs, name);      /* closes the handle */
+    g_hash_table_remove (self->base.cache, name);      /* closes the handle */
   else
     sqlite3_close_v2 (db);
   return FALSE;
@@ -530,7 +503,7 @@ forget_db (MailsyncStatusSqlite *self,
 {
   g_autofree char *name = g_path_get_basename (path);
 
-  g_hash_table_remove (self->dbs, name);
+  g_hash_table_remove (self->base.cache, name);
 }
 
 static gboolean
@@ -559,9 +532,9 @@ mailsync_status_sqlite_load (MailsyncStatusStore  *store,
                              GError              **error)
 {
   MailsyncStatusSqlite *self = MAILSYNC_STATUS_SQLITE (store);
-  g_autofree char *path = status_sqlite_path (self, folder);
-  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) mailsync_status_record_free);
-  g_autoptr(GHashTable) meta = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autofree char *path = _mailsync_status_base_path (&self->base, folder, NULL);
+  g_autoptr(GPtrArray) records = _mailsync_status_records_new ();
+  g_autoptr(GHashTable) meta = _mailsync_status_meta_new ();
   g_autoptr(GMutexLocker) locker = NULL;
   g_autoptr(sqlite3_stmt) stmt = NULL;
   SchemaState state = SCHEMA_EMPTY;
@@ -569,10 +542,9 @@ mailsync_status_sqlite_load (MailsyncStatusStore  *store,
   sqlite3 *db = NULL;
   int rc;
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  locker = _mailsync_status_base_lock (&self->base, cancellable, error);
+  if (locker == NULL)
     return FALSE;
-
-  locker = g_mutex_locker_new (&self->lock);
   if (!get_db (self, path, FALSE, &db, &state, error))
     return FALSE;
   if (db == NULL || state == SCHEMA_EMPTY)
@@ -737,15 +709,14 @@ mailsync_status_sqlite_commit (MailsyncStatusStore  *store,
                                GError              **error)
 {
   MailsyncStatusSqlite *self = MAILSYNC_STATUS_SQLITE (store);
-  g_autofree char *path = status_sqlite_path (self, folder);
+  g_autofree char *path = _mailsync_status_base_path (&self->base, folder, NULL);
   g_autoptr(GMutexLocker) locker = NULL;
   SchemaState state = SCHEMA_EMPTY;
   sqlite3 *db = NULL;
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  locker = _mailsync_status_base_lock (&self->base, cancellable, error);
+  if (locker == NULL)
     return FALSE;
-
-  locker = g_mutex_locker_new (&self->lock);
   if (!get_db (self, path, TRUE, &db, &state, error))
     return FALSE;
 
@@ -769,7 +740,7 @@ mailsync_status_sqlite_commit (MailsyncStatusStore  *store,
       sqlite3_exec (db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
       /* The new database's directory entry must survive a power loss
        * together with its content. */
-      if (!_mailsync_fsync_dir (self->directory, error))
+      if (!_mailsync_fsync_dir (self->base.directory, error))
         return FALSE;
     }
   return TRUE;
@@ -787,40 +758,23 @@ mailsync_status_sqlite_purge (MailsyncStatusStore  *store,
                               GError              **error)
 {
   MailsyncStatusSqlite *self = MAILSYNC_STATUS_SQLITE (store);
-  g_autofree char *path = status_sqlite_path (self, folder);
+  g_autofree char *name = NULL;
+  g_autofree char *path = _mailsync_status_base_path (&self->base, folder, &name);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+  g_autofree char *journal = g_strconcat (path, "-journal", NULL);
   g_autoptr(GMutexLocker) locker = NULL;
-  static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
-  gsize i;
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  locker = _mailsync_status_base_lock (&self->base, cancellable, error);
+  if (locker == NULL)
     return FALSE;
-
-  locker = g_mutex_locker_new (&self->lock);
-  /* Close first. The close leaves the -wal and -shm files in place
-   * (keep_wal_on_close()): they go below, after the main file. */
-  forget_db (self, path);
-
-  /* The main file goes first: without it, stale -wal/-shm files are
-   * ignored (and overwritten) by the next database created there. */
-  if (!_mailsync_status_unlink (path, error))
-    return FALSE;
-  for (i = 0; i < G_N_ELEMENTS (suffixes); i++)
-    {
-      g_autofree char *side = g_strconcat (path, suffixes[i], NULL);
-
-      if (!_mailsync_status_unlink (side, error))
-        return FALSE;
-    }
-  if (g_file_test (self->directory, G_FILE_TEST_IS_DIR))
-    return _mailsync_fsync_dir (self->directory, error);
-  return TRUE;
-}
-
-static char *
-mailsync_status_sqlite_get_path (MailsyncStatusStore *store,
-                                 const char          *folder)
-{
-  return status_sqlite_path (MAILSYNC_STATUS_SQLITE (store), folder);
+  /* Closed first (forgetting the handle closes it). The close leaves the
+   * -wal and -shm files in place (keep_wal_on_close()). The main file goes
+   * before them: without it, stale -wal/-shm files are ignored (and
+   * overwritten) by the next database created there. */
+  return _mailsync_status_base_remove (&self->base, name,
+                                       (const char *[]) { path, wal, shm, journal, NULL },
+                                       error);
 }
 
 static void
@@ -829,7 +783,7 @@ mailsync_status_sqlite_store_iface_init (MailsyncStatusStoreInterface *iface)
   iface->load = mailsync_status_sqlite_load;
   iface->commit = mailsync_status_sqlite_commit;
   iface->purge = mailsync_status_sqlite_purge;
-  iface->get_path = mailsync_status_sqlite_get_path;
+  iface->get_path = _mailsync_status_base_get_path;
 }
 
 static void
@@ -841,63 +795,8 @@ close_db (gpointer data)
 }
 
 static void
-mailsync_status_sqlite_finalize (GObject *object)
-{
-  MailsyncStatusSqlite *self = MAILSYNC_STATUS_SQLITE (object);
-
-  g_hash_table_unref (self->dbs);
-  g_mutex_clear (&self->lock);
-  g_free (self->directory);
-
-  G_OBJECT_CLASS (mailsync_status_sqlite_parent_class)->finalize (object);
-}
-
-static void
-mailsync_status_sqlite_get_property (GObject    *object,
-                                     guint       prop_id,
-                                     GValue     *value,
-                                     GParamSpec *pspec)
-{
-  MailsyncStatusSqlite *self = MAILSYNC_STATUS_SQLITE (object);
-
-  switch (prop_id)
-    {
-    case PROP_DIRECTORY:
-      g_value_set_string (value, self->directory);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-mailsync_status_sqlite_set_property (GObject      *object,
-                                     guint         prop_id,
-                                     const GValue *value,
-                                     GParamSpec   *pspec)
-{
-  MailsyncStatusSqlite *self = MAILSYNC_STATUS_SQLITE (object);
-
-  switch (prop_id)
-    {
-    case PROP_DIRECTORY:
-      g_free (self->directory);
-      self->directory = g_value_dup_string (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 mailsync_status_sqlite_class_init (MailsyncStatusSqliteClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->finalize = mailsync_status_sqlite_finalize;
-  object_class->get_property = mailsync_status_sqlite_get_property;
-  object_class->set_property = mailsync_status_sqlite_set_property;
-
   /**
    * MailsyncStatusSqlite:directory:
    *
@@ -906,17 +805,13 @@ mailsync_status_sqlite_class_init (MailsyncStatusSqliteClass *klass)
    *
    * Since: 0.1
    */
-  properties[PROP_DIRECTORY] =
-    g_param_spec_string ("directory", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  _mailsync_status_base_class_init (G_OBJECT_CLASS (klass));
 }
 
 static void
 mailsync_status_sqlite_init (MailsyncStatusSqlite *self)
 {
-  g_mutex_init (&self->lock);
-  self->dbs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, close_db);
+  _mailsync_status_base_init (&self->base, close_db);
 }
 
 /**
