@@ -1,8 +1,55 @@
 #include "config.h"
 
 #include "mailsync-error.h"
+#include "mailsync-private.h"
 
 #include <gio/gio.h>
+
+/* The backends' error domains (each backend registers its own when its
+ * quark is made, so the core names none): what their errors spoil, and
+ * whether they are worth a retry. Few and never removed. */
+#define MAX_DOMAINS 8
+
+typedef struct
+{
+  GQuark domain;
+  const _MailsyncErrorDomainClass *klass;
+} RegisteredDomain;
+
+static RegisteredDomain domains[MAX_DOMAINS];
+static gint n_domains;
+G_LOCK_DEFINE_STATIC (domains);
+
+void
+_mailsync_error_register_domain (GQuark domain, const _MailsyncErrorDomainClass *klass)
+{
+  G_LOCK (domains);
+  g_assert (n_domains < MAX_DOMAINS);
+  domains[n_domains].domain = domain;
+  domains[n_domains].klass = klass;
+  /* readers do not lock: publish the entry before the count */
+  g_atomic_int_set (&n_domains, n_domains + 1);
+  G_UNLOCK (domains);
+}
+
+static const _MailsyncErrorDomainClass *
+find_domain (GQuark domain)
+{
+  gint n = g_atomic_int_get (&n_domains);
+
+  for (gint i = 0; i < n; i++)
+    if (domains[i].domain == domain)
+      return domains[i].klass;
+  return NULL;
+}
+
+gboolean
+_mailsync_error_is_throttled (const GError *error)
+{
+  const _MailsyncErrorDomainClass *klass = error != NULL ? find_domain (error->domain) : NULL;
+
+  return klass != NULL && klass->is_throttled != NULL && klass->is_throttled (error);
+}
 
 /**
  * mailsync_error_quark:
@@ -24,28 +71,6 @@ G_DEFINE_QUARK (mailsync-error-quark, mailsync_error)
  * Since: 0.1
  */
 G_DEFINE_QUARK (mailsync-status-error-quark, mailsync_status_error)
-/**
- * mailsync_imap_error_quark:
- *
- * The error domain %MAILSYNC_IMAP_ERROR, whose codes are #MailsyncImapError.
- *
- * Returns: the quark of the domain
- *
- * Since: 0.1
- */
-G_DEFINE_QUARK (mailsync-imap-error-quark, mailsync_imap_error)
-
-G_DEFINE_ENUM_TYPE (MailsyncImapError, mailsync_imap_error,
-  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_FAILED, "failed"),
-  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_PARSE, "parse"),
-  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_BAD, "bad"),
-  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_NO, "no"),
-  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_BYE, "bye"),
-  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED, "authentication-failed"),
-  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY, "missing-capability"),
-  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_PROTOCOL, "protocol"),
-  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_TOO_BIG, "too-big"),
-  G_DEFINE_ENUM_VALUE (MAILSYNC_IMAP_ERROR_THROTTLED, "throttled"))
 
 G_DEFINE_ENUM_TYPE (MailsyncError, mailsync_error,
   G_DEFINE_ENUM_VALUE (MAILSYNC_ERROR_FAILED, "failed"),
@@ -92,6 +117,8 @@ G_DEFINE_ENUM_TYPE (MailsyncErrorScope, mailsync_error_scope,
 MailsyncErrorScope
 mailsync_error_get_scope (const GError *error)
 {
+  const _MailsyncErrorDomainClass *klass;
+
   g_return_val_if_fail (error != NULL, MAILSYNC_ERROR_SCOPE_ACCOUNT);
 
   if (error->domain == MAILSYNC_ERROR)
@@ -130,22 +157,20 @@ mailsync_error_get_scope (const GError *error)
           return MAILSYNC_ERROR_SCOPE_FOLDER;
         }
     }
-  if (error->domain == MAILSYNC_IMAP_ERROR)
-    {
-      switch ((MailsyncImapError) error->code)
-        {
-        case MAILSYNC_IMAP_ERROR_NO:
-        case MAILSYNC_IMAP_ERROR_BAD:
-          return MAILSYNC_ERROR_SCOPE_FOLDER;
-        default:
-          /* A broken or closed connection, failed login or missing
-           * capability spoils every folder of the repository. */
-          return MAILSYNC_ERROR_SCOPE_REPOSITORY;
-        }
-    }
+  klass = find_domain (error->domain);
+  if (klass != NULL && klass->get_scope != NULL)
+    return klass->get_scope (error);
   if (error->domain == G_TLS_ERROR || error->domain == G_RESOLVER_ERROR)
     return MAILSYNC_ERROR_SCOPE_REPOSITORY;
   return MAILSYNC_ERROR_SCOPE_FOLDER;
+}
+
+static gboolean
+backend_transient (const GError *error)
+{
+  const _MailsyncErrorDomainClass *klass = find_domain (error->domain);
+
+  return klass != NULL && klass->is_transient != NULL && klass->is_transient (error);
 }
 
 /**
@@ -172,5 +197,5 @@ mailsync_error_is_transient (const GError *error)
           * connection: the same loss, seen later */
          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED) ||
          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE) ||
-         g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED);
+         backend_transient (error);
 }

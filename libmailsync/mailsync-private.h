@@ -166,4 +166,25 @@ typedef struct
   GPtrArray *(*finish) (MailsyncRepository *self, GAsyncResult *result, GError **error);
 } _MailsyncFolderInfoVTable;
 void _mailsync_repository_class_set_folder_info (gpointer klass, const _MailsyncFolderInfoVTable *vtable);
+/* ---- backends' error domains (mailsync-error.c) ----------------------------- */
+
+#include "mailsync-error.h"
+
+/* What the core asks of a backend's error domain, which it does not know:
+ * mailsync_error_get_scope() and mailsync_error_is_transient() answer for
+ * the domain's errors through these; NULL members answer FOLDER / FALSE. */
+typedef struct
+{
+  MailsyncErrorScope (*get_scope)    (const GError *error);
+  gboolean           (*is_transient) (const GError *error);
+  /* the server limits this client for now: the backend waited before it
+   * failed, so the engine resumes without using up the retry count */
+  gboolean           (*is_throttled) (const GError *error);
+} _MailsyncErrorDomainClass;
+
+/* Called once per domain, when its quark is made (so before any error of
+ * that domain exists); @klass is static. */
+void     _mailsync_error_register_domain (GQuark domain, const _MailsyncErrorDomainClass *klass);
+gboolean _mailsync_error_is_throttled    (const GError *error);
+
 G_END_DECLS

@@ -21,6 +21,7 @@
 #include "status/mailsync-status-sqlite.h"
 #include "backends/maildir/mailsync-maildir-repository.h"
 #include "backends/maildir/mailsync-maildir-folder.h"
+#include "backends/imap/mailsync-imap-error.h"
 #include "backends/imap/mailsync-imap-repository.h"
 #include "backends/imap/mailsync-imap-folder.h"
 #include "backends/mapped/mailsync-mapped-repository.h"

@@ -939,7 +939,7 @@ mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
        * backend's reopen, within its own bounded budget (reopen fails
        * when it is spent), so it does not use up retrycount; a ceiling
        * stays in case a backend says "throttled" without waiting. */
-      limited = g_error_matches (local_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED);
+      limited = _mailsync_error_is_throttled (local_error);
       if (limited)
         {
           throttled++;

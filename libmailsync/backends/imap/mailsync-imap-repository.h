@@ -5,6 +5,7 @@
 #endif
 
 #include "../../mailsync-repository.h"
+#include "mailsync-imap-error.h"
 
 G_BEGIN_DECLS
 

@@ -11,6 +11,7 @@
 G_BEGIN_DECLS
 
 #include "mailsync-error.h"
+#include "mailsync-imap-error.h"
 
 /* ---- sequence / UID sets (RFC 3501 §9 sequence-set, RFC 4315 uid-set) ---- */
 
