@@ -818,7 +818,7 @@ _mailsync_account_repo_create (MailsyncRepository *repo, const char *name, GCanc
        * backend's reopen (issue 12 item 9), as the engine does for a
        * folder; the CREATE is sent again (a folder the first one made is
        * [ALREADYEXISTS], which the backend takes as done). */
-      if (!g_error_matches (local_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED) ||
+      if (!_mailsync_error_is_throttled (local_error) ||
           throttled >= MAX_THROTTLED_CREATES || g_cancellable_is_cancelled (cancellable))
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
