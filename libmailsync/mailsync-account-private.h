@@ -1,8 +1,8 @@
 /* What mailsync-account.c shares with sync/mailsync-sync-folders.c, the
  * account's folder-level sync (folder names, creating folders on both
- * sides, the folder loop), which moved out of it (issue 14 item 1): the
- * instance struct, the event emitters and the awaited repository calls.
- * Not installed. */
+ * sides, the folder loop), which moved out of it (issue 14 item 1), and
+ * with mailsync-account-events.c (issue 14 item 3): the instance struct,
+ * the event emitters and the awaited repository calls. Not installed. */
 #pragma once
 
 #include "mailsync-account.h"
@@ -40,6 +40,15 @@ struct _MailsyncAccount
 };
 
 /* mailsync-account.c */
+void                _mailsync_account_signal_event    (MailsyncAccount *self, MailsyncSyncEvent *event);
+gboolean            _mailsync_account_repo_open       (MailsyncRepository *repo, gboolean *opened,
+                                                       GCancellable *cancellable, GError **error);
+GPtrArray          *_mailsync_account_repo_list       (MailsyncRepository *repo, GCancellable *cancellable,
+                                                       GError **error);
+MailsyncFolder     *_mailsync_account_repo_create     (MailsyncRepository *repo, const char *name,
+                                                       GCancellable *cancellable, GError **error);
+
+/* mailsync-account-events.c */
 void                _mailsync_account_emit_event      (MailsyncSyncEvent *event, gpointer user_data);
 void                _mailsync_account_emit_simple     (MailsyncAccount       *self,
                                                        MailsyncSyncEventKind  kind,
@@ -60,12 +69,7 @@ void                _mailsync_account_emit_pair       (MailsyncAccount       *se
                                                        const char            *remote_folder,
                                                        const char            *local_folder);
 void                _mailsync_account_emit_connecting (MailsyncAccount *self, MailsyncRepository *repo);
-gboolean            _mailsync_account_repo_open       (MailsyncRepository *repo, gboolean *opened,
-                                                       GCancellable *cancellable, GError **error);
-GPtrArray          *_mailsync_account_repo_list       (MailsyncRepository *repo, GCancellable *cancellable,
-                                                       GError **error);
-MailsyncFolder     *_mailsync_account_repo_create     (MailsyncRepository *repo, const char *name,
-                                                       GCancellable *cancellable, GError **error);
+void                _mailsync_account_emit_credential_warnings (MailsyncAccount *self);
 
 /* sync/mailsync-sync-folders.c: opens both repositories, lists and checks
  * their folders, creates what one side lacks, then syncs every folder pair. */

@@ -884,7 +884,7 @@ START_TEST (test_update_keyring_after_login)
                           "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %u\n"
                           "remoteuser = me\nssl = no\nstarttls = no\n", port);
   stored = g_ptr_array_new_with_free_func (g_free);
-  _mailsync_config_set_keyring_store_func (record_store);
+  _mailsync_credentials_set_keyring_store_func (record_store);
 
   config = load_config (data, &error);
   ck_assert_msg (config != NULL, "%s", error ? error->message : "");
@@ -901,9 +901,84 @@ START_TEST (test_update_keyring_after_login)
   ck_assert_uint_eq (stored->len, 1);
   ck_assert_str_eq (g_ptr_array_index (stored, 0), "127.0.0.1 me s3cret");
 
-  _mailsync_config_set_keyring_store_func (NULL);
+  _mailsync_credentials_set_keyring_store_func (NULL);
   g_clear_pointer (&stored, g_ptr_array_unref);
 #endif
+}
+END_TEST
+
+static gboolean
+refuse_store (const char  *host,
+              const char  *user,
+              const char  *password,
+              GError     **error)
+{
+  g_set_error_literal (error, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED, "the keyring is locked");
+  return FALSE;
+}
+
+static char *
+answer_password (const char *account,
+                 const char *repository,
+                 const char *user,
+                 const char *host,
+                 gpointer    user_data)
+{
+  return g_strdup ("s3cret");
+}
+
+static void
+collect_warnings (MailsyncAccount *account, MailsyncSyncEvent *event, GPtrArray *texts)
+{
+  if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_WARNING)
+    g_ptr_array_add (texts, g_strdup_printf ("%s: %s", mailsync_sync_event_get_repository (event),
+                                             mailsync_sync_event_get_text (event)));
+}
+
+/* A keyring that refuses the store after the login is no failure of the
+ * sync and the library prints nothing: the account's next sync reports
+ * it once, as a warning event naming the repository (issue 14 item 3). */
+START_TEST (test_update_keyring_store_fails)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) closed = NULL;
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(MailsyncAccount) account = NULL;
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *data = NULL;
+  guint port;
+
+  /* a port nobody listens on: bound, never listening */
+  closed = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  ck_assert (g_socket_bind (closed, any, FALSE, &error));
+  bound = g_socket_get_local_address (closed, &error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  data = g_strdup_printf ("[general]\naccounts = A\nmetadata = ~/meta\nupdate-keyring = yes\n" ACCOUNT LOCAL
+                          "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %u\n"
+                          "remoteuser = me\nssl = no\nstarttls = no\n", port);
+  _mailsync_credentials_set_keyring_store_func (refuse_store);
+
+  config = load_config (data, &error);
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, answer_password, NULL, NULL);
+  account = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  g_signal_connect (account, "event", G_CALLBACK (collect_warnings), texts);
+
+  /* what the repository says after an accepted login */
+  g_signal_emit_by_name (mailsync_account_get_remote (account), "opened");
+  ck_assert (!mailsync_account_sync (account, NULL, &error));
+  ck_assert_uint_eq (texts->len, 1);
+  ck_assert_str_eq (g_ptr_array_index (texts, 0),
+                    "R: Repository R: could not store the password in the keyring: the keyring is locked");
+  /* said once */
+  g_clear_error (&error);
+  ck_assert (!mailsync_account_sync (account, NULL, &error));
+  ck_assert_uint_eq (texts->len, 1);
+
+  _mailsync_credentials_set_keyring_store_func (NULL);
 }
 END_TEST
 
@@ -1239,6 +1314,7 @@ config_suite (void)
   tcase_add_test (tc, test_nametrans_rules_round_trip);
   tcase_add_loop_test (tc, test_python_raising_at_sync, 0, G_N_ELEMENTS (raising_cases));
   tcase_add_test (tc, test_update_keyring_after_login);
+  tcase_add_test (tc, test_update_keyring_store_fails);
   tcase_add_loop_test (tc, test_reference_options, 0, G_N_ELEMENTS (option_cases));
   tcase_add_test (tc, test_no_password);
   tcase_add_test (tc, test_gmail_types);

@@ -1,7 +1,7 @@
 #pragma once
 
 /* The config subsystem's private header: what the library's other parts
- * may call (keyring store hook, synclabels, folder filter), and what the
+ * may call (synclabels, folder filter), and what the
  * mailsync-config-*.c files share among themselves (the MailsyncConfig
  * instance, the typed reads and messages, the Python closures, the
  * repository context). Nothing here is installed. */
@@ -9,20 +9,10 @@
 #include "config/mailsync-config.h"
 #include "config/mailsync-oauth2-private.h"
 #include "config/mailsync-python-private.h"
+#include "credentials/mailsync-credentials-private.h"
 #include "mailsync-error.h"
 
 G_BEGIN_DECLS
-
-/* Stores a password in the user's keyring (python-keyring's Secret Service
- * item for @host and @user). */
-typedef gboolean (*MailsyncKeyringStoreFunc) (const char    *host,
-                                              const char    *user,
-                                              const char    *password,
-                                              GError       **error);
-
-/* Replaces the keyring's store, for tests: a test machine has no Secret
- * Service. %NULL restores libsecret. */
-void _mailsync_config_set_keyring_store_func (MailsyncKeyringStoreFunc func);
 
 /* Sets @repo's folder filter to @func, except that a folder named in
  * @includes (offlineimap's `folderincludes`; may be %NULL) is always
@@ -226,12 +216,7 @@ MailsyncRepository *_mailsync_config_build_repository (MailsyncConfig *self,
                                                        GCancellable   *cancellable,
                                                        GError        **error);
 
-/* mailsync-config-credentials.c */
-void _mailsync_config_free_secret (char *secret);
-/* a string wiped before it is freed */
-typedef char *SecretString;
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC (SecretString, _mailsync_config_free_secret, NULL)
-
+/* mailsync-config-credentials.c (SecretString: credentials/) */
 gboolean _mailsync_config_find_password              (RepoContext   *ctx,
                                                       const char    *host,
                                                       char         **user,
@@ -239,10 +224,6 @@ gboolean _mailsync_config_find_password              (RepoContext   *ctx,
                                                       gboolean      *store_after_login,
                                                       GCancellable  *cancellable,
                                                       GError       **error);
-void     _mailsync_config_store_password_after_login (MailsyncRepository *repo,
-                                                      const char         *host,
-                                                      const char         *user,
-                                                      const char         *password);
 gboolean _mailsync_config_build_oauth2               (RepoContext     *ctx,
                                                       gint64           socktimeout,
                                                       MailsyncOAuth2 **oauth2,

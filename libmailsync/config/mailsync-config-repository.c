@@ -492,7 +492,7 @@ build_imap (RepoContext  *ctx,
   if (token != NULL || oauth2 != NULL)
     _mailsync_imap_repository_set_oauth2 (MAILSYNC_IMAP_REPOSITORY (repo), token, oauth2);
   if (store_after_login)
-    _mailsync_config_store_password_after_login (repo, host, user, password);
+    _mailsync_credentials_store_after_login (repo, host, user, password);
   if (!apply_imap_python (self, section, repo, error))
     return NULL;
   if (pins != NULL && pins[0] != NULL)

@@ -350,4 +350,4 @@ _mailsync_config_check_one_of (MailsyncConfig     *self,
   return FALSE;
 }
 
-/* The keyring itself (libsecret) is in a module: config/mailsync-keyring.c. */
+/* The keyring itself (libsecret) is in a module: credentials/mailsync-keyring.c. */

@@ -1,7 +1,7 @@
 /* Passwords in the user's keyring (Secret Service, through libsecret).
  *
  * A module of its own (mailsync-keyring.so, loaded by
- * libmailsync/config/mailsync-keyring.c on first use), so that
+ * libmailsync/credentials/mailsync-keyring.c on first use), so that
  * libmailsync-1.0.so does not link libsecret.  See
  * mailsync-keyring-module.h. */
 #include "config.h"

@@ -3,7 +3,7 @@
 /* The interface between libmailsync and its keyring module
  * ($(moduledir)/mailsync-keyring.so, libmailsync/modules/): the Secret
  * Service lookups through libsecret, which only the module links.  The
- * library's config/mailsync-keyring.c loads it on first use. */
+ * library's credentials/mailsync-keyring.c loads it on first use. */
 
 #include <gio/gio.h>
 

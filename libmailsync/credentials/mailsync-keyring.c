@@ -1,9 +1,9 @@
 /* The keyring, as the library sees it: forwards to the keyring module
  * (libmailsync/modules/mailsync-keyring-module.c), the only code that
- * links libsecret. */
+ * links libsecret. Moved from config/ (issue 14 item 1). */
 #include "config.h"
 
-#include "config/mailsync-keyring-private.h"
+#include "credentials/mailsync-credentials-private.h"
 #include "config/mailsync-module-private.h"
 #include "modules/mailsync-keyring-module.h"
 #include "mailsync-error.h"
