@@ -339,6 +339,46 @@ def scenario_duplicate_uid(server, root):
           ("m5", "S") not in acc.remote("INBOX") and p.returncode == 0, p.out + repr(acc.remote("INBOX")))
 
 
+def scenario_no_uid(root):
+    """A new message in a Maildir that is the remote side (assign-uids: the
+    listing renames each new file to take U= and FMD5=) whose longer name
+    would pass NAME_MAX, 255 bytes, so the rename fails even for root: the
+    listing cannot give it a UID. The library used to print that with
+    g_warning on stderr; now it is one of the listing's warnings, which the
+    sync emits and the frontend prints as one warning line naming the file
+    (issue 14 item 3). The rest of the folder syncs, the file stays."""
+    label = "no UID"
+    work = os.path.join(root, "nouid")
+    for side in ("Remote", "Mail"):
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(work, side, "INBOX", sub))
+    path = os.path.join(work, "offlineimaprc")
+    with open(path, "w") as f:
+        f.write("[general]\naccounts = T\nmetadata = %s/meta\nui = basic\n\n"
+                "[Account T]\nlocalrepository = L\nremoterepository = R\n\n"
+                "[Repository L]\ntype = Maildir\nlocalfolders = %s/Mail\n\n"
+                "[Repository R]\ntype = Maildir\nlocalfolders = %s/Remote\n" % (work, work, work))
+    inbox = os.path.join(work, "Remote", "INBOX")
+    name = "1700000005." + "x" * 230 + ".host"
+    with open(os.path.join(inbox, "new", "1700000006.good.host"), "wb") as f:
+        f.write(message("good"))
+    with open(os.path.join(inbox, "new", name), "wb") as f:
+        f.write(message("long"))
+    env = dict(os.environ, HOME=work)
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    env.pop("G_MESSAGES_DEBUG", None)
+    p = subprocess.run([mailsync_tap.MAILSYNC, "-o", "-c", path], env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=300, errors="replace")
+    lines = lines_naming(p.stdout, name)
+    # the UI's line, not GLib's log line ("libmailsync-WARNING **: ...")
+    check("%s: one warning line names the file" % label,
+          len(lines) == 1 and "Cannot give a UID to" in lines[0] and "WARNING **" not in lines[0], p.stdout)
+    check("%s: the file is still there, as it was" % label, os.path.exists(os.path.join(inbox, "new", name)),
+          os.listdir(os.path.join(inbox, "new")))
+    local = [n for sub in ("cur", "new") for n in os.listdir(os.path.join(work, "Mail", "INBOX", sub))]
+    check("%s: the other message arrived" % label, len(local) == 1, "%r\n%s" % (local, p.stdout))
+
+
 def scenario_tmp(server, root):
     label = "tmp/ cleanup"
     acc = Account(server, os.path.join(root, "tmpclean"),
@@ -536,6 +576,7 @@ def main():
         scenario_scripted_folder_names(root)
         scenario_bad_files(server, root)
         scenario_duplicate_uid(server, root)
+        scenario_no_uid(root)
         scenario_tmp(server, root)
         limited = Server(root, "dovecot-appendlimit")
         servers.append(limited)

@@ -49,8 +49,12 @@ letters_for_info (MailsyncMaildirFolder  *self,
   if (keyword_letters == NULL)
     {
       /* The file cannot be written: the keywords that have a letter
-       * already are stored, the others are left out. */
-      g_warning ("%s", error->message);
+       * already are stored, the others are left out. The library does
+       * not print: the engine warns about each message whose keywords
+       * were not all stored (they are missing from the info returned), so
+       * the user hears of it once per message; the reason goes to the
+       * debug log. */
+      g_debug ("%s", error->message);
       keyword_letters = _mailsync_maildir_keywords_to_letters (_mailsync_maildir_folder_get_repo (self), self->path, keywords, FALSE,
                                                                &not_stored, NULL);
     }

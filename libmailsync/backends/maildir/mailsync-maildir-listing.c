@@ -508,10 +508,13 @@ out:
   return ok;
 }
 
+/* @warnings receives a file that could not be given a UID (the listing
+ * goes on without it). */
 static gboolean
 assign_missing_uids (MailsyncMaildirFolder  *self,
                      const char             *md5,
                      GPtrArray              *entries,
+                     GPtrArray              *warnings,
                      GError                **error)
 {
   guint missing = 0;
@@ -544,8 +547,11 @@ assign_missing_uids (MailsyncMaildirFolder  *self,
       if (!_mailsync_maildir_folder_rename_rel (self, e->rel, new_rel, &local_error))
         {
           /* The reserved UID is simply skipped; the file stays new mail
-           * and gets another UID next time. */
-          g_warning ("Cannot give a UID to %s/%s: %s", self->path, e->rel, local_error->message);
+           * and gets another UID next time. The library does not print:
+           * the sync emits the listing's warnings, one line each. */
+          g_ptr_array_add (warnings, g_error_new (MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
+                                                  "Cannot give a UID to %s/%s: %s", self->path, e->rel,
+                                                  local_error->message));
           next++;
           continue;
         }
@@ -613,7 +619,6 @@ list_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
-  _mailsync_folder_set_listing_warnings (MAILSYNC_FOLDER (self), g_steal_pointer (&warnings));
 
   if (mailsync_maildir_repository_get_assign_uids (repo))
     {
@@ -632,9 +637,10 @@ list_thread (GTask        *task,
           g_mutex_unlock (&self->lock);
         }
       else
-        ok = assign_missing_uids (self, md5, entries, &error);
+        ok = assign_missing_uids (self, md5, entries, warnings, &error);
       if (!ok)
         {
+          _mailsync_folder_set_listing_warnings (MAILSYNC_FOLDER (self), g_steal_pointer (&warnings));
           g_task_return_error (task, error);
           return;
         }
@@ -645,6 +651,8 @@ list_thread (GTask        *task,
       self->uidvalidity = MAILSYNC_MAILDIR_DEFAULT_UIDVALIDITY;
       g_mutex_unlock (&self->lock);
     }
+  /* After the UIDs are given: that can warn too. */
+  _mailsync_folder_set_listing_warnings (MAILSYNC_FOLDER (self), g_steal_pointer (&warnings));
 
   replace_index (self, entries);
 
