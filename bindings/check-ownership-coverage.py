@@ -17,7 +17,7 @@ Names are read from the test's syntax tree, never from its strings or
 comments: a label that says "Folder.list_messages" does not count.
 
 One line per entry (the inventory, in the log); the exit status says
-whether all are covered.  Exit 77 (skip) only when the build has no
+whether all are covered.  A TAP skip plan only when the build has no
 introspection; a missing .gir in a build that has it is a failure."""
 
 import ast
@@ -135,7 +135,7 @@ def main():
             print("not ok 1 - %s exists in a build with introspection" % GIR)
             return 1
         print("1..0 # SKIP libmailsync built without GObject-Introspection")
-        return 77
+        return 0
     ns = ET.parse(GIR).getroot().find(C + "namespace")
     ENUMS = {e.get("name") for e in ns if e.tag in (C + "enumeration", C + "bitfield")}
     attrs, tails, defs, signals = used_names(TEST)

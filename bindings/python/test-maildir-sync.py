@@ -7,7 +7,9 @@ plain local one, with a SQLite status store.  A sync must copy every message
 both ways with U=<uid> in the file names; a second sync must copy nothing.
 
 Run by "make check" with GI_TYPELIB_PATH and LD_LIBRARY_PATH pointing at the
-build tree (bindings/Makefile.am).  Exit status 77 means "skipped".
+build tree (bindings/Makefile.am).  Prints TAP (one line per test
+method), read by automake's TAP driver; without PyGObject or the typelib,
+the skip plan "1..0 # SKIP" and exit status 0.
 """
 
 import os
@@ -20,8 +22,8 @@ try:
     gi.require_version('Mailsync', '1.0')
     from gi.repository import Mailsync
 except (ImportError, ValueError) as e:
-    print('SKIP: no PyGObject or no Mailsync typelib: %s' % e)
-    sys.exit(77)
+    print('1..0 # SKIP no PyGObject or no Mailsync typelib: %s' % e)
+    sys.exit(0)
 
 Kind = Mailsync.SyncEventKind
 
@@ -175,5 +177,48 @@ class MaildirSyncTest(unittest.TestCase):
         self.assertEqual(finished[3:7], (4, 4, total, total))
 
 
+class TapResult(unittest.TestResult):
+    """unittest's results as TAP on stdout; a failure's traceback follows
+    its "not ok" line as "# " comments."""
+
+    def __init__(self):
+        super().__init__()
+        self.n = 0
+
+    def line(self, ok, test, directive='', detail=''):
+        self.n += 1
+        print('%s %d - %s%s' % ('ok' if ok else 'not ok', self.n, test.id().split('.', 1)[-1], directive))
+        for text in detail.splitlines():
+            print('#   ' + text)
+        sys.stdout.flush()
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.line(True, test)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self.line(False, test, detail=self.failures[-1][1])
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self.line(False, test, detail=self.errors[-1][1])
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self.line(True, test, ' # SKIP ' + reason)
+
+    def addExpectedFailure(self, test, err):
+        super().addExpectedFailure(test, err)
+        self.line(False, test, ' # TODO expected to fail')
+
+    def addUnexpectedSuccess(self, test):
+        super().addUnexpectedSuccess(test)
+        self.line(True, test, ' # TODO expected to fail')
+
+
 if __name__ == '__main__':
-    unittest.main(verbosity=2)
+    result = TapResult()
+    unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__]).run(result)
+    print('1..%d' % result.n)
+    sys.exit(0 if result.wasSuccessful() else 1)
