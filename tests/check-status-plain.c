@@ -511,6 +511,43 @@ START_TEST (test_commit_without_load_after_torn)
 }
 END_TEST
 
+/* A fold that cannot complete fails the commit that was to fold, with an
+ * error naming the file, and writes nothing of its batch; once the cause
+ * is gone the next commit folds and goes on (issue 14 item 3: the failure
+ * was a g_warning after a commit that returned success). */
+START_TEST (test_fold_failure_fails_commit)
+{
+  g_autoptr(MailsyncStatusStore) store = new_store ();
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = status_file ("INBOX", "");
+  g_autofree char *blocker = g_build_filename (path, "x", NULL);
+  g_autofree char *s = NULL;
+  guint32 uid;
+
+  /* Fold after every 3 operations. */
+  g_setenv ("MAILSYNC_TEST_FOLD_EVERY", "3", TRUE);
+  for (uid = 1; uid <= 3; uid++)
+    commit_put (store, "INBOX", uid, "S");
+  /* A non-empty directory where the status file goes: the fold's rename
+   * over it fails. */
+  mailsync_test_write_file (blocker, "");
+
+  mailsync_status_batch_put (batch, 5, "F", 0, "");
+  ck_assert (!mailsync_status_store_commit (store, "INBOX", batch, NULL, &error));
+  ck_assert_ptr_nonnull (error);
+  ck_assert_msg (strstr (error->message, path) != NULL && strstr (error->message, "fold") != NULL,
+                 "'%s' names no fold of %s", error->message, path);
+
+  ck_assert_int_eq (g_unlink (blocker), 0);
+  ck_assert_int_eq (g_rmdir (path), 0);
+  commit_put (store, "INBOX", 4, "S");
+  ck_assert (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  s = load_string ("INBOX");
+  ck_assert_str_eq (s, "1|S|0|;2|S|0|;3|S|0|;4|S|0|");
+}
+END_TEST
+
 static Suite *
 status_plain_suite (void)
 {
@@ -531,6 +568,7 @@ status_plain_suite (void)
   tcase_add_test (tc, test_journal_corrupt_middle);
   tcase_add_test (tc, test_fold);
   tcase_add_test (tc, test_fold_format1_upgrades);
+  tcase_add_test (tc, test_fold_failure_fails_commit);
   mailsync_test_add_crash_test (tc, test_crash_during_fold);
   tcase_add_test (tc, test_refuses_unrepresentable);
   tcase_add_test (tc, test_purge);

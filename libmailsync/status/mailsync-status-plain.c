@@ -40,7 +40,8 @@
  * the next append). A damaged record followed by more data is corruption,
  * reported as such.
  *
- * Once the journal outgrows the status (see should_fold()), it is folded:
+ * Once the journal outgrows the status (see should_fold()), the next
+ * commit folds it before it appends (a fold that fails fails that commit):
  * status file and meta file are replaced atomically (tmp + fsync + rename +
  * directory fsync), then the journal is removed. Every journal operation
  * sets a key to a value, so replaying the whole journal over the old or
@@ -849,7 +850,6 @@ mailsync_status_plain_commit (MailsyncStatusStore  *store,
   g_auto(PlainPaths) paths = { NULL, };
   g_autoptr(GMutexLocker) locker = NULL;
   g_autoptr(GString) payload = g_string_new (NULL);
-  g_autoptr(GError) fold_error = NULL;
   PlainFolder *folder;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -871,15 +871,21 @@ mailsync_status_plain_commit (MailsyncStatusStore  *store,
       g_hash_table_insert (self->base.cache, g_strdup (paths.name), folder);
     }
 
+  /* A fold that is due goes first, before anything of the batch is
+   * written: a fold that cannot complete (a full disk, a directory made
+   * read-only) fails this commit with its error, which the engine reports
+   * like any failed commit, and the journal, all that was committed, stays
+   * valid. After the append the batch would be committed already, and
+   * its commit could report the failure to no one. */
+  if (should_fold (folder) && !fold (self, &paths, folder, error))
+    {
+      g_prefix_error (error, "Cannot fold the status journal of %s: ", paths.path);
+      return FALSE;
+    }
   if (!append_journal (self, &paths, folder, payload, error))
     return FALSE;
   _mailsync_crash_point ("status-plain-journal-appended");
   folder->journal_ops += _mailsync_status_rows_apply (&folder->rows, batch);
-
-  /* The batch is committed; a failed fold only postpones the fold (the
-   * journal stays valid), so it must not turn the commit into an error. */
-  if (should_fold (folder) && !fold (self, &paths, folder, &fold_error))
-    g_warning ("Cannot fold the status journal of %s: %s", paths.path, fold_error->message);
   return TRUE;
 }
 
