@@ -11,8 +11,8 @@ in the .gir, so that none escapes these checks.
 The .gir leaves out most macros, so every macro the installed headers
 define (all but the _-prefixed ones, which are private) must have a doc
 comment with "Since:" in the public headers or sources.  Then `gi-docgen
-check`, when gi-docgen is installed, for every parameter.  TAP; exit 77
-(skip) when introspection is not built."""
+check`, when gi-docgen is installed, for every parameter.  TAP; skipped
+(1..0 # SKIP) when introspection is not built."""
 
 import os
 import re
@@ -113,7 +113,7 @@ def undocumented_macros():
 def main():
     if not os.path.exists(GIR):
         print("1..0 # SKIP %s is not built (configure --enable-introspection)" % GIR)
-        return 77
+        return 0
     root = ET.parse(GIR).getroot()
     ns = root.find("c:namespace", NS)
     undocumented, unversioned, total = [], [], 0

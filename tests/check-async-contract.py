@@ -4,7 +4,7 @@ runs under ASan in the sanitizer build) against the harness Dovecot
 through a delay proxy of CONTRACT_RTT_MS (default 200) milliseconds of
 round trip. This script starts Dovecot and the proxy, fills INBOX with
 CONTRACT_MESSAGES (default 2000) messages, and passes the TAP of the
-program through. Exit 77 (skip) when Dovecot is not installed."""
+program through. Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
 import os
 import shutil
@@ -101,7 +101,7 @@ def fill(server, user, password, count, archive=True):
 def main():
     if shutil.which("dovecot") is None and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-contract-")
     os.chmod(root, 0o755)  # the mail users must reach the Dovecot directory
     server = mailsync_tap.Dovecot(os.path.join(root, "dovecot"), [("contract", "contract-pw"),

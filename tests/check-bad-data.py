@@ -20,7 +20,7 @@ skipped, and the server holds nothing twice (counted over IMAP):
   symlink is not followed, and a delivery of a message with an old date
   never leaves its tmp/ file with that date as mtime.
 
-Exit 77 (skip) when Dovecot is not installed."""
+Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
 import hashlib
 import os
@@ -565,7 +565,7 @@ def scenario_scripted_folder_names(root):
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-bad-data-", dir="/tmp")
     os.chmod(root, 0o755)
     servers = []

@@ -7,7 +7,7 @@ directory taken over (and handed back), kill -9 in the middle of a sync,
 Uses check-cli.py's server, account and TAP helpers.  When Debian's
 offlineimap is installed, the take-over case runs it before and after
 mailsync on the same HOME; otherwise those checks are skipped.
-Exit 77 (skip) when Dovecot is not installed."""
+Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
 import collections
 import glob
@@ -492,10 +492,10 @@ def scenario_errors(server, root):
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
-        return 77
+        return 0
     if not os.path.exists(cli.MAILSYNC):
         print("1..0 # SKIP %s is not built" % cli.MAILSYNC)
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-accept-", dir="/tmp")
     os.chmod(root, 0o755)
     server = None

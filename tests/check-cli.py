@@ -4,7 +4,7 @@
 Each scenario writes an ~/.offlineimaprc in a temporary HOME, runs the
 built frontends/mailsync/mailsync as a user would, and checks its output,
 exit status and both stores (the server through Python's imaplib).
-Exit 77 (skip) when Dovecot is not installed."""
+Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
 import json
 import os
@@ -797,10 +797,10 @@ def scenario_password_prompt(server, root):
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
-        return 77
+        return 0
     if not os.path.exists(MAILSYNC):
         print("1..0 # SKIP %s is not built" % MAILSYNC)
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-cli-", dir="/tmp")
     os.chmod(root, 0o755)
     server = None

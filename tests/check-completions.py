@@ -55,7 +55,7 @@ def bash_complete(words, env_home):
 def main():
     if not os.access(MAILSYNC, os.X_OK):
         print("1..0 # SKIP no mailsync binary")
-        return 77
+        return 0
     rc, longs, shorts = help_options()
     check("mailsync --help lists options", rc == 0 and len(longs) >= 8 and len(shorts) >= 10, (rc, longs, shorts))
 
@@ -71,8 +71,7 @@ def main():
         check("%s: every option of --help is offered" % shell, not missing, missing)
         exe = shutil.which(shell)
         if exe is None:
-            print("ok %d - %s: syntax # SKIP %s is not installed" % (TAP.checks + 1, shell, shell))
-            TAP.checks += 1
+            TAP.skip("%s: syntax" % shell, "%s is not installed" % shell)
             continue
         p = subprocess.run([exe] + SYNTAX[shell] + [path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            universal_newlines=True, timeout=30)

@@ -221,7 +221,7 @@ def sync_harness(root):
 def main():
     if not os.path.exists(DRIVER):
         print("1..0 # SKIP check-config-driver is not built")
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-corpus-")
     os.chmod(root, 0o711)  # Dovecot's users must traverse it
     try:

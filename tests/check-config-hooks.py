@@ -4,7 +4,7 @@ file, against a private Dovecot (tests/harness/dovecot-harness):
 newmail_hook runs after a sync that downloaded unread mail into INBOX, not
 after a sync with nothing new, not in a dry run; an exception is an error
 naming the option's FILE:LINE.  The driver is tests/check-config-driver.
-Exit 77 (skip) without Dovecot or without Python in the library."""
+Skipped (1..0 # SKIP) without Dovecot or without Python in the library."""
 
 import os
 import shutil
@@ -233,7 +233,7 @@ def scenario_hook_changes_maildir(server, root):
 def main():
     if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs root and dovecot-imapd")
-        return 77
+        return 0
     if not os.path.exists(DRIVER):
         print("Bail out! %s not built" % DRIVER)
         return 99
@@ -244,7 +244,7 @@ def main():
         try:
             if not scenario_newmail_hook(server, root):
                 print("1..0 # SKIP mailsync built without Python")
-                return 77
+                return 0
             scenario_copy_ignore_eval(server, root)
             scenario_hook_changes_maildir(server, root)
         finally:

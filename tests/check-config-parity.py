@@ -8,7 +8,7 @@ and for an error, mailsync's one ERROR line.
 
 offlineimap runs over implicit TLS to "localhost" (its 8.0 STARTTLS hangs
 now and then on a loaded machine, and it checks the certificate's DNS
-name); mailsync reads the same file.  Exit 77 (skip) without Dovecot or
+name); mailsync reads the same file.  Skipped (1..0 # SKIP) without Dovecot or
 root; the offlineimap half is skipped, printed as SKIP, when it is not
 installed."""
 
@@ -276,10 +276,10 @@ def scenario_ignore_readonly(server, root):
 def main():
     if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs root and dovecot-imapd")
-        return 77
+        return 0
     if not os.path.exists(MAILSYNC):
         print("1..0 # SKIP %s is not built" % MAILSYNC)
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-parity-", dir="/tmp")
     os.chmod(root, 0o755)  # the harness needs it traversable by the mail users
     server = None
@@ -288,7 +288,7 @@ def main():
         server = Server(root)
         if not server.env.get("DOVECOT_IMAPS_PORT"):
             print("1..0 # SKIP the harness has no IMAPS port")
-            return 77
+            return 0
         for name, fn in [("maxage", scenario_maxage), ("folderincludes", scenario_folderincludes),
                          ("invalid_include", scenario_invalid_include),
                          ("labels", scenario_labels_without_synclabels),

@@ -5,7 +5,7 @@ the login works or fails, and whatever goes wrong in the configuration
 around it (an *eval that raises, a *cmd that fails, a bad interpolation,
 a -k override, an unknown option holding it).  Each run also asserts its
 outcome, so a run that never got as far as using the password cannot pass
-for a clean one.  Against a private Dovecot; exit 77 (skip) without it or
+for a clean one.  Against a private Dovecot; skipped (1..0 # SKIP) without it or
 without the mailsync binary."""
 
 import base64
@@ -115,7 +115,7 @@ def run_case(env, root, index, case):
 def main():
     if not os.access(MAILSYNC, os.X_OK) or not os.path.exists(HARNESS) or not shutil.which("dovecot"):
         print("1..0 # SKIP needs dovecot and the mailsync binary")
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="check-config-secrets-")
     os.chmod(root, 0o755)
     server = os.path.join(root, "dovecot")
@@ -124,7 +124,7 @@ def main():
                            stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
         if p.returncode != 0:
             print("1..0 # SKIP dovecot-harness: %s" % p.stderr.strip()[-300:])
-            return 77
+            return 0
         env = mailsync_tap.read_env(server)
         subprocess.run([HARNESS, "adduser", server, USER, PASSWORD], check=True, stdout=subprocess.DEVNULL,
                        timeout=30)

@@ -4,7 +4,7 @@ private Dovecot (tests/harness/dovecot-harness): the minimal config of
 offlineimap's reference, every password source, TLS verified by default
 and pinned by cert_fingerprint, the declarative nametrans_rules and
 folder_exclude, and one-line errors for bad input.  The driver is
-tests/check-config-driver.  Exit 77 (skip) without Dovecot."""
+tests/check-config-driver.  Skipped (1..0 # SKIP) without Dovecot."""
 
 import os
 import shutil
@@ -365,7 +365,7 @@ def main():
     global SERVER
     if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs root and dovecot-imapd")
-        return 77
+        return 0
     if not os.path.exists(DRIVER):
         print("Bail out! %s not built" % DRIVER)
         return 99

@@ -5,7 +5,8 @@
 # umbrella header compiles cleanly under strict warnings, that the
 # other public headers refuse to be included directly, that they declare
 # exactly the symbols of libmailsync/libmailsync.symbols, and that the
-# version macros work as a consumer uses them.
+# version macros work as a consumer uses them.  TAP: what a failed step
+# printed follows its "not ok" line as "# " comments.
 set -u
 
 : "${top_builddir:?run me from make check}"
@@ -13,6 +14,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 dest=$tmp/dest
 fail=0
+n=0
+pass() { n=$((n + 1)); echo "ok $n - $*"; }
+flunk() { n=$((n + 1)); echo "not ok $n - $*"; fail=1; }
+comment() { sed 's/^/# /' "$@"; }
 
 # The test runs inside make check: do not talk to the parent's jobserver.
 unset MAKEFLAGS MFLAGS MAKELEVEL GNUMAKEFLAGS
@@ -28,8 +33,8 @@ prefix=$(mkvar prefix)
 
 if ! $MAKE -C "$top_builddir/libmailsync" install DESTDIR="$dest" >"$tmp/install.log" 2>&1 ||
    ! $MAKE -C "$top_builddir" install-pkgconfigDATA DESTDIR="$dest" >>"$tmp/install.log" 2>&1; then
-  cat "$tmp/install.log"
-  echo "FAIL: install into DESTDIR"
+  echo "Bail out! install into DESTDIR"
+  comment "$tmp/install.log"
   exit 99
 fi
 
@@ -37,7 +42,7 @@ fi
 # also prefix GLib's own paths).
 pc=$(find "$dest" -name libmailsync-1.0.pc | head -n 1)
 if [ -z "$pc" ]; then
-  echo "FAIL: libmailsync-1.0.pc was not installed"
+  echo "Bail out! libmailsync-1.0.pc was not installed"
   exit 1
 fi
 mkdir -p "$tmp/pc"
@@ -45,11 +50,11 @@ sed -E "s#^(prefix|exec_prefix|libdir|includedir)=/#\1=$dest/#" "$pc" >"$tmp/pc/
 PKG_CONFIG_PATH=$tmp/pc${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
 export PKG_CONFIG_PATH
 if ! flags=$(pkg-config --cflags --libs libmailsync-1.0); then
-  echo "FAIL: pkg-config libmailsync-1.0"
+  echo "Bail out! pkg-config libmailsync-1.0"
   exit 1
 fi
 libdir=$(pkg-config --variable=libdir libmailsync-1.0)
-echo "pkg-config: $flags"
+echo "# pkg-config: $flags"
 
 # 1. A consumer program.
 cat >"$tmp/consumer.c" <<'C'
@@ -105,17 +110,16 @@ main (int argc, char **argv)
 C
 # shellcheck disable=SC2086 # word splitting of flags is intended
 if $CC $CFLAGS -Wall -Wextra -Werror -o "$tmp/consumer" "$tmp/consumer.c" $LDFLAGS $flags >"$tmp/cc.log" 2>&1; then
-  echo "ok: consumer compiles and links against the installed tree"
-  if LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$tmp/consumer" "$tmp/run"; then
-    echo "ok: consumer runs"
+  pass "consumer compiles and links against the installed tree"
+  if LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$tmp/consumer" "$tmp/run" >"$tmp/run.log" 2>&1; then
+    pass "consumer runs"
   else
-    echo "FAIL: consumer run"
-    fail=1
+    flunk "consumer run"
+    comment "$tmp/run.log"
   fi
 else
-  cat "$tmp/cc.log"
-  echo "FAIL: consumer build"
-  fail=1
+  flunk "consumer build"
+  comment "$tmp/cc.log"
 fi
 
 # 2. The umbrella header alone, under strict warnings: ISO C11 and GNU C17
@@ -129,11 +133,10 @@ header_check() { # LABEL COMPILER FLAGS...
   # shellcheck disable=SC2086
   if "$@" -Wall -Wextra -Werror -Wshadow -Wundef -c -o "$tmp/umbrella.o" $hdrflags \
        >"$tmp/hdr.log" 2>&1; then
-    echo "ok: <libmailsync/mailsync.h> compiles cleanly as $label"
+    pass "<libmailsync/mailsync.h> compiles cleanly as $label"
   else
-    cat "$tmp/hdr.log"
-    echo "FAIL: <libmailsync/mailsync.h> as $label"
-    fail=1
+    flunk "<libmailsync/mailsync.h> as $label"
+    comment "$tmp/hdr.log"
   fi
 }
 header_check "C11 -pedantic" $CC -std=c11 -pedantic -Wstrict-prototypes -Wmissing-prototypes "$tmp/umbrella.c"
@@ -155,15 +158,16 @@ for h in $(cd "$incdir" && find libmailsync -name '*.h' ! -path libmailsync/mail
   # shellcheck disable=SC2086
   if $CC -Wfatal-errors -c -o "$tmp/direct.o" "$tmp/direct.c" $hdrflags >"$tmp/direct.log" 2>&1 ||
      ! grep -q 'Only <libmailsync/mailsync.h> can be included directly' "$tmp/direct.log"; then
-    echo "FAIL: <$h> can be included directly"
-    cat "$tmp/direct.log"
+    echo "# <$h> can be included directly:"
+    comment "$tmp/direct.log"
     direct_fail=1
   fi
 done
 if [ $direct_fail = 0 ]; then
-  echo "ok: the $nhdr other public headers refuse direct inclusion"
+  pass "the $nhdr other public headers refuse direct inclusion"
+else
+  flunk "the $nhdr other public headers refuse direct inclusion (those above do not)"
 fi
-[ $direct_fail = 0 ] || fail=1
 
 # 4. The symbol file against the installed headers: every function the
 # headers export (declared with a MAILSYNC_AVAILABLE_IN_* or
@@ -183,26 +187,22 @@ if $CC -E -P -D_MAILSYNC_EXTERN=__mailsync_exported__ $hdrflags "$tmp/umbrella.c
   # link would fail.  Every mailsync_ name in the headers must be listed.
   grep -o '\bmailsync_[A-Za-z0-9_]*' "$tmp/pp.c" | LC_ALL=C sort -u | LC_ALL=C comm -23 - "$tmp/listed" >"$tmp/hidden"
   if [ -s "$tmp/hidden" ]; then
-    echo "FAIL: the installed headers name functions that are not exported (no MAILSYNC_AVAILABLE_IN_*?):"
-    sed 's/^/  /' "$tmp/hidden"
-    fail=1
+    flunk "the installed headers name functions that are not exported (no MAILSYNC_AVAILABLE_IN_*?):"
+    comment "$tmp/hidden"
   else
-    echo "ok: every mailsync_ function the installed headers name is exported"
+    pass "every mailsync_ function the installed headers name is exported"
   fi
   if [ "$(wc -l <"$tmp/declared")" -lt 100 ]; then
-    echo "FAIL: found only $(wc -l <"$tmp/declared") exported declarations in the installed headers"
-    fail=1
+    flunk "found only $(wc -l <"$tmp/declared") exported declarations in the installed headers"
   elif diff -u "$tmp/listed" "$tmp/declared" >"$tmp/symdiff"; then
-    echo "ok: the installed headers declare exactly the $(wc -l <"$tmp/listed") symbols of libmailsync.symbols"
+    pass "the installed headers declare exactly the $(wc -l <"$tmp/listed") symbols of libmailsync.symbols"
   else
-    echo "FAIL: libmailsync.symbols (-) and the installed headers' exported declarations (+) differ:"
-    sed '1,2d' "$tmp/symdiff"
-    fail=1
+    flunk "libmailsync.symbols (-) and the installed headers' exported declarations (+) differ:"
+    sed '1,2d' "$tmp/symdiff" | comment
   fi
 else
-  cat "$tmp/pp.log"
-  echo "FAIL: preprocessing <libmailsync/mailsync.h>"
-  fail=1
+  flunk "preprocessing <libmailsync/mailsync.h>"
+  comment "$tmp/pp.log"
 fi
 
 # 5. The version macros, as a consumer uses them (MAILSYNC_CHECK_VERSION,
@@ -222,11 +222,10 @@ version_case() { # LABEL EXPECT(ok|fail) CPPFLAGS BODY [WHY: what a failure must
     grep -q -e "$why" "$tmp/ver.log" || got="fail for another reason"
   fi
   if [ "$got" = "$expect" ]; then
-    echo "ok: version macros: $label"
+    pass "version macros: $label"
   else
-    echo "FAIL: version macros: $label (expected $expect, got $got)"
-    cat "$tmp/ver.c" "$tmp/ver.log"
-    fail=1
+    flunk "version macros: $label (expected $expect, got $got)"
+    comment "$tmp/ver.c" "$tmp/ver.log"
   fi
 }
 version_case "MAILSYNC_*_VERSION and the string are configure's $version" ok "" \
@@ -277,4 +276,5 @@ version_case "MAILSYNC_DISABLE_DEPRECATION_WARNINGS silences it" ok \
 version_case "MIN_REQUIRED newer than the headers is an error" fail \
   "#define MAILSYNC_VERSION_MIN_REQUIRED MAILSYNC_VERSION_0_2" "" "MIN_REQUIRED must be"
 
+echo "1..$n"
 exit $fail

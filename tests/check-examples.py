@@ -11,8 +11,8 @@ sync takes round trips per folder, and SIGINT is sent when the client has
 printed its first copied message: it lands mid-sync without a sleep.
 
 The Python client runs when introspection is built and PyGObject loads
-Mailsync-1.0, else its checks are "# SKIP" with the reason. Exit 77
-(skip) when Dovecot is not installed."""
+Mailsync-1.0, else its checks are "# SKIP" with the reason. Skipped
+(1..0 # SKIP) when Dovecot is not installed."""
 
 import hashlib
 import importlib.util
@@ -47,8 +47,7 @@ check = TAP.check
 
 
 def skip(label, reason):
-    TAP.checks += 1
-    print("ok %d - %s # SKIP %s" % (TAP.checks, label, reason))
+    TAP.skip(label, reason)
 
 
 def digests(directory):
@@ -207,7 +206,7 @@ def exercise_safely(*args):
 def main():
     if shutil.which("dovecot") is None and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
-        return 77
+        return 0
     if not os.path.exists(C_CLIENT):
         print("Bail out! %s is not built" % C_CLIENT)
         return 1

@@ -2,31 +2,33 @@
 # The shared library exports exactly the symbols listed in
 # libmailsync/libmailsync.symbols, all prefixed mailsync_, under the soname
 # libmailsync-1.0.so.0.  After an intended API change, run
-# "make -C tests update-symbols" and commit the new list.
+# "make -C tests update-symbols" and commit the new list.  TAP.
 set -u
 
 : "${top_builddir:?run me from make check}" "${top_srcdir:?run me from make check}"
 lib=$top_builddir/libmailsync/.libs/libmailsync-1.0.so
 expected=$top_srcdir/libmailsync/libmailsync.symbols
 status=0
+n=0
+pass() { n=$((n + 1)); echo "ok $n - $*"; }
+flunk() { n=$((n + 1)); echo "not ok $n - $*"; status=1; }
 
 if [ ! -f "$lib" ]; then
-  echo "no $lib (shared library not built?)"
+  echo "Bail out! no $lib (shared library not built?)"
   exit 99
 fi
 for tool in nm readelf; do
   if ! command -v $tool >/dev/null 2>&1; then
-    echo "SKIP: $tool not found"
-    exit 77
+    echo "1..0 # SKIP $tool not found"
+    exit 0
   fi
 done
 
 soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 if [ "$soname" != libmailsync-1.0.so.0 ]; then
-  echo "FAIL: soname is '$soname', want libmailsync-1.0.so.0"
-  status=1
+  flunk "soname is '$soname', want libmailsync-1.0.so.0"
 else
-  echo "ok: soname $soname"
+  pass "soname $soname"
 fi
 
 tmp=$(mktemp -d)
@@ -36,17 +38,18 @@ LC_ALL=C sort "$expected" >"$tmp/expected"
 
 bad=$(grep -v '^mailsync_' "$tmp/actual")
 if [ -n "$bad" ]; then
-  echo "FAIL: exported symbols without the mailsync_ prefix:"
-  echo "$bad" | sed 's/^/  /'
-  status=1
+  flunk "every exported symbol has the mailsync_ prefix; these have not:"
+  echo "$bad" | sed 's/^/#   /'
+else
+  pass "every exported symbol has the mailsync_ prefix"
 fi
 
 if ! diff -u "$tmp/expected" "$tmp/actual" >"$tmp/diff"; then
-  echo "FAIL: exports differ from libmailsync/libmailsync.symbols (- listed, + exported):"
-  sed '1,2d' "$tmp/diff"
-  echo "If the change is intended: make -C tests update-symbols"
-  status=1
+  flunk "exports differ from libmailsync/libmailsync.symbols (- listed, + exported):"
+  sed '1,2d; s/^/# /' "$tmp/diff"
+  echo "# If the change is intended: make -C tests update-symbols"
 else
-  echo "ok: $(wc -l <"$tmp/actual") exported symbols match libmailsync.symbols"
+  pass "$(wc -l <"$tmp/actual") exported symbols match libmailsync.symbols"
 fi
+echo "1..$n"
 exit $status

@@ -10,7 +10,7 @@ message's own stale header replaced, sorted labels, ignorelabels left out,
 GmailMaildir install is then taken over: mailsync copies nothing again and
 keeps the label columns.
 
-Exit 77 (skip) without certtool; the offlineimap half is SKIPped when it is
+Skipped (1..0 # SKIP) without certtool; the offlineimap half is SKIPped when it is
 not installed."""
 
 import glob
@@ -386,10 +386,10 @@ def scenario_kill_in_rewrite(server, root):
 def main():
     if not shutil.which("certtool"):
         print("1..0 # SKIP needs certtool (gnutls-bin) for the server's certificate")
-        return 77
+        return 0
     if not os.path.exists(MAILSYNC):
         print("1..0 # SKIP %s is not built" % MAILSYNC)
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-gmail-client-")
     server = None
     try:

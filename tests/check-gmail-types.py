@@ -7,7 +7,7 @@ sync, with the type names offlineimap prints, and writes the same messages
 and the same status rows (id, flags, mtime 0, labels "") as offlineimap.
 
 offlineimap runs over implicit TLS to "localhost" (its 8.0 STARTTLS hangs
-now and then on a loaded machine).  Exit 77 (skip) without Dovecot or
+now and then on a loaded machine).  Skipped (1..0 # SKIP) without Dovecot or
 root; the offlineimap half is SKIPped when it is not installed."""
 
 import collections
@@ -210,10 +210,10 @@ def scenario_types(server, root):
 def main():
     if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs root and dovecot-imapd")
-        return 77
+        return 0
     if not os.path.exists(MAILSYNC):
         print("1..0 # SKIP %s is not built" % MAILSYNC)
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-gmail-types-", dir="/tmp")
     os.chmod(root, 0o755)  # the harness needs it traversable by the mail users
     server = None
@@ -221,7 +221,7 @@ def main():
         server = mailsync_tap.Dovecot(os.path.join(root, "dovecot"), [("gmt1", "pw-gmt1"), ("gmt2", "pw-gmt2")])
         if not server.env.get("DOVECOT_IMAPS_PORT"):
             print("1..0 # SKIP the harness has no IMAPS port")
-            return 77
+            return 0
         try:
             scenario_types(server, root)
         except Exception as e:  # report, do not hide the checks made so far

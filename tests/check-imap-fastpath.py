@@ -9,7 +9,7 @@ between runs and check, with the protocol log (G_MESSAGES_DEBUG), that the
 fast path was taken, and, with another client's view of the server, that
 the result is the same as a full listing would give: changed flags seen,
 expunged messages seen, new mail fetched, and an inconsistent status never
-trusted. Exit 77 (skip) when Dovecot is not installed."""
+trusted. Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
 import hashlib
 import os
@@ -305,7 +305,7 @@ def scenario_no_condstore(root):
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-fast-", dir="/tmp")
     os.chmod(root, 0o755)
     server = None

@@ -9,7 +9,7 @@
   silent; a tunnel that dies must not kill the process with SIGPIPE.
 
 The helpers (Server, run_sync, server_state...) are those of
-check-imap-sync.py. Exit 77 (skip) when Dovecot is not installed."""
+check-imap-sync.py. Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
 import importlib.util
 import os

@@ -260,10 +260,10 @@ def main():
         # and its parsing of two million lines takes minutes: the budget is
         # the -Werror build's to check.
         print("1..0 # SKIP peak RSS budgets are not measured in a sanitizer build")
-        return 77
+        return 0
     if not os.access("/usr/bin/time", os.X_OK):
         print("1..0 # SKIP /usr/bin/time is not installed (Debian package time)")
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-memory-", dir="/tmp")
     try:
         only = os.environ.get("MAILSYNC_TEST_ONLY")

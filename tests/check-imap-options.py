@@ -18,7 +18,7 @@ client would.
   the local folder empty; later syncs take every UID from the first one
   on; older messages are never copied nor deleted.
 
-Exit 77 (skip) when Dovecot is not installed."""
+Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
 import importlib.util
 import os
@@ -462,7 +462,7 @@ def scenario_hold_connection(server, root):
 def main():
     if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs root and dovecot-imapd")
-        return 77
+        return 0
     if not os.path.exists(cfg.DRIVER):
         print("Bail out! %s not built" % cfg.DRIVER)
         return 99

@@ -4,7 +4,7 @@
 The harness (tests/harness/dovecot-harness) starts Dovecot on 127.0.0.1;
 the sync runs through tests/sync-maildirs with an IMAP remote; the server
 side is changed and inspected with Python's imaplib, as another mail
-client would. Exit 77 (skip) when Dovecot is not installed."""
+client would. Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
 import hashlib
 import os
@@ -516,7 +516,7 @@ def scenario_crashes(server, root):
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-imap-", dir="/tmp")
     os.chmod(root, 0o755)
     server = None

@@ -5,7 +5,7 @@ names, as offlineimap's (Maildir folder `Entw&APw-rfe`, status files), so
 an offlineimap setup is taken over without a download or a new server
 folder; utf8foldernames = yes names them in UTF-8. The driver is
 tests/check-config-driver, --delete-folder runs the mailsync command.
-Exit 77 (skip) without Dovecot."""
+Skipped (1..0 # SKIP) without Dovecot."""
 
 import imaplib
 import os
@@ -245,7 +245,7 @@ def main():
     global SERVER
     if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs root and dovecot-imapd")
-        return 77
+        return 0
     if not os.path.exists(DRIVER) or not os.path.exists(MAILSYNC):
         print("Bail out! %s or %s not built" % (DRIVER, MAILSYNC))
         return 99

@@ -27,7 +27,7 @@ try:
     from gi.repository import GLib, Gio, Mailsync
 except (ImportError, ValueError) as e:
     print("1..0 # SKIP no PyGObject or no Mailsync typelib: %s" % e)
-    sys.exit(77)
+    sys.exit(0)
 
 DEADLINE = 60  # seconds; nothing here sleeps for a guessed time
 tap = Tap()
@@ -174,7 +174,7 @@ def certificates(env):
 def main():
     if shutil.which("dovecot") is None and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs Dovecot")
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-interaction-py-")
     os.chmod(root, 0o755)  # Dovecot's mail processes run as another user
     server = os.path.join(root, "dovecot")

@@ -7,7 +7,7 @@ server, removals go both ways, and Debian's offlineimap3 reads the status
 afterwards without an error. Also IMAP<->IMAP (two Dovecot users, keywords
 by name in the status labels column), 27 keywords in a folder, $junk vs
 $Junk, a new local message's keywords in its APPEND and an upload
-interrupted after it. Exit 77 (skip) without Dovecot."""
+interrupted after it. Skipped (1..0 # SKIP) without Dovecot."""
 
 import os
 import re
@@ -443,7 +443,7 @@ def scenario_permanentflags(root):
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-keywords-", dir="/tmp")
     os.chmod(root, 0o755)
     server = None

@@ -18,7 +18,7 @@ plain):
   UIDs) with the status missing: the folder is refused, nothing is paired,
   copied or deleted.
 
-Exit 77 (skip) when Dovecot is not installed."""
+Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
 import hashlib
 import os
@@ -385,7 +385,7 @@ def scenario_marker(server, root, backend):
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-status-damage-", dir="/tmp")
     os.chmod(root, 0o755)
     server = None

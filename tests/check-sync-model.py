@@ -39,7 +39,7 @@ thing a replay does not repeat. Even seeds use the SQLite status, odd ones
 the plain one. In CI: 2 seeds x 6 rounds (-Werror build), 1 seed x 5
 rounds under the sanitizers. Crash points need a library built with them
 (configure --enable-test-hooks); without, those kills are TAP SKIPs and the
-SIGKILLs still run. Exit 77 (skip) when Dovecot is not installed."""
+SIGKILLs still run. Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
 import os
 import re
@@ -578,7 +578,7 @@ class Account:
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
-        return 77
+        return 0
     # A SIGTERM (a long run stopped, make's timeout) unwinds through the
     # finally below, so the private Dovecot is stopped and /tmp cleaned.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))

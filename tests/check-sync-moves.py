@@ -10,7 +10,7 @@ content, the old local copy is gone and nothing is doubled on either
 side. A kill -9 (MAILSYNC_CRASH_AT) before and after the rename: the next
 sync converges to the same state, no duplicate. Two messages with the same
 Message-ID, size and date moved together are ambiguous: downloaded and
-deleted as before, both kept. Exit 77 (skip) when Dovecot is not
+deleted as before, both kept. Skipped (1..0 # SKIP) when Dovecot is not
 installed."""
 
 import os
@@ -249,7 +249,7 @@ def scenario_deleted_after_rename(server, root):
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-moves-", dir="/tmp")
     os.chmod(root, 0o755)
     server = None

@@ -10,7 +10,7 @@ rename (flag change), new file in new/, delete. The same-tick race: a file
 renamed into cur/ with cur/'s mtime put back as it was (utimensat) is seen
 by the next sync; a directory changed too recently (here: in the future)
 is never recorded as unchanged. Without CONDSTORE nothing is skipped.
-Exit 77 (skip) when Dovecot is not installed."""
+Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
 import os
 import re
@@ -204,7 +204,7 @@ def scenario_no_condstore(root):
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-same-", dir="/tmp")
     os.chmod(root, 0o755)
     server = None

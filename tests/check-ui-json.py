@@ -11,7 +11,7 @@ is whole: each is one write(2)), --info -u json (one document), and a
 configuration without a password: the "question" line answered with a JSON
 line on stdin (the password, a stale id, a cancel) or not at all (stdin at
 its end: "unanswered"), and a refused password asked again. No password
-ever appears. Exit 77 (skip) without Dovecot or the binary."""
+ever appears. Skipped (1..0 # SKIP) without Dovecot or the binary."""
 
 import imaplib
 import json
@@ -422,7 +422,7 @@ def test_info(env, root, conf, password):
 def main():
     if not os.access(MAILSYNC, os.X_OK) or shutil.which("dovecot") is None and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP no mailsync binary or no Dovecot")
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-json-")
     os.chmod(root, 0o755)  # Dovecot's mail processes run as another user
     server = os.path.join(root, "dovecot")

@@ -11,7 +11,7 @@ flag change on both sides must give the same deletingmessages / addingflags
 lines, a no-change run with -u basic the same texts; a folder recreated on
 the server must give offlineimap's validityproblem line and exit status 2;
 getpass reads the password from stdin; -u syslog writes to /dev/log only;
-and -d imap must never show the password. Exit 77 (skip) without Dovecot or the mailsync binary;
+and -d imap must never show the password. Skipped (1..0 # SKIP) without Dovecot or the mailsync binary;
 without offlineimap only the grammar is checked."""
 
 import collections
@@ -163,7 +163,7 @@ def test_syslog(conf):
 def main():
     if not os.access(MAILSYNC, os.X_OK) or shutil.which("dovecot") is None and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP no mailsync binary or no Dovecot")
-        return 77
+        return 0
     root = tempfile.mkdtemp(prefix="mailsync-ui-")
     os.chmod(root, 0o755)  # Dovecot's mail processes run as another user
     server = os.path.join(root, "dovecot")

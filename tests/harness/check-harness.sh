@@ -4,13 +4,15 @@
 # mailbox, talks IMAP over plain+STARTTLS and IMAPS with python3's imaplib
 # (certificate verified against the instance's CA and 127.0.0.1), checks the
 # PREAUTH tunnel and the byte counter, then stops both and asserts that no
-# process of either instance is left.  Exit 77 (skip) without dovecot/root.
+# process of either instance is left.  TAP: the first failed step is a
+# "not ok" and ends the script (no plan: the driver reports an ERROR too);
+# a TAP skip plan without dovecot/root.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 H="$here/dovecot-harness"
 
-skip() { echo "SKIP: $*"; exit 77; }
+skip() { echo "1..0 # SKIP $*"; exit 0; }
 [ -x /usr/sbin/dovecot ] || command -v dovecot >/dev/null 2>&1 \
 	|| skip "dovecot not installed (apt-get install dovecot-imapd)"
 command -v certtool >/dev/null 2>&1 || skip "certtool not installed (apt-get install gnutls-bin)"
@@ -32,7 +34,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+n=0
+pass() { n=$((n + 1)); echo "ok $n - $*"; }
+fail() { echo "not ok $((n + 1)) - $*"; exit 1; }
 t0=$(date +%s)
 
 # Two instances at once, as under make -j.
@@ -42,17 +46,23 @@ pa=$!
 pb=$!
 wait $pa || fail "start default"
 wait $pb || fail "start nouidplus"
+pass "two instances started at once"
 cmp -s "$tmp/a.out" "$a/env" || fail "start output differs from $a/env"
+pass "start prints the env file"
 
-"$H" fill "$a" alice INBOX 5 --seed 1 || fail "fill"
+"$H" fill "$a" alice INBOX 5 --seed 1 >"$tmp/fill.out" || fail "fill"
+sed "s/^/# /" "$tmp/fill.out"
 "$H" fill "$a" alice Work 3 --seed 2 --sizes small >/dev/null || fail "fill Work"
 [ "$(ls "$a/mail/alice/new" "$a/mail/alice/cur" | grep -c harness)" = 5 ] \
 	|| fail "fill did not write 5 files into the INBOX Maildir"
 [ "$(stat -c %U "$a/mail/alice/.Work/cur")" = mail ] || fail "Work not owned by mail"
+pass "fill writes the messages, owned by the mail user"
 
 off=$("$H" bytes "$a" | sed 's/.*offset=\([0-9]*\).*/\1/')
 
-python3 - "$a/env" "$b/env" <<'EOF'
+# The Python checks print unnumbered TAP lines ("ok - ..."), counted
+# into the plan below; a failed one prints "not ok" and exits 1.
+if python3 - "$a/env" "$b/env" >"$tmp/py.out" <<'EOF'
 import hashlib, imaplib, shlex, ssl, sys
 
 def env(path):
@@ -64,7 +74,8 @@ def env(path):
 
 def check(cond, what):
     if not cond:
-        sys.exit("FAIL: " + what)
+        print("not ok -", what)
+        sys.exit(1)
     print("ok -", what)
 
 a, b = env(sys.argv[1]), env(sys.argv[2])
@@ -115,20 +126,28 @@ caps = m.capability()[1][0].decode().split()
 check("UIDPLUS" not in caps and "MOVE" in caps, "nouidplus: UIDPLUS absent, MOVE present")
 m.logout()
 EOF
+then
+	cat "$tmp/py.out"
+	n=$((n + $(grep -c '^ok' "$tmp/py.out")))
+else
+	cat "$tmp/py.out"
+	exit 1
+fi
 
 out=$(printf 'a SELECT INBOX\r\na LOGOUT\r\n' | "$a/preauth-tunnel" alice)
 echo "$out" | grep -q '^\* PREAUTH' || fail "preauth tunnel: no PREAUTH greeting: $out"
 echo "$out" | grep -q '^\* 5 EXISTS' || fail "preauth tunnel: no 5 EXISTS: $out"
-echo "ok - preauth tunnel"
+pass "preauth tunnel"
 
 bytes=$("$H" bytes "$a" --since "$off")
-echo "bytes since fill: $bytes"
+echo "# bytes since fill: $bytes"
 case $bytes in
 "in="[1-9]*" out="[1-9]*" sessions=4 open=0 "*) ;;
 *) fail "bytes: unexpected '$bytes'" ;;
 esac
 [ "$("$H" bytes "$a" --user bob --since "$off" | cut -d' ' -f3)" = sessions=1 ] \
 	|| fail "bytes --user bob"
+pass "the byte counter: 4 sessions since the fill, 1 of bob"
 
 pids="$("$H" pids "$a") $("$H" pids "$b")"
 [ "$(echo $pids | wc -w)" -ge 4 ] || fail "too few instance processes: $pids"
@@ -142,5 +161,6 @@ for p in $pids; do
 	fi
 done
 [ -z "$("$H" pids "$a")$("$H" pids "$b")" ] || fail "instance processes left"
-echo "ok - both instances stopped, $(echo $pids | wc -w) processes gone"
-echo "total $(( $(date +%s) - t0 )) s"
+pass "both instances stopped, $(echo $pids | wc -w) processes gone"
+echo "# total $(( $(date +%s) - t0 )) s"
+echo "1..$n"
