@@ -595,9 +595,13 @@ close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
     mailsync_imap_connection_close (self->connection);
   _mailsync_imap_repository_drop_connection (self);
   g_atomic_pointer_set (&self->selected, NULL);
-  /* The next sync has a new budget for the server's limits. */
+  /* The next sync has a new budget for the server's limits, and starts
+   * with the full pipeline again (0: the connection's default): a limit
+   * lasts a sync, and a daemon that halved it on every throttle of the
+   * week would end up sending one command at a time for good. */
   self->throttle_waits = 0;
   self->throttle_waited_ms = 0;
+  self->settings->max_in_flight = 0;
   g_clear_error (&self->throttle_gave_up);
   g_task_return_boolean (task, TRUE);
 }
