@@ -36,7 +36,8 @@ trap 'exit 1' INT TERM HUP
 
 n=0
 pass() { n=$((n + 1)); echo "ok $n - $*"; }
-fail() { echo "not ok $((n + 1)) - $*"; exit 1; }
+# A failed step ends the script: its "not ok" and the plan so far.
+fail() { echo "not ok $((n + 1)) - $*"; echo "1..$((n + 1))"; exit 1; }
 t0=$(date +%s)
 
 # Two instances at once, as under make -j.
@@ -131,6 +132,7 @@ then
 	n=$((n + $(grep -c '^ok' "$tmp/py.out")))
 else
 	cat "$tmp/py.out"
+	echo "1..$((n + $(grep -c '^ok\|^not ok' "$tmp/py.out")))"
 	exit 1
 fi
 
@@ -155,9 +157,19 @@ pids="$("$H" pids "$a") $("$H" pids "$b")"
 "$H" stop "$b" & sb=$!
 wait $sa || fail "stop default"
 wait $sb || fail "stop nouidplus"
+# running: /proc/PID exists and is not a zombie
+running() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 for p in $pids; do
-	if [ -e "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null; then
-		fail "process $p still alive after stop: $(tr '\0' ' ' < /proc/$p/cmdline)"
+	# A process already in its exit has released its memory (empty
+	# cmdline) but may not be reaped yet on a loaded machine: wait for it
+	# (deadline 30 s). One that still has its command line was left running.
+	deadline=$(( $(date +%s) + 30 ))
+	while running "$p" && [ -z "$(tr -d '\0' < "/proc/$p/cmdline" 2>/dev/null)" ] &&
+	      [ "$(date +%s)" -lt "$deadline" ]; do
+		sleep 0.1
+	done
+	if running "$p"; then
+		fail "process $p still alive after stop: $(tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null)"
 	fi
 done
 [ -z "$("$H" pids "$a")$("$H" pids "$b")" ] || fail "instance processes left"
