@@ -9,7 +9,7 @@ G_BEGIN_DECLS
  * oauth2_client_secret, oauth2_request_url) is exchanged for an access
  * token at the token endpoint, which is kept until half of its expires_in
  * has passed.  The HTTPS request is in the OAuth2 module
- * (mailsync-oauth2.so, see config/mailsync-module-private.h), loaded on
+ * (mailsync-oauth2.so, see mailsync-module-private.h), loaded on
  * the first request; built without libsoup, or when the module cannot be
  * loaded, every request fails with MAILSYNC_ERROR_NOT_SUPPORTED saying
  * why.  Thread-safe; reference counted. */

@@ -4,7 +4,7 @@
 #include "config.h"
 
 #include "config/mailsync-oauth2-private.h"
-#include "config/mailsync-module-private.h"
+#include "mailsync-module-private.h"
 #include "modules/mailsync-oauth2-module.h"
 #include "mailsync-error.h"
 #include "mailsync-worker.h"

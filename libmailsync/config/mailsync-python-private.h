@@ -10,7 +10,7 @@ G_BEGIN_DECLS
  * copy_ignore_eval, newmail_hook) with an embedded CPython.
  *
  * The interpreter is in a module (mailsync-python.so, see
- * config/mailsync-module-private.h), loaded on the first call.  Built
+ * mailsync-module-private.h), loaded on the first call.  Built
  * without Python (configure found no python3-embed, or --without-python),
  * or when the module cannot be loaded, every function fails with
  * MAILSYNC_ERROR_NOT_SUPPORTED and a message naming @where, so a config

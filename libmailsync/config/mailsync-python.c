@@ -11,7 +11,7 @@
 #include "config.h"
 
 #include "mailsync-error.h"
-#include "config/mailsync-module-private.h"
+#include "mailsync-module-private.h"
 #include "config/mailsync-python-private.h"
 #include "modules/mailsync-python-module.h"
 

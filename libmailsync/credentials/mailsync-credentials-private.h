@@ -26,7 +26,7 @@ G_DEFINE_AUTO_CLEANUP_FREE_FUNC (SecretString, _mailsync_credentials_free_secret
 
 /* The user's keyring (python-keyring's Secret Service items, service=host,
  * username=user), through the keyring module (mailsync-keyring.so, see
- * config/mailsync-module-private.h), loaded on the first call.  Built
+ * mailsync-module-private.h), loaded on the first call.  Built
  * without libsecret, or when the module cannot be loaded, the keyring is
  * unavailable: lookups find nothing and stores fail with
  * MAILSYNC_ERROR_NOT_SUPPORTED saying why. */

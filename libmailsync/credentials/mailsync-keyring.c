@@ -4,7 +4,7 @@
 #include "config.h"
 
 #include "credentials/mailsync-credentials-private.h"
-#include "config/mailsync-module-private.h"
+#include "mailsync-module-private.h"
 #include "modules/mailsync-keyring-module.h"
 #include "mailsync-error.h"
 

@@ -30,7 +30,7 @@ typedef struct
 } MailsyncKeyringModule;
 
 /* The module's one exported function, MAILSYNC_KEYRING_MODULE_SYMBOL, is a
- * MailsyncModuleGetFunc (config/mailsync-module-private.h) returning a
+ * MailsyncModuleGetFunc (libmailsync/mailsync-module-private.h) returning a
  * MailsyncKeyringModule. */
 
 G_END_DECLS

@@ -51,7 +51,7 @@ typedef struct
 } MailsyncOAuth2Module;
 
 /* The module's one exported function, MAILSYNC_OAUTH2_MODULE_SYMBOL, is a
- * MailsyncModuleGetFunc (config/mailsync-module-private.h) returning a
+ * MailsyncModuleGetFunc (libmailsync/mailsync-module-private.h) returning a
  * MailsyncOAuth2Module. */
 
 G_END_DECLS

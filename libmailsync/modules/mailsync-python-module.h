@@ -48,7 +48,7 @@ typedef struct
 } MailsyncPythonModule;
 
 /* The module's one exported function, MAILSYNC_PYTHON_MODULE_SYMBOL, is a
- * MailsyncModuleGetFunc (config/mailsync-module-private.h) returning a
+ * MailsyncModuleGetFunc (libmailsync/mailsync-module-private.h) returning a
  * MailsyncPythonModule. */
 
 G_END_DECLS

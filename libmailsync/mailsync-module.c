@@ -1,7 +1,7 @@
 /* Loading the library's optional modules (see mailsync-module-private.h). */
 #include "config.h"
 
-#include "config/mailsync-module-private.h"
+#include "mailsync-module-private.h"
 #include "mailsync-error.h"
 
 #include <gmodule.h>

@@ -16,7 +16,10 @@ G_BEGIN_DECLS
  * $MAILSYNC_MODULE_DIR when it is set (the tests point it at the build
  * tree), and are loaded on first use, once per process, and never unloaded.
  * Each exports one function returning a table of entry points; the
- * library passes it the ABI number it was built with and its error domain. */
+ * library passes it the ABI number it was built with and its error domain.
+ *
+ * Part of the core, not of config/ (issue 14 item 1): config/'s Python and
+ * OAuth2 front ends and credentials/' keyring load their modules here. */
 
 /* What a module exports: its table, or %NULL when @abi is not the
  * module's.  @error_domain is MAILSYNC_ERROR, the domain of every error the
