@@ -49,6 +49,12 @@ int      _mailsync_spool_get_fd (GInputStream *stream);
  * ~/.netrc). */
 const char *_mailsync_home_dir (void);
 
+/* The content digest that pairs a message across sides (an upload found
+ * after a crash, IMAP <-> IMAP copies, a rebuilt status): MD5 over the
+ * message with every CR removed, so that a CRLF copy on a server and an
+ * LF copy in a Maildir digest alike. Feed it the message in any pieces. */
+void     _mailsync_content_digest_update (GChecksum *md5, const guint8 *data, gsize len);
+
 G_END_DECLS
 
 #include "mailsync-sync-event.h"

@@ -148,3 +148,19 @@ _mailsync_home_dir (void)
 
   return home != NULL && *home != '\0' ? home : g_get_home_dir ();
 }
+
+/* The library's one content digest (see mailsync-private.h): CRs are
+ * skipped in place of copying the data. */
+void
+_mailsync_content_digest_update (GChecksum *md5, const guint8 *data, gsize len)
+{
+  gsize start = 0;
+
+  for (gsize i = 0; i < len; i++)
+    if (data[i] == '\r')
+      {
+        g_checksum_update (md5, data + start, i - start);
+        start = i + 1;
+      }
+  g_checksum_update (md5, data + start, len - start);
+}

@@ -7,6 +7,7 @@
 #include "mailsync-test-backend.h"
 #include "mailsync-account.h"
 #include "mailsync-error.h"
+#include "mailsync-private.h"
 #include "status/mailsync-status-sqlite.h"
 
 #include <string.h>
@@ -189,6 +190,30 @@ START_TEST (test_engine_creates_folders_both_ways)
 }
 END_TEST
 
+/* The content digest that pairs a message across sides ignores CRs
+ * wherever the pieces it is fed split the message, so a CRLF copy and an
+ * LF copy digest alike; any other byte counts. */
+START_TEST (test_content_digest_ignores_cr)
+{
+  static const char crlf[] = "Subject: a\r\n\r\nbody\r\nline\r\r\n";
+  static const char lf[] = "Subject: a\n\nbody\nline\n";
+  static const char other[] = "Subject: b\n\nbody\nline\n";
+  g_autofree char *want = g_compute_checksum_for_string (G_CHECKSUM_MD5, lf, -1);
+  g_autoptr(GChecksum) changed = g_checksum_new (G_CHECKSUM_MD5);
+
+  for (gsize split = 0; split <= strlen (crlf); split++)
+    {
+      g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+
+      _mailsync_content_digest_update (md5, (const guint8 *) crlf, split);
+      _mailsync_content_digest_update (md5, (const guint8 *) crlf + split, strlen (crlf) - split);
+      ck_assert_str_eq (g_checksum_get_string (md5), want);
+    }
+  _mailsync_content_digest_update (changed, (const guint8 *) other, strlen (other));
+  ck_assert_str_ne (g_checksum_get_string (changed), want);
+}
+END_TEST
+
 static Suite *
 engine_suite (void)
 {
@@ -197,6 +222,7 @@ engine_suite (void)
 
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_engine_pipelines_operations);
+  tcase_add_test (tc, test_content_digest_ignores_cr);
   tcase_add_checked_fixture (tc, NULL, NULL);
   suite_add_tcase (s, tc);
   tc = tcase_create ("semantics");

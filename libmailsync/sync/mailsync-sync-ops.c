@@ -12,28 +12,22 @@
 
 /* ---- content digests, for finding an upload after a crash ------------ */
 
-/* MD5 over the message with CR removed, so that a CRLF copy on a server and
- * an LF copy in a Maildir have the same digest. */
+/* The library's content digest of a message (_mailsync_content_digest_update). */
 static char *
 stream_digest (Runner *r, GInputStream *stream, GError **error)
 {
   g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
   guint8 buf[65536];
-  guint8 out[sizeof buf];
 
   for (;;)
     {
       gssize n = g_input_stream_read (stream, buf, sizeof buf, r->config->cancellable, error);
-      gsize m = 0;
 
       if (n < 0)
         return NULL;
       if (n == 0)
         break;
-      for (gssize i = 0; i < n; i++)
-        if (buf[i] != '\r')
-          out[m++] = buf[i];
-      g_checksum_update (md5, out, m);
+      _mailsync_content_digest_update (md5, buf, n);
     }
   return g_strdup (g_checksum_get_string (md5));
 }

@@ -98,16 +98,12 @@ pairing_digest (Runner *r, MailsyncFolder *folder, MailsyncMessageInfo *info, GE
   for (;;)
     {
       gssize n = g_input_stream_read (G_INPUT_STREAM (data), buf, sizeof buf, r->config->cancellable, error);
-      gsize m = 0;
 
       if (n < 0)
         return NULL;
       if (n == 0)
         break;
-      for (gssize i = 0; i < n; i++)
-        if (buf[i] != '\r')
-          buf[m++] = buf[i];
-      g_checksum_update (md5, buf, m);
+      _mailsync_content_digest_update (md5, buf, n);
     }
   return g_strdup (g_checksum_get_string (md5));
 }

@@ -92,21 +92,15 @@ with_uid (MailsyncMessageInfo *info, guint32 uid, guint32 local)
                                     mailsync_message_info_get_internal_date (info));
 }
 
-/* The same digest as the runner's: MD5 without CRs. */
+/* The library's content digest, as the runner computes it for its side. */
 static char *
 digest_bytes (GBytes *bytes)
 {
   g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
   gsize len;
   const guint8 *data = g_bytes_get_data (bytes, &len);
-  gsize start = 0;
 
-  for (gsize i = 0; i <= len; i++)
-    if (i == len || data[i] == '\r')
-      {
-        g_checksum_update (md5, data + start, i - start);
-        start = i + 1;
-      }
+  _mailsync_content_digest_update (md5, data, len);
   return g_strdup (g_checksum_get_string (md5));
 }
 
