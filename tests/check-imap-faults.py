@@ -27,7 +27,15 @@ server (tests/scripted_imap.py), end to end through the mailsync command
   fetched again), asks no new password, and finishes with exit 0; a server
   that never stops limiting gets a bounded number of attempts and a clear
   error (exit 1), the folder is not recorded as done, and the next run
-  completes it with nothing lost or duplicated.
+  completes it with nothing lost or duplicated. Outside a folder's
+  messages (throttled-outside): a NO [THROTTLED] or a BYE with a retry
+  hint to the LIST, to the CREATE of a local-only folder, to the next
+  folder's SELECT between two folders, each waited out and sent again
+  once per refusal; a BYE to every LIST gives up after 1 + 8 connections
+  with one error line. The pipelined window (throttled-window): the
+  scripted server counts the tagged commands outstanding at once (64),
+  then 32 after a [THROTTLED] for the rest of the sync, and 64 again at
+  the next sync of an autorefresh daemon.
 
 No Dovecot needed."""
 
@@ -54,16 +62,16 @@ CA = os.path.join(os.environ.get("top_srcdir", os.path.join(os.path.dirname(os.p
                   "tests", "data", "tls", "ca.pem")
 
 
-def write_config(work, host, port, ssl="no", starttls="no", general="", remote=""):
+def write_config(work, host, port, ssl="no", starttls="no", general="", remote="", socktimeout=2, account=""):
     os.makedirs(work, exist_ok=True)
     path = os.path.join(work, "offlineimaprc")
     with open(path, "w") as f:
-        f.write("[general]\naccounts = T\nmetadata = %s/meta\nsocktimeout = 2\n%s\n"
-                "[Account T]\nlocalrepository = L\nremoterepository = R\n\n"
+        f.write("[general]\naccounts = T\nmetadata = %s/meta\nsocktimeout = %d\n%s\n"
+                "[Account T]\nlocalrepository = L\nremoterepository = R\n%s\n"
                 "[Repository L]\ntype = Maildir\nlocalfolders = %s/Mail\n\n"
                 "[Repository R]\ntype = IMAP\nremotehost = %s\nremoteport = %d\nremoteuser = u\n"
                 "remotepass = secret-pw\nssl = %s\nstarttls = %s\nsslcacertfile = %s\n%s"
-                % (work, general, work, host, port, ssl, starttls, CA, remote))
+                % (work, socktimeout, general, account, work, host, port, ssl, starttls, CA, remote))
     return path
 
 
@@ -202,9 +210,10 @@ def scenario_network(root):
         server.close()
 
 
-def imap_account(root, name, server, general=""):
+def imap_account(root, name, server, general="", socktimeout=2, account=""):
     work = os.path.join(root, name)
-    return work, write_config(work, "127.0.0.1", server.port, general=general)
+    return work, write_config(work, "127.0.0.1", server.port, general=general, socktimeout=socktimeout,
+                              account=account)
 
 
 def local_messages(work, folder):
@@ -445,6 +454,240 @@ def scenario_throttled(root):
             server.close()
 
 
+def limit_at(verb_re, kind, limit, line_re=None):
+    """A hook that limits the client at a command outside a folder's
+    messages (LIST, CREATE, a folder's SELECT): @limit times (None:
+    always), the commands whose verb matches @verb_re (and line @line_re)
+    get "NO [THROTTLED]" (@kind "no") or "* BYE [UNAVAILABLE] ... retry
+    after 3 seconds" and a close ("bye")."""
+    count = {"n": 0}
+
+    def hook(server, session, tag, verb, line):
+        if (limit is not None and count["n"] >= limit) or not re.search(verb_re, verb) or \
+                (line_re and not re.search(line_re, line)):
+            return None
+        count["n"] += 1
+        if kind == "no":
+            return scripted_imap.Reply("%s NO [THROTTLED] Request is throttled. Suggested Backoff Time: "
+                                       "4000 milliseconds\r\n" % tag)
+        return scripted_imap.Reply("* BYE [UNAVAILABLE] Server busy, retry after 3 seconds\r\n", close=True)
+    return hook
+
+
+def scenario_throttled_outside(root):
+    """Item 9 outside a folder's messages, where the engine's
+    reopen-and-resume of a folder does not reach: a NO [THROTTLED] to the
+    LIST (twice), a BYE with a retry hint to the LIST, the same BYE
+    between two folders (to the next folder's SELECT), a NO [THROTTLED] to
+    the CREATE of a folder that exists only locally (twice); two runs,
+    two kinds of limit each. Each run waits
+    and finishes with exit 0, everything once on both sides, the refused
+    command sent again once per refusal, the server's hint honoured; the
+    next run has nothing to do. A server that sends a BYE to every LIST: a
+    bounded number of connections (1 + 8 waits), one error line with the
+    server's words, exit 1, no folder made or recorded, and the next run
+    against a healthy server syncs everything."""
+    if mailsync_tap.SANITIZED:
+        TAP.skip("throttled-outside", "under the sanitizers: the -Werror build runs it")
+        return
+    everything = {"INBOX": {"inbox-%d" % i: 1 for i in range(1, 6)}, "Archive": {"archive-1": 1},
+                  "Zeta": {"zeta-1": 1}, "Local": {"local-1": 1}}
+
+    def account(name, server):
+        work, path = imap_account(root, name, server)
+        # a folder only this side has: the folder pass CREATEs it
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(work, "Mail", "Local", sub))
+        with open(os.path.join(work, "Mail", "Local", "cur", "1.local:2,S"), "wb") as f:
+            f.write(scripted_imap.message("local-1"))
+        return work, path
+
+    def synced(work, server):
+        local = {name: local_messages(work, name) for name in everything}
+        remote = {name: len(server.mailboxes[name].messages) if name in server.mailboxes else 0
+                  for name in everything}
+        return local == everything and remote == {name: len(v) for name, v in everything.items()}, (local, remote)
+
+    hint = 3000 * BASE / 2000 / 1000.0      # "retry after 3 seconds", scaled
+
+    def both(*hooks):
+        def hook(server, session, tag, verb, line):
+            for h in hooks:
+                action = h(server, session, tag, verb, line)
+                if action is not None:
+                    return action
+            return None
+        return hook
+    # (the refused commands and how often each is sent in all)
+    cases = (("list-create-no", both(limit_at("^LIST$", "no", 2), limit_at("^CREATE$", "no", 2)),
+              (("^LIST ", 3), ("^CREATE ", 3))),
+             ("list-between-folders-bye", both(limit_at("^LIST$", "bye", 1), limit_at("^SELECT$", "bye", 1, "Zeta")),
+              (("^LIST ", 2), ("^SELECT \"?Zeta", 2))))
+    for case, hook, refused in cases:
+        server = filled_server(("Zeta",))
+        server.mailboxes["Zeta"].uidnext = 200
+        server.mailboxes["Zeta"].add(scripted_imap.message("zeta-1"))
+        try:
+            name = "throttled-" + case
+            work, path = account(name, server)
+            server.hook = hook
+            p = run_mailsync(work, path, THROTTLE_ENV)
+            check("%s: the run waits it out and succeeds" % name, p.returncode == 0,
+                  (p.returncode, p.stdout[-800:], p.stderr[-1500:]))
+            ok, detail = synced(work, server)
+            check("%s: everything once on both sides" % name, ok, detail)
+            sent = [(pattern, len(server.commands(pattern))) for pattern, _ in refused]
+            check("%s: each refused command sent again once per refusal" % name, sent == list(refused), sent)
+            check("%s: no password asked, no login failure reported" % name,
+                  "assword" not in p.stdout + p.stderr and "uthentication" not in p.stdout + p.stderr,
+                  p.stderr[-800:])
+            if case.endswith("-bye"):
+                # the command after each BYE opens the next connection
+                check("%s: a new connection after each BYE, after the server's suggested wait" % name,
+                      len(server.connect_times) == 3 and all(g >= hint for g in gaps(server.connect_times)),
+                      (gaps(server.connect_times), hint))
+                bodies = server.commands(r"^UID FETCH \d+ \(UID BODY")
+                check("%s: resumes where it stopped: no message fetched twice" % name,
+                      len(bodies) == len(set(bodies)) == 7, bodies)
+            before = len(server.commands())
+            server.hook = None
+            p = run_mailsync(work, path, THROTTLE_ENV)
+            ok, detail = synced(work, server)
+            check("%s: the next run has nothing to do" % name,
+                  p.returncode == 0 and ok and not [c for c in server.commands()[before:] if re.match(r"(APPEND|CREATE|UID FETCH \S+ \(UID BODY)", c)],
+                  (p.returncode, detail, p.stderr[-800:]))
+        finally:
+            server.close()
+
+    # A server that never stops: every LIST gets a BYE. Waits of 5 ms
+    # doubling (0.75 s at most each): the budget's 8 waits in about 1.3 s.
+    server = filled_server(("Zeta",))
+    server.mailboxes["Zeta"].uidnext = 200
+    server.mailboxes["Zeta"].add(scripted_imap.message("zeta-1"))
+    try:
+        name = "throttled-forever-list"
+        work, path = account(name, server)
+        server.hook = limit_at("^LIST$", "bye", None)
+        p = run_mailsync(work, path, {"MAILSYNC_TEST_THROTTLE_BASE_MS": "5"})
+        errors = error_texts(p)
+        check("%s: exit 1" % name, p.returncode == 1, (p.returncode, p.stderr[-800:]))
+        check("%s: one error line, with the server's words and the giving up" % name,
+              len(errors) == 1 and "still limits this client" in errors[0] and "Server busy" in errors[0], errors)
+        check("%s: a bounded number of connections and LISTs (1 + 8 waits)" % name,
+              len(server.connect_times) == 9 and len(server.commands("^LIST ")) == 9,
+              (len(server.connect_times), len(server.commands())))
+        check("%s: nothing else sent, no folder made or synced" % name,
+              not server.commands(r"^(SELECT|EXAMINE|CREATE|APPEND|UID)") and
+              sorted(os.listdir(os.path.join(work, "Mail"))) == ["Local"],
+              (server.commands(), os.listdir(os.path.join(work, "Mail"))))
+        server.hook = None
+        p = run_mailsync(work, path, THROTTLE_ENV)
+        ok, detail = synced(work, server)
+        check("%s: the limit lifted, the next run syncs everything once" % name, p.returncode == 0 and ok,
+              (p.returncode, detail, p.stderr[-800:]))
+    finally:
+        server.close()
+
+
+# The connection's default window of pipelined commands
+# (DEFAULT_MAX_IN_FLIGHT), which the account's sliding window of 64
+# copies fills.
+WINDOW = 64
+BODY_FETCH = r"^UID FETCH \d+ \(UID BODY"
+
+
+def scenario_throttled_window(root):
+    """After a [THROTTLED], the client keeps fewer commands in flight: the
+    scripted server holds the body fetches of a burst until as many wait
+    as the window the test expects (scripted_imap.Probe), so it sees the
+    largest number outstanding at once. One sync of 200 messages: 64
+    before the limit; one NO [THROTTLED] to a fetch; after the wait, the
+    resumed folder's bursts are 32 (halved), and stay 32 for the rest of
+    the sync (no growth inside a sync, the code's intent). The account
+    refreshes (autorefresh) and the next sync starts with 64 again (the
+    repository's close restores the window), 100 new messages."""
+    name = "throttled-window"
+    if mailsync_tap.SANITIZED:
+        # the back-off code is the same in the -Werror run; this one costs
+        # an autorefresh daemon and 300 fetches
+        TAP.skip(name, "under the sanitizers: the -Werror build runs it")
+        return
+    server = scripted_imap.ScriptedImapServer(("INBOX",))
+    for i in range(1, 201):
+        server.mailboxes["INBOX"].add(scripted_imap.message("m-%d" % i))
+    state = {"throttled": 0, "resumed": False, "logouts": 0}
+
+    def may_start(probe):
+        # the first sync's first burst; its first two after the resumption;
+        # the second sync's first
+        n = len(probe.peaks)
+        return n == 0 or (n in (1, 2) and state["resumed"] and not state["logouts"]) or \
+            (n == 3 and state["logouts"])
+    probe = scripted_imap.Probe(BODY_FETCH, [WINDOW, WINDOW // 2, WINDOW // 2, WINDOW], may_start)
+    server.probe = probe
+
+    def hook(server, session, tag, verb, line):
+        if verb == "UID FETCH" and re.search(BODY_FETCH, line) and len(probe.peaks) == 1 and not state["throttled"]:
+            state["throttled"] = 1
+            return scripted_imap.Reply("%s NO [THROTTLED] Request is throttled. Suggested Backoff Time: "
+                                       "100 milliseconds\r\n" % tag)
+        if verb == "SELECT" and state["throttled"]:
+            # the folder resumed on the waited connection: measure again
+            state["resumed"] = True
+        if verb == "LOGOUT" and state["logouts"] == 0:
+            # the first sync is over: the next one has new messages
+            state["logouts"] += 1
+            with server.lock:
+                for i in range(201, 301):
+                    server.mailboxes["INBOX"].add(scripted_imap.message("m-%d" % i))
+        return None
+    server.hook = hook
+    # a refresh 0.3 s after the first sync; a long socktimeout, as the
+    # server holds its answers while it counts
+    work, path = imap_account(root, name, server, account="autorefresh = 0.005", socktimeout=60)
+    env = dict(os.environ, HOME=work, **THROTTLE_ENV)
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    out = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen([mailsync_tap.MAILSYNC, "-c", path], env=env, stdout=out, stderr=subprocess.STDOUT,
+                            text=True)
+    want = {"m-%d" % i: 1 for i in range(1, 301)}
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None and \
+                not (len(probe.peaks) == 4 and local_messages(work, "INBOX") == want):
+            time.sleep(0.1)
+        rc_early = proc.poll()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        out.seek(0)
+        text = out.read()
+        check("%s: the daemon ran both syncs (not stopped early)" % name, rc_early is None,
+              (rc_early, text[-1500:]))
+        peaks = probe.peaks
+        check("%s: %d commands in flight before the limit" % (name, WINDOW), peaks[:1] == [WINDOW],
+              (peaks, text[-1500:]))
+        check("%s: one [THROTTLED], the folder resumed after it" % name,
+              state["throttled"] == 1 and len(peaks) >= 3, (state, peaks))
+        check("%s: then %d at most, and still pipelined: the window halved" % (name, WINDOW // 2),
+              peaks[1:2] == [WINDOW // 2], peaks)
+        check("%s: it stays halved for the rest of the sync" % name, peaks[2:3] == [WINDOW // 2], peaks)
+        check("%s: the next sync starts with %d again" % (name, WINDOW), peaks[3:4] == [WINDOW], peaks)
+        got = local_messages(work, "INBOX")
+        check("%s: all 300 messages arrived once" % name, got == want,
+              sorted(k for k, v in got.items() if v != 1) + sorted(set(want) - set(got)))
+        check("%s: nothing stored twice on the server" % name, len(server.mailboxes["INBOX"].messages) == 300,
+              len(server.mailboxes["INBOX"].messages))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        server.close()
+
+
 def scenario_throttled_cancel(root):
     """A stop request during a back-off wait ends the wait at once: the
     wait's cancellable source once called its callback with the
@@ -530,6 +773,8 @@ def main():
                          ("body", scenario_missing_body),
                          ("throttled", scenario_throttled),
                          ("throttled-cancel", scenario_throttled_cancel),
+                         ("throttled-outside", scenario_throttled_outside),
+                         ("throttled-window", scenario_throttled_window),
                          ("debug-redacted", scenario_debug_redacted)):
             if not only or only == name:
                 fn(root)

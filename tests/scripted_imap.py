@@ -16,7 +16,14 @@ A test changes behaviour by setting ``server.hook``: a function
 returns None to let the server answer normally, or an ``Action``:
 ``Reply(text)`` (sent instead of the normal answer, may be several lines),
 ``Silence()`` (never answer this command), ``Reset()`` (close the
-connection with RST) or ``Close()`` (a FIN)."""
+connection with RST) or ``Close()`` (a FIN).
+
+A test measures the client's pipelining with ``server.probe =
+Probe(pattern, targets)``: the server holds the commands matching
+@pattern (and every command after the first held one, so that answers
+stay in order) unanswered until as many as the burst's target are waiting,
+then answers them all; how many were waiting at once is the client's
+window of outstanding tagged commands (see Probe)."""
 
 import re
 import socket
@@ -64,6 +71,34 @@ def message(tag, size=0):
     if size > len(body):
         body += b"x" * (size - len(body) - 2) + CRLF
     return body
+
+
+class Probe:
+    """Measures how many tagged commands the client has outstanding at once
+    (issue 12 item 9: the pipelined window shrinks after a [THROTTLED]).
+
+    For each burst, the server holds the first command matching @pattern
+    and everything that follows it, unanswered, until @targets[burst]
+    commands wait (the window the test expects), then @grace seconds more
+    (a client that sends more than its window sends them at once), then
+    answers them in order; the number that waited is in ``peaks``. A
+    client that stops short of the target is answered once nothing came for
+    @deadline seconds (generous: only a broken client waits for it, and the
+    test then fails on the peak). A burst starts only where
+    @may_start(probe) says so (read before the command is answered: a
+    test sets its markers in its hook, at a resumed folder's SELECT, say).
+    After the last target, nothing is held."""
+
+    def __init__(self, pattern, targets, may_start=None, grace=0.3, deadline=15.0):
+        self.pattern = re.compile(pattern)
+        self.targets = list(targets)
+        self.may_start = may_start or (lambda probe: True)
+        self.grace = grace
+        self.deadline = deadline
+        self.peaks = []
+
+    def active(self):
+        return len(self.peaks) < len(self.targets) and self.may_start(self)
 
 
 class Mailbox:
@@ -127,9 +162,15 @@ class ScriptedImapServer:
         self.lock = threading.Lock()
         self.mailboxes = {name: Mailbox(1000 + i) for i, name in enumerate(folders)}
         self.hook = None
+        self.probe = None
         # what SELECT says the client may store (check-keywords.py takes
         # \* out: a server that keeps only the keywords it lists)
         self.permanentflags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*"
+        # RFC 7889 per-mailbox limits (check-imap-appendlimit.py): a test
+        # that sets this and adds a bare APPENDLIMIT to CAPABILITIES gets
+        # STATUS (APPENDLIMIT) answered from it (None: NIL) and an APPEND
+        # over a mailbox's limit refused with [TOOBIG]
+        self.append_limits = {}
         self.greeting = "* OK [CAPABILITY %s AUTH=PLAIN] scripted server ready\r\n" % self.CAPABILITIES
         self.log = []               # (session number, time, command line) of every command
         self.connect_times = []     # monotonic time of every accepted connection
@@ -214,9 +255,34 @@ class ScriptedImapServer:
 
     def read_commands(self, session):
         buf = b""
+        held = []                   # a probe's burst: commands read, not answered
+        wait_until = None           # when the held burst is answered anyway
         while True:
             while CRLF not in buf:
-                data = session.sock.recv(65536)
+                if held:
+                    probe = self.probe
+                    full = len(held) >= probe.targets[len(probe.peaks)]
+                    if full and wait_until is None:
+                        wait_until = time.monotonic() + probe.grace
+                    left = (wait_until if full else time.monotonic() + probe.deadline) - time.monotonic()
+                    session.sock.settimeout(max(left, 0.001))
+                    try:
+                        data = session.sock.recv(65536)
+                    except socket.timeout:
+                        data = None
+                    finally:
+                        session.sock.settimeout(None)
+                    if data is None:
+                        # the burst is complete (or the client stopped short)
+                        with self.lock:
+                            probe.peaks.append(len(held))
+                        burst, held, wait_until = held, [], None
+                        for command in burst:
+                            if not self.process(session, *command):
+                                return
+                        continue
+                else:
+                    data = session.sock.recv(65536)
                 if not data:
                     return
                 buf += data
@@ -254,16 +320,27 @@ class ScriptedImapServer:
                 self.log.append((session.number, time.monotonic(), rest))
             if verb == "DONE":
                 continue
-            action = self.hook(self, session, tag, verb, rest) if self.hook else None
-            if not self.act(session, action):
-                return
-            if action is not None:
+            probe = self.probe
+            if held or (probe is not None and probe.active() and probe.pattern.search(rest)):
+                held.append((tag, verb, rest, literals))
                 continue
-            out = self.answer(session, tag, verb, rest, literals)
-            session.send(out)
-            if verb == "LOGOUT":
-                session.sock.close()
+            if not self.process(session, tag, verb, rest, literals):
                 return
+
+    def process(self, session, tag, verb, rest, literals):
+        """Answers one command (the hook first); False when the session is
+        over."""
+        action = self.hook(self, session, tag, verb, rest) if self.hook else None
+        if not self.act(session, action):
+            return False
+        if action is not None:
+            return True
+        out = self.answer(session, tag, verb, rest, literals)
+        session.send(out)
+        if verb == "LOGOUT":
+            session.sock.close()
+            return False
+        return True
 
     # -- the normal answers -------------------------------------------------
 
@@ -289,6 +366,9 @@ class ScriptedImapServer:
             mb = self.mailboxes.get(name)
             if mb is None:
                 return "%s NO [NONEXISTENT] no such mailbox\r\n" % tag
+            if verb == "STATUS" and "APPENDLIMIT" in args.upper():
+                limit = self.append_limits.get(name)
+                return ('* STATUS "%s" (APPENDLIMIT %s)\r\n' % (name, "NIL" if limit is None else limit)) + ok
             if verb == "STATUS":
                 return ('* STATUS "%s" (MESSAGES %d UIDNEXT %d UIDVALIDITY %d UNSEEN 0)\r\n'
                         % (name, len(mb.messages), mb.uidnext, mb.uidvalidity)) + ok
@@ -307,6 +387,9 @@ class ScriptedImapServer:
             mb = self.mailboxes.get(name)
             if mb is None:
                 return "%s NO [TRYCREATE] no such mailbox\r\n" % tag
+            limit = self.append_limits.get(name)
+            if limit is not None and literals and len(literals[0]) > limit:
+                return "%s NO [TOOBIG] message larger than %d bytes\r\n" % (tag, limit)
             flags = re.search(r"\(([^)]*)\)", args)
             with self.lock:
                 uid = mb.add(literals[0] if literals else b"", flags.group(1).split() if flags else ())
