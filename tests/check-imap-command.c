@@ -325,6 +325,155 @@ START_TEST (test_untagged_segments)
 }
 END_TEST
 
+/* The shapes the folder and repository build (issue 14 item 2): mailbox
+ * names already in wire form are always strings, quoted as they were
+ * sent by hand ("INBOX" too) or a literal when they cannot be quoted. */
+START_TEST (test_wire_mailbox)
+{
+  g_autoptr(MailsyncImapCommand) sel = new_cmd ("SELECT", 0);
+  g_autoptr(MailsyncImapCommand) st = new_cmd ("STATUS", MAILSYNC_IMAP_COMMAND_UTF8_ACCEPT);
+  g_autoptr(MailsyncImapCommand) mv = new_cmd ("UID MOVE", 0);
+  g_autoptr(MailsyncImapCommand) lit = new_cmd ("DELETE", 0);
+  g_autoptr(MailsyncImapCommand) ctl = new_cmd ("CREATE", MAILSYNC_IMAP_COMMAND_LITERAL_PLUS);
+  g_autofree char *w1 = NULL, *w2 = NULL, *w3 = NULL, *w4 = NULL, *w5 = NULL;
+  guint32 uids[] = { 3, 1, 2, 9 };
+
+  ck_assert (mailsync_imap_command_add_wire_mailbox (sel, "INBOX", NULL));
+  ck_assert (mailsync_imap_command_add_raw (sel, "(CONDSTORE)", NULL));
+  w1 = built (sel);
+  ck_assert_str_eq (w1, "A1 SELECT \"INBOX\" (CONDSTORE)\r\n");
+  ck_assert (mailsync_imap_command_add_wire_mailbox (st, "Gel\xc3\xb6scht", NULL));
+  ck_assert (mailsync_imap_command_add_raw (st, "(UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)", NULL));
+  w2 = built (st);
+  ck_assert_str_eq (w2, "A1 STATUS \"Gel\xc3\xb6scht\" (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)\r\n");
+  ck_assert (mailsync_imap_command_add_seqset (mv, uids, G_N_ELEMENTS (uids), NULL));
+  ck_assert (mailsync_imap_command_add_wire_mailbox (mv, "Entw&APw-rfe/a\"b", NULL));
+  w3 = built (mv);
+  ck_assert_str_eq (w3, "A1 UID MOVE 1:3,9 \"Entw&APw-rfe/a\\\"b\"\r\n");
+  /* 8-bit without UTF8=ACCEPT cannot be quoted: a literal, never raw */
+  ck_assert (mailsync_imap_command_add_wire_mailbox (lit, "Gr\xc3\xbcn", NULL));
+  w4 = built (lit);
+  ck_assert_str_eq (w4, "A1 DELETE {5}\r\nGr\xc3\xbcn\r\n");
+  ck_assert (mailsync_imap_command_add_wire_mailbox (ctl, "a\tb", NULL));
+  w5 = built (ctl);
+  ck_assert_str_eq (w5, "A1 CREATE {3+}\r\na\tb\r\n");
+  {
+    g_autoptr(MailsyncImapCommand) bad = new_cmd ("SELECT", 0);
+    ck_assert (!mailsync_imap_command_add_wire_mailbox (bad, "a\r\nb", NULL));
+    ck_assert (!mailsync_imap_command_finish (bad, NULL));
+  }
+}
+END_TEST
+
+START_TEST (test_ranges_and_search)
+{
+  g_autoptr(MailsyncImapCommand) all = new_cmd ("UID FETCH", 0);
+  g_autoptr(MailsyncImapCommand) known = new_cmd ("UID FETCH", 0);
+  g_autoptr(MailsyncImapCommand) since = new_cmd ("UID SEARCH", 0);
+  g_autoptr(MailsyncImapCommand) from = new_cmd ("UID SEARCH", 0);
+  g_autoptr(MailsyncImapCommand) hdr = new_cmd ("UID SEARCH HEADER", 0);
+  g_autofree char *w1 = NULL, *w2 = NULL, *w3 = NULL, *w4 = NULL, *w5 = NULL;
+
+  ck_assert (mailsync_imap_command_add_range (all, 1, 0, NULL));
+  ck_assert (mailsync_imap_command_add_raw (all, "(UID FLAGS RFC822.SIZE INTERNALDATE)", NULL));
+  ck_assert (mailsync_imap_command_add_raw (all, "(CHANGEDSINCE 42 VANISHED)", NULL));
+  w1 = built (all);
+  ck_assert_str_eq (w1, "A1 UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE) (CHANGEDSINCE 42 VANISHED)\r\n");
+  ck_assert (mailsync_imap_command_add_range (known, 1, 1, NULL));
+  ck_assert (mailsync_imap_command_add_range (known, 7, 4294967295u, NULL));
+  w2 = built (known);
+  ck_assert_str_eq (w2, "A1 UID FETCH 1:1 7:4294967295\r\n");
+  /* date = 1*2DIGIT day, no leading space, unlike date-time */
+  ck_assert (mailsync_imap_command_add_atom (since, "SINCE", NULL));
+  ck_assert (mailsync_imap_command_add_search_date (since, 1793903803, NULL));
+  ck_assert (mailsync_imap_command_add_atom (since, "SMALLER", NULL));
+  ck_assert (mailsync_imap_command_add_number (since, 100001, NULL));
+  w3 = built (since);
+  ck_assert_str_eq (w3, "A1 UID SEARCH SINCE 5-Nov-2026 SMALLER 100001\r\n");
+  ck_assert (mailsync_imap_command_add_atom (from, "UID", NULL));
+  ck_assert (mailsync_imap_command_add_range (from, 17, 0, NULL));
+  w4 = built (from);
+  ck_assert_str_eq (w4, "A1 UID SEARCH UID 17:*\r\n");
+  ck_assert (mailsync_imap_command_add_atom (hdr, "X-OfflineIMAP", NULL));
+  ck_assert (mailsync_imap_command_add_string (hdr, "3735928559-42", -1, NULL));
+  w5 = built (hdr);
+  ck_assert_str_eq (w5, "A1 UID SEARCH HEADER X-OfflineIMAP \"3735928559-42\"\r\n");
+  {
+    g_autoptr(MailsyncImapCommand) bad = new_cmd ("UID FETCH", 0);
+    ck_assert (!mailsync_imap_command_add_range (bad, 0, 5, NULL));
+    ck_assert (!mailsync_imap_command_finish (bad, NULL));
+  }
+}
+END_TEST
+
+START_TEST (test_list_append_labels)
+{
+  const char *const labels[] = { "\\Important", "Work \"Q1\"", NULL };
+  const char *const kw[] = { "$Junk", NULL };
+  g_autoptr(MailsyncImapCommand) list = new_cmd ("LIST", 0);
+  g_autoptr(MailsyncImapCommand) lsub = new_cmd ("LSUB", 0);
+  g_autoptr(MailsyncImapCommand) app = new_cmd ("APPEND", 0);
+  g_autoptr(MailsyncImapCommand) gm = new_cmd ("UID STORE", 0);
+  g_autofree char *w1 = NULL, *w2 = NULL, *w3 = NULL, *w4 = NULL;
+  guint32 uid = 12;
+
+  ck_assert (mailsync_imap_command_add_string (list, "", -1, NULL));
+  ck_assert (mailsync_imap_command_add_string (list, "*", -1, NULL));
+  ck_assert (mailsync_imap_command_add_atom (list, "RETURN", NULL));
+  ck_assert (mailsync_imap_command_begin_list (list, NULL));
+  ck_assert (mailsync_imap_command_add_atom (list, "SUBSCRIBED", NULL));
+  ck_assert (mailsync_imap_command_add_atom (list, "CHILDREN", NULL));
+  ck_assert (mailsync_imap_command_add_raw (list, "STATUS (MESSAGES UNSEEN RECENT)", NULL));
+  ck_assert (mailsync_imap_command_end_list (list, NULL));
+  w1 = built (list);
+  ck_assert_str_eq (w1, "A1 LIST \"\" \"*\" RETURN (SUBSCRIBED CHILDREN STATUS (MESSAGES UNSEEN RECENT))\r\n");
+  ck_assert (mailsync_imap_command_add_string (lsub, "Shared/", -1, NULL));
+  ck_assert (mailsync_imap_command_add_string (lsub, "*", -1, NULL));
+  w2 = built (lsub);
+  ck_assert_str_eq (w2, "A1 LSUB \"Shared/\" \"*\"\r\n");
+  ck_assert (mailsync_imap_command_add_wire_mailbox (app, "INBOX", NULL));
+  ck_assert (mailsync_imap_command_add_flags (app, MAILSYNC_FLAG_SEEN, kw, NULL));
+  ck_assert (mailsync_imap_command_add_date_time (app, 1795626403, 0, NULL));
+  w3 = built (app);
+  ck_assert_str_eq (w3, "A1 APPEND \"INBOX\" (\\Seen $Junk) \"25-Nov-2026 17:06:43 +0000\"\r\n");
+  ck_assert (mailsync_imap_command_add_seqset (gm, &uid, 1, NULL));
+  ck_assert (mailsync_imap_command_add_atom (gm, "+X-GM-LABELS", NULL));
+  ck_assert (mailsync_imap_command_begin_list (gm, NULL));
+  for (guint i = 0; labels[i] != NULL; i++)
+    ck_assert (mailsync_imap_command_add_string (gm, labels[i], -1, NULL));
+  ck_assert (mailsync_imap_command_end_list (gm, NULL));
+  w4 = built (gm);
+  ck_assert_str_eq (w4, "A1 UID STORE 12 +X-GM-LABELS (\"\\\\Important\" \"Work \\\"Q1\\\"\")\r\n");
+}
+END_TEST
+
+/* What the connection's requests get from a command of fixed words. */
+START_TEST (test_simple_log_lines)
+{
+  static const struct { const char *name, *atom, *line; } simple[] = {
+    { "NOOP", NULL, "NOOP" }, { "LOGOUT", NULL, "LOGOUT" }, { "IDLE", NULL, "IDLE" },
+    { "NAMESPACE", NULL, "NAMESPACE" }, { "UID SEARCH", "DELETED", "UID SEARCH DELETED" },
+    { "ENABLE", "QRESYNC", "ENABLE QRESYNC" }, { "EXPUNGE", NULL, "EXPUNGE" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (simple); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MailsyncImapCommand) cmd = mailsync_imap_command_new (NULL, simple[i].name, 0, &error);
+      g_autoptr(GBytes) wire = NULL;
+      g_autofree char *expect = g_strconcat (simple[i].line, "\r\n", NULL);
+
+      ck_assert_no_error (error);
+      if (simple[i].atom != NULL)
+        ck_assert (mailsync_imap_command_add_atom (cmd, simple[i].atom, NULL));
+      ck_assert (mailsync_imap_command_finish (cmd, &error));
+      wire = mailsync_imap_command_to_bytes (cmd);
+      ck_assert (bytes_eq (wire, expect, strlen (expect)));
+      ck_assert_str_eq (mailsync_imap_command_get_log_line (cmd), simple[i].line);
+    }
+}
+END_TEST
+
 static Suite *
 command_suite (void)
 {
@@ -340,6 +489,10 @@ command_suite (void)
   tcase_add_test (tc, test_flags_dates);
   tcase_add_test (tc, test_secret_log);
   tcase_add_test (tc, test_untagged_segments);
+  tcase_add_test (tc, test_wire_mailbox);
+  tcase_add_test (tc, test_ranges_and_search);
+  tcase_add_test (tc, test_list_append_labels);
+  tcase_add_test (tc, test_simple_log_lines);
   suite_add_tcase (s, tc);
   return s;
 }

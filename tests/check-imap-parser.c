@@ -335,6 +335,18 @@ START_TEST (test_status_esearch_vanished)
   ck_assert_uint_eq (e->u.esearch->count, 4);
   ck_assert (v->u.vanished->earlier);
   ck_assert_uint_eq (mailsync_imap_seqset_count (v->u.vanished->uids), 13);
+  {
+    /* RFC 7889 §4: a mailbox's APPENDLIMIT, a number or NIL (no limit) */
+    g_autoptr(MailsyncImapResponse) lim = parse_one ("* STATUS \"Work\" (APPENDLIMIT 35651584 MESSAGES 3)\r\n");
+    g_autoptr(MailsyncImapResponse) nil = parse_one ("* STATUS Work (APPENDLIMIT NIL)\r\n");
+
+    ck_assert_uint_eq (lim->u.status->present, MAILSYNC_IMAP_STATUS_ITEM_APPENDLIMIT |
+                       MAILSYNC_IMAP_STATUS_ITEM_MESSAGES);
+    ck_assert_uint_eq (lim->u.status->appendlimit, 35651584);
+    ck_assert_uint_eq (lim->u.status->messages, 3);
+    ck_assert_uint_eq (nil->u.status->present, MAILSYNC_IMAP_STATUS_ITEM_APPENDLIMIT);
+    ck_assert_uint_eq (nil->u.status->appendlimit, 0);
+  }
 }
 END_TEST
 

@@ -438,6 +438,37 @@ mailsync_imap_command_add_seqset (MailsyncImapCommand *cmd, const guint32 *uids,
 }
 
 gboolean
+mailsync_imap_command_add_range (MailsyncImapCommand *cmd, guint32 first, guint32 last, GError **error)
+{
+  char buf[32];
+
+  if (!check_open (cmd, error))
+    return FALSE;
+  /* nz-number: a range never starts at 0; "n:*" is how "to the end" is said */
+  if (first == 0)
+    return cmd_fail (cmd, error, "0 in a range");
+  if (last == 0)
+    g_snprintf (buf, sizeof buf, "%u:*", first);
+  else
+    g_snprintf (buf, sizeof buf, "%u:%u", first, last);
+  separate (cmd);
+  append_text (cmd, buf, strlen (buf));
+  return TRUE;
+}
+
+gboolean
+mailsync_imap_command_add_wire_mailbox (MailsyncImapCommand *cmd, const char *wire, GError **error)
+{
+  if (!check_open (cmd, error))
+    return FALSE;
+  if (wire == NULL)
+    return cmd_fail (cmd, error, "no mailbox name");
+  /* a string, never an atom: the names go on the wire as they always
+   * have ("INBOX" quoted), which servers' logs and our tests compare */
+  return add_string_full (cmd, wire, -1, FALSE, FALSE, error);
+}
+
+gboolean
 mailsync_imap_command_add_flags (MailsyncImapCommand *cmd, MailsyncFlags flags,
                                  const char *const *keywords, GError **error)
 {
@@ -502,6 +533,26 @@ mailsync_imap_command_add_date_time (MailsyncImapCommand *cmd, gint64 unix_time,
       (s = mailsync_imap_format_date_time (unix_time, tz_offset)) == NULL)
     return cmd_fail (cmd, error, "date out of range");
   append_quoted (cmd, s, strlen (s), FALSE);
+  return TRUE;
+}
+
+gboolean
+mailsync_imap_command_add_search_date (MailsyncImapCommand *cmd, gint64 unix_time, GError **error)
+{
+  static const char months[][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+  g_autoptr(GDateTime) day = NULL;
+  char buf[32];
+
+  if (!check_open (cmd, error))
+    return FALSE;
+  if ((day = g_date_time_new_from_unix_utc (unix_time)) == NULL)
+    return cmd_fail (cmd, error, "date out of range");
+  /* date-text = date-day "-" date-month "-" date-year, date-day 1*2DIGIT */
+  g_snprintf (buf, sizeof buf, "%d-%s-%04d", g_date_time_get_day_of_month (day),
+              months[g_date_time_get_month (day) - 1], g_date_time_get_year (day));
+  separate (cmd);
+  append_text (cmd, buf, strlen (buf));
   return TRUE;
 }
 

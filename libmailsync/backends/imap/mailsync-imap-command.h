@@ -74,12 +74,23 @@ gboolean mailsync_imap_command_add_mailbox   (MailsyncImapCommand *cmd, const ch
 /* UIDs in any order, duplicates allowed -> "1:3,5,7:9" (0 refused). */
 gboolean mailsync_imap_command_add_seqset    (MailsyncImapCommand *cmd, const guint32 *uids, gsize n_uids,
                                               GError **error);
+/* A UID range "first:last", or "first:*" when @last is 0 (RFC 3501 §9
+ * seq-range); 0 for @first is refused. */
+gboolean mailsync_imap_command_add_range     (MailsyncImapCommand *cmd, guint32 first, guint32 last,
+                                              GError **error);
+/* A mailbox name already in its wire form (mUTF-7, or UTF-8 under
+ * UTF8=ACCEPT): always a string, quoted, or a literal when it cannot be
+ * quoted, never an atom, as offlineimap sends names. */
+gboolean mailsync_imap_command_add_wire_mailbox (MailsyncImapCommand *cmd, const char *wire, GError **error);
 /* "(\Seen \Flagged $Keyword)"; keywords must be atoms. */
 gboolean mailsync_imap_command_add_flags     (MailsyncImapCommand *cmd, MailsyncFlags flags,
                                               const char *const *keywords, GError **error);
 /* "25-Nov-2026 17:06:43 +0000" (RFC 3501 date-time), @tz_offset in seconds east of UTC */
 gboolean mailsync_imap_command_add_date_time (MailsyncImapCommand *cmd, gint64 unix_time, int tz_offset,
                                               GError **error);
+/* A SEARCH date "5-Nov-2026" (RFC 3501 §9 date, no time): the UTC day of
+ * @unix_time. */
+gboolean mailsync_imap_command_add_search_date (MailsyncImapCommand *cmd, gint64 unix_time, GError **error);
 /* Message data: {n} / {n+} (or ~{n} literal8 for BINARY, RFC 3516, which
  * may hold NUL; a plain literal may not). Not copied. */
 gboolean mailsync_imap_command_add_literal   (MailsyncImapCommand *cmd, GBytes *data, gboolean literal8,

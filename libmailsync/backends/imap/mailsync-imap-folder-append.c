@@ -152,13 +152,7 @@ add_offlineimap_header (int fd, CrlfSpool *spool, char **value, GError **error)
 }
 
 /* offlineimap omits dates before 1981 (the server then uses its clock). */
-static char *
-imap_date (gint64 when)
-{
-  g_autofree char *date = when < 347155200 ? NULL : mailsync_imap_format_date_time (when, 0);
-
-  return date ? g_strdup_printf ("\"%s\"", date) : NULL;
-}
+#define OLDEST_APPEND_DATE 347155200
 
 typedef struct
 {
@@ -185,17 +179,18 @@ on_search (MailsyncImapResponse *response, gpointer user_data)
 static guint32
 uid_from_search (MailsyncImapFolder *self, const char *value, GCancellable *cancellable)
 {
-  g_autofree char *line = g_strdup_printf ("UID SEARCH HEADER X-OfflineIMAP \"%s\"", value);
+  g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_folder_command (self, "UID SEARCH HEADER");
   g_autoptr(MailsyncImapResponse) ok = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  MailsyncImapRequest *request = mailsync_imap_request_new (line);
+  MailsyncImapRequest *request;
   SearchResult search = { 0, 0 };
 
+  /* a string, quoted as offlineimap sends it */
+  mailsync_imap_command_add_atom (cmd, "X-OfflineIMAP", NULL);
+  mailsync_imap_command_add_string (cmd, value, -1, NULL);
+  if ((request = mailsync_imap_request_new_from_command (cmd, NULL)) == NULL)
+    return 0;
   mailsync_imap_request_set_untagged_handler (request, on_search, &search);
-  mailsync_imap_connection_send_async (_mailsync_imap_folder_connection_of (self), request, cancellable,
-                                       _mailsync_store_result, &result);
-  ok = mailsync_imap_connection_send_finish (_mailsync_imap_folder_connection_of (self), _mailsync_await (&result),
-                                             NULL);
+  ok = _mailsync_imap_folder_send (self, request, cancellable, NULL);
   return ok != NULL && search.hits == 1 ? search.found : 0;
 }
 
@@ -307,17 +302,31 @@ append_done (GObject *source, GAsyncResult *result, gpointer user_data)
   append_return (task, uid);
 }
 
+static void
+on_append_limit (MailsyncImapResponse *response, gpointer user_data)
+{
+  MailsyncImapFolder *self = user_data;
+
+  if (response->data_kind == MAILSYNC_IMAP_DATA_STATUS &&
+      (response->u.status->present & MAILSYNC_IMAP_STATUS_ITEM_APPENDLIMIT))
+    self->append_limit = response->u.status->appendlimit;
+}
+
 /* RFC 7889: "APPENDLIMIT=N" among the capabilities is the largest message
- * the server accepts in any mailbox; 0 for none known. (A bare APPENDLIMIT
- * announces per-mailbox limits in STATUS, not asked for here: the server
- * then refuses a message too big, [TOOBIG], which append_done() makes a
- * skip of that message too.) */
+ * the server accepts in any mailbox; a bare APPENDLIMIT says each mailbox
+ * has its own, which STATUS (APPENDLIMIT) tells (NIL: none), asked once
+ * per folder. 0 for none known; *@per_mailbox says which kind. A server
+ * that does not answer the STATUS refuses a message too big, [TOOBIG],
+ * which append_done() makes a skip of that message too. */
 static guint64
-append_limit (MailsyncImapConnection *connection)
+append_limit (MailsyncImapFolder *self, MailsyncImapConnection *connection, GCancellable *cancellable,
+              gboolean *per_mailbox)
 {
   g_autofree char *caps = mailsync_imap_connection_get_capability_string (connection);
   g_auto(GStrv) atoms = g_strsplit (caps ? caps : "", " ", -1);
+  gboolean bare = FALSE;
 
+  *per_mailbox = FALSE;
   for (guint i = 0; atoms[i] != NULL; i++)
     if (g_ascii_strncasecmp (atoms[i], "APPENDLIMIT=", 12) == 0)
       {
@@ -328,7 +337,32 @@ append_limit (MailsyncImapConnection *connection)
         if (end != digits && *end == '\0')
           return limit;
       }
-  return 0;
+    else if (g_ascii_strcasecmp (atoms[i], "APPENDLIMIT") == 0)
+      bare = TRUE;
+  if (!bare)
+    return 0;
+  *per_mailbox = TRUE;
+  if (!self->append_limit_known)
+    {
+      g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_folder_command (self, "STATUS");
+      g_autoptr(MailsyncImapResponse) ok = NULL;
+      g_autoptr(GError) error = NULL;
+      MailsyncImapRequest *request;
+
+      mailsync_imap_command_add_wire_mailbox (cmd, self->wire_name, NULL);
+      mailsync_imap_command_add_raw (cmd, "(APPENDLIMIT)", NULL);
+      self->append_limit = 0;
+      if ((request = mailsync_imap_request_new_from_command (cmd, &error)) != NULL)
+        {
+          mailsync_imap_request_set_untagged_handler (request, on_append_limit, self);
+          ok = _mailsync_imap_folder_send (self, request, cancellable, &error);
+        }
+      if (ok == NULL)
+        g_debug ("%s: no APPENDLIMIT from STATUS: %s", mailsync_folder_get_name (MAILSYNC_FOLDER (self)),
+                 error ? error->message : "?");
+      self->append_limit_known = TRUE;
+    }
+  return self->append_limit;
 }
 
 /* Spools the message with CRLF line ends, sends the APPEND and returns:
@@ -344,10 +378,10 @@ append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellab
   GInputStream *content = args->content;
   g_autoptr(GError) error = NULL;
   g_autoptr(GInputStream) message = NULL;
-  g_autofree char *quoted = NULL;
-  g_autofree char *flags = NULL;
-  g_autofree char *date = NULL;
-  g_autofree char *line = NULL;
+  g_autoptr(MailsyncImapCommand) cmd = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *log_text = NULL;
+  gint64 date;
   g_autofree char *marker = NULL;
   MailsyncImapConnection *connection;
   MailsyncImapRequest *request;
@@ -388,9 +422,19 @@ append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellab
       return;
     }
   {
-    guint64 limit = append_limit (connection);
+    gboolean per_mailbox;
+    guint64 limit = append_limit (self, connection, cancellable, &per_mailbox);
 
     /* Not sent at all: the server would refuse it, and only it. */
+    if (limit > 0 && spool.size > limit && per_mailbox)
+      {
+        close (fd);
+        g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED,
+                                 "Message of %" G_GUINT64_FORMAT " bytes is larger than the APPENDLIMIT "
+                                 "of folder %s on the server (%" G_GUINT64_FORMAT " bytes)", spool.size,
+                                 mailsync_folder_get_name (MAILSYNC_FOLDER (self)), limit);
+        return;
+      }
     if (limit > 0 && spool.size > limit)
       {
         close (fd);
@@ -405,8 +449,8 @@ append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellab
   sent->marker = g_steal_pointer (&marker);
   g_object_set_data_full (G_OBJECT (task), APPEND_SENT_KEY, sent, (GDestroyNotify) append_sent_free);
   message = g_unix_input_stream_new (fd, TRUE);
-  quoted = _mailsync_imap_quote (self->wire_name);
-  flags = _mailsync_imap_flag_list (mailsync_message_info_get_flags (info));
+  cmd = _mailsync_imap_folder_command (self, "APPEND");
+  mailsync_imap_command_add_wire_mailbox (cmd, self->wire_name, NULL);
   {
     /* The message's keywords go in the same flag list (issue 10 item 3;
      * offlineimap sends the system flags only), those the folder can
@@ -414,24 +458,42 @@ append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellab
      * only those and one left out is not read as removed here. */
     const char * const *keywords = mailsync_message_info_get_keywords (info);
     g_autoptr(GStrvBuilder) sent_keywords = g_strv_builder_new ();
-    GString *list = g_string_new (NULL);
 
-    g_string_append_len (list, flags, strlen (flags) - 1);
     for (guint i = 0; keywords != NULL && keywords[i] != NULL; i++)
       if (_mailsync_imap_keyword_atom_ok (keywords[i]) &&
           _mailsync_imap_folder_can_store_keyword (MAILSYNC_FOLDER (self), keywords[i]))
-        {
-          g_string_append_printf (list, "%s%s", list->len > 1 ? " " : "", keywords[i]);
-          g_strv_builder_add (sent_keywords, keywords[i]);
-        }
-    g_string_append_c (list, ')');
-    g_free (flags);
-    flags = g_string_free (list, FALSE);
+        g_strv_builder_add (sent_keywords, keywords[i]);
     sent->keywords = g_strv_builder_end (sent_keywords);
+    mailsync_imap_command_add_flags (cmd, mailsync_message_info_get_flags (info),
+                                     (const char *const *) sent->keywords, NULL);
   }
-  date = imap_date (mailsync_message_info_get_internal_date (info));
-  line = g_strdup_printf ("APPEND %s %s%s%s", quoted, flags, date ? " " : "", date ? date : "");
-  request = _mailsync_imap_folder_request (self, line);
+  date = mailsync_message_info_get_internal_date (info);
+  if (date >= OLDEST_APPEND_DATE)
+    mailsync_imap_command_add_date_time (cmd, date, 0, NULL);
+  if (!mailsync_imap_command_finish (cmd, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  {
+    const char *const *texts;
+    GBytes *const *literals;
+    gboolean literal8;
+    guint n;
+
+    /* The message is a stream the builder does not hold: the builder's
+     * text and literals (a mailbox name that cannot be quoted), a space,
+     * then the stream's literal, which the connection announces as the
+     * server allows. */
+    n = mailsync_imap_command_get_segments (cmd, &texts, &literals, &literal8);
+    text = g_strconcat (texts[n], " ", NULL);
+    request = mailsync_imap_request_new (n == 0 ? text : texts[0]);
+    for (guint i = 0; i < n; i++)
+      mailsync_imap_request_add_literal (request, literals[i], i + 1 == n ? text : texts[i + 1]);
+    log_text = g_strconcat (mailsync_imap_command_get_log_line (cmd), " {literal...}", NULL);
+  }
+  mailsync_imap_request_set_untagged_handler (request, _mailsync_imap_folder_on_untagged, self);
+  mailsync_imap_request_set_log_text (request, log_text);
   mailsync_imap_request_add_literal_stream (request, message, spool.size, "");
   mailsync_imap_connection_send_async (connection, request, cancellable, append_done, g_object_ref (task));
 }

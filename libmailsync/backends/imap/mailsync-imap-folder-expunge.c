@@ -21,14 +21,10 @@ plain_expunge_is_safe (MailsyncImapFolder *self, const guint32 *uids, guint n_ui
   g_autoptr(GArray) deleted = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_autoptr(GHashTable) ours = g_hash_table_new (NULL, NULL);
   g_autoptr(MailsyncImapResponse) ok = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  MailsyncImapRequest *request = mailsync_imap_request_new ("UID SEARCH DELETED");
+  MailsyncImapRequest *request = mailsync_imap_request_new_simple ("UID SEARCH", "DELETED");
 
   mailsync_imap_request_set_untagged_handler (request, _mailsync_imap_folder_collect_search, deleted);
-  mailsync_imap_connection_send_async (_mailsync_imap_folder_connection_of (self), request, cancellable,
-                                       _mailsync_store_result, &result);
-  ok = mailsync_imap_connection_send_finish (_mailsync_imap_folder_connection_of (self), _mailsync_await (&result),
-                                             error);
+  ok = _mailsync_imap_folder_send (self, request, cancellable, error);
   if (ok == NULL)
     return FALSE;
   for (guint i = 0; i < n_uids; i++)
@@ -50,14 +46,17 @@ static gboolean
 expunge_uids (MailsyncImapFolder *self, const char *set, const guint32 *uids, guint n_uids,
               GCancellable *cancellable, GError **error)
 {
-  g_autofree char *expunge = NULL;
+  g_autoptr(MailsyncImapCommand) cmd = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
   gboolean uidplus = mailsync_imap_connection_has_capability (_mailsync_imap_folder_connection_of (self), "UIDPLUS");
 
   if (!uidplus && !plain_expunge_is_safe (self, uids, n_uids, cancellable, error))
     return FALSE;
-  expunge = uidplus ? g_strdup_printf ("UID EXPUNGE %s", set) : g_strdup ("EXPUNGE");
-  ok = _mailsync_imap_folder_run (self, expunge, cancellable, error);
+  cmd = _mailsync_imap_folder_command (self, uidplus ? "UID EXPUNGE" : "EXPUNGE");
+  /* @set is mailsync_imap_format_seqset's, trusted syntax */
+  if (uidplus)
+    mailsync_imap_command_add_raw (cmd, set, NULL);
+  ok = _mailsync_imap_folder_run (self, cmd, cancellable, error);
   return ok != NULL;
 }
 
@@ -218,9 +217,7 @@ transfer_messages_job (GTask *task, gpointer source, gpointer task_data, GCancel
   MailsyncImapConnection *connection;
   g_autoptr(GError) error = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autofree char *quoted = NULL;
-  g_autofree char *line = NULL;
+  g_autoptr(MailsyncImapCommand) cmd = NULL;
   MailsyncImapRequest *request;
   TransferUntagged untagged = { self, args };
   gboolean move;
@@ -234,12 +231,17 @@ transfer_messages_job (GTask *task, gpointer source, gpointer task_data, GCancel
       return;
     }
   move = args->move && mailsync_imap_connection_has_capability (connection, "MOVE");
-  quoted = _mailsync_imap_quote (args->destination->wire_name);
-  line = g_strdup_printf ("UID %s %s %s", move ? "MOVE" : "COPY", args->set, quoted);
-  request = mailsync_imap_request_new (line);
+  cmd = _mailsync_imap_folder_command (self, move ? "UID MOVE" : "UID COPY");
+  /* args->set is mailsync_imap_format_seqset's, trusted syntax */
+  mailsync_imap_command_add_raw (cmd, args->set, NULL);
+  mailsync_imap_command_add_wire_mailbox (cmd, args->destination->wire_name, NULL);
+  if ((request = mailsync_imap_request_new_from_command (cmd, &error)) == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   mailsync_imap_request_set_untagged_handler (request, on_transfer_untagged, &untagged);
-  mailsync_imap_connection_send_async (connection, request, cancellable, _mailsync_store_result, &result);
-  ok = mailsync_imap_connection_send_finish (connection, _mailsync_await (&result), &error);
+  ok = _mailsync_imap_folder_send (self, request, cancellable, &error);
   if (ok == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -316,11 +318,12 @@ expunge_job (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   MailsyncImapFolder *self = source;
   g_autoptr(GError) error = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_folder_command (self, "EXPUNGE");
 
   if (!_mailsync_imap_folder_check_connected (self, task))
     return;
   if (!_mailsync_imap_folder_ensure_selected (self, cancellable, &error) ||
-      (ok = _mailsync_imap_folder_run (self, "EXPUNGE", cancellable, &error)) == NULL)
+      (ok = _mailsync_imap_folder_run (self, cmd, cancellable, &error)) == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);

@@ -98,8 +98,11 @@ fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
     g_task_return_error (data->task, g_error_copy (spool_error));
   else if (body == NULL)
     {
-      g_autofree char *line = g_strdup_printf ("UID SEARCH UID %u", data->uid);
-      MailsyncImapRequest *request = mailsync_imap_request_new (line);
+      g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_command_new (MAILSYNC_IMAP_CONNECTION (source), "UID SEARCH UID");
+      MailsyncImapRequest *request;
+
+      mailsync_imap_command_add_number (cmd, data->uid, NULL);
+      request = mailsync_imap_request_new_from_command (cmd, NULL);
 
       data->reply = g_strdup (ok->text ? ok->text : "");
       mailsync_imap_request_set_untagged_handler (request, on_fetch_search, data);
@@ -120,7 +123,8 @@ fetch_message_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
   MailsyncImapFolder *self = source;
   guint32 uid = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "mailsync-fetch-uid"));
   g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
+  g_autoptr(MailsyncImapCommand) cmd = NULL;
+  MailsyncImapRequest *request;
   FetchData *data;
 
   if (!_mailsync_imap_folder_check_connected (self, task))
@@ -141,15 +145,22 @@ fetch_message_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
                                uid, mailsync_folder_get_name (MAILSYNC_FOLDER (self)));
       return;
     }
+  cmd = _mailsync_imap_folder_command (self, "UID FETCH");
+  mailsync_imap_command_add_number (cmd, uid, NULL);
+  mailsync_imap_command_add_raw (cmd, "(UID BODY.PEEK[])", NULL);
+  if ((request = _mailsync_imap_folder_request (self, cmd, &error)) == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   data = g_new0 (FetchData, 1);
   data->self = g_object_ref (self);
   data->task = g_object_ref (task);
   data->uid = uid;
   g_hash_table_insert (self->fetching, GUINT_TO_POINTER (data->uid), task);
   g_queue_push_tail (&self->fetch_order, GUINT_TO_POINTER (data->uid));
-  line = g_strdup_printf ("UID FETCH %u (UID BODY.PEEK[])", data->uid);
-  mailsync_imap_connection_send_async (_mailsync_imap_folder_connection_of (self),
-                                       _mailsync_imap_folder_request (self, line), cancellable, fetch_done, data);
+  mailsync_imap_connection_send_async (_mailsync_imap_folder_connection_of (self), request, cancellable, fetch_done,
+                                       data);
 }
 
 static void

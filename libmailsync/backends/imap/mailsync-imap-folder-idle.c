@@ -152,7 +152,7 @@ idle_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 idle_start (IdleData *data)
 {
-  MailsyncImapRequest *request = mailsync_imap_request_new ("IDLE");
+  MailsyncImapRequest *request = mailsync_imap_request_new_simple ("IDLE", NULL);
   guint seconds = reidle_seconds ();
 
   data->idling = FALSE;

@@ -197,10 +197,23 @@ build_listing (MailsyncImapFolder *self, gboolean with_known)
   return out;
 }
 
+/* UID FETCH of the UIDs @first:@last ("@first:*" for @last 0) or of
+ * @set (mailsync_imap_format_seqset's) when not NULL, items @items. */
 static gboolean
-fetch_into_listing (MailsyncImapFolder *self, const char *line, GCancellable *cancellable, GError **error)
+fetch_into_listing (MailsyncImapFolder *self, guint32 first, guint32 last, const char *set, const char *items,
+                    const char *modifiers, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(MailsyncImapResponse) ok = _mailsync_imap_folder_run (self, line, cancellable, error);
+  g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_folder_command (self, "UID FETCH");
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+
+  if (set != NULL)
+    mailsync_imap_command_add_raw (cmd, set, NULL);
+  else
+    mailsync_imap_command_add_range (cmd, first, last, NULL);
+  mailsync_imap_command_add_raw (cmd, items, NULL);
+  if (modifiers != NULL)
+    mailsync_imap_command_add_raw (cmd, modifiers, NULL);
+  ok = _mailsync_imap_folder_run (self, cmd, cancellable, error);
 
   if (ok != NULL && self->listing_error != NULL)
     {
@@ -209,6 +222,9 @@ fetch_into_listing (MailsyncImapFolder *self, const char *line, GCancellable *ca
     }
   return ok != NULL;
 }
+
+/* What a listing asks of a message it does not know yet */
+#define FULL_ITEMS "(UID FLAGS RFC822.SIZE INTERNALDATE)"
 
 /* The fast path: only what changed since the saved HIGHESTMODSEQ, with
  * full fields (new messages need them, changed ones are few). NULL with no
@@ -221,11 +237,11 @@ list_changes (MailsyncImapFolder *self, guint64 since, GCancellable *cancellable
   /* Nothing changed at all: not even a FETCH. */
   if (since != self->highestmodseq)
     {
-      g_autofree char *line =
-        g_strdup_printf ("UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE) (CHANGEDSINCE %" G_GUINT64_FORMAT "%s)",
-                         since, _mailsync_imap_folder_qresync_enabled (self) ? " VANISHED" : "");
+      char modifiers[64];
 
-      if (!fetch_into_listing (self, line, cancellable, error))
+      g_snprintf (modifiers, sizeof modifiers, "(CHANGEDSINCE %" G_GUINT64_FORMAT "%s)", since,
+                  _mailsync_imap_folder_qresync_enabled (self) ? " VANISHED" : "");
+      if (!fetch_into_listing (self, 1, 0, NULL, FULL_ITEMS, modifiers, cancellable, error))
         return NULL;
     }
   result = build_listing (self, TRUE);
@@ -240,28 +256,32 @@ list_changes (MailsyncImapFolder *self, guint64 since, GCancellable *cancellable
   return g_steal_pointer (&result);
 }
 
-/* One UID SEARCH: CRITERIA, then SMALLER for maxsize (or ALL). */
+/* One UID SEARCH: SINCE the day of @since (unless 0) or UID @min_uid:*
+ * (unless 0), then SMALLER for maxsize (or ALL). */
 static GArray *
-search_window (MailsyncImapFolder *self, const char *criteria, GCancellable *cancellable, GError **error)
+search_window (MailsyncImapFolder *self, gint64 since, guint32 min_uid, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
-  g_autoptr(GString) line = g_string_new ("UID SEARCH");
+  g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_folder_command (self, "UID SEARCH");
   g_autoptr(MailsyncImapResponse) ok = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
+  gboolean any = FALSE;
   MailsyncImapRequest *request;
 
-  if (criteria != NULL)
-    g_string_append_printf (line, " %s", criteria);
+  if (since > 0)
+    any = mailsync_imap_command_add_atom (cmd, "SINCE", NULL) &&
+          mailsync_imap_command_add_search_date (cmd, since, NULL);
+  else if (min_uid > 0)
+    any = mailsync_imap_command_add_atom (cmd, "UID", NULL) &&
+          mailsync_imap_command_add_range (cmd, min_uid, 0, NULL);
   if (self->window_max_size > 0 && self->window_max_size < G_MAXUINT32)
-    g_string_append_printf (line, " SMALLER %" G_GUINT64_FORMAT, self->window_max_size + 1);
-  if (strcmp (line->str, "UID SEARCH") == 0)
-    g_string_append (line, " ALL");
-  request = _mailsync_imap_folder_request (self, line->str);
+    any = mailsync_imap_command_add_atom (cmd, "SMALLER", NULL) &&
+          mailsync_imap_command_add_number (cmd, self->window_max_size + 1, NULL);
+  if (!any)
+    mailsync_imap_command_add_atom (cmd, "ALL", NULL);
+  if ((request = _mailsync_imap_folder_request (self, cmd, error)) == NULL)
+    return NULL;
   mailsync_imap_request_set_untagged_handler (request, _mailsync_imap_folder_collect_search, uids);
-  mailsync_imap_connection_send_async (_mailsync_imap_folder_connection_of (self), request, cancellable,
-                                       _mailsync_store_result, &result);
-  ok = mailsync_imap_connection_send_finish (_mailsync_imap_folder_connection_of (self), _mailsync_await (&result),
-                                             error);
+  ok = _mailsync_imap_folder_send (self, request, cancellable, error);
   if (ok == NULL)
     return NULL;
   g_array_sort (uids, (GCompareFunc) compare_guint32);
@@ -277,30 +297,20 @@ static GPtrArray *
 list_window (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GArray) uids = NULL;
-  g_autofree char *since = NULL;
   guint32 min_uid = self->window_min_uid;
 
   if (min_uid == 0 && self->window_since > 0)
     {
-      g_autoptr(GDateTime) day = g_date_time_new_from_unix_utc (self->window_since);
-      static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-
-      if (day != NULL)
-        since = g_strdup_printf ("SINCE %d-%s-%04d", g_date_time_get_day_of_month (day),
-                                 months[g_date_time_get_month (day) - 1], g_date_time_get_year (day));
-      uids = search_window (self, since, cancellable, error);
+      uids = search_window (self, self->window_since, 0, cancellable, error);
       if (uids == NULL)
         return NULL;
-      if (since != NULL && uids->len > 0)
+      if (uids->len > 0)
         min_uid = g_array_index (uids, guint32, 0);
     }
   if (min_uid > 0)
     {
-      g_autofree char *range = g_strdup_printf ("UID %u:*", min_uid);
-
       g_clear_pointer (&uids, g_array_unref);
-      uids = search_window (self, range, cancellable, error);
+      uids = search_window (self, 0, min_uid, cancellable, error);
       if (uids == NULL)
         return NULL;
       /* "n:*" always names the highest UID, even one below n */
@@ -309,18 +319,16 @@ list_window (MailsyncImapFolder *self, GCancellable *cancellable, GError **error
     }
   else if (uids == NULL)
     {
-      uids = search_window (self, NULL, cancellable, error);
+      uids = search_window (self, 0, 0, cancellable, error);
       if (uids == NULL)
         return NULL;
     }
   if (uids->len > 0)
     {
       g_autofree char *set = NULL;
-      g_autofree char *fetch = NULL;
 
       set = mailsync_imap_format_seqset ((const guint32 *) uids->data, uids->len);
-      fetch = g_strdup_printf ("UID FETCH %s (UID FLAGS RFC822.SIZE INTERNALDATE)", set);
-      if (!fetch_into_listing (self, fetch, cancellable, error))
+      if (!fetch_into_listing (self, 0, 0, set, FULL_ITEMS, NULL, cancellable, error))
         return NULL;
     }
   return build_listing (self, FALSE);
@@ -351,20 +359,14 @@ list_everything (MailsyncImapFolder *self, GCancellable *cancellable, GError **e
        * cannot shift them. */
       if (self->window_since > 0 || self->window_max_size > 0 || self->window_min_uid > 0)
         return list_window (self, cancellable, error);
-      if (!fetch_into_listing (self, "UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)", cancellable, error))
+      if (!fetch_into_listing (self, 1, 0, NULL, FULL_ITEMS, NULL, cancellable, error))
         return NULL;
       return build_listing (self, FALSE);
     }
 
-  {
-    g_autofree char *known_part = g_strdup_printf ("UID FETCH 1:%u (UID FLAGS)", max_known);
-    g_autofree char *new_part = g_strdup_printf ("UID FETCH %u:* (UID FLAGS RFC822.SIZE INTERNALDATE)",
-                                                 max_known + 1);
-
-    if (!fetch_into_listing (self, known_part, cancellable, error)
-        || !fetch_into_listing (self, new_part, cancellable, error))
-      return NULL;
-  }
+  if (!fetch_into_listing (self, 1, max_known, NULL, "(UID FLAGS)", NULL, cancellable, error)
+      || !fetch_into_listing (self, max_known + 1, 0, NULL, FULL_ITEMS, NULL, cancellable, error))
+    return NULL;
   g_hash_table_iter_init (&iter, self->listing);
   while (g_hash_table_iter_next (&iter, &key, &value))
     if (!((Listed *) value)->complete && !g_hash_table_contains (self->known, key))
@@ -375,12 +377,10 @@ list_everything (MailsyncImapFolder *self, GCancellable *cancellable, GError **e
   if (missing->len > 0)
     {
       g_autofree char *set = NULL;
-      g_autofree char *line = NULL;
 
       g_array_sort (missing, (GCompareFunc) compare_guint32);
       set = mailsync_imap_format_seqset ((const guint32 *) missing->data, missing->len);
-      line = g_strdup_printf ("UID FETCH %s (UID FLAGS RFC822.SIZE INTERNALDATE)", set);
-      if (!fetch_into_listing (self, line, cancellable, error))
+      if (!fetch_into_listing (self, 0, 0, set, FULL_ITEMS, NULL, cancellable, error))
         return NULL;
     }
   return build_listing (self, FALSE);
@@ -508,10 +508,8 @@ probe_state_job (GTask *task, gpointer source, gpointer task_data, GCancellable 
   MailsyncImapFolder *self = source;
   MailsyncImapConnection *connection;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
-  g_autofree char *quoted = NULL;
-  g_autofree char *line = NULL;
+  g_autoptr(MailsyncImapCommand) cmd = NULL;
   MailsyncImapRequest *request;
   ProbeData data = { { 0 }, FALSE };
   const guint need = MAILSYNC_IMAP_STATUS_ITEM_UIDVALIDITY | MAILSYNC_IMAP_STATUS_ITEM_UIDNEXT |
@@ -530,12 +528,16 @@ probe_state_job (GTask *task, gpointer source, gpointer task_data, GCancellable 
       g_task_return_pointer (task, NULL, NULL);
       return;
     }
-  quoted = _mailsync_imap_quote (self->wire_name);
-  line = g_strdup_printf ("STATUS %s (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)", quoted);
-  request = mailsync_imap_request_new (line);
+  cmd = _mailsync_imap_folder_command (self, "STATUS");
+  mailsync_imap_command_add_wire_mailbox (cmd, self->wire_name, NULL);
+  mailsync_imap_command_add_raw (cmd, "(UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)", NULL);
+  if ((request = mailsync_imap_request_new_from_command (cmd, &error)) == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   mailsync_imap_request_set_untagged_handler (request, probe_untagged, &data);
-  mailsync_imap_connection_send_async (connection, request, cancellable, _mailsync_store_result, &result);
-  ok = mailsync_imap_connection_send_finish (connection, _mailsync_await (&result), &error);
+  ok = _mailsync_imap_folder_send (self, request, cancellable, &error);
   if (ok == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));

@@ -21,6 +21,10 @@ struct _MailsyncImapFolder
   gboolean permanent_known;
   gboolean permanent_any;
   char **permanent_keywords;
+  /* RFC 7889 per-mailbox APPENDLIMIT (a bare APPENDLIMIT capability):
+   * asked with STATUS once per folder object; 0 for no limit */
+  gboolean append_limit_known;
+  guint64 append_limit;
   /* The last listing missed something the server reported meanwhile
    * (an EXISTS or EXPUNGE during its FETCH): the next wait for changes
    * reports a change at once, since IDLE would not repeat it. */
@@ -75,12 +79,23 @@ void                    _mailsync_imap_folder_queue_job       (MailsyncImapFolde
                                                                MailsyncWorkerFunc  job);
 void                    _mailsync_imap_folder_on_untagged     (MailsyncImapResponse *response,
                                                                gpointer              user_data);
-MailsyncImapRequest    *_mailsync_imap_folder_request         (MailsyncImapFolder *self,
-                                                               const char         *line);
-MailsyncImapResponse   *_mailsync_imap_folder_run             (MailsyncImapFolder *self,
-                                                               const char         *line,
-                                                               GCancellable       *cancellable,
-                                                               GError            **error);
+/* A command builder for the folder's connection (@name: constant words). */
+MailsyncImapCommand    *_mailsync_imap_folder_command         (MailsyncImapFolder *self,
+                                                               const char         *name);
+/* The request for @cmd (finished here; NULL with @error when an argument
+ * was refused), its untagged responses handled by the folder. */
+MailsyncImapRequest    *_mailsync_imap_folder_request         (MailsyncImapFolder  *self,
+                                                               MailsyncImapCommand *cmd,
+                                                               GError             **error);
+/* _mailsync_imap_folder_request() sent, waiting for its tagged answer. */
+MailsyncImapResponse   *_mailsync_imap_folder_run             (MailsyncImapFolder  *self,
+                                                               MailsyncImapCommand *cmd,
+                                                               GCancellable        *cancellable,
+                                                               GError             **error);
+MailsyncImapResponse   *_mailsync_imap_folder_send            (MailsyncImapFolder   *self,
+                                                               MailsyncImapRequest  *request,
+                                                               GCancellable         *cancellable,
+                                                               GError              **error);
 gboolean                _mailsync_imap_folder_qresync_enabled (MailsyncImapFolder *self);
 gboolean                _mailsync_imap_folder_bool_finish     (MailsyncFolder *folder,
                                                                GAsyncResult   *result,
@@ -97,7 +112,6 @@ void _mailsync_imap_folder_note_vanished (MailsyncImapFolder         *self,
 
 /* mailsync-imap-folder-store.c */
 gboolean _mailsync_imap_keyword_atom_ok    (const char *keyword);
-char    *_mailsync_imap_flag_list          (MailsyncFlags flags);
 gboolean _mailsync_imap_folder_store_flags (MailsyncImapFolder *self,
                                             const char         *set,
                                             char                sign,

@@ -1,5 +1,5 @@
-/* Flag and keyword changes (UID STORE), and the flag lists and keyword
- * atoms that APPEND sends too. */
+/* Flag and keyword changes (UID STORE), and the check of keyword atoms
+ * that APPEND uses too. */
 #include "config.h"
 
 #include "mailsync-imap-folder-private.h"
@@ -24,33 +24,20 @@ _mailsync_imap_keyword_atom_ok (const char *keyword)
   return TRUE;
 }
 
-char *
-_mailsync_imap_flag_list (MailsyncFlags flags)
-{
-  static const struct { MailsyncFlags flag; const char *name; } names[] = {
-    { MAILSYNC_FLAG_SEEN, "\\Seen" }, { MAILSYNC_FLAG_ANSWERED, "\\Answered" },
-    { MAILSYNC_FLAG_FLAGGED, "\\Flagged" }, { MAILSYNC_FLAG_DELETED, "\\Deleted" },
-    { MAILSYNC_FLAG_DRAFT, "\\Draft" },
-  };
-  GString *out = g_string_new ("(");
-
-  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
-    if (flags & names[i].flag)
-      g_string_append_printf (out, "%s%s", out->len > 1 ? " " : "", names[i].name);
-  g_string_append_c (out, ')');
-  return g_string_free (out, FALSE);
-}
-
 /* ---- flags and deletion --------------------------------------------------- */
 
 gboolean
 _mailsync_imap_folder_store_flags (MailsyncImapFolder *self, const char *set, char sign, MailsyncFlags flags,
              GCancellable *cancellable, GError **error)
 {
-  g_autofree char *list = _mailsync_imap_flag_list (flags);
-  g_autofree char *line = g_strdup_printf ("UID STORE %s %cFLAGS.SILENT %s", set, sign, list);
-  g_autoptr(MailsyncImapResponse) ok = _mailsync_imap_folder_run (self, line, cancellable, error);
+  g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_folder_command (self, "UID STORE");
+  g_autoptr(MailsyncImapResponse) ok = NULL;
 
+  /* @set is mailsync_imap_format_seqset's, trusted syntax */
+  mailsync_imap_command_add_raw (cmd, set, NULL);
+  mailsync_imap_command_add_atom (cmd, sign == '+' ? "+FLAGS.SILENT" : "-FLAGS.SILENT", NULL);
+  mailsync_imap_command_add_flags (cmd, flags, NULL, NULL);
+  ok = _mailsync_imap_folder_run (self, cmd, cancellable, error);
   return ok != NULL;
 }
 
@@ -145,18 +132,22 @@ static gboolean
 store_keywords (MailsyncImapFolder *self, const char *set, char sign, char **keywords,
                 GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GString) list = g_string_new ("(");
-  g_autofree char *line = NULL;
+  g_autoptr(GPtrArray) list = g_ptr_array_new ();
+  g_autoptr(MailsyncImapCommand) cmd = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
 
   for (char **k = keywords; k != NULL && *k != NULL; k++)
     if (**k != '\0')
-      g_string_append_printf (list, "%s%s", list->len > 1 ? " " : "", *k);
-  if (list->len == 1)
+      g_ptr_array_add (list, *k);
+  if (list->len == 0)
     return TRUE;
-  g_string_append_c (list, ')');
-  line = g_strdup_printf ("UID STORE %s %cFLAGS.SILENT %s", set, sign, list->str);
-  ok = _mailsync_imap_folder_run (self, line, cancellable, error);
+  g_ptr_array_add (list, NULL);
+  cmd = _mailsync_imap_folder_command (self, "UID STORE");
+  /* @set is mailsync_imap_format_seqset's, trusted syntax */
+  mailsync_imap_command_add_raw (cmd, set, NULL);
+  mailsync_imap_command_add_atom (cmd, sign == '+' ? "+FLAGS.SILENT" : "-FLAGS.SILENT", NULL);
+  mailsync_imap_command_add_flags (cmd, 0, (const char *const *) list->pdata, NULL);
+  ok = _mailsync_imap_folder_run (self, cmd, cancellable, error);
   return ok != NULL;
 }
 

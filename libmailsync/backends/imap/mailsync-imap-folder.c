@@ -175,24 +175,44 @@ _mailsync_imap_folder_on_untagged (MailsyncImapResponse *response, gpointer user
       }
 }
 
-MailsyncImapRequest *
-_mailsync_imap_folder_request (MailsyncImapFolder *self, const char *line)
+MailsyncImapCommand *
+_mailsync_imap_folder_command (MailsyncImapFolder *self, const char *name)
 {
-  MailsyncImapRequest *request = mailsync_imap_request_new (line);
+  return _mailsync_imap_command_new (_mailsync_imap_folder_connection_of (self), name);
+}
 
-  mailsync_imap_request_set_untagged_handler (request, _mailsync_imap_folder_on_untagged, self);
+MailsyncImapRequest *
+_mailsync_imap_folder_request (MailsyncImapFolder *self, MailsyncImapCommand *cmd, GError **error)
+{
+  MailsyncImapRequest *request = mailsync_imap_request_new_from_command (cmd, error);
+
+  if (request != NULL)
+    mailsync_imap_request_set_untagged_handler (request, _mailsync_imap_folder_on_untagged, self);
   return request;
 }
 
+/* Sends @request on the folder's connection and waits for its tagged
+ * answer (on the worker). */
 MailsyncImapResponse *
-_mailsync_imap_folder_run (MailsyncImapFolder *self, const char *line, GCancellable *cancellable, GError **error)
+_mailsync_imap_folder_send (MailsyncImapFolder   *self,
+                            MailsyncImapRequest  *request,
+                            GCancellable         *cancellable,
+                            GError              **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
   MailsyncImapConnection *connection = _mailsync_imap_folder_connection_of (self);
 
-  mailsync_imap_connection_send_async (connection, _mailsync_imap_folder_request (self, line), cancellable,
-                                       _mailsync_store_result, &result);
+  mailsync_imap_connection_send_async (connection, request, cancellable, _mailsync_store_result, &result);
   return mailsync_imap_connection_send_finish (connection, _mailsync_await (&result), error);
+}
+
+MailsyncImapResponse *
+_mailsync_imap_folder_run (MailsyncImapFolder *self, MailsyncImapCommand *cmd, GCancellable *cancellable,
+                           GError **error)
+{
+  MailsyncImapRequest *request = _mailsync_imap_folder_request (self, cmd, error);
+
+  return request != NULL ? _mailsync_imap_folder_send (self, request, cancellable, error) : NULL;
 }
 
 /* QRESYNC (RFC 7162 §3.2.3) must be enabled once per connection before it
@@ -210,12 +230,15 @@ static gboolean
 ensure_qresync (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
 {
   MailsyncImapConnection *connection = _mailsync_imap_folder_connection_of (self);
+  g_autoptr(MailsyncImapCommand) cmd = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
 
   if (_mailsync_imap_folder_qresync_enabled (self) || !mailsync_imap_connection_has_capability (connection, "QRESYNC")
       || !mailsync_imap_connection_has_capability (connection, "ENABLE"))
     return TRUE;
-  ok = _mailsync_imap_folder_run (self, "ENABLE QRESYNC", cancellable, error);
+  cmd = _mailsync_imap_folder_command (self, "ENABLE");
+  mailsync_imap_command_add_atom (cmd, "QRESYNC", NULL);
+  ok = _mailsync_imap_folder_run (self, cmd, cancellable, error);
   if (ok == NULL)
     return FALSE;
   g_object_set_data (G_OBJECT (connection), QRESYNC_ENABLED_KEY, GINT_TO_POINTER (1));
@@ -237,8 +260,7 @@ select_verb (MailsyncImapFolder *self)
 static gboolean
 ensure_selected (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
 {
-  g_autofree char *quoted = NULL;
-  g_autofree char *line = NULL;
+  g_autoptr(MailsyncImapCommand) cmd = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
   gboolean condstore;
 
@@ -247,16 +269,17 @@ ensure_selected (MailsyncImapFolder *self, GCancellable *cancellable, GError **e
   if (!ensure_qresync (self, cancellable, error))
     return FALSE;
   condstore = mailsync_imap_connection_has_capability (_mailsync_imap_folder_connection_of (self), "CONDSTORE");
-  quoted = _mailsync_imap_quote (self->wire_name);
+  cmd = _mailsync_imap_folder_command (self, select_verb (self));
+  mailsync_imap_command_add_wire_mailbox (cmd, self->wire_name, NULL);
   /* With QRESYNC enabled, CONDSTORE is on already. */
-  line = g_strdup_printf ("%s %s%s", select_verb (self), quoted,
-                          condstore && !_mailsync_imap_folder_qresync_enabled (self) ? " (CONDSTORE)" : "");
+  if (condstore && !_mailsync_imap_folder_qresync_enabled (self))
+    mailsync_imap_command_add_raw (cmd, "(CONDSTORE)", NULL);
   self->uidvalidity = 0;
   self->uidnext = 0;
   self->highestmodseq = 0;
   self->exists = 0;
   _mailsync_imap_repository_note_selected_name (_mailsync_imap_folder_repo_of (self), self->wire_name);
-  ok = _mailsync_imap_folder_run (self, line, cancellable, error);
+  ok = _mailsync_imap_folder_run (self, cmd, cancellable, error);
   if (ok == NULL)
     {
       _mailsync_imap_repository_set_selected (_mailsync_imap_folder_repo_of (self), NULL);

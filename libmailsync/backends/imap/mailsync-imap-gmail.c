@@ -31,18 +31,31 @@ on_labels (MailsyncImapResponse *response, gpointer user_data)
 }
 
 static gboolean
-run_collecting (MailsyncFolder *folder, const char *line, GHashTable *labels, GCancellable *cancellable,
+run_collecting (MailsyncFolder *folder, MailsyncImapCommand *cmd, GHashTable *labels, GCancellable *cancellable,
                 GError **error)
 {
   MailsyncImapConnection *connection = _mailsync_imap_repository_get_connection (repo_of (folder));
-  MailsyncImapRequest *request = mailsync_imap_request_new (line);
+  MailsyncImapRequest *request = mailsync_imap_request_new_from_command (cmd, error);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
 
+  if (request == NULL)
+    return FALSE;
   mailsync_imap_request_set_untagged_handler (request, on_labels, labels);
   mailsync_imap_connection_send_async (connection, request, cancellable, _mailsync_store_result, &result);
   ok = mailsync_imap_connection_send_finish (connection, _mailsync_await (&result), error);
   return ok != NULL;
+}
+
+static gboolean
+fetch_all_labels (MailsyncFolder *folder, GHashTable *labels, GCancellable *cancellable, GError **error)
+{
+  MailsyncImapConnection *connection = _mailsync_imap_repository_get_connection (repo_of (folder));
+  g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_command_new (connection, "UID FETCH");
+
+  mailsync_imap_command_add_range (cmd, 1, 0, NULL);
+  mailsync_imap_command_add_raw (cmd, "(UID X-GM-LABELS)", NULL);
+  return run_collecting (folder, cmd, labels, cancellable, error);
 }
 
 static void
@@ -54,7 +67,7 @@ fetch_labels_job (GTask *task, gpointer source, gpointer task_data, GCancellable
 
   if (!_mailsync_imap_repository_ensure_connected (repo_of (folder), cancellable, &error) ||
       !_mailsync_imap_folder_ensure_selected (MAILSYNC_IMAP_FOLDER (folder), cancellable, &error) ||
-      !run_collecting (folder, "UID FETCH 1:* (UID X-GM-LABELS)", labels, cancellable, &error))
+      !fetch_all_labels (folder, labels, cancellable, &error))
     {
       g_task_return_error (task, error);
       return;
@@ -86,14 +99,37 @@ _mailsync_imap_folder_fetch_labels_finish (MailsyncFolder *folder,
 
 typedef struct
 {
-  char *line;
+  guint32 *uids;
+  guint    n_uids;
+  char     sign;
+  GStrv    labels;
 } StoreArgs;
 
 static void
 store_args_free (StoreArgs *args)
 {
-  g_free (args->line);
+  g_free (args->uids);
+  g_strfreev (args->labels);
   g_free (args);
+}
+
+/* UID STORE set [+-]X-GM-LABELS ("label" ...): each label a string,
+ * quoted as offlineimap's imaputil.quote() sends it (or a literal when it
+ * cannot be quoted); sign 0 replaces the labels
+ * (GmailFolder.savemessagelabels). */
+static MailsyncImapCommand *
+store_labels_command (MailsyncImapConnection *connection, const StoreArgs *args)
+{
+  MailsyncImapCommand *cmd = _mailsync_imap_command_new (connection, "UID STORE");
+
+  mailsync_imap_command_add_seqset (cmd, args->uids, args->n_uids, NULL);
+  mailsync_imap_command_add_atom (cmd, args->sign == '+' ? "+X-GM-LABELS"
+                                       : args->sign == '-' ? "-X-GM-LABELS" : "X-GM-LABELS", NULL);
+  mailsync_imap_command_begin_list (cmd, NULL);
+  for (guint i = 0; args->labels != NULL && args->labels[i] != NULL; i++)
+    mailsync_imap_command_add_string (cmd, args->labels[i], -1, NULL);
+  mailsync_imap_command_end_list (cmd, NULL);
+  return cmd;
 }
 
 static void
@@ -101,31 +137,23 @@ store_labels_job (GTask *task, gpointer source, gpointer task_data, GCancellable
 {
   MailsyncFolder *folder = source;
   StoreArgs *args = task_data;
+  g_autoptr(MailsyncImapCommand) cmd = NULL;
   g_autoptr(GHashTable) labels = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_strfreev);
   GError *error = NULL;
 
   if (!_mailsync_imap_repository_ensure_connected (repo_of (folder), cancellable, &error) ||
-      !_mailsync_imap_folder_ensure_selected (MAILSYNC_IMAP_FOLDER (folder), cancellable, &error) ||
-      !run_collecting (folder, args->line, labels, cancellable, &error))
+      !_mailsync_imap_folder_ensure_selected (MAILSYNC_IMAP_FOLDER (folder), cancellable, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  cmd = store_labels_command (_mailsync_imap_repository_get_connection (repo_of (folder)), args);
+  if (!run_collecting (folder, cmd, labels, cancellable, &error))
     {
       g_task_return_error (task, error);
       return;
     }
   g_task_return_boolean (task, TRUE);
-}
-
-/* A label as offlineimap's imaputil.quote() sends it: always quoted. */
-static void
-append_quoted (GString *out, const char *label)
-{
-  g_string_append_c (out, '"');
-  for (const char *p = label; *p; p++)
-    {
-      if (*p == '"' || *p == '\\')
-        g_string_append_c (out, '\\');
-      g_string_append_c (out, *p);
-    }
-  g_string_append_c (out, '"');
 }
 
 void
@@ -140,19 +168,11 @@ _mailsync_imap_folder_store_labels_async (MailsyncFolder      *folder,
 {
   GTask *task = g_task_new (folder, cancellable, callback, user_data);
   StoreArgs *args = g_new0 (StoreArgs, 1);
-  g_autofree char *set = mailsync_imap_format_seqset (uids, n_uids);
-  GString *line = g_string_new (NULL);
 
-  /* sign 0: replace the labels (GmailFolder.savemessagelabels) */
-  g_string_printf (line, "UID STORE %s %sX-GM-LABELS (", set, sign == '+' ? "+" : sign == '-' ? "-" : "");
-  for (guint i = 0; labels != NULL && labels[i] != NULL; i++)
-    {
-      if (i > 0)
-        g_string_append_c (line, ' ');
-      append_quoted (line, labels[i]);
-    }
-  g_string_append_c (line, ')');
-  args->line = g_string_free (line, FALSE);
+  args->uids = g_memdup2 (uids, n_uids * sizeof (guint32));
+  args->n_uids = n_uids;
+  args->sign = sign;
+  args->labels = g_strdupv ((char **) labels);
   g_task_set_task_data (task, args, (GDestroyNotify) store_args_free);
   g_task_set_source_tag (task, _mailsync_imap_folder_store_labels_async);
   _mailsync_worker_run (_mailsync_imap_repository_get_worker (repo_of (folder)), task, store_labels_job);
@@ -201,8 +221,8 @@ fetch_message_ids_job (GTask *task, gpointer source, gpointer task_data, GCancel
   g_autoptr(MailsyncImapRequest) request = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
-  g_autofree char *line = g_strdup_printf ("UID FETCH %s (UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])",
-                                           (const char *) task_data);
+  g_autoptr(GArray) uids = task_data != NULL ? g_array_ref (task_data) : NULL;
+  g_autoptr(MailsyncImapCommand) cmd = NULL;
   GError *error = NULL;
 
   if (!_mailsync_imap_repository_ensure_connected (repo_of (folder), cancellable, &error) ||
@@ -212,7 +232,14 @@ fetch_message_ids_job (GTask *task, gpointer source, gpointer task_data, GCancel
       return;
     }
   connection = _mailsync_imap_repository_get_connection (repo_of (folder));
-  request = mailsync_imap_request_new (line);
+  cmd = _mailsync_imap_command_new (connection, "UID FETCH");
+  mailsync_imap_command_add_seqset (cmd, (const guint32 *) uids->data, uids->len, NULL);
+  mailsync_imap_command_add_raw (cmd, "(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])", NULL);
+  if ((request = mailsync_imap_request_new_from_command (cmd, &error)) == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
   mailsync_imap_request_set_untagged_handler (request, on_header, headers);
   mailsync_imap_connection_send_async (connection, g_steal_pointer (&request), cancellable,
                                        _mailsync_store_result, &result);
@@ -234,12 +261,11 @@ _mailsync_imap_folder_fetch_message_ids_async (MailsyncFolder      *folder,
                                                gpointer             user_data)
 {
   GTask *task = g_task_new (folder, cancellable, callback, user_data);
-  GString *set = g_string_new (NULL);
+  GArray *set = g_array_sized_new (FALSE, FALSE, sizeof (guint32), n_uids);
 
-  for (guint i = 0; i < n_uids; i++)
-    g_string_append_printf (set, "%s%u", i > 0 ? "," : "", uids[i]);
+  g_array_append_vals (set, uids, n_uids);
   g_task_set_source_tag (task, _mailsync_imap_folder_fetch_message_ids_async);
-  g_task_set_task_data (task, g_string_free (set, FALSE), g_free);
+  g_task_set_task_data (task, set, (GDestroyNotify) g_array_unref);
   _mailsync_worker_run (_mailsync_imap_repository_get_worker (repo_of (folder)), task, fetch_message_ids_job);
   g_object_unref (task);
 }

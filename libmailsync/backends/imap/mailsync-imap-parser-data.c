@@ -64,6 +64,7 @@ static const struct
   { "UNSEEN", MAILSYNC_IMAP_STATUS_ITEM_UNSEEN, G_STRUCT_OFFSET (MailsyncImapStatusData, unseen), FALSE },
   { "HIGHESTMODSEQ", MAILSYNC_IMAP_STATUS_ITEM_HIGHESTMODSEQ, G_STRUCT_OFFSET (MailsyncImapStatusData, highestmodseq), TRUE },
   { "SIZE", MAILSYNC_IMAP_STATUS_ITEM_SIZE, G_STRUCT_OFFSET (MailsyncImapStatusData, size), TRUE },
+  { "APPENDLIMIT", MAILSYNC_IMAP_STATUS_ITEM_APPENDLIMIT, G_STRUCT_OFFSET (MailsyncImapStatusData, appendlimit), TRUE },
 };
 
 static gboolean
@@ -75,6 +76,13 @@ status_item (Ctx *x, MailsyncImapStatusData *st, GError **error)
 
   if (name == NULL || !mailsync_imap_cursor_sp (C, error))
     return FALSE;
+  /* RFC 7889 §4: "APPENDLIMIT" SP (number / nil), NIL for no limit */
+  if (g_ascii_strcasecmp (name, "APPENDLIMIT") == 0 && mailsync_imap_cursor_keyword (C, "NIL"))
+    {
+      st->appendlimit = 0;
+      st->present |= MAILSYNC_IMAP_STATUS_ITEM_APPENDLIMIT;
+      return TRUE;
+    }
   for (i = 0; i < G_N_ELEMENTS (status_items); i++)
     if (g_ascii_strcasecmp (name, status_items[i].name) == 0)
       {

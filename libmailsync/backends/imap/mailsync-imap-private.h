@@ -63,8 +63,13 @@ void  _mailsync_imap_repository_set_oauth2 (MailsyncImapRepository *self,
                                             const char             *access_token,
                                             MailsyncOAuth2         *refresher);
 
-/* A mailbox name as an IMAP astring: quoted (RFC 3501 §4.3) with mUTF-7
- * already applied by the caller. */
-char *_mailsync_imap_quote (const char *text);
+/* A command builder for @connection (may be NULL): under UTF8=ACCEPT its
+ * strings, mailbox names among them, may be UTF-8. @name is the caller's
+ * constant command words. */
+MailsyncImapCommand *_mailsync_imap_command_new (MailsyncImapConnection *connection, const char *name);
+/* @verb (LIST, LSUB, XLIST) with the reference (NULL: "") and the
+ * pattern "*", both quoted strings, as they have always been sent. */
+MailsyncImapCommand *_mailsync_imap_list_command (MailsyncImapConnection *connection, const char *verb,
+                                                  const char *reference);
 
 G_END_DECLS

@@ -57,8 +57,8 @@ keepalive_tick (gpointer user_data)
 
   if (self->connection != NULL && mailsync_imap_connection_is_open (self->connection) &&
       mailsync_imap_connection_get_idle_time (self->connection) >= (gint64) self->keepalive * G_USEC_PER_SEC)
-    mailsync_imap_connection_send_async (self->connection, mailsync_imap_request_new ("NOOP"), NULL, noop_done,
-                                         NULL);
+    mailsync_imap_connection_send_async (self->connection, mailsync_imap_request_new_simple ("NOOP", NULL), NULL,
+                                         noop_done, NULL);
   return G_SOURCE_CONTINUE;
 }
 /* ---- asking the user (MailsyncInteraction) ------------------------------------ */
@@ -589,7 +589,7 @@ close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
   if (self->connection && mailsync_imap_connection_is_open (self->connection))
     {
       g_autoptr(MailsyncImapResponse) ok =
-        _mailsync_imap_repository_run (self, mailsync_imap_request_new ("LOGOUT"), cancellable, NULL);
+        _mailsync_imap_repository_run (self, mailsync_imap_request_new_simple ("LOGOUT", NULL), cancellable, NULL);
     }
   if (self->connection)
     mailsync_imap_connection_close (self->connection);

@@ -176,12 +176,15 @@ info_status_done (GObject *source, GAsyncResult *result, gpointer user_data)
   data->pending--;
 }
 
+/* The request for @cmd (freed here), its untagged answers collected in @data. */
 static MailsyncImapRequest *
-info_request (InfoData *data, const char *line)
+info_request (InfoData *data, MailsyncImapCommand *cmd, GError **error)
 {
-  MailsyncImapRequest *request = mailsync_imap_request_new (line);
+  g_autoptr(MailsyncImapCommand) owned = cmd;
+  MailsyncImapRequest *request = mailsync_imap_request_new_from_command (owned, error);
 
-  mailsync_imap_request_set_untagged_handler (request, info_untagged, data);
+  if (request != NULL)
+    mailsync_imap_request_set_untagged_handler (request, info_untagged, data);
   return request;
 }
 
@@ -192,8 +195,8 @@ list_folder_info_job (GTask *task, gpointer source, gpointer task_data, GCancell
   MailsyncImapConnection *connection;
   g_autoptr(GError) error = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
-  g_autofree char *reference = _mailsync_imap_quote (self->reference ? self->reference : "");
-  g_autofree char *line = NULL;
+  MailsyncImapCommand *cmd;
+  MailsyncImapRequest *request;
   g_auto(InfoData) data = { self, g_ptr_array_new_with_free_func ((GDestroyNotify) info_entry_free),
                             g_hash_table_new (g_str_hash, g_str_equal), NULL, 0, NULL };
   gboolean extended, list_status, special_use;
@@ -211,14 +214,24 @@ list_folder_info_job (GTask *task, gpointer source, gpointer task_data, GCancell
   if (extended)
     /* RFC 5258 + 6154 + 5819: subscriptions, children, special use and
      * the counts in one round trip. */
-    line = g_strdup_printf ("LIST %s \"*\" RETURN (SUBSCRIBED CHILDREN%s%s)", reference,
-                            special_use ? " SPECIAL-USE" : "",
-                            list_status ? " STATUS (MESSAGES UNSEEN RECENT)" : "");
+    {
+      cmd = _mailsync_imap_list_command (connection, "LIST", self->reference);
+      mailsync_imap_command_add_atom (cmd, "RETURN", NULL);
+      mailsync_imap_command_begin_list (cmd, NULL);
+      mailsync_imap_command_add_atom (cmd, "SUBSCRIBED", NULL);
+      mailsync_imap_command_add_atom (cmd, "CHILDREN", NULL);
+      if (special_use)
+        mailsync_imap_command_add_atom (cmd, "SPECIAL-USE", NULL);
+      if (list_status)
+        mailsync_imap_command_add_raw (cmd, "STATUS (MESSAGES UNSEEN RECENT)", NULL);
+      mailsync_imap_command_end_list (cmd, NULL);
+    }
   else if (!special_use && mailsync_imap_connection_has_capability (connection, "XLIST"))
-    line = g_strdup_printf ("XLIST %s \"*\"", reference);
+    cmd = _mailsync_imap_list_command (connection, "XLIST", self->reference);
   else
-    line = g_strdup_printf ("LIST %s \"*\"", reference);
-  ok = _mailsync_imap_repository_run (self, info_request (&data, line), cancellable, &error);
+    cmd = _mailsync_imap_list_command (connection, "LIST", self->reference);
+  if ((request = info_request (&data, cmd, &error)) != NULL)
+    ok = _mailsync_imap_repository_run (self, request, cancellable, &error);
   if (ok == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -227,10 +240,11 @@ list_folder_info_job (GTask *task, gpointer source, gpointer task_data, GCancell
   if (!extended)
     {
       g_autoptr(MailsyncImapResponse) lsub_ok = NULL;
-      g_autofree char *lsub = g_strdup_printf ("LSUB %s \"*\"", reference);
 
       data.lsub = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      lsub_ok = _mailsync_imap_repository_run (self, info_request (&data, lsub), cancellable, &error);
+      if ((request = info_request (&data, _mailsync_imap_list_command (connection, "LSUB", self->reference),
+                                   &error)) != NULL)
+        lsub_ok = _mailsync_imap_repository_run (self, request, cancellable, &error);
       if (lsub_ok == NULL)
         {
           g_task_return_error (task, g_steal_pointer (&error));
@@ -248,16 +262,16 @@ list_folder_info_job (GTask *task, gpointer source, gpointer task_data, GCancell
       for (guint i = 0; i < data.entries->len; i++)
         {
           InfoEntry *entry = data.entries->pdata[i];
-          g_autofree char *quoted = NULL;
-          g_autofree char *status = NULL;
 
           if (entry->flags & MAILSYNC_IMAP_LIST_NOSELECT)
             continue;
-          quoted = _mailsync_imap_quote (entry->wire);
-          status = g_strdup_printf ("STATUS %s (MESSAGES UNSEEN RECENT)", quoted);
+          cmd = _mailsync_imap_command_new (connection, "STATUS");
+          mailsync_imap_command_add_wire_mailbox (cmd, entry->wire, NULL);
+          mailsync_imap_command_add_raw (cmd, "(MESSAGES UNSEEN RECENT)", NULL);
+          if ((request = info_request (&data, cmd, data.error == NULL ? &data.error : NULL)) == NULL)
+            continue;
           data.pending++;
-          mailsync_imap_connection_send_async (connection, info_request (&data, status), cancellable,
-                                               info_status_done, &data);
+          mailsync_imap_connection_send_async (connection, request, cancellable, info_status_done, &data);
         }
       while (data.pending > 0)
         _mailsync_await_iteration ();

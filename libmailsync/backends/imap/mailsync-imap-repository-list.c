@@ -152,8 +152,8 @@ add_included_folders (MailsyncImapRepository *self, ListData *data, GCancellable
       g_autofree char *native = self->utf8_names || _mailsync_imap_is_mutf7 (given) ? NULL
                                 : mailsync_imap_utf7_encode (given, -1, NULL);
       const char *name = native != NULL ? native : given;
-      g_autofree char *quoted = _mailsync_imap_quote (encoded ? encoded : name);
-      g_autofree char *line = g_strdup_printf ("STATUS %s (UIDVALIDITY)", quoted);
+      g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_command_new (self->connection, "STATUS");
+      MailsyncImapRequest *request;
       g_autoptr(MailsyncImapResponse) ok = NULL;
       g_autoptr(GError) local_error = NULL;
       gboolean listed = FALSE;
@@ -162,7 +162,11 @@ add_included_folders (MailsyncImapRepository *self, ListData *data, GCancellable
         listed = strcmp (mailsync_folder_get_name (data->folders->pdata[j]), name) == 0;
       if (listed)
         continue;
-      ok = _mailsync_imap_repository_run (self, mailsync_imap_request_new (line), cancellable, &local_error);
+      mailsync_imap_command_add_wire_mailbox (cmd, encoded ? encoded : name, NULL);
+      mailsync_imap_command_add_raw (cmd, "(UIDVALIDITY)", NULL);
+      if ((request = mailsync_imap_request_new_from_command (cmd, error)) == NULL)
+        return FALSE;
+      ok = _mailsync_imap_repository_run (self, request, cancellable, &local_error);
       if (ok == NULL)
         {
           /* A connection failure spoils the listing; a NO only this one. */
@@ -190,8 +194,6 @@ list_once (MailsyncImapRepository *self, char *separator, GCancellable *cancella
 {
   MailsyncRepository *repo = MAILSYNC_REPOSITORY (self);
   g_autoptr(MailsyncImapResponse) ok = NULL;
-  g_autofree char *reference = _mailsync_imap_quote (self->reference ? self->reference : "");
-  g_autofree char *line = g_strdup_printf ("LIST %s \"*\"", reference);
   g_auto(ListData) data = { self, g_ptr_array_new_with_free_func (g_object_unref), 0, NULL, 0, NULL };
   MailsyncImapRequest *request;
 
@@ -202,7 +204,7 @@ list_once (MailsyncImapRepository *self, char *separator, GCancellable *cancella
     {
       g_autoptr(MailsyncImapResponse) ns_ok = NULL;
 
-      request = mailsync_imap_request_new ("NAMESPACE");
+      request = mailsync_imap_request_new_simple ("NAMESPACE", NULL);
       mailsync_imap_request_set_untagged_handler (request, on_namespace, &data);
       ns_ok = _mailsync_imap_repository_run (self, request, cancellable, error);
       if (ns_ok == NULL)
@@ -216,16 +218,22 @@ list_once (MailsyncImapRepository *self, char *separator, GCancellable *cancella
   if (self->subscribed_only)
     {
       g_autoptr(MailsyncImapResponse) lsub_ok = NULL;
-      g_autofree char *lsub = g_strdup_printf ("LSUB %s \"*\"", reference);
+      g_autoptr(MailsyncImapCommand) lsub = _mailsync_imap_list_command (self->connection, "LSUB", self->reference);
 
       data.subscribed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      request = mailsync_imap_request_new (lsub);
+      if ((request = mailsync_imap_request_new_from_command (lsub, error)) == NULL)
+        return NULL;
       mailsync_imap_request_set_untagged_handler (request, on_lsub, &data);
       lsub_ok = _mailsync_imap_repository_run (self, request, cancellable, error);
       if (lsub_ok == NULL)
         return NULL;
     }
-  request = mailsync_imap_request_new (line);
+  {
+    g_autoptr(MailsyncImapCommand) list = _mailsync_imap_list_command (self->connection, "LIST", self->reference);
+
+    if ((request = mailsync_imap_request_new_from_command (list, error)) == NULL)
+      return NULL;
+  }
   mailsync_imap_request_set_untagged_handler (request, on_list, &data);
   ok = _mailsync_imap_repository_run (self, request, cancellable, error);
   if (ok == NULL || !add_included_folders (self, &data, cancellable, error))

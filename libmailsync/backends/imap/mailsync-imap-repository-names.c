@@ -70,12 +70,39 @@ _mailsync_imap_repository_native_name (MailsyncImapRepository *self, const Mails
   return g_strdup (list->name_raw);
 }
 
-static char *
-wire_name (MailsyncImapRepository *self, const char *name)
+MailsyncImapCommand *
+_mailsync_imap_command_new (MailsyncImapConnection *connection, const char *name)
 {
-  g_autofree char *encoded = _mailsync_imap_repository_to_wire (self, name);
+  MailsyncImapCommandFlags flags = MAILSYNC_IMAP_COMMAND_NONE;
+  MailsyncImapCommand *cmd;
 
-  return _mailsync_imap_quote (encoded ? encoded : name);
+  /* without UTF8=ACCEPT an 8-bit string must go as a literal */
+  if (connection != NULL && mailsync_imap_connection_get_utf8_accept (connection))
+    flags |= MAILSYNC_IMAP_COMMAND_UTF8_ACCEPT;
+  cmd = mailsync_imap_command_new (NULL, name, flags, NULL);
+  /* the words are the caller's constants */
+  g_return_val_if_fail (cmd != NULL, mailsync_imap_command_new (NULL, "NOOP", flags, NULL));
+  return cmd;
+}
+
+MailsyncImapCommand *
+_mailsync_imap_list_command (MailsyncImapConnection *connection, const char *verb, const char *reference)
+{
+  MailsyncImapCommand *cmd = _mailsync_imap_command_new (connection, verb);
+
+  mailsync_imap_command_add_string (cmd, reference != NULL ? reference : "", -1, NULL);
+  mailsync_imap_command_add_string (cmd, "*", -1, NULL);
+  return cmd;
+}
+
+/* CREATE or DELETE of the folder named @wire on the wire. */
+static MailsyncImapRequest *
+name_request (MailsyncImapRepository *self, const char *verb, const char *wire, GError **error)
+{
+  g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_command_new (self->connection, verb);
+
+  mailsync_imap_command_add_wire_mailbox (cmd, wire, NULL);
+  return mailsync_imap_request_new_from_command (cmd, error);
 }
 
 static void
@@ -84,8 +111,7 @@ create_folder_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
   MailsyncImapRepository *self = source;
   MailsyncRepository *repo = source;
   const char *name = task_data;
-  g_autofree char *quoted = wire_name (self, name);
-  g_autofree char *line = g_strdup_printf ("CREATE %s", quoted);
+  MailsyncImapRequest *request;
   g_autoptr(MailsyncImapResponse) ok = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *encoded = _mailsync_imap_repository_to_wire (self, name);
@@ -111,7 +137,8 @@ create_folder_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  ok = _mailsync_imap_repository_run (self, mailsync_imap_request_new (line), cancellable, &error);
+  if ((request = name_request (self, "CREATE", encoded ? encoded : name, &error)) != NULL)
+    ok = _mailsync_imap_repository_run (self, request, cancellable, &error);
   /* RFC 5530 [ALREADYEXISTS]: someone else made it; that is fine. */
   if (ok == NULL && !(error && strstr (error->message, "[ALREADYEXISTS]")))
     {
@@ -143,14 +170,16 @@ static void
 delete_folder_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   MailsyncImapRepository *self = source;
-  g_autofree char *quoted = wire_name (self, task_data);
-  g_autofree char *line = g_strdup_printf ("DELETE %s", quoted);
+  /* the wire name as the folder was known before connecting */
+  g_autofree char *encoded = _mailsync_imap_repository_to_wire (self, task_data);
+  MailsyncImapRequest *request;
   g_autoptr(MailsyncImapResponse) ok = NULL;
   g_autoptr(GError) error = NULL;
 
   g_atomic_pointer_set (&self->selected, NULL);
-  if (_mailsync_imap_repository_ensure_connected (self, cancellable, &error))
-    ok = _mailsync_imap_repository_run (self, mailsync_imap_request_new (line), cancellable, &error);
+  if (_mailsync_imap_repository_ensure_connected (self, cancellable, &error) &&
+      (request = name_request (self, "DELETE", encoded ? encoded : task_data, &error)) != NULL)
+    ok = _mailsync_imap_repository_run (self, request, cancellable, &error);
   if (ok == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else

@@ -310,21 +310,6 @@ _mailsync_imap_repository_get_expunge (MailsyncImapRepository *self)
   return self->expunge;
 }
 
-char *
-_mailsync_imap_quote (const char *text)
-{
-  GString *out = g_string_new ("\"");
-
-  for (const char *p = text; *p; p++)
-    {
-      if (*p == '"' || *p == '\\')
-        g_string_append_c (out, '\\');
-      g_string_append_c (out, *p);
-    }
-  g_string_append_c (out, '"');
-  return g_string_free (out, FALSE);
-}
-
 /* ---- the repository contract --------------------------------------------- */
 
 /* Every operation is a job on the repository's worker (mailsync-worker.h):

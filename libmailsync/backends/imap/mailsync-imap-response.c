@@ -672,6 +672,8 @@ append_status (GString *s, const MailsyncImapStatusData *st)
     g_string_append_printf (s, " HIGHESTMODSEQ=%" G_GUINT64_FORMAT, st->highestmodseq);
   if (st->present & MAILSYNC_IMAP_STATUS_ITEM_SIZE)
     g_string_append_printf (s, " SIZE=%" G_GUINT64_FORMAT, st->size);
+  if (st->present & MAILSYNC_IMAP_STATUS_ITEM_APPENDLIMIT)
+    g_string_append_printf (s, " APPENDLIMIT=%" G_GUINT64_FORMAT, st->appendlimit);
 }
 
 static void

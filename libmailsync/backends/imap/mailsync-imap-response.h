@@ -153,6 +153,7 @@ typedef enum
   MAILSYNC_IMAP_STATUS_ITEM_UNSEEN        = 1 << 4,
   MAILSYNC_IMAP_STATUS_ITEM_HIGHESTMODSEQ = 1 << 5,
   MAILSYNC_IMAP_STATUS_ITEM_SIZE          = 1 << 6,
+  MAILSYNC_IMAP_STATUS_ITEM_APPENDLIMIT   = 1 << 7,  /* RFC 7889 */
 } MailsyncImapStatusItems;
 
 typedef struct
@@ -162,6 +163,7 @@ typedef struct
   MailsyncImapStatusItems present;
   guint32                 messages, recent, uidnext, uidvalidity, unseen;
   guint64                 highestmodseq, size;
+  guint64                 appendlimit;  /* 0: NIL, no limit */
 } MailsyncImapStatusData;
 
 typedef struct
