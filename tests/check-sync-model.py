@@ -12,7 +12,10 @@ runs the mailsync command (-o), sometimes first killed: at a crash point
 IMAP <-> Maildir sync with this status backend passes) or by SIGKILL once
 its output has reached a random number of lines (a point in the program's
 progress, not in time: no sleep guesses the machine's speed). A clean run
-follows every killed one. After each clean run both sides must hold
+follows every killed one; between the two, the user goes on (new messages,
+flag changes and deletions on both sides, on the messages and folders the
+killed run had nothing to do with, see user_ops_after_kill), so that a
+crash followed by user activity is covered. After each clean run both sides must hold
 exactly what offlineimap's three-way rules give
 (/work/shared/reference/offlineimap.md 5.5): every message once per
 folder on each side, nothing lost that the user did not delete,
@@ -192,7 +195,8 @@ class Account:
         self.count = 0
         self.log = []
         self.steps = crash_steps(self.backend)
-        self.stats = {"rounds": 0, "crash-at": 0, "crashed": 0, "kill-9": 0, "killed": 0, "runs": 0}
+        self.stats = {"rounds": 0, "crash-at": 0, "crashed": 0, "kill-9": 0, "killed": 0, "after-kill": 0,
+                      "runs": 0}
 
     # --- the two sides as they are -------------------------------------
 
@@ -272,11 +276,19 @@ class Account:
         assert typ == "OK" and len(data[0].split()) == 1, (folder, msgid, data)
         return data[0].decode()
 
-    def server_ops(self, conn, count, touched_local, moved):
+    def server_ops(self, conn, count, touched_local, moved, settled=None):
+        """@count random operations on the server; with @settled (after a
+        killed run), only APPEND to the folders both sides had at the last
+        clean sync, STORE and EXPUNGE of the messages in @settled."""
         for _ in range(count):
             folders = sorted(self.model.remote)
             nonempty = [f for f in folders if self.model.remote[f]]
             op = self.rng.choice(["append", "append", "store", "store", "expunge", "move", "create"])
+            if settled is not None:
+                folders = [f for f in folders if f in self.model.base and f in self.model.local]
+                nonempty = sorted({f for f, _ in settled})
+                if op in ("move", "create"):
+                    op = "append"
             if op in ("store", "expunge", "move") and not nonempty:
                 op = "append"
             if op == "append":
@@ -289,7 +301,7 @@ class Account:
                 self.log.append("server: APPEND %s to %s flags '%s'" % (msgid, folder, flags))
             elif op == "store":
                 folder = self.rng.choice(nonempty)
-                msgid = self.rng.choice(sorted(self.model.remote[folder]))
+                msgid = self.rng.choice(self.choices(self.model.remote, folder, settled))
                 flags = self.random_flags()
                 uid = self.uid_of(conn, folder, msgid)
                 typ, data = conn.uid("STORE", uid, "FLAGS.SILENT",
@@ -300,7 +312,9 @@ class Account:
                 self.model.remote[folder][msgid] = flags
             elif op == "expunge":
                 folder = self.rng.choice(nonempty)
-                msgid = self.rng.choice(sorted(self.model.remote[folder]))
+                msgid = self.rng.choice(self.choices(self.model.remote, folder, settled))
+                if settled is not None:
+                    settled.discard((folder, msgid))
                 uid = self.uid_of(conn, folder, msgid)
                 typ, data = conn.uid("STORE", uid, "+FLAGS.SILENT", "(\\Deleted)")
                 assert typ == "OK", data
@@ -331,11 +345,23 @@ class Account:
                 self.model.remote[folder] = {}
                 self.log.append("server: CREATE %s" % folder)
 
-    def local_ops(self, count, touched_local, moved):
+    def choices(self, side, folder, settled):
+        return sorted(m for m in side[folder] if settled is None or (folder, m) in settled)
+
+    def local_ops(self, count, touched_local, moved, settled=None):
+        """@count random operations on the Maildir; with @settled (after a
+        killed run), only new messages in the folders both sides had at
+        the last clean sync, flag changes and deletions of the messages in
+        @settled."""
         for _ in range(count):
             folders = sorted(self.model.local)
             candidates = [(f, m) for f in folders for m in sorted(self.model.local[f]) if m not in moved]
             op = self.rng.choice(["new", "new", "flags", "flags", "delete", "folder"])
+            if settled is not None:
+                folders = [f for f in folders if f in self.model.base and f in self.model.remote]
+                candidates = [(f, m) for f, m in candidates if (f, m) in settled]
+                if op == "folder":
+                    op = "new"
             if op in ("flags", "delete") and not candidates:
                 op = "new"
             if op == "new":
@@ -363,6 +389,8 @@ class Account:
                 os.unlink(self.local_path(folder, msgid))
                 del self.model.local[folder][msgid]
                 touched_local.add((folder, msgid))
+                if settled is not None:
+                    settled.discard((folder, msgid))
                 self.log.append("local: delete %s from %s" % (msgid, folder))
             else:
                 free = [f for f in NEW_FOLDERS if f not in self.model.local]
@@ -480,6 +508,36 @@ class Account:
                     words += step_words
         return [s for s in self.steps if any(w in s for w in words)]
 
+    def user_ops_after_kill(self, touched_local, moved):
+        """The user goes on between a killed run and the next: new
+        messages on both sides, flag changes and deletions on both sides.
+        Only where the killed run's partial work leaves one expected state:
+        the messages no operation of the round touched (the same on the
+        server, locally and at the last clean sync, so that the killed run
+        had nothing to do for them and their status rows are the last
+        clean sync's), and the folders both sides had then; a message the
+        killed run may have copied, deleted or re-flagged half-way has no
+        single three-way base to change it from."""
+        self.stats["after-kill"] += 1
+        self.log.append("after the kill:")
+        settled = set()
+        for folder, msgs in self.model.base.items():
+            for msgid, flags in msgs.items():
+                if msgid not in moved and (folder, msgid) not in touched_local and \
+                        self.model.remote.get(folder, {}).get(msgid) == flags and \
+                        self.model.local.get(folder, {}).get(msgid) == flags:
+                    settled.add((folder, msgid))
+        conn = self.imap()
+        try:
+            self.server_ops(conn, self.rng.randint(1, 3), touched_local, moved, settled)
+        finally:
+            conn.logout()
+        # A message the server changed now is settled no more for the
+        # local side's choice, except for the both-sides rules the rounds
+        # already cover (flags merged per flag, a deletion beats a flag
+        # change): it stays a candidate.
+        self.local_ops(self.rng.randint(1, 3), touched_local, moved, settled)
+
     def round(self, n):
         self.log.append("round %d:" % n)
         touched_local, moved = set(), set()
@@ -494,6 +552,7 @@ class Account:
         self.local_ops(self.rng.randint(1, 4), touched_local, moved)
 
         kind = self.rng.choice(["clean", "crash-at", "crash-at", "kill-9", "kill-9"])
+        interrupted = False
         if kind == "crash-at":
             # Mostly a step this round's changes pass (any step of the
             # sources otherwise), and mostly its first passage: a step
@@ -510,6 +569,7 @@ class Account:
                 self.log.append("run: MAILSYNC_CRASH_AT=%s -> exit %d" % (step, rc))
                 if rc == 77:
                     self.stats["crashed"] += 1
+                    interrupted = True
                 elif rc != 0:
                     return self.fail("round %d: run with MAILSYNC_CRASH_AT=%s" % (n, step),
                                      "exit %d, neither the crash (77) nor success: %s" % (rc, out[-1500:]))
@@ -524,8 +584,11 @@ class Account:
                 lines, "killed" if killed else "ended first, exit %d" % rc))
             if killed:
                 self.stats["killed"] += 1
+                interrupted = True
             elif rc != 0:
                 return self.fail("round %d: run to be killed" % n, "exit %d: %s" % (rc, out[-1500:]))
+        if interrupted:
+            self.user_ops_after_kill(touched_local, moved)
         rc, out = self.run()
         self.log.append("run: clean -> exit %d" % rc)
         if rc != 0:
@@ -569,9 +632,9 @@ class Account:
             return False
         s = self.stats
         check("seed %d (%s status): %d rounds converge to the three-way model; %d crash-point runs "
-              "(%d crashed), %d SIGKILL runs (%d killed), %d runs"
+              "(%d crashed), %d SIGKILL runs (%d killed), user operations after %d of the kills, %d runs"
               % (self.seed, self.backend, s["rounds"], s["crash-at"], s["crashed"], s["kill-9"],
-                 s["killed"], s["runs"]), True)
+                 s["killed"], s["after-kill"], s["runs"]), True)
         return True
 
 
@@ -589,7 +652,7 @@ def main():
     root = tempfile.mkdtemp(prefix="mailsync-model-", dir="/tmp")
     os.chmod(root, 0o755)
     server = None
-    totals = {"rounds": 0, "crash-at": 0, "crashed": 0, "kill-9": 0, "killed": 0, "runs": 0}
+    totals = {"rounds": 0, "crash-at": 0, "crashed": 0, "kill-9": 0, "killed": 0, "after-kill": 0, "runs": 0}
     try:
         users = [("model%d" % s, "pw-model%d" % s) for s in seeds]
         server = mailsync_tap.Dovecot(os.path.join(root, "dovecot"), users)
@@ -605,9 +668,9 @@ def main():
             server.stop()
         shutil.rmtree(root, ignore_errors=True)
     print("# %d seeds, %d rounds, %d crash-point runs (%d crashed), %d SIGKILL runs (%d killed), "
-          "%d mailsync runs in %.0f s" % (len(seeds), totals["rounds"], totals["crash-at"], totals["crashed"],
-                                          totals["kill-9"], totals["killed"], totals["runs"],
-                                          time.monotonic() - started))
+          "user operations after %d kills, %d mailsync runs in %.0f s"
+          % (len(seeds), totals["rounds"], totals["crash-at"], totals["crashed"], totals["kill-9"],
+             totals["killed"], totals["after-kill"], totals["runs"], time.monotonic() - started))
     return TAP.finish()
 
 
