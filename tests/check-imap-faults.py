@@ -477,7 +477,7 @@ def limit_at(verb_re, kind, limit, line_re=None):
 def scenario_throttled_outside(root):
     """Item 9 outside a folder's messages, where the engine's
     reopen-and-resume of a folder does not reach: a NO [THROTTLED] to the
-    LIST (twice), a BYE with a retry hint to the LIST, the same BYE
+    LIST (twice), a BYE with a retry hint to the login, to the LIST, and
     between two folders (to the next folder's SELECT), a NO [THROTTLED] to
     the CREATE of a folder that exists only locally (twice); two runs,
     two kinds of limit each. Each run waits
@@ -521,8 +521,11 @@ def scenario_throttled_outside(root):
     # (the refused commands and how often each is sent in all)
     cases = (("list-create-no", both(limit_at("^LIST$", "no", 2), limit_at("^CREATE$", "no", 2)),
               (("^LIST ", 3), ("^CREATE ", 3))),
-             ("list-between-folders-bye", both(limit_at("^LIST$", "bye", 1), limit_at("^SELECT$", "bye", 1, "Zeta")),
-              (("^LIST ", 2), ("^SELECT \"?Zeta", 2))))
+             ("login-list-between-folders-bye",
+              both(limit_at("^(LOGIN|AUTHENTICATE)$", "bye", 1), limit_at("^LIST$", "bye", 1),
+                   limit_at("^SELECT$", "bye", 1, "Zeta")),
+              # a login on each of the 4 connections
+              (("^(LOGIN|AUTHENTICATE) ", 4), ("^LIST ", 2), ("^SELECT \"?Zeta", 2))))
     for case, hook, refused in cases:
         server = filled_server(("Zeta",))
         server.mailboxes["Zeta"].uidnext = 200
@@ -544,7 +547,7 @@ def scenario_throttled_outside(root):
             if case.endswith("-bye"):
                 # the command after each BYE opens the next connection
                 check("%s: a new connection after each BYE, after the server's suggested wait" % name,
-                      len(server.connect_times) == 3 and all(g >= hint for g in gaps(server.connect_times)),
+                      len(server.connect_times) == 4 and all(g >= hint for g in gaps(server.connect_times)),
                       (gaps(server.connect_times), hint))
                 bodies = server.commands(r"^UID FETCH \d+ \(UID BODY")
                 check("%s: resumes where it stopped: no message fetched twice" % name,
