@@ -8,6 +8,7 @@
 #include "mailsync-worker.h"
 
 #include <signal.h>
+#include <string.h>
 
 /* What a failure of the transport was, in words a user can act on
  * (issue 12 item 6): a reset, a refusal, a timeout, a name that does not
@@ -61,11 +62,46 @@ ignore_sigpipe (void)
     }
 }
 
+/* offlineimap's proxy value, TYPE:HOST:PORT with PySocks' type names
+ * (accounts.py splits it at ':' and looks the type up in the socks
+ * module), as the URI of a GIO proxy. PySocks resolves the server's name
+ * on the proxy by default (rdns), so SOCKS4 is SOCKS4a here, and SOCKS5
+ * sends the name too (GIO's socks5 does); HTTP is a CONNECT proxy. An
+ * IPv6 literal cannot be written in that syntax, as in offlineimap. */
+char *
+_mailsync_net_proxy_uri (const char  *value,
+                         GError     **error)
+{
+  static const struct { const char *type, *scheme; } types[] = {
+    { "SOCKS5", "socks5" }, { "SOCKS4", "socks4a" }, { "HTTP", "http" },
+  };
+  g_auto(GStrv) parts = g_strsplit (value, ":", -1);
+  guint64 port;
+
+  if (g_strv_length (parts) != 3 || *parts[1] == '\0' ||
+      !g_ascii_string_to_unsigned (parts[2], 10, 1, 65535, &port, NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "proxy '%s' is not TYPE:HOST:PORT (for example SOCKS5:localhost:1080)", value);
+      return NULL;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    if (strcmp (parts[0], types[i].type) == 0)
+      return g_strdup_printf ("%s://%s:%u", types[i].scheme, parts[1], (guint) port);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+               "proxy '%s': unknown proxy type '%s' (SOCKS5, SOCKS4 or HTTP)", value, parts[0]);
+  return NULL;
+}
+
+/* @proxy: NULL for GIO's default resolver (as before the option), or a
+ * URI from _mailsync_net_proxy_uri(), through which @host is reached; the
+ * proxy resolves the name. */
 GIOStream *
 _mailsync_net_connect (const char    *host,
                        guint16        port,
                        GSocketFamily  family,
                        guint          timeout,
+                       const char    *proxy,
                        GCancellable  *cancellable,
                        GError       **error)
 {
@@ -78,6 +114,12 @@ _mailsync_net_connect (const char    *host,
     g_socket_client_set_timeout (client, timeout);
   /* offlineimap's ipv6 = yes/no: only addresses of that family are tried */
   g_socket_client_set_family (client, family);
+  if (proxy != NULL)
+    {
+      g_autoptr(GProxyResolver) resolver = g_simple_proxy_resolver_new (proxy, NULL);
+
+      g_socket_client_set_proxy_resolver (client, resolver);
+    }
   g_socket_client_connect_to_host_async (client, host, port, cancellable,
                                          _mailsync_store_result, &result);
   connection = g_socket_client_connect_to_host_finish (client, _mailsync_await (&result), &local_error);
@@ -88,7 +130,10 @@ _mailsync_net_connect (const char    *host,
       /* GIO's text repeats the address ("Could not connect to h: ..."):
        * the fault first, its text after for the details (the resolver's
        * reason). */
-      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) && timeout > 0)
+      if (proxy != NULL)
+        g_set_error (error, local_error->domain, local_error->code, "Cannot connect to %s:%u through proxy %s: %s",
+                     host, port, proxy, local_error->message);
+      else if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) && timeout > 0)
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                      "Cannot connect to %s:%u: timed out after %u seconds (socktimeout)",
                      host, port, timeout);

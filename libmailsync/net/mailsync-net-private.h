@@ -16,7 +16,11 @@ GIOStream  *_mailsync_net_connect       (const char    *host,
                                          guint16        port,
                                          GSocketFamily  family,
                                          guint          timeout,
+                                         const char    *proxy,
                                          GCancellable  *cancellable,
+                                         GError       **error);
+
+char       *_mailsync_net_proxy_uri     (const char    *value,
                                          GError       **error);
 
 /* `/bin/sh -c @command` with its stdout and stdin as one stream; the

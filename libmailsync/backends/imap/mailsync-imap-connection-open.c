@@ -259,7 +259,7 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
   else if (s->transport_tunnel)
     stream = _mailsync_net_spawn_tunnel (s->transport_tunnel, &self->tunnel, error);
   else
-    stream = _mailsync_net_connect (s->host, s->port, s->family, s->timeout, cancellable, error);
+    stream = _mailsync_net_connect (s->host, s->port, s->family, s->timeout, s->proxy, cancellable, error);
   if (stream == NULL)
     return FALSE;
   use_stream (self, stream);

@@ -48,6 +48,7 @@ mailsync_imap_settings_copy (const MailsyncImapSettings *settings)
   s->preauth_tunnel = g_strdup (settings->preauth_tunnel);
   s->transport_tunnel = g_strdup (settings->transport_tunnel);
   s->authzid = g_strdup (settings->authzid);
+  s->proxy = g_strdup (settings->proxy);
   return s;
 }
 
@@ -67,6 +68,7 @@ mailsync_imap_settings_free (MailsyncImapSettings *settings)
   g_free (settings->authzid);
   g_free (settings->preauth_tunnel);
   g_free (settings->transport_tunnel);
+  g_free (settings->proxy);
   g_free (settings);
 }
 

@@ -39,6 +39,7 @@ typedef struct
   guint                 max_in_flight;   /* pipelined commands, 0 = 64 */
   char                 *authzid;         /* SASL PLAIN authzid (remote_identity) */
   GSocketFamily         family;          /* ipv6: IPV4/IPV6, INVALID = either */
+  char                 *proxy;           /* GIO proxy URI (offlineimap's proxy), NULL = none */
 } MailsyncImapSettings;
 
 MailsyncImapSettings *mailsync_imap_settings_new  (void);

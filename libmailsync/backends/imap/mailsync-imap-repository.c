@@ -61,6 +61,7 @@ enum
   PROP_HOLD_CONNECTION_OPEN,
   PROP_KEEPALIVE,
   PROP_UTF8_FOLDER_NAMES,
+  PROP_PROXY,
   N_PROPS
 };
 
@@ -165,6 +166,7 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
     case PROP_HOLD_CONNECTION_OPEN: self->hold = g_value_get_boolean (value); break;
     case PROP_KEEPALIVE: self->keepalive = g_value_get_uint (value); break;
     case PROP_UTF8_FOLDER_NAMES: self->utf8_names = g_value_get_boolean (value); break;
+    case PROP_PROXY: replace_string (&s->proxy, value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -207,6 +209,7 @@ mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_HOLD_CONNECTION_OPEN: g_value_set_boolean (value, self->hold); break;
     case PROP_KEEPALIVE: g_value_set_uint (value, self->keepalive); break;
     case PROP_UTF8_FOLDER_NAMES: g_value_set_boolean (value, self->utf8_names); break;
+    case PROP_PROXY: g_value_set_string (value, s->proxy); break;
     case PROP_HIDDEN_FOLDERS:
       {
         /* the keys belong to the table: the strv is a shallow copy */
@@ -654,6 +657,17 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * Since: 0.1
    */
   properties[PROP_UTF8_FOLDER_NAMES] = g_param_spec_boolean ("utf8-folder-names", NULL, NULL, FALSE, rw);
+  /**
+   * MailsyncImapRepository:proxy:
+   *
+   * The proxy every connection goes through, as a GIO proxy URI
+   * (`socks5://host:port`, `socks4a://`, `http://`; offlineimap's account
+   * option `proxy`), or %NULL to connect as GIO's default resolver says.
+   * The proxy resolves the server's name.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_PROXY] = g_param_spec_string ("proxy", NULL, NULL, NULL, rw);
   properties[PROP_START_DATE] = g_param_spec_int64 ("start-date", NULL, NULL, 0, G_MAXINT64, 0, rw);
   properties[PROP_HIDDEN_FOLDERS] = g_param_spec_boxed ("hidden-folders", NULL, NULL, G_TYPE_STRV,
                                                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
