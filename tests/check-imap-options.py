@@ -16,7 +16,8 @@ client would.
   the IMAP traffic (bytes each way, commands) of the repositories.
 - startdate: the first sync takes the messages since the date and needs
   the local folder empty; later syncs take every UID from the first one
-  on; older messages are never copied nor deleted.
+  on; older messages are never copied nor deleted.  The same on a local
+  IMAP repository, the sides swapped; refused on a Maildir.
 
 Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
@@ -459,6 +460,168 @@ def scenario_hold_connection(server, root):
                   (p.returncode, noops, syncs, "stderr: " + err[-600:]))
 
 
+def server_tags(server, user, pw, folder="INBOX"):
+    conn = imap(server, user, pw)
+    typ, _ = conn.select(quote(folder), readonly=True)
+    tags = set()
+    if typ == "OK":
+        typ, data = conn.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        for item in data:
+            if isinstance(item, tuple):
+                m = re.search(rb"Subject: (\S+)", item[1])
+                tags.add(m.group(1).decode())
+    conn.logout()
+    return tags
+
+
+def scenario_local_startdate(server, root):
+    """startdate on a local IMAP repository (offlineimap's IMAP-IMAP
+    cloning with the local folder as the partial one): the first sync
+    needs the remote folder empty and uploads the local messages since the
+    date; later syncs take every local message from the first one's UID on;
+    older local messages are never copied nor deleted."""
+    user, pw = server.new_user(0)
+    luser, lpw = server.new_user(0)
+    conn = imap(server, luser, lpw)
+    append_dated(conn, "INBOX", "old-1", "2020-01-01")
+    append_dated(conn, "INBOX", "new-1", "2024-06-01")
+    append_dated(conn, "INBOX", "old-2", "2019-05-01")  # higher UID, older date
+    conn.create("Archive")
+    append_dated(conn, "Archive", "larch-1", "2024-06-01")
+    conn.logout()
+    conn = imap(server, user, pw)
+    conn.create("Archive")
+    append_dated(conn, "Archive", "rarch-1", "2024-06-01")  # not empty: refused
+    conn.logout()
+    work = os.path.join(root, "local-startdate")
+    path = config(server, work, user, pw)
+    with open(path) as f:
+        text = f.read()
+    text = text.replace("type = Maildir\nlocalfolders = %s/Mail\n" % work,
+                        "type = IMAP\nremotehost = %s\nremoteuser = %s\nremotepass = %s\nssl = no\n%s"
+                        "startdate = 2023-01-01\n" % (server.env["DOVECOT_HOST"], luser, lpw, cfg.starttls(server)))
+    with open(path, "w") as f:
+        f.write(text)
+    p = cfg.run(path)
+    check("local startdate: the first sync uploads only the local messages since the date",
+          server_tags(server, user, pw) == {"new-1"}, (server_tags(server, user, pw), p.stderr[-800:]))
+    check("local startdate: a folder whose remote side is not empty is refused at first sync",
+          p.returncode != 0 and re.search(r"startdate on folder Archive .*must be empty at first sync",
+                                          p.stdout + p.stderr), p.stdout[-800:] + p.stderr[-800:])
+    check("local startdate: the refused folder is left alone on both sides",
+          server_tags(server, user, pw, "Archive") == {"rarch-1"} and
+          server_tags(server, luser, lpw, "Archive") == {"larch-1"},
+          (server_tags(server, user, pw, "Archive"), server_tags(server, luser, lpw, "Archive")))
+
+    conn = imap(server, luser, lpw)
+    append_dated(conn, "INBOX", "new-2", "2025-01-01")
+    conn.logout()
+    conn = imap(server, user, pw)
+    conn.select("Archive")
+    conn.store("1:*", "+FLAGS.SILENT", "(\\Deleted)")
+    conn.expunge()
+    conn.logout()
+    p = cfg.run(path)
+    check("local startdate: second sync succeeds", p.returncode == 0, p.stderr[-800:])
+    check("local startdate: later syncs take every local message from the first UID on",
+          server_tags(server, user, pw) == {"new-1", "old-2", "new-2"}, server_tags(server, user, pw))
+    check("local startdate: the emptied remote folder gets the local one since its start date",
+          server_tags(server, user, pw, "Archive") == {"larch-1"}, server_tags(server, user, pw, "Archive"))
+    p = cfg.run(path)
+    check("local startdate: third sync copies nothing", p.returncode == 0 and not cfg.copies(p), p.stdout[-500:])
+
+    # deleting everything on the remote deletes only the synced local ones
+    conn = imap(server, user, pw)
+    conn.select("INBOX")
+    conn.store("1:*", "+FLAGS.SILENT", "(\\Deleted)")
+    conn.expunge()
+    conn.logout()
+    p = cfg.run(path)
+    check("local startdate: local messages before the start UID are never deleted",
+          p.returncode == 0 and server_tags(server, luser, lpw) == {"old-1"},
+          (server_tags(server, luser, lpw), p.stderr[-600:]))
+
+    work = os.path.join(root, "local-startdate-maildir")
+    path = config(server, work, user, pw)
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text.replace("localfolders = %s/Mail\n" % work, "localfolders = %s/Mail\nstartdate = 2023-01-01\n"
+                             % work))
+    p = cfg.run(path)
+    check("local startdate on a Maildir: refused with the reason and maxage named",
+          p.returncode != 0 and "use the account's maxage instead" in p.stderr, p.stderr[-600:])
+
+
+def scenario_remove_local(server, root):
+    """remove = local (issue 11 item 7, mbsync's Remove Near): a folder
+    deleted on the server is deleted locally with its status, instead of
+    being created on the server again; a folder with a local change the
+    server never got is kept and skipped with a warning; a new local
+    folder is still created on the server; without the option the
+    deleted folder comes back on the server (offlineimap's behaviour)."""
+    user, pw = server.new_user(2)
+    conn = imap(server, user, pw)
+    for name in ("Gone", "Changed", "Kept"):
+        conn.create(name)
+        append(conn, name, "in-" + name, "\\Seen")
+    conn.logout()
+    work = os.path.join(root, "remove-local")
+    path = config(server, work, user, pw)
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text.replace("[Account Test]\n", "[Account Test]\nremove = local\n", 1))
+    p = cfg.run(path)
+    check("remove = local: the first sync succeeds", p.returncode == 0 and cfg.count_local(work, "Gone") == 1,
+          p.stderr[-600:])
+    conn = imap(server, user, pw)
+    conn.delete("Gone")
+    conn.delete("Changed")
+    conn.logout()
+    # a local change in Changed (a new message) holds that folder back
+    with open(os.path.join(work, "Mail", "Changed", "new", "1700000000.9.host"), "wb") as f:
+        f.write(imapsync.message("local-only"))
+    os.makedirs(os.path.join(work, "Mail", "NewLocal", "cur"))
+    os.makedirs(os.path.join(work, "Mail", "NewLocal", "new"))
+    os.makedirs(os.path.join(work, "Mail", "NewLocal", "tmp"))
+    p = cfg.run(path)
+    conn = imap(server, user, pw)
+    typ, data = conn.list()
+    conn.logout()
+    names = {l.decode().rsplit(" ", 1)[-1].strip('"') for l in data}
+    statuses = os.listdir(os.path.join(work, "meta", "Account-Test", "LocalStatus-sqlite"))
+    check("remove = local: the folder deleted on the server is deleted locally",
+          not os.path.exists(os.path.join(work, "Mail", "Gone")) and "Gone" not in names,
+          (os.listdir(os.path.join(work, "Mail")), names, p.stdout[-600:] + p.stderr[-600:]))
+    check("remove = local: its status is gone too", not any(n.startswith("Gone") for n in statuses), statuses)
+    check("remove = local: a folder with a local change is kept, not recreated, with a warning",
+          cfg.count_local(work, "Changed") == 2 and "Changed" not in names and
+          "has local changes the server never got" in p.stdout + p.stderr, (names, p.stdout[-800:], p.stderr[-800:]))
+    check("remove = local: a new local folder is still created on the server, the others untouched",
+          "NewLocal" in names and "Kept" in names and cfg.count_local(work, "Kept") == 1, names)
+
+    # without the option: offlineimap's behaviour, the folder comes back
+    conn = imap(server, user, pw)
+    conn.delete("Kept")
+    conn.logout()
+    with open(path, "w") as f:
+        f.write(text)
+    p = cfg.run(path)
+    conn = imap(server, user, pw)
+    typ, data = conn.list()
+    conn.logout()
+    names = {l.decode().rsplit(" ", 1)[-1].strip('"') for l in data}
+    check("remove unset: a folder deleted on the server is created there again",
+          "Kept" in names and cfg.count_local(work, "Kept") == 1, (names, p.stderr[-500:]))
+
+    with open(path, "w") as f:
+        f.write(text.replace("[Account Test]\n", "[Account Test]\nremove = both\n", 1))
+    p = cfg.run(path)
+    check("remove = both: refused, saying why", p.returncode != 0 and "only 'local' is supported" in p.stderr,
+          p.stderr[-500:])
+
+
 def main():
     if os.geteuid() != 0 or not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs root and dovecot-imapd")
@@ -471,7 +634,8 @@ def main():
     server = cfg.Server(root)
     cfg.SERVER = server
     try:
-        for scenario in (scenario_expunge_no, scenario_subscribed_only, scenario_startdate,
+        for scenario in (scenario_expunge_no, scenario_subscribed_only, scenario_startdate, scenario_local_startdate,
+                         scenario_remove_local,
                          scenario_ipv6_identity, scenario_cli_server_info,
                          scenario_hold_connection):
             try:

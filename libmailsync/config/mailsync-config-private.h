@@ -195,6 +195,7 @@ gboolean _mailsync_config_apply_names (MailsyncConfig     *self,
                                        const char         *section,
                                        MailsyncRepository *repo,
                                        char              **includes,
+                                       gboolean            decode_names,
                                        GError            **error);
 
 /* mailsync-config-repository.c: one [Repository NAME] being built */
@@ -206,6 +207,7 @@ typedef struct
   char           *section;        /* "Repository NAME" */
   const char     *name;
   gboolean        gmail;          /* type = Gmail: offlineimap's defaults */
+  gboolean        decode_names;   /* decodefoldernames (IMAP types) */
 } RepoContext;
 
 MailsyncRepository *_mailsync_config_build_repository (MailsyncConfig *self,

@@ -13,6 +13,7 @@
 #include "backends/imap/mailsync-imap-repository.h"
 #include "backends/imap/mailsync-imap-private.h"
 #include "backends/mapped/mailsync-mapped-repository.h"
+#include "sync/mailsync-sync-runner.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -20,8 +21,9 @@
 /* ------------------------------------------------------------------------ */
 /* Repositories */
 
-/* startdate (reference §5.10): a date YYYY-MM-DD, on the remote
- * repository (the one whose older mail stays behind), never with maxage. */
+/* startdate (reference §5.10): a date YYYY-MM-DD on the repository whose
+ * older mail stays behind, an IMAP one on either side (offlineimap's
+ * IMAP-IMAP cloning), never with maxage. */
 static gboolean
 apply_start_date (RepoContext        *ctx,
                   MailsyncRepository *repo,
@@ -55,11 +57,14 @@ apply_start_date (RepoContext        *ctx,
   if (ctx->account_section != NULL && _mailsync_config_has (self, ctx->account_section, "maxage"))
     return _mailsync_config_error (self, section, "startdate", MAILSYNC_ERROR_INVALID_CONFIG, error,
                                    "set either startdate or the account's maxage, not both");
-  /* a local IMAP repository is wrapped (MailsyncMappedRepository) */
+  /* a local IMAP repository is wrapped (MailsyncMappedRepository): the
+   * engine reads the date from the IMAP repository inside */
+  if (MAILSYNC_IS_MAPPED_REPOSITORY (repo))
+    repo = mailsync_mapped_repository_get_inner (MAILSYNC_MAPPED_REPOSITORY (repo));
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (repo), "start-date") == NULL)
     return _mailsync_config_error (self, section, "startdate", MAILSYNC_ERROR_NOT_SUPPORTED, error,
-                                   "startdate is supported on the remote IMAP repository only (use maxage on the "
-                                   "account for a Maildir side)");
+                                   "startdate is for IMAP repositories: on a Maildir, offlineimap's rule uploads "
+                                   "the older mail at the next sync; use the account's maxage instead");
   g_object_set (repo, "start-date", g_date_time_to_unix (date), NULL);
   return TRUE;
 }
@@ -100,7 +105,7 @@ apply_common (RepoContext        *ctx,
   if (_mailsync_config_has (self, section, "foldersort"))
     _mailsync_config_warn (self, section, "foldersort", "ignored: mailsync syncs folders in the order of their names");
 
-  return _mailsync_config_apply_names (self, section, repo, includes, error);
+  return _mailsync_config_apply_names (self, section, repo, includes, ctx->decode_names, error);
 }
 
 static MailsyncRepository *
@@ -114,11 +119,11 @@ build_maildir (RepoContext *ctx,
   g_autofree char *root = NULL;
   g_autofree char *sep = NULL;
   g_auto(GStrv) keys = NULL;
-  gboolean fsync, windows, utime, use_timestamp, general_utime, general_timestamp;
+  gboolean fsync, windows, utime, use_timestamp, general_utime, general_timestamp, restore_atime;
   MailsyncMaildirRepository *maildir;
 
   if (!_mailsync_config_check_section (self, section, SCOPE_REPOSITORY | SCOPE_MAILDIR, "a Maildir repository", error) ||
-      !_mailsync_config_refuse_if_true (self, section, "restoreatime", "restoring atimes is not supported yet", error))
+      !_mailsync_config_get_bool (self, section, "restoreatime", FALSE, &restore_atime, error))
     return NULL;
 
   root = _mailsync_config_get_path (self, section, "localfolders", TRUE, error);
@@ -155,6 +160,9 @@ build_maildir (RepoContext *ctx,
   mailsync_maildir_repository_set_windows_compatible (maildir, windows);
   mailsync_maildir_repository_set_utime_from_header (maildir, utime);
   mailsync_maildir_repository_set_filename_use_mail_timestamp (maildir, use_timestamp);
+  /* offlineimap restores the local side's only (accounts.syncfolder) */
+  if (restore_atime && !remote)
+    _mailsync_sync_set_restore_atime (repo, TRUE);
 
   keys = mailsync_config_file_get_keys (self->file, section);
   for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
@@ -291,8 +299,7 @@ build_imap (RepoContext  *ctx,
 
   if (!_mailsync_config_check_section (self, section, SCOPE_REPOSITORY | SCOPE_IMAP | (ctx->gmail ? SCOPE_GMAIL : 0),
                                        ctx->gmail ? "a Gmail repository" : "an IMAP repository", error) ||
-      !_mailsync_config_refuse_if_true (self, section, "decodefoldernames",
-                                        "deprecated; set the account's utf8foldernames instead", error) ||
+      !_mailsync_config_get_bool (self, section, "decodefoldernames", FALSE, &ctx->decode_names, error) ||
       !_mailsync_config_get_bool (self, section, "expunge", TRUE, &expunge, error) ||
       !_mailsync_config_get_bool (self, section, "subscribedonly", FALSE, &subscribed_only, error) ||
       !_mailsync_config_get_bool (self, section, "holdconnectionopen", FALSE, &hold, error) ||
@@ -540,6 +547,11 @@ build_imap (RepoContext  *ctx,
 
     if (!_mailsync_config_get_bool (self, ctx->account_section, "utf8foldernames", FALSE, &utf8_names, error))
       return NULL;
+    /* accounts.py's check before the sync: decoding names twice */
+    if (utf8_names && ctx->decode_names)
+      return (_mailsync_config_error (self, section, "decodefoldernames", MAILSYNC_ERROR_INVALID_CONFIG, error,
+                                      "Configuration mismatch in account %s: utf8foldernames and decodefoldernames "
+                                      "cannot both be set: remove decodefoldernames", ctx->account), NULL);
     g_object_set (repo, "utf8-folder-names", utf8_names, NULL);
   }
   return g_steal_pointer (&repo);

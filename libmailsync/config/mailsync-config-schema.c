@@ -77,6 +77,7 @@ static const OptionSpec option_specs[] = {
   { "utf8foldernames", SCOPE_ACCOUNT, TYPE_BOOL },
   { "proxy", SCOPE_ACCOUNT, TYPE_STRING },
   { "authproxy", SCOPE_ACCOUNT, TYPE_STRING },
+  { "remove", SCOPE_ACCOUNT, TYPE_STRING },
   { "status_backend", SCOPE_ACCOUNT, TYPE_STRING },
   { "skipsleep", SCOPE_ACCOUNT, TYPE_BOOL },
 

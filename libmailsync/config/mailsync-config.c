@@ -15,6 +15,11 @@
 #include "config/mailsync-config-file-private.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
+#include "sync/mailsync-gmail-labels.h"
+#include "sync/mailsync-sync-runner.h"
+#include "backends/mapped/mailsync-mapped-repository.h"
+#include "backends/imap/mailsync-imap-repository.h"
+#include "net/mailsync-net-private.h"
 #include "status/mailsync-status-plain.h"
 #include "status/mailsync-status-sqlite.h"
 #include "backends/maildir/mailsync-maildir-repository.h"
@@ -387,6 +392,46 @@ get_max_age (MailsyncConfig *self,
                                  "'%s' is neither a number of days nor a date YYYY-MM-DD", text);
 }
 
+/* The account's proxy (reference §2.4), for the IMAP connections of both
+ * sides. offlineimap warns about a value it cannot use and connects
+ * directly; so does mailsync. */
+static gboolean
+apply_proxy (MailsyncConfig     *self,
+             const char         *section,
+             MailsyncRepository *remote,
+             MailsyncRepository *local,
+             GError            **error)
+{
+  g_autofree char *value = NULL;
+  g_autofree char *uri = NULL;
+  g_autoptr(GError) bad = NULL;
+  MailsyncRepository *sides[] = { remote, local };
+
+  if (!_mailsync_config_has (self, section, "proxy"))
+    return TRUE;
+  value = _mailsync_config_get_str (self, section, "proxy", error);
+  if (value == NULL)
+    return FALSE;
+  if (*value == '\0')
+    return TRUE;
+  uri = _mailsync_net_proxy_uri (value, &bad);
+  if (uri == NULL)
+    {
+      _mailsync_config_warn (self, section, "proxy", "%s; ignoring the proxy option (as offlineimap does)", bad->message);
+      return TRUE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (sides); i++)
+    {
+      MailsyncRepository *repo = sides[i];
+
+      if (MAILSYNC_IS_MAPPED_REPOSITORY (repo))
+        repo = mailsync_mapped_repository_get_inner (MAILSYNC_MAPPED_REPOSITORY (repo));
+      if (MAILSYNC_IS_IMAP_REPOSITORY (repo))
+        g_object_set (repo, "proxy", uri, NULL);
+    }
+  return TRUE;
+}
+
 /**
  * mailsync_config_create_account:
  * @self: a #MailsyncConfig
@@ -413,7 +458,9 @@ mailsync_config_create_account (MailsyncConfig *self,
                                 GError        **error)
 {
   static const char *const backends[] = { "sqlite", "plain", NULL };
+  static const char *const removes[] = { "none", "local", NULL };
   g_autofree char *section = NULL;
+  g_autofree char *remove = NULL;
   g_autofree char *metadata = NULL;
   g_autofree char *backend = NULL;
   g_autofree char *status_dir = NULL;
@@ -445,10 +492,9 @@ mailsync_config_create_account (MailsyncConfig *self,
    * have no effect. */
   if (!_mailsync_config_check_section (self, section, SCOPE_ACCOUNT, "an account", error) ||
       !_mailsync_config_get_bool (self, section, "synclabels", FALSE, &synclabels, error) ||
-      !_mailsync_config_refuse_if_set (self, section, "filterheaders",
-                                       "removing headers before upload is not supported yet", error) ||
-      !_mailsync_config_refuse_if_set (self, section, "proxy", "proxies are not supported yet", error) ||
-      !_mailsync_config_refuse_if_set (self, section, "authproxy", "proxies are not supported yet", error) ||
+      !_mailsync_config_refuse_if_set (self, section, "authproxy",
+                                       "OAuth2 token requests cannot go through a proxy yet (proxy covers IMAP only)",
+                                       error) ||
       !_mailsync_config_get_bool (self, section, "utf8foldernames", FALSE, &utf8, error) ||
       !_mailsync_config_get_bool (self, "general", "dry-run", FALSE, &dry_run, error) ||
       !_mailsync_config_get_int (self, section, "maxsize", 0, 0, G_MAXINT64, &maxsize, error) ||
@@ -456,6 +502,17 @@ mailsync_config_create_account (MailsyncConfig *self,
       !mailsync_config_file_get_double (self->file, section, "autorefresh", 0, &autorefresh, error) ||
       !get_max_age (self, section, &maxage, &maxage_date, error) ||
       !_mailsync_config_check_one_of (self, section, "status_backend", backends, &backend, error))
+    return NULL;
+  {
+    /* mbsync's Remove Far/Both: not done, on purpose */
+    g_autofree char *wanted = _mailsync_config_get_str (self, section, "remove", NULL);
+
+    if (wanted != NULL && (g_ascii_strcasecmp (wanted, "remote") == 0 || g_ascii_strcasecmp (wanted, "both") == 0))
+      return (_mailsync_config_error (self, section, "remove", MAILSYNC_ERROR_NOT_SUPPORTED, error,
+                                      "only 'local' is supported: a folder deleted locally by mistake (an unmounted "
+                                      "disk) would take the server's copy with it"), NULL);
+  }
+  if (!_mailsync_config_check_one_of (self, section, "remove", removes, &remove, error))
     return NULL;
   if (autorefresh < 0)
     _mailsync_config_warn (self, section, "autorefresh", "negative, taken as 0 (no refresh)");
@@ -496,6 +553,42 @@ mailsync_config_create_account (MailsyncConfig *self,
         _mailsync_config_warn (self, section, "synclabels", "has no effect unless the remote repository is of type Gmail and "
                                "the local one of type GmailMaildir");
     }
+  if (_mailsync_config_has (self, section, "filterheaders"))
+    {
+      /* IMAPFolder: re.split(r'\s*,\s*', filterheaders), empty items
+       * dropped; every IMAP side's folders apply it (a Maildir never) */
+      g_autofree char *text = _mailsync_config_get_str (self, section, "filterheaders", error);
+      g_auto(GStrv) parts = NULL;
+      g_autoptr(GStrvBuilder) kept = g_strv_builder_new ();
+      g_auto(GStrv) headers = NULL;
+
+      if (text == NULL)
+        return NULL;
+      parts = g_strsplit (text, ",", -1);
+      for (guint i = 0; parts[i] != NULL; i++)
+        if (*g_strstrip (parts[i]) != '\0')
+          g_strv_builder_add (kept, parts[i]);
+      headers = g_strv_builder_end (kept);
+      _mailsync_labels_filter_set (remote, (const char *const *) headers);
+      _mailsync_labels_filter_set (local, (const char *const *) headers);
+    }
+  if (!apply_proxy (self, section, remote, local, error))
+    return NULL;
+  if (g_strcmp0 (remove, "local") == 0)
+    _mailsync_sync_set_removes_folders (local);
+  {
+    /* accounts.syncfolder's check (maxage with either is refused where
+     * startdate is read) */
+    g_autofree char *rsection = g_strconcat ("Repository ", mailsync_repository_get_name (remote), NULL);
+    g_autofree char *lsection = g_strconcat ("Repository ", mailsync_repository_get_name (local), NULL);
+    g_autofree char *rdate = _mailsync_config_get_str (self, rsection, "startdate", NULL);
+    g_autofree char *ldate = _mailsync_config_get_str (self, lsection, "startdate", NULL);
+
+    if (rdate != NULL && *rdate != '\0' && ldate != NULL && *ldate != '\0')
+      return (_mailsync_config_error (self, lsection, "startdate", MAILSYNC_ERROR_INVALID_CONFIG, error,
+                                      "You can set at most one of the following: maxage, startdate (for the local "
+                                      "folder), startdate (for the remote folder)"), NULL);
+  }
   if (maxage > 0 && !MAILSYNC_IS_MAILDIR_REPOSITORY (local))
     return (_mailsync_config_error (self, section, "maxage", MAILSYNC_ERROR_INVALID_CONFIG, error,
                                     "maxage is not supported on IMAP-IMAP sync (the local repository must be a Maildir)"),

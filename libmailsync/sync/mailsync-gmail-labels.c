@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define LABELS_KEY "mailsync-labels-config"
+#define FILTER_KEY "mailsync-filter-headers"
 
 static void
 labels_config_free (MailsyncLabelsConfig *config)
@@ -202,6 +203,45 @@ _mailsync_labels_rewrite (GBytes     *message,
     }
   g_byte_array_append (out, (const guint8 *) (crlf ? "\r\n" : "\n"), crlf ? 2 : 1);
   /* the rest: the empty line and the body, as they were */
+  g_byte_array_append (out, (const guint8 *) data + end, length - end);
+  return g_byte_array_free_to_bytes (out);
+}
+
+void
+_mailsync_labels_filter_set (MailsyncRepository *repository,
+                             const char *const  *headers)
+{
+  g_object_set_data_full (G_OBJECT (repository), FILTER_KEY,
+                          headers != NULL && headers[0] != NULL ? g_strdupv ((char **) headers) : NULL,
+                          (GDestroyNotify) g_strfreev);
+}
+
+const char *const *
+_mailsync_labels_filter_get (MailsyncRepository *repository)
+{
+  return repository != NULL ? g_object_get_data (G_OBJECT (repository), FILTER_KEY) : NULL;
+}
+
+GBytes *
+_mailsync_labels_remove_fields (GBytes            *message,
+                                const char *const *headers)
+{
+  gsize length;
+  const char *data = g_bytes_get_data (message, &length);
+  gsize end = header_end (data, length);
+  GByteArray *out = g_byte_array_sized_new (length);
+
+  for (gsize i = 0; i < end;)
+    {
+      gsize next = field_end (data, end, i);
+      gboolean drop = FALSE;
+
+      for (guint k = 0; headers != NULL && headers[k] != NULL && !drop; k++)
+        drop = field_is (data + i, next - i, headers[k]);
+      if (!drop)
+        g_byte_array_append (out, (const guint8 *) data + i, next - i);
+      i = next;
+    }
   g_byte_array_append (out, (const guint8 *) data + end, length - end);
   return g_byte_array_free_to_bytes (out);
 }

@@ -42,4 +42,15 @@ GBytes *_mailsync_labels_rewrite    (GBytes     *message,
                                      const char *header,
                                      const char *value);
 
+/* The account's filterheaders (reference §2.4, §5.6): header names removed
+ * from every message an IMAP folder of @repository receives. Kept on the
+ * repository by the config, as the labels settings are; NULL for none. */
+void                _mailsync_labels_filter_set (MailsyncRepository *repository,
+                                                 const char *const  *headers);
+const char *const  *_mailsync_labels_filter_get (MailsyncRepository *repository);
+/* @message without any field named in @headers (case-insensitively, as
+ * Python's email.message del does), the rest byte for byte. */
+GBytes *_mailsync_labels_remove_fields (GBytes            *message,
+                                        const char *const *headers);
+
 G_END_DECLS

@@ -9,8 +9,13 @@
 #include "mailsync-account-private.h"
 #include "mailsync-error.h"
 #include "sync/mailsync-sync-runner.h"
+#include "sync/mailsync-sync-unchanged.h"
+#include "backends/imap/mailsync-imap-utf7.h"
 
 #include <string.h>
+
+/* remove = local: the runner's mass-delete threshold (MASS_DELETE_MIN) */
+#define REMOVE_DELETE_MIN 10
 
 /* ---- folder names ----------------------------------------------------- */
 
@@ -177,6 +182,211 @@ typedef struct
   MailsyncFolder *folder;
 } SortedFolder;
 
+/* The system flag letters of a status row or message, sorted: what
+ * "nothing unsynced" compares (keyword letters and labels aside). */
+static char *
+system_letters (const char *flags)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *c = "DFPRST"; *c != '\0'; c++)
+    if (flags != NULL && strchr (flags, *c) != NULL)
+      g_string_append_c (out, *c);
+  return g_string_free (out, FALSE);
+}
+
+/* remove = local: whether @lf, whose remote folder is gone, holds only
+ * what its status says was synced (no new message, no flag changed
+ * since); *n_messages is how many messages removing it deletes. */
+static gboolean
+only_synced (MailsyncAccount *self,
+             MailsyncFolder  *lf,
+             const char      *status_name,
+             guint           *n_messages,
+             GCancellable    *cancellable,
+             GError         **error)
+{
+  g_autoptr(GPtrArray) messages = mailsync_folder_list_messages (lf, cancellable, error);
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GHashTable) meta = NULL;
+  g_autoptr(GHashTable) rows = g_hash_table_new (NULL, NULL);
+
+  if (messages == NULL ||
+      !mailsync_status_store_load (self->status, status_name, &records, &meta, cancellable, error))
+    return FALSE;
+  for (guint i = 0; i < records->len; i++)
+    {
+      MailsyncStatusRecord *row = records->pdata[i];
+
+      g_hash_table_insert (rows, GUINT_TO_POINTER (row->uid), row);
+    }
+  *n_messages = messages->len;
+  for (guint i = 0; i < messages->len; i++)
+    {
+      MailsyncMessageInfo *info = messages->pdata[i];
+      MailsyncStatusRecord *row = g_hash_table_lookup (rows, GUINT_TO_POINTER (mailsync_message_info_get_uid (info)));
+      g_autofree char *flags = NULL;
+      g_autofree char *have = NULL;
+      g_autofree char *had = NULL;
+
+      if (mailsync_message_info_get_uid (info) == 0 || row == NULL)
+        return FALSE;
+      flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
+      have = system_letters (flags);
+      had = system_letters (row->flags);
+      if (strcmp (have, had) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* remove = local (mbsync's Remove Near, issue 11 item 7): a local folder
+ * whose remote folder was deleted is deleted too, with its status, instead
+ * of being created on the server again. Only when the remote listing was
+ * complete (@remote_complete: nothing refused, no listing problem), the
+ * folder had a status (it was synced: not a new local folder), holds
+ * nothing unsynced, and the messages deleted stay within the delete ratio
+ * of the account's synced messages (a server that lost its folders looks
+ * like this). A folder held back is skipped this run, neither deleted nor
+ * created, with a warning saying why. @local_folders loses the removed
+ * and held-back folders, @refused gains the held-back ones. */
+static gboolean
+remove_deleted_folders (MailsyncAccount *self,
+                        GPtrArray       *remote_folders,
+                        GPtrArray       *local_folders,
+                        GHashTable      *refused,
+                        gboolean         remote_complete,
+                        GCancellable    *cancellable,
+                        GError         **error)
+{
+  char rsep = mailsync_repository_get_separator (self->remote);
+  char lsep = mailsync_repository_get_separator (self->local);
+  g_autoptr(GPtrArray) gone = g_ptr_array_new ();
+  g_autoptr(GPtrArray) gone_status = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) gone_count = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint n_delete = 0, n_known = 0, n_with_status = 0;
+  const char *why = NULL;
+
+  if (!_mailsync_sync_removes_folders (self->local) || mailsync_repository_get_readonly (self->local))
+    return TRUE;
+  for (guint i = 0; i < local_folders->len; i++)
+    {
+      MailsyncFolder *lf = local_folders->pdata[i];
+      g_autofree char *lvisible = mailsync_folder_get_visible_name (lf);
+      g_autofree char *rname = change_separator (lvisible, lsep, rsep);
+      g_autofree char *sname = change_separator (rname, rsep, '.');
+      g_autofree char *path = mailsync_status_store_get_path (self->status, sname);
+      g_autoptr(GPtrArray) records = NULL;
+      g_autoptr(GHashTable) meta = NULL;
+
+      if (g_hash_table_contains (refused, lf) || path == NULL || !g_file_test (path, G_FILE_TEST_EXISTS) ||
+          !mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf)))
+        continue;
+      n_with_status++;
+      if (!mailsync_status_store_load (self->status, sname, &records, &meta, cancellable, error))
+        return FALSE;
+      n_known += records->len;
+      /* still on the server, or left out of its listing on purpose */
+      if (has_visible (self->remote, remote_folders, rname) || find_folder (remote_folders, rname) != NULL ||
+          !mailsync_repository_includes_folder (self->remote, rname) || is_hidden (self->remote, rname))
+        continue;
+      g_ptr_array_add (gone, lf);
+      g_ptr_array_add (gone_status, g_steal_pointer (&sname));
+    }
+  if (gone->len == 0)
+    return TRUE;
+
+  if (!remote_complete)
+    why = "the server's folder list was not complete in this run";
+  else if (gone->len == n_with_status && self->max_delete_ratio < 1.0)
+    why = "the server lists none of the synced folders (a broken server looks like this)";
+  for (guint i = 0; why == NULL && i < gone->len; i++)
+    {
+      guint n = 0;
+
+      if (!only_synced (self, gone->pdata[i], gone_status->pdata[i], &n, cancellable, error))
+        {
+          if (error != NULL && *error != NULL)
+            return FALSE;
+          n = G_MAXUINT;  /* held back alone, below */
+        }
+      g_array_append_val (gone_count, n);
+      if (n != G_MAXUINT)
+        n_delete += n;
+    }
+  /* the runner's mass-delete rule, over the account's synced messages */
+  if (why == NULL && self->max_delete_ratio < 1.0 && n_delete >= REMOVE_DELETE_MIN &&
+      n_delete > self->max_delete_ratio * n_known)
+    why = "it would delete more messages than the delete ratio allows";
+
+  for (guint i = 0; i < gone->len; i++)
+    {
+      MailsyncFolder *lf = gone->pdata[i];
+      const char *name = mailsync_folder_get_name (lf);
+      const char *reason = why;
+      g_autoptr(GPtrArray) messages = NULL;
+      g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+
+      if (reason == NULL && g_array_index (gone_count, guint, i) == G_MAXUINT)
+        reason = "it has local changes the server never got";
+      if (reason != NULL)
+        {
+          g_autofree char *text = g_strdup_printf ("Folder %s[%s] was deleted on the server, but is kept (remove = "
+                                                   "local): %s; it is not synced in this run", name,
+                                                   mailsync_repository_get_name (self->local), reason);
+
+          _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_WARNING, name,
+                                         mailsync_repository_get_name (self->local), NULL, text);
+          g_hash_table_add (refused, lf);
+          continue;
+        }
+      if (self->dry_run)
+        {
+          g_autofree char *text = g_strdup_printf ("[DRYRUN] Deleting folder %s[%s] (deleted on the server)", name,
+                                                   mailsync_repository_get_name (self->local));
+
+          _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_DEBUG, name,
+                                         mailsync_repository_get_name (self->local), NULL, text);
+          g_hash_table_add (refused, lf);
+          continue;
+        }
+      /* The messages first (the Maildir deletes only an empty folder),
+       * made durable, then the folder, then its status: a crash in
+       * between leaves a folder the next run finds gone again. */
+      messages = mailsync_folder_list_messages (lf, cancellable, error);
+      if (messages == NULL)
+        return FALSE;
+      for (guint k = 0; k < messages->len; k++)
+        {
+          guint32 uid = mailsync_message_info_get_uid (messages->pdata[k]);
+
+          g_array_append_val (uids, uid);
+        }
+      if ((uids->len > 0 && !mailsync_folder_delete_messages (lf, (const guint32 *) uids->data, uids->len,
+                                                               cancellable, error)) ||
+          !mailsync_folder_flush (lf, cancellable, error) ||
+          !mailsync_repository_delete_folder (self->local, name, cancellable, error) ||
+          !mailsync_status_store_purge (self->status, gone_status->pdata[i], cancellable, error))
+        return FALSE;
+      {
+        /* and the unchanged-skip record beside the status */
+        g_autofree char *record = _mailsync_unchanged_path (self->status, gone_status->pdata[i]);
+
+        _mailsync_unchanged_forget (record);
+      }
+      {
+        g_autofree char *text = g_strdup_printf ("Deleting folder %s[%s]: deleted on the server (remove = local), "
+                                                 "%u message(s)", name, mailsync_repository_get_name (self->local),
+                                                 uids->len);
+
+        _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_WARNING, name,
+                                       mailsync_repository_get_name (self->local), NULL, text);
+      }
+      g_ptr_array_remove (local_folders, lf);
+    }
+  return TRUE;
+}
+
 static gint
 compare_sorted_folders (gconstpointer a, gconstpointer b)
 {
@@ -298,6 +508,19 @@ sync_folder_structure (MailsyncAccount *self,
           continue;
         lvisible = mailsync_folder_get_visible_name (lf);
         rname = change_separator (lvisible, lsep, rsep);
+        /* decodefoldernames: the server gets the modified UTF-7 name,
+         * whose visible name is the local one again */
+        if (_mailsync_sync_decodes_names (self->remote))
+          {
+            g_autofree char *decoded = mailsync_imap_utf7_decode (rname, -1, NULL);
+            char *wire = decoded == NULL ? mailsync_imap_utf7_encode (rname, -1, NULL) : NULL;
+
+            if (wire != NULL)
+              {
+                g_free (rname);
+                rname = wire;
+              }
+          }
         sname = change_separator (rname, rsep, '.');
         if (!mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf)) ||
             has_visible (self->remote, remote_folders, rname) || find_folder (remote_folders, rname) ||
@@ -589,7 +812,7 @@ check_folders (MailsyncAccount    *self,
 
 /* What a listing skipped (an invalid folderinclude) is an error of the
  * run, shown through the UI, while the other folders sync (offlineimap). */
-static void
+static guint
 report_listing_problems (MailsyncAccount    *self,
                          MailsyncRepository *repo)
 {
@@ -602,6 +825,7 @@ report_listing_problems (MailsyncAccount    *self,
       _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, NULL, mailsync_repository_get_name (repo),
                                      problem, problem->message);
     }
+  return problems != NULL ? problems->len : 0;
 }
 
 static void
@@ -619,6 +843,9 @@ _mailsync_account_sync_folders (MailsyncAccount *self, GCancellable *cancellable
   g_autoptr(GPtrArray) remote_folders = NULL;
   g_autoptr(GPtrArray) local_folders = NULL;
   g_autoptr(GHashTable) refused = g_hash_table_new (NULL, NULL);
+  g_autoptr(GArray) atimes = NULL;
+  guint remote_problems;
+  gboolean ok, remote_complete;
 
   _mailsync_account_emit_connecting (self, self->remote);
   if (!_mailsync_account_repo_open (self->remote, &self->remote_opened, cancellable, error))
@@ -636,13 +863,20 @@ _mailsync_account_sync_folders (MailsyncAccount *self, GCancellable *cancellable
   local_folders = _mailsync_account_repo_list (self->local, cancellable, error);
   if (local_folders == NULL)
     return FALSE;
-  report_listing_problems (self, self->remote);
+  remote_problems = report_listing_problems (self, self->remote);
   report_listing_problems (self, self->local);
   check_folders (self, self->remote, remote_folders, refused);
+  remote_complete = g_hash_table_size (refused) == 0 && remote_problems == 0;
   check_folders (self, self->local, local_folders, refused);
+  if (!remove_deleted_folders (self, remote_folders, local_folders, refused, remote_complete, cancellable, error))
+    return FALSE;
   if (!sync_folder_structure (self, remote_folders, local_folders, refused, cancellable, error))
     return FALSE;
   /* After the creations, where offlineimap reports it. */
   _mailsync_account_emit_pair (self, MAILSYNC_SYNC_EVENT_SYNC_FOLDERS, NULL, NULL, NULL);
-  return sync_folders (self, remote_folders, local_folders, refused, cancellable, error);
+  /* restoreatime: the folders created just now included */
+  atimes = _mailsync_sync_save_atimes (self->local, local_folders);
+  ok = sync_folders (self, remote_folders, local_folders, refused, cancellable, error);
+  _mailsync_sync_restore_atimes (atimes);
+  return ok;
 }

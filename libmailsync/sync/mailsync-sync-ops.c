@@ -32,8 +32,42 @@ stream_digest (Runner *r, GInputStream *stream, GError **error)
   return g_strdup (g_checksum_get_string (md5));
 }
 
+/* filterheaders: the headers @destination's IMAP folders must not get
+ * (offlineimap's IMAPFolder.savemessage removes them; a Maildir keeps
+ * every header), or NULL. */
+static const char *const *
+filter_of (MailsyncFolder *destination)
+{
+  if (MAILSYNC_IS_MAILDIR_FOLDER (destination))
+    return NULL;
+  return _mailsync_labels_filter_get (mailsync_folder_get_repository (destination));
+}
+
+/* @stream as @destination receives it: without the filterheaders fields.
+ * A new reference either way. */
+static GInputStream *
+filtered_stream (Runner *r, MailsyncFolder *destination, GInputStream *stream, GError **error)
+{
+  const char *const *filter = filter_of (destination);
+  g_autoptr(GOutputStream) out = NULL;
+  g_autoptr(GBytes) whole = NULL;
+  g_autoptr(GBytes) kept = NULL;
+
+  if (filter == NULL)
+    return g_object_ref (stream);
+  out = g_memory_output_stream_new_resizable ();
+  if (g_output_stream_splice (out, stream, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, r->config->cancellable, error) < 0)
+    return NULL;
+  whole = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+  kept = _mailsync_labels_remove_fields (whole, filter);
+  return g_memory_input_stream_new_from_bytes (kept);
+}
+
+/* The digest of @info as @destination stores it (NULL: as it is), so that
+ * an upload's intent matches the server's copy after filterheaders. */
 static char *
-message_digest (Runner *r, MailsyncFolder *folder, MailsyncMessageInfo *info, GError **error)
+message_digest (Runner *r, MailsyncFolder *folder, MailsyncMessageInfo *info, MailsyncFolder *destination,
+                GError **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GInputStream) stream = NULL;
@@ -42,6 +76,15 @@ message_digest (Runner *r, MailsyncFolder *folder, MailsyncMessageInfo *info, GE
   stream = mailsync_folder_fetch_message_finish (folder, _mailsync_await (&result), error);
   if (stream == NULL)
     return NULL;
+  if (destination != NULL)
+    {
+      GInputStream *filtered = filtered_stream (r, destination, stream, error);
+
+      if (filtered == NULL)
+        return NULL;
+      g_object_unref (stream);
+      stream = filtered;
+    }
   return stream_digest (r, stream, error);
 }
 
@@ -97,7 +140,7 @@ _mailsync_sync_reconcile_intents (Runner *r, GError **error)
               digest = g_hash_table_lookup (digests, GUINT_TO_POINTER (uid));
               if (digest == NULL)
                 {
-                  char *d = message_digest (r, r->remote, info, error);
+                  char *d = message_digest (r, r->remote, info, NULL, error);
                   if (d == NULL)
                     return FALSE;
                   g_hash_table_insert (digests, GUINT_TO_POINTER (uid), d);
@@ -311,6 +354,17 @@ copy_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
           return;
         }
       g_set_object (&stream, labelled);
+    }
+  if (filter_of (destination) != NULL)
+    {
+      g_autoptr(GInputStream) filtered = filtered_stream (r, destination, stream, &error);
+
+      if (filtered == NULL)
+        {
+          op_done (op, error);
+          return;
+        }
+      g_set_object (&stream, filtered);
     }
   /* A local Maildir stores the remote UID; a remote assigns its own. */
   uid = destination == r->local ? mailsync_message_info_get_uid (op->source) : 0;
@@ -549,7 +603,7 @@ _mailsync_sync_run_uploads (Runner *r, GPtrArray *todo, GError **error)
           op->action = todo->pdata[i];
           op->source = g_object_ref (g_hash_table_lookup (r->local_by_key, op->action->key));
           g_ptr_array_add (ops, op);
-          op->digest = message_digest (r, r->local, op->source, &op->error);
+          op->digest = message_digest (r, r->local, op->source, r->remote, &op->error);
           if (op->digest == NULL)
             continue;
           op->token = g_strconcat (INTENT_PREFIX, uuid, NULL);

@@ -36,6 +36,9 @@ G_BEGIN_DECLS
  * sync); the second key marks a value this run found, to be committed. */
 #define META_START_UID "mailsync.start-uid.remote"
 #define META_START_UID_NEW "mailsync.start-uid.remote.new"
+/* startdate on the local (IMAP) side: its lowest local-server UID */
+#define META_LOCAL_START_UID "mailsync.start-uid.local"
+#define META_LOCAL_START_UID_NEW "mailsync.start-uid.local.new"
 /* What the status's keywords were when this engine last wrote them
  * (keywords_stamp()): another writer (offlineimap) changing them makes
  * the fast listing list keywords in full once (issue 10 item 3). */
@@ -125,6 +128,8 @@ GPtrArray *_mailsync_sync_filter_window (Runner *r, GPtrArray *list);
 gboolean _mailsync_sync_apply_max_age (Runner *r, GError **error);
 gint64 _mailsync_sync_start_date_of (Runner *r);
 gboolean _mailsync_sync_apply_start_date (Runner *r, GError **error);
+gint64 _mailsync_sync_local_start_date_of (Runner *r);
+gboolean _mailsync_sync_apply_local_start_date (Runner *r, GError **error);
 void _mailsync_sync_offer_window (Runner *r, MailsyncFolder *folder);
 
 /* mailsync-sync-unchanged.c */

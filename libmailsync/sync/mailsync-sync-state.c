@@ -19,6 +19,7 @@ _mailsync_sync_fast_listing_applies (Runner *r)
          && g_object_class_find_property (klass, "known-state") != NULL
          && g_object_class_find_property (klass, "sync-state") != NULL
          && !r->max_age_set && r->config->max_size == 0 && _mailsync_sync_start_date_of (r) == 0
+         && _mailsync_sync_local_start_date_of (r) == 0
          && !mailsync_repository_get_readonly (rrepo) && !mailsync_repository_get_readonly (lrepo)
          && mailsync_repository_get_sync_deletes (rrepo) && mailsync_repository_get_sync_deletes (lrepo);
 }

@@ -16,6 +16,7 @@
 
 #include "sync/mailsync-sync-window.h"
 #include "sync/mailsync-sync-private.h"
+#include "backends/mapped/mailsync-mapped-repository.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -353,6 +354,117 @@ _mailsync_sync_apply_start_date (Runner *r, GError **error)
     }
   g_ptr_array_unref (r->remote_list);
   r->remote_list = kept;
+  return TRUE;
+}
+
+/* startdate on the local side (reference §5.10, cachemessagelists_startdate
+ * with the local folder as the partial one): an IMAP repository on the
+ * local side (offlineimap's MappedIMAP, here the mapped repository around
+ * an IMAP one, which carries "start-date"). A Maildir is refused by the
+ * config: offlineimap's rule there uploads the older mail at the next sync. */
+gint64
+_mailsync_sync_local_start_date_of (Runner *r)
+{
+  MailsyncRepository *repo = mailsync_folder_get_repository (r->local);
+  gint64 date = 0;
+
+  if (!MAILSYNC_IS_MAPPED_REPOSITORY (repo))
+    return 0;
+  repo = mailsync_mapped_repository_get_inner (MAILSYNC_MAPPED_REPOSITORY (repo));
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (repo), "start-date") != NULL)
+    g_object_get (repo, "start-date", &date, NULL);
+  return date;
+}
+
+/* The local server's UID of a mapped listing's message (its key, "L<uid>";
+ * offlineimap keeps the partial side's own UIDs, not the mapped ones). */
+static guint32
+local_server_uid (MailsyncMessageInfo *info)
+{
+  const char *key = mailsync_message_info_get_key (info);
+
+  return key != NULL && key[0] == 'L' ? (guint32) g_ascii_strtoull (key + 1, NULL, 10) : 0;
+}
+
+/* As _mailsync_sync_apply_start_date with the sides swapped: the first
+ * sync needs the remote folder empty and takes the local messages dated
+ * from the start date on, keeping the lowest of their local-server UIDs;
+ * later syncs take every local message from that UID on, the remote
+ * whole. Below it the local side is invisible: never copied nor deleted. */
+gboolean
+_mailsync_sync_apply_local_start_date (Runner *r, GError **error)
+{
+  gint64 date = _mailsync_sync_local_start_date_of (r);
+  const char *saved;
+  guint32 min_uid = 0, max_uid = 0;
+  gboolean first;
+  GPtrArray *kept;
+
+  if (date == 0)
+    return TRUE;
+  saved = g_hash_table_lookup (r->meta, META_LOCAL_START_UID);
+  first = saved == NULL && g_hash_table_size (r->status_rows) == 0;
+  if (saved != NULL)
+    min_uid = (guint32) g_ascii_strtoull (saved, NULL, 10);
+  else if (!first)
+    {
+      /* A status without the start UID (offlineimap's StartUID file is
+       * elsewhere): the synced local messages are where its syncs began. */
+      for (guint i = 0; i < r->local_list->len; i++)
+        {
+          MailsyncMessageInfo *info = r->local_list->pdata[i];
+          guint32 uid = local_server_uid (info);
+
+          if (mailsync_message_info_get_uid (info) != 0 && uid != 0 && (min_uid == 0 || uid < min_uid))
+            min_uid = uid;
+        }
+      if (min_uid == 0)
+        min_uid = 1;
+    }
+  else
+    {
+      if (r->remote_list->len > 0)
+        {
+          g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
+                       "To use startdate on folder %s (repository %s), folder %s (repository %s) must be "
+                       "empty at first sync",
+                       mailsync_folder_get_name (r->local),
+                       mailsync_repository_get_name (mailsync_folder_get_repository (r->local)),
+                       mailsync_folder_get_name (r->remote),
+                       mailsync_repository_get_name (mailsync_folder_get_repository (r->remote)));
+          return FALSE;
+        }
+      for (guint i = 0; i < r->local_list->len; i++)
+        {
+          MailsyncMessageInfo *info = r->local_list->pdata[i];
+          guint32 uid = local_server_uid (info);
+
+          max_uid = MAX (max_uid, uid);
+          if (uid != 0 && mailsync_message_info_get_internal_date (info) >= date && (min_uid == 0 || uid < min_uid))
+            min_uid = uid;
+        }
+      /* as on the remote side: nothing that recent starts after it all */
+      if (min_uid == 0)
+        min_uid = max_uid + 1;
+    }
+  if (saved == NULL)
+    {
+      g_hash_table_replace (r->meta, g_strdup (META_LOCAL_START_UID), g_strdup_printf ("%u", min_uid));
+      g_hash_table_replace (r->meta, g_strdup (META_LOCAL_START_UID_NEW), g_strdup ("1"));
+    }
+
+  kept = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < r->local_list->len; i++)
+    {
+      MailsyncMessageInfo *info = r->local_list->pdata[i];
+
+      if (local_server_uid (info) < min_uid ||
+          (first && mailsync_message_info_get_internal_date (info) < date))
+        continue;
+      g_ptr_array_add (kept, g_object_ref (info));
+    }
+  g_ptr_array_unref (r->local_list);
+  r->local_list = kept;
   return TRUE;
 }
 
