@@ -71,15 +71,15 @@ _mailsync_sync_runner_free (Runner *r)
 
 MailsyncSyncEvent *
 _mailsync_sync_new_event (Runner                *r,
-           MailsyncSyncEventKind  kind,
-           MailsyncFolder        *destination,
-           MailsyncDirection      direction,
-           guint32                uid,
-           guint                  n,
-           guint                  total,
-           const char            *flags,
-           const GError          *error,
-           const char            *text)
+                          MailsyncSyncEventKind  kind,
+                          MailsyncFolder        *destination,
+                          MailsyncDirection      direction,
+                          guint32                uid,
+                          guint                  n,
+                          guint                  total,
+                          const char            *flags,
+                          const GError          *error,
+                          const char            *text)
 {
   MailsyncSyncEvent *event = NULL;
   const char *repo = NULL;
@@ -104,17 +104,17 @@ _mailsync_sync_new_event (Runner                *r,
 
 void
 _mailsync_sync_emit_full (Runner                *r,
-           MailsyncSyncEventKind  kind,
-           MailsyncFolder        *destination,
-           MailsyncDirection      direction,
-           guint32                uid,
-           guint                  n,
-           guint                  total,
-           const char            *flags,
-           const GError          *error,
-           const char            *text,
-           const guint32         *uids,
-           guint                  n_uids)
+                          MailsyncSyncEventKind  kind,
+                          MailsyncFolder        *destination,
+                          MailsyncDirection      direction,
+                          guint32                uid,
+                          guint                  n,
+                          guint                  total,
+                          const char            *flags,
+                          const GError          *error,
+                          const char            *text,
+                          const guint32         *uids,
+                          guint                  n_uids)
 {
   g_autoptr(MailsyncSyncEvent) event = NULL;
 
@@ -128,15 +128,15 @@ _mailsync_sync_emit_full (Runner                *r,
 
 void
 _mailsync_sync_emit (Runner                *r,
-      MailsyncSyncEventKind  kind,
-      MailsyncFolder        *destination,
-      MailsyncDirection      direction,
-      guint32                uid,
-      guint                  n,
-      guint                  total,
-      const char            *flags,
-      const GError          *error,
-      const char            *text)
+                     MailsyncSyncEventKind  kind,
+                     MailsyncFolder        *destination,
+                     MailsyncDirection      direction,
+                     guint32                uid,
+                     guint                  n,
+                     guint                  total,
+                     const char            *flags,
+                     const GError          *error,
+                     const char            *text)
 {
   _mailsync_sync_emit_full (r, kind, destination, direction, uid, n, total, flags, error, text, NULL, 0);
 }
@@ -406,10 +406,10 @@ _mailsync_sync_list_both (Runner *r, GError **error)
 
 gboolean
 _mailsync_sync_check_one_validity (Runner              *r,
-                    MailsyncFolder      *folder,
-                    const char          *meta_key,
-                    MailsyncStatusBatch *batch,
-                    GError             **error)
+                                   MailsyncFolder      *folder,
+                                   const char          *meta_key,
+                                   MailsyncStatusBatch *batch,
+                                   GError             **error)
 {
   guint32 current = mailsync_folder_get_uidvalidity (folder);
   const char *saved = g_hash_table_lookup (r->meta, meta_key);
