@@ -114,7 +114,10 @@ ask_on_client (gpointer data)
   /* Cancelled before its turn (it waited for another question): the
    * library thread has stopped waiting, so nobody wants the answer. */
   if (g_cancellable_is_cancelled (inv->cancellable))
-    return G_SOURCE_REMOVE;
+    {
+      _mailsync_interaction_pass_turn (inv->interaction, inv->question);
+      return G_SOURCE_REMOVE;
+    }
   g_main_context_push_thread_default (inv->client_context);
   _mailsync_interaction_start_question (inv->interaction, inv->question, &q, invocation_ref (inv), inv->cancellable, on_answered, inv);
   g_main_context_pop_thread_default (inv->client_context);

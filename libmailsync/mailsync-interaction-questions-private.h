@@ -38,6 +38,8 @@ void _mailsync_interaction_wipe           (char *secret);
 void _mailsync_interaction_start_question (MailsyncInteraction *self, Question question, const QuestionArgs *q,
                                            Invocation *waiter, GCancellable *cancellable,
                                            GAsyncReadyCallback callback, gpointer user_data);
+/* A waiting question cancelled before its turn hands the turn on. */
+void _mailsync_interaction_pass_turn      (MailsyncInteraction *self, Question question);
 
 /* mailsync-interaction-invoke.c */
 /* @inv's turn came: asks it on its client's context, taking over the

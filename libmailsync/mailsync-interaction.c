@@ -358,6 +358,24 @@ question_answered (GObject *source, GAsyncResult *result, gpointer user_data)
   g_free (asking);
 }
 
+/* A waiting question whose turn came after it was cancelled is not asked
+ * (ask_on_client() in mailsync-interaction-invoke.c): it hands its turn to
+ * the next one of its kind, which would otherwise wait for a question
+ * that never comes. */
+void
+_mailsync_interaction_pass_turn (MailsyncInteraction *self, Question question)
+{
+  MailsyncInteractionPrivate *priv = mailsync_interaction_get_instance_private (self);
+  Invocation *next = NULL;
+
+  g_mutex_lock (&priv->lock);
+  if (!priv->asking[question])
+    next = g_queue_pop_head (&priv->waiting[question]);
+  g_mutex_unlock (&priv->lock);
+  if (next != NULL)
+    _mailsync_interaction_ask_waiting (next);
+}
+
 /* Calls the subclass's _async method for @question, unless one of that
  * kind is out: then @waiter (the library's own question, which is also
  * @user_data: the queue keeps that reference until its turn) waits for

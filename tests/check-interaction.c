@@ -636,6 +636,7 @@ typedef struct
   MailsyncInteractionResult result;
   char *secret;
   GError *error;
+  GCancellable *cancellable;   /* nullable */
 } Invoker;
 
 static void
@@ -645,7 +646,7 @@ invoke_on_private (gpointer data, gpointer unused)
 
   g_atomic_int_set (&inv->started, 1);
   inv->result = _mailsync_interaction_invoke_ask_password (MAILSYNC_INTERACTION (inv->interaction), inv->client,
-                                                           "Remote", "u", "h", NULL, NULL, &inv->secret,
+                                                           "Remote", "u", "h", NULL, inv->cancellable, &inv->secret,
                                                            &inv->error);
   g_atomic_int_set (&inv->done, 1);
 }
@@ -680,8 +681,8 @@ START_TEST (test_library_questions_wait)
 {
   g_autoptr(TestInteraction) interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
   g_autoptr(GMainContext) client = g_main_context_new ();
-  Invoker a = { interaction, client, 0, 0, 0, NULL, NULL };
-  Invoker b = { interaction, client, 0, 0, 0, NULL, NULL };
+  Invoker a = { interaction, client, 0, 0, 0, NULL, NULL, NULL };
+  Invoker b = { interaction, client, 0, 0, 0, NULL, NULL, NULL };
   gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
   GThread *ta, *tb;
 
@@ -727,6 +728,68 @@ START_TEST (test_library_questions_wait)
 }
 END_TEST
 
+/* A library question cancelled while it waits for its turn hands the
+ * turn on: the one queued behind it is still asked when the question out
+ * is answered (before, it waited for a question that never came). */
+START_TEST (test_cancelled_waiter_passes_turn)
+{
+  g_autoptr(TestInteraction) interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  g_autoptr(GMainContext) client = g_main_context_new ();
+  g_autoptr(GCancellable) cancel_b = g_cancellable_new ();
+  Invoker a = { interaction, client, 0, 0, 0, NULL, NULL, NULL };
+  Invoker b = { interaction, client, 0, 0, 0, NULL, NULL, cancel_b };
+  Invoker c = { interaction, client, 0, 0, 0, NULL, NULL, NULL };
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+  Invoker *queued[] = { &b, &c };
+  GThread *threads[3];
+
+  interaction->mode = ANSWER_HOLD;
+  threads[0] = g_thread_new ("invoker-a", invoker_thread, &a);
+  while (interaction->password_asks < 1)
+    {
+      ck_assert_msg (g_get_monotonic_time () < deadline, "the first question never came");
+      g_main_context_iteration (client, TRUE);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (queued); i++)
+    {
+      threads[i + 1] = g_thread_new ("invoker", invoker_thread, queued[i]);
+      while (!g_atomic_int_get (&queued[i]->started))
+        {
+          ck_assert_msg (g_get_monotonic_time () < deadline, "a waiting thread did not start");
+          g_thread_yield ();
+        }
+      /* its question's source is the only one the client can get: once
+       * dispatched, the question is in the queue, in this order */
+      while (!g_main_context_iteration (client, TRUE))
+        ck_assert_msg (g_get_monotonic_time () < deadline, "a waiting question never came");
+    }
+  ck_assert_uint_eq (interaction->password_asks, 1);
+
+  g_cancellable_cancel (cancel_b);
+  wait_for_flag (client, &b.done);
+  ck_assert_msg (g_error_matches (b.error, G_IO_ERROR, G_IO_ERROR_CANCELLED), "%s",
+                 b.error ? b.error->message : "not cancelled");
+
+  answer_held (interaction, "first");
+  while (interaction->password_asks < 2)
+    {
+      ck_assert_msg (g_get_monotonic_time () < deadline, "the question behind the cancelled one was never asked");
+      g_main_context_iteration (client, TRUE);
+    }
+  answer_held (interaction, "third");
+  wait_for_flag (client, &a.done);
+  wait_for_flag (client, &c.done);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+  ck_assert_uint_eq (interaction->password_asks, 2);
+  ck_assert_str_eq (a.secret, "first");
+  ck_assert_str_eq (c.secret, "third");
+  g_free (a.secret);
+  g_free (c.secret);
+  g_clear_error (&b.error);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -749,6 +812,7 @@ main (void)
   tcase_add_test (tc, test_base_class_unhandled);
   tcase_add_test (tc, test_second_question_pending);
   tcase_add_test (tc, test_library_questions_wait);
+  tcase_add_test (tc, test_cancelled_waiter_passes_turn);
   suite_add_tcase (suite, tc);
   tc = tcase_create ("imap");
   tcase_set_timeout (tc, 3 * DEADLINE_SECONDS);
