@@ -202,7 +202,7 @@ static gboolean
 only_synced (MailsyncAccount *self,
              MailsyncFolder  *lf,
              const char      *status_name,
-             guint           *n_messages,
+             GArray          *checked_uids,
              GCancellable    *cancellable,
              GError         **error)
 {
@@ -220,22 +220,23 @@ only_synced (MailsyncAccount *self,
 
       g_hash_table_insert (rows, GUINT_TO_POINTER (row->uid), row);
     }
-  *n_messages = messages->len;
   for (guint i = 0; i < messages->len; i++)
     {
       MailsyncMessageInfo *info = messages->pdata[i];
-      MailsyncStatusRecord *row = g_hash_table_lookup (rows, GUINT_TO_POINTER (mailsync_message_info_get_uid (info)));
+      guint32 uid = mailsync_message_info_get_uid (info);
+      MailsyncStatusRecord *row = g_hash_table_lookup (rows, GUINT_TO_POINTER (uid));
       g_autofree char *flags = NULL;
       g_autofree char *have = NULL;
       g_autofree char *had = NULL;
 
-      if (mailsync_message_info_get_uid (info) == 0 || row == NULL)
+      if (uid == 0 || row == NULL)
         return FALSE;
       flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
       have = system_letters (flags);
       had = system_letters (row->flags);
       if (strcmp (have, had) != 0)
         return FALSE;
+      g_array_append_val (checked_uids, uid);
     }
   return TRUE;
 }
@@ -263,7 +264,9 @@ remove_deleted_folders (MailsyncAccount *self,
   char lsep = mailsync_repository_get_separator (self->local);
   g_autoptr(GPtrArray) gone = g_ptr_array_new ();
   g_autoptr(GPtrArray) gone_status = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GArray) gone_count = g_array_new (FALSE, FALSE, sizeof (guint));
+  /* per gone folder: the UIDs only_synced() checked (GArray of guint32),
+   * or NULL when it found something unsynced */
+  g_autoptr(GPtrArray) gone_uids = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
   guint n_delete = 0, n_known = 0, n_with_status = 0;
   const char *why = NULL;
 
@@ -302,17 +305,17 @@ remove_deleted_folders (MailsyncAccount *self,
     why = "the server lists none of the synced folders (a broken server looks like this)";
   for (guint i = 0; why == NULL && i < gone->len; i++)
     {
-      guint n = 0;
+      g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
 
-      if (!only_synced (self, gone->pdata[i], gone_status->pdata[i], &n, cancellable, error))
+      if (!only_synced (self, gone->pdata[i], gone_status->pdata[i], uids, cancellable, error))
         {
           if (error != NULL && *error != NULL)
             return FALSE;
-          n = G_MAXUINT;  /* held back alone, below */
+          g_ptr_array_add (gone_uids, NULL);  /* held back alone, below */
+          continue;
         }
-      g_array_append_val (gone_count, n);
-      if (n != G_MAXUINT)
-        n_delete += n;
+      n_delete += uids->len;
+      g_ptr_array_add (gone_uids, g_steal_pointer (&uids));
     }
   /* the runner's mass-delete rule, over the account's synced messages */
   if (why == NULL && self->max_delete_ratio < 1.0 && n_delete >= REMOVE_DELETE_MIN &&
@@ -324,10 +327,10 @@ remove_deleted_folders (MailsyncAccount *self,
       MailsyncFolder *lf = gone->pdata[i];
       const char *name = mailsync_folder_get_name (lf);
       const char *reason = why;
-      g_autoptr(GPtrArray) messages = NULL;
-      g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+      GArray *uids = why == NULL ? gone_uids->pdata[i] : NULL;
+      g_autoptr(GError) delete_error = NULL;
 
-      if (reason == NULL && g_array_index (gone_count, guint, i) == G_MAXUINT)
+      if (reason == NULL && uids == NULL)
         reason = "it has local changes the server never got";
       if (reason != NULL)
         {
@@ -352,21 +355,31 @@ remove_deleted_folders (MailsyncAccount *self,
         }
       /* The messages first (the Maildir deletes only an empty folder),
        * made durable, then the folder, then its status: a crash in
-       * between leaves a folder the next run finds gone again. */
-      messages = mailsync_folder_list_messages (lf, cancellable, error);
-      if (messages == NULL)
-        return FALSE;
-      for (guint k = 0; k < messages->len; k++)
-        {
-          guint32 uid = mailsync_message_info_get_uid (messages->pdata[k]);
-
-          g_array_append_val (uids, uid);
-        }
+       * between leaves a folder the next run finds gone again. Only the
+       * messages only_synced() checked: one that arrived since (a mail
+       * program's delivery, a move by the user) is never deleted; the
+       * folder is then not empty and stays, with a warning. */
       if ((uids->len > 0 && !mailsync_folder_delete_messages (lf, (const guint32 *) uids->data, uids->len,
-                                                               cancellable, error)) ||
-          !mailsync_folder_flush (lf, cancellable, error) ||
-          !mailsync_repository_delete_folder (self->local, name, cancellable, error) ||
-          !mailsync_status_store_purge (self->status, gone_status->pdata[i], cancellable, error))
+                                                               cancellable, &delete_error)) ||
+          !mailsync_folder_flush (lf, cancellable, &delete_error) ||
+          !mailsync_repository_delete_folder (self->local, name, cancellable, &delete_error))
+        {
+          g_autofree char *text = NULL;
+
+          if (g_error_matches (delete_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            {
+              g_propagate_error (error, g_steal_pointer (&delete_error));
+              return FALSE;
+            }
+          text = g_strdup_printf ("Folder %s[%s] was deleted on the server, but is kept (remove = local): "
+                                  "%s; it is not synced in this run", name,
+                                  mailsync_repository_get_name (self->local), delete_error->message);
+          _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_WARNING, name,
+                                         mailsync_repository_get_name (self->local), NULL, text);
+          g_hash_table_add (refused, lf);
+          continue;
+        }
+      if (!mailsync_status_store_purge (self->status, gone_status->pdata[i], cancellable, error))
         return FALSE;
       {
         /* and the unchanged-skip record beside the status */
