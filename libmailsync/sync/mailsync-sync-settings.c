@@ -1,0 +1,120 @@
+/* The engine's settings on a repository that no vfunc carries yet: the
+ * config sets them (restoreatime, remove = local, decodefoldernames) and
+ * the account's folder pass reads them (moved verbatim from
+ * mailsync-sync-runner.c). */
+
+#include "config.h"
+
+#include "sync/mailsync-sync-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- repository settings of the engine (see mailsync-sync-runner.h) -- */
+
+#define DECODES_NAMES_KEY "mailsync-decodes-names"
+
+void
+_mailsync_sync_set_decodes_names (MailsyncRepository *repository)
+{
+  g_object_set_data (G_OBJECT (repository), DECODES_NAMES_KEY, GINT_TO_POINTER (TRUE));
+}
+
+gboolean
+_mailsync_sync_decodes_names (MailsyncRepository *repository)
+{
+  return GPOINTER_TO_INT (g_object_get_data (G_OBJECT (repository), DECODES_NAMES_KEY));
+}
+
+#define REMOVES_FOLDERS_KEY "mailsync-removes-folders"
+
+void
+_mailsync_sync_set_removes_folders (MailsyncRepository *local)
+{
+  g_object_set_data (G_OBJECT (local), REMOVES_FOLDERS_KEY, GINT_TO_POINTER (TRUE));
+}
+
+gboolean
+_mailsync_sync_removes_folders (MailsyncRepository *local)
+{
+  return GPOINTER_TO_INT (g_object_get_data (G_OBJECT (local), REMOVES_FOLDERS_KEY));
+}
+
+#define RESTORE_ATIME_KEY "mailsync-restore-atime"
+
+void
+_mailsync_sync_set_restore_atime (MailsyncRepository *local,
+                                  gboolean            restore)
+{
+  g_object_set_data (G_OBJECT (local), RESTORE_ATIME_KEY, GINT_TO_POINTER (restore));
+}
+
+typedef struct
+{
+  char           *dir;
+  struct timespec atime;
+} SavedAtime;
+
+static void
+saved_atime_clear (gpointer data)
+{
+  g_free (((SavedAtime *) data)->dir);
+}
+
+/* The access times of each folder's new/ and cur/, taken when the folders
+ * are listed (MaildirRepository._append_folder_atimes): the move
+ * pre-pass and the unchanged check read the directories before a
+ * folder's own sync. */
+GArray *
+_mailsync_sync_save_atimes (MailsyncRepository *local,
+                            GPtrArray          *folders)
+{
+  static const char *const subdirs[] = { "new", "cur" };
+  GArray *saved;
+
+  if (!GPOINTER_TO_INT (g_object_get_data (G_OBJECT (local), RESTORE_ATIME_KEY)))
+    return NULL;
+  saved = g_array_new (FALSE, TRUE, sizeof (SavedAtime));
+  g_array_set_clear_func (saved, saved_atime_clear);
+  for (guint f = 0; f < folders->len; f++)
+    {
+      if (!MAILSYNC_IS_MAILDIR_FOLDER (folders->pdata[f]))
+        continue;
+      for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
+        {
+          SavedAtime one = { NULL, { 0, 0 } };
+          struct stat st;
+
+          one.dir = g_build_filename (mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (folders->pdata[f])),
+                                      subdirs[i], NULL);
+          /* a folder not created yet has no atime to keep */
+          if (stat (one.dir, &st) != 0)
+            {
+              g_free (one.dir);
+              continue;
+            }
+          one.atime = st.st_atim;
+          g_array_append_val (saved, one);
+        }
+    }
+  return saved;
+}
+
+/* MaildirRepository.restore_atime: the saved atimes back, each mtime left
+ * as the sync made it. Done after a failed sync too: the sync's own reads
+ * are what must not show as a visit. A failure is only a debug line, as
+ * the mail itself is fine. */
+void
+_mailsync_sync_restore_atimes (GArray *saved)
+{
+  for (guint i = 0; saved != NULL && i < saved->len; i++)
+    {
+      SavedAtime *one = &g_array_index (saved, SavedAtime, i);
+      struct timespec times[2] = { one->atime, { 0, UTIME_OMIT } };
+
+      if (utimensat (AT_FDCWD, one->dir, times, 0) != 0)
+        g_debug ("restoreatime: %s: %s", one->dir, g_strerror (errno));
+    }
+}
