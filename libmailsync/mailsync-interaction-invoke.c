@@ -137,17 +137,22 @@ _mailsync_interaction_ask_waiting (Invocation *inv)
   g_source_attach (idle, inv->client_context);
 }
 
-static gboolean
+/* The waiter blocks in poll() on its own context: a cancellation from
+ * any thread wakes it to see it. A signal handler, not a
+ * g_cancellable_source_new(): GLib 2.74's cancellable source can leak
+ * when it is cancelled on another thread while the waiter drops it
+ * (LeakSanitizer saw it in check-interaction's cancelled-waiter case). */
+static void
 wake_on_cancel (GCancellable *cancellable, gpointer data)
 {
-  return G_SOURCE_REMOVE;
+  g_main_context_wakeup (data);
 }
 
 static MailsyncInteractionResult
 invoke (Invocation *inv, char **secret, gboolean *accept, GError **error)
 {
   g_autoptr(GSource) idle = g_idle_source_new ();
-  g_autoptr(GSource) cancel_source = NULL;
+  gulong cancel_handler = 0;
   MailsyncInteractionResult result;
   gboolean done = FALSE;
 
@@ -165,11 +170,8 @@ invoke (Invocation *inv, char **secret, gboolean *accept, GError **error)
   g_source_attach (idle, inv->client_context);
 
   if (inv->cancellable != NULL)
-    {
-      cancel_source = g_cancellable_source_new (inv->cancellable);
-      g_source_set_callback (cancel_source, G_SOURCE_FUNC (wake_on_cancel), NULL, NULL);
-      g_source_attach (cancel_source, inv->waiter_context);
-    }
+    cancel_handler = g_cancellable_connect (inv->cancellable, G_CALLBACK (wake_on_cancel),
+                                            inv->waiter_context, NULL);
   for (;;)
     {
       g_mutex_lock (&inv->lock);
@@ -179,8 +181,8 @@ invoke (Invocation *inv, char **secret, gboolean *accept, GError **error)
         break;
       _mailsync_await_iteration ();
     }
-  if (cancel_source != NULL)
-    g_source_destroy (cancel_source);
+  /* waits for a handler running on another thread */
+  g_cancellable_disconnect (inv->cancellable, cancel_handler);
 
   if (!done)
     {
