@@ -19,6 +19,9 @@ the point is what the client sends.
 - an access token with a server lacking XOAUTH2 and OAUTHBEARER:
   offlineimap's fallback to the password mechanisms (PLAIN with
   remotepass), or without a password a one-line error and no login;
+- authproxy carries the token request through a SOCKS5 proxy
+  (socks5_proxy.py) and only it; without authproxy the account's proxy
+  carries both; an empty authproxy sends the token request directly;
 - the secret and the refresh token appear in no output, even with -d.
 """
 
@@ -33,6 +36,7 @@ import time
 import mailsync_tap
 import oauth2_endpoint
 import scripted_imap
+import socks5_proxy
 
 TAP = mailsync_tap.Tap()
 check = TAP.check
@@ -187,6 +191,34 @@ def main():
           [a[1].split("Bearer ")[1] for a in auths] == ["static-token\x01\x01", "tok-1\x01\x01"]
           and endpoint.count() == 1, (endpoint.count(), auths))
     server.close()
+
+    # -- authproxy (and proxy, its default) for the token request -------------
+    proxy = socks5_proxy.Socks5Proxy()
+    via = "SOCKS5:127.0.0.1:%d" % proxy.port
+    to_endpoint, to_imap = ("127.0.0.1", endpoint.port), None
+    for label, options, want_endpoint, want_imap in (
+            ("authproxy", "authproxy = %s\n" % via, True, False),
+            ("proxy without authproxy", "proxy = %s\n" % via, True, True),
+            ("proxy with an empty authproxy", "proxy = %s\nauthproxy =\n" % via, False, True)):
+        endpoint.requests.clear()
+        del proxy.requests[:]
+        server = imap_server(["XOAUTH2"])
+        to_imap = ("127.0.0.1", server.port)
+        work = os.path.join(root, "proxy-" + label.replace(" ", "-"))
+        path = write_config(work, server, endpoint)
+        with open(path) as f:
+            text = f.read().replace("[Account T]\n", "[Account T]\n" + options)
+        with open(path, "w") as f:
+            f.write(text)
+        p = run_mailsync(work, path)
+        want = sorted(([to_endpoint] if want_endpoint else []) + ([to_imap] if want_imap else []))
+        check("%s: exit 0, one token request, synced" % label,
+              p.returncode == 0 and endpoint.count() == 1 and synced(work) == 1, p.out)
+        check("%s: the proxy carried %s" % (label, " and ".join(
+            n for n, w in (("the token request", want_endpoint), ("the IMAP connection", want_imap)) if w)),
+              sorted(proxy.requests) == want, (proxy.requests, want))
+        server.close()
+    proxy.stop()
     endpoint.close()
 
     # -- the endpoint misbehaves ---------------------------------------------

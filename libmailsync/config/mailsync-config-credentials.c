@@ -11,6 +11,7 @@
 #include "mailsync-error.h"
 #include "credentials/mailsync-credentials-private.h"
 #include "config/mailsync-oauth2-private.h"
+#include "net/mailsync-net-private.h"
 
 #include <string.h>
 
@@ -89,6 +90,39 @@ _mailsync_config_find_password (RepoContext  *ctx,
 /* offlineimap's GmailRepository default token endpoint */
 #define GMAIL_OAUTH2_REQUEST_URL "https://accounts.google.com/o/oauth2/token"
 
+/* The proxy of the account's OAuth2 token requests, as a GIO proxy URI,
+ * or NULL for none: offlineimap's authproxy, which defaults to the
+ * account's proxy; set and empty, no proxy. A value that is not
+ * TYPE:HOST:PORT is warned about and ignored (a direct request), as
+ * offlineimap ignores a proxy it cannot use. */
+static char *
+oauth2_proxy (RepoContext *ctx)
+{
+  MailsyncConfig *self = ctx->self;
+  const char *option = NULL;
+  g_autofree char *value = NULL;
+  g_autoptr(GError) bad = NULL;
+  char *uri;
+
+  if (ctx->account_section == NULL)
+    return NULL;
+  if (_mailsync_config_has (self, ctx->account_section, "authproxy"))
+    option = "authproxy";
+  else if (_mailsync_config_has (self, ctx->account_section, "proxy"))
+    option = "proxy";
+  else
+    return NULL;
+  value = _mailsync_config_get_str (self, ctx->account_section, option, NULL);
+  if (value == NULL || *value == '\0')
+    return NULL;
+  uri = _mailsync_net_proxy_uri (value, &bad);
+  /* the proxy option's own warning is apply_proxy's (mailsync-config.c) */
+  if (uri == NULL && strcmp (option, "authproxy") == 0)
+    _mailsync_config_warn (self, ctx->account_section, option,
+                           "%s; OAuth2 token requests connect directly (as offlineimap does)", bad->message);
+  return uri;
+}
+
 /* oauth2_refresh_token (and its client and endpoint): a token source for
  * the repository, *@oauth2 NULL when no refresh token is set. */
 gboolean
@@ -101,7 +135,7 @@ _mailsync_config_build_oauth2 (RepoContext     *ctx,
   const char *section = ctx->section;
   g_auto(SecretString) refresh = NULL;
   g_auto(SecretString) client_secret = NULL;
-  g_autofree char *client_id = NULL, *url = NULL;
+  g_autofree char *client_id = NULL, *url = NULL, *proxy = NULL;
   g_autoptr(GError) local_error = NULL;
 
   *oauth2 = NULL;
@@ -124,6 +158,7 @@ _mailsync_config_build_oauth2 (RepoContext     *ctx,
   if (!_mailsync_oauth2_is_available (&local_error))
     return _mailsync_config_error (self, section, "oauth2_refresh_token", MAILSYNC_ERROR_NOT_SUPPORTED, error,
                                    "%s", local_error->message);
-  *oauth2 = _mailsync_oauth2_new (url, client_id, client_secret, refresh, (guint) socktimeout);
+  proxy = oauth2_proxy (ctx);
+  *oauth2 = _mailsync_oauth2_new (url, client_id, client_secret, refresh, (guint) socktimeout, proxy);
   return TRUE;
 }

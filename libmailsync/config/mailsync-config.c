@@ -492,9 +492,6 @@ mailsync_config_create_account (MailsyncConfig *self,
    * have no effect. */
   if (!_mailsync_config_check_section (self, section, SCOPE_ACCOUNT, "an account", error) ||
       !_mailsync_config_get_bool (self, section, "synclabels", FALSE, &synclabels, error) ||
-      !_mailsync_config_refuse_if_set (self, section, "authproxy",
-                                       "OAuth2 token requests cannot go through a proxy yet (proxy covers IMAP only)",
-                                       error) ||
       !_mailsync_config_get_bool (self, section, "utf8foldernames", FALSE, &utf8, error) ||
       !_mailsync_config_get_bool (self, "general", "dry-run", FALSE, &dry_run, error) ||
       !_mailsync_config_get_int (self, section, "maxsize", 0, 0, G_MAXINT64, &maxsize, error) ||

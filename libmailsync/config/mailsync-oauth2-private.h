@@ -18,12 +18,14 @@ typedef struct _MailsyncOAuth2 MailsyncOAuth2;
 /* The token endpoint is verified against the system's CAs, as
  * offlineimap's urllib does, or against the PEM file $SSL_CERT_FILE
  * names (Python's and OpenSSL's override, so the tests can pass a test
- * CA); @timeout in seconds (0: a default of 30). */
+ * CA); @timeout in seconds (0: a default of 30); @proxy a GIO proxy
+ * URI the requests go through (authproxy), NULL to connect directly. */
 MailsyncOAuth2 *_mailsync_oauth2_new          (const char     *request_url,
                                                const char     *client_id,
                                                const char     *client_secret,
                                                const char     *refresh_token,
-                                               guint           timeout);
+                                               guint           timeout,
+                                               const char     *proxy);
 MailsyncOAuth2 *_mailsync_oauth2_ref          (MailsyncOAuth2 *self);
 void            _mailsync_oauth2_unref        (MailsyncOAuth2 *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MailsyncOAuth2, _mailsync_oauth2_unref)

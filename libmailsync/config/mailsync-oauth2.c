@@ -28,6 +28,7 @@ struct _MailsyncOAuth2
   char *client_secret;
   char *refresh_token;
   guint timeout;
+  char *proxy;
 
   GMutex lock;
   char *token;                  /* the cached access token, or NULL */
@@ -77,7 +78,8 @@ _mailsync_oauth2_new (const char *request_url,
                       const char *client_id,
                       const char *client_secret,
                       const char *refresh_token,
-                      guint       timeout)
+                      guint       timeout,
+                      const char *proxy)
 {
   MailsyncOAuth2 *self = g_new0 (MailsyncOAuth2, 1);
 
@@ -87,6 +89,7 @@ _mailsync_oauth2_new (const char *request_url,
   self->client_secret = g_strdup (client_secret);
   self->refresh_token = g_strdup (refresh_token);
   self->timeout = timeout > 0 ? timeout : DEFAULT_TIMEOUT;
+  self->proxy = g_strdup (proxy);
   g_mutex_init (&self->lock);
   return self;
 }
@@ -105,6 +108,7 @@ _mailsync_oauth2_unref (MailsyncOAuth2 *self)
     return;
   g_free (self->url);
   g_free (self->client_id);
+  g_free (self->proxy);
   wipe (self->client_secret);
   wipe (self->refresh_token);
   wipe (self->token);
@@ -167,6 +171,7 @@ _mailsync_oauth2_get_token (MailsyncOAuth2  *self,
   if (request.ca_file != NULL && *request.ca_file == '\0')
     request.ca_file = NULL;
   request.timeout = self->timeout;
+  request.proxy = self->proxy;
   /* the clocks start before the request, as offlineimap's "now" does */
   now_real = g_get_real_time ();
   now_monotonic = g_get_monotonic_time ();

@@ -254,6 +254,16 @@ oauth2_refresh_async (const MailsyncOAuth2Request *request,
         }
       soup_session_set_tls_database (call->session, database);
     }
+  /* authproxy (or the account's proxy): the token request goes through
+   * it as offlineimap's does through PySocks. GIO's resolver for it, as
+   * the IMAP connections use (net/): the proxy resolves the endpoint's
+   * name, and a proxy that refuses fails the request with its reason. */
+  if (request->proxy != NULL)
+    {
+      g_autoptr(GProxyResolver) resolver = g_simple_proxy_resolver_new (request->proxy, NULL);
+
+      soup_session_set_proxy_resolver (call->session, resolver);
+    }
 
   form = g_string_new (NULL);
   append_field (form, "client_id", request->client_id != NULL ? request->client_id : "");

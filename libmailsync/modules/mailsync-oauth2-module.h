@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 
 #define MAILSYNC_OAUTH2_MODULE_NAME   "mailsync-oauth2"
 #define MAILSYNC_OAUTH2_MODULE_SYMBOL "mailsync_oauth2_module_get"
-#define MAILSYNC_OAUTH2_MODULE_ABI    1u
+#define MAILSYNC_OAUTH2_MODULE_ABI    2u
 
 typedef struct
 {
@@ -22,6 +22,7 @@ typedef struct
   const char *refresh_token;
   const char *ca_file;          /* PEM bundle to trust instead of the system's; NULL = the system's */
   guint       timeout;          /* seconds without progress before giving up; 0 = none */
+  const char *proxy;            /* a GIO proxy URI (socks5://, socks4a://, http://); NULL = direct (ABI 2) */
 } MailsyncOAuth2Request;
 
 typedef struct
