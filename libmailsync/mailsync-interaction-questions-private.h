@@ -1,10 +1,12 @@
 /* What mailsync-interaction.c (the object, its default methods, one
  * question of a kind at a time) shares with mailsync-interaction-invoke.c
- * (asking from a library thread), which moved out of it (issue 14 item 3).
- * Only those two files include this. Not installed. */
+ * (asking from a library thread), which moved out of it (issue 14 item 3),
+ * and mailsync-question.c (a question as an object, for the "ask"
+ * signal). Only those three files include this. Not installed. */
 #pragma once
 
 #include "mailsync-interaction.h"
+#include "mailsync-question.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +35,10 @@ typedef struct _Invocation Invocation;
 
 /* mailsync-interaction.c */
 void _mailsync_interaction_wipe           (char *secret);
+/* Returns @task (a default _async method's) with the answer, taking
+ * @secret and @error; FAILED without an error gets one. */
+void _mailsync_interaction_return_answer  (GTask *task, MailsyncInteractionResult result, char *secret,
+                                           gboolean accept, GError *error);
 /* Calls the subclass's _async method for @question, unless one of that
  * kind is out: then @waiter waits for it (see the definition). */
 void _mailsync_interaction_start_question (MailsyncInteraction *self, Question question, const QuestionArgs *q,
@@ -40,6 +46,11 @@ void _mailsync_interaction_start_question (MailsyncInteraction *self, Question q
                                            GAsyncReadyCallback callback, gpointer user_data);
 /* A waiting question cancelled before its turn hands the turn on. */
 void _mailsync_interaction_pass_turn      (MailsyncInteraction *self, Question question);
+
+/* mailsync-question.c */
+/* The question of the "ask" signal, which answers @task (taken). */
+MailsyncQuestion *_mailsync_question_new (Question question, const QuestionArgs *q, GCancellable *cancellable,
+                                          GTask *task);
 
 /* mailsync-interaction-invoke.c */
 /* @inv's turn came: asks it on its client's context, taking over the

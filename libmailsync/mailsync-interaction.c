@@ -32,6 +32,11 @@
  * certificate is accepted for that certificate and repository only,
  * until the process ends.
  *
+ * A client that cannot subclass, or cannot implement the asynchronous
+ * methods (GJS), connects to #MailsyncInteraction::ask instead: the
+ * question comes as a #MailsyncQuestion, which it answers when the user
+ * does.
+ *
  * One question of each kind at a time: while an interaction is asking
  * for a password (its ask_password_async method has not called back), a
  * second mailsync_interaction_ask_password_async() on it fails at once
@@ -53,6 +58,14 @@ typedef struct
    * found one of their kind out: asked in turn as each is answered. */
   GQueue waiting[N_QUESTIONS];
 } MailsyncInteractionPrivate;
+
+enum
+{
+  SIGNAL_ASK,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE_WITH_PRIVATE (MailsyncInteraction, mailsync_interaction, G_TYPE_OBJECT)
 
@@ -135,8 +148,9 @@ finish_answer (MailsyncInteraction *self, GAsyncResult *task_result, char **secr
   return result;
 }
 
-static void
-return_answer (GTask *task, MailsyncInteractionResult result, char *secret, gboolean accept, GError *error)
+void
+_mailsync_interaction_return_answer (GTask *task, MailsyncInteractionResult result, char *secret, gboolean accept,
+                                     GError *error)
 {
   if (result == MAILSYNC_INTERACTION_FAILED)
     {
@@ -199,13 +213,14 @@ accept_certificate_in_place (MailsyncInteraction *self, const QuestionArgs *q, G
                                                                     accept, error);
 }
 
-/* The default _async methods: @ask, the blocking method, runs in place,
- * on the caller's context, which is the client's (see the class
- * comment); its answer is the result of a task tagged @source_tag (the
- * default _async method), for finish_answer(). */
+/* The default _async methods: the "ask" signal's handlers get the
+ * question, else @ask, the blocking method, runs in place, on the
+ * caller's context, which is the client's (see the class comment); the
+ * answer is the result of a task tagged @source_tag (the default _async
+ * method), for finish_answer(). */
 static void
-answer_in_place (MailsyncInteraction *self, gpointer source_tag, AskInPlace ask, const QuestionArgs *q,
-                 GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+answer_in_place (MailsyncInteraction *self, gpointer source_tag, Question question, AskInPlace ask,
+                 const QuestionArgs *q, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   GError *error = NULL;
@@ -219,8 +234,17 @@ answer_in_place (MailsyncInteraction *self, gpointer source_tag, AskInPlace ask,
       g_task_return_error (task, error);
       return;
     }
+  /* A client that connected to "ask" answers through the question,
+   * now or later; the blocking method is for the others. */
+  if (g_signal_has_handler_pending (self, signals[SIGNAL_ASK], 0, FALSE))
+    {
+      g_autoptr(MailsyncQuestion) asked = _mailsync_question_new (question, q, cancellable, g_steal_pointer (&task));
+
+      g_signal_emit (self, signals[SIGNAL_ASK], 0, asked);
+      return;
+    }
   result = ask (self, q, cancellable, &secret, &accept, &error);
-  return_answer (task, result, secret, accept, error);
+  _mailsync_interaction_return_answer (task, result, secret, accept, error);
 }
 
 static void
@@ -230,7 +254,7 @@ real_ask_password_async (MailsyncInteraction *self, const char *repository, cons
 {
   QuestionArgs q = { repository, user, host, previous_error, NULL, 0 };
 
-  answer_in_place (self, real_ask_password_async, ask_password_in_place, &q, cancellable, callback, user_data);
+  answer_in_place (self, real_ask_password_async, ASK_PASSWORD, ask_password_in_place, &q, cancellable, callback, user_data);
 }
 
 static MailsyncInteractionResult
@@ -246,7 +270,7 @@ real_ask_oauth2_token_async (MailsyncInteraction *self, const char *repository, 
 {
   QuestionArgs q = { repository, user, host, previous_error, NULL, 0 };
 
-  answer_in_place (self, real_ask_oauth2_token_async, ask_oauth2_token_in_place, &q, cancellable, callback,
+  answer_in_place (self, real_ask_oauth2_token_async, ASK_OAUTH2_TOKEN, ask_oauth2_token_in_place, &q, cancellable, callback,
                    user_data);
 }
 
@@ -257,7 +281,7 @@ real_accept_certificate_async (MailsyncInteraction *self, const char *repository
 {
   QuestionArgs q = { repository, NULL, host, NULL, certificate_pem, errors };
 
-  answer_in_place (self, real_accept_certificate_async, accept_certificate_in_place, &q, cancellable, callback,
+  answer_in_place (self, real_accept_certificate_async, ACCEPT_CERTIFICATE, accept_certificate_in_place, &q, cancellable, callback,
                    user_data);
 }
 
@@ -291,6 +315,30 @@ mailsync_interaction_class_init (MailsyncInteractionClass *klass)
   klass->accept_certificate = real_accept_certificate;
   klass->accept_certificate_async = real_accept_certificate_async;
   klass->accept_certificate_finish = real_accept_certificate_finish;
+
+  /**
+   * MailsyncInteraction::ask:
+   * @self: the interaction
+   * @question: the question
+   *
+   * A question for the user, for clients that answer later from their
+   * main loop without subclassing (JavaScript: GJS cannot implement the
+   * asynchronous virtual methods, which take a callback; Python; C).
+   * Emitted by the default asynchronous methods when a handler is
+   * connected, instead of calling the blocking ones; a subclass that
+   * overrides an _async method does not emit it for that kind.
+   *
+   * A handler answers @question at once, or keeps a reference and
+   * answers later (mailsync_question_answer_password(),
+   * mailsync_question_accept()...). A question that nobody answered is
+   * cancelled when its last reference is dropped. Emitted on the same
+   * main context as the _async methods are called (the client's), one
+   * question of each kind at a time.
+   *
+   * Since: 0.1
+   */
+  signals[SIGNAL_ASK] = g_signal_new ("ask", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                      G_TYPE_NONE, 1, MAILSYNC_TYPE_QUESTION);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include "mailsync-folder-info.h"
 #include "mailsync-folder-changes.h"
 #include "mailsync-folder.h"
+#include "mailsync-question.h"
 #include "mailsync-interaction.h"
 #include "mailsync-repository.h"
 #include "mailsync-status-store.h"

@@ -8,7 +8,11 @@ repository of the harness Dovecot.
   log shows exactly one failed login;
 - certificate: implicit TLS without the harness CA (UNKNOWN_CA), rejected
   (the open fails with the TLS error) and accepted (the open succeeds,
-  asked once, from a GLib main loop with open_async).
+  asked once, from a GLib main loop with open_async);
+- the "ask" signal: a plain Mailsync.Interaction whose handler keeps the
+  Mailsync.Question and answers it later from the main loop (password
+  after a refusal, certificate rejected and accepted with its
+  Gio.TlsCertificate); a question dropped unanswered cancels the open.
 
 SKIP without PyGObject, the typelib or Dovecot."""
 
@@ -171,6 +175,105 @@ def certificates(env):
     repo.close(None)
 
 
+class SignalAsker:
+    """A client without a subclass: connects to Mailsync.Interaction's
+    "ask" signal, keeps each Mailsync.Question and answers it later from
+    the main loop (an idle source standing for the user's click), after
+    the loop has run other sources meanwhile."""
+
+    def __init__(self, answer):
+        self.interaction = Mailsync.Interaction()
+        self.interaction.connect("ask", self.on_ask)
+        self.answer = answer  # question -> None (answers it)
+        self.asked = []       # (kind, repository, user, host, previous error, cert, errors, ticks at answer)
+
+    def on_ask(self, interaction, question):
+        state = {"ticks": 0}
+
+        def tick():
+            state["ticks"] += 1
+            if state["ticks"] < 3:
+                return GLib.SOURCE_CONTINUE
+            self.asked.append((question.get_kind(), question.get_repository(), question.get_user(),
+                               question.get_host(), question.get_previous_error(), question.get_certificate(),
+                               question.get_certificate_errors(), state["ticks"]))
+            self.answer(question)
+            return GLib.SOURCE_REMOVE
+
+        # the question stays open across main-loop iterations; the
+        # closure keeps the only reference until then
+        GLib.timeout_add(1, tick)
+
+
+def question_signal(env):
+    """The "ask" signal (issue 10 item 1): asynchronous answers without
+    implementing a virtual method."""
+    Kind = Mailsync.QuestionKind
+    repo = Mailsync.ImapRepository.new("Remote", env["DOVECOT_HOST"], int(env["DOVECOT_PORT"]))
+    for name, value in (("ssl", False), ("starttls", True), ("user", env["DOVECOT_USER"]),
+                        ("password", "Wr0ng-by-signal"), ("ca-file", env["DOVECOT_CA"])):
+        repo.set_property(name, value)
+    asker = SignalAsker(lambda q: q.answer_password(env["DOVECOT_PASS"]))
+    repo.set_interaction(asker.interaction)
+    result = open_in_loop(repo)
+    check("ask signal: the open succeeds with the password answered later", result is True, result)
+    check("ask signal: asked once", len(asker.asked) == 1, asker.asked)
+    if asker.asked:
+        kind, name, user, host, previous, _cert, _errors, ticks = asker.asked[0]
+        check("ask signal: a NEW_PASSWORD question with the server's refusal",
+              kind == Kind.NEW_PASSWORD and previous is not None
+              and previous.matches(Mailsync.error_quark(), Mailsync.Error.AUTHENTICATION_FAILED),
+              (kind, previous))
+        check("ask signal: the repository, user and host", (name, user, host) ==
+              ("Remote", env["DOVECOT_USER"], env["DOVECOT_HOST"]), (name, user, host))
+        check("ask signal: answered after other main-loop sources ran", ticks >= 3, ticks)
+    if result is True:
+        repo.close(None)
+
+    # a handler that drops the question unanswered: the open is
+    # cancelled, it does not hang
+    repo = Mailsync.ImapRepository.new("Remote", env["DOVECOT_HOST"], int(env["DOVECOT_PORT"]))
+    for name, value in (("ssl", False), ("starttls", True), ("user", env["DOVECOT_USER"]),
+                        ("ca-file", env["DOVECOT_CA"])):
+        repo.set_property(name, value)
+    dropped = Mailsync.Interaction()
+    kinds = []
+    dropped.connect("ask", lambda interaction, question: kinds.append(question.get_kind()))
+    repo.set_interaction(dropped)
+    result = open_in_loop(repo)
+    check("ask signal: a question dropped unanswered cancels the open",
+          isinstance(result, GLib.Error) and result.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED),
+          result)
+    check("ask signal: no password configured is a PASSWORD question", kinds == [Kind.PASSWORD], kinds)
+
+    # certificates: rejected, then accepted, with the certificate as a
+    # Gio.TlsCertificate
+    for accept in (False, True):
+        repo = untrusted(env)
+        asker = SignalAsker(lambda q, accept=accept: q.accept() if accept else q.reject())
+        repo.set_interaction(asker.interaction)
+        result = open_in_loop(repo)
+        what = "accepted" if accept else "rejected"
+        if accept:
+            check("ask signal: certificate accepted: the open succeeds", result is True, result)
+        else:
+            check("ask signal: certificate rejected: the open fails with the TLS error",
+                  isinstance(result, GLib.Error)
+                  and result.matches(Gio.tls_error_quark(), Gio.TlsError.BAD_CERTIFICATE), result)
+        check("ask signal: certificate %s: asked once" % what, len(asker.asked) == 1, asker.asked)
+        if asker.asked:
+            kind, name, _user, host, _prev, cert, errors, _ticks = asker.asked[0]
+            check("ask signal: certificate %s: a CERTIFICATE question for the host, UNKNOWN_CA" % what,
+                  kind == Kind.CERTIFICATE and (name, host) == ("Remote", env["DOVECOT_HOST"])
+                  and bool(errors & Gio.TlsCertificateFlags.UNKNOWN_CA), (kind, name, host, errors))
+            check("ask signal: certificate %s: a Gio.TlsCertificate with the harness CA as issuer" % what,
+                  isinstance(cert, Gio.TlsCertificate)
+                  and cert.verify(None, Gio.TlsCertificate.new_from_file(env["DOVECOT_CA"])) == 0,
+                  cert)
+        if result is True:
+            repo.close(None)
+
+
 def main():
     if shutil.which("dovecot") is None and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs Dovecot")
@@ -183,6 +286,7 @@ def main():
         env = read_env(server)
         password_retry(env)
         certificates(env)
+        question_signal(env)
     finally:
         try:
             harness("stop", server, "--clean")

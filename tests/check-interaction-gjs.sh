@@ -1,8 +1,9 @@
 #!/bin/sh
 # check-interaction.js under gjs, against a private Dovecot
 # (tests/harness): MailsyncInteraction subclassed in JavaScript, answering
-# a password and a certificate question asynchronously from the JS main
-# loop (issue 10). TAP; a TAP skip plan without gjs, without the
+# a password and a certificate question from the JS main loop, and a plain
+# MailsyncInteraction whose "ask" signal handler keeps the MailsyncQuestion
+# and answers it later, asynchronously (issue 10 item 1). TAP; a TAP skip plan without gjs, without the
 # Mailsync-1.0 typelib (configure --enable-introspection), without
 # Dovecot, or in a sanitizer build (gjs would load the ASan library
 # without its runtime; the -Werror build runs this).

@@ -16,9 +16,12 @@
 // the thread and main context of the open_async() caller, and answers
 // as a modal dialog does: it runs a nested main loop until a main-loop
 // source (here an idle callback standing for the user's click) gives the
-// answer; the client's other sources keep running meanwhile. A TODO check
-// records the missing asynchronous path and turns into an XPASS (a
-// failure to look at) once gjs can register the async vfuncs.
+// answer; the client's other sources keep running meanwhile.
+//
+// The asynchronous path (signalQuestions) needs no vfunc: a plain
+// Mailsync.Interaction's "ask" signal hands over a Mailsync.Question,
+// which the handler keeps and answers later from the main loop
+// (answer_password, accept, reject), as a non-modal dialog does.
 //
 // Prints TAP. check-interaction.c (C, the async vfuncs) and
 // check-interaction-gi.py (PyGObject) cover the same library code.
@@ -124,25 +127,89 @@ class Asker extends Mailsync.Interaction {
     }
 });
 
-// The asynchronous vfuncs, as a client with a non-modal dialog would
-// override them: not possible in GJS 1.74 (see the top).
-function asyncSubclass() {
-    try {
-        GObject.registerClass(
-        class AsyncAsker extends Mailsync.Interaction {
-            vfunc_ask_password_async(repository, user, host, previousError, cancellable, callback) {
-                Gio.Task.new(this, cancellable, callback).return_boolean(true);
-            }
-
-            vfunc_ask_password_finish(result) {
-                result.propagate_boolean();
-                return [Result.UNHANDLED, null];
-            }
+// The asynchronous path of a JS client: no subclass, a handler of the
+// interaction's "ask" signal keeps the Mailsync.Question and answers it
+// later from the main loop (a non-modal dialog): no nested loop. The
+// question stays open while the loop runs other sources (ticks); the
+// answer comes from a timeout standing for the user's click.
+function signalAsker(answer) {
+    const interaction = new Mailsync.Interaction();
+    const asked = [];
+    interaction.connect('ask', (self, question) => {
+        const record = {
+            kind: question.get_kind(),
+            repository: question.get_repository(),
+            user: question.get_user(),
+            host: question.get_host(),
+            previous: question.get_previous_error(),
+            pem: question.get_certificate_pem(),
+            certificate: question.get_certificate(),
+            errors: question.get_certificate_errors(),
+            ticks: 0,
+            answered: false,
+            taken: false,
+        };
+        asked.push(record);
+        // the closure keeps the question until the answer
+        GLib.timeout_add(GLib.PRIORITY_DEFAULT, 1, () => {
+            if (++record.ticks < 3)
+                return GLib.SOURCE_CONTINUE;
+            record.taken = answer(question);
+            record.answered = question.is_answered();
+            return GLib.SOURCE_REMOVE;
         });
-        return true;
-    } catch (e) {
-        return e.message;
-    }
+    });
+    return {interaction, asked};
+}
+
+function signalQuestions() {
+    const Kind = Mailsync.QuestionKind;
+    let repo = Mailsync.ImapRepository.new('Remote', env('DOVECOT_HOST'), Number(env('DOVECOT_PORT')));
+    repo.ssl = false;
+    repo.starttls = true;
+    repo.user = env('DOVECOT_USER');
+    repo.password = 'Wr0ng-by-signal';
+    repo.ca_file = env('DOVECOT_CA');
+    const pw = signalAsker(q => q.answer_password(env('DOVECOT_PASS')));
+    repo.set_interaction(pw.interaction);
+    let result = openInLoop(repo);
+    check('ask signal: the open succeeds with the password answered later from the loop', result === true, result);
+    check('ask signal: asked once', pw.asked.length === 1, pw.asked.length);
+    const q = pw.asked[0] || {};
+    check('ask signal: a NEW_PASSWORD question carrying the refusal',
+        q.kind === Kind.NEW_PASSWORD && q.previous !== null && q.previous !== undefined &&
+        q.previous.matches(Mailsync.error_quark(), Mailsync.Error.AUTHENTICATION_FAILED),
+        `${q.kind} ${q.previous}`);
+    check('ask signal: the repository, user and host',
+        q.repository === 'Remote' && q.user === env('DOVECOT_USER') && q.host === env('DOVECOT_HOST'),
+        `${q.repository} ${q.user} ${q.host}`);
+    check('ask signal: answered asynchronously, after other sources ran, and taken',
+        q.ticks >= 3 && q.taken === true && q.answered === true, `${q.ticks} ticks, taken ${q.taken}`);
+    if (result === true)
+        closeRepository(repo);
+
+    repo = untrusted();
+    const cert = signalAsker(question => question.accept());
+    repo.set_interaction(cert.interaction);
+    result = openInLoop(repo);
+    check('ask signal: certificate accepted later: the open succeeds', result === true, result);
+    const c = cert.asked[0] || {};
+    check('ask signal: a CERTIFICATE question with the host, UNKNOWN_CA, PEM and Gio.TlsCertificate',
+        cert.asked.length === 1 && c.kind === Kind.CERTIFICATE && c.host === env('DOVECOT_HOST') &&
+        (c.errors & Gio.TlsCertificateFlags.UNKNOWN_CA) !== 0 &&
+        typeof c.pem === 'string' && c.pem.startsWith('-----BEGIN CERTIFICATE-----\n') &&
+        c.certificate instanceof Gio.TlsCertificate,
+        `${cert.asked.length} ${c.kind} ${c.host} ${c.errors} ${c.certificate}`);
+    if (result === true)
+        closeRepository(repo);
+
+    repo = untrusted();
+    const no = signalAsker(question => question.reject());
+    repo.set_interaction(no.interaction);
+    result = openInLoop(repo);
+    check('ask signal: certificate rejected later: the open fails with the TLS error',
+        result instanceof GLib.Error && result.matches(Gio.tls_error_quark(), Gio.TlsError.BAD_CERTIFICATE),
+        result);
 }
 
 // repository.open_async() from a main loop, with a deadline: true, or
@@ -242,9 +309,7 @@ function certificates() {
 try {
     passwordRetry();
     certificates();
-    const registered = asyncSubclass();
-    check('a JS subclass can override the asynchronous ask_password_async', registered === true, registered,
-        'GJS 1.74 cannot implement vfuncs with a callback argument; the async path needs a signal API or a newer gjs');
+    signalQuestions();
 } catch (e) {
     // a JS error mid-way: no plan, so the TAP driver reports an ERROR
     printerr(`${e}\n${e.stack || ''}`);
