@@ -46,27 +46,4 @@ gboolean _mailsync_keywords_in_labels    (MailsyncFolder *folder);
 char    *_mailsync_keywords_to_labels    (const char *keywords);
 char    *_mailsync_keywords_from_labels  (const char *labels);
 
-/* Mapped backend (backends/mapped/): the folder behind the map, and
- * the UIDs it gives the remote UIDs @uids (unknown ones left out). */
-gboolean        _mailsync_is_mapped_folder             (MailsyncFolder *folder);
-MailsyncFolder *_mailsync_mapped_folder_get_inner      (MailsyncFolder *folder);
-GArray         *_mailsync_mapped_folder_to_inner_uids  (MailsyncFolder *folder,
-                                                        const guint32  *uids,
-                                                        guint           n_uids);
-
-/* IMAP backend */
-void     _mailsync_imap_folder_set_keywords_async  (MailsyncFolder      *folder,
-                                                    const guint32       *uids,
-                                                    guint                n_uids,
-                                                    const char          *add,
-                                                    const char          *remove,
-                                                    GCancellable        *cancellable,
-                                                    GAsyncReadyCallback  callback,
-                                                    gpointer             user_data);
-gboolean _mailsync_imap_folder_set_keywords_finish (MailsyncFolder  *folder,
-                                                    GAsyncResult    *result,
-                                                    GError         **error);
-gboolean _mailsync_imap_folder_can_store_keyword   (MailsyncFolder *folder,
-                                                    const char     *keyword);
-
 G_END_DECLS

@@ -125,6 +125,26 @@ GTask   *_mailsync_imap_folder_uid_task    (MailsyncFolder      *folder,
                                             GAsyncReadyCallback  callback,
                                             gpointer             user_data);
 
+/* Keywords (mailsync-imap-folder-store.c), for the engine's table
+ * (mailsync-folder-engine-private.h) that mailsync-imap-folder.c
+ * registers, and for APPEND's keyword list. */
+void     _mailsync_imap_folder_set_keywords_async  (MailsyncFolder      *folder,
+                                                    const guint32       *uids,
+                                                    guint                n_uids,
+                                                    const char          *add,
+                                                    const char          *remove,
+                                                    GCancellable        *cancellable,
+                                                    GAsyncReadyCallback  callback,
+                                                    gpointer             user_data);
+/* @not_stored: always NULL (a keyword PERMANENTFLAGS refuses is kept
+ * out before the STORE, by can_store_keyword) */
+gboolean _mailsync_imap_folder_set_keywords_finish (MailsyncFolder  *folder,
+                                                    GAsyncResult    *result,
+                                                    GStrv           *not_stored,
+                                                    GError         **error);
+gboolean _mailsync_imap_folder_can_store_keyword   (MailsyncFolder *folder,
+                                                    const char     *keyword);
+
 /* Each file of operations sets its vfuncs in the class. */
 void _mailsync_imap_folder_list_class_init    (MailsyncFolderClass *folder_class);
 void _mailsync_imap_folder_fetch_class_init   (MailsyncFolderClass *folder_class);

@@ -6,7 +6,6 @@
 #include "mailsync-imap-command.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
-#include "sync/mailsync-keywords.h"
 
 #include <string.h>
 
@@ -199,8 +198,11 @@ _mailsync_imap_folder_set_keywords_async (MailsyncFolder *folder, const guint32 
 }
 
 gboolean
-_mailsync_imap_folder_set_keywords_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+_mailsync_imap_folder_set_keywords_finish (MailsyncFolder *folder, GAsyncResult *result, GStrv *not_stored,
+                                           GError **error)
 {
+  if (not_stored != NULL)
+    *not_stored = NULL;
   g_return_val_if_fail (g_task_is_valid (result, folder), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }

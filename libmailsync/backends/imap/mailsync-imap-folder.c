@@ -12,6 +12,7 @@
 #include "mailsync-imap-folder-private.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
+#include "mailsync-folder-engine-private.h"
 
 #include <string.h>
 
@@ -438,6 +439,13 @@ mailsync_imap_folder_dispose (GObject *object)
   G_OBJECT_CLASS (mailsync_imap_folder_parent_class)->dispose (object);
 }
 
+/* What the sync engine asks beyond the public contract (issue 14 item 3). */
+static const _MailsyncFolderEngineVTable engine_vtable = {
+  .set_keywords_async = _mailsync_imap_folder_set_keywords_async,
+  .set_keywords_finish = _mailsync_imap_folder_set_keywords_finish,
+  .can_store_keyword = _mailsync_imap_folder_can_store_keyword,
+};
+
 static void
 mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
 {
@@ -540,6 +548,7 @@ mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
   folder_class->flush_finish = _mailsync_imap_folder_bool_finish;
   folder_class->get_uidvalidity = folder_get_uidvalidity;
   folder_class->is_read_only = folder_is_read_only;
+  _mailsync_folder_class_set_engine (klass, &engine_vtable);
 }
 
 static void

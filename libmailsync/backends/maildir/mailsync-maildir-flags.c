@@ -209,9 +209,7 @@ _mailsync_maildir_folder_set_keywords_finish (MailsyncMaildirFolder  *self,
   return _mailsync_maildir_keywords_take_not_stored (G_TASK (result), not_stored, error);
 }
 
-/* The result of a set_keywords task: a GStrv of the keywords not stored.
- * The keyword sync's own task (sync/mailsync-keywords.c) carries the same
- * result and takes it here too. */
+/* The result of a set_keywords task: a GStrv of the keywords not stored. */
 gboolean
 _mailsync_maildir_keywords_take_not_stored (GTask   *task,
                                             GStrv   *not_stored,

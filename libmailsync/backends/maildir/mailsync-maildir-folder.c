@@ -10,6 +10,7 @@
 #include "mailsync-error.h"
 #include "mailsync-message-info.h"
 #include "mailsync-private.h"
+#include "mailsync-folder-engine-private.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -362,6 +363,50 @@ mailsync_maildir_folder_finalize (GObject *object)
   G_OBJECT_CLASS (mailsync_maildir_folder_parent_class)->finalize (object);
 }
 
+/* ---- what the sync engine asks beyond the public contract (issue 14 item 3) ---- */
+
+static void
+engine_set_keywords_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids, const char *add,
+                           const char *remove, GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  _mailsync_maildir_folder_set_keywords_async (MAILSYNC_MAILDIR_FOLDER (folder), uids, n_uids, add, remove,
+                                               cancellable, callback, user_data);
+}
+
+static gboolean
+engine_set_keywords_finish (MailsyncFolder *folder, GAsyncResult *result, GStrv *not_stored, GError **error)
+{
+  return _mailsync_maildir_folder_set_keywords_finish (MAILSYNC_MAILDIR_FOLDER (folder), result, not_stored, error);
+}
+
+/* The status keeps a Maildir's keywords as its file names' letters. */
+static char *
+engine_keywords_from_letters (MailsyncFolder *folder, const char *letters)
+{
+  MailsyncMaildirFolder *self = MAILSYNC_MAILDIR_FOLDER (folder);
+
+  return _mailsync_maildir_keywords_letters_to_keywords (_mailsync_maildir_folder_get_repo (self), self->path,
+                                                         letters);
+}
+
+static char *
+engine_keywords_to_letters (MailsyncFolder *folder, const char * const *keywords)
+{
+  MailsyncMaildirFolder *self = MAILSYNC_MAILDIR_FOLDER (folder);
+
+  /* known letters only: a status row never gives a keyword a new one */
+  return _mailsync_maildir_keywords_to_letters (_mailsync_maildir_folder_get_repo (self), self->path, keywords,
+                                                FALSE, NULL, NULL);
+}
+
+static const _MailsyncFolderEngineVTable engine_vtable = {
+  .set_keywords_async = engine_set_keywords_async,
+  .set_keywords_finish = engine_set_keywords_finish,
+  .keywords_from_letters = engine_keywords_from_letters,
+  .keywords_to_letters = engine_keywords_to_letters,
+};
+
 static void
 mailsync_maildir_folder_class_init (MailsyncMaildirFolderClass *klass)
 {
@@ -390,6 +435,7 @@ mailsync_maildir_folder_class_init (MailsyncMaildirFolderClass *klass)
   folder_class->transfer_messages_finish = _mailsync_maildir_folder_transfer_messages_finish;
   folder_class->expunge_async = _mailsync_maildir_folder_expunge_async;
   folder_class->expunge_finish = boolean_finish;
+  _mailsync_folder_class_set_engine (klass, &engine_vtable);
 }
 
 static void

@@ -43,7 +43,7 @@ gboolean _mailsync_maildir_folder_set_keywords_finish (MailsyncMaildirFolder  *s
                                                        GStrv                  *not_stored,
                                                        GError                **error);
 /* Takes a task's GStrv of keywords not stored (NULL: none wanted); the
- * body of the finish above, shared with the keyword sync's own task. */
+ * body of the finish above. */
 gboolean _mailsync_maildir_keywords_take_not_stored   (GTask                  *task,
                                                        GStrv                  *not_stored,
                                                        GError                **error);

@@ -10,7 +10,7 @@
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 #include "mailsync-status-store.h"
-#include "sync/mailsync-keywords.h"
+#include "mailsync-folder-engine-private.h"
 
 #include <string.h>
 
@@ -414,25 +414,86 @@ mapped_get_uidvalidity (MailsyncFolder *folder)
   return mailsync_folder_get_uidvalidity (MAILSYNC_MAPPED_FOLDER (folder)->inner);
 }
 
-/* Keyword sync (issue 10 item 3, sync/mailsync-keywords.c): the folder
- * behind the map, and the UIDs of @uids there (those the map knows). */
-MailsyncFolder *
-_mailsync_mapped_folder_get_inner (MailsyncFolder *folder)
+/* ---- what the sync engine asks beyond the public contract (issue 14 item 3) ----
+ * Keywords live in the folder behind the map, under its own UIDs. */
+
+static gboolean
+engine_has_keywords (MailsyncFolder *folder)
 {
-  return MAILSYNC_MAPPED_FOLDER (folder)->inner;
+  return _mailsync_folder_has_keywords (MAILSYNC_MAPPED_FOLDER (folder)->inner);
 }
 
-gboolean
-_mailsync_is_mapped_folder (MailsyncFolder *folder)
+static gboolean
+engine_can_store_keyword (MailsyncFolder *folder, const char *keyword)
 {
-  return MAILSYNC_IS_MAPPED_FOLDER (folder);
+  return _mailsync_folder_can_store_keyword (MAILSYNC_MAPPED_FOLDER (folder)->inner, keyword);
 }
 
-GArray *
-_mailsync_mapped_folder_to_inner_uids (MailsyncFolder *folder, const guint32 *uids, guint n_uids)
+/* The status keeps the keywords of a folder with no letters of its own
+ * by name, in the labels column (doc/design.md, keywords). */
+static gboolean
+engine_keywords_in_labels (MailsyncFolder *folder)
 {
-  return to_local_uids (MAILSYNC_MAPPED_FOLDER (folder), uids, n_uids);
+  return engine_has_keywords (folder) && !_mailsync_folder_has_keyword_letters (MAILSYNC_MAPPED_FOLDER (folder)->inner);
 }
+
+static void
+inner_keywords_set (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  GStrv not_stored = NULL;
+
+  if (!_mailsync_folder_set_keywords_finish (MAILSYNC_FOLDER (source), result, &not_stored, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, not_stored, (GDestroyNotify) g_strfreev);
+}
+
+static void
+engine_set_keywords_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids, const char *add,
+                           const char *remove, GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  MailsyncMappedFolder *self = MAILSYNC_MAPPED_FOLDER (folder);
+  GTask *task = new_task (folder, cancellable, callback, user_data, engine_set_keywords_async);
+  /* the map's UIDs are the remote's: the inner folder has its own */
+  g_autoptr(GArray) inner_uids = to_local_uids (self, uids, n_uids);
+
+  if (inner_uids->len == 0)
+    {
+      g_task_return_pointer (task, g_new0 (char *, 1), (GDestroyNotify) g_strfreev);
+      g_object_unref (task);
+      return;
+    }
+  _mailsync_folder_set_keywords_async (self->inner, (const guint32 *) inner_uids->data, inner_uids->len, add, remove,
+                                       cancellable, inner_keywords_set, task);
+}
+
+static gboolean
+engine_set_keywords_finish (MailsyncFolder *folder, GAsyncResult *result, GStrv *not_stored, GError **error)
+{
+  GError *local_error = NULL;
+  GStrv words;
+
+  g_return_val_if_fail (g_task_is_valid (result, folder), FALSE);
+  words = g_task_propagate_pointer (G_TASK (result), &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  *not_stored = words;
+  return TRUE;
+}
+
+static const _MailsyncFolderEngineVTable engine_vtable = {
+  .set_keywords_async = engine_set_keywords_async,
+  .set_keywords_finish = engine_set_keywords_finish,
+  .has_keywords = engine_has_keywords,
+  .can_store_keyword = engine_can_store_keyword,
+  .keywords_in_labels = engine_keywords_in_labels,
+};
 
 static void
 mailsync_mapped_folder_finalize (GObject *object)
@@ -467,6 +528,7 @@ mailsync_mapped_folder_class_init (MailsyncMappedFolderClass *klass)
   fc->flush_async = mapped_flush_async;
   fc->flush_finish = mapped_bool_finish;
   fc->get_uidvalidity = mapped_get_uidvalidity;
+  _mailsync_folder_class_set_engine (klass, &engine_vtable);
 }
 
 static void
