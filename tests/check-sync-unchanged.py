@@ -54,6 +54,20 @@ class Run:
             mailsync_tap.stderr_without_debug(self))
 
 
+def listing_fetches(commands):
+    """The folder of each listing UID FETCH (the one asking FLAGS: a
+    message's body or header fetch does not), from the SELECT or EXAMINE
+    before it."""
+    selected, out = None, []
+    for c in commands:
+        m = re.match(r"(?:SELECT|EXAMINE) \"?([^\" ]+)", c)
+        if m:
+            selected = m.group(1)
+        elif c.startswith("UID FETCH") and "FLAGS" in c:
+            out.append(selected)
+    return out
+
+
 def run_sync(server, user, password, work):
     return Run(mailsync_tap.run_driver(server, user, password, work, debug="Mailsync-IMAP"))
 
@@ -173,6 +187,25 @@ def scenario_changes(server, root):
     check("recent directory: an old mtime again lists Work once", p.returncode == 0 and "Work" not in p.skipped,
           p.summary())
     settle(server, user, pw, work, "recent directory, after")
+
+    # Two folders changed: the move pre-pass lists both to look for moves
+    # between them, and hands its listings to the folder loop, which must
+    # not list them again (issue 13): one listing UID FETCH per folder.
+    settle(server, user, pw, work, "two changed folders")
+    conn = server.imap(user, pw)
+    conn.uid("STORE", uid_of(conn, "INBOX", "in-6"), "+FLAGS", "(\\Flagged)")
+    append(conn, "Work", "two-changed", "\\Seen")
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    listings = listing_fetches(p.commands)
+    check("two changed folders: the sync succeeds and skips neither", p.returncode == 0 and not p.skipped,
+          p.summary())
+    check("two changed folders: exactly one listing UID FETCH for each",
+          sorted(listings) == ["INBOX", "Work"], (listings, p.summary()))
+    remote, local = converged(server, user, pw, work)
+    check("two changed folders: both sides equal", remote == local, (remote, local))
+    check("two changed folders: both changes went through",
+          ("in-6", "F") in local["INBOX"] and any(s == "two-changed" for s, _ in local["Work"]), local)
 
     # The status file gone: never skipped.
     settle(server, user, pw, work, "status removed")

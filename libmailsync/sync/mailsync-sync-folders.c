@@ -662,6 +662,7 @@ sync_folders (MailsyncAccount *self,
   g_autoptr(GHashTable) claimed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GPtrArray) unchanged = mailsync_sync_runner_unchanged_new ();
   g_autoptr(GHashTable) remote_stamps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GHashTable) listings = mailsync_sync_runner_listings_new ();
   MailsyncRunnerConfig config = {
     .account_name = self->name,
     .status = self->status,
@@ -678,6 +679,7 @@ sync_folders (MailsyncAccount *self,
     .progress = &self->progress,
     .unchanged = unchanged,
     .remote_stamps = remote_stamps,
+    .listings = listings,
   };
   char rsep = mailsync_repository_get_separator (self->remote);
   char lsep = mailsync_repository_get_separator (self->local);

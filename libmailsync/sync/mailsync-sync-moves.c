@@ -162,6 +162,7 @@ probe_folder (const MailsyncRunnerConfig *quiet,
   r->folder_label = mailsync_folder_get_visible_name (remote);
   r->max_age_set = _mailsync_max_age_compute (quiet->max_age_days, quiet->max_age_date,
                                               g_get_real_time () / G_USEC_PER_SEC, &r->max_age);
+  r->keep_listings = quiet->listings != NULL && !r->max_age_set; /* maxage: a listing of its day */
   if (!_mailsync_sync_check_unchanged (r, &unchanged, &error) || unchanged)
     return;
   _mailsync_sync_start_local_listing (r);
@@ -173,7 +174,13 @@ probe_folder (const MailsyncRunnerConfig *quiet,
       MailsyncStatusRecord *record = records->pdata[i];
       g_hash_table_replace (r->status_rows, GUINT_TO_POINTER (record->uid), mailsync_status_record_copy (record));
     }
-  if (!_mailsync_sync_list_both (r, &error) || _mailsync_sync_status_lost (r, records->len) ||
+  if (!_mailsync_sync_list_both (r, &error))
+    return;
+  /* The folder's own sync takes these instead of listing again (issue
+   * 13), unless a move below changes either side. */
+  if (r->kept_listings != NULL)
+    g_hash_table_replace (quiet->listings, g_strdup (status_name), g_steal_pointer (&r->kept_listings));
+  if (_mailsync_sync_status_lost (r, records->len) ||
       !_mailsync_sync_check_one_validity (r, remote, META_UIDVALIDITY_REMOTE, scratch, &error) ||
       !_mailsync_sync_check_one_validity (r, local, META_UIDVALIDITY_LOCAL, scratch, &error) ||
       !_mailsync_sync_load_copy_ignore (r, &error))
@@ -393,6 +400,13 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
         continue;
       source_local = locals->pdata[from->folder];
       dest_local = locals->pdata[to->folder];
+      /* Both local folders change (and the destination's status): their
+       * syncs list them again rather than plan from the listings above. */
+      if (config->listings != NULL)
+        {
+          g_hash_table_remove (config->listings, status_names->pdata[from->folder]);
+          g_hash_table_remove (config->listings, status_names->pdata[to->folder]);
+        }
       _mailsync_crash_point ("imap-move-before-rename");
       ok = _mailsync_maildir_folder_move_message (MAILSYNC_MAILDIR_FOLDER (source_local), from->uid,
                                                   MAILSYNC_MAILDIR_FOLDER (dest_local), to->uid, &error);

@@ -44,6 +44,21 @@ G_BEGIN_DECLS
  * the fast listing list keywords in full once (issue 10 item 3). */
 #define META_KEYWORDS_STAMP "mailsync.keywords-stamp"
 
+/* Both sides' listings of one folder pair as _mailsync_sync_list_both()
+ * got them (before any window filter), with what the listings warned
+ * about: made by the move pre-pass, taken by the folder's sync. */
+typedef struct
+{
+  MailsyncFolder *remote;      /* (owned) the pair listed */
+  MailsyncFolder *local;
+  GPtrArray *remote_list;      /* MailsyncMessageInfo */
+  GPtrArray *local_list;
+  GPtrArray *warnings;         /* GError*, or NULL */
+} MailsyncSyncListings;
+
+void _mailsync_sync_listings_free (MailsyncSyncListings *listings);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MailsyncSyncListings, _mailsync_sync_listings_free)
+
 typedef struct
 {
   const MailsyncRunnerConfig *config;
@@ -71,6 +86,9 @@ typedef struct
   const MailsyncLabelsConfig *labels; /* synclabels: Gmail -> GmailMaildir, else NULL */
   GHashTable *remote_labels; /* synclabels: remote uid -> char ** (cleaned, sorted) */
   GPtrArray *listing_warnings; /* GError*: what the last listing of either side reported */
+  gboolean keep_listings;      /* the move pre-pass: list_both keeps a copy in kept_listings */
+  MailsyncSyncListings *kept_listings;
+  MailsyncSyncListings *prepared; /* the pre-pass's listings, for the next list_both instead of listing */
 } Runner;
 
 /* mailsync-sync-runner.c */

@@ -64,6 +64,8 @@ _mailsync_sync_runner_free (Runner *r)
   g_clear_pointer (&r->copy_ignore, g_hash_table_unref);
   g_clear_pointer (&r->remote_labels, g_hash_table_unref);
   g_clear_pointer (&r->listing_warnings, g_ptr_array_unref);
+  g_clear_pointer (&r->kept_listings, _mailsync_sync_listings_free);
+  g_clear_pointer (&r->prepared, _mailsync_sync_listings_free);
   g_free (r->status_name);
   g_free (r->folder_label);
   g_free (r);
@@ -358,12 +360,62 @@ emit_listing_warnings (Runner *r)
   g_clear_pointer (&r->listing_warnings, g_ptr_array_unref);
 }
 
+/* ---- listings handed from the move pre-pass (issue 13) ----------------- */
+
+void
+_mailsync_sync_listings_free (MailsyncSyncListings *listings)
+{
+  if (listings == NULL)
+    return;
+  g_clear_object (&listings->remote);
+  g_clear_object (&listings->local);
+  g_clear_pointer (&listings->remote_list, g_ptr_array_unref);
+  g_clear_pointer (&listings->local_list, g_ptr_array_unref);
+  g_clear_pointer (&listings->warnings, g_ptr_array_unref);
+  g_free (listings);
+}
+
+GHashTable *
+mailsync_sync_runner_listings_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) _mailsync_sync_listings_free);
+}
+
+static GPtrArray *
+copy_list (GPtrArray *list)
+{
+  return g_ptr_array_copy (list, (GCopyFunc) (void (*) (void)) g_object_ref, NULL);
+}
+
+/* The pre-pass's listings of this pair, taken: good for one listing (a
+ * second list_both of the same run, after the upload intents, lists
+ * again). NULL when there are none or they are of other folder objects. */
+static MailsyncSyncListings *
+take_prepared (Runner *r)
+{
+  gpointer value = NULL;
+  MailsyncSyncListings *listings;
+
+  if (r->config->listings == NULL ||
+      !g_hash_table_steal_extended (r->config->listings, r->status_name, NULL, &value))
+    return NULL;
+  /* the key was stolen with the value */
+  listings = value;
+  if (listings->remote != r->remote || listings->local != r->local)
+    {
+      _mailsync_sync_listings_free (listings);
+      return NULL;
+    }
+  return listings;
+}
+
 gboolean
 _mailsync_sync_list_both (Runner *r, GError **error)
 {
   g_autoptr(GAsyncResult) remote_result = NULL;
   g_autoptr(GAsyncResult) local_result = NULL;
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(MailsyncSyncListings) prepared = g_steal_pointer (&r->prepared);
 
   runner_clear_lists (r);
   if (_mailsync_sync_shows_listing (r->local))
@@ -371,21 +423,47 @@ _mailsync_sync_list_both (Runner *r, GError **error)
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
   _mailsync_sync_offer_known_state (r);
   _mailsync_sync_offer_window (r, r->remote);
-  /* Both listings run at once: one may be a network round trip. */
-  mailsync_folder_list_messages_async (r->remote, r->config->cancellable, _mailsync_store_result, &remote_result);
-  if (!r->local_listing)
-    _mailsync_sync_start_local_listing (r);
-  _mailsync_await (&remote_result);
-  runner_wait_local_listing (r);
-  local_result = g_steal_pointer (&r->local_result);
-  r->local_list = mailsync_folder_list_messages_finish (r->local, local_result, &local_error);
-  r->remote_list = mailsync_folder_list_messages_finish (r->remote, remote_result, error);
-  if (r->remote_list == NULL)
-    return FALSE;
-  if (r->local_list == NULL)
+  if (prepared != NULL)
     {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
+      /* Listed by the move pre-pass from the same status and window: the
+       * known state just offered is for a listing that does not happen,
+       * and must not linger for a later one. The remote folder keeps the
+       * state of the listing it made (what the status records as its
+       * listing state: a change since is seen by the next run). */
+      if (_mailsync_sync_fast_listing_applies (r))
+        g_object_set (r->remote, "known-messages", NULL, "known-state", NULL, NULL);
+      runner_wait_local_listing (r);
+      g_clear_object (&r->local_result);
+      r->remote_list = g_steal_pointer (&prepared->remote_list);
+      r->local_list = g_steal_pointer (&prepared->local_list);
+    }
+  else
+    {
+      /* Both listings run at once: one may be a network round trip. */
+      mailsync_folder_list_messages_async (r->remote, r->config->cancellable, _mailsync_store_result, &remote_result);
+      if (!r->local_listing)
+        _mailsync_sync_start_local_listing (r);
+      _mailsync_await (&remote_result);
+      runner_wait_local_listing (r);
+      local_result = g_steal_pointer (&r->local_result);
+      r->local_list = mailsync_folder_list_messages_finish (r->local, local_result, &local_error);
+      r->remote_list = mailsync_folder_list_messages_finish (r->remote, remote_result, error);
+      if (r->remote_list == NULL)
+        return FALSE;
+      if (r->local_list == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
+  if (r->keep_listings)
+    {
+      g_clear_pointer (&r->kept_listings, _mailsync_sync_listings_free);
+      r->kept_listings = g_new0 (MailsyncSyncListings, 1);
+      r->kept_listings->remote = g_object_ref (r->remote);
+      r->kept_listings->local = g_object_ref (r->local);
+      r->kept_listings->remote_list = copy_list (r->remote_list);
+      r->kept_listings->local_list = copy_list (r->local_list);
     }
   if (_mailsync_sync_shows_listing (r->local))
     _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->local, MAILSYNC_DIRECTION_NONE, 0,
@@ -398,7 +476,17 @@ _mailsync_sync_list_both (Runner *r, GError **error)
       !_mailsync_sync_apply_local_start_date (r, error))
     return FALSE;
   index_lists (r);
-  take_listing_warnings (r);
+  if (prepared != NULL)
+    {
+      /* the folders' warnings went with the pre-pass's listing */
+      g_clear_pointer (&r->listing_warnings, g_ptr_array_unref);
+      r->listing_warnings = g_steal_pointer (&prepared->warnings);
+    }
+  else
+    take_listing_warnings (r);
+  if (r->kept_listings != NULL && r->listing_warnings != NULL)
+    r->kept_listings->warnings = g_ptr_array_copy (r->listing_warnings, (GCopyFunc) (void (*) (void)) g_error_copy,
+                                                   NULL);
   return TRUE;
 }
 
@@ -809,7 +897,10 @@ sync_folder_once (const MailsyncRunnerConfig *config,
     return FALSE;
   if (unchanged)
     return TRUE;
-  _mailsync_sync_start_local_listing (r);
+  /* Listed already by the move pre-pass of this run: not again. */
+  r->prepared = take_prepared (r);
+  if (r->prepared == NULL)
+    _mailsync_sync_start_local_listing (r);
   if (!mailsync_status_store_load (config->status, status_name, &records, &r->meta,
                                    config->cancellable, error))
     return FALSE;

@@ -38,6 +38,11 @@ typedef struct
    * the folder's own check in the same run asks the server no second
    * time (issue 13: a no-op resync sends one STATUS per folder) */
   GHashTable          *remote_stamps;
+  /* nullable: status name -> the listings of both sides the move
+   * pre-pass made (from mailsync_sync_runner_listings_new()), each taken
+   * by the folder's own sync in the same run instead of listing again
+   * (issue 13: a changed folder is listed once a run) */
+  GHashTable          *listings;
 } MailsyncRunnerConfig;
 
 /* Syncs the messages of one folder pair. Must run on a thread whose
@@ -53,6 +58,9 @@ gboolean mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
  * the time stamps' granularity at most, never one per folder). */
 GPtrArray *mailsync_sync_runner_unchanged_new     (void);
 void       mailsync_sync_runner_record_unchanged (const MailsyncRunnerConfig *config);
+
+/* The table of MailsyncRunnerConfig.listings. */
+GHashTable *mailsync_sync_runner_listings_new    (void);
 
 /* Moves the server made between the account's folders (one gone, one new
  * message with the same identity) renamed locally before the folders are

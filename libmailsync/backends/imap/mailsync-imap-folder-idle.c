@@ -205,7 +205,7 @@ wait_for_changes_job (GTask *task, gpointer source, gpointer task_data, GCancell
       g_task_return_boolean (task, TRUE);
       return;
     }
-  if (!_mailsync_imap_folder_ensure_selected (self, cancellable, &error))
+  if (!_mailsync_imap_folder_select_any_validity (self, cancellable, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;

@@ -396,8 +396,10 @@ list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **err
 
   /* Always a fresh SELECT: it is what tells a changed UIDVALIDITY. */
   _mailsync_imap_repository_set_selected (_mailsync_imap_folder_repo_of (self), NULL);
+  self->listed_uidvalidity = 0;
   if (!_mailsync_imap_folder_ensure_selected (self, cancellable, error))
     return NULL;
+  self->listed_uidvalidity = self->uidvalidity;
   g_clear_pointer (&self->sync_state, g_free);
   if (self->highestmodseq > 0)
     self->sync_state = g_strdup_printf ("1 %u %" G_GUINT64_FORMAT, self->uidvalidity, self->highestmodseq);

@@ -51,6 +51,10 @@ struct _MailsyncImapFolder
    * SELECT, for the unchanged-folder check (sync/mailsync-sync-unchanged.c);
    * NULL without CONDSTORE. */
   char *listing_stamp;
+  /* The UIDVALIDITY of the last listing's SELECT (0 before one, and
+   * during one): the operations by UID check it when they SELECT again
+   * (ensure_selected in mailsync-imap-folder.c). */
+  guint32 listed_uidvalidity;
 
   /* maxage/maxsize asked by the caller: a full listing SEARCHes first. */
   gint64 window_since;     /* unix time, 0 for none */
@@ -152,5 +156,11 @@ void _mailsync_imap_folder_append_class_init  (MailsyncFolderClass *folder_class
 void _mailsync_imap_folder_store_class_init   (MailsyncFolderClass *folder_class);
 void _mailsync_imap_folder_expunge_class_init (MailsyncFolderClass *folder_class);
 void _mailsync_imap_folder_idle_class_init    (MailsyncFolderClass *folder_class);
+
+/* ensure_selected without the listing's UIDVALIDITY check: for what
+ * uses no UID of a listing (IDLE waits for any change). */
+gboolean _mailsync_imap_folder_select_any_validity (MailsyncImapFolder *self,
+                                                    GCancellable       *cancellable,
+                                                    GError            **error);
 
 G_END_DECLS

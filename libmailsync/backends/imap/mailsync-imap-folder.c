@@ -257,9 +257,14 @@ select_verb (MailsyncImapFolder *self)
 
 /* SELECT once; later operations on the same folder reuse it. With
  * CONDSTORE the SELECT also returns HIGHESTMODSEQ, what the fast resync
- * compares with the saved state. */
+ * compares with the saved state. With @as_listed, a SELECT again after
+ * another folder's (the move pre-pass lists several folders before the
+ * folder loop uses their listings, issue 13) must find the UIDVALIDITY
+ * of the listing the caller works from: under another one its UIDs name
+ * other messages, so nothing is done with them (the next run's listing
+ * sees the change and the runner refuses the folder as usual). */
 static gboolean
-ensure_selected (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+ensure_selected (MailsyncImapFolder *self, gboolean as_listed, GCancellable *cancellable, GError **error)
 {
   g_autoptr(MailsyncImapCommand) cmd = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
@@ -287,6 +292,15 @@ ensure_selected (MailsyncImapFolder *self, GCancellable *cancellable, GError **e
       return FALSE;
     }
   self->read_only = ok->code && ok->code->kind == MAILSYNC_IMAP_CODE_READ_ONLY;
+  if (as_listed && self->listed_uidvalidity != 0 && self->uidvalidity != self->listed_uidvalidity)
+    {
+      /* not recorded as selected: every later operation asks again */
+      _mailsync_imap_repository_set_selected (_mailsync_imap_folder_repo_of (self), NULL);
+      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED,
+                   "Folder %s: its UIDVALIDITY changed from %u to %u since it was listed; nothing done by UID",
+                   mailsync_folder_get_name (MAILSYNC_FOLDER (self)), self->listed_uidvalidity, self->uidvalidity);
+      return FALSE;
+    }
   _mailsync_imap_repository_set_selected (_mailsync_imap_folder_repo_of (self), self);
   return TRUE;
 }
@@ -294,7 +308,13 @@ ensure_selected (MailsyncImapFolder *self, GCancellable *cancellable, GError **e
 gboolean
 _mailsync_imap_folder_ensure_selected (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
 {
-  return ensure_selected (self, cancellable, error);
+  return ensure_selected (self, TRUE, cancellable, error);
+}
+
+gboolean
+_mailsync_imap_folder_select_any_validity (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+{
+  return ensure_selected (self, FALSE, cancellable, error);
 }
 
 gboolean
