@@ -25,6 +25,7 @@ struct _MailsyncAccount
   guint max_age;
   guint max_age_date;   /* maxage = YYYY-MM-DD as YYYYMMDD, 0 for none */
   guint64 max_size;
+  gboolean remove_deleted_folders;
   gboolean have_newmail;       /* an unread message was copied to local */
   MailsyncProgressCounts progress; /* engine thread: this sync's running totals */
 

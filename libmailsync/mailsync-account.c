@@ -41,6 +41,7 @@ enum
   PROP_MAX_IN_FLIGHT,
   PROP_MAX_AGE,
   PROP_MAX_SIZE,
+  PROP_REMOVE_DELETED_FOLDERS,
   N_PROPS
 };
 
@@ -70,6 +71,7 @@ mailsync_account_get_property (GObject *object, guint prop_id, GValue *value, GP
     case PROP_MAX_IN_FLIGHT: g_value_set_uint (value, self->max_in_flight); break;
     case PROP_MAX_AGE: g_value_set_uint (value, self->max_age); break;
     case PROP_MAX_SIZE: g_value_set_uint64 (value, self->max_size); break;
+    case PROP_REMOVE_DELETED_FOLDERS: g_value_set_boolean (value, self->remove_deleted_folders); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -91,6 +93,9 @@ mailsync_account_set_property (GObject *object, guint prop_id, const GValue *val
     case PROP_MAX_IN_FLIGHT: mailsync_account_set_max_in_flight (self, g_value_get_uint (value)); break;
     case PROP_MAX_AGE: mailsync_account_set_max_age (self, g_value_get_uint (value)); break;
     case PROP_MAX_SIZE: mailsync_account_set_max_size (self, g_value_get_uint64 (value)); break;
+    case PROP_REMOVE_DELETED_FOLDERS:
+      mailsync_account_set_remove_deleted_folders (self, g_value_get_boolean (value));
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -260,6 +265,25 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
    * Since: 0.1
    */
   properties[PROP_MAX_SIZE] = g_param_spec_uint64 ("max-size", NULL, NULL, 0, G_MAXUINT64, 0,
+    G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncAccount:remove-deleted-folders: (attributes org.gtk.Property.get=mailsync_account_get_remove_deleted_folders org.gtk.Property.set=mailsync_account_set_remove_deleted_folders)
+   *
+   * Whether a folder deleted on the remote side is deleted on the local
+   * side too (mbsync's `Remove Near`, the config's `remove = local`),
+   * instead of being created on the remote again. Only a folder that was
+   * synced before (it has a status) and holds nothing unsynced is
+   * deleted, with its status, and only when the remote listing was
+   * complete and the deletions stay within
+   * #MailsyncAccount:max-delete-ratio (a server that lost its folders
+   * looks like this); a folder held back is skipped for the run with a
+   * warning event. A read-only local repository is never touched. There
+   * is no remote counterpart on purpose: a folder missing locally (a disk
+   * not mounted) must not take the server's copy with it.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_REMOVE_DELETED_FOLDERS] = g_param_spec_boolean ("remove-deleted-folders", NULL, NULL, FALSE,
     G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -606,6 +630,43 @@ mailsync_account_set_max_size (MailsyncAccount *self, guint64 bytes)
     return;
   self->max_size = bytes;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_SIZE]);
+}
+
+/**
+ * mailsync_account_get_remove_deleted_folders:
+ * @self: an account
+ *
+ * Gets the value of the #MailsyncAccount:remove-deleted-folders property.
+ *
+ * Returns: whether folders deleted on the remote side are deleted locally
+ *
+ * Since: 0.1
+ */
+gboolean
+mailsync_account_get_remove_deleted_folders (MailsyncAccount *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_ACCOUNT (self), FALSE);
+  return self->remove_deleted_folders;
+}
+
+/**
+ * mailsync_account_set_remove_deleted_folders:
+ * @self: an account
+ * @remove: whether folders deleted on the remote side are deleted locally
+ *
+ * Sets #MailsyncAccount:remove-deleted-folders.
+ *
+ * Since: 0.1
+ */
+void
+mailsync_account_set_remove_deleted_folders (MailsyncAccount *self, gboolean remove)
+{
+  g_return_if_fail (MAILSYNC_IS_ACCOUNT (self));
+  remove = !!remove;
+  if (self->remove_deleted_folders == remove)
+    return;
+  self->remove_deleted_folders = remove;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REMOVE_DELETED_FOLDERS]);
 }
 
 /* The event signal itself, for mailsync-account-events.c, which queues

@@ -67,6 +67,11 @@ guint64              mailsync_account_get_max_size   (MailsyncAccount *self);
 MAILSYNC_AVAILABLE_IN_ALL
 void                 mailsync_account_set_max_size   (MailsyncAccount *self,
                                                       guint64          bytes);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_account_get_remove_deleted_folders (MailsyncAccount *self);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_account_set_remove_deleted_folders (MailsyncAccount *self,
+                                                                  gboolean         remove);
 
 MAILSYNC_AVAILABLE_IN_ALL
 gboolean             mailsync_account_sync           (MailsyncAccount      *self,

@@ -115,6 +115,13 @@ G_BEGIN_DECLS
 void _mailsync_repository_set_separator (MailsyncRepository *self, char separator);
 void        _mailsync_repository_set_type_label (MailsyncRepository *self, const char *label);
 const char *_mailsync_repository_get_type_label (MailsyncRepository *self);
+/* A decoding of the visible names, applied after the nametrans (NULL for
+ * none): a backend property sets it (MailsyncImapRepository's
+ * decode-folder-names), so that a client that sets that property sees the
+ * same names as a config does. The function returns NULL to leave a name
+ * it cannot decode as it is. A mapped repository copies its inner's. */
+void             _mailsync_repository_set_name_decoder (MailsyncRepository *self, MailsyncNameFunc func);
+MailsyncNameFunc _mailsync_repository_get_name_decoder (MailsyncRepository *self);
 /* Python options the config loader attaches (newmail_hook, copy_ignore_eval). */
 typedef gboolean (*_MailsyncHookFunc) (gpointer data, GError **error);
 /* *uids: a GArray of guint32, or NULL for none */

@@ -21,6 +21,7 @@ typedef struct
   MailsyncNameFunc nametrans;
   gpointer nametrans_data;
   GDestroyNotify nametrans_destroy;
+  MailsyncNameFunc name_decoder;  /* after nametrans, see mailsync-private.h */
 
   MailsyncFolderFilterFunc filter;
   gpointer filter_data;

@@ -461,29 +461,54 @@ mailsync_repository_set_folder_filter (MailsyncRepository       *self,
  *
  * Since: 0.1
  */
+static char *translate_checked (MailsyncRepository *self,
+                                const char         *name);
+
 char *
 mailsync_repository_translate_name (MailsyncRepository *self,
                                     const char         *name)
 {
-  MailsyncRepositoryPrivate *priv = PRIV (self);
   char *visible;
 
   g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), NULL);
-  if (priv->nametrans == NULL)
-    return g_strdup (name);
-  visible = priv->nametrans (name, priv->nametrans_data);
+  visible = translate_checked (self, name);
   return visible != NULL ? visible : g_strdup (name);
 }
 
+/* The nametrans's name (NULL: refused), then the backend's decoding of
+ * it (decodefoldernames decodes what nametrans gives, as offlineimap 7's
+ * IMAPFolder does). */
 static char *
 translate_checked (MailsyncRepository *self,
                    const char         *name)
 {
   MailsyncRepositoryPrivate *priv = PRIV (self);
+  g_autofree char *visible = NULL;
+  char *decoded;
 
   if (priv->nametrans == NULL)
-    return g_strdup (name);
-  return priv->nametrans (name, priv->nametrans_data);
+    visible = g_strdup (name);
+  else
+    visible = priv->nametrans (name, priv->nametrans_data);
+  if (visible == NULL || priv->name_decoder == NULL)
+    return g_steal_pointer (&visible);
+  decoded = priv->name_decoder (visible, NULL);
+  return decoded != NULL ? decoded : g_steal_pointer (&visible);
+}
+
+void
+_mailsync_repository_set_name_decoder (MailsyncRepository *self,
+                                       MailsyncNameFunc    func)
+{
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  PRIV (self)->name_decoder = func;
+}
+
+MailsyncNameFunc
+_mailsync_repository_get_name_decoder (MailsyncRepository *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), NULL);
+  return PRIV (self)->name_decoder;
 }
 
 /**

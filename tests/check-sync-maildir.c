@@ -5,6 +5,8 @@
 #include "mailsync-test.h"
 
 #include <libmailsync/mailsync.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <glib/gstdio.h>
@@ -15,6 +17,8 @@ typedef struct
   guint changes;
   guint max_age;
   guint64 max_size;
+  gboolean restore_atime;    /* MailsyncMaildirRepository:restore-atime on the local side */
+  gboolean remove_deleted;   /* MailsyncAccount:remove-deleted-folders */
 } Fixture;
 
 static Fixture f;
@@ -30,6 +34,8 @@ setup (void)
   g_mkdir (f.local_root, 0700);
   f.max_age = 0;
   f.max_size = 0;
+  f.restore_atime = FALSE;
+  f.remove_deleted = FALSE;
 }
 
 static void
@@ -69,9 +75,11 @@ sync_accounts (const char *local_root, GError **error)
   g_autoptr(MailsyncAccount) account = NULL;
 
   mailsync_maildir_repository_set_assign_uids (MAILSYNC_MAILDIR_REPOSITORY (remote), TRUE);
+  mailsync_maildir_repository_set_restore_atime (MAILSYNC_MAILDIR_REPOSITORY (local), f.restore_atime);
   account = mailsync_account_new ("Test", remote, local, status);
   mailsync_account_set_max_age (account, f.max_age);
   mailsync_account_set_max_size (account, f.max_size);
+  mailsync_account_set_remove_deleted_folders (account, f.remove_deleted);
   g_signal_connect (account, "event", G_CALLBACK (on_event), NULL);
   f.changes = 0;
   return mailsync_account_sync (account, NULL, error);
@@ -565,11 +573,219 @@ START_TEST (test_maildir_progress_bytes_exact)
 }
 END_TEST
 
+/* ---- settings a client sets through the public API, no config file ---- */
+
+static void
+count_notify (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* The three settings the config used to keep private: real properties,
+ * with getters, setters and one notify per change. */
+START_TEST (test_settings_are_properties)
+{
+  g_autoptr(MailsyncRepository) remote = mailsync_maildir_repository_new ("Remote", f.remote_root, '.');
+  g_autoptr(MailsyncRepository) local = mailsync_maildir_repository_new ("Local", f.local_root, '.');
+  g_autoptr(MailsyncRepository) imap = mailsync_imap_repository_new ("Server", "localhost", 0);
+  g_autofree char *status_dir = g_build_filename (f.meta, "status", NULL);
+  g_autoptr(MailsyncStatusStore) status = mailsync_status_sqlite_new (status_dir);
+  g_autoptr(MailsyncAccount) account = mailsync_account_new ("Test", remote, local, status);
+  guint notified = 0;
+  gboolean value = FALSE;
+
+  ck_assert (!mailsync_account_get_remove_deleted_folders (account));
+  g_signal_connect (account, "notify::remove-deleted-folders", G_CALLBACK (count_notify), &notified);
+  mailsync_account_set_remove_deleted_folders (account, TRUE);
+  mailsync_account_set_remove_deleted_folders (account, TRUE);
+  g_object_get (account, "remove-deleted-folders", &value, NULL);
+  ck_assert (value && mailsync_account_get_remove_deleted_folders (account));
+  ck_assert_uint_eq (notified, 1);
+
+  notified = 0;
+  ck_assert (!mailsync_maildir_repository_get_restore_atime (MAILSYNC_MAILDIR_REPOSITORY (local)));
+  g_signal_connect (local, "notify::restore-atime", G_CALLBACK (count_notify), &notified);
+  g_object_set (local, "restore-atime", TRUE, NULL);
+  mailsync_maildir_repository_set_restore_atime (MAILSYNC_MAILDIR_REPOSITORY (local), TRUE);
+  ck_assert (mailsync_maildir_repository_get_restore_atime (MAILSYNC_MAILDIR_REPOSITORY (local)));
+  ck_assert_uint_eq (notified, 1);
+
+  notified = 0;
+  ck_assert (!mailsync_imap_repository_get_decode_folder_names (MAILSYNC_IMAP_REPOSITORY (imap)));
+  g_signal_connect (imap, "notify::decode-folder-names", G_CALLBACK (count_notify), &notified);
+  mailsync_imap_repository_set_decode_folder_names (MAILSYNC_IMAP_REPOSITORY (imap), TRUE);
+  g_object_get (imap, "decode-folder-names", &value, NULL);
+  ck_assert (value);
+  g_object_set (imap, "decode-folder-names", FALSE, NULL);
+  ck_assert (!mailsync_imap_repository_get_decode_folder_names (MAILSYNC_IMAP_REPOSITORY (imap)));
+  ck_assert_uint_eq (notified, 2);
+}
+END_TEST
+
+static char *
+prefix_nametrans (const char *name, gpointer user_data)
+{
+  return g_strconcat ((const char *) user_data, name, NULL);
+}
+
+/* MailsyncImapRepository:decode-folder-names decodes the visible names
+ * (after the nametrans, as offlineimap), never the native ones; a mapped
+ * repository wrapping it (IMAP on the local side) does the same. No
+ * server is needed: names are translated without a connection. */
+START_TEST (test_imap_decode_folder_names_property)
+{
+  g_autoptr(MailsyncRepository) imap = mailsync_imap_repository_new ("Server", "localhost", 0);
+  g_autoptr(MailsyncRepository) mapped = NULL;
+  g_autofree char *plain = mailsync_repository_translate_name (imap, "Entw&APw-rfe");
+  g_autofree char *decoded = NULL;
+  g_autofree char *invalid = NULL;
+  g_autofree char *translated = NULL;
+  g_autofree char *through_mapped = NULL;
+
+  ck_assert_str_eq (plain, "Entw&APw-rfe");
+  mailsync_imap_repository_set_decode_folder_names (MAILSYNC_IMAP_REPOSITORY (imap), TRUE);
+  decoded = mailsync_repository_translate_name (imap, "Entw&APw-rfe");
+  ck_assert_str_eq (decoded, "Entw\xc3\xbcrfe");
+  /* not modified UTF-7: left as it is */
+  invalid = mailsync_repository_translate_name (imap, "Tom & Jerry");
+  ck_assert_str_eq (invalid, "Tom & Jerry");
+  /* the nametrans sees the mUTF-7 name, its result is decoded */
+  mailsync_repository_set_nametrans (imap, prefix_nametrans, (gpointer) "Mail.", NULL);
+  translated = mailsync_repository_translate_name (imap, "Entw&APw-rfe");
+  ck_assert_str_eq (translated, "Mail.Entw\xc3\xbcrfe");
+  mapped = mailsync_mapped_repository_new (imap, f.meta);
+  through_mapped = mailsync_repository_translate_name (mapped, "Entw&APw-rfe");
+  ck_assert_str_eq (through_mapped, "Entw\xc3\xbcrfe");
+}
+END_TEST
+
+/* Without MailsyncAccount:remove-deleted-folders a folder deleted on the
+ * remote side is created there again from the local one; with it, the
+ * local folder and its status are deleted instead. */
+START_TEST (test_maildir_remove_deleted_folders_property)
+{
+  g_autofree char *gone_remote = g_build_filename (f.remote_root, "Gone", NULL);
+  g_autofree char *gone_local = g_build_filename (f.local_root, "Gone", NULL);
+  g_autofree char *gone_status = g_build_filename (f.meta, "Account-Test", "LocalStatus-sqlite", "Gone", NULL);
+  g_autofree char *p = NULL;
+  g_autofree char *q = NULL;
+  g_autofree char *r = NULL;
+
+  put (f.remote_root, "INBOX", "cur", "i:2,S", "stays");
+  put (f.remote_root, "Gone", "cur", "g:2,S", "goes");
+  sync_ok ();
+  p = find (f.local_root, "Gone", "goes");
+  ck_assert_ptr_nonnull (p);
+  ck_assert (g_file_test (gone_status, G_FILE_TEST_EXISTS));
+
+  mailsync_test_rm_rf (gone_remote);
+  sync_ok ();
+  q = find (f.remote_root, "Gone", "goes");
+  ck_assert_msg (q != NULL, "by default the deleted folder comes back from the local side");
+
+  mailsync_test_rm_rf (gone_remote);
+  f.remove_deleted = TRUE;
+  sync_ok ();
+  ck_assert_msg (!g_file_test (gone_local, G_FILE_TEST_EXISTS), "remove-deleted-folders kept %s", gone_local);
+  ck_assert_msg (!g_file_test (gone_remote, G_FILE_TEST_EXISTS), "the deleted folder was created again");
+  ck_assert_msg (!g_file_test (gone_status, G_FILE_TEST_EXISTS), "its status stayed");
+  r = find (f.local_root, "INBOX", "stays");
+  ck_assert_ptr_nonnull (r);
+}
+END_TEST
+
+static const struct timespec OLD_ATIME = { 978307200, 0 };   /* 2001-01-01 */
+
+static void
+age_atimes (const char *folder)
+{
+  static const char *const subs[] = { "new", "cur" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
+    {
+      g_autofree char *dir = g_build_filename (f.local_root, folder, subs[i], NULL);
+      struct timespec times[2] = { OLD_ATIME, { 0, UTIME_OMIT } };
+
+      ck_assert_msg (utimensat (AT_FDCWD, dir, times, 0) == 0, "%s: %s", dir, g_strerror (errno));
+    }
+}
+
+static gboolean
+atime_is_old (const char *folder, const char *sub)
+{
+  g_autofree char *dir = g_build_filename (f.local_root, folder, sub, NULL);
+  struct stat st;
+
+  ck_assert_int_eq (stat (dir, &st), 0);
+  return st.st_atim.tv_sec == OLD_ATIME.tv_sec;
+}
+
+/* MailsyncMaildirRepository:restore-atime on the local side: the sync
+ * reads and writes the local folder (a message comes in), yet its new/
+ * and cur/ keep the access times they had; without the property the
+ * same sync moves them (the control, so that the check can fail). */
+START_TEST (test_maildir_restore_atime_property)
+{
+  g_autofree char *p = NULL;
+  g_autofree char *q = NULL;
+
+  put (f.local_root, "INBOX", "cur", "l:2,S", "local one");
+  put (f.remote_root, "INBOX", "cur", "a:2,S", "first");
+  age_atimes ("INBOX");
+  sync_ok ();
+  ck_assert_msg (!atime_is_old ("INBOX", "cur"), "control: the sync did not move cur/'s atime");
+  p = find (f.local_root, "INBOX", "first");
+  ck_assert_ptr_nonnull (p);
+
+  put (f.remote_root, "INBOX", "cur", "b:2,S", "second");
+  age_atimes ("INBOX");
+  f.restore_atime = TRUE;
+  sync_ok ();
+  /* before find(), whose own reading moves them */
+  ck_assert_msg (atime_is_old ("INBOX", "new"), "new/'s atime not restored");
+  ck_assert_msg (atime_is_old ("INBOX", "cur"), "cur/'s atime not restored");
+  q = find (f.local_root, "INBOX", "second");
+  ck_assert_ptr_nonnull (q);
+}
+END_TEST
+
+/* Whether reading a directory moves its access time here (not on a
+ * noatime mount): the restore-atime test needs it to mean anything. */
+static gboolean
+reads_move_atimes (void)
+{
+  /* no ck_assert here: this runs before the tests, while the suite is
+   * built (so neither mailsync_test_mkdtemp() nor _write_file()) */
+  g_autofree char *tmp = g_dir_make_tmp ("mailsync-atime-XXXXXX", NULL);
+  g_autofree char *dir = tmp != NULL ? g_build_filename (tmp, "d", NULL) : NULL;
+  g_autofree char *file = tmp != NULL ? g_build_filename (dir, "x", NULL) : NULL;
+  struct timespec times[2] = { OLD_ATIME, { 0, UTIME_OMIT } };
+  struct stat st = { 0 };
+  GDir *d;
+
+  if (tmp == NULL)
+    return FALSE;
+  g_mkdir (dir, 0700);
+  g_file_set_contents (file, "x", -1, NULL);
+  utimensat (AT_FDCWD, dir, times, 0);
+  d = g_dir_open (dir, 0, NULL);
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    ;
+  if (d != NULL)
+    g_dir_close (d);
+  stat (dir, &st);
+  g_unlink (file);
+  g_rmdir (dir);
+  g_rmdir (tmp);
+  return st.st_atim.tv_sec != OLD_ATIME.tv_sec;
+}
+
 static Suite *
 maildir_sync_suite (void)
 {
   Suite *s = suite_create ("sync-maildir");
   TCase *tc = tcase_create ("end-to-end");
+  TCase *settings;
 
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_set_timeout (tc, 60);
@@ -583,6 +799,19 @@ maildir_sync_suite (void)
   tcase_add_test (tc, test_maildir_maxage_maxsize);
   tcase_add_test (tc, test_maildir_progress_bytes_exact);
   suite_add_tcase (s, tc);
+
+  settings = tcase_create ("settings");
+  tcase_add_checked_fixture (settings, setup, teardown);
+  tcase_set_timeout (settings, 60);
+  tcase_add_test (settings, test_settings_are_properties);
+  tcase_add_test (settings, test_imap_decode_folder_names_property);
+  tcase_add_test (settings, test_maildir_remove_deleted_folders_property);
+  if (reads_move_atimes ())
+    tcase_add_test (settings, test_maildir_restore_atime_property);
+  else
+    mailsync_test_add_skipped_test (settings, test_maildir_restore_atime_property,
+                                    "reading a directory does not move its atime here (noatime mount)");
+  suite_add_tcase (s, settings);
   return s;
 }
 

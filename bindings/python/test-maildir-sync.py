@@ -116,6 +116,23 @@ class MaildirSyncTest(unittest.TestCase):
         self.assertEqual(account.get_name(), 'py')
         self.assertEqual(account.get_remote().get_root(), self.remote_root)
 
+    def test_public_settings(self):
+        # Settings a client sets without a config file (issue 14): real
+        # properties with accessors, on the object each belongs to.
+        account, _ = self.make_account()
+        local = account.get_local()
+        self.assertFalse(local.get_restore_atime())
+        local.set_property('restore-atime', True)
+        self.assertTrue(local.get_restore_atime())
+        self.assertFalse(account.get_remove_deleted_folders())
+        account.set_remove_deleted_folders(True)
+        self.assertTrue(account.get_property('remove-deleted-folders'))
+        imap = Mailsync.ImapRepository.new('Server', 'localhost', 0)
+        self.assertEqual(imap.translate_name('Entw&APw-rfe'), 'Entw&APw-rfe')
+        imap.set_decode_folder_names(True)
+        self.assertTrue(imap.get_property('decode-folder-names'))
+        self.assertEqual(imap.translate_name('Entw&APw-rfe'), 'Entw\u00fcrfe')
+
     def test_sync_both_ways_then_nothing(self):
         events = self.sync()
         kinds = [e[0] for e in events]

@@ -5,9 +5,6 @@
  * never guesses. */
 #include "config.h"
 
-#include "backends/imap/mailsync-imap-utf7.h"
-#include "sync/mailsync-sync-runner.h"
-
 #include "config/mailsync-config-private.h"
 #include "config/mailsync-config-file-private.h"
 #include "mailsync-error.h"
@@ -250,65 +247,6 @@ python_folderfilter (const char *name,
   return result;
 }
 
-/* decodefoldernames (reference §2.7): the name nametrans gives, decoded
- * from IMAP's modified UTF-7, is the visible one (offlineimap 7's
- * IMAPFolder; 8.0 crashes on the option). One way, as there: a folder
- * created on the server from a local UTF-8 name is encoded by the IMAP
- * backend, and its LIST name decodes back to the same visible name. A
- * name that is not valid modified UTF-7 stays as it is, as offlineimap's
- * decode_mailbox_name leaves it. */
-typedef struct
-{
-  MailsyncNameFunc inner;   /* NULL: identity */
-  gpointer         data;
-  GDestroyNotify   destroy;
-} DecodeNames;
-
-static void
-decode_names_free (DecodeNames *decode)
-{
-  if (decode->destroy != NULL)
-    decode->destroy (decode->data);
-  g_free (decode);
-}
-
-static char *
-decode_nametrans (const char *name,
-                  gpointer    user_data)
-{
-  DecodeNames *decode = user_data;
-  g_autofree char *translated = decode->inner != NULL ? decode->inner (name, decode->data) : g_strdup (name);
-  char *decoded;
-
-  /* NULL: nametrans refused the folder (said through the repository) */
-  if (translated == NULL)
-    return NULL;
-  decoded = mailsync_imap_utf7_decode (translated, -1, NULL);
-  return decoded != NULL ? decoded : g_steal_pointer (&translated);
-}
-
-static void
-set_nametrans (MailsyncRepository   *repo,
-               gboolean              decode_names,
-               MailsyncNameFunc      func,
-               gpointer              data,
-               GDestroyNotify        destroy)
-{
-  DecodeNames *decode;
-
-  if (!decode_names)
-    {
-      mailsync_repository_set_nametrans (repo, func, data, destroy);
-      return;
-    }
-  _mailsync_sync_set_decodes_names (repo);
-  decode = g_new0 (DecodeNames, 1);
-  decode->inner = func;
-  decode->data = data;
-  decode->destroy = destroy;
-  mailsync_repository_set_nametrans (repo, decode_nametrans, decode, (GDestroyNotify) decode_names_free);
-}
-
 /* nametrans(_rules) and the folder filters of @section, set on @repo;
  * @includes (folderincludes, may be NULL) always pass the filter. */
 gboolean
@@ -316,7 +254,6 @@ _mailsync_config_apply_names (MailsyncConfig     *self,
                               const char         *section,
                               MailsyncRepository *repo,
                               char              **includes,
-                              gboolean            decode_names,
                               GError            **error)
 {
   if (_mailsync_config_has (self, section, "nametrans") && _mailsync_config_has (self, section, "nametrans_rules"))
@@ -327,7 +264,7 @@ _mailsync_config_apply_names (MailsyncConfig     *self,
       GPtrArray *rules = parse_rules (self, section, "nametrans_rules", error);
       if (rules == NULL)
         return FALSE;
-      set_nametrans (repo, decode_names, rules_nametrans, rules, (GDestroyNotify) g_ptr_array_unref);
+      mailsync_repository_set_nametrans (repo, rules_nametrans, rules, (GDestroyNotify) g_ptr_array_unref);
     }
   else if (_mailsync_config_has (self, section, "nametrans"))
     {
@@ -335,10 +272,8 @@ _mailsync_config_apply_names (MailsyncConfig     *self,
       if (closure == NULL)
         return FALSE;
       closure->repo = repo;
-      set_nametrans (repo, decode_names, python_nametrans, closure, (GDestroyNotify) _mailsync_config_python_closure_free);
+      mailsync_repository_set_nametrans (repo, python_nametrans, closure, (GDestroyNotify) _mailsync_config_python_closure_free);
     }
-  else if (decode_names)
-    set_nametrans (repo, TRUE, NULL, NULL, NULL);
 
   if (_mailsync_config_has (self, section, "folderfilter") &&
       (_mailsync_config_has (self, section, "folder_include") || _mailsync_config_has (self, section, "folder_exclude")))

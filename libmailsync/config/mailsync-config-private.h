@@ -195,7 +195,6 @@ gboolean _mailsync_config_apply_names (MailsyncConfig     *self,
                                        const char         *section,
                                        MailsyncRepository *repo,
                                        char              **includes,
-                                       gboolean            decode_names,
                                        GError            **error);
 
 /* mailsync-config-repository.c: one [Repository NAME] being built */

@@ -13,7 +13,6 @@
 #include "backends/imap/mailsync-imap-repository.h"
 #include "backends/imap/mailsync-imap-private.h"
 #include "backends/mapped/mailsync-mapped-repository.h"
-#include "sync/mailsync-sync-runner.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -105,7 +104,7 @@ apply_common (RepoContext        *ctx,
   if (_mailsync_config_has (self, section, "foldersort"))
     _mailsync_config_warn (self, section, "foldersort", "ignored: mailsync syncs folders in the order of their names");
 
-  return _mailsync_config_apply_names (self, section, repo, includes, ctx->decode_names, error);
+  return _mailsync_config_apply_names (self, section, repo, includes, error);
 }
 
 static MailsyncRepository *
@@ -161,8 +160,7 @@ build_maildir (RepoContext *ctx,
   mailsync_maildir_repository_set_utime_from_header (maildir, utime);
   mailsync_maildir_repository_set_filename_use_mail_timestamp (maildir, use_timestamp);
   /* offlineimap restores the local side's only (accounts.syncfolder) */
-  if (restore_atime && !remote)
-    _mailsync_sync_set_restore_atime (repo, TRUE);
+  mailsync_maildir_repository_set_restore_atime (maildir, restore_atime && !remote);
 
   keys = mailsync_config_file_get_keys (self->file, section);
   for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
@@ -554,6 +552,8 @@ build_imap (RepoContext  *ctx,
                                       "cannot both be set: remove decodefoldernames", ctx->account), NULL);
     g_object_set (repo, "utf8-folder-names", utf8_names, NULL);
   }
+  /* a mapped wrapper (IMAP on the local side) takes it over */
+  mailsync_imap_repository_set_decode_folder_names (MAILSYNC_IMAP_REPOSITORY (repo), ctx->decode_names);
   return g_steal_pointer (&repo);
 }
 

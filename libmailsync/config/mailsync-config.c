@@ -16,7 +16,6 @@
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 #include "sync/mailsync-gmail-labels.h"
-#include "sync/mailsync-sync-runner.h"
 #include "backends/mapped/mailsync-mapped-repository.h"
 #include "backends/imap/mailsync-imap-repository.h"
 #include "net/mailsync-net-private.h"
@@ -571,8 +570,6 @@ mailsync_config_create_account (MailsyncConfig *self,
     }
   if (!apply_proxy (self, section, remote, local, error))
     return NULL;
-  if (g_strcmp0 (remove, "local") == 0)
-    _mailsync_sync_set_removes_folders (local);
   {
     /* accounts.syncfolder's check (maxage with either is refused where
      * startdate is read) */
@@ -630,5 +627,6 @@ mailsync_config_create_account (MailsyncConfig *self,
   mailsync_account_set_max_age (account, maxage);
   _mailsync_account_set_max_age_date (account, maxage_date);
   mailsync_account_set_max_size (account, (guint64) maxsize);
+  mailsync_account_set_remove_deleted_folders (account, g_strcmp0 (remove, "local") == 0);
   return account;
 }

@@ -241,7 +241,8 @@ only_synced (MailsyncAccount *self,
   return TRUE;
 }
 
-/* remove = local (mbsync's Remove Near, issue 11 item 7): a local folder
+/* remove = local (mbsync's Remove Near, issue 11 item 7), the account's
+ * remove-deleted-folders: a local folder
  * whose remote folder was deleted is deleted too, with its status, instead
  * of being created on the server again. Only when the remote listing was
  * complete (@remote_complete: nothing refused, no listing problem), the
@@ -270,7 +271,7 @@ remove_deleted_folders (MailsyncAccount *self,
   guint n_delete = 0, n_known = 0, n_with_status = 0;
   const char *why = NULL;
 
-  if (!_mailsync_sync_removes_folders (self->local) || mailsync_repository_get_readonly (self->local))
+  if (!mailsync_account_get_remove_deleted_folders (self) || mailsync_repository_get_readonly (self->local))
     return TRUE;
   for (guint i = 0; i < local_folders->len; i++)
     {

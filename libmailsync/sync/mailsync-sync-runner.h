@@ -73,27 +73,15 @@ void       mailsync_sync_runner_find_moves       (const MailsyncRunnerConfig *co
                                                   GPtrArray                  *locals,
                                                   GPtrArray                  *status_names);
 
-/* restoreatime (reference §2.6): set by the config on a Maildir repository
- * whose folders' new/ and cur/ get back, after the account's sync, the
- * access times they had when they were listed (their mtimes stay what the
- * sync made them), so that a MUA or biff that reads atimes sees no visit. */
-void       _mailsync_sync_set_restore_atime      (MailsyncRepository         *local,
-                                                  gboolean                    restore);
-/* The atimes of @folders' new/ and cur/ when @local has restoreatime
- * (NULL otherwise), and putting them back (@saved may be NULL). */
+/* MailsyncMaildirRepository:restore-atime on the local side: the atimes
+ * of @folders' new/ and cur/ when @local has it (NULL otherwise), and
+ * putting them back (@saved may be NULL). */
 GArray    *_mailsync_sync_save_atimes            (MailsyncRepository         *local,
                                                   GPtrArray                  *folders);
 void       _mailsync_sync_restore_atimes         (GArray                     *saved);
-/* remove = local (mbsync's Remove Near): set by the config on the local
- * repository, whose folders deleted on the server are deleted too, under
- * the rules of mailsync-sync-folders.c's remove_deleted_folders(). */
-void       _mailsync_sync_set_removes_folders    (MailsyncRepository         *local);
-gboolean   _mailsync_sync_removes_folders        (MailsyncRepository         *local);
-/* decodefoldernames: set by the config on an IMAP repository whose
- * visible names are its names decoded from modified UTF-7, so that a
- * folder created there from the other side's UTF-8 name is given its
- * modified UTF-7 name (which decodes back to the same visible name). */
-void       _mailsync_sync_set_decodes_names      (MailsyncRepository         *repository);
+/* MailsyncImapRepository:decode-folder-names: a folder created on
+ * @repository from the other side's UTF-8 name is given its modified
+ * UTF-7 name (which decodes back to the same visible name). */
 gboolean   _mailsync_sync_decodes_names          (MailsyncRepository         *repository);
 
 G_END_DECLS

@@ -1,7 +1,9 @@
-/* The engine's settings on a repository that no vfunc carries yet: the
- * config sets them (restoreatime, remove = local, decodefoldernames) and
- * the account's folder pass reads them (moved verbatim from
- * mailsync-sync-runner.c). */
+/* What the account's folder pass does for two repository settings, read
+ * through their public getters: MailsyncMaildirRepository:restore-atime
+ * (the atimes saved and put back) and
+ * MailsyncImapRepository:decode-folder-names (the wire name of a folder
+ * to create). MailsyncAccount:remove-deleted-folders is read by
+ * mailsync-sync-folders.c itself. */
 
 #include "config.h"
 
@@ -12,43 +14,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* ---- repository settings of the engine (see mailsync-sync-runner.h) -- */
-
-#define DECODES_NAMES_KEY "mailsync-decodes-names"
-
-void
-_mailsync_sync_set_decodes_names (MailsyncRepository *repository)
-{
-  g_object_set_data (G_OBJECT (repository), DECODES_NAMES_KEY, GINT_TO_POINTER (TRUE));
-}
-
+/* decodefoldernames: the engine creates a folder on @repository from the
+ * other side's UTF-8 name under its modified UTF-7 name. */
 gboolean
 _mailsync_sync_decodes_names (MailsyncRepository *repository)
 {
-  return GPOINTER_TO_INT (g_object_get_data (G_OBJECT (repository), DECODES_NAMES_KEY));
-}
-
-#define REMOVES_FOLDERS_KEY "mailsync-removes-folders"
-
-void
-_mailsync_sync_set_removes_folders (MailsyncRepository *local)
-{
-  g_object_set_data (G_OBJECT (local), REMOVES_FOLDERS_KEY, GINT_TO_POINTER (TRUE));
-}
-
-gboolean
-_mailsync_sync_removes_folders (MailsyncRepository *local)
-{
-  return GPOINTER_TO_INT (g_object_get_data (G_OBJECT (local), REMOVES_FOLDERS_KEY));
-}
-
-#define RESTORE_ATIME_KEY "mailsync-restore-atime"
-
-void
-_mailsync_sync_set_restore_atime (MailsyncRepository *local,
-                                  gboolean            restore)
-{
-  g_object_set_data (G_OBJECT (local), RESTORE_ATIME_KEY, GINT_TO_POINTER (restore));
+  return MAILSYNC_IS_IMAP_REPOSITORY (repository) &&
+         mailsync_imap_repository_get_decode_folder_names (MAILSYNC_IMAP_REPOSITORY (repository));
 }
 
 typedef struct
@@ -74,7 +46,8 @@ _mailsync_sync_save_atimes (MailsyncRepository *local,
   static const char *const subdirs[] = { "new", "cur" };
   GArray *saved;
 
-  if (!GPOINTER_TO_INT (g_object_get_data (G_OBJECT (local), RESTORE_ATIME_KEY)))
+  if (!MAILSYNC_IS_MAILDIR_REPOSITORY (local) ||
+      !mailsync_maildir_repository_get_restore_atime (MAILSYNC_MAILDIR_REPOSITORY (local)))
     return NULL;
   saved = g_array_new (FALSE, TRUE, sizeof (SavedAtime));
   g_array_set_clear_func (saved, saved_atime_clear);

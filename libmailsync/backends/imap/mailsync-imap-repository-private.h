@@ -28,6 +28,7 @@ struct _MailsyncImapRepository
   gboolean hold;                /* holdconnectionopen */
   guint keepalive;              /* seconds between NOOPs on an idle connection */
   gboolean utf8_names;          /* utf8foldernames: native names are UTF-8, not mUTF-7 */
+  gboolean decode_names;        /* decodefoldernames: visible names decoded from mUTF-7 */
   GSource *keepalive_source;
   MailsyncWorker *worker;       /* the connection's thread: every job runs there */
   char *greeting;               /* of the last connection that opened */

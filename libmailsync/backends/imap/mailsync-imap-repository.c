@@ -12,6 +12,7 @@
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 #include "config/mailsync-oauth2-private.h"
+#include "mailsync-imap-utf7.h"
 
 #include <string.h>
 
@@ -62,6 +63,7 @@ enum
   PROP_KEEPALIVE,
   PROP_UTF8_FOLDER_NAMES,
   PROP_PROXY,
+  PROP_DECODE_FOLDER_NAMES,
   N_PROPS
 };
 
@@ -167,6 +169,9 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
     case PROP_KEEPALIVE: self->keepalive = g_value_get_uint (value); break;
     case PROP_UTF8_FOLDER_NAMES: self->utf8_names = g_value_get_boolean (value); break;
     case PROP_PROXY: replace_string (&s->proxy, value); break;
+    case PROP_DECODE_FOLDER_NAMES:
+      mailsync_imap_repository_set_decode_folder_names (self, g_value_get_boolean (value));
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -210,6 +215,7 @@ mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_KEEPALIVE: g_value_set_uint (value, self->keepalive); break;
     case PROP_UTF8_FOLDER_NAMES: g_value_set_boolean (value, self->utf8_names); break;
     case PROP_PROXY: g_value_set_string (value, s->proxy); break;
+    case PROP_DECODE_FOLDER_NAMES: g_value_set_boolean (value, self->decode_names); break;
     case PROP_HIDDEN_FOLDERS:
       {
         /* the keys belong to the table: the strv is a shallow copy */
@@ -668,6 +674,28 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * Since: 0.1
    */
   properties[PROP_PROXY] = g_param_spec_string ("proxy", NULL, NULL, NULL, rw);
+  /**
+   * MailsyncImapRepository:decode-folder-names: (attributes org.gtk.Property.get=mailsync_imap_repository_get_decode_folder_names org.gtk.Property.set=mailsync_imap_repository_set_decode_folder_names)
+   *
+   * offlineimap's deprecated `decodefoldernames`: the visible names of
+   * the folders (what the nametrans gives, see
+   * mailsync_repository_set_nametrans()) are decoded from IMAP's
+   * modified UTF-7 (`Entw&APw-rfe` shows as `Entwürfe`); the names the
+   * repository itself reports, and the nametrans input, stay mUTF-7. A
+   * name that is not valid mUTF-7 stays as it is. A folder an account
+   * creates here from the other side's UTF-8 name is given its mUTF-7
+   * name, which decodes back to the same visible name. One way, as in
+   * offlineimap: meant for a remote repository synced to a Maildir. Do
+   * not combine it with #MailsyncImapRepository:utf8-folder-names, which
+   * decodes the names already (the config refuses both). A
+   * #MailsyncMappedRepository takes its inner repository's setting when it
+   * is created.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_DECODE_FOLDER_NAMES] = g_param_spec_boolean ("decode-folder-names", NULL, NULL, FALSE,
+                                                               G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
+                                                               G_PARAM_STATIC_STRINGS);
   properties[PROP_START_DATE] = g_param_spec_int64 ("start-date", NULL, NULL, 0, G_MAXINT64, 0, rw);
   properties[PROP_HIDDEN_FOLDERS] = g_param_spec_boxed ("hidden-folders", NULL, NULL, G_TYPE_STRV,
                                                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -776,4 +804,53 @@ mailsync_imap_repository_get_stats (MailsyncImapRepository *self,
     *bytes_written = self->bytes_written + out;
   if (commands_sent != NULL)
     *commands_sent = self->commands_sent + commands;
+}
+
+/* The repository's name decoder under decode-folder-names: NULL (the
+ * name stays) when @name is not valid modified UTF-7. */
+static char *
+decode_visible_name (const char *name,
+                     gpointer    user_data G_GNUC_UNUSED)
+{
+  return mailsync_imap_utf7_decode (name, -1, NULL);
+}
+
+/**
+ * mailsync_imap_repository_get_decode_folder_names:
+ * @self: an IMAP repository
+ *
+ * Gets the value of the #MailsyncImapRepository:decode-folder-names
+ * property.
+ *
+ * Returns: whether the visible folder names are decoded from modified UTF-7
+ *
+ * Since: 0.1
+ */
+gboolean
+mailsync_imap_repository_get_decode_folder_names (MailsyncImapRepository *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_IMAP_REPOSITORY (self), FALSE);
+  return self->decode_names;
+}
+
+/**
+ * mailsync_imap_repository_set_decode_folder_names:
+ * @self: an IMAP repository
+ * @decode: whether the visible folder names are decoded from modified UTF-7
+ *
+ * Sets #MailsyncImapRepository:decode-folder-names.
+ *
+ * Since: 0.1
+ */
+void
+mailsync_imap_repository_set_decode_folder_names (MailsyncImapRepository *self,
+                                                  gboolean                decode)
+{
+  g_return_if_fail (MAILSYNC_IS_IMAP_REPOSITORY (self));
+  decode = !!decode;
+  if (self->decode_names == decode)
+    return;
+  self->decode_names = decode;
+  _mailsync_repository_set_name_decoder (MAILSYNC_REPOSITORY (self), decode ? decode_visible_name : NULL);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DECODE_FOLDER_NAMES]);
 }

@@ -34,5 +34,10 @@ void                mailsync_imap_repository_get_stats        (MailsyncImapRepos
                                                                guint64                *bytes_read,
                                                                guint64                *bytes_written,
                                                                guint64                *commands_sent);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean            mailsync_imap_repository_get_decode_folder_names (MailsyncImapRepository *self);
+MAILSYNC_AVAILABLE_IN_ALL
+void                mailsync_imap_repository_set_decode_folder_names (MailsyncImapRepository *self,
+                                                                      gboolean                decode);
 
 G_END_DECLS

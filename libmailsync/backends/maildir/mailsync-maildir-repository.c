@@ -37,6 +37,7 @@ struct _MailsyncMaildirRepository
   gboolean windows_compatible;
   gboolean utime_from_header;
   gboolean filename_use_mail_timestamp;
+  gboolean restore_atime;
 
   GMutex flags_lock;
   char *custom_flags[26];  /* keyword for 'a'..'z' */
@@ -55,6 +56,7 @@ enum
   PROP_WINDOWS_COMPATIBLE,
   PROP_UTIME_FROM_HEADER,
   PROP_FILENAME_USE_MAIL_TIMESTAMP,
+  PROP_RESTORE_ATIME,
   N_PROPS
 };
 
@@ -562,6 +564,9 @@ mailsync_maildir_repository_get_property (GObject    *object,
     case PROP_FILENAME_USE_MAIL_TIMESTAMP:
       g_value_set_boolean (value, self->filename_use_mail_timestamp);
       break;
+    case PROP_RESTORE_ATIME:
+      g_value_set_boolean (value, self->restore_atime);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -595,6 +600,9 @@ mailsync_maildir_repository_set_property (GObject      *object,
       break;
     case PROP_FILENAME_USE_MAIL_TIMESTAMP:
       mailsync_maildir_repository_set_filename_use_mail_timestamp (self, g_value_get_boolean (value));
+      break;
+    case PROP_RESTORE_ATIME:
+      mailsync_maildir_repository_set_restore_atime (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -704,6 +712,22 @@ mailsync_maildir_repository_class_init (MailsyncMaildirRepositoryClass *klass)
    */
   properties[PROP_FILENAME_USE_MAIL_TIMESTAMP] =
     g_param_spec_boolean ("filename-use-mail-timestamp", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncMaildirRepository:restore-atime: (attributes org.gtk.Property.get=mailsync_maildir_repository_get_restore_atime org.gtk.Property.set=mailsync_maildir_repository_set_restore_atime)
+   *
+   * Whether, after an account's sync, each folder's `new/` and `cur/`
+   * get back the access times they had when the account listed the
+   * folders (their modification times stay what the sync made them), so
+   * that a mail reader or biff that watches access times sees no visit
+   * (offlineimap's `restoreatime`). Read on the local side of an account
+   * only, as in offlineimap; a folder the sync creates has no earlier
+   * access time to keep.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_RESTORE_ATIME] =
+    g_param_spec_boolean ("restore-atime", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -937,3 +961,24 @@ DEFINE_BOOL_PROPERTY (utime_from_header, PROP_UTIME_FROM_HEADER)
  * Since: 0.1
  */
 DEFINE_BOOL_PROPERTY (filename_use_mail_timestamp, PROP_FILENAME_USE_MAIL_TIMESTAMP)
+
+/**
+ * mailsync_maildir_repository_get_restore_atime:
+ * @self: a Maildir repository
+ *
+ * Gets the value of the #MailsyncMaildirRepository:restore-atime property.
+ *
+ * Returns: the value of #MailsyncMaildirRepository:restore-atime
+ *
+ * Since: 0.1
+ */
+/**
+ * mailsync_maildir_repository_set_restore_atime:
+ * @self: a Maildir repository
+ * @value: whether a sync puts the folders' access times back
+ *
+ * Sets #MailsyncMaildirRepository:restore-atime.
+ *
+ * Since: 0.1
+ */
+DEFINE_BOOL_PROPERTY (restore_atime, PROP_RESTORE_ATIME)

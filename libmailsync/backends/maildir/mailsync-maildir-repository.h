@@ -58,5 +58,10 @@ gboolean    mailsync_maildir_repository_get_filename_use_mail_timestamp (Mailsyn
 MAILSYNC_AVAILABLE_IN_ALL
 void        mailsync_maildir_repository_set_filename_use_mail_timestamp (MailsyncMaildirRepository *self,
                                                                          gboolean                   value);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean    mailsync_maildir_repository_get_restore_atime (MailsyncMaildirRepository *self);
+MAILSYNC_AVAILABLE_IN_ALL
+void        mailsync_maildir_repository_set_restore_atime (MailsyncMaildirRepository *self,
+                                                           gboolean                   value);
 
 G_END_DECLS

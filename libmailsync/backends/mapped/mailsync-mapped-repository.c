@@ -740,6 +740,9 @@ mailsync_mapped_repository_new (MailsyncRepository *inner,
 
   self->inner = g_object_ref (inner);
   self->map_directory = g_strdup (map_directory);
+  /* The folders are the wrapper's, so are their visible names: the
+   * inner's decoding of them (decode-folder-names) carries over. */
+  _mailsync_repository_set_name_decoder (MAILSYNC_REPOSITORY (self), _mailsync_repository_get_name_decoder (inner));
   return MAILSYNC_REPOSITORY (self);
 }
 
