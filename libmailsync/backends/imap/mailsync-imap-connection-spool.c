@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "backends/imap/mailsync-imap-connection-private.h"
+#include "mailsync-line-ends.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,136 +58,11 @@ _mailsync_imap_spool_open (GError **error)
   return fd;
 }
 
-/* CRLF -> LF (Maildir form, as _mailsync_maildir_copy_to_fd() converts:
- * a lone CR stays) while a body literal is spooled, and LF -> CRLF when it
- * is read back, which gives the literal's bytes again (IMAP literals have
- * no lone LF; APPEND would make one CRLF anyway). */
-#define LINE_ENDS_TYPE (line_ends_get_type ())
-G_DECLARE_FINAL_TYPE (LineEnds, line_ends, MAILSYNC, LINE_ENDS, GObject)
-
-struct _LineEnds
-{
-  GObject parent_instance;
-  gboolean to_lf;
-  gboolean pending_cr;
-};
-
-static void line_ends_converter_init (GConverterIface *iface);
-
-G_DEFINE_TYPE_WITH_CODE (LineEnds, line_ends, G_TYPE_OBJECT,
-                         G_IMPLEMENT_INTERFACE (G_TYPE_CONVERTER, line_ends_converter_init))
-
-static GConverterResult
-line_ends_convert (GConverter      *converter,
-                   const void      *inbuf,
-                   gsize            inbuf_size,
-                   void            *outbuf,
-                   gsize            outbuf_size,
-                   GConverterFlags  flags,
-                   gsize           *bytes_read,
-                   gsize           *bytes_written,
-                   GError         **error)
-{
-  LineEnds *self = MAILSYNC_LINE_ENDS (converter);
-  const char *in = inbuf;
-  char *out = outbuf;
-  gsize i = 0;
-  gsize o = 0;
-
-  if (self->to_lf)
-    {
-      while (i < inbuf_size)
-        {
-          if (self->pending_cr)
-            {
-              if (o >= outbuf_size)
-                break;
-              if (in[i] == '\n')
-                {
-                  out[o++] = '\n';
-                  i++;
-                }
-              else
-                out[o++] = '\r';
-              self->pending_cr = FALSE;
-              continue;
-            }
-          if (in[i] == '\r')
-            {
-              self->pending_cr = TRUE;
-              i++;
-              continue;
-            }
-          if (o >= outbuf_size)
-            break;
-          out[o++] = in[i++];
-        }
-      if (i == inbuf_size && self->pending_cr && (flags & G_CONVERTER_INPUT_AT_END) && o < outbuf_size)
-        {
-          out[o++] = '\r';
-          self->pending_cr = FALSE;
-        }
-    }
-  else
-    {
-      for (; i < inbuf_size; i++)
-        {
-          if (in[i] == '\n')
-            {
-              if (o + 2 > outbuf_size)
-                break;
-              out[o++] = '\r';
-            }
-          else if (o >= outbuf_size)
-            break;
-          out[o++] = in[i];
-        }
-    }
-  if (i == 0 && o == 0 && (inbuf_size > 0 || (self->pending_cr && (flags & G_CONVERTER_INPUT_AT_END))))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "Need more output space");
-      return G_CONVERTER_ERROR;
-    }
-  *bytes_read = i;
-  *bytes_written = o;
-  if (i == inbuf_size && !self->pending_cr && (flags & G_CONVERTER_INPUT_AT_END))
-    return G_CONVERTER_FINISHED;
-  if (i == inbuf_size && (flags & G_CONVERTER_FLUSH))
-    return G_CONVERTER_FLUSHED;
-  return G_CONVERTER_CONVERTED;
-}
-
-static void
-line_ends_reset (GConverter *converter)
-{
-  MAILSYNC_LINE_ENDS (converter)->pending_cr = FALSE;
-}
-
-static void
-line_ends_converter_init (GConverterIface *iface)
-{
-  iface->convert = line_ends_convert;
-  iface->reset = line_ends_reset;
-}
-
-static void
-line_ends_class_init (LineEndsClass *klass)
-{
-}
-
-static void
-line_ends_init (LineEnds *self)
-{
-}
-
-static GConverter *
-line_ends_new (gboolean to_lf)
-{
-  LineEnds *self = g_object_new (LINE_ENDS_TYPE, NULL);
-
-  self->to_lf = to_lf;
-  return G_CONVERTER (self);
-}
+/* A body literal is spooled in Maildir form, CRLF -> LF as
+ * _mailsync_maildir_copy_to_fd() converts (a lone CR stays), and read back
+ * with every LF -> CRLF, which gives the literal's bytes again (IMAP
+ * literals have no lone LF; APPEND would make one CRLF anyway). Both
+ * through the library's one converter (mailsync-line-ends.h). */
 
 GInputStream *
 _mailsync_imap_spool_reopen (GOutputStream *spool, GError **error)
@@ -223,7 +99,7 @@ _mailsync_imap_spool_reopen (GOutputStream *spool, GError **error)
   raw = g_unix_input_stream_new (fd, TRUE);
   if (base == spool)
     return g_steal_pointer (&raw);
-  to_crlf = line_ends_new (FALSE);
+  to_crlf = _mailsync_line_ends_converter_new (MAILSYNC_LINE_ENDS_TO_CRLF);
   content = g_converter_input_stream_new (raw, to_crlf);
   _mailsync_spool_set_fd (content, fd);
   return content;
@@ -253,7 +129,7 @@ _mailsync_imap_connection_spool_literal (const MailsyncImapLiteralInfo *info, gp
   /* BINARY[] may hold a lone LF that CRLF could not give back. */
   if (info->literal8 || strcmp (info->name, "BINARY[]") == 0)
     return g_steal_pointer (&base);
-  to_lf = line_ends_new (TRUE);
+  to_lf = _mailsync_line_ends_converter_new (MAILSYNC_LINE_ENDS_TO_LF);
   spool = g_converter_output_stream_new (base, to_lf);
   /* _mailsync_imap_spool_reopen() closes the conversion, not the file. */
   g_filter_output_stream_set_close_base_stream (G_FILTER_OUTPUT_STREAM (spool), FALSE);

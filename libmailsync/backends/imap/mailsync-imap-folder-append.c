@@ -6,6 +6,7 @@
 #include "mailsync-imap-folder-private.h"
 #include "mailsync-imap-command.h"
 #include "mailsync-error.h"
+#include "mailsync-line-ends.h"
 #include "mailsync-private.h"
 #include "sync/mailsync-keywords.h"
 
@@ -27,7 +28,6 @@ typedef struct
   gulong crc;             /* of the converted message (X-OfflineIMAP) */
   gint64 header_split;    /* offset after the last header line's CRLF, -1 */
   guint blank_match;      /* how much of "\r\n\r\n" the output ends with */
-  guint8 prev;
 } CrlfSpool;
 
 static gboolean
@@ -73,29 +73,30 @@ static gboolean
 spool_crlf (GInputStream *content, int fd, CrlfSpool *spool, GCancellable *cancellable, GError **error)
 {
   g_autofree guint8 *buf = g_malloc (65536);
-  g_autofree guint8 *out = g_malloc (2 * 65536);
+  g_autofree guint8 *out = g_malloc (MAILSYNC_LINE_ENDS_MAX_OUT (65536));
+  MailsyncLineEnds line_ends;
 
+  /* A CRLF the message already has stays one (a Maildir file may hold
+   * CRLF line ends), a bare LF becomes one. */
+  _mailsync_line_ends_init (&line_ends, MAILSYNC_LINE_ENDS_TO_CRLF_KEEP);
   spool->header_split = -1;
   spool->crc = crc32 (0L, Z_NULL, 0);
   for (;;)
     {
       gssize n = g_input_stream_read (content, buf, 65536, cancellable, error);
-      gsize o = 0;
+      gsize o;
 
       if (n < 0)
         return FALSE;
       if (n == 0)
-        return TRUE;
-      for (gssize i = 0; i < n; i++)
-        {
-          if (buf[i] == '\n' && spool->prev != '\r')
-            out[o++] = '\r';
-          out[o++] = buf[i];
-          spool->prev = buf[i];
-        }
+        o = _mailsync_line_ends_finish (&line_ends, out);
+      else
+        o = _mailsync_line_ends_convert (&line_ends, buf, (gsize) n, out);
       crlf_track (spool, out, o);
       if (!spool_write (fd, out, o, error))
         return FALSE;
+      if (n == 0)
+        return TRUE;
     }
 }
 

@@ -3,6 +3,7 @@
 
 #include "mailsync-maildir-delivery.h"
 #include "mailsync-maildir-filename.h"
+#include "mailsync-line-ends.h"
 #include "mailsync-private.h"
 
 #include <errno.h>
@@ -79,61 +80,31 @@ _mailsync_maildir_copy_to_fd (GInputStream  *in,
                               GError       **error)
 {
   g_autofree char *buf = g_malloc (COPY_BUFFER);
-  g_autofree char *out = g_malloc (COPY_BUFFER + 1);
-  gboolean pending_cr = FALSE;
+  g_autofree char *out = g_malloc (MAILSYNC_LINE_ENDS_MAX_OUT (COPY_BUFFER));
+  MailsyncLineEnds line_ends;
   gboolean headers_done = FALSE;
   guint64 total = 0;
 
+  /* CRLF -> LF, a lone CR kept, a CR|LF split between two reads one line
+   * end: the library's one converter (mailsync-line-ends.h). */
+  _mailsync_line_ends_init (&line_ends, MAILSYNC_LINE_ENDS_TO_LF);
   for (;;)
     {
       gssize n = g_input_stream_read (in, buf, COPY_BUFFER, cancellable, error);
-      gsize o = 0;
-      gsize i = 0;
+      gsize o;
 
       if (n < 0)
         return FALSE;
       if (n == 0)
-        break;
-
-      /* A CR that ended the previous buffer pairs with an LF starting this one. */
-      if (pending_cr)
-        {
-          if (buf[0] == '\n')
-            i = 1;
-          else
-            out[o++] = '\r';
-          if (buf[0] == '\n')
-            out[o++] = '\n';
-          pending_cr = FALSE;
-        }
-      for (; i < (gsize) n; i++)
-        {
-          if (buf[i] != '\r')
-            {
-              out[o++] = buf[i];
-              continue;
-            }
-          if (i + 1 == (gsize) n)
-            pending_cr = TRUE;
-          else if (buf[i + 1] == '\n')
-            {
-              out[o++] = '\n';
-              i++;
-            }
-          else
-            out[o++] = '\r';
-        }
+        o = _mailsync_line_ends_finish (&line_ends, (guint8 *) out);
+      else
+        o = _mailsync_line_ends_convert (&line_ends, (const guint8 *) buf, (gsize) n, (guint8 *) out);
       collect_headers (headers, &headers_done, out, o);
       if (!write_all (fd, out, o, path, error))
         return FALSE;
       total += o;
-    }
-  if (pending_cr)
-    {
-      collect_headers (headers, &headers_done, "\r", 1);
-      if (!write_all (fd, "\r", 1, path, error))
-        return FALSE;
-      total++;
+      if (n == 0)
+        break;
     }
   if (written)
     *written = total;
