@@ -383,6 +383,41 @@ def scenario_kill_in_rewrite(server, root):
     check("kill in rewrite: no label lost on the server", got.get(1) == ["Urgent", "Work", "\\Inbox"], got)
 
 
+def scenario_remove_labels(server, root):
+    """remove = local on a GmailMaildir (issue 11 item 7): a label deleted
+    on the server (its folder gone) is deleted locally, unless a file of it
+    had its labels header changed since the last sync (the label pass's
+    rule: a file newer than its status row's mtime), which keeps the
+    folder with a warning instead of losing the change."""
+    user = "rm-labels"
+    server.users[user] = USERS[user] = "pw-" + user
+    server.accounts[user] = type(server.accounts["oi"])()
+    server.add(user, message("gone"), labels={"LabelGone"}, folders=["LabelGone"], all_mail=False)
+    server.add(user, message("edited"), labels={"LabelEdited"}, folders=["LabelEdited"], all_mail=False)
+    server.add(user, message("inbox"), labels={"\\Inbox"}, all_mail=False)
+    home = os.path.join(root, "remove-labels")
+    write_config(home, server, user, "remove = local\n")
+    p = run("mailsync", home)
+    check("remove = local, labels: the first run exits 0", p.returncode == 0, p.stdout[-600:] + p.stderr[-600:])
+    with server.accounts[user].lock:
+        del server.accounts[user].folders["LabelGone"]
+        del server.accounts[user].folders["LabelEdited"]
+    (path,) = glob.glob(os.path.join(home, "Mail", "LabelEdited", "*", "*"))
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text.replace("X-Keywords: LabelEdited", "X-Keywords: LabelEdited,Kept Locally", 1))
+    later = os.stat(path).st_mtime + 10
+    os.utime(path, (later, later))
+    p = run("mailsync", home)
+    out = p.stdout + p.stderr
+    kept = [l for l in out.splitlines() if "LabelEdited" in l and "is kept" in l]
+    check("remove = local, labels: the unchanged label's folder is deleted locally",
+          not os.path.exists(os.path.join(home, "Mail", "LabelGone")), out[-800:])
+    check("remove = local, labels: a folder whose file's labels changed is kept, with a warning",
+          os.path.exists(path) and any("has local changes the server never got" in l for l in kept), out[-800:])
+
+
 def main():
     if not shutil.which("certtool"):
         print("1..0 # SKIP needs certtool (gnutls-bin) for the server's certificate")
@@ -401,7 +436,8 @@ def main():
                          ("takeover", lambda: scenario_takeover(server, root)),
                          ("both ways", lambda: scenario_both_ways(server, root)),
                          ("bad files", lambda: scenario_bad_files(server, root)),
-                         ("kill in rewrite", lambda: scenario_kill_in_rewrite(server, root))]:
+                         ("kill in rewrite", lambda: scenario_kill_in_rewrite(server, root)),
+                         ("remove labels", lambda: scenario_remove_labels(server, root))]:
             try:
                 fn()
             except Exception as e:  # one scenario's crash must not hide the others

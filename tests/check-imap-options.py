@@ -18,6 +18,9 @@ client would.
   the local folder empty; later syncs take every UID from the first one
   on; older messages are never copied nor deleted.  The same on a local
   IMAP repository, the sides swapped; refused on a Maildir.
+- remove = local: a folder deleted on the server is deleted locally,
+  unless it holds a change the server never got (a new message, a flag,
+  a keyword).
 
 Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
@@ -557,12 +560,13 @@ def scenario_remove_local(server, root):
     """remove = local (issue 11 item 7, mbsync's Remove Near): a folder
     deleted on the server is deleted locally with its status, instead of
     being created on the server again; a folder with a local change the
-    server never got is kept and skipped with a warning; a new local
+    server never got (a new message, or only a keyword) is kept and
+    skipped with a warning; a new local
     folder is still created on the server; without the option the
     deleted folder comes back on the server (offlineimap's behaviour)."""
     user, pw = server.new_user(2)
     conn = imap(server, user, pw)
-    for name in ("Gone", "Changed", "Kept"):
+    for name in ("Gone", "Changed", "KwChanged", "Kept"):
         conn.create(name)
         append(conn, name, "in-" + name, "\\Seen")
     conn.logout()
@@ -578,7 +582,16 @@ def scenario_remove_local(server, root):
     conn = imap(server, user, pw)
     conn.delete("Gone")
     conn.delete("Changed")
+    conn.delete("KwChanged")
     conn.logout()
+    # a keyword added locally (dovecot-keywords' letter a) holds that one
+    # back: keywords are synced state, lost with the folder otherwise
+    kw = os.path.join(work, "Mail", "KwChanged")
+    with open(os.path.join(kw, "dovecot-keywords"), "w") as f:
+        f.write("0 $Label1\n")
+    (kwfile,) = local_files(work, "KwChanged")
+    kwsub = "cur" if os.path.exists(os.path.join(kw, "cur", kwfile)) else "new"
+    os.rename(os.path.join(kw, kwsub, kwfile), os.path.join(kw, "cur", kwfile.split(":2,")[0] + ":2,Sa"))
     # a local change in Changed (a new message) holds that folder back
     with open(os.path.join(work, "Mail", "Changed", "new", "1700000000.9.host"), "wb") as f:
         f.write(imapsync.message("local-only"))
@@ -598,6 +611,10 @@ def scenario_remove_local(server, root):
     check("remove = local: a folder with a local change is kept, not recreated, with a warning",
           cfg.count_local(work, "Changed") == 2 and "Changed" not in names and
           "has local changes the server never got" in p.stdout + p.stderr, (names, p.stdout[-800:], p.stderr[-800:]))
+    kept = [l for l in (p.stdout + p.stderr).splitlines() if "KwChanged" in l and "is kept" in l]
+    check("remove = local: a folder with only a local keyword change is kept, not recreated, with a warning",
+          cfg.count_local(work, "KwChanged") == 1 and "KwChanged" not in names and
+          any("has local changes the server never got" in l for l in kept), (names, p.stdout[-800:], p.stderr[-800:]))
     check("remove = local: a new local folder is still created on the server, the others untouched",
           "NewLocal" in names and "Kept" in names and cfg.count_local(work, "Kept") == 1, names)
 

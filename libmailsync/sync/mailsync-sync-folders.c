@@ -10,6 +10,7 @@
 #include "mailsync-error.h"
 #include "sync/mailsync-sync-runner.h"
 #include "sync/mailsync-sync-unchanged.h"
+#include "sync/mailsync-keywords.h"
 #include "backends/imap/mailsync-imap-utf7.h"
 
 #include <string.h>
@@ -195,9 +196,48 @@ system_letters (const char *flags)
   return g_string_free (out, FALSE);
 }
 
+/* Whether the keywords of a local message equal those its status row
+ * records (IMAP keywords: case-insensitive, in any order). The row keeps
+ * them as the runner writes them: a Maildir's letters in the flags
+ * column, an IMAP<->IMAP local folder's names in the labels column. */
+static gboolean
+same_keywords (MailsyncFolder             *lf,
+               MailsyncMessageInfo        *info,
+               const MailsyncStatusRecord *row)
+{
+  const char * const *have = mailsync_message_info_get_keywords (info);
+  g_autofree char *joined = _mailsync_keywords_in_labels (lf) ? _mailsync_keywords_from_labels (row->labels)
+                                                              : _mailsync_keywords_from_letters (lf, row->flags);
+  g_auto(GStrv) had = g_strsplit (joined, " ", -1);
+  guint n_have = 0, n_had = 0;
+
+  for (guint i = 0; have != NULL && have[i] != NULL; i++)
+    {
+      gboolean found = FALSE;
+
+      if (*have[i] == '\0')
+        continue;
+      n_have++;
+      for (guint j = 0; !found && had[j] != NULL; j++)
+        found = g_ascii_strcasecmp (have[i], had[j]) == 0;
+      if (!found)
+        return FALSE;
+    }
+  for (guint j = 0; had[j] != NULL; j++)
+    if (*had[j] != '\0')
+      n_had++;
+  /* every keyword the file has is recorded; the same count (keyword
+   * sets have no duplicates) means nothing recorded was removed */
+  return n_have == n_had;
+}
+
 /* remove = local: whether @lf, whose remote folder is gone, holds only
- * what its status says was synced (no new message, no flag changed
- * since); *n_messages is how many messages removing it deletes. */
+ * what its status says was synced: no new message, and since the last
+ * sync no system flag, keyword or (GmailMaildir) labels header changed,
+ * so that deleting the folder loses nothing the server did not have. A
+ * keyword the server could not store is not in the status either: its
+ * folder is kept, which errs on the side of the user's data. The UIDs
+ * checked go into @checked_uids. */
 static gboolean
 only_synced (MailsyncAccount *self,
              MailsyncFolder  *lf,
@@ -235,6 +275,14 @@ only_synced (MailsyncAccount *self,
       have = system_letters (flags);
       had = system_letters (row->flags);
       if (strcmp (have, had) != 0)
+        return FALSE;
+      if (_mailsync_keywords_supported (lf) && !same_keywords (lf, info, row))
+        return FALSE;
+      /* the label pass's rule (GmailMaildirFolder.quickchanged): a file
+       * written since its row's mtime may carry a changed labels header.
+       * Only the GmailMaildir label pass writes a row's mtime, and a
+       * Maildir listing's date is its file's mtime. */
+      if (row->mtime != 0 && mailsync_message_info_get_internal_date (info) > row->mtime)
         return FALSE;
       g_array_append_val (checked_uids, uid);
     }
