@@ -36,7 +36,7 @@ DAY = 86400
 
 class Server(mailsync_tap.Dovecot):
     def __init__(self, root):
-        super().__init__(os.path.join(root, "dovecot"), [("par%d" % i, "pw-par%d" % i) for i in range(1, 21)])
+        super().__init__(os.path.join(root, "dovecot"), [("par%d" % i, "pw-par%d" % i) for i in range(1, 31)])
         self.users = 0
 
     def new_user(self):
@@ -181,6 +181,102 @@ def scenario_maxage(server, root):
     conn.logout()
     o, p = both(pair, "maxage, nothing on the server since")
     same_messages(pair, "maxage, nothing on the server since", o, p)
+
+
+def sized(tag, size, eol=b"\r\n"):
+    """A message of exactly SIZE bytes with line ends EOL (the server
+    counts CRLF, a Maildir file is stored with LF)."""
+    head = eol.join([b"From: test@example.org", b"Subject: " + tag.encode(),
+                     b"Message-ID: <" + tag.encode() + b"@parity>", b"Date: Wed, 25 Nov 2026 10:00:00 +0000",
+                     b"", b""])
+    pad = size - len(head) - len(eol)
+    assert pad > 0
+    return head + b"x" * pad + eol
+
+
+def server_ids(pair, folder="INBOX"):
+    conn = pair.imap()
+    conn.select(folder, readonly=True)
+    typ, data = conn.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+    conn.logout()
+    return sorted(re.search(r"<([^>]*)>", i[1].decode()).group(1) for i in data if isinstance(i, tuple))
+
+
+def scenario_maxsize(server, root):
+    """maxsize = 300, around the limit on both sides: offlineimap lists the
+    server with SEARCH SMALLER 300 (a message of exactly 300 bytes is out)
+    and skips a Maildir file larger than 300 bytes (one of exactly 300 is
+    in). Each tool syncs its own account: the downloads and the uploads
+    must be offlineimap's."""
+    results = {}
+    for tool in ("offlineimap", "mailsync"):
+        if tool == "offlineimap" and OFFLINEIMAP is None:
+            check("maxsize: offlineimap # SKIP offlineimap is not installed", True)
+            continue
+        pair = Pair(server, root, "maxsize-" + tool, account="maxsize = 300\n")
+        conn = pair.imap()
+        for tag, size in (("s299", 299), ("s300", 300), ("s301", 301)):
+            typ, data = conn.append("INBOX", None, None, sized(tag, size))
+            assert typ == "OK", data
+        conn.logout()
+        for tag, size in (("l300", 300), ("l301", 301)):
+            put_local(pair.homes[tool], "INBOX", "1700000000.%s.host:2,S" % tag, sized(tag, size, b"\n"))
+        p = pair.offlineimap() if tool == "offlineimap" else pair.mailsync()
+        if p.returncode is None:
+            check("maxsize: offlineimap # SKIP offlineimap hung", True)
+            continue
+        results[tool] = (p.returncode, pair.messages(tool).get("INBOX"), server_ids(pair))
+    if "mailsync" in results:
+        check("maxsize: a server message of exactly maxsize is not downloaded, a local file of exactly maxsize "
+              "is uploaded", results["mailsync"] == (0, ["l300@parity", "l301@parity", "s299@parity"],
+                                      ["l300@parity", "s299@parity", "s300@parity", "s301@parity"]),
+              results["mailsync"])
+    if "offlineimap" in results and "mailsync" in results:
+        check("maxsize: the same exit status, local files and server messages as offlineimap",
+              results["offlineimap"] == results["mailsync"], results)
+
+
+def scenario_maxage_local(server, root):
+    """maxage = 7, nothing on the server since (one message of 30 days
+    ago), and new local files (no U= yet): offlineimap then judges the
+    local files by the first digits of their names (_iswithintime), so a
+    file named from 30 days ago is neither uploaded nor deleted, one named
+    from yesterday is uploaded, and one whose name has no digits is always
+    in; the old server message is not downloaded. Two runs (the second
+    sees the first's uploads on the server), each tool on its own
+    account, compared after each."""
+    now = int(time.time())
+    results = {}
+    for tool in ("offlineimap", "mailsync"):
+        if tool == "offlineimap" and OFFLINEIMAP is None:
+            check("maxage local files: offlineimap # SKIP offlineimap is not installed", True)
+            continue
+        pair = Pair(server, root, "maxage-local-files-" + tool, account="maxage = 7\n")
+        conn = pair.imap()
+        append(conn, "INBOX", "old-server", now - 30 * DAY)
+        conn.logout()
+        for tag, name in (("old-name", "%d.old.host:2,S" % (now - 30 * DAY)),
+                          ("new-name", "%d.new.host:2,S" % (now - DAY)),
+                          ("no-time", "mutt-saved.host")):
+            put_local(pair.homes[tool], "INBOX", name, message(tag))
+        results[tool] = []
+        for run in (1, 2):
+            p = pair.offlineimap() if tool == "offlineimap" else pair.mailsync()
+            if p.returncode is None:
+                check("maxage local files: offlineimap # SKIP offlineimap hung", True)
+                results.pop(tool)
+                break
+            results[tool].append((p.returncode, pair.messages(tool).get("INBOX"), server_ids(pair)))
+    if "mailsync" in results:
+        check("maxage local files: the old-named file stays local and is not uploaded, the others are; the old "
+              "server message is not downloaded",
+              results["mailsync"][0] == (0, ["new-name@parity", "no-time@parity", "old-name@parity"],
+                                         ["new-name@parity", "no-time@parity", "old-server@parity"]),
+              results["mailsync"])
+    if "offlineimap" in results and "mailsync" in results:
+        for run in (0, 1):
+            check("maxage local files, run %d: the same exit status, local files and server messages as "
+                  "offlineimap" % (run + 1), results["offlineimap"][run] == results["mailsync"][run], results)
 
 
 def scenario_folderincludes(server, root):
@@ -530,7 +626,8 @@ def main():
         if not server.env.get("DOVECOT_IMAPS_PORT"):
             print("1..0 # SKIP the harness has no IMAPS port")
             return 0
-        for name, fn in [("maxage", scenario_maxage), ("folderincludes", scenario_folderincludes),
+        for name, fn in [("maxage", scenario_maxage), ("maxsize", scenario_maxsize),
+                         ("maxage_local", scenario_maxage_local), ("folderincludes", scenario_folderincludes),
                          ("invalid_include", scenario_invalid_include),
                          ("labels", scenario_labels_without_synclabels),
                          ("ignore_readonly", scenario_ignore_readonly),

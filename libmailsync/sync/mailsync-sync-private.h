@@ -142,7 +142,7 @@ gboolean _mailsync_sync_load_copy_ignore (Runner *r, GError **error);
 GPtrArray *_mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders);
 
 /* mailsync-sync-window.c */
-GPtrArray *_mailsync_sync_filter_window (Runner *r, GPtrArray *list);
+GPtrArray *_mailsync_sync_filter_window (Runner *r, MailsyncFolder *folder, GPtrArray *list);
 gboolean _mailsync_sync_apply_max_age (Runner *r, GError **error);
 gint64 _mailsync_sync_start_date_of (Runner *r);
 gboolean _mailsync_sync_apply_start_date (Runner *r, GError **error);

@@ -470,8 +470,8 @@ _mailsync_sync_list_both (Runner *r, GError **error)
           r->local_list->len, r->local_list->len, NULL, NULL, NULL);
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->remote, MAILSYNC_DIRECTION_NONE, 0,
         r->remote_list->len, r->remote_list->len, NULL, NULL, NULL);
-  r->remote_list = _mailsync_sync_filter_window (r, r->remote_list);
-  r->local_list = _mailsync_sync_filter_window (r, r->local_list);
+  r->remote_list = _mailsync_sync_filter_window (r, r->remote, r->remote_list);
+  r->local_list = _mailsync_sync_filter_window (r, r->local, r->local_list);
   if (!_mailsync_sync_apply_max_age (r, error) || !_mailsync_sync_apply_start_date (r, error) ||
       !_mailsync_sync_apply_local_start_date (r, error))
     return FALSE;

@@ -183,19 +183,34 @@ _mailsync_max_age_local_by_name (GPtrArray *list,
 /* maxsize: messages outside the window are invisible to the sync, on
  * both sides, as in offlineimap (their status rows are pruned as "gone on
  * both sides" and come back if the window widens again). maxage is
- * apply_max_age's. */
-GPtrArray *
-_mailsync_sync_filter_window (Runner *r, GPtrArray *list)
+ * apply_max_age's. offlineimap's two comparisons differ by one byte: an
+ * IMAP folder (remote, or a local IMAP repository) lists SEARCH SMALLER
+ * maxsize, so a message of exactly maxsize bytes is out; a Maildir skips
+ * a file larger than maxsize, so one of exactly maxsize is in. */
+static gboolean
+stored_on_imap (MailsyncFolder *folder)
 {
+  MailsyncRepository *repo = mailsync_folder_get_repository (folder);
+
+  if (MAILSYNC_IS_MAPPED_REPOSITORY (repo))
+    repo = mailsync_mapped_repository_get_inner (MAILSYNC_MAPPED_REPOSITORY (repo));
+  return MAILSYNC_IS_IMAP_REPOSITORY (repo);
+}
+
+GPtrArray *
+_mailsync_sync_filter_window (Runner *r, MailsyncFolder *folder, GPtrArray *list)
+{
+  guint64 largest;
   GPtrArray *kept;
 
   if (r->config->max_size == 0)
     return list;
+  largest = stored_on_imap (folder) ? r->config->max_size - 1 : r->config->max_size;
   kept = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < list->len; i++)
     {
       MailsyncMessageInfo *info = list->pdata[i];
-      if (mailsync_message_info_get_size (info) > r->config->max_size)
+      if (mailsync_message_info_get_size (info) > largest)
         continue;
       g_ptr_array_add (kept, g_object_ref (info));
     }
@@ -251,7 +266,7 @@ _mailsync_sync_apply_max_age (Runner *r, GError **error)
   if (again == NULL)
     return FALSE;
   g_ptr_array_unref (r->remote_list);
-  r->remote_list = _mailsync_sync_filter_window (r, again);
+  r->remote_list = _mailsync_sync_filter_window (r, r->remote, again);
   return TRUE;
 }
 
@@ -483,5 +498,9 @@ _mailsync_sync_offer_window (Runner *r, MailsyncFolder *folder)
     return;
   if (r->max_age_set)
     since = r->max_age.since;
-  g_object_set (folder, "window-since", since, "window-max-size", r->config->max_size, NULL);
+  /* the largest size listed: offlineimap's SEARCH SMALLER maxsize leaves
+   * out a message of exactly maxsize (filter_window's IMAP rule); for
+   * maxsize 1 that is 0, "no limit" here, and filter_window drops all */
+  g_object_set (folder, "window-since", since, "window-max-size",
+                r->config->max_size > 0 ? r->config->max_size - 1 : 0, NULL);
 }
