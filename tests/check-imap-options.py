@@ -21,6 +21,9 @@ client would.
 - remove = local: a folder deleted on the server is deleted locally,
   unless it holds a change the server never got (a new message, a flag,
   a keyword).
+- APPEND's INTERNALDATE for a new local message: the earlier of its
+  Date: header and its file's mtime.
+- filterheaders and a kill -9 at each step of an upload: no duplicate.
 
 Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
@@ -556,6 +559,107 @@ def scenario_local_startdate(server, root):
           p.returncode != 0 and "use the account's maxage instead" in p.stderr, p.stderr[-600:])
 
 
+def scenario_append_date(server, root):
+    """APPEND's INTERNALDATE for a new local message (issue 11 item 7,
+    beyond offlineimap, which sends the file's mtime): the earlier of its
+    Date: header and its file's mtime, so that a message copied into the
+    Maildir today keeps its own date on the server; the mtime when the
+    header is missing, later (a date in the future) or before 1981. Read
+    back with a raw UID FETCH INTERNALDATE."""
+    import datetime
+    user, pw = server.new_user(0)
+    work = os.path.join(root, "append-date")
+    path = config(server, work, user, pw)
+    cur = os.path.join(work, "Mail", "INBOX", "cur")
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(work, "Mail", "INBOX", sub), exist_ok=True)
+    stamp = lambda text: int(datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z").timestamp())
+    cases = [  # tag, Date: header or None, mtime or None (now), the INTERNALDATE wanted
+        ("old-header", "Mon, 02 Mar 2020 10:00:00 +0100", None, stamp("2020-03-02 09:00:00 +0000")),
+        ("older-mtime", "Tue, 05 Jan 2021 08:00:00 +0000", stamp("2019-05-05 12:00:00 +0000"),
+         stamp("2019-05-05 12:00:00 +0000")),
+        ("no-header", None, stamp("2018-01-01 00:00:00 +0000"), stamp("2018-01-01 00:00:00 +0000")),
+        ("future-header", "Sat, 01 Jun 2030 00:00:00 +0000", stamp("2019-07-07 07:07:07 +0000"),
+         stamp("2019-07-07 07:07:07 +0000")),
+        ("ancient-header", "Thu, 01 Jan 1970 00:00:00 +0000", stamp("2017-02-02 02:02:02 +0000"),
+         stamp("2017-02-02 02:02:02 +0000")),
+    ]
+    for i, (tag, date, mtime, _) in enumerate(cases):
+        head = "From: test@example.org\nSubject: %s\nMessage-ID: <%s@date>\n" % (tag, tag)
+        if date:
+            head += "Date: %s\n" % date
+        name = os.path.join(cur, "1764000000.%d_%s.host:2,S" % (i, tag))
+        with open(name, "w") as f:
+            f.write(head + "\nDate: Fri, 01 Jan 1999 00:00:00 +0000 (a body line, not the date)\n")
+        if mtime:
+            os.utime(name, (mtime, mtime))
+    p = cfg.run(path)
+    check("APPEND date: the sync uploads the new local messages", p.returncode == 0, p.stderr[-600:])
+    conn = imap(server, user, pw)
+    conn.select("INBOX", readonly=True)
+    typ, data = conn.uid("FETCH", "1:*", "(INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+    conn.logout()
+    got = {}
+    for item in data:
+        if isinstance(item, tuple):
+            m = re.search(r'INTERNALDATE "([^"]+)"', item[0].decode())
+            t = re.search(r"<([^@>]*)@date>", item[1].decode())
+            if m and t:
+                got[t.group(1)] = int(datetime.datetime.strptime(m.group(1), "%d-%b-%Y %H:%M:%S %z").timestamp())
+    for tag, date, mtime, want in cases:
+        check("APPEND date: %s: INTERNALDATE %s" % (tag, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(want))),
+              got.get(tag) == want, (got.get(tag), want, got))
+
+
+def scenario_filter_crash(server, root):
+    """filterheaders and a crash (kill -9 at each step of an upload: the
+    intent written, the APPEND done, the file renamed, the status
+    committed): the next run finds the copy the server got (its digest is
+    over the filtered bytes) and makes no second one; the server's copy
+    lacks the filtered field, the local file keeps it, and a third run
+    copies nothing."""
+    if not mailsync_tap.TEST_HOOKS:
+        cfg.TAP.skip("filterheaders upload crash", mailsync_tap.NO_HOOKS)
+        return
+    user, pw = server.new_user(0)
+    work = os.path.join(root, "filter-crash")
+    path = config(server, work, user, pw)
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text.replace("[Account Test]\n", "[Account Test]\nfilterheaders = X-Spam-Status\n", 1))
+    p = cfg.run(path)
+    check("filterheaders crash: the first sync succeeds", p.returncode == 0, p.stderr[-600:])
+    cur = os.path.join(work, "Mail", "INBOX", "cur")
+    for point in ("runner-upload-intent", "runner-upload-appended", "runner-upload-renamed",
+                  "runner-upload-committed"):
+        tag = "crash-" + point
+        data = ("From: test@example.org\nX-Spam-Status: No, score=-1.0\n\tfolded=yes\nSubject: %s\n"
+                "Message-ID: <%s@filter>\n\nbody of %s\n" % (tag, tag, tag)).encode()
+        with open(os.path.join(cur, "1764000000.%s.host:2,S" % point), "wb") as f:
+            f.write(data)
+        killed = cfg.run(path, {"MAILSYNC_CRASH_AT": point})
+        after = cfg.run(path)
+        again = cfg.run(path)
+        conn = imap(server, user, pw)
+        conn.select("INBOX", readonly=True)
+        typ, found = conn.uid("SEARCH", None, "HEADER", "Message-ID", "<%s@filter>" % tag)
+        uids = found[0].split() if typ == "OK" and found and found[0] else []
+        heads = []
+        for uid in uids:
+            typ, body = conn.uid("FETCH", uid, "(BODY.PEEK[HEADER])")
+            heads += [i[1] for i in body if isinstance(i, tuple)]
+        conn.logout()
+        local = [n for n in os.listdir(cur) if open(os.path.join(cur, n), "rb").read() == data]
+        check("filterheaders crash at %s: killed, then one copy on the server, without the field" % point,
+              killed.returncode != 0 and after.returncode == 0 and len(uids) == 1 and
+              all(b"X-Spam-Status" not in h and b"folded=yes" not in h for h in heads),
+              (killed.returncode, after.returncode, uids, heads, after.stderr[-600:]))
+        check("filterheaders crash at %s: one local file, unchanged; the next run copies nothing" % point,
+              len(local) == 1 and cfg.count_local(work) == len(os.listdir(cur)) and again.returncode == 0
+              and cfg.copies(again) == [], (local, os.listdir(cur), again.stdout[-600:], again.stderr[-600:]))
+
+
 def scenario_remove_local(server, root):
     """remove = local (issue 11 item 7, mbsync's Remove Near): a folder
     deleted on the server is deleted locally with its status, instead of
@@ -652,7 +756,7 @@ def main():
     cfg.SERVER = server
     try:
         for scenario in (scenario_expunge_no, scenario_subscribed_only, scenario_startdate, scenario_local_startdate,
-                         scenario_remove_local,
+                         scenario_remove_local, scenario_append_date, scenario_filter_crash,
                          scenario_ipv6_identity, scenario_cli_server_info,
                          scenario_hold_connection):
             try:

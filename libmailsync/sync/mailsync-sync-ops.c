@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "sync/mailsync-sync-private.h"
+#include "backends/maildir/mailsync-maildir-delivery.h"
 
 #include <string.h>
 #include <sys/stat.h>
@@ -278,6 +279,53 @@ labelled_stream (Runner *r, guint32 uid, GInputStream *stream, GError **error)
   return g_memory_input_stream_new_from_bytes (rewritten);
 }
 
+/* How much of a local file is read for its Date: header: the header
+ * block of nearly every message fits. */
+#define DATE_HEADER_PEEK 65536
+/* The IMAP backend sends no date before 1981 (offlineimap's rule). */
+#define OLDEST_HEADER_DATE 347155200
+
+/* The INTERNALDATE an upload from a local Maildir asks for (issue 11
+ * item 7, beyond offlineimap): the earlier of the message's Date: header
+ * and its file's mtime (@listed). offlineimap sends the mtime only, so a
+ * message a mail program copied into the Maildir today shows up on Gmail
+ * or Office 365 at the sync date; its Date: says when it was written. A
+ * delivered or downloaded file's mtime is its arrival (or the server's
+ * INTERNALDATE) and is kept unless the header is older; a header in the
+ * future, before 1981, unparsable or absent changes nothing. @stream is
+ * replaced by a buffered one that still starts at the first byte. */
+static gint64
+upload_date (GInputStream **stream, gint64 listed, GCancellable *cancellable)
+{
+  g_autoptr(GInputStream) buffered = g_buffered_input_stream_new_sized (*stream, DATE_HEADER_PEEK);
+  g_autofree char *headers = NULL;
+  const char *data, *end;
+  gsize available;
+  gint64 date;
+
+  g_set_object (stream, buffered);
+  /* a short read is fine: no header found, the mtime stays */
+  if (g_buffered_input_stream_fill (G_BUFFERED_INPUT_STREAM (buffered), DATE_HEADER_PEEK, cancellable, NULL) <= 0)
+    return listed;
+  data = g_buffered_input_stream_peek_buffer (G_BUFFERED_INPUT_STREAM (buffered), &available);
+  /* the header block only (a Date: line in the body is not the date),
+   * with CRLF made LF for the parser */
+  {
+    GString *text = g_string_sized_new (MIN (available, 8192));
+
+    for (const char *p = data; p < data + available; p++)
+      if (*p != '\r')
+        g_string_append_c (text, *p);
+    end = strstr (text->str, "\n\n");
+    if (end != NULL)
+      g_string_truncate (text, end - text->str + 1);
+    headers = g_string_free (text, FALSE);
+  }
+  if (!_mailsync_maildir_header_date (headers, "Date", &date) || date < OLDEST_HEADER_DATE || date >= listed)
+    return listed;
+  return date;
+}
+
 /* offlineimap's GmailMaildir mtime column: the file's mtime in seconds. */
 gint64
 _mailsync_sync_local_mtime (Runner *r, MailsyncMessageInfo *info)
@@ -334,6 +382,7 @@ copy_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
   MailsyncFolder *destination = MAILSYNC_FOLDER (source) == r->remote ? r->local : r->remote;
   g_autoptr(MailsyncMessageInfo) wanted = NULL;
   guint32 uid;
+  gint64 date;
 
   if (stream == NULL)
     {
@@ -368,11 +417,17 @@ copy_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   /* A local Maildir stores the remote UID; a remote assigns its own. */
   uid = destination == r->local ? mailsync_message_info_get_uid (op->source) : 0;
+  date = mailsync_message_info_get_internal_date (op->source);
+  /* not under maxage: whether an upload is in the next run's window
+   * (SEARCH SINCE) depends on its INTERNALDATE, and that window must
+   * select offlineimap's message set (issue 11 item 3) */
+  if (MAILSYNC_IS_MAILDIR_FOLDER (source) && !MAILSYNC_IS_MAILDIR_FOLDER (destination) && !r->max_age_set)
+    date = upload_date (&stream, date, r->config->cancellable);
   wanted = mailsync_message_info_new (uid, NULL,
                                       mailsync_message_info_get_flags (op->source),
                                       mailsync_message_info_get_keywords (op->source),
                                       mailsync_message_info_get_size (op->source),
-                                      mailsync_message_info_get_internal_date (op->source));
+                                      date);
   mailsync_folder_append_message_async (destination, wanted, stream, r->config->cancellable,
                                         copy_appended, op);
 }
