@@ -15,6 +15,7 @@
 
 #include "mailsync-test.h"
 #include "sync/mailsync-sync-window.h"
+#include <libmailsync/mailsync.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,62 @@ START_TEST (test_window_local_names)
 }
 END_TEST
 
+static void
+collect_errors (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data)
+{
+  const GError *error = mailsync_sync_event_get_error (event);
+
+  if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_ERROR && error != NULL)
+    g_string_append_printf (user_data, "%s\n", error->message);
+}
+
+/* maxage through the API on an account whose local side is mapped (the
+ * config refuses it): the sync fails saying so, and copies nothing,
+ * instead of taking every local message as out of the window. */
+START_TEST (test_window_mapped_local_refused)
+{
+  g_autofree char *tmp = mailsync_test_mkdtemp ();
+  g_autofree char *remote_root = g_build_filename (tmp, "remote", NULL);
+  g_autofree char *local_root = g_build_filename (tmp, "local", NULL);
+  g_autofree char *map_dir = g_build_filename (tmp, "map", NULL);
+  g_autofree char *status_dir = g_build_filename (tmp, "status", NULL);
+  g_autofree char *message = g_build_filename (remote_root, "INBOX", "cur", "1764000000.1.host:2,S", NULL);
+  g_autofree char *local_inbox = g_build_filename (local_root, "INBOX", "cur", NULL);
+  g_autoptr(MailsyncRepository) remote = NULL;
+  g_autoptr(MailsyncRepository) inner = NULL;
+  g_autoptr(MailsyncRepository) local = NULL;
+  g_autoptr(MailsyncStatusStore) status = NULL;
+  g_autoptr(MailsyncAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GString) errors = g_string_new (NULL);
+
+  for (const char *const *sub = (const char *const[]) { "cur", "new", "tmp", NULL }; *sub; sub++)
+    {
+      g_autofree char *path = g_build_filename (remote_root, "INBOX", *sub, NULL);
+
+      g_mkdir_with_parents (path, 0700);
+    }
+  mailsync_test_write_file (message, "Subject: one\r\n\r\nbody\r\n");
+  g_mkdir_with_parents (local_root, 0700);
+  g_mkdir_with_parents (map_dir, 0700);
+  remote = mailsync_maildir_repository_new ("Remote", remote_root, '.');
+  mailsync_maildir_repository_set_assign_uids (MAILSYNC_MAILDIR_REPOSITORY (remote), TRUE);
+  inner = mailsync_maildir_repository_new ("Inner", local_root, '.');
+  local = mailsync_mapped_repository_new (inner, map_dir);
+  status = mailsync_status_sqlite_new (status_dir);
+  account = mailsync_account_new ("Test", remote, local, status);
+  mailsync_account_set_max_age (account, 7);
+  g_signal_connect (account, "event", G_CALLBACK (collect_errors), errors);
+  ck_assert (!mailsync_account_sync (account, NULL, &error));
+  ck_assert_msg (strstr (errors->str, "maxage needs a Maildir local repository") != NULL, "errors: %s (%s)",
+                 errors->str, error ? error->message : "none");
+  dir = g_dir_open (local_inbox, 0, NULL);
+  ck_assert_msg (dir == NULL || g_dir_read_name (dir) == NULL, "a message was copied");
+  mailsync_test_rm_rf (tmp);
+}
+END_TEST
+
 static Suite *
 window_suite (void)
 {
@@ -197,6 +254,7 @@ window_suite (void)
   tcase_add_test (tc, test_window_since_day_edges);
   tcase_add_test (tc, test_window_remote);
   tcase_add_test (tc, test_window_local_names);
+  tcase_add_test (tc, test_window_mapped_local_refused);
   suite_add_tcase (s, tc);
   return s;
 }

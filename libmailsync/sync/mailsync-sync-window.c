@@ -235,6 +235,17 @@ _mailsync_sync_apply_max_age (Runner *r, GError **error)
 
   if (!r->max_age_set)
     return TRUE;
+  /* A local IMAP repository (behind its UID map) has no file names to
+   * judge and no offlineimap rule to follow (its docs: maxage does not
+   * work IMAP-IMAP); the config refuses it, and so does the engine for a
+   * client that sets it through the API, rather than pick nothing. */
+  if (MAILSYNC_IS_MAPPED_REPOSITORY (mailsync_folder_get_repository (r->local)))
+    {
+      g_set_error_literal (error, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED,
+                           "maxage needs a Maildir local repository: offlineimap's window is not defined "
+                           "for a local IMAP one (give it a startdate instead)");
+      return FALSE;
+    }
   if (searches)
     min_uid = _mailsync_max_age_min_uid (r->remote_list);
   else
