@@ -10,7 +10,9 @@ content, the old local copy is gone and nothing is doubled on either
 side. A kill -9 (MAILSYNC_CRASH_AT) before and after the rename: the next
 sync converges to the same state, no duplicate. Two messages with the same
 Message-ID, size and date moved together are ambiguous: downloaded and
-deleted as before, both kept. Skipped (1..0 # SKIP) when Dovecot is not
+deleted as before, both kept; so are equal keys on one side only (one
+moved beside an identical new copy, or one of two copies moved and the
+other deleted). Skipped (1..0 # SKIP) when Dovecot is not
 installed."""
 
 import os
@@ -28,7 +30,7 @@ TAP = mailsync_tap.Tap(600)
 check = TAP.check
 
 
-def Server(root, users=6):
+def Server(root, users=8):
     return mailsync_tap.DovecotUsers(root, "move", users)
 
 
@@ -246,6 +248,45 @@ def scenario_deleted_after_rename(server, root):
     converged(server, user, pw, work, "deleted after rename", [])
 
 
+def scenario_collisions(server, root):
+    """Equal keys on one side only (issue 10 item 4, move pairing
+    collisions): a pair is made only when exactly one vanished local
+    message and exactly one arrived remote message share the Message-ID,
+    size and date. (a) one moved, and an identical copy delivered beside
+    it into Archive: two arrived, one vanished; (b) two identical copies,
+    one moved and the other deleted: two vanished, one arrived. Neither is
+    a move (no guess at which copy is which): downloaded and deleted as
+    before, the server's state reached, nothing lost or doubled."""
+    for name, copies, extra in (("collision two arrived", 1, "append"), ("collision two vanished", 2, "delete")):
+        user, pw = server.new_user()
+        work = os.path.join(root, name.replace(" ", "-"))
+        twin = message("twin", 2000)
+        conn = server.imap(user, pw)
+        conn.create("Archive")
+        for _ in range(copies):
+            append(conn, "INBOX", twin)
+        append(conn, "INBOX", message("stay-1"))
+        conn.logout()
+        p = run_sync(server, user, pw, work)
+        assert p.returncode == 0, p.stderr
+        conn = server.imap(user, pw)
+        uids = uid_of(conn, "INBOX", "twin")
+        conn.select("INBOX")
+        typ, data = conn.uid("MOVE", uids[0].decode(), "Archive")
+        assert typ == "OK", data
+        if extra == "append":
+            append(conn, "Archive", twin)
+        else:
+            conn.uid("STORE", uids[1].decode(), "+FLAGS.SILENT", "(\\Deleted)")
+            conn.expunge()
+        conn.logout()
+        p = run_sync(server, user, pw, work)
+        check("%s: the sync succeeds" % name, p.returncode == 0, summary(p))
+        check("%s: not taken as a move" % name, "renamed locally" not in p.stderr + p.stdout, summary(p))
+        expect = ["twin", "twin"] if extra == "append" else ["twin"]
+        converged(server, user, pw, work, name, expect)
+
+
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
@@ -257,6 +298,7 @@ def main():
         server = Server(root)
         scenario_move(server, root)
         scenario_ambiguous(server, root)
+        scenario_collisions(server, root)
         for step in ("imap-move-before-rename", "imap-move-renamed"):
             scenario_kill(server, root, step)
         scenario_deleted_after_rename(server, root)
