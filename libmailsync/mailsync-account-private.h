@@ -20,6 +20,7 @@ struct _MailsyncAccount
   MailsyncStatusStore *status;
   gboolean dry_run;
   gboolean quick;
+  gboolean plan_ahead;   /* totals up front: ACCOUNT_PLANNED (issue 10 item 5) */
   double max_delete_ratio;
   guint max_in_flight;
   guint max_age;

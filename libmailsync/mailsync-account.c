@@ -42,6 +42,7 @@ enum
   PROP_MAX_AGE,
   PROP_MAX_SIZE,
   PROP_REMOVE_DELETED_FOLDERS,
+  PROP_PLAN_AHEAD,
   N_PROPS
 };
 
@@ -67,6 +68,7 @@ mailsync_account_get_property (GObject *object, guint prop_id, GValue *value, GP
     case PROP_STATUS: g_value_set_object (value, self->status); break;
     case PROP_DRY_RUN: g_value_set_boolean (value, self->dry_run); break;
     case PROP_QUICK: g_value_set_boolean (value, self->quick); break;
+    case PROP_PLAN_AHEAD: g_value_set_boolean (value, self->plan_ahead); break;
     case PROP_MAX_DELETE_RATIO: g_value_set_double (value, self->max_delete_ratio); break;
     case PROP_MAX_IN_FLIGHT: g_value_set_uint (value, self->max_in_flight); break;
     case PROP_MAX_AGE: g_value_set_uint (value, self->max_age); break;
@@ -89,6 +91,7 @@ mailsync_account_set_property (GObject *object, guint prop_id, const GValue *val
     case PROP_STATUS: self->status = g_value_dup_object (value); break;
     case PROP_DRY_RUN: mailsync_account_set_dry_run (self, g_value_get_boolean (value)); break;
     case PROP_QUICK: mailsync_account_set_quick (self, g_value_get_boolean (value)); break;
+    case PROP_PLAN_AHEAD: mailsync_account_set_plan_ahead (self, g_value_get_boolean (value)); break;
     case PROP_MAX_DELETE_RATIO: mailsync_account_set_max_delete_ratio (self, g_value_get_double (value)); break;
     case PROP_MAX_IN_FLIGHT: mailsync_account_set_max_in_flight (self, g_value_get_uint (value)); break;
     case PROP_MAX_AGE: mailsync_account_set_max_age (self, g_value_get_uint (value)); break;
@@ -225,6 +228,21 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
    * Since: 0.1
    */
   properties[PROP_QUICK] = g_param_spec_boolean ("quick", NULL, NULL, FALSE,
+    G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncAccount:plan-ahead: (attributes org.gtk.Property.get=mailsync_account_get_plan_ahead org.gtk.Property.set=mailsync_account_set_plan_ahead)
+   *
+   * Plan every folder before the first one's copies, so that the
+   * account's totals (messages and bytes to copy over all folders) are
+   * known up front: a %MAILSYNC_SYNC_EVENT_ACCOUNT_PLANNED event carries
+   * them, and every event's account progress counts from them, for one
+   * progress bar with an ETA for the whole account. Costs one more
+   * listing of each folder that changed since the last sync (an
+   * unchanged one is not listed).
+   *
+   * Since: 0.1
+   */
+  properties[PROP_PLAN_AHEAD] = g_param_spec_boolean ("plan-ahead", NULL, NULL, FALSE,
     G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   /**
    * MailsyncAccount:max-delete-ratio: (attributes org.gtk.Property.get=mailsync_account_get_max_delete_ratio org.gtk.Property.set=mailsync_account_set_max_delete_ratio)
@@ -474,6 +492,43 @@ mailsync_account_set_quick (MailsyncAccount *self, gboolean quick)
     return;
   self->quick = quick;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_QUICK]);
+}
+
+/**
+ * mailsync_account_get_plan_ahead:
+ * @self: an account
+ *
+ * Gets the value of the #MailsyncAccount:plan-ahead property.
+ *
+ * Returns: whether syncs plan every folder first
+ *
+ * Since: 0.1
+ */
+gboolean
+mailsync_account_get_plan_ahead (MailsyncAccount *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_ACCOUNT (self), FALSE);
+  return self->plan_ahead;
+}
+
+/**
+ * mailsync_account_set_plan_ahead:
+ * @self: an account
+ * @plan_ahead: %TRUE to report the account's totals up front
+ *
+ * Sets #MailsyncAccount:plan-ahead.
+ *
+ * Since: 0.1
+ */
+void
+mailsync_account_set_plan_ahead (MailsyncAccount *self, gboolean plan_ahead)
+{
+  g_return_if_fail (MAILSYNC_IS_ACCOUNT (self));
+  plan_ahead = !!plan_ahead;
+  if (self->plan_ahead == plan_ahead)
+    return;
+  self->plan_ahead = plan_ahead;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLAN_AHEAD]);
 }
 
 /**

@@ -47,6 +47,11 @@ MAILSYNC_AVAILABLE_IN_ALL
 void                 mailsync_account_set_quick      (MailsyncAccount *self,
                                                       gboolean         quick);
 MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_account_get_plan_ahead (MailsyncAccount *self);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_account_set_plan_ahead (MailsyncAccount *self,
+                                                      gboolean         plan_ahead);
+MAILSYNC_AVAILABLE_IN_ALL
 double               mailsync_account_get_max_delete_ratio (MailsyncAccount *self);
 MAILSYNC_AVAILABLE_IN_ALL
 void                 mailsync_account_set_max_delete_ratio (MailsyncAccount *self,

@@ -86,6 +86,13 @@ GType mailsync_flags_get_type (void) G_GNUC_CONST;
  *   be copied (both directions); the running totals of the folder and the
  *   account (mailsync_sync_event_get_account_bytes_total() and the other
  *   progress getters) now include them
+ * @MAILSYNC_SYNC_EVENT_ACCOUNT_PLANNED: every folder of the account is
+ *   planned, before the first folder's copies (only with
+ *   #MailsyncAccount:plan-ahead): n messages of
+ *   mailsync_sync_event_get_bytes() bytes are to be copied in the whole
+ *   account, which the account's progress totals now are; each
+ *   FOLDER_PLANNED after it replaces that folder's share with its own
+ *   plan (the server may have changed meanwhile)
  *
  * What a #MailsyncSyncEvent reports.
  *
@@ -119,6 +126,7 @@ typedef enum
   MAILSYNC_SYNC_EVENT_LABELS_SET,
   MAILSYNC_SYNC_EVENT_COLLECTING_DATA,
   MAILSYNC_SYNC_EVENT_FOLDER_PLANNED,
+  MAILSYNC_SYNC_EVENT_ACCOUNT_PLANNED,
 } MailsyncSyncEventKind;
 
 /**

@@ -50,11 +50,13 @@ EVENT = {
     "text": (STR, False), "error": (ERROR, False),
 }
 EVENT_KINDS = ["account-started", "account-finished", "connecting", "sync-folders", "folder-created",
-               "status-created", "folder-started", "folder-planned", "list-loading", "list-loaded",
+               "status-created", "folder-started", "folder-planned", "account-planned", "list-loading",
+               "list-loaded",
                "syncing-messages", "message-copied", "message-ignored", "messages-deleted", "flags-added",
                "flags-removed", "labels-added", "labels-removed", "labels-set", "collecting-data",
                "folder-skipped", "validity-problem", "warning", "error", "folder-finished", "debug"]
-WITH_PROGRESS = {"folder-started", "folder-planned", "message-copied", "folder-finished", "account-finished"}
+WITH_PROGRESS = {"folder-started", "folder-planned", "account-planned", "message-copied", "folder-finished",
+                 "account-finished"}
 WITH_ERROR = {"account-finished", "folder-finished", "warning", "error"}
 SCHEMA = {
     "hello": {"schema": (INT, True), "program": (STR, True), "version": (STR, True)},
@@ -74,7 +76,7 @@ for kind in EVENT_KINDS:
     if kind == "message-copied":
         members["source_uid"] = (INT, True)
         members["bytes"] = (INT, True)
-    if kind == "folder-planned":
+    if kind in ("folder-planned", "account-planned"):
         members["bytes"] = (INT, True)
     if kind == "validity-problem":
         members["saved_uidvalidity"] = (INT, True)
@@ -229,11 +231,47 @@ def test_success(env, root, user, password):
     running = [o["progress"]["account"]["bytes_done"] for o in copied]
     check("success: the account's bytes_done grows with each copy",
           running == sorted(running) and running[-1:] == [total], running)
+    # the account's totals up front (issue 10 item 5): one account-planned
+    # before any folder's plan or copy, with what the folders then plan
+    # and copy; every later event's account totals are those
+    ahead = of_kind(objs, "account-planned")
+    check("success: one account-planned, before the first folder-planned and the first copy",
+          len(ahead) == 1 and objs.index(ahead[0]) < min([objs.index(o) for o in planned + copied] or [0]),
+          [o["kind"] for o in objs][:12])
+    up = ahead[0] if ahead else {}
+    check("success: account-planned's messages and bytes are the sum of the folders' plans and the server's sizes",
+          (up.get("n"), up.get("bytes")) == (sum(o["n"] for o in planned), sum(o["bytes"] for o in planned))
+          == (len(sizes), total), (up, planned, total))
+    check("success: account-planned's account totals are those, nothing done yet",
+          up.get("progress", {}).get("account") == {"messages_done": 0, "messages_total": len(sizes),
+                                                    "bytes_done": 0, "bytes_total": total}, up)
+    check("success: every copy's account totals are the up-front ones",
+          all((o["progress"]["account"]["messages_total"], o["progress"]["account"]["bytes_total"])
+              == (len(sizes), total) for o in copied), [o["progress"]["account"] for o in copied])
     started = of_kind(objs, "folder-started")
     check("success: folder-started counts the folders (n of total)",
           [(o["n"], o["total"]) for o in started] == [(1, 2), (2, 2)], [(o["n"], o["total"]) for o in started])
     check("success: no password in the output", password not in out + err)
     return conf
+
+
+def test_incremental(env, root, server, conf, user, password):
+    """A resync after one new server message: the totals up front are that
+    message, and the account's done reaches them."""
+    before = server_sizes(env, user, password, "Sent")
+    harness("fill", server, user, "Sent", "1", "--seed", "3", "--flags", "seen")
+    new = {uid: size for uid, size in server_sizes(env, user, password, "Sent").items() if uid not in before}
+    rc, out, err = run(conf, "-u", "json")
+    objs = parse_lines("incremental", out)
+    ahead = of_kind(objs, "account-planned")
+    done = of_kind(objs, "account-finished")
+    check("incremental: exit 0, one account-planned with the new message and its bytes",
+          rc == 0 and len(new) == 1 and len(ahead) == 1
+          and (ahead[0]["n"], ahead[0]["bytes"]) == (1, sum(new.values())), (rc, new, ahead, err[-300:]))
+    acc = done[0]["progress"]["account"] if done else {}
+    check("incremental: account-finished: done == total == the new message",
+          (acc.get("messages_done"), acc.get("messages_total"), acc.get("bytes_done"), acc.get("bytes_total"))
+          == (1, 1, sum(new.values()), sum(new.values())), acc)
 
 
 def test_auth_failure(env, root, user, password):
@@ -436,6 +474,7 @@ def main():
         harness("fill", server, user, "INBOX", "3", "--seed", "1", "--flags", "seen")
         harness("fill", server, user, "Sent", "2", "--seed", "2", "--flags", "seen")
         conf = test_success(env, root, user, password)
+        test_incremental(env, root, server, conf, user, password)
         test_info(env, root, conf, password)
         # before the failed logins: Dovecot delays the logins after them
         test_password_question(env, root, user, password)

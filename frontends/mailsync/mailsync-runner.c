@@ -13,6 +13,7 @@
 #include "mailsync-lock.h"
 #include "mailsync-profile.h"
 #include "mailsync-ui-interaction.h"
+#include "mailsync-ui-json.h"
 
 #include <string.h>
 
@@ -324,6 +325,10 @@ sync_once (Job *job, const char *mode, const char *presync, const char *postsync
   /* A quick sync reports folders with nothing to do as skipped
    * (MailsyncAccount:quick, doc/design.md). */
   mailsync_account_set_quick (job->account, g_strcmp0 (mode, "quick") == 0);
+  /* -u json is for programs that draw progress: the account's totals up
+   * front (ACCOUNT_PLANNED, mailsyncui(7)); the text UIs do without the
+   * extra listings. */
+  mailsync_account_set_plan_ahead (job->account, MAILSYNC_IS_UI_JSON (self->ui));
   ok = mailsync_account_sync (job->account, cancellable, &error);
 
   g_mutex_lock (&self->mutex);

@@ -658,7 +658,8 @@ reset_folder_progress (MailsyncAccount *self)
 
 /* The pairs the loop below will sync (the same tests, less the ones that
  * only fail a folder), for the move detection before it (issue 10 item 4):
- * a pair left out here is synced as before, its moves downloaded. */
+ * a pair left out here is synced as before, its moves downloaded; then,
+ * with plan-ahead, for the account's totals up front (issue 10 item 5). */
 static void
 find_moves (MailsyncAccount            *self,
             const MailsyncRunnerConfig *config,
@@ -698,6 +699,7 @@ find_moves (MailsyncAccount            *self,
       g_hash_table_add (claimed, names->pdata[names->len - 1]);
     }
   mailsync_sync_runner_find_moves (config, remotes, locals, names);
+  mailsync_sync_runner_plan_ahead (config, remotes, locals, names);
 }
 
 static gboolean
@@ -712,6 +714,7 @@ sync_folders (MailsyncAccount *self,
   g_autoptr(GPtrArray) unchanged = mailsync_sync_runner_unchanged_new ();
   g_autoptr(GHashTable) remote_stamps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr(GHashTable) listings = mailsync_sync_runner_listings_new ();
+  g_autoptr(GHashTable) estimates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   MailsyncRunnerConfig config = {
     .account_name = self->name,
     .status = self->status,
@@ -729,6 +732,8 @@ sync_folders (MailsyncAccount *self,
     .unchanged = unchanged,
     .remote_stamps = remote_stamps,
     .listings = listings,
+    .plan_ahead = self->plan_ahead,
+    .estimates = estimates,
   };
   char rsep = mailsync_repository_get_separator (self->remote);
   char lsep = mailsync_repository_get_separator (self->local);
@@ -838,6 +843,7 @@ sync_folders (MailsyncAccount *self,
       _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_FINISHED, sname, NULL, NULL, NULL);
       reset_folder_progress (self);
     }
+  mailsync_sync_runner_settle_estimates (&config);
   /* The folders that ended as both sides and the status, all at once:
    * by now most were synced long enough ago to need no wait. */
   mailsync_sync_runner_record_unchanged (&config);

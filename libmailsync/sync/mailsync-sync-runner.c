@@ -171,6 +171,9 @@ progress_plan (Runner *r, GPtrArray *downloads, GPtrArray *uploads)
     bytes += _mailsync_sync_copy_size (g_hash_table_lookup (r->local_by_key, ((MailsyncAction *) uploads->pdata[i])->key));
   if (p != NULL)
     {
+      /* planned ahead (ACCOUNT_PLANNED): the estimate leaves the account's
+       * totals and the plan, which is the truth now, goes in */
+      _mailsync_sync_take_estimate (r->config, r->status_name);
       p->folder_messages_total += n;
       p->folder_bytes_total += bytes;
       p->account_messages_total += n;

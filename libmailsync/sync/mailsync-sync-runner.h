@@ -43,6 +43,12 @@ typedef struct
    * by the folder's own sync in the same run instead of listing again
    * (issue 13: a changed folder is listed once a run) */
   GHashTable          *listings;
+  /* plan every folder before the first copies, for the account's totals
+   * up front (ACCOUNT_PLANNED, issue 10 item 5), into @estimates: status
+   * name -> guint64[2] (messages, bytes), which each folder's own plan
+   * then replaces (mailsync-sync-estimate.c) */
+  gboolean             plan_ahead;
+  GHashTable          *estimates;
 } MailsyncRunnerConfig;
 
 /* Syncs the messages of one folder pair. Must run on a thread whose
@@ -72,6 +78,22 @@ void       mailsync_sync_runner_find_moves       (const MailsyncRunnerConfig *co
                                                   GPtrArray                  *remotes,
                                                   GPtrArray                  *locals,
                                                   GPtrArray                  *status_names);
+
+/* With config->plan_ahead: lists and plans each pair (the arrays as for
+ * find_moves) without executing anything, adds the copies to the
+ * account's totals and emits ACCOUNT_PLANNED with them. Never fails: a
+ * folder it cannot plan adds its copies when its sync plans them. */
+void       mailsync_sync_runner_plan_ahead       (const MailsyncRunnerConfig *config,
+                                                  GPtrArray                  *remotes,
+                                                  GPtrArray                  *locals,
+                                                  GPtrArray                  *status_names);
+/* Takes the estimate of a folder whose plan is made (or that will not be
+ * planned) out of the account's totals; FALSE if it had none. */
+gboolean   _mailsync_sync_take_estimate          (const MailsyncRunnerConfig *config,
+                                                  const char                 *status_name);
+/* After the folder loop: the estimates of folders never planned leave the
+ * totals, so that the account's done reaches its total. */
+void       mailsync_sync_runner_settle_estimates (const MailsyncRunnerConfig *config);
 
 /* MailsyncMaildirRepository:restore-atime on the local side: the atimes
  * of @folders' new/ and cur/ when @local has it (NULL otherwise), and

@@ -217,6 +217,7 @@ kind_has_progress (MailsyncSyncEventKind kind)
     {
     case MAILSYNC_SYNC_EVENT_FOLDER_STARTED:
     case MAILSYNC_SYNC_EVENT_FOLDER_PLANNED:
+    case MAILSYNC_SYNC_EVENT_ACCOUNT_PLANNED:
     case MAILSYNC_SYNC_EVENT_MESSAGE_COPIED:
     case MAILSYNC_SYNC_EVENT_FOLDER_FINISHED:
     case MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED:
@@ -291,7 +292,8 @@ mailsync_ui_json_event (MailsyncUi *ui, MailsyncSyncEvent *event)
     add_int (builder, "source_uid", mailsync_sync_event_get_source_uid (event));
   add_int (builder, "n", mailsync_sync_event_get_n (event));
   add_int (builder, "total", mailsync_sync_event_get_total (event));
-  if (kind == MAILSYNC_SYNC_EVENT_MESSAGE_COPIED || kind == MAILSYNC_SYNC_EVENT_FOLDER_PLANNED)
+  if (kind == MAILSYNC_SYNC_EVENT_MESSAGE_COPIED || kind == MAILSYNC_SYNC_EVENT_FOLDER_PLANNED ||
+      kind == MAILSYNC_SYNC_EVENT_ACCOUNT_PLANNED)
     add_int (builder, "bytes", (gint64) mailsync_sync_event_get_bytes (event));
   mailsync_ui_json_add_string (builder, "flags", mailsync_sync_event_get_flags (event));
   uids = mailsync_sync_event_get_uids (event, &n_uids);

@@ -1,0 +1,183 @@
+/* The account's totals up front (issue 10 item 5): with plan_ahead, every
+ * folder pair the account syncs is listed and planned once, without
+ * executing anything, before the first folder's copies, so that a client
+ * knows the messages and bytes of the whole sync (ACCOUNT_PLANNED) and
+ * can draw one progress bar with an ETA for the account. The listings are
+ * handed to the folders' own syncs (issue 13), so a changed folder is
+ * still listed once (an unchanged one is skipped by its stamp, as its
+ * sync will skip it); opt-in all the same: the listings of every changed
+ * folder are held in memory until each folder's turn. */
+#include "config.h"
+
+#include "sync/mailsync-sync-private.h"
+
+/* One folder's copies as execute() will count them (progress_plan: the
+ * source's size of each DOWNLOAD and UPLOAD). FALSE on any error or an
+ * unchanged folder: it counts nothing up front, and its own plan adds
+ * its copies when it is made, as without plan_ahead. */
+static gboolean
+estimate_folder (const MailsyncRunnerConfig *quiet,
+                 MailsyncFolder             *remote,
+                 MailsyncFolder             *local,
+                 const char                 *status_name,
+                 guint                      *n,
+                 guint64                    *bytes)
+{
+  g_autoptr(Runner) r = g_new0 (Runner, 1);
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GPtrArray) plan = NULL;
+  g_autoptr(MailsyncStatusBatch) scratch = mailsync_status_batch_new ();
+  g_autoptr(GError) error = NULL;
+  gboolean unchanged = FALSE;
+
+  *n = 0;
+  *bytes = 0;
+  r->config = quiet;
+  r->context = g_main_context_ref_thread_default ();
+  g_main_context_unref (r->context);
+  r->remote = remote;
+  r->local = local;
+  r->status_name = g_strdup (status_name);
+  r->folder_label = mailsync_folder_get_visible_name (remote);
+  r->max_age_set = _mailsync_max_age_compute (quiet->max_age_days, quiet->max_age_date,
+                                              g_get_real_time () / G_USEC_PER_SEC, &r->max_age);
+  /* The folder's own sync takes these listings instead of listing again
+   * (issue 13's hand-over, as the move pre-pass does), so planning ahead
+   * lists each changed folder once: the move pre-pass's listings, if it
+   * made them, serve here and are handed on. */
+  r->keep_listings = quiet->listings != NULL && !r->max_age_set; /* maxage: a listing of its day */
+  if (!_mailsync_sync_check_unchanged (r, &unchanged, &error) || unchanged)
+    return FALSE;
+  if (r->keep_listings)
+    {
+      gpointer value = NULL;
+
+      /* the key is freed by the table; the value is ours */
+      if (g_hash_table_steal_extended (quiet->listings, status_name, NULL, &value))
+        {
+          MailsyncSyncListings *listings = value;
+
+          if (listings->remote == remote && listings->local == local)
+            r->prepared = listings;
+          else
+            _mailsync_sync_listings_free (listings);
+        }
+    }
+  if (r->prepared == NULL)
+    _mailsync_sync_start_local_listing (r);
+  if (!mailsync_status_store_load (quiet->status, status_name, &records, &r->meta, quiet->cancellable, &error))
+    return FALSE;
+  r->status_rows = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) mailsync_status_record_free);
+  for (guint i = 0; i < records->len; i++)
+    {
+      MailsyncStatusRecord *record = records->pdata[i];
+      g_hash_table_replace (r->status_rows, GUINT_TO_POINTER (record->uid), mailsync_status_record_copy (record));
+    }
+  if (!_mailsync_sync_list_both (r, &error))
+    return FALSE;
+  if (r->kept_listings != NULL)
+    g_hash_table_replace (quiet->listings, g_strdup (status_name), g_steal_pointer (&r->kept_listings));
+  if (!_mailsync_sync_check_one_validity (r, remote, META_UIDVALIDITY_REMOTE, scratch, &error) ||
+      !_mailsync_sync_check_one_validity (r, local, META_UIDVALIDITY_LOCAL, scratch, &error) ||
+      !_mailsync_sync_load_copy_ignore (r, &error))
+    return FALSE;
+  plan = _mailsync_sync_make_plan (r, mailsync_folder_is_read_only (remote) || mailsync_folder_is_read_only (local));
+  for (guint i = 0; i < plan->len; i++)
+    {
+      MailsyncAction *a = plan->pdata[i];
+
+      if (a->kind == MAILSYNC_ACTION_DOWNLOAD)
+        *bytes += _mailsync_sync_copy_size (g_hash_table_lookup (r->remote_by_uid, GUINT_TO_POINTER (a->uid)));
+      else if (a->kind == MAILSYNC_ACTION_UPLOAD)
+        *bytes += _mailsync_sync_copy_size (g_hash_table_lookup (r->local_by_key, a->key));
+      else
+        continue;
+      (*n)++;
+    }
+  return TRUE;
+}
+
+void
+mailsync_sync_runner_plan_ahead (const MailsyncRunnerConfig *config,
+                                 GPtrArray                  *remotes,
+                                 GPtrArray                  *locals,
+                                 GPtrArray                  *status_names)
+{
+  MailsyncRunnerConfig quiet = *config;
+  MailsyncProgressCounts *p = config->progress;
+  g_autoptr(MailsyncSyncEvent) event = NULL;
+  g_autofree char *text = NULL;
+  guint folders = 0;
+
+  if (!config->plan_ahead || config->estimates == NULL || p == NULL)
+    return;
+  /* Planning only, as the move pre-pass: no events, nothing recorded. */
+  quiet.emit = NULL;
+  quiet.emit_data = NULL;
+  quiet.progress = NULL;
+  quiet.unchanged = NULL;
+  quiet.dry_run = TRUE;
+  for (guint i = 0; i < remotes->len; i++)
+    {
+      guint n = 0;
+      guint64 bytes = 0;
+      guint64 *estimate;
+
+      if (g_cancellable_is_cancelled (config->cancellable))
+        break;
+      if (!estimate_folder (&quiet, remotes->pdata[i], locals->pdata[i], status_names->pdata[i], &n, &bytes))
+        continue;
+      /* The folder's own plan replaces its estimate (progress_plan). */
+      estimate = g_new (guint64, 2);
+      estimate[0] = n;
+      estimate[1] = bytes;
+      g_hash_table_replace (config->estimates, g_strdup (status_names->pdata[i]), estimate);
+      p->account_messages_total += n;
+      p->account_bytes_total += bytes;
+      folders += n > 0 ? 1 : 0;
+    }
+  if (config->emit == NULL)
+    return;
+  text = g_strdup_printf ("%u messages (%" G_GUINT64_FORMAT " bytes) to copy in %u folders", p->account_messages_total,
+                          p->account_bytes_total, folders);
+  event = _mailsync_sync_event_new (MAILSYNC_SYNC_EVENT_ACCOUNT_PLANNED, config->account_name, NULL, NULL,
+                                    MAILSYNC_DIRECTION_NONE, 0, p->account_messages_total,
+                                    p->account_messages_total, NULL, NULL, text);
+  _mailsync_sync_event_set_bytes (event, p->account_bytes_total);
+  config->emit (event, config->emit_data);
+}
+
+/* A folder's plan is made: its estimate leaves the account's totals (the
+ * plan's own copies are added by the caller). TRUE if it had one. */
+gboolean
+_mailsync_sync_take_estimate (const MailsyncRunnerConfig *config, const char *status_name)
+{
+  MailsyncProgressCounts *p = config->progress;
+  guint64 *estimate;
+
+  if (config->estimates == NULL || p == NULL ||
+      (estimate = g_hash_table_lookup (config->estimates, status_name)) == NULL)
+    return FALSE;
+  p->account_messages_total -= MIN (p->account_messages_total, (guint) estimate[0]);
+  p->account_bytes_total -= MIN (p->account_bytes_total, estimate[1]);
+  g_hash_table_remove (config->estimates, status_name);
+  return TRUE;
+}
+
+void
+mailsync_sync_runner_settle_estimates (const MailsyncRunnerConfig *config)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key;
+
+  if (config->estimates == NULL)
+    return;
+  /* Folders never planned (failed, skipped, cancelled): their copies will
+   * not come, so that done reaches total at the end. */
+  g_hash_table_iter_init (&iter, config->estimates);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (names, g_strdup (key));
+  for (guint i = 0; i < names->len; i++)
+    _mailsync_sync_take_estimate (config, names->pdata[i]);
+}
