@@ -86,10 +86,13 @@ def settle(server, user, pw, work, name):
     check("%s: a no-op sync skips every folder" % name, p.returncode == 0 and p.skipped == FOLDERS, p.summary())
     check("%s: the skipped no-op sends no SELECT and no FETCH" % name,
           not p.sent("SELECT") and not p.sent("FETCH") and p.sent("STATUS"), p.summary())
-    # The move pre-pass asks every folder's STATUS first; the folder's own
-    # check reuses that answer rather than asking again (issue 13).
-    statuses = [c for c in p.commands if re.search(r"\bSTATUS\b", c)]
-    check("%s: the skipped no-op sends one STATUS per folder" % name, len(statuses) == len(FOLDERS), p.summary())
+    # Every folder's state comes with the LIST (LIST-STATUS, RFC 5819):
+    # neither the move pre-pass nor the folder's own check sends a STATUS
+    # (issue 13; before, one STATUS per folder).
+    statuses = [c for c in p.commands if re.match(r"STATUS\b", c)]
+    check("%s: the skipped no-op sends no STATUS: the LIST answered for every folder" % name,
+          len(statuses) == 0 and any(c.startswith("LIST") and "RETURN (STATUS" in c for c in p.commands),
+          p.summary())
     return p
 
 

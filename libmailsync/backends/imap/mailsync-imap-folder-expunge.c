@@ -60,6 +60,55 @@ expunge_uids (MailsyncImapFolder *self, const char *set, const guint32 *uids, gu
   return ok != NULL;
 }
 
+/* UID STORE +FLAGS.SILENT (\Deleted) and UID EXPUNGE of the same UIDs in
+ * one burst (issue 13: one round trip less per deletion batch, as mbsync
+ * does). UID EXPUNGE removes only those of @set marked \Deleted, so a
+ * STORE that fails leaves it nothing of ours to remove but what another
+ * client marked for deletion too. Success only when both answers are OK:
+ * the caller records the deletion after that, never before. */
+static gboolean
+store_and_expunge (MailsyncImapFolder *self, const char *set, GCancellable *cancellable, GError **error)
+{
+  MailsyncImapConnection *connection = _mailsync_imap_folder_connection_of (self);
+  g_autoptr(MailsyncImapCommand) store = _mailsync_imap_folder_command (self, "UID STORE");
+  g_autoptr(MailsyncImapCommand) expunge = _mailsync_imap_folder_command (self, "UID EXPUNGE");
+  g_autoptr(MailsyncImapResponse) stored = NULL;
+  g_autoptr(MailsyncImapResponse) expunged = NULL;
+  g_autoptr(GAsyncResult) store_result = NULL;
+  g_autoptr(GAsyncResult) expunge_result = NULL;
+  g_autoptr(GError) store_error = NULL;
+  MailsyncImapRequest *store_request, *expunge_request;
+
+  /* @set is mailsync_imap_format_seqset's, trusted syntax */
+  mailsync_imap_command_add_raw (store, set, NULL);
+  mailsync_imap_command_add_atom (store, "+FLAGS.SILENT", NULL);
+  mailsync_imap_command_add_flags (store, MAILSYNC_FLAG_DELETED, NULL, NULL);
+  mailsync_imap_command_add_raw (expunge, set, NULL);
+  if ((store_request = _mailsync_imap_folder_request (self, store, error)) == NULL)
+    return FALSE;
+  if ((expunge_request = _mailsync_imap_folder_request (self, expunge, error)) == NULL)
+    {
+      mailsync_imap_request_free (store_request);
+      return FALSE;
+    }
+  mailsync_imap_connection_send_async (connection, store_request, cancellable, _mailsync_store_result, &store_result);
+  mailsync_imap_connection_send_async (connection, expunge_request, cancellable, _mailsync_store_result,
+                                       &expunge_result);
+  stored = mailsync_imap_connection_send_finish (connection, _mailsync_await (&store_result), &store_error);
+  /* The crash tests stop here: flagged \Deleted, the expunge sent and
+   * perhaps done, nothing recorded. */
+  if (stored != NULL)
+    _mailsync_crash_point ("imap-deleted-flagged");
+  expunged = mailsync_imap_connection_send_finish (connection, _mailsync_await (&expunge_result), error);
+  if (stored == NULL)
+    {
+      g_clear_error (error);
+      g_propagate_error (error, g_steal_pointer (&store_error));
+      return FALSE;
+    }
+  return expunged != NULL;
+}
+
 static void
 delete_messages_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -72,8 +121,21 @@ delete_messages_job (GTask *task, gpointer source, gpointer task_data, GCancella
 
   if (!_mailsync_imap_folder_check_connected (self, task))
     return;
-  if (!_mailsync_imap_folder_ensure_selected (self, cancellable, &error) ||
-      !_mailsync_imap_folder_store_flags (self, set, '+', MAILSYNC_FLAG_DELETED, cancellable, &error))
+  if (!_mailsync_imap_folder_ensure_selected (self, cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (_mailsync_imap_repository_get_expunge (_mailsync_imap_folder_repo_of (self)) &&
+      mailsync_imap_connection_has_capability (_mailsync_imap_folder_connection_of (self), "UIDPLUS"))
+    {
+      if (!store_and_expunge (self, set, cancellable, &error))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_boolean (task, TRUE);
+      return;
+    }
+  if (!_mailsync_imap_folder_store_flags (self, set, '+', MAILSYNC_FLAG_DELETED, cancellable, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;

@@ -527,7 +527,15 @@ probe_state_job (GTask *task, gpointer source, gpointer task_data, GCancellable 
   if (!mailsync_imap_connection_has_capability (connection, "CONDSTORE") ||
       _mailsync_imap_repository_may_have_selected (_mailsync_imap_folder_repo_of (self), self->wire_name))
     {
+      g_clear_pointer (&self->list_status, g_free);
       g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
+  /* The repository's LIST of this run answered for it already (issue 13:
+   * one round trip less per folder). */
+  if (self->list_status != NULL)
+    {
+      g_task_return_pointer (task, g_steal_pointer (&self->list_status), g_free);
       return;
     }
   cmd = _mailsync_imap_folder_command (self, "STATUS");
@@ -574,6 +582,13 @@ _mailsync_imap_folder_probe_state_finish (MailsyncImapFolder  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+_mailsync_imap_folder_take_list_status (MailsyncImapFolder *self, GHashTable *statuses)
+{
+  g_free (self->list_status);
+  self->list_status = g_strdup (g_hash_table_lookup (statuses, self->wire_name));
 }
 
 char *

@@ -55,6 +55,11 @@ struct _MailsyncImapFolder
    * during one): the operations by UID check it when they SELECT again
    * (ensure_selected in mailsync-imap-folder.c). */
   guint32 listed_uidvalidity;
+  /* The probe's answer from the repository's LIST (LIST-STATUS, RFC
+   * 5819), in the listing stamp's form: taken by the first probe of the
+   * folder object (one per run: each run lists its folders anew), which
+   * then sends no STATUS of its own. NULL when LIST gave none. */
+  char *list_status;
 
   /* maxage/maxsize asked by the caller: a full listing SEARCHes first. */
   gint64 window_since;     /* unix time, 0 for none */

@@ -227,23 +227,22 @@ _mailsync_imap_folder_qresync_enabled (MailsyncImapFolder *self)
   return g_object_get_data (G_OBJECT (_mailsync_imap_folder_connection_of (self)), QRESYNC_ENABLED_KEY) != NULL;
 }
 
-static gboolean
-ensure_qresync (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+/* The ENABLE QRESYNC the connection still needs, or NULL. It is sent in
+ * one burst with the first SELECT (issue 13: one round trip less per
+ * connection): the server runs them in order, so the SELECT is made with
+ * QRESYNC on. */
+static MailsyncImapRequest *
+qresync_request (MailsyncImapFolder *self, GError **error)
 {
   MailsyncImapConnection *connection = _mailsync_imap_folder_connection_of (self);
   g_autoptr(MailsyncImapCommand) cmd = NULL;
-  g_autoptr(MailsyncImapResponse) ok = NULL;
 
   if (_mailsync_imap_folder_qresync_enabled (self) || !mailsync_imap_connection_has_capability (connection, "QRESYNC")
       || !mailsync_imap_connection_has_capability (connection, "ENABLE"))
-    return TRUE;
+    return NULL;
   cmd = _mailsync_imap_folder_command (self, "ENABLE");
   mailsync_imap_command_add_atom (cmd, "QRESYNC", NULL);
-  ok = _mailsync_imap_folder_run (self, cmd, cancellable, error);
-  if (ok == NULL)
-    return FALSE;
-  g_object_set_data (G_OBJECT (connection), QRESYNC_ENABLED_KEY, GINT_TO_POINTER (1));
-  return TRUE;
+  return _mailsync_imap_folder_request (self, cmd, error);
 }
 
 /* A repository the user made read-only is only EXAMINEd: not even \Recent
@@ -266,26 +265,55 @@ select_verb (MailsyncImapFolder *self)
 static gboolean
 ensure_selected (MailsyncImapFolder *self, gboolean as_listed, GCancellable *cancellable, GError **error)
 {
+  MailsyncImapConnection *connection = _mailsync_imap_folder_connection_of (self);
   g_autoptr(MailsyncImapCommand) cmd = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autoptr(MailsyncImapResponse) enabled = NULL;
+  g_autoptr(GAsyncResult) enable_result = NULL;
+  g_autoptr(GAsyncResult) select_result = NULL;
+  g_autoptr(GError) enable_error = NULL;
+  MailsyncImapRequest *enable, *select;
   gboolean condstore;
 
   if (_mailsync_imap_repository_get_selected (_mailsync_imap_folder_repo_of (self)) == self)
     return TRUE;
-  if (!ensure_qresync (self, cancellable, error))
+  enable = qresync_request (self, error);
+  if (enable == NULL && error != NULL && *error != NULL)
     return FALSE;
-  condstore = mailsync_imap_connection_has_capability (_mailsync_imap_folder_connection_of (self), "CONDSTORE");
+  condstore = mailsync_imap_connection_has_capability (connection, "CONDSTORE");
   cmd = _mailsync_imap_folder_command (self, select_verb (self));
   mailsync_imap_command_add_wire_mailbox (cmd, self->wire_name, NULL);
-  /* With QRESYNC enabled, CONDSTORE is on already. */
-  if (condstore && !_mailsync_imap_folder_qresync_enabled (self))
+  /* With QRESYNC enabled (or being enabled just before), CONDSTORE is on
+   * already. */
+  if (condstore && enable == NULL && !_mailsync_imap_folder_qresync_enabled (self))
     mailsync_imap_command_add_raw (cmd, "(CONDSTORE)", NULL);
+  if ((select = _mailsync_imap_folder_request (self, cmd, error)) == NULL)
+    {
+      if (enable != NULL)
+        mailsync_imap_request_free (enable);
+      return FALSE;
+    }
   self->uidvalidity = 0;
   self->uidnext = 0;
   self->highestmodseq = 0;
   self->exists = 0;
   _mailsync_imap_repository_note_selected_name (_mailsync_imap_folder_repo_of (self), self->wire_name);
-  ok = _mailsync_imap_folder_run (self, cmd, cancellable, error);
+  if (enable != NULL)
+    mailsync_imap_connection_send_async (connection, enable, cancellable, _mailsync_store_result, &enable_result);
+  mailsync_imap_connection_send_async (connection, select, cancellable, _mailsync_store_result, &select_result);
+  if (enable != NULL)
+    {
+      enabled = mailsync_imap_connection_send_finish (connection, _mailsync_await (&enable_result), &enable_error);
+      if (enabled != NULL)
+        g_object_set_data (G_OBJECT (connection), QRESYNC_ENABLED_KEY, GINT_TO_POINTER (1));
+    }
+  ok = mailsync_imap_connection_send_finish (connection, _mailsync_await (&select_result), error);
+  if (ok != NULL && enable_error != NULL)
+    {
+      /* selected, but without the QRESYNC the SELECT was written for */
+      g_clear_pointer (&ok, mailsync_imap_response_unref);
+      g_propagate_error (error, g_steal_pointer (&enable_error));
+    }
   if (ok == NULL)
     {
       _mailsync_imap_repository_set_selected (_mailsync_imap_folder_repo_of (self), NULL);
@@ -440,6 +468,7 @@ mailsync_imap_folder_finalize (GObject *object)
   g_free (self->sync_state);
   g_strfreev (self->permanent_keywords);
   g_free (self->listing_stamp);
+  g_free (self->list_status);
   g_clear_error (&self->listing_error);
   g_free (self->wire_name);
   g_hash_table_unref (self->fetching);

@@ -37,6 +37,11 @@ MailsyncImapFolder     *_mailsync_imap_folder_new (MailsyncImapRepository *repos
                                                    const char             *name,
                                                    const char             *wire_name);
 
+/* The folder's stamp from the repository's LIST-STATUS answers (wire
+ * name -> stamp), for its first unchanged probe (issue 13). */
+void                    _mailsync_imap_folder_take_list_status (MailsyncImapFolder *self,
+                                                                GHashTable         *statuses);
+
 /* On the worker: SELECTs the folder unless it is the selected one. */
 gboolean                _mailsync_imap_folder_ensure_selected (MailsyncImapFolder *self,
                                                                GCancellable       *cancellable,

@@ -19,6 +19,7 @@ typedef struct
   char personal_separator;
   GPtrArray *foreign;       /* other users' and shared prefixes (wire form) */
   GHashTable *subscribed;   /* subscribedonly: LSUB's wire names, else NULL */
+  GHashTable *statuses;     /* LIST-STATUS: wire name -> the probe's stamp, else NULL */
 } ListData;
 
 static void
@@ -28,6 +29,7 @@ list_data_clear (ListData *data)
   g_clear_pointer (&data->personal_prefix, g_free);
   g_clear_pointer (&data->foreign, g_ptr_array_unref);
   g_clear_pointer (&data->subscribed, g_hash_table_unref);
+  g_clear_pointer (&data->statuses, g_hash_table_unref);
 }
 
 static void
@@ -90,6 +92,26 @@ has_control (const char *name, gsize len)
   return found;
 }
 
+/* What LIST-STATUS (RFC 5819) asks of every mailbox: the unchanged
+ * probe's items (mailsync-imap-folder-list.c), so that a resync asks no
+ * STATUS per folder (issue 13). */
+#define LIST_STATUS_ITEMS "(UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)"
+
+static void
+on_list_status (ListData *data, const MailsyncImapStatusData *status)
+{
+  const guint need = MAILSYNC_IMAP_STATUS_ITEM_UIDVALIDITY | MAILSYNC_IMAP_STATUS_ITEM_UIDNEXT |
+                     MAILSYNC_IMAP_STATUS_ITEM_MESSAGES | MAILSYNC_IMAP_STATUS_ITEM_HIGHESTMODSEQ;
+
+  /* all four or none, as the probe's own STATUS */
+  if (data->statuses == NULL || status->name_raw == NULL || (status->present & need) != need ||
+      status->highestmodseq == 0)
+    return;
+  g_hash_table_replace (data->statuses, g_strdup (status->name_raw),
+                        g_strdup_printf ("%u %" G_GUINT64_FORMAT " %u %u", status->uidvalidity,
+                                         status->highestmodseq, status->uidnext, status->messages));
+}
+
 static void
 on_list (MailsyncImapResponse *response, gpointer user_data)
 {
@@ -97,6 +119,11 @@ on_list (MailsyncImapResponse *response, gpointer user_data)
   MailsyncImapList *list;
   g_autofree char *native = NULL;
 
+  if (response->data_kind == MAILSYNC_IMAP_DATA_STATUS)
+    {
+      on_list_status (data, response->u.status);
+      return;
+    }
   if (response->data_kind != MAILSYNC_IMAP_DATA_LIST)
     return;
   list = response->u.list;
@@ -231,6 +258,14 @@ list_once (MailsyncImapRepository *self, char *separator, GCancellable *cancella
   {
     g_autoptr(MailsyncImapCommand) list = _mailsync_imap_list_command (self->connection, "LIST", self->reference);
 
+    /* HIGHESTMODSEQ in STATUS needs CONDSTORE; without it the probe has
+     * no stamp anyway. */
+    if (mailsync_imap_connection_has_capability (self->connection, "LIST-STATUS") &&
+        mailsync_imap_connection_has_capability (self->connection, "CONDSTORE"))
+      {
+        mailsync_imap_command_add_raw (list, "RETURN (STATUS " LIST_STATUS_ITEMS ")", NULL);
+        data.statuses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      }
     if ((request = mailsync_imap_request_new_from_command (list, error)) == NULL)
       return NULL;
   }
@@ -238,6 +273,8 @@ list_once (MailsyncImapRepository *self, char *separator, GCancellable *cancella
   ok = _mailsync_imap_repository_run (self, request, cancellable, error);
   if (ok == NULL || !add_included_folders (self, &data, cancellable, error))
     return NULL;
+  for (guint i = 0; data.statuses != NULL && i < data.folders->len; i++)
+    _mailsync_imap_folder_take_list_status (data.folders->pdata[i], data.statuses);
   /* Rule 1: an account with no INBOX at all is far likelier a broken LIST
    * than an empty account; nothing must look deleted because of it. */
   if (data.folders->len == 0)
