@@ -61,15 +61,22 @@ mailsync_test_add_skipped_test (TCase       *tc,
 }
 
 void
-mailsync_test_add_crash_test (TCase       *tc,
+mailsync_test_add_hooks_test (TCase       *tc,
                               const TTest *test)
 {
 #ifdef MAILSYNC_ENABLE_TEST_HOOKS
   tcase_add_test (tc, test);
 #else
-  mailsync_test_add_skipped_test (tc, test, "the library is built without its crash points "
-                                  "(configure --enable-test-hooks)");
+  mailsync_test_add_skipped_test (tc, test, "needs --enable-test-hooks (the library is built "
+                                  "without its test hooks)");
 #endif
+}
+
+void
+mailsync_test_add_crash_test (TCase       *tc,
+                              const TTest *test)
+{
+  mailsync_test_add_hooks_test (tc, test);
 }
 
 #define HARNESS TEST_SRCDIR "/harness/dovecot-harness"

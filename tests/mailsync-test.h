@@ -20,6 +20,9 @@ void  mailsync_test_rm_rf (const char *path);
  * reports a TAP "# SKIP" with that reason, never as a pass. For tests that
  * set MAILSYNC_CRASH_AT. */
 void  mailsync_test_add_crash_test (TCase *tc, const TTest *test);
+/* The same for a test that sets one of the library's test knobs
+ * (MAILSYNC_TEST_FOLD_EVERY...), which only a build with test hooks reads. */
+void  mailsync_test_add_hooks_test (TCase *tc, const TTest *test);
 
 /* Adds @test to @tc as a test that reports "# SKIP @reason" in the TAP
  * stream instead of running (check itself has no skip). */

@@ -22,11 +22,14 @@ MAILSYNC = os.path.join(TOP_BUILDDIR, "frontends", "mailsync", "mailsync")
 # The sync driver of the engine suites (tests/sync-maildirs.c).
 DRIVER = os.path.join(os.environ.get("TEST_BUILDDIR", HERE), "sync-maildirs")
 
-# The library has its crash points (configure --enable-test-hooks; set by
-# tests/Makefile.am): checks that set MAILSYNC_CRASH_AT run only then, and
-# are TAP SKIPs with NO_HOOKS as the reason otherwise.
+# The library has its test hooks (configure --enable-test-hooks; set by
+# tests/Makefile.am): the crash points (MAILSYNC_CRASH_AT) and the knobs
+# MAILSYNC_TEST_FOLD_EVERY, MAILSYNC_TEST_THROTTLE_BASE_MS and
+# MAILSYNC_TEST_REIDLE_SECONDS, which a release build never reads. Checks
+# that set one run only then, and are TAP SKIPs with NO_HOOKS as the
+# reason otherwise.
 TEST_HOOKS = bool(os.environ.get("MAILSYNC_TEST_HOOKS"))
-NO_HOOKS = "the library is built without its crash points (configure --enable-test-hooks)"
+NO_HOOKS = "needs --enable-test-hooks (the library is built without its test hooks)"
 # A sanitizer build (configure --enable-sanitizers; set by tests/Makefile.am).
 SANITIZED = bool(os.environ.get("MAILSYNC_TEST_SANITIZED"))
 
