@@ -1,8 +1,11 @@
-/* SASL messages against the published examples. */
+/* SASL messages against the published examples; the credentials of a
+ * secret IMAP request wiped when it is freed. */
 #include "config.h"
 
 #include "mailsync-test.h"
 #include "backends/imap/mailsync-imap-auth.h"
+#include "backends/imap/mailsync-imap-command.h"
+#include "backends/imap/mailsync-imap-connection.h"
 #include "mailsync-error.h"
 
 #include <string.h>
@@ -104,6 +107,140 @@ START_TEST (test_auth_mechanism_list)
 }
 END_TEST
 
+/* ---- wiping what a secret request owned ---------------------------------- */
+
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+/* What mailsync_imap_secret_free() handed over, looked at before it is
+ * freed: memory cannot be read once free, so the library's test hook
+ * gives it to us instead of g_free(). */
+typedef struct
+{
+  gsize len;
+  gboolean zero;
+} Freed;
+
+static GArray *freed;
+
+static void
+record_free (void *mem, gsize len)
+{
+  Freed f = { len, TRUE };
+
+  for (gsize i = 0; i < len; i++)
+    if (((const guint8 *) mem)[i] != 0)
+      f.zero = FALSE;
+  g_array_append_val (freed, f);
+  g_free (mem);
+}
+
+/* Frees @request with the hook in place; returns how many buffers of at
+ * least @min_len bytes went through it, after checking that every one
+ * was wiped. */
+static guint
+free_request_watched (MailsyncImapRequest *request, gsize min_len)
+{
+  guint long_enough = 0;
+
+  freed = g_array_new (FALSE, FALSE, sizeof (Freed));
+  _mailsync_imap_secret_set_free_hook (record_free);
+  mailsync_imap_request_free (request);
+  _mailsync_imap_secret_set_free_hook (NULL);
+  for (guint i = 0; i < freed->len; i++)
+    {
+      Freed *f = &g_array_index (freed, Freed, i);
+
+      ck_assert_msg (f->zero, "buffer %u (%" G_GSIZE_FORMAT " bytes) freed without being wiped", i, f->len);
+      if (f->len >= min_len)
+        long_enough++;
+    }
+  g_clear_pointer (&freed, g_array_unref);
+  return long_enough;
+}
+
+static MailsyncImapRequest *
+login_request (const char *password)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncImapCommand) cmd = mailsync_imap_command_new (NULL, "LOGIN", MAILSYNC_IMAP_COMMAND_NONE,
+                                                                  &error);
+  MailsyncImapRequest *request;
+
+  ck_assert_ptr_nonnull (cmd);
+  ck_assert (mailsync_imap_command_add_string (cmd, "user", -1, &error));
+  ck_assert (mailsync_imap_command_add_secret (cmd, password, -1, &error));
+  request = mailsync_imap_request_new_from_command (cmd, &error);
+  ck_assert_msg (request != NULL, "%s", error ? error->message : "?");
+  return request;
+}
+#endif
+
+/* LOGIN with a quoted password: the request's copy of the command line
+ * is wiped (the builder wipes its own when the command is freed). */
+START_TEST (test_secret_request_quoted)
+{
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  const char *password = "hunter2-quoted";
+
+  ck_assert_uint_ge (free_request_watched (login_request (password), strlen (password)), 1);
+#endif
+}
+END_TEST
+
+/* A password that cannot be quoted goes as a literal: the request's
+ * texts and the literal's GBytes (the builder's copy, the request's last
+ * reference) are wiped. */
+START_TEST (test_secret_request_literal)
+{
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  const char *password = "p\x01ss\xc3\xa4word";
+
+  /* The LOGIN text and the literal's bytes, wiped where they were and in
+   * the copy g_bytes_unref_to_data() may make. */
+  ck_assert_uint_ge (free_request_watched (login_request (password), strlen (password)), 2);
+#endif
+}
+END_TEST
+
+/* A request without a credential is freed as before, through g_free(). */
+START_TEST (test_plain_request_not_watched)
+{
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  MailsyncImapRequest *request = mailsync_imap_request_new_simple ("NOOP", NULL);
+
+  freed = g_array_new (FALSE, FALSE, sizeof (Freed));
+  _mailsync_imap_secret_set_free_hook (record_free);
+  mailsync_imap_request_free (request);
+  _mailsync_imap_secret_set_free_hook (NULL);
+  ck_assert_uint_eq (freed->len, 0);
+  g_clear_pointer (&freed, g_array_unref);
+#endif
+}
+END_TEST
+
+/* A wiping GBytes is wiped by whoever drops the last reference (the
+ * connection's write queue may outlive the request), not before. */
+START_TEST (test_secret_bytes_last_reference)
+{
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  GBytes *bytes = mailsync_imap_secret_bytes_new ("token", 5);
+  GBytes *other = g_bytes_ref (bytes);
+  gsize len = 0;
+
+  freed = g_array_new (FALSE, FALSE, sizeof (Freed));
+  _mailsync_imap_secret_set_free_hook (record_free);
+  g_bytes_unref (bytes);
+  ck_assert_uint_eq (freed->len, 0);
+  ck_assert_int_eq (memcmp (g_bytes_get_data (other, &len), "token", 5), 0);
+  g_bytes_unref (other);
+  _mailsync_imap_secret_set_free_hook (NULL);
+  ck_assert_uint_eq (freed->len, 1);
+  ck_assert (g_array_index (freed, Freed, 0).zero);
+  ck_assert_uint_ge (g_array_index (freed, Freed, 0).len, 5);
+  g_clear_pointer (&freed, g_array_unref);
+#endif
+}
+END_TEST
+
 static Suite *
 auth_suite (void)
 {
@@ -115,6 +252,23 @@ auth_suite (void)
   tcase_add_test (tc, test_auth_login);
   tcase_add_test (tc, test_auth_oauth);
   tcase_add_test (tc, test_auth_mechanism_list);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("secret-requests");
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  tcase_add_test (tc, test_secret_request_quoted);
+  tcase_add_test (tc, test_secret_request_literal);
+  tcase_add_test (tc, test_plain_request_not_watched);
+  tcase_add_test (tc, test_secret_bytes_last_reference);
+#else
+  {
+    const char *why = "the secret free hook needs configure --enable-test-hooks";
+
+    mailsync_test_add_skipped_test (tc, test_secret_request_quoted, why);
+    mailsync_test_add_skipped_test (tc, test_secret_request_literal, why);
+    mailsync_test_add_skipped_test (tc, test_plain_request_not_watched, why);
+    mailsync_test_add_skipped_test (tc, test_secret_bytes_last_reference, why);
+  }
+#endif
   suite_add_tcase (s, tc);
   return s;
 }

@@ -111,6 +111,67 @@ mailsync_imap_secret_clear (char *secret)
 }
 
 void
+mailsync_imap_secret_wipe (void *mem, gsize len)
+{
+  volatile guint8 *p = mem;
+
+  while (len-- > 0)
+    *p++ = 0;
+}
+
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+static void (*secret_free_hook) (void *mem, gsize len);
+
+void
+_mailsync_imap_secret_set_free_hook (void (*hook) (void *mem, gsize len))
+{
+  secret_free_hook = hook;
+}
+#endif
+
+void
+mailsync_imap_secret_free (void *mem, gsize len)
+{
+  if (mem == NULL)
+    return;
+  mailsync_imap_secret_wipe (mem, len);
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  if (secret_free_hook != NULL)
+    {
+      secret_free_hook (mem, len);
+      return;
+    }
+#endif
+  g_free (mem);
+}
+
+/* The bytes and their length in one allocation, the GBytes' user data. */
+typedef struct
+{
+  gsize len;
+  guint8 data[];
+} SecretBuffer;
+
+static void
+secret_buffer_free (gpointer data)
+{
+  SecretBuffer *buffer = data;
+
+  mailsync_imap_secret_free (buffer, sizeof (SecretBuffer) + buffer->len);
+}
+
+GBytes *
+mailsync_imap_secret_bytes_new (const void *data, gsize len)
+{
+  SecretBuffer *buffer = g_malloc (sizeof (SecretBuffer) + len);
+
+  buffer->len = len;
+  if (len > 0)
+    memcpy (buffer->data, data, len);
+  return g_bytes_new_with_free_func (buffer->data, len, secret_buffer_free, buffer);
+}
+
+void
 mailsync_imap_sasl_free (MailsyncImapSasl *sasl)
 {
   if (sasl == NULL)

@@ -55,5 +55,21 @@ char     *mailsync_imap_sasl_step (MailsyncImapSasl  *sasl,
 
 /* Overwrites a secret in memory before it is freed. */
 void      mailsync_imap_secret_clear (char *secret);
+/* Overwrites @len bytes at @mem, through a volatile pointer so that the
+ * compiler cannot drop it as a store to memory about to be freed. */
+void      mailsync_imap_secret_wipe  (void *mem, gsize len);
+/* Wipes the @len bytes of the allocation @mem, then frees it. */
+void      mailsync_imap_secret_free  (void *mem, gsize len);
+/* A GBytes holding a copy of @data that is wiped when its last reference
+ * goes, whoever holds it then (the command builder, a request, the
+ * connection's write queue). */
+GBytes   *mailsync_imap_secret_bytes_new (const void *data, gsize len);
+
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+/* Test hook: mailsync_imap_secret_free() hands each wiped allocation to
+ * @hook, which frees it, instead of g_free(); NULL restores g_free().
+ * Lets a test see that what a secret request owned was wiped. */
+void      _mailsync_imap_secret_set_free_hook (void (*hook) (void *mem, gsize len));
+#endif
 
 G_END_DECLS

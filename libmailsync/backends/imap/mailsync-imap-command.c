@@ -160,6 +160,12 @@ mailsync_imap_command_free (MailsyncImapCommand *cmd)
   g_free (cmd);
 }
 
+gboolean
+mailsync_imap_command_is_secret (MailsyncImapCommand *cmd)
+{
+  return cmd->secret;
+}
+
 const char *
 mailsync_imap_command_get_tag (MailsyncImapCommand *cmd)
 {
@@ -297,7 +303,9 @@ add_string_full (MailsyncImapCommand *cmd, const char *s, gssize len, gboolean a
       append_quoted (cmd, s, len, secret);
       return TRUE;
     }
-  bytes = g_bytes_new (s, len);
+  /* A password as a literal: whoever drops the last reference to it
+   * (the request, the write queue) wipes it. */
+  bytes = secret ? mailsync_imap_secret_bytes_new (s, len) : g_bytes_new (s, len);
   append_literal (cmd, bytes, FALSE, secret);
   return TRUE;
 }

@@ -106,6 +106,8 @@ const MailsyncImapCommandChunk *mailsync_imap_command_get_chunks (MailsyncImapCo
  * SASL initial response added raw): its text is wiped when it is freed
  * (the caller then sets the log text itself). */
 void  mailsync_imap_command_set_secret (MailsyncImapCommand *cmd);
+/* Whether the command carries a secret (add_secret() or set_secret()). */
+gboolean mailsync_imap_command_is_secret (MailsyncImapCommand *cmd);
 /* A finished command as the connection's requests hold it: @texts[0]
  * up to the first literal (without the "{n}" marker), each literal, and
  * @texts[i + 1] after literal i up to the CRLF. Returns the number of

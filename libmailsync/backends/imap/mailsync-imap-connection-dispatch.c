@@ -53,9 +53,13 @@ handle_continuation (MailsyncImapConnection *self, MailsyncImapResponse *respons
       else
         {
           IMAP_DEBUG ("C: <continuation data redacted>");
-          _mailsync_imap_connection_queue_text (self, line);
+          /* An AUTHENTICATE answer carries the credential. */
+          if (r->secret)
+            _mailsync_imap_connection_queue_secret_text (self, line);
+          else
+            _mailsync_imap_connection_queue_text (self, line);
           _mailsync_imap_connection_queue_text (self, "\r\n");
-          memset (line, 0, strlen (line));
+          mailsync_imap_secret_clear (line);
         }
       _mailsync_imap_connection_pump_writes (self);
       return;

@@ -94,6 +94,9 @@ try_mechanism (MailsyncImapConnection    *self,
         mailsync_imap_secret_clear (initial);
       if (request == NULL)
         return FALSE;
+      /* Even without an initial response: the answers to its
+       * continuations are the credentials. */
+      mailsync_imap_request_set_secret (request);
       mailsync_imap_request_set_log_text (request, log_line);
       mailsync_imap_request_set_continuation_handler (request, sasl_continue, sasl);
       ok = _mailsync_imap_connection_run (self, request, cancellable, error);

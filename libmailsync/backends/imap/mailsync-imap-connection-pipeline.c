@@ -18,11 +18,12 @@
 /* ---- writing ----------------------------------------------------------------- */
 
 static void
-queue_bytes (MailsyncImapConnection *self, GBytes *bytes)
+queue_bytes (MailsyncImapConnection *self, GBytes *bytes, gboolean secret)
 {
   WriteItem *item = g_new0 (WriteItem, 1);
 
   item->bytes = bytes;
+  item->secret = secret;
   g_queue_push_tail (&self->write_queue, item);
 }
 
@@ -39,7 +40,13 @@ queue_stream (MailsyncImapConnection *self, GInputStream *stream, guint64 size)
 void
 _mailsync_imap_connection_queue_text (MailsyncImapConnection *self, const char *text)
 {
-  queue_bytes (self, g_bytes_new (text, strlen (text)));
+  queue_bytes (self, g_bytes_new (text, strlen (text)), FALSE);
+}
+
+void
+_mailsync_imap_connection_queue_secret_text (MailsyncImapConnection *self, const char *text)
+{
+  queue_bytes (self, mailsync_imap_secret_bytes_new (text, strlen (text)), TRUE);
 }
 
 static gboolean
@@ -62,10 +69,13 @@ _mailsync_imap_connection_write_request_parts (MailsyncImapConnection *self, Mai
 
       /* The "{n}" was sent with the previous text; this is the data. */
       if (part->literal != NULL)
-        queue_bytes (self, g_bytes_ref (part->literal));
+        queue_bytes (self, g_bytes_ref (part->literal), request->secret);
       else if (part->stream != NULL)
         queue_stream (self, part->stream, part->stream_size);
-      _mailsync_imap_connection_queue_text (self, part->text);
+      if (request->secret)
+        _mailsync_imap_connection_queue_secret_text (self, part->text);
+      else
+        _mailsync_imap_connection_queue_text (self, part->text);
       request->next_part++;
       if (next == NULL)
         {
@@ -203,6 +213,7 @@ _mailsync_imap_connection_pump_writes (MailsyncImapConnection *self)
 {
   WriteItem *item;
   g_autoptr(GByteArray) merged = NULL;
+  GBytes *secret_chunk = NULL;
 
   if (self->writing || self->out == NULL || g_queue_is_empty (&self->write_queue))
     return;
@@ -224,6 +235,25 @@ _mailsync_imap_connection_pump_writes (MailsyncImapConnection *self)
               break;
             }
         }
+      else if (item->secret)
+        {
+          /* A credential is written from its own wiping bytes, never
+           * copied into the merged buffer (which is freed unwiped, and
+           * whose reallocations would leave copies behind). */
+          if (g_bytes_get_size (item->bytes) == 0)
+            {
+              _mailsync_imap_connection_write_item_free (item);
+              continue;
+            }
+          if (merged->len > 0)
+            {
+              g_queue_push_head (&self->write_queue, item);
+              break;
+            }
+          secret_chunk = g_bytes_ref (item->bytes);
+          _mailsync_imap_connection_write_item_free (item);
+          break;
+        }
       else
         {
           gsize len;
@@ -236,7 +266,7 @@ _mailsync_imap_connection_pump_writes (MailsyncImapConnection *self)
     }
   self->writing = TRUE;
   {
-    GBytes *chunk = g_byte_array_free_to_bytes (g_steal_pointer (&merged));
+    GBytes *chunk = secret_chunk != NULL ? secret_chunk : g_byte_array_free_to_bytes (g_steal_pointer (&merged));
     gsize len;
     const guint8 *data = g_bytes_get_data (chunk, &len);
 

@@ -40,6 +40,7 @@ typedef struct
   GBytes *bytes;
   GInputStream *stream;
   guint64 remaining;
+  gboolean secret;        /* a credential: written alone, never copied */
 } WriteItem;
 
 struct _MailsyncImapRequest
@@ -55,6 +56,7 @@ struct _MailsyncImapRequest
   GTask *task;
   gboolean written;       /* the whole command is on the wire */
   gboolean no_timeout;    /* IDLE: the server may rightly stay silent */
+  gboolean secret;        /* carries a credential: wiped when freed */
 };
 
 struct _MailsyncImapConnection
@@ -137,6 +139,8 @@ void _mailsync_imap_connection_start_watchdog (MailsyncImapConnection *self);
 GOutputStream *_mailsync_imap_connection_spool_literal (const MailsyncImapLiteralInfo *info, gpointer user_data);
 /* mailsync-imap-connection-pipeline.c */
 void _mailsync_imap_connection_queue_text (MailsyncImapConnection *self, const char *text);
+/* The same for a credential's text: a wiping copy, written on its own. */
+void _mailsync_imap_connection_queue_secret_text (MailsyncImapConnection *self, const char *text);
 /* mailsync-imap-connection-pipeline.c */
 gboolean _mailsync_imap_connection_write_request_parts (MailsyncImapConnection *self, MailsyncImapRequest *request);
 /* mailsync-imap-connection-pipeline.c */

@@ -133,6 +133,8 @@ mailsync_imap_request_new_from_command (MailsyncImapCommand *cmd, GError **error
   for (guint i = 0; i < n; i++)
     mailsync_imap_request_add_literal (request, literals[i], texts[i + 1]);
   mailsync_imap_request_set_log_text (request, mailsync_imap_command_get_log_line (cmd));
+  if (mailsync_imap_command_is_secret (cmd))
+    mailsync_imap_request_set_secret (request);
   return request;
 }
 
@@ -157,6 +159,28 @@ mailsync_imap_request_free (MailsyncImapRequest *request)
 {
   if (request == NULL)
     return;
+  if (request->secret)
+    for (guint i = 0; i < request->parts->len; i++)
+      {
+        RequestPart *part = &g_array_index (request->parts, RequestPart, i);
+
+        if (part->text != NULL)
+          {
+            gsize len = strlen (part->text);
+
+            mailsync_imap_secret_free (g_steal_pointer (&part->text), len);
+          }
+        if (part->literal != NULL)
+          {
+            /* The buffer itself when this is the last reference, else a
+             * copy: the other holder's (a wiping GBytes from the command
+             * builder) wipes its own. */
+            gsize len = 0;
+            gpointer data = g_bytes_unref_to_data (g_steal_pointer (&part->literal), &len);
+
+            mailsync_imap_secret_free (data, len);
+          }
+      }
   g_free (request->tag);
   g_array_unref (request->parts);
   g_free (request->log_text);
@@ -183,6 +207,12 @@ mailsync_imap_request_add_literal_stream (MailsyncImapRequest *request,
   RequestPart part = { NULL, g_object_ref (stream), size, g_strdup (text_after ? text_after : "") };
 
   g_array_append_val (request->parts, part);
+}
+
+void
+mailsync_imap_request_set_secret (MailsyncImapRequest *request)
+{
+  request->secret = TRUE;
 }
 
 void

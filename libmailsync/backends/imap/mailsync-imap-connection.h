@@ -84,6 +84,11 @@ void mailsync_imap_request_add_literal_stream (MailsyncImapRequest *request,
                                                GInputStream        *stream,
                                                guint64              size,
                                                const char          *text_after);
+/* The request carries a credential (LOGIN, AUTHENTICATE and the answers
+ * to its continuations): its texts and literals, and the connection's
+ * copies of them on their way to the wire, are wiped when freed. Set by
+ * mailsync_imap_request_new_from_command() for a command with a secret. */
+void mailsync_imap_request_set_secret (MailsyncImapRequest *request);
 /* What the debug log shows instead of the command (credentials). */
 void mailsync_imap_request_set_log_text (MailsyncImapRequest *request,
                                          const char          *log_text);
