@@ -8,12 +8,14 @@ message's own stale header replaced, sorted labels, ignorelabels left out,
 "," or " " as the header name says) and the status rows are offlineimap's
 (id, flags, the file's mtime, labels joined with ", ").  An offlineimap
 GmailMaildir install is then taken over: mailsync copies nothing again and
-keeps the label columns.
+keeps the label columns, with its SQLite status and with the plain one
+(status_backend = plain, FORMAT 2 files).
 
 Skipped (1..0 # SKIP) without certtool; the offlineimap half is SKIPped when it is
 not installed."""
 
 import glob
+import json
 import os
 import re
 import shutil
@@ -179,6 +181,86 @@ def scenario_takeover(server, root):
     check("takeover: handed back, offlineimap runs on and copies nothing",
           o.returncode == 0 and "Copy message" not in o.stdout + o.stderr and status(home) == before_status,
           o.stdout[-800:] + o.stderr[-400:])
+
+
+# offlineimap's own reader of a plain LocalStatus file (folder/LocalStatus.py
+# readstatus), run by the Python offlineimap runs under: what a release
+# that still reads the plain backend would make of the file mailsync leaves
+READ_PLAIN = r"""
+import json, sys, types
+sys.path.insert(0, "/usr/share/offlineimap3")
+from offlineimap.folder.LocalStatus import LocalStatusFolder
+fake = types.SimpleNamespace(messagelist={}, filename=sys.argv[1], ui=None,
+                             msglist_item_initializer=lambda uid: {"uid": uid})
+with open(sys.argv[1]) as f:
+    assert f.readline().strip() == LocalStatusFolder.magicline % 2
+    LocalStatusFolder.readstatus(fake, f)
+print(json.dumps(sorted([m["uid"], "".join(sorted(m["flags"])), m["mtime"], ", ".join(sorted(m["labels"]))]
+                        for m in fake.messagelist.values())))
+"""
+
+
+def plain_status(home):
+    """{folder: sorted (id, flags, mtime, labels)} of the plain LocalStatus
+    files, as offlineimap's readstatus parses them (None: it could not)."""
+    rows = {}
+    for path in glob.glob(os.path.join(home, "meta", "Account-Test", "LocalStatus", "*")):
+        if path.endswith((".journal", ".meta", ".tmp")):
+            continue
+        p = subprocess.run(["/usr/bin/python3", "-c", READ_PLAIN, path], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        rows[os.path.basename(path)] = [tuple(r) for r in json.loads(p.stdout)] if p.returncode == 0 else None
+    return rows
+
+
+def scenario_takeover_plain(server, root):
+    """The same takeover with a plain status (status_backend = plain): an
+    install from offlineimap before 7.1, whose default backend that was,
+    with the labels and mtime columns of its FORMAT 2 files.  offlineimap
+    8 has only SQLite (it refuses status_backend and never reads
+    LocalStatus/, reference 4.2), so its SQLite rows are written out as
+    the plain files its LocalStatusFolder.saveall() wrote; the hand-back
+    is offlineimap's own plain reader on the files mailsync leaves."""
+    if OFFLINEIMAP is None or not os.path.exists("/usr/share/offlineimap3/offlineimap/folder/LocalStatus.py"):
+        check("takeover, plain status # SKIP offlineimap is not installed", True)
+        return
+    user = "takeplain"
+    server.users[user] = USERS[user] = "pw-" + user
+    server.accounts[user] = type(server.accounts["oi"])()
+    home = os.path.join(root, "takeover-plain")
+    fill(server, user)
+    write_config(home, server, user)
+    o = run("offlineimap", home)
+    if o.returncode != 0:
+        check("takeover, plain status # SKIP offlineimap failed or hung: %r" % (o.stdout[-300:] + o.stderr[-300:]), True)
+        return
+    sqlite_rows = status(home)
+    plain_dir = os.path.join(home, "meta", "Account-Test", "LocalStatus")
+    os.makedirs(plain_dir)
+    for folder, rows in sqlite_rows.items():
+        with open(os.path.join(plain_dir, folder), "w") as f:
+            f.write("OFFLINEIMAP LocalStatus CACHE DATA - DO NOT MODIFY - FORMAT 2\n")
+            for uid, flags, mtime, labels in rows:
+                f.write("%s|%s|%d|%s\n" % (uid, flags, mtime, labels))
+    shutil.rmtree(os.path.join(home, "meta", "Account-Test", "LocalStatus-sqlite"))
+    write_config(home, server, user, "status_backend = plain\n")
+    before_files, before_status = files(home), plain_status(home)
+    check("takeover, plain status: offlineimap's reader reads the files written for it",
+          before_status == sqlite_rows, "plain %s\nsqlite %s" % (before_status, sqlite_rows))
+    fetches = len([c for c in server.commands(user) if "BODY" in c.upper()])
+    p = run("mailsync", home)
+    check("takeover, plain status: mailsync exits 0", p.returncode == 0, p.stdout[-800:] + p.stderr[-800:])
+    check("takeover, plain status: no message downloaded again",
+          len([c for c in server.commands(user) if "BODY" in c.upper()]) == fetches
+          and "Copy message" not in p.stdout + p.stderr, p.stdout[-800:])
+    check("takeover, plain status: the files are untouched", files(home) == before_files)
+    check("takeover, plain status: no SQLite status made", status(home) == {},
+          os.listdir(os.path.join(home, "meta", "Account-Test")))
+    check("takeover, plain status: handed back, offlineimap's reader finds the rows (labels, mtime) kept",
+          plain_status(home) == before_status, "before %s\nafter %s" % (before_status, plain_status(home)))
+    journal = "".join(open(j).read() for j in glob.glob(os.path.join(plain_dir, "*.journal")))
+    check("takeover, plain status: no row changed in the journal either",
+          not re.search(r"(?m)^[PR] ", journal), journal[-800:])
 
 
 def label_lines(p):
@@ -434,6 +516,7 @@ def main():
                                                                     "ignorelabels = \\Inbox, \\Important\n")),
                          ("x-label", lambda: scenario_download(server, root, "xlabel", "labelsheader = X-Label\n")),
                          ("takeover", lambda: scenario_takeover(server, root)),
+                         ("takeover, plain status", lambda: scenario_takeover_plain(server, root)),
                          ("both ways", lambda: scenario_both_ways(server, root)),
                          ("bad files", lambda: scenario_bad_files(server, root)),
                          ("kill in rewrite", lambda: scenario_kill_in_rewrite(server, root)),
