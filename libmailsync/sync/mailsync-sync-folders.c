@@ -11,7 +11,7 @@
 #include "sync/mailsync-sync-runner.h"
 #include "sync/mailsync-sync-unchanged.h"
 #include "sync/mailsync-keywords.h"
-#include "backends/imap/mailsync-imap-utf7.h"
+#include "mailsync-folder-engine-private.h"
 
 #include <string.h>
 
@@ -574,8 +574,7 @@ sync_folder_structure (MailsyncAccount *self,
          * whose visible name is the local one again */
         if (_mailsync_sync_decodes_names (self->remote))
           {
-            g_autofree char *decoded = mailsync_imap_utf7_decode (rname, -1, NULL);
-            char *wire = decoded == NULL ? mailsync_imap_utf7_encode (rname, -1, NULL) : NULL;
+            char *wire = _mailsync_repository_encode_folder_name (self->remote, rname);
 
             if (wire != NULL)
               {

@@ -37,7 +37,7 @@ same_labels (char **a, char **b)
 char *
 _mailsync_sync_local_file (Runner *r, MailsyncMessageInfo *info)
 {
-  return g_build_filename (mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local)),
+  return g_build_filename (_mailsync_folder_get_directory (r->local),
                            mailsync_message_info_get_key (info), NULL);
 }
 
@@ -135,9 +135,7 @@ save_local_labels (Runner *r, MailsyncMessageInfo *info, char **labels, gboolean
   g_auto(GStrv) kept = NULL;
   g_autoptr(GStrvBuilder) all = g_strv_builder_new ();
   g_auto(GStrv) merged = NULL;
-  MailsyncRepository *repo = mailsync_folder_get_repository (r->local);
-  gboolean do_fsync = !MAILSYNC_IS_MAILDIR_REPOSITORY (repo) ||
-                      mailsync_maildir_repository_get_fsync (MAILSYNC_MAILDIR_REPOSITORY (repo));
+  gboolean do_fsync = _mailsync_folder_get_fsync (r->local);
   const guint8 *bytes;
   gsize length, done = 0;
   mode_t mode = 0600;
@@ -161,7 +159,7 @@ save_local_labels (Runner *r, MailsyncMessageInfo *info, char **labels, gboolean
   }
   old = g_bytes_new_take (g_steal_pointer (&contents), length);
   rewritten = _mailsync_labels_rewrite (old, r->labels->header, value);
-  tmp = g_strdup_printf ("%s/tmp/mailsync-labels.%u.%d", mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local)),
+  tmp = g_strdup_printf ("%s/tmp/mailsync-labels.%u.%d", _mailsync_folder_get_directory (r->local),
                          mailsync_message_info_get_uid (info), (int) getpid ());
   /* the file's own permissions: a 0600 message stays private */
   fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
@@ -223,7 +221,7 @@ fail:
 static gboolean
 fsync_local_dirs (Runner *r, GError **error)
 {
-  const char *base = mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local));
+  const char *base = _mailsync_folder_get_directory (r->local);
   g_autofree char *cur = g_build_filename (base, "cur", NULL);
   g_autofree char *new = g_build_filename (base, "new", NULL);
 
@@ -253,9 +251,9 @@ store_remote_labels (Runner *r, GArray *uids, char sign, const char *label, GErr
   /* GmailFolder._messagelabels_aux leaves the ignored labels alone */
   if (r->labels->ignore != NULL && g_strv_contains ((const char *const *) r->labels->ignore, label))
     one[0] = NULL;
-  _mailsync_imap_folder_store_labels_async (r->remote, (const guint32 *) uids->data, uids->len, sign, one,
-                                            r->config->cancellable, _mailsync_store_result, &result);
-  return _mailsync_imap_folder_store_labels_finish (r->remote, _mailsync_await (&result), error);
+  _mailsync_folder_store_labels_async (r->remote, (const guint32 *) uids->data, uids->len, sign, one,
+                                       r->config->cancellable, _mailsync_store_result, &result);
+  return _mailsync_folder_store_labels_finish (r->remote, _mailsync_await (&result), error);
 }
 
 static void
@@ -306,7 +304,7 @@ _mailsync_sync_run_labels (Runner *r, GError **error)
   gpointer key, value;
   gboolean renamed = FALSE;
 
-  if (r->labels == NULL || !MAILSYNC_IS_MAILDIR_FOLDER (r->local))
+  if (r->labels == NULL || _mailsync_folder_get_directory (r->local) == NULL)
     return TRUE;
   /* the files as they are now (the flag pass renamed some) */
   mailsync_folder_list_messages_async (r->local, r->config->cancellable, _mailsync_store_result, &result);

@@ -259,10 +259,9 @@ fetch_arrived_ids (const MailsyncRunnerConfig *config,
         }
       if (uids->len == 0)
         continue;
-      _mailsync_imap_folder_fetch_message_ids_async (remotes->pdata[f], (guint32 *) uids->data, uids->len,
-                                                     config->cancellable, _mailsync_store_result, &result);
-      headers = _mailsync_imap_folder_fetch_message_ids_finish (remotes->pdata[f], _mailsync_await (&result),
-                                                                &error);
+      _mailsync_folder_fetch_message_ids_async (remotes->pdata[f], (guint32 *) uids->data, uids->len,
+                                                config->cancellable, _mailsync_store_result, &result);
+      headers = _mailsync_folder_fetch_message_ids_finish (remotes->pdata[f], _mailsync_await (&result), &error);
       if (headers == NULL)
         {
           g_debug ("move detection: no Message-ID of %s: %s", mailsync_folder_get_name (remotes->pdata[f]),
@@ -343,7 +342,8 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
   if (config->dry_run || remotes->len < 2)
     return;
   for (guint i = 0; i < remotes->len; i++)
-    if (!MAILSYNC_IS_IMAP_FOLDER (remotes->pdata[i]) || !MAILSYNC_IS_MAILDIR_FOLDER (locals->pdata[i]) ||
+    if (!_mailsync_folder_can_fetch_message_ids (remotes->pdata[i]) ||
+        !_mailsync_folder_can_move_message (locals->pdata[i]) ||
         _mailsync_labels_config_get (mailsync_folder_get_repository (locals->pdata[i])) != NULL)
       return;
   /* Planning only: no events, no progress, nothing recorded or forgotten. */
@@ -408,8 +408,7 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
           g_hash_table_remove (config->listings, status_names->pdata[to->folder]);
         }
       _mailsync_crash_point ("imap-move-before-rename");
-      ok = _mailsync_maildir_folder_move_message (MAILSYNC_MAILDIR_FOLDER (source_local), from->uid,
-                                                  MAILSYNC_MAILDIR_FOLDER (dest_local), to->uid, &error);
+      ok = _mailsync_folder_move_message (source_local, from->uid, dest_local, to->uid, &error);
       if (!ok)
         {
           /* Nothing moved: the folders' syncs download and delete it. */

@@ -39,7 +39,7 @@ stream_digest (Runner *r, GInputStream *stream, GError **error)
 static const char *const *
 filter_of (MailsyncFolder *destination)
 {
-  if (MAILSYNC_IS_MAILDIR_FOLDER (destination))
+  if (_mailsync_folder_get_directory (destination) != NULL)
     return NULL;
   return _mailsync_labels_filter_get (mailsync_folder_get_repository (destination));
 }
@@ -333,9 +333,9 @@ _mailsync_sync_local_mtime (Runner *r, MailsyncMessageInfo *info)
   g_autofree char *path = NULL;
   struct stat st;
 
-  if (info == NULL || !MAILSYNC_IS_MAILDIR_FOLDER (r->local) || mailsync_message_info_get_key (info) == NULL)
+  if (info == NULL || _mailsync_folder_get_directory (r->local) == NULL || mailsync_message_info_get_key (info) == NULL)
     return 0;
-  path = g_build_filename (mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local)),
+  path = g_build_filename (_mailsync_folder_get_directory (r->local),
                            mailsync_message_info_get_key (info), NULL);
   return stat (path, &st) == 0 ? (gint64) st.st_mtime : 0;
 }
@@ -350,7 +350,7 @@ _mailsync_sync_load_remote_labels (Runner *r, GError **error)
   gpointer key, value;
 
   r->labels = _mailsync_labels_config_get (mailsync_folder_get_repository (r->local));
-  if (r->labels == NULL || !MAILSYNC_IS_IMAP_FOLDER (r->remote))
+  if (r->labels == NULL || !_mailsync_folder_can_fetch_labels (r->remote))
     {
       r->labels = NULL;
       return TRUE;
@@ -361,8 +361,8 @@ _mailsync_sync_load_remote_labels (Runner *r, GError **error)
 
     _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_COLLECTING_DATA, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
   }
-  _mailsync_imap_folder_fetch_labels_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
-  raw = _mailsync_imap_folder_fetch_labels_finish (r->remote, _mailsync_await (&result), error);
+  _mailsync_folder_fetch_labels_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
+  raw = _mailsync_folder_fetch_labels_finish (r->remote, _mailsync_await (&result), error);
   if (raw == NULL)
     return FALSE;
   r->remote_labels = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_strfreev);
@@ -606,7 +606,7 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
 static gboolean
 upload_labels (Runner *r, MailsyncMessageInfo *local, guint32 uid, GError **error)
 {
-  g_autofree char *path = g_build_filename (mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local)),
+  g_autofree char *path = g_build_filename (_mailsync_folder_get_directory (r->local),
                                             mailsync_message_info_get_key (local), NULL);
   g_autofree char *contents = NULL;
   g_auto(GStrv) own = NULL;
@@ -621,9 +621,9 @@ upload_labels (Runner *r, MailsyncMessageInfo *local, guint32 uid, GError **erro
     {
       g_autoptr(GAsyncResult) result = NULL;
 
-      _mailsync_imap_folder_store_labels_async (r->remote, &uid, 1, 0, (const char *const *) wanted,
-                                                r->config->cancellable, _mailsync_store_result, &result);
-      if (!_mailsync_imap_folder_store_labels_finish (r->remote, _mailsync_await (&result), error))
+      _mailsync_folder_store_labels_async (r->remote, &uid, 1, 0, (const char *const *) wanted,
+                                           r->config->cancellable, _mailsync_store_result, &result);
+      if (!_mailsync_folder_store_labels_finish (r->remote, _mailsync_await (&result), error))
         return FALSE;
     }
   return TRUE;

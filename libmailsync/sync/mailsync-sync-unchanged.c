@@ -38,8 +38,6 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
-#include "backends/maildir/mailsync-maildir-filename.h"
-
 #define UNCHANGED_SUFFIX ".mailsync-unchanged"
 #define UNCHANGED_MAGIC "MAILSYNC-UNCHANGED 1\n"
 
@@ -52,62 +50,6 @@ _mailsync_unchanged_now_ns (void)
 
   clock_gettime (CLOCK_REALTIME, &ts);
   return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
-}
-
-static gint64
-ns_of (const struct timespec *ts)
-{
-  return (gint64) ts->tv_sec * G_GINT64_CONSTANT (1000000000) + ts->tv_nsec;
-}
-
-void
-_mailsync_maildir_stamp_clear (MailsyncMaildirStamp *stamp)
-{
-  g_clear_pointer (&stamp->text, g_free);
-  stamp->newest_ns = 0;
-  stamp->granularity_ns = 0;
-}
-
-/* A file system's time stamps are the kernel's coarse clock (one tick)
- * cut to the file system's own granularity. A file system that keeps no
- * nanoseconds at all shows zeros there: then assume 2 s (FAT's, the
- * coarsest there is); else a tick and a millisecond more. */
-gboolean
-_mailsync_maildir_stamp_take (const char *maildir, MailsyncMaildirStamp *stamp)
-{
-  static const char *const subdirs[] = { "new", "cur" };
-  g_autoptr(GString) text = g_string_new (NULL);
-  gboolean any_ns = FALSE;
-  struct timespec res;
-
-  _mailsync_maildir_stamp_clear (stamp);
-  for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
-    {
-      g_autofree char *path = g_build_filename (maildir, subdirs[i], NULL);
-      struct stat st;
-
-      if (stat (path, &st) != 0 || !S_ISDIR (st.st_mode))
-        return FALSE;
-      g_string_append_printf (text, "%s %ju %ju %jd.%09ld %jd.%09ld\n", subdirs[i], (uintmax_t) st.st_dev,
-                              (uintmax_t) st.st_ino, (intmax_t) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-                              (intmax_t) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
-      stamp->newest_ns = MAX (stamp->newest_ns, MAX (ns_of (&st.st_mtim), ns_of (&st.st_ctim)));
-      any_ns = any_ns || st.st_mtim.tv_nsec != 0 || st.st_ctim.tv_nsec != 0;
-    }
-  if (!any_ns)
-    stamp->granularity_ns = 2 * G_GINT64_CONSTANT (1000000000);
-  else if (clock_getres (CLOCK_REALTIME_COARSE, &res) == 0 && ns_of (&res) < G_GINT64_CONSTANT (1000000000))
-    stamp->granularity_ns = ns_of (&res) + 1000000;
-  else
-    stamp->granularity_ns = 20000000;
-  stamp->text = g_string_free (g_steal_pointer (&text), FALSE);
-  return TRUE;
-}
-
-gboolean
-_mailsync_maildir_stamp_equal (const MailsyncMaildirStamp *a, const MailsyncMaildirStamp *b)
-{
-  return a->text != NULL && b->text != NULL && strcmp (a->text, b->text) == 0;
 }
 
 char *
@@ -166,7 +108,7 @@ _mailsync_unchanged_key (MailsyncStatusStore        *status,
                          const char                 *name,
                          const char                 *remote_stamp,
                          const char                 *maildir,
-                         const MailsyncMaildirStamp *local)
+                         const _MailsyncFolderStamp *local)
 {
   g_autofree char *lines = NULL;
 
@@ -241,13 +183,13 @@ struct _MailsyncUnchangedPending
 {
   char *path;          /* the record */
   char *remote_stamp;  /* the listing SELECT's state */
-  char *maildir;
-  char *md5;           /* the folder's FMD5: which U= are this folder's */
+  char *maildir;       /* the local folder's directory, for the key */
+  MailsyncFolder *local; /* (owned) its scan by names verifies the rows */
   char *status_text;   /* the status lines, taken when the folder ended */
   guint n_local;
   guint n_remote;
   Digest rows;
-  MailsyncMaildirStamp before;
+  _MailsyncFolderStamp before;
 };
 
 static guint64
@@ -286,55 +228,10 @@ digest_add (Digest *d, guint32 uid, const char *letters)
   d->n++;
 }
 
-/* The names of new/ and cur/ as the Maildir's listing reads them (entries
- * starting with a dot left out, U= trusted only under the folder's FMD5),
- * with no stat() and no message object: readdir() only. FALSE for any
- * doubt: a directory that cannot be read, or a file the status cannot
- * hold (no UID of this folder: new local mail). */
-static gboolean
-digest_maildir (const char *maildir, const char *md5, Digest *d)
+static void
+digest_name (guint32 uid, const char *letters, gpointer user_data)
 {
-  static const char *const subdirs[] = { "new", "cur" };
-
-  for (guint s = 0; s < G_N_ELEMENTS (subdirs); s++)
-    {
-      g_autofree char *path = g_build_filename (maildir, subdirs[s], NULL);
-      DIR *dir = opendir (path);
-      struct dirent *de;
-
-      if (dir == NULL)
-        return FALSE;
-      errno = 0;
-      while ((de = readdir (dir)) != NULL)
-        {
-          MailsyncMaildirName name;
-          guint32 uid;
-
-          if (de->d_name[0] == '.')
-            {
-              errno = 0;
-              continue;
-            }
-          _mailsync_maildir_name_parse (de->d_name, &name);
-          uid = _mailsync_maildir_name_get_uid_for (&name, md5);
-          if (uid != 0)
-            digest_add (d, uid, name.flags);
-          _mailsync_maildir_name_clear (&name);
-          if (uid == 0)
-            {
-              closedir (dir);
-              return FALSE;
-            }
-          errno = 0;
-        }
-      if (errno != 0)
-        {
-          closedir (dir);
-          return FALSE;
-        }
-      closedir (dir);
-    }
-  return TRUE;
+  digest_add (user_data, uid, letters);
 }
 
 MailsyncUnchangedPending *
@@ -342,7 +239,7 @@ _mailsync_unchanged_pending_new (MailsyncStatusStore *status,
                                  const char          *name,
                                  const char          *remote_stamp,
                                  const char          *maildir,
-                                 const char          *folder_md5,
+                                 MailsyncFolder      *local,
                                  guint                n_local,
                                  guint                n_remote)
 {
@@ -350,7 +247,7 @@ _mailsync_unchanged_pending_new (MailsyncStatusStore *status,
   g_autofree char *lines = NULL;
   MailsyncUnchangedPending *pending;
 
-  if (path == NULL || remote_stamp == NULL || folder_md5 == NULL || strchr (maildir, '\n') != NULL)
+  if (path == NULL || remote_stamp == NULL || maildir == NULL || strchr (maildir, '\n') != NULL)
     return NULL;
   /* Now, while the status files are as this run committed them: a later
    * change of theirs makes the next run's key differ. */
@@ -361,7 +258,7 @@ _mailsync_unchanged_pending_new (MailsyncStatusStore *status,
   pending->path = g_steal_pointer (&path);
   pending->remote_stamp = g_strdup (remote_stamp);
   pending->maildir = g_strdup (maildir);
-  pending->md5 = g_strdup (folder_md5);
+  pending->local = g_object_ref (local);
   pending->status_text = g_steal_pointer (&lines);
   pending->n_local = n_local;
   pending->n_remote = n_remote;
@@ -384,9 +281,9 @@ _mailsync_unchanged_pending_free (MailsyncUnchangedPending *pending)
   g_free (pending->path);
   g_free (pending->remote_stamp);
   g_free (pending->maildir);
-  g_free (pending->md5);
+  g_clear_object (&pending->local);
   g_free (pending->status_text);
-  _mailsync_maildir_stamp_clear (&pending->before);
+  _mailsync_folder_stamp_clear (&pending->before);
   g_free (pending);
 }
 
@@ -400,18 +297,18 @@ _mailsync_unchanged_pending_free (MailsyncUnchangedPending *pending)
 static void
 record_one (MailsyncUnchangedPending *p)
 {
-  MailsyncMaildirStamp after = { NULL, 0, 0 };
+  _MailsyncFolderStamp after = { NULL, 0, 0 };
   Digest files = { 0, 0, 0 };
   g_autofree char *key = NULL;
   gint64 start = _mailsync_unchanged_now_ns ();
 
-  if (p->before.text == NULL || !_mailsync_maildir_stamp_take (p->maildir, &p->before)
+  if (p->before.text == NULL || !_mailsync_folder_take_stamp (p->local, &p->before)
       || p->before.newest_ns + p->before.granularity_ns >= start)
     goto out;
-  if (!digest_maildir (p->maildir, p->md5, &files) || files.n != p->rows.n || files.a != p->rows.a
+  if (!_mailsync_folder_scan_names (p->local, digest_name, &files) || files.n != p->rows.n || files.a != p->rows.a
       || files.b != p->rows.b)
     goto out;
-  if (!_mailsync_maildir_stamp_take (p->maildir, &after) || !_mailsync_maildir_stamp_equal (&p->before, &after))
+  if (!_mailsync_folder_take_stamp (p->local, &after) || !_mailsync_folder_stamp_equal (&p->before, &after))
     goto out;
   key = compose_key (p->remote_stamp, p->maildir, p->before.text, p->status_text);
   if (key != NULL)
@@ -419,7 +316,7 @@ record_one (MailsyncUnchangedPending *p)
 out:
   if (key == NULL)
     g_debug ("%s: not recorded as unchanged: the next run lists it in full", p->maildir);
-  _mailsync_maildir_stamp_clear (&after);
+  _mailsync_folder_stamp_clear (&after);
 }
 
 void
@@ -435,7 +332,7 @@ _mailsync_unchanged_record_pending (GPtrArray *pending)
       MailsyncUnchangedPending *p = pending->pdata[i];
       gint64 needed;
 
-      if (!_mailsync_maildir_stamp_take (p->maildir, &p->before))
+      if (!_mailsync_folder_take_stamp (p->local, &p->before))
         continue;
       needed = p->before.newest_ns + p->before.granularity_ns - now + 1;
       if (needed <= UNCHANGED_MAX_WAIT_NS)
@@ -452,14 +349,16 @@ _mailsync_unchanged_record_pending (GPtrArray *pending)
 /* ---- the runner's side of the record (moved here from
  * mailsync-sync-runner.c, issue 14 item 1) -------------------------------- */
 
-/* An IMAP folder with CONDSTORE against a plain Maildir under the plain
+/* A remote folder whose state can be probed (IMAP with CONDSTORE) against
+ * a local one with directory stamps (Maildir), under the plain
  * policy (the fast listing's premise: after a completed run the status is
  * both sides), without Gmail labels (a labels header changes a file's
  * content, never its directory). */
 static gboolean
 unchanged_applies (Runner *r)
 {
-  return MAILSYNC_IS_IMAP_FOLDER (r->remote) && MAILSYNC_IS_MAILDIR_FOLDER (r->local)
+  return _mailsync_folder_can_probe_stamp (r->remote) && _mailsync_folder_can_take_stamp (r->local)
+         && _mailsync_folder_get_directory (r->local) != NULL
          && _mailsync_sync_fast_listing_applies (r)
          && _mailsync_labels_config_get (mailsync_folder_get_repository (r->local)) == NULL;
 }
@@ -478,7 +377,7 @@ _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
   g_autofree char *remote = NULL;
   g_autofree char *key = NULL;
   g_autoptr(GAsyncResult) result = NULL;
-  MailsyncMaildirStamp stamp = { NULL, 0, 0 };
+  _MailsyncFolderStamp stamp = { NULL, 0, 0 };
   const char *maildir;
   guint n_local = 0, n_remote = 0;
 
@@ -489,8 +388,8 @@ _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
         _mailsync_unchanged_forget (path);
       return TRUE;
     }
-  maildir = mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local));
-  if (_mailsync_maildir_stamp_take (maildir, &stamp))
+  maildir = _mailsync_folder_get_directory (r->local);
+  if (_mailsync_folder_take_stamp (r->local, &stamp))
     {
       const char *seen = r->config->remote_stamps != NULL
                          ? g_hash_table_lookup (r->config->remote_stamps, r->status_name) : NULL;
@@ -503,13 +402,11 @@ _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
         remote = g_strdup (seen);
       else
         {
-          _mailsync_imap_folder_probe_state_async (MAILSYNC_IMAP_FOLDER (r->remote), r->config->cancellable,
-                                                   _mailsync_store_result, &result);
-          remote = _mailsync_imap_folder_probe_state_finish (MAILSYNC_IMAP_FOLDER (r->remote),
-                                                             _mailsync_await (&result), error);
+          _mailsync_folder_probe_stamp_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
+          remote = _mailsync_folder_probe_stamp_finish (r->remote, _mailsync_await (&result), error);
           if (remote == NULL && error != NULL && *error != NULL)
             {
-              _mailsync_maildir_stamp_clear (&stamp);
+              _mailsync_folder_stamp_clear (&stamp);
               return FALSE;
             }
           if (remote != NULL && r->config->remote_stamps != NULL)
@@ -517,7 +414,7 @@ _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
         }
       key = _mailsync_unchanged_key (r->config->status, r->status_name, remote, maildir, &stamp);
     }
-  _mailsync_maildir_stamp_clear (&stamp);
+  _mailsync_folder_stamp_clear (&stamp);
   if (key == NULL || strcmp (key, saved) != 0)
     {
       g_debug ("%s: changed since the last sync: listing both sides", r->folder_label);
@@ -593,23 +490,18 @@ void
 _mailsync_sync_record_unchanged (Runner *r)
 {
   g_autofree char *remote_stamp = NULL;
-  g_autofree char *visible = NULL;
-  g_autofree char *md5 = NULL;
   MailsyncUnchangedPending *pending;
   GHashTableIter iter;
   gpointer value;
 
   if (r->config->unchanged == NULL || r->config->dry_run || r->incomplete || !unchanged_applies (r))
     return;
-  remote_stamp = _mailsync_imap_folder_dup_listing_stamp (MAILSYNC_IMAP_FOLDER (r->remote));
+  remote_stamp = _mailsync_folder_dup_listing_stamp (r->remote);
   if (remote_stamp == NULL || r->remote_list == NULL || !listing_is_status (r, r->remote_list))
     return;
-  /* the Maildir folder's own FMD5 (its visible name's) */
-  visible = mailsync_folder_get_visible_name (r->local);
-  md5 = _mailsync_maildir_folder_md5 (visible);
   pending = _mailsync_unchanged_pending_new (r->config->status, r->status_name, remote_stamp,
-                                             mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (r->local)),
-                                             md5, g_hash_table_size (r->status_rows), r->remote_list->len);
+                                             _mailsync_folder_get_directory (r->local), r->local,
+                                             g_hash_table_size (r->status_rows), r->remote_list->len);
   if (pending == NULL)
     return;
   g_hash_table_iter_init (&iter, r->status_rows);

@@ -4,32 +4,21 @@
 
 #include <glib.h>
 #include "mailsync-status-store.h"
+#include "mailsync-folder-engine-private.h"
 
 G_BEGIN_DECLS
 
-/* The stat() of a Maildir's new/ and cur/ as the record keeps them. */
-typedef struct
-{
-  char *text;            /* "new ...\ncur ...\n" */
-  gint64 newest_ns;      /* the later of the two mtimes and ctimes, ns since the epoch */
-  gint64 granularity_ns; /* how far apart two changes may be and still get one time stamp */
-} MailsyncMaildirStamp;
-
-void     _mailsync_maildir_stamp_clear (MailsyncMaildirStamp *stamp);
-/* FALSE (no error: any doubt means the full path) when either cannot be stat()ed. */
-gboolean _mailsync_maildir_stamp_take  (const char *maildir, MailsyncMaildirStamp *stamp);
-gboolean _mailsync_maildir_stamp_equal (const MailsyncMaildirStamp *a, const MailsyncMaildirStamp *b);
 gint64   _mailsync_unchanged_now_ns    (void);
 
 /* The record of status folder @name: `<status file>.mailsync-unchanged`. */
 char    *_mailsync_unchanged_path      (MailsyncStatusStore *status, const char *name);
-/* Everything the record compares: the remote stamp, the Maildir's path
- * and stamp, and the stat() of the status files. */
+/* Everything the record compares: the remote stamp, the local folder's
+ * directory and stamp, and the stat() of the status files. */
 char    *_mailsync_unchanged_key       (MailsyncStatusStore        *status,
                                         const char                 *name,
                                         const char                 *remote_stamp,
                                         const char                 *maildir,
-                                        const MailsyncMaildirStamp *local);
+                                        const _MailsyncFolderStamp *local);
 /* The record's key and message counts, or FALSE when there is none or it
  * does not read back. */
 gboolean _mailsync_unchanged_read      (const char *path, char **key, guint *n_local, guint *n_remote);
@@ -47,7 +36,7 @@ MailsyncUnchangedPending *_mailsync_unchanged_pending_new (MailsyncStatusStore *
                                                            const char          *name,
                                                            const char          *remote_stamp,
                                                            const char          *maildir,
-                                                           const char          *folder_md5,
+                                                           MailsyncFolder      *local,
                                                            guint                n_local,
                                                            guint                n_remote);
 /* One status row: its UID and its flags column (the file's letters). */

@@ -391,15 +391,7 @@ _mailsync_sync_apply_start_date (Runner *r, GError **error)
 gint64
 _mailsync_sync_local_start_date_of (Runner *r)
 {
-  MailsyncRepository *repo = mailsync_folder_get_repository (r->local);
-  gint64 date = 0;
-
-  if (!MAILSYNC_IS_MAPPED_REPOSITORY (repo))
-    return 0;
-  repo = mailsync_mapped_repository_get_inner (MAILSYNC_MAPPED_REPOSITORY (repo));
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (repo), "start-date") != NULL)
-    g_object_get (repo, "start-date", &date, NULL);
-  return date;
+  return _mailsync_folder_get_start_date (r->local);
 }
 
 /* The local server's UID of a mapped listing's message (its key, "L<uid>";

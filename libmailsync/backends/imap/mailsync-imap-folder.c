@@ -13,6 +13,7 @@
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 #include "mailsync-folder-engine-private.h"
+#include "mailsync-imap-gmail.h"
 
 #include <string.h>
 
@@ -489,10 +490,39 @@ mailsync_imap_folder_dispose (GObject *object)
 }
 
 /* What the sync engine asks beyond the public contract (issue 14 item 3). */
+
+static void
+engine_probe_stamp_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  _mailsync_imap_folder_probe_state_async (MAILSYNC_IMAP_FOLDER (folder), cancellable, callback, user_data);
+}
+
+static char *
+engine_probe_stamp_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  return _mailsync_imap_folder_probe_state_finish (MAILSYNC_IMAP_FOLDER (folder), result, error);
+}
+
+static char *
+engine_dup_listing_stamp (MailsyncFolder *folder)
+{
+  return _mailsync_imap_folder_dup_listing_stamp (MAILSYNC_IMAP_FOLDER (folder));
+}
+
 static const _MailsyncFolderEngineVTable engine_vtable = {
   .set_keywords_async = _mailsync_imap_folder_set_keywords_async,
   .set_keywords_finish = _mailsync_imap_folder_set_keywords_finish,
   .can_store_keyword = _mailsync_imap_folder_can_store_keyword,
+  .fetch_message_ids_async = _mailsync_imap_folder_fetch_message_ids_async,
+  .fetch_message_ids_finish = _mailsync_imap_folder_fetch_message_ids_finish,
+  .fetch_labels_async = _mailsync_imap_folder_fetch_labels_async,
+  .fetch_labels_finish = _mailsync_imap_folder_fetch_labels_finish,
+  .store_labels_async = _mailsync_imap_folder_store_labels_async,
+  .store_labels_finish = _mailsync_imap_folder_store_labels_finish,
+  .probe_stamp_async = engine_probe_stamp_async,
+  .probe_stamp_finish = engine_probe_stamp_finish,
+  .dup_listing_stamp = engine_dup_listing_stamp,
 };
 
 static void

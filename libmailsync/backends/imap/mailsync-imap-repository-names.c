@@ -7,6 +7,7 @@
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 #include "mailsync-imap-utf7.h"
+#include "mailsync-folder-engine-private.h"
 
 #include <string.h>
 
@@ -197,9 +198,26 @@ repository_delete_folder_async (MailsyncRepository *repo, const char *name, GCan
                                        delete_folder_job);
 }
 
+/* decodefoldernames (the engine's table, issue 14 item 3): the server
+ * gets the modified UTF-7 name of a folder made from a local one, whose
+ * visible name is the local one again; a name that already is modified
+ * UTF-7 goes as it is. */
+static char *
+engine_encode_folder_name (MailsyncRepository *repo, const char *name)
+{
+  g_autofree char *decoded = mailsync_imap_utf7_decode (name, -1, NULL);
+
+  return decoded == NULL ? mailsync_imap_utf7_encode (name, -1, NULL) : NULL;
+}
+
+static const _MailsyncRepositoryEngineVTable engine_vtable = {
+  .encode_folder_name = engine_encode_folder_name,
+};
+
 void
 _mailsync_imap_repository_names_class_init (MailsyncRepositoryClass *repo_class)
 {
+  _mailsync_repository_class_set_engine (repo_class, &engine_vtable);
   repo_class->create_folder_async = repository_create_folder_async;
   repo_class->create_folder_finish = repository_create_folder_finish;
   repo_class->delete_folder_async = repository_delete_folder_async;

@@ -182,4 +182,11 @@ void     _mailsync_maildir_folder_expunge_async            (MailsyncFolder      
                                                             GAsyncReadyCallback  callback,
                                                             gpointer             user_data);
 
+/* The unchanged-folder record's stamp and scan by names, for the engine's
+ * table (mailsync-maildir-listing.c). */
+#include "mailsync-folder-engine-private.h"
+gboolean _mailsync_maildir_folder_take_stamp (MailsyncFolder *folder, _MailsyncFolderStamp *stamp);
+gboolean _mailsync_maildir_folder_scan_names (MailsyncFolder *folder, _MailsyncFolderNameFunc func,
+                                              gpointer user_data);
+
 G_END_DECLS

@@ -400,11 +400,35 @@ engine_keywords_to_letters (MailsyncFolder *folder, const char * const *keywords
                                                 FALSE, NULL, NULL);
 }
 
+static gboolean
+engine_move_message (MailsyncFolder *folder, guint32 uid, MailsyncFolder *dest, guint32 new_uid, GError **error)
+{
+  return _mailsync_maildir_folder_move_message (MAILSYNC_MAILDIR_FOLDER (folder), uid, MAILSYNC_MAILDIR_FOLDER (dest),
+                                                new_uid, error);
+}
+
+static const char *
+engine_get_directory (MailsyncFolder *folder)
+{
+  return MAILSYNC_MAILDIR_FOLDER (folder)->path;
+}
+
+static gboolean
+engine_get_fsync (MailsyncFolder *folder)
+{
+  return mailsync_maildir_repository_get_fsync (_mailsync_maildir_folder_get_repo (MAILSYNC_MAILDIR_FOLDER (folder)));
+}
+
 static const _MailsyncFolderEngineVTable engine_vtable = {
   .set_keywords_async = engine_set_keywords_async,
   .set_keywords_finish = engine_set_keywords_finish,
   .keywords_from_letters = engine_keywords_from_letters,
   .keywords_to_letters = engine_keywords_to_letters,
+  .move_message = engine_move_message,
+  .get_directory = engine_get_directory,
+  .get_fsync = engine_get_fsync,
+  .take_stamp = _mailsync_maildir_folder_take_stamp,
+  .scan_names = _mailsync_maildir_folder_scan_names,
 };
 
 static void

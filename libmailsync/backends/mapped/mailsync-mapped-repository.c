@@ -487,12 +487,25 @@ engine_set_keywords_finish (MailsyncFolder *folder, GAsyncResult *result, GStrv 
   return TRUE;
 }
 
+/* startdate on the local side: the inner (IMAP) repository's own */
+static gint64
+engine_get_start_date (MailsyncFolder *folder)
+{
+  MailsyncRepository *inner = mailsync_folder_get_repository (MAILSYNC_MAPPED_FOLDER (folder)->inner);
+  gint64 date = 0;
+
+  if (inner != NULL && g_object_class_find_property (G_OBJECT_GET_CLASS (inner), "start-date") != NULL)
+    g_object_get (inner, "start-date", &date, NULL);
+  return date;
+}
+
 static const _MailsyncFolderEngineVTable engine_vtable = {
   .set_keywords_async = engine_set_keywords_async,
   .set_keywords_finish = engine_set_keywords_finish,
   .has_keywords = engine_has_keywords,
   .can_store_keyword = engine_can_store_keyword,
   .keywords_in_labels = engine_keywords_in_labels,
+  .get_start_date = engine_get_start_date,
 };
 
 static void
