@@ -129,6 +129,13 @@ folder_changed (const MailsyncRunnerConfig *quiet,
   r->folder_label = mailsync_folder_get_visible_name (remote);
   if (!_mailsync_sync_check_unchanged (r, &unchanged, &error) || unchanged)
     return FALSE;
+  /* Both ends of a move changed on the server (an expunge, an arrival):
+   * a folder whose server is as the unchanged record has it (only its
+   * Maildir changed: local deletions, flags) takes no part in one, and
+   * is not listed here (issue 13: a local-only change costs no listing
+   * round trips before the folder's own sync). */
+  if (r->remote_as_recorded)
+    return FALSE;
   if (!mailsync_status_store_load (quiet->status, status_name, &records, &r->meta, quiet->cancellable, &error))
     return FALSE;
   *has_rows = records->len > 0;

@@ -92,6 +92,7 @@ typedef struct
   gboolean keep_listings;      /* the move pre-pass: list_both keeps a copy in kept_listings */
   MailsyncSyncListings *kept_listings;
   MailsyncSyncListings *prepared; /* the pre-pass's listings, for the next list_both instead of listing */
+  gboolean remote_as_recorded; /* check_unchanged: the server's state is the unchanged record's */
 } Runner;
 
 /* mailsync-sync-runner.c */

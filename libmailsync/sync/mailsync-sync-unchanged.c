@@ -415,6 +415,13 @@ _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
       key = _mailsync_unchanged_key (r->config->status, r->status_name, remote, maildir, &stamp);
     }
   _mailsync_folder_stamp_clear (&stamp);
+  if (remote != NULL)
+    {
+      /* the record's first key line after the magic is the server's */
+      g_autofree char *remote_line = g_strdup_printf ("%sremote %s\n", UNCHANGED_MAGIC, remote);
+
+      r->remote_as_recorded = g_str_has_prefix (saved, remote_line);
+    }
   if (key == NULL || strcmp (key, saved) != 0)
     {
       g_debug ("%s: changed since the last sync: listing both sides", r->folder_label);
