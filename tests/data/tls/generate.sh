@@ -1,8 +1,8 @@
 #!/bin/sh
-# Regenerates the TLS test certificates of check-tls (needs certtool from
-# gnutls-bin). The outputs are committed, so the tests do not need certtool;
-# every certificate except expired.pem is valid from 2020-01-01 to
-# 9999-12-31.
+# Regenerates the TLS test certificates of the check-tls-* programs (needs
+# certtool from gnutls-bin). The outputs are committed, so the tests do not
+# need certtool; every certificate except expired.pem is valid from 2020-01-01
+# to 9999-12-31.
 #
 #   ca.pem           test CA (not in any system store)
 #   server.pem       issued by the CA: DNS:localhost, IP:127.0.0.1, IP:::1
