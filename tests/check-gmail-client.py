@@ -263,6 +263,70 @@ def scenario_takeover_plain(server, root):
           not re.search(r"(?m)^[PR] ", journal), journal[-800:])
 
 
+def fill_many(server, user):
+    # labels with blanks: folded at a blank, as email.policy folds at 78
+    server.add(user, message("spaced"), labels={"\\Inbox"} | {"Project %02d" % i for i in range(12)})
+    # too long after "X-Keywords: " but short enough for a line of its own
+    server.add(user, message("nextline"), labels={"Work Stuff", "b" * 60})
+    # no blank at all: offlineimap writes RFC 2047 encoded words there
+    server.add(user, message("packed"), labels={"Label%02d" % i for i in range(20)})
+
+
+def raw_files(home):
+    """{Message-ID: the file's bytes} of INBOX"""
+    out = {}
+    for path in glob.glob(os.path.join(home, "Mail", "INBOX", "*", "*")):
+        with open(path, "rb") as f:
+            data = f.read()
+        out[re.search(rb"(?im)^message-id:\s*<([^>]*)>", data).group(1).decode()] = data
+    return out
+
+
+def scenario_many_labels(server, root):
+    """Labels headers longer than 78 characters: offlineimap's
+    addmessageheader() folds them (email.policy); mailsync writes the same
+    bytes, except for a run of labels without a blank, which offlineimap
+    turns into encoded words and mailsync leaves whole.  Either file reads
+    back as the server's labels: mailsync taking over offlineimap's files
+    (touched, so that their labels are read again) stores no label."""
+    if OFFLINEIMAP is None:
+        check("many labels # SKIP offlineimap is not installed", True)
+        return
+    homes = {"offlineimap": os.path.join(root, "many", "offlineimap"), "mailsync": os.path.join(root, "many", "mailsync")}
+    users = {"offlineimap": "many-oi", "mailsync": "many-ms"}
+    for tool, home in homes.items():
+        server.users[users[tool]] = USERS[users[tool]] = "pw-" + users[tool]
+        server.accounts[users[tool]] = type(server.accounts["oi"])()
+        fill_many(server, users[tool])
+        write_config(home, server, users[tool])
+    p = run("mailsync", homes["mailsync"])
+    check("many labels: mailsync exits 0", p.returncode == 0, p.stdout[-800:] + p.stderr[-800:])
+    o = run("offlineimap", homes["offlineimap"])
+    if o.returncode != 0:
+        check("many labels # SKIP offlineimap failed or hung: %r" % (o.stdout[-300:] + o.stderr[-300:]), True)
+        return
+    mine, theirs = raw_files(homes["mailsync"]), raw_files(homes["offlineimap"])
+    for mid in ("spaced@gmail", "nextline@gmail"):
+        check("many labels: %s: the same file as offlineimap's, folded labels header" % mid,
+              mine.get(mid) == theirs.get(mid) and b"\n " in (mine.get(mid) or b""),
+              "offlineimap %r\nmailsync %r" % (theirs.get(mid), mine.get(mid)))
+    check("many labels: no blank to fold at: offlineimap encodes, mailsync keeps the labels whole",
+          b"=?utf-8?q?" in theirs.get("packed@gmail", b"")
+          and b"X-Keywords: " + b",".join(b"Label%02d" % i for i in range(20)) + b"\n" in mine.get("packed@gmail", b""),
+          "offlineimap %r\nmailsync %r" % (theirs.get("packed@gmail"), mine.get("packed@gmail")))
+    check("many labels: the same status rows (mtime aside)",
+          without_mtime(status(homes["mailsync"])) == without_mtime(status(homes["offlineimap"])),
+          "offlineimap %s\nmailsync %s" % (status(homes["offlineimap"]), status(homes["mailsync"])))
+    later = time.time() + 120
+    for path in glob.glob(os.path.join(homes["offlineimap"], "Mail", "INBOX", "*", "*")):
+        os.utime(path, (later, later))
+    stores = [c for c in server.commands(users["offlineimap"]) if "X-GM-LABELS" in c and "STORE" in c.upper()]
+    p = run("mailsync", homes["offlineimap"])
+    after = [c for c in server.commands(users["offlineimap"]) if "X-GM-LABELS" in c and "STORE" in c.upper()]
+    check("many labels: offlineimap's folded and encoded headers read back as the server's labels (no STORE)",
+          p.returncode == 0 and after == stores, p.stdout[-800:] + p.stderr[-400:] + repr(after[len(stores):]))
+
+
 def label_lines(p):
     return sorted(l.strip() for l in (p.stdout + p.stderr).splitlines()
                   if re.match(r"\s*(Adding label|Deleting label|Setting labels)", l))
@@ -517,6 +581,7 @@ def main():
                          ("x-label", lambda: scenario_download(server, root, "xlabel", "labelsheader = X-Label\n")),
                          ("takeover", lambda: scenario_takeover(server, root)),
                          ("takeover, plain status", lambda: scenario_takeover_plain(server, root)),
+                         ("many labels", lambda: scenario_many_labels(server, root)),
                          ("both ways", lambda: scenario_both_ways(server, root)),
                          ("bad files", lambda: scenario_bad_files(server, root)),
                          ("kill in rewrite", lambda: scenario_kill_in_rewrite(server, root)),

@@ -132,6 +132,112 @@ field_end (const char *message, gsize end, gsize start)
     }
 }
 
+/* Remove every CR and LF of @value in place. */
+static void
+unfold (char *value)
+{
+  char *out = value;
+
+  for (const char *in = value; *in != '\0'; in++)
+    if (*in != '\r' && *in != '\n')
+      *out++ = *in;
+  *out = '\0';
+}
+
+/* One RFC 2047 encoded word at @p (=?charset?Q|B?text?=), decoded to
+ * UTF-8, its length in *@used; NULL when @p is not one. */
+static char *
+decode_word (const char *p, gsize *used)
+{
+  const char *charset, *enc, *text, *end;
+  g_autofree char *name = NULL;
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  char *utf8;
+
+  if (p[0] != '=' || p[1] != '?')
+    return NULL;
+  charset = p + 2;
+  enc = strchr (charset, '?');
+  if (enc == NULL || enc == charset || enc[1] == '\0' || enc[2] != '?')
+    return NULL;
+  text = enc + 3;
+  end = strstr (text, "?=");
+  if (end == NULL || memchr (text, ' ', (gsize) (end - text)) != NULL)
+    return NULL;
+  if (enc[1] == 'q' || enc[1] == 'Q')
+    {
+      for (const char *c = text; c < end; c++)
+        {
+          guint8 b = (guint8) *c;
+
+          if (*c == '_')
+            b = ' ';
+          else if (*c == '=' && c + 2 < end && g_ascii_isxdigit (c[1]) && g_ascii_isxdigit (c[2]))
+            {
+              b = (guint8) (g_ascii_xdigit_value (c[1]) * 16 + g_ascii_xdigit_value (c[2]));
+              c += 2;
+            }
+          g_byte_array_append (bytes, &b, 1);
+        }
+    }
+  else if (enc[1] == 'b' || enc[1] == 'B')
+    {
+      g_autofree char *b64 = g_strndup (text, (gsize) (end - text));
+      gsize n = 0;
+      g_autofree guchar *raw = g_base64_decode (b64, &n);
+
+      g_byte_array_append (bytes, raw, (guint) n);
+    }
+  else
+    return NULL;
+  name = g_strndup (charset, (gsize) (enc - charset));
+  /* RFC 2231 language suffix (utf-8*en) */
+  if (strchr (name, '*') != NULL)
+    *strchr (name, '*') = '\0';
+  if (g_ascii_strcasecmp (name, "utf-8") == 0 || g_ascii_strcasecmp (name, "us-ascii") == 0)
+    utf8 = g_utf8_make_valid ((const char *) bytes->data, (gssize) bytes->len);
+  else
+    utf8 = g_convert ((const char *) bytes->data, (gssize) bytes->len, "UTF-8", name, NULL, NULL, NULL);
+  if (utf8 == NULL)
+    return NULL;
+  *used = (gsize) (end + 2 - p);
+  return utf8;
+}
+
+/* @value with its RFC 2047 encoded words decoded, as Python's email
+ * policy reads an unstructured header: the white space between two
+ * encoded words is dropped. offlineimap writes a labels value with a
+ * word too long for one line (labels joined by "," without a space) as
+ * encoded words, so that is how its files carry many labels. */
+static char *
+decode_words (const char *value)
+{
+  GString *out = g_string_new (NULL);
+  gboolean after_word = FALSE;
+  gsize pending_ws = 0;
+
+  for (const char *p = value; *p != '\0';)
+    {
+      gsize used = 0;
+      g_autofree char *word = (p == value || p[-1] == ' ' || p[-1] == '\t') ? decode_word (p, &used) : NULL;
+
+      if (word != NULL && (p[used] == '\0' || p[used] == ' ' || p[used] == '\t'))
+        {
+          /* only white space since the last encoded word: dropped */
+          g_string_truncate (out, after_word ? pending_ws : out->len);
+          g_string_append (out, word);
+          p += used;
+          after_word = TRUE;
+          pending_ws = out->len;
+          continue;
+        }
+      if (*p != ' ' && *p != '\t')
+        after_word = FALSE;
+      g_string_append_c (out, *p++);
+    }
+  return g_string_free (out, FALSE);
+}
+
 char **
 _mailsync_labels_from_message (const char *header,
                                const char *message,
@@ -151,9 +257,14 @@ _mailsync_labels_from_message (const char *header,
           g_autofree char *value = g_strndup (message + i + skip, next - i - skip);
           g_auto(GStrv) parts = NULL;
 
-          /* unfold: the continuation's line break is not part of the value */
-          g_strdelimit (value, "\r\n", ' ');
-          parts = g_strsplit (value, sep, -1);
+          g_autofree char *decoded = NULL;
+
+          /* unfold as Python's email policy does: the line breaks go, the
+           * continuation's leading white space stays (one space, where the
+           * fold was made); a space more would change a label */
+          unfold (value);
+          decoded = decode_words (value);
+          parts = g_strsplit (decoded, sep, -1);
           for (guint k = 0; parts[k] != NULL; k++)
             {
               g_strstrip (parts[k]);
@@ -164,6 +275,108 @@ _mailsync_labels_from_message (const char *header,
       i = next;
     }
   return g_strv_builder_end (labels);
+}
+
+/* email.policy's max_line_length, which offlineimap's policies keep */
+#define FOLD_WIDTH 78
+
+/* Python's _steal_trailing_WSP_if_exists(): the last line's trailing
+ * blank, removed from it, or "". */
+static const char *
+steal_blank (GString *line)
+{
+  if (line->len > 0 && (line->str[line->len - 1] == ' ' || line->str[line->len - 1] == '\t'))
+    {
+      const char *blank = line->str[line->len - 1] == ' ' ? " " : "\t";
+
+      g_string_truncate (line, line->len - 1);
+      return blank;
+    }
+  return "";
+}
+
+static void
+free_line (gpointer line)
+{
+  g_string_free (line, TRUE);
+}
+
+static glong
+chars (const char *s, gssize n)
+{
+  return g_utf8_strlen (s, n);
+}
+
+/* "@header: @value" and its line end, folded as offlineimap's
+ * addmessageheader() leaves it: email.message's add_header() with a
+ * policy of max_line_length 78 folds a new field (refold_source = none
+ * spares only the fields read from the file), by Python's
+ * _refold_parse_tree() for an unstructured value, widths in characters:
+ * the whole value on the next line if it fits there, else word by word,
+ * a word that does not fit going to a new line with the blank before it.
+ * One case differs: Python writes a word that fits on no line (78
+ * characters or more: many labels joined by "," without a space) as
+ * RFC 2047 encoded words; it is left whole here, on its line (RFC 5322
+ * allows 998 octets), and both forms read back as the same labels
+ * (decode_words()). */
+static char *
+fold_field (const char *header, const char *value, const char *eol)
+{
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (free_line);
+  GString *line = g_string_new (header);
+  GString *out = g_string_new (NULL);
+
+  g_string_append_c (line, ':');
+  g_ptr_array_add (lines, line);
+  if (*value != '\0')
+    {
+      /* email.message writes "Name:" alone for an empty value */
+      g_string_append_c (line, ' ');
+      if (chars (line->str, -1) + chars (value, -1) <= FOLD_WIDTH)
+        g_string_append (line, value);
+      else if (chars (value, -1) + 1 <= FOLD_WIDTH)
+        {
+          const char *blank = steal_blank (line);
+
+          line = g_string_new (blank);
+          g_string_append (line, value);
+          g_ptr_array_add (lines, line);
+        }
+      else
+        for (const char *p = value; *p != '\0';)
+          {
+            gboolean blank_run = *p == ' ' || *p == '\t';
+            gsize n = 0;
+            glong width;
+
+            while (p[n] != '\0' && (p[n] == ' ' || p[n] == '\t') == blank_run)
+              n++;
+            width = chars (p, (gssize) n);
+            if (width <= FOLD_WIDTH - chars (line->str, -1))
+              g_string_append_len (line, p, (gssize) n);
+            else
+              {
+                /* a word takes the blank before it to the new line; a
+                 * blank that does not fit starts one itself */
+                const char *blank = width + 1 <= FOLD_WIDTH ? steal_blank (line) : "";
+
+                if (width + 1 <= FOLD_WIDTH && (*blank != '\0' || blank_run))
+                  {
+                    line = g_string_new (blank);
+                    g_ptr_array_add (lines, line);
+                  }
+                /* else too long for any line: whole, where it is */
+                g_string_append_len (line, p, (gssize) n);
+              }
+            p += n;
+          }
+    }
+  for (guint i = 0; i < lines->len; i++)
+    {
+      g_string_append (out, ((GString *) lines->pdata[i])->str);
+      g_string_append (out, eol);
+    }
+  return g_string_free (out, FALSE);
 }
 
 GBytes *
@@ -193,15 +406,11 @@ _mailsync_labels_rewrite (GBytes     *message,
    * a body) gets one before the new field */
   if (out->len > 0 && out->data[out->len - 1] != '\n')
     g_byte_array_append (out, (const guint8 *) (crlf ? "\r\n" : "\n"), crlf ? 2 : 1);
-  g_byte_array_append (out, (const guint8 *) header, strlen (header));
-  /* email.message writes "Name:" alone for an empty value */
-  g_byte_array_append (out, (const guint8 *) ":", 1);
-  if (*value != '\0')
-    {
-      g_byte_array_append (out, (const guint8 *) " ", 1);
-      g_byte_array_append (out, (const guint8 *) value, strlen (value));
-    }
-  g_byte_array_append (out, (const guint8 *) (crlf ? "\r\n" : "\n"), crlf ? 2 : 1);
+  {
+    g_autofree char *field = fold_field (header, value, crlf ? "\r\n" : "\n");
+
+    g_byte_array_append (out, (const guint8 *) field, strlen (field));
+  }
   /* the rest: the empty line and the body, as they were */
   g_byte_array_append (out, (const guint8 *) data + end, length - end);
   return g_byte_array_free_to_bytes (out);
