@@ -1,0 +1,294 @@
+/* MailsyncConfig: where the password comes from (file, netrc, keyring,
+ * prompt) and --update-keyring's store after the login. Split from
+ * check-config.c. */
+#include "config.h"
+
+#include "mailsync.h"
+#include "mailsync-test.h"
+#include "config-fixtures.h"
+#include "config/mailsync-python-private.h"
+#include "config/mailsync-config-private.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+
+
+typedef struct
+{
+  guint calls;
+  char *last;
+} Prompt;
+
+static char *
+prompt (const char *account,
+        const char *repository,
+        const char *user,
+        const char *host,
+        gpointer    user_data)
+{
+  Prompt *p = user_data;
+
+  p->calls++;
+  g_free (p->last);
+  p->last = g_strdup_printf ("%s|%s|%s|%s", account, repository, user ? user : "(null)", host ? host : "(null)");
+  return g_strdup ("typed");
+}
+
+static guint
+prompts_for (const char *data,
+             char      **last)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config = load_config (data, &error);
+  g_autoptr(MailsyncAccount) account = NULL;
+  Prompt p = { 0 };
+
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, prompt, &p, NULL);
+  account = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  if (last != NULL)
+    *last = p.last;
+  else
+    g_free (p.last);
+  return p.calls;
+}
+
+
+/* The prompt is the last resort, after the file, netrc (and keyring). */
+START_TEST (test_password_order)
+{
+  g_autofree char *netrc = g_build_filename (home, ".netrc", NULL);
+  g_autofree char *passfile = g_build_filename (home, "pass", NULL);
+  g_autofree char *last = NULL;
+
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS, &last), 1);
+  ck_assert_str_eq (last, "A|R|me|imap.example.org");
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS "remotepass = x\n", NULL), 0);
+  mailsync_test_write_file (passfile, "from-file\nsecond line\n");
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS "remotepassfile = ~/pass\n", NULL), 0);
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS "remotepasscmd = echo secret\n", NULL), 0);
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS "remotepasseval = 'secret'\n", NULL), 0);
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS "preauthtunnel = imapd\n", NULL), 0);
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS "oauth2_access_token_cmd = echo tok\n", NULL), 0);
+  /* netrc: a matching entry, or one for another user, which does not count */
+  mailsync_test_write_file (netrc, "machine imap.example.org login other password p1\n");
+  g_chmod (netrc, 0600);
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS, NULL), 1);
+  mailsync_test_write_file (netrc, "machine imap.example.org login me password p1\n");
+  g_chmod (netrc, 0600);
+  ck_assert_int_eq (prompts_for (GENERAL ACCOUNT LOCAL REMOTE_NOPASS, NULL), 0);
+}
+END_TEST
+
+/* netrc also gives the login when remoteuser is unset */
+START_TEST (test_netrc_user)
+{
+  g_autofree char *netrc = g_build_filename (home, ".netrc", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncAccount) account = NULL;
+  g_autofree char *user = NULL;
+
+  mailsync_test_write_file (netrc, "machine h login netrc-user password p1\n");
+  g_chmod (netrc, 0600);
+  account = create (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\nremotehost = h\n", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  g_object_get (mailsync_account_get_remote (account), "user", &user, NULL);
+  ck_assert_str_eq (user, "netrc-user");
+}
+
+#ifdef HAVE_LIBSECRET
+static GPtrArray *stored;
+
+static gboolean
+record_store (const char  *host,
+              const char  *user,
+              const char  *password,
+              GError     **error)
+{
+  g_ptr_array_add (stored, g_strdup_printf ("%s %s %s", host, user, password));
+  return TRUE;
+}
+
+static char *
+typed_password (const char *account,
+                const char *repository,
+                const char *user,
+                const char *host,
+                gpointer    user_data)
+{
+  return g_strdup ("s3cret");
+}
+#endif
+
+/* --update-keyring stores the password only once the server accepted it
+ * (the repository opened): a failed login stores nothing. */
+START_TEST (test_update_keyring_after_login)
+{
+#ifdef HAVE_LIBSECRET
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) closed = NULL;
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(MailsyncAccount) account = NULL;
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autofree char *data = NULL;
+  guint port;
+
+  /* a port nobody listens on: bound, never listening */
+  closed = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  ck_assert (g_socket_bind (closed, any, FALSE, &error));
+  bound = g_socket_get_local_address (closed, &error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  data = g_strdup_printf ("[general]\naccounts = A\nmetadata = ~/meta\nupdate-keyring = yes\n" ACCOUNT LOCAL
+                          "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %u\n"
+                          "remoteuser = me\nssl = no\nstarttls = no\n", port);
+  stored = g_ptr_array_new_with_free_func (g_free);
+  _mailsync_credentials_set_keyring_store_func (record_store);
+
+  config = load_config (data, &error);
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, typed_password, NULL, NULL);
+  account = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (stored->len, 0);
+  ck_assert (!mailsync_account_sync (account, NULL, &error));
+  ck_assert_uint_eq (stored->len, 0);
+
+  /* what the repository says after an accepted login */
+  g_signal_emit_by_name (mailsync_account_get_remote (account), "opened");
+  g_signal_emit_by_name (mailsync_account_get_remote (account), "opened");
+  ck_assert_uint_eq (stored->len, 1);
+  ck_assert_str_eq (g_ptr_array_index (stored, 0), "127.0.0.1 me s3cret");
+
+  _mailsync_credentials_set_keyring_store_func (NULL);
+  g_clear_pointer (&stored, g_ptr_array_unref);
+#endif
+}
+END_TEST
+
+static gboolean
+refuse_store (const char  *host,
+              const char  *user,
+              const char  *password,
+              GError     **error)
+{
+  g_set_error_literal (error, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED, "the keyring is locked");
+  return FALSE;
+}
+
+static char *
+answer_password (const char *account,
+                 const char *repository,
+                 const char *user,
+                 const char *host,
+                 gpointer    user_data)
+{
+  return g_strdup ("s3cret");
+}
+
+static void
+collect_warnings (MailsyncAccount *account, MailsyncSyncEvent *event, GPtrArray *texts)
+{
+  if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_WARNING)
+    g_ptr_array_add (texts, g_strdup_printf ("%s: %s", mailsync_sync_event_get_repository (event),
+                                             mailsync_sync_event_get_text (event)));
+}
+
+/* A keyring that refuses the store after the login is no failure of the
+ * sync and the library prints nothing: the account's next sync reports
+ * it once, as a warning event naming the repository (issue 14 item 3). */
+START_TEST (test_update_keyring_store_fails)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) closed = NULL;
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(MailsyncAccount) account = NULL;
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *data = NULL;
+  guint port;
+
+  /* a port nobody listens on: bound, never listening */
+  closed = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  ck_assert (g_socket_bind (closed, any, FALSE, &error));
+  bound = g_socket_get_local_address (closed, &error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  data = g_strdup_printf ("[general]\naccounts = A\nmetadata = ~/meta\nupdate-keyring = yes\n" ACCOUNT LOCAL
+                          "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %u\n"
+                          "remoteuser = me\nssl = no\nstarttls = no\n", port);
+  _mailsync_credentials_set_keyring_store_func (refuse_store);
+
+  config = load_config (data, &error);
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, answer_password, NULL, NULL);
+  account = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  g_signal_connect (account, "event", G_CALLBACK (collect_warnings), texts);
+
+  /* what the repository says after an accepted login */
+  g_signal_emit_by_name (mailsync_account_get_remote (account), "opened");
+  ck_assert (!mailsync_account_sync (account, NULL, &error));
+  ck_assert_uint_eq (texts->len, 1);
+  ck_assert_str_eq (g_ptr_array_index (texts, 0),
+                    "R: Repository R: could not store the password in the keyring: the keyring is locked");
+  /* said once */
+  g_clear_error (&error);
+  ck_assert (!mailsync_account_sync (account, NULL, &error));
+  ck_assert_uint_eq (texts->len, 1);
+
+  _mailsync_credentials_set_keyring_store_func (NULL);
+}
+END_TEST
+/* No password anywhere and no prompt (-u basic, or machineui at EOF): the
+ * account stops before connecting, as offlineimap does, instead of
+ * logging in with an empty password on every run. */
+static char *
+no_answer (const char *account,
+           const char *repository,
+           const char *user,
+           const char *host,
+           gpointer    user_data)
+{
+  return NULL;
+}
+
+START_TEST (test_no_password)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config = load_config (GENERAL ACCOUNT LOCAL REMOTE_NOPASS, &error);
+  g_autoptr(MailsyncAccount) account = NULL;
+
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, no_answer, NULL, NULL);
+  account = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_ptr_null (account);
+  ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED), "%s",
+                 error->message);
+  ck_assert_str_eq (error->message, "t:10: section 'Repository R': no password for me@imap.example.org: set "
+                    "remotepass, remotepassfile, remotepasscmd or remotepasseval, add it to ~/.netrc, or use a "
+                    "UI that asks for it (ttyui, blinkenlights, machineui)");
+}
+END_TEST
+static Suite *
+config_suite (void)
+{
+  Suite *s = suite_create ("config-credentials");
+  TCase *tc = tcase_create ("config-credentials");
+
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_password_order);
+  tcase_add_test (tc, test_netrc_user);
+  tcase_add_test (tc, test_update_keyring_after_login);
+  tcase_add_test (tc, test_update_keyring_store_fails);
+  tcase_add_test (tc, test_no_password);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  return mailsync_test_run (config_suite ());
+}
