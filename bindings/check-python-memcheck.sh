@@ -33,7 +33,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 
 # Python's own allocator hides use-after-free from memcheck: plain malloc.
 export PYTHONMALLOC=malloc MAILSYNC_TAP_PLAN=0
-timeout=${MAILSYNC_MEMCHECK_TIMEOUT:-120}
+timeout=${MAILSYNC_MEMCHECK_TIMEOUT:-900}
 
 vg=
 if command -v valgrind >/dev/null 2>&1; then

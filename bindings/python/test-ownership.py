@@ -657,6 +657,62 @@ def test_interaction():
     collect()
 
 
+
+def test_interaction_ask():
+    """The "ask" signal (no subclass): each Question getter crosses C with
+    its owner; the handler keeps the Question and answers it later, from
+    an idle, as a client answers when its user does."""
+    refused = GLib.Error.new_literal(Mailsync.error_quark(), 'refused', Mailsync.Error.AUTHENTICATION_FAILED)
+    pem_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tests', 'data', 'tls', 'ca.pem')
+    try:
+        with open(pem_path) as f:
+            pem = f.read()
+    except OSError:
+        pem = '-----BEGIN CERTIFICATE-----\n'
+    asker = Mailsync.Interaction.new()
+    seen = []
+    kept = []
+
+    def answer_later():
+        question = kept.pop()
+        if question.get_kind() == Mailsync.QuestionKind.CERTIFICATE:
+            question.accept()
+        else:
+            question.answer_password('later')
+        return GLib.SOURCE_REMOVE
+
+    def on_ask(interaction, question):
+        previous = question.get_previous_error()
+        seen.append((question.get_kind(), question.get_repository(), question.get_user(), question.get_host(),
+                     previous.message if previous is not None else None, question.get_certificate_pem(),
+                     question.get_certificate(), question.get_certificate_errors(),
+                     question.get_cancellable()))
+        kept.append(question)
+        GLib.idle_add(answer_later)
+
+    handler = asker.connect('ask', on_ask)
+    cancellable = Gio.Cancellable()
+    answer = run_async(lambda cb: asker.ask_password_async('R', 'u', 'h', refused, cancellable, cb),
+                       lambda r: asker.ask_password_finish(r))
+    check('Interaction::ask: a password answered later through the Question',
+          tuple(answer) == (Mailsync.InteractionResult.HANDLED, 'later'), answer)
+    check('Question getters of a password question',
+          len(seen) == 1 and seen[0][:5] == (Mailsync.QuestionKind.NEW_PASSWORD, 'R', 'u', 'h', 'refused')
+          and isinstance(seen[0][8], Gio.Cancellable), seen)
+    answer = run_async(lambda cb: asker.accept_certificate_async('R', 'h', pem, Gio.TlsCertificateFlags.UNKNOWN_CA,
+                                                                  None, cb),
+                       lambda r: asker.accept_certificate_finish(r))
+    check('Interaction::ask: a certificate accepted later through the Question',
+          tuple(answer) == (Mailsync.InteractionResult.HANDLED, True), answer)
+    check('Question getters of a certificate question',
+          len(seen) == 2 and seen[1][0] == Mailsync.QuestionKind.CERTIFICATE and seen[1][5] == pem
+          and seen[1][7] == Gio.TlsCertificateFlags.UNKNOWN_CA
+          and (seen[1][6] is None or isinstance(seen[1][6], Gio.TlsCertificate)), seen)
+    asker.disconnect(handler)
+    del seen[:], kept[:], asker
+    collect()
+
+
 # ---- Python -> C: a backend and a status store in Python --------------------
 
 def test_python_backend(top):
@@ -844,6 +900,7 @@ def main():
                          ('config', lambda: test_config(top)),
                          ('misc', test_misc),
                          ('interaction', test_interaction),
+                         ('interaction-ask', test_interaction_ask),
                          ('folder state', lambda: test_folder_state(top)),
                          ('python backend', lambda: test_python_backend(top))):
             try:
