@@ -50,12 +50,15 @@ estimate_folder (const MailsyncRunnerConfig *quiet,
     return FALSE;
   if (r->keep_listings)
     {
-      gpointer value = NULL;
+      gpointer key = NULL, value = NULL;
 
-      /* the key is freed by the table; the value is ours */
-      if (g_hash_table_steal_extended (quiet->listings, status_name, NULL, &value))
+      /* stolen: the table's destroy functions do not run, key and value
+       * are ours */
+      if (g_hash_table_steal_extended (quiet->listings, status_name, &key, &value))
         {
           MailsyncSyncListings *listings = value;
+
+          g_free (key);
 
           if (listings->remote == remote && listings->local == local)
             r->prepared = listings;

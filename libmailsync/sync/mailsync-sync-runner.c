@@ -396,13 +396,14 @@ copy_list (GPtrArray *list)
 static MailsyncSyncListings *
 take_prepared (Runner *r)
 {
-  gpointer value = NULL;
+  gpointer key = NULL, value = NULL;
   MailsyncSyncListings *listings;
 
   if (r->config->listings == NULL ||
-      !g_hash_table_steal_extended (r->config->listings, r->status_name, NULL, &value))
+      !g_hash_table_steal_extended (r->config->listings, r->status_name, &key, &value))
     return NULL;
-  /* the key was stolen with the value */
+  /* stolen: the table's destroy functions do not run, the key is ours */
+  g_free (key);
   listings = value;
   if (listings->remote != r->remote || listings->local != r->local)
     {
