@@ -137,6 +137,12 @@ gboolean _mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **
 void _mailsync_sync_start_local_listing (Runner *r);
 gboolean _mailsync_sync_shows_listing (MailsyncFolder *folder);
 gboolean _mailsync_sync_list_both (Runner *r, GError **error);
+/* mailsync-sync-listing.c: the local scan's end, the listing warnings said
+ * once, the pre-pass's listings of this pair taken (NULL: none). */
+void _mailsync_sync_wait_local_listing (Runner *r);
+void _mailsync_sync_clear_lists (Runner *r);
+void _mailsync_sync_emit_listing_warnings (Runner *r);
+MailsyncSyncListings *_mailsync_sync_take_prepared (Runner *r);
 gboolean _mailsync_sync_check_one_validity (Runner              *r,
                                             MailsyncFolder      *folder,
                                             const char          *meta_key,

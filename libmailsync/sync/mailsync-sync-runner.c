@@ -20,7 +20,8 @@
  * This file lists, plans and executes one folder pair and retries it after
  * a dropped connection. The rest of the engine, one subject a file, shares
  * the Runner through mailsync-sync-private.h: mailsync-sync-ops.c (the
- * passes above), -state.c (row columns, keywords stamp, listing state),
+ * passes above), -listing.c (both sides' listings and their hand-over),
+ * -state.c (row columns, keywords stamp, listing state),
  * -window.c (maxsize/maxage/startdate), -unchanged.c (the no-op skip),
  * -rebuild.c (a lost status), -labels.c (Gmail labels), -moves.c (the
  * move pre-pass) and -folders.c (the account's folders and folder loop).
@@ -40,8 +41,8 @@
 /* The ratio guard only applies from this many deletions on. */
 #define MASS_DELETE_MIN 10
 
-static void
-runner_clear_lists (Runner *r)
+void
+_mailsync_sync_clear_lists (Runner *r)
 {
   g_clear_pointer (&r->remote_by_uid, g_hash_table_unref);
   g_clear_pointer (&r->local_by_uid, g_hash_table_unref);
@@ -50,15 +51,13 @@ runner_clear_lists (Runner *r)
   g_clear_pointer (&r->local_list, g_ptr_array_unref);
 }
 
-static void runner_wait_local_listing (Runner *r);
-
 void
 _mailsync_sync_runner_free (Runner *r)
 {
   /* A listing still running would store its result into freed memory. */
-  runner_wait_local_listing (r);
+  _mailsync_sync_wait_local_listing (r);
   g_clear_object (&r->local_result);
-  runner_clear_lists (r);
+  _mailsync_sync_clear_lists (r);
   g_clear_pointer (&r->status_rows, g_hash_table_unref);
   g_clear_pointer (&r->meta, g_hash_table_unref);
   g_clear_pointer (&r->copy_ignore, g_hash_table_unref);
@@ -269,228 +268,6 @@ _mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **error)
           break;
         }
     }
-  return TRUE;
-}
-
-static void
-index_lists (Runner *r)
-{
-  g_clear_pointer (&r->remote_by_uid, g_hash_table_unref);
-  g_clear_pointer (&r->local_by_uid, g_hash_table_unref);
-  g_clear_pointer (&r->local_by_key, g_hash_table_unref);
-  r->remote_by_uid = g_hash_table_new (NULL, NULL);
-  r->local_by_uid = g_hash_table_new (NULL, NULL);
-  r->local_by_key = g_hash_table_new (g_str_hash, g_str_equal);
-  for (guint i = 0; i < r->remote_list->len; i++)
-    {
-      MailsyncMessageInfo *info = r->remote_list->pdata[i];
-      g_hash_table_insert (r->remote_by_uid, GUINT_TO_POINTER (mailsync_message_info_get_uid (info)), info);
-    }
-  for (guint i = 0; i < r->local_list->len; i++)
-    {
-      MailsyncMessageInfo *info = r->local_list->pdata[i];
-      guint32 uid = mailsync_message_info_get_uid (info);
-      if (uid != 0 && !g_hash_table_contains (r->local_by_uid, GUINT_TO_POINTER (uid)))
-        g_hash_table_insert (r->local_by_uid, GUINT_TO_POINTER (uid), info);
-      if (mailsync_message_info_get_key (info) != NULL)
-        g_hash_table_insert (r->local_by_key, (gpointer) mailsync_message_info_get_key (info), info);
-    }
-}
-
-/* The local listing (a directory scan in a thread, the longest part of a
- * no-op resync) can start before the status is loaded; list_both then
- * takes its result. Only the listing starts early: the events stay where
- * they were. */
-void
-_mailsync_sync_start_local_listing (Runner *r)
-{
-  g_clear_object (&r->local_result);
-  r->local_listing = TRUE;
-  mailsync_folder_list_messages_async (r->local, r->config->cancellable, _mailsync_store_result, &r->local_result);
-}
-
-static void
-runner_wait_local_listing (Runner *r)
-{
-  if (!r->local_listing)
-    return;
-  while (r->local_result == NULL)
-    _mailsync_await_iteration ();
-  r->local_listing = FALSE;
-}
-
-/* offlineimap's GmailMaildir folder lists itself without the UI's
- * loadmessagelist/messagelistloaded lines (its cachemessagelist does not
- * call them); every other folder shows them. */
-gboolean
-_mailsync_sync_shows_listing (MailsyncFolder *folder)
-{
-  return g_strcmp0 (_mailsync_type_label (folder), "GmailMaildir") != 0;
-}
-
-/* What the listings reported without failing (two files claiming one UID),
- * kept until emit_listing_warnings(): a second listing of the same run
- * (after reconcile_intents) replaces them, so each is said once a run. */
-static void
-take_listing_warnings (Runner *r)
-{
-  MailsyncFolder *sides[] = { r->local, r->remote };
-
-  g_clear_pointer (&r->listing_warnings, g_ptr_array_unref);
-  for (guint i = 0; i < G_N_ELEMENTS (sides); i++)
-    {
-      g_autoptr(GPtrArray) warnings = _mailsync_folder_take_listing_warnings (sides[i]);
-
-      if (warnings == NULL)
-        continue;
-      if (r->listing_warnings == NULL)
-        r->listing_warnings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
-      for (guint j = 0; j < warnings->len; j++)
-        g_ptr_array_add (r->listing_warnings, g_error_copy (warnings->pdata[j]));
-    }
-}
-
-static void
-emit_listing_warnings (Runner *r)
-{
-  for (guint i = 0; r->listing_warnings != NULL && i < r->listing_warnings->len; i++)
-    {
-      const GError *warning = r->listing_warnings->pdata[i];
-
-      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, warning,
-            warning->message);
-    }
-  g_clear_pointer (&r->listing_warnings, g_ptr_array_unref);
-}
-
-/* ---- listings handed from the move pre-pass (issue 13) ----------------- */
-
-void
-_mailsync_sync_listings_free (MailsyncSyncListings *listings)
-{
-  if (listings == NULL)
-    return;
-  g_clear_object (&listings->remote);
-  g_clear_object (&listings->local);
-  g_clear_pointer (&listings->remote_list, g_ptr_array_unref);
-  g_clear_pointer (&listings->local_list, g_ptr_array_unref);
-  g_clear_pointer (&listings->warnings, g_ptr_array_unref);
-  g_free (listings);
-}
-
-GHashTable *
-mailsync_sync_runner_listings_new (void)
-{
-  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) _mailsync_sync_listings_free);
-}
-
-static GPtrArray *
-copy_list (GPtrArray *list)
-{
-  return g_ptr_array_copy (list, (GCopyFunc) (void (*) (void)) g_object_ref, NULL);
-}
-
-/* The pre-pass's listings of this pair, taken: good for one listing (a
- * second list_both of the same run, after the upload intents, lists
- * again). NULL when there are none or they are of other folder objects. */
-static MailsyncSyncListings *
-take_prepared (Runner *r)
-{
-  gpointer key = NULL, value = NULL;
-  MailsyncSyncListings *listings;
-
-  if (r->config->listings == NULL ||
-      !g_hash_table_steal_extended (r->config->listings, r->status_name, &key, &value))
-    return NULL;
-  /* stolen: the table's destroy functions do not run, the key is ours */
-  g_free (key);
-  listings = value;
-  if (listings->remote != r->remote || listings->local != r->local)
-    {
-      _mailsync_sync_listings_free (listings);
-      return NULL;
-    }
-  return listings;
-}
-
-gboolean
-_mailsync_sync_list_both (Runner *r, GError **error)
-{
-  g_autoptr(GAsyncResult) remote_result = NULL;
-  g_autoptr(GAsyncResult) local_result = NULL;
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(MailsyncSyncListings) prepared = g_steal_pointer (&r->prepared);
-
-  runner_clear_lists (r);
-  if (_mailsync_sync_shows_listing (r->local))
-    _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
-  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
-  _mailsync_sync_offer_known_state (r);
-  _mailsync_sync_offer_window (r, r->remote);
-  if (prepared != NULL)
-    {
-      /* Listed by the move pre-pass from the same status and window: the
-       * known state just offered is for a listing that does not happen,
-       * and must not linger for a later one. The remote folder keeps the
-       * state of the listing it made (what the status records as its
-       * listing state: a change since is seen by the next run). */
-      if (_mailsync_sync_fast_listing_applies (r))
-        g_object_set (r->remote, "known-messages", NULL, "known-state", NULL, NULL);
-      runner_wait_local_listing (r);
-      g_clear_object (&r->local_result);
-      r->remote_list = g_steal_pointer (&prepared->remote_list);
-      r->local_list = g_steal_pointer (&prepared->local_list);
-    }
-  else
-    {
-      /* Both listings run at once: one may be a network round trip. */
-      mailsync_folder_list_messages_async (r->remote, r->config->cancellable, _mailsync_store_result, &remote_result);
-      if (!r->local_listing)
-        _mailsync_sync_start_local_listing (r);
-      _mailsync_await (&remote_result);
-      runner_wait_local_listing (r);
-      local_result = g_steal_pointer (&r->local_result);
-      r->local_list = mailsync_folder_list_messages_finish (r->local, local_result, &local_error);
-      r->remote_list = mailsync_folder_list_messages_finish (r->remote, remote_result, error);
-      if (r->remote_list == NULL)
-        return FALSE;
-      if (r->local_list == NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
-        }
-    }
-  if (r->keep_listings)
-    {
-      g_clear_pointer (&r->kept_listings, _mailsync_sync_listings_free);
-      r->kept_listings = g_new0 (MailsyncSyncListings, 1);
-      r->kept_listings->remote = g_object_ref (r->remote);
-      r->kept_listings->local = g_object_ref (r->local);
-      r->kept_listings->remote_list = copy_list (r->remote_list);
-      r->kept_listings->local_list = copy_list (r->local_list);
-    }
-  if (_mailsync_sync_shows_listing (r->local))
-    _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->local, MAILSYNC_DIRECTION_NONE, 0,
-          r->local_list->len, r->local_list->len, NULL, NULL, NULL);
-  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->remote, MAILSYNC_DIRECTION_NONE, 0,
-        r->remote_list->len, r->remote_list->len, NULL, NULL, NULL);
-  r->remote_list = _mailsync_sync_filter_window (r, r->remote, r->remote_list);
-  r->local_list = _mailsync_sync_filter_window (r, r->local, r->local_list);
-  if (!_mailsync_sync_apply_max_age (r, error) || !_mailsync_sync_apply_start_date (r, error) ||
-      !_mailsync_sync_apply_local_start_date (r, error))
-    return FALSE;
-  index_lists (r);
-  if (prepared != NULL)
-    {
-      /* the folders' warnings went with the pre-pass's listing */
-      g_clear_pointer (&r->listing_warnings, g_ptr_array_unref);
-      r->listing_warnings = g_steal_pointer (&prepared->warnings);
-    }
-  else
-    take_listing_warnings (r);
-  if (r->kept_listings != NULL && r->listing_warnings != NULL)
-    r->kept_listings->warnings = g_ptr_array_copy (r->listing_warnings, (GCopyFunc) (void (*) (void)) g_error_copy,
-                                                   NULL);
   return TRUE;
 }
 
@@ -902,7 +679,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
   if (unchanged)
     return TRUE;
   /* Listed already by the move pre-pass of this run: not again. */
-  r->prepared = take_prepared (r);
+  r->prepared = _mailsync_sync_take_prepared (r);
   if (r->prepared == NULL)
     _mailsync_sync_start_local_listing (r);
   if (!mailsync_status_store_load (config->status, status_name, &records, &r->meta,
@@ -933,7 +710,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
     return FALSE;
   if (!config->dry_run && !_mailsync_sync_reconcile_intents (r, error))
     return FALSE;
-  emit_listing_warnings (r);
+  _mailsync_sync_emit_listing_warnings (r);
 
   if (!_mailsync_sync_load_copy_ignore (r, error))
     return FALSE;
