@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 
 import mailsync_tap
 
@@ -202,6 +203,130 @@ def scenario_untrusted_status(server, root):
           and ("in-1", "FS") in local.get("INBOX", []), (p.summary(), local.get("INBOX")))
 
 
+def select_then_fetch_in_one_burst(p, mailbox):
+    """Whether the run wrote a UID FETCH ... CHANGEDSINCE right behind the
+    SELECT of @mailbox, before the SELECT's tagged answer came back (issue
+    13: one round trip for a changed folder's SELECT and listing)."""
+    lines = [l for l in (p.stdout + p.stderr).splitlines() if "-DEBUG: " in l]
+    for i, l in enumerate(lines):
+        m = re.search(r" C: (\S+) SELECT \"?%s\"?( |$)" % re.escape(mailbox), l)
+        if not m:
+            continue
+        for later in lines[i + 1:]:
+            if re.search(r" S: %s (OK|NO|BAD)" % re.escape(m.group(1)), later):
+                break
+            if re.search(r" C: \S+ UID FETCH .*\(CHANGEDSINCE ", later):
+                return True
+    return False
+
+
+def new_uidvalidity(server, user, pw, folder, deadline=60):
+    """Deletes and recreates @folder until its UIDVALIDITY differs from
+    before (Dovecot's is a timestamp: a recreation within the same second
+    may keep it); returns (old, new)."""
+    conn = server.imap(user, pw)
+    old = status_uidvalidity(conn, folder)
+    new, until = old, time.monotonic() + deadline
+    while new == old and time.monotonic() < until:
+        conn.delete(folder)
+        conn.create(folder)
+        new = status_uidvalidity(conn, folder)
+        if new == old:
+            time.sleep(0.2)
+    conn.logout()
+    return old, new
+
+
+def status_uidvalidity(conn, folder):
+    typ, data = conn.status(folder, "(UIDVALIDITY)")
+    m = re.search(rb"UIDVALIDITY (\d+)", data[0] or b"") if typ == "OK" else None
+    return int(m.group(1)) if m else None
+
+
+def scenario_pipelined(server, root):
+    """The changed folder's listing goes out with its SELECT, before the
+    SELECT's answer; when that answer says the saved state does not go on
+    (another UIDVALIDITY, a HIGHESTMODSEQ below the saved one) the FETCH's
+    answer is dropped and the folder listed as before.  The run's LIST-STATUS
+    shows such a state beforehand, so the test hook
+    MAILSYNC_TEST_IMAP_PROBE_HINT=ignore makes the listing send the FETCH
+    anyway, as it would for a change between the LIST and the SELECT."""
+    user, pw, work = setup(server, root, "pipelined")
+    conn = server.imap(user, pw)
+    conn.uid("STORE", uid_of(conn, "INBOX", "in-0"), "+FLAGS", "(\\Flagged)")
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    remote, local = converged(server, user, pw, work)
+    check("pipelined: the changed folder's CHANGEDSINCE is sent behind its SELECT, before its answer",
+          p.returncode == 0 and select_then_fetch_in_one_burst(p, "INBOX"), p.summary())
+    check("pipelined: and the change arrives", remote == local and ("in-0", "F") in local.get("INBOX", []),
+          local.get("INBOX"))
+
+    hooks = mailsync_tap.TEST_HOOKS
+    blind = {"MAILSYNC_TEST_IMAP_PROBE_HINT": "ignore"}
+
+    # A state from the future (a restored server): the pipelined answer to
+    # CHANGEDSINCE is dropped, the folder listed in full.
+    db = status_db(work, "INBOX")
+    key = "mailsync.listing-state.remote"
+    v, validity, modseq = db.execute("SELECT value FROM mailsync_meta WHERE key = ?", (key,)).fetchone()[0].split()
+    db.execute("UPDATE mailsync_meta SET value = ? WHERE key = ?", ("1 %s %d" % (validity, int(modseq) + 1000), key))
+    db.commit()
+    db.close()
+    conn = server.imap(user, pw)
+    conn.uid("STORE", uid_of(conn, "INBOX", "in-9"), "+FLAGS", "(\\Answered)")
+    conn.logout()
+    if hooks:
+        p = run_sync(server, user, pw, work, extra=blind)
+        remote, local = converged(server, user, pw, work)
+        check("pipelined: a state from the future: CHANGEDSINCE went out with the SELECT",
+              select_then_fetch_in_one_burst(p, "INBOX"), p.summary())
+        check("pipelined: its answer is dropped, the folder listed in full, the change seen",
+              p.returncode == 0 and p.sent("UID FETCH 1:") and ("in-9", "R") in local.get("INBOX", [])
+              and remote == local and not any(c.startswith("messages-deleted") for c in p.changes),
+              (p.summary(), local.get("INBOX")))
+    else:
+        TAP.skip("pipelined: a state from the future: CHANGEDSINCE went out with the SELECT", mailsync_tap.NO_HOOKS)
+        TAP.skip("pipelined: its answer is dropped, the folder listed in full, the change seen", mailsync_tap.NO_HOOKS)
+        run_sync(server, user, pw, work)
+
+    # Work recreated on the server: same UIDs, other messages. The run
+    # fails the folder and changes nothing on either side, whether the
+    # LIST-STATUS told it beforehand or only the SELECT does.
+    before = sorted(os.listdir(os.path.join(work, "local", "Work", "cur")))
+    old, new = new_uidvalidity(server, user, pw, "Work")
+    if not check("pipelined: Work recreated with another UIDVALIDITY", old is not None and new != old, (old, new)):
+        return
+    conn = server.imap(user, pw)
+    append(conn, "Work", "other-1")
+    append(conn, "Work", "other-2")
+    conn.logout()
+    runs = [("probe hint", None)] + ([("pipelined", blind)] if hooks else [])
+    for label, extra in runs:
+        p = run_sync(server, user, pw, work, extra=extra)
+        check("pipelined: UIDVALIDITY changed (%s): the sync reports it" % label,
+              p.returncode != 0 and "UIDVALIDITY" in p.stderr + p.stdout, p.summary())
+        if extra is None:
+            check("pipelined: UIDVALIDITY changed (%s): no CHANGEDSINCE for Work" % label,
+                  not select_then_fetch_in_one_burst(p, "Work"), p.summary())
+        else:
+            check("pipelined: UIDVALIDITY changed (%s): CHANGEDSINCE went out with the SELECT, its answer dropped"
+                  % label, select_then_fetch_in_one_burst(p, "Work"), p.summary())
+        check("pipelined: UIDVALIDITY changed (%s): nothing copied or deleted locally" % label,
+              sorted(os.listdir(os.path.join(work, "local", "Work", "cur"))) == before
+              and not os.listdir(os.path.join(work, "local", "Work", "new")), before)
+        conn = server.imap(user, pw)
+        conn.select("Work")
+        typ, data = conn.search(None, "ALL")
+        conn.logout()
+        check("pipelined: UIDVALIDITY changed (%s): the server's new folder untouched" % label,
+              len(data[0].split()) == 2, data)
+    if not hooks:
+        for what in ("the sync reports it", "CHANGEDSINCE went out with the SELECT, its answer dropped",
+                     "nothing copied or deleted locally", "the server's new folder untouched"):
+            TAP.skip("pipelined: UIDVALIDITY changed (pipelined): " + what, mailsync_tap.NO_HOOKS)
+
+
 MAILSYNC_RC = """[general]
 accounts = fast
 metadata = {work}/meta
@@ -314,6 +439,7 @@ def main():
         server = Server(root)
         scenario_condstore(server, root)
         scenario_untrusted_status(server, root)
+        scenario_pipelined(server, root)
         scenario_policy(server, root)
         server.stop()
         server = None

@@ -24,8 +24,9 @@ DRIVER = os.path.join(os.environ.get("TEST_BUILDDIR", HERE), "sync-maildirs")
 
 # The library has its test hooks (configure --enable-test-hooks; set by
 # tests/Makefile.am): the crash points (MAILSYNC_CRASH_AT) and the knobs
-# MAILSYNC_TEST_FOLD_EVERY, MAILSYNC_TEST_THROTTLE_BASE_MS and
-# MAILSYNC_TEST_REIDLE_SECONDS, which a release build never reads. Checks
+# MAILSYNC_TEST_FOLD_EVERY, MAILSYNC_TEST_THROTTLE_BASE_MS,
+# MAILSYNC_TEST_REIDLE_SECONDS and MAILSYNC_TEST_IMAP_PROBE_HINT, which a
+# release build never reads. Checks
 # that set one run only then, and are TAP SKIPs with NO_HOOKS as the
 # reason otherwise.
 TEST_HOOKS = bool(os.environ.get("MAILSYNC_TEST_HOOKS"))

@@ -197,14 +197,14 @@ build_listing (MailsyncImapFolder *self, gboolean with_known)
   return out;
 }
 
-/* UID FETCH of the UIDs @first:@last ("@first:*" for @last 0) or of
- * @set (mailsync_imap_format_seqset's) when not NULL, items @items. */
-static gboolean
-fetch_into_listing (MailsyncImapFolder *self, guint32 first, guint32 last, const char *set, const char *items,
-                    const char *modifiers, GCancellable *cancellable, GError **error)
+/* The request of a UID FETCH of the UIDs @first:@last ("@first:*" for
+ * @last 0) or of @set (mailsync_imap_format_seqset's) when not NULL,
+ * items @items. */
+static MailsyncImapRequest *
+fetch_request (MailsyncImapFolder *self, guint32 first, guint32 last, const char *set, const char *items,
+               const char *modifiers, GError **error)
 {
   g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_folder_command (self, "UID FETCH");
-  g_autoptr(MailsyncImapResponse) ok = NULL;
 
   if (set != NULL)
     mailsync_imap_command_add_raw (cmd, set, NULL);
@@ -213,8 +213,58 @@ fetch_into_listing (MailsyncImapFolder *self, guint32 first, guint32 last, const
   mailsync_imap_command_add_raw (cmd, items, NULL);
   if (modifiers != NULL)
     mailsync_imap_command_add_raw (cmd, modifiers, NULL);
-  ok = _mailsync_imap_folder_run (self, cmd, cancellable, error);
+  return _mailsync_imap_folder_request (self, cmd, error);
+}
 
+/* Awaits every sent one of @followers (always all of them: their results
+ * point into the caller's array); FALSE with the first error, or with the
+ * listing's own failure. */
+static gboolean
+finish_followers (MailsyncImapFolder *self, MailsyncImapFollower *followers, guint n_followers, GError **error)
+{
+  GError *first = NULL;
+
+  for (guint i = 0; i < n_followers; i++)
+    {
+      g_autoptr(MailsyncImapResponse) ok = NULL;
+      g_autoptr(GError) local_error = NULL;
+
+      if (!followers[i].sent)
+        continue;
+      ok = _mailsync_imap_folder_follower_finish (self, &followers[i], &local_error);
+      if (ok == NULL && first == NULL)
+        first = g_steal_pointer (&local_error);
+    }
+  if (first == NULL && self->listing_error != NULL)
+    first = g_steal_pointer (&self->listing_error);
+  if (first != NULL)
+    {
+      g_propagate_error (error, first);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Forgets what a listing collected (a pipelined answer not to be used). */
+static void
+listing_reset (MailsyncImapFolder *self)
+{
+  g_hash_table_remove_all (self->listing);
+  g_array_set_size (self->vanished, 0);
+  g_clear_error (&self->listing_error);
+}
+
+/* One UID FETCH (fetch_request's) into the listing, waited for. */
+static gboolean
+fetch_into_listing (MailsyncImapFolder *self, guint32 first, guint32 last, const char *set, const char *items,
+                    const char *modifiers, GCancellable *cancellable, GError **error)
+{
+  MailsyncImapRequest *request = fetch_request (self, first, last, set, items, modifiers, error);
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+
+  if (request == NULL)
+    return FALSE;
+  ok = _mailsync_imap_folder_send (self, request, cancellable, error);
   if (ok != NULL && self->listing_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&self->listing_error));
@@ -227,24 +277,25 @@ fetch_into_listing (MailsyncImapFolder *self, guint32 first, guint32 last, const
 #define FULL_ITEMS "(UID FLAGS RFC822.SIZE INTERNALDATE)"
 
 /* The fast path: only what changed since the saved HIGHESTMODSEQ, with
- * full fields (new messages need them, changed ones are few). NULL with no
- * error when the result does not add up (the caller then lists in full). */
-static GPtrArray *
-list_changes (MailsyncImapFolder *self, guint64 since, GCancellable *cancellable, GError **error)
+ * full fields (new messages need them, changed ones are few): the request,
+ * sent behind the SELECT before its answer is known. */
+static MailsyncImapRequest *
+changes_request (MailsyncImapFolder *self, guint64 since, gboolean vanished, GError **error)
 {
-  g_autoptr(GPtrArray) result = NULL;
+  char modifiers[64];
 
-  /* Nothing changed at all: not even a FETCH. */
-  if (since != self->highestmodseq)
-    {
-      char modifiers[64];
+  g_snprintf (modifiers, sizeof modifiers, "(CHANGEDSINCE %" G_GUINT64_FORMAT "%s)", since,
+              vanished ? " VANISHED" : "");
+  return fetch_request (self, 1, 0, NULL, FULL_ITEMS, modifiers, error);
+}
 
-      g_snprintf (modifiers, sizeof modifiers, "(CHANGEDSINCE %" G_GUINT64_FORMAT "%s)", since,
-                  _mailsync_imap_folder_qresync_enabled (self) ? " VANISHED" : "");
-      if (!fetch_into_listing (self, 1, 0, NULL, FULL_ITEMS, modifiers, cancellable, error))
-        return NULL;
-    }
-  result = build_listing (self, TRUE);
+/* The fast path's listing, once its FETCH is answered: NULL (no error)
+ * when the result does not add up (the caller then lists in full). */
+static GPtrArray *
+changes_listing (MailsyncImapFolder *self)
+{
+  g_autoptr(GPtrArray) result = build_listing (self, TRUE);
+
   /* Without VANISHED an expunge shows only in the count; and the count is
    * the proof that the known set plus the changes is the whole mailbox. */
   if (result->len != self->exists)
@@ -334,39 +385,59 @@ list_window (MailsyncImapFolder *self, GCancellable *cancellable, GError **error
   return build_listing (self, FALSE);
 }
 
-/* The full listing. Messages the status knows need only FLAGS (as mbsync
- * does); the rest, and whatever the status lacks below its highest UID,
- * need size and date too. */
-static GPtrArray *
-list_everything (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+static guint32
+max_known_uid (MailsyncImapFolder *self)
 {
-  g_autoptr(GArray) missing = g_array_new (FALSE, FALSE, sizeof (guint32));
   guint32 max_known = 0;
   GHashTableIter iter;
-  gpointer key, value;
+  gpointer key;
 
-  g_hash_table_remove_all (self->listing);
-  g_array_set_size (self->vanished, 0);
   if (self->known != NULL)
     {
       g_hash_table_iter_init (&iter, self->known);
       while (g_hash_table_iter_next (&iter, &key, NULL))
         max_known = MAX (max_known, GPOINTER_TO_UINT (key));
     }
-  if (max_known == 0)
-    {
-      /* UID ranges, not sequence numbers, so that concurrent expunges
-       * cannot shift them. */
-      if (self->window_since > 0 || self->window_max_size > 0 || self->window_min_uid > 0)
-        return list_window (self, cancellable, error);
-      if (!fetch_into_listing (self, 1, 0, NULL, FULL_ITEMS, NULL, cancellable, error))
-        return NULL;
-      return build_listing (self, FALSE);
-    }
+  return max_known;
+}
 
-  if (!fetch_into_listing (self, 1, max_known, NULL, "(UID FLAGS)", NULL, cancellable, error)
-      || !fetch_into_listing (self, max_known + 1, 0, NULL, FULL_ITEMS, NULL, cancellable, error))
-    return NULL;
+static gboolean
+has_window (MailsyncImapFolder *self)
+{
+  return self->window_since > 0 || self->window_max_size > 0 || self->window_min_uid > 0;
+}
+
+/* The full listing's first commands (2 at most, into @followers), for a
+ * folder without a window. Messages the status knows need only FLAGS (as
+ * mbsync does); the rest need size and date too. UID ranges, not
+ * sequence numbers, so that concurrent expunges cannot shift them. */
+static gboolean
+everything_requests (MailsyncImapFolder *self, guint32 max_known, MailsyncImapFollower *followers, GError **error)
+{
+  if (max_known == 0)
+    return (followers[0].request = fetch_request (self, 1, 0, NULL, FULL_ITEMS, NULL, error)) != NULL;
+  return (followers[0].request = fetch_request (self, 1, max_known, NULL, "(UID FLAGS)", NULL, error)) != NULL &&
+         (followers[1].request = fetch_request (self, max_known + 1, 0, NULL, FULL_ITEMS, NULL, error)) != NULL;
+}
+
+static void
+free_unsent (MailsyncImapFollower *followers, guint n_followers)
+{
+  for (guint i = 0; i < n_followers; i++)
+    g_clear_pointer (&followers[i].request, mailsync_imap_request_free);
+}
+
+/* The full listing once everything_requests' commands are answered: what
+ * the status lacks below its highest UID is asked in full. */
+static GPtrArray *
+everything_listing (MailsyncImapFolder *self, guint32 max_known, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GArray) missing = g_array_new (FALSE, FALSE, sizeof (guint32));
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (max_known == 0)
+    return build_listing (self, FALSE);
   g_hash_table_iter_init (&iter, self->listing);
   while (g_hash_table_iter_next (&iter, &key, &value))
     if (!((Listed *) value)->complete && !g_hash_table_contains (self->known, key))
@@ -386,19 +457,121 @@ list_everything (MailsyncImapFolder *self, GCancellable *cancellable, GError **e
   return build_listing (self, FALSE);
 }
 
+/* The full listing on the selected folder (its commands in one burst). */
+static GPtrArray *
+list_everything (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+{
+  MailsyncImapFollower followers[2] = { { NULL, NULL, FALSE }, { NULL, NULL, FALSE } };
+  guint32 max_known = max_known_uid (self);
+  GError *select_error = NULL;
+
+  listing_reset (self);
+  if (max_known == 0 && has_window (self))
+    return list_window (self, cancellable, error);
+  if (!everything_requests (self, max_known, followers, error))
+    {
+      free_unsent (followers, G_N_ELEMENTS (followers));
+      return NULL;
+    }
+  /* selected already: this only sends them */
+  if (!_mailsync_imap_folder_select_with (self, followers, G_N_ELEMENTS (followers), cancellable, &select_error))
+    {
+      finish_followers (self, followers, G_N_ELEMENTS (followers), NULL);
+      g_propagate_error (error, select_error);
+      return NULL;
+    }
+  if (!finish_followers (self, followers, G_N_ELEMENTS (followers), error))
+    return NULL;
+  return everything_listing (self, max_known, cancellable, error);
+}
+
+/* What list_messages sends behind the SELECT, before it knows what the
+ * SELECT says (issue 13: one round trip per changed folder instead of
+ * two). */
+typedef enum
+{
+  AHEAD_NONE,             /* a window: SEARCH first, after the SELECT */
+  AHEAD_CHANGES,          /* the fast path from the saved state */
+  AHEAD_EVERYTHING        /* the full listing */
+} Ahead;
+
+/* MAILSYNC_TEST_IMAP_PROBE_HINT=ignore (a test hook): the listing does
+ * not use the probe's state to choose what to send behind the SELECT, so
+ * that the tests see the pipelined FETCH's answer dropped when the SELECT
+ * shows another UIDVALIDITY or a lower HIGHESTMODSEQ. */
+static gboolean
+probe_hint_ignored (void)
+{
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  return g_strcmp0 (g_getenv ("MAILSYNC_TEST_IMAP_PROBE_HINT"), "ignore") == 0;
+#else
+  return FALSE;
+#endif
+}
+
 static GPtrArray *
 list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
 {
+  MailsyncImapConnection *connection = _mailsync_imap_folder_connection_of (self);
+  MailsyncImapFollower followers[2] = { { NULL, NULL, FALSE }, { NULL, NULL, FALSE } };
   guint32 saved_validity = 0;
   guint64 saved_modseq = 0;
+  guint32 max_known = max_known_uid (self);
   GPtrArray *result = NULL;
   GError *local_error = NULL;
+  gboolean selected;
+  Ahead ahead = AHEAD_NONE;
+
+  /* Guessed from the caller's saved state and the capabilities: the
+   * SELECT may still show another UIDVALIDITY, or a HIGHESTMODSEQ below
+   * the saved one (a restored server); the answer is then dropped and the
+   * folder listed again after the SELECT, as before (listing_reset). */
+  if (probe_hint_ignored ())
+    {
+      self->probed_uidvalidity = 0;
+      self->probed_modseq = 0;
+    }
+  if (self->known != NULL && parse_state (self->known_state, &saved_validity, &saved_modseq)
+      && mailsync_imap_connection_has_capability (connection, "CONDSTORE")
+      /* this run's probe already shows the state as not continued */
+      && (self->probed_uidvalidity == 0
+          || (self->probed_uidvalidity == saved_validity && self->probed_modseq >= saved_modseq)))
+    {
+      gboolean vanished = _mailsync_imap_folder_qresync_enabled (self) ||
+                          (mailsync_imap_connection_has_capability (connection, "QRESYNC") &&
+                           mailsync_imap_connection_has_capability (connection, "ENABLE"));
+
+      ahead = AHEAD_CHANGES;
+      /* Unless this run's probe saw the folder as the state left it (only
+       * local changes): no FETCH then, not even an empty one. */
+      if (self->probed_uidvalidity != saved_validity || self->probed_modseq != saved_modseq)
+        {
+          followers[0].request = changes_request (self, saved_modseq, vanished, error);
+          if (followers[0].request == NULL)
+            return NULL;
+        }
+    }
+  else if (!has_window (self) || max_known > 0)
+    {
+      ahead = AHEAD_EVERYTHING;
+      if (!everything_requests (self, max_known, followers, error))
+        {
+          free_unsent (followers, G_N_ELEMENTS (followers));
+          return NULL;
+        }
+    }
 
   /* Always a fresh SELECT: it is what tells a changed UIDVALIDITY. */
   _mailsync_imap_repository_set_selected (_mailsync_imap_folder_repo_of (self), NULL);
   self->listed_uidvalidity = 0;
-  if (!_mailsync_imap_folder_ensure_selected (self, cancellable, error))
-    return NULL;
+  selected = _mailsync_imap_folder_select_with (self, followers, G_N_ELEMENTS (followers), cancellable,
+                                                &local_error);
+  if (!selected)
+    {
+      finish_followers (self, followers, G_N_ELEMENTS (followers), NULL);
+      g_propagate_error (error, local_error);
+      return NULL;
+    }
   self->listed_uidvalidity = self->uidvalidity;
   g_clear_pointer (&self->sync_state, g_free);
   if (self->highestmodseq > 0)
@@ -409,21 +582,51 @@ list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **err
                                            self->highestmodseq, self->uidnext, self->exists);
   self->fast_listing = FALSE;
   if (self->exists == 0)
-    return g_ptr_array_new_with_free_func (g_object_unref);
-
-  /* Only from a state of the same mailbox incarnation, and never
-   * backwards (a restored server). */
-  if (self->known != NULL && self->highestmodseq > 0
-      && parse_state (self->known_state, &saved_validity, &saved_modseq)
-      && saved_validity == self->uidvalidity && saved_modseq <= self->highestmodseq)
     {
-      result = list_changes (self, saved_modseq, cancellable, &local_error);
-      if (local_error != NULL)
+      /* whatever the pipelined FETCH said (a server may refuse 1:* on an
+       * empty mailbox) */
+      finish_followers (self, followers, G_N_ELEMENTS (followers), NULL);
+      listing_reset (self);
+      return g_ptr_array_new_with_free_func (g_object_unref);
+    }
+
+  switch (ahead)
+    {
+    case AHEAD_CHANGES:
+      /* Only from a state of the same mailbox incarnation, and never
+       * backwards (a restored server). */
+      if (self->highestmodseq > 0 && saved_validity == self->uidvalidity && saved_modseq <= self->highestmodseq)
         {
-          g_propagate_error (error, local_error);
-          return NULL;
+          gboolean sent = followers[0].sent;
+
+          if (!finish_followers (self, followers, G_N_ELEMENTS (followers), error))
+            return NULL;
+          /* not sent ahead, and changed since the probe after all */
+          if (!sent && saved_modseq != self->highestmodseq)
+            {
+              g_autofree char *modifiers = g_strdup_printf ("(CHANGEDSINCE %" G_GUINT64_FORMAT "%s)", saved_modseq,
+                                                            _mailsync_imap_folder_qresync_enabled (self) ? " VANISHED"
+                                                                                                         : "");
+
+              if (!fetch_into_listing (self, 1, 0, NULL, FULL_ITEMS, modifiers, cancellable, error))
+                return NULL;
+            }
+          result = changes_listing (self);
+          self->fast_listing = result != NULL;
         }
-      self->fast_listing = result != NULL;
+      else
+        {
+          g_debug ("%s: the SELECT does not continue the saved state: the changes fetched with it are dropped",
+                   mailsync_folder_get_name (MAILSYNC_FOLDER (self)));
+          finish_followers (self, followers, G_N_ELEMENTS (followers), NULL);
+        }
+      break;
+    case AHEAD_EVERYTHING:
+      if (!finish_followers (self, followers, G_N_ELEMENTS (followers), error))
+        return NULL;
+      return everything_listing (self, max_known, cancellable, error);
+    case AHEAD_NONE:
+      break;
     }
   if (result == NULL)
     result = list_everything (self, cancellable, error);
@@ -452,6 +655,8 @@ list_messages_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
   /* The known state is good for one listing: the caller's status moves on. */
   g_clear_pointer (&self->known, g_hash_table_unref);
   g_clear_pointer (&self->known_state, g_free);
+  self->probed_uidvalidity = 0;
+  self->probed_modseq = 0;
   if (listing == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
@@ -500,6 +705,25 @@ probe_untagged (MailsyncImapResponse *response, gpointer user_data)
   data->seen = TRUE;
 }
 
+/* Keeps UIDVALIDITY and HIGHESTMODSEQ of a probe's @stamp for the
+ * listing that may follow (list_messages). */
+static void
+note_probed (MailsyncImapFolder *self, const char *stamp)
+{
+  g_auto(GStrv) parts = stamp != NULL ? g_strsplit (stamp, " ", -1) : NULL;
+  guint64 validity = 0, modseq = 0;
+
+  self->probed_uidvalidity = 0;
+  self->probed_modseq = 0;
+  if (parts != NULL && g_strv_length (parts) == 4
+      && g_ascii_string_to_unsigned (parts[0], 10, 1, G_MAXUINT32, &validity, NULL)
+      && g_ascii_string_to_unsigned (parts[1], 10, 1, G_MAXUINT64, &modseq, NULL))
+    {
+      self->probed_uidvalidity = (guint32) validity;
+      self->probed_modseq = modseq;
+    }
+}
+
 /* One STATUS, no SELECT: the folder's state in the listing stamp's form.
  * Without CONDSTORE a flag change shows in none of STATUS's counters, so
  * there is no stamp then (NULL, no error) and the folder is never taken
@@ -514,6 +738,7 @@ probe_state_job (GTask *task, gpointer source, gpointer task_data, GCancellable 
   g_autoptr(MailsyncImapCommand) cmd = NULL;
   MailsyncImapRequest *request;
   ProbeData data = { { 0 }, FALSE };
+  char *stamp;
   const guint need = MAILSYNC_IMAP_STATUS_ITEM_UIDVALIDITY | MAILSYNC_IMAP_STATUS_ITEM_UIDNEXT |
                      MAILSYNC_IMAP_STATUS_ITEM_MESSAGES | MAILSYNC_IMAP_STATUS_ITEM_HIGHESTMODSEQ;
 
@@ -535,6 +760,7 @@ probe_state_job (GTask *task, gpointer source, gpointer task_data, GCancellable 
    * one round trip less per folder). */
   if (self->list_status != NULL)
     {
+      note_probed (self, self->list_status);
       g_task_return_pointer (task, g_steal_pointer (&self->list_status), g_free);
       return;
     }
@@ -558,11 +784,10 @@ probe_state_job (GTask *task, gpointer source, gpointer task_data, GCancellable 
       g_task_return_pointer (task, NULL, NULL);
       return;
     }
-  g_task_return_pointer (task,
-                         g_strdup_printf ("%u %" G_GUINT64_FORMAT " %u %u", data.status.uidvalidity,
-                                          data.status.highestmodseq, data.status.uidnext,
-                                          data.status.messages),
-                         g_free);
+  stamp = g_strdup_printf ("%u %" G_GUINT64_FORMAT " %u %u", data.status.uidvalidity, data.status.highestmodseq,
+                           data.status.uidnext, data.status.messages);
+  note_probed (self, stamp);
+  g_task_return_pointer (task, stamp, g_free);
 }
 
 void

@@ -60,6 +60,11 @@ struct _MailsyncImapFolder
    * folder object (one per run: each run lists its folders anew), which
    * then sends no STATUS of its own. NULL when LIST gave none. */
   char *list_status;
+  /* UIDVALIDITY and HIGHESTMODSEQ of the last probe's stamp (0 for none):
+   * a listing whose saved state they equal expects no change and sends
+   * its CHANGEDSINCE only if the SELECT shows one (no empty FETCH). */
+  guint32 probed_uidvalidity;
+  guint64 probed_modseq;
 
   /* maxage/maxsize asked by the caller: a full listing SEARCHes first. */
   gint64 window_since;     /* unix time, 0 for none */
@@ -161,6 +166,28 @@ void _mailsync_imap_folder_append_class_init  (MailsyncFolderClass *folder_class
 void _mailsync_imap_folder_store_class_init   (MailsyncFolderClass *folder_class);
 void _mailsync_imap_folder_expunge_class_init (MailsyncFolderClass *folder_class);
 void _mailsync_imap_folder_idle_class_init    (MailsyncFolderClass *folder_class);
+
+/* A request sent in one burst right behind a SELECT (issue 13). */
+typedef struct
+{
+  MailsyncImapRequest *request;   /* taken by _mailsync_imap_folder_select_with */
+  GAsyncResult *result;           /* its answer, once there */
+  gboolean sent;                  /* to be awaited with _follower_finish */
+} MailsyncImapFollower;
+
+/* A fresh SELECT (the caller cleared the selection) or the selected
+ * folder, with @followers sent behind it in the same burst, or freed when
+ * the SELECT could not be sent. Whatever the result, the caller then
+ * calls _mailsync_imap_folder_follower_finish on each follower (an
+ * unsent one fails): its answer must be awaited before it goes away. */
+gboolean              _mailsync_imap_folder_select_with      (MailsyncImapFolder    *self,
+                                                              MailsyncImapFollower  *followers,
+                                                              guint                  n_followers,
+                                                              GCancellable          *cancellable,
+                                                              GError               **error);
+MailsyncImapResponse *_mailsync_imap_folder_follower_finish  (MailsyncImapFolder    *self,
+                                                              MailsyncImapFollower  *follower,
+                                                              GError               **error);
 
 /* ensure_selected without the listing's UIDVALIDITY check: for what
  * uses no UID of a listing (IDLE waits for any change). */

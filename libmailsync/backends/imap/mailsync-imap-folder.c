@@ -263,8 +263,51 @@ select_verb (MailsyncImapFolder *self)
  * of the listing the caller works from: under another one its UIDs name
  * other messages, so nothing is done with them (the next run's listing
  * sees the change and the runner refuses the folder as usual). */
+/* @followers (may be NULL) go out in the same burst, right behind the
+ * SELECT (issue 13: the listing's UID FETCH costs no round trip of its
+ * own); each one is sent (its result to be awaited by the caller with
+ * _mailsync_imap_folder_follower_finish) or freed here. */
+static void
+send_followers (MailsyncImapFolder *self, MailsyncImapFollower *followers, guint n_followers, gboolean send,
+                GCancellable *cancellable)
+{
+  MailsyncImapConnection *connection = _mailsync_imap_folder_connection_of (self);
+
+  for (guint i = 0; i < n_followers; i++)
+    {
+      MailsyncImapRequest *request = g_steal_pointer (&followers[i].request);
+
+      if (request == NULL)
+        continue;
+      if (!send)
+        {
+          mailsync_imap_request_free (request);
+          continue;
+        }
+      followers[i].sent = TRUE;
+      mailsync_imap_connection_send_async (connection, request, cancellable, _mailsync_store_result,
+                                           &followers[i].result);
+    }
+}
+
+MailsyncImapResponse *
+_mailsync_imap_folder_follower_finish (MailsyncImapFolder *self, MailsyncImapFollower *follower, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  if (!follower->sent)
+    {
+      g_set_error_literal (error, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED, "Command not sent: the SELECT failed");
+      return NULL;
+    }
+  follower->sent = FALSE;
+  result = _mailsync_await (&follower->result);
+  return mailsync_imap_connection_send_finish (_mailsync_imap_folder_connection_of (self), result, error);
+}
+
 static gboolean
-ensure_selected (MailsyncImapFolder *self, gboolean as_listed, GCancellable *cancellable, GError **error)
+ensure_selected_with (MailsyncImapFolder *self, gboolean as_listed, MailsyncImapFollower *followers,
+                      guint n_followers, GCancellable *cancellable, GError **error)
 {
   MailsyncImapConnection *connection = _mailsync_imap_folder_connection_of (self);
   g_autoptr(MailsyncImapCommand) cmd = NULL;
@@ -277,10 +320,16 @@ ensure_selected (MailsyncImapFolder *self, gboolean as_listed, GCancellable *can
   gboolean condstore;
 
   if (_mailsync_imap_repository_get_selected (_mailsync_imap_folder_repo_of (self)) == self)
-    return TRUE;
+    {
+      send_followers (self, followers, n_followers, TRUE, cancellable);
+      return TRUE;
+    }
   enable = qresync_request (self, error);
   if (enable == NULL && error != NULL && *error != NULL)
-    return FALSE;
+    {
+      send_followers (self, followers, n_followers, FALSE, cancellable);
+      return FALSE;
+    }
   condstore = mailsync_imap_connection_has_capability (connection, "CONDSTORE");
   cmd = _mailsync_imap_folder_command (self, select_verb (self));
   mailsync_imap_command_add_wire_mailbox (cmd, self->wire_name, NULL);
@@ -292,6 +341,7 @@ ensure_selected (MailsyncImapFolder *self, gboolean as_listed, GCancellable *can
     {
       if (enable != NULL)
         mailsync_imap_request_free (enable);
+      send_followers (self, followers, n_followers, FALSE, cancellable);
       return FALSE;
     }
   self->uidvalidity = 0;
@@ -302,6 +352,7 @@ ensure_selected (MailsyncImapFolder *self, gboolean as_listed, GCancellable *can
   if (enable != NULL)
     mailsync_imap_connection_send_async (connection, enable, cancellable, _mailsync_store_result, &enable_result);
   mailsync_imap_connection_send_async (connection, select, cancellable, _mailsync_store_result, &select_result);
+  send_followers (self, followers, n_followers, TRUE, cancellable);
   if (enable != NULL)
     {
       enabled = mailsync_imap_connection_send_finish (connection, _mailsync_await (&enable_result), &enable_error);
@@ -337,13 +388,20 @@ ensure_selected (MailsyncImapFolder *self, gboolean as_listed, GCancellable *can
 gboolean
 _mailsync_imap_folder_ensure_selected (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
 {
-  return ensure_selected (self, TRUE, cancellable, error);
+  return ensure_selected_with (self, TRUE, NULL, 0, cancellable, error);
+}
+
+gboolean
+_mailsync_imap_folder_select_with (MailsyncImapFolder *self, MailsyncImapFollower *followers, guint n_followers,
+                                   GCancellable *cancellable, GError **error)
+{
+  return ensure_selected_with (self, TRUE, followers, n_followers, cancellable, error);
 }
 
 gboolean
 _mailsync_imap_folder_select_any_validity (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
 {
-  return ensure_selected (self, FALSE, cancellable, error);
+  return ensure_selected_with (self, FALSE, NULL, 0, cancellable, error);
 }
 
 gboolean
