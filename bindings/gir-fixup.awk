@@ -2,11 +2,12 @@
 # (libmailsync/Makefile.am runs it).  Two things the scanner cannot write,
 # and nothing else:
 #
-# 1. Three virtual methods (and the class structure fields that hold
+# 1. Four virtual methods (and the class structure fields that hold
 #    them) take the ownership transfer "full" where their invokers say
 #    "container":
 #
 #      Folder.list_messages_finish      return value  (GPtrArray of MessageInfo)
+#      Folder.fetch_message_ids_finish  return value  (GHashTable of strings)
 #      Repository.list_folders_finish   return value  (GPtrArray of Folder)
 #      StatusStore.load                 records, meta (GPtrArray, GHashTable)
 #
@@ -53,6 +54,8 @@ BEGIN {
   # that holds it.
   want["Folder/list_messages_finish/return"] = 1
   want["FolderClass/list_messages_finish/return"] = 1
+  want["Folder/fetch_message_ids_finish/return"] = 1
+  want["FolderClass/fetch_message_ids_finish/return"] = 1
   want["Repository/list_folders_finish/return"] = 1
   want["RepositoryClass/list_folders_finish/return"] = 1
   want["StatusStore/load/records"] = 1

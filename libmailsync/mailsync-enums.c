@@ -57,6 +57,19 @@ G_DEFINE_ENUM_TYPE (MailsyncFolderRole, mailsync_folder_role,
   G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_ROLE_ALL, "all"),
   G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_ROLE_FLAGGED, "flagged"))
 
+G_DEFINE_FLAGS_TYPE (MailsyncFolderCapabilities, mailsync_folder_capabilities,
+  G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_CAPABILITY_NONE, "none"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_CAPABILITY_KEYWORDS, "keywords"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_CAPABILITY_LABELS, "labels"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_CAPABILITY_MESSAGE_IDS, "message-ids"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_CAPABILITY_MOVE_MESSAGE, "move-message"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_FOLDER_CAPABILITY_CHANGE_STAMP, "change-stamp"))
+
+G_DEFINE_ENUM_TYPE (MailsyncLabelOperation, mailsync_label_operation,
+  G_DEFINE_ENUM_VALUE (MAILSYNC_LABEL_OPERATION_SET, "set"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_LABEL_OPERATION_ADD, "add"),
+  G_DEFINE_ENUM_VALUE (MAILSYNC_LABEL_OPERATION_REMOVE, "remove"))
+
 /* Ordered by ASCII: offlineimap writes flag letters sorted, and the status
  * store compares strings, so the order must be stable. */
 static const struct

@@ -215,6 +215,86 @@ typedef enum
 MAILSYNC_AVAILABLE_IN_ALL
 GType mailsync_folder_role_get_type (void) G_GNUC_CONST;
 
+/**
+ * MailsyncFolderCapabilities:
+ * @MAILSYNC_FOLDER_CAPABILITY_NONE: none of these
+ * @MAILSYNC_FOLDER_CAPABILITY_KEYWORDS: the folder stores keywords
+ *   (mailsync_folder_set_keywords_async()); the sync engine syncs them
+ *   when both sides of a folder pair can
+ * @MAILSYNC_FOLDER_CAPABILITY_LABELS: the folder has Gmail-style labels
+ *   (mailsync_folder_fetch_labels_async(),
+ *   mailsync_folder_store_labels_async()): synclabels. An IMAP folder has
+ *   it whatever the server; one without Gmail's X-GM-EXT-1 refuses the
+ *   commands
+ * @MAILSYNC_FOLDER_CAPABILITY_MESSAGE_IDS: the folder gives the Message-ID
+ *   of a set of messages in one round trip
+ *   (mailsync_folder_fetch_message_ids_async()): a remote side of move
+ *   detection
+ * @MAILSYNC_FOLDER_CAPABILITY_MOVE_MESSAGE: a message can be moved to
+ *   another folder of the same class under a UID the caller gives, at
+ *   once (mailsync_folder_move_message()): a local side of move detection
+ * @MAILSYNC_FOLDER_CAPABILITY_CHANGE_STAMP: the folder can say whether it
+ *   changed since its last listing in one round trip
+ *   (mailsync_folder_probe_stamp_async(),
+ *   mailsync_folder_dup_listing_stamp()): a remote side of the
+ *   unchanged-folder skip
+ *
+ * What a folder can do beyond the operations every folder has, as
+ * mailsync_folder_get_capabilities() gives it.
+ *
+ * Since: 0.1
+ */
+typedef enum /*< flags >*/
+{
+  MAILSYNC_FOLDER_CAPABILITY_NONE         = 0,
+  MAILSYNC_FOLDER_CAPABILITY_KEYWORDS     = 1 << 0,
+  MAILSYNC_FOLDER_CAPABILITY_LABELS       = 1 << 1,
+  MAILSYNC_FOLDER_CAPABILITY_MESSAGE_IDS  = 1 << 2,
+  MAILSYNC_FOLDER_CAPABILITY_MOVE_MESSAGE = 1 << 3,
+  MAILSYNC_FOLDER_CAPABILITY_CHANGE_STAMP = 1 << 4,
+} MailsyncFolderCapabilities;
+
+/**
+ * MAILSYNC_TYPE_FOLDER_CAPABILITIES:
+ *
+ * The #GType of #MailsyncFolderCapabilities, for #GValue and property
+ * specifications.
+ *
+ * Since: 0.1
+ */
+#define MAILSYNC_TYPE_FOLDER_CAPABILITIES (mailsync_folder_capabilities_get_type ())
+MAILSYNC_AVAILABLE_IN_ALL
+GType mailsync_folder_capabilities_get_type (void) G_GNUC_CONST;
+
+/**
+ * MailsyncLabelOperation:
+ * @MAILSYNC_LABEL_OPERATION_SET: the labels given become the messages' labels
+ * @MAILSYNC_LABEL_OPERATION_ADD: the labels given are added
+ * @MAILSYNC_LABEL_OPERATION_REMOVE: the labels given are removed
+ *
+ * What mailsync_folder_store_labels_async() does with its labels.
+ *
+ * Since: 0.1
+ */
+typedef enum
+{
+  MAILSYNC_LABEL_OPERATION_SET,
+  MAILSYNC_LABEL_OPERATION_ADD,
+  MAILSYNC_LABEL_OPERATION_REMOVE,
+} MailsyncLabelOperation;
+
+/**
+ * MAILSYNC_TYPE_LABEL_OPERATION:
+ *
+ * The #GType of #MailsyncLabelOperation, for #GValue and property
+ * specifications.
+ *
+ * Since: 0.1
+ */
+#define MAILSYNC_TYPE_LABEL_OPERATION (mailsync_label_operation_get_type ())
+MAILSYNC_AVAILABLE_IN_ALL
+GType mailsync_label_operation_get_type (void) G_GNUC_CONST;
+
 MAILSYNC_AVAILABLE_IN_ALL
 char          *mailsync_flags_to_maildir (MailsyncFlags flags);
 MAILSYNC_AVAILABLE_IN_ALL

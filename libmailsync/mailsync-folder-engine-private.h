@@ -1,21 +1,23 @@
-/* What the sync engine asks of a folder beyond the public contract of
- * mailsync-folder.h, said by what it needs, not by which backend has it
- * (issue 14 item 3): keywords, move pairing, Gmail labels, a folder's
- * files, the stamps of the unchanged-folder record. A backend of the library registers a
- * table of these from its class_init with
- * _mailsync_folder_class_set_engine(); libmailsync/sync/ calls only the
- * _mailsync_folder_* wrappers below, which answer for a folder without
- * the member (another backend, a Python one, the test backend): "not
- * supported", FALSE or NULL, so the engine skips that step as it did for
- * a backend it did not know.
+/* What the sync engine asks of a folder that stays private plumbing
+ * (issue 14 item 3): what is about offlineimap's status format or one
+ * backend's files rather than about messages. The message-level
+ * capabilities (keywords, Gmail labels, Message-IDs, the local move, the
+ * remote change stamps) are public virtual methods of MailsyncFolderClass
+ * (mailsync-folder.h, mailsync-folder-capabilities.c), which a backend
+ * outside the library implements too. What stays here: the Maildir
+ * keyword letters the status keeps and whether the status keeps keywords
+ * in its labels column (offlineimap's status format), a folder's
+ * directory and fsync (a Maildir's files, rewritten for synclabels), a
+ * local folder's directory stamp and its scan by file names (the stat()
+ * of a Maildir's new/ and cur/), the start date of a local IMAP side, and
+ * the repository's folder-name encoding (IMAP's modified UTF-7): doc/
+ * design.md, "What the engine asks of a folder beyond the contract".
  *
- * Not public vfuncs (yet): each would need its ownership settled for the
- * bindings (gir-fixup.awk, the ownership test's Python implementation),
- * and what a client's keyword API should look like (how a folder says
- * what it could not store) is better settled with a client using it; a
- * member can move into the class structure's padding later without an
- * ABI break (doc/design.md, "What the engine asks of a folder"). Not
- * installed. */
+ * A backend of the library registers a table of these from its
+ * class_init with _mailsync_folder_class_set_engine(); libmailsync/sync/
+ * calls the _mailsync_folder_* wrappers below, which answer for a folder
+ * without the member (another backend, a Python one, the test backend):
+ * FALSE or NULL, so the engine skips that step. Not installed. */
 #pragma once
 
 #include "mailsync-folder.h"
@@ -42,20 +44,7 @@ typedef void (*_MailsyncFolderNameFunc) (guint32 uid, const char *letters, gpoin
 
 typedef struct
 {
-  /* ---- keywords (issue 10 item 3) ---- */
-  /* Adds and removes keywords (space-separated) on @uids; finish gives the
-   * added keywords the folder could not store (NULL or empty: all were).
-   * A folder without set_keywords_async takes no part in keyword sync. */
-  void     (*set_keywords_async)    (MailsyncFolder *self, const guint32 *uids, guint n_uids,
-                                     const char *add, const char *remove, GCancellable *cancellable,
-                                     GAsyncReadyCallback callback, gpointer user_data);
-  gboolean (*set_keywords_finish)   (MailsyncFolder *self, GAsyncResult *result, GStrv *not_stored,
-                                     GError **error);
-  /* Whether set_keywords works on this folder (NULL: it does). A folder
-   * that hands its messages to another (the mapped one) asks that one. */
-  gboolean (*has_keywords)          (MailsyncFolder *self);
-  /* Whether the folder can store @keyword (NULL: every keyword). */
-  gboolean (*can_store_keyword)     (MailsyncFolder *self, const char *keyword);
+  /* ---- keywords in the status ---- */
   /* A folder whose file names carry keywords as letters (Maildir): the
    * status keeps its keywords as those letters. @letters' keywords,
    * space-separated, and the letters of @keywords (known ones only, no
@@ -66,32 +55,6 @@ typedef struct
    * column (an IMAP<->IMAP account's local folder: NULL means no). */
   gboolean (*keywords_in_labels)    (MailsyncFolder *self);
 
-  /* ---- moves (the engine pairs a message that left one folder with one
-   * that arrived in another, and renames the local copy) ---- */
-  /* uid -> the raw Message-ID header lines ("Message-ID: <...>\r\n\r\n",
-   * or "\r\n" without one) of @uids, in one round trip. */
-  void        (*fetch_message_ids_async)  (MailsyncFolder *self, const guint32 *uids, guint n_uids,
-                                           GCancellable *cancellable, GAsyncReadyCallback callback,
-                                           gpointer user_data);
-  GHashTable *(*fetch_message_ids_finish) (MailsyncFolder *self, GAsyncResult *result, GError **error);
-  /* Moves message @uid of @self into @dest (a folder of the same class)
-   * under @new_uid, keeping its flags, as one local rename: no I/O to
-   * wait for, so it runs on the caller's thread. */
-  gboolean    (*move_message)             (MailsyncFolder *self, guint32 uid, MailsyncFolder *dest,
-                                           guint32 new_uid, GError **error);
-
-  /* ---- labels (synclabels: Gmail's X-GM-LABELS) ---- */
-  /* uid -> labels (char **, as the server sent them) of every message */
-  void        (*fetch_labels_async)  (MailsyncFolder *self, GCancellable *cancellable,
-                                      GAsyncReadyCallback callback, gpointer user_data);
-  GHashTable *(*fetch_labels_finish) (MailsyncFolder *self, GAsyncResult *result, GError **error);
-  /* Adds (@sign '+') or removes ('-') @labels on @uids, or (@sign 0) makes
-   * them the messages' labels. */
-  void        (*store_labels_async)  (MailsyncFolder *self, const guint32 *uids, guint n_uids, char sign,
-                                      const char * const *labels, GCancellable *cancellable,
-                                      GAsyncReadyCallback callback, gpointer user_data);
-  gboolean    (*store_labels_finish) (MailsyncFolder *self, GAsyncResult *result, GError **error);
-
   /* ---- a folder kept as one file per message on this machine ---- */
   /* Its directory (a Maildir: cur/, new/ and tmp/ under it, and a
    * message's key is its file's path relative to it), or NULL for a
@@ -101,16 +64,8 @@ typedef struct
   /* Whether files and directories written there are fsynced (NULL: yes). */
   gboolean    (*get_fsync)           (MailsyncFolder *self);
 
-  /* ---- the unchanged-folder record (issue 13 item 1) ---- */
-  /* A remote folder's state now, in one round trip, as an opaque line
-   * that differs whenever a message was added, removed or changed (IMAP:
-   * UIDVALIDITY HIGHESTMODSEQ UIDNEXT MESSAGES of one STATUS); NULL
-   * without an error when the store cannot say (no CONDSTORE). */
-  void  (*probe_stamp_async)  (MailsyncFolder *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                               gpointer user_data);
-  char *(*probe_stamp_finish) (MailsyncFolder *self, GAsyncResult *result, GError **error);
-  /* The same line as of the last listing, or NULL. */
-  char *(*dup_listing_stamp)  (MailsyncFolder *self);
+  /* ---- the unchanged-folder record (issue 13 item 1): the local side;
+   * the remote's is the public change stamp ---- */
   /* A local folder's stamp (a Maildir: the stat() of new/ and cur/);
    * FALSE, no error, on any doubt. */
   gboolean (*take_stamp)      (MailsyncFolder *self, _MailsyncFolderStamp *stamp);
@@ -131,79 +86,14 @@ typedef struct
  * subclasses. */
 void     _mailsync_folder_class_set_engine       (gpointer klass, const _MailsyncFolderEngineVTable *vtable);
 
-gboolean _mailsync_folder_has_keywords           (MailsyncFolder *self);
-gboolean _mailsync_folder_can_store_keyword      (MailsyncFolder *self, const char *keyword);
-/* Fails with G_IO_ERROR_NOT_SUPPORTED on a folder without keywords;
- * finish gives an empty (never NULL) array when every keyword was stored. */
-void     _mailsync_folder_set_keywords_async     (MailsyncFolder      *self,
-                                                  const guint32       *uids,
-                                                  guint                n_uids,
-                                                  const char          *add,
-                                                  const char          *remove,
-                                                  GCancellable        *cancellable,
-                                                  GAsyncReadyCallback  callback,
-                                                  gpointer             user_data);
-gboolean _mailsync_folder_set_keywords_finish    (MailsyncFolder  *self,
-                                                  GAsyncResult    *result,
-                                                  GStrv           *not_stored,
-                                                  GError         **error);
 gboolean _mailsync_folder_has_keyword_letters    (MailsyncFolder *self);
 char    *_mailsync_folder_keywords_from_letters  (MailsyncFolder *self, const char *letters);
 char    *_mailsync_folder_keywords_to_letters    (MailsyncFolder *self, const char * const *keywords);
 gboolean _mailsync_folder_keywords_in_labels     (MailsyncFolder *self);
 
-gboolean    _mailsync_folder_can_fetch_message_ids   (MailsyncFolder *self);
-/* Fails with G_IO_ERROR_NOT_SUPPORTED on a folder that cannot. */
-void        _mailsync_folder_fetch_message_ids_async  (MailsyncFolder      *self,
-                                                       const guint32       *uids,
-                                                       guint                n_uids,
-                                                       GCancellable        *cancellable,
-                                                       GAsyncReadyCallback  callback,
-                                                       gpointer             user_data);
-GHashTable *_mailsync_folder_fetch_message_ids_finish (MailsyncFolder  *self,
-                                                       GAsyncResult    *result,
-                                                       GError         **error);
-gboolean    _mailsync_folder_can_move_message         (MailsyncFolder *self);
-/* Fails with G_IO_ERROR_NOT_SUPPORTED unless @self and @dest are of one
- * class that can. */
-gboolean    _mailsync_folder_move_message             (MailsyncFolder  *self,
-                                                       guint32          uid,
-                                                       MailsyncFolder  *dest,
-                                                       guint32          new_uid,
-                                                       GError         **error);
-
-gboolean    _mailsync_folder_can_fetch_labels     (MailsyncFolder *self);
-/* Both fail with G_IO_ERROR_NOT_SUPPORTED on a folder without labels. */
-void        _mailsync_folder_fetch_labels_async   (MailsyncFolder      *self,
-                                                   GCancellable        *cancellable,
-                                                   GAsyncReadyCallback  callback,
-                                                   gpointer             user_data);
-GHashTable *_mailsync_folder_fetch_labels_finish  (MailsyncFolder  *self,
-                                                   GAsyncResult    *result,
-                                                   GError         **error);
-void        _mailsync_folder_store_labels_async   (MailsyncFolder      *self,
-                                                   const guint32       *uids,
-                                                   guint                n_uids,
-                                                   char                 sign,
-                                                   const char * const  *labels,
-                                                   GCancellable        *cancellable,
-                                                   GAsyncReadyCallback  callback,
-                                                   gpointer             user_data);
-gboolean    _mailsync_folder_store_labels_finish  (MailsyncFolder  *self,
-                                                   GAsyncResult    *result,
-                                                   GError         **error);
 const char *_mailsync_folder_get_directory        (MailsyncFolder *self);
 gboolean    _mailsync_folder_get_fsync            (MailsyncFolder *self);
 
-gboolean    _mailsync_folder_can_probe_stamp      (MailsyncFolder *self);
-void        _mailsync_folder_probe_stamp_async    (MailsyncFolder      *self,
-                                                   GCancellable        *cancellable,
-                                                   GAsyncReadyCallback  callback,
-                                                   gpointer             user_data);
-char       *_mailsync_folder_probe_stamp_finish   (MailsyncFolder  *self,
-                                                   GAsyncResult    *result,
-                                                   GError         **error);
-char       *_mailsync_folder_dup_listing_stamp    (MailsyncFolder *self);
 gboolean    _mailsync_folder_can_take_stamp       (MailsyncFolder *self);
 gboolean    _mailsync_folder_take_stamp           (MailsyncFolder *self, _MailsyncFolderStamp *stamp);
 gboolean    _mailsync_folder_scan_names           (MailsyncFolder          *self,

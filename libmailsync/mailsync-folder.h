@@ -65,10 +65,49 @@ G_DECLARE_DERIVABLE_TYPE (MailsyncFolder, mailsync_folder, MAILSYNC, FOLDER, GOb
  * @expunge_async: remove the messages marked \Deleted for good; the
  *   default fails with %G_IO_ERROR_NOT_SUPPORTED
  * @expunge_finish: finish
+ * @get_capabilities: what the folder can do of what follows; the default
+ *   says it from which of the members below the class sets (a class that
+ *   sets set_keywords_async has %MAILSYNC_FOLDER_CAPABILITY_KEYWORDS...); a
+ *   folder whose answer depends on the instance (one that hands its
+ *   messages to another) overrides it
+ * @can_store_keyword: whether the folder can store this keyword (an IMAP
+ *   mailbox whose PERMANENTFLAGS lists neither it nor `\*` cannot); %NULL:
+ *   every keyword
+ * @set_keywords_async: add and remove keywords on a set of UIDs
+ * @set_keywords_finish: finish; gives the added keywords the folder could
+ *   not store (%NULL or empty: all were)
+ * @fetch_labels_async: the Gmail labels of every message
+ * @fetch_labels_finish: finish; returns UID (`GUINT_TO_POINTER`) -> labels
+ *   (a %NULL-terminated array of strings, as the server sent them)
+ * @store_labels_async: set, add or remove labels on a set of UIDs
+ * @store_labels_finish: finish
+ * @fetch_message_ids_async: the Message-ID of a set of UIDs, in one round
+ *   trip
+ * @fetch_message_ids_finish: finish; returns UID (`GUINT_TO_POINTER`) ->
+ *   the Message-ID header's value (unfolded, trimmed: "<a@b>"); a message
+ *   without one has "" or no entry
+ * @move_message: move a message into another folder of the same class
+ *   under a UID the caller gives, keeping its flags and keywords, at once
+ *   (a local rename: it runs on the caller's thread)
+ * @probe_stamp_async: the folder's state now, in one round trip, as an
+ *   opaque line that differs whenever a message was added, removed or
+ *   changed (IMAP: UIDVALIDITY HIGHESTMODSEQ UIDNEXT MESSAGES of one
+ *   STATUS)
+ * @probe_stamp_finish: finish; returns the line, or %NULL without an error
+ *   when the store cannot tell this time
+ * @dup_listing_stamp: the same line as of the last listing, or %NULL
  *
  * The backend contract for one folder. All I/O is asynchronous so that
  * a network backend can keep many operations in flight; local backends run
  * them in a thread. Operations on different messages may run concurrently.
+ *
+ * The members from get_capabilities on are optional: a class leaves
+ * them %NULL when its store has no such thing, and their invokers then
+ * fail with %G_IO_ERROR_NOT_SUPPORTED. The sync engine asks
+ * mailsync_folder_get_capabilities() before it uses them, so a backend
+ * written outside the library (in C or through a binding) takes part in
+ * keyword, label and move sync and in the unchanged-folder skip by
+ * implementing them.
  *
  * Since: 0.1
  */
@@ -167,6 +206,62 @@ struct _MailsyncFolderClass
   gboolean              (*expunge_finish)         (MailsyncFolder       *self,
                                                    GAsyncResult         *result,
                                                    GError              **error);
+
+  MailsyncFolderCapabilities (*get_capabilities)  (MailsyncFolder       *self);
+  gboolean              (*can_store_keyword)      (MailsyncFolder       *self,
+                                                   const char           *keyword);
+  void                  (*set_keywords_async)     (MailsyncFolder       *self,
+                                                   const guint32        *uids,
+                                                   guint                 n_uids,
+                                                   const char * const   *add,
+                                                   const char * const   *remove,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+  gboolean              (*set_keywords_finish)    (MailsyncFolder       *self,
+                                                   GAsyncResult         *result,
+                                                   char               ***not_stored,
+                                                   GError              **error);
+  void                  (*fetch_labels_async)     (MailsyncFolder       *self,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+  GHashTable           *(*fetch_labels_finish)    (MailsyncFolder       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
+  void                  (*store_labels_async)     (MailsyncFolder       *self,
+                                                   const guint32        *uids,
+                                                   guint                 n_uids,
+                                                   MailsyncLabelOperation operation,
+                                                   const char * const   *labels,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+  gboolean              (*store_labels_finish)    (MailsyncFolder       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
+  void                  (*fetch_message_ids_async) (MailsyncFolder      *self,
+                                                    const guint32       *uids,
+                                                    guint                n_uids,
+                                                    GCancellable        *cancellable,
+                                                    GAsyncReadyCallback  callback,
+                                                    gpointer             user_data);
+  GHashTable           *(*fetch_message_ids_finish) (MailsyncFolder     *self,
+                                                     GAsyncResult       *result,
+                                                     GError            **error);
+  gboolean              (*move_message)           (MailsyncFolder       *self,
+                                                   guint32               uid,
+                                                   MailsyncFolder       *destination,
+                                                   guint32               new_uid,
+                                                   GError              **error);
+  void                  (*probe_stamp_async)      (MailsyncFolder       *self,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+  char                 *(*probe_stamp_finish)     (MailsyncFolder       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
+  char                 *(*dup_listing_stamp)      (MailsyncFolder       *self);
 
   /*< private >*/
   /* Room for new virtual methods without an ABI break after 1.0
@@ -380,5 +475,78 @@ MAILSYNC_AVAILABLE_IN_ALL
 gboolean             mailsync_folder_expunge                (MailsyncFolder       *self,
                                                              GCancellable         *cancellable,
                                                              GError              **error);
+
+MAILSYNC_AVAILABLE_IN_ALL
+MailsyncFolderCapabilities mailsync_folder_get_capabilities (MailsyncFolder *self);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_supports               (MailsyncFolder             *self,
+                                                             MailsyncFolderCapabilities  capabilities);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_can_store_keyword      (MailsyncFolder       *self,
+                                                             const char           *keyword);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_set_keywords_async     (MailsyncFolder       *self,
+                                                             const guint32        *uids,
+                                                             guint                 n_uids,
+                                                             const char * const   *add,
+                                                             const char * const   *remove,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_set_keywords_finish    (MailsyncFolder       *self,
+                                                             GAsyncResult         *result,
+                                                             char               ***not_stored,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_fetch_labels_async     (MailsyncFolder       *self,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+GHashTable          *mailsync_folder_fetch_labels_finish    (MailsyncFolder       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_store_labels_async     (MailsyncFolder        *self,
+                                                             const guint32         *uids,
+                                                             guint                  n_uids,
+                                                             MailsyncLabelOperation operation,
+                                                             const char * const    *labels,
+                                                             GCancellable          *cancellable,
+                                                             GAsyncReadyCallback    callback,
+                                                             gpointer               user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_store_labels_finish    (MailsyncFolder       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_fetch_message_ids_async (MailsyncFolder      *self,
+                                                              const guint32       *uids,
+                                                              guint                n_uids,
+                                                              GCancellable        *cancellable,
+                                                              GAsyncReadyCallback  callback,
+                                                              gpointer             user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+GHashTable          *mailsync_folder_fetch_message_ids_finish (MailsyncFolder     *self,
+                                                               GAsyncResult       *result,
+                                                               GError            **error);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_move_message           (MailsyncFolder       *self,
+                                                             guint32               uid,
+                                                             MailsyncFolder       *destination,
+                                                             guint32               new_uid,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_probe_stamp_async      (MailsyncFolder       *self,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+char                *mailsync_folder_probe_stamp_finish     (MailsyncFolder       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+char                *mailsync_folder_dup_listing_stamp      (MailsyncFolder       *self);
 
 G_END_DECLS

@@ -200,4 +200,8 @@ typedef struct
 void     _mailsync_error_register_domain (GQuark domain, const _MailsyncErrorDomainClass *klass);
 gboolean _mailsync_error_is_throttled    (const GError *error);
 
+/* The Message-ID header's value of a header block, unfolded and
+ * trimmed, or "" (mailsync-util.c). */
+char *_mailsync_header_message_id (const char *headers, gsize len);
+
 G_END_DECLS

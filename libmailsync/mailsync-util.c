@@ -164,3 +164,39 @@ _mailsync_content_digest_update (GChecksum *md5, const guint8 *data, gsize len)
       }
   g_checksum_update (md5, data + start, len - start);
 }
+
+/* The Message-ID of a header block (or of a whole message: it stops at
+ * the blank line), unfolded and trimmed, or "". Moved from the engine's
+ * move detection, which reads local files with it, so that the IMAP
+ * backend gives the public fetch_message_ids the value, not the lines. */
+char *
+_mailsync_header_message_id (const char *headers, gsize len)
+{
+  const char *p = headers, *end = headers + len;
+
+  while (p < end)
+    {
+      const char *eol = memchr (p, '\n', end - p);
+      gsize n = (eol != NULL ? eol : end) - p;
+
+      if (n == 0 || (n == 1 && p[0] == '\r'))
+        break; /* end of the header */
+      if (n > 11 && g_ascii_strncasecmp (p, "message-id:", 11) == 0)
+        {
+          g_autoptr(GString) value = g_string_new_len (p + 11, n - 11);
+          const char *q = eol != NULL ? eol + 1 : end;
+
+          /* folded continuation lines */
+          while (q < end && (*q == ' ' || *q == '\t'))
+            {
+              const char *qe = memchr (q, '\n', end - q);
+              g_string_append_len (value, q, (qe != NULL ? qe : end) - q);
+              q = qe != NULL ? qe + 1 : end;
+            }
+          g_strdelimit (value->str, "\r\n\t", ' ');
+          return g_strdup (g_strstrip (value->str));
+        }
+      p = eol != NULL ? eol + 1 : end;
+    }
+  return g_strdup ("");
+}

@@ -179,6 +179,7 @@ class PyFolder(Mailsync.Folder):
         super().__init__(**kw)
         self.tasks = Tasks()
         self.messages = {}        # uid -> [bytes, Flags]
+        self.keywords = {}        # uid -> set of keywords
         self.next_uid = 1
         self.calls = []
 
@@ -200,7 +201,8 @@ class PyFolder(Mailsync.Folder):
         self.tasks.take(result)
         # Fresh infos that only this list holds: with (transfer container)
         # they died when the list did, before the engine read them.
-        return [Mailsync.MessageInfo.new(uid, None, m[1], None, len(m[0]), 1704103200)
+        return [Mailsync.MessageInfo.new(uid, None, m[1], sorted(self.keywords.get(uid, ())), len(m[0]),
+                                         1704103200)
                 for uid, m in sorted(self.messages.items())]
 
     @async_vfunc
@@ -286,6 +288,45 @@ class PyFolder(Mailsync.Folder):
         if self.lengths_are_arguments:
             return True, new_uids, len(new_uids)
         return True, new_uids
+
+    # The optional members a backend outside the library implements to
+    # take part in keyword sync and move detection (issue 14 item 3):
+    # keywords and Message-IDs, no labels, no change stamp.
+    def do_get_capabilities(self):
+        return Mailsync.FolderCapabilities.KEYWORDS | Mailsync.FolderCapabilities.MESSAGE_IDS
+
+    def do_can_store_keyword(self, keyword):
+        return keyword != '$Refused'
+
+    @async_vfunc
+    def do_set_keywords_async(self, uids, *args):
+        add, remove, cancellable, callback, user_data = args[-5:]
+        add, remove = list(add or []), list(remove or [])
+        self.calls.append('keywords %s +%s -%s' % (sorted(uids), add, remove))
+        for uid in uids:
+            if uid in self.messages:
+                words = self.keywords.setdefault(uid, set())
+                words |= {k for k in add if k != '$Refused'}
+                words -= set(remove)
+        self.tasks.complete(self, cancellable, callback, [k for k in add if k == '$Refused'])
+
+    def do_set_keywords_finish(self, result):
+        return True, self.tasks.take(result)
+
+    @async_vfunc
+    def do_fetch_message_ids_async(self, uids, *args):
+        cancellable, callback, user_data = args[-3:]
+        ids = {}
+        for uid in uids:
+            for line in self.messages.get(uid, [b''])[0].split(b'\r\n'):
+                if line.lower().startswith(b'message-id:'):
+                    ids[uid] = line[11:].strip().decode()
+        self.tasks.complete(self, cancellable, callback, ids)
+
+    def do_fetch_message_ids_finish(self, result):
+        # fresh strings only this dict holds: with (transfer container)
+        # they died with it, before the engine read them
+        return {uid: ''.join(list(v)) for uid, v in self.tasks.take(result).items()}
 
     @async_vfunc
     def do_flush_async(self, cancellable, callback, user_data):
@@ -825,6 +866,113 @@ def test_python_backend(top):
     collect()
 
 
+def test_python_keywords(top):
+    """Keyword sync through the engine with a remote backend written in
+    Python: the engine asks the folder's public keyword members, so a
+    backend outside the library takes part (with the engine's former
+    private table it did not: no keyword crossed)."""
+    local_root = os.path.join(top, 'kwlocal')
+    os.makedirs(local_root)
+    remote = PyRepository(name='KwRemote', separator=ord('.'))
+    inbox = remote.add_folder('INBOX')
+    uids = [inbox.add(message(i, 'kw'), Flags.SEEN) for i in range(3)]
+    local = Mailsync.MaildirRepository.new('KwLocal', local_root, ord('.'))
+    account = Mailsync.Account.new('kw', remote, local, PyStatusStore())
+    inbox_dir = os.path.join(local_root, 'INBOX')
+
+    def sync(label):
+        try:
+            ok = account.sync(None)
+        except GLib.Error as e:
+            ok = False
+            label += ': ' + e.message
+        collect()
+        check('%s: synced' % label, ok)
+
+    def letters(uid):
+        path = find_local(inbox_dir, message(uid - 1, 'kw'))
+        return path, os.path.basename(path).split(':2,', 1)[1]
+
+    folders = remote.list_folders(None)
+    py_inbox = [f for f in folders if f.get_name() == 'INBOX'][0]
+    check('Folder.get_capabilities of a Python folder (do_get_capabilities)',
+          py_inbox.get_capabilities() == Mailsync.FolderCapabilities.KEYWORDS |
+          Mailsync.FolderCapabilities.MESSAGE_IDS and py_inbox.supports(Mailsync.FolderCapabilities.KEYWORDS)
+          and not py_inbox.supports(Mailsync.FolderCapabilities.LABELS), py_inbox.get_capabilities())
+    check('Folder.can_store_keyword on a Python folder',
+          py_inbox.can_store_keyword('$Work') and not py_inbox.can_store_keyword('$Refused'))
+    del folders, py_inbox
+
+    inbox.keywords[uids[0]] = {'$Work'}
+    sync('python keywords, first sync')
+    kw_file = os.path.join(inbox_dir, 'dovecot-keywords')
+    path, first = letters(uids[0])
+    check('a remote keyword of the Python folder reaches the local Maildir',
+          'a' in first and os.path.exists(kw_file) and '$Work' in open(kw_file).read(),
+          (first, os.path.exists(kw_file) and open(kw_file).read()))
+
+    path, second = letters(uids[1])
+    base = os.path.basename(path).split(':2,', 1)[0]
+    os.rename(path, os.path.join(inbox_dir, 'cur', base + ':2,' + second + 'a'))
+    path, first = letters(uids[0])
+    base = os.path.basename(path).split(':2,', 1)[0]
+    os.rename(path, os.path.join(inbox_dir, 'cur', base + ':2,' + first.replace('a', '')))
+    sync('python keywords, second sync')
+    check('a local keyword reaches the Python folder through do_set_keywords_async',
+          inbox.keywords.get(uids[1]) == {'$Work'} and
+          any(c.startswith('keywords [%d]' % uids[1]) for c in inbox.calls), (inbox.keywords, inbox.calls))
+    check('a keyword removed locally is removed from the Python folder',
+          not inbox.keywords.get(uids[0]), inbox.keywords)
+
+    # The invokers, called from Python on the Python folder and on a Maildir.
+    folders = remote.list_folders(None)
+    py_inbox = [f for f in folders if f.get_name() == 'INBOX'][0]
+    del folders
+    ok, not_stored = run_async(lambda cb: py_inbox.set_keywords_async([uids[2]], ['$Other', '$Refused'], None, None,
+                                                                      cb),
+                               py_inbox.set_keywords_finish)
+    check('Folder.set_keywords_finish on a Python folder (do_set_keywords_finish): the keywords not stored',
+          list(not_stored) == ['$Refused'] and inbox.keywords.get(uids[2]) == {'$Other'}, (not_stored, inbox.keywords))
+    ids = run_async(lambda cb: py_inbox.fetch_message_ids_async(uids, None, cb), py_inbox.fetch_message_ids_finish)
+    collect()
+    check('Folder.fetch_message_ids_finish on a Python folder (do_fetch_message_ids_finish)',
+          ids == {u: '<kw.%d@example.org>' % (u - 1) for u in uids}, ids)
+    maildir = [f for f in local.list_folders(None) if f.get_name() == 'INBOX'][0]
+    check('a Maildir folder has keywords and the local move, no Message-IDs',
+          maildir.get_capabilities() == Mailsync.FolderCapabilities.KEYWORDS |
+          Mailsync.FolderCapabilities.MOVE_MESSAGE, maildir.get_capabilities())
+    try:
+        run_async(lambda cb: maildir.fetch_message_ids_async([1], None, cb), maildir.fetch_message_ids_finish)
+        check('Folder.fetch_message_ids on a Maildir: not supported', False)
+    except GLib.Error as e:
+        check('Folder.fetch_message_ids on a Maildir: not supported',
+              e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_SUPPORTED), e.message)
+    try:
+        run_async(lambda cb: maildir.probe_stamp_async(None, cb), maildir.probe_stamp_finish)
+        check('Folder.probe_stamp on a Maildir: not supported', False)
+    except GLib.Error as e:
+        check('Folder.probe_stamp on a Maildir: not supported',
+              e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_SUPPORTED) and
+              maildir.dup_listing_stamp() is None, e.message)
+    try:
+        run_async(lambda cb: maildir.store_labels_async([1], Mailsync.LabelOperation.ADD, ['x'], None, cb),
+                  maildir.store_labels_finish)
+        check('Folder.store_labels on a Maildir: not supported', False)
+    except GLib.Error as e:
+        check('Folder.store_labels on a Maildir: not supported',
+              e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_SUPPORTED), e.message)
+    try:
+        py_inbox.move_message(uids[2], maildir, 9)
+        check('Folder.move_message between classes: not supported', False)
+    except GLib.Error as e:
+        check('Folder.move_message between classes: not supported',
+              e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_SUPPORTED), e.message)
+    del ids, not_stored, py_inbox, maildir
+    account = None
+    remote.break_cycles()
+    collect()
+
+
 def run_until(cond, seconds=60):
     """Iterates this thread's default context until cond() or the deadline."""
     ctx = GLib.MainContext.default()
@@ -902,7 +1050,8 @@ def main():
                          ('interaction', test_interaction),
                          ('interaction-ask', test_interaction_ask),
                          ('folder state', lambda: test_folder_state(top)),
-                         ('python backend', lambda: test_python_backend(top))):
+                         ('python backend', lambda: test_python_backend(top)),
+                         ('python keywords', lambda: test_python_keywords(top))):
             try:
                 fn()
             except Exception:   # noqa: BLE001 - a crash of one part is one failed check

@@ -1,5 +1,7 @@
 /* Keyword sync (issue 10 item 3): one entry point per question the runner
- * asks, answered by the folder through the core's engine table
+ * asks, answered by the folder through its public keyword members
+ * (mailsync_folder_set_keywords_async...) and, for the letters the status
+ * keeps, the core's private engine table
  * (mailsync-folder-engine-private.h), whatever its backend. */
 #include "config.h"
 
@@ -12,13 +14,26 @@
 gboolean
 _mailsync_keywords_supported (MailsyncFolder *folder)
 {
-  return _mailsync_folder_has_keywords (folder);
+  return mailsync_folder_supports (folder, MAILSYNC_FOLDER_CAPABILITY_KEYWORDS);
 }
 
 gboolean
 _mailsync_keywords_can_store (MailsyncFolder *folder, const char *keyword)
 {
-  return _mailsync_folder_can_store_keyword (folder, keyword);
+  return mailsync_folder_can_store_keyword (folder, keyword);
+}
+
+/* A space-separated list as the public API's array (no empty words). */
+static GStrv
+split_words (const char *words)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) parts = g_strsplit (words != NULL ? words : "", " ", -1);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (parts[i][0] != '\0')
+      g_strv_builder_add (builder, parts[i]);
+  return g_strv_builder_end (builder);
 }
 
 void
@@ -31,7 +46,12 @@ _mailsync_keywords_set_async (MailsyncFolder      *folder,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
-  _mailsync_folder_set_keywords_async (folder, uids, n_uids, add, remove, cancellable, callback, user_data);
+  g_auto(GStrv) added = split_words (add);
+  g_auto(GStrv) removed = split_words (remove);
+
+  /* the folder copies what it keeps before it returns */
+  mailsync_folder_set_keywords_async (folder, uids, n_uids, (const char * const *) added,
+                                      (const char * const *) removed, cancellable, callback, user_data);
 }
 
 gboolean
@@ -40,7 +60,7 @@ _mailsync_keywords_set_finish (MailsyncFolder  *folder,
                                GStrv           *not_stored,
                                GError         **error)
 {
-  return _mailsync_folder_set_keywords_finish (folder, result, not_stored, error);
+  return mailsync_folder_set_keywords_finish (folder, result, not_stored, error);
 }
 
 gboolean

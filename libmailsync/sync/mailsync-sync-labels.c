@@ -251,9 +251,10 @@ store_remote_labels (Runner *r, GArray *uids, char sign, const char *label, GErr
   /* GmailFolder._messagelabels_aux leaves the ignored labels alone */
   if (r->labels->ignore != NULL && g_strv_contains ((const char *const *) r->labels->ignore, label))
     one[0] = NULL;
-  _mailsync_folder_store_labels_async (r->remote, (const guint32 *) uids->data, uids->len, sign, one,
-                                       r->config->cancellable, _mailsync_store_result, &result);
-  return _mailsync_folder_store_labels_finish (r->remote, _mailsync_await (&result), error);
+  mailsync_folder_store_labels_async (r->remote, (const guint32 *) uids->data, uids->len,
+                                      sign == '+' ? MAILSYNC_LABEL_OPERATION_ADD : MAILSYNC_LABEL_OPERATION_REMOVE, one,
+                                      r->config->cancellable, _mailsync_store_result, &result);
+  return mailsync_folder_store_labels_finish (r->remote, _mailsync_await (&result), error);
 }
 
 static void

@@ -48,39 +48,6 @@ move_candidate_free (MoveCandidate *c)
   g_free (c);
 }
 
-/* The Message-ID of a header block, unfolded and trimmed, or "" */
-static char *
-header_message_id (const char *headers, gsize len)
-{
-  const char *p = headers, *end = headers + len;
-
-  while (p < end)
-    {
-      const char *eol = memchr (p, '\n', end - p);
-      gsize n = (eol != NULL ? eol : end) - p;
-
-      if (n == 0 || (n == 1 && p[0] == '\r'))
-        break; /* end of the header */
-      if (n > 11 && g_ascii_strncasecmp (p, "message-id:", 11) == 0)
-        {
-          g_autoptr(GString) value = g_string_new_len (p + 11, n - 11);
-          const char *q = eol != NULL ? eol + 1 : end;
-
-          /* folded continuation lines */
-          while (q < end && (*q == ' ' || *q == '\t'))
-            {
-              const char *qe = memchr (q, '\n', end - q);
-              g_string_append_len (value, q, (qe != NULL ? qe : end) - q);
-              q = qe != NULL ? qe + 1 : end;
-            }
-          g_strdelimit (value->str, "\r\n\t", ' ');
-          return g_strdup (g_strstrip (value->str));
-        }
-      p = eol != NULL ? eol + 1 : end;
-    }
-  return g_strdup ("");
-}
-
 /* What a local candidate is: its Message-ID and CRLF size, from the file */
 static gboolean
 local_identity (Runner *r, MailsyncMessageInfo *info, MoveCandidate *c)
@@ -98,7 +65,7 @@ local_identity (Runner *r, MailsyncMessageInfo *info, MoveCandidate *c)
       bare_lf++;
   c->size = length + bare_lf;
   c->date = mailsync_message_info_get_internal_date (info);
-  c->message_id = header_message_id (contents, length);
+  c->message_id = _mailsync_header_message_id (contents, length);
   return TRUE;
 }
 
@@ -252,7 +219,7 @@ fetch_arrived_ids (const MailsyncRunnerConfig *config,
   for (guint f = 0; f < remotes->len; f++)
     {
       g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
-      g_autoptr(GHashTable) headers = NULL;
+      g_autoptr(GHashTable) ids = NULL;
       g_autoptr(GAsyncResult) result = NULL;
       g_autoptr(GError) error = NULL;
 
@@ -266,10 +233,10 @@ fetch_arrived_ids (const MailsyncRunnerConfig *config,
         }
       if (uids->len == 0)
         continue;
-      _mailsync_folder_fetch_message_ids_async (remotes->pdata[f], (guint32 *) uids->data, uids->len,
-                                                config->cancellable, _mailsync_store_result, &result);
-      headers = _mailsync_folder_fetch_message_ids_finish (remotes->pdata[f], _mailsync_await (&result), &error);
-      if (headers == NULL)
+      mailsync_folder_fetch_message_ids_async (remotes->pdata[f], (guint32 *) uids->data, uids->len,
+                                               config->cancellable, _mailsync_store_result, &result);
+      ids = mailsync_folder_fetch_message_ids_finish (remotes->pdata[f], _mailsync_await (&result), &error);
+      if (ids == NULL)
         {
           g_debug ("move detection: no Message-ID of %s: %s", mailsync_folder_get_name (remotes->pdata[f]),
                    error->message);
@@ -278,10 +245,10 @@ fetch_arrived_ids (const MailsyncRunnerConfig *config,
       for (guint i = 0; i < arrived->len; i++)
         {
           MoveCandidate *a = arrived->pdata[i];
-          const char *h;
+          const char *id;
 
-          if (a->folder == f && (h = g_hash_table_lookup (headers, GUINT_TO_POINTER (a->uid))) != NULL)
-            a->message_id = header_message_id (h, strlen (h));
+          if (a->folder == f && (id = g_hash_table_lookup (ids, GUINT_TO_POINTER (a->uid))) != NULL)
+            a->message_id = g_strdup (id);
         }
     }
 }
@@ -349,8 +316,8 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
   if (config->dry_run || remotes->len < 2)
     return;
   for (guint i = 0; i < remotes->len; i++)
-    if (!_mailsync_folder_can_fetch_message_ids (remotes->pdata[i]) ||
-        !_mailsync_folder_can_move_message (locals->pdata[i]) ||
+    if (!mailsync_folder_supports (remotes->pdata[i], MAILSYNC_FOLDER_CAPABILITY_MESSAGE_IDS) ||
+        !mailsync_folder_supports (locals->pdata[i], MAILSYNC_FOLDER_CAPABILITY_MOVE_MESSAGE) ||
         _mailsync_labels_config_get (mailsync_folder_get_repository (locals->pdata[i])) != NULL)
       return;
   /* Planning only: no events, no progress, nothing recorded or forgotten. */
@@ -415,7 +382,7 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
           g_hash_table_remove (config->listings, status_names->pdata[to->folder]);
         }
       _mailsync_crash_point ("imap-move-before-rename");
-      ok = _mailsync_folder_move_message (source_local, from->uid, dest_local, to->uid, &error);
+      ok = mailsync_folder_move_message (source_local, from->uid, dest_local, to->uid, &error);
       if (!ok)
         {
           /* Nothing moved: the folders' syncs download and delete it. */

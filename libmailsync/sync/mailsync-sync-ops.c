@@ -350,7 +350,7 @@ _mailsync_sync_load_remote_labels (Runner *r, GError **error)
   gpointer key, value;
 
   r->labels = _mailsync_labels_config_get (mailsync_folder_get_repository (r->local));
-  if (r->labels == NULL || !_mailsync_folder_can_fetch_labels (r->remote))
+  if (r->labels == NULL || !mailsync_folder_supports (r->remote, MAILSYNC_FOLDER_CAPABILITY_LABELS))
     {
       r->labels = NULL;
       return TRUE;
@@ -361,8 +361,8 @@ _mailsync_sync_load_remote_labels (Runner *r, GError **error)
 
     _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_COLLECTING_DATA, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
   }
-  _mailsync_folder_fetch_labels_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
-  raw = _mailsync_folder_fetch_labels_finish (r->remote, _mailsync_await (&result), error);
+  mailsync_folder_fetch_labels_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
+  raw = mailsync_folder_fetch_labels_finish (r->remote, _mailsync_await (&result), error);
   if (raw == NULL)
     return FALSE;
   r->remote_labels = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_strfreev);
@@ -621,9 +621,10 @@ upload_labels (Runner *r, MailsyncMessageInfo *local, guint32 uid, GError **erro
     {
       g_autoptr(GAsyncResult) result = NULL;
 
-      _mailsync_folder_store_labels_async (r->remote, &uid, 1, 0, (const char *const *) wanted,
-                                           r->config->cancellable, _mailsync_store_result, &result);
-      if (!_mailsync_folder_store_labels_finish (r->remote, _mailsync_await (&result), error))
+      mailsync_folder_store_labels_async (r->remote, &uid, 1, MAILSYNC_LABEL_OPERATION_SET,
+                                          (const char *const *) wanted, r->config->cancellable,
+                                          _mailsync_store_result, &result);
+      if (!mailsync_folder_store_labels_finish (r->remote, _mailsync_await (&result), error))
         return FALSE;
     }
   return TRUE;

@@ -357,7 +357,7 @@ _mailsync_unchanged_record_pending (GPtrArray *pending)
 static gboolean
 unchanged_applies (Runner *r)
 {
-  return _mailsync_folder_can_probe_stamp (r->remote) && _mailsync_folder_can_take_stamp (r->local)
+  return mailsync_folder_supports (r->remote, MAILSYNC_FOLDER_CAPABILITY_CHANGE_STAMP) && _mailsync_folder_can_take_stamp (r->local)
          && _mailsync_folder_get_directory (r->local) != NULL
          && _mailsync_sync_fast_listing_applies (r)
          && _mailsync_labels_config_get (mailsync_folder_get_repository (r->local)) == NULL;
@@ -402,8 +402,8 @@ _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
         remote = g_strdup (seen);
       else
         {
-          _mailsync_folder_probe_stamp_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
-          remote = _mailsync_folder_probe_stamp_finish (r->remote, _mailsync_await (&result), error);
+          mailsync_folder_probe_stamp_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
+          remote = mailsync_folder_probe_stamp_finish (r->remote, _mailsync_await (&result), error);
           if (remote == NULL && error != NULL && *error != NULL)
             {
               _mailsync_folder_stamp_clear (&stamp);
@@ -503,7 +503,7 @@ _mailsync_sync_record_unchanged (Runner *r)
 
   if (r->config->unchanged == NULL || r->config->dry_run || r->incomplete || !unchanged_applies (r))
     return;
-  remote_stamp = _mailsync_folder_dup_listing_stamp (r->remote);
+  remote_stamp = mailsync_folder_dup_listing_stamp (r->remote);
   if (remote_stamp == NULL || r->remote_list == NULL || !listing_is_status (r, r->remote_list))
     return;
   pending = _mailsync_unchanged_pending_new (r->config->status, r->status_name, remote_stamp,

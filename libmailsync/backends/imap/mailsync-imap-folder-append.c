@@ -8,7 +8,6 @@
 #include "mailsync-error.h"
 #include "mailsync-line-ends.h"
 #include "mailsync-private.h"
-#include "sync/mailsync-keywords.h"
 
 #include <errno.h>
 #include <gio/gunixinputstream.h>

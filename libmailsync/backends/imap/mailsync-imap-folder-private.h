@@ -139,9 +139,10 @@ GTask   *_mailsync_imap_folder_uid_task    (MailsyncFolder      *folder,
                                             GAsyncReadyCallback  callback,
                                             gpointer             user_data);
 
-/* Keywords (mailsync-imap-folder-store.c), for the engine's table
- * (mailsync-folder-engine-private.h) that mailsync-imap-folder.c
- * registers, and for APPEND's keyword list. */
+/* Keywords (mailsync-imap-folder-store.c), for the public keyword members
+ * of MailsyncFolderClass that mailsync-imap-folder.c sets (which join
+ * their arrays into these space-separated lists), and for APPEND's
+ * keyword list. */
 void     _mailsync_imap_folder_set_keywords_async  (MailsyncFolder      *folder,
                                                     const guint32       *uids,
                                                     guint                n_uids,

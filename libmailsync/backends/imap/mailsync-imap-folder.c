@@ -12,7 +12,6 @@
 #include "mailsync-imap-folder-private.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
-#include "mailsync-folder-engine-private.h"
 #include "mailsync-imap-gmail.h"
 
 #include <string.h>
@@ -547,41 +546,49 @@ mailsync_imap_folder_dispose (GObject *object)
   G_OBJECT_CLASS (mailsync_imap_folder_parent_class)->dispose (object);
 }
 
-/* What the sync engine asks beyond the public contract (issue 14 item 3). */
+/* The optional members of MailsyncFolderClass (issue 14 item 3): keywords,
+ * Gmail labels, Message-IDs, the change stamps. */
 
 static void
-engine_probe_stamp_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncReadyCallback callback,
+folder_set_keywords_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids, const char * const *add,
+                           const char * const *remove, GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  /* the keyword code takes space-separated lists (a keyword is an atom) */
+  g_autofree char *added = add != NULL ? g_strjoinv (" ", (char **) add) : NULL;
+  g_autofree char *removed = remove != NULL ? g_strjoinv (" ", (char **) remove) : NULL;
+
+  _mailsync_imap_folder_set_keywords_async (folder, uids, n_uids, added, removed, cancellable, callback, user_data);
+}
+
+static void
+folder_store_labels_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids,
+                           MailsyncLabelOperation operation, const char * const *labels, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data)
+{
+  char sign = operation == MAILSYNC_LABEL_OPERATION_ADD ? '+' : operation == MAILSYNC_LABEL_OPERATION_REMOVE ? '-' : 0;
+
+  _mailsync_imap_folder_store_labels_async (folder, uids, n_uids, sign, labels, cancellable, callback, user_data);
+}
+
+static void
+folder_probe_stamp_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncReadyCallback callback,
                           gpointer user_data)
 {
   _mailsync_imap_folder_probe_state_async (MAILSYNC_IMAP_FOLDER (folder), cancellable, callback, user_data);
 }
 
 static char *
-engine_probe_stamp_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+folder_probe_stamp_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
   return _mailsync_imap_folder_probe_state_finish (MAILSYNC_IMAP_FOLDER (folder), result, error);
 }
 
 static char *
-engine_dup_listing_stamp (MailsyncFolder *folder)
+folder_dup_listing_stamp (MailsyncFolder *folder)
 {
   return _mailsync_imap_folder_dup_listing_stamp (MAILSYNC_IMAP_FOLDER (folder));
 }
-
-static const _MailsyncFolderEngineVTable engine_vtable = {
-  .set_keywords_async = _mailsync_imap_folder_set_keywords_async,
-  .set_keywords_finish = _mailsync_imap_folder_set_keywords_finish,
-  .can_store_keyword = _mailsync_imap_folder_can_store_keyword,
-  .fetch_message_ids_async = _mailsync_imap_folder_fetch_message_ids_async,
-  .fetch_message_ids_finish = _mailsync_imap_folder_fetch_message_ids_finish,
-  .fetch_labels_async = _mailsync_imap_folder_fetch_labels_async,
-  .fetch_labels_finish = _mailsync_imap_folder_fetch_labels_finish,
-  .store_labels_async = _mailsync_imap_folder_store_labels_async,
-  .store_labels_finish = _mailsync_imap_folder_store_labels_finish,
-  .probe_stamp_async = engine_probe_stamp_async,
-  .probe_stamp_finish = engine_probe_stamp_finish,
-  .dup_listing_stamp = engine_dup_listing_stamp,
-};
 
 static void
 mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
@@ -685,7 +692,18 @@ mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
   folder_class->flush_finish = _mailsync_imap_folder_bool_finish;
   folder_class->get_uidvalidity = folder_get_uidvalidity;
   folder_class->is_read_only = folder_is_read_only;
-  _mailsync_folder_class_set_engine (klass, &engine_vtable);
+  folder_class->can_store_keyword = _mailsync_imap_folder_can_store_keyword;
+  folder_class->set_keywords_async = folder_set_keywords_async;
+  folder_class->set_keywords_finish = _mailsync_imap_folder_set_keywords_finish;
+  folder_class->fetch_labels_async = _mailsync_imap_folder_fetch_labels_async;
+  folder_class->fetch_labels_finish = _mailsync_imap_folder_fetch_labels_finish;
+  folder_class->store_labels_async = folder_store_labels_async;
+  folder_class->store_labels_finish = _mailsync_imap_folder_store_labels_finish;
+  folder_class->fetch_message_ids_async = _mailsync_imap_folder_fetch_message_ids_async;
+  folder_class->fetch_message_ids_finish = _mailsync_imap_folder_fetch_message_ids_finish;
+  folder_class->probe_stamp_async = folder_probe_stamp_async;
+  folder_class->probe_stamp_finish = folder_probe_stamp_finish;
+  folder_class->dup_listing_stamp = folder_dup_listing_stamp;
 }
 
 static void

@@ -188,7 +188,7 @@ _mailsync_imap_folder_store_labels_finish (MailsyncFolder *folder,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/* ---- Message-ID headers, for the engine's move detection ------------------
+/* ---- Message-IDs, for the engine's move detection ------------------------
  * (not Gmail's: it lives here beside the labels fetch, which it copies) */
 
 static void
@@ -208,7 +208,8 @@ on_header (MailsyncImapResponse *response, gpointer user_data)
 
       if (body->section != NULL && g_str_has_prefix (body->section, "HEADER.FIELDS") && body->data != NULL)
         g_hash_table_replace (headers, GUINT_TO_POINTER (fetch->uid),
-                              g_strndup (g_bytes_get_data (body->data, NULL), g_bytes_get_size (body->data)));
+                              _mailsync_header_message_id (g_bytes_get_data (body->data, NULL),
+                                                           g_bytes_get_size (body->data)));
     }
 }
 

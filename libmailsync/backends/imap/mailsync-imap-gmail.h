@@ -27,8 +27,8 @@ gboolean    _mailsync_imap_folder_store_labels_finish (MailsyncFolder      *fold
                                                        GAsyncResult        *result,
                                                        GError             **error);
 
-/* uid -> the raw Message-ID header lines ("Message-ID: <...>\r\n\r\n", or
- * "\r\n" without one) of the given UIDs, one UID FETCH of
+/* uid -> the Message-ID header's value ("<...>", unfolded and trimmed;
+ * "" without one) of the given UIDs, one UID FETCH of
  * BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]: the engine's move detection */
 void        _mailsync_imap_folder_fetch_message_ids_async  (MailsyncFolder      *folder,
                                                             const guint32       *uids,

@@ -363,19 +363,24 @@ mailsync_maildir_folder_finalize (GObject *object)
   G_OBJECT_CLASS (mailsync_maildir_folder_parent_class)->finalize (object);
 }
 
-/* ---- what the sync engine asks beyond the public contract (issue 14 item 3) ---- */
+/* ---- keywords, the local move, and the engine's private questions (issue 14 item 3) ---- */
 
+/* The public keyword members take arrays; the keyword code here works on
+ * space-separated lists (a keyword is an atom: it has no space). */
 static void
-engine_set_keywords_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids, const char *add,
-                           const char *remove, GCancellable *cancellable, GAsyncReadyCallback callback,
+folder_set_keywords_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids, const char * const *add,
+                           const char * const *remove, GCancellable *cancellable, GAsyncReadyCallback callback,
                            gpointer user_data)
 {
-  _mailsync_maildir_folder_set_keywords_async (MAILSYNC_MAILDIR_FOLDER (folder), uids, n_uids, add, remove,
+  g_autofree char *added = add != NULL ? g_strjoinv (" ", (char **) add) : NULL;
+  g_autofree char *removed = remove != NULL ? g_strjoinv (" ", (char **) remove) : NULL;
+
+  _mailsync_maildir_folder_set_keywords_async (MAILSYNC_MAILDIR_FOLDER (folder), uids, n_uids, added, removed,
                                                cancellable, callback, user_data);
 }
 
 static gboolean
-engine_set_keywords_finish (MailsyncFolder *folder, GAsyncResult *result, GStrv *not_stored, GError **error)
+folder_set_keywords_finish (MailsyncFolder *folder, GAsyncResult *result, char ***not_stored, GError **error)
 {
   return _mailsync_maildir_folder_set_keywords_finish (MAILSYNC_MAILDIR_FOLDER (folder), result, not_stored, error);
 }
@@ -401,7 +406,7 @@ engine_keywords_to_letters (MailsyncFolder *folder, const char * const *keywords
 }
 
 static gboolean
-engine_move_message (MailsyncFolder *folder, guint32 uid, MailsyncFolder *dest, guint32 new_uid, GError **error)
+folder_move_message (MailsyncFolder *folder, guint32 uid, MailsyncFolder *dest, guint32 new_uid, GError **error)
 {
   return _mailsync_maildir_folder_move_message (MAILSYNC_MAILDIR_FOLDER (folder), uid, MAILSYNC_MAILDIR_FOLDER (dest),
                                                 new_uid, error);
@@ -420,11 +425,8 @@ engine_get_fsync (MailsyncFolder *folder)
 }
 
 static const _MailsyncFolderEngineVTable engine_vtable = {
-  .set_keywords_async = engine_set_keywords_async,
-  .set_keywords_finish = engine_set_keywords_finish,
   .keywords_from_letters = engine_keywords_from_letters,
   .keywords_to_letters = engine_keywords_to_letters,
-  .move_message = engine_move_message,
   .get_directory = engine_get_directory,
   .get_fsync = engine_get_fsync,
   .take_stamp = _mailsync_maildir_folder_take_stamp,
@@ -459,6 +461,9 @@ mailsync_maildir_folder_class_init (MailsyncMaildirFolderClass *klass)
   folder_class->transfer_messages_finish = _mailsync_maildir_folder_transfer_messages_finish;
   folder_class->expunge_async = _mailsync_maildir_folder_expunge_async;
   folder_class->expunge_finish = boolean_finish;
+  folder_class->set_keywords_async = folder_set_keywords_async;
+  folder_class->set_keywords_finish = folder_set_keywords_finish;
+  folder_class->move_message = folder_move_message;
   _mailsync_folder_class_set_engine (klass, &engine_vtable);
 }
 

@@ -414,19 +414,19 @@ mapped_get_uidvalidity (MailsyncFolder *folder)
   return mailsync_folder_get_uidvalidity (MAILSYNC_MAPPED_FOLDER (folder)->inner);
 }
 
-/* ---- what the sync engine asks beyond the public contract (issue 14 item 3) ----
+/* ---- keywords (issue 14 item 3) ----
  * Keywords live in the folder behind the map, under its own UIDs. */
 
-static gboolean
-engine_has_keywords (MailsyncFolder *folder)
+static MailsyncFolderCapabilities
+mapped_get_capabilities (MailsyncFolder *folder)
 {
-  return _mailsync_folder_has_keywords (MAILSYNC_MAPPED_FOLDER (folder)->inner);
+  return mailsync_folder_get_capabilities (MAILSYNC_MAPPED_FOLDER (folder)->inner) & MAILSYNC_FOLDER_CAPABILITY_KEYWORDS;
 }
 
 static gboolean
-engine_can_store_keyword (MailsyncFolder *folder, const char *keyword)
+mapped_can_store_keyword (MailsyncFolder *folder, const char *keyword)
 {
-  return _mailsync_folder_can_store_keyword (MAILSYNC_MAPPED_FOLDER (folder)->inner, keyword);
+  return mailsync_folder_can_store_keyword (MAILSYNC_MAPPED_FOLDER (folder)->inner, keyword);
 }
 
 /* The status keeps the keywords of a folder with no letters of its own
@@ -434,7 +434,8 @@ engine_can_store_keyword (MailsyncFolder *folder, const char *keyword)
 static gboolean
 engine_keywords_in_labels (MailsyncFolder *folder)
 {
-  return engine_has_keywords (folder) && !_mailsync_folder_has_keyword_letters (MAILSYNC_MAPPED_FOLDER (folder)->inner);
+  return mailsync_folder_supports (folder, MAILSYNC_FOLDER_CAPABILITY_KEYWORDS) &&
+         !_mailsync_folder_has_keyword_letters (MAILSYNC_MAPPED_FOLDER (folder)->inner);
 }
 
 static void
@@ -444,19 +445,19 @@ inner_keywords_set (GObject *source, GAsyncResult *result, gpointer user_data)
   GError *error = NULL;
   GStrv not_stored = NULL;
 
-  if (!_mailsync_folder_set_keywords_finish (MAILSYNC_FOLDER (source), result, &not_stored, &error))
+  if (!mailsync_folder_set_keywords_finish (MAILSYNC_FOLDER (source), result, &not_stored, &error))
     g_task_return_error (task, error);
   else
     g_task_return_pointer (task, not_stored, (GDestroyNotify) g_strfreev);
 }
 
 static void
-engine_set_keywords_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids, const char *add,
-                           const char *remove, GCancellable *cancellable, GAsyncReadyCallback callback,
+mapped_set_keywords_async (MailsyncFolder *folder, const guint32 *uids, guint n_uids, const char * const *add,
+                           const char * const *remove, GCancellable *cancellable, GAsyncReadyCallback callback,
                            gpointer user_data)
 {
   MailsyncMappedFolder *self = MAILSYNC_MAPPED_FOLDER (folder);
-  GTask *task = new_task (folder, cancellable, callback, user_data, engine_set_keywords_async);
+  GTask *task = new_task (folder, cancellable, callback, user_data, mapped_set_keywords_async);
   /* the map's UIDs are the remote's: the inner folder has its own */
   g_autoptr(GArray) inner_uids = to_local_uids (self, uids, n_uids);
 
@@ -466,12 +467,12 @@ engine_set_keywords_async (MailsyncFolder *folder, const guint32 *uids, guint n_
       g_object_unref (task);
       return;
     }
-  _mailsync_folder_set_keywords_async (self->inner, (const guint32 *) inner_uids->data, inner_uids->len, add, remove,
-                                       cancellable, inner_keywords_set, task);
+  mailsync_folder_set_keywords_async (self->inner, (const guint32 *) inner_uids->data, inner_uids->len, add, remove,
+                                      cancellable, inner_keywords_set, task);
 }
 
 static gboolean
-engine_set_keywords_finish (MailsyncFolder *folder, GAsyncResult *result, GStrv *not_stored, GError **error)
+mapped_set_keywords_finish (MailsyncFolder *folder, GAsyncResult *result, char ***not_stored, GError **error)
 {
   GError *local_error = NULL;
   GStrv words;
@@ -487,6 +488,8 @@ engine_set_keywords_finish (MailsyncFolder *folder, GAsyncResult *result, GStrv 
   return TRUE;
 }
 
+/* ---- the engine's private questions (mailsync-folder-engine-private.h) ---- */
+
 /* startdate on the local side: the inner (IMAP) repository's own */
 static gint64
 engine_get_start_date (MailsyncFolder *folder)
@@ -500,10 +503,6 @@ engine_get_start_date (MailsyncFolder *folder)
 }
 
 static const _MailsyncFolderEngineVTable engine_vtable = {
-  .set_keywords_async = engine_set_keywords_async,
-  .set_keywords_finish = engine_set_keywords_finish,
-  .has_keywords = engine_has_keywords,
-  .can_store_keyword = engine_can_store_keyword,
   .keywords_in_labels = engine_keywords_in_labels,
   .get_start_date = engine_get_start_date,
 };
@@ -541,6 +540,10 @@ mailsync_mapped_folder_class_init (MailsyncMappedFolderClass *klass)
   fc->flush_async = mapped_flush_async;
   fc->flush_finish = mapped_bool_finish;
   fc->get_uidvalidity = mapped_get_uidvalidity;
+  fc->get_capabilities = mapped_get_capabilities;
+  fc->can_store_keyword = mapped_can_store_keyword;
+  fc->set_keywords_async = mapped_set_keywords_async;
+  fc->set_keywords_finish = mapped_set_keywords_finish;
   _mailsync_folder_class_set_engine (klass, &engine_vtable);
 }
 
