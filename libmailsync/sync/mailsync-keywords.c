@@ -20,7 +20,9 @@ _mailsync_keywords_supported (MailsyncFolder *folder)
 gboolean
 _mailsync_keywords_can_store (MailsyncFolder *folder, const char *keyword)
 {
-  return mailsync_folder_can_store_keyword (folder, keyword);
+  /* a folder without keywords refuses none (the header's "every other
+   * folder TRUE"); the public call says FALSE there */
+  return !_mailsync_keywords_supported (folder) || mailsync_folder_can_store_keyword (folder, keyword);
 }
 
 /* A space-separated list as the public API's array (no empty words). */
