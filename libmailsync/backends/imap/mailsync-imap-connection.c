@@ -600,6 +600,38 @@ mailsync_imap_connection_set_max_in_flight (MailsyncImapConnection *self, guint 
   self->settings->max_in_flight = MAX (max_in_flight, 1);
 }
 
+/* The run is over: LOGOUT is written and the connection closed without
+ * waiting for the server's BYE and OK (issue 13: one round trip less per
+ * run). Only when nothing is in flight or queued (every answer we need is
+ * in) and on a socket (a tunnel's process is ended at close and might not
+ * have passed the line on); FALSE otherwise, and nothing done: the caller
+ * then sends LOGOUT as any command. The line goes out before the TLS
+ * close_notify and the FIN of mailsync_imap_connection_close, so the
+ * server reads LOGOUT first and logs a normal logout. */
+gboolean
+_mailsync_imap_connection_logout_and_close (MailsyncImapConnection *self, GCancellable *cancellable)
+{
+  g_autofree char *line = NULL;
+  gsize written = 0;
+  gboolean ok;
+
+  if (self->stream == NULL || self->out == NULL || self->fatal != NULL || self->tunnel != NULL || self->writing
+      || !g_queue_is_empty (&self->write_queue) || !g_queue_is_empty (&self->in_flight)
+      || !g_queue_is_empty (&self->pending))
+    return FALSE;
+  line = g_strdup_printf ("A%u LOGOUT\r\n", self->next_tag++);
+  IMAP_DEBUG ("C: %.*s", (int) strlen (line) - 2, line);
+  IMAP_DEBUG ("closing without waiting for the answer to LOGOUT");
+  self->commands_sent++;
+  ok = g_output_stream_write_all (self->out, line, strlen (line), &written, cancellable, NULL)
+       && g_output_stream_flush (self->out, cancellable, NULL);
+  self->bytes_written += written;
+  if (!ok)
+    IMAP_DEBUG ("LOGOUT not written; closing");
+  mailsync_imap_connection_close (self);
+  return TRUE;
+}
+
 void
 mailsync_imap_connection_close (MailsyncImapConnection *self)
 {

@@ -192,5 +192,9 @@ gboolean mailsync_imap_connection_take_throttle (MailsyncImapConnection *self,
 void     mailsync_imap_connection_set_max_in_flight (MailsyncImapConnection *self,
                                                      guint                   max_in_flight);
 void     mailsync_imap_connection_close (MailsyncImapConnection *self);
+/* LOGOUT written, then closed, its answer not awaited; FALSE (nothing
+ * done) unless the connection is idle and on a socket (.c comment). */
+gboolean _mailsync_imap_connection_logout_and_close (MailsyncImapConnection *self,
+                                                     GCancellable           *cancellable);
 
 G_END_DECLS

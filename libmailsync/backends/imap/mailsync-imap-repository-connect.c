@@ -591,7 +591,8 @@ close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
 {
   MailsyncImapRepository *self = source;
 
-  if (self->connection && mailsync_imap_connection_is_open (self->connection))
+  if (self->connection && mailsync_imap_connection_is_open (self->connection)
+      && !_mailsync_imap_connection_logout_and_close (self->connection, cancellable))
     {
       g_autoptr(MailsyncImapResponse) ok =
         _mailsync_imap_repository_run (self, mailsync_imap_request_new_simple ("LOGOUT", NULL), cancellable, NULL);
