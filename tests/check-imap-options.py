@@ -178,6 +178,31 @@ def lsub(conn):
     return names
 
 
+def write_local(work, folder, tag):
+    """A new message @tag in the local Maildir folder @folder (made if need be)."""
+    d = os.path.join(work, "Mail", folder)
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    with open(os.path.join(d, "new", "%s.%d.local" % (tag, os.getpid())), "wb") as f:
+        f.write(imapsync.message(tag))
+
+
+def sent_before_answer(log, first, second):
+    """Whether the debug @log shows command @second written after command
+    @first and before @first's tagged answer (one burst)."""
+    lines = [l for l in log.splitlines() if "-DEBUG: " in l]
+    for i, l in enumerate(lines):
+        m = re.search(r" C: (\S+) %s " % first, l)
+        if not m:
+            continue
+        for later in lines[i + 1:]:
+            if re.search(r" S: %s (OK|NO|BAD)" % re.escape(m.group(1)), later):
+                return False
+            if re.search(r" C: \S+ %s " % second, later):
+                return True
+    return False
+
+
 def scenario_subscribed_only(server, root):
     user, pw = server.new_user(0)
     conn = imap(server, user, pw)
@@ -224,6 +249,27 @@ def scenario_subscribed_only(server, root):
     p = cfg.run(path)
     check("subscribedonly: resubscribed folder syncs its new mail", p.returncode == 0 and
           len(local_files(work, "Later")) == 2, (local_files(work, "Later"), p.stderr))
+
+    # A folder made locally is created on the server and subscribed, with
+    # the SUBSCRIBE written behind the CREATE before its answer (one round
+    # trip); so the next run's LSUB names it and its new mail goes up
+    # (unsubscribed, it would be hidden from then on).
+    write_local(work, "Fresh", "fresh-1")
+    p = cfg.run(path, {"G_MESSAGES_DEBUG": "Mailsync-IMAP"})
+    conn = imap(server, user, pw)
+    subs = lsub(conn)
+    conn.logout()
+    check("subscribedonly: a local folder is created on the server and subscribed",
+          p.returncode == 0 and "Fresh" in subs, (subs, p.stderr[-600:]))
+    check("subscribedonly: SUBSCRIBE went out with the CREATE, before its answer",
+          sent_before_answer(p.stdout + p.stderr, "CREATE", "SUBSCRIBE"), p.stderr[-600:])
+    write_local(work, "Fresh", "fresh-2")
+    p = cfg.run(path)
+    conn = imap(server, user, pw)
+    state = uids_and_flags(conn, "Fresh")
+    conn.logout()
+    check("subscribedonly: the created folder syncs at the next run", p.returncode == 0 and len(state) == 2,
+          (state, p.stderr[-600:]))
 
     # without subscribedonly every folder is synced
     path = config(server, work, user, pw, "")

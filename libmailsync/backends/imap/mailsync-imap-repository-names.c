@@ -106,6 +106,55 @@ name_request (MailsyncImapRepository *self, const char *verb, const char *wire, 
   return mailsync_imap_request_new_from_command (cmd, error);
 }
 
+/* subscribedonly: a folder we create is subscribed too, or the next run's
+ * LSUB would not name it and the folder would be hidden (not synced) from
+ * then on. SUBSCRIBE goes out with the CREATE, in one burst (issue 13: no
+ * round trip of its own); the CREATE's answer is returned. A SUBSCRIBE
+ * whose CREATE failed (servers may subscribe a name that does not exist)
+ * is taken back, best effort; one that failed after a CREATE that worked
+ * fails the creation: the folder would not be synced. */
+static MailsyncImapResponse *
+create_and_subscribe (MailsyncImapRepository *self, MailsyncImapRequest *create, const char *wire,
+                      GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GAsyncResult) created_result = NULL;
+  g_autoptr(GAsyncResult) subscribed_result = NULL;
+  g_autoptr(MailsyncImapResponse) created = NULL;
+  g_autoptr(MailsyncImapResponse) subscribed = NULL;
+  g_autoptr(GError) subscribe_error = NULL;
+  MailsyncImapRequest *subscribe = name_request (self, "SUBSCRIBE", wire, error);
+
+  if (subscribe == NULL)
+    {
+      mailsync_imap_request_free (create);
+      return NULL;
+    }
+  mailsync_imap_connection_send_async (self->connection, create, cancellable, _mailsync_store_result,
+                                       &created_result);
+  mailsync_imap_connection_send_async (self->connection, subscribe, cancellable, _mailsync_store_result,
+                                       &subscribed_result);
+  created = mailsync_imap_connection_send_finish (self->connection, _mailsync_await (&created_result), error);
+  subscribed = mailsync_imap_connection_send_finish (self->connection, _mailsync_await (&subscribed_result),
+                                                     &subscribe_error);
+  if (created == NULL && subscribed != NULL && !(error && *error && strstr ((*error)->message, "[ALREADYEXISTS]")))
+    {
+      MailsyncImapRequest *unsubscribe = name_request (self, "UNSUBSCRIBE", wire, NULL);
+
+      if (unsubscribe != NULL)
+        {
+          g_autoptr(MailsyncImapResponse) ignored = _mailsync_imap_repository_run (self, unsubscribe, cancellable, NULL);
+        }
+      return NULL;
+    }
+  if (created != NULL && subscribed == NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&subscribe_error),
+                                  "Folder %s was created but could not be subscribed (subscribedonly): ", wire);
+      return NULL;
+    }
+  return g_steal_pointer (&created);
+}
+
 static void
 create_folder_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -139,7 +188,12 @@ create_folder_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
       return;
     }
   if ((request = name_request (self, "CREATE", encoded ? encoded : name, &error)) != NULL)
-    ok = _mailsync_imap_repository_run (self, request, cancellable, &error);
+    {
+      if (self->subscribed_only)
+        ok = create_and_subscribe (self, request, encoded ? encoded : name, cancellable, &error);
+      else
+        ok = _mailsync_imap_repository_run (self, request, cancellable, &error);
+    }
   /* RFC 5530 [ALREADYEXISTS]: someone else made it; that is fine. */
   if (ok == NULL && !(error && strstr (error->message, "[ALREADYEXISTS]")))
     {
