@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "mailsync-message-info.h"
+#include "mailsync-private.h"
 
 /**
  * MailsyncMessageInfo:
@@ -22,6 +23,7 @@ struct _MailsyncMessageInfo
   GStrv keywords;
   guint64 size;
   gint64 internal_date;
+  char *email_id; /* RFC 8474 EMAILID, set once by the listing that made it */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncMessageInfo, mailsync_message_info, G_TYPE_OBJECT)
@@ -33,6 +35,7 @@ mailsync_message_info_finalize (GObject *object)
 
   g_free (self->key);
   g_strfreev (self->keywords);
+  g_free (self->email_id);
   G_OBJECT_CLASS (mailsync_message_info_parent_class)->finalize (object);
 }
 
@@ -185,4 +188,21 @@ mailsync_message_info_get_internal_date (MailsyncMessageInfo *self)
 {
   g_return_val_if_fail (MAILSYNC_IS_MESSAGE_INFO (self), 0);
   return self->internal_date;
+}
+
+/* Private: set by a listing right after mailsync_message_info_new(),
+ * before the object is shared (it stays immutable to its readers). */
+void
+_mailsync_message_info_set_email_id (MailsyncMessageInfo *self, const char *email_id)
+{
+  g_return_if_fail (MAILSYNC_IS_MESSAGE_INFO (self));
+  g_free (self->email_id);
+  self->email_id = g_strdup (email_id);
+}
+
+const char *
+_mailsync_message_info_get_email_id (MailsyncMessageInfo *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_MESSAGE_INFO (self), NULL);
+  return self->email_id;
 }

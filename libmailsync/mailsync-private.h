@@ -19,6 +19,13 @@ _mailsync_crash_point (const char *step)
 }
 #endif
 
+/* A message's EMAILID (RFC 8474 OBJECTID), when the listing that made
+ * @self had it (an IMAP server offering OBJECTID), else NULL. The setter
+ * is for that listing only, before the object is shared. */
+struct _MailsyncMessageInfo;
+void        _mailsync_message_info_set_email_id (struct _MailsyncMessageInfo *self, const char *email_id);
+const char *_mailsync_message_info_get_email_id (struct _MailsyncMessageInfo *self);
+
 /* fsync(2) a directory so that entries created or renamed in it persist. */
 gboolean _mailsync_fsync_dir (const char *path, GError **error);
 

@@ -16,6 +16,11 @@ test or a client creates.
     msg = server.add("user", b"...", labels={"\\\\Inbox", "Work"}, folders=["INBOX", "[Gmail]/All Mail"])
     ... server.port, server.ca ...
     server.stop()
+
+With objectid=True it also offers OBJECTID (RFC 8474) and answers FETCH
+EMAILID: each Message has an EMAILID of its own, kept when move() moves it
+to another folder (check-objectid-client.py: the Debian Dovecot 2.3 of the
+harness has no OBJECTID).
 """
 
 import importlib.machinery
@@ -80,7 +85,7 @@ def tokenize(data):
             cur.append(int(data[i + 1:j]))
             i = j + 1
         else:
-            m = re.match(rb"[^ ()\"]+(\[[^\]]*\](<[0-9.]+>)?)?", data[i:])
+            m = re.match(rb"[^ ()\"[]*(\[[^\]]*\](<[0-9.]+>)?)?[^ ()\"]*", data[i:])
             cur.append(m.group(0).decode())
             i += len(m.group(0))
     return out
@@ -109,6 +114,7 @@ class Message:
         self.labels = set(labels)
         self.flags = set(flags)
         self.date = date or time.time()
+        self.emailid = "M%08x" % self.msgid
 
 
 class Folder:
@@ -196,7 +202,8 @@ class Session(socketserver.StreamRequestHandler):
                 self.send("%s BAD server error %r\r\n" % (tag, e))
 
     def capabilities(self):
-        return "IMAP4rev1 UNSELECT NAMESPACE ID CHILDREN X-GM-EXT-1 UIDPLUS"
+        return "IMAP4rev1 UNSELECT NAMESPACE ID CHILDREN X-GM-EXT-1 UIDPLUS" + \
+            (" OBJECTID" if self.server.owner.objectid else "")
 
     # ---- state -----------------------------------------------------------
     @property
@@ -320,6 +327,8 @@ class Session(socketserver.StreamRequestHandler):
                 out.append("X-GM-MSGID %d" % msg.msgid)
             elif item == "X-GM-THRID":
                 out.append("X-GM-THRID %d" % msg.thrid)
+            elif item == "EMAILID" and self.server.owner.objectid:
+                out.append("EMAILID (%s)" % msg.emailid)
             elif item == "RFC822.SIZE":
                 out.append("RFC822.SIZE %d" % len(msg.body))
             elif item == "INTERNALDATE":
@@ -330,6 +339,12 @@ class Session(socketserver.StreamRequestHandler):
                     msg.flags.add("\\Seen")
             elif item == "MODSEQ":
                 pass
+            elif isinstance(item, str) and re.fullmatch(r"BODY(\.PEEK)?\[HEADER\.FIELDS \(([^)]*)\)\]", item):
+                # the header lines of those fields (the move pass asks for Message-ID)
+                fields = re.fullmatch(r"BODY(?:\.PEEK)?\[HEADER\.FIELDS \(([^)]*)\)\]", item).group(1).split()
+                head = msg.body.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+                lines = [l for l in head if l.split(b":", 1)[0].decode().upper() in fields]
+                literal = ("BODY[HEADER.FIELDS (%s)]" % " ".join(fields), b"".join(l + CRLF for l in lines) + CRLF)
         head = "* %d FETCH (%s" % (seq, " ".join(out))
         if literal:
             self.send(("%s%s%s {%d}\r\n" % (head, " " if out else "", literal[0], len(literal[1]))).encode()
@@ -448,7 +463,7 @@ class TLSServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
 
 
 class GmailServer:
-    def __init__(self, directory, users):
+    def __init__(self, directory, users, objectid=False):
         self.dir = directory
         os.makedirs(directory, exist_ok=True)
         harness_module().make_certs(directory)
@@ -460,17 +475,18 @@ class GmailServer:
         self.accounts = {user: Account() for user in users}
         self.log = []
         self.hook = None
+        self.objectid = objectid  # OBJECTID (RFC 8474): FETCH EMAILID
         self.append_to_all_mail = True  # Gmail shows an appended message in All Mail too
         self.server = TLSServer(self, context)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def add(self, user, body, labels=(), flags=(), folders=("INBOX",), all_mail=True):
+    def add(self, user, body, labels=(), flags=(), folders=("INBOX",), all_mail=True, date=None):
         """A message shown in @folders (and in All Mail, as Gmail does,
         unless @all_mail is False: a test that wants one folder only)."""
         account = self.accounts[user]
-        msg = Message(body, labels, flags)
+        msg = Message(body, labels, flags, date)
         with account.lock:
             for name in list(folders) + (["[Gmail]/All Mail"] if all_mail else []):
                 if name not in account.folders:
@@ -478,6 +494,21 @@ class GmailServer:
                 if all(m is not msg for _, m in account.folders[name].entries):
                     account.folders[name].add(msg)
         return msg
+
+    def move(self, user, msg, source, dest):
+        """Another client's UID MOVE: @msg leaves @source and arrives in
+        @dest under that folder's next UID, the same message (its EMAILID
+        kept).  Returns the new UID."""
+        account = self.accounts[user]
+        with account.lock:
+            account.folders[source].entries = [e for e in account.folders[source].entries if e[1] is not msg]
+            return account.folders[dest].add(msg)
+
+    def remove(self, user, msg, folder):
+        """@msg expunged from @folder."""
+        account = self.accounts[user]
+        with account.lock:
+            account.folders[folder].entries = [e for e in account.folders[folder].entries if e[1] is not msg]
 
     def messages(self, user, folder):
         """[(uid, Message)] of @folder."""

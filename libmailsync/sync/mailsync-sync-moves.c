@@ -29,7 +29,16 @@
  * mtime is set to INTERNALDATE on download). Only a key that one local
  * and one remote candidate have, and nothing else, is a move: two
  * copies of one message, a message without Message-ID, a file whose
- * mtime another program changed are downloaded and deleted as before. */
+ * mtime another program changed are downloaded and deleted as before.
+ *
+ * Where the server offers OBJECTID (RFC 8474) the identity is the
+ * EMAILID instead: the listing has it for every arrived message, and the
+ * status meta keeps it for a message it was recorded for when it was
+ * listed and downloaded (mailsync-sync-emailid.c). A vanished message
+ * with a recorded EMAILID pairs only with the one arrived message that
+ * has the same EMAILID, never by Message-ID (a copy with the same headers
+ * is another message); one without (a status row older than the record,
+ * a server without OBJECTID) pairs by the key above. */
 typedef struct
 {
   guint folder;        /* index in the pairs */
@@ -37,6 +46,8 @@ typedef struct
   guint64 size;        /* CRLF size */
   gint64 date;
   char *message_id;    /* NULL until known; "" when there is none */
+  char *email_id;      /* RFC 8474 EMAILID: an arrived one's listing's, a vanished one's record; or NULL */
+  gboolean paired;     /* an arrived one already taken by a pair */
   MailsyncStatusRecord *row; /* a vanished one's status row, the last synced state */
 } MoveCandidate;
 
@@ -44,6 +55,7 @@ static void
 move_candidate_free (MoveCandidate *c)
 {
   g_free (c->message_id);
+  g_free (c->email_id);
   g_clear_pointer (&c->row, mailsync_status_record_free);
   g_free (c);
 }
@@ -175,7 +187,9 @@ probe_folder (const MailsyncRunnerConfig *quiet,
           c->folder = index;
           c->uid = a->uid;
           c->row = row ? mailsync_status_record_copy (row) : NULL;
-          if (row != NULL && local_identity (r, info, c) && c->message_id[0] != '\0')
+          c->email_id = g_strdup (_mailsync_sync_recorded_email_id (r->meta, a->uid,
+                                                                    mailsync_folder_get_uidvalidity (remote)));
+          if (row != NULL && local_identity (r, info, c) && (c->message_id[0] != '\0' || c->email_id != NULL))
             g_ptr_array_add (vanished, c);
           else
             move_candidate_free (c);
@@ -188,6 +202,7 @@ probe_folder (const MailsyncRunnerConfig *quiet,
           c->uid = a->uid;
           c->size = mailsync_message_info_get_size (info);
           c->date = mailsync_message_info_get_internal_date (info);
+          c->email_id = g_strdup (_mailsync_message_info_get_email_id (info));
           g_ptr_array_add (arrived, c);
         }
     }
@@ -214,6 +229,9 @@ fetch_arrived_ids (const MailsyncRunnerConfig *config,
   for (guint i = 0; i < vanished->len; i++)
     {
       MoveCandidate *v = vanished->pdata[i];
+
+      if (v->email_id != NULL)
+        continue; /* pairs by its EMAILID only */
       g_hash_table_add (sizes, g_strdup_printf ("%" G_GUINT64_FORMAT " %" G_GINT64_FORMAT, v->size, v->date));
     }
   for (guint f = 0; f < remotes->len; f++)
@@ -253,17 +271,38 @@ fetch_arrived_ids (const MailsyncRunnerConfig *config,
     }
 }
 
+/* Counts @c under its EMAILID ("E <id>") when @by_email_id, else under
+ * its Message-ID key ("M <size> <date> <Message-ID>"); nothing when it
+ * has no such identity. */
 static void
-count_key (GHashTable *counts, GHashTable *which, MoveCandidate *c)
+count_key (GHashTable *counts, GHashTable *which, MoveCandidate *c, gboolean by_email_id)
 {
   g_autofree char *key = NULL;
 
-  if (c->message_id == NULL || c->message_id[0] == '\0')
-    return;
-  key = move_key (c);
+  if (by_email_id)
+    {
+      if (c->email_id == NULL)
+        return;
+      key = g_strconcat ("E ", c->email_id, NULL);
+    }
+  else
+    {
+      g_autofree char *plain = NULL;
+
+      if (c->message_id == NULL || c->message_id[0] == '\0')
+        return;
+      plain = move_key (c);
+      key = g_strconcat ("M ", plain, NULL);
+    }
   g_hash_table_insert (counts, g_strdup (key),
                        GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, key)) + 1));
   g_hash_table_insert (which, g_steal_pointer (&key), c);
+}
+
+static int
+compare_keys (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
 static gboolean
@@ -285,13 +324,15 @@ flush_moved (const MailsyncRunnerConfig *config, MailsyncFolder *source, Mailsyn
 static gboolean
 commit_moved_row (const MailsyncRunnerConfig *config,
                   const char                 *status_name,
-                  guint32                     uid,
+                  MailsyncFolder             *remote,
+                  const MoveCandidate        *to,
                   const MailsyncStatusRecord *row,
                   GError                    **error)
 {
   g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
 
-  mailsync_status_batch_put (batch, uid, row->flags, row->mtime, row->labels);
+  mailsync_status_batch_put (batch, to->uid, row->flags, row->mtime, row->labels);
+  _mailsync_sync_batch_email_id (batch, to->uid, mailsync_folder_get_uidvalidity (remote), to->email_id);
   return mailsync_status_store_commit (config->status, status_name, batch, config->cancellable, error);
 }
 
@@ -309,8 +350,7 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
   g_autoptr(GHashTable) remote_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GHashTable) remote_which = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree gboolean *changed = NULL;
-  GHashTableIter iter;
-  gpointer key, value;
+  g_autofree char **keys = NULL;
   guint moved = 0, n_changed = 0, n_sources = 0;
 
   if (config->dry_run || remotes->len < 2)
@@ -354,24 +394,37 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
     return;
   fetch_arrived_ids (config, remotes, vanished, arrived);
 
+  /* A vanished message counts under one key: its EMAILID if recorded,
+   * else its Message-ID key; an arrived one under both it has. */
   for (guint i = 0; i < vanished->len; i++)
-    count_key (local_counts, local_which, vanished->pdata[i]);
+    {
+      MoveCandidate *v = vanished->pdata[i];
+      count_key (local_counts, local_which, v, v->email_id != NULL);
+    }
   for (guint i = 0; i < arrived->len; i++)
-    count_key (remote_counts, remote_which, arrived->pdata[i]);
-  g_hash_table_iter_init (&iter, local_counts);
-  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      count_key (remote_counts, remote_which, arrived->pdata[i], TRUE);
+      count_key (remote_counts, remote_which, arrived->pdata[i], FALSE);
+    }
+  /* EMAILID pairs first ("E " sorts before "M "), and an arrived message
+   * is taken by one pair at most. */
+  keys = (char **) g_hash_table_get_keys_as_array (local_counts, NULL);
+  qsort (keys, g_strv_length (keys), sizeof (char *), compare_keys);
+  for (guint k = 0; keys[k] != NULL; k++)
     {
       MoveCandidate *from, *to;
       g_autoptr(GError) error = NULL;
       MailsyncFolder *source_local, *dest_local;
       gboolean ok;
 
-      if (GPOINTER_TO_UINT (value) != 1 || GPOINTER_TO_UINT (g_hash_table_lookup (remote_counts, key)) != 1)
+      if (GPOINTER_TO_UINT (g_hash_table_lookup (local_counts, keys[k])) != 1 ||
+          GPOINTER_TO_UINT (g_hash_table_lookup (remote_counts, keys[k])) != 1)
         continue;
-      from = g_hash_table_lookup (local_which, key);
-      to = g_hash_table_lookup (remote_which, key);
-      if (from->folder == to->folder)
+      from = g_hash_table_lookup (local_which, keys[k]);
+      to = g_hash_table_lookup (remote_which, keys[k]);
+      if (from->folder == to->folder || to->paired)
         continue;
+      to->paired = TRUE;
       source_local = locals->pdata[from->folder];
       dest_local = locals->pdata[to->folder];
       /* Both local folders change (and the destination's status): their
@@ -398,7 +451,8 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
        * With it, the three-way rules see the last synced state (the
        * source's row) and propagate whatever happens next. */
       if (!flush_moved (config, source_local, dest_local, &error) ||
-          !commit_moved_row (config, status_names->pdata[to->folder], to->uid, from->row, &error))
+          !commit_moved_row (config, status_names->pdata[to->folder], remotes->pdata[to->folder], to, from->row,
+                             &error))
         g_debug ("move detection: status row of %s uid %u not written: %s", mailsync_folder_get_name (dest_local),
                  to->uid, error->message);
       _mailsync_crash_point ("imap-move-renamed");

@@ -205,4 +205,13 @@ gboolean _mailsync_sync_run_labels (Runner *r, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Runner, _mailsync_sync_runner_free)
 
+/* EMAILIDs (RFC 8474) in the status meta, for the move pass
+ * (mailsync-sync-emailid.c): appends to @batch the entries of the rows it
+ * puts (from the remote listing) and removes; the EMAILID recorded for
+ * @uid under @validity, or NULL; one entry for a row written elsewhere. */
+void        _mailsync_sync_note_email_ids    (Runner *r, MailsyncStatusBatch *batch);
+const char *_mailsync_sync_recorded_email_id (GHashTable *meta, guint32 uid, guint32 validity);
+void        _mailsync_sync_batch_email_id    (MailsyncStatusBatch *batch, guint32 uid, guint32 validity,
+                                              const char *email_id);
+
 G_END_DECLS

@@ -239,8 +239,10 @@ _mailsync_sync_flush_folder (Runner *r, MailsyncFolder *folder, GError **error)
 gboolean
 _mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **error)
 {
-  guint n = mailsync_status_batch_get_length (batch);
+  guint n;
 
+  _mailsync_sync_note_email_ids (r, batch);
+  n = mailsync_status_batch_get_length (batch);
   if (!mailsync_status_store_commit (r->config->status, r->status_name, batch,
                                      r->config->cancellable, error))
     return FALSE;

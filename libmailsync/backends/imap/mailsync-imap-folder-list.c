@@ -22,12 +22,14 @@ typedef struct
   guint64 size;
   gint64 date;
   gboolean complete;      /* size and date known */
+  char *email_id;         /* EMAILID (RFC 8474), asked with size and date */
 } Listed;
 
 static void
 listed_free (Listed *listed)
 {
   g_strfreev (listed->keywords);
+  g_free (listed->email_id);
   g_free (listed);
 }
 
@@ -95,6 +97,11 @@ _mailsync_imap_folder_listing_add (MailsyncImapFolder *self, const MailsyncImapF
       listed->size = fetch->rfc822_size;
       listed->date = fetch->internaldate;
       listed->complete = TRUE;
+    }
+  if (fetch->present & MAILSYNC_IMAP_FETCH_EMAILID)
+    {
+      g_free (listed->email_id);
+      listed->email_id = g_strdup (fetch->emailid);
     }
 }
 
@@ -186,16 +193,22 @@ build_listing (MailsyncImapFolder *self, gboolean with_known)
     {
       Listed *listed = value;
       guint32 uid = GPOINTER_TO_UINT (key);
+      MailsyncMessageInfo *info;
 
       if (with_known && is_vanished (self, uid))
         continue;
-      g_ptr_array_add (out, mailsync_message_info_new (uid, NULL, listed->flags,
-                                                       (const char * const *) listed->keywords,
-                                                       listed->size, listed->date));
+      info = mailsync_message_info_new (uid, NULL, listed->flags, (const char * const *) listed->keywords,
+                                        listed->size, listed->date);
+      _mailsync_message_info_set_email_id (info, listed->email_id);
+      g_ptr_array_add (out, info);
     }
   g_ptr_array_sort (out, compare_uid);
   return out;
 }
+
+/* What a listing asks of a message it does not know yet */
+#define FULL_ITEMS "(UID FLAGS RFC822.SIZE INTERNALDATE)"
+#define FULL_ITEMS_EMAILID "(UID FLAGS RFC822.SIZE INTERNALDATE EMAILID)"
 
 /* The request of a UID FETCH of the UIDs @first:@last ("@first:*" for
  * @last 0) or of @set (mailsync_imap_format_seqset's) when not NULL,
@@ -210,6 +223,12 @@ fetch_request (MailsyncImapFolder *self, guint32 first, guint32 last, const char
     mailsync_imap_command_add_raw (cmd, set, NULL);
   else
     mailsync_imap_command_add_range (cmd, first, last, NULL);
+  /* A message the status does not know yet also gets its EMAILID where the
+   * server has one (RFC 8474): the move pass pairs by it, and the status
+   * keeps it for when the message leaves the folder. */
+  if (g_str_equal (items, FULL_ITEMS) &&
+      mailsync_imap_connection_has_capability (_mailsync_imap_folder_connection_of (self), "OBJECTID"))
+    items = FULL_ITEMS_EMAILID;
   mailsync_imap_command_add_raw (cmd, items, NULL);
   if (modifiers != NULL)
     mailsync_imap_command_add_raw (cmd, modifiers, NULL);
@@ -272,9 +291,6 @@ fetch_into_listing (MailsyncImapFolder *self, guint32 first, guint32 last, const
     }
   return ok != NULL;
 }
-
-/* What a listing asks of a message it does not know yet */
-#define FULL_ITEMS "(UID FLAGS RFC822.SIZE INTERNALDATE)"
 
 /* The fast path: only what changed since the saved HIGHESTMODSEQ, with
  * full fields (new messages need them, changed ones are few): the request,

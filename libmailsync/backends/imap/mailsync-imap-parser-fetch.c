@@ -1,8 +1,10 @@
-/* IMAP FETCH data items (RFC 3501 §7.4.2, RFC 3516, RFC 7162, Gmail
- * X-GM-EXT-1): one small function per item. */
+/* IMAP FETCH data items (RFC 3501 §7.4.2, RFC 3516, RFC 7162, RFC 8474,
+ * Gmail X-GM-EXT-1): one small function per item. */
 #include "config.h"
 
 #include "mailsync-imap-parser-private.h"
+
+#include <string.h>
 
 /* ---- FETCH (RFC 3501 §7.4.2, RFC 3516, RFC 7162, Gmail X-GM-EXT-1) ---- */
 
@@ -102,6 +104,23 @@ fetch_gm_labels (Ctx *x, MailsyncImapFetch *f, const char *name, GError **error)
   return mailsync_imap_cursor_close (C, error);
 }
 
+/* "EMAILID" SP "(" objectid ")" (RFC 8474 §5.1): objectid is 1*255 of
+ * ALPHA / DIGIT / "_" / "-", a subset of ATOM-CHAR checked here. */
+static gboolean
+fetch_emailid (Ctx *x, MailsyncImapFetch *f, const char *name, GError **error)
+{
+  g_autofree char *id = NULL;
+
+  if (!mailsync_imap_cursor_open (C, error) || (id = mailsync_imap_cursor_atom (C, NULL, error)) == NULL)
+    return FALSE;
+  if (strlen (id) > 255 || strspn (id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != strlen (id))
+    return mailsync_imap_cursor_fail (C, error, "Bad EMAILID");
+  g_free (f->emailid);
+  f->emailid = g_steal_pointer (&id);
+  f->present |= MAILSYNC_IMAP_FETCH_EMAILID;
+  return mailsync_imap_cursor_close (C, error);
+}
+
 /* section = "[" [section-spec] "]" with header lists inside; we keep the
  * text as sent (quoted field names included). */
 static gboolean
@@ -184,6 +203,7 @@ static const struct
   { "X-GM-MSGID", fetch_gm_id },
   { "X-GM-THRID", fetch_gm_id },
   { "X-GM-LABELS", fetch_gm_labels },
+  { "EMAILID", fetch_emailid },
 };
 
 static gboolean

@@ -441,6 +441,7 @@ mailsync_imap_fetch_free (MailsyncImapFetch *fetch)
     return;
   g_strfreev (fetch->keywords);
   g_strfreev (fetch->gm_labels);
+  g_free (fetch->emailid);
   g_clear_pointer (&fetch->bodies, g_ptr_array_unref);
   g_free (fetch);
 }
@@ -803,6 +804,8 @@ append_fetch (GString *s, const MailsyncImapFetch *f)
       g_string_append (s, " GMLABELS=");
       append_strv (s, (const char *const *) f->gm_labels);
     }
+  if (f->present & MAILSYNC_IMAP_FETCH_EMAILID)
+    g_string_append_printf (s, " EMAILID=%s", f->emailid);
   for (i = 0; i < f->bodies->len; i++)
     append_fetch_body (s, g_ptr_array_index (f->bodies, i));
 }

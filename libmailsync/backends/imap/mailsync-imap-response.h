@@ -221,6 +221,7 @@ typedef enum
   MAILSYNC_IMAP_FETCH_X_GM_MSGID  = 1 << 5,
   MAILSYNC_IMAP_FETCH_X_GM_THRID  = 1 << 6,
   MAILSYNC_IMAP_FETCH_X_GM_LABELS = 1 << 7,
+  MAILSYNC_IMAP_FETCH_EMAILID     = 1 << 8,
 } MailsyncImapFetchFields;
 
 /* One BODY[...] / BINARY[...] / RFC822 / RFC822.HEADER / RFC822.TEXT item. */
@@ -248,6 +249,7 @@ typedef struct
   guint64                 modseq;
   guint64                 gm_msgid, gm_thrid;
   char                  **gm_labels;  /* as sent (astrings) */
+  char                   *emailid;    /* RFC 8474 OBJECTID's EMAILID, as sent */
   GPtrArray              *bodies;     /* MailsyncImapFetchBody */
 } MailsyncImapFetch;
 
