@@ -5,7 +5,8 @@ server gets a letter in the local file name (customflag_a for $Label1,
 dovecot-keywords for the rest), a letter added locally reaches the
 server, removals go both ways, and Debian's offlineimap3 reads the status
 afterwards without an error. Also IMAP<->IMAP (two Dovecot users, keywords
-by name in the status labels column), 27 keywords in a folder, $junk vs
+by name in the status labels column; a keyword with a comma written
+%2C there), 27 keywords in a folder, $junk vs
 $Junk, a new local message's keywords in its APPEND and an upload
 interrupted after it. Skipped (1..0 # SKIP) without Dovecot."""
 
@@ -294,6 +295,54 @@ def scenario_imap_imap(server, root, remote, local):
                  "offlineimap3 is not installed: the IMAP<->IMAP status is not read by it")
 
 
+def scenario_comma(server, root, remote, local):
+    """IMAP<->IMAP, a keyword with a comma (an atom may hold one): the
+    labels column is comma-separated, so the comma is written %2C; the
+    keyword round-trips, its removal on one side reaches the other (it
+    was left out of the row before, so the removal read as an addition on
+    the other side and was undone), and offlineimap3 reads the status."""
+    acc = Account(server, root, remote[0], remote[1], local_user=local)
+    conn = acc.imap()
+    for tag in ("ca", "cb"):
+        typ, data = conn.append("INBOX", "(\\Seen)", None, message(tag))
+        assert typ == "OK", data
+    conn.logout()
+    if not check(store(server, remote, "ca", "+", "a,b $Junk"), "comma: the remote takes the keyword a,b"):
+        return
+    p = acc.run()
+    check(p.returncode == 0, "comma: first sync exits 0", p.out)
+    check(acc.server_keywords(local).get("ca") == {"a,b", "$Junk"},
+          "comma: the keyword reaches the local server whole", acc.server_keywords(local))
+    labels = acc.status_rows("labels")
+    check(set(labels.get(1, "").split(", ")) == {"a%2Cb", "$Junk"},
+          "comma: the labels column has it as a%2Cb (one label for offlineimap3)", labels)
+    check(store(server, local, "ca", "-", "a,b"), "comma: a,b removed on the local server")
+    p = acc.run()
+    check(p.returncode == 0, "comma: second sync exits 0", p.out)
+    want = {"ca": {"$Junk"}, "cb": set()}
+    check(acc.server_keywords() == want and acc.server_keywords(local) == want,
+          "comma: the removal reaches the remote, not undone", (acc.server_keywords(), acc.server_keywords(local)))
+    check(store(server, remote, "cb", "+", "x,y,z"), "comma: the remote takes x,y,z")
+    p = acc.run()
+    check(p.returncode == 0 and acc.server_keywords(local).get("cb") == {"x,y,z"}
+          and acc.status_rows("labels").get(2) == "x%2Cy%2Cz",
+          "comma: x,y,z reaches the local server, one label in the status",
+          (p.out[-400:], acc.server_keywords(local), acc.status_rows("labels")))
+    p = acc.run([mailsync_tap.MAILSYNC, "-o", "-d", "imap"])
+    check(p.returncode == 0 and client_stores(p) == [], "comma: a resync stores nothing", client_stores(p))
+    if shutil.which("offlineimap"):
+        p = acc.run(["offlineimap", "-o", "-u", "basic"])
+        check(p.returncode == 0 and "ERROR" not in p.out and "Traceback" not in p.out
+              and acc.status_rows("labels").get(2) == "x%2Cy%2Cz",
+              "comma: offlineimap3 reads the status, keeps the label", (p.returncode, p.out[-600:],
+                                                                        acc.status_rows("labels")))
+        p = acc.run([mailsync_tap.MAILSYNC, "-o", "-d", "imap"])
+        check(p.returncode == 0 and client_stores(p) == [] and acc.server_keywords(local).get("cb") == {"x,y,z"},
+              "comma: mailsync after offlineimap3 stores nothing", client_stores(p))
+    else:
+        TAP.skip("comma: offlineimap3 reads the status", "offlineimap3 is not installed")
+
+
 def scenario_overflow(server, root, user, password):
     """27 keywords in one folder: a Maildir has 25 letters left (a is
     customflag_a's): one warning names the 2 extras, the server keeps all
@@ -461,9 +510,11 @@ def main():
         scenario_permanentflags(root)
         server = mailsync_tap.Dovecot(os.path.join(root, "dovecot"),
                                       [("kw1", "pw-kw1"), ("kw2", "pw-kw2"), ("kw3", "pw-kw3"),
-                                       ("kw4", "pw-kw4"), ("kw5", "pw-kw5")])
+                                       ("kw4", "pw-kw4"), ("kw5", "pw-kw5"), ("kw6", "pw-kw6"),
+                                       ("kw7", "pw-kw7")])
         scenario(server, root, "kw1", "pw-kw1")
         scenario_imap_imap(server, root, ("kw2", "pw-kw2"), ("kw3", "pw-kw3"))
+        scenario_comma(server, root, ("kw6", "pw-kw6"), ("kw7", "pw-kw7"))
         scenario_overflow(server, root, "kw4", "pw-kw4")
         scenario_case_and_upload(server, root, "kw5", "pw-kw5")
     finally:

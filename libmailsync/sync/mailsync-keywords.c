@@ -106,20 +106,52 @@ _mailsync_keywords_in_labels (MailsyncFolder *folder)
   return folder != NULL && _mailsync_folder_keywords_in_labels (folder);
 }
 
+/* The labels column is comma-separated (offlineimap's LocalStatusSQLite
+ * splits it on ","), and an IMAP keyword is an atom, which may hold a
+ * comma but never a "%" (a list-wildcard, RFC 3501 atom-specials). So a
+ * keyword's "," is written "%2C" (and a "%", which a server should never
+ * send, "%25"): the name round-trips exactly, and offlineimap3 reads it as
+ * one label with "%2C" in it, which it keeps as it is (doc/design.md,
+ * "Keywords both ways"). */
 char *
 _mailsync_keywords_to_labels (const char *keywords)
 {
   g_auto(GStrv) words = g_strsplit (keywords ? keywords : "", " ", -1);
   GString *out = g_string_new (NULL);
 
-  /* offlineimap reads the column as comma-separated labels (its
-   * LocalStatusSQLite), so a keyword with a comma (an atom may have one)
-   * would come back as two: it is left out, as a keyword the local side
-   * cannot store is */
   for (char **w = words; *w; w++)
-    if (**w != '\0' && strchr (*w, ',') == NULL)
-      g_string_append_printf (out, "%s%s", out->len ? ", " : "", *w);
+    {
+      if (**w == '\0')
+        continue;
+      if (out->len > 0)
+        g_string_append (out, ", ");
+      for (const char *c = *w; *c; c++)
+        if (*c == ',')
+          g_string_append (out, "%2C");
+        else if (*c == '%')
+          g_string_append (out, "%25");
+        else
+          g_string_append_c (out, *c);
+    }
   return g_string_free (out, FALSE);
+}
+
+static void
+append_unescaped (GString *out, const char *label)
+{
+  for (const char *c = label; *c; c++)
+    if (c[0] == '%' && c[1] == '2' && (c[2] == 'C' || c[2] == 'c'))
+      {
+        g_string_append_c (out, ',');
+        c += 2;
+      }
+    else if (c[0] == '%' && c[1] == '2' && c[2] == '5')
+      {
+        g_string_append_c (out, '%');
+        c += 2;
+      }
+    else
+      g_string_append_c (out, *c);
 }
 
 char *
@@ -131,8 +163,11 @@ _mailsync_keywords_from_labels (const char *labels)
   for (char **p = parts; *p; p++)
     {
       g_strstrip (*p);
-      if (**p != '\0')
-        g_string_append_printf (out, "%s%s", out->len ? " " : "", *p);
+      if (**p == '\0')
+        continue;
+      if (out->len > 0)
+        g_string_append_c (out, ' ');
+      append_unescaped (out, *p);
     }
   return g_string_free (out, FALSE);
 }
