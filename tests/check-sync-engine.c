@@ -9,6 +9,7 @@
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 #include "status/mailsync-status-sqlite.h"
+#include "backends/maildir/mailsync-maildir-repository.h"
 
 #include <string.h>
 
@@ -190,6 +191,115 @@ START_TEST (test_engine_creates_folders_both_ways)
 }
 END_TEST
 
+/* Keyword sync between the example backend and a Maildir: the engine asks
+ * the backend's public keyword members (can_store_keyword,
+ * set_keywords_async, the keywords of its listing), both ways. */
+static MailsyncFolder *
+maildir_inbox (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) folders = mailsync_repository_list_folders (f.local, NULL, &error);
+
+  ck_assert_msg (folders != NULL, "%s", error ? error->message : "?");
+  for (guint i = 0; i < folders->len; i++)
+    if (strcmp (mailsync_folder_get_name (folders->pdata[i]), "INBOX") == 0)
+      return g_object_ref (folders->pdata[i]);
+  ck_abort_msg ("no local INBOX");
+  return NULL;
+}
+
+/* "" for none, NULL for no such message */
+static char *
+maildir_keywords (guint32 uid)
+{
+  g_autoptr(MailsyncFolder) inbox = maildir_inbox ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = mailsync_folder_list_messages (inbox, NULL, &error);
+
+  ck_assert_msg (list != NULL, "%s", error ? error->message : "?");
+  for (guint i = 0; i < list->len; i++)
+    if (mailsync_message_info_get_uid (list->pdata[i]) == uid)
+      {
+        const char * const *words = mailsync_message_info_get_keywords (list->pdata[i]);
+        return words ? g_strjoinv (" ", (GStrv) words) : g_strdup ("");
+      }
+  return NULL;
+}
+
+static void
+store_result (GObject *source, GAsyncResult *result, gpointer data)
+{
+  *(GAsyncResult **) data = g_object_ref (result);
+}
+
+START_TEST (test_engine_keywords_with_maildir)
+{
+  g_autofree char *status_dir = NULL, *mail = NULL;
+  g_autoptr(MailsyncFolder) local_inbox = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) not_stored = NULL;
+  MailsyncTestFolder *r;
+  guint32 u1, u2, u3;
+  const char *add[] = { "$Local", NULL }, *remove[] = { "$Old", NULL };
+  char *words;
+
+  f.tmp = mailsync_test_mkdtemp ();
+  status_dir = g_build_filename (f.tmp, "LocalStatus-sqlite", NULL);
+  mail = g_build_filename (f.tmp, "Mail", NULL);
+  ck_assert_int_eq (g_mkdir_with_parents (mail, 0700), 0);
+  f.remote = mailsync_test_repository_new ("Remote", 0, TRUE);
+  f.local = mailsync_maildir_repository_new ("Local", mail, '.');
+  f.status = mailsync_status_sqlite_new (status_dir);
+  f.account = mailsync_account_new ("Test", f.remote, f.local, f.status);
+  r = mailsync_test_repository_add_folder (MAILSYNC_TEST_REPOSITORY (f.remote), "INBOX");
+  u1 = mailsync_test_folder_add (r, "Message-ID: <1@x>\nSubject: one\n\n1\n", "S");
+  u2 = mailsync_test_folder_add (r, "Message-ID: <2@x>\nSubject: two\n\n2\n", "");
+  u3 = mailsync_test_folder_add (r, "Message-ID: <3@x>\nSubject: three\n\n3\n", "S");
+  mailsync_test_folder_set_keywords (r, u1, "$Work");
+  mailsync_test_folder_set_keywords (r, u3, "$Old");
+  ck_assert (mailsync_folder_supports (MAILSYNC_FOLDER (r), MAILSYNC_FOLDER_CAPABILITY_KEYWORDS));
+  ck_assert (!mailsync_folder_can_store_keyword (MAILSYNC_FOLDER (r), "two words"));
+  sync_ok ();
+
+  /* remote -> local: the backend's listed keywords reach the Maildir */
+  words = maildir_keywords (u1);
+  ck_assert_str_eq (words, "$Work");
+  g_free (words);
+  words = maildir_keywords (u3);
+  ck_assert_str_eq (words, "$Old");
+  g_free (words);
+
+  /* local -> remote: set_keywords_async of the backend is called */
+  local_inbox = maildir_inbox ();
+  mailsync_folder_set_keywords_async (local_inbox, &u2, 1, add, NULL, NULL, store_result, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  ck_assert (mailsync_folder_set_keywords_finish (local_inbox, result, &not_stored, &error));
+  ck_assert_ptr_nonnull (not_stored);
+  ck_assert_ptr_null (not_stored[0]);
+  g_clear_object (&result);
+  mailsync_folder_set_keywords_async (local_inbox, &u3, 1, NULL, remove, NULL, store_result, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  ck_assert (mailsync_folder_set_keywords_finish (local_inbox, result, NULL, &error));
+  mailsync_test_folder_set_keywords (r, u1, "$Work $Late");
+  sync_ok ();
+
+  words = mailsync_test_folder_get_keywords (r, u2);
+  ck_assert_str_eq (words, "$Local");
+  g_free (words);
+  words = mailsync_test_folder_get_keywords (r, u3);
+  ck_assert_str_eq (words, "");
+  g_free (words);
+  words = maildir_keywords (u1);
+  ck_assert_str_eq (words, "$Work $Late");
+  g_free (words);
+  g_clear_object (&local_inbox);
+  teardown ();
+}
+END_TEST
+
 /* The content digest that pairs a message across sides ignores CRs
  * wherever the pieces it is fed split the message, so a CRLF copy and an
  * LF copy digest alike; any other byte counts. */
@@ -229,6 +339,10 @@ engine_suite (void)
   tcase_add_checked_fixture (tc, setup, NULL);
   tcase_add_test (tc, test_engine_two_way);
   tcase_add_test (tc, test_engine_creates_folders_both_ways);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("keywords");
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_engine_keywords_with_maildir);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -9,6 +9,7 @@ typedef struct
 {
   GBytes *content;
   MailsyncFlags flags;
+  GStrv keywords; /* NULL: none */
 } TestMessage;
 
 struct _MailsyncTestRepository
@@ -37,6 +38,7 @@ test_message_free (gpointer data)
   TestMessage *m = data;
 
   g_bytes_unref (m->content);
+  g_strfreev (m->keywords);
   g_free (m);
 }
 
@@ -104,7 +106,8 @@ folder_list_async (MailsyncFolder *folder, GCancellable *c, GAsyncReadyCallback 
     {
       TestMessage *m = value;
       g_autofree char *k = g_strdup_printf ("%u", GPOINTER_TO_UINT (key));
-      g_ptr_array_add (list, mailsync_message_info_new (GPOINTER_TO_UINT (key), k, m->flags, NULL,
+      g_ptr_array_add (list, mailsync_message_info_new (GPOINTER_TO_UINT (key), k, m->flags,
+                                                        (const char * const *) m->keywords,
                                                         g_bytes_get_size (m->content), 1700000000));
     }
   g_task_set_task_data (task, list, (GDestroyNotify) g_ptr_array_unref);
@@ -164,6 +167,7 @@ folder_append_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GInputSt
   m = g_new0 (TestMessage, 1);
   m->content = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
   m->flags = mailsync_message_info_get_flags (info);
+  m->keywords = g_strdupv ((GStrv) mailsync_message_info_get_keywords (info));
   g_hash_table_replace (self->messages, GUINT_TO_POINTER (uid), m);
   g_task_set_task_data (task, mailsync_message_info_new (uid, NULL, m->flags, NULL, g_bytes_get_size (m->content),
                                                          mailsync_message_info_get_internal_date (info)),
@@ -197,6 +201,47 @@ folder_set_flags_async (MailsyncFolder *folder, const guint32 *uids, guint n, Ma
 
 static gboolean
 folder_bool_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Keywords, an optional capability: the class sets set_keywords_async and
+ * set_keywords_finish (and may say which keywords it can store), and lists
+ * each message's keywords in its MailsyncMessageInfo. */
+static gboolean
+folder_can_store_keyword (MailsyncFolder *folder, const char *keyword)
+{
+  return strpbrk (keyword, " ()\\\"") == NULL; /* an IMAP atom */
+}
+
+static void
+folder_set_keywords_async (MailsyncFolder *folder, const guint32 *uids, guint n, const char * const *add,
+                           const char * const *remove, GCancellable *c, GAsyncReadyCallback cb, gpointer ud)
+{
+  MailsyncTestFolder *self = MAILSYNC_TEST_FOLDER (folder);
+  g_autoptr(GTask) task = g_task_new (folder, c, cb, ud);
+
+  for (guint i = 0; i < n; i++)
+    {
+      TestMessage *m = g_hash_table_lookup (self->messages, GUINT_TO_POINTER (uids[i]));
+      g_autoptr(GStrvBuilder) words = g_strv_builder_new ();
+
+      if (m == NULL)
+        continue;
+      for (guint j = 0; m->keywords != NULL && m->keywords[j] != NULL; j++)
+        if ((remove == NULL || !g_strv_contains (remove, m->keywords[j])) &&
+            (add == NULL || !g_strv_contains (add, m->keywords[j])))
+          g_strv_builder_add (words, m->keywords[j]);
+      if (add != NULL)
+        g_strv_builder_addv (words, (const char **) add);
+      g_strfreev (m->keywords);
+      m->keywords = g_strv_builder_end (words);
+    }
+  answer_later (repo_of (folder), task); /* every keyword stored: not_stored stays NULL */
+}
+
+static gboolean
+folder_set_keywords_finish (MailsyncFolder *folder, GAsyncResult *result, char ***not_stored, GError **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
 }
@@ -271,6 +316,9 @@ mailsync_test_folder_class_init (MailsyncTestFolderClass *klass)
   folder_class->flush_async = folder_flush_async;
   folder_class->flush_finish = folder_bool_finish;
   folder_class->get_uidvalidity = folder_get_uidvalidity;
+  folder_class->can_store_keyword = folder_can_store_keyword;
+  folder_class->set_keywords_async = folder_set_keywords_async;
+  folder_class->set_keywords_finish = folder_set_keywords_finish;
 }
 
 static void
@@ -460,4 +508,28 @@ mailsync_test_folder_get_flags (MailsyncTestFolder *self, guint32 uid)
   TestMessage *m = g_hash_table_lookup (self->messages, GUINT_TO_POINTER (uid));
 
   return m ? mailsync_flags_to_maildir (m->flags) : NULL;
+}
+
+/* Space-separated, as in the header's order; "" for none, NULL for no such
+ * message. */
+void
+mailsync_test_folder_set_keywords (MailsyncTestFolder *self, guint32 uid, const char *keywords)
+{
+  TestMessage *m = g_hash_table_lookup (self->messages, GUINT_TO_POINTER (uid));
+
+  if (m)
+    {
+      g_strfreev (m->keywords);
+      m->keywords = g_strsplit (keywords, " ", -1);
+    }
+}
+
+char *
+mailsync_test_folder_get_keywords (MailsyncTestFolder *self, guint32 uid)
+{
+  TestMessage *m = g_hash_table_lookup (self->messages, GUINT_TO_POINTER (uid));
+
+  if (m == NULL)
+    return NULL;
+  return m->keywords ? g_strjoinv (" ", m->keywords) : g_strdup ("");
 }

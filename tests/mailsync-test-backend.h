@@ -25,5 +25,8 @@ guint               mailsync_test_folder_count (MailsyncTestFolder *self);
 void                mailsync_test_folder_remove (MailsyncTestFolder *self, guint32 uid);
 void                mailsync_test_folder_set_flags (MailsyncTestFolder *self, guint32 uid, const char *flags);
 char               *mailsync_test_folder_get_flags (MailsyncTestFolder *self, guint32 uid);
+/* Space-separated keywords; get gives "" for none, NULL for no message. */
+void                mailsync_test_folder_set_keywords (MailsyncTestFolder *self, guint32 uid, const char *keywords);
+char               *mailsync_test_folder_get_keywords (MailsyncTestFolder *self, guint32 uid);
 
 G_END_DECLS
