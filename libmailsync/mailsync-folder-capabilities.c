@@ -191,6 +191,7 @@ mailsync_folder_set_keywords_finish (MailsyncFolder   *self,
   g_auto(GStrv) words = NULL;
 
   g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), FALSE);
   if (not_stored != NULL)
     *not_stored = NULL;
   if (g_async_result_is_tagged (result, mailsync_folder_set_keywords_async))
@@ -243,8 +244,10 @@ mailsync_folder_fetch_labels_async (MailsyncFolder      *self,
  * @error: return location for a #GError
  *
  * Finishes mailsync_folder_fetch_labels_async(). Not introspectable: a
- * hash table whose values are string arrays has no binding type, so a
- * backend written through a binding has no labels (C backends do).
+ * hash table whose values are string arrays has no binding type; bindings
+ * call mailsync_folder_fetch_labels_finish_joined() instead. For the same
+ * reason the virtual method cannot be implemented through a binding: a
+ * folder written in Python or JavaScript has no labels (C backends do).
  *
  * Returns: (transfer container) (element-type guint GStrv): UID
  *   (`GUINT_TO_POINTER`) -> its labels, a %NULL-terminated array of
@@ -258,6 +261,7 @@ mailsync_folder_fetch_labels_finish (MailsyncFolder  *self,
                                      GError         **error)
 {
   g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
   if (g_async_result_is_tagged (result, mailsync_folder_fetch_labels_async))
     {
       /* our own "not supported" report */
@@ -265,6 +269,48 @@ mailsync_folder_fetch_labels_finish (MailsyncFolder  *self,
       return g_task_propagate_pointer (G_TASK (result), error);
     }
   return MAILSYNC_FOLDER_GET_CLASS (self)->fetch_labels_finish (self, result, error);
+}
+
+/**
+ * mailsync_folder_fetch_labels_finish_joined:
+ * @self: a folder
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Finishes mailsync_folder_fetch_labels_async() as
+ * mailsync_folder_fetch_labels_finish() does, each message's labels
+ * joined into one string with a newline (`\n`) between two labels: the
+ * introspectable form, for bindings. A label may contain spaces and
+ * commas (Gmail's "My Label") but never a CR or LF (an IMAP string cannot
+ * carry one), so splitting at `\n` gives the labels back; a message
+ * without labels has "".
+ *
+ * Returns: (transfer container) (element-type guint utf8): UID
+ *   (`GUINT_TO_POINTER`) -> its labels, newline-separated; the table frees
+ *   its values
+ *
+ * Since: 0.1
+ */
+GHashTable *
+mailsync_folder_fetch_labels_finish_joined (MailsyncFolder  *self,
+                                            GAsyncResult    *result,
+                                            GError         **error)
+{
+  g_autoptr(GHashTable) labels = NULL;
+  GHashTable *joined;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
+  labels = mailsync_folder_fetch_labels_finish (self, result, error);
+  if (labels == NULL)
+    return NULL;
+  joined = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_hash_table_iter_init (&iter, labels);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (joined, key, value != NULL ? g_strjoinv ("\n", value) : g_strdup (""));
+  return joined;
 }
 
 /**
@@ -298,6 +344,7 @@ mailsync_folder_store_labels_async (MailsyncFolder         *self,
   g_return_if_fail (MAILSYNC_IS_FOLDER (self));
   g_return_if_fail (uids != NULL || n_uids == 0);
   g_return_if_fail (labels != NULL);
+  g_return_if_fail (operation <= MAILSYNC_LABEL_OPERATION_REMOVE);
   if (!mailsync_folder_supports (self, MAILSYNC_FOLDER_CAPABILITY_LABELS))
     {
       report_not_supported (self, callback, user_data, mailsync_folder_store_labels_async, "labels");
@@ -325,6 +372,7 @@ mailsync_folder_store_labels_finish (MailsyncFolder  *self,
                                      GError         **error)
 {
   g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), FALSE);
   if (g_async_result_is_tagged (result, mailsync_folder_store_labels_async))
     {
       /* our own "not supported" report */
@@ -401,6 +449,7 @@ mailsync_folder_fetch_message_ids_finish (MailsyncFolder  *self,
   gpointer key, value;
 
   g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
   if (g_async_result_is_tagged (result, mailsync_folder_fetch_message_ids_async))
     {
       /* our own "not supported" report */
@@ -434,7 +483,9 @@ mailsync_folder_fetch_message_ids_finish (MailsyncFolder  *self,
  * keywords, at once: a local store's rename (Maildir: one rename() of the
  * file), so it runs on the caller's thread. The sync engine uses it when
  * a message moved on the remote side, so that the local copy follows
- * rather than being downloaded again. Unlike
+ * rather than being downloaded again. It takes no #GCancellable: it
+ * never waits (one rename, no network), and a class whose move would wait
+ * must leave the member %NULL. Unlike
  * mailsync_folder_move_messages_async() the caller says the UID, which is
  * the remote side's. A folder without
  * %MAILSYNC_FOLDER_CAPABILITY_MOVE_MESSAGE, or a @destination of another
@@ -518,6 +569,7 @@ mailsync_folder_probe_stamp_finish (MailsyncFolder  *self,
                                     GError         **error)
 {
   g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), NULL);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
   if (g_async_result_is_tagged (result, mailsync_folder_probe_stamp_async))
     {
       /* our own "not supported" report */

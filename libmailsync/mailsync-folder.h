@@ -109,6 +109,22 @@ G_DECLARE_DERIVABLE_TYPE (MailsyncFolder, mailsync_folder, MAILSYNC, FOLDER, GOb
  * keyword, label and move sync and in the unchanged-folder skip by
  * implementing them.
  *
+ * Callbacks and overlapping calls, for these members as for the others:
+ * an asynchronous call returns at once and its callback runs later on the
+ * thread-default main context of the thread that made the call, never
+ * from within the call (the %G_IO_ERROR_NOT_SUPPORTED of a member a class
+ * leaves %NULL is reported from an idle, with the invoker as the
+ * #GTask's source tag); call the _finish function there. A backend
+ * accepts a second call before the first one has completed, on the same
+ * or on other messages: the engine keeps many in flight. IMAP queues them
+ * on the repository's connection and completes them in the order they
+ * were made; Maildir runs each in a thread, finding each file through
+ * its locked index of file names (and a rescan when another rename moved
+ * it). The order in which two overlapping changes of the
+ * same message land is the store's: a caller that cares waits for the
+ * first. move_message() is the one synchronous member: a single rename on
+ * the caller's thread, not cancellable.
+ *
  * Since: 0.1
  */
 struct _MailsyncFolderClass
@@ -507,6 +523,10 @@ MAILSYNC_AVAILABLE_IN_ALL
 GHashTable          *mailsync_folder_fetch_labels_finish    (MailsyncFolder       *self,
                                                              GAsyncResult         *result,
                                                              GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+GHashTable          *mailsync_folder_fetch_labels_finish_joined (MailsyncFolder  *self,
+                                                                 GAsyncResult    *result,
+                                                                 GError         **error);
 MAILSYNC_AVAILABLE_IN_ALL
 void                 mailsync_folder_store_labels_async     (MailsyncFolder        *self,
                                                              const guint32         *uids,

@@ -962,6 +962,12 @@ def test_python_keywords(top):
         check('Folder.store_labels on a Maildir: not supported',
               e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_SUPPORTED), e.message)
     try:
+        run_async(lambda cb: maildir.fetch_labels_async(None, cb), maildir.fetch_labels_finish_joined)
+        check('Folder.fetch_labels_finish_joined on a Maildir: not supported', False)
+    except GLib.Error as e:
+        check('Folder.fetch_labels_finish_joined on a Maildir: not supported',
+              e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_SUPPORTED), e.message)
+    try:
         py_inbox.move_message(uids[2], maildir, 9)
         check('Folder.move_message between classes: not supported', False)
     except GLib.Error as e:
