@@ -3,6 +3,8 @@
 #include "mailsync-message-info.h"
 #include "mailsync-private.h"
 
+#include <sys/stat.h>
+
 /**
  * MailsyncMessageInfo:
  *
@@ -24,6 +26,11 @@ struct _MailsyncMessageInfo
   guint64 size;
   gint64 internal_date;
   char *email_id; /* RFC 8474 EMAILID, set once by the listing that made it */
+  /* A local file's message (_mailsync_message_info_new_file): size and
+   * date are read from @file_dir/@key on first use, once (@file_read). */
+  char *file_dir;            /* a GRefString shared by a listing's infos */
+  gsize file_read;
+  gboolean size_known;       /* @size came from the file's name */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncMessageInfo, mailsync_message_info, G_TYPE_OBJECT)
@@ -34,6 +41,7 @@ mailsync_message_info_finalize (GObject *object)
   MailsyncMessageInfo *self = MAILSYNC_MESSAGE_INFO (object);
 
   g_free (self->key);
+  g_clear_pointer (&self->file_dir, g_ref_string_release);
   g_strfreev (self->keywords);
   g_free (self->email_id);
   G_OBJECT_CLASS (mailsync_message_info_parent_class)->finalize (object);
@@ -82,6 +90,50 @@ mailsync_message_info_new (guint32             uid,
   self->size = size;
   self->internal_date = internal_date;
   return self;
+}
+
+/* A message kept in the file @dir/@key (a Maildir listing): its size and
+ * date are the file's, read with one lstat() when first asked for, not
+ * by the listing (issue 13 item 2: a sync that never looks at them, a
+ * no-window resync of a folder with no new mail, stats no file). @size
+ * (the name's S=) with @size_known spares that lstat() for the size.
+ * @dir is a GRefString, acquired. A file gone by then reads as size 0
+ * (unless known), date 0. */
+MailsyncMessageInfo *
+_mailsync_message_info_new_file (guint32             uid,
+                                 const char         *key,
+                                 MailsyncFlags       flags,
+                                 const char * const *keywords,
+                                 const char         *dir,
+                                 gboolean            size_known,
+                                 guint64             size)
+{
+  MailsyncMessageInfo *self = mailsync_message_info_new (uid, key, flags, keywords, size_known ? size : 0, 0);
+
+  g_return_val_if_fail (key != NULL && dir != NULL, self);
+  self->file_dir = g_ref_string_acquire ((char *) dir);
+  self->size_known = size_known;
+  return self;
+}
+
+static void
+read_file (MailsyncMessageInfo *self)
+{
+  if (self->file_dir == NULL)
+    return;
+  if (g_once_init_enter (&self->file_read))
+    {
+      g_autofree char *path = g_build_filename (self->file_dir, self->key, NULL);
+      struct stat st;
+
+      if (lstat (path, &st) == 0)
+        {
+          if (!self->size_known)
+            self->size = (guint64) st.st_size;
+          self->internal_date = (gint64) st.st_mtime;
+        }
+      g_once_init_leave (&self->file_read, 1);
+    }
 }
 
 /**
@@ -169,6 +221,8 @@ guint64
 mailsync_message_info_get_size (MailsyncMessageInfo *self)
 {
   g_return_val_if_fail (MAILSYNC_IS_MESSAGE_INFO (self), 0);
+  if (!self->size_known)
+    read_file (self);
   return self->size;
 }
 
@@ -187,6 +241,7 @@ gint64
 mailsync_message_info_get_internal_date (MailsyncMessageInfo *self)
 {
   g_return_val_if_fail (MAILSYNC_IS_MESSAGE_INFO (self), 0);
+  read_file (self);
   return self->internal_date;
 }
 

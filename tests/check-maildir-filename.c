@@ -89,6 +89,34 @@ START_TEST (test_parse_table)
 }
 END_TEST
 
+/* ",S=<size>" in the base (Dovecot's Maildir++ names): the listing takes
+ * a file's size from it instead of a stat() (issue 13 item 2). */
+START_TEST (test_size_field)
+{
+  static const struct { const char *name; gint64 size; } cases[] = {
+    { "1234.M5P6.host,S=1234,W=1300:2,S", 1234 },
+    { "1234.M5P6.host,S=0:2,", 0 },
+    { "1_0.1.h,U=5,FMD5=" INBOX_MD5 ",S=77:2,S", 77 },
+    { "1_0.1.h,U=5,FMD5=" INBOX_MD5 ":2,S", -1 },    /* offlineimap's names have none */
+    { "1234.M5P6.host,S=:2,S", -1 },                  /* no digits */
+    { "1234.M5P6.host,S=12x:2,S", -1 },               /* not a number */
+    { "1234.M5P6.host,S=99999999999999999999999:2,", -1 }, /* out of range */
+    { "1234.M5P6.host:2,S,S=12", -1 },                /* after the info: not the base's */
+    { "1234.M5P6.host,S=42", 42 },                    /* no info part */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      MailsyncMaildirName n;
+
+      _mailsync_maildir_name_parse (cases[i].name, &n);
+      ck_assert_msg (n.size == cases[i].size, "%s: size %" G_GINT64_FORMAT ", expected %" G_GINT64_FORMAT,
+                     cases[i].name, n.size, cases[i].size);
+      _mailsync_maildir_name_clear (&n);
+    }
+}
+END_TEST
+
 START_TEST (test_md5)
 {
   g_autofree char *inbox = _mailsync_maildir_folder_md5 ("INBOX");
@@ -221,6 +249,7 @@ filename_suite (void)
   TCase *tc = tcase_create ("codec");
 
   tcase_add_loop_test (tc, test_parse_table, 0, G_N_ELEMENTS (parse_cases));
+  tcase_add_test (tc, test_size_field);
   tcase_add_test (tc, test_md5);
   tcase_add_test (tc, test_build);
   tcase_add_test (tc, test_seq_threads);

@@ -236,6 +236,34 @@ def scenario_changes(server, root):
     check("two changed folders: both changes went through",
           ("in-6", "F") in local["INBOX"] and any(s == "two-changed" for s, _ in local["Work"]), local)
 
+    # A changed folder reads its files by name (issue 13 item 2): after a
+    # server flag change, with no maxage/maxsize and nothing to upload,
+    # the listing stat()s no message file (readdir() gives the names,
+    # the names the UIDs and flags); only the renamed file is looked at.
+    settle(server, user, pw, work, "names only")
+    conn = server.imap(user, pw)
+    conn.uid("STORE", uid_of(conn, "INBOX", "in-7"), "+FLAGS", "(\\Answered)")
+    conn.logout()
+    if shutil.which("strace"):
+        log = os.path.join(root, "strace.log")
+        p = Run(mailsync_tap.run_driver(server, user, pw, work, debug="Mailsync-IMAP",
+                                        wrap=["strace", "-f", "-qq", "-o", log,
+                                              "-e", "trace=%stat,%lstat,%fstat"]))
+        with open(log) as f:
+            stats = [l.strip() for l in f if ",U=" in l]
+        files = sum(len(os.listdir(os.path.join(work, "local", "INBOX", d))) for d in ("cur", "new"))
+        check("names only: the sync succeeds and lists INBOX", p.returncode == 0 and "INBOX" not in p.skipped,
+              p.summary())
+        check("names only: at most the renamed file of INBOX's %d is stat()ed" % files,
+              files >= 8 and len(stats) <= 2,
+              "%d stat calls on message files: %s" % (len(stats), stats[:6]))
+        remote, local = converged(server, user, pw, work)
+        check("names only: the flag went through", remote == local and ("in-7", "RS") in local["INBOX"],
+              (remote, local))
+    else:
+        TAP.skip("names only: message files stat()ed by a changed folder's sync", "strace is not installed")
+        run_sync(server, user, pw, work)
+
     # The status file gone: never skipped.
     settle(server, user, pw, work, "status removed")
     os.unlink(os.path.join(work, "meta", "Account-Test", "LocalStatus-sqlite", "Work"))

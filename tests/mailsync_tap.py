@@ -250,11 +250,12 @@ class DovecotUsers(Dovecot):
 
 
 def run_driver(server, user, password, work, security="starttls", debug=None, extra=None, timeout=300,
-               local=None):
+               local=None, wrap=None):
     """tests/sync-maildirs syncs @user's account on @server (a Dovecot)
     with the Maildir <work>/local, or with the account @local (user,
     password) of the same server; the status in <work>/meta.  @debug is
-    G_MESSAGES_DEBUG; MAILSYNC_CRASH_AT is set only by @extra.  Returns the
+    G_MESSAGES_DEBUG; MAILSYNC_CRASH_AT is set only by @extra; @wrap (a
+    list) is put before the command (strace ...).  Returns the
     subprocess.CompletedProcess (text)."""
     env = dict(os.environ)
     env.update(server.env)
@@ -266,7 +267,7 @@ def run_driver(server, user, password, work, security="starttls", debug=None, ex
     os.makedirs(os.path.join(work, "local"), exist_ok=True)
     if local:
         env.update({"MAILSYNC_TEST_LOCAL_IMAP_USER": local[0], "MAILSYNC_TEST_LOCAL_IMAP_PASS": local[1]})
-    return subprocess.run([DRIVER, "imap", "imap" if local else os.path.join(work, "local"),
+    return subprocess.run(list(wrap or []) + [DRIVER, "imap", "imap" if local else os.path.join(work, "local"),
                            os.path.join(work, "meta")],
                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
 

@@ -79,6 +79,19 @@ _mailsync_maildir_name_parse (const char          *name,
         out->fmd5 = g_strndup (start, (gsize) (p - start));
     }
 
+  out->size = -1;
+  p = strstr (base, ",S=");
+  if (p != NULL && g_ascii_isdigit (p[3]))
+    {
+      guint64 v = 0;
+
+      for (p += 3; g_ascii_isdigit (*p) && v <= G_MAXINT64 / 10 - 1; p++)
+        v = v * 10 + (guint64) (*p - '0');
+      /* the field ends at the next ',' or the end of the base */
+      if (*p == ',' || *p == '\0')
+        out->size = (gint64) v;
+    }
+
   out->base = g_steal_pointer (&base);
 }
 

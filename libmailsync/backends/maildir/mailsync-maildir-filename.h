@@ -33,6 +33,9 @@ typedef struct
   char    *tail;
   /* ':' or '!' (maildir-windows-compatible), 0 when there is no ":2,". */
   char     info_sep;
+  /* The file's size from ",S=<digits>" in @base (Dovecot's and
+   * maildrop's Maildir++ names), -1 when absent or out of range. */
+  gint64   size;
 } MailsyncMaildirName;
 
 /* Splits @name into its parts. Never fails: any string is a valid Maildir

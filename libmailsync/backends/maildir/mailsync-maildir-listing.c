@@ -38,6 +38,7 @@ typedef struct
   gint64 ctime;
   gboolean message;          /* a non-empty regular file: may be a message */
   gboolean twin;             /* an identical copy of the file holding its UID */
+  gboolean statted;          /* size, mtime, ctime and message are the file's */
 } Entry;
 
 static void
@@ -116,6 +117,38 @@ same_content (MailsyncMaildirFolder *self,
   return same;
 }
 
+/* Reads @e's size, times and kind from its file (an entry the scan took
+ * by name alone). FALSE with *vanished set when the file is gone. */
+static gboolean
+stat_entry (MailsyncMaildirFolder  *self,
+            Entry                  *e,
+            gboolean               *vanished,
+            GError                **error)
+{
+  g_autofree char *path = NULL;
+  struct stat st;
+
+  if (e->statted)
+    return TRUE;
+  path = g_build_filename (self->path, e->rel, NULL);
+  if (lstat (path, &st) != 0)
+    {
+      int saved = errno;
+
+      if (saved == ENOENT)
+        *vanished = TRUE;
+      else
+        _mailsync_set_error_from_errno (error, saved, "Cannot stat", path);
+      return FALSE;
+    }
+  e->size = (guint64) st.st_size;
+  e->mtime = (gint64) st.st_mtime;
+  e->ctime = (gint64) st.st_ctime;
+  e->message = S_ISREG (st.st_mode) && st.st_size > 0;
+  e->statted = TRUE;
+  return TRUE;
+}
+
 /* Which of two files claiming one UID keeps it: a readable message before
  * anything else, then the older (a copy made with cp has a new mtime, and
  * one made with cp -p a new ctime), then the first listed. */
@@ -137,13 +170,41 @@ keeps_uid_before (const Entry *a,
  * other content is new local mail, uploaded once and then named with its
  * own UID. Dropping either would lose a message, uploading an identical
  * one would duplicate it on the server. doc/design.md. */
-static void
-resolve_duplicate_uids (MailsyncMaildirFolder *self,
-                        GPtrArray             *entries,
-                        GPtrArray             *warnings)
+static gboolean
+resolve_duplicate_uids (MailsyncMaildirFolder  *self,
+                        GPtrArray              *entries,
+                        GPtrArray              *warnings,
+                        gboolean               *vanished,
+                        GError                **error)
 {
-  g_autoptr(GHashTable) keepers = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr(GHashTable) count = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr(GHashTable) keepers = NULL;
+  gboolean twice = FALSE;
 
+  for (guint i = 0; i < entries->len; i++)
+    {
+      Entry *e = entries->pdata[i];
+      guint n;
+
+      if (e->uid == 0)
+        continue;
+      n = GPOINTER_TO_UINT (g_hash_table_lookup (count, GUINT_TO_POINTER (e->uid))) + 1;
+      g_hash_table_insert (count, GUINT_TO_POINTER (e->uid), GUINT_TO_POINTER (n));
+      twice = twice || n > 1;
+    }
+  if (!twice)
+    return TRUE;  /* the usual case: no UID twice, and no stat() */
+  /* The files of a UID held twice are stat()ed (which one keeps it reads
+   * their kind and times; the one that does not may become new mail). */
+  for (guint i = 0; i < entries->len; i++)
+    {
+      Entry *e = entries->pdata[i];
+
+      if (e->uid != 0 && GPOINTER_TO_UINT (g_hash_table_lookup (count, GUINT_TO_POINTER (e->uid))) > 1 &&
+          !stat_entry (self, e, vanished, error))
+        return FALSE;
+    }
+  keepers = g_hash_table_new (g_direct_hash, g_direct_equal);
   for (guint i = 0; i < entries->len; i++)
     {
       Entry *e = entries->pdata[i];
@@ -155,8 +216,6 @@ resolve_duplicate_uids (MailsyncMaildirFolder *self,
       if (k == NULL || keeps_uid_before (e, k))
         g_hash_table_insert (keepers, GUINT_TO_POINTER (e->uid), e);
     }
-  if (g_hash_table_size (keepers) == entries->len)
-    return;  /* the usual case: no UID twice */
   for (guint i = 0; i < entries->len; i++)
     {
       Entry *e = entries->pdata[i];
@@ -189,20 +248,28 @@ resolve_duplicate_uids (MailsyncMaildirFolder *self,
                                           self->path, e->rel, uid, self->path, k->rel));
         }
     }
+  return TRUE;
 }
 
 /* One pass over new/ and cur/. Returns FALSE with *vanished set when a file
  * disappeared between readdir() and stat(): it was renamed or deleted
  * concurrently, and a listing missing it would read as a deletion.
  *
- * The listing must carry every file's size and date (maxage, maxsize and
- * uploads read them), so every entry is stat()ed, relative to the open
- * directory (no path walk, no path built per file) and without following
- * a symlink. Entries that cannot be a message (a symlink, a directory, a
- * FIFO, an empty file) are listed all the same: one that was synced must
- * not read as a deletion, and a new one is then planned for upload, where
- * open_rel() refuses it with an error naming it (MAILSYNC_ERROR_SKIPPED)
- * that costs only that file. */
+ * A file is read by its name alone (readdir(), no stat(): issue 13 item
+ * 2) when the name carries a UID of this folder and the directory says it
+ * is a regular file: its size and date are read only when something asks
+ * for them (maxage, maxsize, an upload, a move: the message info reads
+ * them then, see _mailsync_message_info_new_file). Everything else is
+ * stat()ed here, relative to the open directory and without following a
+ * symlink: new local mail (it is given a UID only when it is a non-empty
+ * regular file, and uploaded with its size and date), an entry of another
+ * kind or of a file system that does not say (d_type DT_UNKNOWN), and the
+ * files of a UID held twice (resolve_duplicate_uids). Entries that cannot
+ * be a message (a symlink, a directory, a FIFO, an empty file) are listed
+ * all the same: one that was synced must not read as a deletion, and a
+ * new one is then planned for upload, where open_rel() refuses it with
+ * an error naming it (MAILSYNC_ERROR_SKIPPED) that costs only that
+ * file. */
 static GPtrArray *
 scan_once (MailsyncMaildirFolder  *self,
            const char             *md5,
@@ -270,6 +337,20 @@ scan_once (MailsyncMaildirFolder  *self,
               closedir (dir);
               return NULL;
             }
+          e = g_new0 (Entry, 1);
+          e->rel = g_strconcat (subdirs[s], "/", dn->name, NULL);
+          _mailsync_maildir_name_parse (dn->name, &e->name);
+          e->uid = _mailsync_maildir_name_get_uid_for (&e->name, md5);
+          g_ptr_array_add (entries, e);
+          if (e->uid != 0 && dn->type == DT_REG)
+            {
+              /* by name: a regular file holding a UID (assumed not
+               * empty; only the new mail's emptiness matters here) */
+              e->message = TRUE;
+              if (e->name.size >= 0)
+                e->size = (guint64) e->name.size;
+              continue;
+            }
           if (fstatat (dfd, dn->name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             {
               int saved = errno;
@@ -287,19 +368,16 @@ scan_once (MailsyncMaildirFolder  *self,
               }
               return NULL;
             }
-          e = g_new0 (Entry, 1);
-          e->rel = g_strconcat (subdirs[s], "/", dn->name, NULL);
-          _mailsync_maildir_name_parse (dn->name, &e->name);
-          e->uid = _mailsync_maildir_name_get_uid_for (&e->name, md5);
           e->size = (guint64) st.st_size;
           e->mtime = (gint64) st.st_mtime;
           e->ctime = (gint64) st.st_ctime;
           e->message = S_ISREG (st.st_mode) && st.st_size > 0;
-          g_ptr_array_add (entries, e);
+          e->statted = TRUE;
         }
       closedir (dir);
     }
-  resolve_duplicate_uids (self, entries, warnings);
+  if (!resolve_duplicate_uids (self, entries, warnings, vanished, error))
+    return NULL;
   return g_steal_pointer (&entries);
 }
 
@@ -586,13 +664,19 @@ assign_missing_uids (MailsyncMaildirFolder  *self,
 
 /* list_messages -------------------------------------------------------------- */
 
+/* @dir: the folder's path as a GRefString, for an entry read by name */
 static MailsyncMessageInfo *
 entry_to_info (MailsyncMaildirFolder *self,
-               Entry                 *e)
+               Entry                 *e,
+               const char            *dir)
 {
   g_auto(GStrv) keywords = NULL;
 
   _mailsync_maildir_folder_flags_to_keywords (self, e->name.flags, &keywords);
+  if (!e->statted)
+    return _mailsync_message_info_new_file (e->uid, e->rel, mailsync_flags_from_maildir (e->name.flags),
+                                            (const char * const *) keywords, dir, e->name.size >= 0,
+                                            e->size);
   return mailsync_message_info_new (e->uid, e->rel,
                                     mailsync_flags_from_maildir (e->name.flags),
                                     (const char * const *) keywords,
@@ -612,6 +696,7 @@ list_thread (GTask        *task,
   g_autoptr(GPtrArray) infos = NULL;
   g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
   GError *error = NULL;
+  char *dir;
 
   if (!mailsync_repository_get_readonly (MAILSYNC_REPOSITORY (repo)))
     _mailsync_maildir_folder_clean_tmp (self, cancellable);
@@ -658,10 +743,12 @@ list_thread (GTask        *task,
 
   replace_index (self, entries);
 
+  dir = g_ref_string_new (self->path);
   infos = g_ptr_array_new_full (entries->len, g_object_unref);
   for (guint i = 0; i < entries->len; i++)
     if (!((Entry *) entries->pdata[i])->twin)
-      g_ptr_array_add (infos, entry_to_info (self, entries->pdata[i]));
+      g_ptr_array_add (infos, entry_to_info (self, entries->pdata[i], dir));
+  g_ref_string_release (dir);
   g_task_return_pointer (task, g_steal_pointer (&infos), (GDestroyNotify) g_ptr_array_unref);
 }
 
