@@ -606,6 +606,32 @@ def scenario_proxy(server, root):
               p.returncode == 0 and "unknown proxy type 'SOCKS9'" in p.stdout + p.stderr
               and mine.get("INBOX") == ["direct@parity"] and not proxy.requests,
               (proxy.requests, p.stdout[-600:] + p.stderr[-600:]))
+
+        # No proxy option: direct, as offlineimap and mbsync connect, with
+        # the environment's proxy variables pointing at the running proxy
+        # (GIO's libproxy module, where installed, read them: IMAP went
+        # through a proxy meant for the web, and every run loaded it).
+        del proxy.requests[:]
+        pair = Pair(server, root, "proxy-env")
+        conn = pair.imap()
+        append(conn, "INBOX", "no-env-proxy")
+        conn.logout()
+        url = "socks5://127.0.0.1:%d" % proxy.port
+        saved = {k: os.environ.get(k) for k in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")}
+        os.environ.update(http_proxy=url, https_proxy=url, all_proxy=url)
+        os.environ.pop("no_proxy", None)
+        try:
+            p = pair.mailsync()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        mine = pair.messages("mailsync")
+        check("no proxy option, proxy variables in the environment: the sync connects directly",
+              p.returncode == 0 and mine.get("INBOX") == ["no-env-proxy@parity"] and not proxy.requests,
+              (proxy.requests, mine, p.stdout[-600:] + p.stderr[-600:]))
     finally:
         proxy.stop()
 

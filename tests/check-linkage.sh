@@ -117,6 +117,48 @@ else
   skip "mailsync needs no libpython or libsecret" "the mailsync command is not built"
 fi
 
+# What a run loads besides what it links (issue 13 items 3 and 4), seen
+# by the dynamic loader (LD_DEBUG=files): a configuration read and a
+# connection tried (127.0.0.1 port 1, nothing listens) load none of the
+# library's modules (no Python option, no keyring, no OAuth2 in it) and
+# none of GIO's: without a proxy option GIO's proxy resolver is not asked
+# (it loaded libproxy with libstdc++ and GSettings with dconf, 2.5 MB of
+# RSS in every run).
+if exe=$(program "$top_builddir/frontends/mailsync" mailsync); then
+  work=$(mktemp -d "${TMPDIR:-/tmp}/mailsync-linkage.XXXXXX") || exit 99
+  cat > "$work/rc" <<EOF_RC
+[general]
+accounts = a
+metadata = $work/meta
+[Account a]
+localrepository = l
+remoterepository = r
+[Repository l]
+type = Maildir
+localfolders = $work/mail
+[Repository r]
+type = IMAP
+remotehost = 127.0.0.1
+remoteport = 1
+remoteuser = u
+remotepass = p
+ssl = no
+starttls = no
+EOF_RC
+  mkdir -p "$work/mail" "$work/meta"
+  for run in "config:-a nosuch" "connect:"; do
+    what=${run%%:*}
+    loaded=$(env HOME="$work" LD_LIBRARY_PATH="$top_builddir/libmailsync/.libs" LD_DEBUG=files \
+             "$exe" -c "$work/rc" -o -u quiet ${run#*:} 2>&1 >/dev/null | sed -n 's/.*file=\([^ ]*\).*/\1/p' | sort -u)
+    bad=$(echo "$loaded" | grep -E 'gio/modules|libproxy|libstdc\+\+|libdconf|libpython|libsecret|libsoup|mailsync-(python|keyring|oauth2)')
+    ok $([ -n "$loaded" ] && [ -z "$bad" ]; echo $?) \
+       "mailsync ($what) loads no module of the library and none of GIO's" "loaded: $(echo $loaded)"
+  done
+  rm -rf "$work"
+else
+  skip "mailsync loads no module of the library and none of GIO's" "the mailsync command is not built"
+fi
+
 # libmailsync-1.0.pc: Requires and Requires.private declare what the
 # library links: every NEEDED library comes from a declared package, and
 # every declared package gives at least one of them.
