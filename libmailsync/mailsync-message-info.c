@@ -29,6 +29,7 @@ struct _MailsyncMessageInfo
   /* A local file's message (_mailsync_message_info_new_file): size and
    * date are read from @file_dir/@key on first use, once (@file_read). */
   char *file_dir;            /* a GRefString shared by a listing's infos */
+  gboolean key_is_ref;       /* @key is a GRefString (shared with the folder's index) */
   gsize file_read;
   gboolean size_known;       /* @size came from the file's name */
 };
@@ -40,7 +41,10 @@ mailsync_message_info_finalize (GObject *object)
 {
   MailsyncMessageInfo *self = MAILSYNC_MESSAGE_INFO (object);
 
-  g_free (self->key);
+  if (self->key_is_ref)
+    g_ref_string_release (self->key);
+  else
+    g_free (self->key);
   g_clear_pointer (&self->file_dir, g_ref_string_release);
   g_strfreev (self->keywords);
   g_free (self->email_id);
@@ -97,7 +101,8 @@ mailsync_message_info_new (guint32             uid,
  * by the listing (issue 13 item 2: a sync that never looks at them, a
  * no-window resync of a folder with no new mail, stats no file). @size
  * (the name's S=) with @size_known spares that lstat() for the size.
- * @dir is a GRefString, acquired. A file gone by then reads as size 0
+ * @key and @dir are GRefStrings, acquired (the key is not copied: a
+ * listing's names are shared with the folder's index). A file gone by then reads as size 0
  * (unless known), date 0. */
 MailsyncMessageInfo *
 _mailsync_message_info_new_file (guint32             uid,
@@ -108,9 +113,11 @@ _mailsync_message_info_new_file (guint32             uid,
                                  gboolean            size_known,
                                  guint64             size)
 {
-  MailsyncMessageInfo *self = mailsync_message_info_new (uid, key, flags, keywords, size_known ? size : 0, 0);
+  MailsyncMessageInfo *self = mailsync_message_info_new (uid, NULL, flags, keywords, size_known ? size : 0, 0);
 
   g_return_val_if_fail (key != NULL && dir != NULL, self);
+  self->key = g_ref_string_acquire ((char *) key);
+  self->key_is_ref = TRUE;
   self->file_dir = g_ref_string_acquire ((char *) dir);
   self->size_known = size_known;
   return self;

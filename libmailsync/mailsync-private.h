@@ -172,7 +172,7 @@ MailsyncFolderRole _mailsync_folder_role_from_name (const char *name, char separ
  * NULL for none. */
 MailsyncFolderChanges *_mailsync_folder_changes_new (GPtrArray *added, GPtrArray *flags_changed,
                                                      GPtrArray *removed);
-/* A message kept in the file @dir/@key (@dir a GRefString): size and
+/* A message kept in the file @dir/@key (both GRefStrings): size and
  * date read from the file when first asked for (mailsync-message-info.c). */
 MailsyncMessageInfo *_mailsync_message_info_new_file (guint32 uid, const char *key, MailsyncFlags flags,
                                                       const char * const *keywords, const char *dir,

@@ -111,7 +111,7 @@ _mailsync_maildir_folder_index_set (MailsyncMaildirFolder *self,
     return;
   g_mutex_lock (&self->lock);
   if (rel != NULL)
-    g_hash_table_insert (self->index, GUINT_TO_POINTER (uid), g_strdup (rel));
+    g_hash_table_insert (self->index, GUINT_TO_POINTER (uid), g_ref_string_new (rel));
   else
     g_hash_table_remove (self->index, GUINT_TO_POINTER (uid));
   g_mutex_unlock (&self->lock);
@@ -471,7 +471,8 @@ static void
 mailsync_maildir_folder_init (MailsyncMaildirFolder *self)
 {
   g_mutex_init (&self->lock);
-  self->index = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  /* uid -> GRefString: the listing's names, shared with its message infos */
+  self->index = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) g_ref_string_release);
   self->twins = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                        (GDestroyNotify) g_ptr_array_unref);
 }

@@ -30,7 +30,8 @@
 
 typedef struct
 {
-  char *rel;                 /* "new/<name>" or "cur/<name>" */
+  char *rel;                 /* "new/<name>" or "cur/<name>", a GRefString: the index and the
+                              * message info share it */
   MailsyncMaildirName name;
   guint32 uid;               /* 0: new local mail */
   guint64 size;
@@ -46,7 +47,7 @@ entry_free (gpointer data)
 {
   Entry *e = data;
 
-  g_free (e->rel);
+  g_ref_string_release (e->rel);
   _mailsync_maildir_name_clear (&e->name);
   g_free (e);
 }
@@ -338,7 +339,11 @@ scan_once (MailsyncMaildirFolder  *self,
               return NULL;
             }
           e = g_new0 (Entry, 1);
-          e->rel = g_strconcat (subdirs[s], "/", dn->name, NULL);
+          {
+            g_autofree char *rel = g_strconcat (subdirs[s], "/", dn->name, NULL);
+
+            e->rel = g_ref_string_new (rel);
+          }
           _mailsync_maildir_name_parse (dn->name, &e->name);
           e->uid = _mailsync_maildir_name_get_uid_for (&e->name, md5);
           g_ptr_array_add (entries, e);
@@ -422,7 +427,7 @@ replace_index (MailsyncMaildirFolder *self,
         continue;
       if (!e->twin)
         {
-          g_hash_table_insert (self->index, GUINT_TO_POINTER (e->uid), g_strdup (e->rel));
+          g_hash_table_insert (self->index, GUINT_TO_POINTER (e->uid), g_ref_string_acquire (e->rel));
           continue;
         }
       twins = g_hash_table_lookup (self->twins, GUINT_TO_POINTER (e->uid));
@@ -635,8 +640,8 @@ assign_missing_uids (MailsyncMaildirFolder  *self,
           next++;
           continue;
         }
-      g_free (e->rel);
-      e->rel = g_steal_pointer (&new_rel);
+      g_ref_string_release (e->rel);
+      e->rel = g_ref_string_new (new_rel);
       _mailsync_maildir_name_clear (&e->name);
       _mailsync_maildir_name_parse (new_name, &e->name);
       e->uid = next++;
