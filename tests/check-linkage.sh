@@ -150,7 +150,8 @@ EOF_RC
     what=${run%%:*}
     loaded=$(env HOME="$work" LD_LIBRARY_PATH="$top_builddir/libmailsync/.libs" LD_DEBUG=files \
              "$exe" -c "$work/rc" -o -u quiet ${run#*:} 2>&1 >/dev/null | sed -n 's/.*file=\([^ ]*\).*/\1/p' | sort -u)
-    bad=$(echo "$loaded" | grep -E 'gio/modules|libproxy|libstdc\+\+|libdconf|libpython|libsecret|libsoup|mailsync-(python|keyring|oauth2)')
+    # (libstdc++ is no sign of libproxy here: the sanitizers' runtimes link it)
+    bad=$(echo "$loaded" | grep -E 'gio/modules|libproxy|libdconf|libpython|libsecret|libsoup|mailsync-(python|keyring|oauth2)')
     ok $([ -n "$loaded" ] && [ -z "$bad" ]; echo $?) \
        "mailsync ($what) loads no module of the library and none of GIO's" "loaded: $(echo $loaded)"
   done
