@@ -176,7 +176,12 @@ def scenario_basic(server, root):
     check("second sync copies nothing", "Copy message" not in out(p) and "Deleting" not in out(p), out(p))
 
     p = acc.run("--version")
-    check("--version prints a bare version", p.returncode == 0 and re.match(r"^\d+\.\d+", p.stdout), out(p))
+    lines = p.stdout.splitlines()
+    check("--version: its first line is the bare version, as offlineimap's",
+          p.returncode == 0 and len(lines) == 3 and re.fullmatch(r"\d+\.\d+\.\d+", lines[0]), out(p))
+    check("--version: then the library's version and the build options",
+          len(lines) == 3 and ("libmailsync v" + lines[0]) in lines[1]
+          and re.fullmatch(r"build options:( [+-][a-z0-9]+)+", lines[2]), out(p))
     p = acc.run("-h")
     check("-h prints the options", p.returncode == 0 and "--delete-folder" in p.stdout and "-k" in p.stdout, out(p))
     p = acc.run("-V")

@@ -347,6 +347,39 @@ run_sync (MailsyncConfig *config, MailsyncUi *ui, MailsyncMbnames *mbnames, Mail
   return 0;
 }
 
+/* The library's version is the one loaded at run time, and the build
+ * options say which optional modules this build has, for bug reports. */
+static void
+print_versions (void)
+{
+  printf ("mailsync v%s, libmailsync v%u.%u.%u, GLib v%u.%u.%u, GnuTLS %s, SQLite %s\n", PACKAGE_VERSION,
+          mailsync_get_major_version (), mailsync_get_minor_version (), mailsync_get_micro_version (),
+          glib_major_version, glib_minor_version, glib_micro_version,
+          gnutls_check_version (NULL), sqlite3_libversion ());
+  printf ("build options: %cpython %ckeyring %coauth2 %cblinkenlights\n",
+#ifdef HAVE_PYTHON_EMBED
+          '+',
+#else
+          '-',
+#endif
+#ifdef HAVE_LIBSECRET
+          '+',
+#else
+          '-',
+#endif
+#ifdef HAVE_LIBSOUP
+          '+',
+#else
+          '-',
+#endif
+#ifdef HAVE_CURSES
+          '+'
+#else
+          '-'
+#endif
+          );
+}
+
 int
 main (int argc, char **argv)
 {
@@ -388,40 +421,15 @@ main (int argc, char **argv)
     }
   if (opts->version)
     {
+      /* The first line is offlineimap's bare version, for scripts that
+       * read it; then what -V prints (issue 14 item 5). */
       puts (PACKAGE_VERSION);
+      print_versions ();
       return 0;
     }
   if (opts->full_version)
     {
-      /* The library's version is the one loaded at run time, and the
-       * build options say which optional modules this build has, for bug
-       * reports. */
-      printf ("mailsync v%s, libmailsync v%u.%u.%u, GLib v%u.%u.%u, GnuTLS %s, SQLite %s\n", PACKAGE_VERSION,
-              mailsync_get_major_version (), mailsync_get_minor_version (), mailsync_get_micro_version (),
-              glib_major_version, glib_minor_version, glib_micro_version,
-              gnutls_check_version (NULL), sqlite3_libversion ());
-      printf ("build options: %cpython %ckeyring %coauth2 %cblinkenlights\n",
-#ifdef HAVE_PYTHON_EMBED
-              '+',
-#else
-              '-',
-#endif
-#ifdef HAVE_LIBSECRET
-              '+',
-#else
-              '-',
-#endif
-#ifdef HAVE_LIBSOUP
-              '+',
-#else
-              '-',
-#endif
-#ifdef HAVE_CURSES
-              '+'
-#else
-              '-'
-#endif
-              );
+      print_versions ();
       return 0;
     }
 
