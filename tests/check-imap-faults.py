@@ -789,6 +789,80 @@ def scenario_debug_redacted(root):
             server.close()
 
 
+def scenario_reselect(root):
+    """A folder selected again for its downloads (the move pre-pass listed
+    both changed folders first) sends its first body FETCH with the SELECT,
+    before the SELECT's answer (issue 13: one round trip less per folder);
+    when that SELECT finds another UIDVALIDITY than the listing's (the
+    folder recreated in between, which Dovecot cannot be made to do at that
+    moment), the FETCH's answer is dropped: no message of the new folder is
+    stored under the old folder's UIDs."""
+    server = filled_server()
+    try:
+        work, path = imap_account(root, "reselect", server)
+        p = run_mailsync(work, path)
+        if not check("reselect: initial sync", p.returncode == 0, p.stderr[-800:]):
+            return
+        with server.lock:
+            server.mailboxes["INBOX"].add(scripted_imap.message("inbox-new"))
+            server.mailboxes["Archive"].add(scripted_imap.message("archive-new"))
+        state = {"inbox_selects": 0, "recreated": False}
+
+        def hook(server, session, tag, verb, line):
+            if verb == "SELECT" and "INBOX" in line:
+                state["inbox_selects"] += 1
+                if state["inbox_selects"] == 2 and state["recreate"]:
+                    # same UIDs, other messages, another UIDVALIDITY
+                    other = scripted_imap.Mailbox(7000)
+                    with server.lock:
+                        for m in server.mailboxes["INBOX"].messages:
+                            other.add(scripted_imap.message("other-%d" % m[0]))
+                        server.mailboxes["INBOX"] = other
+                    state["recreated"] = True
+            return None
+        state["recreate"] = False
+        server.hook = hook
+        p = run_mailsync(work, path, {"G_MESSAGES_DEBUG": "Mailsync-IMAP"})
+        debug = [l for l in (p.stdout + p.stderr).splitlines() if "-DEBUG: " in l]
+        burst = False
+        for i, l in enumerate(debug):
+            m = re.search(r" C: (\S+) SELECT \"?INBOX", l)
+            if not m:
+                continue
+            for later in debug[i + 1:]:
+                if re.search(r" S: %s (OK|NO|BAD)" % re.escape(m.group(1)), later):
+                    break
+                if re.search(r" C: \S+ UID FETCH \d+ \(UID BODY", later):
+                    burst = True
+        check("reselect: INBOX selected again, its body FETCH sent with the SELECT",
+              p.returncode == 0 and state["inbox_selects"] == 2 and burst,
+              (p.returncode, state, [l[-100:] for l in debug if " C: " in l][-12:]))
+        check("reselect: the new mail of both folders arrived",
+              local_messages(work, "INBOX").get("inbox-new") == 1
+              and local_messages(work, "Archive").get("archive-new") == 1,
+              (local_messages(work, "INBOX"), local_messages(work, "Archive")))
+
+        # Now the folder is recreated at the SELECT again.
+        with server.lock:
+            server.mailboxes["INBOX"].add(scripted_imap.message("inbox-newer"))
+            server.mailboxes["Archive"].add(scripted_imap.message("archive-newer"))
+        state.update(inbox_selects=0, recreate=True)
+        before = local_messages(work, "INBOX")
+        p = run_mailsync(work, path)
+        got = local_messages(work, "INBOX")
+        check("reselect: INBOX recreated between its listing and its downloads: reported",
+              state["recreated"] and p.returncode == 2
+              and re.search(r"UIDVALIDITY|UID validity", p.stdout + p.stderr) is not None,
+              (p.returncode, state, error_texts(p)))
+        check("reselect: no message of the recreated folder stored, nothing lost locally",
+              not any(k.startswith("other-") for k in got) and all(got.get(k) == n for k, n in before.items()),
+              (before, got))
+        check("reselect: the other folder synced", local_messages(work, "Archive").get("archive-newer") == 1,
+              local_messages(work, "Archive"))
+    finally:
+        server.close()
+
+
 def main():
     root = tempfile.mkdtemp(prefix="mailsync-faults-", dir="/tmp")
     try:
@@ -799,7 +873,8 @@ def main():
                          ("throttled-cancel", scenario_throttled_cancel),
                          ("throttled-outside", scenario_throttled_outside),
                          ("throttled-window", scenario_throttled_window),
-                         ("debug-redacted", scenario_debug_redacted)):
+                         ("debug-redacted", scenario_debug_redacted),
+                         ("reselect", scenario_reselect)):
             if not only or only == name:
                 fn(root)
     finally:

@@ -115,6 +115,42 @@ fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
   fetch_data_free (data);
 }
 
+/* The folder is selected again (another folder's SELECT came in between,
+ * as after the move pre-pass): the FETCH goes out with the SELECT, in one
+ * burst (issue 13: one round trip less per folder), and this one is
+ * awaited here, so that its answer is taken only when the SELECT found
+ * the listing's UIDVALIDITY; otherwise it is dropped (a BODY.PEEK changes
+ * nothing on the server) and the fetch fails with the SELECT's error. The
+ * fetches after it go out when it is in, as they went out after the
+ * SELECT before. */
+static void
+fetch_behind_select (MailsyncImapFolder *self, MailsyncImapRequest *request, FetchData *data,
+                     GCancellable *cancellable)
+{
+  MailsyncImapConnection *connection = _mailsync_imap_folder_connection_of (self);
+  MailsyncImapFollower follower = MAILSYNC_IMAP_FOLLOWER_INIT;
+  g_autoptr(GError) error = NULL;
+
+  follower.request = request;
+  if (_mailsync_imap_folder_select_with (self, &follower, 1, cancellable, &error))
+    {
+      g_autoptr(GAsyncResult) fetched = NULL;
+
+      _mailsync_await (&follower.result);
+      fetched = g_steal_pointer (&follower.result);
+      fetch_done (G_OBJECT (connection), fetched, data);
+      return;
+    }
+  if (follower.sent)
+    {
+      g_autoptr(MailsyncImapResponse) dropped = _mailsync_imap_folder_follower_finish (self, &follower, NULL);
+    }
+  g_hash_table_remove (self->fetching, GUINT_TO_POINTER (data->uid));
+  g_queue_remove (&self->fetch_order, GUINT_TO_POINTER (data->uid));
+  g_task_return_error (data->task, g_steal_pointer (&error));
+  fetch_data_free (data);
+}
+
 /* Sends the UID FETCH and returns: the task completes in fetch_done,
  * while the next jobs (more fetches) already go out. */
 static void
@@ -129,11 +165,6 @@ fetch_message_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
 
   if (!_mailsync_imap_folder_check_connected (self, task))
     return;
-  if (!_mailsync_imap_folder_ensure_selected (self, cancellable, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
   /* Asked before on a connection that socktimeout then cut: asking again
    * would cut this one too, and the folder would never finish. This run
    * skips it; the next one tries again (a new folder object). */
@@ -159,6 +190,21 @@ fetch_message_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
   data->uid = uid;
   g_hash_table_insert (self->fetching, GUINT_TO_POINTER (data->uid), task);
   g_queue_push_tail (&self->fetch_order, GUINT_TO_POINTER (data->uid));
+  if (_mailsync_imap_repository_get_selected (_mailsync_imap_folder_repo_of (self)) != self
+      && self->listed_uidvalidity != 0)
+    {
+      fetch_behind_select (self, request, data, cancellable);
+      return;
+    }
+  if (!_mailsync_imap_folder_ensure_selected (self, cancellable, &error))
+    {
+      g_hash_table_remove (self->fetching, GUINT_TO_POINTER (uid));
+      g_queue_remove (&self->fetch_order, GUINT_TO_POINTER (uid));
+      mailsync_imap_request_free (request);
+      g_task_return_error (task, g_steal_pointer (&error));
+      fetch_data_free (data);
+      return;
+    }
   mailsync_imap_connection_send_async (_mailsync_imap_folder_connection_of (self), request, cancellable, fetch_done,
                                        data);
 }

@@ -477,7 +477,7 @@ everything_listing (MailsyncImapFolder *self, guint32 max_known, GCancellable *c
 static GPtrArray *
 list_everything (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
 {
-  MailsyncImapFollower followers[2] = { { NULL, NULL, FALSE }, { NULL, NULL, FALSE } };
+  MailsyncImapFollower followers[2] = { MAILSYNC_IMAP_FOLLOWER_INIT, MAILSYNC_IMAP_FOLLOWER_INIT };
   guint32 max_known = max_known_uid (self);
   GError *select_error = NULL;
 
@@ -529,7 +529,7 @@ static GPtrArray *
 list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
 {
   MailsyncImapConnection *connection = _mailsync_imap_folder_connection_of (self);
-  MailsyncImapFollower followers[2] = { { NULL, NULL, FALSE }, { NULL, NULL, FALSE } };
+  MailsyncImapFollower followers[2] = { MAILSYNC_IMAP_FOLLOWER_INIT, MAILSYNC_IMAP_FOLLOWER_INIT };
   guint32 saved_validity = 0;
   guint64 saved_modseq = 0;
   guint32 max_known = max_known_uid (self);

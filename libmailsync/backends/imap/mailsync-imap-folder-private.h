@@ -176,6 +176,8 @@ typedef struct
   gboolean sent;                  /* to be awaited with _follower_finish */
 } MailsyncImapFollower;
 
+#define MAILSYNC_IMAP_FOLLOWER_INIT { NULL, NULL, FALSE }
+
 /* A fresh SELECT (the caller cleared the selection) or the selected
  * folder, with @followers sent behind it in the same burst, or freed when
  * the SELECT could not be sent. Whatever the result, the caller then

@@ -300,7 +300,8 @@ _mailsync_imap_folder_follower_finish (MailsyncImapFolder *self, MailsyncImapFol
       return NULL;
     }
   follower->sent = FALSE;
-  result = _mailsync_await (&follower->result);
+  _mailsync_await (&follower->result);
+  result = g_steal_pointer (&follower->result);
   return mailsync_imap_connection_send_finish (_mailsync_imap_folder_connection_of (self), result, error);
 }
 
