@@ -80,6 +80,19 @@ typedef struct
    * IMAP repository: the mapped folder asks its inner repository's
    * "start-date"), 0 for none (NULL member: none). */
   gint64   (*get_start_date)  (MailsyncFolder *self);
+
+  /* ---- maxsize and maxage ---- */
+  /* Whether the folder is listed by a server that applies maxsize with
+   * SEARCH SMALLER, which leaves out a message of exactly maxsize bytes
+   * (offlineimap's IMAP rule; a Maildir's file rule keeps it): TRUE for
+   * an IMAP folder, and the mapped folder asks its inner one (NULL
+   * member: FALSE). */
+  gboolean (*size_search)     (MailsyncFolder *self);
+  /* Whether maxage is undefined for this folder as the local side: it
+   * has no file names or mtimes to judge and offlineimap no rule (a
+   * local IMAP store behind the mapped repository). The engine then
+   * refuses maxage (NULL member: FALSE). */
+  gboolean (*no_max_age)      (MailsyncFolder *self);
 } _MailsyncFolderEngineVTable;
 
 /* Registers @vtable (static, never freed) for @klass's type and its
@@ -100,6 +113,8 @@ gboolean    _mailsync_folder_scan_names           (MailsyncFolder          *self
                                                    _MailsyncFolderNameFunc  func,
                                                    gpointer                 user_data);
 gint64      _mailsync_folder_get_start_date       (MailsyncFolder *self);
+gboolean    _mailsync_folder_size_search          (MailsyncFolder *self);
+gboolean    _mailsync_folder_no_max_age           (MailsyncFolder *self);
 
 /* ---- the repository's side ---- */
 typedef struct

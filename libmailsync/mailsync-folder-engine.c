@@ -146,6 +146,24 @@ _mailsync_folder_get_start_date (MailsyncFolder *self)
   return vtable->get_start_date (self);
 }
 
+/* ---- maxsize and maxage ---------------------------------------------------- */
+
+gboolean
+_mailsync_folder_size_search (MailsyncFolder *self)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  return vtable != NULL && vtable->size_search != NULL && vtable->size_search (self);
+}
+
+gboolean
+_mailsync_folder_no_max_age (MailsyncFolder *self)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  return vtable != NULL && vtable->no_max_age != NULL && vtable->no_max_age (self);
+}
+
 /* ---- the repository's side ------------------------------------------------ */
 
 static GQuark

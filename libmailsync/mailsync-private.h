@@ -62,6 +62,17 @@ const char *_mailsync_home_dir (void);
  * LF copy in a Maildir digest alike. Feed it the message in any pieces. */
 void     _mailsync_content_digest_update (GChecksum *md5, const guint8 *data, gsize len);
 
+/* RFC 5322 dates (mailsync-header-date.c). Parses a date ("Tue, 1 Jul 2003
+ * 10:52:37 +0200", obsolete zone names and two-digit years included) into
+ * Unix time. */
+gboolean _mailsync_parse_rfc5322_date (const char *value,
+                                       gint64     *out);
+/* Finds header @field (case-insensitive, folded lines joined) in @headers
+ * (LF line ends) and parses it as an RFC 5322 date. */
+gboolean _mailsync_header_date         (const char *headers,
+                                        const char *field,
+                                        gint64     *out);
+
 G_END_DECLS
 
 #include "mailsync-sync-event.h"

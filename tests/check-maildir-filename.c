@@ -7,6 +7,7 @@
 #include "mailsync-test.h"
 #include "mailsync-enums.h"
 #include "backends/maildir/mailsync-maildir-filename.h"
+#include "mailsync-private.h"
 
 #define INBOX_MD5 "7e33429f656f1e6e9d79b29c3f82c57e"
 #define OTHER_MD5 "0123456789abcdef0123456789abcdef"
@@ -233,7 +234,7 @@ START_TEST (test_dates)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       gint64 t = -1;
-      gboolean ok = _mailsync_maildir_parse_date (cases[i].in, &t);
+      gboolean ok = _mailsync_parse_rfc5322_date (cases[i].in, &t);
 
       ck_assert_msg (ok == cases[i].ok, "case %u (%s)", i, cases[i].in);
       if (ok)

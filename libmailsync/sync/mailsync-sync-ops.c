@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include "sync/mailsync-sync-private.h"
-#include "backends/maildir/mailsync-maildir-delivery.h"
 
 #include <string.h>
 #include <sys/stat.h>
@@ -321,7 +320,7 @@ upload_date (GInputStream **stream, gint64 listed, GCancellable *cancellable)
       g_string_truncate (text, end - text->str + 1);
     headers = g_string_free (text, FALSE);
   }
-  if (!_mailsync_maildir_header_date (headers, "Date", &date) || date < OLDEST_HEADER_DATE || date >= listed)
+  if (!_mailsync_header_date (headers, "Date", &date) || date < OLDEST_HEADER_DATE || date >= listed)
     return listed;
   return date;
 }
@@ -418,10 +417,13 @@ copy_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
   /* A local Maildir stores the remote UID; a remote assigns its own. */
   uid = destination == r->local ? mailsync_message_info_get_uid (op->source) : 0;
   date = mailsync_message_info_get_internal_date (op->source);
-  /* not under maxage: whether an upload is in the next run's window
-   * (SEARCH SINCE) depends on its INTERNALDATE, and that window must
-   * select offlineimap's message set (issue 11 item 3) */
-  if (MAILSYNC_IS_MAILDIR_FOLDER (source) && !MAILSYNC_IS_MAILDIR_FOLDER (destination) && !r->max_age_set)
+  /* from a folder of files (a Maildir) to one that is not; not under
+   * maxage: whether an upload is in the next run's window (SEARCH SINCE)
+   * depends on its INTERNALDATE, and that window must select
+   * offlineimap's message set (issue 11 item 3) */
+  if (_mailsync_folder_get_directory (MAILSYNC_FOLDER (source)) != NULL &&
+      _mailsync_folder_get_directory (destination) == NULL &&
+      !r->max_age_set)
     date = upload_date (&stream, date, r->config->cancellable);
   wanted = mailsync_message_info_new (uid, NULL,
                                       mailsync_message_info_get_flags (op->source),

@@ -16,15 +16,6 @@
 #include "sync/mailsync-keywords.h"
 #include "mailsync-folder-engine-private.h"
 #include "sync/mailsync-sync-unchanged.h"
-/* Backend headers left (issue 14 item 3): for mailsync-sync-settings.c
- * (restoreatime's Maildir repository and folder path, decodefoldernames'
- * IMAP repository getter) and the checks -ops.c and -window.c gained this
- * session (a Maildir source's upload date, maxsize/maxage on an IMAP or
- * mapped side). The rest of libmailsync/sync/ asks folders through
- * mailsync-folder-engine-private.h. */
-#include "backends/maildir/mailsync-maildir-folder.h"
-#include "backends/maildir/mailsync-maildir-repository.h"
-#include "backends/imap/mailsync-imap-repository.h"
 
 #include <sys/types.h>
 

@@ -1,8 +1,10 @@
 /* What the account's folder pass does for two repository settings, read
- * through their public getters: MailsyncMaildirRepository:restore-atime
- * (the atimes saved and put back) and
- * MailsyncImapRepository:decode-folder-names (the wire name of a folder
- * to create). MailsyncAccount:remove-deleted-folders is read by
+ * as GObject properties of whatever backend has them, so that the engine
+ * names no backend (issue 14 item 3): "restore-atime" on the local
+ * repository (MailsyncMaildirRepository's: the atimes of its folders'
+ * directories saved and put back) and "decode-folder-names" on the remote
+ * one (MailsyncImapRepository's: the wire name of a folder to create).
+ * MailsyncAccount:remove-deleted-folders is read by
  * mailsync-sync-folders.c itself. */
 
 #include "config.h"
@@ -14,13 +16,26 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* The boolean property @name of @repository; FALSE for a repository
+ * without one (another backend). */
+static gboolean
+boolean_setting (MailsyncRepository *repository, const char *name)
+{
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (repository), name);
+  gboolean value = FALSE;
+
+  if (pspec == NULL || pspec->value_type != G_TYPE_BOOLEAN || !(pspec->flags & G_PARAM_READABLE))
+    return FALSE;
+  g_object_get (repository, name, &value, NULL);
+  return value;
+}
+
 /* decodefoldernames: the engine creates a folder on @repository from the
  * other side's UTF-8 name under its modified UTF-7 name. */
 gboolean
 _mailsync_sync_decodes_names (MailsyncRepository *repository)
 {
-  return MAILSYNC_IS_IMAP_REPOSITORY (repository) &&
-         mailsync_imap_repository_get_decode_folder_names (MAILSYNC_IMAP_REPOSITORY (repository));
+  return boolean_setting (repository, "decode-folder-names");
 }
 
 typedef struct
@@ -46,22 +61,23 @@ _mailsync_sync_save_atimes (MailsyncRepository *local,
   static const char *const subdirs[] = { "new", "cur" };
   GArray *saved;
 
-  if (!MAILSYNC_IS_MAILDIR_REPOSITORY (local) ||
-      !mailsync_maildir_repository_get_restore_atime (MAILSYNC_MAILDIR_REPOSITORY (local)))
+  if (!boolean_setting (local, "restore-atime"))
     return NULL;
   saved = g_array_new (FALSE, TRUE, sizeof (SavedAtime));
   g_array_set_clear_func (saved, saved_atime_clear);
   for (guint f = 0; f < folders->len; f++)
     {
-      if (!MAILSYNC_IS_MAILDIR_FOLDER (folders->pdata[f]))
+      /* a folder kept as files (Maildir): its cur/, new/ */
+      const char *directory = _mailsync_folder_get_directory (folders->pdata[f]);
+
+      if (directory == NULL)
         continue;
       for (guint i = 0; i < G_N_ELEMENTS (subdirs); i++)
         {
           SavedAtime one = { NULL, { 0, 0 } };
           struct stat st;
 
-          one.dir = g_build_filename (mailsync_maildir_folder_get_path (MAILSYNC_MAILDIR_FOLDER (folders->pdata[f])),
-                                      subdirs[i], NULL);
+          one.dir = g_build_filename (directory, subdirs[i], NULL);
           /* a folder not created yet has no atime to keep */
           if (stat (one.dir, &st) != 0)
             {

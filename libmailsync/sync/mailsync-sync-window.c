@@ -16,7 +16,6 @@
 
 #include "sync/mailsync-sync-window.h"
 #include "sync/mailsync-sync-private.h"
-#include "backends/mapped/mailsync-mapped-repository.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -186,17 +185,8 @@ _mailsync_max_age_local_by_name (GPtrArray *list,
  * apply_max_age's. offlineimap's two comparisons differ by one byte: an
  * IMAP folder (remote, or a local IMAP repository) lists SEARCH SMALLER
  * maxsize, so a message of exactly maxsize bytes is out; a Maildir skips
- * a file larger than maxsize, so one of exactly maxsize is in. */
-static gboolean
-stored_on_imap (MailsyncFolder *folder)
-{
-  MailsyncRepository *repo = mailsync_folder_get_repository (folder);
-
-  if (MAILSYNC_IS_MAPPED_REPOSITORY (repo))
-    repo = mailsync_mapped_repository_get_inner (MAILSYNC_MAPPED_REPOSITORY (repo));
-  return MAILSYNC_IS_IMAP_REPOSITORY (repo);
-}
-
+ * a file larger than maxsize, so one of exactly maxsize is in. The folder
+ * says which rule is its (_mailsync_folder_size_search). */
 GPtrArray *
 _mailsync_sync_filter_window (Runner *r, MailsyncFolder *folder, GPtrArray *list)
 {
@@ -205,7 +195,7 @@ _mailsync_sync_filter_window (Runner *r, MailsyncFolder *folder, GPtrArray *list
 
   if (r->config->max_size == 0)
     return list;
-  largest = stored_on_imap (folder) ? r->config->max_size - 1 : r->config->max_size;
+  largest = _mailsync_folder_size_search (folder) ? r->config->max_size - 1 : r->config->max_size;
   kept = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < list->len; i++)
     {
@@ -239,7 +229,7 @@ _mailsync_sync_apply_max_age (Runner *r, GError **error)
    * judge and no offlineimap rule to follow (its docs: maxage does not
    * work IMAP-IMAP); the config refuses it, and so does the engine for a
    * client that sets it through the API, rather than pick nothing. */
-  if (MAILSYNC_IS_MAPPED_REPOSITORY (mailsync_folder_get_repository (r->local)))
+  if (_mailsync_folder_no_max_age (r->local))
     {
       g_set_error_literal (error, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED,
                            "maxage needs a Maildir local repository: offlineimap's window is not defined "

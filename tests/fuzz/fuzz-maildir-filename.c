@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "backends/maildir/mailsync-maildir-filename.h"
+#include "mailsync-private.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
@@ -72,7 +73,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     abort ();
 
   /* The same bytes as a Date: header value. */
-  (void) _mailsync_maildir_parse_date (name, &date);
+  (void) _mailsync_parse_rfc5322_date (name, &date);
 
   _mailsync_maildir_name_clear (&parsed);
   _mailsync_maildir_name_clear (&again);

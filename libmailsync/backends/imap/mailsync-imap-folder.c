@@ -12,6 +12,7 @@
 #include "mailsync-imap-folder-private.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
+#include "mailsync-folder-engine-private.h"
 #include "mailsync-imap-gmail.h"
 
 #include <string.h>
@@ -591,6 +592,19 @@ folder_dup_listing_stamp (MailsyncFolder *folder)
   return _mailsync_imap_folder_dup_listing_stamp (MAILSYNC_IMAP_FOLDER (folder));
 }
 
+/* maxsize: the folder lists by UID SEARCH SMALLER ("window-max-size");
+ * the engine's private table has nothing else of IMAP's */
+static gboolean
+engine_size_search (MailsyncFolder *folder)
+{
+  (void) folder;
+  return TRUE;
+}
+
+static const _MailsyncFolderEngineVTable engine_vtable = {
+  .size_search = engine_size_search,
+};
+
 static void
 mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
 {
@@ -705,6 +719,7 @@ mailsync_imap_folder_class_init (MailsyncImapFolderClass *klass)
   folder_class->probe_stamp_async = folder_probe_stamp_async;
   folder_class->probe_stamp_finish = folder_probe_stamp_finish;
   folder_class->dup_listing_stamp = folder_dup_listing_stamp;
+  _mailsync_folder_class_set_engine (klass, &engine_vtable);
 }
 
 static void

@@ -134,7 +134,7 @@ deliver (MailsyncMaildirFolder  *self,
     goto fail;
 
   if (want_date)
-    have_header_date = _mailsync_maildir_header_date (headers->str, "Date", &header_date);
+    have_header_date = _mailsync_header_date (headers->str, "Date", &header_date);
   if (utime_from_header && have_header_date)
     mtime = header_date;
   /* The message's time is set once the file has left tmp/, not here: a
@@ -161,7 +161,7 @@ deliver (MailsyncMaildirFolder  *self,
     {
       if (have_header_date)
         name_time = header_date;
-      else if (!_mailsync_maildir_header_date (headers->str, "Delivery-date", &name_time))
+      else if (!_mailsync_header_date (headers->str, "Delivery-date", &name_time))
         name_time = now;
       if (name_time != now)
         {

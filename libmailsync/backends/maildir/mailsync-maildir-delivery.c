@@ -156,44 +156,6 @@ fail:
 }
 
 gboolean
-_mailsync_maildir_header_date (const char *headers,
-                               const char *field,
-                               gint64     *out)
-{
-  gsize field_len = strlen (field);
-  const char *line = headers;
-
-  while (line != NULL && *line != '\0' && *line != '\n')
-    {
-      const char *eol = strchr (line, '\n');
-
-      if (g_ascii_strncasecmp (line, field, field_len) == 0 && line[field_len] == ':')
-        {
-          GString *value = g_string_new (NULL);
-          const char *p = line + field_len + 1;
-          g_autofree char *joined = NULL;
-
-          /* Unfold: continuation lines start with a space or a tab. */
-          for (;;)
-            {
-              const char *end = eol ? eol : p + strlen (p);
-
-              g_string_append_len (value, p, end - p);
-              g_string_append_c (value, ' ');
-              if (eol == NULL || (eol[1] != ' ' && eol[1] != '\t'))
-                break;
-              p = eol + 1;
-              eol = strchr (p, '\n');
-            }
-          joined = g_string_free (value, FALSE);
-          return _mailsync_maildir_parse_date (joined, out);
-        }
-      line = eol ? eol + 1 : NULL;
-    }
-  return FALSE;
-}
-
-gboolean
 _mailsync_maildir_rename_noreplace (const char  *from,
                                     const char  *to,
                                     GError     **error)

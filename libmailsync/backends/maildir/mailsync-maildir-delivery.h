@@ -1,5 +1,6 @@
 /* Low-level Maildir delivery helpers (internal): streaming copy with CRLF to
- * LF conversion, header date lookup, no-clobber rename. */
+ * LF conversion, no-clobber rename (the header date lookup is the core's
+ * _mailsync_header_date()). */
 #pragma once
 
 #include <gio/gio.h>
@@ -32,12 +33,6 @@ int      _mailsync_maildir_adopt_spool (int          spool_fd,
                                         GString     *headers,
                                         guint64     *size,
                                         int         *saved_errno);
-
-/* Finds header @field (case-insensitive, folded lines joined) in @headers and
- * parses it as an RFC 5322 date. */
-gboolean _mailsync_maildir_header_date (const char *headers,
-                                        const char *field,
-                                        gint64     *out);
 
 /* rename(2) that fails with G_IO_ERROR_EXISTS instead of replacing @to: two
  * messages must never collapse into one file. */

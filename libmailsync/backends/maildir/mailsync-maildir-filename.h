@@ -98,9 +98,4 @@ char    *_mailsync_maildir_flags_apply (const char    *letters,
                                         MailsyncFlags  add,
                                         MailsyncFlags  remove);
 
-/* Parses an RFC 5322 date ("Tue, 1 Jul 2003 10:52:37 +0200", obsolete zone
- * names and two-digit years included) into Unix time. */
-gboolean _mailsync_maildir_parse_date (const char *value,
-                                       gint64     *out);
-
 G_END_DECLS

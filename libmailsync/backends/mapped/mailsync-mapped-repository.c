@@ -502,9 +502,27 @@ engine_get_start_date (MailsyncFolder *folder)
   return date;
 }
 
+/* maxsize: the inner folder's rule (an IMAP one: SEARCH SMALLER) */
+static gboolean
+engine_size_search (MailsyncFolder *folder)
+{
+  return _mailsync_folder_size_search (MAILSYNC_MAPPED_FOLDER (folder)->inner);
+}
+
+/* maxage: no file names to judge, no offlineimap rule (its docs: maxage
+ * does not work IMAP-IMAP) */
+static gboolean
+engine_no_max_age (MailsyncFolder *folder)
+{
+  (void) folder;
+  return TRUE;
+}
+
 static const _MailsyncFolderEngineVTable engine_vtable = {
   .keywords_in_labels = engine_keywords_in_labels,
   .get_start_date = engine_get_start_date,
+  .size_search = engine_size_search,
+  .no_max_age = engine_no_max_age,
 };
 
 static void
