@@ -744,10 +744,7 @@ _mailsync_account_repo_open (MailsyncRepository *repo, gboolean *opened, GCancel
   /* Already ours (a held connection): check it, reconnect if it died,
    * without counting a second open. */
   if (*opened)
-    {
-      _mailsync_repository_reopen_async (repo, cancellable, _mailsync_store_result, &result);
-      return _mailsync_repository_reopen_finish (repo, _mailsync_await (&result), error);
-    }
+    return _mailsync_repository_reopen (repo, cancellable, error);
   mailsync_repository_open_async (repo, cancellable, _mailsync_store_result, &result);
   *opened = mailsync_repository_open_finish (repo, _mailsync_await (&result), error);
   return *opened;
@@ -762,18 +759,14 @@ _mailsync_account_repo_list (MailsyncRepository *repo, GCancellable *cancellable
   return mailsync_repository_list_folders_finish (repo, _mailsync_await (&result), error);
 }
 
-/* A ceiling on the creations tried again after a server's limit, in case
- * a backend reports one without waiting (the IMAP backend's reopen waits,
- * and gives up after 8 waits in a sync). */
-#define MAX_THROTTLED_CREATES 16
-
 MailsyncFolder *
 _mailsync_account_repo_create (MailsyncRepository *repo, const char *name, GCancellable *cancellable, GError **error)
 {
-  for (guint throttled = 0;; throttled++)
+  guint throttled = 0;
+
+  for (;;)
     {
       g_autoptr(GAsyncResult) result = NULL;
-      g_autoptr(GAsyncResult) reopened = NULL;
       g_autoptr(GError) local_error = NULL;
       MailsyncFolder *folder;
 
@@ -781,19 +774,16 @@ _mailsync_account_repo_create (MailsyncRepository *repo, const char *name, GCanc
       folder = mailsync_repository_create_folder_finish (repo, _mailsync_await (&result), &local_error);
       if (folder != NULL)
         return folder;
-      /* A server that limits us (NO [THROTTLED], a BYE with [UNAVAILABLE])
-       * at a CREATE, before any folder syncs, is waited out by the
-       * backend's reopen (issue 12 item 9), as the engine does for a
-       * folder; the CREATE is sent again (a folder the first one made is
-       * [ALREADYEXISTS], which the backend takes as done). */
-      if (!_mailsync_error_is_throttled (local_error) ||
-          throttled >= MAX_THROTTLED_CREATES || g_cancellable_is_cancelled (cancellable))
+      /* A server that limits us at a CREATE, before any folder syncs, is
+       * waited out as the engine does for a folder; the CREATE is sent
+       * again (a folder the first one made is [ALREADYEXISTS], which the
+       * backend takes as done). */
+      if (!_mailsync_error_retry_throttled (local_error, &throttled, cancellable))
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
           return NULL;
         }
-      _mailsync_repository_reopen_async (repo, cancellable, _mailsync_store_result, &reopened);
-      if (!_mailsync_repository_reopen_finish (repo, _mailsync_await (&reopened), error))
+      if (!_mailsync_repository_reopen (repo, cancellable, error))
         return NULL;
     }
 }

@@ -51,6 +51,21 @@ _mailsync_error_is_throttled (const GError *error)
   return klass != NULL && klass->is_throttled != NULL && klass->is_throttled (error);
 }
 
+/* A ceiling on the retries after a server's limit, in case a backend
+ * reports one without waiting (the IMAP backend's reopen waits, and gives
+ * up after 8 waits in a sync). */
+#define MAX_THROTTLED_RETRIES 16
+
+gboolean
+_mailsync_error_retry_throttled (const GError *error, guint *throttled, GCancellable *cancellable)
+{
+  if (!_mailsync_error_is_throttled (error) || *throttled >= MAX_THROTTLED_RETRIES ||
+      g_cancellable_is_cancelled (cancellable))
+    return FALSE;
+  (*throttled)++;
+  return TRUE;
+}
+
 /**
  * mailsync_error_quark:
  *

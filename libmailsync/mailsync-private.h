@@ -157,6 +157,9 @@ void     _mailsync_repository_reopen_async     (MailsyncRepository *self, GCance
                                                 GAsyncReadyCallback callback, gpointer user_data);
 gboolean _mailsync_repository_reopen_finish    (MailsyncRepository *self, GAsyncResult *result,
                                                 GError **error);
+/* The same, awaited on the engine's thread (mailsync-worker.h). */
+gboolean _mailsync_repository_reopen           (MailsyncRepository *self, GCancellable *cancellable,
+                                                GError **error);
 guint    _mailsync_repository_get_open_count   (MailsyncRepository *self);
 /* offlineimap's maxage = YYYY-MM-DD, as YYYYMMDD (0 for none). */
 void       _mailsync_account_set_max_age_date (MailsyncAccount *self, guint ymd);
@@ -222,6 +225,14 @@ typedef struct
  * that domain exists); @klass is static. */
 void     _mailsync_error_register_domain (GQuark domain, const _MailsyncErrorDomainClass *klass);
 gboolean _mailsync_error_is_throttled    (const GError *error);
+/* The one rule for a server that limits this client (NO [THROTTLED], a BYE
+ * with [UNAVAILABLE]; issue 12 item 9), used by the folder sync and the
+ * folder creation: the caller reopens the repository (the backend's
+ * reopen waits the limit out, within its own budget) and tries the
+ * operation again. Whether the failure @error is such a limit to try
+ * again after, counting it in *@throttled: FALSE for any other error,
+ * after a ceiling of 16 retries, or once @cancellable is cancelled. */
+gboolean _mailsync_error_retry_throttled (const GError *error, guint *throttled, GCancellable *cancellable);
 
 /* The Message-ID header's value of a header block, unfolded and
  * trimmed, or "" (mailsync-util.c). */

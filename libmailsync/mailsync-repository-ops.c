@@ -162,6 +162,17 @@ _mailsync_repository_reopen_finish (MailsyncRepository  *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+gboolean
+_mailsync_repository_reopen (MailsyncRepository  *self,
+                             GCancellable        *cancellable,
+                             GError             **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  _mailsync_repository_reopen_async (self, cancellable, _mailsync_store_result, &result);
+  return _mailsync_repository_reopen_finish (self, _mailsync_await (&result), error);
+}
+
 static void
 listed_folders (GObject *source, GAsyncResult *result, gpointer user_data)
 {

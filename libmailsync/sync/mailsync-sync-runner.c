@@ -758,10 +758,6 @@ sync_folder_once (const MailsyncRunnerConfig *config,
 
 /* ---- reconnecting ------------------------------------------------------ */
 
-/* A ceiling on the resumptions after a server's limit, in case a backend
- * reports one without waiting (the IMAP backend gives up after 8 waits). */
-#define MAX_THROTTLED_RETRIES 16
-
 /* offlineimap's retrycount. Only a backend with a connection has it (the
  * IMAP repository's "retry-count"); the runner knows no backend, so it
  * asks for the property rather than for a type. */
@@ -776,15 +772,11 @@ retry_count (MailsyncFolder *folder)
   return count;
 }
 
+/* not counted: the account's open stands */
 static gboolean
 reopen (const MailsyncRunnerConfig *config, MailsyncFolder *folder, GError **error)
 {
-  MailsyncRepository *repo = mailsync_folder_get_repository (folder);
-  g_autoptr(GAsyncResult) result = NULL;
-
-  /* not counted: the account's open stands */
-  _mailsync_repository_reopen_async (repo, config->cancellable, _mailsync_store_result, &result);
-  return _mailsync_repository_reopen_finish (repo, _mailsync_await (&result), error);
+  return _mailsync_repository_reopen (mailsync_folder_get_repository (folder), config->cancellable, error);
 }
 
 /* A dropped connection (EOF, reset, socktimeout) spoils the repository,
@@ -817,15 +809,13 @@ mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
         return TRUE;
       /* A server that limits us (issue 12 item 9) is waited out by the
        * backend's reopen, within its own bounded budget (reopen fails
-       * when it is spent), so it does not use up retrycount; a ceiling
-       * stays in case a backend says "throttled" without waiting. */
+       * when it is spent), so it does not use up retrycount
+       * (_mailsync_error_retry_throttled has the rule). */
       limited = _mailsync_error_is_throttled (local_error);
       if (limited)
-        {
-          throttled++;
-          attempt--;
-        }
-      if ((limited ? throttled > MAX_THROTTLED_RETRIES : attempt > retries) ||
+        attempt--;
+      if ((limited ? !_mailsync_error_retry_throttled (local_error, &throttled, config->cancellable)
+                   : attempt > retries) ||
           !mailsync_error_is_transient (local_error) ||
           mailsync_error_get_scope (local_error) < MAILSYNC_ERROR_SCOPE_REPOSITORY ||
           g_cancellable_is_cancelled (config->cancellable))
