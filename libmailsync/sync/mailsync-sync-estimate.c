@@ -23,63 +23,20 @@ estimate_folder (const MailsyncRunnerConfig *quiet,
                  guint                      *n,
                  guint64                    *bytes)
 {
-  g_autoptr(Runner) r = g_new0 (Runner, 1);
-  g_autoptr(GPtrArray) records = NULL;
+  guint n_records = 0;
+  /* the move pre-pass's listings, if it made them, serve here and are
+   * handed on */
+  g_autoptr(Runner) r = NULL;
   g_autoptr(GPtrArray) plan = NULL;
-  g_autoptr(MailsyncStatusBatch) scratch = mailsync_status_batch_new ();
+  g_autoptr(MailsyncStatusBatch) scratch = NULL;
   g_autoptr(GError) error = NULL;
-  gboolean unchanged = FALSE;
 
   *n = 0;
   *bytes = 0;
-  r->config = quiet;
-  r->context = g_main_context_ref_thread_default ();
-  g_main_context_unref (r->context);
-  r->remote = remote;
-  r->local = local;
-  r->status_name = g_strdup (status_name);
-  r->folder_label = mailsync_folder_get_visible_name (remote);
-  r->max_age_set = _mailsync_max_age_compute (quiet->max_age_days, quiet->max_age_date,
-                                              g_get_real_time () / G_USEC_PER_SEC, &r->max_age);
-  /* The folder's own sync takes these listings instead of listing again
-   * (issue 13's hand-over, as the move pre-pass does), so planning ahead
-   * lists each changed folder once: the move pre-pass's listings, if it
-   * made them, serve here and are handed on. */
-  r->keep_listings = quiet->listings != NULL && !r->max_age_set; /* maxage: a listing of its day */
-  if (!_mailsync_sync_check_unchanged (r, &unchanged, &error) || unchanged)
+  r = _mailsync_sync_runner_new_quiet (quiet, remote, local, status_name, TRUE, &n_records);
+  if (r == NULL)
     return FALSE;
-  if (r->keep_listings)
-    {
-      gpointer key = NULL, value = NULL;
-
-      /* stolen: the table's destroy functions do not run, key and value
-       * are ours */
-      if (g_hash_table_steal_extended (quiet->listings, status_name, &key, &value))
-        {
-          MailsyncSyncListings *listings = value;
-
-          g_free (key);
-
-          if (listings->remote == remote && listings->local == local)
-            r->prepared = listings;
-          else
-            _mailsync_sync_listings_free (listings);
-        }
-    }
-  if (r->prepared == NULL)
-    _mailsync_sync_start_local_listing (r);
-  if (!mailsync_status_store_load (quiet->status, status_name, &records, &r->meta, quiet->cancellable, &error))
-    return FALSE;
-  r->status_rows = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) mailsync_status_record_free);
-  for (guint i = 0; i < records->len; i++)
-    {
-      MailsyncStatusRecord *record = records->pdata[i];
-      g_hash_table_replace (r->status_rows, GUINT_TO_POINTER (record->uid), mailsync_status_record_copy (record));
-    }
-  if (!_mailsync_sync_list_both (r, &error))
-    return FALSE;
-  if (r->kept_listings != NULL)
-    g_hash_table_replace (quiet->listings, g_strdup (status_name), g_steal_pointer (&r->kept_listings));
+  scratch = mailsync_status_batch_new ();
   if (!_mailsync_sync_check_one_validity (r, remote, META_UIDVALIDITY_REMOTE, scratch, &error) ||
       !_mailsync_sync_check_one_validity (r, local, META_UIDVALIDITY_LOCAL, scratch, &error) ||
       !_mailsync_sync_load_copy_ignore (r, &error))
@@ -106,7 +63,7 @@ mailsync_sync_runner_plan_ahead (const MailsyncRunnerConfig *config,
                                  GPtrArray                  *locals,
                                  GPtrArray                  *status_names)
 {
-  MailsyncRunnerConfig quiet = *config;
+  MailsyncRunnerConfig quiet;
   MailsyncProgressCounts *p = config->progress;
   g_autoptr(MailsyncSyncEvent) event = NULL;
   g_autofree char *text = NULL;
@@ -115,11 +72,7 @@ mailsync_sync_runner_plan_ahead (const MailsyncRunnerConfig *config,
   if (!config->plan_ahead || config->estimates == NULL || p == NULL)
     return;
   /* Planning only, as the move pre-pass: no events, nothing recorded. */
-  quiet.emit = NULL;
-  quiet.emit_data = NULL;
-  quiet.progress = NULL;
-  quiet.unchanged = NULL;
-  quiet.dry_run = TRUE;
+  _mailsync_sync_quiet_config (&quiet, config);
   for (guint i = 0; i < remotes->len; i++)
     {
       guint n = 0;

@@ -231,3 +231,65 @@ _mailsync_sync_list_both (Runner *r, GError **error)
                                                    NULL);
   return TRUE;
 }
+
+/* ---- planning ahead: the move pre-pass and the account's estimate ---- */
+
+void
+_mailsync_sync_quiet_config (MailsyncRunnerConfig *quiet, const MailsyncRunnerConfig *config)
+{
+  *quiet = *config;
+  quiet->emit = NULL;
+  quiet->emit_data = NULL;
+  quiet->progress = NULL;
+  quiet->unchanged = NULL;
+  quiet->dry_run = TRUE;
+}
+
+Runner *
+_mailsync_sync_runner_new_quiet (const MailsyncRunnerConfig *quiet,
+                                 MailsyncFolder             *remote,
+                                 MailsyncFolder             *local,
+                                 const char                 *status_name,
+                                 gboolean                    take_prepared,
+                                 guint                      *n_records)
+{
+  g_autoptr(Runner) r = g_new0 (Runner, 1);
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean unchanged = FALSE;
+
+  r->config = quiet;
+  r->context = g_main_context_ref_thread_default ();
+  g_main_context_unref (r->context);
+  r->remote = remote;
+  r->local = local;
+  r->status_name = g_strdup (status_name);
+  r->folder_label = mailsync_folder_get_visible_name (remote);
+  r->max_age_set = _mailsync_max_age_compute (quiet->max_age_days, quiet->max_age_date,
+                                              g_get_real_time () / G_USEC_PER_SEC, &r->max_age);
+  /* The folder's own sync takes these listings instead of listing again
+   * (issue 13's hand-over), so planning ahead lists each changed folder
+   * once: the move pre-pass's listings, if it made them, serve the
+   * estimate and are handed on. */
+  r->keep_listings = quiet->listings != NULL && !r->max_age_set; /* maxage: a listing of its day */
+  if (!_mailsync_sync_check_unchanged (r, &unchanged, &error) || unchanged)
+    return NULL;
+  if (take_prepared && r->keep_listings)
+    r->prepared = _mailsync_sync_take_prepared (r);
+  if (r->prepared == NULL)
+    _mailsync_sync_start_local_listing (r);
+  if (!mailsync_status_store_load (quiet->status, status_name, &records, &r->meta, quiet->cancellable, &error))
+    return NULL;
+  *n_records = records->len;
+  r->status_rows = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) mailsync_status_record_free);
+  for (guint i = 0; i < records->len; i++)
+    {
+      MailsyncStatusRecord *record = records->pdata[i];
+      g_hash_table_replace (r->status_rows, GUINT_TO_POINTER (record->uid), mailsync_status_record_copy (record));
+    }
+  if (!_mailsync_sync_list_both (r, &error))
+    return NULL;
+  if (r->kept_listings != NULL)
+    g_hash_table_replace (quiet->listings, g_strdup (status_name), g_steal_pointer (&r->kept_listings));
+  return g_steal_pointer (&r);
+}

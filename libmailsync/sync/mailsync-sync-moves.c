@@ -132,41 +132,17 @@ probe_folder (const MailsyncRunnerConfig *quiet,
               GPtrArray                  *vanished,
               GPtrArray                  *arrived)
 {
-  g_autoptr(Runner) r = g_new0 (Runner, 1);
-  g_autoptr(GPtrArray) records = NULL;
+  guint n_records = 0;
+  /* The folder's own sync takes its listings instead of listing again
+   * (issue 13), unless a move below changes either side. */
+  g_autoptr(Runner) r = _mailsync_sync_runner_new_quiet (quiet, remote, local, status_name, FALSE, &n_records);
   g_autoptr(GPtrArray) plan = NULL;
   g_autoptr(MailsyncStatusBatch) scratch = mailsync_status_batch_new ();
   g_autoptr(GError) error = NULL;
-  gboolean unchanged = FALSE;
 
-  r->config = quiet;
-  r->context = g_main_context_ref_thread_default ();
-  g_main_context_unref (r->context);
-  r->remote = remote;
-  r->local = local;
-  r->status_name = g_strdup (status_name);
-  r->folder_label = mailsync_folder_get_visible_name (remote);
-  r->max_age_set = _mailsync_max_age_compute (quiet->max_age_days, quiet->max_age_date,
-                                              g_get_real_time () / G_USEC_PER_SEC, &r->max_age);
-  r->keep_listings = quiet->listings != NULL && !r->max_age_set; /* maxage: a listing of its day */
-  if (!_mailsync_sync_check_unchanged (r, &unchanged, &error) || unchanged)
+  if (r == NULL)
     return;
-  _mailsync_sync_start_local_listing (r);
-  if (!mailsync_status_store_load (quiet->status, status_name, &records, &r->meta, quiet->cancellable, &error))
-    return;
-  r->status_rows = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) mailsync_status_record_free);
-  for (guint i = 0; i < records->len; i++)
-    {
-      MailsyncStatusRecord *record = records->pdata[i];
-      g_hash_table_replace (r->status_rows, GUINT_TO_POINTER (record->uid), mailsync_status_record_copy (record));
-    }
-  if (!_mailsync_sync_list_both (r, &error))
-    return;
-  /* The folder's own sync takes these instead of listing again (issue
-   * 13), unless a move below changes either side. */
-  if (r->kept_listings != NULL)
-    g_hash_table_replace (quiet->listings, g_strdup (status_name), g_steal_pointer (&r->kept_listings));
-  if (_mailsync_sync_status_lost (r, records->len) ||
+  if (_mailsync_sync_status_lost (r, n_records) ||
       !_mailsync_sync_check_one_validity (r, remote, META_UIDVALIDITY_REMOTE, scratch, &error) ||
       !_mailsync_sync_check_one_validity (r, local, META_UIDVALIDITY_LOCAL, scratch, &error) ||
       !_mailsync_sync_load_copy_ignore (r, &error))
@@ -342,7 +318,7 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
                                  GPtrArray                  *locals,
                                  GPtrArray                  *status_names)
 {
-  MailsyncRunnerConfig quiet = *config;
+  MailsyncRunnerConfig quiet;
   g_autoptr(GPtrArray) vanished = g_ptr_array_new_with_free_func ((GDestroyNotify) move_candidate_free);
   g_autoptr(GPtrArray) arrived = g_ptr_array_new_with_free_func ((GDestroyNotify) move_candidate_free);
   g_autoptr(GHashTable) local_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -361,11 +337,7 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
         _mailsync_labels_config_get (mailsync_folder_get_repository (locals->pdata[i])) != NULL)
       return;
   /* Planning only: no events, no progress, nothing recorded or forgotten. */
-  quiet.emit = NULL;
-  quiet.emit_data = NULL;
-  quiet.progress = NULL;
-  quiet.unchanged = NULL;
-  quiet.dry_run = TRUE;
+  _mailsync_sync_quiet_config (&quiet, config);
   changed = g_new0 (gboolean, remotes->len);
   for (guint i = 0; i < remotes->len; i++)
     {

@@ -134,6 +134,22 @@ void _mailsync_sync_wait_local_listing (Runner *r);
 void _mailsync_sync_clear_lists (Runner *r);
 void _mailsync_sync_emit_listing_warnings (Runner *r);
 MailsyncSyncListings *_mailsync_sync_take_prepared (Runner *r);
+/* Planning ahead without syncing (the move pre-pass, the account's
+ * estimate), in mailsync-sync-listing.c. The config: @config's without
+ * events, progress or unchanged records, as a dry run. The Runner: both
+ * sides listed under @quiet (from the prepared listings when
+ * @take_prepared and there are some), the status rows loaded (how many
+ * in *@n_records), the listings handed on to the folder's own sync; NULL
+ * when the folder is unchanged since its last sync or on any failure,
+ * which the folder's own sync meets again. */
+void    _mailsync_sync_quiet_config     (MailsyncRunnerConfig       *quiet,
+                                         const MailsyncRunnerConfig *config);
+Runner *_mailsync_sync_runner_new_quiet (const MailsyncRunnerConfig *quiet,
+                                         MailsyncFolder             *remote,
+                                         MailsyncFolder             *local,
+                                         const char                 *status_name,
+                                         gboolean                    take_prepared,
+                                         guint                      *n_records);
 gboolean _mailsync_sync_check_one_validity (Runner              *r,
                                             MailsyncFolder      *folder,
                                             const char          *meta_key,
