@@ -43,12 +43,15 @@ struct _MailsyncAccount
 
 /* mailsync-account.c */
 void                _mailsync_account_signal_event    (MailsyncAccount *self, MailsyncSyncEvent *event);
+
+/* mailsync-account-repos.c */
 gboolean            _mailsync_account_repo_open       (MailsyncRepository *repo, gboolean *opened,
                                                        GCancellable *cancellable, GError **error);
 GPtrArray          *_mailsync_account_repo_list       (MailsyncRepository *repo, GCancellable *cancellable,
                                                        GError **error);
 MailsyncFolder     *_mailsync_account_repo_create     (MailsyncRepository *repo, const char *name,
                                                        GCancellable *cancellable, GError **error);
+void                _mailsync_account_repo_release    (MailsyncRepository *repo, gboolean *opened);
 
 /* mailsync-account-events.c */
 void                _mailsync_account_emit_event      (MailsyncSyncEvent *event, gpointer user_data);

@@ -187,8 +187,20 @@ gboolean _mailsync_sync_remote_can_store (const char *keyword, gpointer data);
 char *_mailsync_sync_common_keywords (MailsyncMessageInfo *a, MailsyncMessageInfo *b);
 void _mailsync_sync_put_status_row (Runner *r, MailsyncStatusBatch *batch, MailsyncAction *a, GHashTable *not_stored_by_uid);
 
-/* mailsync-sync-ops.c */
+/* mailsync-sync-intents.c: the search for uploads an interrupted run
+ * made, and the two steps the upload pass shares with it (an upload's
+ * digest as @destination stores it, a local message's new UID). */
 gboolean _mailsync_sync_reconcile_intents (Runner *r, GError **error);
+char    *_mailsync_sync_message_digest (Runner *r, MailsyncFolder *folder, MailsyncMessageInfo *info,
+                                        MailsyncFolder *destination, GError **error);
+MailsyncMessageInfo *_mailsync_sync_set_uid_and_wait (Runner *r, MailsyncMessageInfo *info, guint32 uid,
+                                                      GError **error);
+
+/* mailsync-sync-ops.c */
+/* @stream without the filterheaders fields @destination must not get (a
+ * new reference either way). */
+GInputStream *_mailsync_sync_filtered_stream (Runner *r, MailsyncFolder *destination, GInputStream *stream,
+                                              GError **error);
 gint64 _mailsync_sync_local_mtime (Runner *r, MailsyncMessageInfo *info);
 gboolean _mailsync_sync_load_remote_labels (Runner *r, GError **error);
 gboolean _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error);

@@ -1,0 +1,164 @@
+/* Uploads found again after a crash (moved verbatim from
+ * mailsync-sync-ops.c, issue 14 item 1): an upload's intent in the status
+ * meta holds the message's content digest, and a run that finds intents
+ * left looks for their copies among the remote messages nobody knows. */
+#include "config.h"
+
+#include "sync/mailsync-sync-private.h"
+
+#include <string.h>
+
+/* The library's content digest of a message (_mailsync_content_digest_update). */
+static char *
+stream_digest (Runner *r, GInputStream *stream, GError **error)
+{
+  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+  guint8 buf[65536];
+
+  for (;;)
+    {
+      gssize n = g_input_stream_read (stream, buf, sizeof buf, r->config->cancellable, error);
+
+      if (n < 0)
+        return NULL;
+      if (n == 0)
+        break;
+      _mailsync_content_digest_update (md5, buf, n);
+    }
+  return g_strdup (g_checksum_get_string (md5));
+}
+
+/* The digest of @info as @destination stores it (NULL: as it is), so that
+ * an upload's intent matches the server's copy after filterheaders. */
+char *
+_mailsync_sync_message_digest (Runner *r, MailsyncFolder *folder, MailsyncMessageInfo *info,
+                               MailsyncFolder *destination, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GInputStream) stream = NULL;
+
+  mailsync_folder_fetch_message_async (folder, info, r->config->cancellable, _mailsync_store_result, &result);
+  stream = mailsync_folder_fetch_message_finish (folder, _mailsync_await (&result), error);
+  if (stream == NULL)
+    return NULL;
+  if (destination != NULL)
+    {
+      GInputStream *filtered = _mailsync_sync_filtered_stream (r, destination, stream, error);
+
+      if (filtered == NULL)
+        return NULL;
+      g_object_unref (stream);
+      stream = filtered;
+    }
+  return stream_digest (r, stream, error);
+}
+
+MailsyncMessageInfo *
+_mailsync_sync_set_uid_and_wait (Runner *r, MailsyncMessageInfo *info, guint32 uid, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  mailsync_folder_set_message_uid_async (r->local, info, uid, r->config->cancellable, _mailsync_store_result, &result);
+  return mailsync_folder_set_message_uid_finish (r->local, _mailsync_await (&result), error);
+}
+
+/* After a crash between an APPEND and the status commit, the remote holds a
+ * copy the status does not know. Find it by content among the remote
+ * messages nobody knows, and give the local original its UID; without this
+ * the next run would upload the message a second time. */
+gboolean
+_mailsync_sync_reconcile_intents (Runner *r, GError **error)
+{
+  g_autoptr(GPtrArray) intents = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autoptr(GHashTable) digests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  GHashTableIter iter;
+  gpointer key, value;
+  gboolean changed = FALSE;
+
+  g_hash_table_iter_init (&iter, r->meta);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (g_str_has_prefix (key, INTENT_PREFIX))
+      g_ptr_array_add (intents, g_strdup (key));
+  if (intents->len == 0)
+    return TRUE;
+
+  for (guint i = 0; i < intents->len; i++)
+    {
+      const char *intent = intents->pdata[i];
+      g_auto(GStrv) fields = g_strsplit (g_hash_table_lookup (r->meta, intent), "\t", 3);
+      guint32 found = 0;
+      MailsyncMessageInfo *found_info = NULL;
+      MailsyncMessageInfo *local = NULL;
+
+      if (g_strv_length (fields) == 3)
+        {
+          for (guint j = 0; j < r->remote_list->len && found == 0; j++)
+            {
+              MailsyncMessageInfo *info = r->remote_list->pdata[j];
+              guint32 uid = mailsync_message_info_get_uid (info);
+              const char *digest;
+
+              if (g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) ||
+                  g_hash_table_contains (r->local_by_uid, GUINT_TO_POINTER (uid)))
+                continue;
+              digest = g_hash_table_lookup (digests, GUINT_TO_POINTER (uid));
+              if (digest == NULL)
+                {
+                  char *d = _mailsync_sync_message_digest (r, r->remote, info, NULL, error);
+                  if (d == NULL)
+                    return FALSE;
+                  g_hash_table_insert (digests, GUINT_TO_POINTER (uid), d);
+                  digest = d;
+                }
+              if (strcmp (digest, fields[0]) == 0)
+                {
+                  found = uid;
+                  found_info = info;
+                }
+            }
+          local = g_hash_table_lookup (r->local_by_key, fields[2]);
+        }
+
+      if (found != 0 && local != NULL)
+        {
+          g_autoptr(MailsyncMessageInfo) renamed = NULL;
+          g_autofree char *flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (local));
+
+          if (mailsync_message_info_get_uid (local) != found)
+            {
+              renamed = _mailsync_sync_set_uid_and_wait (r, local, found, error);
+              if (renamed == NULL)
+                return FALSE;
+            }
+          g_hash_table_insert (r->local_by_uid, GUINT_TO_POINTER (found), local);
+          if (_mailsync_sync_keywords_on (r))
+            {
+              /* the keywords both copies have: the next run then sends
+               * what the APPEND did not carry, and takes off neither
+               * side one the other lacks */
+              g_autofree char *kept = _mailsync_sync_common_keywords (local, found_info);
+
+              _mailsync_sync_put_row (r, batch, found, flags, kept);
+            }
+          else
+            _mailsync_sync_put_keeping_labels (r, batch, found, flags);
+          _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->local, MAILSYNC_DIRECTION_TO_REMOTE, found, 0, 0, NULL, NULL,
+                "recovered an interrupted upload");
+          changed = TRUE;
+        }
+      /* Not found: the APPEND never happened, and the message is still
+       * local mail to upload. Either way the intent is settled. */
+      mailsync_status_batch_set_meta (batch, intent, NULL);
+    }
+
+  if (!_mailsync_sync_flush_folder (r, r->local, error))
+    return FALSE;
+  if (!_mailsync_sync_commit (r, batch, error))
+    return FALSE;
+  _mailsync_crash_point ("runner-reconciled");
+  /* Renames changed local keys: list again rather than patch the lists. */
+  if (changed)
+    return _mailsync_sync_list_both (r, error);
+  return TRUE;
+}
