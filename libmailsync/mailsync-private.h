@@ -119,6 +119,9 @@ void _mailsync_sync_event_set_folders (MailsyncSyncEvent *self, const char *sour
 /* offlineimap's short type name of a repository or folder ("IMAP", "Maildir",
  * "MappedIMAP"), which its UIs print and machineui parsers read. */
 const char *_mailsync_type_label (gpointer repository_or_folder);
+/* A backend's class_init names its repository class so (not inherited);
+ * its folders take their repository's label. @label is a static string. */
+void        _mailsync_repository_class_set_type_label (gpointer klass, const char *label);
 /* The transfer_messages_finish vfunc's out parameters from the GArray of
  * guint32 a backend's task returned (takes @uids; %FALSE when it is NULL,
  * the task's error already set). */

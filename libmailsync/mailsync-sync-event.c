@@ -363,19 +363,26 @@ _mailsync_sync_event_set_uidvalidity (MailsyncSyncEvent *self,
   self->uidvalidity = current;
 }
 
+static GQuark
+type_label_quark (void)
+{
+  return g_quark_from_static_string ("mailsync-class-type-label");
+}
+
+void
+_mailsync_repository_class_set_type_label (gpointer klass, const char *label)
+{
+  g_type_set_qdata (G_TYPE_FROM_CLASS (klass), type_label_quark (), (gpointer) g_intern_static_string (label));
+}
+
 const char *
 _mailsync_type_label (gpointer repository_or_folder)
 {
-  /* Derived from the GType name as offlineimap derives it from the Python
-   * class name, so a new backend gets a sensible label without a table. */
-  static const struct { const char *type; const char *label; } known[] = {
-    { "MailsyncImapRepository", "IMAP" },
-    { "MailsyncImapFolder", "IMAP" },
-    { "MailsyncMaildirRepository", "Maildir" },
-    { "MailsyncMaildirFolder", "Maildir" },
-    { "MailsyncMappedRepository", "MappedIMAP" },
-    { "MailsyncMappedFolder", "MappedIMAP" },
-  };
+  /* A library backend names its repository class as offlineimap names its
+   * own (_mailsync_repository_class_set_type_label); any other class's
+   * label is derived from the GType name as offlineimap derives it from
+   * the Python class name, so a new backend gets a sensible label
+   * without a table. */
   const char *name;
 
   if (repository_or_folder == NULL)
@@ -393,11 +400,13 @@ _mailsync_type_label (gpointer repository_or_folder)
     label = repo != NULL ? _mailsync_repository_get_type_label (repo) : NULL;
     if (label != NULL)
       return label;
+    /* the class's own (a folder: its repository's), not a parent's: a
+     * subclass is another class to offlineimap */
+    label = repo != NULL ? g_type_get_qdata (G_OBJECT_TYPE (repo), type_label_quark ()) : NULL;
+    if (label != NULL)
+      return label;
   }
   name = G_OBJECT_TYPE_NAME (repository_or_folder);
-  for (gsize i = 0; i < G_N_ELEMENTS (known); i++)
-    if (strcmp (name, known[i].type) == 0)
-      return known[i].label;
   if (g_str_has_prefix (name, "Mailsync"))
     name += strlen ("Mailsync");
   return g_intern_string (name);

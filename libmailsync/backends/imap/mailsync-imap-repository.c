@@ -363,6 +363,7 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
   object_class->set_property = mailsync_imap_repository_set_property;
   object_class->get_property = mailsync_imap_repository_get_property;
   object_class->dispose = mailsync_imap_repository_dispose;
+  _mailsync_repository_class_set_type_label (klass, "IMAP");
   object_class->finalize = mailsync_imap_repository_finalize;
   _mailsync_imap_repository_connect_class_init (repo_class);
   _mailsync_imap_repository_list_class_init (repo_class);

@@ -631,6 +631,7 @@ mailsync_maildir_repository_class_init (MailsyncMaildirRepositoryClass *klass)
   object_class->get_property = mailsync_maildir_repository_get_property;
   object_class->set_property = mailsync_maildir_repository_set_property;
   object_class->finalize = mailsync_maildir_repository_finalize;
+  _mailsync_repository_class_set_type_label (klass, "Maildir");
 
   repository_class->open_async = mailsync_maildir_repository_open_async;
   repository_class->open_finish = mailsync_maildir_repository_boolean_finish;

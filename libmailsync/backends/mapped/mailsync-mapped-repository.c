@@ -732,6 +732,7 @@ mailsync_mapped_repository_class_init (MailsyncMappedRepositoryClass *klass)
   MailsyncRepositoryClass *rc = MAILSYNC_REPOSITORY_CLASS (klass);
 
   G_OBJECT_CLASS (klass)->finalize = mailsync_mapped_repository_finalize;
+  _mailsync_repository_class_set_type_label (klass, "MappedIMAP");
   rc->open_async = mapped_open_async;
   rc->open_finish = mapped_open_finish;
   rc->list_folders_async = mapped_list_folders_async;
