@@ -8,11 +8,9 @@
 
 #include <string.h>
 
-/* The library's content digest of a message (_mailsync_content_digest_update). */
-static char *
-stream_digest (Runner *r, GInputStream *stream, GError **error)
+gboolean
+_mailsync_sync_digest_rest (Runner *r, GChecksum *md5, GInputStream *stream, GError **error)
 {
-  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
   guint8 buf[65536];
 
   for (;;)
@@ -20,11 +18,21 @@ stream_digest (Runner *r, GInputStream *stream, GError **error)
       gssize n = g_input_stream_read (stream, buf, sizeof buf, r->config->cancellable, error);
 
       if (n < 0)
-        return NULL;
+        return FALSE;
       if (n == 0)
-        break;
+        return TRUE;
       _mailsync_content_digest_update (md5, buf, n);
     }
+}
+
+/* The library's content digest of a message (_mailsync_content_digest_update). */
+static char *
+stream_digest (Runner *r, GInputStream *stream, GError **error)
+{
+  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+
+  if (!_mailsync_sync_digest_rest (r, md5, stream, error))
+    return NULL;
   return g_strdup (g_checksum_get_string (md5));
 }
 

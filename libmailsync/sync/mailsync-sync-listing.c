@@ -253,18 +253,11 @@ _mailsync_sync_runner_new_quiet (const MailsyncRunnerConfig *quiet,
                                  gboolean                    take_prepared,
                                  guint                      *n_records)
 {
-  g_autoptr(Runner) r = g_new0 (Runner, 1);
+  g_autoptr(Runner) r = _mailsync_sync_runner_new (quiet, remote, local, status_name);
   g_autoptr(GPtrArray) records = NULL;
   g_autoptr(GError) error = NULL;
   gboolean unchanged = FALSE;
 
-  r->config = quiet;
-  r->context = g_main_context_ref_thread_default ();
-  g_main_context_unref (r->context);
-  r->remote = remote;
-  r->local = local;
-  r->status_name = g_strdup (status_name);
-  r->folder_label = mailsync_folder_get_visible_name (remote);
   r->max_age_set = _mailsync_max_age_compute (quiet->max_age_days, quiet->max_age_date,
                                               g_get_real_time () / G_USEC_PER_SEC, &r->max_age);
   /* The folder's own sync takes these listings instead of listing again

@@ -93,19 +93,12 @@ folder_changed (const MailsyncRunnerConfig *quiet,
                 const char                 *status_name,
                 gboolean                   *has_rows)
 {
-  g_autoptr(Runner) r = g_new0 (Runner, 1);
+  g_autoptr(Runner) r = _mailsync_sync_runner_new (quiet, remote, local, status_name);
   g_autoptr(GPtrArray) records = NULL;
   g_autoptr(GError) error = NULL;
   gboolean unchanged = FALSE;
 
   *has_rows = FALSE;
-  r->config = quiet;
-  r->context = g_main_context_ref_thread_default ();
-  g_main_context_unref (r->context);
-  r->remote = remote;
-  r->local = local;
-  r->status_name = g_strdup (status_name);
-  r->folder_label = mailsync_folder_get_visible_name (remote);
   if (!_mailsync_sync_check_unchanged (r, &unchanged, &error) || unchanged)
     return FALSE;
   /* Both ends of a move changed on the server (an expunge, an arrival):

@@ -87,6 +87,12 @@ typedef struct
 } Runner;
 
 /* mailsync-sync-runner.c */
+/* A Runner of @remote/@local under @config (not copied: it outlives the
+ * Runner), on the calling thread's context, nothing listed or loaded. */
+Runner *_mailsync_sync_runner_new (const MailsyncRunnerConfig *config,
+                                   MailsyncFolder             *remote,
+                                   MailsyncFolder             *local,
+                                   const char                 *status_name);
 void _mailsync_sync_runner_free (Runner *r);
 MailsyncSyncEvent *_mailsync_sync_new_event (Runner                *r,
                                              MailsyncSyncEventKind  kind,
@@ -191,6 +197,9 @@ void _mailsync_sync_put_status_row (Runner *r, MailsyncStatusBatch *batch, Mails
  * made, and the two steps the upload pass shares with it (an upload's
  * digest as @destination stores it, a local message's new UID). */
 gboolean _mailsync_sync_reconcile_intents (Runner *r, GError **error);
+/* Feeds what is left of @stream to @md5 as the content digest has it
+ * (_mailsync_content_digest_update); the rebuild's pairing digest too. */
+gboolean _mailsync_sync_digest_rest (Runner *r, GChecksum *md5, GInputStream *stream, GError **error);
 char    *_mailsync_sync_message_digest (Runner *r, MailsyncFolder *folder, MailsyncMessageInfo *info,
                                         MailsyncFolder *destination, GError **error);
 MailsyncMessageInfo *_mailsync_sync_set_uid_and_wait (Runner *r, MailsyncMessageInfo *info, guint32 uid,

@@ -54,7 +54,6 @@ pairing_digest (Runner *r, MailsyncFolder *folder, MailsyncMessageInfo *info, GE
   g_autoptr(GDataInputStream) data = NULL;
   g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
   gboolean in_marker = FALSE;
-  guint8 buf[65536];
 
   mailsync_folder_fetch_message_async (folder, info, r->config->cancellable, _mailsync_store_result, &result);
   stream = mailsync_folder_fetch_message_finish (folder, _mailsync_await (&result), error);
@@ -95,16 +94,8 @@ pairing_digest (Runner *r, MailsyncFolder *folder, MailsyncMessageInfo *info, GE
       g_checksum_update (md5, (const guchar *) line, kept);
       g_checksum_update (md5, (const guchar *) "\n", 1);
     }
-  for (;;)
-    {
-      gssize n = g_input_stream_read (G_INPUT_STREAM (data), buf, sizeof buf, r->config->cancellable, error);
-
-      if (n < 0)
-        return NULL;
-      if (n == 0)
-        break;
-      _mailsync_content_digest_update (md5, buf, n);
-    }
+  if (!_mailsync_sync_digest_rest (r, md5, G_INPUT_STREAM (data), error))
+    return NULL;
   return g_strdup (g_checksum_get_string (md5));
 }
 

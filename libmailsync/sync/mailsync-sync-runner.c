@@ -51,6 +51,24 @@ _mailsync_sync_clear_lists (Runner *r)
   g_clear_pointer (&r->local_list, g_ptr_array_unref);
 }
 
+Runner *
+_mailsync_sync_runner_new (const MailsyncRunnerConfig *config,
+                           MailsyncFolder             *remote,
+                           MailsyncFolder             *local,
+                           const char                 *status_name)
+{
+  Runner *r = g_new0 (Runner, 1);
+
+  r->config = config;
+  r->context = g_main_context_ref_thread_default ();
+  g_main_context_unref (r->context); /* borrowed: the caller keeps it alive */
+  r->remote = remote;
+  r->local = local;
+  r->status_name = g_strdup (status_name);
+  r->folder_label = mailsync_folder_get_visible_name (remote);
+  return r;
+}
+
 void
 _mailsync_sync_runner_free (Runner *r)
 {
@@ -658,7 +676,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
                   const char                 *status_name,
                   GError                    **error)
 {
-  g_autoptr(Runner) r = g_new0 (Runner, 1);
+  g_autoptr(Runner) r = _mailsync_sync_runner_new (config, remote, local, status_name);
   g_autoptr(GPtrArray) records = NULL;
   g_autoptr(GPtrArray) plan = NULL;
   g_autoptr(MailsyncStatusBatch) validity = mailsync_status_batch_new ();
@@ -666,13 +684,6 @@ sync_folder_once (const MailsyncRunnerConfig *config,
   gboolean rebuilding;
   gboolean unchanged = FALSE;
 
-  r->config = config;
-  r->context = g_main_context_ref_thread_default ();
-  g_main_context_unref (r->context); /* borrowed: the caller keeps it alive */
-  r->remote = remote;
-  r->local = local;
-  r->status_name = g_strdup (status_name);
-  r->folder_label = mailsync_folder_get_visible_name (remote);
   r->max_age_set = _mailsync_max_age_compute (config->max_age_days, config->max_age_date,
                                               g_get_real_time () / G_USEC_PER_SEC, &r->max_age);
 
