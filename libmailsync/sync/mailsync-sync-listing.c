@@ -122,6 +122,32 @@ mailsync_sync_runner_listings_new (void)
   return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) _mailsync_sync_listings_free);
 }
 
+/* The hand-over keeps at most this many listed messages (both sides
+ * counted) at a time; past it, a folder's own sync lists it again (its
+ * SELECT and listing round trip) rather than the run's memory growing
+ * with the account: at 1,000,000 messages in 100 folders, all changed,
+ * keeping every listing made the run's peak RSS 492 MB (issue 13 item 4,
+ * bench/README.md). 100,000 is about 11 MB of message infos; a 10,000
+ * message account keeps all of its listings. */
+#define KEPT_LISTINGS_BUDGET 100000
+
+static guint
+kept_listings_count (GHashTable *listings)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, listings);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      MailsyncSyncListings *kept = value;
+
+      n += kept->remote_list->len + kept->local_list->len;
+    }
+  return n;
+}
+
 static GPtrArray *
 copy_list (GPtrArray *list)
 {
@@ -257,6 +283,7 @@ _mailsync_sync_runner_new_quiet (const MailsyncRunnerConfig *quiet,
   g_autoptr(GPtrArray) records = NULL;
   g_autoptr(GError) error = NULL;
   gboolean unchanged = FALSE;
+  gboolean may_keep;
 
   r->max_age_set = _mailsync_max_age_compute (quiet->max_age_days, quiet->max_age_date,
                                               g_get_real_time () / G_USEC_PER_SEC, &r->max_age);
@@ -264,11 +291,12 @@ _mailsync_sync_runner_new_quiet (const MailsyncRunnerConfig *quiet,
    * (issue 13's hand-over), so planning ahead lists each changed folder
    * once: the move pre-pass's listings, if it made them, serve the
    * estimate and are handed on. */
-  r->keep_listings = quiet->listings != NULL && !r->max_age_set; /* maxage: a listing of its day */
+  may_keep = quiet->listings != NULL && !r->max_age_set; /* maxage: a listing of its day */
   if (!_mailsync_sync_check_unchanged (r, &unchanged, &error) || unchanged)
     return NULL;
-  if (take_prepared && r->keep_listings)
+  if (take_prepared && may_keep)
     r->prepared = _mailsync_sync_take_prepared (r);
+  r->keep_listings = may_keep && kept_listings_count (quiet->listings) < KEPT_LISTINGS_BUDGET;
   if (r->prepared == NULL)
     _mailsync_sync_start_local_listing (r);
   if (!mailsync_status_store_load (quiet->status, status_name, &records, &r->meta, quiet->cancellable, &error))
