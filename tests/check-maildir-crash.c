@@ -1,5 +1,8 @@
 /* Maildir folder interrupted at each crash point (MAILSYNC_CRASH_AT):
- * nothing is lost or duplicated. Split from check-maildir-folder.c. */
+ * nothing is lost or duplicated. Split from check-maildir-folder.c.
+ * A child process dies at the named step; the parent checks what a
+ * restart finds. The child is forked before this process starts any GLib
+ * worker thread. */
 #include "config.h"
 
 #include <errno.h>

@@ -615,11 +615,6 @@ START_TEST (test_concurrent_appends)
 }
 END_TEST
 
-/* Crash hooks: a child process dies at the named step (MAILSYNC_CRASH_AT);
- * the parent checks what a restart finds. The child is forked before this
- * process starts any GLib worker thread. */
-/* An offlineimap Maildir (tests/data/maildir/offlineimap) is taken over as
- * it is: same UIDs, flags and new local mail, nothing renamed. */
 static Suite *
 maildir_suite (void)
 {

@@ -188,6 +188,8 @@ START_TEST (test_delete_folder)
 }
 END_TEST
 
+/* An offlineimap Maildir (tests/data/maildir/offlineimap) is taken over as
+ * it is: same UIDs, flags and new local mail, nothing renamed. */
 START_TEST (test_offlineimap_fixture)
 {
   g_autofree char *data = g_build_filename (TEST_SRCDIR, "data", "maildir", "offlineimap", NULL);
