@@ -64,6 +64,12 @@ ok $([ -n "$lib_needed" ] && [ -z "$bad" ]; echo $?) \
    "libmailsync-1.0.so needs no libpython, libsecret, libsoup or curses" "NEEDED: $(echo $lib_needed)"
 echo "$lib_needed" | grep -q '^libgmodule-2\.0\.so'
 ok $? "libmailsync-1.0.so links GModule (it loads the modules)" "NEEDED: $(echo $lib_needed)"
+# GnuTLS and SQLite are loaded on first use (issue 13 item 3,
+# libmailsync/mailsync-lazy-lib.c): linked, every run would pay the
+# dynamic loader for them (they are built with BIND_NOW).
+bad=$(echo "$lib_needed" | grep -E '^lib(gnutls|sqlite3)\.so')
+ok $([ -n "$lib_needed" ] && [ -z "$bad" ]; echo $?) \
+   "libmailsync-1.0.so does not link GnuTLS or SQLite (loaded on first use)" "NEEDED: $(echo $lib_needed)"
 
 # Everything the loader pulls in with it (ldd: the transitive closure).
 if command -v ldd >/dev/null 2>&1; then
@@ -118,12 +124,13 @@ else
 fi
 
 # What a run loads besides what it links (issue 13 items 3 and 4), seen
-# by the dynamic loader (LD_DEBUG=files): a configuration read and a
-# connection tried (127.0.0.1 port 1, nothing listens) load none of the
-# library's modules (no Python option, no keyring, no OAuth2 in it) and
-# none of GIO's: without a proxy option GIO's proxy resolver is not asked
-# (it loaded libproxy with libstdc++ and GSettings with dconf, 2.5 MB of
-# RSS in every run).
+# by the dynamic loader (LD_DEBUG=files): --version, a configuration read
+# and a connection tried (127.0.0.1 port 1, nothing listens, no TLS) load
+# none of the library's modules (no Python option, no keyring, no OAuth2
+# in it) and none of GIO's: without a proxy option GIO's proxy resolver
+# is not asked (it loaded libproxy with libstdc++ and GSettings with
+# dconf, 2.5 MB of RSS in every run); nor GnuTLS (no TLS) or SQLite (no
+# status database opened), which the library loads on first use.
 if exe=$(program "$top_builddir/frontends/mailsync" mailsync); then
   work=$(mktemp -d "${TMPDIR:-/tmp}/mailsync-linkage.XXXXXX") || exit 99
   cat > "$work/rc" <<EOF_RC
@@ -146,7 +153,7 @@ ssl = no
 starttls = no
 EOF_RC
   mkdir -p "$work/mail" "$work/meta"
-  for run in "config:-a nosuch" "connect:"; do
+  for run in "version:--version" "config:-a nosuch" "connect:"; do
     what=${run%%:*}
     loaded=$(env HOME="$work" LD_LIBRARY_PATH="$top_builddir/libmailsync/.libs" LD_DEBUG=files \
              "$exe" -c "$work/rc" -o -u quiet ${run#*:} 2>&1 >/dev/null | sed -n 's/.*file=\([^ ]*\).*/\1/p' | sort -u)
@@ -154,6 +161,9 @@ EOF_RC
     bad=$(echo "$loaded" | grep -E 'gio/modules|libproxy|libdconf|libpython|libsecret|libsoup|mailsync-(python|keyring|oauth2)')
     ok $([ -n "$loaded" ] && [ -z "$bad" ]; echo $?) \
        "mailsync ($what) loads no module of the library and none of GIO's" "loaded: $(echo $loaded)"
+    bad=$(echo "$loaded" | grep -E 'lib(gnutls|sqlite3)\.so')
+    ok $([ -n "$loaded" ] && [ -z "$bad" ]; echo $?) \
+       "mailsync ($what) loads neither GnuTLS nor SQLite" "loaded: $(echo $loaded)"
   done
   rm -rf "$work"
 else

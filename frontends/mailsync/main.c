@@ -347,15 +347,18 @@ run_sync (MailsyncConfig *config, MailsyncUi *ui, MailsyncMbnames *mbnames, Mail
   return 0;
 }
 
-/* The library's version is the one loaded at run time, and the build
- * options say which optional modules this build has, for bug reports. */
+/* The library's version is the one loaded at run time; GnuTLS's and
+ * SQLite's are those it was built with (same soname): the library loads
+ * them only when a run needs TLS or the sqlite status store, and
+ * --version does not.  The build options say which optional modules this
+ * build has, for bug reports. */
 static void
 print_versions (void)
 {
   printf ("mailsync v%s, libmailsync v%u.%u.%u, GLib v%u.%u.%u, GnuTLS %s, SQLite %s\n", PACKAGE_VERSION,
           mailsync_get_major_version (), mailsync_get_minor_version (), mailsync_get_micro_version (),
           glib_major_version, glib_minor_version, glib_micro_version,
-          gnutls_check_version (NULL), sqlite3_libversion ());
+          GNUTLS_VERSION, SQLITE_VERSION);
   printf ("build options: %cpython %ckeyring %coauth2 %cblinkenlights\n",
 #ifdef HAVE_PYTHON_EMBED
           '+',

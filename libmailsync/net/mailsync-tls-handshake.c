@@ -176,6 +176,9 @@ setup_session (MailsyncTlsStream         *self,
   guint8 ip[16];
   int ret;
 
+  /* Every other gnutls call comes after this one (mailsync-gnutls-lazy.h). */
+  if (!_mailsync_gnutls_load (error))
+    return FALSE;
   self->credentials = shared_credentials_acquire (options, error);
   if (self->credentials == NULL)
     return FALSE;

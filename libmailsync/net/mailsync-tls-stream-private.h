@@ -12,9 +12,9 @@
 
 #include <errno.h>
 #include <string.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/crypto.h>
-#include <gnutls/x509.h>
+/* gnutls' headers, and its functions as calls through the table of
+ * the GnuTLS loaded on first use: last. */
+#include "net/mailsync-gnutls-lazy.h"
 
 G_BEGIN_DECLS
 

@@ -8,8 +8,10 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sqlite3.h>
 #include <glib/gstdio.h>
+/* SQLite's header, and its functions as calls through the table of
+ * the SQLite loaded on first use: last. */
+#include "status/mailsync-sqlite-lazy.h"
 
 /**
  * MailsyncStatusSqlite:
@@ -450,6 +452,9 @@ get_db (MailsyncStatusSqlite  *self,
       else if (!check_logs (path, error))
         return FALSE;
 
+      /* Every other sqlite3 call comes after an open (mailsync-sqlite-lazy.h). */
+      if (!_mailsync_sqlite_load (error))
+        return FALSE;
       rc = sqlite3_open_v2 (path, &db, flags, NULL);
       if (rc != SQLITE_OK)
         {
