@@ -1,8 +1,10 @@
 #!/bin/sh
 # What each binary links (doc/design.md, "What the library links"):
 # libmailsync-1.0.so needs neither libpython nor libsecret nor curses (the
-# Python and keyring modules link those, the mailsync command links curses),
-# and libmailsync-1.0.pc declares what the library links.  Reads the NEEDED
+# Python and keyring modules link those), nor GnuTLS or SQLite (loaded on
+# first use, as the mailsync command loads curses and json-glib: "Libraries
+# loaded on first use"), and libmailsync-1.0.pc declares what the library
+# links.  Reads the NEEDED
 # entries of the built files with readelf, and what ldd resolves.
 # TAP output; run by make check with top_builddir set.
 set -u
@@ -106,19 +108,18 @@ else
   ok $? "no OAuth2 module when built without libsoup"
 fi
 
-# The mailsync command: curses is its own business, Python and the keyring
-# are not.
+# The mailsync command: curses and json-glib are its own business, Python
+# and the keyring are not.  It loads curses (blinkenlights) and json-glib
+# (-u json, --info's JSON) on first use (ui/mailsync-ui-lazy.h), and
+# GnuTLS and SQLite come with the library's first use of them: it links
+# none of them.
 if exe=$(program "$top_builddir/frontends/mailsync" mailsync); then
   e_needed=$(needed "$exe")
   bad=$(echo "$e_needed" | grep -E '^lib(python|secret|soup)')
   ok $([ -z "$bad" ]; echo $?) "mailsync needs no libpython, libsecret or libsoup" "NEEDED: $(echo $e_needed)"
-  if built_with HAVE_CURSES; then
-    echo "$e_needed" | grep -q '^libncursesw'
-    ok $? "mailsync links ncursesw (blinkenlights)" "NEEDED: $(echo $e_needed)"
-  else
-    ! echo "$e_needed" | grep -q '^libncurses'
-    ok $? "mailsync built without ncurses does not link it" "NEEDED: $(echo $e_needed)"
-  fi
+  bad=$(echo "$e_needed" | grep -E '^lib(ncurses|tinfo|json-glib|gnutls|sqlite3)')
+  ok $([ -n "$e_needed" ] && [ -z "$bad" ]; echo $?) \
+     "mailsync links no curses, json-glib, GnuTLS or SQLite (loaded on first use)" "NEEDED: $(echo $e_needed)"
 else
   skip "mailsync needs no libpython or libsecret" "the mailsync command is not built"
 fi
@@ -161,9 +162,9 @@ EOF_RC
     bad=$(echo "$loaded" | grep -E 'gio/modules|libproxy|libdconf|libpython|libsecret|libsoup|mailsync-(python|keyring|oauth2)')
     ok $([ -n "$loaded" ] && [ -z "$bad" ]; echo $?) \
        "mailsync ($what) loads no module of the library and none of GIO's" "loaded: $(echo $loaded)"
-    bad=$(echo "$loaded" | grep -E 'lib(gnutls|sqlite3)\.so')
+    bad=$(echo "$loaded" | grep -E 'lib(gnutls|sqlite3|ncursesw|tinfo|json-glib-1\.0)\.so')
     ok $([ -n "$loaded" ] && [ -z "$bad" ]; echo $?) \
-       "mailsync ($what) loads neither GnuTLS nor SQLite" "loaded: $(echo $loaded)"
+       "mailsync ($what) loads no GnuTLS, SQLite, curses or json-glib" "loaded: $(echo $loaded)"
   done
   rm -rf "$work"
 else

@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 #ifdef HAVE_CURSES
-#include <curses.h>
+/* ncursesw, reached through the table of mailsync-ui-lazy.h */
+#include "mailsync-curses-lazy.h"
 #endif
 
 enum

@@ -2,7 +2,8 @@
 
 #include "mailsync-ui.h"
 
-#include <json-glib/json-glib.h>
+/* json-glib, reached through the table of mailsync-ui-lazy.h */
+#include "mailsync-json-lazy.h"
 
 G_BEGIN_DECLS
 
