@@ -93,6 +93,16 @@ typedef struct
    * local IMAP store behind the mapped repository). The engine then
    * refuses maxage (NULL member: FALSE). */
   gboolean (*no_max_age)      (MailsyncFolder *self);
+
+  /* ---- memory between syncs (issue 13 item 4) ---- */
+  /* The engine is done with the folder's last listing for now (the
+   * folder's sync ended, or the listing planning ahead made was not kept
+   * for it): drop what the folder keeps only to serve operations on that
+   * listing (a Maildir's UID -> file index: an operation after this finds
+   * its file by a new scan). A folder object of an account lives for
+   * the whole run, so what it keeps after its sync adds up over the
+   * account's folders. NULL member: nothing kept. */
+  void     (*release_listing) (MailsyncFolder *self);
 } _MailsyncFolderEngineVTable;
 
 /* Registers @vtable (static, never freed) for @klass's type and its
@@ -115,6 +125,7 @@ gboolean    _mailsync_folder_scan_names           (MailsyncFolder          *self
 gint64      _mailsync_folder_get_start_date       (MailsyncFolder *self);
 gboolean    _mailsync_folder_size_search          (MailsyncFolder *self);
 gboolean    _mailsync_folder_no_max_age           (MailsyncFolder *self);
+void        _mailsync_folder_release_listing      (MailsyncFolder *self);
 
 /* ---- the repository's side ---- */
 typedef struct

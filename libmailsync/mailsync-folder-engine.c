@@ -164,6 +164,17 @@ _mailsync_folder_no_max_age (MailsyncFolder *self)
   return vtable != NULL && vtable->no_max_age != NULL && vtable->no_max_age (self);
 }
 
+/* ---- memory between syncs ------------------------------------------------- */
+
+void
+_mailsync_folder_release_listing (MailsyncFolder *self)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  if (vtable != NULL && vtable->release_listing != NULL)
+    vtable->release_listing (self);
+}
+
 /* ---- the repository's side ------------------------------------------------ */
 
 static GQuark

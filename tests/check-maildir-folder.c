@@ -14,6 +14,8 @@
 #include "mailsync.h"
 #include "maildir-fixtures.h"
 #include "backends/maildir/mailsync-maildir-filename.h"
+#include "backends/maildir/mailsync-maildir-folder-private.h"
+#include "mailsync-folder-engine-private.h"
 
 
 START_TEST (test_list_messages)
@@ -433,6 +435,74 @@ START_TEST (test_fetch_after_rename)
 }
 END_TEST
 
+/* Issue 13 item 4: the engine releases a folder's listing when its sync
+ * ends; the name index (and the twins found with it) goes, and every
+ * operation still finds its message, by a new scan. */
+static guint
+index_size (MailsyncFolder *folder, gboolean twins)
+{
+  MailsyncMaildirFolder *self = MAILSYNC_MAILDIR_FOLDER (folder);
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = g_hash_table_size (twins ? self->twins : self->index);
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+START_TEST (test_release_listing)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) infos = NULL;
+  g_autoptr(GPtrArray) again = NULL;
+  g_autofree char *fetched = NULL;
+  g_autofree char *from = g_build_filename (root, "INBOX", "new/1_2.1.h,U=2,FMD5=" INBOX_MD5 ":2,", NULL);
+  g_autofree char *to = g_build_filename (root, "INBOX", "cur/1_2.1.h,U=2,FMD5=" INBOX_MD5 ":2,S", NULL);
+  guint32 one = 1;
+
+  put ("INBOX", "cur/1_0.1.h,U=1,FMD5=" INBOX_MD5 ":2,S", "one\n", 1500000000);
+  /* an identical copy (cp inside the folder): not listed, goes with U=1 */
+  put ("INBOX", "cur/1_1.1.h,U=1,FMD5=" INBOX_MD5 ":2,S", "one\n", 1600000000);
+  put ("INBOX", "new/1_2.1.h,U=2,FMD5=" INBOX_MD5 ":2,", "two\n", 0);
+  put ("INBOX", "cur/1_3.1.h,U=3,FMD5=" INBOX_MD5 ":2,", "three\n", 0);
+  infos = folder_list (inbox);
+  ck_assert_uint_eq (infos->len, 3);
+  ck_assert_uint_eq (index_size (inbox, FALSE), 3);
+  ck_assert_uint_eq (index_size (inbox, TRUE), 1);
+
+  _mailsync_folder_release_listing (inbox);
+  ck_assert_uint_eq (index_size (inbox, FALSE), 0);
+  ck_assert_uint_eq (index_size (inbox, TRUE), 0);
+
+  /* a MUA renames a file meanwhile: a fetch finds it by a scan, which
+   * fills the index again */
+  ck_assert_int_eq (g_rename (from, to), 0);
+  fetched = folder_fetch (inbox, info_with_uid (infos, 2), NULL);
+  ck_assert_str_eq (fetched, "two\n");
+  ck_assert_uint_eq (index_size (inbox, FALSE), 3);
+
+  _mailsync_folder_release_listing (inbox);
+  ck_assert (folder_set_flags (inbox, 3, MAILSYNC_FLAG_FLAGGED, 0, &error));
+  ck_assert (exists ("INBOX", "new/1_3.1.h,U=3,FMD5=" INBOX_MD5 ":2,F"));  /* no S: new/ */
+
+  /* a deletion after a release still takes the identical copy with it */
+  _mailsync_folder_release_listing (inbox);
+  ck_assert (folder_delete (inbox, &one, 1, &error));
+  ck_assert (!exists ("INBOX", "cur/1_0.1.h,U=1,FMD5=" INBOX_MD5 ":2,S"));
+  ck_assert (!exists ("INBOX", "cur/1_1.1.h,U=1,FMD5=" INBOX_MD5 ":2,S"));
+  ck_assert (folder_flush (inbox, &error));
+
+  _mailsync_folder_release_listing (inbox);
+  again = folder_list (inbox);
+  ck_assert_uint_eq (again->len, 2);
+  ck_assert_ptr_nonnull (info_with_uid (again, 2));
+  ck_assert_uint_eq (mailsync_message_info_get_flags (info_with_uid (again, 2)), MAILSYNC_FLAG_SEEN);
+  ck_assert_uint_eq (mailsync_message_info_get_flags (info_with_uid (again, 3)), MAILSYNC_FLAG_FLAGGED);
+}
+END_TEST
+
 static char *
 read_uid_file (const char *folder)
 {
@@ -631,6 +701,7 @@ maildir_suite (void)
   tcase_add_test (folder, test_delete_messages);
   tcase_add_test (folder, test_set_message_uid);
   tcase_add_test (folder, test_fetch_after_rename);
+  tcase_add_test (folder, test_release_listing);
   tcase_add_test (folder, test_assign_uids);
   tcase_add_test (folder, test_assign_uids_corrupt_state);
   tcase_add_test (folder, test_nested_append);

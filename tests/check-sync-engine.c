@@ -9,6 +9,7 @@
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 #include "status/mailsync-status-sqlite.h"
+#include "status/mailsync-status-base.h"
 #include "backends/maildir/mailsync-maildir-repository.h"
 
 #include <string.h>
@@ -324,6 +325,85 @@ START_TEST (test_content_digest_ignores_cr)
 }
 END_TEST
 
+/* Issue 13 item 4: the account keeps every folder object for the whole
+ * run, so what a folder keeps for its listing (a Maildir's name index)
+ * must go when its sync ends, or the run's memory grows with the
+ * account. The test folders say whether they hold a listing the engine
+ * did not release (release_listing). */
+static const char *const release_names[] = { "A", "B", "C" };
+static guint release_violations;
+static guint release_checks;
+
+static void
+count_held_listings (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data)
+{
+  MailsyncSyncEventKind kind = mailsync_sync_event_get_kind (event);
+  const char *folder = mailsync_sync_event_get_folder (event);
+
+  if (kind != MAILSYNC_SYNC_EVENT_FOLDER_STARTED && kind != MAILSYNC_SYNC_EVENT_FOLDER_FINISHED)
+    return;
+  /* nor does the status store keep another folder's database open */
+  release_checks++;
+  if (g_hash_table_size (_MAILSYNC_STATUS_BASE (f.status)->cache) != 0)
+    release_violations++;
+  /* When a folder starts, no other folder holds a listing (plan-ahead is
+   * off: nothing is listed ahead); when it ends, it holds none either. */
+  for (guint i = 0; i < G_N_ELEMENTS (release_names); i++)
+    {
+      MailsyncTestFolder *r = remote_folder (release_names[i]);
+      MailsyncTestFolder *l = local_folder (release_names[i]);
+
+      if (kind == MAILSYNC_SYNC_EVENT_FOLDER_STARTED && g_strcmp0 (folder, release_names[i]) == 0)
+        continue;
+      if (kind == MAILSYNC_SYNC_EVENT_FOLDER_FINISHED && g_strcmp0 (folder, release_names[i]) != 0)
+        continue;
+      release_checks++;
+      if ((r != NULL && mailsync_test_folder_holds_listing (r)) || (l != NULL && mailsync_test_folder_holds_listing (l)))
+        release_violations++;
+    }
+}
+
+START_TEST (test_engine_releases_listings)
+{
+  gulong handler;
+
+  for (guint i = 0; i < G_N_ELEMENTS (release_names); i++)
+    {
+      MailsyncTestFolder *r = mailsync_test_repository_add_folder (MAILSYNC_TEST_REPOSITORY (f.remote),
+                                                                   release_names[i]);
+
+      for (guint j = 0; j < 5; j++)
+        {
+          g_autofree char *msg = g_strdup_printf ("Subject: %s %u\n\nbody\n", release_names[i], j);
+
+          mailsync_test_folder_add (r, msg, j % 2 ? "S" : "");
+        }
+    }
+  handler = g_signal_connect (f.account, "event", G_CALLBACK (count_held_listings), NULL);
+  release_violations = release_checks = 0;
+  sync_ok ();
+  /* and a resync with changes on both sides of every folder */
+  for (guint i = 0; i < G_N_ELEMENTS (release_names); i++)
+    {
+      mailsync_test_folder_add (remote_folder (release_names[i]), "Subject: new\n\nnew\n", "");
+      mailsync_test_folder_set_flags (local_folder (release_names[i]), 1, "F");
+    }
+  sync_ok ();
+  g_signal_handler_disconnect (f.account, handler);
+  /* two runs: per folder, 2 at its start and 1 at its end, and the
+   * status at both */
+  ck_assert_uint_eq (release_checks, 2 * 3 * (3 + 2));
+  ck_assert_uint_eq (release_violations, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (release_names); i++)
+    {
+      ck_assert_uint_eq (mailsync_test_folder_count (local_folder (release_names[i])), 6);
+      ck_assert (!mailsync_test_folder_holds_listing (remote_folder (release_names[i])));
+      ck_assert (!mailsync_test_folder_holds_listing (local_folder (release_names[i])));
+    }
+  teardown ();
+}
+END_TEST
+
 static Suite *
 engine_suite (void)
 {
@@ -339,6 +419,7 @@ engine_suite (void)
   tcase_add_checked_fixture (tc, setup, NULL);
   tcase_add_test (tc, test_engine_two_way);
   tcase_add_test (tc, test_engine_creates_folders_both_ways);
+  tcase_add_test (tc, test_engine_releases_listings);
   suite_add_tcase (s, tc);
   tc = tcase_create ("keywords");
   tcase_set_timeout (tc, 60);

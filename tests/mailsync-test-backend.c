@@ -2,6 +2,7 @@
 
 #include "mailsync-test-backend.h"
 #include "mailsync-error.h"
+#include "mailsync-folder-engine-private.h"
 
 #include <string.h>
 
@@ -27,6 +28,9 @@ struct _MailsyncTestFolder
   MailsyncFolder parent_instance;
   GHashTable *messages; /* uid -> TestMessage */
   guint32 next_uid;
+  /* Listed and not released since (the engine's release_listing), as a
+   * Maildir folder keeps its name index. */
+  gboolean holds_listing;
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncTestRepository, mailsync_test_repository, MAILSYNC_TYPE_REPOSITORY)
@@ -111,6 +115,7 @@ folder_list_async (MailsyncFolder *folder, GCancellable *c, GAsyncReadyCallback 
                                                         g_bytes_get_size (m->content), 1700000000));
     }
   g_task_set_task_data (task, list, (GDestroyNotify) g_ptr_array_unref);
+  self->holds_listing = TRUE;
   answer_later (repo_of (folder), task);
 }
 
@@ -296,6 +301,16 @@ mailsync_test_folder_finalize (GObject *object)
 }
 
 static void
+folder_release_listing (MailsyncFolder *folder)
+{
+  MAILSYNC_TEST_FOLDER (folder)->holds_listing = FALSE;
+}
+
+static const _MailsyncFolderEngineVTable engine_vtable = {
+  .release_listing = folder_release_listing,
+};
+
+static void
 mailsync_test_folder_class_init (MailsyncTestFolderClass *klass)
 {
   MailsyncFolderClass *folder_class = MAILSYNC_FOLDER_CLASS (klass);
@@ -319,6 +334,7 @@ mailsync_test_folder_class_init (MailsyncTestFolderClass *klass)
   folder_class->can_store_keyword = folder_can_store_keyword;
   folder_class->set_keywords_async = folder_set_keywords_async;
   folder_class->set_keywords_finish = folder_set_keywords_finish;
+  _mailsync_folder_class_set_engine (klass, &engine_vtable);
 }
 
 static void
@@ -532,4 +548,10 @@ mailsync_test_folder_get_keywords (MailsyncTestFolder *self, guint32 uid)
   if (m == NULL)
     return NULL;
   return m->keywords ? g_strjoinv (" ", m->keywords) : g_strdup ("");
+}
+
+gboolean
+mailsync_test_folder_holds_listing (MailsyncTestFolder *self)
+{
+  return self->holds_listing;
 }

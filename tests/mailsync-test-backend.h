@@ -28,5 +28,8 @@ char               *mailsync_test_folder_get_flags (MailsyncTestFolder *self, gu
 /* Space-separated keywords; get gives "" for none, NULL for no message. */
 void                mailsync_test_folder_set_keywords (MailsyncTestFolder *self, guint32 uid, const char *keywords);
 char               *mailsync_test_folder_get_keywords (MailsyncTestFolder *self, guint32 uid);
+/* Whether the folder was listed and the engine has not released that
+ * listing since (release_listing, mailsync-folder-engine-private.h). */
+gboolean            mailsync_test_folder_holds_listing (MailsyncTestFolder *self);
 
 G_END_DECLS

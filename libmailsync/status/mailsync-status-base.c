@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include "mailsync-status-base.h"
+#include "mailsync-status-plain.h"
+#include "mailsync-status-sqlite.h"
 #include "mailsync-private.h"
 
 #include <errno.h>
@@ -105,6 +107,23 @@ _mailsync_status_base_get_path (MailsyncStatusStore *store,
                                 const char          *folder)
 {
   return _mailsync_status_base_path (_MAILSYNC_STATUS_BASE (store), folder, NULL);
+}
+
+void
+_mailsync_status_store_release (MailsyncStatusStore *store,
+                                const char          *folder)
+{
+  MailsyncStatusBase *base;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+
+  if (!MAILSYNC_IS_STATUS_SQLITE (store) && !MAILSYNC_IS_STATUS_PLAIN (store))
+    return;
+  base = _MAILSYNC_STATUS_BASE (store);
+  path = _mailsync_status_base_path (base, folder, &name);
+  g_mutex_lock (&base->lock);
+  g_hash_table_remove (base->cache, name);
+  g_mutex_unlock (&base->lock);
 }
 
 GMutexLocker *

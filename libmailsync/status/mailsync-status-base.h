@@ -65,6 +65,13 @@ gboolean    _mailsync_status_base_remove     (MailsyncStatusBase  *base,
                                               const char * const  *paths,
                                               GError             **error);
 
+/* Forgets what @store keeps of @folder between uses (issue 13 item 4):
+ * SQLite's handle of its database (its page cache and schema, ~90 KB to
+ * a few MB) or the plain store's rows. The next use opens or reads the
+ * folder's files again. A store of another type: nothing. */
+void        _mailsync_status_store_release   (MailsyncStatusStore *store,
+                                              const char          *folder);
+
 /* One folder's rows and meta entries in memory. */
 typedef struct
 {

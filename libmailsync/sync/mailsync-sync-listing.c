@@ -127,9 +127,12 @@ mailsync_sync_runner_listings_new (void)
  * SELECT and listing round trip) rather than the run's memory growing
  * with the account: at 1,000,000 messages in 100 folders, all changed,
  * keeping every listing made the run's peak RSS 492 MB (issue 13 item 4,
- * bench/README.md). 100,000 is about 11 MB of message infos; a 10,000
- * message account keeps all of its listings. */
-#define KEPT_LISTINGS_BUDGET 100000
+ * bench/README.md). A kept listed message costs ~250 bytes (its message
+ * info, a Maildir file's name and index entry): 20,000 is ~5 MB, and a
+ * 10,000-message account (both sides listed) still keeps all of its
+ * listings, so a larger account's peak is that of a 10,000-message one
+ * plus its largest changed folder (it was 100,000: ~25 MB more at 1M). */
+#define KEPT_LISTINGS_BUDGET 20000
 
 static guint
 kept_listings_count (GHashTable *listings)
@@ -312,5 +315,14 @@ _mailsync_sync_runner_new_quiet (const MailsyncRunnerConfig *quiet,
     return NULL;
   if (r->kept_listings != NULL)
     g_hash_table_replace (quiet->listings, g_strdup (status_name), g_steal_pointer (&r->kept_listings));
+  else
+    {
+      /* Not handed on: the folder's own sync lists it again, so what the
+       * folders keep for this listing (a Maildir's name index) would only
+       * add up over the changed folders (issue 13 item 4). A move the
+       * pre-pass then makes finds its file by a scan. */
+      _mailsync_folder_release_listing (remote);
+      _mailsync_folder_release_listing (local);
+    }
   return g_steal_pointer (&r);
 }

@@ -29,6 +29,7 @@
 #include "config.h"
 
 #include "sync/mailsync-sync-private.h"
+#include "status/mailsync-status-base.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,6 +75,11 @@ _mailsync_sync_runner_free (Runner *r)
 {
   /* A listing still running would store its result into freed memory. */
   _mailsync_sync_wait_local_listing (r);
+  /* Done with the folder's status for this pass: its database handle (or
+   * the plain store's rows) would otherwise stay open for the rest of the
+   * run, one per folder the run touched (issue 13 item 4). */
+  if (r->config->status != NULL)
+    _mailsync_status_store_release (r->config->status, r->status_name);
   g_clear_object (&r->local_result);
   _mailsync_sync_clear_lists (r);
   g_clear_pointer (&r->status_rows, g_hash_table_unref);
@@ -796,12 +802,12 @@ reopen (const MailsyncRunnerConfig *config, MailsyncFolder *folder, GError **err
  * re-SELECTs and checks UIDVALIDITY; messages already copied are found on
  * both sides and only recorded (downloads under their U=, uploads by their
  * intent), so only unfinished operations are redone. */
-gboolean
-mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
-                                  MailsyncFolder             *remote,
-                                  MailsyncFolder             *local,
-                                  const char                 *status_name,
-                                  GError                    **error)
+static gboolean
+sync_folder_retrying (const MailsyncRunnerConfig *config,
+                      MailsyncFolder             *remote,
+                      MailsyncFolder             *local,
+                      const char                 *status_name,
+                      GError                    **error)
 {
   guint retries = MAX (retry_count (remote), retry_count (local));
   guint throttled = 0;
@@ -851,4 +857,22 @@ mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
       if (!reopen (config, remote, error) || !reopen (config, local, error))
         return FALSE;
     }
+}
+
+/* The folder's sync ends here, done or failed: what its folder objects
+ * keep for operations on its listings goes (issue 13 item 4). The
+ * account keeps every folder object for the whole run, so anything kept
+ * past this point grows with the account, not with the folder. */
+gboolean
+mailsync_sync_runner_sync_folder (const MailsyncRunnerConfig *config,
+                                  MailsyncFolder             *remote,
+                                  MailsyncFolder             *local,
+                                  const char                 *status_name,
+                                  GError                    **error)
+{
+  gboolean ok = sync_folder_retrying (config, remote, local, status_name, error);
+
+  _mailsync_folder_release_listing (remote);
+  _mailsync_folder_release_listing (local);
+  return ok;
 }

@@ -58,6 +58,8 @@ char    *_mailsync_maildir_folder_dup_md5       (MailsyncMaildirFolder *self);
 /* Records that new/ or cur/ (by @rel's prefix) needs an fsync at flush. */
 void     _mailsync_maildir_folder_mark_dirty    (MailsyncMaildirFolder *self,
                                                  const char            *rel);
+/* Creates the empty index and twins tables (under the lock, or at init). */
+void     _mailsync_maildir_folder_init_index    (MailsyncMaildirFolder *self);
 /* The UID -> "cur/<name>" index: lookup (a copy, or NULL) and set (NULL removes). */
 char    *_mailsync_maildir_folder_index_lookup  (MailsyncMaildirFolder *self,
                                                  guint32                uid);
@@ -188,5 +190,7 @@ void     _mailsync_maildir_folder_expunge_async            (MailsyncFolder      
 gboolean _mailsync_maildir_folder_take_stamp (MailsyncFolder *folder, _MailsyncFolderStamp *stamp);
 gboolean _mailsync_maildir_folder_scan_names (MailsyncFolder *folder, _MailsyncFolderNameFunc func,
                                               gpointer user_data);
+/* The engine's release_listing: drops the index and twins (listing.c). */
+void     _mailsync_maildir_folder_release_index (MailsyncFolder *folder);
 
 G_END_DECLS

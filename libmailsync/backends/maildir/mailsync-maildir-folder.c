@@ -431,6 +431,7 @@ static const _MailsyncFolderEngineVTable engine_vtable = {
   .get_fsync = engine_get_fsync,
   .take_stamp = _mailsync_maildir_folder_take_stamp,
   .scan_names = _mailsync_maildir_folder_scan_names,
+  .release_listing = _mailsync_maildir_folder_release_index,
 };
 
 static void
@@ -467,14 +468,20 @@ mailsync_maildir_folder_class_init (MailsyncMaildirFolderClass *klass)
   _mailsync_folder_class_set_engine (klass, &engine_vtable);
 }
 
-static void
-mailsync_maildir_folder_init (MailsyncMaildirFolder *self)
+void
+_mailsync_maildir_folder_init_index (MailsyncMaildirFolder *self)
 {
-  g_mutex_init (&self->lock);
   /* uid -> GRefString: the listing's names, shared with its message infos */
   self->index = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) g_ref_string_release);
   self->twins = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                        (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+mailsync_maildir_folder_init (MailsyncMaildirFolder *self)
+{
+  g_mutex_init (&self->lock);
+  _mailsync_maildir_folder_init_index (self);
 }
 
 MailsyncMaildirFolder *
