@@ -9,10 +9,17 @@
 
 #include <string.h>
 
+/* Asked for every table lookup, which the engine makes per status row of a
+ * changed folder: the quark is made once (g_quark_from_static_string takes
+ * a global lock and a hash lookup each time). */
 static GQuark
 engine_quark (void)
 {
-  return g_quark_from_static_string ("mailsync-folder-engine-vtable");
+  static gsize quark = 0;
+
+  if (g_once_init_enter (&quark))
+    g_once_init_leave (&quark, g_quark_from_static_string ("mailsync-folder-engine-vtable"));
+  return (GQuark) quark;
 }
 
 void

@@ -113,6 +113,8 @@ _mailsync_sync_listings_free (MailsyncSyncListings *listings)
   g_clear_pointer (&listings->remote_list, g_ptr_array_unref);
   g_clear_pointer (&listings->local_list, g_ptr_array_unref);
   g_clear_pointer (&listings->warnings, g_ptr_array_unref);
+  g_clear_pointer (&listings->status_rows, g_hash_table_unref);
+  g_clear_pointer (&listings->meta, g_hash_table_unref);
   g_free (listings);
 }
 
@@ -146,6 +148,8 @@ kept_listings_count (GHashTable *listings)
     {
       MailsyncSyncListings *kept = value;
 
+      /* the status rows kept with them (about one per listed message) are
+       * bounded by the same count */
       n += kept->remote_list->len + kept->local_list->len;
     }
   return n;
@@ -180,6 +184,43 @@ _mailsync_sync_take_prepared (Runner *r)
   return listings;
 }
 
+/* The folder's status rows and meta into @r: those the pre-pass loaded
+ * with its listings (r->prepared), else from the store. */
+gboolean
+_mailsync_sync_load_status (Runner *r, guint *n_records, GError **error)
+{
+  g_autoptr(GPtrArray) records = NULL;
+
+  g_clear_pointer (&r->meta, g_hash_table_unref);
+  if (r->prepared != NULL && r->prepared->status_rows != NULL)
+    {
+      g_clear_pointer (&r->status_rows, g_hash_table_unref);
+      r->status_rows = g_steal_pointer (&r->prepared->status_rows);
+      r->meta = g_steal_pointer (&r->prepared->meta);
+      *n_records = r->prepared->n_records;
+      return TRUE;
+    }
+  if (!mailsync_status_store_load (r->config->status, r->status_name, &records, &r->meta, r->config->cancellable,
+                                   error))
+    return FALSE;
+  *n_records = records->len;
+  _mailsync_sync_take_status_rows (r, records);
+  return TRUE;
+}
+
+static GHashTable *
+copy_meta (GHashTable *meta)
+{
+  GHashTable *copy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, meta);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (copy, g_strdup (key), g_strdup (value));
+  return copy;
+}
+
 gboolean
 _mailsync_sync_list_both (Runner *r, GError **error)
 {
@@ -192,15 +233,15 @@ _mailsync_sync_list_both (Runner *r, GError **error)
   if (_mailsync_sync_shows_listing (r->local))
     _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
-  _mailsync_sync_offer_known_state (r);
+  _mailsync_sync_offer_known_state (r, prepared == NULL);
   _mailsync_sync_offer_window (r, r->remote);
   if (prepared != NULL)
     {
       /* Listed by the move pre-pass from the same status and window: the
-       * known state just offered is for a listing that does not happen,
-       * and must not linger for a later one. The remote folder keeps the
-       * state of the listing it made (what the status records as its
-       * listing state: a change since is seen by the next run). */
+       * known state (not offered: no listing happens) must not linger
+       * from the pre-pass's listing for a later one. The remote folder
+       * keeps the state of the listing it made (what the status records
+       * as its listing state: a change since is seen by the next run). */
       if (_mailsync_sync_fast_listing_applies (r))
         g_object_set (r->remote, "known-messages", NULL, "known-state", NULL, NULL);
       _mailsync_sync_wait_local_listing (r);
@@ -283,7 +324,7 @@ _mailsync_sync_runner_new_quiet (const MailsyncRunnerConfig *quiet,
                                  guint                      *n_records)
 {
   g_autoptr(Runner) r = _mailsync_sync_runner_new (quiet, remote, local, status_name);
-  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GHashTable) loaded_meta = NULL;
   g_autoptr(GError) error = NULL;
   gboolean unchanged = FALSE;
   gboolean may_keep;
@@ -302,19 +343,21 @@ _mailsync_sync_runner_new_quiet (const MailsyncRunnerConfig *quiet,
   r->keep_listings = may_keep && kept_listings_count (quiet->listings) < KEPT_LISTINGS_BUDGET;
   if (r->prepared == NULL)
     _mailsync_sync_start_local_listing (r);
-  if (!mailsync_status_store_load (quiet->status, status_name, &records, &r->meta, quiet->cancellable, &error))
+  if (!_mailsync_sync_load_status (r, n_records, &error))
     return NULL;
-  *n_records = records->len;
-  r->status_rows = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) mailsync_status_record_free);
-  for (guint i = 0; i < records->len; i++)
-    {
-      MailsyncStatusRecord *record = records->pdata[i];
-      g_hash_table_replace (r->status_rows, GUINT_TO_POINTER (record->uid), mailsync_status_record_copy (record));
-    }
+  /* the status goes with the listings; the meta as loaded, before the
+   * listing's start-date window adds its keys */
+  if (r->keep_listings)
+    loaded_meta = copy_meta (r->meta);
   if (!_mailsync_sync_list_both (r, &error))
     return NULL;
   if (r->kept_listings != NULL)
-    g_hash_table_replace (quiet->listings, g_strdup (status_name), g_steal_pointer (&r->kept_listings));
+    {
+      r->kept_listings->status_rows = g_hash_table_ref (r->status_rows);
+      r->kept_listings->meta = g_steal_pointer (&loaded_meta);
+      r->kept_listings->n_records = *n_records;
+      g_hash_table_replace (quiet->listings, g_strdup (status_name), g_steal_pointer (&r->kept_listings));
+    }
   else
     {
       /* Not handed on: the folder's own sync lists it again, so what the

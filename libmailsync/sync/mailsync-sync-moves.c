@@ -5,6 +5,7 @@
 
 #include "sync/mailsync-sync-private.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -96,6 +97,8 @@ folder_changed (const MailsyncRunnerConfig *quiet,
   g_autoptr(Runner) r = _mailsync_sync_runner_new (quiet, remote, local, status_name);
   g_autoptr(GPtrArray) records = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  GStatBuf st;
   gboolean unchanged = FALSE;
 
   *has_rows = FALSE;
@@ -108,6 +111,17 @@ folder_changed (const MailsyncRunnerConfig *quiet,
    * round trips before the folder's own sync). */
   if (r->remote_as_recorded)
     return FALSE;
+  /* A status file that is there is taken to have rows, unread (issue 13
+   * item 2: the probe below reads it anyway); only a missing one (a new
+   * folder, or a store that keeps no file) is loaded to count them. "Has
+   * rows" only lets the pre-pass run: a wrong yes costs a probe, never a
+   * wrong move. */
+  path = mailsync_status_store_get_path (quiet->status, status_name);
+  if (path != NULL && g_stat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0)
+    {
+      *has_rows = TRUE;
+      return TRUE;
+    }
   if (!mailsync_status_store_load (quiet->status, status_name, &records, &r->meta, quiet->cancellable, &error))
     return FALSE;
   *has_rows = records->len > 0;

@@ -289,6 +289,34 @@ compare_action (gconstpointer a, gconstpointer b)
   return g_strcmp0 (x->key, y->key);
 }
 
+/* The flags are sorted system letters ("DFRST" order, each once), so
+ * that equal strings mean equal sets as the merge spells them. */
+static gboolean
+flags_normal (const char *flags)
+{
+  const char *l = sync_letters;
+
+  for (const char *f = flags; *f; f++)
+    {
+      while (*l != '\0' && *l != *f)
+        l++;
+      if (*l == '\0')
+        return FALSE;
+      l++;
+    }
+  return TRUE;
+}
+
+/* A message the merge leaves as it is: the same sorted flags on both sides
+ * and in the status, no keyword on either side or in the status. */
+static gboolean
+in_sync (const MailsyncPlanMessage *r, const MailsyncPlanMessage *l, const MailsyncPlanStatus *s)
+{
+  return r->flags != NULL && l->flags != NULL && s->flags != NULL &&
+         strcmp (r->flags, l->flags) == 0 && strcmp (l->flags, s->flags) == 0 &&
+         kw_blank (r->keywords) && kw_blank (l->keywords) && kw_blank (s->keywords) && flags_normal (s->flags);
+}
+
 static void
 plan_one (GPtrArray                *actions,
           guint32                   uid,
@@ -339,6 +367,13 @@ plan_one (GPtrArray                *actions,
         add_status_put (actions, uid, l->flags, l->keywords);
       else
         add_status_put (actions, uid, both, both_keywords);
+    }
+  else if (r && l && s && in_sync (r, l, s))
+    {
+      /* The usual message of a changed folder (issue 13 item 2): the same
+       * flags on both sides and in the status, no keyword anywhere. The
+       * merge below gives no action for it (whatever the policy), so it
+       * costs no strings. */
     }
   else if (r && l && s)
     {

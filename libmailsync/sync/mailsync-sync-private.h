@@ -48,6 +48,12 @@ typedef struct
   GPtrArray *remote_list;      /* MailsyncMessageInfo */
   GPtrArray *local_list;
   GPtrArray *warnings;         /* GError*, or NULL */
+  /* The folder's status as loaded for these listings (issue 13 item 2:
+   * its sync does not load it again): nothing writes it in between (a
+   * move drops both folders' listings). NULL: load it. */
+  GHashTable *status_rows;     /* UID -> MailsyncStatusRecord, unchanged since the load */
+  GHashTable *meta;            /* a copy made before the listing's window set any key */
+  guint n_records;             /* the rows loaded (duplicates counted) */
 } MailsyncSyncListings;
 
 void _mailsync_sync_listings_free (MailsyncSyncListings *listings);
@@ -140,6 +146,7 @@ void _mailsync_sync_wait_local_listing (Runner *r);
 void _mailsync_sync_clear_lists (Runner *r);
 void _mailsync_sync_emit_listing_warnings (Runner *r);
 MailsyncSyncListings *_mailsync_sync_take_prepared (Runner *r);
+gboolean _mailsync_sync_load_status (Runner *r, guint *n_records, GError **error);
 /* Planning ahead without syncing (the move pre-pass, the account's
  * estimate), in mailsync-sync-listing.c. The config: @config's without
  * events, progress or unchanged records, as a dry run. The Runner: both
@@ -162,6 +169,7 @@ gboolean _mailsync_sync_check_one_validity (Runner              *r,
                                             MailsyncStatusBatch *batch,
                                             GError             **error);
 gboolean _mailsync_sync_load_copy_ignore (Runner *r, GError **error);
+void _mailsync_sync_take_status_rows (Runner *r, GPtrArray *records);
 GPtrArray *_mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders);
 
 /* mailsync-sync-window.c */
@@ -180,7 +188,7 @@ void _mailsync_sync_record_unchanged (Runner *r);
 /* mailsync-sync-state.c */
 gboolean _mailsync_sync_fast_listing_applies (Runner *r);
 gboolean _mailsync_sync_save_keywords_stamp (Runner *r, GError **error);
-void _mailsync_sync_offer_known_state (Runner *r);
+void _mailsync_sync_offer_known_state (Runner *r, gboolean listing);
 void _mailsync_sync_save_listing_state (Runner *r, MailsyncStatusBatch *batch);
 void _mailsync_sync_put_keeping_labels (Runner *r, MailsyncStatusBatch *batch, guint32 uid, const char *flags);
 gboolean _mailsync_sync_keywords_on (Runner *r);

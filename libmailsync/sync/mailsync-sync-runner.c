@@ -369,13 +369,95 @@ _mailsync_sync_load_copy_ignore (Runner *r, GError **error)
   return TRUE;
 }
 
+/* The status rows by UID, moved from @records, not copied: @records no
+ * longer owns them (its length stays for the caller's count). */
+void
+_mailsync_sync_take_status_rows (Runner *r, GPtrArray *records)
+{
+  g_clear_pointer (&r->status_rows, g_hash_table_unref);
+  r->status_rows = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) mailsync_status_record_free);
+  g_ptr_array_set_free_func (records, NULL);
+  for (guint i = 0; i < records->len; i++)
+    {
+      MailsyncStatusRecord *record = records->pdata[i];
+      g_hash_table_replace (r->status_rows, GUINT_TO_POINTER (record->uid), record);
+    }
+}
+
+/* The plan's inputs borrow their strings where they can (issue 13 item 2:
+ * a changed folder's plan is built from every message of both sides and
+ * every status row, and allocating a flags string and a keywords string
+ * per message and side was most of its cost): one flags string for each
+ * combination of the five system flags, and a static "" for a message
+ * without keywords, the usual one. */
+typedef struct
+{
+  char *names[32];     /* MailsyncFlags (5 bits) -> letters, made when first asked */
+} PlanFlagNames;
+
+static void
+plan_flag_names_clear (PlanFlagNames *names)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (names->names); i++)
+    g_free (names->names[i]);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PlanFlagNames, plan_flag_names_clear)
+
+static const char *
+plan_flag_name (PlanFlagNames *names, MailsyncFlags flags)
+{
+  guint i = flags & (G_N_ELEMENTS (names->names) - 1);
+
+  G_STATIC_ASSERT ((MAILSYNC_FLAG_DRAFT << 1) == 32);
+  if (names->names[i] == NULL)
+    names->names[i] = mailsync_flags_to_maildir (i);
+  return names->names[i];
+}
+
+/* A listed message's keywords (_mailsync_sync_info_keywords): NULL when
+ * the listing does not say, "" (static) for none. */
+static const char *
+plan_info_keywords (MailsyncMessageInfo *info, GPtrArray *strings)
+{
+  const char * const *keywords = mailsync_message_info_get_keywords (info);
+  char *joined;
+
+  if (keywords == NULL)
+    return NULL;
+  if (keywords[0] == NULL)
+    return "";
+  joined = g_strjoinv (" ", (char **) keywords);
+  g_ptr_array_add (strings, joined);
+  return joined;
+}
+
+/* A status row's keywords (_mailsync_sync_row_keywords): a row whose flags
+ * column has no keyword letter (a-z) has none, unless they are kept in the
+ * labels column (@in_labels). */
+static const char *
+plan_row_keywords (Runner *r, gboolean in_labels, const MailsyncStatusRecord *row, GPtrArray *strings)
+{
+  char *keywords;
+
+  if (row == NULL)
+    return "";
+  if (!in_labels && (row->flags == NULL || strpbrk (row->flags, "abcdefghijklmnopqrstuvwxyz") == NULL))
+    return "";
+  keywords = _mailsync_sync_row_keywords (r, row);
+  g_ptr_array_add (strings, keywords);
+  return keywords;
+}
+
 GPtrArray *
 _mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
 {
-  g_autoptr(GArray) remote = g_array_new (FALSE, TRUE, sizeof (MailsyncPlanMessage));
-  g_autoptr(GArray) local = g_array_new (FALSE, TRUE, sizeof (MailsyncPlanMessage));
-  g_autoptr(GArray) status = g_array_new (FALSE, TRUE, sizeof (MailsyncPlanStatus));
+  guint n_remote = r->remote_list->len, n_local = r->local_list->len, n_status = g_hash_table_size (r->status_rows);
+  g_autofree MailsyncPlanMessage *remote = g_new (MailsyncPlanMessage, MAX (n_remote, 1));
+  g_autofree MailsyncPlanMessage *local = g_new (MailsyncPlanMessage, MAX (n_local, 1));
+  g_autofree MailsyncPlanStatus *status = g_new (MailsyncPlanStatus, MAX (n_status, 1));
   g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  g_auto(PlanFlagNames) names = { { NULL } };
   MailsyncRepository *rrepo = mailsync_folder_get_repository (r->remote);
   MailsyncRepository *lrepo = mailsync_folder_get_repository (r->local);
   MailsyncPlanPolicy policy = {
@@ -390,21 +472,23 @@ _mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
   };
   /* once, not per message (two type checks each) */
   gboolean with_keywords = _mailsync_sync_keywords_on (r);
+  gboolean in_labels = with_keywords && _mailsync_keywords_in_labels (r->local);
   GHashTableIter iter;
   gpointer value;
+  guint nr = 0, nl = 0, ns = 0;
 
-  for (guint i = 0; i < r->remote_list->len; i++)
+  for (guint i = 0; i < n_remote; i++)
     {
       MailsyncMessageInfo *info = r->remote_list->pdata[i];
       guint32 uid = mailsync_message_info_get_uid (info);
-      char *flags;
+      MailsyncFlags flags = mailsync_message_info_get_flags (info);
       MailsyncPlanMessage m;
 
       /* A remote message flagged \Deleted that neither the status nor the
        * local side knows is a deletion waiting for an expunge (ours, left
        * by expunge = no, or another client's), not new mail: copying it
        * would bring back what was deleted. doc/design.md. */
-      if ((mailsync_message_info_get_flags (info) & MAILSYNC_FLAG_DELETED) &&
+      if ((flags & MAILSYNC_FLAG_DELETED) &&
           !g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) &&
           !g_hash_table_contains (r->local_by_uid, GUINT_TO_POINTER (uid)))
         continue;
@@ -412,57 +496,42 @@ _mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
        * it is never taken for a deletion either. */
       if (r->copy_ignore != NULL && g_hash_table_contains (r->copy_ignore, GUINT_TO_POINTER (uid)))
         continue;
-      flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
-      m = (MailsyncPlanMessage) { uid, NULL, flags, NULL };
-      g_ptr_array_add (strings, flags);
+      m = (MailsyncPlanMessage) { uid, NULL, plan_flag_name (&names, flags), NULL };
       if (with_keywords)
         {
-          char *keywords = _mailsync_sync_info_keywords (info);
-
-          if (keywords == NULL)
+          m.keywords = plan_info_keywords (info, strings);
+          if (m.keywords == NULL)
             {
               /* unchanged since the status: its keywords */
               const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
-              keywords = _mailsync_sync_row_keywords (r, row);
+              m.keywords = plan_row_keywords (r, in_labels, row, strings);
             }
-          m.keywords = keywords;
-          g_ptr_array_add (strings, keywords);
         }
-      g_array_append_val (remote, m);
+      remote[nr++] = m;
     }
-  for (guint i = 0; i < r->local_list->len; i++)
+  for (guint i = 0; i < n_local; i++)
     {
       MailsyncMessageInfo *info = r->local_list->pdata[i];
-      char *flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
-      MailsyncPlanMessage m = { mailsync_message_info_get_uid (info), mailsync_message_info_get_key (info), flags,
-                                NULL };
+      MailsyncPlanMessage m = { mailsync_message_info_get_uid (info), mailsync_message_info_get_key (info),
+                                plan_flag_name (&names, mailsync_message_info_get_flags (info)), NULL };
 
-      g_ptr_array_add (strings, flags);
       if (with_keywords)
-        {
-          m.keywords = _mailsync_sync_info_keywords (info);
-          g_ptr_array_add (strings, (char *) m.keywords);
-        }
-      g_array_append_val (local, m);
+        m.keywords = plan_info_keywords (info, strings);
+      local[nl++] = m;
     }
   g_hash_table_iter_init (&iter, r->status_rows);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       MailsyncStatusRecord *record = value;
-      char *flags = mailsync_sync_plan_normalize_flags (record->flags);
-      MailsyncPlanStatus s = { record->uid, flags, NULL };
+      /* the status's system letters, as mailsync_sync_plan_normalize_flags() spells them */
+      MailsyncPlanStatus s = { record->uid, plan_flag_name (&names, mailsync_flags_from_maildir (record->flags)),
+                               NULL };
 
-      g_ptr_array_add (strings, flags);
       if (with_keywords)
-        {
-          s.keywords = _mailsync_sync_row_keywords (r, record);
-          g_ptr_array_add (strings, (char *) s.keywords);
-        }
-      g_array_append_val (status, s);
+        s.keywords = plan_row_keywords (r, in_labels, record, strings);
+      status[ns++] = s;
     }
-  return mailsync_sync_plan_compute ((MailsyncPlanMessage *) remote->data, remote->len,
-                                     (MailsyncPlanMessage *) local->data, local->len,
-                                     (MailsyncPlanStatus *) status->data, status->len, &policy);
+  return mailsync_sync_plan_compute (remote, nr, local, nl, status, ns, &policy);
 }
 
 /* offlineimap's warnings when the server refuses writes to a folder
@@ -683,8 +752,8 @@ sync_folder_once (const MailsyncRunnerConfig *config,
                   GError                    **error)
 {
   g_autoptr(Runner) r = _mailsync_sync_runner_new (config, remote, local, status_name);
-  g_autoptr(GPtrArray) records = NULL;
   g_autoptr(GPtrArray) plan = NULL;
+  guint n_records = 0;
   g_autoptr(MailsyncStatusBatch) validity = mailsync_status_batch_new ();
   g_autofree char *rebuilt = NULL;
   gboolean rebuilding;
@@ -701,21 +770,14 @@ sync_folder_once (const MailsyncRunnerConfig *config,
   r->prepared = _mailsync_sync_take_prepared (r);
   if (r->prepared == NULL)
     _mailsync_sync_start_local_listing (r);
-  if (!mailsync_status_store_load (config->status, status_name, &records, &r->meta,
-                                   config->cancellable, error))
+  if (!_mailsync_sync_load_status (r, &n_records, error))
     return FALSE;
-  r->status_rows = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) mailsync_status_record_free);
-  for (guint i = 0; i < records->len; i++)
-    {
-      MailsyncStatusRecord *record = records->pdata[i];
-      g_hash_table_replace (r->status_rows, GUINT_TO_POINTER (record->uid), mailsync_status_record_copy (record));
-    }
 
   if (!_mailsync_sync_list_both (r, error))
     return FALSE;
   if (!_mailsync_sync_load_remote_labels (r, error))
     return FALSE;
-  rebuilding = _mailsync_sync_status_lost (r, records->len);
+  rebuilding = _mailsync_sync_status_lost (r, n_records);
   if (rebuilding && !_mailsync_sync_verify_uid_pairs (r, error))
     return FALSE;
   if (!_mailsync_sync_check_one_validity (r, remote, META_UIDVALIDITY_REMOTE, validity, error) ||

@@ -111,8 +111,11 @@ _mailsync_sync_save_keywords_stamp (Runner *r, GError **error)
   return _mailsync_sync_commit (r, batch, error);
 }
 
+/* @listing: FALSE when the listings were made already (handed over by the
+ * move pre-pass): the same checks and words, but no table of every status
+ * row built for a listing that does not happen (issue 13 item 2). */
 void
-_mailsync_sync_offer_known_state (Runner *r)
+_mailsync_sync_offer_known_state (Runner *r, gboolean listing)
 {
   g_autoptr(GHashTable) known = NULL;
   GHashTableIter iter;
@@ -128,6 +131,8 @@ _mailsync_sync_offer_known_state (Runner *r)
             "the status's keywords were changed by another program: listing the server's flags in full");
       return;
     }
+  if (!listing)
+    return;
   known = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_hash_table_iter_init (&iter, r->status_rows);
   while (g_hash_table_iter_next (&iter, NULL, &value))
