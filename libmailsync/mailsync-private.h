@@ -143,6 +143,14 @@ const char *_mailsync_repository_get_type_label (MailsyncRepository *self);
  * it cannot decode as it is. A mapped repository copies its inner's. */
 void             _mailsync_repository_set_name_decoder (MailsyncRepository *self, MailsyncNameFunc func);
 MailsyncNameFunc _mailsync_repository_get_name_decoder (MailsyncRepository *self);
+/* The base class's describe and get_statistics (mailsync-repository-describe.c);
+ * _mailsync_repository_describe_parent initialises @dict with the parent
+ * class's description of @self, for a backend's describe to add to. */
+GVariant                     *_mailsync_repository_real_describe       (MailsyncRepository *self);
+MailsyncRepositoryStatistics *_mailsync_repository_real_get_statistics (MailsyncRepository *self);
+void                          _mailsync_repository_describe_parent     (MailsyncRepository *self,
+                                                                        gpointer            parent_class,
+                                                                        GVariantDict       *dict);
 /* Python options the config loader attaches (newmail_hook, copy_ignore_eval). */
 typedef gboolean (*_MailsyncHookFunc) (gpointer data, GError **error);
 /* *uids: a GArray of guint32, or NULL for none */

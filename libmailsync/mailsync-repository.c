@@ -141,6 +141,8 @@ mailsync_repository_class_init (MailsyncRepositoryClass *klass)
   object_class->get_property = mailsync_repository_get_property;
   object_class->set_property = mailsync_repository_set_property;
   object_class->finalize = mailsync_repository_finalize;
+  klass->describe = _mailsync_repository_real_describe;
+  klass->get_statistics = _mailsync_repository_real_get_statistics;
 
   /**
    * MailsyncRepository:name: (attributes org.gtk.Property.get=mailsync_repository_get_name)

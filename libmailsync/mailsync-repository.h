@@ -23,6 +23,27 @@ MAILSYNC_AVAILABLE_IN_ALL
 G_DECLARE_DERIVABLE_TYPE (MailsyncRepository, mailsync_repository, MAILSYNC, REPOSITORY, GObject)
 
 /**
+ * MailsyncRepositoryStatistics:
+ *
+ * What a repository counted of its traffic with a server (an opaque
+ * snapshot, read with its getters): see mailsync_repository_get_statistics().
+ *
+ * Since: 0.1
+ */
+typedef struct _MailsyncRepositoryStatistics MailsyncRepositoryStatistics;
+
+/**
+ * MAILSYNC_TYPE_REPOSITORY_STATISTICS:
+ *
+ * The #GType of the boxed #MailsyncRepositoryStatistics.
+ *
+ * Since: 0.1
+ */
+#define MAILSYNC_TYPE_REPOSITORY_STATISTICS (mailsync_repository_statistics_get_type ())
+MAILSYNC_AVAILABLE_IN_ALL
+GType mailsync_repository_statistics_get_type (void) G_GNUC_CONST;
+
+/**
  * MailsyncNameFunc:
  * @name: a folder name in the repository's own namespace
  * @user_data: closure data
@@ -68,6 +89,11 @@ typedef gboolean (*MailsyncFolderFilterFunc) (const char *name, gpointer user_da
  * @delete_folder_finish: finish
  * @close_async: release connections
  * @close_finish: finish
+ * @describe: what the repository is and where (an `a{sv}` dictionary,
+ *   see mailsync_repository_describe()); the base class gives "kind",
+ *   "name" and "separator", a backend chains up and adds its own keys
+ * @get_statistics: a new snapshot of the repository's traffic counters,
+ *   or %NULL when it keeps none (the default)
  *
  * The backend contract for a repository.
  *
@@ -114,9 +140,11 @@ struct _MailsyncRepositoryClass
   gboolean        (*close_finish)         (MailsyncRepository   *self,
                                            GAsyncResult         *result,
                                            GError              **error);
+  GVariant       *(*describe)             (MailsyncRepository   *self);
+  MailsyncRepositoryStatistics *(*get_statistics) (MailsyncRepository *self);
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[6];
 };
 
 /* Declared here rather than in mailsync-folder.h: the repository type
@@ -259,5 +287,34 @@ void                 mailsync_repository_set_interaction (MailsyncRepository  *s
                                                           MailsyncInteraction *interaction);
 MAILSYNC_AVAILABLE_IN_ALL
 MailsyncInteraction *mailsync_repository_dup_interaction (MailsyncRepository  *self);
+
+MAILSYNC_AVAILABLE_IN_ALL
+GVariant                     *mailsync_repository_describe          (MailsyncRepository *self);
+MAILSYNC_AVAILABLE_IN_ALL
+MailsyncRepositoryStatistics *mailsync_repository_get_statistics    (MailsyncRepository *self);
+
+MAILSYNC_AVAILABLE_IN_ALL
+MailsyncRepositoryStatistics *mailsync_repository_statistics_new    (void);
+MAILSYNC_AVAILABLE_IN_ALL
+MailsyncRepositoryStatistics *mailsync_repository_statistics_copy   (const MailsyncRepositoryStatistics *stats);
+MAILSYNC_AVAILABLE_IN_ALL
+void                          mailsync_repository_statistics_free   (MailsyncRepositoryStatistics *stats);
+MAILSYNC_AVAILABLE_IN_ALL
+guint64 mailsync_repository_statistics_get_bytes_received (const MailsyncRepositoryStatistics *stats);
+MAILSYNC_AVAILABLE_IN_ALL
+void    mailsync_repository_statistics_set_bytes_received (MailsyncRepositoryStatistics *stats,
+                                                           guint64                       bytes);
+MAILSYNC_AVAILABLE_IN_ALL
+guint64 mailsync_repository_statistics_get_bytes_sent     (const MailsyncRepositoryStatistics *stats);
+MAILSYNC_AVAILABLE_IN_ALL
+void    mailsync_repository_statistics_set_bytes_sent     (MailsyncRepositoryStatistics *stats,
+                                                           guint64                       bytes);
+MAILSYNC_AVAILABLE_IN_ALL
+guint64 mailsync_repository_statistics_get_commands_sent  (const MailsyncRepositoryStatistics *stats);
+MAILSYNC_AVAILABLE_IN_ALL
+void    mailsync_repository_statistics_set_commands_sent  (MailsyncRepositoryStatistics *stats,
+                                                           guint64                       commands);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MailsyncRepositoryStatistics, mailsync_repository_statistics_free)
 
 G_END_DECLS

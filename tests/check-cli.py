@@ -31,7 +31,7 @@ __getattr__ = TAP.module_getattr  # .checks, for check-cli-accept.py
 
 class Server(mailsync_tap.Dovecot):
     def __init__(self, root):
-        super().__init__(os.path.join(root, "dovecot"), [("cli%d" % i, "pwcli%d%%x" % i) for i in range(1, 31)])
+        super().__init__(os.path.join(root, "dovecot"), [("cli%d" % i, "pwcli%d%%x" % i) for i in range(1, 35)])
         self.users = 0
 
     def new_user(self):
@@ -357,6 +357,19 @@ def scenario_info_delete(server, root):
           in out(p), out(p))
     check("--info lists folders", "Folderlist:" in out(p) and "Doomed" in out(p), out(p))
     check("--info does not sync", not os.path.exists(os.path.join(acc.home, "Mail", "INBOX")), out(p))
+    # every line that the repositories' descriptions give (issue 14: the
+    # frontend reads them through mailsync_repository_describe())
+    lines = out(p).splitlines()
+    check("--info: the whole Host line, SSL: False under starttls",
+          "Host: %s Port: %s SSL: False" % (server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"]) in lines,
+          out(p))
+    check("--info: offlineimap's connecting line, host:port and the repository",
+          "Establishing connection to %s:%s (Remote)" % (server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"])
+          in lines, out(p))
+    check("--info: the local Maildir repository, with no server lines",
+          "Local repository 'Local': type 'Maildir'" in lines
+          and sum(l.startswith("Host: ") for l in lines) == 1
+          and sum(l.startswith("Server welcome string: ") for l in lines) == 1, out(p))
 
     p = acc.run("--delete-folder", "Doomed", "--dry-run", "-a", "Test")
     check("--delete-folder --dry-run says what it would do",
@@ -368,6 +381,49 @@ def scenario_info_delete(server, root):
     conn.logout()
     p = acc.run("--delete-folder", "Nonexistent", "-a", "Test")
     check("--delete-folder of a missing folder fails", p.returncode == 1 and "ERROR" in out(p), out(p))
+
+
+def scenario_info_mapped(server, root):
+    """An IMAP local side (offlineimap's MappedIMAP): --info names it IMAP
+    as offlineimap does and shows its folders as listed, without the
+    remote's server lines; -P counts its traffic (the wrapped IMAP
+    repository's) in a row of its own."""
+    acc = Account(server, root, "info-mapped")
+    user2, pw2 = server.new_user()
+    conn = server.imap(user2, pw2)
+    for name in ("bravo", "Alpha"):
+        conn.create(name)
+    conn.logout()
+    with open(acc.config) as f:
+        text = f.read()
+    text = text.replace("[Repository Local]\ntype = Maildir\nlocalfolders = %s/Mail\n" % acc.home,
+                        "[Repository Local]\ntype = IMAP\nremotehost = %s\nremoteport = %s\nremoteuser = %s\n"
+                        "remotepass = %s\nssl = no\nstarttls = yes\nsslcacertfile = %s\n"
+                        % (server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"], user2, pw2.replace("%", "%%"),
+                           server.env["DOVECOT_CA"]))
+    with open(acc.config, "w") as f:
+        f.write(text)
+    p = acc.run("--info")
+    lines = out(p).splitlines()
+    check("--info with an IMAP local side exits 0", p.returncode == 0, out(p))
+    local = lines[lines.index("Local repository 'Local': type 'IMAP'") + 1:] \
+        if "Local repository 'Local': type 'IMAP'" in lines else None
+    check("--info: the local IMAP side is type 'IMAP'", local is not None, out(p))
+    check("--info: the local IMAP side has no server lines (the remote's only)",
+          sum(l.startswith("Host: ") for l in lines) == 1 and local is not None
+          and not any(l.startswith("Server ") or l.startswith("Establishing ") for l in local), out(p))
+    folders = [l.strip() for l in local[local.index("Folderlist:") + 1:] if l.strip()] \
+        if local is not None and "Folderlist:" in local else []
+    check("--info: the local IMAP side's folders as its server lists them",
+          sorted(folders) == ["Alpha", "INBOX", "bravo"], (folders, out(p)))
+    prof = os.path.join(acc.home, "prof")
+    p = acc.run("-P", prof)
+    files = os.listdir(prof) if os.path.isdir(prof) else []
+    rows = [l.rstrip("\n").split("\t") for f in files for l in open(os.path.join(prof, f))]
+    imap_rows = {r[1]: r[2:5] for r in rows if r[0] == "imap"}
+    check("-P: an imap row for the remote and one for the IMAP local side",
+          p.returncode == 0 and sorted(imap_rows) == ["Local", "Remote"]
+          and all(int(x) > 0 for r in imap_rows.values() for x in r), (rows, out(p)))
 
 
 def scenario_lock(server, root):
@@ -567,6 +623,9 @@ def scenario_debug_profile(server, root):
         folder_rows = [r for r in rows if r[0] == "folder" and r[2] == "INBOX"]
         check("-P has a row per folder with the messages copied",
               folder_rows and int(folder_rows[0][6]) == 1, rows)
+        imap_rows = [r for r in rows if r[0] == "imap"]
+        check("-P: the IMAP traffic of the remote only (a Maildir keeps no statistics)",
+              [r[1] for r in imap_rows] == ["Remote"] and all(int(x) > 0 for x in imap_rows[0][2:5]), rows)
 
 
 def scenario_interrupt(server, root):
@@ -816,7 +875,8 @@ def main():
                          ("like_offlineimap", scenario_like_offlineimap),
                          ("overrides", scenario_overrides), ("filter_includes", scenario_filter_includes),
                          ("dry_run", scenario_dry_run),
-                         ("info_delete", scenario_info_delete), ("lock", scenario_lock),
+                         ("info_delete", scenario_info_delete), ("info_mapped", scenario_info_mapped),
+                         ("lock", scenario_lock),
                          ("daemon", scenario_daemon), ("validity", scenario_validity),
                          ("mbnames", scenario_mbnames), ("mbnames_lambdas", scenario_mbnames_lambdas),
                          ("debug_profile", scenario_debug_profile),

@@ -396,6 +396,21 @@ class PyRepository(Mailsync.Repository):
         self.tasks.take(result)
         return True
 
+    # The generic description and statistics (issue 14): chains up for the
+    # base keys, adds its own; a GVariant and a boxed type cross to C.
+    def do_describe(self):
+        parent = Mailsync.Repository.do_describe(self)
+        entries = {key: parent.lookup_value(key, None) for key in parent.keys()}
+        entries['location'] = GLib.Variant('s', 'memory:' + self.get_name())
+        return GLib.Variant('a{sv}', entries)
+
+    def do_get_statistics(self):
+        stats = Mailsync.RepositoryStatistics.new()
+        stats.set_commands_sent(len(self.folders))
+        stats.set_bytes_received(1000)
+        stats.set_bytes_sent(10)
+        return stats
+
 
 class PyStatusStore(GObject.Object, Mailsync.StatusStore):
     """A status store in Python: load() hands the engine a records array
@@ -540,6 +555,12 @@ def test_maildir_containers(top):
                         repo.create_folder_finish)
     check('Repository.create_folder_finish', created.get_name() == 'INBOX.Newer')
     check('MaildirRepository.get_root', repo.get_root() == root)
+    desc = repo.describe()
+    check('Repository.describe: a Maildir\'s kind, name, separator, root, location',
+          desc.get_type_string() == 'a{sv}' and desc.unpack() == {
+              'kind': 'Maildir', 'name': 'Local', 'separator': '.', 'root': root, 'location': root}, desc)
+    check('Repository.get_statistics: none for a Maildir', repo.get_statistics() is None)
+    del desc
 
     # Copy and move give the new UIDs as an array of guint32 (0: the
     # Maildir destination has none for them yet).
@@ -564,6 +585,12 @@ def test_maildir_containers(top):
     check('MappedRepository.get_inner', inner.get_root() == root)
     mapped_folders = mapped.list_folders(None)
     check('MappedRepository.list_folders', 'INBOX' in [f.get_name() for f in mapped_folders])
+    desc = mapped.describe().unpack()
+    check('mapped Repository.describe: the inner\'s kind, the inner\'s description, the map directory',
+          desc.get('kind') == 'Maildir' and desc.get('inner', {}).get('root') == root
+          and desc.get('uid-map-directory') == mapped_dir and 'root' not in desc, desc)
+    check('mapped Repository.get_statistics: the inner\'s (none)', mapped.get_statistics() is None)
+    del desc
     minbox = [f for f in mapped_folders if f.get_name() == 'INBOX'][0]
     del mapped_folders
     collect()
@@ -653,6 +680,24 @@ def test_misc():
     check('ImapRepository.new / get_capabilities before a connection',
           isinstance(imap, Mailsync.ImapRepository) and not imap.get_capabilities())
     check('ImapRepository.get_stats', tuple(imap.get_stats()) == (0, 0, 0), imap.get_stats())
+    desc = imap.describe().unpack()
+    check('Repository.describe: an IMAP repository before a connection (where, no greeting yet)',
+          desc.get('kind') == 'IMAP' and desc.get('host') == '127.0.0.1' and desc.get('port') == 1
+          and desc.get('location') == '127.0.0.1:1' and desc.get('ssl') is not None
+          and 'greeting' not in desc and 'capabilities' not in desc, desc)
+    stats = imap.get_statistics()
+    check('Repository.get_statistics: an IMAP repository counts from 0',
+          (stats.get_bytes_received(), stats.get_bytes_sent(), stats.get_commands_sent()) == (0, 0, 0))
+    stats = Mailsync.RepositoryStatistics.new()
+    stats.set_bytes_received(1 << 40)
+    stats.set_bytes_sent(7)
+    stats.set_commands_sent(3)
+    copy = stats.copy()
+    del stats
+    collect()
+    check('RepositoryStatistics.new / copy / setters and getters (64-bit counts)',
+          (copy.get_bytes_received(), copy.get_bytes_sent(), copy.get_commands_sent()) == (1 << 40, 7, 3))
+    del copy
     check('flags_to_maildir', Mailsync.flags_to_maildir(Flags.SEEN | Flags.FLAGGED) == 'FS')
     check('status_folder_file_name', Mailsync.status_folder_file_name('a/b') != '')
 
@@ -798,6 +843,14 @@ def test_python_backend(top):
           maildir_names(inbox_dir))
     check('the Archive folder too', len(maildir_names(os.path.join(local_root, 'Archive'))) == 1)
     check('the Python status store was loaded', status.loads >= 2, status.loads)
+    desc = remote.describe().unpack()
+    check('Repository.describe calls the Python vfunc (chained up to the base)',
+          desc.get('location') == 'memory:Remote' and desc.get('name') == 'Remote'
+          and desc.get('separator') == '.' and desc.get('kind'), desc)
+    stats = remote.get_statistics()
+    check('Repository.get_statistics calls the Python vfunc',
+          (stats.get_bytes_received(), stats.get_bytes_sent(), stats.get_commands_sent()) == (1000, 10, 2))
+    del desc, stats
     check('and holds five records for INBOX', len(status.folders.get('INBOX', ({}, {}))[0]) == 5,
           status.folders.get('INBOX'))
 

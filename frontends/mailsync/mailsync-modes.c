@@ -100,14 +100,26 @@ display (MailsyncUi *ui, const char *format, ...)
   mailsync_ui_message (ui, MAILSYNC_UI_LEVEL_INFO, NULL, "_display", text);
 }
 
+/* What --info shows of a repository comes from its description
+ * (mailsync_repository_describe()), never from a backend's own getters:
+ * "kind" is offlineimap's type name (Gmail and GmailMaildir included); a
+ * "port" marks a repository that talks to a server itself, which
+ * offlineimap's --info shows with its host and server details and whose
+ * folders it sorts (hasattr(repository, 'gethost') in offlineimap). */
 static const char *
-type_name (MailsyncRepository *repo)
+describe_string (GVariant *description, const char *key)
 {
-  if (MAILSYNC_IS_MAILDIR_REPOSITORY (repo))
-    return "Maildir";
-  if (MAILSYNC_IS_IMAP_REPOSITORY (repo) || MAILSYNC_IS_MAPPED_REPOSITORY (repo))
-    return "IMAP";
-  return G_OBJECT_TYPE_NAME (repo);
+  const char *value = NULL;
+
+  return g_variant_lookup (description, key, "&s", &value) ? value : NULL;
+}
+
+static gboolean
+describe_is_server (GVariant *description)
+{
+  guint32 port = 0;
+
+  return g_variant_lookup (description, "port", "u", &port);
 }
 
 /* offlineimap's IMAP getfolders() sorts by the lower-cased visible name
@@ -144,44 +156,25 @@ info_repository (MailsyncConfig *config, MailsyncUi *ui, MailsyncRepository *rep
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) folders = NULL;
   g_autoptr(GString) list = g_string_new ("Folderlist:");
+  g_autoptr(GVariant) description = mailsync_repository_describe (repo);
+  gboolean server = describe_is_server (description);
+  g_autofree const char **caps = NULL;
 
-  {
-    /* Gmail and GmailMaildir are IMAP and Maildir backends; offlineimap
-     * names the type the section gives */
-    g_autofree char *type = section ? mailsync_config_file_get_string (file, section, "type", NULL) : NULL;
-    gboolean gmail = g_strcmp0 (type, "Gmail") == 0 || g_strcmp0 (type, "GmailMaildir") == 0;
-
-    display (ui, "%s repository '%s': type '%s'", rtype, mailsync_repository_get_name (repo),
-             gmail ? type : type_name (repo));
-  }
-  if (MAILSYNC_IS_IMAP_REPOSITORY (repo))
+  display (ui, "%s repository '%s': type '%s'", rtype, mailsync_repository_get_name (repo),
+           describe_string (description, "kind"));
+  if (server)
     {
-      g_autofree char *host = NULL;
-      guint port = 0;
+      const char *host = describe_string (description, "host");
+      guint32 port = 0;
       gboolean ssl = FALSE;
-
-      g_object_get (repo, "host", &host, "port", &port, "ssl", &ssl, NULL);
-      display (ui, "Host: %s Port: %u SSL: %s", host ? host : "None", port, ssl ? "True" : "False");
-    }
-  if (MAILSYNC_IS_IMAP_REPOSITORY (repo))
-    {
-      g_autofree char *host = NULL;
-      g_autofree char *tunnel = NULL;
-      g_autofree char *transport = NULL;
       g_autofree char *text = NULL;
-      guint port = 0;
 
+      g_variant_lookup (description, "port", "u", &port);
+      g_variant_lookup (description, "ssl", "b", &ssl);
+      display (ui, "Host: %s Port: %u SSL: %s", host ? host : "None", port, ssl ? "True" : "False");
       /* offlineimap's connecting message, which the sync prints too */
-      g_object_get (repo, "host", &host, "port", &port, "preauth-tunnel", &tunnel, "transport-tunnel", &transport,
-                    NULL);
-      if (tunnel != NULL && *tunnel != '\0')
-        text = g_strdup_printf ("Establishing connection to tunnel:%s (%s)", tunnel, mailsync_repository_get_name (repo));
-      else if (transport != NULL && *transport != '\0')
-        text = g_strdup_printf ("Establishing connection to tunnel:%s (%s)", transport,
-                                mailsync_repository_get_name (repo));
-      else
-        text = g_strdup_printf ("Establishing connection to %s:%u (%s)", host ? host : "", port,
-                                mailsync_repository_get_name (repo));
+      text = g_strdup_printf ("Establishing connection to %s (%s)", describe_string (description, "location"),
+                              mailsync_repository_get_name (repo));
       mailsync_ui_message (ui, MAILSYNC_UI_LEVEL_INFO, NULL, "", text);
     }
   if (!repo_open (repo, context, &error))
@@ -189,15 +182,16 @@ info_repository (MailsyncConfig *config, MailsyncUi *ui, MailsyncRepository *rep
       display (ui, "Failed to connect. Reason %s", error->message);
       return;
     }
-  if (MAILSYNC_IS_IMAP_REPOSITORY (repo))
+  /* the greeting and capabilities are known once it opened */
+  g_clear_pointer (&description, g_variant_unref);
+  description = mailsync_repository_describe (repo);
+  if (g_variant_lookup (description, "capabilities", "^a&s", &caps))
     {
-      MailsyncImapRepository *imap = MAILSYNC_IMAP_REPOSITORY (repo);
-      const char *const *caps = mailsync_imap_repository_get_capabilities (imap);
-      const char *greeting = mailsync_imap_repository_get_greeting (imap);
       g_autoptr(GString) tuple = g_string_new ("(");
+      const char *greeting = describe_string (description, "greeting");
 
       /* offlineimap prints imaplib's tuple of upper-cased names */
-      for (guint i = 0; caps != NULL && caps[i] != NULL; i++)
+      for (guint i = 0; caps[i] != NULL; i++)
         {
           g_autofree char *upper = g_ascii_strup (caps[i], -1);
 
@@ -205,7 +199,7 @@ info_repository (MailsyncConfig *config, MailsyncUi *ui, MailsyncRepository *rep
           if (strcmp (upper, "ID") == 0)
             display (ui, "Server supports ID extension.");
         }
-      g_string_append (tuple, caps != NULL && caps[0] != NULL && caps[1] == NULL ? ",)" : ")");
+      g_string_append (tuple, caps[0] != NULL && caps[1] == NULL ? ",)" : ")");
       display (ui, "Server welcome string: %s", greeting ? greeting : "");
       display (ui, "Server capabilities: %s\n", tuple->str);
     }
@@ -223,7 +217,7 @@ info_repository (MailsyncConfig *config, MailsyncUi *ui, MailsyncRepository *rep
       repo_close (repo, context);
       return;
     }
-  if (MAILSYNC_IS_IMAP_REPOSITORY (repo))
+  if (server)
     g_ptr_array_sort (folders, compare_visible_names);
   for (guint i = 0; i < folders->len; i++)
     {
@@ -311,29 +305,29 @@ find_info (GPtrArray *infos, const char *name)
 }
 
 static void
-json_repository (JsonBuilder *builder, MailsyncConfig *config, MailsyncRepository *repo, const char *role,
-                 const char *section, MailsyncStatusStore *status, GMainContext *context)
+json_repository (JsonBuilder *builder, MailsyncRepository *repo, const char *role, MailsyncStatusStore *status,
+                 GMainContext *context)
 {
-  MailsyncConfigFile *file = mailsync_config_get_file (config);
-  g_autofree char *type = section ? mailsync_config_file_get_string (file, section, "type", NULL) : NULL;
-  gboolean gmail = g_strcmp0 (type, "Gmail") == 0 || g_strcmp0 (type, "GmailMaildir") == 0;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) folders = NULL;
   g_autoptr(GPtrArray) infos = NULL;
+  g_autoptr(GVariant) description = mailsync_repository_describe (repo);
+  gboolean server = describe_is_server (description);
+  g_autofree const char **caps = NULL;
 
   json_builder_begin_object (builder);
   mailsync_ui_json_add_string (builder, "role", role);
   mailsync_ui_json_add_string (builder, "name", mailsync_repository_get_name (repo));
-  mailsync_ui_json_add_string (builder, "type", gmail ? type : type_name (repo));
-  if (MAILSYNC_IS_IMAP_REPOSITORY (repo))
+  mailsync_ui_json_add_string (builder, "type", describe_string (description, "kind"));
+  if (server)
     {
-      g_autofree char *host = NULL;
-      guint port = 0;
+      guint32 port = 0;
       gboolean ssl = FALSE;
 
       /* never the user's password: only where the server is */
-      g_object_get (repo, "host", &host, "port", &port, "ssl", &ssl, NULL);
-      mailsync_ui_json_add_string (builder, "host", host);
+      g_variant_lookup (description, "port", "u", &port);
+      g_variant_lookup (description, "ssl", "b", &ssl);
+      mailsync_ui_json_add_string (builder, "host", describe_string (description, "host"));
       json_builder_set_member_name (builder, "port");
       json_builder_add_int_value (builder, port);
       json_bool (builder, "ssl", ssl);
@@ -344,20 +338,19 @@ json_repository (JsonBuilder *builder, MailsyncConfig *config, MailsyncRepositor
       json_builder_end_object (builder);
       return;
     }
-  if (MAILSYNC_IS_IMAP_REPOSITORY (repo))
+  g_clear_pointer (&description, g_variant_unref);
+  description = mailsync_repository_describe (repo);
+  if (g_variant_lookup (description, "capabilities", "^a&s", &caps))
     {
-      const char *const *caps = mailsync_imap_repository_get_capabilities (MAILSYNC_IMAP_REPOSITORY (repo));
-
       json_builder_set_member_name (builder, "capabilities");
       json_builder_begin_array (builder);
-      for (guint i = 0; caps != NULL && caps[i] != NULL; i++)
+      for (guint i = 0; caps[i] != NULL; i++)
         {
           g_autofree char *upper = g_ascii_strup (caps[i], -1);
           json_builder_add_string_value (builder, upper);
         }
       json_builder_end_array (builder);
-      mailsync_ui_json_add_string (builder, "greeting",
-                                   mailsync_imap_repository_get_greeting (MAILSYNC_IMAP_REPOSITORY (repo)));
+      mailsync_ui_json_add_string (builder, "greeting", describe_string (description, "greeting"));
     }
   folders = repo_list (repo, context, &error);
   /* the counts and special-use: one more listing (LIST-STATUS where the
@@ -368,7 +361,7 @@ json_repository (JsonBuilder *builder, MailsyncConfig *config, MailsyncRepositor
     json_error (builder, error);
   else
     {
-      if (MAILSYNC_IS_IMAP_REPOSITORY (repo))
+      if (server)
         g_ptr_array_sort (folders, compare_visible_names);
       json_builder_set_member_name (builder, "folders");
       json_builder_begin_array (builder);
@@ -436,8 +429,6 @@ mode_info_json (MailsyncConfig      *config,
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(MailsyncAccount) account = mailsync_config_create_account (config, accounts[i], NULL, &error);
-      g_autofree char *remote_section = repository_section (config, accounts[i], "remoterepository");
-      g_autofree char *local_section = repository_section (config, accounts[i], "localrepository");
 
       json_builder_begin_object (builder);
       mailsync_ui_json_add_string (builder, "name", accounts[i]);
@@ -451,10 +442,9 @@ mode_info_json (MailsyncConfig      *config,
       json_builder_set_member_name (builder, "repositories");
       json_builder_begin_array (builder);
       /* last_sync is the remote folders' (the status is named after them) */
-      json_repository (builder, config, mailsync_account_get_remote (account), "remote", remote_section,
-                       mailsync_account_get_status (account), context);
-      json_repository (builder, config, mailsync_account_get_local (account), "local", local_section, NULL,
+      json_repository (builder, mailsync_account_get_remote (account), "remote", mailsync_account_get_status (account),
                        context);
+      json_repository (builder, mailsync_account_get_local (account), "local", NULL, context);
       json_builder_end_array (builder);
       json_builder_end_object (builder);
     }
@@ -658,6 +648,7 @@ mailsync_mode_migrate_fmd5 (MailsyncConfig      *config,
       g_autoptr(GError) error = NULL;
       g_autoptr(MailsyncAccount) account = mailsync_config_create_account (config, accounts[i], NULL, &error);
       g_autoptr(GPtrArray) folders = NULL;
+      g_autoptr(GVariant) description = NULL;
       MailsyncRepository *local;
       const char *root;
 
@@ -668,9 +659,10 @@ mailsync_mode_migrate_fmd5 (MailsyncConfig      *config,
           continue;
         }
       local = mailsync_account_get_local (account);
-      if (!MAILSYNC_IS_MAILDIR_REPOSITORY (local))
+      description = mailsync_repository_describe (local);
+      /* Maildir's files carry the FMD5: a local side with a directory */
+      if ((root = describe_string (description, "root")) == NULL)
         continue;
-      root = mailsync_maildir_repository_get_root (MAILSYNC_MAILDIR_REPOSITORY (local));
       if (!repo_open (local, context, &error) || (folders = repo_list (local, context, &error)) == NULL)
         {
           mailsync_ui_error (ui, NULL, "ERROR: %s", error->message);

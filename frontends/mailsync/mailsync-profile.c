@@ -250,18 +250,20 @@ mailsync_profile_set_account (MailsyncProfile *self, MailsyncAccount *account)
   g_set_object (&self->account_object, account);
 }
 
+/* The repository's traffic (mailsync_repository_get_statistics(): a
+ * mapped repository's is its inner IMAP's); none for a local store */
 static void
 append_imap_stats (GString *out, MailsyncRepository *repo)
 {
-  guint64 in = 0, sent = 0, commands = 0;
+  g_autoptr(MailsyncRepositoryStatistics) stats = mailsync_repository_get_statistics (repo);
 
-  if (MAILSYNC_IS_MAPPED_REPOSITORY (repo))
-    repo = mailsync_mapped_repository_get_inner (MAILSYNC_MAPPED_REPOSITORY (repo));
-  if (!MAILSYNC_IS_IMAP_REPOSITORY (repo))
+  if (stats == NULL)
     return;
-  mailsync_imap_repository_get_stats (MAILSYNC_IMAP_REPOSITORY (repo), &in, &sent, &commands);
   g_string_append_printf (out, "imap\t%s\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\t%" G_GUINT64_FORMAT "\n",
-                          mailsync_repository_get_name (repo), in, sent, commands);
+                          mailsync_repository_get_name (repo),
+                          mailsync_repository_statistics_get_bytes_received (stats),
+                          mailsync_repository_statistics_get_bytes_sent (stats),
+                          mailsync_repository_statistics_get_commands_sent (stats));
 }
 
 gboolean

@@ -45,12 +45,14 @@ local_names_of_synced (Job *job)
   g_autoptr(GAsyncResult) listed = NULL;
   g_autoptr(GAsyncResult) closed = NULL;
   g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(GVariant) description = mailsync_repository_describe (local);
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
   char sep = mailsync_repository_get_separator (local);
 
-  if (!MAILSYNC_IS_MAILDIR_REPOSITORY (local))
+  if (!g_variant_lookup (description, "root", "&s", NULL))
     {
-      /* no cheap listing (a local IMAP server): keep the status names */
+      /* no directory, no cheap listing (a local IMAP server): keep the
+       * status names */
       for (guint i = 0; i < job->synced->len; i++)
         g_ptr_array_add (names, g_strdup (job->synced->pdata[i]));
       return names;
@@ -90,12 +92,14 @@ _mailsync_runner_write_mbnames (Job *job)
   MailsyncRepository *local = mailsync_account_get_local (job->account);
   g_autoptr(GPtrArray) names = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) description = NULL;
   const char *root = "";
 
   if (self->mbnames == NULL || !mailsync_mbnames_is_enabled (self->mbnames) || job->synced->len == 0)
     return;
-  if (MAILSYNC_IS_MAILDIR_REPOSITORY (local))
-    root = mailsync_maildir_repository_get_root (MAILSYNC_MAILDIR_REPOSITORY (local));
+  /* the local side's directory (Maildir), "" for one without */
+  description = mailsync_repository_describe (local);
+  g_variant_lookup (description, "root", "&s", &root);
   names = local_names_of_synced (job);
   g_ptr_array_add (names, NULL);
   if (!mailsync_mbnames_write_account (self->mbnames, job->name, root, (const char * const *) names->pdata,

@@ -353,6 +353,10 @@ _mailsync_imap_repository_bool_finish (MailsyncRepository *repo, GAsyncResult *r
   g_return_val_if_fail (g_task_is_valid (result, repo), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
+
+static GVariant                     *imap_describe       (MailsyncRepository *repo);
+static MailsyncRepositoryStatistics *imap_get_statistics (MailsyncRepository *repo);
+
 static void
 mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
 {
@@ -369,6 +373,8 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
   _mailsync_imap_repository_list_class_init (repo_class);
   _mailsync_imap_repository_names_class_init (repo_class);
   _mailsync_imap_repository_info_class_init (repo_class);
+  repo_class->describe = imap_describe;
+  repo_class->get_statistics = imap_get_statistics;
 
   /**
    * MailsyncImapRepository:host:
@@ -805,6 +811,63 @@ mailsync_imap_repository_get_stats (MailsyncImapRepository *self,
     *bytes_written = self->bytes_written + out;
   if (commands_sent != NULL)
     *commands_sent = self->commands_sent + commands;
+}
+
+/* MailsyncRepositoryClass.describe: where the server is (never the
+ * credentials) and, once opened, what it said (the keys:
+ * mailsync_repository_describe()) */
+static GVariant *
+imap_describe (MailsyncRepository *repo)
+{
+  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (repo);
+  g_autofree char *host = NULL;
+  g_autofree char *tunnel = NULL;
+  g_autofree char *transport = NULL;
+  g_autofree char *location = NULL;
+  guint port = 0;
+  gboolean ssl = FALSE;
+  GVariantDict dict;
+
+  _mailsync_repository_describe_parent (repo, mailsync_imap_repository_parent_class, &dict);
+  g_object_get (self, "host", &host, "port", &port, "ssl", &ssl, "preauth-tunnel", &tunnel, "transport-tunnel",
+                &transport, NULL);
+  if (host != NULL)
+    g_variant_dict_insert (&dict, "host", "s", host);
+  g_variant_dict_insert (&dict, "port", "u", port);
+  g_variant_dict_insert (&dict, "ssl", "b", ssl);
+  if (tunnel != NULL && *tunnel != '\0')
+    location = g_strconcat ("tunnel:", tunnel, NULL);
+  else if (transport != NULL && *transport != '\0')
+    location = g_strconcat ("tunnel:", transport, NULL);
+  else
+    location = g_strdup_printf ("%s:%u", host ? host : "", port);
+  g_variant_dict_insert (&dict, "location", "s", location);
+  if (self->greeting != NULL || self->capabilities != NULL)
+    {
+      const char *const none[] = { NULL };
+
+      g_variant_dict_insert (&dict, "greeting", "s", self->greeting ? self->greeting : "");
+      g_variant_dict_insert_value (&dict, "capabilities",
+                                   g_variant_new_strv (self->capabilities != NULL
+                                                         ? (const char *const *) self->capabilities
+                                                         : none,
+                                                       -1));
+    }
+  return g_variant_dict_end (&dict);
+}
+
+/* MailsyncRepositoryClass.get_statistics: mailsync_imap_repository_get_stats()'s */
+static MailsyncRepositoryStatistics *
+imap_get_statistics (MailsyncRepository *repo)
+{
+  MailsyncRepositoryStatistics *stats = mailsync_repository_statistics_new ();
+  guint64 in = 0, sent = 0, commands = 0;
+
+  mailsync_imap_repository_get_stats (MAILSYNC_IMAP_REPOSITORY (repo), &in, &sent, &commands);
+  mailsync_repository_statistics_set_bytes_received (stats, in);
+  mailsync_repository_statistics_set_bytes_sent (stats, sent);
+  mailsync_repository_statistics_set_commands_sent (stats, commands);
+  return stats;
 }
 
 /* The repository's name decoder under decode-folder-names: NULL (the

@@ -76,4 +76,7 @@ gboolean _mailsync_maildir_has_messages (const char  *folder_path,
                                          gboolean    *out,
                                          GError     **error);
 
+/* mailsync-maildir-tree.c: MailsyncRepositoryClass.describe (the root) */
+GVariant *_mailsync_maildir_repository_describe (MailsyncRepository *repo);
+
 G_END_DECLS

@@ -644,6 +644,7 @@ mailsync_maildir_repository_class_init (MailsyncMaildirRepositoryClass *klass)
   _mailsync_repository_class_set_folder_info (klass, &folder_info_vtable);
   repository_class->close_async = mailsync_maildir_repository_close_async;
   repository_class->close_finish = mailsync_maildir_repository_boolean_finish;
+  repository_class->describe = _mailsync_maildir_repository_describe;
 
   /**
    * MailsyncMaildirRepository:root: (attributes org.gtk.Property.get=mailsync_maildir_repository_get_root)

@@ -305,3 +305,21 @@ _mailsync_maildir_has_messages (const char  *folder_path,
 }
 
 /* Async vfuncs (blocking code in a worker thread) ----------------------- */
+
+/* The repository's description (mailsync_repository_describe()): the
+ * base's keys, and its directory as "root" and "location". */
+GVariant *
+_mailsync_maildir_repository_describe (MailsyncRepository *repo)
+{
+  gpointer parent = g_type_class_peek_parent (g_type_class_peek (MAILSYNC_TYPE_MAILDIR_REPOSITORY));
+  const char *root = mailsync_maildir_repository_get_root (MAILSYNC_MAILDIR_REPOSITORY (repo));
+  GVariantDict dict;
+
+  _mailsync_repository_describe_parent (repo, parent, &dict);
+  if (root != NULL)
+    {
+      g_variant_dict_insert (&dict, "root", "s", root);
+      g_variant_dict_insert (&dict, "location", "s", root);
+    }
+  return g_variant_dict_end (&dict);
+}

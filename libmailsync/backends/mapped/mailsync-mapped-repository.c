@@ -716,6 +716,33 @@ mapped_delete_folder_finish (MailsyncRepository *repo, GAsyncResult *result, GEr
   return mailsync_repository_delete_folder_finish (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, result, error);
 }
 
+/* The description: the inner's kind (the type the configuration gave),
+ * the inner's whole description under "inner" (not merged: the server is
+ * the inner's, the wrapper only maps its UIDs) and the map's directory. */
+static GVariant *
+mapped_describe (MailsyncRepository *repo)
+{
+  MailsyncMappedRepository *self = MAILSYNC_MAPPED_REPOSITORY (repo);
+  g_autoptr(GVariant) inner = mailsync_repository_describe (self->inner);
+  const char *kind = NULL;
+  GVariantDict dict;
+
+  _mailsync_repository_describe_parent (repo, mailsync_mapped_repository_parent_class, &dict);
+  if (g_variant_lookup (inner, "kind", "&s", &kind))
+    g_variant_dict_insert (&dict, "kind", "s", kind);
+  g_variant_dict_insert_value (&dict, "inner", inner);
+  if (self->map_directory != NULL)
+    g_variant_dict_insert (&dict, "uid-map-directory", "s", self->map_directory);
+  return g_variant_dict_end (&dict);
+}
+
+/* The traffic is the inner's */
+static MailsyncRepositoryStatistics *
+mapped_get_statistics (MailsyncRepository *repo)
+{
+  return mailsync_repository_get_statistics (MAILSYNC_MAPPED_REPOSITORY (repo)->inner);
+}
+
 static void
 mailsync_mapped_repository_finalize (GObject *object)
 {
@@ -743,6 +770,8 @@ mailsync_mapped_repository_class_init (MailsyncMappedRepositoryClass *klass)
   rc->delete_folder_finish = mapped_delete_folder_finish;
   rc->close_async = mapped_close_async;
   rc->close_finish = mapped_close_finish;
+  rc->describe = mapped_describe;
+  rc->get_statistics = mapped_get_statistics;
   _mailsync_repository_class_set_folder_info (klass, &folder_info_vtable);
 }
 
