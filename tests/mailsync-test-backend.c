@@ -85,10 +85,13 @@ answer_later (MailsyncTestRepository *repo, GTask *task)
   g_source_attach (source, g_main_context_get_thread_default ());
 }
 
-/* Results ride on the task data; the boolean only says "done". */
+/* Results ride on the task data; the boolean only says "done". A finish
+ * checks that the result is its source's and its async's (the tag). */
 static gpointer
-take_data (GAsyncResult *result, GError **error)
+take_data (gpointer source, GAsyncResult *result, gpointer tag, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, source), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, tag), NULL);
   if (!g_task_propagate_boolean (G_TASK (result), error))
     return NULL;
   return g_task_get_task_data (G_TASK (result));
@@ -101,6 +104,7 @@ folder_list_async (MailsyncFolder *folder, GCancellable *c, GAsyncReadyCallback 
 {
   MailsyncTestFolder *self = MAILSYNC_TEST_FOLDER (folder);
   g_autoptr(GTask) task = g_task_new (folder, c, cb, ud);
+  g_task_set_source_tag (task, folder_list_async);
   GPtrArray *list = g_ptr_array_new_with_free_func (g_object_unref);
   GHashTableIter iter;
   gpointer key, value;
@@ -122,7 +126,7 @@ folder_list_async (MailsyncFolder *folder, GCancellable *c, GAsyncReadyCallback 
 static GPtrArray *
 folder_list_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
-  GPtrArray *list = take_data (result, error);
+  GPtrArray *list = take_data (folder, result, folder_list_async, error);
 
   return list ? g_ptr_array_ref (list) : NULL;
 }
@@ -133,6 +137,7 @@ folder_fetch_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GCancella
 {
   MailsyncTestFolder *self = MAILSYNC_TEST_FOLDER (folder);
   g_autoptr(GTask) task = g_task_new (folder, c, cb, ud);
+  g_task_set_source_tag (task, folder_fetch_async);
   TestMessage *m = g_hash_table_lookup (self->messages, GUINT_TO_POINTER (mailsync_message_info_get_uid (info)));
 
   if (m == NULL)
@@ -147,7 +152,7 @@ folder_fetch_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GCancella
 static GInputStream *
 folder_fetch_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
-  GInputStream *stream = take_data (result, error);
+  GInputStream *stream = take_data (folder, result, folder_fetch_async, error);
 
   return stream ? g_object_ref (stream) : NULL;
 }
@@ -158,6 +163,7 @@ folder_append_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GInputSt
 {
   MailsyncTestFolder *self = MAILSYNC_TEST_FOLDER (folder);
   g_autoptr(GTask) task = g_task_new (folder, c, cb, ud);
+  g_task_set_source_tag (task, folder_append_async);
   g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
   g_autoptr(GError) error = NULL;
   TestMessage *m;
@@ -183,7 +189,7 @@ folder_append_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GInputSt
 static MailsyncMessageInfo *
 folder_append_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
-  MailsyncMessageInfo *info = take_data (result, error);
+  MailsyncMessageInfo *info = take_data (folder, result, folder_append_async, error);
 
   return info ? g_object_ref (info) : NULL;
 }
@@ -194,6 +200,7 @@ folder_set_flags_async (MailsyncFolder *folder, const guint32 *uids, guint n, Ma
 {
   MailsyncTestFolder *self = MAILSYNC_TEST_FOLDER (folder);
   g_autoptr(GTask) task = g_task_new (folder, c, cb, ud);
+  g_task_set_source_tag (task, folder_set_flags_async);
 
   for (guint i = 0; i < n; i++)
     {
@@ -207,6 +214,8 @@ folder_set_flags_async (MailsyncFolder *folder, const guint32 *uids, guint n, Ma
 static gboolean
 folder_bool_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
+  /* set_flags, delete_messages and flush share it: no one tag */
+  g_return_val_if_fail (g_task_is_valid (result, folder), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -225,6 +234,7 @@ folder_set_keywords_async (MailsyncFolder *folder, const guint32 *uids, guint n,
 {
   MailsyncTestFolder *self = MAILSYNC_TEST_FOLDER (folder);
   g_autoptr(GTask) task = g_task_new (folder, c, cb, ud);
+  g_task_set_source_tag (task, folder_set_keywords_async);
 
   for (guint i = 0; i < n; i++)
     {
@@ -248,6 +258,8 @@ folder_set_keywords_async (MailsyncFolder *folder, const guint32 *uids, guint n,
 static gboolean
 folder_set_keywords_finish (MailsyncFolder *folder, GAsyncResult *result, char ***not_stored, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, folder), FALSE);
+  g_return_val_if_fail (g_async_result_is_tagged (result, folder_set_keywords_async), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -257,6 +269,7 @@ folder_delete_async (MailsyncFolder *folder, const guint32 *uids, guint n, GCanc
 {
   MailsyncTestFolder *self = MAILSYNC_TEST_FOLDER (folder);
   g_autoptr(GTask) task = g_task_new (folder, c, cb, ud);
+  g_task_set_source_tag (task, folder_delete_async);
 
   for (guint i = 0; i < n; i++)
     g_hash_table_remove (self->messages, GUINT_TO_POINTER (uids[i]));
@@ -268,6 +281,7 @@ folder_set_uid_async (MailsyncFolder *folder, MailsyncMessageInfo *info, guint32
                       GAsyncReadyCallback cb, gpointer ud)
 {
   g_autoptr(GTask) task = g_task_new (folder, c, cb, ud);
+  g_task_set_source_tag (task, folder_set_uid_async);
 
   g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED,
                            "the test backend has no UID-less messages");
@@ -276,6 +290,8 @@ folder_set_uid_async (MailsyncFolder *folder, MailsyncMessageInfo *info, guint32
 static MailsyncMessageInfo *
 folder_set_uid_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, folder_set_uid_async), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
@@ -283,6 +299,7 @@ static void
 folder_flush_async (MailsyncFolder *folder, GCancellable *c, GAsyncReadyCallback cb, gpointer ud)
 {
   g_autoptr(GTask) task = g_task_new (folder, c, cb, ud);
+  g_task_set_source_tag (task, folder_flush_async);
 
   answer_later (repo_of (folder), task);
 }
@@ -368,6 +385,7 @@ static void
 repo_bool_async (MailsyncRepository *repo, GCancellable *c, GAsyncReadyCallback cb, gpointer ud)
 {
   g_autoptr(GTask) task = g_task_new (repo, c, cb, ud);
+  g_task_set_source_tag (task, repo_bool_async);
 
   answer_later (MAILSYNC_TEST_REPOSITORY (repo), task);
 }
@@ -375,6 +393,8 @@ repo_bool_async (MailsyncRepository *repo, GCancellable *c, GAsyncReadyCallback 
 static gboolean
 repo_bool_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
 {
+  /* open, close and delete_folder share it: no one tag */
+  g_return_val_if_fail (g_task_is_valid (result, repo), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
@@ -383,6 +403,7 @@ repo_list_async (MailsyncRepository *repo, GCancellable *c, GAsyncReadyCallback 
 {
   MailsyncTestRepository *self = MAILSYNC_TEST_REPOSITORY (repo);
   g_autoptr(GTask) task = g_task_new (repo, c, cb, ud);
+  g_task_set_source_tag (task, repo_list_async);
 
   g_task_set_task_data (task, g_ptr_array_ref (self->folders), (GDestroyNotify) g_ptr_array_unref);
   answer_later (self, task);
@@ -391,7 +412,7 @@ repo_list_async (MailsyncRepository *repo, GCancellable *c, GAsyncReadyCallback 
 static GPtrArray *
 repo_list_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
 {
-  GPtrArray *folders = take_data (result, error);
+  GPtrArray *folders = take_data (repo, result, repo_list_async, error);
   GPtrArray *copy;
 
   if (folders == NULL)
@@ -407,6 +428,7 @@ repo_create_async (MailsyncRepository *repo, const char *name, GCancellable *c, 
 {
   MailsyncTestRepository *self = MAILSYNC_TEST_REPOSITORY (repo);
   g_autoptr(GTask) task = g_task_new (repo, c, cb, ud);
+  g_task_set_source_tag (task, repo_create_async);
 
   g_task_set_task_data (task, g_object_ref (mailsync_test_repository_add_folder (self, name)), g_object_unref);
   answer_later (self, task);
@@ -415,7 +437,7 @@ repo_create_async (MailsyncRepository *repo, const char *name, GCancellable *c, 
 static MailsyncFolder *
 repo_create_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
 {
-  MailsyncFolder *folder = take_data (result, error);
+  MailsyncFolder *folder = take_data (repo, result, repo_create_async, error);
 
   return folder ? g_object_ref (folder) : NULL;
 }
@@ -424,6 +446,7 @@ static void
 repo_delete_async (MailsyncRepository *repo, const char *name, GCancellable *c, GAsyncReadyCallback cb, gpointer ud)
 {
   g_autoptr(GTask) task = g_task_new (repo, c, cb, ud);
+  g_task_set_source_tag (task, repo_delete_async);
 
   g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED, "not supported");
 }
