@@ -232,7 +232,8 @@ GType mailsync_folder_role_get_type (void) G_GNUC_CONST;
  *   detection
  * @MAILSYNC_FOLDER_CAPABILITY_MOVE_MESSAGE: a message can be moved to
  *   another folder of the same class under a UID the caller gives, at
- *   once (mailsync_folder_move_message()): a local side of move detection
+ *   once (mailsync_folder_move_message_async(); mailsync_folder_move_message()
+ *   for a store whose move is one rename): a local side of move detection
  * @MAILSYNC_FOLDER_CAPABILITY_CHANGE_STAMP: the folder can say whether it
  *   changed since its last listing in one round trip
  *   (mailsync_folder_probe_stamp_async(),

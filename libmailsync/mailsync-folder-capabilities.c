@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "mailsync-folder.h"
+#include "mailsync-worker.h"
 
 #include <string.h>
 
@@ -25,7 +26,7 @@ capabilities_of_class (MailsyncFolderClass *klass)
     caps |= MAILSYNC_FOLDER_CAPABILITY_LABELS;
   if (klass->fetch_message_ids_async != NULL && klass->fetch_message_ids_finish != NULL)
     caps |= MAILSYNC_FOLDER_CAPABILITY_MESSAGE_IDS;
-  if (klass->move_message != NULL)
+  if (klass->move_message != NULL || (klass->move_message_async != NULL && klass->move_message_finish != NULL))
     caps |= MAILSYNC_FOLDER_CAPABILITY_MOVE_MESSAGE;
   if (klass->probe_stamp_async != NULL && klass->probe_stamp_finish != NULL && klass->dup_listing_stamp != NULL)
     caps |= MAILSYNC_FOLDER_CAPABILITY_CHANGE_STAMP;
@@ -471,6 +472,13 @@ mailsync_folder_fetch_message_ids_finish (MailsyncFolder  *self,
   return owned;
 }
 
+static gboolean
+can_move (MailsyncFolder *self, MailsyncFolder *destination)
+{
+  return mailsync_folder_supports (self, MAILSYNC_FOLDER_CAPABILITY_MOVE_MESSAGE) &&
+         G_OBJECT_TYPE (destination) == G_OBJECT_TYPE (self);
+}
+
 /**
  * mailsync_folder_move_message:
  * @self: a folder
@@ -480,12 +488,11 @@ mailsync_folder_fetch_message_ids_finish (MailsyncFolder  *self,
  * @error: return location for a #GError
  *
  * Moves a message into @destination under @new_uid, keeping its flags and
- * keywords, at once: a local store's rename (Maildir: one rename() of the
- * file), so it runs on the caller's thread. The sync engine uses it when
- * a message moved on the remote side, so that the local copy follows
- * rather than being downloaded again. It takes no #GCancellable: it
- * never waits (one rename, no network), and a class whose move would wait
- * must leave the member %NULL. Unlike
+ * keywords: synchronous form of mailsync_folder_move_message_async(). For
+ * a class with #MailsyncFolderClass.move_message() (Maildir: one rename()
+ * of the file) it runs on the caller's thread and never waits; for one
+ * with only the asynchronous pair it waits on a private context, as the
+ * other synchronous forms do. Unlike
  * mailsync_folder_move_messages_async() the caller says the UID, which is
  * the remote side's. A folder without
  * %MAILSYNC_FOLDER_CAPABILITY_MOVE_MESSAGE, or a @destination of another
@@ -502,17 +509,109 @@ mailsync_folder_move_message (MailsyncFolder  *self,
                               guint32          new_uid,
                               GError         **error)
 {
+  g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
+
   g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
   g_return_val_if_fail (MAILSYNC_IS_FOLDER (destination), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  if (!mailsync_folder_supports (self, MAILSYNC_FOLDER_CAPABILITY_MOVE_MESSAGE) ||
-      G_OBJECT_TYPE (destination) != G_OBJECT_TYPE (self))
+  if (!can_move (self, destination))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "Cannot move a message from %s to %s",
                    mailsync_folder_get_name (self), mailsync_folder_get_name (destination));
       return FALSE;
     }
-  return MAILSYNC_FOLDER_GET_CLASS (self)->move_message (self, uid, destination, new_uid, error);
+  if (MAILSYNC_FOLDER_GET_CLASS (self)->move_message != NULL)
+    return MAILSYNC_FOLDER_GET_CLASS (self)->move_message (self, uid, destination, new_uid, error);
+  _mailsync_sync_call_begin (&call);
+  mailsync_folder_move_message_async (self, uid, destination, new_uid, NULL, _mailsync_sync_call_done, &call);
+  return mailsync_folder_move_message_finish (self, _mailsync_sync_call_wait (&call), error);
+}
+
+/**
+ * mailsync_folder_move_message_async:
+ * @self: a folder
+ * @uid: the message
+ * @destination: a folder of the same class (and repository)
+ * @new_uid: the UID the message gets in @destination
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: closure data
+ *
+ * Moves a message into @destination under @new_uid, keeping its flags and
+ * keywords. The sync engine uses it when a message moved on the remote
+ * side, so that the local copy follows rather than being downloaded
+ * again: a Maildir renames the file (#MailsyncFolderClass.move_message(),
+ * done before this returns, the callback still runs later), a local IMAP
+ * server behind a UID map moves the message there and maps its new UID
+ * to @new_uid (#MailsyncFolderClass.move_message_async()). Unlike
+ * mailsync_folder_move_messages_async() the caller says the UID, which
+ * is the remote side's. A folder without
+ * %MAILSYNC_FOLDER_CAPABILITY_MOVE_MESSAGE, or a @destination of another
+ * class, fails with %G_IO_ERROR_NOT_SUPPORTED.
+ *
+ * Since: 0.1
+ */
+void
+mailsync_folder_move_message_async (MailsyncFolder      *self,
+                                    guint32              uid,
+                                    MailsyncFolder      *destination,
+                                    guint32              new_uid,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  MailsyncFolderClass *klass;
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (MAILSYNC_IS_FOLDER (self));
+  g_return_if_fail (MAILSYNC_IS_FOLDER (destination));
+  klass = MAILSYNC_FOLDER_GET_CLASS (self);
+  if (!can_move (self, destination))
+    {
+      report_not_supported (self, callback, user_data, mailsync_folder_move_message_async, "move to that folder");
+      return;
+    }
+  if (klass->move_message_async != NULL && klass->move_message_finish != NULL)
+    {
+      klass->move_message_async (self, uid, destination, new_uid, cancellable, callback, user_data);
+      return;
+    }
+  /* one rename, now; the callback runs from an idle as always */
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mailsync_folder_move_message_async);
+  if (klass->move_message (self, uid, destination, new_uid, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/**
+ * mailsync_folder_move_message_finish:
+ * @self: a folder
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Finishes mailsync_folder_move_message_async().
+ *
+ * Returns: %TRUE when the message is in the destination under the new UID
+ *
+ * Since: 0.1
+ */
+gboolean
+mailsync_folder_move_message_finish (MailsyncFolder  *self,
+                                     GAsyncResult    *result,
+                                     GError         **error)
+{
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), FALSE);
+  if (g_async_result_is_tagged (result, mailsync_folder_move_message_async))
+    {
+      /* our own: "not supported", or the synchronous member's answer */
+      g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+      return g_task_propagate_boolean (G_TASK (result), error);
+    }
+  return MAILSYNC_FOLDER_GET_CLASS (self)->move_message_finish (self, result, error);
 }
 
 /* ---- change stamps -------------------------------------------------------- */

@@ -96,6 +96,10 @@ G_DECLARE_DERIVABLE_TYPE (MailsyncFolder, mailsync_folder, MAILSYNC, FOLDER, GOb
  * @probe_stamp_finish: finish; returns the line, or %NULL without an error
  *   when the store cannot tell this time
  * @dup_listing_stamp: the same line as of the last listing, or %NULL
+ * @move_message_async: the same move as move_message(), for a store
+ *   whose move waits (a local IMAP server behind a UID map): the class
+ *   implements this pair or move_message()
+ * @move_message_finish: finish
  *
  * The backend contract for one folder. All I/O is asynchronous so that
  * a network backend can keep many operations in flight; local backends run
@@ -123,7 +127,9 @@ G_DECLARE_DERIVABLE_TYPE (MailsyncFolder, mailsync_folder, MAILSYNC, FOLDER, GOb
  * it). The order in which two overlapping changes of the
  * same message land is the store's: a caller that cares waits for the
  * first. move_message() is the one synchronous member: a single rename on
- * the caller's thread, not cancellable.
+ * the caller's thread, not cancellable; a store whose move waits
+ * implements move_message_async() and move_message_finish() instead
+ * (mailsync_folder_move_message_async() calls either).
  *
  * Since: 0.1
  */
@@ -278,6 +284,16 @@ struct _MailsyncFolderClass
                                                    GAsyncResult         *result,
                                                    GError              **error);
   char                 *(*dup_listing_stamp)      (MailsyncFolder       *self);
+  void                  (*move_message_async)     (MailsyncFolder       *self,
+                                                   guint32               uid,
+                                                   MailsyncFolder       *destination,
+                                                   guint32               new_uid,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+  gboolean              (*move_message_finish)    (MailsyncFolder       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
 
   /*< private >*/
   /* Room for new virtual methods without an ABI break after 1.0
@@ -556,6 +572,18 @@ gboolean             mailsync_folder_move_message           (MailsyncFolder     
                                                              guint32               uid,
                                                              MailsyncFolder       *destination,
                                                              guint32               new_uid,
+                                                             GError              **error);
+MAILSYNC_AVAILABLE_IN_ALL
+void                 mailsync_folder_move_message_async     (MailsyncFolder       *self,
+                                                             guint32               uid,
+                                                             MailsyncFolder       *destination,
+                                                             guint32               new_uid,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+MAILSYNC_AVAILABLE_IN_ALL
+gboolean             mailsync_folder_move_message_finish    (MailsyncFolder       *self,
+                                                             GAsyncResult         *result,
                                                              GError              **error);
 MAILSYNC_AVAILABLE_IN_ALL
 void                 mailsync_folder_probe_stamp_async      (MailsyncFolder       *self,

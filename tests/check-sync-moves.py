@@ -12,8 +12,15 @@ sync converges to the same state, no duplicate. Two messages with the same
 Message-ID, size and date moved together are ambiguous: downloaded and
 deleted as before, both kept; so are equal keys on one side only (one
 moved beside an identical new copy, or one of two copies moved and the
-other deleted). Skipped (1..0 # SKIP) when Dovecot is not
-installed."""
+other deleted).
+
+IMAP<->IMAP (a second Dovecot user as the local side, behind the UID
+map): the moved message is moved on the local server (same content in
+its Archive, gone from its INBOX), the remote sends fewer bytes than the
+message, nothing is appended to the local server; a kill -9 before the
+local MOVE, after its intent, between the MOVE and the map write, and
+after: the next sync converges the same way, nothing doubled on either
+server. Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
 import os
 import re
@@ -30,7 +37,7 @@ TAP = mailsync_tap.Tap(600)
 check = TAP.check
 
 
-def Server(root, users=8):
+def Server(root, users=32):
     return mailsync_tap.DovecotUsers(root, "move", users)
 
 
@@ -103,9 +110,9 @@ def bytes_since(server, user, offset):
     return {k: int(v) for k, v in d.items()}, p.stdout
 
 
-def run_sync(server, user, password, work, crash=None):
+def run_sync(server, user, password, work, crash=None, local=None):
     return mailsync_tap.run_driver(server, user, password, work, debug="all",
-                                   extra={"MAILSYNC_CRASH_AT": crash} if crash else None)
+                                   extra={"MAILSYNC_CRASH_AT": crash} if crash else None, local=local)
 
 
 def summary(p):
@@ -222,30 +229,36 @@ def scenario_kill(server, root, step):
     converged(server, user, pw, work, "kill at " + step, ["mover"])
 
 
-def scenario_deleted_after_rename(server, root):
-    """A kill right after the rename, then the moved message is deleted on
-    the server before the next sync: the local copy goes too, never
-    uploaded again as a new local message (the destination's status row is
-    written as soon as the rename is durable)."""
-    if not mailsync_tap.TEST_HOOKS:
-        TAP.skip("deleted after rename", mailsync_tap.NO_HOOKS)
-        return
-    user, pw, work = prepare(server, root, "deleted-after-rename", big=20000)
-    move_on_server(server, user, pw, ["mover"])
-    p = run_sync(server, user, pw, work, crash="imap-move-renamed:1")
-    check("deleted after rename: the sync was killed after the rename", p.returncode == 77
-          and len(local_files(work, "Archive", "mover")) == 1, summary(p))
+def delete_on_server(server, user, pw, folder, tag):
     conn = server.imap(user, pw)
-    uids = uid_of(conn, "Archive", "mover")
-    conn.select("Archive")
+    uids = uid_of(conn, folder, tag)
+    conn.select(folder)
     conn.uid("STORE", b",".join(uids).decode(), "+FLAGS.SILENT", "(\\Deleted)")
     conn.expunge()
     conn.logout()
+
+
+def scenario_deleted_after_rename(server, root, step):
+    """A kill right after the rename (imap-move-moved: before the
+    destination's row is written, only its intent; imap-move-renamed:
+    after), then the moved message is deleted on the server before the
+    next sync: the local copy goes too, never uploaded again as a new
+    local message (the row, or the intent the next sync turns into it)."""
+    name = "deleted after rename (%s)" % step
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip(name, mailsync_tap.NO_HOOKS)
+        return
+    user, pw, work = prepare(server, root, "deleted-after-" + step, big=20000)
+    move_on_server(server, user, pw, ["mover"])
+    p = run_sync(server, user, pw, work, crash=step + ":1")
+    check("%s: the sync was killed after the rename" % name, p.returncode == 77
+          and len(local_files(work, "Archive", "mover")) == 1, summary(p))
+    delete_on_server(server, user, pw, "Archive", "mover")
     p = run_sync(server, user, pw, work)
-    check("deleted after rename: the next sync succeeds", p.returncode == 0, summary(p))
-    check("deleted after rename: the local copy is gone too", not local_files(work, "Archive", "mover")
+    check("%s: the next sync succeeds" % name, p.returncode == 0, summary(p))
+    check("%s: the local copy is gone too" % name, not local_files(work, "Archive", "mover")
           and not local_files(work, "INBOX", "mover"), local_state(work))
-    converged(server, user, pw, work, "deleted after rename", [])
+    converged(server, user, pw, work, name, [])
 
 
 def scenario_collisions(server, root):
@@ -287,6 +300,139 @@ def scenario_collisions(server, root):
         converged(server, user, pw, work, name, expect)
 
 
+# ---- IMAP <-> IMAP: the local side is another Dovecot user behind a UID map
+
+def imap_bodies(conn, folder, tag):
+    """The whole messages of @folder whose Subject is @tag."""
+    conn.select(folder, readonly=True)
+    typ, data = conn.uid("SEARCH", None, "HEADER", "Subject", tag)
+    out = []
+    for uid in data[0].split():
+        typ, msg = conn.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
+        out += [part[1] for part in msg if isinstance(part, tuple)]
+    return out
+
+
+def appends(p):
+    return [c for c in mailsync_tap.imap_commands(p) if re.match(r"(UID )?APPEND\b", c)]
+
+
+def prepare_imap(server, root, tag, big):
+    """A remote user with INBOX (the big message 'mover', two others) and
+    an empty Archive, synced once with a second user as the local side."""
+    user, pw = server.new_user()
+    local = server.new_user()
+    work = os.path.join(root, tag)
+    conn = server.imap(user, pw)
+    conn.create("Archive")
+    append(conn, "INBOX", message("mover", big))
+    append(conn, "INBOX", message("stay-1"))
+    append(conn, "INBOX", message("stay-2"))
+    conn.logout()
+    p = run_sync(server, user, pw, work, local=local)
+    assert p.returncode == 0, p.stderr
+    return user, pw, local, work
+
+
+def converged_imap(server, user, pw, local, work, name, expect_archive):
+    conn = server.imap(user, pw)
+    remote = server_state(conn)
+    conn.logout()
+    conn = server.imap(*local)
+    mirror = server_state(conn)
+    conn.logout()
+    check("%s: both servers hold the same messages, none twice" % name,
+          remote == mirror and remote["Archive"] == sorted(expect_archive) and
+          len(remote["INBOX"]) == len(set(remote["INBOX"])), (remote, mirror))
+    p = run_sync(server, user, pw, work, local=local)
+    check("%s: a sync after it appends nothing and changes nothing" % name, p.returncode == 0 and
+          not appends(p) and "MESSAGE_COPIED" not in p.stdout, summary(p))
+
+
+def moved_on_local_server(server, local, before, name):
+    conn = server.imap(*local)
+    after = imap_bodies(conn, "Archive", "mover")
+    left = imap_bodies(conn, "INBOX", "mover")
+    conn.logout()
+    check("%s: the message is in the local server's Archive once, same content" % name,
+          len(before) == 1 and after == before, (len(before), len(after)))
+    check("%s: the local server's INBOX no longer has it" % name, not left, len(left))
+
+
+def scenario_imap_move(server, root):
+    """A move on the remote server is a move on the local one: UID MOVE
+    there and the UID map entry moved, not fetched from the remote again
+    nor appended to the local server again."""
+    user, pw, local, work = prepare_imap(server, root, "imap-move", 200000)
+    conn = server.imap(*local)
+    before = imap_bodies(conn, "INBOX", "mover")
+    conn.logout()
+    move_on_server(server, user, pw, ["mover"])
+    offset = bytes_offset(server)
+    p = run_sync(server, user, pw, work, local=local)
+    sent, raw = bytes_since(server, user, offset)
+    check("IMAP<->IMAP move: the sync succeeds", p.returncode == 0, summary(p))
+    moved_on_local_server(server, local, before, "IMAP<->IMAP move")
+    size = len(message("mover", 200000))
+    check("IMAP<->IMAP move: the remote sent fewer bytes than the message (%d): not fetched again" % size,
+          sent.get("sessions", 0) >= 1 and sent.get("out", size) < size, raw)
+    check("IMAP<->IMAP move: nothing appended to the local server", not appends(p), appends(p))
+    check("IMAP<->IMAP move: the engine said it moved it", "renamed locally, not downloaded again"
+          in p.stderr + p.stdout, summary(p))
+    converged_imap(server, user, pw, local, work, "IMAP<->IMAP move", ["mover"])
+
+
+def scenario_imap_kill(server, root, step):
+    """A kill -9 before the local MOVE, after the intent, between the MOVE
+    and the map write, after it all: the next sync maps or moves the
+    message, fetches nothing from the remote, appends nothing, and nothing
+    is doubled on either server."""
+    name = "IMAP<->IMAP kill at %s" % step
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip(name, mailsync_tap.NO_HOOKS)
+        return
+    user, pw, local, work = prepare_imap(server, root, "imap-kill-" + step, 100000)
+    conn = server.imap(*local)
+    before = imap_bodies(conn, "INBOX", "mover")
+    conn.logout()
+    move_on_server(server, user, pw, ["mover"])
+    p = run_sync(server, user, pw, work, crash=step + ":1", local=local)
+    check("%s: the sync was killed there" % name, p.returncode == 77, summary(p))
+    offset = bytes_offset(server)
+    p = run_sync(server, user, pw, work, local=local)
+    sent, raw = bytes_since(server, user, offset)
+    check("%s: the next sync succeeds" % name, p.returncode == 0, summary(p))
+    moved_on_local_server(server, local, before, name)
+    size = len(message("mover", 100000))
+    check("%s: the next sync fetched less than the message (%d) from the remote" % (name, size),
+          sent.get("out", size) < size, raw)
+    check("%s: the next sync appended nothing" % name, not appends(p), appends(p))
+    converged_imap(server, user, pw, local, work, name, ["mover"])
+
+
+def scenario_imap_deleted_after(server, root, step):
+    """IMAP<->IMAP: a kill after the local MOVE (before the map line, before
+    the destination's row, after it), then the remote deletes the moved
+    message: the local server's copy goes too, never uploaded again."""
+    name = "IMAP<->IMAP deleted after a kill at %s" % step
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip(name, mailsync_tap.NO_HOOKS)
+        return
+    user, pw, local, work = prepare_imap(server, root, "imap-deleted-" + step, 20000)
+    move_on_server(server, user, pw, ["mover"])
+    p = run_sync(server, user, pw, work, crash=step + ":1", local=local)
+    check("%s: the sync was killed there" % name, p.returncode == 77, summary(p))
+    delete_on_server(server, user, pw, "Archive", "mover")
+    p = run_sync(server, user, pw, work, local=local)
+    check("%s: the next sync succeeds" % name, p.returncode == 0, summary(p))
+    conn = server.imap(*local)
+    left = imap_bodies(conn, "Archive", "mover") + imap_bodies(conn, "INBOX", "mover")
+    conn.logout()
+    check("%s: the local server's copy is gone too" % name, not left, len(left))
+    check("%s: nothing appended" % name, not appends(p), appends(p))
+    converged_imap(server, user, pw, local, work, name, [])
+
+
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
@@ -299,9 +445,16 @@ def main():
         scenario_move(server, root)
         scenario_ambiguous(server, root)
         scenario_collisions(server, root)
-        for step in ("imap-move-before-rename", "imap-move-renamed"):
+        for step in ("imap-move-before-rename", "imap-move-moved", "imap-move-renamed"):
             scenario_kill(server, root, step)
-        scenario_deleted_after_rename(server, root)
+        for step in ("imap-move-moved", "imap-move-renamed"):
+            scenario_deleted_after_rename(server, root, step)
+        scenario_imap_move(server, root)
+        for step in ("imap-move-before-rename", "mapped-move-intent", "mapped-moved", "imap-move-moved",
+                     "imap-move-renamed"):
+            scenario_imap_kill(server, root, step)
+        for step in ("mapped-moved", "imap-move-moved", "imap-move-renamed"):
+            scenario_imap_deleted_after(server, root, step)
     finally:
         if server:
             server.stop()

@@ -1026,7 +1026,18 @@ def test_python_keywords(top):
     except GLib.Error as e:
         check('Folder.move_message between classes: not supported',
               e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_SUPPORTED), e.message)
-    del ids, not_stored, py_inbox, maildir
+    try:
+        run_async(lambda cb: py_inbox.move_message_async(uids[2], maildir, 9, None, cb), py_inbox.move_message_finish)
+        check('Folder.move_message_async between classes: not supported', False)
+    except GLib.Error as e:
+        check('Folder.move_message_async between classes: not supported',
+              e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_SUPPORTED), e.message)
+    moved_to = local.create_folder('Moved', None)
+    ok = run_async(lambda cb: maildir.move_message_async(uids[2], moved_to, 77, None, cb), maildir.move_message_finish)
+    listed = [i.get_uid() for i in moved_to.list_messages(None)]
+    check('Folder.move_message_async on a Maildir (its synchronous member): under the UID given',
+          ok and listed == [77] and uids[2] not in [i.get_uid() for i in maildir.list_messages(None)], (ok, listed))
+    del ids, not_stored, py_inbox, maildir, moved_to
     account = None
     remote.break_cycles()
     collect()

@@ -61,17 +61,50 @@ move_candidate_free (MoveCandidate *c)
   g_free (c);
 }
 
-/* What a local candidate is: its Message-ID and CRLF size, from the file */
+/* A local message without a file (a local IMAP server behind a UID map),
+ * read through the folder: from the local server, never the remote. */
+static gboolean
+read_local_message (Runner *r, MailsyncMessageInfo *info, char **contents, gsize *length)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr(GError) error = NULL;
+
+  mailsync_folder_fetch_message_async (r->local, info, r->config->cancellable, _mailsync_store_result, &result);
+  stream = mailsync_folder_fetch_message_finish (r->local, _mailsync_await (&result), &error);
+  if (stream == NULL ||
+      g_output_stream_splice (out, stream, G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE, r->config->cancellable, &error) < 0 ||
+      !g_output_stream_write_all (out, "", 1, NULL, r->config->cancellable, &error) ||
+      !g_output_stream_close (out, r->config->cancellable, &error))
+    {
+      g_debug ("move detection: local message %u of %s not read: %s", mailsync_message_info_get_uid (info),
+               mailsync_folder_get_name (r->local), error->message);
+      return FALSE;
+    }
+  *length = g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (out)) - 1;
+  *contents = g_memory_output_stream_steal_data (G_MEMORY_OUTPUT_STREAM (out));
+  return TRUE;
+}
+
+/* What a local candidate is: its Message-ID and CRLF size, from the file
+ * (or the local store's copy, for a local side without files) */
 static gboolean
 local_identity (Runner *r, MailsyncMessageInfo *info, MoveCandidate *c)
 {
-  g_autofree char *path = _mailsync_sync_local_file (r, info);
+  g_autofree char *path = NULL;
   g_autofree char *contents = NULL;
   gsize length = 0;
   mode_t mode = 0;
   guint64 bare_lf = 0;
 
-  if (path == NULL || !_mailsync_sync_read_local_file (path, &contents, &length, &mode, NULL))
+  if (_mailsync_folder_get_directory (r->local) == NULL)
+    {
+      if (!read_local_message (r, info, &contents, &length))
+        return FALSE;
+    }
+  else if ((path = _mailsync_sync_local_file (r, info)) == NULL ||
+           !_mailsync_sync_read_local_file (path, &contents, &length, &mode, NULL))
     return FALSE;
   for (gsize i = 0; i < length; i++)
     if (contents[i] == '\n' && (i == 0 || contents[i - 1] != '\r'))
@@ -304,6 +337,38 @@ flush_moved (const MailsyncRunnerConfig *config, MailsyncFolder *source, Mailsyn
   return TRUE;
 }
 
+static char *
+move_intent_key (guint32 uid)
+{
+  return g_strdup_printf (MOVE_INTENT_PREFIX "%u", uid);
+}
+
+/* The destination's row, committed as an intent before the move: a kill
+ * after the move but before commit_moved_row() would leave the moved
+ * message in the destination on both sides with no row, and should the
+ * server delete it before the next run, the local copy would stand as new
+ * local mail and be uploaded again. The destination's next sync turns
+ * the intent into the row if the message is there locally
+ * (_mailsync_sync_reconcile_moves), else drops it. */
+static gboolean
+commit_move_intent (const MailsyncRunnerConfig *config,
+                    const char                 *status_name,
+                    MailsyncFolder             *remote,
+                    const MoveCandidate        *to,
+                    const MailsyncStatusRecord *row,
+                    GError                    **error)
+{
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autofree char *key = move_intent_key (to->uid);
+  g_autofree char *value = g_strdup_printf ("%" G_GINT64_FORMAT "\t%u\t%s\t%s\t%s", row->mtime,
+                                            mailsync_folder_get_uidvalidity (remote),
+                                            to->email_id ? to->email_id : "", row->flags ? row->flags : "",
+                                            row->labels ? row->labels : "");
+
+  mailsync_status_batch_set_meta (batch, key, value);
+  return mailsync_status_store_commit (config->status, status_name, batch, config->cancellable, error);
+}
+
 static gboolean
 commit_moved_row (const MailsyncRunnerConfig *config,
                   const char                 *status_name,
@@ -313,10 +378,50 @@ commit_moved_row (const MailsyncRunnerConfig *config,
                   GError                    **error)
 {
   g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autofree char *key = move_intent_key (to->uid);
 
   mailsync_status_batch_put (batch, to->uid, row->flags, row->mtime, row->labels);
   _mailsync_sync_batch_email_id (batch, to->uid, mailsync_folder_get_uidvalidity (remote), to->email_id);
+  mailsync_status_batch_set_meta (batch, key, NULL);
   return mailsync_status_store_commit (config->status, status_name, batch, config->cancellable, error);
+}
+
+/* A destination folder's sync, after its listings: the move intents of
+ * an interrupted move pass (commit_move_intent) become the rows of the
+ * moved messages that are there locally and have none; the others (the
+ * move never happened, or its row was written) are dropped. */
+gboolean
+_mailsync_sync_reconcile_moves (Runner *r, GError **error)
+{
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, r->meta);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_auto(GStrv) fields = NULL;
+      guint64 uid;
+
+      if (!g_str_has_prefix (key, MOVE_INTENT_PREFIX))
+        continue;
+      mailsync_status_batch_set_meta (batch, key, NULL);
+      uid = g_ascii_strtoull ((const char *) key + strlen (MOVE_INTENT_PREFIX), NULL, 10);
+      fields = g_strsplit (value, "\t", 5);
+      if (uid == 0 || uid > G_MAXUINT32 || g_strv_length (fields) != 5 ||
+          g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) ||
+          !g_hash_table_contains (r->local_by_uid, GUINT_TO_POINTER (uid)))
+        continue;
+      mailsync_status_batch_put (batch, uid, fields[3], g_ascii_strtoll (fields[0], NULL, 10),
+                                 fields[4]);
+      _mailsync_sync_batch_email_id (batch, uid, (guint32) g_ascii_strtoull (fields[1], NULL, 10),
+                                     fields[2][0] != '\0' ? fields[2] : NULL);
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->local, MAILSYNC_DIRECTION_TO_LOCAL, uid, 0, 0, NULL, NULL,
+                           "recovered an interrupted move");
+    }
+  if (mailsync_status_batch_get_length (batch) == 0)
+    return TRUE;
+  return _mailsync_sync_commit (r, batch, error);
 }
 
 void
@@ -413,8 +518,23 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
           g_hash_table_remove (config->listings, status_names->pdata[from->folder]);
           g_hash_table_remove (config->listings, status_names->pdata[to->folder]);
         }
+      if (!commit_move_intent (config, status_names->pdata[to->folder], remotes->pdata[to->folder], to, from->row,
+                               &error))
+        {
+          g_debug ("move detection: no intent for %s uid %u: %s", mailsync_folder_get_name (dest_local), to->uid,
+                   error->message);
+          continue;
+        }
       _mailsync_crash_point ("imap-move-before-rename");
-      ok = mailsync_folder_move_message (source_local, from->uid, dest_local, to->uid, &error);
+      {
+        /* Maildir: one rename; a mapped local IMAP side: the local
+         * server's UID MOVE and the map entry (mailsync-mapped-move.c) */
+        g_autoptr(GAsyncResult) result = NULL;
+
+        mailsync_folder_move_message_async (source_local, from->uid, dest_local, to->uid, config->cancellable,
+                                            _mailsync_store_result, &result);
+        ok = mailsync_folder_move_message_finish (source_local, _mailsync_await (&result), &error);
+      }
       if (!ok)
         {
           /* Nothing moved: the folders' syncs download and delete it. */
@@ -423,6 +543,7 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
                    to->uid, error->message);
           continue;
         }
+      _mailsync_crash_point ("imap-move-moved");
       /* The destination's status row, as soon as the rename is durable:
        * without it, a message the server moves on or deletes before the
        * destination folder's sync (or before the next run, after a crash)

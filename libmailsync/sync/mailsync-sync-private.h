@@ -22,6 +22,8 @@
 G_BEGIN_DECLS
 
 #define INTENT_PREFIX "mailsync.upload."
+/* a move pass's row for the destination, committed before the move (sync-moves.c) */
+#define MOVE_INTENT_PREFIX "mailsync.move."
 #define META_UIDVALIDITY_REMOTE "mailsync.uidvalidity.remote"
 #define META_UIDVALIDITY_LOCAL "mailsync.uidvalidity.local"
 /* The remote folder's "sync-state" after the last run that completed. */
@@ -205,6 +207,7 @@ void _mailsync_sync_put_status_row (Runner *r, MailsyncStatusBatch *batch, Mails
  * made, and the two steps the upload pass shares with it (an upload's
  * digest as @destination stores it, a local message's new UID). */
 gboolean _mailsync_sync_reconcile_intents (Runner *r, GError **error);
+gboolean _mailsync_sync_reconcile_moves (Runner *r, GError **error);
 /* Feeds what is left of @stream to @md5 as the content digest has it
  * (_mailsync_content_digest_update); the rebuild's pairing digest too. */
 gboolean _mailsync_sync_digest_rest (Runner *r, GChecksum *md5, GInputStream *stream, GError **error);

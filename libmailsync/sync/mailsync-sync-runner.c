@@ -789,7 +789,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
     mailsync_status_batch_set_meta (validity, META_LOCAL_START_UID, g_hash_table_lookup (r->meta, META_LOCAL_START_UID));
   if (!config->dry_run && !_mailsync_sync_commit (r, validity, error))
     return FALSE;
-  if (!config->dry_run && !_mailsync_sync_reconcile_intents (r, error))
+  if (!config->dry_run && (!_mailsync_sync_reconcile_intents (r, error) || !_mailsync_sync_reconcile_moves (r, error)))
     return FALSE;
   _mailsync_sync_emit_listing_warnings (r);
 

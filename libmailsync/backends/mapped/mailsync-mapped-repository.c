@@ -7,6 +7,7 @@
 
 #include "mailsync-mapped-repository.h"
 #include "mailsync-uid-map.h"
+#include "mailsync-mapped-private.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 #include "mailsync-status-store.h"
@@ -31,18 +32,6 @@ struct _MailsyncMappedRepository
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncMappedRepository, mailsync_mapped_repository, MAILSYNC_TYPE_REPOSITORY)
-
-#define MAILSYNC_TYPE_MAPPED_FOLDER (mailsync_mapped_folder_get_type ())
-G_DECLARE_FINAL_TYPE (MailsyncMappedFolder, mailsync_mapped_folder, MAILSYNC, MAPPED_FOLDER, MailsyncFolder)
-
-struct _MailsyncMappedFolder
-{
-  MailsyncFolder parent_instance;
-  MailsyncFolder *inner;
-  MailsyncUidMap *map;
-  GMutex map_lock;        /* the map is read and written from worker threads */
-  GError *map_error;
-};
 
 G_DEFINE_FINAL_TYPE (MailsyncMappedFolder, mailsync_mapped_folder, MAILSYNC_TYPE_FOLDER)
 
@@ -93,8 +82,8 @@ with_uid (MailsyncMessageInfo *info, guint32 uid, guint32 local)
 }
 
 /* The library's content digest, as the runner computes it for its side. */
-static char *
-digest_bytes (GBytes *bytes)
+char *
+_mailsync_mapped_digest_bytes (GBytes *bytes)
 {
   g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
   gsize len;
@@ -120,6 +109,14 @@ fetch_inner (MailsyncMappedFolder *self, MailsyncMessageInfo *info, GCancellable
   g_autoptr(GInputStream) stream = mailsync_folder_fetch_message (self->inner, info, cancellable, error);
 
   return stream ? read_all (stream, cancellable, error) : NULL;
+}
+
+GBytes *
+_mailsync_mapped_fetch_local (MailsyncMappedFolder *self, guint32 local, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(MailsyncMessageInfo) info = mailsync_message_info_new (local, NULL, 0, NULL, 0, 0);
+
+  return fetch_inner (self, info, cancellable, error);
 }
 
 /* ---- folder -------------------------------------------------------------- */
@@ -160,7 +157,7 @@ list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
           /* A copy that was appended but not mapped when we crashed:
            * find which one by content. */
           g_autoptr(GBytes) body = fetch_inner (self, info, cancellable, NULL);
-          g_autofree char *digest = body ? digest_bytes (body) : NULL;
+          g_autofree char *digest = body ? _mailsync_mapped_digest_bytes (body) : NULL;
           GHashTableIter iter;
           gpointer k, v;
 
@@ -259,7 +256,7 @@ append_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
       return;
     }
   /* Announce the copy durably before making it. */
-  digest = digest_bytes (body);
+  digest = _mailsync_mapped_digest_bytes (body);
   mailsync_uid_map_add_pending (self->map, remote, digest);
   if (!mailsync_uid_map_save (self->map, &error))
     {
@@ -420,7 +417,10 @@ mapped_get_uidvalidity (MailsyncFolder *folder)
 static MailsyncFolderCapabilities
 mapped_get_capabilities (MailsyncFolder *folder)
 {
-  return mailsync_folder_get_capabilities (MAILSYNC_MAPPED_FOLDER (folder)->inner) & MAILSYNC_FOLDER_CAPABILITY_KEYWORDS;
+  /* keywords if the inner folder has them; a move is the inner store's
+   * UID MOVE plus a map entry (mailsync-mapped-move.c) */
+  return (mailsync_folder_get_capabilities (MAILSYNC_MAPPED_FOLDER (folder)->inner) &
+          MAILSYNC_FOLDER_CAPABILITY_KEYWORDS) | MAILSYNC_FOLDER_CAPABILITY_MOVE_MESSAGE;
 }
 
 static gboolean
@@ -562,6 +562,8 @@ mailsync_mapped_folder_class_init (MailsyncMappedFolderClass *klass)
   fc->can_store_keyword = mapped_can_store_keyword;
   fc->set_keywords_async = mapped_set_keywords_async;
   fc->set_keywords_finish = mapped_set_keywords_finish;
+  fc->move_message_async = _mailsync_mapped_move_async;
+  fc->move_message_finish = _mailsync_mapped_move_finish;
   _mailsync_folder_class_set_engine (klass, &engine_vtable);
 }
 
