@@ -26,6 +26,10 @@ struct _MailsyncMessageInfo;
 void        _mailsync_message_info_set_email_id (struct _MailsyncMessageInfo *self, const char *email_id);
 const char *_mailsync_message_info_get_email_id (struct _MailsyncMessageInfo *self);
 
+/* Makes GLib's C locale now (mailsync-c-locale.c says why): run by the
+ * library's constructor before any of its threads exist. */
+void     _mailsync_c_locale_init (void);
+
 /* fsync(2) a directory so that entries created or renamed in it persist. */
 gboolean _mailsync_fsync_dir (const char *path, GError **error);
 
