@@ -433,6 +433,40 @@ def scenario_imap_deleted_after(server, root, step):
     converged_imap(server, user, pw, local, work, name, [])
 
 
+def pending_map_lines(work):
+    """The UID maps' pending lines ("?<remote uid>:<digest>") under @work."""
+    found = []
+    for top, dirs, files in os.walk(os.path.join(work, "meta")):
+        if "UIDMapping" not in top.split(os.sep):
+            continue
+        for name in files:
+            with open(os.path.join(top, name), "rb") as f:
+                found += [(name, l) for l in f.read().decode(errors="replace").splitlines() if l.startswith("?")]
+    return found
+
+
+def scenario_imap_stale_pending(server, root):
+    """A kill after the move's pending map line, before the local MOVE;
+    then the remote deletes the message from Archive, so no sync moves it
+    again: the next listing of the local Archive finds no copy for the
+    pending line and the line goes from the map file too."""
+    name = "IMAP<->IMAP pending line without a copy"
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip(name, mailsync_tap.NO_HOOKS)
+        return
+    user, pw, local, work = prepare_imap(server, root, "imap-stale-pending", 20000)
+    move_on_server(server, user, pw, ["mover"])
+    p = run_sync(server, user, pw, work, crash="mapped-move-intent:1", local=local)
+    check("%s: the sync was killed after the pending line" % name,
+          p.returncode == 77 and len(pending_map_lines(work)) == 1, (summary(p), pending_map_lines(work)))
+    delete_on_server(server, user, pw, "Archive", "mover")
+    p = run_sync(server, user, pw, work, local=local)
+    check("%s: the next sync succeeds" % name, p.returncode == 0, summary(p))
+    check("%s: no pending line is left in the UID maps" % name, not pending_map_lines(work),
+          pending_map_lines(work))
+    converged_imap(server, user, pw, local, work, name, [])
+
+
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
@@ -455,6 +489,7 @@ def main():
             scenario_imap_kill(server, root, step)
         for step in ("mapped-moved", "imap-move-moved", "imap-move-renamed"):
             scenario_imap_deleted_after(server, root, step)
+        scenario_imap_stale_pending(server, root)
     finally:
         if server:
             server.stop()

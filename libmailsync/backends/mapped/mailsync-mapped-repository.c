@@ -172,8 +172,9 @@ list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
         }
       g_ptr_array_add (list, with_uid (info, remote, local));
     }
-  /* Pending copies not found never reached the server. */
-  g_hash_table_remove_all (pending);
+  /* Pending copies not found never reached the server: gone from the
+   * file too (the save below writes the map when this changed it). */
+  mailsync_uid_map_clear_pending (self->map);
   mailsync_uid_map_prune (self->map, present);
   if (!mailsync_uid_map_save (self->map, &error))
     {

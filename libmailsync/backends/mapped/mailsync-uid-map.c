@@ -164,6 +164,15 @@ mailsync_uid_map_get_pending (MailsyncUidMap *map)
   return map->pending;
 }
 
+void
+mailsync_uid_map_clear_pending (MailsyncUidMap *map)
+{
+  if (g_hash_table_size (map->pending) == 0)
+    return;
+  g_hash_table_remove_all (map->pending);
+  map->dirty = TRUE;
+}
+
 gboolean
 mailsync_uid_map_prune (MailsyncUidMap *map, GHashTable *present)
 {

@@ -22,6 +22,9 @@ void     mailsync_uid_map_remove_local (MailsyncUidMap *map, guint32 local);
 void        mailsync_uid_map_add_pending    (MailsyncUidMap *map, guint32 remote, const char *digest);
 void        mailsync_uid_map_remove_pending (MailsyncUidMap *map, guint32 remote);
 GHashTable *mailsync_uid_map_get_pending    (MailsyncUidMap *map);
+/* Drops every pending line (a listing that found no copy of them); the
+ * next save writes the map without them. */
+void        mailsync_uid_map_clear_pending  (MailsyncUidMap *map);
 /* Keep only locals in @present (a set of local UIDs); returns whether any changed. */
 gboolean mailsync_uid_map_prune (MailsyncUidMap *map, GHashTable *present);
 gboolean mailsync_uid_map_save  (MailsyncUidMap *map, GError **error);
