@@ -74,6 +74,12 @@ static const PlanCase cases[] = {
     "FLAGS_REMOTE 7 +F-; STATUS_PUT 7 FS" },
   { "on both, status lost, same flags", "S", "S", ABSENT, { 0, 0, 1, 1 }, "STATUS_PUT 7 S" },
   { "in sync", "FS", "FS", "FS", { 0, 0, 1, 1 }, "" },
+  /* The same string on both sides and in the status is "in sync" (no
+   * merge, 32948c2) only when it is spelt as the merge spells flags:
+   * otherwise the merge runs and the status is written its way. */
+  { "same flags everywhere, spelt unsorted", "SF", "SF", "SF", { 0, 0, 1, 1 }, "STATUS_PUT 7 FS" },
+  { "same flags everywhere, a letter the sync does not carry", "Sx", "Sx", "Sx", { 0, 0, 1, 1 },
+    "STATUS_PUT 7 S" },
   { "remote added F", "FS", "S", "S", { 0, 0, 1, 1 }, "FLAGS_LOCAL 7 +F-; STATUS_PUT 7 FS" },
   { "local removed S", "S", "", "S", { 0, 0, 1, 1 }, "FLAGS_REMOTE 7 +-S; STATUS_PUT 7 " },
   { "both changed different flags", "FS", "", "S", { 0, 0, 1, 1 },
