@@ -354,6 +354,38 @@ sslcacertfile = {ca}
 """
 
 
+def waits(p):
+    """The round trips a run waited for, from its protocol log: each
+    command written after something was read (the greeting, an answer),
+    as bench/delay-proxy counts the client's turns; a burst counts once.
+    The TLS handshake is not in the log."""
+    lines = [l for l in (p.stdout + p.stderr).splitlines() if "-DEBUG: " in l and (" C: " in l or " S: " in l)]
+    count, last = 0, None
+    for l in lines:
+        side = "C" if " C: " in l else "S"
+        if side == "C" and last == "S":
+            count += 1
+        last = side
+    return count
+
+
+def scenario_noop_round_trips(server, root):
+    """Issue 13 item 6: a no-op resync through a distant server costs its
+    round trips. Over STARTTLS: the greeting, STARTTLS, CAPABILITY (RFC
+    9051 6.2.1: the capabilities are asked again after TLS), the login
+    with the LIST (LIST-STATUS: no STATUS or SELECT per folder) written
+    right behind it, before its answer, and LOGOUT, whose answer is not
+    awaited: four waits, and nothing else sent."""
+    user, pw, work = setup(server, root, "roundtrips")
+    p = run_sync(server, user, pw, work)
+    sent = [c.split()[0] for c in p.commands]
+    check("roundtrips: a no-op resync sends STARTTLS, CAPABILITY, the login, one LIST and LOGOUT",
+          p.returncode == 0 and not p.changes and sent == ["STARTTLS", "CAPABILITY", "AUTHENTICATE", "LIST", "LOGOUT"]
+          and p.sent("LIST \"\" \"*\" RETURN (STATUS ("), p.summary())
+    check("roundtrips: the LIST goes with the login, before its answer (4 waits)",
+          p.returncode == 0 and waits(p) == 4, "waits=%d %s" % (waits(p), p.summary()))
+
+
 def run_cli(cli, server, user, pw, work, extra=""):
     os.makedirs(os.path.join(work, "local"), exist_ok=True)
     rc = os.path.join(work, "mailsyncrc")
@@ -441,6 +473,7 @@ def main():
         scenario_untrusted_status(server, root)
         scenario_pipelined(server, root)
         scenario_policy(server, root)
+        scenario_noop_round_trips(server, root)
         server.stop()
         server = None
         scenario_no_condstore(root)

@@ -37,6 +37,35 @@ login_request (const char *user, const char *pass, GError **error)
   return mailsync_imap_request_new_from_command (cmd, error);
 }
 
+/* Sends the login command and waits for its answer. @one_step: the
+ * command takes no continuation (LOGIN, a SASL exchange complete in its
+ * initial response); then, once it is written in full, the login
+ * pipeline may send what follows the login in the same burst. */
+static MailsyncImapResponse *
+run_login (MailsyncImapConnection *self,
+           MailsyncImapRequest    *request,
+           gboolean                one_step,
+           GCancellable           *cancellable,
+           GError                **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  MailsyncImapLoginFunc pipeline = self->login_pipeline;
+
+  mailsync_imap_connection_send_async (self, request, cancellable, _mailsync_store_result, &result);
+  /* Not behind a synchronizing literal (the server would read the next
+   * command as its data), not before a COMPRESS or an ENABLE UTF8=ACCEPT
+   * that open_sync() sends after the login (the stream, or the names,
+   * would change under the answers). */
+  if (pipeline != NULL && one_step && self->fatal == NULL && self->awaiting_plus == NULL &&
+      g_queue_is_empty (&self->pending) && !self->settings->compress &&
+      !mailsync_imap_connection_has_capability (self, "UTF8=ACCEPT"))
+    {
+      self->login_pipeline = NULL;
+      pipeline (self, self->login_pipeline_data);
+    }
+  return mailsync_imap_connection_send_finish (self, _mailsync_await (&result), error);
+}
+
 static gboolean
 try_mechanism (MailsyncImapConnection    *self,
                MailsyncImapAuthMechanism  mechanism,
@@ -60,7 +89,7 @@ try_mechanism (MailsyncImapConnection    *self,
                                self->settings->password ? self->settings->password : "", error);
       if (request == NULL)
         return FALSE;
-      ok = _mailsync_imap_connection_run (self, request, cancellable, error);
+      ok = run_login (self, request, TRUE, cancellable, error);
       return ok != NULL;
     }
   else
@@ -99,7 +128,10 @@ try_mechanism (MailsyncImapConnection    *self,
       mailsync_imap_request_set_secret (request);
       mailsync_imap_request_set_log_text (request, log_line);
       mailsync_imap_request_set_continuation_handler (request, sasl_continue, sasl);
-      ok = _mailsync_imap_connection_run (self, request, cancellable, error);
+      /* PLAIN with SASL-IR is one line and one answer. Not XOAUTH2 or
+       * OAUTHBEARER: a refused token comes as a continuation that wants
+       * an empty line, which a pipelined command would be taken for. */
+      ok = run_login (self, request, initial != NULL && mechanism == MAILSYNC_IMAP_AUTH_PLAIN, cancellable, error);
       return ok != NULL;
     }
 }

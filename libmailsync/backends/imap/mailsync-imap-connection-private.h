@@ -100,6 +100,10 @@ struct _MailsyncImapConnection
   MailsyncImapCertificateFunc certificate_handler;
   gpointer certificate_data;
 
+  /* sends what goes in the login's burst; cleared once called */
+  MailsyncImapLoginFunc login_pipeline;
+  gpointer login_pipeline_data;
+
   /* the mechanism whose login the server refused (NO), for the
    * repository: a refused OAuth2 token is refreshed once */
   MailsyncImapAuthMechanism auth_refused;

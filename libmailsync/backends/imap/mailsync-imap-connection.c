@@ -330,6 +330,15 @@ mailsync_imap_connection_set_certificate_handler (MailsyncImapConnection      *s
   self->certificate_data = user_data;
 }
 
+void
+mailsync_imap_connection_set_login_pipeline (MailsyncImapConnection *self,
+                                             MailsyncImapLoginFunc   func,
+                                             gpointer                user_data)
+{
+  self->login_pipeline = func;
+  self->login_pipeline_data = user_data;
+}
+
 gboolean
 mailsync_imap_connection_has_capability (MailsyncImapConnection *self,
                                          const char             *name)

@@ -166,6 +166,20 @@ typedef gboolean (*MailsyncImapCertificateFunc) (MailsyncImapConnection *self,
 void     mailsync_imap_connection_set_certificate_handler (MailsyncImapConnection      *self,
                                                            MailsyncImapCertificateFunc  handler,
                                                            gpointer                     user_data);
+/* Called at most once per connection, right after the login command is
+ * written in full, before its answer, when nothing may come between the
+ * two (a LOGIN, or AUTHENTICATE PLAIN with its initial response: no
+ * continuation) and nothing after the login changes the stream (no
+ * COMPRESS, no ENABLE UTF8=ACCEPT as far as the capabilities known then
+ * say): the caller may send the commands it sends after the login
+ * anyway, so that they go in the login's burst (issue 13: one round trip
+ * less). Their answers are a NO or BAD when the login fails; the
+ * capabilities are those before the login. */
+typedef void (*MailsyncImapLoginFunc) (MailsyncImapConnection *self,
+                                       gpointer                user_data);
+void     mailsync_imap_connection_set_login_pipeline (MailsyncImapConnection *self,
+                                                      MailsyncImapLoginFunc   func,
+                                                      gpointer                user_data);
 gboolean mailsync_imap_connection_has_capability (MailsyncImapConnection *self,
                                                   const char             *name);
 /* "IMAP4rev1 UIDPLUS ..." as last announced. */

@@ -24,6 +24,7 @@ _mailsync_imap_repository_drop_connection (MailsyncImapRepository *self)
       g_source_destroy (self->keepalive_source);
       g_clear_pointer (&self->keepalive_source, g_source_unref);
     }
+  _mailsync_imap_repository_drop_early_listing (self);
   if (self->connection == NULL)
     return;
   mailsync_imap_connection_get_stats (self->connection, &in, &out, &commands);
@@ -447,6 +448,12 @@ connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **e
       self->connection = mailsync_imap_connection_new (settings);
       if (interaction != NULL || self->accepted_certs != NULL)
         mailsync_imap_connection_set_certificate_handler (self->connection, on_certificate, self);
+      /* The first connection of an open: the folder list comes next, so
+       * its LIST goes with the login (issue 13). A reconnection later in
+       * the sync lists nothing. */
+      if (!self->listed)
+        mailsync_imap_connection_set_login_pipeline (self->connection, _mailsync_imap_repository_send_early_listing,
+                                                     self);
       mailsync_imap_connection_open_async (self->connection, cancellable, _mailsync_store_result, &result);
       if (mailsync_imap_connection_open_finish (self->connection, _mailsync_await (&result), &local_error))
         break;
@@ -601,6 +608,7 @@ close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
     mailsync_imap_connection_close (self->connection);
   _mailsync_imap_repository_drop_connection (self);
   g_atomic_pointer_set (&self->selected, NULL);
+  self->listed = FALSE;
   /* The next sync has a new budget for the server's limits, and starts
    * with the full pipeline again (0: the connection's default): a limit
    * lasts a sync, and a daemon that halved it on every throttle of the

@@ -215,63 +215,209 @@ add_included_folders (MailsyncImapRepository *self, ListData *data, GCancellable
   return TRUE;
 }
 
-/* One listing: the folders, and the hierarchy separator in @separator. */
-static GPtrArray *
-list_once (MailsyncImapRepository *self, char *separator, GCancellable *cancellable, GError **error)
+/* Whether the folder list is one LIST (no NAMESPACE or LSUB first, as
+ * the capabilities known now say), which can go with the login. */
+static gboolean
+list_alone (MailsyncImapRepository *self, MailsyncImapConnection *connection)
 {
-  MailsyncRepository *repo = MAILSYNC_REPOSITORY (self);
-  g_autoptr(MailsyncImapResponse) ok = NULL;
-  g_auto(ListData) data = { self, g_ptr_array_new_with_free_func (g_object_unref), 0, NULL, 0, NULL };
+  return !self->subscribed_only &&
+         !(self->reference == NULL && self->personal_only &&
+           mailsync_imap_connection_has_capability (connection, "NAMESPACE"));
+}
+
+/* The LIST of the folder list, with LIST-STATUS when offered, its
+ * answers collected into @data. */
+static MailsyncImapRequest *
+list_request (MailsyncImapRepository *self, MailsyncImapConnection *connection, ListData *data, GError **error)
+{
+  g_autoptr(MailsyncImapCommand) list = _mailsync_imap_list_command (connection, "LIST", self->reference);
   MailsyncImapRequest *request;
 
-  if (!_mailsync_imap_repository_ensure_connected (self, cancellable, error))
+  /* HIGHESTMODSEQ in STATUS needs CONDSTORE; without it the probe has
+   * no stamp anyway. */
+  if (mailsync_imap_connection_has_capability (connection, "LIST-STATUS") &&
+      mailsync_imap_connection_has_capability (connection, "CONDSTORE"))
+    {
+      mailsync_imap_command_add_raw (list, "RETURN (STATUS " LIST_STATUS_ITEMS ")", NULL);
+      if (data->statuses == NULL)
+        data->statuses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    }
+  if ((request = mailsync_imap_request_new_from_command (list, error)) == NULL)
     return NULL;
+  mailsync_imap_request_set_untagged_handler (request, on_list, data);
+  return request;
+}
+
+/* The folder list's LIST, sent right behind the login command of the
+ * open's first connection, before the login's answer (issue 13: the
+ * no-op resync's round trips). The capabilities are the ones before the
+ * login; list_once() takes the answer when the LIST it would send now is
+ * no better, else sends its own. Reference-counted: the repository holds
+ * one reference until the listing or the connection's end, the LIST's
+ * callback one until the answer. */
+typedef struct _MailsyncImapEarlyListing
+{
+  ListData data;
+  MailsyncImapConnection *connection; /* not a reference: the LIST's task holds one */
+  GAsyncResult *result;
+} EarlyListing;
+
+static void
+early_listing_clear (gpointer data)
+{
+  EarlyListing *early = data;
+
+  list_data_clear (&early->data);
+  g_clear_object (&early->result);
+}
+
+static void
+early_listing_unref (EarlyListing *early)
+{
+  g_rc_box_release_full (early, early_listing_clear);
+}
+
+static void
+early_listing_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  EarlyListing *early = user_data;
+
+  early->result = g_object_ref (result);
+  early_listing_unref (early);
+}
+
+void
+_mailsync_imap_repository_send_early_listing (MailsyncImapConnection *connection, gpointer user_data)
+{
+  MailsyncImapRepository *self = user_data;
+  EarlyListing *early;
+  MailsyncImapRequest *request;
+
+  if (!list_alone (self, connection))
+    return;
+  early = g_rc_box_new0 (EarlyListing);
+  early->data.self = self;
+  early->data.folders = g_ptr_array_new_with_free_func (g_object_unref);
+  early->connection = connection;
+  if ((request = list_request (self, connection, &early->data, NULL)) == NULL)
+    {
+      early_listing_unref (early);
+      return;
+    }
+  _mailsync_imap_repository_drop_early_listing (self);
+  self->early_listing = g_rc_box_acquire (early);
+  mailsync_imap_connection_send_async (connection, request, NULL, early_listing_done, early);
+}
+
+void
+_mailsync_imap_repository_drop_early_listing (MailsyncImapRepository *self)
+{
+  EarlyListing *early = g_steal_pointer (&self->early_listing);
+
+  if (early == NULL)
+    return;
+  /* A closed connection has failed the LIST: take its answer now, so
+   * that nothing waits for a context that may not run again. */
+  while (early->result == NULL && !mailsync_imap_connection_is_open (early->connection) &&
+         _mailsync_in_private_context ())
+    _mailsync_await_iteration ();
+  early_listing_unref (early);
+}
+
+/* Moves the early listing's folders into @data when it was answered and
+ * is what list_once() would ask now: the same connection, one LIST
+ * still, LIST-STATUS if offered now, no ENABLE UTF8=ACCEPT since. */
+static gboolean
+take_early_listing (MailsyncImapRepository *self, ListData *data)
+{
+  EarlyListing *early = g_steal_pointer (&self->early_listing);
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean wanted_status;
+
+  if (early == NULL)
+    return FALSE;
+  if (early->connection != self->connection)
+    {
+      self->early_listing = early;
+      _mailsync_imap_repository_drop_early_listing (self);
+      return FALSE;
+    }
+  ok = mailsync_imap_connection_send_finish (self->connection, _mailsync_await (&early->result), &error);
+  wanted_status = mailsync_imap_connection_has_capability (self->connection, "LIST-STATUS") &&
+                  mailsync_imap_connection_has_capability (self->connection, "CONDSTORE");
+  if (ok == NULL || !list_alone (self, self->connection) ||
+      mailsync_imap_connection_get_utf8_accept (self->connection) ||
+      (wanted_status && early->data.statuses == NULL))
+    {
+      g_debug ("%s: the LIST sent with the login is not used (%s)",
+               mailsync_repository_get_name (MAILSYNC_REPOSITORY (self)),
+               ok == NULL ? error->message : "the capabilities after the login ask for another");
+      early_listing_unref (early);
+      return FALSE;
+    }
+  list_data_clear (data);
+  *data = early->data;
+  memset (&early->data, 0, sizeof early->data);
+  early_listing_unref (early);
+  return TRUE;
+}
+
+/* NAMESPACE, LSUB and LIST on the open connection, into @data. */
+static gboolean
+list_now (MailsyncImapRepository *self, ListData *data, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  MailsyncImapRequest *request;
+
   if (self->reference == NULL && self->personal_only &&
       mailsync_imap_connection_has_capability (self->connection, "NAMESPACE"))
     {
       g_autoptr(MailsyncImapResponse) ns_ok = NULL;
 
       request = mailsync_imap_request_new_simple ("NAMESPACE", NULL);
-      mailsync_imap_request_set_untagged_handler (request, on_namespace, &data);
+      mailsync_imap_request_set_untagged_handler (request, on_namespace, data);
       ns_ok = _mailsync_imap_repository_run (self, request, cancellable, error);
       if (ns_ok == NULL)
-        return NULL;
+        return FALSE;
     }
   /* subscribedonly: LSUB names what to sync, and LIST still runs so that
    * a folder that exists but is not subscribed is known as such (hidden,
    * not deleted) while a stale subscription to a folder that no longer
    * exists is not selected. */
-  g_hash_table_remove_all (self->unsubscribed);
   if (self->subscribed_only)
     {
       g_autoptr(MailsyncImapResponse) lsub_ok = NULL;
       g_autoptr(MailsyncImapCommand) lsub = _mailsync_imap_list_command (self->connection, "LSUB", self->reference);
 
-      data.subscribed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      data->subscribed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       if ((request = mailsync_imap_request_new_from_command (lsub, error)) == NULL)
-        return NULL;
-      mailsync_imap_request_set_untagged_handler (request, on_lsub, &data);
+        return FALSE;
+      mailsync_imap_request_set_untagged_handler (request, on_lsub, data);
       lsub_ok = _mailsync_imap_repository_run (self, request, cancellable, error);
       if (lsub_ok == NULL)
-        return NULL;
+        return FALSE;
     }
-  {
-    g_autoptr(MailsyncImapCommand) list = _mailsync_imap_list_command (self->connection, "LIST", self->reference);
-
-    /* HIGHESTMODSEQ in STATUS needs CONDSTORE; without it the probe has
-     * no stamp anyway. */
-    if (mailsync_imap_connection_has_capability (self->connection, "LIST-STATUS") &&
-        mailsync_imap_connection_has_capability (self->connection, "CONDSTORE"))
-      {
-        mailsync_imap_command_add_raw (list, "RETURN (STATUS " LIST_STATUS_ITEMS ")", NULL);
-        data.statuses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-      }
-    if ((request = mailsync_imap_request_new_from_command (list, error)) == NULL)
-      return NULL;
-  }
-  mailsync_imap_request_set_untagged_handler (request, on_list, &data);
+  if ((request = list_request (self, self->connection, data, error)) == NULL)
+    return FALSE;
   ok = _mailsync_imap_repository_run (self, request, cancellable, error);
-  if (ok == NULL || !add_included_folders (self, &data, cancellable, error))
+  return ok != NULL;
+}
+
+/* One listing: the folders, and the hierarchy separator in @separator. */
+static GPtrArray *
+list_once (MailsyncImapRepository *self, char *separator, GCancellable *cancellable, GError **error)
+{
+  MailsyncRepository *repo = MAILSYNC_REPOSITORY (self);
+  g_auto(ListData) data = { self, g_ptr_array_new_with_free_func (g_object_unref), 0, NULL, 0, NULL };
+
+  if (!_mailsync_imap_repository_ensure_connected (self, cancellable, error))
+    return NULL;
+  self->listed = TRUE;
+  g_hash_table_remove_all (self->unsubscribed);
+  if (!take_early_listing (self, &data) && !list_now (self, &data, cancellable, error))
+    return NULL;
+  if (!add_included_folders (self, &data, cancellable, error))
     return NULL;
   for (guint i = 0; data.statuses != NULL && i < data.folders->len; i++)
     _mailsync_imap_folder_take_list_status (data.folders->pdata[i], data.statuses);

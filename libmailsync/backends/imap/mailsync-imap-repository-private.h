@@ -43,6 +43,8 @@ struct _MailsyncImapRepository
   MailsyncOAuth2 *oauth2;       /* oauth2_refresh_token's token source, or NULL */
   gboolean oauth2_given;        /* settings->oauth2_token was given (config, interaction):
                                  * used until the server refuses it */
+  gboolean listed;              /* listed since the open: no listing with the login */
+  struct _MailsyncImapEarlyListing *early_listing; /* the LIST sent with the login, unclaimed */
 };
 
 /* mailsync-imap-repository.c */
@@ -68,6 +70,12 @@ gboolean _mailsync_imap_repository_wait_throttled  (MailsyncImapRepository *self
                                                     const GError           *cause,
                                                     GCancellable           *cancellable,
                                                     GError                **error);
+
+/* mailsync-imap-repository-list.c: the listing sent in the login's
+ * burst (a MailsyncImapLoginFunc), and its release with the connection. */
+void     _mailsync_imap_repository_send_early_listing (MailsyncImapConnection *connection,
+                                                       gpointer                user_data);
+void     _mailsync_imap_repository_drop_early_listing (MailsyncImapRepository *self);
 
 /* mailsync-imap-repository-names.c */
 gboolean _mailsync_imap_is_mutf7                (const char *name);
