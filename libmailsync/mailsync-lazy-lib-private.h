@@ -18,7 +18,12 @@ G_BEGIN_DECLS
  * name to the table, so the code that calls them reads as before.  The
  * entry point that comes before every other call (a TLS session's set-up,
  * a status database's open) loads the library with
- * _mailsync_lazy_lib_load() and fails with its GError if it cannot. */
+ * _mailsync_lazy_lib_load() and fails with its GError if it cannot.
+ *
+ * The mailsync command loads json-glib and ncursesw with the same code
+ * (frontends/mailsync/ui/mailsync-ui-lazy.c): this file is built as a
+ * convenience library of its own, libmailsync-lazy.la, folded into
+ * libmailsync (hidden: not part of its ABI) and linked into the command. */
 typedef struct
 {
   const char        *soname;    /* "libgnutls.so.30", from configure */
@@ -37,7 +42,10 @@ typedef struct
 /* Loads @lib once per process (never unloaded) and fills its table; later
  * calls give the same answer without trying again.  %FALSE with a
  * MAILSYNC_ERROR_NOT_SUPPORTED error naming the library when the file or
- * one of the functions is missing.  Thread-safe. */
+ * one of the functions is missing ("Cannot load libx.so.1: it has no
+ * x_open"), the table then left all %NULL.  Thread-safe: threads whose
+ * first use comes at once wait for one load (g_once), and a call that
+ * returns %TRUE sees the whole table. */
 gboolean _mailsync_lazy_lib_load (MailsyncLazyLib  *lib,
                                   GError          **error);
 

@@ -3,37 +3,21 @@
 
 #include "mailsync-ui-lazy.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 void
-mailsync_ui_lazy_load (MailsyncUiLazyLib *lib)
+mailsync_ui_lazy_load (MailsyncLazyLib *lib)
 {
-  if (g_once_init_enter (&lib->once))
+  g_autoptr(GError) error = NULL;
+
+  /* The library's loader (libmailsync/mailsync-lazy-lib.c), linked into
+   * the command: its error is a sentence ("Cannot load ..."), here the
+   * rest of the command's line. */
+  if (!_mailsync_lazy_lib_load (lib, &error))
     {
-      /* dlopen() by soname, as the loader finds a NEEDED library; not
-       * g_module_open(), which tries the current directory first. */
-      void *handle = dlopen (lib->soname, RTLD_NOW | RTLD_LOCAL);
-      guint i;
-
-      if (handle == NULL)
-        {
-          const char *why = dlerror ();
-
-          fprintf (stderr, "mailsync: cannot load %s: %s\n", lib->soname, why != NULL ? why : "unknown error");
-          exit (EXIT_FAILURE);
-        }
-      for (i = 0; i < lib->n_names; i++)
-        {
-          lib->table[i] = dlsym (handle, lib->names[i]);
-          if (lib->table[i] == NULL)
-            {
-              fprintf (stderr, "mailsync: cannot load %s: it has no %s\n", lib->soname, lib->names[i]);
-              exit (EXIT_FAILURE);
-            }
-        }
-      g_once_init_leave (&lib->once, 1);
+      fprintf (stderr, "mailsync: %c%s\n", g_ascii_tolower (error->message[0]), error->message + 1);
+      exit (EXIT_FAILURE);
     }
 }
 
@@ -49,7 +33,7 @@ mailsync_ui_lazy_load (MailsyncUiLazyLib *lib)
 static const char *const json_names[] = { MAILSYNC_JSON_GLIB_NAMES (NAME) };
 static MailsyncJsonTable json_table;
 G_STATIC_ASSERT (sizeof json_table == G_N_ELEMENTS (json_names) * sizeof (gpointer));
-static MailsyncUiLazyLib json_lib = MAILSYNC_UI_LAZY_LIB_INIT (MAILSYNC_JSON_GLIB_SONAME, json_names, &json_table);
+static MailsyncLazyLib json_lib = MAILSYNC_LAZY_LIB_INIT (MAILSYNC_JSON_GLIB_SONAME, json_names, &json_table);
 
 const MailsyncJsonTable *
 mailsync_json_glib (void)
@@ -77,7 +61,7 @@ json_node_unref (JsonNode *node)
 static const char *const curses_names[] = { MAILSYNC_CURSES_NAMES (NAME) };
 static MailsyncCursesTable curses_table;
 G_STATIC_ASSERT (sizeof curses_table == G_N_ELEMENTS (curses_names) * sizeof (gpointer));
-static MailsyncUiLazyLib curses_lib = MAILSYNC_UI_LAZY_LIB_INIT (MAILSYNC_CURSES_SONAME, curses_names, &curses_table);
+static MailsyncLazyLib curses_lib = MAILSYNC_LAZY_LIB_INIT (MAILSYNC_CURSES_SONAME, curses_names, &curses_table);
 
 const MailsyncCursesTable *
 mailsync_curses (void)

@@ -2,6 +2,8 @@
 
 #include <glib.h>
 
+#include "mailsync-lazy-lib-private.h"
+
 G_BEGIN_DECLS
 
 /* The libraries only some runs of the command use, loaded on first use
@@ -11,25 +13,15 @@ G_BEGIN_DECLS
  * doc/design.md "Libraries loaded on first use").
  *
  * mailsync-json-lazy.h and mailsync-curses-lazy.h list the names the
- * command uses and redirect each to a table that the first use fills.  If
- * the library cannot be loaded the command prints why and exits with
- * status 1: what the dynamic loader did at exec for a missing NEEDED
- * library, now only in a run that uses it. */
-typedef struct
-{
-  const char        *soname;    /* from configure */
-  const char *const *names;     /* in the table's order */
-  guint              n_names;
-  gpointer          *table;
+ * command uses and redirect each to a table that the first use fills,
+ * with libmailsync's loader (libmailsync/mailsync-lazy-lib-private.h: one
+ * implementation for the library and the command).  If the library cannot
+ * be loaded the command prints why and exits with status 1: what the
+ * dynamic loader did at exec for a missing NEEDED library, now only in a
+ * run that uses it. */
 
-  /*< private >*/
-  gsize              once;
-} MailsyncUiLazyLib;
-
-#define MAILSYNC_UI_LAZY_LIB_INIT(soname, names, table) \
-  { soname, names, G_N_ELEMENTS (names), (gpointer *) (table), 0 }
-
-/* Loads @lib once per process and fills its table, or exits. */
-void mailsync_ui_lazy_load (MailsyncUiLazyLib *lib);
+/* Loads @lib (mailsync-lazy-lib-private.h, the library's loader) once per
+ * process and fills its table, or prints why it cannot and exits. */
+void mailsync_ui_lazy_load (MailsyncLazyLib *lib);
 
 G_END_DECLS
