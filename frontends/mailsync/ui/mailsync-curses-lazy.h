@@ -8,6 +8,7 @@
 
 #include "mailsync-ui-lazy.h"
 #include <curses.h>
+#include <stdarg.h>
 
 #define MAILSYNC_CURSES_NAMES(X) \
   X (COLS) \
@@ -22,7 +23,6 @@
   X (initscr) \
   X (keypad) \
   X (mvwin) \
-  X (mvwprintw) \
   X (newwin) \
   X (nodelay) \
   X (noecho) \
@@ -30,6 +30,7 @@
   X (start_color) \
   X (stdscr) \
   X (use_default_colors) \
+  X (vw_printw) \
   X (waddch) \
   X (wattr_off) \
   X (wattr_on) \
@@ -39,7 +40,6 @@
   X (whline) \
   X (wmove) \
   X (wnoutrefresh) \
-  X (wprintw) \
   X (wrefresh) \
   X (wresize) \
   X (wtouchln)
@@ -67,7 +67,6 @@ const MailsyncCursesTable *mailsync_curses (void);
 #define initscr (*mailsync_curses ()->initscr)
 #define keypad (*mailsync_curses ()->keypad)
 #define mvwin (*mailsync_curses ()->mvwin)
-#define mvwprintw (*mailsync_curses ()->mvwprintw)
 #define newwin (*mailsync_curses ()->newwin)
 #define nodelay (*mailsync_curses ()->nodelay)
 #define noecho (*mailsync_curses ()->noecho)
@@ -75,6 +74,7 @@ const MailsyncCursesTable *mailsync_curses (void);
 #define start_color (*mailsync_curses ()->start_color)
 #define stdscr (*mailsync_curses ()->stdscr)
 #define use_default_colors (*mailsync_curses ()->use_default_colors)
+#define vw_printw (*mailsync_curses ()->vw_printw)
 #define waddch (*mailsync_curses ()->waddch)
 #define wattr_off (*mailsync_curses ()->wattr_off)
 #define wattr_on (*mailsync_curses ()->wattr_on)
@@ -84,7 +84,49 @@ const MailsyncCursesTable *mailsync_curses (void);
 #define whline (*mailsync_curses ()->whline)
 #define wmove (*mailsync_curses ()->wmove)
 #define wnoutrefresh (*mailsync_curses ()->wnoutrefresh)
-#define wprintw (*mailsync_curses ()->wprintw)
 #define wrefresh (*mailsync_curses ()->wrefresh)
 #define wresize (*mailsync_curses ()->wresize)
 #define wtouchln (*mailsync_curses ()->wtouchln)
+
+/* The printf-like ones are functions of their own, declared printf-like,
+ * so that -Wformat checks their calls whatever the compiler: GCC keeps
+ * curses.h's format attribute in a __typeof__'d pointer, clang does not
+ * (nor an attribute on a pointer member).  They call vw_printw() through
+ * the table, as ncurses' own wprintw() and mvwprintw() do. */
+static inline int mailsync_curses_wprintw (WINDOW *win, const char *format, ...) G_GNUC_PRINTF (2, 3);
+static inline int mailsync_curses_mvwprintw (WINDOW *win, int y, int x, const char *format, ...) G_GNUC_PRINTF (4, 5);
+
+static inline int
+mailsync_curses_wprintw (WINDOW     *win,
+                         const char *format,
+                         ...)
+{
+  va_list args;
+  int ret;
+
+  va_start (args, format);
+  ret = vw_printw (win, format, args);
+  va_end (args);
+  return ret;
+}
+
+static inline int
+mailsync_curses_mvwprintw (WINDOW     *win,
+                           int         y,
+                           int         x,
+                           const char *format,
+                           ...)
+{
+  va_list args;
+  int ret;
+
+  if (wmove (win, y, x) == ERR)
+    return ERR;
+  va_start (args, format);
+  ret = vw_printw (win, format, args);
+  va_end (args);
+  return ret;
+}
+
+#define wprintw mailsync_curses_wprintw
+#define mvwprintw mailsync_curses_mvwprintw
