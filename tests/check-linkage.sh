@@ -82,6 +82,34 @@ else
      "libmailsync-1.0.so does not link GnuTLS or SQLite (loaded on first use)" "NEEDED: $(echo $lib_needed)"
 fi
 
+# A library loaded on first use is searched by dlopen() as a NEEDED entry
+# of the object calling it would be (LD_LIBRARY_PATH, that object's
+# RUNPATH, ld.so.cache, the system directories).  Where configure found
+# one in a -L directory outside the loader's, that directory is in the
+# calling object's RUNPATH (configure.ac MAILSYNC_LAZY_RPATH), as libtool
+# put it there when the library was linked: libmailsync's for GnuTLS and
+# SQLite, the command's for json-glib and curses (below).
+config_string () {              # config_string NAME: a string of config.h
+  sed -n "s/^#define $1 \"\(.*\)\"\$/\1/p" "$config_h"
+}
+runpath_has () {                # runpath_has FILE DIR
+  case ":$(LC_ALL=C readelf -d "$1" | sed -n 's/.*(R\(UN\)\{0,1\}PATH).*\[\(.*\)\].*/\2/p'):" in
+    *":$2:"*|*":$2/:"*) return 0 ;;
+  esac
+  return 1
+}
+lazy_runpath () {               # lazy_runpath FILE NAME LIBRARY
+  dir=$(config_string "MAILSYNC_$2_SONAME_DIR")
+  if [ -z "$dir" ]; then
+    skip "$(basename "$1")'s RUNPATH finds $3 where configure did" "found in the dynamic loader's directories"
+  else
+    runpath_has "$1" "$dir"
+    ok $? "$(basename "$1")'s RUNPATH finds $3 where configure did ($dir)" "$(LC_ALL=C readelf -d "$1" | grep PATH)"
+  fi
+}
+lazy_runpath "$lib" GNUTLS GnuTLS
+lazy_runpath "$lib" SQLITE SQLite
+
 # Everything the loader pulls in with it (ldd: the transitive closure).
 if command -v ldd >/dev/null 2>&1; then
   resolved=$(LC_ALL=C ldd "$lib" 2>&1)
@@ -129,6 +157,10 @@ if exe=$(program "$top_builddir/frontends/mailsync" mailsync); then
   bad=$(echo "$e_needed" | grep -E '^lib(ncurses|tinfo|json-glib|gnutls|sqlite3)')
   ok $([ -n "$e_needed" ] && [ -z "$bad" ]; echo $?) \
      "mailsync links no curses, json-glib, GnuTLS or SQLite (loaded on first use)" "NEEDED: $(echo $e_needed)"
+  lazy_runpath "$exe" JSON_GLIB json-glib
+  if built_with HAVE_CURSES; then
+    lazy_runpath "$exe" CURSES ncursesw
+  fi
 else
   skip "mailsync needs no libpython or libsecret" "the mailsync command is not built"
 fi
