@@ -6,6 +6,9 @@
 #include "mailsync-imap-tokenizer.h"
 #include "mailsync-imap-response.h"
 
+/* What a literal held in memory allocates before its bytes arrive. */
+#define LITERAL_FIRST_ALLOC 65536
+
 typedef enum
 {
   STATE_LINE,
@@ -20,7 +23,9 @@ struct _MailsyncImapTokenizer
   gsize                      seg_start;    /* start of the current line segment */
   GPtrArray                 *literals;
   MailsyncImapLiteral       *cur;          /* literal being received */
-  GByteArray                *lit_buf;
+  guint8                    *lit_data;     /* a literal held in memory: */
+  gsize                      lit_len;      /* bytes received */
+  gsize                      lit_alloc;    /* bytes allocated, at most its size */
   guint64                    remaining;
   guint64                    buffered;     /* literal bytes buffered in this frame */
   gsize                      max_line;
@@ -104,7 +109,7 @@ mailsync_imap_tokenizer_free (MailsyncImapTokenizer *t)
   g_ptr_array_unref (t->literals);
   if (t->cur != NULL)
     literal_free (t->cur);
-  g_clear_pointer (&t->lit_buf, g_byte_array_unref);
+  g_free (t->lit_data);
   if (t->handler_destroy != NULL)
     t->handler_destroy (t->handler_data);
   g_free (t);
@@ -294,8 +299,13 @@ begin_literal (MailsyncImapTokenizer *t, guint64 size, gboolean literal8,
           return tok_fail (t, error, MAILSYNC_IMAP_ERROR_TOO_BIG, what) != -1;
         }
       t->buffered += size;
-      /* grow as the bytes arrive: an announcement alone allocates little */
-      t->lit_buf = g_byte_array_sized_new ((guint) MIN (size, 65536));
+      /* Grow as the bytes arrive (an announcement alone allocates
+       * little), never past the announced size: a GByteArray rounds its
+       * allocation up to a power of two, so a 70 KB message body held
+       * 128 KB until it was stored (issue 13 item 4). */
+      t->lit_alloc = (gsize) MIN (size, LITERAL_FIRST_ALLOC);
+      t->lit_data = g_malloc (t->lit_alloc);
+      t->lit_len = 0;
     }
   t->remaining = size;
   t->state = STATE_LITERAL;
@@ -305,8 +315,11 @@ begin_literal (MailsyncImapTokenizer *t, guint64 size, gboolean literal8,
 static void
 end_literal (MailsyncImapTokenizer *t)
 {
-  if (t->lit_buf != NULL)
-    t->cur->data = g_byte_array_free_to_bytes (g_steal_pointer (&t->lit_buf));
+  if (t->cur->stream == NULL)
+    {
+      t->cur->data = g_bytes_new_take (g_steal_pointer (&t->lit_data), t->lit_len);
+      t->lit_len = t->lit_alloc = 0;
+    }
   g_ptr_array_add (t->literals, g_steal_pointer (&t->cur));
   t->seg_start = t->text->len;
   t->state = STATE_LINE;
@@ -402,7 +415,16 @@ feed_literal (MailsyncImapTokenizer *t, const guint8 *data, gsize len, GError **
         }
     }
   else
-    g_byte_array_append (t->lit_buf, data, n);
+    {
+      if (t->lit_len + n > t->lit_alloc)
+        {
+          /* doubling, capped at the announced size: exact once whole */
+          t->lit_alloc = (gsize) MIN ((guint64) MAX (t->lit_alloc * 2, t->lit_len + n), t->cur->size);
+          t->lit_data = g_realloc (t->lit_data, t->lit_alloc);
+        }
+      memcpy (t->lit_data + t->lit_len, data, n);
+      t->lit_len += n;
+    }
   t->remaining -= n;
   if (t->remaining == 0)
     end_literal (t);
