@@ -5,6 +5,8 @@
 
 #include "tls-fixtures.h"
 
+#include <glib/gstdio.h>
+
 /* Verification --------------------------------------------------------------- */
 
 START_TEST (test_ca_file_ip_address)
@@ -195,6 +197,61 @@ START_TEST (test_system_store_rejects_test_ca)
 }
 END_TEST
 
+/* A system store that is a PEM bundle is read at verification, and only
+ * the CA that issued the server's certificate is used (issue 13 item 4):
+ * here a test bundle (MAILSYNC_TEST_SYSTEM_TRUST_FILE) with the test CA
+ * among other certificates verifies the test server through the system
+ * store, a host name mismatch is still one, and a bundle without the CA
+ * finds no issuer. */
+START_TEST (test_system_store_on_demand)
+{
+  g_autofree char *dir = mailsync_test_mkdtemp ();
+  g_autofree char *bundle = g_build_filename (dir, "ca-certificates.crt", NULL);
+  g_autofree char *ca_path = data_file ("ca.pem");
+  g_autofree char *other_path = data_file ("selfsigned.pem");
+  g_autofree char *expired_path = data_file ("expired.pem");
+  g_autofree char *ca = NULL, *other = NULL, *expired = NULL, *message = NULL, *with_ca = NULL;
+  g_autoptr(MailsyncTlsOptions) options = mailsync_tls_options_new ();
+  gsize length;
+  TestServer server = { 0 };
+
+  ca = mailsync_test_read_file (ca_path, &length);
+  other = mailsync_test_read_file (other_path, &length);
+  expired = mailsync_test_read_file (expired_path, &length);
+  /* comments and other certificates around it, as in a real bundle */
+  with_ca = g_strconcat ("# a comment\n", other, expired, "# the test CA\n", ca, other, NULL);
+  ck_assert (g_file_set_contents (bundle, with_ca, -1, NULL));
+  g_setenv ("MAILSYNC_TEST_SYSTEM_TRUST_FILE", bundle, TRUE);
+
+  expect_success (&server, "localhost", options);
+  server_clear (&server);
+  message = expect_failure (&server, "imap.example.com", options, G_TLS_ERROR_BAD_CERTIFICATE);
+  assert_contains (message, "does not match");
+  server_clear (&server);
+
+  /* OS-DEFAULT is the same store */
+  options->ca_file = g_strdup (MAILSYNC_TLS_CA_FILE_OS_DEFAULT);
+  expect_success (&server, "127.0.0.1", options);
+  server_clear (&server);
+
+  ck_assert (g_file_set_contents (bundle, other, -1, NULL));
+  g_free (message);
+  message = expect_failure (&server, "localhost", options, G_TLS_ERROR_BAD_CERTIFICATE);
+  assert_contains (message, "issuer is unknown");
+  server_clear (&server);
+
+  /* an unreadable bundle is an error, never a pass */
+  ck_assert (g_unlink (bundle) == 0);
+  g_free (message);
+  message = expect_failure (&server, "localhost", options, G_TLS_ERROR_BAD_CERTIFICATE);
+  assert_contains (message, "Cannot read the system's CA certificates");
+  server_clear (&server);
+
+  g_unsetenv ("MAILSYNC_TEST_SYSTEM_TRUST_FILE");
+  mailsync_test_rm_rf (dir);
+}
+END_TEST
+
 START_TEST (test_expired)
 {
   g_autoptr(MailsyncTlsOptions) options = options_with_ca ();
@@ -345,6 +402,7 @@ tls_suite (void)
   tcase_add_test (tc, test_wrong_pin);
   tcase_add_test (tc, test_pin_with_ca_file);
   tcase_add_test (tc, test_system_store_rejects_test_ca);
+  mailsync_test_add_hooks_test (tc, test_system_store_on_demand);
   tcase_add_test (tc, test_expired);
   tcase_add_test (tc, test_verify_disabled);
   tcase_add_test (tc, test_shared_credentials);

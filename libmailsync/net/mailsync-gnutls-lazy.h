@@ -24,6 +24,7 @@
   X (gnutls_certificate_set_x509_key_file) \
   X (gnutls_certificate_set_x509_system_trust) \
   X (gnutls_certificate_set_x509_trust_file) \
+  X (gnutls_certificate_set_x509_trust_mem) \
   X (gnutls_certificate_verification_status_print) \
   X (gnutls_certificate_verify_peers) \
   X (gnutls_credentials_set) \
@@ -68,6 +69,7 @@ gboolean _mailsync_gnutls_load (GError **error);
 #define gnutls_certificate_set_x509_key_file (*_mailsync_gnutls_table.gnutls_certificate_set_x509_key_file)
 #define gnutls_certificate_set_x509_system_trust (*_mailsync_gnutls_table.gnutls_certificate_set_x509_system_trust)
 #define gnutls_certificate_set_x509_trust_file (*_mailsync_gnutls_table.gnutls_certificate_set_x509_trust_file)
+#define gnutls_certificate_set_x509_trust_mem (*_mailsync_gnutls_table.gnutls_certificate_set_x509_trust_mem)
 #define gnutls_certificate_verification_status_print (*_mailsync_gnutls_table.gnutls_certificate_verification_status_print)
 #define gnutls_certificate_verify_peers (*_mailsync_gnutls_table.gnutls_certificate_verify_peers)
 #define gnutls_credentials_set (*_mailsync_gnutls_table.gnutls_credentials_set)

@@ -28,6 +28,7 @@ struct _SharedCredentials
   int refs;                     /* guarded by credentials_lock */
   char *key;
   gnutls_certificate_credentials_t credentials;
+  const char *on_demand_bundle;   /* the system store, loaded at verification */
 };
 
 static GMutex credentials_lock;
@@ -52,14 +53,29 @@ _mailsync_tls_stream_shared_credentials_release (SharedCredentials *shared)
   g_free (shared);
 }
 
+gnutls_certificate_credentials_t
+_mailsync_tls_stream_shared_credentials_get (SharedCredentials  *shared,
+                                             const char        **on_demand_bundle)
+{
+  *on_demand_bundle = shared->on_demand_bundle;
+  return shared->credentials;
+}
+
 static gboolean
 load_credentials (gnutls_certificate_credentials_t  credentials,
                   const MailsyncTlsOptions         *options,
+                  const char                      **on_demand_bundle,
                   GError                          **error)
 {
   int ret;
 
-  if (uses_system_store (options))
+  *on_demand_bundle = NULL;
+  if (uses_system_store (options) && (*on_demand_bundle = _mailsync_tls_system_bundle ()) != NULL)
+    {
+      /* A PEM bundle: what verifies a chain is read when there is one
+       * (mailsync-tls-trust.c), not every CA now. */
+    }
+  else if (uses_system_store (options))
     {
       /* No usable system store: every chain fails as "issuer unknown". */
       (void) gnutls_certificate_set_x509_system_trust (credentials);
@@ -101,6 +117,7 @@ shared_credentials_acquire (const MailsyncTlsOptions  *options,
   g_autoptr(GMutexLocker) locker = NULL;
   g_autofree char *key = NULL;
   gnutls_certificate_credentials_t credentials;
+  const char *on_demand_bundle = NULL;
   SharedCredentials *shared;
   int ret;
 
@@ -126,14 +143,16 @@ shared_credentials_acquire (const MailsyncTlsOptions  *options,
                    gnutls_strerror (ret));
       return NULL;
     }
-  if (!load_credentials (credentials, options, error))
+  if (!load_credentials (credentials, options, &on_demand_bundle, error))
     {
       gnutls_certificate_free_credentials (credentials);
       return NULL;
     }
 
-  g_debug ("TLS: trust store loaded (%s)", uses_system_store (options) ? "system" : options->ca_file);
+  g_debug ("TLS: trust store %s (%s)", on_demand_bundle ? "read at verification" : "loaded",
+           on_demand_bundle ? on_demand_bundle : uses_system_store (options) ? "system" : options->ca_file);
   shared = g_new0 (SharedCredentials, 1);
+  shared->on_demand_bundle = on_demand_bundle;
   shared->refs = 1;
   shared->key = g_steal_pointer (&key);
   shared->credentials = credentials;

@@ -100,6 +100,26 @@ _mailsync_tls_stream_is_client_certificate_required (MailsyncTlsStream *self,
 void
 _mailsync_tls_stream_shared_credentials_release (SharedCredentials *shared);
 
+/* mailsync-tls-handshake.c: the credentials of a session, and the system
+ * bundle whose anchors it loads at verification (NULL: it holds its
+ * anchors) */
+gnutls_certificate_credentials_t
+_mailsync_tls_stream_shared_credentials_get (SharedCredentials  *shared,
+                                             const char        **on_demand_bundle);
+
+/* mailsync-tls-trust.c: the system store's PEM bundle, NULL if none of
+ * the usual places has one */
+const char *
+_mailsync_tls_system_bundle (void);
+
+/* mailsync-tls-trust.c: credentials holding the anchors of @bundle that
+ * can issue a certificate of @chain (maybe none) */
+gnutls_certificate_credentials_t
+_mailsync_tls_trust_for_chain (const char            *bundle,
+                               const gnutls_datum_t  *chain,
+                               unsigned int           n_chain,
+                               GError               **error);
+
 /* mailsync-tls-handshake.c */
 gsize
 _mailsync_tls_stream_parse_ip_literal (const char *name,

@@ -82,6 +82,8 @@ verify_chain (MailsyncTlsStream           *self,
   guint8 ip[16];
   gsize ip_size = _mailsync_tls_stream_parse_ip_literal (self->server_name, ip);
   unsigned int status = 0;
+  gnutls_certificate_credentials_t shared, anchors;
+  const char *bundle;
   int ret;
 
   if (ip_size > 0)
@@ -100,7 +102,34 @@ verify_chain (MailsyncTlsStream           *self,
   data[1].data = (unsigned char *) GNUTLS_KP_TLS_WWW_SERVER;
   data[1].size = 0;
 
-  ret = gnutls_certificate_verify_peers (self->session, data, G_N_ELEMENTS (data), &status);
+  shared = _mailsync_tls_stream_shared_credentials_get (self->credentials, &bundle);
+  if (bundle != NULL)
+    {
+      /* The system store's anchors for this chain only: in credentials
+       * of their own, which the session uses for this verification
+       * (gnutls_certificate_verify_peers() reads the session's
+       * credentials when called), then the shared ones again. */
+      const gnutls_datum_t *chain;
+      unsigned int n_chain = 0;
+      g_autoptr(GError) local_error = NULL;
+
+      chain = gnutls_certificate_get_peers (self->session, &n_chain);
+      anchors = _mailsync_tls_trust_for_chain (bundle, chain, n_chain, &local_error);
+      if (anchors == NULL)
+        {
+          *alert = GNUTLS_A_INTERNAL_ERROR;
+          set_certificate_error (self, error, "Cannot read the system's CA certificates: %s",
+                                 local_error->message);
+          return FALSE;
+        }
+      ret = gnutls_credentials_set (self->session, GNUTLS_CRD_CERTIFICATE, anchors);
+      if (ret >= 0)
+        ret = gnutls_certificate_verify_peers (self->session, data, G_N_ELEMENTS (data), &status);
+      (void) gnutls_credentials_set (self->session, GNUTLS_CRD_CERTIFICATE, shared);
+      gnutls_certificate_free_credentials (anchors);
+    }
+  else
+    ret = gnutls_certificate_verify_peers (self->session, data, G_N_ELEMENTS (data), &status);
   if (ret < 0)
     {
       *alert = GNUTLS_A_BAD_CERTIFICATE;
