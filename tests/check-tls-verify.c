@@ -244,10 +244,43 @@ START_TEST (test_system_store_on_demand)
   ck_assert (g_unlink (bundle) == 0);
   g_free (message);
   message = expect_failure (&server, "localhost", options, G_TLS_ERROR_BAD_CERTIFICATE);
-  assert_contains (message, "Cannot read the system's CA certificates");
+  assert_contains (message, "Cannot read the CA certificates");
   server_clear (&server);
 
   g_unsetenv ("MAILSYNC_TEST_SYSTEM_TRUST_FILE");
+  mailsync_test_rm_rf (dir);
+}
+END_TEST
+
+/* An sslcacertfile of more than 16 certificates is a bundle, read at
+ * verification like the system store (issue 13 item 4): with the test CA
+ * among 20 others it verifies, without it no issuer is found. */
+START_TEST (test_ca_file_bundle)
+{
+  g_autofree char *dir = mailsync_test_mkdtemp ();
+  g_autofree char *bundle = g_build_filename (dir, "bundle.pem", NULL);
+  g_autofree char *ca_path = data_file ("ca.pem");
+  g_autofree char *other_path = data_file ("selfsigned.pem");
+  g_autofree char *ca = NULL, *other = NULL, *message = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(MailsyncTlsOptions) options = mailsync_tls_options_new ();
+  gsize length;
+  TestServer server = { 0 };
+
+  ca = mailsync_test_read_file (ca_path, &length);
+  other = mailsync_test_read_file (other_path, &length);
+  for (guint i = 0; i < 20; i++)
+    g_string_append (text, other);
+  ck_assert (g_file_set_contents (bundle, text->str, -1, NULL));
+  options->ca_file = g_strdup (bundle);
+  message = expect_failure (&server, "localhost", options, G_TLS_ERROR_BAD_CERTIFICATE);
+  assert_contains (message, "issuer is unknown");
+  server_clear (&server);
+
+  g_string_insert (text, text->len / 2, ca);
+  ck_assert (g_file_set_contents (bundle, text->str, -1, NULL));
+  expect_success (&server, "localhost", options);
+  server_clear (&server);
   mailsync_test_rm_rf (dir);
 }
 END_TEST
@@ -403,6 +436,7 @@ tls_suite (void)
   tcase_add_test (tc, test_pin_with_ca_file);
   tcase_add_test (tc, test_system_store_rejects_test_ca);
   mailsync_test_add_hooks_test (tc, test_system_store_on_demand);
+  tcase_add_test (tc, test_ca_file_bundle);
   tcase_add_test (tc, test_expired);
   tcase_add_test (tc, test_verify_disabled);
   tcase_add_test (tc, test_shared_credentials);

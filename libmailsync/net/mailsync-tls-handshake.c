@@ -28,7 +28,7 @@ struct _SharedCredentials
   int refs;                     /* guarded by credentials_lock */
   char *key;
   gnutls_certificate_credentials_t credentials;
-  const char *on_demand_bundle;   /* the system store, loaded at verification */
+  char *on_demand_bundle;         /* a bundle read at verification (mailsync-tls-trust.c) */
 };
 
 static GMutex credentials_lock;
@@ -50,6 +50,7 @@ _mailsync_tls_stream_shared_credentials_release (SharedCredentials *shared)
 
   gnutls_certificate_free_credentials (shared->credentials);
   g_free (shared->key);
+  g_free (shared->on_demand_bundle);
   g_free (shared);
 }
 
@@ -61,20 +62,44 @@ _mailsync_tls_stream_shared_credentials_get (SharedCredentials  *shared,
   return shared->credentials;
 }
 
+/* An sslcacertfile of more certificates than this is a bundle (often the
+ * system's own, named by configurations written for offlineimap < 7):
+ * read at verification like the system store, not parsed whole now. A
+ * user's own CA file stays loaded at set-up, where its errors show. */
+#define CA_FILE_BUNDLE_CERTIFICATES 16
+
+static gboolean
+is_bundle (const char *path)
+{
+  g_autofree char *contents = NULL;
+  const char *p;
+  guint n = 0;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return FALSE;
+  for (p = contents; (p = strstr (p, "-----BEGIN CERTIFICATE-----")) != NULL; p++)
+    if (++n > CA_FILE_BUNDLE_CERTIFICATES)
+      return TRUE;
+  return FALSE;
+}
+
 static gboolean
 load_credentials (gnutls_certificate_credentials_t  credentials,
                   const MailsyncTlsOptions         *options,
-                  const char                      **on_demand_bundle,
+                  char                            **on_demand_bundle,
                   GError                          **error)
 {
   int ret;
 
   *on_demand_bundle = NULL;
-  if (uses_system_store (options) && (*on_demand_bundle = _mailsync_tls_system_bundle ()) != NULL)
+  if (uses_system_store (options) && _mailsync_tls_system_bundle () != NULL)
     {
       /* A PEM bundle: what verifies a chain is read when there is one
        * (mailsync-tls-trust.c), not every CA now. */
+      *on_demand_bundle = g_strdup (_mailsync_tls_system_bundle ());
     }
+  else if (!uses_system_store (options) && is_bundle (options->ca_file))
+    *on_demand_bundle = g_strdup (options->ca_file);
   else if (uses_system_store (options))
     {
       /* No usable system store: every chain fails as "issuer unknown". */
@@ -117,7 +142,7 @@ shared_credentials_acquire (const MailsyncTlsOptions  *options,
   g_autoptr(GMutexLocker) locker = NULL;
   g_autofree char *key = NULL;
   gnutls_certificate_credentials_t credentials;
-  const char *on_demand_bundle = NULL;
+  g_autofree char *on_demand_bundle = NULL;
   SharedCredentials *shared;
   int ret;
 
@@ -152,7 +177,7 @@ shared_credentials_acquire (const MailsyncTlsOptions  *options,
   g_debug ("TLS: trust store %s (%s)", on_demand_bundle ? "read at verification" : "loaded",
            on_demand_bundle ? on_demand_bundle : uses_system_store (options) ? "system" : options->ca_file);
   shared = g_new0 (SharedCredentials, 1);
-  shared->on_demand_bundle = on_demand_bundle;
+  shared->on_demand_bundle = g_steal_pointer (&on_demand_bundle);
   shared->refs = 1;
   shared->key = g_steal_pointer (&key);
   shared->credentials = credentials;

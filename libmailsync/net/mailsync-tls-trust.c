@@ -3,7 +3,8 @@
  * gnutls_certificate_set_x509_system_trust() parses every CA of the
  * system bundle into memory (144 here: 3.8 MB of heap, 7-19 ms of CPU)
  * to verify a server whose chain names one or two of them. When the
- * system store is a PEM bundle at one of the usual places, the
+ * system store is a PEM bundle at one of the usual places (or the
+ * sslcacertfile is a bundle, mailsync-tls-handshake.c), the
  * credentials are set up without anchors; at verification the bundle is
  * read and only the certificates whose subject is the issuer of a
  * certificate of the server's chain (byte for byte: GnuTLS finds an

@@ -105,7 +105,7 @@ verify_chain (MailsyncTlsStream           *self,
   shared = _mailsync_tls_stream_shared_credentials_get (self->credentials, &bundle);
   if (bundle != NULL)
     {
-      /* The system store's anchors for this chain only: in credentials
+      /* The bundle's anchors for this chain only: in credentials
        * of their own, which the session uses for this verification
        * (gnutls_certificate_verify_peers() reads the session's
        * credentials when called), then the shared ones again. */
@@ -118,7 +118,7 @@ verify_chain (MailsyncTlsStream           *self,
       if (anchors == NULL)
         {
           *alert = GNUTLS_A_INTERNAL_ERROR;
-          set_certificate_error (self, error, "Cannot read the system's CA certificates: %s",
+          set_certificate_error (self, error, "Cannot read the CA certificates: %s",
                                  local_error->message);
           return FALSE;
         }
