@@ -404,6 +404,92 @@ START_TEST (test_engine_releases_listings)
 }
 END_TEST
 
+static char *
+meta_value (const char *key)
+{
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GHashTable) meta = NULL;
+  g_autoptr(GError) error = NULL;
+
+  ck_assert_msg (mailsync_status_store_load (f.status, "INBOX", &records, &meta, NULL, &error), "%s",
+                 error ? error->message : "?");
+  return g_strdup (g_hash_table_lookup (meta, key));
+}
+
+static void
+commit_meta (const char *key, const char *value)
+{
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autoptr(GError) error = NULL;
+
+  mailsync_status_batch_set_meta (batch, key, value);
+  ck_assert_msg (mailsync_status_store_commit (f.status, "INBOX", batch, NULL, &error), "%s",
+                 error ? error->message : "?");
+}
+
+#define STRAY_INTENT "mailsync.upload.00000000-0000-4000-8000-000000000000"
+
+/* Issue 13: the status meta holds an entry per message where the server
+ * has OBJECTID, so a folder's sync looks for interrupted uploads and moves
+ * only where "mailsync.intents" says there may be some: "open" from the
+ * commit that writes one, "none" from a sync that ended with none left. */
+START_TEST (test_engine_intents_looked_for_when_open)
+{
+  g_autofree char *status_dir = NULL, *mail = NULL, *mine = NULL;
+  g_autofree char *after_first = NULL;
+  g_autofree char *after_upload = NULL;
+  g_autofree char *stray_kept = NULL;
+  g_autofree char *stray_settled = NULL;
+  g_autofree char *after_settled = NULL;
+  g_autoptr(GError) error = NULL;
+  MailsyncTestFolder *r;
+
+  /* a Maildir local side: the test backend's cannot take an upload's UID */
+  f.tmp = mailsync_test_mkdtemp ();
+  status_dir = g_build_filename (f.tmp, "LocalStatus-sqlite", NULL);
+  mail = g_build_filename (f.tmp, "Mail", NULL);
+  ck_assert_int_eq (g_mkdir_with_parents (mail, 0700), 0);
+  f.remote = mailsync_test_repository_new ("Remote", 0, TRUE);
+  f.local = mailsync_maildir_repository_new ("Local", mail, '.');
+  f.status = mailsync_status_sqlite_new (status_dir);
+  f.account = mailsync_account_new ("Test", f.remote, f.local, f.status);
+  r = mailsync_test_repository_add_folder (MAILSYNC_TEST_REPOSITORY (f.remote), "INBOX");
+  mailsync_test_folder_add (r, "Message-ID: <1@x>\nSubject: one\n\n1\n", "S");
+  sync_ok ();
+  after_first = meta_value ("mailsync.intents");
+  ck_assert_str_eq (after_first != NULL ? after_first : "(none)", "none");
+
+  /* an upload writes its intent and settles it: none left at the end */
+  mine = g_build_filename (mail, "INBOX", "new", "1700000000.mine.host", NULL);
+  ck_assert_msg (g_file_set_contents (mine, "Message-ID: <mine@x>\nSubject: mine\n\nmine\n", -1, &error), "%s",
+                 error ? error->message : "?");
+  sync_ok ();
+  ck_assert_uint_eq (mailsync_test_folder_count (r), 2);
+  after_upload = meta_value ("mailsync.intents");
+  ck_assert_str_eq (after_upload != NULL ? after_upload : "(none)", "none");
+
+  /* "none" is taken at its word: an intent written without the word
+   * (which the engine never does) is not looked for... */
+  commit_meta (STRAY_INTENT, "0123456789abcdef0123456789abcdef\t1\tnew/gone");
+  mailsync_test_folder_add (r, "Message-ID: <2@x>\nSubject: two\n\n2\n", "");
+  sync_ok ();
+  stray_kept = meta_value (STRAY_INTENT);
+  ck_assert_ptr_nonnull (stray_kept);
+
+  /* ... and where the status may hold some (a status from before the
+   * word, or "open"), each is settled and the word becomes "none" */
+  commit_meta ("mailsync.intents", NULL);
+  mailsync_test_folder_add (r, "Message-ID: <3@x>\nSubject: three\n\n3\n", "");
+  sync_ok ();
+  stray_settled = meta_value (STRAY_INTENT);
+  after_settled = meta_value ("mailsync.intents");
+  ck_assert_ptr_null (stray_settled);
+  ck_assert_str_eq (after_settled != NULL ? after_settled : "(none)", "none");
+  ck_assert_uint_eq (mailsync_test_folder_count (r), 4);
+  teardown ();
+}
+END_TEST
+
 static Suite *
 engine_suite (void)
 {
@@ -424,6 +510,7 @@ engine_suite (void)
   tc = tcase_create ("keywords");
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_engine_keywords_with_maildir);
+  tcase_add_test (tc, test_engine_intents_looked_for_when_open);
   suite_add_tcase (s, tc);
   return s;
 }

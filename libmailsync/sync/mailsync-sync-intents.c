@@ -170,3 +170,37 @@ _mailsync_sync_reconcile_intents (Runner *r, GError **error)
     return _mailsync_sync_list_both (r, error);
   return TRUE;
 }
+
+gboolean
+_mailsync_sync_is_intent_key (const char *key)
+{
+  return g_str_has_prefix (key, INTENT_PREFIX) || g_str_has_prefix (key, MOVE_INTENT_PREFIX);
+}
+
+/* Issue 13: the intents are looked for only where META_INTENTS says there
+ * may be some, so that a changed folder's sync does not walk a meta of one
+ * entry per message (OBJECTID's EMAILIDs) for the usual none. Each
+ * reconcile settles every intent it finds (found: recorded; not found:
+ * dropped), so from here the count starts at zero and _mailsync_sync_commit
+ * keeps it. */
+gboolean
+_mailsync_sync_settle_intents (Runner *r, GError **error)
+{
+  if (g_strcmp0 (g_hash_table_lookup (r->meta, META_INTENTS), META_INTENTS_NONE) != 0 &&
+      (!_mailsync_sync_reconcile_intents (r, error) || !_mailsync_sync_reconcile_moves (r, error)))
+    return FALSE;
+  r->intents_known = TRUE;
+  r->n_intents = 0;
+  return TRUE;
+}
+
+void
+_mailsync_sync_close_intents (Runner *r, MailsyncStatusBatch *batch)
+{
+  /* A status with no meta at all gets none for this (offlineimap's
+   * SQLite file keeps no mailsync_meta table until one is needed): a
+   * scan of nothing is free. */
+  if (r->intents_known && r->n_intents == 0 && g_hash_table_size (r->meta) > 0 &&
+      g_strcmp0 (g_hash_table_lookup (r->meta, META_INTENTS), META_INTENTS_NONE) != 0)
+    mailsync_status_batch_set_meta (batch, META_INTENTS, META_INTENTS_NONE);
+}

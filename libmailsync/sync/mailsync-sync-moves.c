@@ -366,6 +366,8 @@ commit_move_intent (const MailsyncRunnerConfig *config,
                                             row->labels ? row->labels : "");
 
   mailsync_status_batch_set_meta (batch, key, value);
+  /* the destination's sync then looks for it (_mailsync_sync_settle_intents) */
+  mailsync_status_batch_set_meta (batch, META_INTENTS, META_INTENTS_OPEN);
   return mailsync_status_store_commit (config->status, status_name, batch, config->cancellable, error);
 }
 

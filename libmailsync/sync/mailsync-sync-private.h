@@ -24,6 +24,15 @@ G_BEGIN_DECLS
 #define INTENT_PREFIX "mailsync.upload."
 /* a move pass's row for the destination, committed before the move (sync-moves.c) */
 #define MOVE_INTENT_PREFIX "mailsync.move."
+/* Whether the status may hold an intent of either kind (issue 13: with
+ * OBJECTID the meta has an entry per message, and looking for intents
+ * among them cost every changed folder a scan of all): "open" is set in
+ * the commit that writes an intent, "none" by a folder's sync that ended
+ * with none left; a status without the key (written before it) may have
+ * some. Only a status that may have some is scanned. */
+#define META_INTENTS "mailsync.intents"
+#define META_INTENTS_OPEN "open"
+#define META_INTENTS_NONE "none"
 #define META_UIDVALIDITY_REMOTE "mailsync.uidvalidity.remote"
 #define META_UIDVALIDITY_LOCAL "mailsync.uidvalidity.local"
 /* The remote folder's "sync-state" after the last run that completed. */
@@ -92,6 +101,8 @@ typedef struct
   MailsyncSyncListings *kept_listings;
   MailsyncSyncListings *prepared; /* the pre-pass's listings, for the next list_both instead of listing */
   gboolean remote_as_recorded; /* check_unchanged: the server's state is the unchanged record's */
+  gboolean intents_known;      /* the intents of the loaded status were settled (n_intents counts from there) */
+  guint n_intents;             /* intents (upload, move) in meta, once intents_known */
 } Runner;
 
 /* mailsync-sync-runner.c */
@@ -208,6 +219,14 @@ void _mailsync_sync_put_status_row (Runner *r, MailsyncStatusBatch *batch, Mails
  * digest as @destination stores it, a local message's new UID). */
 gboolean _mailsync_sync_reconcile_intents (Runner *r, GError **error);
 gboolean _mailsync_sync_reconcile_moves (Runner *r, GError **error);
+/* Both of the above, only for a status that may hold intents (META_INTENTS);
+ * then counts the intents this sync writes and settles. */
+gboolean _mailsync_sync_settle_intents (Runner *r, GError **error);
+/* Whether @key is an intent's (upload or move). */
+gboolean _mailsync_sync_is_intent_key (const char *key);
+/* Adds META_INTENTS "none" to a folder's last batch when its sync knows
+ * no intent is left and the status does not say so yet. */
+void _mailsync_sync_close_intents (Runner *r, MailsyncStatusBatch *batch);
 /* Feeds what is left of @stream to @md5 as the content digest has it
  * (_mailsync_content_digest_update); the rebuild's pairing digest too. */
 gboolean _mailsync_sync_digest_rest (Runner *r, GChecksum *md5, GInputStream *stream, GError **error);

@@ -264,9 +264,26 @@ gboolean
 _mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **error)
 {
   guint n;
+  gboolean opens = FALSE;
 
   _mailsync_sync_note_email_ids (r, batch);
   n = mailsync_status_batch_get_length (batch);
+  /* An intent is written with the word that the status may hold one
+   * (META_INTENTS), in the same atomic commit. */
+  for (guint i = 0; i < n && !opens; i++)
+    {
+      const MailsyncStatusRecord *record;
+      const char *key, *value;
+      guint32 uid;
+
+      opens = mailsync_status_batch_get_op (batch, i, &record, &uid, &key, &value) == MAILSYNC_STATUS_OP_SET_META &&
+              value != NULL && _mailsync_sync_is_intent_key (key);
+    }
+  if (opens && g_strcmp0 (g_hash_table_lookup (r->meta, META_INTENTS), META_INTENTS_OPEN) != 0)
+    {
+      mailsync_status_batch_set_meta (batch, META_INTENTS, META_INTENTS_OPEN);
+      n = mailsync_status_batch_get_length (batch);
+    }
   if (!mailsync_status_store_commit (r->config->status, r->status_name, batch,
                                      r->config->cancellable, error))
     return FALSE;
@@ -287,6 +304,14 @@ _mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **error)
           g_hash_table_remove (r->status_rows, GUINT_TO_POINTER (uid));
           break;
         case MAILSYNC_STATUS_OP_SET_META:
+          if (r->intents_known && _mailsync_sync_is_intent_key (key) &&
+              (value != NULL) != g_hash_table_contains (r->meta, key))
+            {
+              if (value != NULL)
+                r->n_intents++;
+              else if (r->n_intents > 0)
+                r->n_intents--;
+            }
           if (value)
             g_hash_table_replace (r->meta, g_strdup (key), g_strdup (value));
           else
@@ -738,6 +763,7 @@ execute (Runner *r, GPtrArray *plan, GError **error)
   for (guint i = 0; i < status_puts->len; i++)
     _mailsync_sync_put_status_row (r, status, status_puts->pdata[i], not_stored);
   _mailsync_sync_save_listing_state (r, status);
+  _mailsync_sync_close_intents (r, status);
   if (!_mailsync_sync_commit (r, status, error))
     return FALSE;
   _mailsync_crash_point ("runner-status-committed");
@@ -789,7 +815,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
     mailsync_status_batch_set_meta (validity, META_LOCAL_START_UID, g_hash_table_lookup (r->meta, META_LOCAL_START_UID));
   if (!config->dry_run && !_mailsync_sync_commit (r, validity, error))
     return FALSE;
-  if (!config->dry_run && (!_mailsync_sync_reconcile_intents (r, error) || !_mailsync_sync_reconcile_moves (r, error)))
+  if (!config->dry_run && !_mailsync_sync_settle_intents (r, error))
     return FALSE;
   _mailsync_sync_emit_listing_warnings (r);
 
@@ -815,6 +841,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
       _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
             "not changed");
       _mailsync_sync_save_listing_state (r, state);
+      _mailsync_sync_close_intents (r, state);
       if (!config->dry_run && !_mailsync_sync_commit (r, state, error))
         return FALSE;
       if (!_mailsync_sync_save_keywords_stamp (r, error))
