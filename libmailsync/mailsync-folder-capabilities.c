@@ -485,14 +485,17 @@ can_move (MailsyncFolder *self, MailsyncFolder *destination)
  * @uid: the message
  * @destination: a folder of the same class (and repository)
  * @new_uid: the UID the message gets in @destination
+ * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
  * Moves a message into @destination under @new_uid, keeping its flags and
  * keywords: synchronous form of mailsync_folder_move_message_async(). For
  * a class with #MailsyncFolderClass.move_message() (Maildir: one rename()
- * of the file) it runs on the caller's thread and never waits; for one
- * with only the asynchronous pair it waits on a private context, as the
- * other synchronous forms do. Unlike
+ * of the file) it runs on the caller's thread and never waits (a
+ * @cancellable cancelled before the call moves nothing and fails with
+ * %G_IO_ERROR_CANCELLED); for one with only the asynchronous pair it
+ * waits on a private context, as the other synchronous forms do, and
+ * @cancellable is the asynchronous move's. Unlike
  * mailsync_folder_move_messages_async() the caller says the UID, which is
  * the remote side's. A folder without
  * %MAILSYNC_FOLDER_CAPABILITY_MOVE_MESSAGE, or a @destination of another
@@ -507,12 +510,14 @@ mailsync_folder_move_message (MailsyncFolder  *self,
                               guint32          uid,
                               MailsyncFolder  *destination,
                               guint32          new_uid,
+                              GCancellable    *cancellable,
                               GError         **error)
 {
   g_auto(MailsyncSyncCall) call = MAILSYNC_SYNC_CALL_INIT;
 
   g_return_val_if_fail (MAILSYNC_IS_FOLDER (self), FALSE);
   g_return_val_if_fail (MAILSYNC_IS_FOLDER (destination), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (!can_move (self, destination))
     {
@@ -521,9 +526,10 @@ mailsync_folder_move_message (MailsyncFolder  *self,
       return FALSE;
     }
   if (MAILSYNC_FOLDER_GET_CLASS (self)->move_message != NULL)
-    return MAILSYNC_FOLDER_GET_CLASS (self)->move_message (self, uid, destination, new_uid, error);
+    return !g_cancellable_set_error_if_cancelled (cancellable, error) &&
+           MAILSYNC_FOLDER_GET_CLASS (self)->move_message (self, uid, destination, new_uid, cancellable, error);
   _mailsync_sync_call_begin (&call);
-  mailsync_folder_move_message_async (self, uid, destination, new_uid, NULL, _mailsync_sync_call_done, &call);
+  mailsync_folder_move_message_async (self, uid, destination, new_uid, cancellable, _mailsync_sync_call_done, &call);
   return mailsync_folder_move_message_finish (self, _mailsync_sync_call_wait (&call), error);
 }
 
@@ -577,10 +583,14 @@ mailsync_folder_move_message_async (MailsyncFolder      *self,
       klass->move_message_async (self, uid, destination, new_uid, cancellable, callback, user_data);
       return;
     }
-  /* one rename, now; the callback runs from an idle as always */
+  /* one rename, now; the callback runs from an idle as always. A
+   * cancellation before it moves nothing; after it, the answer is what
+   * happened (the file was renamed), not CANCELLED. */
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, mailsync_folder_move_message_async);
-  if (klass->move_message (self, uid, destination, new_uid, &error))
+  g_task_set_check_cancellable (task, FALSE);
+  if (!g_cancellable_set_error_if_cancelled (cancellable, &error) &&
+      klass->move_message (self, uid, destination, new_uid, cancellable, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);

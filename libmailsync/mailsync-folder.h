@@ -127,7 +127,8 @@ G_DECLARE_DERIVABLE_TYPE (MailsyncFolder, mailsync_folder, MAILSYNC, FOLDER, GOb
  * it). The order in which two overlapping changes of the
  * same message land is the store's: a caller that cares waits for the
  * first. move_message() is the one synchronous member: a single rename on
- * the caller's thread, not cancellable; a store whose move waits
+ * the caller's thread (its @cancellable, the caller's, was checked before
+ * the call; a rename does not wait for it); a store whose move waits
  * implements move_message_async() and move_message_finish() instead
  * (mailsync_folder_move_message_async() calls either).
  *
@@ -275,6 +276,7 @@ struct _MailsyncFolderClass
                                                    guint32               uid,
                                                    MailsyncFolder       *destination,
                                                    guint32               new_uid,
+                                                   GCancellable         *cancellable,
                                                    GError              **error);
   void                  (*probe_stamp_async)      (MailsyncFolder       *self,
                                                    GCancellable         *cancellable,
@@ -572,6 +574,7 @@ gboolean             mailsync_folder_move_message           (MailsyncFolder     
                                                              guint32               uid,
                                                              MailsyncFolder       *destination,
                                                              guint32               new_uid,
+                                                             GCancellable         *cancellable,
                                                              GError              **error);
 MAILSYNC_AVAILABLE_IN_ALL
 void                 mailsync_folder_move_message_async     (MailsyncFolder       *self,

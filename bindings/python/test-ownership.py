@@ -1021,7 +1021,7 @@ def test_python_keywords(top):
         check('Folder.fetch_labels_finish_joined on a Maildir: not supported',
               e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_SUPPORTED), e.message)
     try:
-        py_inbox.move_message(uids[2], maildir, 9)
+        py_inbox.move_message(uids[2], maildir, 9, None)
         check('Folder.move_message between classes: not supported', False)
     except GLib.Error as e:
         check('Folder.move_message between classes: not supported',
@@ -1037,7 +1037,27 @@ def test_python_keywords(top):
     listed = [i.get_uid() for i in moved_to.list_messages(None)]
     check('Folder.move_message_async on a Maildir (its synchronous member): under the UID given',
           ok and listed == [77] and uids[2] not in [i.get_uid() for i in maildir.list_messages(None)], (ok, listed))
-    del ids, not_stored, py_inbox, maildir, moved_to
+    cancelled = Gio.Cancellable()
+    cancelled.cancel()
+    try:
+        moved_to.move_message(77, maildir, 78, cancelled)
+        check('Folder.move_message with a cancelled GCancellable: CANCELLED, nothing moved', False)
+    except GLib.Error as e:
+        check('Folder.move_message with a cancelled GCancellable: CANCELLED, nothing moved',
+              e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED) and
+              [i.get_uid() for i in moved_to.list_messages(None)] == [77], e.message)
+    try:
+        run_async(lambda cb: moved_to.move_message_async(77, maildir, 78, cancelled, cb), moved_to.move_message_finish)
+        check('Folder.move_message_async with a cancelled GCancellable: CANCELLED, nothing moved', False)
+    except GLib.Error as e:
+        check('Folder.move_message_async with a cancelled GCancellable: CANCELLED, nothing moved',
+              e.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED) and
+              [i.get_uid() for i in moved_to.list_messages(None)] == [77], e.message)
+    ok = moved_to.move_message(77, maildir, 78, None)
+    check('Folder.move_message on a Maildir: under the UID given',
+          ok and [i.get_uid() for i in moved_to.list_messages(None)] == [] and
+          78 in [i.get_uid() for i in maildir.list_messages(None)], ok)
+    del ids, not_stored, py_inbox, maildir, moved_to, cancelled
     account = None
     remote.break_cycles()
     collect()

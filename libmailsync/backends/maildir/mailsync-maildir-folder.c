@@ -406,8 +406,10 @@ engine_keywords_to_letters (MailsyncFolder *folder, const char * const *keywords
 }
 
 static gboolean
-folder_move_message (MailsyncFolder *folder, guint32 uid, MailsyncFolder *dest, guint32 new_uid, GError **error)
+folder_move_message (MailsyncFolder *folder, guint32 uid, MailsyncFolder *dest, guint32 new_uid,
+                     GCancellable *cancellable, GError **error)
 {
+  /* one rename: mailsync_folder_move_message() checked @cancellable */
   return _mailsync_maildir_folder_move_message (MAILSYNC_MAILDIR_FOLDER (folder), uid, MAILSYNC_MAILDIR_FOLDER (dest),
                                                 new_uid, error);
 }

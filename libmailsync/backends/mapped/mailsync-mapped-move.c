@@ -127,6 +127,9 @@ _mailsync_mapped_move_async (MailsyncFolder      *folder,
   MoveArgs *args;
 
   g_task_set_source_tag (task, _mailsync_mapped_move_async);
+  /* the answer is what the local server did: a cancellation after the
+   * MOVE must not report a message that moved as not moved */
+  g_task_set_check_cancellable (task, FALSE);
   if (destination == folder || mailsync_folder_get_repository (destination) != mailsync_folder_get_repository (folder))
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
