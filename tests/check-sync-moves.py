@@ -371,11 +371,17 @@ def scenario_imap_move(server, root):
     offset = bytes_offset(server)
     p = run_sync(server, user, pw, work, local=local)
     sent, raw = bytes_since(server, user, offset)
+    local_sent, local_raw = bytes_since(server, local[0], offset)
     check("IMAP<->IMAP move: the sync succeeds", p.returncode == 0, summary(p))
     moved_on_local_server(server, local, before, "IMAP<->IMAP move")
     size = len(message("mover", 200000))
     check("IMAP<->IMAP move: the remote sent fewer bytes than the message (%d): not fetched again" % size,
           sent.get("sessions", 0) >= 1 and sent.get("out", size) < size, raw)
+    # the move pass tells the local candidate by its Message-ID (one UID
+    # FETCH of the header) and the move reads it once for its pending map
+    # line: not twice (identity, then digest)
+    check("IMAP<->IMAP move: the local server sent the message once, not twice (%d bytes)" % size,
+          local_sent.get("sessions", 0) >= 1 and size <= local_sent.get("out", 0) < size * 3 // 2, local_raw)
     check("IMAP<->IMAP move: nothing appended to the local server", not appends(p), appends(p))
     check("IMAP<->IMAP move: the engine said it moved it", "renamed locally, not downloaded again"
           in p.stderr + p.stdout, summary(p))

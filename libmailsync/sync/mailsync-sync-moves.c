@@ -161,6 +161,53 @@ folder_changed (const MailsyncRunnerConfig *quiet,
   return TRUE;
 }
 
+/* A local side without files that can say Message-IDs (a local IMAP
+ * server behind a UID map): its vanished candidates are told by the
+ * listing's size and date and by their Message-IDs, fetched in one round
+ * trip, instead of reading each message whole (the move reads the one
+ * that moved, once, for its pending map line: mailsync-mapped-move.c). */
+static gboolean
+ids_from_local_server (Runner *r)
+{
+  return _mailsync_folder_get_directory (r->local) == NULL &&
+         mailsync_folder_supports (r->local, MAILSYNC_FOLDER_CAPABILITY_MESSAGE_IDS);
+}
+
+static void
+fetch_local_ids (Runner *r, GPtrArray *waiting, GPtrArray *vanished)
+{
+  g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(GHashTable) ids = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (waiting->len == 0)
+    return;
+  for (guint i = 0; i < waiting->len; i++)
+    g_array_append_val (uids, ((MoveCandidate *) waiting->pdata[i])->uid);
+  mailsync_folder_fetch_message_ids_async (r->local, (guint32 *) uids->data, uids->len, r->config->cancellable,
+                                           _mailsync_store_result, &result);
+  ids = mailsync_folder_fetch_message_ids_finish (r->local, _mailsync_await (&result), &error);
+  if (ids == NULL)
+    g_debug ("move detection: no Message-ID of local %s: %s", mailsync_folder_get_name (r->local), error->message);
+  /* each candidate goes to @vanished or is freed here */
+  g_ptr_array_set_free_func (waiting, NULL);
+  for (guint i = 0; i < waiting->len; i++)
+    {
+      MoveCandidate *c = waiting->pdata[i];
+      const char *id = ids != NULL ? g_hash_table_lookup (ids, GUINT_TO_POINTER (c->uid)) : NULL;
+
+      if (id == NULL || id[0] == '\0')
+        {
+          move_candidate_free (c);
+          continue;
+        }
+      c->message_id = g_strdup (id);
+      g_ptr_array_add (vanished, c);
+    }
+  g_ptr_array_set_size (waiting, 0);
+}
+
 /* Plans one folder without executing or saying anything; adds its
  * candidates. Any error or doubt: no candidates from this folder. */
 static void
@@ -179,6 +226,9 @@ probe_folder (const MailsyncRunnerConfig *quiet,
   g_autoptr(GPtrArray) plan = NULL;
   g_autoptr(MailsyncStatusBatch) scratch = mailsync_status_batch_new ();
   g_autoptr(GError) error = NULL;
+  /* vanished candidates whose Message-ID the local server says (below) */
+  g_autoptr(GPtrArray) waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) move_candidate_free);
+  gboolean by_ids;
 
   if (r == NULL)
     return;
@@ -188,6 +238,7 @@ probe_folder (const MailsyncRunnerConfig *quiet,
       !_mailsync_sync_load_copy_ignore (r, &error))
     return;
   plan = _mailsync_sync_make_plan (r, TRUE);
+  by_ids = ids_from_local_server (r);
   for (guint i = 0; i < plan->len; i++)
     {
       MailsyncAction *a = plan->pdata[i];
@@ -205,7 +256,17 @@ probe_folder (const MailsyncRunnerConfig *quiet,
           c->row = row ? mailsync_status_record_copy (row) : NULL;
           c->email_id = g_strdup (_mailsync_sync_recorded_email_id (r->meta, a->uid,
                                                                     mailsync_folder_get_uidvalidity (remote)));
-          if (row != NULL && local_identity (r, info, c) && (c->message_id[0] != '\0' || c->email_id != NULL))
+          if (row == NULL)
+            move_candidate_free (c);
+          else if (c->email_id != NULL)
+            g_ptr_array_add (vanished, c); /* pairs by its EMAILID only: nothing to read */
+          else if (by_ids && mailsync_message_info_get_size (info) > 0)
+            {
+              c->size = mailsync_message_info_get_size (info);
+              c->date = mailsync_message_info_get_internal_date (info);
+              g_ptr_array_add (waiting, c);
+            }
+          else if (local_identity (r, info, c) && c->message_id[0] != '\0')
             g_ptr_array_add (vanished, c);
           else
             move_candidate_free (c);
@@ -222,6 +283,7 @@ probe_folder (const MailsyncRunnerConfig *quiet,
           g_ptr_array_add (arrived, c);
         }
     }
+  fetch_local_ids (r, waiting, vanished);
 }
 
 static char *

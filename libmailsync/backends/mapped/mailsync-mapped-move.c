@@ -19,7 +19,12 @@
  * leaves the pending line for the same listing to resolve.
  *
  * Crash points (MAILSYNC_CRASH_AT): mapped-move-intent (intent durable,
- * nothing moved), mapped-moved (moved, not mapped). */
+ * nothing moved), mapped-moved (moved, not mapped).
+ *
+ * The move pass tells a local candidate by its Message-ID, its size and
+ * date (the listing's): the Message-IDs come from the local server in one
+ * UID FETCH of the header (the folder's fetch_message_ids, below), so the
+ * one whole read of a moved message is the digest's here. */
 #include "config.h"
 
 #include "mailsync-mapped-private.h"
@@ -150,4 +155,84 @@ _mailsync_mapped_move_finish (MailsyncFolder *folder, GAsyncResult *result, GErr
 {
   g_return_val_if_fail (g_task_is_valid (result, folder), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- Message-IDs: the inner folder's, under the remote UIDs ------------- */
+
+static void
+ids_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GHashTable *to_remote = g_task_get_task_data (task);
+  g_autoptr(GHashTable) inner_ids = NULL;
+  GHashTable *ids;
+  GHashTableIter iter;
+  gpointer key, value;
+  GError *error = NULL;
+
+  inner_ids = mailsync_folder_fetch_message_ids_finish (MAILSYNC_FOLDER (source), result, &error);
+  if (inner_ids == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  ids = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_hash_table_iter_init (&iter, inner_ids);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      gpointer remote = g_hash_table_lookup (to_remote, key);
+
+      if (remote != NULL)
+        {
+          g_hash_table_iter_steal (&iter);
+          g_hash_table_replace (ids, remote, value);
+        }
+    }
+  g_task_return_pointer (task, ids, (GDestroyNotify) g_hash_table_unref);
+}
+
+void
+_mailsync_mapped_fetch_message_ids_async (MailsyncFolder      *folder,
+                                          const guint32       *uids,
+                                          guint                n_uids,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data)
+{
+  MailsyncMappedFolder *self = MAILSYNC_MAPPED_FOLDER (folder);
+  GTask *task = g_task_new (folder, cancellable, callback, user_data);
+  GHashTable *to_remote = g_hash_table_new (NULL, NULL);
+  g_autoptr(GArray) locals = g_array_sized_new (FALSE, FALSE, sizeof (guint32), n_uids);
+
+  g_task_set_source_tag (task, _mailsync_mapped_fetch_message_ids_async);
+  g_task_set_task_data (task, to_remote, (GDestroyNotify) g_hash_table_unref);
+  g_mutex_lock (&self->map_lock);
+  for (guint i = 0; i < n_uids; i++)
+    {
+      guint32 local = mailsync_uid_map_to_local (self->map, uids[i]);
+
+      if (local != 0)
+        {
+          g_array_append_val (locals, local);
+          g_hash_table_insert (to_remote, GUINT_TO_POINTER (local), GUINT_TO_POINTER (uids[i]));
+        }
+    }
+  g_mutex_unlock (&self->map_lock);
+  if (locals->len == 0)
+    {
+      g_task_return_pointer (task, g_hash_table_new_full (NULL, NULL, NULL, g_free),
+                             (GDestroyNotify) g_hash_table_unref);
+      g_object_unref (task);
+      return;
+    }
+  /* task: the reference ids_done takes over */
+  mailsync_folder_fetch_message_ids_async (self->inner, (const guint32 *) locals->data, locals->len, cancellable,
+                                           ids_done, task);
+}
+
+GHashTable *
+_mailsync_mapped_fetch_message_ids_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -38,5 +38,16 @@ void     _mailsync_mapped_move_async  (MailsyncFolder      *folder,
 gboolean _mailsync_mapped_move_finish (MailsyncFolder      *folder,
                                        GAsyncResult        *result,
                                        GError             **error);
+/* The inner folder's Message-IDs, keyed by the remote UIDs (the move
+ * pass's identity of a local candidate, mailsync-mapped-move.c). */
+void        _mailsync_mapped_fetch_message_ids_async  (MailsyncFolder      *folder,
+                                                       const guint32       *uids,
+                                                       guint                n_uids,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+GHashTable *_mailsync_mapped_fetch_message_ids_finish (MailsyncFolder      *folder,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
 
 G_END_DECLS

@@ -418,10 +418,11 @@ mapped_get_uidvalidity (MailsyncFolder *folder)
 static MailsyncFolderCapabilities
 mapped_get_capabilities (MailsyncFolder *folder)
 {
-  /* keywords if the inner folder has them; a move is the inner store's
-   * UID MOVE plus a map entry (mailsync-mapped-move.c) */
+  /* keywords and Message-IDs if the inner folder has them; a move is the
+   * inner store's UID MOVE plus a map entry (mailsync-mapped-move.c) */
   return (mailsync_folder_get_capabilities (MAILSYNC_MAPPED_FOLDER (folder)->inner) &
-          MAILSYNC_FOLDER_CAPABILITY_KEYWORDS) | MAILSYNC_FOLDER_CAPABILITY_MOVE_MESSAGE;
+          (MAILSYNC_FOLDER_CAPABILITY_KEYWORDS | MAILSYNC_FOLDER_CAPABILITY_MESSAGE_IDS)) |
+         MAILSYNC_FOLDER_CAPABILITY_MOVE_MESSAGE;
 }
 
 static gboolean
@@ -563,6 +564,8 @@ mailsync_mapped_folder_class_init (MailsyncMappedFolderClass *klass)
   fc->can_store_keyword = mapped_can_store_keyword;
   fc->set_keywords_async = mapped_set_keywords_async;
   fc->set_keywords_finish = mapped_set_keywords_finish;
+  fc->fetch_message_ids_async = _mailsync_mapped_fetch_message_ids_async;
+  fc->fetch_message_ids_finish = _mailsync_mapped_fetch_message_ids_finish;
   fc->move_message_async = _mailsync_mapped_move_async;
   fc->move_message_finish = _mailsync_mapped_move_finish;
   _mailsync_folder_class_set_engine (klass, &engine_vtable);
