@@ -103,6 +103,15 @@ typedef struct
    * the whole run, so what it keeps after its sync adds up over the
    * account's folders. NULL member: nothing kept. */
   void     (*release_listing) (MailsyncFolder *self);
+
+  /* ---- a burst of fetches (issue 13 item 2) ---- */
+  /* With @hold, the fetches the engine asks next are held (queued, not
+   * sent) until it calls again without: they then go out together, so a
+   * folder that must be selected again (after the move pre-pass) sends
+   * them all behind its SELECT in one burst, one round trip for all
+   * (IMAP). The engine holds only while it starts a window of downloads,
+   * never across a wait. NULL member: fetches go out as they are asked. */
+  void     (*hold_fetches)    (MailsyncFolder *self, gboolean hold);
 } _MailsyncFolderEngineVTable;
 
 /* Registers @vtable (static, never freed) for @klass's type and its
@@ -126,6 +135,7 @@ gint64      _mailsync_folder_get_start_date       (MailsyncFolder *self);
 gboolean    _mailsync_folder_size_search          (MailsyncFolder *self);
 gboolean    _mailsync_folder_no_max_age           (MailsyncFolder *self);
 void        _mailsync_folder_release_listing      (MailsyncFolder *self);
+void        _mailsync_folder_hold_fetches         (MailsyncFolder *self, gboolean hold);
 
 /* ---- the repository's side ---- */
 typedef struct

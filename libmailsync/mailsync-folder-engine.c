@@ -182,6 +182,17 @@ _mailsync_folder_release_listing (MailsyncFolder *self)
     vtable->release_listing (self);
 }
 
+/* ---- a burst of fetches --------------------------------------------------- */
+
+void
+_mailsync_folder_hold_fetches (MailsyncFolder *self, gboolean hold)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  if (vtable != NULL && vtable->hold_fetches != NULL)
+    vtable->hold_fetches (self, hold);
+}
+
 /* ---- the repository's side ------------------------------------------------ */
 
 static GQuark

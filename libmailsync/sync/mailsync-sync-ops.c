@@ -404,12 +404,17 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
   guint window = MAX (r->config->max_in_flight, 1);
   guint total = todo->len, done = 0, next = 0;
   gboolean ok = TRUE;
+  gboolean first_fill = TRUE;
 
   if (todo->len == 0)
     return TRUE;
   r->finished = finished;
   while (ok)
     {
+      /* The first window's fetches go out together: a folder selected
+       * again sends them all behind its SELECT (one round trip). */
+      if (first_fill)
+        _mailsync_folder_hold_fetches (r->remote, TRUE);
       while (next < todo->len && r->pending < window && !has_fatal_error (finished))
         {
           Op *op = g_new0 (Op, 1);
@@ -418,6 +423,11 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
           op->action = todo->pdata[next++];
           op->source = g_object_ref (g_hash_table_lookup (r->remote_by_uid, GUINT_TO_POINTER (op->action->uid)));
           start_copy (op, r->remote);
+        }
+      if (first_fill)
+        {
+          _mailsync_folder_hold_fetches (r->remote, FALSE);
+          first_fill = FALSE;
         }
       if (has_fatal_error (finished))
         {

@@ -115,56 +115,22 @@ fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
   fetch_data_free (data);
 }
 
-/* The folder is selected again (another folder's SELECT came in between,
- * as after the move pre-pass): the FETCH goes out with the SELECT, in one
- * burst (issue 13: one round trip less per folder), and this one is
- * awaited here, so that its answer is taken only when the SELECT found
- * the listing's UIDVALIDITY; otherwise it is dropped (a BODY.PEEK changes
- * nothing on the server) and the fetch fails with the SELECT's error. The
- * fetches after it go out when it is in, as they went out after the
- * SELECT before. */
-static void
-fetch_behind_select (MailsyncImapFolder *self, MailsyncImapRequest *request, FetchData *data,
-                     GCancellable *cancellable)
+static void folder_fetch_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GCancellable *cancellable,
+                                        GAsyncReadyCallback callback, gpointer user_data);
+
+/* The fetch of @task's message as a request in flight (its FetchData in
+ * self->fetching and fetch_order), or FALSE with @task completed: a
+ * message this connection's socktimeout already cut, a command that
+ * cannot be built. */
+static gboolean
+fetch_prepare (MailsyncImapFolder *self, GTask *task, MailsyncImapRequest **out_request, FetchData **out_data)
 {
-  MailsyncImapConnection *connection = _mailsync_imap_folder_connection_of (self);
-  MailsyncImapFollower follower = MAILSYNC_IMAP_FOLLOWER_INIT;
-  g_autoptr(GError) error = NULL;
-
-  follower.request = request;
-  if (_mailsync_imap_folder_select_with (self, &follower, 1, cancellable, &error))
-    {
-      g_autoptr(GAsyncResult) fetched = NULL;
-
-      _mailsync_await (&follower.result);
-      fetched = g_steal_pointer (&follower.result);
-      fetch_done (G_OBJECT (connection), fetched, data);
-      return;
-    }
-  if (follower.sent)
-    {
-      g_autoptr(MailsyncImapResponse) dropped = _mailsync_imap_folder_follower_finish (self, &follower, NULL);
-    }
-  g_hash_table_remove (self->fetching, GUINT_TO_POINTER (data->uid));
-  g_queue_remove (&self->fetch_order, GUINT_TO_POINTER (data->uid));
-  g_task_return_error (data->task, g_steal_pointer (&error));
-  fetch_data_free (data);
-}
-
-/* Sends the UID FETCH and returns: the task completes in fetch_done,
- * while the next jobs (more fetches) already go out. */
-static void
-fetch_message_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  MailsyncImapFolder *self = source;
   guint32 uid = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "mailsync-fetch-uid"));
   g_autoptr(GError) error = NULL;
   g_autoptr(MailsyncImapCommand) cmd = NULL;
   MailsyncImapRequest *request;
   FetchData *data;
 
-  if (!_mailsync_imap_folder_check_connected (self, task))
-    return;
   /* Asked before on a connection that socktimeout then cut: asking again
    * would cut this one too, and the folder would never finish. This run
    * skips it; the next one tries again (a new folder object). */
@@ -174,7 +140,7 @@ fetch_message_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
                                "The server did not answer the fetch of message UID %u of %s within "
                                "socktimeout: skipped, fetched again on the next run",
                                uid, mailsync_folder_get_name (MAILSYNC_FOLDER (self)));
-      return;
+      return FALSE;
     }
   cmd = _mailsync_imap_folder_command (self, "UID FETCH");
   mailsync_imap_command_add_number (cmd, uid, NULL);
@@ -182,7 +148,7 @@ fetch_message_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
   if ((request = _mailsync_imap_folder_request (self, cmd, &error)) == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
-      return;
+      return FALSE;
     }
   data = g_new0 (FetchData, 1);
   data->self = g_object_ref (self);
@@ -190,34 +156,174 @@ fetch_message_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
   data->uid = uid;
   g_hash_table_insert (self->fetching, GUINT_TO_POINTER (data->uid), task);
   g_queue_push_tail (&self->fetch_order, GUINT_TO_POINTER (data->uid));
+  *out_request = request;
+  *out_data = data;
+  return TRUE;
+}
+
+/* A prepared fetch that is not sent (or whose answer is dropped) fails
+ * with a copy of @error. */
+static void
+fetch_fail (FetchData *data, const GError *error)
+{
+  g_hash_table_remove (data->self->fetching, GUINT_TO_POINTER (data->uid));
+  g_queue_remove (&data->self->fetch_order, GUINT_TO_POINTER (data->uid));
+  g_task_return_error (data->task, g_error_copy (error));
+  fetch_data_free (data);
+}
+
+/* The folder is selected again (another folder's SELECT came in between,
+ * as after the move pre-pass): the FETCHes go out with the SELECT, in one
+ * burst (issue 13: one round trip for the SELECT and all the fetches the
+ * engine asked together, see hold_fetches), and they are awaited here, so
+ * that their answers are taken only when the SELECT found the listing's
+ * UIDVALIDITY; otherwise they are dropped (a BODY.PEEK changes nothing on
+ * the server) and the fetches fail with the SELECT's error. Fetches asked
+ * later go out when these are in, as they went out after the SELECT
+ * before. */
+static void
+fetch_behind_select (MailsyncImapFolder *self, GPtrArray *requests, GPtrArray *datas, GCancellable *cancellable)
+{
+  MailsyncImapConnection *connection = _mailsync_imap_folder_connection_of (self);
+  g_autofree MailsyncImapFollower *followers = g_new0 (MailsyncImapFollower, requests->len);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < requests->len; i++)
+    followers[i].request = requests->pdata[i];
+  if (_mailsync_imap_folder_select_with (self, followers, requests->len, cancellable, &error))
+    {
+      for (guint i = 0; i < datas->len; i++)
+        {
+          g_autoptr(GAsyncResult) fetched = NULL;
+
+          _mailsync_await (&followers[i].result);
+          fetched = g_steal_pointer (&followers[i].result);
+          fetch_done (G_OBJECT (connection), fetched, datas->pdata[i]);
+        }
+      return;
+    }
+  for (guint i = 0; i < datas->len; i++)
+    {
+      if (followers[i].sent)
+        {
+          g_autoptr(MailsyncImapResponse) dropped = _mailsync_imap_folder_follower_finish (self, &followers[i], NULL);
+        }
+      fetch_fail (datas->pdata[i], error);
+    }
+}
+
+/* Sends the UID FETCHes of @tasks and returns: each task completes in
+ * fetch_done, while the next jobs (more fetches) already go out. */
+static void
+fetch_send (MailsyncImapFolder *self, GPtrArray *tasks, GCancellable *cancellable)
+{
+  g_autoptr(GPtrArray) requests = g_ptr_array_new ();
+  g_autoptr(GPtrArray) datas = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      MailsyncImapRequest *request;
+      FetchData *data;
+
+      if (fetch_prepare (self, tasks->pdata[i], &request, &data))
+        {
+          g_ptr_array_add (requests, request);
+          g_ptr_array_add (datas, data);
+        }
+    }
+  if (datas->len == 0)
+    return;
   if (_mailsync_imap_repository_get_selected (_mailsync_imap_folder_repo_of (self)) != self
       && self->listed_uidvalidity != 0)
     {
-      fetch_behind_select (self, request, data, cancellable);
+      fetch_behind_select (self, requests, datas, cancellable);
       return;
     }
   if (!_mailsync_imap_folder_ensure_selected (self, cancellable, &error))
     {
-      g_hash_table_remove (self->fetching, GUINT_TO_POINTER (uid));
-      g_queue_remove (&self->fetch_order, GUINT_TO_POINTER (uid));
-      mailsync_imap_request_free (request);
-      g_task_return_error (task, g_steal_pointer (&error));
-      fetch_data_free (data);
+      for (guint i = 0; i < datas->len; i++)
+        {
+          mailsync_imap_request_free (requests->pdata[i]);
+          fetch_fail (datas->pdata[i], error);
+        }
       return;
     }
-  mailsync_imap_connection_send_async (_mailsync_imap_folder_connection_of (self), request, cancellable, fetch_done,
-                                       data);
+  for (guint i = 0; i < datas->len; i++)
+    mailsync_imap_connection_send_async (_mailsync_imap_folder_connection_of (self), requests->pdata[i], cancellable,
+                                         fetch_done, datas->pdata[i]);
+}
+
+static void
+fetch_message_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapFolder *self = source;
+  g_autoptr(GPtrArray) tasks = g_ptr_array_new ();
+
+  if (!_mailsync_imap_folder_check_connected (self, task))
+    return;
+  g_ptr_array_add (tasks, task);
+  fetch_send (self, tasks, cancellable);
+}
+
+/* The fetches the engine asked while it held them (hold_fetches): @task,
+ * the first, carries the others. */
+static void
+fetch_burst_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapFolder *self = source;
+  g_autoptr(GPtrArray) others = g_object_steal_data (G_OBJECT (task), "mailsync-fetch-burst");
+  g_autoptr(GPtrArray) tasks = g_ptr_array_new ();
+
+  if (_mailsync_imap_folder_check_connected (self, task))
+    g_ptr_array_add (tasks, task);
+  for (guint i = 0; others != NULL && i < others->len; i++)
+    if (_mailsync_imap_folder_check_connected (self, others->pdata[i]))
+      g_ptr_array_add (tasks, others->pdata[i]);
+  fetch_send (self, tasks, cancellable);
+}
+
+void
+_mailsync_imap_folder_hold_fetches (MailsyncFolder *folder, gboolean hold)
+{
+  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
+  g_autoptr(GPtrArray) held = NULL;
+  GTask *first;
+
+  g_mutex_lock (&self->hold_lock);
+  self->holding = hold;
+  if (!hold)
+    held = g_steal_pointer (&self->held);
+  g_mutex_unlock (&self->hold_lock);
+  if (held == NULL || held->len == 0)
+    return;
+  first = g_ptr_array_steal_index (held, 0);
+  g_object_set_data_full (G_OBJECT (first), "mailsync-fetch-burst", g_steal_pointer (&held),
+                          (GDestroyNotify) g_ptr_array_unref);
+  _mailsync_imap_folder_queue_job (self, first, folder_fetch_message_async, fetch_burst_job);
 }
 
 static void
 folder_fetch_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data)
 {
+  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
   GTask *task = g_task_new (folder, cancellable, callback, user_data);
 
   /* The task data is the fetched body (set_fetched_body). */
   g_object_set_data (G_OBJECT (task), "mailsync-fetch-uid", GUINT_TO_POINTER (mailsync_message_info_get_uid (info)));
-  _mailsync_imap_folder_queue_job (MAILSYNC_IMAP_FOLDER (folder), task, folder_fetch_message_async, fetch_message_job);
+  g_mutex_lock (&self->hold_lock);
+  if (self->holding)
+    {
+      g_task_set_source_tag (task, folder_fetch_message_async);
+      if (self->held == NULL)
+        self->held = g_ptr_array_new_with_free_func (g_object_unref);
+      g_ptr_array_add (self->held, task);
+      g_mutex_unlock (&self->hold_lock);
+      return;
+    }
+  g_mutex_unlock (&self->hold_lock);
+  _mailsync_imap_folder_queue_job (self, task, folder_fetch_message_async, fetch_message_job);
 }
 
 static GInputStream *

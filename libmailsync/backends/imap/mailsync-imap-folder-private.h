@@ -32,6 +32,11 @@ struct _MailsyncImapFolder
   GHashTable *fetching;   /* uid -> GTask of fetch_message */
   GQueue fetch_order;     /* uids of the fetches in flight, oldest first */
   GHashTable *stalled;    /* uids whose fetch the server never answered (socktimeout) */
+  /* The engine's hold_fetches (issue 13 item 2): fetches asked while
+   * holding wait here (GTask*, not yet queued) and go out as one job. */
+  GMutex hold_lock;
+  gboolean holding;       /* under hold_lock */
+  GPtrArray *held;        /* under hold_lock */
   GHashTable *listing;    /* uid -> Listed, during a listing */
   /* The listing's memory budget (doc/design.md, "Memory"): no more
    * entries than the largest EXISTS the server gave since the listing
@@ -167,6 +172,9 @@ void _mailsync_imap_folder_append_class_init  (MailsyncFolderClass *folder_class
 void _mailsync_imap_folder_store_class_init   (MailsyncFolderClass *folder_class);
 void _mailsync_imap_folder_expunge_class_init (MailsyncFolderClass *folder_class);
 void _mailsync_imap_folder_idle_class_init    (MailsyncFolderClass *folder_class);
+
+/* The engine's hold_fetches member (mailsync-folder-engine-private.h). */
+void _mailsync_imap_folder_hold_fetches (MailsyncFolder *folder, gboolean hold);
 
 /* A request sent in one burst right behind a SELECT (issue 13). */
 typedef struct

@@ -534,6 +534,8 @@ mailsync_imap_folder_finalize (GObject *object)
   g_hash_table_unref (self->fetching);
   g_queue_clear (&self->fetch_order);
   g_hash_table_unref (self->stalled);
+  g_clear_pointer (&self->held, g_ptr_array_unref);
+  g_mutex_clear (&self->hold_lock);
   G_OBJECT_CLASS (mailsync_imap_folder_parent_class)->finalize (object);
 }
 
@@ -603,6 +605,7 @@ engine_size_search (MailsyncFolder *folder)
 
 static const _MailsyncFolderEngineVTable engine_vtable = {
   .size_search = engine_size_search,
+  .hold_fetches = _mailsync_imap_folder_hold_fetches,
 };
 
 static void
@@ -727,6 +730,7 @@ mailsync_imap_folder_init (MailsyncImapFolder *self)
 {
   self->fetching = g_hash_table_new (NULL, NULL);
   self->stalled = g_hash_table_new (NULL, NULL);
+  g_mutex_init (&self->hold_lock);
 }
 
 MailsyncImapFolder *
