@@ -490,6 +490,112 @@ START_TEST (test_engine_intents_looked_for_when_open)
 }
 END_TEST
 
+/* Uploads run in a sliding window (issue 13 item 5) without weakening
+ * crash safety. Sliding: copies go on starting while the first ones are
+ * settled, so when the first upload is reported (its status row is about
+ * to be committed) more than a window of APPENDs has started; in batches
+ * exactly one window had. Safe: at every APPEND, a second handle on the
+ * status database already holds an intent with that message's digest. */
+typedef struct
+{
+  MailsyncStatusStore *reader;
+  guint appends_at_first_copy;
+  guint appends_checked;
+  guint appends_without_intent;
+} UploadWatch;
+
+static void
+note_first_upload (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data)
+{
+  UploadWatch *w = user_data;
+
+  if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_MESSAGE_COPIED &&
+      mailsync_sync_event_get_direction (event) == MAILSYNC_DIRECTION_TO_REMOTE && w->appends_at_first_copy == 0)
+    w->appends_at_first_copy = mailsync_test_repository_get_appends (MAILSYNC_TEST_REPOSITORY (f.remote));
+}
+
+static void
+check_intent_durable (MailsyncTestFolder *folder, GBytes *content, gpointer user_data)
+{
+  UploadWatch *w = user_data;
+  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GHashTable) meta = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *prefix = NULL;
+  gboolean found = FALSE;
+  GHashTableIter iter;
+  gpointer key, value;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (content, &size);
+
+  _mailsync_content_digest_update (md5, data, size);
+  prefix = g_strconcat (g_checksum_get_string (md5), "\t", NULL);
+  w->appends_checked++;
+  if (!mailsync_status_store_load (w->reader, mailsync_folder_get_name (MAILSYNC_FOLDER (folder)), &records, &meta,
+                                   NULL, &error))
+    {
+      w->appends_without_intent++;
+      return;
+    }
+  g_hash_table_iter_init (&iter, meta);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (g_str_has_prefix (key, "mailsync.upload.") && g_str_has_prefix (value, prefix))
+      found = TRUE;
+  if (!found)
+    w->appends_without_intent++;
+}
+
+START_TEST (test_engine_uploads_slide)
+{
+  g_autofree char *status_dir = g_build_filename (f.tmp, "LocalStatus-sqlite", NULL);
+  UploadWatch w = { 0 };
+  MailsyncTestFolder *l;
+  gulong handler;
+
+  w.reader = mailsync_status_sqlite_new (status_dir);
+  mailsync_test_repository_add_folder (MAILSYNC_TEST_REPOSITORY (f.remote), "INBOX");
+  l = mailsync_test_repository_add_folder (MAILSYNC_TEST_REPOSITORY (f.local), "INBOX");
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autofree char *msg = g_strdup_printf ("Subject: up %u\n\nbody %u\n", i, i);
+      mailsync_test_folder_add (l, msg, i % 2 ? "S" : "");
+    }
+  mailsync_account_set_max_in_flight (f.account, 4);
+  mailsync_test_repository_set_append_hook (MAILSYNC_TEST_REPOSITORY (f.remote), check_intent_durable, &w);
+  handler = g_signal_connect (f.account, "event", G_CALLBACK (note_first_upload), &w);
+  sync_ok ();
+  g_signal_handler_disconnect (f.account, handler);
+  mailsync_test_repository_set_append_hook (MAILSYNC_TEST_REPOSITORY (f.remote), NULL, NULL);
+
+  ck_assert_uint_eq (mailsync_test_folder_count (remote_folder ("INBOX")), 40);
+  ck_assert_uint_eq (w.appends_checked, 40);
+  ck_assert_uint_eq (w.appends_without_intent, 0);
+  ck_assert_msg (w.appends_at_first_copy > 4, "%u APPENDs had started when the first upload was settled: "
+                 "the window of 4 drained", w.appends_at_first_copy);
+  /* settled: nothing left to do, no intent left */
+  f.changes = 0;
+  sync_ok ();
+  ck_assert_uint_eq (f.changes, 0);
+  ck_assert_uint_eq (mailsync_test_folder_count (remote_folder ("INBOX")), 40);
+  {
+    g_autoptr(GPtrArray) records = NULL;
+    g_autoptr(GHashTable) meta = NULL;
+    g_autoptr(GError) error = NULL;
+    GHashTableIter iter;
+    gpointer key;
+
+    ck_assert (mailsync_status_store_load (w.reader, "INBOX", &records, &meta, NULL, &error));
+    ck_assert_uint_eq (records->len, 40);
+    g_hash_table_iter_init (&iter, meta);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      ck_assert_msg (!g_str_has_prefix (key, "mailsync.upload."), "intent %s left", (const char *) key);
+  }
+  g_clear_object (&w.reader);
+  teardown ();
+}
+END_TEST
+
 static Suite *
 engine_suite (void)
 {
@@ -506,6 +612,7 @@ engine_suite (void)
   tcase_add_test (tc, test_engine_two_way);
   tcase_add_test (tc, test_engine_creates_folders_both_ways);
   tcase_add_test (tc, test_engine_releases_listings);
+  tcase_add_test (tc, test_engine_uploads_slide);
   suite_add_tcase (s, tc);
   tc = tcase_create ("keywords");
   tcase_set_timeout (tc, 60);

@@ -21,6 +21,9 @@ struct _MailsyncTestRepository
   GPtrArray *folders;
   guint in_flight;
   guint peak_in_flight;
+  guint appends;
+  MailsyncTestAppendHook append_hook;
+  gpointer append_hook_data;
 };
 
 struct _MailsyncTestFolder
@@ -177,6 +180,9 @@ folder_append_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GInputSt
   uid = repo_of (folder)->assign_uids ? self->next_uid++ : mailsync_message_info_get_uid (info);
   m = g_new0 (TestMessage, 1);
   m->content = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+  repo_of (folder)->appends++;
+  if (repo_of (folder)->append_hook != NULL)
+    repo_of (folder)->append_hook (self, m->content, repo_of (folder)->append_hook_data);
   m->flags = mailsync_message_info_get_flags (info);
   m->keywords = g_strdupv ((GStrv) mailsync_message_info_get_keywords (info));
   g_hash_table_replace (self->messages, GUINT_TO_POINTER (uid), m);
@@ -280,19 +286,38 @@ static void
 folder_set_uid_async (MailsyncFolder *folder, MailsyncMessageInfo *info, guint32 uid, GCancellable *c,
                       GAsyncReadyCallback cb, gpointer ud)
 {
+  MailsyncTestFolder *self = MAILSYNC_TEST_FOLDER (folder);
   g_autoptr(GTask) task = g_task_new (folder, c, cb, ud);
-  g_task_set_source_tag (task, folder_set_uid_async);
+  guint32 old = mailsync_message_info_get_uid (info);
+  g_autofree char *key = g_strdup_printf ("%u", uid);
+  gpointer m = NULL;
 
-  g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_NOT_SUPPORTED,
-                           "the test backend has no UID-less messages");
+  g_task_set_source_tag (task, folder_set_uid_async);
+  /* A local message the remote got a copy of (an upload) is known by
+   * the remote's UID from now on, as a Maildir file's U=. */
+  if ((uid != old && g_hash_table_contains (self->messages, GUINT_TO_POINTER (uid))) ||
+      !g_hash_table_steal_extended (self->messages, GUINT_TO_POINTER (old), NULL, &m))
+    {
+      g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED, "cannot give message %u the UID %u",
+                               old, uid);
+      return;
+    }
+  g_hash_table_replace (self->messages, GUINT_TO_POINTER (uid), m);
+  self->next_uid = MAX (self->next_uid, uid + 1);
+  g_task_set_task_data (task, mailsync_message_info_new (uid, key, mailsync_message_info_get_flags (info),
+                                                         mailsync_message_info_get_keywords (info),
+                                                         mailsync_message_info_get_size (info),
+                                                         mailsync_message_info_get_internal_date (info)),
+                        g_object_unref);
+  answer_later (repo_of (folder), task);
 }
 
 static MailsyncMessageInfo *
 folder_set_uid_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
-  g_return_val_if_fail (g_async_result_is_tagged (result, folder_set_uid_async), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  MailsyncMessageInfo *info = take_data (folder, result, folder_set_uid_async, error);
+
+  return info ? g_object_ref (info) : NULL;
 }
 
 static void
@@ -523,6 +548,21 @@ guint
 mailsync_test_repository_get_peak_in_flight (MailsyncTestRepository *self)
 {
   return self->peak_in_flight;
+}
+
+guint
+mailsync_test_repository_get_appends (MailsyncTestRepository *self)
+{
+  return self->appends;
+}
+
+void
+mailsync_test_repository_set_append_hook (MailsyncTestRepository *self,
+                                          MailsyncTestAppendHook  hook,
+                                          gpointer                user_data)
+{
+  self->append_hook = hook;
+  self->append_hook_data = user_data;
 }
 
 void

@@ -19,6 +19,13 @@ MailsyncTestFolder *mailsync_test_repository_add_folder (MailsyncTestRepository 
 MailsyncTestFolder *mailsync_test_repository_get_folder (MailsyncTestRepository *self, const char *name);
 /* The most operations that were pending at the same time, over all folders. */
 guint               mailsync_test_repository_get_peak_in_flight (MailsyncTestRepository *self);
+/* Appends started so far, over all folders. */
+guint               mailsync_test_repository_get_appends (MailsyncTestRepository *self);
+/* Called at every append, before it is stored, with the message's bytes. */
+typedef void (*MailsyncTestAppendHook) (MailsyncTestFolder *folder, GBytes *content, gpointer user_data);
+void                mailsync_test_repository_set_append_hook (MailsyncTestRepository *self,
+                                                              MailsyncTestAppendHook  hook,
+                                                              gpointer                user_data);
 
 guint32             mailsync_test_folder_add (MailsyncTestFolder *self, const char *content, const char *flags);
 guint               mailsync_test_folder_count (MailsyncTestFolder *self);

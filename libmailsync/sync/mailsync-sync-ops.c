@@ -1,6 +1,7 @@
 /* The passes that execute a folder's plan: downloads, uploads (with the
  * intents that find an upload again after a crash, whose search is in
- * mailsync-sync-intents.c), deletions, flags and keywords, each in batches of concurrent backend calls. The order of the
+ * mailsync-sync-intents.c) in sliding windows, deletions, flags and
+ * keywords in batches of concurrent backend calls. The order of the
  * steps that makes a crash lose nothing is in mailsync-sync-runner.c's
  * first comment. Split from mailsync-sync-runner.c (issue 14 item 1). */
 #include "config.h"
@@ -60,6 +61,8 @@ typedef struct
 static void
 op_free (Op *op)
 {
+  if (op == NULL)
+    return;
   g_clear_object (&op->source);
   g_clear_object (&op->stored);
   g_free (op->digest);
@@ -73,7 +76,7 @@ op_done (Op *op, GError *error)
 {
   if (error != NULL)
     op->error = error;
-  /* Downloads hand each op over as it ends (the sliding window). */
+  /* Copies hand each op over as it ends (the sliding windows). */
   if (op->runner->finished != NULL)
     g_ptr_array_add (op->runner->finished, op);
   op->runner->pending--;
@@ -487,124 +490,192 @@ upload_labels (Runner *r, MailsyncMessageInfo *local, guint32 uid, GError **erro
   return TRUE;
 }
 
+/* Writes the intents (rule 2: token -> digest + local key) of up to
+ * @count uploads from todo[*next] on, commits them in one status batch and
+ * queues their ops on @ready: from then on their APPENDs may be sent. A
+ * message that cannot be read (a message-scope error) is reported and
+ * skipped; anything else fails the folder. */
+static gboolean
+prepare_uploads (Runner *r, GPtrArray *todo, guint *next, guint count, GQueue *ready, GError **error)
+{
+  g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+  g_autoptr(MailsyncStatusBatch) intents = mailsync_status_batch_new ();
+
+  for (guint n = 0; n < count && *next < todo->len; n++)
+    {
+      Op *op = g_new0 (Op, 1);
+      g_autofree char *value = NULL;
+      g_autofree char *uuid = g_uuid_string_random ();
+
+      op->runner = r;
+      op->action = todo->pdata[(*next)++];
+      op->source = g_object_ref (g_hash_table_lookup (r->local_by_key, op->action->key));
+      g_ptr_array_add (ops, op);
+      op->digest = _mailsync_sync_message_digest (r, r->local, op->source, r->remote, &op->error);
+      if (op->digest == NULL)
+        continue;
+      op->token = g_strconcat (INTENT_PREFIX, uuid, NULL);
+      value = g_strdup_printf ("%s\t%" G_GUINT64_FORMAT "\t%s", op->digest,
+                               mailsync_message_info_get_size (op->source), op->action->key);
+      mailsync_status_batch_set_meta (intents, op->token, value);
+    }
+  if (!batch_errors (r, ops, r->remote, error))
+    return FALSE;
+  if (mailsync_status_batch_get_length (intents) > 0 && !_mailsync_sync_commit (r, intents, error))
+    return FALSE;
+  _mailsync_crash_point ("runner-upload-intent");
+  for (guint i = 0; i < ops->len; i++)
+    {
+      Op *op = ops->pdata[i];
+
+      /* one that could not be read was reported (the run is incomplete) */
+      if (op->token != NULL)
+        g_queue_push_tail (ready, g_steal_pointer (&ops->pdata[i]));
+    }
+  return TRUE;
+}
+
+/* Settles uploads that ended (all before this call): the remote made
+ * durable, each local original given the UID the remote assigned, the
+ * local folder flushed, then the status rows put and the intents removed
+ * in one batch. */
+static gboolean
+commit_uploads (Runner *r, GPtrArray *ops, guint *done, guint total, guint *pseudo, GError **error)
+{
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+
+  if (!batch_errors (r, ops, r->remote, error))
+    return FALSE;
+  if (!_mailsync_sync_flush_folder (r, r->remote, error))
+    return FALSE;
+  _mailsync_crash_point ("runner-upload-appended");
+
+  /* Give each local original the UID the remote assigned. */
+  for (guint i = 0; i < ops->len; i++)
+    {
+      Op *op = ops->pdata[i];
+      guint32 uid = op->stored ? mailsync_message_info_get_uid (op->stored) : 0;
+      g_autoptr(MailsyncMessageInfo) renamed = NULL;
+
+      if (op->stored == NULL && op->error != NULL)
+        {
+          /* Refused before anything was stored (a message-scope error,
+           * reported by batch_errors): nothing to find next run. */
+          mailsync_status_batch_set_meta (batch, op->token, NULL);
+          continue;
+        }
+      if (uid == 0)
+        {
+          /* The remote cannot tell the UID: keep the intent, the next
+           * run finds the copy by content. */
+          r->incomplete = TRUE;
+          if (op->stored != NULL)
+            _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0,
+                  NULL, NULL, "the server did not tell the new message's UID; it is matched on the next run");
+          continue;
+        }
+      renamed = _mailsync_sync_set_uid_and_wait (r, op->source, uid, error);
+      if (renamed == NULL)
+        return FALSE;
+      /* the status row starts without labels, as offlineimap's: the
+       * label pass of this run then finds the file newer than it and
+       * records (and adds again) its labels */
+      if (r->labels != NULL && !upload_labels (r, renamed, uid, error))
+        return FALSE;
+      {
+        /* the keywords the APPEND carried: one the server cannot
+         * store is left out, so that it is not read as removed there */
+        g_autofree char *sent = op->stored ? _mailsync_sync_info_keywords (op->stored) : NULL;
+
+        _mailsync_sync_put_row (r, batch, uid, op->action->flags, sent ? sent : op->action->keywords);
+      }
+      mailsync_status_batch_set_meta (batch, op->token, NULL);
+      _mailsync_sync_progress_copied (r, _mailsync_sync_copy_size (op->source));
+      if (r->config->emit != NULL)
+        {
+          g_autoptr(MailsyncSyncEvent) event =
+            _mailsync_sync_new_event (r, MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, r->remote, MAILSYNC_DIRECTION_TO_REMOTE,
+                       uid, ++*done, total, op->action->flags, NULL, NULL);
+
+          _mailsync_sync_event_set_bytes (event, _mailsync_sync_copy_size (op->source));
+          _mailsync_sync_event_set_source_uid (event, op->action->uid != 0 ? (gint64) op->action->uid
+                                                                            : -(gint64) (*pseudo)--);
+          r->config->emit (event, r->config->emit_data);
+        }
+    }
+  if (!_mailsync_sync_flush_folder (r, r->local, error))
+    return FALSE;
+  _mailsync_crash_point ("runner-upload-renamed");
+  if (!_mailsync_sync_commit (r, batch, error))
+    return FALSE;
+  _mailsync_crash_point ("runner-upload-committed");
+  return TRUE;
+}
+
+/* Uploads run in a sliding window, as downloads do (issue 13 item 5):
+ * up to max_in_flight copies at any time, a new one started as soon as one
+ * ends. An upload's intent must be durable before its APPEND is sent, so
+ * the intents are committed in groups of half a window ahead of the
+ * copies (the first group fills the window): a group is written while
+ * the copies before it are still on the wire, and the pipeline does not
+ * drain. Every max_in_flight finished copies (and at the end) are settled
+ * together by commit_uploads while the next ones are under way. */
 gboolean
 _mailsync_sync_run_uploads (Runner *r, GPtrArray *todo, GError **error)
 {
-  guint total = todo->len, done = 0, pseudo = 0;
+  g_autoptr(GPtrArray) finished = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+  g_autoptr(GQueue) ready = g_queue_new ();
+  guint window = MAX (r->config->max_in_flight, 1);
+  guint group = MAX (window / 2, 1);
+  guint total = todo->len, done = 0, pseudo = 0, next = 0;
+  gboolean ok = TRUE;
 
+  if (todo->len == 0)
+    return TRUE;
   /* offlineimap numbers new local mail -1, -2, ... and copies in sorted
    * UID order, so its first copy is the lowest: -N, then -N+1 ... -1. */
   for (guint i = 0; i < todo->len; i++)
     if (((MailsyncAction *) todo->pdata[i])->uid == 0)
       pseudo++;
 
-  for (guint start = 0; start < todo->len; start += r->config->max_in_flight)
+  r->finished = finished;
+  while (ok)
     {
-      g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
-      g_autoptr(MailsyncStatusBatch) intents = mailsync_status_batch_new ();
-      g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
-      guint end = MIN (todo->len, start + r->config->max_in_flight);
-
-      /* Write the intents first (rule 2): token -> digest + local key. */
-      for (guint i = start; i < end; i++)
+      if (g_queue_get_length (ready) < group && next < todo->len && !has_fatal_error (finished))
         {
-          Op *op = g_new0 (Op, 1);
-          g_autofree char *value = NULL;
-          g_autofree char *uuid = g_uuid_string_random ();
-
-          op->runner = r;
-          op->action = todo->pdata[i];
-          op->source = g_object_ref (g_hash_table_lookup (r->local_by_key, op->action->key));
-          g_ptr_array_add (ops, op);
-          op->digest = _mailsync_sync_message_digest (r, r->local, op->source, r->remote, &op->error);
-          if (op->digest == NULL)
-            continue;
-          op->token = g_strconcat (INTENT_PREFIX, uuid, NULL);
-          value = g_strdup_printf ("%s\t%" G_GUINT64_FORMAT "\t%s", op->digest,
-                                   mailsync_message_info_get_size (op->source), op->action->key);
-          mailsync_status_batch_set_meta (intents, op->token, value);
+          ok = prepare_uploads (r, todo, &next, next == 0 ? window : group, ready, error);
+          continue;
         }
-      if (!batch_errors (r, ops, r->remote, error))
-        return FALSE;
-      if (!_mailsync_sync_commit (r, intents, error))
-        return FALSE;
-      _mailsync_crash_point ("runner-upload-intent");
-
-      for (guint i = 0; i < ops->len; i++)
+      while (!g_queue_is_empty (ready) && r->pending < window && !has_fatal_error (finished))
+        start_copy (g_queue_pop_head (ready), r->local);
+      if (has_fatal_error (finished))
         {
-          Op *op = ops->pdata[i];
-          if (op->token != NULL)
-            start_copy (op, r->local);
+          /* What did land is found by its intent's digest next run. */
+          _mailsync_sync_runner_wait (r);
+          ok = batch_errors (r, finished, r->remote, error);
+          break;
         }
-      _mailsync_sync_runner_wait (r);
-      if (!batch_errors (r, ops, r->remote, error))
-        return FALSE;
-      if (!_mailsync_sync_flush_folder (r, r->remote, error))
-        return FALSE;
-      _mailsync_crash_point ("runner-upload-appended");
-
-      /* Give each local original the UID the remote assigned. */
-      for (guint i = 0; i < ops->len; i++)
+      if (finished->len >= window || (r->pending == 0 && finished->len > 0))
         {
-          Op *op = ops->pdata[i];
-          guint32 uid = op->stored ? mailsync_message_info_get_uid (op->stored) : 0;
-          g_autoptr(MailsyncMessageInfo) renamed = NULL;
+          g_autoptr(GPtrArray) batch_ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
 
-          if (op->stored == NULL && op->token != NULL && op->error != NULL)
-            {
-              /* Refused before anything was stored (a message-scope error,
-               * reported by batch_errors): nothing to find next run. */
-              mailsync_status_batch_set_meta (batch, op->token, NULL);
-              continue;
-            }
-          if (uid == 0)
-            {
-              /* The remote cannot tell the UID: keep the intent, the next
-               * run finds the copy by content. */
-              r->incomplete = TRUE;
-              if (op->stored != NULL)
-                _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0,
-                      NULL, NULL, "the server did not tell the new message's UID; it is matched on the next run");
-              continue;
-            }
-          renamed = _mailsync_sync_set_uid_and_wait (r, op->source, uid, error);
-          if (renamed == NULL)
-            return FALSE;
-          /* the status row starts without labels, as offlineimap's: the
-           * label pass of this run then finds the file newer than it and
-           * records (and adds again) its labels */
-          if (r->labels != NULL && !upload_labels (r, renamed, uid, error))
-            return FALSE;
-          {
-            /* the keywords the APPEND carried: one the server cannot
-             * store is left out, so that it is not read as removed there */
-            g_autofree char *sent = op->stored ? _mailsync_sync_info_keywords (op->stored) : NULL;
-
-            _mailsync_sync_put_row (r, batch, uid, op->action->flags, sent ? sent : op->action->keywords);
-          }
-          mailsync_status_batch_set_meta (batch, op->token, NULL);
-          _mailsync_sync_progress_copied (r, _mailsync_sync_copy_size (op->source));
-          if (r->config->emit != NULL)
-            {
-              g_autoptr(MailsyncSyncEvent) event =
-                _mailsync_sync_new_event (r, MAILSYNC_SYNC_EVENT_MESSAGE_COPIED, r->remote, MAILSYNC_DIRECTION_TO_REMOTE,
-                           uid, ++done, total, op->action->flags, NULL, NULL);
-
-              _mailsync_sync_event_set_bytes (event, _mailsync_sync_copy_size (op->source));
-
-              _mailsync_sync_event_set_source_uid (event, op->action->uid != 0 ? (gint64) op->action->uid
-                                                                                : -(gint64) pseudo--);
-              r->config->emit (event, r->config->emit_data);
-            }
+          /* Copies that end meanwhile wait for the next round. */
+          g_ptr_array_extend_and_steal (batch_ops, g_steal_pointer (&finished));
+          finished = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+          r->finished = finished;
+          ok = commit_uploads (r, batch_ops, &done, total, &pseudo, error);
+          continue;
         }
-      if (!_mailsync_sync_flush_folder (r, r->local, error))
-        return FALSE;
-      _mailsync_crash_point ("runner-upload-renamed");
-      if (!_mailsync_sync_commit (r, batch, error))
-        return FALSE;
-      _mailsync_crash_point ("runner-upload-committed");
+      if (r->pending == 0 && g_queue_is_empty (ready) && next >= todo->len)
+        break;
+      _mailsync_await_iteration ();
     }
-  return TRUE;
+  /* Never leave a copy running behind a failure. Intents of copies that
+   * never started stay: the next run finds no copy and settles them. */
+  _mailsync_sync_runner_wait (r);
+  r->finished = NULL;
+  g_queue_free_full (g_steal_pointer (&ready), (GDestroyNotify) op_free);
+  return ok;
 }
 
 static void

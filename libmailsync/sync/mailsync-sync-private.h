@@ -90,7 +90,7 @@ typedef struct
   GHashTable *status_rows;   /* uid -> MailsyncStatusRecord (owned) */
   GHashTable *meta;
   gboolean incomplete;       /* a message was skipped: keep the old listing state */
-  GPtrArray *finished;       /* downloads: Op (owned) done and not yet committed */
+  GPtrArray *finished;       /* copies: Op (owned) done and not yet committed */
   gboolean local_listing;    /* the local listing runs already (see sync_folder_once) */
   GAsyncResult *local_result;
   GHashTable *copy_ignore;   /* copy_ignore_eval: remote UIDs never downloaded */

@@ -1,8 +1,9 @@
-/* Executes a folder's plan. Operations of one kind run in batches of up to
+/* Executes a folder's plan. Operations of one kind run up to
  * max_in_flight concurrent backend calls (so a network backend can
- * pipeline them); each batch ends with a flush of the changed folder and
- * then one status commit, so durability costs one fsync round per batch,
- * not per message. The order of the steps inside a batch is what makes a
+ * pipeline them): copies in a sliding window, the rest in batches; every
+ * max_in_flight of them end with a flush of the changed folder and then
+ * one status commit, so durability costs one fsync round per batch, not
+ * per message. The order of the steps for each message is what makes a
  * crash at any point lose nothing and duplicate nothing:
  *
  *   download:  write local files -> flush -> status put
