@@ -2,9 +2,10 @@
  *
  * gnutls_certificate_set_x509_system_trust() parses every CA of the
  * system bundle into memory (144 here: 3.8 MB of heap, 7-19 ms of CPU)
- * to verify a server whose chain names one or two of them. When the
- * system store is a PEM bundle at one of the usual places (or the
- * sslcacertfile is a bundle, mailsync-tls-handshake.c), the
+ * to verify a server whose chain names one or two of them. When
+ * GnuTLS's own system store is a PEM file (configure reads which from the
+ * library: MAILSYNC_GNUTLS_TRUST_FILE; never a p11-kit store) or the
+ * sslcacertfile is a bundle (mailsync-tls-handshake.c), the
  * credentials are set up without anchors; at verification the bundle is
  * read and only the certificates whose subject is the issuer of a
  * certificate of the server's chain (byte for byte: GnuTLS finds an
@@ -18,18 +19,6 @@
 #include <string.h>
 
 #include "net/mailsync-tls-stream-private.h"
-
-/* Where distributions keep the system's CA bundle, in the order Go's
- * crypto/x509 looks (a fact about the systems, not code): Debian and
- * derivatives, Fedora/RHEL, openSUSE, OpenELEC, CentOS/RHEL 7, Alpine. */
-static const char *const bundle_paths[] = {
-  "/etc/ssl/certs/ca-certificates.crt",
-  "/etc/pki/tls/certs/ca-bundle.crt",
-  "/etc/ssl/ca-bundle.pem",
-  "/etc/pki/tls/cacert.pem",
-  "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-  "/etc/ssl/cert.pem",
-};
 
 const char *
 _mailsync_tls_system_bundle (void)
@@ -48,9 +37,12 @@ _mailsync_tls_system_bundle (void)
 #endif
   if (g_once_init_enter (&initialized))
     {
-      for (guint i = 0; i < G_N_ELEMENTS (bundle_paths) && found == NULL; i++)
-        if (g_file_test (bundle_paths[i], G_FILE_TEST_IS_REGULAR))
-          found = bundle_paths[i];
+      /* Only the PEM file GnuTLS itself would load (configure read it
+       * from the library): a p11-kit store knows distrusted certificates
+       * a PEM bundle cannot say, and a guessed file could be stale. */
+      if (MAILSYNC_GNUTLS_TRUST_FILE[0] != '\0' &&
+          g_file_test (MAILSYNC_GNUTLS_TRUST_FILE, G_FILE_TEST_IS_REGULAR))
+        found = MAILSYNC_GNUTLS_TRUST_FILE;
       g_once_init_leave (&initialized, 1);
     }
   return found;
