@@ -789,6 +789,61 @@ def scenario_debug_redacted(root):
             server.close()
 
 
+def scenario_plus_after_initial_response(root):
+    """A server that offers SASL-IR and AUTH=PLAIN but answers AUTHENTICATE
+    PLAIN <initial response> with a "+" reads the next line as the SASL
+    answer. The LIST sent in the login's burst (issue 13) was that line:
+    the server said BAD to the login, LOGIN then worked, and the client
+    waited for the LIST's answer forever (socktimeout 0; review of
+    5d4104c). The client now drops that connection and connects again
+    without the pipeline: it finishes, the folders synced, the LIST not
+    waited for, no password in the -d imap log."""
+    import base64
+    caps = scripted_imap.ScriptedImapServer.CAPABILITIES + " SASL-IR AUTH=PLAIN"
+    secrets = ["secret-pw", base64.b64encode(b"\0u\0secret-pw").decode()]
+
+    def hook(server, session, tag, verb, line):
+        wanted = getattr(session, "sasl_tag", None)
+        if wanted is not None and verb != "GREETING":
+            # this line, whatever it is, is the answer to the "+"
+            session.sasl_tag = None
+            return scripted_imap.Reply("%s BAD Invalid base64 data in continued response\r\n" % wanted)
+        if tag == "*":
+            return scripted_imap.Reply("* BAD Error in IMAP command received by server.\r\n")
+        if verb == "AUTHENTICATE" and len(line.split(" ")) > 2:
+            session.sasl_tag = tag
+            return scripted_imap.Reply("+ \r\n")
+        return None
+
+    server = filled_server()
+    server.CAPABILITIES = caps
+    server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % caps
+    server.hook = hook
+    try:
+        work, path = imap_account(root, "plus-after-ir", server, socktimeout=0)
+        env = dict(os.environ, HOME=work)
+        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        try:
+            p = subprocess.run([mailsync_tap.MAILSYNC, "-c", path, "-d", "imap"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, timeout=60)
+            out, rc = p.stdout + p.stderr, p.returncode
+        except subprocess.TimeoutExpired as e:
+            out = (e.stdout or b"").decode(errors="replace") + (e.stderr or b"").decode(errors="replace")
+            rc = "hung (killed after 60 s)"
+        check("plus-after-ir: a \"+\" to AUTHENTICATE PLAIN with SASL-IR, the burst's LIST taken as its answer: "
+              "the run finishes (exit 0), no hang", rc == 0, (rc, out[-1500:]))
+        check("plus-after-ir: the folders synced after the fallback", local_messages(work, "INBOX") ==
+              {"inbox-%d" % i: 1 for i in range(1, 6)}, local_messages(work, "INBOX"))
+        logins = server.commands(r"^(LOGIN|AUTHENTICATE)")
+        check("plus-after-ir: connected again without the burst (two connections, a LIST after the login "
+              "that worked)", len(server.connect_times) >= 2 and len(server.commands(r"^LIST")) >= 2,
+              (len(server.connect_times), server.commands()[:16]))
+        check("plus-after-ir: no password, plain or base64, in the debug log", logins and
+              not any(s in out for s in secrets), [l for l in out.splitlines() if any(s in l for s in secrets)])
+    finally:
+        server.close()
+
+
 def scenario_reselect(root):
     """A folder selected again for its downloads (the move pre-pass listed
     both changed folders first) sends its body FETCHes with the SELECT,
@@ -878,6 +933,7 @@ def main():
                          ("throttled-outside", scenario_throttled_outside),
                          ("throttled-window", scenario_throttled_window),
                          ("debug-redacted", scenario_debug_redacted),
+                         ("plus-after-ir", scenario_plus_after_initial_response),
                          ("reselect", scenario_reselect)):
             if not only or only == name:
                 fn(root)

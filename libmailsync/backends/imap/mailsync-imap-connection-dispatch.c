@@ -38,6 +38,22 @@ handle_continuation (MailsyncImapConnection *self, MailsyncImapResponse *respons
 
       if (r->continuation == NULL)
         continue;
+      if (r->pipelined)
+        {
+          /* A "+" to a login that needs none (AUTHENTICATE PLAIN with
+           * SASL-IR): the server took what was sent after it as its
+           * answer, and the tags no longer match what it read. Answering
+           * would go on out of step (a LIST nobody answers): the
+           * connection fails, the caller connects again without the
+           * pipeline. The server's text is not shown. */
+          g_autoptr(GError) broken = g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_PROTOCOL,
+                                                  "The server asked for a continuation of a login "
+                                                  "that needs none (a one-step SASL exchange)");
+
+          self->login_pipeline_broken = TRUE;
+          _mailsync_imap_connection_fail_everything (self, broken);
+          return;
+        }
       line = r->continuation (response->text ? response->text : "", r->continuation_data, &error);
       if (line == NULL && error == NULL)
         {

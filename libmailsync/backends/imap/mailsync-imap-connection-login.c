@@ -61,6 +61,8 @@ run_login (MailsyncImapConnection *self,
       !mailsync_imap_connection_has_capability (self, "UTF8=ACCEPT"))
     {
       self->login_pipeline = NULL;
+      /* still the connection's (no answer is read before the await) */
+      request->pipelined = TRUE;
       pipeline (self, self->login_pipeline_data);
     }
   return mailsync_imap_connection_send_finish (self, _mailsync_await (&result), error);
@@ -233,4 +235,10 @@ MailsyncImapAuthMechanism
 mailsync_imap_connection_get_refused_mechanism (MailsyncImapConnection *self)
 {
   return self->auth_refused;
+}
+
+gboolean
+mailsync_imap_connection_get_login_pipeline_broken (MailsyncImapConnection *self)
+{
+  return self->login_pipeline_broken;
 }

@@ -57,6 +57,7 @@ struct _MailsyncImapRequest
   gboolean written;       /* the whole command is on the wire */
   gboolean no_timeout;    /* IDLE: the server may rightly stay silent */
   gboolean secret;        /* carries a credential: wiped when freed */
+  gboolean pipelined;     /* a one-step login with commands sent after it */
 };
 
 struct _MailsyncImapConnection
@@ -103,6 +104,9 @@ struct _MailsyncImapConnection
   /* sends what goes in the login's burst; cleared once called */
   MailsyncImapLoginFunc login_pipeline;
   gpointer login_pipeline_data;
+  /* the server asked a one-step login that had commands sent after it
+   * for a continuation: they went as its answer (the connection failed) */
+  gboolean login_pipeline_broken;
 
   /* the mechanism whose login the server refused (NO), for the
    * repository: a refused OAuth2 token is refreshed once */

@@ -191,6 +191,10 @@ const char *mailsync_imap_connection_get_greeting (MailsyncImapConnection *self)
 /* After a failed open: the mechanism whose login the server refused with
  * a NO (MAILSYNC_ERROR_AUTHENTICATION_FAILED), else MAILSYNC_IMAP_AUTH_NONE. */
 MailsyncImapAuthMechanism mailsync_imap_connection_get_refused_mechanism (MailsyncImapConnection *self);
+/* After a failed open: the server asked for a continuation of a login
+ * that had the login pipeline sent after it (a protocol error); connect
+ * again without the pipeline. */
+gboolean mailsync_imap_connection_get_login_pipeline_broken (MailsyncImapConnection *self);
 /* Microseconds since the last byte in or out, 0 while a command is
  * pending (keepalive). */
 gint64   mailsync_imap_connection_get_idle_time (MailsyncImapConnection *self);

@@ -437,7 +437,7 @@ connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **e
    * not run while the token endpoint answers. */
   if (!self->settings->preauth_tunnel && !refresh_token (self, NULL, cancellable, error))
     return FALSE;
-  for (guint asked = 0, refreshed = 0;; asked++)
+  for (guint asked = 0, refreshed = 0, pipeline = TRUE;; asked++)
     {
       g_autoptr(MailsyncImapSettings) settings = mailsync_imap_settings_copy (self->settings);
       g_autoptr(GError) local_error = NULL;
@@ -451,13 +451,26 @@ connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **e
       /* The first connection of an open: the folder list comes next, so
        * its LIST goes with the login (issue 13). A reconnection later in
        * the sync lists nothing. */
-      if (!self->listed)
+      if (!self->listed && pipeline)
         mailsync_imap_connection_set_login_pipeline (self->connection, _mailsync_imap_repository_send_early_listing,
                                                      self);
       mailsync_imap_connection_open_async (self->connection, cancellable, _mailsync_store_result, &result);
       if (mailsync_imap_connection_open_finish (self->connection, _mailsync_await (&result), &local_error))
         break;
       g_clear_object (&result);
+      /* The server answered the login with a "+" and read the LIST sent
+       * after it as the answer: out of step, so the connection failed
+       * (nothing waits for that LIST). Once more without the pipeline:
+       * the login then goes alone, as before issue 13. */
+      if (pipeline && mailsync_imap_connection_get_login_pipeline_broken (self->connection))
+        {
+          g_debug ("%s: %s; connecting again without the LIST in the login's burst",
+                   mailsync_repository_get_name (repo), local_error->message);
+          _mailsync_imap_repository_drop_connection (self);
+          pipeline = FALSE;
+          asked--; /* not an ask */
+          continue;
+        }
       if (g_error_matches (local_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED))
         {
           guint hint_ms = 0;
