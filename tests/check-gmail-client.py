@@ -95,6 +95,10 @@ def status(home):
     """{folder: sorted (id, flags, mtime, labels)}"""
     rows = {}
     for path in glob.glob(os.path.join(home, "meta", "Account-Test", "LocalStatus-sqlite", "*")):
+        # SQLite's -wal/-shm beside a database: reading the database
+        # below may checkpoint and delete them before the loop gets there.
+        if path.endswith(("-wal", "-shm", "-journal")):
+            continue
         with open(path, "rb") as f:
             if not f.read(16).startswith(b"SQLite format 3"):
                 continue

@@ -100,6 +100,10 @@ class Pair:
         """{folder: sorted status rows (id, flags, mtime, labels)} as the tool left them."""
         rows = {}
         for path in glob.glob(os.path.join(self.homes[tool], "meta", "Account-Test", "LocalStatus-sqlite", "*")):
+            # SQLite's -wal/-shm beside a database: reading the database
+            # below may checkpoint and delete them before the loop gets there.
+            if path.endswith(("-wal", "-shm", "-journal")):
+                continue
             with open(path, "rb") as f:
                 if not f.read(16).startswith(b"SQLite format 3"):
                     continue  # a lock or journal beside the databases
