@@ -233,17 +233,14 @@ store_result (GObject *source, GAsyncResult *result, gpointer data)
   *(GAsyncResult **) data = g_object_ref (result);
 }
 
-START_TEST (test_engine_keywords_with_maildir)
+/* The fixture's account with a Maildir local side (the test backend's
+ * cannot take an upload's UID or keep keywords in files): returns the
+ * Maildir's root. */
+static char *
+setup_maildir_local (void)
 {
-  g_autofree char *status_dir = NULL, *mail = NULL;
-  g_autoptr(MailsyncFolder) local_inbox = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) not_stored = NULL;
-  MailsyncTestFolder *r;
-  guint32 u1, u2, u3;
-  const char *add[] = { "$Local", NULL }, *remove[] = { "$Old", NULL };
-  char *words;
+  g_autofree char *status_dir = NULL;
+  char *mail;
 
   f.tmp = mailsync_test_mkdtemp ();
   status_dir = g_build_filename (f.tmp, "LocalStatus-sqlite", NULL);
@@ -253,6 +250,22 @@ START_TEST (test_engine_keywords_with_maildir)
   f.local = mailsync_maildir_repository_new ("Local", mail, '.');
   f.status = mailsync_status_sqlite_new (status_dir);
   f.account = mailsync_account_new ("Test", f.remote, f.local, f.status);
+  return mail;
+}
+
+START_TEST (test_engine_keywords_with_maildir)
+{
+  g_autofree char *mail = NULL;
+  g_autoptr(MailsyncFolder) local_inbox = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) not_stored = NULL;
+  MailsyncTestFolder *r;
+  guint32 u1, u2, u3;
+  const char *add[] = { "$Local", NULL }, *remove[] = { "$Old", NULL };
+  char *words;
+
+  mail = setup_maildir_local ();
   r = mailsync_test_repository_add_folder (MAILSYNC_TEST_REPOSITORY (f.remote), "INBOX");
   u1 = mailsync_test_folder_add (r, "Message-ID: <1@x>\nSubject: one\n\n1\n", "S");
   u2 = mailsync_test_folder_add (r, "Message-ID: <2@x>\nSubject: two\n\n2\n", "");
@@ -435,7 +448,7 @@ commit_meta (const char *key, const char *value)
  * commit that writes one, "none" from a sync that ended with none left. */
 START_TEST (test_engine_intents_looked_for_when_open)
 {
-  g_autofree char *status_dir = NULL, *mail = NULL, *mine = NULL;
+  g_autofree char *mail = NULL, *mine = NULL;
   g_autofree char *after_first = NULL;
   g_autofree char *after_upload = NULL;
   g_autofree char *stray_kept = NULL;
@@ -445,14 +458,7 @@ START_TEST (test_engine_intents_looked_for_when_open)
   MailsyncTestFolder *r;
 
   /* a Maildir local side: the test backend's cannot take an upload's UID */
-  f.tmp = mailsync_test_mkdtemp ();
-  status_dir = g_build_filename (f.tmp, "LocalStatus-sqlite", NULL);
-  mail = g_build_filename (f.tmp, "Mail", NULL);
-  ck_assert_int_eq (g_mkdir_with_parents (mail, 0700), 0);
-  f.remote = mailsync_test_repository_new ("Remote", 0, TRUE);
-  f.local = mailsync_maildir_repository_new ("Local", mail, '.');
-  f.status = mailsync_status_sqlite_new (status_dir);
-  f.account = mailsync_account_new ("Test", f.remote, f.local, f.status);
+  mail = setup_maildir_local ();
   r = mailsync_test_repository_add_folder (MAILSYNC_TEST_REPOSITORY (f.remote), "INBOX");
   mailsync_test_folder_add (r, "Message-ID: <1@x>\nSubject: one\n\n1\n", "S");
   sync_ok ();
