@@ -35,9 +35,12 @@
   X (gnutls_hash_fast) \
   X (gnutls_init) \
   X (gnutls_priority_set_direct) \
+  X (gnutls_protocol_get_version) \
   X (gnutls_record_check_pending) \
+  X (gnutls_record_get_max_size) \
   X (gnutls_record_recv) \
   X (gnutls_record_send) \
+  X (gnutls_record_send2) \
   X (gnutls_server_name_set) \
   X (gnutls_session_get_desc) \
   X (gnutls_strerror) \
@@ -80,9 +83,12 @@ gboolean _mailsync_gnutls_load (GError **error);
 #define gnutls_hash_fast (*_mailsync_gnutls_table.gnutls_hash_fast)
 #define gnutls_init (*_mailsync_gnutls_table.gnutls_init)
 #define gnutls_priority_set_direct (*_mailsync_gnutls_table.gnutls_priority_set_direct)
+#define gnutls_protocol_get_version (*_mailsync_gnutls_table.gnutls_protocol_get_version)
 #define gnutls_record_check_pending (*_mailsync_gnutls_table.gnutls_record_check_pending)
+#define gnutls_record_get_max_size (*_mailsync_gnutls_table.gnutls_record_get_max_size)
 #define gnutls_record_recv (*_mailsync_gnutls_table.gnutls_record_recv)
 #define gnutls_record_send (*_mailsync_gnutls_table.gnutls_record_send)
+#define gnutls_record_send2 (*_mailsync_gnutls_table.gnutls_record_send2)
 #define gnutls_server_name_set (*_mailsync_gnutls_table.gnutls_server_name_set)
 #define gnutls_session_get_desc (*_mailsync_gnutls_table.gnutls_session_get_desc)
 #define gnutls_strerror (*_mailsync_gnutls_table.gnutls_strerror)

@@ -62,6 +62,7 @@ struct _MailsyncTlsStream
   gboolean push_would_block;    /* the last push could not write (non-blocking) */
   gboolean send_pending;        /* a record is half sent: resend the same data */
   gsize send_pending_count;
+  gsize pad_to;                 /* TLS 1.3: pad each record to a multiple of this (0: none) */
 };
 
 /* mailsync-tls-stream.c */

@@ -599,6 +599,37 @@ tls_read (MailsyncTlsStream  *self,
   return read_result (self, ret, error);
 }
 
+/* With pad_to set, the record about to be written (the first *@send bytes,
+ * cut to one record) gets padding up to a multiple of pad_to, as far as
+ * the record size allows. A write repeated after WOULD_BLOCK gets the same
+ * cut and padding, as gnutls requires. TLS 1.2 has no padding. */
+static gsize
+record_padding (MailsyncTlsStream *self, gsize *send)
+{
+  gsize max, padded;
+
+  if (self->pad_to == 0 || *send == 0 || gnutls_protocol_get_version (self->session) != GNUTLS_TLS1_3)
+    return 0;
+  max = gnutls_record_get_max_size (self->session);
+  if (max <= 1)
+    return 0;
+  /* The inner content type takes one byte of the record's plaintext. */
+  max -= 1;
+  *send = MIN (*send, max);
+  padded = MIN ((*send + self->pad_to - 1) / self->pad_to * self->pad_to, max);
+  return padded - *send;
+}
+
+gboolean
+mailsync_tls_stream_set_write_padding (MailsyncTlsStream *self,
+                                       gsize              block)
+{
+  g_return_val_if_fail (MAILSYNC_IS_TLS_STREAM (self), FALSE);
+
+  self->pad_to = block;
+  return block != 0 && self->established && gnutls_protocol_get_version (self->session) == GNUTLS_TLS1_3;
+}
+
 static gssize
 tls_write (MailsyncTlsStream  *self,
            const void         *buffer,
@@ -608,6 +639,8 @@ tls_write (MailsyncTlsStream  *self,
            GError            **error)
 {
   ssize_t ret;
+  gsize send = count;
+  gsize pad;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return -1;
@@ -626,10 +659,12 @@ tls_write (MailsyncTlsStream  *self,
   g_clear_error (&self->write_error);
   self->write_cancellable = cancellable;
   self->write_nonblocking = !blocking;
+  pad = record_padding (self, &send);
   do
     {
       self->push_would_block = FALSE;
-      ret = gnutls_record_send (self->session, buffer, count);
+      ret = pad > 0 ? gnutls_record_send2 (self->session, buffer, send, pad, 0)
+                    : gnutls_record_send (self->session, buffer, send);
     }
   while (is_retryable (ret) && self->write_error == NULL && !self->push_would_block);
   self->write_cancellable = NULL;

@@ -54,6 +54,12 @@ GBytes    *mailsync_tls_stream_get_peer_certificate (MailsyncTlsStream *self);
 /* gnutls' one-line description: "(TLS1.3)-(ECDHE-X25519)-(...)". */
 char      *mailsync_tls_stream_get_description      (MailsyncTlsStream *self);
 GIOStream *mailsync_tls_stream_get_base_stream      (MailsyncTlsStream *self);
+/* While @block is not 0, each record written is padded (TLS 1.3, RFC 8446
+ * 5.4) so that its length is a multiple of @block: what a credential in it
+ * is long does not show on the wire. Under TLS 1.2 nothing is padded
+ * (returns %FALSE). Set it before a write and clear it (0) after. */
+gboolean   mailsync_tls_stream_set_write_padding    (MailsyncTlsStream *self,
+                                                     gsize              block);
 /* With defer_verify_failure: why verification failed (the error the
  * handshake would have failed with) and what failed, once; NULL if the
  * certificate verified. The caller accepts the stream or closes it. */

@@ -51,6 +51,10 @@ run_login (MailsyncImapConnection *self,
   g_autoptr(GAsyncResult) result = NULL;
   MailsyncImapLoginFunc pipeline = self->login_pipeline;
 
+  /* The login and what the pipeline sends behind it go out in one write
+   * (one TLS record, one segment): the credential is not a record of its
+   * own, and the commands do not wait for the login's write to finish. */
+  self->corked = pipeline != NULL && one_step;
   mailsync_imap_connection_send_async (self, request, cancellable, _mailsync_store_result, &result);
   /* Not behind a synchronizing literal (the server would read the next
    * command as its data), not before a COMPRESS or an ENABLE UTF8=ACCEPT
@@ -65,6 +69,8 @@ run_login (MailsyncImapConnection *self,
       request->pipelined = TRUE;
       pipeline (self, self->login_pipeline_data);
     }
+  self->corked = FALSE;
+  _mailsync_imap_connection_pump_writes (self);
   return mailsync_imap_connection_send_finish (self, _mailsync_await (&result), error);
 }
 

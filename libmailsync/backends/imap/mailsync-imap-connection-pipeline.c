@@ -131,6 +131,20 @@ _mailsync_imap_connection_schedule_requests (MailsyncImapConnection *self)
   _mailsync_imap_connection_pump_writes (self);
 }
 
+#define MERGE_LIMIT (1024 * 1024)
+/* A record that carries a credential is padded to a multiple of this (TLS
+ * 1.3): a login line of up to ~400 bytes with the LIST behind it shows as
+ * the same length whatever the password. */
+#define SECRET_RECORD_BLOCK 512
+
+static void
+clear_padding (MailsyncImapConnection *self)
+{
+  if (self->padded_write && MAILSYNC_IS_TLS_STREAM (self->stream))
+    mailsync_tls_stream_set_write_padding (MAILSYNC_TLS_STREAM (self->stream), 0);
+  self->padded_write = FALSE;
+}
+
 static void
 flush_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -138,6 +152,7 @@ flush_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   self->writing = FALSE;
+  clear_padding (self);
   if (!g_output_stream_flush_finish (G_OUTPUT_STREAM (source), result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -157,6 +172,7 @@ write_done (GObject *source, GAsyncResult *result, gpointer user_data)
   gboolean ok = g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, &written, &error);
 
   self->bytes_written += written;
+  clear_padding (self);
   if (!ok)
     {
       self->writing = FALSE;
@@ -208,22 +224,58 @@ read_slice (MailsyncImapConnection *self, WriteItem *item, GByteArray *merged)
   return TRUE;
 }
 
+/* The bytes of the queue's leading run of whole (non-streamed) items, up
+ * to @limit, and whether a credential is among them. */
+static gsize
+leading_bytes (MailsyncImapConnection *self, gsize limit, gboolean *secret)
+{
+  gsize total = 0;
+
+  *secret = FALSE;
+  for (GList *l = self->write_queue.head; l != NULL && total <= limit; l = l->next)
+    {
+      WriteItem *item = l->data;
+
+      if (item->stream != NULL)
+        break;
+      total += g_bytes_get_size (item->bytes);
+      *secret |= item->secret;
+    }
+  return total;
+}
+
 void
 _mailsync_imap_connection_pump_writes (MailsyncImapConnection *self)
 {
   WriteItem *item;
   g_autoptr(GByteArray) merged = NULL;
-  GBytes *secret_chunk = NULL;
+  gboolean secret = FALSE;
+  GBytes *chunk;
+  gsize len;
+  const guint8 *data;
 
-  if (self->writing || self->out == NULL || g_queue_is_empty (&self->write_queue))
+  if (self->writing || self->corked || self->out == NULL || g_queue_is_empty (&self->write_queue))
     return;
   /* Coalesce small pieces into one write: a pipeline of 64 short UID
-   * STOREs becomes one packet, not 64. */
-  merged = g_byte_array_new ();
+   * STOREs becomes one packet, not 64. A credential goes out in the same
+   * write as the rest of its command line (and the commands behind it):
+   * written on its own it would be a TLS record, and with TCP_NODELAY a
+   * segment, whose length is the password's. The buffer is sized up front
+   * (no reallocation leaves a copy behind) and wiped once copied into the
+   * chunk, which wipes itself when freed. */
+  len = leading_bytes (self, MERGE_LIMIT, &secret);
+  merged = g_byte_array_sized_new ((guint) (secret ? len : MIN (len, MERGE_LIMIT)));
   while ((item = g_queue_pop_head (&self->write_queue)) != NULL)
     {
       if (item->stream != NULL)
         {
+          /* A streamed literal would grow the buffer: it waits for the
+           * next write (none is ever part of a login). */
+          if (secret)
+            {
+              g_queue_push_head (&self->write_queue, item);
+              break;
+            }
           if (!read_slice (self, item, merged))
             {
               _mailsync_imap_connection_write_item_free (item);
@@ -235,46 +287,33 @@ _mailsync_imap_connection_pump_writes (MailsyncImapConnection *self)
               break;
             }
         }
-      else if (item->secret)
-        {
-          /* A credential is written from its own wiping bytes, never
-           * copied into the merged buffer (which is freed unwiped, and
-           * whose reallocations would leave copies behind). */
-          if (g_bytes_get_size (item->bytes) == 0)
-            {
-              _mailsync_imap_connection_write_item_free (item);
-              continue;
-            }
-          if (merged->len > 0)
-            {
-              g_queue_push_head (&self->write_queue, item);
-              break;
-            }
-          secret_chunk = g_bytes_ref (item->bytes);
-          _mailsync_imap_connection_write_item_free (item);
-          break;
-        }
       else
         {
-          gsize len;
-          const guint8 *data = g_bytes_get_data (item->bytes, &len);
-          g_byte_array_append (merged, data, len);
+          const guint8 *bytes = g_bytes_get_data (item->bytes, &len);
+          g_byte_array_append (merged, bytes, len);
         }
       _mailsync_imap_connection_write_item_free (item);
-      if (merged->len > 1024 * 1024)
+      if (merged->len > MERGE_LIMIT)
         break;
     }
+  if (secret)
+    {
+      chunk = mailsync_imap_secret_bytes_new (merged->data, merged->len);
+      mailsync_imap_secret_wipe (merged->data, merged->len);
+      if (MAILSYNC_IS_TLS_STREAM (self->stream))
+        {
+          mailsync_tls_stream_set_write_padding (MAILSYNC_TLS_STREAM (self->stream), SECRET_RECORD_BLOCK);
+          self->padded_write = TRUE;
+        }
+    }
+  else
+    chunk = g_byte_array_free_to_bytes (g_steal_pointer (&merged));
   self->writing = TRUE;
-  {
-    GBytes *chunk = secret_chunk != NULL ? secret_chunk : g_byte_array_free_to_bytes (g_steal_pointer (&merged));
-    gsize len;
-    const guint8 *data = g_bytes_get_data (chunk, &len);
-
-    /* The chunk must outlive the write: tie it to the connection ref. */
-    g_object_set_data_full (G_OBJECT (self), "mailsync-write-chunk", chunk, (GDestroyNotify) g_bytes_unref);
-    g_output_stream_write_all_async (self->out, data, len, G_PRIORITY_DEFAULT, self->io_cancellable,
-                                     write_done, g_object_ref (self));
-  }
+  data = g_bytes_get_data (chunk, &len);
+  /* The chunk must outlive the write: tie it to the connection ref. */
+  g_object_set_data_full (G_OBJECT (self), "mailsync-write-chunk", chunk, (GDestroyNotify) g_bytes_unref);
+  g_output_stream_write_all_async (self->out, data, len, G_PRIORITY_DEFAULT, self->io_cancellable,
+                                   write_done, g_object_ref (self));
 }
 
 /* ---- completing requests ---------------------------------------------------- */

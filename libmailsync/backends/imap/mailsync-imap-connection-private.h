@@ -78,6 +78,8 @@ struct _MailsyncImapConnection
   MailsyncImapRequest *awaiting_plus; /* stopped before a synchronizing literal */
   GQueue write_queue;            /* WriteItem, in order */
   gboolean writing;
+  gboolean padded_write;         /* the TLS stream pads the running write (a credential in it) */
+  gboolean corked;               /* run_login: hold writes until the pipelined commands are queued */
   gboolean reading;
   gboolean compressed;           /* output must be flushed after each write */
   gboolean utf8_accept;          /* ENABLE UTF8=ACCEPT succeeded (RFC 6855) */
