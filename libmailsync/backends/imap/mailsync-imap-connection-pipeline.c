@@ -287,6 +287,13 @@ _mailsync_imap_connection_pump_writes (MailsyncImapConnection *self)
               break;
             }
         }
+      else if (item->secret && !secret)
+        {
+          /* A credential behind a streamed literal: the next write, sized
+           * and padded for it. */
+          g_queue_push_head (&self->write_queue, item);
+          break;
+        }
       else
         {
           const guint8 *bytes = g_bytes_get_data (item->bytes, &len);
