@@ -680,6 +680,10 @@ def test_misc():
     check('ImapRepository.new / get_capabilities before a connection',
           isinstance(imap, Mailsync.ImapRepository) and not imap.get_capabilities())
     check('ImapRepository.get_stats', tuple(imap.get_stats()) == (0, 0, 0), imap.get_stats())
+    default_max = imap.props.max_connections
+    imap.props.max_connections = 2
+    check('ImapRepository:max-connections (1 by default, settable)',
+          default_max == 1 and imap.props.max_connections == 2, (default_max, imap.props.max_connections))
     desc = imap.describe().unpack()
     check('Repository.describe: an IMAP repository before a connection (where, no greeting yet)',
           desc.get('kind') == 'IMAP' and desc.get('host') == '127.0.0.1' and desc.get('port') == 1

@@ -251,7 +251,7 @@ append_find_uid_job (GTask *task, gpointer source, gpointer task_data, GCancella
   if (!_mailsync_imap_folder_check_connected (self, task))
     return;
   /* SEARCH sees the new message only in the selected mailbox. */
-  _mailsync_imap_repository_set_selected (_mailsync_imap_folder_repo_of (self), NULL);
+  _mailsync_imap_slot_set_selected (_mailsync_imap_folder_slot (self), NULL);
   if (!_mailsync_imap_folder_ensure_selected (self, cancellable, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -295,7 +295,7 @@ append_done (GObject *source, GAsyncResult *result, gpointer user_data)
   else if (sent->marker != NULL)
     {
       /* A callback may not await: the search is a job. */
-      _mailsync_worker_run (_mailsync_imap_repository_get_worker (_mailsync_imap_folder_repo_of (self)), task,
+      _mailsync_worker_run (_mailsync_imap_folder_slot (self)->worker, task,
                             append_find_uid_job);
       return;
     }

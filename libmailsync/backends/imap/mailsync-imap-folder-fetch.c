@@ -234,7 +234,7 @@ fetch_send (MailsyncImapFolder *self, GPtrArray *tasks, GCancellable *cancellabl
     }
   if (datas->len == 0)
     return;
-  if (_mailsync_imap_repository_get_selected (_mailsync_imap_folder_repo_of (self)) != self
+  if (_mailsync_imap_slot_get_selected (_mailsync_imap_folder_slot (self)) != self
       && self->listed_uidvalidity != 0)
     {
       fetch_behind_select (self, requests, datas, cancellable);

@@ -578,7 +578,7 @@ list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **err
     }
 
   /* Always a fresh SELECT: it is what tells a changed UIDVALIDITY. */
-  _mailsync_imap_repository_set_selected (_mailsync_imap_folder_repo_of (self), NULL);
+  _mailsync_imap_slot_set_selected (_mailsync_imap_folder_slot (self), NULL);
   self->listed_uidvalidity = 0;
   selected = _mailsync_imap_folder_select_with (self, followers, G_N_ELEMENTS (followers), cancellable,
                                                 &local_error);
@@ -766,7 +766,7 @@ probe_state_job (GTask *task, gpointer source, gpointer task_data, GCancellable 
    * 3501 6.3.10 says not to use it there, and Dovecot shows mail delivered
    * since only after a NOOP. No stamp then: the folder takes the full path. */
   if (!mailsync_imap_connection_has_capability (connection, "CONDSTORE") ||
-      _mailsync_imap_repository_may_have_selected (_mailsync_imap_folder_repo_of (self), self->wire_name))
+      _mailsync_imap_slot_may_have_selected (_mailsync_imap_folder_slot (self), self->wire_name))
     {
       g_clear_pointer (&self->list_status, g_free);
       g_task_return_pointer (task, NULL, NULL);

@@ -11,6 +11,8 @@ struct _MailsyncImapFolder
   MailsyncFolder parent_instance;
 
   char *wire_name;        /* as sent on the wire (mUTF-7) */
+  MailsyncImapSlot *lease; /* the pool's slot its jobs run on (atomic), NULL: the
+                            * repository's own (mailsync-imap-repository-pool.c) */
   guint32 uidvalidity;
   guint32 uidnext;
   guint64 highestmodseq;
@@ -90,6 +92,7 @@ typedef struct
 /* mailsync-imap-folder.c: what every operation shares. */
 MailsyncImapRepository *_mailsync_imap_folder_repo_of         (MailsyncImapFolder *self);
 MailsyncImapConnection *_mailsync_imap_folder_connection_of   (MailsyncImapFolder *self);
+MailsyncImapSlot       *_mailsync_imap_folder_slot            (MailsyncImapFolder *self);
 gboolean                _mailsync_imap_folder_check_connected (MailsyncImapFolder *self,
                                                                GTask              *task);
 void                    _mailsync_imap_folder_queue_job       (MailsyncImapFolder *self,

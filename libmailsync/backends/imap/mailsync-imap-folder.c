@@ -48,21 +48,30 @@ _mailsync_imap_folder_repo_of (MailsyncImapFolder *self)
   return MAILSYNC_IMAP_REPOSITORY (mailsync_folder_get_repository (MAILSYNC_FOLDER (self)));
 }
 
+/* The connection the folder's jobs run on: its lease's, else the
+ * repository's own. */
+MailsyncImapSlot *
+_mailsync_imap_folder_slot (MailsyncImapFolder *self)
+{
+  return _mailsync_imap_repository_slot_of (_mailsync_imap_folder_repo_of (self), self);
+}
+
 MailsyncImapConnection *
 _mailsync_imap_folder_connection_of (MailsyncImapFolder *self)
 {
-  return _mailsync_imap_repository_get_connection (_mailsync_imap_folder_repo_of (self));
+  return _mailsync_imap_folder_slot (self)->connection;
 }
 
 /* On the worker, at the start of every job: a repository nobody opened
- * is opened; a lost connection fails the job. */
+ * is opened (a pooled connection logs in with its first job); a lost
+ * connection fails the job. */
 gboolean
 _mailsync_imap_folder_check_connected (MailsyncImapFolder *self, GTask *task)
 {
   GError *error = NULL;
 
-  if (_mailsync_imap_repository_ensure_connected (_mailsync_imap_folder_repo_of (self), g_task_get_cancellable (task),
-                                                  &error))
+  if (_mailsync_imap_repository_ensure_slot (_mailsync_imap_folder_repo_of (self), _mailsync_imap_folder_slot (self),
+                                             g_task_get_cancellable (task), &error))
     return TRUE;
   g_task_return_error (task, error);
   return FALSE;
@@ -76,7 +85,7 @@ void
 _mailsync_imap_folder_queue_job (MailsyncImapFolder *self, GTask *task, gpointer tag, MailsyncWorkerFunc job)
 {
   g_task_set_source_tag (task, tag);
-  _mailsync_worker_run (_mailsync_imap_repository_get_worker (_mailsync_imap_folder_repo_of (self)), task, job);
+  _mailsync_worker_run (_mailsync_imap_folder_slot (self)->worker, task, job);
   g_object_unref (task);
 }
 
@@ -320,7 +329,7 @@ ensure_selected_with (MailsyncImapFolder *self, gboolean as_listed, MailsyncImap
   MailsyncImapRequest *enable, *select;
   gboolean condstore;
 
-  if (_mailsync_imap_repository_get_selected (_mailsync_imap_folder_repo_of (self)) == self)
+  if (_mailsync_imap_slot_get_selected (_mailsync_imap_folder_slot (self)) == self)
     {
       send_followers (self, followers, n_followers, TRUE, cancellable);
       return TRUE;
@@ -349,7 +358,7 @@ ensure_selected_with (MailsyncImapFolder *self, gboolean as_listed, MailsyncImap
   self->uidnext = 0;
   self->highestmodseq = 0;
   self->exists = 0;
-  _mailsync_imap_repository_note_selected_name (_mailsync_imap_folder_repo_of (self), self->wire_name);
+  _mailsync_imap_slot_note_selected_name (_mailsync_imap_folder_slot (self), self->wire_name);
   if (enable != NULL)
     mailsync_imap_connection_send_async (connection, enable, cancellable, _mailsync_store_result, &enable_result);
   mailsync_imap_connection_send_async (connection, select, cancellable, _mailsync_store_result, &select_result);
@@ -369,20 +378,20 @@ ensure_selected_with (MailsyncImapFolder *self, gboolean as_listed, MailsyncImap
     }
   if (ok == NULL)
     {
-      _mailsync_imap_repository_set_selected (_mailsync_imap_folder_repo_of (self), NULL);
+      _mailsync_imap_slot_set_selected (_mailsync_imap_folder_slot (self), NULL);
       return FALSE;
     }
   self->read_only = ok->code && ok->code->kind == MAILSYNC_IMAP_CODE_READ_ONLY;
   if (as_listed && self->listed_uidvalidity != 0 && self->uidvalidity != self->listed_uidvalidity)
     {
       /* not recorded as selected: every later operation asks again */
-      _mailsync_imap_repository_set_selected (_mailsync_imap_folder_repo_of (self), NULL);
+      _mailsync_imap_slot_set_selected (_mailsync_imap_folder_slot (self), NULL);
       g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED,
                    "Folder %s: its UIDVALIDITY changed from %u to %u since it was listed; nothing done by UID",
                    mailsync_folder_get_name (MAILSYNC_FOLDER (self)), self->listed_uidvalidity, self->uidvalidity);
       return FALSE;
     }
-  _mailsync_imap_repository_set_selected (_mailsync_imap_folder_repo_of (self), self);
+  _mailsync_imap_slot_set_selected (_mailsync_imap_folder_slot (self), self);
   return TRUE;
 }
 

@@ -17,6 +17,13 @@ repo_of (MailsyncFolder *folder)
   return MAILSYNC_IMAP_REPOSITORY (mailsync_folder_get_repository (folder));
 }
 
+/* the connection the folder's jobs run on (its lease's) */
+static MailsyncImapSlot *
+slot_of (MailsyncFolder *folder)
+{
+  return _mailsync_imap_repository_slot_of (repo_of (folder), MAILSYNC_IMAP_FOLDER (folder));
+}
+
 static void
 on_labels (MailsyncImapResponse *response, gpointer user_data)
 {
@@ -34,7 +41,7 @@ static gboolean
 run_collecting (MailsyncFolder *folder, MailsyncImapCommand *cmd, GHashTable *labels, GCancellable *cancellable,
                 GError **error)
 {
-  MailsyncImapConnection *connection = _mailsync_imap_repository_get_connection (repo_of (folder));
+  MailsyncImapConnection *connection = slot_of (folder)->connection;
   MailsyncImapRequest *request = mailsync_imap_request_new_from_command (cmd, error);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(MailsyncImapResponse) ok = NULL;
@@ -50,7 +57,7 @@ run_collecting (MailsyncFolder *folder, MailsyncImapCommand *cmd, GHashTable *la
 static gboolean
 fetch_all_labels (MailsyncFolder *folder, GHashTable *labels, GCancellable *cancellable, GError **error)
 {
-  MailsyncImapConnection *connection = _mailsync_imap_repository_get_connection (repo_of (folder));
+  MailsyncImapConnection *connection = slot_of (folder)->connection;
   g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_command_new (connection, "UID FETCH");
 
   mailsync_imap_command_add_range (cmd, 1, 0, NULL);
@@ -65,7 +72,7 @@ fetch_labels_job (GTask *task, gpointer source, gpointer task_data, GCancellable
   g_autoptr(GHashTable) labels = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_strfreev);
   GError *error = NULL;
 
-  if (!_mailsync_imap_repository_ensure_connected (repo_of (folder), cancellable, &error) ||
+  if (!_mailsync_imap_repository_ensure_slot (repo_of (folder), slot_of (folder), cancellable, &error) ||
       !_mailsync_imap_folder_ensure_selected (MAILSYNC_IMAP_FOLDER (folder), cancellable, &error) ||
       !fetch_all_labels (folder, labels, cancellable, &error))
     {
@@ -84,7 +91,7 @@ _mailsync_imap_folder_fetch_labels_async (MailsyncFolder      *folder,
   GTask *task = g_task_new (folder, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, _mailsync_imap_folder_fetch_labels_async);
-  _mailsync_worker_run (_mailsync_imap_repository_get_worker (repo_of (folder)), task, fetch_labels_job);
+  _mailsync_worker_run (slot_of (folder)->worker, task, fetch_labels_job);
   g_object_unref (task);
 }
 
@@ -141,13 +148,13 @@ store_labels_job (GTask *task, gpointer source, gpointer task_data, GCancellable
   g_autoptr(GHashTable) labels = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_strfreev);
   GError *error = NULL;
 
-  if (!_mailsync_imap_repository_ensure_connected (repo_of (folder), cancellable, &error) ||
+  if (!_mailsync_imap_repository_ensure_slot (repo_of (folder), slot_of (folder), cancellable, &error) ||
       !_mailsync_imap_folder_ensure_selected (MAILSYNC_IMAP_FOLDER (folder), cancellable, &error))
     {
       g_task_return_error (task, error);
       return;
     }
-  cmd = store_labels_command (_mailsync_imap_repository_get_connection (repo_of (folder)), args);
+  cmd = store_labels_command (slot_of (folder)->connection, args);
   if (!run_collecting (folder, cmd, labels, cancellable, &error))
     {
       g_task_return_error (task, error);
@@ -175,7 +182,7 @@ _mailsync_imap_folder_store_labels_async (MailsyncFolder      *folder,
   args->labels = g_strdupv ((char **) labels);
   g_task_set_task_data (task, args, (GDestroyNotify) store_args_free);
   g_task_set_source_tag (task, _mailsync_imap_folder_store_labels_async);
-  _mailsync_worker_run (_mailsync_imap_repository_get_worker (repo_of (folder)), task, store_labels_job);
+  _mailsync_worker_run (slot_of (folder)->worker, task, store_labels_job);
   g_object_unref (task);
 }
 
@@ -226,13 +233,13 @@ fetch_message_ids_job (GTask *task, gpointer source, gpointer task_data, GCancel
   g_autoptr(MailsyncImapCommand) cmd = NULL;
   GError *error = NULL;
 
-  if (!_mailsync_imap_repository_ensure_connected (repo_of (folder), cancellable, &error) ||
+  if (!_mailsync_imap_repository_ensure_slot (repo_of (folder), slot_of (folder), cancellable, &error) ||
       !_mailsync_imap_folder_ensure_selected (MAILSYNC_IMAP_FOLDER (folder), cancellable, &error))
     {
       g_task_return_error (task, error);
       return;
     }
-  connection = _mailsync_imap_repository_get_connection (repo_of (folder));
+  connection = slot_of (folder)->connection;
   cmd = _mailsync_imap_command_new (connection, "UID FETCH");
   mailsync_imap_command_add_seqset (cmd, (const guint32 *) uids->data, uids->len, NULL);
   mailsync_imap_command_add_raw (cmd, "(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])", NULL);
@@ -267,7 +274,7 @@ _mailsync_imap_folder_fetch_message_ids_async (MailsyncFolder      *folder,
   g_array_append_vals (set, uids, n_uids);
   g_task_set_source_tag (task, _mailsync_imap_folder_fetch_message_ids_async);
   g_task_set_task_data (task, set, (GDestroyNotify) g_array_unref);
-  _mailsync_worker_run (_mailsync_imap_repository_get_worker (repo_of (folder)), task, fetch_message_ids_job);
+  _mailsync_worker_run (slot_of (folder)->worker, task, fetch_message_ids_job);
   g_object_unref (task);
 }
 

@@ -9,27 +9,83 @@
 
 G_BEGIN_DECLS
 
-/* The repository's one connection (opened by open_async), or NULL. */
+/* One connection of the repository's pool (maxconnections, issue 13
+ * item 5) and the thread it runs on: every job of a folder runs on the
+ * worker of the slot the folder leased, or of the repository's own slot
+ * (main) when it leased none. */
+typedef struct _MailsyncImapSlot
+{
+  MailsyncImapConnection *connection; /* NULL until a job needs it */
+  MailsyncWorker *worker;             /* the connection's thread: every job runs there */
+  MailsyncImapFolder *selected;       /* weak, atomic: a folder may be disposed on another thread */
+  char *last_selected_name;           /* the wire name of the last SELECT (worker only): the
+                                       * server keeps it selected after its folder object is gone */
+  GSource *keepalive_source;
+  MailsyncImapFolder *lessee;         /* the folder that leased the slot (pool_lock), or NULL */
+  guint number;                       /* 1 for main, 2... for the pool's others */
+  MailsyncImapRepository *repository; /* weak: the slot's owner */
+} MailsyncImapSlot;
+
+/* The repository's own connection (opened by open_async), or NULL. */
 MailsyncImapConnection *_mailsync_imap_repository_get_connection (MailsyncImapRepository *self);
-/* Which folder is SELECTed on the connection (a folder re-selects when it
- * is not the one). */
-MailsyncImapFolder     *_mailsync_imap_repository_get_selected (MailsyncImapRepository *self);
-void                    _mailsync_imap_repository_set_selected (MailsyncImapRepository *self,
-                                                                MailsyncImapFolder     *folder);
-/* The thread every operation of the repository and its folders runs on. */
-MailsyncWorker         *_mailsync_imap_repository_get_worker (MailsyncImapRepository *self);
-/* On the worker: opens the connection if nobody did; a lost one is an error. */
+/* The slot @folder's jobs run on: its lease's, else the repository's own. */
+MailsyncImapSlot       *_mailsync_imap_repository_slot_of (MailsyncImapRepository *self,
+                                                           MailsyncImapFolder     *folder);
+/* Which folder is SELECTed on the slot's connection (a folder re-selects
+ * when it is not the one). */
+MailsyncImapFolder     *_mailsync_imap_slot_get_selected (MailsyncImapSlot   *slot);
+void                    _mailsync_imap_slot_set_selected (MailsyncImapSlot   *slot,
+                                                          MailsyncImapFolder *folder);
+/* On the worker: opens the repository's own connection if nobody did; a
+ * lost one is an error. */
 gboolean                _mailsync_imap_repository_ensure_connected (MailsyncImapRepository *self,
+                                                                    GCancellable           *cancellable,
+                                                                    GError                **error);
+/* The same for @slot's connection, on its worker: a pooled slot logs in
+ * when its first job runs. */
+gboolean                _mailsync_imap_repository_ensure_slot      (MailsyncImapRepository *self,
+                                                                    MailsyncImapSlot       *slot,
                                                                     GCancellable           *cancellable,
                                                                     GError                **error);
 void                    _mailsync_imap_repository_forget_selected (MailsyncImapRepository *self,
                                                                    MailsyncImapFolder     *folder);
-/* On the worker: the mailbox last SELECTed on the connection, by wire name,
- * which outlives its folder object. */
-void                    _mailsync_imap_repository_note_selected_name (MailsyncImapRepository *self,
-                                                                      const char             *wire_name);
-gboolean                _mailsync_imap_repository_may_have_selected  (MailsyncImapRepository *self,
-                                                                      const char             *wire_name);
+/* On the worker: the mailbox last SELECTed on the slot's connection, by
+ * wire name, which outlives its folder object. */
+void                    _mailsync_imap_slot_note_selected_name (MailsyncImapSlot *slot,
+                                                                const char       *wire_name);
+gboolean                _mailsync_imap_slot_may_have_selected  (MailsyncImapSlot *slot,
+                                                                const char       *wire_name);
+
+/* The pool (mailsync-imap-repository-pool.c): a folder binds to one
+ * connection for the length of its sync. A lease takes the first free
+ * slot of max-connections (the repository's own first); with none free
+ * it waits for a release. A slot's connection opens when its first job
+ * runs. A lease ends with _release (the folder's jobs done). */
+void                    _mailsync_imap_repository_lease_async  (MailsyncImapRepository *self,
+                                                                MailsyncImapFolder     *folder,
+                                                                GCancellable           *cancellable,
+                                                                GAsyncReadyCallback     callback,
+                                                                gpointer                user_data);
+gboolean                _mailsync_imap_repository_lease_finish (MailsyncImapRepository *self,
+                                                                GAsyncResult           *result,
+                                                                GError                **error);
+void                    _mailsync_imap_repository_release      (MailsyncImapRepository *self,
+                                                                MailsyncImapFolder     *folder);
+/* The engine's reconnect of @folder after its connection dropped: a new
+ * connection in place of its lease's only (the repository's own when it
+ * leased none); the other leases' connections are untouched. */
+void                    _mailsync_imap_repository_reopen_leased_async  (MailsyncImapRepository *self,
+                                                                        MailsyncImapFolder     *folder,
+                                                                        GCancellable           *cancellable,
+                                                                        GAsyncReadyCallback     callback,
+                                                                        gpointer                user_data);
+gboolean                _mailsync_imap_repository_reopen_leased_finish (MailsyncImapRepository *self,
+                                                                        GAsyncResult           *result,
+                                                                        GError                **error);
+/* Which connection @folder has leased: 1 for the repository's own, 2...
+ * for the pool's others, 0 for no lease. */
+guint                   _mailsync_imap_repository_lease_number (MailsyncImapRepository *self,
+                                                                MailsyncImapFolder     *folder);
 /* FALSE with expunge = no: deletions only flag \Deleted. */
 gboolean                _mailsync_imap_repository_get_expunge  (MailsyncImapRepository *self);
 

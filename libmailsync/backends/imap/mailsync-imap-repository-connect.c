@@ -13,25 +13,40 @@
 
 #include <string.h>
 
-/* Forget the connection, keeping its counters in the totals. */
+/* Forget @slot's connection, keeping its counters in the totals. */
 void
-_mailsync_imap_repository_drop_connection (MailsyncImapRepository *self)
+_mailsync_imap_repository_drop_connection (MailsyncImapRepository *self, MailsyncImapSlot *slot)
 {
+  g_autoptr(MailsyncImapConnection) connection = NULL;
   guint64 in, out, commands;
 
-  if (self->keepalive_source != NULL)
+  if (slot->keepalive_source != NULL)
     {
-      g_source_destroy (self->keepalive_source);
-      g_clear_pointer (&self->keepalive_source, g_source_unref);
+      g_source_destroy (slot->keepalive_source);
+      g_clear_pointer (&slot->keepalive_source, g_source_unref);
     }
-  _mailsync_imap_repository_drop_early_listing (self);
-  if (self->connection == NULL)
+  if (slot == &self->main)
+    _mailsync_imap_repository_drop_early_listing (self);
+  if (slot->connection == NULL)
     return;
-  mailsync_imap_connection_get_stats (self->connection, &in, &out, &commands);
+  /* get_stats reads the slots' connections from any thread */
+  g_mutex_lock (&self->pool_lock);
+  connection = g_steal_pointer (&slot->connection);
+  mailsync_imap_connection_get_stats (connection, &in, &out, &commands);
   self->bytes_read += in;
   self->bytes_written += out;
   self->commands_sent += commands;
-  g_clear_object (&self->connection);
+  g_mutex_unlock (&self->pool_lock);
+}
+
+/* A slot's new connection, seen by get_stats from then on. */
+static void
+set_connection (MailsyncImapRepository *self, MailsyncImapSlot *slot, MailsyncImapConnection *connection)
+{
+  g_mutex_lock (&self->pool_lock);
+  g_assert (slot->connection == NULL);
+  slot->connection = connection;
+  g_mutex_unlock (&self->pool_lock);
 }
 
 static void
@@ -54,11 +69,12 @@ noop_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static gboolean
 keepalive_tick (gpointer user_data)
 {
-  MailsyncImapRepository *self = user_data;
+  MailsyncImapSlot *slot = user_data;
+  MailsyncImapRepository *self = slot->repository;
 
-  if (self->connection != NULL && mailsync_imap_connection_is_open (self->connection) &&
-      mailsync_imap_connection_get_idle_time (self->connection) >= (gint64) self->keepalive * G_USEC_PER_SEC)
-    mailsync_imap_connection_send_async (self->connection, mailsync_imap_request_new_simple ("NOOP", NULL), NULL,
+  if (slot->connection != NULL && mailsync_imap_connection_is_open (slot->connection) &&
+      mailsync_imap_connection_get_idle_time (slot->connection) >= (gint64) self->keepalive * G_USEC_PER_SEC)
+    mailsync_imap_connection_send_async (slot->connection, mailsync_imap_request_new_simple ("NOOP", NULL), NULL,
                                          noop_done, NULL);
   return G_SOURCE_CONTINUE;
 }
@@ -332,7 +348,8 @@ sleep_ms (guint ms, GCancellable *cancellable, GError **error)
  * jittered wait keeps many clients that were cut at once from coming
  * back at once. */
 static gboolean
-back_off (MailsyncImapRepository *self, const char *why, guint hint_ms, GCancellable *cancellable, GError **error)
+back_off (MailsyncImapRepository *self, MailsyncImapSlot *slot, const char *why, guint hint_ms,
+          GCancellable *cancellable, GError **error)
 {
   guint base = throttle_base_ms ();
   guint64 step = MIN ((guint64) base << MIN (self->throttle_waits, 20), (guint64) base * 150);
@@ -340,6 +357,7 @@ back_off (MailsyncImapRepository *self, const char *why, guint hint_ms, GCancell
   guint64 hint = (guint64) hint_ms * base / THROTTLE_BASE_MS;
   const char *name = mailsync_repository_get_name (MAILSYNC_REPOSITORY (self));
 
+  g_mutex_lock (&self->pool_lock);
   if (self->throttle_gave_up == NULL && self->throttle_waits >= THROTTLE_WAITS)
     self->throttle_gave_up =
       g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED,
@@ -349,56 +367,74 @@ back_off (MailsyncImapRepository *self, const char *why, guint hint_ms, GCancell
   if (self->throttle_gave_up != NULL)
     {
       g_propagate_error (error, g_error_copy (self->throttle_gave_up));
+      g_mutex_unlock (&self->pool_lock);
       return FALSE;
     }
+  g_mutex_unlock (&self->pool_lock);
   /* The server's own suggestion wins when longer, within the cap. */
   delay = MIN (MAX (delay, hint), (guint64) base * 150);
   self->throttle_waits++;
   self->throttle_waited_ms += (gint64) delay;
   /* Fewer commands at once on this and the next connections. */
   self->settings->max_in_flight = MAX ((self->settings->max_in_flight ? self->settings->max_in_flight : 64) / 2, 1);
-  if (self->connection != NULL)
-    mailsync_imap_connection_set_max_in_flight (self->connection, self->settings->max_in_flight);
+  if (slot->connection != NULL)
+    mailsync_imap_connection_set_max_in_flight (slot->connection, self->settings->max_in_flight);
   g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
          "throttled (%s): waiting %" G_GUINT64_FORMAT " ms (wait %u of %u), then %u commands in flight",
          why ? why : "", delay, self->throttle_waits, THROTTLE_WAITS, self->settings->max_in_flight);
   return sleep_ms ((guint) delay, cancellable, error);
 }
 
-/* Connects and logs in unless the connection is open; on the worker. */
+/* Connects and logs in @slot's connection unless it is open; on the
+ * slot's worker. The slots share the settings, the credentials and the
+ * budget for the server's limits: one connects at a time. */
+static gboolean connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, GCancellable *cancellable,
+                                GError **error);
+
 static gboolean
-connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **error)
+connect_now (MailsyncImapRepository *self, MailsyncImapSlot *slot, GCancellable *cancellable, GError **error)
+{
+  gboolean ok;
+
+  g_rec_mutex_lock (&self->connect_lock);
+  ok = connect_locked (self, slot, cancellable, error);
+  g_rec_mutex_unlock (&self->connect_lock);
+  return ok;
+}
+
+static gboolean
+connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, GCancellable *cancellable, GError **error)
 {
   MailsyncRepository *repo = MAILSYNC_REPOSITORY (self);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(MailsyncInteraction) interaction = NULL;
 
-  if (self->connection && mailsync_imap_connection_is_open (self->connection))
+  if (slot->connection && mailsync_imap_connection_is_open (slot->connection))
     {
       guint hint_ms = 0;
       g_autofree char *why = NULL;
 
       /* A command was refused as throttled: the engine reopens before it
        * resumes the folder; wait first, on the same connection. */
-      if (mailsync_imap_connection_take_throttle (self->connection, &hint_ms, &why))
-        return back_off (self, why, hint_ms, cancellable, error);
+      if (mailsync_imap_connection_take_throttle (slot->connection, &hint_ms, &why))
+        return back_off (self, slot, why, hint_ms, cancellable, error);
       return TRUE;
     }
-  if (self->connection != NULL)
+  if (slot->connection != NULL)
     {
       guint hint_ms = 0;
       g_autofree char *why = NULL;
 
       /* Closed by a BYE that limits us: wait before connecting again. */
-      if (mailsync_imap_connection_take_throttle (self->connection, &hint_ms, &why))
+      if (mailsync_imap_connection_take_throttle (slot->connection, &hint_ms, &why))
         {
-          _mailsync_imap_repository_drop_connection (self);
-          if (!back_off (self, why, hint_ms, cancellable, error))
+          _mailsync_imap_repository_drop_connection (self, slot);
+          if (!back_off (self, slot, why, hint_ms, cancellable, error))
             return FALSE;
         }
     }
-  _mailsync_imap_repository_drop_connection (self);
-  g_atomic_pointer_set (&self->selected, NULL);
+  _mailsync_imap_repository_drop_connection (self, slot);
+  g_atomic_pointer_set (&slot->selected, NULL);
   if (self->throttle_gave_up != NULL)
     {
       g_propagate_error (error, g_error_copy (self->throttle_gave_up));
@@ -445,28 +481,28 @@ connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **e
       gboolean bearer;
 
       settings->port = _mailsync_imap_repository_effective_port (settings);
-      self->connection = mailsync_imap_connection_new (settings);
+      set_connection (self, slot, mailsync_imap_connection_new (settings));
       if (interaction != NULL || self->accepted_certs != NULL)
-        mailsync_imap_connection_set_certificate_handler (self->connection, on_certificate, self);
+        mailsync_imap_connection_set_certificate_handler (slot->connection, on_certificate, self);
       /* The first connection of an open: the folder list comes next, so
        * its LIST goes with the login (issue 13). A reconnection later in
        * the sync lists nothing. */
-      if (!self->listed && pipeline)
-        mailsync_imap_connection_set_login_pipeline (self->connection, _mailsync_imap_repository_send_early_listing,
+      if (!self->listed && pipeline && slot == &self->main)
+        mailsync_imap_connection_set_login_pipeline (slot->connection, _mailsync_imap_repository_send_early_listing,
                                                      self);
-      mailsync_imap_connection_open_async (self->connection, cancellable, _mailsync_store_result, &result);
-      if (mailsync_imap_connection_open_finish (self->connection, _mailsync_await (&result), &local_error))
+      mailsync_imap_connection_open_async (slot->connection, cancellable, _mailsync_store_result, &result);
+      if (mailsync_imap_connection_open_finish (slot->connection, _mailsync_await (&result), &local_error))
         break;
       g_clear_object (&result);
       /* The server answered the login with a "+" and read the LIST sent
        * after it as the answer: out of step, so the connection failed
        * (nothing waits for that LIST). Once more without the pipeline:
        * the login then goes alone, as before issue 13. */
-      if (pipeline && mailsync_imap_connection_get_login_pipeline_broken (self->connection))
+      if (pipeline && mailsync_imap_connection_get_login_pipeline_broken (slot->connection))
         {
           g_debug ("%s: %s; connecting again without the LIST in the login's burst",
                    mailsync_repository_get_name (repo), local_error->message);
-          _mailsync_imap_repository_drop_connection (self);
+          _mailsync_imap_repository_drop_connection (self, slot);
           pipeline = FALSE;
           asked--; /* not an ask */
           continue;
@@ -478,16 +514,16 @@ connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **e
 
           /* "Too many simultaneous connections", BYE [UNAVAILABLE]: wait
            * and connect again; not a refused login (no new password). */
-          mailsync_imap_connection_take_throttle (self->connection, &hint_ms, &why);
-          _mailsync_imap_repository_drop_connection (self);
-          if (!back_off (self, local_error->message, hint_ms, cancellable, error))
+          mailsync_imap_connection_take_throttle (slot->connection, &hint_ms, &why);
+          _mailsync_imap_repository_drop_connection (self, slot);
+          if (!back_off (self, slot, local_error->message, hint_ms, cancellable, error))
             return FALSE;
           asked--; /* not an ask: the loop's increment takes it back */
           continue;
         }
-      refused = mailsync_imap_connection_get_refused_mechanism (self->connection);
+      refused = mailsync_imap_connection_get_refused_mechanism (slot->connection);
       bearer = refused == MAILSYNC_IMAP_AUTH_XOAUTH2 || refused == MAILSYNC_IMAP_AUTH_OAUTHBEARER;
-      _mailsync_imap_repository_drop_connection (self);
+      _mailsync_imap_repository_drop_connection (self, slot);
       /* A refused OAuth2 token (expired, revoked early) is refreshed once
        * and tried on a new connection: one more login, never a loop. */
       if (bearer && self->oauth2 != NULL && refreshed++ == 0 &&
@@ -525,18 +561,20 @@ connect_now (MailsyncImapRepository *self, GCancellable *cancellable, GError **e
   if (self->keepalive > 0)
     {
       /* the repository owns the source and destroys it with the connection */
-      self->keepalive_source = g_timeout_source_new_seconds (self->keepalive);
-      g_source_set_callback (self->keepalive_source, keepalive_tick, self, NULL);
-      g_source_attach (self->keepalive_source, g_main_context_get_thread_default ());
+      slot->keepalive_source = g_timeout_source_new_seconds (self->keepalive);
+      g_source_set_callback (slot->keepalive_source, keepalive_tick, slot, NULL);
+      g_source_attach (slot->keepalive_source, g_main_context_get_thread_default ());
     }
-  /* kept past close, for --info and callers' diagnostics */
+  /* kept past close, for --info and callers' diagnostics: the
+   * repository's own connection's */
+  if (slot == &self->main)
   {
-    g_autofree char *caps = mailsync_imap_connection_get_capability_string (self->connection);
+    g_autofree char *caps = mailsync_imap_connection_get_capability_string (slot->connection);
 
     g_strfreev (self->capabilities);
     self->capabilities = g_strsplit (caps, " ", -1);
     g_free (self->greeting);
-    self->greeting = g_strdup (mailsync_imap_connection_get_greeting (self->connection));
+    self->greeting = g_strdup (mailsync_imap_connection_get_greeting (slot->connection));
   }
   return TRUE;
 }
@@ -553,46 +591,71 @@ gboolean
 _mailsync_imap_repository_wait_throttled (MailsyncImapRepository *self, const GError *cause,
                                           GCancellable *cancellable, GError **error)
 {
-  guint waits = self->throttle_waits;
+  gboolean ok = FALSE;
+  guint waits;
 
-  if (!connect_now (self, cancellable, error))
-    return FALSE;
+  g_rec_mutex_lock (&self->connect_lock);
+  waits = self->throttle_waits;
   /* connect_now waits only for a limit the connection recorded: a retry
    * must never follow at once, whatever became of that record. */
-  if (self->throttle_waits == waits && !back_off (self, cause->message, 0, cancellable, error))
-    return FALSE;
-  return TRUE;
+  if (connect_now (self, &self->main, cancellable, error) &&
+      (self->throttle_waits != waits || back_off (self, &self->main, cause->message, 0, cancellable, error)))
+    ok = TRUE;
+  g_rec_mutex_unlock (&self->connect_lock);
+  return ok;
 }
 
-/* A repository nobody opened is opened by the first call that needs it;
- * a connection that was lost stays an error until the owner reopens
- * (the engine re-checks UIDVALIDITY when it does). */
+/* A repository nobody opened is opened by the first call that needs it
+ * (a pooled slot's connection by its first job); a connection that was
+ * lost stays an error until the owner reopens (the engine re-checks
+ * UIDVALIDITY when it does). On @slot's worker. */
 gboolean
-_mailsync_imap_repository_ensure_connected (MailsyncImapRepository *self, GCancellable *cancellable,
-                                            GError **error)
+_mailsync_imap_repository_ensure_slot (MailsyncImapRepository *self, MailsyncImapSlot *slot,
+                                       GCancellable *cancellable, GError **error)
 {
+  GError *gave_up = NULL;
+
+  /* No more commands this sync once the server's limits won: the other
+   * folders fail at once instead of each trying again. */
+  g_mutex_lock (&self->pool_lock);
   if (self->throttle_gave_up != NULL)
+    gave_up = g_error_copy (self->throttle_gave_up);
+  g_mutex_unlock (&self->pool_lock);
+  if (gave_up != NULL)
     {
-      /* No more commands this sync once the server's limits won: the
-       * other folders fail at once instead of each trying again. */
-      g_propagate_error (error, g_error_copy (self->throttle_gave_up));
+      g_propagate_error (error, gave_up);
       return FALSE;
     }
-  if (self->connection == NULL)
-    return connect_now (self, cancellable, error);
-  if (mailsync_imap_connection_is_open (self->connection))
+  if (slot->connection == NULL)
+    return connect_now (self, slot, cancellable, error);
+  if (mailsync_imap_connection_is_open (slot->connection))
     return TRUE;
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "Repository %s: the connection was lost",
                mailsync_repository_get_name (MAILSYNC_REPOSITORY (self)));
   return FALSE;
 }
 
+gboolean
+_mailsync_imap_repository_ensure_connected (MailsyncImapRepository *self, GCancellable *cancellable,
+                                            GError **error)
+{
+  return _mailsync_imap_repository_ensure_slot (self, &self->main, cancellable, error);
+}
+
+gboolean
+_mailsync_imap_repository_connect_slot (MailsyncImapRepository *self, MailsyncImapSlot *slot,
+                                        GCancellable *cancellable, GError **error)
+{
+  return connect_now (self, slot, cancellable, error);
+}
+
 static void
 open_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  MailsyncImapRepository *self = source;
   GError *error = NULL;
 
-  if (connect_now (source, cancellable, &error))
+  if (connect_now (self, &self->main, cancellable, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -606,21 +669,37 @@ repository_open_async (MailsyncRepository *repo, GCancellable *cancellable, GAsy
                                        repository_open_async, open_job);
 }
 
+/* On @slot's worker: LOGOUT (with the last burst when it can go there)
+ * and close. */
+void
+_mailsync_imap_repository_close_slot (MailsyncImapRepository *self, MailsyncImapSlot *slot,
+                                      GCancellable *cancellable)
+{
+  if (slot->connection && mailsync_imap_connection_is_open (slot->connection)
+      && !_mailsync_imap_connection_logout_and_close (slot->connection, cancellable))
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(MailsyncImapResponse) ok = NULL;
+
+      mailsync_imap_connection_send_async (slot->connection, mailsync_imap_request_new_simple ("LOGOUT", NULL),
+                                           cancellable, _mailsync_store_result, &result);
+      ok = mailsync_imap_connection_send_finish (slot->connection, _mailsync_await (&result), NULL);
+    }
+  if (slot->connection)
+    mailsync_imap_connection_close (slot->connection);
+  _mailsync_imap_repository_drop_connection (self, slot);
+  g_atomic_pointer_set (&slot->selected, NULL);
+}
+
 static void
 close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   MailsyncImapRepository *self = source;
 
-  if (self->connection && mailsync_imap_connection_is_open (self->connection)
-      && !_mailsync_imap_connection_logout_and_close (self->connection, cancellable))
-    {
-      g_autoptr(MailsyncImapResponse) ok =
-        _mailsync_imap_repository_run (self, mailsync_imap_request_new_simple ("LOGOUT", NULL), cancellable, NULL);
-    }
-  if (self->connection)
-    mailsync_imap_connection_close (self->connection);
-  _mailsync_imap_repository_drop_connection (self);
-  g_atomic_pointer_set (&self->selected, NULL);
+  /* every connection of the pool is logged out, each on its own thread */
+  _mailsync_imap_repository_pool_close (self, cancellable);
+  _mailsync_imap_repository_close_slot (self, &self->main, cancellable);
+  g_rec_mutex_lock (&self->connect_lock);
   self->listed = FALSE;
   /* The next sync has a new budget for the server's limits, and starts
    * with the full pipeline again (0: the connection's default): a limit
@@ -629,7 +708,10 @@ close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
   self->throttle_waits = 0;
   self->throttle_waited_ms = 0;
   self->settings->max_in_flight = 0;
+  g_mutex_lock (&self->pool_lock);
   g_clear_error (&self->throttle_gave_up);
+  g_mutex_unlock (&self->pool_lock);
+  g_rec_mutex_unlock (&self->connect_lock);
   g_task_return_boolean (task, TRUE);
 }
 

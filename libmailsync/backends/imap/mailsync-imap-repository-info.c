@@ -207,7 +207,7 @@ list_folder_info_job (GTask *task, gpointer source, gpointer task_data, GCancell
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  connection = self->connection;
+  connection = self->main.connection;
   extended = mailsync_imap_connection_has_capability (connection, "LIST-EXTENDED");
   list_status = extended && mailsync_imap_connection_has_capability (connection, "LIST-STATUS");
   special_use = mailsync_imap_connection_has_capability (connection, "SPECIAL-USE");

@@ -179,7 +179,7 @@ add_included_folders (MailsyncImapRepository *self, ListData *data, GCancellable
       g_autofree char *native = self->utf8_names || _mailsync_imap_is_mutf7 (given) ? NULL
                                 : mailsync_imap_utf7_encode (given, -1, NULL);
       const char *name = native != NULL ? native : given;
-      g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_command_new (self->connection, "STATUS");
+      g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_command_new (self->main.connection, "STATUS");
       MailsyncImapRequest *request;
       g_autoptr(MailsyncImapResponse) ok = NULL;
       g_autoptr(GError) local_error = NULL;
@@ -337,17 +337,17 @@ take_early_listing (MailsyncImapRepository *self, ListData *data)
 
   if (early == NULL)
     return FALSE;
-  if (early->connection != self->connection)
+  if (early->connection != self->main.connection)
     {
       self->early_listing = early;
       _mailsync_imap_repository_drop_early_listing (self);
       return FALSE;
     }
-  ok = mailsync_imap_connection_send_finish (self->connection, _mailsync_await (&early->result), &error);
-  wanted_status = mailsync_imap_connection_has_capability (self->connection, "LIST-STATUS") &&
-                  mailsync_imap_connection_has_capability (self->connection, "CONDSTORE");
-  if (ok == NULL || !list_alone (self, self->connection) ||
-      mailsync_imap_connection_get_utf8_accept (self->connection) ||
+  ok = mailsync_imap_connection_send_finish (self->main.connection, _mailsync_await (&early->result), &error);
+  wanted_status = mailsync_imap_connection_has_capability (self->main.connection, "LIST-STATUS") &&
+                  mailsync_imap_connection_has_capability (self->main.connection, "CONDSTORE");
+  if (ok == NULL || !list_alone (self, self->main.connection) ||
+      mailsync_imap_connection_get_utf8_accept (self->main.connection) ||
       (wanted_status && early->data.statuses == NULL))
     {
       g_debug ("%s: the LIST sent with the login is not used (%s)",
@@ -371,7 +371,7 @@ list_now (MailsyncImapRepository *self, ListData *data, GCancellable *cancellabl
   MailsyncImapRequest *request;
 
   if (self->reference == NULL && self->personal_only &&
-      mailsync_imap_connection_has_capability (self->connection, "NAMESPACE"))
+      mailsync_imap_connection_has_capability (self->main.connection, "NAMESPACE"))
     {
       g_autoptr(MailsyncImapResponse) ns_ok = NULL;
 
@@ -388,7 +388,7 @@ list_now (MailsyncImapRepository *self, ListData *data, GCancellable *cancellabl
   if (self->subscribed_only)
     {
       g_autoptr(MailsyncImapResponse) lsub_ok = NULL;
-      g_autoptr(MailsyncImapCommand) lsub = _mailsync_imap_list_command (self->connection, "LSUB", self->reference);
+      g_autoptr(MailsyncImapCommand) lsub = _mailsync_imap_list_command (self->main.connection, "LSUB", self->reference);
 
       data->subscribed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       if ((request = mailsync_imap_request_new_from_command (lsub, error)) == NULL)
@@ -398,7 +398,7 @@ list_now (MailsyncImapRepository *self, ListData *data, GCancellable *cancellabl
       if (lsub_ok == NULL)
         return FALSE;
     }
-  if ((request = list_request (self, self->connection, data, error)) == NULL)
+  if ((request = list_request (self, self->main.connection, data, error)) == NULL)
     return FALSE;
   ok = _mailsync_imap_repository_run (self, request, cancellable, error);
   return ok != NULL;

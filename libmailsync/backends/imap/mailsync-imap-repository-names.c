@@ -22,7 +22,7 @@ encode_name (MailsyncImapRepository *self, const char *name)
    * such a name keeps the mUTF-7 form, which encodes them. */
   for (const guchar *p = (const guchar *) name; *p; p++)
     plain = plain && *p >= 0x20 && *p != 0x7f;
-  if (plain && self->connection != NULL && mailsync_imap_connection_get_utf8_accept (self->connection))
+  if (plain && self->main.connection != NULL && mailsync_imap_connection_get_utf8_accept (self->main.connection))
     return g_strdup (name);
   return mailsync_imap_utf7_encode (name, -1, NULL);
 }
@@ -53,7 +53,7 @@ _mailsync_imap_repository_to_wire (MailsyncImapRepository *self, const char *nam
 
   if (self->utf8_names || (decoded = mailsync_imap_utf7_decode (name, -1, NULL)) == NULL)
     return encode_name (self, name);
-  if (self->connection != NULL && mailsync_imap_connection_get_utf8_accept (self->connection))
+  if (self->main.connection != NULL && mailsync_imap_connection_get_utf8_accept (self->main.connection))
     return encode_name (self, decoded);
   return g_strdup (name);
 }
@@ -66,7 +66,7 @@ _mailsync_imap_repository_native_name (MailsyncImapRepository *self, const Mails
 {
   if (self->utf8_names)
     return g_strdup (list->name);
-  if (self->connection != NULL && mailsync_imap_connection_get_utf8_accept (self->connection))
+  if (self->main.connection != NULL && mailsync_imap_connection_get_utf8_accept (self->main.connection))
     return mailsync_imap_utf7_encode (list->name, -1, NULL);
   return g_strdup (list->name_raw);
 }
@@ -100,7 +100,7 @@ _mailsync_imap_list_command (MailsyncImapConnection *connection, const char *ver
 static MailsyncImapRequest *
 name_request (MailsyncImapRepository *self, const char *verb, const char *wire, GError **error)
 {
-  g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_command_new (self->connection, verb);
+  g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_command_new (self->main.connection, verb);
 
   mailsync_imap_command_add_wire_mailbox (cmd, wire, NULL);
   return mailsync_imap_request_new_from_command (cmd, error);
@@ -129,12 +129,12 @@ create_and_subscribe (MailsyncImapRepository *self, MailsyncImapRequest *create,
       mailsync_imap_request_free (create);
       return NULL;
     }
-  mailsync_imap_connection_send_async (self->connection, create, cancellable, _mailsync_store_result,
+  mailsync_imap_connection_send_async (self->main.connection, create, cancellable, _mailsync_store_result,
                                        &created_result);
-  mailsync_imap_connection_send_async (self->connection, subscribe, cancellable, _mailsync_store_result,
+  mailsync_imap_connection_send_async (self->main.connection, subscribe, cancellable, _mailsync_store_result,
                                        &subscribed_result);
-  created = mailsync_imap_connection_send_finish (self->connection, _mailsync_await (&created_result), error);
-  subscribed = mailsync_imap_connection_send_finish (self->connection, _mailsync_await (&subscribed_result),
+  created = mailsync_imap_connection_send_finish (self->main.connection, _mailsync_await (&created_result), error);
+  subscribed = mailsync_imap_connection_send_finish (self->main.connection, _mailsync_await (&subscribed_result),
                                                      &subscribe_error);
   if (created == NULL && subscribed != NULL && !(error && *error && strstr ((*error)->message, "[ALREADYEXISTS]")))
     {
@@ -231,7 +231,7 @@ delete_folder_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
   g_autoptr(MailsyncImapResponse) ok = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_atomic_pointer_set (&self->selected, NULL);
+  g_atomic_pointer_set (&self->main.selected, NULL);
   if (_mailsync_imap_repository_ensure_connected (self, cancellable, &error) &&
       (request = name_request (self, "DELETE", encoded ? encoded : task_data, &error)) != NULL)
     ok = _mailsync_imap_repository_run (self, request, cancellable, &error);

@@ -13,10 +13,15 @@ struct _MailsyncImapRepository
 
   MailsyncImapSettings *settings;
   char *reference;
-  MailsyncImapConnection *connection;
-  MailsyncImapFolder *selected; /* weak, atomic: a folder may be disposed on another thread */
-  char *last_selected_name;     /* the wire name of the last SELECT (worker only): the
-                                 * server keeps it selected after its folder object is gone */
+  MailsyncImapSlot main;        /* the repository's own connection: its operations, the
+                                 * folders without a lease, and the pool's first lease */
+  guint max_connections;        /* maxconnections: the pool's size */
+  GPtrArray *pool;              /* MailsyncImapSlot *: the pool's other connections, made
+                                 * by the first lease that needs each (under pool_lock) */
+  GQueue lease_waiters;         /* GTasks of leases waiting for a slot (under pool_lock) */
+  GMutex pool_lock;             /* the leases, the slots' connection pointers, the totals */
+  GRecMutex connect_lock;       /* connecting and waiting out limits: the settings, the
+                                 * budget and the credentials are shared by the slots */
   GError *config_error;         /* a bad option value, reported by open */
   guint retry_count;            /* reconnections per folder (retrycount) */
   char **folder_includes;       /* folderincludes, UTF-8 names */
@@ -29,8 +34,6 @@ struct _MailsyncImapRepository
   guint keepalive;              /* seconds between NOOPs on an idle connection */
   gboolean utf8_names;          /* utf8foldernames: native names are UTF-8, not mUTF-7 */
   gboolean decode_names;        /* decodefoldernames: visible names decoded from mUTF-7 */
-  GSource *keepalive_source;
-  MailsyncWorker *worker;       /* the connection's thread: every job runs there */
   char *greeting;               /* of the last connection that opened */
   char **capabilities;
   GPtrArray *accepted_certs;    /* GBytes (DER) the interaction accepted; worker only */
@@ -61,9 +64,20 @@ gboolean              _mailsync_imap_repository_bool_finish    (MailsyncReposito
                                                                 GAsyncResult       *result,
                                                                 GError            **error);
 
-/* mailsync-imap-repository-connect.c: forgets the connection, keeping its
- * counters in the totals. */
-void     _mailsync_imap_repository_drop_connection (MailsyncImapRepository *self);
+/* mailsync-imap-repository-connect.c: forgets @slot's connection, keeping
+ * its counters in the totals. */
+void     _mailsync_imap_repository_drop_connection (MailsyncImapRepository *self,
+                                                    MailsyncImapSlot       *slot);
+/* ...connects @slot unless its connection is open (waiting first when
+ * the server limits us), on its worker: the reopen of a leased slot. */
+gboolean _mailsync_imap_repository_connect_slot    (MailsyncImapRepository *self,
+                                                    MailsyncImapSlot       *slot,
+                                                    GCancellable           *cancellable,
+                                                    GError                **error);
+/* ...logs @slot's connection out and forgets it (on its worker). */
+void     _mailsync_imap_repository_close_slot      (MailsyncImapRepository *self,
+                                                    MailsyncImapSlot       *slot,
+                                                    GCancellable           *cancellable);
 /* ...and waits out a server's limit on a repository command (the
  * back-off's budget), reconnecting if the server closed. */
 gboolean _mailsync_imap_repository_wait_throttled  (MailsyncImapRepository *self,
@@ -83,6 +97,18 @@ char    *_mailsync_imap_repository_to_wire      (MailsyncImapRepository *self,
                                                  const char             *name);
 char    *_mailsync_imap_repository_native_name  (MailsyncImapRepository *self,
                                                  const MailsyncImapList *list);
+
+/* mailsync-imap-repository-pool.c: the pool's slots past the first */
+void     _mailsync_imap_repository_pool_init    (MailsyncImapRepository *self);
+void     _mailsync_imap_repository_pool_dispose (MailsyncImapRepository *self);
+void     _mailsync_imap_repository_pool_finalize (MailsyncImapRepository *self);
+/* ...logs out every pooled connection (on the main worker, awaiting each
+ * slot's worker) */
+void     _mailsync_imap_repository_pool_close   (MailsyncImapRepository *self,
+                                                 GCancellable           *cancellable);
+/* ...the counters of the pooled connections now open (under pool_lock) */
+void     _mailsync_imap_repository_pool_stats   (MailsyncImapRepository *self,
+                                                 guint64 *in, guint64 *out, guint64 *commands);
 
 /* Each file of operations sets its vfuncs in the class. */
 void _mailsync_imap_repository_connect_class_init (MailsyncRepositoryClass *repo_class);

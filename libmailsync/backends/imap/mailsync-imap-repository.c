@@ -1,6 +1,7 @@
 /* An IMAP account as a MailsyncRepository. One connection, opened by
- * open_async and shared by the folders (the engine syncs one folder at a
- * time per repository; the connection pipelines within it).
+ * open_async and shared by the folders (the connection pipelines within
+ * a folder), and up to max-connections in all: a folder that leased one
+ * of the pool's runs there (mailsync-imap-repository-pool.c).
  *
  * This file holds the object, its properties, its public API and what
  * the folders use of it; the operations are in
@@ -64,6 +65,7 @@ enum
   PROP_UTF8_FOLDER_NAMES,
   PROP_PROXY,
   PROP_DECODE_FOLDER_NAMES,
+  PROP_MAX_CONNECTIONS,
   N_PROPS
 };
 
@@ -167,6 +169,7 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
     case PROP_ADDRESS_FAMILY: s->family = g_value_get_enum (value); break;
     case PROP_HOLD_CONNECTION_OPEN: self->hold = g_value_get_boolean (value); break;
     case PROP_KEEPALIVE: self->keepalive = g_value_get_uint (value); break;
+    case PROP_MAX_CONNECTIONS: g_atomic_int_set (&self->max_connections, g_value_get_uint (value)); break;
     case PROP_UTF8_FOLDER_NAMES: self->utf8_names = g_value_get_boolean (value); break;
     case PROP_PROXY: replace_string (&s->proxy, value); break;
     case PROP_DECODE_FOLDER_NAMES:
@@ -216,6 +219,7 @@ mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_UTF8_FOLDER_NAMES: g_value_set_boolean (value, self->utf8_names); break;
     case PROP_PROXY: g_value_set_string (value, s->proxy); break;
     case PROP_DECODE_FOLDER_NAMES: g_value_set_boolean (value, self->decode_names); break;
+    case PROP_MAX_CONNECTIONS: g_value_set_uint (value, g_atomic_int_get (&self->max_connections)); break;
     case PROP_HIDDEN_FOLDERS:
       {
         /* the keys belong to the table: the strv is a shallow copy */
@@ -232,9 +236,9 @@ teardown (gpointer data)
 {
   MailsyncImapRepository *self = data;
 
-  if (self->connection)
-    mailsync_imap_connection_close (self->connection);
-  _mailsync_imap_repository_drop_connection (self);
+  if (self->main.connection)
+    mailsync_imap_connection_close (self->main.connection);
+  _mailsync_imap_repository_drop_connection (self, &self->main);
 }
 
 static void
@@ -244,7 +248,9 @@ mailsync_imap_repository_dispose (GObject *object)
 
   /* The connection and its sources belong to the worker's thread: they
    * are torn down there. */
-  _mailsync_worker_free (g_steal_pointer (&self->worker), teardown, self);
+  _mailsync_imap_repository_pool_dispose (self);
+  if (self->main.worker != NULL)
+    _mailsync_worker_free (g_steal_pointer (&self->main.worker), teardown, self);
   G_OBJECT_CLASS (mailsync_imap_repository_parent_class)->dispose (object);
 }
 
@@ -255,7 +261,8 @@ mailsync_imap_repository_finalize (GObject *object)
 
   mailsync_imap_settings_free (self->settings);
   g_free (self->reference);
-  g_free (self->last_selected_name);
+  g_free (self->main.last_selected_name);
+  _mailsync_imap_repository_pool_finalize (self);
   g_strfreev (self->folder_includes);
   g_hash_table_unref (self->unsubscribed);
   g_free (self->greeting);
@@ -272,19 +279,19 @@ mailsync_imap_repository_finalize (GObject *object)
 MailsyncImapConnection *
 _mailsync_imap_repository_get_connection (MailsyncImapRepository *self)
 {
-  return self->connection;
+  return self->main.connection;
 }
 
 MailsyncImapFolder *
-_mailsync_imap_repository_get_selected (MailsyncImapRepository *self)
+_mailsync_imap_slot_get_selected (MailsyncImapSlot *slot)
 {
-  return g_atomic_pointer_get (&self->selected);
+  return g_atomic_pointer_get (&slot->selected);
 }
 
 void
-_mailsync_imap_repository_set_selected (MailsyncImapRepository *self, MailsyncImapFolder *folder)
+_mailsync_imap_slot_set_selected (MailsyncImapSlot *slot, MailsyncImapFolder *folder)
 {
-  g_atomic_pointer_set (&self->selected, folder);
+  g_atomic_pointer_set (&slot->selected, folder);
 }
 
 /* On the worker: the mailbox a SELECT/EXAMINE was sent for. Never cleared
@@ -292,25 +299,34 @@ _mailsync_imap_repository_set_selected (MailsyncImapRepository *self, MailsyncIm
  * (a connection held open between syncs), and a stale name after a
  * reconnection only costs a full listing. */
 void
-_mailsync_imap_repository_note_selected_name (MailsyncImapRepository *self, const char *wire_name)
+_mailsync_imap_slot_note_selected_name (MailsyncImapSlot *slot, const char *wire_name)
 {
-  g_free (self->last_selected_name);
-  self->last_selected_name = g_strdup (wire_name);
+  g_free (slot->last_selected_name);
+  slot->last_selected_name = g_strdup (wire_name);
 }
 
 /* On the worker: whether the connection may have @wire_name selected. */
 gboolean
-_mailsync_imap_repository_may_have_selected (MailsyncImapRepository *self, const char *wire_name)
+_mailsync_imap_slot_may_have_selected (MailsyncImapSlot *slot, const char *wire_name)
 {
-  return self->last_selected_name != NULL && strcmp (self->last_selected_name, wire_name) == 0;
+  return slot->last_selected_name != NULL && strcmp (slot->last_selected_name, wire_name) == 0;
 }
 
-/* A folder going away forgets its SELECT, so that another folder made at
- * the same address is never taken for the selected one. */
+/* A folder going away forgets its SELECT, on every connection, so that
+ * another folder made at the same address is never taken for the
+ * selected one. */
 void
 _mailsync_imap_repository_forget_selected (MailsyncImapRepository *self, MailsyncImapFolder *folder)
 {
-  g_atomic_pointer_compare_and_exchange (&self->selected, folder, NULL);
+  g_atomic_pointer_compare_and_exchange (&self->main.selected, folder, NULL);
+  g_mutex_lock (&self->pool_lock);
+  for (guint i = 0; i < self->pool->len; i++)
+    {
+      MailsyncImapSlot *slot = self->pool->pdata[i];
+
+      g_atomic_pointer_compare_and_exchange (&slot->selected, folder, NULL);
+    }
+  g_mutex_unlock (&self->pool_lock);
 }
 
 gboolean
@@ -328,14 +344,8 @@ void
 _mailsync_imap_repository_queue_job (MailsyncImapRepository *self, GTask *task, gpointer tag, MailsyncWorkerFunc job)
 {
   g_task_set_source_tag (task, tag);
-  _mailsync_worker_run (self->worker, task, job);
+  _mailsync_worker_run (self->main.worker, task, job);
   g_object_unref (task);
-}
-
-MailsyncWorker *
-_mailsync_imap_repository_get_worker (MailsyncImapRepository *self)
-{
-  return self->worker;
 }
 
 MailsyncImapResponse *
@@ -344,8 +354,8 @@ _mailsync_imap_repository_run (MailsyncImapRepository *self, MailsyncImapRequest
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  mailsync_imap_connection_send_async (self->connection, request, cancellable, _mailsync_store_result, &result);
-  return mailsync_imap_connection_send_finish (self->connection, _mailsync_await (&result), error);
+  mailsync_imap_connection_send_async (self->main.connection, request, cancellable, _mailsync_store_result, &result);
+  return mailsync_imap_connection_send_finish (self->main.connection, _mailsync_await (&result), error);
 }
 gboolean
 _mailsync_imap_repository_bool_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
@@ -652,6 +662,18 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    */
   properties[PROP_KEEPALIVE] = g_param_spec_uint ("keepalive", NULL, NULL, 0, G_MAXUINT, 0, rw);
   /**
+   * MailsyncImapRepository:max-connections:
+   *
+   * offlineimap's `maxconnections`: at most this many connections to the
+   * server at once, one folder on each. A folder's sync leases one for
+   * its length; a second connection logs in only when a second folder
+   * runs while the first does, and closing the repository logs every one
+   * out. 1, the default, is the repository's one connection.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_MAX_CONNECTIONS] = g_param_spec_uint ("max-connections", NULL, NULL, 1, 64, 1, rw);
+  /**
    * MailsyncImapRepository:utf8-folder-names:
    *
    * offlineimap's `utf8foldernames`: whether the repository names its
@@ -716,7 +738,10 @@ mailsync_imap_repository_init (MailsyncImapRepository *self)
   self->settings->tls->verify = TRUE;
   self->expunge = TRUE;
   self->unsubscribed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->worker = _mailsync_worker_new ("mailsync-imap");
+  self->main.worker = _mailsync_worker_new ("mailsync-imap");
+  self->main.number = 1;
+  self->max_connections = 1;
+  _mailsync_imap_repository_pool_init (self);
 }
 
 /**
@@ -788,7 +813,7 @@ mailsync_imap_repository_get_capabilities (MailsyncImapRepository *self)
  * @commands_sent: (out) (optional): tagged commands sent
  *
  * Counters over every connection this repository made (reconnections
- * included) since it was created. Bytes are those of the IMAP stream,
+ * and the pool's connections included) since it was created. Bytes are those of the IMAP stream,
  * before COMPRESS=DEFLATE and TLS. A caller that wants one run's figures
  * subtracts the values it read before the run.
  *
@@ -803,14 +828,18 @@ mailsync_imap_repository_get_stats (MailsyncImapRepository *self,
   guint64 in = 0, out = 0, commands = 0;
 
   g_return_if_fail (MAILSYNC_IS_IMAP_REPOSITORY (self));
-  if (self->connection != NULL)
-    mailsync_imap_connection_get_stats (self->connection, &in, &out, &commands);
+  g_mutex_lock (&self->pool_lock);
+  _mailsync_imap_repository_pool_stats (self, &in, &out, &commands);
+  in += self->bytes_read;
+  out += self->bytes_written;
+  commands += self->commands_sent;
+  g_mutex_unlock (&self->pool_lock);
   if (bytes_read != NULL)
-    *bytes_read = self->bytes_read + in;
+    *bytes_read = in;
   if (bytes_written != NULL)
-    *bytes_written = self->bytes_written + out;
+    *bytes_written = out;
   if (commands_sent != NULL)
-    *commands_sent = self->commands_sent + commands;
+    *commands_sent = commands;
 }
 
 /* MailsyncRepositoryClass.describe: where the server is (never the

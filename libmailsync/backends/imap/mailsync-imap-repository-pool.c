@@ -1,0 +1,323 @@
+/* The IMAP repository's connection pool (offlineimap's maxconnections,
+ * issue 13 item 5, doc/design.md "maxconnections"): up to max-connections
+ * connections, each with its own worker thread (a connection is
+ * single-threaded: every job of it runs on its worker). The repository's
+ * own connection (main) is the first; the others are made by the first
+ * lease that needs each and log in with their first job.
+ *
+ * A folder leases one slot for the length of its sync; its jobs then
+ * run on that slot's worker and connection. A lease with every slot
+ * taken waits for a release. The leases and the slots' connection
+ * pointers are under pool_lock; everything a slot's connection does is
+ * on its own worker. */
+#include "config.h"
+
+#include "mailsync-imap-repository-private.h"
+#include "mailsync-imap-folder-private.h"
+#include "mailsync-private.h"
+
+static MailsyncImapSlot *
+slot_new (MailsyncImapRepository *self, guint number)
+{
+  MailsyncImapSlot *slot = g_new0 (MailsyncImapSlot, 1);
+
+  slot->number = number;
+  slot->repository = self;
+  slot->worker = _mailsync_worker_new ("mailsync-imap");
+  return slot;
+}
+
+void
+_mailsync_imap_repository_pool_init (MailsyncImapRepository *self)
+{
+  self->main.repository = self;
+  self->pool = g_ptr_array_new ();
+  g_queue_init (&self->lease_waiters);
+  g_mutex_init (&self->pool_lock);
+  g_rec_mutex_init (&self->connect_lock);
+}
+
+/* On the slot's worker, as it stops. */
+static void
+slot_teardown (gpointer data)
+{
+  MailsyncImapSlot *slot = data;
+
+  if (slot->connection != NULL)
+    mailsync_imap_connection_close (slot->connection);
+  _mailsync_imap_repository_drop_connection (slot->repository, slot);
+}
+
+void
+_mailsync_imap_repository_pool_dispose (MailsyncImapRepository *self)
+{
+  /* A waiting lease holds a ref on the repository: none is left here. */
+  for (guint i = 0; i < self->pool->len; i++)
+    {
+      MailsyncImapSlot *slot = self->pool->pdata[i];
+
+      if (slot->worker != NULL)
+        _mailsync_worker_free (g_steal_pointer (&slot->worker), slot_teardown, slot);
+    }
+}
+
+void
+_mailsync_imap_repository_pool_finalize (MailsyncImapRepository *self)
+{
+  for (guint i = 0; i < self->pool->len; i++)
+    {
+      MailsyncImapSlot *slot = self->pool->pdata[i];
+
+      g_free (slot->last_selected_name);
+      g_free (slot);
+    }
+  g_ptr_array_unref (self->pool);
+  g_mutex_clear (&self->pool_lock);
+  g_rec_mutex_clear (&self->connect_lock);
+}
+
+void
+_mailsync_imap_repository_pool_stats (MailsyncImapRepository *self, guint64 *in, guint64 *out, guint64 *commands)
+{
+  *in = *out = *commands = 0;
+  for (guint i = 0; i <= self->pool->len; i++)
+    {
+      MailsyncImapSlot *slot = i == 0 ? &self->main : self->pool->pdata[i - 1];
+      guint64 a = 0, b = 0, c = 0;
+
+      if (slot->connection == NULL)
+        continue;
+      mailsync_imap_connection_get_stats (slot->connection, &a, &b, &c);
+      *in += a;
+      *out += b;
+      *commands += c;
+    }
+}
+
+/* ---- close: every pooled connection logs out -------------------------------- */
+
+static void
+slot_close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  _mailsync_imap_repository_close_slot (source, task_data, cancellable);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* On the main worker: each pooled connection logs out on its own worker,
+ * all at once, and this waits for every one. */
+void
+_mailsync_imap_repository_pool_close (MailsyncImapRepository *self, GCancellable *cancellable)
+{
+  g_autoptr(GPtrArray) slots = g_ptr_array_new ();
+  g_autofree GAsyncResult **results = NULL;
+
+  g_mutex_lock (&self->pool_lock);
+  for (guint i = 0; i < self->pool->len; i++)
+    if (((MailsyncImapSlot *) self->pool->pdata[i])->connection != NULL)
+      g_ptr_array_add (slots, self->pool->pdata[i]);
+  g_mutex_unlock (&self->pool_lock);
+  results = g_new0 (GAsyncResult *, slots->len + 1);
+  for (guint i = 0; i < slots->len; i++)
+    {
+      MailsyncImapSlot *slot = slots->pdata[i];
+      GTask *task = g_task_new (self, cancellable, _mailsync_store_result, &results[i]);
+
+      g_task_set_source_tag (task, _mailsync_imap_repository_pool_close);
+      g_task_set_task_data (task, slot, NULL);
+      _mailsync_worker_run (slot->worker, task, slot_close_job);
+      g_object_unref (task);
+    }
+  for (guint i = 0; i < slots->len; i++)
+    {
+      _mailsync_await (&results[i]);
+      g_clear_object (&results[i]);
+    }
+}
+
+MailsyncImapSlot *
+_mailsync_imap_repository_slot_of (MailsyncImapRepository *self, MailsyncImapFolder *folder)
+{
+  MailsyncImapSlot *lease = folder != NULL ? g_atomic_pointer_get (&folder->lease) : NULL;
+
+  return lease != NULL ? lease : &self->main;
+}
+
+/* ---- leases --------------------------------------------------------------- */
+
+/* The first free slot of max-connections, made when it is new; NULL when
+ * every one is leased. */
+static MailsyncImapSlot *
+free_slot_locked (MailsyncImapRepository *self)
+{
+  guint max = MAX (g_atomic_int_get (&self->max_connections), 1);
+  MailsyncImapSlot *slot;
+
+  if (self->main.lessee == NULL)
+    return &self->main;
+  for (guint i = 0; i < self->pool->len && i + 1 < max; i++)
+    if (((MailsyncImapSlot *) self->pool->pdata[i])->lessee == NULL)
+      return self->pool->pdata[i];
+  if (self->pool->len + 1 >= max)
+    return NULL;
+  slot = slot_new (self, self->pool->len + 2);
+  g_ptr_array_add (self->pool, slot);
+  return slot;
+}
+
+static void
+grant_locked (MailsyncImapSlot *slot, MailsyncImapFolder *folder)
+{
+  slot->lessee = folder;
+  g_atomic_pointer_set (&folder->lease, slot);
+}
+
+#define LEASE_CANCEL_KEY "mailsync-imap-lease-cancel"
+
+static gboolean
+lease_cancelled (GCancellable *cancellable, gpointer user_data)
+{
+  GTask *task = user_data;
+  MailsyncImapRepository *self = g_task_get_source_object (task);
+  gboolean waiting;
+
+  g_mutex_lock (&self->pool_lock);
+  waiting = g_queue_remove (&self->lease_waiters, task);
+  g_mutex_unlock (&self->pool_lock);
+  if (waiting)
+    {
+      g_task_return_error_if_cancelled (task);
+      g_object_unref (task); /* the queue's */
+    }
+  return G_SOURCE_REMOVE;
+}
+
+void
+_mailsync_imap_repository_lease_async (MailsyncImapRepository *self,
+                                       MailsyncImapFolder     *folder,
+                                       GCancellable           *cancellable,
+                                       GAsyncReadyCallback     callback,
+                                       gpointer                user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  MailsyncImapSlot *slot;
+
+  g_task_set_source_tag (task, _mailsync_imap_repository_lease_async);
+  g_task_set_task_data (task, g_object_ref (folder), g_object_unref);
+  g_mutex_lock (&self->pool_lock);
+  if (g_atomic_pointer_get (&folder->lease) != NULL)
+    {
+      g_mutex_unlock (&self->pool_lock);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_BUSY, "Folder %s: leased a connection already",
+                               mailsync_folder_get_name (MAILSYNC_FOLDER (folder)));
+      g_object_unref (task);
+      return;
+    }
+  slot = free_slot_locked (self);
+  if (slot != NULL)
+    {
+      grant_locked (slot, folder);
+      g_mutex_unlock (&self->pool_lock);
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+  if (cancellable != NULL)
+    {
+      GSource *source = g_cancellable_source_new (cancellable);
+
+      g_source_set_callback (source, G_SOURCE_FUNC (lease_cancelled), g_object_ref (task), g_object_unref);
+      g_source_attach (source, g_task_get_context (task));
+      g_object_set_data_full (G_OBJECT (task), LEASE_CANCEL_KEY, source, (GDestroyNotify) g_source_unref);
+    }
+  g_queue_push_tail (&self->lease_waiters, task); /* the queue owns the ref */
+  g_mutex_unlock (&self->pool_lock);
+}
+
+gboolean
+_mailsync_imap_repository_lease_finish (MailsyncImapRepository *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* The folder's jobs are done: its slot goes to the first waiting lease. */
+void
+_mailsync_imap_repository_release (MailsyncImapRepository *self, MailsyncImapFolder *folder)
+{
+  MailsyncImapSlot *slot;
+  GTask *waiter = NULL;
+  guint max = MAX (g_atomic_int_get (&self->max_connections), 1);
+
+  g_mutex_lock (&self->pool_lock);
+  slot = g_atomic_pointer_get (&folder->lease);
+  if (slot == NULL || slot->lessee != folder)
+    {
+      g_mutex_unlock (&self->pool_lock);
+      return;
+    }
+  slot->lessee = NULL;
+  g_atomic_pointer_set (&folder->lease, NULL);
+  /* a slot past a lowered max-connections is not handed on */
+  if (slot->number <= max && (waiter = g_queue_pop_head (&self->lease_waiters)) != NULL)
+    grant_locked (slot, g_task_get_task_data (waiter));
+  g_mutex_unlock (&self->pool_lock);
+  if (waiter != NULL)
+    {
+      GSource *source = g_object_get_data (G_OBJECT (waiter), LEASE_CANCEL_KEY);
+
+      if (source != NULL)
+        g_source_destroy (source);
+      g_task_return_boolean (waiter, TRUE);
+      g_object_unref (waiter);
+    }
+}
+
+guint
+_mailsync_imap_repository_lease_number (MailsyncImapRepository *self, MailsyncImapFolder *folder)
+{
+  MailsyncImapSlot *slot;
+  guint number = 0;
+
+  g_mutex_lock (&self->pool_lock);
+  slot = g_atomic_pointer_get (&folder->lease);
+  if (slot != NULL && slot->lessee == folder)
+    number = slot->number;
+  g_mutex_unlock (&self->pool_lock);
+  return number;
+}
+
+/* ---- the reconnect of a leased folder --------------------------------------- */
+
+static void
+reopen_leased_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (_mailsync_imap_repository_connect_slot (source, task_data, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+_mailsync_imap_repository_reopen_leased_async (MailsyncImapRepository *self,
+                                               MailsyncImapFolder     *folder,
+                                               GCancellable           *cancellable,
+                                               GAsyncReadyCallback     callback,
+                                               gpointer                user_data)
+{
+  MailsyncImapSlot *slot = _mailsync_imap_repository_slot_of (self, folder);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, _mailsync_imap_repository_reopen_leased_async);
+  g_task_set_task_data (task, slot, NULL);
+  _mailsync_worker_run (slot->worker, task, reopen_leased_job);
+  g_object_unref (task);
+}
+
+gboolean
+_mailsync_imap_repository_reopen_leased_finish (MailsyncImapRepository *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

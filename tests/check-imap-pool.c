@@ -1,0 +1,400 @@
+/* The IMAP repository's connection pool (maxconnections, issue 13 item 5,
+ * step 1 of doc/design.md's "maxconnections"): on the harness Dovecot,
+ * two folders leased at once get two connections (Dovecot sees two
+ * sessions, the second logged in only when its folder's first job runs),
+ * both SELECTed at once, a third lease waits for a release and reuses the
+ * released connection, the statistics count both connections, and close
+ * logs every one out; with max-connections 1 a second lease waits (and
+ * a cancelled wait ends). Against a scripted server (a test of the
+ * client: Dovecot cannot be told to say BYE to one session), a BYE on one
+ * pooled connection fails only the folder leased on it, and its reconnect
+ * replaces that connection only. */
+#include "config.h"
+
+#include "mailsync-test.h"
+#include "mailsync.h"
+#include "backends/imap/mailsync-imap-private.h"
+#include "mailsync-worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#define HARNESS TEST_SRCDIR "/harness/dovecot-harness"
+#define DEADLINE_S 60
+
+static MailsyncTestServer server;
+
+/* dovecot-harness bytes: the @key figure of the sessions logged in since
+ * @since (the log's offset; "offset" itself is the log's end now). */
+static guint64
+harness_figure (const char *key, guint64 since)
+{
+  g_autofree char *since_text = g_strdup_printf ("%" G_GUINT64_FORMAT, since);
+  const char *argv[] = { HARNESS, "bytes", server.dir, "--user", mailsync_test_server_env (&server, "DOVECOT_USER"),
+                         "--since", since_text, "--no-wait", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *pattern = g_strdup_printf ("%s=", key);
+  g_autoptr(GError) error = NULL;
+  const char *at;
+  int status;
+
+  ck_assert_msg (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                               &status, &error), "%s", error ? error->message : "");
+  ck_assert_msg (g_spawn_check_wait_status (status, NULL), "harness bytes: %s", out);
+  for (at = strstr (out, pattern); at != NULL && at != out && at[-1] != ' '; at = strstr (at + 1, pattern))
+    ;
+  ck_assert_msg (at != NULL, "no %s in: %s", key, out);
+  return g_ascii_strtoull (at + strlen (pattern), NULL, 10);
+}
+
+/* Waits (generously: the machine is loaded) until Dovecot has logged
+ * @open sessions in since @since that are still logged in. */
+static void
+wait_open_sessions (guint64 since, guint64 open)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_S * G_USEC_PER_SEC;
+  guint64 now;
+
+  while ((now = harness_figure ("open", since)) != open && g_get_monotonic_time () < deadline)
+    g_usleep (50 * 1000);
+  ck_assert_msg (now == open, "Dovecot has %" G_GUINT64_FORMAT " sessions open, not %" G_GUINT64_FORMAT, now, open);
+}
+
+typedef struct
+{
+  gboolean done;
+  gboolean ok;
+  GError *error;
+} Lease;
+
+static void
+leased (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Lease *lease = user_data;
+
+  lease->ok = _mailsync_imap_repository_lease_finish (MAILSYNC_IMAP_REPOSITORY (source), result, &lease->error);
+  lease->done = TRUE;
+}
+
+/* The lease's callback runs on the test's context: runs what is ready. */
+static void
+run_ready (GMainContext *context)
+{
+  while (g_main_context_iteration (context, FALSE))
+    ;
+}
+
+static void
+wait_lease (GMainContext *context, Lease *lease)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_S * G_USEC_PER_SEC;
+
+  while (!lease->done && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (context, TRUE);
+  ck_assert_msg (lease->done, "the lease was not granted");
+}
+
+static void
+list_ok (MailsyncFolder *folder)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) messages = mailsync_folder_list_messages (folder, NULL, &error);
+
+  ck_assert_msg (messages != NULL, "list %s: %s", mailsync_folder_get_name (folder), error ? error->message : "");
+}
+
+static MailsyncFolder *
+create (MailsyncRepository *repo, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  MailsyncFolder *folder = mailsync_repository_create_folder (repo, name, NULL, &error);
+
+  ck_assert_msg (folder != NULL, "create %s: %s", name, error ? error->message : "");
+  return folder;
+}
+
+static guint64
+commands_sent (MailsyncRepository *repo)
+{
+  guint64 commands = 0;
+
+  mailsync_imap_repository_get_stats (MAILSYNC_IMAP_REPOSITORY (repo), NULL, NULL, &commands);
+  return commands;
+}
+
+START_TEST (test_two_connections)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(MailsyncRepository) repo = mailsync_test_server_imap_repository (&server, "pool");
+  MailsyncImapRepository *imap = MAILSYNC_IMAP_REPOSITORY (repo);
+  g_autoptr(MailsyncFolder) a = NULL;
+  g_autoptr(MailsyncFolder) b = NULL;
+  g_autoptr(MailsyncFolder) c = NULL;
+  g_autoptr(GError) error = NULL;
+  Lease la = { 0 }, lb = { 0 }, lc = { 0 };
+  guint64 since = harness_figure ("offset", 0);
+  guint64 before_b;
+  guint max = 0;
+
+  g_main_context_push_thread_default (context);
+  g_object_set (repo, "max-connections", 2u, NULL);
+  g_object_get (repo, "max-connections", &max, NULL);
+  ck_assert_uint_eq (max, 2);
+  ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "open: %s", error ? error->message : "");
+  a = create (repo, "PoolA");
+  b = create (repo, "PoolB");
+  c = create (repo, "PoolC");
+  wait_open_sessions (since, 1);
+
+  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (a), NULL, leased, &la);
+  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (b), NULL, leased, &lb);
+  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (c), NULL, leased, &lc);
+  wait_lease (context, &la);
+  wait_lease (context, &lb);
+  ck_assert (la.ok && lb.ok);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (a)), 1);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (b)), 2);
+  /* a lease alone logs nothing in */
+  ck_assert_uint_eq (harness_figure ("open", since), 1);
+
+  list_ok (a);
+  before_b = commands_sent (repo);
+  list_ok (b);
+  /* the second connection logged in for b's first job */
+  wait_open_sessions (since, 2);
+  /* both folders SELECTed at once, each on its own connection */
+  ck_assert (_mailsync_imap_slot_get_selected (_mailsync_imap_repository_slot_of (imap, MAILSYNC_IMAP_FOLDER (a))) ==
+             MAILSYNC_IMAP_FOLDER (a));
+  ck_assert (_mailsync_imap_slot_get_selected (_mailsync_imap_repository_slot_of (imap, MAILSYNC_IMAP_FOLDER (b))) ==
+             MAILSYNC_IMAP_FOLDER (b));
+  ck_assert (_mailsync_imap_repository_slot_of (imap, MAILSYNC_IMAP_FOLDER (a))->connection !=
+             _mailsync_imap_repository_slot_of (imap, MAILSYNC_IMAP_FOLDER (b))->connection);
+  /* the statistics count the second connection's commands too */
+  ck_assert_msg (commands_sent (repo) > before_b, "%" G_GUINT64_FORMAT " commands before b's listing, as many after",
+                 before_b);
+
+  /* the third waits for a release, and takes the released connection */
+  run_ready (context);
+  ck_assert (!lc.done);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (c)), 0);
+  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (a));
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (a)), 0);
+  wait_lease (context, &lc);
+  ck_assert (lc.ok);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (c)), 1);
+  list_ok (c);
+  /* a folder without a lease runs on the repository's own connection */
+  list_ok (a);
+  ck_assert_uint_eq (harness_figure ("open", since), 2);
+
+  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (b));
+  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (c));
+  before_b = commands_sent (repo);
+  ck_assert_msg (mailsync_repository_close (repo, NULL, &error), "close: %s", error ? error->message : "");
+  /* both logged out: two sessions in all, none open; the totals stay */
+  wait_open_sessions (since, 0);
+  ck_assert_uint_eq (harness_figure ("sessions", since), 2);
+  ck_assert (commands_sent (repo) >= before_b);
+  g_main_context_pop_thread_default (context);
+}
+END_TEST
+
+START_TEST (test_one_connection)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(MailsyncRepository) repo = mailsync_test_server_imap_repository (&server, "pool1");
+  MailsyncImapRepository *imap = MAILSYNC_IMAP_REPOSITORY (repo);
+  g_autoptr(MailsyncFolder) a = NULL;
+  g_autoptr(MailsyncFolder) b = NULL;
+  g_autoptr(MailsyncFolder) c = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  Lease la = { 0 }, lb = { 0 }, lc = { 0 };
+  guint64 since = harness_figure ("offset", 0);
+
+  g_main_context_push_thread_default (context);
+  ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "open: %s", error ? error->message : "");
+  a = create (repo, "OneA");
+  b = create (repo, "OneB");
+  c = create (repo, "OneC");
+  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (a), NULL, leased, &la);
+  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (c), cancellable, leased, &lc);
+  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (b), NULL, leased, &lb);
+  wait_lease (context, &la);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (a)), 1);
+  list_ok (a);
+  run_ready (context);
+  ck_assert (!lb.done && !lc.done);
+  /* a cancelled wait ends with the cancel, and is not handed a connection */
+  g_cancellable_cancel (cancellable);
+  wait_lease (context, &lc);
+  ck_assert (!lc.ok);
+  ck_assert (g_error_matches (lc.error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  g_clear_error (&lc.error);
+  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (a));
+  wait_lease (context, &lb);
+  ck_assert (lb.ok);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (b)), 1);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (c)), 0);
+  list_ok (b);
+  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (b));
+  ck_assert_msg (mailsync_repository_close (repo, NULL, &error), "close: %s", error ? error->message : "");
+  wait_open_sessions (since, 0);
+  ck_assert_uint_eq (harness_figure ("sessions", since), 1);
+  g_main_context_pop_thread_default (context);
+}
+END_TEST
+
+/* The scripted server (tests/scripted_imap.py) answers the first SELECT
+ * of "Bye" with a BYE and closes that session. */
+static const char scripted[] =
+  "import sys, scripted_imap\n"
+  "s = scripted_imap.ScriptedImapServer(folders=('INBOX', 'Fine', 'Bye'))\n"
+  "byes = []\n"
+  "def hook(server, session, tag, verb, rest):\n"
+  "    if verb in ('SELECT', 'EXAMINE') and 'Bye' in rest and not byes:\n"
+  "        byes.append(session.number)\n"
+  "        return scripted_imap.Reply('* BYE shutting down this session\\r\\n', close=True)\n"
+  "    return None\n"
+  "s.hook = hook\n"
+  "print(s.port, flush=True)\n"
+  "sys.stdin.read()\n";
+
+static MailsyncFolder *
+find_folder (GPtrArray *folders, const char *name)
+{
+  for (guint i = 0; i < folders->len; i++)
+    if (strcmp (mailsync_folder_get_name (folders->pdata[i]), name) == 0)
+      return g_object_ref (folders->pdata[i]);
+  ck_abort_msg ("no folder %s", name);
+  return NULL;
+}
+
+START_TEST (test_client_bye_on_one_connection)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                                                      G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *port = NULL;
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(MailsyncFolder) fine = NULL;
+  g_autoptr(MailsyncFolder) bye = NULL;
+  g_autoptr(GPtrArray) lost = NULL;
+  g_autoptr(GAsyncResult) reopened = NULL;
+  MailsyncImapConnection *fine_connection;
+  MailsyncImapRepository *imap;
+  Lease lf = { 0 }, lb = { 0 };
+
+  g_main_context_push_thread_default (context);
+  g_subprocess_launcher_setenv (launcher, "PYTHONPATH", TEST_SRCDIR, TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, "python3", "-c", scripted, NULL);
+  ck_assert_msg (process != NULL, "%s", error ? error->message : "");
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  port = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  ck_assert_msg (port != NULL, "the scripted server gave no port: %s", error ? error->message : "");
+
+  repo = mailsync_imap_repository_new ("scripted", "127.0.0.1", (guint16) atoi (port));
+  imap = MAILSYNC_IMAP_REPOSITORY (repo);
+  g_object_set (repo, "ssl", FALSE, "starttls", FALSE, "user", "me", "password", "secret", "timeout", 120u,
+                "max-connections", 2u, NULL);
+  ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "open: %s", error ? error->message : "");
+  folders = mailsync_repository_list_folders (repo, NULL, &error);
+  ck_assert_msg (folders != NULL, "list: %s", error ? error->message : "");
+  fine = find_folder (folders, "Fine");
+  bye = find_folder (folders, "Bye");
+  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (fine), NULL, leased, &lf);
+  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (bye), NULL, leased, &lb);
+  wait_lease (context, &lf);
+  wait_lease (context, &lb);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (fine)), 1);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (bye)), 2);
+
+  list_ok (fine);
+  lost = mailsync_folder_list_messages (bye, NULL, &error);
+  ck_assert_msg (lost == NULL && error != NULL, "the SELECT answered by a BYE succeeded");
+  g_clear_error (&error);
+  /* the other folder's connection is untouched */
+  list_ok (fine);
+  ck_assert (mailsync_imap_connection_is_open (_mailsync_imap_repository_slot_of (imap,
+                                                                                  MAILSYNC_IMAP_FOLDER (fine))->connection));
+  ck_assert (!mailsync_imap_connection_is_open (_mailsync_imap_repository_slot_of (imap,
+                                                                                   MAILSYNC_IMAP_FOLDER (bye))->connection));
+
+  /* the reconnect replaces the leased connection only */
+  fine_connection = _mailsync_imap_repository_slot_of (imap, MAILSYNC_IMAP_FOLDER (fine))->connection;
+  _mailsync_imap_repository_reopen_leased_async (imap, MAILSYNC_IMAP_FOLDER (bye), NULL, _mailsync_store_result,
+                                                 &reopened);
+  while (reopened == NULL)
+    g_main_context_iteration (context, TRUE);
+  ck_assert_msg (_mailsync_imap_repository_reopen_leased_finish (imap, reopened, &error), "reopen: %s",
+                 error ? error->message : "");
+  ck_assert (mailsync_imap_connection_is_open (_mailsync_imap_repository_slot_of (imap,
+                                                                                  MAILSYNC_IMAP_FOLDER (bye))->connection));
+  ck_assert (_mailsync_imap_repository_slot_of (imap, MAILSYNC_IMAP_FOLDER (fine))->connection == fine_connection);
+  list_ok (bye);
+  list_ok (fine);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (bye)), 2);
+
+  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (fine));
+  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (bye));
+  ck_assert_msg (mailsync_repository_close (repo, NULL, &error), "close: %s", error ? error->message : "");
+  g_output_stream_close (g_subprocess_get_stdin_pipe (process), NULL, NULL);
+  ck_assert (g_subprocess_wait (process, NULL, NULL));
+  g_main_context_pop_thread_default (context);
+}
+END_TEST
+
+START_TEST (test_harness_started)
+{
+  ck_abort_msg ("/usr/sbin/dovecot exists but tests/harness/dovecot-harness did not start "
+                "the default server (its output is above)");
+}
+END_TEST
+
+int
+main (void)
+{
+  Suite *suite = suite_create ("imap-pool");
+  TCase *tc;
+  g_autofree char *base = NULL;
+  gboolean have_dovecot, have_server = FALSE;
+  int status;
+
+  base = g_dir_make_tmp ("mailsync-imap-pool-XXXXXX", NULL);
+  g_assert (base != NULL);
+  /* The harness wants every ancestor searchable by Dovecot's users. */
+  g_chmod (base, 0755);
+  have_dovecot = g_file_test ("/usr/sbin/dovecot", G_FILE_TEST_IS_EXECUTABLE);
+  if (have_dovecot)
+    have_server = mailsync_test_server_start (&server, "default", base);
+
+  tc = tcase_create ("client");
+  tcase_set_timeout (tc, 180);
+  tcase_add_test (tc, test_client_bye_on_one_connection);
+  suite_add_tcase (suite, tc);
+  tc = tcase_create ("imap");
+  tcase_set_timeout (tc, 180);
+  if (have_server)
+    {
+      tcase_add_test (tc, test_two_connections);
+      tcase_add_test (tc, test_one_connection);
+    }
+  else if (have_dovecot)
+    tcase_add_test (tc, test_harness_started);
+  else
+    {
+      mailsync_test_add_skipped_test (tc, test_two_connections, MAILSYNC_TEST_NO_DOVECOT);
+      mailsync_test_add_skipped_test (tc, test_one_connection, MAILSYNC_TEST_NO_DOVECOT);
+    }
+  suite_add_tcase (suite, tc);
+  status = mailsync_test_run (suite);
+  if (have_server)
+    mailsync_test_server_stop (&server);
+  g_rmdir (base);
+  return status;
+}
