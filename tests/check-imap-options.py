@@ -629,14 +629,21 @@ def scenario_append_date(server, root):
          stamp("2019-07-07 07:07:07 +0000")),
         ("ancient-header", "Thu, 01 Jan 1970 00:00:00 +0000", stamp("2017-02-02 02:02:02 +0000"),
          stamp("2017-02-02 02:02:02 +0000")),
+        # a file with CRLF line ends: its blank line ends the header block too
+        ("crlf-header", "Wed, 04 Mar 2020 10:00:00 +0000", stamp("2022-02-02 02:02:02 +0000"),
+         stamp("2020-03-04 10:00:00 +0000")),
+        ("crlf-body-date", None, stamp("2016-06-06 06:06:06 +0000"), stamp("2016-06-06 06:06:06 +0000")),
     ]
     for i, (tag, date, mtime, _) in enumerate(cases):
         head = "From: test@example.org\nSubject: %s\nMessage-ID: <%s@date>\n" % (tag, tag)
         if date:
             head += "Date: %s\n" % date
+        text = head + "\nDate: Fri, 01 Jan 1999 00:00:00 +0000 (a body line, not the date)\n"
+        if tag.startswith("crlf"):
+            text = text.replace("\n", "\r\n")
         name = os.path.join(cur, "1764000000.%d_%s.host:2,S" % (i, tag))
-        with open(name, "w") as f:
-            f.write(head + "\nDate: Fri, 01 Jan 1999 00:00:00 +0000 (a body line, not the date)\n")
+        with open(name, "w", newline="") as f:
+            f.write(text)
         if mtime:
             os.utime(name, (mtime, mtime))
     p = cfg.run(path)

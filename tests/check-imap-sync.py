@@ -321,14 +321,66 @@ def scenario_no_uidplus(root):
         for i in range(3):
             with open(os.path.join(work, "local", "INBOX", "new", "n%d" % i), "w") as f:
                 f.write("Subject: no uidplus %d\n\nbody %d\n" % (i, i))
+        # one larger than what is made ready in memory: spooled to a file
+        with open(os.path.join(work, "local", "INBOX", "new", "n3"), "w") as f:
+            f.write("Subject: no uidplus 3\n\n" + "spooled line\n" * 30000)
         p = run_sync(server, user, pw, work)
         check("no UIDPLUS: upload succeeds", p.returncode == 0, p.stderr)
         names = os.listdir(os.path.join(work, "local", "INBOX", "new"))
-        check("no UIDPLUS: UIDs found by X-OfflineIMAP search", all(",U=" in n for n in names), names)
+        check("no UIDPLUS: UIDs found by X-OfflineIMAP search", len(names) == 4 and all(",U=" in n for n in names),
+              names)
+        # The X-OfflineIMAP header is the last header line, the rest of the
+        # message as it was (CRLF line ends), in memory and in a spool file.
+        conn = server.imap(user, pw)
+        conn.select("INBOX")
+        typ, data = conn.uid("FETCH", "1:*", "(BODY.PEEK[])")
+        conn.logout()
+        bodies = sorted(x[1] for x in data if isinstance(x, tuple))
+        wanted = sorted([b"Subject: no uidplus %d\r\n\r\nbody %d\r\n" % (i, i) for i in range(3)] +
+                        [b"Subject: no uidplus 3\r\n\r\n" + b"spooled line\r\n" * 30000])
+        got = sorted(re.sub(rb"X-OfflineIMAP: [0-9]+-[0-9]+\r\n\r\n", b"\r\n", b, count=1) for b in bodies)
+        check("no UIDPLUS: each message intact behind its X-OfflineIMAP header",
+              len(bodies) == 4 and got == wanted and all(b.count(b"X-OfflineIMAP: ") == 1 for b in bodies),
+              [b[:120] for b in bodies])
         p = run_sync(server, user, pw, work)
         check("no UIDPLUS: second sync changes nothing", p.returncode == 0 and not changes(p), changes(p))
     finally:
         server.stop()
+
+
+def scenario_upload_in_memory(server, root):
+    """A message under 256 KB is made ready for its APPEND in memory, not
+    in a spool file: with no usable cache or temporary directory (the
+    spool's places) small messages are still uploaded; a larger one is
+    uploaded through the spool once there is one (issue 13 item 5)."""
+    user, pw = server.new_user()
+    work = os.path.join(root, "upload-memory")
+    inbox = os.path.join(work, "local", "INBOX")
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(inbox, sub))
+    for i in range(3):
+        with open(os.path.join(inbox, "new", "small%d" % i), "wb") as f:
+            f.write(message("upload-small-%d" % i, size=100 * 1024 * i).replace(b"\r\n", b"\n"))
+    # the spool's places: $XDG_CACHE_HOME/mailsync, else $TMPDIR
+    with open(os.path.join(work, "not-a-directory"), "w") as f:
+        f.write("x")
+    no_spool = {"XDG_CACHE_HOME": os.path.join(work, "not-a-directory"),
+                "TMPDIR": os.path.join(work, "missing")}
+    p = run_sync(server, user, pw, work, extra=no_spool)
+    remote, local = same_both_sides(server, user, pw, work)
+    check("upload without a spool directory: 3 messages up to 200 KB uploaded intact",
+          p.returncode == 0 and remote == local and len(remote.get("INBOX", [])) == 3,
+          (p.returncode, p.stderr[-500:], {k: len(v) for k, v in remote.items()}))
+    with open(os.path.join(inbox, "new", "large"), "wb") as f:
+        f.write(message("upload-large", size=300 * 1024).replace(b"\r\n", b"\n"))
+    p = run_sync(server, user, pw, work, extra=no_spool)
+    check("upload without a spool directory: a 300 KB message is not uploaded",
+          p.returncode != 0 and len(server_state(server.imap(user, pw)).get("INBOX", [])) == 3,
+          (p.returncode, p.stderr[-300:]))
+    p = run_sync(server, user, pw, work)
+    remote, local = same_both_sides(server, user, pw, work)
+    check("upload: a 300 KB message through the spool file, intact",
+          p.returncode == 0 and remote == local and len(remote.get("INBOX", [])) == 4, p.stderr[-500:])
 
 
 def scenario_imap_to_imap(server, root):
@@ -525,6 +577,7 @@ def main():
         scenario_basic(server, root)
         scenario_big_message(server, root)
         scenario_compression(server, root)
+        scenario_upload_in_memory(server, root)
         scenario_imap_to_imap(server, root)
         scenario_imap_to_imap_crashes(server, root)
         scenario_failures(server, root)

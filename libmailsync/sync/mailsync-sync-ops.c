@@ -156,16 +156,30 @@ upload_date (GInputStream **stream, gint64 listed, GCancellable *cancellable)
     return listed;
   data = g_buffered_input_stream_peek_buffer (G_BUFFERED_INPUT_STREAM (buffered), &available);
   /* the header block only (a Date: line in the body is not the date),
-   * with CRLF made LF for the parser */
+   * with CRLF made LF for the parser: the peek holds the whole of a small
+   * message, so its end is found first and only the block copied */
   {
-    GString *text = g_string_sized_new (MIN (available, 8192));
+    const char *p = data;
+    GString *text;
 
-    for (const char *p = data; p < data + available; p++)
+    end = data + available;
+    while ((p = memchr (p, '\n', (gsize) (end - p))) != NULL)
+      {
+        const char *next = p + 1;
+
+        while (next < end && *next == '\r')
+          next++;
+        if (next < end && *next == '\n')
+          {
+            end = p + 1;
+            break;
+          }
+        p = next;
+      }
+    text = g_string_sized_new ((gsize) (end - data) + 1);
+    for (p = data; p < end; p++)
       if (*p != '\r')
         g_string_append_c (text, *p);
-    end = strstr (text->str, "\n\n");
-    if (end != NULL)
-      g_string_truncate (text, end - text->str + 1);
     headers = g_string_free (text, FALSE);
   }
   if (!_mailsync_header_date (headers, "Date", &date) || date < OLDEST_HEADER_DATE || date >= listed)

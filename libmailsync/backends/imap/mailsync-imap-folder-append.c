@@ -18,16 +18,33 @@
 /* ---- append ------------------------------------------------------------------- */
 
 /* IMAP wants CRLF line ends (RFC 3501 §4.3 literals carry the message as
- * RFC 5322 text); a Maildir holds LF. The message goes to a spool file in
- * slices, converted on the way, so that a large one is never in memory;
- * the literal is then sent from the file with its size known. */
+ * RFC 5322 text); a Maildir holds LF. The message is converted in slices
+ * into memory while it is small, and into a spool file once it is larger
+ * than MEMORY_SPOOL_MAX, so that a large one is never in memory; the
+ * literal is then sent from either with its size known. Nearly every
+ * message is small: a spool file each cost an inode's creation and
+ * removal per APPEND, most of the upload's CPU beside TLS (issue 13). */
+#define MEMORY_SPOOL_MAX (256 * 1024)
+
 typedef struct
 {
   guint64 size;
   gulong crc;             /* of the converted message (X-OfflineIMAP) */
   gint64 header_split;    /* offset after the last header line's CRLF, -1 */
   guint blank_match;      /* how much of "\r\n\r\n" the output ends with */
+  GByteArray *memory;     /* the message while small, else NULL */
+  int fd;                 /* the spool file once not, else -1 */
 } CrlfSpool;
+
+static void
+crlf_spool_clear (CrlfSpool *spool)
+{
+  if (spool->memory != NULL)
+    g_byte_array_unref (g_steal_pointer (&spool->memory));
+  if (spool->fd >= 0)
+    close (spool->fd);
+  spool->fd = -1;
+}
 
 static gboolean
 spool_write (int fd, const guint8 *data, gsize len, GError **error)
@@ -50,6 +67,8 @@ spool_write (int fd, const guint8 *data, gsize len, GError **error)
   return TRUE;
 }
 
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CrlfSpool, crlf_spool_clear)
+
 static void
 crlf_track (CrlfSpool *spool, const guint8 *out, gsize len)
 {
@@ -68,8 +87,35 @@ crlf_track (CrlfSpool *spool, const guint8 *out, gsize len)
   spool->size += len;
 }
 
+/* Appends converted bytes to the memory, or to the spool file, opened
+ * (and given the memory's bytes) when the message grows past
+ * MEMORY_SPOOL_MAX. */
 static gboolean
-spool_crlf (GInputStream *content, int fd, CrlfSpool *spool, GCancellable *cancellable, GError **error)
+spool_out (CrlfSpool *spool, const guint8 *data, gsize len, GError **error)
+{
+  if (spool->memory != NULL && spool->memory->len + len <= MEMORY_SPOOL_MAX)
+    {
+      g_byte_array_append (spool->memory, data, (guint) len);
+      return TRUE;
+    }
+  if (spool->fd < 0)
+    {
+      spool->fd = _mailsync_imap_spool_open (error);
+      if (spool->fd < 0)
+        return FALSE;
+    }
+  if (spool->memory != NULL)
+    {
+      g_autoptr(GByteArray) memory = g_steal_pointer (&spool->memory);
+
+      if (!spool_write (spool->fd, memory->data, memory->len, error))
+        return FALSE;
+    }
+  return spool_write (spool->fd, data, len, error);
+}
+
+static gboolean
+spool_crlf (GInputStream *content, CrlfSpool *spool, GCancellable *cancellable, GError **error)
 {
   g_autofree guint8 *buf = g_malloc (65536);
   g_autofree guint8 *out = g_malloc (MAILSYNC_LINE_ENDS_MAX_OUT (65536));
@@ -80,6 +126,8 @@ spool_crlf (GInputStream *content, int fd, CrlfSpool *spool, GCancellable *cance
   _mailsync_line_ends_init (&line_ends, MAILSYNC_LINE_ENDS_TO_CRLF_KEEP);
   spool->header_split = -1;
   spool->crc = crc32 (0L, Z_NULL, 0);
+  spool->memory = g_byte_array_new ();
+  spool->fd = -1;
   for (;;)
     {
       gssize n = g_input_stream_read (content, buf, 65536, cancellable, error);
@@ -92,7 +140,7 @@ spool_crlf (GInputStream *content, int fd, CrlfSpool *spool, GCancellable *cance
       else
         o = _mailsync_line_ends_convert (&line_ends, buf, (gsize) n, out);
       crlf_track (spool, out, o);
-      if (!spool_write (fd, out, o, error))
+      if (!spool_out (spool, out, o, error))
         return FALSE;
       if (n == 0)
         return TRUE;
@@ -126,29 +174,43 @@ spool_copy (int from, int to, guint64 len, GError **error)
 
 /* Without UIDPLUS the new UID is found by a unique header, as offlineimap
  * does (reference §5.6): "X-OfflineIMAP: <crc32>-<random>", appended as the
- * last header line. Returns a new spool fd holding the tagged message. */
-static int
-add_offlineimap_header (int fd, CrlfSpool *spool, char **value, GError **error)
+ * last header line, into the memory or a new spool file. */
+static gboolean
+add_offlineimap_header (CrlfSpool *spool, char **value, GError **error)
 {
   g_autofree char *header = NULL;
   guint64 split = spool->header_split < 0 ? 0 : (guint64) spool->header_split;
-  int tagged = _mailsync_imap_spool_open (error);
+  int tagged;
 
-  if (tagged < 0)
-    return -1;
   *value = g_strdup_printf ("%lu-%u", spool->crc, g_random_int ());
   header = g_strdup_printf ("X-OfflineIMAP: %s\r\n", *value);
-  if (lseek (fd, 0, SEEK_SET) < 0 || !spool_copy (fd, tagged, split, error) ||
+  if (spool->memory != NULL)
+    {
+      gsize len = strlen (header);
+      guint old_len = spool->memory->len;
+
+      g_byte_array_set_size (spool->memory, old_len + (guint) len);
+      memmove (spool->memory->data + split + len, spool->memory->data + split, old_len - split);
+      memcpy (spool->memory->data + split, header, len);
+      spool->size += len;
+      return TRUE;
+    }
+  tagged = _mailsync_imap_spool_open (error);
+  if (tagged < 0)
+    return FALSE;
+  if (lseek (spool->fd, 0, SEEK_SET) < 0 || !spool_copy (spool->fd, tagged, split, error) ||
       !spool_write (tagged, (const guint8 *) header, strlen (header), error) ||
-      !spool_copy (fd, tagged, spool->size - split, error))
+      !spool_copy (spool->fd, tagged, spool->size - split, error))
     {
       if (error != NULL && *error == NULL)
         g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot rewind a spool file");
       close (tagged);
-      return -1;
+      return FALSE;
     }
+  close (spool->fd);
+  spool->fd = tagged;
   spool->size += strlen (header);
-  return tagged;
+  return TRUE;
 }
 
 /* offlineimap omits dates before 1981 (the server then uses its clock). */
@@ -387,36 +449,21 @@ append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellab
   MailsyncImapRequest *request;
   AppendSent *sent;
   gboolean uidplus;
-  CrlfSpool spool = { 0, };
-  int fd;
+  g_auto(CrlfSpool) spool = { 0, .fd = -1 };
 
   if (!_mailsync_imap_folder_check_connected (self, task))
     return;
   connection = _mailsync_imap_folder_connection_of (self);
   uidplus = mailsync_imap_connection_has_capability (connection, "UIDPLUS");
-  fd = _mailsync_imap_spool_open (&error);
-  if (fd < 0 || !spool_crlf (content, fd, &spool, cancellable, &error))
+  if (!spool_crlf (content, &spool, cancellable, &error) ||
+      (!uidplus && !add_offlineimap_header (&spool, &marker, &error)))
     {
-      if (fd >= 0)
-        close (fd);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  if (!uidplus)
-    {
-      int tagged = add_offlineimap_header (fd, &spool, &marker, &error);
-      close (fd);
-      fd = tagged;
-      if (fd < 0)
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-    }
-  if (lseek (fd, 0, SEEK_SET) < 0)
+  if (spool.fd >= 0 && lseek (spool.fd, 0, SEEK_SET) < 0)
     {
       int saved = errno;
-      close (fd);
       g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot rewind a spool file: %s",
                                g_strerror (saved));
       return;
@@ -428,7 +475,6 @@ append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellab
     /* Not sent at all: the server would refuse it, and only it. */
     if (limit > 0 && spool.size > limit && per_mailbox)
       {
-        close (fd);
         g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED,
                                  "Message of %" G_GUINT64_FORMAT " bytes is larger than the APPENDLIMIT "
                                  "of folder %s on the server (%" G_GUINT64_FORMAT " bytes)", spool.size,
@@ -437,7 +483,6 @@ append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellab
       }
     if (limit > 0 && spool.size > limit)
       {
-        close (fd);
         g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED,
                                  "Message of %" G_GUINT64_FORMAT " bytes is larger than the server's "
                                  "APPENDLIMIT (%" G_GUINT64_FORMAT " bytes)", spool.size, limit);
@@ -448,7 +493,14 @@ append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellab
   sent->size = spool.size;
   sent->marker = g_steal_pointer (&marker);
   g_object_set_data_full (G_OBJECT (task), APPEND_SENT_KEY, sent, (GDestroyNotify) append_sent_free);
-  message = g_unix_input_stream_new (fd, TRUE);
+  if (spool.memory != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_byte_array_free_to_bytes (g_steal_pointer (&spool.memory));
+
+      message = g_memory_input_stream_new_from_bytes (bytes);
+    }
+  else
+    message = g_unix_input_stream_new (g_steal_fd (&spool.fd), TRUE);
   cmd = _mailsync_imap_folder_command (self, "APPEND");
   mailsync_imap_command_add_wire_mailbox (cmd, self->wire_name, NULL);
   {
