@@ -423,38 +423,51 @@ def scenario_tmp(server, root):
     check("%s: a tmp/ that is a symlink is not followed: the old file it points at stays" % label,
           os.path.exists(elsewhere_old), os.listdir(elsewhere))
     check_common(label, acc)
-    scenario_tmp_old_date(acc, label)
+    scenario_tmp_old_date(acc, label, "old1", named=True)
+    scenario_tmp_old_date(acc, label, "old2", named=False)
 
 
-def scenario_tmp_old_date(acc, label):
+def scenario_tmp_old_date(acc, label, tag, named):
     """A delivery of a message with an old date never leaves a tmp/ file
     with that date as mtime: another sync's cleanup would take it for a
     killed delivery's leftover and remove it under the delivery (issue 12
     leftover). The crash point after the tmp/ file is written and closed
-    stops the delivery where a concurrent cleanup would see it."""
-    label += ", old message date"
+    stops the delivery where a concurrent cleanup would see it. A
+    delivery writes a nameless tmp/ file (O_TMPFILE) where it can, which
+    leaves nothing at all; @named: a named one, as where it cannot (the
+    test hook MAILSYNC_TEST_MAILDIR_NAMED_TMP)."""
+    label += ", old message date, %s tmp/ file" % ("named" if named else "nameless")
     if not mailsync_tap.TEST_HOOKS:
         TAP.skip("%s: the delivery's tmp/ file is younger than 36 hours" % label, mailsync_tap.NO_HOOKS)
         return
     conn = acc.imap()
-    typ, data = conn.append("INBOX", None, '"01-Jan-2001 00:00:00 +0000"', message("old1"))
+    typ, data = conn.append("INBOX", None, '"01-Jan-2001 00:00:00 +0000"', message(tag))
     assert typ == "OK", data
     conn.logout()
     tmp = acc.path("INBOX", "tmp")
     before = set(os.listdir(tmp))
     os.environ["MAILSYNC_CRASH_AT"] = "maildir-tmp-written"
+    if named:
+        os.environ["MAILSYNC_TEST_MAILDIR_NAMED_TMP"] = "1"
     try:
         p = acc.run()
     finally:
         del os.environ["MAILSYNC_CRASH_AT"]
+        os.environ.pop("MAILSYNC_TEST_MAILDIR_NAMED_TMP", None)
     left = [os.path.join(tmp, n) for n in sorted(set(os.listdir(tmp)) - before)]
-    if check("%s: the run stopped with the message in tmp/" % label,
-             p.returncode == 77 and len(left) == 1, "rc %d, new in tmp/: %r" % (p.returncode, left)):
-        age = time.time() - os.stat(left[0]).st_mtime
-        check("%s: the delivery's tmp/ file is younger than 36 hours" % label,
-              age < 36 * 3600, "mtime %.0f s ago" % age)
+    if named:
+        if check("%s: the run stopped with the message in tmp/" % label,
+                 p.returncode == 77 and len(left) == 1, "rc %d, new in tmp/: %r" % (p.returncode, left)):
+            age = time.time() - os.stat(left[0]).st_mtime
+            check("%s: the delivery's tmp/ file is younger than 36 hours" % label,
+                  age < 36 * 3600, "mtime %.0f s ago" % age)
+    else:
+        check("%s: the run stopped, nothing left in tmp/" % label,
+              p.returncode == 77 and len(left) == 0, "rc %d, new in tmp/: %r" % (p.returncode, left))
+    check("%s: the message is not in new/ or cur/" % label, acc.key_of("INBOX", tag) is None,
+          acc.key_of("INBOX", tag))
     p = acc.run()
-    key = acc.key_of("INBOX", "old1")
+    key = acc.key_of("INBOX", tag)
     check("%s: the next run delivers it with the message's date as mtime" % label,
           p.returncode == 0 and key is not None
           and int(os.stat(acc.path("INBOX", key)).st_mtime) == 978307200,

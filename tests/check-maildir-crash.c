@@ -3,9 +3,11 @@
  * A child process dies at the named step; the parent checks what a
  * restart finds. The child is forked before this process starts any GLib
  * worker thread. */
+#define _GNU_SOURCE 1  /* O_TMPFILE */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -64,7 +66,21 @@ run_crashing_child (const char *step,
   return WEXITSTATUS (status);
 }
 
-START_TEST (test_crash_tmp_written)
+/* Whether tmp/ supports O_TMPFILE here (tmpfs, ext4, xfs, btrfs do). */
+static gboolean
+tmp_has_o_tmpfile (void)
+{
+  g_autofree char *tmp = g_build_filename (root, "INBOX", "tmp", NULL);
+  int fd = open (tmp, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    return FALSE;
+  close (fd);
+  return TRUE;
+}
+
+static void
+check_crash_tmp_written (gboolean named)
 {
   g_autoptr(MailsyncRepository) repo = NULL;
   g_autoptr(MailsyncFolder) inbox = NULL;
@@ -73,12 +89,32 @@ START_TEST (test_crash_tmp_written)
   if (!can_fork_cleanly ())
     return;
 
+  if (named)
+    g_setenv ("MAILSYNC_TEST_MAILDIR_NAMED_TMP", "1", TRUE);
   ck_assert_int_eq (run_crashing_child ("maildir-tmp-written", 0), 77);
-  ck_assert_uint_eq (count_files ("INBOX/tmp"), 1);
+  g_unsetenv ("MAILSYNC_TEST_MAILDIR_NAMED_TMP");
+  /* A nameless tmp/ file (O_TMPFILE) vanishes with the process; a named
+   * one is left for the 36-hour cleanup. */
+  if (named || !tmp_has_o_tmpfile ())
+    ck_assert_uint_eq (count_files ("INBOX/tmp"), 1);
+  else
+    ck_assert_uint_eq (count_files ("INBOX/tmp"), 0);
   ck_assert_uint_eq (count_files ("INBOX/cur") + count_files ("INBOX/new"), 0);
   inbox = open_inbox (&repo, '.');
   infos = folder_list (inbox);
   ck_assert_uint_eq (infos->len, 0);  /* tmp/ is not mail: it is fetched again */
+}
+
+START_TEST (test_crash_tmp_written)
+{
+  check_crash_tmp_written (FALSE);
+}
+END_TEST
+
+/* The same with a named tmp/ file, as where O_TMPFILE is missing. */
+START_TEST (test_crash_tmp_written_named)
+{
+  check_crash_tmp_written (TRUE);
 }
 END_TEST
 
@@ -130,6 +166,7 @@ maildir_suite (void)
 
   tcase_add_checked_fixture (folder, setup, teardown);
   mailsync_test_add_crash_test (folder, test_crash_tmp_written);
+  mailsync_test_add_crash_test (folder, test_crash_tmp_written_named);
   mailsync_test_add_crash_test (folder, test_crash_delivered);
   mailsync_test_add_crash_test (folder, test_crash_uid_set);
   suite_add_tcase (s, folder);

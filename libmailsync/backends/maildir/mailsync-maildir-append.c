@@ -97,8 +97,26 @@ deliver (MailsyncMaildirFolder  *self,
   /* A body the source spooled in Maildir form is linked in, not copied. */
   int spool_fd = _mailsync_spool_get_fd (d->content);
   gboolean adopted = FALSE;
+  /* The file has no name until it is linked into new/ or cur/. */
+  gboolean anonymous = FALSE;
 
-  /* tmp/<unique>, created exclusively: never write into someone's file. */
+  /* A nameless file in tmp/ (O_TMPFILE), written, fsynced and then linked
+   * into new/ or cur/: a killed delivery leaves nothing behind, and the
+   * deliveries of a download window running in parallel do not queue on
+   * tmp/'s lock (held while a named file's inode is allocated) nor take
+   * two directories' locks to rename. */
+  if (spool_fd < 0)
+    {
+      g_autofree char *tmp_dir = g_build_filename (self->path, "tmp", NULL);
+
+      fd = _mailsync_maildir_open_anonymous (tmp_dir);
+      if (fd >= 0)
+        {
+          anonymous = TRUE;
+          tmp_name = _mailsync_maildir_name_build (now, uid, d->md5, letters, _mailsync_maildir_folder_info_sep (self));
+        }
+    }
+  /* Else tmp/<unique>, created exclusively: never write into someone's file. */
   for (guint attempt = 0; fd < 0; attempt++)
     {
       g_free (tmp_name);
@@ -130,28 +148,43 @@ deliver (MailsyncMaildirFolder  *self,
         }
     }
 
-  if (!adopted && !_mailsync_maildir_copy_to_fd (d->content, fd, tmp_path, headers, &size, cancellable, error))
+  if (!adopted && !_mailsync_maildir_copy_to_fd (d->content, fd, tmp_path ? tmp_path : self->path, headers, &size,
+                                                 cancellable, error))
     goto fail;
 
   if (want_date)
     have_header_date = _mailsync_header_date (headers->str, "Date", &header_date);
   if (utime_from_header && have_header_date)
     mtime = header_date;
-  /* The message's time is set once the file has left tmp/, not here: a
-   * tmp/ file with an old mtime is what a concurrent sync's cleanup takes
-   * for a killed delivery's leftover (clean_tmp below) and removes. */
+  /* A named file's time is set once it has left tmp/, not here: a tmp/
+   * file with an old mtime is what a concurrent sync's cleanup takes for a
+   * killed delivery's leftover (clean_tmp below) and removes. A nameless
+   * one is in no directory: its time is set now, and fsynced with it. */
+  if (anonymous && mtime > 0)
+    {
+      struct timespec times[2];
+
+      times[0].tv_sec = (time_t) mtime;
+      times[0].tv_nsec = 0;
+      times[1] = times[0];
+      if (futimens (fd, times) != 0)
+        g_debug ("Cannot set the time of a new message in %s: %s", self->path, g_strerror (errno));
+    }
   if (do_fsync && fsync (fd) != 0)
     {
-      _mailsync_set_error_from_errno (error, errno, "Cannot fsync", tmp_path);
+      _mailsync_set_error_from_errno (error, errno, "Cannot fsync", tmp_path ? tmp_path : self->path);
       goto fail;
     }
-  if (close (fd) != 0)
+  if (!anonymous)
     {
+      if (close (fd) != 0)
+        {
+          fd = -1;
+          _mailsync_set_error_from_errno (error, errno, "Cannot close", tmp_path);
+          goto fail;
+        }
       fd = -1;
-      _mailsync_set_error_from_errno (error, errno, "Cannot close", tmp_path);
-      goto fail;
     }
-  fd = -1;
   _mailsync_crash_point ("maildir-tmp-written");
 
   /* The final name; with filename-use-mail-timestamp it starts with the
@@ -178,7 +211,8 @@ deliver (MailsyncMaildirFolder  *self,
       g_free (rel);
       rel = g_strdup_printf ("%s/%s", sub, tmp_name);
       dest = g_build_filename (self->path, rel, NULL);
-      if (_mailsync_maildir_rename_noreplace (tmp_path, dest, &local_error))
+      if (anonymous ? _mailsync_maildir_link_anonymous (fd, dest, &local_error)
+                    : _mailsync_maildir_rename_noreplace (tmp_path, dest, &local_error))
         break;
       if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS) ||
           attempt + 1 >= MAX_NAME_ATTEMPTS)
@@ -189,7 +223,14 @@ deliver (MailsyncMaildirFolder  *self,
       g_free (tmp_name);
       tmp_name = _mailsync_maildir_name_build (name_time, uid, d->md5, letters, _mailsync_maildir_folder_info_sep (self));
     }
-  if (mtime > 0)
+  if (anonymous)
+    {
+      /* written and fsynced: a failing close loses nothing */
+      if (close (fd) != 0)
+        g_debug ("Cannot close %s/%s: %s", self->path, rel, g_strerror (errno));
+      fd = -1;
+    }
+  else if (mtime > 0)
     {
       g_autofree char *dest = g_build_filename (self->path, rel, NULL);
       struct timespec times[2];
@@ -218,7 +259,8 @@ deliver (MailsyncMaildirFolder  *self,
 fail:
   if (fd >= 0)
     close (fd);
-  g_unlink (tmp_path);
+  if (tmp_path != NULL)
+    g_unlink (tmp_path);
   return FALSE;
 }
 

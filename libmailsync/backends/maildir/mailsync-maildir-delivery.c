@@ -161,6 +161,57 @@ fail:
   return -1;
 }
 
+/* MAILSYNC_TEST_MAILDIR_NAMED_TMP=1 (a test hook): deliveries create a
+ * named tmp/ file as on a file system without O_TMPFILE. */
+static gboolean
+anonymous_allowed (void)
+{
+  static gsize proc_checked = 0;
+  static gboolean proc_ok = FALSE;
+
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  if (g_strcmp0 (g_getenv ("MAILSYNC_TEST_MAILDIR_NAMED_TMP"), "1") == 0)
+    return FALSE;
+#endif
+  if (g_once_init_enter (&proc_checked))
+    {
+      proc_ok = access ("/proc/self/fd", F_OK) == 0;
+      g_once_init_leave (&proc_checked, 1);
+    }
+  return proc_ok;
+}
+
+int
+_mailsync_maildir_open_anonymous (const char *tmp_dir)
+{
+#ifdef O_TMPFILE
+  if (anonymous_allowed ())
+    return open (tmp_dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+#else
+  (void) tmp_dir;
+#endif
+  return -1;
+}
+
+gboolean
+_mailsync_maildir_link_anonymous (int          fd,
+                                  const char  *to,
+                                  GError     **error)
+{
+  g_autofree char *proc = g_strdup_printf ("/proc/self/fd/%d", fd);
+
+  /* link(2) never replaces an existing name. */
+  if (linkat (AT_FDCWD, proc, AT_FDCWD, to, AT_SYMLINK_FOLLOW) == 0)
+    return TRUE;
+  if (errno == EEXIST)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "Cannot link a new message as %s: it already exists", to);
+      return FALSE;
+    }
+  _mailsync_set_error_from_errno (error, errno, "Cannot link a new message as", to);
+  return FALSE;
+}
+
 gboolean
 _mailsync_maildir_rename_noreplace (const char  *from,
                                     const char  *to,

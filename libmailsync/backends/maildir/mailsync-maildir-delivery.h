@@ -34,6 +34,21 @@ int      _mailsync_maildir_adopt_spool (int          spool_fd,
                                         guint64     *size,
                                         int         *saved_errno);
 
+/* An unnamed file for a new message in @tmp_dir (O_TMPFILE), opened for
+ * writing, or -1 when the file system or the kernel has none, or /proc
+ * (through which it is linked) is missing: the caller then creates a named
+ * tmp/ file. Creating a named file holds the directory's lock while the
+ * file system allocates the inode; the deliveries running in parallel
+ * wait on it, and renaming out of tmp/ locks two directories. */
+int      _mailsync_maildir_open_anonymous (const char *tmp_dir);
+
+/* Gives the unnamed file @fd the name @to; fails with G_IO_ERROR_EXISTS
+ * instead of replacing an existing @to, as
+ * _mailsync_maildir_rename_noreplace(). */
+gboolean _mailsync_maildir_link_anonymous (int          fd,
+                                           const char  *to,
+                                           GError     **error);
+
 /* rename(2) that fails with G_IO_ERROR_EXISTS instead of replacing @to: two
  * messages must never collapse into one file. */
 gboolean _mailsync_maildir_rename_noreplace (const char  *from,
