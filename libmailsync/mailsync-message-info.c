@@ -15,24 +15,32 @@
  *
  * Since: 0.1
  */
+/* A listing makes one per message, tens of thousands in a changed folder
+ * (issue 13 items 2 and 4): no padding between the members (96 bytes
+ * with the GObject in GLib's slices, was 112), and an empty keyword list
+ * is a shared one, not an allocation. */
 struct _MailsyncMessageInfo
 {
   GObject parent_instance;
 
-  guint32 uid;
   char *key;
-  MailsyncFlags flags;
-  GStrv keywords;
+  GStrv keywords;            /* NULL, no_keywords, or owned */
   guint64 size;
   gint64 internal_date;
   char *email_id; /* RFC 8474 EMAILID, set once by the listing that made it */
   /* A local file's message (_mailsync_message_info_new_file): size and
    * date are read from @file_dir/@key on first use, once (@file_read). */
   char *file_dir;            /* a GRefString shared by a listing's infos */
-  gboolean key_is_ref;       /* @key is a GRefString (shared with the folder's index) */
   gsize file_read;
-  gboolean size_known;       /* @size came from the file's name */
+  guint32 uid;
+  MailsyncFlags flags;
+  guint key_is_ref : 1;      /* @key is a GRefString (shared with the folder's index) */
+  guint size_known : 1;      /* @size came from the file's name */
 };
+
+/* What every message without keywords points at (never freed, never
+ * written: the getter hands it out as const). */
+static char *no_keywords[] = { NULL };
 
 G_DEFINE_FINAL_TYPE (MailsyncMessageInfo, mailsync_message_info, G_TYPE_OBJECT)
 
@@ -46,7 +54,8 @@ mailsync_message_info_finalize (GObject *object)
   else
     g_free (self->key);
   g_clear_pointer (&self->file_dir, g_ref_string_release);
-  g_strfreev (self->keywords);
+  if (self->keywords != no_keywords)
+    g_strfreev (self->keywords);
   g_free (self->email_id);
   G_OBJECT_CLASS (mailsync_message_info_parent_class)->finalize (object);
 }
@@ -90,7 +99,10 @@ mailsync_message_info_new (guint32             uid,
   self->uid = uid;
   self->key = g_strdup (key);
   self->flags = flags;
-  self->keywords = g_strdupv ((char **) keywords);
+  if (keywords != NULL && keywords[0] == NULL)
+    self->keywords = no_keywords;
+  else
+    self->keywords = g_strdupv ((char **) keywords);
   self->size = size;
   self->internal_date = internal_date;
   return self;
@@ -119,7 +131,7 @@ _mailsync_message_info_new_file (guint32             uid,
   self->key = g_ref_string_acquire ((char *) key);
   self->key_is_ref = TRUE;
   self->file_dir = g_ref_string_acquire ((char *) dir);
-  self->size_known = size_known;
+  self->size_known = size_known != FALSE;
   return self;
 }
 

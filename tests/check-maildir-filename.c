@@ -60,6 +60,17 @@ static const ParseCase parse_cases[] = {
   /* the info separator is the first ":2," */
   { "a:2,S:2,F", "a", 0, NULL, "S", ":2,F", ':', 0 },
   { "", "", 0, NULL, "", "", 0, 0 },
+  /* The listing reads names without copying them (a view of offsets,
+   * issue 13 item 2): the first field of a kind counts, a field after the
+   * info part is not the base's, an FMD5 run longer than an md5 is not
+   * this folder's, a field cut by the info separator is none. */
+  { "1_0.1.h,U=5,U=6,FMD5=" INBOX_MD5 ":2,S", "1_0.1.h,U=5,U=6,FMD5=" INBOX_MD5, 5, INBOX_MD5, "S", "", ':', 5 },
+  { "1_0.1.h,FMD5=" INBOX_MD5 ",U=8,FMD5=" OTHER_MD5 ":2,",
+    "1_0.1.h,FMD5=" INBOX_MD5 ",U=8,FMD5=" OTHER_MD5, 8, INBOX_MD5, "", "", ':', 8 },
+  { "1_0.1.h,U=5,FMD5=" INBOX_MD5 "0:2,S", "1_0.1.h,U=5,FMD5=" INBOX_MD5 "0", 5, INBOX_MD5 "0", "S", "", ':', 0 },
+  { "1_0.1.h:2,S,U=5,FMD5=" INBOX_MD5, "1_0.1.h", 0, NULL, "S", ",U=5,FMD5=" INBOX_MD5, ':', 0 },
+  { "1_0.1.h,U=5,FMD5:2,S", "1_0.1.h,U=5,FMD5", 5, NULL, "S", "", ':', 0 },
+  { "1_0.1.h,U:2,=5", "1_0.1.h,U", 0, NULL, "", "=5", ':', 0 },
 };
 
 START_TEST (test_parse_table)
@@ -78,6 +89,20 @@ START_TEST (test_parse_table)
   ck_assert_str_eq (n.tail, c->tail);
   ck_assert_int_eq (n.info_sep, c->sep);
   ck_assert_uint_eq (_mailsync_maildir_name_get_uid_for (&n, INBOX_MD5), c->inbox_uid);
+  /* the view the listing uses says the same, without a copy */
+  {
+    MailsyncMaildirNameView v;
+
+    _mailsync_maildir_name_view (c->name, &v);
+    ck_assert_uint_eq (v.base_len, strlen (c->base));
+    ck_assert_uint_eq (v.flags_len, strlen (c->flags));
+    ck_assert_int_eq (strncmp (c->name + v.flags_off, c->flags, v.flags_len), 0);
+    ck_assert_str_eq (c->name + v.tail_off, c->tail);
+    ck_assert_uint_eq (v.fmd5_len, c->fmd5 ? strlen (c->fmd5) : 0);
+    ck_assert_uint_eq (_mailsync_maildir_name_view_uid_for (c->name, &v, INBOX_MD5), c->inbox_uid);
+    ck_assert_uint_eq (_mailsync_maildir_name_view_uid_for (c->name, &v, OTHER_MD5),
+                       c->fmd5 != NULL && strcmp (c->fmd5, OTHER_MD5) == 0 ? c->uid : 0);
+  }
 
   /* Round trip: rebuilding with the same flags gives the same name (when
    * there was an info part). */

@@ -51,6 +51,16 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       if (_mailsync_maildir_name_get_uid_for (&parsed, parsed.fmd5) != parsed.uid)
         abort ();
     }
+  /* The listing's view (no copies) finds the same UID as the parse. */
+  {
+    MailsyncMaildirNameView v;
+
+    _mailsync_maildir_name_view (name, &v);
+    if (parsed.fmd5 != NULL && _mailsync_maildir_name_view_uid_for (name, &v, parsed.fmd5) != parsed.uid)
+      abort ();
+    if (v.size != parsed.size || v.uid != parsed.uid || v.base_len != strlen (parsed.base))
+      abort ();
+  }
   md5 = _mailsync_maildir_folder_md5 ("INBOX");
   if (parsed.fmd5 == NULL || strcmp (parsed.fmd5, md5) != 0)
     if (_mailsync_maildir_name_get_uid_for (&parsed, md5) != 0)

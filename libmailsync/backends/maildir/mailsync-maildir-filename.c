@@ -6,93 +6,149 @@
 #include <string.h>
 #include <unistd.h>
 
-void
-_mailsync_maildir_name_parse (const char          *name,
-                              MailsyncMaildirName *out)
+/* Whether @name[@i, @i + strlen (@field)) is @field, without reading past
+ * the name's NUL (the first byte that differs stops the comparison). */
+static gboolean
+field_at (const char *name,
+          gsize       i,
+          const char *field)
 {
-  const char *info = NULL;
-  const char *flags_end;
+  for (; *field != '\0'; field++, i++)
+    if (name[i] != *field)
+      return FALSE;
+  return TRUE;
+}
+
+/* One pass over the name, no allocation. A field is looked for in the
+ * base only: a match that would run past the base's end meets its info
+ * separator (':' or '!'), which no field name contains. The first
+ * ",U=", ",FMD5=" and ",S=" count, as strstr() would find them. */
+void
+_mailsync_maildir_name_view (const char              *name,
+                             MailsyncMaildirNameView *out)
+{
   const char *p;
-  g_autofree char *base = NULL;
+  gsize base_len;
+  gboolean seen_uid = FALSE, seen_fmd5 = FALSE, seen_size = FALSE;
 
   g_return_if_fail (name != NULL);
   g_return_if_fail (out != NULL);
 
   memset (out, 0, sizeof *out);
+  out->size = -1;
 
   /* The first ":2," (or "!2," on Windows-compatible stores) starts the info
    * part. Other info versions (":1,") are left inside the base. */
-  for (p = name; *p; p++)
-    if ((*p == ':' || *p == '!') && p[1] == '2' && p[2] == ',')
-      {
-        info = p;
-        break;
-      }
-
-  if (info != NULL)
+  for (p = strpbrk (name, ":!"); p != NULL; p = strpbrk (p + 1, ":!"))
+    if (p[1] == '2' && p[2] == ',')
+      break;
+  if (p == NULL)
+    p = name + strlen (name);
+  base_len = (gsize) (p - name);
+  out->base_len = base_len;
+  if (*p != '\0')
     {
-      base = g_strndup (name, (gsize) (info - name));
-      out->info_sep = *info;
+      const char *flags_end;
+
+      out->info_sep = *p;
       /* offlineimap reads the flags as `\w*`. */
-      for (flags_end = info + 3; g_ascii_isalnum (*flags_end) || *flags_end == '_'; flags_end++)
+      for (flags_end = p + 3; g_ascii_isalnum (*flags_end) || *flags_end == '_'; flags_end++)
         ;
-      out->flags = g_strndup (info + 3, (gsize) (flags_end - (info + 3)));
-      out->tail = g_strdup (flags_end);
+      out->flags_off = base_len + 3;
+      out->flags_len = (gsize) (flags_end - (p + 3));
+      out->tail_off = (gsize) (flags_end - name);
     }
   else
     {
-      base = g_strdup (name);
-      out->flags = g_strdup ("");
-      out->tail = g_strdup ("");
+      out->flags_off = base_len;
+      out->tail_off = base_len;
     }
 
-  p = strstr (base, ",U=");
-  if (p != NULL)
+  for (const char *comma = memchr (name, ',', base_len); comma != NULL;
+       comma = memchr (comma + 1, ',', base_len - (gsize) (comma + 1 - name)))
     {
-      guint64 v = 0;
-      gboolean ok = FALSE;
+      gsize i = (gsize) (comma - name);
 
-      for (p += 3; g_ascii_isdigit (*p); p++)
+      if (!seen_uid && field_at (name, i, ",U="))
         {
-          ok = TRUE;
-          v = v * 10 + (guint64) (*p - '0');
-          if (v > G_MAXUINT32)
+          guint64 v = 0;
+          gboolean ok = FALSE;
+
+          seen_uid = TRUE;
+          for (p = name + i + 3; g_ascii_isdigit (*p); p++)
             {
-              /* Out of range cannot be an IMAP UID: treat as no UID (new
-               * mail) rather than wrapping onto somebody else's UID. */
-              ok = FALSE;
-              break;
+              ok = TRUE;
+              v = v * 10 + (guint64) (*p - '0');
+              if (v > G_MAXUINT32)
+                {
+                  /* Out of range cannot be an IMAP UID: treat as no UID (new
+                   * mail) rather than wrapping onto somebody else's UID. */
+                  ok = FALSE;
+                  break;
+                }
+            }
+          if (ok)
+            out->uid = (guint32) v;
+        }
+      else if (!seen_fmd5 && field_at (name, i, ",FMD5="))
+        {
+          seen_fmd5 = TRUE;
+          for (p = name + i + 6; g_ascii_isxdigit (*p); p++)
+            ;
+          out->fmd5_off = i + 6;
+          out->fmd5_len = (gsize) (p - (name + i + 6));
+        }
+      else if (!seen_size && field_at (name, i, ",S="))
+        {
+          seen_size = TRUE;
+          p = name + i + 3;
+          if (g_ascii_isdigit (*p))
+            {
+              guint64 v = 0;
+
+              for (; g_ascii_isdigit (*p) && v <= G_MAXINT64 / 10 - 1; p++)
+                v = v * 10 + (guint64) (*p - '0');
+              /* the field ends at the next ',' or the end of the base */
+              if (*p == ',' || p == name + base_len)
+                out->size = (gint64) v;
             }
         }
-      if (ok)
-        out->uid = (guint32) v;
     }
+}
 
-  p = strstr (base, ",FMD5=");
-  if (p != NULL)
-    {
-      const char *start = p + 6;
+guint32
+_mailsync_maildir_name_view_uid_for (const char                    *name,
+                                     const MailsyncMaildirNameView *view,
+                                     const char                    *folder_md5)
+{
+  g_return_val_if_fail (name != NULL && view != NULL, 0);
 
-      for (p = start; g_ascii_isxdigit (*p); p++)
-        ;
-      if (p > start)
-        out->fmd5 = g_strndup (start, (gsize) (p - start));
-    }
+  /* offlineimap: a U= without this folder's FMD5 is somebody else's UID. */
+  if (view->uid == 0 || view->fmd5_len == 0 || folder_md5 == NULL)
+    return 0;
+  if (strlen (folder_md5) != view->fmd5_len || memcmp (name + view->fmd5_off, folder_md5, view->fmd5_len) != 0)
+    return 0;
+  return view->uid;
+}
 
-  out->size = -1;
-  p = strstr (base, ",S=");
-  if (p != NULL && g_ascii_isdigit (p[3]))
-    {
-      guint64 v = 0;
+void
+_mailsync_maildir_name_parse (const char          *name,
+                              MailsyncMaildirName *out)
+{
+  MailsyncMaildirNameView v;
 
-      for (p += 3; g_ascii_isdigit (*p) && v <= G_MAXINT64 / 10 - 1; p++)
-        v = v * 10 + (guint64) (*p - '0');
-      /* the field ends at the next ',' or the end of the base */
-      if (*p == ',' || *p == '\0')
-        out->size = (gint64) v;
-    }
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (out != NULL);
 
-  out->base = g_steal_pointer (&base);
+  _mailsync_maildir_name_view (name, &v);
+  memset (out, 0, sizeof *out);
+  out->base = g_strndup (name, v.base_len);
+  out->uid = v.uid;
+  out->fmd5 = v.fmd5_len > 0 ? g_strndup (name + v.fmd5_off, v.fmd5_len) : NULL;
+  out->flags = g_strndup (name + v.flags_off, v.flags_len);
+  out->tail = g_strdup (name + v.tail_off);
+  out->info_sep = v.info_sep;
+  out->size = v.size;
 }
 
 void

@@ -38,6 +38,32 @@ typedef struct
   gint64   size;
 } MailsyncMaildirName;
 
+/* Where the parts of a name are, as offsets into it: what
+ * _mailsync_maildir_name_view() finds without allocating (a folder's
+ * listing reads every name of new/ and cur/ this way, issue 13 item 2).
+ * The same parts as MailsyncMaildirName, which _mailsync_maildir_name_parse()
+ * copies out of a view. */
+typedef struct
+{
+  gsize    base_len;   /* the unique part: name[0, base_len) */
+  gsize    flags_off;  /* the flag letters: name[flags_off, flags_off + flags_len) */
+  gsize    flags_len;
+  gsize    tail_off;   /* the tail: name + tail_off to the end */
+  gsize    fmd5_off;   /* the FMD5= hex digits, when fmd5_len > 0 */
+  gsize    fmd5_len;
+  guint32  uid;        /* as MailsyncMaildirName's */
+  char     info_sep;
+  gint64   size;
+} MailsyncMaildirNameView;
+
+void     _mailsync_maildir_name_view (const char              *name,
+                                      MailsyncMaildirNameView *out);
+
+/* _mailsync_maildir_name_get_uid_for() of a view of @name. */
+guint32  _mailsync_maildir_name_view_uid_for (const char                    *name,
+                                              const MailsyncMaildirNameView *view,
+                                              const char                    *folder_md5);
+
 /* Splits @name into its parts. Never fails: any string is a valid Maildir
  * unique name; a name without ":2," just has no flags. */
 void     _mailsync_maildir_name_parse (const char          *name,

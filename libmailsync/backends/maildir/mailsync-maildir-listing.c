@@ -32,7 +32,7 @@ typedef struct
 {
   char *rel;                 /* "new/<name>" or "cur/<name>", a GRefString: the index and the
                               * message info share it */
-  MailsyncMaildirName name;
+  MailsyncMaildirNameView name; /* of rel + 4, the file's name */
   guint32 uid;               /* 0: new local mail */
   guint64 size;
   gint64 mtime;
@@ -48,27 +48,51 @@ entry_free (gpointer data)
   Entry *e = data;
 
   g_ref_string_release (e->rel);
-  _mailsync_maildir_name_clear (&e->name);
   g_free (e);
 }
 
+/* A name read from new/ or cur/: "new/<name>" or "cur/<name>" made once,
+ * as the GRefString its Entry keeps (one allocation a file). */
 typedef struct
 {
-  char *name;
+  char *rel;
   unsigned char type;        /* d_type: DT_UNKNOWN when the file system does not say */
 } DirName;
+
+#define REL_NAME(rel) ((rel) + 4)   /* the file's name in "new/<name>" */
 
 static int
 compare_dir_names (gconstpointer a,
                    gconstpointer b)
 {
-  return strcmp (((const DirName *) a)->name, ((const DirName *) b)->name);
+  return strcmp (((const DirName *) a)->rel, ((const DirName *) b)->rel);
 }
 
 static void
 dir_name_clear (gpointer data)
 {
-  g_free (((DirName *) data)->name);
+  g_clear_pointer (&((DirName *) data)->rel, g_ref_string_release);
+}
+
+/* @e's flag letters as a string: in @buf when they fit (always, for any
+ * name a MUA makes), else a copy in *@heap. */
+static const char *
+entry_flags (const Entry *e,
+             char        *buf,
+             gsize        buf_size,
+             char       **heap)
+{
+  const char *letters = REL_NAME (e->rel) + e->name.flags_off;
+
+  *heap = NULL;
+  if (e->name.flags_len < buf_size)
+    {
+      memcpy (buf, letters, e->name.flags_len);
+      buf[e->name.flags_len] = '\0';
+      return buf;
+    }
+  *heap = g_strndup (letters, e->name.flags_len);
+  return *heap;
 }
 
 /* Whether two regular files of the folder hold the same bytes. Anything
@@ -307,11 +331,17 @@ scan_once (MailsyncMaildirFolder  *self,
       errno = 0;
       while ((de = readdir (dir)) != NULL)
         {
+          char rel[4 + sizeof de->d_name];
           DirName dn;
+          gsize len;
 
           if (de->d_name[0] == '.')
             continue;
-          dn.name = g_strdup (de->d_name);
+          len = strnlen (de->d_name, sizeof de->d_name - 1);
+          memcpy (rel, subdirs[s], 3);
+          rel[3] = '/';
+          memcpy (rel + 4, de->d_name, len);
+          dn.rel = g_ref_string_new_len (rel, (gssize) (4 + len));
           dn.type = de->d_type;
           g_array_append_val (names, dn);
           errno = 0;
@@ -329,7 +359,8 @@ scan_once (MailsyncMaildirFolder  *self,
 
       for (guint i = 0; i < names->len; i++)
         {
-          const DirName *dn = &g_array_index (names, DirName, i);
+          DirName *dn = &g_array_index (names, DirName, i);
+          const char *file = REL_NAME (dn->rel);
           struct stat st;
           Entry *e;
 
@@ -339,13 +370,9 @@ scan_once (MailsyncMaildirFolder  *self,
               return NULL;
             }
           e = g_new0 (Entry, 1);
-          {
-            g_autofree char *rel = g_strconcat (subdirs[s], "/", dn->name, NULL);
-
-            e->rel = g_ref_string_new (rel);
-          }
-          _mailsync_maildir_name_parse (dn->name, &e->name);
-          e->uid = _mailsync_maildir_name_get_uid_for (&e->name, md5);
+          e->rel = g_steal_pointer (&dn->rel);
+          _mailsync_maildir_name_view (file, &e->name);
+          e->uid = _mailsync_maildir_name_view_uid_for (file, &e->name, md5);
           g_ptr_array_add (entries, e);
           if (e->uid != 0 && dn->type == DT_REG)
             {
@@ -356,7 +383,7 @@ scan_once (MailsyncMaildirFolder  *self,
                 e->size = (guint64) e->name.size;
               continue;
             }
-          if (fstatat (dfd, dn->name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+          if (fstatat (dfd, file, &st, AT_SYMLINK_NOFOLLOW) != 0)
             {
               int saved = errno;
 
@@ -367,7 +394,7 @@ scan_once (MailsyncMaildirFolder  *self,
                   return NULL;
                 }
               {
-                g_autofree char *full = g_build_filename (dir_path, dn->name, NULL);
+                g_autofree char *full = g_build_filename (dir_path, file, NULL);
 
                 _mailsync_set_error_from_errno (error, saved, "Cannot stat", full);
               }
@@ -644,13 +671,16 @@ assign_missing_uids (MailsyncMaildirFolder  *self,
       g_autofree char *new_name = NULL;
       g_autofree char *new_rel = NULL;
       g_autoptr(GError) local_error = NULL;
+      MailsyncMaildirName name;
       char sub[4];
 
       if (e->uid != 0 || !e->message)
         continue;
       memcpy (sub, e->rel, 3);
       sub[3] = '\0';
-      new_name = _mailsync_maildir_name_with_uid (&e->name, next, md5, _mailsync_maildir_folder_info_sep (self));
+      _mailsync_maildir_name_parse (REL_NAME (e->rel), &name);
+      new_name = _mailsync_maildir_name_with_uid (&name, next, md5, _mailsync_maildir_folder_info_sep (self));
+      _mailsync_maildir_name_clear (&name);
       new_rel = g_strdup_printf ("%s/%s", sub, new_name);
       if (!_mailsync_maildir_folder_rename_rel (self, e->rel, new_rel, &local_error))
         {
@@ -665,8 +695,7 @@ assign_missing_uids (MailsyncMaildirFolder  *self,
         }
       g_ref_string_release (e->rel);
       e->rel = g_ref_string_new (new_rel);
-      _mailsync_maildir_name_clear (&e->name);
-      _mailsync_maildir_name_parse (new_name, &e->name);
+      _mailsync_maildir_name_view (REL_NAME (e->rel), &e->name);
       e->uid = next++;
       renamed = TRUE;
     }
@@ -698,16 +727,23 @@ entry_to_info (MailsyncMaildirFolder *self,
                Entry                 *e,
                const char            *dir)
 {
+  static const char *const none[] = { NULL };
   g_auto(GStrv) keywords = NULL;
+  g_autofree char *heap = NULL;
+  char buf[64];
+  const char *letters = entry_flags (e, buf, sizeof buf, &heap);
+  const char *const *list = none;
 
-  _mailsync_maildir_folder_flags_to_keywords (self, e->name.flags, &keywords);
+  /* keyword letters are the lower-case ones: most names have none */
+  if (strpbrk (letters, "abcdefghijklmnopqrstuvwxyz") != NULL)
+    {
+      _mailsync_maildir_folder_flags_to_keywords (self, letters, &keywords);
+      list = (const char *const *) keywords;
+    }
   if (!e->statted)
-    return _mailsync_message_info_new_file (e->uid, e->rel, mailsync_flags_from_maildir (e->name.flags),
-                                            (const char * const *) keywords, dir, e->name.size >= 0,
-                                            e->size);
-  return mailsync_message_info_new (e->uid, e->rel,
-                                    mailsync_flags_from_maildir (e->name.flags),
-                                    (const char * const *) keywords,
+    return _mailsync_message_info_new_file (e->uid, e->rel, mailsync_flags_from_maildir (letters),
+                                            list, dir, e->name.size >= 0, e->size);
+  return mailsync_message_info_new (e->uid, e->rel, mailsync_flags_from_maildir (letters), list,
                                     e->size, e->mtime);
 }
 
@@ -874,7 +910,7 @@ _mailsync_maildir_folder_scan_names (MailsyncFolder *folder, _MailsyncFolderName
       errno = 0;
       while ((de = readdir (dir)) != NULL)
         {
-          MailsyncMaildirName name;
+          MailsyncMaildirNameView name;
           guint32 uid;
 
           if (de->d_name[0] == '.')
@@ -882,11 +918,17 @@ _mailsync_maildir_folder_scan_names (MailsyncFolder *folder, _MailsyncFolderName
               errno = 0;
               continue;
             }
-          _mailsync_maildir_name_parse (de->d_name, &name);
-          uid = _mailsync_maildir_name_get_uid_for (&name, md5);
+          _mailsync_maildir_name_view (de->d_name, &name);
+          uid = _mailsync_maildir_name_view_uid_for (de->d_name, &name, md5);
           if (uid != 0)
-            func (uid, name.flags, user_data);
-          _mailsync_maildir_name_clear (&name);
+            {
+              /* a flag run is shorter than its name (NAME_MAX) */
+              char letters[sizeof de->d_name];
+
+              memcpy (letters, de->d_name + name.flags_off, MIN (name.flags_len, sizeof letters - 1));
+              letters[MIN (name.flags_len, sizeof letters - 1)] = '\0';
+              func (uid, letters, user_data);
+            }
           if (uid == 0)
             {
               closedir (dir);
