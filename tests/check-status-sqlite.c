@@ -311,6 +311,53 @@ END_TEST
 /* The store neither checkpoints nor deletes the log at close (so that a
  * run that wrote pays no checkpoint fsyncs): the -wal file stays, holding
  * the latest commits, and the next store must read them from it. */
+/* ...unless it has grown big: every open of a process reads the whole
+ * log again (SQLite rebuilds its -shm index from it), so a store closing
+ * over more than 256 KB of log checkpoints and empties it first (issue 13
+ * item 2). The commits are all in the main file afterwards, and a small
+ * log is still left alone (test_wal_kept_at_close). */
+START_TEST (test_big_wal_checkpointed_at_close)
+{
+  g_autoptr(MailsyncStatusStore) store = new_store ();
+  g_autoptr(MailsyncStatusStore) again = NULL;
+  g_autoptr(MailsyncStatusBatch) first = mailsync_status_batch_new ();
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GHashTable) meta = NULL;
+  g_autofree char *path = mailsync_status_store_get_path (store, "INBOX");
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *value = NULL;
+  struct stat st;
+
+  /* the first commit creates the file, then switches it to WAL */
+  mailsync_status_batch_set_meta (first, "mailsync.uidvalidity.remote", "1234");
+  status_commit_ok (store, "INBOX", first);
+  for (guint32 uid = 1; uid <= 6000; uid++)
+    {
+      g_autofree char *labels = g_strdup_printf ("a-rather-long-label-%u,another-label-%u", uid, uid);
+
+      mailsync_status_batch_put (batch, uid, "S", 1446590000 + uid, labels);
+    }
+  status_commit_ok (store, "INBOX", batch);
+  ck_assert_msg (g_stat (wal, &st) == 0, "%s: %s", wal, g_strerror (errno));
+  ck_assert_int_gt (st.st_size, 256 * 1024);
+  g_clear_object (&store);
+
+  /* the file stays (no creation next run), empty */
+  ck_assert_msg (g_stat (wal, &st) == 0, "%s: %s", wal, g_strerror (errno));
+  ck_assert_int_eq (st.st_size, 0);
+
+  again = new_store ();
+  status_load_ok (again, "INBOX", &records, &meta);
+  ck_assert_uint_eq (records->len, 6000);
+  status_assert_record (records, 5999, 6000, "S", 1446590000 + 6000,
+                        "a-rather-long-label-6000,another-label-6000");
+  g_clear_object (&again);
+  value = query_text (path, "SELECT count(*) FROM status");
+  ck_assert_str_eq (value, "6000");
+}
+END_TEST
+
 START_TEST (test_wal_kept_at_close)
 {
   g_autoptr(MailsyncStatusStore) store = new_store ();
@@ -546,6 +593,7 @@ status_sqlite_suite (void)
   tcase_add_test (tc, test_locked);
   tcase_add_test (tc, test_purge);
   tcase_add_test (tc, test_wal_kept_at_close);
+  tcase_add_test (tc, test_big_wal_checkpointed_at_close);
   tcase_add_test (tc, test_wal_garbage);
   tcase_add_test (tc, test_wal_zeros_ignored);
   tcase_add_test (tc, test_journal_garbage);

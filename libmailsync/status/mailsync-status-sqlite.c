@@ -791,9 +791,41 @@ mailsync_status_sqlite_store_iface_init (MailsyncStatusStoreInterface *iface)
   iface->get_path = _mailsync_status_base_get_path;
 }
 
+/* A kept log is not free either: the first connection of a process
+ * rebuilds SQLite's index of the log (the -shm) by reading every frame of
+ * it, so each run's open of a folder read the whole log, up to
+ * wal_autocheckpoint's 1000 pages (4 MB) a folder (issue 13 item 2:
+ * ~790 pread64 in one resync). A handle that closes over a log grown past
+ * this size checkpoints it and truncates it to nothing first
+ * (wal_checkpoint(TRUNCATE): the database synced, then the log emptied);
+ * below it the close still costs nothing, as keep_wal_on_close() wants.
+ * So a run pays the two fsyncs once every few runs that wrote, and the
+ * next open reads at most this much log. Speed only: a checkpoint that
+ * fails (another process reading, say) leaves the log as it was.
+ * doc/design.md "Status databases keep their WAL". */
+#define STATUS_WAL_CHECKPOINT_BYTES (256 * 1024)
+
+static void
+checkpoint_big_log (sqlite3 *db)
+{
+  const char *file = sqlite3_db_filename (db, "main");
+  g_autofree char *wal = NULL;
+  GStatBuf st;
+
+  if (file == NULL || file[0] == '\0')
+    return;
+  wal = g_strconcat (file, "-wal", NULL);
+  if (g_stat (wal, &st) != 0 || st.st_size <= STATUS_WAL_CHECKPOINT_BYTES)
+    return;
+  /* never wait for another process's reader here: the next close tries again */
+  sqlite3_busy_timeout (db, 0);
+  sqlite3_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+}
+
 static void
 close_db (gpointer data)
 {
+  checkpoint_big_log (data);
   /* _v2: statements are always finalized before we get here, but if one
    * leaked the handle would still be released when it goes. */
   sqlite3_close_v2 (data);
