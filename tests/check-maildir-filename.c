@@ -71,6 +71,10 @@ static const ParseCase parse_cases[] = {
   { "1_0.1.h:2,S,U=5,FMD5=" INBOX_MD5, "1_0.1.h", 0, NULL, "S", ",U=5,FMD5=" INBOX_MD5, ':', 0 },
   { "1_0.1.h,U=5,FMD5:2,S", "1_0.1.h,U=5,FMD5", 5, NULL, "S", "", ':', 0 },
   { "1_0.1.h,U:2,=5", "1_0.1.h,U", 0, NULL, "", "=5", ':', 0 },
+  { "a!2,S:2,F", "a", 0, NULL, "S", ":2,F", '!', 0 },
+  { "a:2,S!2,F", "a", 0, NULL, "S", "!2,F", ':', 0 },
+  { "a!:2,S", "a!", 0, NULL, "S", "", ':', 0 },
+  { "a!2:2,S", "a!2", 0, NULL, "S", "", ':', 0 },
 };
 
 START_TEST (test_parse_table)

@@ -8,6 +8,7 @@
 #include "sync/mailsync-keywords.h"
 #include "mailsync-error.h"
 #include "mailsync-folder-engine-private.h"
+#include "mailsync-private.h"
 
 #include <string.h>
 
@@ -81,7 +82,7 @@ _mailsync_keywords_from_letters (MailsyncFolder *folder, const char *letters)
   /* Only a-z name keywords: a row without one (the usual row) needs no
    * lookup and no lock (issue 13 item 2: this runs for every status row
    * of a changed folder). */
-  if (letters == NULL || strpbrk (letters, "abcdefghijklmnopqrstuvwxyz") == NULL)
+  if (!_mailsync_letters_have_keywords (letters))
     return g_strdup ("");
   keywords = _mailsync_folder_keywords_from_letters (folder, letters);
   return keywords ? keywords : g_strdup ("");

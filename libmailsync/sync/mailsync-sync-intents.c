@@ -125,7 +125,7 @@ _mailsync_sync_reconcile_intents (Runner *r, GError **error)
                   found_info = info;
                 }
             }
-          local = g_hash_table_lookup (r->local_by_key, fields[2]);
+          local = _mailsync_sync_local_by_key (r, fields[2]);
         }
 
       if (found != 0 && local != NULL)

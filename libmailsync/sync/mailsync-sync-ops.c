@@ -523,7 +523,7 @@ prepare_uploads (Runner *r, GPtrArray *todo, guint *next, guint count, GQueue *r
 
       op->runner = r;
       op->action = todo->pdata[(*next)++];
-      op->source = g_object_ref (g_hash_table_lookup (r->local_by_key, op->action->key));
+      op->source = g_object_ref (_mailsync_sync_local_by_key (r, op->action->key));
       g_ptr_array_add (ops, op);
       op->digest = _mailsync_sync_message_digest (r, r->local, op->source, r->remote, &op->error);
       if (op->digest == NULL)

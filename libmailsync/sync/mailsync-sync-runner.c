@@ -192,7 +192,7 @@ progress_plan (Runner *r, GPtrArray *downloads, GPtrArray *uploads)
     bytes += _mailsync_sync_copy_size (g_hash_table_lookup (r->remote_by_uid,
                                              GUINT_TO_POINTER (((MailsyncAction *) downloads->pdata[i])->uid)));
   for (guint i = 0; i < uploads->len; i++)
-    bytes += _mailsync_sync_copy_size (g_hash_table_lookup (r->local_by_key, ((MailsyncAction *) uploads->pdata[i])->key));
+    bytes += _mailsync_sync_copy_size (_mailsync_sync_local_by_key (r, ((MailsyncAction *) uploads->pdata[i])->key));
   if (p != NULL)
     {
       /* planned ahead (ACCOUNT_PLANNED): the estimate leaves the account's
@@ -468,7 +468,7 @@ plan_row_keywords (Runner *r, gboolean in_labels, const MailsyncStatusRecord *ro
 
   if (row == NULL)
     return "";
-  if (!in_labels && (row->flags == NULL || strpbrk (row->flags, "abcdefghijklmnopqrstuvwxyz") == NULL))
+  if (!in_labels && !_mailsync_letters_have_keywords (row->flags))
     return "";
   keywords = _mailsync_sync_row_keywords (r, row);
   g_ptr_array_add (strings, keywords);

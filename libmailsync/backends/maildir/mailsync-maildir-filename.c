@@ -19,6 +19,20 @@ field_at (const char *name,
   return TRUE;
 }
 
+/* The first "<sep>2," in [@from, @limit), else @limit (memchr, not a
+ * byte loop: a name is ~80 bytes and a listing reads every one). */
+static const char *
+info_at (const char *from,
+         const char *limit,
+         char        sep)
+{
+  for (const char *p = memchr (from, sep, (gsize) (limit - from)); p != NULL;
+       p = memchr (p + 1, sep, (gsize) (limit - (p + 1))))
+    if (p[1] == '2' && p[2] == ',')
+      return p;
+  return limit;
+}
+
 /* One pass over the name, no allocation. A field is looked for in the
  * base only: a match that would run past the base's end meets its info
  * separator (':' or '!'), which no field name contains. The first
@@ -39,11 +53,8 @@ _mailsync_maildir_name_view (const char              *name,
 
   /* The first ":2," (or "!2," on Windows-compatible stores) starts the info
    * part. Other info versions (":1,") are left inside the base. */
-  for (p = strpbrk (name, ":!"); p != NULL; p = strpbrk (p + 1, ":!"))
-    if (p[1] == '2' && p[2] == ',')
-      break;
-  if (p == NULL)
-    p = name + strlen (name);
+  p = info_at (name, name + strlen (name), ':');
+  p = info_at (name, p, '!');
   base_len = (gsize) (p - name);
   out->base_len = base_len;
   if (*p != '\0')

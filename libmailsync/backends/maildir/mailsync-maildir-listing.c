@@ -735,7 +735,7 @@ entry_to_info (MailsyncMaildirFolder *self,
   const char *const *list = none;
 
   /* keyword letters are the lower-case ones: most names have none */
-  if (strpbrk (letters, "abcdefghijklmnopqrstuvwxyz") != NULL)
+  if (_mailsync_letters_have_keywords (letters))
     {
       _mailsync_maildir_folder_flags_to_keywords (self, letters, &keywords);
       list = (const char *const *) keywords;
