@@ -311,12 +311,14 @@ END_TEST
 /* The store neither checkpoints nor deletes the log at close (so that a
  * run that wrote pays no checkpoint fsyncs): the -wal file stays, holding
  * the latest commits, and the next store must read them from it. */
-/* ...unless it has grown big: every open of a process reads the whole
- * log again (SQLite rebuilds its -shm index from it), so a store closing
- * over more than 256 KB of log checkpoints and empties it first (issue 13
- * item 2). The commits are all in the main file afterwards, and a small
- * log is still left alone (test_wal_kept_at_close). */
-START_TEST (test_big_wal_checkpointed_at_close)
+/* ...but a log grown big is read whole by every open of a process
+ * (SQLite rebuilds its -shm index from it): a store that opens a
+ * database with more than 256 KB of log checkpoints and empties it right
+ * after reading it (issue 13 item 2), not at close, where the
+ * unchanged-folder record has already taken the files' stat. The rows
+ * are all in the main file then, and a small log is left alone
+ * (test_wal_kept_at_close). */
+START_TEST (test_big_wal_checkpointed_at_open)
 {
   g_autoptr(MailsyncStatusStore) store = new_store ();
   g_autoptr(MailsyncStatusStore) again = NULL;
@@ -339,19 +341,19 @@ START_TEST (test_big_wal_checkpointed_at_close)
       mailsync_status_batch_put (batch, uid, "S", 1446590000 + uid, labels);
     }
   status_commit_ok (store, "INBOX", batch);
+  g_clear_object (&store);
+  /* closed as always: the log stays, whatever its size */
   ck_assert_msg (g_stat (wal, &st) == 0, "%s: %s", wal, g_strerror (errno));
   ck_assert_int_gt (st.st_size, 256 * 1024);
-  g_clear_object (&store);
-
-  /* the file stays (no creation next run), empty */
-  ck_assert_msg (g_stat (wal, &st) == 0, "%s: %s", wal, g_strerror (errno));
-  ck_assert_int_eq (st.st_size, 0);
 
   again = new_store ();
   status_load_ok (again, "INBOX", &records, &meta);
   ck_assert_uint_eq (records->len, 6000);
   status_assert_record (records, 5999, 6000, "S", 1446590000 + 6000,
                         "a-rather-long-label-6000,another-label-6000");
+  /* read, then emptied (the file stays: nothing to create next run) */
+  ck_assert_msg (g_stat (wal, &st) == 0, "%s: %s", wal, g_strerror (errno));
+  ck_assert_int_eq (st.st_size, 0);
   g_clear_object (&again);
   value = query_text (path, "SELECT count(*) FROM status");
   ck_assert_str_eq (value, "6000");
@@ -593,7 +595,7 @@ status_sqlite_suite (void)
   tcase_add_test (tc, test_locked);
   tcase_add_test (tc, test_purge);
   tcase_add_test (tc, test_wal_kept_at_close);
-  tcase_add_test (tc, test_big_wal_checkpointed_at_close);
+  tcase_add_test (tc, test_big_wal_checkpointed_at_open);
   tcase_add_test (tc, test_wal_garbage);
   tcase_add_test (tc, test_wal_zeros_ignored);
   tcase_add_test (tc, test_journal_garbage);

@@ -294,6 +294,42 @@ def scenario_no_condstore(root):
         server.stop()
 
 
+def scenario_big_log(server, root):
+    """A status log over the checkpoint limit (MAILSYNC_TEST_WAL_CHECKPOINT_BYTES:
+    1 byte here, 256 KB in use) is checkpointed and emptied when a run opens
+    the database, never when it closes it: the unchanged-folder record has
+    taken the status files' stat by then, and a checkpoint after that made
+    the next no-op list the folder again (issue 13 item 2)."""
+    user, pw = server.new_user()
+    work = os.path.join(root, "biglog")
+    extra = {"MAILSYNC_TEST_WAL_CHECKPOINT_BYTES": "1"}
+    conn = server.imap(user, pw)
+    conn.create("Work")
+    for i in range(6):
+        append(conn, "INBOX", "log-in-%d" % i, "\\Seen")
+    append(conn, "Work", "log-work-0", "")
+    conn.logout()
+
+    def sync():
+        return Run(mailsync_tap.run_driver(server, user, pw, work, debug="Mailsync-IMAP", extra=extra))
+
+    wal = os.path.join(work, "meta", "Account-Test", "LocalStatus-sqlite", "INBOX-wal")
+    p = sync()
+    check("big log: initial sync", p.returncode == 0, p.summary())
+    check("big log: the initial sync leaves its log (closing does not checkpoint)",
+          os.path.exists(wal) and os.path.getsize(wal) > 0, wal)
+    p = sync()
+    check("big log: the no-op after it skips both folders", p.returncode == 0 and p.skipped == FOLDERS, p.summary())
+    conn = server.imap(user, pw)
+    append(conn, "INBOX", "log-in-new", "")
+    conn.logout()
+    p = sync()
+    check("big log: a change is synced (INBOX listed)", p.returncode == 0 and "INBOX" not in p.skipped, p.summary())
+    remote, local = converged(server, user, pw, work)
+    check("big log: both sides equal", remote == local, (remote, local))
+    settle(server, user, pw, work, "big log")
+
+
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
@@ -304,6 +340,7 @@ def main():
     try:
         server = Server(root)
         scenario_changes(server, root)
+        scenario_big_log(server, root)
         server.stop()
         server = None
         scenario_no_condstore(root)

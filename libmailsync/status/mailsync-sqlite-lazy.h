@@ -18,7 +18,6 @@
   X (sqlite3_column_int64) \
   X (sqlite3_column_text) \
   X (sqlite3_db_config) \
-  X (sqlite3_db_filename) \
   X (sqlite3_errmsg) \
   X (sqlite3_errstr) \
   X (sqlite3_exec) \
@@ -51,7 +50,6 @@ gboolean _mailsync_sqlite_load (GError **error);
 #define sqlite3_column_int64 (*_mailsync_sqlite_table.sqlite3_column_int64)
 #define sqlite3_column_text (*_mailsync_sqlite_table.sqlite3_column_text)
 #define sqlite3_db_config (*_mailsync_sqlite_table.sqlite3_db_config)
-#define sqlite3_db_filename (*_mailsync_sqlite_table.sqlite3_db_filename)
 #define sqlite3_errmsg (*_mailsync_sqlite_table.sqlite3_errmsg)
 #define sqlite3_errstr (*_mailsync_sqlite_table.sqlite3_errstr)
 #define sqlite3_exec (*_mailsync_sqlite_table.sqlite3_exec)

@@ -421,6 +421,52 @@ check_logs (const char  *path,
   return TRUE;
 }
 
+/* A kept log is not free either: the first connection of a process
+ * rebuilds SQLite's index of the log (the -shm) by reading every frame of
+ * it, so each run's open of a folder read the whole log, up to
+ * wal_autocheckpoint's 1000 pages (4 MB) a folder (issue 13 item 2:
+ * ~790 pread64 in one resync). A handle that opens a log grown past this
+ * size (it has just read it) checkpoints it and truncates it to nothing
+ * (wal_checkpoint(TRUNCATE): the database synced, then the log emptied),
+ * so the next run's open reads at most this much log; below it nothing
+ * happens and a close still costs nothing, as keep_wal_on_close() wants.
+ * At the open, not at the close: the unchanged-folder record
+ * (sync/mailsync-sync-unchanged.c) stats the database and its log when a
+ * folder's sync ends, and a checkpoint after that would make the next
+ * no-op list the folder. Speed only: a checkpoint that fails (another
+ * process reading, say) leaves the log as it was. doc/design.md "Status
+ * databases keep their WAL". */
+#define STATUS_WAL_CHECKPOINT_BYTES (256 * 1024)
+
+static gint64
+wal_checkpoint_bytes (void)
+{
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  /* MAILSYNC_TEST_WAL_CHECKPOINT_BYTES: a smaller limit, for a test's few messages */
+  const char *test = g_getenv ("MAILSYNC_TEST_WAL_CHECKPOINT_BYTES");
+  gint64 bytes;
+
+  if (test != NULL && g_ascii_string_to_signed (test, 10, 0, G_MAXINT64, &bytes, NULL))
+    return bytes;
+#endif
+  return STATUS_WAL_CHECKPOINT_BYTES;
+}
+
+static void
+checkpoint_big_log (sqlite3    *db,
+                    const char *path)
+{
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  GStatBuf st;
+
+  if (g_stat (wal, &st) != 0 || st.st_size <= wal_checkpoint_bytes ())
+    return;
+  /* never wait for another process's reader here: the next open tries again */
+  sqlite3_busy_timeout (db, 0);
+  sqlite3_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+  sqlite3_busy_timeout (db, STATUS_BUSY_TIMEOUT_MS);
+}
+
 /* Opens (or returns the cached handle of) a folder's database. Without
  * @create a missing file is not an error: *db is set to %NULL, and nothing
  * is created, so that merely looking at a folder leaves no trace. */
@@ -488,6 +534,8 @@ get_db (MailsyncStatusSqlite  *self,
         goto fail;
       if (!exec_sql (db, "PRAGMA synchronous=FULL", MAILSYNC_STATUS_ERROR_FAILED, path, error))
         goto fail;
+      if (*state == SCHEMA_READY)
+        checkpoint_big_log (db, path);
       g_hash_table_insert (self->base.cache, g_steal_pointer (&name), db);
     }
 
@@ -791,41 +839,9 @@ mailsync_status_sqlite_store_iface_init (MailsyncStatusStoreInterface *iface)
   iface->get_path = _mailsync_status_base_get_path;
 }
 
-/* A kept log is not free either: the first connection of a process
- * rebuilds SQLite's index of the log (the -shm) by reading every frame of
- * it, so each run's open of a folder read the whole log, up to
- * wal_autocheckpoint's 1000 pages (4 MB) a folder (issue 13 item 2:
- * ~790 pread64 in one resync). A handle that closes over a log grown past
- * this size checkpoints it and truncates it to nothing first
- * (wal_checkpoint(TRUNCATE): the database synced, then the log emptied);
- * below it the close still costs nothing, as keep_wal_on_close() wants.
- * So a run pays the two fsyncs once every few runs that wrote, and the
- * next open reads at most this much log. Speed only: a checkpoint that
- * fails (another process reading, say) leaves the log as it was.
- * doc/design.md "Status databases keep their WAL". */
-#define STATUS_WAL_CHECKPOINT_BYTES (256 * 1024)
-
-static void
-checkpoint_big_log (sqlite3 *db)
-{
-  const char *file = sqlite3_db_filename (db, "main");
-  g_autofree char *wal = NULL;
-  GStatBuf st;
-
-  if (file == NULL || file[0] == '\0')
-    return;
-  wal = g_strconcat (file, "-wal", NULL);
-  if (g_stat (wal, &st) != 0 || st.st_size <= STATUS_WAL_CHECKPOINT_BYTES)
-    return;
-  /* never wait for another process's reader here: the next close tries again */
-  sqlite3_busy_timeout (db, 0);
-  sqlite3_exec (db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-}
-
 static void
 close_db (gpointer data)
 {
-  checkpoint_big_log (data);
   /* _v2: statements are always finalized before we get here, but if one
    * leaked the handle would still be released when it goes. */
   sqlite3_close_v2 (data);
