@@ -112,6 +112,16 @@ typedef struct
    * (IMAP). The engine holds only while it starts a window of downloads,
    * never across a wait. NULL member: fetches go out as they are asked. */
   void     (*hold_fetches)    (MailsyncFolder *self, gboolean hold);
+
+  /* ---- a burst of listings (issue 13 item 2) ---- */
+  /* With @hold, the listings (list_messages) the engine asks next of any
+   * folder of this folder's repository are held until it calls again
+   * without: they then go out together, every folder's SELECT and
+   * listing commands before the first answer is read, one round trip
+   * for all (IMAP; the move pre-pass lists the changed folders so). The
+   * engine waits for none of them while holding. NULL member: listings
+   * go out as they are asked. */
+  void     (*hold_listings)   (MailsyncFolder *self, gboolean hold);
 } _MailsyncFolderEngineVTable;
 
 /* Registers @vtable (static, never freed) for @klass's type and its
@@ -136,6 +146,8 @@ gboolean    _mailsync_folder_size_search          (MailsyncFolder *self);
 gboolean    _mailsync_folder_no_max_age           (MailsyncFolder *self);
 void        _mailsync_folder_release_listing      (MailsyncFolder *self);
 void        _mailsync_folder_hold_fetches         (MailsyncFolder *self, gboolean hold);
+gboolean    _mailsync_folder_can_hold_listings    (MailsyncFolder *self);
+void        _mailsync_folder_hold_listings        (MailsyncFolder *self, gboolean hold);
 
 /* ---- the repository's side ---- */
 typedef struct

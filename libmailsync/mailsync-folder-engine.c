@@ -193,6 +193,25 @@ _mailsync_folder_hold_fetches (MailsyncFolder *self, gboolean hold)
     vtable->hold_fetches (self, hold);
 }
 
+/* ---- a burst of listings -------------------------------------------------- */
+
+gboolean
+_mailsync_folder_can_hold_listings (MailsyncFolder *self)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  return vtable != NULL && vtable->hold_listings != NULL;
+}
+
+void
+_mailsync_folder_hold_listings (MailsyncFolder *self, gboolean hold)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  if (vtable != NULL && vtable->hold_listings != NULL)
+    vtable->hold_listings (self, hold);
+}
+
 /* ---- the repository's side ------------------------------------------------ */
 
 static GQuark

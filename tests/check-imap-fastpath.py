@@ -327,6 +327,127 @@ def scenario_pipelined(server, root):
             TAP.skip("pipelined: UIDVALIDITY changed (pipelined): " + what, mailsync_tap.NO_HOOKS)
 
 
+def first_burst(p):
+    """The commands the run wrote from its first SELECT on, until the first
+    tagged answer to one of them came back."""
+    lines = [l for l in (p.stdout + p.stderr).splitlines() if "-DEBUG: " in l and (" C: " in l or " S: " in l)]
+    burst, tags = [], set()
+    for l in lines:
+        c = re.search(r" C: (\S+) (.*)$", l)
+        if c and (burst or re.match(r"(SELECT|EXAMINE) ", c.group(2))):
+            burst.append(c.group(2))
+            tags.add(c.group(1))
+            continue
+        s = re.search(r" S: (\S+) (OK|NO|BAD)", l)
+        if s and s.group(1) in tags:
+            break
+    return burst
+
+
+def listed_in(burst, mailbox):
+    """Whether @burst holds @mailbox's SELECT with a UID FETCH ... CHANGEDSINCE
+    somewhere behind it."""
+    for i, c in enumerate(burst):
+        if re.match(r"SELECT \"?%s\"?( |$)" % re.escape(mailbox), c):
+            return any(re.match(r"UID FETCH .*\(CHANGEDSINCE ", later) for later in burst[i + 1:])
+    return False
+
+
+def scenario_prepass_burst(server, root):
+    """Issue 13 item 2: the move pre-pass lists every changed folder before
+    it syncs any. Their SELECTs and CHANGEDSINCE listings go out in one
+    burst, before the first answer (one round trip for all, not one per
+    folder); each folder's answers still reach only that folder: a folder
+    listed again after the burst (its changes' answer dropped) is selected
+    again first, and a folder recreated on the server fails alone."""
+    user, pw = server.new_user()
+    work = os.path.join(root, "burst")
+    folders = ("INBOX", "Lists", "Work")
+    conn = server.imap(user, pw)
+    for f in folders[1:]:
+        conn.create(f)
+    for f in folders:
+        for i in range(6):
+            append(conn, f, "%s-%d" % (f, i), "\\Seen")
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    check("burst: initial sync", p.returncode == 0, p.summary())
+
+    def change(tag, answered, unseen, gone):
+        conn = server.imap(user, pw)
+        for f in folders:
+            conn.select(f)
+            conn.uid("STORE", uid_of(conn, f, "%s-%d" % (f, answered)), "+FLAGS", "(\\Answered)")
+            conn.uid("STORE", uid_of(conn, f, "%s-%d" % (f, unseen)), "-FLAGS", "(\\Seen)")
+            conn.uid("STORE", uid_of(conn, f, "%s-%d" % (f, gone)), "+FLAGS", "(\\Deleted)")
+            conn.expunge()
+            append(conn, f, "%s-%s" % (f, tag), "\\Seen")
+        conn.logout()
+
+    change("new1", 4, 2, 3)
+    p = run_sync(server, user, pw, work)
+    burst = first_burst(p)
+    check("burst: every changed folder's SELECT and CHANGEDSINCE go out before the first answer",
+          p.returncode == 0 and all(listed_in(burst, f) for f in folders), (burst, p.summary()))
+    remote, local = converged(server, user, pw, work)
+    check("burst: each folder got its own changes (flags, the expunge, new mail)",
+          remote == local and all(("%s-new1" % f, "S") in local.get(f, []) and ("%s-2" % f, "") in local.get(f, [])
+                                  and ("%s-4" % f, "RS") in local.get(f, [])
+                                  and not any(s == "%s-3" % f for s, _ in local.get(f, [])) for f in folders),
+          (remote, local))
+    p = run_sync(server, user, pw, work)
+    check("burst: a resync after it changes nothing", p.returncode == 0 and not p.changes, p.summary())
+
+    hooks = mailsync_tap.TEST_HOOKS
+    # INBOX's saved state from the future: its changes' answer in the burst
+    # is dropped and it is listed in full, after a SELECT of its own (the
+    # connection has another folder selected by then).
+    db = status_db(work, "INBOX")
+    key = "mailsync.listing-state.remote"
+    v, validity, modseq = db.execute("SELECT value FROM mailsync_meta WHERE key = ?", (key,)).fetchone()[0].split()
+    db.execute("UPDATE mailsync_meta SET value = ? WHERE key = ?", ("1 %s %d" % (validity, int(modseq) + 1000), key))
+    db.commit()
+    db.close()
+    change("new2", 5, 1, 0)
+    if hooks:
+        p = run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_IMAP_PROBE_HINT": "ignore"})
+        burst = first_burst(p)
+        selects = [i for i, c in enumerate(p.commands) if re.match(r'SELECT "?INBOX"?( |$)', c)]
+        relisted = len(selects) >= 2 and p.commands[selects[1] + 1].startswith("UID FETCH 1:")
+        remote, local = converged(server, user, pw, work)
+        check("burst: a folder listed again after the burst is selected again and listed in full",
+              p.returncode == 0 and all(listed_in(burst, f) for f in folders) and relisted and remote == local
+              and all(("%s-new2" % f, "S") in local.get(f, []) and ("%s-5" % f, "RS") in local.get(f, [])
+                      and not any(s == "%s-0" % f for s, _ in local.get(f, [])) for f in folders),
+              (burst, p.summary(), local))
+    else:
+        TAP.skip("burst: a folder listed again after the burst is selected again and listed in full",
+                 mailsync_tap.NO_HOOKS)
+        run_sync(server, user, pw, work)
+
+    # Lists recreated (another UIDVALIDITY) between two runs while the other
+    # folders change: Lists fails alone, the others sync.
+    old, new = new_uidvalidity(server, user, pw, "Lists")
+    if not check("burst: Lists recreated with another UIDVALIDITY", old is not None and new != old, (old, new)):
+        return
+    before = sorted(os.listdir(os.path.join(work, "local", "Lists", "cur")))
+    conn = server.imap(user, pw)
+    append(conn, "Lists", "other-1")
+    conn.logout()
+    change_others = [f for f in folders if f != "Lists"]
+    conn = server.imap(user, pw)
+    for f in change_others:
+        append(conn, f, "%s-new3" % f, "\\Flagged")
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    remote, local = converged(server, user, pw, work)
+    check("burst: a folder recreated on the server fails alone: reported, the other folders synced",
+          p.returncode != 0 and "UIDVALIDITY" in p.stderr + p.stdout
+          and all(("%s-new3" % f, "F") in local.get(f, []) for f in change_others)
+          and sorted(os.listdir(os.path.join(work, "local", "Lists", "cur"))) == before,
+          (p.summary(), local))
+
+
 MAILSYNC_RC = """[general]
 accounts = fast
 metadata = {work}/meta
@@ -474,6 +595,7 @@ def main():
         scenario_pipelined(server, root)
         scenario_policy(server, root)
         scenario_noop_round_trips(server, root)
+        scenario_prepass_burst(server, root)
         server.stop()
         server = None
         scenario_no_condstore(root)

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "sync/mailsync-sync-private.h"
+#include "status/mailsync-status-base.h"
 
 #include <string.h>
 
@@ -78,6 +79,28 @@ _mailsync_sync_wait_local_listing (Runner *r)
   while (r->local_result == NULL)
     _mailsync_await_iteration ();
   r->local_listing = FALSE;
+}
+
+/* The remote listing asked ahead of list_both (the move pre-pass asks
+ * every changed folder's at once, in one burst: hold_listings), with what
+ * it is asked from: the status's known state and the window. */
+static void
+start_remote_listing (Runner *r)
+{
+  g_clear_object (&r->remote_result);
+  _mailsync_sync_offer_known_state (r, TRUE);
+  _mailsync_sync_offer_window (r, r->remote);
+  r->remote_listing = TRUE;
+  mailsync_folder_list_messages_async (r->remote, r->config->cancellable, _mailsync_store_result, &r->remote_result);
+}
+
+void
+_mailsync_sync_wait_remote_listing (Runner *r)
+{
+  if (!r->remote_listing)
+    return;
+  _mailsync_await (&r->remote_result);
+  r->remote_listing = FALSE;
 }
 
 /* offlineimap's GmailMaildir folder lists itself without the UI's
@@ -157,7 +180,7 @@ mailsync_sync_runner_listings_new (void)
  * 10,000-message account (both sides listed) still keeps all of its
  * listings, so a larger account's peak is that of a 10,000-message one
  * plus its largest changed folder (it was 100,000: ~25 MB more at 1M). */
-#define KEPT_LISTINGS_BUDGET 20000
+#define KEPT_LISTINGS_BUDGET MAILSYNC_SYNC_KEPT_LISTINGS_BUDGET
 
 static guint
 kept_listings_count (GHashTable *listings)
@@ -256,8 +279,11 @@ _mailsync_sync_list_both (Runner *r, GError **error)
   if (_mailsync_sync_shows_listing (r->local))
     _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
-  _mailsync_sync_offer_known_state (r, prepared == NULL);
-  _mailsync_sync_offer_window (r, r->remote);
+  if (!r->remote_listing)
+    {
+      _mailsync_sync_offer_known_state (r, prepared == NULL);
+      _mailsync_sync_offer_window (r, r->remote);
+    }
   if (prepared != NULL)
     {
       /* Listed by the move pre-pass from the same status and window: the
@@ -275,7 +301,14 @@ _mailsync_sync_list_both (Runner *r, GError **error)
   else
     {
       /* Both listings run at once: one may be a network round trip. */
-      mailsync_folder_list_messages_async (r->remote, r->config->cancellable, _mailsync_store_result, &remote_result);
+      if (r->remote_listing)
+        {
+          _mailsync_sync_wait_remote_listing (r);
+          remote_result = g_steal_pointer (&r->remote_result);
+        }
+      else
+        mailsync_folder_list_messages_async (r->remote, r->config->cancellable, _mailsync_store_result,
+                                             &remote_result);
       if (!r->local_listing)
         _mailsync_sync_start_local_listing (r);
       _mailsync_await (&remote_result);
@@ -339,47 +372,69 @@ _mailsync_sync_quiet_config (MailsyncRunnerConfig *quiet, const MailsyncRunnerCo
 }
 
 Runner *
-_mailsync_sync_runner_new_quiet (const MailsyncRunnerConfig *quiet,
-                                 MailsyncFolder             *remote,
-                                 MailsyncFolder             *local,
-                                 const char                 *status_name,
-                                 gboolean                    take_prepared,
-                                 guint                      *n_records)
+_mailsync_sync_runner_begin_quiet (const MailsyncRunnerConfig *quiet,
+                                   MailsyncFolder             *remote,
+                                   MailsyncFolder             *local,
+                                   const char                 *status_name,
+                                   gboolean                    take_prepared,
+                                   guint                      *n_records)
 {
   g_autoptr(Runner) r = _mailsync_sync_runner_new (quiet, remote, local, status_name);
-  g_autoptr(GHashTable) loaded_meta = NULL;
   g_autoptr(GError) error = NULL;
   gboolean unchanged = FALSE;
-  gboolean may_keep;
 
+  *n_records = 0;
   r->max_age_set = _mailsync_max_age_compute (quiet->max_age_days, quiet->max_age_date,
                                               g_get_real_time () / G_USEC_PER_SEC, &r->max_age);
   /* The folder's own sync takes these listings instead of listing again
    * (issue 13's hand-over), so planning ahead lists each changed folder
    * once: the move pre-pass's listings, if it made them, serve the
    * estimate and are handed on. */
-  may_keep = quiet->listings != NULL && !r->max_age_set; /* maxage: a listing of its day */
+  r->may_keep = quiet->listings != NULL && !r->max_age_set; /* maxage: a listing of its day */
   if (!_mailsync_sync_check_unchanged (r, &unchanged, &error) || unchanged)
     return NULL;
-  if (take_prepared && may_keep)
+  if (take_prepared && r->may_keep)
     r->prepared = _mailsync_sync_take_prepared (r);
-  r->keep_listings = may_keep && kept_listings_count (quiet->listings) < KEPT_LISTINGS_BUDGET;
   if (r->prepared == NULL)
     _mailsync_sync_start_local_listing (r);
   if (!_mailsync_sync_load_status (r, n_records, &error))
     return NULL;
+  r->n_records = *n_records;
   /* the status goes with the listings; the meta as loaded, before the
    * listing's start-date window adds its keys */
-  if (r->keep_listings)
-    loaded_meta = copy_meta (r->meta);
+  if (r->may_keep)
+    r->loaded_meta = copy_meta (r->meta);
+  /* A folder whose listings its repository can hold for a burst asks now:
+   * the caller releases the hold once every folder asked (list_both then
+   * waits for this one's). Others list in list_both, as always. */
+  if (r->prepared == NULL && _mailsync_folder_can_hold_listings (remote))
+    {
+      start_remote_listing (r);
+      /* the rows are in memory: the folders of a burst keep no database
+       * handle open each until their turn (the next use opens it again) */
+      if (quiet->status != NULL)
+        _mailsync_status_store_release (quiet->status, status_name);
+    }
+  return g_steal_pointer (&r);
+}
+
+Runner *
+_mailsync_sync_runner_end_quiet (Runner *begun, guint *n_records)
+{
+  g_autoptr(Runner) r = begun;
+  const MailsyncRunnerConfig *quiet = r->config;
+  g_autoptr(GError) error = NULL;
+
+  *n_records = r->n_records;
+  r->keep_listings = r->may_keep && kept_listings_count (quiet->listings) < KEPT_LISTINGS_BUDGET;
   if (!_mailsync_sync_list_both (r, &error))
     return NULL;
   if (r->kept_listings != NULL)
     {
       r->kept_listings->status_rows = g_hash_table_ref (r->status_rows);
-      r->kept_listings->meta = g_steal_pointer (&loaded_meta);
-      r->kept_listings->n_records = *n_records;
-      g_hash_table_replace (quiet->listings, g_strdup (status_name), g_steal_pointer (&r->kept_listings));
+      r->kept_listings->meta = g_steal_pointer (&r->loaded_meta);
+      r->kept_listings->n_records = r->n_records;
+      g_hash_table_replace (quiet->listings, g_strdup (r->status_name), g_steal_pointer (&r->kept_listings));
     }
   else
     {
@@ -387,8 +442,22 @@ _mailsync_sync_runner_new_quiet (const MailsyncRunnerConfig *quiet,
        * folders keep for this listing (a Maildir's name index) would only
        * add up over the changed folders (issue 13 item 4). A move the
        * pre-pass then makes finds its file by a scan. */
-      _mailsync_folder_release_listing (remote);
-      _mailsync_folder_release_listing (local);
+      _mailsync_folder_release_listing (r->remote);
+      _mailsync_folder_release_listing (r->local);
     }
+  g_clear_pointer (&r->loaded_meta, g_hash_table_unref);
   return g_steal_pointer (&r);
+}
+
+Runner *
+_mailsync_sync_runner_new_quiet (const MailsyncRunnerConfig *quiet,
+                                 MailsyncFolder             *remote,
+                                 MailsyncFolder             *local,
+                                 const char                 *status_name,
+                                 gboolean                    take_prepared,
+                                 guint                      *n_records)
+{
+  Runner *r = _mailsync_sync_runner_begin_quiet (quiet, remote, local, status_name, take_prepared, n_records);
+
+  return r != NULL ? _mailsync_sync_runner_end_quiet (r, n_records) : NULL;
 }

@@ -208,21 +208,20 @@ fetch_local_ids (Runner *r, GPtrArray *waiting, GPtrArray *vanished)
   g_ptr_array_set_size (waiting, 0);
 }
 
-/* Plans one folder without executing or saying anything; adds its
- * candidates. Any error or doubt: no candidates from this folder. */
+/* Plans one folder without executing or saying anything, from @begun
+ * (_mailsync_sync_runner_begin_quiet's, taken); adds its candidates. Any
+ * error or doubt: no candidates from this folder. */
 static void
-probe_folder (const MailsyncRunnerConfig *quiet,
-              guint                       index,
-              MailsyncFolder             *remote,
-              MailsyncFolder             *local,
-              const char                 *status_name,
-              GPtrArray                  *vanished,
-              GPtrArray                  *arrived)
+probe_folder (Runner    *begun,
+              guint      index,
+              GPtrArray *vanished,
+              GPtrArray *arrived)
 {
   guint n_records = 0;
   /* The folder's own sync takes its listings instead of listing again
    * (issue 13), unless a move below changes either side. */
-  g_autoptr(Runner) r = _mailsync_sync_runner_new_quiet (quiet, remote, local, status_name, FALSE, &n_records);
+  g_autoptr(Runner) r = _mailsync_sync_runner_end_quiet (begun, &n_records);
+  MailsyncFolder *remote, *local;
   g_autoptr(GPtrArray) plan = NULL;
   g_autoptr(MailsyncStatusBatch) scratch = mailsync_status_batch_new ();
   g_autoptr(GError) error = NULL;
@@ -232,6 +231,8 @@ probe_folder (const MailsyncRunnerConfig *quiet,
 
   if (r == NULL)
     return;
+  remote = r->remote;
+  local = r->local;
   if (_mailsync_sync_status_lost (r, n_records) ||
       !_mailsync_sync_check_one_validity (r, remote, META_UIDVALIDITY_REMOTE, scratch, &error) ||
       !_mailsync_sync_check_one_validity (r, local, META_UIDVALIDITY_LOCAL, scratch, &error) ||
@@ -531,13 +532,37 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
    * folders here would only do the folder loop's work twice (issue 13). */
   if (n_changed < 2 || n_sources == 0)
     return;
-  for (guint i = 0; i < remotes->len; i++)
+  /* The changed folders are listed in groups of about the kept
+   * listings' budget of messages (their statuses' rows, both sides): each
+   * group's remote listings in one burst (issue 13 item 2: one round trip
+   * instead of one per folder, hold_listings), and while the server
+   * answers for the next folders the engine plans the first. */
+  for (guint i = 0; i < remotes->len;)
     {
+      g_autofree Runner **begun = g_new0 (Runner *, remotes->len);
+      guint first = i, listed = 0;
+
       if (g_cancellable_is_cancelled (config->cancellable))
         return;
-      if (changed[i])
-        probe_folder (&quiet, i, remotes->pdata[i], locals->pdata[i], status_names->pdata[i], vanished, arrived);
+      _mailsync_folder_hold_listings (remotes->pdata[first], TRUE);
+      for (; i < remotes->len && (i == first || listed < MAILSYNC_SYNC_KEPT_LISTINGS_BUDGET); i++)
+        {
+          guint n_records = 0;
+
+          if (!changed[i])
+            continue;
+          begun[i] = _mailsync_sync_runner_begin_quiet (&quiet, remotes->pdata[i], locals->pdata[i],
+                                                        status_names->pdata[i], FALSE, &n_records);
+          listed += 2 * n_records;
+        }
+      _mailsync_folder_hold_listings (remotes->pdata[first], FALSE);
+      /* each one begun is ended (its listings awaited), cancelled or not */
+      for (guint j = first; j < i; j++)
+        if (begun[j] != NULL)
+          probe_folder (g_steal_pointer (&begun[j]), j, vanished, arrived);
     }
+  if (g_cancellable_is_cancelled (config->cancellable))
+    return;
   if (vanished->len == 0 || arrived->len == 0)
     return;
   fetch_arrived_ids (config, remotes, vanished, arrived);

@@ -93,6 +93,8 @@ typedef struct
   GPtrArray *finished;       /* copies: Op (owned) done and not yet committed */
   gboolean local_listing;    /* the local listing runs already (see sync_folder_once) */
   GAsyncResult *local_result;
+  gboolean remote_listing;   /* the remote listing was asked already (the move pre-pass's burst) */
+  GAsyncResult *remote_result;
   GHashTable *copy_ignore;   /* copy_ignore_eval: remote UIDs never downloaded */
   const MailsyncLabelsConfig *labels; /* synclabels: Gmail -> GmailMaildir, else NULL */
   GHashTable *remote_labels; /* synclabels: remote uid -> char ** (cleaned, sorted) */
@@ -100,6 +102,11 @@ typedef struct
   gboolean keep_listings;      /* the move pre-pass: list_both keeps a copy in kept_listings */
   MailsyncSyncListings *kept_listings;
   MailsyncSyncListings *prepared; /* the pre-pass's listings, for the next list_both instead of listing */
+  /* planning ahead (_mailsync_sync_runner_begin_quiet): whether the
+   * listings may be handed on, and the status as loaded for them */
+  gboolean may_keep;
+  GHashTable *loaded_meta;
+  guint n_records;
   gboolean remote_as_recorded; /* check_unchanged: the server's state is the unchanged record's */
   gboolean intents_known;      /* the intents of the loaded status were settled (n_intents counts from there) */
   guint n_intents;             /* intents (upload, move) in meta, once intents_known */
@@ -171,6 +178,22 @@ gboolean _mailsync_sync_load_status (Runner *r, guint *n_records, GError **error
  * which the folder's own sync meets again. */
 void    _mailsync_sync_quiet_config     (MailsyncRunnerConfig       *quiet,
                                          const MailsyncRunnerConfig *config);
+/* The same in two halves, for listing several folders at once (the move
+ * pre-pass): _begin loads the status and asks for both listings (NULL
+ * when the folder is unchanged or on any failure); _end takes @r, waits
+ * for the listings and hands them on, as _new_quiet. */
+Runner *_mailsync_sync_runner_begin_quiet (const MailsyncRunnerConfig *quiet,
+                                           MailsyncFolder             *remote,
+                                           MailsyncFolder             *local,
+                                           const char                 *status_name,
+                                           gboolean                    take_prepared,
+                                           guint                      *n_records);
+Runner *_mailsync_sync_runner_end_quiet   (Runner                     *r,
+                                           guint                      *n_records);
+/* How many listed messages (both sides) planning ahead keeps for the
+ * folders' syncs at most, and lists at once (mailsync-sync-listing.c). */
+#define MAILSYNC_SYNC_KEPT_LISTINGS_BUDGET 20000
+void _mailsync_sync_wait_remote_listing (Runner *r);
 Runner *_mailsync_sync_runner_new_quiet (const MailsyncRunnerConfig *quiet,
                                          MailsyncFolder             *remote,
                                          MailsyncFolder             *local,

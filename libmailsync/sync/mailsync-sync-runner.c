@@ -76,6 +76,7 @@ _mailsync_sync_runner_free (Runner *r)
 {
   /* A listing still running would store its result into freed memory. */
   _mailsync_sync_wait_local_listing (r);
+  _mailsync_sync_wait_remote_listing (r);
   /* Done with the folder's status for this pass: its database handle (or
    * the plain store's rows) would otherwise stay open for the rest of the
    * run, one per folder the run touched (issue 13 item 4). */
@@ -90,6 +91,7 @@ _mailsync_sync_runner_free (Runner *r)
   g_clear_pointer (&r->listing_warnings, g_ptr_array_unref);
   g_clear_pointer (&r->kept_listings, _mailsync_sync_listings_free);
   g_clear_pointer (&r->prepared, _mailsync_sync_listings_free);
+  g_clear_pointer (&r->loaded_meta, g_hash_table_unref);
   g_free (r->status_name);
   g_free (r->folder_label);
   g_free (r);

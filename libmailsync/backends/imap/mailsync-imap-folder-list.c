@@ -278,9 +278,14 @@ static gboolean
 fetch_into_listing (MailsyncImapFolder *self, guint32 first, guint32 last, const char *set, const char *items,
                     const char *modifiers, GCancellable *cancellable, GError **error)
 {
-  MailsyncImapRequest *request = fetch_request (self, first, last, set, items, modifiers, error);
+  MailsyncImapRequest *request;
   g_autoptr(MailsyncImapResponse) ok = NULL;
 
+  /* selected already, unless other folders' listings went out since this
+   * one's SELECT (a listing burst) */
+  if (!_mailsync_imap_folder_ensure_selected (self, cancellable, error))
+    return FALSE;
+  request = fetch_request (self, first, last, set, items, modifiers, error);
   if (request == NULL)
     return FALSE;
   ok = _mailsync_imap_folder_send (self, request, cancellable, error);
@@ -345,7 +350,8 @@ search_window (MailsyncImapFolder *self, gint64 since, guint32 min_uid, GCancell
           mailsync_imap_command_add_number (cmd, self->window_max_size + 1, NULL);
   if (!any)
     mailsync_imap_command_add_atom (cmd, "ALL", NULL);
-  if ((request = _mailsync_imap_folder_request (self, cmd, error)) == NULL)
+  if (!_mailsync_imap_folder_ensure_selected (self, cancellable, error) ||
+      (request = _mailsync_imap_folder_request (self, cmd, error)) == NULL)
     return NULL;
   mailsync_imap_request_set_untagged_handler (request, _mailsync_imap_folder_collect_search, uids);
   ok = _mailsync_imap_folder_send (self, request, cancellable, error);
@@ -525,18 +531,20 @@ probe_hint_ignored (void)
 #endif
 }
 
-static GPtrArray *
-list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **error)
+/* The listing's first half: its commands written behind a fresh SELECT,
+ * no answer read. FALSE with @error when nothing could be sent. */
+gboolean
+_mailsync_imap_folder_list_start (MailsyncImapFolder    *self,
+                                  MailsyncImapListStart *start,
+                                  GCancellable          *cancellable,
+                                  GError               **error)
 {
   MailsyncImapConnection *connection = _mailsync_imap_folder_connection_of (self);
-  MailsyncImapFollower followers[2] = { MAILSYNC_IMAP_FOLLOWER_INIT, MAILSYNC_IMAP_FOLLOWER_INIT };
-  guint32 saved_validity = 0;
-  guint64 saved_modseq = 0;
+  MailsyncImapFollower *followers = start->followers;
   guint32 max_known = max_known_uid (self);
-  GPtrArray *result = NULL;
-  GError *local_error = NULL;
-  gboolean selected;
   Ahead ahead = AHEAD_NONE;
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (start->followers) == 2);
 
   /* Guessed from the caller's saved state and the capabilities: the
    * SELECT may still show another UIDVALIDITY, or a HIGHESTMODSEQ below
@@ -547,11 +555,11 @@ list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **err
       self->probed_uidvalidity = 0;
       self->probed_modseq = 0;
     }
-  if (self->known != NULL && parse_state (self->known_state, &saved_validity, &saved_modseq)
+  if (self->known != NULL && parse_state (self->known_state, &start->saved_validity, &start->saved_modseq)
       && mailsync_imap_connection_has_capability (connection, "CONDSTORE")
       /* this run's probe already shows the state as not continued */
       && (self->probed_uidvalidity == 0
-          || (self->probed_uidvalidity == saved_validity && self->probed_modseq >= saved_modseq)))
+          || (self->probed_uidvalidity == start->saved_validity && self->probed_modseq >= start->saved_modseq)))
     {
       gboolean vanished = _mailsync_imap_folder_qresync_enabled (self) ||
                           (mailsync_imap_connection_has_capability (connection, "QRESYNC") &&
@@ -560,11 +568,11 @@ list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **err
       ahead = AHEAD_CHANGES;
       /* Unless this run's probe saw the folder as the state left it (only
        * local changes): no FETCH then, not even an empty one. */
-      if (self->probed_uidvalidity != saved_validity || self->probed_modseq != saved_modseq)
+      if (self->probed_uidvalidity != start->saved_validity || self->probed_modseq != start->saved_modseq)
         {
-          followers[0].request = changes_request (self, saved_modseq, vanished, error);
+          followers[0].request = changes_request (self, start->saved_modseq, vanished, error);
           if (followers[0].request == NULL)
-            return NULL;
+            return FALSE;
         }
     }
   else if (!has_window (self) || max_known > 0)
@@ -572,19 +580,37 @@ list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **err
       ahead = AHEAD_EVERYTHING;
       if (!everything_requests (self, max_known, followers, error))
         {
-          free_unsent (followers, G_N_ELEMENTS (followers));
-          return NULL;
+          free_unsent (followers, G_N_ELEMENTS (start->followers));
+          return FALSE;
         }
     }
 
+  start->ahead = ahead;
   /* Always a fresh SELECT: it is what tells a changed UIDVALIDITY. */
   _mailsync_imap_slot_set_selected (_mailsync_imap_folder_slot (self), NULL);
   self->listed_uidvalidity = 0;
-  selected = _mailsync_imap_folder_select_with (self, followers, G_N_ELEMENTS (followers), cancellable,
-                                                &local_error);
-  if (!selected)
+  return _mailsync_imap_folder_select_send (self, &start->selecting, followers, G_N_ELEMENTS (start->followers),
+                                            cancellable, error);
+}
+
+/* The listing's second half, once _list_start sent its commands: their
+ * answers, and what else the listing needs (other folders' commands may
+ * have gone out in between: the folder is then selected again). */
+GPtrArray *
+_mailsync_imap_folder_list_finish (MailsyncImapFolder    *self,
+                                   MailsyncImapListStart *start,
+                                   GCancellable          *cancellable,
+                                   GError               **error)
+{
+  MailsyncImapFollower *followers = start->followers;
+  guint32 saved_validity = start->saved_validity;
+  guint64 saved_modseq = start->saved_modseq;
+  GPtrArray *result = NULL;
+  GError *local_error = NULL;
+
+  if (!_mailsync_imap_folder_select_finish (self, &start->selecting, TRUE, &local_error))
     {
-      finish_followers (self, followers, G_N_ELEMENTS (followers), NULL);
+      finish_followers (self, followers, G_N_ELEMENTS (start->followers), NULL);
       g_propagate_error (error, local_error);
       return NULL;
     }
@@ -601,12 +627,12 @@ list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **err
     {
       /* whatever the pipelined FETCH said (a server may refuse 1:* on an
        * empty mailbox) */
-      finish_followers (self, followers, G_N_ELEMENTS (followers), NULL);
+      finish_followers (self, followers, G_N_ELEMENTS (start->followers), NULL);
       listing_reset (self);
       return g_ptr_array_new_with_free_func (g_object_unref);
     }
 
-  switch (ahead)
+  switch ((Ahead) start->ahead)
     {
     case AHEAD_CHANGES:
       /* Only from a state of the same mailbox incarnation, and never
@@ -615,7 +641,7 @@ list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **err
         {
           gboolean sent = followers[0].sent;
 
-          if (!finish_followers (self, followers, G_N_ELEMENTS (followers), error))
+          if (!finish_followers (self, followers, G_N_ELEMENTS (start->followers), error))
             return NULL;
           /* not sent ahead, and changed since the probe after all */
           if (!sent && saved_modseq != self->highestmodseq)
@@ -634,13 +660,13 @@ list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **err
         {
           g_debug ("%s: the SELECT does not continue the saved state: the changes fetched with it are dropped",
                    mailsync_folder_get_name (MAILSYNC_FOLDER (self)));
-          finish_followers (self, followers, G_N_ELEMENTS (followers), NULL);
+          finish_followers (self, followers, G_N_ELEMENTS (start->followers), NULL);
         }
       break;
     case AHEAD_EVERYTHING:
-      if (!finish_followers (self, followers, G_N_ELEMENTS (followers), error))
+      if (!finish_followers (self, followers, G_N_ELEMENTS (start->followers), error))
         return NULL;
-      return everything_listing (self, max_known, cancellable, error);
+      return everything_listing (self, max_known_uid (self), cancellable, error);
     case AHEAD_NONE:
       break;
     }
@@ -649,20 +675,22 @@ list_messages (MailsyncImapFolder *self, GCancellable *cancellable, GError **err
   return result;
 }
 
-static void
-list_messages_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+/* The listing's state on the folder, from before its first command is
+ * written (the folder's untagged responses fill it) ... */
+void
+_mailsync_imap_folder_listing_begin (MailsyncImapFolder *self)
 {
-  MailsyncImapFolder *self = source;
-  g_autoptr(GError) error = NULL;
-  GPtrArray *listing;
-
-  if (!_mailsync_imap_folder_check_connected (self, task))
-    return;
   self->listing = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) listed_free);
   self->vanished = g_array_new (FALSE, FALSE, sizeof (MailsyncImapRange));
   self->listing_exists_max = 0;
   g_clear_error (&self->listing_error);
-  listing = list_messages (self, cancellable, &error);
+}
+
+/* ... until its answer is read: dropped, and @task returns @listing or
+ * @error (both taken). */
+void
+_mailsync_imap_folder_listing_end (MailsyncImapFolder *self, GTask *task, GPtrArray *listing, GError *error)
+{
   g_clear_error (&self->listing_error);
   self->stale = listing != NULL && self->window_since == 0 && self->window_max_size == 0 &&
                 listing->len != self->exists;
@@ -674,17 +702,39 @@ list_messages_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
   self->probed_uidvalidity = 0;
   self->probed_modseq = 0;
   if (listing == NULL)
-    g_task_return_error (task, g_steal_pointer (&error));
+    g_task_return_error (task, error);
   else
     g_task_return_pointer (task, listing, (GDestroyNotify) g_ptr_array_unref);
+}
+
+void
+_mailsync_imap_folder_list_messages_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapFolder *self = source;
+  MailsyncImapListStart start = MAILSYNC_IMAP_LIST_START_INIT;
+  GError *error = NULL;
+  GPtrArray *listing = NULL;
+
+  if (!_mailsync_imap_folder_check_connected (self, task))
+    return;
+  _mailsync_imap_folder_listing_begin (self);
+  if (_mailsync_imap_folder_list_start (self, &start, cancellable, &error))
+    listing = _mailsync_imap_folder_list_finish (self, &start, cancellable, &error);
+  _mailsync_imap_folder_listing_end (self, task, listing, error);
 }
 
 static void
 folder_list_messages_async (MailsyncFolder *folder, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data)
 {
-  _mailsync_imap_folder_queue_job (MAILSYNC_IMAP_FOLDER (folder), g_task_new (folder, cancellable, callback, user_data),
-                                   folder_list_messages_async, list_messages_job);
+  GTask *task = g_task_new (folder, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, folder_list_messages_async);
+  /* held for a burst with the other folders' (hold_listings) */
+  if (_mailsync_imap_folder_hold_listing (MAILSYNC_IMAP_FOLDER (folder), task))
+    return;
+  _mailsync_imap_folder_queue_job (MAILSYNC_IMAP_FOLDER (folder), task, folder_list_messages_async,
+                                   _mailsync_imap_folder_list_messages_job);
 }
 
 static GPtrArray *

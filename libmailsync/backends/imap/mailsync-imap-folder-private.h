@@ -203,6 +203,75 @@ MailsyncImapResponse *_mailsync_imap_folder_follower_finish  (MailsyncImapFolder
                                                               MailsyncImapFollower  *follower,
                                                               GError               **error);
 
+/* A SELECT sent, its answer not read yet (a listing burst, issue 13
+ * item 2: every held folder's SELECT and listing commands go out before
+ * the first answer is read). */
+typedef struct
+{
+  GAsyncResult *enable_result;
+  GAsyncResult *select_result;
+  gboolean enable_sent;           /* an ENABLE QRESYNC went out with it */
+  gboolean select_sent;
+  gboolean after_enable;          /* written behind another SELECT's ENABLE QRESYNC */
+} MailsyncImapSelecting;
+
+#define MAILSYNC_IMAP_SELECTING_INIT { NULL, NULL, FALSE, FALSE, FALSE }
+
+/* The two halves of _mailsync_imap_folder_select_with's fresh SELECT:
+ * _send writes it (with @followers behind it; FALSE with @error when it
+ * could not, the followers then freed), _finish reads its answer (always
+ * called after a successful _send). The folder counts as selected only
+ * when no other SELECT was sent after its own. */
+gboolean _mailsync_imap_folder_select_send   (MailsyncImapFolder    *self,
+                                              MailsyncImapSelecting *selecting,
+                                              MailsyncImapFollower  *followers,
+                                              guint                  n_followers,
+                                              GCancellable          *cancellable,
+                                              GError               **error);
+gboolean _mailsync_imap_folder_select_finish (MailsyncImapFolder    *self,
+                                              MailsyncImapSelecting *selecting,
+                                              gboolean               as_listed,
+                                              GError               **error);
+
+/* mailsync-imap-folder-list.c: a listing in two halves, for a burst of
+ * several folders' listings (mailsync-imap-folder-burst.c). */
+typedef struct
+{
+  MailsyncImapFollower followers[2];
+  guint32 saved_validity;
+  guint64 saved_modseq;
+  guint ahead;
+  MailsyncImapSelecting selecting;
+} MailsyncImapListStart;
+
+#define MAILSYNC_IMAP_LIST_START_INIT \
+  { { MAILSYNC_IMAP_FOLLOWER_INIT, MAILSYNC_IMAP_FOLLOWER_INIT }, 0, 0, 0, MAILSYNC_IMAP_SELECTING_INIT }
+
+void       _mailsync_imap_folder_listing_begin     (MailsyncImapFolder    *self);
+gboolean   _mailsync_imap_folder_list_start        (MailsyncImapFolder    *self,
+                                                    MailsyncImapListStart *start,
+                                                    GCancellable          *cancellable,
+                                                    GError               **error);
+GPtrArray *_mailsync_imap_folder_list_finish       (MailsyncImapFolder    *self,
+                                                    MailsyncImapListStart *start,
+                                                    GCancellable          *cancellable,
+                                                    GError               **error);
+void       _mailsync_imap_folder_listing_end       (MailsyncImapFolder    *self,
+                                                    GTask                 *task,
+                                                    GPtrArray             *listing,
+                                                    GError                *error);
+void       _mailsync_imap_folder_list_messages_job (GTask                 *task,
+                                                    gpointer               source,
+                                                    gpointer               task_data,
+                                                    GCancellable          *cancellable);
+/* TRUE: @task (a listing) is held for the burst and taken (hold_listings) */
+gboolean   _mailsync_imap_folder_hold_listing      (MailsyncImapFolder    *self,
+                                                    GTask                 *task);
+
+/* The engine's hold_listings member (mailsync-folder-engine-private.h),
+ * mailsync-imap-folder-burst.c. */
+void _mailsync_imap_folder_hold_listings (MailsyncFolder *folder, gboolean hold);
+
 /* ensure_selected without the listing's UIDVALIDITY check: for what
  * uses no UID of a listing (IDLE waits for any change). */
 gboolean _mailsync_imap_folder_select_any_validity (MailsyncImapFolder *self,

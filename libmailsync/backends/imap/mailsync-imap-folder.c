@@ -315,37 +315,38 @@ _mailsync_imap_folder_follower_finish (MailsyncImapFolder *self, MailsyncImapFol
   return mailsync_imap_connection_send_finish (_mailsync_imap_folder_connection_of (self), result, error);
 }
 
-static gboolean
-ensure_selected_with (MailsyncImapFolder *self, gboolean as_listed, MailsyncImapFollower *followers,
-                      guint n_followers, GCancellable *cancellable, GError **error)
+/* An ENABLE QRESYNC in flight (sent with a SELECT whose answer is not
+ * awaited yet, in a listing burst): later SELECTs of the burst are
+ * written as after it, and fail if it fails. */
+#define QRESYNC_ENABLING_KEY "mailsync-imap-qresync-enabling"
+
+gboolean
+_mailsync_imap_folder_select_send (MailsyncImapFolder    *self,
+                                   MailsyncImapSelecting *selecting,
+                                   MailsyncImapFollower  *followers,
+                                   guint                  n_followers,
+                                   GCancellable          *cancellable,
+                                   GError               **error)
 {
   MailsyncImapConnection *connection = _mailsync_imap_folder_connection_of (self);
   g_autoptr(MailsyncImapCommand) cmd = NULL;
-  g_autoptr(MailsyncImapResponse) ok = NULL;
-  g_autoptr(MailsyncImapResponse) enabled = NULL;
-  g_autoptr(GAsyncResult) enable_result = NULL;
-  g_autoptr(GAsyncResult) select_result = NULL;
-  g_autoptr(GError) enable_error = NULL;
+  g_autoptr(GError) local_error = NULL;
   MailsyncImapRequest *enable, *select;
-  gboolean condstore;
+  gboolean enabling = g_object_get_data (G_OBJECT (connection), QRESYNC_ENABLING_KEY) != NULL;
 
-  if (_mailsync_imap_slot_get_selected (_mailsync_imap_folder_slot (self)) == self)
-    {
-      send_followers (self, followers, n_followers, TRUE, cancellable);
-      return TRUE;
-    }
-  enable = qresync_request (self, error);
-  if (enable == NULL && error != NULL && *error != NULL)
+  enable = enabling ? NULL : qresync_request (self, &local_error);
+  if (enable == NULL && local_error != NULL)
     {
       send_followers (self, followers, n_followers, FALSE, cancellable);
+      g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
-  condstore = mailsync_imap_connection_has_capability (connection, "CONDSTORE");
   cmd = _mailsync_imap_folder_command (self, select_verb (self));
   mailsync_imap_command_add_wire_mailbox (cmd, self->wire_name, NULL);
   /* With QRESYNC enabled (or being enabled just before), CONDSTORE is on
    * already. */
-  if (condstore && enable == NULL && !_mailsync_imap_folder_qresync_enabled (self))
+  if (mailsync_imap_connection_has_capability (connection, "CONDSTORE") && enable == NULL && !enabling &&
+      !_mailsync_imap_folder_qresync_enabled (self))
     mailsync_imap_command_add_raw (cmd, "(CONDSTORE)", NULL);
   if ((select = _mailsync_imap_folder_request (self, cmd, error)) == NULL)
     {
@@ -359,40 +360,106 @@ ensure_selected_with (MailsyncImapFolder *self, gboolean as_listed, MailsyncImap
   self->highestmodseq = 0;
   self->exists = 0;
   _mailsync_imap_slot_note_selected_name (_mailsync_imap_folder_slot (self), self->wire_name);
-  if (enable != NULL)
-    mailsync_imap_connection_send_async (connection, enable, cancellable, _mailsync_store_result, &enable_result);
-  mailsync_imap_connection_send_async (connection, select, cancellable, _mailsync_store_result, &select_result);
-  send_followers (self, followers, n_followers, TRUE, cancellable);
+  selecting->after_enable = enabling;
   if (enable != NULL)
     {
-      enabled = mailsync_imap_connection_send_finish (connection, _mailsync_await (&enable_result), &enable_error);
+      g_object_set_data (G_OBJECT (connection), QRESYNC_ENABLING_KEY, GINT_TO_POINTER (1));
+      selecting->enable_sent = TRUE;
+      mailsync_imap_connection_send_async (connection, enable, cancellable, _mailsync_store_result,
+                                           &selecting->enable_result);
+    }
+  selecting->select_sent = TRUE;
+  mailsync_imap_connection_send_async (connection, select, cancellable, _mailsync_store_result,
+                                       &selecting->select_result);
+  send_followers (self, followers, n_followers, TRUE, cancellable);
+  return TRUE;
+}
+
+gboolean
+_mailsync_imap_folder_select_finish (MailsyncImapFolder    *self,
+                                     MailsyncImapSelecting *selecting,
+                                     gboolean               as_listed,
+                                     GError               **error)
+{
+  MailsyncImapSlot *slot = _mailsync_imap_folder_slot (self);
+  MailsyncImapConnection *connection = slot->connection;
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autoptr(MailsyncImapResponse) enabled = NULL;
+  g_autoptr(GAsyncResult) enable_result = NULL;
+  g_autoptr(GAsyncResult) select_result = NULL;
+  g_autoptr(GError) enable_error = NULL;
+
+  if (selecting->enable_sent)
+    {
+      selecting->enable_sent = FALSE;
+      _mailsync_await (&selecting->enable_result);
+      enable_result = g_steal_pointer (&selecting->enable_result);
+      enabled = mailsync_imap_connection_send_finish (connection, enable_result, &enable_error);
+      g_object_set_data (G_OBJECT (connection), QRESYNC_ENABLING_KEY, NULL);
       if (enabled != NULL)
         g_object_set_data (G_OBJECT (connection), QRESYNC_ENABLED_KEY, GINT_TO_POINTER (1));
     }
-  ok = mailsync_imap_connection_send_finish (connection, _mailsync_await (&select_result), error);
+  if (!selecting->select_sent)
+    {
+      g_set_error_literal (error, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED, "SELECT not sent");
+      return FALSE;
+    }
+  selecting->select_sent = FALSE;
+  _mailsync_await (&selecting->select_result);
+  select_result = g_steal_pointer (&selecting->select_result);
+  ok = mailsync_imap_connection_send_finish (connection, select_result, error);
   if (ok != NULL && enable_error != NULL)
     {
       /* selected, but without the QRESYNC the SELECT was written for */
       g_clear_pointer (&ok, mailsync_imap_response_unref);
       g_propagate_error (error, g_steal_pointer (&enable_error));
     }
+  else if (ok != NULL && selecting->after_enable && !_mailsync_imap_folder_qresync_enabled (self))
+    {
+      /* written behind another folder's ENABLE QRESYNC (a listing burst),
+       * which failed */
+      g_clear_pointer (&ok, mailsync_imap_response_unref);
+      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
+                   "Folder %s: selected without the QRESYNC its SELECT was written for (ENABLE QRESYNC failed)",
+                   mailsync_folder_get_name (MAILSYNC_FOLDER (self)));
+    }
   if (ok == NULL)
     {
-      _mailsync_imap_slot_set_selected (_mailsync_imap_folder_slot (self), NULL);
+      _mailsync_imap_slot_set_selected (slot, NULL);
       return FALSE;
     }
   self->read_only = ok->code && ok->code->kind == MAILSYNC_IMAP_CODE_READ_ONLY;
   if (as_listed && self->listed_uidvalidity != 0 && self->uidvalidity != self->listed_uidvalidity)
     {
       /* not recorded as selected: every later operation asks again */
-      _mailsync_imap_slot_set_selected (_mailsync_imap_folder_slot (self), NULL);
+      _mailsync_imap_slot_set_selected (slot, NULL);
       g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED,
                    "Folder %s: its UIDVALIDITY changed from %u to %u since it was listed; nothing done by UID",
                    mailsync_folder_get_name (MAILSYNC_FOLDER (self)), self->listed_uidvalidity, self->uidvalidity);
       return FALSE;
     }
-  _mailsync_imap_slot_set_selected (_mailsync_imap_folder_slot (self), self);
+  /* Selected now only if no other SELECT went out behind this one (a
+   * listing burst selects folder after folder before their answers are
+   * read): the connection's mailbox is the last one sent. */
+  if (_mailsync_imap_slot_may_have_selected (slot, self->wire_name))
+    _mailsync_imap_slot_set_selected (slot, self);
   return TRUE;
+}
+
+static gboolean
+ensure_selected_with (MailsyncImapFolder *self, gboolean as_listed, MailsyncImapFollower *followers,
+                      guint n_followers, GCancellable *cancellable, GError **error)
+{
+  MailsyncImapSelecting selecting = MAILSYNC_IMAP_SELECTING_INIT;
+
+  if (_mailsync_imap_slot_get_selected (_mailsync_imap_folder_slot (self)) == self)
+    {
+      send_followers (self, followers, n_followers, TRUE, cancellable);
+      return TRUE;
+    }
+  if (!_mailsync_imap_folder_select_send (self, &selecting, followers, n_followers, cancellable, error))
+    return FALSE;
+  return _mailsync_imap_folder_select_finish (self, &selecting, as_listed, error);
 }
 
 gboolean
@@ -615,6 +682,7 @@ engine_size_search (MailsyncFolder *folder)
 static const _MailsyncFolderEngineVTable engine_vtable = {
   .size_search = engine_size_search,
   .hold_fetches = _mailsync_imap_folder_hold_fetches,
+  .hold_listings = _mailsync_imap_folder_hold_listings,
 };
 
 static void
