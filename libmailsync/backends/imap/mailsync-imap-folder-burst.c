@@ -4,7 +4,7 @@
  * FETCH in one burst, then the answer) while the engine waited. While the
  * engine holds listings (the engine's hold_listings member), the
  * list_messages of the repository's folders are kept; on release one job
- * on the repository's worker writes every kept folder's SELECT and
+ * on their connection's worker writes every kept folder's SELECT and
  * listing commands before it reads the first answer, then reads them
  * folder by folder and returns each listing as soon as it is complete (the
  * engine plans the first folder while the server answers for the next):
