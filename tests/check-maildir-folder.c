@@ -206,6 +206,48 @@ START_TEST (test_append)
 }
 END_TEST
 
+/* A link of the nameless tmp/ file refused (EPERM, as from a sandbox or a
+ * security module; the test hook MAILSYNC_TEST_MAILDIR_LINK_REFUSED): the
+ * message is delivered through a named tmp/ file copied from it, with its
+ * bytes and time, nothing is left in tmp/, and the next delivery goes the
+ * named way from the start. */
+START_TEST (test_append_link_refused)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncMessageInfo) in1 = mailsync_message_info_new (10, NULL, MAILSYNC_FLAG_SEEN, NULL, 0, 1000000000);
+  g_autoptr(MailsyncMessageInfo) in2 = mailsync_message_info_new (11, NULL, MAILSYNC_FLAG_NONE, NULL, 0, 0);
+  g_autoptr(MailsyncMessageInfo) out1 = NULL;
+  g_autoptr(MailsyncMessageInfo) out2 = NULL;
+  g_autofree char *path1 = NULL;
+  g_autofree char *path2 = NULL;
+  g_autofree char *content1 = NULL;
+  g_autofree char *content2 = NULL;
+  GStatBuf st;
+
+  g_setenv ("MAILSYNC_TEST_MAILDIR_LINK_REFUSED", "1", TRUE);
+  out1 = folder_append (inbox, in1, "Subject: one\r\n\r\nbody one\r\n", -1, &error);
+  ck_assert_msg (out1 != NULL, "%s", error ? error->message : "?");
+  out2 = folder_append (inbox, in2, "Subject: two\r\n\r\nbody two\r\n", -1, &error);
+  ck_assert_msg (out2 != NULL, "%s", error ? error->message : "?");
+  g_unsetenv ("MAILSYNC_TEST_MAILDIR_LINK_REFUSED");
+
+  ck_assert (g_str_has_prefix (mailsync_message_info_get_key (out1), "cur/"));
+  ck_assert (g_str_has_prefix (mailsync_message_info_get_key (out2), "new/"));
+  path1 = g_build_filename (root, "INBOX", mailsync_message_info_get_key (out1), NULL);
+  path2 = g_build_filename (root, "INBOX", mailsync_message_info_get_key (out2), NULL);
+  content1 = mailsync_test_read_file (path1, NULL);
+  content2 = mailsync_test_read_file (path2, NULL);
+  ck_assert_str_eq (content1, "Subject: one\n\nbody one\n");
+  ck_assert_str_eq (content2, "Subject: two\n\nbody two\n");
+  ck_assert_int_eq (g_stat (path1, &st), 0);
+  ck_assert_int_eq (st.st_mtime, 1000000000);
+  ck_assert_uint_eq (count_files ("INBOX/tmp"), 0);
+  ck_assert_uint_eq (count_files ("INBOX/new") + count_files ("INBOX/cur"), 2);
+}
+END_TEST
+
 START_TEST (test_append_crlf_boundary)
 {
   g_autoptr(MailsyncRepository) repo = NULL;
@@ -695,6 +737,11 @@ maildir_suite (void)
   tcase_add_test (folder, test_list_messages);
   tcase_add_test (folder, test_list_skips_non_files);
   tcase_add_test (folder, test_append);
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  tcase_add_test (folder, test_append_link_refused);
+#else
+  mailsync_test_add_skipped_test (folder, test_append_link_refused, "needs --enable-test-hooks");
+#endif
   tcase_add_test (folder, test_append_crlf_boundary);
   tcase_add_test (folder, test_append_keywords_and_options);
   tcase_add_test (folder, test_set_flags);

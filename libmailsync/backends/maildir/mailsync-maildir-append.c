@@ -66,6 +66,37 @@ letters_for_info (MailsyncMaildirFolder  *self,
   return _mailsync_maildir_flags_sort (joined);
 }
 
+/* A nameless file whose link was refused, copied into tmp/<unique>
+ * (another name when one is taken); *@tmp_path is set to it. */
+static gboolean
+name_refused_anonymous (MailsyncMaildirFolder  *self,
+                        int                     fd,
+                        const char             *name,
+                        gboolean                do_fsync,
+                        char                  **tmp_path,
+                        GError                **error)
+{
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autofree char *path = NULL;
+      g_autofree char *unique = attempt == 0 ? g_strdup (name) : g_strdup_printf ("%s.%u", name, attempt);
+
+      path = g_build_filename (self->path, "tmp", unique, NULL);
+      if (_mailsync_maildir_name_anonymous (fd, path, do_fsync, &local_error))
+        {
+          g_free (*tmp_path);
+          *tmp_path = g_steal_pointer (&path);
+          return TRUE;
+        }
+      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS) || attempt + 1 >= MAX_NAME_ATTEMPTS)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
+}
+
 static gboolean
 deliver (MailsyncMaildirFolder  *self,
          OpData                 *d,
@@ -214,6 +245,22 @@ deliver (MailsyncMaildirFolder  *self,
       if (anonymous ? _mailsync_maildir_link_anonymous (fd, dest, &local_error)
                     : _mailsync_maildir_rename_noreplace (tmp_path, dest, &local_error))
         break;
+      if (anonymous && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+        {
+          /* The link through /proc was refused (a sandbox, a security
+           * module): this message is copied into a named tmp/ file and
+           * renamed like one, and the process stops making unnamed ones.
+           * One message is not failed, nor every message after it. */
+          g_debug ("%s; delivering through a named tmp/ file", local_error->message);
+          if (!name_refused_anonymous (self, fd, tmp_name, do_fsync, &tmp_path, error))
+            goto fail;
+          close (fd);
+          fd = -1;
+          anonymous = FALSE;
+          g_clear_error (&local_error);
+          if (_mailsync_maildir_rename_noreplace (tmp_path, dest, &local_error))
+            break;
+        }
       if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS) ||
           attempt + 1 >= MAX_NAME_ATTEMPTS)
         {

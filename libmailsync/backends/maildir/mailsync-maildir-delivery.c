@@ -161,6 +161,10 @@ fail:
   return -1;
 }
 
+/* Set once a link through /proc was refused: the process then creates
+ * named tmp/ files only (see _mailsync_maildir_name_anonymous()). */
+static gint anonymous_refused = 0;
+
 /* MAILSYNC_TEST_MAILDIR_NAMED_TMP=1 (a test hook): deliveries create a
  * named tmp/ file as on a file system without O_TMPFILE. */
 static gboolean
@@ -173,6 +177,8 @@ anonymous_allowed (void)
   if (g_strcmp0 (g_getenv ("MAILSYNC_TEST_MAILDIR_NAMED_TMP"), "1") == 0)
     return FALSE;
 #endif
+  if (g_atomic_int_get (&anonymous_refused))
+    return FALSE;
   if (g_once_init_enter (&proc_checked))
     {
       proc_ok = access ("/proc/self/fd", F_OK) == 0;
@@ -186,7 +192,7 @@ _mailsync_maildir_open_anonymous (const char *tmp_dir)
 {
 #ifdef O_TMPFILE
   if (anonymous_allowed ())
-    return open (tmp_dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+    return open (tmp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
 #else
   (void) tmp_dir;
 #endif
@@ -200,6 +206,15 @@ _mailsync_maildir_link_anonymous (int          fd,
 {
   g_autofree char *proc = g_strdup_printf ("/proc/self/fd/%d", fd);
 
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  /* MAILSYNC_TEST_MAILDIR_LINK_REFUSED=1: the link fails with EPERM, as
+   * where a sandbox or a security module refuses it. */
+  if (g_strcmp0 (g_getenv ("MAILSYNC_TEST_MAILDIR_LINK_REFUSED"), "1") == 0)
+    {
+      _mailsync_set_error_from_errno (error, EPERM, "Cannot link a new message as", to);
+      return FALSE;
+    }
+#endif
   /* link(2) never replaces an existing name. */
   if (linkat (AT_FDCWD, proc, AT_FDCWD, to, AT_SYMLINK_FOLLOW) == 0)
     return TRUE;
@@ -209,6 +224,68 @@ _mailsync_maildir_link_anonymous (int          fd,
       return FALSE;
     }
   _mailsync_set_error_from_errno (error, errno, "Cannot link a new message as", to);
+  return FALSE;
+}
+
+gboolean
+_mailsync_maildir_name_anonymous (int          fd,
+                                  const char  *tmp_path,
+                                  gboolean     do_fsync,
+                                  GError     **error)
+{
+  char buf[COPY_BUFFER];
+  off_t offset = 0;
+  int out;
+
+  /* From now on this process writes named tmp/ files: a refusal is not
+   * about one message (a sandbox, a security module, a /proc mounted
+   * without the fd links). */
+  g_atomic_int_set (&anonymous_refused, 1);
+  out = open (tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (out < 0)
+    {
+      if (errno == EEXIST)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "Cannot create %s: it already exists", tmp_path);
+          return FALSE;
+        }
+      _mailsync_set_error_from_errno (error, errno, "Cannot create", tmp_path);
+      return FALSE;
+    }
+  for (;;)
+    {
+      ssize_t n = pread (fd, buf, sizeof buf, offset);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          _mailsync_set_error_from_errno (error, errno, "Cannot read back the new message for", tmp_path);
+          goto fail;
+        }
+      if (n == 0)
+        break;
+      if (!write_all (out, buf, (gsize) n, tmp_path, error))
+        goto fail;
+      offset += n;
+    }
+  if (do_fsync && fsync (out) != 0)
+    {
+      _mailsync_set_error_from_errno (error, errno, "Cannot fsync", tmp_path);
+      goto fail;
+    }
+  if (close (out) != 0)
+    {
+      out = -1;
+      _mailsync_set_error_from_errno (error, errno, "Cannot close", tmp_path);
+      goto fail;
+    }
+  return TRUE;
+
+fail:
+  if (out >= 0)
+    close (out);
+  unlink (tmp_path);
   return FALSE;
 }
 

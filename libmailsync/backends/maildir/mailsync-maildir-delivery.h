@@ -35,11 +35,13 @@ int      _mailsync_maildir_adopt_spool (int          spool_fd,
                                         int         *saved_errno);
 
 /* An unnamed file for a new message in @tmp_dir (O_TMPFILE), opened for
- * writing, or -1 when the file system or the kernel has none, or /proc
- * (through which it is linked) is missing: the caller then creates a named
- * tmp/ file. Creating a named file holds the directory's lock while the
- * file system allocates the inode; the deliveries running in parallel
- * wait on it, and renaming out of tmp/ locks two directories. */
+ * reading and writing (a refused link copies it out:
+ * _mailsync_maildir_name_anonymous()), or -1 when the file system or the
+ * kernel has none, or /proc (through which it is linked) is missing, or a
+ * link was refused before: the caller then creates a named tmp/ file.
+ * Creating a named file holds the directory's lock while the file system
+ * allocates the inode; the deliveries running in parallel wait on it, and
+ * renaming out of tmp/ locks two directories. */
 int      _mailsync_maildir_open_anonymous (const char *tmp_dir);
 
 /* Gives the unnamed file @fd the name @to; fails with G_IO_ERROR_EXISTS
@@ -47,6 +49,17 @@ int      _mailsync_maildir_open_anonymous (const char *tmp_dir);
  * _mailsync_maildir_rename_noreplace(). */
 gboolean _mailsync_maildir_link_anonymous (int          fd,
                                            const char  *to,
+                                           GError     **error);
+
+/* When the link of an unnamed file is refused (EPERM from a sandbox or a
+ * security module, a /proc without fd links): copies the file's bytes
+ * into @tmp_path (created exclusively; G_IO_ERROR_EXISTS when taken),
+ * fsynced when @do_fsync, for the caller to rename into place; from then
+ * on the process creates named tmp/ files only. @fd was opened by
+ * _mailsync_maildir_open_anonymous() (readable). */
+gboolean _mailsync_maildir_name_anonymous (int          fd,
+                                           const char  *tmp_path,
+                                           gboolean     do_fsync,
                                            GError     **error);
 
 /* rename(2) that fails with G_IO_ERROR_EXISTS instead of replacing @to: two
