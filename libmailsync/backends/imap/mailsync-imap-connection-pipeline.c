@@ -173,6 +173,10 @@ write_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   self->bytes_written += written;
   clear_padding (self);
+  /* The stream has taken the bytes: the chunk goes now, not when the next
+   * write replaces it (a login's chunk holds the credential; it wipes
+   * itself when freed). */
+  g_object_set_data (G_OBJECT (self), "mailsync-write-chunk", NULL);
   if (!ok)
     {
       self->writing = FALSE;
