@@ -4,8 +4,10 @@
  * sessions, the second logged in only when its folder's first job runs),
  * both SELECTed at once, a third lease waits for a release and reuses the
  * released connection, the statistics count both connections, and close
- * logs every one out; with max-connections 1 a second lease waits (and
- * a cancelled wait ends). Against a scripted server (a test of the
+ * logs every one out, a connection whose first job is still queued at
+ * close too; with max-connections 1 a second lease waits (and a cancelled
+ * wait ends). Without a server: a lease granted with its cancellable
+ * cancelled is a success, and a disposed folder gives its slot back. Against a scripted server (a test of the
  * client: Dovecot cannot be told to say BYE to one session), a BYE on one
  * pooled connection fails only the folder leased on it, and its reconnect
  * replaces that connection only. */
@@ -14,6 +16,7 @@
 #include "mailsync-test.h"
 #include "mailsync.h"
 #include "backends/imap/mailsync-imap-private.h"
+#include "backends/imap/mailsync-imap-folder-private.h"
 #include "mailsync-worker.h"
 
 #include <stdlib.h>
@@ -246,6 +249,146 @@ START_TEST (test_one_connection)
 }
 END_TEST
 
+/* A lease granted at once, or handed a released slot, is a success even
+ * when its cancellable was cancelled first (before the fix, _finish said
+ * CANCELLED and the slot stayed leased with nobody to release it: with
+ * max-connections 1 every later lease waited for good); a folder disposed
+ * while leasing gives its slot back. No server: a lease connects nothing. */
+START_TEST (test_client_cancelled_lease)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(MailsyncRepository) repo = mailsync_imap_repository_new ("nowhere", "127.0.0.1", 1);
+  MailsyncImapRepository *imap = MAILSYNC_IMAP_REPOSITORY (repo);
+  g_autoptr(MailsyncImapFolder) a = NULL;
+  g_autoptr(MailsyncImapFolder) b = NULL;
+  g_autoptr(MailsyncImapFolder) c = NULL;
+  MailsyncImapFolder *d;
+  g_autoptr(GCancellable) cancelled = g_cancellable_new ();
+  g_autoptr(GCancellable) later = g_cancellable_new ();
+  Lease la = { 0 }, lb = { 0 }, lc = { 0 }, ld = { 0 }, la2 = { 0 };
+
+  g_main_context_push_thread_default (context);
+  a = _mailsync_imap_folder_new (imap, "A", "A");
+  b = _mailsync_imap_folder_new (imap, "B", "B");
+  c = _mailsync_imap_folder_new (imap, "C", "C");
+  d = _mailsync_imap_folder_new (imap, "D", "D");
+
+  /* cancelled before the call, a free slot: granted */
+  g_cancellable_cancel (cancelled);
+  _mailsync_imap_repository_lease_async (imap, a, cancelled, leased, &la);
+  wait_lease (context, &la);
+  ck_assert_msg (la.ok, "a granted lease failed: %s", la.error ? la.error->message : "");
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, a), 1);
+
+  /* waiting, cancelled, and handed the slot before the cancel is seen */
+  _mailsync_imap_repository_lease_async (imap, c, later, leased, &lc);
+  run_ready (context);
+  ck_assert (!lc.done);
+  g_cancellable_cancel (later);
+  _mailsync_imap_repository_release (imap, a);
+  wait_lease (context, &lc);
+  ck_assert_msg (lc.ok, "a lease handed a slot failed: %s", lc.error ? lc.error->message : "");
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, c), 1);
+  _mailsync_imap_repository_release (imap, c);
+
+  /* the slot is free again: granted at once */
+  _mailsync_imap_repository_lease_async (imap, b, NULL, leased, &lb);
+  wait_lease (context, &lb);
+  ck_assert (lb.ok);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, b), 1);
+  _mailsync_imap_repository_release (imap, b);
+
+  /* a folder gone while leasing gives its slot back */
+  _mailsync_imap_repository_lease_async (imap, d, NULL, leased, &ld);
+  wait_lease (context, &ld);
+  ck_assert (ld.ok);
+  g_object_unref (d);
+  _mailsync_imap_repository_lease_async (imap, a, NULL, leased, &la2);
+  run_ready (context);
+  ck_assert_msg (la2.done, "the slot of a disposed folder was not given back");
+  ck_assert (la2.ok);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, a), 1);
+  _mailsync_imap_repository_release (imap, a);
+  g_main_context_pop_thread_default (context);
+}
+END_TEST
+
+/* On b's slot's worker: holds it (so b's first job stays queued) until
+ * the test says close() returned, or a few seconds (the fixed close
+ * waits for this slot, so it cannot return first: the hold then ends on
+ * its own and close() goes on, whatever the timing). */
+static void
+hold_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  gint *closed = task_data;
+  gint64 deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+
+  while (!g_atomic_int_get (closed) && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* close() while a leased folder's first job (the one that logs its
+ * connection in) is queued: that connection logs out too (before the fix
+ * close looked only at the connections already made, and the session
+ * logged in after close returned and stayed logged in). */
+START_TEST (test_close_while_connecting)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(MailsyncRepository) repo = mailsync_test_server_imap_repository (&server, "poolclose");
+  MailsyncImapRepository *imap = MAILSYNC_IMAP_REPOSITORY (repo);
+  g_autoptr(MailsyncFolder) a = NULL;
+  g_autoptr(MailsyncFolder) b = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) held = NULL;
+  g_autoptr(GAsyncResult) listed = NULL;
+  g_autoptr(GAsyncResult) closed_result = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GTask) hold = NULL;
+  Lease la = { 0 }, lb = { 0 };
+  guint64 since = harness_figure ("offset", 0);
+  gint closed = 0;
+  gint64 deadline;
+
+  g_main_context_push_thread_default (context);
+  g_object_set (repo, "max-connections", 2u, NULL);
+  ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "open: %s", error ? error->message : "");
+  a = create (repo, "CloseA");
+  b = create (repo, "CloseB");
+  wait_open_sessions (since, 1);
+  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (a), NULL, leased, &la);
+  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (b), NULL, leased, &lb);
+  wait_lease (context, &la);
+  wait_lease (context, &lb);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (b)), 2);
+  ck_assert (_mailsync_imap_repository_slot_of (imap, MAILSYNC_IMAP_FOLDER (b))->connection == NULL);
+
+  /* b's first job queued behind the hold, then close */
+  hold = g_task_new (repo, NULL, _mailsync_store_result, &held);
+  g_task_set_task_data (hold, &closed, NULL);
+  _mailsync_worker_run (_mailsync_imap_repository_slot_of (imap, MAILSYNC_IMAP_FOLDER (b))->worker, hold, hold_job);
+  mailsync_folder_list_messages_async (b, NULL, _mailsync_store_result, &listed);
+  mailsync_repository_close_async (repo, NULL, _mailsync_store_result, &closed_result);
+  deadline = g_get_monotonic_time () + DEADLINE_S * G_USEC_PER_SEC;
+  while ((closed_result == NULL || listed == NULL || held == NULL) && g_get_monotonic_time () < deadline)
+    {
+      g_main_context_iteration (context, TRUE);
+      if (closed_result != NULL)
+        g_atomic_int_set (&closed, 1);
+    }
+  ck_assert_msg (closed_result != NULL && listed != NULL && held != NULL, "close or b's listing never ended");
+  ck_assert_msg (mailsync_repository_close_finish (repo, closed_result, &error), "close: %s",
+                 error ? error->message : "");
+  /* the listing ran before the close's logout or not: either way */
+  messages = mailsync_folder_list_messages_finish (b, listed, NULL);
+  /* every session logged out, b's too */
+  wait_open_sessions (since, 0);
+  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (a));
+  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (b));
+  g_main_context_pop_thread_default (context);
+}
+END_TEST
+
 /* The scripted server (tests/scripted_imap.py) answers the first SELECT
  * of "Bye" with a BYE and closes that session. */
 static const char scripted[] =
@@ -376,6 +519,7 @@ main (void)
   tc = tcase_create ("client");
   tcase_set_timeout (tc, 180);
   tcase_add_test (tc, test_client_bye_on_one_connection);
+  tcase_add_test (tc, test_client_cancelled_lease);
   suite_add_tcase (suite, tc);
   tc = tcase_create ("imap");
   tcase_set_timeout (tc, 180);
@@ -383,6 +527,7 @@ main (void)
     {
       tcase_add_test (tc, test_two_connections);
       tcase_add_test (tc, test_one_connection);
+      tcase_add_test (tc, test_close_while_connecting);
     }
   else if (have_dovecot)
     tcase_add_test (tc, test_harness_started);
@@ -390,6 +535,7 @@ main (void)
     {
       mailsync_test_add_skipped_test (tc, test_two_connections, MAILSYNC_TEST_NO_DOVECOT);
       mailsync_test_add_skipped_test (tc, test_one_connection, MAILSYNC_TEST_NO_DOVECOT);
+      mailsync_test_add_skipped_test (tc, test_close_while_connecting, MAILSYNC_TEST_NO_DOVECOT);
     }
   suite_add_tcase (suite, tc);
   status = mailsync_test_run (suite);

@@ -622,7 +622,12 @@ mailsync_imap_folder_dispose (GObject *object)
   MailsyncRepository *repo = mailsync_folder_get_repository (MAILSYNC_FOLDER (self));
 
   if (repo != NULL)
-    _mailsync_imap_repository_forget_selected (MAILSYNC_IMAP_REPOSITORY (repo), self);
+    {
+      /* a lease held to the end is released: its slot would stay leased
+       * to a folder that is gone */
+      _mailsync_imap_repository_release (MAILSYNC_IMAP_REPOSITORY (repo), self);
+      _mailsync_imap_repository_forget_selected (MAILSYNC_IMAP_REPOSITORY (repo), self);
+    }
   G_OBJECT_CLASS (mailsync_imap_folder_parent_class)->dispose (object);
 }
 

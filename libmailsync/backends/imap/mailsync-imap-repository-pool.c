@@ -111,10 +111,12 @@ _mailsync_imap_repository_pool_close (MailsyncImapRepository *self, GCancellable
   g_autoptr(GPtrArray) slots = g_ptr_array_new ();
   g_autofree GAsyncResult **results = NULL;
 
+  /* Every slot, connected or not: a leased slot's first job may be queued
+   * and log in after this looked; the close job runs after it on the same
+   * worker (close_slot copes with a slot that never connected). */
   g_mutex_lock (&self->pool_lock);
   for (guint i = 0; i < self->pool->len; i++)
-    if (((MailsyncImapSlot *) self->pool->pdata[i])->connection != NULL)
-      g_ptr_array_add (slots, self->pool->pdata[i]);
+    g_ptr_array_add (slots, self->pool->pdata[i]);
   g_mutex_unlock (&self->pool_lock);
   results = g_new0 (GAsyncResult *, slots->len + 1);
   for (guint i = 0; i < slots->len; i++)
@@ -202,6 +204,11 @@ _mailsync_imap_repository_lease_async (MailsyncImapRepository *self,
   MailsyncImapSlot *slot;
 
   g_task_set_source_tag (task, _mailsync_imap_repository_lease_async);
+  /* A granted lease is a success even when @cancellable is cancelled by
+   * then: _finish reporting CANCELLED would leave the slot leased with
+   * nobody to release it. Only a lease still waiting ends with the
+   * cancel (lease_cancelled). */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, g_object_ref (folder), g_object_unref);
   g_mutex_lock (&self->pool_lock);
   if (g_atomic_pointer_get (&folder->lease) != NULL)
