@@ -353,6 +353,45 @@ def listed_in(burst, mailbox):
     return False
 
 
+def selects_in(burst):
+    return [re.match(r'SELECT "?([^" ]+)"?', c).group(1) for c in burst if re.match(r"SELECT ", c)]
+
+
+def scenario_prepass_new_folder(server, root):
+    """The pre-pass's groups are bounded by what they list: a folder with
+    no status rows (new on the server, listed in full) counts as a whole
+    group's budget, so no other folder's listing is started beside it
+    (review of 1068d0c: it counted 0, and N new folders were all listed
+    and held at once)."""
+    user, pw = server.new_user()
+    work = os.path.join(root, "burst-new")
+    folders = ("INBOX", "Lists", "Work")
+    conn = server.imap(user, pw)
+    for f in folders[1:]:
+        conn.create(f)
+    for f in folders:
+        for i in range(3):
+            append(conn, f, "%s-%d" % (f, i), "\\Seen")
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    check("burst, new folder: initial sync", p.returncode == 0, p.summary())
+    conn = server.imap(user, pw)
+    conn.create("Aaa")
+    append(conn, "Aaa", "Aaa-0", "\\Seen")
+    for f in folders:
+        conn.select(f)
+        conn.uid("STORE", uid_of(conn, f, "%s-1" % f), "+FLAGS", "(\\Deleted)")
+        conn.expunge()
+        append(conn, f, "%s-new" % f, "\\Seen")
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    selects = selects_in(first_burst(p))
+    remote, local = converged(server, user, pw, work)
+    check("burst, new folder: a folder without status rows ends its group (no SELECT after it in its burst)",
+          p.returncode == 0 and "Aaa" in selects and selects[-1] == "Aaa" and remote == local,
+          (selects, p.summary()))
+
+
 def scenario_prepass_burst(server, root):
     """Issue 13 item 2: the move pre-pass lists every changed folder before
     it syncs any. Their SELECTs and CHANGEDSINCE listings go out in one
@@ -596,6 +635,7 @@ def main():
         scenario_policy(server, root)
         scenario_noop_round_trips(server, root)
         scenario_prepass_burst(server, root)
+        scenario_prepass_new_folder(server, root)
         server.stop()
         server = None
         scenario_no_condstore(root)

@@ -553,7 +553,11 @@ mailsync_sync_runner_find_moves (const MailsyncRunnerConfig *config,
             continue;
           begun[i] = _mailsync_sync_runner_begin_quiet (&quiet, remotes->pdata[i], locals->pdata[i],
                                                         status_names->pdata[i], FALSE, &n_records);
-          listed += 2 * n_records;
+          /* A folder without rows (new on a side) is listed in full, of a
+           * size its status cannot tell: it ends the group, as if it held
+           * the whole budget, rather than count as nothing (N new folders
+           * would otherwise all be listed and held at once). */
+          listed += n_records > 0 ? 2 * n_records : MAILSYNC_SYNC_KEPT_LISTINGS_BUDGET;
         }
       _mailsync_folder_hold_listings (remotes->pdata[first], FALSE);
       /* each one begun is ended (its listings awaited), cancelled or not */
