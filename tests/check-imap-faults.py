@@ -36,6 +36,9 @@ server (tests/scripted_imap.py), end to end through the mailsync command
   scripted server counts the tagged commands outstanding at once (64),
   then 32 after a [THROTTLED] for the rest of the sync, and 64 again at
   the next sync of an autorefresh daemon.
+- closed (RFC 7162 3.2.11): with QRESYNC on, the old mailbox's FETCH
+  sent before a second folder's `* OK [CLOSED]` changes nothing in that
+  folder's Maildir.
 
 No Dovecot needed."""
 
@@ -922,6 +925,87 @@ def scenario_reselect(root):
         server.close()
 
 
+def scenario_closed(root):
+    """RFC 7162 §3.2.11: with QRESYNC enabled, a SELECT sent while another
+    mailbox is selected may be answered first with the old mailbox's
+    unsolicited news (here an EXISTS and a FETCH of a UID the new folder
+    also has, flagging it \\Deleted \\Seen), then `* OK [CLOSED]`, then the new
+    mailbox's answer. Dovecot cannot be made to send such news at that
+    moment. The old mailbox's news must not reach the new folder's
+    (CHANGEDSINCE) listing: every folder keeps its messages and flags."""
+    server = scripted_imap.ScriptedImapServer(("INBOX", "Other"))
+    server.CAPABILITIES = "IMAP4rev1 UIDPLUS NAMESPACE ENABLE CONDSTORE QRESYNC"
+    server.greeting = "* OK [CAPABILITY %s AUTH=PLAIN] scripted server ready\r\n" % server.CAPABILITIES
+    for name in ("INBOX", "Other"):
+        for i in range(1, 4):
+            server.mailboxes[name].add(scripted_imap.message("%s-%d" % (name.lower(), i)))
+    state = {"modseq": {"INBOX": 10, "Other": 10}, "changed": {"INBOX": set(), "Other": set()},
+             "news": 0, "closed_selects": 0}
+
+    def hook(server, session, tag, verb, line):
+        if verb == "SELECT":
+            before = getattr(session, "selected", None)
+            args = line.split(" ", 1)[1] if " " in line else ""
+            name = server.mailbox_name(args)
+            out = server.answer(session, tag, verb, line, [])
+            if name in state["modseq"]:
+                out = out.replace("* OK [UIDNEXT", "* OK [HIGHESTMODSEQ %d] ok\r\n* OK [UIDNEXT"
+                                  % state["modseq"][name], 1)
+            if before is not None:
+                state["closed_selects"] += 1
+                news = ""
+                if state["news"]:
+                    # a message arrived there, another was flagged
+                    news = "* 9 EXISTS\r\n* 1 FETCH (UID 1 FLAGS (\\Deleted \\Seen))\r\n"
+                out = news + "* OK [CLOSED] previous mailbox closed\r\n" + out
+            return scripted_imap.Reply(out)
+        if verb == "UID FETCH" and "CHANGEDSINCE" in line and session.selected in state["changed"]:
+            mb = server.mailboxes[session.selected]
+            out = ""
+            with server.lock:
+                for seq, m in enumerate(mb.messages, 1):
+                    if m[0] in state["changed"][session.selected]:
+                        out += ("* %d FETCH (UID %d FLAGS (%s) RFC822.SIZE %d INTERNALDATE "
+                                "\"25-Nov-2026 10:00:00 +0000\" MODSEQ (%d))\r\n"
+                                % (seq, m[0], " ".join(sorted(m[1])), len(m[2]),
+                                   state["modseq"][session.selected]))
+            return scripted_imap.Reply(out + "%s OK Fetch completed\r\n" % tag)
+        return None
+    server.hook = hook
+    try:
+        work, path = imap_account(root, "closed", server)
+        p = run_mailsync(work, path)
+        if not check("closed: initial sync", p.returncode == 0, p.stderr[-800:]):
+            return
+        # both folders changed: both listed from their saved state
+        with server.lock:
+            for name in ("INBOX", "Other"):
+                uid = server.mailboxes[name].add(scripted_imap.message("%s-new" % name.lower()))
+                state["changed"][name].add(uid)
+                state["modseq"][name] += 1
+        state["news"] = 1
+        state["closed_selects"] = 0
+        p = run_mailsync(work, path, {"G_MESSAGES_DEBUG": "Mailsync-IMAP"})
+        out = p.stdout + p.stderr
+        check("closed: a second folder's SELECT answered with the old mailbox's FETCH before [CLOSED]",
+              p.returncode == 0 and state["closed_selects"] > 0 and "CHANGEDSINCE" in out,
+              (p.returncode, state["closed_selects"], error_texts(p)))
+        for name in ("INBOX", "Other"):
+            got = local_messages(work, name)
+            check("closed: %s keeps its messages and gets its new one" % name,
+                  all(got.get("%s-%d" % (name.lower(), i)) == 1 for i in range(1, 4))
+                  and got.get("%s-new" % name.lower()) == 1, got)
+            flagged = []
+            for sub in ("cur", "new"):
+                d = os.path.join(work, "Mail", name, sub)
+                for n in os.listdir(d) if os.path.isdir(d) else ():
+                    if ":2," in n and re.search(r"[ST]", n.split(":2,", 1)[1]):
+                        flagged.append(n)
+            check("closed: %s: no message flagged by the other mailbox's news" % name, not flagged, flagged)
+    finally:
+        server.close()
+
+
 def main():
     root = tempfile.mkdtemp(prefix="mailsync-faults-", dir="/tmp")
     try:
@@ -934,7 +1018,8 @@ def main():
                          ("throttled-window", scenario_throttled_window),
                          ("debug-redacted", scenario_debug_redacted),
                          ("plus-after-ir", scenario_plus_after_initial_response),
-                         ("reselect", scenario_reselect)):
+                         ("reselect", scenario_reselect),
+                         ("closed", scenario_closed)):
             if not only or only == name:
                 fn(root)
     finally:

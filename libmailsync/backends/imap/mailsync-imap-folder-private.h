@@ -47,6 +47,10 @@ struct _MailsyncImapFolder
   guint32 listing_exists_max;
   GError *listing_error;
   GArray *vanished;       /* MailsyncImapRange reported VANISHED during a listing */
+  /* A SELECT/EXAMINE went out while another mailbox was selected, with
+   * QRESYNC on: until its [CLOSED] (RFC 7162 §3.2.11), the untagged
+   * FETCH/EXPUNGE/VANISHED routed to that SELECT are the old mailbox's. */
+  gboolean awaiting_closed;
 
   /* The fast resync (doc/design.md): what the caller's status knows, for
    * the next listing only, and the state that listing leaves. */

@@ -186,6 +186,31 @@ _mailsync_imap_folder_on_untagged (MailsyncImapResponse *response, gpointer user
       }
 }
 
+/* The untagged responses of a SELECT sent while another mailbox was
+ * selected, with QRESYNC on: until its [CLOSED] (RFC 7162 §3.2.11), FETCH,
+ * EXPUNGE and VANISHED are the previous mailbox's news, not this
+ * folder's; the next sync of that folder finds them through its own
+ * CHANGEDSINCE. Only the SELECT's own handler filters: once it is
+ * answered, its followers' responses (routed to them) are this folder's. */
+static void
+on_select_untagged (MailsyncImapResponse *response, gpointer user_data)
+{
+  MailsyncImapFolder *self = user_data;
+
+  if (self->awaiting_closed)
+    {
+      if (response->code != NULL && response->code->kind == MAILSYNC_IMAP_CODE_CLOSED)
+        {
+          self->awaiting_closed = FALSE;
+          return;
+        }
+      if (response->data_kind == MAILSYNC_IMAP_DATA_FETCH || response->data_kind == MAILSYNC_IMAP_DATA_EXPUNGE ||
+          response->data_kind == MAILSYNC_IMAP_DATA_VANISHED)
+        return;
+    }
+  _mailsync_imap_folder_on_untagged (response, self);
+}
+
 MailsyncImapCommand *
 _mailsync_imap_folder_command (MailsyncImapFolder *self, const char *name)
 {
@@ -359,6 +384,13 @@ _mailsync_imap_folder_select_send (MailsyncImapFolder    *self,
   self->uidnext = 0;
   self->highestmodseq = 0;
   self->exists = 0;
+  /* Another mailbox selected and QRESYNC on: its last news may come
+   * before this SELECT's [CLOSED] (doc/design.md, "The previous mailbox's
+   * news before [CLOSED]"). Without QRESYNC there is no [CLOSED]. */
+  self->awaiting_closed = _mailsync_imap_folder_slot (self)->last_selected_name != NULL &&
+                          (enable != NULL || enabling || _mailsync_imap_folder_qresync_enabled (self));
+  if (self->awaiting_closed)
+    mailsync_imap_request_set_untagged_handler (select, on_select_untagged, self);
   _mailsync_imap_slot_note_selected_name (_mailsync_imap_folder_slot (self), self->wire_name);
   selecting->after_enable = enabling;
   if (enable != NULL)
@@ -408,6 +440,8 @@ _mailsync_imap_folder_select_finish (MailsyncImapFolder    *self,
   _mailsync_await (&selecting->select_result);
   select_result = g_steal_pointer (&selecting->select_result);
   ok = mailsync_imap_connection_send_finish (connection, select_result, error);
+  /* answered: a server that sent no [CLOSED] had nothing selected */
+  self->awaiting_closed = FALSE;
   if (ok != NULL && enable_error != NULL)
     {
       /* selected, but without the QRESYNC the SELECT was written for */
