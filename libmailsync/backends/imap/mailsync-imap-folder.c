@@ -201,7 +201,16 @@ on_select_untagged (MailsyncImapResponse *response, gpointer user_data)
     {
       if (response->code != NULL && response->code->kind == MAILSYNC_IMAP_CODE_CLOSED)
         {
+          /* What came before is the previous mailbox's: an EXISTS (let
+           * through, in case no [CLOSED] comes) or a response code must
+           * not stay as this folder's, nor widen the listing's FETCH
+           * bound. */
           self->awaiting_closed = FALSE;
+          self->uidvalidity = 0;
+          self->uidnext = 0;
+          self->highestmodseq = 0;
+          self->exists = 0;
+          self->listing_exists_max = 0;
           return;
         }
       if (response->data_kind == MAILSYNC_IMAP_DATA_FETCH || response->data_kind == MAILSYNC_IMAP_DATA_EXPUNGE ||
