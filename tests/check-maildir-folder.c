@@ -209,8 +209,9 @@ END_TEST
 /* A link of the nameless tmp/ file refused (EPERM, as from a sandbox or a
  * security module; the test hook MAILSYNC_TEST_MAILDIR_LINK_REFUSED): the
  * message is delivered through a named tmp/ file copied from it, with its
- * bytes and time, nothing is left in tmp/, and the next delivery goes the
- * named way from the start. */
+ * bytes and time, and nothing is left in tmp/; the next delivery (the
+ * hook off: the process makes no nameless files any more) too. The
+ * process-wide switch stays off: this test runs last. */
 START_TEST (test_append_link_refused)
 {
   g_autoptr(MailsyncRepository) repo = NULL;
@@ -229,9 +230,9 @@ START_TEST (test_append_link_refused)
   g_setenv ("MAILSYNC_TEST_MAILDIR_LINK_REFUSED", "1", TRUE);
   out1 = folder_append (inbox, in1, "Subject: one\r\n\r\nbody one\r\n", -1, &error);
   ck_assert_msg (out1 != NULL, "%s", error ? error->message : "?");
+  g_unsetenv ("MAILSYNC_TEST_MAILDIR_LINK_REFUSED");
   out2 = folder_append (inbox, in2, "Subject: two\r\n\r\nbody two\r\n", -1, &error);
   ck_assert_msg (out2 != NULL, "%s", error ? error->message : "?");
-  g_unsetenv ("MAILSYNC_TEST_MAILDIR_LINK_REFUSED");
 
   ck_assert (g_str_has_prefix (mailsync_message_info_get_key (out1), "cur/"));
   ck_assert (g_str_has_prefix (mailsync_message_info_get_key (out2), "new/"));
@@ -737,11 +738,6 @@ maildir_suite (void)
   tcase_add_test (folder, test_list_messages);
   tcase_add_test (folder, test_list_skips_non_files);
   tcase_add_test (folder, test_append);
-#ifdef MAILSYNC_ENABLE_TEST_HOOKS
-  tcase_add_test (folder, test_append_link_refused);
-#else
-  mailsync_test_add_skipped_test (folder, test_append_link_refused, "needs --enable-test-hooks");
-#endif
   tcase_add_test (folder, test_append_crlf_boundary);
   tcase_add_test (folder, test_append_keywords_and_options);
   tcase_add_test (folder, test_set_flags);
@@ -754,6 +750,12 @@ maildir_suite (void)
   tcase_add_test (folder, test_nested_append);
   tcase_add_test (folder, test_readonly);
   tcase_add_test (folder, test_concurrent_appends);
+  /* last: it turns nameless tmp/ files off for the process (CK_FORK=no) */
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  tcase_add_test (folder, test_append_link_refused);
+#else
+  mailsync_test_add_skipped_test (folder, test_append_link_refused, "needs --enable-test-hooks");
+#endif
   suite_add_tcase (s, folder);
   return s;
 }

@@ -66,11 +66,14 @@ letters_for_info (MailsyncMaildirFolder  *self,
   return _mailsync_maildir_flags_sort (joined);
 }
 
-/* A nameless file whose link was refused, copied into tmp/<unique>
- * (another name when one is taken); *@tmp_path is set to it. */
+/* A nameless file whose link failed, copied into tmp/<unique> (another
+ * name when one is taken); *@tmp_path is set to it. @refused: the link
+ * was refused (EPERM, EACCES), and the process stops making nameless
+ * files. */
 static gboolean
 name_refused_anonymous (MailsyncMaildirFolder  *self,
                         int                     fd,
+                        gboolean                refused,
                         const char             *name,
                         gboolean                do_fsync,
                         char                  **tmp_path,
@@ -83,7 +86,7 @@ name_refused_anonymous (MailsyncMaildirFolder  *self,
       g_autofree char *unique = attempt == 0 ? g_strdup (name) : g_strdup_printf ("%s.%u", name, attempt);
 
       path = g_build_filename (self->path, "tmp", unique, NULL);
-      if (_mailsync_maildir_name_anonymous (fd, path, do_fsync, &local_error))
+      if (_mailsync_maildir_name_anonymous (fd, refused, path, do_fsync, &local_error))
         {
           g_free (*tmp_path);
           *tmp_path = g_steal_pointer (&path);
@@ -247,12 +250,15 @@ deliver (MailsyncMaildirFolder  *self,
         break;
       if (anonymous && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
         {
-          /* The link through /proc was refused (a sandbox, a security
-           * module): this message is copied into a named tmp/ file and
-           * renamed like one, and the process stops making unnamed ones.
-           * One message is not failed, nor every message after it. */
+          /* The link through /proc failed (refused by a sandbox or a
+           * security module, or ENOSPC, EIO...): this message is copied
+           * into a named tmp/ file and renamed like one; after a refusal
+           * the process stops making unnamed ones. One refusal does not
+           * fail this message, nor every message after it. */
           g_debug ("%s; delivering through a named tmp/ file", local_error->message);
-          if (!name_refused_anonymous (self, fd, tmp_name, do_fsync, &tmp_path, error))
+          if (!name_refused_anonymous (self, fd,
+                                       g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED),
+                                       tmp_name, do_fsync, &tmp_path, error))
             goto fail;
           close (fd);
           fd = -1;

@@ -229,6 +229,7 @@ _mailsync_maildir_link_anonymous (int          fd,
 
 gboolean
 _mailsync_maildir_name_anonymous (int          fd,
+                                  gboolean     refused,
                                   const char  *tmp_path,
                                   gboolean     do_fsync,
                                   GError     **error)
@@ -237,10 +238,12 @@ _mailsync_maildir_name_anonymous (int          fd,
   off_t offset = 0;
   int out;
 
-  /* From now on this process writes named tmp/ files: a refusal is not
-   * about one message (a sandbox, a security module, a /proc mounted
-   * without the fd links). */
-  g_atomic_int_set (&anonymous_refused, 1);
+  /* A refusal (a sandbox, a security module, a /proc without the fd
+   * links) is not about one message: from now on this process writes
+   * named tmp/ files. Another error (ENOSPC, EIO, a removed cur/) costs
+   * this message's nameless path only. */
+  if (refused)
+    g_atomic_int_set (&anonymous_refused, 1);
   out = open (tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (out < 0)
     {

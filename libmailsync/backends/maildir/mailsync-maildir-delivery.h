@@ -51,13 +51,15 @@ gboolean _mailsync_maildir_link_anonymous (int          fd,
                                            const char  *to,
                                            GError     **error);
 
-/* When the link of an unnamed file is refused (EPERM from a sandbox or a
- * security module, a /proc without fd links): copies the file's bytes
- * into @tmp_path (created exclusively; G_IO_ERROR_EXISTS when taken),
- * fsynced when @do_fsync, for the caller to rename into place; from then
- * on the process creates named tmp/ files only. @fd was opened by
- * _mailsync_maildir_open_anonymous() (readable). */
+/* When the link of an unnamed file failed (not with EEXIST): copies the
+ * file's bytes into @tmp_path (created exclusively; G_IO_ERROR_EXISTS
+ * when taken), fsynced when @do_fsync, for the caller to rename into
+ * place. When the link was @refused (EPERM, EACCES: a sandbox, a
+ * security module) the process creates named tmp/ files only from then
+ * on. @fd was
+ * opened by _mailsync_maildir_open_anonymous() (readable). */
 gboolean _mailsync_maildir_name_anonymous (int          fd,
+                                           gboolean     refused,
                                            const char  *tmp_path,
                                            gboolean     do_fsync,
                                            GError     **error);
