@@ -71,6 +71,20 @@ op_free (Op *op)
   g_free (op);
 }
 
+/* The copies finished so far, taken as one batch to commit; those that
+ * end while it is committed go into a fresh array (the download and the
+ * upload window share this step). */
+static GPtrArray *
+take_finished (Runner     *r,
+               GPtrArray **finished)
+{
+  GPtrArray *batch = *finished;
+
+  *finished = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+  r->finished = *finished;
+  return batch;
+}
+
 static void
 op_done (Op *op, GError *error)
 {
@@ -456,12 +470,8 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
         }
       if (finished->len >= window || (r->pending == 0 && finished->len > 0))
         {
-          g_autoptr(GPtrArray) batch_ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+          g_autoptr(GPtrArray) batch_ops = take_finished (r, &finished);
 
-          /* Copies that end during the flush wait for the next batch. */
-          g_ptr_array_extend_and_steal (batch_ops, g_steal_pointer (&finished));
-          finished = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
-          r->finished = finished;
           ok = commit_downloads (r, batch_ops, &done, total, error);
           continue;
         }
@@ -671,12 +681,8 @@ _mailsync_sync_run_uploads (Runner *r, GPtrArray *todo, GError **error)
         }
       if (finished->len >= window || (r->pending == 0 && finished->len > 0))
         {
-          g_autoptr(GPtrArray) batch_ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+          g_autoptr(GPtrArray) batch_ops = take_finished (r, &finished);
 
-          /* Copies that end meanwhile wait for the next round. */
-          g_ptr_array_extend_and_steal (batch_ops, g_steal_pointer (&finished));
-          finished = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
-          r->finished = finished;
           ok = commit_uploads (r, batch_ops, &done, total, &pseudo, error);
           continue;
         }
