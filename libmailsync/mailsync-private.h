@@ -190,6 +190,81 @@ gboolean _mailsync_repository_reopen_finish    (MailsyncRepository *self, GAsync
 gboolean _mailsync_repository_reopen           (MailsyncRepository *self, GCancellable *cancellable,
                                                 GError **error);
 guint    _mailsync_repository_get_open_count   (MailsyncRepository *self);
+/* ---- leases: one connection per folder sync (maxconnections) --------------
+ * (mailsync-repository-lease.c; doc/design.md "maxconnections").
+ *
+ * Who calls: the engine, for each folder it syncs, on the thread that runs
+ * that folder's sync (the account's, or a runner thread with its own
+ * GMainContext pushed as thread-default); a test may call them too.
+ *
+ * _mailsync_repository_lease_folder_async() binds @folder (a folder of
+ * @self) to one of @self's connections for the length of its sync: every
+ * operation of @folder then runs on that connection, and no other
+ * folder's does until the lease is released. The callback runs on the
+ * caller's thread-default context. A repository with one connection
+ * (the base class: Maildir, any backend that sets no lease vtable, and
+ * IMAP with max-connections 1 while nobody else holds its lease) grants
+ * at once. With every connection leased the lease waits, in the order
+ * the leases were asked for, for a _release. _finish returns:
+ *  - TRUE: leased. A granted lease is TRUE even when @cancellable was
+ *    cancelled by then (the caller then releases it as on any path);
+ *  - FALSE with G_IO_ERROR_CANCELLED: @cancellable was cancelled while
+ *    the lease waited; nothing was leased, nothing to release;
+ *  - FALSE with G_IO_ERROR_BUSY: @folder holds a lease already;
+ *  - FALSE with G_IO_ERROR_INVALID_ARGUMENT: @folder is not @self's kind.
+ * A lease that was granted MUST be released on every path (success,
+ * error, cancel): _mailsync_repository_release_folder() from any thread,
+ * synchronous, never fails, hands the connection to the first waiting
+ * lease; releasing a folder that holds no lease does nothing. (An IMAP
+ * folder's dispose releases too, as a last resort, not as the rule.)
+ *
+ * _mailsync_repository_reopen_folder_async() is the engine's reconnect
+ * for @folder after its connection failed (in place of
+ * _mailsync_repository_reopen): it reconnects the connection @folder
+ * leased and no other (the other leases keep theirs); for a folder
+ * without a lease, or in the base class, it is exactly
+ * _mailsync_repository_reopen_async(). The blocking forms are for a
+ * library-owned context only (the account's engine thread, a runner
+ * thread under _mailsync_run_private(): mailsync-worker.h), which they
+ * iterate while they wait. */
+void     _mailsync_repository_lease_folder_async   (MailsyncRepository *self, MailsyncFolder *folder,
+                                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                                    gpointer user_data);
+gboolean _mailsync_repository_lease_folder_finish  (MailsyncRepository *self, GAsyncResult *result,
+                                                    GError **error);
+gboolean _mailsync_repository_lease_folder         (MailsyncRepository *self, MailsyncFolder *folder,
+                                                    GCancellable *cancellable, GError **error);
+void     _mailsync_repository_release_folder       (MailsyncRepository *self, MailsyncFolder *folder);
+void     _mailsync_repository_reopen_folder_async  (MailsyncRepository *self, MailsyncFolder *folder,
+                                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                                    gpointer user_data);
+gboolean _mailsync_repository_reopen_folder_finish (MailsyncRepository *self, GAsyncResult *result,
+                                                    GError **error);
+gboolean _mailsync_repository_reopen_folder        (MailsyncRepository *self, MailsyncFolder *folder,
+                                                    GCancellable *cancellable, GError **error);
+/* Which connection @folder holds: 1 for the repository's own (the one
+ * _mailsync_repository_reopen reconnects), 2... for the others (for a
+ * UI's "thread" field); 0 when it holds no numbered lease (always, in the
+ * base class). Any thread. */
+guint    _mailsync_repository_folder_lease_number  (MailsyncRepository *self, MailsyncFolder *folder);
+/* A backend with several connections sets these in its class_init
+ * (@vtable static; subclasses inherit it). Every member is required.
+ * lease_async/reopen_async complete their task on the caller's
+ * thread-default context; lease_async follows the contract above
+ * (grant = TRUE even if cancelled by then, a cancelled wait = CANCELLED
+ * and nothing held). */
+typedef struct
+{
+  void     (*lease_async)   (MailsyncRepository *self, MailsyncFolder *folder, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+  gboolean (*lease_finish)  (MailsyncRepository *self, GAsyncResult *result, GError **error);
+  void     (*release)       (MailsyncRepository *self, MailsyncFolder *folder);
+  void     (*reopen_async)  (MailsyncRepository *self, MailsyncFolder *folder, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+  gboolean (*reopen_finish) (MailsyncRepository *self, GAsyncResult *result, GError **error);
+  guint    (*lease_number)  (MailsyncRepository *self, MailsyncFolder *folder);
+} _MailsyncLeaseVTable;
+void _mailsync_repository_class_set_lease (gpointer klass, const _MailsyncLeaseVTable *vtable);
 /* offlineimap's maxage = YYYY-MM-DD, as YYYYMMDD (0 for none). */
 void       _mailsync_account_set_max_age_date (MailsyncAccount *self, guint ymd);
 /* Problems a listing reports without failing (an invalid folderinclude). */

@@ -23,45 +23,20 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
-#define HARNESS TEST_SRCDIR "/harness/dovecot-harness"
 #define DEADLINE_S 60
 
 static MailsyncTestServer server;
 
-/* dovecot-harness bytes: the @key figure of the sessions logged in since
- * @since (the log's offset; "offset" itself is the log's end now). */
 static guint64
 harness_figure (const char *key, guint64 since)
 {
-  g_autofree char *since_text = g_strdup_printf ("%" G_GUINT64_FORMAT, since);
-  const char *argv[] = { HARNESS, "bytes", server.dir, "--user", mailsync_test_server_env (&server, "DOVECOT_USER"),
-                         "--since", since_text, "--no-wait", NULL };
-  g_autofree char *out = NULL;
-  g_autofree char *pattern = g_strdup_printf ("%s=", key);
-  g_autoptr(GError) error = NULL;
-  const char *at;
-  int status;
-
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
-                               &status, &error), "%s", error ? error->message : "");
-  ck_assert_msg (g_spawn_check_wait_status (status, NULL), "harness bytes: %s", out);
-  for (at = strstr (out, pattern); at != NULL && at != out && at[-1] != ' '; at = strstr (at + 1, pattern))
-    ;
-  ck_assert_msg (at != NULL, "no %s in: %s", key, out);
-  return g_ascii_strtoull (at + strlen (pattern), NULL, 10);
+  return mailsync_test_server_figure (&server, key, since);
 }
 
-/* Waits (generously: the machine is loaded) until Dovecot has logged
- * @open sessions in since @since that are still logged in. */
 static void
 wait_open_sessions (guint64 since, guint64 open)
 {
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_S * G_USEC_PER_SEC;
-  guint64 now;
-
-  while ((now = harness_figure ("open", since)) != open && g_get_monotonic_time () < deadline)
-    g_usleep (50 * 1000);
-  ck_assert_msg (now == open, "Dovecot has %" G_GUINT64_FORMAT " sessions open, not %" G_GUINT64_FORMAT, now, open);
+  mailsync_test_server_wait_open (&server, since, open);
 }
 
 typedef struct

@@ -172,6 +172,39 @@ mailsync_test_server_imap_repository (const MailsyncTestServer *server, const ch
   return repo;
 }
 
+guint64
+mailsync_test_server_figure (const MailsyncTestServer *server, const char *key, guint64 since)
+{
+  g_autofree char *since_text = g_strdup_printf ("%" G_GUINT64_FORMAT, since);
+  const char *argv[] = { HARNESS, "bytes", server->dir,
+                         "--user", mailsync_test_server_env (server, "DOVECOT_USER"),
+                         "--since", since_text, "--no-wait", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *pattern = g_strdup_printf ("%s=", key);
+  g_autoptr(GError) error = NULL;
+  const char *at;
+  int status;
+
+  ck_assert_msg (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                               &status, &error), "%s", error ? error->message : "");
+  ck_assert_msg (g_spawn_check_wait_status (status, NULL), "harness bytes: %s", out);
+  for (at = strstr (out, pattern); at != NULL && at != out && at[-1] != ' '; at = strstr (at + 1, pattern))
+    ;
+  ck_assert_msg (at != NULL, "no %s in: %s", key, out);
+  return g_ascii_strtoull (at + strlen (pattern), NULL, 10);
+}
+
+void
+mailsync_test_server_wait_open (const MailsyncTestServer *server, guint64 since, guint64 open)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  guint64 now;
+
+  while ((now = mailsync_test_server_figure (server, "open", since)) != open && g_get_monotonic_time () < deadline)
+    g_usleep (50 * 1000);
+  ck_assert_msg (now == open, "Dovecot has %" G_GUINT64_FORMAT " sessions open, not %" G_GUINT64_FORMAT, now, open);
+}
+
 char *
 mailsync_test_mkdtemp (void)
 {

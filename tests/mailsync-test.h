@@ -56,6 +56,16 @@ const char         *mailsync_test_server_env (const MailsyncTestServer *server, 
 MailsyncRepository *mailsync_test_server_imap_repository (const MailsyncTestServer *server,
                                                           const char               *name);
 
+/* dovecot-harness bytes: the @key figure ("open", "sessions"...) of the
+ * server user's sessions logged in since the log offset @since ("offset"
+ * itself is the log's end now). */
+guint64             mailsync_test_server_figure (const MailsyncTestServer *server, const char *key,
+                                                 guint64 since);
+/* Waits (60 s: the machine is loaded) until Dovecot has @open sessions
+ * logged in since @since and still logged in; fails the test if not. */
+void                mailsync_test_server_wait_open (const MailsyncTestServer *server, guint64 since,
+                                                    guint64 open);
+
 /* Write @contents to @path (creating parent directories). */
 void  mailsync_test_write_file (const char *path, const char *contents);
 /* Read a whole file; aborts the test on error. */

@@ -328,3 +328,86 @@ _mailsync_imap_repository_reopen_leased_finish (MailsyncImapRepository *self, GA
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
 }
+
+/* ---- MailsyncRepository's lease interface (mailsync-private.h) ------------- */
+
+/* @folder is one of @self's IMAP folders; else an error task */
+static gboolean
+is_own_folder (MailsyncRepository *repo, MailsyncFolder *folder)
+{
+  return MAILSYNC_IS_IMAP_FOLDER (folder) && mailsync_folder_get_repository (folder) == repo;
+}
+
+static void
+pool_lease_async (MailsyncRepository *repo, MailsyncFolder *folder, GCancellable *cancellable,
+                  GAsyncReadyCallback callback, gpointer user_data)
+{
+  if (!is_own_folder (repo, folder))
+    {
+      GTask *task = g_task_new (repo, cancellable, callback, user_data);
+
+      g_task_set_source_tag (task, pool_lease_async);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "Folder %s is not an IMAP folder of repository %s", mailsync_folder_get_name (folder),
+                               mailsync_repository_get_name (repo));
+      g_object_unref (task);
+      return;
+    }
+  _mailsync_imap_repository_lease_async (MAILSYNC_IMAP_REPOSITORY (repo), MAILSYNC_IMAP_FOLDER (folder), cancellable,
+                                         callback, user_data);
+}
+
+static gboolean
+pool_lease_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
+{
+  return _mailsync_imap_repository_lease_finish (MAILSYNC_IMAP_REPOSITORY (repo), result, error);
+}
+
+static void
+pool_release (MailsyncRepository *repo, MailsyncFolder *folder)
+{
+  if (is_own_folder (repo, folder))
+    _mailsync_imap_repository_release (MAILSYNC_IMAP_REPOSITORY (repo), MAILSYNC_IMAP_FOLDER (folder));
+}
+
+/* A folder on a pooled slot reconnects that slot only; a folder on the
+ * repository's own connection (leased or not) reopens the repository,
+ * as before leases (counted as the engine's reopen, "opened" emitted). */
+static void
+pool_reopen_async (MailsyncRepository *repo, MailsyncFolder *folder, GCancellable *cancellable,
+                   GAsyncReadyCallback callback, gpointer user_data)
+{
+  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (repo);
+
+  if (is_own_folder (repo, folder) && _mailsync_imap_repository_slot_of (self, MAILSYNC_IMAP_FOLDER (folder)) != &self->main)
+    _mailsync_imap_repository_reopen_leased_async (self, MAILSYNC_IMAP_FOLDER (folder), cancellable, callback,
+                                                   user_data);
+  else
+    _mailsync_repository_reopen_async (repo, cancellable, callback, user_data);
+}
+
+static gboolean
+pool_reopen_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
+{
+  if (g_task_get_source_tag (G_TASK (result)) == _mailsync_imap_repository_reopen_leased_async)
+    return _mailsync_imap_repository_reopen_leased_finish (MAILSYNC_IMAP_REPOSITORY (repo), result, error);
+  return _mailsync_repository_reopen_finish (repo, result, error);
+}
+
+static guint
+pool_lease_number (MailsyncRepository *repo, MailsyncFolder *folder)
+{
+  if (!is_own_folder (repo, folder))
+    return 0;
+  return _mailsync_imap_repository_lease_number (MAILSYNC_IMAP_REPOSITORY (repo), MAILSYNC_IMAP_FOLDER (folder));
+}
+
+static const _MailsyncLeaseVTable pool_lease_vtable = {
+  pool_lease_async, pool_lease_finish, pool_release, pool_reopen_async, pool_reopen_finish, pool_lease_number,
+};
+
+void
+_mailsync_imap_repository_pool_class_init (MailsyncRepositoryClass *repo_class)
+{
+  _mailsync_repository_class_set_lease (repo_class, &pool_lease_vtable);
+}

@@ -115,5 +115,7 @@ void _mailsync_imap_repository_connect_class_init (MailsyncRepositoryClass *repo
 void _mailsync_imap_repository_names_class_init   (MailsyncRepositoryClass *repo_class);
 void _mailsync_imap_repository_list_class_init    (MailsyncRepositoryClass *repo_class);
 void _mailsync_imap_repository_info_class_init    (MailsyncRepositoryClass *repo_class);
+/* ...and the pool its leases (MailsyncRepository's lease vtable) */
+void _mailsync_imap_repository_pool_class_init    (MailsyncRepositoryClass *repo_class);
 
 G_END_DECLS

@@ -618,6 +618,76 @@ mapped_close_finish (MailsyncRepository *repo, GAsyncResult *result, GError **er
   return mailsync_repository_close_finish (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, result, error);
 }
 
+/* Leases (mailsync-private.h): a mapped folder leases its inner folder's
+ * connection of the inner repository (IMAP<->IMAP: the local side's pool). */
+static void
+mapped_lease_async (MailsyncRepository *repo, MailsyncFolder *folder, GCancellable *c, GAsyncReadyCallback cb,
+                    gpointer ud)
+{
+  if (!MAILSYNC_IS_MAPPED_FOLDER (folder))
+    {
+      GTask *task = new_task (repo, c, cb, ud, mapped_lease_async);
+
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Folder %s is not a mapped folder",
+                               mailsync_folder_get_name (folder));
+      g_object_unref (task);
+      return;
+    }
+  _mailsync_repository_lease_folder_async (MAILSYNC_MAPPED_REPOSITORY (repo)->inner,
+                                           MAILSYNC_MAPPED_FOLDER (folder)->inner, c, cb, ud);
+}
+
+static gboolean
+mapped_lease_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
+{
+  if (g_task_is_valid (result, repo)) /* not a mapped folder */
+    return g_task_propagate_boolean (G_TASK (result), error);
+  return _mailsync_repository_lease_folder_finish (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, result, error);
+}
+
+static void
+mapped_release (MailsyncRepository *repo, MailsyncFolder *folder)
+{
+  if (MAILSYNC_IS_MAPPED_FOLDER (folder))
+    _mailsync_repository_release_folder (MAILSYNC_MAPPED_REPOSITORY (repo)->inner,
+                                         MAILSYNC_MAPPED_FOLDER (folder)->inner);
+}
+
+static guint
+mapped_lease_number (MailsyncRepository *repo, MailsyncFolder *folder)
+{
+  if (!MAILSYNC_IS_MAPPED_FOLDER (folder))
+    return 0;
+  return _mailsync_repository_folder_lease_number (MAILSYNC_MAPPED_REPOSITORY (repo)->inner,
+                                                   MAILSYNC_MAPPED_FOLDER (folder)->inner);
+}
+
+/* A folder on one of the inner's other connections reconnects that one;
+ * otherwise the reopen is this repository's, exactly as before leases. */
+static void
+mapped_reopen_async (MailsyncRepository *repo, MailsyncFolder *folder, GCancellable *c, GAsyncReadyCallback cb,
+                     gpointer ud)
+{
+  if (mapped_lease_number (repo, folder) > 1)
+    _mailsync_repository_reopen_folder_async (MAILSYNC_MAPPED_REPOSITORY (repo)->inner,
+                                              MAILSYNC_MAPPED_FOLDER (folder)->inner, c, cb, ud);
+  else
+    _mailsync_repository_reopen_async (repo, c, cb, ud);
+}
+
+static gboolean
+mapped_reopen_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
+{
+  if (g_task_is_valid (result, repo))
+    return _mailsync_repository_reopen_finish (repo, result, error);
+  return _mailsync_repository_reopen_folder_finish (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, result, error);
+}
+
+static const _MailsyncLeaseVTable lease_vtable = {
+  mapped_lease_async, mapped_lease_finish, mapped_release, mapped_reopen_async, mapped_reopen_finish,
+  mapped_lease_number,
+};
+
 /* The mapped folders have the inner's names, so the inner's folder info
  * is theirs: counts, roles and subscriptions of the wrapped server. */
 static void
@@ -779,6 +849,7 @@ mailsync_mapped_repository_class_init (MailsyncMappedRepositoryClass *klass)
   rc->describe = mapped_describe;
   rc->get_statistics = mapped_get_statistics;
   _mailsync_repository_class_set_folder_info (klass, &folder_info_vtable);
+  _mailsync_repository_class_set_lease (klass, &lease_vtable);
 }
 
 static void
