@@ -1,9 +1,10 @@
 /* The account's folder-level sync, moved here from mailsync-account.c
- * (issue 14 item 1): folder names and their safety, offlineimap's
+ * (issue 14 item 1): offlineimap's
  * sync_folder_structure (create on each side what only the other has),
  * and the loop that syncs every folder pair through the runner (with the
  * move pre-pass before it). mailsync-account.c keeps the object, its
- * properties, the events and the sync entry points. */
+ * properties, the events and the sync entry points; the folder names and
+ * their safety are in mailsync-sync-folder-names.c. */
 #include "config.h"
 
 #include "mailsync-account-private.h"
@@ -12,111 +13,12 @@
 #include "sync/mailsync-sync-unchanged.h"
 #include "sync/mailsync-keywords.h"
 #include "mailsync-folder-engine-private.h"
+#include "sync/mailsync-sync-folder-names.h"
 
 #include <string.h>
 
 /* remove = local: the runner's mass-delete threshold (MASS_DELETE_MIN) */
 #define REMOVE_DELETE_MIN 10
-
-/* ---- folder names ----------------------------------------------------- */
-
-static char *
-change_separator (const char *name, char from, char to)
-{
-  char *copy = g_strdup (name);
-
-  if (from != to)
-    for (char *p = copy; *p; p++)
-      if (*p == from)
-        *p = to;
-  return copy;
-}
-
-/* Rule 8: a name that could reach outside the store or the metadata
- * directory is refused, whatever the server says. */
-static gboolean
-name_is_safe (const char *name)
-{
-  g_auto(GStrv) parts = NULL;
-
-  if (!g_utf8_validate (name, -1, NULL) || name[0] == '/')
-    return FALSE;
-  for (const char *p = name; *p; p++)
-    if ((guchar) *p < 0x20 || *p == 0x7f || *p == '\\')
-      return FALSE;
-  parts = g_strsplit (name, "/", -1);
-  for (guint i = 0; parts[i]; i++)
-    if (strcmp (parts[i], "..") == 0 || (strcmp (parts[i], ".") == 0))
-      return FALSE;
-  return TRUE;
-}
-
-/* Why name_is_safe() or status_name_is_safe() refuses @name, for the
- * folder's error. */
-static const char *
-unsafe_name_reason (const char *name)
-{
-  if (!g_utf8_validate (name, -1, NULL))
-    return "it is not valid UTF-8";
-  for (const char *p = name; *p; p++)
-    if ((guchar) *p < 0x20 || *p == 0x7f)
-      return "it holds a control character";
-    else if (*p == '\\')
-      return "it holds a backslash";
-  if (name[0] == '/')
-    return "it starts with '/'";
-  if (!name_is_safe (name))
-    return "'.' and '..' are not folder names";
-  return "its status file would clash with another folder's side files";
-}
-
-/* A status file name must not collide with the side files a store keeps
- * next to another folder's status (plain: .journal/.meta/.tmp; SQLite:
- * -wal/-shm/-journal). */
-static gboolean
-status_name_is_safe (const char *name)
-{
-  static const char *suffixes[] = { ".journal", ".meta", ".tmp", "-wal", "-shm", "-journal" };
-
-  if (!name_is_safe (name))
-    return FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
-    if (g_str_has_suffix (name, suffixes[i]))
-      return FALSE;
-  return TRUE;
-}
-
-/* The local name of a remote folder: its visible name with the local
- * separator (offlineimap: visiblename.replace(remote sep, local sep)). */
-static char *
-local_name_for (MailsyncAccount *self, MailsyncFolder *remote_folder)
-{
-  g_autofree char *visible = mailsync_folder_get_visible_name (remote_folder);
-
-  return change_separator (visible, mailsync_repository_get_separator (self->remote),
-                           mailsync_repository_get_separator (self->local));
-}
-
-static MailsyncFolder *
-find_folder (GPtrArray *folders, const char *name)
-{
-  for (guint i = 0; i < folders->len; i++)
-    if (strcmp (mailsync_folder_get_name (folders->pdata[i]), name) == 0)
-      return folders->pdata[i];
-  return NULL;
-}
-
-static gboolean
-has_visible (MailsyncRepository *repo, GPtrArray *folders, const char *visible)
-{
-  for (guint i = 0; i < folders->len; i++)
-    {
-      g_autofree char *v = mailsync_folder_get_visible_name (folders->pdata[i]);
-      if (strcmp (v, visible) == 0)
-        return TRUE;
-    }
-  return FALSE;
-}
 
 static gboolean
 create_and_report (MailsyncAccount    *self,
@@ -151,29 +53,6 @@ create_and_report (MailsyncAccount    *self,
   return TRUE;
 }
 
-static char *
-status_name_for (MailsyncAccount *self, MailsyncFolder *remote_folder)
-{
-  g_autofree char *visible = mailsync_folder_get_visible_name (remote_folder);
-
-  return change_separator (visible, mailsync_repository_get_separator (self->remote), '.');
-}
-
-/* A folder the repository's listing left out on purpose (an IMAP folder
- * that exists but is not subscribed, with subscribedonly): it is hidden,
- * not missing, so nothing is created in its place (creating purges the
- * status). The engine knows no backend: it asks for the property. */
-static gboolean
-is_hidden (MailsyncRepository *repo,
-           const char         *name)
-{
-  g_auto(GStrv) hidden = NULL;
-
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (repo), "hidden-folders") == NULL)
-    return FALSE;
-  g_object_get (repo, "hidden-folders", &hidden, NULL);
-  return hidden != NULL && g_strv_contains ((const char *const *) hidden, name);
-}
 
 /* offlineimap's sync_folder_structure (reference §5.9): create on each side
  * what only the other has; never propagate a folder deletion. */
@@ -325,8 +204,8 @@ remove_deleted_folders (MailsyncAccount *self,
     {
       MailsyncFolder *lf = local_folders->pdata[i];
       g_autofree char *lvisible = mailsync_folder_get_visible_name (lf);
-      g_autofree char *rname = change_separator (lvisible, lsep, rsep);
-      g_autofree char *sname = change_separator (rname, rsep, '.');
+      g_autofree char *rname = _mailsync_names_change_separator (lvisible, lsep, rsep);
+      g_autofree char *sname = _mailsync_names_change_separator (rname, rsep, '.');
       g_autofree char *path = mailsync_status_store_get_path (self->status, sname);
       g_autoptr(GPtrArray) records = NULL;
       g_autoptr(GHashTable) meta = NULL;
@@ -339,8 +218,8 @@ remove_deleted_folders (MailsyncAccount *self,
         return FALSE;
       n_known += records->len;
       /* still on the server, or left out of its listing on purpose */
-      if (has_visible (self->remote, remote_folders, rname) || find_folder (remote_folders, rname) != NULL ||
-          !mailsync_repository_includes_folder (self->remote, rname) || is_hidden (self->remote, rname))
+      if (_mailsync_names_has_visible (self->remote, remote_folders, rname) || _mailsync_names_find_folder (remote_folders, rname) != NULL ||
+          !mailsync_repository_includes_folder (self->remote, rname) || _mailsync_names_is_hidden (self->remote, rname))
         continue;
       g_ptr_array_add (gone, lf);
       g_ptr_array_add (gone_status, g_steal_pointer (&sname));
@@ -514,11 +393,11 @@ sync_folder_structure (MailsyncAccount *self,
 
         if (g_hash_table_contains (refused, rf))
           continue;
-        lname = local_name_for (self, rf);
-        sname = status_name_for (self, rf);
+        lname = _mailsync_names_local_name_for (self, rf);
+        sname = _mailsync_names_status_name_for (self, rf);
         if (!mailsync_repository_includes_folder (self->remote, mailsync_folder_get_name (rf)) ||
-            find_folder (local_folders, lname) != NULL || !name_is_safe (lname) ||
-            is_hidden (self->local, lname))
+            _mailsync_names_find_folder (local_folders, lname) != NULL || !_mailsync_names_name_is_safe (lname) ||
+            _mailsync_names_is_hidden (self->local, lname))
           continue;
         /* The local filter and translation decide about the new name too. */
         if (!mailsync_repository_check_folder (self->local, lname, &refusal))
@@ -569,7 +448,7 @@ sync_folder_structure (MailsyncAccount *self,
         if (g_hash_table_contains (refused, lf))
           continue;
         lvisible = mailsync_folder_get_visible_name (lf);
-        rname = change_separator (lvisible, lsep, rsep);
+        rname = _mailsync_names_change_separator (lvisible, lsep, rsep);
         /* decodefoldernames: the server gets the modified UTF-7 name,
          * whose visible name is the local one again */
         if (_mailsync_sync_decodes_names (self->remote))
@@ -582,11 +461,11 @@ sync_folder_structure (MailsyncAccount *self,
                 rname = wire;
               }
           }
-        sname = change_separator (rname, rsep, '.');
+        sname = _mailsync_names_change_separator (rname, rsep, '.');
         if (!mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf)) ||
-            has_visible (self->remote, remote_folders, rname) || find_folder (remote_folders, rname) ||
-            !mailsync_repository_includes_folder (self->remote, rname) || !name_is_safe (rname) ||
-            is_hidden (self->remote, rname))
+            _mailsync_names_has_visible (self->remote, remote_folders, rname) || _mailsync_names_find_folder (remote_folders, rname) ||
+            !mailsync_repository_includes_folder (self->remote, rname) || !_mailsync_names_name_is_safe (rname) ||
+            _mailsync_names_is_hidden (self->remote, rname))
           continue;
         /* The new remote folder must map back onto this local folder, or
          * the next run would create yet another one; a translation that
@@ -599,7 +478,7 @@ sync_folder_structure (MailsyncAccount *self,
             continue;
           }
         back = mailsync_repository_translate_name (self->remote, rname);
-        back_local = change_separator (back, rsep, lsep);
+        back_local = _mailsync_names_change_separator (back, rsep, lsep);
         if (strcmp (back_local, mailsync_folder_get_name (lf)) != 0)
           {
             g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_CONFLICT,
@@ -614,7 +493,7 @@ sync_folder_structure (MailsyncAccount *self,
             return FALSE;
           }
         g_free (sname);
-        sname = change_separator (back, rsep, '.');
+        sname = _mailsync_names_change_separator (back, rsep, '.');
         if (!create_and_report (self, self->remote, remote_folders, rname, sname, cancellable, error))
           return FALSE;
       }
@@ -684,10 +563,10 @@ find_moves (MailsyncAccount            *self,
       if (g_hash_table_contains (refused, rf) || !mailsync_repository_includes_folder (self->remote, rname) ||
           (lsep != '/' && lsep != rsep && strchr (rname, lsep) != NULL))
         continue;
-      lname = local_name_for (self, rf);
-      sname = status_name_for (self, rf);
-      lf = find_folder (local_folders, lname);
-      if (!name_is_safe (lname) || !status_name_is_safe (sname) || lf == NULL ||
+      lname = _mailsync_names_local_name_for (self, rf);
+      sname = _mailsync_names_status_name_for (self, rf);
+      lf = _mailsync_names_find_folder (local_folders, lname);
+      if (!_mailsync_names_name_is_safe (lname) || !_mailsync_names_status_name_is_safe (sname) || lf == NULL ||
           g_hash_table_contains (refused, lf) ||
           !mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf)) ||
           g_hash_table_contains (claimed, sname))
@@ -763,12 +642,12 @@ sync_folders (MailsyncAccount *self,
         return FALSE;
       if (g_hash_table_contains (refused, rf))
         continue;
-      lname = local_name_for (self, rf);
-      sname = status_name_for (self, rf);
+      lname = _mailsync_names_local_name_for (self, rf);
+      sname = _mailsync_names_status_name_for (self, rf);
       if (!mailsync_repository_includes_folder (self->remote, rname))
         continue;
       /* (A name unsafe anyway, '.' or '..', gets that reason below.) */
-      if (lsep != '/' && lsep != rsep && strchr (rname, lsep) != NULL && name_is_safe (lname))
+      if (lsep != '/' && lsep != rsep && strchr (rname, lsep) != NULL && _mailsync_names_name_is_safe (lname))
         {
           /* offlineimap's words, but offlineimap only warns: the folder
            * is skipped, so this is that folder's error and the run exits
@@ -783,7 +662,7 @@ sync_folders (MailsyncAccount *self,
           failed++;
           continue;
         }
-      if (!name_is_safe (lname) || !status_name_is_safe (sname))
+      if (!_mailsync_names_name_is_safe (lname) || !_mailsync_names_status_name_is_safe (sname))
         {
           /* Escaped: a control character (a newline) in the name must not
            * break the one-line error nor reach the terminal raw. */
@@ -791,7 +670,7 @@ sync_folders (MailsyncAccount *self,
 
           g_set_error (&folder_error, MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME,
                        "Folder name '%s' is not safe to store locally (%s); skipping it", escaped,
-                       unsafe_name_reason (name_is_safe (lname) ? sname : lname));
+                       _mailsync_names_unsafe_name_reason (_mailsync_names_name_is_safe (lname) ? sname : lname));
         }
       else if (g_hash_table_contains (claimed, sname))
         {
@@ -801,7 +680,7 @@ sync_folders (MailsyncAccount *self,
         }
       g_hash_table_add (claimed, g_strdup (sname));
 
-      lf = find_folder (local_folders, lname);
+      lf = _mailsync_names_find_folder (local_folders, lname);
       if (folder_error == NULL && lf == NULL)
         {
           /* Folder creation was off, or this is a dry run. */

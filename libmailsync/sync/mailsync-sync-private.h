@@ -120,6 +120,7 @@ Runner *_mailsync_sync_runner_new (const MailsyncRunnerConfig *config,
                                    MailsyncFolder             *local,
                                    const char                 *status_name);
 void _mailsync_sync_runner_free (Runner *r);
+/* mailsync-sync-events.c: events and the progress counts they carry */
 MailsyncSyncEvent *_mailsync_sync_new_event (Runner                *r,
                                              MailsyncSyncEventKind  kind,
                                              MailsyncFolder        *destination,
@@ -153,7 +154,10 @@ void _mailsync_sync_emit (Runner                *r,
                           const GError          *error,
                           const char            *text);
 guint64 _mailsync_sync_copy_size (MailsyncMessageInfo *source);
+void _mailsync_sync_progress_plan (Runner *r, GPtrArray *downloads, GPtrArray *uploads);
 void _mailsync_sync_progress_copied (Runner *r, guint64 bytes);
+void _mailsync_sync_progress_settle (const MailsyncRunnerConfig *config);
+/* mailsync-sync-runner.c */
 void _mailsync_sync_runner_wait (Runner *r);
 gboolean _mailsync_sync_flush_folder (Runner *r, MailsyncFolder *folder, GError **error);
 gboolean _mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **error);
@@ -205,6 +209,7 @@ gboolean _mailsync_sync_check_one_validity (Runner              *r,
                                             const char          *meta_key,
                                             MailsyncStatusBatch *batch,
                                             GError             **error);
+/* mailsync-sync-make-plan.c */
 gboolean _mailsync_sync_load_copy_ignore (Runner *r, GError **error);
 void _mailsync_sync_take_status_rows (Runner *r, GPtrArray *records);
 GPtrArray *_mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders);

@@ -1,0 +1,158 @@
+/* What a folder's sync reports (split from mailsync-sync-runner.c): its
+ * events, built with both ends of the pair named, and the progress
+ * counts each event carries (issue 10 item 5): the plan's copies added
+ * to the folder's and the account's totals, each copy done, and what an
+ * attempt planned and did not do taken out again. */
+#include "config.h"
+
+#include "sync/mailsync-sync-private.h"
+
+MailsyncSyncEvent *
+_mailsync_sync_new_event (Runner                *r,
+                          MailsyncSyncEventKind  kind,
+                          MailsyncFolder        *destination,
+                          MailsyncDirection      direction,
+                          guint32                uid,
+                          guint                  n,
+                          guint                  total,
+                          const char            *flags,
+                          const GError          *error,
+                          const char            *text)
+{
+  MailsyncSyncEvent *event = NULL;
+  const char *repo = NULL;
+
+  if (destination != NULL)
+    repo = mailsync_repository_get_name (mailsync_folder_get_repository (destination));
+  event = _mailsync_sync_event_new (kind, r->config->account_name, r->folder_label, repo,
+                                    direction, uid, n, total, flags, error, text);
+  /* The UIs name both ends ("Copy message UID 3 (1/2) Remote:INBOX ->
+   * Local:INBOX"): the source is the other folder of the pair. */
+  if (destination == r->local || destination == r->remote)
+    {
+      MailsyncFolder *source = destination == r->local ? r->remote : r->local;
+
+      _mailsync_sync_event_set_source (event,
+                                       mailsync_repository_get_name (mailsync_folder_get_repository (source)),
+                                       _mailsync_type_label (source));
+      _mailsync_sync_event_set_destination_type (event, _mailsync_type_label (destination));
+    }
+  return event;
+}
+
+void
+_mailsync_sync_emit_full (Runner                *r,
+                          MailsyncSyncEventKind  kind,
+                          MailsyncFolder        *destination,
+                          MailsyncDirection      direction,
+                          guint32                uid,
+                          guint                  n,
+                          guint                  total,
+                          const char            *flags,
+                          const GError          *error,
+                          const char            *text,
+                          const guint32         *uids,
+                          guint                  n_uids)
+{
+  g_autoptr(MailsyncSyncEvent) event = NULL;
+
+  if (r->config->emit == NULL)
+    return;
+  event = _mailsync_sync_new_event (r, kind, destination, direction, uid, n, total, flags, error, text);
+  if (uids != NULL)
+    _mailsync_sync_event_set_uids (event, uids, n_uids);
+  r->config->emit (event, r->config->emit_data);
+}
+
+void
+_mailsync_sync_emit (Runner                *r,
+                     MailsyncSyncEventKind  kind,
+                     MailsyncFolder        *destination,
+                     MailsyncDirection      direction,
+                     guint32                uid,
+                     guint                  n,
+                     guint                  total,
+                     const char            *flags,
+                     const GError          *error,
+                     const char            *text)
+{
+  _mailsync_sync_emit_full (r, kind, destination, direction, uid, n, total, flags, error, text, NULL, 0);
+}
+
+/* ---- progress (issue 10 item 5) --------------------------------------- */
+
+/* The size a copy counts for: the source's, as the plan counted it, so
+ * that what is done adds up to what was planned exactly. */
+guint64
+_mailsync_sync_copy_size (MailsyncMessageInfo *source)
+{
+  return source != NULL ? mailsync_message_info_get_size (source) : 0;
+}
+
+/* Adds the plan's copies to the folder's and the account's totals, before
+ * the first copy, and says so: a client knows the amount of work of the
+ * folder (and of the account so far) before any of it is done. */
+void
+_mailsync_sync_progress_plan (Runner *r, GPtrArray *downloads, GPtrArray *uploads)
+{
+  MailsyncProgressCounts *p = r->config->progress;
+  guint64 bytes = 0;
+  guint n = downloads->len + uploads->len;
+  g_autoptr(MailsyncSyncEvent) event = NULL;
+
+  for (guint i = 0; i < downloads->len; i++)
+    bytes += _mailsync_sync_copy_size (g_hash_table_lookup (r->remote_by_uid,
+                                             GUINT_TO_POINTER (((MailsyncAction *) downloads->pdata[i])->uid)));
+  for (guint i = 0; i < uploads->len; i++)
+    bytes += _mailsync_sync_copy_size (_mailsync_sync_local_by_key (r, ((MailsyncAction *) uploads->pdata[i])->key));
+  if (p != NULL)
+    {
+      /* planned ahead (ACCOUNT_PLANNED): the estimate leaves the account's
+       * totals and the plan, which is the truth now, goes in */
+      _mailsync_sync_take_estimate (r->config, r->status_name);
+      p->folder_messages_total += n;
+      p->folder_bytes_total += bytes;
+      p->account_messages_total += n;
+      p->account_bytes_total += bytes;
+    }
+  if (r->config->emit == NULL)
+    return;
+  event = _mailsync_sync_new_event (r, MAILSYNC_SYNC_EVENT_FOLDER_PLANNED, NULL, MAILSYNC_DIRECTION_NONE, 0, n, n,
+                     NULL, NULL, NULL);
+  _mailsync_sync_event_set_bytes (event, bytes);
+  r->config->emit (event, r->config->emit_data);
+}
+
+/* One copy is done (before its MESSAGE_COPIED event). */
+void
+_mailsync_sync_progress_copied (Runner *r, guint64 bytes)
+{
+  MailsyncProgressCounts *p = r->config->progress;
+
+  if (p == NULL)
+    return;
+  p->folder_messages_done++;
+  p->folder_bytes_done += bytes;
+  p->account_messages_done++;
+  p->account_bytes_done += bytes;
+}
+
+/* An attempt at the folder ended (done, failed, or about to be resumed on
+ * a new connection, which plans again what is left): what was planned and
+ * not done leaves the totals, so that they never promise copies that will
+ * not come, and the account's "done" reaches its "total" at the end. */
+void
+_mailsync_sync_progress_settle (const MailsyncRunnerConfig *config)
+{
+  MailsyncProgressCounts *p = config->progress;
+
+  if (p == NULL)
+    return;
+  p->account_messages_total -= MIN (p->account_messages_total,
+                                    p->folder_messages_total - MIN (p->folder_messages_total,
+                                                                    p->folder_messages_done));
+  p->account_bytes_total -= MIN (p->account_bytes_total,
+                                 p->folder_bytes_total - MIN (p->folder_bytes_total, p->folder_bytes_done));
+  p->folder_messages_total = p->folder_messages_done;
+  p->folder_bytes_total = p->folder_bytes_done;
+}

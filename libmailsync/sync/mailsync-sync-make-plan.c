@@ -1,0 +1,202 @@
+/* A folder's plan made (split from mailsync-sync-runner.c): the inputs
+ * of mailsync_sync_plan_compute() built from both listings and the status
+ * rows, borrowing their strings, and copy_ignore_eval's UIDs left out. */
+#include "config.h"
+
+#include "sync/mailsync-sync-private.h"
+
+/* offlineimap's copy_ignore_eval on the remote repository: f(folder's
+ * visible name) lists UIDs never copied from it. Only those the copy pass
+ * would take (on the server, unknown to the status and the local side)
+ * are left out of the plan, each announced as offlineimap's
+ * "IGNORED: Copy message UID ..." (also in a dry run). */
+gboolean
+_mailsync_sync_load_copy_ignore (Runner *r, GError **error)
+{
+  MailsyncRepository *rrepo = mailsync_folder_get_repository (r->remote);
+  g_autoptr(GArray) uids = NULL;
+
+  g_clear_pointer (&r->copy_ignore, g_hash_table_unref);
+  if (!_mailsync_repository_get_copy_ignore (rrepo, r->folder_label, &uids, error))
+    return FALSE;
+  if (uids == NULL)
+    return TRUE;
+  r->copy_ignore = g_hash_table_new (NULL, NULL);
+  for (guint i = 0; i < uids->len; i++)
+    {
+      guint32 uid = g_array_index (uids, guint32, i);
+      gpointer key = GUINT_TO_POINTER (uid);
+
+      if (!g_hash_table_contains (r->remote_by_uid, key) || g_hash_table_contains (r->status_rows, key) ||
+          g_hash_table_contains (r->local_by_uid, key) || !g_hash_table_add (r->copy_ignore, key))
+        continue;
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_MESSAGE_IGNORED, r->local, MAILSYNC_DIRECTION_TO_LOCAL, uid, 0, 0,
+            NULL, NULL, NULL);
+    }
+  return TRUE;
+}
+
+/* The status rows by UID, moved from @records, not copied: @records no
+ * longer owns them (its length stays for the caller's count). */
+void
+_mailsync_sync_take_status_rows (Runner *r, GPtrArray *records)
+{
+  g_clear_pointer (&r->status_rows, g_hash_table_unref);
+  r->status_rows = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) mailsync_status_record_free);
+  g_ptr_array_set_free_func (records, NULL);
+  for (guint i = 0; i < records->len; i++)
+    {
+      MailsyncStatusRecord *record = records->pdata[i];
+      g_hash_table_replace (r->status_rows, GUINT_TO_POINTER (record->uid), record);
+    }
+}
+
+/* The plan's inputs borrow their strings where they can (issue 13 item 2:
+ * a changed folder's plan is built from every message of both sides and
+ * every status row, and allocating a flags string and a keywords string
+ * per message and side was most of its cost): one flags string for each
+ * combination of the five system flags, and a static "" for a message
+ * without keywords, the usual one. */
+typedef struct
+{
+  char *names[32];     /* MailsyncFlags (5 bits) -> letters, made when first asked */
+} PlanFlagNames;
+
+static void
+plan_flag_names_clear (PlanFlagNames *names)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (names->names); i++)
+    g_free (names->names[i]);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PlanFlagNames, plan_flag_names_clear)
+
+static const char *
+plan_flag_name (PlanFlagNames *names, MailsyncFlags flags)
+{
+  guint i = flags & (G_N_ELEMENTS (names->names) - 1);
+
+  G_STATIC_ASSERT ((MAILSYNC_FLAG_DRAFT << 1) == 32);
+  if (names->names[i] == NULL)
+    names->names[i] = mailsync_flags_to_maildir (i);
+  return names->names[i];
+}
+
+/* A listed message's keywords (_mailsync_sync_info_keywords): NULL when
+ * the listing does not say, "" (static) for none. */
+static const char *
+plan_info_keywords (MailsyncMessageInfo *info, GPtrArray *strings)
+{
+  const char * const *keywords = mailsync_message_info_get_keywords (info);
+  char *joined;
+
+  if (keywords == NULL)
+    return NULL;
+  if (keywords[0] == NULL)
+    return "";
+  joined = g_strjoinv (" ", (char **) keywords);
+  g_ptr_array_add (strings, joined);
+  return joined;
+}
+
+/* A status row's keywords (_mailsync_sync_row_keywords): a row whose flags
+ * column has no keyword letter (a-z) has none, unless they are kept in the
+ * labels column (@in_labels). */
+static const char *
+plan_row_keywords (Runner *r, gboolean in_labels, const MailsyncStatusRecord *row, GPtrArray *strings)
+{
+  char *keywords;
+
+  if (row == NULL)
+    return "";
+  if (!in_labels && !_mailsync_letters_have_keywords (row->flags))
+    return "";
+  keywords = _mailsync_sync_row_keywords (r, row);
+  g_ptr_array_add (strings, keywords);
+  return keywords;
+}
+
+GPtrArray *
+_mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
+{
+  guint n_remote = r->remote_list->len, n_local = r->local_list->len, n_status = g_hash_table_size (r->status_rows);
+  g_autofree MailsyncPlanMessage *remote = g_new (MailsyncPlanMessage, MAX (n_remote, 1));
+  g_autofree MailsyncPlanMessage *local = g_new (MailsyncPlanMessage, MAX (n_local, 1));
+  g_autofree MailsyncPlanStatus *status = g_new (MailsyncPlanStatus, MAX (n_status, 1));
+  g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  g_auto(PlanFlagNames) names = { { NULL } };
+  MailsyncRepository *rrepo = mailsync_folder_get_repository (r->remote);
+  MailsyncRepository *lrepo = mailsync_folder_get_repository (r->local);
+  MailsyncPlanPolicy policy = {
+    .remote_readonly = mailsync_repository_get_readonly (rrepo) ||
+                       (obey_read_only_folders && mailsync_folder_is_read_only (r->remote)),
+    .local_readonly = mailsync_repository_get_readonly (lrepo) ||
+                      (obey_read_only_folders && mailsync_folder_is_read_only (r->local)),
+    .remote_sync_deletes = mailsync_repository_get_sync_deletes (rrepo),
+    .local_sync_deletes = mailsync_repository_get_sync_deletes (lrepo),
+    .remote_can_store = _mailsync_sync_remote_can_store,
+    .remote_can_store_data = r,
+  };
+  /* once, not per message (two type checks each) */
+  gboolean with_keywords = _mailsync_sync_keywords_on (r);
+  gboolean in_labels = with_keywords && _mailsync_keywords_in_labels (r->local);
+  GHashTableIter iter;
+  gpointer value;
+  guint nr = 0, nl = 0, ns = 0;
+
+  for (guint i = 0; i < n_remote; i++)
+    {
+      MailsyncMessageInfo *info = r->remote_list->pdata[i];
+      guint32 uid = mailsync_message_info_get_uid (info);
+      MailsyncFlags flags = mailsync_message_info_get_flags (info);
+      MailsyncPlanMessage m;
+
+      /* A remote message flagged \Deleted that neither the status nor the
+       * local side knows is a deletion waiting for an expunge (ours, left
+       * by expunge = no, or another client's), not new mail: copying it
+       * would bring back what was deleted. doc/design.md. */
+      if ((flags & MAILSYNC_FLAG_DELETED) &&
+          !g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) &&
+          !g_hash_table_contains (r->local_by_uid, GUINT_TO_POINTER (uid)))
+        continue;
+      /* copy_ignore_eval: never copied, and as it stays out of the status
+       * it is never taken for a deletion either. */
+      if (r->copy_ignore != NULL && g_hash_table_contains (r->copy_ignore, GUINT_TO_POINTER (uid)))
+        continue;
+      m = (MailsyncPlanMessage) { uid, NULL, plan_flag_name (&names, flags), NULL };
+      if (with_keywords)
+        {
+          m.keywords = plan_info_keywords (info, strings);
+          if (m.keywords == NULL)
+            {
+              /* unchanged since the status: its keywords */
+              const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+              m.keywords = plan_row_keywords (r, in_labels, row, strings);
+            }
+        }
+      remote[nr++] = m;
+    }
+  for (guint i = 0; i < n_local; i++)
+    {
+      MailsyncMessageInfo *info = r->local_list->pdata[i];
+      MailsyncPlanMessage m = { mailsync_message_info_get_uid (info), mailsync_message_info_get_key (info),
+                                plan_flag_name (&names, mailsync_message_info_get_flags (info)), NULL };
+
+      if (with_keywords)
+        m.keywords = plan_info_keywords (info, strings);
+      local[nl++] = m;
+    }
+  g_hash_table_iter_init (&iter, r->status_rows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      MailsyncStatusRecord *record = value;
+      /* the status's system letters, as mailsync_sync_plan_normalize_flags() spells them */
+      MailsyncPlanStatus s = { record->uid, plan_flag_name (&names, mailsync_flags_from_maildir (record->flags)),
+                               NULL };
+
+      if (with_keywords)
+        s.keywords = plan_row_keywords (r, in_labels, record, strings);
+      status[ns++] = s;
+    }
+  return mailsync_sync_plan_compute (remote, nr, local, nl, status, ns, &policy);
+}
