@@ -8,7 +8,6 @@
 #include "mailsync-account-private.h"
 #include "credentials/mailsync-credentials-private.h"
 
-#include <string.h>
 
 /* ---- events ----------------------------------------------------------- */
 
@@ -42,32 +41,53 @@ deliver_events (gpointer data)
   return again ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
+/* Every event says how far the sync is, so that a client that watches
+ * only some kinds can still draw its bar (issue 10 item 5): the account's
+ * half as it is now, the folder's half from @folder (NULL: the account's
+ * own events, whose folder half is zero), stamped when the event is
+ * queued. */
 void
-_mailsync_account_emit_event (MailsyncSyncEvent *event, gpointer user_data)
+_mailsync_account_stamp_event (MailsyncAccount              *self,
+                               MailsyncSyncEvent            *event,
+                               const MailsyncProgressCounts *folder)
 {
-  MailsyncAccount *self = user_data;
-  g_autoptr(GSource) source = NULL;
-  gboolean schedule;
-  const char *flags = mailsync_sync_event_get_flags (event);
+  MailsyncProgressCounts counts;
 
-  /* Every event says how far the sync is, so that a client that watches
-   * only some kinds can still draw its bar (issue 10 item 5). Events are
-   * built and emitted on the engine's thread, which alone changes the
-   * counts. */
-  _mailsync_sync_event_set_progress (event, &self->progress);
-  if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_MESSAGE_COPIED &&
-      mailsync_sync_event_get_direction (event) == MAILSYNC_DIRECTION_TO_LOCAL &&
-      (flags == NULL || strchr (flags, 'S') == NULL))
-    self->have_newmail = TRUE;
-  if (self->event_context == NULL || self->event_context == g_main_context_get_thread_default ())
+  g_mutex_lock (&self->progress_lock);
+  counts = self->progress;
+  g_mutex_unlock (&self->progress_lock);
+  if (folder != NULL)
+    {
+      counts.folder_messages_done = folder->folder_messages_done;
+      counts.folder_messages_total = folder->folder_messages_total;
+      counts.folder_bytes_done = folder->folder_bytes_done;
+      counts.folder_bytes_total = folder->folder_bytes_total;
+    }
+  _mailsync_sync_event_set_progress (event, &counts);
+}
+
+/* Hands a stamped event to the account's "event" signal. On the engine's
+ * thread with no other context to deliver to (the blocking sync), the
+ * signal is emitted right here. Otherwise the event is queued for the
+ * caller's context (a sync started with _async) or, from a folder sync's
+ * own thread (maxconnections), for the engine's thread, which delivers
+ * them while it waits for the folder syncs: in the order they were
+ * queued, so each folder's events stay in that folder's order. */
+void
+_mailsync_account_queue_event (MailsyncAccount *self, MailsyncSyncEvent *event)
+{
+  g_autoptr(GSource) source = NULL;
+  GMainContext *target = self->event_context != NULL ? self->event_context : self->engine_context;
+  gboolean schedule;
+
+  if (self->event_context == NULL ? self->engine_thread == NULL || g_thread_self () == self->engine_thread
+                                  : self->event_context == g_main_context_get_thread_default ())
     {
       _mailsync_account_signal_event (self, event);
       return;
     }
-  /* A sync started with _async runs in a worker: hand the event over to
-   * the caller's context, in order. The sync's own completion is an idle
-   * source attached after the last event's delivery source, so the
-   * callback still comes last. */
+  /* The sync's own completion is an idle source attached after the last
+   * event's delivery source, so the callback still comes last. */
   g_mutex_lock (&self->event_lock);
   g_queue_push_tail (&self->event_queue, g_object_ref (event));
   schedule = !self->event_scheduled;
@@ -82,7 +102,42 @@ _mailsync_account_emit_event (MailsyncSyncEvent *event, gpointer user_data)
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, deliver_events, g_object_ref (self), g_object_unref);
   g_source_set_static_name (source, "[mailsync] account events");
-  g_source_attach (source, self->event_context);
+  g_source_attach (source, target);
+}
+
+/* Whether queued events wait for delivery (the engine's thread waits for
+ * them before it emits its own directly again). */
+gboolean
+_mailsync_account_events_pending (MailsyncAccount *self)
+{
+  gboolean pending;
+
+  g_mutex_lock (&self->event_lock);
+  pending = self->event_scheduled;
+  g_mutex_unlock (&self->event_lock);
+  return pending;
+}
+
+/* The account's own events, on the engine's thread. */
+void
+_mailsync_account_emit_event (MailsyncSyncEvent *event, gpointer user_data)
+{
+  MailsyncAccount *self = user_data;
+
+  _mailsync_account_stamp_event (self, event, NULL);
+  _mailsync_account_queue_event (self, event);
+}
+
+MailsyncSyncEvent *
+_mailsync_account_simple_event (MailsyncAccount       *self,
+                                MailsyncSyncEventKind  kind,
+                                const char            *folder,
+                                const char            *repository,
+                                const GError          *error,
+                                const char            *text)
+{
+  return _mailsync_sync_event_new (kind, self->name, folder, repository, MAILSYNC_DIRECTION_NONE,
+                                   0, 0, 0, NULL, error, text);
 }
 
 void
@@ -93,24 +148,23 @@ _mailsync_account_emit_simple (MailsyncAccount       *self,
                                const GError          *error,
                                const char            *text)
 {
-  g_autoptr(MailsyncSyncEvent) event =
-    _mailsync_sync_event_new (kind, self->name, folder, repository, MAILSYNC_DIRECTION_NONE,
-                              0, 0, 0, NULL, error, text);
+  g_autoptr(MailsyncSyncEvent) event = _mailsync_account_simple_event (self, kind, folder, repository, error, text);
+
   _mailsync_account_emit_event (event, self);
 }
 
 /* The source and destination types let the UIs print "Syncing INBOX: IMAP
  * -> Maildir" and machineui's syncfolders/syncingfolder. */
-void
-_mailsync_account_emit_pair_n (MailsyncAccount       *self,
-                               MailsyncSyncEventKind  kind,
-                               const char            *folder,
-                               const char            *remote_folder,
-                               const char            *local_folder,
-                               guint                  n,
-                               guint                  total)
+MailsyncSyncEvent *
+_mailsync_account_pair_event (MailsyncAccount       *self,
+                              MailsyncSyncEventKind  kind,
+                              const char            *folder,
+                              const char            *remote_folder,
+                              const char            *local_folder,
+                              guint                  n,
+                              guint                  total)
 {
-  g_autoptr(MailsyncSyncEvent) event =
+  MailsyncSyncEvent *event =
     _mailsync_sync_event_new (kind, self->name, folder, mailsync_repository_get_name (self->local),
                               MAILSYNC_DIRECTION_NONE, 0, n, total, NULL, NULL, NULL);
 
@@ -121,7 +175,7 @@ _mailsync_account_emit_pair_n (MailsyncAccount       *self,
   _mailsync_sync_event_set_source (event, mailsync_repository_get_name (self->remote),
                                    _mailsync_type_label (self->remote));
   _mailsync_sync_event_set_destination_type (event, _mailsync_type_label (self->local));
-  _mailsync_account_emit_event (event, self);
+  return event;
 }
 
 void
@@ -131,7 +185,10 @@ _mailsync_account_emit_pair (MailsyncAccount       *self,
                              const char            *remote_folder,
                              const char            *local_folder)
 {
-  _mailsync_account_emit_pair_n (self, kind, folder, remote_folder, local_folder, 0, 0);
+  g_autoptr(MailsyncSyncEvent) event = _mailsync_account_pair_event (self, kind, folder, remote_folder,
+                                                                      local_folder, 0, 0);
+
+  _mailsync_account_emit_event (event, self);
 }
 
 /* Announces a network connection when the repository has a server: the

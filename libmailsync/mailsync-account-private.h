@@ -27,8 +27,14 @@ struct _MailsyncAccount
   guint max_age_date;   /* maxage = YYYY-MM-DD as YYYYMMDD, 0 for none */
   guint64 max_size;
   gboolean remove_deleted_folders;
-  gboolean have_newmail;       /* an unread message was copied to local */
-  MailsyncProgressCounts progress; /* engine thread: this sync's running totals */
+  /* this sync's running totals: the account's half (the folders' halves
+   * are each folder sync's own), under progress_lock */
+  MailsyncProgressCounts progress;
+  GMutex progress_lock;
+  /* the engine's thread and its private context while a sync runs:
+   * folder syncs on threads of their own queue their events there */
+  GThread *engine_thread;
+  GMainContext *engine_context;
 
   GMainContext *event_context; /* where the event signal is emitted */
   GMutex event_lock;
@@ -61,7 +67,18 @@ void                _mailsync_account_emit_simple     (MailsyncAccount       *se
                                                        const char            *repository,
                                                        const GError          *error,
                                                        const char            *text);
-void                _mailsync_account_emit_pair_n     (MailsyncAccount       *self,
+void                _mailsync_account_stamp_event     (MailsyncAccount              *self,
+                                                       MailsyncSyncEvent            *event,
+                                                       const MailsyncProgressCounts *folder);
+void                _mailsync_account_queue_event     (MailsyncAccount *self, MailsyncSyncEvent *event);
+gboolean            _mailsync_account_events_pending  (MailsyncAccount *self);
+MailsyncSyncEvent  *_mailsync_account_simple_event    (MailsyncAccount       *self,
+                                                       MailsyncSyncEventKind  kind,
+                                                       const char            *folder,
+                                                       const char            *repository,
+                                                       const GError          *error,
+                                                       const char            *text);
+MailsyncSyncEvent  *_mailsync_account_pair_event      (MailsyncAccount       *self,
                                                        MailsyncSyncEventKind  kind,
                                                        const char            *folder,
                                                        const char            *remote_folder,
@@ -75,6 +92,16 @@ void                _mailsync_account_emit_pair       (MailsyncAccount       *se
                                                        const char            *local_folder);
 void                _mailsync_account_emit_connecting (MailsyncAccount *self, MailsyncRepository *repo);
 void                _mailsync_account_emit_credential_warnings (MailsyncAccount *self);
+
+/* sync/mailsync-sync-pairs.c: the move pre-pass, then every folder pair
+ * synced (maxconnections of them at once), the counters decided on the
+ * engine's thread. */
+gboolean            _mailsync_account_sync_pairs      (MailsyncAccount *self,
+                                                       GPtrArray       *remote_folders,
+                                                       GPtrArray       *local_folders,
+                                                       GHashTable      *refused,
+                                                       GCancellable    *cancellable,
+                                                       GError         **error);
 
 /* sync/mailsync-sync-folders.c: opens both repositories, lists and checks
  * their folders, creates what one side lacks, then syncs every folder pair. */

@@ -159,6 +159,7 @@ mailsync_account_finalize (GObject *object)
    * delivery source, which held a reference) before delivering them. */
   g_queue_clear_full (&self->event_queue, g_object_unref);
   g_mutex_clear (&self->event_lock);
+  g_mutex_clear (&self->progress_lock);
   G_OBJECT_CLASS (mailsync_account_parent_class)->finalize (object);
 }
 
@@ -322,6 +323,7 @@ static void
 mailsync_account_init (MailsyncAccount *self)
 {
   g_mutex_init (&self->event_lock);
+  g_mutex_init (&self->progress_lock);
   g_queue_init (&self->event_queue);
   self->max_delete_ratio = 0.5;
   self->max_in_flight = 64;
@@ -739,6 +741,8 @@ run_sync (MailsyncAccount *self, GCancellable *cancellable, GError **error)
   gboolean ok;
 
   memset (&self->progress, 0, sizeof self->progress);
+  self->engine_thread = g_thread_self ();
+  self->engine_context = g_main_context_ref_thread_default ();
   _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_ACCOUNT_STARTED, NULL, NULL, NULL, NULL);
   ok = _mailsync_account_sync_folders (self, cancellable, &local_error);
   _mailsync_account_repo_release (self->remote, &self->remote_opened);
@@ -746,6 +750,8 @@ run_sync (MailsyncAccount *self, GCancellable *cancellable, GError **error)
   _mailsync_account_emit_credential_warnings (self);
   _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED, NULL, NULL, local_error,
                                  local_error ? local_error->message : NULL);
+  self->engine_thread = NULL;
+  g_clear_pointer (&self->engine_context, g_main_context_unref);
   if (!ok)
     g_propagate_error (error, g_steal_pointer (&local_error));
   return ok;

@@ -111,13 +111,18 @@ _mailsync_sync_take_estimate (const MailsyncRunnerConfig *config, const char *st
   MailsyncProgressCounts *p = config->progress;
   guint64 *estimate;
 
-  if (config->estimates == NULL || p == NULL ||
-      (estimate = g_hash_table_lookup (config->estimates, status_name)) == NULL)
+  if (config->estimates == NULL || p == NULL)
     return FALSE;
-  p->account_messages_total -= MIN (p->account_messages_total, (guint) estimate[0]);
-  p->account_bytes_total -= MIN (p->account_bytes_total, estimate[1]);
-  g_hash_table_remove (config->estimates, status_name);
-  return TRUE;
+  _mailsync_sync_config_lock (config);
+  estimate = g_hash_table_lookup (config->estimates, status_name);
+  if (estimate != NULL)
+    {
+      p->account_messages_total -= MIN (p->account_messages_total, (guint) estimate[0]);
+      p->account_bytes_total -= MIN (p->account_bytes_total, estimate[1]);
+      g_hash_table_remove (config->estimates, status_name);
+    }
+  _mailsync_sync_config_unlock (config);
+  return estimate != NULL;
 }
 
 void

@@ -2,7 +2,9 @@
  * events, built with both ends of the pair named, and the progress
  * counts each event carries (issue 10 item 5): the plan's copies added
  * to the folder's and the account's totals, each copy done, and what an
- * attempt planned and did not do taken out again. */
+ * attempt planned and did not do taken out again. The folder's half is
+ * the folder sync's own (config->folder_progress); the account's half is
+ * shared by the folder syncs running at once, under config->lock. */
 #include "config.h"
 
 #include "sync/mailsync-sync-private.h"
@@ -96,6 +98,7 @@ void
 _mailsync_sync_progress_plan (Runner *r, GPtrArray *downloads, GPtrArray *uploads)
 {
   MailsyncProgressCounts *p = r->config->progress;
+  MailsyncProgressCounts *f = r->config->folder_progress;
   guint64 bytes = 0;
   guint n = downloads->len + uploads->len;
   g_autoptr(MailsyncSyncEvent) event = NULL;
@@ -105,15 +108,17 @@ _mailsync_sync_progress_plan (Runner *r, GPtrArray *downloads, GPtrArray *upload
                                              GUINT_TO_POINTER (((MailsyncAction *) downloads->pdata[i])->uid)));
   for (guint i = 0; i < uploads->len; i++)
     bytes += _mailsync_sync_copy_size (_mailsync_sync_local_by_key (r, ((MailsyncAction *) uploads->pdata[i])->key));
-  if (p != NULL)
+  if (p != NULL && f != NULL)
     {
       /* planned ahead (ACCOUNT_PLANNED): the estimate leaves the account's
        * totals and the plan, which is the truth now, goes in */
       _mailsync_sync_take_estimate (r->config, r->status_name);
-      p->folder_messages_total += n;
-      p->folder_bytes_total += bytes;
+      f->folder_messages_total += n;
+      f->folder_bytes_total += bytes;
+      _mailsync_sync_config_lock (r->config);
       p->account_messages_total += n;
       p->account_bytes_total += bytes;
+      _mailsync_sync_config_unlock (r->config);
     }
   if (r->config->emit == NULL)
     return;
@@ -128,13 +133,16 @@ void
 _mailsync_sync_progress_copied (Runner *r, guint64 bytes)
 {
   MailsyncProgressCounts *p = r->config->progress;
+  MailsyncProgressCounts *f = r->config->folder_progress;
 
-  if (p == NULL)
+  if (p == NULL || f == NULL)
     return;
-  p->folder_messages_done++;
-  p->folder_bytes_done += bytes;
+  f->folder_messages_done++;
+  f->folder_bytes_done += bytes;
+  _mailsync_sync_config_lock (r->config);
   p->account_messages_done++;
   p->account_bytes_done += bytes;
+  _mailsync_sync_config_unlock (r->config);
 }
 
 /* An attempt at the folder ended (done, failed, or about to be resumed on
@@ -145,14 +153,33 @@ void
 _mailsync_sync_progress_settle (const MailsyncRunnerConfig *config)
 {
   MailsyncProgressCounts *p = config->progress;
+  MailsyncProgressCounts *f = config->folder_progress;
 
-  if (p == NULL)
+  if (p == NULL || f == NULL)
     return;
+  _mailsync_sync_config_lock (config);
   p->account_messages_total -= MIN (p->account_messages_total,
-                                    p->folder_messages_total - MIN (p->folder_messages_total,
-                                                                    p->folder_messages_done));
+                                    f->folder_messages_total - MIN (f->folder_messages_total,
+                                                                    f->folder_messages_done));
   p->account_bytes_total -= MIN (p->account_bytes_total,
-                                 p->folder_bytes_total - MIN (p->folder_bytes_total, p->folder_bytes_done));
-  p->folder_messages_total = p->folder_messages_done;
-  p->folder_bytes_total = p->folder_bytes_done;
+                                 f->folder_bytes_total - MIN (f->folder_bytes_total, f->folder_bytes_done));
+  _mailsync_sync_config_unlock (config);
+  f->folder_messages_total = f->folder_messages_done;
+  f->folder_bytes_total = f->folder_bytes_done;
+}
+
+/* MailsyncRunnerConfig.lock, when there is one: the account's totals and
+ * the config's tables are shared by the folder syncs running at once. */
+void
+_mailsync_sync_config_lock (const MailsyncRunnerConfig *config)
+{
+  if (config->lock != NULL)
+    g_mutex_lock (config->lock);
+}
+
+void
+_mailsync_sync_config_unlock (const MailsyncRunnerConfig *config)
+{
+  if (config->lock != NULL)
+    g_mutex_unlock (config->lock);
 }

@@ -1,10 +1,11 @@
 /* The account's folder-level sync, moved here from mailsync-account.c
- * (issue 14 item 1): offlineimap's
- * sync_folder_structure (create on each side what only the other has),
- * and the loop that syncs every folder pair through the runner (with the
- * move pre-pass before it). mailsync-account.c keeps the object, its
- * properties, the events and the sync entry points; the folder names and
- * their safety are in mailsync-sync-folder-names.c. */
+ * (issue 14 item 1): both repositories opened and listed, remove = local,
+ * and offlineimap's sync_folder_structure (create on each side what only
+ * the other has); then the folder pairs are synced by
+ * mailsync-sync-pairs.c (the loop, with the move pre-pass before it).
+ * mailsync-account.c keeps the object, its properties, the events and
+ * the sync entry points; the folder names and their safety are in
+ * mailsync-sync-folder-names.c. */
 #include "config.h"
 
 #include "mailsync-account-private.h"
@@ -500,242 +501,6 @@ sync_folder_structure (MailsyncAccount *self,
   return TRUE;
 }
 
-/* offlineimap's newmail_hook: after the copy pass of the remote folder
- * INBOX, when a copied message lacked \Seen; never in a dry run (nothing
- * is copied). An exception is an error event of the folder. */
-static void
-run_newmail_hook (MailsyncAccount *self,
-                  const char      *rname,
-                  const char      *sname)
-{
-  g_autoptr(GError) hook_error = NULL;
-
-  if (!self->have_newmail || self->dry_run || strcmp (rname, "INBOX") != 0)
-    return;
-  self->have_newmail = FALSE;
-  if (!_mailsync_repository_run_newmail_hook (self->remote, &hook_error))
-    _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, sname, mailsync_repository_get_name (self->remote),
-                                   hook_error, hook_error->message);
-}
-
-static gint
-compare_folders (gconstpointer a, gconstpointer b)
-{
-  return strcmp (mailsync_folder_get_name (*(MailsyncFolder **) a),
-                 mailsync_folder_get_name (*(MailsyncFolder **) b));
-}
-
-/* A folder's counts are its own: the next starts over from zero, and the
- * account's events after it have none. The account's counts go on. */
-static void
-reset_folder_progress (MailsyncAccount *self)
-{
-  self->progress.folder_messages_done = self->progress.folder_messages_total = 0;
-  self->progress.folder_bytes_done = self->progress.folder_bytes_total = 0;
-}
-
-/* The pairs the loop below will sync (the same tests, less the ones that
- * only fail a folder), for the move detection before it (issue 10 item 4):
- * a pair left out here is synced as before, its moves downloaded; then,
- * with plan-ahead, for the account's totals up front (issue 10 item 5). */
-static void
-find_moves (MailsyncAccount            *self,
-            const MailsyncRunnerConfig *config,
-            GPtrArray                  *remote_folders,
-            GPtrArray                  *local_folders,
-            GHashTable                 *refused)
-{
-  g_autoptr(GPtrArray) remotes = g_ptr_array_new ();
-  g_autoptr(GPtrArray) locals = g_ptr_array_new ();
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GHashTable) claimed = g_hash_table_new (g_str_hash, g_str_equal);
-  char rsep = mailsync_repository_get_separator (self->remote);
-  char lsep = mailsync_repository_get_separator (self->local);
-
-  for (guint i = 0; i < remote_folders->len; i++)
-    {
-      MailsyncFolder *rf = remote_folders->pdata[i];
-      const char *rname = mailsync_folder_get_name (rf);
-      g_autofree char *lname = NULL;
-      g_autofree char *sname = NULL;
-      MailsyncFolder *lf;
-
-      if (g_hash_table_contains (refused, rf) || !mailsync_repository_includes_folder (self->remote, rname) ||
-          (lsep != '/' && lsep != rsep && strchr (rname, lsep) != NULL))
-        continue;
-      lname = _mailsync_names_local_name_for (self, rf);
-      sname = _mailsync_names_status_name_for (self, rf);
-      lf = _mailsync_names_find_folder (local_folders, lname);
-      if (!_mailsync_names_name_is_safe (lname) || !_mailsync_names_status_name_is_safe (sname) || lf == NULL ||
-          g_hash_table_contains (refused, lf) ||
-          !mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf)) ||
-          g_hash_table_contains (claimed, sname))
-        continue;
-      g_ptr_array_add (remotes, rf);
-      g_ptr_array_add (locals, lf);
-      g_ptr_array_add (names, g_steal_pointer (&sname));
-      g_hash_table_add (claimed, names->pdata[names->len - 1]);
-    }
-  mailsync_sync_runner_find_moves (config, remotes, locals, names);
-  mailsync_sync_runner_plan_ahead (config, remotes, locals, names);
-}
-
-static gboolean
-sync_folders (MailsyncAccount *self,
-              GPtrArray       *remote_folders,
-              GPtrArray       *local_folders,
-              GHashTable      *refused,
-              GCancellable    *cancellable,
-              GError         **error)
-{
-  g_autoptr(GHashTable) claimed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GPtrArray) unchanged = mailsync_sync_runner_unchanged_new ();
-  g_autoptr(GHashTable) remote_stamps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr(GHashTable) listings = mailsync_sync_runner_listings_new ();
-  g_autoptr(GHashTable) estimates = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  MailsyncRunnerConfig config = {
-    .account_name = self->name,
-    .status = self->status,
-    .cancellable = cancellable,
-    .max_in_flight = self->max_in_flight,
-    .dry_run = self->dry_run,
-    .quick = self->quick,
-    .max_delete_ratio = self->max_delete_ratio,
-    .max_age_days = self->max_age,
-    .max_age_date = self->max_age_date,
-    .max_size = self->max_size,
-    .emit = _mailsync_account_emit_event,
-    .emit_data = self,
-    .progress = &self->progress,
-    .unchanged = unchanged,
-    .remote_stamps = remote_stamps,
-    .listings = listings,
-    .plan_ahead = self->plan_ahead,
-    .estimates = estimates,
-  };
-  char rsep = mailsync_repository_get_separator (self->remote);
-  char lsep = mailsync_repository_get_separator (self->local);
-  /* Refused folders were reported when they were found. */
-  guint failed = g_hash_table_size (refused), validity_failed = 0, synced = 0;
-  guint n_folders = 0, started = 0;
-
-  g_ptr_array_sort (remote_folders, compare_folders);
-  /* How many folders this sync takes up, for FOLDER_STARTED's "n of
-   * total": a client extrapolates the account's ETA from it before the
-   * last folder is planned. Folders that turn out to have no local
-   * counterpart are counted too; the count is an upper bound. */
-  for (guint i = 0; i < remote_folders->len; i++)
-    if (!g_hash_table_contains (refused, remote_folders->pdata[i]) &&
-        mailsync_repository_includes_folder (self->remote, mailsync_folder_get_name (remote_folders->pdata[i])))
-      n_folders++;
-  find_moves (self, &config, remote_folders, local_folders, refused);
-  for (guint i = 0; i < remote_folders->len; i++)
-    {
-      MailsyncFolder *rf = remote_folders->pdata[i];
-      const char *rname = mailsync_folder_get_name (rf);
-      g_autofree char *lname = NULL;
-      g_autofree char *sname = NULL;
-      g_autoptr(GError) folder_error = NULL;
-      MailsyncFolder *lf;
-
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return FALSE;
-      if (g_hash_table_contains (refused, rf))
-        continue;
-      lname = _mailsync_names_local_name_for (self, rf);
-      sname = _mailsync_names_status_name_for (self, rf);
-      if (!mailsync_repository_includes_folder (self->remote, rname))
-        continue;
-      /* (A name unsafe anyway, '.' or '..', gets that reason below.) */
-      if (lsep != '/' && lsep != rsep && strchr (rname, lsep) != NULL && _mailsync_names_name_is_safe (lname))
-        {
-          /* offlineimap's words, but offlineimap only warns: the folder
-           * is skipped, so this is that folder's error and the run exits
-           * nonzero (issue 12 item 2). It claims no status name: the
-           * folder whose name it would clash with syncs. */
-          g_autofree char *escaped = g_strescape (rname, NULL);
-          g_autoptr(GError) clash = g_error_new (MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME,
-                                                 "Ignoring folder '%s' due to unsupported '%c' character "
-                                                 "serving as local separator.", escaped, lsep);
-
-          _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, rname, NULL, clash, clash->message);
-          failed++;
-          continue;
-        }
-      if (!_mailsync_names_name_is_safe (lname) || !_mailsync_names_status_name_is_safe (sname))
-        {
-          /* Escaped: a control character (a newline) in the name must not
-           * break the one-line error nor reach the terminal raw. */
-          g_autofree char *escaped = g_strescape (rname, NULL);
-
-          g_set_error (&folder_error, MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME,
-                       "Folder name '%s' is not safe to store locally (%s); skipping it", escaped,
-                       _mailsync_names_unsafe_name_reason (_mailsync_names_name_is_safe (lname) ? sname : lname));
-        }
-      else if (g_hash_table_contains (claimed, sname))
-        {
-          g_set_error (&folder_error, MAILSYNC_ERROR, MAILSYNC_ERROR_CONFLICT,
-                       "Folders '%s' and another remote folder map to the same name '%s'; skipping it",
-                       rname, sname);
-        }
-      g_hash_table_add (claimed, g_strdup (sname));
-
-      lf = _mailsync_names_find_folder (local_folders, lname);
-      if (folder_error == NULL && lf == NULL)
-        {
-          /* Folder creation was off, or this is a dry run. */
-          _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED, sname, NULL, NULL,
-                                         "no such local folder");
-          continue;
-        }
-      if (lf != NULL && (g_hash_table_contains (refused, lf) ||
-                         !mailsync_repository_includes_folder (self->local, mailsync_folder_get_name (lf))))
-        continue;
-
-      started++;
-      _mailsync_account_emit_pair_n (self, MAILSYNC_SYNC_EVENT_FOLDER_STARTED, sname, rname, lf ? mailsync_folder_get_name (lf) : lname,
-                                     started, MAX (started, n_folders));
-      self->have_newmail = FALSE;
-      if (folder_error == NULL)
-        mailsync_sync_runner_sync_folder (&config, rf, lf, sname, &folder_error);
-      run_newmail_hook (self, rname, sname);
-      if (folder_error != NULL)
-        {
-          MailsyncErrorScope scope = mailsync_error_get_scope (folder_error);
-
-          _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, sname, NULL, folder_error, folder_error->message);
-          _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_FINISHED, sname, NULL, folder_error, NULL);
-          reset_folder_progress (self);
-          if (scope >= MAILSYNC_ERROR_SCOPE_REPOSITORY)
-            {
-              g_propagate_error (error, g_steal_pointer (&folder_error));
-              return FALSE;
-            }
-          if (g_error_matches (folder_error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED))
-            validity_failed++;
-          else
-            failed++;
-          continue;
-        }
-      synced++;
-      _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_FOLDER_FINISHED, sname, NULL, NULL, NULL);
-      reset_folder_progress (self);
-    }
-  mailsync_sync_runner_settle_estimates (&config);
-  /* The folders that ended as both sides and the status, all at once:
-   * by now most were synced long enough ago to need no wait. */
-  mailsync_sync_runner_record_unchanged (&config);
-
-  if (failed + validity_failed > 0)
-    {
-      /* UIDVALIDITY problems get their own code: offlineimap exits 2. */
-      g_set_error (error, MAILSYNC_ERROR,
-                   failed == 0 ? MAILSYNC_ERROR_UIDVALIDITY_CHANGED : MAILSYNC_ERROR_PARTIAL,
-                   "Account %s: %u folder(s) failed, %u synced", self->name, failed + validity_failed, synced);
-      return FALSE;
-    }
-  return TRUE;
-}
 
 /* A folder whose filter or name translation could not decide (the user's
  * expression raised) fails, and nothing is named after it in this run. */
@@ -824,7 +589,7 @@ _mailsync_account_sync_folders (MailsyncAccount *self, GCancellable *cancellable
   _mailsync_account_emit_pair (self, MAILSYNC_SYNC_EVENT_SYNC_FOLDERS, NULL, NULL, NULL);
   /* restoreatime: the folders created just now included */
   atimes = _mailsync_sync_save_atimes (self->local, local_folders);
-  ok = sync_folders (self, remote_folders, local_folders, refused, cancellable, error);
+  ok = _mailsync_account_sync_pairs (self, remote_folders, local_folders, refused, cancellable, error);
   _mailsync_sync_restore_atimes (atimes);
   return ok;
 }

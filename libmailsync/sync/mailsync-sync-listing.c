@@ -215,9 +215,14 @@ _mailsync_sync_take_prepared (Runner *r)
 {
   gpointer key = NULL, value = NULL;
   MailsyncSyncListings *listings;
+  gboolean found;
 
-  if (r->config->listings == NULL ||
-      !g_hash_table_steal_extended (r->config->listings, r->status_name, &key, &value))
+  if (r->config->listings == NULL)
+    return NULL;
+  _mailsync_sync_config_lock (r->config);
+  found = g_hash_table_steal_extended (r->config->listings, r->status_name, &key, &value);
+  _mailsync_sync_config_unlock (r->config);
+  if (!found)
     return NULL;
   /* stolen: the table's destroy functions do not run, the key is ours */
   g_free (key);
@@ -367,6 +372,7 @@ _mailsync_sync_quiet_config (MailsyncRunnerConfig *quiet, const MailsyncRunnerCo
   quiet->emit = NULL;
   quiet->emit_data = NULL;
   quiet->progress = NULL;
+  quiet->folder_progress = NULL;
   quiet->unchanged = NULL;
   quiet->dry_run = TRUE;
 }

@@ -157,6 +157,8 @@ guint64 _mailsync_sync_copy_size (MailsyncMessageInfo *source);
 void _mailsync_sync_progress_plan (Runner *r, GPtrArray *downloads, GPtrArray *uploads);
 void _mailsync_sync_progress_copied (Runner *r, guint64 bytes);
 void _mailsync_sync_progress_settle (const MailsyncRunnerConfig *config);
+void _mailsync_sync_config_lock (const MailsyncRunnerConfig *config);
+void _mailsync_sync_config_unlock (const MailsyncRunnerConfig *config);
 /* mailsync-sync-runner.c */
 void _mailsync_sync_runner_wait (Runner *r);
 gboolean _mailsync_sync_flush_folder (Runner *r, MailsyncFolder *folder, GError **error);

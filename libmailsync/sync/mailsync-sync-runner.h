@@ -26,9 +26,15 @@ typedef struct
   guint64              max_size;         /* 0: no limit (offlineimap maxsize) */
   MailsyncEmitFunc     emit;
   gpointer             emit_data;
-  /* nullable: the account's running totals, which the runner adds each
-   * folder plan's copies and each copy to (issue 10 item 5) */
+  /* nullable: the account's running totals (the account_* half), which
+   * the runner adds each folder plan's copies and each copy to (issue 10
+   * item 5), under @lock; and the folder's own half (folder_*), which the
+   * folder's sync alone changes (NULL with @progress NULL) */
   MailsyncProgressCounts *progress;
+  MailsyncProgressCounts *folder_progress;
+  /* nullable: held for @progress and the tables below while folder syncs
+   * run at once (maxconnections, doc/design.md); short sections only */
+  GMutex              *lock;
   /* nullable: the folders to record as unchanged (issue 13 item 1) once
    * the account's folders are synced, from mailsync_sync_runner_unchanged_new();
    * NULL records none */

@@ -391,15 +391,21 @@ _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
   maildir = _mailsync_folder_get_directory (r->local);
   if (_mailsync_folder_take_stamp (r->local, &stamp))
     {
-      const char *seen = r->config->remote_stamps != NULL
-                         ? g_hash_table_lookup (r->config->remote_stamps, r->status_name) : NULL;
+      g_autofree char *seen = NULL;
+
+      if (r->config->remote_stamps != NULL)
+        {
+          _mailsync_sync_config_lock (r->config);
+          seen = g_strdup (g_hash_table_lookup (r->config->remote_stamps, r->status_name));
+          _mailsync_sync_config_unlock (r->config);
+        }
 
       /* The move pre-pass asked the server earlier in this run. A change
        * on the server since then is seen by the next run, as one right
        * after this STATUS would be; the Maildir and the status files are
        * stat()ed anew, so the pre-pass's renames count. */
       if (seen != NULL)
-        remote = g_strdup (seen);
+        remote = g_steal_pointer (&seen);
       else
         {
           mailsync_folder_probe_stamp_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
@@ -410,7 +416,11 @@ _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
               return FALSE;
             }
           if (remote != NULL && r->config->remote_stamps != NULL)
-            g_hash_table_replace (r->config->remote_stamps, g_strdup (r->status_name), g_strdup (remote));
+            {
+              _mailsync_sync_config_lock (r->config);
+              g_hash_table_replace (r->config->remote_stamps, g_strdup (r->status_name), g_strdup (remote));
+              _mailsync_sync_config_unlock (r->config);
+            }
         }
       key = _mailsync_unchanged_key (r->config->status, r->status_name, remote, maildir, &stamp);
     }
@@ -518,7 +528,9 @@ _mailsync_sync_record_unchanged (Runner *r)
 
       _mailsync_unchanged_pending_add_row (pending, row->uid, row->flags);
     }
+  _mailsync_sync_config_lock (r->config);
   g_ptr_array_add (r->config->unchanged, pending);
+  _mailsync_sync_config_unlock (r->config);
 }
 
 GPtrArray *
