@@ -38,7 +38,7 @@ local_file = mailsync_tap.local_file
 converged = mailsync_tap.subjects_both_sides
 
 
-def Server(root, variant=None, users=8):
+def Server(root, variant=None, users=11):
     return mailsync_tap.DovecotUsers(root, "fast", users, variant)
 
 
@@ -64,11 +64,12 @@ class Run:
             mailsync_tap.stderr_without_debug(self))
 
 
-def run_sync(server, user, password, work, extra=None):
-    return Run(mailsync_tap.run_driver(server, user, password, work, debug="Mailsync-IMAP", extra=extra))
+def run_sync(server, user, password, work, extra=None, security="starttls"):
+    return Run(mailsync_tap.run_driver(server, user, password, work, security=security, debug="Mailsync-IMAP",
+                                       extra=extra))
 
 
-def setup(server, root, name):
+def setup(server, root, name, security="starttls"):
     user, pw = server.new_user()
     work = os.path.join(root, name)
     conn = server.imap(user, pw)
@@ -78,7 +79,7 @@ def setup(server, root, name):
     for i in range(8):
         append(conn, "Work", "work-%d" % i, "\\Seen")
     conn.logout()
-    p = run_sync(server, user, pw, work)
+    p = run_sync(server, user, pw, work, security=security)
     check("%s: initial sync" % name, p.returncode == 0, p.summary())
     return user, pw, work
 
@@ -546,6 +547,75 @@ def scenario_noop_round_trips(server, root):
           p.returncode == 0 and waits(p) == 4, "waits=%d %s" % (waits(p), p.summary()))
 
 
+def greeted_first(p):
+    """Whether the run's protocol log shows the server's greeting before
+    the client's first command (the client waited for it)."""
+    lines = [l for l in (p.stdout + p.stderr).splitlines() if "-DEBUG: " in l and (" C: " in l or " S: " in l)]
+    return bool(lines) and " S: * OK" in lines[0]
+
+
+def capability_cache(work):
+    return os.path.join(work, "meta", "Repository-Remote", "mailsync-capabilities")
+
+
+def write_capability_cache(work, host, port, user, capabilities):
+    os.makedirs(os.path.dirname(capability_cache(work)), exist_ok=True)
+    with open(capability_cache(work), "w") as f:
+        f.write("[greeting]\nhost=%s\nport=%s\nuser=%s\ncapabilities=%s;\n"
+                % (host, port, user, ";".join(capabilities)))
+
+
+def scenario_noop_round_trips_imaps(server, root):
+    """Issue 13 item 6: over IMAPS the first run keeps the greeting's
+    capabilities next to the metadata; the next run sends the login and
+    the LIST right after the TLS handshake, before the greeting comes:
+    after the handshake it waits for nothing but their answers (LOGOUT's
+    is not awaited), 2 waits in all with the handshake instead of 3."""
+    user, pw, work = setup(server, root, "roundtrips-imaps", security="ssl")
+    cache = capability_cache(work)
+    text = open(cache).read() if os.path.exists(cache) else ""
+    check("roundtrips imaps: the first run keeps the greeting's capabilities, and no secret",
+          "capabilities=IMAP4rev1;" in text and "user=%s" % user in text and pw not in text, text)
+    p = run_sync(server, user, pw, work, security="ssl")
+    sent = [c.split()[0] for c in p.commands]
+    check("roundtrips imaps: a no-op resync sends the login, one LIST and LOGOUT",
+          p.returncode == 0 and not p.changes and sent == ["AUTHENTICATE", "LIST", "LOGOUT"], p.summary())
+    check("roundtrips imaps: the login and the LIST go before the greeting (1 wait after the handshake)",
+          p.returncode == 0 and not greeted_first(p) and waits(p) == 1, "waits=%d %s" % (waits(p), p.summary()))
+    # Without the file: the greeting is waited for, as before.
+    p = run_sync(server, user, pw, work, security="ssl", extra={"MAILSYNC_TEST_NO_CAPABILITY_CACHE": "1"})
+    check("roundtrips imaps: without the cache the greeting comes first (2 waits after the handshake)",
+          p.returncode == 0 and greeted_first(p) and waits(p) == 2, "waits=%d %s" % (waits(p), p.summary()))
+    # A file for another user is not used, and is replaced.
+    write_capability_cache(work, server.env["DOVECOT_HOST"], server.env["DOVECOT_IMAPS_PORT"], "someone-else",
+                           ["IMAP4rev1", "SASL-IR", "AUTH=PLAIN"])
+    p = run_sync(server, user, pw, work, security="ssl")
+    check("roundtrips imaps: a cache for another user is ignored (greeting first) and replaced",
+          p.returncode == 0 and greeted_first(p) and "user=%s\n" % user in open(cache).read(), p.summary())
+    with open(cache, "wb") as f:
+        f.write(b"\x00\xffnot a key file[[[\n")
+    p = run_sync(server, user, pw, work, security="ssl")
+    check("roundtrips imaps: a corrupt cache is ignored (greeting first) and replaced",
+          p.returncode == 0 and greeted_first(p) and "capabilities=IMAP4rev1;" in open(cache).read(), p.summary())
+
+
+def scenario_never_early_without_tls(server, root):
+    """STARTTLS (RFC 9051 6.2.1: what came before TLS is not trusted) and
+    a plain connection never log in before the greeting, even with a
+    capability cache for exactly that server, port and user."""
+    for security, port in (("starttls", "DOVECOT_PORT"), ("none", "DOVECOT_PORT")):
+        user, pw = server.new_user()
+        work = os.path.join(root, "never-early-" + security)
+        os.makedirs(os.path.join(work, "local"), exist_ok=True)
+        write_capability_cache(work, server.env["DOVECOT_HOST"], server.env[port], user,
+                               ["IMAP4rev1", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "LITERAL+",
+                                "AUTH=PLAIN"])
+        p = run_sync(server, user, pw, work, security=security)
+        check("never early over %s: the greeting comes before any command" % security,
+              greeted_first(p) and not any("before the greeting" in l for l in (p.stdout + p.stderr).splitlines()),
+              p.summary())
+
+
 def run_cli(cli, server, user, pw, work, extra=""):
     os.makedirs(os.path.join(work, "local"), exist_ok=True)
     rc = os.path.join(work, "mailsyncrc")
@@ -634,6 +704,8 @@ def main():
         scenario_pipelined(server, root)
         scenario_policy(server, root)
         scenario_noop_round_trips(server, root)
+        scenario_noop_round_trips_imaps(server, root)
+        scenario_never_early_without_tls(server, root)
         scenario_prepass_burst(server, root)
         scenario_prepass_new_folder(server, root)
         server.stop()

@@ -143,6 +143,7 @@ class Session:
         self.sock = sock
         self.number = number
         self.selected = None
+        self.early = b""            # what the client sent before the greeting
 
     def send(self, data):
         if isinstance(data, str):
@@ -153,7 +154,12 @@ class Session:
 class ScriptedImapServer:
     CAPABILITIES = "IMAP4rev1 UIDPLUS NAMESPACE"
 
-    def __init__(self, folders=("INBOX",)):
+    def __init__(self, folders=("INBOX",), tls=None):
+        # an ssl.SSLContext: implicit TLS (IMAPS) on every connection
+        self.tls = tls
+        # seconds a new session waits for the client to speak before it
+        # greets (0: greets at once); what came is session.early
+        self.early_wait = 0
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -221,13 +227,23 @@ class ScriptedImapServer:
             self.open_sessions += 1
             self.peak_sessions = max(self.peak_sessions, self.open_sessions)
         try:
+            if self.tls is not None:
+                session.sock = self.tls.wrap_socket(session.sock, server_side=True)
+            if self.early_wait:
+                session.sock.settimeout(self.early_wait)
+                try:
+                    session.early = session.sock.recv(65536)
+                except socket.timeout:
+                    pass
+                finally:
+                    session.sock.settimeout(None)
             action = self.hook(self, session, None, "GREETING", "") if self.hook else None
             if not self.act(session, action):
                 return
             if action is None:
                 session.send(self.greeting)
-            self.read_commands(session)
-        except OSError:
+            self.read_commands(session, session.early)
+        except (OSError, ValueError):
             pass
         finally:
             with self.lock:
@@ -253,8 +269,7 @@ class ScriptedImapServer:
             return False
         raise TypeError(action)
 
-    def read_commands(self, session):
-        buf = b""
+    def read_commands(self, session, buf=b""):
         held = []                   # a probe's burst: commands read, not answered
         wait_until = None           # when the held burst is answered anyway
         while True:

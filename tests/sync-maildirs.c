@@ -159,6 +159,14 @@ main (int argc, char **argv)
           g_auto(GStrv) includes = g_strsplit (g_getenv ("MAILSYNC_TEST_IMAP_INCLUDES"), ",", -1);
           g_object_set (remote, "folder-includes", includes, NULL);
         }
+      /* as the configuration does (Repository-NAME in the metadata):
+       * over IMAPS the next run logs in before the greeting */
+      if (!g_getenv ("MAILSYNC_TEST_NO_CAPABILITY_CACHE"))
+        {
+          g_autofree char *cache = g_build_filename (argv[3], "Repository-Remote", "mailsync-capabilities", NULL);
+
+          g_object_set (remote, "capability-cache", cache, NULL);
+        }
       if (g_getenv ("MAILSYNC_TEST_LIST"))
         return list_only (remote);
       if (g_getenv ("MAILSYNC_TEST_IDLE"))

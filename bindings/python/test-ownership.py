@@ -684,6 +684,11 @@ def test_misc():
     imap.props.max_connections = 2
     check('ImapRepository:max-connections (1 by default, settable)',
           default_max == 1 and imap.props.max_connections == 2, (default_max, imap.props.max_connections))
+    default_cache = imap.props.capability_cache
+    imap.props.capability_cache = '/tmp/nowhere/mailsync-capabilities'
+    check('ImapRepository:capability-cache (none by default, settable)',
+          default_cache is None and imap.props.capability_cache == '/tmp/nowhere/mailsync-capabilities',
+          (default_cache, imap.props.capability_cache))
     desc = imap.describe().unpack()
     check('Repository.describe: an IMAP repository before a connection (where, no greeting yet)',
           desc.get('kind') == 'IMAP' and desc.get('host') == '127.0.0.1' and desc.get('port') == 1

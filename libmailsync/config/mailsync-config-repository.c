@@ -557,6 +557,21 @@ build_imap (RepoContext  *ctx,
   return g_steal_pointer (&repo);
 }
 
+/* The capabilities of the last IMAPS greeting, for a login before the
+ * next one (MailsyncImapRepository:capability-cache), go next to the
+ * repository's other metadata (offlineimap's Repository-NAME directory,
+ * where the mapped UIDs are): they are the server's, keyed by host, port
+ * and user inside, so two accounts on one repository share them. */
+static void
+set_capability_cache (MailsyncRepository *imap, const char *metadata, const char *name)
+{
+  g_autofree char *dir = g_strconcat ("Repository-", name, NULL);
+  g_autofree char *path = g_build_filename (metadata, dir, "mailsync-capabilities", NULL);
+
+  if (MAILSYNC_IS_IMAP_REPOSITORY (imap))
+    g_object_set (imap, "capability-cache", path, NULL);
+}
+
 /* The repository a type names, on the side it is used. */
 MailsyncRepository *
 _mailsync_config_build_repository (MailsyncConfig *self,
@@ -615,6 +630,7 @@ _mailsync_config_build_repository (MailsyncConfig *self,
           gmail = build_imap (&ctx, cancellable, error);
           if (gmail == NULL || !apply_common (&ctx, gmail, error))
             return NULL;
+          set_capability_cache (gmail, metadata, name);
           _mailsync_repository_set_type_label (gmail, "Gmail");
           return g_steal_pointer (&gmail);
         }
@@ -633,6 +649,8 @@ _mailsync_config_build_repository (MailsyncConfig *self,
       g_autoptr(MailsyncRepository) mapped = NULL;
       g_autofree char *maps = NULL;
 
+      if (imap != NULL)
+        set_capability_cache (imap, metadata, name);
       if (imap == NULL || remote)
         {
           if (imap != NULL && !apply_common (&ctx, imap, error))

@@ -630,6 +630,14 @@ mailsync_tls_stream_set_write_padding (MailsyncTlsStream *self,
   return block != 0 && self->established && gnutls_protocol_get_version (self->session) == GNUTLS_TLS1_3;
 }
 
+gboolean
+mailsync_tls_stream_get_tls13 (MailsyncTlsStream *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_TLS_STREAM (self), FALSE);
+
+  return self->established && gnutls_protocol_get_version (self->session) == GNUTLS_TLS1_3;
+}
+
 static gssize
 tls_write (MailsyncTlsStream  *self,
            const void         *buffer,

@@ -60,6 +60,10 @@ GIOStream *mailsync_tls_stream_get_base_stream      (MailsyncTlsStream *self);
  * (returns %FALSE). Set it before a write and clear it (0) after. */
 gboolean   mailsync_tls_stream_set_write_padding    (MailsyncTlsStream *self,
                                                      gsize              block);
+/* The handshake negotiated TLS 1.3: the client's Finished went out after
+ * it checked the server's certificate and Finished, so what it writes
+ * next goes to the verified server in the same flight. */
+gboolean   mailsync_tls_stream_get_tls13            (MailsyncTlsStream *self);
 /* With defer_verify_failure: why verification failed (the error the
  * handshake would have failed with) and what failed, once; NULL if the
  * certificate verified. The caller accepts the stream or closes it. */

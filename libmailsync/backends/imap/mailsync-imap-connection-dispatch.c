@@ -158,10 +158,23 @@ dispatch (MailsyncImapConnection *self, MailsyncImapResponse *response)
   if (self->greeting_task != NULL)
     {
       GTask *task = g_steal_pointer (&self->greeting_task);
+      g_autoptr(GError) early = NULL;
 
       g_free (self->greeting);
       self->greeting = g_strdup (response->text ? response->text : "");
       self->preauth = response->status == MAILSYNC_IMAP_STATUS_PREAUTH;
+      g_clear_pointer (&self->greeting_capabilities, g_strfreev);
+      if (response->status == MAILSYNC_IMAP_STATUS_OK && response->code != NULL &&
+          response->code->kind == MAILSYNC_IMAP_CODE_CAPABILITY)
+        self->greeting_capabilities = g_strdupv (response->code->strv);
+      /* The login went before this greeting: one it was not chosen for
+       * fails the connection, the login with it (never a second one). */
+      if (self->early_login && (early = _mailsync_imap_connection_check_early_greeting (self, response)) != NULL)
+        {
+          self->greeting_task = task;
+          _mailsync_imap_connection_fail_everything (self, early);
+          return;
+        }
       if (self->throttled)
         g_task_return_new_error (task, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED,
                                  "Server refused the connection: %s", self->bye_text);

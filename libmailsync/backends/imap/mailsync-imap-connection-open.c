@@ -166,6 +166,7 @@ start_tls (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
               g_propagate_error (error, refusal != NULL ? g_steal_pointer (&refusal) : g_steal_pointer (&failure));
               return FALSE;
             }
+          self->verify_deferred = TRUE;
         }
     }
   use_stream (self, tls);
@@ -253,6 +254,7 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
 {
   g_autoptr(GIOStream) stream = NULL;
   const MailsyncImapSettings *s = self->settings;
+  gboolean logged_in = FALSE;
 
   if (s->preauth_tunnel)
     stream = _mailsync_net_spawn_tunnel (s->preauth_tunnel, &self->tunnel, error);
@@ -267,7 +269,14 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
 
   if (s->security == MAILSYNC_IMAP_SECURITY_IMPLICIT && !s->preauth_tunnel && !start_tls (self, cancellable, error))
     return FALSE;
-  if (!wait_greeting (self, cancellable, error))
+  /* IMAPS: the login in the handshake's flight (connection-early.c). */
+  if (_mailsync_imap_connection_may_log_in_early (self))
+    {
+      if (!_mailsync_imap_connection_log_in_early (self, cancellable, error))
+        return FALSE;
+      logged_in = TRUE;
+    }
+  else if (!wait_greeting (self, cancellable, error))
     return FALSE;
   if (s->preauth_tunnel && !self->preauth)
     {
@@ -316,7 +325,7 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
 
   if (!self->preauth)
     {
-      if (!_mailsync_imap_connection_authenticate (self, cancellable, error))
+      if (!logged_in && !_mailsync_imap_connection_authenticate (self, cancellable, error))
         return FALSE;
       if (!mailsync_imap_connection_has_capability (self, "IMAP4REV1") &&
           !mailsync_imap_connection_has_capability (self, "IMAP4REV2"))

@@ -116,6 +116,17 @@ struct _MailsyncImapConnection
 
   /* while opening: wait for the greeting */
   GTask *greeting_task;
+  /* the capabilities of the greeting (its [CAPABILITY] code), NULL without */
+  char **greeting_capabilities;
+  /* logging in before the greeting (IMAPS, TLS 1.3): the capabilities of
+   * an earlier greeting, given by the repository; whether the login went
+   * before this connection's greeting; whether that greeting then did not
+   * match (PREAUTH, BYE, other capabilities: the connection failed) */
+  char **early_capabilities;
+  gboolean early_login;
+  gboolean early_refused;
+  /* the certificate failed verification and the handler accepted it */
+  gboolean verify_deferred;
 
   /* socktimeout: a tick checks how long the server has kept us waiting */
   GSource *watchdog;
@@ -167,5 +178,12 @@ void _mailsync_imap_connection_start_reading (MailsyncImapConnection *self);
 MailsyncImapResponse *_mailsync_imap_connection_run (MailsyncImapConnection *self, MailsyncImapRequest *request, GCancellable *cancellable, GError **error);
 /* mailsync-imap-connection-login.c */
 gboolean _mailsync_imap_connection_authenticate (MailsyncImapConnection *self, GCancellable *cancellable, GError **error);
+
+/* mailsync-imap-connection-early.c */
+gboolean _mailsync_imap_connection_may_log_in_early (MailsyncImapConnection *self);
+/* mailsync-imap-connection-early.c */
+GError *_mailsync_imap_connection_check_early_greeting (MailsyncImapConnection *self, const MailsyncImapResponse *greeting);
+/* mailsync-imap-connection-early.c */
+gboolean _mailsync_imap_connection_log_in_early (MailsyncImapConnection *self, GCancellable *cancellable, GError **error);
 
 G_END_DECLS

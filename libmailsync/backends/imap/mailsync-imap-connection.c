@@ -275,6 +275,8 @@ mailsync_imap_connection_finalize (GObject *object)
   mailsync_imap_settings_free (self->settings);
   g_clear_pointer (&self->parser, mailsync_imap_parser_free);
   g_clear_pointer (&self->capabilities, g_hash_table_unref);
+  g_strfreev (self->greeting_capabilities);
+  g_strfreev (self->early_capabilities);
   g_free (self->greeting);
   g_free (self->bye_text);
   g_free (self->throttle_text);

@@ -180,6 +180,24 @@ typedef void (*MailsyncImapLoginFunc) (MailsyncImapConnection *self,
 void     mailsync_imap_connection_set_login_pipeline (MailsyncImapConnection *self,
                                                       MailsyncImapLoginFunc   func,
                                                       gpointer                user_data);
+/* Logging in before the greeting (issue 13 item 6, doc/design.md "The
+ * no-op's fixed cost"): over implicit TLS, once the handshake negotiated
+ * TLS 1.3 with a certificate that verified (no handler's decision), the
+ * login (and the login pipeline's commands) are written right after the
+ * handshake, chosen by @capabilities, the [CAPABILITY] of an earlier
+ * greeting of this server. A greeting that then is not an OK with the
+ * same capabilities (PREAUTH, BYE, changed) fails the open, and
+ * get_early_login_refused() says so: connect again without. Never on
+ * STARTTLS, a plain connection or a tunnel. Set before the open. */
+void     mailsync_imap_connection_set_early_capabilities (MailsyncImapConnection *self,
+                                                          const char *const      *capabilities);
+/* After a failed open: the login went before the greeting, and the
+ * greeting did not match the capabilities it was chosen by. */
+gboolean mailsync_imap_connection_get_early_login_refused (MailsyncImapConnection *self);
+/* Whether this connection logged in before its greeting. */
+gboolean mailsync_imap_connection_get_early_login (MailsyncImapConnection *self);
+/* The [CAPABILITY] list of an OK greeting (not PREAUTH), NULL without. */
+const char *const *mailsync_imap_connection_get_greeting_capabilities (MailsyncImapConnection *self);
 gboolean mailsync_imap_connection_has_capability (MailsyncImapConnection *self,
                                                   const char             *name);
 /* "IMAP4rev1 UIDPLUS ..." as last announced. */

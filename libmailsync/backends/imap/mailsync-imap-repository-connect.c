@@ -473,10 +473,11 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, GCancellab
    * not run while the token endpoint answers. */
   if (!self->settings->preauth_tunnel && !refresh_token (self, NULL, cancellable, error))
     return FALSE;
-  for (guint asked = 0, refreshed = 0, pipeline = TRUE;; asked++)
+  for (guint asked = 0, refreshed = 0, pipeline = TRUE, early = TRUE;; asked++)
     {
       g_autoptr(MailsyncImapSettings) settings = mailsync_imap_settings_copy (self->settings);
       g_autoptr(GError) local_error = NULL;
+      g_auto(GStrv) cached = early ? _mailsync_imap_repository_cached_capabilities (self) : NULL;
       MailsyncImapAuthMechanism refused;
       gboolean bearer;
 
@@ -490,10 +491,29 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, GCancellab
       if (!self->listed && pipeline && slot == &self->main)
         mailsync_imap_connection_set_login_pipeline (slot->connection, _mailsync_imap_repository_send_early_listing,
                                                      self);
+      /* IMAPS: the login before the greeting (repository-greeting.c). */
+      if (cached != NULL)
+        mailsync_imap_connection_set_early_capabilities (slot->connection, (const char *const *) cached);
       mailsync_imap_connection_open_async (slot->connection, cancellable, _mailsync_store_result, &result);
       if (mailsync_imap_connection_open_finish (slot->connection, _mailsync_await (&result), &local_error))
         break;
       g_clear_object (&result);
+      /* The greeting was not the one the login went before (PREAUTH,
+       * BYE, other capabilities): forget it, and connect once more the
+       * usual way (a server that limits us is waited out first). */
+      if (early && mailsync_imap_connection_get_early_login_refused (slot->connection))
+        {
+          g_debug ("%s: %s; connecting again, waiting for the greeting", mailsync_repository_get_name (repo),
+                   local_error->message);
+          _mailsync_imap_repository_forget_capabilities (self);
+          early = FALSE;
+          if (!g_error_matches (local_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED))
+            {
+              _mailsync_imap_repository_drop_connection (self, slot);
+              asked--; /* not an ask */
+              continue;
+            }
+        }
       /* The server answered the login with a "+" and read the LIST sent
        * after it as the answer: out of step, so the connection failed
        * (nothing waits for that LIST). Once more without the pipeline:
@@ -565,6 +585,7 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, GCancellab
       g_source_set_callback (slot->keepalive_source, keepalive_tick, slot, NULL);
       g_source_attach (slot->keepalive_source, g_main_context_get_thread_default ());
     }
+  _mailsync_imap_repository_keep_capabilities (self, slot->connection);
   /* kept past close, for --info and callers' diagnostics: the
    * repository's own connection's */
   if (slot == &self->main)

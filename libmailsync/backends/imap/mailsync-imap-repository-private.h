@@ -48,6 +48,7 @@ struct _MailsyncImapRepository
                                  * used until the server refuses it */
   gboolean listed;              /* listed since the open: no listing with the login */
   struct _MailsyncImapEarlyListing *early_listing; /* the LIST sent with the login, unclaimed */
+  char *capability_cache;       /* capability-cache: the file of the greeting's capabilities */
 };
 
 /* mailsync-imap-repository.c */
@@ -90,6 +91,19 @@ gboolean _mailsync_imap_repository_wait_throttled  (MailsyncImapRepository *self
 void     _mailsync_imap_repository_send_early_listing (MailsyncImapConnection *connection,
                                                        gpointer                user_data);
 void     _mailsync_imap_repository_drop_early_listing (MailsyncImapRepository *self);
+
+/* mailsync-imap-repository-greeting.c: the capabilities of the last
+ * IMAPS greeting (MailsyncImapRepository:capability-cache), for a login
+ * before the greeting. Under connect_lock. The ones cached for this
+ * server and user, when a connection may log in early (implicit TLS, no
+ * tunnel), else NULL. */
+char   **_mailsync_imap_repository_cached_capabilities (MailsyncImapRepository *self);
+/* ...forgets them (the file is removed): a greeting did not match. */
+void     _mailsync_imap_repository_forget_capabilities (MailsyncImapRepository *self);
+/* ...keeps @connection's greeting's, when it may be used early and
+ * differs from the file (written whole or not at all). */
+void     _mailsync_imap_repository_keep_capabilities   (MailsyncImapRepository *self,
+                                                        MailsyncImapConnection *connection);
 
 /* mailsync-imap-repository-names.c */
 gboolean _mailsync_imap_is_mutf7                (const char *name);

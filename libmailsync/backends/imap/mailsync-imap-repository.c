@@ -65,6 +65,7 @@ enum
   PROP_UTF8_FOLDER_NAMES,
   PROP_PROXY,
   PROP_DECODE_FOLDER_NAMES,
+  PROP_CAPABILITY_CACHE,
   PROP_MAX_CONNECTIONS,
   N_PROPS
 };
@@ -172,6 +173,7 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
     case PROP_MAX_CONNECTIONS: g_atomic_int_set (&self->max_connections, g_value_get_uint (value)); break;
     case PROP_UTF8_FOLDER_NAMES: self->utf8_names = g_value_get_boolean (value); break;
     case PROP_PROXY: replace_string (&s->proxy, value); break;
+    case PROP_CAPABILITY_CACHE: replace_string (&self->capability_cache, value); break;
     case PROP_DECODE_FOLDER_NAMES:
       mailsync_imap_repository_set_decode_folder_names (self, g_value_get_boolean (value));
       break;
@@ -219,6 +221,7 @@ mailsync_imap_repository_get_property (GObject *object, guint prop_id, GValue *v
     case PROP_UTF8_FOLDER_NAMES: g_value_set_boolean (value, self->utf8_names); break;
     case PROP_PROXY: g_value_set_string (value, s->proxy); break;
     case PROP_DECODE_FOLDER_NAMES: g_value_set_boolean (value, self->decode_names); break;
+    case PROP_CAPABILITY_CACHE: g_value_set_string (value, self->capability_cache); break;
     case PROP_MAX_CONNECTIONS: g_value_set_uint (value, g_atomic_int_get (&self->max_connections)); break;
     case PROP_HIDDEN_FOLDERS:
       {
@@ -261,6 +264,7 @@ mailsync_imap_repository_finalize (GObject *object)
 
   mailsync_imap_settings_free (self->settings);
   g_free (self->reference);
+  g_free (self->capability_cache);
   g_free (self->main.last_selected_name);
   _mailsync_imap_repository_pool_finalize (self);
   g_strfreev (self->folder_includes);
@@ -726,6 +730,27 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
   properties[PROP_DECODE_FOLDER_NAMES] = g_param_spec_boolean ("decode-folder-names", NULL, NULL, FALSE,
                                                                G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
                                                                G_PARAM_STATIC_STRINGS);
+  /**
+   * MailsyncImapRepository:capability-cache:
+   *
+   * A file where the repository keeps the capabilities of the server's
+   * last greeting over implicit TLS (#MailsyncImapRepository:ssl), or
+   * %NULL (the default) for none. With it, a connection over TLS 1.3
+   * sends its login right after the handshake instead of waiting for
+   * the greeting: one round trip less per connection. A greeting that
+   * differs from the file (other capabilities, PREAUTH, BYE) fails that
+   * connection, the file is removed and the repository connects once
+   * more the usual way; nothing is logged in twice on one connection.
+   * Never used with STARTTLS, a plain connection, a tunnel, or a
+   * certificate that needed the interaction's acceptance. The file holds
+   * the server, port and user it is for and the capabilities, nothing
+   * secret; it is replaced whole, and one for another server or user,
+   * or one that cannot be read, is ignored. The configuration sets it to
+   * `Repository-NAME/mailsync-capabilities` in the metadata directory.
+   *
+   * Since: 0.1
+   */
+  properties[PROP_CAPABILITY_CACHE] = g_param_spec_string ("capability-cache", NULL, NULL, NULL, rw);
   properties[PROP_START_DATE] = g_param_spec_int64 ("start-date", NULL, NULL, 0, G_MAXINT64, 0, rw);
   properties[PROP_HIDDEN_FOLDERS] = g_param_spec_boxed ("hidden-folders", NULL, NULL, G_TYPE_STRV,
                                                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);

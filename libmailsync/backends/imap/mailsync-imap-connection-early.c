@@ -1,0 +1,147 @@
+/* Logging in before the greeting over IMAPS (issue 13 item 6; doc/design.md
+ * "The no-op's fixed cost, and logging in before the greeting"): with the
+ * [CAPABILITY] of an earlier greeting of the server, the login and the
+ * login pipeline's commands follow the TLS 1.3 handshake in the client's
+ * flight, one round trip less. The greeting is then checked against the
+ * capabilities the login was chosen by; any difference fails the
+ * connection (the caller connects once more the usual way). */
+#include "config.h"
+
+#include "backends/imap/mailsync-imap-connection-private.h"
+
+#include <string.h>
+
+void
+mailsync_imap_connection_set_early_capabilities (MailsyncImapConnection *self,
+                                                 const char *const      *capabilities)
+{
+  g_return_if_fail (MAILSYNC_IS_IMAP_CONNECTION (self));
+
+  g_strfreev (self->early_capabilities);
+  self->early_capabilities = g_strdupv ((char **) capabilities);
+}
+
+gboolean
+mailsync_imap_connection_get_early_login_refused (MailsyncImapConnection *self)
+{
+  return self->early_refused;
+}
+
+gboolean
+mailsync_imap_connection_get_early_login (MailsyncImapConnection *self)
+{
+  return self->early_login;
+}
+
+const char *const *
+mailsync_imap_connection_get_greeting_capabilities (MailsyncImapConnection *self)
+{
+  return (const char *const *) self->greeting_capabilities;
+}
+
+/* The same capabilities, as sets of names compared without case. */
+static gboolean
+same_capabilities (char **a, char **b)
+{
+  g_autoptr(GHashTable) set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  if (a == NULL || b == NULL)
+    return FALSE;
+  for (guint i = 0; a[i] != NULL; i++)
+    g_hash_table_add (set, g_ascii_strup (a[i], -1));
+  for (guint i = 0; b[i] != NULL; i++)
+    {
+      g_autofree char *upper = g_ascii_strup (b[i], -1);
+      gpointer key = NULL;
+
+      if (!g_hash_table_lookup_extended (set, upper, &key, NULL))
+        return FALSE;
+      g_hash_table_add (seen, key);
+    }
+  return g_hash_table_size (seen) == g_hash_table_size (set);
+}
+
+/* Whether the open may log in before the greeting: asked for, implicit
+ * TLS on a socket (not a tunnel), TLS 1.3, a certificate that verified
+ * on its own (a handler's acceptance is the user's, and comes after). */
+gboolean
+_mailsync_imap_connection_may_log_in_early (MailsyncImapConnection *self)
+{
+  const MailsyncImapSettings *s = self->settings;
+
+  return self->early_capabilities != NULL && self->early_capabilities[0] != NULL &&
+         s->security == MAILSYNC_IMAP_SECURITY_IMPLICIT && s->preauth_tunnel == NULL &&
+         s->transport_tunnel == NULL && !self->verify_deferred && MAILSYNC_IS_TLS_STREAM (self->stream) &&
+         mailsync_tls_stream_get_tls13 (MAILSYNC_TLS_STREAM (self->stream));
+}
+
+/* Dispatch's word on the greeting of a connection that logged in before
+ * it: NULL when it is an OK whose [CAPABILITY] is the one the login was
+ * chosen by, else why not (the caller fails the connection with it, and
+ * so the login and what followed it: nothing is sent again on this
+ * connection). */
+GError *
+_mailsync_imap_connection_check_early_greeting (MailsyncImapConnection *self, const MailsyncImapResponse *greeting)
+{
+  g_autofree char *peer = NULL;
+
+  if (greeting->status == MAILSYNC_IMAP_STATUS_OK && greeting->code != NULL &&
+      greeting->code->kind == MAILSYNC_IMAP_CODE_CAPABILITY &&
+      same_capabilities (self->early_capabilities, greeting->code->strv))
+    return NULL;
+  self->early_refused = TRUE;
+  peer = _mailsync_imap_connection_peer_label (self);
+  if (self->throttled)
+    return g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED, "Server refused the connection: %s",
+                        self->bye_text);
+  return g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_PROTOCOL,
+                      "%s greeted with %s after a login sent before its greeting%s", peer,
+                      greeting->status == MAILSYNC_IMAP_STATUS_PREAUTH ? "PREAUTH"
+                      : greeting->status == MAILSYNC_IMAP_STATUS_BYE   ? "BYE"
+                      : greeting->status == MAILSYNC_IMAP_STATUS_OK    ? "other capabilities"
+                                                                       : "a status other than OK",
+                      greeting->status == MAILSYNC_IMAP_STATUS_OK ? " than last time" : "");
+}
+
+/* Right after the TLS handshake: the login, chosen by the capabilities of
+ * the earlier greeting, then the greeting, which dispatch checks. The
+ * greeting's verdict comes first: a connection it failed reports that,
+ * not what became of the login. */
+gboolean
+_mailsync_imap_connection_log_in_early (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GAsyncResult) greeted = NULL;
+  g_autoptr(GError) login_error = NULL;
+  g_autoptr(GError) greeting_error = NULL;
+  gboolean logged_in;
+
+  self->early_login = TRUE;
+  self->greeting_task = g_task_new (self, cancellable, _mailsync_store_result, &greeted);
+  g_task_set_source_tag (self->greeting_task, _mailsync_imap_connection_log_in_early);
+  _mailsync_imap_connection_set_capabilities (self, self->early_capabilities);
+  IMAP_DEBUG ("logging in before the greeting, by the capabilities of an earlier one");
+  _mailsync_imap_connection_start_reading (self);
+  logged_in = _mailsync_imap_connection_authenticate (self, cancellable, &login_error);
+  if (logged_in && self->greeting_task != NULL)
+    {
+      /* a tagged answer before any greeting */
+      g_autoptr(GError) odd = g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_PROTOCOL,
+                                           "The server answered the login before its greeting");
+
+      self->early_refused = TRUE;
+      _mailsync_imap_connection_fail_everything (self, odd);
+    }
+  /* A login not sent (no mechanism) still waits for the greeting. */
+  if (!g_task_propagate_boolean (G_TASK (_mailsync_await (&greeted)), &greeting_error))
+    {
+      g_propagate_error (error, g_steal_pointer (&greeting_error));
+      return FALSE;
+    }
+  if (!logged_in)
+    {
+      g_propagate_error (error, g_steal_pointer (&login_error));
+      return FALSE;
+    }
+  return TRUE;
+}

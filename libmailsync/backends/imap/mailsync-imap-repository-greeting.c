@@ -1,0 +1,149 @@
+/* The capabilities of the last IMAPS greeting, kept in a file
+ * (MailsyncImapRepository:capability-cache) so that the next run logs in
+ * before the greeting (issue 13 item 6; mailsync-imap-connection-early.c,
+ * doc/design.md "The no-op's fixed cost, and logging in before the
+ * greeting"). The file holds the server, port and user it is for and the
+ * greeting's [CAPABILITY] list, nothing secret; one for another server or
+ * user, or one that does not read as such, is ignored (and replaced at
+ * the next greeting). It is written whole (a temporary file renamed over
+ * it) and only when the capabilities changed. Every function runs under
+ * connect_lock. */
+#include "config.h"
+
+#include "mailsync-imap-repository-private.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#define GROUP "greeting"
+/* far above any real list; a larger file is not ours */
+#define MAX_FILE_SIZE 65536
+#define MAX_CAPABILITY_LENGTH 256
+
+#define CACHE_DEBUG(...) g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+/* Only implicit TLS on a socket logs in early: never STARTTLS (the
+ * capabilities before TLS are not to be trusted, RFC 9051 6.2.1), a
+ * plain connection or a tunnel. */
+static gboolean
+may_log_in_early (MailsyncImapRepository *self)
+{
+  const MailsyncImapSettings *s = self->settings;
+
+  return self->capability_cache != NULL && s->security == MAILSYNC_IMAP_SECURITY_IMPLICIT &&
+         s->preauth_tunnel == NULL && s->transport_tunnel == NULL && s->host != NULL;
+}
+
+/* A capability as IMAP sends it: an atom (no space, quote, parenthesis,
+ * brace, wildcard or backslash), not too long. */
+static gboolean
+is_capability (const char *name)
+{
+  gsize length = strlen (name);
+
+  if (length == 0 || length > MAX_CAPABILITY_LENGTH)
+    return FALSE;
+  for (const char *c = name; *c != '\0'; c++)
+    if (!g_ascii_isgraph (*c) || strchr ("(){}\"%*\\]", *c) != NULL)
+      return FALSE;
+  return TRUE;
+}
+
+/* The file's capabilities when it is for this server, port and user and
+ * reads as a list of capabilities, else NULL. */
+static char **
+load (MailsyncImapRepository *self)
+{
+  g_autoptr(GKeyFile) file = g_key_file_new ();
+  g_autofree char *data = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *user = NULL;
+  g_auto(GStrv) capabilities = NULL;
+  gsize length = 0;
+  guint64 port;
+
+  if (!g_file_get_contents (self->capability_cache, &data, &length, NULL))
+    return NULL;
+  if (length > MAX_FILE_SIZE || !g_key_file_load_from_data (file, data, length, G_KEY_FILE_NONE, NULL))
+    {
+      CACHE_DEBUG ("%s: not a capability cache, ignored", self->capability_cache);
+      return NULL;
+    }
+  host = g_key_file_get_string (file, GROUP, "host", NULL);
+  user = g_key_file_get_string (file, GROUP, "user", NULL);
+  port = g_key_file_get_uint64 (file, GROUP, "port", NULL);
+  capabilities = g_key_file_get_string_list (file, GROUP, "capabilities", NULL, NULL);
+  if (g_strcmp0 (host, self->settings->host) != 0 || g_strcmp0 (user, self->settings->user ? self->settings->user : "") != 0 ||
+      port != _mailsync_imap_repository_effective_port (self->settings))
+    {
+      CACHE_DEBUG ("%s: for another server or user, ignored", self->capability_cache);
+      return NULL;
+    }
+  if (capabilities == NULL || capabilities[0] == NULL)
+    return NULL;
+  for (guint i = 0; capabilities[i] != NULL; i++)
+    if (!is_capability (capabilities[i]))
+      {
+        CACHE_DEBUG ("%s: not a list of capabilities, ignored", self->capability_cache);
+        return NULL;
+      }
+  return g_steal_pointer (&capabilities);
+}
+
+char **
+_mailsync_imap_repository_cached_capabilities (MailsyncImapRepository *self)
+{
+  if (!may_log_in_early (self))
+    return NULL;
+  return load (self);
+}
+
+void
+_mailsync_imap_repository_forget_capabilities (MailsyncImapRepository *self)
+{
+  if (self->capability_cache == NULL)
+    return;
+  if (g_unlink (self->capability_cache) != 0 && errno != ENOENT)
+    CACHE_DEBUG ("%s: cannot remove it: %s", self->capability_cache, g_strerror (errno));
+}
+
+void
+_mailsync_imap_repository_keep_capabilities (MailsyncImapRepository *self, MailsyncImapConnection *connection)
+{
+  const char *const *capabilities = mailsync_imap_connection_get_greeting_capabilities (connection);
+  g_autoptr(GKeyFile) file = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) cached = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *dir = NULL;
+  gsize length = 0;
+
+  if (!may_log_in_early (self) || capabilities == NULL || capabilities[0] == NULL)
+    return;
+  for (guint i = 0; capabilities[i] != NULL; i++)
+    if (!is_capability (capabilities[i]))
+      return;
+  cached = load (self);
+  if (cached != NULL && g_strv_equal ((const char *const *) cached, capabilities))
+    return;
+  file = g_key_file_new ();
+  g_key_file_set_comment (file, NULL, NULL,
+                          " mailsync: the capabilities of this server's last greeting over IMAPS,\n"
+                          " to log in before the next one. Safe to delete.", NULL);
+  g_key_file_set_string (file, GROUP, "host", self->settings->host);
+  g_key_file_set_uint64 (file, GROUP, "port", _mailsync_imap_repository_effective_port (self->settings));
+  g_key_file_set_string (file, GROUP, "user", self->settings->user ? self->settings->user : "");
+  g_key_file_set_string_list (file, GROUP, "capabilities", capabilities, g_strv_length ((char **) capabilities));
+  data = g_key_file_to_data (file, &length, NULL);
+  dir = g_path_get_dirname (self->capability_cache);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      CACHE_DEBUG ("%s: cannot create it: %s", dir, g_strerror (errno));
+      return;
+    }
+  /* a temporary file, fsynced, renamed over the old one */
+  if (!g_file_set_contents_full (self->capability_cache, data, (gssize) length, G_FILE_SET_CONTENTS_CONSISTENT,
+                                 0600, &error))
+    CACHE_DEBUG ("%s", error->message);
+}

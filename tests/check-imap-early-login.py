@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Tests of the IMAP client's login before the greeting over IMAPS (issue
+13 item 6; doc/design.md "The no-op's fixed cost, and logging in before
+the greeting"), end to end through the mailsync command, against the
+scripted server of tests/scripted_imap.py over implicit TLS: it can greet
+PREAUTH, BYE or with other capabilities than last time, which Dovecot
+cannot be made to do.
+
+- The first run waits for the greeting and keeps its capabilities in
+  <metadata>/Repository-R/mailsync-capabilities (server, port, user and
+  the list; no password); the next run's login reaches the server before
+  the server greets (the server waits for the client's first bytes).
+- A greeting that is not what the login was sent for (PREAUTH, BYE, the
+  capabilities changed): that connection fails, the file is dropped, one
+  normal connection follows and the run finishes; never a second login on
+  one connection. The next run keeps the new greeting's capabilities.
+- A login refused with NO [AUTHENTICATIONFAILED] before the greeting is a
+  wrong password as it is after it: one connection, one login, exit 1.
+
+No Dovecot needed. The tests of the client against Dovecot (2 waits
+instead of 3, never over STARTTLS or plain) are in check-imap-fastpath.py."""
+
+import os
+import shutil
+import ssl
+import subprocess
+import sys
+import tempfile
+
+import mailsync_tap
+import scripted_imap
+
+TAP = mailsync_tap.Tap()
+check = TAP.check
+
+TLS_DATA = os.path.join(os.environ.get("top_srcdir", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")),
+                        "tests", "data", "tls")
+CA = os.path.join(TLS_DATA, "ca.pem")
+CAPABILITIES = "IMAP4rev1 UIDPLUS NAMESPACE SASL-IR AUTH=PLAIN"
+# Generous: the server waits this long for a login before its greeting;
+# a client that logs in early sends it within milliseconds.
+EARLY_WAIT = 30
+
+
+def tls_server():
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(os.path.join(TLS_DATA, "server.pem"), os.path.join(TLS_DATA, "server-key.pem"))
+    server = scripted_imap.ScriptedImapServer(folders=("INBOX",), tls=context)
+    server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % CAPABILITIES
+    with server.lock:
+        server.mailboxes["INBOX"].add(b"Subject: one\r\nMessage-ID: <one@early>\r\n\r\nbody\r\n")
+    return server
+
+
+def write_config(work, port):
+    os.makedirs(work, exist_ok=True)
+    path = os.path.join(work, "offlineimaprc")
+    with open(path, "w") as f:
+        f.write("[general]\naccounts = T\nmetadata = %s/meta\nsocktimeout = 60\n"
+                "[Account T]\nlocalrepository = L\nremoterepository = R\n"
+                "[Repository L]\ntype = Maildir\nlocalfolders = %s/Mail\n\n"
+                "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %d\nremoteuser = u\n"
+                "remotepass = secret-pw\nssl = yes\nsslcacertfile = %s\n"
+                % (work, work, port, CA))
+    return path
+
+
+class Account:
+    def __init__(self, root, name, server):
+        self.server = server
+        self.work = os.path.join(root, name)
+        self.config = write_config(self.work, server.port)
+        self.cache = os.path.join(self.work, "meta", "Repository-R", "mailsync-capabilities")
+
+    def run(self):
+        """Runs mailsync once; returns (process, the sessions it opened)."""
+        first = len(self.server.sessions)
+        env = dict(os.environ)
+        env["HOME"] = self.work
+        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        p = subprocess.run([mailsync_tap.MAILSYNC, "-c", self.config], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, timeout=300)
+        return p, self.server.sessions[first:]
+
+    def cached(self):
+        try:
+            with open(self.cache) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+def logins(server, session):
+    with server.lock:
+        return [l for n, _, l in server.log
+                if n == session.number and l.split(" ", 1)[0].upper() in ("LOGIN", "AUTHENTICATE")]
+
+
+def detail(p, sessions, server):
+    return (p.returncode, [(s.number, s.early[:40], len(logins(server, s))) for s in sessions],
+            p.stdout[-600:], p.stderr[-900:])
+
+
+def at_most_one_login_each(server, sessions):
+    return all(len(logins(server, s)) <= 1 for s in sessions)
+
+
+def greeting_hook(first_greeting, then=None):
+    """The first session of the run greets with @first_greeting (bytes
+    sent, then the hook says how the session goes on); later sessions as
+    usual. A PREAUTH session answers a login BAD, as a server in the
+    authenticated state does."""
+    state = {"first": None, "preauth": set()}
+
+    def hook(server, session, tag, verb, line):
+        if verb == "GREETING":
+            if state["first"] is None:
+                state["first"] = session.number
+                if first_greeting.startswith(b"* PREAUTH"):
+                    state["preauth"].add(session.number)
+                return scripted_imap.Reply(first_greeting, close=first_greeting.startswith(b"* BYE"))
+            if then == "preauth":
+                state["preauth"].add(session.number)
+                return scripted_imap.Reply(b"* PREAUTH [CAPABILITY %s] logged in already\r\n" % CAPABILITIES.encode())
+            return None
+        if verb in ("LOGIN", "AUTHENTICATE") and session.number in state["preauth"]:
+            return scripted_imap.Reply("%s BAD already authenticated\r\n" % tag)
+        return None
+    return hook
+
+
+def prime(account, name):
+    """A run that waits for the greeting and keeps its capabilities."""
+    account.server.hook = None
+    account.server.early_wait = 0
+    p, sessions = account.run()
+    check("%s: a run keeps the greeting's capabilities" % name,
+          p.returncode == 0 and "SASL-IR" in account.cached() and "user=u" in account.cached()
+          and "secret-pw" not in account.cached(), (detail(p, sessions, account.server), account.cached()))
+
+
+def scenario_early(root):
+    server = tls_server()
+    try:
+        account = Account(root, "early", server)
+        p, sessions = account.run()
+        check("early: the first run waits for the greeting and syncs",
+              p.returncode == 0 and len(sessions) == 1 and not sessions[0].early, detail(p, sessions, server))
+        text = account.cached()
+        check("early: it keeps the greeting's capabilities, server, port and user, no password",
+              "capabilities=IMAP4rev1;UIDPLUS;NAMESPACE;SASL-IR;AUTH=PLAIN;" in text and "host=127.0.0.1" in text
+              and "port=%d" % server.port in text and "user=u" in text and "secret-pw" not in text, text)
+        check("early: the file is the user's only (0600)", os.path.exists(account.cache)
+              and os.stat(account.cache).st_mode & 0o077 == 0, account.cache)
+        server.early_wait = EARLY_WAIT
+        p, sessions = account.run()
+        check("early: the next run's login reaches the server before its greeting",
+              p.returncode == 0 and len(sessions) == 1 and sessions[0].early.split(b" ")[1:2] == [b"AUTHENTICATE"],
+              detail(p, sessions, server))
+        check("early: one login on the connection", len(sessions) == 1 and len(logins(server, sessions[0])) == 1,
+              detail(p, sessions, server))
+    finally:
+        server.close()
+
+
+def scenario_fallback(root, name, first_greeting, then=None, changed=None):
+    """The greeting the early login meets is @first_greeting: that
+    connection fails, one normal connection follows, the run finishes."""
+    server = tls_server()
+    try:
+        account = Account(root, name, server)
+        prime(account, name)
+        if changed is not None:
+            server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % changed
+        server.hook = greeting_hook(first_greeting, then) if first_greeting is not None else None
+        p, sessions = account.run()
+        check("%s: the run finishes (exit 0) on a second, normal connection" % name,
+              p.returncode == 0 and len(sessions) == 2, detail(p, sessions, server))
+        check("%s: at most one login per connection" % name, at_most_one_login_each(server, sessions),
+              detail(p, sessions, server))
+        if then == "preauth":
+            check("%s: no login at all on the PREAUTH connection that follows" % name,
+                  len(sessions) == 2 and not logins(server, sessions[1]), detail(p, sessions, server))
+            check("%s: the capabilities are forgotten (a PREAUTH greeting is not kept)" % name,
+                  account.cached() == "", account.cached())
+        else:
+            check("%s: the next connection logs in once, after the greeting" % name,
+                  len(sessions) == 2 and len(logins(server, sessions[1])) == 1 and not sessions[1].early,
+                  detail(p, sessions, server))
+            want = changed if changed is not None else CAPABILITIES
+            check("%s: the new greeting's capabilities are kept" % name,
+                  account.cached().count("capabilities=%s;" % ";".join(want.split())) == 1, account.cached())
+        # The run after: one connection, no failed one.
+        server.hook = greeting_hook(b"* PREAUTH [CAPABILITY %s] logged in already\r\n" % CAPABILITIES.encode(),
+                                    "preauth") if then == "preauth" else None
+        p, sessions = account.run()
+        check("%s: the run after needs one connection" % name, p.returncode == 0 and len(sessions) == 1,
+              detail(p, sessions, server))
+    finally:
+        server.close()
+
+
+def scenario_refused(root):
+    """NO [AUTHENTICATIONFAILED] to the login sent before the greeting: a
+    wrong password, as after it (one login, no second connection)."""
+    server = tls_server()
+    try:
+        account = Account(root, "refused", server)
+        prime(account, "refused")
+
+        def hook(server, session, tag, verb, line):
+            if verb in ("LOGIN", "AUTHENTICATE"):
+                return scripted_imap.Reply("%s NO [AUTHENTICATIONFAILED] Authentication failed.\r\n" % tag)
+            return None
+        server.hook = hook
+        server.early_wait = EARLY_WAIT
+        p, sessions = account.run()
+        check("refused: the login went before the greeting", len(sessions) >= 1 and bool(sessions[0].early),
+              detail(p, sessions, server))
+        check("refused: a failed login (exit 1), one connection, one login",
+              p.returncode == 1 and len(sessions) == 1 and len(logins(server, sessions[0])) == 1
+              and "uthentication" in p.stdout + p.stderr, detail(p, sessions, server))
+    finally:
+        server.close()
+
+
+def main():
+    if not os.access(mailsync_tap.MAILSYNC, os.X_OK):
+        return mailsync_tap.skip_all("the mailsync command is not built")
+    root = tempfile.mkdtemp(prefix="mailsync-early-", dir="/tmp")
+    try:
+        scenario_early(root)
+        scenario_fallback(root, "preauth", b"* PREAUTH [CAPABILITY %s] logged in already\r\n" % CAPABILITIES.encode(),
+                          then="preauth")
+        scenario_fallback(root, "bye", b"* BYE shutting down for maintenance\r\n")
+        scenario_fallback(root, "changed", None, changed="IMAP4rev1 UIDPLUS NAMESPACE AUTH=PLAIN")
+        scenario_refused(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return TAP.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
