@@ -17,6 +17,8 @@
 #include "mailsync.h"
 #include "backends/imap/mailsync-imap-private.h"
 #include "backends/imap/mailsync-imap-folder-private.h"
+#include "backends/imap/mailsync-imap-repository-private.h"
+#include "mailsync-private.h"
 #include "mailsync-worker.h"
 
 #include <stdlib.h>
@@ -467,6 +469,148 @@ START_TEST (test_client_bye_on_one_connection)
 }
 END_TEST
 
+/* The scripted server refuses its second session at the greeting as a
+ * server with a cap on connections does (BYE [UNAVAILABLE]). */
+static const char scripted_cap[] =
+  "import sys, scripted_imap\n"
+  "s = scripted_imap.ScriptedImapServer(folders=('INBOX', 'A', 'B'))\n"
+  "def hook(server, session, tag, verb, rest):\n"
+  "    if verb == 'GREETING' and session.number == 2:\n"
+  "        return scripted_imap.Reply('* BYE [UNAVAILABLE] Too many simultaneous connections\\r\\n', close=True)\n"
+  "    return None\n"
+  "s.hook = hook\n"
+  "print(s.port, flush=True)\n"
+  "sys.stdin.read()\n";
+
+static guint
+throttle_waits (MailsyncImapRepository *imap, MailsyncImapSlot *slot)
+{
+  guint waits;
+
+  g_mutex_lock (&imap->pool_lock);
+  waits = slot->throttle_waits;
+  g_mutex_unlock (&imap->pool_lock);
+  return waits;
+}
+
+static void
+close_connection_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapSlot *slot = task_data;
+
+  mailsync_imap_connection_close (slot->connection);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Waits (iterating the test's context) until *@result is set. */
+static gboolean
+wait_result (GMainContext *context, GAsyncResult **result)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_S * G_USEC_PER_SEC;
+
+  while (*result == NULL && g_get_monotonic_time () < deadline)
+    if (!g_main_context_iteration (context, FALSE))
+      g_usleep (5 * 1000);
+  return *result != NULL;
+}
+
+/* A pooled connection waiting out the server's limit (a long wait: 2 to 4
+ * minutes here) holds nothing the others need (review finding "connect_lock
+ * held through long waits"): meanwhile the repository's own connection,
+ * lost, reconnects and works, its budget untouched (the budget is each
+ * connection's), and a close ends the wait at once. Before, the wait held
+ * connect_lock: the reconnect and the close waited for it. */
+START_TEST (test_client_throttled_slot_waits_alone)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                                                      G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *port = NULL;
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(MailsyncFolder) a = NULL;
+  g_autoptr(MailsyncFolder) b = NULL;
+  g_autoptr(GAsyncResult) listed_b = NULL;
+  g_autoptr(GAsyncResult) lost = NULL;
+  g_autoptr(GAsyncResult) reopened = NULL;
+  g_autoptr(GAsyncResult) closed = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  MailsyncImapRepository *imap;
+  MailsyncImapSlot *slot_b;
+  GTask *task;
+  gint64 deadline;
+  Lease la = { 0 }, lb = { 0 };
+
+  g_setenv ("MAILSYNC_TEST_THROTTLE_BASE_MS", "240000", TRUE);
+  g_main_context_push_thread_default (context);
+  g_subprocess_launcher_setenv (launcher, "PYTHONPATH", TEST_SRCDIR, TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, "python3", "-c", scripted_cap, NULL);
+  ck_assert_msg (process != NULL, "%s", error ? error->message : "");
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  port = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  ck_assert_msg (port != NULL, "the scripted server gave no port: %s", error ? error->message : "");
+
+  repo = mailsync_imap_repository_new ("scripted", "127.0.0.1", (guint16) atoi (port));
+  imap = MAILSYNC_IMAP_REPOSITORY (repo);
+  g_object_set (repo, "ssl", FALSE, "starttls", FALSE, "user", "me", "password", "secret", "timeout", 120u,
+                "max-connections", 2u, NULL);
+  ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "open: %s", error ? error->message : "");
+  folders = mailsync_repository_list_folders (repo, NULL, &error);
+  ck_assert_msg (folders != NULL, "list: %s", error ? error->message : "");
+  a = find_folder (folders, "A");
+  b = find_folder (folders, "B");
+  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (a), NULL, leased, &la);
+  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (b), NULL, leased, &lb);
+  wait_lease (context, &la);
+  wait_lease (context, &lb);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (b)), 2);
+  slot_b = _mailsync_imap_repository_slot_of (imap, MAILSYNC_IMAP_FOLDER (b));
+
+  /* b's first job connects: refused at the greeting, it waits */
+  mailsync_folder_list_messages_async (b, NULL, _mailsync_store_result, &listed_b);
+  deadline = g_get_monotonic_time () + DEADLINE_S * G_USEC_PER_SEC;
+  while (throttle_waits (imap, slot_b) == 0 && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  ck_assert_uint_eq (throttle_waits (imap, slot_b), 1);
+
+  /* main's connection is lost, and reconnects while b waits */
+  task = g_task_new (repo, NULL, _mailsync_store_result, &lost);
+  g_task_set_task_data (task, &imap->main, NULL);
+  _mailsync_worker_run (imap->main.worker, task, close_connection_job);
+  g_object_unref (task);
+  ck_assert (wait_result (context, &lost));
+  _mailsync_repository_reopen_folder_async (repo, a, NULL, _mailsync_store_result, &reopened);
+  ck_assert_msg (wait_result (context, &reopened), "the reconnect waited for the throttled connection");
+  ck_assert_msg (_mailsync_repository_reopen_folder_finish (repo, reopened, &error), "reopen: %s",
+                 error ? error->message : "");
+  list_ok (a);
+  ck_assert_msg (listed_b == NULL, "b's wait ended early");
+  /* the budgets are each connection's */
+  ck_assert_uint_eq (throttle_waits (imap, &imap->main), 0);
+  ck_assert_uint_eq (throttle_waits (imap, slot_b), 1);
+
+  /* the close ends b's wait, and b's listing fails with it */
+  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (a));
+  mailsync_repository_close_async (repo, NULL, _mailsync_store_result, &closed);
+  ck_assert_msg (wait_result (context, &closed), "the close waited for the throttled connection");
+  ck_assert_msg (mailsync_repository_close_finish (repo, closed, &error), "close: %s", error ? error->message : "");
+  ck_assert (wait_result (context, &listed_b));
+  messages = mailsync_folder_list_messages_finish (b, listed_b, &error);
+  ck_assert_msg (messages == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED), "b's listing: %s",
+                 error ? error->message : "succeeded");
+  g_clear_error (&error);
+  /* a new sync has a new budget */
+  ck_assert_uint_eq (throttle_waits (imap, slot_b), 0);
+  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (b));
+  g_output_stream_close (g_subprocess_get_stdin_pipe (process), NULL, NULL);
+  ck_assert (g_subprocess_wait (process, NULL, NULL));
+  g_main_context_pop_thread_default (context);
+}
+END_TEST
+
 START_TEST (test_harness_started)
 {
   ck_abort_msg ("/usr/sbin/dovecot exists but tests/harness/dovecot-harness did not start "
@@ -495,6 +639,7 @@ main (void)
   tcase_set_timeout (tc, 180);
   tcase_add_test (tc, test_client_bye_on_one_connection);
   tcase_add_test (tc, test_client_cancelled_lease);
+  mailsync_test_add_hooks_test (tc, test_client_throttled_slot_waits_alone);
   suite_add_tcase (suite, tc);
   tc = tcase_create ("imap");
   tcase_set_timeout (tc, 180);

@@ -23,6 +23,12 @@ typedef struct _MailsyncImapSlot
   GSource *keepalive_source;
   MailsyncImapFolder *lessee;         /* the folder that leased the slot (pool_lock), or NULL */
   guint number;                       /* 1 for main, 2... for the pool's others */
+  /* the server's limits (issue 12 item 9), this connection's budget since
+   * the last close (pool_lock): waits, their total, and the error that
+   * ends them (no new connection on this slot until close) */
+  guint throttle_waits;
+  gint64 throttle_waited_ms;
+  GError *throttle_gave_up;
   MailsyncImapRepository *repository; /* weak: the slot's owner */
 } MailsyncImapSlot;
 

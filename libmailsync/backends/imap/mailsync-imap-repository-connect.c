@@ -261,12 +261,24 @@ on_certificate (MailsyncImapConnection *connection, GBytes *der, GTlsCertificate
 
 /* ---- a server that limits us (issue 12 item 9) ---------------------------- */
 
-/* At most this many waits between two closes of the repository (one
- * account sync), each twice the last from THROTTLE_BASE_MS, jittered,
- * and never over THROTTLE_CAP: a budget of at most about 8.5 minutes,
- * after which the sync stops with the server's words rather than hammer
- * it. MAILSYNC_TEST_THROTTLE_BASE_MS scales every wait (the server's
- * suggested waits too) for the tests, in a build with test hooks. */
+/* At most this many waits per connection between two closes of the
+ * repository (one account sync), each twice the last from
+ * THROTTLE_BASE_MS, jittered, and never over THROTTLE_CAP: a budget of at
+ * most about 8.5 minutes, after which that connection stops with the
+ * server's words rather than hammer it. MAILSYNC_TEST_THROTTLE_BASE_MS
+ * scales every wait (the server's suggested waits too) for the tests, in
+ * a build with test hooks.
+ *
+ * The budget is each slot's (maxconnections), not the repository's: the
+ * limit a pool meets first is the server's cap on connections per user,
+ * which refuses only the connections past it ("Too many simultaneous
+ * connections"); a budget shared by the slots would let those spend it
+ * and stop the folders of the connections that work. With max-connections
+ * N the server sees at most N times the attempts of one connection, each
+ * connection spaced as one is, which the user chose with maxconnections.
+ * The waits themselves run without connect_lock (connect_now), so that a
+ * slot waiting out a limit delays no other slot's login, and a close ends
+ * every wait at once (throttle_interrupt). */
 #define THROTTLE_WAITS 8
 #define THROTTLE_BASE_MS 2000
 #define THROTTLE_CAP (150 * THROTTLE_BASE_MS)
@@ -289,6 +301,7 @@ typedef struct
   GTask *task;
   GSource *timer;
   GSource *cancelled;
+  GSource *interrupted;
 } Sleep;
 
 static gboolean
@@ -315,95 +328,166 @@ sleep_cancelled (GCancellable *cancellable, gpointer user_data)
   return sleep_over (user_data);
 }
 
-/* Waits @ms on the worker's context; a cancel ends the wait at once. */
+static GSource *
+attach_cancelled (GCancellable *cancellable, Sleep *sleep)
+{
+  GSource *source = g_cancellable_source_new (cancellable);
+
+  g_source_set_callback (source, G_SOURCE_FUNC (sleep_cancelled), sleep, NULL);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  return source;
+}
+
+static void
+detach (GSource *source)
+{
+  if (source != NULL)
+    {
+      g_source_destroy (source);
+      g_source_unref (source);
+    }
+}
+
+/* Waits @ms on the worker's context, without connect_lock; a cancel ends
+ * the wait at once, and so does a close of the repository (an error that
+ * says so: the connection was to be logged out anyway). */
 static gboolean
-sleep_ms (guint ms, GCancellable *cancellable, GError **error)
+sleep_ms (MailsyncImapRepository *self, guint ms, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  Sleep sleep = { g_task_new (NULL, NULL, _mailsync_store_result, &result), NULL, NULL };
+  g_autoptr(GCancellable) interrupt = NULL;
+  Sleep sleep = { NULL, NULL, NULL, NULL };
+
+  g_mutex_lock (&self->pool_lock);
+  interrupt = g_object_ref (self->throttle_interrupt);
+  g_mutex_unlock (&self->pool_lock);
+  sleep.task = g_task_new (NULL, NULL, _mailsync_store_result, &result);
 
   g_task_set_source_tag (sleep.task, sleep_ms);
   sleep.timer = g_timeout_source_new (ms);
   g_source_set_callback (sleep.timer, sleep_over, &sleep, NULL);
   g_source_attach (sleep.timer, g_main_context_get_thread_default ());
   if (cancellable != NULL)
-    {
-      sleep.cancelled = g_cancellable_source_new (cancellable);
-      g_source_set_callback (sleep.cancelled, G_SOURCE_FUNC (sleep_cancelled), &sleep, NULL);
-      g_source_attach (sleep.cancelled, g_main_context_get_thread_default ());
-    }
+    sleep.cancelled = attach_cancelled (cancellable, &sleep);
+  sleep.interrupted = attach_cancelled (interrupt, &sleep);
   _mailsync_await (&result);
-  g_source_destroy (sleep.timer);
-  g_source_unref (sleep.timer);
-  if (sleep.cancelled != NULL)
+  detach (sleep.timer);
+  detach (sleep.cancelled);
+  detach (sleep.interrupted);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  if (g_cancellable_is_cancelled (interrupt))
     {
-      g_source_destroy (sleep.cancelled);
-      g_source_unref (sleep.cancelled);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                   "Repository %s: closed while a connection waited out the server's limit",
+                   mailsync_repository_get_name (MAILSYNC_REPOSITORY (self)));
+      return FALSE;
     }
-  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+  return TRUE;
 }
 
-/* The server said it limits us (@why: its words): wait, with fewer
- * commands in flight afterwards, or give up when the budget is spent. A
- * jittered wait keeps many clients that were cut at once from coming
- * back at once. */
+/* The server said it limits us (@why: its words): how long @slot waits
+ * (*@delay_ms), with fewer commands in flight afterwards, or FALSE when
+ * the slot's budget is spent. Under connect_lock (the settings are
+ * shared); the caller waits after releasing it (connect_now). A jittered
+ * wait keeps many clients that were cut at once from coming back at
+ * once. */
 static gboolean
 back_off (MailsyncImapRepository *self, MailsyncImapSlot *slot, const char *why, guint hint_ms,
-          GCancellable *cancellable, GError **error)
+          guint *delay_ms, GError **error)
 {
   guint base = throttle_base_ms ();
-  guint64 step = MIN ((guint64) base << MIN (self->throttle_waits, 20), (guint64) base * 150);
-  guint64 delay = step / 2 + (step > 1 ? (guint64) g_random_int_range (0, (gint32) MIN (step / 2, G_MAXINT32)) : 0);
+  guint64 step, delay;
   guint64 hint = (guint64) hint_ms * base / THROTTLE_BASE_MS;
   const char *name = mailsync_repository_get_name (MAILSYNC_REPOSITORY (self));
+  guint waits;
 
   g_mutex_lock (&self->pool_lock);
-  if (self->throttle_gave_up == NULL && self->throttle_waits >= THROTTLE_WAITS)
-    self->throttle_gave_up =
+  if (slot->throttle_gave_up == NULL && slot->throttle_waits >= THROTTLE_WAITS)
+    slot->throttle_gave_up =
       g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED,
                    "Repository %s: the server still limits this client after %u waits "
                    "(%" G_GINT64_FORMAT " s in all); giving up for this run: %s",
-                   name, self->throttle_waits, self->throttle_waited_ms / 1000, why ? why : "");
-  if (self->throttle_gave_up != NULL)
+                   name, slot->throttle_waits, slot->throttle_waited_ms / 1000, why ? why : "");
+  if (slot->throttle_gave_up != NULL)
     {
-      g_propagate_error (error, g_error_copy (self->throttle_gave_up));
+      g_propagate_error (error, g_error_copy (slot->throttle_gave_up));
       g_mutex_unlock (&self->pool_lock);
       return FALSE;
     }
-  g_mutex_unlock (&self->pool_lock);
+  step = MIN ((guint64) base << MIN (slot->throttle_waits, 20), (guint64) base * 150);
+  delay = step / 2 + (step > 1 ? (guint64) g_random_int_range (0, (gint32) MIN (step / 2, G_MAXINT32)) : 0);
   /* The server's own suggestion wins when longer, within the cap. */
   delay = MIN (MAX (delay, hint), (guint64) base * 150);
-  self->throttle_waits++;
-  self->throttle_waited_ms += (gint64) delay;
+  waits = ++slot->throttle_waits;
+  slot->throttle_waited_ms += (gint64) delay;
+  g_mutex_unlock (&self->pool_lock);
   /* Fewer commands at once on this and the next connections. */
   self->settings->max_in_flight = MAX ((self->settings->max_in_flight ? self->settings->max_in_flight : 64) / 2, 1);
   if (slot->connection != NULL)
     mailsync_imap_connection_set_max_in_flight (slot->connection, self->settings->max_in_flight);
   g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
-         "throttled (%s): waiting %" G_GUINT64_FORMAT " ms (wait %u of %u), then %u commands in flight",
-         why ? why : "", delay, self->throttle_waits, THROTTLE_WAITS, self->settings->max_in_flight);
-  return sleep_ms ((guint) delay, cancellable, error);
+         "throttled (%s): waiting %" G_GUINT64_FORMAT " ms on connection %u (wait %u of %u), then %u commands in flight",
+         why ? why : "", delay, slot->number, waits, THROTTLE_WAITS, self->settings->max_in_flight);
+  *delay_ms = MAX ((guint) delay, 1);
+  return TRUE;
+}
+
+/* TRUE, with @error, once @slot's budget for the server's limits is spent. */
+static gboolean
+slot_gave_up (MailsyncImapRepository *self, MailsyncImapSlot *slot, GError **error)
+{
+  GError *gave_up = NULL;
+
+  g_mutex_lock (&self->pool_lock);
+  if (slot->throttle_gave_up != NULL)
+    gave_up = g_error_copy (slot->throttle_gave_up);
+  g_mutex_unlock (&self->pool_lock);
+  if (gave_up == NULL)
+    return FALSE;
+  g_propagate_error (error, gave_up);
+  return TRUE;
 }
 
 /* Connects and logs in @slot's connection unless it is open; on the
- * slot's worker. The slots share the settings, the credentials and the
- * budget for the server's limits: one connects at a time. */
-static gboolean connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, GCancellable *cancellable,
-                                GError **error);
+ * slot's worker. The slots share the settings and the credentials: one
+ * connects at a time (connect_lock). TRUE with *@delay_ms set: the server
+ * limits us, wait that long without the lock and call again. */
+static gboolean connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, guint *delay_ms,
+                                GCancellable *cancellable, GError **error);
+
+/* ...and waits out the server's limits between the tries, unlocked
+ * (*@waited: whether it did). */
+static gboolean
+connect_now_full (MailsyncImapRepository *self, MailsyncImapSlot *slot, gboolean *waited, GCancellable *cancellable,
+                  GError **error)
+{
+  for (;;)
+    {
+      guint delay_ms = 0;
+      gboolean ok;
+
+      g_rec_mutex_lock (&self->connect_lock);
+      ok = connect_locked (self, slot, &delay_ms, cancellable, error);
+      g_rec_mutex_unlock (&self->connect_lock);
+      if (!ok || delay_ms == 0)
+        return ok;
+      if (waited != NULL)
+        *waited = TRUE;
+      if (!sleep_ms (self, delay_ms, cancellable, error))
+        return FALSE;
+    }
+}
 
 static gboolean
 connect_now (MailsyncImapRepository *self, MailsyncImapSlot *slot, GCancellable *cancellable, GError **error)
 {
-  gboolean ok;
-
-  g_rec_mutex_lock (&self->connect_lock);
-  ok = connect_locked (self, slot, cancellable, error);
-  g_rec_mutex_unlock (&self->connect_lock);
-  return ok;
+  return connect_now_full (self, slot, NULL, cancellable, error);
 }
 
 static gboolean
-connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, GCancellable *cancellable, GError **error)
+connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, guint *delay_ms, GCancellable *cancellable,
+                GError **error)
 {
   MailsyncRepository *repo = MAILSYNC_REPOSITORY (self);
   g_autoptr(GAsyncResult) result = NULL;
@@ -417,7 +501,7 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, GCancellab
       /* A command was refused as throttled: the engine reopens before it
        * resumes the folder; wait first, on the same connection. */
       if (mailsync_imap_connection_take_throttle (slot->connection, &hint_ms, &why))
-        return back_off (self, slot, why, hint_ms, cancellable, error);
+        return back_off (self, slot, why, hint_ms, delay_ms, error);
       return TRUE;
     }
   if (slot->connection != NULL)
@@ -425,21 +509,19 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, GCancellab
       guint hint_ms = 0;
       g_autofree char *why = NULL;
 
-      /* Closed by a BYE that limits us: wait before connecting again. */
+      /* Closed by a BYE that limits us: wait before connecting again
+       * (the next call finds no connection and connects). */
       if (mailsync_imap_connection_take_throttle (slot->connection, &hint_ms, &why))
         {
           _mailsync_imap_repository_drop_connection (self, slot);
-          if (!back_off (self, slot, why, hint_ms, cancellable, error))
-            return FALSE;
+          g_atomic_pointer_set (&slot->selected, NULL);
+          return back_off (self, slot, why, hint_ms, delay_ms, error);
         }
     }
   _mailsync_imap_repository_drop_connection (self, slot);
   g_atomic_pointer_set (&slot->selected, NULL);
-  if (self->throttle_gave_up != NULL)
-    {
-      g_propagate_error (error, g_error_copy (self->throttle_gave_up));
-      return FALSE;
-    }
+  if (slot_gave_up (self, slot, error))
+    return FALSE;
   if (self->config_error != NULL)
     {
       g_propagate_error (error, g_error_copy (self->config_error));
@@ -536,10 +618,8 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, GCancellab
            * and connect again; not a refused login (no new password). */
           mailsync_imap_connection_take_throttle (slot->connection, &hint_ms, &why);
           _mailsync_imap_repository_drop_connection (self, slot);
-          if (!back_off (self, slot, local_error->message, hint_ms, cancellable, error))
-            return FALSE;
-          asked--; /* not an ask: the loop's increment takes it back */
-          continue;
+          /* the next call connects again, after the wait */
+          return back_off (self, slot, local_error->message, hint_ms, delay_ms, error);
         }
       refused = mailsync_imap_connection_get_refused_mechanism (slot->connection);
       bearer = refused == MAILSYNC_IMAP_AUTH_XOAUTH2 || refused == MAILSYNC_IMAP_AUTH_OAUTHBEARER;
@@ -612,18 +692,19 @@ gboolean
 _mailsync_imap_repository_wait_throttled (MailsyncImapRepository *self, const GError *cause,
                                           GCancellable *cancellable, GError **error)
 {
-  gboolean ok = FALSE;
-  guint waits;
+  gboolean waited = FALSE, ok;
+  guint delay_ms = 0;
 
-  g_rec_mutex_lock (&self->connect_lock);
-  waits = self->throttle_waits;
+  if (!connect_now_full (self, &self->main, &waited, cancellable, error))
+    return FALSE;
   /* connect_now waits only for a limit the connection recorded: a retry
    * must never follow at once, whatever became of that record. */
-  if (connect_now (self, &self->main, cancellable, error) &&
-      (self->throttle_waits != waits || back_off (self, &self->main, cause->message, 0, cancellable, error)))
-    ok = TRUE;
+  if (waited)
+    return TRUE;
+  g_rec_mutex_lock (&self->connect_lock);
+  ok = back_off (self, &self->main, cause->message, 0, &delay_ms, error);
   g_rec_mutex_unlock (&self->connect_lock);
-  return ok;
+  return ok && sleep_ms (self, delay_ms, cancellable, error);
 }
 
 /* A repository nobody opened is opened by the first call that needs it
@@ -634,19 +715,11 @@ gboolean
 _mailsync_imap_repository_ensure_slot (MailsyncImapRepository *self, MailsyncImapSlot *slot,
                                        GCancellable *cancellable, GError **error)
 {
-  GError *gave_up = NULL;
-
-  /* No more commands this sync once the server's limits won: the other
-   * folders fail at once instead of each trying again. */
-  g_mutex_lock (&self->pool_lock);
-  if (self->throttle_gave_up != NULL)
-    gave_up = g_error_copy (self->throttle_gave_up);
-  g_mutex_unlock (&self->pool_lock);
-  if (gave_up != NULL)
-    {
-      g_propagate_error (error, gave_up);
-      return FALSE;
-    }
+  /* No more commands on this connection this sync once the server's
+   * limits won: the folders after it fail at once instead of each trying
+   * again. */
+  if (slot_gave_up (self, slot, error))
+    return FALSE;
   if (slot->connection == NULL)
     return connect_now (self, slot, cancellable, error);
   if (mailsync_imap_connection_is_open (slot->connection))
@@ -713,10 +786,25 @@ _mailsync_imap_repository_close_slot (MailsyncImapRepository *self, MailsyncImap
 }
 
 static void
+reset_budget_locked (MailsyncImapSlot *slot)
+{
+  slot->throttle_waits = 0;
+  slot->throttle_waited_ms = 0;
+  g_clear_error (&slot->throttle_gave_up);
+}
+
+static void
 close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   MailsyncImapRepository *self = source;
+  g_autoptr(GCancellable) interrupt = NULL;
 
+  /* a pooled slot waiting out a limit stops waiting: its close job is
+   * queued behind that wait */
+  g_mutex_lock (&self->pool_lock);
+  interrupt = g_object_ref (self->throttle_interrupt);
+  g_mutex_unlock (&self->pool_lock);
+  g_cancellable_cancel (interrupt);
   /* every connection of the pool is logged out, each on its own thread */
   _mailsync_imap_repository_pool_close (self, cancellable);
   _mailsync_imap_repository_close_slot (self, &self->main, cancellable);
@@ -726,11 +814,13 @@ close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
    * with the full pipeline again (0: the connection's default): a limit
    * lasts a sync, and a daemon that halved it on every throttle of the
    * week would end up sending one command at a time for good. */
-  self->throttle_waits = 0;
-  self->throttle_waited_ms = 0;
   self->settings->max_in_flight = 0;
   g_mutex_lock (&self->pool_lock);
-  g_clear_error (&self->throttle_gave_up);
+  reset_budget_locked (&self->main);
+  for (guint i = 0; i < self->pool->len; i++)
+    reset_budget_locked (self->pool->pdata[i]);
+  g_clear_object (&self->throttle_interrupt);
+  self->throttle_interrupt = g_cancellable_new ();
   g_mutex_unlock (&self->pool_lock);
   g_rec_mutex_unlock (&self->connect_lock);
   g_task_return_boolean (task, TRUE);

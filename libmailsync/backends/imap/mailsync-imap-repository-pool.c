@@ -35,6 +35,7 @@ _mailsync_imap_repository_pool_init (MailsyncImapRepository *self)
   g_queue_init (&self->lease_waiters);
   g_mutex_init (&self->pool_lock);
   g_rec_mutex_init (&self->connect_lock);
+  self->throttle_interrupt = g_cancellable_new ();
 }
 
 /* On the slot's worker, as it stops. */
@@ -69,8 +70,11 @@ _mailsync_imap_repository_pool_finalize (MailsyncImapRepository *self)
       MailsyncImapSlot *slot = self->pool->pdata[i];
 
       g_free (slot->last_selected_name);
+      g_clear_error (&slot->throttle_gave_up);
       g_free (slot);
     }
+  g_clear_error (&self->main.throttle_gave_up);
+  g_clear_object (&self->throttle_interrupt);
   g_ptr_array_unref (self->pool);
   g_mutex_clear (&self->pool_lock);
   g_rec_mutex_clear (&self->connect_lock);

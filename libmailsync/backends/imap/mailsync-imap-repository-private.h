@@ -39,10 +39,10 @@ struct _MailsyncImapRepository
   GPtrArray *accepted_certs;    /* GBytes (DER) the interaction accepted; worker only */
   /* totals of the connections already closed (see get_stats) */
   guint64 bytes_read, bytes_written, commands_sent;
-  /* the server's limits (issue 12 item 9): waits since the last close */
-  guint throttle_waits;
-  gint64 throttle_waited_ms;
-  GError *throttle_gave_up;     /* the budget is spent: no new connection until close */
+  /* the server's limits (issue 12 item 9): each slot has its budget
+   * (MailsyncImapSlot.throttle_*); a close ends every slot's wait at once
+   * by cancelling this one, then puts a new one (pool_lock) */
+  GCancellable *throttle_interrupt;
   MailsyncOAuth2 *oauth2;       /* oauth2_refresh_token's token source, or NULL */
   gboolean oauth2_given;        /* settings->oauth2_token was given (config, interaction):
                                  * used until the server refuses it */

@@ -273,7 +273,6 @@ mailsync_imap_repository_finalize (GObject *object)
   g_strfreev (self->capabilities);
   g_clear_pointer (&self->accepted_certs, g_ptr_array_unref);
   g_clear_error (&self->config_error);
-  g_clear_error (&self->throttle_gave_up);
   g_clear_pointer (&self->oauth2, _mailsync_oauth2_unref);
   G_OBJECT_CLASS (mailsync_imap_repository_parent_class)->finalize (object);
 }
