@@ -154,6 +154,26 @@ START_TEST (test_imap_imap)
 }
 END_TEST
 
+/* maxconnections sizes the local IMAP repository's pool too (the mapped
+ * repository's inner one), as the remote's. */
+START_TEST (test_imap_imap_max_connections)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncAccount) account =
+    create (GENERAL ACCOUNT "[Repository L]\ntype = IMAP\nremotehost = local.example\nremotepass = x\n"
+            "remoteuser = u\nmaxconnections = 3\n" REMOTE, NULL, &error);
+  MailsyncRepository *inner;
+  guint local = 0, remote = 0;
+
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  inner = mailsync_mapped_repository_get_inner (MAILSYNC_MAPPED_REPOSITORY (mailsync_account_get_local (account)));
+  g_object_get (inner, "max-connections", &local, NULL);
+  g_object_get (mailsync_account_get_remote (account), "max-connections", &remote, NULL);
+  ck_assert_uint_eq (local, 3);
+  ck_assert_uint_eq (remote, 1);
+}
+END_TEST
+
 /* utf8foldernames, an account option, names both IMAP sides' folders;
  * off by default (IMAP's modified UTF-7 names, as offlineimap). */
 START_TEST (test_utf8_folder_names)
@@ -430,7 +450,11 @@ static const OptionCase option_cases[] = {
   { "remote", "subscribedonly", "yes", OPT_HONOURED, "remote", "subscribed-only", "TRUE" },
   { "remote", "decodefoldernames", "yes", OPT_HONOURED },
   { "remote", "usecompression", "yes", OPT_HONOURED, "remote", "use-compression", "TRUE" },
-  { "remote", "maxconnections", "4", OPT_WARNED },
+  /* warned until the account leases (doc/design.md "maxconnections"), the
+   * pool's size set already; past the property's ceiling, clamped */
+  { "remote", "maxconnections", "4", OPT_WARNED, "remote", "max-connections", "4" },
+  { "remote", "maxconnections", "1", OPT_HONOURED, "remote", "max-connections", "1" },
+  { "remote", "maxconnections", "100", OPT_WARNED, "remote", "max-connections", "64" },
   { "remote", "holdconnectionopen", "yes", OPT_HONOURED, "remote", "hold-connection-open", "TRUE" },
   { "remote", "keepalive", "60", OPT_HONOURED, "remote", "keepalive", "60" },
   { "remote", "expunge", "no", OPT_HONOURED, "remote", "expunge", "FALSE" },
@@ -642,6 +666,7 @@ config_suite (void)
   tcase_add_test (tc, test_tls_paths);
   tcase_add_test (tc, test_imap_list_options);
   tcase_add_test (tc, test_imap_imap);
+  tcase_add_test (tc, test_imap_imap_max_connections);
   tcase_add_test (tc, test_utf8_folder_names);
   tcase_add_loop_test (tc, test_errors, 0, G_N_ELEMENTS (errors));
   tcase_add_test (tc, test_warnings);

@@ -293,7 +293,7 @@ build_imap (RepoContext  *ctx,
   g_auto(GStrv) auth = NULL;
   gboolean ssl, starttls, compress, expunge, subscribed_only, hold;
   gboolean store_after_login = FALSE;
-  gint64 port = 0, retrycount, socktimeout, n;
+  gint64 port = 0, retrycount, socktimeout, n, max_connections;
 
   if (!_mailsync_config_check_section (self, section, SCOPE_REPOSITORY | SCOPE_IMAP | (ctx->gmail ? SCOPE_GMAIL : 0),
                                        ctx->gmail ? "a Gmail repository" : "an IMAP repository", error) ||
@@ -306,11 +306,17 @@ build_imap (RepoContext  *ctx,
       !_mailsync_config_get_bool (self, section, "usecompression", FALSE, &compress, error) ||
       !_mailsync_config_get_int (self, section, "retrycount", 2, 0, G_MAXUINT, &retrycount, error) ||
       !_mailsync_config_get_int (self, "general", "socktimeout", 0, 0, G_MAXUINT, &socktimeout, error) ||
-      !_mailsync_config_get_int (self, section, "maxconnections", 1, 1, G_MAXINT, &n, error))
+      !_mailsync_config_get_int (self, section, "maxconnections", 1, 1, G_MAXINT, &max_connections, error))
     return NULL;
-  if (n > 1)
+  /* The property is set (the pool's size) although the account does not
+   * lease yet (doc/design.md "maxconnections", step 2): until it does,
+   * no folder runs on a second connection, and the warning says so. */
+  if (max_connections > 1)
     _mailsync_config_warn (self, section, "maxconnections", "has no effect yet: mailsync syncs an account's folders one after "
-                           "the other, each over one pipelined connection");
+                           "the other, each over one pipelined connection%s",
+                           max_connections > MAILSYNC_IMAP_MAX_CONNECTIONS
+                             ? " (and it uses at most " G_STRINGIFY (MAILSYNC_IMAP_MAX_CONNECTIONS) ")" : "");
+  max_connections = MIN (max_connections, MAILSYNC_IMAP_MAX_CONNECTIONS);
   if (!_mailsync_config_get_int (self, section, "keepalive", 0, 0, G_MAXINT, &n, error))
     return NULL;
   if (_mailsync_config_has (self, section, "sep"))
@@ -489,6 +495,7 @@ build_imap (RepoContext  *ctx,
                 "expunge", expunge,
                 "subscribed-only", subscribed_only,
                 "hold-connection-open", hold,
+                "max-connections", (guint) max_connections,
                 NULL);
   if (user != NULL)
     g_object_set (repo, "user", user, NULL);

@@ -9,6 +9,10 @@
 
 G_BEGIN_DECLS
 
+/* MailsyncImapRepository:max-connections' ceiling (the config clamps
+ * maxconnections to it, with a warning). */
+#define MAILSYNC_IMAP_MAX_CONNECTIONS 64
+
 /* One connection of the repository's pool (maxconnections, issue 13
  * item 5) and the thread it runs on: every job of a folder runs on the
  * worker of the slot the folder leased, or of the repository's own slot

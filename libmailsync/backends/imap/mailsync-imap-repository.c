@@ -676,7 +676,7 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    *
    * Since: 0.1
    */
-  properties[PROP_MAX_CONNECTIONS] = g_param_spec_uint ("max-connections", NULL, NULL, 1, 64, 1, rw);
+  properties[PROP_MAX_CONNECTIONS] = g_param_spec_uint ("max-connections", NULL, NULL, 1, MAILSYNC_IMAP_MAX_CONNECTIONS, 1, rw);
   /**
    * MailsyncImapRepository:utf8-folder-names:
    *
