@@ -357,7 +357,7 @@ count_held_listings (MailsyncAccount *account, MailsyncSyncEvent *event, gpointe
     return;
   /* nor does the status store keep another folder's database open */
   release_checks++;
-  if (g_hash_table_size (_MAILSYNC_STATUS_BASE (f.status)->cache) != 0)
+  if (_mailsync_status_base_count_open (_MAILSYNC_STATUS_BASE (f.status)) != 0)
     release_violations++;
   /* When a folder starts, no other folder holds a listing (plan-ahead is
    * off: nothing is listed ahead); when it ends, it holds none either. */

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "mailsync-status-base.h"
+#include "mailsync-error.h"
 #include "mailsync-status-plain.h"
 #include "mailsync-status-sqlite.h"
 #include "mailsync-private.h"
@@ -16,6 +17,29 @@ enum
   N_PROPS
 };
 
+/* A slot's free function has no base to ask for data_free: the table's
+ * values are freed in finalize's unref after their data (slot_free_data). */
+static void
+slot_free (MailsyncStatusSlot *slot)
+{
+  g_mutex_clear (&slot->lock);
+  g_free (slot);
+}
+
+static gboolean
+slot_free_data (gpointer key,
+                gpointer value,
+                gpointer data)
+{
+  MailsyncStatusBase *base = data;
+  MailsyncStatusSlot *slot = value;
+
+  (void) key;
+  if (slot->data != NULL)
+    base->data_free (g_steal_pointer (&slot->data));
+  return FALSE;
+}
+
 static void
 status_base_finalize (GObject *object)
 {
@@ -24,7 +48,9 @@ status_base_finalize (GObject *object)
    * the class to chain up to. */
   GObjectClass *parent_class = g_type_class_peek_parent (G_OBJECT_GET_CLASS (object));
 
-  g_hash_table_unref (base->cache);
+  /* No other reference is left, so no thread holds a folder's lock. */
+  g_hash_table_foreach_remove (base->slots, slot_free_data, base);
+  g_hash_table_unref (base->slots);
   g_mutex_clear (&base->lock);
   g_free (base->directory);
 
@@ -83,10 +109,11 @@ _mailsync_status_base_class_init (GObjectClass *klass)
 
 void
 _mailsync_status_base_init (MailsyncStatusBase *base,
-                            GDestroyNotify      cache_free)
+                            GDestroyNotify      data_free)
 {
   g_mutex_init (&base->lock);
-  base->cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, cache_free);
+  base->data_free = data_free;
+  base->slots = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) slot_free);
 }
 
 char *
@@ -114,6 +141,7 @@ _mailsync_status_store_release (MailsyncStatusStore *store,
                                 const char          *folder)
 {
   MailsyncStatusBase *base;
+  g_autoptr(MailsyncStatusSlot) slot = NULL;
   g_autofree char *name = NULL;
   g_autofree char *path = NULL;
 
@@ -121,28 +149,180 @@ _mailsync_status_store_release (MailsyncStatusStore *store,
     return;
   base = _MAILSYNC_STATUS_BASE (store);
   path = _mailsync_status_base_path (base, folder, &name);
-  g_mutex_lock (&base->lock);
-  g_hash_table_remove (base->cache, name);
-  g_mutex_unlock (&base->lock);
+  /* Under the folder's lock: a load or commit of it in progress keeps
+   * its handle until it is done. */
+  slot = _mailsync_status_base_enter (base, name, NULL, NULL);
+  _mailsync_status_slot_forget (base, slot);
 }
 
-GMutexLocker *
-_mailsync_status_base_lock (MailsyncStatusBase  *base,
-                            GCancellable        *cancellable,
-                            GError             **error)
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+static GMutex hold_lock;
+static GCond hold_cond;
+static guint hold_arrivals;     /* commits that reached the hold since the last pair left */
+static GHashTable *hold_inside; /* file name -> commits of it at the hold now */
+static char *hold_contended;    /* a folder whose lock a commit found taken */
+static gboolean hold_overlapped; /* a commit got here while another folder's was here */
+
+static gint64
+hold_seconds (void)
 {
+  const char *text = g_getenv ("MAILSYNC_TEST_STATUS_HOLD");
+  gint64 seconds;
+
+  if (text == NULL || !g_ascii_string_to_signed (text, 10, 1, 3600, &seconds, NULL))
+    return 0;
+  return seconds;
+}
+
+static void
+note_contended (const char *name)
+{
+  g_mutex_lock (&hold_lock);
+  g_free (hold_contended);
+  hold_contended = g_strdup (name);
+  g_cond_broadcast (&hold_cond);
+  g_mutex_unlock (&hold_lock);
+}
+
+gboolean
+_mailsync_status_test_hold (const char  *name,
+                            GError     **error)
+{
+  gint64 seconds = hold_seconds ();
+  gint64 until;
+  gboolean ok = TRUE;
+
+  if (seconds == 0)
+    return TRUE;
+  until = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+  g_mutex_lock (&hold_lock);
+  if (hold_inside == NULL)
+    hold_inside = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (g_hash_table_contains (hold_inside, name))
+    {
+      g_mutex_unlock (&hold_lock);
+      g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_FAILED,
+                   "Test hold: two commits of status %s at once", name);
+      return FALSE;
+    }
+  if (g_hash_table_size (hold_inside) > 0)
+    hold_overlapped = TRUE;
+  g_hash_table_insert (hold_inside, g_strdup (name), GUINT_TO_POINTER (1));
+  hold_arrivals++;
+  g_cond_broadcast (&hold_cond);
+  if (hold_arrivals == 1)
+    while (!hold_overlapped && g_strcmp0 (hold_contended, name) != 0)
+      if (!g_cond_wait_until (&hold_cond, &hold_lock, until))
+        {
+          ok = FALSE;
+          break;
+        }
+  g_hash_table_remove (hold_inside, name);
+  if (g_hash_table_size (hold_inside) == 0 && hold_arrivals >= 2)
+    {
+      hold_arrivals = 0;
+      hold_overlapped = FALSE;
+      g_clear_pointer (&hold_contended, g_free);
+    }
+  g_mutex_unlock (&hold_lock);
+  if (!ok)
+    g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_FAILED,
+                 "Test hold: in %" G_GINT64_FORMAT " s no commit of another status "
+                 "reached its fsync and none of %s waited for it", seconds, name);
+  return ok;
+}
+#else
+gboolean
+_mailsync_status_test_hold (const char  *name,
+                            GError     **error)
+{
+  (void) name;
+  (void) error;
+  return TRUE;
+}
+#endif
+
+MailsyncStatusSlot *
+_mailsync_status_base_enter (MailsyncStatusBase  *base,
+                             const char          *name,
+                             GCancellable        *cancellable,
+                             GError             **error)
+{
+  MailsyncStatusSlot *slot;
+
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
-  return g_mutex_locker_new (&base->lock);
+  g_mutex_lock (&base->lock);
+  slot = g_hash_table_lookup (base->slots, name);
+  if (slot == NULL)
+    {
+      slot = g_new0 (MailsyncStatusSlot, 1);
+      g_mutex_init (&slot->lock);
+      g_hash_table_insert (base->slots, g_strdup (name), slot);
+    }
+  g_mutex_unlock (&base->lock);
+
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  if (hold_seconds () > 0)
+    {
+      if (!g_mutex_trylock (&slot->lock))
+        {
+          note_contended (name);
+          g_mutex_lock (&slot->lock);
+        }
+      return slot;
+    }
+#endif
+  g_mutex_lock (&slot->lock);
+  return slot;
+}
+
+void
+_mailsync_status_base_leave (MailsyncStatusSlot *slot)
+{
+  g_mutex_unlock (&slot->lock);
+}
+
+guint
+_mailsync_status_base_count_open (MailsyncStatusBase *base)
+{
+  g_autoptr(GPtrArray) slots = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+  guint n = 0;
+
+  /* the slots first, then each one's lock without the store lock held */
+  g_mutex_lock (&base->lock);
+  g_hash_table_iter_init (&iter, base->slots);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (slots, value);
+  g_mutex_unlock (&base->lock);
+  for (guint i = 0; i < slots->len; i++)
+    {
+      MailsyncStatusSlot *slot = slots->pdata[i];
+
+      g_mutex_lock (&slot->lock);
+      n += slot->data != NULL;
+      g_mutex_unlock (&slot->lock);
+    }
+  return n;
+}
+
+void
+_mailsync_status_slot_forget (MailsyncStatusBase *base,
+                              MailsyncStatusSlot *slot)
+{
+  if (slot->data != NULL)
+    base->data_free (g_steal_pointer (&slot->data));
 }
 
 gboolean
 _mailsync_status_base_remove (MailsyncStatusBase  *base,
-                              const char          *name,
+                              MailsyncStatusSlot  *slot,
                               const char * const  *paths,
                               GError             **error)
 {
-  g_hash_table_remove (base->cache, name);
+  _mailsync_status_slot_forget (base, slot);
   for (; *paths != NULL; paths++)
     if (!_mailsync_status_unlink (*paths, error))
       return FALSE;

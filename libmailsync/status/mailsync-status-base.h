@@ -1,8 +1,9 @@
 /* What the status stores share (issue 14 item 2); not installed.
  *
  * Both stores keep one file (or database) per folder in a directory, so
- * both have the same object part: the "directory" property, one lock, a
- * per-folder cache keyed by the folder's file name, the path of a folder,
+ * both have the same object part: the "directory" property, a table of
+ * folder slots keyed by the folder's file name (each with its lock and the
+ * store's cached state of the folder), the path of a folder,
  * a purge that removes its files. They also share the rows of a folder in
  * memory with a batch applied to them, and the file helpers. Only what
  * their formats need stays in mailsync-status-plain.c and -sqlite.c.
@@ -18,17 +19,48 @@
 
 G_BEGIN_DECLS
 
+/* Locking (issue 13 items 2/5: folders synced at the same time must not
+ * wait for each other's fsync). Two kinds of lock:
+ *
+ * - the store lock (MailsyncStatusBase.lock) guards only @slots, the
+ *   table: a lookup or an insert, nothing else is done under it, and
+ *   nothing else is waited for while it is held;
+ * - each folder's lock (MailsyncStatusSlot.lock) is held through a whole
+ *   load, commit, purge or release of that folder, its file reads, its
+ *   journal append or SQLite transaction and their fsyncs included, and
+ *   guards the slot's @data (the open database handle, the parsed
+ *   journal).
+ *
+ * Lock order: none is needed, as no thread ever holds two of them: the
+ * store lock is dropped before a folder's lock is taken (the slot is
+ * looked up first) and never taken while one is held, and no store
+ * operation touches two folders. Whoever adds a nesting writes the order
+ * here: a folder's lock first, then the store lock (a folder's lock is
+ * held through fsyncs, so waiting for one with the store lock held would
+ * stall every folder). Two folders' operations then run
+ * at once; two operations of one folder one after the other, in the
+ * order they took its lock. A slot stays in the table until the store
+ * is finalized (a release or purge frees its @data only), so a slot
+ * pointer taken under the store lock stays valid without a reference. */
+typedef struct
+{
+  GMutex      lock;
+  /* The store's state of the folder (sqlite3 handle, parsed rows and
+   * journal), or NULL: nothing open or read. */
+  gpointer    data;
+} MailsyncStatusSlot;
+
 typedef struct
 {
   char       *directory;
-  /* Guards @cache and every use of what it holds: one store may be used
-   * by several threads (one per folder sync). */
+  /* The store lock: guards @slots only (see above). */
   GMutex      lock;
-  /* Folder file name -> the store's state of that folder, as of the last
-   * load or commit. One writer per account (the account lock), so the
-   * files do not change behind our back between a load and the commits
-   * that follow. */
-  GHashTable *cache;
+  /* Folder file name -> MailsyncStatusSlot, whose data is the store's
+   * state of that folder as of the last load or commit. One writer per
+   * account (the account lock), so the files do not change behind our
+   * back between a load and the commits that follow. */
+  GHashTable *slots;
+  GDestroyNotify data_free;
 } MailsyncStatusBase;
 
 /* The base of a store instance: it must be the first member after the
@@ -52,17 +84,38 @@ char       *_mailsync_status_base_path       (MailsyncStatusBase  *base,
 /* MailsyncStatusStoreInterface.get_path of both stores. */
 char       *_mailsync_status_base_get_path   (MailsyncStatusStore *store,
                                               const char          *folder);
-/* The start of every store operation: fails when @cancellable is
- * cancelled, else takes the store's lock (free the locker to drop it). */
-GMutexLocker *_mailsync_status_base_lock     (MailsyncStatusBase  *base,
-                                              GCancellable        *cancellable,
-                                              GError             **error);
-/* Purge under the lock: forgets the cached state of @name, removes
- * @paths in their order (a missing one is fine) and fsyncs the directory
- * so that the removal survives a power loss. */
+/* The start of every store operation on a folder: fails when
+ * @cancellable is cancelled, else returns the slot of the folder whose
+ * file name is @name (made on first use) with its lock held. Leave it
+ * with _mailsync_status_base_leave() (g_autoptr(MailsyncStatusSlot) does). */
+MailsyncStatusSlot *_mailsync_status_base_enter (MailsyncStatusBase  *base,
+                                                 const char          *name,
+                                                 GCancellable        *cancellable,
+                                                 GError             **error);
+void        _mailsync_status_base_leave      (MailsyncStatusSlot  *slot);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MailsyncStatusSlot, _mailsync_status_base_leave)
+/* How many folders have data (an open handle, parsed rows): for tests. */
+guint       _mailsync_status_base_count_open (MailsyncStatusBase  *base);
+/* Frees @slot's data (closes the handle, drops the rows); its lock held. */
+void        _mailsync_status_slot_forget     (MailsyncStatusBase  *base,
+                                              MailsyncStatusSlot  *slot);
+/* Purge under @slot's lock: forgets its data, removes @paths in their
+ * order (a missing one is fine) and fsyncs the directory so that the
+ * removal survives a power loss. */
 gboolean    _mailsync_status_base_remove     (MailsyncStatusBase  *base,
-                                              const char          *name,
+                                              MailsyncStatusSlot  *slot,
                                               const char * const  *paths,
+                                              GError             **error);
+
+/* A test hook (configure --enable-test-hooks, MAILSYNC_TEST_STATUS_HOLD=
+ * <seconds>; otherwise always TRUE): called by a commit with its folder's
+ * lock held, just before the fsync that is its commit point. The first
+ * commit to get here waits until a commit of another folder is here too
+ * (the two overlap) or one of its own folder found the folder's lock
+ * taken (they serialise), and fails after <seconds>; a commit that gets
+ * here while one of the same folder is here fails (the folder lock did
+ * not hold). tests/check-status-overlap.c. */
+gboolean    _mailsync_status_test_hold       (const char          *name,
                                               GError             **error);
 
 /* Forgets what @store keeps of @folder between uses (issue 13 item 4):

@@ -76,8 +76,9 @@ struct _MailsyncStatusPlain
 {
   GObject     parent_instance;
 
-  /* Its cache: folder file name -> PlainFolder. Under its lock, as a
-   * commit must see and extend the journal it parsed. */
+  /* Its slots' data: the folder's PlainFolder. Under the folder's lock,
+   * as a commit must see and extend the journal it parsed; each folder
+   * has its own files, so two folders' appends and fsyncs run at once. */
   MailsyncStatusBase base;
 };
 
@@ -612,21 +613,21 @@ mailsync_status_plain_load (MailsyncStatusStore  *store,
 {
   MailsyncStatusPlain *self = MAILSYNC_STATUS_PLAIN (store);
   g_auto(PlainPaths) paths = { NULL, };
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(MailsyncStatusSlot) slot = NULL;
   PlainFolder *folder;
 
-  locker = _mailsync_status_base_lock (&self->base, cancellable, error);
-  if (locker == NULL)
-    return FALSE;
   plain_paths_init (self, folder_name, &paths);
+  slot = _mailsync_status_base_enter (&self->base, paths.name, cancellable, error);
+  if (slot == NULL)
+    return FALSE;
 
   /* Always from disk: load() is where a store picks up what a previous
    * process (or a crash) left. */
-  g_hash_table_remove (self->base.cache, paths.name);
+  _mailsync_status_slot_forget (&self->base, slot);
   folder = read_folder (&paths, error);
   if (folder == NULL)
     return FALSE;
-  g_hash_table_insert (self->base.cache, g_strdup (paths.name), folder);
+  slot->data = folder;
 
   if (records)
     *records = _mailsync_status_rows_sorted (&folder->rows, TRUE);
@@ -751,8 +752,17 @@ append_journal (MailsyncStatusPlain  *self,
     goto fail;
   /* The half-written record a crash here leaves must be ignored on load. */
   _mailsync_crash_point ("status-plain-journal-torn");
-  if (!write_all (fd, payload->str, payload->len, folder->journal_length + header_length) ||
-      fsync (fd) < 0)
+  if (!write_all (fd, payload->str, payload->len, folder->journal_length + header_length))
+    goto fail;
+  if (!_mailsync_status_test_hold (paths->name, error))
+    {
+      /* nothing of the record counts: cut it off, like a failed write */
+      if (ftruncate (fd, folder->journal_length) == 0)
+        fsync (fd);
+      close (fd);
+      return FALSE;
+    }
+  if (fsync (fd) < 0)
     goto fail;
   close (fd);
 
@@ -851,7 +861,7 @@ mailsync_status_plain_commit (MailsyncStatusStore  *store,
 {
   MailsyncStatusPlain *self = MAILSYNC_STATUS_PLAIN (store);
   g_auto(PlainPaths) paths = { NULL, };
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(MailsyncStatusSlot) slot = NULL;
   g_autoptr(GString) payload = g_string_new (NULL);
   PlainFolder *folder;
 
@@ -862,8 +872,8 @@ mailsync_status_plain_commit (MailsyncStatusStore  *store,
   if (!serialize_batch (&paths, batch, payload, error))
     return FALSE;
 
-  locker = g_mutex_locker_new (&self->base.lock);
-  folder = g_hash_table_lookup (self->base.cache, paths.name);
+  slot = _mailsync_status_base_enter (&self->base, paths.name, NULL, error);
+  folder = slot->data;
   if (folder == NULL)
     {
       /* Committing without a load: the journal must still be parsed, to
@@ -871,7 +881,7 @@ mailsync_status_plain_commit (MailsyncStatusStore  *store,
       folder = read_folder (&paths, error);
       if (folder == NULL)
         return FALSE;
-      g_hash_table_insert (self->base.cache, g_strdup (paths.name), folder);
+      slot->data = folder;
     }
 
   /* A fold that is due goes first, before anything of the batch is
@@ -900,15 +910,15 @@ mailsync_status_plain_purge (MailsyncStatusStore  *store,
 {
   MailsyncStatusPlain *self = MAILSYNC_STATUS_PLAIN (store);
   g_auto(PlainPaths) paths = { NULL, };
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(MailsyncStatusSlot) slot = NULL;
 
-  locker = _mailsync_status_base_lock (&self->base, cancellable, error);
-  if (locker == NULL)
-    return FALSE;
   plain_paths_init (self, folder_name, &paths);
+  slot = _mailsync_status_base_enter (&self->base, paths.name, cancellable, error);
+  if (slot == NULL)
+    return FALSE;
   /* Journal first: a journal left behind after a crash would otherwise
    * resurrect its records over an empty status. */
-  return _mailsync_status_base_remove (&self->base, paths.name,
+  return _mailsync_status_base_remove (&self->base, slot,
                                        (const char *[]) { paths.journal, paths.path, paths.meta, NULL },
                                        error);
 }

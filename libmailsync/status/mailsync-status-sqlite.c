@@ -40,9 +40,13 @@ struct _MailsyncStatusSqlite
 {
   GObject     parent_instance;
 
-  /* Its cache: file name -> sqlite3* (opened lazily). Every use of a
-   * handle is under its lock: a sqlite3 connection is not to be used by
-   * two threads at once inside a transaction. */
+  /* Its slots' data: the folder's sqlite3* (opened lazily). Every use of
+   * a handle is under its folder's lock: a sqlite3 connection is not to
+   * be used by two threads at once inside a transaction. Each folder is
+   * its own database file (offlineimap's format) with its own connection,
+   * so two folders' transactions, and their fsyncs, run at the same time;
+   * this needs a SQLite built thread-safe (SQLITE_THREADSAFE 1 or 2, what
+   * distributions ship), as two stores in two threads always did. */
   MailsyncStatusBase base;
 };
 
@@ -472,14 +476,14 @@ checkpoint_big_log (sqlite3    *db,
  * is created, so that merely looking at a folder leaves no trace. */
 static gboolean
 get_db (MailsyncStatusSqlite  *self,
+        MailsyncStatusSlot    *slot,
         const char            *path,
         gboolean               create,
         sqlite3              **out_db,
         SchemaState           *state,
         GError               **error)
 {
-  g_autofree char *name = g_path_get_basename (path);
-  sqlite3 *db = g_hash_table_lookup (self->base.cache, name);
+  sqlite3 *db = slot->data;
   gboolean cached = (db != NULL);
   int flags = SQLITE_OPEN_READWRITE;
   int rc;
@@ -536,7 +540,7 @@ get_db (MailsyncStatusSqlite  *self,
         goto fail;
       if (*state == SCHEMA_READY)
         checkpoint_big_log (db, path);
-      g_hash_table_insert (self->base.cache, g_steal_pointer (&name), db);
+      slot->data = db;
     }
 
   *out_db = db;
@@ -544,19 +548,10 @@ get_db (MailsyncStatusSqlite  *self,
 
 fail:
   if (cached)
-    g_hash_table_remove (self->base.cache, name);      /* closes the handle */
+    _mailsync_status_slot_forget (&self->base, slot);  /* closes the handle */
   else
     sqlite3_close_v2 (db);
   return FALSE;
-}
-
-static void
-forget_db (MailsyncStatusSqlite *self,
-           const char           *path)
-{
-  g_autofree char *name = g_path_get_basename (path);
-
-  g_hash_table_remove (self->base.cache, name);
 }
 
 static gboolean
@@ -585,20 +580,22 @@ mailsync_status_sqlite_load (MailsyncStatusStore  *store,
                              GError              **error)
 {
   MailsyncStatusSqlite *self = MAILSYNC_STATUS_SQLITE (store);
-  g_autofree char *path = _mailsync_status_base_path (&self->base, folder, NULL);
+  g_autofree char *name = NULL;
+  g_autofree char *path = _mailsync_status_base_path (&self->base, folder, &name);
   g_autoptr(GPtrArray) records = _mailsync_status_records_new ();
   g_autoptr(GHashTable) meta = _mailsync_status_meta_new ();
-  g_autoptr(GMutexLocker) locker = NULL;
+  /* before stmt: the statement is finalized under the folder's lock */
+  g_autoptr(MailsyncStatusSlot) slot = NULL;
   g_autoptr(sqlite3_stmt) stmt = NULL;
   SchemaState state = SCHEMA_EMPTY;
   gboolean has_meta = FALSE;
   sqlite3 *db = NULL;
   int rc;
 
-  locker = _mailsync_status_base_lock (&self->base, cancellable, error);
-  if (locker == NULL)
+  slot = _mailsync_status_base_enter (&self->base, name, cancellable, error);
+  if (slot == NULL)
     return FALSE;
-  if (!get_db (self, path, FALSE, &db, &state, error))
+  if (!get_db (self, slot, path, FALSE, &db, &state, error))
     return FALSE;
   if (db == NULL || state == SCHEMA_EMPTY)
     goto done;
@@ -668,7 +665,7 @@ done:
 fail:
   /* A handle that failed may be in any state; reopen next time. */
   g_clear_pointer (&stmt, sqlite3_finalize);
-  forget_db (self, path);
+  _mailsync_status_slot_forget (&self->base, slot);
   return FALSE;
 }
 
@@ -762,15 +759,16 @@ mailsync_status_sqlite_commit (MailsyncStatusStore  *store,
                                GError              **error)
 {
   MailsyncStatusSqlite *self = MAILSYNC_STATUS_SQLITE (store);
-  g_autofree char *path = _mailsync_status_base_path (&self->base, folder, NULL);
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *path = _mailsync_status_base_path (&self->base, folder, &name);
+  g_autoptr(MailsyncStatusSlot) slot = NULL;
   SchemaState state = SCHEMA_EMPTY;
   sqlite3 *db = NULL;
 
-  locker = _mailsync_status_base_lock (&self->base, cancellable, error);
-  if (locker == NULL)
+  slot = _mailsync_status_base_enter (&self->base, name, cancellable, error);
+  if (slot == NULL)
     return FALSE;
-  if (!get_db (self, path, TRUE, &db, &state, error))
+  if (!get_db (self, slot, path, TRUE, &db, &state, error))
     return FALSE;
 
   /* BEGIN IMMEDIATE takes the write lock up front: waiting happens here,
@@ -782,6 +780,8 @@ mailsync_status_sqlite_commit (MailsyncStatusStore  *store,
   if (!apply_batch (db, path, batch, error))
     goto fail;
   _mailsync_crash_point ("status-sqlite-before-commit");
+  if (!_mailsync_status_test_hold (name, error))
+    goto fail;
   if (!exec_sql (db, "COMMIT", MAILSYNC_STATUS_ERROR_FAILED, path, error))
     goto fail;
   _mailsync_crash_point ("status-sqlite-committed");
@@ -800,7 +800,7 @@ mailsync_status_sqlite_commit (MailsyncStatusStore  *store,
 
 fail:
   rollback (db);
-  forget_db (self, path);
+  _mailsync_status_slot_forget (&self->base, slot);
   return FALSE;
 }
 
@@ -816,16 +816,16 @@ mailsync_status_sqlite_purge (MailsyncStatusStore  *store,
   g_autofree char *wal = g_strconcat (path, "-wal", NULL);
   g_autofree char *shm = g_strconcat (path, "-shm", NULL);
   g_autofree char *journal = g_strconcat (path, "-journal", NULL);
-  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(MailsyncStatusSlot) slot = NULL;
 
-  locker = _mailsync_status_base_lock (&self->base, cancellable, error);
-  if (locker == NULL)
+  slot = _mailsync_status_base_enter (&self->base, name, cancellable, error);
+  if (slot == NULL)
     return FALSE;
   /* Closed first (forgetting the handle closes it). The close leaves the
    * -wal and -shm files in place (keep_wal_on_close()). The main file goes
    * before them: without it, stale -wal/-shm files are ignored (and
    * overwritten) by the next database created there. */
-  return _mailsync_status_base_remove (&self->base, name,
+  return _mailsync_status_base_remove (&self->base, slot,
                                        (const char *[]) { path, wal, shm, journal, NULL },
                                        error);
 }
