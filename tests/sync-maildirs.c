@@ -216,6 +216,8 @@ main (int argc, char **argv)
     mailsync_account_set_max_age (account, (guint) atoi (g_getenv ("MAILSYNC_TEST_MAX_AGE")));
   if (g_getenv ("MAILSYNC_TEST_MAX_SIZE"))
     mailsync_account_set_max_size (account, g_ascii_strtoull (g_getenv ("MAILSYNC_TEST_MAX_SIZE"), NULL, 10));
+  if (g_getenv ("MAILSYNC_TEST_REMOVE_DELETED_FOLDERS"))
+    mailsync_account_set_remove_deleted_folders (account, TRUE);
   if (g_getenv ("MAILSYNC_TEST_MAX_IN_FLIGHT"))
     mailsync_account_set_max_in_flight (account, atoi (g_getenv ("MAILSYNC_TEST_MAX_IN_FLIGHT")));
   g_signal_connect (account, "event", G_CALLBACK (on_event), NULL);

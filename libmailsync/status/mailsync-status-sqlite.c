@@ -36,11 +36,20 @@
  * running offlineimap) before the folder fails with ERROR_LOCKED. */
 #define STATUS_BUSY_TIMEOUT_MS 5000
 
+/* A slot's data: the folder's connection. */
+typedef struct
+{
+  sqlite3    *db;
+  /* The log was looked at for a checkpoint (checkpoint_big_log()): at
+   * this handle's first commit. */
+  gboolean    log_checked;
+} SqliteFolder;
+
 struct _MailsyncStatusSqlite
 {
   GObject     parent_instance;
 
-  /* Its slots' data: the folder's sqlite3* (opened lazily). Every use of
+  /* Its slots' data: the folder's SqliteFolder (opened lazily). Every use of
    * a handle is under its folder's lock: a sqlite3 connection is not to
    * be used by two threads at once inside a transaction. Each folder is
    * its own database file (offlineimap's format) with its own connection,
@@ -429,17 +438,22 @@ check_logs (const char  *path,
  * rebuilds SQLite's index of the log (the -shm) by reading every frame of
  * it, so each run's open of a folder read the whole log, up to
  * wal_autocheckpoint's 1000 pages (4 MB) a folder (issue 13 item 2:
- * ~790 pread64 in one resync). A handle that opens a log grown past this
- * size (it has just read it) checkpoints it and truncates it to nothing
+ * ~790 pread64 in one resync). A handle's first commit, when the log has
+ * grown past this size, checkpoints it and truncates it to nothing
  * (wal_checkpoint(TRUNCATE): the database synced, then the log emptied),
- * so the next run's open reads at most this much log; below it nothing
- * happens and a close still costs nothing, as keep_wal_on_close() wants.
- * At the open, not at the close: the unchanged-folder record
+ * so the next run's open reads at most this much log plus what this
+ * handle commits; below it nothing happens and a close still costs
+ * nothing, as keep_wal_on_close() wants. At the first commit, neither at
+ * the open nor at the close: the unchanged-folder record
  * (sync/mailsync-sync-unchanged.c) stats the database and its log when a
- * folder's sync ends, and a checkpoint after that would make the next
- * no-op list the folder. Speed only: a checkpoint that fails (another
- * process reading, say) leaves the log as it was. doc/design.md "Status
- * databases keep their WAL". */
+ * folder's sync ends and compares them at the next run's start, so a
+ * checkpoint after the record, at a close or at an open that only reads
+ * (a folder whose status is looked at but not synced: remove-deleted-
+ * folders' check, a run that stops before the folder), made the next
+ * no-op list the folder in full. A commit changes the files anyway, and
+ * comes before the folder's record. Speed only: a checkpoint that fails
+ * (another process reading, say) leaves the log as it was.
+ * doc/design.md "Status databases keep their WAL". */
 #define STATUS_WAL_CHECKPOINT_BYTES (256 * 1024)
 
 static gint64
@@ -483,7 +497,8 @@ get_db (MailsyncStatusSqlite  *self,
         SchemaState           *state,
         GError               **error)
 {
-  sqlite3 *db = slot->data;
+  SqliteFolder *folder = slot->data;
+  sqlite3 *db = folder != NULL ? folder->db : NULL;
   gboolean cached = (db != NULL);
   int flags = SQLITE_OPEN_READWRITE;
   int rc;
@@ -538,9 +553,9 @@ get_db (MailsyncStatusSqlite  *self,
         goto fail;
       if (!exec_sql (db, "PRAGMA synchronous=FULL", MAILSYNC_STATUS_ERROR_FAILED, path, error))
         goto fail;
-      if (*state == SCHEMA_READY)
-        checkpoint_big_log (db, path);
-      slot->data = db;
+      folder = g_new0 (SqliteFolder, 1);
+      folder->db = db;
+      slot->data = folder;
     }
 
   *out_db = db;
@@ -770,6 +785,12 @@ mailsync_status_sqlite_commit (MailsyncStatusStore  *store,
     return FALSE;
   if (!get_db (self, slot, path, TRUE, &db, &state, error))
     return FALSE;
+  if (!((SqliteFolder *) slot->data)->log_checked)
+    {
+      ((SqliteFolder *) slot->data)->log_checked = TRUE;
+      if (state == SCHEMA_READY)
+        checkpoint_big_log (db, path);
+    }
 
   /* BEGIN IMMEDIATE takes the write lock up front: waiting happens here,
    * under busy_timeout, instead of failing half-way through the batch. */
@@ -842,9 +863,12 @@ mailsync_status_sqlite_store_iface_init (MailsyncStatusStoreInterface *iface)
 static void
 close_db (gpointer data)
 {
+  SqliteFolder *folder = data;
+
   /* _v2: statements are always finalized before we get here, but if one
    * leaked the handle would still be released when it goes. */
-  sqlite3_close_v2 (data);
+  sqlite3_close_v2 (folder->db);
+  g_free (folder);
 }
 
 static void
