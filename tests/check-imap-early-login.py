@@ -16,6 +16,9 @@ cannot be made to do.
   one connection. The next run keeps the new greeting's capabilities.
 - A login refused with NO [AUTHENTICATIONFAILED] before the greeting is a
   wrong password as it is after it: one connection, one login, exit 1.
+- A BYE [UNAVAILABLE] at that greeting is waited out as before (test
+  hooks only), then one normal connection; a server that negotiates TLS
+  1.2 gets no early login.
 
 No Dovecot needed. The tests of the client against Dovecot (2 waits
 instead of 3, never over STARTTLS or plain) are in check-imap-fastpath.py."""
@@ -72,13 +75,14 @@ class Account:
         self.config = write_config(self.work, server.port)
         self.cache = os.path.join(self.work, "meta", "Repository-R", "mailsync-capabilities")
 
-    def run(self):
+    def run(self, extra_env=None, args=()):
         """Runs mailsync once; returns (process, the sessions it opened)."""
         first = len(self.server.sessions)
         env = dict(os.environ)
         env["HOME"] = self.work
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-        p = subprocess.run([mailsync_tap.MAILSYNC, "-c", self.config], env=env, stdout=subprocess.PIPE,
+        env.update(extra_env or {})
+        p = subprocess.run([mailsync_tap.MAILSYNC, "-c", self.config] + list(args), env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, timeout=300)
         return p, self.server.sessions[first:]
 
@@ -200,6 +204,57 @@ def scenario_fallback(root, name, first_greeting, then=None, changed=None):
         server.close()
 
 
+def scenario_throttled(root):
+    """A BYE that limits us ("[UNAVAILABLE] too many connections") at the
+    greeting after an early login: waited out as before, then one normal
+    connection (the file was dropped). Needs the throttle test hook."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("throttled: BYE [UNAVAILABLE] at the greeting after an early login", mailsync_tap.NO_HOOKS)
+        return
+    server = tls_server()
+    try:
+        account = Account(root, "throttled", server)
+        prime(account, "throttled")
+        server.hook = greeting_hook(b"* BYE [UNAVAILABLE] Too many simultaneous connections\r\n")
+        p, sessions = account.run({"MAILSYNC_TEST_THROTTLE_BASE_MS": "40"})
+        check("throttled: the run waits, connects once more and finishes (exit 0)",
+              p.returncode == 0 and len(sessions) == 2 and "uthentication" not in p.stdout + p.stderr,
+              detail(p, sessions, server))
+        check("throttled: at most one login per connection, the second after its greeting",
+              at_most_one_login_each(server, sessions) and len(sessions) == 2
+              and len(logins(server, sessions[1])) == 1, detail(p, sessions, server))
+    finally:
+        server.close()
+
+
+def command_before_greeting(p):
+    """From `mailsync -d imap`'s protocol lines: whether a command went out
+    before the server's first line was read."""
+    for line in (p.stdout + p.stderr).splitlines():
+        if line.startswith("[imap]") and " C: " in line:
+            return True
+        if line.startswith("[imap]") and " S: " in line:
+            return False
+    return None
+
+
+def scenario_tls12(root):
+    """A server that negotiates TLS 1.2: the client's Finished is not the
+    last word of the handshake there, and nothing is gained; the login
+    waits for the greeting even with the file in place."""
+    server = tls_server()
+    server.tls.maximum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        account = Account(root, "tls12", server)
+        prime(account, "tls12")
+        p, sessions = account.run(args=("-d", "imap"))
+        check("tls12: with the file, the greeting still comes before any command",
+              p.returncode == 0 and command_before_greeting(p) is False and len(sessions) == 1,
+              (command_before_greeting(p), detail(p, sessions, server)))
+    finally:
+        server.close()
+
+
 def scenario_refused(root):
     """NO [AUTHENTICATIONFAILED] to the login sent before the greeting: a
     wrong password, as after it (one login, no second connection)."""
@@ -235,6 +290,8 @@ def main():
         scenario_fallback(root, "bye", b"* BYE shutting down for maintenance\r\n")
         scenario_fallback(root, "changed", None, changed="IMAP4rev1 UIDPLUS NAMESPACE AUTH=PLAIN")
         scenario_refused(root)
+        scenario_throttled(root)
+        scenario_tls12(root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return TAP.finish()

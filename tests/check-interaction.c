@@ -10,7 +10,8 @@
  *  - a question can be cancelled while the interaction sits on it;
  *  - a certificate that fails verification (no harness CA: UNKNOWN_CA)
  *    is asked about with the host and PEM, rejected or accepted, and an
- *    accepted one is not asked about again in the process;
+ *    accepted one is not asked about again in the process; nor is a login
+ *    ever sent before the greeting after one (issue 13 item 6);
  *  - one question of a kind at a time (the async rule of the design): a
  *    client's second password question while one is out fails with
  *    G_IO_ERROR_PENDING (the library's own questions wait for their
@@ -342,6 +343,55 @@ START_TEST (test_certificate_accept)
 }
 END_TEST
 
+/* Counts the IMAP connection's "logging in before the greeting" debug
+ * lines (any thread). */
+static void
+count_early_logins (const char *domain, GLogLevelFlags level, const char *message, gpointer user_data)
+{
+  if (strstr (message, "before the greeting") != NULL)
+    g_atomic_int_inc ((gint *) user_data);
+}
+
+/* Issue 13 item 6: a certificate the interaction accepted (even one
+ * accepted before in the process) is never followed by a login before
+ * the greeting: the user accepts after the handshake, so the login
+ * waits for that decision and then for the greeting. The same server
+ * through its CA, with the same capability cache, does log in early. */
+START_TEST (test_certificate_accept_no_early_login)
+{
+  g_autoptr(MailsyncRepository) repo = untrusted_repository ();
+  g_autoptr(MailsyncRepository) trusted = untrusted_repository ();
+  g_autoptr(TestInteraction) interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  g_autoptr(GMainContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = mailsync_test_mkdtemp ();
+  g_autofree char *cache = g_build_filename (dir, "mailsync-capabilities", NULL);
+  gint early = 0, seen;
+
+  g_log_set_handler ("Mailsync-IMAP", G_LOG_LEVEL_DEBUG, count_early_logins, &early);
+  interaction->accept = TRUE;
+  g_object_set (repo, "capability-cache", cache, NULL);
+  mailsync_repository_set_interaction (repo, MAILSYNC_INTERACTION (interaction));
+  ck_assert_msg (open_on_client_context (repo, NULL, NULL, &context, &error), "%s", error ? error->message : "");
+  ck_assert (mailsync_repository_close (repo, NULL, NULL));
+  ck_assert (g_file_test (cache, G_FILE_TEST_EXISTS));
+  /* accepted for the process: not asked again, and still no early login */
+  ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "%s", error ? error->message : "");
+  ck_assert (mailsync_repository_close (repo, NULL, NULL));
+  ck_assert_uint_eq (interaction->certificate_asks, 1);
+  seen = g_atomic_int_get (&early);
+  ck_assert_int_eq (seen, 0);
+
+  /* the counter counts: verified by the CA, the same file is used */
+  g_object_set (trusted, "ca-file", env ("DOVECOT_CA"), "capability-cache", cache, NULL);
+  ck_assert_msg (mailsync_repository_open (trusted, NULL, &error), "%s", error ? error->message : "");
+  ck_assert (mailsync_repository_close (trusted, NULL, NULL));
+  seen = g_atomic_int_get (&early);
+  ck_assert_int_eq (seen, 1);
+  mailsync_test_rm_rf (dir);
+}
+END_TEST
+
 /* The base class answers nothing, through every path. */
 START_TEST (test_base_class_unhandled)
 {
@@ -458,7 +508,7 @@ main (void)
     const TTest *imap_tests[] = {
       test_password_asked_when_missing, test_password_missing_unhandled, test_wrong_then_right_password,
       test_wrong_password_one_failure, test_cancel_while_asking, test_certificate_reject,
-      test_certificate_accept,
+      test_certificate_accept, test_certificate_accept_no_early_login,
     };
 
     /* without Dovecot each IMAP case is a TAP SKIP, not a missing line */
