@@ -290,6 +290,85 @@ START_TEST (test_client_cancelled_lease)
 }
 END_TEST
 
+static guint throttle_waits (MailsyncImapRepository *imap, MailsyncImapSlot *slot);
+
+static void
+spend (MailsyncImapRepository *imap, MailsyncImapSlot *slot)
+{
+  g_mutex_lock (&imap->pool_lock);
+  slot->throttle_gave_up = g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED, "spent");
+  g_mutex_unlock (&imap->pool_lock);
+}
+
+/* A connection whose budget for the server's limits is spent (the server
+ * refuses it: its cap on connections per user) takes no lease while
+ * another can still connect: the folders wait for the working one rather
+ * than fail on the spent one; once every one is spent, a lease gets a
+ * spent one (its folder fails at once, as with one connection). No
+ * server: the budget is set spent by hand. */
+START_TEST (test_client_spent_slot_skipped)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(MailsyncRepository) repo = mailsync_imap_repository_new ("nowhere", "127.0.0.1", 1);
+  MailsyncImapRepository *imap = MAILSYNC_IMAP_REPOSITORY (repo);
+  g_autoptr(MailsyncImapFolder) a = NULL;
+  g_autoptr(MailsyncImapFolder) b = NULL;
+  g_autoptr(MailsyncImapFolder) c = NULL;
+  MailsyncImapSlot *second;
+  Lease la = { 0 }, lb = { 0 }, lc = { 0 }, la2 = { 0 }, lb2 = { 0 }, lc2 = { 0 };
+
+  g_main_context_push_thread_default (context);
+  g_object_set (repo, "max-connections", 2u, NULL);
+  a = _mailsync_imap_folder_new (imap, "A", "A");
+  b = _mailsync_imap_folder_new (imap, "B", "B");
+  c = _mailsync_imap_folder_new (imap, "C", "C");
+  _mailsync_imap_repository_lease_async (imap, a, NULL, leased, &la);
+  _mailsync_imap_repository_lease_async (imap, b, NULL, leased, &lb);
+  wait_lease (context, &la);
+  wait_lease (context, &lb);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, b), 2);
+  second = _mailsync_imap_repository_slot_of (imap, b);
+  /* b's connection is refused for good: spent, and released with b */
+  spend (imap, second);
+  _mailsync_imap_repository_release (imap, b);
+  /* c waits for a's connection rather than take the spent one */
+  _mailsync_imap_repository_lease_async (imap, c, NULL, leased, &lc);
+  run_ready (context);
+  ck_assert_msg (!lc.done, "a lease took the spent connection while another works");
+  _mailsync_imap_repository_release (imap, a);
+  wait_lease (context, &lc);
+  ck_assert (lc.ok);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, c), 1);
+  /* a waits for c; c's connection is spent too, then released: every
+   * one is spent, so a gets it (and b the other) */
+  _mailsync_imap_repository_lease_async (imap, a, NULL, leased, &la2);
+  run_ready (context);
+  ck_assert (!la2.done);
+  spend (imap, &imap->main);
+  _mailsync_imap_repository_release (imap, c);
+  wait_lease (context, &la2);
+  ck_assert (la2.ok);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, a), 1);
+  _mailsync_imap_repository_lease_async (imap, b, NULL, leased, &lb2);
+  wait_lease (context, &lb2);
+  ck_assert (lb2.ok);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, b), 2);
+  _mailsync_imap_repository_release (imap, a);
+  _mailsync_imap_repository_release (imap, b);
+  /* the next sync (close) has its budgets back */
+  ck_assert (mailsync_repository_close (repo, NULL, NULL));
+  ck_assert_uint_eq (throttle_waits (imap, second), 0);
+  g_mutex_lock (&imap->pool_lock);
+  ck_assert (second->throttle_gave_up == NULL && imap->main.throttle_gave_up == NULL);
+  g_mutex_unlock (&imap->pool_lock);
+  _mailsync_imap_repository_lease_async (imap, c, NULL, leased, &lc2);
+  wait_lease (context, &lc2);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, c), 1);
+  _mailsync_imap_repository_release (imap, c);
+  g_main_context_pop_thread_default (context);
+}
+END_TEST
+
 /* On b's slot's worker: holds it (so b's first job stays queued) until
  * the test says close() returned, or a few seconds (the fixed close
  * waits for this slot, so it cannot return first: the hold then ends on
@@ -640,6 +719,7 @@ main (void)
   tcase_add_test (tc, test_client_bye_on_one_connection);
   tcase_add_test (tc, test_client_cancelled_lease);
   mailsync_test_add_hooks_test (tc, test_client_throttled_slot_waits_alone);
+  tcase_add_test (tc, test_client_spent_slot_skipped);
   suite_add_tcase (suite, tc);
   tc = tcase_create ("imap");
   tcase_set_timeout (tc, 180);

@@ -362,7 +362,6 @@ sleep_ms (MailsyncImapRepository *self, guint ms, GCancellable *cancellable, GEr
   interrupt = g_object_ref (self->throttle_interrupt);
   g_mutex_unlock (&self->pool_lock);
   sleep.task = g_task_new (NULL, NULL, _mailsync_store_result, &result);
-
   g_task_set_source_tag (sleep.task, sleep_ms);
   sleep.timer = g_timeout_source_new (ms);
   g_source_set_callback (sleep.timer, sleep_over, &sleep, NULL);

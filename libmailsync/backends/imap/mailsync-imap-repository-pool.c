@@ -150,19 +150,54 @@ _mailsync_imap_repository_slot_of (MailsyncImapRepository *self, MailsyncImapFol
 
 /* ---- leases --------------------------------------------------------------- */
 
-/* The first free slot of max-connections, made when it is new; NULL when
- * every one is leased. */
+/* A slot whose budget for the server's limits is spent: its jobs fail at
+ * once until the repository closes. */
+static gboolean
+spent_locked (MailsyncImapSlot *slot)
+{
+  return slot->throttle_gave_up != NULL;
+}
+
+/* Whether a slot of max-connections can still connect: one made and not
+ * spent, or one not made yet. */
+static gboolean
+any_usable_locked (MailsyncImapRepository *self, guint max)
+{
+  if (!spent_locked (&self->main))
+    return TRUE;
+  for (guint i = 0; i < self->pool->len && i + 1 < max; i++)
+    if (!spent_locked (self->pool->pdata[i]))
+      return TRUE;
+  return self->pool->len + 1 < max;
+}
+
+/* Whether @slot may be leased now that it is free: a spent slot only when
+ * no slot can connect any more (its folder then fails at once, as with one
+ * connection). So the pool shrinks to the connections the server lets us
+ * have (its cap on connections per user refuses those past it), and the
+ * folders wait for those instead of failing on a spent one. */
+static gboolean
+grantable_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, guint max)
+{
+  return slot->number <= max && (!spent_locked (slot) || !any_usable_locked (self, max));
+}
+
+/* The first free slot of max-connections that may be leased, made when it
+ * is new; NULL when none. */
 static MailsyncImapSlot *
 free_slot_locked (MailsyncImapRepository *self)
 {
   guint max = MAX (g_atomic_int_get (&self->max_connections), 1);
   MailsyncImapSlot *slot;
 
-  if (self->main.lessee == NULL)
+  if (self->main.lessee == NULL && grantable_locked (self, &self->main, max))
     return &self->main;
   for (guint i = 0; i < self->pool->len && i + 1 < max; i++)
-    if (((MailsyncImapSlot *) self->pool->pdata[i])->lessee == NULL)
-      return self->pool->pdata[i];
+    {
+      slot = self->pool->pdata[i];
+      if (slot->lessee == NULL && grantable_locked (self, slot, max))
+        return slot;
+    }
   if (self->pool->len + 1 >= max)
     return NULL;
   slot = slot_new (self, self->pool->len + 2);
@@ -268,8 +303,9 @@ _mailsync_imap_repository_release (MailsyncImapRepository *self, MailsyncImapFol
     }
   slot->lessee = NULL;
   g_atomic_pointer_set (&folder->lease, NULL);
-  /* a slot past a lowered max-connections is not handed on */
-  if (slot->number <= max && (waiter = g_queue_pop_head (&self->lease_waiters)) != NULL)
+  /* a slot past a lowered max-connections is not handed on, nor a spent
+   * one while another can connect */
+  if (grantable_locked (self, slot, max) && (waiter = g_queue_pop_head (&self->lease_waiters)) != NULL)
     grant_locked (slot, g_task_get_task_data (waiter));
   g_mutex_unlock (&self->pool_lock);
   if (waiter != NULL)
