@@ -450,9 +450,9 @@ static const OptionCase option_cases[] = {
   { "remote", "subscribedonly", "yes", OPT_HONOURED, "remote", "subscribed-only", "TRUE" },
   { "remote", "decodefoldernames", "yes", OPT_HONOURED },
   { "remote", "usecompression", "yes", OPT_HONOURED, "remote", "use-compression", "TRUE" },
-  /* warned until the account leases (doc/design.md "maxconnections"), the
-   * pool's size set already; past the property's ceiling, clamped */
-  { "remote", "maxconnections", "4", OPT_WARNED, "remote", "max-connections", "4" },
+  /* the pool's size, that many folders synced at once (doc/design.md
+   * "maxconnections"); past the property's ceiling, clamped and warned */
+  { "remote", "maxconnections", "4", OPT_HONOURED, "remote", "max-connections", "4" },
   { "remote", "maxconnections", "1", OPT_HONOURED, "remote", "max-connections", "1" },
   { "remote", "maxconnections", "100", OPT_WARNED, "remote", "max-connections", "64" },
   { "remote", "holdconnectionopen", "yes", OPT_HONOURED, "remote", "hold-connection-open", "TRUE" },

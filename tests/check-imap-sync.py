@@ -565,6 +565,103 @@ def scenario_crashes(server, root):
           {"runner-upload-appended", "imap-deleted-flagged"} <= reached, sorted(reached))
 
 
+def harness_bytes(server, user, since=None):
+    """dovecot-harness bytes of @user's sessions (since the log offset @since)."""
+    return mailsync_tap.harness("bytes", server.dir, "--user", user, *(["--since", since] if since else []))
+
+
+def scenario_crashes_concurrent(server, root):
+    """maxconnections 2 (the driver's MAILSYNC_TEST_IMAP_MAX_CONNECTIONS):
+    three folders synced two at a time, changed on both sides; a crash at
+    a step's 2nd passage (the whole process exits there, the other
+    folder's sync wherever it was) and a SIGKILL mid-run must converge
+    to what a run that never crashed gives: nothing lost or doubled."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("IMAP crashes with maxconnections 2", mailsync_tap.NO_HOOKS)
+        return
+    folders = ("INBOX", "Lists", "Work")
+    two = {"MAILSYNC_TEST_IMAP_MAX_CONNECTIONS": "2"}
+
+    def prepare(tag):
+        user, pw = server.new_user()
+        work = os.path.join(root, "conc-crash-" + tag)
+        conn = server.imap(user, pw)
+        for folder in folders[1:]:
+            conn.create(quote(folder))
+        for folder in folders:
+            for i in range(6):
+                append(conn, folder, "%s-base-%d" % (folder, i), ["", "\\Seen"][i % 2])
+        conn.logout()
+        p = run_sync(server, user, pw, work, extra=two)
+        assert p.returncode == 0, p.stderr
+        conn = server.imap(user, pw)
+        for folder in folders:
+            for i in range(3):
+                append(conn, folder, "%s-rnew-%d" % (folder, i))
+            conn.select(quote(folder))
+            uids = conn.uid("SEARCH", None, "ALL")[1][0].split()
+            conn.uid("STORE", uids[0], "+FLAGS", "(\\Flagged)")
+        conn.logout()
+        for folder in folders:
+            for i in range(3):
+                with open(os.path.join(work, "local", folder, "new", "lnew-%d" % i), "w") as f:
+                    f.write("Subject: %s local new %d\n\nbody\n" % (folder, i))
+        return user, pw, work
+
+    def converges(label, user, pw, work):
+        p2 = run_sync(server, user, pw, work, extra=two)
+        p3 = run_sync(server, user, pw, work, extra=two)
+        remote, local = same_both_sides(server, user, pw, work)
+        check("maxconnections 2: %s: resync converges, nothing lost or doubled" % label,
+              p2.returncode == 0 and p3.returncode == 0 and not changes(p3) and remote == ref_remote and
+              local == ref_local,
+              (p2.stderr, changes(p3), {k: (len(remote.get(k, [])), len(ref_remote.get(k, []))) for k in ref_remote}))
+
+    user, pw, work = prepare("reference")
+    since = re.search(r"offset=(\d+)", harness_bytes(server, user)).group(1)
+    p = run_sync(server, user, pw, work, extra=two)
+    sessions = re.search(r"sessions=(\d+)", harness_bytes(server, user, since)).group(1)
+    ref_remote, ref_local = same_both_sides(server, user, pw, work)
+    check("maxconnections 2: crash reference run converges over two connections",
+          p.returncode == 0 and ref_remote == ref_local and sorted(ref_remote) == sorted(folders) and sessions == "2",
+          (p.stderr, sorted(ref_remote), sessions))
+    for step in ("runner-download-flushed", "runner-upload-appended", "runner-status-committed"):
+        user, pw, work = prepare(step)
+        p = run_sync(server, user, pw, work,
+                     extra=dict(two, MAILSYNC_CRASH_AT=step + ":2", MAILSYNC_TEST_MAX_IN_FLIGHT="2"))
+        if not check("maxconnections 2: crash at %s:2 exits as a crash" % step, p.returncode == 77,
+                     (p.returncode, p.stderr)):
+            continue
+        converges("crash at %s:2" % step, user, pw, work)
+    # the kill: enough new mail that the run is still copying when killed
+    user, pw, work = prepare("kill")
+    conn = server.imap(user, pw)
+    for folder in folders:
+        for i in range(60):
+            append(conn, folder, "%s-more-%d" % (folder, i))
+    conn.logout()
+    env = dict(os.environ)
+    env.update(server.env)
+    env.update({"DOVECOT_USER": user, "DOVECOT_PASS": pw, "MAILSYNC_TEST_IMAP_SECURITY": "starttls",
+                "MAILSYNC_TEST_MAX_IN_FLIGHT": "1"}, **two)
+    env.pop("MAILSYNC_CRASH_AT", None)
+    run = mailsync_tap.Running([DRIVER, "imap", os.path.join(work, "local"), os.path.join(work, "meta")],
+                               env=env)
+    copied = run.wait_text(lambda t: t.count("message-copied") >= 4, timeout=120)
+    run.send_signal(signal.SIGKILL)
+    rc, out, err = run.finish()
+    check("maxconnections 2: SIGKILL mid-run", copied and rc == -signal.SIGKILL, (copied, rc, err[-500:]))
+    p2 = run_sync(server, user, pw, work, extra=two)
+    p3 = run_sync(server, user, pw, work, extra=two)
+    remote, local = same_both_sides(server, user, pw, work)
+    doubled = {k: len(v) - len(set(d for d, _ in v)) for k, v in remote.items()}
+    check("maxconnections 2: SIGKILL mid-run: resync converges, nothing lost or doubled",
+          p2.returncode == 0 and p3.returncode == 0 and not changes(p3) and remote == local and
+          {k: len(v) for k, v in remote.items()} == {f: 6 - 0 + 3 + 3 + 60 for f in folders} and
+          not any(doubled.values()),
+          (p2.stderr, changes(p3), {k: len(v) for k, v in remote.items()}, doubled))
+
+
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
@@ -582,6 +679,7 @@ def main():
         scenario_imap_to_imap_crashes(server, root)
         scenario_failures(server, root)
         scenario_crashes(server, root)
+        scenario_crashes_concurrent(server, root)
         scenario_no_uidplus(root)
         scenario_no_starttls(root)
     finally:

@@ -143,6 +143,8 @@ main (int argc, char **argv)
         g_object_set (remote, "transport-tunnel", g_getenv ("MAILSYNC_TEST_IMAP_TUNNEL"), NULL);
       if (g_getenv ("MAILSYNC_TEST_IMAP_TIMEOUT"))
         g_object_set (remote, "timeout", (guint) atoi (g_getenv ("MAILSYNC_TEST_IMAP_TIMEOUT")), NULL);
+      if (g_getenv ("MAILSYNC_TEST_IMAP_MAX_CONNECTIONS"))
+        g_object_set (remote, "max-connections", (guint) atoi (g_getenv ("MAILSYNC_TEST_IMAP_MAX_CONNECTIONS")), NULL);
       if (g_getenv ("MAILSYNC_TEST_IMAP_RETRY"))
         g_object_set (remote, "retry-count", (guint) atoi (g_getenv ("MAILSYNC_TEST_IMAP_RETRY")), NULL);
       if (g_getenv ("MAILSYNC_TEST_IMAP_FINGERPRINT"))

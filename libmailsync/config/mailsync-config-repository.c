@@ -308,14 +308,12 @@ build_imap (RepoContext  *ctx,
       !_mailsync_config_get_int (self, "general", "socktimeout", 0, 0, G_MAXUINT, &socktimeout, error) ||
       !_mailsync_config_get_int (self, section, "maxconnections", 1, 1, G_MAXINT, &max_connections, error))
     return NULL;
-  /* The property is set (the pool's size) although the account does not
-   * lease yet (doc/design.md "maxconnections", step 2): until it does,
-   * no folder runs on a second connection, and the warning says so. */
-  if (max_connections > 1)
-    _mailsync_config_warn (self, section, "maxconnections", "has no effect yet: mailsync syncs an account's folders one after "
-                           "the other, each over one pipelined connection%s",
-                           max_connections > MAILSYNC_IMAP_MAX_CONNECTIONS
-                             ? " (and it uses at most " G_STRINGIFY (MAILSYNC_IMAP_MAX_CONNECTIONS) ")" : "");
+  /* The pool's size: the account syncs that many folders at once, each
+   * over a connection of its own (doc/design.md "maxconnections"). */
+  if (max_connections > MAILSYNC_IMAP_MAX_CONNECTIONS)
+    _mailsync_config_warn (self, section, "maxconnections",
+                           "more than " G_STRINGIFY (MAILSYNC_IMAP_MAX_CONNECTIONS) " connections: "
+                           G_STRINGIFY (MAILSYNC_IMAP_MAX_CONNECTIONS) " are used");
   max_connections = MIN (max_connections, MAILSYNC_IMAP_MAX_CONNECTIONS);
   if (!_mailsync_config_get_int (self, section, "keepalive", 0, 0, G_MAXINT, &n, error))
     return NULL;

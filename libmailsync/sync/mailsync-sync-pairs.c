@@ -19,6 +19,7 @@
 #include "mailsync-error.h"
 #include "sync/mailsync-sync-runner.h"
 #include "sync/mailsync-sync-folder-names.h"
+#include "mailsync-worker.h"
 
 #include <string.h>
 
@@ -54,6 +55,13 @@ struct _PairQueue
   GMutex lock;
   guint next;                  /* under lock: the next pair to take */
   gboolean stop;               /* under lock: take no more (a repository error, a cancel) */
+  Pair *stopped_by;            /* under lock: the pair whose error stopped the account first */
+  /* several folder syncs at once (maxconnections): each pair leases its
+   * connections, and a repository error cancels the others */
+  gboolean concurrent;
+  GCancellable *stop_others;   /* the folder syncs' cancellable when concurrent */
+  GMainContext *engine_context;
+  gint running;                /* atomic: folder sync threads not yet ended */
 };
 
 static void
@@ -157,6 +165,33 @@ take_pair (PairQueue *queue)
   return pair;
 }
 
+/* Concurrent folder syncs: the pair's folders bound to connections of
+ * their own for the length of its sync (both sides when both have
+ * connections, IMAP<->IMAP), the remote first; FALSE with the pair's
+ * error set when no lease is granted (nothing then stays leased). */
+static gboolean
+lease_pair (Pair *pair, const MailsyncRunnerConfig *config)
+{
+  MailsyncRepository *remote = mailsync_folder_get_repository (pair->remote);
+  MailsyncRepository *local = mailsync_folder_get_repository (pair->local);
+
+  if (!_mailsync_repository_lease_folder (remote, pair->remote, config->cancellable, &pair->error))
+    return FALSE;
+  if (!_mailsync_repository_lease_folder (local, pair->local, config->cancellable, &pair->error))
+    {
+      _mailsync_repository_release_folder (remote, pair->remote);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+release_pair (Pair *pair)
+{
+  _mailsync_repository_release_folder (mailsync_folder_get_repository (pair->local), pair->local);
+  _mailsync_repository_release_folder (mailsync_folder_get_repository (pair->remote), pair->remote);
+}
+
 /* One pair synced, its events said, on the calling thread (its
  * thread-default context is iterated while the runner waits). */
 static void
@@ -167,19 +202,34 @@ sync_pair (Pair *pair, const MailsyncRunnerConfig *shared)
   config.emit = pair_emit;
   config.emit_data = pair;
   config.folder_progress = shared->progress != NULL ? &pair->progress : NULL;
-  if (pair->error == NULL)
-    mailsync_sync_runner_sync_folder (&config, pair->remote, pair->local, pair->status_name, &pair->error);
+  if (pair->error == NULL && (!pair->queue->concurrent || lease_pair (pair, &config)))
+    {
+      mailsync_sync_runner_sync_folder (&config, pair->remote, pair->local, pair->status_name, &pair->error);
+      if (pair->queue->concurrent)
+        release_pair (pair);
+    }
   run_newmail_hook (pair);
   if (pair->error != NULL)
     {
+      PairQueue *queue = pair->queue;
+      gboolean first = FALSE;
+
       pair_emit_simple (pair, MAILSYNC_SYNC_EVENT_ERROR, pair->status_name, NULL, pair->error, pair->error->message);
       pair_emit_simple (pair, MAILSYNC_SYNC_EVENT_FOLDER_FINISHED, pair->status_name, NULL, pair->error, NULL);
       if (mailsync_error_get_scope (pair->error) >= MAILSYNC_ERROR_SCOPE_REPOSITORY)
         {
-          /* the account stops: no other pair is taken */
-          g_mutex_lock (&pair->queue->lock);
-          pair->queue->stop = TRUE;
-          g_mutex_unlock (&pair->queue->lock);
+          /* the account stops: no other pair is taken, and the folder
+           * syncs running stop too (their own cancellable) */
+          g_mutex_lock (&queue->lock);
+          queue->stop = TRUE;
+          if (queue->stopped_by == NULL)
+            {
+              queue->stopped_by = pair;
+              first = TRUE;
+            }
+          g_mutex_unlock (&queue->lock);
+          if (first && queue->stop_others != NULL)
+            g_cancellable_cancel (queue->stop_others);
         }
       return;
     }
@@ -188,13 +238,94 @@ sync_pair (Pair *pair, const MailsyncRunnerConfig *shared)
 
 /* A folder sync: takes pairs until there are none left. */
 static void
-run_pairs (PairQueue *queue)
+run_pairs (gpointer data, gpointer unused)
 {
+  PairQueue *queue = data;
   Pair *pair;
 
   while ((pair = take_pair (queue)) != NULL)
     if (pair->kind == PAIR_SYNC)
       sync_pair (pair, queue->config);
+}
+
+/* A folder sync's own thread, with its own private context pushed as
+ * thread-default (the runner awaits there); the engine's thread hears of
+ * its end through its context. */
+static gpointer
+pair_thread (gpointer data)
+{
+  PairQueue *queue = data;
+
+  _mailsync_run_private (run_pairs, queue);
+  g_atomic_int_add (&queue->running, -1);
+  g_main_context_wakeup (queue->engine_context);
+  return NULL;
+}
+
+static void
+stop_others (GCancellable *cancellable, gpointer data)
+{
+  g_cancellable_cancel (data);
+}
+
+/* How many folder syncs run at once: the repositories' max-connections
+ * (offlineimap's maxconnections; the smaller of the two sides' when both
+ * have connections), no more than there are pairs to sync. A repository
+ * without connections (Maildir) does not limit it; with none at all the
+ * folders run one by one. */
+static guint
+count_folder_syncs (MailsyncAccount *self, GPtrArray *pairs)
+{
+  MailsyncRepository *repos[] = { self->remote, self->local };
+  guint n = 0, n_sync = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (repos); i++)
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (repos[i]), "max-connections") != NULL)
+      {
+        guint max = 1;
+
+        g_object_get (repos[i], "max-connections", &max, NULL);
+        n = n == 0 ? max : MIN (n, max);
+      }
+  for (guint i = 0; i < pairs->len; i++)
+    n_sync += ((Pair *) pairs->pdata[i])->kind == PAIR_SYNC ? 1 : 0;
+  return MAX (1, MIN (n, n_sync));
+}
+
+/* The folder syncs on @n threads of their own, while the engine's thread
+ * waits, delivering their events when the sync is a blocking call (the
+ * caller's context gets them otherwise). Every folder sync has ended and
+ * every event is delivered when it returns. */
+static void
+run_concurrently (PairQueue *queue, guint n)
+{
+  MailsyncAccount *self = queue->self;
+  const MailsyncRunnerConfig *shared = queue->config;
+  MailsyncRunnerConfig config = *shared;
+  g_autoptr(GCancellable) others = g_cancellable_new ();
+  g_autoptr(GPtrArray) threads = g_ptr_array_new ();
+  gulong handler = 0;
+
+  if (config.cancellable != NULL)
+    handler = g_cancellable_connect (config.cancellable, G_CALLBACK (stop_others), g_object_ref (others),
+                                     g_object_unref);
+  config.cancellable = others;
+  queue->config = &config;
+  queue->concurrent = TRUE;
+  queue->stop_others = others;
+  queue->engine_context = g_main_context_ref_thread_default ();
+  g_atomic_int_set (&queue->running, n);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (threads, g_thread_new ("mailsync-folder", pair_thread, queue));
+  while (g_atomic_int_get (&queue->running) > 0 ||
+         (self->event_context == NULL && _mailsync_account_events_pending (self)))
+    _mailsync_await_iteration ();
+  for (guint i = 0; i < threads->len; i++)
+    g_thread_join (threads->pdata[i]);
+  g_cancellable_disconnect (shared->cancellable, handler);
+  g_clear_pointer (&queue->engine_context, g_main_context_unref);
+  queue->stop_others = NULL;
+  queue->config = shared;
 }
 
 static gint
@@ -391,20 +522,32 @@ _mailsync_account_sync_pairs (MailsyncAccount *self,
     .plan_ahead = self->plan_ahead,
     .estimates = estimates,
   };
-  PairQueue queue = { self, &config, pairs, { 0 }, 0, FALSE };
+  PairQueue queue = { .self = self, .config = &config, .pairs = pairs };
   /* Refused folders were reported when they were found. */
   guint failed = g_hash_table_size (refused), validity_failed = 0, synced = 0;
+
+  guint n_syncs;
 
   g_mutex_init (&queue.lock);
   g_ptr_array_sort (remote_folders, compare_folders);
   decide_pairs (self, &queue, remote_folders, local_folders, refused);
   find_moves (self, &config, remote_folders, local_folders, refused);
-  run_pairs (&queue);
+  n_syncs = count_folder_syncs (self, pairs);
+  if (n_syncs > 1)
+    run_concurrently (&queue, n_syncs);
+  else
+    run_pairs (&queue, NULL);
   g_mutex_clear (&queue.lock);
 
-  /* The counters, in the pairs' order: the first repository error (a
-   * refused login) is the account's, as when the folders ran one by one;
-   * a pair never taken was left for a cancel. */
+  /* The first repository error (a refused login) is the account's, as
+   * when the folders ran one by one (the others' syncs were stopped by
+   * it); then the counters, in the pairs' order: a pair never taken was
+   * left for a cancel. */
+  if (queue.stopped_by != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&queue.stopped_by->error));
+      return FALSE;
+    }
   for (guint i = 0; i < pairs->len; i++)
     {
       Pair *pair = pairs->pdata[i];
@@ -421,11 +564,6 @@ _mailsync_account_sync_pairs (MailsyncAccount *self,
         {
           synced++;
           continue;
-        }
-      if (pair->kind == PAIR_SYNC && mailsync_error_get_scope (pair->error) >= MAILSYNC_ERROR_SCOPE_REPOSITORY)
-        {
-          g_propagate_error (error, g_steal_pointer (&pair->error));
-          return FALSE;
         }
       if (g_error_matches (pair->error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED))
         validity_failed++;

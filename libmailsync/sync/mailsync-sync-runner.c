@@ -536,11 +536,14 @@ retry_count (MailsyncFolder *folder)
   return count;
 }
 
-/* not counted: the account's open stands */
+/* not counted: the account's open stands. The connection @folder leased
+ * (maxconnections), the others' staying as they are; without a lease the
+ * repository's one connection. */
 static gboolean
 reopen (const MailsyncRunnerConfig *config, MailsyncFolder *folder, GError **error)
 {
-  return _mailsync_repository_reopen (mailsync_folder_get_repository (folder), config->cancellable, error);
+  return _mailsync_repository_reopen_folder (mailsync_folder_get_repository (folder), folder, config->cancellable,
+                                             error);
 }
 
 /* A dropped connection (EOF, reset, socktimeout) spoils the repository,

@@ -1,0 +1,424 @@
+#!/usr/bin/env python3
+"""maxconnections (issue 13 item 5, doc/design.md "maxconnections"): an
+account syncs its folders concurrently, one connection per folder, up to
+the IMAP repository's maxconnections, against a private Dovecot, seen
+through a relay in front of it that notes, per connection, when each
+SELECT went out and each tagged answer came back.
+
+- overlap: with maxconnections = 2, two connections sync two different
+  folders at the same time (each SELECTed on its own connection, the
+  commands of one in flight while the other's are); every message
+  arrives, a second run changes nothing. With maxconnections = 1 the
+  same account uses one connection (the old way).
+- order: `-u machineui` with maxconnections = 2 prints each folder's
+  lines in the same order as a maxconnections = 1 run of the same
+  account does (folders' lines interleave, a folder's own never swap),
+  and FOLDER_STARTED's "n of total" still count up.
+- repository error: when every connection after the first is cut by the
+  relay, the folder sync that needs a second connection fails with a
+  connection error, the other folder sync is stopped, and the run ends
+  (exit status not 0, no crash, well within its deadline); a run through
+  a working relay then syncs everything.
+- async: mailsync_account_sync_async() (PyGObject) with max-connections
+  2: every event on the caller's main loop, each folder's between its
+  FOLDER_STARTED and FOLDER_FINISHED, the folders overlapping, the
+  callback after the last event (SKIP without PyGObject or the typelib).
+
+Skipped (1..0 # SKIP) when Dovecot or the mailsync binary is missing."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import mailsync_tap
+from mailsync_tap import MAILSYNC, harness
+
+TAP = mailsync_tap.Tap(1500)
+check = TAP.check
+
+FOLDERS = ("INBOX", "Aa", "Bb", "Cc")
+MESSAGES = 120
+TAGGED = re.compile(rb"^(\S+) (OK|NO|BAD)\b")
+COMMAND = re.compile(rb"^(\S+) (?:UID )?([A-Za-z]+)(?: (.*))?$")
+
+
+class Relay:
+    """A TCP relay to (host, port) that notes per connection the client's
+    commands (tag, verb, argument, time sent) and the server's tagged
+    answers (tag, time). With @cut_after, connections after that many
+    are closed at once (a server that refuses a second session)."""
+
+    def __init__(self, host, port, cut_after=None):
+        self.upstream = (host, int(port))
+        self.cut_after = cut_after
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.sessions = []
+        threading.Thread(target=self.accept_loop, daemon=True).start()
+
+    def accept_loop(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                n = len(self.sessions)
+                session = {"commands": [], "answers": {}, "cut": False}
+                self.sessions.append(session)
+            if self.cut_after is not None and n >= self.cut_after:
+                session["cut"] = True
+                client.close()
+                continue
+            server = socket.create_connection(self.upstream)
+            threading.Thread(target=self.pump, args=(client, server, session, True), daemon=True).start()
+            threading.Thread(target=self.pump, args=(server, client, session, False), daemon=True).start()
+
+    def note(self, session, line, from_client):
+        now = time.monotonic()
+        with self.lock:
+            if from_client:
+                m = COMMAND.match(line)
+                if m:
+                    session["commands"].append((m.group(1), m.group(2).upper(), m.group(3) or b"", now))
+            else:
+                m = TAGGED.match(line)
+                if m:
+                    session["answers"].setdefault(m.group(1), now)
+
+    def pump(self, src, dst, session, from_client):
+        buf = b""
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+                buf += data
+                while b"\r\n" in buf:
+                    line, buf = buf.split(b"\r\n", 1)
+                    # long literal text (message bodies) is not a command
+                    if len(line) < 2000:
+                        self.note(session, line, from_client)
+        except OSError:
+            pass
+        finally:
+            try:
+                dst.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def take(self):
+        with self.lock:
+            sessions, self.sessions = self.sessions, []
+        return sessions
+
+    def close(self):
+        self.listener.close()
+
+
+def selections(session):
+    """The folders a connection SELECTed, each as (mailbox, start, end):
+    from its SELECT going out to the last tagged answer before the next
+    SELECT (or the end of the session)."""
+    out = []
+    commands = session["commands"]
+    for i, (tag, verb, arg, sent) in enumerate(commands):
+        if verb not in (b"SELECT", b"EXAMINE"):
+            continue
+        end = sent
+        for tag2, verb2, _, _ in commands[i:]:
+            if verb2 in (b"SELECT", b"EXAMINE", b"LOGOUT") and tag2 != tag:
+                break
+            end = max(end, session["answers"].get(tag2, end))
+        mailbox = arg.split(b" (")[0].strip(b'"')
+        out.append((mailbox, sent, end))
+    return out
+
+
+def overlapping(sessions):
+    """Pairs of different folders SELECTed on two connections at once."""
+    found = []
+    sel = [selections(s) for s in sessions]
+    for i in range(len(sel)):
+        for j in range(i + 1, len(sel)):
+            for a in sel[i]:
+                for b in sel[j]:
+                    if a[0] != b[0] and a[1] < b[2] and b[1] < a[2]:
+                        found.append((a[0], b[0]))
+    return found
+
+
+CONFIG = """[general]
+accounts = Test
+metadata = %(home)s/meta
+
+[Account Test]
+localrepository = Local
+remoterepository = Remote
+
+[Repository Local]
+type = Maildir
+localfolders = %(home)s/mail
+
+[Repository Remote]
+type = IMAP
+remotehost = 127.0.0.1
+remoteport = %(port)s
+ssl = no
+starttls = no
+remoteuser = %(user)s
+remotepass = %(password)s
+maxconnections = %(maxconn)s
+retrycount = %(retry)s
+"""
+
+
+def write_config(root, name, port, user, password, maxconn, retry=2, fresh=True):
+    home = os.path.join(root, name)
+    if fresh:
+        shutil.rmtree(home, ignore_errors=True)
+    os.makedirs(os.path.join(home, "mail"), exist_ok=True)
+    path = os.path.join(root, name + ".conf")
+    with open(path, "w") as f:
+        f.write(CONFIG % {"home": home, "port": port, "user": user, "password": password, "maxconn": maxconn,
+                          "retry": retry})
+    return path, home
+
+
+def run(config, *args, timeout=300):
+    t0 = time.monotonic()
+    p = subprocess.run([MAILSYNC, "-c", config, "-o"] + list(args), stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr, time.monotonic() - t0
+
+
+def local_count(home):
+    n = {}
+    for folder in FOLDERS:
+        d = os.path.join(home, "mail", folder)
+        n[folder] = sum(len(os.listdir(os.path.join(d, sub))) for sub in ("cur", "new")
+                        if os.path.isdir(os.path.join(d, sub)))
+    return n
+
+
+def fill(server, user):
+    for folder in FOLDERS:
+        harness("fill", server.dir, user, folder, str(MESSAGES), "--sizes", "small", "--seed", "7")
+
+
+def scenario_overlap(server, root):
+    user, password = server.new_user()
+    fill(server, user)
+    relay = Relay(server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"])
+    try:
+        conf, home = write_config(root, "one", relay.port, user, password, 1)
+        rc, out, err, _ = run(conf, "-u", "quiet")
+        one = relay.take()
+        check("maxconnections 1: the sync exits 0", rc == 0, err)
+        check("maxconnections 1: one connection", len(one) == 1, len(one))
+        check("maxconnections 1: every message arrives", local_count(home) == {f: MESSAGES for f in FOLDERS},
+              local_count(home))
+
+        conf, home = write_config(root, "two", relay.port, user, password, 2)
+        rc, out, err, _ = run(conf, "-u", "quiet")
+        two = relay.take()
+        check("maxconnections 2: the sync exits 0, no warning about maxconnections",
+              rc == 0 and "maxconnections" not in out + err, (rc, out, err))
+        check("maxconnections 2: two connections", len(two) == 2, len(two))
+        both = overlapping(two)
+        check("maxconnections 2: two folders SELECTed on two connections at once", both,
+              [[(m, round(s, 3), round(e, 3)) for m, s, e in selections(x)] for x in two])
+        selected = set()
+        for s in two:
+            selected |= {m for m, _, _ in selections(s)}
+        check("maxconnections 2: every folder SELECTed", selected >= {f.encode() for f in FOLDERS}, selected)
+        check("maxconnections 2: every message arrives", local_count(home) == {f: MESSAGES for f in FOLDERS},
+              local_count(home))
+        rc, out, err, _ = run(conf, "-u", "machineui")
+        relay.take()
+        check("maxconnections 2: a second run exits 0 and copies nothing",
+              rc == 0 and "copyingmessage" not in out, (rc, out[-1500:], err))
+    finally:
+        relay.close()
+
+
+def folder_lines(out):
+    """machineui's lines per folder thread (the thread field left out).
+    The copies of a pass finish in the order the server and the disk
+    answer them, with one connection too: a run of copyingmessage lines
+    is compared as a set (sorted), everything around it in order."""
+    per = {}
+    for line in out.splitlines():
+        parts = line.split(":", 3)
+        if len(parts) < 4 or not parts[2].startswith("Folder"):
+            continue
+        lines = per.setdefault(parts[2], [])
+        text = parts[0] + ":" + parts[1] + ":" + parts[3]
+        if parts[1] == "copyingmessage" and lines and isinstance(lines[-1], list):
+            lines[-1].append(text)
+        else:
+            lines.append([text] if parts[1] == "copyingmessage" else text)
+    return {t: [sorted(x) if isinstance(x, list) else x for x in lines] for t, lines in per.items()}
+
+
+def scenario_order(server, root):
+    user, password = server.new_user()
+    fill(server, user)
+    port = server.env["DOVECOT_PORT"]
+    conf1, _ = write_config(root, "order1", port, user, password, 1)
+    conf2, _ = write_config(root, "order2", port, user, password, 2)
+    rc1, out1, err1, _ = run(conf1, "-u", "machineui")
+    rc2, out2, err2, _ = run(conf2, "-u", "machineui")
+    check("order: both runs exit 0", rc1 == 0 and rc2 == 0, (err1, err2))
+    one, two = folder_lines(out1), folder_lines(out2)
+    check("order: the same folders have lines", sorted(one) == sorted(two) and len(one) >= len(FOLDERS),
+          (sorted(one), sorted(two)))
+    differ = [t for t in one if one[t] != two.get(t)]
+    def first_difference(a, b):
+        at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        return at, a[max(0, at - 2):at + 3], b[max(0, at - 2):at + 3], len(a), len(b)
+
+    check("order: each folder's lines are the same, in the same order, as with one connection", not differ,
+          [(t, first_difference(one[t], two.get(t, []))) for t in differ[:2]])
+    # the folders do overlap in the output (else this proves nothing)
+    threads = [line.split(":", 3)[2] for line in out2.splitlines() if line.count(":") >= 3]
+    folder_threads = [t for t in threads if t.startswith("Folder")]
+    switches = sum(1 for a, b in zip(folder_threads, folder_threads[1:]) if a != b)
+    check("order: folders' lines interleave with maxconnections 2", switches > len(one) - 1,
+          (switches, len(one)))
+
+
+def scenario_repository_error(server, root):
+    user, password = server.new_user()
+    fill(server, user)
+    cut = Relay(server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"], cut_after=1)
+    try:
+        conf, home = write_config(root, "cut", cut.port, user, password, 2, retry=1)
+        rc, out, err, took = run(conf, "-u", "basic", timeout=240)
+        sessions = cut.take()
+        check("repository error: a second connection was tried and cut", any(s["cut"] for s in sessions),
+              len(sessions))
+        check("repository error: the run fails cleanly (exit 1, no crash, an error said)",
+              rc == 1 and "ERROR" in (out + err).upper() and took < 200, (rc, took, out[-800:], err[-800:]))
+    finally:
+        cut.close()
+    relay = Relay(server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"])
+    try:
+        conf, home = write_config(root, "cut", relay.port, user, password, 2, fresh=False)
+        rc, out, err, _ = run(conf, "-u", "quiet")
+        check("repository error: the next run syncs everything", rc == 0 and
+              local_count(home) == {f: MESSAGES for f in FOLDERS}, (rc, err, local_count(home)))
+    finally:
+        relay.close()
+
+
+def scenario_async(server, root):
+    """mailsync_account_sync_async() with max-connections 2 (PyGObject):
+    the events come on the caller's main loop, each folder's between its
+    FOLDER_STARTED and its FOLDER_FINISHED, the folders interleaved, the
+    STARTED numbers counting up, and the callback after the last event."""
+    try:
+        import gi
+        gi.require_version("Mailsync", "1.0")
+        from gi.repository import GLib, Mailsync
+    except (ImportError, ValueError) as e:
+        TAP.skip("async: events and callback with max-connections 2", "no PyGObject or no typelib: %s" % e)
+        return
+    user, password = server.new_user()
+    fill(server, user)
+    home = os.path.join(root, "async")
+    for sub in ("mail", "meta"):
+        os.makedirs(os.path.join(home, sub), exist_ok=True)
+    remote = Mailsync.ImapRepository.new("Remote", "127.0.0.1", int(server.env["DOVECOT_PORT"]))
+    for name, value in (("ssl", False), ("starttls", False), ("user", user), ("password", password),
+                        ("max-connections", 2)):
+        remote.set_property(name, value)
+    local = Mailsync.MaildirRepository.new("Local", os.path.join(home, "mail"), ord("."))
+    status = Mailsync.StatusSqlite.new(os.path.join(home, "meta"))
+    account = Mailsync.Account.new("Test", remote, local, status)
+    Kind = Mailsync.SyncEventKind
+    events, result = [], {}
+    me = threading.get_ident()
+    account.connect("event", lambda acct, ev: events.append((ev.get_kind(), ev.get_folder(), ev.get_n(),
+                                                             threading.get_ident())))
+    loop = GLib.MainLoop()
+
+    def done(acct, res):
+        try:
+            result["ok"] = acct.sync_finish(res)
+        except GLib.Error as e:
+            result["error"] = e.message
+        result["events"] = len(events)
+        loop.quit()
+
+    account.sync_async(None, done)
+    deadline = GLib.timeout_add_seconds(240, loop.quit)
+    loop.run()
+    GLib.source_remove(deadline)
+    context = GLib.MainContext.default()
+    while context.iteration(False):
+        pass
+    check("async: the sync succeeds", result.get("ok") is True, result)
+    check("async: every event on the caller's thread, the callback after the last",
+          all(t == me for _, _, _, t in events) and result.get("events") == len(events),
+          (result.get("events"), len(events)))
+    per, open_folders, overlapped, started = {}, set(), False, []
+    for kind, folder, n, _ in events:
+        if kind == Kind.FOLDER_STARTED:
+            started.append(n)
+            open_folders.add(folder)
+            overlapped |= len(open_folders) > 1
+        if folder in FOLDERS:
+            per.setdefault(folder, []).append(kind)
+        if kind == Kind.FOLDER_FINISHED:
+            open_folders.discard(folder)
+    # (the folder's creation, in the structure pass, comes before)
+    per = {f: k[k.index(Kind.FOLDER_STARTED):] if Kind.FOLDER_STARTED in k else k for f, k in per.items()}
+    check("async: each folder's events between its FOLDER_STARTED and its FOLDER_FINISHED",
+          sorted(per) == sorted(FOLDERS) and
+          all(k[0] == Kind.FOLDER_STARTED and k[-1] == Kind.FOLDER_FINISHED and
+              k.count(Kind.FOLDER_STARTED) == 1 and k.count(Kind.FOLDER_FINISHED) == 1 and len(k) > MESSAGES
+              for k in per.values()),
+          {f: [int(x) for x in k[:3]] + [int(x) for x in k[-2:]] + [len(k)] for f, k in per.items()})
+    check("async: the folders overlap, FOLDER_STARTED counts up",
+          overlapped and started == list(range(1, len(FOLDERS) + 1)), (overlapped, started))
+    check("async: every message arrives", local_count(home) == {f: MESSAGES for f in FOLDERS}, local_count(home))
+
+
+def main():
+    if not os.access(MAILSYNC, os.X_OK):
+        print("1..0 # SKIP the mailsync binary is not built")
+        return 0
+    if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
+        print("1..0 # SKIP dovecot is not installed")
+        return 0
+    root = tempfile.mkdtemp(prefix="mailsync-conc-", dir="/tmp")
+    os.chmod(root, 0o755)
+    server = None
+    try:
+        server = mailsync_tap.DovecotUsers(root, "conc", 6)
+        for scenario in (scenario_overlap, scenario_order, scenario_repository_error, scenario_async):
+            try:
+                scenario(server, root)
+            except Exception as e:  # one broken scenario must not hide the others
+                import traceback
+                check("%s raised nothing" % scenario.__name__, False, traceback.format_exc())
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    return TAP.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
