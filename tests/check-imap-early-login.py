@@ -19,6 +19,11 @@ cannot be made to do.
 - A BYE [UNAVAILABLE] at that greeting is waited out as before (test
   hooks only), then one normal connection; a server that negotiates TLS
   1.2 gets no early login.
+- A server that does not take a login before its greeting (it closes, or
+  drops what came first and greets): a normal connection in the same run,
+  and the file says early=false, so that later runs need one connection
+  each (until the capabilities change). A NO to the login before any
+  greeting is a wrong password, reported at once (not after socktimeout).
 
 No Dovecot needed. The tests of the client against Dovecot (2 waits
 instead of 3, never over STARTTLS or plain) are in check-imap-fastpath.py."""
@@ -29,6 +34,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import time
 
 import mailsync_tap
 import scripted_imap
@@ -105,8 +111,38 @@ def detail(p, sessions, server):
             p.stdout[-600:], p.stderr[-900:])
 
 
+def early_logins(session):
+    """The logins among what the client sent before the greeting: a
+    session closed at its greeting (BYE) reads no commands, so the log
+    alone would never show a second login there."""
+    return early_logins_in(session.early)
+
+
+def early_logins_in(data):
+    return sum(1 for l in data.split(b"\r\n") if l.split(b" ")[1:2] in ([b"AUTHENTICATE"], [b"LOGIN"]))
+
+
 def at_most_one_login_each(server, sessions):
-    return all(len(logins(server, s)) <= 1 for s in sessions)
+    return all(max(len(logins(server, s)), early_logins(s)) <= 1 for s in sessions)
+
+
+def first_session_waits(server):
+    """The server waits (EARLY_WAIT) for the client's first bytes before it
+    greets on the run's first connection only, so that session.early shows
+    the login sent before the greeting; the normal connection after it is
+    greeted at once."""
+    state = {"first": None}
+
+    def wait(session):
+        if state["first"] is None:
+            state["first"] = session.number
+        return EARLY_WAIT if session.number == state["first"] else 0
+    return wait
+
+
+def logged_in_early(session):
+    """One login came before the greeting (read, or read and dropped)."""
+    return early_logins(session) == 1 or early_logins_in(getattr(session, "dropped", b"")) == 1
 
 
 def greeting_hook(first_greeting, then=None):
@@ -177,7 +213,11 @@ def scenario_fallback(root, name, first_greeting, then=None, changed=None):
         if changed is not None:
             server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % changed
         server.hook = greeting_hook(first_greeting, then) if first_greeting is not None else None
+        server.early_wait = first_session_waits(server)
         p, sessions = account.run()
+        server.early_wait = 0
+        check("%s: the first connection logged in before the greeting" % name,
+              len(sessions) >= 1 and logged_in_early(sessions[0]), detail(p, sessions, server))
         check("%s: the run finishes (exit 0) on a second, normal connection" % name,
               p.returncode == 0 and len(sessions) == 2, detail(p, sessions, server))
         check("%s: at most one login per connection" % name, at_most_one_login_each(server, sessions),
@@ -216,13 +256,112 @@ def scenario_throttled(root):
         account = Account(root, "throttled", server)
         prime(account, "throttled")
         server.hook = greeting_hook(b"* BYE [UNAVAILABLE] Too many simultaneous connections\r\n")
+        server.early_wait = first_session_waits(server)
         p, sessions = account.run({"MAILSYNC_TEST_THROTTLE_BASE_MS": "40"})
+        server.early_wait = 0
+        check("throttled: the first connection logged in before the greeting",
+              len(sessions) >= 1 and logged_in_early(sessions[0]), detail(p, sessions, server))
         check("throttled: the run waits, connects once more and finishes (exit 0)",
               p.returncode == 0 and len(sessions) == 2 and "uthentication" not in p.stdout + p.stderr,
               detail(p, sessions, server))
         check("throttled: at most one login per connection, the second after its greeting",
               at_most_one_login_each(server, sessions) and len(sessions) == 2
               and len(logins(server, sessions[1])) == 1, detail(p, sessions, server))
+    finally:
+        server.close()
+
+
+def scenario_ignored(root, name, hook, socktimeout=None):
+    """A server (or a box on the way) that does not take a login before its
+    greeting: that connection fails, but it is not the server's word on the
+    password: one normal connection follows in the same run, and the file
+    says early=false, so that the runs after need one connection each."""
+    server = tls_server()
+    try:
+        account = Account(root, name, server)
+        if socktimeout is not None:
+            with open(account.config) as f:
+                text = f.read()
+            with open(account.config, "w") as f:
+                f.write(text.replace("socktimeout = 60", "socktimeout = %d" % socktimeout))
+        prime(account, name)
+        server.hook = hook
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run()
+        check("%s: the first connection logged in before the greeting" % name,
+              len(sessions) >= 1 and logged_in_early(sessions[0]), detail(p, sessions, server))
+        check("%s: the run finishes (exit 0) on a second, normal connection" % name,
+              p.returncode == 0 and len(sessions) == 2 and not sessions[1].early
+              and len(logins(server, sessions[1])) == 1, detail(p, sessions, server))
+        check("%s: the file keeps the capabilities, with early=false" % name,
+              "capabilities=%s;" % ";".join(CAPABILITIES.split()) in account.cached()
+              and "early=false" in account.cached(), account.cached())
+        # long enough to see a login sent early, short for the greeting it delays
+        server.early_wait = 2
+        for i in range(2):
+            p, sessions = account.run()
+            check("%s: run %d after: one connection, the login after the greeting" % (name, i + 1),
+                  p.returncode == 0 and len(sessions) == 1 and not sessions[0].early
+                  and "early=false" in account.cached(), (detail(p, sessions, server), account.cached()))
+        server.early_wait = 0
+        # capabilities that changed (a new server) may be tried early again
+        server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % (CAPABILITIES + " ID")
+        server.hook = None
+        account.run()
+        p, sessions = account.run()
+        check("%s: other capabilities later: the file has them and no early=false" % name,
+              p.returncode == 0 and "SASL-IR;AUTH=PLAIN;ID;" in account.cached() and "early=" not in account.cached(),
+              (detail(p, sessions, server), account.cached()))
+    finally:
+        server.close()
+
+
+def close_early_talkers(server, session, tag, verb, line):
+    """Closes a connection whose client spoke before the greeting."""
+    if verb == "GREETING" and session.early:
+        return scripted_imap.Close()
+    return None
+
+
+def discard_before_greeting(server, session, tag, verb, line):
+    """Drops what came before the greeting, then greets as usual: the
+    login sent early never has an answer (socktimeout ends the wait)."""
+    if verb == "GREETING" and session.early:
+        session.dropped, session.early = session.early, b""
+    return None
+
+
+def scenario_no_before_greeting(root):
+    """A tagged NO [AUTHENTICATIONFAILED] to the login, before any
+    greeting: a wrong password, reported at once, not after socktimeout."""
+    server = tls_server()
+    try:
+        account = Account(root, "no-first", server)
+        with open(account.config) as f:
+            text = f.read()
+        with open(account.config, "w") as f:
+            f.write(text.replace("socktimeout = 60", "socktimeout = 40"))
+        prime(account, "no-first")
+        seen = []
+
+        def hook(server, session, tag, verb, line):
+            if verb == "GREETING" and session.early:
+                seen.append(session.early)
+                first = session.early.split(b" ", 1)[0]
+                session.early = b""
+                return scripted_imap.Reply(first + b" NO [AUTHENTICATIONFAILED] Authentication failed.\r\n")
+            return None
+        server.hook = hook
+        server.early_wait = first_session_waits(server)
+        start = time.monotonic()
+        p, sessions = account.run()
+        took = time.monotonic() - start
+        server.early_wait = 0
+        check("no-first: the login went before the greeting, and was answered NO before any greeting",
+              len(sessions) >= 1 and len(seen) == 1 and b"AUTHENTICATE" in seen[0], detail(p, sessions, server))
+        check("no-first: a failed login (exit 1) on one connection, well before socktimeout (40 s)",
+              p.returncode == 1 and len(sessions) == 1 and "uthentication" in p.stdout + p.stderr and took < 30,
+              (took, detail(p, sessions, server)))
     finally:
         server.close()
 
@@ -290,6 +429,9 @@ def main():
         scenario_fallback(root, "bye", b"* BYE shutting down for maintenance\r\n")
         scenario_fallback(root, "changed", None, changed="IMAP4rev1 UIDPLUS NAMESPACE AUTH=PLAIN")
         scenario_refused(root)
+        scenario_ignored(root, "talker", close_early_talkers)
+        scenario_ignored(root, "discard", discard_before_greeting, socktimeout=8)
+        scenario_no_before_greeting(root)
         scenario_throttled(root)
         scenario_tls12(root)
     finally:

@@ -12,7 +12,10 @@ repository of the harness Dovecot.
 - the "ask" signal: a plain Mailsync.Interaction whose handler keeps the
   Mailsync.Question and answers it later from the main loop (password
   after a refusal, certificate rejected and accepted with its
-  Gio.TlsCertificate); a question dropped unanswered cancels the open.
+  Gio.TlsCertificate); a question dropped unanswered cancels the open;
+- throttled asks (scripted server, test hooks): refused logins with a
+  server limit waited out in between are asked again 10 times in all,
+  not 10 times per wait.
 
 SKIP without PyGObject, the typelib or Dovecot."""
 
@@ -274,6 +277,65 @@ def question_signal(env):
             repo.close(None)
 
 
+def throttled_asks(root):
+    """A test of the client, against the scripted server (Dovecot cannot
+    be made to limit a client): every login is refused, and every fourth
+    connection is greeted with BYE [UNAVAILABLE] (a limit, waited out).
+    The interaction always answers. The bound on asking again
+    (MAX_ASKS_AFTER_REFUSAL, 10) holds for the whole open, waits
+    included: it does not start over after each wait."""
+    if not os.environ.get("MAILSYNC_TEST_HOOKS"):
+        tap.skip("throttle, then refused passwords: the asks stay bounded (10)",
+                 "needs a build with --enable-test-hooks")
+        return
+    import ssl
+    import scripted_imap
+    tls_data = os.path.join(os.environ.get("top_srcdir", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")),
+                            "tests", "data", "tls")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(os.path.join(tls_data, "server.pem"), os.path.join(tls_data, "server-key.pem"))
+    server = scripted_imap.ScriptedImapServer(folders=("INBOX",), tls=context)
+    server.greeting = "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] scripted server ready\r\n"
+
+    def hook(server, session, tag, verb, line):
+        if verb == "GREETING" and session.number % 4 == 0:
+            return scripted_imap.Reply(b"* BYE [UNAVAILABLE] Too many simultaneous connections\r\n", close=True)
+        if verb in ("LOGIN", "AUTHENTICATE"):
+            return scripted_imap.Reply("%s NO [AUTHENTICATIONFAILED] Authentication failed.\r\n" % tag)
+        return None
+    server.hook = hook
+    saved = os.environ.get("MAILSYNC_TEST_THROTTLE_BASE_MS")
+    os.environ["MAILSYNC_TEST_THROTTLE_BASE_MS"] = "20"
+    try:
+        repo = Mailsync.ImapRepository.new("Remote", "127.0.0.1", server.port)
+        for name, value in (("ssl", True), ("user", "u"), ("password", "Wr0ng-0"),
+                            ("ca-file", os.path.join(tls_data, "ca.pem"))):
+            repo.set_property(name, value)
+        asker = Asker(passwords=["Wr0ng-%d" % i for i in range(1, 100)])
+        repo.set_interaction(asker)
+        try:
+            repo.open(None)
+            err = None
+        except GLib.Error as e:
+            err = e
+        refused = sum(1 for n, _, l in list(server.log) if l.split(" ", 1)[0].upper() in ("LOGIN", "AUTHENTICATE"))
+        check("throttle, then refused passwords: the open fails as a failed login",
+              err is not None and err.matches(Mailsync.error_quark(), Mailsync.Error.AUTHENTICATION_FAILED), err)
+        check("throttle, then refused passwords: asked at most 10 times in all, waits included",
+              len(asker.previous) == 10 and refused == 11 and len(server.sessions) >= 13,
+              (len(asker.previous), refused, len(server.sessions)))
+        try:
+            repo.close(None)
+        except GLib.Error:
+            pass
+    finally:
+        if saved is None:
+            os.environ.pop("MAILSYNC_TEST_THROTTLE_BASE_MS", None)
+        else:
+            os.environ["MAILSYNC_TEST_THROTTLE_BASE_MS"] = saved
+        server.close()
+
+
 def main():
     if shutil.which("dovecot") is None and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP needs Dovecot")
@@ -287,6 +349,7 @@ def main():
         password_retry(env)
         certificates(env)
         question_signal(env)
+        throttled_asks(root)
     finally:
         try:
             harness("stop", server, "--clean")

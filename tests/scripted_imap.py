@@ -158,7 +158,9 @@ class ScriptedImapServer:
         # an ssl.SSLContext: implicit TLS (IMAPS) on every connection
         self.tls = tls
         # seconds a new session waits for the client to speak before it
-        # greets (0: greets at once); what came is session.early
+        # greets (0: greets at once); what came is session.early. Or a
+        # function of the session that gives those seconds (a test that
+        # waits on the first connection of a run only).
         self.early_wait = 0
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -229,8 +231,9 @@ class ScriptedImapServer:
         try:
             if self.tls is not None:
                 session.sock = self.tls.wrap_socket(session.sock, server_side=True)
-            if self.early_wait:
-                session.sock.settimeout(self.early_wait)
+            early_wait = self.early_wait(session) if callable(self.early_wait) else self.early_wait
+            if early_wait:
+                session.sock.settimeout(early_wait)
                 try:
                     session.early = session.sock.recv(65536)
                 except socket.timeout:

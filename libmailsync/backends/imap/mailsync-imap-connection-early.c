@@ -28,6 +28,12 @@ mailsync_imap_connection_get_early_login_refused (MailsyncImapConnection *self)
 }
 
 gboolean
+mailsync_imap_connection_get_early_login_ignored (MailsyncImapConnection *self)
+{
+  return self->early_ignored;
+}
+
+gboolean
 mailsync_imap_connection_get_early_login (MailsyncImapConnection *self)
 {
   return self->early_login;
@@ -76,6 +82,18 @@ _mailsync_imap_connection_may_log_in_early (MailsyncImapConnection *self)
          mailsync_tls_stream_get_tls13 (MAILSYNC_TLS_STREAM (self->stream));
 }
 
+/* The server did not take a login sent before its greeting: it closed,
+ * reset, never greeted, answered BAD, or greeted and then never answered
+ * the login (it dropped what came first). Not a judgement of the
+ * credentials: connect again the usual way, and (the repository) log in
+ * early no more with this server. */
+static void
+ignored (MailsyncImapConnection *self)
+{
+  self->early_refused = TRUE;
+  self->early_ignored = TRUE;
+}
+
 /* Dispatch's word on the greeting of a connection that logged in before
  * it: NULL when it is an OK whose [CAPABILITY] is the one the login was
  * chosen by, else why not (the caller fails the connection with it, and
@@ -107,13 +125,16 @@ _mailsync_imap_connection_check_early_greeting (MailsyncImapConnection *self, co
 /* Right after the TLS handshake: the login, chosen by the capabilities of
  * the earlier greeting, then the greeting, which dispatch checks. The
  * greeting's verdict comes first: a connection it failed reports that,
- * not what became of the login. */
+ * not what became of the login. A failure that is not the server's word
+ * on the credentials (a tagged NO) or its limit (throttled) marks the
+ * early login ignored (see ignored()). */
 gboolean
 _mailsync_imap_connection_log_in_early (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GAsyncResult) greeted = NULL;
   g_autoptr(GError) login_error = NULL;
   g_autoptr(GError) greeting_error = NULL;
+  guint64 commands_before = self->commands_sent;
   gboolean logged_in;
 
   self->early_login = TRUE;
@@ -123,23 +144,45 @@ _mailsync_imap_connection_log_in_early (MailsyncImapConnection *self, GCancellab
   IMAP_DEBUG ("logging in before the greeting, by the capabilities of an earlier one");
   _mailsync_imap_connection_start_reading (self);
   logged_in = _mailsync_imap_connection_authenticate (self, cancellable, &login_error);
-  if (logged_in && self->greeting_task != NULL)
+  /* The login was sent and has its tagged answer, and still no greeting
+   * (a failed connection or a cancel failed the greeting too): nothing
+   * waits for a greeting then, socktimeout least of all. */
+  if (self->greeting_task != NULL && self->fatal == NULL && self->commands_sent > commands_before &&
+      !g_cancellable_is_cancelled (cancellable))
     {
-      /* a tagged answer before any greeting */
-      g_autoptr(GError) odd = g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_PROTOCOL,
-                                           "The server answered the login before its greeting");
+      g_autoptr(GError) odd = NULL;
 
+      if (!logged_in && (g_error_matches (login_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED) ||
+                         g_error_matches (login_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED)))
+        {
+          /* the server's word on the password, or its limit, as after a greeting */
+          _mailsync_imap_connection_fail_everything (self, login_error);
+          g_propagate_error (error, g_steal_pointer (&login_error));
+          return FALSE;
+        }
+      odd = g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_PROTOCOL,
+                         "The server answered the login before its greeting%s%s", logged_in ? "" : ": ",
+                         logged_in ? "" : login_error->message);
       self->early_refused = TRUE;
+      if (!logged_in)
+        ignored (self);
       _mailsync_imap_connection_fail_everything (self, odd);
     }
   /* A login not sent (no mechanism) still waits for the greeting. */
   if (!g_task_propagate_boolean (G_TASK (_mailsync_await (&greeted)), &greeting_error))
     {
+      /* closed, reset or timed out before any greeting */
+      if (self->greeting == NULL && !self->throttled && !g_cancellable_is_cancelled (cancellable))
+        ignored (self);
       g_propagate_error (error, g_steal_pointer (&greeting_error));
       return FALSE;
     }
   if (!logged_in)
     {
+      /* greeted, and then the login had no answer: closed, reset or timed
+       * out (a server that dropped what came before its greeting) */
+      if (self->fatal != NULL && !self->throttled && !g_cancellable_is_cancelled (cancellable))
+        ignored (self);
       g_propagate_error (error, g_steal_pointer (&login_error));
       return FALSE;
     }

@@ -219,6 +219,13 @@ _mailsync_imap_connection_authenticate (MailsyncImapConnection *self, GCancellab
                        self->settings->user ? self->settings->user : "", name, attempt->message);
           return FALSE;
         }
+      /* Before the greeting (connection-early.c) one login only: the
+       * server that refused it has not even greeted. */
+      if (self->greeting_task != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&attempt));
+          return FALSE;
+        }
       g_string_append_printf (tried, "%s%s: %s", tried->len ? "; " : "", name, attempt->message);
     }
   if (no_password && tried->len == 0)

@@ -125,6 +125,7 @@ struct _MailsyncImapConnection
   char **early_capabilities;
   gboolean early_login;
   gboolean early_refused;
+  gboolean early_ignored;
   /* the certificate failed verification and the handler accepted it */
   gboolean verify_deferred;
 

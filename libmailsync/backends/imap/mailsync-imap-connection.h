@@ -194,6 +194,10 @@ void     mailsync_imap_connection_set_early_capabilities (MailsyncImapConnection
 /* After a failed open: the login went before the greeting, and the
  * greeting did not match the capabilities it was chosen by. */
 gboolean mailsync_imap_connection_get_early_login_refused (MailsyncImapConnection *self);
+/* After a failed open, with get_early_login_refused(): the server did not
+ * take the login before its greeting at all (closed, reset, no greeting,
+ * BAD, no answer after the greeting), rather than greet otherwise. */
+gboolean mailsync_imap_connection_get_early_login_ignored (MailsyncImapConnection *self);
 /* Whether this connection logged in before its greeting. */
 gboolean mailsync_imap_connection_get_early_login (MailsyncImapConnection *self);
 /* The [CAPABILITY] list of an OK greeting (not PREAUTH), NULL without. */

@@ -448,12 +448,29 @@ slot_gave_up (MailsyncImapRepository *self, MailsyncImapSlot *slot, GError **err
   return TRUE;
 }
 
+/* The login loop's state over one connect_now, its waits included (a
+ * wait returns from connect_locked, which is then called again): the
+ * bound on asking for a password again, the OAuth2 token refreshed once,
+ * a broken login pipeline and a refused login before the greeting given
+ * up on, hold for the whole connect, not for each wait. */
+typedef struct
+{
+  guint asked;
+  guint refreshed;
+  gboolean pipeline;
+  gboolean early;
+  gboolean early_ignored; /* the server did not take the login before its greeting */
+} LoginState;
+
+#define LOGIN_STATE_INIT { 0, 0, TRUE, TRUE, FALSE }
+
 /* Connects and logs in @slot's connection unless it is open; on the
  * slot's worker. The slots share the settings and the credentials: one
  * connects at a time (connect_lock). TRUE with *@delay_ms set: the server
- * limits us, wait that long without the lock and call again. */
-static gboolean connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, guint *delay_ms,
-                                GCancellable *cancellable, GError **error);
+ * limits us, wait that long without the lock and call again (with the
+ * same @state). */
+static gboolean connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState *state,
+                                guint *delay_ms, GCancellable *cancellable, GError **error);
 
 /* ...and waits out the server's limits between the tries, unlocked
  * (*@waited: whether it did). */
@@ -461,13 +478,15 @@ static gboolean
 connect_now_full (MailsyncImapRepository *self, MailsyncImapSlot *slot, gboolean *waited, GCancellable *cancellable,
                   GError **error)
 {
+  LoginState state = LOGIN_STATE_INIT;
+
   for (;;)
     {
       guint delay_ms = 0;
       gboolean ok;
 
       g_rec_mutex_lock (&self->connect_lock);
-      ok = connect_locked (self, slot, &delay_ms, cancellable, error);
+      ok = connect_locked (self, slot, &state, &delay_ms, cancellable, error);
       g_rec_mutex_unlock (&self->connect_lock);
       if (!ok || delay_ms == 0)
         return ok;
@@ -485,8 +504,8 @@ connect_now (MailsyncImapRepository *self, MailsyncImapSlot *slot, GCancellable 
 }
 
 static gboolean
-connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, guint *delay_ms, GCancellable *cancellable,
-                GError **error)
+connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState *st, guint *delay_ms,
+                GCancellable *cancellable, GError **error)
 {
   MailsyncRepository *repo = MAILSYNC_REPOSITORY (self);
   g_autoptr(GAsyncResult) result = NULL;
@@ -554,11 +573,11 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, guint *del
    * not run while the token endpoint answers. */
   if (!self->settings->preauth_tunnel && !refresh_token (self, NULL, cancellable, error))
     return FALSE;
-  for (guint asked = 0, refreshed = 0, pipeline = TRUE, early = TRUE;; asked++)
+  for (;; st->asked++)
     {
       g_autoptr(MailsyncImapSettings) settings = mailsync_imap_settings_copy (self->settings);
       g_autoptr(GError) local_error = NULL;
-      g_auto(GStrv) cached = early ? _mailsync_imap_repository_cached_capabilities (self) : NULL;
+      g_auto(GStrv) cached = st->early ? _mailsync_imap_repository_cached_capabilities (self) : NULL;
       MailsyncImapAuthMechanism refused;
       gboolean bearer;
 
@@ -569,7 +588,7 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, guint *del
       /* The first connection of an open: the folder list comes next, so
        * its LIST goes with the login (issue 13). A reconnection later in
        * the sync lists nothing. */
-      if (!self->listed && pipeline && slot == &self->main)
+      if (!self->listed && st->pipeline && slot == &self->main)
         mailsync_imap_connection_set_login_pipeline (slot->connection, _mailsync_imap_repository_send_early_listing,
                                                      self);
       /* IMAPS: the login before the greeting (repository-greeting.c). */
@@ -581,17 +600,23 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, guint *del
       g_clear_object (&result);
       /* The greeting was not the one the login went before (PREAUTH,
        * BYE, other capabilities): forget it, and connect once more the
-       * usual way (a server that limits us is waited out first). */
-      if (early && mailsync_imap_connection_get_early_login_refused (slot->connection))
+       * usual way (a server that limits us is waited out first). A server
+       * that did not take the login at all (closed, reset, no greeting,
+       * no answer): the same, and the file then says so (early=false),
+       * so that later runs do not pay two connections each. */
+      if (st->early && mailsync_imap_connection_get_early_login_refused (slot->connection))
         {
           g_debug ("%s: %s; connecting again, waiting for the greeting", mailsync_repository_get_name (repo),
                    local_error->message);
-          _mailsync_imap_repository_forget_capabilities (self);
-          early = FALSE;
+          if (mailsync_imap_connection_get_early_login_ignored (slot->connection))
+            st->early_ignored = TRUE;
+          else
+            _mailsync_imap_repository_forget_capabilities (self);
+          st->early = FALSE;
           if (!g_error_matches (local_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED))
             {
               _mailsync_imap_repository_drop_connection (self, slot);
-              asked--; /* not an ask */
+              st->asked--; /* not an ask */
               continue;
             }
         }
@@ -599,13 +624,13 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, guint *del
        * after it as the answer: out of step, so the connection failed
        * (nothing waits for that LIST). Once more without the pipeline:
        * the login then goes alone, as before issue 13. */
-      if (pipeline && mailsync_imap_connection_get_login_pipeline_broken (slot->connection))
+      if (st->pipeline && mailsync_imap_connection_get_login_pipeline_broken (slot->connection))
         {
           g_debug ("%s: %s; connecting again without the LIST in the login's burst",
                    mailsync_repository_get_name (repo), local_error->message);
           _mailsync_imap_repository_drop_connection (self, slot);
-          pipeline = FALSE;
-          asked--; /* not an ask */
+          st->pipeline = FALSE;
+          st->asked--; /* not an ask */
           continue;
         }
       if (g_error_matches (local_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED))
@@ -625,19 +650,19 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, guint *del
       _mailsync_imap_repository_drop_connection (self, slot);
       /* A refused OAuth2 token (expired, revoked early) is refreshed once
        * and tried on a new connection: one more login, never a loop. */
-      if (bearer && self->oauth2 != NULL && refreshed++ == 0 &&
+      if (bearer && self->oauth2 != NULL && st->refreshed++ == 0 &&
           g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED))
         {
           g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
                  "the server refused the OAuth2 access token: refreshing it once");
           if (!refresh_token (self, self->settings->oauth2_token, cancellable, error))
             return FALSE;
-          asked--; /* not an ask */
+          st->asked--; /* not an ask */
           continue;
         }
       /* The server has no XOAUTH2 and there is no password for the rest
        * of auth_mechanisms: the interaction may give one. */
-      if (interaction != NULL && asked < MAX_ASKS_AFTER_REFUSAL &&
+      if (interaction != NULL && st->asked < MAX_ASKS_AFTER_REFUSAL &&
           g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED))
         {
           /* shown before the prompt; the error that stands if none comes */
@@ -648,7 +673,7 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, guint *del
       /* Refused: one failed login, then a new password on a new
        * connection (the server may have closed this one, and the user
        * may take longer than its login timeout). */
-      if (interaction == NULL || asked >= MAX_ASKS_AFTER_REFUSAL ||
+      if (interaction == NULL || st->asked >= MAX_ASKS_AFTER_REFUSAL ||
           !g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED))
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
@@ -664,7 +689,7 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, guint *del
       g_source_set_callback (slot->keepalive_source, keepalive_tick, slot, NULL);
       g_source_attach (slot->keepalive_source, g_main_context_get_thread_default ());
     }
-  _mailsync_imap_repository_keep_capabilities (self, slot->connection);
+  _mailsync_imap_repository_keep_capabilities (self, slot->connection, st->early_ignored);
   /* kept past close, for --info and callers' diagnostics: the
    * repository's own connection's */
   if (slot == &self->main)

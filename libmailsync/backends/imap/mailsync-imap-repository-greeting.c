@@ -6,7 +6,11 @@
  * greeting's [CAPABILITY] list, nothing secret; one for another server or
  * user, or one that does not read as such, is ignored (and replaced at
  * the next greeting). It is written whole (a temporary file renamed over
- * it) and only when the capabilities changed. Every function runs under
+ * it) and only when the capabilities changed. A
+ * server that did not take a login before its greeting (closed, never
+ * greeted, ignored it) is written down as early=false with the
+ * capabilities: later runs wait for its greeting, one connection each,
+ * until the capabilities change. Every function runs under
  * connect_lock. */
 #include "config.h"
 
@@ -15,6 +19,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define GROUP "greeting"
 /* far above any real list; a larger file is not ours */
@@ -51,21 +56,28 @@ is_capability (const char *name)
 }
 
 /* The file's capabilities when it is for this server, port and user and
- * reads as a list of capabilities, else NULL. */
+ * reads as a list of capabilities, else NULL; *@early: whether the file
+ * lets a login go before the greeting (early=false: the server did not
+ * take one). The size is checked before anything is read. */
 static char **
-load (MailsyncImapRepository *self)
+load (MailsyncImapRepository *self, gboolean *early)
 {
   g_autoptr(GKeyFile) file = g_key_file_new ();
   g_autofree char *data = NULL;
   g_autofree char *host = NULL;
   g_autofree char *user = NULL;
   g_auto(GStrv) capabilities = NULL;
+  g_autoptr(GError) early_error = NULL;
+  GStatBuf st;
   gsize length = 0;
   guint64 port;
 
-  if (!g_file_get_contents (self->capability_cache, &data, &length, NULL))
+  *early = TRUE;
+  if (g_stat (self->capability_cache, &st) != 0)
     return NULL;
-  if (length > MAX_FILE_SIZE || !g_key_file_load_from_data (file, data, length, G_KEY_FILE_NONE, NULL))
+  if (!S_ISREG (st.st_mode) || st.st_size > MAX_FILE_SIZE ||
+      !g_file_get_contents (self->capability_cache, &data, &length, NULL) || length > MAX_FILE_SIZE ||
+      !g_key_file_load_from_data (file, data, length, G_KEY_FILE_NONE, NULL))
     {
       CACHE_DEBUG ("%s: not a capability cache, ignored", self->capability_cache);
       return NULL;
@@ -88,15 +100,28 @@ load (MailsyncImapRepository *self)
         CACHE_DEBUG ("%s: not a list of capabilities, ignored", self->capability_cache);
         return NULL;
       }
+  /* absent (a file of before early=): early */
+  if (!g_key_file_get_boolean (file, GROUP, "early", &early_error) && early_error == NULL)
+    *early = FALSE;
   return g_steal_pointer (&capabilities);
 }
 
 char **
 _mailsync_imap_repository_cached_capabilities (MailsyncImapRepository *self)
 {
+  g_auto(GStrv) capabilities = NULL;
+  gboolean early;
+
   if (!may_log_in_early (self))
     return NULL;
-  return load (self);
+  capabilities = load (self, &early);
+  if (capabilities != NULL && !early)
+    {
+      CACHE_DEBUG ("%s: this server did not take a login before its greeting: none is sent",
+                   self->capability_cache);
+      return NULL;
+    }
+  return g_steal_pointer (&capabilities);
 }
 
 void
@@ -109,7 +134,8 @@ _mailsync_imap_repository_forget_capabilities (MailsyncImapRepository *self)
 }
 
 void
-_mailsync_imap_repository_keep_capabilities (MailsyncImapRepository *self, MailsyncImapConnection *connection)
+_mailsync_imap_repository_keep_capabilities (MailsyncImapRepository *self, MailsyncImapConnection *connection,
+                                             gboolean ignored)
 {
   const char *const *capabilities = mailsync_imap_connection_get_greeting_capabilities (connection);
   g_autoptr(GKeyFile) file = NULL;
@@ -118,14 +144,18 @@ _mailsync_imap_repository_keep_capabilities (MailsyncImapRepository *self, Mails
   g_autofree char *data = NULL;
   g_autofree char *dir = NULL;
   gsize length = 0;
+  gboolean cached_early, early, same;
 
   if (!may_log_in_early (self) || capabilities == NULL || capabilities[0] == NULL)
     return;
   for (guint i = 0; capabilities[i] != NULL; i++)
     if (!is_capability (capabilities[i]))
       return;
-  cached = load (self);
-  if (cached != NULL && g_strv_equal ((const char *const *) cached, capabilities))
+  cached = load (self, &cached_early);
+  same = cached != NULL && g_strv_equal ((const char *const *) cached, capabilities);
+  /* early=false stays with the capabilities it was found with */
+  early = !ignored && (!same || cached_early);
+  if (same && early == cached_early)
     return;
   file = g_key_file_new ();
   g_key_file_set_comment (file, NULL, NULL,
@@ -135,6 +165,8 @@ _mailsync_imap_repository_keep_capabilities (MailsyncImapRepository *self, Mails
   g_key_file_set_uint64 (file, GROUP, "port", _mailsync_imap_repository_effective_port (self->settings));
   g_key_file_set_string (file, GROUP, "user", self->settings->user ? self->settings->user : "");
   g_key_file_set_string_list (file, GROUP, "capabilities", capabilities, g_strv_length ((char **) capabilities));
+  if (!early)
+    g_key_file_set_boolean (file, GROUP, "early", FALSE);
   data = g_key_file_to_data (file, &length, NULL);
   dir = g_path_get_dirname (self->capability_cache);
   if (g_mkdir_with_parents (dir, 0700) != 0)

@@ -101,9 +101,12 @@ char   **_mailsync_imap_repository_cached_capabilities (MailsyncImapRepository *
 /* ...forgets them (the file is removed): a greeting did not match. */
 void     _mailsync_imap_repository_forget_capabilities (MailsyncImapRepository *self);
 /* ...keeps @connection's greeting's, when it may be used early and
- * differs from the file (written whole or not at all). */
+ * differs from the file (written whole or not at all); @ignored: this
+ * connect's login before the greeting was not taken (the file then says
+ * early=false, and no later run logs in early with these capabilities). */
 void     _mailsync_imap_repository_keep_capabilities   (MailsyncImapRepository *self,
-                                                        MailsyncImapConnection *connection);
+                                                        MailsyncImapConnection *connection,
+                                                        gboolean                ignored);
 
 /* mailsync-imap-repository-names.c */
 gboolean _mailsync_imap_is_mutf7                (const char *name);
