@@ -430,6 +430,46 @@ def scenario_dry_run_both_sides(server, root):
           repr(out(p)[-600:]))
 
 
+def scenario_dry_run_imaps(server, root):
+    """--dry-run over IMAPS: the capabilities of the greeting (the file
+    that lets the next run log in before the greeting) are read, never
+    written or removed; the STARTTLS dry run above has no such file."""
+    if not server.env.get("DOVECOT_IMAPS_PORT"):
+        cli.TAP.skip("--dry-run over IMAPS changes nothing in the metadata", "the harness has no IMAPS port")
+        return
+    acc = Account(server, root, "dryrun-imaps")
+    conn = acc.imap()
+    append(conn, "INBOX", "dry-imaps")
+    conn.logout()
+    with open(acc.config) as f:
+        text = f.read()
+    text = re.sub(r"\nremoteport = .*\n", "\nremoteport = %s\n" % server.env["DOVECOT_IMAPS_PORT"], text)
+    with open(acc.config, "w") as f:
+        f.write(text.replace("\nssl = no\nstarttls = yes\n", "\nssl = yes\n"))
+    cache = os.path.join(acc.home, "meta", "Repository-Remote", "mailsync-capabilities")
+    meta_before = meta_files(acc.home)
+    p = acc.run("--dry-run")
+    meta_after = meta_files(acc.home)
+    check("--dry-run over IMAPS changes nothing in the metadata (no capability file written)",
+          p.returncode == 0 and meta_after == meta_before and not os.path.exists(cache),
+          (out(p)[-600:], sorted(set(meta_after) ^ set(meta_before))))
+    p = acc.run()
+    check("a real run over IMAPS keeps the greeting's capabilities", p.returncode == 0 and os.path.exists(cache),
+          out(p)[-600:])
+    # Capabilities the server no longer greets with: the login before the
+    # greeting fails, and a real run would replace (first remove) the file.
+    with open(cache) as f:
+        text = f.read()
+    with open(cache, "w") as f:
+        f.write(text.replace("capabilities=", "capabilities=XMAILSYNC-GONE;"))
+    meta_before = meta_files(acc.home)
+    p = acc.run("--dry-run")
+    meta_after = meta_files(acc.home)
+    check("--dry-run over IMAPS neither removes nor rewrites a capability file that no longer matches",
+          p.returncode == 0 and meta_after == meta_before and "XMAILSYNC-GONE" in open(cache).read(),
+          (out(p)[-600:], sorted(set(meta_after) ^ set(meta_before))))
+
+
 def scenario_hook_order(server, root):
     """offlineimap writes the account's mbnames and runs its postsynchook
     before it prints "*** Finished account" (whose time includes them)."""
@@ -505,7 +545,8 @@ def main():
         for name, fn in [("info_order", scenario_info_order), ("takeover", scenario_takeover),
                          ("takeover_utf7", scenario_takeover_utf7),
                          ("kill9", scenario_kill9), ("real_world", scenario_real_world),
-                         ("dry_run_both_sides", scenario_dry_run_both_sides), ("hook_order", scenario_hook_order),
+                         ("dry_run_both_sides", scenario_dry_run_both_sides), ("dry_run_imaps", scenario_dry_run_imaps),
+                         ("hook_order", scenario_hook_order),
                          ("no_folder", scenario_no_folder),
                          ("account_warnings", scenario_account_warnings),
                          ("errors", scenario_errors)]:

@@ -568,13 +568,19 @@ build_imap (RepoContext  *ctx,
  * where the mapped UIDs are): they are the server's, keyed by host, port
  * and user inside, so two accounts on one repository share them. */
 static void
-set_capability_cache (MailsyncRepository *imap, const char *metadata, const char *name)
+set_capability_cache (MailsyncConfig *self, MailsyncRepository *imap, const char *metadata, const char *name)
 {
   g_autofree char *dir = g_strconcat ("Repository-", name, NULL);
   g_autofree char *path = g_build_filename (metadata, dir, "mailsync-capabilities", NULL);
+  gboolean dry_run = FALSE;
 
-  if (MAILSYNC_IS_IMAP_REPOSITORY (imap))
-    g_object_set (imap, "capability-cache", path, NULL);
+  if (!MAILSYNC_IS_IMAP_REPOSITORY (imap))
+    return;
+  g_object_set (imap, "capability-cache", path, NULL);
+  /* --dry-run changes nothing in the metadata: the file is only read
+   * (the account checked the option already) */
+  if (_mailsync_config_get_bool (self, "general", "dry-run", FALSE, &dry_run, NULL) && dry_run)
+    _mailsync_imap_repository_set_capability_cache_read_only (MAILSYNC_IMAP_REPOSITORY (imap), TRUE);
 }
 
 /* The repository a type names, on the side it is used. */
@@ -635,7 +641,7 @@ _mailsync_config_build_repository (MailsyncConfig *self,
           gmail = build_imap (&ctx, cancellable, error);
           if (gmail == NULL || !apply_common (&ctx, gmail, error))
             return NULL;
-          set_capability_cache (gmail, metadata, name);
+          set_capability_cache (self, gmail, metadata, name);
           _mailsync_repository_set_type_label (gmail, "Gmail");
           return g_steal_pointer (&gmail);
         }
@@ -655,7 +661,7 @@ _mailsync_config_build_repository (MailsyncConfig *self,
       g_autofree char *maps = NULL;
 
       if (imap != NULL)
-        set_capability_cache (imap, metadata, name);
+        set_capability_cache (self, imap, metadata, name);
       if (imap == NULL || remote)
         {
           if (imap != NULL && !apply_common (&ctx, imap, error))

@@ -126,6 +126,11 @@ char *_mailsync_imap_folder_probe_state_finish (MailsyncImapFolder  *self,
                                                 GError             **error);
 char *_mailsync_imap_folder_dup_listing_stamp  (MailsyncImapFolder  *self);
 
+/* A dry run (the configuration's): MailsyncImapRepository:capability-cache
+ * is read, never written or removed (mailsync-imap-repository-greeting.c). */
+void  _mailsync_imap_repository_set_capability_cache_read_only (MailsyncImapRepository *self,
+                                                                gboolean                read_only);
+
 /* OAuth2 (config/mailsync-config-credentials.c): @access_token (oauth2_access_token)
  * is used until the server refuses it; @refresher (oauth2_refresh_token)
  * gives tokens before the first login and after a refusal (once per

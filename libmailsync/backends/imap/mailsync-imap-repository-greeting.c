@@ -6,7 +6,7 @@
  * greeting's [CAPABILITY] list, nothing secret; one for another server or
  * user, or one that does not read as such, is ignored (and replaced at
  * the next greeting). It is written whole (a temporary file renamed over
- * it) and only when the capabilities changed. A
+ * it) and only when the capabilities changed, never in a dry run. A
  * server that did not take a login before its greeting (closed, never
  * greeted, ignored it) is written down as early=false with the
  * capabilities: later runs wait for its greeting, one connection each,
@@ -125,9 +125,15 @@ _mailsync_imap_repository_cached_capabilities (MailsyncImapRepository *self)
 }
 
 void
+_mailsync_imap_repository_set_capability_cache_read_only (MailsyncImapRepository *self, gboolean read_only)
+{
+  self->capability_cache_read_only = read_only;
+}
+
+void
 _mailsync_imap_repository_forget_capabilities (MailsyncImapRepository *self)
 {
-  if (self->capability_cache == NULL)
+  if (self->capability_cache == NULL || self->capability_cache_read_only)
     return;
   if (g_unlink (self->capability_cache) != 0 && errno != ENOENT)
     CACHE_DEBUG ("%s: cannot remove it: %s", self->capability_cache, g_strerror (errno));
@@ -146,7 +152,8 @@ _mailsync_imap_repository_keep_capabilities (MailsyncImapRepository *self, Mails
   gsize length = 0;
   gboolean cached_early, early, same;
 
-  if (!may_log_in_early (self) || capabilities == NULL || capabilities[0] == NULL)
+  if (!may_log_in_early (self) || self->capability_cache_read_only || capabilities == NULL ||
+      capabilities[0] == NULL)
     return;
   for (guint i = 0; capabilities[i] != NULL; i++)
     if (!is_capability (capabilities[i]))

@@ -49,6 +49,7 @@ struct _MailsyncImapRepository
   gboolean listed;              /* listed since the open: no listing with the login */
   struct _MailsyncImapEarlyListing *early_listing; /* the LIST sent with the login, unclaimed */
   char *capability_cache;       /* capability-cache: the file of the greeting's capabilities */
+  gboolean capability_cache_read_only; /* a dry run: read it, never write or remove it */
 };
 
 /* mailsync-imap-repository.c */
