@@ -24,6 +24,8 @@ cannot be made to do.
   and the file says early=false, so that later runs need one connection
   each (until the capabilities change). A NO to the login before any
   greeting is a wrong password, reported at once (not after socktimeout).
+- verify-certificate FALSE (API, PyGObject): no early login unless a
+  fingerprint is pinned.
 
 No Dovecot needed. The tests of the client against Dovecot (2 waits
 instead of 3, never over STARTTLS or plain) are in check-imap-fastpath.py."""
@@ -366,6 +368,61 @@ def scenario_no_before_greeting(root):
         server.close()
 
 
+def scenario_noverify(root):
+    """verify-certificate FALSE (API only): a certificate nobody checked
+    gets no login before the greeting, unless a pinned fingerprint
+    (cert-fingerprint) names it. Through the GObject API (PyGObject)."""
+    try:
+        import gi
+        gi.require_version("Mailsync", "1.0")
+        from gi.repository import Mailsync
+    except (ImportError, ValueError) as e:
+        TAP.skip("noverify: no login before the greeting to an unchecked certificate", "no PyGObject: %s" % e)
+        TAP.skip("noverify: a pinned fingerprint still logs in before the greeting", "no PyGObject: %s" % e)
+        return
+    import hashlib
+    server = tls_server()
+    try:
+        cache = os.path.join(root, "noverify-capabilities")
+        with open(cache, "w") as f:
+            f.write("[greeting]\nhost=127.0.0.1\nport=%d\nuser=u\ncapabilities=%s;\n"
+                    % (server.port, CAPABILITIES.replace(" ", ";")))
+        with open(os.path.join(TLS_DATA, "server.pem")) as f:
+            pin = hashlib.sha256(ssl.PEM_cert_to_DER_cert(f.read())).hexdigest()
+
+        def open_once(fingerprint):
+            repo = Mailsync.ImapRepository.new("R", "127.0.0.1", server.port)
+            # no ca-file: the test CA is not trusted, and nothing is verified
+            for name, value in (("ssl", True), ("user", "u"), ("password", "secret-pw"),
+                                ("verify-certificate", False), ("capability-cache", cache)):
+                repo.set_property(name, value)
+            if fingerprint:
+                repo.set_property("cert-fingerprint", fingerprint)
+            first = len(server.sessions)
+            try:
+                repo.open(None)
+                result = "opened"
+            except Exception as e:  # the check below shows it
+                result = str(e)
+            try:
+                repo.close(None)
+            except Exception:
+                pass
+            return result, [s.early[:40] for s in server.sessions[first:]]
+
+        # long enough to see a login sent early, short for the greeting it delays
+        server.early_wait = 3
+        result, early = open_once(None)
+        check("noverify: no login before the greeting to an unchecked certificate",
+              result == "opened" and early == [b""], (result, early))
+        server.early_wait = first_session_waits(server)
+        result, early = open_once(pin)
+        check("noverify: a pinned fingerprint still logs in before the greeting",
+              result == "opened" and len(early) == 1 and b"AUTHENTICATE" in early[0], (result, early))
+    finally:
+        server.close()
+
+
 def command_before_greeting(p):
     """From `mailsync -d imap`'s protocol lines: whether a command went out
     before the server's first line was read."""
@@ -432,6 +489,7 @@ def main():
         scenario_ignored(root, "talker", close_early_talkers)
         scenario_ignored(root, "discard", discard_before_greeting, socktimeout=8)
         scenario_no_before_greeting(root)
+        scenario_noverify(root)
         scenario_throttled(root)
         scenario_tls12(root)
     finally:

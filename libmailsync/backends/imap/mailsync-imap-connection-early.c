@@ -70,15 +70,19 @@ same_capabilities (char **a, char **b)
 
 /* Whether the open may log in before the greeting: asked for, implicit
  * TLS on a socket (not a tunnel), TLS 1.3, a certificate that verified
- * on its own (a handler's acceptance is the user's, and comes after). */
+ * on its own (a handler's acceptance is the user's, and comes after),
+ * and was checked at all: with verify-certificate off only a pinned
+ * fingerprint says who gets the login (else the login waits for a
+ * greeting, as it would without the early login). */
 gboolean
 _mailsync_imap_connection_may_log_in_early (MailsyncImapConnection *self)
 {
   const MailsyncImapSettings *s = self->settings;
+  gboolean checked = s->tls != NULL && (s->tls->verify || (s->tls->fingerprints != NULL && s->tls->fingerprints[0] != NULL));
 
   return self->early_capabilities != NULL && self->early_capabilities[0] != NULL &&
          s->security == MAILSYNC_IMAP_SECURITY_IMPLICIT && s->preauth_tunnel == NULL &&
-         s->transport_tunnel == NULL && !self->verify_deferred && MAILSYNC_IS_TLS_STREAM (self->stream) &&
+         s->transport_tunnel == NULL && checked && !self->verify_deferred && MAILSYNC_IS_TLS_STREAM (self->stream) &&
          mailsync_tls_stream_get_tls13 (MAILSYNC_TLS_STREAM (self->stream));
 }
 
