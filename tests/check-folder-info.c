@@ -3,7 +3,9 @@
  * and without any extension (variant "minimal": LIST + LSUB + STATUS),
  * and from a Maildir tree; the folder-changed signal of a watch, over
  * IDLE and by polling where the server has no IDLE (variant "minimal"),
- * for changes made by a second connection.
+ * for changes made by a second connection; a folder created or deleted
+ * between the open and the first listing is (not) in that listing (the
+ * LIST sent with the login is not used).
  *
  * Both Dovecot instances are started once, by main(), before the tests
  * fork. Without Dovecot the whole file is skipped. */
@@ -117,6 +119,76 @@ END_TEST
 START_TEST (test_imap_info_plain_list)
 {
   check_imap_info (&minimal_server, FALSE);
+}
+END_TEST
+
+/* ---- the folder list after a change by the client ----------------------------- */
+
+static gboolean
+listed (GPtrArray *folders, const char *name)
+{
+  for (guint i = 0; i < folders->len; i++)
+    if (strcmp (mailsync_folder_get_name (folders->pdata[i]), name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static GPtrArray *
+list_folders (MailsyncRepository *repo)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *folders = mailsync_repository_list_folders (repo, NULL, &error);
+
+  ck_assert_msg (folders != NULL, "list: %s", error ? error->message : "");
+  return folders;
+}
+
+/* The LIST sent with the login (doc/design.md, the login pipeline)
+ * answers before anything the client does after the open: a folder the
+ * client creates, or deletes, between the open and its first listing is
+ * in that first listing, or gone from it, as in any later one. */
+static void
+check_list_after_change (const MailsyncTestServer *server, const char *made, const char *gone)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+
+  fill (server, gone, "1", "none", TRUE);
+  {
+    g_autoptr(MailsyncRepository) repo = mailsync_test_server_imap_repository (server, "Client");
+    g_autoptr(MailsyncFolder) folder = NULL;
+
+    ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "open: %s", error ? error->message : "");
+    folder = mailsync_repository_create_folder (repo, made, NULL, &error);
+    ck_assert_msg (folder != NULL, "create %s: %s", made, error ? error->message : "");
+    folders = list_folders (repo);
+    ck_assert_msg (listed (folders, made), "%s was created after the open but is not listed", made);
+    ck_assert (listed (folders, gone));
+    ck_assert (mailsync_repository_close (repo, NULL, NULL));
+  }
+  g_clear_pointer (&folders, g_ptr_array_unref);
+  {
+    g_autoptr(MailsyncRepository) repo = mailsync_test_server_imap_repository (server, "Client");
+
+    ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "open: %s", error ? error->message : "");
+    ck_assert_msg (mailsync_repository_delete_folder (repo, gone, NULL, &error), "delete %s: %s", gone,
+                   error ? error->message : "");
+    folders = list_folders (repo);
+    ck_assert_msg (!listed (folders, gone), "%s was deleted after the open but is still listed", gone);
+    ck_assert (listed (folders, made));
+    ck_assert (mailsync_repository_close (repo, NULL, NULL));
+  }
+}
+
+START_TEST (test_imap_list_after_change)
+{
+  check_list_after_change (&full_server, "MadeFull", "GoneFull");
+}
+END_TEST
+
+START_TEST (test_imap_list_after_change_plain)
+{
+  check_list_after_change (&minimal_server, "MadePlain", "GonePlain");
 }
 END_TEST
 
@@ -489,6 +561,8 @@ main (void)
       tcase_set_timeout (tc, 3 * DEADLINE_SECONDS);
       tcase_add_test (tc, test_imap_info_list_status);
       tcase_add_test (tc, test_imap_info_plain_list);
+      tcase_add_test (tc, test_imap_list_after_change);
+      tcase_add_test (tc, test_imap_list_after_change_plain);
       tcase_add_test (tc, test_watch_idle);
       tcase_add_test (tc, test_watch_poll);
       suite_add_tcase (suite, tc);
@@ -507,6 +581,8 @@ main (void)
       tc = tcase_create ("imap");
       mailsync_test_add_skipped_test (tc, test_imap_info_list_status, MAILSYNC_TEST_NO_DOVECOT);
       mailsync_test_add_skipped_test (tc, test_imap_info_plain_list, MAILSYNC_TEST_NO_DOVECOT);
+      mailsync_test_add_skipped_test (tc, test_imap_list_after_change, MAILSYNC_TEST_NO_DOVECOT);
+      mailsync_test_add_skipped_test (tc, test_imap_list_after_change_plain, MAILSYNC_TEST_NO_DOVECOT);
       mailsync_test_add_skipped_test (tc, test_watch_idle, MAILSYNC_TEST_NO_DOVECOT);
       mailsync_test_add_skipped_test (tc, test_watch_poll, MAILSYNC_TEST_NO_DOVECOT);
       suite_add_tcase (suite, tc);

@@ -194,6 +194,8 @@ create_folder_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
       else
         ok = _mailsync_imap_repository_run (self, request, cancellable, &error);
     }
+  /* The LIST sent with the login was answered before this CREATE. */
+  _mailsync_imap_repository_drop_early_listing (self);
   /* RFC 5530 [ALREADYEXISTS]: someone else made it; that is fine. */
   if (ok == NULL && !(error && strstr (error->message, "[ALREADYEXISTS]")))
     {
@@ -235,6 +237,8 @@ delete_folder_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
   if (_mailsync_imap_repository_ensure_connected (self, cancellable, &error) &&
       (request = name_request (self, "DELETE", encoded ? encoded : task_data, &error)) != NULL)
     ok = _mailsync_imap_repository_run (self, request, cancellable, &error);
+  /* The LIST sent with the login was answered before this DELETE. */
+  _mailsync_imap_repository_drop_early_listing (self);
   if (ok == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
