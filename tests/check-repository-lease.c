@@ -15,7 +15,9 @@
  * On the harness Dovecot: two folders leased through the interface get
  * two connections (two sessions), the reopen of one leased folder whose
  * connection was lost replaces that connection only, and a mapped
- * repository (IMAP<->IMAP's local side) leases its inner's connections. */
+ * repository (IMAP<->IMAP's local side) leases its inner's connections,
+ * and its reconnects after a dropped connection count no open of the
+ * inner: the one close logs the inner out. */
 #include "config.h"
 
 #include "mailsync-test.h"
@@ -23,6 +25,7 @@
 #include "mailsync-private.h"
 #include "backends/imap/mailsync-imap-private.h"
 #include "backends/imap/mailsync-imap-repository-private.h"
+#include "backends/mapped/mailsync-mapped-private.h"
 #include "mailsync-worker.h"
 
 #include <string.h>
@@ -113,7 +116,9 @@ call_body (gpointer data, gpointer unused)
 {
   Call *call = data;
 
-  if (call->reopen)
+  if (call->reopen && call->folder == NULL)
+    call->ok = _mailsync_repository_reopen (call->repo, call->cancellable, &call->error);
+  else if (call->reopen)
     call->ok = _mailsync_repository_reopen_folder (call->repo, call->folder, call->cancellable, &call->error);
   else
     call->ok = _mailsync_repository_lease_folder (call->repo, call->folder, call->cancellable, &call->error);
@@ -471,6 +476,49 @@ START_TEST (test_mapped)
 }
 END_TEST
 
+/* IMAP<->IMAP: the engine's reconnect of the local side after its
+ * connection dropped (a folder's reopen, the account's reopen of a
+ * repository it holds) is no open of the inner repository: the one close
+ * after them logs the inner out. */
+START_TEST (test_mapped_reopen_closes)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(MailsyncRepository) inner = mailsync_test_server_imap_repository (&server, "reopeninner");
+  g_autofree char *maps = mailsync_test_mkdtemp ();
+  g_autoptr(MailsyncRepository) repo = mailsync_mapped_repository_new (inner, maps);
+  g_autoptr(MailsyncFolder) a = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 since = mailsync_test_server_figure (&server, "offset", 0);
+
+  g_main_context_push_thread_default (context);
+  ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "open: %s", error ? error->message : "");
+  ck_assert_uint_eq (_mailsync_repository_get_open_count (inner), 1);
+  a = create (repo, "MapReopen");
+  ck_assert_msg (blocking_lease (repo, a, NULL, &error), "lease: %s", error ? error->message : "");
+  list_ok (a);
+  mailsync_test_server_wait_open (&server, since, 1);
+
+  /* the folder's connection drops: the engine reopens it */
+  lose_connection (inner, MAILSYNC_MAPPED_FOLDER (a)->inner);
+  ck_assert_msg (blocking_reopen (repo, a, NULL, &error), "reopen: %s", error ? error->message : "");
+  list_ok (a);
+  /* the account's reopen of a repository it holds (holdconnectionopen,
+   * a server's limit at a CREATE) */
+  ck_assert_msg (blocking_reopen (repo, NULL, NULL, &error), "reopen: %s", error ? error->message : "");
+  ck_assert_uint_eq (_mailsync_repository_get_open_count (repo), 1);
+  ck_assert_uint_eq (_mailsync_repository_get_open_count (inner), 1);
+  mailsync_test_server_wait_open (&server, since, 1);
+
+  _mailsync_repository_release_folder (repo, a);
+  ck_assert_msg (mailsync_repository_close (repo, NULL, &error), "close: %s", error ? error->message : "");
+  ck_assert_uint_eq (_mailsync_repository_get_open_count (inner), 0);
+  /* nothing stays logged in */
+  mailsync_test_server_wait_open (&server, since, 0);
+  mailsync_test_rm_rf (maps);
+  g_main_context_pop_thread_default (context);
+}
+END_TEST
+
 START_TEST (test_harness_started)
 {
   ck_abort_msg ("/usr/sbin/dovecot exists but tests/harness/dovecot-harness did not start "
@@ -507,6 +555,7 @@ main (void)
     {
       tcase_add_test (tc, test_two_connections);
       tcase_add_test (tc, test_mapped);
+      tcase_add_test (tc, test_mapped_reopen_closes);
     }
   else if (have_dovecot)
     tcase_add_test (tc, test_harness_started);
@@ -514,6 +563,7 @@ main (void)
     {
       mailsync_test_add_skipped_test (tc, test_two_connections, MAILSYNC_TEST_NO_DOVECOT);
       mailsync_test_add_skipped_test (tc, test_mapped, MAILSYNC_TEST_NO_DOVECOT);
+      mailsync_test_add_skipped_test (tc, test_mapped_reopen_closes, MAILSYNC_TEST_NO_DOVECOT);
     }
   suite_add_tcase (suite, tc);
   status = mailsync_test_run (suite);

@@ -29,6 +29,7 @@ struct _MailsyncMappedRepository
   MailsyncRepository parent_instance;
   MailsyncRepository *inner;
   char *map_directory;
+  gint inner_opened;      /* atomic: holds the one counted open of @inner */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncMappedRepository, mailsync_mapped_repository, MAILSYNC_TYPE_REPOSITORY)
@@ -594,22 +595,67 @@ wrap_folder (MailsyncMappedRepository *self, MailsyncFolder *inner)
 
 /* ---- repository ---------------------------------------------------------- */
 
+/* While open, the mapped repository holds one counted open of its inner
+ * (which may be shared: a client's open of it stands). Its first open is
+ * that open; any other (a second user's open of the mapped repository,
+ * which only its last close ends, or the engine's reconnect after the
+ * local connection dropped, which counts nothing) checks the inner and
+ * reconnects it without counting, so that the close ending the mapped
+ * repository's opens ends its open of the inner and logs it out. */
+static void
+inner_opened (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  MailsyncMappedRepository *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  gboolean ok;
+
+  if (GPOINTER_TO_INT (g_task_get_task_data (task)))
+    {
+      ok = mailsync_repository_open_finish (self->inner, result, &error);
+      if (!ok)
+        g_atomic_int_set (&self->inner_opened, FALSE);
+    }
+  else
+    ok = _mailsync_repository_reopen_finish (self->inner, result, &error);
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+  g_object_unref (task);
+}
+
 static void
 mapped_open_async (MailsyncRepository *repo, GCancellable *c, GAsyncReadyCallback cb, gpointer ud)
 {
-  mailsync_repository_open_async (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, c, cb, ud);
+  MailsyncMappedRepository *self = MAILSYNC_MAPPED_REPOSITORY (repo);
+  GTask *task = new_task (repo, c, cb, ud, mapped_open_async);
+  gboolean counted = g_atomic_int_compare_and_exchange (&self->inner_opened, FALSE, TRUE);
+
+  g_task_set_task_data (task, GINT_TO_POINTER (counted), NULL);
+  if (counted)
+    mailsync_repository_open_async (self->inner, c, inner_opened, task);
+  else
+    _mailsync_repository_reopen_async (self->inner, c, inner_opened, task);
 }
 
 static gboolean
 mapped_open_finish (MailsyncRepository *repo, GAsyncResult *result, GError **error)
 {
-  return mailsync_repository_open_finish (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, result, error);
+  g_return_val_if_fail (g_task_is_valid (result, repo), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* The last close of the mapped repository: its open of the inner ends
+ * (and a mapped repository used without an open closes the inner's
+ * connection, as the inner's own close would). */
 static void
 mapped_close_async (MailsyncRepository *repo, GCancellable *c, GAsyncReadyCallback cb, gpointer ud)
 {
-  mailsync_repository_close_async (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, c, cb, ud);
+  MailsyncMappedRepository *self = MAILSYNC_MAPPED_REPOSITORY (repo);
+
+  g_atomic_int_set (&self->inner_opened, FALSE);
+  mailsync_repository_close_async (self->inner, c, cb, ud);
 }
 
 static gboolean
