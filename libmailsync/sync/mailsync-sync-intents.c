@@ -36,6 +36,72 @@ stream_digest (Runner *r, GInputStream *stream, GError **error)
   return g_strdup (g_checksum_get_string (md5));
 }
 
+/* Without UIDPLUS an IMAP remote stores an upload with an
+ * "X-OfflineIMAP: <crc>-<random>" line added as its last header line
+ * (offlineimap's way of finding the new UID), while the intent holds the
+ * digest of the message without it. The digest of a remote message as it
+ * is (@full) and, when its last header line is an X-OfflineIMAP one,
+ * without that line (@bare, else NULL), read once. */
+#define HEADER_SCAN_MAX (256 * 1024)
+
+static gboolean
+remote_digests (Runner *r, MailsyncMessageInfo *info, char **full, char **bare, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+  g_autoptr(GChecksum) md5_bare = NULL;
+  g_autoptr(GByteArray) head = g_byte_array_new ();
+  guint8 buf[65536];
+
+  *full = *bare = NULL;
+  mailsync_folder_fetch_message_async (r->remote, info, r->config->cancellable, _mailsync_store_result, &result);
+  stream = mailsync_folder_fetch_message_finish (r->remote, _mailsync_await (&result), error);
+  if (stream == NULL)
+    return FALSE;
+  for (;;)
+    {
+      gssize n = g_input_stream_read (stream, buf, sizeof buf, r->config->cancellable, error);
+
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        break;
+      _mailsync_content_digest_update (md5, buf, n);
+      if (md5_bare != NULL)
+        _mailsync_content_digest_update (md5_bare, buf, n);
+      if (head == NULL)
+        continue;
+      g_byte_array_append (head, buf, (guint) n);
+      for (gsize i = 1; i < head->len; i++)
+        {
+          gsize blank, line;
+
+          /* the blank line: "\n\n" or "\n\r\n" */
+          if (head->data[i - 1] != '\n' ||
+              !(head->data[i] == '\n' || (head->data[i] == '\r' && i + 1 < head->len && head->data[i + 1] == '\n')))
+            continue;
+          blank = i;
+          for (line = blank - 1; line > 0 && head->data[line - 1] != '\n'; line--)
+            ;
+          if (blank - line > 14 && g_ascii_strncasecmp ((const char *) head->data + line, "X-OfflineIMAP:", 14) == 0)
+            {
+              md5_bare = g_checksum_new (G_CHECKSUM_MD5);
+              _mailsync_content_digest_update (md5_bare, head->data, line);
+              _mailsync_content_digest_update (md5_bare, head->data + blank, head->len - blank);
+            }
+          g_clear_pointer (&head, g_byte_array_unref);
+          break;
+        }
+      if (head != NULL && head->len > HEADER_SCAN_MAX)
+        g_clear_pointer (&head, g_byte_array_unref);
+    }
+  *full = g_strdup (g_checksum_get_string (md5));
+  if (md5_bare != NULL)
+    *bare = g_strdup (g_checksum_get_string (md5_bare));
+  return TRUE;
+}
+
 /* The digest of @info as @destination stores it (NULL: as it is), so that
  * an upload's intent matches the server's copy after filterheaders. */
 char *
@@ -80,6 +146,7 @@ _mailsync_sync_reconcile_intents (Runner *r, GError **error)
   g_autoptr(GPtrArray) intents = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
   g_autoptr(GHashTable) digests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GHashTable) bare_digests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   GHashTableIter iter;
   gpointer key, value;
   gboolean changed = FALSE;
@@ -113,13 +180,17 @@ _mailsync_sync_reconcile_intents (Runner *r, GError **error)
               digest = g_hash_table_lookup (digests, GUINT_TO_POINTER (uid));
               if (digest == NULL)
                 {
-                  char *d = _mailsync_sync_message_digest (r, r->remote, info, NULL, error);
-                  if (d == NULL)
+                  char *d, *bare;
+
+                  if (!remote_digests (r, info, &d, &bare, error))
                     return FALSE;
                   g_hash_table_insert (digests, GUINT_TO_POINTER (uid), d);
+                  if (bare != NULL)
+                    g_hash_table_insert (bare_digests, GUINT_TO_POINTER (uid), bare);
                   digest = d;
                 }
-              if (strcmp (digest, fields[0]) == 0)
+              if (strcmp (digest, fields[0]) == 0 ||
+                  g_strcmp0 (g_hash_table_lookup (bare_digests, GUINT_TO_POINTER (uid)), fields[0]) == 0)
                 {
                   found = uid;
                   found_info = info;
