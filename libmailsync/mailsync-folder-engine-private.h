@@ -113,6 +113,16 @@ typedef struct
    * never across a wait. NULL member: fetches go out as they are asked. */
   void     (*hold_fetches)    (MailsyncFolder *self, gboolean hold);
 
+  /* ---- a burst of uploads (issue 13 item 5) ---- */
+  /* With @hold, the appends the engine asks next are held (not sent)
+   * until it calls again without, or until enough are held for one
+   * command: they then go out together (IMAP: one MULTIAPPEND, RFC 3502,
+   * which the server stores as one transaction). The engine holds while
+   * the local reads of the uploads it started are under way, and lets go
+   * when the last of them has asked its append. NULL member: appends go
+   * out as they are asked. */
+  void     (*hold_appends)    (MailsyncFolder *self, gboolean hold);
+
   /* ---- a burst of listings (issue 13 item 2) ---- */
   /* With @hold, the listings (list_messages) the engine asks next of any
    * folder of this folder's repository are held until it calls again
@@ -146,6 +156,7 @@ gboolean    _mailsync_folder_size_search          (MailsyncFolder *self);
 gboolean    _mailsync_folder_no_max_age           (MailsyncFolder *self);
 void        _mailsync_folder_release_listing      (MailsyncFolder *self);
 void        _mailsync_folder_hold_fetches         (MailsyncFolder *self, gboolean hold);
+void        _mailsync_folder_hold_appends         (MailsyncFolder *self, gboolean hold);
 gboolean    _mailsync_folder_can_hold_listings    (MailsyncFolder *self);
 void        _mailsync_folder_hold_listings        (MailsyncFolder *self, gboolean hold);
 

@@ -193,6 +193,17 @@ _mailsync_folder_hold_fetches (MailsyncFolder *self, gboolean hold)
     vtable->hold_fetches (self, hold);
 }
 
+/* ---- a burst of uploads ---------------------------------------------------- */
+
+void
+_mailsync_folder_hold_appends (MailsyncFolder *self, gboolean hold)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  if (vtable != NULL && vtable->hold_appends != NULL)
+    vtable->hold_appends (self, hold);
+}
+
 /* ---- a burst of listings -------------------------------------------------- */
 
 gboolean

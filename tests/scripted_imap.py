@@ -179,6 +179,9 @@ class ScriptedImapServer:
         # STATUS (APPENDLIMIT) answered from it (None: NIL) and an APPEND
         # over a mailbox's limit refused with [TOOBIG]
         self.append_limits = {}
+        # a test's refusal of a message (body -> NO text, or None)
+        self.refuse_append = None
+        self.appended = []          # messages stored by each APPEND that stored
         self.greeting = "* OK [CAPABILITY %s AUTH=PLAIN] scripted server ready\r\n" % self.CAPABILITIES
         self.log = []               # (session number, time, command line) of every command
         self.connect_times = []     # monotonic time of every accepted connection
@@ -401,17 +404,7 @@ class ScriptedImapServer:
             self.mailboxes.setdefault(name, Mailbox(2000 + len(self.mailboxes)))
             return ok
         if verb == "APPEND":
-            name = self.mailbox_name(args)
-            mb = self.mailboxes.get(name)
-            if mb is None:
-                return "%s NO [TRYCREATE] no such mailbox\r\n" % tag
-            limit = self.append_limits.get(name)
-            if limit is not None and literals and len(literals[0]) > limit:
-                return "%s NO [TOOBIG] message larger than %d bytes\r\n" % (tag, limit)
-            flags = re.search(r"\(([^)]*)\)", args)
-            with self.lock:
-                uid = mb.add(literals[0] if literals else b"", flags.group(1).split() if flags else ())
-            return "%s OK [APPENDUID %d %d] appended\r\n" % (tag, mb.uidvalidity, uid)
+            return self.append(tag, args, literals)
         mb = self.mailboxes.get(session.selected) if session.selected else None
         if verb == "UID FETCH" and mb is not None:
             _, _, what = rest.split(" ", 2)
@@ -457,6 +450,35 @@ class ScriptedImapServer:
             session.selected = None
             return ok
         return "%s BAD unknown command %s\r\n" % (tag, verb)
+
+    def append(self, tag, args, literals):
+        """APPEND, and MULTIAPPEND (RFC 3502) when CAPABILITIES names it:
+        all the messages stored or none (a [TOOBIG] over the mailbox's
+        append_limits, or a NO for a message @refuse_append names)."""
+        name = self.mailbox_name(args)
+        mb = self.mailboxes.get(name)
+        if mb is None:
+            return "%s NO [TRYCREATE] no such mailbox\r\n" % tag
+        if len(literals) > 1 and "MULTIAPPEND" not in self.CAPABILITIES.split():
+            return "%s BAD one message per APPEND\r\n" % tag
+        limit = self.append_limits.get(name)
+        for body in literals:
+            if limit is not None and len(body) > limit:
+                return "%s NO [TOOBIG] message larger than %d bytes\r\n" % (tag, limit)
+            refused = self.refuse_append(body) if self.refuse_append else None
+            if refused:
+                return "%s NO %s\r\n" % (tag, refused)
+        # the text before each literal: its flag list and date
+        segments = args.split("{}")
+        uids = []
+        with self.lock:
+            for i, body in enumerate(literals or [b""]):
+                flags = re.search(r"\(([^)]*)\)", segments[i] if i < len(segments) else "")
+                uids.append(mb.add(body, flags.group(1).split() if flags else ()))
+        self.appended.append(len(uids))
+        uid_text = ("%d:%d" % (uids[0], uids[-1]) if uids == list(range(uids[0], uids[-1] + 1))
+                    else ",".join(str(u) for u in uids))
+        return "%s OK [APPENDUID %d %s] appended\r\n" % (tag, mb.uidvalidity, uid_text)
 
     def body_of(self, session, m):
         return m[2]

@@ -56,6 +56,7 @@ typedef struct
   char *token;
   GError *error;
   gboolean reported;             /* a message-scope error was said already */
+  gboolean reading;              /* an upload counted in uploads_reading */
 } Op;
 
 static void
@@ -248,7 +249,7 @@ _mailsync_sync_load_remote_labels (Runner *r, GError **error)
 }
 
 static void
-copy_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
+copy_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Op *op = user_data;
   Runner *r = op->runner;
@@ -310,10 +311,31 @@ copy_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
                                         copy_appended, op);
 }
 
+/* An upload's local read ended and its append was asked (or it failed):
+ * when it is the last one under way, the remote sends what it held
+ * (hold_appends: one MULTIAPPEND for the uploads read meanwhile). */
+static void
+copy_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Op *op = user_data;
+  Runner *r = op->runner;
+  /* not the source object: a mapped local folder's fetch is its inner
+   * folder's task */
+  gboolean upload = op->reading;
+
+  op->reading = FALSE;
+  copy_read (source, result, user_data);
+  if (upload && --r->uploads_reading == 0)
+    _mailsync_folder_hold_appends (r->remote, FALSE);
+}
+
 static void
 start_copy (Op *op, MailsyncFolder *from)
 {
   op->runner->pending++;
+  op->reading = from == op->runner->local;
+  if (op->reading && op->runner->uploads_reading++ == 0)
+    _mailsync_folder_hold_appends (op->runner->remote, TRUE);
   mailsync_folder_fetch_message_async (from, op->source, op->runner->config->cancellable,
                                        copy_fetched, op);
 }

@@ -79,6 +79,7 @@ typedef struct
   char *status_name;
   char *folder_label;
   guint pending;
+  guint uploads_reading;     /* uploads started whose append is not asked yet */
 
   GPtrArray *remote_list;  /* MailsyncMessageInfo */
   GPtrArray *local_list;

@@ -1,6 +1,7 @@
 /* APPEND: a message spooled with CRLF line ends and sent as a literal,
  * its new UID from APPENDUID or, without UIDPLUS, from the
- * X-OfflineIMAP header offlineimap adds. */
+ * X-OfflineIMAP header offlineimap adds. The command for one message or
+ * for several (MULTIAPPEND, sent by mailsync-imap-folder-multiappend.c). */
 #include "config.h"
 
 #include "mailsync-imap-folder-private.h"
@@ -10,6 +11,7 @@
 #include "mailsync-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gunixinputstream.h>
 #include <string.h>
 #include <unistd.h>
@@ -270,12 +272,14 @@ append_args_free (AppendArgs *args)
   g_free (args);
 }
 
-/* What an APPEND in flight needs when its answer comes. */
+/* A message made ready for its APPEND, and what its answer needs. */
 typedef struct
 {
   guint64 size;
   char *marker;             /* X-OfflineIMAP header value, without UIDPLUS */
   char **keywords;          /* the keywords in the APPEND's flag list */
+  GBytes *memory;           /* the message in memory, or NULL: */
+  int fd;                   /* in this spool file */
 } AppendSent;
 
 static void
@@ -283,16 +287,32 @@ append_sent_free (AppendSent *sent)
 {
   g_free (sent->marker);
   g_strfreev (sent->keywords);
+  if (sent->memory != NULL)
+    g_bytes_unref (sent->memory);
+  if (sent->fd >= 0)
+    close (sent->fd);
   g_free (sent);
 }
 
 #define APPEND_SENT_KEY "mailsync-imap-append-sent"
 
+static AppendSent *
+sent_of (GTask *task)
+{
+  return g_object_get_data (G_OBJECT (task), APPEND_SENT_KEY);
+}
+
+guint64
+_mailsync_imap_append_size (GTask *task)
+{
+  return sent_of (task)->size;
+}
+
 static void
 append_return (GTask *task, guint32 uid)
 {
   AppendArgs *args = g_task_get_task_data (task);
-  AppendSent *sent = g_object_get_data (G_OBJECT (task), APPEND_SENT_KEY);
+  AppendSent *sent = sent_of (task);
 
   g_task_return_pointer (task,
                          mailsync_message_info_new (uid, NULL, mailsync_message_info_get_flags (args->info),
@@ -307,7 +327,6 @@ static void
 append_find_uid_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   MailsyncImapFolder *self = source;
-  AppendSent *sent = g_object_get_data (G_OBJECT (task), APPEND_SENT_KEY);
   g_autoptr(GError) error = NULL;
 
   if (!_mailsync_imap_folder_check_connected (self, task))
@@ -319,7 +338,48 @@ append_find_uid_job (GTask *task, gpointer source, gpointer task_data, GCancella
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  append_return (task, uid_from_search (self, sent->marker, cancellable));
+  append_return (task, uid_from_search (self, sent_of (task)->marker, cancellable));
+}
+
+void
+_mailsync_imap_append_settle (GTask *task, guint32 uid)
+{
+  MailsyncImapFolder *self = g_task_get_source_object (task);
+
+  if (uid == 0 && sent_of (task)->marker != NULL)
+    {
+      /* A callback may not await: the search is a job. */
+      _mailsync_worker_run (_mailsync_imap_folder_slot (self)->worker, task, append_find_uid_job);
+      return;
+    }
+  append_return (task, uid);
+}
+
+/* The UIDs an APPENDUID (RFC 4315) gave the @n messages of an APPEND, in
+ * the order they were sent: FALSE unless it names exactly @n in the
+ * folder's UIDVALIDITY. */
+gboolean
+_mailsync_imap_append_uids (MailsyncImapFolder *self, MailsyncImapResponse *ok, guint32 *uids, guint n)
+{
+  GArray *ranges;
+  guint k = 0;
+
+  if (ok->code == NULL || ok->code->kind != MAILSYNC_IMAP_CODE_APPENDUID || ok->code->dst_uids == NULL)
+    return FALSE;
+  if (ok->code->number != self->uidvalidity && self->uidvalidity != 0)
+    return FALSE;
+  ranges = ok->code->dst_uids;
+  for (guint i = 0; i < ranges->len; i++)
+    {
+      MailsyncImapRange *range = &g_array_index (ranges, MailsyncImapRange, i);
+      guint64 count = (guint64) range->last - range->first + 1;
+
+      if (range->first == 0 || range->last < range->first || count > n - k)
+        return FALSE;
+      for (guint64 j = 0; j < count; j++)
+        uids[k++] = range->first + (guint32) j;
+    }
+  return k == n;
 }
 
 static void
@@ -327,7 +387,6 @@ append_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
   MailsyncImapFolder *self = g_task_get_source_object (task);
-  AppendSent *sent = g_object_get_data (G_OBJECT (task), APPEND_SENT_KEY);
   g_autoptr(GError) error = NULL;
   g_autoptr(MailsyncImapResponse) ok =
     mailsync_imap_connection_send_finish (MAILSYNC_IMAP_CONNECTION (source), result, &error);
@@ -347,21 +406,9 @@ append_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  if (ok->code && ok->code->kind == MAILSYNC_IMAP_CODE_APPENDUID && ok->code->dst_uids &&
-      ok->code->dst_uids->len == 1)
-    {
-      MailsyncImapRange *range = &g_array_index (ok->code->dst_uids, MailsyncImapRange, 0);
-      if (ok->code->number == self->uidvalidity || self->uidvalidity == 0)
-        uid = range->first;
-    }
-  else if (sent->marker != NULL)
-    {
-      /* A callback may not await: the search is a job. */
-      _mailsync_worker_run (_mailsync_imap_folder_slot (self)->worker, task,
-                            append_find_uid_job);
-      return;
-    }
-  append_return (task, uid);
+  if (!_mailsync_imap_append_uids (self, ok, &uid, 1))
+    uid = 0;
+  _mailsync_imap_append_settle (task, uid);
 }
 
 static void
@@ -373,7 +420,6 @@ on_append_limit (MailsyncImapResponse *response, gpointer user_data)
       (response->u.status->present & MAILSYNC_IMAP_STATUS_ITEM_APPENDLIMIT))
     self->append_limit = response->u.status->appendlimit;
 }
-
 /* RFC 7889: "APPENDLIMIT=N" among the capabilities is the largest message
  * the server accepts in any mailbox; a bare APPENDLIMIT says each mailbox
  * has its own, which STATUS (APPENDLIMIT) tells (NIL: none), asked once
@@ -427,88 +473,60 @@ append_limit (MailsyncImapFolder *self, MailsyncImapConnection *connection, GCan
   return self->append_limit;
 }
 
-/* Spools the message with CRLF line ends, sends the APPEND and returns:
- * the task completes in append_done, and the next APPENDs go out
- * meanwhile (the connection waits for each "+" of a synchronizing
- * literal, or uses LITERAL+). */
-static void
-append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+/* Spools the message with CRLF line ends (in memory while small), adds
+ * the X-OfflineIMAP header without UIDPLUS, checks the APPENDLIMIT and
+ * keeps what the APPEND and its answer need on the task. On the worker,
+ * connected. */
+gboolean
+_mailsync_imap_append_prepare (MailsyncImapFolder *self, GTask *task, GCancellable *cancellable)
 {
-  MailsyncImapFolder *self = source;
-  AppendArgs *args = task_data;
-  MailsyncMessageInfo *info = args->info;
-  GInputStream *content = args->content;
+  AppendArgs *args = g_task_get_task_data (task);
+  MailsyncImapConnection *connection = _mailsync_imap_folder_connection_of (self);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GInputStream) message = NULL;
-  g_autoptr(MailsyncImapCommand) cmd = NULL;
-  g_autofree char *text = NULL;
-  g_autofree char *log_text = NULL;
-  gint64 date;
   g_autofree char *marker = NULL;
-  MailsyncImapConnection *connection;
-  MailsyncImapRequest *request;
-  AppendSent *sent;
-  gboolean uidplus;
   g_auto(CrlfSpool) spool = { 0, .fd = -1 };
+  gboolean per_mailbox;
+  guint64 limit;
+  AppendSent *sent;
 
-  if (!_mailsync_imap_folder_check_connected (self, task))
-    return;
-  connection = _mailsync_imap_folder_connection_of (self);
-  uidplus = mailsync_imap_connection_has_capability (connection, "UIDPLUS");
-  if (!spool_crlf (content, &spool, cancellable, &error) ||
-      (!uidplus && !add_offlineimap_header (&spool, &marker, &error)))
+  if (!spool_crlf (args->content, &spool, cancellable, &error) ||
+      (!mailsync_imap_connection_has_capability (connection, "UIDPLUS") &&
+       !add_offlineimap_header (&spool, &marker, &error)))
     {
       g_task_return_error (task, g_steal_pointer (&error));
-      return;
+      return FALSE;
     }
-  if (spool.fd >= 0 && lseek (spool.fd, 0, SEEK_SET) < 0)
+  limit = append_limit (self, connection, cancellable, &per_mailbox);
+  /* Not sent at all: the server would refuse it, and only it. */
+  if (limit > 0 && spool.size > limit && per_mailbox)
     {
-      int saved = errno;
-      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot rewind a spool file: %s",
-                               g_strerror (saved));
-      return;
+      g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED,
+                               "Message of %" G_GUINT64_FORMAT " bytes is larger than the APPENDLIMIT "
+                               "of folder %s on the server (%" G_GUINT64_FORMAT " bytes)", spool.size,
+                               mailsync_folder_get_name (MAILSYNC_FOLDER (self)), limit);
+      return FALSE;
     }
-  {
-    gboolean per_mailbox;
-    guint64 limit = append_limit (self, connection, cancellable, &per_mailbox);
-
-    /* Not sent at all: the server would refuse it, and only it. */
-    if (limit > 0 && spool.size > limit && per_mailbox)
-      {
-        g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED,
-                                 "Message of %" G_GUINT64_FORMAT " bytes is larger than the APPENDLIMIT "
-                                 "of folder %s on the server (%" G_GUINT64_FORMAT " bytes)", spool.size,
-                                 mailsync_folder_get_name (MAILSYNC_FOLDER (self)), limit);
-        return;
-      }
-    if (limit > 0 && spool.size > limit)
-      {
-        g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED,
-                                 "Message of %" G_GUINT64_FORMAT " bytes is larger than the server's "
-                                 "APPENDLIMIT (%" G_GUINT64_FORMAT " bytes)", spool.size, limit);
-        return;
-      }
-  }
+  if (limit > 0 && spool.size > limit)
+    {
+      g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED,
+                               "Message of %" G_GUINT64_FORMAT " bytes is larger than the server's "
+                               "APPENDLIMIT (%" G_GUINT64_FORMAT " bytes)", spool.size, limit);
+      return FALSE;
+    }
   sent = g_new0 (AppendSent, 1);
   sent->size = spool.size;
   sent->marker = g_steal_pointer (&marker);
-  g_object_set_data_full (G_OBJECT (task), APPEND_SENT_KEY, sent, (GDestroyNotify) append_sent_free);
+  sent->fd = -1;
   if (spool.memory != NULL)
-    {
-      g_autoptr(GBytes) bytes = g_byte_array_free_to_bytes (g_steal_pointer (&spool.memory));
-
-      message = g_memory_input_stream_new_from_bytes (bytes);
-    }
+    sent->memory = g_byte_array_free_to_bytes (g_steal_pointer (&spool.memory));
   else
-    message = g_unix_input_stream_new (g_steal_fd (&spool.fd), TRUE);
-  cmd = _mailsync_imap_folder_command (self, "APPEND");
-  mailsync_imap_command_add_wire_mailbox (cmd, self->wire_name, NULL);
+    sent->fd = g_steal_fd (&spool.fd);
   {
     /* The message's keywords go in the same flag list (issue 10 item 3;
      * offlineimap sends the system flags only), those the folder can
      * store: the stored message says which, so that the status records
      * only those and one left out is not read as removed here. */
-    const char * const *keywords = mailsync_message_info_get_keywords (info);
+    const char * const *keywords = mailsync_message_info_get_keywords (args->info);
     g_autoptr(GStrvBuilder) sent_keywords = g_strv_builder_new ();
 
     for (guint i = 0; keywords != NULL && keywords[i] != NULL; i++)
@@ -516,38 +534,150 @@ append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellab
           _mailsync_imap_folder_can_store_keyword (MAILSYNC_FOLDER (self), keywords[i]))
         g_strv_builder_add (sent_keywords, keywords[i]);
     sent->keywords = g_strv_builder_end (sent_keywords);
-    mailsync_imap_command_add_flags (cmd, mailsync_message_info_get_flags (info),
-                                     (const char *const *) sent->keywords, NULL);
   }
-  date = mailsync_message_info_get_internal_date (info);
+  g_object_set_data_full (G_OBJECT (task), APPEND_SENT_KEY, sent, (GDestroyNotify) append_sent_free);
+  return TRUE;
+}
+
+/* The message's literal, from its start. A spool file sent @again gets a
+ * file description of its own: the first sending's stream may still be
+ * in the connection's write queue with the shared offset. */
+static GInputStream *
+append_stream (AppendSent *sent, gboolean again, GError **error)
+{
+  if (sent->memory != NULL)
+    return g_memory_input_stream_new_from_bytes (sent->memory);
+  if (again)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/self/fd/%d", sent->fd);
+      int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+      if (fd >= 0)
+        return g_unix_input_stream_new (fd, TRUE);
+    }
+  if (lseek (sent->fd, 0, SEEK_SET) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot rewind a spool file: %s",
+                   g_strerror (saved));
+      return NULL;
+    }
+  return g_unix_input_stream_new (sent->fd, FALSE);
+}
+
+/* What goes before a message's literal: "APPEND mailbox (flags) date" for
+ * the first, "APPEND (flags) date" for the next ones of a MULTIAPPEND
+ * (the caller drops the word). */
+static MailsyncImapCommand *
+append_command (MailsyncImapFolder *self, GTask *task, gboolean first, GError **error)
+{
+  AppendArgs *args = g_task_get_task_data (task);
+  g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_folder_command (self, "APPEND");
+  gint64 date = mailsync_message_info_get_internal_date (args->info);
+
+  if (first)
+    mailsync_imap_command_add_wire_mailbox (cmd, self->wire_name, NULL);
+  mailsync_imap_command_add_flags (cmd, mailsync_message_info_get_flags (args->info),
+                                   (const char *const *) sent_of (task)->keywords, NULL);
   if (date >= OLDEST_APPEND_DATE)
     mailsync_imap_command_add_date_time (cmd, date, 0, NULL);
-  if (!mailsync_imap_command_finish (cmd, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (!mailsync_imap_command_finish (cmd, error))
+    return NULL;
+  return g_steal_pointer (&cmd);
+}
+
+static const char *
+without_name (const char *text)
+{
+  return g_str_has_prefix (text, "APPEND ") ? text + strlen ("APPEND ") : text;
+}
+
+MailsyncImapRequest *
+_mailsync_imap_append_request (MailsyncImapFolder *self, GTask *const *tasks, guint n_tasks, gboolean again,
+                               GError **error)
+{
+  g_autoptr(MailsyncImapCommand) cmd = append_command (self, tasks[0], TRUE, error);
+  g_autoptr(MailsyncImapRequest) request = NULL;
+  g_autoptr(GString) log = NULL;
+
+  if (cmd == NULL)
+    return NULL;
   {
     const char *const *texts;
     GBytes *const *literals;
     gboolean literal8;
+    g_autofree char *text = NULL;
     guint n;
 
-    /* The message is a stream the builder does not hold: the builder's
+    /* The messages are streams the builder does not hold: the builder's
      * text and literals (a mailbox name that cannot be quoted), a space,
-     * then the stream's literal, which the connection announces as the
-     * server allows. */
+     * then each message's literal, which the connection announces as the
+     * server allows, with the next message's flags and date between. */
     n = mailsync_imap_command_get_segments (cmd, &texts, &literals, &literal8);
     text = g_strconcat (texts[n], " ", NULL);
     request = mailsync_imap_request_new (n == 0 ? text : texts[0]);
     for (guint i = 0; i < n; i++)
       mailsync_imap_request_add_literal (request, literals[i], i + 1 == n ? text : texts[i + 1]);
-    log_text = g_strconcat (mailsync_imap_command_get_log_line (cmd), " {literal...}", NULL);
   }
+  log = g_string_new (mailsync_imap_command_get_log_line (cmd));
+  for (guint i = 0; i < n_tasks; i++)
+    {
+      AppendSent *sent = sent_of (tasks[i]);
+      g_autoptr(GInputStream) stream = append_stream (sent, again, error);
+      g_autofree char *after = NULL;
+
+      if (stream == NULL)
+        return NULL;
+      g_string_append (log, " {literal...}");
+      if (i + 1 < n_tasks)
+        {
+          g_autoptr(MailsyncImapCommand) next = append_command (self, tasks[i + 1], FALSE, error);
+          const char *const *texts;
+          GBytes *const *literals;
+          gboolean literal8;
+
+          if (next == NULL)
+            return NULL;
+          /* flags and a date: never a literal */
+          mailsync_imap_command_get_segments (next, &texts, &literals, &literal8);
+          after = g_strconcat (" ", without_name (texts[0]), " ", NULL);
+          g_string_append_printf (log, " %s", without_name (mailsync_imap_command_get_log_line (next)));
+        }
+      mailsync_imap_request_add_literal_stream (request, stream, sent->size, after != NULL ? after : "");
+    }
   mailsync_imap_request_set_untagged_handler (request, _mailsync_imap_folder_on_untagged, self);
-  mailsync_imap_request_set_log_text (request, log_text);
-  mailsync_imap_request_add_literal_stream (request, message, spool.size, "");
-  mailsync_imap_connection_send_async (connection, request, cancellable, append_done, g_object_ref (task));
+  mailsync_imap_request_set_log_text (request, log->str);
+  return g_steal_pointer (&request);
+}
+
+void
+_mailsync_imap_append_send (MailsyncImapFolder *self, GTask *task, gboolean again, GCancellable *cancellable)
+{
+  GError *error = NULL;
+  MailsyncImapRequest *request = _mailsync_imap_append_request (self, &task, 1, again, &error);
+
+  if (request == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  mailsync_imap_connection_send_async (_mailsync_imap_folder_connection_of (self), request, cancellable,
+                                       append_done, g_object_ref (task));
+}
+
+/* Makes the message ready, sends the APPEND and returns: the task
+ * completes in append_done, and the next APPENDs go out meanwhile (the
+ * connection waits for each "+" of a synchronizing literal, or uses
+ * LITERAL+). The engine's uploads are held and go out together instead
+ * (mailsync-imap-folder-multiappend.c). */
+static void
+append_message_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapFolder *self = source;
+
+  if (!_mailsync_imap_folder_check_connected (self, task) || !_mailsync_imap_append_prepare (self, task, cancellable))
+    return;
+  _mailsync_imap_append_send (self, task, FALSE, cancellable);
 }
 
 static void
@@ -560,6 +690,9 @@ folder_append_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, 
   args->info = g_object_ref (info);
   args->content = g_object_ref (content);
   g_task_set_task_data (task, args, (GDestroyNotify) append_args_free);
+  g_task_set_source_tag (task, folder_append_message_async);
+  if (_mailsync_imap_folder_held_append (MAILSYNC_IMAP_FOLDER (folder), task))
+    return;
   _mailsync_imap_folder_queue_job (MAILSYNC_IMAP_FOLDER (folder), task, folder_append_message_async,
                                    append_message_job);
 }

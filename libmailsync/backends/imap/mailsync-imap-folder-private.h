@@ -39,6 +39,11 @@ struct _MailsyncImapFolder
   GMutex hold_lock;
   gboolean holding;       /* under hold_lock */
   GPtrArray *held;        /* under hold_lock */
+  /* The engine's hold_appends (issue 13 item 5): uploads asked while
+   * holding wait here (GTask*, not yet queued) and go out as MULTIAPPENDs
+   * (mailsync-imap-folder-multiappend.c). */
+  gboolean holding_appends; /* under hold_lock */
+  GPtrArray *held_appends;  /* under hold_lock */
   GHashTable *listing;    /* uid -> Listed, during a listing */
   /* The listing's memory budget (doc/design.md, "Memory"): no more
    * entries than the largest EXISTS the server gave since the listing
@@ -182,6 +187,42 @@ void _mailsync_imap_folder_idle_class_init    (MailsyncFolderClass *folder_class
 
 /* The engine's hold_fetches member (mailsync-folder-engine-private.h). */
 void _mailsync_imap_folder_hold_fetches (MailsyncFolder *folder, gboolean hold);
+
+/* APPEND (mailsync-imap-folder-append.c), for the MULTIAPPENDs of
+ * mailsync-imap-folder-multiappend.c. An append task's message made ready
+ * (CRLF, the X-OfflineIMAP header without UIDPLUS, the APPENDLIMIT
+ * checked): FALSE when the task was returned (an error, a skip). */
+gboolean             _mailsync_imap_append_prepare  (MailsyncImapFolder *self,
+                                                     GTask              *task,
+                                                     GCancellable       *cancellable);
+guint64              _mailsync_imap_append_size     (GTask *task);
+/* One APPEND carrying the prepared messages of @tasks in order (RFC 3502
+ * MULTIAPPEND when more than one); @again: sent once already (a spool
+ * file is read again from its start). */
+MailsyncImapRequest *_mailsync_imap_append_request  (MailsyncImapFolder *self,
+                                                     GTask *const       *tasks,
+                                                     guint               n_tasks,
+                                                     gboolean            again,
+                                                     GError            **error);
+/* A single APPEND of a prepared task, completed by its own answer. */
+void                 _mailsync_imap_append_send     (MailsyncImapFolder *self,
+                                                     GTask              *task,
+                                                     gboolean            again,
+                                                     GCancellable       *cancellable);
+/* The UIDs an APPENDUID gave the @n messages of an APPEND, in order:
+ * FALSE unless it names exactly @n in the folder's UIDVALIDITY. */
+gboolean             _mailsync_imap_append_uids     (MailsyncImapFolder   *self,
+                                                     MailsyncImapResponse *ok,
+                                                     guint32              *uids,
+                                                     guint                 n);
+/* Completes a stored message's task with @uid (0: not told, found by its
+ * X-OfflineIMAP header when it has one). */
+void                 _mailsync_imap_append_settle   (GTask   *task,
+                                                     guint32  uid);
+/* mailsync-imap-folder-multiappend.c: the engine's hold_appends member;
+ * whether an append task was held (else it is queued as a single). */
+void     _mailsync_imap_folder_hold_appends (MailsyncFolder *folder, gboolean hold);
+gboolean _mailsync_imap_folder_held_append  (MailsyncImapFolder *self, GTask *task);
 
 /* A request sent in one burst right behind a SELECT (issue 13). */
 typedef struct

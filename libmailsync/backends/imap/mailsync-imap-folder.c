@@ -654,6 +654,7 @@ mailsync_imap_folder_finalize (GObject *object)
   g_queue_clear (&self->fetch_order);
   g_hash_table_unref (self->stalled);
   g_clear_pointer (&self->held, g_ptr_array_unref);
+  g_clear_pointer (&self->held_appends, g_ptr_array_unref);
   g_mutex_clear (&self->hold_lock);
   G_OBJECT_CLASS (mailsync_imap_folder_parent_class)->finalize (object);
 }
@@ -730,6 +731,7 @@ engine_size_search (MailsyncFolder *folder)
 static const _MailsyncFolderEngineVTable engine_vtable = {
   .size_search = engine_size_search,
   .hold_fetches = _mailsync_imap_folder_hold_fetches,
+  .hold_appends = _mailsync_imap_folder_hold_appends,
   .hold_listings = _mailsync_imap_folder_hold_listings,
 };
 
