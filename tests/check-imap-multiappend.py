@@ -296,8 +296,18 @@ def scenario_no_multiappend(root):
         server.close()
 
 
+def server_body(server, subject, name="INBOX"):
+    with server.lock:
+        for m in server.mailboxes[name].messages:
+            if re.search(rb"^Subject: %s\r?$" % subject.encode(), m[2], re.M):
+                return m[2]
+    return None
+
+
 def scenario_refused(root):
-    server, work, path = scripted_case(root, "refused", MultiServer)
+    # m3 is larger than what is made ready in memory (256 KB): it goes
+    # out of a spool file, twice (the MULTIAPPEND, then alone)
+    server, work, path = scripted_case(root, "refused", MultiServer, sizes=(0, 0, 300 * 1024))
     try:
         server.refuse_append = lambda body: "[CANNOT] refused by a filter" if b"Subject: m2" in body else None
         before = len(server.commands())
@@ -307,6 +317,9 @@ def scenario_refused(root):
         check("NO for the 2nd of 3: the other two stored, the run fails naming the refusal",
               p.returncode != 0 and subjects(server) == ["m1", "m3", "old"] and "refused by a filter" in p.out,
               (p.returncode, p.out, subjects(server)))
+        check("NO for the 2nd of 3: the spooled message sent again is stored intact",
+              server_body(server, "m3") == message("m3", header_date(3)[0], 300 * 1024).replace(b"\n", b"\r\n"),
+              len(server_body(server, "m3") or b""))
         server.refuse_append = None
         before = len(server.commands())
         p = run_mailsync(work, path)

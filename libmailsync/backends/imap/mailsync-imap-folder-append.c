@@ -539,30 +539,32 @@ _mailsync_imap_append_prepare (MailsyncImapFolder *self, GTask *task, GCancellab
   return TRUE;
 }
 
-/* The message's literal, from its start. A spool file sent @again gets a
- * file description of its own: the first sending's stream may still be
- * in the connection's write queue with the shared offset. */
+/* The message's literal, from its start, in a stream that owns its file
+ * descriptor (the connection may hold it after the task is gone). A spool
+ * file sent @again gets a file description of its own: the first
+ * sending's stream may still be in the connection's write queue, and a
+ * dup() would share its offset. */
 static GInputStream *
 append_stream (AppendSent *sent, gboolean again, GError **error)
 {
+  int fd = -1;
+
   if (sent->memory != NULL)
     return g_memory_input_stream_new_from_bytes (sent->memory);
   if (again)
     {
       g_autofree char *path = g_strdup_printf ("/proc/self/fd/%d", sent->fd);
-      int fd = open (path, O_RDONLY | O_CLOEXEC);
 
-      if (fd >= 0)
-        return g_unix_input_stream_new (fd, TRUE);
+      fd = open (path, O_RDONLY | O_CLOEXEC);
     }
-  if (lseek (sent->fd, 0, SEEK_SET) < 0)
+  if (fd < 0 && (lseek (sent->fd, 0, SEEK_SET) < 0 || (fd = fcntl (sent->fd, F_DUPFD_CLOEXEC, 0)) < 0))
     {
       int saved = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot rewind a spool file: %s",
                    g_strerror (saved));
       return NULL;
     }
-  return g_unix_input_stream_new (sent->fd, FALSE);
+  return g_unix_input_stream_new (fd, TRUE);
 }
 
 /* What goes before a message's literal: "APPEND mailbox (flags) date" for
