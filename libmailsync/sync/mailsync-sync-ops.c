@@ -659,8 +659,8 @@ commit_uploads (Runner *r, GPtrArray *ops, guint *done, guint total, guint *pseu
 }
 
 /* Uploads run in a sliding window, as downloads do (issue 13 item 5):
- * up to max_in_flight copies at any time, a new one started as soon as one
- * ends. An upload's intent must be durable before its APPEND is sent, so
+ * up to max_in_flight copies at any time, new ones started as soon as
+ * half a window has ended. An upload's intent must be durable before its APPEND is sent, so
  * the intents are committed in groups of half a window ahead of the
  * copies (the first group fills the window): a group is written while
  * the copies before it are still on the wire, and the pipeline does not
@@ -692,8 +692,12 @@ _mailsync_sync_run_uploads (Runner *r, GPtrArray *todo, GError **error)
           ok = prepare_uploads (r, todo, &next, next == 0 ? window : group, ready, error);
           continue;
         }
-      while (!g_queue_is_empty (ready) && r->pending < window && !has_fatal_error (finished))
-        start_copy (g_queue_pop_head (ready), r->local);
+      /* Copies start in groups of half a window, not one as each ends:
+       * the uploads read together go out together (hold_appends, one
+       * MULTIAPPEND), and one started alone would go out alone. */
+      if (r->pending == 0 || window - r->pending >= group)
+        while (!g_queue_is_empty (ready) && r->pending < window && !has_fatal_error (finished))
+          start_copy (g_queue_pop_head (ready), r->local);
       if (has_fatal_error (finished))
         {
           /* What did land is found by its intent's digest next run. */
