@@ -19,6 +19,11 @@ SELECT went out and each tagged answer came back.
   connection error, the other folder sync is stopped, and the run ends
   (exit status not 0, no crash, well within its deadline); a run through
   a working relay then syncs everything.
+- clash: a folder name clash (decided before anything syncs) with
+  maxconnections 3 ends the account as with one connection: the same
+  folders sync, the same exit status, no folder cancelled.
+- cancel last: a cancel as the last folder to sync ends, with folders
+  the filter passes over after it, fails the sync CANCELLED.
 - async: mailsync_account_sync_async() (PyGObject) with max-connections
   2: every event on the caller's main loop, each folder's between its
   FOLDER_STARTED and FOLDER_FINISHED, the folders overlapping, the
@@ -26,6 +31,7 @@ SELECT went out and each tagged answer came back.
 
 Skipped (1..0 # SKIP) when Dovecot or the mailsync binary is missing."""
 
+import imaplib
 import os
 import re
 import shutil
@@ -44,6 +50,7 @@ check = TAP.check
 
 FOLDERS = ("INBOX", "Aa", "Bb", "Cc")
 MESSAGES = 120
+CLASH_MESSAGES = 400
 TAGGED = re.compile(rb"^(\S+) (OK|NO|BAD)\b")
 COMMAND = re.compile(rb"^(\S+) (?:UID )?([A-Za-z]+)(?: (.*))?$")
 
@@ -182,8 +189,11 @@ maxconnections = %(maxconn)s
 retrycount = %(retry)s
 """
 
+# two remote folders that nametrans maps to one local name
+CLASH_NAMETRANS = "nametrans = lambda f: 'Bc' if f.startswith('Bc') else f\n"
 
-def write_config(root, name, port, user, password, maxconn, retry=2, fresh=True):
+
+def write_config(root, name, port, user, password, maxconn, retry=2, fresh=True, extra=""):
     home = os.path.join(root, name)
     if fresh:
         shutil.rmtree(home, ignore_errors=True)
@@ -191,7 +201,7 @@ def write_config(root, name, port, user, password, maxconn, retry=2, fresh=True)
     path = os.path.join(root, name + ".conf")
     with open(path, "w") as f:
         f.write(CONFIG % {"home": home, "port": port, "user": user, "password": password, "maxconn": maxconn,
-                          "retry": retry})
+                          "retry": retry} + extra)
     return path, home
 
 
@@ -310,6 +320,8 @@ def scenario_repository_error(server, root):
               len(sessions))
         check("repository error: the run fails cleanly (exit 1, no crash, an error said)",
               rc == 1 and "ERROR" in (out + err).upper() and took < 200, (rc, took, out[-800:], err[-800:]))
+        check("repository error: the folder sync it stopped reports no error of its own (no \"cancelled\")",
+              "cancelled" not in (out + err).lower(), (out[-800:], err[-800:]))
     finally:
         cut.close()
     relay = Relay(server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"])
@@ -320,6 +332,84 @@ def scenario_repository_error(server, root):
               local_count(home) == {f: MESSAGES for f in FOLDERS}, (rc, err, local_count(home)))
     finally:
         relay.close()
+
+
+def scenario_clash(server, root):
+    """A name clash decided before anything syncs (Bc1 and Bc2 both
+    nametrans'd to Bc, sorted between Aa, Bb and Cc) ends the account as
+    with one connection: the folders taken before it (Aa, Bb, still
+    running with maxconnections 3) finish, none after it starts, the
+    same exit status; they are not cancelled."""
+    user, password = server.new_user()
+    imap = imaplib.IMAP4(server.env["DOVECOT_HOST"], int(server.env["DOVECOT_PORT"]))
+    imap.login(user, password)
+    for folder in ("Bc1", "Bc2"):
+        imap.create(folder)
+    imap.logout()
+    for folder, n in (("Aa", CLASH_MESSAGES), ("Bb", CLASH_MESSAGES), ("Cc", 5)):
+        harness("fill", server.dir, user, folder, str(n), "--sizes", "small", "--seed", "7")
+    port = server.env["DOVECOT_PORT"]
+    outcome = {}
+    for maxconn in (1, 3):
+        conf, home = write_config(root, "clash%d" % maxconn, port, user, password, maxconn,
+                                  extra=CLASH_NAMETRANS)
+        rc, out, err, _ = run(conf, "-u", "basic")
+        count = {}
+        for folder in ("Aa", "Bb", "Cc"):
+            d = os.path.join(home, "mail", folder)
+            count[folder] = sum(len(os.listdir(os.path.join(d, sub))) for sub in ("cur", "new")
+                                if os.path.isdir(os.path.join(d, sub)))
+        outcome[maxconn] = (rc, count, "cancelled" in (out + err).lower(), (out + err)[-1500:])
+    rc1, count1, _, said1 = outcome[1]
+    rc3, count3, cancelled3, said3 = outcome[3]
+    check("clash: with one connection the folders before the clash sync, none after, exit not 0",
+          rc1 != 0 and count1 == {"Aa": CLASH_MESSAGES, "Bb": CLASH_MESSAGES, "Cc": 0}, (rc1, count1, said1))
+    check("clash: with maxconnections 3 the same folders sync, the same exit status",
+          rc3 == rc1 and count3 == count1, (rc1, rc3, count1, count3, said3))
+    check("clash: with maxconnections 3 no folder is cancelled", not cancelled3, said3)
+
+
+def scenario_cancel_last(server, root):
+    """A cancel while the last folder to sync ends (in its FOLDER_FINISHED
+    handler), with folders after it that the filter passes over: the
+    blocking sync fails CANCELLED, as when the folders were walked one by
+    one (each passed-over folder saw the cancel), not success."""
+    try:
+        import gi
+        gi.require_version("Mailsync", "1.0")
+        from gi.repository import Gio, GLib, Mailsync
+    except (ImportError, ValueError) as e:
+        TAP.skip("cancel last: CANCELLED, not success", "no PyGObject or no typelib: %s" % e)
+        return
+    user, password = server.new_user()
+    for folder in ("Aa", "Zz"):
+        harness("fill", server.dir, user, folder, "5", "--sizes", "small", "--seed", "7")
+    home = os.path.join(root, "cancel-last")
+    for sub in ("mail", "meta"):
+        os.makedirs(os.path.join(home, sub), exist_ok=True)
+    remote = Mailsync.ImapRepository.new("Remote", "127.0.0.1", int(server.env["DOVECOT_PORT"]))
+    for name, value in (("ssl", False), ("starttls", False), ("user", user), ("password", password),
+                        ("max-connections", 1)):
+        remote.set_property(name, value)
+    remote.set_folder_filter(lambda name: name == "Aa")
+    local = Mailsync.MaildirRepository.new("Local", os.path.join(home, "mail"), ord("."))
+    status = Mailsync.StatusSqlite.new(os.path.join(home, "meta"))
+    account = Mailsync.Account.new("Test", remote, local, status)
+    cancellable = Gio.Cancellable()
+    finished = []
+
+    def on_event(acct, ev):
+        if ev.get_kind() == Mailsync.SyncEventKind.FOLDER_FINISHED:
+            finished.append(ev.get_folder())
+            cancellable.cancel()
+    account.connect("event", on_event)
+    try:
+        outcome = account.sync(cancellable)
+    except GLib.Error as e:
+        outcome = (e.domain, e.code, e.message)
+    check("cancel last: the folder synced, then the sync fails CANCELLED, not success",
+          finished == ["Aa"] and isinstance(outcome, tuple) and
+          outcome[0] == "g-io-error-quark" and outcome[1] == Gio.IOErrorEnum.CANCELLED, (finished, outcome))
 
 
 def scenario_async(server, root):
@@ -407,7 +497,8 @@ def main():
     server = None
     try:
         server = mailsync_tap.DovecotUsers(root, "conc", 6)
-        for scenario in (scenario_overlap, scenario_order, scenario_repository_error, scenario_async):
+        for scenario in (scenario_overlap, scenario_order, scenario_repository_error, scenario_clash,
+                         scenario_cancel_last, scenario_async):
             try:
                 scenario(server, root)
             except Exception as e:  # one broken scenario must not hide the others

@@ -56,10 +56,12 @@ struct _PairQueue
   guint next;                  /* under lock: the next pair to take */
   gboolean stop;               /* under lock: take no more (a repository error, a cancel) */
   Pair *stopped_by;            /* under lock: the pair whose error stopped the account first */
+  gboolean folders_after;      /* remote folders (passed over) after the last pair */
   /* several folder syncs at once (maxconnections): each pair leases its
    * connections, and a repository error cancels the others */
   gboolean concurrent;
   GCancellable *stop_others;   /* the folder syncs' cancellable when concurrent */
+  GCancellable *user_cancellable; /* the caller's, when concurrent */
   GMainContext *engine_context;
   gint running;                /* atomic: folder sync threads not yet ended */
 };
@@ -121,13 +123,42 @@ run_newmail_hook (Pair *pair)
                       hook_error, hook_error->message);
 }
 
-/* The next pair, in order, with its first event said under the queue's
- * lock, so that the FOLDER_STARTED numbers follow each other in the
- * events whichever folder sync takes the pair; NULL when there are no
- * more or the account stops (its cancellable, a repository error). */
+/* A pair's first event: FOLDER_SKIPPED, its ERROR, or FOLDER_STARTED. */
+static MailsyncSyncEvent *
+pair_first_event (Pair *pair)
+{
+  MailsyncAccount *self = pair->queue->self;
+
+  switch (pair->kind)
+    {
+    case PAIR_SKIP:
+      return _mailsync_account_simple_event (self, MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED, pair->status_name, NULL,
+                                             NULL, "no such local folder");
+    case PAIR_REFUSE:
+      return _mailsync_account_simple_event (self, MAILSYNC_SYNC_EVENT_ERROR, mailsync_folder_get_name (pair->remote),
+                                             NULL, pair->error, pair->error->message);
+    case PAIR_SYNC:
+    default:
+      return _mailsync_account_pair_event (self, MAILSYNC_SYNC_EVENT_FOLDER_STARTED, pair->status_name,
+                                           mailsync_folder_get_name (pair->remote),
+                                           pair->local != NULL ? mailsync_folder_get_name (pair->local)
+                                                               : pair->local_name,
+                                           pair->n, pair->total);
+    }
+}
+
+/* The next pair, in order, and its first event, so that the
+ * FOLDER_STARTED numbers follow each other in the events whichever
+ * folder sync takes the pair; NULL when there are no more or the account
+ * stops (its cancellable, a repository error). With several folder syncs
+ * the event is queued under the queue's lock (that only queues it: the
+ * caller's handler runs on another thread, later); with one there is no
+ * other thread, and it is emitted after unlocking, since a blocking sync
+ * runs the caller's "event" handler right in the emit. */
 static Pair *
 take_pair (PairQueue *queue)
 {
+  g_autoptr(MailsyncSyncEvent) event = NULL;
   Pair *pair = NULL;
 
   g_mutex_lock (&queue->lock);
@@ -137,31 +168,16 @@ take_pair (PairQueue *queue)
     {
       pair = queue->pairs->pdata[queue->next++];
       pair->ran = TRUE;
-      switch (pair->kind)
+      event = pair_first_event (pair);
+      if (queue->concurrent)
         {
-        case PAIR_SKIP:
-          pair_emit_simple (pair, MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED, pair->status_name, NULL, NULL,
-                            "no such local folder");
-          break;
-        case PAIR_REFUSE:
-          pair_emit_simple (pair, MAILSYNC_SYNC_EVENT_ERROR, mailsync_folder_get_name (pair->remote), NULL,
-                            pair->error, pair->error->message);
-          break;
-        case PAIR_SYNC:
-          {
-            g_autoptr(MailsyncSyncEvent) event =
-              _mailsync_account_pair_event (queue->self, MAILSYNC_SYNC_EVENT_FOLDER_STARTED, pair->status_name,
-                                            mailsync_folder_get_name (pair->remote),
-                                            pair->local != NULL ? mailsync_folder_get_name (pair->local)
-                                                                : pair->local_name,
-                                            pair->n, pair->total);
-
-            pair_emit (event, pair);
-          }
-          break;
+          pair_emit (event, pair);
+          g_clear_object (&event);
         }
     }
   g_mutex_unlock (&queue->lock);
+  if (event != NULL)
+    pair_emit (event, pair);
   return pair;
 }
 
@@ -198,11 +214,13 @@ static void
 sync_pair (Pair *pair, const MailsyncRunnerConfig *shared)
 {
   MailsyncRunnerConfig config = *shared;
+  gboolean decided;
 
   config.emit = pair_emit;
   config.emit_data = pair;
   config.folder_progress = shared->progress != NULL ? &pair->progress : NULL;
-  if (pair->error == NULL && (!pair->queue->concurrent || lease_pair (pair, &config)))
+  decided = pair->error != NULL;
+  if (!decided && (!pair->queue->concurrent || lease_pair (pair, &config)))
     {
       mailsync_sync_runner_sync_folder (&config, pair->remote, pair->local, pair->status_name, &pair->error);
       if (pair->queue->concurrent)
@@ -212,23 +230,31 @@ sync_pair (Pair *pair, const MailsyncRunnerConfig *shared)
   if (pair->error != NULL)
     {
       PairQueue *queue = pair->queue;
-      gboolean first = FALSE;
+      /* cut off by another folder's error (stop_others), not the caller */
+      gboolean collateral = !decided && queue->concurrent &&
+                            g_error_matches (pair->error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+                            !g_cancellable_is_cancelled (queue->user_cancellable);
 
-      pair_emit_simple (pair, MAILSYNC_SYNC_EVENT_ERROR, pair->status_name, NULL, pair->error, pair->error->message);
+      /* (no ERROR for a cut off folder: the account's error says why) */
+      if (!collateral)
+        pair_emit_simple (pair, MAILSYNC_SYNC_EVENT_ERROR, pair->status_name, NULL, pair->error,
+                          pair->error->message);
       pair_emit_simple (pair, MAILSYNC_SYNC_EVENT_FOLDER_FINISHED, pair->status_name, NULL, pair->error, NULL);
       if (mailsync_error_get_scope (pair->error) >= MAILSYNC_ERROR_SCOPE_REPOSITORY)
         {
-          /* the account stops: no other pair is taken, and the folder
-           * syncs running stop too (their own cancellable) */
+          /* the account stops: no other pair is taken. An error of the
+           * lease or the sync also stops the folder syncs running (their
+           * own cancellable); one decided before the pair started (a
+           * name clash) does not: the folders taken before it end as
+           * they did one by one, where they had synced before it. The
+           * account's error is the first in the pairs' order, as one by
+           * one. */
           g_mutex_lock (&queue->lock);
           queue->stop = TRUE;
-          if (queue->stopped_by == NULL)
-            {
-              queue->stopped_by = pair;
-              first = TRUE;
-            }
+          if (queue->stopped_by == NULL || (!collateral && pair->n < queue->stopped_by->n))
+            queue->stopped_by = pair;
           g_mutex_unlock (&queue->lock);
-          if (first && queue->stop_others != NULL)
+          if (!decided && queue->stop_others != NULL)
             g_cancellable_cancel (queue->stop_others);
         }
       return;
@@ -313,6 +339,7 @@ run_concurrently (PairQueue *queue, guint n)
   queue->config = &config;
   queue->concurrent = TRUE;
   queue->stop_others = others;
+  queue->user_cancellable = shared->cancellable;
   queue->engine_context = g_main_context_ref_thread_default ();
   g_atomic_int_set (&queue->running, n);
   for (guint i = 0; i < n; i++)
@@ -325,6 +352,7 @@ run_concurrently (PairQueue *queue, guint n)
   g_cancellable_disconnect (shared->cancellable, handler);
   g_clear_pointer (&queue->engine_context, g_main_context_unref);
   queue->stop_others = NULL;
+  queue->user_cancellable = NULL;
   queue->config = shared;
 }
 
@@ -406,7 +434,7 @@ decide_pairs (MailsyncAccount *self,
   g_autoptr(GHashTable) claimed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   char rsep = mailsync_repository_get_separator (self->remote);
   char lsep = mailsync_repository_get_separator (self->local);
-  guint n_folders = 0, started = 0;
+  guint n_folders = 0, started = 0, after_last = 0;
 
   /* How many folders this sync takes up, for FOLDER_STARTED's "n of
    * total": a client extrapolates the account's ETA from it before the
@@ -486,6 +514,14 @@ decide_pairs (MailsyncAccount *self,
       pair->n = started;
       pair->total = MAX (started, n_folders);
     }
+  for (guint i = 0; i < queue->pairs->len; i++)
+    {
+      guint at = 0;
+
+      if (g_ptr_array_find (remote_folders, ((Pair *) queue->pairs->pdata[i])->remote, &at))
+        after_last = MAX (after_last, at + 1);
+    }
+  queue->folders_after = after_last < remote_folders->len;
 }
 
 gboolean
@@ -548,6 +584,11 @@ _mailsync_account_sync_pairs (MailsyncAccount *self,
       g_propagate_error (error, g_steal_pointer (&queue.stopped_by->error));
       return FALSE;
     }
+  /* A cancel during the last pair's sync that it did not see: the
+   * folders passed over after it would each have seen it, one by one
+   * (as before the pairs were decided first). */
+  if (queue.folders_after && g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
   for (guint i = 0; i < pairs->len; i++)
     {
       Pair *pair = pairs->pdata[i];
