@@ -247,6 +247,10 @@ gboolean _mailsync_repository_reopen_folder        (MailsyncRepository *self, Ma
  * UI's "thread" field); 0 when it holds no numbered lease (always, in the
  * base class). Any thread. */
 guint    _mailsync_repository_folder_lease_number  (MailsyncRepository *self, MailsyncFolder *folder);
+/* How many leases the repository grants at once (its connections,
+ * maxconnections); 0 when it has no connections to limit them (the base
+ * class: every folder has the one at once). Any thread. */
+guint    _mailsync_repository_max_leases           (MailsyncRepository *self);
 /* A backend with several connections sets these in its class_init
  * (@vtable static; subclasses inherit it). Every member is required.
  * lease_async/reopen_async complete their task on the caller's
@@ -263,6 +267,7 @@ typedef struct
                              GAsyncReadyCallback callback, gpointer user_data);
   gboolean (*reopen_finish) (MailsyncRepository *self, GAsyncResult *result, GError **error);
   guint    (*lease_number)  (MailsyncRepository *self, MailsyncFolder *folder);
+  guint    (*max_leases)    (MailsyncRepository *self);
 } _MailsyncLeaseVTable;
 void _mailsync_repository_class_set_lease (gpointer klass, const _MailsyncLeaseVTable *vtable);
 /* offlineimap's maxage = YYYY-MM-DD, as YYYYMMDD (0 for none). */

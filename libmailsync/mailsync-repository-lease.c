@@ -183,3 +183,13 @@ _mailsync_repository_folder_lease_number (MailsyncRepository *self, MailsyncFold
   vtable = lookup_lease (self);
   return vtable != NULL ? vtable->lease_number (self, folder) : 0;
 }
+
+guint
+_mailsync_repository_max_leases (MailsyncRepository *self)
+{
+  const _MailsyncLeaseVTable *vtable;
+
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), 0);
+  vtable = lookup_lease (self);
+  return vtable != NULL ? vtable->max_leases (self) : 0;
+}

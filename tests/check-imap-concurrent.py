@@ -22,6 +22,8 @@ SELECT went out and each tagged answer came back.
 - clash: a folder name clash (decided before anything syncs) with
   maxconnections 3 ends the account as with one connection: the same
   folders sync, the same exit status, no folder cancelled.
+- IMAP<->IMAP: the local IMAP's maxconnections 1 limits the folder
+  syncs (one remote connection although the remote allows 3).
 - cancel last: a cancel as the last folder to sync ends, with folders
   the filter passes over after it, fails the sync CANCELLED.
 - async: mailsync_account_sync_async() (PyGObject) with max-connections
@@ -369,6 +371,70 @@ def scenario_clash(server, root):
     check("clash: with maxconnections 3 no folder is cancelled", not cancelled3, said3)
 
 
+IMAP_LOCAL_CONFIG = """[general]
+accounts = Test
+metadata = %(home)s/meta
+
+[Account Test]
+localrepository = Local
+remoterepository = Remote
+
+[Repository Local]
+type = IMAP
+remotehost = 127.0.0.1
+remoteport = %(local_port)s
+ssl = no
+starttls = no
+remoteuser = %(local_user)s
+remotepass = %(local_password)s
+maxconnections = 1
+
+[Repository Remote]
+type = IMAP
+remotehost = 127.0.0.1
+remoteport = %(port)s
+ssl = no
+starttls = no
+remoteuser = %(user)s
+remotepass = %(password)s
+maxconnections = 3
+"""
+
+
+def scenario_imap_local_limit(server, root):
+    """IMAP<->IMAP: the local IMAP's maxconnections 1 limits the folder
+    syncs as the remote's would (the smaller of the two sides): one
+    connection to the remote (maxconnections 3) through the relay, not
+    three folders each holding a remote connection while waiting for
+    the one local."""
+    user, password = server.new_user()
+    local_user, local_password = server.new_user()
+    fill(server, user)
+    relay = Relay(server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"])
+    try:
+        home = os.path.join(root, "imap-local")
+        os.makedirs(home, exist_ok=True)
+        conf = os.path.join(root, "imap-local.conf")
+        with open(conf, "w") as f:
+            f.write(IMAP_LOCAL_CONFIG % {"home": home, "port": relay.port, "user": user, "password": password,
+                                         "local_port": server.env["DOVECOT_PORT"], "local_user": local_user,
+                                         "local_password": local_password})
+        rc, out, err, _ = run(conf, "-u", "quiet")
+        sessions = relay.take()
+        check("IMAP<->IMAP: local maxconnections 1 limits the sync to one remote connection",
+              rc == 0 and len(sessions) == 1, (rc, len(sessions), out[-800:], err[-800:]))
+        imap = imaplib.IMAP4(server.env["DOVECOT_HOST"], int(server.env["DOVECOT_PORT"]))
+        imap.login(local_user, local_password)
+        got = {}
+        for folder in FOLDERS:
+            typ, data = imap.select(folder, readonly=True)
+            got[folder] = int(data[0]) if typ == "OK" else None
+        imap.logout()
+        check("IMAP<->IMAP: every message arrives", got == {f: MESSAGES for f in FOLDERS}, got)
+    finally:
+        relay.close()
+
+
 def scenario_cancel_last(server, root):
     """A cancel while the last folder to sync ends (in its FOLDER_FINISHED
     handler), with folders after it that the filter passes over: the
@@ -496,9 +562,9 @@ def main():
     os.chmod(root, 0o755)
     server = None
     try:
-        server = mailsync_tap.DovecotUsers(root, "conc", 6)
+        server = mailsync_tap.DovecotUsers(root, "conc", 8)
         for scenario in (scenario_overlap, scenario_order, scenario_repository_error, scenario_clash,
-                         scenario_cancel_last, scenario_async):
+                         scenario_imap_local_limit, scenario_cancel_last, scenario_async):
             try:
                 scenario(server, root)
             except Exception as e:  # one broken scenario must not hide the others

@@ -294,11 +294,12 @@ stop_others (GCancellable *cancellable, gpointer data)
   g_cancellable_cancel (data);
 }
 
-/* How many folder syncs run at once: the repositories' max-connections
+/* How many folder syncs run at once: the repositories' leases
  * (offlineimap's maxconnections; the smaller of the two sides' when both
- * have connections), no more than there are pairs to sync. A repository
- * without connections (Maildir) does not limit it; with none at all the
- * folders run one by one. */
+ * have connections, IMAP<->IMAP, the local IMAP's through the mapped
+ * repository around it), no more than there are pairs to sync. A
+ * repository without connections (Maildir) does not limit it; with none
+ * at all the folders run one by one. */
 static guint
 count_folder_syncs (MailsyncAccount *self, GPtrArray *pairs)
 {
@@ -306,13 +307,12 @@ count_folder_syncs (MailsyncAccount *self, GPtrArray *pairs)
   guint n = 0, n_sync = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (repos); i++)
-    if (g_object_class_find_property (G_OBJECT_GET_CLASS (repos[i]), "max-connections") != NULL)
-      {
-        guint max = 1;
+    {
+      guint max = _mailsync_repository_max_leases (repos[i]);
 
-        g_object_get (repos[i], "max-connections", &max, NULL);
+      if (max > 0)
         n = n == 0 ? max : MIN (n, max);
-      }
+    }
   for (guint i = 0; i < pairs->len; i++)
     n_sync += ((Pair *) pairs->pdata[i])->kind == PAIR_SYNC ? 1 : 0;
   return MAX (1, MIN (n, n_sync));

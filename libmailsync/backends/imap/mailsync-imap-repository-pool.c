@@ -442,8 +442,15 @@ pool_lease_number (MailsyncRepository *repo, MailsyncFolder *folder)
   return _mailsync_imap_repository_lease_number (MAILSYNC_IMAP_REPOSITORY (repo), MAILSYNC_IMAP_FOLDER (folder));
 }
 
+static guint
+pool_max_leases (MailsyncRepository *repo)
+{
+  return MAX (g_atomic_int_get (&MAILSYNC_IMAP_REPOSITORY (repo)->max_connections), 1);
+}
+
 static const _MailsyncLeaseVTable pool_lease_vtable = {
   pool_lease_async, pool_lease_finish, pool_release, pool_reopen_async, pool_reopen_finish, pool_lease_number,
+  pool_max_leases,
 };
 
 void

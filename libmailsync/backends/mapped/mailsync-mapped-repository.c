@@ -729,9 +729,16 @@ mapped_reopen_finish (MailsyncRepository *repo, GAsyncResult *result, GError **e
   return _mailsync_repository_reopen_folder_finish (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, result, error);
 }
 
+/* the inner's connections are the ones leased */
+static guint
+mapped_max_leases (MailsyncRepository *repo)
+{
+  return _mailsync_repository_max_leases (MAILSYNC_MAPPED_REPOSITORY (repo)->inner);
+}
+
 static const _MailsyncLeaseVTable lease_vtable = {
   mapped_lease_async, mapped_lease_finish, mapped_release, mapped_reopen_async, mapped_reopen_finish,
-  mapped_lease_number,
+  mapped_lease_number, mapped_max_leases,
 };
 
 /* The mapped folders have the inner's names, so the inner's folder info
