@@ -234,6 +234,47 @@ def scenario_dovecot_kills(server, root, variant):
           p.returncode == 0 and appends(p.out) == [], appends(p.out))
 
 
+def scenario_nouidplus_odd_headers(server, root):
+    """Without UIDPLUS, a crash after the MULTIAPPEND's answer: the next
+    run finds the stored copies by their X-OfflineIMAP line, also for a
+    message that is all header (no blank line: the line goes at its end),
+    one whose header block is larger than 256 KiB, and one with an empty
+    header block (a blank first line)."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("Dovecot (nouidplus): odd header blocks after a crash", mailsync_tap.NO_HOOKS)
+        return
+    pad = b"".join(b"X-Pad-%d: %s\n" % (j, b"y" * 70) for j in range(3700))
+    def count(acc):
+        conn = acc.server.imap(acc.user, acc.password)
+        typ, data = conn.select("INBOX", readonly=True)
+        conn.logout()
+        return int(data[0])
+
+    cases = (
+        ("headers only", lambda i: b"From: a@example.org\nSubject: h%d\nMessage-ID: <h%d@x>\n" % (i, i)),
+        ("a header block over 256 KiB",
+         lambda i: b"From: a@example.org\nSubject: b%d\nMessage-ID: <b%d@x>\n" % (i, i) + pad + b"\nbody\n"),
+        ("an empty header block", lambda i: b"\nSubject: e%d is body text\n" % i),
+    )
+    for n, (what, body) in enumerate(cases):
+        user, pw = server.new_user()
+        acc = Account(server, root, "odd-%d" % n, user, pw)
+        bodies = [body(i) for i in range(3)]
+        for i, b in enumerate(bodies):
+            put(os.path.join(acc.mail, "INBOX"), "17000%05d.odd%d.host" % (i, i), b)
+        p = acc.run({"MAILSYNC_CRASH_AT": "imap-multiappend-answered:1"})
+        stored = count(acc)
+        p2 = acc.run()
+        again = count(acc)
+        p3 = acc.run()
+        check("Dovecot (nouidplus), %s: after a crash each message is on the server once" % what,
+              p.returncode != 0 and stored == 3 and p2.returncode == 0 and again == 3,
+              (p.returncode, stored, p2.returncode, again, p2.out[-1500:]))
+        check("Dovecot (nouidplus), %s: the run after uploads nothing" % what,
+              p3.returncode == 0 and appends(p3.out) == [] and len(acc.status_rows()) == 3,
+              (appends(p3.out), p3.out[-800:]))
+
+
 # ---- against the scripted server (tests of the client) ------------------------
 
 class MultiServer(scripted_imap.ScriptedImapServer):
@@ -408,9 +449,10 @@ def main():
             scenario_dovecot_kills(server, root, "uidplus")
         finally:
             server.stop()
-        server = mailsync_tap.DovecotUsers(root, "nup", 4, "nouidplus")
+        server = mailsync_tap.DovecotUsers(root, "nup", 7, "nouidplus")
         try:
             scenario_dovecot_kills(server, root, "nouidplus")
+            scenario_nouidplus_odd_headers(server, root)
         finally:
             server.stop()
     finally:

@@ -38,11 +38,141 @@ stream_digest (Runner *r, GInputStream *stream, GError **error)
 
 /* Without UIDPLUS an IMAP remote stores an upload with an
  * "X-OfflineIMAP: <crc>-<random>" line added as its last header line
- * (offlineimap's way of finding the new UID), while the intent holds the
- * digest of the message without it. The digest of a remote message as it
- * is (@full) and, when its last header line is an X-OfflineIMAP one,
- * without that line (@bare, else NULL), read once. */
-#define HEADER_SCAN_MAX (256 * 1024)
+ * (offlineimap's way of finding the new UID; at the end of the message
+ * when it has no blank line), while the intent holds the digest of the
+ * message without it. remote_digests() gives the digest of a remote
+ * message as it is (@full) and, when its last header line is an
+ * X-OfflineIMAP one, without that line (@bare, else NULL), read once.
+ * The header block is scanned as a stream: only the start of the current
+ * line, or a pending X-OfflineIMAP line, is held back from the bare
+ * digest; the pending line is dropped only if the blank line or the end
+ * of the message comes next. */
+#define MARKER "X-OfflineIMAP:"
+#define MARKER_LEN 14
+#define MARKER_LINE_MAX 4096    /* longer: not one of ours */
+
+typedef enum
+{
+  SCAN_LINE_START,      /* collecting the start of a line in @line */
+  SCAN_PASS,            /* the rest of a line that is not a marker */
+  SCAN_HOLD,            /* the rest of a marker line, into @pending */
+  SCAN_BODY             /* past the header block */
+} ScanState;
+
+typedef struct
+{
+  GChecksum *bare;
+  GByteArray *line;
+  GByteArray *pending;  /* a marker line (and its continuations) */
+  ScanState state;
+  gboolean dropped;
+} BareScan;
+
+static void
+bare_scan_flush_pending (BareScan *scan)
+{
+  if (scan->pending->len > 0)
+    _mailsync_content_digest_update (scan->bare, scan->pending->data, scan->pending->len);
+  g_byte_array_set_size (scan->pending, 0);
+}
+
+/* @scan->line holds a whole line, or enough of one to tell what it is. */
+static void
+bare_scan_classify (BareScan *scan, gboolean complete)
+{
+  GByteArray *line = scan->line;
+  gboolean blank = complete && (line->len == 1 || (line->len == 2 && line->data[0] == '\r'));
+
+  if (blank)
+    {
+      if (scan->pending->len > 0)
+        scan->dropped = TRUE;
+      g_byte_array_set_size (scan->pending, 0);
+      _mailsync_content_digest_update (scan->bare, line->data, line->len);
+      scan->state = SCAN_BODY;
+    }
+  else if (scan->pending->len > 0 && (line->data[0] == ' ' || line->data[0] == '\t'))
+    {
+      g_byte_array_append (scan->pending, line->data, line->len);
+      scan->state = complete ? SCAN_LINE_START : SCAN_HOLD;
+    }
+  else if (line->len >= MARKER_LEN && g_ascii_strncasecmp ((const char *) line->data, MARKER, MARKER_LEN) == 0)
+    {
+      bare_scan_flush_pending (scan);
+      g_byte_array_append (scan->pending, line->data, line->len);
+      scan->state = complete ? SCAN_LINE_START : SCAN_HOLD;
+    }
+  else
+    {
+      bare_scan_flush_pending (scan);
+      _mailsync_content_digest_update (scan->bare, line->data, line->len);
+      scan->state = complete ? SCAN_LINE_START : SCAN_PASS;
+    }
+  g_byte_array_set_size (line, 0);
+}
+
+static void
+bare_scan_update (BareScan *scan, const guint8 *data, gsize len)
+{
+  const guint8 *p = data, *end = data + len;
+
+  while (p < end)
+    {
+      const guint8 *nl;
+      gsize n;
+
+      if (scan->state == SCAN_BODY)
+        {
+          _mailsync_content_digest_update (scan->bare, p, (gsize) (end - p));
+          return;
+        }
+      nl = memchr (p, '\n', (gsize) (end - p));
+      n = (gsize) ((nl != NULL ? nl + 1 : end) - p);
+      switch (scan->state)
+        {
+        case SCAN_PASS:
+          _mailsync_content_digest_update (scan->bare, p, n);
+          if (nl != NULL)
+            scan->state = SCAN_LINE_START;
+          p += n;
+          break;
+        case SCAN_HOLD:
+          g_byte_array_append (scan->pending, p, (guint) n);
+          if (nl != NULL)
+            scan->state = SCAN_LINE_START;
+          else if (scan->pending->len > MARKER_LINE_MAX)
+            {
+              bare_scan_flush_pending (scan);
+              scan->state = SCAN_PASS;
+            }
+          p += n;
+          break;
+        case SCAN_LINE_START:
+        default:
+          /* at most what tells the line's kind */
+          if (nl == NULL && n + scan->line->len > MARKER_LEN)
+            n = MARKER_LEN - scan->line->len;
+          g_byte_array_append (scan->line, p, (guint) n);
+          p += n;
+          if (nl != NULL && p == nl + 1)
+            bare_scan_classify (scan, TRUE);
+          else if (scan->line->len >= MARKER_LEN)
+            bare_scan_classify (scan, FALSE);
+          break;
+        }
+    }
+}
+
+/* The end of the message: the end of the header block too, when it
+ * had no blank line. */
+static void
+bare_scan_finish (BareScan *scan)
+{
+  if (scan->state == SCAN_LINE_START && scan->line->len > 0)
+    bare_scan_classify (scan, FALSE);
+  if (scan->state != SCAN_BODY && scan->pending->len > 0)
+    scan->dropped = TRUE;
+}
 
 static gboolean
 remote_digests (Runner *r, MailsyncMessageInfo *info, char **full, char **bare, GError **error)
@@ -50,8 +180,10 @@ remote_digests (Runner *r, MailsyncMessageInfo *info, char **full, char **bare, 
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GInputStream) stream = NULL;
   g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
-  g_autoptr(GChecksum) md5_bare = NULL;
-  g_autoptr(GByteArray) head = g_byte_array_new ();
+  g_autoptr(GChecksum) md5_bare = g_checksum_new (G_CHECKSUM_MD5);
+  g_autoptr(GByteArray) line = g_byte_array_new ();
+  g_autoptr(GByteArray) pending = g_byte_array_new ();
+  BareScan scan = { md5_bare, line, pending, SCAN_LINE_START, FALSE };
   guint8 buf[65536];
 
   *full = *bare = NULL;
@@ -68,36 +200,14 @@ remote_digests (Runner *r, MailsyncMessageInfo *info, char **full, char **bare, 
       if (n == 0)
         break;
       _mailsync_content_digest_update (md5, buf, n);
-      if (md5_bare != NULL)
-        _mailsync_content_digest_update (md5_bare, buf, n);
-      if (head == NULL)
+      /* the header block ended without a marker: no bare digest */
+      if (scan.state == SCAN_BODY && !scan.dropped)
         continue;
-      g_byte_array_append (head, buf, (guint) n);
-      for (gsize i = 1; i < head->len; i++)
-        {
-          gsize blank, line;
-
-          /* the blank line: "\n\n" or "\n\r\n" */
-          if (head->data[i - 1] != '\n' ||
-              !(head->data[i] == '\n' || (head->data[i] == '\r' && i + 1 < head->len && head->data[i + 1] == '\n')))
-            continue;
-          blank = i;
-          for (line = blank - 1; line > 0 && head->data[line - 1] != '\n'; line--)
-            ;
-          if (blank - line > 14 && g_ascii_strncasecmp ((const char *) head->data + line, "X-OfflineIMAP:", 14) == 0)
-            {
-              md5_bare = g_checksum_new (G_CHECKSUM_MD5);
-              _mailsync_content_digest_update (md5_bare, head->data, line);
-              _mailsync_content_digest_update (md5_bare, head->data + blank, head->len - blank);
-            }
-          g_clear_pointer (&head, g_byte_array_unref);
-          break;
-        }
-      if (head != NULL && head->len > HEADER_SCAN_MAX)
-        g_clear_pointer (&head, g_byte_array_unref);
+      bare_scan_update (&scan, buf, (gsize) n);
     }
+  bare_scan_finish (&scan);
   *full = g_strdup (g_checksum_get_string (md5));
-  if (md5_bare != NULL)
+  if (scan.dropped)
     *bare = g_strdup (g_checksum_get_string (md5_bare));
   return TRUE;
 }

@@ -127,6 +127,7 @@ spool_crlf (GInputStream *content, CrlfSpool *spool, GCancellable *cancellable, 
    * CRLF line ends), a bare LF becomes one. */
   _mailsync_line_ends_init (&line_ends, MAILSYNC_LINE_ENDS_TO_CRLF_KEEP);
   spool->header_split = -1;
+  spool->blank_match = 2;     /* a blank first line: an empty header block */
   spool->crc = crc32 (0L, Z_NULL, 0);
   spool->memory = g_byte_array_new ();
   spool->fd = -1;
@@ -174,18 +175,53 @@ spool_copy (int from, int to, guint64 len, GError **error)
   return TRUE;
 }
 
+/* Whether the message ends in a line end (an empty one does). */
+static gboolean
+spool_ends_in_newline (CrlfSpool *spool, gboolean *ends, GError **error)
+{
+  guint8 last;
+  gssize n;
+
+  *ends = TRUE;
+  if (spool->size == 0)
+    return TRUE;
+  if (spool->memory != NULL)
+    {
+      *ends = spool->memory->data[spool->memory->len - 1] == '\n';
+      return TRUE;
+    }
+  do
+    n = pread (spool->fd, &last, 1, (off_t) spool->size - 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1)
+    {
+      int saved = n < 0 ? errno : EIO;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot read a spool file: %s",
+                   g_strerror (saved));
+      return FALSE;
+    }
+  *ends = last == '\n';
+  return TRUE;
+}
+
 /* Without UIDPLUS the new UID is found by a unique header, as offlineimap
  * does (reference §5.6): "X-OfflineIMAP: <crc32>-<random>", appended as the
- * last header line, into the memory or a new spool file. */
+ * last header line, into the memory or a new spool file. A message without
+ * a blank line is all header: the line goes at its end, after a CRLF if it
+ * has none, so that it still is the last header line (remote_digests() in
+ * mailsync-sync-intents.c recognises it there). */
 static gboolean
 add_offlineimap_header (CrlfSpool *spool, char **value, GError **error)
 {
   g_autofree char *header = NULL;
-  guint64 split = spool->header_split < 0 ? 0 : (guint64) spool->header_split;
+  guint64 split = spool->header_split < 0 ? spool->size : (guint64) spool->header_split;
+  gboolean ends = TRUE;
   int tagged;
 
+  if (spool->header_split < 0 && !spool_ends_in_newline (spool, &ends, error))
+    return FALSE;
   *value = g_strdup_printf ("%lu-%u", spool->crc, g_random_int ());
-  header = g_strdup_printf ("X-OfflineIMAP: %s\r\n", *value);
+  header = g_strdup_printf ("%sX-OfflineIMAP: %s\r\n", ends ? "" : "\r\n", *value);
   if (spool->memory != NULL)
     {
       gsize len = strlen (header);
