@@ -575,32 +575,103 @@ _mailsync_imap_append_prepare (MailsyncImapFolder *self, GTask *task, GCancellab
   return TRUE;
 }
 
-/* The message's literal, from its start, in a stream that owns its file
- * descriptor (the connection may hold it after the task is gone). A spool
- * file sent @again gets a file description of its own: the first
- * sending's stream may still be in the connection's write queue, and a
- * dup() would share its offset. */
-static GInputStream *
-append_stream (AppendSent *sent, gboolean again, GError **error)
+/* A spool file's bytes read with pread() at an offset of the stream's
+ * own: every sending of a message (a resend after a NO while the first
+ * sending's stream may still be in the connection's write queue) reads
+ * from its start through a dup() of the descriptor, whose shared file
+ * offset nothing uses. */
+#define MAILSYNC_TYPE_IMAP_SPOOL_STREAM (mailsync_imap_spool_stream_get_type ())
+G_DECLARE_FINAL_TYPE (MailsyncImapSpoolStream, mailsync_imap_spool_stream, MAILSYNC, IMAP_SPOOL_STREAM, GInputStream)
+
+struct _MailsyncImapSpoolStream
 {
-  int fd = -1;
+  GInputStream parent_instance;
+  int fd;
+  guint64 offset;
+};
+
+G_DEFINE_FINAL_TYPE (MailsyncImapSpoolStream, mailsync_imap_spool_stream, G_TYPE_INPUT_STREAM)
+
+static gssize
+spool_stream_read (GInputStream *stream, void *buffer, gsize count, GCancellable *cancellable, GError **error)
+{
+  MailsyncImapSpoolStream *self = MAILSYNC_IMAP_SPOOL_STREAM (stream);
+  gssize n;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return -1;
+  do
+    n = pread (self->fd, buffer, count, (off_t) self->offset);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot read a spool file: %s",
+                   g_strerror (saved));
+      return -1;
+    }
+  self->offset += (guint64) n;
+  return n;
+}
+
+static gboolean
+spool_stream_close (GInputStream *stream, GCancellable *cancellable, GError **error)
+{
+  MailsyncImapSpoolStream *self = MAILSYNC_IMAP_SPOOL_STREAM (stream);
+
+  (void) cancellable;
+  (void) error;
+  if (self->fd >= 0)
+    close (self->fd);
+  self->fd = -1;
+  return TRUE;
+}
+
+static void
+spool_stream_finalize (GObject *object)
+{
+  MailsyncImapSpoolStream *self = MAILSYNC_IMAP_SPOOL_STREAM (object);
+
+  if (self->fd >= 0)
+    close (self->fd);
+  G_OBJECT_CLASS (mailsync_imap_spool_stream_parent_class)->finalize (object);
+}
+
+static void
+mailsync_imap_spool_stream_class_init (MailsyncImapSpoolStreamClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = spool_stream_finalize;
+  G_INPUT_STREAM_CLASS (klass)->read_fn = spool_stream_read;
+  G_INPUT_STREAM_CLASS (klass)->close_fn = spool_stream_close;
+}
+
+static void
+mailsync_imap_spool_stream_init (MailsyncImapSpoolStream *self)
+{
+  self->fd = -1;
+}
+
+/* The message's literal, from its start, in a stream that owns what it
+ * reads (the connection may hold it after the task is gone). */
+static GInputStream *
+append_stream (AppendSent *sent, GError **error)
+{
+  MailsyncImapSpoolStream *stream;
+  int fd;
 
   if (sent->memory != NULL)
     return g_memory_input_stream_new_from_bytes (sent->memory);
-  if (again)
-    {
-      g_autofree char *path = g_strdup_printf ("/proc/self/fd/%d", sent->fd);
-
-      fd = open (path, O_RDONLY | O_CLOEXEC);
-    }
-  if (fd < 0 && (lseek (sent->fd, 0, SEEK_SET) < 0 || (fd = fcntl (sent->fd, F_DUPFD_CLOEXEC, 0)) < 0))
+  fd = fcntl (sent->fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0)
     {
       int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot rewind a spool file: %s",
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Cannot open a spool file: %s",
                    g_strerror (saved));
       return NULL;
     }
-  return g_unix_input_stream_new (fd, TRUE);
+  stream = g_object_new (MAILSYNC_TYPE_IMAP_SPOOL_STREAM, NULL);
+  stream->fd = fd;
+  return G_INPUT_STREAM (stream);
 }
 
 /* What goes before a message's literal: "APPEND mailbox (flags) date" for
@@ -638,6 +709,7 @@ _mailsync_imap_append_request (MailsyncImapFolder *self, GTask *const *tasks, gu
   g_autoptr(MailsyncImapRequest) request = NULL;
   g_autoptr(GString) log = NULL;
 
+  (void) again;   /* each sending reads from the start at an offset of its own */
   if (cmd == NULL)
     return NULL;
   {
@@ -661,7 +733,7 @@ _mailsync_imap_append_request (MailsyncImapFolder *self, GTask *const *tasks, gu
   for (guint i = 0; i < n_tasks; i++)
     {
       AppendSent *sent = sent_of (tasks[i]);
-      g_autoptr(GInputStream) stream = append_stream (sent, again, error);
+      g_autoptr(GInputStream) stream = append_stream (sent, error);
       g_autofree char *after = NULL;
 
       if (stream == NULL)

@@ -198,7 +198,7 @@ gboolean             _mailsync_imap_append_prepare  (MailsyncImapFolder *self,
 guint64              _mailsync_imap_append_size     (GTask *task);
 /* One APPEND carrying the prepared messages of @tasks in order (RFC 3502
  * MULTIAPPEND when more than one); @again: sent once already (a spool
- * file is read again from its start). */
+ * file is read from its start, every sending at an offset of its own). */
 MailsyncImapRequest *_mailsync_imap_append_request  (MailsyncImapFolder *self,
                                                      GTask *const       *tasks,
                                                      guint               n_tasks,
