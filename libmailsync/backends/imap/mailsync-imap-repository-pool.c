@@ -214,8 +214,21 @@ grant_locked (MailsyncImapSlot *slot, MailsyncImapFolder *folder)
 
 #define LEASE_CANCEL_KEY "mailsync-imap-lease-cancel"
 
+/* The cancelled handler of a waiting lease (below) stops listening. */
+static void
+forget_cancel (GTask *task)
+{
+  gulong handler = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (task), LEASE_CANCEL_KEY));
+
+  /* waits for the handler if it runs on another thread right now */
+  if (handler != 0)
+    g_cancellable_disconnect (g_task_get_cancellable (task), handler);
+}
+
+/* On the lease's context: a wait that was cancelled ends, unless a
+ * release granted it first. */
 static gboolean
-lease_cancelled (GCancellable *cancellable, gpointer user_data)
+lease_cancelled (gpointer user_data)
 {
   GTask *task = user_data;
   MailsyncImapRepository *self = g_task_get_source_object (task);
@@ -226,10 +239,29 @@ lease_cancelled (GCancellable *cancellable, gpointer user_data)
   g_mutex_unlock (&self->pool_lock);
   if (waiting)
     {
+      forget_cancel (task);
       g_task_return_error_if_cancelled (task);
       g_object_unref (task); /* the queue's */
     }
   return G_SOURCE_REMOVE;
+}
+
+/* On the cancelling thread, perhaps under pool_lock (connecting to a
+ * cancellable cancelled already calls it at once): the wait ends on the
+ * lease's own context, through an idle source that never runs at once.
+ * A signal handler, not g_cancellable_source_new(): GLib 2.74's
+ * cancellable source can leak when it is cancelled on one thread while
+ * dropped on another (LeakSanitizer saw it in check-repository-lease's
+ * leases from runner threads; see mailsync-interaction-invoke.c). */
+static void
+lease_wait_cancelled (GCancellable *cancellable, gpointer user_data)
+{
+  GTask *task = user_data;
+  g_autoptr(GSource) idle = g_idle_source_new ();
+
+  g_source_set_callback (idle, lease_cancelled, g_object_ref (task), g_object_unref);
+  g_source_set_static_name (idle, "[mailsync] lease cancelled");
+  g_source_attach (idle, g_task_get_context (task));
 }
 
 void
@@ -267,14 +299,12 @@ _mailsync_imap_repository_lease_async (MailsyncImapRepository *self,
       g_object_unref (task);
       return;
     }
+  /* connected before the task is queued, so that a release that pops it
+   * finds the handler to disconnect */
   if (cancellable != NULL)
-    {
-      GSource *source = g_cancellable_source_new (cancellable);
-
-      g_source_set_callback (source, G_SOURCE_FUNC (lease_cancelled), g_object_ref (task), g_object_unref);
-      g_source_attach (source, g_task_get_context (task));
-      g_object_set_data_full (G_OBJECT (task), LEASE_CANCEL_KEY, source, (GDestroyNotify) g_source_unref);
-    }
+    g_object_set_data (G_OBJECT (task), LEASE_CANCEL_KEY,
+                       GSIZE_TO_POINTER (g_cancellable_connect (cancellable, G_CALLBACK (lease_wait_cancelled),
+                                                                g_object_ref (task), g_object_unref)));
   g_queue_push_tail (&self->lease_waiters, task); /* the queue owns the ref */
   g_mutex_unlock (&self->pool_lock);
 }
@@ -310,10 +340,7 @@ _mailsync_imap_repository_release (MailsyncImapRepository *self, MailsyncImapFol
   g_mutex_unlock (&self->pool_lock);
   if (waiter != NULL)
     {
-      GSource *source = g_object_get_data (G_OBJECT (waiter), LEASE_CANCEL_KEY);
-
-      if (source != NULL)
-        g_source_destroy (source);
+      forget_cancel (waiter);
       g_task_return_boolean (waiter, TRUE);
       g_object_unref (waiter);
     }
