@@ -223,8 +223,12 @@ def scenario_dovecot_kills(server, root, variant):
     run.send_signal(signal.SIGKILL)
     rc, _, _ = run.finish()
     stored = len(acc.server_messages())
-    check("%s: SIGKILL during the third MULTIAPPEND" % label, seen and rc == -signal.SIGKILL and stored < 300,
-          (seen, rc, stored))
+    # on a loaded machine the last MULTIAPPEND may be stored before the
+    # kill lands: then the scenario says nothing about a cut upload
+    if stored == 300:
+        TAP.skip("%s: SIGKILL during the third MULTIAPPEND" % label, "every message was stored before the kill")
+    else:
+        check("%s: SIGKILL during the third MULTIAPPEND" % label, seen and rc == -signal.SIGKILL, (seen, rc, stored))
     p = acc.run()
     ok, subjects = once_each(acc, wanted)
     check("%s: after a SIGKILL, the next run leaves each message once on the server" % label,
@@ -436,6 +440,12 @@ def main():
     os.chmod(root, 0o755)
     try:
         scenario_no_multiappend(root)
+        # MULTIAPPEND is off in the library until a killed run's late
+        # APPENDs are handled (doc/design.md); a test-hook build turns it on
+        if not mailsync_tap.TEST_HOOKS:
+            TAP.skip("MULTIAPPEND scenarios", mailsync_tap.NO_HOOKS)
+            return TAP.finish()
+        os.environ["MAILSYNC_TEST_MULTIAPPEND"] = "1"
         scenario_refused(root)
         scenario_toobig(root)
         scenario_dropped(root, DroppingServer, "before storing")
