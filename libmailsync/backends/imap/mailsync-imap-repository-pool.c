@@ -220,7 +220,9 @@ forget_cancel (GTask *task)
 {
   gulong handler = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (task), LEASE_CANCEL_KEY));
 
-  /* waits for the handler if it runs on another thread right now */
+  /* waits while the cancellable is being cancelled, on any thread, this
+   * one too: so neither a release nor lease_cancelled may run from a
+   * handler of that cancellable (none does: the idle source defers it) */
   if (handler != 0)
     g_cancellable_disconnect (g_task_get_cancellable (task), handler);
 }
