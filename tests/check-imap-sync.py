@@ -344,8 +344,61 @@ def scenario_no_uidplus(root):
               [b[:120] for b in bodies])
         p = run_sync(server, user, pw, work)
         check("no UIDPLUS: second sync changes nothing", p.returncode == 0 and not changes(p), changes(p))
+        scenario_no_uidplus_crash(server, root)
     finally:
         server.stop()
+
+
+def scenario_no_uidplus_crash(server, root):
+    """Without UIDPLUS, a crash after an APPEND's answer (the message
+    stored, the status not written) with messages that are all header
+    and lack a final line end: the upload puts a CRLF before the
+    X-OfflineIMAP line it adds, and the next run must find the stored
+    copies again by that line, not upload them a second time."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("no UIDPLUS: crash after an APPEND of headers without a final newline", mailsync_tap.NO_HOOKS)
+        return
+    user, pw = server.new_user()
+    work = os.path.join(root, "nouidplus-crash")
+    inbox = os.path.join(work, "local", "INBOX")
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(inbox, sub))
+    for i in range(3):
+        with open(os.path.join(inbox, "new", "h%d" % i), "wb") as f:
+            f.write(b"From: a\nSubject: h%d" % i)
+
+    def count():
+        conn = server.imap(user, pw)
+        typ, data = conn.select("INBOX", readonly=True)
+        conn.logout()
+        return int(data[0])
+    p = run_sync(server, user, pw, work, extra={"MAILSYNC_CRASH_AT": "runner-upload-appended:1"})
+    stored = count()
+    check("no UIDPLUS, headers without a final newline: the run dies after an APPEND, stored",
+          p.returncode == 77 and stored >= 1, (p.returncode, stored, p.stderr[-500:]))
+    # one more uploaded by the next run: its UID found by the search
+    with open(os.path.join(inbox, "new", "h3"), "wb") as f:
+        f.write(b"From: a\nSubject: h3")
+    p2 = run_sync(server, user, pw, work)
+    locals_ = [n for sub in ("cur", "new") for n in os.listdir(os.path.join(inbox, sub))]
+    p3 = run_sync(server, user, pw, work)
+    remote, local = same_both_sides(server, user, pw, work)
+    check("no UIDPLUS, headers without a final newline: after a crash one copy of each on each side",
+          p2.returncode == 0 and count() == 4 and len(locals_) == 4 and len(local.get("INBOX", [])) == 4,
+          (p2.returncode, count(), sorted(locals_), p2.stderr[-800:]))
+    conn = server.imap(user, pw)
+    conn.select("INBOX", readonly=True)
+    typ, data = conn.uid("FETCH", "1:*", "(BODY.PEEK[])")
+    conn.logout()
+    bodies = sorted(x[1] for x in data if isinstance(x, tuple))
+    wanted = [b"From: a\r\nSubject: h%d\r\nX-OfflineIMAP: " % i for i in range(4)]
+    check("no UIDPLUS, headers without a final newline: the copy ends in the X-OfflineIMAP line, the "
+          "new one's UID found by the search",
+          len(bodies) == 4 and all(b.startswith(w) and re.fullmatch(rb"[0-9]+-[0-9]+", b[len(w):])
+                                   for b, w in zip(bodies, wanted)) and all(",U=" in n for n in locals_),
+          (bodies, sorted(locals_)))
+    check("no UIDPLUS, headers without a final newline: the run after changes nothing",
+          p3.returncode == 0 and not changes(p3), (p3.returncode, changes(p3)))
 
 
 def scenario_upload_in_memory(server, root):

@@ -38,15 +38,23 @@ stream_digest (Runner *r, GInputStream *stream, GError **error)
 
 /* Without UIDPLUS an IMAP remote stores an upload with an
  * "X-OfflineIMAP: <crc>-<random>" line added as its last header line
- * (offlineimap's way of finding the new UID; at the end of the message
- * when it has no blank line), while the intent holds the digest of the
- * message without it. remote_digests() gives the digest of a remote
- * message as it is (@full) and, when its last header line is an
- * X-OfflineIMAP one, without that line (@bare, else NULL), read once.
+ * (offlineimap's way of finding the new UID), while the intent holds the
+ * digest of the message without it. remote_digests() gives the digest of
+ * a remote message as it is (@full) and, when its last header line is an
+ * X-OfflineIMAP one, without what the upload added (@bare, else NULL),
+ * read once. What the upload adds (add_offlineimap_header() in
+ * mailsync-imap-folder-append.c) is, exactly:
+ * - "X-OfflineIMAP: v\r\n" before the blank line, or at the end of a
+ *   message that is all header and ends in a line end;
+ * - "\r\nX-OfflineIMAP: v" at the end of a message that is all header and
+ *   lacks a final line end: the line end before the marker is ours, and
+ *   the copy ends without one as the message did.
  * The header block is scanned as a stream: only the start of the current
- * line, or a pending X-OfflineIMAP line, is held back from the bare
- * digest; the pending line is dropped only if the blank line or the end
- * of the message comes next. */
+ * line, the line end of the last line, and a pending X-OfflineIMAP line
+ * are held back from the bare digest. The pending line is dropped only if
+ * the blank line or the end of the message comes next, and the line end
+ * before it with it only if it is the message's last line and has no line
+ * end of its own. (The digest skips CRs, so a line end is its LF here.) */
 #define MARKER "X-OfflineIMAP:"
 #define MARKER_LEN 14
 #define MARKER_LINE_MAX 4096    /* longer: not one of ours */
@@ -66,13 +74,36 @@ typedef struct
   GByteArray *pending;  /* a marker line (and its continuations) */
   ScanState state;
   gboolean dropped;
+  gboolean eol_held;    /* the last line's LF, not yet in @bare */
 } BareScan;
+
+static void
+bare_scan_release_eol (BareScan *scan)
+{
+  if (scan->eol_held)
+    _mailsync_content_digest_update (scan->bare, (const guint8 *) "\n", 1);
+  scan->eol_held = FALSE;
+}
+
+/* Header bytes into the bare digest, a final LF held back. */
+static void
+bare_scan_emit (BareScan *scan, const guint8 *data, gsize len)
+{
+  if (len == 0)
+    return;
+  bare_scan_release_eol (scan);
+  if (data[len - 1] == '\n')
+    {
+      len--;
+      scan->eol_held = TRUE;
+    }
+  _mailsync_content_digest_update (scan->bare, data, len);
+}
 
 static void
 bare_scan_flush_pending (BareScan *scan)
 {
-  if (scan->pending->len > 0)
-    _mailsync_content_digest_update (scan->bare, scan->pending->data, scan->pending->len);
+  bare_scan_emit (scan, scan->pending->data, scan->pending->len);
   g_byte_array_set_size (scan->pending, 0);
 }
 
@@ -88,6 +119,7 @@ bare_scan_classify (BareScan *scan, gboolean complete)
       if (scan->pending->len > 0)
         scan->dropped = TRUE;
       g_byte_array_set_size (scan->pending, 0);
+      bare_scan_release_eol (scan);
       _mailsync_content_digest_update (scan->bare, line->data, line->len);
       scan->state = SCAN_BODY;
     }
@@ -98,6 +130,7 @@ bare_scan_classify (BareScan *scan, gboolean complete)
     }
   else if (line->len >= MARKER_LEN && g_ascii_strncasecmp ((const char *) line->data, MARKER, MARKER_LEN) == 0)
     {
+      /* the line end before it stays held */
       bare_scan_flush_pending (scan);
       g_byte_array_append (scan->pending, line->data, line->len);
       scan->state = complete ? SCAN_LINE_START : SCAN_HOLD;
@@ -105,7 +138,7 @@ bare_scan_classify (BareScan *scan, gboolean complete)
   else
     {
       bare_scan_flush_pending (scan);
-      _mailsync_content_digest_update (scan->bare, line->data, line->len);
+      bare_scan_emit (scan, line->data, line->len);
       scan->state = complete ? SCAN_LINE_START : SCAN_PASS;
     }
   g_byte_array_set_size (line, 0);
@@ -131,7 +164,7 @@ bare_scan_update (BareScan *scan, const guint8 *data, gsize len)
       switch (scan->state)
         {
         case SCAN_PASS:
-          _mailsync_content_digest_update (scan->bare, p, n);
+          bare_scan_emit (scan, p, n);
           if (nl != NULL)
             scan->state = SCAN_LINE_START;
           p += n;
@@ -168,10 +201,23 @@ bare_scan_update (BareScan *scan, const guint8 *data, gsize len)
 static void
 bare_scan_finish (BareScan *scan)
 {
+  GByteArray *pending = scan->pending;
+
   if (scan->state == SCAN_LINE_START && scan->line->len > 0)
     bare_scan_classify (scan, FALSE);
-  if (scan->state != SCAN_BODY && scan->pending->len > 0)
-    scan->dropped = TRUE;
+  if (scan->state == SCAN_BODY)
+    return;
+  if (pending->len > 0 && pending->data[pending->len - 1] == '\n')
+    scan->dropped = TRUE;               /* "X-OfflineIMAP: v\r\n" */
+  else if (pending->len > 0 && scan->eol_held && memchr (pending->data, '\n', pending->len) == NULL)
+    {
+      scan->dropped = TRUE;             /* "\r\nX-OfflineIMAP: v" */
+      scan->eol_held = FALSE;
+    }
+  else
+    bare_scan_flush_pending (scan);     /* the whole message: not ours */
+  g_byte_array_set_size (pending, 0);
+  bare_scan_release_eol (scan);
 }
 
 static gboolean
@@ -183,7 +229,7 @@ remote_digests (Runner *r, MailsyncMessageInfo *info, char **full, char **bare, 
   g_autoptr(GChecksum) md5_bare = g_checksum_new (G_CHECKSUM_MD5);
   g_autoptr(GByteArray) line = g_byte_array_new ();
   g_autoptr(GByteArray) pending = g_byte_array_new ();
-  BareScan scan = { md5_bare, line, pending, SCAN_LINE_START, FALSE };
+  BareScan scan = { md5_bare, line, pending, SCAN_LINE_START, FALSE, FALSE };
   guint8 buf[65536];
 
   *full = *bare = NULL;

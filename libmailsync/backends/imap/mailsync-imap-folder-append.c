@@ -207,9 +207,11 @@ spool_ends_in_newline (CrlfSpool *spool, gboolean *ends, GError **error)
 /* Without UIDPLUS the new UID is found by a unique header, as offlineimap
  * does (reference §5.6): "X-OfflineIMAP: <crc32>-<random>", appended as the
  * last header line, into the memory or a new spool file. A message without
- * a blank line is all header: the line goes at its end, after a CRLF if it
- * has none, so that it still is the last header line (remote_digests() in
- * mailsync-sync-intents.c recognises it there). */
+ * a blank line is all header: the line goes at its end, so that it still
+ * is the last header line; if the message lacks a final line end, the
+ * CRLF goes before the line and none after it, so that the server's copy
+ * tells which line end is ours (remote_digests() in
+ * mailsync-sync-intents.c takes off exactly what is added here). */
 static gboolean
 add_offlineimap_header (CrlfSpool *spool, char **value, GError **error)
 {
@@ -221,7 +223,7 @@ add_offlineimap_header (CrlfSpool *spool, char **value, GError **error)
   if (spool->header_split < 0 && !spool_ends_in_newline (spool, &ends, error))
     return FALSE;
   *value = g_strdup_printf ("%lu-%u", spool->crc, g_random_int ());
-  header = g_strdup_printf ("%sX-OfflineIMAP: %s\r\n", ends ? "" : "\r\n", *value);
+  header = ends ? g_strdup_printf ("X-OfflineIMAP: %s\r\n", *value) : g_strdup_printf ("\r\nX-OfflineIMAP: %s", *value);
   if (spool->memory != NULL)
     {
       gsize len = strlen (header);
