@@ -9,7 +9,8 @@
  *   maildir PATH
  *   new DEV INO MTIME CTIME          (seconds.nanoseconds)
  *   cur DEV INO MTIME CTIME
- *   status SUFFIX DEV INO SIZE MTIME CTIME   (or "status SUFFIX -": absent)
+ *   status SUFFIX DEV INO SIZE MTIME CTIME   (or "status SUFFIX -": absent;
+ *                                             "-wal": no CTIME, see below)
  *   counts LOCAL REMOTE
  *
  * Everything above `counts` is the key: the next run composes it again
@@ -61,7 +62,16 @@ _mailsync_unchanged_path (MailsyncStatusStore *status, const char *name)
 }
 
 /* The status lines of the key: the stat() of every status file, or NULL
- * when one cannot be stat()ed for another reason than its absence. */
+ * when one cannot be stat()ed for another reason than its absence.
+ *
+ * The SQLite log's ctime is not in the key: run as root, SQLite gives the
+ * -wal the database's owner with fchown() at every open, so its ctime
+ * moves when the database is only read (remove-deleted-folders reads every
+ * folder's status before the folders sync), and such a folder would never
+ * be skipped. What ctime adds is seeing an mtime put back with
+ * utimensat(); the log's only writers are SQLite connections (ours,
+ * offlineimap's), which never do that, and each write() moves the mtime,
+ * a new log its inode. */
 static char *
 status_lines (MailsyncStatusStore *status, const char *name)
 {
@@ -86,10 +96,12 @@ status_lines (MailsyncStatusStore *status, const char *name)
           g_string_append_printf (lines, "status %s -\n", status_suffixes[i]);
           continue;
         }
-      g_string_append_printf (lines, "status %s %ju %ju %jd %jd.%09ld %jd.%09ld\n", status_suffixes[i],
+      g_string_append_printf (lines, "status %s %ju %ju %jd %jd.%09ld", status_suffixes[i],
                               (uintmax_t) st.st_dev, (uintmax_t) st.st_ino, (intmax_t) st.st_size,
-                              (intmax_t) st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-                              (intmax_t) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+                              (intmax_t) st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+      if (strcmp (status_suffixes[i], "-wal") != 0)
+        g_string_append_printf (lines, " %jd.%09ld", (intmax_t) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+      g_string_append_c (lines, '\n');
     }
   return g_string_free (lines, FALSE);
 }
