@@ -212,7 +212,9 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
   /**
    * MailsyncAccount:dry-run: (attributes org.gtk.Property.get=mailsync_account_get_dry_run org.gtk.Property.set=mailsync_account_set_dry_run)
    *
-   * Report what would change, change nothing.
+   * Report what would change, change nothing: neither side's messages
+   * and flags, nor the status, nor the repositories' own files (such as
+   * #MailsyncImapRepository:capability-cache, which is still read).
    *
    * Since: 0.1
    */
@@ -734,12 +736,31 @@ _mailsync_account_signal_event (MailsyncAccount *self, MailsyncSyncEvent *event)
   g_signal_emit (self, signals[SIGNAL_EVENT], 0, event);
 }
 
+/* A dry run writes nothing: not the repositories' own files either (the
+ * IMAP capability cache), whoever set them up (mailsync-private.h). */
+static void
+hold_dry_run (MailsyncRepository *remote, MailsyncRepository *local, gboolean hold)
+{
+  if (remote != NULL)
+    _mailsync_repository_hold_dry_run (remote, hold);
+  if (local != NULL)
+    _mailsync_repository_hold_dry_run (local, hold);
+}
+
 static gboolean
 run_sync (MailsyncAccount *self, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(MailsyncRepository) dry_remote = NULL;
+  g_autoptr(MailsyncRepository) dry_local = NULL;
   gboolean ok;
 
+  if (self->dry_run)
+    {
+      dry_remote = self->remote != NULL ? g_object_ref (self->remote) : NULL;
+      dry_local = self->local != NULL ? g_object_ref (self->local) : NULL;
+      hold_dry_run (dry_remote, dry_local, TRUE);
+    }
   memset (&self->progress, 0, sizeof self->progress);
   self->engine_thread = g_thread_self ();
   self->engine_context = g_main_context_ref_thread_default ();
@@ -752,6 +773,7 @@ run_sync (MailsyncAccount *self, GCancellable *cancellable, GError **error)
                                  local_error ? local_error->message : NULL);
   self->engine_thread = NULL;
   g_clear_pointer (&self->engine_context, g_main_context_unref);
+  hold_dry_run (dry_remote, dry_local, FALSE);
   if (!ok)
     g_propagate_error (error, g_steal_pointer (&local_error));
   return ok;

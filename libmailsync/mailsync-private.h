@@ -152,6 +152,16 @@ G_END_DECLS
 G_BEGIN_DECLS
 /* Backends learn their hierarchy separator late (IMAP: from LIST). */
 void _mailsync_repository_set_separator (MailsyncRepository *self, char separator);
+/* A dry run writes nothing, a backend's own files included (the IMAP
+ * capability cache): the account holds its repositories in dry run for
+ * the duration of a MailsyncAccount:dry-run sync (counted: accounts may
+ * share a repository), and a backend asks _mailsync_repository_in_dry_run()
+ * before writing such a file. A repository that wraps another (mapped)
+ * names it with _mailsync_repository_set_wrapped() (not referenced: the
+ * wrapper keeps it), and the wrapped one is held with it. */
+void     _mailsync_repository_hold_dry_run (MailsyncRepository *self, gboolean hold);
+gboolean _mailsync_repository_in_dry_run   (MailsyncRepository *self);
+void     _mailsync_repository_set_wrapped  (MailsyncRepository *self, MailsyncRepository *inner);
 void        _mailsync_repository_set_type_label (MailsyncRepository *self, const char *label);
 const char *_mailsync_repository_get_type_label (MailsyncRepository *self);
 /* A decoding of the visible names, applied after the nametrans (NULL for

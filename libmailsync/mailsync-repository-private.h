@@ -45,6 +45,8 @@ typedef struct
   GPtrArray *listing_problems;  /* GError*, or NULL for none */
 
   gint open_count;          /* atomic: successful opens not yet closed */
+  gint dry_run_holds;       /* atomic: dry-run syncs using it */
+  MailsyncRepository *wrapped; /* held in dry run with it, or NULL */
 
   /* Read on a backend's worker thread: under refusals_lock. */
   MailsyncInteraction *interaction;

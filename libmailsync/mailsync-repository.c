@@ -798,6 +798,32 @@ mailsync_repository_dup_interaction (MailsyncRepository *self)
   return interaction;
 }
 
+/* See mailsync-private.h. */
+void
+_mailsync_repository_hold_dry_run (MailsyncRepository *self, gboolean hold)
+{
+  MailsyncRepositoryPrivate *priv = PRIV (self);
+
+  if (hold)
+    g_atomic_int_inc (&priv->dry_run_holds);
+  else
+    g_atomic_int_dec_and_test (&priv->dry_run_holds);
+  if (priv->wrapped != NULL)
+    _mailsync_repository_hold_dry_run (priv->wrapped, hold);
+}
+
+gboolean
+_mailsync_repository_in_dry_run (MailsyncRepository *self)
+{
+  return g_atomic_int_get (&PRIV (self)->dry_run_holds) > 0;
+}
+
+void
+_mailsync_repository_set_wrapped (MailsyncRepository *self, MailsyncRepository *inner)
+{
+  PRIV (self)->wrapped = inner;
+}
+
 /* The account's sync sets the context of its caller here for the
  * duration of the sync (the engine calls the backends from its own
  * thread, whose context the client never sees); NULL after. */

@@ -38,7 +38,7 @@ local_file = mailsync_tap.local_file
 converged = mailsync_tap.subjects_both_sides
 
 
-def Server(root, variant=None, users=11):
+def Server(root, variant=None, users=14):
     return mailsync_tap.DovecotUsers(root, "fast", users, variant)
 
 
@@ -599,6 +599,54 @@ def scenario_noop_round_trips_imaps(server, root):
           p.returncode == 0 and greeted_first(p) and "capabilities=IMAP4rev1;" in open(cache).read(), p.summary())
 
 
+def scenario_dry_run_cache(server, root):
+    """A library user's MailsyncAccount:dry-run writes nothing, the
+    capability cache of a MailsyncImapRepository it set up included (the
+    configuration's --dry-run is check-cli-accept.py's): no file made, a
+    file for another user neither replaced nor removed; the same for an
+    IMAP local side wrapped in a MailsyncMappedRepository (tests/sync-maildirs:
+    MAILSYNC_TEST_DRY_RUN, MAILSYNC_TEST_LOCAL_IMAPS)."""
+    dry = {"MAILSYNC_TEST_DRY_RUN": "1"}
+    user, pw = server.new_user()
+    work = os.path.join(root, "dry-run-cache")
+    conn = server.imap(user, pw)
+    append(conn, "INBOX", "dry-0")
+    conn.logout()
+    cache = capability_cache(work)
+    p = run_sync(server, user, pw, work, security="ssl", extra=dry)
+    check("dry run (API): an IMAPS sync writes no capability cache",
+          p.returncode == 0 and not os.path.exists(cache), p.summary())
+    write_capability_cache(work, server.env["DOVECOT_HOST"], server.env["DOVECOT_IMAPS_PORT"], "someone-else",
+                           ["IMAP4rev1", "SASL-IR", "AUTH=PLAIN"])
+    before = open(cache).read(), os.stat(cache).st_ino
+    p = run_sync(server, user, pw, work, security="ssl", extra=dry)
+    check("dry run (API): a cache for another user is neither replaced nor removed",
+          p.returncode == 0 and os.path.exists(cache) and (open(cache).read(), os.stat(cache).st_ino) == before,
+          p.summary())
+    p = run_sync(server, user, pw, work, security="ssl")
+    check("dry run (API): the sync after it, not dry, replaces that cache",
+          p.returncode == 0 and "user=%s\n" % user in open(cache).read(), p.summary())
+
+    ruser, rpw = server.new_user()
+    luser, lpw = server.new_user()
+    work = os.path.join(root, "dry-run-cache-mapped")
+    local_cache = os.path.join(work, "meta", "Repository-Local", "mailsync-capabilities")
+    conn = server.imap(ruser, rpw)
+    append(conn, "INBOX", "dry-1")
+    conn.logout()
+    both = dict(dry, MAILSYNC_TEST_LOCAL_IMAPS="1")
+    p = Run(mailsync_tap.run_driver(server, ruser, rpw, work, security="ssl", debug="Mailsync-IMAP", extra=both,
+                                    local=(luser, lpw)))
+    check("dry run (API), IMAP <-> IMAP: no capability cache for either side (the local one mapped)",
+          p.returncode == 0 and not os.path.exists(capability_cache(work)) and not os.path.exists(local_cache),
+          (p.summary(), os.path.exists(capability_cache(work)), os.path.exists(local_cache)))
+    p = Run(mailsync_tap.run_driver(server, ruser, rpw, work, security="ssl", debug="Mailsync-IMAP",
+                                    extra={"MAILSYNC_TEST_LOCAL_IMAPS": "1"}, local=(luser, lpw)))
+    check("dry run (API), IMAP <-> IMAP: the sync after it, not dry, writes both",
+          p.returncode == 0 and os.path.exists(capability_cache(work)) and os.path.exists(local_cache),
+          (p.summary(), os.path.exists(capability_cache(work)), os.path.exists(local_cache)))
+
+
 def scenario_never_early_without_tls(server, root):
     """STARTTLS (RFC 9051 6.2.1: what came before TLS is not trusted) and
     a plain connection never log in before the greeting, even with a
@@ -706,6 +754,7 @@ def main():
         scenario_noop_round_trips(server, root)
         scenario_noop_round_trips_imaps(server, root)
         scenario_never_early_without_tls(server, root)
+        scenario_dry_run_cache(server, root)
         scenario_prepass_burst(server, root)
         scenario_prepass_new_folder(server, root)
         server.stop()

@@ -192,6 +192,14 @@ main (int argc, char **argv)
                     "password", g_getenv ("MAILSYNC_TEST_LOCAL_IMAP_PASS"), "ca-file", g_getenv ("DOVECOT_CA"), NULL);
       if (g_getenv ("MAILSYNC_TEST_IMAP_UTF8_NAMES"))
         g_object_set (inner, "utf8-folder-names", atoi (g_getenv ("MAILSYNC_TEST_IMAP_UTF8_NAMES")) != 0, NULL);
+      /* over IMAPS, with a capability cache of its own */
+      if (g_getenv ("MAILSYNC_TEST_LOCAL_IMAPS"))
+        {
+          g_autofree char *cache = g_build_filename (argv[3], "Repository-Local", "mailsync-capabilities", NULL);
+
+          g_object_set (inner, "port", (guint) atoi (g_getenv ("DOVECOT_IMAPS_PORT")), "ssl", TRUE, "starttls", FALSE,
+                        "capability-cache", cache, NULL);
+        }
       local = mailsync_mapped_repository_new (inner, maps);
     }
   else
@@ -220,6 +228,8 @@ main (int argc, char **argv)
     mailsync_account_set_max_size (account, g_ascii_strtoull (g_getenv ("MAILSYNC_TEST_MAX_SIZE"), NULL, 10));
   if (g_getenv ("MAILSYNC_TEST_REMOVE_DELETED_FOLDERS"))
     mailsync_account_set_remove_deleted_folders (account, TRUE);
+  if (g_getenv ("MAILSYNC_TEST_DRY_RUN"))
+    mailsync_account_set_dry_run (account, TRUE);
   if (g_getenv ("MAILSYNC_TEST_MAX_IN_FLIGHT"))
     mailsync_account_set_max_in_flight (account, atoi (g_getenv ("MAILSYNC_TEST_MAX_IN_FLIGHT")));
   g_signal_connect (account, "event", G_CALLBACK (on_event), NULL);

@@ -6,7 +6,8 @@
  * greeting's [CAPABILITY] list, nothing secret; one for another server or
  * user, or one that does not read as such, is ignored (and replaced at
  * the next greeting). It is written whole (a temporary file renamed over
- * it) and only when the capabilities changed, never in a dry run. A
+ * it) and only when the capabilities changed, never in a dry run (the
+ * configuration's, or a MailsyncAccount:dry-run sync's). A
  * server that did not take a login before its greeting (closed, never
  * greeted, ignored it) is written down as early=false with the
  * capabilities: later runs wait for its greeting, one connection each,
@@ -15,6 +16,7 @@
 #include "config.h"
 
 #include "mailsync-imap-repository-private.h"
+#include "mailsync-private.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -130,10 +132,17 @@ _mailsync_imap_repository_set_capability_cache_read_only (MailsyncImapRepository
   self->capability_cache_read_only = read_only;
 }
 
+/* A dry run reads the file, never writes or removes it. */
+static gboolean
+cache_read_only (MailsyncImapRepository *self)
+{
+  return self->capability_cache_read_only || _mailsync_repository_in_dry_run (MAILSYNC_REPOSITORY (self));
+}
+
 void
 _mailsync_imap_repository_forget_capabilities (MailsyncImapRepository *self)
 {
-  if (self->capability_cache == NULL || self->capability_cache_read_only)
+  if (self->capability_cache == NULL || cache_read_only (self))
     return;
   if (g_unlink (self->capability_cache) != 0 && errno != ENOENT)
     CACHE_DEBUG ("%s: cannot remove it: %s", self->capability_cache, g_strerror (errno));
@@ -152,7 +161,7 @@ _mailsync_imap_repository_keep_capabilities (MailsyncImapRepository *self, Mails
   gsize length = 0;
   gboolean cached_early, early, same;
 
-  if (!may_log_in_early (self) || self->capability_cache_read_only || capabilities == NULL ||
+  if (!may_log_in_early (self) || cache_read_only (self) || capabilities == NULL ||
       capabilities[0] == NULL)
     return;
   for (guint i = 0; capabilities[i] != NULL; i++)

@@ -744,8 +744,9 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
    * certificate that needed the interaction's acceptance. The file holds
    * the server, port and user it is for and the capabilities, nothing
    * secret; it is replaced whole, and one for another server or user,
-   * or one that cannot be read, is ignored. The configuration sets it to
-   * `Repository-NAME/mailsync-capabilities` in the metadata directory.
+   * or one that cannot be read, is ignored. A #MailsyncAccount:dry-run
+   * sync reads it, never writes or removes it. The configuration sets it
+   * to `Repository-NAME/mailsync-capabilities` in the metadata directory.
    *
    * Since: 0.1
    */

@@ -934,6 +934,8 @@ mailsync_mapped_repository_new (MailsyncRepository *inner,
 
   self->inner = g_object_ref (inner);
   self->map_directory = g_strdup (map_directory);
+  /* a dry run writes nothing through the inner either */
+  _mailsync_repository_set_wrapped (MAILSYNC_REPOSITORY (self), inner);
   /* The folders are the wrapper's, so are their visible names: the
    * inner's decoding of them (decode-folder-names) carries over. */
   _mailsync_repository_set_name_decoder (MAILSYNC_REPOSITORY (self), _mailsync_repository_get_name_decoder (inner));
