@@ -215,7 +215,7 @@ bare_scan_finish (BareScan *scan)
       scan->eol_held = FALSE;
     }
   else
-    bare_scan_flush_pending (scan);     /* the whole message: not ours */
+    bare_scan_flush_pending (scan);     /* none, or not what an upload adds */
   g_byte_array_set_size (pending, 0);
   bare_scan_release_eol (scan);
 }
