@@ -73,6 +73,14 @@ typedef struct
    * message object); FALSE on any doubt: a directory that cannot be read,
    * a message without a UID of this folder (new local mail). */
   gboolean (*scan_names)      (MailsyncFolder *self, _MailsyncFolderNameFunc func, gpointer user_data);
+  /* The remote side: whether a folder whose change stamp (the public
+   * probe_stamp line) was @then and is now @now still holds every message
+   * it held at @then: only additions since, no message removed (IMAP:
+   * same UIDVALIDITY, and MESSAGES grew by exactly as much as UIDNEXT,
+   * so every UID given out since is there and none older went). The move
+   * pre-pass lists no folder for move sources that lost nothing (issue 13
+   * item 4). FALSE on any doubt (NULL member: FALSE). */
+  gboolean (*stamp_kept_all)  (MailsyncFolder *self, const char *then, const char *now);
 
   /* ---- startdate ---- */
   /* The start date (seconds since the epoch) the store behind a local
@@ -151,6 +159,7 @@ gboolean    _mailsync_folder_take_stamp           (MailsyncFolder *self, _Mailsy
 gboolean    _mailsync_folder_scan_names           (MailsyncFolder          *self,
                                                    _MailsyncFolderNameFunc  func,
                                                    gpointer                 user_data);
+gboolean    _mailsync_folder_stamp_kept_all       (MailsyncFolder *self, const char *then, const char *now);
 gint64      _mailsync_folder_get_start_date       (MailsyncFolder *self);
 gboolean    _mailsync_folder_size_search          (MailsyncFolder *self);
 gboolean    _mailsync_folder_no_max_age           (MailsyncFolder *self);

@@ -141,6 +141,15 @@ _mailsync_folder_scan_names (MailsyncFolder *self, _MailsyncFolderNameFunc func,
   return lookup (self)->scan_names (self, func, user_data);
 }
 
+gboolean
+_mailsync_folder_stamp_kept_all (MailsyncFolder *self, const char *then, const char *now)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  return then != NULL && now != NULL && vtable != NULL && vtable->stamp_kept_all != NULL &&
+         vtable->stamp_kept_all (self, then, now);
+}
+
 /* ---- startdate ------------------------------------------------------------ */
 
 gint64

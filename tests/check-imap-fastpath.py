@@ -38,7 +38,7 @@ local_file = mailsync_tap.local_file
 converged = mailsync_tap.subjects_both_sides
 
 
-def Server(root, variant=None, users=14):
+def Server(root, variant=None, users=15):
     return mailsync_tap.DovecotUsers(root, "fast", users, variant)
 
 
@@ -391,6 +391,63 @@ def scenario_prepass_new_folder(server, root):
     check("burst, new folder: a folder without status rows ends its group (no SELECT after it in its burst)",
           p.returncode == 0 and "Aaa" in selects and selects[-1] == "Aaa" and remote == local,
           (selects, p.summary()))
+
+
+def scenario_prepass_no_source(server, root):
+    """Issue 13 item 4: a move leaves a folder that lost a message on the
+    server. When every changed folder only gained since its last recorded
+    sync (flags, new mail: MESSAGES grew as much as UIDNEXT), there is no
+    source and the move pre-pass lists none of them (it kept every changed
+    folder's listings for their syncs, the peak of such a resync): each
+    folder is selected once, by its own sync. An expunge in one folder
+    makes it a source again, and the pre-pass lists every changed folder
+    in its burst."""
+    user, pw = server.new_user()
+    work = os.path.join(root, "nosource")
+    folders = ("INBOX", "Lists", "Work")
+    conn = server.imap(user, pw)
+    for f in folders[1:]:
+        conn.create(f)
+    for f in folders:
+        for i in range(4):
+            append(conn, f, "%s-%d" % (f, i), "\\Seen")
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    check("no source: initial sync", p.returncode == 0, p.summary())
+    p = run_sync(server, user, pw, work)
+    check("no source: no-op resync", p.returncode == 0 and not p.changes and not p.sent("UID FETCH"), p.summary())
+
+    def selects(p, f):
+        return len([c for c in p.commands if re.match(r'SELECT "?%s"?( |$)' % re.escape(f), c)])
+
+    conn = server.imap(user, pw)
+    for f in folders:
+        conn.select(f)
+        conn.uid("STORE", uid_of(conn, f, "%s-1" % f), "+FLAGS", "(\\Flagged)")
+        append(conn, f, "%s-new" % f, "\\Seen")
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    remote, local = converged(server, user, pw, work)
+    check("no source: flags and new mail in every folder, each folder selected once (no pre-pass listing)",
+          p.returncode == 0 and all(selects(p, f) == 1 for f in folders) and remote == local
+          and all(("%s-new" % f, "S") in local.get(f, []) and ("%s-1" % f, "FS") in local.get(f, [])
+                  for f in folders),
+          ([(f, selects(p, f)) for f in folders], p.summary(), local))
+
+    conn = server.imap(user, pw)
+    conn.select("Lists")
+    conn.uid("STORE", uid_of(conn, "Lists", "Lists-2"), "+FLAGS", "(\\Deleted)")
+    conn.expunge()
+    for f in folders:
+        append(conn, f, "%s-new2" % f, "\\Seen")
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    burst = first_burst(p)
+    remote, local = converged(server, user, pw, work)
+    check("no source: an expunge in one folder, and the pre-pass lists every changed folder again",
+          p.returncode == 0 and all(listed_in(burst, f) for f in folders) and remote == local
+          and not any(s == "Lists-2" for s, _ in local.get("Lists", [])),
+          (burst, p.summary(), local))
 
 
 def scenario_prepass_burst(server, root):
@@ -757,6 +814,7 @@ def main():
         scenario_dry_run_cache(server, root)
         scenario_prepass_burst(server, root)
         scenario_prepass_new_folder(server, root)
+        scenario_prepass_no_source(server, root)
         server.stop()
         server = None
         scenario_no_condstore(root)

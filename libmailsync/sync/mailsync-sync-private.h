@@ -109,6 +109,7 @@ typedef struct
   GHashTable *loaded_meta;
   guint n_records;
   gboolean remote_as_recorded; /* check_unchanged: the server's state is the unchanged record's */
+  gboolean remote_kept_all;    /* check_unchanged: the server lost no message since the record (only additions) */
   gboolean intents_known;      /* the intents of the loaded status were settled (n_intents counts from there) */
   guint n_intents;             /* intents (upload, move) in meta, once intents_known */
 } Runner;

@@ -441,8 +441,20 @@ _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
     {
       /* the record's first key line after the magic is the server's */
       g_autofree char *remote_line = g_strdup_printf ("%sremote %s\n", UNCHANGED_MAGIC, remote);
+      const char *then = g_str_has_prefix (saved, UNCHANGED_MAGIC "remote ") ?
+                         saved + strlen (UNCHANGED_MAGIC "remote ") : NULL;
+      const char *then_end = then != NULL ? strchr (then, '\n') : NULL;
 
       r->remote_as_recorded = g_str_has_prefix (saved, remote_line);
+      /* the record's server line is the state its rows were synced to:
+       * whether the server lost any of those messages since (the move
+       * pre-pass's sources) */
+      if (then_end != NULL)
+        {
+          g_autofree char *recorded = g_strndup (then, then_end - then);
+
+          r->remote_kept_all = _mailsync_folder_stamp_kept_all (r->remote, recorded, remote);
+        }
     }
   if (key == NULL || strcmp (key, saved) != 0)
     {

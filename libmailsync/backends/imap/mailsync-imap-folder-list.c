@@ -9,6 +9,7 @@
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---- list ------------------------------------------------------------------ */
@@ -886,6 +887,37 @@ char *
 _mailsync_imap_folder_dup_listing_stamp (MailsyncImapFolder *self)
 {
   return g_strdup (self->listing_stamp);
+}
+
+static gboolean
+parse_stamp (const char *stamp, guint32 *validity, guint64 *uidnext, guint64 *messages)
+{
+  guint64 modseq;
+  unsigned int v, next, exists;
+  char end;
+
+  if (sscanf (stamp, "%u %" G_GUINT64_FORMAT " %u %u%c", &v, &modseq, &next, &exists, &end) != 4)
+    return FALSE;
+  *validity = v;
+  *uidnext = next;
+  *messages = exists;
+  return TRUE;
+}
+
+/* Stamps are "UIDVALIDITY HIGHESTMODSEQ UIDNEXT MESSAGES" (a STATUS, or
+ * the listing's SELECT). UIDs only grow, so of the messages there now at
+ * most UIDNEXT(now) - UIDNEXT(then) are younger than @then and the rest
+ * were there at @then: when MESSAGES grew by exactly that much, all the
+ * messages of @then are still there (and every UID given out since). */
+gboolean
+_mailsync_imap_folder_stamp_kept_all (MailsyncFolder *folder, const char *then, const char *now)
+{
+  guint32 v0, v1;
+  guint64 next0, next1, n0, n1;
+
+  (void) folder;
+  return parse_stamp (then, &v0, &next0, &n0) && parse_stamp (now, &v1, &next1, &n1) && v0 != 0 && v0 == v1 &&
+         next1 >= next0 && n1 >= n0 && n1 - n0 == next1 - next0;
 }
 
 void

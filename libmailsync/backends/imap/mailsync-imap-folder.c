@@ -733,6 +733,7 @@ static const _MailsyncFolderEngineVTable engine_vtable = {
   .hold_fetches = _mailsync_imap_folder_hold_fetches,
   .hold_appends = _mailsync_imap_folder_hold_appends,
   .hold_listings = _mailsync_imap_folder_hold_listings,
+  .stamp_kept_all = _mailsync_imap_folder_stamp_kept_all,
 };
 
 static void
