@@ -1,0 +1,217 @@
+/* An account's sync with maxconnections 2 asks its interaction on the
+ * context the client expects, whichever thread connects (doc/design.md
+ * "maxconnections", session 15): for the blocking
+ * mailsync_account_sync(), on the caller's own thread, in the engine's
+ * context there. A folder sync's own thread (its private context)
+ * reconnects the repository's connection when it was lost, and logs in a
+ * connection of its own: neither may ask there. The sync below loses the
+ * repository's connection and has its password refused once both are on
+ * folder threads only: the one question must come to the caller's
+ * thread. (mailsync_account_sync_async() already asked on its caller's
+ * context.)
+ *
+ * Against the harness Dovecot (the password really refused); skipped
+ * without it. */
+#include "config.h"
+
+#include "mailsync-test.h"
+#include "mailsync.h"
+#include "mailsync-worker.h"
+#include "backends/imap/mailsync-imap-private.h"
+#include "backends/imap/mailsync-imap-repository-private.h"
+#include "interaction-fixtures.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+static MailsyncTestServer server;
+
+static const char *
+env (const char *key)
+{
+  return mailsync_test_server_env (&server, key);
+}
+
+typedef struct
+{
+  char *tmp;
+  MailsyncRepository *remote;
+  MailsyncRepository *local;
+  MailsyncStatusStore *status;
+  MailsyncAccount *account;
+  TestInteraction *interaction;
+
+  /* on SYNC_FOLDERS (the engine's thread, before any folder syncs) */
+  gboolean spoil;              /* lose the connection, refuse the password */
+  GMainContext *engine_context;
+  GThread *engine_thread;
+} Fixture;
+
+static Fixture f;
+
+static void
+close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  MailsyncImapSlot *slot = task_data;
+
+  mailsync_imap_connection_close (slot->connection);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* The repository's own connection is lost as a dropped socket would lose
+ * it, on its worker (a connection is single-threaded). */
+static void
+lose_main_connection (MailsyncRepository *repo)
+{
+  MailsyncImapSlot *slot = &MAILSYNC_IMAP_REPOSITORY (repo)->main;
+  g_autoptr(GAsyncResult) result = NULL;
+  GTask *task = g_task_new (repo, NULL, _mailsync_store_result, &result);
+
+  g_task_set_task_data (task, slot, NULL);
+  _mailsync_worker_run (slot->worker, task, close_job);
+  g_object_unref (task);
+  while (result == NULL)
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+  ck_assert (!mailsync_imap_connection_is_open (slot->connection));
+}
+
+static void
+on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data)
+{
+  if (mailsync_sync_event_get_kind (event) != MAILSYNC_SYNC_EVENT_SYNC_FOLDERS || !f.spoil)
+    return;
+  /* the blocking sync emits this one on its engine's thread itself */
+  f.engine_thread = g_thread_self ();
+  f.engine_context = g_main_context_ref_thread_default ();
+  /* From here every login needs the interaction's answer: the first
+   * folder on the repository's connection reconnects it, and the second
+   * folder logs in a connection of its own; both on folder threads. */
+  g_object_set (f.remote, "password", "Wr0ng-now", NULL);
+  lose_main_connection (f.remote);
+}
+
+static MailsyncFolder *
+create_remote (const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  MailsyncFolder *folder = mailsync_repository_create_folder (f.remote, name, NULL, &error);
+
+  ck_assert_msg (folder != NULL, "create %s: %s", name, error ? error->message : "");
+  return folder;
+}
+
+/* An account over the harness user's folders (three of this test's
+ * own, so that two folder syncs run) and a new Maildir. */
+static void
+setup (const char *prefix)
+{
+  g_autofree char *mail = NULL;
+  g_autofree char *status_dir = NULL;
+  static const char *answers[] = { NULL, NULL };
+
+  memset (&f, 0, sizeof f);
+  f.tmp = mailsync_test_mkdtemp ();
+  mail = g_build_filename (f.tmp, "Mail", NULL);
+  status_dir = g_build_filename (f.tmp, "LocalStatus-sqlite", NULL);
+  ck_assert_int_eq (g_mkdir_with_parents (mail, 0700), 0);
+  f.remote = mailsync_imap_repository_new ("Remote", env ("DOVECOT_HOST"), (guint16) atoi (env ("DOVECOT_PORT")));
+  g_object_set (f.remote, "ssl", FALSE, "starttls", TRUE, "user", env ("DOVECOT_USER"), "password",
+                env ("DOVECOT_PASS"), "ca-file", env ("DOVECOT_CA"), "timeout", 120u, "max-connections", 2u, NULL);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s%c", prefix, 'A' + i);
+
+      g_object_unref (create_remote (name));
+    }
+  ck_assert (mailsync_repository_close (f.remote, NULL, NULL));
+  f.local = mailsync_maildir_repository_new ("Local", mail, '.');
+  f.status = mailsync_status_sqlite_new (status_dir);
+  f.account = mailsync_account_new ("Contexts", f.remote, f.local, f.status);
+  f.interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  answers[0] = env ("DOVECOT_PASS");
+  f.interaction->mode = ANSWER_PASSWORD;
+  f.interaction->passwords = answers;
+  mailsync_repository_set_interaction (f.remote, MAILSYNC_INTERACTION (f.interaction));
+  g_signal_connect (f.account, "event", G_CALLBACK (on_event), NULL);
+}
+
+static void
+teardown (void)
+{
+  g_clear_object (&f.account);
+  g_clear_object (&f.status);
+  g_clear_object (&f.local);
+  g_clear_object (&f.remote);
+  g_clear_object (&f.interaction);
+  g_clear_pointer (&f.engine_context, g_main_context_unref);
+  mailsync_test_rm_rf (f.tmp);
+  g_free (f.tmp);
+}
+
+/* The blocking sync: the folder threads' question comes to the caller's
+ * thread, in the engine's context there. */
+START_TEST (test_blocking_sync)
+{
+  g_autoptr(GError) error = NULL;
+
+  setup ("CtxSync");
+  f.spoil = TRUE;
+  ck_assert_msg (mailsync_account_sync (f.account, NULL, &error), "sync: %s", error ? error->message : "");
+  ck_assert (f.engine_thread == g_thread_self ());
+  ck_assert (f.engine_context != NULL);
+  /* one refusal, one question (the answer serves every login after it) */
+  ck_assert_uint_eq (f.interaction->password_asks, 1);
+  ck_assert (f.interaction->previous_errors[0] != NULL);
+  ck_assert_msg (g_error_matches (f.interaction->previous_errors[0], MAILSYNC_ERROR,
+                                  MAILSYNC_ERROR_AUTHENTICATION_FAILED),
+                 "%s", f.interaction->previous_errors[0]->message);
+  ck_assert_msg (f.interaction->thread == g_thread_self (), "asked on another thread than the sync's caller");
+  ck_assert_msg (f.interaction->context == f.engine_context, "asked in another context than the engine's");
+  teardown ();
+}
+END_TEST
+
+START_TEST (test_harness_started)
+{
+  ck_abort_msg ("/usr/sbin/dovecot exists but tests/harness/dovecot-harness did not start "
+                "the default server (its output is above)");
+}
+END_TEST
+
+int
+main (void)
+{
+  Suite *suite = suite_create ("account-contexts");
+  TCase *tc;
+  g_autofree char *base = NULL;
+  gboolean have_dovecot, have_server = FALSE;
+  int status;
+
+  base = g_dir_make_tmp ("mailsync-contexts-XXXXXX", NULL);
+  g_assert (base != NULL);
+  /* The harness wants every ancestor searchable by Dovecot's users. */
+  g_chmod (base, 0755);
+  have_dovecot = g_file_test ("/usr/sbin/dovecot", G_FILE_TEST_IS_EXECUTABLE);
+  if (have_dovecot)
+    have_server = mailsync_test_server_start (&server, "default", base);
+
+  tc = tcase_create ("imap");
+  tcase_set_timeout (tc, 3 * DEADLINE_SECONDS);
+  if (have_server)
+    {
+      tcase_add_test (tc, test_blocking_sync);
+    }
+  else if (have_dovecot)
+    tcase_add_test (tc, test_harness_started);
+  else
+    {
+      mailsync_test_add_skipped_test (tc, test_blocking_sync, MAILSYNC_TEST_NO_DOVECOT);
+    }
+  suite_add_tcase (suite, tc);
+  status = mailsync_test_run (suite);
+  if (have_server)
+    mailsync_test_server_stop (&server);
+  g_rmdir (base);
+  return status;
+}
