@@ -34,9 +34,27 @@ return_bool_or_error (GTask *task, gboolean ok, GError *error)
   g_object_unref (task);
 }
 
+/* On the context an account's sync set: "opened", then the open's end. */
+static gboolean
+emit_opened_there (gpointer user_data)
+{
+  GTask *task = user_data;
+
+  _mailsync_repository_emit_opened (g_task_get_source_object (task));
+  g_task_return_boolean (task, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
 /* The callbacks take the repository from their task, not from @source: a
  * backend may hand the call on to another repository (the mapped one
- * does), whose result then comes back here. */
+ * does), whose result then comes back here.
+ *
+ * During an account's sync "opened" is emitted on the context the client
+ * expects (mailsync-account.c), whichever thread opened: with
+ * maxconnections a folder sync's own thread reopens the repository's
+ * connection when it was lost. The open ends only after the signal, as
+ * when it is emitted here, so that a handler (--update-keyring's store)
+ * has run before the sync goes on. */
 static void
 opened (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -47,8 +65,21 @@ opened (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (ok)
     {
+      g_autoptr(GMainContext) there = _mailsync_repository_dup_opened_context (self);
+
       if (g_task_get_source_tag (task) == mailsync_repository_open_async)
         g_atomic_int_inc (&PRIV (self)->open_count);
+      if (there != NULL)
+        {
+          g_autoptr(GSource) idle = g_idle_source_new ();
+
+          /* an idle source, not g_main_context_invoke(): that would emit
+           * right here whenever the other context happens to be free */
+          g_source_set_callback (idle, emit_opened_there, task, g_object_unref);
+          g_source_set_static_name (idle, "[mailsync] repository opened");
+          g_source_attach (idle, there);
+          return;
+        }
       _mailsync_repository_emit_opened (self);
     }
   return_bool_or_error (task, ok, error);

@@ -216,6 +216,13 @@ mailsync_repository_class_init (MailsyncRepositoryClass *klass)
    * usable: for a server, the login was accepted. That is when a password
    * that came from a prompt is worth remembering.
    *
+   * During a #MailsyncAccount's sync, which opens its repositories (and
+   * opens one again when its connection was lost, from whichever thread
+   * syncs the folder), a handler runs where the sync's events reach the
+   * client: on the thread-default context of the caller of
+   * mailsync_account_sync_async(), or on the thread that called
+   * mailsync_account_sync(); the open goes on after it returns.
+   *
    * Since: 0.1
    */
   signals[SIGNAL_OPENED] = g_signal_new ("opened", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -245,6 +252,18 @@ void
 _mailsync_repository_emit_opened (MailsyncRepository *self)
 {
   g_signal_emit (self, signals[SIGNAL_OPENED], 0);
+}
+
+GMainContext *
+_mailsync_repository_dup_opened_context (MailsyncRepository *self)
+{
+  g_autoptr(GMainContext) context = _mailsync_repository_dup_interaction_context (self);
+  g_autoptr(GMainContext) here = NULL;
+
+  if (context == NULL || !g_signal_has_handler_pending (self, signals[SIGNAL_OPENED], 0, FALSE))
+    return NULL;
+  here = g_main_context_ref_thread_default ();
+  return here == context ? NULL : g_steal_pointer (&context);
 }
 
 /**

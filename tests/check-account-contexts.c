@@ -1,14 +1,19 @@
-/* An account's sync with maxconnections 2 asks its interaction on the
- * context the client expects, whichever thread connects (doc/design.md
- * "maxconnections", session 15): for the blocking
- * mailsync_account_sync(), on the caller's own thread, in the engine's
- * context there. A folder sync's own thread (its private context)
- * reconnects the repository's connection when it was lost, and logs in a
- * connection of its own: neither may ask there. The sync below loses the
- * repository's connection and has its password refused once both are on
- * folder threads only: the one question must come to the caller's
- * thread. (mailsync_account_sync_async() already asked on its caller's
- * context.)
+/* An account's sync with maxconnections 2 asks its interaction and emits
+ * the repository's "opened" on the context the client expects, whichever
+ * thread connects (doc/design.md "maxconnections", session 15):
+ *
+ *  - the blocking mailsync_account_sync(): on the caller's own thread,
+ *    in the engine's context there. A folder sync's own thread (its
+ *    private context) reconnects the repository's connection when it was
+ *    lost, and logs in a connection of its own: neither may ask there,
+ *    nor emit "opened" there (--update-keyring's keyring store is a
+ *    handler of it). The sync below loses the repository's connection
+ *    and has its password refused once both are on folder threads only:
+ *    the one question and the reconnect's "opened" must come to the
+ *    caller's thread;
+ *  - mailsync_account_sync_async(): "opened" on the caller's thread and
+ *    thread-default context, as its events (the interaction was already
+ *    asked there).
  *
  * Against the harness Dovecot (the password really refused); skipped
  * without it. */
@@ -44,8 +49,14 @@ typedef struct
 
   /* on SYNC_FOLDERS (the engine's thread, before any folder syncs) */
   gboolean spoil;              /* lose the connection, refuse the password */
+  gboolean running;            /* the _async sync has not called back */
   GMainContext *engine_context;
   GThread *engine_thread;
+
+  /* each "opened" of the remote: where it came */
+  guint opened;
+  GThread *opened_thread[8];
+  GMainContext *opened_context[8];
 } Fixture;
 
 static Fixture f;
@@ -91,6 +102,28 @@ on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data
   lose_main_connection (f.remote);
 }
 
+static void
+on_opened (MailsyncRepository *repo, gpointer user_data)
+{
+  guint n = f.opened++;
+
+  if (n >= G_N_ELEMENTS (f.opened_thread))
+    return;
+  f.opened_thread[n] = g_thread_self ();
+  f.opened_context[n] = g_main_context_ref_thread_default ();
+}
+
+/* How many "opened" came elsewhere than on @thread in @context. */
+static guint
+opened_elsewhere (GThread *thread, GMainContext *context)
+{
+  guint elsewhere = 0;
+
+  for (guint i = 0; i < MIN (f.opened, G_N_ELEMENTS (f.opened_thread)); i++)
+    elsewhere += f.opened_thread[i] != thread || f.opened_context[i] != context ? 1 : 0;
+  return elsewhere;
+}
+
 static MailsyncFolder *
 create_remote (const char *name)
 {
@@ -134,6 +167,7 @@ setup (const char *prefix)
   f.interaction->passwords = answers;
   mailsync_repository_set_interaction (f.remote, MAILSYNC_INTERACTION (f.interaction));
   g_signal_connect (f.account, "event", G_CALLBACK (on_event), NULL);
+  g_signal_connect (f.remote, "opened", G_CALLBACK (on_opened), NULL);
 }
 
 static void
@@ -145,12 +179,14 @@ teardown (void)
   g_clear_object (&f.remote);
   g_clear_object (&f.interaction);
   g_clear_pointer (&f.engine_context, g_main_context_unref);
+  for (guint i = 0; i < G_N_ELEMENTS (f.opened_context); i++)
+    g_clear_pointer (&f.opened_context[i], g_main_context_unref);
   mailsync_test_rm_rf (f.tmp);
   g_free (f.tmp);
 }
 
-/* The blocking sync: the folder threads' question comes to the caller's
- * thread, in the engine's context there. */
+/* The blocking sync: the folder threads' question and "opened" come to
+ * the caller's thread, in the engine's context there. */
 START_TEST (test_blocking_sync)
 {
   g_autoptr(GError) error = NULL;
@@ -168,6 +204,45 @@ START_TEST (test_blocking_sync)
                  "%s", f.interaction->previous_errors[0]->message);
   ck_assert_msg (f.interaction->thread == g_thread_self (), "asked on another thread than the sync's caller");
   ck_assert_msg (f.interaction->context == f.engine_context, "asked in another context than the engine's");
+  /* the account's open, then the reconnect of a folder on it */
+  ck_assert_uint_eq (f.opened, 2);
+  ck_assert_msg (opened_elsewhere (g_thread_self (), f.engine_context) == 0,
+                 "%u of %u \"opened\" on another thread or context", opened_elsewhere (g_thread_self (), f.engine_context),
+                 f.opened);
+  teardown ();
+}
+END_TEST
+
+static void
+synced (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GError **error = user_data;
+
+  if (!mailsync_account_sync_finish (MAILSYNC_ACCOUNT (source), result, error) && *error == NULL)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "failed without an error");
+  f.running = FALSE;
+}
+
+/* The _async sync: "opened" on the caller's thread-default context, as
+ * its events and callback. */
+START_TEST (test_async_sync)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GError) error = NULL;
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+
+  setup ("CtxAsync");
+  g_main_context_push_thread_default (context);
+  f.running = TRUE;
+  mailsync_account_sync_async (f.account, NULL, synced, &error);
+  while (f.running && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  ck_assert_msg (!f.running, "the sync did not finish");
+  ck_assert_msg (error == NULL, "sync: %s", error->message);
+  ck_assert_uint_ge (f.opened, 1);
+  ck_assert_msg (opened_elsewhere (g_thread_self (), context) == 0, "%u of %u \"opened\" on another thread or context",
+                 opened_elsewhere (g_thread_self (), context), f.opened);
   teardown ();
 }
 END_TEST
@@ -201,12 +276,14 @@ main (void)
   if (have_server)
     {
       tcase_add_test (tc, test_blocking_sync);
+      tcase_add_test (tc, test_async_sync);
     }
   else if (have_dovecot)
     tcase_add_test (tc, test_harness_started);
   else
     {
       mailsync_test_add_skipped_test (tc, test_blocking_sync, MAILSYNC_TEST_NO_DOVECOT);
+      mailsync_test_add_skipped_test (tc, test_async_sync, MAILSYNC_TEST_NO_DOVECOT);
     }
   suite_add_tcase (suite, tc);
   status = mailsync_test_run (suite);
