@@ -191,10 +191,11 @@ _mailsync_account_emit_pair (MailsyncAccount       *self,
   _mailsync_account_emit_event (event, self);
 }
 
-/* Announces a network connection when the repository has a server: the
+/* The announcement of a network connection when the repository has a
+ * server (NULL otherwise), @folder's when a folder's sync makes it: the
  * account knows no backend, so it only reads the generic property names. */
-void
-_mailsync_account_emit_connecting (MailsyncAccount *self, MailsyncRepository *repo)
+MailsyncSyncEvent *
+_mailsync_account_connecting_event (MailsyncAccount *self, MailsyncRepository *repo, const char *folder)
 {
   GObjectClass *klass = G_OBJECT_GET_CLASS (repo);
   g_autofree char *host = NULL;
@@ -203,7 +204,7 @@ _mailsync_account_emit_connecting (MailsyncAccount *self, MailsyncRepository *re
   guint port = 0;
 
   if (g_object_class_find_property (klass, "host") == NULL)
-    return;
+    return NULL;
   g_object_get (repo, "host", &host, NULL);
   if (g_object_class_find_property (klass, "preauth-tunnel") != NULL)
     g_object_get (repo, "preauth-tunnel", &tunnel, NULL);
@@ -219,8 +220,18 @@ _mailsync_account_emit_connecting (MailsyncAccount *self, MailsyncRepository *re
   else if (host != NULL)
     text = g_strdup_printf ("%s:%u", host, port);
   else
-    return;
-  _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_CONNECTING, NULL, mailsync_repository_get_name (repo), NULL, text);
+    return NULL;
+  return _mailsync_account_simple_event (self, MAILSYNC_SYNC_EVENT_CONNECTING, folder, mailsync_repository_get_name (repo),
+                                         NULL, text);
+}
+
+void
+_mailsync_account_emit_connecting (MailsyncAccount *self, MailsyncRepository *repo)
+{
+  g_autoptr(MailsyncSyncEvent) event = _mailsync_account_connecting_event (self, repo, NULL);
+
+  if (event != NULL)
+    _mailsync_account_emit_event (event, self);
 }
 
 /* What the user should know that is no failure of the sync: the keyring

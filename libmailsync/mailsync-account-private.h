@@ -91,6 +91,9 @@ void                _mailsync_account_emit_pair       (MailsyncAccount       *se
                                                        const char            *remote_folder,
                                                        const char            *local_folder);
 void                _mailsync_account_emit_connecting (MailsyncAccount *self, MailsyncRepository *repo);
+MailsyncSyncEvent  *_mailsync_account_connecting_event (MailsyncAccount    *self,
+                                                        MailsyncRepository *repo,
+                                                        const char         *folder);
 void                _mailsync_account_emit_credential_warnings (MailsyncAccount *self);
 
 /* sync/mailsync-sync-pairs.c: the move pre-pass, then every folder pair

@@ -257,6 +257,12 @@ gboolean _mailsync_repository_reopen_folder        (MailsyncRepository *self, Ma
  * UI's "thread" field); 0 when it holds no numbered lease (always, in the
  * base class). Any thread. */
 guint    _mailsync_repository_folder_lease_number  (MailsyncRepository *self, MailsyncFolder *folder);
+/* Whether the connection @folder leased has been made: FALSE for a
+ * pooled connection no operation has used yet (its first operation
+ * connects and logs in), TRUE without a lease or in the base class. For
+ * the UIs' "connecting" line of a folder (offlineimap prints one when a
+ * folder's thread makes a new connection). Any thread. */
+gboolean _mailsync_repository_folder_lease_connected (MailsyncRepository *self, MailsyncFolder *folder);
 /* How many leases the repository grants at once (its connections,
  * maxconnections); 0 when it has no connections to limit them (the base
  * class: every folder has the one at once). Any thread. */
@@ -278,6 +284,7 @@ typedef struct
   gboolean (*reopen_finish) (MailsyncRepository *self, GAsyncResult *result, GError **error);
   guint    (*lease_number)  (MailsyncRepository *self, MailsyncFolder *folder);
   guint    (*max_leases)    (MailsyncRepository *self);
+  gboolean (*lease_connected) (MailsyncRepository *self, MailsyncFolder *folder);
 } _MailsyncLeaseVTable;
 void _mailsync_repository_class_set_lease (gpointer klass, const _MailsyncLeaseVTable *vtable);
 /* offlineimap's maxage = YYYY-MM-DD, as YYYYMMDD (0 for none). */

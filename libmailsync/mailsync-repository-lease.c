@@ -184,6 +184,17 @@ _mailsync_repository_folder_lease_number (MailsyncRepository *self, MailsyncFold
   return vtable != NULL ? vtable->lease_number (self, folder) : 0;
 }
 
+gboolean
+_mailsync_repository_folder_lease_connected (MailsyncRepository *self, MailsyncFolder *folder)
+{
+  const _MailsyncLeaseVTable *vtable;
+
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), TRUE);
+  g_return_val_if_fail (MAILSYNC_IS_FOLDER (folder), TRUE);
+  vtable = lookup_lease (self);
+  return vtable != NULL ? vtable->lease_connected (self, folder) : TRUE;
+}
+
 guint
 _mailsync_repository_max_leases (MailsyncRepository *self)
 {

@@ -13,7 +13,10 @@ SELECT went out and each tagged answer came back.
 - order: `-u machineui` with maxconnections = 2 prints each folder's
   lines in the same order as a maxconnections = 1 run of the same
   account does (folders' lines interleave, a folder's own never swap),
-  and FOLDER_STARTED's "n of total" still count up.
+  and FOLDER_STARTED's "n of total" still count up; the folder that
+  makes the second connection says `connecting` from its own thread, as
+  offlineimap does when a folder thread makes a new connection (after
+  its local listing, before its remote one ends), and no other does.
 - repository error: when every connection after the first is cut by the
   relay, the folder sync that needs a second connection fails with a
   connection error, the other folder sync is stopped, and the run ends
@@ -264,15 +267,16 @@ def scenario_overlap(server, root):
         relay.close()
 
 
-def folder_lines(out):
-    """machineui's lines per folder thread (the thread field left out).
-    The copies of a pass finish in the order the server and the disk
-    answer them, with one connection too: a run of copyingmessage lines
-    is compared as a set (sorted), everything around it in order."""
+def folder_lines(out, skip=()):
+    """machineui's lines per folder thread (the thread field left out),
+    but commands in @skip. The copies of a pass finish in the order the
+    server and the disk answer them, with one connection too: a run of
+    copyingmessage lines is compared as a set (sorted), everything around
+    it in order."""
     per = {}
     for line in out.splitlines():
         parts = line.split(":", 3)
-        if len(parts) < 4 or not parts[2].startswith("Folder"):
+        if len(parts) < 4 or not parts[2].startswith("Folder") or parts[1] in skip:
             continue
         lines = per.setdefault(parts[2], [])
         text = parts[0] + ":" + parts[1] + ":" + parts[3]
@@ -292,7 +296,8 @@ def scenario_order(server, root):
     rc1, out1, err1, _ = run(conf1, "-u", "machineui")
     rc2, out2, err2, _ = run(conf2, "-u", "machineui")
     check("order: both runs exit 0", rc1 == 0 and rc2 == 0, (err1, err2))
-    one, two = folder_lines(out1), folder_lines(out2)
+    # the second connection's line (below) is the one a folder adds
+    one, two = folder_lines(out1), folder_lines(out2, skip=("connecting",))
     check("order: the same folders have lines", sorted(one) == sorted(two) and len(one) >= len(FOLDERS),
           (sorted(one), sorted(two)))
     differ = [t for t in one if one[t] != two.get(t)]
@@ -308,6 +313,30 @@ def scenario_order(server, root):
     switches = sum(1 for a, b in zip(folder_threads, folder_threads[1:]) if a != b)
     check("order: folders' lines interleave with maxconnections 2", switches > len(one) - 1,
           (switches, len(one)))
+
+    # offlineimap: a folder thread that makes a new connection of the pool
+    # says so ("Establishing connection to ..."), with the account's
+    # words: one such line with two connections, none with one
+    def connecting(out):
+        lines = [line.split(":", 3) for line in out.splitlines() if line.count(":") >= 3]
+        return ([p for p in lines if p[1] == "connecting" and p[2].startswith("Folder")],
+                [p for p in lines if p[1] == "connecting" and p[2].startswith("Account")])
+    folders1, _ = connecting(out1)
+    folders2, account2 = connecting(out2)
+    check("order: with one connection no folder says connecting", not folders1, folders1)
+    remote = [p for p in account2 if p[3].endswith("%0ARemote")]
+    check("order: with maxconnections 2 the folder that makes the second connection says connecting, "
+          "as the account said it for the first", len(folders2) == 1 and len(remote) == 1 and
+          folders2[0][0] == "msg" and folders2[0][3] == remote[0][3], (folders2, account2))
+    if folders2:
+        mine = [p[1] + ":" + p[3] for p in (line.split(":", 3) for line in out2.splitlines())
+                if len(p) == 4 and p[2] == folders2[0][2]]
+        at = mine.index("connecting:" + folders2[0][3])
+        local_loaded = [i for i, x in enumerate(mine) if x.startswith("messagelistloaded:Maildir")]
+        remote_loaded = [i for i, x in enumerate(mine) if x.startswith("messagelistloaded:IMAP")]
+        check("order: the connecting line comes after the folder's local listing, before its remote "
+              "listing ends", local_loaded and remote_loaded and local_loaded[0] < at < remote_loaded[0],
+              mine[:8])
 
 
 def scenario_repository_error(server, root):

@@ -166,6 +166,8 @@ START_TEST (test_client_base_maildir)
   ck_assert_msg (la.ok && lb.ok && la2.ok, "a base lease failed");
   ck_assert_uint_eq (number (repo, a), 0);
   ck_assert_uint_eq (number (repo, b), 0);
+  /* the one connection: never "a new connection to make" */
+  ck_assert (_mailsync_repository_folder_lease_connected (repo, a));
   /* the blocking form, and the reopen: the repository's */
   ck_assert (blocking_lease (repo, b, NULL, &error));
   ck_assert_msg (blocking_reopen (repo, a, NULL, &error), "reopen: %s",
@@ -403,8 +405,12 @@ START_TEST (test_two_connections)
   ck_assert (la.ok && lb.ok);
   ck_assert_uint_eq (number (repo, a), 1);
   ck_assert_uint_eq (number (repo, b), 2);
+  /* b's connection is made by its first operation (the UIs' "connecting") */
+  ck_assert (_mailsync_repository_folder_lease_connected (repo, a));
+  ck_assert (!_mailsync_repository_folder_lease_connected (repo, b));
   list_ok (a);
   list_ok (b);
+  ck_assert (_mailsync_repository_folder_lease_connected (repo, b));
   mailsync_test_server_wait_open (&server, since, 2);
   ck_assert (connection_of (repo, a) != connection_of (repo, b));
 
@@ -463,8 +469,10 @@ START_TEST (test_mapped)
   ck_assert (la.ok && lb.ok);
   ck_assert_uint_eq (number (repo, a), 1);
   ck_assert_uint_eq (number (repo, b), 2);
+  ck_assert (!_mailsync_repository_folder_lease_connected (repo, b));
   list_ok (a);
   list_ok (b);
+  ck_assert (_mailsync_repository_folder_lease_connected (repo, b));
   mailsync_test_server_wait_open (&server, since, 2);
   _mailsync_repository_release_folder (repo, a);
   _mailsync_repository_release_folder (repo, b);

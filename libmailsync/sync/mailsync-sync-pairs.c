@@ -45,6 +45,7 @@ typedef struct
   gboolean ran;                /* taken by a folder sync */
   gboolean have_newmail;       /* an unread message was copied to local */
   MailsyncProgressCounts progress; /* the folder's half (folder_*) */
+  MailsyncFolder *connecting[2]; /* a side whose leased connection was not made yet */
 } Pair;
 
 struct _PairQueue
@@ -75,6 +76,36 @@ pair_free (Pair *pair)
   g_free (pair);
 }
 
+static void pair_emit (MailsyncSyncEvent *event, gpointer user_data);
+
+/* offlineimap prints "connecting" from a folder's thread when the folder
+ * makes a new connection of the pool: when a side's leased connection was
+ * not made at the lease and is by the end of that side's listing (its
+ * first operation connects), the line goes before the listing's end. A
+ * listing that needed no connection (an unchanged folder skipped) makes
+ * none, and says nothing. */
+static void
+announce_connection (Pair *pair, MailsyncSyncEvent *loaded)
+{
+  const char *repository = mailsync_sync_event_get_repository (loaded);
+
+  for (guint i = 0; i < G_N_ELEMENTS (pair->connecting); i++)
+    {
+      MailsyncFolder *folder = pair->connecting[i];
+      MailsyncRepository *repo = folder != NULL ? mailsync_folder_get_repository (folder) : NULL;
+      g_autoptr(MailsyncSyncEvent) event = NULL;
+
+      if (repo == NULL || g_strcmp0 (repository, mailsync_repository_get_name (repo)) != 0)
+        continue;
+      pair->connecting[i] = NULL;
+      if (!_mailsync_repository_folder_lease_connected (repo, folder))
+        continue;
+      event = _mailsync_account_connecting_event (pair->queue->self, repo, pair->status_name);
+      if (event != NULL)
+        pair_emit (event, pair);
+    }
+}
+
 /* A folder sync's events: stamped with the folder's own counts and
  * queued for the account (mailsync-account-events.c). */
 static void
@@ -87,6 +118,8 @@ pair_emit (MailsyncSyncEvent *event, gpointer user_data)
       mailsync_sync_event_get_direction (event) == MAILSYNC_DIRECTION_TO_LOCAL &&
       (flags == NULL || strchr (flags, 'S') == NULL))
     pair->have_newmail = TRUE;
+  if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_LIST_LOADED)
+    announce_connection (pair, event);
   _mailsync_account_stamp_event (pair->queue->self, event, &pair->progress);
   _mailsync_account_queue_event (pair->queue->self, event);
 }
@@ -198,12 +231,15 @@ lease_pair (Pair *pair, const MailsyncRunnerConfig *config)
       _mailsync_repository_release_folder (remote, pair->remote);
       return FALSE;
     }
+  pair->connecting[0] = _mailsync_repository_folder_lease_connected (remote, pair->remote) ? NULL : pair->remote;
+  pair->connecting[1] = _mailsync_repository_folder_lease_connected (local, pair->local) ? NULL : pair->local;
   return TRUE;
 }
 
 static void
 release_pair (Pair *pair)
 {
+  pair->connecting[0] = pair->connecting[1] = NULL;
   _mailsync_repository_release_folder (mailsync_folder_get_repository (pair->local), pair->local);
   _mailsync_repository_release_folder (mailsync_folder_get_repository (pair->remote), pair->remote);
 }

@@ -96,6 +96,9 @@ gboolean                _mailsync_imap_repository_reopen_leased_finish (Mailsync
  * for the pool's others, 0 for no lease. */
 guint                   _mailsync_imap_repository_lease_number (MailsyncImapRepository *self,
                                                                 MailsyncImapFolder     *folder);
+/* Whether @folder's leased connection has been made (TRUE for no lease). */
+gboolean                _mailsync_imap_repository_lease_connected (MailsyncImapRepository *self,
+                                                                   MailsyncImapFolder     *folder);
 /* FALSE with expunge = no: deletions only flag \Deleted. */
 gboolean                _mailsync_imap_repository_get_expunge  (MailsyncImapRepository *self);
 

@@ -362,6 +362,22 @@ _mailsync_imap_repository_lease_number (MailsyncImapRepository *self, MailsyncIm
   return number;
 }
 
+/* A slot's connection pointer is set when its first job starts to
+ * connect (under pool_lock), and dropped only when it is lost or closed. */
+gboolean
+_mailsync_imap_repository_lease_connected (MailsyncImapRepository *self, MailsyncImapFolder *folder)
+{
+  MailsyncImapSlot *slot;
+  gboolean connected = TRUE;
+
+  g_mutex_lock (&self->pool_lock);
+  slot = g_atomic_pointer_get (&folder->lease);
+  if (slot != NULL && slot->lessee == folder)
+    connected = slot->connection != NULL;
+  g_mutex_unlock (&self->pool_lock);
+  return connected;
+}
+
 /* ---- the reconnect of a leased folder --------------------------------------- */
 
 static void
@@ -471,6 +487,14 @@ pool_lease_number (MailsyncRepository *repo, MailsyncFolder *folder)
   return _mailsync_imap_repository_lease_number (MAILSYNC_IMAP_REPOSITORY (repo), MAILSYNC_IMAP_FOLDER (folder));
 }
 
+static gboolean
+pool_lease_connected (MailsyncRepository *repo, MailsyncFolder *folder)
+{
+  if (!is_own_folder (repo, folder))
+    return TRUE;
+  return _mailsync_imap_repository_lease_connected (MAILSYNC_IMAP_REPOSITORY (repo), MAILSYNC_IMAP_FOLDER (folder));
+}
+
 static guint
 pool_max_leases (MailsyncRepository *repo)
 {
@@ -479,7 +503,7 @@ pool_max_leases (MailsyncRepository *repo)
 
 static const _MailsyncLeaseVTable pool_lease_vtable = {
   pool_lease_async, pool_lease_finish, pool_release, pool_reopen_async, pool_reopen_finish, pool_lease_number,
-  pool_max_leases,
+  pool_max_leases, pool_lease_connected,
 };
 
 void

@@ -729,6 +729,15 @@ mapped_reopen_finish (MailsyncRepository *repo, GAsyncResult *result, GError **e
   return _mailsync_repository_reopen_folder_finish (MAILSYNC_MAPPED_REPOSITORY (repo)->inner, result, error);
 }
 
+static gboolean
+mapped_lease_connected (MailsyncRepository *repo, MailsyncFolder *folder)
+{
+  if (!MAILSYNC_IS_MAPPED_FOLDER (folder))
+    return TRUE;
+  return _mailsync_repository_folder_lease_connected (MAILSYNC_MAPPED_REPOSITORY (repo)->inner,
+                                                      MAILSYNC_MAPPED_FOLDER (folder)->inner);
+}
+
 /* the inner's connections are the ones leased */
 static guint
 mapped_max_leases (MailsyncRepository *repo)
@@ -738,7 +747,7 @@ mapped_max_leases (MailsyncRepository *repo)
 
 static const _MailsyncLeaseVTable lease_vtable = {
   mapped_lease_async, mapped_lease_finish, mapped_release, mapped_reopen_async, mapped_reopen_finish,
-  mapped_lease_number, mapped_max_leases,
+  mapped_lease_number, mapped_max_leases, mapped_lease_connected,
 };
 
 /* The mapped folders have the inner's names, so the inner's folder info
