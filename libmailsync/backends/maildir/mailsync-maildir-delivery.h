@@ -14,8 +14,11 @@ G_BEGIN_DECLS
  * (offlineimap stores LF; IMAP sends CRLF) without holding more than one
  * buffer in memory. A lone CR is kept. When @headers is not NULL it receives
  * the converted header block (up to and including the blank line, or at most
- * MAILSYNC_MAILDIR_MAX_HEADER bytes). @path only names the file in errors. */
+ * MAILSYNC_MAILDIR_MAX_HEADER bytes). @path only names the file in errors.
+ * @expected_size (0: unknown) is the size the source listed: a smaller
+ * message is read with buffers of its size. */
 gboolean _mailsync_maildir_copy_to_fd (GInputStream  *in,
+                                       guint64        expected_size,
                                        int            fd,
                                        const char    *path,
                                        GString       *headers,

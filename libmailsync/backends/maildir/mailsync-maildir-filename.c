@@ -4,6 +4,7 @@
 #include "mailsync-maildir-filename.h"
 
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 /* Whether @name[@i, @i + strlen (@field)) is @field, without reading past
@@ -257,6 +258,35 @@ _mailsync_maildir_hostname (void)
   return hostname;
 }
 
+/* The process id in new names, asked once: getpid() is a system call
+ * (glibc no longer caches it), one per delivered message before. A
+ * forked child forgets the parent's. */
+static gint name_pid_cached = 0;
+
+static void
+name_pid_forget (void)
+{
+  name_pid_cached = 0;
+}
+
+static long
+name_pid (void)
+{
+  static gsize registered = 0;
+  gint pid = g_atomic_int_get (&name_pid_cached);
+
+  if (pid != 0)
+    return pid;
+  if (g_once_init_enter (&registered))
+    {
+      pthread_atfork (NULL, NULL, name_pid_forget);
+      g_once_init_leave (&registered, 1);
+    }
+  pid = (gint) getpid ();
+  g_atomic_int_set (&name_pid_cached, pid);
+  return pid;
+}
+
 char *
 _mailsync_maildir_name_build (gint64      t,
                               guint32     uid,
@@ -268,7 +298,7 @@ _mailsync_maildir_name_build (gint64      t,
   GString *s = g_string_new (NULL);
 
   g_string_append_printf (s, "%" G_GINT64_FORMAT "_%u.%ld.%s",
-                          t, seq, (long) getpid (), _mailsync_maildir_hostname ());
+                          t, seq, name_pid (), _mailsync_maildir_hostname ());
   if (uid != 0)
     g_string_append_printf (s, ",U=%u,FMD5=%s", uid, fmd5 ? fmd5 : "");
   g_string_append_c (s, info_sep ? info_sep : ':');
