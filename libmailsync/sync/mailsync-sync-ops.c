@@ -457,17 +457,17 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
   guint window = MAX (r->config->max_in_flight, 1);
   guint total = todo->len, done = 0, next = 0;
   gboolean ok = TRUE;
-  gboolean first_fill = TRUE;
 
   if (todo->len == 0)
     return TRUE;
   r->finished = finished;
   while (ok)
     {
-      /* The first window's fetches go out together: a folder selected
-       * again sends them all behind its SELECT (one round trip). */
-      if (first_fill)
-        _mailsync_folder_hold_fetches (r->remote, TRUE);
+      /* The fetches of one refill go out together: the first window's
+       * behind the SELECT of a folder selected again (one round trip),
+       * each later refill (the copies one iteration saw end) as one job
+       * of the connection's thread, one wake-up (issue 13 item 5). */
+      _mailsync_folder_hold_fetches (r->remote, TRUE);
       while (next < todo->len && r->pending < window && !has_fatal_error (finished))
         {
           Op *op = g_new0 (Op, 1);
@@ -477,11 +477,7 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
           op->source = g_object_ref (g_hash_table_lookup (r->remote_by_uid, GUINT_TO_POINTER (op->action->uid)));
           start_copy (op, r->remote);
         }
-      if (first_fill)
-        {
-          _mailsync_folder_hold_fetches (r->remote, FALSE);
-          first_fill = FALSE;
-        }
+      _mailsync_folder_hold_fetches (r->remote, FALSE);
       if (has_fatal_error (finished))
         {
           /* Whatever did land is on disk under its U=; the next run

@@ -7,6 +7,7 @@
 #include "mailsync-imap-command.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
+#include "mailsync-task-returns.h"
 
 /* ---- fetch ------------------------------------------------------------------- */
 
@@ -92,10 +93,10 @@ fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
            * Those are asked again on the new connection. */
           g_queue_clear (&data->self->fetch_order);
         }
-      g_task_return_error (data->task, g_steal_pointer (&error));
+      _mailsync_task_return_error_batched (&data->self->fetch_returns, data->task, g_steal_pointer (&error));
     }
   else if (spool_error != NULL)
-    g_task_return_error (data->task, g_error_copy (spool_error));
+    _mailsync_task_return_error_batched (&data->self->fetch_returns, data->task, g_error_copy (spool_error));
   else if (body == NULL)
     {
       g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_command_new (MAILSYNC_IMAP_CONNECTION (source), "UID SEARCH UID");
@@ -111,7 +112,10 @@ fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   else
-    g_task_return_pointer (data->task, g_object_ref (body), g_object_unref);
+    /* the connection answers a burst of fetches back to back: their
+     * callers hear of them together (issue 13 item 5) */
+    _mailsync_task_return_pointer_batched (&data->self->fetch_returns, data->task, g_object_ref (body),
+                                           g_object_unref);
   fetch_data_free (data);
 }
 

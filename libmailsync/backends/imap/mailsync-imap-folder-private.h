@@ -34,6 +34,9 @@ struct _MailsyncImapFolder
   GHashTable *fetching;   /* uid -> GTask of fetch_message */
   GQueue fetch_order;     /* uids of the fetches in flight, oldest first */
   GHashTable *stalled;    /* uids whose fetch the server never answered (socktimeout) */
+  /* The fetch answers not yet returned on their caller's context, one
+   * wake-up for all (mailsync-task-returns.h) */
+  gpointer fetch_returns;
   /* The engine's hold_fetches (issue 13 item 2): fetches asked while
    * holding wait here (GTask*, not yet queued) and go out as one job. */
   GMutex hold_lock;

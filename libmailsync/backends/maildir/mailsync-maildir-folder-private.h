@@ -28,6 +28,9 @@ struct _MailsyncMaildirFolder
   gboolean dirty_new;   /* entries changed since the last flush */
   gboolean dirty_cur;
   guint32 uidvalidity;  /* as seen by the last listing (assign-uids) */
+  /* deliveries done, not yet returned on their caller's context
+   * (mailsync-task-returns.h; its own lock) */
+  gpointer append_returns;
 };
 
 /* Give up finding a free name (they embed time, pid and a sequence). */

@@ -1,0 +1,190 @@
+/* Tasks completed on another thread and returned in batches on their own
+ * context (libmailsync/mailsync-task-returns.h, issue 13 item 5): every
+ * task is returned once, in completion order, with its value or error, on
+ * the thread that owns its context; the tasks completed before the owner
+ * runs are one batch (one idle source, the owner's slot set until it
+ * ran); the owner's own thread returns at once. */
+#include "config.h"
+
+#include "mailsync-test.h"
+#include "mailsync-task-returns.h"
+
+#define N_TASKS 200
+
+G_DECLARE_FINAL_TYPE (Owner, owner, TEST, OWNER, GObject)
+
+struct _Owner
+{
+  GObject parent_instance;
+  gpointer returns;   /* the slot */
+};
+
+G_DEFINE_TYPE (Owner, owner, G_TYPE_OBJECT)
+
+static void owner_init (Owner *self) { (void) self; }
+static void owner_class_init (OwnerClass *klass) { (void) klass; }
+
+typedef struct
+{
+  GThread *owner_thread;
+  GArray *order;      /* task numbers, as their callbacks ran */
+  guint errors;
+  gboolean wrong_thread;
+} Seen;
+
+static void
+done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Seen *seen = user_data;
+  g_autoptr(GError) error = NULL;
+  guint n = GPOINTER_TO_UINT (g_task_get_task_data (G_TASK (result)));
+  g_autofree char *value = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (g_thread_self () != seen->owner_thread)
+    seen->wrong_thread = TRUE;
+  if (error != NULL)
+    {
+      ck_assert (n % 7 == 3);
+      ck_assert (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_FAILED));
+      seen->errors++;
+    }
+  else
+    {
+      g_autofree char *want = g_strdup_printf ("value %u", n);
+
+      ck_assert_str_eq (value, want);
+    }
+  g_array_append_val (seen->order, n);
+}
+
+typedef struct
+{
+  Owner *owner;
+  GPtrArray *tasks;
+} Work;
+
+static gpointer
+complete_all (gpointer data)
+{
+  Work *work = data;
+
+  for (guint i = 0; i < work->tasks->len; i++)
+    {
+      GTask *task = work->tasks->pdata[i];
+
+      if (i % 7 == 3)
+        _mailsync_task_return_error_batched (&work->owner->returns, task,
+                                             g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "task %u", i));
+      else
+        _mailsync_task_return_pointer_batched (&work->owner->returns, task, g_strdup_printf ("value %u", i), g_free);
+    }
+  return NULL;
+}
+
+static GPtrArray *
+make_tasks (Owner *owner, Seen *seen)
+{
+  GPtrArray *tasks = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < N_TASKS; i++)
+    {
+      GTask *task = g_task_new (owner, NULL, done, seen);
+
+      g_task_set_task_data (task, GUINT_TO_POINTER (i), NULL);
+      g_ptr_array_add (tasks, task);
+    }
+  return tasks;
+}
+
+START_TEST (test_in_order_on_owner)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(Owner) owner = g_object_new (owner_get_type (), NULL);
+  Seen seen = { g_thread_self (), g_array_new (FALSE, FALSE, sizeof (guint)), 0, FALSE };
+  g_autoptr(GPtrArray) tasks = NULL;
+  Work work;
+  GThread *thread;
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  g_main_context_push_thread_default (context);
+  /* owned by this thread while the other one completes */
+  ck_assert (g_main_context_acquire (context));
+  tasks = make_tasks (owner, &seen);
+  work.owner = owner;
+  work.tasks = tasks;
+  /* the tasks are made in an earlier iteration than they are returned in */
+  g_main_context_iteration (context, FALSE);
+  thread = g_thread_new ("completer", complete_all, &work);
+  g_thread_join (thread);
+  /* everything was completed before the owner ran: one batch */
+  ck_assert_ptr_nonnull (owner->returns);
+  g_main_context_iteration (context, FALSE);
+  ck_assert_uint_eq (seen.order->len, N_TASKS);
+  ck_assert_ptr_null (owner->returns);
+
+  /* completed while the owner runs: however they are batched, each
+   * returns once and in order */
+  g_array_set_size (seen.order, 0);
+  seen.errors = 0;
+  g_clear_pointer (&tasks, g_ptr_array_unref);
+  tasks = make_tasks (owner, &seen);
+  work.tasks = tasks;
+  g_main_context_iteration (context, FALSE);
+  thread = g_thread_new ("completer", complete_all, &work);
+  while (seen.order->len < N_TASKS && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (context, TRUE);
+  g_thread_join (thread);
+  ck_assert_uint_eq (seen.order->len, N_TASKS);
+  for (guint i = 0; i < N_TASKS; i++)
+    ck_assert_uint_eq (g_array_index (seen.order, guint, i), i);
+  ck_assert_uint_eq (seen.errors, (N_TASKS + 3) / 7);
+  ck_assert (!seen.wrong_thread);
+  ck_assert_ptr_null (owner->returns);
+
+  g_main_context_release (context);
+  g_main_context_pop_thread_default (context);
+  g_array_unref (seen.order);
+}
+END_TEST
+
+/* The owner's own thread returns at once, without a batch. */
+START_TEST (test_owner_thread_direct)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(Owner) owner = g_object_new (owner_get_type (), NULL);
+  Seen seen = { g_thread_self (), g_array_new (FALSE, FALSE, sizeof (guint)), 0, FALSE };
+  g_autoptr(GTask) task = NULL;
+
+  g_main_context_push_thread_default (context);
+  ck_assert (g_main_context_acquire (context));
+  task = g_task_new (owner, NULL, done, &seen);
+  g_task_set_task_data (task, GUINT_TO_POINTER (1), NULL);
+  _mailsync_task_return_pointer_batched (&owner->returns, task, g_strdup ("value 1"), g_free);
+  ck_assert_ptr_null (owner->returns);
+  while (seen.order->len == 0)
+    g_main_context_iteration (context, TRUE);
+  ck_assert_uint_eq (g_array_index (seen.order, guint, 0), 1);
+  g_main_context_release (context);
+  g_main_context_pop_thread_default (context);
+  g_array_unref (seen.order);
+}
+END_TEST
+
+static Suite *
+task_returns_suite (void)
+{
+  Suite *s = suite_create ("task-returns");
+  TCase *tc = tcase_create ("task-returns");
+
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_in_order_on_owner);
+  tcase_add_test (tc, test_owner_thread_direct);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  return mailsync_test_run (task_returns_suite ());
+}
