@@ -268,13 +268,20 @@ char    *_mailsync_sync_message_digest (Runner *r, MailsyncFolder *folder, Mails
 MailsyncMessageInfo *_mailsync_sync_set_uid_and_wait (Runner *r, MailsyncMessageInfo *info, guint32 uid,
                                                       GError **error);
 
-/* mailsync-sync-ops.c */
+/* mailsync-sync-streams.c: a copy's stream as its destination gets it */
+/* filterheaders: the headers @destination's IMAP folders must not get, or NULL */
+const char *const *_mailsync_sync_filter_of (MailsyncFolder *destination);
 /* @stream without the filterheaders fields @destination must not get (a
  * new reference either way). */
 GInputStream *_mailsync_sync_filtered_stream (Runner *r, MailsyncFolder *destination, GInputStream *stream,
                                               GError **error);
+const char *const *_mailsync_sync_remote_labels_of (Runner *r, guint32 uid);
+GInputStream *_mailsync_sync_labelled_stream (Runner *r, guint32 uid, GInputStream *stream, GError **error);
+gint64 _mailsync_sync_upload_date (GInputStream **stream, gint64 listed, GCancellable *cancellable);
 gint64 _mailsync_sync_local_mtime (Runner *r, MailsyncMessageInfo *info);
 gboolean _mailsync_sync_load_remote_labels (Runner *r, GError **error);
+
+/* mailsync-sync-ops.c */
 gboolean _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error);
 gboolean _mailsync_sync_run_uploads (Runner *r, GPtrArray *todo, GError **error);
 gboolean _mailsync_sync_run_deletes (Runner *r, GPtrArray *todo, MailsyncFolder *folder, const char *step, GError **error);

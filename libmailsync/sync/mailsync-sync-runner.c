@@ -26,7 +26,8 @@
  * -state.c (row columns, keywords stamp, listing state),
  * -window.c (maxsize/maxage/startdate), -unchanged.c (the no-op skip),
  * -rebuild.c (a lost status), -labels.c (Gmail labels), -moves.c (the
- * move pre-pass) and -folders.c (the account's folders and folder loop).
+ * move pre-pass), -folders.c (the account's folders and folder loop)
+ * and -streams.c (a copy's stream at its destination).
  */
 #include "config.h"
 
