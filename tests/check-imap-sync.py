@@ -24,6 +24,8 @@ DRIVER = os.path.join(BUILDDIR, "sync-maildirs")
 CHANGES = ("message-copied", "messages-deleted", "flags-added", "flags-removed", "folder-created")
 
 TAP = mailsync_tap.Tap(500)
+# a killed run's uploads are kept for seconds, not a minute (rerun_until_uploaded)
+os.environ.setdefault("MAILSYNC_TEST_UPLOAD_GRACE", mailsync_tap.UPLOAD_GRACE)
 check = TAP.check
 failures = TAP.failures
 __getattr__ = TAP.module_getattr  # .checks
@@ -379,7 +381,8 @@ def scenario_no_uidplus_crash(server, root):
     # one more uploaded by the next run: its UID found by the search
     with open(os.path.join(inbox, "new", "h3"), "wb") as f:
         f.write(b"From: a\nSubject: h3")
-    p2 = run_sync(server, user, pw, work)
+    # the crashed run's other APPENDs may be kept for the grace
+    p2, _ = mailsync_tap.rerun_until_uploaded(lambda: run_sync(server, user, pw, work))
     locals_ = [n for sub in ("cur", "new") for n in os.listdir(os.path.join(inbox, sub))]
     p3 = run_sync(server, user, pw, work)
     remote, local = same_both_sides(server, user, pw, work)
@@ -533,7 +536,7 @@ def scenario_imap_to_imap_crashes(server, root):
                      extra={"MAILSYNC_CRASH_AT": step + ":1", "MAILSYNC_TEST_MAX_IN_FLIGHT": "2"})
         if not check("IMAP <-> IMAP crash at %s exits as a crash" % step, p.returncode == 77, (p.returncode, p.stderr)):
             continue
-        p2 = run_sync(server, ruser, rpw, work, local=(luser, lpw))
+        p2, _ = mailsync_tap.rerun_until_uploaded(lambda: run_sync(server, ruser, rpw, work, local=(luser, lpw)))
         p3 = run_sync(server, ruser, rpw, work, local=(luser, lpw))
         sa, sb = states(ruser, rpw, luser, lpw)
         check("IMAP <-> IMAP crash at %s: converges, nothing lost or doubled" % step,
@@ -606,7 +609,7 @@ def scenario_crashes(server, root):
         if not check("IMAP crash at %s exits as a crash" % step, p.returncode == 77, p.stderr):
             continue
         reached.add(step)
-        p2 = run_sync(server, user, pw, work)
+        p2, _ = mailsync_tap.rerun_until_uploaded(lambda: run_sync(server, user, pw, work))
         p3 = run_sync(server, user, pw, work)
         remote, local = same_both_sides(server, user, pw, work)
         check("IMAP crash at %s: resync converges, nothing lost or doubled" % step,
@@ -662,7 +665,7 @@ def scenario_crashes_concurrent(server, root):
         return user, pw, work
 
     def converges(label, user, pw, work):
-        p2 = run_sync(server, user, pw, work, extra=two)
+        p2, _ = mailsync_tap.rerun_until_uploaded(lambda: run_sync(server, user, pw, work, extra=two))
         p3 = run_sync(server, user, pw, work, extra=two)
         remote, local = same_both_sides(server, user, pw, work)
         check("maxconnections 2: %s: resync converges, nothing lost or doubled" % label,
@@ -704,7 +707,7 @@ def scenario_crashes_concurrent(server, root):
     run.send_signal(signal.SIGKILL)
     rc, out, err = run.finish()
     check("maxconnections 2: SIGKILL mid-run", copied and rc == -signal.SIGKILL, (copied, rc, err[-500:]))
-    p2 = run_sync(server, user, pw, work, extra=two)
+    p2, _ = mailsync_tap.rerun_until_uploaded(lambda: run_sync(server, user, pw, work, extra=two))
     p3 = run_sync(server, user, pw, work, extra=two)
     remote, local = same_both_sides(server, user, pw, work)
     doubled = {k: len(v) - len(set(d for d, _ in v)) for k, v in remote.items()}
@@ -713,6 +716,98 @@ def scenario_crashes_concurrent(server, root):
           {k: len(v) for k, v in remote.items()} == {f: 6 - 0 + 3 + 3 + 60 for f in folders} and
           not any(doubled.values()),
           (p2.stderr, changes(p3), {k: len(v) for k, v in remote.items()}, doubled))
+
+
+def message_ids_both_sides(server, user, pw, work):
+    """folder -> sorted Message-IDs, on the server and in the local Maildir."""
+    conn = server.imap(user, pw)
+    remote = {}
+    typ, data = conn.list()
+    for line in data:
+        name = re.match(rb'\((.*?)\) "(.)" (.*)', line).group(3).decode().strip('"')
+        conn.select(quote(name), readonly=True)
+        typ, items = conn.uid("FETCH", "1:*", "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+        remote[name] = sorted(re.search(rb"<(.*?)>", i[1]).group(1).decode() for i in items if isinstance(i, tuple))
+    conn.logout()
+    local = {}
+    root = os.path.join(work, "local")
+    for folder in os.listdir(root):
+        ids = []
+        for sub in ("cur", "new"):
+            d = os.path.join(root, folder, sub)
+            for name in os.listdir(d) if os.path.isdir(d) else ():
+                with open(os.path.join(d, name), "rb") as f:
+                    m = re.search(rb"^Message-ID: <(.*?)>", f.read(), re.M | re.I)
+                ids.append(m.group(1).decode() if m else name)
+        local[folder] = sorted(ids)
+    return remote, local
+
+
+def scenario_repeated_kills(server, root):
+    """Review 2a's repeated kill (doc/design.md "A killed run's last
+    APPENDs"): five runs in a row killed while they upload, each at a
+    random point of its progress (a count of copies, seeded), then clean
+    runs until the uploads pending for a killed run's connection are
+    stored or their grace (MAILSYNC_TEST_UPLOAD_GRACE) ends: every
+    Message-ID once on each side, the same on both. With MULTIAPPEND off
+    and on (MAILSYNC_TEST_MULTIAPPEND)."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("repeated kills during uploads", mailsync_tap.NO_HOOKS)
+        return
+    import random
+    folders = ("INBOX", "Aa", "Bb")
+    UPLOADS = 200
+    for multiappend in ("0", "1"):
+        rng = random.Random(11 + int(multiappend))
+        label = "repeated kills during uploads (MULTIAPPEND %s)" % ("on" if multiappend == "1" else "off")
+        # a grace long enough for a loaded machine's window of uploads
+        # between a commit and the kill, and Dovecot's late stores
+        extra = {"MAILSYNC_TEST_IMAP_MAX_CONNECTIONS": "1", "MAILSYNC_TEST_UPLOAD_GRACE": "8"}
+        if multiappend == "1":
+            extra["MAILSYNC_TEST_MULTIAPPEND"] = "1"
+        user, pw = server.new_user()
+        work = os.path.join(root, "repeated-kills-" + multiappend)
+        conn = server.imap(user, pw)
+        for folder in folders[1:]:
+            conn.create(quote(folder))
+        for folder in folders:
+            for i in range(20):
+                append(conn, folder, "%s-base-%d-%s" % (folder, i, multiappend))
+        conn.logout()
+        p = run_sync(server, user, pw, work, extra=extra)
+        if not check("%s: first sync" % label, p.returncode == 0, p.stderr[-800:]):
+            continue
+        for folder in folders:
+            for i in range(UPLOADS):
+                with open(os.path.join(work, "local", folder, "new", "1700000%03d.M%dP1.kill" % (i, i)), "wb") as f:
+                    f.write(message("%s-up-%d-%s" % (folder, i, multiappend), 3000).replace(b"\r\n", b"\n"))
+        env = dict(os.environ)
+        env.update(server.env)
+        env.update({"DOVECOT_USER": user, "DOVECOT_PASS": pw, "MAILSYNC_TEST_IMAP_SECURITY": "starttls"}, **extra)
+        env.pop("MAILSYNC_CRASH_AT", None)
+        kills = 0
+        for _ in range(5):
+            at = rng.randint(1, 40)
+            run = mailsync_tap.Running([DRIVER, "imap", os.path.join(work, "local"), os.path.join(work, "meta")],
+                                       env=env)
+            run.wait_text(lambda t: t.count("message-copied") >= at or run.proc.poll() is not None, timeout=120)
+            if run.proc.poll() is None:
+                run.send_signal(signal.SIGKILL)
+                kills += 1
+            run.finish()
+        p, pending = mailsync_tap.rerun_until_uploaded(lambda: run_sync(server, user, pw, work, extra=extra))
+        p2 = run_sync(server, user, pw, work, extra=extra)
+        remote, local = message_ids_both_sides(server, user, pw, work)
+        want = {f: sorted(["%s-base-%d-%s@test" % (f, i, multiappend) for i in range(20)] +
+                          ["%s-up-%d-%s@test" % (f, i, multiappend) for i in range(UPLOADS)]) for f in folders}
+        doubled = {f: len(ids) - len(set(ids)) for f, ids in remote.items()}
+        check("%s: %d kills, then converged (%d runs waited for pending uploads): every Message-ID once on "
+              "each side" % (label, kills, pending),
+              p.returncode == 0 and p2.returncode == 0 and not changes(p2) and remote == want and local == want,
+              (p.returncode, p2.returncode, changes(p2)[:5], doubled,
+               {f: (len(remote.get(f, [])), len(local.get(f, []))) for f in folders},
+               {f: sorted(set(want[f]) ^ set(remote.get(f, [])))[:4] for f in folders},
+               {f: sorted(set(want[f]) ^ set(local.get(f, [])))[:4] for f in folders}, p.stderr[-300:]))
 
 
 def main():
@@ -733,6 +828,7 @@ def main():
         scenario_failures(server, root)
         scenario_crashes(server, root)
         scenario_crashes_concurrent(server, root)
+        scenario_repeated_kills(server, root)
         scenario_no_uidplus(root)
         scenario_no_starttls(root)
     finally:

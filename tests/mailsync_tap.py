@@ -25,7 +25,8 @@ DRIVER = os.path.join(os.environ.get("TEST_BUILDDIR", HERE), "sync-maildirs")
 # The library has its test hooks (configure --enable-test-hooks; set by
 # tests/Makefile.am): the crash points (MAILSYNC_CRASH_AT) and the knobs
 # MAILSYNC_TEST_FOLD_EVERY, MAILSYNC_TEST_THROTTLE_BASE_MS,
-# MAILSYNC_TEST_REIDLE_SECONDS and MAILSYNC_TEST_IMAP_PROBE_HINT, which a
+# MAILSYNC_TEST_REIDLE_SECONDS, MAILSYNC_TEST_IMAP_PROBE_HINT and
+# MAILSYNC_TEST_UPLOAD_GRACE, which a
 # release build never reads. Checks
 # that set one run only then, and are TAP SKIPs with NO_HOOKS as the
 # reason otherwise.
@@ -138,6 +139,33 @@ def communicate_or_kill(p, timeout):
     except subprocess.TimeoutExpired:
         p.kill()
         return p.communicate()
+
+
+# A killed run's uploads whose copies the next run does not find may still
+# be stored by the dead run's connection: that run keeps them (exit 1, one
+# "not on the server yet" line) until a grace after the upload started
+# (doc/design.md "A killed run's last APPENDs"). Suites that kill a run and
+# expect convergence set the test hook MAILSYNC_TEST_UPLOAD_GRACE to
+# UPLOAD_GRACE seconds and run again with rerun_until_uploaded().
+UPLOAD_GRACE = "3"
+PENDING_TEXT = "not on the server yet"
+
+
+def rerun_until_uploaded(run, deadline=180):
+    """Calls @run() (it returns a finished process: returncode, stdout,
+    stderr) again while it ends with a pending upload's warning (the
+    mailsync command exits 1 then, the engine's driver 0), until
+    @deadline seconds pass. Returns (the last run, how many ended
+    pending)."""
+    end = time.monotonic() + deadline
+    pending = 0
+    while True:
+        p = run()
+        text = (p.stdout or "") + (p.stderr or "")
+        if p.returncode not in (0, 1) or PENDING_TEXT not in text or time.monotonic() > end:
+            return p, pending
+        pending += 1
+        time.sleep(0.5)
 
 
 def wait_for(pred, timeout=30):

@@ -292,10 +292,88 @@ _mailsync_sync_set_uid_and_wait (Runner *r, MailsyncMessageInfo *info, guint32 u
   return mailsync_folder_set_message_uid_finish (r->local, _mailsync_await (&result), error);
 }
 
+/* Looks among @list's messages that nobody knows (no status row, no
+ * local message with the UID; with @skip, none it holds either) for one
+ * whose content is @digest, as stored (or without the X-OfflineIMAP line
+ * a server without UIDPLUS got). @digests and @bare_digests keep the
+ * digests read, for the next intent. *@found: the message, or NULL. */
+gboolean
+_mailsync_sync_find_copy (Runner *r, GPtrArray *list, GHashTable *skip, const char *want,
+                          GHashTable *digests, GHashTable *bare_digests, MailsyncMessageInfo **found,
+                          GError **error)
+{
+  *found = NULL;
+  for (guint j = 0; j < list->len; j++)
+    {
+      MailsyncMessageInfo *info = list->pdata[j];
+      guint32 uid = mailsync_message_info_get_uid (info);
+      const char *digest;
+
+      if (g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) ||
+          g_hash_table_contains (r->local_by_uid, GUINT_TO_POINTER (uid)) ||
+          (skip != NULL && g_hash_table_contains (skip, GUINT_TO_POINTER (uid))))
+        continue;
+      digest = g_hash_table_lookup (digests, GUINT_TO_POINTER (uid));
+      if (digest == NULL)
+        {
+          char *d, *bare;
+
+          if (!remote_digests (r, info, &d, &bare, error))
+            return FALSE;
+          g_hash_table_insert (digests, GUINT_TO_POINTER (uid), d);
+          if (bare != NULL)
+            g_hash_table_insert (bare_digests, GUINT_TO_POINTER (uid), bare);
+          digest = d;
+        }
+      if (strcmp (digest, want) == 0 ||
+          g_strcmp0 (g_hash_table_lookup (bare_digests, GUINT_TO_POINTER (uid)), want) == 0)
+        {
+          *found = info;
+          return TRUE;
+        }
+    }
+  return TRUE;
+}
+
+/* An interrupted upload's copy @found_info is the local message @local:
+ * the local file gets its UID, and @batch its status row. */
+gboolean
+_mailsync_sync_recover_upload (Runner *r, MailsyncStatusBatch *batch, MailsyncMessageInfo *found_info,
+                               MailsyncMessageInfo *local, GError **error)
+{
+  guint32 found = mailsync_message_info_get_uid (found_info);
+  g_autoptr(MailsyncMessageInfo) renamed = NULL;
+  g_autofree char *flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (local));
+
+  if (mailsync_message_info_get_uid (local) != found)
+    {
+      renamed = _mailsync_sync_set_uid_and_wait (r, local, found, error);
+      if (renamed == NULL)
+        return FALSE;
+    }
+  g_hash_table_insert (r->local_by_uid, GUINT_TO_POINTER (found), local);
+  if (_mailsync_sync_keywords_on (r))
+    {
+      /* the keywords both copies have: the next run then sends
+       * what the APPEND did not carry, and takes off neither
+       * side one the other lacks */
+      g_autofree char *kept = _mailsync_sync_common_keywords (local, found_info);
+
+      _mailsync_sync_put_row (r, batch, found, flags, kept);
+    }
+  else
+    _mailsync_sync_put_keeping_labels (r, batch, found, flags);
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->local, MAILSYNC_DIRECTION_TO_REMOTE, found, 0, 0, NULL, NULL,
+                       "recovered an interrupted upload");
+  return TRUE;
+}
+
 /* After a crash between an APPEND and the status commit, the remote holds a
  * copy the status does not know. Find it by content among the remote
  * messages nobody knows, and give the local original its UID; without this
- * the next run would upload the message a second time. */
+ * the next run would upload the message a second time. A copy not found
+ * while the folder's uploads are young may still be stored by the killed
+ * run's connection: its intent is kept (mailsync-sync-pending.c). */
 gboolean
 _mailsync_sync_reconcile_intents (Runner *r, GError **error)
 {
@@ -306,6 +384,8 @@ _mailsync_sync_reconcile_intents (Runner *r, GError **error)
   GHashTableIter iter;
   gpointer key, value;
   gboolean changed = FALSE;
+  gint64 newest;
+  guint n_found = 0;
 
   g_hash_table_iter_init (&iter, r->meta);
   while (g_hash_table_iter_next (&iter, &key, &value))
@@ -313,88 +393,66 @@ _mailsync_sync_reconcile_intents (Runner *r, GError **error)
       g_ptr_array_add (intents, g_strdup (key));
   if (intents->len == 0)
     return TRUE;
+  newest = _mailsync_sync_newest_intent (r);
 
   for (guint i = 0; i < intents->len; i++)
     {
       const char *intent = intents->pdata[i];
-      g_auto(GStrv) fields = g_strsplit (g_hash_table_lookup (r->meta, intent), "\t", 3);
-      guint32 found = 0;
+      g_autofree char *digest = NULL;
+      g_autofree char *local_key = NULL;
+      gint64 started;
       MailsyncMessageInfo *found_info = NULL;
       MailsyncMessageInfo *local = NULL;
 
-      if (g_strv_length (fields) == 3)
+      if (_mailsync_sync_parse_intent (g_hash_table_lookup (r->meta, intent), &digest, &local_key, &started))
         {
-          for (guint j = 0; j < r->remote_list->len && found == 0; j++)
-            {
-              MailsyncMessageInfo *info = r->remote_list->pdata[j];
-              guint32 uid = mailsync_message_info_get_uid (info);
-              const char *digest;
-
-              if (g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) ||
-                  g_hash_table_contains (r->local_by_uid, GUINT_TO_POINTER (uid)))
-                continue;
-              digest = g_hash_table_lookup (digests, GUINT_TO_POINTER (uid));
-              if (digest == NULL)
-                {
-                  char *d, *bare;
-
-                  if (!remote_digests (r, info, &d, &bare, error))
-                    return FALSE;
-                  g_hash_table_insert (digests, GUINT_TO_POINTER (uid), d);
-                  if (bare != NULL)
-                    g_hash_table_insert (bare_digests, GUINT_TO_POINTER (uid), bare);
-                  digest = d;
-                }
-              if (strcmp (digest, fields[0]) == 0 ||
-                  g_strcmp0 (g_hash_table_lookup (bare_digests, GUINT_TO_POINTER (uid)), fields[0]) == 0)
-                {
-                  found = uid;
-                  found_info = info;
-                }
-            }
-          local = _mailsync_sync_local_by_key (r, fields[2]);
+          if (!_mailsync_sync_find_copy (r, r->remote_list, NULL, digest, digests, bare_digests, &found_info, error))
+            return FALSE;
+          local = _mailsync_sync_local_by_key (r, local_key);
         }
 
-      if (found != 0 && local != NULL)
+      if (found_info != NULL && local != NULL)
         {
-          g_autoptr(MailsyncMessageInfo) renamed = NULL;
-          g_autofree char *flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (local));
-
-          if (mailsync_message_info_get_uid (local) != found)
-            {
-              renamed = _mailsync_sync_set_uid_and_wait (r, local, found, error);
-              if (renamed == NULL)
-                return FALSE;
-            }
-          g_hash_table_insert (r->local_by_uid, GUINT_TO_POINTER (found), local);
-          if (_mailsync_sync_keywords_on (r))
-            {
-              /* the keywords both copies have: the next run then sends
-               * what the APPEND did not carry, and takes off neither
-               * side one the other lacks */
-              g_autofree char *kept = _mailsync_sync_common_keywords (local, found_info);
-
-              _mailsync_sync_put_row (r, batch, found, flags, kept);
-            }
-          else
-            _mailsync_sync_put_keeping_labels (r, batch, found, flags);
-          _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->local, MAILSYNC_DIRECTION_TO_REMOTE, found, 0, 0, NULL, NULL,
-                "recovered an interrupted upload");
+          if (!_mailsync_sync_recover_upload (r, batch, found_info, local, error))
+            return FALSE;
           changed = TRUE;
+          n_found++;
         }
-      /* Not found: the APPEND never happened, and the message is still
-       * local mail to upload. Either way the intent is settled. */
+      /* Not found, and the folder's uploads are young: the APPEND may
+       * still be stored; kept, the message not uploaded this run. */
+      else if (found_info == NULL && local != NULL &&
+               _mailsync_sync_keep_pending (r, intent, local_key, started, newest))
+        continue;
+      /* Not found and old: the APPEND never happened, and the message is
+       * still local mail to upload. Either way the intent is settled. */
       mailsync_status_batch_set_meta (batch, intent, NULL);
     }
+  {
+    g_autofree char *text = g_strdup_printf ("upload intents: %u, %u found, %u kept for a late copy (newest upload "
+                                             "%" G_GINT64_FORMAT " s ago)", intents->len, n_found,
+                                             _mailsync_sync_n_pending (r),
+                                             g_get_real_time () / G_USEC_PER_SEC - newest);
+
+    _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
+  }
 
   if (!_mailsync_sync_flush_folder (r, r->local, error))
     return FALSE;
   if (!_mailsync_sync_commit (r, batch, error))
     return FALSE;
   _mailsync_crash_point ("runner-reconciled");
-  /* Renames changed local keys: list again rather than patch the lists. */
-  if (changed)
-    return _mailsync_sync_list_both (r, error);
+  /* Renames changed local keys: list again rather than patch the lists.
+   * The new listing may hold late copies of kept intents that came since
+   * the first: matched before the plan, which would download them. */
+  while (changed)
+    {
+      guint found;
+
+      if (!_mailsync_sync_list_both (r, error) ||
+          !_mailsync_sync_match_pending (r, r->remote_list, NULL, &found, error))
+        return FALSE;
+      changed = found > 0;
+    }
   return TRUE;
 }
 
@@ -408,8 +466,8 @@ _mailsync_sync_is_intent_key (const char *key)
  * may be some, so that a changed folder's sync does not walk a meta of one
  * entry per message (OBJECTID's EMAILIDs) for the usual none. Each
  * reconcile settles every intent it finds (found: recorded; not found:
- * dropped), so from here the count starts at zero and _mailsync_sync_commit
- * keeps it. */
+ * dropped, unless young and kept), so from here the count starts at the
+ * kept ones and _mailsync_sync_commit keeps it. */
 gboolean
 _mailsync_sync_settle_intents (Runner *r, GError **error)
 {
@@ -417,7 +475,8 @@ _mailsync_sync_settle_intents (Runner *r, GError **error)
       (!_mailsync_sync_reconcile_intents (r, error) || !_mailsync_sync_reconcile_moves (r, error)))
     return FALSE;
   r->intents_known = TRUE;
-  r->n_intents = 0;
+  /* the young intents kept for a late copy */
+  r->n_intents = _mailsync_sync_n_pending (r);
   return TRUE;
 }
 

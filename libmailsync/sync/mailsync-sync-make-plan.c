@@ -182,6 +182,10 @@ _mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
       MailsyncPlanMessage m = { mailsync_message_info_get_uid (info), mailsync_message_info_get_key (info),
                                 plan_flag_name (&names, mailsync_message_info_get_flags (info)), NULL };
 
+      /* new mail a killed run uploaded: its copy may still be stored
+       * (mailsync-sync-pending.c), not uploaded again this run */
+      if (m.uid == 0 && _mailsync_sync_is_pending (r, m.key))
+        continue;
       if (with_keywords)
         m.keywords = plan_info_keywords (info, strings);
       local[nl++] = m;

@@ -389,14 +389,18 @@ prepare_uploads (Runner *r, GPtrArray *todo, guint *next, guint count, GQueue *r
       if (op->digest == NULL)
         continue;
       op->token = g_strconcat (INTENT_PREFIX, uuid, NULL);
-      value = g_strdup_printf ("%s\t%" G_GUINT64_FORMAT "\t%s", op->digest,
-                               mailsync_message_info_get_size (op->source), op->action->key);
+      value = _mailsync_sync_intent_value (op->digest, mailsync_message_info_get_size (op->source), op->action->key,
+                                           TRUE);
       mailsync_status_batch_set_meta (intents, op->token, value);
     }
   if (!batch_errors (r, ops, r->remote, error))
     return FALSE;
-  if (mailsync_status_batch_get_length (intents) > 0 && !_mailsync_sync_commit (r, intents, error))
-    return FALSE;
+  if (mailsync_status_batch_get_length (intents) > 0)
+    {
+      _mailsync_sync_note_upload_time (intents);
+      if (!_mailsync_sync_commit (r, intents, error))
+        return FALSE;
+    }
   _mailsync_crash_point ("runner-upload-intent");
   for (guint i = 0; i < ops->len; i++)
     {
@@ -480,10 +484,53 @@ commit_uploads (Runner *r, GPtrArray *ops, guint *done, guint total, guint *pseu
   if (!_mailsync_sync_flush_folder (r, r->local, error))
     return FALSE;
   _mailsync_crash_point ("runner-upload-renamed");
+  /* more APPENDs may be on the wire: the young intents' clock */
+  if (r->pending > 0)
+    _mailsync_sync_note_upload_time (batch);
   if (!_mailsync_sync_commit (r, batch, error))
     return FALSE;
   _mailsync_crash_point ("runner-upload-committed");
   return TRUE;
+}
+
+static void
+intent_unstarted (MailsyncStatusBatch *batch, Op *op)
+{
+  g_autofree char *value = _mailsync_sync_intent_value (op->digest, mailsync_message_info_get_size (op->source),
+                                                        op->action->key, FALSE);
+
+  mailsync_status_batch_set_meta (batch, op->token, value);
+}
+
+/* The upload pass stops on a failure, and every copy it started has
+ * ended: the intents of uploads whose APPEND was never sent (never
+ * started), or that ended by an answer or a failure of their own (not
+ * the connection's, not a cancel: @fatal is the error batch_errors took
+ * from its op), lose their start. No dead connection of this run can
+ * store them later, so the next run settles them at once instead of
+ * waiting out the grace (mailsync-sync-pending.c). Best effort: the
+ * folder fails anyway. */
+static void
+unsent_intents_old (Runner *r, GPtrArray *finished, GQueue *ready, const GError *fatal)
+{
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autoptr(GError) ignored = NULL;
+  GList *l;
+
+  for (guint i = 0; i < finished->len; i++)
+    {
+      Op *op = finished->pdata[i];
+      const GError *why = op->error != NULL ? op->error : fatal;
+
+      if (op->stored != NULL || op->token == NULL || why == NULL ||
+          mailsync_error_get_scope (why) > MAILSYNC_ERROR_SCOPE_FOLDER)
+        continue;
+      intent_unstarted (batch, op);
+    }
+  for (l = ready->head; l != NULL; l = l->next)
+    intent_unstarted (batch, l->data);
+  if (mailsync_status_batch_get_length (batch) > 0)
+    _mailsync_sync_commit (r, batch, &ignored);
 }
 
 /* Uploads run in a sliding window, as downloads do (issue 13 item 5):
@@ -545,8 +592,11 @@ _mailsync_sync_run_uploads (Runner *r, GPtrArray *todo, GError **error)
       _mailsync_await_iteration ();
     }
   /* Never leave a copy running behind a failure. Intents of copies that
-   * never started stay: the next run finds no copy and settles them. */
+   * never started stay, without their start: the next run finds no copy
+   * and settles them at once. */
   _mailsync_sync_runner_wait (r);
+  if (!ok)
+    unsent_intents_old (r, finished, ready, error != NULL ? *error : NULL);
   r->finished = NULL;
   g_queue_free_full (g_steal_pointer (&ready), (GDestroyNotify) op_free);
   return ok;

@@ -30,6 +30,9 @@ G_BEGIN_DECLS
  * the commit that writes an intent, "none" by a folder's sync that ended
  * with none left; a status without the key (written before it) may have
  * some. Only a status that may have some is scanned. */
+/* When the folder's last upload batch was committed (seconds since the
+ * epoch): the young intents' clock (sync-pending.c) */
+#define META_LAST_UPLOAD "mailsync.last-upload"
 #define META_INTENTS "mailsync.intents"
 #define META_INTENTS_OPEN "open"
 #define META_INTENTS_NONE "none"
@@ -112,6 +115,8 @@ typedef struct
   gboolean remote_kept_all;    /* check_unchanged: the server lost no message since the record (only additions) */
   gboolean intents_known;      /* the intents of the loaded status were settled (n_intents counts from there) */
   guint n_intents;             /* intents (upload, move) in meta, once intents_known */
+  GHashTable *pending_uploads; /* local key -> intent: young intents whose copy is not on the server yet */
+  gint64 pending_until;        /* when their grace ends (seconds since the epoch) */
 } Runner;
 
 /* mailsync-sync-runner.c */
@@ -267,6 +272,25 @@ char    *_mailsync_sync_message_digest (Runner *r, MailsyncFolder *folder, Mails
                                         MailsyncFolder *destination, GError **error);
 MailsyncMessageInfo *_mailsync_sync_set_uid_and_wait (Runner *r, MailsyncMessageInfo *info, guint32 uid,
                                                       GError **error);
+gboolean _mailsync_sync_find_copy (Runner *r, GPtrArray *list, GHashTable *skip, const char *want,
+                                   GHashTable *digests, GHashTable *bare_digests, MailsyncMessageInfo **found,
+                                   GError **error);
+gboolean _mailsync_sync_recover_upload (Runner *r, MailsyncStatusBatch *batch, MailsyncMessageInfo *found_info,
+                                        MailsyncMessageInfo *local, GError **error);
+
+/* mailsync-sync-pending.c: a killed run's last APPENDs, stored late */
+gint64   _mailsync_sync_upload_grace    (void);
+char    *_mailsync_sync_intent_value    (const char *digest, guint64 size, const char *key, gboolean started);
+gboolean _mailsync_sync_parse_intent    (const char *value, char **digest, char **key, gint64 *started);
+gint64   _mailsync_sync_newest_intent   (Runner *r);
+void     _mailsync_sync_note_upload_time (MailsyncStatusBatch *batch);
+gboolean _mailsync_sync_keep_pending    (Runner *r, const char *intent, const char *key, gint64 started,
+                                        gint64 newest);
+gboolean _mailsync_sync_is_pending      (Runner *r, const char *key);
+guint    _mailsync_sync_n_pending       (Runner *r);
+gboolean _mailsync_sync_match_pending  (Runner *r, GPtrArray *list, GHashTable *skip, guint *found,
+                                        GError **error);
+gboolean _mailsync_sync_recheck_pending (Runner *r, GError **error);
 
 /* mailsync-sync-streams.c: a copy's stream as its destination gets it */
 /* filterheaders: the headers @destination's IMAP folders must not get, or NULL */

@@ -26,8 +26,9 @@
  * -state.c (row columns, keywords stamp, listing state),
  * -window.c (maxsize/maxage/startdate), -unchanged.c (the no-op skip),
  * -rebuild.c (a lost status), -labels.c (Gmail labels), -moves.c (the
- * move pre-pass), -folders.c (the account's folders and folder loop)
- * and -streams.c (a copy's stream at its destination).
+ * move pre-pass), -folders.c (the account's folders and folder loop),
+ * -streams.c (a copy's stream at its destination) and -pending.c (a
+ * killed run's uploads stored late).
  */
 #include "config.h"
 
@@ -94,6 +95,7 @@ _mailsync_sync_runner_free (Runner *r)
   g_clear_pointer (&r->kept_listings, _mailsync_sync_listings_free);
   g_clear_pointer (&r->prepared, _mailsync_sync_listings_free);
   g_clear_pointer (&r->loaded_meta, g_hash_table_unref);
+  g_clear_pointer (&r->pending_uploads, g_hash_table_unref);
   g_free (r->status_name);
   g_free (r->folder_label);
   g_free (r);
@@ -503,7 +505,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
       _mailsync_sync_close_intents (r, state);
       if (!config->dry_run && !_mailsync_sync_commit (r, state, error))
         return FALSE;
-      if (!_mailsync_sync_save_keywords_stamp (r, error))
+      if (!_mailsync_sync_recheck_pending (r, error) || !_mailsync_sync_save_keywords_stamp (r, error))
         return FALSE;
       _mailsync_sync_record_unchanged (r);
       return TRUE;
@@ -511,6 +513,9 @@ sync_folder_once (const MailsyncRunnerConfig *config,
   if (!execute (r, plan, error))
     return FALSE;
   if (!_mailsync_sync_run_labels (r, error))
+    return FALSE;
+  /* after the folder's other work: a killed run's late copies */
+  if (!_mailsync_sync_recheck_pending (r, error))
     return FALSE;
   if (!_mailsync_sync_save_keywords_stamp (r, error))
     return FALSE;

@@ -1,0 +1,276 @@
+/* A killed run's last APPENDs (doc/design.md "A killed run's last
+ * APPENDs"): a run killed with an APPEND (or a MULTIAPPEND) in its
+ * socket leaves the kernel to deliver it, and the server's session may
+ * store the messages only after the next run has listed the folder. IMAP
+ * cannot tell whether a dead connection's commands are still being run,
+ * so an upload's intent carries the time its upload started, and an
+ * intent whose copy is not on the server is "young" for a grace period
+ * after the newest upload of its folder started: its message is not sent
+ * again at once. The folder's other work goes on, then the server is
+ * listed again and the young intents matched once more; one still
+ * missing is kept (the message stays pending, the run says so and the
+ * folder is incomplete) until a run after the grace uploads it again.
+ * A message is delayed by a run at worst, never doubled. */
+#include "config.h"
+
+#include "sync/mailsync-sync-private.h"
+
+#include <string.h>
+
+/* The dead session's work is the server's: reading what the kernel had
+ * already delivered (at most the socket buffers, a few MB) and storing
+ * it. Dovecot did it 150 ms after the next run's login in the case that
+ * was traced; a minute covers a loaded server and the time between the
+ * intent's commit and its APPEND's last byte (the intents are committed
+ * up to one window of uploads ahead of their APPENDs), and costs a user
+ * who runs again at once one run's delay. */
+#define UPLOAD_GRACE_SECONDS 60
+
+/* The grace in seconds. MAILSYNC_TEST_UPLOAD_GRACE (a test hook, in a
+ * build with test hooks only) shortens it, so that the suites that kill
+ * and run again wait seconds: never read by a release, which has no way
+ * to make it 0. */
+gint64
+_mailsync_sync_upload_grace (void)
+{
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  const char *test = g_getenv ("MAILSYNC_TEST_UPLOAD_GRACE");
+  guint64 n;
+
+  if (test != NULL && g_ascii_string_to_unsigned (test, 10, 0, UPLOAD_GRACE_SECONDS, &n, NULL))
+    return (gint64) n;
+#endif
+  return UPLOAD_GRACE_SECONDS;
+}
+
+/* An intent's value: "digest TAB size TAB local key TAB start", the
+ * start in seconds since the epoch (wall clock: the next run may be
+ * another process after a reboot). Without @started, no start: the
+ * upload's APPEND cannot be stored later (never sent, or answered), and
+ * the next run settles the intent at once, as an old one. */
+char *
+_mailsync_sync_intent_value (const char *digest, guint64 size, const char *key, gboolean started)
+{
+  if (!started)
+    return g_strdup_printf ("%s\t%" G_GUINT64_FORMAT "\t%s", digest, size, key);
+  return g_strdup_printf ("%s\t%" G_GUINT64_FORMAT "\t%s\t%" G_GINT64_FORMAT, digest, size, key,
+                          g_get_real_time () / G_USEC_PER_SEC);
+}
+
+/* The digest, local key and start of an intent's value; a value written
+ * before the start was recorded ("digest TAB size TAB key") has start 0,
+ * which is old. FALSE for a value that is not an intent's. */
+gboolean
+_mailsync_sync_parse_intent (const char *value, char **digest, char **key, gint64 *started)
+{
+  g_auto(GStrv) fields = g_strsplit (value != NULL ? value : "", "\t", 3);
+  const char *tab;
+  guint64 n = 0;
+
+  *digest = *key = NULL;
+  *started = 0;
+  if (g_strv_length (fields) != 3)
+    return FALSE;
+  tab = strrchr (fields[2], '\t');
+  if (tab != NULL && g_ascii_string_to_unsigned (tab + 1, 10, 1, G_MAXINT64, &n, NULL))
+    {
+      *key = g_strndup (fields[2], (gsize) (tab - fields[2]));
+      *started = (gint64) n;
+    }
+  else
+    *key = g_strdup (fields[2]);
+  *digest = g_strdup (fields[0]);
+  return TRUE;
+}
+
+/* The time of the folder's last upload commit (intents written, or
+ * uploads settled), in the same batch: the last sign of life of a run
+ * that was killed while it uploaded. */
+void
+_mailsync_sync_note_upload_time (MailsyncStatusBatch *batch)
+{
+  g_autofree char *now = g_strdup_printf ("%" G_GINT64_FORMAT, g_get_real_time () / G_USEC_PER_SEC);
+
+  mailsync_status_batch_set_meta (batch, META_LAST_UPLOAD, now);
+}
+
+/* The newest start among the folder's upload intents, or the folder's
+ * last upload commit when later (0: none recorded). All of a folder's
+ * intents count as young as that: the dead connection's last commands
+ * are the newest uploads' APPENDs, an older intent's copy may sit behind
+ * them in the same socket, and the APPENDs of intents committed a window
+ * ahead went out up to the last commit. */
+gint64
+_mailsync_sync_newest_intent (Runner *r)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  gint64 newest = 0;
+  const char *last = g_hash_table_lookup (r->meta, META_LAST_UPLOAD);
+  guint64 n;
+
+  if (last != NULL && g_ascii_string_to_unsigned (last, 10, 1, G_MAXINT64, &n, NULL))
+    newest = (gint64) n;
+
+  g_hash_table_iter_init (&iter, r->meta);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_autofree char *digest = NULL;
+      g_autofree char *local_key = NULL;
+      gint64 started;
+
+      if (g_str_has_prefix (key, INTENT_PREFIX) &&
+          _mailsync_sync_parse_intent (value, &digest, &local_key, &started))
+        newest = MAX (newest, started);
+    }
+  return newest;
+}
+
+/* Whether an intent of a folder whose newest upload started at @newest
+ * is still young: within the grace after it. A start further in the
+ * future than the grace is a clock that was wrong then (or is now) and
+ * counts as old, so that a message is never held back for long. */
+static gboolean
+intent_young (gint64 newest)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 grace = _mailsync_sync_upload_grace ();
+
+  return newest > 0 && now < newest + grace && newest <= now + grace;
+}
+
+/* Called by the reconcile for an intent (started at @started, 0: not
+ * recorded) whose copy is not on the server and whose local message is
+ * there: TRUE when the intent is young and is
+ * kept (the message is left out of this run's uploads, and looked for
+ * again by _mailsync_sync_recheck_pending()); FALSE when the message is
+ * to be uploaded again, as before. */
+gboolean
+_mailsync_sync_keep_pending (Runner *r, const char *intent, const char *key, gint64 started, gint64 newest)
+{
+  /* a folder of files (a Maildir remote) is written by the run itself:
+   * nothing of a dead run's is stored after it; an intent without its
+   * start was written before it was recorded, or by a run that knew
+   * its APPEND was never sent or was answered */
+  if (_mailsync_folder_get_directory (r->remote) != NULL || started == 0 || !intent_young (newest))
+    return FALSE;
+  if (r->pending_uploads == NULL)
+    r->pending_uploads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_replace (r->pending_uploads, g_strdup (key), g_strdup (intent));
+  r->pending_until = newest + _mailsync_sync_upload_grace ();
+  return TRUE;
+}
+
+/* Whether the local message under @key waits for a late copy (not to be
+ * planned as an upload). */
+gboolean
+_mailsync_sync_is_pending (Runner *r, const char *key)
+{
+  return r->pending_uploads != NULL && key != NULL && g_hash_table_contains (r->pending_uploads, key);
+}
+
+guint
+_mailsync_sync_n_pending (Runner *r)
+{
+  return r->pending_uploads != NULL ? g_hash_table_size (r->pending_uploads) : 0;
+}
+
+static void
+warn_pending (Runner *r)
+{
+  guint n = _mailsync_sync_n_pending (r);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (r->pending_until);
+  g_autofree char *clock = when != NULL ? g_date_time_format (when, "%H:%M:%S") : g_strdup ("?");
+  g_autofree char *text = NULL;
+  g_autoptr(GError) skipped = NULL;
+
+  text = g_strdup_printf ("Folder %s: %u message%s uploaded by an interrupted run %s not on the server yet; "
+                          "not sent again before %s (in %" G_GINT64_FORMAT " s): that run's connection may "
+                          "still store %s. The folder is not complete: run again after that",
+                          r->folder_label, n, n == 1 ? "" : "s", n == 1 ? "is" : "are", clock,
+                          MAX (r->pending_until - now, 0), n == 1 ? "it" : "them");
+  /* a skipped message's error: the run exits 1, as for any message it
+   * could not copy, and the next run tries again */
+  skipped = g_error_new_literal (MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED, text);
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0, NULL,
+                       skipped, text);
+}
+
+/* Matches the kept intents with @list's messages nobody knows (and that
+ * @skip does not hold: looked at already); a match is recorded as the
+ * reconcile records one, in one commit. *@found: how many matched. */
+gboolean
+_mailsync_sync_match_pending (Runner *r, GPtrArray *list, GHashTable *skip, guint *found, GError **error)
+{
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autoptr(GHashTable) digests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GHashTable) bare_digests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer pending_key;
+
+  *found = 0;
+  if (_mailsync_sync_n_pending (r) == 0)
+    return TRUE;
+  g_hash_table_iter_init (&iter, r->pending_uploads);
+  while (g_hash_table_iter_next (&iter, &pending_key, NULL))
+    g_ptr_array_add (keys, g_strdup (pending_key));
+  for (guint i = 0; i < keys->len; i++)
+    {
+      const char *key = keys->pdata[i];
+      const char *intent = g_hash_table_lookup (r->pending_uploads, key);
+      g_autofree char *digest = NULL;
+      g_autofree char *local_key = NULL;
+      gint64 started;
+      MailsyncMessageInfo *copy = NULL;
+      MailsyncMessageInfo *local = _mailsync_sync_local_by_key (r, key);
+
+      if (local == NULL ||
+          !_mailsync_sync_parse_intent (g_hash_table_lookup (r->meta, intent), &digest, &local_key, &started))
+        continue;
+      if (!_mailsync_sync_find_copy (r, list, skip, digest, digests, bare_digests, &copy, error))
+        return FALSE;
+      if (copy == NULL)
+        continue;
+      if (!_mailsync_sync_recover_upload (r, batch, copy, local, error))
+        return FALSE;
+      mailsync_status_batch_set_meta (batch, intent, NULL);
+      g_hash_table_remove (r->pending_uploads, key);
+      (*found)++;
+    }
+  if (*found > 0 && (!_mailsync_sync_flush_folder (r, r->local, error) || !_mailsync_sync_commit (r, batch, error)))
+    return FALSE;
+  return TRUE;
+}
+
+/* After the folder's other work: the server is listed again and the
+ * messages that arrived since the listing the plan was made from are
+ * matched with the young intents (the late store may have landed
+ * meanwhile). What is still missing stays pending, said in one warning
+ * line. */
+gboolean
+_mailsync_sync_recheck_pending (Runner *r, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  guint found;
+
+  if (_mailsync_sync_n_pending (r) == 0)
+    return TRUE;
+  _mailsync_sync_offer_known_state (r, TRUE);
+  _mailsync_sync_offer_window (r, r->remote);
+  mailsync_folder_list_messages_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
+  list = mailsync_folder_list_messages_finish (r->remote, _mailsync_await (&result), error);
+  if (list == NULL)
+    return FALSE;
+  /* only what the plan's listing did not have: the rest was looked at */
+  if (!_mailsync_sync_match_pending (r, list, r->remote_by_uid, &found, error))
+    return FALSE;
+  if (_mailsync_sync_n_pending (r) > 0)
+    {
+      r->incomplete = TRUE;
+      warn_pending (r);
+    }
+  return TRUE;
+}

@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""A killed run's last APPENDs, stored late (doc/design.md "A killed run's
+last APPENDs"): a test of the client against the scripted server
+(tests/scripted_imap.py), which can do what Dovecot does only by chance:
+hold a dead connection's APPENDs and store them after the next run's
+connection has SELECTed and listed the folder.
+
+- late: a run is killed (SIGKILL) while the server holds its APPENDs of
+  three new local messages unanswered; the server stores them right
+  after the next run's first listing of the folder. That run must not
+  upload them again: it keeps their intents, does the folder's other work
+  (a download), lists again, finds the late copies and gives the local
+  files their UIDs. Exit 0, three messages on the server.
+- never: the same kill, but the held APPENDs are never stored. The next
+  run (within the grace, MAILSYNC_TEST_UPLOAD_GRACE) uploads nothing,
+  says in one warning line that the folder's 3 messages are not on the
+  server yet and when they will be sent again, and exits 1 (a skipped
+  message's status); a run after the grace uploads them, once.
+- old: a status written before the start was recorded (an intent of
+  three fields) counts as old: the message is uploaded at once.
+
+Needs the test hooks (the grace is a minute otherwise); no Dovecot."""
+
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import mailsync_tap
+import scripted_imap
+
+TAP = mailsync_tap.Tap()
+check = TAP.check
+GRACE = 4
+
+
+class LateServer(scripted_imap.ScriptedImapServer):
+    """Holds the APPENDs of the sessions in @holding unanswered (the
+    client waits); release() stores them, as the dead session's server
+    process finally does."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.holding = set()
+        self.held = []
+        self.on_listed = None       # called after a listing's answer went out
+        self.notify = set()         # sessions to tell of the stored messages
+
+    def process(self, session, tag, verb, rest, literals):
+        if verb == "APPEND" and session.number in self.holding:
+            with self.lock:
+                self.held.append((tag, rest.split(" ", 1)[1], literals))
+            return True
+        if session.number in self.notify and verb not in ("SELECT", "EXAMINE"):
+            # what any server tells a session of messages another one added
+            self.notify.discard(session.number)
+            if session.selected == "INBOX":
+                session.send("* %d EXISTS\r\n" % len(self.mailboxes["INBOX"].messages))
+        ok = super().process(session, tag, verb, rest, literals)
+        # the listing of the messages the client does not know yet (after
+        # the known ones' FLAGS in a fast listing)
+        if (verb == "UID FETCH" and "RFC822.SIZE" in rest and session.number not in self.holding
+                and self.on_listed is not None):
+            hook, self.on_listed = self.on_listed, None
+            hook(self)
+        return ok
+
+    def release(self):
+        with self.lock:
+            held, self.held = self.held, []
+        for tag, args, literals in held:
+            self.append(tag, args, literals)
+        self.notify.update(s.number for s in self.sessions)
+        return len(held)
+
+
+def write_config(work, port):
+    os.makedirs(work, exist_ok=True)
+    path = os.path.join(work, "offlineimaprc")
+    with open(path, "w") as f:
+        f.write("[general]\naccounts = T\nmetadata = %s/meta\nsocktimeout = 60\n\n"
+                "[Account T]\nlocalrepository = L\nremoterepository = R\n\n"
+                "[Repository L]\ntype = Maildir\nlocalfolders = %s/Mail\n\n"
+                "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %d\nremoteuser = u\n"
+                "remotepass = secret-pw\nssl = no\nstarttls = no\n"
+                % (work, work, port))
+    return path
+
+
+def env_of(work, grace=GRACE):
+    env = dict(os.environ)
+    env["HOME"] = work
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    env["MAILSYNC_TEST_UPLOAD_GRACE"] = str(grace)
+    return env
+
+
+def run(work, path, grace=GRACE):
+    return subprocess.run([mailsync_tap.MAILSYNC, "-c", path], env=env_of(work, grace), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=120)
+
+
+def new_local(work, tags):
+    d = os.path.join(work, "Mail", "INBOX", "new")
+    os.makedirs(d, exist_ok=True)
+    for i, tag in enumerate(tags):
+        with open(os.path.join(d, "1800000%03d.M%dP9.late" % (i, i)), "wb") as f:
+            f.write(scripted_imap.message(tag))
+
+
+def local_files(work):
+    out = []
+    for sub in ("cur", "new"):
+        d = os.path.join(work, "Mail", "INBOX", sub)
+        out += [n for n in os.listdir(d)] if os.path.isdir(d) else []
+    return out
+
+
+def server_tags(server):
+    out = []
+    with server.lock:
+        for m in server.mailboxes["INBOX"].messages:
+            found = re.search(rb"^Subject: (.*?)\r?$", m[2], re.M)
+            out.append(found.group(1).decode() if found else "?")
+    return sorted(out)
+
+
+def killed_while_held(server, work, path, count):
+    """Starts a run, waits until the server holds @count APPENDs of it,
+    kills it. True when that happened within the deadline."""
+    server.holding = {len(server.sessions) + 1}
+    p = subprocess.Popen([mailsync_tap.MAILSYNC, "-c", path], env=env_of(work), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    ok = mailsync_tap.wait_for(lambda: len(server.held) >= count or p.poll() is not None, timeout=60)
+    held = len(server.held)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    return ok and held == count
+
+
+def prepared(root, name):
+    server = LateServer(("INBOX",))
+    server.mailboxes["INBOX"].add(scripted_imap.message("old-1"), ["\\Seen"])
+    work = os.path.join(root, name)
+    path = write_config(work, server.port)
+    p = run(work, path)
+    check("%s: first sync exits 0" % name, p.returncode == 0, p.stdout + p.stderr)
+    return server, work, path
+
+
+def scenario_late(root):
+    server, work, path = prepared(root, "late")
+    tags = ["late-%d" % i for i in range(3)]
+    new_local(work, tags)
+    if not check("late: a run killed while the server holds its 3 APPENDs", killed_while_held(server, work, path, 3),
+                 "held %d" % len(server.held)):
+        return
+    # other work for the next run: a message to download
+    server.mailboxes["INBOX"].add(scripted_imap.message("new-remote"))
+    stored = []
+    server.on_listed = lambda s: stored.append(s.release())
+    p = run(work, path)
+    check("late: the held APPENDs were stored after the next run's listing", stored == [3], stored)
+    check("late: the next run exits 0", p.returncode == 0, p.stdout + p.stderr)
+    appends = [c for c in server.commands("^APPEND") if True]
+    check("late: no message sent again (3 APPENDs in all, the held ones)",
+          len(appends) == 3, appends)
+    check("late: each message once on the server", server_tags(server) == sorted(["old-1", "new-remote"] + tags),
+          server_tags(server))
+    files = local_files(work)
+    check("late: 5 local files, each with its UID", len(files) == 5 and all(",U=" in n for n in files), files)
+    p = run(work, path)
+    check("late: a third run copies nothing and exits 0",
+          p.returncode == 0 and len(server.commands("^APPEND")) == 3 and len(local_files(work)) == 5,
+          p.stdout + p.stderr)
+    server.close()
+
+
+def scenario_never(root):
+    server, work, path = prepared(root, "never")
+    tags = ["never-%d" % i for i in range(3)]
+    new_local(work, tags)
+    if not check("never: a run killed while the server holds its 3 APPENDs", killed_while_held(server, work, path, 3),
+                 "held %d" % len(server.held)):
+        return
+    killed_at = time.time()
+    server.held = []                    # the dead session's APPENDs are lost
+    server.holding = set()
+    p = run(work, path)
+    lines = [l for l in (p.stdout + p.stderr).splitlines() if "not on the server yet" in l]
+    young = time.time() - killed_at < GRACE
+    if young:
+        check("never: within the grace the next run uploads nothing", len(server.commands("^APPEND")) == 3,
+              server.commands("^APPEND"))
+        check("never: one warning line naming the folder, the count and when",
+              len(lines) == 1 and "INBOX" in lines[0] and " 3 messages" in lines[0]
+              and re.search(r"before \d\d:\d\d:\d\d", lines[0]) is not None, p.stdout + p.stderr)
+        check("never: the run exits 1 (the folder is not complete)", p.returncode == 1, p.returncode)
+        check("never: the server has none of them", server_tags(server) == ["old-1"], server_tags(server))
+    else:
+        TAP.skip("never: the run within the grace", "the machine took longer than the %d s grace" % GRACE)
+    # the grace is a wall-clock rule: wait until it is over for sure
+    while time.time() < killed_at + GRACE + 1.5:
+        time.sleep(0.2)
+    p = run(work, path)
+    check("never: after the grace they are uploaded, exit 0", p.returncode == 0, p.stdout + p.stderr)
+    check("never: each message once on the server", server_tags(server) == sorted(["old-1"] + tags),
+          server_tags(server))
+    files = local_files(work)
+    check("never: 4 local files, each with its UID", len(files) == 4 and all(",U=" in n for n in files), files)
+    server.close()
+
+
+def scenario_old(root):
+    """An intent without its start (a status of before this change)."""
+    server, work, path = prepared(root, "old")
+    new_local(work, ["old-intent"])
+    if not check("old: a run killed while the server holds its APPEND", killed_while_held(server, work, path, 1),
+                 "held %d" % len(server.held)):
+        return
+    server.held = []
+    server.holding = set()
+    # take the start out of the intent (the SQLite store's mailsync_meta
+    # table, or the plain store's meta file and journal, %-escaped)
+    changed = 0
+    for dirpath, _, names in os.walk(os.path.join(work, "meta")):
+        for n in names:
+            full = os.path.join(dirpath, n)
+            if n.endswith(("-wal", "-shm")) or not os.path.exists(full):
+                continue
+            with open(full, "rb") as f:
+                data = f.read()
+            if data.startswith(b"SQLite format 3"):
+                db = sqlite3.connect(full)
+                for key, value in db.execute("SELECT key, value FROM mailsync_meta WHERE key LIKE 'mailsync.upload.%'"):
+                    db.execute("UPDATE mailsync_meta SET value = ? WHERE key = ?", (value.rsplit("\t", 1)[0], key))
+                    changed += 1
+                db.commit()
+                db.close()
+                continue
+            new = re.sub(rb"(mailsync\.upload\.[^\n]*?%09[^\n]*?%09[^\n]*?)%09\d+", rb"\1", data)
+            if new != data:
+                changed += 1
+                with open(full, "wb") as f:
+                    f.write(new)
+    check("old: the intent's start taken out of the status", changed > 0, changed)
+    p = run(work, path)
+    check("old: uploaded again at once, exit 0", p.returncode == 0 and len(server.commands("^APPEND")) == 2,
+          p.stdout + p.stderr + repr(server.commands("^APPEND")))
+    check("old: once on the server", server_tags(server) == ["old-1", "old-intent"], server_tags(server))
+    server.close()
+
+
+def main():
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("late APPEND scenarios", mailsync_tap.NO_HOOKS)
+        return TAP.finish()
+    root = tempfile.mkdtemp(prefix="mailsync-late-", dir="/tmp")
+    try:
+        only = os.environ.get("MAILSYNC_TEST_ONLY")
+        for name, fn in (("late", scenario_late), ("never", scenario_never), ("old", scenario_old)):
+            if not only or only == name:
+                fn(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return TAP.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
