@@ -52,8 +52,13 @@ keywords_stamp (Runner *r)
       gsize len = sizeof digest;
       guint64 h = 0;
 
+      /* most rows have none: nothing allocated for them (issue 13 item
+       * 2: this ran twice per changed folder over every row) */
+      if (in_labels ? row->labels == NULL || *row->labels == '\0'
+                    : !_mailsync_letters_have_keywords (row->flags))
+        continue;
       if (in_labels)
-        raw = g_strdup (row->labels ? row->labels : "");
+        raw = g_strdup (row->labels);
       else
         {
           GString *letters = g_string_new (NULL);
