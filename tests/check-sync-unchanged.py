@@ -54,6 +54,16 @@ class Run:
             mailsync_tap.stderr_without_debug(self))
 
 
+def selects_of(commands):
+    """How often each folder was SELECTed or EXAMINEd."""
+    out = {}
+    for c in commands:
+        m = re.match(r"(?:SELECT|EXAMINE) \"?([^\" ]+)", c)
+        if m:
+            out[m.group(1)] = out.get(m.group(1), 0) + 1
+    return out
+
+
 def listing_fetches(commands):
     """The folder of each listing UID FETCH (the one asking FLAGS: a
     message's body or header fetch does not), from the SELECT or EXAMINE
@@ -217,12 +227,19 @@ def scenario_changes(server, root):
           p.summary())
     settle(server, user, pw, work, "recent directory, after")
 
-    # Two folders changed: the move pre-pass lists both to look for moves
-    # between them, and hands its listings to the folder loop, which must
-    # not list them again (issue 13): one listing UID FETCH per folder.
+    # Two folders changed, INBOX with an expunge on the server (a move's
+    # possible source: e3d67c1 lists nothing in the pre-pass without
+    # one): the move pre-pass lists both to look for moves between them,
+    # and hands its listings to the folder loop, which must not list them
+    # again (issue 13): one listing UID FETCH per folder. INBOX's download
+    # selects it again after the pre-pass's burst left Work selected, and
+    # then Work's selects Work again: two SELECTs each.
     settle(server, user, pw, work, "two changed folders")
     conn = server.imap(user, pw)
     conn.uid("STORE", uid_of(conn, "INBOX", "in-6"), "+FLAGS", "(\\Flagged)")
+    conn.uid("STORE", uid_of(conn, "INBOX", "in-5"), "+FLAGS", "(\\Deleted)")
+    conn.expunge()
+    append(conn, "INBOX", "two-changed-in", "\\Seen")
     append(conn, "Work", "two-changed", "\\Seen")
     conn.logout()
     p = run_sync(server, user, pw, work)
@@ -231,10 +248,14 @@ def scenario_changes(server, root):
           p.summary())
     check("two changed folders: exactly one listing UID FETCH for each",
           sorted(listings) == ["INBOX", "Work"], (listings, p.summary()))
+    check("two changed folders, an expunge: the pre-pass listed both first (both SELECTed twice)",
+          selects_of(p.commands) == {"INBOX": 2, "Work": 2}, (selects_of(p.commands), p.summary()))
     remote, local = converged(server, user, pw, work)
     check("two changed folders: both sides equal", remote == local, (remote, local))
     check("two changed folders: both changes went through",
-          ("in-6", "F") in local["INBOX"] and any(s == "two-changed" for s, _ in local["Work"]), local)
+          ("in-6", "F") in local["INBOX"] and not any(s == "in-5" for s, _ in local["INBOX"])
+          and any(s == "two-changed-in" for s, _ in local["INBOX"])
+          and any(s == "two-changed" for s, _ in local["Work"]), local)
 
     # A changed folder reads its files by name (issue 13 item 2): after a
     # server flag change, with no maxage/maxsize and nothing to upload,
