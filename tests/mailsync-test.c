@@ -194,6 +194,20 @@ mailsync_test_server_figure (const MailsyncTestServer *server, const char *key, 
   return g_ascii_strtoull (at + strlen (pattern), NULL, 10);
 }
 
+/* The server's log from @since, to stderr (the suite's log): which
+ * session stayed, what it did, in the order the server logged it. */
+static void
+dump_log_since (const MailsyncTestServer *server, guint64 since)
+{
+  g_autofree char *text = NULL;
+  gsize length = 0;
+
+  if (!g_file_get_contents (mailsync_test_server_env (server, "DOVECOT_LOG"), &text, &length, NULL) ||
+      since > length)
+    return;
+  g_printerr ("Dovecot's log from offset %" G_GUINT64_FORMAT ":\n%s", since, text + since);
+}
+
 void
 mailsync_test_server_wait_open (const MailsyncTestServer *server, guint64 since, guint64 open)
 {
@@ -202,6 +216,8 @@ mailsync_test_server_wait_open (const MailsyncTestServer *server, guint64 since,
 
   while ((now = mailsync_test_server_figure (server, "open", since)) != open && g_get_monotonic_time () < deadline)
     g_usleep (50 * 1000);
+  if (now != open)
+    dump_log_since (server, since);
   ck_assert_msg (now == open, "Dovecot has %" G_GUINT64_FORMAT " sessions open, not %" G_GUINT64_FORMAT, now, open);
 }
 
