@@ -845,7 +845,10 @@ _mailsync_repository_set_wrapped (MailsyncRepository *self, MailsyncRepository *
 
 /* The account's sync sets the context of its caller here for the
  * duration of the sync (the engine calls the backends from its own
- * thread, whose context the client never sees); NULL after. */
+ * thread, whose context the client never sees); NULL after. A wrapped
+ * repository (a mapped one's IMAP) gets it too: the wrapper's reopen
+ * reopens it, and its "opened" (a local IMAP's --update-keyring) goes
+ * there as well. */
 void
 _mailsync_repository_set_interaction_context (MailsyncRepository *self,
                                               GMainContext       *context)
@@ -857,6 +860,8 @@ _mailsync_repository_set_interaction_context (MailsyncRepository *self,
   if (context != NULL)
     priv->interaction_context = g_main_context_ref (context);
   g_mutex_unlock (&priv->refusals_lock);
+  if (priv->wrapped != NULL)
+    _mailsync_repository_set_interaction_context (priv->wrapped, context);
 }
 
 GMainContext *

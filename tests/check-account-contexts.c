@@ -11,6 +11,10 @@
  *    and has its password refused once both are on folder threads only:
  *    the one question and the reconnect's "opened" must come to the
  *    caller's thread;
+ *  - the same for the IMAP repository a mapped local side wraps
+ *    (IMAP<->IMAP): its connection lost, the folder thread's reconnect of
+ *    the mapped repository reopens it, and its "opened" (a local IMAP's
+ *    --update-keyring) comes to the caller's thread too;
  *  - mailsync_account_sync_async(): "opened" on the caller's thread and
  *    thread-default context, as its events (the interaction was already
  *    asked there).
@@ -24,6 +28,7 @@
 #include "mailsync-worker.h"
 #include "backends/imap/mailsync-imap-private.h"
 #include "backends/imap/mailsync-imap-repository-private.h"
+#include "backends/mapped/mailsync-mapped-repository.h"
 #include "interaction-fixtures.h"
 
 #include <stdlib.h>
@@ -43,6 +48,7 @@ typedef struct
   char *tmp;
   MailsyncRepository *remote;
   MailsyncRepository *local;
+  MailsyncRepository *inner;   /* the local side's IMAP (IMAP<->IMAP), or NULL */
   MailsyncStatusStore *status;
   MailsyncAccount *account;
   TestInteraction *interaction;
@@ -95,6 +101,13 @@ on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data
   /* the blocking sync emits this one on its engine's thread itself */
   f.engine_thread = g_thread_self ();
   f.engine_context = g_main_context_ref_thread_default ();
+  if (f.inner != NULL)
+    {
+      /* the first folder on the local IMAP's own connection reconnects
+       * it, through the mapped repository's reopen, on a folder thread */
+      lose_main_connection (f.inner);
+      return;
+    }
   /* From here every login needs the interaction's answer: the first
    * folder on the repository's connection reconnects it, and the second
    * folder logs in a connection of its own; both on folder threads. */
@@ -135,9 +148,12 @@ create_remote (const char *name)
 }
 
 /* An account over the harness user's folders (three of this test's
- * own, so that two folder syncs run) and a new Maildir. */
+ * own, so that two folder syncs run) and a new Maildir, or with
+ * @imap_local the second harness user's IMAP (max-connections 2) through
+ * a mapped repository. "opened" is watched on the remote, or on that
+ * IMAP. */
 static void
-setup (const char *prefix)
+setup (const char *prefix, gboolean imap_local)
 {
   g_autofree char *mail = NULL;
   g_autofree char *status_dir = NULL;
@@ -158,7 +174,16 @@ setup (const char *prefix)
       g_object_unref (create_remote (name));
     }
   ck_assert (mailsync_repository_close (f.remote, NULL, NULL));
-  f.local = mailsync_maildir_repository_new ("Local", mail, '.');
+  if (imap_local)
+    {
+      f.inner = mailsync_imap_repository_new ("LocalImap", env ("DOVECOT_HOST"), (guint16) atoi (env ("DOVECOT_PORT")));
+      g_object_set (f.inner, "ssl", FALSE, "starttls", TRUE, "user", env ("DOVECOT_USER2"), "password",
+                    env ("DOVECOT_PASS2"), "ca-file", env ("DOVECOT_CA"), "timeout", 120u, "max-connections", 2u,
+                    NULL);
+      f.local = mailsync_mapped_repository_new (f.inner, mail);
+    }
+  else
+    f.local = mailsync_maildir_repository_new ("Local", mail, '.');
   f.status = mailsync_status_sqlite_new (status_dir);
   f.account = mailsync_account_new ("Contexts", f.remote, f.local, f.status);
   f.interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
@@ -167,7 +192,7 @@ setup (const char *prefix)
   f.interaction->passwords = answers;
   mailsync_repository_set_interaction (f.remote, MAILSYNC_INTERACTION (f.interaction));
   g_signal_connect (f.account, "event", G_CALLBACK (on_event), NULL);
-  g_signal_connect (f.remote, "opened", G_CALLBACK (on_opened), NULL);
+  g_signal_connect (f.inner != NULL ? f.inner : f.remote, "opened", G_CALLBACK (on_opened), NULL);
 }
 
 static void
@@ -176,6 +201,7 @@ teardown (void)
   g_clear_object (&f.account);
   g_clear_object (&f.status);
   g_clear_object (&f.local);
+  g_clear_object (&f.inner);
   g_clear_object (&f.remote);
   g_clear_object (&f.interaction);
   g_clear_pointer (&f.engine_context, g_main_context_unref);
@@ -191,7 +217,7 @@ START_TEST (test_blocking_sync)
 {
   g_autoptr(GError) error = NULL;
 
-  setup ("CtxSync");
+  setup ("CtxSync", FALSE);
   f.spoil = TRUE;
   ck_assert_msg (mailsync_account_sync (f.account, NULL, &error), "sync: %s", error ? error->message : "");
   ck_assert (f.engine_thread == g_thread_self ());
@@ -209,6 +235,24 @@ START_TEST (test_blocking_sync)
   ck_assert_msg (opened_elsewhere (g_thread_self (), f.engine_context) == 0,
                  "%u of %u \"opened\" on another thread or context", opened_elsewhere (g_thread_self (), f.engine_context),
                  f.opened);
+  teardown ();
+}
+END_TEST
+
+/* IMAP<->IMAP: the wrapped IMAP's reconnect from a folder thread. */
+START_TEST (test_blocking_sync_mapped_local)
+{
+  g_autoptr(GError) error = NULL;
+
+  setup ("CtxMapped", TRUE);
+  f.spoil = TRUE;
+  ck_assert_msg (mailsync_account_sync (f.account, NULL, &error), "sync: %s", error ? error->message : "");
+  ck_assert (f.engine_context != NULL);
+  /* the account's open of the local side, then a folder's reconnect */
+  ck_assert_uint_eq (f.opened, 2);
+  ck_assert_msg (opened_elsewhere (g_thread_self (), f.engine_context) == 0,
+                 "%u of %u \"opened\" of the wrapped IMAP on another thread or context",
+                 opened_elsewhere (g_thread_self (), f.engine_context), f.opened);
   teardown ();
 }
 END_TEST
@@ -231,7 +275,7 @@ START_TEST (test_async_sync)
   g_autoptr(GError) error = NULL;
   gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
 
-  setup ("CtxAsync");
+  setup ("CtxAsync", FALSE);
   g_main_context_push_thread_default (context);
   f.running = TRUE;
   mailsync_account_sync_async (f.account, NULL, synced, &error);
@@ -276,6 +320,7 @@ main (void)
   if (have_server)
     {
       tcase_add_test (tc, test_blocking_sync);
+      tcase_add_test (tc, test_blocking_sync_mapped_local);
       tcase_add_test (tc, test_async_sync);
     }
   else if (have_dovecot)
@@ -283,6 +328,7 @@ main (void)
   else
     {
       mailsync_test_add_skipped_test (tc, test_blocking_sync, MAILSYNC_TEST_NO_DOVECOT);
+      mailsync_test_add_skipped_test (tc, test_blocking_sync_mapped_local, MAILSYNC_TEST_NO_DOVECOT);
       mailsync_test_add_skipped_test (tc, test_async_sync, MAILSYNC_TEST_NO_DOVECOT);
     }
   suite_add_tcase (suite, tc);
