@@ -130,6 +130,12 @@ typedef struct
    * when the last of them has asked its append. NULL member: appends go
    * out as they are asked. */
   void     (*hold_appends)    (MailsyncFolder *self, gboolean hold);
+  /* Whether appends held together go out together (IMAP: MULTIAPPEND on
+   * and offered by the server); asked once per upload pass, after the
+   * listing. NULL member or FALSE: the engine starts uploads as the
+   * window frees and holds nothing (review 3: grouping them only cost
+   * copies in flight). */
+  gboolean (*appends_in_bursts) (MailsyncFolder *self);
 
   /* ---- a burst of listings (issue 13 item 2) ---- */
   /* With @hold, the listings (list_messages) the engine asks next of any
@@ -166,6 +172,7 @@ gboolean    _mailsync_folder_no_max_age           (MailsyncFolder *self);
 void        _mailsync_folder_release_listing      (MailsyncFolder *self);
 void        _mailsync_folder_hold_fetches         (MailsyncFolder *self, gboolean hold);
 void        _mailsync_folder_hold_appends         (MailsyncFolder *self, gboolean hold);
+gboolean    _mailsync_folder_appends_in_bursts    (MailsyncFolder *self);
 gboolean    _mailsync_folder_can_hold_listings    (MailsyncFolder *self);
 void        _mailsync_folder_hold_listings        (MailsyncFolder *self, gboolean hold);
 

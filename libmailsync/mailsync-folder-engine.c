@@ -213,6 +213,15 @@ _mailsync_folder_hold_appends (MailsyncFolder *self, gboolean hold)
     vtable->hold_appends (self, hold);
 }
 
+gboolean
+_mailsync_folder_appends_in_bursts (MailsyncFolder *self)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  return vtable != NULL && vtable->hold_appends != NULL && vtable->appends_in_bursts != NULL &&
+         vtable->appends_in_bursts (self);
+}
+
 /* ---- a burst of listings -------------------------------------------------- */
 
 gboolean

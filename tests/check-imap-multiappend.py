@@ -445,12 +445,6 @@ def main():
     os.chmod(root, 0o755)
     try:
         scenario_no_multiappend(root)
-        # MULTIAPPEND is off in the library until a killed run's late
-        # APPENDs are handled (doc/design.md); a test-hook build turns it on
-        if not mailsync_tap.TEST_HOOKS:
-            TAP.skip("MULTIAPPEND scenarios", mailsync_tap.NO_HOOKS)
-            return TAP.finish()
-        os.environ["MAILSYNC_TEST_MULTIAPPEND"] = "1"
         scenario_refused(root)
         scenario_toobig(root)
         scenario_dropped(root, DroppingServer, "before storing")

@@ -763,8 +763,8 @@ def scenario_repeated_kills(server, root):
         # a grace long enough for a loaded machine's window of uploads
         # between a commit and the kill, and Dovecot's late stores
         extra = {"MAILSYNC_TEST_IMAP_MAX_CONNECTIONS": "1", "MAILSYNC_TEST_UPLOAD_GRACE": "8"}
-        if multiappend == "1":
-            extra["MAILSYNC_TEST_MULTIAPPEND"] = "1"
+        if multiappend == "0":
+            extra["MAILSYNC_TEST_MULTIAPPEND"] = "0"
         user, pw = server.new_user()
         work = os.path.join(root, "repeated-kills-" + multiappend)
         conn = server.imap(user, pw)

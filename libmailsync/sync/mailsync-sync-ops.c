@@ -145,7 +145,8 @@ copy_read (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* An upload's local read ended and its append was asked (or it failed):
  * when it is the last one under way, the remote sends what it held
- * (hold_appends: one MULTIAPPEND for the uploads read meanwhile). */
+ * (hold_appends: one MULTIAPPEND for the uploads read meanwhile; only
+ * when the remote sends held appends together, upload_bursts). */
 static void
 copy_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -165,7 +166,7 @@ static void
 start_copy (Op *op, MailsyncFolder *from)
 {
   op->runner->pending++;
-  op->reading = from == op->runner->local;
+  op->reading = from == op->runner->local && op->runner->upload_bursts;
   if (op->reading && op->runner->uploads_reading++ == 0)
     _mailsync_folder_hold_appends (op->runner->remote, TRUE);
   mailsync_folder_fetch_message_async (from, op->source, op->runner->config->cancellable,
@@ -535,7 +536,8 @@ unsent_intents_old (Runner *r, GPtrArray *finished, GQueue *ready, const GError 
 
 /* Uploads run in a sliding window, as downloads do (issue 13 item 5):
  * up to max_in_flight copies at any time, new ones started as soon as
- * half a window has ended. An upload's intent must be durable before its APPEND is sent, so
+ * half a window has ended (one, when the remote sends no bursts). An
+ * upload's intent must be durable before its APPEND is sent, so
  * the intents are committed in groups of half a window ahead of the
  * copies (the first group fills the window): a group is written while
  * the copies before it are still on the wire, and the pipeline does not
@@ -548,11 +550,18 @@ _mailsync_sync_run_uploads (Runner *r, GPtrArray *todo, GError **error)
   g_autoptr(GQueue) ready = g_queue_new ();
   guint window = MAX (r->config->max_in_flight, 1);
   guint group = MAX (window / 2, 1);
+  guint start_group;
   guint total = todo->len, done = 0, pseudo = 0, next = 0;
   gboolean ok = TRUE;
 
   if (todo->len == 0)
     return TRUE;
+  /* Copies start in groups of half a window only when the uploads read
+   * together go out together (hold_appends, one MULTIAPPEND): one started
+   * alone would go out alone. Else one starts as each ends (review 3:
+   * the groups only kept a quarter of the window idle). */
+  r->upload_bursts = _mailsync_folder_appends_in_bursts (r->remote);
+  start_group = r->upload_bursts ? group : 1;
   /* offlineimap numbers new local mail -1, -2, ... and copies in sorted
    * UID order, so its first copy is the lowest: -N, then -N+1 ... -1. */
   for (guint i = 0; i < todo->len; i++)
@@ -567,10 +576,7 @@ _mailsync_sync_run_uploads (Runner *r, GPtrArray *todo, GError **error)
           ok = prepare_uploads (r, todo, &next, next == 0 ? window : group, ready, error);
           continue;
         }
-      /* Copies start in groups of half a window, not one as each ends:
-       * the uploads read together go out together (hold_appends, one
-       * MULTIAPPEND), and one started alone would go out alone. */
-      if (r->pending == 0 || window - r->pending >= group)
+      if (r->pending == 0 || window - r->pending >= start_group)
         while (!g_queue_is_empty (ready) && r->pending < window && !has_fatal_error (finished))
           start_copy (g_queue_pop_head (ready), r->local);
       if (has_fatal_error (finished))

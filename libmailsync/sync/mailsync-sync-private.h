@@ -83,6 +83,7 @@ typedef struct
   char *folder_label;
   guint pending;
   guint uploads_reading;     /* uploads started whose append is not asked yet */
+  gboolean upload_bursts;    /* the remote sends held appends together (MULTIAPPEND) */
 
   GPtrArray *remote_list;  /* MailsyncMessageInfo */
   GPtrArray *local_list;

@@ -104,23 +104,33 @@ send_group (MailsyncImapFolder *self, GPtrArray *group, gboolean multi)
                                        multiappend_done, g_ptr_array_ref (group));
 }
 
-/* MULTIAPPEND is built but off (session 14): a run killed while a
- * MULTIAPPEND was on the wire leaves the whole command in the kernel's
- * buffers, and the server stores its 32 messages after the next run
- * listed the folder and found their intents missing, so that run
- * uploads them again (check-cli-accept's kill -9 scenario showed 32
- * duplicates under load). Single APPENDs have the same race over fewer
- * messages; doc/design.md "A killed run's last APPENDs" has the fix to
- * build before this goes on. A test-hook build turns it on for
- * check-imap-multiappend.py (MAILSYNC_TEST_MULTIAPPEND=1). */
+/* MULTIAPPEND is on (session 15): a run killed while a MULTIAPPEND was
+ * on the wire leaves the whole command in the kernel's buffers, and the
+ * server may store its messages after the next run listed the folder;
+ * that run keeps their intents for a grace period instead of uploading
+ * them again (doc/design.md "A killed run's last APPENDs",
+ * sync/mailsync-sync-pending.c). MAILSYNC_TEST_MULTIAPPEND=0 (a test
+ * hook) sends one APPEND per message, as against a server without it. */
 static gboolean
 multiappend_enabled (void)
 {
 #ifdef MAILSYNC_ENABLE_TEST_HOOKS
-  return g_getenv ("MAILSYNC_TEST_MULTIAPPEND") != NULL;
-#else
-  return FALSE;
+  if (g_strcmp0 (g_getenv ("MAILSYNC_TEST_MULTIAPPEND"), "0") == 0)
+    return FALSE;
 #endif
+  return TRUE;
+}
+
+/* The engine asks once per upload pass, after the listing: the
+ * connection is the one the listing used and its capabilities are not
+ * being changed by the worker then (they change at a login). */
+gboolean
+_mailsync_imap_folder_appends_in_bursts (MailsyncFolder *folder)
+{
+  MailsyncImapConnection *connection = _mailsync_imap_folder_connection_of (MAILSYNC_IMAP_FOLDER (folder));
+
+  return multiappend_enabled () && connection != NULL &&
+         mailsync_imap_connection_has_capability (connection, "MULTIAPPEND");
 }
 
 /* The appends held together: @task, the first, carries the others. */

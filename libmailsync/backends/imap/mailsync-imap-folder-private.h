@@ -225,6 +225,7 @@ void                 _mailsync_imap_append_settle   (GTask   *task,
 /* mailsync-imap-folder-multiappend.c: the engine's hold_appends member;
  * whether an append task was held (else it is queued as a single). */
 void     _mailsync_imap_folder_hold_appends (MailsyncFolder *folder, gboolean hold);
+gboolean _mailsync_imap_folder_appends_in_bursts (MailsyncFolder *folder);
 gboolean _mailsync_imap_folder_held_append  (MailsyncImapFolder *self, GTask *task);
 
 /* A request sent in one burst right behind a SELECT (issue 13). */

@@ -732,6 +732,7 @@ static const _MailsyncFolderEngineVTable engine_vtable = {
   .size_search = engine_size_search,
   .hold_fetches = _mailsync_imap_folder_hold_fetches,
   .hold_appends = _mailsync_imap_folder_hold_appends,
+  .appends_in_bursts = _mailsync_imap_folder_appends_in_bursts,
   .hold_listings = _mailsync_imap_folder_hold_listings,
   .stamp_kept_all = _mailsync_imap_folder_stamp_kept_all,
 };
