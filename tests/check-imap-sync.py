@@ -347,6 +347,7 @@ def scenario_no_uidplus(root):
         p = run_sync(server, user, pw, work)
         check("no UIDPLUS: second sync changes nothing", p.returncode == 0 and not changes(p), changes(p))
         scenario_no_uidplus_crash(server, root)
+        scenario_no_uidplus_crash_cr(server, root)
     finally:
         server.stop()
 
@@ -402,6 +403,71 @@ def scenario_no_uidplus_crash(server, root):
           (bodies, sorted(locals_)))
     check("no UIDPLUS, headers without a final newline: the run after changes nothing",
           p3.returncode == 0 and not changes(p3), (p3.returncode, changes(p3)))
+
+
+# Messages with CRs before their line ends or at their end (issue 14
+# review): Dovecot stores "\r\r\n" as "\r\n", so a line of CRs is a blank
+# line on the server. The upload sends a run of CRs before a line end as
+# one CRLF and leaves out CRs that end a message it adds the
+# X-OfflineIMAP line to, so that the line is the last header line of the
+# stored copy, where the search and the next run's scan look.
+CR_MESSAGES = {
+    "cr-a": b"From: a\r\r\nSubject: crcrlf\r\r\n\r\r\nbody\r\r\n",
+    "cr-b": b"From: a\n\r\r\nSubject: h",
+    "cr-c": b"From: a\rb\r\r\r\nSubject: c\r\r\n\r\r\r\nbody\rmore\r\n",
+    "cr-d": b"From: a\nSubject: d\n\r",
+    "cr-e": b"Subject: e\r\r",
+}
+
+
+def scenario_no_uidplus_crash_cr(server, root):
+    """Without UIDPLUS, a crash after the APPEND of messages with CRs
+    before their line ends: the next run finds each stored copy again by
+    its X-OfflineIMAP line, and no message is uploaded twice."""
+    label = "no UIDPLUS, CRs before line ends"
+    if not mailsync_tap.TEST_HOOKS:
+        for what in ("a crash after the APPEND, then one copy of each on each side",
+                     "each copy is the message, its X-OfflineIMAP line the last of the server's header",
+                     "the run after changes nothing"):
+            TAP.skip("%s: %s" % (label, what), mailsync_tap.NO_HOOKS)
+        return
+    user, pw = server.new_user()
+    work = os.path.join(root, "nouidplus-crash-cr")
+    inbox = os.path.join(work, "local", "INBOX")
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(inbox, sub))
+    for name, content in CR_MESSAGES.items():
+        with open(os.path.join(inbox, "new", name), "wb") as f:
+            f.write(content)
+    # all five go in one MULTIAPPEND: the run dies after its answer
+    p = run_sync(server, user, pw, work, extra={"MAILSYNC_CRASH_AT": "runner-upload-appended:1"})
+    conn = server.imap(user, pw)
+    stored = int(conn.select("INBOX", readonly=True)[1][0])
+    conn.logout()
+    p2 = run_sync(server, user, pw, work)
+    p3 = run_sync(server, user, pw, work)
+    conn = server.imap(user, pw)
+    conn.select("INBOX", readonly=True)
+    typ, data = conn.uid("FETCH", "1:*", "(BODY.PEEK[HEADER] BODY.PEEK[])")
+    conn.logout()
+    headers = [x[1] for x in data if isinstance(x, tuple) and b"BODY[HEADER]" in x[0]]
+    copies = list(zip(headers, [x[1] for x in data if isinstance(x, tuple) and b"BODY[]" in x[0]]))
+    locals_ = sorted(n for sub in ("cur", "new") for n in os.listdir(os.path.join(inbox, sub)))
+    check("%s: a crash after the APPEND, then one copy of each on each side" % label,
+          p.returncode == 77 and stored == len(CR_MESSAGES) and p2.returncode == 0 and
+          len(copies) == len(CR_MESSAGES) and len(locals_) == len(CR_MESSAGES) and all(",U=" in n for n in locals_),
+          (p.returncode, stored, p2.returncode, len(copies), locals_, p2.stderr[-800:]))
+    # Each copy is the message (CRs aside) with the X-OfflineIMAP line
+    # in its header block.
+    marker = re.compile(rb"X-OfflineIMAP: [0-9]+-[0-9]+\r\n|\r\nX-OfflineIMAP: [0-9]+-[0-9]+$")
+    wanted = sorted(m.replace(b"\r", b"") for m in CR_MESSAGES.values())
+    got = sorted(marker.sub(b"", whole, count=1).replace(b"\r", b"") for header, whole in copies)
+    check("%s: each copy is the message, its X-OfflineIMAP line the last of the server's header" % label,
+          got == wanted and all(re.search(rb"\nX-OfflineIMAP: [0-9]+-[0-9]+(\r\n)?(\r\n)?$", header)
+                                for header, whole in copies),
+          copies)
+    check("%s: the run after changes nothing" % label, p3.returncode == 0 and not changes(p3),
+          (p3.returncode, changes(p3)))
 
 
 def scenario_upload_in_memory(server, root):

@@ -54,7 +54,10 @@ stream_digest (Runner *r, GInputStream *stream, GError **error)
  * are held back from the bare digest. The pending line is dropped only if
  * the blank line or the end of the message comes next, and the line end
  * before it with it only if it is the message's last line and has no line
- * end of its own. (The digest skips CRs, so a line end is its LF here.) */
+ * end of its own. (The digest skips CRs, so a line end is its LF here.
+ * The upload sends no CR before a CRLF, and none at the end of a message
+ * it adds "\r\nX-OfflineIMAP: v" to: a server that stores "\r\r\n" as
+ * "\r\n" makes no blank line the upload did not see.) */
 #define MARKER "X-OfflineIMAP:"
 #define MARKER_LEN 14
 #define MARKER_LINE_MAX 4096    /* longer: not one of ours */

@@ -34,6 +34,8 @@ typedef struct
   gulong crc;             /* of the converted message (X-OfflineIMAP) */
   gint64 header_split;    /* offset after the last header line's CRLF, -1 */
   guint blank_match;      /* how much of "\r\n\r\n" the output ends with */
+  guint64 held_crs;       /* a run of CRs the converted bytes end with, not written yet */
+  guint64 trailing_crs;   /* the CRs the whole message ends with */
   GByteArray *memory;     /* the message while small, else NULL */
   int fd;                 /* the spool file once not, else -1 */
 } CrlfSpool;
@@ -117,6 +119,100 @@ spool_out (CrlfSpool *spool, const guint8 *data, gsize len, GError **error)
 }
 
 static gboolean
+spool_emit (CrlfSpool *spool, const guint8 *data, gsize len, GError **error)
+{
+  if (len == 0)
+    return TRUE;
+  crlf_track (spool, data, len);
+  return spool_out (spool, data, len, error);
+}
+
+static gboolean
+spool_emit_crs (CrlfSpool *spool, guint64 n, GError **error)
+{
+  guint8 crs[256];
+
+  memset (crs, '\r', sizeof crs);
+  while (n > 0)
+    {
+      gsize k = (gsize) MIN (n, sizeof crs);
+
+      if (!spool_emit (spool, crs, k, error))
+        return FALSE;
+      n -= k;
+    }
+  return TRUE;
+}
+
+/* A CR before a CRLF is no line end of RFC 5322, and servers differ on
+ * it: Dovecot stores "\r\r\n" as "\r\n" (and "\r\r\r\n" as "\r\r\n"), so
+ * that a line of two CRs the upload did not take for a blank line is one
+ * on the server, and the X-OfflineIMAP line added before the blank line
+ * the upload saw ends up in the stored copy's body, where neither the
+ * search nor the next run's scan (mailsync-sync-intents.c) looks for it.
+ * The message is therefore sent with a run of CRs before an LF as one
+ * CR (a run can span the converted pieces: @spool->held_crs); what is
+ * sent is then what any server stores, and the content digest, which
+ * skips CRs, is the same. Compacts @data in place (it only shrinks),
+ * then writes it. */
+static gboolean
+spool_collapse (CrlfSpool *spool, guint8 *data, gsize len, GError **error)
+{
+  gsize r = 0;
+  gsize w = 0;
+
+  if (spool->held_crs > 0)
+    {
+      while (r < len && data[r] == '\r')
+        r++;
+      spool->held_crs += r;
+      if (r == len)
+        return TRUE;
+      if (!spool_emit_crs (spool, data[r] == '\n' ? 1 : spool->held_crs, error))
+        return FALSE;
+      spool->held_crs = 0;
+    }
+  while (r < len)
+    {
+      const guint8 *cr = memchr (data + r, '\r', len - r);
+      gsize run = cr != NULL ? (gsize) (cr - data) : len;
+      gsize run_end;
+
+      if (w != r)
+        memmove (data + w, data + r, run - r);
+      w += run - r;
+      if (cr == NULL)
+        break;
+      for (run_end = run; run_end < len && data[run_end] == '\r'; run_end++)
+        ;
+      if (run_end == len)
+        {
+          /* what follows it is in the next piece */
+          spool->held_crs = run_end - run;
+          break;
+        }
+      if (data[run_end] == '\n')
+        data[w++] = '\r';
+      else
+        {
+          memmove (data + w, data + run, run_end - run);
+          w += run_end - run;
+        }
+      r = run_end;
+    }
+  return spool_emit (spool, data, w, error);
+}
+
+/* The end of the message: CRs held are its last bytes. */
+static gboolean
+spool_collapse_finish (CrlfSpool *spool, GError **error)
+{
+  spool->trailing_crs = spool->held_crs;
+  spool->held_crs = 0;
+  return spool_emit_crs (spool, spool->trailing_crs, error);
+}
+
+static gboolean
 spool_crlf (GInputStream *content, CrlfSpool *spool, GCancellable *cancellable, GError **error)
 {
   g_autofree guint8 *buf = g_malloc (65536);
@@ -129,6 +225,7 @@ spool_crlf (GInputStream *content, CrlfSpool *spool, GCancellable *cancellable, 
   spool->header_split = -1;
   spool->blank_match = 2;     /* a blank first line: an empty header block */
   spool->crc = crc32 (0L, Z_NULL, 0);
+  spool->held_crs = spool->trailing_crs = 0;
   spool->memory = g_byte_array_new ();
   spool->fd = -1;
   for (;;)
@@ -142,11 +239,10 @@ spool_crlf (GInputStream *content, CrlfSpool *spool, GCancellable *cancellable, 
         o = _mailsync_line_ends_finish (&line_ends, out);
       else
         o = _mailsync_line_ends_convert (&line_ends, buf, (gsize) n, out);
-      crlf_track (spool, out, o);
-      if (!spool_out (spool, out, o, error))
+      if (!spool_collapse (spool, out, o, error))
         return FALSE;
       if (n == 0)
-        return TRUE;
+        return spool_collapse_finish (spool, error);
     }
 }
 
@@ -175,23 +271,24 @@ spool_copy (int from, int to, guint64 len, GError **error)
   return TRUE;
 }
 
-/* Whether the message ends in a line end (an empty one does). */
+/* Whether the first @size bytes of the message end in a line end (none
+ * do). */
 static gboolean
-spool_ends_in_newline (CrlfSpool *spool, gboolean *ends, GError **error)
+spool_ends_in_newline (CrlfSpool *spool, guint64 size, gboolean *ends, GError **error)
 {
   guint8 last;
   gssize n;
 
   *ends = TRUE;
-  if (spool->size == 0)
+  if (size == 0)
     return TRUE;
   if (spool->memory != NULL)
     {
-      *ends = spool->memory->data[spool->memory->len - 1] == '\n';
+      *ends = spool->memory->data[size - 1] == '\n';
       return TRUE;
     }
   do
-    n = pread (spool->fd, &last, 1, (off_t) spool->size - 1);
+    n = pread (spool->fd, &last, 1, (off_t) size - 1);
   while (n < 0 && errno == EINTR);
   if (n != 1)
     {
@@ -211,17 +308,29 @@ spool_ends_in_newline (CrlfSpool *spool, gboolean *ends, GError **error)
  * is the last header line; if the message lacks a final line end, the
  * CRLF goes before the line and none after it, so that the server's copy
  * tells which line end is ours (remote_digests() in
- * mailsync-sync-intents.c takes off exactly what is added here). */
+ * mailsync-sync-intents.c takes off exactly what is added here). CRs that
+ * end a message that is all header are left out: with the line end
+ * added after them they would be a run of CRs before an LF, a blank line
+ * on Dovecot ("\r\n\r" + "\r\nX-OfflineIMAP: v" is stored as
+ * "\r\n\r\nX-OfflineIMAP: v"); the content digest skips them anyway. */
 static gboolean
 add_offlineimap_header (CrlfSpool *spool, char **value, GError **error)
 {
   g_autofree char *header = NULL;
-  guint64 split = spool->header_split < 0 ? spool->size : (guint64) spool->header_split;
+  guint64 split = (guint64) spool->header_split;
   gboolean ends = TRUE;
   int tagged;
 
-  if (spool->header_split < 0 && !spool_ends_in_newline (spool, &ends, error))
-    return FALSE;
+  if (spool->header_split < 0)
+    {
+      split = spool->size - spool->trailing_crs;
+      if (!spool_ends_in_newline (spool, split, &ends, error))
+        return FALSE;
+      /* the spool file keeps them past spool->size: not copied below */
+      spool->size = split;
+      if (spool->memory != NULL)
+        g_byte_array_set_size (spool->memory, (guint) split);
+    }
   *value = g_strdup_printf ("%lu-%u", spool->crc, g_random_int ());
   header = ends ? g_strdup_printf ("X-OfflineIMAP: %s\r\n", *value) : g_strdup_printf ("\r\nX-OfflineIMAP: %s", *value);
   if (spool->memory != NULL)
