@@ -14,6 +14,10 @@ cannot be made to do.
   capabilities changed): that connection fails, the file is dropped, one
   normal connection follows and the run finishes; never a second login on
   one connection. The next run keeps the new greeting's capabilities.
+  A greeting without [CAPABILITY] is other capabilities too; an OK
+  without a code before the greeting (Dovecot's "Waiting for
+  authentication process to respond.." on a loaded machine) is a notice,
+  not the greeting: one connection.
 - A login refused with NO [AUTHENTICATIONFAILED] before the greeting is a
   wrong password as it is after it: one connection, one login, exit 1.
 - A BYE [UNAVAILABLE] at that greeting is waited out as before (test
@@ -241,6 +245,42 @@ def scenario_fallback(root, name, first_greeting, then=None, changed=None):
                                     "preauth") if then == "preauth" else None
         p, sessions = account.run()
         check("%s: the run after needs one connection" % name, p.returncode == 0 and len(sessions) == 1,
+              detail(p, sessions, server))
+    finally:
+        server.close()
+
+
+def scenario_notice(root):
+    """Dovecot's login process, not yet connected to its auth process when
+    the login arrives (a loaded machine), answers the client's first bytes
+    with "* OK Waiting for authentication process to respond.." and greets
+    once connected: that notice is not the greeting, and the login sent
+    early goes through on the one connection (check-imap-fastpath.py saw
+    two logins under load). A greeting with no [CAPABILITY] at all still
+    falls back (scenario_fallback "nocaps")."""
+    server = tls_server()
+    try:
+        account = Account(root, "notice", server)
+        prime(account, "notice")
+        server.hook = greeting_hook(b"* OK Waiting for authentication process to respond..\r\n"
+                                    b"* OK [CAPABILITY %s] scripted server ready\r\n" % CAPABILITIES.encode())
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run()
+        server.early_wait = 0
+        check("notice: the login went before the greeting",
+              len(sessions) >= 1 and logged_in_early(sessions[0]), detail(p, sessions, server))
+        check("notice: an OK without a code before the greeting is not the greeting: one connection, one login",
+              p.returncode == 0 and len(sessions) == 1 and len(logins(server, sessions[0])) == 1,
+              detail(p, sessions, server))
+        check("notice: the file keeps the capabilities, early allowed",
+              "capabilities=%s;" % ";".join(CAPABILITIES.split()) in account.cached()
+              and "early=false" not in account.cached(), account.cached())
+        server.hook = None
+        server.early_wait = EARLY_WAIT
+        p, sessions = account.run()
+        server.early_wait = 0
+        check("notice: the run after logs in early again, on one connection",
+              p.returncode == 0 and len(sessions) == 1 and sessions[0].early.split(b" ")[1:2] == [b"AUTHENTICATE"],
               detail(p, sessions, server))
     finally:
         server.close()
@@ -485,6 +525,8 @@ def main():
                           then="preauth")
         scenario_fallback(root, "bye", b"* BYE shutting down for maintenance\r\n")
         scenario_fallback(root, "changed", None, changed="IMAP4rev1 UIDPLUS NAMESPACE AUTH=PLAIN")
+        scenario_fallback(root, "nocaps", b"* OK scripted server ready\r\n")
+        scenario_notice(root)
         scenario_refused(root)
         scenario_ignored(root, "talker", close_early_talkers)
         scenario_ignored(root, "discard", discard_before_greeting, socktimeout=8)

@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -38,7 +39,7 @@ local_file = mailsync_tap.local_file
 converged = mailsync_tap.subjects_both_sides
 
 
-def Server(root, variant=None, users=15):
+def Server(root, variant=None, users=16):
     return mailsync_tap.DovecotUsers(root, "fast", users, variant)
 
 
@@ -656,6 +657,61 @@ def scenario_noop_round_trips_imaps(server, root):
           p.returncode == 0 and greeted_first(p) and "capabilities=IMAP4rev1;" in open(cache).read(), p.summary())
 
 
+def auth_process(server):
+    """The PID of the harness Dovecot's auth process (a child of its master,
+    titled ".../auth [..."), or None."""
+    procs = {}
+    for ent in os.listdir("/proc"):
+        if not ent.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % ent, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open("/proc/%s/stat" % ent) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        procs[int(ent)] = (int(stat[stat.rfind(")") + 2:].split()[1]), cmd)
+    masters = [pid for pid, (_, cmd) in procs.items() if "dovecot" in cmd and os.path.join(server.dir, "") in cmd
+               and "dovecot.conf" in cmd]
+    auth = [pid for pid, (ppid, cmd) in procs.items() if ppid in masters and "/auth [" in cmd]
+    return auth[0] if len(auth) == 1 else None
+
+
+def scenario_slow_auth_imaps(server, root):
+    """A loaded machine: Dovecot's login process (a new one per connection)
+    has not yet connected to its auth process when the login sent before
+    the greeting arrives; it answers "* OK Waiting for authentication
+    process to respond.." and greets once connected. That notice is not
+    the greeting: one connection, one login (two AUTHENTICATEs were seen
+    at load 14). The auth process is stopped (SIGSTOP) until the client
+    has read the notice, then continued."""
+    name = "roundtrips imaps, auth process slow"
+    user, pw, work = setup(server, root, "slow-auth-imaps", security="ssl")
+    auth = auth_process(server)
+    if auth is None:
+        TAP.skip("%s: the sync waits out the notice on one connection" % name, "the auth process was not found")
+        return
+    env = dict(os.environ)
+    env.update(server.env)
+    env.update({"DOVECOT_USER": user, "DOVECOT_PASS": pw, "MAILSYNC_TEST_IMAP_SECURITY": "ssl",
+                "G_MESSAGES_DEBUG": "Mailsync-IMAP"})
+    env.pop("MAILSYNC_CRASH_AT", None)
+    os.kill(auth, signal.SIGSTOP)
+    try:
+        run = mailsync_tap.Running([mailsync_tap.DRIVER, "imap", os.path.join(work, "local"),
+                                    os.path.join(work, "meta")], env=env)
+        noticed = run.wait_text(lambda t: "Waiting for authentication process" in t, 120)
+    finally:
+        os.kill(auth, signal.SIGCONT)
+    rc, out, err = run.finish(120)
+    p = Run(subprocess.CompletedProcess([], rc, out, err))
+    sent = [c.split()[0] for c in p.commands]
+    check("%s: the sync waits out the notice on one connection (AUTHENTICATE, LIST, LOGOUT)" % name,
+          noticed and p.returncode == 0 and sent == ["AUTHENTICATE", "LIST", "LOGOUT"],
+          (noticed, p.summary()))
+
+
 def scenario_dry_run_cache(server, root):
     """A library user's MailsyncAccount:dry-run writes nothing, the
     capability cache of a MailsyncImapRepository it set up included (the
@@ -810,6 +866,7 @@ def main():
         scenario_policy(server, root)
         scenario_noop_round_trips(server, root)
         scenario_noop_round_trips_imaps(server, root)
+        scenario_slow_auth_imaps(server, root)
         scenario_never_early_without_tls(server, root)
         scenario_dry_run_cache(server, root)
         scenario_prepass_burst(server, root)

@@ -155,6 +155,21 @@ dispatch (MailsyncImapConnection *self, MailsyncImapResponse *response)
         }
     }
 
+  /* Before the greeting of a login sent early, an OK without a response
+   * code is a notice, not the greeting: Dovecot's login process, not yet
+   * connected to its auth process when the login arrives (a loaded
+   * machine), says "* OK Waiting for authentication process to respond.."
+   * and greets once connected. Taken for the greeting it failed the
+   * connection ("other capabilities") and cost a second one. A server
+   * whose greeting really has no [CAPABILITY] answers the login before
+   * any other greeting, and that still fails the early connection
+   * (connection-early.c). */
+  if (self->greeting_task != NULL && self->early_login && response->status == MAILSYNC_IMAP_STATUS_OK &&
+      response->code == NULL)
+    {
+      IMAP_DEBUG ("an OK without a code before the greeting: a notice, the greeting is still to come");
+      return;
+    }
   if (self->greeting_task != NULL)
     {
       GTask *task = g_steal_pointer (&self->greeting_task);
