@@ -146,6 +146,12 @@ typedef struct
    * engine waits for none of them while holding. NULL member: listings
    * go out as they are asked. */
   void     (*hold_listings)   (MailsyncFolder *self, gboolean hold);
+
+  /* ---- a message renamed by the mail program (a killed run's intents) ---- */
+  /* What of a local message's key stays when the mail program or the
+   * sync renames it (a Maildir: the unique name, without new/ or cur/,
+   * the flags and the UID fields). NULL member: the key itself. */
+  char    *(*key_identity)    (MailsyncFolder *self, const char *key);
 } _MailsyncFolderEngineVTable;
 
 /* Registers @vtable (static, never freed) for @klass's type and its
@@ -175,6 +181,7 @@ void        _mailsync_folder_hold_appends         (MailsyncFolder *self, gboolea
 gboolean    _mailsync_folder_appends_in_bursts    (MailsyncFolder *self);
 gboolean    _mailsync_folder_can_hold_listings    (MailsyncFolder *self);
 void        _mailsync_folder_hold_listings        (MailsyncFolder *self, gboolean hold);
+char       *_mailsync_folder_key_identity         (MailsyncFolder *self, const char *key);
 
 /* ---- the repository's side ---- */
 typedef struct

@@ -267,3 +267,15 @@ _mailsync_repository_encode_folder_name (MailsyncRepository *self, const char *n
     }
   return NULL;
 }
+
+/* ---- a message renamed by the mail program -------------------------------- */
+
+char *
+_mailsync_folder_key_identity (MailsyncFolder *self, const char *key)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  if (vtable == NULL || vtable->key_identity == NULL)
+    return g_strdup (key);
+  return vtable->key_identity (self, key);
+}

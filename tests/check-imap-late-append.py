@@ -16,6 +16,12 @@ connection has SELECTed and listed the folder.
   says in one warning line that the folder's 3 messages are not on the
   server yet and when they will be sent again, and exits 1 (a skipped
   message's status); a run after the grace uploads them, once.
+- renamed / renamed-found: as late, but the mail program renames the
+  files between the kill and the next run (new/ to cur/ with a flag, as
+  when it shows them): the intents find them by the Maildir unique name.
+  In "renamed" the copies are stored after the next run's listing, in
+  "renamed-found" before it (the copy found at once). Either way no
+  message is sent again and none downloaded back.
 - old: a status written before the start was recorded (an intent of
   three fields) counts as old: the message is uploaded at once.
 
@@ -182,6 +188,44 @@ def scenario_late(root):
     server.close()
 
 
+def rename_local(work):
+    """What a mail program does to new mail it shows: moves it to cur/
+    and sets flags (\\Seen; one flagged too)."""
+    d = os.path.join(work, "Mail", "INBOX")
+    for i, n in enumerate(sorted(os.listdir(os.path.join(d, "new")))):
+        os.rename(os.path.join(d, "new", n), os.path.join(d, "cur", n + (":2,FS" if i == 0 else ":2,S")))
+
+
+def scenario_renamed(root, name):
+    server, work, path = prepared(root, name)
+    tags = ["%s-%d" % (name, i) for i in range(3)]
+    new_local(work, tags)
+    if not check("%s: a run killed while the server holds its 3 APPENDs" % name,
+                 killed_while_held(server, work, path, 3), "held %d" % len(server.held)):
+        return
+    rename_local(work)
+    stored = []
+    if name == "renamed":
+        server.on_listed = lambda s: stored.append(s.release())
+    else:
+        stored.append(server.release())
+    server.holding = set()
+    p = run(work, path)
+    check("%s: the held APPENDs were stored" % name, stored == [3], stored)
+    check("%s: the next run exits 0" % name, p.returncode == 0, p.stdout + p.stderr)
+    check("%s: no message sent again (3 APPENDs in all, the held ones)" % name,
+          len(server.commands("^APPEND")) == 3, server.commands("^APPEND"))
+    check("%s: each message once on the server" % name, server_tags(server) == sorted(["old-1"] + tags),
+          server_tags(server))
+    files = local_files(work)
+    check("%s: 4 local files, each with its UID" % name, len(files) == 4 and all(",U=" in n for n in files), files)
+    p = run(work, path)
+    check("%s: a third run copies nothing and exits 0" % name,
+          p.returncode == 0 and len(server.commands("^APPEND")) == 3 and len(local_files(work)) == 4,
+          p.stdout + p.stderr)
+    server.close()
+
+
 def scenario_never(root):
     server, work, path = prepared(root, "never")
     tags = ["never-%d" % i for i in range(3)]
@@ -264,7 +308,9 @@ def main():
     root = tempfile.mkdtemp(prefix="mailsync-late-", dir="/tmp")
     try:
         only = os.environ.get("MAILSYNC_TEST_ONLY")
-        for name, fn in (("late", scenario_late), ("never", scenario_never), ("old", scenario_old)):
+        for name, fn in (("late", scenario_late), ("renamed", lambda r: scenario_renamed(r, "renamed")),
+                         ("renamed-found", lambda r: scenario_renamed(r, "renamed-found")),
+                         ("never", scenario_never), ("old", scenario_old)):
             if not only or only == name:
                 fn(root)
     finally:

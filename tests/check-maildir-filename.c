@@ -272,6 +272,27 @@ START_TEST (test_dates)
 }
 END_TEST
 
+/* What no rename changes: the directory, the flags and the UID fields go */
+START_TEST (test_identity)
+{
+  static const struct { const char *key, *identity; } cases[] = {
+    { "new/1800000000.M0P9.late", "1800000000.M0P9.late" },
+    { "cur/1800000000.M0P9.late:2,FS", "1800000000.M0P9.late" },
+    { "cur/1800000000.M0P9.late!2,S", "1800000000.M0P9.late" },
+    { "cur/1795626013_0.12332.vm,U=3,FMD5=7e33429f656f1e6e9d79b29c3f82c57e:2,FS", "1795626013_0.12332.vm" },
+    { "1700000000.x,S=120:2,", "1700000000.x,S=120" },
+    { "tmp/odd", "tmp/odd" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *got = _mailsync_maildir_name_identity (cases[i].key);
+
+      ck_assert_msg (g_strcmp0 (got, cases[i].identity) == 0, "case %u: %s", i, got);
+    }
+}
+END_TEST
+
 static Suite *
 filename_suite (void)
 {
@@ -285,6 +306,7 @@ filename_suite (void)
   tcase_add_test (tc, test_seq_threads);
   tcase_add_test (tc, test_flags);
   tcase_add_test (tc, test_dates);
+  tcase_add_test (tc, test_identity);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -411,7 +411,7 @@ _mailsync_sync_reconcile_intents (Runner *r, GError **error)
         {
           if (!_mailsync_sync_find_copy (r, r->remote_list, NULL, digest, digests, bare_digests, &found_info, error))
             return FALSE;
-          local = _mailsync_sync_local_by_key (r, local_key);
+          local = _mailsync_sync_local_by_identity (r, local_key);
         }
 
       if (found_info != NULL && local != NULL)
@@ -424,7 +424,7 @@ _mailsync_sync_reconcile_intents (Runner *r, GError **error)
       /* Not found, and the folder's uploads are young: the APPEND may
        * still be stored; kept, the message not uploaded this run. */
       else if (found_info == NULL && local != NULL &&
-               _mailsync_sync_keep_pending (r, intent, local_key, started, newest))
+               _mailsync_sync_keep_pending (r, intent, mailsync_message_info_get_key (local), started, newest))
         continue;
       /* Not found and old: the APPEND never happened, and the message is
        * still local mail to upload. Either way the intent is settled. */

@@ -17,6 +17,7 @@ index_lists (Runner *r)
   g_clear_pointer (&r->remote_by_uid, g_hash_table_unref);
   g_clear_pointer (&r->local_by_uid, g_hash_table_unref);
   g_clear_pointer (&r->local_by_key, g_hash_table_unref);
+  g_clear_pointer (&r->local_by_identity, g_hash_table_unref);
   r->remote_by_uid = g_hash_table_new (NULL, NULL);
   r->local_by_uid = g_hash_table_new (NULL, NULL);
   for (guint i = 0; i < r->remote_list->len; i++)
@@ -57,6 +58,42 @@ _mailsync_sync_local_by_key (Runner *r, const char *key)
         }
     }
   return g_hash_table_lookup (r->local_by_key, key);
+}
+
+/* The local message an intent's key @key names, found by what of the key
+ * stays when the message is renamed (_mailsync_folder_key_identity(): a
+ * Maildir's unique name): the mail program may have moved the file from
+ * new/ to cur/ or set a flag between the killed run and this one. Only
+ * the intents ask, so the index is made on the first question. */
+MailsyncMessageInfo *
+_mailsync_sync_local_by_identity (Runner *r, const char *key)
+{
+  MailsyncMessageInfo *info = _mailsync_sync_local_by_key (r, key);
+  g_autofree char *identity = NULL;
+
+  if (info != NULL || key == NULL || r->local_list == NULL)
+    return info;
+  if (r->local_by_identity == NULL)
+    {
+      r->local_by_identity = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      for (guint i = 0; i < r->local_list->len; i++)
+        {
+          MailsyncMessageInfo *each = r->local_list->pdata[i];
+          const char *each_key = mailsync_message_info_get_key (each);
+
+          if (each_key != NULL)
+            {
+              char *each_identity = _mailsync_folder_key_identity (r->local, each_key);
+
+              if (g_hash_table_contains (r->local_by_identity, each_identity))
+                g_free (each_identity);
+              else
+                g_hash_table_insert (r->local_by_identity, each_identity, each);
+            }
+        }
+    }
+  identity = _mailsync_folder_key_identity (r->local, key);
+  return g_hash_table_lookup (r->local_by_identity, identity);
 }
 
 /* The local listing (a directory scan in a thread, the longest part of a

@@ -224,7 +224,7 @@ _mailsync_sync_match_pending (Runner *r, GPtrArray *list, GHashTable *skip, guin
       g_autofree char *local_key = NULL;
       gint64 started;
       MailsyncMessageInfo *copy = NULL;
-      MailsyncMessageInfo *local = _mailsync_sync_local_by_key (r, key);
+      MailsyncMessageInfo *local = _mailsync_sync_local_by_identity (r, key);
 
       if (local == NULL ||
           !_mailsync_sync_parse_intent (g_hash_table_lookup (r->meta, intent), &digest, &local_key, &started))

@@ -92,6 +92,7 @@ typedef struct
   GHashTable *remote_by_uid; /* uid -> info (borrowed from the lists) */
   GHashTable *local_by_uid;
   GHashTable *local_by_key;  /* made on first use: _mailsync_sync_local_by_key() */
+  GHashTable *local_by_identity; /* made on first use: _mailsync_sync_local_by_identity() */
   GHashTable *status_rows;   /* uid -> MailsyncStatusRecord (owned) */
   GHashTable *meta;
   gboolean incomplete;       /* a message was skipped: keep the old listing state */
@@ -179,6 +180,7 @@ gboolean _mailsync_sync_list_both (Runner *r, GError **error);
 void _mailsync_sync_wait_local_listing (Runner *r);
 void _mailsync_sync_clear_lists (Runner *r);
 MailsyncMessageInfo *_mailsync_sync_local_by_key (Runner *r, const char *key);
+MailsyncMessageInfo *_mailsync_sync_local_by_identity (Runner *r, const char *key);
 void _mailsync_sync_emit_listing_warnings (Runner *r);
 MailsyncSyncListings *_mailsync_sync_take_prepared (Runner *r);
 gboolean _mailsync_sync_load_status (Runner *r, guint *n_records, GError **error);

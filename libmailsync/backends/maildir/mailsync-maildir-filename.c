@@ -342,6 +342,26 @@ append_base_without_uid (GString    *s,
     }
 }
 
+/* The message's unique name: @name (a file name, or a listing key
+ * "new/<name>" / "cur/<name>") without its directory, its info part and
+ * its UID fields, which the mail program (moving new/ to cur/, setting a
+ * flag) and the sync (giving it a UID) change while the message stays. */
+char *
+_mailsync_maildir_name_identity (const char *name)
+{
+  MailsyncMaildirNameView view;
+  g_autofree char *base = NULL;
+  GString *s;
+
+  if (g_str_has_prefix (name, "new/") || g_str_has_prefix (name, "cur/"))
+    name += 4;
+  _mailsync_maildir_name_view (name, &view);
+  base = g_strndup (name, view.base_len);
+  s = g_string_new (NULL);
+  append_base_without_uid (s, base);
+  return g_string_free (s, FALSE);
+}
+
 /* "<base without U=/FMD5=>,U=<uid>,FMD5=<md5><sep>2,<flags><tail>": keeps the
  * file's own unique part (MUAs may track it) and drops UID fields that
  * belong to another folder. */

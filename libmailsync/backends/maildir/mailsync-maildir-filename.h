@@ -75,6 +75,11 @@ void     _mailsync_maildir_name_clear (MailsyncMaildirName *name);
 guint32  _mailsync_maildir_name_get_uid_for (const MailsyncMaildirName *name,
                                              const char                *folder_md5);
 
+/* The part of a message's name that no rename changes: @name (or a
+ * listing key "new/<name>", "cur/<name>") without its directory, info
+ * part (":2,<flags>") and ",U=" / ",FMD5=" fields. */
+char    *_mailsync_maildir_name_identity (const char *name);
+
 /* Lower-case hex MD5 of @visible_name (UTF-8), offlineimap's FMD5. */
 char    *_mailsync_maildir_folder_md5 (const char *visible_name);
 

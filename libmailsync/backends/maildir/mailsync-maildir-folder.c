@@ -426,6 +426,13 @@ engine_get_fsync (MailsyncFolder *folder)
   return mailsync_maildir_repository_get_fsync (_mailsync_maildir_folder_get_repo (MAILSYNC_MAILDIR_FOLDER (folder)));
 }
 
+static char *
+engine_key_identity (MailsyncFolder *folder, const char *key)
+{
+  (void) folder;
+  return _mailsync_maildir_name_identity (key);
+}
+
 static const _MailsyncFolderEngineVTable engine_vtable = {
   .keywords_from_letters = engine_keywords_from_letters,
   .keywords_to_letters = engine_keywords_to_letters,
@@ -434,6 +441,7 @@ static const _MailsyncFolderEngineVTable engine_vtable = {
   .take_stamp = _mailsync_maildir_folder_take_stamp,
   .scan_names = _mailsync_maildir_folder_scan_names,
   .release_listing = _mailsync_maildir_folder_release_index,
+  .key_identity = engine_key_identity,
 };
 
 static void
