@@ -22,6 +22,11 @@ connection has SELECTed and listed the folder.
   In "renamed" the copies are stored after the next run's listing, in
   "renamed-found" before it (the copy found at once). Either way no
   message is sent again and none downloaded back.
+- busy: the held APPENDs are never stored, and every run after the kill
+  uploads a new local message of its own, less than the grace apart. The
+  dead run's intents must still age out one grace after its last commit
+  (a run that ends with nothing on the wire does not keep them young):
+  the message is uploaded, once, within a few graces.
 - old: a status written before the start was recorded (an intent of
   three fields) counts as old: the message is uploaded at once.
 
@@ -261,6 +266,34 @@ def scenario_never(root):
     server.close()
 
 
+def scenario_busy(root):
+    server, work, path = prepared(root, "busy")
+    new_local(work, ["busy-x"])
+    if not check("busy: a run killed while the server holds its APPEND", killed_while_held(server, work, path, 1),
+                 "held %d" % len(server.held)):
+        return
+    killed_at = time.time()
+    server.held = []                    # never stored
+    server.holding = set()
+    d = os.path.join(work, "Mail", "INBOX", "new")
+    runs = []
+    # a run about every second, each with a new local message, until the
+    # dead run's message is on the server or 4 graces have passed
+    while "busy-x" not in server_tags(server) and time.time() < killed_at + 4 * GRACE:
+        with open(os.path.join(d, "1800001%03d.M0P9.busy" % len(runs)), "wb") as f:
+            f.write(scripted_imap.message("busy-y%d" % len(runs)))
+        runs.append(run(work, path).returncode)
+        time.sleep(1)
+    check("busy: the held message uploaded within 4 graces of the kill though every run uploaded",
+          "busy-x" in server_tags(server), "runs' exit codes %s, server %s" % (runs, server_tags(server)))
+    check("busy: once on the server", server_tags(server).count("busy-x") == 1, server_tags(server))
+    p = run(work, path)
+    check("busy: the next run exits 0, every message once",
+          p.returncode == 0 and server_tags(server) == sorted(["old-1", "busy-x"] + ["busy-y%d" % i for i in range(len(runs))]),
+          p.stdout + p.stderr + repr(server_tags(server)))
+    server.close()
+
+
 def scenario_old(root):
     """An intent without its start (a status of before this change)."""
     server, work, path = prepared(root, "old")
@@ -310,7 +343,7 @@ def main():
         only = os.environ.get("MAILSYNC_TEST_ONLY")
         for name, fn in (("late", scenario_late), ("renamed", lambda r: scenario_renamed(r, "renamed")),
                          ("renamed-found", lambda r: scenario_renamed(r, "renamed-found")),
-                         ("never", scenario_never), ("old", scenario_old)):
+                         ("never", scenario_never), ("busy", scenario_busy), ("old", scenario_old)):
             if not only or only == name:
                 fn(root)
     finally:

@@ -398,7 +398,7 @@ prepare_uploads (Runner *r, GPtrArray *todo, guint *next, guint count, GQueue *r
     return FALSE;
   if (mailsync_status_batch_get_length (intents) > 0)
     {
-      _mailsync_sync_note_upload_time (intents);
+      _mailsync_sync_note_upload_time (r, intents);
       if (!_mailsync_sync_commit (r, intents, error))
         return FALSE;
     }
@@ -485,9 +485,12 @@ commit_uploads (Runner *r, GPtrArray *ops, guint *done, guint total, guint *pseu
   if (!_mailsync_sync_flush_folder (r, r->local, error))
     return FALSE;
   _mailsync_crash_point ("runner-upload-renamed");
-  /* more APPENDs may be on the wire: the young intents' clock */
+  /* more APPENDs may be on the wire: the young intents' clock; none:
+   * the clock is what it was before this run's uploads */
   if (r->pending > 0)
-    _mailsync_sync_note_upload_time (batch);
+    _mailsync_sync_note_upload_time (r, batch);
+  else
+    _mailsync_sync_restore_upload_time (r, batch);
   if (!_mailsync_sync_commit (r, batch, error))
     return FALSE;
   _mailsync_crash_point ("runner-upload-committed");

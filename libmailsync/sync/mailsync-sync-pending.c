@@ -84,14 +84,33 @@ _mailsync_sync_parse_intent (const char *value, char **digest, char **key, gint6
 }
 
 /* The time of the folder's last upload commit (intents written, or
- * uploads settled), in the same batch: the last sign of life of a run
- * that was killed while it uploaded. */
+ * uploads settled with APPENDs still on the wire), in the same batch:
+ * the last sign of life of a run that was killed while it uploaded. The
+ * value before this run's first is kept for the restore below. */
 void
-_mailsync_sync_note_upload_time (MailsyncStatusBatch *batch)
+_mailsync_sync_note_upload_time (Runner *r, MailsyncStatusBatch *batch)
 {
   g_autofree char *now = g_strdup_printf ("%" G_GINT64_FORMAT, g_get_real_time () / G_USEC_PER_SEC);
 
+  if (!r->last_upload_taken)
+    {
+      r->last_upload_before = g_strdup (g_hash_table_lookup (r->meta, META_LAST_UPLOAD));
+      r->last_upload_taken = TRUE;
+    }
   mailsync_status_batch_set_meta (batch, META_LAST_UPLOAD, now);
+}
+
+/* An upload settlement with nothing on the wire: this run can store
+ * nothing later, so its time is no sign of anything, and the value goes
+ * back to what it was before this run's uploads (a killed run's last
+ * commit, or none). Without this a run that uploads something new every
+ * time made a dead run's kept intents young for ever: each run exited 1
+ * and the messages were never sent (review 2). */
+void
+_mailsync_sync_restore_upload_time (Runner *r, MailsyncStatusBatch *batch)
+{
+  if (r->last_upload_taken)
+    mailsync_status_batch_set_meta (batch, META_LAST_UPLOAD, r->last_upload_before);
 }
 
 /* The newest start among the folder's upload intents, or the folder's

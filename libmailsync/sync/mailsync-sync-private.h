@@ -117,6 +117,8 @@ typedef struct
   gboolean remote_kept_all;    /* check_unchanged: the server lost no message since the record (only additions) */
   gboolean intents_known;      /* the intents of the loaded status were settled (n_intents counts from there) */
   guint n_intents;             /* intents (upload, move) in meta, once intents_known */
+  char *last_upload_before;    /* META_LAST_UPLOAD before this run's first upload commit */
+  gboolean last_upload_taken;  /* last_upload_before was read */
   GHashTable *pending_uploads; /* local key -> intent: young intents whose copy is not on the server yet */
   gint64 pending_until;        /* when their grace ends (seconds since the epoch) */
 } Runner;
@@ -286,7 +288,8 @@ gint64   _mailsync_sync_upload_grace    (void);
 char    *_mailsync_sync_intent_value    (const char *digest, guint64 size, const char *key, gboolean started);
 gboolean _mailsync_sync_parse_intent    (const char *value, char **digest, char **key, gint64 *started);
 gint64   _mailsync_sync_newest_intent   (Runner *r);
-void     _mailsync_sync_note_upload_time (MailsyncStatusBatch *batch);
+void     _mailsync_sync_note_upload_time (Runner *r, MailsyncStatusBatch *batch);
+void     _mailsync_sync_restore_upload_time (Runner *r, MailsyncStatusBatch *batch);
 gboolean _mailsync_sync_keep_pending    (Runner *r, const char *intent, const char *key, gint64 started,
                                         gint64 newest);
 gboolean _mailsync_sync_is_pending      (Runner *r, const char *key);

@@ -97,6 +97,7 @@ _mailsync_sync_runner_free (Runner *r)
   g_clear_pointer (&r->prepared, _mailsync_sync_listings_free);
   g_clear_pointer (&r->loaded_meta, g_hash_table_unref);
   g_clear_pointer (&r->pending_uploads, g_hash_table_unref);
+  g_free (r->last_upload_before);
   g_free (r->status_name);
   g_free (r->folder_label);
   g_free (r);
