@@ -29,6 +29,18 @@ connection has SELECTed and listed the folder.
   the message is uploaded, once, within a few graces.
 - old: a status written before the start was recorded (an intent of
   three fields) counts as old: the message is uploaded at once.
+- slow: the held APPEND is never stored, and the next run (within the
+  grace) has other work that takes longer than the grace (the server
+  answers the STORE of a flag set locally late). When the folder is listed again
+  the grace is over: the message is uploaded in that run, once, exit 0,
+  and no warning.
+- dry-run: within the grace, --dry-run says the message is held, until
+  when, in the basic, ttyui and machineui outputs, and lists no upload.
+- deleted / deleted-found: as late, but the user deletes one of the three
+  local files between the kill and the next run. Its late copy (stored
+  after the next run's listing, or before it) is recorded with no local
+  side, so the sync deletes it on the server: the user's delete wins,
+  the message does not come back, the two others are found.
 
 Needs the test hooks (the grace is a minute otherwise); no Dovecot."""
 
@@ -42,6 +54,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 import mailsync_tap
 import scripted_imap
@@ -62,12 +75,16 @@ class LateServer(scripted_imap.ScriptedImapServer):
         self.held = []
         self.on_listed = None       # called after a listing's answer went out
         self.notify = set()         # sessions to tell of the stored messages
+        self.slow_store = 0         # seconds the next STORE is answered late
 
     def process(self, session, tag, verb, rest, literals):
         if verb == "APPEND" and session.number in self.holding:
             with self.lock:
                 self.held.append((tag, rest.split(" ", 1)[1], literals))
             return True
+        if verb == "UID STORE" and self.slow_store:
+            delay, self.slow_store = self.slow_store, 0
+            time.sleep(delay)
         if session.number in self.notify and verb not in ("SELECT", "EXAMINE"):
             # what any server tells a session of messages another one added
             self.notify.discard(session.number)
@@ -334,6 +351,107 @@ def scenario_old(root):
     server.close()
 
 
+def scenario_slow(root):
+    server, work, path = prepared(root, "slow")
+    new_local(work, ["slow-x"])
+    if not check("slow: a run killed while the server holds its APPEND", killed_while_held(server, work, path, 1),
+                 "held %d" % len(server.held)):
+        return
+    killed_at = time.time()
+    server.held = []                    # never stored
+    server.holding = set()
+    # other work for the next run: a flag set locally, whose STORE the
+    # server answers after the grace (the reconcile sends no STORE)
+    cur = os.path.join(work, "Mail", "INBOX", "cur")
+    old = [n for n in os.listdir(cur) if n.endswith(":2,S")]
+    os.rename(os.path.join(cur, old[0]), os.path.join(cur, old[0][:-1] + "FS"))
+    server.slow_store = GRACE + 1.5
+    p = run(work, path)
+    if time.time() - killed_at > 3 * GRACE:
+        TAP.skip("slow: the run within the grace", "the machine took too long")
+        server.close()
+        return
+    out = p.stdout + p.stderr
+    check("slow: the folder's work outlasted the grace, the held message is uploaded in the same run, exit 0",
+          p.returncode == 0 and "not on the server yet" not in out, out)
+    check("slow: the STORE was answered late", server.slow_store == 0 and len(server.commands("^UID STORE")) == 1,
+          server.commands("^UID STORE"))
+    check("slow: once on the server", server_tags(server) == ["old-1", "slow-x"], server_tags(server))
+    check("slow: 2 APPENDs in all (the held one, the upload)", len(server.commands("^APPEND")) == 2,
+          server.commands("^APPEND"))
+    files = local_files(work)
+    check("slow: 2 local files, each with its UID", len(files) == 2 and all(",U=" in n for n in files), files)
+    p = run(work, path)
+    check("slow: the next run copies nothing and exits 0",
+          p.returncode == 0 and len(server.commands("^APPEND")) == 2 and len(local_files(work)) == 2,
+          p.stdout + p.stderr)
+    server.close()
+
+
+def scenario_dry_run(root):
+    server, work, path = prepared(root, "dry-run")
+    new_local(work, ["dry-x"])
+    if not check("dry-run: a run killed while the server holds its APPEND", killed_while_held(server, work, path, 1),
+                 "held %d" % len(server.held)):
+        return
+    killed_at = time.time()
+    server.held = []                    # never stored
+    server.holding = set()
+    outs = {}
+    for ui in ("basic", "ttyui", "machineui"):
+        p = subprocess.run([mailsync_tap.MAILSYNC, "-c", path, "--dry-run", "-u", ui], env=env_of(work),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+        outs[ui] = p.stdout + p.stderr
+        if ui == "machineui":
+            outs[ui] = "\n".join(urllib.parse.unquote_plus(l) for l in outs[ui].splitlines())
+    if time.time() - killed_at >= GRACE:
+        TAP.skip("dry-run: the runs within the grace", "the machine took longer than the %d s grace" % GRACE)
+        server.close()
+        return
+    for ui, out in outs.items():
+        held = [l for l in out.splitlines() if "DRYRUN" in l and "held" in l]
+        check("dry-run -u %s: one line says the message is held and until when" % ui,
+              len(held) == 1 and re.search(r"before \d\d:\d\d:\d\d", held[0]) is not None, out)
+        check("dry-run -u %s: no upload listed" % ui, not re.search(r"DRYRUN\]? Copy \d+ messages from INBOX\[L\]", out),
+              out)
+    check("dry-run: nothing sent", len(server.commands("^APPEND")) == 1, server.commands("^APPEND"))
+    server.close()
+
+
+def scenario_deleted(root, name):
+    server, work, path = prepared(root, name)
+    tags = ["%s-%d" % (name, i) for i in range(3)]
+    new_local(work, tags)
+    if not check("%s: a run killed while the server holds its 3 APPENDs" % name,
+                 killed_while_held(server, work, path, 3), "held %d" % len(server.held)):
+        return
+    # the user deletes the second message before the next run
+    gone = [n for n in local_files(work) if n.startswith("1800000001.")]
+    os.unlink(os.path.join(work, "Mail", "INBOX", "new", gone[0]))
+    stored = []
+    if name == "deleted":
+        server.on_listed = lambda s: stored.append(s.release())
+    else:
+        stored.append(server.release())
+    server.holding = set()
+    p = run(work, path)
+    check("%s: the held APPENDs were stored" % name, stored == [3], stored)
+    check("%s: the next run exits 0" % name, p.returncode == 0, p.stdout + p.stderr)
+    check("%s: no message sent again (3 APPENDs in all, the held ones)" % name,
+          len(server.commands("^APPEND")) == 3, server.commands("^APPEND"))
+    check("%s: the deleted message's late copy is deleted on the server, the others stay" % name,
+          server_tags(server) == sorted(["old-1", tags[0], tags[2]]), server_tags(server))
+    files = local_files(work)
+    check("%s: 3 local files, each with its UID, the deleted one not back" % name,
+          len(files) == 3 and all(",U=" in n for n in files), files)
+    p = run(work, path)
+    check("%s: a third run copies nothing and exits 0" % name,
+          p.returncode == 0 and len(server.commands("^APPEND")) == 3 and len(local_files(work)) == 3
+          and server_tags(server) == sorted(["old-1", tags[0], tags[2]]),
+          p.stdout + p.stderr + repr(server_tags(server)))
+    server.close()
+
+
 def main():
     if not mailsync_tap.TEST_HOOKS:
         TAP.skip("late APPEND scenarios", mailsync_tap.NO_HOOKS)
@@ -343,7 +461,10 @@ def main():
         only = os.environ.get("MAILSYNC_TEST_ONLY")
         for name, fn in (("late", scenario_late), ("renamed", lambda r: scenario_renamed(r, "renamed")),
                          ("renamed-found", lambda r: scenario_renamed(r, "renamed-found")),
-                         ("never", scenario_never), ("busy", scenario_busy), ("old", scenario_old)):
+                         ("never", scenario_never), ("busy", scenario_busy), ("old", scenario_old),
+                         ("slow", scenario_slow), ("dry-run", scenario_dry_run),
+                         ("deleted", lambda r: scenario_deleted(r, "deleted")),
+                         ("deleted-found", lambda r: scenario_deleted(r, "deleted-found"))):
             if not only or only == name:
                 fn(root)
     finally:

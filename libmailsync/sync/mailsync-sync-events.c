@@ -129,6 +129,28 @@ _mailsync_sync_progress_plan (Runner *r, GPtrArray *downloads, GPtrArray *upload
 }
 
 /* One copy is done (before its MESSAGE_COPIED event). */
+/* Uploads added after the plan (held ones whose grace passed during the
+ * folder's work, mailsync-sync-pending.c): into the totals, with no new
+ * FOLDER_PLANNED event (the folder's plan was said once). */
+void
+_mailsync_sync_progress_more (Runner *r, GPtrArray *uploads)
+{
+  MailsyncProgressCounts *p = r->config->progress;
+  MailsyncProgressCounts *f = r->config->folder_progress;
+  guint64 bytes = 0;
+
+  if (p == NULL || f == NULL)
+    return;
+  for (guint i = 0; i < uploads->len; i++)
+    bytes += _mailsync_sync_copy_size (_mailsync_sync_local_by_key (r, ((MailsyncAction *) uploads->pdata[i])->key));
+  f->folder_messages_total += uploads->len;
+  f->folder_bytes_total += bytes;
+  _mailsync_sync_config_lock (r->config);
+  p->account_messages_total += uploads->len;
+  p->account_bytes_total += bytes;
+  _mailsync_sync_config_unlock (r->config);
+}
+
 void
 _mailsync_sync_progress_copied (Runner *r, guint64 bytes)
 {

@@ -384,11 +384,12 @@ _mailsync_sync_reconcile_intents (Runner *r, GError **error)
   g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
   g_autoptr(GHashTable) digests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_autoptr(GHashTable) bare_digests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GHashTable) taken = g_hash_table_new (NULL, NULL);
   GHashTableIter iter;
   gpointer key, value;
   gboolean changed = FALSE;
   gint64 newest;
-  guint n_found = 0;
+  guint n_found = 0, n_gone = 0;
 
   g_hash_table_iter_init (&iter, r->meta);
   while (g_hash_table_iter_next (&iter, &key, &value))
@@ -409,7 +410,7 @@ _mailsync_sync_reconcile_intents (Runner *r, GError **error)
 
       if (_mailsync_sync_parse_intent (g_hash_table_lookup (r->meta, intent), &digest, &local_key, &started))
         {
-          if (!_mailsync_sync_find_copy (r, r->remote_list, NULL, digest, digests, bare_digests, &found_info, error))
+          if (!_mailsync_sync_find_copy (r, r->remote_list, taken, digest, digests, bare_digests, &found_info, error))
             return FALSE;
           local = _mailsync_sync_local_by_identity (r, local_key);
         }
@@ -421,19 +422,32 @@ _mailsync_sync_reconcile_intents (Runner *r, GError **error)
           changed = TRUE;
           n_found++;
         }
+      /* Found, but the user deleted the local message since: the copy is
+       * recorded with no local side, and the plan deletes it on the
+       * server (the user's delete wins; it was new server mail before). */
+      else if (found_info != NULL)
+        {
+          _mailsync_sync_record_gone (r, batch, found_info);
+          g_hash_table_add (taken, GUINT_TO_POINTER (mailsync_message_info_get_uid (found_info)));
+          n_gone++;
+        }
       /* Not found, and the folder's uploads are young: the APPEND may
        * still be stored; kept, the message not uploaded this run. */
-      else if (found_info == NULL && local != NULL &&
+      else if (local != NULL &&
                _mailsync_sync_keep_pending (r, intent, mailsync_message_info_get_key (local), started, newest))
+        continue;
+      /* Not found, young, the local message deleted: kept, so that a late
+       * copy is deleted too (mailsync-sync-pending.c). */
+      else if (local == NULL && _mailsync_sync_keep_gone (r, intent, started, newest))
         continue;
       /* Not found and old: the APPEND never happened, and the message is
        * still local mail to upload. Either way the intent is settled. */
       mailsync_status_batch_set_meta (batch, intent, NULL);
     }
   {
-    g_autofree char *text = g_strdup_printf ("upload intents: %u, %u found, %u kept for a late copy (newest upload "
-                                             "%" G_GINT64_FORMAT " s ago)", intents->len, n_found,
-                                             _mailsync_sync_n_pending (r),
+    g_autofree char *text = g_strdup_printf ("upload intents: %u, %u found, %u found deleted locally, %u kept for a "
+                                             "late copy (newest upload %" G_GINT64_FORMAT " s ago)", intents->len,
+                                             n_found, n_gone, _mailsync_sync_n_kept (r),
                                              g_get_real_time () / G_USEC_PER_SEC - newest);
 
     _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
@@ -452,7 +466,7 @@ _mailsync_sync_reconcile_intents (Runner *r, GError **error)
       guint found;
 
       if (!_mailsync_sync_list_both (r, error) ||
-          !_mailsync_sync_match_pending (r, r->remote_list, NULL, &found, error))
+          !_mailsync_sync_match_pending (r, r->remote_list, NULL, &found, NULL, error))
         return FALSE;
       changed = found > 0;
     }
@@ -479,7 +493,7 @@ _mailsync_sync_settle_intents (Runner *r, GError **error)
     return FALSE;
   r->intents_known = TRUE;
   /* the young intents kept for a late copy */
-  r->n_intents = _mailsync_sync_n_pending (r);
+  r->n_intents = _mailsync_sync_n_kept (r);
   return TRUE;
 }
 

@@ -116,10 +116,11 @@ plan_row_keywords (Runner *r, gboolean in_labels, const MailsyncStatusRecord *ro
   return keywords;
 }
 
-GPtrArray *
-_mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
+static GPtrArray *
+plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *status_rows,
+         gboolean obey_read_only_folders)
 {
-  guint n_remote = r->remote_list->len, n_local = r->local_list->len, n_status = g_hash_table_size (r->status_rows);
+  guint n_remote = remote_list->len, n_local = local_list->len, n_status = g_hash_table_size (status_rows);
   g_autofree MailsyncPlanMessage *remote = g_new (MailsyncPlanMessage, MAX (n_remote, 1));
   g_autofree MailsyncPlanMessage *local = g_new (MailsyncPlanMessage, MAX (n_local, 1));
   g_autofree MailsyncPlanStatus *status = g_new (MailsyncPlanStatus, MAX (n_status, 1));
@@ -146,7 +147,7 @@ _mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
 
   for (guint i = 0; i < n_remote; i++)
     {
-      MailsyncMessageInfo *info = r->remote_list->pdata[i];
+      MailsyncMessageInfo *info = remote_list->pdata[i];
       guint32 uid = mailsync_message_info_get_uid (info);
       MailsyncFlags flags = mailsync_message_info_get_flags (info);
       MailsyncPlanMessage m;
@@ -178,7 +179,7 @@ _mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
     }
   for (guint i = 0; i < n_local; i++)
     {
-      MailsyncMessageInfo *info = r->local_list->pdata[i];
+      MailsyncMessageInfo *info = local_list->pdata[i];
       MailsyncPlanMessage m = { mailsync_message_info_get_uid (info), mailsync_message_info_get_key (info),
                                 plan_flag_name (&names, mailsync_message_info_get_flags (info)), NULL };
 
@@ -190,7 +191,7 @@ _mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
         m.keywords = plan_info_keywords (info, strings);
       local[nl++] = m;
     }
-  g_hash_table_iter_init (&iter, r->status_rows);
+  g_hash_table_iter_init (&iter, status_rows);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       MailsyncStatusRecord *record = value;
@@ -203,4 +204,31 @@ _mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
       status[ns++] = s;
     }
   return mailsync_sync_plan_compute (remote, nr, local, nl, status, ns, &policy);
+}
+
+GPtrArray *
+_mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
+{
+  return plan_of (r, r->remote_list, r->local_list, r->status_rows, obey_read_only_folders);
+}
+
+/* The plan of a few messages by the same rules (the read-only folders
+ * obeyed): @remote of the remote's, @local of the local's (MailsyncMessageInfo),
+ * with the status rows of @uids (those r->status_rows has): what the
+ * sync does with late copies, or with held uploads, after the folder's
+ * plan ran (mailsync-sync-pending.c). */
+GPtrArray *
+_mailsync_sync_make_plan_of (Runner *r, GPtrArray *remote, GPtrArray *local, GArray *uids)
+{
+  g_autoptr(GHashTable) rows = g_hash_table_new (NULL, NULL);
+
+  for (guint i = 0; uids != NULL && i < uids->len; i++)
+    {
+      gpointer uid = GUINT_TO_POINTER (g_array_index (uids, guint32, i));
+      gpointer row = g_hash_table_lookup (r->status_rows, uid);
+
+      if (row != NULL)
+        g_hash_table_insert (rows, uid, row);
+    }
+  return plan_of (r, remote, local, rows, TRUE);
 }

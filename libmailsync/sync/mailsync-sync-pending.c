@@ -180,6 +180,40 @@ _mailsync_sync_keep_pending (Runner *r, const char *intent, const char *key, gin
   return TRUE;
 }
 
+/* Called by the reconcile for an intent whose copy is not on the server
+ * and whose local message is gone: the user deleted it after the killed
+ * run. TRUE when the intent is young and is kept: a late copy that comes
+ * while it is (this run's second listing, or a later run's) is recorded
+ * with no local side (_mailsync_sync_record_gone()), and the sync deletes
+ * it on the server, as any message deleted locally. Nothing is pending
+ * for the user: no warning, the folder is not incomplete for it. */
+gboolean
+_mailsync_sync_keep_gone (Runner *r, const char *intent, gint64 started, gint64 newest)
+{
+  if (_mailsync_folder_get_directory (r->remote) != NULL || started == 0 || !intent_young (newest))
+    return FALSE;
+  if (r->pending_gone == NULL)
+    r->pending_gone = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_add (r->pending_gone, g_strdup (intent));
+  return TRUE;
+}
+
+/* An upload's copy @copy whose local message the user deleted since: a
+ * status row with the copy's flags and no local side, which the plan reads
+ * as "deleted locally" (offlineimap's three-way rule: on the server and in
+ * the status, not local: deleted on the server). Without it the copy was
+ * new server mail, and the deleted message came back. */
+void
+_mailsync_sync_record_gone (Runner *r, MailsyncStatusBatch *batch, MailsyncMessageInfo *copy)
+{
+  guint32 uid = mailsync_message_info_get_uid (copy);
+  g_autofree char *flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (copy));
+
+  _mailsync_sync_put_row (r, batch, uid, flags, NULL);
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, uid, 0, 0, NULL, NULL,
+                       "an interrupted upload's copy of a message deleted locally since: to be deleted");
+}
+
 /* Whether the local message under @key waits for a late copy (not to be
  * planned as an upload). */
 gboolean
@@ -194,13 +228,72 @@ _mailsync_sync_n_pending (Runner *r)
   return r->pending_uploads != NULL ? g_hash_table_size (r->pending_uploads) : 0;
 }
 
+/* The intents kept: those of local messages pending and of deleted ones. */
+guint
+_mailsync_sync_n_kept (Runner *r)
+{
+  return _mailsync_sync_n_pending (r) + (r->pending_gone != NULL ? g_hash_table_size (r->pending_gone) : 0);
+}
+
+/* --dry-run: the reconcile writes, so it does not run; a real run would
+ * hold the messages of young intents that are still local (their copy
+ * found, or not yet there: either way not uploaded), so those are kept
+ * out of the dry run's plan too and said by _mailsync_sync_recheck_pending(). */
+void
+_mailsync_sync_hold_dry_run (Runner *r)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  gint64 newest;
+
+  if (g_strcmp0 (g_hash_table_lookup (r->meta, META_INTENTS), META_INTENTS_NONE) == 0)
+    return;
+  newest = _mailsync_sync_newest_intent (r);
+  g_hash_table_iter_init (&iter, r->meta);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_autofree char *digest = NULL;
+      g_autofree char *local_key = NULL;
+      gint64 started;
+      MailsyncMessageInfo *local;
+
+      if (!g_str_has_prefix (key, INTENT_PREFIX) || !_mailsync_sync_parse_intent (value, &digest, &local_key, &started))
+        continue;
+      local = _mailsync_sync_local_by_identity (r, local_key);
+      if (local != NULL)
+        _mailsync_sync_keep_pending (r, key, mailsync_message_info_get_key (local), started, newest);
+    }
+}
+
+/* The clock time the held messages are sent again at (local time). */
+static char *
+pending_clock (Runner *r)
+{
+  g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (r->pending_until);
+
+  return when != NULL ? g_date_time_format (when, "%H:%M:%S") : g_strdup ("?");
+}
+
+static void
+say_dry_run_held (Runner *r)
+{
+  guint n = _mailsync_sync_n_pending (r);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree char *clock = pending_clock (r);
+  g_autofree char *text =
+    g_strdup_printf ("[DRYRUN] Folder %s: %u message%s uploaded by an interrupted run held for its late copy, "
+                     "not sent again before %s (in %" G_GINT64_FORMAT " s)", r->folder_label, n, n == 1 ? "" : "s",
+                     clock, MAX (r->pending_until - now, 0));
+
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, NULL, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
+}
+
 static void
 warn_pending (Runner *r)
 {
   guint n = _mailsync_sync_n_pending (r);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (r->pending_until);
-  g_autofree char *clock = when != NULL ? g_date_time_format (when, "%H:%M:%S") : g_strdup ("?");
+  g_autofree char *clock = pending_clock (r);
   g_autofree char *text = NULL;
   g_autoptr(GError) skipped = NULL;
 
@@ -216,39 +309,90 @@ warn_pending (Runner *r)
                        skipped, text);
 }
 
+/* The copy of the kept intent @intent in @list (messages nobody knows,
+ * nor @skip), or NULL; the copy found goes into @skip. */
+static gboolean
+match_one (Runner *r, const char *intent, GPtrArray *list, GHashTable *skip, GHashTable *digests,
+           GHashTable *bare_digests, MailsyncMessageInfo **copy, GError **error)
+{
+  g_autofree char *digest = NULL;
+  g_autofree char *local_key = NULL;
+  gint64 started;
+
+  *copy = NULL;
+  if (!_mailsync_sync_parse_intent (g_hash_table_lookup (r->meta, intent), &digest, &local_key, &started))
+    return TRUE;
+  if (!_mailsync_sync_find_copy (r, list, skip, digest, digests, bare_digests, copy, error))
+    return FALSE;
+  if (*copy != NULL)
+    g_hash_table_add (skip, GUINT_TO_POINTER (mailsync_message_info_get_uid (*copy)));
+  return TRUE;
+}
+
 /* Matches the kept intents with @list's messages nobody knows (and that
  * @skip does not hold: looked at already); a match is recorded as the
- * reconcile records one, in one commit. *@found: how many matched. */
+ * reconcile records one, in one commit. *@found: how many local messages
+ * matched (their files renamed). The copies of messages deleted locally
+ * get rows with no local side, and go into @gone (when not NULL). */
 gboolean
-_mailsync_sync_match_pending (Runner *r, GPtrArray *list, GHashTable *skip, guint *found, GError **error)
+_mailsync_sync_match_pending (Runner *r, GPtrArray *list, GHashTable *skip, guint *found, GPtrArray *gone,
+                              GError **error)
 {
   g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
   g_autoptr(GHashTable) digests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_autoptr(GHashTable) bare_digests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GHashTable) taken = g_hash_table_new (NULL, NULL);
   g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) gone_intents = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer pending_key;
 
   *found = 0;
-  if (_mailsync_sync_n_pending (r) == 0)
+  if (_mailsync_sync_n_kept (r) == 0)
     return TRUE;
-  g_hash_table_iter_init (&iter, r->pending_uploads);
-  while (g_hash_table_iter_next (&iter, &pending_key, NULL))
-    g_ptr_array_add (keys, g_strdup (pending_key));
+  if (skip != NULL)
+    {
+      g_hash_table_iter_init (&iter, skip);
+      while (g_hash_table_iter_next (&iter, &pending_key, NULL))
+        g_hash_table_add (taken, pending_key);
+    }
+  if (r->pending_uploads != NULL)
+    {
+      g_hash_table_iter_init (&iter, r->pending_uploads);
+      while (g_hash_table_iter_next (&iter, &pending_key, NULL))
+        g_ptr_array_add (keys, g_strdup (pending_key));
+    }
+  if (r->pending_gone != NULL)
+    {
+      g_hash_table_iter_init (&iter, r->pending_gone);
+      while (g_hash_table_iter_next (&iter, &pending_key, NULL))
+        g_ptr_array_add (gone_intents, g_strdup (pending_key));
+    }
+  for (guint i = 0; i < gone_intents->len; i++)
+    {
+      const char *intent = gone_intents->pdata[i];
+      MailsyncMessageInfo *copy;
+
+      if (!match_one (r, intent, list, taken, digests, bare_digests, &copy, error))
+        return FALSE;
+      if (copy == NULL)
+        continue;
+      _mailsync_sync_record_gone (r, batch, copy);
+      mailsync_status_batch_set_meta (batch, intent, NULL);
+      g_hash_table_remove (r->pending_gone, intent);
+      if (gone != NULL)
+        g_ptr_array_add (gone, copy);
+    }
   for (guint i = 0; i < keys->len; i++)
     {
       const char *key = keys->pdata[i];
       const char *intent = g_hash_table_lookup (r->pending_uploads, key);
-      g_autofree char *digest = NULL;
-      g_autofree char *local_key = NULL;
-      gint64 started;
       MailsyncMessageInfo *copy = NULL;
       MailsyncMessageInfo *local = _mailsync_sync_local_by_identity (r, key);
 
-      if (local == NULL ||
-          !_mailsync_sync_parse_intent (g_hash_table_lookup (r->meta, intent), &digest, &local_key, &started))
+      if (local == NULL)
         continue;
-      if (!_mailsync_sync_find_copy (r, list, skip, digest, digests, bare_digests, &copy, error))
+      if (!match_one (r, intent, list, taken, digests, bare_digests, &copy, error))
         return FALSE;
       if (copy == NULL)
         continue;
@@ -258,38 +402,125 @@ _mailsync_sync_match_pending (Runner *r, GPtrArray *list, GHashTable *skip, guin
       g_hash_table_remove (r->pending_uploads, key);
       (*found)++;
     }
-  if (*found > 0 && (!_mailsync_sync_flush_folder (r, r->local, error) || !_mailsync_sync_commit (r, batch, error)))
+  if (mailsync_status_batch_get_length (batch) > 0 &&
+      ((*found > 0 && !_mailsync_sync_flush_folder (r, r->local, error)) || !_mailsync_sync_commit (r, batch, error)))
     return FALSE;
   return TRUE;
+}
+
+/* The late copies of messages deleted locally (@gone, rows with no
+ * local side now): deleted on the server at once, by the rules the plan
+ * would apply to them (a read-only folder, sync_deletes, the mass-delete
+ * guard), as the next run would. */
+static gboolean
+delete_gone (Runner *r, GPtrArray *gone, GError **error)
+{
+  g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(GPtrArray) none = g_ptr_array_new ();
+  g_autoptr(GPtrArray) plan = NULL;
+  g_autoptr(GPtrArray) deletes = g_ptr_array_new ();
+
+  for (guint i = 0; i < gone->len; i++)
+    {
+      guint32 uid = mailsync_message_info_get_uid (gone->pdata[i]);
+
+      g_array_append_val (uids, uid);
+    }
+  plan = _mailsync_sync_make_plan_of (r, gone, none, uids);
+  for (guint i = 0; i < plan->len; i++)
+    if (((MailsyncAction *) plan->pdata[i])->kind == MAILSYNC_ACTION_DELETE_REMOTE)
+      g_ptr_array_add (deletes, plan->pdata[i]);
+  return _mailsync_sync_guard_deletions (r, 0, deletes->len, error) &&
+         _mailsync_sync_run_deletes (r, deletes, r->remote, "runner-delete-remote", error);
+}
+
+/* The grace of the held messages ended before the server was listed and
+ * no copy came: nothing of the killed run can store one any more (the rule
+ * a later run applies), so they are uploaded now, as new local mail,
+ * their old intents settled first as the reconcile settles an old one. */
+static gboolean
+upload_held (Runner *r, GError **error)
+{
+  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
+  g_autoptr(GPtrArray) locals = g_ptr_array_new ();
+  g_autoptr(GPtrArray) none = g_ptr_array_new ();
+  g_autoptr(GPtrArray) plan = NULL;
+  g_autoptr(GPtrArray) uploads = g_ptr_array_new ();
+  g_autofree char *text = NULL;
+  GHashTableIter iter;
+  gpointer key, intent;
+
+  g_hash_table_iter_init (&iter, r->pending_uploads);
+  while (g_hash_table_iter_next (&iter, &key, &intent))
+    {
+      MailsyncMessageInfo *local = _mailsync_sync_local_by_identity (r, key);
+
+      mailsync_status_batch_set_meta (batch, intent, NULL);
+      if (local != NULL && mailsync_message_info_get_uid (local) == 0)
+        g_ptr_array_add (locals, local);
+    }
+  g_hash_table_remove_all (r->pending_uploads);
+  if (!_mailsync_sync_commit (r, batch, error))
+    return FALSE;
+  plan = _mailsync_sync_make_plan_of (r, none, locals, NULL);
+  for (guint i = 0; i < plan->len; i++)
+    if (((MailsyncAction *) plan->pdata[i])->kind == MAILSYNC_ACTION_UPLOAD)
+      g_ptr_array_add (uploads, plan->pdata[i]);
+  text = g_strdup_printf ("%u message%s held for an interrupted run's late copy: its grace is over and no copy "
+                          "came, uploading", uploads->len, uploads->len == 1 ? "" : "s");
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0, NULL, NULL,
+                       text);
+  _mailsync_sync_progress_more (r, uploads);
+  return _mailsync_sync_run_uploads (r, uploads, error);
 }
 
 /* After the folder's other work: the server is listed again and the
  * messages that arrived since the listing the plan was made from are
  * matched with the young intents (the late store may have landed
- * meanwhile). What is still missing stays pending, said in one warning
- * line. */
+ * meanwhile): a local message's copy gets its UID, a deleted one's is
+ * deleted on the server. When the grace ended before that listing (the
+ * folder's work took longer), what is still missing is uploaded now;
+ * else it stays pending, said in one warning line. */
 gboolean
 _mailsync_sync_recheck_pending (Runner *r, GError **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GPtrArray) list = NULL;
-  guint found;
-
-  if (_mailsync_sync_n_pending (r) == 0)
+  if (_mailsync_sync_n_kept (r) == 0)
     return TRUE;
-  _mailsync_sync_offer_known_state (r, TRUE);
-  _mailsync_sync_offer_window (r, r->remote);
-  mailsync_folder_list_messages_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
-  list = mailsync_folder_list_messages_finish (r->remote, _mailsync_await (&result), error);
-  if (list == NULL)
-    return FALSE;
-  /* only what the plan's listing did not have: the rest was looked at */
-  if (!_mailsync_sync_match_pending (r, list, r->remote_by_uid, &found, error))
-    return FALSE;
-  if (_mailsync_sync_n_pending (r) > 0)
+  if (r->config->dry_run)
     {
-      r->incomplete = TRUE;
-      warn_pending (r);
+      say_dry_run_held (r);
+      return TRUE;
     }
+  /* this listing's state is not the one the plan's listing and the
+   * status agree on: no unchanged record from this run */
+  r->incomplete = TRUE;
+  for (;;)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GPtrArray) list = NULL;
+      g_autoptr(GPtrArray) gone = g_ptr_array_new ();
+      gint64 listed_at = g_get_real_time () / G_USEC_PER_SEC;
+      guint found;
+
+      _mailsync_sync_offer_known_state (r, TRUE);
+      _mailsync_sync_offer_window (r, r->remote);
+      mailsync_folder_list_messages_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
+      list = mailsync_folder_list_messages_finish (r->remote, _mailsync_await (&result), error);
+      if (list == NULL)
+        return FALSE;
+      /* only what the plan's listing did not have: the rest was looked at */
+      if (!_mailsync_sync_match_pending (r, list, r->remote_by_uid, &found, gone, error))
+        return FALSE;
+      if (gone->len > 0 && !delete_gone (r, gone, error))
+        return FALSE;
+      if (_mailsync_sync_n_pending (r) == 0)
+        return TRUE;
+      if (listed_at >= r->pending_until)
+        return upload_held (r, error);
+      /* the grace ended while the server was listed: once more */
+      if (g_get_real_time () / G_USEC_PER_SEC < r->pending_until)
+        break;
+    }
+  warn_pending (r);
   return TRUE;
 }

@@ -121,6 +121,7 @@ typedef struct
   gboolean last_upload_taken;  /* last_upload_before was read */
   GHashTable *pending_uploads; /* local key -> intent: young intents whose copy is not on the server yet */
   gint64 pending_until;        /* when their grace ends (seconds since the epoch) */
+  GHashTable *pending_gone;    /* intent set: young intents whose local message was deleted */
 } Runner;
 
 /* mailsync-sync-runner.c */
@@ -166,6 +167,7 @@ void _mailsync_sync_emit (Runner                *r,
                           const char            *text);
 guint64 _mailsync_sync_copy_size (MailsyncMessageInfo *source);
 void _mailsync_sync_progress_plan (Runner *r, GPtrArray *downloads, GPtrArray *uploads);
+void _mailsync_sync_progress_more (Runner *r, GPtrArray *uploads);
 void _mailsync_sync_progress_copied (Runner *r, guint64 bytes);
 void _mailsync_sync_progress_settle (const MailsyncRunnerConfig *config);
 void _mailsync_sync_config_lock (const MailsyncRunnerConfig *config);
@@ -174,6 +176,8 @@ void _mailsync_sync_config_unlock (const MailsyncRunnerConfig *config);
 void _mailsync_sync_runner_wait (Runner *r);
 gboolean _mailsync_sync_flush_folder (Runner *r, MailsyncFolder *folder, GError **error);
 gboolean _mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **error);
+/* Refuses a deletion of most of the folder (rules 1 and 6). */
+gboolean _mailsync_sync_guard_deletions (Runner *r, guint n_delete_local, guint n_delete_remote, GError **error);
 void _mailsync_sync_start_local_listing (Runner *r);
 gboolean _mailsync_sync_shows_listing (MailsyncFolder *folder);
 gboolean _mailsync_sync_list_both (Runner *r, GError **error);
@@ -227,6 +231,7 @@ gboolean _mailsync_sync_check_one_validity (Runner              *r,
 gboolean _mailsync_sync_load_copy_ignore (Runner *r, GError **error);
 void _mailsync_sync_take_status_rows (Runner *r, GPtrArray *records);
 GPtrArray *_mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders);
+GPtrArray *_mailsync_sync_make_plan_of (Runner *r, GPtrArray *remote, GPtrArray *local, GArray *uids);
 
 /* mailsync-sync-window.c */
 GPtrArray *_mailsync_sync_filter_window (Runner *r, MailsyncFolder *folder, GPtrArray *list);
@@ -292,11 +297,15 @@ void     _mailsync_sync_note_upload_time (Runner *r, MailsyncStatusBatch *batch)
 void     _mailsync_sync_restore_upload_time (Runner *r, MailsyncStatusBatch *batch);
 gboolean _mailsync_sync_keep_pending    (Runner *r, const char *intent, const char *key, gint64 started,
                                         gint64 newest);
+gboolean _mailsync_sync_keep_gone       (Runner *r, const char *intent, gint64 started, gint64 newest);
+void     _mailsync_sync_record_gone     (Runner *r, MailsyncStatusBatch *batch, MailsyncMessageInfo *copy);
 gboolean _mailsync_sync_is_pending      (Runner *r, const char *key);
 guint    _mailsync_sync_n_pending       (Runner *r);
+guint    _mailsync_sync_n_kept          (Runner *r);
 gboolean _mailsync_sync_match_pending  (Runner *r, GPtrArray *list, GHashTable *skip, guint *found,
-                                        GError **error);
+                                        GPtrArray *gone, GError **error);
 gboolean _mailsync_sync_recheck_pending (Runner *r, GError **error);
+void     _mailsync_sync_hold_dry_run    (Runner *r);
 
 /* mailsync-sync-streams.c: a copy's stream as its destination gets it */
 /* filterheaders: the headers @destination's IMAP folders must not get, or NULL */

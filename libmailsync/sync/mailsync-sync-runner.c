@@ -97,6 +97,7 @@ _mailsync_sync_runner_free (Runner *r)
   g_clear_pointer (&r->prepared, _mailsync_sync_listings_free);
   g_clear_pointer (&r->loaded_meta, g_hash_table_unref);
   g_clear_pointer (&r->pending_uploads, g_hash_table_unref);
+  g_clear_pointer (&r->pending_gone, g_hash_table_unref);
   g_free (r->last_upload_before);
   g_free (r->status_name);
   g_free (r->folder_label);
@@ -302,8 +303,8 @@ warn_read_only (Runner *r, GPtrArray *plan)
 /* Rule 1 and 6: an empty listing against a full status, or a deletion of
  * most of a folder, is far likelier a broken mount or server than a user's
  * wish. Refuse unless the account allows any ratio (ratio >= 1). */
-static gboolean
-guard_deletions (Runner *r, guint n_delete_local, guint n_delete_remote, GError **error)
+gboolean
+_mailsync_sync_guard_deletions (Runner *r, guint n_delete_local, guint n_delete_remote, GError **error)
 {
   guint n_status = g_hash_table_size (r->status_rows);
   guint n_delete = n_delete_local + n_delete_remote;
@@ -396,7 +397,7 @@ execute (Runner *r, GPtrArray *plan, GError **error)
         }
     }
 
-  if (!guard_deletions (r, delete_local->len, delete_remote->len, error))
+  if (!_mailsync_sync_guard_deletions (r, delete_local->len, delete_remote->len, error))
     return FALSE;
   _mailsync_sync_progress_plan (r, downloads, uploads);
   if (r->config->dry_run)
@@ -480,6 +481,8 @@ sync_folder_once (const MailsyncRunnerConfig *config,
     return FALSE;
   if (!config->dry_run && !_mailsync_sync_settle_intents (r, error))
     return FALSE;
+  if (config->dry_run)
+    _mailsync_sync_hold_dry_run (r);
   _mailsync_sync_emit_listing_warnings (r);
 
   if (!_mailsync_sync_load_copy_ignore (r, error))
