@@ -137,6 +137,16 @@ typedef struct
    * copies in flight). */
   gboolean (*appends_in_bursts) (MailsyncFolder *self);
 
+  /* ---- a burst of deliveries (issue 13 item 5, session 16) ---- */
+  /* With @hold, the appends (downloads) the engine asks next of this
+   * folder wait and none starts until it calls again without: a store
+   * that writes them on worker threads (a Maildir) then wakes one worker
+   * for all of them instead of one per message. The engine holds while
+   * it dispatches what one wait of its download window brought (the
+   * fetch answers of a read come back together), never across a wait.
+   * NULL member: appends start as they are asked. */
+  void     (*hold_deliveries) (MailsyncFolder *self, gboolean hold);
+
   /* ---- a burst of listings (issue 13 item 2) ---- */
   /* With @hold, the listings (list_messages) the engine asks next of any
    * folder of this folder's repository are held until it calls again
@@ -179,6 +189,7 @@ void        _mailsync_folder_release_listing      (MailsyncFolder *self);
 void        _mailsync_folder_hold_fetches         (MailsyncFolder *self, gboolean hold);
 void        _mailsync_folder_hold_appends         (MailsyncFolder *self, gboolean hold);
 gboolean    _mailsync_folder_appends_in_bursts    (MailsyncFolder *self);
+void        _mailsync_folder_hold_deliveries      (MailsyncFolder *self, gboolean hold);
 gboolean    _mailsync_folder_can_hold_listings    (MailsyncFolder *self);
 void        _mailsync_folder_hold_listings        (MailsyncFolder *self, gboolean hold);
 char       *_mailsync_folder_key_identity         (MailsyncFolder *self, const char *key);

@@ -222,6 +222,17 @@ _mailsync_folder_appends_in_bursts (MailsyncFolder *self)
          vtable->appends_in_bursts (self);
 }
 
+/* ---- a burst of deliveries ------------------------------------------------- */
+
+void
+_mailsync_folder_hold_deliveries (MailsyncFolder *self, gboolean hold)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  if (vtable != NULL && vtable->hold_deliveries != NULL)
+    vtable->hold_deliveries (self, hold);
+}
+
 /* ---- a burst of listings -------------------------------------------------- */
 
 gboolean

@@ -728,6 +728,64 @@ START_TEST (test_concurrent_appends)
 }
 END_TEST
 
+/* The engine's hold_deliveries (issue 13 item 5, session 16): appends
+ * asked while held wait in the folder's queue with no worker; the release
+ * starts one worker for the whole burst, which delivers all of them. */
+START_TEST (test_held_deliveries)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  MailsyncMaildirFolder *md = MAILSYNC_MAILDIR_FOLDER (inbox);
+  g_autoptr(GPtrArray) infos = NULL;
+  g_autoptr(GError) error = NULL;
+  guint remaining = 40, queued, workers;
+  gint64 deadline;
+
+  _mailsync_folder_hold_deliveries (inbox, TRUE);
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autoptr(MailsyncMessageInfo) in = mailsync_message_info_new (i + 1, NULL, 0, NULL, 0, 0);
+      g_autoptr(GInputStream) content = g_memory_input_stream_new_from_data ("m\r\n", 3, NULL);
+
+      mailsync_folder_append_message_async (inbox, in, content, NULL, count_done, &remaining);
+    }
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_mutex_lock (&md->lock);
+  queued = md->deliveries.length;
+  workers = md->delivery_workers;
+  g_mutex_unlock (&md->lock);
+  ck_assert_uint_eq (queued, 40);
+  ck_assert_uint_eq (workers, 0);
+  ck_assert_uint_eq (remaining, 40);
+
+  _mailsync_folder_hold_deliveries (inbox, FALSE);
+  g_mutex_lock (&md->lock);
+  workers = md->delivery_workers;
+  g_mutex_unlock (&md->lock);
+  ck_assert_uint_eq (workers, 1);
+  while (remaining > 0)
+    g_main_context_iteration (NULL, TRUE);
+  /* the worker leaves once it found the queue empty */
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  do
+    {
+      g_mutex_lock (&md->lock);
+      workers = md->delivery_workers;
+      g_mutex_unlock (&md->lock);
+      if (workers > 0)
+        g_usleep (1000);
+    }
+  while (workers > 0 && g_get_monotonic_time () < deadline);
+  ck_assert_uint_eq (workers, 0);
+  ck_assert (folder_flush (inbox, &error));
+  infos = folder_list (inbox);
+  ck_assert_uint_eq (infos->len, 40);
+  for (guint32 u = 1; u <= 40; u++)
+    ck_assert_ptr_nonnull (info_with_uid (infos, u));
+}
+END_TEST
+
 static Suite *
 maildir_suite (void)
 {
@@ -750,6 +808,7 @@ maildir_suite (void)
   tcase_add_test (folder, test_nested_append);
   tcase_add_test (folder, test_readonly);
   tcase_add_test (folder, test_concurrent_appends);
+  tcase_add_test (folder, test_held_deliveries);
   /* last: it turns nameless tmp/ files off for the process (CK_FORK=no) */
 #ifdef MAILSYNC_ENABLE_TEST_HOOKS
   tcase_add_test (folder, test_append_link_refused);

@@ -328,7 +328,11 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
         }
       if (r->pending == 0 && next >= todo->len)
         break;
+      /* The fetch answers one wait brings ask their deliveries together:
+       * a Maildir wakes one worker for them (issue 13 item 5). */
+      _mailsync_folder_hold_deliveries (r->local, TRUE);
       _mailsync_await_iteration ();
+      _mailsync_folder_hold_deliveries (r->local, FALSE);
     }
   /* Never leave a copy running behind a failure. */
   _mailsync_sync_runner_wait (r);

@@ -31,6 +31,11 @@ struct _MailsyncMaildirFolder
   /* deliveries done, not yet returned on their caller's context
    * (mailsync-task-returns.h; its own lock) */
   gpointer append_returns;
+  /* deliveries asked, not yet taken by a worker (GTask *, in order), and
+   * the folder's delivery workers on the pool (mailsync-maildir-append.c) */
+  GQueue deliveries;
+  guint delivery_workers;
+  gboolean deliveries_held; /* the engine's hold_deliveries */
 };
 
 /* Give up finding a free name (they embed time, pid and a sequence). */
@@ -142,6 +147,9 @@ void     _mailsync_maildir_folder_append_message_async (MailsyncFolder      *fol
                                                         GCancellable        *cancellable,
                                                         GAsyncReadyCallback  callback,
                                                         gpointer             user_data);
+/* The engine's hold_deliveries: deliveries asked meanwhile start together. */
+void     _mailsync_maildir_folder_hold_deliveries      (MailsyncFolder      *folder,
+                                                        gboolean             hold);
 /* Removes tmp/ files older than 36 hours (the Maildir rule). */
 void     _mailsync_maildir_folder_clean_tmp            (MailsyncMaildirFolder *self,
                                                         GCancellable          *cancellable);

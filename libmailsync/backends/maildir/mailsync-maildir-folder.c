@@ -442,6 +442,7 @@ static const _MailsyncFolderEngineVTable engine_vtable = {
   .scan_names = _mailsync_maildir_folder_scan_names,
   .release_listing = _mailsync_maildir_folder_release_index,
   .key_identity = engine_key_identity,
+  .hold_deliveries = _mailsync_maildir_folder_hold_deliveries,
 };
 
 static void
