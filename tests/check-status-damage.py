@@ -17,6 +17,11 @@ plain):
 - a server folder recreated (new UIDVALIDITY, other messages under the same
   UIDs) with the status missing: the folder is refused, nothing is paired,
   copied or deleted.
+- plain: after every completed run, small ones too, offlineimap's own
+  file (LocalStatus/<folder>, which is all offlineimap reads: never the
+  journal) is there, in its grammar (the FORMAT 2 magic line, then
+  `uid|flags|mtime|labels` lines), and holds exactly the folder's pairs
+  (each local file's U= and flags); a no-op run does not write it.
 
 Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
@@ -382,6 +387,72 @@ def scenario_marker(server, root, backend):
           (acc.remote("Sent"), acc.local("Sent")))
 
 
+PLAIN_MAGIC = "OFFLINEIMAP LocalStatus CACHE DATA - DO NOT MODIFY - FORMAT 2"
+
+
+def plain_rows(path):
+    """{uid: flags} of an offlineimap plain status file, read as
+    offlineimap 7 reads it (LocalStatus.py: the magic line, then
+    uid|flags|mtime|labels), or a string saying why it cannot be."""
+    if not os.path.exists(path):
+        return "no file %s" % path
+    with open(path) as f:
+        lines = f.read().split("\n")
+    if lines[0] != PLAIN_MAGIC:
+        return "magic line %r" % lines[0]
+    if lines[-1] != "":
+        return "no final newline"
+    rows = {}
+    for line in lines[1:-1]:
+        m = re.fullmatch(r"(\d+)\|([A-Za-z]*)\|(\d+)\|(.*)", line)
+        if m is None:
+            return "line %r" % line
+        rows[int(m.group(1))] = m.group(2)
+    return rows
+
+
+def local_pairs(acc, folder):
+    """{uid: flags} of the local files' U= and flags."""
+    out = {}
+    for key in acc.local(folder):
+        m = re.search(r",U=(\d+)", key)
+        out[int(m.group(1)) if m else key] = key.split(":2,", 1)[1] if ":2," in key else ""
+    return out
+
+
+def scenario_plain_readable(server, root):
+    label = "plain, offlineimap's file"
+    acc = Account(server, os.path.join(root, "plain-readable"), "plain",
+                  {"INBOX": [("m1", "\\Seen"), ("m2", ""), ("m3", "")], "Work": [("w1", "")]})
+    p = acc.run()
+    if not check("%s: first sync" % label, p.returncode == 0, p.out):
+        return
+    for folder in ("INBOX", "Work"):
+        rows = plain_rows(acc.status_path(folder))
+        check("%s: after a first small run %s's file is there, readable, with the folder's pairs" % (label, folder),
+              rows == local_pairs(acc, folder) and len(rows) > 0, "%r vs %r" % (rows, local_pairs(acc, folder)))
+    path = acc.status_path("INBOX")
+    stamp = lambda: (os.stat(path).st_ino, os.stat(path).st_mtime_ns) if os.path.exists(path) else None
+    before = stamp()
+    p = acc.run()
+    check("%s: a no-op run does not write it" % label,
+          p.returncode == 0 and before is not None and stamp() == before, p.out)
+    # small changes both ways: a flag set locally, a new server message,
+    # a message deleted locally
+    check("%s: flag set locally" % label, rename_flags(acc, "INBOX", "m2", "FS"))
+    check("%s: message deleted locally" % label, delete_local(acc, "INBOX", "m3"))
+    conn = acc.imap()
+    acc.append(conn, "INBOX", "m4", "\\Flagged")
+    conn.logout()
+    p = acc.run()
+    rows = plain_rows(path)
+    check("%s: after a small run the file holds the folder's pairs" % label,
+          p.returncode == 0 and rows == local_pairs(acc, "INBOX") and len(rows) == 3,
+          "%r vs %r: %s" % (rows, local_pairs(acc, "INBOX"), p.out))
+    check("%s: the server agrees" % label, acc.remote("INBOX") == [("m1", "S"), ("m2", "FS"), ("m4", "F")],
+          acc.remote("INBOX"))
+
+
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
@@ -399,6 +470,7 @@ def main():
             scenario_rebuild(server, root, backend)
             scenario_uidvalidity(server, root, backend)
         scenario_marker(server, root, "sqlite")
+        scenario_plain_readable(server, root)
     finally:
         if server:
             server.stop()

@@ -155,6 +155,16 @@ _mailsync_status_store_release (MailsyncStatusStore *store,
   _mailsync_status_slot_forget (base, slot);
 }
 
+gboolean
+_mailsync_status_store_checkpoint (MailsyncStatusStore *store,
+                                   const char          *folder,
+                                   GError             **error)
+{
+  if (!MAILSYNC_IS_STATUS_PLAIN (store))
+    return TRUE;
+  return _mailsync_status_plain_checkpoint (store, folder, error);
+}
+
 #ifdef MAILSYNC_ENABLE_TEST_HOOKS
 static GMutex hold_lock;
 static GCond hold_cond;

@@ -125,6 +125,17 @@ gboolean    _mailsync_status_test_hold       (const char          *name,
 void        _mailsync_status_store_release   (MailsyncStatusStore *store,
                                               const char          *folder);
 
+/* The end of a folder's completed sync: the plain store folds a journal
+ * whose rows its status file lacks (or a missing status file), so that
+ * offlineimap, which reads only that file, finds the folder's status. A
+ * store of another type: nothing. */
+gboolean    _mailsync_status_store_checkpoint (MailsyncStatusStore *store,
+                                               const char          *folder,
+                                               GError             **error);
+gboolean    _mailsync_status_plain_checkpoint (MailsyncStatusStore *store,
+                                               const char          *folder,
+                                               GError             **error);
+
 /* One folder's rows and meta entries in memory. */
 typedef struct
 {

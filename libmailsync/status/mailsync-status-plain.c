@@ -46,7 +46,9 @@
  * directory fsync), then the journal is removed. Every journal operation
  * sets a key to a value, so replaying the whole journal over the old or
  * the new files gives the same result: a crash at any point of the fold
- * loses nothing, and a replay twice is harmless.
+ * loses nothing, and a replay twice is harmless. The end of a folder's
+ * completed sync folds too when the journal holds rows: offlineimap reads
+ * only the status file.
  *
  * Since: 0.1
  */
@@ -70,6 +72,8 @@ typedef struct
   MailsyncStatusRows rows;
   gsize       journal_length;   /* bytes of committed records in the journal */
   guint       journal_ops;      /* operations in those records */
+  guint       journal_row_ops;  /* of which rows put or removed: the status file is behind */
+  gboolean    status_exists;    /* the status file (offlineimap's) is there */
 } PlainFolder;
 
 struct _MailsyncStatusPlain
@@ -330,18 +334,18 @@ parse_magic (const char  *path,
 static gboolean
 read_status_file (const char          *path,
                   MailsyncStatusRows  *rows,
+                  gboolean            *exists,
                   GError             **error)
 {
   g_autofree char *contents = NULL;
   g_autoptr(GPtrArray) lines = g_ptr_array_new ();
-  gboolean exists;
   gsize length;
   guint format;
   guint i;
 
-  if (!read_optional_file (path, &contents, &length, &exists, error))
+  if (!read_optional_file (path, &contents, &length, exists, error))
     return FALSE;
-  if (!exists)
+  if (!*exists)
     return TRUE;
   /* offlineimap reads an empty file as an empty status (with a warning),
    * and so a status lost to a torn write as a fresh start: every message
@@ -511,6 +515,7 @@ replay_payload (const char   *journal,
           return FALSE;
         }
       folder->journal_ops++;
+      folder->journal_row_ops += line[0] == 'P' || line[0] == 'R';
     }
   return TRUE;
 }
@@ -530,6 +535,7 @@ replay_journal (const char   *journal,
 
   folder->journal_length = 0;
   folder->journal_ops = 0;
+  folder->journal_row_ops = 0;
   if (!read_optional_file (journal, &contents, &length, &exists, error))
     return FALSE;
 
@@ -596,7 +602,7 @@ read_folder (const PlainPaths  *paths,
 {
   g_autoptr(PlainFolder) folder = plain_folder_new ();
 
-  if (!read_status_file (paths->path, &folder->rows, error) ||
+  if (!read_status_file (paths->path, &folder->rows, &folder->status_exists, error) ||
       !read_meta_file (paths->meta, folder->rows.meta, error) ||
       !replay_journal (paths->journal, folder, error))
     return NULL;
@@ -640,6 +646,7 @@ static gboolean
 serialize_batch (const PlainPaths     *paths,
                  MailsyncStatusBatch  *batch,
                  GString              *out,
+                 guint                *row_ops,
                  GError              **error)
 {
   guint n = mailsync_status_batch_get_length (batch);
@@ -667,9 +674,11 @@ serialize_batch (const PlainPaths     *paths,
             }
           g_string_append_printf (out, "P %u|%s|%" G_GINT64_FORMAT "|%s\n",
                                   record->uid, record->flags, record->mtime, record->labels);
+          (*row_ops)++;
           break;
         case MAILSYNC_STATUS_OP_REMOVE:
           g_string_append_printf (out, "R %u\n", uid);
+          (*row_ops)++;
           break;
         case MAILSYNC_STATUS_OP_SET_META:
           if (key == NULL || *key == '\0')
@@ -848,6 +857,8 @@ fold (MailsyncStatusPlain  *self,
     return FALSE;
   folder->journal_length = 0;
   folder->journal_ops = 0;
+  folder->journal_row_ops = 0;
+  folder->status_exists = TRUE;
   _mailsync_crash_point ("status-plain-journal-removed");
   return TRUE;
 }
@@ -864,12 +875,13 @@ mailsync_status_plain_commit (MailsyncStatusStore  *store,
   g_autoptr(MailsyncStatusSlot) slot = NULL;
   g_autoptr(GString) payload = g_string_new (NULL);
   PlainFolder *folder;
+  guint row_ops = 0;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
   plain_paths_init (self, folder_name, &paths);
-  if (!serialize_batch (&paths, batch, payload, error))
+  if (!serialize_batch (&paths, batch, payload, &row_ops, error))
     return FALSE;
 
   slot = _mailsync_status_base_enter (&self->base, paths.name, NULL, error);
@@ -899,6 +911,36 @@ mailsync_status_plain_commit (MailsyncStatusStore  *store,
     return FALSE;
   _mailsync_crash_point ("status-plain-journal-appended");
   folder->journal_ops += _mailsync_status_rows_apply (&folder->rows, batch);
+  folder->journal_row_ops += row_ops;
+  return TRUE;
+}
+
+/* The end of a folder's completed sync: a journal holding rows the status
+ * file (all offlineimap reads) lacks, or a missing file, is folded. Not a
+ * folder this store has not read, nor a journal of meta entries only:
+ * a run that commits nothing (a no-op) writes nothing. */
+gboolean
+_mailsync_status_plain_checkpoint (MailsyncStatusStore  *store,
+                                   const char           *folder_name,
+                                   GError              **error)
+{
+  MailsyncStatusPlain *self = MAILSYNC_STATUS_PLAIN (store);
+  g_auto(PlainPaths) paths = { NULL, };
+  g_autoptr(MailsyncStatusSlot) slot = NULL;
+  PlainFolder *folder;
+
+  plain_paths_init (self, folder_name, &paths);
+  slot = _mailsync_status_base_enter (&self->base, paths.name, NULL, error);
+  if (slot == NULL)
+    return FALSE;
+  folder = slot->data;
+  if (folder == NULL || folder->journal_length == 0 || (folder->journal_row_ops == 0 && folder->status_exists))
+    return TRUE;
+  if (!fold (self, &paths, folder, error))
+    {
+      g_prefix_error (error, "Cannot fold the status journal of %s: ", paths.path);
+      return FALSE;
+    }
   return TRUE;
 }
 

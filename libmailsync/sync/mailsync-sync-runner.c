@@ -434,6 +434,18 @@ execute (Runner *r, GPtrArray *plan, GError **error)
   return TRUE;
 }
 
+/* The folder's sync completed: a status store that keeps a journal
+ * makes its main file current now (the plain store: offlineimap reads
+ * only that file), before the unchanged record takes the files' stamps.
+ * A dry run writes nothing. */
+static gboolean
+checkpoint_status (Runner *r, GError **error)
+{
+  if (r->config->dry_run || r->config->status == NULL)
+    return TRUE;
+  return _mailsync_status_store_checkpoint (r->config->status, r->status_name, error);
+}
+
 static gboolean
 sync_folder_once (const MailsyncRunnerConfig *config,
                   MailsyncFolder             *remote,
@@ -510,7 +522,8 @@ sync_folder_once (const MailsyncRunnerConfig *config,
       _mailsync_sync_close_intents (r, state);
       if (!config->dry_run && !_mailsync_sync_commit (r, state, error))
         return FALSE;
-      if (!_mailsync_sync_recheck_pending (r, error) || !_mailsync_sync_save_keywords_stamp (r, error))
+      if (!_mailsync_sync_recheck_pending (r, error) || !_mailsync_sync_save_keywords_stamp (r, error) ||
+          !checkpoint_status (r, error))
         return FALSE;
       _mailsync_sync_record_unchanged (r);
       return TRUE;
@@ -522,7 +535,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
   /* after the folder's other work: a killed run's late copies */
   if (!_mailsync_sync_recheck_pending (r, error))
     return FALSE;
-  if (!_mailsync_sync_save_keywords_stamp (r, error))
+  if (!_mailsync_sync_save_keywords_stamp (r, error) || !checkpoint_status (r, error))
     return FALSE;
   _mailsync_sync_record_unchanged (r);
   /* Said once the copies are done, so the count is what happened. */
