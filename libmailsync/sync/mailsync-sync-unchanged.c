@@ -30,6 +30,7 @@
 #include "sync/mailsync-sync-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -151,15 +152,60 @@ _mailsync_unchanged_read (const char *path, char **key, guint *n_local, guint *n
 }
 
 /* Not fsynced: a record lost in a crash only costs the next run the full
- * path, and a torn one does not read back (its counts line is last). */
+ * path, and a torn one does not read back (its counts line is last). It
+ * goes to a temporary file renamed over the old record, so a reader sees
+ * the old record or the new one, never a mix; nothing is synced, neither
+ * the file nor the directory: everything the key describes (the status
+ * commits, the Maildir's flushed directories) was durable before it was
+ * written, so a crash can only leave an older record or none, whose key
+ * no longer matches. (g_file_set_contents_full()'s CONSISTENT mode, used
+ * before, fsyncs the file and its directory whenever an older record is
+ * there: two fsyncs per changed folder at the end of every run, issue 13
+ * item 2.) */
+static gboolean
+write_all (int fd, const char *text, gsize length)
+{
+  while (length > 0)
+    {
+      gssize n = write (fd, text, length);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      text += n;
+      length -= (gsize) n;
+    }
+  return TRUE;
+}
+
 void
 _mailsync_unchanged_write (const char *path, const char *key, guint n_local, guint n_remote)
 {
   g_autofree char *text = g_strdup_printf ("%scounts %u %u\n", key, n_local, n_remote);
-  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
+  int fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0600);
+  gboolean written;
+  int saved;
 
-  if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
-    g_debug ("cannot write %s: %s", path, error->message);
+  if (fd < 0)
+    {
+      g_debug ("cannot write %s: %s", path, g_strerror (errno));
+      return;
+    }
+  written = write_all (fd, text, strlen (text));
+  saved = errno;
+  if (close (fd) != 0 && written)
+    {
+      written = FALSE;
+      saved = errno;
+    }
+  if (written && g_rename (tmp, path) == 0)
+    return;
+  if (written)
+    saved = errno;
+  g_debug ("cannot write %s: %s", path, g_strerror (saved));
+  g_unlink (tmp);
 }
 
 gboolean
