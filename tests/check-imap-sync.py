@@ -747,7 +747,11 @@ def scenario_crashes_concurrent(server, root):
     check("maxconnections 2: crash reference run converges over two connections",
           p.returncode == 0 and ref_remote == ref_local and sorted(ref_remote) == sorted(folders) and sessions == "2",
           (p.stderr, sorted(ref_remote), sessions))
-    for step in ("runner-download-flushed", "runner-upload-appended", "runner-status-committed"):
+    # runner-download-held: the last downloads' files are flushed and their
+    # rows wait for the folder's final commit (issue 13 item 2), while the
+    # folder's uploads, flags and the other folder's sync go on.
+    for step in ("runner-download-flushed", "runner-download-held", "runner-upload-appended",
+                 "runner-status-committed"):
         user, pw, work = prepare(step)
         p = run_sync(server, user, pw, work,
                      extra=dict(two, MAILSYNC_CRASH_AT=step + ":2", MAILSYNC_TEST_MAX_IN_FLIGHT="2"))

@@ -97,6 +97,9 @@ typedef struct
   GHashTable *meta;
   gboolean incomplete;       /* a message was skipped: keep the old listing state */
   GPtrArray *finished;       /* copies: Op (owned) done and not yet committed */
+  MailsyncStatusBatch *download_rows; /* borrowed: the folder's final status batch, which takes the
+                                       * last downloads' rows (their files flushed) */
+  gboolean download_rows_held; /* download_rows holds rows of downloads */
   gboolean local_listing;    /* the local listing runs already (see sync_folder_once) */
   GAsyncResult *local_result;
   gboolean remote_listing;   /* the remote listing was asked already (the move pre-pass's burst) */

@@ -3,7 +3,8 @@
  * pipeline them): copies in a sliding window, the rest in batches; every
  * max_in_flight of them end with a flush of the changed folder and then
  * one status commit, so durability costs one fsync round per batch, not
- * per message. The order of the steps for each message is what makes a
+ * per message (the last downloads' rows, their files flushed, go into the
+ * folder's final commit instead of one of their own). The order of the steps for each message is what makes a
  * crash at any point lose nothing and duplicate nothing:
  *
  *   download:  write local files -> flush -> status put
@@ -380,6 +381,7 @@ execute (Runner *r, GPtrArray *plan, GError **error)
   g_autoptr(GPtrArray) status_puts = g_ptr_array_new ();
   g_autoptr(GHashTable) not_stored = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_strfreev);
   g_autoptr(MailsyncStatusBatch) status = mailsync_status_batch_new ();
+  gboolean ok;
 
   for (guint i = 0; i < plan->len; i++)
     {
@@ -407,9 +409,14 @@ execute (Runner *r, GPtrArray *plan, GError **error)
       return TRUE;
     }
 
-  /* offlineimap's two passes, each announced before its copies. */
+  /* offlineimap's two passes, each announced before its copies. The
+   * last downloads' rows go into the final commit (commit_downloads). */
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->local, MAILSYNC_DIRECTION_TO_LOCAL, 0, 0, 0, NULL, NULL, NULL);
-  if (!_mailsync_sync_run_downloads (r, downloads, error))
+  r->download_rows = status;
+  r->download_rows_held = FALSE;
+  ok = _mailsync_sync_run_downloads (r, downloads, error);
+  r->download_rows = NULL;
+  if (!ok)
     return FALSE;
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0, NULL, NULL, NULL);
   if (!_mailsync_sync_run_uploads (r, uploads, error) ||
@@ -430,6 +437,8 @@ execute (Runner *r, GPtrArray *plan, GError **error)
   _mailsync_sync_close_intents (r, status);
   if (!_mailsync_sync_commit (r, status, error))
     return FALSE;
+  if (r->download_rows_held)
+    _mailsync_crash_point ("runner-download-committed");
   _mailsync_crash_point ("runner-status-committed");
   return TRUE;
 }
