@@ -15,8 +15,9 @@ SELECT went out and each tagged answer came back.
   account does (folders' lines interleave, a folder's own never swap),
   and FOLDER_STARTED's "n of total" still count up; the folder that
   makes the second connection says `connecting` from its own thread, as
-  offlineimap does when a folder thread makes a new connection (after
-  its local listing, before its remote one ends), and no other does.
+  offlineimap does when a folder thread makes a new connection (right
+  after its local listing's end, right before its remote listing's
+  start), and no other does.
 - repository error: when every connection after the first is cut by the
   relay, the folder sync that needs a second connection fails with a
   connection error, the other folder sync is stopped, and the run ends
@@ -332,11 +333,18 @@ def scenario_order(server, root):
         mine = [p[1] + ":" + p[3] for p in (line.split(":", 3) for line in out2.splitlines())
                 if len(p) == 4 and p[2] == folders2[0][2]]
         at = mine.index("connecting:" + folders2[0][3])
-        local_loaded = [i for i, x in enumerate(mine) if x.startswith("messagelistloaded:Maildir")]
-        remote_loaded = [i for i, x in enumerate(mine) if x.startswith("messagelistloaded:IMAP")]
-        check("order: the connecting line comes after the folder's local listing, before its remote "
-              "listing ends", local_loaded and remote_loaded and local_loaded[0] < at < remote_loaded[0],
-              mine[:8])
+        # offlineimap's folder thread connects to check the UIDVALIDITY:
+        # after its local listing's end, before its remote listing's start
+        check("order: the connecting line comes right after the folder's local listing ends and right "
+              "before its remote listing starts (offlineimap's order)",
+              0 < at < len(mine) - 1 and mine[at - 1].startswith("messagelistloaded:Maildir") and
+              mine[at + 1].startswith("loadmessagelist:IMAP"), mine[:8])
+        lists = [x.split(":", 1)[0] + ":" + x.split(":", 1)[1].split("%0A", 1)[0] for x in mine
+                 if x.split(":", 1)[0] in ("loadmessagelist", "messagelistloaded", "connecting")]
+        check("order: a folder's listing lines are offlineimap's: Maildir loading, loaded, connecting, "
+              "IMAP loading, loaded", lists[:1] + lists[1:2] + lists[3:] == [
+                  "loadmessagelist:Maildir", "messagelistloaded:Maildir", "loadmessagelist:IMAP",
+                  "messagelistloaded:IMAP"] and lists[2].startswith("connecting:"), lists)
 
 
 def scenario_repository_error(server, root):

@@ -6,7 +6,9 @@ Two users get the same messages; mailsync syncs one, offlineimap the
 other, with the same config. The machineui lines must follow protocol
 7.2.0's grammar, and once offlineimap's per-message "Copy message from"
 threads are set aside, both programs must print the same lines (order
-aside: mailsync lists both sides at once). Then the same local deletion and
+aside: mailsync's folders' copies finish as the disk and server answer),
+each folder's listing lines in offlineimap's order (local loading,
+loaded, remote loading, loaded). Then the same local deletion and
 flag change on both sides must give the same deletingmessages / addingflags
 lines, a no-change run with -u basic the same texts; a folder recreated on
 the server must give offlineimap's validityproblem line and exit status 2;
@@ -90,6 +92,15 @@ def comparable(decoded):
             continue
         out.append((sev, cmd, thread, payload))
     return collections.Counter(out)
+
+
+def listing_order(decoded):
+    """Each folder thread's listing (and connecting) lines, in order."""
+    per = collections.defaultdict(list)
+    for sev, cmd, thread, payload in decoded:
+        if cmd in ("loadmessagelist", "messagelistloaded", "connecting") and thread.startswith("Folder"):
+            per[thread].append((cmd, payload))
+    return dict(per)
 
 
 def maildir_files(root, folder):
@@ -191,6 +202,9 @@ def main():
             a, b = comparable(ms), comparable(oi)
             check("initial sync: the same lines as offlineimap (order aside)", a == b,
                   "only mailsync: %s\nonly offlineimap: %s" % (sorted((a - b).elements()), sorted((b - a).elements())))
+            check("initial sync: each folder's listing lines in offlineimap's order",
+                  listing_order(ms) == listing_order(oi) and len(listing_order(ms)) == 2,
+                  "mailsync %s\nofflineimap %s" % (listing_order(ms), listing_order(oi)))
 
         # 2. a local deletion and flag change, on both sides
         change_locally(os.path.join(root, "ms", "mail"))
@@ -208,6 +222,9 @@ def main():
             a, b = comparable(ms), comparable(oi)
             check("changes: the same lines as offlineimap (order aside)", a == b,
                   "only mailsync: %s\nonly offlineimap: %s" % (sorted((a - b).elements()), sorted((b - a).elements())))
+            check("changes: each folder's listing lines in offlineimap's order",
+                  listing_order(ms) == listing_order(oi) and len(listing_order(ms)) == 2,
+                  "mailsync %s\nofflineimap %s" % (listing_order(ms), listing_order(oi)))
 
         # 3. nothing changed, basic
         rc, out, err = run(MAILSYNC, ms_conf, "-u", "basic")

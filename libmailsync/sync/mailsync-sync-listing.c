@@ -309,18 +309,34 @@ copy_meta (GHashTable *meta)
   return copy;
 }
 
+/* The local listing's end, then the remote's start (the remote listing
+ * may have ended already: the event is offlineimap's line, not a
+ * moment). */
+static void
+emit_loaded_local (Runner *r)
+{
+  if (_mailsync_sync_shows_listing (r->local))
+    _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->local, MAILSYNC_DIRECTION_NONE, 0,
+          r->local_list->len, r->local_list->len, NULL, NULL, NULL);
+  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+}
+
 gboolean
 _mailsync_sync_list_both (Runner *r, GError **error)
 {
   g_autoptr(GAsyncResult) remote_result = NULL;
   g_autoptr(GAsyncResult) local_result = NULL;
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(GError) remote_error = NULL;
   g_autoptr(MailsyncSyncListings) prepared = g_steal_pointer (&r->prepared);
 
   _mailsync_sync_clear_lists (r);
+  /* offlineimap's order: the local side's LOADING and LOADED, then the
+   * remote's (a connection its folder thread makes is said between
+   * them, mailsync-sync-pairs.c). Both listings run at once, so the
+   * remote's pair of events follows once both have ended. */
   if (_mailsync_sync_shows_listing (r->local))
     _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
-  _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
   if (!r->remote_listing)
     {
       _mailsync_sync_offer_known_state (r, prepared == NULL);
@@ -339,6 +355,7 @@ _mailsync_sync_list_both (Runner *r, GError **error)
       g_clear_object (&r->local_result);
       r->remote_list = g_steal_pointer (&prepared->remote_list);
       r->local_list = g_steal_pointer (&prepared->local_list);
+      emit_loaded_local (r);
     }
   else
     {
@@ -357,9 +374,14 @@ _mailsync_sync_list_both (Runner *r, GError **error)
       _mailsync_sync_wait_local_listing (r);
       local_result = g_steal_pointer (&r->local_result);
       r->local_list = mailsync_folder_list_messages_finish (r->local, local_result, &local_error);
-      r->remote_list = mailsync_folder_list_messages_finish (r->remote, remote_result, error);
+      r->remote_list = mailsync_folder_list_messages_finish (r->remote, remote_result, &remote_error);
+      if (r->local_list != NULL)
+        emit_loaded_local (r);
       if (r->remote_list == NULL)
-        return FALSE;
+        {
+          g_propagate_error (error, g_steal_pointer (&remote_error));
+          return FALSE;
+        }
       if (r->local_list == NULL)
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
@@ -375,9 +397,6 @@ _mailsync_sync_list_both (Runner *r, GError **error)
       r->kept_listings->remote_list = copy_list (r->remote_list);
       r->kept_listings->local_list = copy_list (r->local_list);
     }
-  if (_mailsync_sync_shows_listing (r->local))
-    _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->local, MAILSYNC_DIRECTION_NONE, 0,
-          r->local_list->len, r->local_list->len, NULL, NULL, NULL);
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->remote, MAILSYNC_DIRECTION_NONE, 0,
         r->remote_list->len, r->remote_list->len, NULL, NULL, NULL);
   r->remote_list = _mailsync_sync_filter_window (r, r->remote, r->remote_list);

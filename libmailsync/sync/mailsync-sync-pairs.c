@@ -79,15 +79,19 @@ pair_free (Pair *pair)
 static void pair_emit (MailsyncSyncEvent *event, gpointer user_data);
 
 /* offlineimap prints "connecting" from a folder's thread when the folder
- * makes a new connection of the pool: when a side's leased connection was
- * not made at the lease and is by the end of that side's listing (its
- * first operation connects), the line goes before the listing's end. A
- * listing that needed no connection (an unchanged folder skipped) makes
- * none, and says nothing. */
+ * makes a new connection of the pool, right before the listing line
+ * that follows it: a remote folder connects to check its UIDVALIDITY,
+ * after the local listing's end and before the remote's
+ * loadmessagelist; a local IMAP folder within its listing. So a side
+ * whose leased connection was not made at the lease and is made by the
+ * time of that side's next listing event (the remote's LOADING and both
+ * LOADED are emitted after the listings ended, mailsync-sync-listing.c)
+ * says it before that event. A listing that needed no connection (an
+ * unchanged folder skipped) makes none, and says nothing. */
 static void
-announce_connection (Pair *pair, MailsyncSyncEvent *loaded)
+announce_connection (Pair *pair, MailsyncSyncEvent *listing)
 {
-  const char *repository = mailsync_sync_event_get_repository (loaded);
+  const char *repository = mailsync_sync_event_get_repository (listing);
 
   for (guint i = 0; i < G_N_ELEMENTS (pair->connecting); i++)
     {
@@ -95,11 +99,10 @@ announce_connection (Pair *pair, MailsyncSyncEvent *loaded)
       MailsyncRepository *repo = folder != NULL ? mailsync_folder_get_repository (folder) : NULL;
       g_autoptr(MailsyncSyncEvent) event = NULL;
 
-      if (repo == NULL || g_strcmp0 (repository, mailsync_repository_get_name (repo)) != 0)
+      if (repo == NULL || g_strcmp0 (repository, mailsync_repository_get_name (repo)) != 0 ||
+          !_mailsync_repository_folder_lease_connected (repo, folder))
         continue;
       pair->connecting[i] = NULL;
-      if (!_mailsync_repository_folder_lease_connected (repo, folder))
-        continue;
       event = _mailsync_account_connecting_event (pair->queue->self, repo, pair->status_name);
       if (event != NULL)
         pair_emit (event, pair);
@@ -118,7 +121,8 @@ pair_emit (MailsyncSyncEvent *event, gpointer user_data)
       mailsync_sync_event_get_direction (event) == MAILSYNC_DIRECTION_TO_LOCAL &&
       (flags == NULL || strchr (flags, 'S') == NULL))
     pair->have_newmail = TRUE;
-  if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_LIST_LOADED)
+  if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_LIST_LOADING ||
+      mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_LIST_LOADED)
     announce_connection (pair, event);
   _mailsync_account_stamp_event (pair->queue->self, event, &pair->progress);
   _mailsync_account_queue_event (pair->queue->self, event);

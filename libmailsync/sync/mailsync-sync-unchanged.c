@@ -521,11 +521,13 @@ _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
     }
   /* What a no-op's full path says, with the counts it would find. */
   if (_mailsync_sync_shows_listing (r->local))
-    _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+    {
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
+            NULL);
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->local, MAILSYNC_DIRECTION_NONE, 0, n_local, n_local,
+            NULL, NULL, NULL);
+    }
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
-  if (_mailsync_sync_shows_listing (r->local))
-    _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->local, MAILSYNC_DIRECTION_NONE, 0, n_local, n_local,
-          NULL, NULL, NULL);
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->remote, MAILSYNC_DIRECTION_NONE, 0, n_remote, n_remote,
         NULL, NULL, NULL);
   if (!r->config->dry_run)
