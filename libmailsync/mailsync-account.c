@@ -747,31 +747,23 @@ hold_dry_run (MailsyncRepository *remote, MailsyncRepository *local, gboolean ho
     _mailsync_repository_hold_dry_run (local, hold);
 }
 
-/* For the length of a sync, a repository asks its interaction, and emits
- * "opened", on the context the client expects, whichever thread connects:
- * the context of the caller of mailsync_account_sync_async(), or, for
- * mailsync_account_sync(), the engine's context on the caller's own
- * thread. Not the context of the job that connects: with maxconnections
- * a folder sync's own thread (its private context) connects its
- * connection, and a blocking sync's client would be asked there. The
- * repositories the sync started with (as hold_dry_run's). */
-static void
-set_interaction_context (MailsyncRepository *remote, MailsyncRepository *local, GMainContext *context)
-{
-  if (remote != NULL)
-    _mailsync_repository_set_interaction_context (remote, context);
-  if (local != NULL)
-    _mailsync_repository_set_interaction_context (local, context);
-}
-
+/* For the length of a sync, its repositories ask their interaction, and
+ * emit "opened", on the context the client expects, whichever thread
+ * connects: the context of the caller of mailsync_account_sync_async(),
+ * or, for mailsync_account_sync(), the engine's context on the caller's
+ * own thread. Not the context of the job that connects: with
+ * maxconnections a folder sync's own thread (its private context)
+ * connects its connection, and a blocking sync's client would be asked
+ * there. Set on the engine's thread and carried to the folder threads
+ * and the repositories' jobs (mailsync-worker.h): per run, so that two
+ * accounts sharing a repository, syncing at once, each keep theirs. */
 static gboolean
 run_sync (MailsyncAccount *self, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(MailsyncRepository) dry_remote = NULL;
   g_autoptr(MailsyncRepository) dry_local = NULL;
-  g_autoptr(MailsyncRepository) remote = self->remote != NULL ? g_object_ref (self->remote) : NULL;
-  g_autoptr(MailsyncRepository) local = self->local != NULL ? g_object_ref (self->local) : NULL;
+  GMainContext *previous_client;
   gboolean ok;
 
   if (self->dry_run)
@@ -783,12 +775,13 @@ run_sync (MailsyncAccount *self, GCancellable *cancellable, GError **error)
   memset (&self->progress, 0, sizeof self->progress);
   self->engine_thread = g_thread_self ();
   self->engine_context = g_main_context_ref_thread_default ();
-  set_interaction_context (remote, local, self->event_context != NULL ? self->event_context : self->engine_context);
+  previous_client = _mailsync_set_client_context (self->event_context != NULL ? self->event_context
+                                                                           : self->engine_context);
   _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_ACCOUNT_STARTED, NULL, NULL, NULL, NULL);
   ok = _mailsync_account_sync_folders (self, cancellable, &local_error);
   _mailsync_account_repo_release (self->remote, &self->remote_opened);
   _mailsync_account_repo_release (self->local, &self->local_opened);
-  set_interaction_context (remote, local, NULL);
+  _mailsync_set_client_context (previous_client);
   _mailsync_account_emit_credential_warnings (self);
   _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED, NULL, NULL, local_error,
                                  local_error ? local_error->message : NULL);

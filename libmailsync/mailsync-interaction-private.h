@@ -15,11 +15,10 @@
 
 G_BEGIN_DECLS
 
-/* The context of the client that started the running account sync, set
- * by the account for the sync's duration (NULL otherwise): the engine's
- * own thread and context are the library's, never the place to ask. */
-void          _mailsync_repository_set_interaction_context (MailsyncRepository *self,
-                                                            GMainContext       *context);
+/* The context of the client of the account sync the calling thread works
+ * for (mailsync-worker.h: set per run, on its threads and carried to
+ * their jobs), NULL outside a sync: the engine's own thread and context
+ * are the library's, never the place to ask. */
 GMainContext *_mailsync_repository_dup_interaction_context (MailsyncRepository *self);
 
 MailsyncInteractionResult _mailsync_interaction_invoke_ask_password     (MailsyncInteraction   *self,

@@ -34,15 +34,142 @@ return_bool_or_error (GTask *task, gboolean ok, GError *error)
   g_object_unref (task);
 }
 
+/* "opened" handed to the context of the account's sync (an idle source
+ * there), while the open waits: the first of the idle, the open's
+ * cancellable and the end of that context takes the task. The open's
+ * caller waits on its own context; a cancel wakes it at once, also when
+ * the client has stopped iterating its context. */
+typedef struct
+{
+  gint refs;
+  GMutex lock;
+  gboolean done;              /* under lock: the task was taken */
+  GTask *task;                /* until done */
+  GSource *idle;              /* under lock: attached, or NULL */
+  GCancellable *cancellable;
+  gulong handler;
+} HandOff;
+
+static HandOff *
+hand_off_ref (HandOff *h)
+{
+  g_atomic_int_inc (&h->refs);
+  return h;
+}
+
+static void
+hand_off_unref (gpointer data)
+{
+  HandOff *h = data;
+
+  if (!g_atomic_int_dec_and_test (&h->refs))
+    return;
+  g_clear_object (&h->task);
+  g_clear_pointer (&h->idle, g_source_unref);
+  g_clear_object (&h->cancellable);
+  g_mutex_clear (&h->lock);
+  g_free (h);
+}
+
+/* The task, if nobody took it yet; with @destroy_idle the idle source,
+ * if attached, goes too (outside the lock: its destroy notify locks). */
+static GTask *
+hand_off_take (HandOff *h, gboolean destroy_idle)
+{
+  g_autoptr(GSource) idle = NULL;
+  GTask *task = NULL;
+
+  g_mutex_lock (&h->lock);
+  if (!h->done)
+    {
+      h->done = TRUE;
+      task = g_steal_pointer (&h->task);
+      if (destroy_idle && h->idle != NULL)
+        idle = g_source_ref (h->idle);
+    }
+  g_mutex_unlock (&h->lock);
+  if (idle != NULL)
+    g_source_destroy (idle);
+  return task;
+}
+
 /* On the context an account's sync set: "opened", then the open's end. */
 static gboolean
 emit_opened_there (gpointer user_data)
 {
-  GTask *task = user_data;
+  HandOff *h = user_data;
+  g_autoptr(GTask) task = hand_off_take (h, FALSE);
+  MailsyncRepository *self;
 
-  _mailsync_repository_emit_opened (g_task_get_source_object (task));
+  if (task == NULL)
+    return G_SOURCE_REMOVE;
+  self = g_task_get_source_object (task);
+  /* set before the idle was attached; its handler, if it runs now on
+   * another thread, finds the task taken */
+  if (h->handler != 0)
+    g_cancellable_disconnect (h->cancellable, h->handler);
+  _mailsync_repository_emit_opened (self);
+  if (g_task_get_source_tag (task) == mailsync_repository_open_async)
+    g_atomic_int_inc (&PRIV (self)->open_count);
   g_task_return_boolean (task, TRUE);
   return G_SOURCE_REMOVE;
+}
+
+/* Any thread: the open's caller stops waiting; no "opened", no open
+ * counted. */
+static void
+hand_off_cancelled (GCancellable *cancellable, gpointer user_data)
+{
+  g_autoptr(GTask) task = hand_off_take (user_data, TRUE);
+
+  if (task != NULL)
+    g_task_return_error_if_cancelled (task);
+}
+
+/* The idle source goes: run, destroyed by the cancel, or its context was
+ * freed before it ran (then the open fails). */
+static void
+hand_off_gone (gpointer user_data)
+{
+  HandOff *h = user_data;
+  g_autoptr(GTask) task = hand_off_take (h, FALSE);
+
+  if (task != NULL)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                             "Repository %s: the client's main context went away before it heard of the open",
+                             mailsync_repository_get_name (g_task_get_source_object (task)));
+  hand_off_unref (h);
+}
+
+/* Takes @task. */
+static void
+hand_off (GTask *task, GMainContext *there)
+{
+  HandOff *h = g_new0 (HandOff, 1);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  h->refs = 1;
+  g_mutex_init (&h->lock);
+  h->task = task;
+  if (cancellable != NULL)
+    {
+      h->cancellable = g_object_ref (cancellable);
+      /* already cancelled: the handler runs right here and takes the task */
+      h->handler = g_cancellable_connect (cancellable, G_CALLBACK (hand_off_cancelled), hand_off_ref (h),
+                                          hand_off_unref);
+    }
+  g_mutex_lock (&h->lock);
+  if (!h->done)
+    {
+      /* an idle source, not g_main_context_invoke(): that would emit
+       * right here whenever the other context happens to be free */
+      h->idle = g_idle_source_new ();
+      g_source_set_callback (h->idle, emit_opened_there, hand_off_ref (h), hand_off_gone);
+      g_source_set_static_name (h->idle, "[mailsync] repository opened");
+      g_source_attach (h->idle, there);
+    }
+  g_mutex_unlock (&h->lock);
+  hand_off_unref (h);
 }
 
 /* The callbacks take the repository from their task, not from @source: a
@@ -54,7 +181,8 @@ emit_opened_there (gpointer user_data)
  * maxconnections a folder sync's own thread reopens the repository's
  * connection when it was lost. The open ends only after the signal, as
  * when it is emitted here, so that a handler (--update-keyring's store)
- * has run before the sync goes on. */
+ * has run before the sync goes on; or when the open is cancelled while
+ * it waits (an open not counted, no signal). */
 static void
 opened (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -67,19 +195,13 @@ opened (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_autoptr(GMainContext) there = _mailsync_repository_dup_opened_context (self);
 
-      if (g_task_get_source_tag (task) == mailsync_repository_open_async)
-        g_atomic_int_inc (&PRIV (self)->open_count);
       if (there != NULL)
         {
-          g_autoptr(GSource) idle = g_idle_source_new ();
-
-          /* an idle source, not g_main_context_invoke(): that would emit
-           * right here whenever the other context happens to be free */
-          g_source_set_callback (idle, emit_opened_there, task, g_object_unref);
-          g_source_set_static_name (idle, "[mailsync] repository opened");
-          g_source_attach (idle, there);
+          hand_off (task, there);
           return;
         }
+      if (g_task_get_source_tag (task) == mailsync_repository_open_async)
+        g_atomic_int_inc (&PRIV (self)->open_count);
       _mailsync_repository_emit_opened (self);
     }
   return_bool_or_error (task, ok, error);

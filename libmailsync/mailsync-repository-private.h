@@ -50,16 +50,15 @@ typedef struct
 
   /* Read on a backend's worker thread: under refusals_lock. */
   MailsyncInteraction *interaction;
-  GMainContext *interaction_context;  /* where to ask and emit "opened", during an account's sync */
 } MailsyncRepositoryPrivate;
 
 MailsyncRepositoryPrivate *_mailsync_repository_get_private (MailsyncRepository *self);
 /* Emits MailsyncRepository::opened. */
 void                       _mailsync_repository_emit_opened (MailsyncRepository *self);
-/* Where "opened" goes instead of the calling thread: the context an
- * account's sync set (_mailsync_repository_set_interaction_context), when
- * it is not the calling thread's own and the signal has handlers; NULL:
- * emit it here. */
+/* Where "opened" goes instead of the calling thread: the client context
+ * of the account's sync the caller works for
+ * (_mailsync_repository_dup_interaction_context), when it is not the
+ * calling thread's own and the signal has handlers; NULL: emit it here. */
 GMainContext              *_mailsync_repository_dup_opened_context (MailsyncRepository *self);
 
 G_END_DECLS

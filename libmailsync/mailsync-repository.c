@@ -128,7 +128,6 @@ mailsync_repository_finalize (GObject *object)
   g_clear_pointer (&priv->listing_problems, g_ptr_array_unref);
   g_mutex_clear (&priv->refusals_lock);
   g_clear_object (&priv->interaction);
-  g_clear_pointer (&priv->interaction_context, g_main_context_unref);
   g_free (priv->name);
   G_OBJECT_CLASS (mailsync_repository_parent_class)->finalize (object);
 }
@@ -221,7 +220,10 @@ mailsync_repository_class_init (MailsyncRepositoryClass *klass)
    * syncs the folder), a handler runs where the sync's events reach the
    * client: on the thread-default context of the caller of
    * mailsync_account_sync_async(), or on the thread that called
-   * mailsync_account_sync(); the open goes on after it returns.
+   * mailsync_account_sync(); the open goes on after it returns. An open
+   * cancelled while it waits for that fails with %G_IO_ERROR_CANCELLED
+   * without the signal. Two accounts sharing the repository each have
+   * theirs on their own caller's.
    *
    * Since: 0.1
    */
@@ -843,35 +845,15 @@ _mailsync_repository_set_wrapped (MailsyncRepository *self, MailsyncRepository *
   PRIV (self)->wrapped = inner;
 }
 
-/* The account's sync sets the context of its caller here for the
- * duration of the sync (the engine calls the backends from its own
- * thread, whose context the client never sees); NULL after. A wrapped
- * repository (a mapped one's IMAP) gets it too: the wrapper's reopen
- * reopens it, and its "opened" (a local IMAP's --update-keyring) goes
- * there as well. */
-void
-_mailsync_repository_set_interaction_context (MailsyncRepository *self,
-                                              GMainContext       *context)
-{
-  MailsyncRepositoryPrivate *priv = PRIV (self);
-
-  g_mutex_lock (&priv->refusals_lock);
-  g_clear_pointer (&priv->interaction_context, g_main_context_unref);
-  if (context != NULL)
-    priv->interaction_context = g_main_context_ref (context);
-  g_mutex_unlock (&priv->refusals_lock);
-  if (priv->wrapped != NULL)
-    _mailsync_repository_set_interaction_context (priv->wrapped, context);
-}
-
+/* Where this repository asks and emits "opened" during an account's
+ * sync: the client context of the run whose thread (or job, or thread of
+ * _mailsync_task_run_in_thread()) is calling (mailsync-worker.h), so
+ * that two runs sharing the repository each have their own; NULL
+ * outside a run. */
 GMainContext *
 _mailsync_repository_dup_interaction_context (MailsyncRepository *self)
 {
-  MailsyncRepositoryPrivate *priv = PRIV (self);
-  GMainContext *context;
+  GMainContext *context = _mailsync_get_client_context ();
 
-  g_mutex_lock (&priv->refusals_lock);
-  context = priv->interaction_context != NULL ? g_main_context_ref (priv->interaction_context) : NULL;
-  g_mutex_unlock (&priv->refusals_lock);
-  return context;
+  return context != NULL ? g_main_context_ref (context) : NULL;
 }

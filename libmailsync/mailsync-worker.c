@@ -10,6 +10,8 @@ static GPrivate private_context;
 /* The task of the job running on this worker thread (jobs run one at a
  * time: an awaiting job's nested run_jobs() returns at once). */
 static GPrivate current_task;
+/* The client context of the sync run this thread works for (borrowed). */
+static GPrivate client_context;
 
 gboolean
 _mailsync_in_private_context (void)
@@ -95,12 +97,69 @@ _mailsync_run_private (GFunc func, gpointer data)
   func (data, NULL);
 }
 
+/* ---- the client an account's sync works for --------------------------------- */
+
+GMainContext *
+_mailsync_set_client_context (GMainContext *context)
+{
+  GMainContext *previous = g_private_get (&client_context);
+
+  g_private_set (&client_context, context);
+  return previous;
+}
+
+GMainContext *
+_mailsync_get_client_context (void)
+{
+  return g_private_get (&client_context);
+}
+
+typedef struct
+{
+  GTaskThreadFunc func;
+  GMainContext *client;
+} ThreadCall;
+
+static void
+thread_call_free (gpointer data)
+{
+  ThreadCall *call = data;
+
+  g_clear_pointer (&call->client, g_main_context_unref);
+  g_free (call);
+}
+
+static G_DEFINE_QUARK (mailsync-thread-call, thread_call)
+
+static void
+run_thread_call (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  ThreadCall *call = g_object_get_qdata (G_OBJECT (task), thread_call_quark ());
+  GMainContext *previous = _mailsync_set_client_context (call->client);
+
+  call->func (task, source, data, cancellable);
+  _mailsync_set_client_context (previous);
+}
+
+void
+_mailsync_task_run_in_thread (GTask *task, GTaskThreadFunc func)
+{
+  ThreadCall *call = g_new0 (ThreadCall, 1);
+  GMainContext *client = _mailsync_get_client_context ();
+
+  call->func = func;
+  call->client = client != NULL ? g_main_context_ref (client) : NULL;
+  g_object_set_qdata_full (G_OBJECT (task), thread_call_quark (), call, thread_call_free);
+  g_task_run_in_thread (task, run_thread_call);
+}
+
 /* ---- workers ---------------------------------------------------------------- */
 
 typedef struct
 {
   GTask *task;
   MailsyncWorkerFunc func;
+  GMainContext *client;     /* the caller's client context, or NULL */
 } Job;
 
 struct _MailsyncWorker
@@ -140,10 +199,13 @@ run_jobs (MailsyncWorker *worker)
       if (job == NULL)
         break;
       g_private_set (&current_task, job->task);
+      g_private_set (&client_context, job->client);
       job->func (job->task, g_task_get_source_object (job->task), g_task_get_task_data (job->task),
                  g_task_get_cancellable (job->task));
+      g_private_set (&client_context, NULL);
       g_private_set (&current_task, NULL);
       g_object_unref (job->task);
+      g_clear_pointer (&job->client, g_main_context_unref);
       g_free (job);
     }
   worker->busy = FALSE;
@@ -247,6 +309,9 @@ _mailsync_worker_run (MailsyncWorker *worker, GTask *task, MailsyncWorkerFunc fu
   job = g_new0 (Job, 1);
   job->task = g_object_ref (task);
   job->func = func;
+  job->client = _mailsync_get_client_context ();
+  if (job->client != NULL)
+    g_main_context_ref (job->client);
 
   g_mutex_lock (&worker->lock);
   g_warn_if_fail (!worker->stopping);

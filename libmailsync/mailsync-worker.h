@@ -74,6 +74,22 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MailsyncSyncCall, _mailsync_sync_call_clear)
 void          _mailsync_run_private (GFunc    func,
                                      gpointer data);
 
+/* ---- the client an account's sync works for ---------------------------------- */
+
+/* Where a sync run's repositories ask their interaction and emit
+ * "opened": the context of the client of that run (an _async caller's,
+ * or the blocking caller's engine context). Kept per thread, so that two
+ * runs sharing a repository each keep their own: set by the run on its
+ * engine thread and its folder threads, and carried to whatever works
+ * for them (a worker's job takes its caller's, a thread of
+ * _mailsync_task_run_in_thread() too). NULL outside a run. Borrowed:
+ * whoever sets it keeps it alive until it puts the previous one back. */
+GMainContext *_mailsync_set_client_context (GMainContext *context);   /* returns the previous */
+GMainContext *_mailsync_get_client_context (void);
+/* g_task_run_in_thread(), @func seeing the calling thread's client context. */
+void          _mailsync_task_run_in_thread (GTask           *task,
+                                            GTaskThreadFunc  func);
+
 /* ---- workers ------------------------------------------------------------------ */
 
 typedef struct _MailsyncWorker MailsyncWorker;

@@ -17,7 +17,13 @@
  *    --update-keyring) comes to the caller's thread too;
  *  - mailsync_account_sync_async(): "opened" on the caller's thread and
  *    thread-default context, as its events (the interaction was already
- *    asked there).
+ *    asked there);
+ *  - a client that runs its events but no longer its idle sources (as
+ *    one that stopped iterating) and cancels: the open waiting to hand
+ *    "opened" over wakes at the cancel, and the sync ends CANCELLED;
+ *  - two accounts sharing one repository object, syncing at once on two
+ *    threads with their own contexts: each run's question and "opened"
+ *    come to its own caller, also after the other run ended.
  *
  * Against the harness Dovecot (the password really refused); skipped
  * without it. */
@@ -59,10 +65,21 @@ typedef struct
   GMainContext *engine_context;
   GThread *engine_thread;
 
-  /* each "opened" of the remote: where it came */
+  /* each "opened" of the remote: where it came, and while which run */
   guint opened;
   GThread *opened_thread[8];
   GMainContext *opened_context[8];
+  gboolean opened_second[8];
+
+  /* a second account over the same remote (test_shared_repository),
+   * synced from the first one's SYNC_FOLDERS on a thread of its own */
+  MailsyncAccount *second;
+  MailsyncRepository *second_local;
+  MailsyncStatusStore *second_status;
+  gboolean in_second;
+  GThread *second_thread;
+  GMainContext *second_context;
+  GError *second_error;
 } Fixture;
 
 static Fixture f;
@@ -93,6 +110,32 @@ lose_main_connection (MailsyncRepository *repo)
   ck_assert (!mailsync_imap_connection_is_open (slot->connection));
 }
 
+static void synced (GObject *source, GAsyncResult *result, gpointer user_data);
+
+/* The second account's whole sync, _async on this thread's own context,
+ * iterated here. */
+static gpointer
+second_sync (gpointer data)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  gboolean running = TRUE;
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+
+  g_main_context_push_thread_default (context);
+  f.second_thread = g_thread_self ();
+  f.second_context = g_main_context_ref (context);
+  mailsync_account_sync_async (f.second, NULL, synced, &running);
+  while (running && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (context, TRUE);
+  /* past the deadline: the check fails on the error; the sync must end */
+  if (running && f.second_error == NULL)
+    g_set_error_literal (&f.second_error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "the second sync did not finish");
+  while (running)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  return NULL;
+}
+
 static void
 on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data)
 {
@@ -101,6 +144,14 @@ on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data
   /* the blocking sync emits this one on its engine's thread itself */
   f.engine_thread = g_thread_self ();
   f.engine_context = g_main_context_ref_thread_default ();
+  if (f.second != NULL)
+    {
+      /* while this sync is stopped here, with its repositories open, the
+       * other account syncs the same remote from start to end */
+      f.in_second = TRUE;
+      g_thread_join (g_thread_new ("second-account", second_sync, NULL));
+      f.in_second = FALSE;
+    }
   if (f.inner != NULL)
     {
       /* the first folder on the local IMAP's own connection reconnects
@@ -124,17 +175,34 @@ on_opened (MailsyncRepository *repo, gpointer user_data)
     return;
   f.opened_thread[n] = g_thread_self ();
   f.opened_context[n] = g_main_context_ref_thread_default ();
+  f.opened_second[n] = f.in_second;
+}
+
+/* How many "opened" of the first run (of the second with @second) came
+ * elsewhere than on @thread in @context; @n: how many came. */
+static guint
+opened_elsewhere_of (gboolean second, GThread *thread, GMainContext *context, guint *n)
+{
+  guint elsewhere = 0;
+
+  *n = 0;
+  for (guint i = 0; i < MIN (f.opened, G_N_ELEMENTS (f.opened_thread)); i++)
+    {
+      if (f.opened_second[i] != second)
+        continue;
+      (*n)++;
+      elsewhere += f.opened_thread[i] != thread || f.opened_context[i] != context ? 1 : 0;
+    }
+  return elsewhere;
 }
 
 /* How many "opened" came elsewhere than on @thread in @context. */
 static guint
 opened_elsewhere (GThread *thread, GMainContext *context)
 {
-  guint elsewhere = 0;
+  guint n;
 
-  for (guint i = 0; i < MIN (f.opened, G_N_ELEMENTS (f.opened_thread)); i++)
-    elsewhere += f.opened_thread[i] != thread || f.opened_context[i] != context ? 1 : 0;
-  return elsewhere;
+  return opened_elsewhere_of (FALSE, thread, context, &n);
 }
 
 static MailsyncFolder *
@@ -198,6 +266,11 @@ setup (const char *prefix, gboolean imap_local)
 static void
 teardown (void)
 {
+  g_clear_object (&f.second);
+  g_clear_object (&f.second_status);
+  g_clear_object (&f.second_local);
+  g_clear_pointer (&f.second_context, g_main_context_unref);
+  g_clear_error (&f.second_error);
   g_clear_object (&f.account);
   g_clear_object (&f.status);
   g_clear_object (&f.local);
@@ -260,11 +333,15 @@ END_TEST
 static void
 synced (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  GError **error = user_data;
+  gboolean second = MAILSYNC_ACCOUNT (source) == f.second;
+  GError **error = second ? &f.second_error : user_data;
 
   if (!mailsync_account_sync_finish (MAILSYNC_ACCOUNT (source), result, error) && *error == NULL)
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "failed without an error");
-  f.running = FALSE;
+  if (second)
+    *(gboolean *) user_data = FALSE;
+  else
+    f.running = FALSE;
 }
 
 /* The _async sync: "opened" on the caller's thread-default context, as
@@ -287,6 +364,125 @@ START_TEST (test_async_sync)
   ck_assert_uint_ge (f.opened, 1);
   ck_assert_msg (opened_elsewhere (g_thread_self (), context) == 0, "%u of %u \"opened\" on another thread or context",
                  opened_elsewhere (g_thread_self (), context), f.opened);
+  teardown ();
+}
+END_TEST
+
+typedef enum
+{
+  TURN_WAITED,         /* nothing was ready: waited for a source to come */
+  TURN_EVENTS_READY,   /* a source of G_PRIORITY_DEFAULT (events, the callback) is ready */
+  TURN_IDLE_ONLY,      /* only idle sources are ready: left there */
+} Turn;
+
+/* What a client that runs its events and callbacks but no longer its
+ * idle sources would do next with @context (the "opened" hand-off is an
+ * idle source): nothing is dispatched here. The next attach wakes the
+ * wait (the context's wake-up is polled too). */
+static Turn
+next_turn (GMainContext *context)
+{
+  GPollFD fds[64];
+  gint priority = G_MAXINT, timeout = -1, n;
+  gboolean ready;
+
+  ck_assert (g_main_context_acquire (context));
+  ready = g_main_context_prepare (context, &priority);
+  if (ready && priority <= G_PRIORITY_DEFAULT)
+    {
+      g_main_context_release (context);
+      return TURN_EVENTS_READY;
+    }
+  n = g_main_context_query (context, G_PRIORITY_DEFAULT, &timeout, fds, G_N_ELEMENTS (fds));
+  ck_assert_int_le (n, G_N_ELEMENTS (fds));
+  /* a ready idle makes the timeout 0: wait for the next source instead */
+  g_poll (fds, n, ready || timeout < 0 || timeout > 1000 ? 1000 : timeout);
+  g_main_context_release (context);
+  return ready ? TURN_IDLE_ONLY : TURN_WAITED;
+}
+
+/* The _async sync's client stops running idle sources (its events still
+ * run) and cancels while the account's open waits to hand "opened"
+ * over: the sync ends CANCELLED, without the signal. */
+START_TEST (test_async_cancel_unattended)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+  gboolean cancelled = FALSE, finished;
+
+  setup ("CtxCancel", FALSE);
+  g_main_context_push_thread_default (context);
+  f.running = TRUE;
+  mailsync_account_sync_async (f.account, cancellable, synced, &error);
+  while (f.running && g_get_monotonic_time () < deadline)
+    switch (next_turn (context))
+      {
+      case TURN_EVENTS_READY:
+        /* dispatches the ready sources of the highest priority only */
+        g_main_context_iteration (context, FALSE);
+        break;
+      case TURN_IDLE_ONLY:
+        if (!cancelled)
+          g_cancellable_cancel (cancellable);
+        cancelled = TRUE;
+        break;
+      case TURN_WAITED:
+      default:
+        break;
+      }
+  finished = !f.running;
+  /* a sync still waiting for the client: let it end before the teardown */
+  while (f.running)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  ck_assert_msg (cancelled, "no \"opened\" was handed to the client's context");
+  ck_assert_msg (finished, "the sync did not end after its cancel while the client ran no idle source");
+  ck_assert_msg (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED), "sync: %s",
+                 error != NULL ? error->message : "no error");
+  ck_assert_uint_eq (f.opened, 0);
+  teardown ();
+}
+END_TEST
+
+/* Two accounts over one remote repository object: the first syncs
+ * blocking on this thread; at its SYNC_FOLDERS the second syncs _async
+ * on a thread and context of its own, from start to end; then the first
+ * loses its connection and has its password refused (its folder threads
+ * reconnect and ask). Each run's "opened" and question come to its own
+ * caller. */
+START_TEST (test_shared_repository)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mail = NULL;
+  g_autofree char *status_dir = NULL;
+  guint n_first, n_second, elsewhere_first, elsewhere_second;
+
+  setup ("CtxShared", FALSE);
+  mail = g_build_filename (f.tmp, "Mail2", NULL);
+  status_dir = g_build_filename (f.tmp, "LocalStatus2-sqlite", NULL);
+  ck_assert_int_eq (g_mkdir_with_parents (mail, 0700), 0);
+  f.second_local = mailsync_maildir_repository_new ("Local2", mail, '.');
+  f.second_status = mailsync_status_sqlite_new (status_dir);
+  f.second = mailsync_account_new ("Contexts2", f.remote, f.second_local, f.second_status);
+  f.spoil = TRUE;
+  ck_assert_msg (mailsync_account_sync (f.account, NULL, &error), "sync: %s", error ? error->message : "");
+  ck_assert_msg (f.second_error == NULL, "second sync: %s", f.second_error ? f.second_error->message : "");
+  ck_assert (f.second_thread != NULL && f.second_thread != g_thread_self ());
+  elsewhere_second = opened_elsewhere_of (TRUE, f.second_thread, f.second_context, &n_second);
+  ck_assert_uint_ge (n_second, 1);
+  ck_assert_msg (elsewhere_second == 0, "%u of %u \"opened\" of the second run on another thread or context",
+                 elsewhere_second, n_second);
+  /* the first run's open, and its folder's reconnect after the second
+   * run ended */
+  elsewhere_first = opened_elsewhere_of (FALSE, g_thread_self (), f.engine_context, &n_first);
+  ck_assert_uint_eq (n_first, 2);
+  ck_assert_msg (elsewhere_first == 0, "%u of %u \"opened\" of the first run on another thread or context",
+                 elsewhere_first, n_first);
+  ck_assert_uint_ge (f.interaction->password_asks, 1);
+  ck_assert_msg (f.interaction->thread == g_thread_self (), "asked on another thread than the first sync's caller");
+  ck_assert_msg (f.interaction->context == f.engine_context, "asked in another context than the first sync's engine");
   teardown ();
 }
 END_TEST
@@ -322,6 +518,8 @@ main (void)
       tcase_add_test (tc, test_blocking_sync);
       tcase_add_test (tc, test_blocking_sync_mapped_local);
       tcase_add_test (tc, test_async_sync);
+      tcase_add_test (tc, test_async_cancel_unattended);
+      tcase_add_test (tc, test_shared_repository);
     }
   else if (have_dovecot)
     tcase_add_test (tc, test_harness_started);
@@ -330,6 +528,8 @@ main (void)
       mailsync_test_add_skipped_test (tc, test_blocking_sync, MAILSYNC_TEST_NO_DOVECOT);
       mailsync_test_add_skipped_test (tc, test_blocking_sync_mapped_local, MAILSYNC_TEST_NO_DOVECOT);
       mailsync_test_add_skipped_test (tc, test_async_sync, MAILSYNC_TEST_NO_DOVECOT);
+      mailsync_test_add_skipped_test (tc, test_async_cancel_unattended, MAILSYNC_TEST_NO_DOVECOT);
+      mailsync_test_add_skipped_test (tc, test_shared_repository, MAILSYNC_TEST_NO_DOVECOT);
     }
   suite_add_tcase (suite, tc);
   status = mailsync_test_run (suite);

@@ -64,6 +64,7 @@ struct _PairQueue
   GCancellable *stop_others;   /* the folder syncs' cancellable when concurrent */
   GCancellable *user_cancellable; /* the caller's, when concurrent */
   GMainContext *engine_context;
+  GMainContext *client_context; /* the run's (mailsync-worker.h), borrowed: the engine's thread keeps it */
   gint running;                /* atomic: folder sync threads not yet ended */
 };
 
@@ -322,7 +323,9 @@ pair_thread (gpointer data)
 {
   PairQueue *queue = data;
 
+  _mailsync_set_client_context (queue->client_context);
   _mailsync_run_private (run_pairs, queue);
+  _mailsync_set_client_context (NULL);
   g_atomic_int_add (&queue->running, -1);
   g_main_context_wakeup (queue->engine_context);
   return NULL;
@@ -381,6 +384,7 @@ run_concurrently (PairQueue *queue, guint n)
   queue->stop_others = others;
   queue->user_cancellable = shared->cancellable;
   queue->engine_context = g_main_context_ref_thread_default ();
+  queue->client_context = _mailsync_get_client_context ();
   g_atomic_int_set (&queue->running, n);
   for (guint i = 0; i < n; i++)
     g_ptr_array_add (threads, g_thread_new ("mailsync-folder", pair_thread, queue));

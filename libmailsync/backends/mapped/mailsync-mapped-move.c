@@ -30,6 +30,7 @@
 #include "mailsync-mapped-private.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
+#include "mailsync-worker.h"
 
 typedef struct
 {
@@ -147,7 +148,7 @@ _mailsync_mapped_move_async (MailsyncFolder      *folder,
   args->uid = uid;
   args->new_uid = new_uid;
   g_task_set_task_data (task, args, (GDestroyNotify) move_args_free);
-  g_task_run_in_thread (task, move_thread);
+  _mailsync_task_run_in_thread (task, move_thread);
 }
 
 gboolean

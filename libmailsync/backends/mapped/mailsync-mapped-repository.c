@@ -10,6 +10,7 @@
 #include "mailsync-mapped-private.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
+#include "mailsync-worker.h"
 #include "mailsync-status-store.h"
 #include "mailsync-folder-engine-private.h"
 
@@ -191,7 +192,7 @@ mapped_list_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncRead
 {
   g_autoptr(GTask) task = new_task (folder, cancellable, callback, user_data, mapped_list_async);
 
-  g_task_run_in_thread (task, list_thread);
+  _mailsync_task_run_in_thread (task, list_thread);
 }
 
 static GPtrArray *
@@ -292,7 +293,7 @@ mapped_append_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GInputSt
   args->info = g_object_ref (info);
   args->content = g_object_ref (content);
   g_task_set_task_data (task, args, (GDestroyNotify) append_args_free);
-  g_task_run_in_thread (task, append_thread);
+  _mailsync_task_run_in_thread (task, append_thread);
 }
 
 static MailsyncMessageInfo *
@@ -397,7 +398,7 @@ mapped_flush_async (MailsyncFolder *folder, GCancellable *cancellable, GAsyncRea
 {
   g_autoptr(GTask) task = new_task (folder, cancellable, callback, user_data, mapped_flush_async);
 
-  g_task_run_in_thread (task, flush_thread);
+  _mailsync_task_run_in_thread (task, flush_thread);
 }
 
 static gboolean
