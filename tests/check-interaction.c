@@ -348,7 +348,7 @@ END_TEST
 static void
 count_early_logins (const char *domain, GLogLevelFlags level, const char *message, gpointer user_data)
 {
-  if (strstr (message, "before the greeting") != NULL)
+  if (strstr (message, "logging in before the greeting") != NULL)
     g_atomic_int_inc ((gint *) user_data);
 }
 
