@@ -197,7 +197,11 @@ _mailsync_account_emit_pair (MailsyncAccount       *self,
 MailsyncSyncEvent *
 _mailsync_account_connecting_event (MailsyncAccount *self, MailsyncRepository *repo, const char *folder)
 {
-  GObjectClass *klass = G_OBJECT_GET_CLASS (repo);
+  /* a repository wrapping another (IMAP<->IMAP's local side) connects
+   * through it: its server, under the wrapper's name (offlineimap's) */
+  MailsyncRepository *wrapped = _mailsync_repository_get_wrapped (repo);
+  MailsyncRepository *server = wrapped != NULL ? wrapped : repo;
+  GObjectClass *klass = G_OBJECT_GET_CLASS (server);
   g_autofree char *host = NULL;
   g_autofree char *tunnel = NULL;
   g_autofree char *text = NULL;
@@ -205,16 +209,16 @@ _mailsync_account_connecting_event (MailsyncAccount *self, MailsyncRepository *r
 
   if (g_object_class_find_property (klass, "host") == NULL)
     return NULL;
-  g_object_get (repo, "host", &host, NULL);
+  g_object_get (server, "host", &host, NULL);
   if (g_object_class_find_property (klass, "preauth-tunnel") != NULL)
-    g_object_get (repo, "preauth-tunnel", &tunnel, NULL);
+    g_object_get (server, "preauth-tunnel", &tunnel, NULL);
   if ((tunnel == NULL || *tunnel == '\0') && g_object_class_find_property (klass, "transport-tunnel") != NULL)
     {
       g_free (tunnel);
-      g_object_get (repo, "transport-tunnel", &tunnel, NULL);
+      g_object_get (server, "transport-tunnel", &tunnel, NULL);
     }
   if (g_object_class_find_property (klass, "port") != NULL)
-    g_object_get (repo, "port", &port, NULL);
+    g_object_get (server, "port", &port, NULL);
   if (tunnel != NULL && *tunnel != '\0')
     text = g_strdup_printf ("tunnel:%s", tunnel);
   else if (host != NULL)

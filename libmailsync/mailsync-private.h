@@ -158,10 +158,12 @@ void _mailsync_repository_set_separator (MailsyncRepository *self, char separato
  * share a repository), and a backend asks _mailsync_repository_in_dry_run()
  * before writing such a file. A repository that wraps another (mapped)
  * names it with _mailsync_repository_set_wrapped() (not referenced: the
- * wrapper keeps it), and the wrapped one is held with it. */
+ * wrapper keeps it), and the wrapped one is held with it; it gets the
+ * wrapper's interaction, and its server is the wrapper's connecting line. */
 void     _mailsync_repository_hold_dry_run (MailsyncRepository *self, gboolean hold);
 gboolean _mailsync_repository_in_dry_run   (MailsyncRepository *self);
 void     _mailsync_repository_set_wrapped  (MailsyncRepository *self, MailsyncRepository *inner);
+MailsyncRepository *_mailsync_repository_get_wrapped (MailsyncRepository *self);
 void        _mailsync_repository_set_type_label (MailsyncRepository *self, const char *label);
 const char *_mailsync_repository_get_type_label (MailsyncRepository *self);
 /* A decoding of the visible names, applied after the nametrans (NULL for

@@ -774,7 +774,9 @@ _mailsync_repository_get_copy_ignore (MailsyncRepository *self,
  * @interaction: (nullable): what to ask the user through, or %NULL
  *
  * Sets #MailsyncRepository:interaction. It takes effect at the next
- * question (a connection already logged in is not asked again).
+ * question (a connection already logged in is not asked again). A
+ * repository that wraps another, which connects for it (a
+ * #MailsyncMappedRepository's IMAP repository), sets it there too.
  *
  * Since: 0.1
  */
@@ -793,6 +795,9 @@ mailsync_repository_set_interaction (MailsyncRepository  *self,
   g_mutex_unlock (&priv->refusals_lock);
   if (changed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INTERACTION]);
+  /* the repository it wraps connects for it (a mapped one's IMAP) */
+  if (priv->wrapped != NULL)
+    mailsync_repository_set_interaction (priv->wrapped, interaction);
 }
 
 /**
@@ -843,6 +848,12 @@ void
 _mailsync_repository_set_wrapped (MailsyncRepository *self, MailsyncRepository *inner)
 {
   PRIV (self)->wrapped = inner;
+}
+
+MailsyncRepository *
+_mailsync_repository_get_wrapped (MailsyncRepository *self)
+{
+  return PRIV (self)->wrapped;
 }
 
 /* Where this repository asks and emits "opened" during an account's

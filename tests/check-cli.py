@@ -858,6 +858,34 @@ def scenario_password_prompt(server, root):
     check("basic cannot ask: the sync fails with an error", p.returncode == 1 and "ERROR" in out(p), out(p)[-500:])
 
 
+def scenario_mapped_password(server, root):
+    """IMAP<->IMAP: the local IMAP's password, refused by its server, is
+    asked again through the UI's prompt as the remote's is (the local
+    side's interaction reaches the IMAP repository it wraps), and
+    machineui says `connecting` for the local IMAP after the remote, from
+    the account's thread, as offlineimap 8 does."""
+    acc = Account(server, root, "mapped-prompt")
+    user2, pw2 = server.new_user()
+    with open(acc.config) as f:
+        text = f.read()
+    text = text.replace("[Repository Local]\ntype = Maildir\nlocalfolders = %s/Mail\n" % acc.home,
+                        "[Repository Local]\ntype = IMAP\nremotehost = %s\nremoteport = %s\nremoteuser = %s\n"
+                        "remotepass = Wr0ng-l0cal-pw\nssl = no\nstarttls = yes\nsslcacertfile = %s\n"
+                        % (server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"], user2, server.env["DOVECOT_CA"]))
+    with open(acc.config, "w") as f:
+        f.write(text)
+    p = subprocess.run([MAILSYNC, "-u", "machineui"], env=acc.env(), input=pw2 + "\n",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    lines = [l.split(":", 3) for l in p.stdout.splitlines() if l.count(":") >= 3]
+    asked = [l[3] for l in lines if l[1] == "getpass"]
+    check("IMAP<->IMAP: the local IMAP's refused password is asked again (getpass) and the sync succeeds",
+          p.returncode == 0 and asked == [user2], (p.returncode, asked, p.stdout[-800:], p.stderr[-300:]))
+    connecting = [(l[2], l[3].rsplit("%0A", 1)[-1]) for l in lines if l[1] == "connecting"]
+    check("IMAP<->IMAP: connecting for the remote, then for the local IMAP, from the account's thread",
+          connecting == [("Account+sync+Test", "Remote"), ("Account+sync+Test", "Local")], connecting)
+    check("IMAP<->IMAP: the typed password is never echoed", pw2 not in p.stdout + p.stderr)
+
+
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         print("1..0 # SKIP dovecot is not installed")
@@ -882,7 +910,8 @@ def main():
                          ("debug_profile", scenario_debug_profile),
                          ("interrupt", scenario_interrupt), ("machineui", scenario_machineui),
                          ("migrate_fmd5", scenario_migrate_fmd5), ("idle", scenario_idle),
-                         ("accounts", scenario_accounts), ("password_prompt", scenario_password_prompt)]:
+                         ("accounts", scenario_accounts), ("password_prompt", scenario_password_prompt),
+                         ("mapped_password", scenario_mapped_password)]:
             if only and name not in only:
                 continue
             try:
