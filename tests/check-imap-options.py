@@ -716,6 +716,61 @@ def scenario_filter_crash(server, root):
               and cfg.copies(again) == [], (local, os.listdir(cur), again.stdout[-600:], again.stderr[-600:]))
 
 
+def scenario_filter_cr_lines(server, root):
+    """filterheaders decides where the header block ends as the upload
+    sends the message: a line of nothing but CRs before its LF ("\\r\\r\\n")
+    goes as "\\r\\n" (ac74185), a blank line, so what follows it is the
+    server's body: a named field there is kept (it was cut out of the
+    body), one before it is removed; a message whose first line is such a
+    line has no header to filter. The next run copies nothing."""
+    user, pw = server.new_user(0)
+    work = os.path.join(root, "filter-cr")
+    path = config(server, work, user, pw)
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text.replace("[Account Test]\n", "[Account Test]\nfilterheaders = X-Spam-Status\n", 1))
+    p = cfg.run(path)
+    check("filterheaders CR lines: the first sync succeeds", p.returncode == 0, p.stderr[-600:])
+    cur = os.path.join(work, "Mail", "INBOX", "cur")
+    messages = {
+        "lf": b"From: a@example.org\nX-Spam-Status: header, removed\nMessage-ID: <lf@filtercr>\n\r\r\n"
+              b"X-Spam-Status: body line, kept\n\nbody\n",
+        "crlf": b"From: a@example.org\r\nX-Spam-Status: header, removed\r\nMessage-ID: <crlf@filtercr>\r\n"
+                b"\r\r\r\nX-Spam-Status: body line, kept\r\n\r\nbody\r\n",
+        "first": b"\r\r\nX-Spam-Status: body line, kept\nMessage-ID: <first@filtercr>\n\nbody\n",
+    }
+    for tag, data in messages.items():
+        with open(os.path.join(cur, "1764000000.filtercr-%s.host:2,S" % tag), "wb") as f:
+            f.write(data)
+    p = cfg.run(path)
+    again = cfg.run(path)
+    conn = imap(server, user, pw)
+    conn.select("INBOX", readonly=True)
+    typ, found = conn.uid("SEARCH", None, "ALL")
+    got = {}
+    for uid in (found[0].split() if typ == "OK" and found and found[0] else []):
+        typ, data = conn.uid("FETCH", uid, "(BODY.PEEK[])")
+        whole = b"".join(i[1] for i in data if isinstance(i, tuple))
+        for tag in messages:
+            if b"<%s@filtercr>" % tag.encode() in whole:
+                got.setdefault(tag, []).append(whole)
+    conn.logout()
+    check("filterheaders CR lines: each message uploaded once", p.returncode == 0 and
+          sorted((t, len(c)) for t, c in got.items()) == [(t, 1) for t in sorted(messages)],
+          (p.returncode, {t: len(c) for t, c in got.items()}, p.stderr[-600:]))
+    for tag in messages:
+        copy = got.get(tag, [b""])[0]
+        # the header block ends at the first blank line, the first line included
+        head, _, body = (b"", b"", copy[2:]) if copy.startswith(b"\r\n") else copy.partition(b"\r\n\r\n")
+        check("filterheaders CR lines (%s): the field after the CR line is in the server's body, kept; "
+              "the one in the header is removed" % tag,
+              b"X-Spam-Status: body line, kept" in body and b"X-Spam-Status" not in head and
+              b"header, removed" not in copy, copy)
+    check("filterheaders CR lines: the next run copies nothing", again.returncode == 0 and cfg.copies(again) == [],
+          (again.stdout[-600:], again.stderr[-600:]))
+
+
 def scenario_remove_local(server, root):
     """remove = local (issue 11 item 7, mbsync's Remove Near): a folder
     deleted on the server is deleted locally with its status, instead of
@@ -813,6 +868,7 @@ def main():
     try:
         for scenario in (scenario_expunge_no, scenario_subscribed_only, scenario_startdate, scenario_local_startdate,
                          scenario_remove_local, scenario_append_date, scenario_filter_crash,
+                         scenario_filter_cr_lines,
                          scenario_ipv6_identity, scenario_cli_server_info,
                          scenario_hold_connection):
             try:

@@ -104,6 +104,33 @@ header_end (const char *message, gsize length)
   return length;
 }
 
+/* The end of the header block as an upload sends the message
+ * (mailsync-imap-folder-append.c): a run of CRs before an LF goes as one
+ * CR there, so a line of nothing but CRs before its LF ("\r\r\n") is a
+ * blank line on the server, the first line included (an empty header
+ * block). The offset of that line, or @length. */
+static gsize
+header_end_as_sent (const char *message, gsize length)
+{
+  gsize line = 0;
+
+  while (line < length)
+    {
+      gsize i = line;
+      const char *nl;
+
+      while (i < length && message[i] == '\r')
+        i++;
+      if (i < length && message[i] == '\n')
+        return line;
+      nl = memchr (message + i, '\n', length - i);
+      if (nl == NULL)
+        break;
+      line = (gsize) (nl - message) + 1;
+    }
+  return length;
+}
+
 /* Is the field starting at @line named @header (case-insensitively)? */
 static gboolean
 field_is (const char *line, gsize available, const char *header)
@@ -437,7 +464,7 @@ _mailsync_labels_remove_fields (GBytes            *message,
 {
   gsize length;
   const char *data = g_bytes_get_data (message, &length);
-  gsize end = header_end (data, length);
+  gsize end = header_end_as_sent (data, length);
   GByteArray *out = g_byte_array_sized_new (length);
 
   for (gsize i = 0; i < end;)

@@ -49,7 +49,9 @@ void                _mailsync_labels_filter_set (MailsyncRepository *repository,
                                                  const char *const  *headers);
 const char *const  *_mailsync_labels_filter_get (MailsyncRepository *repository);
 /* @message without any field named in @headers (case-insensitively, as
- * Python's email.message del does), the rest byte for byte. */
+ * Python's email.message del does), the rest byte for byte; the header
+ * block ends where the upload's server sees it end (a line of only CRs
+ * before its LF is blank there). */
 GBytes *_mailsync_labels_remove_fields (GBytes            *message,
                                         const char *const *headers);
 
