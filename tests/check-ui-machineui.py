@@ -8,7 +8,8 @@ other, with the same config. The machineui lines must follow protocol
 threads are set aside, both programs must print the same lines (order
 aside: mailsync's folders' copies finish as the disk and server answer),
 each folder's listing lines in offlineimap's order (local loading,
-loaded, remote loading, loaded). Then the same local deletion and
+loaded, remote loading, loaded; an empty server folder says no
+messagelistloaded). Then the same local deletion and
 flag change on both sides must give the same deletingmessages / addingflags
 lines, a no-change run with -u basic the same texts; a folder recreated on
 the server must give offlineimap's validityproblem line and exit status 2;
@@ -187,6 +188,8 @@ def main():
         for user in ("uims", "uioi"):
             harness("fill", server, user, "INBOX", "3", "--seed", "1", "--flags", "seen")
             harness("fill", server, user, "Sent", "2", "--seed", "2", "--flags", "seen")
+            # offlineimap's IMAP folder says no messagelistloaded when empty
+            harness("fill", server, user, "Empty", "0", "--seed", "3")
         ms_conf = write_config(root, "ms", env, "uims", password)
         oi_conf = write_config(root, "oi", env, "uioi", password)
 
@@ -203,7 +206,7 @@ def main():
             check("initial sync: the same lines as offlineimap (order aside)", a == b,
                   "only mailsync: %s\nonly offlineimap: %s" % (sorted((a - b).elements()), sorted((b - a).elements())))
             check("initial sync: each folder's listing lines in offlineimap's order",
-                  listing_order(ms) == listing_order(oi) and len(listing_order(ms)) == 2,
+                  listing_order(ms) == listing_order(oi) and len(listing_order(ms)) == 3,
                   "mailsync %s\nofflineimap %s" % (listing_order(ms), listing_order(oi)))
 
         # 2. a local deletion and flag change, on both sides
@@ -223,7 +226,7 @@ def main():
             check("changes: the same lines as offlineimap (order aside)", a == b,
                   "only mailsync: %s\nonly offlineimap: %s" % (sorted((a - b).elements()), sorted((b - a).elements())))
             check("changes: each folder's listing lines in offlineimap's order",
-                  listing_order(ms) == listing_order(oi) and len(listing_order(ms)) == 2,
+                  listing_order(ms) == listing_order(oi) and len(listing_order(ms)) == 3,
                   "mailsync %s\nofflineimap %s" % (listing_order(ms), listing_order(oi)))
 
         # 3. nothing changed, basic
@@ -235,6 +238,7 @@ def main():
         check("basic: offlineimap's texts", mine == sorted([
             "*** Processing account Test",
             "Establishing connection to localhost:%s (Remote)" % env["DOVECOT_IMAPS_PORT"],
+            "Syncing Empty: IMAP -> Maildir",
             "Syncing INBOX: IMAP -> Maildir",
             "Syncing Sent: IMAP -> Maildir"]), mine)
         check("basic: the account's time", re.search(r"^\*\*\* Finished account 'Test' in \d+:\d\d$", out, re.M), out)

@@ -29,6 +29,14 @@ kind_is_folder_scoped (MailsyncSyncEventKind kind)
     }
 }
 
+/* offlineimap's folder classes that list through a server (IMAPFolder
+ * and its subclasses) */
+static gboolean
+lists_from_server (const char *type)
+{
+  return strcmp (type, "IMAP") == 0 || strcmp (type, "MappedIMAP") == 0 || strcmp (type, "Gmail") == 0;
+}
+
 static char *
 uid_list (const guint32 *uids, guint n_uids, const char *sep)
 {
@@ -211,6 +219,11 @@ _mailsync_ui_real_event (MailsyncUi *self, MailsyncSyncEvent *event)
       break;
 
     case MAILSYNC_SYNC_EVENT_LIST_LOADED:
+      /* offlineimap's IMAP folders (MappedIMAP and Gmail ones too) return
+       * from their listing before this line when the server lists no
+       * message; a Maildir's always says it */
+      if (mailsync_sync_event_get_n (event) == 0 && lists_from_server (dst_type))
+        break;
       text = g_strdup_printf ("Message list for %s[%s] loaded: %u messages", dst_type, folder,
                               mailsync_sync_event_get_n (event));
       payload = g_strdup_printf ("%s\n%s\n%u", dst_type, folder, mailsync_sync_event_get_n (event));
