@@ -41,6 +41,10 @@ connection has SELECTed and listed the folder.
   after the next run's listing, or before it) is recorded with no local
   side, so the sync deletes it on the server: the user's delete wins,
   the message does not come back, the two others are found.
+- deleted-later: one held APPEND, its local file deleted; the next run
+  (within the grace) sees no copy yet, warns of nothing and exits 0; the
+  copy is stored after it, and the run after that deletes it on the
+  server: the message never comes back.
 
 Needs the test hooks (the grace is a minute otherwise); no Dovecot."""
 
@@ -452,6 +456,31 @@ def scenario_deleted(root, name):
     server.close()
 
 
+def scenario_deleted_later(root):
+    server, work, path = prepared(root, "deleted-later")
+    new_local(work, ["gone-x"])
+    if not check("deleted-later: a run killed while the server holds its APPEND",
+                 killed_while_held(server, work, path, 1), "held %d" % len(server.held)):
+        return
+    killed_at = time.time()
+    for n in local_files(work):
+        if n.startswith("1800000000."):
+            os.unlink(os.path.join(work, "Mail", "INBOX", "new", n))
+    server.holding = set()
+    p = run(work, path)
+    if time.time() - killed_at >= GRACE:
+        TAP.skip("deleted-later: the run within the grace", "the machine took longer than the %d s grace" % GRACE)
+    else:
+        check("deleted-later: within the grace, no warning, exit 0",
+              p.returncode == 0 and "not on the server yet" not in p.stdout + p.stderr, p.stdout + p.stderr)
+    check("deleted-later: the late copy is stored after that run", server.release() == 1)
+    p = run(work, path)
+    check("deleted-later: the next run deletes it on the server, exit 0",
+          p.returncode == 0 and server_tags(server) == ["old-1"], p.stdout + p.stderr + repr(server_tags(server)))
+    check("deleted-later: it is not back locally", len(local_files(work)) == 1, local_files(work))
+    server.close()
+
+
 def main():
     if not mailsync_tap.TEST_HOOKS:
         TAP.skip("late APPEND scenarios", mailsync_tap.NO_HOOKS)
@@ -464,7 +493,8 @@ def main():
                          ("never", scenario_never), ("busy", scenario_busy), ("old", scenario_old),
                          ("slow", scenario_slow), ("dry-run", scenario_dry_run),
                          ("deleted", lambda r: scenario_deleted(r, "deleted")),
-                         ("deleted-found", lambda r: scenario_deleted(r, "deleted-found"))):
+                         ("deleted-found", lambda r: scenario_deleted(r, "deleted-found")),
+                         ("deleted-later", scenario_deleted_later)):
             if not only or only == name:
                 fn(root)
     finally:
