@@ -181,6 +181,18 @@ START_TEST (test_build)
 
   ck_assert_ptr_null (strchr (_mailsync_maildir_hostname (), '/'));
   ck_assert_ptr_null (strchr (_mailsync_maildir_hostname (), ':'));
+
+  /* the numbers are written without printf (session 16): the edges */
+  {
+    g_autofree char *d = _mailsync_maildir_name_build (0, 0, NULL, NULL, ':');
+    g_autofree char *e = _mailsync_maildir_name_build (G_GINT64_CONSTANT (99999999999), G_MAXUINT32, "x", "S", ':');
+    g_autofree char *expect_d = g_strdup_printf ("0_0.%ld.%s:2,", (long) getpid (), _mailsync_maildir_hostname ());
+    g_autofree char *expect_e = g_strdup_printf ("99999999999_0.%ld.%s,U=4294967295,FMD5=x:2,S",
+                                                 (long) getpid (), _mailsync_maildir_hostname ());
+
+    ck_assert_str_eq (d, expect_d);
+    ck_assert_str_eq (e, expect_e);
+  }
 }
 END_TEST
 
@@ -239,6 +251,15 @@ START_TEST (test_flags)
   {
     g_autofree char *s = _mailsync_maildir_flags_sort ("SaFbRD");
     ck_assert_str_eq (s, "DFRSab");
+  }
+  {
+    g_autofree char *s = _mailsync_maildir_flags_sort ("zSSa~ ");
+    g_autofree char *empty = _mailsync_maildir_flags_sort ("");
+    g_autofree char *none = _mailsync_maildir_flags_sort (NULL);
+
+    ck_assert_str_eq (s, " Saz~");
+    ck_assert_str_eq (empty, "");
+    ck_assert_str_eq (none, "");
   }
 }
 END_TEST

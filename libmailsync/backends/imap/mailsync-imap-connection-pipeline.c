@@ -101,6 +101,10 @@ _mailsync_imap_connection_write_request_parts (MailsyncImapConnection *self, Mai
 static void
 log_command (MailsyncImapRequest *request)
 {
+  /* g_log formats its message before it is dropped: one FETCH per
+   * downloaded message made that 1.4% of an initial sync's instructions */
+  if (g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, MAILSYNC_IMAP_LOG_DOMAIN))
+    return;
   if (request->log_text != NULL)
     IMAP_DEBUG ("C: %s %s", request->tag, request->log_text);
   else
@@ -118,7 +122,7 @@ _mailsync_imap_connection_schedule_requests (MailsyncImapConnection *self)
          g_queue_get_length (&self->in_flight) < self->settings->max_in_flight)
     {
       MailsyncImapRequest *request = g_queue_pop_head (&self->pending);
-      g_autofree char *prefix = g_strdup_printf ("%s ", request->tag);
+      g_autofree char *prefix = g_strconcat (request->tag, " ", NULL);
 
       /* socktimeout counts from the first command the server owes. */
       if (!_mailsync_imap_connection_waiting_for_server (self))

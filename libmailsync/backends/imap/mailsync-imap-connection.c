@@ -138,6 +138,25 @@ mailsync_imap_request_new_from_command (MailsyncImapCommand *cmd, GError **error
   return request;
 }
 
+/* "A<n>", without printf: one per command, one command per downloaded
+ * message (issue 13 item 5). */
+static char *
+make_tag (guint n)
+{
+  char buf[16];
+  int i = (int) sizeof buf;
+
+  buf[--i] = '\0';
+  do
+    {
+      buf[--i] = (char) ('0' + n % 10);
+      n /= 10;
+    }
+  while (n != 0);
+  buf[--i] = 'A';
+  return g_strdup (buf + i);
+}
+
 MailsyncImapRequest *
 mailsync_imap_request_new_simple (const char *name, const char *atom)
 {
@@ -576,7 +595,7 @@ mailsync_imap_connection_send_async (MailsyncImapConnection *self,
       mailsync_imap_request_free (request);
       return;
     }
-  request->tag = g_strdup_printf ("A%u", self->next_tag++);
+  request->tag = make_tag (self->next_tag++);
   self->commands_sent++;
   g_queue_push_tail (&self->pending, request);
   _mailsync_imap_connection_schedule_requests (self);

@@ -151,7 +151,9 @@ deliver (MailsyncMaildirFolder  *self,
    * two directories' locks to rename. */
   if (spool_fd < 0)
     {
-      g_autofree char *tmp_dir = g_build_filename (self->path, "tmp", NULL);
+      /* g_strconcat, not g_build_filename or printf: this runs for every
+       * delivered message (issue 13 item 5) */
+      g_autofree char *tmp_dir = g_strconcat (self->path, "/tmp", NULL);
 
       fd = _mailsync_maildir_open_anonymous (tmp_dir);
       if (fd >= 0)
@@ -254,8 +256,8 @@ deliver (MailsyncMaildirFolder  *self,
       g_autoptr(GError) local_error = NULL;
 
       g_free (rel);
-      rel = g_strdup_printf ("%s/%s", sub, tmp_name);
-      dest = g_build_filename (self->path, rel, NULL);
+      rel = g_strconcat (sub, "/", tmp_name, NULL);
+      dest = g_strconcat (self->path, "/", rel, NULL);
       if (anonymous ? _mailsync_maildir_link_anonymous (fd, dest, &local_error)
                     : _mailsync_maildir_rename_noreplace (tmp_path, dest, &local_error))
         break;

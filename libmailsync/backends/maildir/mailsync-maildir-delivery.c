@@ -206,12 +206,36 @@ _mailsync_maildir_open_anonymous (const char *tmp_dir)
   return -1;
 }
 
+/* "/proc/self/fd/<fd>" into @buf, without printf (once per delivered
+ * message). */
+static const char *
+proc_fd_path (char buf[32],
+              int  fd)
+{
+  char digits[12];
+  int n = 0;
+  unsigned int v = (unsigned int) fd;
+
+  do
+    {
+      digits[n++] = (char) ('0' + v % 10);
+      v /= 10;
+    }
+  while (v != 0);
+  memcpy (buf, "/proc/self/fd/", 14);
+  for (int i = 0; i < n; i++)
+    buf[14 + i] = digits[n - 1 - i];
+  buf[14 + n] = '\0';
+  return buf;
+}
+
 gboolean
 _mailsync_maildir_link_anonymous (int          fd,
                                   const char  *to,
                                   GError     **error)
 {
-  g_autofree char *proc = g_strdup_printf ("/proc/self/fd/%d", fd);
+  char buf[32];
+  const char *proc = proc_fd_path (buf, fd);
 
 #ifdef MAILSYNC_ENABLE_TEST_HOOKS
   /* MAILSYNC_TEST_MAILDIR_LINK_REFUSED=1: the link fails with EPERM, as

@@ -287,6 +287,29 @@ name_pid (void)
   return pid;
 }
 
+/* Appends @v in decimal (with a '-' when negative): the printf family
+ * formats and allocates through vasprintf, a few thousand instructions a
+ * number, and a name is built for every delivered message (issue 13
+ * item 5). */
+static void
+append_decimal (GString *s,
+                gint64   v)
+{
+  char buf[24];
+  guint64 u = v < 0 ? (guint64) -(v + 1) + 1 : (guint64) v;
+  int i = (int) sizeof buf;
+
+  do
+    {
+      buf[--i] = (char) ('0' + u % 10);
+      u /= 10;
+    }
+  while (u != 0);
+  if (v < 0)
+    buf[--i] = '-';
+  g_string_append_len (s, buf + i, (gssize) sizeof buf - i);
+}
+
 char *
 _mailsync_maildir_name_build (gint64      t,
                               guint32     uid,
@@ -295,12 +318,23 @@ _mailsync_maildir_name_build (gint64      t,
                               char        info_sep)
 {
   guint seq = _mailsync_maildir_next_seq (t);
-  GString *s = g_string_new (NULL);
+  GString *s = g_string_sized_new (128);
 
-  g_string_append_printf (s, "%" G_GINT64_FORMAT "_%u.%ld.%s",
-                          t, seq, name_pid (), _mailsync_maildir_hostname ());
+  /* "<time>_<seq>.<pid>.<host>[,U=<uid>,FMD5=<md5>]:2,<flags>" */
+  append_decimal (s, t);
+  g_string_append_c (s, '_');
+  append_decimal (s, seq);
+  g_string_append_c (s, '.');
+  append_decimal (s, name_pid ());
+  g_string_append_c (s, '.');
+  g_string_append (s, _mailsync_maildir_hostname ());
   if (uid != 0)
-    g_string_append_printf (s, ",U=%u,FMD5=%s", uid, fmd5 ? fmd5 : "");
+    {
+      g_string_append (s, ",U=");
+      append_decimal (s, uid);
+      g_string_append (s, ",FMD5=");
+      g_string_append (s, fmd5 ? fmd5 : "");
+    }
   g_string_append_c (s, info_sep ? info_sep : ':');
   g_string_append (s, "2,");
   g_string_append (s, flags ? flags : "");
@@ -405,15 +439,17 @@ _mailsync_maildir_name_for_destination (const MailsyncMaildirName *name,
 char *
 _mailsync_maildir_flags_sort (const char *letters)
 {
-  gboolean seen[256] = { FALSE, };
-  GString *s = g_string_new (NULL);
+  /* a bit per byte value: 32 bytes to clear, not a 1 KB table */
+  guint32 seen[256 / 32] = { 0, };
+  char out[257];
+  gsize n = 0;
 
   for (const char *p = letters; p != NULL && *p; p++)
-    seen[(guchar) *p] = TRUE;
-  for (guint c = 1; c < 256; c++)
-    if (seen[c])
-      g_string_append_c (s, (char) c);
-  return g_string_free (s, FALSE);
+    seen[(guchar) *p / 32] |= 1u << ((guchar) *p % 32);
+  for (guint w = 0; w < G_N_ELEMENTS (seen); w++)
+    for (guint32 bits = seen[w]; bits != 0; bits &= bits - 1)
+      out[n++] = (char) (w * 32 + (guint) __builtin_ctz (bits));
+  return g_strndup (out, n);
 }
 
 char *
