@@ -39,6 +39,27 @@ typedef struct
 void     _mailsync_folder_stamp_clear (_MailsyncFolderStamp *stamp);
 gboolean _mailsync_folder_stamp_equal (const _MailsyncFolderStamp *a, const _MailsyncFolderStamp *b);
 
+/* One message of a listing that was not made into a MailsyncMessageInfo
+ * (list_changes_only): what its info would hold. A remote one (IMAP's
+ * unchanged message): its UID and known flags, no key, keywords, size
+ * or date (the caller's status has them). A local file (a Maildir's
+ * message with a UID, read by its name alone, no keyword letter): its
+ * UID, flags and key, no keywords, its size if its name says it, the
+ * date read from the file when asked, as _mailsync_message_info_new_file()
+ * does with the folder's directory. */
+typedef struct
+{
+  guint32 uid;
+  guint32 flags;         /* MailsyncFlags */
+  char *key;             /* a GRefString (held: the array's clear function releases it), or NULL */
+  guint64 size;          /* when size_known */
+  guint32 size_known;
+  guint32 pos;           /* a local row's place among the listing's messages (infos and rows) */
+} _MailsyncFolderListed;
+
+/* A GArray of _MailsyncFolderListed that releases the keys */
+GArray *_mailsync_folder_listed_new (guint reserve);
+
 /* One message of a scan by name: its UID and its flags as letters. */
 typedef void (*_MailsyncFolderNameFunc) (guint32 uid, const char *letters, gpointer user_data);
 
@@ -157,6 +178,22 @@ typedef struct
    * go out as they are asked. */
   void     (*hold_listings)   (MailsyncFolder *self, gboolean hold);
 
+  /* ---- a listing of what changed only (issue 13 items 2 and 4) ---- */
+  /* Asks that the next listing give its plain messages as
+   * _MailsyncFolderListed rows for take_unchanged instead of a
+   * MailsyncMessageInfo each; its result then holds only the others.
+   * IMAP: when it lists from the caller's saved state (known-messages
+   * with CONDSTORE), the known messages the server did not report
+   * (ascending UIDs). Maildir: every file read by its name alone with a
+   * UID and no keyword letter (in listing order, pos counting every
+   * listed message). Good for one listing, like the known state. NULL
+   * member: the listing is always whole. */
+  void     (*list_changes_only) (MailsyncFolder *self);
+  /* After that listing: the rows it left out (GArray of
+   * _MailsyncFolderListed, ascending UIDs), taken; NULL when the listing
+   * is whole (a full listing, or no such request). */
+  GArray  *(*take_unchanged)  (MailsyncFolder *self);
+
   /* ---- a message renamed by the mail program (a killed run's intents) ---- */
   /* What of a local message's key stays when the mail program or the
    * sync renames it (a Maildir: the unique name, without new/ or cur/,
@@ -192,6 +229,8 @@ gboolean    _mailsync_folder_appends_in_bursts    (MailsyncFolder *self);
 void        _mailsync_folder_hold_deliveries      (MailsyncFolder *self, gboolean hold);
 gboolean    _mailsync_folder_can_hold_listings    (MailsyncFolder *self);
 void        _mailsync_folder_hold_listings        (MailsyncFolder *self, gboolean hold);
+gboolean    _mailsync_folder_list_changes_only    (MailsyncFolder *self);
+GArray     *_mailsync_folder_take_unchanged       (MailsyncFolder *self);
 char       *_mailsync_folder_key_identity         (MailsyncFolder *self, const char *key);
 
 /* ---- the repository's side ---- */

@@ -252,6 +252,45 @@ _mailsync_folder_hold_listings (MailsyncFolder *self, gboolean hold)
     vtable->hold_listings (self, hold);
 }
 
+/* ---- a listing of what changed only -------------------------------------- */
+
+static void
+listed_clear (gpointer data)
+{
+  g_clear_pointer (&((_MailsyncFolderListed *) data)->key, g_ref_string_release);
+}
+
+GArray *
+_mailsync_folder_listed_new (guint reserve)
+{
+  GArray *rows = g_array_sized_new (FALSE, FALSE, sizeof (_MailsyncFolderListed), reserve);
+
+  g_array_set_clear_func (rows, listed_clear);
+  return rows;
+}
+
+/* FALSE when the folder cannot: its next listing is whole. */
+gboolean
+_mailsync_folder_list_changes_only (MailsyncFolder *self)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  if (vtable == NULL || vtable->list_changes_only == NULL || vtable->take_unchanged == NULL)
+    return FALSE;
+  vtable->list_changes_only (self);
+  return TRUE;
+}
+
+GArray *
+_mailsync_folder_take_unchanged (MailsyncFolder *self)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  if (vtable == NULL || vtable->take_unchanged == NULL)
+    return NULL;
+  return vtable->take_unchanged (self);
+}
+
 /* ---- the repository's side ------------------------------------------------ */
 
 static GQuark

@@ -47,7 +47,7 @@ estimate_folder (const MailsyncRunnerConfig *quiet,
       MailsyncAction *a = plan->pdata[i];
 
       if (a->kind == MAILSYNC_ACTION_DOWNLOAD)
-        *bytes += _mailsync_sync_copy_size (g_hash_table_lookup (r->remote_by_uid, GUINT_TO_POINTER (a->uid)));
+        *bytes += _mailsync_sync_copy_size (_mailsync_sync_remote_info (r, a->uid));
       else if (a->kind == MAILSYNC_ACTION_UPLOAD)
         *bytes += _mailsync_sync_copy_size (_mailsync_sync_local_by_key (r, a->key));
       else

@@ -104,8 +104,7 @@ _mailsync_sync_progress_plan (Runner *r, GPtrArray *downloads, GPtrArray *upload
   g_autoptr(MailsyncSyncEvent) event = NULL;
 
   for (guint i = 0; i < downloads->len; i++)
-    bytes += _mailsync_sync_copy_size (g_hash_table_lookup (r->remote_by_uid,
-                                             GUINT_TO_POINTER (((MailsyncAction *) downloads->pdata[i])->uid)));
+    bytes += _mailsync_sync_copy_size (_mailsync_sync_remote_info (r, ((MailsyncAction *) downloads->pdata[i])->uid));
   for (guint i = 0; i < uploads->len; i++)
     bytes += _mailsync_sync_copy_size (_mailsync_sync_local_by_key (r, ((MailsyncAction *) uploads->pdata[i])->key));
   if (p != NULL && f != NULL)

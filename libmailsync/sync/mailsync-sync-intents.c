@@ -313,7 +313,7 @@ _mailsync_sync_find_copy (Runner *r, GPtrArray *list, GHashTable *skip, const ch
       const char *digest;
 
       if (g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) ||
-          g_hash_table_contains (r->local_by_uid, GUINT_TO_POINTER (uid)) ||
+          _mailsync_sync_local_has (r, uid) ||
           (skip != NULL && g_hash_table_contains (skip, GUINT_TO_POINTER (uid))))
         continue;
       digest = g_hash_table_lookup (digests, GUINT_TO_POINTER (uid));
@@ -398,6 +398,8 @@ _mailsync_sync_reconcile_intents (Runner *r, GError **error)
   if (intents->len == 0)
     return TRUE;
   newest = _mailsync_sync_newest_intent (r);
+  /* the copies are looked for in the whole listing */
+  _mailsync_sync_remote_materialise (r);
 
   for (guint i = 0; i < intents->len; i++)
     {
@@ -465,8 +467,10 @@ _mailsync_sync_reconcile_intents (Runner *r, GError **error)
     {
       guint found;
 
-      if (!_mailsync_sync_list_both (r, error) ||
-          !_mailsync_sync_match_pending (r, r->remote_list, NULL, &found, NULL, error))
+      if (!_mailsync_sync_list_both (r, error))
+        return FALSE;
+      _mailsync_sync_remote_materialise (r);
+      if (!_mailsync_sync_match_pending (r, r->remote_list, NULL, &found, NULL, error))
         return FALSE;
       changed = found > 0;
     }

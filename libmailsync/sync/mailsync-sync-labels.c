@@ -269,6 +269,8 @@ emit_text (Runner *r, MailsyncSyncEventKind kind, MailsyncFolder *destination, g
 gboolean
 _mailsync_sync_labels_changed_locally (Runner *r)
 {
+  if (r->labels != NULL)
+    _mailsync_sync_local_materialise (r);
   for (guint i = 0; r->labels != NULL && r->local_list != NULL && i < r->local_list->len; i++)
     {
       MailsyncMessageInfo *info = r->local_list->pdata[i];

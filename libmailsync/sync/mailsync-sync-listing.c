@@ -48,6 +48,8 @@ _mailsync_sync_local_by_key (Runner *r, const char *key)
     return NULL;
   if (r->local_by_key == NULL)
     {
+      /* every listed file by its key: rows made into infos first */
+      _mailsync_sync_local_materialise (r);
       r->local_by_key = g_hash_table_new (g_str_hash, g_str_equal);
       for (guint i = 0; i < r->local_list->len; i++)
         {
@@ -96,6 +98,17 @@ _mailsync_sync_local_by_identity (Runner *r, const char *key)
   return g_hash_table_lookup (r->local_by_identity, identity);
 }
 
+/* Whether this runner's listings may come as rows (mailsync-sync-rows.c):
+ * not when they are kept and handed over as infos (the move pre-pass),
+ * and not where a window or synclabels walk every info; the code that
+ * walks them otherwise makes the infos first. */
+static gboolean
+rows_apply (Runner *r)
+{
+  return !r->may_keep && !r->keep_listings && r->prepared == NULL && _mailsync_sync_fast_listing_applies (r) &&
+         _mailsync_labels_config_get (mailsync_folder_get_repository (r->local)) == NULL;
+}
+
 /* The local listing (a directory scan in a thread, the longest part of a
  * no-op resync) can start before the status is loaded; list_both then
  * takes its result. Only the listing starts early: the events stay where
@@ -104,6 +117,8 @@ void
 _mailsync_sync_start_local_listing (Runner *r)
 {
   g_clear_object (&r->local_result);
+  if (rows_apply (r))
+    _mailsync_folder_list_changes_only (r->local);
   r->local_listing = TRUE;
   mailsync_folder_list_messages_async (r->local, r->config->cancellable, _mailsync_store_result, &r->local_result);
 }
@@ -317,7 +332,7 @@ emit_loaded_local (Runner *r)
 {
   if (_mailsync_sync_shows_listing (r->local))
     _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->local, MAILSYNC_DIRECTION_NONE, 0,
-          r->local_list->len, r->local_list->len, NULL, NULL, NULL);
+          _mailsync_sync_local_count (r), _mailsync_sync_local_count (r), NULL, NULL, NULL);
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
 }
 
@@ -341,6 +356,11 @@ _mailsync_sync_list_both (Runner *r, GError **error)
     {
       _mailsync_sync_offer_known_state (r, prepared == NULL);
       _mailsync_sync_offer_window (r, r->remote);
+      /* Rows instead of infos for the unchanged messages, unless the
+       * listings are kept for a folder's sync (they are handed over as
+       * infos) or a window filters them (it reads every info). */
+      if (prepared == NULL && rows_apply (r))
+        _mailsync_folder_list_changes_only (r->remote);
     }
   if (prepared != NULL)
     {
@@ -374,7 +394,10 @@ _mailsync_sync_list_both (Runner *r, GError **error)
       _mailsync_sync_wait_local_listing (r);
       local_result = g_steal_pointer (&r->local_result);
       r->local_list = mailsync_folder_list_messages_finish (r->local, local_result, &local_error);
+      r->local_rows = _mailsync_folder_take_unchanged (r->local);
       r->remote_list = mailsync_folder_list_messages_finish (r->remote, remote_result, &remote_error);
+      /* taken whatever the listing's outcome: they are this listing's */
+      r->remote_unchanged = _mailsync_folder_take_unchanged (r->remote);
       if (r->local_list != NULL)
         emit_loaded_local (r);
       if (r->remote_list == NULL)
@@ -388,6 +411,11 @@ _mailsync_sync_list_both (Runner *r, GError **error)
           return FALSE;
         }
     }
+  if (r->keep_listings || !_mailsync_sync_fast_listing_applies (r))
+    {
+      _mailsync_sync_remote_materialise (r);
+      _mailsync_sync_local_materialise (r);
+    }
   if (r->keep_listings)
     {
       g_clear_pointer (&r->kept_listings, _mailsync_sync_listings_free);
@@ -398,7 +426,18 @@ _mailsync_sync_list_both (Runner *r, GError **error)
       r->kept_listings->local_list = copy_list (r->local_list);
     }
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADED, r->remote, MAILSYNC_DIRECTION_NONE, 0,
-        r->remote_list->len, r->remote_list->len, NULL, NULL, NULL);
+        _mailsync_sync_remote_count (r), _mailsync_sync_remote_count (r), NULL, NULL, NULL);
+  if (r->remote_unchanged != NULL || r->local_rows != NULL)
+    {
+      g_autofree char *text = g_strdup_printf ("listed as rows: remote %u of %u, local %u of %u",
+                                               r->remote_unchanged != NULL ? r->remote_unchanged->len : 0,
+                                               _mailsync_sync_remote_count (r),
+                                               r->local_rows != NULL ? r->local_rows->len : 0,
+                                               _mailsync_sync_local_count (r));
+
+      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
+            text);
+    }
   r->remote_list = _mailsync_sync_filter_window (r, r->remote, r->remote_list);
   r->local_list = _mailsync_sync_filter_window (r, r->local, r->local_list);
   if (!_mailsync_sync_apply_max_age (r, error) || !_mailsync_sync_apply_start_date (r, error) ||

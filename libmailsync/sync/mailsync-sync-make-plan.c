@@ -27,8 +27,8 @@ _mailsync_sync_load_copy_ignore (Runner *r, GError **error)
       guint32 uid = g_array_index (uids, guint32, i);
       gpointer key = GUINT_TO_POINTER (uid);
 
-      if (!g_hash_table_contains (r->remote_by_uid, key) || g_hash_table_contains (r->status_rows, key) ||
-          g_hash_table_contains (r->local_by_uid, key) || !g_hash_table_add (r->copy_ignore, key))
+      if (!_mailsync_sync_remote_has (r, uid) || g_hash_table_contains (r->status_rows, key) ||
+          _mailsync_sync_local_has (r, uid) || !g_hash_table_add (r->copy_ignore, key))
         continue;
       _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_MESSAGE_IGNORED, r->local, MAILSYNC_DIRECTION_TO_LOCAL, uid, 0, 0,
             NULL, NULL, NULL);
@@ -116,11 +116,17 @@ plan_row_keywords (Runner *r, gboolean in_labels, const MailsyncStatusRecord *ro
   return keywords;
 }
 
+/* With @with_rows, @remote_list and @local_list are the runner's and
+ * their rows (mailsync-sync-rows.c) are planned with them. */
 static GPtrArray *
 plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *status_rows,
-         gboolean obey_read_only_folders)
+         gboolean with_rows, gboolean obey_read_only_folders)
 {
-  guint n_remote = remote_list->len, n_local = local_list->len, n_status = g_hash_table_size (status_rows);
+  GArray *remote_rows = with_rows ? r->remote_unchanged : NULL;
+  GArray *local_rows = with_rows ? r->local_rows : NULL;
+  guint n_remote = remote_list->len + (remote_rows != NULL ? remote_rows->len : 0);
+  guint n_local = local_list->len + (local_rows != NULL ? local_rows->len : 0);
+  guint n_status = g_hash_table_size (status_rows);
   g_autofree MailsyncPlanMessage *remote = g_new (MailsyncPlanMessage, MAX (n_remote, 1));
   g_autofree MailsyncPlanMessage *local = g_new (MailsyncPlanMessage, MAX (n_local, 1));
   g_autofree MailsyncPlanStatus *status = g_new (MailsyncPlanStatus, MAX (n_status, 1));
@@ -145,7 +151,7 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
   gpointer value;
   guint nr = 0, nl = 0, ns = 0;
 
-  for (guint i = 0; i < n_remote; i++)
+  for (guint i = 0; i < remote_list->len; i++)
     {
       MailsyncMessageInfo *info = remote_list->pdata[i];
       guint32 uid = mailsync_message_info_get_uid (info);
@@ -158,7 +164,7 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
        * would bring back what was deleted. doc/design.md. */
       if ((flags & MAILSYNC_FLAG_DELETED) &&
           !g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) &&
-          !g_hash_table_contains (r->local_by_uid, GUINT_TO_POINTER (uid)))
+          !_mailsync_sync_local_has (r, uid))
         continue;
       /* copy_ignore_eval: never copied, and as it stays out of the status
        * it is never taken for a deletion either. */
@@ -177,7 +183,25 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
         }
       remote[nr++] = m;
     }
-  for (guint i = 0; i < n_local; i++)
+  /* The rows of the unchanged messages (_mailsync_folder_list_changes_only):
+   * each as its info would be, listed without keywords (the status's). */
+  for (guint i = 0; remote_rows != NULL && i < remote_rows->len; i++)
+    {
+      const _MailsyncFolderListed *row = &g_array_index (remote_rows, _MailsyncFolderListed, i);
+      const MailsyncStatusRecord *record = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (row->uid));
+      MailsyncPlanMessage m;
+
+      /* the same two checks as above */
+      if ((row->flags & MAILSYNC_FLAG_DELETED) && record == NULL && !_mailsync_sync_local_has (r, row->uid))
+        continue;
+      if (r->copy_ignore != NULL && g_hash_table_contains (r->copy_ignore, GUINT_TO_POINTER (row->uid)))
+        continue;
+      m = (MailsyncPlanMessage) { row->uid, NULL, plan_flag_name (&names, row->flags), NULL };
+      if (with_keywords)
+        m.keywords = plan_row_keywords (r, in_labels, record, strings);
+      remote[nr++] = m;
+    }
+  for (guint i = 0; i < local_list->len; i++)
     {
       MailsyncMessageInfo *info = local_list->pdata[i];
       MailsyncPlanMessage m = { mailsync_message_info_get_uid (info), mailsync_message_info_get_key (info),
@@ -190,6 +214,14 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
       if (with_keywords)
         m.keywords = plan_info_keywords (info, strings);
       local[nl++] = m;
+    }
+  /* a local row: a file with a UID and no keyword letter, as its info */
+  for (guint i = 0; local_rows != NULL && i < local_rows->len; i++)
+    {
+      const _MailsyncFolderListed *row = &g_array_index (local_rows, _MailsyncFolderListed, i);
+
+      local[nl++] = (MailsyncPlanMessage) { row->uid, row->key, plan_flag_name (&names, row->flags),
+                                            with_keywords ? "" : NULL };
     }
   g_hash_table_iter_init (&iter, status_rows);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -209,7 +241,7 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
 GPtrArray *
 _mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
 {
-  return plan_of (r, r->remote_list, r->local_list, r->status_rows, obey_read_only_folders);
+  return plan_of (r, r->remote_list, r->local_list, r->status_rows, TRUE, obey_read_only_folders);
 }
 
 /* The plan of a few messages by the same rules (the read-only folders
@@ -230,5 +262,5 @@ _mailsync_sync_make_plan_of (Runner *r, GPtrArray *remote, GPtrArray *local, GAr
       if (row != NULL)
         g_hash_table_insert (rows, uid, row);
     }
-  return plan_of (r, remote, local, rows, TRUE);
+  return plan_of (r, remote, local, rows, FALSE, TRUE);
 }

@@ -257,7 +257,7 @@ probe_folder (Runner    *begun,
       MoveCandidate *c;
 
       if (a->kind == MAILSYNC_ACTION_DELETE_LOCAL &&
-          (info = g_hash_table_lookup (r->local_by_uid, GUINT_TO_POINTER (a->uid))) != NULL)
+          (info = _mailsync_sync_local_info (r, a->uid)) != NULL)
         {
           MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (a->uid));
 
@@ -283,7 +283,7 @@ probe_folder (Runner    *begun,
             move_candidate_free (c);
         }
       else if (a->kind == MAILSYNC_ACTION_DOWNLOAD &&
-               (info = g_hash_table_lookup (r->remote_by_uid, GUINT_TO_POINTER (a->uid))) != NULL)
+               (info = _mailsync_sync_remote_info (r, a->uid)) != NULL)
         {
           c = g_new0 (MoveCandidate, 1);
           c->folder = index;
@@ -485,7 +485,7 @@ _mailsync_sync_reconcile_moves (Runner *r, GError **error)
       fields = g_strsplit (value, "\t", 5);
       if (uid == 0 || uid > G_MAXUINT32 || g_strv_length (fields) != 5 ||
           g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) ||
-          !g_hash_table_contains (r->local_by_uid, GUINT_TO_POINTER (uid)))
+          !_mailsync_sync_local_has (r, (guint32) uid))
         continue;
       mailsync_status_batch_put (batch, uid, fields[3], g_ascii_strtoll (fields[0], NULL, 10),
                                  fields[4]);

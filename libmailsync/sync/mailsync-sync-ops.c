@@ -327,7 +327,7 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
 
           op->runner = r;
           op->action = todo->pdata[next++];
-          op->source = g_object_ref (g_hash_table_lookup (r->remote_by_uid, GUINT_TO_POINTER (op->action->uid)));
+          op->source = g_object_ref (_mailsync_sync_remote_info (r, op->action->uid));
           start_copy (op, r->remote);
         }
       _mailsync_folder_hold_fetches (r->remote, FALSE);

@@ -509,6 +509,7 @@ _mailsync_sync_recheck_pending (Runner *r, GError **error)
       if (list == NULL)
         return FALSE;
       /* only what the plan's listing did not have: the rest was looked at */
+      _mailsync_sync_remote_materialise (r);
       if (!_mailsync_sync_match_pending (r, list, r->remote_by_uid, &found, gone, error))
         return FALSE;
       if (gone->len > 0 && !delete_gone (r, gone, error))

@@ -90,6 +90,19 @@ typedef struct
   gboolean max_age_set;    /* offlineimap's maxage, fixed for this folder */
   MailsyncMaxAge max_age;
   GHashTable *remote_by_uid; /* uid -> info (borrowed from the lists) */
+  /* The rest of the remote listing, when the folder listed only what
+   * changed (_mailsync_folder_list_changes_only): its unchanged messages
+   * as rows (_MailsyncFolderListed, ascending UIDs, none of them in
+   * remote_list), made into infos only where one is asked for
+   * (_mailsync_sync_remote_info). NULL: remote_list is the whole listing. */
+  GArray *remote_unchanged;
+  /* The same for the local listing (mailsync-sync-rows.c): its files read
+   * by name as rows (_MailsyncFolderListed, in listing order with their
+   * places), none of them in local_list or (until made) local_by_uid. */
+  GArray *local_rows;
+  GHashTable *local_row_index; /* uid -> index + 1 in local_rows, made on first use */
+  GPtrArray *local_made;       /* infos made for single rows (owned; also in local_by_uid) */
+  char *local_dir;             /* the local folder's directory, a GRefString for the infos made */
   GHashTable *local_by_uid;
   GHashTable *local_by_key;  /* made on first use: _mailsync_sync_local_by_key() */
   GHashTable *local_by_identity; /* made on first use: _mailsync_sync_local_by_identity() */
@@ -219,6 +232,24 @@ Runner *_mailsync_sync_runner_end_quiet   (Runner                     *r,
  * folders' syncs at most, and lists at once (mailsync-sync-listing.c). */
 #define MAILSYNC_SYNC_KEPT_LISTINGS_BUDGET 20000
 void _mailsync_sync_wait_remote_listing (Runner *r);
+/* mailsync-sync-rows.c: the listings as infos and rows. The remote
+ * listing as a whole (remote_list and remote_unchanged) */
+guint                _mailsync_sync_remote_count       (Runner *r);
+gboolean             _mailsync_sync_remote_has         (Runner *r, guint32 uid);
+/* The listed remote message @uid (made from its unchanged row if need
+ * be, then kept in remote_list and remote_by_uid), or NULL */
+MailsyncMessageInfo *_mailsync_sync_remote_info        (Runner *r, guint32 uid);
+/* Every unchanged row made into an info: remote_list is then the whole
+ * listing, in ascending UIDs as the folder listed it (for the code that
+ * walks the listing: intents, the rebuild, a recheck) */
+void                 _mailsync_sync_remote_materialise (Runner *r);
+/* The same for the local listing (local_list and local_rows) */
+guint                _mailsync_sync_local_count        (Runner *r);
+gboolean             _mailsync_sync_local_has          (Runner *r, guint32 uid);
+gboolean             _mailsync_sync_local_has_uids     (Runner *r);
+MailsyncMessageInfo *_mailsync_sync_local_info         (Runner *r, guint32 uid);
+void                 _mailsync_sync_local_materialise  (Runner *r);
+void                 _mailsync_sync_clear_rows         (Runner *r);
 Runner *_mailsync_sync_runner_new_quiet (const MailsyncRunnerConfig *quiet,
                                          MailsyncFolder             *remote,
                                          MailsyncFolder             *local,

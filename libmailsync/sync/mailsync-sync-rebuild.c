@@ -21,7 +21,7 @@
 gboolean
 _mailsync_sync_status_lost (Runner *r, guint n_records)
 {
-  return n_records == 0 && g_hash_table_size (r->local_by_uid) > 0;
+  return n_records == 0 && _mailsync_sync_local_has_uids (r);
 }
 
 int
@@ -107,6 +107,8 @@ _mailsync_sync_verify_uid_pairs (Runner *r, GError **error)
 
   if (g_hash_table_contains (r->meta, META_UIDVALIDITY_REMOTE))
     return TRUE;                /* check_one_validity() compares it */
+  _mailsync_sync_remote_materialise (r);
+  _mailsync_sync_local_materialise (r);
   for (guint i = 0; i < r->remote_list->len; i++)
     {
       guint32 uid = mailsync_message_info_get_uid (r->remote_list->pdata[i]);
@@ -177,11 +179,12 @@ _mailsync_sync_describe_rebuild (Runner *r, GPtrArray *plan)
   guint32 max_local = 0;
   guint paired = 0, to_local = 0, to_remote = 0;
 
+  _mailsync_sync_local_materialise (r);
   g_hash_table_iter_init (&iter, r->local_by_uid);
   while (g_hash_table_iter_next (&iter, &key, NULL))
     {
       max_local = MAX (max_local, GPOINTER_TO_UINT (key));
-      if (g_hash_table_contains (r->remote_by_uid, key))
+      if (_mailsync_sync_remote_has (r, GPOINTER_TO_UINT (key)))
         paired++;
     }
   for (guint i = 0; i < plan->len; i++)

@@ -56,6 +56,7 @@ _mailsync_sync_clear_lists (Runner *r)
   g_clear_pointer (&r->local_by_identity, g_hash_table_unref);
   g_clear_pointer (&r->remote_list, g_ptr_array_unref);
   g_clear_pointer (&r->local_list, g_ptr_array_unref);
+  _mailsync_sync_clear_rows (r);
 }
 
 Runner *
@@ -312,8 +313,8 @@ _mailsync_sync_guard_deletions (Runner *r, guint n_delete_local, guint n_delete_
 
   if (r->config->max_delete_ratio >= 1.0 || n_delete == 0)
     return TRUE;
-  if ((r->remote_list->len == 0 && n_delete_local > EMPTY_LISTING_GUARD) ||
-      (r->local_list->len == 0 && n_delete_remote > EMPTY_LISTING_GUARD))
+  if ((_mailsync_sync_remote_count (r) == 0 && n_delete_local > EMPTY_LISTING_GUARD) ||
+      (_mailsync_sync_local_count (r) == 0 && n_delete_remote > EMPTY_LISTING_GUARD))
     {
       g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_MASS_DELETE,
                    "Folder %s: one side lists no message while %u are known; refusing to delete %u messages "

@@ -540,29 +540,50 @@ _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
   return TRUE;
 }
 
-/* Every message of @list is in the status under the same flags, and the
- * status holds nothing else. */
+/* One listed message (@uid, @flags) is in the status under the same
+ * flags, and was not seen before (@seen: NULL for the unchanged rows,
+ * whose UIDs are distinct and none in the infos). @letters: the flags'
+ * letters by MailsyncFlags (5 bits), made when first asked. */
 static gboolean
-listing_is_status (Runner *r, GPtrArray *list)
+listed_in_status (Runner *r, GHashTable *seen, char **letters, guint32 uid, MailsyncFlags flags)
+{
+  const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+  guint i = flags & 31;
+
+  G_STATIC_ASSERT ((MAILSYNC_FLAG_DRAFT << 1) == 32);
+  if (uid == 0 || row == NULL || (seen != NULL && !g_hash_table_add (seen, GUINT_TO_POINTER (uid))))
+    return FALSE;
+  if (letters[i] == NULL)
+    letters[i] = mailsync_flags_to_maildir (i);
+  return g_strcmp0 (letters[i], row->flags) == 0;
+}
+
+/* Every message of the remote listing (its infos and its unchanged rows)
+ * is in the status under the same flags, and the status holds nothing
+ * else. */
+static gboolean
+listing_is_status (Runner *r)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+  char *letters[32] = { NULL };
+  gboolean same = _mailsync_sync_remote_count (r) == g_hash_table_size (r->status_rows);
 
-  if (list->len != g_hash_table_size (r->status_rows))
-    return FALSE;
-  for (guint i = 0; i < list->len; i++)
+  for (guint i = 0; same && i < r->remote_list->len; i++)
     {
-      MailsyncMessageInfo *info = list->pdata[i];
-      guint32 uid = mailsync_message_info_get_uid (info);
-      const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
-      g_autofree char *flags = NULL;
+      MailsyncMessageInfo *info = r->remote_list->pdata[i];
 
-      if (uid == 0 || row == NULL || !g_hash_table_add (seen, GUINT_TO_POINTER (uid)))
-        return FALSE;
-      flags = mailsync_flags_to_maildir (mailsync_message_info_get_flags (info));
-      if (g_strcmp0 (flags, row->flags) != 0)
-        return FALSE;
+      same = listed_in_status (r, seen, letters, mailsync_message_info_get_uid (info),
+                               mailsync_message_info_get_flags (info));
     }
-  return TRUE;
+  for (guint i = 0; same && r->remote_unchanged != NULL && i < r->remote_unchanged->len; i++)
+    {
+      const _MailsyncFolderListed *row = &g_array_index (r->remote_unchanged, _MailsyncFolderListed, i);
+
+      same = listed_in_status (r, NULL, letters, row->uid, row->flags);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (letters); i++)
+    g_free (letters[i]);
+  return same;
 }
 
 /* After a run that completed with nothing skipped, and whose status is
@@ -586,11 +607,11 @@ _mailsync_sync_record_unchanged (Runner *r)
   if (r->config->unchanged == NULL || r->config->dry_run || r->incomplete || !unchanged_applies (r))
     return;
   remote_stamp = mailsync_folder_dup_listing_stamp (r->remote);
-  if (remote_stamp == NULL || r->remote_list == NULL || !listing_is_status (r, r->remote_list))
+  if (remote_stamp == NULL || r->remote_list == NULL || !listing_is_status (r))
     return;
   pending = _mailsync_unchanged_pending_new (r->config->status, r->status_name, remote_stamp,
                                              _mailsync_folder_get_directory (r->local), r->local,
-                                             g_hash_table_size (r->status_rows), r->remote_list->len);
+                                             g_hash_table_size (r->status_rows), _mailsync_sync_remote_count (r));
   if (pending == NULL)
     return;
   g_hash_table_iter_init (&iter, r->status_rows);

@@ -110,7 +110,7 @@ list_burst_job (GTask *task, gpointer source, gpointer task_data, GCancellable *
           continue;
         }
       /* every folder's router is ready before the first command goes out */
-      _mailsync_imap_folder_listing_begin (item->self);
+      _mailsync_imap_folder_listing_begin (item->self, item->task);
       item->started = _mailsync_imap_folder_list_start (item->self, &item->start,
                                                         g_task_get_cancellable (item->task), &item->error);
     }

@@ -6,6 +6,7 @@
 
 #include "mailsync-imap-folder-private.h"
 #include "mailsync-imap-command.h"
+#include "mailsync-folder-engine-private.h"
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 
@@ -13,6 +14,9 @@
 #include <string.h>
 
 /* ---- list ------------------------------------------------------------------ */
+
+/* A listing task's data when the engine asked for list_changes_only */
+#define LIST_CHANGES_ONLY GINT_TO_POINTER (1)
 
 /* What a listing learned about one message. Several FETCH responses may
  * name the same UID (a flag change by another client in the middle). */
@@ -166,11 +170,21 @@ compare_uid (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
+static gint
+compare_listed (gconstpointer a, gconstpointer b)
+{
+  guint32 x = ((const _MailsyncFolderListed *) a)->uid, y = ((const _MailsyncFolderListed *) b)->uid;
+
+  return x < y ? -1 : x > y;
+}
+
 /* The listing: with @with_known, the known messages the server did not
  * report (unchanged since the saved state) under their known flags, minus
- * the vanished ones; then everything the server reported. */
+ * the vanished ones; then everything the server reported. With
+ * @unchanged (the engine's list_changes_only), the known ones go there as
+ * rows, ascending, instead of into the result. */
 static GPtrArray *
-build_listing (MailsyncImapFolder *self, gboolean with_known)
+build_listing (MailsyncImapFolder *self, gboolean with_known, GArray *unchanged)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
   GHashTableIter iter;
@@ -185,9 +199,18 @@ build_listing (MailsyncImapFolder *self, gboolean with_known)
 
           if (g_hash_table_contains (self->listing, key) || is_vanished (self, uid))
             continue;
-          g_ptr_array_add (out, mailsync_message_info_new (uid, NULL, mailsync_flags_from_maildir (value),
-                                                           NULL, 0, 0));
+          if (unchanged != NULL)
+            {
+              _MailsyncFolderListed row = { uid, mailsync_flags_from_maildir (value), NULL, 0, 0, 0 };
+
+              g_array_append_val (unchanged, row);
+            }
+          else
+            g_ptr_array_add (out, mailsync_message_info_new (uid, NULL, mailsync_flags_from_maildir (value),
+                                                             NULL, 0, 0));
         }
+      if (unchanged != NULL)
+        g_array_sort (unchanged, compare_listed);
     }
   g_hash_table_iter_init (&iter, self->listing);
   while (g_hash_table_iter_next (&iter, &key, &value))
@@ -316,16 +339,20 @@ changes_request (MailsyncImapFolder *self, guint64 since, gboolean vanished, GEr
 static GPtrArray *
 changes_listing (MailsyncImapFolder *self)
 {
-  g_autoptr(GPtrArray) result = build_listing (self, TRUE);
+  g_autoptr(GArray) unchanged = self->changes_only ? _mailsync_folder_listed_new (0) : NULL;
+  g_autoptr(GPtrArray) result = build_listing (self, TRUE, unchanged);
+  guint n = result->len + (unchanged != NULL ? unchanged->len : 0);
 
   /* Without VANISHED an expunge shows only in the count; and the count is
    * the proof that the known set plus the changes is the whole mailbox. */
-  if (result->len != self->exists)
+  if (n != self->exists)
     {
       g_debug ("%s: %u listed from the saved state, %u on the server: listing in full",
-               mailsync_folder_get_name (MAILSYNC_FOLDER (self)), result->len, self->exists);
+               mailsync_folder_get_name (MAILSYNC_FOLDER (self)), n, self->exists);
       return NULL;
     }
+  g_clear_pointer (&self->unchanged, g_array_unref);
+  self->unchanged = g_steal_pointer (&unchanged);
   return g_steal_pointer (&result);
 }
 
@@ -405,7 +432,7 @@ list_window (MailsyncImapFolder *self, GCancellable *cancellable, GError **error
       if (!fetch_into_listing (self, 0, 0, set, FULL_ITEMS, NULL, cancellable, error))
         return NULL;
     }
-  return build_listing (self, FALSE);
+  return build_listing (self, FALSE, NULL);
 }
 
 static guint32
@@ -460,7 +487,7 @@ everything_listing (MailsyncImapFolder *self, guint32 max_known, GCancellable *c
   gpointer key, value;
 
   if (max_known == 0)
-    return build_listing (self, FALSE);
+    return build_listing (self, FALSE, NULL);
   g_hash_table_iter_init (&iter, self->listing);
   while (g_hash_table_iter_next (&iter, &key, &value))
     if (!((Listed *) value)->complete && !g_hash_table_contains (self->known, key))
@@ -477,7 +504,7 @@ everything_listing (MailsyncImapFolder *self, guint32 max_known, GCancellable *c
       if (!fetch_into_listing (self, 0, 0, set, FULL_ITEMS, NULL, cancellable, error))
         return NULL;
     }
-  return build_listing (self, FALSE);
+  return build_listing (self, FALSE, NULL);
 }
 
 /* The full listing on the selected folder (its commands in one burst). */
@@ -679,8 +706,11 @@ _mailsync_imap_folder_list_finish (MailsyncImapFolder    *self,
 /* The listing's state on the folder, from before its first command is
  * written (the folder's untagged responses fill it) ... */
 void
-_mailsync_imap_folder_listing_begin (MailsyncImapFolder *self)
+_mailsync_imap_folder_listing_begin (MailsyncImapFolder *self, GTask *task)
 {
+  /* the engine's list_changes_only, asked for this listing (its task) */
+  self->changes_only = g_task_get_task_data (task) == LIST_CHANGES_ONLY;
+  g_clear_pointer (&self->unchanged, g_array_unref);
   self->listing = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) listed_free);
   self->vanished = g_array_new (FALSE, FALSE, sizeof (MailsyncImapRange));
   self->listing_exists_max = 0;
@@ -693,19 +723,37 @@ void
 _mailsync_imap_folder_listing_end (MailsyncImapFolder *self, GTask *task, GPtrArray *listing, GError *error)
 {
   g_clear_error (&self->listing_error);
+  if (listing == NULL)
+    g_clear_pointer (&self->unchanged, g_array_unref);
   self->stale = listing != NULL && self->window_since == 0 && self->window_max_size == 0 &&
-                listing->len != self->exists;
+                listing->len + (self->unchanged != NULL ? self->unchanged->len : 0) != self->exists;
   g_clear_pointer (&self->listing, g_hash_table_unref);
   g_clear_pointer (&self->vanished, g_array_unref);
   /* The known state is good for one listing: the caller's status moves on. */
   g_clear_pointer (&self->known, g_hash_table_unref);
   g_clear_pointer (&self->known_state, g_free);
+  self->changes_only = FALSE;
   self->probed_uidvalidity = 0;
   self->probed_modseq = 0;
   if (listing == NULL)
     g_task_return_error (task, error);
   else
     g_task_return_pointer (task, listing, (GDestroyNotify) g_ptr_array_unref);
+}
+
+/* Asked on the caller's thread before its list_messages_async, which
+ * moves the request into that listing's task (listing_begin takes it on
+ * the worker): a listing that never runs leaves nothing behind. */
+void
+_mailsync_imap_folder_list_changes_only (MailsyncFolder *folder)
+{
+  MAILSYNC_IMAP_FOLDER (folder)->changes_asked = TRUE;
+}
+
+GArray *
+_mailsync_imap_folder_take_unchanged (MailsyncFolder *folder)
+{
+  return g_steal_pointer (&MAILSYNC_IMAP_FOLDER (folder)->unchanged);
 }
 
 void
@@ -718,7 +766,7 @@ _mailsync_imap_folder_list_messages_job (GTask *task, gpointer source, gpointer 
 
   if (!_mailsync_imap_folder_check_connected (self, task))
     return;
-  _mailsync_imap_folder_listing_begin (self);
+  _mailsync_imap_folder_listing_begin (self, task);
   if (_mailsync_imap_folder_list_start (self, &start, cancellable, &error))
     listing = _mailsync_imap_folder_list_finish (self, &start, cancellable, &error);
   _mailsync_imap_folder_listing_end (self, task, listing, error);
@@ -728,9 +776,14 @@ static void
 folder_list_messages_async (MailsyncFolder *folder, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data)
 {
+  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
   GTask *task = g_task_new (folder, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, folder_list_messages_async);
+  /* the engine's request goes with this listing, whatever becomes of it */
+  if (self->changes_asked)
+    g_task_set_task_data (task, LIST_CHANGES_ONLY, NULL);
+  self->changes_asked = FALSE;
   /* held for a burst with the other folders' (hold_listings) */
   if (_mailsync_imap_folder_hold_listing (MAILSYNC_IMAP_FOLDER (folder), task))
     return;

@@ -66,6 +66,13 @@ struct _MailsyncImapFolder
   char *known_state;      /* sync-state saved with those, or NULL */
   char *sync_state;       /* "1 UIDVALIDITY HIGHESTMODSEQ" of the last listing */
   gboolean fast_listing;  /* the last listing used known + CHANGEDSINCE */
+  /* The engine's list_changes_only, for the next listing only: a fast
+   * listing leaves the known messages the server did not report out of
+   * its result, as _MailsyncFolderListed rows in @unchanged (issue 13
+   * items 2 and 4: no MailsyncMessageInfo per unchanged message). */
+  gboolean changes_asked; /* asked for the next list_messages_async (the caller's thread) */
+  gboolean changes_only;  /* the running listing's (the worker's) */
+  GArray *unchanged;      /* _MailsyncFolderListed, until take_unchanged; NULL: the listing is whole */
   /* "UIDVALIDITY HIGHESTMODSEQ UIDNEXT MESSAGES" of the last listing's
    * SELECT, for the unchanged-folder check (sync/mailsync-sync-unchanged.c);
    * NULL without CONDSTORE. */
@@ -296,7 +303,8 @@ typedef struct
 #define MAILSYNC_IMAP_LIST_START_INIT \
   { { MAILSYNC_IMAP_FOLLOWER_INIT, MAILSYNC_IMAP_FOLLOWER_INIT }, 0, 0, 0, MAILSYNC_IMAP_SELECTING_INIT }
 
-void       _mailsync_imap_folder_listing_begin     (MailsyncImapFolder    *self);
+void       _mailsync_imap_folder_listing_begin     (MailsyncImapFolder    *self,
+                                                    GTask                 *task);
 gboolean   _mailsync_imap_folder_list_start        (MailsyncImapFolder    *self,
                                                     MailsyncImapListStart *start,
                                                     GCancellable          *cancellable,
@@ -309,6 +317,10 @@ void       _mailsync_imap_folder_listing_end       (MailsyncImapFolder    *self,
                                                     GTask                 *task,
                                                     GPtrArray             *listing,
                                                     GError                *error);
+/* the engine's list_changes_only and take_unchanged
+ * (mailsync-folder-engine-private.h) */
+void       _mailsync_imap_folder_list_changes_only (MailsyncFolder        *folder);
+GArray    *_mailsync_imap_folder_take_unchanged    (MailsyncFolder        *folder);
 void       _mailsync_imap_folder_list_messages_job (GTask                 *task,
                                                     gpointer               source,
                                                     gpointer               task_data,

@@ -643,6 +643,7 @@ mailsync_imap_folder_finalize (GObject *object)
   MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (object);
 
   g_clear_pointer (&self->known, g_hash_table_unref);
+  g_clear_pointer (&self->unchanged, g_array_unref);
   g_free (self->known_state);
   g_free (self->sync_state);
   g_strfreev (self->permanent_keywords);
@@ -735,6 +736,8 @@ static const _MailsyncFolderEngineVTable engine_vtable = {
   .appends_in_bursts = _mailsync_imap_folder_appends_in_bursts,
   .hold_listings = _mailsync_imap_folder_hold_listings,
   .stamp_kept_all = _mailsync_imap_folder_stamp_kept_all,
+  .list_changes_only = _mailsync_imap_folder_list_changes_only,
+  .take_unchanged = _mailsync_imap_folder_take_unchanged,
 };
 
 static void

@@ -747,6 +747,39 @@ entry_to_info (MailsyncMaildirFolder *self,
                                     e->size, e->mtime);
 }
 
+/* A file read by its name alone (not stat()ed: its UID is its own, see
+ * resolve_duplicate_uids) whose name has no keyword letter, as the
+ * engine's row (list_changes_only); FALSE for any other. */
+static gboolean
+entry_to_row (Entry *e, guint pos, _MailsyncFolderListed *row)
+{
+  g_autofree char *heap = NULL;
+  char buf[64];
+  const char *letters;
+
+  if (e->statted || e->uid == 0)
+    return FALSE;
+  letters = entry_flags (e, buf, sizeof buf, &heap);
+  if (_mailsync_letters_have_keywords (letters))
+    return FALSE;
+  *row = (_MailsyncFolderListed) { e->uid, mailsync_flags_from_maildir (letters), g_ref_string_acquire (e->rel),
+                                   e->name.size >= 0 ? e->size : 0, e->name.size >= 0, pos };
+  return TRUE;
+}
+
+typedef struct
+{
+  char *md5;
+  gboolean rows;        /* list_changes_only was asked for this listing */
+} ListData;
+
+static void
+list_data_free (ListData *data)
+{
+  g_free (data->md5);
+  g_free (data);
+}
+
 static void
 list_thread (GTask        *task,
              gpointer      source_object,
@@ -754,7 +787,9 @@ list_thread (GTask        *task,
              GCancellable *cancellable)
 {
   MailsyncMaildirFolder *self = source_object;
-  const char *md5 = task_data;
+  ListData *data = task_data;
+  const char *md5 = data->md5;
+  g_autoptr(GArray) rows = NULL;
   MailsyncMaildirRepository *repo = _mailsync_maildir_folder_get_repo (self);
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GPtrArray) infos = NULL;
@@ -809,10 +844,27 @@ list_thread (GTask        *task,
 
   dir = g_ref_string_new (self->path);
   infos = g_ptr_array_new_full (entries->len, g_object_unref);
-  for (guint i = 0; i < entries->len; i++)
-    if (!((Entry *) entries->pdata[i])->twin)
-      g_ptr_array_add (infos, entry_to_info (self, entries->pdata[i], dir));
+  if (data->rows)
+    rows = _mailsync_folder_listed_new (entries->len);
+  for (guint i = 0, pos = 0; i < entries->len; i++)
+    {
+      Entry *e = entries->pdata[i];
+      _MailsyncFolderListed row;
+
+      if (e->twin)
+        continue;
+      if (rows != NULL && entry_to_row (e, pos, &row))
+        g_array_append_val (rows, row);
+      else
+        g_ptr_array_add (infos, entry_to_info (self, e, dir));
+      pos++;
+    }
   g_ref_string_release (dir);
+  /* this listing's rows, or none: never an older listing's */
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->rows, g_array_unref);
+  self->rows = g_steal_pointer (&rows);
+  g_mutex_unlock (&self->lock);
   g_task_return_pointer (task, g_steal_pointer (&infos), (GDestroyNotify) g_ptr_array_unref);
 }
 
@@ -825,8 +877,15 @@ _mailsync_maildir_folder_list_messages_async (MailsyncFolder      *folder,
   MailsyncMaildirFolder *self = MAILSYNC_MAILDIR_FOLDER (folder);
   g_autoptr(GTask) task = g_task_new (folder, cancellable, callback, user_data);
 
+  ListData *data = g_new0 (ListData, 1);
+
   g_task_set_source_tag (task, _mailsync_maildir_folder_list_messages_async);
-  g_task_set_task_data (task, _mailsync_maildir_folder_dup_md5 (self), g_free);
+  data->md5 = _mailsync_maildir_folder_dup_md5 (self);
+  g_mutex_lock (&self->lock);
+  data->rows = self->rows_asked;
+  self->rows_asked = FALSE;
+  g_mutex_unlock (&self->lock);
+  g_task_set_task_data (task, data, (GDestroyNotify) list_data_free);
   g_task_run_in_thread (task, list_thread);
 }
 
@@ -837,6 +896,35 @@ _mailsync_maildir_folder_list_messages_finish (MailsyncFolder  *folder,
 {
   g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* The engine's list_changes_only (mailsync-folder-engine-private.h): the
+ * next listing gives its files read by name as rows (issue 13 items 2
+ * and 4: no MailsyncMessageInfo per unchanged file). Only a plain Maildir
+ * folder's: a subclass may list otherwise. */
+void
+_mailsync_maildir_folder_list_rows (MailsyncFolder *folder)
+{
+  MailsyncMaildirFolder *self = MAILSYNC_MAILDIR_FOLDER (folder);
+
+  if (G_OBJECT_TYPE (folder) != MAILSYNC_TYPE_MAILDIR_FOLDER)
+    return;
+  g_mutex_lock (&self->lock);
+  self->rows_asked = TRUE;
+  g_clear_pointer (&self->rows, g_array_unref);
+  g_mutex_unlock (&self->lock);
+}
+
+GArray *
+_mailsync_maildir_folder_take_rows (MailsyncFolder *folder)
+{
+  MailsyncMaildirFolder *self = MAILSYNC_MAILDIR_FOLDER (folder);
+  GArray *rows;
+
+  g_mutex_lock (&self->lock);
+  rows = g_steal_pointer (&self->rows);
+  g_mutex_unlock (&self->lock);
+  return rows;
 }
 
 /* ---- the unchanged-folder record's stamp and scan (the engine's table,
