@@ -389,18 +389,34 @@ fail:
  * queue rarely grows. */
 #define DELIVERY_THREADS 10
 #define DELIVERY_BACKLOG 1
+/* A worker gives its pool thread back after this many deliveries when
+ * more wait: the pool is the process's, and with maxconnections > 1 a
+ * folder fed as fast as a slow disk writes would otherwise keep every
+ * thread until its download ends while another folder's first delivery
+ * waits in the pool's queue (review 1, session 16). The worker goes to
+ * the back of that queue still counted, so the folder keeps its share. */
+#define DELIVERY_TURN 32
+
+static GThreadPool *delivery_pool (void);
 
 static void
 delivery_worker (gpointer data,
                  gpointer unused)
 {
   g_autoptr(MailsyncMaildirFolder) self = data;
+  guint delivered = 0;
 
   for (;;)
     {
       g_autoptr(GTask) task = NULL;
 
       g_mutex_lock (&self->lock);
+      if (delivered == DELIVERY_TURN && self->deliveries.length > 0)
+        {
+          g_mutex_unlock (&self->lock);
+          g_thread_pool_push (delivery_pool (), g_steal_pointer (&self), NULL);
+          return;
+        }
       task = g_queue_pop_head (&self->deliveries);
       if (task == NULL)
         self->delivery_workers--;
@@ -408,6 +424,7 @@ delivery_worker (gpointer data,
       if (task == NULL)
         break;
       deliver_task (self, task);
+      delivered++;
     }
 }
 
