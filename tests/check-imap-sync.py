@@ -747,11 +747,10 @@ def scenario_crashes_concurrent(server, root):
     check("maxconnections 2: crash reference run converges over two connections",
           p.returncode == 0 and ref_remote == ref_local and sorted(ref_remote) == sorted(folders) and sessions == "2",
           (p.stderr, sorted(ref_remote), sessions))
-    # runner-download-held: the last downloads' files are flushed and their
-    # rows wait for the folder's final commit (issue 13 item 2), while the
-    # folder's uploads, flags and the other folder's sync go on.
-    for step in ("runner-download-flushed", "runner-download-held", "runner-upload-appended",
-                 "runner-status-committed"):
+    # (runner-download-held is not reached here: every folder has uploads
+    # and flag changes, so its downloads commit their own rows; see
+    # scenario_held_download_rows.)
+    for step in ("runner-download-flushed", "runner-upload-appended", "runner-status-committed"):
         user, pw, work = prepare(step)
         p = run_sync(server, user, pw, work,
                      extra=dict(two, MAILSYNC_CRASH_AT=step + ":2", MAILSYNC_TEST_MAX_IN_FLIGHT="2"))
@@ -811,6 +810,86 @@ def message_ids_both_sides(server, user, pw, work):
                 ids.append(m.group(1).decode() if m else name)
         local[folder] = sorted(ids)
     return remote, local
+
+
+def scenario_held_download_rows(server, root):
+    """Review 1 of 190d7a9: the last downloads' rows wait for the folder's
+    final commit only when nothing that can be killed runs before it.
+    Killed in the upload pass (runner-upload-committed:1) after downloading
+    m2 and m3, then m2 expunged on the server and m3's new file deleted
+    locally: the next runs must delete m3 on the server and m2 locally, not
+    upload m2 again (a file with U= and no row looks new) nor download m3
+    again. A folder with only downloads still holds them
+    (runner-download-held:1) and converges after a kill there."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("held download rows", mailsync_tap.NO_HOOKS)
+        return
+
+    def start(tag):
+        user, pw = server.new_user()
+        work = os.path.join(root, "held-" + tag)
+        conn = server.imap(user, pw)
+        append(conn, "INBOX", "held-m1-" + tag, "\\Seen")
+        conn.logout()
+        p = run_sync(server, user, pw, work)
+        check("held rows %s: first sync" % tag, p.returncode == 0, p.stderr[-800:])
+        conn = server.imap(user, pw)
+        append(conn, "INBOX", "held-m2-" + tag)
+        append(conn, "INBOX", "held-m3-" + tag)
+        conn.logout()
+        return user, pw, work
+
+    def local_file(work, tag):
+        inbox = os.path.join(work, "local", "INBOX")
+        for sub in ("cur", "new"):
+            for name in os.listdir(os.path.join(inbox, sub)):
+                with open(os.path.join(inbox, sub, name), "rb") as f:
+                    if re.search(rb"^Subject: " + tag.encode() + rb"\r?$", f.read(), re.M):
+                        return os.path.join(inbox, sub, name)
+        return None
+
+    # killed in the upload pass, then a change on each side
+    user, pw, work = start("upload")
+    with open(os.path.join(work, "local", "INBOX", "new", "1800000000.M1P1.held"), "wb") as f:
+        f.write(message("held-l1-upload").replace(b"\r\n", b"\n"))
+    p = run_sync(server, user, pw, work, extra={"MAILSYNC_CRASH_AT": "runner-upload-committed:1"})
+    check("held rows: crash at runner-upload-committed:1 exits as a crash", p.returncode == 77,
+          (p.returncode, p.stderr[-800:]))
+    _, local = message_ids_both_sides(server, user, pw, work)
+    check("held rows: the killed run downloaded m2 and m3",
+          local.get("INBOX") == sorted("held-%s-upload@test" % t for t in ("l1", "m1", "m2", "m3")), local)
+    conn = server.imap(user, pw)
+    conn.select("INBOX")
+    uid = conn.uid("SEARCH", None, "HEADER", "Message-ID", "held-m2-upload@test")[1][0].split()[0]
+    conn.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
+    conn.expunge()
+    conn.logout()
+    m3 = local_file(work, "held-m3-upload")
+    if m3:
+        os.unlink(m3)
+    p, _ = mailsync_tap.rerun_until_uploaded(lambda: run_sync(server, user, pw, work))
+    p2 = run_sync(server, user, pw, work)
+    remote, local = message_ids_both_sides(server, user, pw, work)
+    want = sorted("held-%s-upload@test" % t for t in ("l1", "m1"))
+    check("held rows: after a kill in the upload pass, m2 expunged on the server and m3 deleted locally "
+          "stay deleted (not uploaded or downloaded again)",
+          m3 is not None and p.returncode == 0 and p2.returncode == 0 and not changes(p2) and
+          remote.get("INBOX") == want and local.get("INBOX") == want,
+          (m3, p.returncode, changes(p2), remote, local, p.stderr[-500:]))
+
+    # only downloads: their rows are still held for the final commit
+    user, pw, work = start("download")
+    p = run_sync(server, user, pw, work, extra={"MAILSYNC_CRASH_AT": "runner-download-held:1"})
+    check("held rows: a folder with only downloads holds their rows (crash at runner-download-held:1)",
+          p.returncode == 77, (p.returncode, p.stderr[-800:]))
+    p = run_sync(server, user, pw, work)
+    p2 = run_sync(server, user, pw, work)
+    remote, local = message_ids_both_sides(server, user, pw, work)
+    want = sorted("held-%s-download@test" % t for t in ("m1", "m2", "m3"))
+    check("held rows: crash at runner-download-held:1: resync converges, nothing lost or doubled",
+          p.returncode == 0 and p2.returncode == 0 and not changes(p2) and
+          remote.get("INBOX") == want and local.get("INBOX") == want,
+          (p.returncode, changes(p2), remote, local, p.stderr[-500:]))
 
 
 def scenario_repeated_kills(server, root):
@@ -898,6 +977,7 @@ def main():
         scenario_failures(server, root)
         scenario_crashes(server, root)
         scenario_crashes_concurrent(server, root)
+        scenario_held_download_rows(server, root)
         scenario_repeated_kills(server, root)
         scenario_no_uidplus(root)
         scenario_no_starttls(root)

@@ -228,7 +228,8 @@ has_fatal_error (GPtrArray *ops)
 /* Flushes the local folder and records the downloads in @batch_ops, which
  * all ended before the flush began: the flush covers their files. The
  * last batch of the pass (@last), when the folder has a final status
- * batch (r->download_rows), puts its rows there instead of committing
+ * batch (r->download_rows: only when nothing that can be killed runs
+ * before that commit, see execute()), puts its rows there instead of committing
  * them now: the folder's final commit records them with its flags and
  * listing state, one fdatasync per folder less (issue 13 item 2). Until
  * then a crash leaves those files durable without rows, as a crash

@@ -3,8 +3,9 @@
  * pipeline them): copies in a sliding window, the rest in batches; every
  * max_in_flight of them end with a flush of the changed folder and then
  * one status commit, so durability costs one fsync round per batch, not
- * per message (the last downloads' rows, their files flushed, go into the
- * folder's final commit instead of one of their own). The order of the steps for each message is what makes a
+ * per message (in a folder with only downloads to do, the last
+ * downloads' rows, their files flushed, go into the folder's final commit
+ * instead of one of their own). The order of the steps for each message is what makes a
  * crash at any point lose nothing and duplicate nothing:
  *
  *   download:  write local files -> flush -> status put
@@ -411,9 +412,16 @@ execute (Runner *r, GPtrArray *plan, GError **error)
     }
 
   /* offlineimap's two passes, each announced before its copies. The
-   * last downloads' rows go into the final commit (commit_downloads). */
+   * last downloads' rows go into the final commit (commit_downloads)
+   * only when nothing that can be killed runs before it: no uploads, no
+   * deletes, no flag changes either side. Otherwise a kill in those
+   * passes leaves downloaded files without rows for as long as they
+   * run, and a message the server expunges meanwhile would look new
+   * locally and be uploaded again (review 1 of 190d7a9). */
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->local, MAILSYNC_DIRECTION_TO_LOCAL, 0, 0, 0, NULL, NULL, NULL);
-  r->download_rows = status;
+  if (uploads->len == 0 && delete_local->len == 0 && delete_remote->len == 0 &&
+      flags_local->len == 0 && flags_remote->len == 0)
+    r->download_rows = status;
   r->download_rows_held = FALSE;
   ok = _mailsync_sync_run_downloads (r, downloads, error);
   r->download_rows = NULL;
