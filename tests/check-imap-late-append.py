@@ -45,6 +45,12 @@ connection has SELECTed and listed the folder.
   (within the grace) sees no copy yet, warns of nothing and exits 0; the
   copy is stored after it, and the run after that deletes it on the
   server: the message never comes back.
+- aged-out: one held APPEND of a file whose name dates it 40 days back,
+  uploaded by a run with maxage = 3650; the next run has maxage = 30, so
+  the file is out of the local window (the server has nothing since the
+  window's day: the listing by name) and its copy is stored after that
+  run's first SEARCH. Out of the window is not deleted: the copy is not
+  deleted on the server, the file stays, and no run after takes it off.
 
 Needs the test hooks (the grace is a minute otherwise); no Dovecot."""
 
@@ -481,6 +487,66 @@ def scenario_deleted_later(root):
     server.close()
 
 
+class AgedServer(LateServer):
+    """Answers UID SEARCH SINCE with the messages stored after the first
+    sync only (the ones there then are older than any window), and stores
+    the held APPENDs right after the first such answer to @release_on."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.old_uids = set()
+        self.release_on = None
+
+    def process(self, session, tag, verb, rest, literals):
+        if verb == "UID SEARCH" and " SINCE " in " %s " % rest.upper() and session.selected in self.mailboxes:
+            with self.lock:
+                uids = [m[0] for m in self.mailboxes[session.selected].messages if m[0] not in self.old_uids]
+            if self.release_on == session.number:
+                self.release_on = None
+                self.release()
+            session.send("* SEARCH%s\r\n%s OK UID SEARCH completed\r\n" % ("".join(" %d" % u for u in uids), tag))
+            return True
+        return super().process(session, tag, verb, rest, literals)
+
+
+def set_maxage(path, days):
+    with open(path) as f:
+        text = re.sub(r"\nmaxage = \d+\n", "\n", f.read())
+    with open(path, "w") as f:
+        f.write(text.replace("remoterepository = R\n", "remoterepository = R\nmaxage = %d\n" % days))
+
+
+def scenario_aged_out(root):
+    server = AgedServer(("INBOX",))
+    server.mailboxes["INBOX"].add(scripted_imap.message("old-1"), ["\\Seen"])
+    server.old_uids = {m[0] for m in server.mailboxes["INBOX"].messages}
+    work = os.path.join(root, "aged-out")
+    path = write_config(work, server.port)
+    set_maxage(path, 3650)
+    d = os.path.join(work, "Mail", "INBOX", "new")
+    os.makedirs(d, exist_ok=True)
+    for sub in ("cur", "tmp"):
+        os.makedirs(os.path.join(work, "Mail", "INBOX", sub), exist_ok=True)
+    with open(os.path.join(d, "%d.M1P9.aged" % (time.time() - 40 * 86400)), "wb") as f:
+        f.write(scripted_imap.message("aged-a"))
+    if not check("aged-out: a run (maxage 3650) killed while the server holds its APPEND",
+                 killed_while_held(server, work, path, 1), "held %d" % len(server.held)):
+        return
+    server.holding = set()
+    set_maxage(path, 30)
+    server.release_on = len(server.sessions) + 1
+    p = run(work, path, grace=120)
+    check("aged-out: the next run (maxage 30) exits 0, the late copy stored during it",
+          p.returncode == 0 and not server.held and server.release_on is None, p.stdout + p.stderr)
+    check("aged-out: the copy of the file out of the window is not deleted on the server",
+          server_tags(server) == ["aged-a", "old-1"], p.stdout + p.stderr + repr(server_tags(server)))
+    p = run(work, path, grace=120)
+    check("aged-out: the run after keeps it on the server, the file stays, exit 0",
+          p.returncode == 0 and server_tags(server) == ["aged-a", "old-1"] and len(local_files(work)) == 1,
+          p.stdout + p.stderr + repr(server_tags(server)) + repr(local_files(work)))
+    server.close()
+
+
 def main():
     if not mailsync_tap.TEST_HOOKS:
         TAP.skip("late APPEND scenarios", mailsync_tap.NO_HOOKS)
@@ -494,7 +560,7 @@ def main():
                          ("slow", scenario_slow), ("dry-run", scenario_dry_run),
                          ("deleted", lambda r: scenario_deleted(r, "deleted")),
                          ("deleted-found", lambda r: scenario_deleted(r, "deleted-found")),
-                         ("deleted-later", scenario_deleted_later)):
+                         ("deleted-later", scenario_deleted_later), ("aged-out", scenario_aged_out)):
             if not only or only == name:
                 fn(root)
     finally:

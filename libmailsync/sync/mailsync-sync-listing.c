@@ -66,11 +66,16 @@ _mailsync_sync_local_by_key (Runner *r, const char *key)
  * stays when the message is renamed (_mailsync_folder_key_identity(): a
  * Maildir's unique name): the mail program may have moved the file from
  * new/ to cur/ or set a flag between the killed run and this one. Only
- * the intents ask, so the index is made on the first question. */
+ * the intents ask, so the index is made on the first question. A file
+ * that maxage or maxsize took out of the listing is found too (in the
+ * listing before the window): it was not deleted, and its upload's copy
+ * must not be recorded as the copy of a deleted message (the plan would
+ * delete it on the server while the file stays). */
 MailsyncMessageInfo *
 _mailsync_sync_local_by_identity (Runner *r, const char *key)
 {
   MailsyncMessageInfo *info = _mailsync_sync_local_by_key (r, key);
+  GPtrArray *all = r->local_unfiltered != NULL ? r->local_unfiltered : r->local_list;
   g_autofree char *identity = NULL;
 
   if (info != NULL || key == NULL || r->local_list == NULL)
@@ -78,9 +83,9 @@ _mailsync_sync_local_by_identity (Runner *r, const char *key)
   if (r->local_by_identity == NULL)
     {
       r->local_by_identity = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      for (guint i = 0; i < r->local_list->len; i++)
+      for (guint i = 0; i < all->len; i++)
         {
-          MailsyncMessageInfo *each = r->local_list->pdata[i];
+          MailsyncMessageInfo *each = all->pdata[i];
           const char *each_key = mailsync_message_info_get_key (each);
 
           if (each_key != NULL)
@@ -438,11 +443,17 @@ _mailsync_sync_list_both (Runner *r, GError **error)
       _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_DEBUG, r->remote, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL,
             text);
     }
+  g_clear_pointer (&r->local_unfiltered, g_ptr_array_unref);
+  r->local_unfiltered = g_ptr_array_ref (r->local_list);
   r->remote_list = _mailsync_sync_filter_window (r, r->remote, r->remote_list);
   r->local_list = _mailsync_sync_filter_window (r, r->local, r->local_list);
   if (!_mailsync_sync_apply_max_age (r, error) || !_mailsync_sync_apply_start_date (r, error) ||
       !_mailsync_sync_apply_local_start_date (r, error))
     return FALSE;
+  /* kept only when a window took messages out (a window's listing is
+   * made of infos: no rows) */
+  if (r->local_unfiltered == r->local_list || r->local_unfiltered->len == r->local_list->len)
+    g_clear_pointer (&r->local_unfiltered, g_ptr_array_unref);
   index_lists (r);
   if (prepared != NULL)
     {

@@ -106,6 +106,8 @@ typedef struct
   GHashTable *local_by_uid;
   GHashTable *local_by_key;  /* made on first use: _mailsync_sync_local_by_key() */
   GHashTable *local_by_identity; /* made on first use: _mailsync_sync_local_by_identity() */
+  GPtrArray *local_unfiltered; /* the local listing before maxsize/maxage/startdate (NULL: none
+                               * filtered): an intent's file out of the window is not deleted */
   GHashTable *status_rows;   /* uid -> MailsyncStatusRecord (owned) */
   GHashTable *meta;
   gboolean incomplete;       /* a message was skipped: keep the old listing state */

@@ -55,6 +55,7 @@ _mailsync_sync_clear_lists (Runner *r)
   g_clear_pointer (&r->local_by_uid, g_hash_table_unref);
   g_clear_pointer (&r->local_by_key, g_hash_table_unref);
   g_clear_pointer (&r->local_by_identity, g_hash_table_unref);
+  g_clear_pointer (&r->local_unfiltered, g_ptr_array_unref);
   g_clear_pointer (&r->remote_list, g_ptr_array_unref);
   g_clear_pointer (&r->local_list, g_ptr_array_unref);
   _mailsync_sync_clear_rows (r);
