@@ -234,7 +234,12 @@ has_fatal_error (GPtrArray *ops)
  * listing state, one fdatasync per folder less (issue 13 item 2). Until
  * then a crash leaves those files durable without rows, as a crash
  * between the flush and the commit always could: the next run finds each
- * by the U= in its name and only records it. */
+ * by the U= in its name and only records it while the server still has
+ * that UID. One the server expunged in between reads as new local mail
+ * and is uploaded again (offlineimap copies a UID its status lacks the
+ * same way): a message comes back, none is lost. That window is one
+ * flush long, which is why the rows are held only when nothing else
+ * runs before the final commit (review 1 and 2, session 16). */
 static gboolean
 commit_downloads (Runner *r, GPtrArray *batch_ops, guint *done, guint total, gboolean last, GError **error)
 {

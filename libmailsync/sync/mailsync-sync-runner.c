@@ -10,7 +10,9 @@
  *
  *   download:  write local files -> flush -> status put
  *              (crash before the put: the next run finds the file by its
- *              U= and only records it, no second copy)
+ *              U= and only records it, no second copy; one the server
+ *              expunged meanwhile reads as new and is uploaded again,
+ *              as offlineimap would: nothing lost)
  *   upload:    status intent (token, content digest) -> append remote ->
  *              flush -> give the local file its UID -> flush -> status put
  *              and intent removed (crash after the append: the next run
