@@ -892,6 +892,55 @@ def scenario_held_download_rows(server, root):
           (p.returncode, changes(p2), remote, local, p.stderr[-500:]))
 
 
+def scenario_killed_download_expunged(server, root):
+    """Review 2 Low 3 of session 16: killed after a download batch's flush
+    and before its rows (runner-download-flushed:1, and
+    runner-download-held:1 where a downloads-only folder holds them), then
+    the server expunges one of the downloaded messages before the rerun.
+    The file has this folder's U= and no row: it was that run's download,
+    so the rerun deletes it locally as a server deletion; it used to read
+    as new local mail and was uploaded again. The other download is only
+    recorded (nothing copied twice)."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("killed download, then a server expunge", mailsync_tap.NO_HOOKS)
+        return
+    for step in ("runner-download-flushed:1", "runner-download-held:1"):
+        tag = step.split(":")[0].split("-")[-1]
+        user, pw = server.new_user()
+        work = os.path.join(root, "killed-dl-" + tag)
+        conn = server.imap(user, pw)
+        append(conn, "INBOX", "kdl-m1-" + tag, "\\Seen")
+        conn.logout()
+        p = run_sync(server, user, pw, work)
+        if not check("killed download (%s): first sync" % step, p.returncode == 0, p.stderr[-800:]):
+            continue
+        conn = server.imap(user, pw)
+        append(conn, "INBOX", "kdl-m2-" + tag)
+        append(conn, "INBOX", "kdl-m3-" + tag)
+        conn.logout()
+        p = run_sync(server, user, pw, work, extra={"MAILSYNC_CRASH_AT": step})
+        _, local = message_ids_both_sides(server, user, pw, work)
+        check("killed download: crash at %s after m2 and m3 were written" % step,
+              p.returncode == 77 and local.get("INBOX") == sorted("kdl-%s-%s@test" % (t, tag) for t in ("m1", "m2", "m3")),
+              (p.returncode, local, p.stderr[-800:]))
+        conn = server.imap(user, pw)
+        conn.select("INBOX")
+        uid = conn.uid("SEARCH", None, "HEADER", "Message-ID", "kdl-m2-%s@test" % tag)[1][0].split()[0]
+        conn.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
+        conn.expunge()
+        conn.logout()
+        p = run_sync(server, user, pw, work)
+        p2 = run_sync(server, user, pw, work)
+        remote, local = message_ids_both_sides(server, user, pw, work)
+        want = sorted("kdl-%s-%s@test" % (t, tag) for t in ("m1", "m3"))
+        check("killed download (%s), m2 expunged on the server before the rerun: m2 deleted locally, not "
+              "uploaded again; m3 kept once on each side" % step,
+              p.returncode == 0 and p2.returncode == 0 and not changes(p2) and
+              remote.get("INBOX") == want and local.get("INBOX") == want and
+              not [l for l in changes(p) if l.startswith("message-copied")],
+              (p.returncode, p2.returncode, changes(p), changes(p2), remote, local, p.stderr[-800:]))
+
+
 def scenario_repeated_kills(server, root):
     """Review 2a's repeated kill (doc/design.md "A killed run's last
     APPENDs"): five runs in a row killed while they upload, each at a
@@ -978,6 +1027,7 @@ def main():
         scenario_crashes(server, root)
         scenario_crashes_concurrent(server, root)
         scenario_held_download_rows(server, root)
+        scenario_killed_download_expunged(server, root)
         scenario_repeated_kills(server, root)
         scenario_no_uidplus(root)
         scenario_no_starttls(root)

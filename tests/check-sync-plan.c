@@ -136,6 +136,35 @@ START_TEST (test_plan_duplicate_local_uid)
 }
 END_TEST
 
+/* A killed run's download without its row, gone from the server
+ * (mailsync-sync-state.c): planned as a server deletion, never uploaded;
+ * kept where deletions do not propagate, with the row it lacked. */
+START_TEST (test_plan_unrecorded_download)
+{
+  static const struct
+  {
+    MailsyncPlanPolicy policy;
+    const char *expected;
+  } rules[] = {
+    { { 0, 0, 1, 1 }, "DELETE_LOCAL 7" },
+    { { 0, 0, 0, 1 }, "STATUS_PUT 7 FS" },
+    { { 0, 1, 1, 1 }, "STATUS_PUT 7 FS" },
+    { { 1, 0, 1, 1 }, "DELETE_LOCAL 7" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (rules); i++)
+    {
+      MailsyncPlanMessage local[] = { { 7, "cur/x", "FS" } };
+      MailsyncPlanStatus status[] = { { 7, "FS", NULL, TRUE } };
+      g_autoptr(GPtrArray) plan = mailsync_sync_plan_compute (NULL, 0, local, 1, status, 1, &rules[i].policy);
+      g_autofree char *got = render (plan);
+
+      ck_assert_msg (strcmp (got, rules[i].expected) == 0, "rule %u: expected \"%s\", got \"%s\"", i,
+                     rules[i].expected, got);
+    }
+}
+END_TEST
+
 START_TEST (test_plan_multi_message)
 {
   MailsyncPlanMessage remote[] = { { 1, NULL, "S" }, { 2, NULL, "FS" }, { 4, NULL, "" }, { 9, NULL, "" } };
@@ -540,6 +569,7 @@ plan_suite (void)
   tcase_add_test (tc, test_plan_new_local_mail);
   tcase_add_test (tc, test_plan_duplicate_local_uid);
   tcase_add_test (tc, test_plan_multi_message);
+  tcase_add_test (tc, test_plan_unrecorded_download);
   tcase_add_test (tc, test_plan_normalize_flags);
   tcase_add_loop_test (tc, test_plan_keywords, 0, G_N_ELEMENTS (keyword_cases));
   tcase_add_test (tc, test_plan_keywords_exhaustive);

@@ -116,6 +116,22 @@ plan_row_keywords (Runner *r, gboolean in_labels, const MailsyncStatusRecord *ro
   return keywords;
 }
 
+/* A local message of a killed run's download, without its row and gone
+ * from the server (mailsync-sync-state.c): planned with a row, as the
+ * status would have it had the run not been killed. The row's flags are
+ * the file's, which the plan does not read for a message the server lost
+ * (a deletion, or that row written). */
+static void
+plan_unrecorded (Runner *r, const MailsyncPlanMessage *m, GArray *extra)
+{
+  MailsyncPlanStatus s = { m->uid, m->flags, m->keywords, TRUE };
+
+  if (m->uid == 0 || g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (m->uid)) ||
+      !_mailsync_sync_was_downloading (r, m->uid) || _mailsync_sync_remote_has (r, m->uid))
+    return;
+  g_array_append_val (extra, s);
+}
+
 /* With @with_rows, @remote_list and @local_list are the runner's and
  * their rows (mailsync-sync-rows.c) are planned with them. */
 static GPtrArray *
@@ -150,6 +166,8 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
   GHashTableIter iter;
   gpointer value;
   guint nr = 0, nl = 0, ns = 0;
+  gboolean unrecorded = with_rows && _mailsync_sync_unrecorded_applies (r);
+  g_autoptr(GArray) extra = unrecorded ? g_array_new (FALSE, FALSE, sizeof (MailsyncPlanStatus)) : NULL;
 
   for (guint i = 0; i < remote_list->len; i++)
     {
@@ -213,6 +231,8 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
         continue;
       if (with_keywords)
         m.keywords = plan_info_keywords (info, strings);
+      if (unrecorded)
+        plan_unrecorded (r, &m, extra);
       local[nl++] = m;
     }
   /* a local row: a file with a UID and no keyword letter, as its info */
@@ -220,9 +240,20 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
     {
       const _MailsyncFolderListed *row = &g_array_index (local_rows, _MailsyncFolderListed, i);
 
-      local[nl++] = (MailsyncPlanMessage) { row->uid, row->key, plan_flag_name (&names, row->flags),
-                                            with_keywords ? "" : NULL };
+      local[nl] = (MailsyncPlanMessage) { row->uid, row->key, plan_flag_name (&names, row->flags),
+                                          with_keywords ? "" : NULL };
+      if (unrecorded)
+        plan_unrecorded (r, &local[nl], extra);
+      nl++;
     }
+  if (extra != NULL)
+    {
+      status = g_renew (MailsyncPlanStatus, status, MAX (n_status + extra->len, 1));
+      for (guint i = 0; i < extra->len; i++)
+        status[ns++] = g_array_index (extra, MailsyncPlanStatus, i);
+    }
+  if (with_rows)
+    r->n_unrecorded = extra != NULL ? extra->len : 0;
   g_hash_table_iter_init (&iter, status_rows);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {

@@ -234,12 +234,11 @@ has_fatal_error (GPtrArray *ops)
  * listing state, one fdatasync per folder less (issue 13 item 2). Until
  * then a crash leaves those files durable without rows, as a crash
  * between the flush and the commit always could: the next run finds each
- * by the U= in its name and only records it while the server still has
- * that UID. One the server expunged in between reads as new local mail
- * and is uploaded again (offlineimap copies a UID its status lacks the
- * same way): a message comes back, none is lost. That window is one
- * flush long, which is why the rows are held only when nothing else
- * runs before the final commit (review 1 and 2, session 16). */
+ * by the U= in its name and records it while the server still has that
+ * UID; one the server expunged in between is deleted locally, as the
+ * UIDs being downloaded were committed before the first flush
+ * (META_DOWNLOADS, mailsync-sync-state.c; before that it was uploaded
+ * again, as offlineimap does). */
 static gboolean
 commit_downloads (Runner *r, GPtrArray *batch_ops, guint *done, guint total, gboolean last, GError **error)
 {
@@ -315,7 +314,7 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
   g_autoptr(GPtrArray) finished = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
   guint window = MAX (r->config->max_in_flight, 1);
   guint total = todo->len, done = 0, next = 0;
-  gboolean ok = TRUE;
+  gboolean ok = TRUE, noted = FALSE;
 
   if (todo->len == 0)
     return TRUE;
@@ -337,6 +336,19 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
           start_copy (op, r->remote);
         }
       _mailsync_folder_hold_fetches (r->remote, FALSE);
+      /* while the first fetches are on the wire: the UIDs this run
+       * downloads, durable before any of their files is (a kill between a
+       * file's flush and its row, then a server expunge: the next run
+       * deletes the file rather than upload it again) */
+      if (!noted)
+        {
+          noted = TRUE;
+          if (!_mailsync_sync_note_downloads (r, todo, error))
+            {
+              ok = FALSE;
+              break;
+            }
+        }
       if (has_fatal_error (finished))
         {
           /* Whatever did land is on disk under its U=; the next run

@@ -409,9 +409,14 @@ plan_one (GPtrArray                *actions,
     }
   else if (!r && l && s)
     {
-      /* Deleted on the remote. */
+      /* Deleted on the remote. A killed run's download without its row
+       * that stays gets the row it lacks: never uploaded again. */
       if (!policy->remote_sync_deletes || policy->local_readonly)
-        return;
+        {
+          if (s->unrecorded)
+            add_status_put (actions, uid, l->flags, l->keywords);
+          return;
+        }
       g_ptr_array_add (actions, action_new (MAILSYNC_ACTION_DELETE_LOCAL, uid));
     }
   else if (!r && !l && s)

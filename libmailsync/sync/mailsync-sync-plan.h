@@ -20,6 +20,8 @@ typedef struct
   guint32     uid;
   const char *flags;
   const char *keywords; /* as in MailsyncPlanMessage */
+  gboolean    unrecorded; /* not in the status: a killed run's download whose file is here
+                           * and whose server copy is not (mailsync-sync-state.c) */
 } MailsyncPlanStatus;
 
 typedef struct

@@ -51,6 +51,11 @@ G_BEGIN_DECLS
  * (keywords_stamp()): another writer (offlineimap) changing them makes
  * the fast listing list keywords in full once (issue 10 item 3). */
 #define META_KEYWORDS_STAMP "mailsync.keywords-stamp"
+/* The remote UIDs a run is downloading, "<UIDVALIDITY> <lo>[:<hi>],...",
+ * committed before its first download's flush and removed by the folder's
+ * final commit: a file of one with no row after a kill was downloaded by
+ * that run (mailsync-sync-state.c, review 2 Low 3 of session 16). */
+#define META_DOWNLOADS "mailsync.downloads.remote"
 
 /* Both sides' listings of one folder pair as _mailsync_sync_list_both()
  * got them (before any window filter), with what the listings warned
@@ -140,6 +145,9 @@ typedef struct
   GHashTable *pending_uploads; /* local key -> intent: young intents whose copy is not on the server yet */
   gint64 pending_until;        /* when their grace ends (seconds since the epoch) */
   GHashTable *pending_gone;    /* intent set: young intents whose local message was deleted */
+  GArray *downloading;         /* META_DOWNLOADS read (guint32 pairs lo, hi; ascending), NULL: none */
+  gboolean downloading_read;   /* downloading was read from r->meta */
+  guint n_unrecorded;          /* the plan's rows made for a killed run's downloads (plan_of) */
 } Runner;
 
 /* mailsync-sync-runner.c */
@@ -311,6 +319,11 @@ gboolean _mailsync_sync_is_intent_key (const char *key);
 /* Adds META_INTENTS "none" to a folder's last batch when its sync knows
  * no intent is left and the status does not say so yet. */
 void _mailsync_sync_close_intents (Runner *r, MailsyncStatusBatch *batch);
+/* mailsync-sync-state.c: a killed run's downloads (META_DOWNLOADS) */
+gboolean _mailsync_sync_unrecorded_applies (Runner *r);
+gboolean _mailsync_sync_was_downloading (Runner *r, guint32 uid);
+gboolean _mailsync_sync_note_downloads (Runner *r, GPtrArray *todo, GError **error);
+void     _mailsync_sync_close_downloads (Runner *r, MailsyncStatusBatch *batch);
 /* Feeds what is left of @stream to @md5 as the content digest has it
  * (_mailsync_content_digest_update); the rebuild's pairing digest too. */
 gboolean _mailsync_sync_digest_rest (Runner *r, GChecksum *md5, GInputStream *stream, GError **error);

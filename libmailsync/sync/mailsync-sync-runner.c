@@ -8,11 +8,11 @@
  * instead of one of their own). The order of the steps for each message is what makes a
  * crash at any point lose nothing and duplicate nothing:
  *
- *   download:  write local files -> flush -> status put
- *              (crash before the put: the next run finds the file by its
- *              U= and only records it, no second copy; one the server
- *              expunged meanwhile reads as new and is uploaded again,
- *              as offlineimap would: nothing lost)
+ *   download:  UIDs to download committed (META_DOWNLOADS) -> write local
+ *              files -> flush -> status put (crash before the put: the
+ *              next run finds the file by its U= and only records it, no
+ *              second copy; one the server expunged meanwhile is deleted
+ *              locally as a server deletion, not uploaded again)
  *   upload:    status intent (token, content digest) -> append remote ->
  *              flush -> give the local file its UID -> flush -> status put
  *              and intent removed (crash after the append: the next run
@@ -104,6 +104,7 @@ _mailsync_sync_runner_free (Runner *r)
   g_clear_pointer (&r->loaded_meta, g_hash_table_unref);
   g_clear_pointer (&r->pending_uploads, g_hash_table_unref);
   g_clear_pointer (&r->pending_gone, g_hash_table_unref);
+  g_clear_pointer (&r->downloading, g_array_unref);
   g_free (r->last_upload_before);
   g_free (r->status_name);
   g_free (r->folder_label);
@@ -312,7 +313,8 @@ warn_read_only (Runner *r, GPtrArray *plan)
 gboolean
 _mailsync_sync_guard_deletions (Runner *r, guint n_delete_local, guint n_delete_remote, GError **error)
 {
-  guint n_status = g_hash_table_size (r->status_rows);
+  /* a killed run's downloads planned with their rows count as known */
+  guint n_status = g_hash_table_size (r->status_rows) + r->n_unrecorded;
   guint n_delete = n_delete_local + n_delete_remote;
 
   if (r->config->max_delete_ratio >= 1.0 || n_delete == 0)
@@ -447,6 +449,7 @@ execute (Runner *r, GPtrArray *plan, GError **error)
     _mailsync_sync_put_status_row (r, status, status_puts->pdata[i], not_stored);
   _mailsync_sync_save_listing_state (r, status);
   _mailsync_sync_close_intents (r, status);
+  _mailsync_sync_close_downloads (r, status);
   if (!_mailsync_sync_commit (r, status, error))
     return FALSE;
   if (r->download_rows_held)
@@ -541,6 +544,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
             "not changed");
       _mailsync_sync_save_listing_state (r, state);
       _mailsync_sync_close_intents (r, state);
+      _mailsync_sync_close_downloads (r, state);
       if (!config->dry_run && !_mailsync_sync_commit (r, state, error))
         return FALSE;
       if (!_mailsync_sync_recheck_pending (r, error) || !_mailsync_sync_save_keywords_stamp (r, error) ||

@@ -319,3 +319,200 @@ _mailsync_sync_put_status_row (Runner *r, MailsyncStatusBatch *batch, MailsyncAc
       g_string_append_printf (kept, "%s%s", kept->len ? " " : "", *w);
   _mailsync_sync_put_row (r, batch, a->uid, a->flags, kept->str);
 }
+
+/* ---- a killed run's downloads (review 2 Low 3 of session 16) -----------
+ *
+ * A download is "write the file, flush, commit its row". A run killed
+ * between the flush and the commit leaves a file named with this folder's
+ * FMD5 and the message's UID but no row. While the server keeps that UID
+ * the next run finds both sides and only records it. If the server
+ * expunged it in between, the file alone used to read as new local mail
+ * and was uploaded again (offlineimap does the same): a message deleted
+ * on the server came back.
+ *
+ * So a run commits the UIDs it is about to download (META_DOWNLOADS, with
+ * the remote UIDVALIDITY) before its first flush, and the folder's final
+ * commit removes them. The next run plans a file of one of those UIDs
+ * with no row as if it had its row (plan_of): gone from the server, it is
+ * a server deletion (DELETE_LOCAL under sync_deletes, read-only and the
+ * mass-delete guard, which counts it as a known message); kept because
+ * deletions do not propagate, it gets its row. Only a complete remote
+ * listing may say a message is gone: not with maxage, maxsize or a
+ * startdate, where the file is planned as before. doc/design.md, "A
+ * killed run's downloads". */
+
+static guint32
+downloads_validity (Runner *r)
+{
+  return mailsync_folder_get_uidvalidity (r->remote);
+}
+
+/* "<validity> <lo>[:<hi>],..." into @ranges (ascending, disjoint); FALSE
+ * when it is not that form or not of @validity. */
+static gboolean
+parse_downloads (const char *value, guint32 validity, GArray *ranges)
+{
+  const char *p = value;
+  char *end = NULL;
+  guint64 v, lo, hi;
+
+  if (value == NULL)
+    return FALSE;
+  v = g_ascii_strtoull (p, &end, 10);
+  if (end == p || *end != ' ' || v != validity)
+    return FALSE;
+  p = end + 1;
+  while (*p != '\0')
+    {
+      guint32 pair[2];
+
+      lo = g_ascii_strtoull (p, &end, 10);
+      if (end == p || lo == 0 || lo > G_MAXUINT32)
+        return FALSE;
+      hi = lo;
+      p = end;
+      if (*p == ':')
+        {
+          hi = g_ascii_strtoull (p + 1, &end, 10);
+          if (end == p + 1 || hi < lo || hi > G_MAXUINT32)
+            return FALSE;
+          p = end;
+        }
+      if (ranges->len > 0 && lo <= g_array_index (ranges, guint32, ranges->len - 1))
+        return FALSE;
+      pair[0] = (guint32) lo;
+      pair[1] = (guint32) hi;
+      g_array_append_vals (ranges, pair, 2);
+      if (*p == ',')
+        p++;
+      else if (*p != '\0')
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static GArray *
+downloading (Runner *r)
+{
+  if (!r->downloading_read)
+    {
+      g_autoptr(GArray) ranges = g_array_new (FALSE, FALSE, sizeof (guint32));
+
+      r->downloading_read = TRUE;
+      if (parse_downloads (g_hash_table_lookup (r->meta, META_DOWNLOADS), downloads_validity (r), ranges) &&
+          ranges->len > 0)
+        r->downloading = g_steal_pointer (&ranges);
+    }
+  return r->downloading;
+}
+
+/* Whether plan_of makes rows for a killed run's downloads: the status
+ * names some, and the remote listing is the whole folder. */
+gboolean
+_mailsync_sync_unrecorded_applies (Runner *r)
+{
+  return !r->max_age_set && r->config->max_size == 0 && _mailsync_sync_start_date_of (r) == 0 &&
+         _mailsync_sync_local_start_date_of (r) == 0 && downloading (r) != NULL;
+}
+
+gboolean
+_mailsync_sync_was_downloading (Runner *r, guint32 uid)
+{
+  GArray *ranges = downloading (r);
+  guint lo = 0, hi;
+
+  if (ranges == NULL)
+    return FALSE;
+  hi = ranges->len / 2;
+  while (lo < hi)
+    {
+      guint mid = (lo + hi) / 2;
+
+      if (uid < g_array_index (ranges, guint32, 2 * mid))
+        hi = mid;
+      else if (uid > g_array_index (ranges, guint32, 2 * mid + 1))
+        lo = mid + 1;
+      else
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static int
+compare_range (gconstpointer a, gconstpointer b)
+{
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* Before the first download's flush: the UIDs of @todo (DOWNLOAD
+ * actions), with those a killed run left (unresolved until this folder's
+ * final commit), committed as META_DOWNLOADS. Nothing written when they
+ * are there already. */
+gboolean
+_mailsync_sync_note_downloads (Runner *r, GPtrArray *todo, GError **error)
+{
+  /* (lo, hi) pairs, sorted by lo and merged where they touch */
+  g_autoptr(GArray) pairs = g_array_sized_new (FALSE, FALSE, 2 * sizeof (guint32), todo->len);
+  g_autoptr(MailsyncStatusBatch) batch = NULL;
+  GArray *old = downloading (r);
+  GString *value;
+  g_autofree char *text = NULL;
+  guint n = 0;
+
+  for (guint i = 0; i < todo->len; i++)
+    {
+      guint32 uid = ((MailsyncAction *) todo->pdata[i])->uid;
+      guint32 pair[2] = { uid, uid };
+
+      g_array_append_vals (pairs, pair, 1);
+    }
+  if (old != NULL)
+    g_array_append_vals (pairs, old->data, old->len / 2);
+  g_array_sort (pairs, compare_range);
+  for (guint i = 0; i < pairs->len; i++)
+    {
+      guint32 *in = &g_array_index (pairs, guint32, 2 * i);
+      guint32 *out = n > 0 ? &g_array_index (pairs, guint32, 2 * (n - 1)) : NULL;
+
+      if (out != NULL && (guint64) in[0] <= (guint64) out[1] + 1)
+        out[1] = MAX (out[1], in[1]);
+      else
+        {
+          g_array_index (pairs, guint32, 2 * n) = in[0];
+          g_array_index (pairs, guint32, 2 * n + 1) = in[1];
+          n++;
+        }
+    }
+  value = g_string_new (NULL);
+  g_string_printf (value, "%u ", downloads_validity (r));
+  for (guint i = 0; i < n; i++)
+    {
+      guint32 lo = g_array_index (pairs, guint32, 2 * i), hi = g_array_index (pairs, guint32, 2 * i + 1);
+
+      g_string_append_printf (value, i > 0 ? ",%u" : "%u", lo);
+      if (hi != lo)
+        g_string_append_printf (value, ":%u", hi);
+    }
+  text = g_string_free (value, FALSE);
+  if (g_strcmp0 (text, g_hash_table_lookup (r->meta, META_DOWNLOADS)) == 0)
+    return TRUE;
+  batch = mailsync_status_batch_new ();
+  mailsync_status_batch_set_meta (batch, META_DOWNLOADS, text);
+  if (!_mailsync_sync_commit (r, batch, error))
+    return FALSE;
+  g_clear_pointer (&r->downloading, g_array_unref);
+  r->downloading_read = FALSE;
+  return TRUE;
+}
+
+/* The folder's final commit: its downloads have their rows, and a killed
+ * run's files were planned with theirs. A run that skipped a message
+ * keeps them for the next. */
+void
+_mailsync_sync_close_downloads (Runner *r, MailsyncStatusBatch *batch)
+{
+  if (!r->incomplete && g_hash_table_contains (r->meta, META_DOWNLOADS))
+    mailsync_status_batch_set_meta (batch, META_DOWNLOADS, NULL);
+}
