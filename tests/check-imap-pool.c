@@ -369,6 +369,29 @@ START_TEST (test_client_spent_slot_skipped)
 }
 END_TEST
 
+/* A listing that fails at its connection check (no server here) forgets
+ * the known state the engine gave it, as one that ran does: a later
+ * listing of the folder must not list from another status's messages
+ * (flagcpu, session 16). */
+START_TEST (test_client_failed_listing_forgets_known)
+{
+  g_autoptr(MailsyncRepository) repo = mailsync_imap_repository_new ("nowhere", "127.0.0.1", 1);
+  MailsyncImapRepository *imap = MAILSYNC_IMAP_REPOSITORY (repo);
+  g_autoptr(MailsyncImapFolder) folder = _mailsync_imap_folder_new (imap, "INBOX", "INBOX");
+  g_autoptr(GHashTable) known = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_hash_table_insert (known, GUINT_TO_POINTER (1), g_strdup ("S"));
+  g_object_set (folder, "known-messages", known, "known-state", "1 7 3", NULL);
+  ck_assert (folder->known != NULL && folder->known_state != NULL);
+  messages = mailsync_folder_list_messages (MAILSYNC_FOLDER (folder), NULL, &error);
+  ck_assert_msg (messages == NULL && error != NULL, "a listing without a server did not fail");
+  ck_assert_msg (folder->known == NULL && folder->known_state == NULL,
+                 "the failed listing left the known state for the next one");
+}
+END_TEST
+
 /* On b's slot's worker: holds it (so b's first job stays queued) until
  * the test says close() returned, or a few seconds (the fixed close
  * waits for this slot, so it cannot return first: the hold then ends on
@@ -720,6 +743,7 @@ main (void)
   tcase_add_test (tc, test_client_cancelled_lease);
   mailsync_test_add_hooks_test (tc, test_client_throttled_slot_waits_alone);
   tcase_add_test (tc, test_client_spent_slot_skipped);
+  tcase_add_test (tc, test_client_failed_listing_forgets_known);
   suite_add_tcase (suite, tc);
   tc = tcase_create ("imap");
   tcase_set_timeout (tc, 180);

@@ -104,7 +104,7 @@ list_burst_job (GTask *task, gpointer source, gpointer task_data, GCancellable *
       item->task = i == 0 ? task : others->pdata[i - 1];
       item->self = g_task_get_source_object (item->task);
       item->start = (MailsyncImapListStart) MAILSYNC_IMAP_LIST_START_INIT;
-      if (!_mailsync_imap_folder_check_connected (item->self, item->task))
+      if (!_mailsync_imap_folder_listing_connected (item->self, item->task))
         {
           item->task = NULL;
           continue;

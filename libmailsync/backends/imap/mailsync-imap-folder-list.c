@@ -717,6 +717,36 @@ _mailsync_imap_folder_listing_begin (MailsyncImapFolder *self, GTask *task)
   g_clear_error (&self->listing_error);
 }
 
+/* What the caller gave one listing: the known state is good for that
+ * listing only (the caller's status moves on), whether it ran or failed
+ * before its first command (its connection check): a later listing of the
+ * folder must not take it for its own. */
+static void
+listing_forget (MailsyncImapFolder *self)
+{
+  g_clear_pointer (&self->known, g_hash_table_unref);
+  g_clear_pointer (&self->known_state, g_free);
+  self->changes_only = FALSE;
+  self->probed_uidvalidity = 0;
+  self->probed_modseq = 0;
+}
+
+/* A listing's connection check (_mailsync_imap_folder_check_connected):
+ * one that fails forgets what the caller gave the listing before @task
+ * returns the error, so the caller never sees it kept. */
+gboolean
+_mailsync_imap_folder_listing_connected (MailsyncImapFolder *self, GTask *task)
+{
+  GError *error = NULL;
+
+  if (_mailsync_imap_repository_ensure_slot (_mailsync_imap_folder_repo_of (self), _mailsync_imap_folder_slot (self),
+                                             g_task_get_cancellable (task), &error))
+    return TRUE;
+  listing_forget (self);
+  g_task_return_error (task, error);
+  return FALSE;
+}
+
 /* ... until its answer is read: dropped, and @task returns @listing or
  * @error (both taken). */
 void
@@ -729,12 +759,7 @@ _mailsync_imap_folder_listing_end (MailsyncImapFolder *self, GTask *task, GPtrAr
                 listing->len + (self->unchanged != NULL ? self->unchanged->len : 0) != self->exists;
   g_clear_pointer (&self->listing, g_hash_table_unref);
   g_clear_pointer (&self->vanished, g_array_unref);
-  /* The known state is good for one listing: the caller's status moves on. */
-  g_clear_pointer (&self->known, g_hash_table_unref);
-  g_clear_pointer (&self->known_state, g_free);
-  self->changes_only = FALSE;
-  self->probed_uidvalidity = 0;
-  self->probed_modseq = 0;
+  listing_forget (self);
   if (listing == NULL)
     g_task_return_error (task, error);
   else
@@ -764,7 +789,7 @@ _mailsync_imap_folder_list_messages_job (GTask *task, gpointer source, gpointer 
   GError *error = NULL;
   GPtrArray *listing = NULL;
 
-  if (!_mailsync_imap_folder_check_connected (self, task))
+  if (!_mailsync_imap_folder_listing_connected (self, task))
     return;
   _mailsync_imap_folder_listing_begin (self, task);
   if (_mailsync_imap_folder_list_start (self, &start, cancellable, &error))

@@ -317,6 +317,8 @@ void       _mailsync_imap_folder_listing_end       (MailsyncImapFolder    *self,
                                                     GTask                 *task,
                                                     GPtrArray             *listing,
                                                     GError                *error);
+gboolean   _mailsync_imap_folder_listing_connected (MailsyncImapFolder    *self,
+                                                    GTask                 *task);
 /* the engine's list_changes_only and take_unchanged
  * (mailsync-folder-engine-private.h) */
 void       _mailsync_imap_folder_list_changes_only (MailsyncFolder        *folder);
