@@ -36,6 +36,11 @@ connection has SELECTed and listed the folder.
   and no warning.
 - dry-run: within the grace, --dry-run says the message is held, until
   when, in the basic, ttyui and machineui outputs, and lists no upload.
+- dry-run-found: as dry-run, but the held APPEND is stored before the
+  --dry-run (within the grace): its copy is on the server, which a real
+  run records, so the dry run says nothing is held and lists neither an
+  upload nor the copy as a download (review 1 Low 4 of session 16); the
+  real run after it copies nothing.
 - deleted / deleted-found: as late, but the user deletes one of the three
   local files between the kill and the next run. Its late copy (stored
   after the next run's listing, or before it) is recorded with no local
@@ -547,6 +552,38 @@ def scenario_aged_out(root):
     server.close()
 
 
+def scenario_dry_run_found(root):
+    server, work, path = prepared(root, "dry-run-found")
+    new_local(work, ["dry-f"])
+    if not check("dry-run-found: a run killed while the server holds its APPEND",
+                 killed_while_held(server, work, path, 1), "held %d" % len(server.held)):
+        return
+    killed_at = time.time()
+    server.holding = set()
+    stored = server.release()
+    outs = {}
+    for ui in ("basic", "ttyui", "machineui"):
+        p = subprocess.run([mailsync_tap.MAILSYNC, "-c", path, "--dry-run", "-u", ui], env=env_of(work),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+        outs[ui] = p.stdout + p.stderr
+        if ui == "machineui":
+            outs[ui] = "\n".join(urllib.parse.unquote_plus(l) for l in outs[ui].splitlines())
+    if time.time() - killed_at >= GRACE:
+        TAP.skip("dry-run-found: the runs within the grace", "the machine took longer than the %d s grace" % GRACE)
+        server.close()
+        return
+    for ui, out in outs.items():
+        check("dry-run-found -u %s: the stored copy is neither held, uploaded nor downloaded" % ui,
+              stored == 1 and not [l for l in out.splitlines() if "DRYRUN" in l and "held" in l] and
+              not re.search(r"DRYRUN\]? Copy \d+ messages? from INBOX\[[LR]\]", out), out)
+    p = run(work, path)
+    check("dry-run-found: the real run records the copy: nothing sent or fetched again, exit 0",
+          p.returncode == 0 and len(server.commands("^APPEND")) == 1 and server_tags(server) == ["dry-f", "old-1"]
+          and len(local_files(work)) == 2 and all(",U=" in n for n in local_files(work)),
+          p.stdout + p.stderr + repr(local_files(work)))
+    server.close()
+
+
 def main():
     if not mailsync_tap.TEST_HOOKS:
         TAP.skip("late APPEND scenarios", mailsync_tap.NO_HOOKS)
@@ -558,6 +595,7 @@ def main():
                          ("renamed-found", lambda r: scenario_renamed(r, "renamed-found")),
                          ("never", scenario_never), ("busy", scenario_busy), ("old", scenario_old),
                          ("slow", scenario_slow), ("dry-run", scenario_dry_run),
+                         ("dry-run-found", scenario_dry_run_found),
                          ("deleted", lambda r: scenario_deleted(r, "deleted")),
                          ("deleted-found", lambda r: scenario_deleted(r, "deleted-found")),
                          ("deleted-later", scenario_deleted_later), ("aged-out", scenario_aged_out)):

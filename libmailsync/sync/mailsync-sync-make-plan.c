@@ -188,6 +188,8 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
        * it is never taken for a deletion either. */
       if (r->copy_ignore != NULL && g_hash_table_contains (r->copy_ignore, GUINT_TO_POINTER (uid)))
         continue;
+      if (_mailsync_sync_dry_found (r, uid, NULL))
+        continue;
       m = (MailsyncPlanMessage) { uid, NULL, plan_flag_name (&names, flags), NULL };
       if (with_keywords)
         {
@@ -212,7 +214,8 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
       /* the same two checks as above */
       if ((row->flags & MAILSYNC_FLAG_DELETED) && record == NULL && !_mailsync_sync_local_has (r, row->uid))
         continue;
-      if (r->copy_ignore != NULL && g_hash_table_contains (r->copy_ignore, GUINT_TO_POINTER (row->uid)))
+      if ((r->copy_ignore != NULL && g_hash_table_contains (r->copy_ignore, GUINT_TO_POINTER (row->uid))) ||
+          _mailsync_sync_dry_found (r, row->uid, NULL))
         continue;
       m = (MailsyncPlanMessage) { row->uid, NULL, plan_flag_name (&names, row->flags), NULL };
       if (with_keywords)
@@ -227,7 +230,7 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
 
       /* new mail a killed run uploaded: its copy may still be stored
        * (mailsync-sync-pending.c), not uploaded again this run */
-      if (m.uid == 0 && _mailsync_sync_is_pending (r, m.key))
+      if ((m.uid == 0 && _mailsync_sync_is_pending (r, m.key)) || _mailsync_sync_dry_found (r, 0, m.key))
         continue;
       if (with_keywords)
         m.keywords = plan_info_keywords (info, strings);
@@ -240,6 +243,8 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
     {
       const _MailsyncFolderListed *row = &g_array_index (local_rows, _MailsyncFolderListed, i);
 
+      if (_mailsync_sync_dry_found (r, 0, row->key))
+        continue;
       local[nl] = (MailsyncPlanMessage) { row->uid, row->key, plan_flag_name (&names, row->flags),
                                           with_keywords ? "" : NULL };
       if (unrecorded)

@@ -235,19 +235,27 @@ _mailsync_sync_n_kept (Runner *r)
   return _mailsync_sync_n_pending (r) + (r->pending_gone != NULL ? g_hash_table_size (r->pending_gone) : 0);
 }
 
-/* --dry-run: the reconcile writes, so it does not run; a real run would
- * hold the messages of young intents that are still local (their copy
- * found, or not yet there: either way not uploaded), so those are kept
- * out of the dry run's plan too and said by _mailsync_sync_recheck_pending(). */
-void
-_mailsync_sync_hold_dry_run (Runner *r)
+/* --dry-run: the reconcile writes, so it does not run; it is done here
+ * without writing. An intent whose copy is on the server (found by
+ * digest, as the reconcile finds it) is what a real run records: neither
+ * its local message (an upload) nor the copy (a download) is planned
+ * (review 1 Low 4 of session 16: the copy was listed as a download and
+ * the message said held; a copy whose local message is gone, which a real
+ * run deletes on the server, is left out too, not listed). A real run
+ * would hold the local message of a
+ * young intent whose copy is not there yet: kept out of the dry run's
+ * plan too and said by _mailsync_sync_recheck_pending(). */
+gboolean
+_mailsync_sync_hold_dry_run (Runner *r, GError **error)
 {
+  g_autoptr(GHashTable) digests = NULL;
+  g_autoptr(GHashTable) bare_digests = NULL;
   GHashTableIter iter;
   gpointer key, value;
   gint64 newest;
 
   if (g_strcmp0 (g_hash_table_lookup (r->meta, META_INTENTS), META_INTENTS_NONE) == 0)
-    return;
+    return TRUE;
   newest = _mailsync_sync_newest_intent (r);
   g_hash_table_iter_init (&iter, r->meta);
   while (g_hash_table_iter_next (&iter, &key, &value))
@@ -256,13 +264,45 @@ _mailsync_sync_hold_dry_run (Runner *r)
       g_autofree char *local_key = NULL;
       gint64 started;
       MailsyncMessageInfo *local;
+      MailsyncMessageInfo *copy = NULL;
 
       if (!g_str_has_prefix (key, INTENT_PREFIX) || !_mailsync_sync_parse_intent (value, &digest, &local_key, &started))
         continue;
+      if (digests == NULL)
+        {
+          /* the copies are looked for in the whole listing, as the reconcile does */
+          _mailsync_sync_remote_materialise (r);
+          digests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+          bare_digests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+          r->dry_found = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+          r->dry_found_uids = g_hash_table_new (NULL, NULL);
+        }
       local = _mailsync_sync_local_by_identity (r, local_key);
-      if (local != NULL)
+      if (!_mailsync_sync_find_copy (r, r->remote_list, r->dry_found_uids, digest, digests, bare_digests, &copy,
+                                     error))
+        return FALSE;
+      if (copy != NULL)
+        {
+          g_hash_table_add (r->dry_found_uids, GUINT_TO_POINTER (mailsync_message_info_get_uid (copy)));
+          if (local != NULL)
+            g_hash_table_add (r->dry_found, g_strdup (mailsync_message_info_get_key (local)));
+        }
+      else if (local != NULL)
         _mailsync_sync_keep_pending (r, key, mailsync_message_info_get_key (local), started, newest);
     }
+  return TRUE;
+}
+
+/* --dry-run: whether the plan leaves out the remote message @remote_uid
+ * (0: none) or the local one under @local_key (NULL: none), an interrupted
+ * upload's copy and its original that a real run records. */
+gboolean
+_mailsync_sync_dry_found (Runner *r, guint32 remote_uid, const char *local_key)
+{
+  if (r->dry_found_uids == NULL)
+    return FALSE;
+  return (remote_uid != 0 && g_hash_table_contains (r->dry_found_uids, GUINT_TO_POINTER (remote_uid))) ||
+         (local_key != NULL && g_hash_table_contains (r->dry_found, local_key));
 }
 
 /* The clock time the held messages are sent again at (local time). */

@@ -148,6 +148,8 @@ typedef struct
   GArray *downloading;         /* META_DOWNLOADS read (guint32 pairs lo, hi; ascending), NULL: none */
   gboolean downloading_read;   /* downloading was read from r->meta */
   guint n_unrecorded;          /* the plan's rows made for a killed run's downloads (plan_of) */
+  GHashTable *dry_found;       /* --dry-run: local keys of intents whose copy is on the server */
+  GHashTable *dry_found_uids;  /* --dry-run: those copies' remote UIDs (a real run records both) */
 } Runner;
 
 /* mailsync-sync-runner.c */
@@ -354,7 +356,8 @@ guint    _mailsync_sync_n_kept          (Runner *r);
 gboolean _mailsync_sync_match_pending  (Runner *r, GPtrArray *list, GHashTable *skip, guint *found,
                                         GPtrArray *gone, GError **error);
 gboolean _mailsync_sync_recheck_pending (Runner *r, GError **error);
-void     _mailsync_sync_hold_dry_run    (Runner *r);
+gboolean _mailsync_sync_hold_dry_run    (Runner *r, GError **error);
+gboolean _mailsync_sync_dry_found       (Runner *r, guint32 remote_uid, const char *local_key);
 
 /* mailsync-sync-streams.c: a copy's stream as its destination gets it */
 /* filterheaders: the headers @destination's IMAP folders must not get, or NULL */

@@ -105,6 +105,8 @@ _mailsync_sync_runner_free (Runner *r)
   g_clear_pointer (&r->pending_uploads, g_hash_table_unref);
   g_clear_pointer (&r->pending_gone, g_hash_table_unref);
   g_clear_pointer (&r->downloading, g_array_unref);
+  g_clear_pointer (&r->dry_found, g_hash_table_unref);
+  g_clear_pointer (&r->dry_found_uids, g_hash_table_unref);
   g_free (r->last_upload_before);
   g_free (r->status_name);
   g_free (r->folder_label);
@@ -517,8 +519,8 @@ sync_folder_once (const MailsyncRunnerConfig *config,
     return FALSE;
   if (!config->dry_run && !_mailsync_sync_settle_intents (r, error))
     return FALSE;
-  if (config->dry_run)
-    _mailsync_sync_hold_dry_run (r);
+  if (config->dry_run && !_mailsync_sync_hold_dry_run (r, error))
+    return FALSE;
   _mailsync_sync_emit_listing_warnings (r);
 
   if (!_mailsync_sync_load_copy_ignore (r, error))
