@@ -261,7 +261,11 @@ mailsync_account_class_init (MailsyncAccountClass *klass)
    * MailsyncAccount:max-in-flight: (attributes org.gtk.Property.get=mailsync_account_get_max_in_flight org.gtk.Property.set=mailsync_account_set_max_in_flight)
    *
    * How many message operations run at once in a folder; also the size of
-   * a durability batch.
+   * a durability batch. Downloads of small messages from a server (not
+   * from a Maildir) may run up to four times as many at once, while the
+   * sizes the server announced for them add up to at most 32 KiB per
+   * operation of this window, so that a distant server's round trips are
+   * covered in bytes, not in messages.
    *
    * Since: 0.1
    */

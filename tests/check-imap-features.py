@@ -436,6 +436,46 @@ def scenario_window(server, root):
     check("maxsize: the large ones stay on the server", len(remote["INBOX"]) == 4, remote)
 
 
+def body_fetch_depth(text):
+    """The most body FETCHes the client had sent and not seen answered at
+    once, from the debug log (C: and S: lines in the order the
+    connection's thread wrote and read them)."""
+    out, most = set(), 0
+    for line in text.splitlines():
+        m = re.search(r"C: (A\d+) UID FETCH \d+ \(UID BODY\.PEEK\[\]\)", line)
+        if m:
+            out.add(m.group(1))
+            most = max(most, len(out))
+            continue
+        m = re.search(r"S: (A\d+) (OK|NO|BAD)", line)
+        if m:
+            out.discard(m.group(1))
+    return most
+
+
+def scenario_download_depth(server, root):
+    """Issue 13 item 6: the downloads of small messages run four windows
+    deep (256 body FETCHes on the wire at once, not the 64 of the
+    account's max-in-flight), so that a distant server's round trip is
+    covered; large messages keep one window (their bytes in flight, and
+    the memory their answers take, stay a window of 32 KiB each)."""
+    for name, count, size, want in (("small", 300, 0, 256), ("large", 90, 40000, 64)):
+        user, pw = server.new_user()
+        work = os.path.join(root, "depth-" + name)
+        conn = server.imap(user, pw)
+        for i in range(count):
+            base.append(conn, "INBOX", "%s-%d" % (name, i), size=size)
+        conn.logout()
+        p = base.run_sync(server, user, pw, work, extra={"G_MESSAGES_DEBUG": "Mailsync-IMAP"})
+        remote, local = base.same_both_sides(server, user, pw, work)
+        check("download depth, %d %s messages: the sync succeeds, each once" % (count, name),
+              p.returncode == 0 and remote == local and len(local.get("INBOX", [])) == count and
+              len(set(local["INBOX"])) == count, (p.stderr[-500:], {k: len(v) for k, v in local.items()}))
+        depth = body_fetch_depth(log_of(p))
+        check("download depth, %s messages: %d body FETCHes in flight at most" % (name, want), depth == want,
+              depth)
+
+
 def imaplib_date(when):
     import imaplib
     return imaplib.Time2Internaldate(when)
@@ -788,6 +828,7 @@ def main():
                              ("readonly-repo", scenario_readonly_repository),
                              ("readonly-folder", scenario_readonly_folder),
                              ("window", scenario_window),
+                             ("depth", scenario_download_depth),
                              ("idle", scenario_idle),
                              ("streaming", scenario_streaming),
                              ("reconnect-down", scenario_reconnect_download),

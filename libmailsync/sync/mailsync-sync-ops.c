@@ -25,6 +25,7 @@ typedef struct
   GError *error;
   gboolean reported;             /* a message-scope error was said already */
   gboolean reading;              /* an upload counted in uploads_reading */
+  guint64 weight;                /* downloads: its part of runner->pending_bytes */
 } Op;
 
 static void
@@ -63,6 +64,7 @@ op_done (Op *op, GError *error)
   if (op->runner->finished != NULL)
     g_ptr_array_add (op->runner->finished, op);
   op->runner->pending--;
+  op->runner->pending_bytes -= op->weight;
   /* Completions are dispatched by the runner's own context, whose loop
    * looks at pending after every iteration: a wake-up is needed only if
    * one ever arrives from elsewhere (it was one write() per message). */
@@ -303,17 +305,57 @@ commit_downloads (Runner *r, GPtrArray *batch_ops, guint *done, guint total, gbo
   return TRUE;
 }
 
-/* A sliding window: up to max_in_flight copies run at any time, and a new
- * one starts as soon as one ends, so the connection's pipeline never
- * drains. Every max_in_flight finished copies (and at the end) are made
- * durable together (one flush) and then committed together, while the
- * next copies are already under way. */
+/* The downloads of small messages run deeper than the window (issue 13
+ * item 6): a copy holds its slot for a round trip before its bytes come,
+ * so at a distant server 64 messages of 1-2 KB kept the connection idle
+ * most of each round trip (10 x 1,000 small messages through a 20 ms
+ * RTT: 64 -> 256 in flight took the initial sync from 4.0 to 2.6 s on
+ * tmpfs). Up to DOWNLOAD_DEPTH windows of copies run while the sizes
+ * they announce add up to at most a window of DOWNLOAD_SLOT_BYTES each:
+ * what a window of average messages holds, so the bytes in flight, and
+ * the memory the answers can take, stay those of a window; large
+ * messages keep the window as it was. A size the listing did not give
+ * (0) counts as a whole slot. The durability batch stays the window.
+ * Only from a source without files (IMAP): a Maildir's fetch is an open
+ * file until its copy is delivered, and it has no round trip to cover
+ * (4 x 64 open files per folder, two folders at once, would reach the
+ * usual limit of 1,024 descriptors). */
+#define DOWNLOAD_DEPTH      4
+#define DOWNLOAD_SLOT_BYTES (32 * 1024)
+
+static guint64
+download_weight (MailsyncMessageInfo *info)
+{
+  guint64 size = _mailsync_sync_copy_size (info);
+
+  return size > 0 ? size : DOWNLOAD_SLOT_BYTES;
+}
+
+/* May one more download start, of @weight? Always below the window;
+ * beyond it (up to DOWNLOAD_DEPTH windows, when @deep) while the bytes
+ * allow. */
+static gboolean
+download_fits (Runner *r, guint window, gboolean deep, guint64 weight)
+{
+  if (r->pending < window)
+    return TRUE;
+  return deep && r->pending < window * DOWNLOAD_DEPTH &&
+         r->pending_bytes + weight <= (guint64) window * DOWNLOAD_SLOT_BYTES;
+}
+
+/* A sliding window: up to max_in_flight copies run at any time (more
+ * for small messages: download_fits), and a new one starts as soon as
+ * one ends, so the connection's pipeline never drains. Every
+ * max_in_flight finished copies (and at the end) are made durable
+ * together (one flush) and then committed together, while the next
+ * copies are already under way. */
 gboolean
 _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
 {
   g_autoptr(GPtrArray) finished = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
   guint window = MAX (r->config->max_in_flight, 1);
   guint total = todo->len, done = 0, next = 0;
+  gboolean deep = _mailsync_folder_get_directory (r->remote) == NULL;
   gboolean ok = TRUE, noted = FALSE;
 
   if (todo->len == 0)
@@ -326,13 +368,20 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
        * each later refill (the copies one iteration saw end) as one job
        * of the connection's thread, one wake-up (issue 13 item 5). */
       _mailsync_folder_hold_fetches (r->remote, TRUE);
-      while (next < todo->len && r->pending < window && !has_fatal_error (finished))
+      while (next < todo->len && !has_fatal_error (finished))
         {
-          Op *op = g_new0 (Op, 1);
+          MailsyncMessageInfo *source = _mailsync_sync_remote_info (r, ((MailsyncAction *) todo->pdata[next])->uid);
+          guint64 weight = download_weight (source);
+          Op *op;
 
+          if (!download_fits (r, window, deep, weight))
+            break;
+          op = g_new0 (Op, 1);
           op->runner = r;
           op->action = todo->pdata[next++];
-          op->source = g_object_ref (_mailsync_sync_remote_info (r, op->action->uid));
+          op->source = g_object_ref (source);
+          op->weight = weight;
+          r->pending_bytes += weight;
           start_copy (op, r->remote);
         }
       _mailsync_folder_hold_fetches (r->remote, FALSE);

@@ -87,6 +87,7 @@ typedef struct
   char *status_name;
   char *folder_label;
   guint pending;
+  guint64 pending_bytes;     /* the sizes the pending downloads announced (download_weight) */
   guint uploads_reading;     /* uploads started whose append is not asked yet */
   gboolean upload_bursts;    /* the remote sends held appends together (MULTIAPPEND) */
 

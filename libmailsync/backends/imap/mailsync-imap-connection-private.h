@@ -20,7 +20,10 @@
 G_BEGIN_DECLS
 
 #define READ_CHUNK 65536
-#define DEFAULT_MAX_IN_FLIGHT 64
+/* Pipelined commands at most (issue 13 item 6): the download window of
+ * small messages goes up to 4 x 64 fetches, to cover a distant server's
+ * round trip (sync/mailsync-sync-ops.c). */
+#define DEFAULT_MAX_IN_FLIGHT 256
 /* RFC 7888 §4: LITERAL- allows non-synchronizing literals up to 4096. */
 #define LITERAL_MINUS_MAX 4096
 

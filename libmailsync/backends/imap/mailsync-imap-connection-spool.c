@@ -20,7 +20,8 @@
 
 /* Message bodies above this size go to a spool file as they arrive
  * instead of being buffered: the 64 fetches in flight must not cost 64
- * message sizes of memory. Small ones are cheaper in memory. */
+ * message sizes of memory (more run only while their sizes add up to
+ * 2 MiB, sync/mailsync-sync-ops.c). Small ones are cheaper in memory. */
 #define SPOOL_THRESHOLD (256 * 1024)
 
 /* An unlinked file: nothing is left behind whatever happens to the

@@ -36,11 +36,17 @@ typedef struct
   char                 *transport_tunnel;/* shell command carrying the byte stream */
   guint                 timeout;         /* seconds, 0 = none (socktimeout) */
   gboolean              compress;        /* COMPRESS=DEFLATE when offered */
-  guint                 max_in_flight;   /* pipelined commands, 0 = 64 */
+  guint                 max_in_flight;   /* pipelined commands, 0 = 256 */
   char                 *authzid;         /* SASL PLAIN authzid (remote_identity) */
   GSocketFamily         family;          /* ipv6: IPV4/IPV6, INVALID = either */
   char                 *proxy;           /* GIO proxy URI (offlineimap's proxy), NULL = none */
 } MailsyncImapSettings;
+
+/* A server's limit ([THROTTLED]) halves the commands in flight from at
+ * most this many: the engine's windows are 64 operations (more only for
+ * the downloads of small messages, which the pipeline's default of 256
+ * leaves room for), so halving 256 would change nothing on the wire. */
+#define MAILSYNC_IMAP_THROTTLE_IN_FLIGHT 64
 
 MailsyncImapSettings *mailsync_imap_settings_new  (void);
 MailsyncImapSettings *mailsync_imap_settings_copy (const MailsyncImapSettings *settings);

@@ -392,7 +392,9 @@ back_off (MailsyncImapRepository *self, MailsyncImapSlot *slot, const char *why,
   slot->throttle_waited_ms += (gint64) delay;
   g_mutex_unlock (&self->pool_lock);
   /* Fewer commands at once on this and the next connections. */
-  self->settings->max_in_flight = MAX ((self->settings->max_in_flight ? self->settings->max_in_flight : 64) / 2, 1);
+  self->settings->max_in_flight = MAX (MIN (self->settings->max_in_flight ? self->settings->max_in_flight
+                                                                            : MAILSYNC_IMAP_THROTTLE_IN_FLIGHT,
+                                            MAILSYNC_IMAP_THROTTLE_IN_FLIGHT) / 2, 1);
   if (slot->connection != NULL)
     mailsync_imap_connection_set_max_in_flight (slot->connection, self->settings->max_in_flight);
   g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
