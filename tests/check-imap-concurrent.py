@@ -10,6 +10,11 @@ SELECT went out and each tagged answer came back.
   commands of one in flight while the other's are); every message
   arrives, a second run changes nothing. With maxconnections = 1 the
   same account uses one connection (the old way).
+- handover: with maxconnections = 2 three folders start before the
+  first ends (one folder sync more than connections, each connection
+  handed on once a folder's last server command is answered), still on
+  two connections; a local flag goes out under its own folder's SELECT;
+  every change arrives both ways, a second run changes nothing.
 - order: `-u machineui` with maxconnections = 2 prints each folder's
   lines in the same order as a maxconnections = 1 run of the same
   account does (folders' lines interleave, a folder's own never swap),
@@ -264,6 +269,72 @@ def scenario_overlap(server, root):
         relay.take()
         check("maxconnections 2: a second run exits 0 and copies nothing",
               rc == 0 and "copyingmessage" not in out, (rc, out[-1500:], err))
+    finally:
+        relay.close()
+
+
+def scenario_handover(server, root):
+    """Connections handed on (doc/design.md "session 17"): with
+    maxconnections 2 over a Maildir one folder sync more than connections
+    runs; each leases its connection when it first needs the server and
+    hands it back once its last server command is answered, while it
+    writes its files. Three folders start before the first ends, on two
+    connections still; a folder with a change for the server (a flag set
+    locally) sends it on its own SELECT; everything arrives both ways and
+    a second run changes nothing."""
+    user, password = server.new_user()
+    fill(server, user)
+    host, port = server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"]
+    relay = Relay(host, port)
+    try:
+        conf, home = write_config(root, "handover", relay.port, user, password, 2)
+        rc, out, err, _ = run(conf, "-u", "quiet")
+        relay.take()
+        check("handover: the first sync exits 0", rc == 0, err)
+        imap = imaplib.IMAP4(host, int(port))
+        imap.login(user, password)
+        for folder in FOLDERS:
+            for i in range(3):
+                imap.append(folder, None, None,
+                            b"From: a@example.org\r\nSubject: new %d in %s\r\n\r\nbody\r\n" % (i, folder.encode()))
+        imap.logout()
+        cur = os.path.join(home, "mail", "Bb", "cur")
+        name = next(n for n in sorted(os.listdir(cur)) if "F" not in n.partition(":2,")[2])
+        uid = re.search(r",U=(\d+)", name).group(1)
+        base, _, flags = name.partition(":2,")
+        os.rename(os.path.join(cur, name), os.path.join(cur, base + ":2," + "".join(sorted(set(flags + "F")))))
+
+        rc, out, err, _ = run(conf, "-u", "machineui")
+        sessions = relay.take()
+        check("handover: the resync exits 0", rc == 0, (out[-1500:], err))
+        check("handover: two connections at most", 1 <= len(sessions) <= 2, len(sessions))
+        lines = out.splitlines()
+        started = [i for i, line in enumerate(lines) if line.startswith("msg:syncingfolder:")]
+        ended = [i for i, line in enumerate(lines) if line.startswith("msg:threadExited:") and "Folder" in line]
+        check("handover: with maxconnections 2 three folders start before the first ends",
+              len(started) >= 3 and ended and started[2] < ended[0],
+              [line[:90] for line in lines if "syncingfolder" in line or "threadExited" in line])
+        wrong = []
+        for session in sessions:
+            selected = None
+            for tag, verb, arg, _ in session["commands"]:
+                if verb in (b"SELECT", b"EXAMINE"):
+                    selected = arg.split(b" (")[0].strip(b'"')
+                elif verb in (b"STORE", b"EXPUNGE") and selected != b"Bb":
+                    wrong.append((tag, verb, arg, selected))
+        check("handover: the local flag goes out under its own folder's SELECT", not wrong, wrong)
+        check("handover: every new message arrives", local_count(home) == {f: MESSAGES + 3 for f in FOLDERS},
+              local_count(home))
+        imap = imaplib.IMAP4(host, int(port))
+        imap.login(user, password)
+        imap.select("Bb", readonly=True)
+        typ, data = imap.uid("SEARCH", "UID", uid, "FLAGGED")
+        imap.logout()
+        check("handover: the server has the flag", typ == "OK" and data[0].split() == [uid.encode()], (uid, typ, data))
+        rc, out, err, _ = run(conf, "-u", "machineui")
+        relay.take()
+        check("handover: a second run exits 0 and changes nothing",
+              rc == 0 and "copyingmessage" not in out and "addingflags" not in out, (rc, out[-1500:], err))
     finally:
         relay.close()
 
@@ -600,7 +671,7 @@ def main():
     server = None
     try:
         server = mailsync_tap.DovecotUsers(root, "conc", 8)
-        for scenario in (scenario_overlap, scenario_order, scenario_repository_error, scenario_clash,
+        for scenario in (scenario_overlap, scenario_handover, scenario_order, scenario_repository_error, scenario_clash,
                          scenario_imap_local_limit, scenario_cancel_last, scenario_async):
             try:
                 scenario(server, root)

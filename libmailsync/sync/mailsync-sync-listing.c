@@ -350,6 +350,9 @@ _mailsync_sync_list_both (Runner *r, GError **error)
   g_autoptr(GError) remote_error = NULL;
   g_autoptr(MailsyncSyncListings) prepared = g_steal_pointer (&r->prepared);
 
+  /* the folder's first server command: its connection now (lease_remote) */
+  if (r->config->lease_remote != NULL && !r->config->lease_remote (r->config->emit_data, error))
+    return FALSE;
   _mailsync_sync_clear_lists (r);
   /* offlineimap's order: the local side's LOADING and LOADED, then the
    * remote's (a connection its folder thread makes is said between

@@ -99,6 +99,8 @@ copy_read (GObject *source, GAsyncResult *result, gpointer user_data)
       op_done (op, error);
       return;
     }
+  if (MAILSYNC_FOLDER (source) == r->remote)
+    r->remote_fetched++;
   /* synclabels: the file carries the message's labels in the labels
    * header, written in place of any the message had (GmailFolder's
    * getmessage) */
@@ -414,6 +416,10 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
           ok = commit_downloads (r, batch_ops, &done, total, last, error);
           continue;
         }
+      /* every body is in: the connection is free for another folder
+       * while these deliveries are written (lease_remote) */
+      if (r->remote_last_fetches && r->remote_fetched == todo->len)
+        _mailsync_sync_release_remote_early (r);
       if (r->pending == 0 && next >= todo->len)
         break;
       /* The fetch answers one wait brings ask their deliveries together:

@@ -66,6 +66,9 @@ struct _PairQueue
   GMainContext *engine_context;
   GMainContext *client_context; /* the run's (mailsync-worker.h), borrowed: the engine's thread keeps it */
   gint running;                /* atomic: folder sync threads not yet ended */
+  /* concurrent over a local side without leases: the runner leases the
+   * remote when it needs it and hands it back early (lease_remote) */
+  gboolean release_early;
 };
 
 static void
@@ -241,6 +244,23 @@ lease_pair (Pair *pair, const MailsyncRunnerConfig *config)
   return TRUE;
 }
 
+/* The runner's lease_remote (concurrent folder syncs over a local side
+ * without leases): the remote folder's lease, taken when the runner
+ * first needs the server, again after it was handed back early. */
+static gboolean
+pair_lease_remote (gpointer data, GError **error)
+{
+  Pair *pair = data;
+  MailsyncRepository *remote = mailsync_folder_get_repository (pair->remote);
+
+  if (_mailsync_repository_folder_lease_number (remote, pair->remote) != 0)
+    return TRUE;
+  if (!_mailsync_repository_lease_folder (remote, pair->remote, pair->queue->config->cancellable, error))
+    return FALSE;
+  pair->connecting[0] = _mailsync_repository_folder_lease_connected (remote, pair->remote) ? NULL : pair->remote;
+  return TRUE;
+}
+
 static void
 release_pair (Pair *pair)
 {
@@ -261,7 +281,9 @@ sync_pair (Pair *pair, const MailsyncRunnerConfig *shared)
   config.emit_data = pair;
   config.folder_progress = shared->progress != NULL ? &pair->progress : NULL;
   decided = pair->error != NULL;
-  if (!decided && (!pair->queue->concurrent || lease_pair (pair, &config)))
+  if (pair->queue->release_early)
+    config.lease_remote = pair_lease_remote;
+  if (!decided && (!pair->queue->concurrent || pair->queue->release_early || lease_pair (pair, &config)))
     {
       mailsync_sync_runner_sync_folder (&config, pair->remote, pair->local, pair->status_name, &pair->error);
       if (pair->queue->concurrent)
@@ -331,6 +353,10 @@ pair_thread (gpointer data)
   return NULL;
 }
 
+/* Folder syncs beyond the remote's connections when those are handed
+ * on early (count_folder_syncs). */
+#define EXTRA_FOLDER_SYNCS 1
+
 static void
 stop_others (GCancellable *cancellable, gpointer data)
 {
@@ -344,7 +370,7 @@ stop_others (GCancellable *cancellable, gpointer data)
  * repository without connections (Maildir) does not limit it; with none
  * at all the folders run one by one. */
 static guint
-count_folder_syncs (MailsyncAccount *self, GPtrArray *pairs)
+count_folder_syncs (MailsyncAccount *self, GPtrArray *pairs, gboolean *release_early)
 {
   MailsyncRepository *repos[] = { self->remote, self->local };
   guint n = 0, n_sync = 0;
@@ -356,6 +382,15 @@ count_folder_syncs (MailsyncAccount *self, GPtrArray *pairs)
       if (max > 0)
         n = n == 0 ? max : MIN (n, max);
     }
+  /* Connections to a remote over a local side without any (a Maildir):
+   * a folder sync hands its remote lease back once its last server
+   * command is answered (release_early), and one more folder sync than
+   * connections takes it then, its SELECT going out while the first
+   * writes its files and commits (issue 13 item 2, doc/design.md
+   * "session 17"). */
+  *release_early = n >= 2 && _mailsync_repository_max_leases (self->local) == 0;
+  if (*release_early)
+    n += EXTRA_FOLDER_SYNCS;
   for (guint i = 0; i < pairs->len; i++)
     n_sync += ((Pair *) pairs->pdata[i])->kind == PAIR_SYNC ? 1 : 0;
   return MAX (1, MIN (n, n_sync));
@@ -366,7 +401,7 @@ count_folder_syncs (MailsyncAccount *self, GPtrArray *pairs)
  * caller's context gets them otherwise). Every folder sync has ended and
  * every event is delivered when it returns. */
 static void
-run_concurrently (PairQueue *queue, guint n)
+run_concurrently (PairQueue *queue, guint n, gboolean release_early)
 {
   MailsyncAccount *self = queue->self;
   const MailsyncRunnerConfig *shared = queue->config;
@@ -380,6 +415,7 @@ run_concurrently (PairQueue *queue, guint n)
                                      g_object_unref);
   config.cancellable = others;
   queue->config = &config;
+  queue->release_early = release_early;
   queue->concurrent = TRUE;
   queue->stop_others = others;
   queue->user_cancellable = shared->cancellable;
@@ -607,14 +643,15 @@ _mailsync_account_sync_pairs (MailsyncAccount *self,
   guint failed = g_hash_table_size (refused), validity_failed = 0, synced = 0;
 
   guint n_syncs;
+  gboolean release_early = FALSE;
 
   g_mutex_init (&queue.lock);
   g_ptr_array_sort (remote_folders, compare_folders);
   decide_pairs (self, &queue, remote_folders, local_folders, refused);
   find_moves (self, &config, remote_folders, local_folders, refused);
-  n_syncs = count_folder_syncs (self, pairs);
+  n_syncs = count_folder_syncs (self, pairs, &release_early);
   if (n_syncs > 1)
-    run_concurrently (&queue, n_syncs);
+    run_concurrently (&queue, n_syncs, release_early);
   else
     run_pairs (&queue, NULL);
   g_mutex_clear (&queue.lock);

@@ -121,6 +121,9 @@ typedef struct
   MailsyncStatusBatch *download_rows; /* borrowed: the folder's final status batch, which takes the
                                        * last downloads' rows (their files flushed) */
   gboolean download_rows_held; /* download_rows holds rows of downloads */
+  gboolean remote_last_fetches; /* the downloads' fetches are the folder's last server commands */
+  guint remote_fetched;         /* downloads whose body the remote gave (stream in hand) */
+  gboolean remote_released;     /* the remote lease was handed back early (lease_remote) */
   gboolean local_listing;    /* the local listing runs already (see sync_folder_once) */
   GAsyncResult *local_result;
   gboolean remote_listing;   /* the remote listing was asked already (the move pre-pass's burst) */
@@ -375,6 +378,7 @@ gboolean _mailsync_sync_load_remote_labels (Runner *r, GError **error);
 
 /* mailsync-sync-ops.c */
 gboolean _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error);
+void     _mailsync_sync_release_remote_early (Runner *r);
 gboolean _mailsync_sync_run_uploads (Runner *r, GPtrArray *todo, GError **error);
 gboolean _mailsync_sync_run_deletes (Runner *r, GPtrArray *todo, MailsyncFolder *folder, const char *step, GError **error);
 void _mailsync_sync_emit_flag_counts (Runner *r, GPtrArray *todo, MailsyncFolder *folder);

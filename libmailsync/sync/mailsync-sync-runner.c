@@ -430,6 +430,16 @@ execute (Runner *r, GPtrArray *plan, GError **error)
       flags_local->len == 0 && flags_remote->len == 0)
     r->download_rows = status;
   r->download_rows_held = FALSE;
+  /* Nothing after the downloads asks the server anything: once their
+   * bodies are in (at once when there are none) the remote's lease can
+   * go to the next folder sync (lease_remote). Not with uploads,
+   * deletions, flags or keywords for the server, labels, or a killed
+   * run's uploads to look for again (recheck_pending lists the server). */
+  r->remote_last_fetches = r->config->lease_remote != NULL && uploads->len == 0 && delete_remote->len == 0 &&
+                           flags_remote->len == 0 && r->labels == NULL && _mailsync_sync_n_kept (r) == 0;
+  r->remote_fetched = 0;
+  if (r->remote_last_fetches && downloads->len == 0)
+    _mailsync_sync_release_remote_early (r);
   ok = _mailsync_sync_run_downloads (r, downloads, error);
   r->download_rows = NULL;
   if (!ok)
@@ -470,6 +480,21 @@ checkpoint_status (Runner *r, GError **error)
   if (r->config->dry_run || r->config->status == NULL)
     return TRUE;
   return _mailsync_status_store_checkpoint (r->config->status, r->status_name, error);
+}
+
+/* The remote folder's lease handed back before the folder's sync ends
+ * (lease_remote, set by the account's concurrent folder syncs): its
+ * last server command is answered and what is left is local (files,
+ * flags, status commits). Its jobs would run on the repository's own
+ * connection from here, so none may follow: execute() allows it only
+ * when the plan has nothing more for the server. */
+void
+_mailsync_sync_release_remote_early (Runner *r)
+{
+  if (r->remote_released || r->config->lease_remote == NULL)
+    return;
+  r->remote_released = TRUE;
+  _mailsync_repository_release_folder (mailsync_folder_get_repository (r->remote), r->remote);
 }
 
 static gboolean
@@ -655,6 +680,11 @@ sync_folder_retrying (const MailsyncRunnerConfig *config,
                                             MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, local_error, text);
           config->emit (event, config->emit_data);
         }
+      /* a lease taken late or handed back early (lease_remote) is held
+       * again first: the reconnect and the retry are the folder's own
+       * connection's */
+      if (config->lease_remote != NULL && !config->lease_remote (config->emit_data, error))
+        return FALSE;
       if (!reopen (config, remote, error) || !reopen (config, local, error))
         return FALSE;
     }

@@ -55,6 +55,17 @@ typedef struct
    * then replaces (mailsync-sync-estimate.c) */
   gboolean             plan_ahead;
   GHashTable          *estimates;
+  /* nullable (maxconnections, a local side without leases): leases the
+   * remote folder's connection, with @emit_data; TRUE at once when it is
+   * leased already. Set, the runner leases only when it first needs the
+   * server for the folder (its listing: the unchanged check, status load
+   * and local listing come first, and an unchanged folder takes none), and
+   * hands the lease back as soon as its last server command is answered,
+   * while its local work goes on, so that another folder sync's SELECT
+   * goes out on that connection meanwhile; a retry leases it again
+   * (doc/design.md "session 17"). The caller releases it at the end if
+   * it is still held. */
+  gboolean           (*lease_remote) (gpointer emit_data, GError **error);
 } MailsyncRunnerConfig;
 
 /* Syncs the messages of one folder pair. Must run on a thread whose
