@@ -206,6 +206,7 @@ void _mailsync_sync_config_lock (const MailsyncRunnerConfig *config);
 void _mailsync_sync_config_unlock (const MailsyncRunnerConfig *config);
 /* mailsync-sync-runner.c */
 void _mailsync_sync_runner_wait (Runner *r);
+void _mailsync_sync_release_remote_early (Runner *r);
 gboolean _mailsync_sync_flush_folder (Runner *r, MailsyncFolder *folder, GError **error);
 gboolean _mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **error);
 /* Refuses a deletion of most of the folder (rules 1 and 6). */
@@ -378,7 +379,6 @@ gboolean _mailsync_sync_load_remote_labels (Runner *r, GError **error);
 
 /* mailsync-sync-ops.c */
 gboolean _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error);
-void     _mailsync_sync_release_remote_early (Runner *r);
 gboolean _mailsync_sync_run_uploads (Runner *r, GPtrArray *todo, GError **error);
 gboolean _mailsync_sync_run_deletes (Runner *r, GPtrArray *todo, MailsyncFolder *folder, const char *step, GError **error);
 void _mailsync_sync_emit_flag_counts (Runner *r, GPtrArray *todo, MailsyncFolder *folder);
