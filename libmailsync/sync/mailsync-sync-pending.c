@@ -373,7 +373,10 @@ match_one (Runner *r, const char *intent, GPtrArray *list, GHashTable *skip, GHa
  * @skip does not hold: looked at already); a match is recorded as the
  * reconcile records one, in one commit. *@found: how many local messages
  * matched (their files renamed). The copies of messages deleted locally
- * get rows with no local side, and go into @gone (when not NULL). */
+ * get rows with no local side, and go into @gone (when not NULL). The
+ * candidates are picked from @list once (usually none or the late
+ * copies); @skip, the plan's whole listing in a recheck, is only looked
+ * up, not copied (latelows, session 16: a copy of every UID per recheck). */
 gboolean
 _mailsync_sync_match_pending (Runner *r, GPtrArray *list, GHashTable *skip, guint *found, GPtrArray *gone,
                               GError **error)
@@ -387,15 +390,21 @@ _mailsync_sync_match_pending (Runner *r, GPtrArray *list, GHashTable *skip, guin
   GHashTableIter iter;
   gpointer pending_key;
 
+  g_autoptr(GPtrArray) candidates = NULL;
+
   *found = 0;
   if (_mailsync_sync_n_kept (r) == 0)
     return TRUE;
-  if (skip != NULL)
+  candidates = g_ptr_array_new ();
+  for (guint i = 0; i < list->len; i++)
     {
-      g_hash_table_iter_init (&iter, skip);
-      while (g_hash_table_iter_next (&iter, &pending_key, NULL))
-        g_hash_table_add (taken, pending_key);
+      guint32 uid = mailsync_message_info_get_uid (list->pdata[i]);
+
+      if ((skip == NULL || !g_hash_table_contains (skip, GUINT_TO_POINTER (uid))) &&
+          !g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) && !_mailsync_sync_local_has (r, uid))
+        g_ptr_array_add (candidates, list->pdata[i]);
     }
+  list = candidates;
   if (r->pending_uploads != NULL)
     {
       g_hash_table_iter_init (&iter, r->pending_uploads);
