@@ -858,6 +858,39 @@ def scenario_password_prompt(server, root):
     check("basic cannot ask: the sync fails with an error", p.returncode == 1 and "ERROR" in out(p), out(p)[-500:])
 
 
+def scenario_refused_unattended(server, root):
+    """A configured password the server refuses (doc/design.md "Asking the
+    user", session 17): mailsync asks again where a person can answer
+    (ttyui on the terminal, a machineui driver), offlineimap 8 fails. A
+    run without a terminal (cron, a systemd timer: no controlling
+    terminal, stdin open and never written) must never wait on a prompt:
+    ttyui asks only on /dev/tty, which such a run lacks, and fails at
+    once with the server's refusal, as basic does; machineui with cron's
+    stdin (/dev/null) says getpass, reads its end and fails the same."""
+    acc = Account(server, root, "refused-cron", password="Wr0ng-cr0n-pw")
+    for ui, stdin in (("ttyui", "open pipe"), ("blinkenlights", "open pipe"), ("basic", "open pipe"),
+                      ("machineui", "/dev/null")):
+        rfd, wfd = os.pipe()
+        with open(os.path.join(acc.home, "out-" + ui), "w+") as outf:
+            p = subprocess.Popen([MAILSYNC, "-u", ui], env=acc.env(), start_new_session=True,
+                                 stdin=rfd if stdin == "open pipe" else subprocess.DEVNULL, stdout=outf,
+                                 stderr=subprocess.STDOUT)
+            os.close(rfd)
+            try:
+                status = p.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                status = "hung"
+            os.close(wfd)
+            outf.seek(0)
+            text = outf.read()
+        check("refused configured password, no terminal, -u %s, stdin %s: fails at once (exit 1), no prompt "
+              "waited on" % (ui, stdin),
+              status == 1 and "Enter password" not in text and "Wr0ng-cr0n-pw" not in text and
+              re.search(r"(?i)authenticat|password", text) is not None, (status, text[-800:]))
+
+
 def scenario_mapped_password(server, root):
     """IMAP<->IMAP: the local IMAP's password, refused by its server, is
     asked again through the UI's prompt as the remote's is (the local
@@ -911,7 +944,8 @@ def main():
                          ("interrupt", scenario_interrupt), ("machineui", scenario_machineui),
                          ("migrate_fmd5", scenario_migrate_fmd5), ("idle", scenario_idle),
                          ("accounts", scenario_accounts), ("password_prompt", scenario_password_prompt),
-                         ("mapped_password", scenario_mapped_password)]:
+                         ("mapped_password", scenario_mapped_password),
+                         ("refused_unattended", scenario_refused_unattended)]:
             if only and name not in only:
                 continue
             try:
