@@ -410,6 +410,8 @@ execute (Runner *r, GPtrArray *plan, GError **error)
 
   if (!_mailsync_sync_guard_deletions (r, delete_local->len, delete_remote->len, error))
     return FALSE;
+  /* the killed run's downloads counted once: deleted below, or rows */
+  r->n_unrecorded = 0;
   _mailsync_sync_progress_plan (r, downloads, uploads);
   if (r->config->dry_run)
     {
