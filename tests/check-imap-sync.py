@@ -113,9 +113,9 @@ def local_state(root):
     return state
 
 
-def run_sync(server, user, password, work, security="starttls", extra=None, timeout=300, local=None):
+def run_sync(server, user, password, work, security="starttls", extra=None, timeout=300, local=None, status=None):
     return mailsync_tap.run_driver(server, user, password, work, security=security, extra=extra, timeout=timeout,
-                                   local=local)
+                                   local=local, status=status)
 
 
 def changes(p):
@@ -900,19 +900,25 @@ def scenario_killed_download_expunged(server, root):
     The file has this folder's U= and no row: it was that run's download,
     so the rerun deletes it locally as a server deletion; it used to read
     as new local mail and was uploaded again. The other download is only
-    recorded (nothing copied twice)."""
+    recorded (nothing copied twice). With both status stores."""
     if not mailsync_tap.TEST_HOOKS:
         TAP.skip("killed download, then a server expunge", mailsync_tap.NO_HOOKS)
         return
-    for step in ("runner-download-flushed:1", "runner-download-held:1"):
-        tag = step.split(":")[0].split("-")[-1]
+    for step, store in (("runner-download-flushed:1", None), ("runner-download-held:1", None),
+                        ("runner-download-flushed:1", "plain")):
+        tag = step.split(":")[0].split("-")[-1] + ("-" + store if store else "")
         user, pw = server.new_user()
         work = os.path.join(root, "killed-dl-" + tag)
+
+        def run_sync(server, user, password, work, extra=None, store=store):
+            return mailsync_tap.run_driver(server, user, password, work, extra=extra, status=store)
+
         conn = server.imap(user, pw)
         append(conn, "INBOX", "kdl-m1-" + tag, "\\Seen")
         conn.logout()
         p = run_sync(server, user, pw, work)
-        if not check("killed download (%s): first sync" % step, p.returncode == 0, p.stderr[-800:]):
+        step_label = step + (", plain status" if store else "")
+        if not check("killed download (%s): first sync" % step_label, p.returncode == 0, p.stderr[-800:]):
             continue
         conn = server.imap(user, pw)
         append(conn, "INBOX", "kdl-m2-" + tag)
@@ -920,7 +926,7 @@ def scenario_killed_download_expunged(server, root):
         conn.logout()
         p = run_sync(server, user, pw, work, extra={"MAILSYNC_CRASH_AT": step})
         _, local = message_ids_both_sides(server, user, pw, work)
-        check("killed download: crash at %s after m2 and m3 were written" % step,
+        check("killed download: crash at %s after m2 and m3 were written" % step_label,
               p.returncode == 77 and local.get("INBOX") == sorted("kdl-%s-%s@test" % (t, tag) for t in ("m1", "m2", "m3")),
               (p.returncode, local, p.stderr[-800:]))
         conn = server.imap(user, pw)
@@ -934,7 +940,7 @@ def scenario_killed_download_expunged(server, root):
         remote, local = message_ids_both_sides(server, user, pw, work)
         want = sorted("kdl-%s-%s@test" % (t, tag) for t in ("m1", "m3"))
         check("killed download (%s), m2 expunged on the server before the rerun: m2 deleted locally, not "
-              "uploaded again; m3 kept once on each side" % step,
+              "uploaded again; m3 kept once on each side" % step_label,
               p.returncode == 0 and p2.returncode == 0 and not changes(p2) and
               remote.get("INBOX") == want and local.get("INBOX") == want and
               not [l for l in changes(p) if l.startswith("message-copied")],

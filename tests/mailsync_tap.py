@@ -278,12 +278,13 @@ class DovecotUsers(Dovecot):
 
 
 def run_driver(server, user, password, work, security="starttls", debug=None, extra=None, timeout=300,
-               local=None, wrap=None):
+               local=None, wrap=None, status=None):
     """tests/sync-maildirs syncs @user's account on @server (a Dovecot)
     with the Maildir <work>/local, or with the account @local (user,
     password) of the same server; the status in <work>/meta.  @debug is
     G_MESSAGES_DEBUG; MAILSYNC_CRASH_AT is set only by @extra; @wrap (a
-    list) is put before the command (strace ...).  Returns the
+    list) is put before the command (strace ...); @status "plain" makes
+    it use the plain status store (default SQLite).  Returns the
     subprocess.CompletedProcess (text)."""
     env = dict(os.environ)
     env.update(server.env)
@@ -296,7 +297,7 @@ def run_driver(server, user, password, work, security="starttls", debug=None, ex
     if local:
         env.update({"MAILSYNC_TEST_LOCAL_IMAP_USER": local[0], "MAILSYNC_TEST_LOCAL_IMAP_PASS": local[1]})
     return subprocess.run(list(wrap or []) + [DRIVER, "imap", "imap" if local else os.path.join(work, "local"),
-                           os.path.join(work, "meta")],
+                           os.path.join(work, "meta")] + ([status] if status else []),
                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
 
 
