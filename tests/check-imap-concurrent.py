@@ -670,7 +670,7 @@ def main():
     os.chmod(root, 0o755)
     server = None
     try:
-        server = mailsync_tap.DovecotUsers(root, "conc", 8)
+        server = mailsync_tap.DovecotUsers(root, "conc", 10)
         for scenario in (scenario_overlap, scenario_handover, scenario_order, scenario_repository_error, scenario_clash,
                          scenario_imap_local_limit, scenario_cancel_last, scenario_async):
             try:
