@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "mailsync-status-base.h"
+#include "status/mailsync-status-table.h"
 #include "mailsync-error.h"
 #include "mailsync-status-plain.h"
 #include "mailsync-status-sqlite.h"
@@ -434,6 +435,14 @@ _mailsync_status_rows_sorted (MailsyncStatusRows *rows,
     g_ptr_array_add (array, copy ? mailsync_status_record_copy (value) : value);
   g_ptr_array_sort (array, compare_records);
   return array;
+}
+
+MailsyncStatusTable *
+_mailsync_status_rows_table (MailsyncStatusRows *rows)
+{
+  g_autoptr(GPtrArray) sorted = _mailsync_status_rows_sorted (rows, FALSE);
+
+  return _mailsync_status_table_new_from_records (sorted);
 }
 
 GHashTable *

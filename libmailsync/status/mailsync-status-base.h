@@ -156,6 +156,8 @@ guint       _mailsync_status_rows_apply      (MailsyncStatusRows  *rows,
  * @copy, else the rows themselves. */
 GPtrArray  *_mailsync_status_rows_sorted     (MailsyncStatusRows  *rows,
                                               gboolean             copy);
+/* The rows as the engine's table (mailsync-status-table.h), copied. */
+struct _MailsyncStatusTable *_mailsync_status_rows_table (MailsyncStatusRows *rows);
 /* A copy of the meta entries, as load() returns them. */
 GHashTable *_mailsync_status_rows_dup_meta   (MailsyncStatusRows  *rows);
 

@@ -6,6 +6,7 @@
 #include "mailsync-private.h"
 #include "mailsync-status-base.h"
 #include "mailsync-status-plain-format.h"
+#include "status/mailsync-status-table.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -111,13 +112,15 @@ plain_paths_init (MailsyncStatusPlain *self,
   paths->meta = g_strconcat (paths->path, META_SUFFIX, NULL);
 }
 
+/* The public load (@records) or the engine's (@table) */
 static gboolean
-mailsync_status_plain_load (MailsyncStatusStore  *store,
-                            const char           *folder_name,
-                            GPtrArray           **records,
-                            GHashTable          **meta,
-                            GCancellable         *cancellable,
-                            GError              **error)
+load_rows (MailsyncStatusStore  *store,
+           const char           *folder_name,
+           GPtrArray           **records,
+           MailsyncStatusTable **table,
+           GHashTable          **meta,
+           GCancellable         *cancellable,
+           GError              **error)
 {
   MailsyncStatusPlain *self = MAILSYNC_STATUS_PLAIN (store);
   g_auto(PlainPaths) paths = { NULL, };
@@ -139,9 +142,25 @@ mailsync_status_plain_load (MailsyncStatusStore  *store,
 
   if (records)
     *records = _mailsync_status_rows_sorted (&folder->rows, TRUE);
+  if (table)
+    *table = _mailsync_status_rows_table (&folder->rows);
   if (meta)
     *meta = _mailsync_status_rows_dup_meta (&folder->rows);
   return TRUE;
+}
+
+static gboolean
+mailsync_status_plain_load (MailsyncStatusStore *store, const char *folder_name, GPtrArray **records,
+                            GHashTable **meta, GCancellable *cancellable, GError **error)
+{
+  return load_rows (store, folder_name, records, NULL, meta, cancellable, error);
+}
+
+gboolean
+_mailsync_status_plain_load_table (MailsyncStatusStore *store, const char *folder_name, MailsyncStatusTable **table,
+                                   GHashTable **meta, GCancellable *cancellable, GError **error)
+{
+  return load_rows (store, folder_name, NULL, table, meta, cancellable, error);
 }
 
 static gboolean

@@ -5,6 +5,7 @@
 #include "mailsync-error.h"
 #include "mailsync-private.h"
 #include "mailsync-status-base.h"
+#include "status/mailsync-status-table.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -606,18 +607,23 @@ create_schema (sqlite3     *db,
   return TRUE;
 }
 
+/* A folder's rows into @out_records (the public load: a
+ * MailsyncStatusRecord each) or @out_table (the engine's:
+ * mailsync-status-table.h), whichever is asked. */
 static gboolean
-mailsync_status_sqlite_load (MailsyncStatusStore  *store,
-                             const char           *folder,
-                             GPtrArray           **out_records,
-                             GHashTable          **out_meta,
-                             GCancellable         *cancellable,
-                             GError              **error)
+load_rows (MailsyncStatusStore  *store,
+           const char           *folder,
+           GPtrArray           **out_records,
+           MailsyncStatusTable **out_table,
+           GHashTable          **out_meta,
+           GCancellable         *cancellable,
+           GError              **error)
 {
   MailsyncStatusSqlite *self = MAILSYNC_STATUS_SQLITE (store);
   g_autofree char *name = NULL;
   g_autofree char *path = _mailsync_status_base_path (&self->base, folder, &name);
-  g_autoptr(GPtrArray) records = _mailsync_status_records_new ();
+  g_autoptr(GPtrArray) records = out_table == NULL ? _mailsync_status_records_new () : NULL;
+  g_autoptr(MailsyncStatusTable) table = out_table != NULL ? _mailsync_status_table_new (0) : NULL;
   g_autoptr(GHashTable) meta = _mailsync_status_meta_new ();
   /* before stmt: the statement is finalized under the folder's lock */
   g_autoptr(MailsyncStatusSlot) slot = NULL;
@@ -655,10 +661,13 @@ mailsync_status_sqlite_load (MailsyncStatusStore  *store,
         }
       /* NULL columns (rows written by version 1, or by hand) read as the
        * defaults offlineimap uses. */
-      g_ptr_array_add (records,
-                       mailsync_status_record_new ((guint32) id, flags ? flags : "",
-                                                   sqlite3_column_int64 (stmt, 2),
-                                                   labels ? labels : ""));
+      if (table != NULL)
+        _mailsync_status_table_put (table, (guint32) id, flags, sqlite3_column_int64 (stmt, 2), labels);
+      else
+        g_ptr_array_add (records,
+                         mailsync_status_record_new ((guint32) id, flags ? flags : "",
+                                                     sqlite3_column_int64 (stmt, 2),
+                                                     labels ? labels : ""));
     }
   if (rc != SQLITE_DONE)
     {
@@ -693,6 +702,8 @@ mailsync_status_sqlite_load (MailsyncStatusStore  *store,
 done:
   if (out_records)
     *out_records = g_steal_pointer (&records);
+  if (out_table)
+    *out_table = g_steal_pointer (&table);
   if (out_meta)
     *out_meta = g_steal_pointer (&meta);
   return TRUE;
@@ -702,6 +713,28 @@ fail:
   g_clear_pointer (&stmt, sqlite3_finalize);
   _mailsync_status_slot_forget (&self->base, slot);
   return FALSE;
+}
+
+static gboolean
+mailsync_status_sqlite_load (MailsyncStatusStore  *store,
+                             const char           *folder,
+                             GPtrArray           **out_records,
+                             GHashTable          **out_meta,
+                             GCancellable         *cancellable,
+                             GError              **error)
+{
+  return load_rows (store, folder, out_records, NULL, out_meta, cancellable, error);
+}
+
+gboolean
+_mailsync_status_sqlite_load_table (MailsyncStatusStore  *store,
+                                    const char           *folder,
+                                    MailsyncStatusTable **table,
+                                    GHashTable          **meta,
+                                    GCancellable         *cancellable,
+                                    GError              **error)
+{
+  return load_rows (store, folder, NULL, table, meta, cancellable, error);
 }
 
 static gboolean

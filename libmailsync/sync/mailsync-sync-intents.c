@@ -312,7 +312,7 @@ _mailsync_sync_find_copy (Runner *r, GPtrArray *list, GHashTable *skip, const ch
       guint32 uid = mailsync_message_info_get_uid (info);
       const char *digest;
 
-      if (g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) ||
+      if (_mailsync_status_table_contains (r->status_rows, uid) ||
           _mailsync_sync_local_has (r, uid) ||
           (skip != NULL && g_hash_table_contains (skip, GUINT_TO_POINTER (uid))))
         continue;

@@ -20,7 +20,7 @@
 static char **
 status_labels (Runner *r, guint32 uid, gboolean clean)
 {
-  const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+  const MailsyncStatusRecord *row = _mailsync_status_table_lookup (r->status_rows, uid);
   g_auto(GStrv) parts = g_strsplit (row && row->labels ? row->labels : "", ",", -1);
 
   for (guint i = 0; parts[i] != NULL; i++)
@@ -275,7 +275,7 @@ _mailsync_sync_labels_changed_locally (Runner *r)
     {
       MailsyncMessageInfo *info = r->local_list->pdata[i];
       const MailsyncStatusRecord *row =
-        g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (mailsync_message_info_get_uid (info)));
+        _mailsync_status_table_lookup (r->status_rows, mailsync_message_info_get_uid (info));
 
       if (row != NULL && _mailsync_sync_local_mtime (r, info) > row->mtime)
         return TRUE;
@@ -333,7 +333,7 @@ _mailsync_sync_run_labels (Runner *r, GError **error)
       guint32 uid = g_array_index (uids, guint32, i);
       char **labels = g_hash_table_lookup (r->remote_labels, GUINT_TO_POINTER (uid));
       MailsyncMessageInfo *info = g_hash_table_lookup (local, GUINT_TO_POINTER (uid));
-      const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+      const MailsyncStatusRecord *row = _mailsync_status_table_lookup (r->status_rows, uid);
       g_autofree char *joined = g_strjoinv (", ", labels);
       g_autoptr(GError) local_error = NULL;
       g_autofree char *text = g_strdup_printf ("Setting labels to message %u on %s (%u of %u): %s", uid, local_name,
@@ -365,11 +365,11 @@ _mailsync_sync_run_labels (Runner *r, GError **error)
     {
       MailsyncMessageInfo *info = listing->pdata[i];
       guint32 uid = mailsync_message_info_get_uid (info);
-      const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+      const MailsyncStatusRecord *row = _mailsync_status_table_lookup (r->status_rows, uid);
 
       /* on both sides now: the status has it (this run's uploads too, as
        * offlineimap's Gmail message list has them after savemessage) */
-      if (uid == 0 || !g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)))
+      if (uid == 0 || !_mailsync_status_table_contains (r->status_rows, uid))
         continue;
       if (_mailsync_sync_local_mtime (r, info) > (row ? row->mtime : 0))
         g_array_append_val (changed, uid);
@@ -453,7 +453,7 @@ _mailsync_sync_run_labels (Runner *r, GError **error)
           for (guint j = 0; j < list->len; j++)
             {
               guint32 uid = g_array_index (list, guint32, j);
-              const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+              const MailsyncStatusRecord *row = _mailsync_status_table_lookup (r->status_rows, uid);
               g_auto(GStrv) labels = status_labels (r, uid, FALSE);
               g_autoptr(GStrvBuilder) next = g_strv_builder_new ();
               g_auto(GStrv) built = NULL;
@@ -483,7 +483,7 @@ _mailsync_sync_run_labels (Runner *r, GError **error)
   for (guint i = 0; i < changed->len; i++)
     {
       guint32 uid = g_array_index (changed, guint32, i);
-      const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+      const MailsyncStatusRecord *row = _mailsync_status_table_lookup (r->status_rows, uid);
 
       mailsync_status_batch_put (batch, uid, row ? row->flags : "",
                                  _mailsync_sync_local_mtime (r, g_hash_table_lookup (local, GUINT_TO_POINTER (uid))),

@@ -216,7 +216,7 @@ _mailsync_sync_listings_free (MailsyncSyncListings *listings)
   g_clear_pointer (&listings->remote_list, g_ptr_array_unref);
   g_clear_pointer (&listings->local_list, g_ptr_array_unref);
   g_clear_pointer (&listings->warnings, g_ptr_array_unref);
-  g_clear_pointer (&listings->status_rows, g_hash_table_unref);
+  g_clear_pointer (&listings->status_rows, _mailsync_status_table_unref);
   g_clear_pointer (&listings->meta, g_hash_table_unref);
   g_free (listings);
 }
@@ -297,22 +297,22 @@ _mailsync_sync_take_prepared (Runner *r)
 gboolean
 _mailsync_sync_load_status (Runner *r, guint *n_records, GError **error)
 {
-  g_autoptr(GPtrArray) records = NULL;
+  MailsyncStatusTable *rows = NULL;
 
   g_clear_pointer (&r->meta, g_hash_table_unref);
   if (r->prepared != NULL && r->prepared->status_rows != NULL)
     {
-      g_clear_pointer (&r->status_rows, g_hash_table_unref);
+      g_clear_pointer (&r->status_rows, _mailsync_status_table_unref);
       r->status_rows = g_steal_pointer (&r->prepared->status_rows);
       r->meta = g_steal_pointer (&r->prepared->meta);
       *n_records = r->prepared->n_records;
       return TRUE;
     }
-  if (!mailsync_status_store_load (r->config->status, r->status_name, &records, &r->meta, r->config->cancellable,
-                                   error))
+  if (!_mailsync_status_store_load_table (r->config->status, r->status_name, &rows, &r->meta, n_records,
+                                          r->config->cancellable, error))
     return FALSE;
-  *n_records = records->len;
-  _mailsync_sync_take_status_rows (r, records);
+  g_clear_pointer (&r->status_rows, _mailsync_status_table_unref);
+  r->status_rows = rows;
   return TRUE;
 }
 
@@ -546,7 +546,7 @@ _mailsync_sync_runner_end_quiet (Runner *begun, guint *n_records)
     return NULL;
   if (r->kept_listings != NULL)
     {
-      r->kept_listings->status_rows = g_hash_table_ref (r->status_rows);
+      r->kept_listings->status_rows = _mailsync_status_table_ref (r->status_rows);
       r->kept_listings->meta = g_steal_pointer (&r->loaded_meta);
       r->kept_listings->n_records = r->n_records;
       g_hash_table_replace (quiet->listings, g_strdup (r->status_name), g_steal_pointer (&r->kept_listings));

@@ -27,28 +27,13 @@ _mailsync_sync_load_copy_ignore (Runner *r, GError **error)
       guint32 uid = g_array_index (uids, guint32, i);
       gpointer key = GUINT_TO_POINTER (uid);
 
-      if (!_mailsync_sync_remote_has (r, uid) || g_hash_table_contains (r->status_rows, key) ||
+      if (!_mailsync_sync_remote_has (r, uid) || _mailsync_status_table_contains (r->status_rows, uid) ||
           _mailsync_sync_local_has (r, uid) || !g_hash_table_add (r->copy_ignore, key))
         continue;
       _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_MESSAGE_IGNORED, r->local, MAILSYNC_DIRECTION_TO_LOCAL, uid, 0, 0,
             NULL, NULL, NULL);
     }
   return TRUE;
-}
-
-/* The status rows by UID, moved from @records, not copied: @records no
- * longer owns them (its length stays for the caller's count). */
-void
-_mailsync_sync_take_status_rows (Runner *r, GPtrArray *records)
-{
-  g_clear_pointer (&r->status_rows, g_hash_table_unref);
-  r->status_rows = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) mailsync_status_record_free);
-  g_ptr_array_set_free_func (records, NULL);
-  for (guint i = 0; i < records->len; i++)
-    {
-      MailsyncStatusRecord *record = records->pdata[i];
-      g_hash_table_replace (r->status_rows, GUINT_TO_POINTER (record->uid), record);
-    }
 }
 
 /* The plan's inputs borrow their strings where they can (issue 13 item 2:
@@ -126,7 +111,7 @@ plan_unrecorded (Runner *r, const MailsyncPlanMessage *m, GArray *extra)
 {
   MailsyncPlanStatus s = { m->uid, m->flags, m->keywords, TRUE };
 
-  if (m->uid == 0 || g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (m->uid)) ||
+  if (m->uid == 0 || _mailsync_status_table_contains (r->status_rows, m->uid) ||
       !_mailsync_sync_was_downloading (r, m->uid) || _mailsync_sync_remote_has (r, m->uid))
     return;
   g_array_append_val (extra, s);
@@ -135,14 +120,14 @@ plan_unrecorded (Runner *r, const MailsyncPlanMessage *m, GArray *extra)
 /* With @with_rows, @remote_list and @local_list are the runner's and
  * their rows (mailsync-sync-rows.c) are planned with them. */
 static GPtrArray *
-plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *status_rows,
+plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, MailsyncStatusTable *status_rows,
          gboolean with_rows, gboolean obey_read_only_folders)
 {
   GArray *remote_rows = with_rows ? r->remote_unchanged : NULL;
   GArray *local_rows = with_rows ? r->local_rows : NULL;
   guint n_remote = remote_list->len + (remote_rows != NULL ? remote_rows->len : 0);
   guint n_local = local_list->len + (local_rows != NULL ? local_rows->len : 0);
-  guint n_status = g_hash_table_size (status_rows);
+  guint n_status = _mailsync_status_table_size (status_rows);
   g_autofree MailsyncPlanMessage *remote = g_new (MailsyncPlanMessage, MAX (n_remote, 1));
   g_autofree MailsyncPlanMessage *local = g_new (MailsyncPlanMessage, MAX (n_local, 1));
   g_autofree MailsyncPlanStatus *status = g_new (MailsyncPlanStatus, MAX (n_status, 1));
@@ -163,9 +148,8 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
   /* once, not per message (two type checks each) */
   gboolean with_keywords = _mailsync_sync_keywords_on (r);
   gboolean in_labels = with_keywords && _mailsync_keywords_in_labels (r->local);
-  GHashTableIter iter;
-  gpointer value;
-  guint nr = 0, nl = 0, ns = 0;
+  const MailsyncStatusRecord *record;
+  guint nr = 0, nl = 0, ns = 0, at = 0;
   gboolean unrecorded = with_rows && _mailsync_sync_unrecorded_applies (r);
   g_autoptr(GArray) extra = unrecorded ? g_array_new (FALSE, FALSE, sizeof (MailsyncPlanStatus)) : NULL;
 
@@ -181,7 +165,7 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
        * by expunge = no, or another client's), not new mail: copying it
        * would bring back what was deleted. doc/design.md. */
       if ((flags & MAILSYNC_FLAG_DELETED) &&
-          !g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) &&
+          !_mailsync_status_table_contains (r->status_rows, uid) &&
           !_mailsync_sync_local_has (r, uid))
         continue;
       /* copy_ignore_eval: never copied, and as it stays out of the status
@@ -197,7 +181,7 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
           if (m.keywords == NULL)
             {
               /* unchanged since the status: its keywords */
-              const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+              const MailsyncStatusRecord *row = _mailsync_status_table_lookup (r->status_rows, uid);
               m.keywords = plan_row_keywords (r, in_labels, row, strings);
             }
         }
@@ -208,18 +192,18 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
   for (guint i = 0; remote_rows != NULL && i < remote_rows->len; i++)
     {
       const _MailsyncFolderListed *row = &g_array_index (remote_rows, _MailsyncFolderListed, i);
-      const MailsyncStatusRecord *record = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (row->uid));
+      const MailsyncStatusRecord *row_record = _mailsync_status_table_lookup (r->status_rows, row->uid);
       MailsyncPlanMessage m;
 
       /* the same two checks as above */
-      if ((row->flags & MAILSYNC_FLAG_DELETED) && record == NULL && !_mailsync_sync_local_has (r, row->uid))
+      if ((row->flags & MAILSYNC_FLAG_DELETED) && row_record == NULL && !_mailsync_sync_local_has (r, row->uid))
         continue;
       if ((r->copy_ignore != NULL && g_hash_table_contains (r->copy_ignore, GUINT_TO_POINTER (row->uid))) ||
           _mailsync_sync_dry_found (r, row->uid, NULL))
         continue;
       m = (MailsyncPlanMessage) { row->uid, NULL, plan_flag_name (&names, row->flags), NULL };
       if (with_keywords)
-        m.keywords = plan_row_keywords (r, in_labels, record, strings);
+        m.keywords = plan_row_keywords (r, in_labels, row_record, strings);
       remote[nr++] = m;
     }
   for (guint i = 0; i < local_list->len; i++)
@@ -259,10 +243,8 @@ plan_of (Runner *r, GPtrArray *remote_list, GPtrArray *local_list, GHashTable *s
     }
   if (with_rows)
     r->n_unrecorded = extra != NULL ? extra->len : 0;
-  g_hash_table_iter_init (&iter, status_rows);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
+  while (_mailsync_status_table_next (status_rows, &at, &record))
     {
-      MailsyncStatusRecord *record = value;
       /* the status's system letters, as mailsync_sync_plan_normalize_flags() spells them */
       MailsyncPlanStatus s = { record->uid, plan_flag_name (&names, mailsync_flags_from_maildir (record->flags)),
                                NULL };
@@ -288,15 +270,15 @@ _mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders)
 GPtrArray *
 _mailsync_sync_make_plan_of (Runner *r, GPtrArray *remote, GPtrArray *local, GArray *uids)
 {
-  g_autoptr(GHashTable) rows = g_hash_table_new (NULL, NULL);
+  g_autoptr(MailsyncStatusTable) rows = _mailsync_status_table_new (uids != NULL ? uids->len : 0);
 
   for (guint i = 0; uids != NULL && i < uids->len; i++)
     {
-      gpointer uid = GUINT_TO_POINTER (g_array_index (uids, guint32, i));
-      gpointer row = g_hash_table_lookup (r->status_rows, uid);
+      const MailsyncStatusRecord *row = _mailsync_status_table_lookup (r->status_rows,
+                                                                      g_array_index (uids, guint32, i));
 
       if (row != NULL)
-        g_hash_table_insert (rows, uid, row);
+        _mailsync_status_table_put (rows, row->uid, row->flags, row->mtime, row->labels);
     }
   return plan_of (r, remote, local, rows, FALSE, TRUE);
 }

@@ -259,7 +259,7 @@ probe_folder (Runner    *begun,
       if (a->kind == MAILSYNC_ACTION_DELETE_LOCAL &&
           (info = _mailsync_sync_local_info (r, a->uid)) != NULL)
         {
-          MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (a->uid));
+          const MailsyncStatusRecord *row = _mailsync_status_table_lookup (r->status_rows, a->uid);
 
           c = g_new0 (MoveCandidate, 1);
           c->folder = index;
@@ -484,7 +484,7 @@ _mailsync_sync_reconcile_moves (Runner *r, GError **error)
       uid = g_ascii_strtoull ((const char *) key + strlen (MOVE_INTENT_PREFIX), NULL, 10);
       fields = g_strsplit (value, "\t", 5);
       if (uid == 0 || uid > G_MAXUINT32 || g_strv_length (fields) != 5 ||
-          g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) ||
+          _mailsync_status_table_contains (r->status_rows, uid) ||
           !_mailsync_sync_local_has (r, (guint32) uid))
         continue;
       mailsync_status_batch_put (batch, uid, fields[3], g_ascii_strtoll (fields[0], NULL, 10),

@@ -16,6 +16,7 @@
 #include "sync/mailsync-keywords.h"
 #include "mailsync-folder-engine-private.h"
 #include "sync/mailsync-sync-unchanged.h"
+#include "status/mailsync-status-table.h"
 
 #include <sys/types.h>
 
@@ -70,7 +71,7 @@ typedef struct
   /* The folder's status as loaded for these listings (issue 13 item 2:
    * its sync does not load it again): nothing writes it in between (a
    * move drops both folders' listings). NULL: load it. */
-  GHashTable *status_rows;     /* UID -> MailsyncStatusRecord, unchanged since the load */
+  MailsyncStatusTable *status_rows; /* unchanged since the load (shared) */
   GHashTable *meta;            /* a copy made before the listing's window set any key */
   guint n_records;             /* the rows loaded (duplicates counted) */
 } MailsyncSyncListings;
@@ -114,7 +115,9 @@ typedef struct
   GHashTable *local_by_identity; /* made on first use: _mailsync_sync_local_by_identity() */
   GPtrArray *local_unfiltered; /* the local listing before maxsize/maxage/startdate (NULL: none
                                * filtered): an intent's file out of the window is not deleted */
-  GHashTable *status_rows;   /* uid -> MailsyncStatusRecord (owned) */
+  /* The status's rows (mailsync-status-table.h: compact, by UID), the
+   * folder's commits mirrored into them */
+  MailsyncStatusTable *status_rows;
   GHashTable *meta;
   gboolean incomplete;       /* a message was skipped: keep the old listing state */
   GPtrArray *finished;       /* copies: Op (owned) done and not yet committed */
@@ -280,7 +283,6 @@ gboolean _mailsync_sync_check_one_validity (Runner              *r,
                                             GError             **error);
 /* mailsync-sync-make-plan.c */
 gboolean _mailsync_sync_load_copy_ignore (Runner *r, GError **error);
-void _mailsync_sync_take_status_rows (Runner *r, GPtrArray *records);
 GPtrArray *_mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders);
 GPtrArray *_mailsync_sync_make_plan_of (Runner *r, GPtrArray *remote, GPtrArray *local, GArray *uids);
 

@@ -94,7 +94,7 @@ _mailsync_sync_runner_free (Runner *r)
     _mailsync_status_store_release (r->config->status, r->status_name);
   g_clear_object (&r->local_result);
   _mailsync_sync_clear_lists (r);
-  g_clear_pointer (&r->status_rows, g_hash_table_unref);
+  g_clear_pointer (&r->status_rows, _mailsync_status_table_unref);
   g_clear_pointer (&r->meta, g_hash_table_unref);
   g_clear_pointer (&r->copy_ignore, g_hash_table_unref);
   g_clear_pointer (&r->remote_labels, g_hash_table_unref);
@@ -167,11 +167,10 @@ _mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **error)
       switch (mailsync_status_batch_get_op (batch, i, &record, &uid, &key, &value))
         {
         case MAILSYNC_STATUS_OP_PUT:
-          g_hash_table_replace (r->status_rows, GUINT_TO_POINTER (record->uid),
-                                mailsync_status_record_copy (record));
+          _mailsync_status_table_put (r->status_rows, record->uid, record->flags, record->mtime, record->labels);
           break;
         case MAILSYNC_STATUS_OP_REMOVE:
-          g_hash_table_remove (r->status_rows, GUINT_TO_POINTER (uid));
+          _mailsync_status_table_remove (r->status_rows, uid);
           break;
         case MAILSYNC_STATUS_OP_SET_META:
           if (r->intents_known && _mailsync_sync_is_intent_key (key) &&
@@ -316,7 +315,7 @@ gboolean
 _mailsync_sync_guard_deletions (Runner *r, guint n_delete_local, guint n_delete_remote, GError **error)
 {
   /* a killed run's downloads planned with their rows count as known */
-  guint n_status = g_hash_table_size (r->status_rows) + r->n_unrecorded;
+  guint n_status = _mailsync_status_table_size (r->status_rows) + r->n_unrecorded;
   guint n_delete = n_delete_local + n_delete_remote;
 
   if (r->config->max_delete_ratio >= 1.0 || n_delete == 0)

@@ -37,15 +37,12 @@ keywords_stamp (Runner *r)
 {
   gboolean in_labels = _mailsync_keywords_in_labels (r->local);
   g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
-  GHashTableIter iter;
-  gpointer value;
+  const MailsyncStatusRecord *row;
   guint64 sum = 0;
-  guint n = 0;
+  guint n = 0, at = 0;
 
-  g_hash_table_iter_init (&iter, r->status_rows);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
+  while (_mailsync_status_table_next (r->status_rows, &at, &row))
     {
-      const MailsyncStatusRecord *row = value;
       g_autofree char *raw = NULL;
       g_autofree char *line = NULL;
       guint8 digest[16];
@@ -123,8 +120,8 @@ void
 _mailsync_sync_offer_known_state (Runner *r, gboolean listing)
 {
   g_autoptr(GHashTable) known = NULL;
-  GHashTableIter iter;
-  gpointer value;
+  const MailsyncStatusRecord *record;
+  guint at = 0;
 
   if (!_mailsync_sync_fast_listing_applies (r))
     return;
@@ -138,14 +135,12 @@ _mailsync_sync_offer_known_state (Runner *r, gboolean listing)
     }
   if (!listing)
     return;
-  known = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  g_hash_table_iter_init (&iter, r->status_rows);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      MailsyncStatusRecord *record = value;
-
-      g_hash_table_insert (known, GUINT_TO_POINTER (record->uid), g_strdup (record->flags));
-    }
+  /* The rows' flags are interned strings (mailsync-status-table.h): the
+   * table borrows them, however long the folder keeps it (issue 13 item
+   * 2: a copy per row was 8M instructions of a flags + new resync). */
+  known = g_hash_table_new (NULL, NULL);
+  while (_mailsync_status_table_next (r->status_rows, &at, &record))
+    g_hash_table_insert (known, GUINT_TO_POINTER (record->uid), record->flags);
   g_object_set (r->remote, "known-messages", known,
                 "known-state", g_hash_table_lookup (r->meta, META_LISTING_STATE), NULL);
 }
@@ -176,7 +171,7 @@ _mailsync_sync_save_listing_state (Runner *r, MailsyncStatusBatch *batch)
 void
 _mailsync_sync_put_keeping_labels (Runner *r, MailsyncStatusBatch *batch, guint32 uid, const char *flags)
 {
-  const MailsyncStatusRecord *old = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+  const MailsyncStatusRecord *old = _mailsync_status_table_lookup (r->status_rows, uid);
 
   mailsync_status_batch_put (batch, uid, flags, old ? old->mtime : 0, old ? old->labels : "");
 }
@@ -247,7 +242,7 @@ _mailsync_sync_put_row (Runner *r, MailsyncStatusBatch *batch, guint32 uid, cons
 
   if (_mailsync_sync_keywords_on (r) && _mailsync_keywords_in_labels (r->local))
     {
-      const MailsyncStatusRecord *old = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+      const MailsyncStatusRecord *old = _mailsync_status_table_lookup (r->status_rows, uid);
       g_autofree char *labels = _mailsync_keywords_to_labels (keywords);
 
       mailsync_status_batch_put (batch, uid, row_flags, old ? old->mtime : 0, labels);

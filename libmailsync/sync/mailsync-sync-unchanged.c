@@ -547,7 +547,7 @@ _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
 static gboolean
 listed_in_status (Runner *r, GHashTable *seen, char **letters, guint32 uid, MailsyncFlags flags)
 {
-  const MailsyncStatusRecord *row = g_hash_table_lookup (r->status_rows, GUINT_TO_POINTER (uid));
+  const MailsyncStatusRecord *row = _mailsync_status_table_lookup (r->status_rows, uid);
   guint i = flags & 31;
 
   G_STATIC_ASSERT ((MAILSYNC_FLAG_DRAFT << 1) == 32);
@@ -566,7 +566,7 @@ listing_is_status (Runner *r)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
   char *letters[32] = { NULL };
-  gboolean same = _mailsync_sync_remote_count (r) == g_hash_table_size (r->status_rows);
+  gboolean same = _mailsync_sync_remote_count (r) == _mailsync_status_table_size (r->status_rows);
 
   for (guint i = 0; same && i < r->remote_list->len; i++)
     {
@@ -601,8 +601,8 @@ _mailsync_sync_record_unchanged (Runner *r)
 {
   g_autofree char *remote_stamp = NULL;
   MailsyncUnchangedPending *pending;
-  GHashTableIter iter;
-  gpointer value;
+  const MailsyncStatusRecord *row;
+  guint at = 0;
 
   if (r->config->unchanged == NULL || r->config->dry_run || r->incomplete || !unchanged_applies (r))
     return;
@@ -611,16 +611,11 @@ _mailsync_sync_record_unchanged (Runner *r)
     return;
   pending = _mailsync_unchanged_pending_new (r->config->status, r->status_name, remote_stamp,
                                              _mailsync_folder_get_directory (r->local), r->local,
-                                             g_hash_table_size (r->status_rows), _mailsync_sync_remote_count (r));
+                                             _mailsync_status_table_size (r->status_rows), _mailsync_sync_remote_count (r));
   if (pending == NULL)
     return;
-  g_hash_table_iter_init (&iter, r->status_rows);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      const MailsyncStatusRecord *row = value;
-
-      _mailsync_unchanged_pending_add_row (pending, row->uid, row->flags);
-    }
+  while (_mailsync_status_table_next (r->status_rows, &at, &row))
+    _mailsync_unchanged_pending_add_row (pending, row->uid, row->flags);
   _mailsync_sync_config_lock (r->config);
   g_ptr_array_add (r->config->unchanged, pending);
   _mailsync_sync_config_unlock (r->config);

@@ -306,17 +306,16 @@ _mailsync_sync_apply_start_date (Runner *r, GError **error)
   if (date == 0)
     return TRUE;
   saved = g_hash_table_lookup (r->meta, META_START_UID);
-  if (saved == NULL && g_hash_table_size (r->status_rows) > 0)
+  if (saved == NULL && _mailsync_status_table_size (r->status_rows) > 0)
     {
       /* A status without a start UID (offlineimap's StartUID file is
        * elsewhere): its lowest UID is where the earlier syncs began. */
-      GHashTableIter iter;
-      gpointer key;
+      const MailsyncStatusRecord *row;
+      guint at = 0;
 
-      g_hash_table_iter_init (&iter, r->status_rows);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        if (min_uid == 0 || GPOINTER_TO_UINT (key) < min_uid)
-          min_uid = GPOINTER_TO_UINT (key);
+      while (_mailsync_status_table_next (r->status_rows, &at, &row))
+        if (min_uid == 0 || row->uid < min_uid)
+          min_uid = row->uid;
     }
   else if (saved != NULL)
     min_uid = (guint32) g_ascii_strtoull (saved, NULL, 10);
@@ -363,7 +362,7 @@ _mailsync_sync_apply_start_date (Runner *r, GError **error)
       /* The first sync also leaves out the older messages above the
        * start UID, as offlineimap's SINCE listing does. */
       if (mailsync_message_info_get_uid (info) < min_uid ||
-          (saved == NULL && g_hash_table_size (r->status_rows) == 0 &&
+          (saved == NULL && _mailsync_status_table_size (r->status_rows) == 0 &&
            mailsync_message_info_get_internal_date (info) < date))
         continue;
       g_ptr_array_add (kept, g_object_ref (info));
@@ -411,7 +410,7 @@ _mailsync_sync_apply_local_start_date (Runner *r, GError **error)
   if (date == 0)
     return TRUE;
   saved = g_hash_table_lookup (r->meta, META_LOCAL_START_UID);
-  first = saved == NULL && g_hash_table_size (r->status_rows) == 0;
+  first = saved == NULL && _mailsync_status_table_size (r->status_rows) == 0;
   if (saved != NULL)
     min_uid = (guint32) g_ascii_strtoull (saved, NULL, 10);
   else if (!first)
