@@ -347,6 +347,61 @@ START_TEST (test_plan_exhaustive_flag_merge)
 }
 END_TEST
 
+/* The merge keeps its per-UID triples in an array when the UIDs are
+ * dense and in a hash table when they are not (issue 13 item 2): every
+ * combination of the model's states as one message each, given in
+ * descending order, with new local mail and a second file of one UID,
+ * plans the same under UIDs 1..125 (dense) and UIDs 1,000,003 apart
+ * (sparse; the largest near G_MAXUINT32), UIDs scaled back. */
+static char *
+plan_spread (guint32 stride)
+{
+  MailsyncPlanMessage remote[125], local[127];
+  MailsyncPlanStatus status[125];
+  char keys[125][16];
+  gsize nr = 0, nl = 0, ns = 0;
+  g_autoptr(GPtrArray) plan = NULL;
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 125; i-- > 0;)
+    {
+      const char *r = states[i / 25], *l = states[(i / 5) % 5], *st = states[i % 5];
+      guint32 uid = (guint32) ((i + 1) * (guint64) stride + (stride > 1 ? G_MAXUINT32 - 126 * (guint64) stride : 0));
+
+      g_snprintf (keys[i], sizeof keys[i], "cur/%u", i);
+      if (r != NULL)
+        remote[nr++] = (MailsyncPlanMessage) { uid, NULL, r, NULL };
+      if (l != NULL)
+        local[nl++] = (MailsyncPlanMessage) { uid, keys[i], l, NULL };
+      if (st != NULL)
+        status[ns++] = (MailsyncPlanStatus) { uid, st, NULL };
+      if (i == 60 && l != NULL)
+        local[nl++] = (MailsyncPlanMessage) { uid, "cur/copy", "S", NULL };
+    }
+  local[nl++] = (MailsyncPlanMessage) { 0, "new/n", "", NULL };
+  plan = mailsync_sync_plan_compute (remote, nr, local, nl, status, ns, &default_policy);
+  for (guint i = 0; i < plan->len; i++)
+    {
+      MailsyncAction *a = plan->pdata[i];
+      guint32 at = a->uid == 0 ? 0 : stride == 1 ? a->uid
+                   : (guint32) ((a->uid - (G_MAXUINT32 - 126 * (guint64) stride)) / stride);
+
+      g_string_append_printf (out, "%d %u %s %s %s %s; ", a->kind, at, a->key ? a->key : "-", a->flags ? a->flags : "-",
+                              a->add ? a->add : "-", a->remove ? a->remove : "-");
+    }
+  return g_string_free (out, FALSE);
+}
+
+START_TEST (test_plan_dense_sparse)
+{
+  g_autofree char *dense = plan_spread (1);
+  g_autofree char *sparse = plan_spread (1000003);
+
+  ck_assert_uint_gt (strlen (dense), 1000);
+  ck_assert_str_eq (dense, sparse);
+}
+END_TEST
+
 /* ---- keywords (issue 10 item 3) ---------------------------------------- */
 
 /* Renders a plan with its keywords: "KIND uid flags [kw]" and
@@ -578,6 +633,7 @@ plan_suite (void)
   tc = tcase_create ("exhaustive");
   tcase_add_test (tc, test_plan_exhaustive);
   tcase_add_test (tc, test_plan_exhaustive_flag_merge);
+  tcase_add_test (tc, test_plan_dense_sparse);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -439,6 +439,120 @@ plan_one (GPtrArray                *actions,
     }
 }
 
+/* Where the merge keeps a UID's triple: a hash table of them in general;
+ * an array indexed by UID - first when the UIDs are dense (issue 13 item
+ * 2: a folder's UIDs mostly are, and a Triple allocated and hashed per
+ * UID was 12M of a flags + new resync's 190M instructions). Either way
+ * the triples are planned in ascending UIDs. */
+typedef struct
+{
+  Triple     *dense;        /* [last - first + 1], or NULL */
+  guint32     first;
+  guint32     last;
+  GHashTable *by_uid;       /* uid -> Triple (owned), when not dense */
+} Triples;
+
+/* Dense when the range is at most four times the entries (plus a slack
+ * for a small folder): at 24 bytes a slot, never more than ~100 bytes
+ * per listed message. */
+#define DENSE_SLACK 1024
+
+static void
+triples_init (Triples                   *triples,
+              const MailsyncPlanMessage *remote,
+              gsize                      n_remote,
+              const MailsyncPlanMessage *local,
+              gsize                      n_local,
+              const MailsyncPlanStatus  *status,
+              gsize                      n_status)
+{
+  guint32 first = G_MAXUINT32, last = 0;
+  guint64 n = (guint64) n_remote + n_local + n_status;
+
+#define SPAN(uid_) G_STMT_START { guint32 u_ = (uid_); \
+    if (u_ != 0) { first = MIN (first, u_); last = MAX (last, u_); } } G_STMT_END
+  for (gsize i = 0; i < n_remote; i++)
+    SPAN (remote[i].uid);
+  for (gsize i = 0; i < n_local; i++)
+    SPAN (local[i].uid);
+  for (gsize i = 0; i < n_status; i++)
+    SPAN (status[i].uid);
+#undef SPAN
+  *triples = (Triples) { NULL, first, last, NULL };
+  if (first > last)
+    return;             /* no UID at all */
+  if ((guint64) last - first + 1 <= 4 * n + DENSE_SLACK)
+    triples->dense = g_new0 (Triple, (gsize) (last - first) + 1);
+  else
+    triples->by_uid = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+}
+
+static void
+triples_clear (Triples *triples)
+{
+  g_free (triples->dense);
+  g_clear_pointer (&triples->by_uid, g_hash_table_unref);
+}
+
+static Triple *
+triple_for (Triples *triples, guint32 uid)
+{
+  Triple *t;
+
+  if (triples->dense != NULL)
+    return &triples->dense[uid - triples->first];
+  t = g_hash_table_lookup (triples->by_uid, GUINT_TO_POINTER (uid));
+  if (t == NULL)
+    {
+      t = g_new0 (Triple, 1);
+      g_hash_table_insert (triples->by_uid, GUINT_TO_POINTER (uid), t);
+    }
+  return t;
+}
+
+static gint
+compare_guint32 (gconstpointer a, gconstpointer b)
+{
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static void
+plan_triples (GPtrArray *actions, Triples *triples, const MailsyncPlanPolicy *policy)
+{
+  g_autoptr(GArray) uids = NULL;
+  GHashTableIter iter;
+  gpointer key;
+
+  if (triples->dense != NULL)
+    {
+      for (guint64 uid = triples->first; uid <= triples->last; uid++)
+        {
+          const Triple *t = &triples->dense[uid - triples->first];
+
+          if (t->remote != NULL || t->local != NULL || t->status != NULL)
+            plan_one (actions, (guint32) uid, t, policy);
+        }
+      return;
+    }
+  if (triples->by_uid == NULL)
+    return;
+  uids = g_array_sized_new (FALSE, FALSE, sizeof (guint32), g_hash_table_size (triples->by_uid));
+  g_hash_table_iter_init (&iter, triples->by_uid);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      guint32 uid = GPOINTER_TO_UINT (key);
+      g_array_append_val (uids, uid);
+    }
+  g_array_sort (uids, compare_guint32);
+  for (guint i = 0; i < uids->len; i++)
+    {
+      guint32 uid = g_array_index (uids, guint32, i);
+      plan_one (actions, uid, g_hash_table_lookup (triples->by_uid, GUINT_TO_POINTER (uid)), policy);
+    }
+}
+
 GPtrArray *
 mailsync_sync_plan_compute (const MailsyncPlanMessage *remote,
                             gsize                      n_remote,
@@ -448,30 +562,23 @@ mailsync_sync_plan_compute (const MailsyncPlanMessage *remote,
                             gsize                      n_status,
                             const MailsyncPlanPolicy  *policy)
 {
-  g_autoptr(GHashTable) by_uid = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   GPtrArray *actions = g_ptr_array_new_with_free_func ((GDestroyNotify) mailsync_action_free);
-  GHashTableIter iter;
-  gpointer key, value;
+  Triples triples;
 
-#define TRIPLE_FOR(uid_) \
-  ({ Triple *t_ = g_hash_table_lookup (by_uid, GUINT_TO_POINTER (uid_)); \
-     if (t_ == NULL) { t_ = g_new0 (Triple, 1); \
-       g_hash_table_insert (by_uid, GUINT_TO_POINTER (uid_), t_); } \
-     t_; })
-
+  triples_init (&triples, remote, n_remote, local, n_local, status, n_status);
   for (gsize i = 0; i < n_remote; i++)
     if (remote[i].uid != 0)
-      TRIPLE_FOR (remote[i].uid)->remote = &remote[i];
+      triple_for (&triples, remote[i].uid)->remote = &remote[i];
   for (gsize i = 0; i < n_status; i++)
     if (status[i].uid != 0)
-      TRIPLE_FOR (status[i].uid)->status = &status[i];
+      triple_for (&triples, status[i].uid)->status = &status[i];
   for (gsize i = 0; i < n_local; i++)
     {
       MailsyncAction *action;
 
       if (local[i].uid != 0)
         {
-          Triple *t = TRIPLE_FOR (local[i].uid);
+          Triple *t = triple_for (&triples, local[i].uid);
           /* A second local file with the same UID is a copy the user made:
            * upload it as new rather than lose or merge it. */
           if (t->local == NULL)
@@ -488,11 +595,8 @@ mailsync_sync_plan_compute (const MailsyncPlanMessage *remote,
       action->keywords = mailsync_sync_plan_normalize_keywords (local[i].keywords);
       g_ptr_array_add (actions, action);
     }
-#undef TRIPLE_FOR
-
-  g_hash_table_iter_init (&iter, by_uid);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    plan_one (actions, GPOINTER_TO_UINT (key), value, policy);
+  plan_triples (actions, &triples, policy);
+  triples_clear (&triples);
 
   g_ptr_array_sort (actions, compare_action);
   return actions;
