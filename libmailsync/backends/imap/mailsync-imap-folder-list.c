@@ -178,6 +178,45 @@ compare_listed (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
+/* @rows (distinct UIDs) in ascending UIDs. The known table is a hash
+ * table, so the rows come in its order; a folder's UIDs are mostly dense,
+ * and placing each by UID - first is one pass where a comparison sort of
+ * the 32-byte rows was 6M instructions of a flags + new resync of 10 x
+ * 1,000 (issue 13 item 2). Sparse UIDs: the comparison sort. */
+static void
+sort_listed (GArray *rows)
+{
+  guint n = rows->len, k = 0;
+  guint32 first = G_MAXUINT32, last = 0;
+  g_autofree guint32 *at = NULL;
+  g_autofree _MailsyncFolderListed *sorted = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      first = MIN (first, g_array_index (rows, _MailsyncFolderListed, i).uid);
+      last = MAX (last, g_array_index (rows, _MailsyncFolderListed, i).uid);
+    }
+  if (n < 2 || (guint64) last - first + 1 > 4 * (guint64) n + 1024)
+    {
+      g_array_sort (rows, compare_listed);
+      return;
+    }
+  at = g_new0 (guint32, (gsize) (last - first) + 1);
+  for (guint i = 0; i < n; i++)
+    at[g_array_index (rows, _MailsyncFolderListed, i).uid - first] = i + 1;
+  sorted = g_new (_MailsyncFolderListed, n);
+  for (guint64 u = 0; u <= (guint64) last - first; u++)
+    if (at[u] != 0 && k < n)
+      sorted[k++] = g_array_index (rows, _MailsyncFolderListed, at[u] - 1);
+  if (k != n)
+    {
+      /* two rows of one UID: not what the known table gives */
+      g_array_sort (rows, compare_listed);
+      return;
+    }
+  memcpy (rows->data, sorted, n * sizeof (_MailsyncFolderListed));
+}
+
 /* The listing: with @with_known, the known messages the server did not
  * report (unchanged since the saved state) under their known flags, minus
  * the vanished ones; then everything the server reported. With
@@ -210,7 +249,7 @@ build_listing (MailsyncImapFolder *self, gboolean with_known, GArray *unchanged)
                                                              NULL, 0, 0));
         }
       if (unchanged != NULL)
-        g_array_sort (unchanged, compare_listed);
+        sort_listed (unchanged);
     }
   g_hash_table_iter_init (&iter, self->listing);
   while (g_hash_table_iter_next (&iter, &key, &value))
