@@ -180,19 +180,22 @@ typedef struct
 
   /* ---- a listing of what changed only (issue 13 items 2 and 4) ---- */
   /* Asks that the next listing give its plain messages as
-   * _MailsyncFolderListed rows for take_unchanged instead of a
-   * MailsyncMessageInfo each; its result then holds only the others.
-   * IMAP: when it lists from the caller's saved state (known-messages
-   * with CONDSTORE), the known messages the server did not report
-   * (ascending UIDs). Maildir: every file read by its name alone with a
-   * UID and no keyword letter (in listing order, pos counting every
-   * listed message). Good for one listing, like the known state. NULL
-   * member: the listing is always whole. */
-  void     (*list_changes_only) (MailsyncFolder *self);
-  /* After that listing: the rows it left out (GArray of
-   * _MailsyncFolderListed, ascending UIDs), taken; NULL when the listing
-   * is whole (a full listing, or no such request). */
-  GArray  *(*take_unchanged)  (MailsyncFolder *self);
+   * _MailsyncFolderListed rows instead of a MailsyncMessageInfo each;
+   * its result then holds only the others. IMAP: when it lists from the
+   * caller's saved state (known-messages with CONDSTORE), the known
+   * messages the server did not report (ascending UIDs). Maildir: every
+   * file read by its name alone with a UID and no keyword letter (in
+   * listing order, pos counting every listed message). Good for one
+   * listing, like the known state. FALSE: this folder's next listing is
+   * whole (NULL member: always).
+   *
+   * The rows go with that listing's result, not the folder (review 2
+   * Low 1 of session 16: a second listing of the folder must not take or
+   * drop them): the listing's task gives them with
+   * _mailsync_folder_listing_give_rows() (an empty array when it listed
+   * whole) before it returns, and the caller takes them with
+   * _mailsync_folder_take_unchanged() from the result it finished. */
+  gboolean (*list_changes_only) (MailsyncFolder *self);
 
   /* ---- a message renamed by the mail program (a killed run's intents) ---- */
   /* What of a local message's key stays when the mail program or the
@@ -230,7 +233,12 @@ void        _mailsync_folder_hold_deliveries      (MailsyncFolder *self, gboolea
 gboolean    _mailsync_folder_can_hold_listings    (MailsyncFolder *self);
 void        _mailsync_folder_hold_listings        (MailsyncFolder *self, gboolean hold);
 gboolean    _mailsync_folder_list_changes_only    (MailsyncFolder *self);
-GArray     *_mailsync_folder_take_unchanged       (MailsyncFolder *self);
+/* The rows of the listing whose result is @result (list_changes_only),
+ * taken; NULL when none were given: the listing failed, or no rows were
+ * asked for it. */
+GArray     *_mailsync_folder_take_unchanged       (MailsyncFolder *self, GAsyncResult *result);
+/* For a listing's task, before it returns: @rows (taken) go with it. */
+void        _mailsync_folder_listing_give_rows    (GTask *task, GArray *rows);
 char       *_mailsync_folder_key_identity         (MailsyncFolder *self, const char *key);
 
 /* ---- the repository's side ---- */

@@ -275,20 +275,28 @@ _mailsync_folder_list_changes_only (MailsyncFolder *self)
 {
   const _MailsyncFolderEngineVTable *vtable = lookup (self);
 
-  if (vtable == NULL || vtable->list_changes_only == NULL || vtable->take_unchanged == NULL)
+  if (vtable == NULL || vtable->list_changes_only == NULL)
     return FALSE;
-  vtable->list_changes_only (self);
-  return TRUE;
+  return vtable->list_changes_only (self);
+}
+
+static GQuark
+listing_rows_quark (void)
+{
+  return g_quark_from_static_string ("mailsync-listing-rows");
+}
+
+void
+_mailsync_folder_listing_give_rows (GTask *task, GArray *rows)
+{
+  g_object_set_qdata_full (G_OBJECT (task), listing_rows_quark (), rows, (GDestroyNotify) g_array_unref);
 }
 
 GArray *
-_mailsync_folder_take_unchanged (MailsyncFolder *self)
+_mailsync_folder_take_unchanged (MailsyncFolder *self, GAsyncResult *result)
 {
-  const _MailsyncFolderEngineVTable *vtable = lookup (self);
-
-  if (vtable == NULL || vtable->take_unchanged == NULL)
-    return NULL;
-  return vtable->take_unchanged (self);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_object_steal_qdata (G_OBJECT (result), listing_rows_quark ());
 }
 
 /* ---- the repository's side ------------------------------------------------ */

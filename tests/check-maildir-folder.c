@@ -553,6 +553,52 @@ read_uid_file (const char *folder)
   return mailsync_test_read_file (path, NULL);
 }
 
+/* The engine's rows (list_changes_only) go with the listing they were
+ * asked for, not the folder (review 2 Low 1 of session 16): a second
+ * listing of the folder, before they are taken, neither takes nor drops
+ * them. On the rows-on-the-folder code the second listing cleared them
+ * and the first listing's take gave NULL, which the engine would have
+ * read as "every unchanged file deleted". */
+START_TEST (test_rows_go_with_listing)
+{
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(MailsyncFolder) inbox = open_inbox (&repo, '.');
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) first = NULL;
+  g_autoptr(GPtrArray) second = NULL;
+  g_autoptr(GAsyncResult) res1 = NULL;
+  g_autoptr(GAsyncResult) res2 = NULL;
+  g_autoptr(GArray) rows = NULL;
+  g_autoptr(GArray) none = NULL;
+
+  put ("INBOX", "cur/1_0.1.h,U=1,FMD5=" INBOX_MD5 ":2,S", "one\n", 0);
+  put ("INBOX", "cur/1_1.1.h,U=2,FMD5=" INBOX_MD5 ":2,RS", "two\n", 0);
+  put ("INBOX", "cur/1_2.1.h,U=3,FMD5=" INBOX_MD5 ":2,Sa", "kw\n", 0);
+
+  ck_assert (_mailsync_folder_list_changes_only (inbox));
+  mailsync_folder_list_messages_async (inbox, NULL, got_result, &res1);
+  wait_for (&res1);
+  /* another listing of the folder, without rows, ends before the first is taken */
+  mailsync_folder_list_messages_async (inbox, NULL, got_result, &res2);
+  second = mailsync_folder_list_messages_finish (inbox, wait_for (&res2), &error);
+  g_assert_no_error (error);
+  ck_assert_uint_eq (second->len, 3);
+  none = _mailsync_folder_take_unchanged (inbox, res2);
+  ck_assert_ptr_null (none);
+
+  first = mailsync_folder_list_messages_finish (inbox, res1, &error);
+  g_assert_no_error (error);
+  rows = _mailsync_folder_take_unchanged (inbox, res1);
+  ck_assert_ptr_nonnull (rows);
+  /* the two files read by name are rows; the keyword file an info */
+  ck_assert_uint_eq (rows->len, 2);
+  ck_assert_uint_eq (first->len, 1);
+  ck_assert_uint_eq (g_array_index (rows, _MailsyncFolderListed, 0).uid + g_array_index (rows, _MailsyncFolderListed, 1).uid, 3);
+  /* taken once */
+  ck_assert_ptr_null (_mailsync_folder_take_unchanged (inbox, res1));
+}
+END_TEST
+
 START_TEST (test_assign_uids)
 {
   g_autoptr(MailsyncRepository) repo = NULL;
@@ -803,6 +849,7 @@ maildir_suite (void)
   tcase_add_test (folder, test_set_message_uid);
   tcase_add_test (folder, test_fetch_after_rename);
   tcase_add_test (folder, test_release_listing);
+  tcase_add_test (folder, test_rows_go_with_listing);
   tcase_add_test (folder, test_assign_uids);
   tcase_add_test (folder, test_assign_uids_corrupt_state);
   tcase_add_test (folder, test_nested_append);

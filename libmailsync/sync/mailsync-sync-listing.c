@@ -122,8 +122,7 @@ void
 _mailsync_sync_start_local_listing (Runner *r)
 {
   g_clear_object (&r->local_result);
-  if (rows_apply (r))
-    _mailsync_folder_list_changes_only (r->local);
+  r->local_rows_asked = rows_apply (r) && _mailsync_folder_list_changes_only (r->local);
   r->local_listing = TRUE;
   mailsync_folder_list_messages_async (r->local, r->config->cancellable, _mailsync_store_result, &r->local_result);
 }
@@ -292,6 +291,20 @@ _mailsync_sync_take_prepared (Runner *r)
   return listings;
 }
 
+/* A listing asked for rows that gave none (a folder's bug, or another
+ * listing of the folder in between): its result is not the whole
+ * listing, so it is refused as a failed listing. */
+static void
+rows_lost (Runner *r, MailsyncFolder *folder, gboolean asked, GPtrArray **list, GArray *rows, GError **error)
+{
+  if (!asked || *list == NULL || rows != NULL)
+    return;
+  g_clear_pointer (list, g_ptr_array_unref);
+  g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_FAILED,
+               "Folder %s: the listing of %s lost the rows it was asked for", r->folder_label,
+               mailsync_folder_get_name (folder));
+}
+
 /* The folder's status rows and meta into @r: those the pre-pass loaded
  * with its listings (r->prepared), else from the store. */
 gboolean
@@ -360,6 +373,7 @@ _mailsync_sync_list_both (Runner *r, GError **error)
    * remote's pair of events follows once both have ended. */
   if (_mailsync_sync_shows_listing (r->local))
     _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_LIST_LOADING, r->local, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
+  r->remote_rows_asked = FALSE;
   if (!r->remote_listing)
     {
       _mailsync_sync_offer_known_state (r, prepared == NULL);
@@ -367,8 +381,7 @@ _mailsync_sync_list_both (Runner *r, GError **error)
       /* Rows instead of infos for the unchanged messages, unless the
        * listings are kept for a folder's sync (they are handed over as
        * infos) or a window filters them (it reads every info). */
-      if (prepared == NULL && rows_apply (r))
-        _mailsync_folder_list_changes_only (r->remote);
+      r->remote_rows_asked = prepared == NULL && rows_apply (r) && _mailsync_folder_list_changes_only (r->remote);
     }
   if (prepared != NULL)
     {
@@ -402,10 +415,14 @@ _mailsync_sync_list_both (Runner *r, GError **error)
       _mailsync_sync_wait_local_listing (r);
       local_result = g_steal_pointer (&r->local_result);
       r->local_list = mailsync_folder_list_messages_finish (r->local, local_result, &local_error);
-      r->local_rows = _mailsync_folder_take_unchanged (r->local);
       r->remote_list = mailsync_folder_list_messages_finish (r->remote, remote_result, &remote_error);
-      /* taken whatever the listing's outcome: they are this listing's */
-      r->remote_unchanged = _mailsync_folder_take_unchanged (r->remote);
+      /* Each listing's rows come with its result (review 2 Low 1,
+       * session 16); a listing that was asked for rows and gave none
+       * lost them: the messages they stand for would read as deleted. */
+      r->local_rows = _mailsync_folder_take_unchanged (r->local, local_result);
+      r->remote_unchanged = _mailsync_folder_take_unchanged (r->remote, remote_result);
+      rows_lost (r, r->local, r->local_rows_asked, &r->local_list, r->local_rows, &local_error);
+      rows_lost (r, r->remote, r->remote_rows_asked, &r->remote_list, r->remote_unchanged, &remote_error);
       if (r->local_list != NULL)
         emit_loaded_local (r);
       if (r->remote_list == NULL)

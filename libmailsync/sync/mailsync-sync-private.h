@@ -128,6 +128,8 @@ typedef struct
   guint remote_fetched;         /* downloads whose body the remote gave (stream in hand) */
   gboolean remote_released;     /* the remote lease was handed back early (lease_remote) */
   gboolean local_listing;    /* the local listing runs already (see sync_folder_once) */
+  gboolean local_rows_asked; /* that listing was asked for rows (_mailsync_folder_list_changes_only) */
+  gboolean remote_rows_asked; /* the remote listing list_both waits for was */
   GAsyncResult *local_result;
   gboolean remote_listing;   /* the remote listing was asked already (the move pre-pass's burst) */
   GAsyncResult *remote_result;

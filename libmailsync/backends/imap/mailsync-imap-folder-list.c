@@ -796,6 +796,12 @@ _mailsync_imap_folder_listing_end (MailsyncImapFolder *self, GTask *task, GPtrAr
     g_clear_pointer (&self->unchanged, g_array_unref);
   self->stale = listing != NULL && self->window_since == 0 && self->window_max_size == 0 &&
                 listing->len + (self->unchanged != NULL ? self->unchanged->len : 0) != self->exists;
+  /* the rows go with this listing's result (review 2 Low 1, session 16),
+   * none when it listed whole */
+  if (listing != NULL && self->changes_only)
+    _mailsync_folder_listing_give_rows (task, self->unchanged != NULL ? g_steal_pointer (&self->unchanged)
+                                                                      : _mailsync_folder_listed_new (0));
+  g_clear_pointer (&self->unchanged, g_array_unref);
   g_clear_pointer (&self->listing, g_hash_table_unref);
   g_clear_pointer (&self->vanished, g_array_unref);
   listing_forget (self);
@@ -808,16 +814,11 @@ _mailsync_imap_folder_listing_end (MailsyncImapFolder *self, GTask *task, GPtrAr
 /* Asked on the caller's thread before its list_messages_async, which
  * moves the request into that listing's task (listing_begin takes it on
  * the worker): a listing that never runs leaves nothing behind. */
-void
+gboolean
 _mailsync_imap_folder_list_changes_only (MailsyncFolder *folder)
 {
   MAILSYNC_IMAP_FOLDER (folder)->changes_asked = TRUE;
-}
-
-GArray *
-_mailsync_imap_folder_take_unchanged (MailsyncFolder *folder)
-{
-  return g_steal_pointer (&MAILSYNC_IMAP_FOLDER (folder)->unchanged);
+  return TRUE;
 }
 
 void

@@ -72,7 +72,8 @@ struct _MailsyncImapFolder
    * items 2 and 4: no MailsyncMessageInfo per unchanged message). */
   gboolean changes_asked; /* asked for the next list_messages_async (the caller's thread) */
   gboolean changes_only;  /* the running listing's (the worker's) */
-  GArray *unchanged;      /* _MailsyncFolderListed, until take_unchanged; NULL: the listing is whole */
+  GArray *unchanged;      /* _MailsyncFolderListed of the running listing, until its end gives them to
+                           * its task; NULL: the listing is whole */
   /* "UIDVALIDITY HIGHESTMODSEQ UIDNEXT MESSAGES" of the last listing's
    * SELECT, for the unchanged-folder check (sync/mailsync-sync-unchanged.c);
    * NULL without CONDSTORE. */
@@ -321,8 +322,7 @@ gboolean   _mailsync_imap_folder_listing_connected (MailsyncImapFolder    *self,
                                                     GTask                 *task);
 /* the engine's list_changes_only and take_unchanged
  * (mailsync-folder-engine-private.h) */
-void       _mailsync_imap_folder_list_changes_only (MailsyncFolder        *folder);
-GArray    *_mailsync_imap_folder_take_unchanged    (MailsyncFolder        *folder);
+gboolean   _mailsync_imap_folder_list_changes_only (MailsyncFolder        *folder);
 void       _mailsync_imap_folder_list_messages_job (GTask                 *task,
                                                     gpointer               source,
                                                     gpointer               task_data,

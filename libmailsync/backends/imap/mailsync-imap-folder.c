@@ -737,7 +737,6 @@ static const _MailsyncFolderEngineVTable engine_vtable = {
   .hold_listings = _mailsync_imap_folder_hold_listings,
   .stamp_kept_all = _mailsync_imap_folder_stamp_kept_all,
   .list_changes_only = _mailsync_imap_folder_list_changes_only,
-  .take_unchanged = _mailsync_imap_folder_take_unchanged,
 };
 
 static void

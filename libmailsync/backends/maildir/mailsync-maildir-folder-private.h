@@ -28,10 +28,9 @@ struct _MailsyncMaildirFolder
   gboolean dirty_new;   /* entries changed since the last flush */
   gboolean dirty_cur;
   guint32 uidvalidity;  /* as seen by the last listing (assign-uids) */
-  /* The engine's list_changes_only for the next listing, and the rows
-   * the last listing made for it (_MailsyncFolderListed), until taken */
+  /* The engine's list_changes_only for the next listing (its rows go
+   * with that listing's result) */
   gboolean rows_asked;
-  GArray *rows;
   /* deliveries done, not yet returned on their caller's context
    * (mailsync-task-returns.h; its own lock) */
   gpointer append_returns;
@@ -208,7 +207,6 @@ gboolean _mailsync_maildir_folder_scan_names (MailsyncFolder *folder, _MailsyncF
 /* The engine's release_listing: drops the index and twins (listing.c). */
 void     _mailsync_maildir_folder_release_index (MailsyncFolder *folder);
 /* the engine's list_changes_only and take_unchanged */
-void     _mailsync_maildir_folder_list_rows     (MailsyncFolder *folder);
-GArray  *_mailsync_maildir_folder_take_rows     (MailsyncFolder *folder);
+gboolean _mailsync_maildir_folder_list_rows     (MailsyncFolder *folder);
 
 G_END_DECLS

@@ -359,7 +359,6 @@ mailsync_maildir_folder_finalize (GObject *object)
   g_free (self->md5);
   g_hash_table_unref (self->index);
   g_hash_table_unref (self->twins);
-  g_clear_pointer (&self->rows, g_array_unref);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (mailsync_maildir_folder_parent_class)->finalize (object);
 }
@@ -443,7 +442,6 @@ static const _MailsyncFolderEngineVTable engine_vtable = {
   .scan_names = _mailsync_maildir_folder_scan_names,
   .release_listing = _mailsync_maildir_folder_release_index,
   .list_changes_only = _mailsync_maildir_folder_list_rows,
-  .take_unchanged = _mailsync_maildir_folder_take_rows,
   .key_identity = engine_key_identity,
   .hold_deliveries = _mailsync_maildir_folder_hold_deliveries,
 };

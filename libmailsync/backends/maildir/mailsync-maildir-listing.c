@@ -860,11 +860,9 @@ list_thread (GTask        *task,
       pos++;
     }
   g_ref_string_release (dir);
-  /* this listing's rows, or none: never an older listing's */
-  g_mutex_lock (&self->lock);
-  g_clear_pointer (&self->rows, g_array_unref);
-  self->rows = g_steal_pointer (&rows);
-  g_mutex_unlock (&self->lock);
+  /* this listing's rows go with its result (review 2 Low 1, session 16) */
+  if (rows != NULL)
+    _mailsync_folder_listing_give_rows (task, g_steal_pointer (&rows));
   g_task_return_pointer (task, g_steal_pointer (&infos), (GDestroyNotify) g_ptr_array_unref);
 }
 
@@ -902,27 +900,15 @@ _mailsync_maildir_folder_list_messages_finish (MailsyncFolder  *folder,
  * next listing gives its files read by name as rows (issue 13 items 2
  * and 4: no MailsyncMessageInfo per unchanged file). Only a plain Maildir
  * folder's: a subclass may list otherwise. */
-void
+gboolean
 _mailsync_maildir_folder_list_rows (MailsyncFolder *folder)
 {
   MailsyncMaildirFolder *self = MAILSYNC_MAILDIR_FOLDER (folder);
 
   if (G_OBJECT_TYPE (folder) != MAILSYNC_TYPE_MAILDIR_FOLDER)
-    return;
+    return FALSE;
   g_mutex_lock (&self->lock);
   self->rows_asked = TRUE;
-  g_clear_pointer (&self->rows, g_array_unref);
   g_mutex_unlock (&self->lock);
-}
-
-GArray *
-_mailsync_maildir_folder_take_rows (MailsyncFolder *folder)
-{
-  MailsyncMaildirFolder *self = MAILSYNC_MAILDIR_FOLDER (folder);
-  GArray *rows;
-
-  g_mutex_lock (&self->lock);
-  rows = g_steal_pointer (&self->rows);
-  g_mutex_unlock (&self->lock);
-  return rows;
+  return TRUE;
 }
