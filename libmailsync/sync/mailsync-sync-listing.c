@@ -44,22 +44,28 @@ index_lists (Runner *r)
 MailsyncMessageInfo *
 _mailsync_sync_local_by_key (Runner *r, const char *key)
 {
+  MailsyncMessageInfo *info;
+
   if (key == NULL || r->local_list == NULL)
     return NULL;
   if (r->local_by_key == NULL)
     {
-      /* every listed file by its key: rows made into infos first */
-      _mailsync_sync_local_materialise (r);
+      /* every listed file by its key: the infos here; the rows
+       * (mailsync-sync-rows.c) are indexed by key only when a key is not
+       * an info's, and a row made into an info only when asked for
+       * (review 2 Low 2 of session 16: the first upload made every row of
+       * the folder into an info, though an upload is new mail, an info) */
       r->local_by_key = g_hash_table_new (g_str_hash, g_str_equal);
       for (guint i = 0; i < r->local_list->len; i++)
         {
-          MailsyncMessageInfo *info = r->local_list->pdata[i];
+          MailsyncMessageInfo *each = r->local_list->pdata[i];
 
-          if (mailsync_message_info_get_key (info) != NULL)
-            g_hash_table_insert (r->local_by_key, (gpointer) mailsync_message_info_get_key (info), info);
+          if (mailsync_message_info_get_key (each) != NULL)
+            g_hash_table_insert (r->local_by_key, (gpointer) mailsync_message_info_get_key (each), each);
         }
     }
-  return g_hash_table_lookup (r->local_by_key, key);
+  info = g_hash_table_lookup (r->local_by_key, key);
+  return info != NULL ? info : _mailsync_sync_local_row_by_key (r, key);
 }
 
 /* The local message an intent's key @key names, found by what of the key
@@ -82,6 +88,10 @@ _mailsync_sync_local_by_identity (Runner *r, const char *key)
     return info;
   if (r->local_by_identity == NULL)
     {
+      /* every listed file, its rows made into infos first (only a
+       * killed run's intents ask, when the key did not find the file) */
+      _mailsync_sync_local_materialise (r);
+      all = r->local_unfiltered != NULL ? r->local_unfiltered : r->local_list;
       r->local_by_identity = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       for (guint i = 0; i < all->len; i++)
         {

@@ -108,6 +108,7 @@ typedef struct
    * places), none of them in local_list or (until made) local_by_uid. */
   GArray *local_rows;
   GHashTable *local_row_index; /* uid -> index + 1 in local_rows, made on first use */
+  GHashTable *local_row_by_key; /* key -> index + 1 in local_rows, made on first use */
   GPtrArray *local_made;       /* infos made for single rows (owned; also in local_by_uid) */
   char *local_dir;             /* the local folder's directory, a GRefString for the infos made */
   GHashTable *local_by_uid;
@@ -271,6 +272,7 @@ gboolean             _mailsync_sync_local_has          (Runner *r, guint32 uid);
 gboolean             _mailsync_sync_local_has_uids     (Runner *r);
 MailsyncMessageInfo *_mailsync_sync_local_info         (Runner *r, guint32 uid);
 void                 _mailsync_sync_local_materialise  (Runner *r);
+MailsyncMessageInfo *_mailsync_sync_local_row_by_key   (Runner *r, const char *key);
 void                 _mailsync_sync_clear_rows         (Runner *r);
 Runner *_mailsync_sync_runner_new_quiet (const MailsyncRunnerConfig *quiet,
                                          MailsyncFolder             *remote,

@@ -188,6 +188,38 @@ _mailsync_sync_local_info (Runner *r, guint32 uid)
   return info;
 }
 
+/* The rows' keys for _mailsync_sync_local_row_by_key(): key -> index + 1 */
+static void
+index_row_keys (Runner *r)
+{
+  r->local_row_by_key = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < r->local_rows->len; i++)
+    {
+      const _MailsyncFolderListed *row = &g_array_index (r->local_rows, _MailsyncFolderListed, i);
+
+      if (row->key != NULL)
+        g_hash_table_insert (r->local_row_by_key, row->key, GUINT_TO_POINTER (i + 1));
+    }
+}
+
+/* The info of the row listed under @key (made if need be), or NULL. The
+ * keys are indexed on the first question. */
+MailsyncMessageInfo *
+_mailsync_sync_local_row_by_key (Runner *r, const char *key)
+{
+  gpointer at;
+
+  if (r->local_rows == NULL || r->local_rows->len == 0)
+    return NULL;
+  if (r->local_row_by_key == NULL)
+    index_row_keys (r);
+  at = g_hash_table_lookup (r->local_row_by_key, key);
+  if (at == NULL)
+    return NULL;
+  return _mailsync_sync_local_info (r, g_array_index (r->local_rows, _MailsyncFolderListed,
+                                                      GPOINTER_TO_UINT (at) - 1).uid);
+}
+
 void
 _mailsync_sync_local_materialise (Runner *r)
 {
@@ -222,6 +254,9 @@ _mailsync_sync_local_materialise (Runner *r)
     }
   g_ptr_array_unref (r->local_list);
   r->local_list = all;
+  /* the key index points into the rows: made again from the infos */
+  g_clear_pointer (&r->local_by_key, g_hash_table_unref);
+  g_clear_pointer (&r->local_row_by_key, g_hash_table_unref);
   g_clear_pointer (&r->local_rows, g_array_unref);
   g_clear_pointer (&r->local_row_index, g_hash_table_unref);
   g_clear_pointer (&r->local_made, g_ptr_array_unref);
@@ -233,6 +268,7 @@ _mailsync_sync_clear_rows (Runner *r)
   g_clear_pointer (&r->remote_unchanged, g_array_unref);
   g_clear_pointer (&r->local_rows, g_array_unref);
   g_clear_pointer (&r->local_row_index, g_hash_table_unref);
+  g_clear_pointer (&r->local_row_by_key, g_hash_table_unref);
   g_clear_pointer (&r->local_made, g_ptr_array_unref);
   g_clear_pointer (&r->local_dir, g_ref_string_release);
 }
