@@ -185,11 +185,35 @@ _mailsync_status_table_next (MailsyncStatusTable         *table,
   return FALSE;
 }
 
+static gint
+compare_record_uids (gconstpointer a, gconstpointer b)
+{
+  guint32 x = (*(MailsyncStatusRecord * const *) a)->uid, y = (*(MailsyncStatusRecord * const *) b)->uid;
+
+  return x < y ? -1 : x > y;
+}
+
 MailsyncStatusTable *
 _mailsync_status_table_new_from_records (GPtrArray *records)
 {
   MailsyncStatusTable *table = _mailsync_status_table_new (records->len);
+  g_autoptr(GPtrArray) sorted = NULL;
+  gboolean in_order = TRUE;
 
+  for (guint i = 1; i < records->len && in_order; i++)
+    in_order = ((MailsyncStatusRecord *) records->pdata[i - 1])->uid <
+               ((MailsyncStatusRecord *) records->pdata[i])->uid;
+  if (!in_order)
+    {
+      /* a store that gives its rows in any order: sorted first, so that
+       * each put appends (an insert moves the rows after it). The sort
+       * is stable: of two rows of one UID the later still wins. */
+      sorted = g_ptr_array_new_full (records->len, NULL);
+      for (guint i = 0; i < records->len; i++)
+        g_ptr_array_add (sorted, records->pdata[i]);
+      g_ptr_array_sort (sorted, compare_record_uids);
+      records = sorted;
+    }
   for (guint i = 0; i < records->len; i++)
     {
       const MailsyncStatusRecord *record = records->pdata[i];
