@@ -23,22 +23,34 @@ _mailsync_sync_new_event (Runner                *r,
 {
   MailsyncSyncEvent *event = NULL;
   const char *repo = NULL;
+  guint to, from;
 
-  if (destination != NULL)
-    repo = mailsync_repository_get_name (mailsync_folder_get_repository (destination));
-  event = _mailsync_sync_event_new (kind, r->config->account_name, r->folder_label, repo,
+  if (destination == NULL || (destination != r->local && destination != r->remote))
+    {
+      if (destination != NULL)
+        repo = mailsync_repository_get_name (mailsync_folder_get_repository (destination));
+      return _mailsync_sync_event_new (kind, r->config->account_name, r->folder_label, repo,
+                                       direction, uid, n, total, flags, error, text);
+    }
+  if (!r->sides_named)
+    {
+      MailsyncFolder *side[2] = { r->local, r->remote };
+
+      for (guint i = 0; i < 2; i++)
+        {
+          r->side_repo[i] = mailsync_repository_get_name (mailsync_folder_get_repository (side[i]));
+          r->side_type[i] = _mailsync_type_label (side[i]);
+        }
+      r->sides_named = TRUE;
+    }
+  to = destination == r->local ? 0 : 1;
+  from = 1 - to;
+  event = _mailsync_sync_event_new (kind, r->config->account_name, r->folder_label, r->side_repo[to],
                                     direction, uid, n, total, flags, error, text);
   /* The UIs name both ends ("Copy message UID 3 (1/2) Remote:INBOX ->
    * Local:INBOX"): the source is the other folder of the pair. */
-  if (destination == r->local || destination == r->remote)
-    {
-      MailsyncFolder *source = destination == r->local ? r->remote : r->local;
-
-      _mailsync_sync_event_set_source (event,
-                                       mailsync_repository_get_name (mailsync_folder_get_repository (source)),
-                                       _mailsync_type_label (source));
-      _mailsync_sync_event_set_destination_type (event, _mailsync_type_label (destination));
-    }
+  _mailsync_sync_event_set_source (event, r->side_repo[from], r->side_type[from]);
+  _mailsync_sync_event_set_destination_type (event, r->side_type[to]);
   return event;
 }
 

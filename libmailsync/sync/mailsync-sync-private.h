@@ -160,6 +160,14 @@ typedef struct
   guint n_unrecorded;          /* the plan's rows made for a killed run's downloads (plan_of) */
   GHashTable *dry_found;       /* --dry-run: local keys of intents whose copy is on the server */
   GHashTable *dry_found_uids;  /* --dry-run: those copies' remote UIDs (a real run records both) */
+  /* What every event of the pair names (_mailsync_sync_new_event, one
+   * per message copied): each side's repository name and offlineimap
+   * type, [0] local and [1] remote, looked up once (both live as long as
+   * the folders the runner holds). */
+  gboolean sides_named;
+  const char *side_repo[2];
+  const char *side_type[2];
+  guint8 keywords_on;          /* _mailsync_sync_keywords_on(): 0 not asked yet, 1 no, 2 yes */
 } Runner;
 
 /* mailsync-sync-runner.c */

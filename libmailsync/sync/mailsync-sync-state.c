@@ -185,7 +185,11 @@ _mailsync_sync_put_keeping_labels (Runner *r, MailsyncStatusBatch *batch, guint3
 gboolean
 _mailsync_sync_keywords_on (Runner *r)
 {
-  return _mailsync_keywords_supported (r->remote) && _mailsync_keywords_supported (r->local);
+  /* asked for every message copied: the folders' capabilities are asked
+   * once per folder sync (the library's backends answer from the class) */
+  if (r->keywords_on == 0)
+    r->keywords_on = _mailsync_keywords_supported (r->remote) && _mailsync_keywords_supported (r->local) ? 2 : 1;
+  return r->keywords_on == 2;
 }
 
 /* A message's keywords, space-separated; NULL when the listing does not
@@ -256,11 +260,17 @@ _mailsync_sync_put_row (Runner *r, MailsyncStatusBatch *batch, guint32 uid, cons
 void
 _mailsync_sync_warn_not_stored (Runner *r, guint32 uid, const char *wanted, const char *stored)
 {
-  g_auto(GStrv) want = g_strsplit (wanted ? wanted : "", " ", -1);
-  g_auto(GStrv) have = g_strsplit (stored ? stored : "", " ", -1);
-  g_autoptr(GString) missing = g_string_new (NULL);
+  g_auto(GStrv) want = NULL;
+  g_auto(GStrv) have = NULL;
+  g_autoptr(GString) missing = NULL;
   g_autofree char *text = NULL;
 
+  /* every downloaded message comes here: nothing wanted, nothing to split */
+  if (wanted == NULL || *wanted == '\0')
+    return;
+  want = g_strsplit (wanted, " ", -1);
+  have = g_strsplit (stored ? stored : "", " ", -1);
+  missing = g_string_new (NULL);
   for (char **w = want; *w; w++)
     if (**w != '\0' && !g_strv_contains ((const char * const *) have, *w))
       g_string_append_printf (missing, "%s%s", missing->len ? " " : "", *w);

@@ -29,6 +29,22 @@ kind_is_folder_scoped (MailsyncSyncEventKind kind)
     }
 }
 
+/* @value in decimal, at the end of @buf (24 bytes hold any gint64) */
+static const char *
+decimal (char buf[24], gint64 value)
+{
+  char *p = buf + 23;
+  guint64 v = value < 0 ? -(guint64) value : (guint64) value;
+
+  *p = '\0';
+  do
+    *--p = (char) ('0' + v % 10);
+  while ((v /= 10) != 0);
+  if (value < 0)
+    *--p = '-';
+  return p;
+}
+
 /* offlineimap's folder classes that list through a server (IMAPFolder
  * and its subclasses) */
 static gboolean
@@ -129,27 +145,35 @@ _mailsync_ui_real_event (MailsyncUi *self, MailsyncSyncEvent *event)
   const char *etext = mailsync_sync_event_get_text (event);
   const GError *error = mailsync_sync_event_get_error (event);
   const char *prefix = priv->dry_run ? "[DRYRUN] " : "";
-  g_autofree char *account_thread = mailsync_ui_account_thread (account);
-  g_autofree char *folder_thread = mailsync_ui_folder_thread (folder, account);
+  g_autofree char *account_thread = NULL;
+  g_autofree char *folder_thread = NULL;
   g_autofree char *text = NULL;
   g_autofree char *payload = NULL;
-  const char *thread = account_thread;
+  const char *thread;
   const guint32 *uids;
   guint n_uids = 0;
   const MailsyncUiLevel INFO = MAILSYNC_UI_LEVEL_INFO;
 
   /* Warnings, errors and debug lines of a folder being synced come from
    * its thread, as offlineimap's would. */
+  /* Each thread name is made only when it is used (one event per
+   * message copied). */
+  if (kind_is_folder_scoped (kind) || mailsync_sync_event_get_folder (event) != NULL)
+    folder_thread = mailsync_ui_folder_thread (folder, account);
   if (kind_is_folder_scoped (kind) ||
       (mailsync_sync_event_get_folder (event) != NULL &&
        g_hash_table_contains (priv->active_folders, folder_thread)))
     thread = folder_thread;
+  else
+    thread = account_thread = mailsync_ui_account_thread (account);
   uids = mailsync_sync_event_get_uids (event, &n_uids);
 
   switch (kind)
     {
     case MAILSYNC_SYNC_EVENT_ACCOUNT_STARTED:
     case MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED:
+      if (account_thread == NULL)
+        account_thread = mailsync_ui_account_thread (account);
       event_account (self, event, account_thread);
       break;
 
@@ -237,13 +261,20 @@ _mailsync_ui_real_event (MailsyncUi *self, MailsyncSyncEvent *event)
       break;
 
     case MAILSYNC_SYNC_EVENT_MESSAGE_COPIED:
-      /* offlineimap names the source's UID: negative for new local mail. */
-      text = g_strdup_printf ("Copy message UID %" G_GINT64_FORMAT " (%u/%u) %s:%s -> %s:%s",
-                              mailsync_sync_event_get_source_uid (event),
-                              mailsync_sync_event_get_n (event), mailsync_sync_event_get_total (event),
-                              src_repo, folder, repo, folder);
-      payload = g_strdup_printf ("%" G_GINT64_FORMAT "\n%s\n%s\n%s[%s]", mailsync_sync_event_get_source_uid (event),
-                                 src_type, folder, dst_type, folder);
+      /* offlineimap names the source's UID: negative for new local mail.
+       * One line per message: no printf, and machineui's payload only for
+       * a UI that reads it. */
+      {
+        char uid[24], n[24], total[24];
+        const char *u = decimal (uid, mailsync_sync_event_get_source_uid (event));
+
+        text = g_strconcat ("Copy message UID ", u,
+                            " (", decimal (n, mailsync_sync_event_get_n (event)),
+                            "/", decimal (total, mailsync_sync_event_get_total (event)),
+                            ") ", src_repo, ":", folder, " -> ", repo, ":", folder, NULL);
+        if (MAILSYNC_UI_GET_CLASS (self)->reads_payloads)
+          payload = g_strconcat (u, "\n", src_type, "\n", folder, "\n", dst_type, "[", folder, "]", NULL);
+      }
       emit_line (self, INFO, INFO, thread, "copyingmessage", payload, text);
       break;
 

@@ -96,6 +96,7 @@ mailsync_ui_machineui_class_init (MailsyncUiMachineuiClass *klass)
   MailsyncUiClass *ui_class = MAILSYNC_UI_CLASS (klass);
 
   ui_class->render = mailsync_ui_machineui_render;
+  ui_class->reads_payloads = TRUE;
   ui_class->banner = mailsync_ui_machineui_banner;
   ui_class->terminate = mailsync_ui_machineui_terminate;
   ui_class->ask_password = mailsync_ui_machineui_ask_password;

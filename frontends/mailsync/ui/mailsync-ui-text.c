@@ -90,7 +90,7 @@ mailsync_ui_uid_sequence (const guint32 *uids, guint n_uids)
 char *
 mailsync_ui_account_thread (const char *account)
 {
-  return g_strdup_printf ("Account sync %s", account ? account : "");
+  return g_strconcat ("Account sync ", account ? account : "", NULL);
 }
 
 /**
@@ -103,7 +103,8 @@ mailsync_ui_account_thread (const char *account)
 char *
 mailsync_ui_folder_thread (const char *folder, const char *account)
 {
-  return g_strdup_printf ("Folder %s [acc: %s]", folder ? folder : "", account ? account : "");
+  /* one per event, most of them per message: no printf */
+  return g_strconcat ("Folder ", folder ? folder : "", " [acc: ", account ? account : "", "]", NULL);
 }
 
 /**

@@ -73,6 +73,9 @@ struct _MailsyncUiClass
   /* one rendered line (see MailsyncUiLine); every message and event ends
    * here, already translated, so most subclasses only implement this */
   void   (*render)        (MailsyncUi *self, const MailsyncUiLine *line);
+  /* render() reads the payload of every line (machineui): the base
+   * formats the per-message lines' payloads only for such a class */
+  gboolean reads_payloads;
 };
 
 MailsyncUi *mailsync_ui_new_by_name   (const char *name, GError **error);

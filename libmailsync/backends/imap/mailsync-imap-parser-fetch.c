@@ -209,8 +209,10 @@ static const struct
 static gboolean
 fetch_item (Ctx *x, MailsyncImapFetch *f, GError **error)
 {
-  g_autofree char *name = NULL;
-  gsize start = C->pos;
+  char stack[32];
+  g_autofree char *heap = NULL;
+  char *name;
+  gsize start = C->pos, len;
   int ch;
   guint i;
 
@@ -220,7 +222,12 @@ fetch_item (Ctx *x, MailsyncImapFetch *f, GError **error)
     C->pos++;
   if (C->pos == start)
     return mailsync_imap_cursor_fail (C, error, "Expected a FETCH item");
-  name = g_ascii_strup ((const char *) C->frame->text + start, C->pos - start);
+  /* upper case on the stack: one item name per item of every FETCH */
+  len = C->pos - start;
+  name = len < sizeof stack ? stack : (heap = g_malloc (len + 1));
+  for (gsize k = 0; k < len; k++)
+    name[k] = g_ascii_toupper (C->frame->text[start + k]);
+  name[len] = '\0';
   if ((g_str_equal (name, "BODY") || g_str_equal (name, "BINARY")) && ch == '[')
     return fetch_body (x, f, name, error);
   if (g_str_equal (name, "RFC822") || g_str_equal (name, "RFC822.HEADER") ||
