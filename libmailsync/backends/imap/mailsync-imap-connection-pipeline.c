@@ -37,10 +37,27 @@ queue_stream (MailsyncImapConnection *self, GInputStream *stream, guint64 size)
   g_queue_push_tail (&self->write_queue, item);
 }
 
+/* A text item takes what follows it up to this size. */
+#define TEXT_ITEM_MAX (64 * 1024)
+
+static void
+queue_text_len (MailsyncImapConnection *self, const char *text, gsize len)
+{
+  WriteItem *tail = g_queue_peek_tail (&self->write_queue);
+
+  if (tail == NULL || tail->text == NULL || tail->text->len >= TEXT_ITEM_MAX)
+    {
+      tail = g_new0 (WriteItem, 1);
+      tail->text = g_byte_array_new ();
+      g_queue_push_tail (&self->write_queue, tail);
+    }
+  g_byte_array_append (tail->text, (const guint8 *) text, (guint) len);
+}
+
 void
 _mailsync_imap_connection_queue_text (MailsyncImapConnection *self, const char *text)
 {
-  queue_bytes (self, g_bytes_new (text, strlen (text)), FALSE);
+  queue_text_len (self, text, strlen (text));
 }
 
 void
@@ -122,13 +139,13 @@ _mailsync_imap_connection_schedule_requests (MailsyncImapConnection *self)
          g_queue_get_length (&self->in_flight) < self->settings->max_in_flight)
     {
       MailsyncImapRequest *request = g_queue_pop_head (&self->pending);
-      g_autofree char *prefix = g_strconcat (request->tag, " ", NULL);
 
       /* socktimeout counts from the first command the server owes. */
       if (!_mailsync_imap_connection_waiting_for_server (self))
         _mailsync_imap_connection_note_activity (self);
       log_command (request);
-      _mailsync_imap_connection_queue_text (self, prefix);
+      _mailsync_imap_connection_queue_text (self, request->tag);
+      queue_text_len (self, " ", 1);
       g_queue_push_tail (&self->in_flight, request);
       request->written = _mailsync_imap_connection_write_request_parts (self, request);
     }
@@ -246,7 +263,7 @@ leading_bytes (MailsyncImapConnection *self, gsize limit, gboolean *secret)
 
       if (item->stream != NULL)
         break;
-      total += g_bytes_get_size (item->bytes);
+      total += item->text != NULL ? item->text->len : g_bytes_get_size (item->bytes);
       *secret |= item->secret;
     }
   return total;
@@ -302,6 +319,8 @@ _mailsync_imap_connection_pump_writes (MailsyncImapConnection *self)
           g_queue_push_head (&self->write_queue, item);
           break;
         }
+      else if (item->text != NULL)
+        g_byte_array_append (merged, item->text->data, item->text->len);
       else
         {
           const guint8 *bytes = g_bytes_get_data (item->bytes, &len);

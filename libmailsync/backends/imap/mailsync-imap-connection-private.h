@@ -37,10 +37,14 @@ typedef struct
   char *text;
 } RequestPart;
 
-/* What waits to be written: bytes, or the rest of a streamed literal. */
+/* What waits to be written: bytes, the rest of a streamed literal, or
+ * command text (the tags, lines and literal markers queued one after the
+ * other go into one item: a pipelined FETCH per message was three byte
+ * objects and three items). */
 typedef struct
 {
   GBytes *bytes;
+  GByteArray *text;
   GInputStream *stream;
   guint64 remaining;
   gboolean secret;        /* a credential: written alone, never copied */

@@ -78,6 +78,7 @@ void
 _mailsync_imap_connection_write_item_free (WriteItem *item)
 {
   g_clear_pointer (&item->bytes, g_bytes_unref);
+  g_clear_pointer (&item->text, g_byte_array_unref);
   g_clear_object (&item->stream);
   g_free (item);
 }
@@ -583,7 +584,9 @@ mailsync_imap_connection_send_async (MailsyncImapConnection *self,
                                      gpointer                user_data)
 {
   request->task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (request->task, mailsync_imap_connection_send_async);
+  /* the function, not GLib's macro, which also names the task with a
+   * copy of the tag's text: one task per command */
+  (g_task_set_source_tag) (request->task, mailsync_imap_connection_send_async);
   if (self->fatal != NULL || self->stream == NULL)
     {
       GTask *task = g_steal_pointer (&request->task);

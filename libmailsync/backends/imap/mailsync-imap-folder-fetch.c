@@ -9,6 +9,8 @@
 #include "mailsync-private.h"
 #include "mailsync-task-returns.h"
 
+#include <string.h>
+
 /* ---- fetch ------------------------------------------------------------------- */
 
 typedef struct
@@ -130,8 +132,9 @@ static gboolean
 fetch_prepare (MailsyncImapFolder *self, GTask *task, MailsyncImapRequest **out_request, FetchData **out_data)
 {
   guint32 uid = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "mailsync-fetch-uid"));
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MailsyncImapCommand) cmd = NULL;
+  char text[64], *p = text + sizeof text;
+  const char *const head = "UID FETCH ";
+  guint32 n = uid;
   MailsyncImapRequest *request;
   FetchData *data;
 
@@ -146,14 +149,18 @@ fetch_prepare (MailsyncImapFolder *self, GTask *task, MailsyncImapRequest **out_
                                uid, mailsync_folder_get_name (MAILSYNC_FOLDER (self)));
       return FALSE;
     }
-  cmd = _mailsync_imap_folder_command (self, "UID FETCH");
-  mailsync_imap_command_add_number (cmd, uid, NULL);
-  mailsync_imap_command_add_raw (cmd, "(UID BODY.PEEK[])", NULL);
-  if ((request = _mailsync_imap_folder_request (self, cmd, &error)) == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return FALSE;
-    }
+  /* "UID FETCH <uid> (UID BODY.PEEK[])", written here: words and a
+   * number, nothing for the command builder to quote or check, and one
+   * command per downloaded message (issue 13 item 5). */
+  p -= sizeof " (UID BODY.PEEK[])";
+  memcpy (p, " (UID BODY.PEEK[])", sizeof " (UID BODY.PEEK[])");
+  do
+    *--p = (char) ('0' + n % 10);
+  while ((n /= 10) != 0);
+  p -= strlen (head);
+  memcpy (p, head, strlen (head));
+  request = mailsync_imap_request_new (p);
+  mailsync_imap_request_set_untagged_handler (request, _mailsync_imap_folder_on_untagged, self);
   data = g_new0 (FetchData, 1);
   data->self = g_object_ref (self);
   data->task = g_object_ref (task);
@@ -319,7 +326,9 @@ folder_fetch_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, G
   g_mutex_lock (&self->hold_lock);
   if (self->holding)
     {
-      g_task_set_source_tag (task, folder_fetch_message_async);
+      /* the function, not GLib's macro, which also names the task with a
+       * copy of the tag's text: one task per message */
+      (g_task_set_source_tag) (task, folder_fetch_message_async);
       if (self->held == NULL)
         self->held = g_ptr_array_new_with_free_func (g_object_unref);
       g_ptr_array_add (self->held, task);

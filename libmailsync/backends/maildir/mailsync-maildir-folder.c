@@ -241,7 +241,9 @@ _mailsync_maildir_folder_op_task_new (MailsyncMaildirFolder *self,
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   OpData *d = g_new0 (OpData, 1);
 
-  g_task_set_source_tag (task, source_tag);
+  /* the function, not GLib's macro, which would name every task
+   * "source_tag" with a copy of that text: one task per delivery */
+  (g_task_set_source_tag) (task, source_tag);
   d->md5 = _mailsync_maildir_folder_dup_md5 (self);
   g_task_set_task_data (task, d, op_data_free);
   *data_out = d;
