@@ -352,17 +352,50 @@ _mailsync_imap_connection_pump_writes (MailsyncImapConnection *self)
 
 /* ---- completing requests ---------------------------------------------------- */
 
+/* Ends @request with @response (OK, a reference taken) or @error (taken):
+ * its task returns, or its done function is called (a cancelled
+ * cancellable turns the outcome into G_IO_ERROR_CANCELLED, as a task's
+ * propagation does). */
+void
+_mailsync_imap_connection_return_request (MailsyncImapConnection *self, MailsyncImapRequest *request,
+                                          MailsyncImapResponse *response, GError *error)
+{
+  if (request->task != NULL)
+    {
+      GTask *task = g_steal_pointer (&request->task);
+
+      if (error != NULL)
+        g_task_return_error (task, error);
+      else
+        g_task_return_pointer (task, mailsync_imap_response_ref (response), (GDestroyNotify) mailsync_imap_response_unref);
+      g_object_unref (task);
+      return;
+    }
+  if (request->done != NULL)
+    {
+      GError *cancelled = NULL;
+      MailsyncImapRequestDone done = request->done;
+
+      request->done = NULL;
+      if (g_cancellable_set_error_if_cancelled (request->cancellable, &cancelled))
+        {
+          g_clear_error (&error);
+          error = cancelled;
+        }
+      done (self, error != NULL ? NULL : response, error, request->done_data);
+    }
+  g_clear_error (&error);
+}
+
 void
 _mailsync_imap_connection_complete_request (MailsyncImapConnection *self, MailsyncImapRequest *request, MailsyncImapResponse *response)
 {
-  GTask *task = g_steal_pointer (&request->task);
-
   g_queue_remove (&self->in_flight, request);
   if (self->awaiting_plus == request)
     self->awaiting_plus = NULL;
 
   if (response->status == MAILSYNC_IMAP_STATUS_OK)
-    g_task_return_pointer (task, mailsync_imap_response_ref (response), (GDestroyNotify) mailsync_imap_response_unref);
+    _mailsync_imap_connection_return_request (self, request, response, NULL);
   else
     {
       g_autofree char *first = g_strdup (g_array_index (request->parts, RequestPart, 0).text);
@@ -383,12 +416,14 @@ _mailsync_imap_connection_complete_request (MailsyncImapConnection *self, Mailsy
                                                  response->code ? "[" : "", response->code ? response->code->name : "",
                                                  response->code ? "] " : "", response->text ? response->text : "");
         }
-      g_task_return_new_error (task, MAILSYNC_IMAP_ERROR, code, "%s %s: %s%s%s%s", first,
-                               response->status == MAILSYNC_IMAP_STATUS_NO ? "NO" : "BAD",
-                               response->code ? "[" : "", response->code ? response->code->name : "",
-                               response->code ? "] " : "", response->text ? response->text : "");
+      _mailsync_imap_connection_return_request (self, request, NULL,
+                                                g_error_new (MAILSYNC_IMAP_ERROR, code, "%s %s: %s%s%s%s", first,
+                                                             response->status == MAILSYNC_IMAP_STATUS_NO ? "NO" : "BAD",
+                                                             response->code ? "[" : "",
+                                                             response->code ? response->code->name : "",
+                                                             response->code ? "] " : "",
+                                                             response->text ? response->text : ""));
     }
-  g_object_unref (task);
   mailsync_imap_request_free (request);
   _mailsync_imap_connection_schedule_requests (self);
 }
@@ -405,9 +440,7 @@ _mailsync_imap_connection_fail_everything (MailsyncImapConnection *self, const G
   while ((request = g_queue_pop_head (&self->in_flight)) != NULL ||
          (request = g_queue_pop_head (&self->pending)) != NULL)
     {
-      GTask *task = g_steal_pointer (&request->task);
-      g_task_return_error (task, g_error_copy (self->fatal));
-      g_object_unref (task);
+      _mailsync_imap_connection_return_request (self, request, NULL, g_error_copy (self->fatal));
       mailsync_imap_request_free (request);
     }
   if (self->greeting_task)

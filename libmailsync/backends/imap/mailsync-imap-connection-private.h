@@ -61,6 +61,9 @@ struct _MailsyncImapRequest
   MailsyncImapContinuationFunc continuation;
   gpointer continuation_data;
   GTask *task;
+  MailsyncImapRequestDone done; /* instead of a task (send_direct) */
+  gpointer done_data;
+  GCancellable *cancellable;    /* send_direct's: cancelled = G_IO_ERROR_CANCELLED, as a task's check */
   gboolean written;       /* the whole command is on the wire */
   gboolean no_timeout;    /* IDLE: the server may rightly stay silent */
   gboolean secret;        /* carries a credential: wiped when freed */
@@ -178,6 +181,8 @@ void _mailsync_imap_connection_schedule_requests (MailsyncImapConnection *self);
 void _mailsync_imap_connection_pump_writes (MailsyncImapConnection *self);
 /* mailsync-imap-connection-pipeline.c */
 void _mailsync_imap_connection_complete_request (MailsyncImapConnection *self, MailsyncImapRequest *request, MailsyncImapResponse *response);
+void _mailsync_imap_connection_return_request (MailsyncImapConnection *self, MailsyncImapRequest *request,
+                                               MailsyncImapResponse *response, GError *error);
 /* mailsync-imap-connection-pipeline.c */
 void _mailsync_imap_connection_fail_everything (MailsyncImapConnection *self, const GError *error);
 /* mailsync-imap-connection-dispatch.c */

@@ -205,6 +205,7 @@ mailsync_imap_request_free (MailsyncImapRequest *request)
   g_array_unref (request->parts);
   g_free (request->log_text);
   g_clear_object (&request->task);
+  g_clear_object (&request->cancellable);
   g_free (request);
 }
 
@@ -576,6 +577,16 @@ _mailsync_imap_connection_start_watchdog (MailsyncImapConnection *self)
 
 /* ---- sending ------------------------------------------------------------------ */
 
+static void
+enqueue (MailsyncImapConnection *self, MailsyncImapRequest *request)
+{
+  request->tag = make_tag (self->next_tag++);
+  self->commands_sent++;
+  g_queue_push_tail (&self->pending, request);
+  _mailsync_imap_connection_schedule_requests (self);
+  _mailsync_imap_connection_start_reading (self);
+}
+
 void
 mailsync_imap_connection_send_async (MailsyncImapConnection *self,
                                      MailsyncImapRequest    *request,
@@ -598,11 +609,29 @@ mailsync_imap_connection_send_async (MailsyncImapConnection *self,
       mailsync_imap_request_free (request);
       return;
     }
-  request->tag = make_tag (self->next_tag++);
-  self->commands_sent++;
-  g_queue_push_tail (&self->pending, request);
-  _mailsync_imap_connection_schedule_requests (self);
-  _mailsync_imap_connection_start_reading (self);
+  enqueue (self, request);
+}
+
+void
+_mailsync_imap_connection_send_direct (MailsyncImapConnection  *self,
+                                       MailsyncImapRequest     *request,
+                                       GCancellable            *cancellable,
+                                       MailsyncImapRequestDone  done,
+                                       gpointer                 user_data)
+{
+  request->done = done;
+  request->done_data = user_data;
+  request->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  if (self->fatal != NULL || self->stream == NULL)
+    {
+      _mailsync_imap_connection_return_request (self, request, NULL,
+                                                self->fatal != NULL ? g_error_copy (self->fatal)
+                                                  : g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                                                                         "Not connected"));
+      mailsync_imap_request_free (request);
+      return;
+    }
+  enqueue (self, request);
 }
 
 MailsyncImapResponse *

@@ -150,6 +150,25 @@ MailsyncImapResponse *mailsync_imap_connection_send_finish (MailsyncImapConnecti
                                                             GAsyncResult           *result,
                                                             GError                **error);
 
+/* How a request sent with _mailsync_imap_connection_send_direct() ends:
+ * with the tagged OK (@response, borrowed) or an error (@error, borrowed),
+ * called on the connection's thread, possibly before the send returns
+ * (a connection already lost). */
+typedef void (*MailsyncImapRequestDone) (MailsyncImapConnection *connection,
+                                         MailsyncImapResponse   *response,
+                                         const GError           *error,
+                                         gpointer                user_data);
+
+/* mailsync_imap_connection_send_async() without a GTask, for a command
+ * per downloaded message (issue 13 item 5): @done instead of a callback
+ * and a finish; a cancelled @cancellable ends it with
+ * G_IO_ERROR_CANCELLED as a task's propagation would. */
+void _mailsync_imap_connection_send_direct (MailsyncImapConnection  *self,
+                                            MailsyncImapRequest     *request,
+                                            GCancellable            *cancellable,
+                                            MailsyncImapRequestDone  done,
+                                            gpointer                 user_data);
+
 /* Writes @line and CRLF for a command in flight whose continuation
  * handler returned NULL without an error (IDLE: "DONE"). */
 void     mailsync_imap_connection_send_continuation_line (MailsyncImapConnection *self,

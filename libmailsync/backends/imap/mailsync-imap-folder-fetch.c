@@ -69,13 +69,12 @@ fetch_checked (GObject *source, GAsyncResult *result, gpointer user_data)
   fetch_data_free (data);
 }
 
+/* The UID FETCH's tagged OK (@ok) or its @error. */
 static void
-fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
+fetch_answered (MailsyncImapConnection *connection, MailsyncImapResponse *ok, const GError *error,
+                gpointer user_data)
 {
   FetchData *data = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MailsyncImapResponse) ok =
-    mailsync_imap_connection_send_finish (MAILSYNC_IMAP_CONNECTION (source), result, &error);
   GInputStream *body = g_task_get_task_data (data->task);
   const GError *spool_error = g_object_get_data (G_OBJECT (data->task), "mailsync-fetch-error");
   /* The server answers in order: when socktimeout cuts the connection,
@@ -95,13 +94,13 @@ fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
            * Those are asked again on the new connection. */
           g_queue_clear (&data->self->fetch_order);
         }
-      _mailsync_task_return_error_batched (&data->self->fetch_returns, data->task, g_steal_pointer (&error));
+      _mailsync_task_return_error_batched (&data->self->fetch_returns, data->task, g_error_copy (error));
     }
   else if (spool_error != NULL)
     _mailsync_task_return_error_batched (&data->self->fetch_returns, data->task, g_error_copy (spool_error));
   else if (body == NULL)
     {
-      g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_command_new (MAILSYNC_IMAP_CONNECTION (source), "UID SEARCH UID");
+      g_autoptr(MailsyncImapCommand) cmd = _mailsync_imap_command_new (connection, "UID SEARCH UID");
       MailsyncImapRequest *request;
 
       mailsync_imap_command_add_number (cmd, data->uid, NULL);
@@ -109,8 +108,8 @@ fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
       data->reply = g_strdup (ok->text ? ok->text : "");
       mailsync_imap_request_set_untagged_handler (request, on_fetch_search, data);
-      mailsync_imap_connection_send_async (MAILSYNC_IMAP_CONNECTION (source), request,
-                                           g_task_get_cancellable (data->task), fetch_checked, data);
+      mailsync_imap_connection_send_async (connection, request, g_task_get_cancellable (data->task),
+                                           fetch_checked, data);
       return;
     }
   else
@@ -119,6 +118,16 @@ fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
     _mailsync_task_return_pointer_batched (&data->self->fetch_returns, data->task, g_object_ref (body),
                                            g_object_unref);
   fetch_data_free (data);
+}
+
+static void
+fetch_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncImapResponse) ok =
+    mailsync_imap_connection_send_finish (MAILSYNC_IMAP_CONNECTION (source), result, &error);
+
+  fetch_answered (MAILSYNC_IMAP_CONNECTION (source), ok, error, user_data);
 }
 
 static void folder_fetch_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, GCancellable *cancellable,
@@ -260,9 +269,10 @@ fetch_send (MailsyncImapFolder *self, GPtrArray *tasks, GCancellable *cancellabl
         }
       return;
     }
+  /* no GTask per command: the fetch's own task is the caller's */
   for (guint i = 0; i < datas->len; i++)
-    mailsync_imap_connection_send_async (_mailsync_imap_folder_connection_of (self), requests->pdata[i], cancellable,
-                                         fetch_done, datas->pdata[i]);
+    _mailsync_imap_connection_send_direct (_mailsync_imap_folder_connection_of (self), requests->pdata[i],
+                                           cancellable, fetch_answered, datas->pdata[i]);
 }
 
 static void
