@@ -221,8 +221,6 @@ log_response (const MailsyncImapResponse *response)
 {
   g_autofree char *line = NULL;
 
-  if (g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, MAILSYNC_IMAP_LOG_DOMAIN))
-    return;
   line = mailsync_imap_response_to_string (response);
   IMAP_DEBUG ("S: %.*s%s", 400, line, strlen (line) > 400 ? "..." : "");
 }
@@ -233,11 +231,15 @@ feed (MailsyncImapConnection *self, const guint8 *data, gsize len)
   g_autoptr(GError) error = NULL;
   gboolean ok = mailsync_imap_parser_feed (self->parser, data, len, &error);
   MailsyncImapResponse *response;
+  /* asked once per read, not per response: GLib reads the environment
+   * for it every time */
+  gboolean logging = !g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, MAILSYNC_IMAP_LOG_DOMAIN);
 
   /* Responses completed before a parse error still count. */
   while ((response = mailsync_imap_parser_pop (self->parser)) != NULL)
     {
-      log_response (response);
+      if (logging)
+        log_response (response);
       dispatch (self, response);
       mailsync_imap_response_unref (response);
       if (self->fatal)

@@ -45,6 +45,24 @@ fetch_internaldate (Ctx *x, MailsyncImapFetch *f, const char *name, GError **err
 
   if (mailsync_imap_cursor_peek (C) != '"')
     return mailsync_imap_cursor_fail (C, error, "Expected a quoted date-time");
+  /* A date-time has no escapes: in a frame without literals (a listing's
+   * FETCH, one per message) it is parsed where it is, not copied. */
+  if (C->frame->literals == NULL)
+    {
+      const char *text = (const char *) C->frame->text;
+      gsize end = start + 1;
+
+      while (end < C->frame->len && text[end] != '"' && text[end] != '\\')
+        end++;
+      if (end < C->frame->len && text[end] == '"')
+        {
+          if (!mailsync_imap_parse_date_time (text + start + 1, end - start - 1, &f->internaldate))
+            return mailsync_imap_cursor_fail (C, error, "Bad INTERNALDATE");
+          C->pos = end + 1;
+          f->present |= MAILSYNC_IMAP_FETCH_INTERNALDATE;
+          return TRUE;
+        }
+    }
   if ((s = mailsync_imap_cursor_string (C, FALSE, FALSE, TRUE, &len, NULL, error)) == NULL)
     return FALSE;
   if (!mailsync_imap_parse_date_time (s, len, &f->internaldate))
@@ -124,7 +142,7 @@ fetch_emailid (Ctx *x, MailsyncImapFetch *f, const char *name, GError **error)
 /* section = "[" [section-spec] "]" with header lists inside; we keep the
  * text as sent (quoted field names included). */
 static gboolean
-read_section (Ctx *x, GString *name, char **section, GError **error)
+read_section (Ctx *x, char **section, GError **error)
 {
   gsize start;
   int ch;
@@ -147,19 +165,15 @@ read_section (Ctx *x, GString *name, char **section, GError **error)
       C->pos++;
     }
   *section = g_ascii_strup ((const char *) C->frame->text + start, C->pos - start);
-  if (!mailsync_imap_cursor_expect (C, ']', error))
-    return FALSE;
-  g_string_append_printf (name, "[%s]", *section);
-  return TRUE;
+  return mailsync_imap_cursor_expect (C, ']', error);
 }
 
 static gboolean
 fetch_body (Ctx *x, MailsyncImapFetch *f, const char *name, GError **error)
 {
   g_autoptr(MailsyncImapFetchBody) b = g_new0 (MailsyncImapFetchBody, 1);
-  g_autoptr(GString) full = g_string_new (name);
 
-  if (mailsync_imap_cursor_peek (C) == '[' && !read_section (x, full, &b->section, error))
+  if (mailsync_imap_cursor_peek (C) == '[' && !read_section (x, &b->section, error))
     return FALSE;
   if (mailsync_imap_cursor_accept (C, '<'))
     {
@@ -171,7 +185,8 @@ fetch_body (Ctx *x, MailsyncImapFetch *f, const char *name, GError **error)
   if (!mailsync_imap_cursor_sp (C, error) ||
       !mailsync_imap_cursor_body (C, &b->data, &b->stream, &b->size, &b->is_nil, error))
     return FALSE;
-  b->name = g_string_free (g_steal_pointer (&full), FALSE);
+  /* the item's name with its section: "BODY[HEADER]" */
+  b->name = b->section != NULL ? g_strconcat (name, "[", b->section, "]", NULL) : g_strdup (name);
   g_ptr_array_add (f->bodies, g_steal_pointer (&b));
   return TRUE;
 }
@@ -182,9 +197,8 @@ fetch_skip (Ctx *x, MailsyncImapFetch *f, const char *name, GError **error)
   /* BINARY.SIZE[1], BODY[..]-less BODY, anything with a section */
   if (mailsync_imap_cursor_peek (C) == '[')
     {
-      g_autoptr(GString) ignored = g_string_new (NULL);
       g_autofree char *section = NULL;
-      if (!read_section (x, ignored, &section, error))
+      if (!read_section (x, &section, error))
         return FALSE;
     }
   return mailsync_imap_cursor_sp (C, error) && mailsync_imap_cursor_skip_value (C, error);
@@ -222,19 +236,24 @@ fetch_item (Ctx *x, MailsyncImapFetch *f, GError **error)
     C->pos++;
   if (C->pos == start)
     return mailsync_imap_cursor_fail (C, error, "Expected a FETCH item");
-  /* upper case on the stack: one item name per item of every FETCH */
+  /* upper case on the stack, compared with strcmp (GLib's g_str_equal and
+   * g_ascii_toupper are calls): one item name per item of every FETCH */
   len = C->pos - start;
   name = len < sizeof stack ? stack : (heap = g_malloc (len + 1));
   for (gsize k = 0; k < len; k++)
-    name[k] = g_ascii_toupper (C->frame->text[start + k]);
+    {
+      char c = (char) C->frame->text[start + k];
+
+      name[k] = c >= 'a' && c <= 'z' ? (char) (c - 'a' + 'A') : c;
+    }
   name[len] = '\0';
-  if ((g_str_equal (name, "BODY") || g_str_equal (name, "BINARY")) && ch == '[')
+  if ((strcmp (name, "BODY") == 0 || strcmp (name, "BINARY") == 0) && ch == '[')
     return fetch_body (x, f, name, error);
-  if (g_str_equal (name, "RFC822") || g_str_equal (name, "RFC822.HEADER") ||
-      g_str_equal (name, "RFC822.TEXT"))
+  if (strcmp (name, "RFC822") == 0 || strcmp (name, "RFC822.HEADER") == 0 ||
+      strcmp (name, "RFC822.TEXT") == 0)
     return fetch_body (x, f, name, error);
   for (i = 0; i < G_N_ELEMENTS (fetch_table); i++)
-    if (g_str_equal (name, fetch_table[i].name))
+    if (strcmp (name, fetch_table[i].name) == 0)
       return mailsync_imap_cursor_sp (C, error) && fetch_table[i].parse (x, f, name, error);
   return fetch_skip (x, f, name, error);
 }

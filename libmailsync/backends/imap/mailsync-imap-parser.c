@@ -185,7 +185,10 @@ parse_numbered (Ctx *x, MailsyncImapResponse *r, GError **error)
       !mailsync_imap_cursor_sp (C, error) ||
       (atom = mailsync_imap_cursor_atom (C, NULL, error)) == NULL)
     return FALSE;
-  r->data_name = g_ascii_strup (atom, -1);
+  /* upper-cased in place and kept: a copy per response otherwise */
+  for (char *p = atom; *p != '\0'; p++)
+    *p = g_ascii_toupper (*p);
+  r->data_name = g_steal_pointer (&atom);
   if (g_str_equal (r->data_name, "FETCH"))
     {
       r->data_kind = MAILSYNC_IMAP_DATA_FETCH;

@@ -50,7 +50,7 @@ mailsync_imap_frame_free (MailsyncImapFrame *frame)
   if (frame == NULL)
     return;
   g_free (frame->text);
-  g_ptr_array_unref (frame->literals);
+  g_clear_pointer (&frame->literals, g_ptr_array_unref);
   g_free (frame);
 }
 
@@ -84,7 +84,8 @@ reset_frame (MailsyncImapTokenizer *t)
 {
   g_byte_array_set_size (t->text, 0);
   t->seg_start = 0;
-  g_ptr_array_set_size (t->literals, 0);
+  if (t->literals != NULL)
+    g_ptr_array_set_size (t->literals, 0);
   t->buffered = 0;
 }
 
@@ -94,7 +95,6 @@ mailsync_imap_tokenizer_new (void)
   MailsyncImapTokenizer *t = g_new0 (MailsyncImapTokenizer, 1);
 
   t->text = g_byte_array_new ();
-  t->literals = g_ptr_array_new_with_free_func ((GDestroyNotify) literal_free);
   t->max_line = MAILSYNC_IMAP_DEFAULT_MAX_LINE;
   t->max_literal = MAILSYNC_IMAP_DEFAULT_MAX_LITERAL;
   return t;
@@ -106,7 +106,7 @@ mailsync_imap_tokenizer_free (MailsyncImapTokenizer *t)
   if (t == NULL)
     return;
   g_byte_array_unref (t->text);
-  g_ptr_array_unref (t->literals);
+  g_clear_pointer (&t->literals, g_ptr_array_unref);
   if (t->cur != NULL)
     literal_free (t->cur);
   g_free (t->lit_data);
@@ -320,6 +320,9 @@ end_literal (MailsyncImapTokenizer *t)
       t->cur->data = g_bytes_new_take (g_steal_pointer (&t->lit_data), t->lit_len);
       t->lit_len = t->lit_alloc = 0;
     }
+  /* made for the first literal of a frame: most frames have none */
+  if (t->literals == NULL)
+    t->literals = g_ptr_array_new_with_free_func ((GDestroyNotify) literal_free);
   g_ptr_array_add (t->literals, g_steal_pointer (&t->cur));
   t->seg_start = t->text->len;
   t->state = STATE_LINE;
@@ -334,7 +337,6 @@ take_frame (MailsyncImapTokenizer *t)
   g_byte_array_append (t->text, (const guint8 *) "", 1);
   f->text = g_memdup2 (t->text->data, t->text->len);
   f->literals = g_steal_pointer (&t->literals);
-  t->literals = g_ptr_array_new_with_free_func ((GDestroyNotify) literal_free);
   reset_frame (t);
   return f;
 }
@@ -474,7 +476,7 @@ mailsync_imap_cursor_init (MailsyncImapCursor *c, const MailsyncImapFrame *frame
 static const MailsyncImapLiteral *
 pending_literal (const MailsyncImapCursor *c)
 {
-  if (c->next_literal < c->frame->literals->len)
+  if (c->frame->literals != NULL && c->next_literal < c->frame->literals->len)
     return g_ptr_array_index (c->frame->literals, c->next_literal);
   return NULL;
 }
@@ -859,5 +861,5 @@ void
 mailsync_imap_cursor_skip_rest (MailsyncImapCursor *c)
 {
   c->pos = c->frame->len;
-  c->next_literal = c->frame->literals->len;
+  c->next_literal = c->frame->literals != NULL ? c->frame->literals->len : 0;
 }

@@ -53,7 +53,7 @@ typedef struct
 {
   guint8    *text;          /* NUL-terminated; holds no NUL, CR or LF */
   gsize      len;
-  GPtrArray *literals;      /* MailsyncImapLiteral, in order */
+  GPtrArray *literals;      /* MailsyncImapLiteral, in order; NULL: none */
 } MailsyncImapFrame;
 
 void mailsync_imap_frame_free (MailsyncImapFrame *frame);

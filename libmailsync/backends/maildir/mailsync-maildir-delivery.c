@@ -20,6 +20,7 @@
  * full. 16 KB costs no measurable CPU (a write per 16 KB of a file the
  * page cache takes anyway) and holds 48 KB per copy (issue 13 item 4). */
 #define COPY_BUFFER 16384
+#define SMALL_COPY 4096
 
 static gboolean
 write_all (int          fd,
@@ -90,20 +91,32 @@ _mailsync_maildir_copy_to_fd (GInputStream  *in,
    * second read either way): the 48 KB of a full-size pair made malloc
    * take a large-chunk path and consolidate its arena for every message
    * of an initial sync (issue 13 item 5). A size that is wrong costs
-   * only more reads. */
+   * only more reads. Up to SMALL_COPY they are on the stack: a request of
+   * 1 KB or more is a large one to malloc, which consolidates its fast
+   * bins first, and most messages are a few KB. */
   gsize chunk = expected_size > 0 && expected_size < COPY_BUFFER ? (gsize) expected_size + 1 : COPY_BUFFER;
-  g_autofree char *buf = g_malloc (chunk);
-  g_autofree char *out = g_malloc (MAILSYNC_LINE_ENDS_MAX_OUT (chunk));
+  char small_buf[SMALL_COPY];
+  char small_out[MAILSYNC_LINE_ENDS_MAX_OUT (SMALL_COPY)];
+  g_autofree char *heap_buf = NULL;
+  g_autofree char *heap_out = NULL;
+  char *buf = chunk <= SMALL_COPY ? small_buf : (heap_buf = g_malloc (chunk));
+  char *out = chunk <= SMALL_COPY ? small_out : (heap_out = g_malloc (MAILSYNC_LINE_ENDS_MAX_OUT (chunk)));
   MailsyncLineEnds line_ends;
   gboolean headers_done = FALSE;
   guint64 total = 0;
+  /* A fetched body in memory is read at once: its reads are not given
+   * the cancellable, which GIO would push and pop (two allocations) around
+   * each of them; it is looked at once here instead. */
+  GCancellable *read_cancellable = G_IS_MEMORY_INPUT_STREAM (in) ? NULL : cancellable;
 
+  if (read_cancellable == NULL && g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
   /* CRLF -> LF, a lone CR kept, a CR|LF split between two reads one line
    * end: the library's one converter (mailsync-line-ends.h). */
   _mailsync_line_ends_init (&line_ends, MAILSYNC_LINE_ENDS_TO_LF);
   for (;;)
     {
-      gssize n = g_input_stream_read (in, buf, chunk, cancellable, error);
+      gssize n = g_input_stream_read (in, buf, chunk, read_cancellable, error);
       gsize o;
 
       if (n < 0)
