@@ -138,11 +138,18 @@ copy_read (GObject *source, GAsyncResult *result, gpointer user_data)
       _mailsync_folder_get_directory (destination) == NULL &&
       !r->max_age_set)
     date = _mailsync_sync_upload_date (&stream, date, r->config->cancellable);
-  wanted = mailsync_message_info_new (uid, NULL,
-                                      mailsync_message_info_get_flags (op->source),
-                                      mailsync_message_info_get_keywords (op->source),
-                                      mailsync_message_info_get_size (op->source),
-                                      date);
+  /* A download's copy would say what the source's info says (its UID,
+   * flags, keywords, size and date, no key): the source's own is handed
+   * on, not a new object per message (issue 13 item 5). */
+  if (uid == mailsync_message_info_get_uid (op->source) && mailsync_message_info_get_key (op->source) == NULL &&
+      date == mailsync_message_info_get_internal_date (op->source))
+    wanted = g_object_ref (op->source);
+  else
+    wanted = mailsync_message_info_new (uid, NULL,
+                                        mailsync_message_info_get_flags (op->source),
+                                        mailsync_message_info_get_keywords (op->source),
+                                        mailsync_message_info_get_size (op->source),
+                                        date);
   mailsync_folder_append_message_async (destination, wanted, stream, r->config->cancellable,
                                         copy_appended, op);
 }
