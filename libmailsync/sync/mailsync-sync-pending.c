@@ -401,7 +401,7 @@ _mailsync_sync_match_pending (Runner *r, GPtrArray *list, GHashTable *skip, guin
       guint32 uid = mailsync_message_info_get_uid (list->pdata[i]);
 
       if ((skip == NULL || !g_hash_table_contains (skip, GUINT_TO_POINTER (uid))) &&
-          !g_hash_table_contains (r->status_rows, GUINT_TO_POINTER (uid)) && !_mailsync_sync_local_has (r, uid))
+          !_mailsync_status_table_contains (r->status_rows, uid) && !_mailsync_sync_local_has (r, uid))
         g_ptr_array_add (candidates, list->pdata[i]);
     }
   list = candidates;
