@@ -947,6 +947,145 @@ def scenario_killed_download_expunged(server, root):
               (p.returncode, p2.returncode, changes(p), changes(p2), remote, local, p.stderr[-800:]))
 
 
+def local_file_of(work, tag, folder="INBOX"):
+    for sub in ("cur", "new"):
+        d = os.path.join(work, "local", folder, sub)
+        for name in os.listdir(d):
+            with open(os.path.join(d, name), "rb") as fh:
+                if ("<%s@test>" % tag).encode() in fh.read():
+                    return os.path.join(d, name)
+    return None
+
+
+def scenario_downloads_entry_incomplete(server, root):
+    """Review 1 of session 17 on ab4bf35: a folder left incomplete (an
+    empty file it skips) kept the downloads entry, so it named every UID
+    downloaded since; a file of one of those UIDs with no row and no
+    server copy was deleted as a server deletion. S1: the user deletes a
+    downloaded message (propagated), then restores its file from a backup.
+    S2: another account's file of its INBOX (same FMD5), with a UID this
+    account downloaded and deleted, moved into this account's INBOX. Both
+    are new local mail: kept and uploaded."""
+    user, pw = server.new_user()
+    work = os.path.join(root, "dl-entry-s1")
+    p = run_sync(server, user, pw, work)
+    conn = server.imap(user, pw)
+    for t in ("dle-r1", "dle-r2", "dle-r3"):
+        append(conn, "INBOX", t)
+    conn.logout()
+    with open(os.path.join(work, "local", "INBOX", "new", "1700000000.empty.host"), "wb"):
+        pass
+    p1 = run_sync(server, user, pw, work)
+    f = local_file_of(work, "dle-r2")
+    if not check("downloads entry S1: downloaded in a folder left incomplete (an empty file)",
+                 p.returncode == 0 and f is not None, (p.returncode, p1.returncode, p1.stderr[-800:])):
+        return
+    backup = os.path.join(root, "dl-entry-s1-backup")
+    shutil.copy2(f, backup)
+    os.unlink(f)
+    p2 = run_sync(server, user, pw, work)
+    shutil.copy2(backup, os.path.join(work, "local", "INBOX", "cur", os.path.basename(f)))
+    p3 = run_sync(server, user, pw, work)
+    remote, local = message_ids_both_sides(server, user, pw, work)
+    check("downloads entry S1: a deleted message's file restored from a backup is kept and uploaded, not "
+          "deleted as a server deletion",
+          "dle-r2@test" in local.get("INBOX", []) and "dle-r2@test" in remote.get("INBOX", []),
+          (p2.returncode, p3.returncode, changes(p3), remote, local, p3.stderr[-800:]))
+
+    ua, pa = server.new_user()
+    ub, pb = server.new_user()
+    wa = os.path.join(root, "dl-entry-s2-a")
+    wb = os.path.join(root, "dl-entry-s2-b")
+    run_sync(server, ua, pa, wa)
+    conn = server.imap(ua, pa)
+    for t in ("dle-a1", "dle-a2", "dle-a3"):
+        append(conn, "INBOX", t)
+    conn.logout()
+    with open(os.path.join(wa, "local", "INBOX", "new", "1700000000.empty.host"), "wb"):
+        pass
+    run_sync(server, ua, pa, wa)
+    fa = local_file_of(wa, "dle-a2")
+    if fa is not None:
+        os.unlink(fa)
+    run_sync(server, ua, pa, wa)
+    conn = server.imap(ub, pb)
+    for t in ("dle-b1", "dle-b2"):
+        append(conn, "INBOX", t)
+    conn.logout()
+    run_sync(server, ub, pb, wb)
+    fb = local_file_of(wb, "dle-b2")
+    if not check("downloads entry S2: set up (a2 downloaded and deleted in A, b2 downloaded in B)",
+                 fa is not None and fb is not None, (fa, fb)):
+        return
+    shutil.move(fb, os.path.join(wa, "local", "INBOX", "cur", os.path.basename(fb)))
+    p = run_sync(server, ua, pa, wa)
+    remote, local = message_ids_both_sides(server, ua, pa, wa)
+    check("downloads entry S2: another account's message moved into the same-named folder is kept and "
+          "uploaded, not deleted as a server deletion",
+          "dle-b2@test" in local.get("INBOX", []) and "dle-b2@test" in remote.get("INBOX", []),
+          (p.returncode, changes(p), remote, local, p.stderr[-800:]))
+
+
+def status_downloads_entry(work):
+    """(the downloads entry's UIDs or None, the row UIDs) from the SQLite
+    status of INBOX; None, None with another store."""
+    import sqlite3
+    for dirpath, _, names in os.walk(os.path.join(work, "meta")):
+        for n in names:
+            full = os.path.join(dirpath, n)
+            if n.endswith(("-wal", "-shm")) or "INBOX" not in n:
+                continue
+            with open(full, "rb") as f:
+                if not f.read(16).startswith(b"SQLite format 3"):
+                    continue
+            db = sqlite3.connect(full)
+            try:
+                rows = {r[0] for r in db.execute("SELECT id FROM status")}
+                entry = [r[0] for r in db.execute("SELECT value FROM mailsync_meta WHERE key = 'mailsync.downloads.remote'")]
+            finally:
+                db.close()
+            uids = None
+            if entry:
+                uids = set()
+                for part in entry[0].split(" ", 1)[1].split(","):
+                    lo, _, hi = part.partition(":")
+                    uids.update(range(int(lo), int(hi or lo) + 1))
+            return uids, rows
+    return None, None
+
+
+def scenario_downloads_entry_in_flight(server, root):
+    """Review 1 of session 17 on ab4bf35: each download batch's commit
+    takes its UIDs out of the downloads entry, so that a run killed after
+    it names only the downloads without their row."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("downloads entry after a batch's commit", mailsync_tap.NO_HOOKS)
+        return
+    user, pw = server.new_user()
+    work = os.path.join(root, "dl-entry-flight")
+    run_sync(server, user, pw, work)
+    conn = server.imap(user, pw)
+    for i in range(6):
+        append(conn, "INBOX", "dlf-%d" % i)
+    conn.logout()
+    p = run_sync(server, user, pw, work,
+                 extra={"MAILSYNC_CRASH_AT": "runner-download-committed:1", "MAILSYNC_TEST_MAX_IN_FLIGHT": "2"})
+    entry, rows = status_downloads_entry(work)
+    if rows is None:
+        TAP.skip("downloads entry after a batch's commit", "not the SQLite status store")
+        return
+    check("downloads entry: killed after a download batch's commit, the entry names the downloads without "
+          "their row and none with it",
+          p.returncode == 77 and rows and entry and not (entry & rows) and entry | rows == set(range(1, 7)),
+          (p.returncode, entry, rows, p.stderr[-500:]))
+    p = run_sync(server, user, pw, work)
+    entry, rows = status_downloads_entry(work)
+    remote, local = message_ids_both_sides(server, user, pw, work)
+    check("downloads entry: the rerun completes the downloads and removes the entry",
+          p.returncode == 0 and entry is None and rows == set(range(1, 7)) and remote == local,
+          (p.returncode, entry, rows, remote, local, p.stderr[-500:]))
+
+
 def scenario_repeated_kills(server, root):
     """Review 2a's repeated kill (doc/design.md "A killed run's last
     APPENDs"): five runs in a row killed while they upload, each at a
@@ -1034,6 +1173,8 @@ def main():
         scenario_crashes_concurrent(server, root)
         scenario_held_download_rows(server, root)
         scenario_killed_download_expunged(server, root)
+        scenario_downloads_entry_incomplete(server, root)
+        scenario_downloads_entry_in_flight(server, root)
         scenario_repeated_kills(server, root)
         scenario_no_uidplus(root)
         scenario_no_starttls(root)

@@ -308,6 +308,13 @@ commit_downloads (Runner *r, GPtrArray *batch_ops, guint *done, guint total, gbo
       _mailsync_crash_point ("runner-download-held");
       return TRUE;
     }
+  {
+    g_autoptr(GArray) uids = g_array_sized_new (FALSE, FALSE, sizeof (guint32), batch_ops->len);
+
+    for (guint i = 0; i < batch_ops->len; i++)
+      g_array_append_val (uids, ((Op *) batch_ops->pdata[i])->action->uid);
+    _mailsync_sync_drop_downloads (r, uids, batch);
+  }
   if (!_mailsync_sync_commit (r, batch, error))
     return FALSE;
   _mailsync_crash_point ("runner-download-committed");

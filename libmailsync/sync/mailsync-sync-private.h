@@ -53,9 +53,10 @@ G_BEGIN_DECLS
  * the fast listing list keywords in full once (issue 10 item 3). */
 #define META_KEYWORDS_STAMP "mailsync.keywords-stamp"
 /* The remote UIDs a run is downloading, "<UIDVALIDITY> <lo>[:<hi>],...",
- * committed before its first download's flush and removed by the folder's
- * final commit: a file of one with no row after a kill was downloaded by
- * that run (mailsync-sync-state.c, review 2 Low 3 of session 16). */
+ * committed before its first download's flush, each taken out by its
+ * batch's commit and the rest removed by the folder's final commit: a file
+ * of one with no row after a kill was downloaded by that run
+ * (mailsync-sync-state.c, review 2 Low 3 of session 16). */
 #define META_DOWNLOADS "mailsync.downloads.remote"
 
 /* Both sides' listings of one folder pair as _mailsync_sync_list_both()
@@ -344,6 +345,7 @@ void _mailsync_sync_close_intents (Runner *r, MailsyncStatusBatch *batch);
 gboolean _mailsync_sync_unrecorded_applies (Runner *r);
 gboolean _mailsync_sync_was_downloading (Runner *r, guint32 uid);
 gboolean _mailsync_sync_note_downloads (Runner *r, GPtrArray *todo, GError **error);
+void     _mailsync_sync_drop_downloads (Runner *r, GArray *uids, MailsyncStatusBatch *batch);
 void     _mailsync_sync_close_downloads (Runner *r, MailsyncStatusBatch *batch);
 /* Feeds what is left of @stream to @md5 as the content digest has it
  * (_mailsync_content_digest_update); the rebuild's pairing digest too. */

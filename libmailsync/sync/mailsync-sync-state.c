@@ -336,8 +336,9 @@ _mailsync_sync_put_status_row (Runner *r, MailsyncStatusBatch *batch, MailsyncAc
  * on the server came back.
  *
  * So a run commits the UIDs it is about to download (META_DOWNLOADS, with
- * the remote UIDVALIDITY) before its first flush, and the folder's final
- * commit removes them. The next run plans a file of one of those UIDs
+ * the remote UIDVALIDITY) before its first flush, each download batch's
+ * commit takes its own UIDs out, and the folder's final commit removes
+ * the entry, complete run or not. The next run plans a file of one of those UIDs
  * with no row as if it had its row (plan_of): gone from the server, it is
  * a server deletion (DELETE_LOCAL under sync_deletes, read-only and the
  * mass-delete guard, which counts it as a known message); kept because
@@ -512,12 +513,76 @@ _mailsync_sync_note_downloads (Runner *r, GPtrArray *todo, GError **error)
   return TRUE;
 }
 
-/* The folder's final commit: its downloads have their rows, and a killed
- * run's files were planned with theirs. A run that skipped a message
- * keeps them for the next. */
+static void
+append_range (GString *value, guint *n, guint64 lo, guint64 hi)
+{
+  g_string_append_printf (value, *n > 0 ? ",%" G_GUINT64_FORMAT : "%" G_GUINT64_FORMAT, lo);
+  if (hi != lo)
+    g_string_append_printf (value, ":%" G_GUINT64_FORMAT, hi);
+  (*n)++;
+}
+
+/* A download batch's commit (@batch): the downloads of @uids have their
+ * rows in it, or left no file (refused before anything was stored), so
+ * their UIDs leave META_DOWNLOADS in the same atomic commit. The entry
+ * then names only downloads in flight without their row, and a killed
+ * run's files not yet resolved (review 1 of session 17). Costs the
+ * rewrite of the entry's remaining ranges per batch: one range for a
+ * folder whose UIDs follow each other. */
+void
+_mailsync_sync_drop_downloads (Runner *r, GArray *uids, MailsyncStatusBatch *batch)
+{
+  GArray *ranges = downloading (r);
+  g_autoptr(GString) value = NULL;
+  gboolean changed = FALSE;
+  guint j = 0, n = 0;
+
+  if (ranges == NULL || uids->len == 0)
+    return;
+  g_array_sort (uids, compare_range);
+  value = g_string_new (NULL);
+  g_string_printf (value, "%u ", downloads_validity (r));
+  for (guint i = 0; i < ranges->len / 2; i++)
+    {
+      guint64 lo = g_array_index (ranges, guint32, 2 * i), hi = g_array_index (ranges, guint32, 2 * i + 1);
+
+      for (;;)
+        {
+          guint64 uid;
+
+          while (j < uids->len && g_array_index (uids, guint32, j) < lo)
+            j++;
+          if (j == uids->len || (uid = g_array_index (uids, guint32, j)) > hi)
+            {
+              append_range (value, &n, lo, hi);
+              break;
+            }
+          changed = TRUE;
+          if (uid > lo)
+            append_range (value, &n, lo, uid - 1);
+          lo = uid + 1;
+          if (lo > hi)
+            break;
+        }
+    }
+  if (!changed)
+    return;
+  mailsync_status_batch_set_meta (batch, META_DOWNLOADS, n > 0 ? value->str : NULL);
+  /* read again from r->meta, which the commit updates */
+  g_clear_pointer (&r->downloading, g_array_unref);
+  r->downloading_read = FALSE;
+}
+
+/* The folder's final commit: every download that completed has its row
+ * by then (a skipped one left no file), and a killed run's files were
+ * planned with theirs, so the entry goes, complete run or not: kept
+ * while a folder skipped a message, it named nearly every UID ever
+ * downloaded and a restored file or a copy moved in from another
+ * account's folder of that name was deleted as a server deletion
+ * (review 1 of session 17). */
 void
 _mailsync_sync_close_downloads (Runner *r, MailsyncStatusBatch *batch)
 {
-  if (!r->incomplete && g_hash_table_contains (r->meta, META_DOWNLOADS))
+  if (g_hash_table_contains (r->meta, META_DOWNLOADS))
     mailsync_status_batch_set_meta (batch, META_DOWNLOADS, NULL);
 }
