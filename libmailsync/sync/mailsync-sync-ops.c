@@ -701,10 +701,6 @@ _mailsync_sync_run_uploads (Runner *r, GPtrArray *todo, GError **error)
           ok = batch_errors (r, finished, r->remote, error);
           break;
         }
-      /* every body is in: the connection is free for another folder
-       * while these deliveries are written and committed (lease_remote) */
-      if (r->remote_last_fetches && r->remote_fetched == todo->len)
-        _mailsync_sync_release_remote_early (r);
       if (finished->len >= window || (r->pending == 0 && finished->len > 0))
         {
           g_autoptr(GPtrArray) batch_ops = take_finished (r, &finished);
