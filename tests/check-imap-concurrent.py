@@ -35,6 +35,11 @@ SELECT went out and each tagged answer came back.
   syncs (one remote connection although the remote allows 3).
 - cancel last: a cancel as the last folder to sync ends, with folders
   the filter passes over after it, fails the sync CANCELLED.
+- dry-run probe: the unchanged check's STATUS without a cached stamp
+  goes on the folder's own connection, the one that then SELECTs it.
+- kill: a run killed while connections are handed on (a folder's
+  downloads held or committed), a server expunge, a rerun: no message
+  lost or doubled, a third run changes nothing.
 - async: mailsync_account_sync_async() (PyGObject) with max-connections
   2: every event on the caller's main loop, each folder's between its
   FOLDER_STARTED and FOLDER_FINISHED, the folders overlapping, the
@@ -42,6 +47,7 @@ SELECT went out and each tagged answer came back.
 
 Skipped (1..0 # SKIP) when Dovecot or the mailsync binary is missing."""
 
+import email
 import imaplib
 import os
 import re
@@ -216,9 +222,9 @@ def write_config(root, name, port, user, password, maxconn, retry=2, fresh=True,
     return path, home
 
 
-def run(config, *args, timeout=300):
+def run(config, *args, timeout=300, env=None):
     t0 = time.monotonic()
-    p = subprocess.run([MAILSYNC, "-c", config, "-o"] + list(args), stdin=subprocess.DEVNULL,
+    p = subprocess.run([MAILSYNC, "-c", config, "-o"] + list(args), stdin=subprocess.DEVNULL, env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr, time.monotonic() - t0
 
@@ -273,6 +279,26 @@ def scenario_overlap(server, root):
         relay.close()
 
 
+def handed_on_early(sessions, lines):
+    """Whether on one connection a folder SELECTed after folder X had
+    its server listing loaded (machineui's messagelistloaded of the
+    remote) before X's folder sync ended (its threadExited): only a
+    connection handed back before X's end allows it, as X's end is said
+    before a lease held to the end is released."""
+    def first(test):
+        return next((i for i, line in enumerate(lines) if test(line)), None)
+
+    for session in sessions:
+        order = [m.decode() for m, _, _ in selections(session)]
+        for x, y in zip(order, order[1:]):
+            ended = first(lambda line: line.startswith("msg:threadExited:") and ":Folder+%s+" % x in line)
+            loaded = first(lambda line: line.startswith("msg:messagelistloaded:Folder+%s+" % y) and
+                           ":IMAP%%0A%s%%0A" % y in line)
+            if ended is not None and loaded is not None and loaded < ended:
+                return True
+    return False
+
+
 def scenario_handover(server, root):
     """Connections handed on (doc/design.md "session 17"): with
     maxconnections 2 over a Maildir one folder sync more than connections
@@ -304,9 +330,21 @@ def scenario_handover(server, root):
         base, _, flags = name.partition(":2,")
         os.rename(os.path.join(cur, name), os.path.join(cur, base + ":2," + "".join(sorted(set(flags + "F")))))
 
-        rc, out, err, _ = run(conf, "-u", "machineui")
+        # the first folder sync that hands its connection back pauses
+        # right after (a slow disk), so the folder that takes the
+        # connection next lists its server side before that one ends
+        env = dict(os.environ, MAILSYNC_TEST_HANDBACK_PAUSE="5") if mailsync_tap.TEST_HOOKS else None
+        rc, out, err, _ = run(conf, "-u", "machineui", env=env)
         sessions = relay.take()
         check("handover: the resync exits 0", rc == 0, (out[-1500:], err))
+        if mailsync_tap.TEST_HOOKS:
+            check("handover: a connection handed back early serves the next folder before the first folder's sync ends",
+                  handed_on_early(sessions, out.splitlines()),
+                  ([[m for m, _, _ in selections(x)] for x in sessions],
+                   [line[:100] for line in out.splitlines() if "messagelistloaded" in line or "threadExited" in line]))
+        else:
+            TAP.skip("handover: a connection handed back early serves the next folder before the first folder's sync ends",
+                     mailsync_tap.NO_HOOKS)
         check("handover: two connections at most", 1 <= len(sessions) <= 2, len(sessions))
         lines = out.splitlines()
         started = [i for i, line in enumerate(lines) if line.startswith("msg:syncingfolder:")]
@@ -337,6 +375,120 @@ def scenario_handover(server, root):
               rc == 0 and "copyingmessage" not in out and "addingflags" not in out, (rc, out[-1500:], err))
     finally:
         relay.close()
+
+
+def message_ids(home, imap, folder):
+    """The Message-IDs of @folder locally and on the server, sorted."""
+    local = []
+    for sub in ("cur", "new"):
+        d = os.path.join(home, "mail", folder, sub)
+        for name in os.listdir(d) if os.path.isdir(d) else ():
+            with open(os.path.join(d, name), "rb") as f:
+                local.append(email.message_from_bytes(f.read()).get("Message-ID"))
+    imap.select(folder, readonly=True)
+    typ, data = imap.uid("SEARCH", None, "ALL")
+    remote = []
+    for uid in data[0].split():
+        typ, d = imap.uid("FETCH", uid, "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+        remote.append(email.message_from_bytes(d[0][1]).get("Message-ID"))
+    return sorted(local, key=str), sorted(remote, key=str)
+
+
+def scenario_kill_handover(server, root):
+    """A kill while connections are handed on (review 2 of the hand-over):
+    maxconnections 2 over a Maildir, 40 new messages in each of four
+    folders, the run killed after a folder's downloads are held or
+    committed (its connection handed on already), the server expunges
+    about half of the new messages, a rerun: both sides hold the same
+    Message-IDs, none twice, and a third run changes nothing."""
+    points = ("runner-download-held:2", "runner-status-committed:2")
+    if not mailsync_tap.TEST_HOOKS:
+        for point in points:
+            TAP.skip("kill at %s while connections are handed on" % point, mailsync_tap.NO_HOOKS)
+        return
+    host, port = server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"]
+    for point in points:
+        label = "kill at %s while connections are handed on" % point
+        user, password = server.new_user()
+        for folder in FOLDERS:
+            harness("fill", server.dir, user, folder, "60", "--sizes", "small", "--seed", "3")
+        conf, home = write_config(root, "kill-" + point.replace(":", "_"), port, user, password, 2)
+        rc, out, err, _ = run(conf, "-u", "quiet")
+        imap = imaplib.IMAP4(host, int(port))
+        imap.login(user, password)
+        for folder in FOLDERS:
+            for i in range(40):
+                imap.append(folder, None, None, b"From: a@example.org\r\nMessage-ID: <n%d.%s@example.org>\r\n"
+                            b"Subject: new %d in %s\r\n\r\nbody %d\r\n" % (i, folder.encode(), i, folder.encode(), i))
+        killed, _, kill_err, _ = run(conf, "-u", "quiet", env=dict(os.environ, MAILSYNC_CRASH_AT=point))
+        for folder in FOLDERS:
+            imap.select(folder)
+            typ, data = imap.uid("SEARCH", None, "SUBJECT", "new")
+            for uid in data[0].split()[::2]:
+                imap.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
+            imap.expunge()
+        rerun, _, rerun_err, _ = run(conf, "-u", "quiet")
+        differ = {}
+        for folder in FOLDERS:
+            local, remote = message_ids(home, imap, folder)
+            if local != remote or len(set(local)) != len(local):
+                differ[folder] = (len(local), len(remote), sorted(set(local) ^ set(remote), key=str)[:5])
+        imap.logout()
+        third, out, third_err, _ = run(conf, "-u", "machineui")
+        check("%s: the first sync exits 0, the killed run is killed (77), the rerun exits 0" % label,
+              (rc, killed, rerun) == (0, 77, 0), (rc, killed, rerun, err[-300:], kill_err[-300:], rerun_err[-500:]))
+        check("%s: both sides hold the same messages, none twice" % label, not differ, differ)
+        check("%s: a third run changes nothing" % label,
+              third == 0 and "copyingmessage" not in out and "deletingmessage" not in out,
+              (third, [line for line in out.splitlines() if "copying" in line or "deleting" in line][:5], third_err))
+
+
+def scenario_dry_run_probe(server, root):
+    """A STATUS probe of the unchanged check without a cached stamp (here
+    --dry-run, which makes no pre-pass) goes on the folder's own leased
+    connection (review 2 of the hand-over, Low 4): against a Dovecot
+    without LIST-STATUS, with maxconnections 2 and every folder changed
+    since the last sync, each folder's STATUS is followed on its
+    connection by that folder's SELECT, never sent on a connection
+    another folder then goes on using."""
+    server = mailsync_tap.DovecotUsers(root, "nols", 1, "noliststatus")
+    relay = None
+    try:
+        user, password = server.new_user()
+        fill(server, user)
+        host, port = server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"]
+        relay = Relay(host, port)
+        conf, home = write_config(root, "dryprobe", relay.port, user, password, 2)
+        rc, out, err, _ = run(conf, "-u", "quiet")
+        imap = imaplib.IMAP4(host, int(port))
+        imap.login(user, password)
+        for folder in FOLDERS:
+            imap.append(folder, None, None, b"From: a@example.org\r\nSubject: dry %s\r\n\r\nbody\r\n" % folder.encode())
+        imap.logout()
+        relay.take()
+        rc2, out, err2, _ = run(conf, "--dry-run", "-u", "quiet")
+        sessions = relay.take()
+        check("dry-run probe: the sync and the dry run exit 0", (rc, rc2) == (0, 0), (err[-500:], err2[-500:]))
+        probes, wrong = 0, []
+        for n, session in enumerate(sessions):
+            commands = session["commands"]
+            for i, (tag, verb, arg, _) in enumerate(commands):
+                if verb != b"STATUS":
+                    continue
+                probes += 1
+                mailbox = arg.split(b" (")[0].strip(b'"')
+                nxt = next((a.split(b" (")[0].strip(b'"') for _, v, a, _ in commands[i + 1:]
+                            if v in (b"SELECT", b"EXAMINE")), None)
+                if nxt != mailbox:
+                    wrong.append((n, mailbox, nxt))
+        check("dry-run probe: each folder's STATUS on the connection that then SELECTs it (%d STATUS)" % probes,
+              probes >= len(FOLDERS) and not wrong,
+              (wrong, [[(v, a[:30]) for _, v, a, _ in s["commands"] if v in (b"STATUS", b"SELECT", b"EXAMINE")]
+                       for s in sessions]))
+    finally:
+        if relay is not None:
+            relay.close()
+        server.stop()
 
 
 def folder_lines(out, skip=()):
@@ -670,9 +822,10 @@ def main():
     os.chmod(root, 0o755)
     server = None
     try:
-        server = mailsync_tap.DovecotUsers(root, "conc", 10)
+        server = mailsync_tap.DovecotUsers(root, "conc", 14)
         for scenario in (scenario_overlap, scenario_handover, scenario_order, scenario_repository_error, scenario_clash,
-                         scenario_imap_local_limit, scenario_cancel_last, scenario_async):
+                         scenario_imap_local_limit, scenario_cancel_last, scenario_async, scenario_dry_run_probe,
+                         scenario_kill_handover):
             try:
                 scenario(server, root)
             except Exception as e:  # one broken scenario must not hide the others

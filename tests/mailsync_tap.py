@@ -25,8 +25,8 @@ DRIVER = os.path.join(os.environ.get("TEST_BUILDDIR", HERE), "sync-maildirs")
 # The library has its test hooks (configure --enable-test-hooks; set by
 # tests/Makefile.am): the crash points (MAILSYNC_CRASH_AT) and the knobs
 # MAILSYNC_TEST_FOLD_EVERY, MAILSYNC_TEST_THROTTLE_BASE_MS,
-# MAILSYNC_TEST_REIDLE_SECONDS, MAILSYNC_TEST_IMAP_PROBE_HINT and
-# MAILSYNC_TEST_UPLOAD_GRACE, which a
+# MAILSYNC_TEST_REIDLE_SECONDS, MAILSYNC_TEST_IMAP_PROBE_HINT,
+# MAILSYNC_TEST_UPLOAD_GRACE and MAILSYNC_TEST_HANDBACK_PAUSE, which a
 # release build never reads. Checks
 # that set one run only then, and are TAP SKIPs with NO_HOOKS as the
 # reason otherwise.

@@ -483,6 +483,25 @@ checkpoint_status (Runner *r, GError **error)
   return _mailsync_status_store_checkpoint (r->config->status, r->status_name, error);
 }
 
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+/* MAILSYNC_TEST_HANDBACK_PAUSE=<seconds>: the first folder sync of the
+ * process that hands its connection back early waits that long right
+ * after, as a slow disk would, so a test sees another folder use the
+ * connection before this folder's sync ends (check-imap-concurrent.py) */
+static void
+test_handback_pause (void)
+{
+  static gint paused;
+  const char *text = g_getenv ("MAILSYNC_TEST_HANDBACK_PAUSE");
+  gint64 seconds;
+
+  if (text == NULL || !g_ascii_string_to_signed (text, 10, 1, 600, &seconds, NULL) ||
+      !g_atomic_int_compare_and_exchange (&paused, 0, 1))
+    return;
+  g_usleep (seconds * G_USEC_PER_SEC);
+}
+#endif
+
 /* The remote folder's lease handed back before the folder's sync ends
  * (lease_remote, set by the account's concurrent folder syncs): its
  * last server command is answered and what is left is local (files,
@@ -496,6 +515,9 @@ _mailsync_sync_release_remote_early (Runner *r)
     return;
   r->remote_released = TRUE;
   _mailsync_repository_release_folder (mailsync_folder_get_repository (r->remote), r->remote);
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  test_handback_pause ();
+#endif
 }
 
 static gboolean

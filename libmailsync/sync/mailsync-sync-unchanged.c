@@ -466,6 +466,15 @@ _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
         remote = g_steal_pointer (&seen);
       else
         {
+          /* the probe is a server command (a STATUS when no LIST-STATUS
+           * answer is cached): on this folder's own connection, which
+           * concurrent folder syncs lease when first needed (lease_remote);
+           * the repository's main connection may be another folder's */
+          if (r->config->lease_remote != NULL && !r->config->lease_remote (r->config->emit_data, error))
+            {
+              _mailsync_folder_stamp_clear (&stamp);
+              return FALSE;
+            }
           mailsync_folder_probe_stamp_async (r->remote, r->config->cancellable, _mailsync_store_result, &result);
           remote = mailsync_folder_probe_stamp_finish (r->remote, _mailsync_await (&result), error);
           if (remote == NULL && error != NULL && *error != NULL)
