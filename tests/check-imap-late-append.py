@@ -403,6 +403,19 @@ def scenario_slow(root):
     server.close()
 
 
+def dry_runs(work, path):
+    """The --dry-run's output in the three UIs that word the held uploads
+    (machineui's lines unquoted)."""
+    outs = {}
+    for ui in ("basic", "ttyui", "machineui"):
+        p = subprocess.run([mailsync_tap.MAILSYNC, "-c", path, "--dry-run", "-u", ui], env=env_of(work),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+        outs[ui] = p.stdout + p.stderr
+        if ui == "machineui":
+            outs[ui] = "\n".join(urllib.parse.unquote_plus(l) for l in outs[ui].splitlines())
+    return outs
+
+
 def scenario_dry_run(root):
     server, work, path = prepared(root, "dry-run")
     new_local(work, ["dry-x"])
@@ -414,13 +427,7 @@ def scenario_dry_run(root):
         return
     server.held = []                    # never stored
     server.holding = set()
-    outs = {}
-    for ui in ("basic", "ttyui", "machineui"):
-        p = subprocess.run([mailsync_tap.MAILSYNC, "-c", path, "--dry-run", "-u", ui], env=env_of(work),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
-        outs[ui] = p.stdout + p.stderr
-        if ui == "machineui":
-            outs[ui] = "\n".join(urllib.parse.unquote_plus(l) for l in outs[ui].splitlines())
+    outs = dry_runs(work, path)
     if time.time() - started_at >= GRACE:
         TAP.skip("dry-run: the runs within the grace", "the machine took longer than the %d s grace" % GRACE)
         server.close()
@@ -563,13 +570,7 @@ def scenario_dry_run_found(root):
         return
     server.holding = set()
     stored = server.release()
-    outs = {}
-    for ui in ("basic", "ttyui", "machineui"):
-        p = subprocess.run([mailsync_tap.MAILSYNC, "-c", path, "--dry-run", "-u", ui], env=env_of(work),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
-        outs[ui] = p.stdout + p.stderr
-        if ui == "machineui":
-            outs[ui] = "\n".join(urllib.parse.unquote_plus(l) for l in outs[ui].splitlines())
+    outs = dry_runs(work, path)
     if time.time() - started_at >= GRACE:
         TAP.skip("dry-run-found: the runs within the grace", "the machine took longer than the %d s grace" % GRACE)
         server.close()
