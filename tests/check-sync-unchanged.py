@@ -80,13 +80,15 @@ def listing_fetches(commands):
 
 def wait_for_logout(log, offset, user, deadline=60):
     """Whether Dovecot's @log, from @offset, gets a "Logged out" line of
-    @user (its log process writes it a moment after the disconnect)."""
+    @user (its log process writes it a moment after the disconnect). The
+    user is the one the harness's imap_logout_format writes at its end:
+    the log process may leave the line's "imap(USER)..." prefix off."""
     until = time.monotonic() + deadline
     while True:
         with open(log, "rb") as f:
             f.seek(offset)
             text = f.read().decode("utf-8", "replace")
-        if re.search(r"imap\(%s\)<[^\n]*Logged out" % re.escape(user), text):
+        if re.search(r"Logged out [^\n]* user=<%s> " % re.escape(user), text):
             return True
         if time.monotonic() > until:
             return False

@@ -151,6 +151,28 @@ esac
 	|| fail "bytes --user bob"
 pass "the byte counter: 4 sessions since the fill, 1 of bob"
 
+# Dovecot's log process leaves a line's "imap(USER)<PID><SESSION>: "
+# prefix off when it reads it after the master reported the process gone
+# (seen on a loaded machine): the logout still ends that session, by the
+# user and session imap_logout_format writes at the line's end.
+mkdir "$tmp/canned"
+cat >"$tmp/canned/dovecot.log" <<'LOG'
+Dec 07 10:19:41 imap-login: Info: Login: user=<alice>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, mpid=23251, TLS, session=<P0JWkAhiHMh/AAAB>
+Dec 07 10:19:41 imap-login: Info: Login: user=<bob>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, mpid=23252, TLS, session=<Q0JWkAhiHMh/AAAB>
+Dec 07 10:19:44 imap: Info: Disconnected: Logged out in=183 out=1622 deleted=0 expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0 user=<alice> session=<P0JWkAhiHMh/AAAB>
+LOG
+bytes=$("$H" bytes "$tmp/canned" --user alice --no-wait)
+case $bytes in
+"in=183 out=1622 sessions=1 open=0 "*) ;;
+*) fail "bytes, a logout without its prefix: unexpected '$bytes'" ;;
+esac
+bytes=$("$H" bytes "$tmp/canned" --user bob --no-wait)
+case $bytes in
+"in=0 out=0 sessions=0 open=1 "*) ;;
+*) fail "bytes, another user's logout without its prefix: unexpected '$bytes'" ;;
+esac
+pass "the byte counter: a logout line without its imap(USER) prefix ends its session"
+
 pids="$("$H" pids "$a") $("$H" pids "$b")"
 [ "$(echo $pids | wc -w)" -ge 4 ] || fail "too few instance processes: $pids"
 "$H" stop "$a" & sa=$!
