@@ -153,6 +153,19 @@ START_TEST (test_pollable_partial_records)
 }
 END_TEST
 
+/* Waits (a deadline, not a delay) until @server has written its three
+ * records: its one write may reach the socket in parts, the rest when its
+ * thread runs again. */
+static void
+wait_records_sent (TestServer *server)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (!g_atomic_int_get (&server->records_sent) && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  ck_assert_msg (g_atomic_int_get (&server->records_sent), "the server did not send its three records");
+}
+
 /* Data that gnutls or the pull buffer holds after a read is readable
  * although the socket has nothing left, and one read returns several
  * records. */
@@ -171,7 +184,7 @@ START_TEST (test_pollable_pending_after_read)
   in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream));
   base_in = g_io_stream_get_input_stream (mailsync_tls_stream_get_base_stream (MAILSYNC_TLS_STREAM (stream)));
   ck_assert (wait_readable (in, 5000));
-  g_usleep (200 * 1000);        /* all three records are in the socket */
+  wait_records_sent (&server);  /* all three records are in the socket */
 
   n = g_pollable_input_stream_read_nonblocking (in, back, 10, NULL, &error);
   ck_assert_int_eq (n, 10);

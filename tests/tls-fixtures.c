@@ -231,6 +231,8 @@ server_thread (gpointer user_data)
             goto out;
         if (gnutls_record_uncork (session, GNUTLS_RECORD_WAIT) < 0)
           goto out;
+        /* written: over loopback, in the client's socket */
+        g_atomic_int_set (&server->records_sent, TRUE);
         read_until_eof (session);
       }
       break;

@@ -46,6 +46,7 @@ typedef struct
   gboolean client_cert_ok;
   char *protocol;
   gsize echoed;
+  gint records_sent;    /* atomic: SERVE_RECORDS's three are in the socket */
 } TestServer;
 
 char *data_file (const char *name);
