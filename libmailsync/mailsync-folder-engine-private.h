@@ -202,6 +202,19 @@ typedef struct
    * sync renames it (a Maildir: the unique name, without new/ or cur/,
    * the flags and the UID fields). NULL member: the key itself. */
   char    *(*key_identity)    (MailsyncFolder *self, const char *key);
+
+  /* ---- a killed run's downloads (sync/mailsync-sync-state.c) ---- */
+  /* A word (no space) that the name of every message this process stores
+   * in the folder carries (a Maildir: "<pid>.<host>" of its
+   * "<time>_<seq>.<pid>.<host>,U=..." names), and whether @key's name
+   * carries @stem. The engine commits the stem with the UIDs a run is
+   * downloading: after a kill, a message of one of them without its row
+   * is that run's download only if its name has the stem; a copy with
+   * another name (a backup restored, another account's message moved
+   * in) is new mail. NULL members: the folder's UIDs of the other side
+   * are its own records (the mapped folder's UID map), any key. */
+  char    *(*dup_name_stem)   (MailsyncFolder *self);
+  gboolean (*key_has_stem)    (MailsyncFolder *self, const char *key, const char *stem);
 } _MailsyncFolderEngineVTable;
 
 /* Registers @vtable (static, never freed) for @klass's type and its
@@ -240,6 +253,10 @@ GArray     *_mailsync_folder_take_unchanged       (MailsyncFolder *self, GAsyncR
 /* For a listing's task, before it returns: @rows (taken) go with it. */
 void        _mailsync_folder_listing_give_rows    (GTask *task, GArray *rows);
 char       *_mailsync_folder_key_identity         (MailsyncFolder *self, const char *key);
+/* The name stem (dup_name_stem), NULL without one; whether @key has
+ * @stem (FALSE for a folder without stems, or a NULL key). */
+char       *_mailsync_folder_dup_name_stem        (MailsyncFolder *self);
+gboolean    _mailsync_folder_key_has_stem         (MailsyncFolder *self, const char *key, const char *stem);
 
 /* ---- the repository's side ---- */
 typedef struct

@@ -340,3 +340,25 @@ _mailsync_folder_key_identity (MailsyncFolder *self, const char *key)
     return g_strdup (key);
   return vtable->key_identity (self, key);
 }
+
+/* ---- a killed run's downloads --------------------------------------------- */
+
+char *
+_mailsync_folder_dup_name_stem (MailsyncFolder *self)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  if (vtable == NULL || vtable->dup_name_stem == NULL)
+    return NULL;
+  return vtable->dup_name_stem (self);
+}
+
+gboolean
+_mailsync_folder_key_has_stem (MailsyncFolder *self, const char *key, const char *stem)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  if (key == NULL || stem == NULL || vtable == NULL || vtable->key_has_stem == NULL)
+    return FALSE;
+  return vtable->key_has_stem (self, key, stem);
+}

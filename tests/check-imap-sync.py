@@ -892,6 +892,93 @@ def scenario_held_download_rows(server, root):
           (p.returncode, changes(p2), remote, local, p.stderr[-500:]))
 
 
+def expunge_tagged(server, user, pw, tag, folder="INBOX"):
+    """Expunges the message <tag@test> of @folder on the server."""
+    conn = server.imap(user, pw)
+    conn.select(quote(folder))
+    uid = conn.uid("SEARCH", None, "HEADER", "Message-ID", "%s@test" % tag)[1][0].split()[0]
+    conn.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
+    conn.expunge()
+    conn.logout()
+
+
+def killed_while_downloading(server, user, pw, work, tags, step, extra=None):
+    """The set-up of the killed-download scenarios: a first sync, then
+    @tags appended to the server's INBOX and a sync killed at @step
+    (MAILSYNC_CRASH_AT) while it downloads them. (first sync, killed run)."""
+    p0 = run_sync(server, user, pw, work)
+    conn = server.imap(user, pw)
+    for t in tags:
+        append(conn, "INBOX", t)
+    conn.logout()
+    env = dict(extra or {})
+    env["MAILSYNC_CRASH_AT"] = step
+    return p0, run_sync(server, user, pw, work, extra=env)
+
+
+def local_uids(work, folder="INBOX"):
+    """{U= of the file: file path} of a local folder (U= of any FMD5)."""
+    out = {}
+    for sub in ("cur", "new"):
+        d = os.path.join(work, "local", folder, sub)
+        for name in os.listdir(d):
+            m = re.search(r",U=(\d+)", name)
+            if m:
+                out[int(m.group(1))] = os.path.join(d, name)
+    return out
+
+
+def scenario_downloads_entry_foreign(server, root):
+    """Review 1 S3 of session 17: inside a killed download's window, a
+    file of this folder's FMD5 with one of the killed run's row-less UIDs
+    that the server expunged, but a name that run did not give (another
+    account's message of its INBOX moved in before the rerun), was deleted
+    as a server deletion. The downloads entry keeps the run's name stem
+    ("<pid>.<host>"): that copy is new mail (kept, uploaded), while the
+    killed run's own file of an expunged UID is still deleted, not
+    uploaded again."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("downloads entry: another account's file moved in after a kill", mailsync_tap.NO_HOOKS)
+        return
+    ua, pa = server.new_user()
+    ub, pb = server.new_user()
+    wa = os.path.join(root, "dl-entry-s3-a")
+    wb = os.path.join(root, "dl-entry-s3-b")
+    # one download in flight: the kill at the first batch's flush leaves
+    # UID 1's file and none of UID 3
+    p0, p = killed_while_downloading(server, ua, pa, wa, ("dls3-a1", "dls3-a2", "dls3-a3"),
+                                     "runner-download-flushed:1", {"MAILSYNC_TEST_MAX_IN_FLIGHT": "1"})
+    own = local_uids(wa)
+    if not check("downloads entry S3: killed after the first download's flush, its file kept",
+                 p0.returncode == 0 and p.returncode == 77 and 1 in own, (p0.returncode, p.returncode, own,
+                                                                           p.stderr[-800:])):
+        return
+    if 3 in own:
+        # (a slower kill) the user deletes it: UID 3 row-less and file-less all the same
+        os.unlink(own[3])
+    expunge_tagged(server, ua, pa, "dls3-a1")
+    expunge_tagged(server, ua, pa, "dls3-a3")
+    conn = server.imap(ub, pb)
+    for t in ("dls3-b1", "dls3-b2", "dls3-b3"):
+        append(conn, "INBOX", t)
+    conn.logout()
+    pb_ = run_sync(server, ub, pb, wb)
+    foreign = local_uids(wb).get(3)
+    if not check("downloads entry S3: another account's INBOX has a file with U=3", pb_.returncode == 0 and foreign,
+                 (pb_.returncode, local_uids(wb), pb_.stderr[-800:])):
+        return
+    shutil.move(foreign, os.path.join(wa, "local", "INBOX", "cur", os.path.basename(foreign)))
+    p = run_sync(server, ua, pa, wa)
+    p2 = run_sync(server, ua, pa, wa)
+    remote, local = message_ids_both_sides(server, ua, pa, wa)
+    want = ["dls3-a2@test", "dls3-b3@test"]
+    check("downloads entry S3: the file moved in with the killed run's U=3 (expunged) is kept and uploaded, the "
+          "killed run's own file of expunged UID 1 deleted, not uploaded",
+          p.returncode == 0 and p2.returncode == 0 and not changes(p2) and
+          remote.get("INBOX") == want and local.get("INBOX") == want,
+          (p.returncode, p2.returncode, changes(p), changes(p2), remote, local, p.stderr[-800:]))
+
+
 def scenario_killed_download_expunged(server, root):
     """Review 2 Low 3 of session 16: killed after a download batch's flush
     and before its rows (runner-download-flushed:1, and
@@ -929,12 +1016,7 @@ def scenario_killed_download_expunged(server, root):
         check("killed download: crash at %s after m2 and m3 were written" % step_label,
               p.returncode == 77 and local.get("INBOX") == sorted("kdl-%s-%s@test" % (t, tag) for t in ("m1", "m2", "m3")),
               (p.returncode, local, p.stderr[-800:]))
-        conn = server.imap(user, pw)
-        conn.select("INBOX")
-        uid = conn.uid("SEARCH", None, "HEADER", "Message-ID", "kdl-m2-%s@test" % tag)[1][0].split()[0]
-        conn.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
-        conn.expunge()
-        conn.logout()
+        expunge_tagged(server, user, pw, "kdl-m2-" + tag)
         p = run_sync(server, user, pw, work)
         p2 = run_sync(server, user, pw, work)
         remote, local = message_ids_both_sides(server, user, pw, work)
@@ -1047,7 +1129,8 @@ def status_downloads_entry(work):
             uids = None
             if entry:
                 uids = set()
-                for part in entry[0].split(" ", 1)[1].split(","):
+                # "<validity> <ranges>[ <stem>...]"
+                for part in entry[0].split(" ")[1].split(","):
                     lo, _, hi = part.partition(":")
                     uids.update(range(int(lo), int(hi or lo) + 1))
             return uids, rows
@@ -1175,6 +1258,7 @@ def main():
         scenario_killed_download_expunged(server, root)
         scenario_downloads_entry_incomplete(server, root)
         scenario_downloads_entry_in_flight(server, root)
+        scenario_downloads_entry_foreign(server, root)
         scenario_repeated_kills(server, root)
         scenario_no_uidplus(root)
         scenario_no_starttls(root)

@@ -294,6 +294,34 @@ START_TEST (test_dates)
 END_TEST
 
 /* What no rename changes: the directory, the flags and the UID fields go */
+/* The downloads entry's name stem (review 1 S3 of session 17): a name
+ * this process builds has it, in new/ or cur/, with any flags; another
+ * process's name, another host's, or a name of another form has not. */
+START_TEST (test_stem)
+{
+  g_autofree char *stem = _mailsync_maildir_name_stem ();
+  g_autofree char *ours = _mailsync_maildir_name_build (1700000000, 3, INBOX_MD5, "FS", ':');
+  g_autofree char *ours_key = g_strconcat ("cur/", ours, NULL);
+  g_autofree char *other_pid = g_strdup_printf ("1700000000_0.%ld.%s,U=3,FMD5=%s:2,", (long) getpid () + 1,
+                                                _mailsync_maildir_hostname (), INBOX_MD5);
+  g_autofree char *other_host = g_strdup_printf ("1700000000_0.%ld.%sx,U=3,FMD5=%s:2,", (long) getpid (),
+                                                 _mailsync_maildir_hostname (), INBOX_MD5);
+  g_autofree char *bare = g_strdup_printf ("1700000000_7.%s:2,S", stem);
+
+  ck_assert_ptr_null (strchr (stem, ' '));
+  ck_assert (_mailsync_maildir_name_has_stem (ours, stem));
+  ck_assert (_mailsync_maildir_name_has_stem (ours_key, stem));
+  ck_assert (_mailsync_maildir_name_has_stem (bare, stem));
+  ck_assert (!_mailsync_maildir_name_has_stem (other_pid, stem));
+  ck_assert (!_mailsync_maildir_name_has_stem (other_host, stem));
+  ck_assert (!_mailsync_maildir_name_has_stem ("1700000000.M1P2.host,U=3,FMD5=" INBOX_MD5 ":2,", stem));
+  ck_assert (!_mailsync_maildir_name_has_stem ("new/x", stem));
+  ck_assert (!_mailsync_maildir_name_has_stem ("", stem));
+  ck_assert (_mailsync_maildir_name_has_stem ("1_2.7.my host,U=3:2,", "7.my-host"));
+  ck_assert (!_mailsync_maildir_name_has_stem ("1_2.7.my host,U=3:2,", "7.my"));
+}
+END_TEST
+
 START_TEST (test_identity)
 {
   static const struct { const char *key, *identity; } cases[] = {
@@ -328,6 +356,7 @@ filename_suite (void)
   tcase_add_test (tc, test_flags);
   tcase_add_test (tc, test_dates);
   tcase_add_test (tc, test_identity);
+  tcase_add_test (tc, test_stem);
   suite_add_tcase (s, tc);
   return s;
 }

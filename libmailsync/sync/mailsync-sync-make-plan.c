@@ -112,7 +112,7 @@ plan_unrecorded (Runner *r, const MailsyncPlanMessage *m, GArray *extra)
   MailsyncPlanStatus s = { m->uid, m->flags, m->keywords, TRUE };
 
   if (m->uid == 0 || _mailsync_status_table_contains (r->status_rows, m->uid) ||
-      !_mailsync_sync_was_downloading (r, m->uid) || _mailsync_sync_remote_has (r, m->uid))
+      !_mailsync_sync_was_downloading (r, m->uid, m->key) || _mailsync_sync_remote_has (r, m->uid))
     return;
   g_array_append_val (extra, s);
 }

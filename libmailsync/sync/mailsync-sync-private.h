@@ -53,10 +53,13 @@ G_BEGIN_DECLS
  * the fast listing list keywords in full once (issue 10 item 3). */
 #define META_KEYWORDS_STAMP "mailsync.keywords-stamp"
 /* The remote UIDs a run is downloading, "<UIDVALIDITY> <lo>[:<hi>],...",
- * committed before its first download's flush, each taken out by its
- * batch's commit and the rest removed by the folder's final commit: a file
- * of one with no row after a kill was downloaded by that run
- * (mailsync-sync-state.c, review 2 Low 3 of session 16). */
+ * then " <stem>" for each run that wrote them (the local folder's name
+ * stem of its process, _mailsync_folder_dup_name_stem()), committed
+ * before its first download's flush, each UID taken out by its batch's
+ * commit and the rest removed by the folder's final commit: a file of one
+ * with no row after a kill and a name with one of the stems was
+ * downloaded by that run (mailsync-sync-state.c, review 2 Low 3 of
+ * session 16, review 1 S3 of session 17). */
 #define META_DOWNLOADS "mailsync.downloads.remote"
 
 /* Both sides' listings of one folder pair as _mailsync_sync_list_both()
@@ -157,6 +160,7 @@ typedef struct
   gint64 pending_until;        /* when their grace ends (seconds since the epoch) */
   GHashTable *pending_gone;    /* intent set: young intents whose local message was deleted */
   GArray *downloading;         /* META_DOWNLOADS read (guint32 pairs lo, hi; ascending), NULL: none */
+  char **downloading_stems;    /* its local name stems, NULL: none recorded (any key) */
   gboolean downloading_read;   /* downloading was read from r->meta */
   guint n_unrecorded;          /* the plan's rows made for a killed run's downloads (plan_of) */
   GHashTable *dry_found;       /* --dry-run: local keys of intents whose copy is on the server */
@@ -343,7 +347,7 @@ gboolean _mailsync_sync_is_intent_key (const char *key);
 void _mailsync_sync_close_intents (Runner *r, MailsyncStatusBatch *batch);
 /* mailsync-sync-state.c: a killed run's downloads (META_DOWNLOADS) */
 gboolean _mailsync_sync_unrecorded_applies (Runner *r);
-gboolean _mailsync_sync_was_downloading (Runner *r, guint32 uid);
+gboolean _mailsync_sync_was_downloading (Runner *r, guint32 uid, const char *key);
 gboolean _mailsync_sync_note_downloads (Runner *r, GPtrArray *todo, GError **error);
 void     _mailsync_sync_drop_downloads (Runner *r, GArray *uids, MailsyncStatusBatch *batch);
 void     _mailsync_sync_close_downloads (Runner *r, MailsyncStatusBatch *batch);

@@ -105,6 +105,7 @@ _mailsync_sync_runner_free (Runner *r)
   g_clear_pointer (&r->pending_uploads, g_hash_table_unref);
   g_clear_pointer (&r->pending_gone, g_hash_table_unref);
   g_clear_pointer (&r->downloading, g_array_unref);
+  g_clear_pointer (&r->downloading_stems, g_strfreev);
   g_clear_pointer (&r->dry_found, g_hash_table_unref);
   g_clear_pointer (&r->dry_found_uids, g_hash_table_unref);
   g_free (r->last_upload_before);

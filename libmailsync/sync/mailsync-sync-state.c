@@ -344,7 +344,14 @@ _mailsync_sync_put_status_row (Runner *r, MailsyncStatusBatch *batch, MailsyncAc
  * mass-delete guard, which counts it as a known message); kept because
  * deletions do not propagate, it gets its row. Only a complete remote
  * listing may say a message is gone: not with maxage, maxsize or a
- * startdate, where the file is planned as before. doc/design.md, "A
+ * startdate, where the file is planned as before.
+ *
+ * Only a file whose name that run gave is its download: the entry keeps
+ * the local folder's name stem of each run that wrote it (a Maildir:
+ * "<pid>.<host>"), and a file of such a UID whose name has none of them
+ * (a backup restored, another account's message of a folder with the
+ * same name moved in between the kill and the rerun: same FMD5, any U=)
+ * is new mail, as before (review 1 S3 of session 17). doc/design.md, "A
  * killed run's downloads". */
 
 static guint32
@@ -353,10 +360,11 @@ downloads_validity (Runner *r)
   return mailsync_folder_get_uidvalidity (r->remote);
 }
 
-/* "<validity> <lo>[:<hi>],..." into @ranges (ascending, disjoint); FALSE
- * when it is not that form or not of @validity. */
+/* "<validity> <lo>[:<hi>],...[ <stem>...]" into @ranges (ascending,
+ * disjoint) and @stems (where the stems start in @value, NULL for none);
+ * FALSE when it is not that form or not of @validity. */
 static gboolean
-parse_downloads (const char *value, guint32 validity, GArray *ranges)
+parse_downloads (const char *value, guint32 validity, GArray *ranges, const char **stems)
 {
   const char *p = value;
   char *end = NULL;
@@ -391,6 +399,11 @@ parse_downloads (const char *value, guint32 validity, GArray *ranges)
       g_array_append_vals (ranges, pair, 2);
       if (*p == ',')
         p++;
+      else if (*p == ' ')
+        {
+          *stems = p + 1;
+          break;
+        }
       else if (*p != '\0')
         return FALSE;
     }
@@ -403,13 +416,27 @@ downloading (Runner *r)
   if (!r->downloading_read)
     {
       g_autoptr(GArray) ranges = g_array_new (FALSE, FALSE, sizeof (guint32));
+      const char *stems = NULL;
 
       r->downloading_read = TRUE;
-      if (parse_downloads (g_hash_table_lookup (r->meta, META_DOWNLOADS), downloads_validity (r), ranges) &&
+      if (parse_downloads (g_hash_table_lookup (r->meta, META_DOWNLOADS), downloads_validity (r), ranges, &stems) &&
           ranges->len > 0)
-        r->downloading = g_steal_pointer (&ranges);
+        {
+          r->downloading = g_steal_pointer (&ranges);
+          if (stems != NULL && *stems != '\0')
+            r->downloading_stems = g_strsplit (stems, " ", -1);
+        }
     }
   return r->downloading;
+}
+
+/* META_DOWNLOADS is read again from r->meta, which a commit updates. */
+static void
+forget_downloading (Runner *r)
+{
+  g_clear_pointer (&r->downloading, g_array_unref);
+  g_clear_pointer (&r->downloading_stems, g_strfreev);
+  r->downloading_read = FALSE;
 }
 
 /* Whether plan_of makes rows for a killed run's downloads: the status
@@ -421,15 +448,11 @@ _mailsync_sync_unrecorded_applies (Runner *r)
          _mailsync_sync_local_start_date_of (r) == 0 && downloading (r) != NULL;
 }
 
-gboolean
-_mailsync_sync_was_downloading (Runner *r, guint32 uid)
+static gboolean
+in_ranges (GArray *ranges, guint32 uid)
 {
-  GArray *ranges = downloading (r);
-  guint lo = 0, hi;
+  guint lo = 0, hi = ranges->len / 2;
 
-  if (ranges == NULL)
-    return FALSE;
-  hi = ranges->len / 2;
   while (lo < hi)
     {
       guint mid = (lo + hi) / 2;
@@ -442,6 +465,36 @@ _mailsync_sync_was_downloading (Runner *r, guint32 uid)
         return TRUE;
     }
   return FALSE;
+}
+
+/* Whether the local message @key has a name one of the entry's runs gave
+ * (its stems). An entry without stems is of a folder that has none (the
+ * mapped folder: its UIDs of the remote are its own map's): any key; of
+ * a folder that has them, it was written before the stems were kept
+ * (a development build): none, the file is new mail as before. */
+static gboolean
+named_by_entry (Runner *r, const char *key)
+{
+  if (r->downloading_stems == NULL)
+    {
+      g_autofree char *own = _mailsync_folder_dup_name_stem (r->local);
+
+      return own == NULL;
+    }
+  for (char **stem = r->downloading_stems; *stem != NULL; stem++)
+    if (**stem != '\0' && _mailsync_folder_key_has_stem (r->local, key, *stem))
+      return TRUE;
+  return FALSE;
+}
+
+/* Whether @uid is one of the entry's and the local message @key of it a
+ * file that run wrote. */
+gboolean
+_mailsync_sync_was_downloading (Runner *r, guint32 uid, const char *key)
+{
+  GArray *ranges = downloading (r);
+
+  return ranges != NULL && in_ranges (ranges, uid) && named_by_entry (r, key);
 }
 
 static int
@@ -463,6 +516,7 @@ _mailsync_sync_note_downloads (Runner *r, GPtrArray *todo, GError **error)
   g_autoptr(GArray) pairs = g_array_sized_new (FALSE, FALSE, 2 * sizeof (guint32), todo->len);
   g_autoptr(MailsyncStatusBatch) batch = NULL;
   GArray *old = downloading (r);
+  g_autofree char *own_stem = _mailsync_folder_dup_name_stem (r->local);
   GString *value;
   g_autofree char *text = NULL;
   guint n = 0;
@@ -501,6 +555,12 @@ _mailsync_sync_note_downloads (Runner *r, GPtrArray *todo, GError **error)
       if (hi != lo)
         g_string_append_printf (value, ":%u", hi);
     }
+  /* this run's stem, then those of the killed runs whose UIDs it keeps */
+  if (own_stem != NULL && *own_stem != '\0' && strchr (own_stem, ' ') == NULL)
+    g_string_append_printf (value, " %s", own_stem);
+  for (char **stem = r->downloading_stems; stem != NULL && *stem != NULL; stem++)
+    if (**stem != '\0' && g_strcmp0 (*stem, own_stem) != 0)
+      g_string_append_printf (value, " %s", *stem);
   text = g_string_free (value, FALSE);
   if (g_strcmp0 (text, g_hash_table_lookup (r->meta, META_DOWNLOADS)) == 0)
     return TRUE;
@@ -508,8 +568,7 @@ _mailsync_sync_note_downloads (Runner *r, GPtrArray *todo, GError **error)
   mailsync_status_batch_set_meta (batch, META_DOWNLOADS, text);
   if (!_mailsync_sync_commit (r, batch, error))
     return FALSE;
-  g_clear_pointer (&r->downloading, g_array_unref);
-  r->downloading_read = FALSE;
+  forget_downloading (r);
   return TRUE;
 }
 
@@ -527,8 +586,9 @@ append_range (GString *value, guint *n, guint64 lo, guint64 hi)
  * their UIDs leave META_DOWNLOADS in the same atomic commit. The entry
  * then names only downloads in flight without their row, and a killed
  * run's files not yet resolved (review 1 of session 17). Costs the
- * rewrite of the entry's remaining ranges per batch: one range for a
- * folder whose UIDs follow each other. */
+ * rewrite of the entry's remaining ranges and its stems per batch that
+ * takes a UID out (one range for a folder whose UIDs follow each other);
+ * a batch none of whose UIDs is in it builds nothing. */
 void
 _mailsync_sync_drop_downloads (Runner *r, GArray *uids, MailsyncStatusBatch *batch)
 {
@@ -538,6 +598,10 @@ _mailsync_sync_drop_downloads (Runner *r, GArray *uids, MailsyncStatusBatch *bat
   guint j = 0, n = 0;
 
   if (ranges == NULL || uids->len == 0)
+    return;
+  for (guint i = 0; i < uids->len && !changed; i++)
+    changed = in_ranges (ranges, g_array_index (uids, guint32, i));
+  if (!changed)
     return;
   g_array_sort (uids, compare_range);
   value = g_string_new (NULL);
@@ -557,7 +621,6 @@ _mailsync_sync_drop_downloads (Runner *r, GArray *uids, MailsyncStatusBatch *bat
               append_range (value, &n, lo, hi);
               break;
             }
-          changed = TRUE;
           if (uid > lo)
             append_range (value, &n, lo, uid - 1);
           lo = uid + 1;
@@ -565,12 +628,10 @@ _mailsync_sync_drop_downloads (Runner *r, GArray *uids, MailsyncStatusBatch *bat
             break;
         }
     }
-  if (!changed)
-    return;
+  for (char **stem = r->downloading_stems; n > 0 && stem != NULL && *stem != NULL; stem++)
+    g_string_append_printf (value, " %s", *stem);
   mailsync_status_batch_set_meta (batch, META_DOWNLOADS, n > 0 ? value->str : NULL);
-  /* read again from r->meta, which the commit updates */
-  g_clear_pointer (&r->downloading, g_array_unref);
-  r->downloading_read = FALSE;
+  forget_downloading (r);
 }
 
 /* The folder's final commit: every download that completed has its row

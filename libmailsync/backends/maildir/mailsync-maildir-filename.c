@@ -342,6 +342,57 @@ _mailsync_maildir_name_build (gint64      t,
 }
 
 char *
+_mailsync_maildir_name_stem (void)
+{
+  GString *s = g_string_sized_new (64);
+
+  append_decimal (s, name_pid ());
+  g_string_append_c (s, '.');
+  for (const char *h = _mailsync_maildir_hostname (); *h != '\0'; h++)
+    g_string_append_c (s, g_ascii_isspace (*h) ? '-' : *h);
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+_mailsync_maildir_name_has_stem (const char *name,
+                                 const char *stem)
+{
+  MailsyncMaildirNameView view;
+  const char *p, *end;
+  gsize n;
+
+  g_return_val_if_fail (name != NULL && stem != NULL, FALSE);
+
+  if (g_str_has_prefix (name, "new/") || g_str_has_prefix (name, "cur/"))
+    name += 4;
+  _mailsync_maildir_name_view (name, &view);
+  end = memchr (name, ',', view.base_len);
+  if (end == NULL)
+    end = name + view.base_len;
+  /* "<T>_<SEQ>." (T may be negative: append_decimal) */
+  p = name;
+  if (*p == '-')
+    p++;
+  if (!g_ascii_isdigit (*p))
+    return FALSE;
+  while (g_ascii_isdigit (*p))
+    p++;
+  if (*p++ != '_' || !g_ascii_isdigit (*p))
+    return FALSE;
+  while (g_ascii_isdigit (*p))
+    p++;
+  if (*p++ != '.' || p > end)
+    return FALSE;
+  n = strlen (stem);
+  if ((gsize) (end - p) != n)
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if ((g_ascii_isspace (p[i]) ? '-' : p[i]) != stem[i])
+      return FALSE;
+  return TRUE;
+}
+
+char *
 _mailsync_maildir_name_with_flags (const MailsyncMaildirName *name,
                                    const char                *flags,
                                    char                       default_sep)

@@ -91,6 +91,16 @@ guint    _mailsync_maildir_next_seq (gint64 t);
  * would be taken for the info separator) replaced by '-'. Cached. */
 const char *_mailsync_maildir_hostname (void);
 
+/* "<PID>.<HOST>" of the names this process builds, with any white space
+ * of the host written '-' (a word: the downloads entry of the engine's
+ * status keeps it, doc/design.md "A killed run's downloads"). */
+char    *_mailsync_maildir_name_stem (void);
+/* Whether @name (or a listing key "new/<name>", "cur/<name>") is
+ * "<T>_<SEQ>.<stem>" up to its first ',' or its info part: a name
+ * _mailsync_maildir_name_build() gave in the process of @stem. */
+gboolean _mailsync_maildir_name_has_stem (const char *name,
+                                          const char *stem);
+
 /* Builds "<T>_<SEQ>.<PID>.<HOST>,U=<uid>,FMD5=<md5><sep>2,<flags>" with a
  * fresh SEQ. @flags must already be sorted (see _mailsync_maildir_flags_sort).
  * @uid 0 builds a name without ",U=...,FMD5=..." (used for tmp files). */

@@ -435,6 +435,20 @@ engine_key_identity (MailsyncFolder *folder, const char *key)
   return _mailsync_maildir_name_identity (key);
 }
 
+static char *
+engine_dup_name_stem (MailsyncFolder *folder)
+{
+  (void) folder;
+  return _mailsync_maildir_name_stem ();
+}
+
+static gboolean
+engine_key_has_stem (MailsyncFolder *folder, const char *key, const char *stem)
+{
+  (void) folder;
+  return _mailsync_maildir_name_has_stem (key, stem);
+}
+
 static const _MailsyncFolderEngineVTable engine_vtable = {
   .keywords_from_letters = engine_keywords_from_letters,
   .keywords_to_letters = engine_keywords_to_letters,
@@ -446,6 +460,8 @@ static const _MailsyncFolderEngineVTable engine_vtable = {
   .list_changes_only = _mailsync_maildir_folder_list_rows,
   .key_identity = engine_key_identity,
   .hold_deliveries = _mailsync_maildir_folder_hold_deliveries,
+  .dup_name_stem = engine_dup_name_stem,
+  .key_has_stem = engine_key_has_stem,
 };
 
 static void
