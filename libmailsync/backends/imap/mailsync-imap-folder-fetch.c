@@ -243,10 +243,19 @@ fetch_send (MailsyncImapFolder *self, GPtrArray *tasks, GCancellable *cancellabl
 
   for (guint i = 0; i < tasks->len; i++)
     {
+      GTask *task = tasks->pdata[i];
+      guint32 uid = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "mailsync-fetch-uid"));
+      GInputStream *body = _mailsync_imap_folder_prefetch_take (self, uid);
       MailsyncImapRequest *request;
       FetchData *data;
 
-      if (fetch_prepare (self, tasks->pdata[i], &request, &data))
+      /* fetched with the listing already (mailsync-imap-folder-prefetch.c) */
+      if (body != NULL)
+        {
+          _mailsync_task_return_pointer_batched (&self->fetch_returns, task, body, g_object_unref);
+          continue;
+        }
+      if (fetch_prepare (self, task, &request, &data))
         {
           g_ptr_array_add (requests, request);
           g_ptr_array_add (datas, data);
@@ -302,6 +311,9 @@ fetch_burst_job (GTask *task, gpointer source, gpointer task_data, GCancellable 
     if (_mailsync_imap_folder_check_connected (self, others->pdata[i]))
       g_ptr_array_add (tasks, others->pdata[i]);
   fetch_send (self, tasks, cancellable);
+  /* the engine's first window took what it wanted of the bodies fetched
+   * with the listing: the rest are of messages it does not download */
+  _mailsync_imap_folder_prefetch_drop (self);
 }
 
 void

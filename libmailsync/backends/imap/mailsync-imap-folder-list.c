@@ -620,6 +620,7 @@ _mailsync_imap_folder_list_start (MailsyncImapFolder    *self,
     {
       self->probed_uidvalidity = 0;
       self->probed_modseq = 0;
+      self->probed_uidnext = 0;
     }
   if (self->known != NULL && parse_state (self->known_state, &start->saved_validity, &start->saved_modseq)
       && mailsync_imap_connection_has_capability (connection, "CONDSTORE")
@@ -639,6 +640,10 @@ _mailsync_imap_folder_list_start (MailsyncImapFolder    *self,
           followers[0].request = changes_request (self, start->saved_modseq, vanished, error);
           if (followers[0].request == NULL)
             return FALSE;
+          /* and the bodies of the new mail the probe saw, in the same
+           * burst (mailsync-imap-folder-prefetch.c) */
+          followers[1].request = _mailsync_imap_folder_prefetch_request (self, max_known + 1, start->saved_validity,
+                                                                        has_window (self));
         }
     }
   else if (!has_window (self) || max_known > 0)
@@ -707,6 +712,10 @@ _mailsync_imap_folder_list_finish (MailsyncImapFolder    *self,
         {
           gboolean sent = followers[0].sent;
 
+          /* the SELECT is OK under the saved UIDVALIDITY: the bodies are
+           * the folder's if their FETCH is OK too */
+          _mailsync_imap_folder_prefetch_settle (self, &followers[1], TRUE);
+
           if (!finish_followers (self, followers, G_N_ELEMENTS (start->followers), error))
             return NULL;
           /* not sent ahead, and changed since the probe after all */
@@ -726,6 +735,7 @@ _mailsync_imap_folder_list_finish (MailsyncImapFolder    *self,
         {
           g_debug ("%s: the SELECT does not continue the saved state: the changes fetched with it are dropped",
                    mailsync_folder_get_name (MAILSYNC_FOLDER (self)));
+          _mailsync_imap_folder_prefetch_settle (self, &followers[1], FALSE);
           finish_followers (self, followers, G_N_ELEMENTS (start->followers), NULL);
         }
       break;
@@ -749,6 +759,9 @@ _mailsync_imap_folder_listing_begin (MailsyncImapFolder *self, GTask *task)
   /* the engine's list_changes_only, asked for this listing (its task) */
   self->changes_only = g_task_get_task_data (task) == LIST_CHANGES_ONLY;
   g_clear_pointer (&self->unchanged, g_array_unref);
+  /* bodies fetched with an earlier listing are not used past it */
+  g_clear_pointer (&self->prefetch_pending, g_hash_table_unref);
+  _mailsync_imap_folder_prefetch_drop (self);
   self->listing = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) listed_free);
   self->vanished = g_array_new (FALSE, FALSE, sizeof (MailsyncImapRange));
   self->listing_exists_max = 0;
@@ -767,6 +780,7 @@ listing_forget (MailsyncImapFolder *self)
   self->changes_only = FALSE;
   self->probed_uidvalidity = 0;
   self->probed_modseq = 0;
+  self->probed_uidnext = 0;
 }
 
 /* A listing's connection check (_mailsync_imap_folder_check_connected):
@@ -803,6 +817,9 @@ _mailsync_imap_folder_listing_end (MailsyncImapFolder *self, GTask *task, GPtrAr
   g_clear_pointer (&self->unchanged, g_array_unref);
   g_clear_pointer (&self->listing, g_hash_table_unref);
   g_clear_pointer (&self->vanished, g_array_unref);
+  /* whatever of them was not settled (a failed SELECT, another
+   * UIDVALIDITY, an empty folder, an error) */
+  g_clear_pointer (&self->prefetch_pending, g_hash_table_unref);
   listing_forget (self);
   if (listing == NULL)
     g_task_return_error (task, error);

@@ -92,6 +92,16 @@ struct _MailsyncImapFolder
    * its CHANGEDSINCE only if the SELECT shows one (no empty FETCH). */
   guint32 probed_uidvalidity;
   guint64 probed_modseq;
+  guint32 probed_uidnext;
+  /* New mail's bodies fetched behind the listing's SELECT
+   * (mailsync-imap-folder-prefetch.c): while that FETCH is answered (the
+   * worker's) ... */
+  GHashTable *prefetch_pending;  /* uid -> GBytes */
+  guint32 prefetch_first, prefetch_last, prefetch_bytes;
+  /* ... and once the SELECT and the FETCH are both OK (under hold_lock),
+   * for fetches under that UIDVALIDITY */
+  GHashTable *prefetched;        /* uid -> GBytes, whole bodies */
+  guint32 prefetched_validity;
 
   /* maxage/maxsize asked by the caller: a full listing SEARCHes first. */
   gint64 window_since;     /* unix time, 0 for none */
@@ -330,6 +340,24 @@ void       _mailsync_imap_folder_list_messages_job (GTask                 *task,
 /* TRUE: @task (a listing) is held for the burst and taken (hold_listings) */
 gboolean   _mailsync_imap_folder_hold_listing      (MailsyncImapFolder    *self,
                                                     GTask                 *task);
+
+/* mailsync-imap-folder-prefetch.c: the FETCH of new mail's bodies a
+ * folder sync's listing sends behind its SELECT (NULL: none), its answer
+ * kept (@keep: the SELECT continues the saved state) or dropped, a kept
+ * body taken by a fetch (NULL: ask the server), the kept ones dropped. */
+MailsyncImapRequest *_mailsync_imap_folder_prefetch_request (MailsyncImapFolder   *self,
+                                                             guint32               first,
+                                                             guint32               saved_validity,
+                                                             gboolean              window);
+void                 _mailsync_imap_folder_prefetch_note    (MailsyncImapFolder          *self,
+                                                             const MailsyncImapFetch     *fetch,
+                                                             const MailsyncImapFetchBody *body);
+void                 _mailsync_imap_folder_prefetch_settle  (MailsyncImapFolder   *self,
+                                                             MailsyncImapFollower *follower,
+                                                             gboolean              keep);
+GInputStream        *_mailsync_imap_folder_prefetch_take    (MailsyncImapFolder   *self,
+                                                             guint32               uid);
+void                 _mailsync_imap_folder_prefetch_drop    (MailsyncImapFolder   *self);
 
 /* The engine's hold_listings member (mailsync-folder-engine-private.h),
  * mailsync-imap-folder-burst.c. */

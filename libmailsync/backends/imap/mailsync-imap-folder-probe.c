@@ -36,22 +36,26 @@ probe_untagged (MailsyncImapResponse *response, gpointer user_data)
   data->seen = TRUE;
 }
 
-/* Keeps UIDVALIDITY and HIGHESTMODSEQ of a probe's @stamp for the
+/* Keeps UIDVALIDITY, HIGHESTMODSEQ and UIDNEXT of a probe's @stamp for the
  * listing that may follow (list_messages). */
 static void
 note_probed (MailsyncImapFolder *self, const char *stamp)
 {
   g_auto(GStrv) parts = stamp != NULL ? g_strsplit (stamp, " ", -1) : NULL;
-  guint64 validity = 0, modseq = 0;
+  guint64 validity = 0, modseq = 0, uidnext = 0;
 
   self->probed_uidvalidity = 0;
   self->probed_modseq = 0;
+  self->probed_uidnext = 0;
   if (parts != NULL && g_strv_length (parts) == 4
       && g_ascii_string_to_unsigned (parts[0], 10, 1, G_MAXUINT32, &validity, NULL)
       && g_ascii_string_to_unsigned (parts[1], 10, 1, G_MAXUINT64, &modseq, NULL))
     {
       self->probed_uidvalidity = (guint32) validity;
       self->probed_modseq = modseq;
+      /* where new mail starts (the prefetch of its bodies) */
+      if (g_ascii_string_to_unsigned (parts[2], 10, 1, G_MAXUINT32, &uidnext, NULL))
+        self->probed_uidnext = (guint32) uidnext;
     }
 }
 

@@ -144,6 +144,12 @@ _mailsync_imap_folder_on_untagged (MailsyncImapResponse *response, gpointer user
         if (!(fetch->present & MAILSYNC_IMAP_FETCH_UID))
           return; /* an unsolicited flag change: the next sync sees it */
         body = mailsync_imap_fetch_get_body (fetch, "BODY[]");
+        /* a part (<origin>) is the prefetch's, never a fetch's whole body */
+        if (body != NULL && body->has_origin)
+          {
+            _mailsync_imap_folder_prefetch_note (self, fetch, body);
+            body = NULL;
+          }
         task = body ? g_hash_table_lookup (self->fetching, GUINT_TO_POINTER (fetch->uid)) : NULL;
         if (task != NULL && (body->data != NULL || body->stream != NULL))
           set_fetched_body (task, body);
@@ -656,6 +662,8 @@ mailsync_imap_folder_finalize (GObject *object)
   g_hash_table_unref (self->stalled);
   g_clear_pointer (&self->held, g_ptr_array_unref);
   g_clear_pointer (&self->held_appends, g_ptr_array_unref);
+  g_clear_pointer (&self->prefetch_pending, g_hash_table_unref);
+  g_clear_pointer (&self->prefetched, g_hash_table_unref);
   g_mutex_clear (&self->hold_lock);
   G_OBJECT_CLASS (mailsync_imap_folder_parent_class)->finalize (object);
 }

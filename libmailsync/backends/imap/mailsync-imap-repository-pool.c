@@ -340,6 +340,8 @@ _mailsync_imap_repository_release (MailsyncImapRepository *self, MailsyncImapFol
   if (grantable_locked (self, slot, max) && (waiter = g_queue_pop_head (&self->lease_waiters)) != NULL)
     grant_locked (slot, g_task_get_task_data (waiter));
   g_mutex_unlock (&self->pool_lock);
+  /* its jobs are done: no fetch takes a body fetched with its listing */
+  _mailsync_imap_folder_prefetch_drop (folder);
   if (waiter != NULL)
     {
       forget_cancel (waiter);

@@ -1,0 +1,182 @@
+/* New mail's bodies fetched with the listing (issue 13 item 2, session 18).
+ *
+ * A changed folder's sync used two round trips when the server had new
+ * mail: its SELECT with the listing's UID FETCH CHANGEDSINCE behind it,
+ * then, once the engine had planned from that answer, the body FETCHes.
+ * When this run's probe (LIST-STATUS, or its STATUS) says the folder has
+ * UIDs above every one the status knows, the listing also writes
+ *
+ *   UID FETCH <highest known + 1>:<probed UIDNEXT - 1> (UID BODY.PEEK[]<0.N>)
+ *
+ * behind the SELECT, in the same burst: at most PREFETCH_MAX_MESSAGES
+ * messages, each at most N bytes (PREFETCH_BUDGET shared among them), so
+ * the memory it can take is bounded whatever the server holds. A body
+ * shorter than N came whole; a longer one is not kept (its fetch goes to
+ * the server as before). The engine does not know: its fetch_message of
+ * a UID the folder holds a whole body for is answered from here, without
+ * a command; the others go to the server.
+ *
+ * Kept only when everything says they are the folder's: the SELECT
+ * answered OK with the UIDVALIDITY of the saved state the listing
+ * continues, and the FETCH itself answered OK. A SELECT that fails leaves
+ * no mailbox selected (RFC 9051 §6.3.2), so the FETCH fails; a server
+ * that left the previous mailbox selected would answer it with that
+ * mailbox's messages: dropped, since the SELECT failed. Served only to
+ * fetches made under the same UIDVALIDITY as the listing's
+ * (listed_uidvalidity): a UID names one message, whose body never
+ * changes, within one UIDVALIDITY.
+ *
+ * Only for a folder sync's own listing (the engine's list_changes_only:
+ * not the move pre-pass, whose listings wait for their folder's turn),
+ * without maxage/maxsize/startdate (a window the body must not come
+ * past). Bodies nobody asked for (a message the plan skips) are dropped
+ * when the folder's first burst of fetches has gone out, when its lease
+ * is released, at its next listing, or with the folder. */
+#include "config.h"
+
+#include "mailsync-imap-folder-private.h"
+#include "mailsync-imap-command.h"
+#include "mailsync-private.h"
+
+#include <string.h>
+
+/* At most this many bodies per listing, sharing this many bytes; each
+ * asked for at least MIN and at most MAX bytes (below the connection's
+ * spool threshold, so always in memory). The budget is the download
+ * window's (mailsync-sync-ops.c: 64 x 32 KiB). */
+#define PREFETCH_MAX_MESSAGES 32
+#define PREFETCH_BUDGET       (2 * 1024 * 1024)
+#define PREFETCH_MIN_BYTES    (64 * 1024)
+#define PREFETCH_MAX_BYTES    (240 * 1024)
+
+static gboolean
+prefetch_forced (void)
+{
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  /* the probe's state ignored (tests): fetched without its UIDNEXT */
+  return g_strcmp0 (g_getenv ("MAILSYNC_TEST_IMAP_PROBE_HINT"), "ignore") == 0;
+#else
+  return FALSE;
+#endif
+}
+
+static gboolean
+prefetch_disabled (void)
+{
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  /* MAILSYNC_TEST_IMAP_PREFETCH=off: the listing as before (tests that
+   * show what the prefetch changes) */
+  return g_strcmp0 (g_getenv ("MAILSYNC_TEST_IMAP_PREFETCH"), "off") == 0;
+#else
+  return FALSE;
+#endif
+}
+
+/* A body part (BODY[]<0>) from the folder's untagged router: Dovecot
+ * runs pipelined FETCHes side by side, so the prefetch's data may come
+ * while the listing's FETCH is still the oldest command in flight (its
+ * tagged answer follows them); they are told apart by the part. */
+void
+_mailsync_imap_folder_prefetch_note (MailsyncImapFolder *self, const MailsyncImapFetch *fetch,
+                                     const MailsyncImapFetchBody *body)
+{
+  /* whole (shorter than asked), of a UID asked, at most as many as asked */
+  if (self->prefetch_pending != NULL && body->origin == 0 && body->data != NULL &&
+      g_bytes_get_size (body->data) < self->prefetch_bytes && fetch->uid >= self->prefetch_first &&
+      fetch->uid <= self->prefetch_last && g_hash_table_size (self->prefetch_pending) < PREFETCH_MAX_MESSAGES)
+    g_hash_table_replace (self->prefetch_pending, GUINT_TO_POINTER (fetch->uid), g_bytes_ref (body->data));
+}
+
+MailsyncImapRequest *
+_mailsync_imap_folder_prefetch_request (MailsyncImapFolder *self, guint32 first, guint32 saved_validity,
+                                        gboolean window)
+{
+  g_autoptr(MailsyncImapCommand) cmd = NULL;
+  MailsyncImapRequest *request;
+  guint32 last, count;
+  char items[64];
+
+  g_clear_pointer (&self->prefetch_pending, g_hash_table_unref);
+  _mailsync_imap_folder_prefetch_drop (self);
+  if (!self->changes_only || window || prefetch_disabled () || first == 0)
+    return NULL;
+  if (prefetch_forced ())
+    count = PREFETCH_MAX_MESSAGES;
+  else if (self->probed_uidvalidity == saved_validity && self->probed_uidnext > first)
+    count = MIN (self->probed_uidnext - first, PREFETCH_MAX_MESSAGES);
+  else
+    return NULL;
+  last = first + MIN (count - 1, G_MAXUINT32 - first);
+  self->prefetch_bytes = CLAMP (PREFETCH_BUDGET / count, PREFETCH_MIN_BYTES, PREFETCH_MAX_BYTES);
+  self->prefetch_first = first;
+  self->prefetch_last = last;
+  cmd = _mailsync_imap_folder_command (self, "UID FETCH");
+  mailsync_imap_command_add_range (cmd, first, last, NULL);
+  g_snprintf (items, sizeof items, "(UID BODY.PEEK[]<0.%u>)", self->prefetch_bytes);
+  mailsync_imap_command_add_raw (cmd, items, NULL);
+  request = _mailsync_imap_folder_request (self, cmd, NULL);
+  if (request == NULL)
+    return NULL;
+  self->prefetch_pending = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_bytes_unref);
+  return request;
+}
+
+void
+_mailsync_imap_folder_prefetch_settle (MailsyncImapFolder *self, MailsyncImapFollower *follower, gboolean keep)
+{
+  g_autoptr(MailsyncImapResponse) ok = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) pending = NULL;
+
+  if (!follower->sent)
+    return;
+  ok = _mailsync_imap_folder_follower_finish (self, follower, &error);
+  pending = g_steal_pointer (&self->prefetch_pending);
+  if (ok == NULL || !keep || pending == NULL)
+    {
+      g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "%s: the bodies fetched with the SELECT are dropped (%s)",
+             mailsync_folder_get_name (MAILSYNC_FOLDER (self)),
+             ok == NULL ? error->message : "the SELECT does not continue the saved state");
+      return;
+    }
+  g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "%s: %u whole bodies fetched with the SELECT",
+         mailsync_folder_get_name (MAILSYNC_FOLDER (self)), g_hash_table_size (pending));
+  if (g_hash_table_size (pending) == 0)
+    return;
+  g_mutex_lock (&self->hold_lock);
+  g_clear_pointer (&self->prefetched, g_hash_table_unref);
+  self->prefetched = g_steal_pointer (&pending);
+  self->prefetched_validity = self->uidvalidity;
+  g_mutex_unlock (&self->hold_lock);
+}
+
+GInputStream *
+_mailsync_imap_folder_prefetch_take (MailsyncImapFolder *self, guint32 uid)
+{
+  gpointer bytes = NULL;
+  GInputStream *body;
+
+  g_mutex_lock (&self->hold_lock);
+  if (self->prefetched != NULL && self->prefetched_validity != 0 &&
+      self->prefetched_validity == self->listed_uidvalidity)
+    g_hash_table_steal_extended (self->prefetched, GUINT_TO_POINTER (uid), NULL, &bytes);
+  g_mutex_unlock (&self->hold_lock);
+  if (bytes == NULL)
+    return NULL;
+  body = g_memory_input_stream_new_from_bytes (bytes);
+  g_bytes_unref (bytes);
+  return body;
+}
+
+/* Any thread: the kept bodies (not those of a listing in flight, the
+ * worker's). */
+void
+_mailsync_imap_folder_prefetch_drop (MailsyncImapFolder *self)
+{
+  g_autoptr(GHashTable) prefetched = NULL;
+
+  g_mutex_lock (&self->hold_lock);
+  prefetched = g_steal_pointer (&self->prefetched);
+  self->prefetched_validity = 0;
+  g_mutex_unlock (&self->hold_lock);
+}
