@@ -394,53 +394,171 @@ def message_ids(home, imap, folder):
     return sorted(local, key=str), sorted(remote, key=str)
 
 
-def scenario_kill_handover(server, root):
-    """A kill while connections are handed on (review 2 of the hand-over):
-    maxconnections 2 over a Maildir, 40 new messages in each of four
-    folders, the run killed after a folder's downloads are held or
-    committed (its connection handed on already), the server expunges
-    about half of the new messages, a rerun: both sides hold the same
-    Message-IDs, none twice, and a third run changes nothing."""
-    points = ("runner-download-held:2", "runner-status-committed:2")
-    if not mailsync_tap.TEST_HOOKS:
-        for point in points:
-            TAP.skip("kill at %s while connections are handed on" % point, mailsync_tap.NO_HOOKS)
-        return
+def header_of(path, name):
+    with open(path, "rb") as f:
+        return email.message_from_bytes(f.read()).get(name)
+
+
+def local_change(home, folder, kind, tag):
+    """One change for the server made in @folder's Maildir: "delete" a
+    message, "flag" one (\\Flagged), "upload" a new one (Message-ID
+    <@tag.folder@example.org>); "none" makes none. Returns (kind,
+    Message-ID) for check_local_changes()."""
+    if kind == "none":
+        return None
+    cur = os.path.join(home, "mail", folder, "cur")
+    if kind == "upload":
+        path = os.path.join(home, "mail", folder, "new", "%d.%s_%s.host" % (time.time(), tag, folder))
+        mid = "<%s.%s@example.org>" % (tag, folder)
+        with open(path, "wb") as f:
+            f.write(b"From: b@example.org\r\nMessage-ID: %s\r\nSubject: local %s\r\n\r\nbody\r\n" %
+                    (mid.encode(), tag.encode()))
+        return kind, mid
+    name = next(n for n in sorted(os.listdir(cur)) if "F" not in n.partition(":2,")[2])
+    path = os.path.join(cur, name)
+    mid = header_of(path, "Message-ID")
+    if kind == "delete":
+        os.unlink(path)
+    else:
+        base, _, flags = name.partition(":2,")
+        os.rename(path, os.path.join(cur, base + ":2," + "".join(sorted(set(flags + "F")))))
+    return kind, mid
+
+
+def check_local_changes(imap, home, changes):
+    """What local_change() did is on the server (and still local): a
+    deletion gone from both sides, a flag on the server, an upload on
+    both sides once. Returns what is not."""
+    wrong = []
+    for folder, change in changes.items():
+        if change is None:
+            continue
+        kind, mid = change
+        local, remote = message_ids(home, imap, folder)
+        if kind == "delete" and (mid in local or mid in remote):
+            wrong.append((folder, kind, mid, mid in local, mid in remote))
+        elif kind == "upload" and (local.count(mid), remote.count(mid)) != (1, 1):
+            wrong.append((folder, kind, mid, local.count(mid), remote.count(mid)))
+        elif kind == "flag":
+            imap.select(folder, readonly=True)
+            typ, data = imap.uid("SEARCH", "FLAGGED", "HEADER", "Message-ID", mid)
+            if typ != "OK" or len(data[0].split()) != 1:
+                wrong.append((folder, kind, mid, typ, data))
+    return wrong
+
+
+def scenario_handover_server_changes(server, root):
+    """Connections handed on by folders with changes for the server
+    (issue 13 item 2, session 18): a folder whose last server command is
+    an APPEND, the deletion's EXPUNGE or a flag's STORE hands its
+    connection back once it is answered, while it renames and commits.
+    With the first such folder paused right after (a slow disk) the next
+    folder on that connection lists the server before it ends; each
+    change goes out under its own folder's SELECT and arrives.
+
+    Then, on the same account (one set-up for all), kills while
+    connections are handed on (review 2 of the hand-over): each round
+    puts 40 new messages in each folder and, per round, makes a change
+    of one kind in every folder's Maildir; the run is killed at a point
+    after a folder handed its connection on (the downloads held or
+    committed, the status committed, the uploads renamed, the server
+    deletion flushed, the server flags flushed: the :2 hit, a second
+    folder's), the server expunges every second new message of the
+    round, a rerun: both sides hold the same Message-IDs, none twice,
+    the local changes are on the server, and a third run changes
+    nothing."""
+    user, password = server.new_user()
+    for folder in FOLDERS:
+        harness("fill", server.dir, user, folder, "60", "--sizes", "small", "--seed", "3")
     host, port = server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"]
-    for point in points:
-        label = "kill at %s while connections are handed on" % point
-        user, password = server.new_user()
-        for folder in FOLDERS:
-            harness("fill", server.dir, user, folder, "60", "--sizes", "small", "--seed", "3")
-        conf, home = write_config(root, "kill-" + point.replace(":", "_"), port, user, password, 2)
+    relay = Relay(host, port)
+    imap = None
+    try:
+        conf, home = write_config(root, "handover-server", relay.port, user, password, 2)
         rc, out, err, _ = run(conf, "-u", "quiet")
+        relay.take()
+        check("handover, changes for the server: the first sync exits 0", rc == 0, err)
+        kinds = dict(zip(FOLDERS, ("delete", "flag", "upload", "delete")))
+        changes = {folder: local_change(home, folder, kinds[folder], "h0") for folder in FOLDERS}
+        env = dict(os.environ, MAILSYNC_TEST_HANDBACK_PAUSE="5") if mailsync_tap.TEST_HOOKS else None
+        rc, out, err, _ = run(conf, "-u", "machineui", env=env)
+        sessions = relay.take()
+        check("handover, changes for the server: the resync exits 0", rc == 0, (out[-1500:], err))
+        if mailsync_tap.TEST_HOOKS:
+            check("handover, changes for the server: a connection handed back after a folder's last APPEND, "
+                  "EXPUNGE or STORE serves the next folder before that folder's sync ends",
+                  handed_on_early(sessions, out.splitlines()),
+                  ([[m for m, _, _ in selections(x)] for x in sessions],
+                   [line[:100] for line in out.splitlines() if "messagelistloaded" in line or "threadExited" in line]))
+        else:
+            TAP.skip("handover, changes for the server: a connection handed back after a folder's last APPEND, "
+                     "EXPUNGE or STORE serves the next folder before that folder's sync ends", mailsync_tap.NO_HOOKS)
+        check("handover, changes for the server: two connections at most", 1 <= len(sessions) <= 2, len(sessions))
+        wrong = []
+        for session in sessions:
+            selected = None
+            for tag, verb, arg, _ in session["commands"]:
+                if verb in (b"SELECT", b"EXAMINE"):
+                    selected = arg.split(b" (")[0].strip(b'"').decode()
+                elif verb in (b"STORE", b"EXPUNGE") and kinds.get(selected) not in ("delete", "flag"):
+                    wrong.append((tag, verb, arg, selected))
+        check("handover, changes for the server: each STORE and EXPUNGE goes out under its own folder's SELECT",
+              not wrong, wrong)
         imap = imaplib.IMAP4(host, int(port))
         imap.login(user, password)
-        for folder in FOLDERS:
-            for i in range(40):
-                imap.append(folder, None, None, b"From: a@example.org\r\nMessage-ID: <n%d.%s@example.org>\r\n"
-                            b"Subject: new %d in %s\r\n\r\nbody %d\r\n" % (i, folder.encode(), i, folder.encode(), i))
-        killed, _, kill_err, _ = run(conf, "-u", "quiet", env=dict(os.environ, MAILSYNC_CRASH_AT=point))
-        for folder in FOLDERS:
-            imap.select(folder)
-            typ, data = imap.uid("SEARCH", None, "SUBJECT", "new")
-            for uid in data[0].split()[::2]:
-                imap.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
-            imap.expunge()
-        rerun, _, rerun_err, _ = run(conf, "-u", "quiet")
-        differ = {}
-        for folder in FOLDERS:
-            local, remote = message_ids(home, imap, folder)
-            if local != remote or len(set(local)) != len(local):
-                differ[folder] = (len(local), len(remote), sorted(set(local) ^ set(remote), key=str)[:5])
-        imap.logout()
-        third, out, third_err, _ = run(conf, "-u", "machineui")
-        check("%s: the first sync exits 0, the killed run is killed (77), the rerun exits 0" % label,
-              (rc, killed, rerun) == (0, 77, 0), (rc, killed, rerun, err[-300:], kill_err[-300:], rerun_err[-500:]))
-        check("%s: both sides hold the same messages, none twice" % label, not differ, differ)
-        check("%s: a third run changes nothing" % label,
-              third == 0 and "copyingmessage" not in out and "deletingmessage" not in out,
-              (third, [line for line in out.splitlines() if "copying" in line or "deleting" in line][:5], third_err))
+        wrong = check_local_changes(imap, home, changes)
+        check("handover, changes for the server: the deletions, the flag and the upload are on the server",
+              not wrong, wrong)
+        rc, out, err, _ = run(conf, "-u", "machineui")
+        relay.take()
+        check("handover, changes for the server: a second run exits 0 and changes nothing",
+              rc == 0 and "copyingmessage" not in out and "addingflags" not in out and "deletingmessage" not in out,
+              (rc, out[-1500:], err))
+
+        rounds = (("runner-download-held:2", "none"), ("runner-download-committed:2", "none"),
+                  ("runner-status-committed:2", "none"), ("runner-upload-renamed:2", "upload"),
+                  ("runner-delete-remote-flushed:2", "delete"), ("runner-flags-remote-flushed:2", "flag"))
+        if not mailsync_tap.TEST_HOOKS:
+            for point, _ in rounds:
+                TAP.skip("kill at %s while connections are handed on" % point, mailsync_tap.NO_HOOKS)
+            return
+        for n, (point, kind) in enumerate(rounds, 1):
+            label = "kill at %s while connections are handed on" % point
+            for folder in FOLDERS:
+                for i in range(40):
+                    imap.append(folder, None, None, b"From: a@example.org\r\nMessage-ID: <n%d.r%d.%s@example.org>\r\n"
+                                b"Subject: new r%d %d in %s\r\n\r\nbody %d\r\n" %
+                                (i, n, folder.encode(), n, i, folder.encode(), i))
+            changes = {folder: local_change(home, folder, kind, "r%d" % n) for folder in FOLDERS}
+            killed, _, kill_err, _ = run(conf, "-u", "quiet", env=dict(os.environ, MAILSYNC_CRASH_AT=point))
+            for folder in FOLDERS:
+                imap.select(folder)
+                typ, data = imap.uid("SEARCH", None, "SUBJECT", '"new r%d "' % n)
+                for uid in data[0].split()[::2]:
+                    imap.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
+                imap.expunge()
+            rerun, _, rerun_err, _ = run(conf, "-u", "quiet")
+            differ = {}
+            for folder in FOLDERS:
+                local, remote = message_ids(home, imap, folder)
+                if local != remote or len(set(local)) != len(local):
+                    differ[folder] = (len(local), len(remote), sorted(set(local) ^ set(remote), key=str)[:5])
+            wrong = check_local_changes(imap, home, changes)
+            third, out, third_err, _ = run(conf, "-u", "machineui")
+            relay.take()
+            check("%s: the killed run is killed (77), the rerun exits 0" % label,
+                  (killed, rerun) == (77, 0), (killed, rerun, kill_err[-300:], rerun_err[-500:]))
+            check("%s: both sides hold the same messages, none twice" % label, not differ, differ)
+            check("%s: the local changes (%s) are on the server" % (label, kind), not wrong, wrong)
+            check("%s: a third run changes nothing" % label,
+                  third == 0 and "copyingmessage" not in out and "deletingmessage" not in out and
+                  "addingflags" not in out,
+                  (third, [line for line in out.splitlines() if "copying" in line or "deleting" in line][:5],
+                   third_err))
+    finally:
+        if imap is not None:
+            imap.logout()
+        relay.close()
 
 
 def scenario_dry_run_probe(server, root):
@@ -825,7 +943,7 @@ def main():
         server = mailsync_tap.DovecotUsers(root, "conc", 14)
         for scenario in (scenario_overlap, scenario_handover, scenario_order, scenario_repository_error, scenario_clash,
                          scenario_imap_local_limit, scenario_cancel_last, scenario_async, scenario_dry_run_probe,
-                         scenario_kill_handover):
+                         scenario_handover_server_changes):
             try:
                 scenario(server, root)
             except Exception as e:  # one broken scenario must not hide the others

@@ -424,7 +424,7 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
         }
       /* every body is in: the connection is free for another folder
        * while these deliveries are written and committed (lease_remote) */
-      if (r->remote_last_fetches && r->remote_fetched == todo->len)
+      if (r->remote_last == REMOTE_LAST_DOWNLOADS && r->remote_fetched == todo->len)
         _mailsync_sync_release_remote_early (r);
       if (finished->len >= window || (r->pending == 0 && finished->len > 0))
         {
@@ -701,6 +701,11 @@ _mailsync_sync_run_uploads (Runner *r, GPtrArray *todo, GError **error)
           ok = batch_errors (r, finished, r->remote, error);
           break;
         }
+      /* every APPEND is answered and the plan has nothing more for the
+       * server: the connection is free for another folder while the
+       * last copies are renamed and committed (lease_remote) */
+      if (r->remote_last == REMOTE_LAST_UPLOADS && r->pending == 0 && g_queue_is_empty (ready) && next >= todo->len)
+        _mailsync_sync_release_remote_early (r);
       if (finished->len >= window || (r->pending == 0 && finished->len > 0))
         {
           g_autoptr(GPtrArray) batch_ops = take_finished (r, &finished);
@@ -774,6 +779,10 @@ _mailsync_sync_run_deletes (Runner *r, GPtrArray *todo, MailsyncFolder *folder, 
     }
   if (!_mailsync_sync_flush_folder (r, folder, error))
     return FALSE;
+  /* the EXPUNGE is answered and nothing more is for the server: the
+   * connection is free for another folder while the rows go (lease_remote) */
+  if (folder == r->remote && r->remote_last == REMOTE_LAST_DELETES)
+    _mailsync_sync_release_remote_early (r);
   _mailsync_crash_point (flushed);
   if (!_mailsync_sync_commit (r, batch, error))
     return FALSE;

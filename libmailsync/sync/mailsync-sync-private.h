@@ -129,7 +129,16 @@ typedef struct
   MailsyncStatusBatch *download_rows; /* borrowed: the folder's final status batch, which takes the
                                        * last downloads' rows (their files flushed) */
   gboolean download_rows_held; /* download_rows holds rows of downloads */
-  gboolean remote_last_fetches; /* the downloads' fetches are the folder's last server commands */
+  /* the pass whose server commands are the folder's last (lease_remote):
+   * the remote's lease is handed back as soon as they are answered */
+  enum
+  {
+    REMOTE_LAST_KEPT,      /* none: the lease is held to the end */
+    REMOTE_LAST_DOWNLOADS, /* the downloads' fetches (or nothing at all) */
+    REMOTE_LAST_UPLOADS,   /* the uploads' APPENDs */
+    REMOTE_LAST_DELETES,   /* the server deletion's STORE + EXPUNGE */
+    REMOTE_LAST_FLAGS,     /* the server flags' and keywords' STOREs */
+  } remote_last;
   guint remote_fetched;         /* downloads whose body the remote gave (stream in hand) */
   gboolean remote_released;     /* the remote lease was handed back early (lease_remote) */
   gboolean local_listing;    /* the local listing runs already (see sync_folder_once) */

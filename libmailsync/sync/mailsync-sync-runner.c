@@ -432,21 +432,27 @@ execute (Runner *r, GPtrArray *plan, GError **error)
       flags_local->len == 0 && flags_remote->len == 0)
     r->download_rows = status;
   r->download_rows_held = FALSE;
-  /* Nothing after the downloads asks the server anything: once their
-   * bodies are in (at once when there are none) the remote's lease can
-   * go to the next folder sync (lease_remote). Not with uploads,
-   * deletions, flags or keywords for the server, labels, or a killed
-   * run's uploads to look for again (recheck_pending lists the server). */
-  r->remote_last_fetches = r->config->lease_remote != NULL && uploads->len == 0 && delete_remote->len == 0 &&
-                           flags_remote->len == 0 && r->labels == NULL && _mailsync_sync_n_kept (r) == 0;
+  /* The pass whose server commands are the folder's last: once they are
+   * answered the remote's lease can go to the next folder sync
+   * (lease_remote) while this one writes its files and commits. Never
+   * with labels or a killed run's uploads to look for again (both list
+   * the server after execute()). */
+  r->remote_last = r->config->lease_remote == NULL || r->labels != NULL || _mailsync_sync_n_kept (r) > 0
+                     ? REMOTE_LAST_KEPT
+                   : flags_remote->len > 0  ? REMOTE_LAST_FLAGS
+                   : delete_remote->len > 0 ? REMOTE_LAST_DELETES
+                   : uploads->len > 0       ? REMOTE_LAST_UPLOADS
+                                            : REMOTE_LAST_DOWNLOADS;
   r->remote_fetched = 0;
-  if (r->remote_last_fetches && downloads->len == 0)
+  if (r->remote_last == REMOTE_LAST_DOWNLOADS && downloads->len == 0)
     _mailsync_sync_release_remote_early (r);
   ok = _mailsync_sync_run_downloads (r, downloads, error);
   r->download_rows = NULL;
   if (!ok)
     return FALSE;
   _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_SYNCING_MESSAGES, r->remote, MAILSYNC_DIRECTION_TO_REMOTE, 0, 0, 0, NULL, NULL, NULL);
+  /* the uploads' pass hands the lease back itself, before its last
+   * commit; the server deletion's too (_mailsync_sync_run_deletes) */
   if (!_mailsync_sync_run_uploads (r, uploads, error) ||
       !_mailsync_sync_run_deletes (r, delete_local, r->local, "runner-delete-local", error) ||
       !_mailsync_sync_run_deletes (r, delete_remote, r->remote, "runner-delete-remote", error) ||
@@ -457,6 +463,8 @@ execute (Runner *r, GPtrArray *plan, GError **error)
   if (!_mailsync_sync_run_flags (r, flags_remote, r->remote, error) ||
       !_mailsync_sync_run_keywords (r, flags_remote, r->remote, not_stored, error))
     return FALSE;
+  if (r->remote_last == REMOTE_LAST_FLAGS)
+    _mailsync_sync_release_remote_early (r);
   _mailsync_crash_point ("runner-flags-remote-flushed");
   /* after the keyword passes: a new keyword has its letter now */
   for (guint i = 0; i < status_puts->len; i++)
@@ -507,8 +515,9 @@ test_handback_pause (void)
  * (lease_remote, set by the account's concurrent folder syncs): its
  * last server command is answered and what is left is local (files,
  * flags, status commits). Its jobs would run on the repository's own
- * connection from here, so none may follow: execute() allows it only
- * when the plan has nothing more for the server. */
+ * connection from here, so none may follow: execute() says which pass
+ * sends the plan's last server commands (r->remote_last), and only that
+ * pass, once they are answered, calls this. */
 void
 _mailsync_sync_release_remote_early (Runner *r)
 {
