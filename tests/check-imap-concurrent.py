@@ -603,6 +603,24 @@ def scenario_dry_run_probe(server, root):
               probes >= len(FOLDERS) and not wrong,
               (wrong, [[(v, a[:30]) for _, v, a, _ in s["commands"] if v in (b"STATUS", b"SELECT", b"EXAMINE")]
                        for s in sessions]))
+
+        # Every folder unchanged, probed without a cached stamp (--dry-run
+        # makes no pre-pass) and skipped (-q): a folder whose probe made
+        # a connection says so, before its skip line (offlineimap's quick
+        # check connects and says it before "Skipping").
+        rc3, _, err3, _ = run(conf, "-u", "quiet")
+        relay.take()
+        rc4, out, err4, _ = run(conf, "--dry-run", "-q", "-u", "machineui")
+        sessions = relay.take()
+        lines = [line.split(":", 3) for line in out.splitlines() if line.count(":") >= 3]
+        said = [p[2] for p in lines if p[1] == "connecting" and p[2].startswith("Folder")]
+        early = [t for t in said if not any(p[2] == t and "Skipping" in p[3] for p in lines[
+            next(i for i, p in enumerate(lines) if p[1] == "connecting" and p[2] == t):])]
+        check("dry-run probe, unchanged folders skipped: a folder whose probe makes a connection says connecting, "
+              "before its skip line (%d connections)" % len(sessions),
+              (rc3, rc4) == (0, 0) and len(said) == len(sessions) - 1 and not early,
+              (rc3, rc4, err4[-300:], len(sessions), said, early,
+               [p[1] + ":" + p[2][:20] + ":" + p[3][:40] for p in lines][:30]))
     finally:
         if relay is not None:
             relay.close()

@@ -91,7 +91,11 @@ static void pair_emit (MailsyncSyncEvent *event, gpointer user_data);
  * time of that side's next listing event (the remote's LOADING and both
  * LOADED are emitted after the listings ended, mailsync-sync-listing.c)
  * says it before that event. A listing that needed no connection (an
- * unchanged folder skipped) makes none, and says nothing. */
+ * unchanged folder skipped) makes none, and says nothing. An unchanged
+ * folder whose probe made one (a STATUS on its own lease when no stamp
+ * was cached: --dry-run, no LIST-STATUS) says it before its skip line
+ * (@listing without a repository), as offlineimap's quick check, which
+ * connects, says it before "Skipping". */
 static void
 announce_connection (Pair *pair, MailsyncSyncEvent *listing)
 {
@@ -103,7 +107,7 @@ announce_connection (Pair *pair, MailsyncSyncEvent *listing)
       MailsyncRepository *repo = folder != NULL ? mailsync_folder_get_repository (folder) : NULL;
       g_autoptr(MailsyncSyncEvent) event = NULL;
 
-      if (repo == NULL || g_strcmp0 (repository, mailsync_repository_get_name (repo)) != 0 ||
+      if (repo == NULL || (repository != NULL && g_strcmp0 (repository, mailsync_repository_get_name (repo)) != 0) ||
           !_mailsync_repository_folder_lease_connected (repo, folder))
         continue;
       pair->connecting[i] = NULL;
@@ -126,7 +130,8 @@ pair_emit (MailsyncSyncEvent *event, gpointer user_data)
       (flags == NULL || strchr (flags, 'S') == NULL))
     pair->have_newmail = TRUE;
   if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_LIST_LOADING ||
-      mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_LIST_LOADED)
+      mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_LIST_LOADED ||
+      mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED)
     announce_connection (pair, event);
   _mailsync_account_stamp_event (pair->queue->self, event, &pair->progress);
   _mailsync_account_queue_event (pair->queue->self, event);
