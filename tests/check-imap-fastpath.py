@@ -599,19 +599,35 @@ def waits(p):
 
 def scenario_noop_round_trips(server, root):
     """Issue 13 item 6: a no-op resync through a distant server costs its
-    round trips. Over STARTTLS: the greeting, STARTTLS, CAPABILITY (RFC
-    9051 6.2.1: the capabilities are asked again after TLS), the login
-    with the LIST (LIST-STATUS: no STATUS or SELECT per folder) written
-    right behind it, before its answer, and LOGOUT, whose answer is not
-    awaited: four waits, and nothing else sent."""
+    round trips. Over STARTTLS the first run keeps the list the server
+    answered to CAPABILITY after STARTTLS (starttls=true: never the list
+    from before TLS, RFC 9051 6.2.1). The next run writes STARTTLS before
+    the greeting, and after the handshake CAPABILITY, the login and the
+    LIST (LIST-STATUS: no STATUS or SELECT per folder) in one flight; LOGOUT's
+    answer is not awaited: 2 waits in the log (the greeting with
+    STARTTLS's answer, then CAPABILITY's, the login's and the LIST's
+    answers), 4 without the file (the greeting, STARTTLS, CAPABILITY, the
+    login with the LIST)."""
     user, pw, work = setup(server, root, "roundtrips")
+    cache = capability_cache(work)
+    text = open(cache).read() if os.path.exists(cache) else ""
+    caps = [l for l in text.splitlines() if l.startswith("capabilities=")]
+    check("roundtrips: the first run keeps the capabilities after STARTTLS (starttls=true), and no secret",
+          "starttls=true" in text and caps and "AUTH=PLAIN" in caps[0] and "STARTTLS" not in caps[0]
+          and "LOGINDISABLED" not in caps[0] and "user=%s" % user in text and pw not in text, text)
     p = run_sync(server, user, pw, work)
     sent = [c.split()[0] for c in p.commands]
     check("roundtrips: a no-op resync sends STARTTLS, CAPABILITY, the login, one LIST and LOGOUT",
           p.returncode == 0 and not p.changes and sent == ["STARTTLS", "CAPABILITY", "AUTHENTICATE", "LIST", "LOGOUT"]
           and p.sent("LIST \"\" \"*\" RETURN (STATUS ("), p.summary())
-    check("roundtrips: the LIST goes with the login, before its answer (4 waits)",
-          p.returncode == 0 and waits(p) == 4, "waits=%d %s" % (waits(p), p.summary()))
+    check("roundtrips: STARTTLS before the greeting, CAPABILITY with the login and the LIST (2 waits)",
+          p.returncode == 0 and not greeted_first(p) and waits(p) == 2, "waits=%d %s" % (waits(p), p.summary()))
+    p = run_sync(server, user, pw, work, extra={"MAILSYNC_TEST_NO_CAPABILITY_CACHE": "1"})
+    sent = [c.split()[0] for c in p.commands]
+    check("roundtrips: without the cache the greeting comes first and each step waits (4 waits)",
+          p.returncode == 0 and greeted_first(p) and waits(p) == 4
+          and sent == ["STARTTLS", "CAPABILITY", "AUTHENTICATE", "LIST", "LOGOUT"],
+          "waits=%d %s" % (waits(p), p.summary()))
 
 
 def greeted_first(p):
@@ -770,9 +786,12 @@ def scenario_dry_run_cache(server, root):
 
 
 def scenario_never_early_without_tls(server, root):
-    """STARTTLS (RFC 9051 6.2.1: what came before TLS is not trusted) and
-    a plain connection never log in before the greeting, even with a
-    capability cache for exactly that server, port and user."""
+    """A capability cache of the other kind is never used: over STARTTLS a
+    file without starttls=true (an IMAPS greeting's list, or one from
+    before TLS: RFC 9051 6.2.1) leaves the greeting first and the
+    CAPABILITY after STARTTLS waited for, and is replaced by the list
+    after STARTTLS; a plain connection never sends anything before the
+    greeting, even with a file for exactly that server, port and user."""
     for security, port in (("starttls", "DOVECOT_PORT"), ("none", "DOVECOT_PORT")):
         user, pw = server.new_user()
         work = os.path.join(root, "never-early-" + security)
@@ -784,6 +803,10 @@ def scenario_never_early_without_tls(server, root):
         check("never early over %s: the greeting comes before any command" % security,
               greeted_first(p) and not any("before the greeting" in l for l in (p.stdout + p.stderr).splitlines()),
               p.summary())
+        if security == "starttls":
+            check("never early over starttls: the file without starttls=true is replaced by the list after STARTTLS",
+                  p.returncode == 0 and "starttls=true" in open(capability_cache(work)).read()
+                  and waits(p) >= 4, "waits=%d %s" % (waits(p), p.summary()))
 
 
 def run_cli(cli, server, user, pw, work, extra=""):

@@ -3,7 +3,9 @@ server on 127.0.0.1 that answers what the mailsync client sends, and that a
 test can make misbehave command by command (a missing body, a NO with a
 response code, a BYE, silence, a reset), which Dovecot cannot be made to do.
 
-Used by check-imap-faults.py (issue 12 items 6, 7 and 9) and
+Used by check-imap-faults.py (issue 12 items 6, 7 and 9),
+check-imap-early-login.py and check-imap-early-starttls.py (STARTTLS:
+``starttls=context``) and
 check-keywords.py (PERMANENTFLAGS without \\*, issue 10 item 3). It is a test of
 the client: the server implements only what the client's sync needs
 (LOGIN, CAPABILITY, NAMESPACE, LIST, LSUB, SELECT/EXAMINE, STATUS, UID
@@ -144,6 +146,9 @@ class Session:
         self.number = number
         self.selected = None
         self.early = b""            # what the client sent before the greeting
+        self.tls = False            # STARTTLS done (server.starttls)
+        self.clear = []             # the command lines read before TLS (STARTTLS)
+        self.after_starttls = b""   # what the client sent behind STARTTLS in clear (dropped)
 
     def send(self, data):
         if isinstance(data, str):
@@ -154,9 +159,15 @@ class Session:
 class ScriptedImapServer:
     CAPABILITIES = "IMAP4rev1 UIDPLUS NAMESPACE"
 
-    def __init__(self, folders=("INBOX",), tls=None):
+    def __init__(self, folders=("INBOX",), tls=None, starttls=None):
         # an ssl.SSLContext: implicit TLS (IMAPS) on every connection
         self.tls = tls
+        # an ssl.SSLContext: STARTTLS answered OK and the handshake run
+        # with it (what was read behind the command in clear is dropped,
+        # kept in session.after_starttls); CAPABILITY after it answers
+        # tls_capabilities (None: CAPABILITIES)
+        self.starttls = starttls
+        self.tls_capabilities = None
         # seconds a new session waits for the client to speak before it
         # greets (0: greets at once); what came is session.early. Or a
         # function of the session that gives those seconds (a test that
@@ -339,7 +350,19 @@ class ScriptedImapServer:
                 verb = "UID " + rest.split(" ", 2)[1].upper()
             with self.lock:
                 self.log.append((session.number, time.monotonic(), rest))
+                if self.tls is None and not session.tls:
+                    session.clear.append(rest)
             if verb == "DONE":
+                continue
+            if verb == "STARTTLS" and self.starttls is not None and not session.tls and not held:
+                action = self.hook(self, session, tag, verb, rest) if self.hook else None
+                if not self.act(session, action):
+                    return
+                if action is None:
+                    session.send("%s OK Begin TLS negotiation now\r\n" % tag)
+                    session.after_starttls, buf = buf, b""
+                    session.sock = self.starttls.wrap_socket(session.sock, server_side=True)
+                    session.tls = True
                 continue
             probe = self.probe
             if held or (probe is not None and probe.active() and probe.pattern.search(rest)):
@@ -369,7 +392,8 @@ class ScriptedImapServer:
         ok = "%s OK %s completed\r\n" % (tag, verb)
         args = rest.split(" ", 1)[1] if " " in rest else ""
         if verb == "CAPABILITY":
-            return "* CAPABILITY %s\r\n" % self.CAPABILITIES + ok
+            caps = self.tls_capabilities if session.tls and self.tls_capabilities is not None else self.CAPABILITIES
+            return "* CAPABILITY %s\r\n" % caps + ok
         if verb in ("LOGIN", "AUTHENTICATE"):
             return "%s OK [CAPABILITY %s] logged in\r\n" % (tag, self.CAPABILITIES)
         if verb in ("NOOP", "CHECK", "ENABLE", "ID", "SUBSCRIBE"):

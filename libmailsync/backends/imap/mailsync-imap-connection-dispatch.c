@@ -163,8 +163,11 @@ dispatch (MailsyncImapConnection *self, MailsyncImapResponse *response)
    * connection ("other capabilities") and cost a second one. A server
    * whose greeting really has no [CAPABILITY] answers the login before
    * any other greeting, and that still fails the early connection
-   * (connection-early.c). */
-  if (self->greeting_task != NULL && self->early_login && response->status == MAILSYNC_IMAP_STATUS_OK &&
+   * (connection-early.c). The same before the greeting of a STARTTLS
+   * sent early (connection-starttls.c): Dovecot holds every command
+   * until its auth process is there. */
+  if (self->greeting_task != NULL && (self->early_login || self->early_starttls) &&
+      response->status == MAILSYNC_IMAP_STATUS_OK &&
       response->code == NULL)
     {
       IMAP_DEBUG ("an OK without a code before the greeting: a notice, the greeting is still to come");

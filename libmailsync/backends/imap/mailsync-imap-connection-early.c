@@ -45,9 +45,15 @@ mailsync_imap_connection_get_greeting_capabilities (MailsyncImapConnection *self
   return (const char *const *) self->greeting_capabilities;
 }
 
+const char *const *
+mailsync_imap_connection_get_tls_capabilities (MailsyncImapConnection *self)
+{
+  return (const char *const *) self->tls_capabilities;
+}
+
 /* The same capabilities, as sets of names compared without case. */
-static gboolean
-same_capabilities (char **a, char **b)
+gboolean
+_mailsync_imap_connection_same_capabilities (char **a, char **b)
 {
   g_autoptr(GHashTable) set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
@@ -69,7 +75,10 @@ same_capabilities (char **a, char **b)
 }
 
 /* Whether the open may log in before the greeting: asked for, implicit
- * TLS on a socket (not a tunnel), TLS 1.3, a certificate that verified
+ * TLS on a socket (not a tunnel), or a STARTTLS the capabilities were
+ * learned after on an earlier run and that went before this connection's
+ * greeting (connection-starttls.c: the login then goes right after the
+ * handshake, behind a CAPABILITY), TLS 1.3, a certificate that verified
  * on its own (a handler's acceptance is the user's, and comes after),
  * and was checked at all: with verify-certificate off only a pinned
  * fingerprint says who gets the login (else the login waits for a
@@ -81,7 +90,8 @@ _mailsync_imap_connection_may_log_in_early (MailsyncImapConnection *self)
   gboolean checked = s->tls != NULL && (s->tls->verify || (s->tls->fingerprints != NULL && s->tls->fingerprints[0] != NULL));
 
   return self->early_capabilities != NULL && self->early_capabilities[0] != NULL &&
-         s->security == MAILSYNC_IMAP_SECURITY_IMPLICIT && s->preauth_tunnel == NULL &&
+         (s->security == MAILSYNC_IMAP_SECURITY_IMPLICIT ||
+          (s->security == MAILSYNC_IMAP_SECURITY_STARTTLS && self->early_starttls)) && s->preauth_tunnel == NULL &&
          s->transport_tunnel == NULL && checked && !self->verify_deferred && MAILSYNC_IS_TLS_STREAM (self->stream) &&
          mailsync_tls_stream_get_tls13 (MAILSYNC_TLS_STREAM (self->stream));
 }
@@ -110,7 +120,7 @@ _mailsync_imap_connection_check_early_greeting (MailsyncImapConnection *self, co
 
   if (greeting->status == MAILSYNC_IMAP_STATUS_OK && greeting->code != NULL &&
       greeting->code->kind == MAILSYNC_IMAP_CODE_CAPABILITY &&
-      same_capabilities (self->early_capabilities, greeting->code->strv))
+      _mailsync_imap_connection_same_capabilities (self->early_capabilities, greeting->code->strv))
     return NULL;
   self->early_refused = TRUE;
   peer = _mailsync_imap_connection_peer_label (self);

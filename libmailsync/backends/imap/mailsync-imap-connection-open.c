@@ -94,8 +94,8 @@ handshake_timed_out (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-start_tls (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
+gboolean
+_mailsync_imap_connection_start_tls (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GIOStream) tls = NULL;
@@ -179,6 +179,19 @@ refresh_capabilities (MailsyncImapConnection *self, GCancellable *cancellable, G
   g_autoptr(MailsyncImapResponse) ok = _mailsync_imap_connection_run (self, mailsync_imap_request_new_simple ("CAPABILITY", NULL), cancellable, error);
 
   return ok != NULL;
+}
+
+/* The CAPABILITY after STARTTLS: its list, as the server sent it, is what
+ * the capability cache keeps for the next run (connection-starttls.c). */
+static gboolean
+ask_tls_capabilities (MailsyncImapConnection *self, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(MailsyncImapResponse) ok = _mailsync_imap_connection_run (self, _mailsync_imap_connection_tls_capability_request (self), cancellable, error);
+
+  if (ok == NULL)
+    return FALSE;
+  _mailsync_imap_connection_keep_tls_capabilities (self, ok);
+  return TRUE;
 }
 
 static void
@@ -267,10 +280,26 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
   use_stream (self, stream);
   _mailsync_imap_connection_start_watchdog (self);
 
-  if (s->security == MAILSYNC_IMAP_SECURITY_IMPLICIT && !s->preauth_tunnel && !start_tls (self, cancellable, error))
+  if (s->security == MAILSYNC_IMAP_SECURITY_IMPLICIT && !s->preauth_tunnel && !_mailsync_imap_connection_start_tls (self, cancellable, error))
     return FALSE;
+  /* STARTTLS the server took last time: written before the greeting, and
+   * after the handshake CAPABILITY and the login in one flight
+   * (connection-starttls.c). */
+  if (_mailsync_imap_connection_may_starttls_early (self))
+    {
+      if (!_mailsync_imap_connection_starttls_early (self, cancellable, error))
+        return FALSE;
+      if (_mailsync_imap_connection_may_log_in_early (self))
+        {
+          if (!_mailsync_imap_connection_log_in_after_starttls (self, cancellable, error))
+            return FALSE;
+          logged_in = TRUE;
+        }
+      else if (!ask_tls_capabilities (self, cancellable, error))
+        return FALSE;
+    }
   /* IMAPS: the login in the handshake's flight (connection-early.c). */
-  if (_mailsync_imap_connection_may_log_in_early (self))
+  else if (_mailsync_imap_connection_may_log_in_early (self))
     {
       if (!_mailsync_imap_connection_log_in_early (self, cancellable, error))
         return FALSE;
@@ -284,10 +313,10 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
                    "preauthtunnel did not greet with PREAUTH: %s", self->greeting);
       return FALSE;
     }
-  if (g_hash_table_size (self->capabilities) == 0 && !refresh_capabilities (self, cancellable, error))
+  if (!self->early_starttls && g_hash_table_size (self->capabilities) == 0 && !refresh_capabilities (self, cancellable, error))
     return FALSE;
 
-  if (s->security == MAILSYNC_IMAP_SECURITY_STARTTLS && !s->preauth_tunnel)
+  if (s->security == MAILSYNC_IMAP_SECURITY_STARTTLS && !s->preauth_tunnel && !self->early_starttls)
     {
       g_autoptr(MailsyncImapResponse) ok = NULL;
       g_autoptr(GError) starttls_error = NULL;
@@ -315,11 +344,11 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
                        "%s refused STARTTLS (%s); refusing to log in without TLS", s->host, starttls_error->message);
           return FALSE;
         }
-      if (!start_tls (self, cancellable, error))
+      if (!_mailsync_imap_connection_start_tls (self, cancellable, error))
         return FALSE;
       /* RFC 3501 §6.2.1: forget the pre-TLS capabilities. */
       g_hash_table_remove_all (self->capabilities);
-      if (!refresh_capabilities (self, cancellable, error))
+      if (!ask_tls_capabilities (self, cancellable, error))
         return FALSE;
     }
 

@@ -136,6 +136,15 @@ struct _MailsyncImapConnection
   gboolean early_login;
   gboolean early_refused;
   gboolean early_ignored;
+  /* STARTTLS (connection-starttls.c): @early_capabilities are those the
+   * server answered to CAPABILITY after STARTTLS on an earlier run;
+   * STARTTLS went before this connection's greeting; the CAPABILITY
+   * written with the login after the handshake has been answered (and
+   * matched, or the connection failed) */
+  gboolean early_starttls;
+  gboolean tls_capabilities_checked;
+  /* the list the server answered to CAPABILITY after STARTTLS, as sent */
+  char **tls_capabilities;
   /* the certificate failed verification and the handler accepted it */
   gboolean verify_deferred;
 
@@ -199,4 +208,14 @@ GError *_mailsync_imap_connection_check_early_greeting (MailsyncImapConnection *
 /* mailsync-imap-connection-early.c */
 gboolean _mailsync_imap_connection_log_in_early (MailsyncImapConnection *self, GCancellable *cancellable, GError **error);
 
+/* mailsync-imap-connection-early.c */
+gboolean _mailsync_imap_connection_same_capabilities (char **a, char **b);
+/* mailsync-imap-connection-open.c */
+gboolean _mailsync_imap_connection_start_tls (MailsyncImapConnection *self, GCancellable *cancellable, GError **error);
+/* mailsync-imap-connection-starttls.c */
+MailsyncImapRequest *_mailsync_imap_connection_tls_capability_request (MailsyncImapConnection *self);
+void _mailsync_imap_connection_keep_tls_capabilities (MailsyncImapConnection *self, MailsyncImapResponse *ok);
+gboolean _mailsync_imap_connection_may_starttls_early (MailsyncImapConnection *self);
+gboolean _mailsync_imap_connection_starttls_early (MailsyncImapConnection *self, GCancellable *cancellable, GError **error);
+gboolean _mailsync_imap_connection_log_in_after_starttls (MailsyncImapConnection *self, GCancellable *cancellable, GError **error);
 G_END_DECLS

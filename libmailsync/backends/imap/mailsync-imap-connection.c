@@ -298,6 +298,7 @@ mailsync_imap_connection_finalize (GObject *object)
   g_clear_pointer (&self->capabilities, g_hash_table_unref);
   g_strfreev (self->greeting_capabilities);
   g_strfreev (self->early_capabilities);
+  g_strfreev (self->tls_capabilities);
   g_free (self->greeting);
   g_free (self->bye_text);
   g_free (self->throttle_text);

@@ -213,7 +213,12 @@ void     mailsync_imap_connection_set_login_pipeline (MailsyncImapConnection *se
  * greeting of this server. A greeting that then is not an OK with the
  * same capabilities (PREAUTH, BYE, changed) fails the open, and
  * get_early_login_refused() says so: connect again without. Never on
- * STARTTLS, a plain connection or a tunnel. Set before the open. */
+ * a plain connection or a tunnel. Set before the open.
+ * Over STARTTLS (issue 13 item 6, session 18) @capabilities are the
+ * answer to CAPABILITY after STARTTLS on an earlier run: STARTTLS is then
+ * written before the greeting, and CAPABILITY with the login right after
+ * the handshake; an answer that differs fails the open the same way
+ * (connection-starttls.c). */
 void     mailsync_imap_connection_set_early_capabilities (MailsyncImapConnection *self,
                                                           const char *const      *capabilities);
 /* After a failed open: the login went before the greeting, and the
@@ -227,6 +232,10 @@ gboolean mailsync_imap_connection_get_early_login_ignored (MailsyncImapConnectio
 gboolean mailsync_imap_connection_get_early_login (MailsyncImapConnection *self);
 /* The [CAPABILITY] list of an OK greeting (not PREAUTH), NULL without. */
 const char *const *mailsync_imap_connection_get_greeting_capabilities (MailsyncImapConnection *self);
+/* The list the server answered to CAPABILITY after STARTTLS, as it sent
+ * it; NULL without (not STARTTLS, or not asked: the early login's list
+ * is then checked against it, connection-starttls.c). */
+const char *const *mailsync_imap_connection_get_tls_capabilities (MailsyncImapConnection *self);
 gboolean mailsync_imap_connection_has_capability (MailsyncImapConnection *self,
                                                   const char             *name);
 /* "IMAP4rev1 UIDPLUS ..." as last announced. */

@@ -1,4 +1,6 @@
-/* The capabilities of the last IMAPS greeting, kept in a file
+/* The capabilities of the last IMAPS greeting, or of the last answer to
+ * CAPABILITY after STARTTLS (starttls=true; session 18,
+ * mailsync-imap-connection-starttls.c), kept in a file
  * (MailsyncImapRepository:capability-cache) so that the next run logs in
  * before the greeting (issue 13 item 6; mailsync-imap-connection-early.c,
  * doc/design.md "The no-op's fixed cost, and logging in before the
@@ -30,16 +32,27 @@
 
 #define CACHE_DEBUG(...) g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, __VA_ARGS__)
 
-/* Only implicit TLS on a socket logs in early: never STARTTLS (the
- * capabilities before TLS are not to be trusted, RFC 9051 6.2.1), a
- * plain connection or a tunnel. */
+/* Only TLS on a socket logs in early: implicit TLS (the greeting's
+ * list), or STARTTLS with the list answered to CAPABILITY after STARTTLS
+ * (never one from before TLS, RFC 9051 6.2.1: the file says which, and a
+ * file of the other kind is not used); never a plain connection or a
+ * tunnel. */
 static gboolean
 may_log_in_early (MailsyncImapRepository *self)
 {
   const MailsyncImapSettings *s = self->settings;
 
-  return self->capability_cache != NULL && s->security == MAILSYNC_IMAP_SECURITY_IMPLICIT &&
+  return self->capability_cache != NULL &&
+         (s->security == MAILSYNC_IMAP_SECURITY_IMPLICIT || s->security == MAILSYNC_IMAP_SECURITY_STARTTLS) &&
          s->preauth_tunnel == NULL && s->transport_tunnel == NULL && s->host != NULL;
+}
+
+/* The file's list is the answer to CAPABILITY after STARTTLS (key
+ * starttls=true), not an IMAPS greeting's. */
+static gboolean
+starttls (MailsyncImapRepository *self)
+{
+  return self->settings->security == MAILSYNC_IMAP_SECURITY_STARTTLS;
 }
 
 /* A capability as IMAP sends it: an atom (no space, quote, parenthesis,
@@ -89,9 +102,10 @@ load (MailsyncImapRepository *self, gboolean *early)
   port = g_key_file_get_uint64 (file, GROUP, "port", NULL);
   capabilities = g_key_file_get_string_list (file, GROUP, "capabilities", NULL, NULL);
   if (g_strcmp0 (host, self->settings->host) != 0 || g_strcmp0 (user, self->settings->user ? self->settings->user : "") != 0 ||
-      port != _mailsync_imap_repository_effective_port (self->settings))
+      port != _mailsync_imap_repository_effective_port (self->settings) ||
+      g_key_file_get_boolean (file, GROUP, "starttls", NULL) != starttls (self))
     {
-      CACHE_DEBUG ("%s: for another server or user, ignored", self->capability_cache);
+      CACHE_DEBUG ("%s: for another server, user or transport, ignored", self->capability_cache);
       return NULL;
     }
   if (capabilities == NULL || capabilities[0] == NULL)
@@ -152,7 +166,8 @@ void
 _mailsync_imap_repository_keep_capabilities (MailsyncImapRepository *self, MailsyncImapConnection *connection,
                                              gboolean ignored)
 {
-  const char *const *capabilities = mailsync_imap_connection_get_greeting_capabilities (connection);
+  const char *const *capabilities = starttls (self) ? mailsync_imap_connection_get_tls_capabilities (connection)
+                                                    : mailsync_imap_connection_get_greeting_capabilities (connection);
   g_autoptr(GKeyFile) file = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) cached = NULL;
@@ -175,12 +190,17 @@ _mailsync_imap_repository_keep_capabilities (MailsyncImapRepository *self, Mails
     return;
   file = g_key_file_new ();
   g_key_file_set_comment (file, NULL, NULL,
-                          " mailsync: the capabilities of this server's last greeting over IMAPS,\n"
-                          " to log in before the next one. Safe to delete.", NULL);
+                          starttls (self) ? " mailsync: the capabilities this server last answered after STARTTLS,\n"
+                                            " to send STARTTLS before its greeting and the login with CAPABILITY\n"
+                                            " next time. Safe to delete."
+                                          : " mailsync: the capabilities of this server's last greeting over IMAPS,\n"
+                                            " to log in before the next one. Safe to delete.", NULL);
   g_key_file_set_string (file, GROUP, "host", self->settings->host);
   g_key_file_set_uint64 (file, GROUP, "port", _mailsync_imap_repository_effective_port (self->settings));
   g_key_file_set_string (file, GROUP, "user", self->settings->user ? self->settings->user : "");
   g_key_file_set_string_list (file, GROUP, "capabilities", capabilities, g_strv_length ((char **) capabilities));
+  if (starttls (self))
+    g_key_file_set_boolean (file, GROUP, "starttls", TRUE);
   if (!early)
     g_key_file_set_boolean (file, GROUP, "early", FALSE);
   data = g_key_file_to_data (file, &length, NULL);

@@ -1,0 +1,392 @@
+#!/usr/bin/env python3
+"""Tests of the IMAP client's STARTTLS in fewer round trips (issue 13 item
+6, session 18; doc/design.md "STARTTLS in two round trips fewer"), end to
+end through the mailsync command, against the scripted server of
+tests/scripted_imap.py with STARTTLS: it can greet PREAUTH or BYE, stop
+offering STARTTLS, refuse what came before its greeting and change its
+capabilities after TLS, which Dovecot cannot be made to do.
+
+- The first run waits for the greeting and keeps the list the server
+  answered to CAPABILITY after STARTTLS (starttls=true; never the list
+  before TLS, RFC 9051 6.2.1). The next run writes STARTTLS before the
+  greeting (the server waits for the client's first bytes) and nothing
+  else in clear; after the handshake CAPABILITY comes before the login,
+  one connection, one login.
+- The server no longer offers STARTTLS (greeting without it, STARTTLS
+  refused): no login anywhere, no command in clear but STARTTLS and
+  CAPABILITY, the run fails naming STARTTLS, the file is gone.
+- The capabilities after TLS changed (SASL-IR and AUTH=PLAIN gone; or
+  LOGINDISABLED where LOGIN was used): that connection fails at
+  CAPABILITY's answer, one normal connection follows with the right
+  login, at most one login on each, the new list is kept.
+- A CAPABILITY answered BAD, a PREAUTH or BYE greeting: one failed
+  connection, one normal one, exit 0.
+- A STARTTLS before the greeting refused by a server that still offers
+  STARTTLS (it does not take commands before its greeting): one normal
+  connection follows, the file says early=false, the run after needs
+  one connection and waits for the greeting.
+- "* OK Waiting for authentication process to respond.." before the
+  greeting is a notice: one connection.
+- NO [AUTHENTICATIONFAILED] to the login sent with CAPABILITY is a wrong
+  password: exit 1, one connection, one login.
+- Every session of every scenario: no LOGIN or AUTHENTICATE before TLS.
+
+No Dovecot needed. The round trips against Dovecot (2 waits instead of 4)
+are in check-imap-fastpath.py "roundtrips"."""
+
+import os
+import re
+import shutil
+import ssl
+import subprocess
+import sys
+import tempfile
+
+import mailsync_tap
+import scripted_imap
+
+TAP = mailsync_tap.Tap()
+check = TAP.check
+
+TLS_DATA = os.path.join(os.environ.get("top_srcdir", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")),
+                        "tests", "data", "tls")
+CA = os.path.join(TLS_DATA, "ca.pem")
+CLEAR_CAPABILITIES = "IMAP4rev1 STARTTLS LOGINDISABLED"
+TLS_CAPABILITIES = "IMAP4rev1 UIDPLUS NAMESPACE SASL-IR AUTH=PLAIN"
+GREETING = "* OK [CAPABILITY %s] scripted server ready\r\n" % CLEAR_CAPABILITIES
+# Generous: the server waits this long for the client's first bytes
+# before it greets; a client that sends STARTTLS early does so at once.
+EARLY_WAIT = 30
+ALL_SESSIONS = []
+
+
+def starttls_server():
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(os.path.join(TLS_DATA, "server.pem"), os.path.join(TLS_DATA, "server-key.pem"))
+    server = scripted_imap.ScriptedImapServer(folders=("INBOX",), starttls=context)
+    server.greeting = GREETING
+    server.tls_capabilities = TLS_CAPABILITIES
+    with server.lock:
+        server.mailboxes["INBOX"].add(b"Subject: one\r\nMessage-ID: <one@starttls>\r\n\r\nbody\r\n")
+    return server
+
+
+class Account:
+    def __init__(self, root, name, server):
+        self.server = server
+        self.work = os.path.join(root, name)
+        os.makedirs(self.work, exist_ok=True)
+        self.config = os.path.join(self.work, "offlineimaprc")
+        with open(self.config, "w") as f:
+            f.write("[general]\naccounts = T\nmetadata = %s/meta\nsocktimeout = 60\n"
+                    "[Account T]\nlocalrepository = L\nremoterepository = R\n"
+                    "[Repository L]\ntype = Maildir\nlocalfolders = %s/Mail\n\n"
+                    "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %d\nremoteuser = u\n"
+                    "remotepass = secret-pw\nssl = no\nstarttls = yes\nsslcacertfile = %s\n"
+                    % (self.work, self.work, server.port, CA))
+        self.cache = os.path.join(self.work, "meta", "Repository-R", "mailsync-capabilities")
+
+    def run(self, extra_env=None):
+        """Runs mailsync once; returns (process, the sessions it opened)."""
+        first = len(self.server.sessions)
+        env = dict(os.environ)
+        env["HOME"] = self.work
+        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        env.update(extra_env or {})
+        p = subprocess.run([mailsync_tap.MAILSYNC, "-c", self.config], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, timeout=300)
+        sessions = self.server.sessions[first:]
+        ALL_SESSIONS.extend(sessions)
+        return p, sessions
+
+    def cached(self):
+        try:
+            with open(self.cache) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+def commands(server, session):
+    with server.lock:
+        return [l for n, _, l in server.log if n == session.number]
+
+
+def logins(server, session):
+    return [l for l in commands(server, session) if l.split(" ", 1)[0].upper() in ("LOGIN", "AUTHENTICATE")]
+
+
+def verbs(server, session):
+    return [l.split(" ", 1)[0].upper() for l in commands(server, session)]
+
+
+def detail(p, sessions, server):
+    return (p.returncode, [(s.number, s.early[:40], s.clear, verbs(server, s)) for s in sessions],
+            p.stdout[-600:], p.stderr[-900:])
+
+
+def starttls_early(session):
+    """The client's first bytes, before the greeting: STARTTLS alone."""
+    return re.fullmatch(rb"\S+ STARTTLS\r\n", session.early) is not None
+
+
+def first_session_waits(server):
+    """The server waits for the client's first bytes before it greets on
+    the run's first connection only; the normal connection after it is
+    greeted at once."""
+    state = {"first": None}
+
+    def wait(session):
+        if state["first"] is None:
+            state["first"] = session.number
+        return EARLY_WAIT if session.number == state["first"] else 0
+    return wait
+
+
+def first_session_hook(on_first):
+    """@on_first(server, session, tag, verb, line) answers the run's first
+    session's commands (and its GREETING); later sessions as usual."""
+    state = {"first": None}
+
+    def hook(server, session, tag, verb, line):
+        if state["first"] is None:
+            state["first"] = session.number
+        if session.number == state["first"]:
+            return on_first(server, session, tag, verb, line)
+        return None
+    return hook
+
+
+def prime(account, name):
+    """A run that waits for the greeting and keeps the list after TLS."""
+    account.server.hook = None
+    account.server.early_wait = 0
+    p, sessions = account.run()
+    text = account.cached()
+    check("%s: a run keeps the capabilities after STARTTLS" % name,
+          p.returncode == 0 and len(sessions) == 1 and "starttls=true" in text
+          and "capabilities=%s;" % ";".join(account.server.tls_capabilities.split()) in text
+          and "secret-pw" not in text, (detail(p, sessions, account.server), text))
+
+
+def scenario_early(root):
+    server = starttls_server()
+    try:
+        account = Account(root, "early", server)
+        p, sessions = account.run()
+        check("early: the first run waits for the greeting, STARTTLS, CAPABILITY, then logs in",
+              p.returncode == 0 and len(sessions) == 1 and not sessions[0].early
+              and verbs(server, sessions[0])[:3] == ["STARTTLS", "CAPABILITY", "AUTHENTICATE"],
+              detail(p, sessions, server))
+        text = account.cached()
+        check("early: it keeps the list after STARTTLS (starttls=true), not the one before TLS, no password",
+              "capabilities=IMAP4rev1;UIDPLUS;NAMESPACE;SASL-IR;AUTH=PLAIN;" in text and "starttls=true" in text
+              and "LOGINDISABLED" not in text and "port=%d" % server.port in text and "user=u" in text
+              and "secret-pw" not in text, text)
+        check("early: the file is the user's only (0600)", os.path.exists(account.cache)
+              and os.stat(account.cache).st_mode & 0o077 == 0, account.cache)
+        server.early_wait = EARLY_WAIT
+        p, sessions = account.run()
+        server.early_wait = 0
+        check("early: the next run writes STARTTLS before the greeting, and nothing else in clear",
+              p.returncode == 0 and len(sessions) == 1 and starttls_early(sessions[0])
+              and sessions[0].clear == ["STARTTLS"] and sessions[0].after_starttls == b"",
+              detail(p, sessions, server))
+        check("early: after the handshake CAPABILITY, then the login (one), then the LIST",
+              len(sessions) == 1 and verbs(server, sessions[0])[:4] == ["STARTTLS", "CAPABILITY", "AUTHENTICATE", "LIST"]
+              and len(logins(server, sessions[0])) == 1, detail(p, sessions, server))
+        p, sessions = account.run({"MAILSYNC_TEST_NO_CAPABILITY_CACHE": "1"})
+        check("early: without the cache the greeting is waited for (nothing sent early)",
+              p.returncode == 0 and len(sessions) == 1 and not sessions[0].early, detail(p, sessions, server))
+    finally:
+        server.close()
+
+
+def scenario_no_starttls(root):
+    """The server stopped offering STARTTLS: fail safe, never clear text."""
+    server = starttls_server()
+    try:
+        account = Account(root, "nostarttls", server)
+        prime(account, "nostarttls")
+        server.greeting = "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] scripted server ready\r\n"
+
+        def hook(server, session, tag, verb, line):
+            if verb == "STARTTLS":
+                return scripted_imap.Reply("%s BAD unknown command STARTTLS\r\n" % tag)
+            return None
+        server.hook = hook
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run()
+        server.early_wait = 0
+        check("nostarttls: STARTTLS went before the greeting", len(sessions) >= 1 and starttls_early(sessions[0]),
+              detail(p, sessions, server))
+        check("nostarttls: no login on any connection, nothing in clear but STARTTLS and CAPABILITY",
+              sessions and all(not logins(server, s) and set(s.clear) <= {"STARTTLS", "CAPABILITY"} for s in sessions),
+              detail(p, sessions, server))
+        check("nostarttls: the run fails (exit 1) and says the server offers no STARTTLS",
+              p.returncode != 0 and "STARTTLS" in p.stdout + p.stderr and len(sessions) == 2,
+              detail(p, sessions, server))
+        check("nostarttls: the capability cache is forgotten", account.cached() == "", account.cached())
+    finally:
+        server.close()
+
+
+def scenario_changed(root, name, first_caps, changed_caps, refuse_login=None, want_second=None):
+    """The list after TLS changed since the file was written: the early
+    connection fails at CAPABILITY's answer (its login goes to the verified
+    server, once), a normal connection follows with the login the new list
+    asks for, the new list is kept."""
+    server = starttls_server()
+    server.tls_capabilities = first_caps
+    try:
+        account = Account(root, name, server)
+        prime(account, name)
+        server.tls_capabilities = changed_caps
+
+        def hook(server, session, tag, verb, line):
+            if refuse_login is not None and verb == refuse_login:
+                return scripted_imap.Reply("%s NO %s is not offered\r\n" % (tag, refuse_login))
+            return None
+        server.hook = hook
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run()
+        server.early_wait = 0
+        check("%s: STARTTLS went before the greeting" % name, len(sessions) >= 1 and starttls_early(sessions[0]),
+              detail(p, sessions, server))
+        check("%s: the run finishes (exit 0) on a second, normal connection" % name,
+              p.returncode == 0 and len(sessions) == 2 and not sessions[1].early, detail(p, sessions, server))
+        check("%s: at most one login per connection, the second one %s" % (name, want_second),
+              len(sessions) == 2 and all(len(logins(server, s)) <= 1 for s in sessions)
+              and [l.split(" ")[0] for l in logins(server, sessions[1])] == [want_second],
+              detail(p, sessions, server))
+        check("%s: the new list is kept" % name,
+              "capabilities=%s;" % ";".join(changed_caps.split()) in account.cached(), account.cached())
+        server.early_wait = EARLY_WAIT
+        server.hook = None
+        p, sessions = account.run()
+        server.early_wait = 0
+        check("%s: the run after needs one connection, STARTTLS early" % name,
+              p.returncode == 0 and len(sessions) == 1 and starttls_early(sessions[0]), detail(p, sessions, server))
+    finally:
+        server.close()
+
+
+def scenario_fallback(root, name, on_first, ignored=False):
+    """The first connection of the run meets @on_first: it fails, one
+    normal connection follows, the run finishes."""
+    server = starttls_server()
+    try:
+        account = Account(root, name, server)
+        prime(account, name)
+        server.hook = first_session_hook(on_first)
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run()
+        server.early_wait = 0
+        check("%s: STARTTLS went before the greeting" % name, len(sessions) >= 1 and starttls_early(sessions[0]),
+              detail(p, sessions, server))
+        check("%s: the run finishes (exit 0) on a second, normal connection with one login" % name,
+              p.returncode == 0 and len(sessions) == 2 and not sessions[1].early
+              and len(logins(server, sessions[1])) == 1 and len(logins(server, sessions[0])) <= 1,
+              detail(p, sessions, server))
+        if ignored:
+            check("%s: the file says early=false" % name, "early=false" in account.cached(), account.cached())
+            server.hook = None
+            server.early_wait = EARLY_WAIT
+            p, sessions = account.run()
+            server.early_wait = 0
+            check("%s: the run after needs one connection and sends nothing before the greeting" % name,
+                  p.returncode == 0 and len(sessions) == 1 and not sessions[0].early, detail(p, sessions, server))
+    finally:
+        server.close()
+
+
+def greet(text, close=False):
+    def on_first(server, session, tag, verb, line):
+        if verb == "GREETING":
+            return scripted_imap.Reply(text, close=close)
+        if verb in ("STARTTLS", "LOGIN", "AUTHENTICATE") and text.startswith("* PREAUTH"):
+            return scripted_imap.Reply("%s BAD already authenticated\r\n" % tag)
+        return None
+    return on_first
+
+
+def capability_bad(server, session, tag, verb, line):
+    if verb == "CAPABILITY" and session.tls:
+        return scripted_imap.Reply("%s BAD not now\r\n" % tag)
+    return None
+
+
+def starttls_refused_early(server, session, tag, verb, line):
+    if verb == "STARTTLS":
+        return scripted_imap.Reply("%s BAD command before the greeting\r\n" % tag)
+    return None
+
+
+def scenario_notice(root):
+    server = starttls_server()
+    try:
+        account = Account(root, "notice", server)
+        prime(account, "notice")
+        server.hook = first_session_hook(greet("* OK Waiting for authentication process to respond..\r\n" + GREETING))
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run()
+        server.early_wait = 0
+        check("notice: an OK without a code before the greeting is a notice: one connection, one login",
+              p.returncode == 0 and len(sessions) == 1 and starttls_early(sessions[0])
+              and len(logins(server, sessions[0])) == 1, detail(p, sessions, server))
+    finally:
+        server.close()
+
+
+def scenario_refused(root):
+    """NO [AUTHENTICATIONFAILED] to the login sent with CAPABILITY: a wrong
+    password (one login, no second connection)."""
+    server = starttls_server()
+    try:
+        account = Account(root, "refused", server)
+        prime(account, "refused")
+
+        def hook(server, session, tag, verb, line):
+            if verb in ("LOGIN", "AUTHENTICATE"):
+                return scripted_imap.Reply("%s NO [AUTHENTICATIONFAILED] Authentication failed.\r\n" % tag)
+            return None
+        server.hook = hook
+        server.early_wait = EARLY_WAIT
+        p, sessions = account.run()
+        server.early_wait = 0
+        check("refused: a failed login (exit 1), one connection, one login",
+              p.returncode == 1 and len(sessions) == 1 and starttls_early(sessions[0])
+              and len(logins(server, sessions[0])) == 1 and "uthentication" in p.stdout + p.stderr,
+              detail(p, sessions, server))
+    finally:
+        server.close()
+
+
+def main():
+    if not os.access(mailsync_tap.MAILSYNC, os.X_OK):
+        return mailsync_tap.skip_all("the mailsync command is not built")
+    root = tempfile.mkdtemp(prefix="mailsync-starttls-", dir="/tmp")
+    try:
+        scenario_early(root)
+        scenario_no_starttls(root)
+        scenario_changed(root, "mechanism", TLS_CAPABILITIES, "IMAP4rev1 UIDPLUS NAMESPACE", refuse_login="AUTHENTICATE",
+                         want_second="LOGIN")
+        scenario_changed(root, "logindisabled", "IMAP4rev1 UIDPLUS NAMESPACE",
+                         "IMAP4rev1 UIDPLUS NAMESPACE LOGINDISABLED SASL-IR AUTH=PLAIN", refuse_login="LOGIN",
+                         want_second="AUTHENTICATE")
+        scenario_fallback(root, "capbad", capability_bad)
+        scenario_fallback(root, "preauth", greet("* PREAUTH [CAPABILITY %s] logged in already\r\n" % TLS_CAPABILITIES))
+        scenario_fallback(root, "bye", greet("* BYE shutting down for maintenance\r\n", close=True), ignored=False)
+        scenario_fallback(root, "notbefore", starttls_refused_early, ignored=True)
+        scenario_notice(root)
+        scenario_refused(root)
+        check("no session of any scenario had a login before TLS",
+              ALL_SESSIONS and all(not any(l.split(" ", 1)[0].upper() in ("LOGIN", "AUTHENTICATE") for l in s.clear)
+                                   for s in ALL_SESSIONS), [(s.number, s.clear) for s in ALL_SESSIONS])
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return TAP.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
