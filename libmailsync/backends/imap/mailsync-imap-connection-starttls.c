@@ -1,5 +1,5 @@
-/* STARTTLS in two round trips fewer (issue 13 item 6; doc/design.md "The
- * no-op's fixed cost ... session 18: STARTTLS"). With the list a server
+/* STARTTLS in two round trips fewer (issue 13 item 6; doc/design.md
+ * "STARTTLS in two round trips fewer"). With the list a server
  * answered to CAPABILITY after STARTTLS on an earlier run (the capability
  * cache, kept with starttls=true; never a list learned before TLS, RFC
  * 9051 6.2.1), STARTTLS is written before the greeting, and after the
