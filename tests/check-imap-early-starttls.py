@@ -29,6 +29,7 @@ capabilities after TLS, which Dovecot cannot be made to do.
   greeting is a notice: one connection.
 - NO [AUTHENTICATIONFAILED] to the login sent with CAPABILITY is a wrong
   password: exit 1, one connection, one login.
+- TLS 1.2: STARTTLS early, the login after CAPABILITY's answer.
 - Every session of every scenario: no LOGIN or AUTHENTICATE before TLS.
 
 No Dovecot needed. The round trips against Dovecot (2 waits instead of 4)
@@ -362,6 +363,31 @@ def scenario_refused(root):
         server.close()
 
 
+def scenario_tls12(root):
+    """A server that negotiates TLS 1.2: STARTTLS still goes before the
+    greeting (nothing secret), the login waits for CAPABILITY's answer (the
+    IMAPS early login's rule: TLS 1.3 only), one connection, one login."""
+    server = starttls_server()
+    server.starttls.maximum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        account = Account(root, "tls12", server)
+        prime(account, "tls12")
+        server.early_wait = EARLY_WAIT
+        p, sessions = account.run({"G_MESSAGES_DEBUG": "Mailsync-IMAP"})
+        server.early_wait = 0
+        log = p.stdout + p.stderr
+        check("tls12: STARTTLS before the greeting, then one connection, one login (exit 0)",
+              p.returncode == 0 and len(sessions) == 1 and starttls_early(sessions[0])
+              and len(logins(server, sessions[0])) == 1, detail(p, sessions, server))
+        answer = log.find("S: * CAPABILITY")
+        login = re.search(r"C: \S+ AUTHENTICATE", log)
+        check("tls12: no login with CAPABILITY (it waits for the answer)",
+              "logging in with CAPABILITY after STARTTLS" not in log and answer >= 0 and login is not None
+              and answer < login.start(), log[-1500:])
+    finally:
+        server.close()
+
+
 def main():
     if not os.access(mailsync_tap.MAILSYNC, os.X_OK):
         return mailsync_tap.skip_all("the mailsync command is not built")
@@ -380,6 +406,7 @@ def main():
         scenario_fallback(root, "notbefore", starttls_refused_early, ignored=True)
         scenario_notice(root)
         scenario_refused(root)
+        scenario_tls12(root)
         check("no session of any scenario had a login before TLS",
               ALL_SESSIONS and all(not any(l.split(" ", 1)[0].upper() in ("LOGIN", "AUTHENTICATE") for l in s.clear)
                                    for s in ALL_SESSIONS), [(s.number, s.clear) for s in ALL_SESSIONS])
