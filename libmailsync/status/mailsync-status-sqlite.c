@@ -6,6 +6,7 @@
 #include "mailsync-private.h"
 #include "mailsync-status-base.h"
 #include "status/mailsync-status-table.h"
+#include "status/mailsync-status-sqlite-logs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,14 +40,54 @@
  * running offlineimap) before the folder fails with ERROR_LOCKED. */
 #define STATUS_BUSY_TIMEOUT_MS 5000
 
+/* The statements every commit runs, prepared once per handle: the
+ * schema check on every use and a commit's BEGIN, row writes and COMMIT
+ * used to prepare theirs each time, ~40% of a small commit's
+ * instructions (issue 13 item 5, session 18). */
+typedef enum
+{
+  STMT_TABLE_EXISTS,
+  STMT_DB_VERSION,
+  STMT_BEGIN,
+  STMT_COMMIT,
+  STMT_PUT,
+  STMT_DEL,
+  STMT_SET_META,
+  STMT_DEL_META,
+  N_STMTS
+} StmtId;
+
+static const char *const stmt_sql[N_STMTS] = {
+  [STMT_TABLE_EXISTS] = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+  [STMT_DB_VERSION] = "SELECT value FROM metadata WHERE key = 'db_version'",
+  /* BEGIN IMMEDIATE takes the write lock up front: waiting happens
+   * there, under busy_timeout, instead of failing half-way through the
+   * batch. */
+  [STMT_BEGIN] = "BEGIN IMMEDIATE",
+  [STMT_COMMIT] = "COMMIT",
+  /* INSERT OR REPLACE rather than offlineimap's INSERT/UPDATE pair: a
+   * PUT means "the record is now this", whatever was there. */
+  [STMT_PUT] = "INSERT OR REPLACE INTO status (id, flags, mtime, labels) VALUES (?, ?, ?, ?)",
+  [STMT_DEL] = "DELETE FROM status WHERE id = ?",
+  [STMT_SET_META] = "INSERT OR REPLACE INTO mailsync_meta (key, value) VALUES (?, ?)",
+  [STMT_DEL_META] = "DELETE FROM mailsync_meta WHERE key = ?",
+};
+
 /* A slot's data: the folder's connection. */
 typedef struct
 {
-  sqlite3    *db;
+  sqlite3      *db;
   /* The log was looked at for a checkpoint (checkpoint_big_log()): at
    * this handle's first commit. */
-  gboolean    log_checked;
+  gboolean      log_checked;
+  /* stmt_sql's statements, prepared on first use (folder_stmt()), reset
+   * after each (stmt_done()), finalized with the handle (close_db()).
+   * SQLite prepares a kept statement again by itself when the schema
+   * changed under it. */
+  sqlite3_stmt *stmts[N_STMTS];
 } SqliteFolder;
+
+static void close_db (gpointer data);
 
 struct _MailsyncStatusSqlite
 {
@@ -158,56 +199,98 @@ prepare (sqlite3              *db,
   return TRUE;
 }
 
-static gboolean
-table_exists (sqlite3     *db,
-              const char  *table,
-              const char  *path,
-              gboolean    *exists,
-              GError     **error)
+/* The folder's kept statement @id, prepared on its first use. */
+static sqlite3_stmt *
+folder_stmt (SqliteFolder         *folder,
+             StmtId                id,
+             MailsyncStatusError   fallback,
+             const char           *path,
+             GError              **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  if (folder->stmts[id] == NULL &&
+      !prepare (folder->db, stmt_sql[id], &folder->stmts[id], fallback, path, error))
+    return NULL;
+  return folder->stmts[id];
+}
+
+/* After each use of a kept statement: a statement left stepped would hold
+ * its read transaction open. */
+static void
+stmt_done (sqlite3_stmt *stmt)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+
+/* Runs a kept statement without results (BEGIN, COMMIT). */
+static gboolean
+exec_stmt (SqliteFolder         *folder,
+           StmtId                id,
+           MailsyncStatusError   fallback,
+           const char           *path,
+           GError              **error)
+{
+  sqlite3_stmt *stmt = folder_stmt (folder, id, fallback, path, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_DONE)
+    set_sqlite_error (error, folder->db, rc, fallback, path, stmt_sql[id]);
+  stmt_done (stmt);
+  return rc == SQLITE_DONE;
+}
+
+static gboolean
+table_exists (SqliteFolder *folder,
+              const char   *table,
+              const char   *path,
+              gboolean     *exists,
+              GError      **error)
+{
+  sqlite3_stmt *stmt;
   int rc;
 
   /* The first read of the file: a file that is not a database fails here
    * with SQLITE_NOTADB, hence CORRUPT as the fallback too. */
-  if (!prepare (db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                &stmt, MAILSYNC_STATUS_ERROR_CORRUPT, path, error))
+  stmt = folder_stmt (folder, STMT_TABLE_EXISTS, MAILSYNC_STATUS_ERROR_CORRUPT, path, error);
+  if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, table, -1, SQLITE_STATIC);
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    {
-      set_sqlite_error (error, db, rc, MAILSYNC_STATUS_ERROR_CORRUPT, path, "reading the schema");
-      return FALSE;
-    }
+    set_sqlite_error (error, folder->db, rc, MAILSYNC_STATUS_ERROR_CORRUPT, path, "reading the schema");
+  stmt_done (stmt);
   *exists = (rc == SQLITE_ROW);
-  return TRUE;
+  return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }
 
 static gboolean
-read_db_version (sqlite3     *db,
-                 const char  *path,
-                 gint64      *version,
-                 GError     **error)
+read_db_version (SqliteFolder *folder,
+                 const char   *path,
+                 gint64       *version,
+                 GError      **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  sqlite3_stmt *stmt;
   const char *text;
+  gboolean ok = FALSE;
   int rc;
 
-  if (!prepare (db, "SELECT value FROM metadata WHERE key = 'db_version'",
-                &stmt, MAILSYNC_STATUS_ERROR_CORRUPT, path, error))
+  stmt = folder_stmt (folder, STMT_DB_VERSION, MAILSYNC_STATUS_ERROR_CORRUPT, path, error);
+  if (stmt == NULL)
     return FALSE;
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_DONE)
     {
       g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_CORRUPT,
                    "Status database %s is corrupt: no db_version in table metadata", path);
-      return FALSE;
+      goto out;
     }
   if (rc != SQLITE_ROW)
     {
-      set_sqlite_error (error, db, rc, MAILSYNC_STATUS_ERROR_CORRUPT, path, "reading db_version");
-      return FALSE;
+      set_sqlite_error (error, folder->db, rc, MAILSYNC_STATUS_ERROR_CORRUPT, path, "reading db_version");
+      goto out;
     }
   text = (const char *) sqlite3_column_text (stmt, 0);
   if (text == NULL ||
@@ -216,26 +299,31 @@ read_db_version (sqlite3     *db,
       g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_CORRUPT,
                    "Status database %s is corrupt: invalid db_version '%s'",
                    path, text ? text : "(null)");
-      return FALSE;
+      goto out;
     }
-  return TRUE;
+  ok = TRUE;
+
+out:
+  stmt_done (stmt);
+  return ok;
 }
 
 /* Checks the schema of an open database, upgrading offlineimap's version 1
  * in place exactly as offlineimap does (new columns with their defaults),
  * so offlineimap still reads the file afterwards. */
 static gboolean
-check_schema (sqlite3      *db,
+check_schema (SqliteFolder *folder,
               const char   *path,
               SchemaState  *state,
               GError      **error)
 {
+  sqlite3 *db = folder->db;
   gboolean has_metadata = FALSE;
   gboolean has_status = FALSE;
   gint64 version = 0;
 
-  if (!table_exists (db, "metadata", path, &has_metadata, error) ||
-      !table_exists (db, "status", path, &has_status, error))
+  if (!table_exists (folder, "metadata", path, &has_metadata, error) ||
+      !table_exists (folder, "status", path, &has_status, error))
     return FALSE;
 
   if (!has_metadata && !has_status)
@@ -253,7 +341,7 @@ check_schema (sqlite3      *db,
       return FALSE;
     }
 
-  if (!read_db_version (db, path, &version, error))
+  if (!read_db_version (folder, path, &version, error))
     return FALSE;
   if (version > STATUS_DB_VERSION)
     {
@@ -304,155 +392,6 @@ keep_wal_on_close (sqlite3 *db)
   sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   sqlite3_file_control (db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
   sqlite3_exec (db, limit, NULL, NULL, NULL);
-}
-
-/* SQLite reads a write-ahead log whose header does not check out as empty
- * and silently drops it (and a rollback journal without its magic as not
- * hot): by design, because a crash can tear what was never committed. But
- * the log here holds every commit since the last checkpoint (see
- * keep_wal_on_close()), often the whole status, so an ignored log is a
- * silent step back to an old status: mail deleted since comes back. SQLite
- * writes and syncs the log header before the first frame that follows it
- * (synchronous=FULL), so a committed frame is never behind a torn header;
- * a header that is neither all zeros (a file grown by a crash before its
- * first write landed) nor valid is damage, and the folder is refused
- * rather than synced from whatever the main file holds. Damage inside the
- * frames cannot be told from a torn last transaction and is SQLite's to
- * recover, as it does after any crash. */
-#define WAL_HEADER_SIZE 32
-#define WAL_MAGIC 0x377f0682u
-#define WAL_VERSION 3007000u
-#define JOURNAL_MAGIC "\xd9\xd5\x05\xf9\x20\xa1\x63\xd7"
-
-static guint32
-get_be32 (const guchar *p)
-{
-  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3];
-}
-
-/* SQLite's WAL checksum (walChecksumBytes) over the first 24 header
- * bytes, with the 32-bit words in the byte order the magic names. */
-static gboolean
-wal_header_checksum_ok (const guchar *h)
-{
-  gboolean big = (get_be32 (h) & 1) != 0;
-  guint32 s0 = 0, s1 = 0;
-
-  for (guint i = 0; i < 24; i += 8)
-    {
-      guint32 x0 = get_be32 (h + i), x1 = get_be32 (h + i + 4);
-
-      if (!big)
-        {
-          x0 = GUINT32_SWAP_LE_BE (x0);
-          x1 = GUINT32_SWAP_LE_BE (x1);
-        }
-      s0 += x0 + s1;
-      s1 += x1 + s0;
-    }
-  return s0 == get_be32 (h + 24) && s1 == get_be32 (h + 28);
-}
-
-/* Plain open() and read(), not GFile: g_file_read() would set up GIO's
- * VFS (its extension points, the module directory's cache, GLocalFile
- * and its streams) in a run that uses no other GFile, code pages and
- * heap that every step opening a status paid (issue 13 item 4, session
- * 17). */
-static gboolean
-read_head (const char  *path,
-           guchar      *buf,
-           gsize        size,
-           gsize       *got,
-           gboolean    *exists,
-           GError     **error)
-{
-  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
-  int saved;
-
-  *got = 0;
-  *exists = (fd >= 0);
-  if (fd < 0)
-    {
-      saved = errno;
-      if (saved == ENOENT)
-        return TRUE;
-      g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_FAILED,
-                   "Cannot read status database log %s: %s", path, g_strerror (saved));
-      return FALSE;
-    }
-  while (*got < size)
-    {
-      gssize n = read (fd, buf + *got, size - *got);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          saved = errno;
-          g_close (fd, NULL);
-          g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_FAILED,
-                       "Cannot read status database log %s: %s", path, g_strerror (saved));
-          return FALSE;
-        }
-      if (n == 0)
-        break;
-      *got += (gsize) n;
-    }
-  g_close (fd, NULL);
-  return TRUE;
-}
-
-static gboolean
-check_logs (const char  *path,
-            GError     **error)
-{
-  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
-  g_autofree char *journal = g_strconcat (path, "-journal", NULL);
-  guchar head[WAL_HEADER_SIZE];
-  const char *reason = NULL;
-  gboolean exists;
-  gsize got;
-
-  if (!read_head (wal, head, sizeof head, &got, &exists, error))
-    return FALSE;
-  if (got > 0 && !_mailsync_status_all_zero (head, got))
-    {
-      guint32 page_size = got == sizeof head ? get_be32 (head + 8) : 0;
-
-      if (got < sizeof head)
-        reason = "torn header";
-      else if ((get_be32 (head) & ~1u) != WAL_MAGIC)
-        reason = "bad magic (not a SQLite write-ahead log)";
-      else if (get_be32 (head + 4) != WAL_VERSION)
-        reason = "unknown log format version";
-      else if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0)
-        reason = "invalid page size";
-      else if (!wal_header_checksum_ok (head))
-        reason = "header checksum mismatch";
-      if (reason != NULL)
-        {
-          g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_CORRUPT,
-                       "Status database log %s is corrupt: %s; its commits would be lost",
-                       wal, reason);
-          return FALSE;
-        }
-    }
-
-  if (!read_head (journal, head, 8, &got, &exists, error))
-    return FALSE;
-  /* A journal of a finished transaction is deleted, truncated or zeroed
-   * (journal_mode DELETE, TRUNCATE, PERSIST); one with the magic is hot and
-   * SQLite rolls it back. Anything else hides a half-written transaction
-   * that SQLite would leave in the database. */
-  if (got > 0 && !_mailsync_status_all_zero (head, got) &&
-      (got < 8 || memcmp (head, JOURNAL_MAGIC, 8) != 0))
-    {
-      g_set_error (error, MAILSYNC_STATUS_ERROR, MAILSYNC_STATUS_ERROR_CORRUPT,
-                   "Status database journal %s is corrupt: %s", journal,
-                   got < 8 ? "torn header" : "bad magic (not a SQLite rollback journal)");
-      return FALSE;
-    }
-  return TRUE;
 }
 
 /* A kept log is not free either: the first connection of a process
@@ -535,7 +474,7 @@ get_db (MailsyncStatusSqlite  *self,
             return FALSE;
           flags |= SQLITE_OPEN_CREATE;
         }
-      else if (!check_logs (path, error))
+      else if (!_mailsync_status_sqlite_check_logs (path, error))
         return FALSE;
 
       /* Every other sqlite3 call comes after an open (mailsync-sqlite-lazy.h). */
@@ -551,12 +490,14 @@ get_db (MailsyncStatusSqlite  *self,
       sqlite3_extended_result_codes (db, 1);
       sqlite3_busy_timeout (db, STATUS_BUSY_TIMEOUT_MS);
       keep_wal_on_close (db);
+      folder = g_new0 (SqliteFolder, 1);
+      folder->db = db;
     }
 
   /* Checked on every use, not only at open: the file may have been
    * replaced or damaged under a cached handle, and the check is a couple
-   * of lookups in the cached schema. */
-  if (!check_schema (db, path, state, error))
+   * of lookups in the cached schema, with statements kept by the handle. */
+  if (!check_schema (folder, path, state, error))
     goto fail;
 
   if (!cached)
@@ -574,8 +515,6 @@ get_db (MailsyncStatusSqlite  *self,
         goto fail;
       if (!exec_sql (db, "PRAGMA synchronous=FULL", MAILSYNC_STATUS_ERROR_FAILED, path, error))
         goto fail;
-      folder = g_new0 (SqliteFolder, 1);
-      folder->db = db;
       slot->data = folder;
     }
 
@@ -586,7 +525,7 @@ fail:
   if (cached)
     _mailsync_status_slot_forget (&self->base, slot);  /* closes the handle */
   else
-    sqlite3_close_v2 (db);
+    close_db (folder);
   return FALSE;
 }
 
@@ -676,7 +615,7 @@ load_rows (MailsyncStatusStore  *store,
     }
   g_clear_pointer (&stmt, sqlite3_finalize);
 
-  if (!table_exists (db, "mailsync_meta", path, &has_meta, error))
+  if (!table_exists (slot->data, "mailsync_meta", path, &has_meta, error))
     goto fail;
   if (has_meta)
     {
@@ -738,15 +677,17 @@ _mailsync_status_sqlite_load_table (MailsyncStatusStore  *store,
 }
 
 static gboolean
-apply_batch (sqlite3              *db,
+apply_batch (SqliteFolder         *folder,
              const char           *path,
              MailsyncStatusBatch  *batch,
              GError              **error)
 {
-  g_autoptr(sqlite3_stmt) put = NULL;
-  g_autoptr(sqlite3_stmt) del = NULL;
-  g_autoptr(sqlite3_stmt) set_meta = NULL;
-  g_autoptr(sqlite3_stmt) del_meta = NULL;
+  sqlite3 *db = folder->db;
+  sqlite3_stmt *put = NULL;
+  sqlite3_stmt *del = NULL;
+  sqlite3_stmt *set_meta = NULL;
+  sqlite3_stmt *del_meta = NULL;
+  gboolean has_meta = FALSE;
   guint n = mailsync_status_batch_get_length (batch);
   guint i;
   int rc;
@@ -762,11 +703,8 @@ apply_batch (sqlite3              *db,
       switch (mailsync_status_batch_get_op (batch, i, &record, &uid, &key, &value))
         {
         case MAILSYNC_STATUS_OP_PUT:
-          /* INSERT OR REPLACE rather than offlineimap's INSERT/UPDATE pair:
-           * a PUT means "the record is now this", whatever was there. */
           if (put == NULL &&
-              !prepare (db, "INSERT OR REPLACE INTO status (id, flags, mtime, labels) VALUES (?, ?, ?, ?)",
-                        &put, MAILSYNC_STATUS_ERROR_FAILED, path, error))
+              (put = folder_stmt (folder, STMT_PUT, MAILSYNC_STATUS_ERROR_FAILED, path, error)) == NULL)
             return FALSE;
           stmt = put;
           sqlite3_bind_int64 (stmt, 1, record->uid);
@@ -777,8 +715,7 @@ apply_batch (sqlite3              *db,
 
         case MAILSYNC_STATUS_OP_REMOVE:
           if (del == NULL &&
-              !prepare (db, "DELETE FROM status WHERE id = ?", &del,
-                        MAILSYNC_STATUS_ERROR_FAILED, path, error))
+              (del = folder_stmt (folder, STMT_DEL, MAILSYNC_STATUS_ERROR_FAILED, path, error)) == NULL)
             return FALSE;
           stmt = del;
           sqlite3_bind_int64 (stmt, 1, uid);
@@ -789,12 +726,14 @@ apply_batch (sqlite3              *db,
             {
               /* Created on demand, inside the batch's transaction, so the
                * table exists exactly when a meta entry was committed. */
-              if (!exec_sql (db, "CREATE TABLE IF NOT EXISTS mailsync_meta (key TEXT PRIMARY KEY, value TEXT)",
-                             MAILSYNC_STATUS_ERROR_FAILED, path, error) ||
-                  !prepare (db, "INSERT OR REPLACE INTO mailsync_meta (key, value) VALUES (?, ?)",
-                            &set_meta, MAILSYNC_STATUS_ERROR_FAILED, path, error) ||
-                  !prepare (db, "DELETE FROM mailsync_meta WHERE key = ?",
-                            &del_meta, MAILSYNC_STATUS_ERROR_FAILED, path, error))
+              if (!table_exists (folder, "mailsync_meta", path, &has_meta, error) ||
+                  (!has_meta &&
+                   !exec_sql (db, "CREATE TABLE mailsync_meta (key TEXT PRIMARY KEY, value TEXT)",
+                              MAILSYNC_STATUS_ERROR_FAILED, path, error)) ||
+                  (set_meta = folder_stmt (folder, STMT_SET_META, MAILSYNC_STATUS_ERROR_FAILED,
+                                           path, error)) == NULL ||
+                  (del_meta = folder_stmt (folder, STMT_DEL_META, MAILSYNC_STATUS_ERROR_FAILED,
+                                           path, error)) == NULL)
                 return FALSE;
             }
           stmt = value ? set_meta : del_meta;
@@ -845,18 +784,17 @@ mailsync_status_sqlite_commit (MailsyncStatusStore  *store,
         checkpoint_big_log (db, path);
     }
 
-  /* BEGIN IMMEDIATE takes the write lock up front: waiting happens here,
-   * under busy_timeout, instead of failing half-way through the batch. */
-  if (!exec_sql (db, "BEGIN IMMEDIATE", MAILSYNC_STATUS_ERROR_FAILED, path, error))
+  /* BEGIN IMMEDIATE (stmt_sql) takes the write lock up front. */
+  if (!exec_stmt (slot->data, STMT_BEGIN, MAILSYNC_STATUS_ERROR_FAILED, path, error))
     goto fail;
   if (state == SCHEMA_EMPTY && !create_schema (db, path, error))
     goto fail;
-  if (!apply_batch (db, path, batch, error))
+  if (!apply_batch (slot->data, path, batch, error))
     goto fail;
   _mailsync_crash_point ("status-sqlite-before-commit");
   if (!_mailsync_status_test_hold (name, error))
     goto fail;
-  if (!exec_sql (db, "COMMIT", MAILSYNC_STATUS_ERROR_FAILED, path, error))
+  if (!exec_stmt (slot->data, STMT_COMMIT, MAILSYNC_STATUS_ERROR_FAILED, path, error))
     goto fail;
   _mailsync_crash_point ("status-sqlite-committed");
 
@@ -918,6 +856,8 @@ close_db (gpointer data)
 {
   SqliteFolder *folder = data;
 
+  for (guint i = 0; i < N_STMTS; i++)
+    sqlite3_finalize (folder->stmts[i]);
   /* _v2: statements are always finalized before we get here, but if one
    * leaked the handle would still be released when it goes. */
   sqlite3_close_v2 (folder->db);
