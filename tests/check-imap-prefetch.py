@@ -136,6 +136,11 @@ def scenario_dovecot(root):
         small.append(int(uid_of(conn, "Work", "work-new")))
         big = int(uid_of(conn, "INBOX", "big"))
         conn.logout()
+        p = mailsync_tap.run_driver(server, user, pw, work, debug="Mailsync-IMAP",
+                                    extra={"MAILSYNC_TEST_DRY_RUN": "1"})
+        check("dovecot: a dry run with new mail asks for no body (no FETCH behind the SELECT)",
+              p.returncode == 0 and not any("BODY" in c for c in commands(p)),
+              [c for c in commands(p) if "LOGIN" not in c][:20])
         p = mailsync_tap.run_driver(server, user, pw, work, debug="Mailsync-IMAP")
         check("dovecot: resync with new mail succeeds", p.returncode == 0, mailsync_tap.stderr_without_debug(p))
         check("dovecot: the bodies' FETCH went out behind each changed folder's SELECT",

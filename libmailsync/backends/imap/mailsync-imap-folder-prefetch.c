@@ -98,7 +98,10 @@ _mailsync_imap_folder_prefetch_request (MailsyncImapFolder *self, guint32 first,
 
   g_clear_pointer (&self->prefetch_pending, g_hash_table_unref);
   _mailsync_imap_folder_prefetch_drop (self);
-  if (!self->changes_only || window || prefetch_disabled () || first == 0)
+  /* a dry run copies nothing: no body is asked for (PEEK or not, it
+   * would cost up to the whole budget per changed folder for nothing) */
+  if (!self->changes_only || window || prefetch_disabled () || first == 0
+      || _mailsync_repository_in_dry_run (mailsync_folder_get_repository (MAILSYNC_FOLDER (self))))
     return NULL;
   if (prefetch_forced ())
     count = PREFETCH_MAX_MESSAGES;
