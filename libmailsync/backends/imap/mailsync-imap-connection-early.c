@@ -169,8 +169,11 @@ _mailsync_imap_connection_log_in_early (MailsyncImapConnection *self, GCancellab
       if (!logged_in && (g_error_matches (login_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED) ||
                          g_error_matches (login_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED)))
         {
-          /* the server's word on the password, or its limit, as after a greeting */
+          /* the server's word on the password, or its limit, as after a
+           * greeting; the greeting's task, returned with the failure,
+           * writes into `greeted` on this frame, maybe from an idle */
           _mailsync_imap_connection_fail_everything (self, login_error);
+          _mailsync_await (&greeted);
           g_propagate_error (error, g_steal_pointer (&login_error));
           return FALSE;
         }

@@ -117,16 +117,22 @@ _mailsync_imap_connection_starttls_early (MailsyncImapConnection *self, GCancell
       /* STARTTLS answered, or failed, and still no greeting */
       g_autoptr(GError) odd = NULL;
 
+      /* Both failures return the greeting's task, whose callback writes
+       * into `greeted` on this frame: GTask may run it from an idle (a
+       * cancelled task always), so it is awaited before returning. */
       if (g_cancellable_set_error_if_cancelled (cancellable, &odd))
         {
           _mailsync_imap_connection_fail_everything (self, odd);
+          _mailsync_await (&greeted);
           g_propagate_error (error, g_steal_pointer (&odd));
           return FALSE;
         }
       if (self->fatal == NULL)
         {
           ignored (self);
-          return refuse (self, error, "answered STARTTLS before its greeting");
+          refuse (self, error, "answered STARTTLS before its greeting");
+          _mailsync_await (&greeted);
+          return FALSE;
         }
       /* the connection failed under it: fail_everything() returned the
        * greeting's task too, awaited below */
