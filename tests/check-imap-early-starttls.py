@@ -72,30 +72,40 @@ def starttls_server():
     return server
 
 
+def text_of(data):
+    """A killed child's output so far (bytes, str or None) as text."""
+    return data.decode(errors="replace") if isinstance(data, bytes) else (data or "")
+
+
 class Account:
-    def __init__(self, root, name, server):
+    def __init__(self, root, name, server, socktimeout=60):
         self.server = server
         self.work = os.path.join(root, name)
         os.makedirs(self.work, exist_ok=True)
         self.config = os.path.join(self.work, "offlineimaprc")
         with open(self.config, "w") as f:
-            f.write("[general]\naccounts = T\nmetadata = %s/meta\nsocktimeout = 60\n"
+            f.write("[general]\naccounts = T\nmetadata = %s/meta\nsocktimeout = %d\n"
                     "[Account T]\nlocalrepository = L\nremoterepository = R\n"
                     "[Repository L]\ntype = Maildir\nlocalfolders = %s/Mail\n\n"
                     "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %d\nremoteuser = u\n"
                     "remotepass = secret-pw\nssl = no\nstarttls = yes\nsslcacertfile = %s\n"
-                    % (self.work, self.work, server.port, CA))
+                    % (self.work, socktimeout, self.work, server.port, CA))
         self.cache = os.path.join(self.work, "meta", "Repository-R", "mailsync-capabilities")
 
-    def run(self, extra_env=None):
-        """Runs mailsync once; returns (process, the sessions it opened)."""
+    def run(self, extra_env=None, deadline=300):
+        """Runs mailsync once; returns (process, the sessions it opened).
+        A run still going at @deadline is killed: its returncode is None."""
         first = len(self.server.sessions)
         env = dict(os.environ)
         env["HOME"] = self.work
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
         env.update(extra_env or {})
-        p = subprocess.run([mailsync_tap.MAILSYNC, "-c", self.config], env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, timeout=300)
+        try:
+            p = subprocess.run([mailsync_tap.MAILSYNC, "-c", self.config], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, timeout=deadline)
+        except subprocess.TimeoutExpired as e:
+            p = subprocess.CompletedProcess(e.cmd, None, text_of(e.stdout),
+                                            text_of(e.stderr) + "\n(killed after %d s)" % deadline)
         sessions = self.server.sessions[first:]
         ALL_SESSIONS.extend(sessions)
         return p, sessions
@@ -388,6 +398,164 @@ def scenario_tls12(root):
         server.close()
 
 
+def scenario_codeless(root):
+    """A greeting without [CAPABILITY] (Exchange: "* OK The Microsoft
+    Exchange IMAP4 service is ready."), then STARTTLS's OK: that plain OK
+    was the greeting (review 1 Low 1 of session 18), not a notice whose
+    greeting never came: one connection, and the file stays early."""
+    server = starttls_server()
+    server.greeting = "* OK The Microsoft Exchange IMAP4 service is ready.\r\n"
+
+    def hook(server, session, tag, verb, line):
+        if verb == "CAPABILITY" and not session.tls:
+            return scripted_imap.Reply("* CAPABILITY %s\r\n%s OK CAPABILITY completed.\r\n" % (CLEAR_CAPABILITIES, tag))
+        return None
+    try:
+        account = Account(root, "codeless", server)
+        server.hook = hook
+        p, sessions = account.run()
+        check("codeless: a run against a greeting without [CAPABILITY] keeps the list after STARTTLS",
+              p.returncode == 0 and len(sessions) == 1 and "starttls=true" in account.cached()
+              and "capabilities=%s;" % ";".join(TLS_CAPABILITIES.split()) in account.cached(),
+              (detail(p, sessions, server), account.cached()))
+        for i in range(2):
+            server.early_wait = EARLY_WAIT
+            p, sessions = account.run()
+            server.early_wait = 0
+            check("codeless: run %d after: STARTTLS before that greeting, one connection, one login" % (i + 1),
+                  p.returncode == 0 and len(sessions) == 1 and starttls_early(sessions[0])
+                  and len(logins(server, sessions[0])) == 1 and "early=false" not in account.cached(),
+                  (detail(p, sessions, server), account.cached()))
+    finally:
+        server.close()
+
+
+def scenario_injected(root, name, injected, refused):
+    """Clear text behind the OK to STARTTLS, in the same write (STARTTLS
+    injection, CVE-2011-0411 class; review 2 Low 2 of session 18). None of
+    it is ever read as an answer after TLS. @refused: a tagged line fails
+    the connection (an answer to no command): no handshake, nothing more
+    sent on it, a normal connection follows, and the file stays early (an
+    injected line must not turn the fast path off). Otherwise (untagged
+    lines and a line cut short) it is dropped with the clear-text parser:
+    one connection, the list after TLS is the server's."""
+    server = starttls_server()
+    try:
+        account = Account(root, name, server)
+        prime(account, name)
+        state = {"first": None}
+
+        def inject(session):
+            if state["first"] is None:
+                state["first"] = session.number
+            return injected if session.number == state["first"] else None
+        server.starttls_inject = inject
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run()
+        server.early_wait = 0
+        server.starttls_inject = None
+        check("%s: STARTTLS went before the greeting" % name, len(sessions) >= 1 and starttls_early(sessions[0]),
+              detail(p, sessions, server))
+        if refused:
+            check("%s: that connection fails before any handshake, nothing sent on it after STARTTLS" % name,
+                  len(sessions) >= 1 and not sessions[0].tls and verbs(server, sessions[0]) == ["STARTTLS"],
+                  detail(p, sessions, server))
+            check("%s: the run finishes (exit 0) on a second, normal connection with one login" % name,
+                  p.returncode == 0 and len(sessions) == 2 and not sessions[1].early
+                  and len(logins(server, sessions[1])) == 1, detail(p, sessions, server))
+        else:
+            check("%s: one connection, one login (exit 0)" % name,
+                  p.returncode == 0 and len(sessions) == 1 and len(logins(server, sessions[0])) == 1,
+                  detail(p, sessions, server))
+        text = account.cached()
+        check("%s: the file keeps the server's list after TLS, early" % name,
+              "capabilities=%s;" % ";".join(TLS_CAPABILITIES.split()) in text and "INJECTED" not in text
+              and "early=false" not in text, text)
+        server.early_wait = EARLY_WAIT
+        p, sessions = account.run()
+        server.early_wait = 0
+        check("%s: the run after needs one connection, STARTTLS early" % name,
+              p.returncode == 0 and len(sessions) == 1 and starttls_early(sessions[0]), detail(p, sessions, server))
+    finally:
+        server.close()
+
+
+def drop_before_greeting(server, session, tag, verb, line):
+    """Drops what came before the greeting (the STARTTLS), then greets:
+    STARTTLS is never answered."""
+    if verb == "GREETING" and session.early:
+        session.dropped, session.early = session.early, b""
+    return None
+
+
+def scenario_dropped(root):
+    """A server that drops what came before its greeting and greets: the
+    STARTTLS sent early is never answered. With socktimeout far beyond the
+    test's deadline, the wait for that answer is bounded once the greeting
+    is in (review 2 Low 4 of session 18): a normal connection follows in
+    the same run, the file says early=false. Only the deadline is timed
+    (generous), never the client's bound."""
+    server = starttls_server()
+    try:
+        account = Account(root, "dropped", server, socktimeout=600)
+        prime(account, "dropped")
+        server.hook = first_session_hook(drop_before_greeting)
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run(deadline=150)
+        server.early_wait = 0
+        server.hook = None
+        check("dropped: STARTTLS went before the greeting and was dropped",
+              len(sessions) >= 1 and re.fullmatch(rb"\S+ STARTTLS\r\n", getattr(sessions[0], "dropped", b"")),
+              detail(p, sessions, server))
+        check("dropped: the run finishes (exit 0) long before socktimeout, on a second, normal connection",
+              p.returncode == 0 and len(sessions) == 2 and not sessions[1].early
+              and len(logins(server, sessions[1])) == 1 and not logins(server, sessions[0]),
+              detail(p, sessions, server))
+        check("dropped: the file says early=false", "early=false" in account.cached(), account.cached())
+        server.early_wait = 2
+        p, sessions = account.run()
+        server.early_wait = 0
+        check("dropped: the run after needs one connection and sends nothing before the greeting",
+              p.returncode == 0 and len(sessions) == 1 and not sessions[0].early, detail(p, sessions, server))
+    finally:
+        server.close()
+
+
+def scenario_badcert(root):
+    """The file is in place and the server's certificate does not verify
+    (self-signed; review 1 Low 3 of session 18): STARTTLS goes before the
+    greeting, the handshake fails on the certificate, and the run fails
+    with that error. No login, no password ever leaves the client: not in
+    clear, not to the peer that failed verification."""
+    server = starttls_server()
+    try:
+        account = Account(root, "badcert", server)
+        prime(account, "badcert")
+        before = account.cached()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(os.path.join(TLS_DATA, "selfsigned.pem"), os.path.join(TLS_DATA, "selfsigned-key.pem"))
+        server.starttls = context
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run()
+        server.early_wait = 0
+        check("badcert: STARTTLS went before the greeting", len(sessions) >= 1 and starttls_early(sessions[0]),
+              detail(p, sessions, server))
+        check("badcert: the run fails with the certificate error",
+              p.returncode not in (0, None) and "certificate" in (p.stdout + p.stderr).lower(),
+              detail(p, sessions, server))
+        received = [s.early + s.after_starttls + getattr(s, "dropped", b"") for s in sessions]
+        # (the server may see its side of the handshake complete: the client
+        # checks the certificate at its end of it, then sends nothing)
+        check("badcert: no command but STARTTLS, no password on any connection",
+              sessions and all(set(verbs(server, s)) <= {"STARTTLS"} for s in sessions)
+              and not any(b"secret-pw" in r for r in received)
+              and not any("secret-pw" in l for s in sessions for l in commands(server, s)),
+              (detail(p, sessions, server), received))
+        check("badcert: the file is left as it was", account.cached() == before, account.cached())
+    finally:
+        server.close()
+
+
 def main():
     if not os.access(mailsync_tap.MAILSYNC, os.X_OK):
         return mailsync_tap.skip_all("the mailsync command is not built")
@@ -407,6 +575,14 @@ def main():
         scenario_notice(root)
         scenario_refused(root)
         scenario_tls12(root)
+        scenario_codeless(root)
+        scenario_injected(root, "inject-tagged", b"X1 OK [CAPABILITY IMAP4rev1 INJECTED AUTH=PLAIN] injected\r\n",
+                          refused=True)
+        scenario_injected(root, "inject-untagged",
+                          b"* CAPABILITY IMAP4rev1 INJECTED AUTH=PLAIN\r\n* CAPABILITY IMAP4rev1 INJECTED",
+                          refused=False)
+        scenario_dropped(root)
+        scenario_badcert(root)
         check("no session of any scenario had a login before TLS",
               ALL_SESSIONS and all(not any(l.split(" ", 1)[0].upper() in ("LOGIN", "AUTHENTICATE") for l in s.clear)
                                    for s in ALL_SESSIONS), [(s.number, s.clear) for s in ALL_SESSIONS])

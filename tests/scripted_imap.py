@@ -168,6 +168,11 @@ class ScriptedImapServer:
         # tls_capabilities (None: CAPABILITIES)
         self.starttls = starttls
         self.tls_capabilities = None
+        # bytes sent in clear right behind the OK to STARTTLS, in the same
+        # write (the STARTTLS injection, CVE-2011-0411 class, from the
+        # server's side), or a function of the session that gives them
+        # (None: nothing)
+        self.starttls_inject = None
         # seconds a new session waits for the client to speak before it
         # greets (0: greets at once); what came is session.early. Or a
         # function of the session that gives those seconds (a test that
@@ -359,7 +364,8 @@ class ScriptedImapServer:
                 if not self.act(session, action):
                     return
                 if action is None:
-                    session.send("%s OK Begin TLS negotiation now\r\n" % tag)
+                    inject = self.starttls_inject(session) if callable(self.starttls_inject) else self.starttls_inject
+                    session.send(("%s OK Begin TLS negotiation now\r\n" % tag).encode() + (inject or b""))
                     session.after_starttls, buf = buf, b""
                     session.sock = self.starttls.wrap_socket(session.sock, server_side=True)
                     session.tls = True

@@ -91,6 +91,9 @@ handle_continuation (MailsyncImapConnection *self, MailsyncImapResponse *respons
 static void
 dispatch (MailsyncImapConnection *self, MailsyncImapResponse *response)
 {
+  /* the server speaks: a bound on an early command's answer ends here,
+   * and the greeting or a notice sets it again */
+  _mailsync_imap_connection_disarm_early_answer (self);
   switch (response->kind)
     {
     case MAILSYNC_IMAP_RESPONSE_CONTINUATION:
@@ -171,6 +174,9 @@ dispatch (MailsyncImapConnection *self, MailsyncImapResponse *response)
       response->code == NULL)
     {
       IMAP_DEBUG ("an OK without a code before the greeting: a notice, the greeting is still to come");
+      g_free (self->notice);
+      self->notice = g_strdup (response->text ? response->text : "");
+      _mailsync_imap_connection_arm_early_answer (self, TRUE);
       return;
     }
   if (self->greeting_task != NULL)
@@ -201,7 +207,12 @@ dispatch (MailsyncImapConnection *self, MailsyncImapResponse *response)
         g_task_return_new_error (task, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_BYE,
                                  "Server refused the connection: %s", self->greeting);
       else
-        g_task_return_boolean (task, TRUE);
+        {
+          g_task_return_boolean (task, TRUE);
+          /* greeted: what was sent before is answered now, or never */
+          _mailsync_imap_connection_arm_early_answer (self, FALSE);
+        }
+      self->early_sent_at = 0;
       g_object_unref (task);
       return;
     }

@@ -108,6 +108,78 @@ ignored (MailsyncImapConnection *self)
   self->early_ignored = TRUE;
 }
 
+/* How long a command sent before the greeting may stay unanswered once
+ * the server has spoken: the greeting's own delay this many times, never
+ * less than a floor. A server that takes commands at all answers the
+ * early STARTTLS right behind its greeting (the same process, nothing
+ * else to ask), so 5 s is far above what a loaded machine takes; a login
+ * has the server's auth behind it (a wrong password's delay: Dovecot
+ * 2 s), and a notice may be followed by the greeting only once the
+ * server's auth process is there: 30 s for those. A server that dropped
+ * what came before its greeting (review 2 Low 4 of session 18) then
+ * costs that, not socktimeout, which is none by default: the open fails
+ * as "ignored", the repository connects once more the usual way and
+ * sends nothing early to this server any more (early=false). */
+#define EARLY_STARTTLS_ANSWER_MIN_MS 5000
+#define EARLY_LOGIN_ANSWER_MIN_MS 30000
+#define EARLY_ANSWER_GREETING_FACTOR 10
+
+static gboolean
+early_answer_timed_out (gpointer user_data)
+{
+  MailsyncImapConnection *self = user_data;
+
+  g_clear_pointer (&self->early_answer_timer, g_source_unref);
+  if (self->fatal == NULL)
+    {
+      g_autofree char *peer = _mailsync_imap_connection_peer_label (self);
+      g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                             "%s did not answer the %s sent before its greeting", peer,
+                                             self->early_starttls ? "STARTTLS" : "login");
+
+      IMAP_DEBUG ("%s", error->message);
+      _mailsync_imap_connection_fail_everything (self, error);
+      /* as socktimeout: nothing read later belongs to a live session */
+      g_cancellable_cancel (self->io_cancellable);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* The server spoke before answering what was sent before its greeting
+ * (dispatch: its greeting, or @notice, an OK without a code before it):
+ * the wait for that answer is bounded from now on; any response disarms
+ * it. Not where socktimeout would end the wait first. */
+void
+_mailsync_imap_connection_arm_early_answer (MailsyncImapConnection *self, gboolean notice)
+{
+  guint64 timeout_ms = (guint64) self->settings->timeout * 1000;
+  gint64 floor_ms = self->early_starttls && !notice ? EARLY_STARTTLS_ANSWER_MIN_MS : EARLY_LOGIN_ANSWER_MIN_MS;
+  gint64 delay_ms, bound_ms;
+
+  if (self->early_sent_at == 0 || self->fatal != NULL || g_queue_is_empty (&self->in_flight))
+    return;
+  delay_ms = (g_get_monotonic_time () - self->early_sent_at) / 1000;
+  bound_ms = MAX (floor_ms, delay_ms * EARLY_ANSWER_GREETING_FACTOR);
+  if (timeout_ms > 0 && (guint64) bound_ms >= timeout_ms)
+    return;
+  _mailsync_imap_connection_disarm_early_answer (self);
+  IMAP_DEBUG ("greeted %" G_GINT64_FORMAT " ms after the %s sent before it: its answer is awaited %" G_GINT64_FORMAT
+              " ms at most", delay_ms, self->early_starttls ? "STARTTLS" : "login", bound_ms);
+  self->early_answer_timer = g_timeout_source_new ((guint) bound_ms);
+  g_source_set_callback (self->early_answer_timer, early_answer_timed_out, self, NULL);
+  g_source_set_static_name (self->early_answer_timer, "[mailsync] IMAP early command's answer");
+  g_source_attach (self->early_answer_timer, g_main_context_get_thread_default ());
+}
+
+void
+_mailsync_imap_connection_disarm_early_answer (MailsyncImapConnection *self)
+{
+  if (self->early_answer_timer == NULL)
+    return;
+  g_source_destroy (self->early_answer_timer);
+  g_clear_pointer (&self->early_answer_timer, g_source_unref);
+}
+
 /* Dispatch's word on the greeting of a connection that logged in before
  * it: NULL when it is an OK whose [CAPABILITY] is the one the login was
  * chosen by, else why not (the caller fails the connection with it, and
@@ -152,6 +224,7 @@ _mailsync_imap_connection_log_in_early (MailsyncImapConnection *self, GCancellab
   gboolean logged_in;
 
   self->early_login = TRUE;
+  self->early_sent_at = g_get_monotonic_time ();
   self->greeting_task = g_task_new (self, cancellable, _mailsync_store_result, &greeted);
   g_task_set_source_tag (self->greeting_task, _mailsync_imap_connection_log_in_early);
   _mailsync_imap_connection_set_capabilities (self, self->early_capabilities);

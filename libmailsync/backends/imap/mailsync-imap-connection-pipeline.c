@@ -435,6 +435,7 @@ _mailsync_imap_connection_fail_everything (MailsyncImapConnection *self, const G
 
   if (self->fatal == NULL)
     self->fatal = g_error_copy (error);
+  _mailsync_imap_connection_disarm_early_answer (self);
   IMAP_DEBUG ("connection failed: %s", error->message);
   self->awaiting_plus = NULL;
   while ((request = g_queue_pop_head (&self->in_flight)) != NULL ||

@@ -143,6 +143,15 @@ struct _MailsyncImapConnection
    * matched, or the connection failed) */
   gboolean early_starttls;
   gboolean tls_capabilities_checked;
+  /* before the greeting of a command sent early: the text of an OK
+   * without a code (a notice; or the greeting itself, of a server whose
+   * greeting has no [CAPABILITY], when STARTTLS's answer follows it) */
+  char *notice;
+  /* when the command went before the greeting (monotonic µs; 0: none),
+   * and the bound on the wait for its answer once the server has spoken
+   * (connection-early.c, _mailsync_imap_connection_arm_early_answer()) */
+  gint64 early_sent_at;
+  GSource *early_answer_timer;
   /* the list the server answered to CAPABILITY after STARTTLS, as sent */
   char **tls_capabilities;
   /* the certificate failed verification and the handler accepted it */
@@ -212,6 +221,9 @@ gboolean _mailsync_imap_connection_log_in_early (MailsyncImapConnection *self, G
 gboolean _mailsync_imap_connection_same_capabilities (char **a, char **b);
 /* mailsync-imap-connection-open.c */
 gboolean _mailsync_imap_connection_start_tls (MailsyncImapConnection *self, GCancellable *cancellable, GError **error);
+/* mailsync-imap-connection-early.c */
+void _mailsync_imap_connection_arm_early_answer (MailsyncImapConnection *self, gboolean notice);
+void _mailsync_imap_connection_disarm_early_answer (MailsyncImapConnection *self);
 /* mailsync-imap-connection-starttls.c */
 MailsyncImapRequest *_mailsync_imap_connection_tls_capability_request (MailsyncImapConnection *self);
 void _mailsync_imap_connection_keep_tls_capabilities (MailsyncImapConnection *self, MailsyncImapResponse *ok);

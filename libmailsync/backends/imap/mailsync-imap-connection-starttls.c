@@ -85,6 +85,26 @@ refuse (MailsyncImapConnection *self, GError **error, const char *why)
   return FALSE;
 }
 
+/* STARTTLS was answered (tagged) after an OK without a code and no other
+ * greeting: that OK was the greeting, of a server whose greeting carries
+ * no [CAPABILITY] (Exchange: "* OK The Microsoft Exchange IMAP4 service is
+ * ready."; review 1 Low 1 of session 18). Dovecot's notice is followed by
+ * its real greeting before any answer, so it never gets here. */
+static void
+take_notice_as_greeting (MailsyncImapConnection *self)
+{
+  GTask *task = g_steal_pointer (&self->greeting_task);
+
+  IMAP_DEBUG ("STARTTLS answered after an OK without a code: that OK was the greeting");
+  g_free (self->greeting);
+  self->greeting = g_steal_pointer (&self->notice);
+  self->preauth = FALSE;
+  g_clear_pointer (&self->greeting_capabilities, g_strfreev);
+  self->early_sent_at = 0;
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
 /* STARTTLS written at once, then the greeting and STARTTLS's answer read,
  * then the handshake. Anything but an OK greeting followed by an OK to
  * STARTTLS fails the connection with nothing else sent: PREAUTH, BYE, a
@@ -105,6 +125,7 @@ _mailsync_imap_connection_starttls_early (MailsyncImapConnection *self, GCancell
   g_autoptr(GError) greeting_error = NULL;
 
   self->early_starttls = TRUE;
+  self->early_sent_at = g_get_monotonic_time ();
   self->greeting_task = g_task_new (self, cancellable, _mailsync_store_result, &greeted);
   g_task_set_source_tag (self->greeting_task, _mailsync_imap_connection_starttls_early);
   IMAP_DEBUG ("STARTTLS before the greeting: the capabilities after TLS are known from an earlier run");
@@ -112,6 +133,9 @@ _mailsync_imap_connection_starttls_early (MailsyncImapConnection *self, GCancell
   mailsync_imap_connection_send_async (self, mailsync_imap_request_new_simple ("STARTTLS", NULL), cancellable,
                                        _mailsync_store_result, &answered);
   ok = mailsync_imap_connection_send_finish (self, _mailsync_await (&answered), &starttls_error);
+  if (self->greeting_task != NULL && self->fatal == NULL && self->notice != NULL &&
+      !g_cancellable_is_cancelled (cancellable))
+    take_notice_as_greeting (self);
   if (self->greeting_task != NULL)
     {
       /* STARTTLS answered, or failed, and still no greeting */
@@ -152,6 +176,25 @@ _mailsync_imap_connection_starttls_early (MailsyncImapConnection *self, GCancell
     }
   if (self->preauth)
     return refuse (self, error, "greeted with PREAUTH after a STARTTLS sent before its greeting");
+  if (ok != NULL && self->fatal != NULL)
+    {
+      /* STARTTLS was answered OK and the connection failed before the
+       * handshake: clear text behind the OK that answers no command (the
+       * STARTTLS injection, CVE-2011-0411 class; review 2 Low 2 of session
+       * 18), or a close. No handshake on it: what the handshake and the
+       * login would do on a dead connection is fail again, and call the
+       * server one that ignores early commands. It answered this one, so
+       * it is not (early=false would turn the fast path off for good for
+       * one injected line): the repository connects once more the usual
+       * way, which writes the list again. */
+      g_autofree char *peer = _mailsync_imap_connection_peer_label (self);
+
+      self->early_refused = TRUE;
+      g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_PROTOCOL,
+                   "%s: the connection failed after the OK to STARTTLS, before TLS: %s", peer,
+                   self->fatal->message);
+      return FALSE;
+    }
   if (ok == NULL)
     {
       /* a greeting without [CAPABILITY] said nothing either way */

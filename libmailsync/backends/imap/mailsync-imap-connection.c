@@ -280,6 +280,7 @@ mailsync_imap_connection_dispose (GObject *object)
   MailsyncImapConnection *self = MAILSYNC_IMAP_CONNECTION (object);
 
   mailsync_imap_connection_close (self);
+  _mailsync_imap_connection_disarm_early_answer (self);
   if (self->watchdog != NULL)
     {
       g_source_destroy (self->watchdog);
@@ -300,6 +301,7 @@ mailsync_imap_connection_finalize (GObject *object)
   g_strfreev (self->early_capabilities);
   g_strfreev (self->tls_capabilities);
   g_free (self->greeting);
+  g_free (self->notice);
   g_free (self->bye_text);
   g_free (self->throttle_text);
   g_clear_error (&self->fatal);
