@@ -28,6 +28,8 @@ cannot be made to do.
   and the file says early=false, so that later runs need one connection
   each (until the capabilities change). A NO to the login before any
   greeting is a wrong password, reported at once (not after socktimeout).
+  A server that greets and never answers the login sent before is given
+  up on long before a socktimeout of 600 s ("discard-bounded").
 - verify-certificate FALSE (API, PyGObject): no early login unless a
   fingerprint is pinned.
 

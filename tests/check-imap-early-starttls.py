@@ -30,6 +30,14 @@ capabilities after TLS, which Dovecot cannot be made to do.
 - NO [AUTHENTICATIONFAILED] to the login sent with CAPABILITY is a wrong
   password: exit 1, one connection, one login.
 - TLS 1.2: STARTTLS early, the login after CAPABILITY's answer.
+- Session 19 (the reviews of session 18): a greeting without [CAPABILITY]
+  (Exchange) followed by STARTTLS's OK is the greeting, one connection;
+  a tagged line injected in clear behind STARTTLS's OK fails that
+  connection before any handshake, the file stays early; untagged lines
+  and a line cut short there are dropped, never read after TLS; a server
+  that greets and drops the STARTTLS sent before is given up on long
+  before socktimeout (early=false); a self-signed certificate: the run
+  fails with the certificate error, nothing sent but STARTTLS.
 - Every session of every scenario: no LOGIN or AUTHENTICATE before TLS.
 
 No Dovecot needed. The round trips against Dovecot (2 waits instead of 4)
