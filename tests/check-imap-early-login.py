@@ -39,90 +39,31 @@ instead of 3, never over STARTTLS or plain) are in check-imap-fastpath.py."""
 import os
 import shutil
 import ssl
-import subprocess
 import sys
 import tempfile
 import time
 
 import mailsync_tap
 import scripted_imap
+import early_scripted
+from early_scripted import EARLY_WAIT, IMAPS, TLS_DATA, first_session_waits, logins, server_context
 
 TAP = mailsync_tap.Tap()
 check = TAP.check
 
-TLS_DATA = os.path.join(os.environ.get("top_srcdir", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")),
-                        "tests", "data", "tls")
-CA = os.path.join(TLS_DATA, "ca.pem")
 CAPABILITIES = "IMAP4rev1 UIDPLUS NAMESPACE SASL-IR AUTH=PLAIN"
-# Generous: the server waits this long for a login before its greeting;
-# a client that logs in early sends it within milliseconds.
-EARLY_WAIT = 30
 
 
 def tls_server():
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(os.path.join(TLS_DATA, "server.pem"), os.path.join(TLS_DATA, "server-key.pem"))
-    server = scripted_imap.ScriptedImapServer(folders=("INBOX",), tls=context)
+    server = scripted_imap.ScriptedImapServer(folders=("INBOX",), tls=server_context())
     server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % CAPABILITIES
     with server.lock:
         server.mailboxes["INBOX"].add(b"Subject: one\r\nMessage-ID: <one@early>\r\n\r\nbody\r\n")
     return server
 
 
-def write_config(work, port):
-    os.makedirs(work, exist_ok=True)
-    path = os.path.join(work, "offlineimaprc")
-    with open(path, "w") as f:
-        f.write("[general]\naccounts = T\nmetadata = %s/meta\nsocktimeout = 60\n"
-                "[Account T]\nlocalrepository = L\nremoterepository = R\n"
-                "[Repository L]\ntype = Maildir\nlocalfolders = %s/Mail\n\n"
-                "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %d\nremoteuser = u\n"
-                "remotepass = secret-pw\nssl = yes\nsslcacertfile = %s\n"
-                % (work, work, port, CA))
-    return path
-
-
-def text_of(data):
-    """A killed child's output so far (bytes, str or None) as text."""
-    return data.decode(errors="replace") if isinstance(data, bytes) else (data or "")
-
-
-class Account:
-    def __init__(self, root, name, server):
-        self.server = server
-        self.work = os.path.join(root, name)
-        self.config = write_config(self.work, server.port)
-        self.cache = os.path.join(self.work, "meta", "Repository-R", "mailsync-capabilities")
-
-    def run(self, extra_env=None, args=(), deadline=300):
-        """Runs mailsync once; returns (process, the sessions it opened).
-        A run still going at @deadline is killed: its returncode is None."""
-        first = len(self.server.sessions)
-        env = dict(os.environ)
-        env["HOME"] = self.work
-        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-        env.update(extra_env or {})
-        try:
-            p = subprocess.run([mailsync_tap.MAILSYNC, "-c", self.config] + list(args), env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-                               timeout=deadline)
-        except subprocess.TimeoutExpired as e:
-            p = subprocess.CompletedProcess(e.cmd, None, text_of(e.stdout),
-                                            text_of(e.stderr) + "\n(killed after %d s)" % deadline)
-        return p, self.server.sessions[first:]
-
-    def cached(self):
-        try:
-            with open(self.cache) as f:
-                return f.read()
-        except OSError:
-            return ""
-
-
-def logins(server, session):
-    with server.lock:
-        return [l for n, _, l in server.log
-                if n == session.number and l.split(" ", 1)[0].upper() in ("LOGIN", "AUTHENTICATE")]
+def Account(root, name, server, socktimeout=60):
+    return early_scripted.Account(root, name, server, IMAPS, socktimeout=socktimeout)
 
 
 def detail(p, sessions, server):
@@ -143,20 +84,6 @@ def early_logins_in(data):
 
 def at_most_one_login_each(server, sessions):
     return all(max(len(logins(server, s)), early_logins(s)) <= 1 for s in sessions)
-
-
-def first_session_waits(server):
-    """The server waits (EARLY_WAIT) for the client's first bytes before it
-    greets on the run's first connection only, so that session.early shows
-    the login sent before the greeting; the normal connection after it is
-    greeted at once."""
-    state = {"first": None}
-
-    def wait(session):
-        if state["first"] is None:
-            state["first"] = session.number
-        return EARLY_WAIT if session.number == state["first"] else 0
-    return wait
 
 
 def logged_in_early(session):
@@ -326,50 +253,23 @@ def scenario_throttled(root):
         server.close()
 
 
-def scenario_ignored(root, name, hook, socktimeout=None, deadline=300):
+def scenario_ignored(root, name, hook, socktimeout=60, deadline=300):
     """A server (or a box on the way) that does not take a login before its
-    greeting: that connection fails, but it is not the server's word on the
-    password: one normal connection follows in the same run, and the file
-    says early=false, so that the runs after need one connection each.
-    With a @socktimeout beyond the @deadline, a server that greets and
-    never answers the login is given up on sooner (the wait for the answer
-    is bounded once the greeting is in; review 2 Low 4 of session 18)."""
+    greeting (early_scripted.scenario_ignored): one normal connection
+    follows in the same run, and the file says early=false. With a
+    @socktimeout beyond the @deadline, a server that greets and never
+    answers the login is given up on sooner (review 2 Low 4 of session
+    18)."""
     server = tls_server()
     try:
-        account = Account(root, name, server)
-        if socktimeout is not None:
-            with open(account.config) as f:
-                text = f.read()
-            with open(account.config, "w") as f:
-                f.write(text.replace("socktimeout = 60", "socktimeout = %d" % socktimeout))
+        account = Account(root, name, server, socktimeout=socktimeout)
         prime(account, name)
-        server.hook = hook
-        server.early_wait = first_session_waits(server)
-        p, sessions = account.run(deadline=deadline)
-        check("%s: the first connection logged in before the greeting" % name,
-              len(sessions) >= 1 and logged_in_early(sessions[0]), detail(p, sessions, server))
-        check("%s: the run finishes (exit 0) on a second, normal connection" % name,
-              p.returncode == 0 and len(sessions) == 2 and not sessions[1].early
-              and len(logins(server, sessions[1])) == 1, detail(p, sessions, server))
-        check("%s: the file keeps the capabilities, with early=false" % name,
-              "capabilities=%s;" % ";".join(CAPABILITIES.split()) in account.cached()
-              and "early=false" in account.cached(), account.cached())
-        # long enough to see a login sent early, short for the greeting it delays
-        server.early_wait = 2
-        for i in range(2):
-            p, sessions = account.run()
-            check("%s: run %d after: one connection, the login after the greeting" % (name, i + 1),
-                  p.returncode == 0 and len(sessions) == 1 and not sessions[0].early
-                  and "early=false" in account.cached(), (detail(p, sessions, server), account.cached()))
-        server.early_wait = 0
-        # capabilities that changed (a new server) may be tried early again
-        server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % (CAPABILITIES + " ID")
-        server.hook = None
-        account.run()
-        p, sessions = account.run()
-        check("%s: other capabilities later: the file has them and no early=false" % name,
-              p.returncode == 0 and "SASL-IR;AUTH=PLAIN;ID;" in account.cached() and "early=" not in account.cached(),
-              (detail(p, sessions, server), account.cached()))
+
+        def change(server):
+            server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % (CAPABILITIES + " ID")
+            return CAPABILITIES + " ID"
+        early_scripted.scenario_ignored(TAP, account, name, "the login", hook, logged_in_early, detail, CAPABILITIES,
+                                        change, deadline=deadline)
     finally:
         server.close()
 
@@ -381,24 +281,12 @@ def close_early_talkers(server, session, tag, verb, line):
     return None
 
 
-def discard_before_greeting(server, session, tag, verb, line):
-    """Drops what came before the greeting, then greets as usual: the
-    login sent early never has an answer (socktimeout ends the wait)."""
-    if verb == "GREETING" and session.early:
-        session.dropped, session.early = session.early, b""
-    return None
-
-
 def scenario_no_before_greeting(root):
     """A tagged NO [AUTHENTICATIONFAILED] to the login, before any
     greeting: a wrong password, reported at once, not after socktimeout."""
     server = tls_server()
     try:
-        account = Account(root, "no-first", server)
-        with open(account.config) as f:
-            text = f.read()
-        with open(account.config, "w") as f:
-            f.write(text.replace("socktimeout = 60", "socktimeout = 40"))
+        account = Account(root, "no-first", server, socktimeout=40)
         prime(account, "no-first")
         seen = []
 
@@ -514,19 +402,7 @@ def scenario_refused(root):
     try:
         account = Account(root, "refused", server)
         prime(account, "refused")
-
-        def hook(server, session, tag, verb, line):
-            if verb in ("LOGIN", "AUTHENTICATE"):
-                return scripted_imap.Reply("%s NO [AUTHENTICATIONFAILED] Authentication failed.\r\n" % tag)
-            return None
-        server.hook = hook
-        server.early_wait = EARLY_WAIT
-        p, sessions = account.run()
-        check("refused: the login went before the greeting", len(sessions) >= 1 and bool(sessions[0].early),
-              detail(p, sessions, server))
-        check("refused: a failed login (exit 1), one connection, one login",
-              p.returncode == 1 and len(sessions) == 1 and len(logins(server, sessions[0])) == 1
-              and "uthentication" in p.stdout + p.stderr, detail(p, sessions, server))
+        early_scripted.scenario_refused(TAP, account, lambda session: bool(session.early), detail)
     finally:
         server.close()
 
@@ -545,8 +421,8 @@ def main():
         scenario_notice(root)
         scenario_refused(root)
         scenario_ignored(root, "talker", close_early_talkers)
-        scenario_ignored(root, "discard", discard_before_greeting, socktimeout=8)
-        scenario_ignored(root, "discard-bounded", discard_before_greeting, socktimeout=600, deadline=150)
+        scenario_ignored(root, "discard", early_scripted.drop_before_greeting, socktimeout=8)
+        scenario_ignored(root, "discard-bounded", early_scripted.drop_before_greeting, socktimeout=600, deadline=150)
         scenario_no_before_greeting(root)
         scenario_noverify(root)
         scenario_throttled(root)

@@ -47,32 +47,26 @@ import os
 import re
 import shutil
 import ssl
-import subprocess
 import sys
 import tempfile
 
+import early_scripted
 import mailsync_tap
 import scripted_imap
+from early_scripted import (EARLY_WAIT, STARTTLS, commands, first_session_hook, first_session_waits, logins,
+                            server_context, verbs)
 
 TAP = mailsync_tap.Tap()
 check = TAP.check
 
-TLS_DATA = os.path.join(os.environ.get("top_srcdir", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")),
-                        "tests", "data", "tls")
-CA = os.path.join(TLS_DATA, "ca.pem")
 CLEAR_CAPABILITIES = "IMAP4rev1 STARTTLS LOGINDISABLED"
 TLS_CAPABILITIES = "IMAP4rev1 UIDPLUS NAMESPACE SASL-IR AUTH=PLAIN"
 GREETING = "* OK [CAPABILITY %s] scripted server ready\r\n" % CLEAR_CAPABILITIES
-# Generous: the server waits this long for the client's first bytes
-# before it greets; a client that sends STARTTLS early does so at once.
-EARLY_WAIT = 30
 ALL_SESSIONS = []
 
 
 def starttls_server():
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(os.path.join(TLS_DATA, "server.pem"), os.path.join(TLS_DATA, "server-key.pem"))
-    server = scripted_imap.ScriptedImapServer(folders=("INBOX",), starttls=context)
+    server = scripted_imap.ScriptedImapServer(folders=("INBOX",), starttls=server_context())
     server.greeting = GREETING
     server.tls_capabilities = TLS_CAPABILITIES
     with server.lock:
@@ -80,63 +74,9 @@ def starttls_server():
     return server
 
 
-def text_of(data):
-    """A killed child's output so far (bytes, str or None) as text."""
-    return data.decode(errors="replace") if isinstance(data, bytes) else (data or "")
-
-
-class Account:
-    def __init__(self, root, name, server, socktimeout=60):
-        self.server = server
-        self.work = os.path.join(root, name)
-        os.makedirs(self.work, exist_ok=True)
-        self.config = os.path.join(self.work, "offlineimaprc")
-        with open(self.config, "w") as f:
-            f.write("[general]\naccounts = T\nmetadata = %s/meta\nsocktimeout = %d\n"
-                    "[Account T]\nlocalrepository = L\nremoterepository = R\n"
-                    "[Repository L]\ntype = Maildir\nlocalfolders = %s/Mail\n\n"
-                    "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %d\nremoteuser = u\n"
-                    "remotepass = secret-pw\nssl = no\nstarttls = yes\nsslcacertfile = %s\n"
-                    % (self.work, socktimeout, self.work, server.port, CA))
-        self.cache = os.path.join(self.work, "meta", "Repository-R", "mailsync-capabilities")
-
-    def run(self, extra_env=None, deadline=300):
-        """Runs mailsync once; returns (process, the sessions it opened).
-        A run still going at @deadline is killed: its returncode is None."""
-        first = len(self.server.sessions)
-        env = dict(os.environ)
-        env["HOME"] = self.work
-        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-        env.update(extra_env or {})
-        try:
-            p = subprocess.run([mailsync_tap.MAILSYNC, "-c", self.config], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, timeout=deadline)
-        except subprocess.TimeoutExpired as e:
-            p = subprocess.CompletedProcess(e.cmd, None, text_of(e.stdout),
-                                            text_of(e.stderr) + "\n(killed after %d s)" % deadline)
-        sessions = self.server.sessions[first:]
-        ALL_SESSIONS.extend(sessions)
-        return p, sessions
-
-    def cached(self):
-        try:
-            with open(self.cache) as f:
-                return f.read()
-        except OSError:
-            return ""
-
-
-def commands(server, session):
-    with server.lock:
-        return [l for n, _, l in server.log if n == session.number]
-
-
-def logins(server, session):
-    return [l for l in commands(server, session) if l.split(" ", 1)[0].upper() in ("LOGIN", "AUTHENTICATE")]
-
-
-def verbs(server, session):
-    return [l.split(" ", 1)[0].upper() for l in commands(server, session)]
+def Account(root, name, server, socktimeout=60):
+    """Every session of every run goes to ALL_SESSIONS (the last check)."""
+    return early_scripted.Account(root, name, server, STARTTLS, socktimeout=socktimeout, seen=ALL_SESSIONS)
 
 
 def detail(p, sessions, server):
@@ -149,33 +89,6 @@ def starttls_early(session):
     return re.fullmatch(rb"\S+ STARTTLS\r\n", session.early) is not None
 
 
-def first_session_waits(server):
-    """The server waits for the client's first bytes before it greets on
-    the run's first connection only; the normal connection after it is
-    greeted at once."""
-    state = {"first": None}
-
-    def wait(session):
-        if state["first"] is None:
-            state["first"] = session.number
-        return EARLY_WAIT if session.number == state["first"] else 0
-    return wait
-
-
-def first_session_hook(on_first):
-    """@on_first(server, session, tag, verb, line) answers the run's first
-    session's commands (and its GREETING); later sessions as usual."""
-    state = {"first": None}
-
-    def hook(server, session, tag, verb, line):
-        if state["first"] is None:
-            state["first"] = session.number
-        if session.number == state["first"]:
-            return on_first(server, session, tag, verb, line)
-        return None
-    return hook
-
-
 def prime(account, name):
     """A run that waits for the greeting and keeps the list after TLS."""
     account.server.hook = None
@@ -186,6 +99,18 @@ def prime(account, name):
           p.returncode == 0 and len(sessions) == 1 and "starttls=true" in text
           and "capabilities=%s;" % ";".join(account.server.tls_capabilities.split()) in text
           and "secret-pw" not in text, (detail(p, sessions, account.server), text))
+
+
+def early_again(account, name):
+    """The run after (the server as usual) needs one connection and sends
+    STARTTLS early."""
+    server = account.server
+    server.hook = None
+    server.early_wait = EARLY_WAIT
+    p, sessions = account.run()
+    server.early_wait = 0
+    check("%s: the run after needs one connection, STARTTLS early" % name,
+          p.returncode == 0 and len(sessions) == 1 and starttls_early(sessions[0]), detail(p, sessions, server))
 
 
 def scenario_early(root):
@@ -280,17 +205,12 @@ def scenario_changed(root, name, first_caps, changed_caps, refuse_login=None, wa
               detail(p, sessions, server))
         check("%s: the new list is kept" % name,
               "capabilities=%s;" % ";".join(changed_caps.split()) in account.cached(), account.cached())
-        server.early_wait = EARLY_WAIT
-        server.hook = None
-        p, sessions = account.run()
-        server.early_wait = 0
-        check("%s: the run after needs one connection, STARTTLS early" % name,
-              p.returncode == 0 and len(sessions) == 1 and starttls_early(sessions[0]), detail(p, sessions, server))
+        early_again(account, name)
     finally:
         server.close()
 
 
-def scenario_fallback(root, name, on_first, ignored=False):
+def scenario_fallback(root, name, on_first):
     """The first connection of the run meets @on_first: it fails, one
     normal connection follows, the run finishes."""
     server = starttls_server()
@@ -307,14 +227,6 @@ def scenario_fallback(root, name, on_first, ignored=False):
               p.returncode == 0 and len(sessions) == 2 and not sessions[1].early
               and len(logins(server, sessions[1])) == 1 and len(logins(server, sessions[0])) <= 1,
               detail(p, sessions, server))
-        if ignored:
-            check("%s: the file says early=false" % name, "early=false" in account.cached(), account.cached())
-            server.hook = None
-            server.early_wait = EARLY_WAIT
-            p, sessions = account.run()
-            server.early_wait = 0
-            check("%s: the run after needs one connection and sends nothing before the greeting" % name,
-                  p.returncode == 0 and len(sessions) == 1 and not sessions[0].early, detail(p, sessions, server))
     finally:
         server.close()
 
@@ -364,19 +276,7 @@ def scenario_refused(root):
     try:
         account = Account(root, "refused", server)
         prime(account, "refused")
-
-        def hook(server, session, tag, verb, line):
-            if verb in ("LOGIN", "AUTHENTICATE"):
-                return scripted_imap.Reply("%s NO [AUTHENTICATIONFAILED] Authentication failed.\r\n" % tag)
-            return None
-        server.hook = hook
-        server.early_wait = EARLY_WAIT
-        p, sessions = account.run()
-        server.early_wait = 0
-        check("refused: a failed login (exit 1), one connection, one login",
-              p.returncode == 1 and len(sessions) == 1 and starttls_early(sessions[0])
-              and len(logins(server, sessions[0])) == 1 and "uthentication" in p.stdout + p.stderr,
-              detail(p, sessions, server))
+        early_scripted.scenario_refused(TAP, account, starttls_early, detail)
     finally:
         server.close()
 
@@ -479,52 +379,33 @@ def scenario_injected(root, name, injected, refused):
         check("%s: the file keeps the server's list after TLS, early" % name,
               "capabilities=%s;" % ";".join(TLS_CAPABILITIES.split()) in text and "INJECTED" not in text
               and "early=false" not in text, text)
-        server.early_wait = EARLY_WAIT
-        p, sessions = account.run()
-        server.early_wait = 0
-        check("%s: the run after needs one connection, STARTTLS early" % name,
-              p.returncode == 0 and len(sessions) == 1 and starttls_early(sessions[0]), detail(p, sessions, server))
+        early_again(account, name)
     finally:
         server.close()
 
 
-def drop_before_greeting(server, session, tag, verb, line):
-    """Drops what came before the greeting (the STARTTLS), then greets:
-    STARTTLS is never answered."""
-    if verb == "GREETING" and session.early:
-        session.dropped, session.early = session.early, b""
-    return None
-
-
-def scenario_dropped(root):
-    """A server that drops what came before its greeting and greets: the
-    STARTTLS sent early is never answered. With socktimeout far beyond the
-    test's deadline, the wait for that answer is bounded once the greeting
-    is in (review 2 Low 4 of session 18): a normal connection follows in
-    the same run, the file says early=false. Only the deadline is timed
-    (generous), never the client's bound."""
+def scenario_ignored(root, name, hook, socktimeout=60, deadline=300):
+    """A server that does not take the STARTTLS sent before its greeting
+    (early_scripted.scenario_ignored): @hook refuses it (BAD, while the
+    greeting still offers STARTTLS), or drops it and greets, so that it is
+    never answered: with a @socktimeout far beyond the test's @deadline,
+    the wait for that answer is bounded once the greeting is in (review 2
+    Low 4 of session 18). One normal connection follows in the same run,
+    the file says early=false, the runs after send nothing early until
+    the list after TLS changes."""
     server = starttls_server()
     try:
-        account = Account(root, "dropped", server, socktimeout=600)
-        prime(account, "dropped")
-        server.hook = first_session_hook(drop_before_greeting)
-        server.early_wait = first_session_waits(server)
-        p, sessions = account.run(deadline=150)
-        server.early_wait = 0
-        server.hook = None
-        check("dropped: STARTTLS went before the greeting and was dropped",
-              len(sessions) >= 1 and re.fullmatch(rb"\S+ STARTTLS\r\n", getattr(sessions[0], "dropped", b"")),
-              detail(p, sessions, server))
-        check("dropped: the run finishes (exit 0) long before socktimeout, on a second, normal connection",
-              p.returncode == 0 and len(sessions) == 2 and not sessions[1].early
-              and len(logins(server, sessions[1])) == 1 and not logins(server, sessions[0]),
-              detail(p, sessions, server))
-        check("dropped: the file says early=false", "early=false" in account.cached(), account.cached())
-        server.early_wait = 2
-        p, sessions = account.run()
-        server.early_wait = 0
-        check("dropped: the run after needs one connection and sends nothing before the greeting",
-              p.returncode == 0 and len(sessions) == 1 and not sessions[0].early, detail(p, sessions, server))
+        account = Account(root, name, server, socktimeout=socktimeout)
+        prime(account, name)
+
+        def went_early(session):
+            return starttls_early(session) or re.fullmatch(rb"\S+ STARTTLS\r\n", getattr(session, "dropped", b""))
+
+        def change(server):
+            server.tls_capabilities = TLS_CAPABILITIES + " ID"
+            return server.tls_capabilities
+        early_scripted.scenario_ignored(TAP, account, name, "STARTTLS", hook, went_early, detail, TLS_CAPABILITIES,
+                                        change, deadline=deadline)
     finally:
         server.close()
 
@@ -540,9 +421,7 @@ def scenario_badcert(root):
         account = Account(root, "badcert", server)
         prime(account, "badcert")
         before = account.cached()
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(os.path.join(TLS_DATA, "selfsigned.pem"), os.path.join(TLS_DATA, "selfsigned-key.pem"))
-        server.starttls = context
+        server.starttls = server_context("selfsigned")
         server.early_wait = first_session_waits(server)
         p, sessions = account.run()
         server.early_wait = 0
@@ -578,8 +457,8 @@ def main():
                          want_second="AUTHENTICATE")
         scenario_fallback(root, "capbad", capability_bad)
         scenario_fallback(root, "preauth", greet("* PREAUTH [CAPABILITY %s] logged in already\r\n" % TLS_CAPABILITIES))
-        scenario_fallback(root, "bye", greet("* BYE shutting down for maintenance\r\n", close=True), ignored=False)
-        scenario_fallback(root, "notbefore", starttls_refused_early, ignored=True)
+        scenario_fallback(root, "bye", greet("* BYE shutting down for maintenance\r\n", close=True))
+        scenario_ignored(root, "notbefore", first_session_hook(starttls_refused_early))
         scenario_notice(root)
         scenario_refused(root)
         scenario_tls12(root)
@@ -589,7 +468,7 @@ def main():
         scenario_injected(root, "inject-untagged",
                           b"* CAPABILITY IMAP4rev1 INJECTED AUTH=PLAIN\r\n* CAPABILITY IMAP4rev1 INJECTED",
                           refused=False)
-        scenario_dropped(root)
+        scenario_ignored(root, "dropped", early_scripted.drop_before_greeting, socktimeout=600, deadline=150)
         scenario_badcert(root)
         check("no session of any scenario had a login before TLS",
               ALL_SESSIONS and all(not any(l.split(" ", 1)[0].upper() in ("LOGIN", "AUTHENTICATE") for l in s.clear)
