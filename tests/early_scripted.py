@@ -119,11 +119,15 @@ def first_session_waits(server, wait=EARLY_WAIT):
 
 def first_session_hook(on_first):
     """@on_first(server, session, tag, verb, line) answers the run's first
-    session's commands (and its GREETING); later sessions as usual."""
+    session's commands (and its GREETING); later sessions as usual. The
+    first is the first to be greeted once the hook is in: a session of the
+    run before may still be reading (the client does not wait for LOGOUT's
+    answer), and its LOGOUT must not make it the first (a flake seen at
+    load 30: the PREAUTH greeting went to nobody)."""
     state = {"first": None}
 
     def hook(server, session, tag, verb, line):
-        if state["first"] is None:
+        if state["first"] is None and verb == "GREETING":
             state["first"] = session.number
         if session.number == state["first"]:
             return on_first(server, session, tag, verb, line)
