@@ -32,7 +32,7 @@ __getattr__ = TAP.module_getattr  # .checks
 
 
 def Server(root, variant=None):
-    return mailsync_tap.DovecotUsers(root, "user", 80, variant)
+    return mailsync_tap.DovecotUsers(root, "user", 100, variant)
 
 
 def message(tag, size=0):
@@ -979,6 +979,56 @@ def scenario_downloads_entry_foreign(server, root):
           (p.returncode, p2.returncode, changes(p), changes(p2), remote, local, p.stderr[-800:]))
 
 
+def name_stem_of(path):
+    """The part of a Maildir file name a run gives all its names: after
+    "<T>_<SEQ>." up to the first ',' ("<pid>.<host>" in offlineimap's and
+    older builds' names)."""
+    m = re.match(r"-?\d+_\d+\.([^,:!]*)", os.path.basename(path))
+    return m.group(1) if m else None
+
+
+def scenario_killed_download_rounds(server, root):
+    """Session 19: kill rounds along the download path (MAILSYNC_CRASH_AT:
+    a delivery's tmp file written, linked, a batch appended, flushed,
+    held, committed, the status commit), every run with the same pid (a
+    container), then the server expunges two of the messages the killed
+    run was downloading before the rerun: nothing lost, nothing copied
+    twice, no expunged message uploaded again."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("killed download rounds with a server expunge", mailsync_tap.NO_HOOKS)
+        return
+    pid = {"MAILSYNC_TEST_NAME_PID": "4343"}
+    for step in ("maildir-tmp-written:2", "maildir-delivered:2", "runner-download-appended:1",
+                 "runner-download-flushed:1", "runner-download-held:1", "runner-download-committed:1",
+                 "status-sqlite-before-commit:2", "status-sqlite-committed:2"):
+        tag = step.replace(":", "-")
+        user, pw = server.new_user()
+        work = os.path.join(root, "kdl-rounds-" + tag)
+        conn = server.imap(user, pw)
+        append(conn, "INBOX", "kdr-m1-" + tag, "\\Seen")
+        conn.logout()
+        p0 = run_sync(server, user, pw, work, extra=pid)
+        conn = server.imap(user, pw)
+        for i in range(2, 7):
+            append(conn, "INBOX", "kdr-m%d-%s" % (i, tag))
+        conn.logout()
+        p = run_sync(server, user, pw, work, extra=dict(pid, MAILSYNC_CRASH_AT=step, MAILSYNC_TEST_MAX_IN_FLIGHT="2"))
+        if not check("killed download round %s: the run is killed" % step, p0.returncode == 0 and p.returncode == 77,
+                     (p0.returncode, p.returncode, p.stderr[-800:])):
+            continue
+        for i in (2, 5):
+            expunge_tagged(server, user, pw, "kdr-m%d-%s" % (i, tag))
+        p = run_sync(server, user, pw, work, extra=pid)
+        p2 = run_sync(server, user, pw, work, extra=pid)
+        remote, local = message_ids_both_sides(server, user, pw, work)
+        want = sorted("kdr-m%d-%s@test" % (i, tag) for i in (1, 3, 4, 6))
+        check("killed download round %s, m2 and m5 expunged before the rerun: no loss, no duplicate, neither "
+              "uploaded again" % step,
+              p.returncode == 0 and p2.returncode == 0 and not changes(p2) and
+              remote.get("INBOX") == want and local.get("INBOX") == want,
+              (p.returncode, p2.returncode, changes(p), changes(p2), remote, local, p.stderr[-800:]))
+
+
 def scenario_killed_download_expunged(server, root):
     """Review 2 Low 3 of session 16: killed after a download batch's flush
     and before its rows (runner-download-flushed:1, and
@@ -1259,6 +1309,7 @@ def main():
         scenario_downloads_entry_incomplete(server, root)
         scenario_downloads_entry_in_flight(server, root)
         scenario_downloads_entry_foreign(server, root)
+        scenario_killed_download_rounds(server, root)
         scenario_repeated_kills(server, root)
         scenario_no_uidplus(root)
         scenario_no_starttls(root)
