@@ -205,9 +205,10 @@ typedef struct
 
   /* ---- a killed run's downloads (sync/mailsync-sync-state.c) ---- */
   /* A word (no space) that the name of every message this process stores
-   * in the folder carries (a Maildir: "<pid>.<host>" of its
-   * "<time>_<seq>.<pid>.<host>,U=..." names), and whether @key's name
-   * carries @stem. The engine commits the stem with the UIDs a run is
+   * in the folder carries (a Maildir: "<pid><mark>.<host>" of its
+   * "<time>_<seq>.<pid><mark>.<host>,U=..." names, the mark random per
+   * repository object, session 19), and whether @key's name carries
+   * @stem. The engine commits the stem with the UIDs a run is
    * downloading: after a kill, a message of one of them without its row
    * is that run's download only if its name has the stem; a copy with
    * another name (a backup restored, another account's message moved

@@ -987,6 +987,63 @@ def name_stem_of(path):
     return m.group(1) if m else None
 
 
+def scenario_downloads_entry_same_pid(server, root):
+    """Session 19: the downloads entry kept each run's "<pid>.<host>", so a
+    container that runs every sync as the same pid under a fixed hostname
+    (MAILSYNC_TEST_NAME_PID) gave the killed run, the rerun and any other
+    sync there the same stem: another account's mailsync file, or one
+    offlineimap wrote there, with a UID the killed run had in flight and
+    the server then expunged, was deleted as a server deletion. Each
+    repository's names now carry a random token the entry keeps: both are
+    new mail (kept, uploaded), the killed run's own file is still deleted."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("downloads entry: same pid, same host", mailsync_tap.NO_HOOKS)
+        return
+    pid = {"MAILSYNC_TEST_NAME_PID": "4242"}
+    ua, pa = server.new_user()
+    ub, pb = server.new_user()
+    wa = os.path.join(root, "dl-entry-s4-a")
+    wb = os.path.join(root, "dl-entry-s4-b")
+    p0, p = killed_while_downloading(server, ua, pa, wa, ("dls4-a1", "dls4-a2", "dls4-a3", "dls4-a4"),
+                                     "runner-download-flushed:1", dict(pid, MAILSYNC_TEST_MAX_IN_FLIGHT="1"))
+    own = local_uids(wa)
+    if not check("downloads entry S4 (same pid): killed after the first download's flush, its file kept",
+                 p0.returncode == 0 and p.returncode == 77 and 1 in own, (p0.returncode, p.returncode, own,
+                                                                           p.stderr[-800:])):
+        return
+    for u in (3, 4):
+        if u in own:
+            os.unlink(own[u])
+    for t in ("dls4-a1", "dls4-a3", "dls4-a4"):
+        expunge_tagged(server, ua, pa, t)
+    conn = server.imap(ub, pb)
+    for t in ("dls4-b1", "dls4-b2", "dls4-b3"):
+        append(conn, "INBOX", t)
+    conn.logout()
+    pb_ = run_sync(server, ub, pb, wb, extra=pid)
+    foreign = local_uids(wb).get(3)
+    if not check("downloads entry S4 (same pid): another account's INBOX has a file with U=3, named by pid 4242",
+                 pb_.returncode == 0 and foreign and name_stem_of(foreign).startswith("4242"),
+                 (pb_.returncode, local_uids(wb), pb_.stderr[-800:])):
+        return
+    shutil.move(foreign, os.path.join(wa, "local", "INBOX", "cur", os.path.basename(foreign)))
+    # offlineimap in the same container: "<T>_<SEQ>.<pid>.<host>", this
+    # folder's FMD5 (that of INBOX) and U=4, a UID the killed run had in flight
+    host = re.match(r"\d+(?:R[0-9a-v]+)?\.(.*)", name_stem_of(own[1])).group(1)
+    offlineimap_name = "1700000000_0.4242.%s,U=4,FMD5=%s:2,S" % (host, hashlib.md5(b"INBOX").hexdigest())
+    with open(os.path.join(wa, "local", "INBOX", "cur", offlineimap_name), "wb") as f:
+        f.write(message("dls4-off4").replace(b"\r\n", b"\n"))
+    p = run_sync(server, ua, pa, wa, extra=pid)
+    p2 = run_sync(server, ua, pa, wa, extra=pid)
+    remote, local = message_ids_both_sides(server, ua, pa, wa)
+    want = ["dls4-a2@test", "dls4-b3@test", "dls4-off4@test"]
+    check("downloads entry S4 (same pid, same host): another account's file and offlineimap's with the killed "
+          "run's expunged U=3 and U=4 are kept and uploaded, the killed run's own file of expunged UID 1 deleted",
+          p.returncode == 0 and p2.returncode == 0 and not changes(p2) and
+          remote.get("INBOX") == want and local.get("INBOX") == want,
+          (p.returncode, p2.returncode, changes(p), changes(p2), remote, local, p.stderr[-800:]))
+
+
 def scenario_killed_download_rounds(server, root):
     """Session 19: kill rounds along the download path (MAILSYNC_CRASH_AT:
     a delivery's tmp file written, linked, a batch appended, flushed,
@@ -1309,6 +1366,7 @@ def main():
         scenario_downloads_entry_incomplete(server, root)
         scenario_downloads_entry_in_flight(server, root)
         scenario_downloads_entry_foreign(server, root)
+        scenario_downloads_entry_same_pid(server, root)
         scenario_killed_download_rounds(server, root)
         scenario_repeated_kills(server, root)
         scenario_no_uidplus(root)

@@ -1,6 +1,7 @@
 /* Maildir file name codec: parsing table, building, flag arithmetic, dates. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -159,9 +160,9 @@ END_TEST
 
 START_TEST (test_build)
 {
-  g_autofree char *a = _mailsync_maildir_name_build (2000000000, 17, INBOX_MD5, "FS", ':');
-  g_autofree char *b = _mailsync_maildir_name_build (2000000000, 18, INBOX_MD5, "", '!');
-  g_autofree char *c = _mailsync_maildir_name_build (2000000001, 1, INBOX_MD5, "S", ':');
+  g_autofree char *a = _mailsync_maildir_name_build (2000000000, 17, INBOX_MD5, "FS", ':', NULL);
+  g_autofree char *b = _mailsync_maildir_name_build (2000000000, 18, INBOX_MD5, "", '!', NULL);
+  g_autofree char *c = _mailsync_maildir_name_build (2000000001, 1, INBOX_MD5, "S", ':', NULL);
   g_autofree char *expect_a = g_strdup_printf ("2000000000_0.%ld.%s,U=17,FMD5=" INBOX_MD5 ":2,FS",
                                                (long) getpid (), _mailsync_maildir_hostname ());
   g_autofree char *expect_b = g_strdup_printf ("2000000000_1.%ld.%s,U=18,FMD5=" INBOX_MD5 "!2,",
@@ -184,8 +185,8 @@ START_TEST (test_build)
 
   /* the numbers are written without printf (session 16): the edges */
   {
-    g_autofree char *d = _mailsync_maildir_name_build (0, 0, NULL, NULL, ':');
-    g_autofree char *e = _mailsync_maildir_name_build (G_GINT64_CONSTANT (99999999999), G_MAXUINT32, "x", "S", ':');
+    g_autofree char *d = _mailsync_maildir_name_build (0, 0, NULL, NULL, ':', NULL);
+    g_autofree char *e = _mailsync_maildir_name_build (G_GINT64_CONSTANT (99999999999), G_MAXUINT32, "x", "S", ':', NULL);
     g_autofree char *expect_d = g_strdup_printf ("0_0.%ld.%s:2,", (long) getpid (), _mailsync_maildir_hostname ());
     g_autofree char *expect_e = g_strdup_printf ("99999999999_0.%ld.%s,U=4294967295,FMD5=x:2,S",
                                                  (long) getpid (), _mailsync_maildir_hostname ());
@@ -296,17 +297,40 @@ END_TEST
 /* What no rename changes: the directory, the flags and the UID fields go */
 /* The downloads entry's name stem (review 1 S3 of session 17): a name
  * this process builds has it, in new/ or cur/, with any flags; another
- * process's name, another host's, or a name of another form has not. */
+ * process's name, another host's, or a name of another form has not.
+ * Session 19: a repository's mark is in its names and its stem, so a
+ * name of the same pid and host with another mark (another repository,
+ * or a process that had the same pid: a container), or with none
+ * (offlineimap's, an older build's), is not of that stem; an older
+ * build's stem ("<pid>.<host>") still matches the names it gave. */
 START_TEST (test_stem)
 {
-  g_autofree char *stem = _mailsync_maildir_name_stem ();
-  g_autofree char *ours = _mailsync_maildir_name_build (1700000000, 3, INBOX_MD5, "FS", ':');
+  g_autofree char *mark = _mailsync_maildir_name_mark_new ();
+  g_autofree char *other_mark = _mailsync_maildir_name_mark_new ();
+  g_autofree char *stem = _mailsync_maildir_name_stem (mark);
+  g_autofree char *old_stem = _mailsync_maildir_name_stem (NULL);
+  g_autofree char *ours = _mailsync_maildir_name_build (1700000000, 3, INBOX_MD5, "FS", ':', mark);
   g_autofree char *ours_key = g_strconcat ("cur/", ours, NULL);
-  g_autofree char *other_pid = g_strdup_printf ("1700000000_0.%ld.%s,U=3,FMD5=%s:2,", (long) getpid () + 1,
+  g_autofree char *same_pid = _mailsync_maildir_name_build (1700000000, 3, INBOX_MD5, "FS", ':', other_mark);
+  g_autofree char *unmarked = _mailsync_maildir_name_build (1700000000, 3, INBOX_MD5, "FS", ':', NULL);
+  g_autofree char *other_pid = g_strdup_printf ("1700000000_0.%ld%s.%s,U=3,FMD5=%s:2,", (long) getpid () + 1, mark,
                                                 _mailsync_maildir_hostname (), INBOX_MD5);
-  g_autofree char *other_host = g_strdup_printf ("1700000000_0.%ld.%sx,U=3,FMD5=%s:2,", (long) getpid (),
+  g_autofree char *other_host = g_strdup_printf ("1700000000_0.%ld%s.%sx,U=3,FMD5=%s:2,", (long) getpid (), mark,
                                                  _mailsync_maildir_hostname (), INBOX_MD5);
   g_autofree char *bare = g_strdup_printf ("1700000000_7.%s:2,S", stem);
+  guint seq = 0;
+  g_autofree char *expect = NULL;
+
+  /* "R" and ten digits of 0-9a-v, fresh each time (50 random bits) */
+  ck_assert_uint_eq (strlen (mark), 1 + MAILSYNC_MAILDIR_MARK_DIGITS);
+  ck_assert_int_eq (mark[0], 'R');
+  ck_assert_uint_eq (strspn (mark + 1, "0123456789abcdefghijklmnopqrstuv"), MAILSYNC_MAILDIR_MARK_DIGITS);
+  ck_assert_str_ne (mark, other_mark);
+  /* "<T>_<SEQ>.<pid><mark>.<host>,U=...": the mark right after the pid */
+  ck_assert (sscanf (ours, "1700000000_%u.", &seq) == 1);
+  expect = g_strdup_printf ("1700000000_%u.%ld%s.%s,U=3,FMD5=%s:2,FS", seq, (long) getpid (), mark,
+                            _mailsync_maildir_hostname (), INBOX_MD5);
+  ck_assert_str_eq (ours, expect);
 
   ck_assert_ptr_null (strchr (stem, ' '));
   ck_assert (_mailsync_maildir_name_has_stem (ours, stem));
@@ -314,6 +338,12 @@ START_TEST (test_stem)
   ck_assert (_mailsync_maildir_name_has_stem (bare, stem));
   ck_assert (!_mailsync_maildir_name_has_stem (other_pid, stem));
   ck_assert (!_mailsync_maildir_name_has_stem (other_host, stem));
+  /* same pid, same host: another repository's mark, or none */
+  ck_assert (!_mailsync_maildir_name_has_stem (same_pid, stem));
+  ck_assert (!_mailsync_maildir_name_has_stem (unmarked, stem));
+  /* an entry an older build wrote: its stem matches its names only */
+  ck_assert (_mailsync_maildir_name_has_stem (unmarked, old_stem));
+  ck_assert (!_mailsync_maildir_name_has_stem (ours, old_stem));
   ck_assert (!_mailsync_maildir_name_has_stem ("1700000000.M1P2.host,U=3,FMD5=" INBOX_MD5 ":2,", stem));
   ck_assert (!_mailsync_maildir_name_has_stem ("new/x", stem));
   ck_assert (!_mailsync_maildir_name_has_stem ("", stem));

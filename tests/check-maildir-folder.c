@@ -166,7 +166,8 @@ START_TEST (test_append)
   out1 = folder_append (inbox, in1, "Subject: hi\r\n\r\nline1\r\nlone\rcr\r\n", -1, &error);
   ck_assert_msg (out1 != NULL, "%s", error ? error->message : "?");
   key = mailsync_message_info_get_key (out1);
-  pattern = g_strdup_printf ("^cur/[0-9]+_[0-9]+\\.%ld\\.%s,U=10,FMD5=" INBOX_MD5 ":2,S$",
+  /* the pid, then the repository's mark ("R" and ten digits of 0-9a-v) */
+  pattern = g_strdup_printf ("^cur/[0-9]+_[0-9]+\\.%ldR[0-9a-v]{10}\\.%s,U=10,FMD5=" INBOX_MD5 ":2,S$",
                              (long) getpid (), _mailsync_maildir_hostname ());
   re = g_regex_new (pattern, 0, 0, NULL);
   ck_assert_msg (g_regex_match (re, key, 0, NULL), "name %s", key);

@@ -54,7 +54,8 @@ G_BEGIN_DECLS
 #define META_KEYWORDS_STAMP "mailsync.keywords-stamp"
 /* The remote UIDs a run is downloading, "<UIDVALIDITY> <lo>[:<hi>],...",
  * then " <stem>" for each run that wrote them (the local folder's name
- * stem of its process, _mailsync_folder_dup_name_stem()), committed
+ * stem, _mailsync_folder_dup_name_stem(): a Maildir's pid, its
+ * repository's random mark and the host), committed
  * before its first download's flush, each UID taken out by its batch's
  * commit and the rest removed by the folder's final commit: a file of one
  * with no row after a kill and a name with one of the stems was

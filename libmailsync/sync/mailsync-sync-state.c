@@ -348,11 +348,14 @@ _mailsync_sync_put_status_row (Runner *r, MailsyncStatusBatch *batch, MailsyncAc
  *
  * Only a file whose name that run gave is its download: the entry keeps
  * the local folder's name stem of each run that wrote it (a Maildir:
- * "<pid>.<host>"), and a file of such a UID whose name has none of them
- * (a backup restored, another account's message of a folder with the
- * same name moved in between the kill and the rerun: same FMD5, any U=)
- * is new mail, as before (review 1 S3 of session 17). doc/design.md, "A
- * killed run's downloads". */
+ * "<pid><mark>.<host>", the mark random per repository object, so not
+ * shared by a process that had the same pid, session 19), and a file of
+ * such a UID whose name has none of them (a backup restored, another
+ * account's message of a folder with the same name moved in between the
+ * kill and the rerun: same FMD5, any U=) is new mail, as before (review
+ * 1 S3 of session 17). The exact names are not known when the entry is
+ * committed (a delivery makes its name), so the stem, not the names.
+ * doc/design.md, "A killed run's downloads". */
 
 static guint32
 downloads_validity (Runner *r)

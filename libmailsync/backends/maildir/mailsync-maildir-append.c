@@ -124,6 +124,9 @@ deliver (MailsyncMaildirFolder  *self,
   gboolean utime_from_header = mailsync_maildir_repository_get_utime_from_header (repo);
   gboolean use_mail_timestamp = mailsync_maildir_repository_get_filename_use_mail_timestamp (repo);
   gboolean want_date = utime_from_header || use_mail_timestamp;
+  char sep = _mailsync_maildir_folder_info_sep (self);
+  /* the repository's: a killed run's files are told by it (its downloads entry) */
+  const char *mark = _mailsync_maildir_folder_name_mark (self);
   gint64 name_time;
   g_auto(GStrv) keywords = NULL;
   g_autofree char *letters = letters_for_info (self, d->info, &keywords);
@@ -159,7 +162,7 @@ deliver (MailsyncMaildirFolder  *self,
       if (fd >= 0)
         {
           anonymous = TRUE;
-          tmp_name = _mailsync_maildir_name_build (now, uid, d->md5, letters, _mailsync_maildir_folder_info_sep (self));
+          tmp_name = _mailsync_maildir_name_build (now, uid, d->md5, letters, sep, mark);
         }
     }
   /* Else tmp/<unique>, created exclusively: never write into someone's file. */
@@ -167,7 +170,7 @@ deliver (MailsyncMaildirFolder  *self,
     {
       g_free (tmp_name);
       g_free (tmp_path);
-      tmp_name = _mailsync_maildir_name_build (now, uid, d->md5, letters, _mailsync_maildir_folder_info_sep (self));
+      tmp_name = _mailsync_maildir_name_build (now, uid, d->md5, letters, sep, mark);
       tmp_path = g_build_filename (self->path, "tmp", tmp_name, NULL);
       if (spool_fd >= 0)
         {
@@ -246,7 +249,7 @@ deliver (MailsyncMaildirFolder  *self,
       if (name_time != now)
         {
           g_free (tmp_name);
-          tmp_name = _mailsync_maildir_name_build (name_time, uid, d->md5, letters, _mailsync_maildir_folder_info_sep (self));
+          tmp_name = _mailsync_maildir_name_build (name_time, uid, d->md5, letters, sep, mark);
         }
     }
 
@@ -287,7 +290,7 @@ deliver (MailsyncMaildirFolder  *self,
           goto fail;
         }
       g_free (tmp_name);
-      tmp_name = _mailsync_maildir_name_build (name_time, uid, d->md5, letters, _mailsync_maildir_folder_info_sep (self));
+      tmp_name = _mailsync_maildir_name_build (name_time, uid, d->md5, letters, sep, mark);
     }
   if (anonymous)
     {

@@ -322,21 +322,41 @@ append_decimal (GString *s,
 }
 
 char *
+_mailsync_maildir_name_mark_new (void)
+{
+  /* 0-9 and a-v: lower case (a name must not depend on a file system
+   * keeping case) and none of '/', '.', ',', ':' or '!' */
+  static const char digits[] = "0123456789abcdefghijklmnopqrstuv";
+  g_autoptr(GRand) rand = g_rand_new ();  /* seeded from /dev/urandom */
+  guint64 bits = ((guint64) g_rand_int (rand) << 32) | g_rand_int (rand);
+  char mark[2 + MAILSYNC_MAILDIR_MARK_DIGITS];
+
+  mark[0] = 'R';
+  for (guint i = 0; i < MAILSYNC_MAILDIR_MARK_DIGITS; i++, bits >>= 5)
+    mark[1 + i] = digits[bits & 31];
+  mark[1 + MAILSYNC_MAILDIR_MARK_DIGITS] = '\0';
+  return g_strdup (mark);
+}
+
+char *
 _mailsync_maildir_name_build (gint64      t,
                               guint32     uid,
                               const char *fmd5,
                               const char *flags,
-                              char        info_sep)
+                              char        info_sep,
+                              const char *mark)
 {
   guint seq = _mailsync_maildir_next_seq (t);
   GString *s = g_string_sized_new (128);
 
-  /* "<time>_<seq>.<pid>.<host>[,U=<uid>,FMD5=<md5>]:2,<flags>" */
+  /* "<time>_<seq>.<pid><mark>.<host>[,U=<uid>,FMD5=<md5>]:2,<flags>" */
   append_decimal (s, t);
   g_string_append_c (s, '_');
   append_decimal (s, seq);
   g_string_append_c (s, '.');
   append_decimal (s, name_pid ());
+  if (mark != NULL)
+    g_string_append (s, mark);
   g_string_append_c (s, '.');
   g_string_append (s, _mailsync_maildir_hostname ());
   if (uid != 0)
@@ -353,11 +373,13 @@ _mailsync_maildir_name_build (gint64      t,
 }
 
 char *
-_mailsync_maildir_name_stem (void)
+_mailsync_maildir_name_stem (const char *mark)
 {
   GString *s = g_string_sized_new (64);
 
   append_decimal (s, name_pid ());
+  if (mark != NULL)
+    g_string_append (s, mark);
   g_string_append_c (s, '.');
   for (const char *h = _mailsync_maildir_hostname (); *h != '\0'; h++)
     g_string_append_c (s, g_ascii_isspace (*h) ? '-' : *h);

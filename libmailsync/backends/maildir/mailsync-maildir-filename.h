@@ -91,24 +91,42 @@ guint    _mailsync_maildir_next_seq (gint64 t);
  * would be taken for the info separator) replaced by '-'. Cached. */
 const char *_mailsync_maildir_hostname (void);
 
-/* "<PID>.<HOST>" of the names this process builds, with any white space
- * of the host written '-' (a word: the downloads entry of the engine's
- * status keeps it, doc/design.md "A killed run's downloads"). */
-char    *_mailsync_maildir_name_stem (void);
+/* The random digits of a name mark (5 bits each: 50 bits). */
+#define MAILSYNC_MAILDIR_MARK_DIGITS 10
+
+/* A fresh name mark: "R" and MAILSYNC_MAILDIR_MARK_DIGITS random digits
+ * (0-9, a-v), which every name a Maildir repository builds carries after
+ * its pid (one per repository object, mailsync-maildir-repository.c), so
+ * that the downloads entry can tell that repository's files from those
+ * of another process with the same pid and host, or of another
+ * repository of the same process (doc/design.md "A killed run's
+ * downloads", session 19). */
+char    *_mailsync_maildir_name_mark_new (void);
+
+/* "<PID><mark>.<HOST>" of the names this process builds with @mark
+ * (nullable: "<PID>.<HOST>", the form of offlineimap's names and of
+ * older builds'), with any white space of the host written '-' (a word:
+ * the downloads entry of the engine's status keeps it, doc/design.md "A
+ * killed run's downloads"). */
+char    *_mailsync_maildir_name_stem (const char *mark);
 /* Whether @name (or a listing key "new/<name>", "cur/<name>") is
  * "<T>_<SEQ>.<stem>" up to its first ',' or its info part: a name
- * _mailsync_maildir_name_build() gave in the process of @stem. */
+ * _mailsync_maildir_name_build() gave in the process of @stem, with the
+ * mark @stem has. */
 gboolean _mailsync_maildir_name_has_stem (const char *name,
                                           const char *stem);
 
-/* Builds "<T>_<SEQ>.<PID>.<HOST>,U=<uid>,FMD5=<md5><sep>2,<flags>" with a
- * fresh SEQ. @flags must already be sorted (see _mailsync_maildir_flags_sort).
- * @uid 0 builds a name without ",U=...,FMD5=..." (used for tmp files). */
+/* Builds "<T>_<SEQ>.<PID><mark>.<HOST>,U=<uid>,FMD5=<md5><sep>2,<flags>"
+ * with a fresh SEQ. @flags must already be sorted (see
+ * _mailsync_maildir_flags_sort). @uid 0 builds a name without
+ * ",U=...,FMD5=..." (used for tmp files). @mark: the repository's
+ * (_mailsync_maildir_name_mark_new()), or NULL for none. */
 char    *_mailsync_maildir_name_build (gint64      t,
                                        guint32     uid,
                                        const char *fmd5,
                                        const char *flags,
-                                       char        info_sep);
+                                       char        info_sep,
+                                       const char *mark);
 
 /* Rebuilds @name with new flag letters, keeping base and tail. */
 char    *_mailsync_maildir_name_with_flags (const MailsyncMaildirName *name,

@@ -277,7 +277,8 @@ set_uid_thread (GTask        *task,
     {
       g_autofree char *fresh = _mailsync_maildir_name_build ((gint64) time (NULL), d->uid, d->md5,
                                                              sorted,
-                                                             name.info_sep ? name.info_sep : _mailsync_maildir_folder_info_sep (self));
+                                                             name.info_sep ? name.info_sep : _mailsync_maildir_folder_info_sep (self),
+                                                             _mailsync_maildir_folder_name_mark (self));
       g_autoptr(GError) local_error = NULL;
 
       g_free (new_rel);

@@ -64,6 +64,9 @@ typedef struct
 /* Helpers (mailsync-maildir-folder.c) */
 MailsyncMaildirRepository *_mailsync_maildir_folder_get_repo (MailsyncMaildirFolder *self);
 char     _mailsync_maildir_folder_info_sep      (MailsyncMaildirFolder *self);
+/* The mark of the names the folder's repository builds
+ * (_mailsync_maildir_repository_get_name_mark()). */
+const char *_mailsync_maildir_folder_name_mark  (MailsyncMaildirFolder *self);
 /* The folder's FMD5, computed in the calling thread (see the definition). */
 char    *_mailsync_maildir_folder_dup_md5       (MailsyncMaildirFolder *self);
 /* Records that new/ or cur/ (by @rel's prefix) needs an fsync at flush. */

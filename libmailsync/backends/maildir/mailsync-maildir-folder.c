@@ -48,6 +48,12 @@ _mailsync_maildir_folder_get_repo (MailsyncMaildirFolder *self)
   return MAILSYNC_MAILDIR_REPOSITORY (mailsync_folder_get_repository (MAILSYNC_FOLDER (self)));
 }
 
+const char *
+_mailsync_maildir_folder_name_mark (MailsyncMaildirFolder *self)
+{
+  return _mailsync_maildir_repository_get_name_mark (_mailsync_maildir_folder_get_repo (self));
+}
+
 char
 _mailsync_maildir_folder_info_sep (MailsyncMaildirFolder *self)
 {
@@ -438,8 +444,7 @@ engine_key_identity (MailsyncFolder *folder, const char *key)
 static char *
 engine_dup_name_stem (MailsyncFolder *folder)
 {
-  (void) folder;
-  return _mailsync_maildir_name_stem ();
+  return _mailsync_maildir_name_stem (_mailsync_maildir_folder_name_mark (MAILSYNC_MAILDIR_FOLDER (folder)));
 }
 
 static gboolean

@@ -35,6 +35,15 @@ char     _mailsync_maildir_repository_letter_for (MailsyncMaildirRepository *sel
  * folder objects for the same directory never hand out the same UID. */
 GMutex  *_mailsync_maildir_repository_get_uid_lock (MailsyncMaildirRepository *self);
 
+/* The mark every name the repository's folders build carries after the
+ * pid (_mailsync_maildir_name_mark_new(), made once per repository
+ * object): the downloads entry keeps it with the pid and host, so that
+ * only this repository's files count as a killed run's downloads, not
+ * those of another process with the same pid and host (a container that
+ * runs every sync as the same pid), nor another repository's of the same
+ * long-lived process (doc/design.md "A killed run's downloads"). */
+const char *_mailsync_maildir_repository_get_name_mark (MailsyncMaildirRepository *self);
+
 /* Renames message @uid of @self into @dest's cur/ with UID @new_uid there
  * (U= and FMD5= of @dest), keeping its flags: one rename(2). */
 gboolean _mailsync_maildir_folder_move_message (MailsyncMaildirFolder  *self,

@@ -43,6 +43,8 @@ struct _MailsyncMaildirRepository
   char *custom_flags[26];  /* keyword for 'a'..'z' */
 
   GMutex uid_lock;
+
+  char *name_mark;  /* immutable: read by the delivery threads unlocked */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncMaildirRepository, mailsync_maildir_repository, MAILSYNC_TYPE_REPOSITORY)
@@ -111,6 +113,12 @@ GMutex *
 _mailsync_maildir_repository_get_uid_lock (MailsyncMaildirRepository *self)
 {
   return &self->uid_lock;
+}
+
+const char *
+_mailsync_maildir_repository_get_name_mark (MailsyncMaildirRepository *self)
+{
+  return self->name_mark;
 }
 
 static gboolean
@@ -619,6 +627,7 @@ mailsync_maildir_repository_finalize (GObject *object)
     g_free (self->custom_flags[i]);
   g_mutex_clear (&self->flags_lock);
   g_mutex_clear (&self->uid_lock);
+  g_free (self->name_mark);
   G_OBJECT_CLASS (mailsync_maildir_repository_parent_class)->finalize (object);
 }
 
@@ -740,6 +749,7 @@ mailsync_maildir_repository_init (MailsyncMaildirRepository *self)
   self->fsync = TRUE;
   g_mutex_init (&self->flags_lock);
   g_mutex_init (&self->uid_lock);
+  self->name_mark = _mailsync_maildir_name_mark_new ();
 }
 
 /* Public API --------------------------------------------------------------- */

@@ -145,7 +145,8 @@ copy_file_into (const char  *from,
       _mailsync_set_error_from_errno (error, errno, "Cannot copy", from);
       return FALSE;
     }
-  tmp_name = _mailsync_maildir_name_build ((gint64) time (NULL), 0, NULL, "", ':');
+  /* a tmp/ name only: the final one is @to */
+  tmp_name = _mailsync_maildir_name_build ((gint64) time (NULL), 0, NULL, "", ':', NULL);
   tmp = g_build_filename (dest_path, "tmp", tmp_name, NULL);
   src = g_file_new_for_path (from);
   dst = g_file_new_for_path (tmp);
@@ -206,7 +207,8 @@ transfer_one (MailsyncMaildirFolder  *self,
           g_autofree char *flags = _mailsync_maildir_flags_sort (parsed.flags);
 
           name = _mailsync_maildir_name_build ((gint64) time (NULL), new_uid, dest_md5, flags,
-                                               parsed.info_sep ? parsed.info_sep : _mailsync_maildir_folder_info_sep (dest));
+                                               parsed.info_sep ? parsed.info_sep : _mailsync_maildir_folder_info_sep (dest),
+                                               _mailsync_maildir_folder_name_mark (dest));
         }
       _mailsync_maildir_name_clear (&parsed);
       new_rel = g_strdup_printf ("cur/%s", name);
