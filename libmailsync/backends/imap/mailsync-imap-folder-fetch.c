@@ -245,7 +245,8 @@ fetch_send (MailsyncImapFolder *self, GPtrArray *tasks, GCancellable *cancellabl
     {
       GTask *task = tasks->pdata[i];
       guint32 uid = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "mailsync-fetch-uid"));
-      GInputStream *body = _mailsync_imap_folder_prefetch_take (self, uid);
+      guint size = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "mailsync-fetch-size"));
+      GInputStream *body = _mailsync_imap_folder_prefetch_take (self, uid, size);
       MailsyncImapRequest *request;
       FetchData *data;
 
@@ -345,6 +346,10 @@ folder_fetch_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, G
 
   /* The task data is the fetched body (set_fetched_body). */
   g_object_set_data (G_OBJECT (task), "mailsync-fetch-uid", GUINT_TO_POINTER (mailsync_message_info_get_uid (info)));
+  /* the listed RFC822.SIZE, which a body fetched with the listing must
+   * match (mailsync-imap-folder-prefetch.c); 0: unknown, or past any */
+  g_object_set_data (G_OBJECT (task), "mailsync-fetch-size",
+                     GUINT_TO_POINTER ((guint) MIN (mailsync_message_info_get_size (info), G_MAXUINT)));
   g_mutex_lock (&self->hold_lock);
   if (self->holding)
     {

@@ -153,8 +153,15 @@ _mailsync_imap_folder_prefetch_settle (MailsyncImapFolder *self, MailsyncImapFol
   g_mutex_unlock (&self->hold_lock);
 }
 
+/* The body of @uid fetched with the listing, taken (or NULL: the fetch
+ * goes to the server). Only under the UIDVALIDITY it was fetched under,
+ * and only when it is as long as the listing's RFC822.SIZE (@size, from
+ * the engine's message info; 0 when unknown): a part shorter than asked
+ * is the whole message only if the server says the message is that long
+ * (a server that sent a truncated part, or another message's, would
+ * otherwise have it stored as this message). */
 GInputStream *
-_mailsync_imap_folder_prefetch_take (MailsyncImapFolder *self, guint32 uid)
+_mailsync_imap_folder_prefetch_take (MailsyncImapFolder *self, guint32 uid, guint64 size)
 {
   gpointer bytes = NULL;
   GInputStream *body;
@@ -166,6 +173,15 @@ _mailsync_imap_folder_prefetch_take (MailsyncImapFolder *self, guint32 uid)
   g_mutex_unlock (&self->hold_lock);
   if (bytes == NULL)
     return NULL;
+  if (size == 0 || g_bytes_get_size (bytes) != size)
+    {
+      g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
+             "%s: the body of UID %u fetched with the SELECT has %" G_GSIZE_FORMAT " bytes, the message %"
+             G_GUINT64_FORMAT ": fetched again", mailsync_folder_get_name (MAILSYNC_FOLDER (self)), uid,
+             g_bytes_get_size (bytes), size);
+      g_bytes_unref (bytes);
+      return NULL;
+    }
   body = g_memory_input_stream_new_from_bytes (bytes);
   g_bytes_unref (bytes);
   return body;

@@ -356,7 +356,8 @@ void                 _mailsync_imap_folder_prefetch_settle  (MailsyncImapFolder 
                                                              MailsyncImapFollower *follower,
                                                              gboolean              keep);
 GInputStream        *_mailsync_imap_folder_prefetch_take    (MailsyncImapFolder   *self,
-                                                             guint32               uid);
+                                                             guint32               uid,
+                                                             guint64               size);
 void                 _mailsync_imap_folder_prefetch_drop    (MailsyncImapFolder   *self);
 
 /* The engine's hold_listings member (mailsync-folder-engine-private.h),
