@@ -143,6 +143,21 @@ def rest_changed(server, session, tag, line, parts):
                     for seq, uid, _, whole in parts) + ("%s OK Fetch completed\r\n" % tag).encode()
 
 
+def cr_at_part_end(tag, size):
+    """A message of @size bytes whose byte at PART - 1 is a CR: the part
+    ends inside a CRLF, so the rest starts with its LF."""
+    line = b"0123456789abcdef" * 4 + b"\r\n"
+    body = scripted_imap.message(tag)
+    while len(body) + len(line) <= PART - 1:
+        body += line
+    body += b"b" * (PART - 1 - len(body)) + b"\r\n"
+    assert body[PART - 1:PART + 1] == b"\r\n"
+    while len(body) + len(line) <= size - 2:
+        body += line
+    body += b"c" * (size - 2 - len(body)) + b"\r\n"
+    return body
+
+
 SMALL = [scripted_imap.message("new-%d" % i) for i in range(3)]
 # (label, new messages, prefetch_reply, rest_reply, what the log must show)
 SCENARIOS = [
@@ -153,14 +168,13 @@ SCENARIOS = [
     ("long", SMALL + [big("big", 100 * 1024)], reply_long, None),
     ("not-asked", SMALL + [big("big", 100 * 1024)], reply_not_asked, None),
     ("uidvalidity", None, None, None),
+    ("rest-exact", [big("exact", PART), big("plus1", PART + 1), big("plus2", PART + 2), SMALL[0]], None, None),
+    ("rest-spooled", [big("huge", PART + 300 * 1024), cr_at_part_end("cr", PART + 1000),
+                      cr_at_part_end("cr-spooled", PART + 280 * 1024)] + SMALL[:1], None, None),
+    ("rest-short", [big("r1", PART + 1000), big("r2", PART + 50000)] + SMALL[:2], None, rest_short),
+    ("rest-nil", [big("r1", PART + 1000), big("r2", PART + 50000)] + SMALL[:2], None, rest_nil),
+    ("rest-changed", [big("r1", PART + 1000), big("r2", PART + 50000)] + SMALL[:2], None, rest_changed),
 ]
-
-
-def cr_at_part_end(message):
-    """@message with its byte at PART - 1 a CR (the part then ends inside
-    a CRLF: the rest starts with its LF)."""
-    cut = PART - 1
-    return message[:cut - 40] + b"x" * 38 + b"\r\n" + message[cut + 1:] if len(message) > cut + 1 else message
 
 
 def run_scenario(root, label, new, prefetch_reply, rest_reply, prefetch):
@@ -197,8 +211,6 @@ def run_scenario(root, label, new, prefetch_reply, rest_reply, prefetch):
 
 
 def scenario(root, label, new, prefetch_reply, rest_reply):
-    if new is not None and label == "rest-spooled":
-        new = [new[0], cr_at_part_end(new[1])] + new[2:]
     on = run_scenario(root, label, new, prefetch_reply, rest_reply, True)
     if not check("%s: initial sync" % label, on["first"] == 0):
         return

@@ -69,6 +69,33 @@ fetch_checked (GObject *source, GAsyncResult *result, gpointer user_data)
   fetch_data_free (data);
 }
 
+static gboolean fetch_prepare (MailsyncImapFolder *self, GTask *task, MailsyncImapRequest **out_request,
+                               FetchData **out_data);
+static void fetch_answered (MailsyncImapConnection *connection, MailsyncImapResponse *ok, const GError *error,
+                            gpointer user_data);
+
+/* A rest that was not the message's (@data's fetch): the message is
+ * fetched whole, as without the part, on the same connection (its
+ * folder still selected: the rest was answered under it). */
+static void
+fetch_whole_again (MailsyncImapConnection *connection, FetchData *data)
+{
+  MailsyncImapFolder *self = data->self;
+  GTask *task = data->task;
+  MailsyncImapRequest *request;
+  FetchData *again;
+
+  g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "%s: UID %u: the rest of its part is not the message's: "
+         "fetched whole", mailsync_folder_get_name (MAILSYNC_FOLDER (self)), data->uid);
+  g_task_set_task_data (task, NULL, NULL);
+  g_object_set_data (G_OBJECT (task), "mailsync-fetch-error", NULL);
+  g_object_set_data (G_OBJECT (task), "mailsync-fetch-part", NULL);
+  if (fetch_prepare (self, task, &request, &again))
+    _mailsync_imap_connection_send_direct (connection, request, g_task_get_cancellable (task), fetch_answered,
+                                           again);
+  fetch_data_free (data);
+}
+
 /* The UID FETCH's tagged OK (@ok) or its @error. */
 static void
 fetch_answered (MailsyncImapConnection *connection, MailsyncImapResponse *ok, const GError *error,
@@ -83,6 +110,28 @@ fetch_answered (MailsyncImapConnection *connection, MailsyncImapResponse *ok, co
 
   g_hash_table_remove (data->self->fetching, GUINT_TO_POINTER (data->uid));
   g_queue_remove (&data->self->fetch_order, GUINT_TO_POINTER (data->uid));
+  /* The rest of a part fetched with the listing: joined to it when it
+   * is the rest the listed size leaves; otherwise (refused, missing,
+   * shorter, longer, not read back) the message is fetched whole. */
+  if (_mailsync_imap_folder_rest_origin (data->task) > 0 &&
+      (ok != NULL || g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_NO) ||
+       g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_BAD)))
+    {
+      guint size = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (data->task), "mailsync-fetch-size"));
+      gsize rest_size = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (data->task), "mailsync-fetch-rest"));
+      GInputStream *joined = ok != NULL && spool_error == NULL
+                               ? _mailsync_imap_folder_rest_joined (data->task, body, rest_size, size)
+                               : NULL;
+
+      if (joined != NULL)
+        {
+          _mailsync_task_return_pointer_batched (&data->self->fetch_returns, data->task, joined, g_object_unref);
+          fetch_data_free (data);
+          return;
+        }
+      fetch_whole_again (connection, data);
+      return;
+    }
   if (ok == NULL)
     {
       if (oldest && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
@@ -144,6 +193,8 @@ fetch_prepare (MailsyncImapFolder *self, GTask *task, MailsyncImapRequest **out_
   char text[64], *p = text + sizeof text;
   const char *const head = "UID FETCH ";
   guint32 n = uid;
+  guint32 origin = _mailsync_imap_folder_rest_origin (task);
+  g_autofree char *rest = NULL;
   MailsyncImapRequest *request;
   FetchData *data;
 
@@ -158,16 +209,29 @@ fetch_prepare (MailsyncImapFolder *self, GTask *task, MailsyncImapRequest **out_
                                uid, mailsync_folder_get_name (MAILSYNC_FOLDER (self)));
       return FALSE;
     }
-  /* "UID FETCH <uid> (UID BODY.PEEK[])", written here: words and a
-   * number, nothing for the command builder to quote or check, and one
-   * command per downloaded message (issue 13 item 5). */
-  p -= sizeof " (UID BODY.PEEK[])";
-  memcpy (p, " (UID BODY.PEEK[])", sizeof " (UID BODY.PEEK[])");
-  do
-    *--p = (char) ('0' + n % 10);
-  while ((n /= 10) != 0);
-  p -= strlen (head);
-  memcpy (p, head, strlen (head));
+  if (origin > 0)
+    {
+      guint size = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "mailsync-fetch-size"));
+
+      /* The rest after a part fetched with the listing, and one byte
+       * more than the listed size leaves: a message longer than listed
+       * shows (mailsync-imap-folder-prefetch.c). */
+      rest = g_strdup_printf ("UID FETCH %u (UID BODY.PEEK[]<%u.%u>)", uid, origin, size - origin + 1);
+      p = rest;
+    }
+  else
+    {
+      /* "UID FETCH <uid> (UID BODY.PEEK[])", written here: words and a
+       * number, nothing for the command builder to quote or check, and
+       * one command per downloaded message (issue 13 item 5). */
+      p -= sizeof " (UID BODY.PEEK[])";
+      memcpy (p, " (UID BODY.PEEK[])", sizeof " (UID BODY.PEEK[])");
+      do
+        *--p = (char) ('0' + n % 10);
+      while ((n /= 10) != 0);
+      p -= strlen (head);
+      memcpy (p, head, strlen (head));
+    }
   request = mailsync_imap_request_new (p);
   mailsync_imap_request_set_untagged_handler (request, _mailsync_imap_folder_on_untagged, self);
   data = g_new0 (FetchData, 1);
@@ -246,7 +310,8 @@ fetch_send (MailsyncImapFolder *self, GPtrArray *tasks, GCancellable *cancellabl
       GTask *task = tasks->pdata[i];
       guint32 uid = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "mailsync-fetch-uid"));
       guint size = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "mailsync-fetch-size"));
-      GInputStream *body = _mailsync_imap_folder_prefetch_take (self, uid, size);
+      GBytes *part = NULL;
+      GInputStream *body = _mailsync_imap_folder_prefetch_take (self, uid, size, &part);
       MailsyncImapRequest *request;
       FetchData *data;
 
@@ -256,6 +321,9 @@ fetch_send (MailsyncImapFolder *self, GPtrArray *tasks, GCancellable *cancellabl
           _mailsync_task_return_pointer_batched (&self->fetch_returns, task, body, g_object_unref);
           continue;
         }
+      /* or its start: the fetch asks for the rest only */
+      if (part != NULL)
+        g_object_set_data_full (G_OBJECT (task), "mailsync-fetch-part", part, (GDestroyNotify) g_bytes_unref);
       if (fetch_prepare (self, task, &request, &data))
         {
           g_ptr_array_add (requests, request);

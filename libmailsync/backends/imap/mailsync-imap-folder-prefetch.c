@@ -80,9 +80,11 @@ void
 _mailsync_imap_folder_prefetch_note (MailsyncImapFolder *self, const MailsyncImapFetch *fetch,
                                      const MailsyncImapFetchBody *body)
 {
-  /* whole (shorter than asked), of a UID asked, at most as many as asked */
+  /* at most as long as asked (shorter: whole, if as long as the listed
+   * size; as long: maybe the start of a longer message, whose rest is
+   * fetched), of a UID asked, at most as many as asked */
   if (self->prefetch_pending != NULL && body->origin == 0 && body->data != NULL &&
-      g_bytes_get_size (body->data) < self->prefetch_bytes && fetch->uid >= self->prefetch_first &&
+      g_bytes_get_size (body->data) <= self->prefetch_bytes && fetch->uid >= self->prefetch_first &&
       fetch->uid <= self->prefetch_last && g_hash_table_size (self->prefetch_pending) < PREFETCH_MAX_MESSAGES)
     g_hash_table_replace (self->prefetch_pending, GUINT_TO_POINTER (fetch->uid), g_bytes_ref (body->data));
 }
@@ -159,13 +161,22 @@ _mailsync_imap_folder_prefetch_settle (MailsyncImapFolder *self, MailsyncImapFol
  * the engine's message info; 0 when unknown): a part shorter than asked
  * is the whole message only if the server says the message is that long
  * (a server that sent a truncated part, or another message's, would
- * otherwise have it stored as this message). */
+ * otherwise have it stored as this message).
+ *
+ * A part as long as asked of a longer message is its start (issue 13
+ * item 2): NULL, and @part gets it, for a fetch of the rest only
+ * (BODY.PEEK[]<len.n>) joined to it (_mailsync_imap_folder_rest_joined).
+ * Cut before a final CR: a rest that started with that CRLF's LF would
+ * come back from a spool file (which holds it with LF line ends, read
+ * back with CRLF) with a CR of its own. */
 GInputStream *
-_mailsync_imap_folder_prefetch_take (MailsyncImapFolder *self, guint32 uid, guint64 size)
+_mailsync_imap_folder_prefetch_take (MailsyncImapFolder *self, guint32 uid, guint64 size, GBytes **part)
 {
   gpointer bytes = NULL;
   GInputStream *body;
+  gsize len;
 
+  *part = NULL;
   g_mutex_lock (&self->hold_lock);
   if (self->prefetched != NULL && self->prefetched_validity != 0 &&
       self->prefetched_validity == self->listed_uidvalidity)
@@ -173,18 +184,120 @@ _mailsync_imap_folder_prefetch_take (MailsyncImapFolder *self, guint32 uid, guin
   g_mutex_unlock (&self->hold_lock);
   if (bytes == NULL)
     return NULL;
-  if (size == 0 || g_bytes_get_size (bytes) != size)
+  len = g_bytes_get_size (bytes);
+  if (size != 0 && len == size)
     {
-      g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
-             "%s: the body of UID %u fetched with the SELECT has %" G_GSIZE_FORMAT " bytes, the message %"
-             G_GUINT64_FORMAT ": fetched again", mailsync_folder_get_name (MAILSYNC_FOLDER (self)), uid,
-             g_bytes_get_size (bytes), size);
+      body = g_memory_input_stream_new_from_bytes (bytes);
+      g_bytes_unref (bytes);
+      return body;
+    }
+  if (len == self->prefetch_bytes && size > len && len > 1)
+    {
+      const char *data = g_bytes_get_data (bytes, NULL);
+
+      *part = data[len - 1] == '\r' ? g_bytes_new_from_bytes (bytes, 0, len - 1) : g_bytes_ref (bytes);
       g_bytes_unref (bytes);
       return NULL;
     }
-  body = g_memory_input_stream_new_from_bytes (bytes);
+  g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
+         "%s: the body of UID %u fetched with the SELECT has %" G_GSIZE_FORMAT " bytes, the message %"
+         G_GUINT64_FORMAT ": fetched again", mailsync_folder_get_name (MAILSYNC_FOLDER (self)), uid, len, size);
   g_bytes_unref (bytes);
-  return body;
+  return NULL;
+}
+
+/* Where the rest @task asks for starts (the length of its prefetched
+ * part), or 0: it asks for the whole message. */
+guint32
+_mailsync_imap_folder_rest_origin (GTask *task)
+{
+  GBytes *part = g_object_get_data (G_OBJECT (task), "mailsync-fetch-part");
+
+  return part != NULL ? (guint32) g_bytes_get_size (part) : 0;
+}
+
+/* ---- a prefetched part and the rest fetched after it, as one stream ---- */
+
+typedef struct
+{
+  GInputStream parent_instance;
+  GBytes *head;
+  gsize offset;
+  GInputStream *tail;
+} MailsyncImapJoinedStream;
+
+typedef struct
+{
+  GInputStreamClass parent_class;
+} MailsyncImapJoinedStreamClass;
+
+static GType mailsync_imap_joined_stream_get_type (void);
+G_DEFINE_TYPE (MailsyncImapJoinedStream, mailsync_imap_joined_stream, G_TYPE_INPUT_STREAM)
+
+static gssize
+joined_read (GInputStream *stream, void *buffer, gsize count, GCancellable *cancellable, GError **error)
+{
+  MailsyncImapJoinedStream *self = (MailsyncImapJoinedStream *) stream;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (self->head, &size);
+
+  if (self->offset < size)
+    {
+      gsize n = MIN (count, size - self->offset);
+
+      memcpy (buffer, data + self->offset, n);
+      self->offset += n;
+      return (gssize) n;
+    }
+  return g_input_stream_read (self->tail, buffer, count, cancellable, error);
+}
+
+static gboolean
+joined_close (GInputStream *stream, GCancellable *cancellable, GError **error)
+{
+  return g_input_stream_close (((MailsyncImapJoinedStream *) stream)->tail, cancellable, error);
+}
+
+static void
+joined_finalize (GObject *object)
+{
+  MailsyncImapJoinedStream *self = (MailsyncImapJoinedStream *) object;
+
+  g_bytes_unref (self->head);
+  g_object_unref (self->tail);
+  G_OBJECT_CLASS (mailsync_imap_joined_stream_parent_class)->finalize (object);
+}
+
+static void
+mailsync_imap_joined_stream_class_init (MailsyncImapJoinedStreamClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = joined_finalize;
+  G_INPUT_STREAM_CLASS (klass)->read_fn = joined_read;
+  G_INPUT_STREAM_CLASS (klass)->close_fn = joined_close;
+}
+
+static void
+mailsync_imap_joined_stream_init (MailsyncImapJoinedStream *self)
+{
+}
+
+/* The message @task fetched the rest of: its prefetched part, then @rest
+ * (@rest_size bytes on the wire), or NULL when the rest is not the one
+ * the listing's size (@size) leaves: shorter (a server that cut it),
+ * longer (asked one byte more: the message is longer than listed), or
+ * missing. The caller fetches the message whole then. */
+GInputStream *
+_mailsync_imap_folder_rest_joined (GTask *task, GInputStream *rest, gsize rest_size, guint64 size)
+{
+  GBytes *part = g_object_get_data (G_OBJECT (task), "mailsync-fetch-part");
+  MailsyncImapJoinedStream *joined;
+
+  if (part == NULL || rest == NULL || g_bytes_get_size (part) + (guint64) rest_size != size)
+    return NULL;
+  joined = g_object_new (mailsync_imap_joined_stream_get_type (), NULL);
+  joined->head = g_bytes_ref (part);
+  joined->tail = g_object_ref (rest);
+  return G_INPUT_STREAM (joined);
 }
 
 /* Any thread: the kept bodies (not those of a listing in flight, the

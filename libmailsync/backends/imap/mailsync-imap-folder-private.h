@@ -357,6 +357,12 @@ void                 _mailsync_imap_folder_prefetch_settle  (MailsyncImapFolder 
                                                              gboolean              keep);
 GInputStream        *_mailsync_imap_folder_prefetch_take    (MailsyncImapFolder   *self,
                                                              guint32               uid,
+                                                             guint64               size,
+                                                             GBytes              **part);
+guint32              _mailsync_imap_folder_rest_origin      (GTask                *task);
+GInputStream        *_mailsync_imap_folder_rest_joined      (GTask                *task,
+                                                             GInputStream         *rest,
+                                                             gsize                 rest_size,
                                                              guint64               size);
 void                 _mailsync_imap_folder_prefetch_drop    (MailsyncImapFolder   *self);
 

@@ -144,13 +144,23 @@ _mailsync_imap_folder_on_untagged (MailsyncImapResponse *response, gpointer user
         if (!(fetch->present & MAILSYNC_IMAP_FETCH_UID))
           return; /* an unsolicited flag change: the next sync sees it */
         body = mailsync_imap_fetch_get_body (fetch, "BODY[]");
-        /* a part (<origin>) is the prefetch's, never a fetch's whole body */
+        task = body ? g_hash_table_lookup (self->fetching, GUINT_TO_POINTER (fetch->uid)) : NULL;
+        /* A part (<origin>) is the prefetch's (<0>), never a fetch's whole
+         * body; or the rest of a prefetched part, from where that part
+         * ends, for the fetch that asked for it (mailsync-imap-folder-
+         * prefetch.c), with its length (fetch_answered checks it). */
         if (body != NULL && body->has_origin)
           {
-            _mailsync_imap_folder_prefetch_note (self, fetch, body);
-            body = NULL;
+            if (task == NULL || body->origin == 0 || body->origin != _mailsync_imap_folder_rest_origin (task))
+              {
+                if (body->origin == 0)
+                  _mailsync_imap_folder_prefetch_note (self, fetch, body);
+                body = NULL;
+                task = NULL;
+              }
+            else
+              g_object_set_data (G_OBJECT (task), "mailsync-fetch-rest", GSIZE_TO_POINTER ((gsize) body->size));
           }
-        task = body ? g_hash_table_lookup (self->fetching, GUINT_TO_POINTER (fetch->uid)) : NULL;
         if (task != NULL && (body->data != NULL || body->stream != NULL))
           set_fetched_body (task, body);
         else if (self->listing != NULL && (fetch->present & MAILSYNC_IMAP_FETCH_FLAGS))
