@@ -17,7 +17,13 @@ CONDSTORE server (tests/scripted_condstore.py), the SELECT answered OK:
   only the rest fetched (BODY.PEEK[]<N.M>), joined byte-exact: messages
   exactly N bytes long, N + 1, one whose rest is spooled (over 256 KiB),
   and a rest answered short, NIL, longer than the listed size (a message
-  that changed): then fetched whole.
+  that changed): then fetched whole;
+- inexact, inexact-rest (review 1 Low 5 of session 19): a server whose
+  RFC822.SIZE is not the body's length (Exchange counts otherwise), new
+  mail in three folders, small (the body is not the listed size) or
+  longer than the part (its rest is not): the first folder's SELECT
+  carries the bodies' FETCH, the next folders' do not (the prefetch is
+  off for the rest of the run), a debug line says so once.
 
 Each is run twice from the same start, the prefetch on and off
 (MAILSYNC_TEST_IMAP_PREFETCH=off): the runs end alike, the local folder
@@ -247,11 +253,68 @@ def scenario(root, label, new, prefetch_reply, rest_reply):
           (off["partials"][:2], on["rc"], off["rc"], len(on["local"]), len(off["local"])))
 
 
+INEXACT_FOLDERS = ("INBOX", "A", "B")
+INEXACT_LINE = "no more bodies fetched with a SELECT in this run"
+
+
+def run_inexact(root, label, sizes, prefetch):
+    """New mail of @sizes (None: a small message) in each folder of a
+    server whose listed sizes are 7 bytes more than its bodies."""
+    server = scripted_condstore.CondstoreServer(INEXACT_FOLDERS)
+    for name in INEXACT_FOLDERS:
+        server.mailboxes[name].add(scripted_imap.message("old-%s" % name))
+    work = os.path.join(root, "%s-%s" % (label, "on" if prefetch else "off"))
+    env = {} if prefetch else {"MAILSYNC_TEST_IMAP_PREFETCH": "off"}
+    try:
+        path = write_config(work, server.port)
+        first = run_mailsync(work, path, env)
+        server.size_skew = 7
+        for name in INEXACT_FOLDERS:
+            for i, size in enumerate(sizes):
+                tag = "new-%s-%d" % (name, i)
+                server.new_mail(name, scripted_imap.message(tag) if size is None else big(tag, size))
+        server.partials = []
+        p = run_mailsync(work, path, dict(env, G_MESSAGES_DEBUG="Mailsync-IMAP"))
+        partials = list(server.partials)
+        after = [local_messages(work, name) for name in INEXACT_FOLDERS]
+        again = run_mailsync(work, path, env)
+        return {"first": first.returncode, "rc": p.returncode, "partials": partials, "log": p.stdout + p.stderr,
+                "local": after, "server": [server_messages(server, name) for name in INEXACT_FOLDERS],
+                "again_rc": again.returncode, "again": [local_messages(work, name) for name in INEXACT_FOLDERS]}
+    finally:
+        server.close()
+
+
+def inexact(root, label, sizes):
+    on = run_inexact(root, label, sizes, True)
+    if not check("%s: initial sync" % label, on["first"] == 0):
+        return
+    check("%s: the run ends well" % label, on["rc"] == 0, on["log"][-1200:])
+    prefetches = [l for l in on["partials"] if re.search(r"<0\.\d+>", l)]
+    check("%s: only the first folder's SELECT carries the bodies' FETCH" % label, len(prefetches) == 1,
+          on["partials"])
+    check("%s: the debug log says so once" % label, on["log"].count(INEXACT_LINE) == 1,
+          [l for l in on["log"].splitlines() if "SELECT" in l and "DEBUG" in l][:6])
+    check("%s: the local folders hold the server's messages byte for byte, once each" % label,
+          on["local"] == on["server"], [len(x) for x in on["local"]] + [len(x) for x in on["server"]])
+    check("%s: the next run changes nothing" % label, on["again_rc"] == 0 and on["again"] == on["local"],
+          on["again_rc"])
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("%s: as with the prefetch off" % label, mailsync_tap.NO_HOOKS)
+        return
+    off = run_inexact(root, label, sizes, False)
+    check("%s: as with the prefetch off (exit, local messages, next run)" % label,
+          off["partials"] == [] and off["rc"] == on["rc"] and off["local"] == on["local"]
+          and off["again"] == on["again"], (off["partials"][:2], on["rc"], off["rc"]))
+
+
 def main():
     root = tempfile.mkdtemp(prefix="mailsync-prefetch-faults-", dir="/tmp")
     try:
         for label, new, prefetch_reply, rest_reply in SCENARIOS:
             scenario(root, label, new, prefetch_reply, rest_reply)
+        inexact(root, "inexact", [None, None])
+        inexact(root, "inexact-rest", [PART + 1000])
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return TAP.finish()

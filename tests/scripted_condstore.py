@@ -11,7 +11,9 @@ answered with that part, and the faults a test asks for:
   to the prefetch's `UID FETCH a:b (UID BODY.PEEK[]<0.n>)` instead of
   the normal one; @parts is [(seq, uid, part bytes, whole bytes)];
 - rest_reply(server, session, tag, line, parts): the same for a partial
-  fetch from another origin (the rest of a prefetched part).
+  fetch from another origin (the rest of a prefetched part);
+- size_skew: added to every RFC822.SIZE of the CHANGEDSINCE listing (a
+  server whose sizes are not its bodies' lengths, as Exchange's).
 
 Every partial FETCH line is kept in `partials`."""
 
@@ -40,6 +42,7 @@ class CondstoreServer(scripted_imap.ScriptedImapServer):
         self.prefetch_reply = None
         self.rest_reply = None
         self.partials = []
+        self.size_skew = 0
         self.hook = self.condstore_hook
 
     def new_mail(self, name, body, flags=()):
@@ -81,7 +84,8 @@ class CondstoreServer(scripted_imap.ScriptedImapServer):
                 elif m[0] in self.changed[name]:
                     out += ("* %d FETCH (UID %d FLAGS (%s) RFC822.SIZE %d INTERNALDATE "
                             "\"25-Nov-2026 10:00:00 +0000\" MODSEQ (%d))\r\n"
-                            % (seq, m[0], " ".join(sorted(m[1])), len(m[2]), self.modseq[name])).encode()
+                            % (seq, m[0], " ".join(sorted(m[1])), len(m[2]) + self.size_skew,
+                               self.modseq[name])).encode()
         if partial:
             origin = int(partial.group(1))
             reply = self.prefetch_reply if origin == 0 else self.rest_reply

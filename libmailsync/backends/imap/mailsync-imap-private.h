@@ -101,6 +101,10 @@ gboolean                _mailsync_imap_repository_lease_connected (MailsyncImapR
                                                                    MailsyncImapFolder     *folder);
 /* FALSE with expunge = no: deletions only flag \Deleted. */
 gboolean                _mailsync_imap_repository_get_expunge  (MailsyncImapRepository *self);
+/* Any thread: the server listed a size that was not the body's; TRUE
+ * the first time (for the repository object's life: the run's). */
+gboolean                _mailsync_imap_repository_set_sizes_inexact (MailsyncImapRepository *self);
+gboolean                _mailsync_imap_repository_get_sizes_inexact (MailsyncImapRepository *self);
 
 MailsyncImapFolder     *_mailsync_imap_folder_new (MailsyncImapRepository *repository,
                                                    const char             *name,

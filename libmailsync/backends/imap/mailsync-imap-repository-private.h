@@ -50,6 +50,8 @@ struct _MailsyncImapRepository
   struct _MailsyncImapEarlyListing *early_listing; /* the LIST sent with the login, unclaimed */
   char *capability_cache;       /* capability-cache: the file of the greeting's capabilities */
   gboolean capability_cache_read_only; /* a dry run: read it, never write or remove it */
+  gint sizes_inexact;           /* atomic: a body was not its RFC822.SIZE long: no more
+                                 * bodies fetched with a SELECT (mailsync-imap-folder-prefetch.c) */
 };
 
 /* mailsync-imap-repository.c */

@@ -338,6 +338,18 @@ _mailsync_imap_repository_get_expunge (MailsyncImapRepository *self)
   return self->expunge;
 }
 
+gboolean
+_mailsync_imap_repository_set_sizes_inexact (MailsyncImapRepository *self)
+{
+  return g_atomic_int_compare_and_exchange (&self->sizes_inexact, 0, 1);
+}
+
+gboolean
+_mailsync_imap_repository_get_sizes_inexact (MailsyncImapRepository *self)
+{
+  return g_atomic_int_get (&self->sizes_inexact) != 0;
+}
+
 /* ---- the repository contract --------------------------------------------- */
 
 /* Every operation is a job on the repository's worker (mailsync-worker.h):
