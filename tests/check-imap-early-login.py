@@ -37,6 +37,7 @@ No Dovecot needed. The tests of the client against Dovecot (2 waits
 instead of 3, never over STARTTLS or plain) are in check-imap-fastpath.py."""
 
 import os
+import select
 import shutil
 import ssl
 import sys
@@ -253,7 +254,7 @@ def scenario_throttled(root):
         server.close()
 
 
-def scenario_ignored(root, name, hook, socktimeout=60, deadline=300):
+def scenario_ignored(root, name, hook, socktimeout=60, deadline=300, proof=True, env=None):
     """A server (or a box on the way) that does not take a login before its
     greeting (early_scripted.scenario_ignored): one normal connection
     follows in the same run, and the file says early=false. With a
@@ -269,7 +270,50 @@ def scenario_ignored(root, name, hook, socktimeout=60, deadline=300):
             server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % (CAPABILITIES + " ID")
             return CAPABILITIES + " ID"
         early_scripted.scenario_ignored(TAP, account, name, "the login", hook, logged_in_early, detail, CAPABILITIES,
-                                        change, deadline=deadline)
+                                        change, deadline=deadline, proof=proof, env=env)
+    finally:
+        server.close()
+
+
+def scenario_slow_no(root):
+    """A wrong password whose NO comes after the bound on the login's
+    answer (Dovecot's auth_failure_delay is 2 s, other servers wait 10-60
+    s; the bound is shortened by a test hook, and the server holds its NO
+    until the client has given up waiting, not for a fixed time): the NO
+    is the answer. Before (review 1 of session 19, item 3) the client took
+    the silence for a server that drops early logins, connected again and
+    sent the same password a second time (two failed logins counted
+    against the account), and wrote early=false."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("slow-no: a NO after the bound on the early login's answer", mailsync_tap.NO_HOOKS)
+        return
+    server = tls_server()
+    try:
+        account = Account(root, "slow-no", server, socktimeout=600)
+        prime(account, "slow-no")
+
+        def slow_no(server, session, tag, verb, line):
+            if verb in ("LOGIN", "AUTHENTICATE"):
+                # until the client writes again (its NOOP) or closes
+                select.select([session.sock], [], [], 120)
+                return scripted_imap.Reply("%s NO [AUTHENTICATIONFAILED] Authentication failed.\r\n" % tag)
+            return None
+        server.hook = early_scripted.first_session_hook(slow_no)
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run(extra_env=early_scripted.SHORT_BOUND, deadline=150)
+        server.early_wait = 0
+        server.hook = None
+        every = [l for s in sessions for l in logins(server, s)]
+        check("slow-no: the login went before the greeting",
+              len(sessions) >= 1 and logged_in_early(sessions[0]), detail(p, sessions, server))
+        check("slow-no: a failed login (exit 1), one connection, the password sent once",
+              p.returncode == 1 and len(sessions) == 1 and len(every) == 1 and "uthentication" in p.stdout + p.stderr,
+              (detail(p, sessions, server), every))
+        check("slow-no: a NOOP went behind the unanswered login, no second login",
+              len(sessions) >= 1 and "NOOP" in early_scripted.verbs(server, sessions[0]),
+              early_scripted.commands(server, sessions[0]) if sessions else None)
+        check("slow-no: the file keeps the capabilities, early, nothing counted",
+              "early=" not in account.cached() and "early-unanswered" not in account.cached(), account.cached())
     finally:
         server.close()
 
@@ -420,9 +464,11 @@ def main():
         scenario_fallback(root, "nocaps", b"* OK scripted server ready\r\n")
         scenario_notice(root)
         scenario_refused(root)
-        scenario_ignored(root, "talker", close_early_talkers)
+        scenario_ignored(root, "talker", close_early_talkers, proof=False)
         scenario_ignored(root, "discard", early_scripted.drop_before_greeting, socktimeout=8)
-        scenario_ignored(root, "discard-bounded", early_scripted.drop_before_greeting, socktimeout=600, deadline=150)
+        scenario_ignored(root, "discard-bounded", early_scripted.drop_before_greeting, socktimeout=600, deadline=150,
+                         env=early_scripted.SHORT_BOUND)
+        scenario_slow_no(root)
         scenario_no_before_greeting(root)
         scenario_noverify(root)
         scenario_throttled(root)

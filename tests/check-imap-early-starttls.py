@@ -384,7 +384,7 @@ def scenario_injected(root, name, injected, refused):
         server.close()
 
 
-def scenario_ignored(root, name, hook, socktimeout=60, deadline=300):
+def scenario_ignored(root, name, hook, socktimeout=60, deadline=300, proof=True, env=None):
     """A server that does not take the STARTTLS sent before its greeting
     (early_scripted.scenario_ignored): @hook refuses it (BAD, while the
     greeting still offers STARTTLS), or drops it and greets, so that it is
@@ -405,7 +405,41 @@ def scenario_ignored(root, name, hook, socktimeout=60, deadline=300):
             server.tls_capabilities = TLS_CAPABILITIES + " ID"
             return server.tls_capabilities
         early_scripted.scenario_ignored(TAP, account, name, "STARTTLS", hook, went_early, detail, TLS_CAPABILITIES,
-                                        change, deadline=deadline)
+                                        change, deadline=deadline, proof=proof, env=env)
+    finally:
+        server.close()
+
+
+def scenario_reset_after_tls(root):
+    """The connection reset right after the handshake of a STARTTLS sent
+    early, before CAPABILITY is answered (review 1 of session 19, item 2):
+    no word from the server, and the login went in the same flight, so
+    this is a connection lost during the login (the run fails, as it does
+    after the usual CAPABILITY), never a second login on another
+    connection, and not a server that ignores early commands: the file
+    keeps its list, early, nothing counted; the run after is early again.
+    Before, the file said early=false for good."""
+    server = starttls_server()
+    try:
+        account = Account(root, "reset-tls", server)
+        prime(account, "reset-tls")
+        before = account.cached()
+
+        def reset_at_capability(server, session, tag, verb, line):
+            return scripted_imap.Reset() if verb == "CAPABILITY" and session.tls else None
+        server.hook = first_session_hook(reset_at_capability)
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run()
+        server.early_wait = 0
+        server.hook = None
+        check("reset-tls: STARTTLS went before the greeting", len(sessions) >= 1 and starttls_early(sessions[0]),
+              detail(p, sessions, server))
+        check("reset-tls: the run fails on that connection (exit 1), no second connection, at most one login",
+              p.returncode == 1 and len(sessions) == 1 and len(logins(server, sessions[0])) <= 1,
+              detail(p, sessions, server))
+        check("reset-tls: the file is left as it was (early, nothing counted)",
+              account.cached() == before and "early=" not in before and "early-unanswered" not in before, (before, account.cached()))
+        early_again(account, "reset-tls")
     finally:
         server.close()
 
@@ -468,7 +502,9 @@ def main():
         scenario_injected(root, "inject-untagged",
                           b"* CAPABILITY IMAP4rev1 INJECTED AUTH=PLAIN\r\n* CAPABILITY IMAP4rev1 INJECTED",
                           refused=False)
-        scenario_ignored(root, "dropped", early_scripted.drop_before_greeting, socktimeout=600, deadline=150)
+        scenario_ignored(root, "dropped", early_scripted.drop_before_greeting, socktimeout=600, deadline=150,
+                         proof=False, env=early_scripted.SHORT_BOUND)
+        scenario_reset_after_tls(root)
         scenario_badcert(root)
         check("no session of any scenario had a login before TLS",
               ALL_SESSIONS and all(not any(l.split(" ", 1)[0].upper() in ("LOGIN", "AUTHENTICATE") for l in s.clear)

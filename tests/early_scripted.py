@@ -23,6 +23,11 @@ PASSWORD = "secret-pw"
 # Generous: the server waits this long for the client's first bytes
 # before it greets; a client that sends something early does so at once.
 EARLY_WAIT = 30
+# A test hook (MAILSYNC_TEST_EARLY_ANSWER_MS): the least wait for the
+# answer to what went before the greeting, once the server has greeted
+# (5 s for STARTTLS, 30 s for a login otherwise); an empty environment
+# without test hooks, where the suites wait the real bound.
+SHORT_BOUND = {"MAILSYNC_TEST_EARLY_ANSWER_MS": "1000"} if mailsync_tap.TEST_HOOKS else {}
 # How the account reaches the server.
 IMAPS = "ssl = yes"
 STARTTLS = "ssl = no\nstarttls = yes"
@@ -167,33 +172,64 @@ def scenario_refused(tap, account, went_early, detail):
               and "uthentication" in p.stdout + p.stderr, detail(p, sessions, server))
 
 
-def scenario_ignored(tap, account, name, what, hook, went_early, detail, capabilities, change, deadline=300):
+def scenario_ignored(tap, account, name, what, hook, went_early, detail, capabilities, change, deadline=300,
+                     proof=True, env=None):
     """A server (or a box on the way) that does not take what is sent
     before its greeting (@hook: it closes, drops it, refuses it): that
-    connection fails, but it is not the server's word on anything: one
-    normal connection follows in the same run, and the file keeps
-    @capabilities with early=false, so that the runs after need one
-    connection each and send nothing (@what: "the login", "STARTTLS")
-    early, until @change(server) changes the capabilities (it returns
-    the new list): then the file has those, early again. A @deadline
-    below the account's socktimeout shows that the wait for an answer
-    that never comes is bounded once the server has greeted (review 2 Low
-    4 of session 18). @went_early(session): the session shows @what sent
-    before the greeting."""
+    connection fails, but it is not the server's word on the password:
+    one normal connection follows in the same run. With @proof (the server
+    said so: it refused what came early, or answered a NOOP sent after the
+    login and not the login) the file keeps @capabilities with early=false
+    at once; without (no word: closed, reset, timed out; review 1 Low 4 of
+    session 19) it counts early-unanswered, an answered early command
+    starts the count over, and only the 3rd in a row writes early=false.
+    Then the runs after need one connection each and send nothing (@what:
+    "the login", "STARTTLS") early, until @change(server) changes the
+    capabilities (it returns the new list): then the file has those, early
+    again. A @deadline below the account's socktimeout shows that the wait
+    for an answer that never comes is bounded once the server has greeted
+    (review 2 Low 4 of session 18); @env: the runs' extra environment (a
+    shorter bound, test hooks). @went_early(session): the session shows
+    @what sent before the greeting."""
     server = account.server
-    server.hook = hook
-    server.early_wait = first_session_waits(server)
-    p, sessions = account.run(deadline=deadline)
-    server.early_wait = 0
-    tap.check("%s: the first connection sent %s before the greeting" % (name, what),
-              len(sessions) >= 1 and bool(went_early(sessions[0])), detail(p, sessions, server))
-    tap.check("%s: the run finishes (exit 0) on a second, normal connection with one login" % name,
-              p.returncode == 0 and len(sessions) == 2 and not sessions[1].early
-              and len(logins(server, sessions[1])) == 1 and len(logins(server, sessions[0])) <= 1,
-              detail(p, sessions, server))
-    tap.check("%s: the file keeps the capabilities, with early=false" % name,
-              "capabilities=%s;" % ";".join(capabilities.split()) in account.cached()
-              and "early=false" in account.cached(), account.cached())
+    in_list = "capabilities=%s;" % ";".join(capabilities.split())
+
+    def run_ignored(label):
+        server.hook = hook
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run(deadline=deadline, extra_env=env)
+        server.early_wait = 0
+        tap.check("%s: %sthe first connection sent %s before the greeting" % (name, label, what),
+                  len(sessions) >= 1 and bool(went_early(sessions[0])), detail(p, sessions, server))
+        tap.check("%s: %sthe run finishes (exit 0) on a second, normal connection with one login" % (name, label),
+                  p.returncode == 0 and len(sessions) == 2 and not sessions[1].early
+                  and len(logins(server, sessions[1])) == 1 and len(logins(server, sessions[0])) <= 1,
+                  detail(p, sessions, server))
+
+    run_ignored("")
+    if not proof:
+        tap.check("%s: no word is no proof: the file keeps the capabilities, early, one unanswered counted" % name,
+                  in_list in account.cached() and "early=false" not in account.cached()
+                  and "early-unanswered=1" in account.cached(), account.cached())
+        # a server that answers what came early starts the count over
+        server.hook = None
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run(extra_env=env)
+        server.early_wait = 0
+        tap.check("%s: answered the next time: one connection, %s early, the count starts over" % (name, what),
+                  p.returncode == 0 and len(sessions) == 1 and bool(went_early(sessions[0]))
+                  and in_list in account.cached() and "early=" not in account.cached(),
+                  (detail(p, sessions, server), account.cached()))
+        for i in range(3):
+            run_ignored("%d in a row: " % (i + 1))
+            tap.check("%s: %d in a row unanswered: %s" % (name, i + 1, "counted" if i < 2 else "early=false"),
+                      in_list in account.cached()
+                      and ("early-unanswered=%d" % (i + 1) in account.cached() and "early=false" not in account.cached()
+                           if i < 2 else "early=false" in account.cached()
+                           and "early-unanswered" not in account.cached()), account.cached())
+    else:
+        tap.check("%s: the file keeps the capabilities, with early=false" % name,
+                  in_list in account.cached() and "early=false" in account.cached(), account.cached())
     # long enough to see something sent early, short for the greeting it delays
     server.early_wait = 2
     for i in range(2):

@@ -34,9 +34,21 @@ mailsync_imap_connection_get_early_login_ignored (MailsyncImapConnection *self)
 }
 
 gboolean
+mailsync_imap_connection_get_early_login_unanswered (MailsyncImapConnection *self)
+{
+  return self->early_unanswered;
+}
+
+gboolean
 mailsync_imap_connection_get_early_login (MailsyncImapConnection *self)
 {
   return self->early_login;
+}
+
+gboolean
+mailsync_imap_connection_get_sent_early (MailsyncImapConnection *self)
+{
+  return self->early_login || self->early_starttls;
 }
 
 const char *const *
@@ -96,16 +108,48 @@ _mailsync_imap_connection_may_log_in_early (MailsyncImapConnection *self)
          mailsync_tls_stream_get_tls13 (MAILSYNC_TLS_STREAM (self->stream));
 }
 
-/* The server did not take a login sent before its greeting: it closed,
- * reset, never greeted, answered BAD, or greeted and then never answered
- * the login (it dropped what came first). Not a judgement of the
- * credentials: connect again the usual way, and (the repository) log in
- * early no more with this server. */
+/* The server's word that it does not take a login before its greeting:
+ * it answered the login (BAD, a NO that judges no password) before
+ * greeting, or answered a NOOP sent after the login and not the login
+ * (it dropped what came first). Connect again the usual way, and (the
+ * repository) log in early no more with this server (early=false). */
 static void
 ignored (MailsyncImapConnection *self)
 {
   self->early_refused = TRUE;
   self->early_ignored = TRUE;
+}
+
+/* No word at all: closed, reset or timed out before the server said
+ * anything about the login. A network, a busy server or a loaded machine
+ * does that too (review 1 Low 4 of session 19): connect again the usual
+ * way, and (the repository) count it; only a few in a row turn the early
+ * login off. Never where the login may have reached a server that is
+ * still judging it (see credential_sent()): that is a failed login
+ * attempt, not retried. */
+static void
+unanswered (MailsyncImapConnection *self)
+{
+  self->early_refused = TRUE;
+  self->early_unanswered = TRUE;
+}
+
+/* The login request in flight when its credential is on the wire in
+ * full, in a command that takes no continuation (LOGIN, PLAIN with
+ * SASL-IR), else NULL: then a NOOP written behind it is read as the next
+ * command, never as the login's continuation data, and the server may
+ * already be judging the password. */
+static MailsyncImapRequest *
+credential_sent (MailsyncImapConnection *self)
+{
+  for (GList *l = self->in_flight.head; l != NULL; l = l->next)
+    {
+      MailsyncImapRequest *request = l->data;
+
+      if (request->secret && request->one_step && request->written)
+        return request;
+    }
+  return NULL;
 }
 
 /* How long a command sent before the greeting may stay unanswered once
@@ -114,15 +158,75 @@ ignored (MailsyncImapConnection *self)
  * early STARTTLS right behind its greeting (the same process, nothing
  * else to ask), so 5 s is far above what a loaded machine takes; a login
  * has the server's auth behind it (a wrong password's delay: Dovecot
- * 2 s), and a notice may be followed by the greeting only once the
- * server's auth process is there: 30 s for those. A server that dropped
- * what came before its greeting (review 2 Low 4 of session 18) then
- * costs that, not socktimeout, which is none by default: the open fails
- * as "ignored", the repository connects once more the usual way and
- * sends nothing early to this server any more (early=false). */
+ * 2 s, others 10-60 s), and a notice may be followed by the greeting only
+ * once the server's auth process is there: 30 s for those. A server that
+ * dropped what came before its greeting (review 2 Low 4 of session 18)
+ * then costs that, not socktimeout, which is none by default. For a
+ * STARTTLS, or a login whose credential is not on the wire, the open
+ * fails as "unanswered" and the repository connects once more the usual
+ * way. A login whose credential is: a NOOP is sent (probe()), never a
+ * second login, since the server may be slow to refuse a password
+ * (review 1 of session 19, item 3). MAILSYNC_TEST_EARLY_ANSWER_MS (a
+ * test hook) replaces both floors. */
 #define EARLY_STARTTLS_ANSWER_MIN_MS 5000
 #define EARLY_LOGIN_ANSWER_MIN_MS 30000
 #define EARLY_ANSWER_GREETING_FACTOR 10
+
+static gint64
+answer_floor_ms (gint64 floor_ms)
+{
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  /* a test hook (configure --enable-test-hooks): never read by a release */
+  const char *test = g_getenv ("MAILSYNC_TEST_EARLY_ANSWER_MS");
+
+  if (test != NULL)
+    return (gint64) g_ascii_strtoull (test, NULL, 10);
+#endif
+  return floor_ms;
+}
+
+/* The NOOP's answer came. With the login still unanswered, the server
+ * answered a command written after it first: it dropped the login (and
+ * what came with it before the greeting), which is its word that it does
+ * not take one, and no password was judged. Servers answer in order
+ * (Dovecot, Cyrus, Courier: one command at a time before login); a login
+ * answered first was the answer, whatever it said. */
+static void
+on_probe_answered (MailsyncImapConnection *connection, MailsyncImapResponse *response, const GError *error,
+                   gpointer user_data)
+{
+  MailsyncImapConnection *self = connection;
+  g_autofree char *peer = NULL;
+  g_autoptr(GError) dropped = NULL;
+
+  (void) response;
+  (void) error;
+  (void) user_data;
+  /* a failed connection: the login's wait says why */
+  if (self->fatal != NULL || credential_sent (self) == NULL)
+    return;
+  peer = _mailsync_imap_connection_peer_label (self);
+  dropped = g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_PROTOCOL,
+                         "%s answered a NOOP sent after the login it was sent before its greeting, and not the "
+                         "login: it dropped what came before its greeting", peer);
+  IMAP_DEBUG ("%s", dropped->message);
+  ignored (self);
+  _mailsync_imap_connection_fail_everything (self, dropped);
+}
+
+/* The login sent before the greeting has had no answer for the bound:
+ * a NOOP behind it tells a server judging the password slowly (it answers
+ * the login first) from one that dropped it (it answers the NOOP). No
+ * further bound: the server answers one or the other, or is hung, which
+ * socktimeout handles as for any login. */
+static void
+probe (MailsyncImapConnection *self)
+{
+  IMAP_DEBUG ("the login sent before the greeting is unanswered: a NOOP behind it asks whether it was dropped");
+  self->early_probed = TRUE;
+  _mailsync_imap_connection_send_direct (self, mailsync_imap_request_new_simple ("NOOP", NULL), NULL,
+                                         on_probe_answered, NULL);
+}
 
 static gboolean
 early_answer_timed_out (gpointer user_data)
@@ -130,38 +234,55 @@ early_answer_timed_out (gpointer user_data)
   MailsyncImapConnection *self = user_data;
 
   g_clear_pointer (&self->early_answer_timer, g_source_unref);
-  if (self->fatal == NULL)
+  if (self->fatal != NULL)
+    return G_SOURCE_REMOVE;
+  /* greeted, the password on the wire: maybe judged slowly, never sent
+   * again on another connection on a guess */
+  if (!self->early_starttls && self->greeting_task == NULL && credential_sent (self) != NULL)
     {
-      g_autofree char *peer = _mailsync_imap_connection_peer_label (self);
-      g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                             "%s did not answer the %s sent before its greeting", peer,
-                                             self->early_starttls ? "STARTTLS" : "login");
-
-      IMAP_DEBUG ("%s", error->message);
-      _mailsync_imap_connection_fail_everything (self, error);
-      /* as socktimeout: nothing read later belongs to a live session */
-      g_cancellable_cancel (self->io_cancellable);
+      probe (self);
+      return G_SOURCE_REMOVE;
     }
+  {
+    g_autofree char *peer = _mailsync_imap_connection_peer_label (self);
+    g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                           "%s did not answer the %s sent before its greeting", peer,
+                                           self->early_starttls ? "STARTTLS" : "login");
+
+    IMAP_DEBUG ("%s", error->message);
+    _mailsync_imap_connection_fail_everything (self, error);
+    /* as socktimeout: nothing read later belongs to a live session */
+    g_cancellable_cancel (self->io_cancellable);
+  }
   return G_SOURCE_REMOVE;
 }
 
 /* The server spoke before answering what was sent before its greeting
  * (dispatch: its greeting, or @notice, an OK without a code before it):
  * the wait for that answer is bounded from now on; any response disarms
- * it. Not where socktimeout would end the wait first. */
+ * it. Where socktimeout would end the wait first: not armed for a
+ * STARTTLS (socktimeout's failure is "unanswered" as the bound's), armed
+ * at half of socktimeout for a login, so that the NOOP goes before
+ * socktimeout could end the wait on a guess (and its write starts
+ * socktimeout's clock again). */
 void
 _mailsync_imap_connection_arm_early_answer (MailsyncImapConnection *self, gboolean notice)
 {
   guint64 timeout_ms = (guint64) self->settings->timeout * 1000;
-  gint64 floor_ms = self->early_starttls && !notice ? EARLY_STARTTLS_ANSWER_MIN_MS : EARLY_LOGIN_ANSWER_MIN_MS;
+  gboolean starttls = self->early_starttls && !notice;
+  gint64 floor_ms = answer_floor_ms (starttls ? EARLY_STARTTLS_ANSWER_MIN_MS : EARLY_LOGIN_ANSWER_MIN_MS);
   gint64 delay_ms, bound_ms;
 
-  if (self->early_sent_at == 0 || self->fatal != NULL || g_queue_is_empty (&self->in_flight))
+  if (self->early_sent_at == 0 || self->fatal != NULL || g_queue_is_empty (&self->in_flight) || self->early_probed)
     return;
   delay_ms = (g_get_monotonic_time () - self->early_sent_at) / 1000;
   bound_ms = MAX (floor_ms, delay_ms * EARLY_ANSWER_GREETING_FACTOR);
   if (timeout_ms > 0 && (guint64) bound_ms >= timeout_ms)
-    return;
+    {
+      if (self->early_starttls || notice)
+        return;
+      bound_ms = (gint64) (timeout_ms / 2);
+    }
   _mailsync_imap_connection_disarm_early_answer (self);
   IMAP_DEBUG ("greeted %" G_GINT64_FORMAT " ms after the %s sent before it: its answer is awaited %" G_GINT64_FORMAT
               " ms at most", delay_ms, self->early_starttls ? "STARTTLS" : "login", bound_ms);
@@ -261,18 +382,25 @@ _mailsync_imap_connection_log_in_early (MailsyncImapConnection *self, GCancellab
   /* A login not sent (no mechanism) still waits for the greeting. */
   if (!g_task_propagate_boolean (G_TASK (_mailsync_await (&greeted)), &greeting_error))
     {
-      /* closed, reset or timed out before any greeting */
+      /* closed, reset or timed out before any greeting: no word on the
+       * login (a server reads no command before it greets) */
       if (self->greeting == NULL && !self->throttled && !g_cancellable_is_cancelled (cancellable))
-        ignored (self);
+        unanswered (self);
       g_propagate_error (error, g_steal_pointer (&greeting_error));
       return FALSE;
     }
   if (!logged_in)
     {
-      /* greeted, and then the login had no answer: closed, reset or timed
-       * out (a server that dropped what came before its greeting) */
-      if (self->fatal != NULL && !self->throttled && !g_cancellable_is_cancelled (cancellable))
-        ignored (self);
+      /* Greeted, and then the login had no answer. The NOOP's answer
+       * came first (probe()): it was dropped, early_ignored says so.
+       * Closed, reset or timed out with the password on the wire: the
+       * server may have been judging it (a slow NO), so this is a failed
+       * login attempt as after a greeting, never a second login on
+       * another connection. Without the password on the wire (a
+       * continuation never asked for): no word, connect again. */
+      if (self->fatal != NULL && !self->early_ignored && !self->throttled &&
+          !g_cancellable_is_cancelled (cancellable) && !self->failed_during_login)
+        unanswered (self);
       g_propagate_error (error, g_steal_pointer (&login_error));
       return FALSE;
     }

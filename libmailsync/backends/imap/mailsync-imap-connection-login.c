@@ -55,6 +55,7 @@ run_login (MailsyncImapConnection *self,
    * (one TLS record, one segment): the credential is not a record of its
    * own, and the commands do not wait for the login's write to finish. */
   self->corked = pipeline != NULL && one_step;
+  request->one_step = one_step;
   mailsync_imap_connection_send_async (self, request, cancellable, _mailsync_store_result, &result);
   /* Not behind a synchronizing literal (the server would read the next
    * command as its data), not before a COMPRESS or an ENABLE UTF8=ACCEPT

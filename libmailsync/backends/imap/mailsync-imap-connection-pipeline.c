@@ -434,7 +434,17 @@ _mailsync_imap_connection_fail_everything (MailsyncImapConnection *self, const G
   MailsyncImapRequest *request;
 
   if (self->fatal == NULL)
-    self->fatal = g_error_copy (error);
+    {
+      self->fatal = g_error_copy (error);
+      /* connection-early.c: a login that may be judged is not retried */
+      for (GList *l = self->in_flight.head; l != NULL; l = l->next)
+        {
+          MailsyncImapRequest *pending = l->data;
+
+          if (pending->secret && pending->one_step && pending->written)
+            self->failed_during_login = TRUE;
+        }
+    }
   _mailsync_imap_connection_disarm_early_answer (self);
   IMAP_DEBUG ("connection failed: %s", error->message);
   self->awaiting_plus = NULL;

@@ -68,6 +68,7 @@ struct _MailsyncImapRequest
   gboolean no_timeout;    /* IDLE: the server may rightly stay silent */
   gboolean secret;        /* carries a credential: wiped when freed */
   gboolean pipelined;     /* a one-step login with commands sent after it */
+  gboolean one_step;      /* a login that takes no continuation (LOGIN, SASL-IR PLAIN) */
 };
 
 struct _MailsyncImapConnection
@@ -135,7 +136,19 @@ struct _MailsyncImapConnection
   char **early_capabilities;
   gboolean early_login;
   gboolean early_refused;
+  /* ...and why: the server's word that it does not take commands before
+   * its greeting (it answered one before greeting, refused one it offers,
+   * or answered a command sent after the early login but not the login);
+   * or no word at all (closed, reset, timed out), which a network or a
+   * busy server gives too: counted by the repository, not proof */
   gboolean early_ignored;
+  gboolean early_unanswered;
+  /* the NOOP sent to learn whether a login that went before the greeting
+   * is being worked on or was dropped (connection-early.c) */
+  gboolean early_probed;
+  /* the connection failed with a login's credential written in full and
+   * unanswered: the server may have been judging it */
+  gboolean failed_during_login;
   /* STARTTLS (connection-starttls.c): @early_capabilities are those the
    * server answered to CAPABILITY after STARTTLS on an earlier run;
    * STARTTLS went before this connection's greeting; the CAPABILITY

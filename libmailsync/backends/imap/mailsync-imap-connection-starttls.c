@@ -61,15 +61,26 @@ _mailsync_imap_connection_keep_tls_capabilities (MailsyncImapConnection *self, M
     self->tls_capabilities = g_strdupv (ok->code->strv);
 }
 
-/* As connection-early.c: the server did not take what came before its
- * greeting (closed, reset, never greeted, no answer): not its word on
- * anything; connect again the usual way, and (the repository) send
- * nothing early to this server any more. */
+/* As connection-early.c: the server's word that it does not take what
+ * came before its greeting (it answered STARTTLS before greeting, or
+ * refused the STARTTLS it offers): connect again the usual way, and (the
+ * repository) send nothing early to this server any more. */
 static void
 ignored (MailsyncImapConnection *self)
 {
   self->early_refused = TRUE;
   self->early_ignored = TRUE;
+}
+
+/* No word at all (closed, reset, timed out): a network or a busy server
+ * does that too (review 1 Low 4 of session 19). Connect again the usual
+ * way; the repository counts these, and only a few in a row turn the
+ * early STARTTLS off. */
+static void
+unanswered (MailsyncImapConnection *self)
+{
+  self->early_refused = TRUE;
+  self->early_unanswered = TRUE;
 }
 
 /* Fails the connection: "<peer> @why". */
@@ -167,7 +178,7 @@ _mailsync_imap_connection_starttls_early (MailsyncImapConnection *self, GCancell
         {
           /* closed, reset or timed out before any greeting; a BYE */
           if (self->greeting == NULL)
-            ignored (self);
+            unanswered (self);
           else
             self->early_refused = TRUE;
         }
@@ -208,8 +219,8 @@ _mailsync_imap_connection_starttls_early (MailsyncImapConnection *self, GCancell
       if (!g_error_matches (starttls_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_NO) &&
           !g_error_matches (starttls_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_BAD))
         {
-          /* greeted, then closed or reset without an answer */
-          ignored (self);
+          /* greeted, then closed, reset or timed out without an answer */
+          unanswered (self);
           g_propagate_error (error, g_steal_pointer (&starttls_error));
           return FALSE;
         }
@@ -300,11 +311,18 @@ _mailsync_imap_connection_log_in_after_starttls (MailsyncImapConnection *self, G
       g_propagate_error (error, g_error_copy (self->fatal));
       return FALSE;
     }
-  /* The connection failed before the CAPABILITY was answered: a server
-   * that did not take the commands that followed STARTTLS's handshake. */
+  /* The connection failed (closed, reset, socktimeout) after the
+   * handshake, before CAPABILITY was answered: no word from the server
+   * (review 1 of session 19, item 2), which a network gives too, so
+   * never taken as a server that ignores early commands. With the
+   * password on the wire the server may have been judging it (its answer
+   * to CAPABILITY lost with the connection): a failed login attempt, as
+   * after the usual CAPABILITY, not retried on another connection (item
+   * 3). Without (a mechanism that waits for a continuation): counted,
+   * and the usual way follows. */
   if (!logged_in && self->fatal != NULL && !self->tls_capabilities_checked && !self->throttled &&
-      !g_cancellable_is_cancelled (cancellable))
-    ignored (self);
+      !self->failed_during_login && !g_cancellable_is_cancelled (cancellable))
+    unanswered (self);
   if (!logged_in)
     {
       g_propagate_error (error, g_steal_pointer (&login_error));

@@ -224,12 +224,19 @@ void     mailsync_imap_connection_set_early_capabilities (MailsyncImapConnection
 /* After a failed open: the login went before the greeting, and the
  * greeting did not match the capabilities it was chosen by. */
 gboolean mailsync_imap_connection_get_early_login_refused (MailsyncImapConnection *self);
-/* After a failed open, with get_early_login_refused(): the server did not
- * take the login before its greeting at all (closed, reset, no greeting,
- * BAD, no answer after the greeting), rather than greet otherwise. */
+/* After a failed open, with get_early_login_refused(): the server said
+ * it does not take what came before its greeting (it answered it before
+ * greeting, refused a STARTTLS it offers, or answered a NOOP sent after
+ * the login and not the login), rather than greet otherwise. */
 gboolean mailsync_imap_connection_get_early_login_ignored (MailsyncImapConnection *self);
+/* After a failed open, with get_early_login_refused(): no word from the
+ * server on what went early (closed, reset or timed out before it said
+ * anything about it), which is no proof that it ignores it. */
+gboolean mailsync_imap_connection_get_early_login_unanswered (MailsyncImapConnection *self);
 /* Whether this connection logged in before its greeting. */
 gboolean mailsync_imap_connection_get_early_login (MailsyncImapConnection *self);
+/* ...or sent STARTTLS before it (and CAPABILITY with the login). */
+gboolean mailsync_imap_connection_get_sent_early (MailsyncImapConnection *self);
 /* The [CAPABILITY] list of an OK greeting (not PREAUTH), NULL without. */
 const char *const *mailsync_imap_connection_get_greeting_capabilities (MailsyncImapConnection *self);
 /* The list the server answered to CAPABILITY after STARTTLS, as it sent

@@ -431,10 +431,10 @@ typedef struct
   guint refreshed;
   gboolean pipeline;
   gboolean early;
-  gboolean early_ignored; /* the server did not take the login before its greeting */
+  MailsyncImapEarlyVerdict early_verdict; /* what became of what went before the greeting */
 } LoginState;
 
-#define LOGIN_STATE_INIT { 0, 0, TRUE, TRUE, FALSE }
+#define LOGIN_STATE_INIT { 0, 0, TRUE, TRUE, MAILSYNC_IMAP_EARLY_NOT_SENT }
 
 /* Connects and logs in @slot's connection unless it is open; on the
  * slot's worker. The slots share the settings and the credentials: one
@@ -573,15 +573,19 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
       /* The greeting was not the one the login went before (PREAUTH,
        * BYE, other capabilities): forget it, and connect once more the
        * usual way (a server that limits us is waited out first). A server
-       * that did not take the login at all (closed, reset, no greeting,
-       * no answer): the same, and the file then says so (early=false),
-       * so that later runs do not pay two connections each. */
+       * that said it does not take the login before its greeting: the
+       * same, and the file then says so (early=false), so that later runs
+       * do not pay two connections each. No word at all (closed, reset,
+       * timed out): the same, counted in the file; early=false only after
+       * a few in a row (repository-greeting.c). */
       if (st->early && mailsync_imap_connection_get_early_login_refused (slot->connection))
         {
           g_debug ("%s: %s; connecting again, waiting for the greeting", mailsync_repository_get_name (repo),
                    local_error->message);
           if (mailsync_imap_connection_get_early_login_ignored (slot->connection))
-            st->early_ignored = TRUE;
+            st->early_verdict = MAILSYNC_IMAP_EARLY_IGNORED;
+          else if (mailsync_imap_connection_get_early_login_unanswered (slot->connection))
+            st->early_verdict = MAILSYNC_IMAP_EARLY_UNANSWERED;
           else
             _mailsync_imap_repository_forget_capabilities (self);
           st->early = FALSE;
@@ -661,7 +665,10 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
       g_source_set_callback (slot->keepalive_source, keepalive_tick, slot, NULL);
       g_source_attach (slot->keepalive_source, g_main_context_get_thread_default ());
     }
-  _mailsync_imap_repository_keep_capabilities (self, slot->connection, st->early_ignored);
+  /* this connection's early commands were answered */
+  if (mailsync_imap_connection_get_sent_early (slot->connection))
+    st->early_verdict = MAILSYNC_IMAP_EARLY_ANSWERED;
+  _mailsync_imap_repository_keep_capabilities (self, slot->connection, st->early_verdict);
   /* kept past close, for --info and callers' diagnostics: the
    * repository's own connection's */
   if (slot == &self->main)

@@ -10,11 +10,13 @@
  * the next greeting). It is written whole (a temporary file renamed over
  * it) and only when the capabilities changed, never in a dry run (the
  * configuration's, or a MailsyncAccount:dry-run sync's). A
- * server that did not take a login before its greeting (closed, never
- * greeted, ignored it) is written down as early=false with the
- * capabilities: later runs wait for its greeting, one connection each,
- * until the capabilities change. Every function runs under
- * connect_lock. */
+ * server that said it does not take what came before its greeting is
+ * written down as early=false with the capabilities at once; one that
+ * gave no word (closed, reset, timed out) only after
+ * EARLY_UNANSWERED_LIMIT such connects in a row (early-unanswered=N
+ * counts them; any answered early command starts it over): later runs
+ * then wait for its greeting, one connection each, until the
+ * capabilities change. Every function runs under connect_lock. */
 #include "config.h"
 
 #include "mailsync-imap-repository-private.h"
@@ -29,6 +31,13 @@
 /* far above any real list; a larger file is not ours */
 #define MAX_FILE_SIZE 65536
 #define MAX_CAPABILITY_LENGTH 256
+/* Connects in a row whose early commands had no word from the server
+ * before early=false (review 1 Low 4 of session 19): one timeout (a
+ * loaded machine, a busy server, a reset) is no proof, and early=false
+ * holds until the capabilities change. A server that never takes early
+ * commands costs one extra connection (and at most the bound's wait) in
+ * each of this many runs. */
+#define EARLY_UNANSWERED_LIMIT 3
 
 #define CACHE_DEBUG(...) g_log (MAILSYNC_IMAP_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, __VA_ARGS__)
 
@@ -73,9 +82,11 @@ is_capability (const char *name)
 /* The file's capabilities when it is for this server, port and user and
  * reads as a list of capabilities, else NULL; *@early: whether the file
  * lets a login go before the greeting (early=false: the server did not
- * take one). The size is checked before anything is read. */
+ * take one); *@unanswered: the connects in a row whose early commands had
+ * no word (early-unanswered; 0 when absent or not a number below the
+ * limit). The size is checked before anything is read. */
 static char **
-load (MailsyncImapRepository *self, gboolean *early)
+load (MailsyncImapRepository *self, gboolean *early, guint *unanswered)
 {
   g_autoptr(GKeyFile) file = g_key_file_new ();
   g_autofree char *data = NULL;
@@ -88,6 +99,7 @@ load (MailsyncImapRepository *self, gboolean *early)
   guint64 port;
 
   *early = TRUE;
+  *unanswered = 0;
   if (g_stat (self->capability_cache, &st) != 0)
     return NULL;
   if (!S_ISREG (st.st_mode) || st.st_size > MAX_FILE_SIZE ||
@@ -119,6 +131,11 @@ load (MailsyncImapRepository *self, gboolean *early)
   /* absent (a file of before early=): early */
   if (!g_key_file_get_boolean (file, GROUP, "early", &early_error) && early_error == NULL)
     *early = FALSE;
+  {
+    guint64 count = g_key_file_get_uint64 (file, GROUP, "early-unanswered", NULL);
+
+    *unanswered = count < EARLY_UNANSWERED_LIMIT ? (guint) count : 0;
+  }
   return g_steal_pointer (&capabilities);
 }
 
@@ -127,10 +144,11 @@ _mailsync_imap_repository_cached_capabilities (MailsyncImapRepository *self)
 {
   g_auto(GStrv) capabilities = NULL;
   gboolean early;
+  guint unanswered;
 
   if (!may_log_in_early (self))
     return NULL;
-  capabilities = load (self, &early);
+  capabilities = load (self, &early, &unanswered);
   if (capabilities != NULL && !early)
     {
       CACHE_DEBUG ("%s: this server did not take a login before its greeting: none is sent",
@@ -164,7 +182,7 @@ _mailsync_imap_repository_forget_capabilities (MailsyncImapRepository *self)
 
 void
 _mailsync_imap_repository_keep_capabilities (MailsyncImapRepository *self, MailsyncImapConnection *connection,
-                                             gboolean ignored)
+                                             MailsyncImapEarlyVerdict verdict)
 {
   const char *const *capabilities = starttls (self) ? mailsync_imap_connection_get_tls_capabilities (connection)
                                                     : mailsync_imap_connection_get_greeting_capabilities (connection);
@@ -175,6 +193,7 @@ _mailsync_imap_repository_keep_capabilities (MailsyncImapRepository *self, Mails
   g_autofree char *dir = NULL;
   gsize length = 0;
   gboolean cached_early, early, same;
+  guint cached_unanswered, unanswered;
 
   if (!may_log_in_early (self) || cache_read_only (self) || capabilities == NULL ||
       capabilities[0] == NULL)
@@ -182,11 +201,30 @@ _mailsync_imap_repository_keep_capabilities (MailsyncImapRepository *self, Mails
   for (guint i = 0; capabilities[i] != NULL; i++)
     if (!is_capability (capabilities[i]))
       return;
-  cached = load (self, &cached_early);
+  cached = load (self, &cached_early, &cached_unanswered);
   same = cached != NULL && g_strv_equal ((const char *const *) cached, capabilities);
-  /* early=false stays with the capabilities it was found with */
-  early = !ignored && (!same || cached_early);
-  if (same && early == cached_early)
+  /* early=false stays with the capabilities it was found with; other
+   * capabilities start over */
+  early = !same || cached_early;
+  unanswered = same ? cached_unanswered : 0;
+  switch (verdict)
+    {
+    case MAILSYNC_IMAP_EARLY_NOT_SENT:
+      break;
+    case MAILSYNC_IMAP_EARLY_ANSWERED:
+      unanswered = 0;
+      break;
+    case MAILSYNC_IMAP_EARLY_UNANSWERED:
+      if (++unanswered >= EARLY_UNANSWERED_LIMIT)
+        early = FALSE;
+      break;
+    case MAILSYNC_IMAP_EARLY_IGNORED:
+      early = FALSE;
+      break;
+    }
+  if (!early)
+    unanswered = 0;
+  if (same && early == cached_early && unanswered == cached_unanswered)
     return;
   file = g_key_file_new ();
   g_key_file_set_comment (file, NULL, NULL,
@@ -203,6 +241,8 @@ _mailsync_imap_repository_keep_capabilities (MailsyncImapRepository *self, Mails
     g_key_file_set_boolean (file, GROUP, "starttls", TRUE);
   if (!early)
     g_key_file_set_boolean (file, GROUP, "early", FALSE);
+  if (unanswered > 0)
+    g_key_file_set_uint64 (file, GROUP, "early-unanswered", unanswered);
   data = g_key_file_to_data (file, &length, NULL);
   dir = g_path_get_dirname (self->capability_cache);
   if (g_mkdir_with_parents (dir, 0700) != 0)

@@ -103,13 +103,21 @@ void     _mailsync_imap_repository_drop_early_listing (MailsyncImapRepository *s
 char   **_mailsync_imap_repository_cached_capabilities (MailsyncImapRepository *self);
 /* ...forgets them (the file is removed): a greeting did not match. */
 void     _mailsync_imap_repository_forget_capabilities (MailsyncImapRepository *self);
-/* ...keeps @connection's greeting's, when it may be used early and
- * differs from the file (written whole or not at all); @ignored: this
- * connect's login before the greeting was not taken (the file then says
- * early=false, and no later run logs in early with these capabilities). */
-void     _mailsync_imap_repository_keep_capabilities   (MailsyncImapRepository *self,
-                                                        MailsyncImapConnection *connection,
-                                                        gboolean                ignored);
+/* What became of this connect's commands sent before the greeting. */
+typedef enum
+{
+  MAILSYNC_IMAP_EARLY_NOT_SENT,   /* none went early: the file's verdict stands */
+  MAILSYNC_IMAP_EARLY_ANSWERED,   /* answered: the count of unanswered ones starts over */
+  MAILSYNC_IMAP_EARLY_UNANSWERED, /* no word (closed, reset, timed out): counted */
+  MAILSYNC_IMAP_EARLY_IGNORED,    /* the server's word that it ignores them */
+} MailsyncImapEarlyVerdict;
+/* ...keeps @connection's greeting's, when it may be used early, and
+ * @verdict (written whole, and only when something changed): IGNORED, or
+ * the EARLY_UNANSWERED_LIMIT-th UNANSWERED in a row, writes early=false,
+ * and no later run sends anything early with these capabilities. */
+void     _mailsync_imap_repository_keep_capabilities   (MailsyncImapRepository  *self,
+                                                        MailsyncImapConnection  *connection,
+                                                        MailsyncImapEarlyVerdict verdict);
 
 /* mailsync-imap-repository-names.c */
 gboolean _mailsync_imap_is_mutf7                (const char *name);
