@@ -26,7 +26,8 @@ DRIVER = os.path.join(os.environ.get("TEST_BUILDDIR", HERE), "sync-maildirs")
 # tests/Makefile.am): the crash points (MAILSYNC_CRASH_AT) and the knobs
 # MAILSYNC_TEST_FOLD_EVERY, MAILSYNC_TEST_THROTTLE_BASE_MS,
 # MAILSYNC_TEST_REIDLE_SECONDS, MAILSYNC_TEST_IMAP_PROBE_HINT,
-# MAILSYNC_TEST_UPLOAD_GRACE and MAILSYNC_TEST_HANDBACK_PAUSE, which a
+# MAILSYNC_TEST_UPLOAD_GRACE, MAILSYNC_TEST_HANDBACK_PAUSE and
+# MAILSYNC_TEST_EARLY_ANSWER_MS, which a
 # release build never reads. Checks
 # that set one run only then, and are TAP SKIPs with NO_HOOKS as the
 # reason otherwise.
