@@ -30,6 +30,13 @@ cannot be made to do.
   greeting is a wrong password, reported at once (not after socktimeout).
   A server that greets and never answers the login sent before is given
   up on long before a socktimeout of 600 s ("discard-bounded").
+- Session 20 (review 1 of session 19): a server that closes on early
+  talkers gives no word, which is no proof: counted (early-unanswered),
+  started over by an answered run, early=false only after 3 in a row
+  ("talker"); a dropped login is told by a NOOP sent behind it, answered
+  while the login is not ("discard"); a wrong password's NO that comes
+  after the bound is the answer: one connection, the password sent once
+  ("slow-no", test hooks).
 - verify-certificate FALSE (API, PyGObject): no early login unless a
   fingerprint is pinned.
 

@@ -38,6 +38,12 @@ capabilities after TLS, which Dovecot cannot be made to do.
   that greets and drops the STARTTLS sent before is given up on long
   before socktimeout (early=false); a self-signed certificate: the run
   fails with the certificate error, nothing sent but STARTTLS.
+- Session 20 (review 1 of session 19): a STARTTLS dropped and never
+  answered is no word, which is no proof: counted, started over by an
+  answered run, early=false after 3 in a row ("dropped"); a connection
+  reset right after the handshake, before CAPABILITY's answer, is a
+  connection lost during the login: exit 1, no second login, the file
+  untouched ("reset-tls").
 - Every session of every scenario: no LOGIN or AUTHENTICATE before TLS.
 
 No Dovecot needed. The round trips against Dovecot (2 waits instead of 4)
