@@ -29,18 +29,6 @@ class LimitedServer(scripted_imap.ScriptedImapServer):
     CAPABILITIES = "IMAP4rev1 UIDPLUS NAMESPACE APPENDLIMIT"
 
 
-def write_config(work, port):
-    os.makedirs(work, exist_ok=True)
-    path = os.path.join(work, "offlineimaprc")
-    with open(path, "w") as f:
-        f.write("[general]\naccounts = T\nmetadata = %s/meta\nsocktimeout = 30\n\n"
-                "[Account T]\nlocalrepository = L\nremoterepository = R\n\n"
-                "[Repository L]\ntype = Maildir\nlocalfolders = %s/Mail\n\n"
-                "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %d\nremoteuser = u\n"
-                "remotepass = secret-pw\nssl = no\nstarttls = no\n" % (work, work, port))
-    return path
-
-
 def run_mailsync(work, path):
     env = dict(os.environ)
     env["HOME"] = work
@@ -80,7 +68,7 @@ def main():
         server.mailboxes["INBOX"].add(scripted_imap.message("inbox-1"), ["\\Seen"])
         server.mailboxes["Work"].add(scripted_imap.message("work-1"))
         work = os.path.join(root, "acc")
-        path = write_config(work, server.port)
+        path = mailsync_tap.write_scripted_config(work, server.port)
         p = run_mailsync(work, path)
         if not check("first sync downloads both folders", p.returncode == 0
                      and os.path.isdir(os.path.join(work, "Mail", "Work", "new")), p.out):

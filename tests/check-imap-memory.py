@@ -52,18 +52,6 @@ PER_MESSAGE = 640
 DATE = '"25-Nov-2026 10:00:00 +0000"'
 
 
-def write_config(work, port):
-    os.makedirs(work, exist_ok=True)
-    path = os.path.join(work, "offlineimaprc")
-    with open(path, "w") as f:
-        f.write("[general]\naccounts = T\nmetadata = %s/meta\nsocktimeout = 30\n\n"
-                "[Account T]\nlocalrepository = L\nremoterepository = R\n\n"
-                "[Repository L]\ntype = Maildir\nlocalfolders = %s/Mail\n\n"
-                "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %d\nremoteuser = u\n"
-                "remotepass = secret-pw\nssl = no\nstarttls = no\n" % (work, work, port))
-    return path
-
-
 def run_measured(work, path, args=()):
     """Runs mailsync; returns (exit status, output, peak RSS in bytes).
     The peak comes from /usr/bin/time (%M, the kernel's maxrss of its
@@ -197,7 +185,7 @@ def baseline(root):
     server = new_server()
     try:
         work = os.path.join(root, "baseline")
-        rc, out, rss = run_measured(work, write_config(work, server.port))
+        rc, out, rss = run_measured(work, mailsync_tap.write_scripted_config(work, server.port))
         check("baseline: a sound server syncs (exit 0)", rc == 0, out[-1500:])
         check("baseline: INBOX and Archive synced", local_count(work, "INBOX") == 5 and
               local_count(work, "Archive") == 1, out[-1500:])
@@ -212,7 +200,7 @@ def hostile_case(root, case, base_rss, want=None, inbox_count=5):
     server.hook = hook_for(case)
     try:
         work = os.path.join(root, case)
-        rc, out, rss = run_measured(work, write_config(work, server.port))
+        rc, out, rss = run_measured(work, mailsync_tap.write_scripted_config(work, server.port))
         errors = errors_of(out)
         print("# " + "%s: peak RSS %.1f MiB, errors %r" % (case, rss / MiB, errors))
         check("%s: peak RSS %.1f MiB within the budget (%.1f MiB + %d MiB)"
@@ -240,7 +228,7 @@ def million(root, base_rss):
         for folder in ("INBOX", "Archive"):
             for sub in ("cur", "new", "tmp"):
                 os.makedirs(os.path.join(work, "Mail", folder, sub))
-        rc, out, rss = run_measured(work, write_config(work, server.port), ["--dry-run"])
+        rc, out, rss = run_measured(work, mailsync_tap.write_scripted_config(work, server.port), ["--dry-run"])
         errors = errors_of(out)
         budget = base_rss + FIXED + 1000000 * PER_MESSAGE
         print("# " + "million: peak RSS %.1f MiB, errors %r" % (rss / MiB, errors))

@@ -287,18 +287,6 @@ class MultiServer(scripted_imap.ScriptedImapServer):
     CAPABILITIES = "IMAP4rev1 UIDPLUS NAMESPACE LITERAL+ MULTIAPPEND"
 
 
-def scripted_config(work, port):
-    os.makedirs(work, exist_ok=True)
-    path = os.path.join(work, "offlineimaprc")
-    with open(path, "w") as f:
-        f.write("[general]\naccounts = T\nmetadata = %s/meta\nsocktimeout = 30\n\n"
-                "[Account T]\nlocalrepository = L\nremoterepository = R\n\n"
-                "[Repository L]\ntype = Maildir\nlocalfolders = %s/Mail\n\n"
-                "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %d\nremoteuser = u\n"
-                "remotepass = secret-pw\nssl = no\nstarttls = no\n" % (work, work, port))
-    return path
-
-
 def run_mailsync(work, path):
     env = dict(os.environ)
     env["HOME"] = work
@@ -322,7 +310,7 @@ def scripted_case(root, name, server_class, sizes=(0, 0, 0)):
     server = server_class()
     server.mailboxes["INBOX"].add(scripted_imap.message("old"), ["\\Seen"])
     work = os.path.join(root, name)
-    path = scripted_config(work, server.port)
+    path = mailsync_tap.write_scripted_config(work, server.port)
     p = run_mailsync(work, path)
     assert p.returncode == 0, p.out
     for i, size in enumerate(sizes, 1):

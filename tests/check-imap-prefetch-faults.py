@@ -49,18 +49,6 @@ PART = 2 * 1024 * 1024 // 4        # what the prefetch asks for 4 new messages (
 PART = max(64 * 1024, min(PART, 240 * 1024))
 
 
-def write_config(work, port):
-    os.makedirs(work, exist_ok=True)
-    path = os.path.join(work, "offlineimaprc")
-    with open(path, "w") as f:
-        f.write("[general]\naccounts = T\nmetadata = %s/meta\nsocktimeout = 30\n\n"
-                "[Account T]\nlocalrepository = L\nremoterepository = R\n\n"
-                "[Repository L]\ntype = Maildir\nlocalfolders = %s/Mail\n\n"
-                "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %d\nremoteuser = u\n"
-                "remotepass = secret-pw\nssl = no\nstarttls = no\n" % (work, work, port))
-    return path
-
-
 def run_mailsync(work, path, extra_env=None):
     env = dict(os.environ)
     env["HOME"] = work
@@ -191,7 +179,7 @@ def run_scenario(root, label, new, prefetch_reply, rest_reply, prefetch):
     work = os.path.join(root, "%s-%s" % (label, "on" if prefetch else "off"))
     env = {} if prefetch else {"MAILSYNC_TEST_IMAP_PREFETCH": "off"}
     try:
-        path = write_config(work, server.port)
+        path = mailsync_tap.write_scripted_config(work, server.port)
         first = run_mailsync(work, path, env)
         if label == "uidvalidity":
             server.recreate("INBOX", [scripted_imap.message("other-%d" % i) for i in range(6)])
@@ -266,7 +254,7 @@ def run_inexact(root, label, sizes, prefetch):
     work = os.path.join(root, "%s-%s" % (label, "on" if prefetch else "off"))
     env = {} if prefetch else {"MAILSYNC_TEST_IMAP_PREFETCH": "off"}
     try:
-        path = write_config(work, server.port)
+        path = mailsync_tap.write_scripted_config(work, server.port)
         first = run_mailsync(work, path, env)
         server.size_skew = 7
         for name in INEXACT_FOLDERS:

@@ -211,18 +211,6 @@ def scenario_dovecot(root):
 
 # ---- a scripted server: a refused SELECT, the previous mailbox kept --------
 
-def write_config(work, port):
-    os.makedirs(work, exist_ok=True)
-    path = os.path.join(work, "offlineimaprc")
-    with open(path, "w") as f:
-        f.write("[general]\naccounts = T\nmetadata = %s/meta\nsocktimeout = 10\n\n"
-                "[Account T]\nlocalrepository = L\nremoterepository = R\n\n"
-                "[Repository L]\ntype = Maildir\nlocalfolders = %s/Mail\n\n"
-                "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %d\nremoteuser = u\n"
-                "remotepass = secret-pw\nssl = no\nstarttls = no\n" % (work, work, port))
-    return path
-
-
 def run_mailsync(work, path, extra_env=None):
     env = dict(os.environ)
     env["HOME"] = work
@@ -310,7 +298,7 @@ def scenario_select_no(root, retried):
     server.hook = hook
     try:
         work = os.path.join(root, label)
-        path = write_config(work, server.port)
+        path = mailsync_tap.write_scripted_config(work, server.port, socktimeout=10)
         p = run_mailsync(work, path, {"MAILSYNC_TEST_THROTTLE_BASE_MS": "10"})
         if not check("%s: initial sync" % label, p.returncode == 0, p.stderr[-800:]):
             return

@@ -418,6 +418,23 @@ remoteuser = %(user)s
 """
 
 
+def write_scripted_config(work, port, socktimeout=30):
+    """<work>/offlineimaprc, the config of the suites against a scripted
+    server (tests/scripted_imap.py) on 127.0.0.1:@port: account T syncs the
+    Maildir <work>/Mail (metadata in <work>/meta) with user u, password
+    secret-pw, in clear text (the scripted server speaks no TLS). Returns
+    its path."""
+    os.makedirs(work, exist_ok=True)
+    path = os.path.join(work, "offlineimaprc")
+    with open(path, "w") as f:
+        f.write("[general]\naccounts = T\nmetadata = %s/meta\nsocktimeout = %d\n\n"
+                "[Account T]\nlocalrepository = L\nremoterepository = R\n\n"
+                "[Repository L]\ntype = Maildir\nlocalfolders = %s/Mail\n\n"
+                "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %d\nremoteuser = u\n"
+                "remotepass = secret-pw\nssl = no\nstarttls = no\n" % (work, socktimeout, work, port))
+    return path
+
+
 def write_imaps_config(root, name, env, user, password, account_extra="", fresh=False, home=None):
     """<root>/<name>.conf, the config of the UI suites: account Test syncs
     the Maildir <root>/<home>/mail (metadata in <root>/<home>/meta; @home
