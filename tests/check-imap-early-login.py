@@ -325,6 +325,89 @@ def scenario_slow_no(root):
         server.close()
 
 
+def scenario_probe_full(root):
+    """The NOOP behind an unanswered early login goes whatever the
+    pipeline's limit (review of session 20 Low 1): 5 throttles halve it to
+    2, which the login and its LIST fill; the NOOP was held behind them,
+    never written, and with socktimeout none (0) a server that dropped the
+    login kept the run waiting for ever. Here the server refuses 5 early
+    logins NO [THROTTLED], then drops the 6th and greets: the NOOP goes,
+    is answered, and one normal connection follows."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("probe-full: the NOOP goes with the pipeline full of throttled halvings", mailsync_tap.NO_HOOKS)
+        return
+    throttles = 5
+    server = tls_server()
+    try:
+        account = Account(root, "probe-full", server, socktimeout=0)
+        prime(account, "probe-full")
+        base = len(server.sessions)
+
+        def hook(server, session, tag, verb, line):
+            n = session.number - base
+            if n <= throttles and verb in ("LOGIN", "AUTHENTICATE"):
+                return scripted_imap.Reply("%s NO [THROTTLED] Too many logins, try again later\r\n" % tag)
+            if n == throttles + 1:
+                return early_scripted.drop_before_greeting(server, session, tag, verb, line)
+            return None
+        server.hook = hook
+        server.early_wait = lambda session: EARLY_WAIT if session.number - base <= throttles + 1 else 0
+        env = dict(early_scripted.SHORT_BOUND, MAILSYNC_TEST_THROTTLE_BASE_MS="40")
+        p, sessions = account.run(extra_env=env, args=("-d", "imap"), deadline=120)
+        server.early_wait = 0
+        server.hook = None
+        check("probe-full: %d throttled early logins leave 2 commands in flight, then one dropped" % throttles,
+              len(sessions) > throttles and "then 2 commands in flight" in p.stdout + p.stderr
+              and logged_in_early(sessions[throttles]) and bool(getattr(sessions[throttles], "dropped", b"")),
+              detail(p, sessions, server))
+        check("probe-full: the NOOP went behind the dropped login, and a normal connection ends the run (exit 0)",
+              p.returncode == 0 and len(sessions) == throttles + 2
+              and "NOOP" in early_scripted.verbs(server, sessions[throttles])
+              and not sessions[-1].early and len(logins(server, sessions[-1])) == 1, detail(p, sessions, server))
+    finally:
+        server.close()
+
+
+def scenario_probe_hung(root):
+    """A server that greets, says one untagged line more, and then answers
+    nothing, neither the early login nor the NOOP behind it, with
+    socktimeout none (0): the bound on the login's answer runs again after
+    that line, and the NOOP has a bound of its own (review of session 20
+    Low 1; before, the line ended the bound and the run waited for ever).
+    The login may be judged: a failed run, the password sent once, nothing
+    counted in the file."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("probe-hung: the NOOP's own bound ends a server that answers nothing", mailsync_tap.NO_HOOKS)
+        return
+    server = tls_server()
+    try:
+        account = Account(root, "probe-hung", server, socktimeout=0)
+        prime(account, "probe-hung")
+        before = account.cached()
+
+        def hung(server, session, tag, verb, line):
+            # an untagged line after the greeting, and then not a word
+            if verb == "GREETING":
+                return scripted_imap.Reply(server.greeting + "* OK [ALERT] busy, please wait\r\n")
+            return scripted_imap.Silence()
+        server.hook = early_scripted.first_session_hook(hung)
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run(extra_env=early_scripted.SHORT_BOUND, deadline=120)
+        server.early_wait = 0
+        server.hook = None
+        every = [l for s in sessions for l in logins(server, s)]
+        check("probe-hung: the login went before the greeting",
+              len(sessions) >= 1 and logged_in_early(sessions[0]), detail(p, sessions, server))
+        check("probe-hung: the run ends (exit 1) on that connection, a NOOP behind the login, the password sent once",
+              p.returncode == 1 and len(sessions) == 1 and len(every) == 1
+              and "NOOP" in early_scripted.verbs(server, sessions[0]) and "NOOP" in p.stdout + p.stderr,
+              (detail(p, sessions, server), every))
+        check("probe-hung: the file is left as it was (early, nothing counted)",
+              account.cached() == before and "SASL-IR" in before, (before, account.cached()))
+    finally:
+        server.close()
+
+
 def close_early_talkers(server, session, tag, verb, line):
     """Closes a connection whose client spoke before the greeting."""
     if verb == "GREETING" and session.early:
@@ -476,6 +559,8 @@ def main():
         scenario_ignored(root, "discard-bounded", early_scripted.drop_before_greeting, socktimeout=600, deadline=150,
                          env=early_scripted.SHORT_BOUND)
         scenario_slow_no(root)
+        scenario_probe_full(root)
+        scenario_probe_hung(root)
         scenario_no_before_greeting(root)
         scenario_noverify(root)
         scenario_throttled(root)

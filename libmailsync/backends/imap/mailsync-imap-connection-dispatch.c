@@ -92,7 +92,8 @@ static void
 dispatch (MailsyncImapConnection *self, MailsyncImapResponse *response)
 {
   /* the server speaks: a bound on an early command's answer ends here,
-   * and the greeting or a notice sets it again */
+   * and the greeting or a notice sets it again (feed() too, while that
+   * answer is still to come) */
   _mailsync_imap_connection_disarm_early_answer (self);
   switch (response->kind)
     {
@@ -258,6 +259,9 @@ feed (MailsyncImapConnection *self, const guint8 *data, gsize len)
       mailsync_imap_response_unref (response);
       if (self->fatal)
         return FALSE;
+      /* any response disarmed the bound on an early command's answer:
+       * it runs again from now while that answer is still to come */
+      _mailsync_imap_connection_rearm_early_answer (self);
     }
   if (!ok)
     {

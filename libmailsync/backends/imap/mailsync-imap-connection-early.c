@@ -202,6 +202,7 @@ on_probe_answered (MailsyncImapConnection *connection, MailsyncImapResponse *res
   (void) response;
   (void) error;
   (void) user_data;
+  _mailsync_imap_connection_disarm_early_probe (self);
   /* a failed connection: the login's wait says why */
   if (self->fatal != NULL || credential_sent (self) == NULL)
     return;
@@ -214,18 +215,65 @@ on_probe_answered (MailsyncImapConnection *connection, MailsyncImapResponse *res
   _mailsync_imap_connection_fail_everything (self, dropped);
 }
 
+/* The NOOP has had no answer for as long as the login had, and the login
+ * none either: the server is hung, or still judging the password, which
+ * socktimeout (none by default) is not there to end (review of session
+ * 20 Low 1). A failed login attempt, as socktimeout's failure would be:
+ * the login is not sent again on another connection. */
+static gboolean
+early_probe_timed_out (gpointer user_data)
+{
+  MailsyncImapConnection *self = user_data;
+  g_autofree char *peer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&self->early_probe_timer, g_source_unref);
+  /* the login was answered: the NOOP is a command like any other */
+  if (self->fatal != NULL || credential_sent (self) == NULL)
+    return G_SOURCE_REMOVE;
+  peer = _mailsync_imap_connection_peer_label (self);
+  error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                       "%s answered neither the login sent before its greeting nor a NOOP sent %" G_GINT64_FORMAT
+                       " ms after it", peer, self->early_answer_bound_ms);
+  IMAP_DEBUG ("%s", error->message);
+  _mailsync_imap_connection_fail_everything (self, error);
+  /* as socktimeout: nothing read later belongs to a live session */
+  g_cancellable_cancel (self->io_cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+void
+_mailsync_imap_connection_disarm_early_probe (MailsyncImapConnection *self)
+{
+  if (self->early_probe_timer == NULL)
+    return;
+  g_source_destroy (self->early_probe_timer);
+  g_clear_pointer (&self->early_probe_timer, g_source_unref);
+}
+
 /* The login sent before the greeting has had no answer for the bound:
  * a NOOP behind it tells a server judging the password slowly (it answers
- * the login first) from one that dropped it (it answers the NOOP). No
- * further bound: the server answers one or the other, or is hung, which
- * socktimeout handles as for any login. */
+ * the login first) from one that dropped it (it answers the NOOP). It
+ * goes at once, whatever the pipeline's limit (halved by throttles, the
+ * login and its LIST can fill it), and has a bound of its own, the
+ * login's again: one that nothing disarms but an answer to the login or
+ * the NOOP (or the connection's end), so that no server, whatever it
+ * sends or not, keeps the connect waiting for ever when socktimeout is
+ * none. */
 static void
 probe (MailsyncImapConnection *self)
 {
+  MailsyncImapRequest *noop = mailsync_imap_request_new_simple ("NOOP", NULL);
+
   IMAP_DEBUG ("the login sent before the greeting is unanswered: a NOOP behind it asks whether it was dropped");
   self->early_probed = TRUE;
-  _mailsync_imap_connection_send_direct (self, mailsync_imap_request_new_simple ("NOOP", NULL), NULL,
-                                         on_probe_answered, NULL);
+  noop->unlimited = TRUE;
+  _mailsync_imap_connection_disarm_early_probe (self);
+  self->early_probe_timer = g_timeout_source_new ((guint) self->early_answer_bound_ms);
+  g_source_set_callback (self->early_probe_timer, early_probe_timed_out, self, NULL);
+  g_source_set_static_name (self->early_probe_timer, "[mailsync] IMAP early login's NOOP");
+  g_source_attach (self->early_probe_timer, g_main_context_get_thread_default ());
+  _mailsync_imap_connection_send_direct (self, noop, NULL, on_probe_answered, NULL);
 }
 
 static gboolean
@@ -257,14 +305,24 @@ early_answer_timed_out (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+start_early_answer_timer (MailsyncImapConnection *self)
+{
+  self->early_answer_timer = g_timeout_source_new ((guint) self->early_answer_bound_ms);
+  g_source_set_callback (self->early_answer_timer, early_answer_timed_out, self, NULL);
+  g_source_set_static_name (self->early_answer_timer, "[mailsync] IMAP early command's answer");
+  g_source_attach (self->early_answer_timer, g_main_context_get_thread_default ());
+}
+
 /* The server spoke before answering what was sent before its greeting
  * (dispatch: its greeting, or @notice, an OK without a code before it):
  * the wait for that answer is bounded from now on; any response disarms
- * it. Where socktimeout would end the wait first: not armed for a
- * STARTTLS (socktimeout's failure is "unanswered" as the bound's), armed
- * at half of socktimeout for a login, so that the NOOP goes before
- * socktimeout could end the wait on a guess (and its write starts
- * socktimeout's clock again). */
+ * it, and _mailsync_imap_connection_rearm_early_answer() sets it again
+ * while the answer is still to come. Where socktimeout would end the
+ * wait first: not armed for a STARTTLS (socktimeout's failure is
+ * "unanswered" as the bound's), armed at half of socktimeout for a login,
+ * so that the NOOP goes before socktimeout could end the wait on a guess
+ * (and its write starts socktimeout's clock again). */
 void
 _mailsync_imap_connection_arm_early_answer (MailsyncImapConnection *self, gboolean notice)
 {
@@ -284,12 +342,41 @@ _mailsync_imap_connection_arm_early_answer (MailsyncImapConnection *self, gboole
       bound_ms = (gint64) (timeout_ms / 2);
     }
   _mailsync_imap_connection_disarm_early_answer (self);
+  self->early_answer_bound_ms = bound_ms;
   IMAP_DEBUG ("greeted %" G_GINT64_FORMAT " ms after the %s sent before it: its answer is awaited %" G_GINT64_FORMAT
               " ms at most", delay_ms, self->early_starttls ? "STARTTLS" : "login", bound_ms);
-  self->early_answer_timer = g_timeout_source_new ((guint) bound_ms);
-  g_source_set_callback (self->early_answer_timer, early_answer_timed_out, self, NULL);
-  g_source_set_static_name (self->early_answer_timer, "[mailsync] IMAP early command's answer");
-  g_source_attach (self->early_answer_timer, g_main_context_get_thread_default ());
+  start_early_answer_timer (self);
+}
+
+/* After a response that did not answer it, once the server has greeted
+ * or sent a notice (dispatch disarms the bound on every response): the
+ * same bound again, from now. Before (review of session 20 Low 1), one
+ * untagged line after the greeting ended the bound for good, and with
+ * socktimeout none a login never answered then was waited for for ever.
+ * A server that keeps talking is alive, and keeps the wait going. */
+void
+_mailsync_imap_connection_rearm_early_answer (MailsyncImapConnection *self)
+{
+  gboolean login = FALSE;
+
+  if (self->early_answer_bound_ms == 0 || self->early_answer_timer != NULL || self->fatal != NULL ||
+      self->early_probed || (self->greeting_task != NULL && self->notice == NULL))
+    return;
+  for (GList *l = self->in_flight.head; l != NULL && !login; l = l->next)
+    login = ((MailsyncImapRequest *) l->data)->secret;
+  /* the login answered, its answer not yet taken: no bound on the rest */
+  if (!self->early_starttls && !login)
+    return;
+  start_early_answer_timer (self);
+}
+
+/* What went before the greeting has its answer (or the wait for it is
+ * over): no bound on what follows. */
+void
+_mailsync_imap_connection_end_early_answer (MailsyncImapConnection *self)
+{
+  self->early_answer_bound_ms = 0;
+  _mailsync_imap_connection_disarm_early_answer (self);
 }
 
 void
@@ -352,6 +439,7 @@ _mailsync_imap_connection_log_in_early (MailsyncImapConnection *self, GCancellab
   IMAP_DEBUG ("logging in before the greeting, by the capabilities of an earlier one");
   _mailsync_imap_connection_start_reading (self);
   logged_in = _mailsync_imap_connection_authenticate (self, cancellable, &login_error);
+  _mailsync_imap_connection_end_early_answer (self);
   /* The login was sent and has its tagged answer, and still no greeting
    * (a failed connection or a cancel failed the greeting too): nothing
    * waits for a greeting then, socktimeout least of all. */

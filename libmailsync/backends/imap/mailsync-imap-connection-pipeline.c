@@ -131,12 +131,17 @@ log_command (MailsyncImapRequest *request)
     }
 }
 
-/* Moves pending requests onto the wire while allowed. */
+/* Moves pending requests onto the wire while allowed: within the
+ * pipeline's limit, except an unlimited request (the NOOP that asks
+ * whether an early login was dropped: with the limit halved by throttles
+ * the login and its LIST fill it, and the NOOP held behind them left the
+ * connect waiting for ever; review of session 20 Low 1). */
 void
 _mailsync_imap_connection_schedule_requests (MailsyncImapConnection *self)
 {
   while (self->awaiting_plus == NULL && !g_queue_is_empty (&self->pending) &&
-         g_queue_get_length (&self->in_flight) < self->settings->max_in_flight)
+         (g_queue_get_length (&self->in_flight) < self->settings->max_in_flight ||
+          ((MailsyncImapRequest *) g_queue_peek_head (&self->pending))->unlimited))
     {
       MailsyncImapRequest *request = g_queue_pop_head (&self->pending);
 
@@ -446,6 +451,7 @@ _mailsync_imap_connection_fail_everything (MailsyncImapConnection *self, const G
         }
     }
   _mailsync_imap_connection_disarm_early_answer (self);
+  _mailsync_imap_connection_disarm_early_probe (self);
   IMAP_DEBUG ("connection failed: %s", error->message);
   self->awaiting_plus = NULL;
   while ((request = g_queue_pop_head (&self->in_flight)) != NULL ||

@@ -69,6 +69,7 @@ struct _MailsyncImapRequest
   gboolean secret;        /* carries a credential: wiped when freed */
   gboolean pipelined;     /* a one-step login with commands sent after it */
   gboolean one_step;      /* a login that takes no continuation (LOGIN, SASL-IR PLAIN) */
+  gboolean unlimited;     /* goes before the pending ones, beyond max_in_flight (the early login's NOOP) */
 };
 
 struct _MailsyncImapConnection
@@ -165,6 +166,11 @@ struct _MailsyncImapConnection
    * (connection-early.c, _mailsync_imap_connection_arm_early_answer()) */
   gint64 early_sent_at;
   GSource *early_answer_timer;
+  /* that bound (ms; 0 once the early command is answered), armed again
+   * after any response until then, and the NOOP's own: the same again
+   * once it is sent (socktimeout may be none) */
+  gint64 early_answer_bound_ms;
+  GSource *early_probe_timer;
   /* the list the server answered to CAPABILITY after STARTTLS, as sent */
   char **tls_capabilities;
   /* the certificate failed verification and the handler accepted it */
@@ -237,6 +243,9 @@ gboolean _mailsync_imap_connection_start_tls (MailsyncImapConnection *self, GCan
 /* mailsync-imap-connection-early.c */
 void _mailsync_imap_connection_arm_early_answer (MailsyncImapConnection *self, gboolean notice);
 void _mailsync_imap_connection_disarm_early_answer (MailsyncImapConnection *self);
+void _mailsync_imap_connection_rearm_early_answer (MailsyncImapConnection *self);
+void _mailsync_imap_connection_end_early_answer (MailsyncImapConnection *self);
+void _mailsync_imap_connection_disarm_early_probe (MailsyncImapConnection *self);
 /* mailsync-imap-connection-starttls.c */
 MailsyncImapRequest *_mailsync_imap_connection_tls_capability_request (MailsyncImapConnection *self);
 void _mailsync_imap_connection_keep_tls_capabilities (MailsyncImapConnection *self, MailsyncImapResponse *ok);

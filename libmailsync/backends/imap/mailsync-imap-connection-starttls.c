@@ -144,6 +144,7 @@ _mailsync_imap_connection_starttls_early (MailsyncImapConnection *self, GCancell
   mailsync_imap_connection_send_async (self, mailsync_imap_request_new_simple ("STARTTLS", NULL), cancellable,
                                        _mailsync_store_result, &answered);
   ok = mailsync_imap_connection_send_finish (self, _mailsync_await (&answered), &starttls_error);
+  _mailsync_imap_connection_end_early_answer (self);
   if (self->greeting_task != NULL && self->fatal == NULL && self->notice != NULL &&
       !g_cancellable_is_cancelled (cancellable))
     take_notice_as_greeting (self);

@@ -281,6 +281,7 @@ mailsync_imap_connection_dispose (GObject *object)
 
   mailsync_imap_connection_close (self);
   _mailsync_imap_connection_disarm_early_answer (self);
+  _mailsync_imap_connection_disarm_early_probe (self);
   if (self->watchdog != NULL)
     {
       g_source_destroy (self->watchdog);
@@ -585,7 +586,12 @@ enqueue (MailsyncImapConnection *self, MailsyncImapRequest *request)
 {
   request->tag = make_tag (self->next_tag++);
   self->commands_sent++;
-  g_queue_push_tail (&self->pending, request);
+  /* ahead of what waits for room in the pipeline, and not held by it
+   * (schedule_requests()) */
+  if (request->unlimited)
+    g_queue_push_head (&self->pending, request);
+  else
+    g_queue_push_tail (&self->pending, request);
   _mailsync_imap_connection_schedule_requests (self);
   _mailsync_imap_connection_start_reading (self);
 }
