@@ -415,6 +415,42 @@ def close_early_talkers(server, session, tag, verb, line):
     return None
 
 
+def scenario_talker_pool(root):
+    """maxconnections 3 and a server that closes on early talkers (one
+    network blip that stalls every connect of a run): each connection of
+    the run goes early, is closed and falls back, and the run counts one
+    early-unanswered, not three (review of session 20 Low 3: three was
+    early=false, the fast path off until the capabilities change)."""
+    server = scripted_imap.ScriptedImapServer(folders=("INBOX", "A", "B"), tls=server_context())
+    server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % CAPABILITIES
+    with server.lock:
+        for name in ("INBOX", "A", "B"):
+            server.mailboxes[name].add(b"Subject: one\r\nMessage-ID: <one-%s@early>\r\n\r\nbody\r\n" % name.encode())
+    try:
+        account = early_scripted.Account(root, "talker-pool", server, IMAPS, remote="maxconnections = 3\n")
+        prime(account, "talker-pool")
+        # something new in every folder: each is synced, in parallel
+        with server.lock:
+            for name in ("INBOX", "A", "B"):
+                server.mailboxes[name].add(b"Subject: two\r\nMessage-ID: <two-%s@early>\r\n\r\nbody\r\n"
+                                           % name.encode())
+        base = len(server.sessions)
+        # connects take turns (one at a time): each early one, closed, is
+        # followed by its usual one, which the server greets at once
+        server.early_wait = lambda session: EARLY_WAIT if (session.number - base) % 2 == 1 else 0
+        server.hook = close_early_talkers
+        p, sessions = account.run()
+        server.early_wait = 0
+        server.hook = None
+        talked = [s for s in sessions if s.early]
+        check("talker-pool: the run finishes (exit 0); its 3 connections each went early and fell back",
+              p.returncode == 0 and len(talked) == 3 and len(sessions) == 6, detail(p, sessions, server))
+        check("talker-pool: one early-unanswered counted for the run, not one per connection",
+              "early-unanswered=1" in account.cached() and "early=false" not in account.cached(), account.cached())
+    finally:
+        server.close()
+
+
 def scenario_no_before_greeting(root):
     """A tagged NO [AUTHENTICATIONFAILED] to the login, before any
     greeting: a wrong password, reported at once, not after socktimeout."""
@@ -555,6 +591,7 @@ def main():
         scenario_notice(root)
         scenario_refused(root)
         scenario_ignored(root, "talker", close_early_talkers, proof=False)
+        scenario_talker_pool(root)
         scenario_ignored(root, "discard", early_scripted.drop_before_greeting, socktimeout=8)
         scenario_ignored(root, "discard-bounded", early_scripted.drop_before_greeting, socktimeout=600, deadline=150,
                          env=early_scripted.SHORT_BOUND)

@@ -48,9 +48,10 @@ def text_of(data):
 
 class Account:
     """One account (Maildir <-> the scripted server over @transport) in
-    @root/@name; every session a run opened is added to @seen too."""
+    @root/@name; every session a run opened is added to @seen too; @remote:
+    more lines for the remote repository's section."""
 
-    def __init__(self, root, name, server, transport, socktimeout=60, seen=None):
+    def __init__(self, root, name, server, transport, socktimeout=60, seen=None, remote=""):
         self.server = server
         self.seen = seen
         self.work = os.path.join(root, name)
@@ -61,8 +62,8 @@ class Account:
                     "[Account T]\nlocalrepository = L\nremoterepository = R\n"
                     "[Repository L]\ntype = Maildir\nlocalfolders = %s/Mail\n\n"
                     "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %d\nremoteuser = u\n"
-                    "remotepass = %s\n%s\nsslcacertfile = %s\n"
-                    % (self.work, socktimeout, self.work, server.port, PASSWORD, transport, CA))
+                    "remotepass = %s\n%s\nsslcacertfile = %s\n%s"
+                    % (self.work, socktimeout, self.work, server.port, PASSWORD, transport, CA, remote))
         self.cache = os.path.join(self.work, "meta", "Repository-R", "mailsync-capabilities")
 
     def run(self, extra_env=None, args=(), deadline=300):

@@ -818,6 +818,8 @@ close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
    * lasts a sync, and a daemon that halved it on every throttle of the
    * week would end up sending one command at a time for good. */
   self->settings->max_in_flight = 0;
+  /* ...and counts its own early-unanswered, once (repository-greeting.c) */
+  self->early_unanswered_counted_at = 0;
   g_mutex_lock (&self->pool_lock);
   reset_budget_locked (&self->main);
   for (guint i = 0; i < self->pool->len; i++)

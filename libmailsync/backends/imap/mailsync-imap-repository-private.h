@@ -50,6 +50,10 @@ struct _MailsyncImapRepository
   struct _MailsyncImapEarlyListing *early_listing; /* the LIST sent with the login, unclaimed */
   char *capability_cache;       /* capability-cache: the file of the greeting's capabilities */
   gboolean capability_cache_read_only; /* a dry run: read it, never write or remove it */
+  /* when this sync (open to close) counted an early-unanswered in the
+   * file (monotonic µs, 0: not yet): its other connections count none
+   * (repository-greeting.c) */
+  gint64 early_unanswered_counted_at;
   gint sizes_inexact;           /* atomic: a body was not its RFC822.SIZE long: no more
                                  * bodies fetched with a SELECT (mailsync-imap-folder-prefetch.c) */
 };
@@ -114,7 +118,8 @@ typedef enum
 /* ...keeps @connection's greeting's, when it may be used early, and
  * @verdict (written whole, and only when something changed): IGNORED, or
  * the EARLY_UNANSWERED_LIMIT-th UNANSWERED in a row, writes early=false,
- * and no later run sends anything early with these capabilities. */
+ * and no later run sends anything early with these capabilities; only the
+ * first UNANSWERED of a sync counts. */
 void     _mailsync_imap_repository_keep_capabilities   (MailsyncImapRepository  *self,
                                                         MailsyncImapConnection  *connection,
                                                         MailsyncImapEarlyVerdict verdict);
