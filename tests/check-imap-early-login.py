@@ -325,6 +325,69 @@ def scenario_slow_no(root):
         server.close()
 
 
+def scenario_out_of_order(root):
+    """A server that works on pipelined commands at once (RFC 9051 5.5
+    allows it; none is known to do so before login) and answers the NOOP
+    behind a slow early login before the login: taken for one that dropped
+    the login, so the password goes once more on the usual connection
+    (review of session 20 Low 2; doc/design.md says why that is accepted).
+    With a wrong password that is two failed logins, once: the file says
+    early=false at once, so the next run sends it once. Before, early=false
+    was written only when the usual connection logged in, and every run
+    with a wrong password sent it twice."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("out-of-order: a NOOP answered before a slow NO costs one second login, once",
+                 mailsync_tap.NO_HOOKS)
+        return
+    server = tls_server()
+    try:
+        account = Account(root, "out-of-order", server, socktimeout=600)
+        prime(account, "out-of-order")
+
+        def wrong_password(server, session, tag, verb, line):
+            if verb in ("LOGIN", "AUTHENTICATE"):
+                return scripted_imap.Reply("%s NO [AUTHENTICATIONFAILED] Authentication failed.\r\n" % tag)
+            return None
+
+        def noop_first(server, session, tag, verb, line):
+            if verb in ("LOGIN", "AUTHENTICATE") and session.early:
+                # until the client writes again (its NOOP), which is
+                # answered first; the login's NO after it
+                if select.select([session.sock], [], [], 120)[0]:
+                    data = session.sock.recv(65536)
+                    session.noop_first = data
+                    noop = data.split(b" ", 1)[0]
+                    session.send(noop + b" OK NOOP completed\r\n")
+            return wrong_password(server, session, tag, verb, line)
+
+        def run(wait):
+            first = early_scripted.first_session_hook(noop_first)
+            server.hook = lambda *a: first(*a) or wrong_password(*a)
+            server.early_wait = first_session_waits(server, wait)
+            p, sessions = account.run(extra_env=early_scripted.SHORT_BOUND, deadline=150)
+            server.early_wait = 0
+            server.hook = None
+            every = [l for s in sessions for l in logins(server, s)]
+            return p, sessions, every
+
+        p, sessions, every = run(EARLY_WAIT)
+        check("out-of-order: the NOOP went behind the early login and was answered first",
+              len(sessions) >= 1 and logged_in_early(sessions[0])
+              and b"NOOP" in getattr(sessions[0], "noop_first", b""), detail(p, sessions, server))
+        check("out-of-order: taken for a dropped login: the password once more on the usual connection (exit 1)",
+              p.returncode == 1 and len(sessions) == 2 and len(every) == 2 and not sessions[1].early,
+              (detail(p, sessions, server), every))
+        check("out-of-order: early=false is written at once, though no login succeeded",
+              "early=false" in account.cached() and "SASL-IR" in account.cached(), account.cached())
+        # long enough to see a login sent early, short for the greeting it delays
+        p, sessions, every = run(2)
+        check("out-of-order: the run after sends the password once, after the greeting (exit 1)",
+              p.returncode == 1 and len(sessions) == 1 and len(every) == 1 and not sessions[0].early,
+              (detail(p, sessions, server), every))
+    finally:
+        server.close()
+
+
 def scenario_probe_full(root):
     """The NOOP behind an unanswered early login goes whatever the
     pipeline's limit (review of session 20 Low 1): 5 throttles halve it to
@@ -596,6 +659,7 @@ def main():
         scenario_ignored(root, "discard-bounded", early_scripted.drop_before_greeting, socktimeout=600, deadline=150,
                          env=early_scripted.SHORT_BOUND)
         scenario_slow_no(root)
+        scenario_out_of_order(root)
         scenario_probe_full(root)
         scenario_probe_hung(root)
         scenario_no_before_greeting(root)

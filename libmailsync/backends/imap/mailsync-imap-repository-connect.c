@@ -583,7 +583,18 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
           g_debug ("%s: %s; connecting again, waiting for the greeting", mailsync_repository_get_name (repo),
                    local_error->message);
           if (mailsync_imap_connection_get_early_login_ignored (slot->connection))
-            st->early_verdict = MAILSYNC_IMAP_EARLY_IGNORED;
+            {
+              /* The server's word: early=false now, not once the usual
+               * connection logs in. A server that answered the NOOP
+               * before a login it was judging (review of session 20 Low
+               * 2; doc/design.md) gets the password a second time on the
+               * usual connection; with a wrong one that login fails too,
+               * and the next run must not send it twice again. (After a
+               * STARTTLS refused there is no list after TLS yet, and no
+               * password went: written with the usual connection's.) */
+              st->early_verdict = MAILSYNC_IMAP_EARLY_IGNORED;
+              _mailsync_imap_repository_keep_capabilities (self, slot->connection, st->early_verdict);
+            }
           else if (mailsync_imap_connection_get_early_login_unanswered (slot->connection))
             st->early_verdict = MAILSYNC_IMAP_EARLY_UNANSWERED;
           else
