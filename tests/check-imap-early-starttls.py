@@ -443,6 +443,11 @@ def scenario_reset_after_tls(root):
         check("reset-tls: the run fails on that connection (exit 1), no second connection, at most one login",
               p.returncode == 1 and len(sessions) == 1 and len(logins(server, sessions[0])) <= 1,
               detail(p, sessions, server))
+        # review of session 20 Low 4: the login was written (queued, maybe
+        # not sent): the error says why it is not sent again, not only that
+        # the connection was lost
+        check("reset-tls: the error says the login was written, unanswered and is not sent again",
+              "not sent again" in p.stdout + p.stderr, detail(p, sessions, server))
         check("reset-tls: the file is left as it was (early, nothing counted)",
               account.cached() == before and "early=" not in before and "early-unanswered" not in before, (before, account.cached()))
         early_again(account, "reset-tls")

@@ -416,6 +416,27 @@ _mailsync_imap_connection_check_early_greeting (MailsyncImapConnection *self, co
                       greeting->status == MAILSYNC_IMAP_STATUS_OK ? " than last time" : "");
 }
 
+/* The connection failed with the login's credential written and no
+ * answer to it (failed_during_login): not sent again on another
+ * connection, since the server may have judged it. "Written" is queued
+ * for the wire, maybe not sent (a reset right after STARTTLS's handshake
+ * can come before the write): no retry either way, which is the safe
+ * side, and the error says so rather than only "connection lost" (review
+ * of session 20 Low 4). */
+void
+_mailsync_imap_connection_explain_unanswered_login (MailsyncImapConnection *self, GError *error)
+{
+  char *message;
+
+  if (error == NULL || !self->failed_during_login || self->early_ignored || self->throttled ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  message = g_strdup_printf ("%s (with the login written and not answered: it is not sent again on another "
+                             "connection, since the server may have judged it)", error->message);
+  g_free (error->message);
+  error->message = message;
+}
+
 /* Right after the TLS handshake: the login, chosen by the capabilities of
  * the earlier greeting, then the greeting, which dispatch checks. The
  * greeting's verdict comes first: a connection it failed reports that,
@@ -489,6 +510,8 @@ _mailsync_imap_connection_log_in_early (MailsyncImapConnection *self, GCancellab
       if (self->fatal != NULL && !self->early_ignored && !self->throttled &&
           !g_cancellable_is_cancelled (cancellable) && !self->failed_during_login)
         unanswered (self);
+      if (self->fatal != NULL)
+        _mailsync_imap_connection_explain_unanswered_login (self, login_error);
       g_propagate_error (error, g_steal_pointer (&login_error));
       return FALSE;
     }

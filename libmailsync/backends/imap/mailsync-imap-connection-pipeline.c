@@ -441,7 +441,12 @@ _mailsync_imap_connection_fail_everything (MailsyncImapConnection *self, const G
   if (self->fatal == NULL)
     {
       self->fatal = g_error_copy (error);
-      /* connection-early.c: a login that may be judged is not retried */
+      /* connection-early.c: a login that may be judged is not retried.
+       * `written` is queued, maybe not yet sent (a reset right after
+       * STARTTLS's handshake): the safe side, since whether the bytes
+       * left cannot be known here either (the kernel's buffer), and the
+       * error says why there is no retry
+       * (_mailsync_imap_connection_explain_unanswered_login()) */
       for (GList *l = self->in_flight.head; l != NULL; l = l->next)
         {
           MailsyncImapRequest *pending = l->data;

@@ -64,7 +64,7 @@ struct _MailsyncImapRequest
   MailsyncImapRequestDone done; /* instead of a task (send_direct) */
   gpointer done_data;
   GCancellable *cancellable;    /* send_direct's: cancelled = G_IO_ERROR_CANCELLED, as a task's check */
-  gboolean written;       /* the whole command is on the wire */
+  gboolean written;       /* the whole command is queued for the wire (maybe not sent yet) */
   gboolean no_timeout;    /* IDLE: the server may rightly stay silent */
   gboolean secret;        /* carries a credential: wiped when freed */
   gboolean pipelined;     /* a one-step login with commands sent after it */
@@ -246,6 +246,7 @@ void _mailsync_imap_connection_disarm_early_answer (MailsyncImapConnection *self
 void _mailsync_imap_connection_rearm_early_answer (MailsyncImapConnection *self);
 void _mailsync_imap_connection_end_early_answer (MailsyncImapConnection *self);
 void _mailsync_imap_connection_disarm_early_probe (MailsyncImapConnection *self);
+void _mailsync_imap_connection_explain_unanswered_login (MailsyncImapConnection *self, GError *error);
 /* mailsync-imap-connection-starttls.c */
 MailsyncImapRequest *_mailsync_imap_connection_tls_capability_request (MailsyncImapConnection *self);
 void _mailsync_imap_connection_keep_tls_capabilities (MailsyncImapConnection *self, MailsyncImapResponse *ok);

@@ -326,6 +326,8 @@ _mailsync_imap_connection_log_in_after_starttls (MailsyncImapConnection *self, G
     unanswered (self);
   if (!logged_in)
     {
+      if (self->fatal != NULL)
+        _mailsync_imap_connection_explain_unanswered_login (self, login_error);
       g_propagate_error (error, g_steal_pointer (&login_error));
       return FALSE;
     }
