@@ -102,6 +102,14 @@ typedef struct
    * pre-pass lists no folder for move sources that lost nothing (issue 13
    * item 4). FALSE on any doubt (NULL member: FALSE). */
   gboolean (*stamp_kept_all)  (MailsyncFolder *self, const char *then, const char *now);
+  /* The remote side: the change stamp (the public probe_stamp line) the
+   * folder has now, when the last listing's stamp moved only by this
+   * folder's own flag and keyword changes since, proven ours alone
+   * (IMAP: each STORE's MODSEQ the next after the listing's
+   * HIGHESTMODSEQ; UIDNEXT and MESSAGES are the listing's); NULL on any
+   * doubt (NULL member: NULL). The unchanged-folder record after a run
+   * that stored flags (sync/mailsync-sync-unchanged.c). */
+  char    *(*dup_own_stamp)   (MailsyncFolder *self);
 
   /* ---- startdate ---- */
   /* The start date (seconds since the epoch) the store behind a local
@@ -236,6 +244,7 @@ gboolean    _mailsync_folder_scan_names           (MailsyncFolder          *self
                                                    _MailsyncFolderNameFunc  func,
                                                    gpointer                 user_data);
 gboolean    _mailsync_folder_stamp_kept_all       (MailsyncFolder *self, const char *then, const char *now);
+char       *_mailsync_folder_dup_own_stamp        (MailsyncFolder *self);
 gint64      _mailsync_folder_get_start_date       (MailsyncFolder *self);
 gboolean    _mailsync_folder_size_search          (MailsyncFolder *self);
 gboolean    _mailsync_folder_no_max_age           (MailsyncFolder *self);

@@ -150,6 +150,14 @@ _mailsync_folder_stamp_kept_all (MailsyncFolder *self, const char *then, const c
          vtable->stamp_kept_all (self, then, now);
 }
 
+char *
+_mailsync_folder_dup_own_stamp (MailsyncFolder *self)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  return vtable != NULL && vtable->dup_own_stamp != NULL ? vtable->dup_own_stamp (self) : NULL;
+}
+
 /* ---- startdate ------------------------------------------------------------ */
 
 gint64

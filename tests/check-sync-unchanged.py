@@ -17,6 +17,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 
 import mailsync_tap
@@ -300,6 +301,85 @@ def scenario_changes(server, root):
     check("status removed: both sides equal", remote == local, (remote, local))
 
 
+def scenario_own_stores(server, root):
+    """A run that stores flags on the server records the state its own
+    STOREs left (each STORE's MODSEQ the next after the listing's
+    HIGHESTMODSEQ), so the next no-op skips the folder; a change by a
+    second client between that run's listing and its STORE (the
+    MAILSYNC_TEST_STORE_GATE hook holds the STORE) is still synced by the
+    next run, on another message or on the one stored."""
+    user, pw = server.new_user()
+    work = os.path.join(root, "own")
+    conn = server.imap(user, pw)
+    conn.create("Work")
+    for i in range(8):
+        append(conn, "INBOX", "own-%d" % i, "" if i % 2 == 0 else "\\Seen")
+    for i in range(3):
+        append(conn, "Work", "w-%d" % i, "")
+    conn.logout()
+    p = run_sync(server, user, pw, work)
+    check("own flag store: initial sync", p.returncode == 0, p.summary())
+    settle(server, user, pw, work, "own flag store")
+
+    def flag_locally(subject, letter):
+        path = local_file(work, "INBOX", subject)
+        base, letters = path.split(":2,")
+        os.rename(path, base + ":2," + "".join(sorted(set(letters + letter))))
+
+    flag_locally("own-0", "F")
+    flag_locally("own-1", "R")
+    p = run_sync(server, user, pw, work)
+    check("own flag store: the run stores the local flags on the server",
+          p.returncode == 0 and "INBOX" not in p.skipped and p.sent("STORE"), p.summary())
+    p = run_sync(server, user, pw, work)
+    check("own flag store: the next no-op skips INBOX (the record has the state our own STOREs left)",
+          p.returncode == 0 and p.skipped == FOLDERS and not p.sent("SELECT"), p.summary())
+    remote, local = converged(server, user, pw, work)
+    check("own flag store: both sides equal, the flags on the server",
+          remote == local and ("own-0", "F") in remote["INBOX"] and ("own-1", "RS") in remote["INBOX"],
+          (remote, local))
+
+    if not mailsync_tap.TEST_HOOKS:
+        for what in ("another message", "the stored message"):
+            TAP.skip("own flag store, a second client's change on %s before our STORE" % what,
+                     mailsync_tap.NO_HOOKS)
+        return
+    for what, ours, theirs, want in (("another message", "own-2", "own-3", "RS"),
+                                     ("the stored message", "own-4", "own-4", "FR")):
+        name = "own flag store, a second client's change on %s before our STORE" % what
+        flag_locally(ours, "F")
+        gate = os.path.join(root, "gate-" + ours)
+        result = {}
+        runner = threading.Thread(target=lambda: result.update(
+            p=run_sync_env(server, user, pw, work, {"MAILSYNC_TEST_STORE_GATE": gate})))
+        runner.start()
+        until = time.monotonic() + 120
+        while not os.path.exists(gate + ".waiting") and runner.is_alive() and time.monotonic() < until:
+            time.sleep(0.05)
+        held = os.path.exists(gate + ".waiting")
+        conn = server.imap(user, pw)
+        conn.select("INBOX")
+        conn.uid("STORE", uid_of(conn, "INBOX", theirs), "+FLAGS", "(\\Answered)")
+        conn.logout()
+        with open(gate, "w"):
+            pass
+        runner.join(300)
+        p = result.get("p")
+        check("%s: the run held its STORE and succeeded" % name,
+              held and p is not None and p.returncode == 0 and p.sent("STORE"), p.summary() if p else "no run")
+        p = run_sync(server, user, pw, work)
+        check("%s: the next run lists INBOX (no record claims that change)" % name,
+              p.returncode == 0 and "INBOX" not in p.skipped, p.summary())
+        remote, local = converged(server, user, pw, work)
+        check("%s: both sides equal, the other client's flag synced" % name,
+              remote == local and (theirs, want) in local["INBOX"], (remote, local))
+        settle(server, user, pw, work, name)
+
+
+def run_sync_env(server, user, password, work, extra):
+    return Run(mailsync_tap.run_driver(server, user, password, work, debug="Mailsync-IMAP", extra=extra))
+
+
 def scenario_no_condstore(root):
     server = Server(root, "nocondstore", users=1)
     try:
@@ -385,6 +465,7 @@ def main():
     try:
         server = Server(root)
         scenario_changes(server, root)
+        scenario_own_stores(server, root)
         scenario_big_log(server, root)
         server.stop()
         server = None

@@ -846,6 +846,8 @@ _mailsync_sync_run_flags (Runner *r, GPtrArray *todo, MailsyncFolder *folder, GE
 
   if (todo->len == 0)
     return TRUE;
+  if (folder == r->remote)
+    _mailsync_sync_note_remote_stores (r, todo, TRUE);
   for (guint i = 0; i < todo->len; i++)
     {
       MailsyncAction *action = todo->pdata[i];
@@ -948,6 +950,8 @@ _mailsync_sync_run_keywords (Runner *r, GPtrArray *todo, MailsyncFolder *folder,
     }
   if (g_hash_table_size (groups) == 0)
     return TRUE;
+  if (folder == r->remote)
+    _mailsync_sync_note_remote_stores (r, todo, FALSE);
 
   g_hash_table_iter_init (&iter, groups);
   while (g_hash_table_iter_next (&iter, &key, &value))

@@ -142,6 +142,11 @@ typedef struct
   } remote_last;
   guint remote_fetched;         /* downloads whose body the remote gave (stream in hand) */
   gboolean remote_released;     /* the remote lease was handed back early (lease_remote) */
+  /* flag and keyword STOREs sent to the remote (the unchanged record
+   * after our own changes, mailsync-sync-unchanged.c): any at all, and
+   * the UIDs whose flags they set (uid set) */
+  gboolean remote_stores;
+  GHashTable *remote_flagged;
   gboolean local_listing;    /* the local listing runs already (see sync_folder_once) */
   gboolean local_rows_asked; /* that listing was asked for rows (_mailsync_folder_list_changes_only) */
   gboolean remote_rows_asked; /* the remote listing list_both waits for was */
@@ -325,6 +330,7 @@ void _mailsync_sync_offer_window (Runner *r, MailsyncFolder *folder);
 /* mailsync-sync-unchanged.c */
 gboolean _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error);
 void _mailsync_sync_record_unchanged (Runner *r);
+void _mailsync_sync_note_remote_stores (Runner *r, GPtrArray *todo, gboolean flags);
 
 /* mailsync-sync-state.c */
 gboolean _mailsync_sync_fast_listing_applies (Runner *r);

@@ -97,6 +97,7 @@ _mailsync_sync_runner_free (Runner *r)
   g_clear_pointer (&r->status_rows, _mailsync_status_table_unref);
   g_clear_pointer (&r->meta, g_hash_table_unref);
   g_clear_pointer (&r->copy_ignore, g_hash_table_unref);
+  g_clear_pointer (&r->remote_flagged, g_hash_table_unref);
   g_clear_pointer (&r->remote_labels, g_hash_table_unref);
   g_clear_pointer (&r->listing_warnings, g_ptr_array_unref);
   g_clear_pointer (&r->kept_listings, _mailsync_sync_listings_free);

@@ -549,19 +549,45 @@ _mailsync_sync_check_unchanged (Runner *r, gboolean *skipped, GError **error)
   return TRUE;
 }
 
+/* Flag and keyword changes this run sends to the server (the flag and
+ * keyword passes on the remote, before their STOREs): @flags, the UIDs
+ * of @todo's actions that change flags, whose listed flags are then not
+ * the server's (listed_in_status). */
+void
+_mailsync_sync_note_remote_stores (Runner *r, GPtrArray *todo, gboolean flags)
+{
+  r->remote_stores = TRUE;
+  for (guint i = 0; flags && i < todo->len; i++)
+    {
+      MailsyncAction *action = todo->pdata[i];
+
+      if (*action->add == '\0' && *action->remove == '\0')
+        continue;
+      if (r->remote_flagged == NULL)
+        r->remote_flagged = g_hash_table_new (NULL, NULL);
+      g_hash_table_add (r->remote_flagged, GUINT_TO_POINTER (action->uid));
+    }
+}
+
 /* One listed message (@uid, @flags) is in the status under the same
  * flags, and was not seen before (@seen: NULL for the unchanged rows,
  * whose UIDs are distinct and none in the infos). @letters: the flags'
- * letters by MailsyncFlags (5 bits), made when first asked. */
+ * letters by MailsyncFlags (5 bits), made when first asked. A message
+ * whose flags this run stored on the server (remote_flagged) has the
+ * status row's flags there now: its row must only hold system flags,
+ * as any listed message's. */
 static gboolean
 listed_in_status (Runner *r, GHashTable *seen, char **letters, guint32 uid, MailsyncFlags flags)
 {
   const MailsyncStatusRecord *row = _mailsync_status_table_lookup (r->status_rows, uid);
-  guint i = flags & 31;
+  guint i;
 
   G_STATIC_ASSERT ((MAILSYNC_FLAG_DRAFT << 1) == 32);
   if (uid == 0 || row == NULL || (seen != NULL && !g_hash_table_add (seen, GUINT_TO_POINTER (uid))))
     return FALSE;
+  if (r->remote_flagged != NULL && g_hash_table_contains (r->remote_flagged, GUINT_TO_POINTER (uid)))
+    flags = mailsync_flags_from_maildir (row->flags);
+  i = flags & 31;
   if (letters[i] == NULL)
     letters[i] = mailsync_flags_to_maildir (i);
   return g_strcmp0 (letters[i], row->flags) == 0;
@@ -600,7 +626,10 @@ listing_is_status (Runner *r)
  * recorded once the account's folders are done
  * (mailsync_sync_runner_record_unchanged). Only when the server is as it
  * was listed (this run changed nothing there: the record keeps the
- * listing's SELECT state). Whether the Maildir is the status is verified
+ * listing's SELECT state), or as it was listed plus this run's own flag
+ * and keyword STOREs, proven the only changes since the listing (the
+ * record keeps the state they left: _mailsync_folder_dup_own_stamp).
+ * Whether the Maildir is the status is verified
  * then, by a scan of the file names (no stat(), no listing) against a
  * digest of the status rows taken now: by then the directories' last
  * change is usually older than their time stamps' granularity (the
@@ -615,7 +644,8 @@ _mailsync_sync_record_unchanged (Runner *r)
 
   if (r->config->unchanged == NULL || r->config->dry_run || r->incomplete || !unchanged_applies (r))
     return;
-  remote_stamp = mailsync_folder_dup_listing_stamp (r->remote);
+  remote_stamp = r->remote_stores ? _mailsync_folder_dup_own_stamp (r->remote)
+                                  : mailsync_folder_dup_listing_stamp (r->remote);
   if (remote_stamp == NULL || r->remote_list == NULL || !listing_is_status (r))
     return;
   pending = _mailsync_unchanged_pending_new (r->config->status, r->status_name, remote_stamp,

@@ -693,6 +693,7 @@ _mailsync_imap_folder_list_finish (MailsyncImapFolder    *self,
   if (self->highestmodseq > 0 && self->uidvalidity > 0 && self->uidnext > 0)
     self->listing_stamp = g_strdup_printf ("%u %" G_GUINT64_FORMAT " %u %u", self->uidvalidity,
                                            self->highestmodseq, self->uidnext, self->exists);
+  self->own_modseq = self->listing_stamp != NULL ? self->highestmodseq : 0;
   self->fast_listing = FALSE;
   if (self->exists == 0)
     {

@@ -78,6 +78,13 @@ struct _MailsyncImapFolder
    * SELECT, for the unchanged-folder check (sync/mailsync-sync-unchanged.c);
    * NULL without CONDSTORE. */
   char *listing_stamp;
+  /* The server's HIGHESTMODSEQ after this folder's own UID STOREs since
+   * the last listing, while they are provably the only changes since its
+   * SELECT: the listing's HIGHESTMODSEQ, then each STORE that changed
+   * something its MODSEQ, which must be the next value
+   * (mailsync-imap-folder-store.c). 0: not provable. Written by the
+   * worker, read by the engine once the STOREs are answered. */
+  guint64 own_modseq;
   /* The UIDVALIDITY of the last listing's SELECT (0 before one, and
    * during one): the operations by UID check it when they SELECT again
    * (ensure_selected in mailsync-imap-folder.c). */

@@ -172,6 +172,23 @@ parse_stamp (const char *stamp, guint32 *validity, guint64 *uidnext, guint64 *me
   return TRUE;
 }
 
+/* The listing's stamp with the HIGHESTMODSEQ our own STOREs left
+ * (own_modseq, mailsync-imap-folder-store.c). */
+char *
+_mailsync_imap_folder_dup_own_stamp (MailsyncFolder *folder)
+{
+  MailsyncImapFolder *self = MAILSYNC_IMAP_FOLDER (folder);
+  guint64 modseq;
+  unsigned int v, next, exists;
+  char end;
+
+  if (self->listing_stamp == NULL || self->own_modseq == 0
+      || sscanf (self->listing_stamp, "%u %" G_GUINT64_FORMAT " %u %u%c", &v, &modseq, &next, &exists, &end) != 4
+      || self->own_modseq < modseq)
+    return NULL;
+  return g_strdup_printf ("%u %" G_GUINT64_FORMAT " %u %u", v, self->own_modseq, next, exists);
+}
+
 /* Stamps are "UIDVALIDITY HIGHESTMODSEQ UIDNEXT MESSAGES" (a STATUS, or
  * the listing's SELECT). UIDs only grow, so of the messages there now at
  * most UIDNEXT(now) - UIDNEXT(then) are younger than @then and the rest

@@ -754,6 +754,7 @@ static const _MailsyncFolderEngineVTable engine_vtable = {
   .appends_in_bursts = _mailsync_imap_folder_appends_in_bursts,
   .hold_listings = _mailsync_imap_folder_hold_listings,
   .stamp_kept_all = _mailsync_imap_folder_stamp_kept_all,
+  .dup_own_stamp = _mailsync_imap_folder_dup_own_stamp,
   .list_changes_only = _mailsync_imap_folder_list_changes_only,
 };
 

@@ -133,6 +133,7 @@ char *_mailsync_imap_folder_probe_state_finish (MailsyncImapFolder  *self,
                                                 GError             **error);
 char *_mailsync_imap_folder_dup_listing_stamp  (MailsyncImapFolder  *self);
 gboolean _mailsync_imap_folder_stamp_kept_all (MailsyncFolder *folder, const char *then, const char *now);
+char    *_mailsync_imap_folder_dup_own_stamp  (MailsyncFolder *folder);
 
 /* A dry run (the configuration's): MailsyncImapRepository:capability-cache
  * is read, never written or removed (mailsync-imap-repository-greeting.c). */
