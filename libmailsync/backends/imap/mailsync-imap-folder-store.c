@@ -27,8 +27,8 @@ _mailsync_imap_keyword_atom_ok (const char *keyword)
 /* ---- our own changes, proven ours alone ----------------------------------- */
 
 /* What a flag or keyword STORE of the engine's was answered with: the
- * unchanged-folder record after our own changes (doc/design.md "A record
- * after our own flag stores, session 19"). With CONDSTORE a STORE
+ * unchanged-folder record after our own changes (doc/design.md "Row 3's
+ * client CPU, and a record after our own flag stores"). With CONDSTORE a STORE
  * .SILENT is answered with `FETCH (UID u MODSEQ (m))` for every message
  * it changed (RFC 7162 §3.1.3; Dovecot: one MODSEQ for the whole
  * command, none for a message already as asked), and another client's
@@ -72,6 +72,7 @@ store_untagged (MailsyncImapResponse *response, gpointer user_data)
         const MailsyncImapFetch *fetch = response->u.fetch;
 
         if (fetch->present != (MAILSYNC_IMAP_FETCH_UID | MAILSYNC_IMAP_FETCH_MODSEQ) || fetch->modseq == 0
+            || answer->n_uids == 0
             || bsearch (&fetch->uid, answer->uids, answer->n_uids, sizeof (guint32), compare_uids) == NULL
             || (answer->modseq != 0 && answer->modseq != fetch->modseq))
           answer->other = TRUE;
@@ -230,7 +231,8 @@ folder_set_flags_async (MailsyncFolder *folder, const guint32 *uids, guint n_uid
   args->add = add;
   args->remove = remove;
   /* sorted: a STORE's answer is matched against them (store_own) */
-  qsort (args->uids, n_uids, sizeof (guint32), compare_uids);
+  if (n_uids > 1)
+    qsort (args->uids, n_uids, sizeof (guint32), compare_uids);
   _mailsync_imap_folder_queue_job (MAILSYNC_IMAP_FOLDER (folder), task, folder_set_flags_async, set_flags_job);
 }
 
@@ -323,7 +325,8 @@ _mailsync_imap_folder_set_keywords_async (MailsyncFolder *folder, const guint32 
   args->set = mailsync_imap_format_seqset (uids, n_uids);
   args->uids = g_memdup2 (uids, n_uids * sizeof (guint32));
   args->n_uids = n_uids;
-  qsort (args->uids, n_uids, sizeof (guint32), compare_uids);
+  if (n_uids > 1)
+    qsort (args->uids, n_uids, sizeof (guint32), compare_uids);
   args->add = g_strsplit (add ? add : "", " ", -1);
   args->remove = g_strsplit (remove ? remove : "", " ", -1);
   for (guint pass = 0; pass < 2; pass++)
