@@ -10,7 +10,11 @@ rename (flag change), new file in new/, delete. The same-tick race: a file
 renamed into cur/ with cur/'s mtime put back as it was (utimensat) is seen
 by the next sync; a directory changed too recently (here: in the future)
 is never recorded as unchanged. Without CONDSTORE nothing is skipped.
-Skipped (1..0 # SKIP) when Dovecot is not installed."""
+A run that stores flags records the state its own STOREs left when their
+MODSEQs prove them the only changes ("own flag store"; another client's
+change before our STORE, on Dovecot through MAILSYNC_TEST_STORE_GATE, and
+on the scripted CONDSTORE server one it reports to nobody: "scripted own
+stores"). Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
 import os
 import re
@@ -21,6 +25,8 @@ import threading
 import time
 
 import mailsync_tap
+import scripted_condstore
+import scripted_imap
 
 SKIPPED = "folder unchanged since the last sync"
 
@@ -339,13 +345,19 @@ def scenario_own_stores(server, root):
           remote == local and ("own-0", "F") in remote["INBOX"] and ("own-1", "RS") in remote["INBOX"],
           (remote, local))
 
+    # The third: the other client sets our flag and another on the
+    # message we store, so our STORE changes nothing and its answer holds
+    # only their change (FLAGS and the next MODSEQ): taken for ours, the
+    # record would hide their \Answered.
+    cases = (("another message", "own-2", "own-3", "(\\Answered)", "RS"),
+             ("the stored message", "own-4", "own-4", "(\\Answered)", "FR"),
+             ("the stored message, our flag and another", "own-6", "own-6", "(\\Flagged \\Answered)", "FR"))
     if not mailsync_tap.TEST_HOOKS:
-        for what in ("another message", "the stored message"):
+        for what, _, _, _, _ in cases:
             TAP.skip("own flag store, a second client's change on %s before our STORE" % what,
                      mailsync_tap.NO_HOOKS)
         return
-    for what, ours, theirs, want in (("another message", "own-2", "own-3", "RS"),
-                                     ("the stored message", "own-4", "own-4", "FR")):
+    for what, ours, theirs, their_flags, want in cases:
         name = "own flag store, a second client's change on %s before our STORE" % what
         flag_locally(ours, "F")
         gate = os.path.join(root, "gate-" + ours)
@@ -359,7 +371,7 @@ def scenario_own_stores(server, root):
         held = os.path.exists(gate + ".waiting")
         conn = server.imap(user, pw)
         conn.select("INBOX")
-        conn.uid("STORE", uid_of(conn, "INBOX", theirs), "+FLAGS", "(\\Answered)")
+        conn.uid("STORE", uid_of(conn, "INBOX", theirs), "+FLAGS", their_flags)
         conn.logout()
         with open(gate, "w"):
             pass
@@ -374,6 +386,69 @@ def scenario_own_stores(server, root):
         check("%s: both sides equal, the other client's flag synced" % name,
               remote == local and (theirs, want) in local["INBOX"], (remote, local))
         settle(server, user, pw, work, name)
+
+
+class ScriptedServer:
+    """run_driver's view of a scripted server (tests/scripted_condstore.py)
+    on 127.0.0.1, spoken to in clear text."""
+
+    def __init__(self, scripted):
+        self.env = {"DOVECOT_HOST": "127.0.0.1", "DOVECOT_PORT": str(scripted.port)}
+
+
+def scenario_scripted_own_stores(root):
+    """The record after our own flag STOREs, on a scripted CONDSTORE server
+    for what Dovecot does not do on demand (tests/scripted_condstore.py,
+    store_modseqs): "control", a local flag stored and answered with the
+    next MODSEQ, the next no-op skips INBOX (so the check below can fail);
+    "unreported", another client flags another message right before our
+    STORE and the server reports that change to nobody (it may say it
+    later, or with another command's answer), so only the numbers tell:
+    our STORE's MODSEQ is two past the listing's. The next run must list
+    INBOX and bring that flag."""
+    for label in ("control", "unreported"):
+        scripted = scripted_condstore.CondstoreServer(("INBOX",))
+        try:
+            for i in range(4):
+                scripted.mailboxes["INBOX"].add(scripted_imap.message("sc-%s-%d" % (label, i)))
+            scripted.store_modseqs = True
+            server = ScriptedServer(scripted)
+            work = os.path.join(root, "scripted-" + label)
+
+            def sync():
+                return Run(mailsync_tap.run_driver(server, "u", "secret-pw", work, security="none",
+                                                   debug="Mailsync-IMAP"))
+
+            name = "scripted own stores, %s" % label
+            p = sync()
+            if not check("%s: initial sync" % name, p.returncode == 0, p.summary()):
+                continue
+            path = local_file(work, "INBOX", "sc-%s-0" % label)
+            os.rename(path, path.split(":2,")[0] + ":2,F")
+            other = scripted.mailboxes["INBOX"].messages[1][0]
+            if label == "unreported":
+                scripted.before_store = lambda srv, session: srv.foreign_store("INBOX", other, ["\\Answered"],
+                                                                               notify=False)
+            p = sync()
+            check("%s: the run stores the local flag" % name, p.returncode == 0 and p.sent("STORE"), p.summary())
+            scripted.before_store = None
+            p = sync()
+            if label == "control":
+                check("%s: the next no-op skips INBOX" % name, p.returncode == 0 and p.skipped == {"INBOX"},
+                      p.summary())
+                continue
+            check("%s: the next run lists INBOX (no record claims that state)" % name,
+                  p.returncode == 0 and "INBOX" not in p.skipped and p.sent("SELECT"), p.summary())
+            remote = {(m[0], "".join(sorted(f[1].upper() for f in m[1] if f in ("\\Answered", "\\Flagged"))))
+                      for m in scripted.mailboxes["INBOX"].messages}
+            local = set()
+            for m in scripted.mailboxes["INBOX"].messages:
+                path = local_file(work, "INBOX", "sc-%s-%d" % (label, m[0] - 1))
+                letters = path.split(":2,")[1] if path and ":2," in path else ""
+                local.add((m[0], "".join(sorted(c.replace("R", "A") for c in letters if c in "FR"))))
+            check("%s: both sides equal" % name, remote == local, (remote, local))
+        finally:
+            scripted.close()
 
 
 def run_sync_env(server, user, password, work, extra):
@@ -466,6 +541,7 @@ def main():
         server = Server(root)
         scenario_changes(server, root)
         scenario_own_stores(server, root)
+        scenario_scripted_own_stores(root)
         scenario_big_log(server, root)
         server.stop()
         server = None

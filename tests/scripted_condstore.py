@@ -1,5 +1,6 @@
 """A scripted CONDSTORE server for the prefetch tests (check-imap-prefetch.py,
-check-imap-prefetch-guards.c): HIGHESTMODSEQ in SELECT and STATUS, the
+check-imap-prefetch-guards.c) and the record after our own flag STOREs
+(check-sync-unchanged.py): HIGHESTMODSEQ in SELECT and STATUS, the
 listing's UID FETCH ... (CHANGEDSINCE m) answered with the messages added
 or changed since the initial sync, partial fetches (BODY.PEEK[]<o.n>)
 answered with that part, and the faults a test asks for:
@@ -14,6 +15,14 @@ answered with that part, and the faults a test asks for:
   fetch from another origin (the rest of a prefetched part);
 - size_skew: added to every RFC822.SIZE of the CHANGEDSINCE listing (a
   server whose sizes are not its bodies' lengths, as Exchange's).
+
+With store_modseqs (check-sync-unchanged.py "scripted own stores"), a UID
+STORE is RFC 7162's: when it changes messages it takes the next
+mod-sequence (one for the command, as Dovecot) and is answered `FETCH (UID
+u MODSEQ (m))` for each message it changed (and FLAGS without .SILENT),
+after what another client's changes left to report (foreign_store);
+before_store(server, session), called before a STORE is applied, makes
+another client's change right then.
 
 Every partial FETCH line is kept in `partials`."""
 
@@ -43,6 +52,9 @@ class CondstoreServer(scripted_imap.ScriptedImapServer):
         self.rest_reply = None
         self.partials = []
         self.size_skew = 0
+        self.store_modseqs = False
+        self.before_store = None
+        self.pending = []           # another client's changes, to report
         self.hook = self.condstore_hook
 
     def new_mail(self, name, body, flags=()):
@@ -52,6 +64,46 @@ class CondstoreServer(scripted_imap.ScriptedImapServer):
             self.changed[name].add(uid)
             self.modseq[name] += 1
         return uid
+
+    def foreign_store(self, name, uid, flags, notify=True):
+        """Another client adds @flags to message @uid of @name: the next
+        mod-sequence; with @notify, the change is reported (FETCH with
+        FLAGS and MODSEQ) in the next STORE's answer."""
+        with self.lock:
+            for seq, m in enumerate(self.mailboxes[name].messages, 1):
+                if m[0] == uid:
+                    m[1] |= set(flags)
+                    self.modseq[name] += 1
+                    self.changed[name].add(uid)
+                    if notify:
+                        self.pending.append("* %d FETCH (UID %d FLAGS (%s) MODSEQ (%d))\r\n"
+                                            % (seq, uid, " ".join(sorted(m[1])), self.modseq[name]))
+
+    def store_answer(self, session, tag, line):
+        """UID STORE as RFC 7162 has it (store_modseqs)."""
+        name = session.selected
+        mb = self.mailboxes[name]
+        set_text, op, flags = line.split(" ", 2)[2].split(" ", 2)
+        flags = set(flags.strip("()").split())
+        silent = op.upper().endswith(".SILENT")
+        with self.lock:
+            out, self.pending = "".join(self.pending), []
+            uids = scripted_imap.uid_set(set_text, mb)
+            changed = []
+            for seq, m in enumerate(mb.messages, 1):
+                if m[0] not in uids:
+                    continue
+                new = m[1] | flags if op.startswith("+") else m[1] - flags if op.startswith("-") else set(flags)
+                if new != m[1]:
+                    m[1] = new
+                    changed.append((seq, m))
+            if changed:
+                self.modseq[name] += 1
+            for seq, m in changed:
+                self.changed[name].add(m[0])
+                out += "* %d FETCH (UID %d MODSEQ (%d)%s)\r\n" % (
+                    seq, m[0], self.modseq[name], "" if silent else " FLAGS (%s)" % " ".join(sorted(m[1])))
+        return out + "%s OK Store completed\r\n" % tag
 
     def recreate(self, name, bodies):
         """@name deleted and created again (another UIDVALIDITY) with
@@ -113,6 +165,10 @@ class CondstoreServer(scripted_imap.ScriptedImapServer):
                                        '%s OK STATUS completed\r\n'
                                        % (name, len(mb.messages), mb.uidnext, mb.uidvalidity,
                                           self.modseq[name], tag))
+        if verb == "UID STORE" and self.store_modseqs and session.selected is not None:
+            if self.before_store is not None:
+                self.before_store(self, session)
+            return scripted_imap.Reply(self.store_answer(session, tag, line))
         if verb == "UID FETCH" and ("CHANGEDSINCE" in line or PARTIAL.search(line)):
             if PARTIAL.search(line):
                 with self.lock:
