@@ -14,7 +14,8 @@ A run that stores flags records the state its own STOREs left when their
 MODSEQs prove them the only changes ("own flag store"; another client's
 change before our STORE, on Dovecot through MAILSYNC_TEST_STORE_GATE, and
 on the scripted CONDSTORE server one it reports to nobody: "scripted own
-stores"). Skipped (1..0 # SKIP) when Dovecot is not installed."""
+stores"), and none after a kill between our STOREs and the record.
+Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
 import os
 import re
@@ -356,6 +357,8 @@ def scenario_own_stores(server, root):
         for what, _, _, _, _ in cases:
             TAP.skip("own flag store, a second client's change on %s before our STORE" % what,
                      mailsync_tap.NO_HOOKS)
+        for step in ("runner-flags-remote-flushed:1", "runner-status-committed:1"):
+            TAP.skip("own flag store, killed at %s" % step, mailsync_tap.NO_HOOKS)
         return
     for what, ours, theirs, their_flags, want in cases:
         name = "own flag store, a second client's change on %s before our STORE" % what
@@ -385,6 +388,23 @@ def scenario_own_stores(server, root):
         remote, local = converged(server, user, pw, work)
         check("%s: both sides equal, the other client's flag synced" % name,
               remote == local and (theirs, want) in local["INBOX"], (remote, local))
+        settle(server, user, pw, work, name)
+
+    # Killed between our STOREs and the record: before the status commit,
+    # and after it (the records are written at the account's end). The
+    # last run's record went at this run's start (the Maildir changed) and
+    # none is written, so the next run lists INBOX and converges.
+    for step, ours in (("runner-flags-remote-flushed:1", "own-0"), ("runner-status-committed:1", "own-2")):
+        name = "own flag store, killed at %s" % step
+        flag_locally(ours, "D")
+        p = run_sync_env(server, user, pw, work, {"MAILSYNC_CRASH_AT": step})
+        remote, _ = converged(server, user, pw, work)
+        check("%s: the run stored the flag and died there" % name,
+              p.returncode == 77 and (ours, "DF") in remote["INBOX"], (p.returncode, remote))
+        p = run_sync(server, user, pw, work)
+        check("%s: the next run lists INBOX" % name, p.returncode == 0 and "INBOX" not in p.skipped, p.summary())
+        remote, local = converged(server, user, pw, work)
+        check("%s: both sides equal" % name, remote == local and (ours, "DF") in local["INBOX"], (remote, local))
         settle(server, user, pw, work, name)
 
 
