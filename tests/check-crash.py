@@ -10,7 +10,8 @@ third run must change nothing. Then the same with random SIGKILLs.
 
 In the sanitizer build (MAILSYNC_TEST_SANITIZED, set by tests/Makefile.am)
 each of its 1,000-odd processes costs several times more, so it runs a
-sample: every crash point's 1st passage, one recovery crash, 6 kills.
+sample: every crash point's 1st passage, one recovery crash (SQLite store),
+6 kills.
 The -Werror build runs the whole matrix.
 
 The crash points exist only in a library configured with
@@ -198,11 +199,16 @@ def converge_and_compare(label, work, reference, store):
 
 def main():
     if SANITIZED:
-        print("# sanitizer build: a sample of the crash matrix (passage 1, one recovery crash, %d kills)" % KILLS)
+        print("# sanitizer build: a sample of the crash matrix (passage 1, one recovery crash with the SQLite "
+              "store, %d kills)" % KILLS)
     tmp = tempfile.mkdtemp(prefix="mailsync-crash-")
     try:
         base = os.path.join(tmp, "base")
         make_base(base)
+        # steps the SQLite store's run reached only while recovering (the
+        # sanitizer build leaves the plain store's recovery crashes to the
+        # -Werror build: those steps are not missed there)
+        reached_recovering = set()
         for store in ("sqlite", "plain"):
             sbase = os.path.join(tmp, "base-" + store)
             if store == "sqlite":
@@ -249,7 +255,15 @@ def main():
                     converge_and_compare("%s: crash at %s:%d" % (store, step, n), work, reference, store)
             # Crash again while recovering from a crash after an upload:
             # the recovery path has steps of its own.
-            for first in RECOVERY_FIRSTS if mailsync_tap.TEST_HOOKS else []:
+            # The sanitizer build crashes while recovering with the SQLite
+            # store only: the recovery is the engine's, the same for both
+            # stores, and the plain store's own steps crash above.
+            firsts = RECOVERY_FIRSTS if mailsync_tap.TEST_HOOKS else ()
+            if SANITIZED and store == "plain":
+                for first in firsts:
+                    TAP.skip("plain: crash at %s, then at every step" % first, mailsync_tap.SAMPLED)
+                firsts = ()
+            for first in firsts:
                 for step in crash_steps():
                     work = os.path.join(tmp, "w")
                     shutil.rmtree(work, ignore_errors=True)
@@ -259,6 +273,8 @@ def main():
                         continue
                     p = run(work, crash=step + ":1", store=store)
                     if p.returncode == 77:
+                        if step not in crashed_steps and store == "sqlite":
+                            reached_recovering.add(step)
                         crashed_steps.add(step)
                         converge_and_compare("%s: crash at %s, then at %s:1" % (store, first, step),
                                              work, reference, store)
@@ -268,6 +284,8 @@ def main():
             # Steps of the other store are naturally not reached.
             other = "status-plain" if store == "sqlite" else "status-sqlite"
             # IMAP and UID-map steps belong to the IMAP crash runs.
+            if SANITIZED and store == "plain":
+                crashed_steps |= reached_recovering
             missed = [s for s in crash_steps() if s not in crashed_steps
                       and not s.startswith(other) and not s.startswith("imap-")
                       and not s.startswith("mapped-")]
