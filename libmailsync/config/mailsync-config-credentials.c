@@ -16,12 +16,19 @@
 #include <string.h>
 
 /* offlineimap's order: remotepasseval, remotepass, remotepassfile (ours:
- * remotepasscmd with eval), ~/.netrc, /etc/netrc, the keyring, the prompt. */
+ * remotepasscmd with eval), ~/.netrc, /etc/netrc, the keyring, the prompt.
+ * The prompt is not made here (session 20): when no source has a
+ * password, *@password is NULL and *@missing the error for a login
+ * without one; the IMAP repository asks the password function (its
+ * asker) when it connects, as offlineimap asks after "Establishing
+ * connection", and stores the password after the login when
+ * *@store_after_login. */
 gboolean
 _mailsync_config_find_password (RepoContext  *ctx,
                                 const char   *host,
                                 char        **user,
                                 char        **password,
+                                char        **missing,
                                 gboolean     *store_after_login,
                                 GCancellable *cancellable,
                                 GError      **error)
@@ -29,8 +36,10 @@ _mailsync_config_find_password (RepoContext  *ctx,
   MailsyncConfig *self = ctx->self;
   const char *section = ctx->section;
   gboolean ignore_keyring = FALSE, update_keyring = FALSE, asked = FALSE;
+  g_autoptr(GError) none = NULL;
 
   *password = NULL;
+  *missing = NULL;
   *store_after_login = FALSE;
   if (!_mailsync_config_get_bool (self, "general", "ignore-keyring", FALSE, &ignore_keyring, error) ||
       !_mailsync_config_get_bool (self, "general", "update-keyring", FALSE, &update_keyring, error))
@@ -70,20 +79,21 @@ _mailsync_config_find_password (RepoContext  *ctx,
     }
 
   *password = _mailsync_credentials_find_password (ctx->account, ctx->name, host, user, !ignore_keyring,
-                                                   self->password_func, self->password_data,
-                                                   &asked, cancellable);
-  /* offlineimap stops here too ("Prompting for a password is not
+                                                   NULL, NULL, &asked, cancellable);
+  if (*password != NULL)
+    return TRUE;
+  /* offlineimap stops there too ("Prompting for a password is not
    * supported in this UI backend"): a login with an empty password would
    * only fail, on every run, and count against the account on servers
    * that lock it or ban the address after failed logins. */
-  if (*password == NULL)
-    return _mailsync_config_error (self, section, NULL, MAILSYNC_ERROR_INTERACTION_REQUIRED, error,
-                                   "no password for %s%s%s: set remotepass, remotepassfile, remotepasscmd or "
-                                   "remotepasseval, add it to ~/.netrc, or use a UI that asks for it (ttyui, "
-                                   "blinkenlights, machineui)",
-                                   *user != NULL ? *user : "", *user != NULL ? "@" : "", host != NULL ? host : "the server");
-
-  *store_after_login = asked && update_keyring && host != NULL && *user != NULL;
+  _mailsync_config_error (self, section, NULL, MAILSYNC_ERROR_INTERACTION_REQUIRED, &none,
+                          "no password for %s%s%s: set remotepass, remotepassfile, remotepasscmd or "
+                          "remotepasseval, add it to ~/.netrc, or use a UI that asks for it (ttyui, "
+                          "blinkenlights, machineui)",
+                          *user != NULL ? *user : "", *user != NULL ? "@" : "", host != NULL ? host : "the server");
+  *missing = g_strdup (none->message);
+  /* only what was asked is stored: nothing else gave one */
+  *store_after_login = update_keyring && host != NULL && *user != NULL;
   return TRUE;
 }
 

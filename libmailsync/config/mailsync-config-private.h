@@ -11,6 +11,7 @@
 #include "config/mailsync-python-private.h"
 #include "credentials/mailsync-credentials-private.h"
 #include "mailsync-error.h"
+#include "mailsync-interaction.h"
 
 G_BEGIN_DECLS
 
@@ -42,6 +43,14 @@ typedef struct
 
 void _mailsync_config_python_ref_clear (gpointer data);
 
+/* mailsync-config-asker.c: the password function and its closure,
+ * shared by the config and the askers made with it */
+typedef struct _MailsyncPasswordBox MailsyncPasswordBox;
+MailsyncPasswordBox *_mailsync_password_box_new   (MailsyncPasswordFunc func,
+                                                   gpointer             data,
+                                                   GDestroyNotify       destroy);
+void                 _mailsync_password_box_unref (MailsyncPasswordBox *box);
+
 struct _MailsyncConfig
 {
   GObject              parent_instance;
@@ -51,9 +60,11 @@ struct _MailsyncConfig
   GHashTable          *warned;         /* the same strings */
   PythonRef           *python;         /* atomic rc box, created on first use */
 
-  MailsyncPasswordFunc password_func;
-  gpointer             password_data;
-  GDestroyNotify       password_destroy;
+  /* mailsync_config_set_password_func(), held by the askers made with
+   * it (mailsync-config-asker.c); NULL when none is set */
+  MailsyncPasswordBox *password_box;
+  GHashTable          *askers;         /* "ACCOUNT\x1fREPOSITORY" -> its asker */
+  GMutex               askers_lock;    /* password_box and askers */
 };
 
 /* Where an option may be written (mailsync-config-schema.c) */
@@ -222,9 +233,16 @@ gboolean _mailsync_config_find_password              (RepoContext   *ctx,
                                                       const char    *host,
                                                       char         **user,
                                                       char         **password,
+                                                      char         **missing,
                                                       gboolean      *store_after_login,
                                                       GCancellable  *cancellable,
                                                       GError       **error);
+/* mailsync-config-asker.c: the interaction through which the IMAP
+ * repository of @ctx asks the password function when it connects without
+ * a password (NULL when none is set); @declined: its error when the
+ * function gives nothing. */
+MailsyncInteraction *_mailsync_config_dup_asker       (RepoContext   *ctx,
+                                                      const char    *declined);
 gboolean _mailsync_config_build_oauth2               (RepoContext     *ctx,
                                                       gint64           socktimeout,
                                                       MailsyncOAuth2 **oauth2,

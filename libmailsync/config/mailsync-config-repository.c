@@ -293,6 +293,7 @@ build_imap (RepoContext  *ctx,
   g_auto(GStrv) auth = NULL;
   gboolean ssl, starttls, compress, expunge, subscribed_only, hold;
   gboolean store_after_login = FALSE;
+  g_autofree char *missing = NULL;     /* no password found: the error if none is asked */
   gint64 port = 0, retrycount, socktimeout, n, max_connections;
 
   if (!_mailsync_config_check_section (self, section, SCOPE_REPOSITORY | SCOPE_IMAP | (ctx->gmail ? SCOPE_GMAIL : 0),
@@ -466,7 +467,8 @@ build_imap (RepoContext  *ctx,
 
   if (token == NULL && oauth2 == NULL && (preauth == NULL || *preauth == '\0'))
     {
-      if (!_mailsync_config_find_password (ctx, host, &user, &password, &store_after_login, cancellable, error))
+      if (!_mailsync_config_find_password (ctx, host, &user, &password, &missing, &store_after_login, cancellable,
+                                           error))
         return NULL;
     }
   /* With OAuth2, only a password the config names, for the fallback to
@@ -476,7 +478,8 @@ build_imap (RepoContext  *ctx,
   else if ((token != NULL || oauth2 != NULL) &&
            (_mailsync_config_has (self, section, "remotepasseval") || _mailsync_config_has (self, section, "remotepasscmd") ||
             _mailsync_config_has (self, section, "remotepass") || _mailsync_config_has (self, section, "remotepassfile")) &&
-           !_mailsync_config_find_password (ctx, host, &user, &password, &store_after_login, cancellable, error))
+           !_mailsync_config_find_password (ctx, host, &user, &password, &missing, &store_after_login, cancellable,
+                                            error))
     return NULL;
 
   repo = mailsync_imap_repository_new (ctx->name, host, (guint16) port);
@@ -501,8 +504,14 @@ build_imap (RepoContext  *ctx,
     g_object_set (repo, "password", password, NULL);
   if (token != NULL || oauth2 != NULL)
     _mailsync_imap_repository_set_oauth2 (MAILSYNC_IMAP_REPOSITORY (repo), token, oauth2);
+  if (missing != NULL)
+    {
+      g_autoptr(MailsyncInteraction) asker = _mailsync_config_dup_asker (ctx, missing);
+
+      _mailsync_imap_repository_set_password_asker (MAILSYNC_IMAP_REPOSITORY (repo), asker, missing);
+    }
   if (store_after_login)
-    _mailsync_credentials_store_after_login (repo, host, user, password);
+    _mailsync_credentials_store_after_login (repo, host, user, _mailsync_imap_repository_dup_password);
   if (!apply_imap_python (self, section, repo, error))
     return NULL;
   if (pins != NULL && pins[0] != NULL)

@@ -62,8 +62,9 @@ mailsync_config_finalize (GObject *object)
 {
   MailsyncConfig *self = MAILSYNC_CONFIG (object);
 
-  if (self->password_destroy != NULL)
-    self->password_destroy (self->password_data);
+  g_clear_pointer (&self->password_box, _mailsync_password_box_unref);
+  g_hash_table_unref (self->askers);
+  g_mutex_clear (&self->askers_lock);
   if (self->python != NULL)
     g_atomic_rc_box_release_full (self->python, _mailsync_config_python_ref_clear);
   g_hash_table_unref (self->warned);
@@ -83,6 +84,8 @@ mailsync_config_init (MailsyncConfig *self)
 {
   self->warnings = g_ptr_array_new_with_free_func (g_free);
   self->warned = g_hash_table_new (g_str_hash, g_str_equal);
+  self->askers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  g_mutex_init (&self->askers_lock);
 }
 
 /**
@@ -237,11 +240,16 @@ mailsync_config_set_password_func (MailsyncConfig      *self,
 {
   g_return_if_fail (MAILSYNC_IS_CONFIG (self));
 
-  if (self->password_destroy != NULL)
-    self->password_destroy (self->password_data);
-  self->password_func = func;
-  self->password_data = user_data;
-  self->password_destroy = destroy;
+  g_mutex_lock (&self->askers_lock);
+  /* The repositories already built keep asking the function they were
+   * built with (their askers hold it); the new one is for the next. */
+  g_clear_pointer (&self->password_box, _mailsync_password_box_unref);
+  if (func != NULL)
+    self->password_box = _mailsync_password_box_new (func, user_data, destroy);
+  else if (destroy != NULL)
+    destroy (user_data);
+  g_hash_table_remove_all (self->askers);
+  g_mutex_unlock (&self->askers_lock);
 }
 
 /**

@@ -78,12 +78,17 @@ char     *_mailsync_credentials_find_password  (const char           *account,
                                                 gboolean             *asked,
                                                 GCancellable         *cancellable);
 
-/* --update-keyring: stores @password for @host and @user once @repo has
- * opened (the server accepted it). */
-void      _mailsync_credentials_store_after_login (MailsyncRepository *repo,
-                                                   const char         *host,
-                                                   const char         *user,
-                                                   const char         *password);
+/* The password @repo logged in with (transfer full), or %NULL. */
+typedef char *(*MailsyncCredentialsPasswordGetter) (MailsyncRepository *repo);
+
+/* --update-keyring: stores, for @host and @user, the password @repo
+ * logged in with (@get_password's answer) once it has opened (the server
+ * accepted it): asked when the repository connected, and possibly asked
+ * again after a refusal, it is not known before. */
+void      _mailsync_credentials_store_after_login (MailsyncRepository                *repo,
+                                                   const char                        *host,
+                                                   const char                        *user,
+                                                   MailsyncCredentialsPasswordGetter  get_password);
 
 /* Why the store after @repo's login failed, once (transfer full), or
  * %NULL: the account reports it as a warning event of its sync. */

@@ -47,7 +47,7 @@ typedef struct
 {
   char *host;
   char *user;
-  char *password;
+  MailsyncCredentialsPasswordGetter get_password;
 } KeyringItem;
 
 static void
@@ -58,8 +58,6 @@ keyring_item_free (gpointer data,
 
   g_free (item->host);
   g_free (item->user);
-  memset (item->password, 0, strlen (item->password));
-  g_free (item->password);
   g_free (item);
 }
 
@@ -74,22 +72,28 @@ keyring_store_on_open (MailsyncRepository *repo,
 {
   g_autoptr(GError) error = NULL;
   MailsyncKeyringStoreFunc store = keyring_store_func;
+  char *password = item->get_password (repo);
 
   if (store == NULL)
     store = _mailsync_keyring_store;
+  /* opened without one (a PREAUTH greeting): nothing to store, and
+   * nothing stored before a login that used one */
+  if (password == NULL)
+    return;
   /* The library does not print: a GUI client has no terminal to show a
    * printed warning on. Nor is it an error of the open: the login
    * worked and the sync goes on. It stays on the repository until its
    * account takes it and emits a warning event naming the repository,
    * which every client shows as it shows the sync's other warnings (the
    * frontend: one WARNING line). */
-  if (!store (item->host, item->user, item->password, &error))
+  if (!store (item->host, item->user, password, &error))
     {
       g_prefix_error (&error, "Repository %s: could not store the password in the keyring: ",
                       mailsync_repository_get_name (repo));
       g_object_set_qdata_full (G_OBJECT (repo), store_error_quark (), g_steal_pointer (&error),
                                (GDestroyNotify) g_error_free);
     }
+  _mailsync_credentials_free_secret (password);
   /* Once per process, as offlineimap; this frees @item. */
   g_signal_handlers_disconnect_by_func (repo, keyring_store_on_open, item);
 }
@@ -150,19 +154,19 @@ _mailsync_credentials_find_password (const char           *account,
   return password;
 }
 
-/* --update-keyring: stores @password for @host and @user once @repo has
- * opened (the server accepted it). */
+/* --update-keyring: stores the password @repo logged in with, for @host
+ * and @user, once @repo has opened (the server accepted it). */
 void
-_mailsync_credentials_store_after_login (MailsyncRepository *repo,
-                                         const char         *host,
-                                         const char         *user,
-                                         const char         *password)
+_mailsync_credentials_store_after_login (MailsyncRepository                *repo,
+                                         const char                        *host,
+                                         const char                        *user,
+                                         MailsyncCredentialsPasswordGetter  get_password)
 {
   KeyringItem *item = g_new0 (KeyringItem, 1);
 
   item->host = g_strdup (host);
   item->user = g_strdup (user);
-  item->password = g_strdup (password);
+  item->get_password = get_password;
   g_signal_connect_data (repo, "opened", G_CALLBACK (keyring_store_on_open), item,
                          keyring_item_free, 0);
 }

@@ -148,6 +148,20 @@ void  _mailsync_imap_repository_set_oauth2 (MailsyncImapRepository *self,
                                             const char             *access_token,
                                             MailsyncOAuth2         *refresher);
 
+/* A missing password (config/mailsync-config-credentials.c): asked when
+ * the repository connects without one, of @asker (the config's password
+ * function; may be NULL), else of the repository's interaction, as
+ * offlineimap asks after "Establishing connection"; @missing (may be
+ * NULL) is the error when none is given or nobody can be asked. Before
+ * the repository is opened. */
+void  _mailsync_imap_repository_set_password_asker (MailsyncImapRepository *self,
+                                                    MailsyncInteraction    *asker,
+                                                    const char             *missing);
+/* The password the repository logs in with (transfer full), or NULL: for
+ * --update-keyring's store after the login (a
+ * MailsyncCredentialsPasswordGetter). */
+char *_mailsync_imap_repository_dup_password (MailsyncRepository *repo);
+
 /* A command builder for @connection (may be NULL): under UTF8=ACCEPT its
  * strings, mailbox names among them, may be UTF-8. @name is the caller's
  * constant command words. */

@@ -148,6 +148,8 @@ ask_secret (MailsyncImapRepository *self, MailsyncInteraction *interaction, cons
       g_free (secret);
       if (refused != NULL)
         g_propagate_error (error, g_error_copy (refused));
+      else if (self->password_missing != NULL)
+        g_set_error_literal (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED, self->password_missing);
       else
         g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED,
                      "Repository %s: no %s for %s%s%s, and the interaction gave none", name,
@@ -170,6 +172,48 @@ ask_secret (MailsyncImapRepository *self, MailsyncInteraction *interaction, cons
   g_free (self->settings->password);
   self->settings->password = secret;
   return TRUE;
+}
+
+/* The first question, for the password the repository has none of: the
+ * config's password function first (its asker keeps the answer for every
+ * repository of the account), else the interaction. Without either, the
+ * config's error, before any connection: a login with no password would
+ * only fail, and count against the account on servers that lock it. */
+static gboolean
+ask_missing_secret (MailsyncImapRepository *self, MailsyncInteraction *interaction, GCancellable *cancellable,
+                    GError **error)
+{
+  MailsyncInteraction *ask = self->password_asker != NULL ? self->password_asker : interaction;
+
+  if (ask == NULL)
+    {
+      g_set_error_literal (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED, self->password_missing);
+      return FALSE;
+    }
+  return ask_secret (self, ask, NULL, wants_token (self), cancellable, error);
+}
+
+void
+_mailsync_imap_repository_set_password_asker (MailsyncImapRepository *self,
+                                              MailsyncInteraction    *asker,
+                                              const char             *missing)
+{
+  g_set_object (&self->password_asker, asker);
+  g_free (self->password_missing);
+  self->password_missing = g_strdup (missing);
+}
+
+char *
+_mailsync_imap_repository_dup_password (MailsyncRepository *repo)
+{
+  MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (repo);
+  char *password;
+
+  /* the slots change it under connect_lock */
+  g_rec_mutex_lock (&self->connect_lock);
+  password = g_strdup (self->settings->password);
+  g_rec_mutex_unlock (&self->connect_lock);
+  return password;
 }
 
 /* On the worker: the token of oauth2_refresh_token (cached until half of
@@ -534,12 +578,18 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
     }
   interaction = mailsync_repository_dup_interaction (repo);
   /* Asked before connecting: a login timeout must not run while the
-   * user types. Without an interaction, as before: the password given,
-   * or none. A tunnel may greet with PREAUTH, so it is not asked. */
-  if (interaction != NULL && self->settings->password == NULL && self->settings->oauth2_token == NULL &&
-      self->oauth2 == NULL && self->settings->host != NULL &&
-      !self->settings->preauth_tunnel && !self->settings->transport_tunnel &&
-      !ask_secret (self, interaction, NULL, wants_token (self), cancellable, error))
+   * user types; but only now, once the account said "connecting", as
+   * offlineimap asks (session 20), never for an account that does not
+   * connect. Without an interaction and without the config's error, as
+   * before: the password given, or none. A tunnel may greet with
+   * PREAUTH, so only the config asks for one (as it did before session
+   * 20, when it asked while it built the account); a second connection
+   * finds the password the first one was given. */
+  if (self->settings->password == NULL && self->settings->oauth2_token == NULL && self->oauth2 == NULL &&
+      !self->settings->preauth_tunnel &&
+      (self->password_missing != NULL ||
+       (interaction != NULL && self->settings->host != NULL && !self->settings->transport_tunnel)) &&
+      !ask_missing_secret (self, interaction, cancellable, error))
     return FALSE;
   /* Before connecting, as the password: the server's login timeout does
    * not run while the token endpoint answers. */

@@ -46,6 +46,9 @@ struct _MailsyncImapRepository
   MailsyncOAuth2 *oauth2;       /* oauth2_refresh_token's token source, or NULL */
   gboolean oauth2_given;        /* settings->oauth2_token was given (config, interaction):
                                  * used until the server refuses it */
+  MailsyncInteraction *password_asker; /* the config's password function, asked first
+                                 * when the config gave no password */
+  char *password_missing;       /* the error when no password comes (the config's) */
   gboolean listed;              /* listed since the open: no listing with the login */
   struct _MailsyncImapEarlyListing *early_listing; /* the LIST sent with the login, unclaimed */
   char *capability_cache;       /* capability-cache: the file of the greeting's capabilities */

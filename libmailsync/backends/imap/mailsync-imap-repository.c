@@ -274,6 +274,8 @@ mailsync_imap_repository_finalize (GObject *object)
   g_clear_pointer (&self->accepted_certs, g_ptr_array_unref);
   g_clear_error (&self->config_error);
   g_clear_pointer (&self->oauth2, _mailsync_oauth2_unref);
+  g_clear_object (&self->password_asker);
+  g_free (self->password_missing);
   G_OBJECT_CLASS (mailsync_imap_repository_parent_class)->finalize (object);
 }
 

@@ -1,0 +1,163 @@
+/* The config's password function (mailsync_config_set_password_func())
+ * as the MailsyncInteraction an IMAP repository asks when it connects
+ * without a password: offlineimap asks at connect time, after the
+ * "Processing account" and "Establishing connection" lines, never for an
+ * account that does not connect (a dry run that stops before, --info
+ * without a server, a run that is interrupted first). Asked on the
+ * client's context, as every question of the library (doc/design.md
+ * "Asking the user"), so the function never runs on a library thread.
+ *
+ * One asker per account and repository of a config: its answer is kept
+ * for the process (offlineimap keeps a good password for its lifetime),
+ * so the repositories built again for the same account (the IDLE
+ * accounts of the mailsync command, a second connection) do not ask
+ * again. A function that gives nothing ends the login with the config's
+ * one-line error (which options give a password), the error
+ * create_account gave before session 20. */
+#include "config.h"
+
+#include "config/mailsync-config-private.h"
+#include "mailsync-error.h"
+
+#include <string.h>
+
+struct _MailsyncPasswordBox
+{
+  MailsyncPasswordFunc func;
+  gpointer             data;
+  GDestroyNotify       destroy;
+};
+
+static void
+password_box_clear (gpointer data)
+{
+  MailsyncPasswordBox *box = data;
+
+  if (box->destroy != NULL)
+    box->destroy (box->data);
+}
+
+MailsyncPasswordBox *
+_mailsync_password_box_new (MailsyncPasswordFunc func, gpointer data, GDestroyNotify destroy)
+{
+  MailsyncPasswordBox *box = g_atomic_rc_box_new0 (MailsyncPasswordBox);
+
+  box->func = func;
+  box->data = data;
+  box->destroy = destroy;
+  return box;
+}
+
+void
+_mailsync_password_box_unref (MailsyncPasswordBox *box)
+{
+  g_atomic_rc_box_release_full (box, password_box_clear);
+}
+
+#define MAILSYNC_TYPE_CONFIG_ASKER (mailsync_config_asker_get_type ())
+G_DECLARE_FINAL_TYPE (MailsyncConfigAsker, mailsync_config_asker, MAILSYNC, CONFIG_ASKER, MailsyncInteraction)
+
+struct _MailsyncConfigAsker
+{
+  MailsyncInteraction parent_instance;
+
+  MailsyncPasswordBox *box;   /* the function set when the account was built */
+  char *account;
+  char *declined;             /* the error when the function gives nothing */
+  GMutex lock;                /* answer: asked from the threads of the accounts' syncs */
+  char *answer;               /* the function's answer, kept for the process */
+};
+
+G_DEFINE_FINAL_TYPE (MailsyncConfigAsker, mailsync_config_asker, MAILSYNC_TYPE_INTERACTION)
+
+/* Blocking, on the client's context (the base class's default async
+ * method calls it in place there). A token is asked the same way: before
+ * session 20 the function's answer was the password, which is the token
+ * when auth_mechanisms lists only XOAUTH2 or OAUTHBEARER. */
+static MailsyncInteractionResult
+asker_ask (MailsyncInteraction *interaction, const char *repository, const char *user, const char *host,
+           const GError *previous_error, GCancellable *cancellable, char **secret, GError **error)
+{
+  MailsyncConfigAsker *self = MAILSYNC_CONFIG_ASKER (interaction);
+  char *answer;
+
+  /* A refused password is the repository's interaction's to ask again. */
+  if (previous_error != NULL)
+    return MAILSYNC_INTERACTION_UNHANDLED;
+  g_mutex_lock (&self->lock);
+  *secret = g_strdup (self->answer);
+  g_mutex_unlock (&self->lock);
+  if (*secret != NULL)
+    return MAILSYNC_INTERACTION_HANDLED;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return MAILSYNC_INTERACTION_FAILED;
+  answer = self->box->func != NULL ? self->box->func (self->account, repository, user, host, self->box->data) : NULL;
+  if (answer == NULL)
+    {
+      g_set_error_literal (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED, self->declined);
+      return MAILSYNC_INTERACTION_FAILED;
+    }
+  g_mutex_lock (&self->lock);
+  if (self->answer == NULL)
+    self->answer = g_strdup (answer);
+  g_mutex_unlock (&self->lock);
+  *secret = answer;
+  return MAILSYNC_INTERACTION_HANDLED;
+}
+
+static void
+mailsync_config_asker_finalize (GObject *object)
+{
+  MailsyncConfigAsker *self = MAILSYNC_CONFIG_ASKER (object);
+
+  _mailsync_credentials_free_secret (self->answer);
+  _mailsync_password_box_unref (self->box);
+  g_free (self->account);
+  g_free (self->declined);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (mailsync_config_asker_parent_class)->finalize (object);
+}
+
+static void
+mailsync_config_asker_class_init (MailsyncConfigAskerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = mailsync_config_asker_finalize;
+  MAILSYNC_INTERACTION_CLASS (klass)->ask_password = asker_ask;
+  MAILSYNC_INTERACTION_CLASS (klass)->ask_oauth2_token = asker_ask;
+}
+
+static void
+mailsync_config_asker_init (MailsyncConfigAsker *self)
+{
+  g_mutex_init (&self->lock);
+}
+
+/* The asker of @ctx's account and repository, made on first use; NULL
+ * when no password function is set. @declined: the error when it gives
+ * nothing (the first one made keeps its own). */
+MailsyncInteraction *
+_mailsync_config_dup_asker (RepoContext *ctx, const char *declined)
+{
+  MailsyncConfig *self = ctx->self;
+  g_autofree char *key = g_strdup_printf ("%s%c%s", ctx->account, '\x1f', ctx->name);
+  MailsyncConfigAsker *asker;
+
+  g_mutex_lock (&self->askers_lock);
+  if (self->password_box == NULL)
+    {
+      g_mutex_unlock (&self->askers_lock);
+      return NULL;
+    }
+  asker = g_hash_table_lookup (self->askers, key);
+  if (asker == NULL)
+    {
+      asker = g_object_new (MAILSYNC_TYPE_CONFIG_ASKER, NULL);
+      asker->box = g_atomic_rc_box_acquire (self->password_box);
+      asker->account = g_strdup (ctx->account);
+      asker->declined = g_strdup (declined);
+      g_hash_table_insert (self->askers, g_steal_pointer (&key), asker);
+    }
+  g_object_ref (asker);
+  g_mutex_unlock (&self->askers_lock);
+  return MAILSYNC_INTERACTION (asker);
+}
