@@ -842,20 +842,67 @@ sslcacertfile = %(ca)s
 
 
 def scenario_password_prompt(server, root):
-    acc = Account(server, root, "prompt")
+    """No password in the config: asked when the account connects (after
+    its "acct" and "connecting" lines, as offlineimap 8 asks), never for
+    an account that does not connect; a UI that cannot ask fails that
+    account at that time with one line naming it, and the other accounts
+    sync."""
+    user2, pw2 = server.new_user()
+    acc = Account(server, root, "prompt", tail="""
+[Account Two]
+localrepository = Local2
+remoterepository = Remote2
+
+[Repository Local2]
+type = Maildir
+localfolders = %(home)s/Mail2
+
+[Repository Remote2]
+type = IMAP
+remotehost = %(host)s
+remoteport = %(port)s
+remoteuser = %(user)s
+remotepass = %(pw)s
+ssl = no
+starttls = yes
+sslcacertfile = %(ca)s
+""" % {"home": os.path.join(root, "prompt"), "host": server.env["DOVECOT_HOST"], "port": server.env["DOVECOT_PORT"],
+       "user": user2, "pw": pw2.replace("%", "%%"), "ca": server.env["DOVECOT_CA"]})
+    os.makedirs(os.path.join(acc.home, "Mail2"))
     with open(acc.config) as f:
         text = f.read()
-    text = re.sub(r"\nremotepass = .*\n", "\n", text)
+    text = re.sub(r"\nremotepass = .*\n", "\n", text, count=1)
     with open(acc.config, "w") as f:
         f.write(text)
-    p = subprocess.run([MAILSYNC, "-u", "machineui"], env=acc.env(), input=acc.password + "\n",
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    # -d ALL: the typed password must not be in the debug output either
+    p = subprocess.run([MAILSYNC, "-u", "machineui", "-a", "Test", "-d", "ALL"], env=acc.env(),
+                       input=acc.password + "\n", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=120)
     check("machineui asks for the password (getpass) and syncs with it",
           p.returncode == 0 and any(l.startswith("msg:getpass:") for l in p.stdout.splitlines()),
           (p.returncode, p.stdout[-800:], p.stderr[-300:]))
-    check("the typed password is never echoed", acc.password not in p.stdout + p.stderr)
-    p = acc.run("-u", "basic", timeout=60)
-    check("basic cannot ask: the sync fails with an error", p.returncode == 1 and "ERROR" in out(p), out(p)[-500:])
+    check("the typed password is never echoed, -d ALL included", acc.password not in p.stdout + p.stderr)
+    p = acc.run("-u", "basic", "-a", "Test,Two", timeout=60)
+    lines = out(p).splitlines()
+    said = [l for l in lines if "no password for" in l]
+    check("basic cannot ask: that account fails when it connects, with one ERROR line naming it, after its "
+          "Processing and Establishing connection lines",
+          p.returncode == 1 and len(said) >= 1 and said[0].startswith("ERROR: ") and "(account Test)" in said[0]
+          and "*** Processing account Test" in lines and lines.index("*** Processing account Test") <
+          [i for i, l in enumerate(lines) if l.startswith("Establishing connection to") and "(Remote)" in l][0] <
+          lines.index(said[0]), out(p)[-1200:])
+    check("basic cannot ask: the other account syncs",
+          "*** Finished account 'Two'" in out(p) and os.path.isdir(os.path.join(acc.home, "Mail2", "INBOX")),
+          out(p)[-1200:])
+    # An account that never connects is never asked: the FMD5 migration
+    # reads the local Maildir only (before session 20 it asked, and
+    # failed at stdin's end).
+    p = subprocess.run([MAILSYNC, "-u", "machineui", "-a", "Test", "--migrate-fmd5-using-nametrans"], env=acc.env(),
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=120)
+    check("a run that does not connect (--migrate-fmd5-using-nametrans) does not ask for the password",
+          p.returncode == 0 and not any(l.startswith("msg:getpass:") for l in p.stdout.splitlines()),
+          (p.returncode, p.stdout[-600:], p.stderr[-300:]))
 
 
 def scenario_refused_unattended(server, root):

@@ -8,6 +8,7 @@
 #include "config-fixtures.h"
 #include "config/mailsync-python-private.h"
 #include "config/mailsync-config-private.h"
+#include "backends/imap/mailsync-imap-repository-private.h"
 
 #include <string.h>
 #include <glib/gstdio.h>
@@ -34,6 +35,9 @@ prompt (const char *account,
   return g_strdup ("typed");
 }
 
+/* How many times the password function was called while the account
+ * was built (never, since session 20), then whether the remote would ask
+ * it when it connects: its asker asked as the repository asks it. */
 static guint
 prompts_for (const char *data,
              char      **last)
@@ -41,12 +45,24 @@ prompts_for (const char *data,
   g_autoptr(GError) error = NULL;
   g_autoptr(MailsyncConfig) config = load_config (data, &error);
   g_autoptr(MailsyncAccount) account = NULL;
+  MailsyncImapRepository *remote;
   Prompt p = { 0 };
 
   ck_assert_msg (config != NULL, "%s", error ? error->message : "");
   mailsync_config_set_password_func (config, prompt, &p, NULL);
   account = mailsync_config_create_account (config, "A", NULL, &error);
   ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (p.calls, 0);
+  remote = MAILSYNC_IMAP_REPOSITORY (mailsync_account_get_remote (account));
+  if (remote->password_asker != NULL)
+    {
+      g_autofree char *user = NULL, *host = NULL, *answer = NULL;
+
+      g_object_get (remote, "user", &user, "host", &host, NULL);
+      ck_assert_int_eq (mailsync_interaction_ask_password (remote->password_asker, "R", user, host, NULL, NULL,
+                                                           &answer, &error), MAILSYNC_INTERACTION_HANDLED);
+      ck_assert_str_eq (answer, "typed");
+    }
   if (last != NULL)
     *last = p.last;
   else
@@ -54,6 +70,62 @@ prompts_for (const char *data,
   return p.calls;
 }
 
+/* A port nobody listens on (bound, never listening): a sync fails there
+ * once it tries to connect. */
+static GSocket *
+closed_port (guint *port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  GSocket *closed = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+
+  ck_assert_msg (closed != NULL, "%s", error ? error->message : "");
+  ck_assert (g_socket_bind (closed, any, FALSE, &error));
+  bound = g_socket_get_local_address (closed, &error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return closed;
+}
+
+/* offlineimap asks for a missing password when it connects (after the
+ * "acct" and "connecting" lines), once per run: the function is called
+ * by the first connect, not when the account is built, and its answer
+ * serves the next syncs and the accounts built again for the same
+ * account (the command's IDLE accounts). */
+START_TEST (test_password_asked_at_connect)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) closed = NULL;
+  g_autoptr(MailsyncAccount) account = NULL, again = NULL;
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autofree char *data = NULL;
+  Prompt p = { 0 };
+  guint port;
+
+  closed = closed_port (&port);
+  data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\n"
+                          "remoteport = %u\nremoteuser = me\nssl = no\nstarttls = no\n", port);
+  config = load_config (data, &error);
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, prompt, &p, NULL);
+  account = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (p.calls, 0);
+  /* asked before the connection (which fails: nobody listens) */
+  ck_assert (!mailsync_account_sync (account, NULL, &error));
+  ck_assert_msg (!g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED), "%s", error->message);
+  ck_assert_uint_eq (p.calls, 1);
+  ck_assert_str_eq (p.last, "A|R|me|127.0.0.1");
+  g_clear_error (&error);
+  ck_assert (!mailsync_account_sync (account, NULL, &error));
+  g_clear_error (&error);
+  again = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (again != NULL, "%s", error ? error->message : "");
+  ck_assert (!mailsync_account_sync (again, NULL, &error));
+  ck_assert_uint_eq (p.calls, 1);
+  g_free (p.last);
+}
+END_TEST
 
 /* The prompt is the last resort, after the file, netrc (and keyring). */
 START_TEST (test_password_order)
@@ -227,6 +299,10 @@ START_TEST (test_update_keyring_store_fails)
   ck_assert_msg (account != NULL, "%s", error ? error->message : "");
   g_signal_connect (account, "event", G_CALLBACK (collect_warnings), texts);
 
+  /* the password is asked when the repository connects */
+  ck_assert (!mailsync_account_sync (account, NULL, &error));
+  ck_assert_uint_eq (texts->len, 0);
+  g_clear_error (&error);
   /* what the repository says after an accepted login */
   g_signal_emit_by_name (mailsync_account_get_remote (account), "opened");
   ck_assert (!mailsync_account_sync (account, NULL, &error));
@@ -243,7 +319,9 @@ START_TEST (test_update_keyring_store_fails)
 END_TEST
 /* No password anywhere and no prompt (-u basic, or machineui at EOF): the
  * account stops before connecting, as offlineimap does, instead of
- * logging in with an empty password on every run. */
+ * logging in with an empty password on every run. Since session 20 the
+ * account is built and stops when it connects (offlineimap's time), with
+ * the same one-line error; without a password function alike. */
 static char *
 no_answer (const char *account,
            const char *repository,
@@ -251,24 +329,44 @@ no_answer (const char *account,
            const char *host,
            gpointer    user_data)
 {
+  guint *calls = user_data;
+
+  (*calls)++;
   return NULL;
 }
 
 START_TEST (test_no_password)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MailsyncConfig) config = load_config (GENERAL ACCOUNT LOCAL REMOTE_NOPASS, &error);
-  g_autoptr(MailsyncAccount) account = NULL;
+  g_autoptr(GSocket) closed = NULL;
+  g_autofree char *data = NULL;
+  guint port, calls = 0;
 
-  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
-  mailsync_config_set_password_func (config, no_answer, NULL, NULL);
-  account = mailsync_config_create_account (config, "A", NULL, &error);
-  ck_assert_ptr_null (account);
-  ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED), "%s",
-                 error->message);
-  ck_assert_str_eq (error->message, "t:10: section 'Repository R': no password for me@imap.example.org: set "
-                    "remotepass, remotepassfile, remotepasscmd or remotepasseval, add it to ~/.netrc, or use a "
-                    "UI that asks for it (ttyui, blinkenlights, machineui)");
+  closed = closed_port (&port);
+  data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\n"
+                          "remoteport = %u\nremoteuser = me\nssl = no\nstarttls = no\n", port);
+  for (guint with_func = 0; with_func < 2; with_func++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MailsyncConfig) config = load_config (data, &error);
+      g_autoptr(MailsyncAccount) account = NULL;
+      g_autofree char *expected = NULL;
+
+      ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+      if (with_func)
+        mailsync_config_set_password_func (config, no_answer, &calls, NULL);
+      account = mailsync_config_create_account (config, "A", NULL, &error);
+      ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+      ck_assert_uint_eq (calls, 0);
+      /* not "connection refused": nothing was tried */
+      ck_assert (!mailsync_account_sync (account, NULL, &error));
+      ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED), "%s",
+                     error->message);
+      ck_assert_uint_eq (calls, with_func);
+      expected = g_strdup ("t:10: section 'Repository R': no password for me@127.0.0.1 (account A): set "
+                                  "remotepass, remotepassfile, remotepasscmd or remotepasseval, add it to ~/.netrc, "
+                                  "or use a UI that asks for it (ttyui, blinkenlights, machineui)");
+      ck_assert_str_eq (error->message, expected);
+    }
 }
 END_TEST
 static Suite *
@@ -279,6 +377,7 @@ config_suite (void)
 
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_password_order);
+  tcase_add_test (tc, test_password_asked_at_connect);
   tcase_add_test (tc, test_netrc_user);
   tcase_add_test (tc, test_update_keyring_after_login);
   tcase_add_test (tc, test_update_keyring_store_fails);

@@ -387,7 +387,9 @@ def converse(conf, answers):
 def test_password_question(env, root, user, password):
     conf = write_config(root, env, user, None, name="ask")
 
-    # Asked when the account is built; answered, the sync runs. (A refused
+    # Asked when the account connects (after account-started and
+    # connecting, as offlineimap's getpass follows acct and connecting);
+    # answered, the sync runs. (A refused
     # password asked again is in test_auth_failure: a second failed login
     # here would cost seconds of Dovecot's auth penalty.)
     rc, out, err = converse(conf, [{"id": 1, "password": password}])
@@ -396,6 +398,9 @@ def test_password_question(env, root, user, password):
     check("asked: one question, for the password of the account's user",
           len(questions) == 1 and questions[0]["type"] == "password" and questions[0]["account"] == "Test"
           and questions[0]["user"] == user and questions[0]["id"] == 1, questions)
+    order = [o["kind"] for o in objs if o["kind"] in ("account-started", "connecting", "question")]
+    check("asked: the question follows account-started and connecting (offlineimap's acct, connecting, getpass)",
+          order[:3] == ["account-started", "connecting", "question"], order)
     check("asked: the answer logs in, exit 0", rc == 0 and objs[-1:] and objs[-1]["kind"] == "end"
           and objs[-1]["status"] == 0, (rc, err[-300:], objs[-3:]))
     check("asked: the password is not in the output", password not in out + err)
@@ -406,12 +411,13 @@ def test_password_question(env, root, user, password):
     check("no answer (stdin at its end): unanswered, reason no-input, the sync fails",
           un and un[0]["reason"] == "no-input" and un[0]["id"] == 1 and rc != 0
           and objs[-1]["kind"] == "end" and objs[-1]["status"] == rc, (rc, un, objs[-3:]))
-    # The configuration asks when it builds the account: its error is a
-    # message line; a login that asked is an event's error object.
-    check("no answer: the error says no password was given",
-          any(o.get("error", {}).get("code") in ("interaction-required", "authentication-failed")
-              or (o["kind"] == "message" and o["level"] == "error" and "no password" in o["text"])
-              for o in objs), [o for o in objs if "error" in o or o["kind"] == "message"])
+    # Asked when the account connects: the error is the account's, one
+    # event's error object that names it and says which options give one.
+    errs = [o for o in objs if "error" in o]
+    check("no answer: the account's error says no password was given, and where to set one",
+          any(o["error"].get("code") == "interaction-required" and o.get("account") == "Test"
+              and "no password for %s@" % user in o["error"].get("message", "")
+              and "remotepass" in o["error"].get("message", "") for o in errs), errs)
 
     rc, out, err = converse(conf, [{"id": 7, "password": password}])
     objs = parse_lines("stale answer", out)

@@ -293,6 +293,25 @@ def main():
         ms = parse_machine("mailsync (getpass)", p.stdout)
         check("machineui asks with a getpass line", ("msg", "getpass", "Account sync Test", "uims") in ms,
               [d for d in ms if d[1] == "getpass"])
+        # offlineimap asks when it connects: registerthread, acct,
+        # connecting, then getpass (mailsync asked before them until
+        # session 20, when it built the account)
+        first = [d[1] for d in ms if d[2] == "Account sync Test"][:4]
+        check("getpass: asked after registerthread, acct and connecting, as offlineimap asks",
+              first == ["registerthread", "acct", "connecting", "getpass"], first)
+        if OFFLINEIMAP:
+            oi_home = os.path.join(root, "oi-home")
+            os.makedirs(oi_home, exist_ok=True)
+            oi_conf = write_config(root, "oi-ask", env, "uioi", None)
+            for attempt in range(3):  # its STARTTLS can fail under load (see run())
+                q = subprocess.run([OFFLINEIMAP, "-c", oi_conf, "-o", "-u", "machineui"], input=password + "\n",
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                                   timeout=300, env=dict(os.environ, HOME=oi_home))
+                if "Failed to start TLS" not in q.stdout + q.stderr:
+                    break
+            oi = parse_machine("offlineimap (getpass)", q.stdout)
+            theirs = [d[1] for d in oi if d[2] == "Account sync Test"][:4]
+            check("getpass: the same order as offlineimap's", first == theirs, (first, theirs))
         check("machineui reads the password from stdin and syncs", p.returncode == 0, p.stderr[-500:])
         check("machineui never writes the password", password not in p.stdout and password not in p.stderr)
 

@@ -199,6 +199,11 @@ def test_ttyui_password(root, env):
         prompt = "Enter password for user '%s':" % env["DOVECOT_USER"]
         text = pane.wait_for(lambda t: prompt in t)
         check("ttyui asks for the password on the terminal", prompt in text, text)
+        # when it connects, after the account's lines, as offlineimap asks
+        # (it asked before them until session 20)
+        check("ttyui: the prompt follows the account's Processing and Establishing connection lines",
+              re.search(r"Account sync Test:\n \*\*\* Processing account Test\n Establishing connection to "
+                        r"localhost:\d+ \(Remote\)\n" + re.escape(prompt), text) is not None, text)
         pane.keys(env["DOVECOT_PASS"])
         pane.keys("Enter")
         status = pane.exit_status(timeout=60)

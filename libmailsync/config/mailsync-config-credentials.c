@@ -87,10 +87,11 @@ _mailsync_config_find_password (RepoContext  *ctx,
    * only fail, on every run, and count against the account on servers
    * that lock it or ban the address after failed logins. */
   _mailsync_config_error (self, section, NULL, MAILSYNC_ERROR_INTERACTION_REQUIRED, &none,
-                          "no password for %s%s%s: set remotepass, remotepassfile, remotepasscmd or "
-                          "remotepasseval, add it to ~/.netrc, or use a UI that asks for it (ttyui, "
+                          "no password for %s%s%s (account %s): set remotepass, remotepassfile, remotepasscmd "
+                          "or remotepasseval, add it to ~/.netrc, or use a UI that asks for it (ttyui, "
                           "blinkenlights, machineui)",
-                          *user != NULL ? *user : "", *user != NULL ? "@" : "", host != NULL ? host : "the server");
+                          *user != NULL ? *user : "", *user != NULL ? "@" : "", host != NULL ? host : "the server",
+                          ctx->account);
   *missing = g_strdup (none->message);
   /* only what was asked is stored: nothing else gave one */
   *store_after_login = update_keyring && host != NULL && *user != NULL;
