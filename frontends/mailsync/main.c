@@ -213,7 +213,9 @@ ask_password (const char *account, const char *repository, const char *user, con
   char *password = NULL;
 
   /* The prompt of the interaction that the account's repositories ask
-   * again after the server refused a password. */
+   * again after the server refused a password. Called when the account
+   * connects without a password (after its acct and connecting lines,
+   * as offlineimap asks), on the thread that syncs it. */
   (void) mailsync_interaction_ask_password (interaction, repository, user, host, NULL, NULL, &password, NULL);
   return password;
 }

@@ -226,9 +226,26 @@ mailsync_config_get_warnings (MailsyncConfig *self)
  * @user_data: closure data
  * @destroy: (nullable): frees @user_data
  *
- * Installs the last resort for passwords: called by
- * mailsync_config_create_account() when neither the configuration, the
- * netrc files nor the keyring give one (offlineimap's prompt).
+ * Installs the last resort for passwords (offlineimap's prompt), for an
+ * IMAP repository that neither the configuration, the netrc files nor
+ * the keyring give one.
+ *
+ * Since 0.1.0 (session 20): asked at connect. @func is no longer called by
+ * mailsync_config_create_account() but when the repository connects
+ * without a password, as offlineimap asks (after its "acct" and
+ * "connecting" lines): never for an account that does not connect.
+ * It runs where the library asks its #MailsyncInteraction questions:
+ * on the main context of the thread that started the operation that
+ * connects (mailsync_account_sync_async() and the like), never on a
+ * library thread. It is asked once per account and repository for the
+ * life of @self: its answer serves every later connection, sync and
+ * account built again for the same account; a password the server
+ * refuses is asked again through the repository's interaction, if it
+ * has one (#MailsyncRepository:interaction). When @func gives %NULL,
+ * or none is set and the repository has no interaction, the sync fails
+ * before connecting with %MAILSYNC_ERROR_INTERACTION_REQUIRED, whose
+ * message names the account and the options that give a password. The
+ * accounts already built keep the function they were built with.
  *
  * Since: 0.1
  */
@@ -451,8 +468,9 @@ apply_proxy (MailsyncConfig     *self,
  * options, its status store under the metadata directory (SQLite unless
  * `status_backend = plain`), and its policy. Passwords are found here, in
  * offlineimap's order (eval or command, `remotepass`, `remotepassfile`,
- * `~/.netrc`, `/etc/netrc`, the keyring, then the function given to
- * mailsync_config_set_password_func()); a password command runs now.
+ * `~/.netrc`, `/etc/netrc`, the keyring); a password command runs now.
+ * The function given to mailsync_config_set_password_func() is asked
+ * later, when the repository connects without a password.
  *
  * Returns: (transfer full) (nullable): the account, or %NULL on error
  *

@@ -1,7 +1,7 @@
 /* The UI's password prompt as a MailsyncInteraction (issue 10 item 1):
- * the library asks through it when it needs a password (at config time,
- * through the config's password function, and after the server refused
- * one), as offlineimap's UIs prompt after an authentication failure. */
+ * the library asks through it when it needs a password (when an account
+ * connects without one, through the config's password function, and
+ * after the server refused one), as offlineimap's UIs prompt. */
 #include "config.h"
 
 #include "mailsync-ui-interaction.h"
