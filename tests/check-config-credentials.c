@@ -127,6 +127,48 @@ START_TEST (test_password_asked_at_connect)
 }
 END_TEST
 
+
+/* The asker keeps the function's answer until the server refuses it: told
+ * of a refusal (by the repository, at once), it calls the function again
+ * for the next repository; an accepted login's password replaces it. */
+START_TEST (test_asker_forgets_refused)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config = load_config (GENERAL ACCOUNT LOCAL REMOTE_NOPASS, &error);
+  g_autoptr(MailsyncAccount) account = NULL;
+  MailsyncImapRepository *remote;
+  Prompt p = { 0 };
+
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, prompt, &p, NULL);
+  account = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  remote = MAILSYNC_IMAP_REPOSITORY (mailsync_account_get_remote (account));
+  ck_assert (remote->password_asker != NULL);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *answer = NULL;
+
+      if (i == 2)
+        remote->password_refused (remote->password_asker);
+      if (i == 3)
+        {
+          /* what an accepted login leaves (connect.c) */
+          g_mutex_lock (&remote->accepted_lock);
+          remote->accepted_password = g_strdup ("accepted");
+          g_mutex_unlock (&remote->accepted_lock);
+          g_signal_emit_by_name (remote, "opened");
+        }
+      ck_assert_int_eq (mailsync_interaction_ask_password (remote->password_asker, "R", "me", "imap.example.org",
+                                                           NULL, NULL, &answer, &error),
+                        MAILSYNC_INTERACTION_HANDLED);
+      ck_assert_str_eq (answer, i < 3 ? "typed" : "accepted");
+      ck_assert_uint_eq (p.calls, i < 2 ? 1 : 2);
+    }
+  g_free (p.last);
+}
+END_TEST
+
 /* The prompt is the last resort, after the file, netrc (and keyring). */
 START_TEST (test_password_order)
 {
@@ -193,6 +235,22 @@ typed_password (const char *account,
 }
 #endif
 
+/* What the repository does after a login the server accepted: it keeps
+ * the password that logged in (the one asked when it connected, here
+ * @asked, for a server nobody listens on) and says "opened". */
+static void
+fake_accepted_login (MailsyncAccount *account, const char *asked)
+{
+  MailsyncImapRepository *remote = MAILSYNC_IMAP_REPOSITORY (mailsync_account_get_remote (account));
+
+  ck_assert_str_eq (remote->settings->password, asked);
+  g_mutex_lock (&remote->accepted_lock);
+  g_free (remote->accepted_password);
+  remote->accepted_password = g_strdup (asked);
+  g_mutex_unlock (&remote->accepted_lock);
+  g_signal_emit_by_name (remote, "opened");
+}
+
 /* --update-keyring stores the password only once the server accepted it
  * (the repository opened): a failed login stores nothing. */
 START_TEST (test_update_keyring_after_login)
@@ -227,8 +285,11 @@ START_TEST (test_update_keyring_after_login)
   ck_assert (!mailsync_account_sync (account, NULL, &error));
   ck_assert_uint_eq (stored->len, 0);
 
-  /* what the repository says after an accepted login */
+  /* nothing stored for an open without a login */
   g_signal_emit_by_name (mailsync_account_get_remote (account), "opened");
+  ck_assert_uint_eq (stored->len, 0);
+  /* an accepted login: stored once */
+  fake_accepted_login (account, "s3cret");
   g_signal_emit_by_name (mailsync_account_get_remote (account), "opened");
   ck_assert_uint_eq (stored->len, 1);
   ck_assert_str_eq (g_ptr_array_index (stored, 0), "127.0.0.1 me s3cret");
@@ -303,8 +364,7 @@ START_TEST (test_update_keyring_store_fails)
   ck_assert (!mailsync_account_sync (account, NULL, &error));
   ck_assert_uint_eq (texts->len, 0);
   g_clear_error (&error);
-  /* what the repository says after an accepted login */
-  g_signal_emit_by_name (mailsync_account_get_remote (account), "opened");
+  fake_accepted_login (account, "s3cret");
   ck_assert (!mailsync_account_sync (account, NULL, &error));
   ck_assert_uint_eq (texts->len, 1);
   ck_assert_str_eq (g_ptr_array_index (texts, 0),
@@ -378,6 +438,7 @@ config_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_password_order);
   tcase_add_test (tc, test_password_asked_at_connect);
+  tcase_add_test (tc, test_asker_forgets_refused);
   tcase_add_test (tc, test_netrc_user);
   tcase_add_test (tc, test_update_keyring_after_login);
   tcase_add_test (tc, test_update_keyring_store_fails);

@@ -16,6 +16,9 @@
  *    client's second password question while one is out fails with
  *    G_IO_ERROR_PENDING (the library's own questions wait for their
  *    turn: check-interaction-question.c);
+ *  - the config's password function (mailsync_config_set_password_func,
+ *    asked at connect since session 20): an answer the server refused is
+ *    not sent again by the accounts built after, which call it again;
  *  - the "ask" signal and MailsyncQuestion: check-interaction-question.c.
  *
  * Dovecot is started once, by main(), before the tests fork. Without it
@@ -392,6 +395,135 @@ START_TEST (test_certificate_accept_no_early_login)
 }
 END_TEST
 
+/* ---- the config's password function ---------------------------------------------- */
+
+/* A client's prompt: a wrong password first, then the right one. */
+static char *
+wrong_then_right (const char *account, const char *repository, const char *user, const char *host,
+                  gpointer user_data)
+{
+  guint *calls = user_data;
+
+  return g_strdup ((*calls)++ == 0 ? "Wr0ng-func" : env ("DOVECOT_PASS"));
+}
+
+/* A client's prompt that is always wrong. */
+static char *
+always_wrong (const char *account, const char *repository, const char *user, const char *host, gpointer user_data)
+{
+  guint *calls = user_data;
+
+  (*calls)++;
+  return g_strdup ("Wr0ng-func");
+}
+
+/* A config of account A: a Maildir in @base, the server's user without
+ * a password, @func as the config's password function. */
+static MailsyncConfig *
+func_config (const char *base, MailsyncPasswordFunc func, guint *calls)
+{
+  g_autofree char *mail = g_build_filename (base, "Mail", NULL);
+  g_autofree char *data = NULL;
+  g_autoptr(MailsyncConfigFile) file = mailsync_config_file_new ();
+  g_autoptr(GError) error = NULL;
+  MailsyncConfig *config;
+
+  data = g_strdup_printf ("[general]\naccounts = A\nmetadata = %s/meta\n"
+                          "[Account A]\nlocalrepository = L\nremoterepository = Remote\n"
+                          "[Repository L]\ntype = Maildir\nlocalfolders = %s\n"
+                          "[Repository Remote]\ntype = IMAP\nremotehost = %s\nremoteport = %s\nremoteuser = %s\n"
+                          "ssl = no\nstarttls = yes\nsslcacertfile = %s\n",
+                          base, mail, env ("DOVECOT_HOST"), env ("DOVECOT_PORT"), env ("DOVECOT_USER"),
+                          env ("DOVECOT_CA"));
+  ck_assert_int_eq (g_mkdir_with_parents (mail, 0700), 0);
+  ck_assert_msg (mailsync_config_file_load_from_data (file, data, -1, "t", &error), "%s", error->message);
+  config = mailsync_config_new (file, &error);
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, func, calls, NULL);
+  return config;
+}
+
+/* A client that builds its account for each sync (the command's IDLE
+ * accounts alike), no interaction: the function's answer the server
+ * refused is never sent again (session 20's asker kept it, so every
+ * account built later logged in with it, failed, and never asked
+ * again); the next account calls the function again, and its answer,
+ * accepted, serves the accounts after it and the first account's own
+ * next sync without a call. One failed login in all. */
+START_TEST (test_config_func_refused_not_kept)
+{
+  g_autofree char *base = mailsync_test_mkdtemp ();
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autoptr(MailsyncAccount) first = NULL;
+  g_autoptr(GError) error = NULL;
+  goffset offset = log_size ();
+  guint calls = 0;
+
+  config = func_config (base, wrong_then_right, &calls);
+  first = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (first != NULL, "%s", error ? error->message : "");
+  ck_assert (!mailsync_account_sync (first, NULL, &error));
+  ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED), "%s",
+                 error->message);
+  g_clear_error (&error);
+  ck_assert_uint_eq (calls, 1);
+  ck_assert_uint_eq (failed_logins_since (offset, 1), 1);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(MailsyncAccount) again = mailsync_config_create_account (config, "A", NULL, &error);
+
+      ck_assert_msg (again != NULL, "%s", error ? error->message : "");
+      ck_assert_msg (mailsync_account_sync (again, NULL, &error), "sync %u: %s", i + 2, error ? error->message : "");
+      /* asked again after the refusal, once */
+      ck_assert_uint_eq (calls, 2);
+    }
+  /* the first account's repository forgot the refused one too */
+  ck_assert_msg (mailsync_account_sync (first, NULL, &error), "%s", error ? error->message : "");
+  ck_assert_uint_eq (calls, 2);
+  ck_assert_uint_eq (failed_logins_since (offset, 1), 1);
+  g_clear_object (&first);
+  g_clear_object (&config);
+  mailsync_test_rm_rf (base);
+}
+END_TEST
+
+/* The function's answer refused, the repository's interaction gives the
+ * right one: that one serves the accounts built after (the command's
+ * IDLE accounts, which have no interaction of their own to ask), not the
+ * function's again. */
+START_TEST (test_config_func_accepted_kept)
+{
+  g_autofree char *base = mailsync_test_mkdtemp ();
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autoptr(TestInteraction) interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  const char *answers[] = { env ("DOVECOT_PASS"), NULL };
+  g_autoptr(GError) error = NULL;
+  goffset offset = log_size ();
+  guint calls = 0;
+
+  config = func_config (base, always_wrong, &calls);
+  interaction->mode = ANSWER_PASSWORD;
+  interaction->passwords = answers;
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(MailsyncAccount) account = mailsync_config_create_account (config, "A", NULL, &error);
+
+      ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+      if (i == 0)
+        mailsync_repository_set_interaction (mailsync_account_get_remote (account),
+                                             MAILSYNC_INTERACTION (interaction));
+      ck_assert_msg (mailsync_account_sync (account, NULL, &error), "sync %u: %s", i + 1,
+                     error ? error->message : "");
+      ck_assert_uint_eq (calls, 1);
+      ck_assert_uint_eq (interaction->password_asks, 1);
+    }
+  ck_assert_uint_eq (failed_logins_since (offset, 1), 1);
+  g_clear_object (&config);
+  mailsync_test_rm_rf (base);
+}
+END_TEST
+
 /* The base class answers nothing, through every path. */
 START_TEST (test_base_class_unhandled)
 {
@@ -508,7 +640,8 @@ main (void)
     const TTest *imap_tests[] = {
       test_password_asked_when_missing, test_password_missing_unhandled, test_wrong_then_right_password,
       test_wrong_password_one_failure, test_cancel_while_asking, test_certificate_reject,
-      test_certificate_accept, test_certificate_accept_no_early_login,
+      test_certificate_accept, test_certificate_accept_no_early_login, test_config_func_refused_not_kept,
+      test_config_func_accepted_kept,
     };
 
     /* without Dovecot each IMAP case is a TAP SKIP, not a missing line */

@@ -8,15 +8,34 @@
  * "Asking the user"), so the function never runs on a library thread.
  *
  * One asker per account and repository of a config: its answer is kept
- * for the process (offlineimap keeps a good password for its lifetime),
- * so the repositories built again for the same account (the IDLE
- * accounts of the mailsync command, a second connection) do not ask
- * again. A function that gives nothing ends the login with the config's
+ * for the process, so the repositories built again for the same account
+ * (the IDLE accounts of the mailsync command, a client that builds its
+ * account for each sync) do not ask again, until the server refuses it.
+ * offlineimap's IMAPServer does the same with its password and
+ * passworderror: kept while nothing says it is wrong (a connection that
+ * fails before the login asks nothing new), asked again after a refusal,
+ * and the one of an accepted login kept (goodpassword).
+ *
+ * Why not keep it only once the server accepted it: the function is a
+ * client's prompt; a server that cannot be reached says nothing of the
+ * password, and the user would be asked again for every account built
+ * while it is down. What must never happen is the refused one sent
+ * again: the repository forgets it and tells the asker at once
+ * (_mailsync_config_asker_refused(), before any other login), so every
+ * account built after asks the function again (the client's chance to
+ * give another), and a repository whose own interaction gave the
+ * password that logged in leaves that one here for the next accounts
+ * (asker_on_opened()). Repositories of the same account that connect at
+ * the same time, before the first login is answered, may each send the
+ * same answer once, as offlineimap's connections do.
+ *
+ * A function that gives nothing ends the login with the config's
  * one-line error (which options give a password), the error
  * create_account gave before session 20. */
 #include "config.h"
 
 #include "config/mailsync-config-private.h"
+#include "backends/imap/mailsync-imap-private.h"
 #include "mailsync-error.h"
 
 #include <string.h>
@@ -65,10 +84,24 @@ struct _MailsyncConfigAsker
   char *account;
   char *declined;             /* the error when the function gives nothing */
   GMutex lock;                /* answer: asked from the threads of the accounts' syncs */
-  char *answer;               /* the function's answer, kept for the process */
+  char *answer;               /* the function's answer or an accepted password, kept
+                               * until the server refuses one */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncConfigAsker, mailsync_config_asker, MAILSYNC_TYPE_INTERACTION)
+
+/* Replaces the kept answer with @answer (taken; may be NULL). */
+static void
+asker_keep (MailsyncConfigAsker *self, char *answer)
+{
+  char *old;
+
+  g_mutex_lock (&self->lock);
+  old = self->answer;
+  self->answer = answer;
+  g_mutex_unlock (&self->lock);
+  _mailsync_credentials_free_secret (old);
+}
 
 /* Blocking, on the client's context (the base class's default async
  * method calls it in place there). A token is asked the same way: before
@@ -81,9 +114,14 @@ asker_ask (MailsyncInteraction *interaction, const char *repository, const char 
   MailsyncConfigAsker *self = MAILSYNC_CONFIG_ASKER (interaction);
   char *answer;
 
-  /* A refused password is the repository's interaction's to ask again. */
+  /* Told of a refusal: the kept answer is not given again; another
+   * password is the repository's interaction's to ask. (The repository
+   * tells it through _mailsync_config_asker_refused().) */
   if (previous_error != NULL)
-    return MAILSYNC_INTERACTION_UNHANDLED;
+    {
+      asker_keep (self, NULL);
+      return MAILSYNC_INTERACTION_UNHANDLED;
+    }
   g_mutex_lock (&self->lock);
   *secret = g_strdup (self->answer);
   g_mutex_unlock (&self->lock);
@@ -103,6 +141,41 @@ asker_ask (MailsyncInteraction *interaction, const char *repository, const char 
   g_mutex_unlock (&self->lock);
   *secret = answer;
   return MAILSYNC_INTERACTION_HANDLED;
+}
+
+/* A MailsyncImapAskerRefused, on the repository's worker: the server
+ * refused what the repository logged in with, which is this answer or
+ * one asked after it: the next repository calls the function again. */
+void
+_mailsync_config_asker_refused (MailsyncInteraction *asker)
+{
+  asker_keep (MAILSYNC_CONFIG_ASKER (asker), NULL);
+}
+
+/* "opened", on the client's context: the password the server accepted
+ * (maybe asked again by the repository's interaction after a refusal of
+ * the function's) is the one the next repositories of the account use. */
+static void
+asker_on_opened (MailsyncRepository *repo, gpointer data)
+{
+  char *accepted = _mailsync_imap_repository_dup_password (repo);
+
+  if (accepted != NULL)
+    asker_keep (MAILSYNC_CONFIG_ASKER (data), accepted);
+}
+
+static void
+asker_closure_unref (gpointer data, GClosure *closure)
+{
+  g_object_unref (data);
+}
+
+void
+_mailsync_config_asker_watch (MailsyncInteraction *asker, MailsyncRepository *repo)
+{
+  g_return_if_fail (MAILSYNC_IS_CONFIG_ASKER (asker));
+  g_signal_connect_data (repo, "opened", G_CALLBACK (asker_on_opened), g_object_ref (asker), asker_closure_unref,
+                         0);
 }
 
 static void

@@ -243,6 +243,14 @@ gboolean _mailsync_config_find_password              (RepoContext   *ctx,
  * function gives nothing. */
 MailsyncInteraction *_mailsync_config_dup_asker       (RepoContext   *ctx,
                                                       const char    *declined);
+/* mailsync-config-asker.c: the server refused the password of a
+ * repository of @asker (a MailsyncImapAskerRefused): its kept answer is
+ * forgotten, the next repository calls the function again. */
+void _mailsync_config_asker_refused                  (MailsyncInteraction *asker);
+/* Keeps the password of @repo's accepted logins (its "opened") in
+ * @asker, for the repositories built later for the same account. */
+void _mailsync_config_asker_watch                    (MailsyncInteraction *asker,
+                                                      MailsyncRepository  *repo);
 gboolean _mailsync_config_build_oauth2               (RepoContext     *ctx,
                                                       gint64           socktimeout,
                                                       MailsyncOAuth2 **oauth2,

@@ -508,7 +508,10 @@ build_imap (RepoContext  *ctx,
     {
       g_autoptr(MailsyncInteraction) asker = _mailsync_config_dup_asker (ctx, missing);
 
-      _mailsync_imap_repository_set_password_asker (MAILSYNC_IMAP_REPOSITORY (repo), asker, missing);
+      _mailsync_imap_repository_set_password_asker (MAILSYNC_IMAP_REPOSITORY (repo), asker,
+                                                    _mailsync_config_asker_refused, missing);
+      if (asker != NULL)
+        _mailsync_config_asker_watch (asker, repo);
     }
   if (store_after_login)
     _mailsync_credentials_store_after_login (repo, host, user, _mailsync_imap_repository_dup_password);

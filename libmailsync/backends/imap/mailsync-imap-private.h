@@ -148,18 +148,31 @@ void  _mailsync_imap_repository_set_oauth2 (MailsyncImapRepository *self,
                                             const char             *access_token,
                                             MailsyncOAuth2         *refresher);
 
+/* Tells the asker of _mailsync_imap_repository_set_password_asker() that
+ * the server refused the password (or token) the repository logged in
+ * with: what it kept must not be given again. On the repository's worker,
+ * at once (not a question on the client's context, which a cancel could
+ * skip); it may only take a lock of its own. */
+typedef void (*MailsyncImapAskerRefused) (MailsyncInteraction *asker);
+
 /* A missing password (config/mailsync-config-credentials.c): asked when
  * the repository connects without one, of @asker (the config's password
  * function; may be NULL), else of the repository's interaction, as
  * offlineimap asks after "Establishing connection"; @missing (may be
- * NULL) is the error when none is given or nobody can be asked. Before
+ * NULL) is the error when none is given or nobody can be asked. A
+ * password the server refuses is forgotten (the next connect asks again
+ * instead of sending it) and @refused (may be NULL) tells @asker. Before
  * the repository is opened. */
-void  _mailsync_imap_repository_set_password_asker (MailsyncImapRepository *self,
-                                                    MailsyncInteraction    *asker,
-                                                    const char             *missing);
-/* The password the repository logs in with (transfer full), or NULL: for
- * --update-keyring's store after the login (a
- * MailsyncCredentialsPasswordGetter). */
+void  _mailsync_imap_repository_set_password_asker (MailsyncImapRepository   *self,
+                                                    MailsyncInteraction      *asker,
+                                                    MailsyncImapAskerRefused  refused,
+                                                    const char               *missing);
+/* The password of the last login the server accepted (transfer full), or
+ * NULL (none yet, or opened without a login): for --update-keyring's
+ * store and the config's asker after the open (a
+ * MailsyncCredentialsPasswordGetter). Any thread: it does not wait for
+ * a connect (connect_lock), which may itself wait for the client's
+ * context. */
 char *_mailsync_imap_repository_dup_password (MailsyncRepository *repo);
 
 /* A command builder for @connection (may be NULL): under UTF8=ACCEPT its

@@ -194,13 +194,65 @@ ask_missing_secret (MailsyncImapRepository *self, MailsyncInteraction *interacti
 }
 
 void
-_mailsync_imap_repository_set_password_asker (MailsyncImapRepository *self,
-                                              MailsyncInteraction    *asker,
-                                              const char             *missing)
+_mailsync_imap_repository_set_password_asker (MailsyncImapRepository   *self,
+                                              MailsyncInteraction      *asker,
+                                              MailsyncImapAskerRefused  refused,
+                                              const char               *missing)
 {
   g_set_object (&self->password_asker, asker);
+  self->password_refused = refused;
   g_free (self->password_missing);
   self->password_missing = g_strdup (missing);
+}
+
+/* The server refused the password (or token) of a repository the config
+ * gave none: it was asked (the config's asker, the interaction), and it
+ * is never sent again. The repository forgets it, so that its next
+ * connect asks instead (offlineimap's passworderror), and so does the
+ * asker, which keeps its answer for the repositories built later for the
+ * same account. A password the config gave stays: nothing would give
+ * another. Under connect_lock. */
+static void
+forget_refused_secret (MailsyncImapRepository *self, gboolean bearer)
+{
+  if (self->password_missing == NULL)
+    return;
+  /* a refused token of oauth2_token stays: refresh_token replaces it */
+  if (!(bearer && (self->settings->oauth2_token != NULL || self->oauth2 != NULL)))
+    {
+      char *stale = NULL;
+
+      /* accepted before (another connection, an earlier sync), refused
+       * now: no longer the one to store or keep at the next "opened" */
+      g_mutex_lock (&self->accepted_lock);
+      if (g_strcmp0 (self->accepted_password, self->settings->password) == 0)
+        stale = g_steal_pointer (&self->accepted_password);
+      g_mutex_unlock (&self->accepted_lock);
+      mailsync_imap_secret_clear (stale);
+      g_free (stale);
+      mailsync_imap_secret_clear (self->settings->password);
+      g_clear_pointer (&self->settings->password, g_free);
+    }
+  if (self->password_asker != NULL && self->password_refused != NULL)
+    self->password_refused (self->password_asker);
+}
+
+/* A login the server accepted: its password is the one to store
+ * (--update-keyring) and to keep for the account (the config's asker).
+ * Under connect_lock. */
+static void
+keep_accepted_secret (MailsyncImapRepository *self, const MailsyncImapSettings *settings)
+{
+  char *old;
+
+  if (settings->preauth_tunnel || settings->password == NULL)
+    return;
+  g_mutex_lock (&self->accepted_lock);
+  old = self->accepted_password;
+  self->accepted_password = g_strdup (settings->password);
+  g_mutex_unlock (&self->accepted_lock);
+  mailsync_imap_secret_clear (old);
+  g_free (old);
 }
 
 char *
@@ -209,10 +261,9 @@ _mailsync_imap_repository_dup_password (MailsyncRepository *repo)
   MailsyncImapRepository *self = MAILSYNC_IMAP_REPOSITORY (repo);
   char *password;
 
-  /* the slots change it under connect_lock */
-  g_rec_mutex_lock (&self->connect_lock);
-  password = g_strdup (self->settings->password);
-  g_rec_mutex_unlock (&self->connect_lock);
+  g_mutex_lock (&self->accepted_lock);
+  password = g_strdup (self->accepted_password);
+  g_mutex_unlock (&self->accepted_lock);
   return password;
 }
 
@@ -618,7 +669,10 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
         mailsync_imap_connection_set_early_capabilities (slot->connection, (const char *const *) cached);
       mailsync_imap_connection_open_async (slot->connection, cancellable, _mailsync_store_result, &result);
       if (mailsync_imap_connection_open_finish (slot->connection, _mailsync_await (&result), &local_error))
-        break;
+        {
+          keep_accepted_secret (self, settings);
+          break;
+        }
       g_clear_object (&result);
       /* The greeting was not the one the login went before (PREAUTH,
        * BYE, other capabilities): forget it, and connect once more the
@@ -709,7 +763,10 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
         }
       /* Refused: one failed login, then a new password on a new
        * connection (the server may have closed this one, and the user
-       * may take longer than its login timeout). */
+       * may take longer than its login timeout). An asked password is
+       * forgotten first: if nobody gives another, it is not sent again. */
+      if (g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED))
+        forget_refused_secret (self, bearer);
       if (interaction == NULL || st->asked >= MAX_ASKS_AFTER_REFUSAL ||
           !g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED))
         {

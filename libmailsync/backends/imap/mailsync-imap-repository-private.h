@@ -48,7 +48,11 @@ struct _MailsyncImapRepository
                                  * used until the server refuses it */
   MailsyncInteraction *password_asker; /* the config's password function, asked first
                                  * when the config gave no password */
+  MailsyncImapAskerRefused password_refused; /* tells password_asker of a refusal */
   char *password_missing;       /* the error when no password comes (the config's) */
+  GMutex accepted_lock;         /* accepted_password: read on the client's context,
+                                 * where connect_lock may wait for an answer */
+  char *accepted_password;      /* the password of the last login the server accepted */
   gboolean listed;              /* listed since the open: no listing with the login */
   struct _MailsyncImapEarlyListing *early_listing; /* the LIST sent with the login, unclaimed */
   char *capability_cache;       /* capability-cache: the file of the greeting's capabilities */

@@ -276,6 +276,9 @@ mailsync_imap_repository_finalize (GObject *object)
   g_clear_pointer (&self->oauth2, _mailsync_oauth2_unref);
   g_clear_object (&self->password_asker);
   g_free (self->password_missing);
+  mailsync_imap_secret_clear (self->accepted_password);
+  g_free (self->accepted_password);
+  g_mutex_clear (&self->accepted_lock);
   G_OBJECT_CLASS (mailsync_imap_repository_parent_class)->finalize (object);
 }
 
@@ -782,6 +785,7 @@ mailsync_imap_repository_init (MailsyncImapRepository *self)
   self->main.number = 1;
   self->max_connections = 1;
   _mailsync_imap_repository_pool_init (self);
+  g_mutex_init (&self->accepted_lock);
 }
 
 /**
