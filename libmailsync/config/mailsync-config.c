@@ -230,22 +230,29 @@ mailsync_config_get_warnings (MailsyncConfig *self)
  * IMAP repository that neither the configuration, the netrc files nor
  * the keyring give one.
  *
- * Since 0.1.0 (session 20): asked at connect. @func is no longer called by
- * mailsync_config_create_account() but when the repository connects
- * without a password, as offlineimap asks (after its "acct" and
- * "connecting" lines): never for an account that does not connect.
- * It runs where the library asks its #MailsyncInteraction questions:
- * on the main context of the thread that started the operation that
- * connects (mailsync_account_sync_async() and the like), never on a
- * library thread. It is asked once per account and repository for the
- * life of @self: its answer serves every later connection, sync and
- * account built again for the same account; a password the server
- * refuses is asked again through the repository's interaction, if it
- * has one (#MailsyncRepository:interaction). When @func gives %NULL,
- * or none is set and the repository has no interaction, the sync fails
- * before connecting with %MAILSYNC_ERROR_INTERACTION_REQUIRED, whose
- * message names the account and the options that give a password. The
- * accounts already built keep the function they were built with.
+ * @func is not called by mailsync_config_create_account() but when the
+ * repository connects without a password, as offlineimap asks (after
+ * its "acct" and "connecting" lines): never for an account that does not
+ * connect. It runs where the library asks its #MailsyncInteraction
+ * questions: on the thread-default main context of the thread that
+ * started the operation that connects (mailsync_account_sync_async() and
+ * the like), never on a library thread.
+ *
+ * Its answer is kept per account and repository for the life of @self,
+ * until the server refuses it: it serves every later connection, sync
+ * and account built again for the same account, and a connection that
+ * fails before the login asks nothing new. A password the server refuses
+ * is never sent again: it is asked again through the repository's
+ * interaction, if it has one (#MailsyncRepository:interaction), and the
+ * next connect of a repository of that account (the same account's next
+ * sync, or an account built again) calls @func again. The password of a
+ * login the server accepted, the interaction's included, is the one kept.
+ *
+ * When @func gives %NULL, or none is set and the repository has no
+ * interaction, the sync fails before connecting with
+ * %MAILSYNC_ERROR_INTERACTION_REQUIRED, whose message names the account
+ * and the options that give a password. The accounts already built keep
+ * the function they were built with.
  *
  * Since: 0.1
  */
