@@ -192,8 +192,14 @@ def scenario_takeover(server, root):
     conn.logout()
     check("no server duplicate after the take-over", len(remote) == 7 and max(remote.values()) == 1, remote)
 
-    p = run_offlineimap(acc)
-    if p.returncode is None:
+    # offlineimap's first run above set up what mailsync took over (both
+    # builds); this one reads what mailsync left, the same files in
+    # either build: -Werror build only (mailsync_tap.comparison_offlineimap)
+    p = None if mailsync_tap.SANITIZED else run_offlineimap(acc)
+    if p is None:
+        cli.TAP.skip("offlineimap again after mailsync: exit 0, copies nothing",
+                     mailsync_tap.comparison_offlineimap()[1])
+    elif p.returncode is None:
         # offlineimap 8.0.0 (imaplib2) now and then hangs on its own, also
         # on a HOME mailsync never touched: that is not ours to fail on.
         check("offlineimap again after mailsync # SKIP offlineimap hung: %r" % p.stdout[-200:], True)

@@ -37,9 +37,7 @@ DRIVER = os.path.join(BUILDDIR, "check-config-driver")
 HARNESS = mailsync_tap.HARNESS
 # The side-by-side runs only in the -Werror build (as the other parity
 # suites): under ASan they cost CI minutes and check nothing new.
-SANITIZED = bool(os.environ.get("MAILSYNC_TEST_SANITIZED"))
-OFFLINEIMAP = None if SANITIZED else shutil.which("offlineimap")
-NO_OFFLINEIMAP = "offlineimap runs only in the -Werror build" if SANITIZED else "offlineimap is not installed"
+OFFLINEIMAP, NO_OFFLINEIMAP = mailsync_tap.comparison_offlineimap()
 
 TAP = mailsync_tap.Tap(1200)
 check = TAP.check

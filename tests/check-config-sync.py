@@ -300,7 +300,10 @@ def scenario_python(server, root):
 
 def scenario_offlineimap(server, root):
     """The same file and metadata serve offlineimap and mailsync in turn:
-    neither downloads again what the other did."""
+    neither downloads again what the other did.  offlineimap's first run
+    sets up what mailsync continues from (both builds); its last run, on
+    what mailsync left, reads files that are the same in either build, so
+    it runs only in the -Werror build (mailsync_tap.comparison_offlineimap)."""
     offlineimap = shutil.which("offlineimap")
     if offlineimap is None:
         check("# SKIP offlineimap not installed", True)
@@ -353,6 +356,10 @@ def scenario_offlineimap(server, root):
     p = run(path)
     check("mailsync downloads only the new message", p.returncode == 0 and len(copies(p)) == 1 and
           count_local(work) == 4, p.stdout[-500:] + p.stderr)
+    if mailsync_tap.comparison_offlineimap()[0] is None:
+        TAP.skip("offlineimap continues mailsync's sync without copying anything",
+                 mailsync_tap.comparison_offlineimap()[1])
+        return
     o = offlineimap_run()
     check("offlineimap continues mailsync's sync without copying anything",
           o.returncode == 0 and "Copy message" not in o.stdout and count_local(work) == 4, o.stdout[-800:])

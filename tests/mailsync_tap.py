@@ -57,6 +57,26 @@ def sanitized_sample(tap, items, keep, label):
     return kept
 
 
+def comparison_offlineimap():
+    """(path, None) of Debian's offlineimap for a COMPARISON (its exit,
+    output or Maildir is the expected value for mailsync's), or (None,
+    reason) for the TAP SKIP of each comparison check not run.
+
+    offlineimap's run and result do not depend on which build of the
+    library is tested, so it runs only in the -Werror build: in the
+    sanitizer build it would be the same CPU again (CI's run-tests is
+    CPU-bound on 2 cores and at its time limit).  mailsync's own side of
+    the scenario still runs there.  A hand-back (offlineimap run on what
+    mailsync left, nothing of mailsync's after it) is one too: mailsync's
+    files are the same in either build.  A SET-UP (offlineimap makes the
+    Maildir or status that mailsync continues from) uses
+    shutil.which("offlineimap") in both builds instead."""
+    if SANITIZED:
+        return None, "offlineimap's side runs only in the -Werror build"
+    path = shutil.which("offlineimap")
+    return path, None if path else "offlineimap is not installed"
+
+
 class Tap:
     """One TAP stream: numbered "ok"/"not ok" lines, then the plan.  A
     failing check shows the first @limit characters of its detail.
