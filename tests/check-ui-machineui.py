@@ -330,6 +330,8 @@ def main():
             oi = parse_machine("offlineimap (getpass)", q.stdout)
             theirs = [d[1] for d in oi if d[2] == "Account sync Test"][:4]
             check("getpass: the same order as offlineimap's", first == theirs, (first, theirs))
+        else:
+            skip_comparisons("getpass: offlineimap's machineui grammar", "getpass: the same order as offlineimap's")
         check("machineui reads the password from stdin and syncs", p.returncode == 0, p.stderr[-500:])
         check("machineui never writes the password", password not in p.stdout and password not in p.stderr)
 
