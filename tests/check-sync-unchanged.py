@@ -14,7 +14,9 @@ A run that stores flags records the state its own STOREs left when their
 MODSEQs prove them the only changes ("own flag store"; another client's
 change before our STORE, on Dovecot through MAILSYNC_TEST_STORE_GATE, and
 on the scripted CONDSTORE server one it reports to nobody: "scripted own
-stores"), and none after a kill between our STOREs and the record.
+stores", and one it reports before our STORE, which then changes nothing
+and is answered with their MODSEQ: "reported early"), and none after a
+kill between our STOREs and the record.
 Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
 import os
@@ -471,6 +473,68 @@ def scenario_scripted_own_stores(root):
             scripted.close()
 
 
+def scenario_scripted_reported_early(root):
+    """Review of session 21, M2: after our listing another client sets our
+    flag and another (\\Seen \\Flagged) on the message we are about to
+    store, and the server reports it (FETCH with FLAGS and the next MODSEQ)
+    in the answer to a command of ours before the STORE (deliver_early: the
+    first command after the listing's UID FETCH (CHANGEDSINCE) and its
+    prefetch that is not the STORE: a new message larger than the
+    prefetched part makes one, the FETCH of its rest). Without the fix
+    the record is written and the next run skips INBOX.
+    Our STORE +FLAGS.SILENT (\\Seen) changes nothing, and the server
+    answers it with the message's current MODSEQ, theirs, the next after
+    the listing's (report_unchanged, RFC 4551 Example 3). That report must
+    refuse the record: the next run lists INBOX and brings \\Flagged."""
+    name = "scripted own stores, reported early"
+    scripted = scripted_condstore.CondstoreServer(("INBOX",))
+    try:
+        for i in range(4):
+            scripted.mailboxes["INBOX"].add(scripted_imap.message("sc-early-%d" % i))
+        scripted.store_modseqs = True
+        server = ScriptedServer(scripted)
+        work = os.path.join(root, "scripted-early")
+
+        def sync():
+            return Run(mailsync_tap.run_driver(server, "u", "secret-pw", work, security="none",
+                                               debug="Mailsync-IMAP"))
+
+        p = sync()
+        if not check("%s: initial sync" % name, p.returncode == 0, p.summary()):
+            return
+        ours = scripted.mailboxes["INBOX"].messages[0][0]
+        path = local_file(work, "INBOX", "sc-early-0")
+        os.rename(path, path.split(":2,")[0] + ":2,S")
+        # larger than the prefetched part: the rest is fetched after the
+        # listing, before the flags are stored
+        scripted.new_mail("INBOX", scripted_imap.message("sc-early-new", 300 * 1024))
+        state = {"listed": False, "early": None}
+
+        def before_command(srv, session, verb, line):
+            if verb == "UID FETCH" and "CHANGEDSINCE" in line:
+                state["listed"] = True
+            elif (state["listed"] and state["early"] is None and verb not in ("UID STORE", "LOGOUT")
+                  and "BODY.PEEK[]<0." not in line):
+                state["early"] = line
+                srv.foreign_store("INBOX", ours, ["\\Seen", "\\Flagged"])
+
+        scripted.report_unchanged = scripted.deliver_early = True
+        scripted.before_command = before_command
+        p = sync()
+        scripted.before_command = None
+        check("%s: the run stores the local flag after another command reported their change" % name,
+              p.returncode == 0 and p.sent("UID STORE") and state["early"] is not None and not scripted.pending,
+              "%s early=%s" % (p.summary(), state["early"]))
+        p = sync()
+        check("%s: the next run lists INBOX (no record claims that state)" % name,
+              p.returncode == 0 and "INBOX" not in p.skipped and p.sent("SELECT"), p.summary())
+        path = local_file(work, "INBOX", "sc-early-0")
+        check("%s: \\Flagged reaches the Maildir" % name,
+              path is not None and "F" in path.split(":2,")[-1], path)
+    finally:
+        scripted.close()
+
+
 def run_sync_env(server, user, password, work, extra):
     return Run(mailsync_tap.run_driver(server, user, password, work, debug="Mailsync-IMAP", extra=extra))
 
@@ -562,6 +626,7 @@ def main():
         scenario_changes(server, root)
         scenario_own_stores(server, root)
         scenario_scripted_own_stores(root)
+        scenario_scripted_reported_early(root)
         scenario_big_log(server, root)
         server.stop()
         server = None

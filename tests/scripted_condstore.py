@@ -22,7 +22,14 @@ mod-sequence (one for the command, as Dovecot) and is answered `FETCH (UID
 u MODSEQ (m))` for each message it changed (and FLAGS without .SILENT),
 after what another client's changes left to report (foreign_store);
 before_store(server, session), called before a STORE is applied, makes
-another client's change right then.
+another client's change right then. With report_unchanged, a STORE also
+answers `FETCH (UID u MODSEQ (m))` for each message of its set it did not
+change, m that message's current mod-sequence (RFC 4551 Example 3,
+erratum 3401: a server may). With deliver_early, another client's changes
+are reported in the answer to the next command that is not a UID STORE
+(as a body FETCH, a NOOP or a SELECT again may carry them), not in the
+STORE's; before_command(server, session, verb, line) is called before
+every command is answered.
 
 Every partial FETCH line is kept in `partials`."""
 
@@ -55,7 +62,11 @@ class CondstoreServer(scripted_imap.ScriptedImapServer):
         self.store_modseqs = False
         self.before_store = None
         self.pending = []           # another client's changes, to report
-        self.hook = self.condstore_hook
+        self.report_unchanged = False
+        self.deliver_early = False
+        self.before_command = None
+        self.msg_modseq = {}        # (mailbox, uid) -> its last change's mod-sequence
+        self.hook = self.early_hook
 
     def new_mail(self, name, body, flags=()):
         """Adds a message to @name as new mail since the initial sync."""
@@ -63,6 +74,7 @@ class CondstoreServer(scripted_imap.ScriptedImapServer):
             uid = self.mailboxes[name].add(body, flags)
             self.changed[name].add(uid)
             self.modseq[name] += 1
+            self.msg_modseq[(name, uid)] = self.modseq[name]
         return uid
 
     def foreign_store(self, name, uid, flags, notify=True):
@@ -74,6 +86,7 @@ class CondstoreServer(scripted_imap.ScriptedImapServer):
                 if m[0] == uid:
                     m[1] |= set(flags)
                     self.modseq[name] += 1
+                    self.msg_modseq[(name, uid)] = self.modseq[name]
                     self.changed[name].add(uid)
                     if notify:
                         self.pending.append("* %d FETCH (UID %d FLAGS (%s) MODSEQ (%d))\r\n"
@@ -87,9 +100,11 @@ class CondstoreServer(scripted_imap.ScriptedImapServer):
         flags = set(flags.strip("()").split())
         silent = op.upper().endswith(".SILENT")
         with self.lock:
-            out, self.pending = "".join(self.pending), []
+            out = ""
+            if not self.deliver_early:
+                out, self.pending = "".join(self.pending), []
             uids = scripted_imap.uid_set(set_text, mb)
-            changed = []
+            changed, unchanged = [], []
             for seq, m in enumerate(mb.messages, 1):
                 if m[0] not in uids:
                     continue
@@ -97,12 +112,18 @@ class CondstoreServer(scripted_imap.ScriptedImapServer):
                 if new != m[1]:
                     m[1] = new
                     changed.append((seq, m))
+                else:
+                    unchanged.append((seq, m))
             if changed:
                 self.modseq[name] += 1
             for seq, m in changed:
                 self.changed[name].add(m[0])
+                self.msg_modseq[(name, m[0])] = self.modseq[name]
                 out += "* %d FETCH (UID %d MODSEQ (%d)%s)\r\n" % (
                     seq, m[0], self.modseq[name], "" if silent else " FLAGS (%s)" % " ".join(sorted(m[1])))
+            if self.report_unchanged:
+                for seq, m in unchanged:
+                    out += "* %d FETCH (UID %d MODSEQ (%d))\r\n" % (seq, m[0], self.msg_modseq.get((name, m[0]), 1))
         return out + "%s OK Store completed\r\n" % tag
 
     def recreate(self, name, bodies):
@@ -145,6 +166,22 @@ class CondstoreServer(scripted_imap.ScriptedImapServer):
                 return reply(self, session, tag, line, parts)
             out = b"".join(part_item(seq, uid, origin, part) for seq, uid, part, _ in parts)
         return out + ("%s OK Fetch completed\r\n" % tag).encode()
+
+    def early_hook(self, server, session, tag, verb, line):
+        """condstore_hook, after before_command, with deliver_early's
+        reports in front of the answer."""
+        if self.before_command is not None:
+            self.before_command(self, session, verb, line)
+        reply = self.condstore_hook(server, session, tag, verb, line)
+        with self.lock:
+            if not self.deliver_early or not self.pending or verb in ("UID STORE", "LOGOUT", "APPEND") \
+                    or session.selected is None or not isinstance(reply, (scripted_imap.Reply, type(None))):
+                return reply
+            early, self.pending = "".join(self.pending).encode(), []
+        if reply is None:
+            out = self.answer(session, tag, verb, line, [])
+            reply = scripted_imap.Reply(out if isinstance(out, bytes) else out.encode())
+        return scripted_imap.Reply(early + reply.text, reply.close)
 
     def condstore_hook(self, server, session, tag, verb, line):
         args = line.split(" ", 1)[1] if " " in line else ""

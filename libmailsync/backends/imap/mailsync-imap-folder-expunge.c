@@ -50,6 +50,7 @@ expunge_uids (MailsyncImapFolder *self, const char *set, const guint32 *uids, gu
   g_autoptr(MailsyncImapResponse) ok = NULL;
   gboolean uidplus = mailsync_imap_connection_has_capability (_mailsync_imap_folder_connection_of (self), "UIDPLUS");
 
+  _mailsync_imap_folder_forget_own_stores (self);
   if (!uidplus && !plain_expunge_is_safe (self, uids, n_uids, cancellable, error))
     return FALSE;
   cmd = _mailsync_imap_folder_command (self, uidplus ? "UID EXPUNGE" : "EXPUNGE");
@@ -79,6 +80,7 @@ store_and_expunge (MailsyncImapFolder *self, const char *set, GCancellable *canc
   g_autoptr(GError) store_error = NULL;
   MailsyncImapRequest *store_request, *expunge_request;
 
+  _mailsync_imap_folder_forget_own_stores (self);
   /* @set is mailsync_imap_format_seqset's, trusted syntax */
   mailsync_imap_command_add_raw (store, set, NULL);
   mailsync_imap_command_add_atom (store, "+FLAGS.SILENT", NULL);
@@ -293,6 +295,8 @@ transfer_messages_job (GTask *task, gpointer source, gpointer task_data, GCancel
       return;
     }
   move = args->move && mailsync_imap_connection_has_capability (connection, "MOVE");
+  if (args->move)
+    _mailsync_imap_folder_forget_own_stores (self);
   cmd = _mailsync_imap_folder_command (self, move ? "UID MOVE" : "UID COPY");
   /* args->set is mailsync_imap_format_seqset's, trusted syntax */
   mailsync_imap_command_add_raw (cmd, args->set, NULL);
@@ -384,6 +388,7 @@ expunge_job (GTask *task, gpointer source, gpointer task_data, GCancellable *can
 
   if (!_mailsync_imap_folder_check_connected (self, task))
     return;
+  _mailsync_imap_folder_forget_own_stores (self);
   if (!_mailsync_imap_folder_ensure_selected (self, cancellable, &error) ||
       (ok = _mailsync_imap_folder_run (self, cmd, cancellable, &error)) == NULL)
     g_task_return_error (task, g_steal_pointer (&error));

@@ -42,7 +42,17 @@ _mailsync_imap_keyword_atom_ok (const char *keyword)
  * record keeps as the listing's. Anything else in a STORE's answer (FLAGS,
  * a UID it did not name, a second MODSEQ, EXISTS, EXPUNGE, VANISHED), a
  * failed STORE or a MODSEQ that is not the next: not provable, and no
- * later STORE makes it provable again (own_modseq 0). */
+ * later STORE makes it provable again (own_modseq 0). So is a FETCH with
+ * FLAGS, or with a MODSEQ above own_modseq, in the answer to any other
+ * command after the listing (a body FETCH, a NOOP, a SELECT again), and a
+ * [HIGHESTMODSEQ] above own_modseq (_mailsync_imap_folder_on_untagged):
+ * another client's change reported before our STORE, which a STORE that
+ * then changes nothing could not tell from ours if the server answered it
+ * with the message's current MODSEQ (RFC 4551 Example 3, erratum 3401).
+ * Every other command that changes the mailbox (the deletion's \Deleted
+ * STORE and its EXPUNGE, a plain EXPUNGE, a MOVE, the labels' X-GM-LABELS
+ * STORE) sets own_modseq to 0 before it is sent
+ * (_mailsync_imap_folder_forget_own_stores). */
 typedef struct
 {
   MailsyncImapFolder *self;
@@ -77,7 +87,12 @@ store_untagged (MailsyncImapResponse *response, gpointer user_data)
             || (answer->modseq != 0 && answer->modseq != fetch->modseq))
           answer->other = TRUE;
         else
-          answer->modseq = fetch->modseq;
+          {
+            /* ours: not passed on, as on_untagged takes a MODSEQ above
+             * own_modseq outside a listing for another client's change */
+            answer->modseq = fetch->modseq;
+            return;
+          }
       }
       break;
     case MAILSYNC_IMAP_DATA_EXISTS:
@@ -155,9 +170,17 @@ flags_command (MailsyncImapFolder *self, const char *set, char sign, MailsyncFla
   return cmd;
 }
 
+/* Our changes to the folder are no longer the engine's flag and keyword
+ * STOREs alone: no record after them this run (own_modseq 0). Called
+ * before every other command that changes the selected mailbox. */
+void
+_mailsync_imap_folder_forget_own_stores (MailsyncImapFolder *self)
+{
+  self->own_modseq = 0;
+}
+
 /* A STORE that is not a flag change of the engine's (the deletion's
- * \Deleted, before its EXPUNGE): our changes are no longer the flag
- * stores alone. */
+ * \Deleted, before its EXPUNGE). */
 gboolean
 _mailsync_imap_folder_store_flags (MailsyncImapFolder *self, const char *set, char sign, MailsyncFlags flags,
              GCancellable *cancellable, GError **error)
@@ -165,7 +188,7 @@ _mailsync_imap_folder_store_flags (MailsyncImapFolder *self, const char *set, ch
   g_autoptr(MailsyncImapCommand) cmd = flags_command (self, set, sign, flags);
   g_autoptr(MailsyncImapResponse) ok = NULL;
 
-  self->own_modseq = 0;
+  _mailsync_imap_folder_forget_own_stores (self);
   ok = _mailsync_imap_folder_run (self, cmd, cancellable, error);
   return ok != NULL;
 }

@@ -141,6 +141,14 @@ _mailsync_imap_folder_on_untagged (MailsyncImapResponse *response, gpointer user
         const MailsyncImapFetchBody *body;
         GTask *task;
 
+        /* Another client's change reported after the listing and not in
+         * our STORE's answer: our STOREs are no longer provably the only
+         * changes (mailsync-imap-folder-store.c, store_own; a STORE's own
+         * `UID MODSEQ` answers do not come here). */
+        if (self->listing == NULL
+            && ((fetch->present & MAILSYNC_IMAP_FETCH_FLAGS)
+                || ((fetch->present & MAILSYNC_IMAP_FETCH_MODSEQ) && fetch->modseq > self->own_modseq)))
+          _mailsync_imap_folder_forget_own_stores (self);
         if (!(fetch->present & MAILSYNC_IMAP_FETCH_UID))
           return; /* an unsolicited flag change: the next sync sees it */
         body = mailsync_imap_fetch_get_body (fetch, "BODY[]");
@@ -181,6 +189,10 @@ _mailsync_imap_folder_on_untagged (MailsyncImapResponse *response, gpointer user
         break;
       case MAILSYNC_IMAP_CODE_HIGHESTMODSEQ:
         self->highestmodseq = response->code->modseq;
+        /* a SELECT again after our STOREs that says more than they left
+         * (the listing's own SELECT sets own_modseq after this) */
+        if (response->code->modseq > self->own_modseq)
+          _mailsync_imap_folder_forget_own_stores (self);
         break;
       case MAILSYNC_IMAP_CODE_PERMANENTFLAGS:
         {

@@ -154,6 +154,7 @@ store_labels_job (GTask *task, gpointer source, gpointer task_data, GCancellable
       g_task_return_error (task, error);
       return;
     }
+  _mailsync_imap_folder_forget_own_stores (MAILSYNC_IMAP_FOLDER (folder));
   cmd = store_labels_command (slot_of (folder)->connection, args);
   if (!run_collecting (folder, cmd, labels, cancellable, &error))
     {

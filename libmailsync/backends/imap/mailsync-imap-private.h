@@ -120,6 +120,11 @@ gboolean                _mailsync_imap_folder_ensure_selected (MailsyncImapFolde
                                                                GCancellable       *cancellable,
                                                                GError            **error);
 
+/* On the worker, before a command that changes the selected mailbox and
+ * is not the engine's flag or keyword STORE: no unchanged record after
+ * our own STOREs this run (mailsync-imap-folder-store.c). */
+void                    _mailsync_imap_folder_forget_own_stores (MailsyncImapFolder *self);
+
 /* The unchanged-folder check (sync/mailsync-sync-unchanged.c): one STATUS
  * gives "UIDVALIDITY HIGHESTMODSEQ UIDNEXT MESSAGES", or NULL (no error)
  * without CONDSTORE; the listing stamp is the same from the last listing's
