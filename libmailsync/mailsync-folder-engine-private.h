@@ -63,6 +63,37 @@ GArray *_mailsync_folder_listed_new (guint reserve);
 /* One message of a scan by name: its UID and its flags as letters. */
 typedef void (*_MailsyncFolderNameFunc) (guint32 uid, const char *letters, gpointer user_data);
 
+/* One download handed to a local folder without a GTask, a content
+ * stream or a result info (issue 13 item 5, session 19: those were ~4 of
+ * the ~6 GObjects made and finalized per message of an initial sync).
+ * The engine fills the first part and owns the struct; the folder fills
+ * the answer and then calls @done once, on @context. */
+typedef struct _MailsyncFolderDelivery _MailsyncFolderDelivery;
+
+struct _MailsyncFolderDelivery
+{
+  /* asked: what append_message would be given. @info (held) is the
+   * message as the source listed it (no key): its UID is stored, with
+   * its flags, keywords, size and date. The content is @bytes or, when
+   * NULL, @stream (a large body the source spooled). */
+  MailsyncMessageInfo *info;
+  GBytes *bytes;
+  GInputStream *stream;
+  GCancellable *cancellable;
+  GMainContext *context;
+  void (*done) (_MailsyncFolderDelivery *delivery);
+  gpointer user_data;
+  /* answered before @done: the stored message's key and the keywords the
+   * folder could store (what append_message's info would hold), or
+   * @error */
+  char *key;
+  char **keywords;
+  GError *error;
+};
+
+/* Frees @delivery and everything it holds. */
+void _mailsync_folder_delivery_free (_MailsyncFolderDelivery *delivery);
+
 typedef struct
 {
   /* ---- keywords in the status ---- */
@@ -176,6 +207,18 @@ typedef struct
    * NULL member: appends start as they are asked. */
   void     (*hold_deliveries) (MailsyncFolder *self, gboolean hold);
 
+  /* ---- downloads without an object per message (session 19) ---- */
+  /* Stores @delivery's message as append_message would, and answers in
+   * @delivery (see _MailsyncFolderDelivery); held deliveries wait as
+   * held appends do. NULL member: the engine appends. */
+  void     (*deliver)         (MailsyncFolder *self, _MailsyncFolderDelivery *delivery);
+  /* fetch_message_finish's body without a stream made for it: the bytes
+   * of a body in memory (*@stream NULL), or the stream (a spooled
+   * body: NULL returned and *@stream set), or NULL and @error. NULL
+   * member: fetch_message_finish. */
+  GBytes  *(*fetch_finish_bytes) (MailsyncFolder *self, GAsyncResult *result, GInputStream **stream,
+                                  GError **error);
+
   /* ---- a burst of listings (issue 13 item 2) ---- */
   /* With @hold, the listings (list_messages) the engine asks next of any
    * folder of this folder's repository are held until it calls again
@@ -253,6 +296,11 @@ void        _mailsync_folder_hold_fetches         (MailsyncFolder *self, gboolea
 void        _mailsync_folder_hold_appends         (MailsyncFolder *self, gboolean hold);
 gboolean    _mailsync_folder_appends_in_bursts    (MailsyncFolder *self);
 void        _mailsync_folder_hold_deliveries      (MailsyncFolder *self, gboolean hold);
+gboolean    _mailsync_folder_can_deliver          (MailsyncFolder *self);
+void        _mailsync_folder_deliver              (MailsyncFolder *self, _MailsyncFolderDelivery *delivery);
+/* fetch_finish_bytes, or fetch_message_finish's stream in *@stream. */
+GBytes     *_mailsync_folder_fetch_finish_bytes   (MailsyncFolder *self, GAsyncResult *result,
+                                                   GInputStream **stream, GError **error);
 gboolean    _mailsync_folder_can_hold_listings    (MailsyncFolder *self);
 void        _mailsync_folder_hold_listings        (MailsyncFolder *self, gboolean hold);
 gboolean    _mailsync_folder_list_changes_only    (MailsyncFolder *self);

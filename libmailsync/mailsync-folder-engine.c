@@ -241,6 +241,54 @@ _mailsync_folder_hold_deliveries (MailsyncFolder *self, gboolean hold)
     vtable->hold_deliveries (self, hold);
 }
 
+/* ---- downloads without an object per message ---------------------------- */
+
+void
+_mailsync_folder_delivery_free (_MailsyncFolderDelivery *delivery)
+{
+  if (delivery == NULL)
+    return;
+  g_clear_object (&delivery->info);
+  g_clear_pointer (&delivery->bytes, g_bytes_unref);
+  g_clear_object (&delivery->stream);
+  g_clear_object (&delivery->cancellable);
+  g_clear_pointer (&delivery->context, g_main_context_unref);
+  g_free (delivery->key);
+  g_strfreev (delivery->keywords);
+  g_clear_error (&delivery->error);
+  g_free (delivery);
+}
+
+gboolean
+_mailsync_folder_can_deliver (MailsyncFolder *self)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  return vtable != NULL && vtable->deliver != NULL;
+}
+
+void
+_mailsync_folder_deliver (MailsyncFolder *self, _MailsyncFolderDelivery *delivery)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  g_return_if_fail (vtable != NULL && vtable->deliver != NULL);
+  vtable->deliver (self, delivery);
+}
+
+GBytes *
+_mailsync_folder_fetch_finish_bytes (MailsyncFolder *self, GAsyncResult *result, GInputStream **stream,
+                                     GError **error)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  *stream = NULL;
+  if (vtable != NULL && vtable->fetch_finish_bytes != NULL)
+    return vtable->fetch_finish_bytes (self, result, stream, error);
+  *stream = mailsync_folder_fetch_message_finish (self, result, error);
+  return NULL;
+}
+
 /* ---- a burst of listings -------------------------------------------------- */
 
 gboolean

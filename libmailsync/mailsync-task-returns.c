@@ -7,10 +7,11 @@
 
 typedef struct
 {
-  GTask *task;
-  gpointer result;
+  GTask *task;             /* NULL: a call (_mailsync_call_batched) */
+  gpointer result;         /* a call's data */
   GDestroyNotify result_destroy;
   GError *error;
+  void (*func) (gpointer data);
 } Entry;
 
 typedef struct
@@ -28,6 +29,7 @@ entry_clear (gpointer data)
 {
   Entry *e = data;
 
+  /* a call that never ran: its data is the caller's (see the header) */
   if (e->result != NULL && e->result_destroy != NULL)
     e->result_destroy (e->result);
   e->result = NULL;
@@ -74,6 +76,11 @@ batch_dispatch (gpointer data)
     {
       Entry *e = &g_array_index (entries, Entry, i);
 
+      if (e->task == NULL)
+        {
+          e->func (g_steal_pointer (&e->result));
+          continue;
+        }
       if (e->error != NULL)
         g_task_return_error (e->task, g_steal_pointer (&e->error));
       else
@@ -84,6 +91,8 @@ batch_dispatch (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean add_entry (gpointer *slot, GMainContext *context, int priority, Entry *e, GTask *task);
+
 static void
 add (gpointer       *slot,
      GTask          *task,
@@ -92,14 +101,29 @@ add (gpointer       *slot,
      GError         *error)
 {
   GMainContext *context = g_task_get_context (task);
-  Entry e = { NULL, result, result_destroy, error };
-  Batch *batch;
-  gboolean attach = FALSE;
+  Entry e = { NULL, result, result_destroy, error, NULL };
 
   /* The owner's own thread completes at once, as before: GTask needs no
    * wake-up there. */
-  if (g_main_context_is_owner (context))
-    goto direct;
+  if (g_main_context_is_owner (context) ||
+      !add_entry (slot, context, g_task_get_priority (task), &e, task))
+    {
+      if (error != NULL)
+        g_task_return_error (task, error);
+      else
+        g_task_return_pointer (task, result, result_destroy);
+    }
+}
+
+/* Queues @e (its task referenced here when @task is not NULL) in @slot's
+ * batch for @context, attaching the batch's source if it is new; FALSE
+ * when the open batch is another context's (then nothing is queued). */
+static gboolean
+add_entry (gpointer *slot, GMainContext *context, int priority, Entry *e, GTask *task)
+{
+  Batch *batch;
+  gboolean attach = FALSE;
+
   g_mutex_lock (&batches_lock);
   batch = *slot;
   if (batch != NULL && batch->context != context)
@@ -107,7 +131,7 @@ add (gpointer       *slot,
       /* tasks of two contexts on one owner: only the open batch's
        * context is batched */
       g_mutex_unlock (&batches_lock);
-      goto direct;
+      return FALSE;
     }
   if (batch == NULL)
     {
@@ -119,26 +143,20 @@ add (gpointer       *slot,
       *slot = batch;
       attach = TRUE;
     }
-  e.task = g_object_ref (task);
-  g_array_append_val (batch->entries, e);
+  e->task = task != NULL ? g_object_ref (task) : NULL;
+  g_array_append_vals (batch->entries, e, 1);
   g_mutex_unlock (&batches_lock);
   if (attach)
     {
       GSource *source = g_idle_source_new ();
 
-      g_source_set_priority (source, g_task_get_priority (task));
+      g_source_set_priority (source, priority);
       g_source_set_static_name (source, "[mailsync] task returns");
       g_source_set_callback (source, batch_dispatch, batch, batch_free);
       g_source_attach (source, context);
       g_source_unref (source);
     }
-  return;
-
-direct:
-  if (error != NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, result, result_destroy);
+  return TRUE;
 }
 
 void
@@ -157,4 +175,43 @@ _mailsync_task_return_error_batched (gpointer *slot,
 {
   g_return_if_fail (error != NULL);
   add (slot, task, NULL, NULL, error);
+}
+
+static gboolean
+call_once (gpointer data)
+{
+  Entry *e = data;
+
+  e->func (g_steal_pointer (&e->result));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+call_free (gpointer data)
+{
+  entry_clear (data);
+  g_free (data);
+}
+
+void
+_mailsync_call_batched (gpointer      *slot,
+                        GMainContext  *context,
+                        void         (*func) (gpointer data),
+                        gpointer       data,
+                        GDestroyNotify data_destroy)
+{
+  Entry e = { NULL, data, data_destroy, NULL, func };
+
+  if (context == NULL)
+    context = g_main_context_default ();
+  if (g_main_context_is_owner (context))
+    func (data);
+  else if (!add_entry (slot, context, G_PRIORITY_DEFAULT, &e, NULL))
+    {
+      /* another context's batch is open on @slot: an idle of its own */
+      Entry *own = g_new (Entry, 1);
+
+      *own = e;
+      g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, call_once, own, call_free);
+    }
 }

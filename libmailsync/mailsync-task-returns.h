@@ -31,4 +31,16 @@ void _mailsync_task_return_error_batched   (gpointer       *slot,
                                             GTask          *task,
                                             GError         *error);
 
+/* Calls @func (@data) on @context (NULL: the global default one), at once
+ * when the calling thread owns it, else batched with the returns queued
+ * in @slot for that context as above, in order. A call that never runs
+ * (the context is destroyed first) frees @data with @data_destroy (may be
+ * NULL). For an engine-internal operation that completes without a GTask
+ * (issue 13 item 5, session 19: the downloads' deliveries). */
+void _mailsync_call_batched (gpointer      *slot,
+                             GMainContext  *context,
+                             void         (*func) (gpointer data),
+                             gpointer       data,
+                             GDestroyNotify data_destroy);
+
 G_END_DECLS

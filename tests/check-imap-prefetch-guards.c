@@ -241,8 +241,7 @@ START_TEST (test_taken_under_its_uidvalidity)
   Scripted s = { 0 };
   g_autoptr(MailsyncImapFolder) inbox = NULL;
   g_autoptr(GPtrArray) listed = NULL;
-  g_autoptr(GInputStream) taken = NULL;
-  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GBytes) taken = NULL;
   GBytes *part = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = message_text ("inbox-new-4");
@@ -264,8 +263,7 @@ START_TEST (test_taken_under_its_uidvalidity)
   taken = _mailsync_imap_folder_prefetch_take (inbox, 4, strlen (text), &part);
   ck_assert_msg (taken != NULL && part == NULL,
                  "the body fetched with the listing was not taken under its own UIDVALIDITY");
-  body = read_all (taken);
-  assert_message (body, "inbox-new-4");
+  assert_message (taken, "inbox-new-4");
   scripted_stop (&s);
 }
 END_TEST

@@ -26,6 +26,10 @@ typedef struct
   gboolean reported;             /* a message-scope error was said already */
   gboolean reading;              /* an upload counted in uploads_reading */
   guint64 weight;                /* downloads: its part of runner->pending_bytes */
+  /* downloads: delivered without an object per message (copy_direct),
+   * and what the local folder answered */
+  gboolean direct;
+  _MailsyncFolderDelivery *delivery;
 } Op;
 
 static void
@@ -35,6 +39,7 @@ op_free (Op *op)
     return;
   g_clear_object (&op->source);
   g_clear_object (&op->stored);
+  g_clear_pointer (&op->delivery, _mailsync_folder_delivery_free);
   g_free (op->digest);
   g_free (op->token);
   g_clear_error (&op->error);
@@ -82,18 +87,101 @@ copy_appended (GObject *source, GAsyncResult *result, gpointer user_data)
   op_done (op, error);
 }
 
+/* ---- a download without an object per message ---------------------- */
+
+/* Whether the downloads of this folder can go straight from the remote's
+ * fetched bytes to the local folder's delivery (issue 13 item 5, session
+ * 19): the engine-internal path, which makes no GTask, content stream or
+ * result info per message (4 of the ~6 GObjects each message cost). Only
+ * where copy_read would hand the append the fetched stream as it is and
+ * the source's own info: no labels header written in (synclabels), no
+ * filterheaders, a local folder that delivers (a Maildir). Anything else
+ * takes the public per-message calls. MAILSYNC_TEST_DOWNLOAD_PUBLIC=1 (a
+ * test hook) takes them always, so that a test compares the two. */
+static gboolean
+downloads_direct (Runner *r)
+{
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  if (g_strcmp0 (g_getenv ("MAILSYNC_TEST_DOWNLOAD_PUBLIC"), "1") == 0)
+    return FALSE;
+#endif
+  return r->remote_labels == NULL && r->labels == NULL && _mailsync_sync_filter_of (r->local) == NULL &&
+         _mailsync_folder_get_directory (r->remote) == NULL && _mailsync_folder_can_deliver (r->local);
+}
+
+static void
+copy_delivered (_MailsyncFolderDelivery *delivery)
+{
+  Op *op = delivery->user_data;
+
+  op_done (op, g_steal_pointer (&delivery->error));
+}
+
+/* copy_read's download on the internal path: the body's bytes (or a
+ * spooled body's stream) go to the local folder's delivery with the
+ * source's info, which is what the append would have been given. */
+static void
+copy_direct (Op *op, MailsyncFolder *source, GAsyncResult *result)
+{
+  Runner *r = op->runner;
+  GError *error = NULL;
+  GInputStream *stream = NULL;
+  GBytes *bytes = _mailsync_folder_fetch_finish_bytes (source, result, &stream, &error);
+  _MailsyncFolderDelivery *delivery;
+
+  if (bytes == NULL && stream == NULL)
+    {
+      op_done (op, error);
+      return;
+    }
+  r->remote_fetched++;
+  delivery = g_new0 (_MailsyncFolderDelivery, 1);
+  delivery->info = g_object_ref (op->source);
+  delivery->bytes = bytes;
+  delivery->stream = stream;
+  delivery->cancellable = r->config->cancellable != NULL ? g_object_ref (r->config->cancellable) : NULL;
+  delivery->context = g_main_context_ref_thread_default ();
+  delivery->done = copy_delivered;
+  delivery->user_data = op;
+  op->delivery = delivery;
+  _mailsync_folder_deliver (r->local, delivery);
+}
+
+/* Whether the op's copy was stored, and the keywords it could store. */
+static gboolean
+op_stored (Op *op)
+{
+  if (op->delivery != NULL)
+    return op->delivery->error == NULL && op->delivery->key != NULL;
+  return op->stored != NULL;
+}
+
+static char *
+op_stored_keywords (Op *op)
+{
+  if (op->delivery != NULL)
+    return op->delivery->keywords != NULL ? g_strjoinv (" ", op->delivery->keywords) : NULL;
+  return _mailsync_sync_info_keywords (op->stored);
+}
+
 static void
 copy_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Op *op = user_data;
   Runner *r = op->runner;
   GError *error = NULL;
-  g_autoptr(GInputStream) stream = mailsync_folder_fetch_message_finish (MAILSYNC_FOLDER (source), result, &error);
+  g_autoptr(GInputStream) stream = NULL;
   MailsyncFolder *destination = MAILSYNC_FOLDER (source) == r->remote ? r->local : r->remote;
   g_autoptr(MailsyncMessageInfo) wanted = NULL;
   guint32 uid;
   gint64 date;
 
+  if (op->direct)
+    {
+      copy_direct (op, MAILSYNC_FOLDER (source), result);
+      return;
+    }
+  stream = mailsync_folder_fetch_message_finish (MAILSYNC_FOLDER (source), result, &error);
   if (stream == NULL)
     {
       op_done (op, error);
@@ -273,11 +361,11 @@ commit_downloads (Runner *r, GPtrArray *batch_ops, guint *done, guint total, gbo
       g_autofree char *stored_keywords = NULL;
       g_autofree char *row_flags = NULL;
 
-      if (op->stored == NULL)
+      if (!op_stored (op))
         continue;
       /* the keywords the local side could store: the status records
        * those only, so that one it could not is never read as removed */
-      stored_keywords = _mailsync_sync_info_keywords (op->stored);
+      stored_keywords = op_stored_keywords (op);
       row_flags = _mailsync_sync_status_flags (r, op->action->flags, stored_keywords);
       if (_mailsync_sync_keywords_on (r))
         _mailsync_sync_warn_not_stored (r, op->action->uid, op->action->keywords, stored_keywords);
@@ -372,6 +460,7 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
   guint window = MAX (r->config->max_in_flight, 1);
   guint total = todo->len, done = 0, next = 0;
   gboolean deep = _mailsync_folder_get_directory (r->remote) == NULL;
+  gboolean direct = downloads_direct (r);
   gboolean ok = TRUE, noted = FALSE;
 
   if (todo->len == 0)
@@ -397,6 +486,8 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
           op->action = todo->pdata[next++];
           op->source = g_object_ref (source);
           op->weight = weight;
+          /* the source's info is the append's only without a key */
+          op->direct = direct && mailsync_message_info_get_key (source) == NULL;
           r->pending_bytes += weight;
           start_copy (op, r->remote);
         }

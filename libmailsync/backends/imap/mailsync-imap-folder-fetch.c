@@ -102,7 +102,7 @@ fetch_answered (MailsyncImapConnection *connection, MailsyncImapResponse *ok, co
                 gpointer user_data)
 {
   FetchData *data = user_data;
-  GInputStream *body = g_task_get_task_data (data->task);
+  MailsyncImapFetched *body = g_task_get_task_data (data->task);
   const GError *spool_error = g_object_get_data (G_OBJECT (data->task), "mailsync-fetch-error");
   /* The server answers in order: when socktimeout cuts the connection,
    * the oldest fetch still in flight is the one it never answered. */
@@ -119,13 +119,16 @@ fetch_answered (MailsyncImapConnection *connection, MailsyncImapResponse *ok, co
     {
       guint size = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (data->task), "mailsync-fetch-size"));
       gsize rest_size = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (data->task), "mailsync-fetch-rest"));
-      GInputStream *joined = ok != NULL && spool_error == NULL
-                               ? _mailsync_imap_folder_rest_joined (data->task, body, rest_size, size)
-                               : NULL;
+      MailsyncImapFetched *joined = ok != NULL && spool_error == NULL
+                                      ? _mailsync_imap_folder_rest_joined (data->task, body, rest_size, size)
+                                      : NULL;
 
       if (joined != NULL)
         {
-          _mailsync_task_return_pointer_batched (&data->self->fetch_returns, data->task, joined, g_object_unref);
+          /* the task's data as a whole body's (the rest's goes): the
+           * engine's downloads take it as they take any other */
+          g_task_set_task_data (data->task, joined, _mailsync_imap_fetched_free);
+          _mailsync_task_return_pointer_batched (&data->self->fetch_returns, data->task, joined, NULL);
           fetch_data_free (data);
           return;
         }
@@ -164,8 +167,8 @@ fetch_answered (MailsyncImapConnection *connection, MailsyncImapResponse *ok, co
   else
     /* the connection answers a burst of fetches back to back: their
      * callers hear of them together (issue 13 item 5) */
-    _mailsync_task_return_pointer_batched (&data->self->fetch_returns, data->task, g_object_ref (body),
-                                           g_object_unref);
+    /* the task's data: alive until its caller's finish has run */
+    _mailsync_task_return_pointer_batched (&data->self->fetch_returns, data->task, body, NULL);
   fetch_data_free (data);
 }
 
@@ -311,14 +314,18 @@ fetch_send (MailsyncImapFolder *self, GPtrArray *tasks, GCancellable *cancellabl
       guint32 uid = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "mailsync-fetch-uid"));
       guint size = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "mailsync-fetch-size"));
       GBytes *part = NULL;
-      GInputStream *body = _mailsync_imap_folder_prefetch_take (self, uid, size, &part);
+      GBytes *bytes = _mailsync_imap_folder_prefetch_take (self, uid, size, &part);
       MailsyncImapRequest *request;
       FetchData *data;
 
       /* fetched with the listing already (mailsync-imap-folder-prefetch.c) */
-      if (body != NULL)
+      if (bytes != NULL)
         {
-          _mailsync_task_return_pointer_batched (&self->fetch_returns, task, body, g_object_unref);
+          MailsyncImapFetched *body = g_new0 (MailsyncImapFetched, 1);
+
+          body->bytes = bytes;
+          g_task_set_task_data (task, body, _mailsync_imap_fetched_free);
+          _mailsync_task_return_pointer_batched (&self->fetch_returns, task, body, NULL);
           continue;
         }
       /* or its start: the fetch asks for the rest only */
@@ -437,8 +444,32 @@ folder_fetch_message_async (MailsyncFolder *folder, MailsyncMessageInfo *info, G
 static GInputStream *
 folder_fetch_message_finish (MailsyncFolder *folder, GAsyncResult *result, GError **error)
 {
+  MailsyncImapFetched *body;
+
   g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  body = g_task_propagate_pointer (G_TASK (result), error);
+  if (body == NULL)
+    return NULL;
+  return body->stream != NULL ? g_object_ref (body->stream) : g_memory_input_stream_new_from_bytes (body->bytes);
+}
+
+/* The engine's downloads: the bytes, no stream (see the private header). */
+GBytes *
+_mailsync_imap_folder_fetch_finish_bytes (MailsyncFolder *folder, GAsyncResult *result, GInputStream **stream,
+                                          GError **error)
+{
+  MailsyncImapFetched *body;
+
+  g_return_val_if_fail (g_task_is_valid (result, folder), NULL);
+  body = g_task_propagate_pointer (G_TASK (result), error);
+  if (body == NULL)
+    return NULL;
+  if (body->stream != NULL)
+    {
+      *stream = g_object_ref (body->stream);
+      return NULL;
+    }
+  return g_bytes_ref (body->bytes);
 }
 
 void

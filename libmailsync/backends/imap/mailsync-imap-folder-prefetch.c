@@ -182,7 +182,9 @@ sizes_inexact (MailsyncImapFolder *self, guint32 uid, guint64 bytes, guint64 siz
  * the engine's message info; 0 when unknown): a part shorter than asked
  * is the whole message only if the server says the message is that long
  * (a server that sent a truncated part, or another message's, would
- * otherwise have it stored as this message).
+ * otherwise have it stored as this message). The bytes as they are: the
+ * public fetch makes a stream of them, the engine's downloads do not
+ * (session 19).
  *
  * A part as long as asked of a longer message is its start (issue 13
  * item 2): NULL, and @part gets it, for a fetch of the rest only
@@ -190,11 +192,10 @@ sizes_inexact (MailsyncImapFolder *self, guint32 uid, guint64 bytes, guint64 siz
  * Cut before a final CR: a rest that started with that CRLF's LF would
  * come back from a spool file (which holds it with LF line ends, read
  * back with CRLF) with a CR of its own. */
-GInputStream *
+GBytes *
 _mailsync_imap_folder_prefetch_take (MailsyncImapFolder *self, guint32 uid, guint64 size, GBytes **part)
 {
   gpointer bytes = NULL;
-  GInputStream *body;
   gsize len;
 
   *part = NULL;
@@ -207,11 +208,7 @@ _mailsync_imap_folder_prefetch_take (MailsyncImapFolder *self, guint32 uid, guin
     return NULL;
   len = g_bytes_get_size (bytes);
   if (size != 0 && len == size)
-    {
-      body = g_memory_input_stream_new_from_bytes (bytes);
-      g_bytes_unref (bytes);
-      return body;
-    }
+    return bytes;
   if (len == self->prefetch_bytes && size > len && len > 1)
     {
       const char *data = g_bytes_get_data (bytes, NULL);
@@ -308,14 +305,17 @@ mailsync_imap_joined_stream_init (MailsyncImapJoinedStream *self)
  * (@rest_size bytes on the wire), or NULL when the rest is not the one
  * the listing's size (@size) leaves: shorter (a server that cut it),
  * longer (asked one byte more: the message is longer than listed), or
- * missing. The caller fetches the message whole then. */
-GInputStream *
-_mailsync_imap_folder_rest_joined (GTask *task, GInputStream *rest, gsize rest_size, guint64 size)
+ * missing. The caller fetches the message whole then. A rest in memory
+ * is joined into one body in memory (what the engine's downloads take,
+ * session 19: no stream), a spooled one behind a stream. */
+MailsyncImapFetched *
+_mailsync_imap_folder_rest_joined (GTask *task, const MailsyncImapFetched *rest, gsize rest_size, guint64 size)
 {
   GBytes *part = g_object_get_data (G_OBJECT (task), "mailsync-fetch-part");
   MailsyncImapJoinedStream *joined;
+  MailsyncImapFetched *whole;
 
-  if (part == NULL || rest == NULL)
+  if (part == NULL || rest == NULL || (rest->bytes == NULL && rest->stream == NULL))
     return NULL;
   if (g_bytes_get_size (part) + (guint64) rest_size != size)
     {
@@ -324,10 +324,25 @@ _mailsync_imap_folder_rest_joined (GTask *task, GInputStream *rest, gsize rest_s
                      g_bytes_get_size (part) + (guint64) rest_size, size);
       return NULL;
     }
+  whole = g_new0 (MailsyncImapFetched, 1);
+  if (rest->bytes != NULL)
+    {
+      gsize part_len, rest_len;
+      const guint8 *head = g_bytes_get_data (part, &part_len);
+      const guint8 *tail = g_bytes_get_data (rest->bytes, &rest_len);
+      guint8 *both = g_malloc (part_len + rest_len + 1);
+
+      memcpy (both, head, part_len);
+      if (rest_len > 0)
+        memcpy (both + part_len, tail, rest_len);
+      whole->bytes = g_bytes_new_take (both, part_len + rest_len);
+      return whole;
+    }
   joined = g_object_new (mailsync_imap_joined_stream_get_type (), NULL);
   joined->head = g_bytes_ref (part);
-  joined->tail = g_object_ref (rest);
-  return G_INPUT_STREAM (joined);
+  joined->tail = g_object_ref (rest->stream);
+  whole->stream = G_INPUT_STREAM (joined);
+  return whole;
 }
 
 /* Any thread: the kept bodies (not those of a listing in flight, the

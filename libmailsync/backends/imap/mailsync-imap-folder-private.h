@@ -362,15 +362,11 @@ void                 _mailsync_imap_folder_prefetch_note    (MailsyncImapFolder 
 void                 _mailsync_imap_folder_prefetch_settle  (MailsyncImapFolder   *self,
                                                              MailsyncImapFollower *follower,
                                                              gboolean              keep);
-GInputStream        *_mailsync_imap_folder_prefetch_take    (MailsyncImapFolder   *self,
+GBytes              *_mailsync_imap_folder_prefetch_take    (MailsyncImapFolder   *self,
                                                              guint32               uid,
                                                              guint64               size,
                                                              GBytes              **part);
 guint32              _mailsync_imap_folder_rest_origin      (GTask                *task);
-GInputStream        *_mailsync_imap_folder_rest_joined      (GTask                *task,
-                                                             GInputStream         *rest,
-                                                             gsize                 rest_size,
-                                                             guint64               size);
 void                 _mailsync_imap_folder_prefetch_drop    (MailsyncImapFolder   *self);
 
 /* The engine's hold_listings member (mailsync-folder-engine-private.h),
@@ -382,5 +378,28 @@ void _mailsync_imap_folder_hold_listings (MailsyncFolder *folder, gboolean hold)
 gboolean _mailsync_imap_folder_select_any_validity (MailsyncImapFolder *self,
                                                     GCancellable       *cancellable,
                                                     GError            **error);
+
+/* A fetch task's data and result (mailsync-imap-folder-fetch.c): the
+ * body in memory or, for a spooled one, its stream. The stream for
+ * fetch_message_finish is made when it is asked: the engine's downloads
+ * take the bytes (fetch_finish_bytes), no stream per message (session
+ * 19). */
+typedef struct
+{
+  GBytes *bytes;
+  GInputStream *stream;
+} MailsyncImapFetched;
+
+void                 _mailsync_imap_fetched_free            (gpointer data);
+/* The prefetched part of @task's message joined to its fetched @rest
+ * (mailsync-imap-folder-prefetch.c), or NULL. */
+MailsyncImapFetched *_mailsync_imap_folder_rest_joined      (GTask                     *task,
+                                                             const MailsyncImapFetched *rest,
+                                                             gsize                      rest_size,
+                                                             guint64                    size);
+GBytes              *_mailsync_imap_folder_fetch_finish_bytes (MailsyncFolder  *folder,
+                                                              GAsyncResult    *result,
+                                                              GInputStream   **stream,
+                                                              GError         **error);
 
 G_END_DECLS

@@ -92,11 +92,22 @@ _mailsync_imap_folder_queue_job (MailsyncImapFolder *self, GTask *task, gpointer
 /* The content for a fetch task: a large body was spooled to a file by
  * the connection as it arrived and is read back from there; a small one
  * is in memory. A spool that cannot be reopened fails the fetch. */
+void
+_mailsync_imap_fetched_free (gpointer data)
+{
+  MailsyncImapFetched *fetched = data;
+
+  g_clear_pointer (&fetched->bytes, g_bytes_unref);
+  g_clear_object (&fetched->stream);
+  g_free (fetched);
+}
+
 static void
 set_fetched_body (GTask *task, const MailsyncImapFetchBody *body)
 {
-  GInputStream *content;
+  MailsyncImapFetched *fetched;
   g_autoptr(GError) error = NULL;
+  GInputStream *content = NULL;
 
   if (body->stream != NULL)
     {
@@ -108,9 +119,12 @@ set_fetched_body (GTask *task, const MailsyncImapFetchBody *body)
           return;
         }
     }
-  else
-    content = g_memory_input_stream_new_from_bytes (body->data);
-  g_task_set_task_data (task, content, g_object_unref);
+  /* the bytes as they are: a stream is made only for a caller of
+   * fetch_message_finish (MailsyncImapFetched) */
+  fetched = g_new0 (MailsyncImapFetched, 1);
+  fetched->stream = content;
+  fetched->bytes = content == NULL ? g_bytes_ref (body->data) : NULL;
+  g_task_set_task_data (task, fetched, _mailsync_imap_fetched_free);
 }
 
 /* Every untagged response while one of our commands is in flight comes
@@ -768,6 +782,7 @@ static const _MailsyncFolderEngineVTable engine_vtable = {
   .stamp_kept_all = _mailsync_imap_folder_stamp_kept_all,
   .dup_own_stamp = _mailsync_imap_folder_dup_own_stamp,
   .list_changes_only = _mailsync_imap_folder_list_changes_only,
+  .fetch_finish_bytes = _mailsync_imap_folder_fetch_finish_bytes,
 };
 
 static void

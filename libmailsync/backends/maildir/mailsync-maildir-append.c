@@ -8,6 +8,7 @@
 #include "mailsync-maildir-keywords.h"
 #include "mailsync-maildir-filename.h"
 #include "mailsync-error.h"
+#include "mailsync-folder-engine-private.h"
 #include "mailsync-message-info.h"
 #include "mailsync-private.h"
 #include "mailsync-task-returns.h"
@@ -110,11 +111,29 @@ name_refused_anonymous (MailsyncMaildirFolder  *self,
     }
 }
 
+/* What a delivery stored: the makings of append_message's info. */
+typedef struct
+{
+  char *rel;
+  char **keywords;
+  char *letters;
+  guint64 size;
+  gint64 date;
+} Delivered;
+
+static void
+delivered_clear (Delivered *out)
+{
+  g_free (out->rel);
+  g_strfreev (out->keywords);
+  g_free (out->letters);
+}
+
 static gboolean
 deliver (MailsyncMaildirFolder  *self,
          OpData                 *d,
          guint32                 uid,
-         MailsyncMessageInfo   **result,
+         Delivered              *out,
          GCancellable           *cancellable,
          GError                **error)
 {
@@ -197,9 +216,14 @@ deliver (MailsyncMaildirFolder  *self,
         }
     }
 
-  if (!adopted && !_mailsync_maildir_copy_to_fd (d->content, mailsync_message_info_get_size (d->info), fd,
-                                                 tmp_path ? tmp_path : self->path, headers, &size,
-                                                 cancellable, error))
+  if (!adopted && d->bytes != NULL &&
+      !_mailsync_maildir_copy_bytes_to_fd (d->bytes, fd, tmp_path ? tmp_path : self->path, headers, &size,
+                                           cancellable, error))
+    goto fail;
+  if (!adopted && d->bytes == NULL &&
+      !_mailsync_maildir_copy_to_fd (d->content, mailsync_message_info_get_size (d->info), fd,
+                                     tmp_path ? tmp_path : self->path, headers, &size,
+                                     cancellable, error))
     goto fail;
 
   if (want_date)
@@ -320,9 +344,11 @@ deliver (MailsyncMaildirFolder  *self,
   _mailsync_maildir_folder_mark_dirty (self, rel);
   _mailsync_maildir_folder_index_set (self, uid, rel);
 
-  *result = mailsync_message_info_new (uid, rel, mailsync_flags_from_maildir (letters),
-                                       (const char * const *) keywords, size,
-                                       mtime > 0 ? mtime : now);
+  out->rel = g_steal_pointer (&rel);
+  out->keywords = g_steal_pointer (&keywords);
+  out->letters = g_steal_pointer (&letters);
+  out->size = size;
+  out->date = mtime > 0 ? mtime : now;
   return TRUE;
 
 fail:
@@ -333,16 +359,32 @@ fail:
   return FALSE;
 }
 
-/* One delivery, on a delivery worker's thread; the task is returned with
- * the others that end before its caller's context runs. */
+static void op_data_free_internal (OpData *d);
+
+/* An engine delivery's answer, on its context. */
 static void
-deliver_task (MailsyncMaildirFolder *self,
-              GTask                 *task)
+delivery_done (gpointer data)
 {
-  OpData *d = g_task_get_task_data (task);
-  GCancellable *cancellable = g_task_get_cancellable (task);
+  OpData *d = data;
+  _MailsyncFolderDelivery *delivery = d->delivery;
+
+  /* the folder may go with this: nothing of it is touched after */
+  g_clear_object (&d->folder);
+  d->delivery = NULL;
+  op_data_free_internal (d);
+  delivery->done (delivery);
+}
+
+/* One delivery, on a delivery worker's thread; its task (or the engine's
+ * delivery) is returned with the others that end before its caller's
+ * context runs. */
+static void
+deliver_one (MailsyncMaildirFolder *self,
+             OpData                *d)
+{
+  GCancellable *cancellable = d->task != NULL ? g_task_get_cancellable (d->task) : d->delivery->cancellable;
   guint32 uid = mailsync_message_info_get_uid (d->info);
-  MailsyncMessageInfo *result = NULL;
+  Delivered out = { 0 };
   GError *error = NULL;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, &error) ||
@@ -365,13 +407,32 @@ deliver_task (MailsyncMaildirFolder *self,
         goto fail;
     }
 
-  if (!deliver (self, d, uid, &result, cancellable, &error))
+  if (!deliver (self, d, uid, &out, cancellable, &error))
     goto fail;
-  _mailsync_task_return_pointer_batched (&self->append_returns, task, result, g_object_unref);
+  if (d->task != NULL)
+    {
+      MailsyncMessageInfo *result =
+        mailsync_message_info_new (uid, out.rel, mailsync_flags_from_maildir (out.letters),
+                                   (const char * const *) out.keywords, out.size, out.date);
+
+      delivered_clear (&out);
+      _mailsync_task_return_pointer_batched (&self->append_returns, d->task, result, g_object_unref);
+      return;
+    }
+  d->delivery->key = g_steal_pointer (&out.rel);
+  d->delivery->keywords = g_steal_pointer (&out.keywords);
+  delivered_clear (&out);
+  _mailsync_call_batched (&self->append_returns, d->delivery->context, delivery_done, d, NULL);
   return;
 
 fail:
-  _mailsync_task_return_error_batched (&self->append_returns, task, error);
+  if (d->task != NULL)
+    {
+      _mailsync_task_return_error_batched (&self->append_returns, d->task, error);
+      return;
+    }
+  d->delivery->error = error;
+  _mailsync_call_batched (&self->append_returns, d->delivery->context, delivery_done, d, NULL);
 }
 
 /* Deliveries run on a pool of their own rather than GTask's: GTask
@@ -411,7 +472,8 @@ delivery_worker (gpointer data,
 
   for (;;)
     {
-      g_autoptr(GTask) task = NULL;
+      OpData *d;
+      GTask *task;
 
       g_mutex_lock (&self->lock);
       if (delivered == DELIVERY_TURN && self->deliveries.length > 0)
@@ -420,13 +482,16 @@ delivery_worker (gpointer data,
           g_thread_pool_push (delivery_pool (), g_steal_pointer (&self), NULL);
           return;
         }
-      task = g_queue_pop_head (&self->deliveries);
-      if (task == NULL)
+      d = g_queue_pop_head (&self->deliveries);
+      if (d == NULL)
         self->delivery_workers--;
       g_mutex_unlock (&self->lock);
-      if (task == NULL)
+      if (d == NULL)
         break;
-      deliver_task (self, task);
+      /* the queue's reference: the task owns @d */
+      task = d->task;
+      deliver_one (self, d);
+      g_clear_object (&task);
       delivered++;
     }
 }
@@ -459,6 +524,30 @@ start_worker_locked (MailsyncMaildirFolder *self)
   return TRUE;
 }
 
+static void
+op_data_free_internal (OpData *d)
+{
+  g_free (d->md5);
+  g_clear_object (&d->info);
+  g_clear_object (&d->content);
+  g_clear_pointer (&d->bytes, g_bytes_unref);
+  g_clear_object (&d->folder);
+  g_free (d);
+}
+
+static void
+queue_delivery (MailsyncMaildirFolder *self, OpData *d)
+{
+  gboolean start;
+
+  g_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->deliveries, d);
+  start = start_worker_locked (self);
+  g_mutex_unlock (&self->lock);
+  if (start)
+    g_thread_pool_push (delivery_pool (), g_object_ref (self), NULL);
+}
+
 void
 _mailsync_maildir_folder_append_message_async (MailsyncFolder      *folder,
                                                MailsyncMessageInfo *info,
@@ -471,17 +560,33 @@ _mailsync_maildir_folder_append_message_async (MailsyncFolder      *folder,
   OpData *d;
   GTask *task = _mailsync_maildir_folder_op_task_new (self, _mailsync_maildir_folder_append_message_async,
                                                       cancellable, callback, user_data, &d);
-  gboolean start;
-
+  
   d->info = g_object_ref (info);
   d->content = g_object_ref (content);
   /* the queue owns the task's reference; the task holds the folder */
-  g_mutex_lock (&self->lock);
-  g_queue_push_tail (&self->deliveries, task);
-  start = start_worker_locked (self);
-  g_mutex_unlock (&self->lock);
-  if (start)
-    g_thread_pool_push (delivery_pool (), g_object_ref (self), NULL);
+  d->task = task;
+  queue_delivery (self, d);
+}
+
+/* The engine's downloads: append_message without its task, its content
+ * stream or its result info (mailsync-folder-engine-private.h; issue 13
+ * item 5, session 19). The same queue, workers and durability; the
+ * answer goes back batched with the tasks' (delivery_done). */
+void
+_mailsync_maildir_folder_deliver (MailsyncFolder          *folder,
+                                  _MailsyncFolderDelivery *delivery)
+{
+  MailsyncMaildirFolder *self = MAILSYNC_MAILDIR_FOLDER (folder);
+  OpData *d = g_new0 (OpData, 1);
+
+  d->md5 = _mailsync_maildir_folder_dup_md5 (self);
+  d->info = g_object_ref (delivery->info);
+  d->bytes = delivery->bytes != NULL ? g_bytes_ref (delivery->bytes) : NULL;
+  d->content = delivery->bytes == NULL && delivery->stream != NULL ? g_object_ref (delivery->stream) : NULL;
+  d->delivery = delivery;
+  /* until the answer has run: the batch of answers is the folder's */
+  d->folder = g_object_ref (self);
+  queue_delivery (self, d);
 }
 
 void

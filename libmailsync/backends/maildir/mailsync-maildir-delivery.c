@@ -137,6 +137,49 @@ _mailsync_maildir_copy_to_fd (GInputStream  *in,
   return TRUE;
 }
 
+/* The same for a body in memory: converted in pieces straight from it, no
+ * stream and no read buffer (the engine's downloads, session 19). */
+gboolean
+_mailsync_maildir_copy_bytes_to_fd (GBytes        *bytes,
+                                    int            fd,
+                                    const char    *path,
+                                    GString       *headers,
+                                    guint64       *written,
+                                    GCancellable  *cancellable,
+                                    GError       **error)
+{
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  gsize chunk = MIN (MAX (len, 1), COPY_BUFFER);
+  char small_out[MAILSYNC_LINE_ENDS_MAX_OUT (SMALL_COPY)];
+  g_autofree char *heap_out = NULL;
+  char *out = chunk <= SMALL_COPY ? small_out : (heap_out = g_malloc (MAILSYNC_LINE_ENDS_MAX_OUT (chunk)));
+  MailsyncLineEnds line_ends;
+  gboolean headers_done = FALSE;
+  guint64 total = 0;
+  gsize o;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  _mailsync_line_ends_init (&line_ends, MAILSYNC_LINE_ENDS_TO_LF);
+  for (gsize at = 0; at < len; at += MIN (chunk, len - at))
+    {
+      o = _mailsync_line_ends_convert (&line_ends, data + at, MIN (chunk, len - at), (guint8 *) out);
+      collect_headers (headers, &headers_done, out, o);
+      if (!write_all (fd, out, o, path, error))
+        return FALSE;
+      total += o;
+    }
+  o = _mailsync_line_ends_finish (&line_ends, (guint8 *) out);
+  collect_headers (headers, &headers_done, out, o);
+  if (!write_all (fd, out, o, path, error))
+    return FALSE;
+  total += o;
+  if (written)
+    *written = total;
+  return TRUE;
+}
+
 int
 _mailsync_maildir_adopt_spool (int          spool_fd,
                                const char  *tmp_path,

@@ -26,6 +26,15 @@ gboolean _mailsync_maildir_copy_to_fd (GInputStream  *in,
                                        GCancellable  *cancellable,
                                        GError       **error);
 
+/* As _mailsync_maildir_copy_to_fd(), from @bytes. */
+gboolean _mailsync_maildir_copy_bytes_to_fd (GBytes        *bytes,
+                                             int            fd,
+                                             const char    *path,
+                                             GString       *headers,
+                                             guint64       *written,
+                                             GCancellable  *cancellable,
+                                             GError       **error);
+
 /* Links @spool_fd, an unlinked O_TMPFILE file holding a message in Maildir
  * form (see _mailsync_spool_get_fd()), as @tmp_path instead of copying it;
  * collects its headers as _mailsync_maildir_copy_to_fd() does. Returns a

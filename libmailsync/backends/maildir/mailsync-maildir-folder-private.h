@@ -34,7 +34,7 @@ struct _MailsyncMaildirFolder
   /* deliveries done, not yet returned on their caller's context
    * (mailsync-task-returns.h; its own lock) */
   gpointer append_returns;
-  /* deliveries asked, not yet taken by a worker (GTask *, in order), and
+  /* deliveries asked, not yet taken by a worker (OpData *, in order), and
    * the folder's delivery workers on the pool (mailsync-maildir-append.c) */
   GQueue deliveries;
   guint delivery_workers;
@@ -59,6 +59,12 @@ typedef struct
   char *add_letters;      /* their letters, found in the worker */
   char *remove_letters;
   guint32 uid;
+  /* a delivery: its content in memory (instead of @content), and the
+   * engine's delivery it answers (no task: session 19) */
+  GBytes *bytes;
+  struct _MailsyncFolderDelivery *delivery;
+  GTask *task;                    /* a delivery's task (not held: it holds this) */
+  MailsyncMaildirFolder *folder;  /* an engine delivery's (held) */
 } OpData;
 
 /* Helpers (mailsync-maildir-folder.c) */
@@ -156,6 +162,10 @@ void     _mailsync_maildir_folder_append_message_async (MailsyncFolder      *fol
 /* The engine's hold_deliveries: deliveries asked meanwhile start together. */
 void     _mailsync_maildir_folder_hold_deliveries      (MailsyncFolder      *folder,
                                                         gboolean             hold);
+/* The engine's deliver: append_message without a task, a stream or a
+ * result info (mailsync-folder-engine-private.h). */
+void     _mailsync_maildir_folder_deliver              (MailsyncFolder                 *folder,
+                                                        struct _MailsyncFolderDelivery *delivery);
 /* Removes tmp/ files older than 36 hours (the Maildir rule). */
 void     _mailsync_maildir_folder_clean_tmp            (MailsyncMaildirFolder *self,
                                                         GCancellable          *cancellable);

@@ -228,6 +228,7 @@ op_data_free (gpointer data)
   g_free (d->md5);
   g_clear_object (&d->info);
   g_clear_object (&d->content);
+  g_clear_pointer (&d->bytes, g_bytes_unref);
   g_free (d->uids);
   g_free (d->add_keywords);
   g_free (d->remove_keywords);
@@ -465,6 +466,7 @@ static const _MailsyncFolderEngineVTable engine_vtable = {
   .list_changes_only = _mailsync_maildir_folder_list_rows,
   .key_identity = engine_key_identity,
   .hold_deliveries = _mailsync_maildir_folder_hold_deliveries,
+  .deliver = _mailsync_maildir_folder_deliver,
   .dup_name_stem = engine_dup_name_stem,
   .key_has_stem = engine_key_has_stem,
 };
