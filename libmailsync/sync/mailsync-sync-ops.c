@@ -461,6 +461,7 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
   guint total = todo->len, done = 0, next = 0;
   gboolean deep = _mailsync_folder_get_directory (r->remote) == NULL;
   gboolean direct = downloads_direct (r);
+  guint direct_ops = 0;
   gboolean ok = TRUE, noted = FALSE;
 
   if (todo->len == 0)
@@ -488,6 +489,7 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
           op->weight = weight;
           /* the source's info is the append's only without a key */
           op->direct = direct && mailsync_message_info_get_key (source) == NULL;
+          direct_ops += op->direct;
           r->pending_bytes += weight;
           start_copy (op, r->remote);
         }
@@ -536,6 +538,8 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
   /* Never leave a copy running behind a failure. */
   _mailsync_sync_runner_wait (r);
   r->finished = NULL;
+  g_debug ("Folder %s: %u downloads, %u of them without an object per message", r->folder_label, total,
+           direct_ops);
   return ok;
 }
 
