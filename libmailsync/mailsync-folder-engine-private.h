@@ -64,8 +64,9 @@ GArray *_mailsync_folder_listed_new (guint reserve);
 typedef void (*_MailsyncFolderNameFunc) (guint32 uid, const char *letters, gpointer user_data);
 
 /* One download handed to a local folder without a GTask, a content
- * stream or a result info (issue 13 item 5, session 19: those were ~4 of
- * the ~6 GObjects made and finalized per message of an initial sync).
+ * stream or a result info (issue 13 item 5, session 19: 3 of the 6
+ * GObjects made and finalized per message of an initial sync; the
+ * fetch's task, the listing's info and the event stay).
  * The engine fills the first part and owns the struct; the folder fills
  * the answer and then calls @done once, on @context. */
 typedef struct _MailsyncFolderDelivery _MailsyncFolderDelivery;
@@ -207,7 +208,7 @@ typedef struct
    * NULL member: appends start as they are asked. */
   void     (*hold_deliveries) (MailsyncFolder *self, gboolean hold);
 
-  /* ---- downloads without an object per message (session 19) ---- */
+  /* ---- downloads on the engine-internal path (session 19) ---- */
   /* Stores @delivery's message as append_message would, and answers in
    * @delivery (see _MailsyncFolderDelivery); held deliveries wait as
    * held appends do. NULL member: the engine appends. */

@@ -241,7 +241,7 @@ _mailsync_folder_hold_deliveries (MailsyncFolder *self, gboolean hold)
     vtable->hold_deliveries (self, hold);
 }
 
-/* ---- downloads without an object per message ---------------------------- */
+/* ---- downloads on the engine-internal path -------------------------------- */
 
 void
 _mailsync_folder_delivery_free (_MailsyncFolderDelivery *delivery)

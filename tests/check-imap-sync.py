@@ -262,7 +262,7 @@ def download_state(work):
 
 def scenario_download_paths(server, root):
     """The downloads' engine-internal path (fetched bytes straight to the
-    Maildir's delivery, no GTask, stream or info per message: issue 13
+    Maildir's delivery, no append task, stream or info per message: issue 13
     item 5, session 19) stores what the public per-message calls
     (fetch_message, append_message; MAILSYNC_TEST_DOWNLOAD_PUBLIC=1) store:
     the same files (UID, FMD5, flags, bytes, mtime) and status rows, for
@@ -287,7 +287,7 @@ def scenario_download_paths(server, root):
     for path, extra in (("internal", {}), ("public", {"MAILSYNC_TEST_DOWNLOAD_PUBLIC": "1"})):
         work = os.path.join(root, "paths-" + path)
         p = mailsync_tap.run_driver(server, user, pw, work, debug="Mailsync", extra=extra)
-        counts = re.findall(r"(\d+) downloads, (\d+) of them without an object per message", p.stdout + p.stderr)
+        counts = re.findall(r"(\d+) downloads, (\d+) of them on the internal path", p.stdout + p.stderr)
         said = sorted(counts) == [("4", "4" if path == "internal" else "0"), ("7", "7" if path == "internal" else "0")]
         check("download paths: the %s path's sync succeeds and %s" % (path, "takes it" if path == "internal"
                                                                       else "takes the public calls"),

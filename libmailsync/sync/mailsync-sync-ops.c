@@ -26,7 +26,7 @@ typedef struct
   gboolean reported;             /* a message-scope error was said already */
   gboolean reading;              /* an upload counted in uploads_reading */
   guint64 weight;                /* downloads: its part of runner->pending_bytes */
-  /* downloads: delivered without an object per message (copy_direct),
+  /* downloads: delivered on the engine-internal path (copy_direct),
    * and what the local folder answered */
   gboolean direct;
   _MailsyncFolderDelivery *delivery;
@@ -87,12 +87,13 @@ copy_appended (GObject *source, GAsyncResult *result, gpointer user_data)
   op_done (op, error);
 }
 
-/* ---- a download without an object per message ---------------------- */
+/* ---- a download on the engine-internal path -------------------------- */
 
 /* Whether the downloads of this folder can go straight from the remote's
  * fetched bytes to the local folder's delivery (issue 13 item 5, session
- * 19): the engine-internal path, which makes no GTask, content stream or
- * result info per message (4 of the ~6 GObjects each message cost). Only
+ * 19): the engine-internal path, which makes no append task, content
+ * stream or result info per message (3 of the 6 GObjects each message
+ * cost; the fetch's task, the listing's info and the event stay). Only
  * where copy_read would hand the append the fetched stream as it is and
  * the source's own info: no labels header written in (synclabels), no
  * filterheaders, a local folder that delivers (a Maildir). Anything else
@@ -538,8 +539,7 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
   /* Never leave a copy running behind a failure. */
   _mailsync_sync_runner_wait (r);
   r->finished = NULL;
-  g_debug ("Folder %s: %u downloads, %u of them without an object per message", r->folder_label, total,
-           direct_ops);
+  g_debug ("Folder %s: %u downloads, %u of them on the internal path", r->folder_label, total, direct_ops);
   return ok;
 }
 
