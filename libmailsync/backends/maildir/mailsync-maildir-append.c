@@ -560,7 +560,7 @@ _mailsync_maildir_folder_append_message_async (MailsyncFolder      *folder,
   OpData *d;
   GTask *task = _mailsync_maildir_folder_op_task_new (self, _mailsync_maildir_folder_append_message_async,
                                                       cancellable, callback, user_data, &d);
-  
+
   d->info = g_object_ref (info);
   d->content = g_object_ref (content);
   /* the queue owns the task's reference; the task holds the folder */
