@@ -208,10 +208,16 @@ _mailsync_call_batched (gpointer      *slot,
     func (data);
   else if (!add_entry (slot, context, G_PRIORITY_DEFAULT, &e, NULL))
     {
-      /* another context's batch is open on @slot: an idle of its own */
+      /* another context's batch is open on @slot: an idle of its own
+       * (not g_main_context_invoke(), which would run it at once on a
+       * thread that can acquire @context) */
       Entry *own = g_new (Entry, 1);
+      GSource *source = g_idle_source_new ();
 
       *own = e;
-      g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, call_once, own, call_free);
+      g_source_set_static_name (source, "[mailsync] call");
+      g_source_set_callback (source, call_once, own, call_free);
+      g_source_attach (source, context);
+      g_source_unref (source);
     }
 }
