@@ -3,7 +3,8 @@
  * task is returned once, in completion order, with its value or error, on
  * the thread that owns its context; the tasks completed before the owner
  * runs are one batch (one idle source, the owner's slot set until it
- * ran); the owner's own thread returns at once. */
+ * ran); the owner's own thread returns at once; plain calls
+ * (_mailsync_call_batched) go with them. */
 #include "config.h"
 
 #include "mailsync-test.h"
@@ -170,6 +171,126 @@ START_TEST (test_owner_thread_direct)
 }
 END_TEST
 
+/* _mailsync_call_batched (the engine's deliveries, session 19): calls
+ * queued from another thread among task returns on the same slot run on
+ * the owner's context, once each, in order with the tasks; a call for
+ * another context than the open batch's runs on that context. */
+typedef struct
+{
+  Seen *seen;
+  guint n;
+  GThread *want_thread;
+} Call;
+
+static void
+call_ran (gpointer data)
+{
+  Call *call = data;
+
+  if (g_thread_self () != call->want_thread)
+    call->seen->wrong_thread = TRUE;
+  g_array_append_val (call->seen->order, call->n);
+  g_free (call);
+}
+
+typedef struct
+{
+  Owner *owner;
+  GPtrArray *tasks;
+  Seen *seen;
+  GMainContext *context;
+  GThread *owner_thread;
+  GMainContext *other;
+  Seen *other_seen;
+} Mixed;
+
+static gpointer
+complete_mixed (gpointer data)
+{
+  Mixed *m = data;
+
+  for (guint i = 0; i < m->tasks->len; i++)
+    {
+      Call *call = g_new0 (Call, 1);
+
+      _mailsync_task_return_pointer_batched (&m->owner->returns, m->tasks->pdata[i],
+                                             g_strdup_printf ("value %u", 2 * i), g_free);
+      call->seen = m->seen;
+      call->n = 2 * i + 1;
+      call->want_thread = m->owner_thread;
+      _mailsync_call_batched (&m->owner->returns, m->context, call_ran, call, g_free);
+      if (i == 0)
+        {
+          /* another context while the owner's batch is open */
+          Call *other = g_new0 (Call, 1);
+
+          other->seen = m->other_seen;
+          other->n = 7;
+          other->want_thread = m->owner_thread;   /* which iterates that context too */
+          _mailsync_call_batched (&m->owner->returns, m->other, call_ran, other, g_free);
+        }
+    }
+  return NULL;
+}
+
+static void
+done_even (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Seen *seen = user_data;
+  guint n = GPOINTER_TO_UINT (g_task_get_task_data (G_TASK (result)));
+  g_autofree char *value = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  if (g_thread_self () != seen->owner_thread)
+    seen->wrong_thread = TRUE;
+  g_array_append_val (seen->order, n);
+}
+
+START_TEST (test_calls_batched)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GMainContext) other = g_main_context_new ();
+  g_autoptr(Owner) owner = g_object_new (owner_get_type (), NULL);
+  Seen seen = { g_thread_self (), g_array_new (FALSE, FALSE, sizeof (guint)), 0, FALSE };
+  Seen other_seen = { NULL, g_array_new (FALSE, FALSE, sizeof (guint)), 0, FALSE };
+  g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  Mixed m;
+  GThread *thread;
+
+  g_main_context_push_thread_default (context);
+  ck_assert (g_main_context_acquire (context));
+  for (guint i = 0; i < N_TASKS / 2; i++)
+    {
+      GTask *task = g_task_new (owner, NULL, done_even, &seen);
+
+      g_task_set_task_data (task, GUINT_TO_POINTER (2 * i), NULL);
+      g_ptr_array_add (tasks, task);
+    }
+  m = (Mixed) { owner, tasks, &seen, context, g_thread_self (), other, &other_seen };
+  g_main_context_iteration (context, FALSE);
+  thread = g_thread_new ("completer", complete_mixed, &m);
+  while (seen.order->len < N_TASKS && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (context, TRUE);
+  g_thread_join (thread);
+  ck_assert_uint_eq (seen.order->len, N_TASKS);
+  for (guint i = 0; i < N_TASKS; i++)
+    ck_assert_uint_eq (g_array_index (seen.order, guint, i), i);
+  ck_assert (!seen.wrong_thread);
+  ck_assert_ptr_null (owner->returns);
+  /* the other context's call waits for that context, and runs there once */
+  ck_assert_uint_eq (other_seen.order->len, 0);
+  while (g_main_context_iteration (other, FALSE))
+    ;
+  ck_assert_uint_eq (other_seen.order->len, 1);
+  ck_assert_uint_eq (g_array_index (other_seen.order, guint, 0), 7);
+  ck_assert (!other_seen.wrong_thread);
+  g_main_context_release (context);
+  g_main_context_pop_thread_default (context);
+  g_array_unref (seen.order);
+  g_array_unref (other_seen.order);
+}
+END_TEST
+
 static Suite *
 task_returns_suite (void)
 {
@@ -179,6 +300,7 @@ task_returns_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_in_order_on_owner);
   tcase_add_test (tc, test_owner_thread_direct);
+  tcase_add_test (tc, test_calls_batched);
   suite_add_tcase (s, tc);
   return s;
 }
