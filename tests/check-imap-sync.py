@@ -284,7 +284,12 @@ def scenario_download_paths(server, root):
     append(conn, "Other", "paths-big", "\\Flagged", size=600 * 1024)
     conn.logout()
     out = {}
-    for path, extra in (("internal", {}), ("public", {"MAILSYNC_TEST_DOWNLOAD_PUBLIC": "1"})):
+    paths = [("internal", {})]
+    # the public half needs the test hook that turns the internal path
+    # off: without it that run would take the internal path too
+    if mailsync_tap.TEST_HOOKS:
+        paths.append(("public", {"MAILSYNC_TEST_DOWNLOAD_PUBLIC": "1"}))
+    for path, extra in paths:
         work = os.path.join(root, "paths-" + path)
         p = mailsync_tap.run_driver(server, user, pw, work, debug="Mailsync", extra=extra)
         counts = re.findall(r"(\d+) downloads, (\d+) of them on the internal path", p.stdout + p.stderr)
@@ -298,6 +303,12 @@ def scenario_download_paths(server, root):
         out[path] = download_state(work) + (events,)
     check("download paths: 11 messages stored", sum(len(v) for v in out["internal"][0].values()) == 11,
           out["internal"][0])
+    if "public" not in out:
+        for what in ("the public path's sync succeeds and takes the public calls",
+                     "the same Maildir files (UID, FMD5, flags, bytes, mtime)", "the same status rows",
+                     "the same events"):
+            TAP.skip("download paths: " + what, mailsync_tap.NO_HOOKS)
+        return
     check("download paths: the same Maildir files (UID, FMD5, flags, bytes, mtime)",
           out["internal"][0] == out["public"][0], out)
     check("download paths: the same status rows", out["internal"][1] == out["public"][1] and out["internal"][1],
