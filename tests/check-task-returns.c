@@ -291,6 +291,51 @@ START_TEST (test_calls_batched)
 }
 END_TEST
 
+/* A call that never runs, its context finalized first, has its data
+ * freed with its destroy notify, once, and is not called: the engine's
+ * deliveries hand their folder's reference over in it (review 1 Low 3 of
+ * session 19). Here the call queued behind another context's open batch,
+ * on an idle source of its own. */
+static void
+call_never (gpointer data)
+{
+  (void) data;
+  ck_abort_msg ("a call for a finalized context ran");
+}
+
+static void
+count_dropped (gpointer data)
+{
+  (*(guint *) data)++;
+}
+
+START_TEST (test_call_dropped)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  GMainContext *gone = g_main_context_new ();
+  g_autoptr(Owner) owner = g_object_new (owner_get_type (), NULL);
+  Seen seen = { g_thread_self (), g_array_new (FALSE, FALSE, sizeof (guint)), 0, FALSE };
+  Call *call = g_new0 (Call, 1);
+  guint dropped = 0;
+
+  /* nobody owns either context: both calls are queued, the first one
+   * opens the slot's batch on @context, the second gets its own source */
+  call->seen = &seen;
+  call->want_thread = g_thread_self ();
+  _mailsync_call_batched (&owner->returns, context, call_ran, call, g_free);
+  _mailsync_call_batched (&owner->returns, gone, call_never, &dropped, count_dropped);
+  ck_assert_uint_eq (dropped, 0);
+  g_main_context_unref (gone);
+  ck_assert_uint_eq (dropped, 1);
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  ck_assert_uint_eq (seen.order->len, 1);
+  ck_assert_ptr_null (owner->returns);
+  ck_assert_uint_eq (dropped, 1);
+  g_array_unref (seen.order);
+}
+END_TEST
+
 static Suite *
 task_returns_suite (void)
 {
@@ -301,6 +346,7 @@ task_returns_suite (void)
   tcase_add_test (tc, test_in_order_on_owner);
   tcase_add_test (tc, test_owner_thread_direct);
   tcase_add_test (tc, test_calls_batched);
+  tcase_add_test (tc, test_call_dropped);
   suite_add_tcase (s, tc);
   return s;
 }

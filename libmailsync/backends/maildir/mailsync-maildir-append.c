@@ -375,6 +375,18 @@ delivery_done (gpointer data)
   delivery->done (delivery);
 }
 
+/* An engine delivery's answer that never ran: its context went first
+ * (_mailsync_call_batched's destroy notify). The delivery is the
+ * engine's (no one left to answer): only what this folder holds goes. */
+static void
+delivery_dropped (gpointer data)
+{
+  OpData *d = data;
+
+  d->delivery = NULL;
+  op_data_free_internal (d);
+}
+
 /* One delivery, on a delivery worker's thread; its task (or the engine's
  * delivery) is returned with the others that end before its caller's
  * context runs. */
@@ -422,7 +434,7 @@ deliver_one (MailsyncMaildirFolder *self,
   d->delivery->key = g_steal_pointer (&out.rel);
   d->delivery->keywords = g_steal_pointer (&out.keywords);
   delivered_clear (&out);
-  _mailsync_call_batched (&self->append_returns, d->delivery->context, delivery_done, d, NULL);
+  _mailsync_call_batched (&self->append_returns, d->delivery->context, delivery_done, d, delivery_dropped);
   return;
 
 fail:
@@ -432,7 +444,7 @@ fail:
       return;
     }
   d->delivery->error = error;
-  _mailsync_call_batched (&self->append_returns, d->delivery->context, delivery_done, d, NULL);
+  _mailsync_call_batched (&self->append_returns, d->delivery->context, delivery_done, d, delivery_dropped);
 }
 
 /* Deliveries run on a pool of their own rather than GTask's: GTask
