@@ -215,6 +215,10 @@ _mailsync_call_batched (gpointer      *slot,
       GSource *source = g_idle_source_new ();
 
       *own = e;
+      /* the batch's priority: an idle source's own (DEFAULT_IDLE) would
+       * put the call behind the tasks returned after it (GTask's idles
+       * are DEFAULT), and behind the context's I/O */
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
       g_source_set_static_name (source, "[mailsync] call");
       g_source_set_callback (source, call_once, own, call_free);
       g_source_attach (source, context);

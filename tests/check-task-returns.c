@@ -276,11 +276,13 @@ START_TEST (test_calls_batched)
   for (guint i = 0; i < N_TASKS; i++)
     ck_assert_uint_eq (g_array_index (seen.order, guint, i), i);
   ck_assert (!seen.wrong_thread);
-  ck_assert_ptr_null (owner->returns);
-  /* the other context's call waits for that context, and runs there once */
+  /* the other context's call waits for that context, and runs there once
+   * (it may have opened the slot's batch: when the owner's first batch
+   * ran before it was queued, the slot is free once that context ran) */
   ck_assert_uint_eq (other_seen.order->len, 0);
   while (g_main_context_iteration (other, FALSE))
     ;
+  ck_assert_ptr_null (owner->returns);
   ck_assert_uint_eq (other_seen.order->len, 1);
   ck_assert_uint_eq (g_array_index (other_seen.order, guint, 0), 7);
   ck_assert (!other_seen.wrong_thread);
@@ -336,6 +338,59 @@ START_TEST (test_call_dropped)
 }
 END_TEST
 
+/* Another context's batch open on the slot: the owner's task returns go
+ * through GTask's own idles and its calls through idles of their own,
+ * and still run in the order they were returned (a call's idle had the
+ * idle priority, behind every task returned after it: a flake of
+ * test_calls_batched at load 15, made certain here). */
+START_TEST (test_calls_behind_other_batch)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GMainContext) other = g_main_context_new ();
+  g_autoptr(Owner) owner = g_object_new (owner_get_type (), NULL);
+  Seen seen = { g_thread_self (), g_array_new (FALSE, FALSE, sizeof (guint)), 0, FALSE };
+  Seen other_seen = { g_thread_self (), g_array_new (FALSE, FALSE, sizeof (guint)), 0, FALSE };
+  g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  Call *first = g_new0 (Call, 1);
+
+  /* the tasks on @context (pushing it acquires it: popped before the
+   * returns, so that nobody owns either context until it is iterated) */
+  g_main_context_push_thread_default (context);
+  for (guint i = 0; i < 20; i++)
+    {
+      GTask *task = g_task_new (owner, NULL, done_even, &seen);
+
+      g_task_set_task_data (task, GUINT_TO_POINTER (2 * i), NULL);
+      g_ptr_array_add (tasks, task);
+    }
+  g_main_context_pop_thread_default (context);
+  *first = (Call) { &other_seen, 7, g_thread_self () };
+  _mailsync_call_batched (&owner->returns, other, call_ran, first, g_free);
+  for (guint i = 0; i < 20; i++)
+    {
+      Call *call = g_new0 (Call, 1);
+
+      _mailsync_task_return_pointer_batched (&owner->returns, tasks->pdata[i], g_strdup_printf ("value %u", 2 * i),
+                                             g_free);
+      *call = (Call) { &seen, 2 * i + 1, g_thread_self () };
+      _mailsync_call_batched (&owner->returns, context, call_ran, call, g_free);
+    }
+  ck_assert_uint_eq (seen.order->len, 0);
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  ck_assert_uint_eq (seen.order->len, 40);
+  for (guint i = 0; i < 40; i++)
+    ck_assert_uint_eq (g_array_index (seen.order, guint, i), i);
+  ck_assert (!seen.wrong_thread);
+  while (g_main_context_iteration (other, FALSE))
+    ;
+  ck_assert_uint_eq (other_seen.order->len, 1);
+  ck_assert_ptr_null (owner->returns);
+  g_array_unref (seen.order);
+  g_array_unref (other_seen.order);
+}
+END_TEST
+
 static Suite *
 task_returns_suite (void)
 {
@@ -347,6 +402,7 @@ task_returns_suite (void)
   tcase_add_test (tc, test_owner_thread_direct);
   tcase_add_test (tc, test_calls_batched);
   tcase_add_test (tc, test_call_dropped);
+  tcase_add_test (tc, test_calls_behind_other_batch);
   suite_add_tcase (s, tc);
   return s;
 }
