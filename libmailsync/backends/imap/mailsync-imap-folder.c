@@ -89,9 +89,7 @@ _mailsync_imap_folder_queue_job (MailsyncImapFolder *self, GTask *task, gpointer
   g_object_unref (task);
 }
 
-/* The content for a fetch task: a large body was spooled to a file by
- * the connection as it arrived and is read back from there; a small one
- * is in memory. A spool that cannot be reopened fails the fetch. */
+/* A fetch task's data (MailsyncImapFetched), with the task. */
 void
 _mailsync_imap_fetched_free (gpointer data)
 {
@@ -102,6 +100,9 @@ _mailsync_imap_fetched_free (gpointer data)
   g_free (fetched);
 }
 
+/* The content for a fetch task: a large body was spooled to a file by
+ * the connection as it arrived and is read back from there; a small one
+ * is in memory. A spool that cannot be reopened fails the fetch. */
 static void
 set_fetched_body (GTask *task, const MailsyncImapFetchBody *body)
 {
