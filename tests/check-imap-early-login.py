@@ -43,10 +43,6 @@ cannot be made to do.
   early-unanswered whatever its connections ("talker-pool"); a NOOP
   answered before a slow NO costs a second login once, not every run
   ("out-of-order").
-- Session 21 (review of session 21): a login left unanswered is sent once
-  in the run, not again by the retry or the pool's other connections
-  ("unanswered-pool"); a server that talks and never answers the early
-  login is given up on at a deadline set at its greeting ("chatter").
 - verify-certificate FALSE (API, PyGObject): no early login unless a
   fingerprint is pinned.
 
@@ -482,101 +478,6 @@ def scenario_probe_hung(root):
         server.close()
 
 
-def scenario_unanswered_pool(root):
-    """maxconnections 2, three folders, retrycount 1, socktimeout none: the
-    run's first connection (the open, its LIST) is answered; every later
-    one is greeted and then answered nothing, neither the login sent
-    before the greeting nor the NOOP behind it. The first such connect
-    fails with the password on the wire, maybe being judged: it is sent
-    there once, and no other connection of the run logs in again, neither
-    the runner's retry nor the pool's other slot (review of session 21
-    M1: before, up to 1 + folders x (1 + retrycount) times); one error,
-    the run fails."""
-    if not mailsync_tap.TEST_HOOKS:
-        TAP.skip("unanswered-pool: the password sent once in the run", mailsync_tap.NO_HOOKS)
-        return
-    server = scripted_imap.ScriptedImapServer(folders=("INBOX", "A", "B"), tls=server_context())
-    server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % CAPABILITIES
-    with server.lock:
-        for name in ("INBOX", "A", "B"):
-            server.mailboxes[name].add(b"Subject: one\r\nMessage-ID: <one-%s@early>\r\n\r\nbody\r\n"
-                                       % name.encode())
-    try:
-        account = early_scripted.Account(root, "unanswered-pool", server, IMAPS, socktimeout=0,
-                                         remote="maxconnections = 2\nretrycount = 1\n")
-        prime(account, "unanswered-pool")
-        # something new in every folder: each is synced
-        with server.lock:
-            for name in ("INBOX", "A", "B"):
-                server.mailboxes[name].add(b"Subject: two\r\nMessage-ID: <two-%s@early>\r\n\r\nbody\r\n"
-                                           % name.encode())
-        state = {"first": None}
-
-        def hung(server, session, tag, verb, line):
-            # the run's first connection as usual, the others greeted and
-            # then not a word
-            if state["first"] is None and verb == "GREETING":
-                state["first"] = session.number
-            if session.number == state["first"] or verb == "GREETING":
-                return None
-            return scripted_imap.Silence()
-        server.hook = hung
-        p, sessions = account.run(extra_env=early_scripted.SHORT_BOUND, deadline=120)
-        server.hook = None
-        later = [l for s in sessions if s.number != state["first"] for l in logins(server, s)]
-        # the account's error (a folder's "Aborting sync" repeats it)
-        errors = [l for l in p.stderr.splitlines() if l.startswith(" ERROR:") and "Aborting sync" not in l]
-        check("unanswered-pool: the run fails (exit 1); after the first connection the password went once, "
-              "one error, no retry",
-              p.returncode == 1 and len(later) == 1 and len(errors) == 1 and "Repository R" in errors[0]
-              and "NOOP" in errors[0] and "reconnecting" not in p.stderr,
-              (detail(p, sessions, server), later, errors))
-    finally:
-        server.close()
-
-
-def scenario_chatter(root):
-    """A server that greets and then sends an untagged line every 300 ms,
-    more often than the bound (1 s here), and never answers the login sent
-    before its greeting, with socktimeout none (0): each line starts the
-    bound again (a server that talks is alive), but never past a deadline
-    set at the greeting (review of session 21 L1: before, the run waited
-    for ever). The run ends, failed, the password sent once."""
-    if not mailsync_tap.TEST_HOOKS:
-        TAP.skip("chatter: a server that talks and never answers ends the run", mailsync_tap.NO_HOOKS)
-        return
-    server = tls_server()
-    stop = {"now": False}
-    try:
-        account = Account(root, "chatter", server, socktimeout=0)
-        prime(account, "chatter")
-
-        def chatter(server, session, tag, verb, line):
-            # runs on the session's thread, which reads nothing meanwhile:
-            # the login stays unread, unanswered; ends when the client
-            # closes (the write fails) or the test is over
-            if verb != "GREETING":
-                return scripted_imap.Silence()
-            session.send(server.greeting)
-            until = time.monotonic() + 100
-            while not stop["now"] and time.monotonic() < until:
-                time.sleep(0.3)
-                session.send(b"* OK still here\r\n")
-            return scripted_imap.Close()
-        server.hook = early_scripted.first_session_hook(chatter)
-        server.early_wait = first_session_waits(server)
-        p, sessions = account.run(extra_env=early_scripted.SHORT_BOUND, deadline=60)
-        stop["now"] = True
-        server.early_wait = 0
-        server.hook = None
-        every = sum(max(len(logins(server, s)), early_logins(s)) for s in sessions)
-        check("chatter: the run ends (exit 1) within the test's deadline, on one connection, the password sent once",
-              p.returncode == 1 and len(sessions) == 1 and every == 1, (detail(p, sessions, server), every))
-    finally:
-        stop["now"] = True
-        server.close()
-
-
 def close_early_talkers(server, session, tag, verb, line):
     """Closes a connection whose client spoke before the greeting."""
     if verb == "GREETING" and session.early:
@@ -768,8 +669,6 @@ def main():
         scenario_out_of_order(root)
         scenario_probe_full(root)
         scenario_probe_hung(root)
-        scenario_unanswered_pool(root)
-        scenario_chatter(root)
         scenario_no_before_greeting(root)
         scenario_noverify(root)
         scenario_throttled(root)
