@@ -1,39 +1,22 @@
 /* The passes that execute a folder's plan: downloads, uploads (with the
  * intents that find an upload again after a crash, whose search is in
  * mailsync-sync-intents.c) in sliding windows, deletions, flags and
- * keywords in batches of concurrent backend calls. The order of the
+ * keywords in batches of concurrent backend calls (the deletions, flags
+ * and keywords are in mailsync-sync-ops-stores.c). The order of the
  * steps that makes a crash lose nothing is in mailsync-sync-runner.c's
  * first comment. Split from mailsync-sync-runner.c (issue 14 item 1);
  * what a copy's stream becomes at its destination (filterheaders, the
  * labels header, an upload's date) is in mailsync-sync-streams.c. */
 #include "config.h"
 
-#include "sync/mailsync-sync-private.h"
+#include "sync/mailsync-sync-ops-private.h"
 
 #include <string.h>
 
 /* ---- one batch of concurrent operations ------------------------------ */
 
-typedef struct
-{
-  Runner *runner;
-  MailsyncAction *action;
-  MailsyncMessageInfo *source;   /* what is copied */
-  MailsyncMessageInfo *stored;   /* result of the append */
-  char *digest;                  /* uploads: digest for the intent */
-  char *token;
-  GError *error;
-  gboolean reported;             /* a message-scope error was said already */
-  gboolean reading;              /* an upload counted in uploads_reading */
-  guint64 weight;                /* downloads: its part of runner->pending_bytes */
-  /* downloads: delivered on the engine-internal path (copy_direct),
-   * and what the local folder answered */
-  gboolean direct;
-  _MailsyncFolderDelivery *delivery;
-} Op;
-
-static void
-op_free (Op *op)
+void
+_mailsync_sync_op_free (Op *op)
 {
   if (op == NULL)
     return;
@@ -55,13 +38,13 @@ take_finished (Runner     *r,
 {
   GPtrArray *batch = *finished;
 
-  *finished = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+  *finished = g_ptr_array_new_with_free_func ((GDestroyNotify) _mailsync_sync_op_free);
   r->finished = *finished;
   return batch;
 }
 
-static void
-op_done (Op *op, GError *error)
+void
+_mailsync_sync_op_done (Op *op, GError *error)
 {
   if (error != NULL)
     op->error = error;
@@ -84,7 +67,7 @@ copy_appended (GObject *source, GAsyncResult *result, gpointer user_data)
   GError *error = NULL;
 
   op->stored = mailsync_folder_append_message_finish (MAILSYNC_FOLDER (source), result, &error);
-  op_done (op, error);
+  _mailsync_sync_op_done (op, error);
 }
 
 /* ---- a download on the engine-internal path -------------------------- */
@@ -115,7 +98,7 @@ copy_delivered (_MailsyncFolderDelivery *delivery)
 {
   Op *op = delivery->user_data;
 
-  op_done (op, g_steal_pointer (&delivery->error));
+  _mailsync_sync_op_done (op, g_steal_pointer (&delivery->error));
 }
 
 /* copy_read's download on the internal path: the body's bytes (or a
@@ -132,7 +115,7 @@ copy_direct (Op *op, MailsyncFolder *source, GAsyncResult *result)
 
   if (bytes == NULL && stream == NULL)
     {
-      op_done (op, error);
+      _mailsync_sync_op_done (op, error);
       return;
     }
   r->remote_fetched++;
@@ -185,7 +168,7 @@ copy_read (GObject *source, GAsyncResult *result, gpointer user_data)
   stream = mailsync_folder_fetch_message_finish (MAILSYNC_FOLDER (source), result, &error);
   if (stream == NULL)
     {
-      op_done (op, error);
+      _mailsync_sync_op_done (op, error);
       return;
     }
   if (MAILSYNC_FOLDER (source) == r->remote)
@@ -200,7 +183,7 @@ copy_read (GObject *source, GAsyncResult *result, gpointer user_data)
 
       if (labelled == NULL)
         {
-          op_done (op, error);
+          _mailsync_sync_op_done (op, error);
           return;
         }
       g_set_object (&stream, labelled);
@@ -211,7 +194,7 @@ copy_read (GObject *source, GAsyncResult *result, gpointer user_data)
 
       if (filtered == NULL)
         {
-          op_done (op, error);
+          _mailsync_sync_op_done (op, error);
           return;
         }
       g_set_object (&stream, filtered);
@@ -275,8 +258,8 @@ start_copy (Op *op, MailsyncFolder *from)
 
 /* Collects the first error of a batch; message-scope errors are reported
  * and skipped, anything else stops the folder. */
-static gboolean
-batch_errors (Runner *r, GPtrArray *ops, MailsyncFolder *destination, GError **error)
+gboolean
+_mailsync_sync_batch_errors (Runner *r, GPtrArray *ops, MailsyncFolder *destination, GError **error)
 {
   for (guint i = 0; i < ops->len; i++)
     {
@@ -350,7 +333,7 @@ commit_downloads (Runner *r, GPtrArray *batch_ops, guint *done, guint total, gbo
   else
     batch = own = mailsync_status_batch_new ();
 
-  if (!batch_errors (r, batch_ops, r->local, error))
+  if (!_mailsync_sync_batch_errors (r, batch_ops, r->local, error))
     return FALSE;
   _mailsync_crash_point ("runner-download-appended");
   if (!_mailsync_sync_flush_folder (r, r->local, error))
@@ -457,7 +440,7 @@ download_fits (Runner *r, guint window, gboolean deep, guint64 weight)
 gboolean
 _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
 {
-  g_autoptr(GPtrArray) finished = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+  g_autoptr(GPtrArray) finished = g_ptr_array_new_with_free_func ((GDestroyNotify) _mailsync_sync_op_free);
   guint window = MAX (r->config->max_in_flight, 1);
   guint total = todo->len, done = 0, next = 0;
   gboolean deep = _mailsync_folder_get_directory (r->remote) == NULL;
@@ -513,7 +496,7 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
           /* Whatever did land is on disk under its U=; the next run
            * records it without copying again. */
           _mailsync_sync_runner_wait (r);
-          ok = batch_errors (r, finished, r->local, error);
+          ok = _mailsync_sync_batch_errors (r, finished, r->local, error);
           break;
         }
       /* every body is in: the connection is free for another folder
@@ -580,7 +563,7 @@ upload_labels (Runner *r, MailsyncMessageInfo *local, guint32 uid, GError **erro
 static gboolean
 prepare_uploads (Runner *r, GPtrArray *todo, guint *next, guint count, GQueue *ready, GError **error)
 {
-  g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+  g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) _mailsync_sync_op_free);
   g_autoptr(MailsyncStatusBatch) intents = mailsync_status_batch_new ();
 
   for (guint n = 0; n < count && *next < todo->len; n++)
@@ -601,7 +584,7 @@ prepare_uploads (Runner *r, GPtrArray *todo, guint *next, guint count, GQueue *r
                                            TRUE);
       mailsync_status_batch_set_meta (intents, op->token, value);
     }
-  if (!batch_errors (r, ops, r->remote, error))
+  if (!_mailsync_sync_batch_errors (r, ops, r->remote, error))
     return FALSE;
   if (mailsync_status_batch_get_length (intents) > 0)
     {
@@ -630,7 +613,7 @@ commit_uploads (Runner *r, GPtrArray *ops, guint *done, guint total, guint *pseu
 {
   g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
 
-  if (!batch_errors (r, ops, r->remote, error))
+  if (!_mailsync_sync_batch_errors (r, ops, r->remote, error))
     return FALSE;
   if (!_mailsync_sync_flush_folder (r, r->remote, error))
     return FALSE;
@@ -646,7 +629,7 @@ commit_uploads (Runner *r, GPtrArray *ops, guint *done, guint total, guint *pseu
       if (op->stored == NULL && op->error != NULL)
         {
           /* Refused before anything was stored (a message-scope error,
-           * reported by batch_errors): nothing to find next run. */
+           * reported by _mailsync_sync_batch_errors): nothing to find next run. */
           mailsync_status_batch_set_meta (batch, op->token, NULL);
           continue;
         }
@@ -716,7 +699,7 @@ intent_unstarted (MailsyncStatusBatch *batch, Op *op)
 /* The upload pass stops on a failure, and every copy it started has
  * ended: the intents of uploads whose APPEND was never sent (never
  * started), or that ended by an answer or a failure of their own (not
- * the connection's, not a cancel: @fatal is the error batch_errors took
+ * the connection's, not a cancel: @fatal is the error _mailsync_sync_batch_errors took
  * from its op), lose their start. No dead connection of this run can
  * store them later, so the next run settles them at once instead of
  * waiting out the grace (mailsync-sync-pending.c). Best effort: the
@@ -756,7 +739,7 @@ unsent_intents_old (Runner *r, GPtrArray *finished, GQueue *ready, const GError 
 gboolean
 _mailsync_sync_run_uploads (Runner *r, GPtrArray *todo, GError **error)
 {
-  g_autoptr(GPtrArray) finished = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+  g_autoptr(GPtrArray) finished = g_ptr_array_new_with_free_func ((GDestroyNotify) _mailsync_sync_op_free);
   g_autoptr(GQueue) ready = g_queue_new ();
   guint window = MAX (r->config->max_in_flight, 1);
   guint group = MAX (window / 2, 1);
@@ -793,7 +776,7 @@ _mailsync_sync_run_uploads (Runner *r, GPtrArray *todo, GError **error)
         {
           /* What did land is found by its intent's digest next run. */
           _mailsync_sync_runner_wait (r);
-          ok = batch_errors (r, finished, r->remote, error);
+          ok = _mailsync_sync_batch_errors (r, finished, r->remote, error);
           break;
         }
       /* every APPEND is answered and the plan has nothing more for the
@@ -819,269 +802,6 @@ _mailsync_sync_run_uploads (Runner *r, GPtrArray *todo, GError **error)
   if (!ok)
     unsent_intents_old (r, finished, ready, error != NULL ? *error : NULL);
   r->finished = NULL;
-  g_queue_free_full (g_steal_pointer (&ready), (GDestroyNotify) op_free);
+  g_queue_free_full (g_steal_pointer (&ready), (GDestroyNotify) _mailsync_sync_op_free);
   return ok;
-}
-
-static void
-delete_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Op *op = user_data;
-  GError *error = NULL;
-
-  mailsync_folder_delete_messages_finish (MAILSYNC_FOLDER (source), result, &error);
-  op_done (op, error);
-}
-
-gboolean
-_mailsync_sync_run_deletes (Runner *r, GPtrArray *todo, MailsyncFolder *folder, const char *step, GError **error)
-{
-  g_autoptr(GArray) uids = g_array_new (FALSE, FALSE, sizeof (guint32));
-  g_autoptr(MailsyncStatusBatch) batch = mailsync_status_batch_new ();
-  g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
-  g_autofree char *flushed = g_strconcat (step, "-flushed", NULL);
-  g_autofree char *committed = g_strconcat (step, "-committed", NULL);
-  g_autofree char *seq = NULL;
-  GString *list = g_string_new (NULL);
-  Op *op;
-
-  if (todo->len == 0)
-    {
-      g_string_free (list, TRUE);
-      return TRUE;
-    }
-  for (guint i = 0; i < todo->len; i++)
-    {
-      MailsyncAction *action = todo->pdata[i];
-      g_array_append_val (uids, action->uid);
-      mailsync_status_batch_remove (batch, action->uid);
-      g_string_append_printf (list, "%s%u", i ? ", " : "", action->uid);
-    }
-  seq = g_string_free (list, FALSE);
-
-  op = g_new0 (Op, 1);
-  op->runner = r;
-  op->action = todo->pdata[0];
-  g_ptr_array_add (ops, op);
-  r->pending++;
-  mailsync_folder_delete_messages_async (folder, (const guint32 *) uids->data, uids->len,
-                                         r->config->cancellable, delete_done, op);
-  _mailsync_sync_runner_wait (r);
-  if (op->error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&op->error));
-      return FALSE;
-    }
-  if (!_mailsync_sync_flush_folder (r, folder, error))
-    return FALSE;
-  /* the EXPUNGE is answered and nothing more is for the server: the
-   * connection is free for another folder while the rows go (lease_remote) */
-  if (folder == r->remote && r->remote_last == REMOTE_LAST_DELETES)
-    _mailsync_sync_release_remote_early (r);
-  _mailsync_crash_point (flushed);
-  if (!_mailsync_sync_commit (r, batch, error))
-    return FALSE;
-  _mailsync_crash_point (committed);
-  _mailsync_sync_emit_full (r, MAILSYNC_SYNC_EVENT_MESSAGES_DELETED, folder,
-             folder == r->local ? MAILSYNC_DIRECTION_TO_LOCAL : MAILSYNC_DIRECTION_TO_REMOTE,
-             0, uids->len, uids->len, NULL, NULL, seq, (const guint32 *) uids->data, uids->len);
-  return TRUE;
-}
-
-static void
-flags_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Op *op = user_data;
-  GError *error = NULL;
-
-  mailsync_folder_set_flags_finish (MAILSYNC_FOLDER (source), result, &error);
-  op_done (op, error);
-}
-
-void
-_mailsync_sync_emit_flag_counts (Runner *r, GPtrArray *todo, MailsyncFolder *folder)
-{
-  static const char letters[] = "DFRST";
-  MailsyncDirection direction = folder == r->local ? MAILSYNC_DIRECTION_TO_LOCAL : MAILSYNC_DIRECTION_TO_REMOTE;
-
-  for (const char *l = letters; *l; l++)
-    {
-      g_autoptr(GArray) added = g_array_new (FALSE, FALSE, sizeof (guint32));
-      g_autoptr(GArray) removed = g_array_new (FALSE, FALSE, sizeof (guint32));
-      char flag[2] = { *l, '\0' };
-
-      for (guint i = 0; i < todo->len; i++)
-        {
-          MailsyncAction *action = todo->pdata[i];
-          if (strchr (action->add, *l) != NULL)
-            g_array_append_val (added, action->uid);
-          if (strchr (action->remove, *l) != NULL)
-            g_array_append_val (removed, action->uid);
-        }
-      if (added->len)
-        _mailsync_sync_emit_full (r, MAILSYNC_SYNC_EVENT_FLAGS_ADDED, folder, direction, 0, added->len, added->len, flag,
-                   NULL, NULL, (const guint32 *) added->data, added->len);
-      if (removed->len)
-        _mailsync_sync_emit_full (r, MAILSYNC_SYNC_EVENT_FLAGS_REMOVED, folder, direction, 0, removed->len, removed->len,
-                   flag, NULL, NULL, (const guint32 *) removed->data, removed->len);
-    }
-}
-
-/* One set_flags call per distinct (add, remove) pair: the IMAP backend
- * turns each into UID STOREs over a UID set, and no message is in two
- * concurrent calls. */
-gboolean
-_mailsync_sync_run_flags (Runner *r, GPtrArray *todo, MailsyncFolder *folder, GError **error)
-{
-  g_autoptr(GHashTable) groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                        (GDestroyNotify) g_array_unref);
-  g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
-  GHashTableIter iter;
-  gpointer key, value;
-
-  if (todo->len == 0)
-    return TRUE;
-  if (folder == r->remote)
-    _mailsync_sync_note_remote_stores (r, todo, TRUE);
-  for (guint i = 0; i < todo->len; i++)
-    {
-      MailsyncAction *action = todo->pdata[i];
-      g_autofree char *group_key = g_strconcat (action->add, "|", action->remove, NULL);
-      GArray *uids = NULL;
-
-      if (*action->add == '\0' && *action->remove == '\0')
-        continue; /* keywords only: run_keywords */
-      uids = g_hash_table_lookup (groups, group_key);
-
-      if (uids == NULL)
-        {
-          uids = g_array_new (FALSE, FALSE, sizeof (guint32));
-          g_hash_table_insert (groups, g_steal_pointer (&group_key), uids);
-        }
-      g_array_append_val (uids, action->uid);
-    }
-
-  g_hash_table_iter_init (&iter, groups);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      GArray *uids = value;
-      g_auto(GStrv) parts = g_strsplit (key, "|", 2);
-      Op *op = g_new0 (Op, 1);
-
-      op->runner = r;
-      op->action = todo->pdata[0];
-      g_ptr_array_add (ops, op);
-      r->pending++;
-      mailsync_folder_set_flags_async (folder, (const guint32 *) uids->data, uids->len,
-                                       mailsync_flags_from_maildir (parts[0]),
-                                       mailsync_flags_from_maildir (parts[1]),
-                                       r->config->cancellable, flags_done, op);
-    }
-  _mailsync_sync_runner_wait (r);
-  if (!batch_errors (r, ops, folder, error))
-    return FALSE;
-  if (!_mailsync_sync_flush_folder (r, folder, error))
-    return FALSE;
-  _mailsync_sync_emit_flag_counts (r, todo, folder);
-  return TRUE;
-}
-
-/* Keyword changes (issue 10 item 3), one call per distinct (add, remove)
- * pair as for flags. A keyword the local side could not store (no letter
- * left) is named in a warning and left out of the status row
- * (@not_stored_by_uid: uid -> GStrv), so that the next run does not take
- * its absence for a removal and take it off the server. */
-typedef struct
-{
-  Op op;             /* first: batch_errors() reads it as an Op */
-  GArray *uids;
-  GStrv not_stored;
-} KeywordOp;
-
-static void
-keyword_op_free (KeywordOp *kop)
-{
-  g_clear_error (&kop->op.error);
-  g_array_unref (kop->uids);
-  g_strfreev (kop->not_stored);
-  g_free (kop);
-}
-
-static void
-keywords_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  KeywordOp *kop = user_data;
-  GError *error = NULL;
-
-  _mailsync_keywords_set_finish (MAILSYNC_FOLDER (source), result, &kop->not_stored, &error);
-  op_done (&kop->op, error);
-}
-
-gboolean
-_mailsync_sync_run_keywords (Runner *r, GPtrArray *todo, MailsyncFolder *folder, GHashTable *not_stored_by_uid, GError **error)
-{
-  g_autoptr(GHashTable) groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                        (GDestroyNotify) g_array_unref);
-  g_autoptr(GPtrArray) ops = g_ptr_array_new_with_free_func ((GDestroyNotify) keyword_op_free);
-  GHashTableIter iter;
-  gpointer key, value;
-
-  for (guint i = 0; i < todo->len; i++)
-    {
-      MailsyncAction *action = todo->pdata[i];
-      g_autofree char *group_key = NULL;
-      GArray *uids;
-
-      if (action->add_keywords == NULL || (*action->add_keywords == '\0' && *action->remove_keywords == '\0'))
-        continue;
-      group_key = g_strconcat (action->add_keywords, "|", action->remove_keywords, NULL);
-      uids = g_hash_table_lookup (groups, group_key);
-      if (uids == NULL)
-        {
-          uids = g_array_new (FALSE, FALSE, sizeof (guint32));
-          g_hash_table_insert (groups, g_steal_pointer (&group_key), uids);
-        }
-      g_array_append_val (uids, action->uid);
-    }
-  if (g_hash_table_size (groups) == 0)
-    return TRUE;
-  if (folder == r->remote)
-    _mailsync_sync_note_remote_stores (r, todo, FALSE);
-
-  g_hash_table_iter_init (&iter, groups);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      g_auto(GStrv) parts = g_strsplit (key, "|", 2);
-      KeywordOp *kop = g_new0 (KeywordOp, 1);
-
-      kop->op.runner = r;
-      kop->op.action = todo->pdata[0];
-      kop->uids = g_array_ref (value);
-      g_ptr_array_add (ops, kop);
-      r->pending++;
-      _mailsync_keywords_set_async (folder, (const guint32 *) kop->uids->data, kop->uids->len, parts[0], parts[1],
-                                    r->config->cancellable, keywords_done, kop);
-    }
-  _mailsync_sync_runner_wait (r);
-  if (!batch_errors (r, ops, folder, error))
-    return FALSE;
-  if (!_mailsync_sync_flush_folder (r, folder, error))
-    return FALSE;
-  for (guint i = 0; i < ops->len; i++)
-    {
-      KeywordOp *kop = ops->pdata[i];
-      g_autofree char *names = NULL;
-      g_autofree char *text = NULL;
-
-      if (kop->not_stored == NULL || kop->not_stored[0] == NULL)
-        continue;
-      for (guint j = 0; j < kop->uids->len; j++)
-        g_hash_table_insert (not_stored_by_uid, GUINT_TO_POINTER (g_array_index (kop->uids, guint32, j)),
-                             g_strdupv (kop->not_stored));
-      names = g_strjoinv (" ", kop->not_stored);
-      text = g_strdup_printf ("Keywords not stored on %u messages in %s (no letter left in its "
-                              "dovecot-keywords): %s", kop->uids->len, r->folder_label, names);
-      _mailsync_sync_emit (r, MAILSYNC_SYNC_EVENT_WARNING, folder, MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, text);
-    }
-  return TRUE;
 }
