@@ -19,6 +19,7 @@
  *  - the config's password function (mailsync_config_set_password_func,
  *    asked at connect since session 20): an answer the server refused is
  *    not sent again by the accounts built after, which call it again;
+ *  - a PREAUTH tunnel accepts no password (review22 L5);
  *  - the "ask" signal and MailsyncQuestion: check-interaction-question.c.
  *
  * Dovecot is started once, by main(), before the tests fork. Without it
@@ -30,6 +31,7 @@
 #include "mailsync-worker.h"
 #include "mailsync-interaction-private.h"
 #include "interaction-fixtures.h"
+#include "backends/imap/mailsync-imap-private.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -417,10 +419,10 @@ always_wrong (const char *account, const char *repository, const char *user, con
   return g_strdup ("Wr0ng-func");
 }
 
-/* A config of account A: a Maildir in @base, the server's user without
- * a password, @func as the config's password function. */
+/* A config of account A: a Maildir in @base, the remote repository
+ * @remote (its options), @func as the config's password function. */
 static MailsyncConfig *
-func_config (const char *base, MailsyncPasswordFunc func, guint *calls)
+func_config_remote (const char *base, const char *remote, MailsyncPasswordFunc func, gpointer calls)
 {
   g_autofree char *mail = g_build_filename (base, "Mail", NULL);
   g_autofree char *data = NULL;
@@ -431,16 +433,31 @@ func_config (const char *base, MailsyncPasswordFunc func, guint *calls)
   data = g_strdup_printf ("[general]\naccounts = A\nmetadata = %s/meta\n"
                           "[Account A]\nlocalrepository = L\nremoterepository = Remote\n"
                           "[Repository L]\ntype = Maildir\nlocalfolders = %s\n"
-                          "[Repository Remote]\ntype = IMAP\nremotehost = %s\nremoteport = %s\nremoteuser = %s\n"
-                          "ssl = no\nstarttls = yes\nsslcacertfile = %s\n",
-                          base, mail, env ("DOVECOT_HOST"), env ("DOVECOT_PORT"), env ("DOVECOT_USER"),
-                          env ("DOVECOT_CA"));
+                          "[Repository Remote]\ntype = IMAP\n%s",
+                          base, mail, remote);
   ck_assert_int_eq (g_mkdir_with_parents (mail, 0700), 0);
   ck_assert_msg (mailsync_config_file_load_from_data (file, data, -1, "t", &error), "%s", error->message);
   config = mailsync_config_new (file, &error);
   ck_assert_msg (config != NULL, "%s", error ? error->message : "");
   mailsync_config_set_password_func (config, func, calls, NULL);
   return config;
+}
+
+/* The server's @user over STARTTLS without a password (the function's). */
+static MailsyncConfig *
+func_config_user (const char *base, const char *user, MailsyncPasswordFunc func, gpointer calls)
+{
+  g_autofree char *remote = g_strdup_printf ("remotehost = %s\nremoteport = %s\nremoteuser = %s\n"
+                                             "ssl = no\nstarttls = yes\nsslcacertfile = %s\n",
+                                             env ("DOVECOT_HOST"), env ("DOVECOT_PORT"), user, env ("DOVECOT_CA"));
+
+  return func_config_remote (base, remote, func, calls);
+}
+
+static MailsyncConfig *
+func_config (const char *base, MailsyncPasswordFunc func, guint *calls)
+{
+  return func_config_user (base, env ("DOVECOT_USER"), func, calls);
 }
 
 /* A client that builds its account for each sync (the command's IDLE
@@ -519,6 +536,49 @@ START_TEST (test_config_func_accepted_kept)
       ck_assert_uint_eq (interaction->password_asks, 1);
     }
   ck_assert_uint_eq (failed_logins_since (offset, 1), 1);
+  g_clear_object (&config);
+  mailsync_test_rm_rf (base);
+}
+END_TEST
+
+static char *
+answer_unchecked (const char *account, const char *repository, const char *user, const char *host,
+                  gpointer user_data)
+{
+  guint *calls = user_data;
+
+  (*calls)++;
+  return g_strdup ("Never-checked");
+}
+
+/* review22 L5: a transporttunnel greeting with PREAUTH checks no
+ * password: the function's answer is not the password of an accepted
+ * login (what --update-keyring stores and the account's next repositories
+ * keep; before: it was). */
+START_TEST (test_preauth_tunnel_accepts_nothing)
+{
+  g_autofree char *base = mailsync_test_mkdtemp ();
+  g_autofree char *remote = g_strdup_printf ("transporttunnel = %s %s\nremoteuser = %s\nssl = no\nstarttls = no\n",
+                                             env ("DOVECOT_PREAUTH_CMD"), env ("DOVECOT_USER"),
+                                             env ("DOVECOT_USER"));
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autoptr(MailsyncAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *accepted = NULL;
+  MailsyncRepository *repo;
+  guint calls = 0;
+
+  config = func_config_remote (base, remote, answer_unchecked, &calls);
+  account = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  repo = mailsync_account_get_remote (account);
+  ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "%s", error ? error->message : "");
+  /* asked: a tunnel may log in */
+  ck_assert_uint_eq (calls, 1);
+  accepted = _mailsync_imap_repository_dup_password (repo);
+  ck_assert_msg (accepted == NULL, "a PREAUTH greeting accepted \"%s\"", accepted);
+  ck_assert (mailsync_repository_close (repo, NULL, NULL));
+  g_clear_object (&account);
   g_clear_object (&config);
   mailsync_test_rm_rf (base);
 }
@@ -641,7 +701,7 @@ main (void)
       test_password_asked_when_missing, test_password_missing_unhandled, test_wrong_then_right_password,
       test_wrong_password_one_failure, test_cancel_while_asking, test_certificate_reject,
       test_certificate_accept, test_certificate_accept_no_early_login, test_config_func_refused_not_kept,
-      test_config_func_accepted_kept,
+      test_config_func_accepted_kept, test_preauth_tunnel_accepts_nothing,
     };
 
     /* without Dovecot each IMAP case is a TAP SKIP, not a missing line */

@@ -187,7 +187,10 @@ _mailsync_imap_connection_authenticate (MailsyncImapConnection *self, GCancellab
           continue;
         }
       if (try_mechanism (self, mechanisms[i], cancellable, &attempt))
-        return TRUE;
+        {
+          self->auth_accepted = mechanisms[i];
+          return TRUE;
+        }
       /* "NO [ALERT] Too many simultaneous connections" judges no
        * password: a limit to wait out, not a failed login. */
       if (self->fatal || g_error_matches (attempt, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED))
@@ -249,6 +252,12 @@ MailsyncImapAuthMechanism
 mailsync_imap_connection_get_refused_mechanism (MailsyncImapConnection *self)
 {
   return self->auth_refused;
+}
+
+MailsyncImapAuthMechanism
+mailsync_imap_connection_get_accepted_mechanism (MailsyncImapConnection *self)
+{
+  return self->auth_accepted;
 }
 
 gboolean

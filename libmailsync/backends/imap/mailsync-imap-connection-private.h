@@ -125,6 +125,9 @@ struct _MailsyncImapConnection
   /* the mechanism whose login the server refused (NO), for the
    * repository: a refused OAuth2 token is refreshed once */
   MailsyncImapAuthMechanism auth_refused;
+  /* the mechanism of the login the server answered with a tagged OK;
+   * NONE for a connection that did not log in (PREAUTH) */
+  MailsyncImapAuthMechanism auth_accepted;
 
   /* while opening: wait for the greeting */
   GTask *greeting_task;

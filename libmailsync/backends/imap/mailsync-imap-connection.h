@@ -254,6 +254,10 @@ const char *mailsync_imap_connection_get_greeting (MailsyncImapConnection *self)
 /* After a failed open: the mechanism whose login the server refused with
  * a NO (MAILSYNC_ERROR_AUTHENTICATION_FAILED), else MAILSYNC_IMAP_AUTH_NONE. */
 MailsyncImapAuthMechanism mailsync_imap_connection_get_refused_mechanism (MailsyncImapConnection *self);
+/* After an open: the mechanism of the login the server accepted (a tagged
+ * OK to LOGIN or AUTHENTICATE), else MAILSYNC_IMAP_AUTH_NONE (greeted
+ * with PREAUTH: no password was checked). */
+MailsyncImapAuthMechanism mailsync_imap_connection_get_accepted_mechanism (MailsyncImapConnection *self);
 /* After a failed open: the server asked for a continuation of a login
  * that had the login pipeline sent after it (a protocol error); connect
  * again without the pipeline. */

@@ -239,13 +239,19 @@ forget_refused_secret (MailsyncImapRepository *self, gboolean bearer)
 
 /* A login the server accepted: its password is the one to store
  * (--update-keyring) and to keep for the account (the config's asker).
+ * Only a tagged OK to a login that sent it: not a PREAUTH greeting (a
+ * tunnel's, which checked nothing; review22 L5), not a token's login.
  * Under connect_lock. */
 static void
-keep_accepted_secret (MailsyncImapRepository *self, const MailsyncImapSettings *settings)
+keep_accepted_secret (MailsyncImapRepository *self, const MailsyncImapSettings *settings,
+                      MailsyncImapConnection *connection)
 {
+  MailsyncImapAuthMechanism mechanism = mailsync_imap_connection_get_accepted_mechanism (connection);
   char *old;
 
-  if (settings->preauth_tunnel || settings->password == NULL)
+  if (mechanism == MAILSYNC_IMAP_AUTH_NONE || settings->password == NULL ||
+      ((mechanism == MAILSYNC_IMAP_AUTH_XOAUTH2 || mechanism == MAILSYNC_IMAP_AUTH_OAUTHBEARER) &&
+       settings->oauth2_token != NULL))
     return;
   g_mutex_lock (&self->accepted_lock);
   old = self->accepted_password;
@@ -670,7 +676,7 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
       mailsync_imap_connection_open_async (slot->connection, cancellable, _mailsync_store_result, &result);
       if (mailsync_imap_connection_open_finish (slot->connection, _mailsync_await (&result), &local_error))
         {
-          keep_accepted_secret (self, settings);
+          keep_accepted_secret (self, settings, slot->connection);
           break;
         }
       g_clear_object (&result);
