@@ -9,6 +9,7 @@
 #include "config/mailsync-python-private.h"
 #include "config/mailsync-config-private.h"
 #include "backends/imap/mailsync-imap-repository-private.h"
+#include "backends/imap/mailsync-imap-private.h"
 
 #include <string.h>
 #include <glib/gstdio.h>
@@ -165,6 +166,66 @@ START_TEST (test_asker_forgets_refused)
       ck_assert_str_eq (answer, i < 3 ? "typed" : "accepted");
       ck_assert_uint_eq (p.calls, i < 2 ? 1 : 2);
     }
+  g_free (p.last);
+}
+END_TEST
+
+/* A server behind a transporttunnel (sh) that offers only XOAUTH2 and
+ * refuses every login. */
+static const char refusing_server[] =
+  "printf '* OK [CAPABILITY IMAP4rev1 AUTH=XOAUTH2] scripted\\r\\n'\n"
+  "while IFS= read -r line; do\n"
+  "  tag=${line%% *}\n"
+  "  case \"$line\" in\n"
+  "    *AUTHENTICATE*) printf '+ \\r\\n'; IFS= read -r response;\n"
+  "                    printf '%s NO [AUTHENTICATIONFAILED] token refused\\r\\n' \"$tag\" ;;\n"
+  "    *LOGOUT*) printf '* BYE\\r\\n%s OK\\r\\n' \"$tag\"; exit 0 ;;\n"
+  "    *) printf '%s BAD\\r\\n' \"$tag\" ;;\n"
+  "  esac\n"
+  "done\n";
+
+/* review22 L6: the server refuses an OAuth2 token: the token's refusal
+ * says nothing of the password the account's asker keeps (before: the
+ * repository told the asker, which dropped it and called the function
+ * again for the next repository). No config gives a repository both a
+ * token and the asker today; the token is set as the config would. */
+START_TEST (test_asker_kept_after_token_refused)
+{
+  g_autofree char *script = g_build_filename (home, "refusing.sh", NULL);
+  g_autofree char *data = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autoptr(MailsyncAccount) account = NULL;
+  g_autofree char *answer = NULL, *again = NULL;
+  MailsyncImapRepository *remote;
+  Prompt p = { 0 };
+
+  ck_assert (g_file_set_contents (script, refusing_server, -1, NULL));
+  data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\ntransporttunnel = sh %s\n"
+                          "remoteuser = me\nssl = no\nstarttls = no\n", script);
+  config = load_config (data, &error);
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, prompt, &p, NULL);
+  account = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  remote = MAILSYNC_IMAP_REPOSITORY (mailsync_account_get_remote (account));
+  ck_assert (remote->password_asker != NULL);
+  /* the account's password, kept (another repository asked it) */
+  ck_assert_int_eq (mailsync_interaction_ask_password (remote->password_asker, "R", "me", NULL, NULL, NULL, &answer,
+                                                       &error),
+                    MAILSYNC_INTERACTION_HANDLED);
+  ck_assert_uint_eq (p.calls, 1);
+  _mailsync_imap_repository_set_oauth2 (remote, "tok-refused", NULL);
+  ck_assert (!mailsync_repository_open (MAILSYNC_REPOSITORY (remote), NULL, &error));
+  ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED), "%s",
+                 error->message);
+  ck_assert_msg (strstr (error->message, "XOAUTH2") != NULL, "%s", error->message);
+  g_clear_error (&error);
+  ck_assert_int_eq (mailsync_interaction_ask_password (remote->password_asker, "R", "me", NULL, NULL, NULL, &again,
+                                                       &error),
+                    MAILSYNC_INTERACTION_HANDLED);
+  ck_assert_str_eq (again, "typed");
+  ck_assert_uint_eq (p.calls, 1);
   g_free (p.last);
 }
 END_TEST
@@ -439,6 +500,7 @@ config_suite (void)
   tcase_add_test (tc, test_password_order);
   tcase_add_test (tc, test_password_asked_at_connect);
   tcase_add_test (tc, test_asker_forgets_refused);
+  tcase_add_test (tc, test_asker_kept_after_token_refused);
   tcase_add_test (tc, test_netrc_user);
   tcase_add_test (tc, test_update_keyring_after_login);
   tcase_add_test (tc, test_update_keyring_store_fails);

@@ -211,28 +211,26 @@ _mailsync_imap_repository_set_password_asker (MailsyncImapRepository   *self,
  * connect asks instead (offlineimap's passworderror), and so does the
  * asker, which keeps its answer for the repositories built later for the
  * same account. A password the config gave stays: nothing would give
- * another. Under connect_lock. */
+ * another. A refused token of oauth2_token stays too (refresh_token
+ * replaces it), and the password is not the token: kept, the asker not
+ * told (review22 L6). Under connect_lock. */
 static void
 forget_refused_secret (MailsyncImapRepository *self, gboolean bearer)
 {
-  if (self->password_missing == NULL)
-    return;
-  /* a refused token of oauth2_token stays: refresh_token replaces it */
-  if (!(bearer && (self->settings->oauth2_token != NULL || self->oauth2 != NULL)))
-    {
-      char *stale = NULL;
+  char *stale = NULL;
 
-      /* accepted before (another connection, an earlier sync), refused
-       * now: no longer the one to store or keep at the next "opened" */
-      g_mutex_lock (&self->accepted_lock);
-      if (g_strcmp0 (self->accepted_password, self->settings->password) == 0)
-        stale = g_steal_pointer (&self->accepted_password);
-      g_mutex_unlock (&self->accepted_lock);
-      mailsync_imap_secret_clear (stale);
-      g_free (stale);
-      mailsync_imap_secret_clear (self->settings->password);
-      g_clear_pointer (&self->settings->password, g_free);
-    }
+  if (self->password_missing == NULL || (bearer && (self->settings->oauth2_token != NULL || self->oauth2 != NULL)))
+    return;
+  /* accepted before (another connection, an earlier sync), refused now:
+   * no longer the one to store or keep at the next "opened" */
+  g_mutex_lock (&self->accepted_lock);
+  if (g_strcmp0 (self->accepted_password, self->settings->password) == 0)
+    stale = g_steal_pointer (&self->accepted_password);
+  g_mutex_unlock (&self->accepted_lock);
+  mailsync_imap_secret_clear (stale);
+  g_free (stale);
+  mailsync_imap_secret_clear (self->settings->password);
+  g_clear_pointer (&self->settings->password, g_free);
   if (self->password_asker != NULL && self->password_refused != NULL)
     self->password_refused (self->password_asker);
 }
