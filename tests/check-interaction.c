@@ -19,7 +19,8 @@
  *  - the config's password function (mailsync_config_set_password_func,
  *    asked at connect since session 20): an answer the server refused is
  *    not sent again by the accounts built after, which call it again;
- *  - a PREAUTH tunnel accepts no password (review22 L5);
+ *  - a client's asked password, refused, is not sent again (review22 L4);
+ *    a PREAUTH tunnel accepts no password (L5);
  *  - the "ask" signal and MailsyncQuestion: check-interaction-question.c.
  *
  * Dovecot is started once, by main(), before the tests fork. Without it
@@ -541,6 +542,36 @@ START_TEST (test_config_func_accepted_kept)
 }
 END_TEST
 
+/* review22 L4: a library client's repository without a config: the
+ * password its interaction gave, refused, is forgotten even when the
+ * client declines to give another, so the next open asks again instead
+ * of sending it (before: sent again, a second failed login). A password
+ * the client set stays (test_wrong_password_one_failure). */
+START_TEST (test_asked_password_refused_forgotten)
+{
+  g_autoptr(MailsyncRepository) repo = imap_repository (NULL);
+  g_autoptr(TestInteraction) interaction = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  const char *answers[] = { "Wr0ng-asked", NULL };
+  g_autoptr(GError) error = NULL;
+  goffset offset = log_size ();
+
+  interaction->mode = ANSWER_PASSWORD;
+  interaction->passwords = answers;
+  mailsync_repository_set_interaction (repo, MAILSYNC_INTERACTION (interaction));
+  ck_assert (!mailsync_repository_open (repo, NULL, &error));
+  ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED), "%s",
+                 error->message);
+  ck_assert_uint_eq (interaction->password_asks, 2);
+  g_clear_error (&error);
+
+  ck_assert (!mailsync_repository_open (repo, NULL, &error));
+  ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INTERACTION_REQUIRED), "%s",
+                 error->message);
+  ck_assert_uint_eq (interaction->password_asks, 3);
+  ck_assert_uint_eq (failed_logins_since (offset, 1), 1);
+}
+END_TEST
+
 static char *
 answer_unchecked (const char *account, const char *repository, const char *user, const char *host,
                   gpointer user_data)
@@ -701,7 +732,7 @@ main (void)
       test_password_asked_when_missing, test_password_missing_unhandled, test_wrong_then_right_password,
       test_wrong_password_one_failure, test_cancel_while_asking, test_certificate_reject,
       test_certificate_accept, test_certificate_accept_no_early_login, test_config_func_refused_not_kept,
-      test_config_func_accepted_kept, test_preauth_tunnel_accepts_nothing,
+      test_config_func_accepted_kept, test_asked_password_refused_forgotten, test_preauth_tunnel_accepts_nothing,
     };
 
     /* without Dovecot each IMAP case is a TAP SKIP, not a missing line */

@@ -30,12 +30,14 @@ test_ask_password (MailsyncInteraction *interaction, const char *repository, con
   self->host = g_strdup (host);
   if (n < G_N_ELEMENTS (self->previous_errors) && previous_error != NULL)
     self->previous_errors[n] = g_error_copy (previous_error);
-  if (self->mode == ANSWER_PASSWORD && self->passwords[n] != NULL)
-    {
-      *password = g_strdup (self->passwords[n]);
-      return MAILSYNC_INTERACTION_HANDLED;
-    }
-  return MAILSYNC_INTERACTION_UNHANDLED;
+  if (self->mode != ANSWER_PASSWORD)
+    return MAILSYNC_INTERACTION_UNHANDLED;
+  /* after the list's NULL, never past it */
+  for (guint i = 0; i <= n; i++)
+    if (self->passwords[i] == NULL)
+      return MAILSYNC_INTERACTION_UNHANDLED;
+  *password = g_strdup (self->passwords[n]);
+  return MAILSYNC_INTERACTION_HANDLED;
 }
 
 static void

@@ -171,6 +171,7 @@ ask_secret (MailsyncImapRepository *self, MailsyncInteraction *interaction, cons
   mailsync_imap_secret_clear (self->settings->password);
   g_free (self->settings->password);
   self->settings->password = secret;
+  self->password_asked = TRUE;
   return TRUE;
 }
 
@@ -206,12 +207,12 @@ _mailsync_imap_repository_set_password_asker (MailsyncImapRepository   *self,
 }
 
 /* The server refused the password (or token) of a repository the config
- * gave none: it was asked (the config's asker, the interaction), and it
- * is never sent again. The repository forgets it, so that its next
+ * gave none, or that an interaction gave (a client's too, review22 L4):
+ * it is never sent again. The repository forgets it, so that its next
  * connect asks instead (offlineimap's passworderror), and so does the
  * asker, which keeps its answer for the repositories built later for the
- * same account. A password the config gave stays: nothing would give
- * another. A refused token of oauth2_token stays too (refresh_token
+ * same account. A password the config or the client set stays: nothing
+ * would give another. A refused token of oauth2_token stays too (refresh_token
  * replaces it), and the password is not the token: kept, the asker not
  * told (review22 L6). Under connect_lock. */
 static void
@@ -219,7 +220,8 @@ forget_refused_secret (MailsyncImapRepository *self, gboolean bearer)
 {
   char *stale = NULL;
 
-  if (self->password_missing == NULL || (bearer && (self->settings->oauth2_token != NULL || self->oauth2 != NULL)))
+  if ((bearer && (self->settings->oauth2_token != NULL || self->oauth2 != NULL)) ||
+      (self->password_missing == NULL && !self->password_asked))
     return;
   /* accepted before (another connection, an earlier sync), refused now:
    * no longer the one to store or keep at the next "opened" */
@@ -231,6 +233,7 @@ forget_refused_secret (MailsyncImapRepository *self, gboolean bearer)
   g_free (stale);
   mailsync_imap_secret_clear (self->settings->password);
   g_clear_pointer (&self->settings->password, g_free);
+  self->password_asked = FALSE;
   if (self->password_asker != NULL && self->password_refused != NULL)
     self->password_refused (self->password_asker);
 }

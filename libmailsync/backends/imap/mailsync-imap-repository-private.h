@@ -50,6 +50,8 @@ struct _MailsyncImapRepository
                                  * when the config gave no password */
   MailsyncImapAskerRefused password_refused; /* tells password_asker of a refusal */
   char *password_missing;       /* the error when no password comes (the config's) */
+  gboolean password_asked;      /* settings->password came from an interaction (not
+                                 * the client's "password"): forgotten when refused */
   GMutex accepted_lock;         /* accepted_password: read on the client's context,
                                  * where connect_lock may wait for an answer */
   char *accepted_password;      /* the password of the last login the server accepted */

@@ -112,7 +112,10 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
     case PROP_HOST: replace_string (&s->host, value); break;
     case PROP_PORT: s->port = (guint16) g_value_get_uint (value); break;
     case PROP_USER: replace_string (&s->user, value); break;
-    case PROP_PASSWORD: replace_string (&s->password, value); break;
+    case PROP_PASSWORD:
+      replace_string (&s->password, value);
+      self->password_asked = FALSE;
+      break;
     case PROP_SSL:
       if (g_value_get_boolean (value))
         s->security = MAILSYNC_IMAP_SECURITY_IMPLICIT;
