@@ -10,6 +10,7 @@
 #include "config/mailsync-config-private.h"
 #include "backends/imap/mailsync-imap-repository-private.h"
 #include "backends/imap/mailsync-imap-private.h"
+#include "mailsync-worker.h"
 
 #include <string.h>
 #include <glib/gstdio.h>
@@ -151,7 +152,14 @@ START_TEST (test_asker_forgets_refused)
       g_autofree char *answer = NULL;
 
       if (i == 2)
-        remote->password_refused (remote->password_asker);
+        {
+          g_autofree char *newer = NULL;
+          guint generation = 0;
+
+          /* what a refused login of the kept answer tells it (connect.c) */
+          ck_assert (remote->password_sync (remote->password_asker, "typed", &generation, &newer));
+          ck_assert (newer == NULL);
+        }
       if (i == 3)
         {
           /* what an accepted login leaves (connect.c) */
@@ -166,6 +174,70 @@ START_TEST (test_asker_forgets_refused)
       ck_assert_str_eq (answer, i < 3 ? "typed" : "accepted");
       ck_assert_uint_eq (p.calls, i < 2 ? 1 : 2);
     }
+  g_free (p.last);
+}
+END_TEST
+
+/* review22 M3: the asker's answer and its generation, as two repositories
+ * of the account (the command's IDLE accounts) see them. B took the
+ * answer; A's login with it is refused, and A's interaction's password
+ * is accepted: B's next connect takes the new one (its generation moved),
+ * and B's refusal of the old one (it connected before) neither drops the
+ * new one nor gets the old one back, but the new one. A refusal of a
+ * password the asker does not keep changes nothing. */
+START_TEST (test_asker_sync_generation)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config = load_config (GENERAL ACCOUNT LOCAL REMOTE_NOPASS, &error);
+  g_autoptr(MailsyncAccount) account = NULL;
+  MailsyncImapRepository *remote;
+  g_autofree char *old = NULL, *taken = NULL, *again = NULL;
+  char *none = NULL;
+  guint a = 0, b = 0, before;
+  Prompt p = { 0 };
+
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, prompt, &p, NULL);
+  account = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  remote = MAILSYNC_IMAP_REPOSITORY (mailsync_account_get_remote (account));
+  ck_assert (remote->password_asker != NULL && remote->password_sync != NULL);
+  /* nothing kept yet: nothing moved */
+  ck_assert (!remote->password_sync (remote->password_asker, NULL, &b, &none));
+  ck_assert_int_eq (mailsync_interaction_ask_password (remote->password_asker, "R", "me", "imap.example.org", NULL,
+                                                       NULL, &old, &error),
+                    MAILSYNC_INTERACTION_HANDLED);
+  ck_assert_str_eq (old, "typed");
+  /* B takes it; then nothing moves for it */
+  ck_assert (remote->password_sync (remote->password_asker, NULL, &b, &taken));
+  ck_assert_str_eq (taken, "typed");
+  g_clear_pointer (&taken, g_free);
+  ck_assert (!remote->password_sync (remote->password_asker, NULL, &b, &none));
+  a = b;
+  /* A refused "typed": forgotten; A gets no other */
+  ck_assert (remote->password_sync (remote->password_asker, "typed", &a, &taken));
+  ck_assert (taken == NULL);
+  /* A's interaction's password accepted: kept at "opened" */
+  g_mutex_lock (&remote->accepted_lock);
+  remote->accepted_password = g_strdup ("new-one");
+  g_mutex_unlock (&remote->accepted_lock);
+  g_signal_emit_by_name (remote, "opened");
+  /* B's next connect takes it */
+  before = b;
+  ck_assert (remote->password_sync (remote->password_asker, NULL, &b, &taken));
+  ck_assert_uint_ne (b, before);
+  ck_assert_str_eq (taken, "new-one");
+  g_clear_pointer (&taken, g_free);
+  /* B refused the old one (it connected before): the new one stays, and B
+   * gets it */
+  ck_assert (remote->password_sync (remote->password_asker, "typed", &b, &taken));
+  ck_assert_str_eq (taken, "new-one");
+  ck_assert (!remote->password_sync (remote->password_asker, NULL, &b, &none));
+  ck_assert_int_eq (mailsync_interaction_ask_password (remote->password_asker, "R", "me", "imap.example.org", NULL,
+                                                       NULL, &again, &error),
+                    MAILSYNC_INTERACTION_HANDLED);
+  ck_assert_str_eq (again, "new-one");
+  ck_assert_uint_eq (p.calls, 1);
   g_free (p.last);
 }
 END_TEST
@@ -227,6 +299,127 @@ START_TEST (test_asker_kept_after_token_refused)
   ck_assert_str_eq (again, "typed");
   ck_assert_uint_eq (p.calls, 1);
   g_free (p.last);
+}
+END_TEST
+
+/* A server behind a transporttunnel (sh, in DIR): LOGIN succeeds with the
+ * password in DIR/current; a login while DIR/hold exists takes that file,
+ * makes DIR/held and is answered once DIR/gate exists. */
+static const char gated_server[] =
+  "dir=$1\n"
+  "printf '* OK [CAPABILITY IMAP4rev1] scripted\\r\\n'\n"
+  "while IFS= read -r line; do\n"
+  "  tag=${line%% *}\n"
+  "  case \"$line\" in\n"
+  "    *' LOGIN '*)\n"
+  "      if [ -e \"$dir/hold\" ]; then\n"
+  "        rm -f \"$dir/hold\"; : > \"$dir/held\"\n"
+  "        while [ ! -e \"$dir/gate\" ]; do sleep 0.05; done\n"
+  "      fi\n"
+  "      case \"$line\" in\n"
+  "        *\"$(cat \"$dir/current\")\"*) printf '%s OK [CAPABILITY IMAP4rev1] in\\r\\n' \"$tag\" ;;\n"
+  "        *) printf '%s NO [AUTHENTICATIONFAILED] wrong\\r\\n' \"$tag\" ;;\n"
+  "      esac ;;\n"
+  "    *LOGOUT*) printf '* BYE\\r\\n%s OK\\r\\n' \"$tag\"; exit 0 ;;\n"
+  "    *) printf '%s OK done\\r\\n' \"$tag\" ;;\n"
+  "  esac\n"
+  "done\n";
+
+/* The function's answers: an old password, then the new one. */
+static char *
+old_then_new (const char *account, const char *repository, const char *user, const char *host, gpointer user_data)
+{
+  guint *calls = user_data;
+
+  return g_strdup ((*calls)++ == 0 ? "Old-pass1" : "New-pass-22");
+}
+
+static void
+wait_for_file (const char *path)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      ck_assert_msg (g_get_monotonic_time () < deadline, "no %s", path);
+      g_usleep (G_USEC_PER_SEC / 20); /* a file another process makes */
+    }
+}
+
+/* review22 M3, repositories of one account connecting at once: B sends
+ * the old password, and while the server judges it, A is refused the
+ * same and logs in with the function's new answer. B's refusal of the
+ * old one does not drop the new one (before: it did, and B, with nobody
+ * else to ask, failed); B logs in with it, the function not called
+ * again. */
+START_TEST (test_asker_newer_after_refusal)
+{
+  g_autofree char *script = g_build_filename (home, "gated.sh", NULL);
+  g_autofree char *current = g_build_filename (home, "current", NULL);
+  g_autofree char *hold = g_build_filename (home, "hold", NULL);
+  g_autofree char *held = g_build_filename (home, "held", NULL);
+  g_autofree char *gate = g_build_filename (home, "gate", NULL);
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *data = NULL, *kept = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autoptr(MailsyncAccount) a = NULL;
+  g_autoptr(MailsyncAccount) b = NULL;
+  MailsyncRepository *ra, *rb;
+  gint64 deadline;
+  guint calls = 0;
+
+  ck_assert (g_file_set_contents (script, gated_server, -1, NULL));
+  ck_assert (g_file_set_contents (current, "Old-pass1", -1, NULL));
+  data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\ntransporttunnel = sh %s %s\n"
+                          "remoteuser = me\nssl = no\nstarttls = no\n", script, home);
+  config = load_config (data, &error);
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, old_then_new, &calls, NULL);
+  a = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (a != NULL, "%s", error ? error->message : "");
+  b = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  ra = mailsync_account_get_remote (a);
+  rb = mailsync_account_get_remote (b);
+  ck_assert_msg (mailsync_repository_open (ra, NULL, &error), "A: %s", error ? error->message : "");
+  ck_assert_msg (mailsync_repository_open (rb, NULL, &error), "B: %s", error ? error->message : "");
+  ck_assert (mailsync_repository_close (rb, NULL, NULL));
+  ck_assert_uint_eq (calls, 1);
+
+  /* the password changes; B connects with the old one, held */
+  ck_assert (g_file_set_contents (current, "New-pass-22", -1, NULL));
+  ck_assert (g_file_set_contents (hold, "", -1, NULL));
+  g_main_context_push_thread_default (context);
+  mailsync_repository_open_async (rb, NULL, _mailsync_store_result, &result);
+  g_main_context_pop_thread_default (context);
+  wait_for_file (held);
+  /* A: refused, then the function's new answer */
+  ck_assert (mailsync_repository_close (ra, NULL, NULL));
+  ck_assert (!mailsync_repository_open (ra, NULL, &error));
+  ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED), "%s",
+                 error->message);
+  g_clear_error (&error);
+  ck_assert_msg (mailsync_repository_open (ra, NULL, &error), "A again: %s", error ? error->message : "");
+  ck_assert_uint_eq (calls, 2);
+  /* B's old one refused now: B takes the new one */
+  ck_assert (g_file_set_contents (gate, "", -1, NULL));
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (result == NULL)
+    {
+      ck_assert_msg (g_get_monotonic_time () < deadline, "B's open did not finish");
+      g_main_context_iteration (context, TRUE);
+    }
+  ck_assert_msg (mailsync_repository_open_finish (rb, result, &error), "B: %s", error ? error->message : "");
+  ck_assert_uint_eq (calls, 2);
+  ck_assert_int_eq (mailsync_interaction_ask_password (MAILSYNC_IMAP_REPOSITORY (rb)->password_asker, "R", "me",
+                                                       NULL, NULL, NULL, &kept, &error),
+                    MAILSYNC_INTERACTION_HANDLED);
+  ck_assert_str_eq (kept, "New-pass-22");
+  ck_assert_uint_eq (calls, 2);
+  ck_assert (mailsync_repository_close (rb, NULL, NULL));
+  ck_assert (mailsync_repository_close (ra, NULL, NULL));
 }
 END_TEST
 
@@ -500,7 +693,9 @@ config_suite (void)
   tcase_add_test (tc, test_password_order);
   tcase_add_test (tc, test_password_asked_at_connect);
   tcase_add_test (tc, test_asker_forgets_refused);
+  tcase_add_test (tc, test_asker_sync_generation);
   tcase_add_test (tc, test_asker_kept_after_token_refused);
+  tcase_add_test (tc, test_asker_newer_after_refusal);
   tcase_add_test (tc, test_netrc_user);
   tcase_add_test (tc, test_update_keyring_after_login);
   tcase_add_test (tc, test_update_keyring_store_fails);

@@ -19,6 +19,9 @@
  *  - the config's password function (mailsync_config_set_password_func,
  *    asked at connect since session 20): an answer the server refused is
  *    not sent again by the accounts built after, which call it again;
+ *    after a password change (Dovecot's passwd-file rewritten), another
+ *    account's repository reconnects with the new password one of them
+ *    logged in with, asking nobody (review22 M3);
  *  - a client's asked password, refused, is not sent again (review22 L4);
  *    a PREAUTH tunnel accepts no password (L5);
  *  - the "ask" signal and MailsyncQuestion: check-interaction-question.c.
@@ -34,8 +37,10 @@
 #include "interaction-fixtures.h"
 #include "backends/imap/mailsync-imap-private.h"
 
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 /* The private Dovecot (mailsync-test.c's harness helpers), started by
@@ -542,6 +547,145 @@ START_TEST (test_config_func_accepted_kept)
 }
 END_TEST
 
+/* ---- a password changed on the server (review22 M3) -------------------------------- */
+
+#define OLD_PASS "Old-pass1"
+#define NEW_PASS "New-pass-22" /* another length: Dovecot sees the file changed */
+
+/* The harness's passwd-file: @user's password becomes @password (a new
+ * file renamed over it, owned as the harness made it; Dovecot reads it
+ * again when it changed, auth_cache_size = 0). */
+static void
+set_server_password (const char *user, const char *password)
+{
+  g_autofree char *path = g_build_filename (env ("DOVECOT_DIR"), "users", NULL);
+  g_autofree char *next = g_strconcat (path, ".new", NULL);
+  g_autofree char *prefix = g_strconcat (user, ":", NULL);
+  g_autofree char *text = mailsync_test_read_file (path, NULL);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr(GString) out = g_string_new (NULL);
+  struct group *dovecot = getgrnam ("dovecot");
+  gboolean found = FALSE;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (lines[i][0] == '\0')
+        continue;
+      if (g_str_has_prefix (lines[i], prefix))
+        {
+          g_string_append_printf (out, "%s:{PLAIN}%s\n", user, password);
+          found = TRUE;
+        }
+      else
+        g_string_append_printf (out, "%s\n", lines[i]);
+    }
+  ck_assert (found);
+  ck_assert (dovecot != NULL);
+  ck_assert (g_file_set_contents (next, out->str, (gssize) out->len, NULL));
+  ck_assert_int_eq (chown (next, 0, dovecot->gr_gid), 0);
+  ck_assert_int_eq (g_chmod (next, 0640), 0);
+  ck_assert_int_eq (g_rename (next, path), 0);
+}
+
+/* Dovecot's passwd-file is read again when its size or mtime changed,
+ * looked at once a second at most (db-passwd-file.c passwd_file_sync():
+ * not again in the second of the last look): a change is seen by the
+ * lookups of the seconds after the one it was made in. */
+static void
+wait_for_next_second (void)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  while (g_get_real_time () / G_USEC_PER_SEC <= now)
+    g_usleep (G_USEC_PER_SEC / 20);
+}
+
+/* The function's prompt: OLD_PASS, then what the test did not expect. */
+static char *
+old_then_unexpected (const char *account, const char *repository, const char *user, const char *host,
+                     gpointer user_data)
+{
+  guint *calls = user_data;
+
+  return g_strdup ((*calls)++ == 0 ? OLD_PASS : "Unexpected-call");
+}
+
+/* Two accounts of one config share the asker, and each remote keeps its
+ * own copy (the command's IDLE accounts). The password changes on the
+ * server; A's login with the old one is refused (once) and A's
+ * interaction gives the new one. B's connection dropped, B connects
+ * again: with the new one, the server never sees the old one from B, and
+ * nobody is asked (before: B sent the old one, a second failed login,
+ * and its refusal dropped the asker's new answer: B's interaction asked,
+ * and the function called again for the next account). */
+START_TEST (test_config_func_new_password_taken)
+{
+  g_autofree char *base = mailsync_test_mkdtemp ();
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autoptr(MailsyncAccount) a = NULL;
+  g_autoptr(MailsyncAccount) b = NULL;
+  g_autoptr(MailsyncAccount) c = NULL;
+  g_autoptr(TestInteraction) asks_a = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  g_autoptr(TestInteraction) asks_b = g_object_new (TEST_TYPE_INTERACTION, NULL);
+  const char *answers[] = { NEW_PASS, NULL };
+  g_autoptr(GError) error = NULL;
+  MailsyncRepository *ra, *rb;
+  goffset offset;
+  guint calls = 0;
+
+  ck_assert_msg (mailsync_test_harness (&server, &error, "adduser", "pwchange", OLD_PASS, NULL), "%s",
+                 error ? error->message : "");
+  wait_for_next_second ();
+  config = func_config_user (base, "pwchange", old_then_unexpected, &calls);
+  a = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (a != NULL, "%s", error ? error->message : "");
+  b = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  ra = mailsync_account_get_remote (a);
+  rb = mailsync_account_get_remote (b);
+  asks_a->mode = ANSWER_PASSWORD;
+  asks_a->passwords = answers;
+  asks_b->mode = ANSWER_UNHANDLED;
+  mailsync_repository_set_interaction (ra, MAILSYNC_INTERACTION (asks_a));
+  mailsync_repository_set_interaction (rb, MAILSYNC_INTERACTION (asks_b));
+
+  ck_assert_msg (mailsync_repository_open (ra, NULL, &error), "A: %s", error ? error->message : "");
+  ck_assert_msg (mailsync_repository_open (rb, NULL, &error), "B: %s", error ? error->message : "");
+  ck_assert_uint_eq (calls, 1);
+  ck_assert_uint_eq (asks_a->password_asks + asks_b->password_asks, 0);
+
+  set_server_password ("pwchange", NEW_PASS);
+  wait_for_next_second ();
+  offset = log_size ();
+  ck_assert (mailsync_repository_close (ra, NULL, NULL));
+  ck_assert_msg (mailsync_repository_open (ra, NULL, &error), "A again: %s", error ? error->message : "");
+  ck_assert_uint_eq (asks_a->password_asks, 1);
+  ck_assert_uint_eq (failed_logins_since (offset, 1), 1);
+
+  /* B's connection dropped: B connects again with A's new password */
+  ck_assert (mailsync_repository_close (rb, NULL, NULL));
+  ck_assert_msg (mailsync_repository_open (rb, NULL, &error), "B again: %s", error ? error->message : "");
+  ck_assert_uint_eq (asks_b->password_asks, 0);
+  ck_assert_uint_eq (calls, 1);
+  /* and an account built now (the next IDLE account) asks nobody either */
+  c = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (c != NULL, "%s", error ? error->message : "");
+  ck_assert_msg (mailsync_repository_open (mailsync_account_get_remote (c), NULL, &error), "C: %s",
+                 error ? error->message : "");
+  ck_assert_uint_eq (calls, 1);
+  ck_assert (mailsync_repository_close (mailsync_account_get_remote (c), NULL, NULL));
+  ck_assert (mailsync_repository_close (rb, NULL, NULL));
+  ck_assert (mailsync_repository_close (ra, NULL, NULL));
+  /* the old one reached the server once after the change: A's */
+  ck_assert_uint_eq (failed_logins_since (offset, 1), 1);
+  g_clear_object (&c);
+  g_clear_object (&b);
+  g_clear_object (&a);
+  g_clear_object (&config);
+  mailsync_test_rm_rf (base);
+}
+END_TEST
+
 /* review22 L4: a library client's repository without a config: the
  * password its interaction gave, refused, is forgotten even when the
  * client declines to give another, so the next open asks again instead
@@ -732,7 +876,8 @@ main (void)
       test_password_asked_when_missing, test_password_missing_unhandled, test_wrong_then_right_password,
       test_wrong_password_one_failure, test_cancel_while_asking, test_certificate_reject,
       test_certificate_accept, test_certificate_accept_no_early_login, test_config_func_refused_not_kept,
-      test_config_func_accepted_kept, test_asked_password_refused_forgotten, test_preauth_tunnel_accepts_nothing,
+      test_config_func_accepted_kept, test_config_func_new_password_taken, test_asked_password_refused_forgotten,
+      test_preauth_tunnel_accepts_nothing,
     };
 
     /* without Dovecot each IMAP case is a TAP SKIP, not a missing line */

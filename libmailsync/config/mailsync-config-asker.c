@@ -21,13 +21,23 @@
  * password, and the user would be asked again for every account built
  * while it is down. What must never happen is the refused one sent
  * again: the repository forgets it and tells the asker at once
- * (_mailsync_config_asker_refused(), before any other login), so every
+ * (_mailsync_config_asker_sync(), before any other login), so every
  * account built after asks the function again (the client's chance to
  * give another), and a repository whose own interaction gave the
  * password that logged in leaves that one here for the next accounts
  * (asker_on_opened()). Repositories of the same account that connect at
  * the same time, before the first login is answered, may each send the
  * same answer once, as offlineimap's connections do.
+ *
+ * The repositories already built keep a copy (the command's IDLE
+ * accounts hold theirs across syncs): a generation counts the changes of
+ * the answer, and each repository takes the answer again at connect when
+ * it moved since it last took it, so that after a password change one
+ * repository's new accepted password serves the others, which neither
+ * send the old one nor ask (review22 M3). For the same reason a refusal
+ * forgets the answer only when the refused password is the one kept: a
+ * repository refused an old password (it connected before the new one
+ * came) must not drop the new one; it gets the new one instead.
  *
  * A function that gives nothing ends the login with the config's
  * one-line error (which options give a password), the error
@@ -85,21 +95,22 @@ struct _MailsyncConfigAsker
   char *declined;             /* the error when the function gives nothing */
   GMutex lock;                /* answer: asked from the threads of the accounts' syncs */
   char *answer;               /* the function's answer or an accepted password, kept
-                               * until the server refuses one */
+                               * until the server refuses it */
+  guint generation;           /* counts the changes of answer */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncConfigAsker, mailsync_config_asker, MAILSYNC_TYPE_INTERACTION)
 
-/* Replaces the kept answer with @answer (taken; may be NULL). */
+/* Replaces the kept answer with @answer (taken; may be NULL). Under
+ * self->lock. */
 static void
-asker_keep (MailsyncConfigAsker *self, char *answer)
+asker_keep_locked (MailsyncConfigAsker *self, char *answer)
 {
-  char *old;
+  char *old = self->answer;
 
-  g_mutex_lock (&self->lock);
-  old = self->answer;
+  if (g_strcmp0 (old, answer) != 0)
+    self->generation++;
   self->answer = answer;
-  g_mutex_unlock (&self->lock);
   _mailsync_credentials_free_secret (old);
 }
 
@@ -116,12 +127,9 @@ asker_ask (MailsyncInteraction *interaction, const char *repository, const char 
 
   /* Told of a refusal: the kept answer is not given again; another
    * password is the repository's interaction's to ask. (The repository
-   * tells it through _mailsync_config_asker_refused().) */
+   * tells which one was refused through _mailsync_config_asker_sync().) */
   if (previous_error != NULL)
-    {
-      asker_keep (self, NULL);
-      return MAILSYNC_INTERACTION_UNHANDLED;
-    }
+    return MAILSYNC_INTERACTION_UNHANDLED;
   g_mutex_lock (&self->lock);
   *secret = g_strdup (self->answer);
   g_mutex_unlock (&self->lock);
@@ -137,19 +145,35 @@ asker_ask (MailsyncInteraction *interaction, const char *repository, const char 
     }
   g_mutex_lock (&self->lock);
   if (self->answer == NULL)
-    self->answer = g_strdup (answer);
+    asker_keep_locked (self, g_strdup (answer));
   g_mutex_unlock (&self->lock);
   *secret = answer;
   return MAILSYNC_INTERACTION_HANDLED;
 }
 
-/* A MailsyncImapAskerRefused, on the repository's worker: the server
- * refused what the repository logged in with, which is this answer or
- * one asked after it: the next repository calls the function again. */
-void
-_mailsync_config_asker_refused (MailsyncInteraction *asker)
+/* A MailsyncImapAskerSync, on the repository's worker: @refused (may be
+ * NULL) is what the server refused the repository; if it is the kept
+ * answer, the next repository calls the function again. The answer goes
+ * to a repository whose copy is older than the last change, or that was
+ * just refused (never the refused one: a newer answer another login left,
+ * or NULL). */
+gboolean
+_mailsync_config_asker_sync (MailsyncInteraction *asker, const char *refused, guint *generation, char **secret)
 {
-  asker_keep (MAILSYNC_CONFIG_ASKER (asker), NULL);
+  MailsyncConfigAsker *self = MAILSYNC_CONFIG_ASKER (asker);
+  gboolean moved;
+
+  g_mutex_lock (&self->lock);
+  if (refused != NULL && g_strcmp0 (self->answer, refused) == 0)
+    asker_keep_locked (self, NULL);
+  moved = refused != NULL || self->generation != *generation;
+  if (moved)
+    {
+      *generation = self->generation;
+      *secret = g_strdup (self->answer);
+    }
+  g_mutex_unlock (&self->lock);
+  return moved;
 }
 
 /* "opened", on the client's context: the password the server accepted
@@ -158,10 +182,14 @@ _mailsync_config_asker_refused (MailsyncInteraction *asker)
 static void
 asker_on_opened (MailsyncRepository *repo, gpointer data)
 {
+  MailsyncConfigAsker *self = MAILSYNC_CONFIG_ASKER (data);
   char *accepted = _mailsync_imap_repository_dup_password (repo);
 
-  if (accepted != NULL)
-    asker_keep (MAILSYNC_CONFIG_ASKER (data), accepted);
+  if (accepted == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  asker_keep_locked (self, accepted);
+  g_mutex_unlock (&self->lock);
 }
 
 static void

@@ -243,10 +243,14 @@ gboolean _mailsync_config_find_password              (RepoContext   *ctx,
  * function gives nothing. */
 MailsyncInteraction *_mailsync_config_dup_asker       (RepoContext   *ctx,
                                                       const char    *declined);
-/* mailsync-config-asker.c: the server refused the password of a
- * repository of @asker (a MailsyncImapAskerRefused): its kept answer is
- * forgotten, the next repository calls the function again. */
-void _mailsync_config_asker_refused                  (MailsyncInteraction *asker);
+/* mailsync-config-asker.c: a MailsyncImapAskerSync: a repository of
+ * @asker takes its answer when it changed since *@generation; @refused
+ * (may be NULL): the password the server refused it, forgotten if it is
+ * the kept answer (the next repository calls the function again). */
+gboolean _mailsync_config_asker_sync                 (MailsyncInteraction *asker,
+                                                      const char          *refused,
+                                                      guint               *generation,
+                                                      char               **secret);
 /* Keeps the password of @repo's accepted logins (its "opened") in
  * @asker, for the repositories built later for the same account. */
 void _mailsync_config_asker_watch                    (MailsyncInteraction *asker,

@@ -509,7 +509,7 @@ build_imap (RepoContext  *ctx,
       g_autoptr(MailsyncInteraction) asker = _mailsync_config_dup_asker (ctx, missing);
 
       _mailsync_imap_repository_set_password_asker (MAILSYNC_IMAP_REPOSITORY (repo), asker,
-                                                    _mailsync_config_asker_refused, missing);
+                                                    _mailsync_config_asker_sync, missing);
       if (asker != NULL)
         _mailsync_config_asker_watch (asker, repo);
     }

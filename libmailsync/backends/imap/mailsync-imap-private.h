@@ -153,12 +153,23 @@ void  _mailsync_imap_repository_set_oauth2 (MailsyncImapRepository *self,
                                             const char             *access_token,
                                             MailsyncOAuth2         *refresher);
 
-/* Tells the asker of _mailsync_imap_repository_set_password_asker() that
- * the server refused the password (or token) the repository logged in
- * with: what it kept must not be given again. On the repository's worker,
- * at once (not a question on the client's context, which a cancel could
- * skip); it may only take a lock of its own. */
-typedef void (*MailsyncImapAskerRefused) (MailsyncInteraction *asker);
+/* The asker of _mailsync_imap_repository_set_password_asker() and a
+ * repository of its account, on the repository's worker (at once, not a
+ * question on the client's context, which a cancel could skip; it may
+ * only take a lock of its own). *@generation is the asker's generation
+ * the repository last took: when the asker's answer changed since (a
+ * refusal forgot it, another login's accepted password replaced it),
+ * *@generation becomes the current one and *@secret the asker's answer
+ * (transfer full; NULL when it has none): TRUE; FALSE when nothing
+ * changed. @refused (may be NULL): the password the server just refused
+ * the repository, which the asker forgets if it is the one it keeps
+ * (and only then: another repository's refusal of an old password must
+ * not drop a newer answer); with @refused, *@generation and *@secret are
+ * always set (*@secret is never @refused). */
+typedef gboolean (*MailsyncImapAskerSync) (MailsyncInteraction *asker,
+                                           const char          *refused,
+                                           guint               *generation,
+                                           char               **secret);
 
 /* A missing password (config/mailsync-config-credentials.c): asked when
  * the repository connects without one, of @asker (the config's password
@@ -166,11 +177,12 @@ typedef void (*MailsyncImapAskerRefused) (MailsyncInteraction *asker);
  * offlineimap asks after "Establishing connection"; @missing (may be
  * NULL) is the error when none is given or nobody can be asked. A
  * password the server refuses is forgotten (the next connect asks again
- * instead of sending it) and @refused (may be NULL) tells @asker. Before
+ * instead of sending it) and @sync (may be NULL) tells @asker; each
+ * connect takes the asker's answer through @sync when it changed. Before
  * the repository is opened. */
 void  _mailsync_imap_repository_set_password_asker (MailsyncImapRepository   *self,
                                                     MailsyncInteraction      *asker,
-                                                    MailsyncImapAskerRefused  refused,
+                                                    MailsyncImapAskerSync     sync,
                                                     const char               *missing);
 /* The password of the last login the server accepted (transfer full), or
  * NULL (none yet, or opened without a login): for --update-keyring's

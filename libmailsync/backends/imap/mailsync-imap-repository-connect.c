@@ -197,11 +197,11 @@ ask_missing_secret (MailsyncImapRepository *self, MailsyncInteraction *interacti
 void
 _mailsync_imap_repository_set_password_asker (MailsyncImapRepository   *self,
                                               MailsyncInteraction      *asker,
-                                              MailsyncImapAskerRefused  refused,
+                                              MailsyncImapAskerSync     sync,
                                               const char               *missing)
 {
   g_set_object (&self->password_asker, asker);
-  self->password_refused = refused;
+  self->password_sync = sync;
   g_free (self->password_missing);
   self->password_missing = g_strdup (missing);
 }
@@ -210,19 +210,20 @@ _mailsync_imap_repository_set_password_asker (MailsyncImapRepository   *self,
  * gave none, or that an interaction gave (a client's too, review22 L4):
  * it is never sent again. The repository forgets it, so that its next
  * connect asks instead (offlineimap's passworderror), and so does the
- * asker, which keeps its answer for the repositories built later for the
- * same account. A password the config or the client set stays: nothing
- * would give another. A refused token of oauth2_token stays too (refresh_token
- * replaces it), and the password is not the token: kept, the asker not
- * told (review22 L6). Under connect_lock. */
-static void
+ * config's asker if it kept that one; an answer the asker has that
+ * another login gave since (review22 M3) is taken instead: TRUE, try it
+ * without a question. A password the config or the client set stays:
+ * nothing would give another. A refused token of oauth2_token stays too
+ * (refresh_token replaces it), and the password is not the token: kept,
+ * the asker not told (review22 L6). Under connect_lock. */
+static gboolean
 forget_refused_secret (MailsyncImapRepository *self, gboolean bearer)
 {
-  char *stale = NULL;
+  char *stale = NULL, *newer = NULL;
 
   if ((bearer && (self->settings->oauth2_token != NULL || self->oauth2 != NULL)) ||
       (self->password_missing == NULL && !self->password_asked))
-    return;
+    return FALSE;
   /* accepted before (another connection, an earlier sync), refused now:
    * no longer the one to store or keep at the next "opened" */
   g_mutex_lock (&self->accepted_lock);
@@ -231,11 +232,32 @@ forget_refused_secret (MailsyncImapRepository *self, gboolean bearer)
   g_mutex_unlock (&self->accepted_lock);
   mailsync_imap_secret_clear (stale);
   g_free (stale);
+  if (self->password_asker != NULL && self->password_sync != NULL && self->settings->password != NULL)
+    self->password_sync (self->password_asker, self->settings->password, &self->asker_generation, &newer);
   mailsync_imap_secret_clear (self->settings->password);
-  g_clear_pointer (&self->settings->password, g_free);
+  g_free (self->settings->password);
+  self->settings->password = newer;
   self->password_asked = FALSE;
-  if (self->password_asker != NULL && self->password_refused != NULL)
-    self->password_refused (self->password_asker);
+  return newer != NULL;
+}
+
+/* At each connect: the config's asker's answer when it changed since this
+ * repository last took it (review22 M3: the command's IDLE accounts each
+ * kept their own copy and sent the refused old password after another
+ * repository of the account logged in with the new one). Under
+ * connect_lock. */
+static void
+take_asker_secret (MailsyncImapRepository *self)
+{
+  char *secret = NULL;
+
+  if (self->password_asker == NULL || self->password_sync == NULL ||
+      !self->password_sync (self->password_asker, NULL, &self->asker_generation, &secret))
+    return;
+  mailsync_imap_secret_clear (self->settings->password);
+  g_free (self->settings->password);
+  self->settings->password = secret;
+  self->password_asked = FALSE;
 }
 
 /* A login the server accepted: its password is the one to store
@@ -626,6 +648,7 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
                    mailsync_repository_get_name (repo));
       return FALSE;
     }
+  take_asker_secret (self);
   if (self->settings->password == NULL && self->settings->host != NULL && !self->settings->preauth_tunnel)
     {
       /* offlineimap falls back to ~/.netrc when no password is set. */
@@ -771,9 +794,11 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
       /* Refused: one failed login, then a new password on a new
        * connection (the server may have closed this one, and the user
        * may take longer than its login timeout). An asked password is
-       * forgotten first: if nobody gives another, it is not sent again. */
-      if (g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED))
-        forget_refused_secret (self, bearer);
+       * forgotten first: if nobody gives another, it is not sent again;
+       * the account's asker may have one another login gave since. */
+      if (g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED) &&
+          forget_refused_secret (self, bearer) && st->asked < MAX_ASKS_AFTER_REFUSAL)
+        continue;
       if (interaction == NULL || st->asked >= MAX_ASKS_AFTER_REFUSAL ||
           !g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED))
         {

@@ -48,7 +48,8 @@ struct _MailsyncImapRepository
                                  * used until the server refuses it */
   MailsyncInteraction *password_asker; /* the config's password function, asked first
                                  * when the config gave no password */
-  MailsyncImapAskerRefused password_refused; /* tells password_asker of a refusal */
+  MailsyncImapAskerSync password_sync; /* its answer taken, a refusal told */
+  guint asker_generation;       /* of password_asker's answer last taken; connect_lock */
   char *password_missing;       /* the error when no password comes (the config's) */
   gboolean password_asked;      /* settings->password came from an interaction (not
                                  * the client's "password"): forgotten when refused */
