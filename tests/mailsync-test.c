@@ -3,9 +3,12 @@
 #include "mailsync-test.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 /* The stand-ins of skipped tests (mailsync_test_add_skipped_test()), freed
@@ -110,6 +113,96 @@ mailsync_test_harness (const MailsyncTestServer *server, GError **error, ...)
   return TRUE;
 }
 
+/* The servers this process started and has not stopped, each as the argv
+ * of its "dovecot-harness stop --clean", made before the start: the
+ * harness runs Dovecot in a session of its own, so nothing that ends the
+ * suite ends them. A suite ended by SIGTERM, SIGINT or SIGHUP (make's
+ * Ctrl-C, run-tests' TERM to the step's process group, a closed
+ * terminal) stops them in the signal handler, with only async-signal-safe
+ * calls (fork, execv, waitpid), then dies of the signal. check's own
+ * handler, which srunner_run_all() installs for SIGTERM and SIGINT over
+ * ours, kills the running test's process group, puts ours back and sends
+ * the signal again, so ours runs then too. Each server is also started
+ * with --owner: its harness watchdog stops it when the suite dies of
+ * SIGKILL. */
+#define MAX_SERVERS 8
+static char **server_stop_argv[MAX_SERVERS];
+static volatile sig_atomic_t server_running[MAX_SERVERS];
+static pid_t server_owner;
+
+static void
+stop_servers_on_signal (int signum)
+{
+  if (getpid () == server_owner)
+    {
+      sigset_t none;
+
+      sigemptyset (&none);
+      for (guint i = 0; i < MAX_SERVERS; i++)
+        {
+          pid_t child;
+
+          if (!server_running[i])
+            continue;
+          child = fork ();
+          if (child == 0)
+            {
+              sigprocmask (SIG_SETMASK, &none, NULL);
+              execv (server_stop_argv[i][0], server_stop_argv[i]);
+              _exit (127);
+            }
+          while (child > 0 && waitpid (child, NULL, 0) < 0 && errno == EINTR)
+            ;
+          server_running[i] = 0;
+        }
+    }
+  signal (signum, SIG_DFL);
+  raise (signum);
+}
+
+/* Registers @server (its dir set) as started by this process. */
+static void
+own_server (const MailsyncTestServer *server)
+{
+  static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
+  int i;
+
+  if (server_owner == 0)
+    {
+      server_owner = getpid ();
+      for (guint s = 0; s < G_N_ELEMENTS (signals); s++)
+        {
+          struct sigaction action = { 0 }, old;
+
+          /* A signal the parent ignores (nohup) stays ignored. */
+          if (sigaction (signals[s], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+          action.sa_handler = stop_servers_on_signal;
+          sigemptyset (&action.sa_mask);
+          sigaction (signals[s], &action, NULL);
+        }
+    }
+  for (i = 0; i < MAX_SERVERS && server_stop_argv[i] != NULL && server_running[i]; i++)
+    ;
+  g_assert (i < MAX_SERVERS);
+  if (server_stop_argv[i] == NULL)
+    server_stop_argv[i] = g_new0 (char *, 5);
+  g_free (server_stop_argv[i][2]);
+  server_stop_argv[i][0] = (char *) HARNESS;
+  server_stop_argv[i][1] = (char *) "stop";
+  server_stop_argv[i][2] = g_strdup (server->dir);
+  server_stop_argv[i][3] = (char *) "--clean";
+  server_running[i] = 1;
+}
+
+static void
+disown_server (const MailsyncTestServer *server)
+{
+  for (guint i = 0; i < MAX_SERVERS; i++)
+    if (server_running[i] && g_strcmp0 (server_stop_argv[i][2], server->dir) == 0)
+      server_running[i] = 0;
+}
+
 gboolean
 mailsync_test_server_start (MailsyncTestServer *server, const char *variant, const char *base)
 {
@@ -117,9 +210,12 @@ mailsync_test_server_start (MailsyncTestServer *server, const char *variant, con
   g_autofree char *env_path = NULL;
   g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
+  g_autofree char *owner = NULL;
 
   server->dir = g_build_filename (base, variant, NULL);
-  if (!mailsync_test_harness (server, &error, "start", "--variant", variant, NULL))
+  own_server (server);
+  owner = g_strdup_printf ("%d", (int) server_owner);
+  if (!mailsync_test_harness (server, &error, "start", "--variant", variant, "--owner", owner, NULL))
     {
       g_printerr ("# %s\n", error->message);
       return FALSE;
@@ -147,7 +243,10 @@ void
 mailsync_test_server_stop (MailsyncTestServer *server)
 {
   if (server->dir != NULL)
-    mailsync_test_harness (server, NULL, "stop", "--clean", NULL);
+    {
+      mailsync_test_harness (server, NULL, "stop", "--clean", NULL);
+      disown_server (server);
+    }
 }
 
 const char *

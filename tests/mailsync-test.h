@@ -44,7 +44,9 @@ typedef struct
 gboolean            mailsync_test_harness (const MailsyncTestServer *server, GError **error, ...)
                                            G_GNUC_NULL_TERMINATED;
 /* Starts @server in <base>/<variant> and reads its env; FALSE (the reason
- * printed as a TAP comment) when the harness fails. */
+ * printed as a TAP comment) when the harness fails. The server is this
+ * process's: a SIGTERM, SIGINT or SIGHUP to it stops the server first,
+ * and the harness watchdog stops it when the process has died (--owner). */
 gboolean            mailsync_test_server_start (MailsyncTestServer *server, const char *variant,
                                                 const char *base);
 /* Stops a started @server and removes its directory. */

@@ -5,10 +5,12 @@ The tests run as $(PYTHON) $(srcdir)/check-*.py, so this module, next to
 them in the source tree, is on sys.path (it is in EXTRA_DIST for
 distcheck)."""
 
+import atexit
 import imaplib
 import os
 import re
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
@@ -163,12 +165,84 @@ def read_env(directory):
         return parse_env(f.read())
 
 
+# The Dovecots this process started and has not stopped (their harness
+# directories). The harness runs Dovecot in a session of its own, so
+# nothing that ends the suite ends them: a suite ended by one of
+# STOP_SIGNALS (make's Ctrl-C, run-tests' TERM to the step's process
+# group, a closed terminal) exits cleanly instead (SystemExit: its
+# `finally` blocks run), and stops at exit those it had not stopped. Each
+# is also started with --owner, so that its harness watchdog stops it
+# when the suite dies of SIGKILL.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+_servers = set()
+_owner = None
+
+
+def _ignore_signal(signum, frame):
+    """The handler while the suite stops: a second signal does not cut its
+    clean-up short (SIG_IGN would be inherited by the programs it runs)."""
+
+
+def _stop_signal(signum, frame):
+    if os.getpid() != _owner:
+        # A forked child that did not exec: the default action.
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
+    for s in STOP_SIGNALS:
+        if signal.getsignal(s) is _stop_signal:
+            signal.signal(s, _ignore_signal)
+    sys.stderr.write("mailsync_tap: signal %d, stopping the suite and its Dovecot servers\n" % signum)
+    raise SystemExit(128 + signum)
+
+
+def _master_running(directory):
+    try:
+        with open(os.path.join(directory, "run", "master.pid")) as f:
+            pid = int(f.read())
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def _stop_left():
+    for directory in sorted(_servers):
+        if _master_running(directory):
+            subprocess.run([HARNESS, "stop", directory], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=120)
+
+
+def owned_start(directory):
+    """The arguments after "start DIR" that make the harness Dovecot in
+    @directory this process's: it is stopped when the process exits or
+    dies (see STOP_SIGNALS). Registered before the start, so that a
+    signal during the start still stops it."""
+    global _owner
+    if _owner is None:
+        _owner = os.getpid()
+        atexit.register(_stop_left)
+        for s in STOP_SIGNALS:
+            # Python's own SIGINT handler (KeyboardInterrupt) is replaced
+            # too; a signal the parent ignores (nohup) stays ignored.
+            if signal.getsignal(s) in (signal.SIG_DFL, signal.default_int_handler):
+                signal.signal(s, _stop_signal)
+    _servers.add(os.path.abspath(directory))
+    return ["--owner", str(_owner)]
+
+
 def harness(*args):
-    """Runs dovecot-harness; its output, or RuntimeError with its errors."""
-    p = subprocess.run([HARNESS] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    """Runs dovecot-harness; its output, or RuntimeError with its errors.
+    A server it starts is this process's (owned_start())."""
+    argv = [HARNESS] + list(args)
+    if args[0] == "start":
+        argv += owned_start(args[1])
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        universal_newlines=True, timeout=300)
     if p.returncode != 0:
         raise RuntimeError("dovecot-harness %s: %s" % (" ".join(args), p.stderr.strip()))
+    if args[0] == "stop":
+        _servers.discard(os.path.abspath(args[1]))
     return p.stdout
 
 
@@ -284,7 +358,7 @@ class Dovecot:
 
     def __init__(self, directory, users, variant=None):
         self.dir = directory
-        cmd = [HARNESS, "start", self.dir] + (["--variant", variant] if variant else [])
+        cmd = [HARNESS, "start", self.dir] + (["--variant", variant] if variant else []) + owned_start(self.dir)
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, timeout=300)
         self.env = read_env(self.dir)
         args = []
@@ -295,6 +369,7 @@ class Dovecot:
 
     def stop(self):
         subprocess.run([HARNESS, "stop", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _servers.discard(os.path.abspath(self.dir))
 
     def imap(self, user, password):
         return imap_starttls(self.env, user, password)

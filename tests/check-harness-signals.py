@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""A suite that ends by a signal stops its harness Dovecot.
+
+The harness runs Dovecot in a session of its own, so nothing that ends a
+suite ends its servers; they used to live up to their 7,200 s lifetime. A
+suite-like child starts a server, says it is ready and waits; the test
+signals the child (only the child: it has a session of its own) and waits
+(a generous deadline, polling) until every process of its server (master,
+children, watchdog) is gone:
+
+- a Python child (tests/mailsync_tap.py) stopped by SIGTERM, its server
+  stopped by its `finally`; another by SIGHUP without one, its server
+  stopped at exit;
+- the C child tests/harness-signal-child (tests/mailsync-test.c) stopped by
+  SIGTERM in the middle of a check test (check's handler, then ours);
+- a child killed with SIGKILL, which runs no code: the harness watchdog
+  sees its --owner gone.
+
+Skipped (1..0 # SKIP) when Dovecot is not installed."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+import mailsync_tap
+
+TAP = mailsync_tap.Tap(2000)
+check = TAP.check
+C_CHILD = os.path.join(os.environ.get("TEST_BUILDDIR", mailsync_tap.HERE), "harness-signal-child")
+
+# The Python child: start a server as the suites do, say so, wait.
+PY_CHILD = """
+import os, sys, time
+sys.path.insert(0, %r)
+import mailsync_tap
+base, ready, mode = sys.argv[1:]
+d = os.path.join(base, "default")
+if mode == "finally":
+    server = mailsync_tap.Dovecot(d, [("sig", "pw-sig")])
+    try:
+        open(ready, "w").close()
+        time.sleep(600)
+    finally:
+        server.stop()
+else:
+    mailsync_tap.harness("start", d)
+    open(ready, "w").close()
+    time.sleep(600)
+""" % mailsync_tap.HERE
+
+
+def alive(pid):
+    """@pid runs (a zombie does not)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def scenario(root, name, argv, signum, status, stopper="the child"):
+    """Starts the child @argv(base directory, ready file), sends it
+    @signum once it is ready, checks its exit @status (a negative one:
+    killed by that signal), that its Dovecot's processes are gone and
+    who stopped them (@stopper)."""
+    base = os.path.join(root, name)
+    os.makedirs(base)
+    os.chmod(base, 0o755)
+    ready = os.path.join(root, name + ".ready")
+    child = mailsync_tap.Running(argv(base, ready), start_new_session=True)
+    try:
+        started = mailsync_tap.wait_for(lambda: os.path.exists(ready) or child.proc.poll() is not None, 120)
+        if not check("%s: the child started its server" % name, started and os.path.exists(ready),
+                     child.text()):
+            return
+        pids = [int(p) for p in mailsync_tap.harness("pids", os.path.join(base, "default")).split()]
+        env = mailsync_tap.read_env(os.path.join(base, "default"))
+        check("%s: the server's master is among its processes" % name, int(env["DOVECOT_PID"]) in pids,
+              "%s not in %s" % (env["DOVECOT_PID"], pids))
+        child.send_signal(signum)
+        rc, out, err = child.finish(120)
+        check("%s: the child exits with %d" % (name, status), rc == status, "exit %s\n%s%s" % (rc, out, err))
+        gone = mailsync_tap.wait_for(lambda: not any(alive(p) for p in pids), 60)
+        check("%s: its Dovecot is gone" % name, gone,
+              "alive: %s" % [p for p in pids if alive(p)])
+        # Who stopped it: the child (the C one with --clean, which removes
+        # the directory) or, after a SIGKILL, the watchdog, which logs it.
+        d = os.path.join(base, "default")
+        if not os.path.exists(d):
+            by = "the child"
+        else:
+            with open(os.path.join(d, "dovecot.log")) as f:
+                by = "the watchdog" if "watchdog: owner" in f.read() else "the child"
+        check("%s: stopped by %s" % (name, stopper), by == stopper, "stopped by " + by)
+    finally:
+        if child.proc.poll() is None:
+            child.proc.kill()
+            child.finish(30)
+        d = os.path.join(base, "default")
+        if os.path.exists(os.path.join(d, "dovecot.conf")):
+            subprocess.run([mailsync_tap.HARNESS, "stop", d], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=120)
+
+
+def main():
+    if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
+        return mailsync_tap.skip_all("dovecot is not installed")
+    root = tempfile.mkdtemp(prefix="mailsync-harness-signals-", dir="/tmp")
+    os.chmod(root, 0o755)
+    def py(mode):
+        return lambda base, ready: [sys.executable, "-c", PY_CHILD, base, ready, mode]
+
+    try:
+        scenario(root, "py-term", py("finally"), signal.SIGTERM, 128 + signal.SIGTERM)
+        scenario(root, "py-hup", py("exit"), signal.SIGHUP, 128 + signal.SIGHUP)
+        scenario(root, "c-term", lambda base, ready: [C_CHILD, base, ready], signal.SIGTERM, -signal.SIGTERM)
+        scenario(root, "py-kill", py("exit"), signal.SIGKILL, -signal.SIGKILL, "the watchdog")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return TAP.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
