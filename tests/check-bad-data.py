@@ -22,7 +22,6 @@ skipped, and the server holds nothing twice (counted over IMAP):
 
 Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
-import hashlib
 import os
 import re
 import shutil

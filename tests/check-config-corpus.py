@@ -18,7 +18,6 @@ offlineimap."""
 
 import glob
 import hashlib
-import imaplib
 import os
 import re
 import shutil

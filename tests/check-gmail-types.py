@@ -13,7 +13,6 @@ sanitizer build (mailsync_tap.comparison_offlineimap)."""
 
 import collections
 import glob
-import imaplib
 import os
 import re
 import shutil

@@ -984,7 +984,7 @@ def main():
                          scenario_handover_server_changes):
             try:
                 scenario(server, root)
-            except Exception as e:  # one broken scenario must not hide the others
+            except Exception:  # one broken scenario must not hide the others
                 import traceback
                 check("%s raised nothing" % scenario.__name__, False, traceback.format_exc())
     finally:

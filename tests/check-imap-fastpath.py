@@ -11,7 +11,6 @@ the result is the same as a full listing would give: changed flags seen,
 expunged messages seen, new mail fetched, and an inconsistent status never
 trusted. Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
-import hashlib
 import os
 import re
 import shutil

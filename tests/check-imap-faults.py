@@ -45,7 +45,6 @@ No Dovecot needed."""
 import os
 import re
 import socket
-import struct
 import subprocess
 import sys
 import tempfile

@@ -27,7 +27,6 @@ import importlib.machinery
 import importlib.util
 import os
 import re
-import socket
 import socketserver
 import ssl
 import threading
