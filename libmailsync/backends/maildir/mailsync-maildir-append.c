@@ -216,14 +216,9 @@ deliver (MailsyncMaildirFolder  *self,
         }
     }
 
-  if (!adopted && d->bytes != NULL &&
-      !_mailsync_maildir_copy_bytes_to_fd (d->bytes, fd, tmp_path ? tmp_path : self->path, headers, &size,
-                                           cancellable, error))
-    goto fail;
-  if (!adopted && d->bytes == NULL &&
-      !_mailsync_maildir_copy_to_fd (d->content, mailsync_message_info_get_size (d->info), fd,
-                                     tmp_path ? tmp_path : self->path, headers, &size,
-                                     cancellable, error))
+  if (!adopted &&
+      !_mailsync_maildir_copy_to_fd (d->content, d->bytes, mailsync_message_info_get_size (d->info), fd,
+                                     tmp_path ? tmp_path : self->path, headers, &size, cancellable, error))
     goto fail;
 
   if (want_date)

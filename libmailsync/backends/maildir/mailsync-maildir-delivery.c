@@ -77,15 +77,36 @@ collect_headers (GString    *headers,
     *done = TRUE;
 }
 
-gboolean
-_mailsync_maildir_copy_to_fd (GInputStream  *in,
-                              guint64        expected_size,
-                              int            fd,
-                              const char    *path,
-                              GString       *headers,
-                              guint64       *written,
-                              GCancellable  *cancellable,
-                              GError       **error)
+/* Where a copy writes: the file, and what it has written. */
+typedef struct
+{
+  int fd;
+  const char *path;
+  GString *headers;
+  gboolean headers_done;
+  guint64 total;
+} Sink;
+
+/* Writes @len converted bytes to @sink's file, collecting its headers. */
+static gboolean
+sink_write (Sink        *sink,
+            const char  *out,
+            gsize        len,
+            GError     **error)
+{
+  collect_headers (sink->headers, &sink->headers_done, out, len);
+  if (!write_all (sink->fd, out, len, sink->path, error))
+    return FALSE;
+  sink->total += len;
+  return TRUE;
+}
+
+static gboolean
+copy_stream (GInputStream  *in,
+             guint64        expected_size,
+             Sink          *sink,
+             GCancellable  *cancellable,
+             GError       **error)
 {
   /* A small message gets buffers of its size (+1: its end is seen by the
    * second read either way): the 48 KB of a full-size pair made malloc
@@ -102,8 +123,6 @@ _mailsync_maildir_copy_to_fd (GInputStream  *in,
   char *buf = chunk <= SMALL_COPY ? small_buf : (heap_buf = g_malloc (chunk));
   char *out = chunk <= SMALL_COPY ? small_out : (heap_out = g_malloc (MAILSYNC_LINE_ENDS_MAX_OUT (chunk)));
   MailsyncLineEnds line_ends;
-  gboolean headers_done = FALSE;
-  guint64 total = 0;
   /* A fetched body in memory is read at once: its reads are not given
    * the cancellable, which GIO would push and pop (two allocations) around
    * each of them; it is looked at once here instead. */
@@ -125,28 +144,20 @@ _mailsync_maildir_copy_to_fd (GInputStream  *in,
         o = _mailsync_line_ends_finish (&line_ends, (guint8 *) out);
       else
         o = _mailsync_line_ends_convert (&line_ends, (const guint8 *) buf, (gsize) n, (guint8 *) out);
-      collect_headers (headers, &headers_done, out, o);
-      if (!write_all (fd, out, o, path, error))
+      if (!sink_write (sink, out, o, error))
         return FALSE;
-      total += o;
       if (n == 0)
-        break;
+        return TRUE;
     }
-  if (written)
-    *written = total;
-  return TRUE;
 }
 
 /* The same for a body in memory: converted in pieces straight from it, no
  * stream and no read buffer (the engine's downloads, session 19). */
-gboolean
-_mailsync_maildir_copy_bytes_to_fd (GBytes        *bytes,
-                                    int            fd,
-                                    const char    *path,
-                                    GString       *headers,
-                                    guint64       *written,
-                                    GCancellable  *cancellable,
-                                    GError       **error)
+static gboolean
+copy_bytes (GBytes        *bytes,
+            Sink          *sink,
+            GCancellable  *cancellable,
+            GError       **error)
 {
   gsize len = 0;
   const guint8 *data = g_bytes_get_data (bytes, &len);
@@ -155,28 +166,35 @@ _mailsync_maildir_copy_bytes_to_fd (GBytes        *bytes,
   g_autofree char *heap_out = NULL;
   char *out = chunk <= SMALL_COPY ? small_out : (heap_out = g_malloc (MAILSYNC_LINE_ENDS_MAX_OUT (chunk)));
   MailsyncLineEnds line_ends;
-  gboolean headers_done = FALSE;
-  guint64 total = 0;
-  gsize o;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
   _mailsync_line_ends_init (&line_ends, MAILSYNC_LINE_ENDS_TO_LF);
   for (gsize at = 0; at < len; at += MIN (chunk, len - at))
-    {
-      o = _mailsync_line_ends_convert (&line_ends, data + at, MIN (chunk, len - at), (guint8 *) out);
-      collect_headers (headers, &headers_done, out, o);
-      if (!write_all (fd, out, o, path, error))
-        return FALSE;
-      total += o;
-    }
-  o = _mailsync_line_ends_finish (&line_ends, (guint8 *) out);
-  collect_headers (headers, &headers_done, out, o);
-  if (!write_all (fd, out, o, path, error))
+    if (!sink_write (sink, out, _mailsync_line_ends_convert (&line_ends, data + at, MIN (chunk, len - at),
+                                                             (guint8 *) out), error))
+      return FALSE;
+  return sink_write (sink, out, _mailsync_line_ends_finish (&line_ends, (guint8 *) out), error);
+}
+
+gboolean
+_mailsync_maildir_copy_to_fd (GInputStream  *in,
+                              GBytes        *bytes,
+                              guint64        expected_size,
+                              int            fd,
+                              const char    *path,
+                              GString       *headers,
+                              guint64       *written,
+                              GCancellable  *cancellable,
+                              GError       **error)
+{
+  Sink sink = { fd, path, headers, FALSE, 0 };
+
+  if (!(bytes != NULL ? copy_bytes (bytes, &sink, cancellable, error)
+                      : copy_stream (in, expected_size, &sink, cancellable, error)))
     return FALSE;
-  total += o;
   if (written)
-    *written = total;
+    *written = sink.total;
   return TRUE;
 }
 

@@ -10,14 +10,16 @@ G_BEGIN_DECLS
 /* Upper bound on the header block kept for Date: lookups. */
 #define MAILSYNC_MAILDIR_MAX_HEADER 65536
 
-/* Copies @in to the file descriptor @fd, converting CRLF line ends to LF
- * (offlineimap stores LF; IMAP sends CRLF) without holding more than one
- * buffer in memory. A lone CR is kept. When @headers is not NULL it receives
- * the converted header block (up to and including the blank line, or at most
+/* Copies the message @bytes, or when it is NULL the stream @in, to the
+ * file descriptor @fd, converting CRLF line ends to LF (offlineimap stores
+ * LF; IMAP sends CRLF) without holding more than one buffer in memory. A
+ * lone CR is kept. When @headers is not NULL it receives the converted
+ * header block (up to and including the blank line, or at most
  * MAILSYNC_MAILDIR_MAX_HEADER bytes). @path only names the file in errors.
  * @expected_size (0: unknown) is the size the source listed: a smaller
- * message is read with buffers of its size. */
+ * message is read from @in with buffers of its size. */
 gboolean _mailsync_maildir_copy_to_fd (GInputStream  *in,
+                                       GBytes        *bytes,
                                        guint64        expected_size,
                                        int            fd,
                                        const char    *path,
@@ -25,15 +27,6 @@ gboolean _mailsync_maildir_copy_to_fd (GInputStream  *in,
                                        guint64       *written,
                                        GCancellable  *cancellable,
                                        GError       **error);
-
-/* As _mailsync_maildir_copy_to_fd(), from @bytes. */
-gboolean _mailsync_maildir_copy_bytes_to_fd (GBytes        *bytes,
-                                             int            fd,
-                                             const char    *path,
-                                             GString       *headers,
-                                             guint64       *written,
-                                             GCancellable  *cancellable,
-                                             GError       **error);
 
 /* Links @spool_fd, an unlinked O_TMPFILE file holding a message in Maildir
  * form (see _mailsync_spool_get_fd()), as @tmp_path instead of copying it;
