@@ -115,6 +115,25 @@ add (gpointer       *slot,
     }
 }
 
+/* An idle source of @priority on @context that calls @func (@data), then
+ * @notify (@data). */
+static void
+attach_idle (GMainContext   *context,
+             int             priority,
+             const char     *name,
+             GSourceFunc     func,
+             gpointer        data,
+             GDestroyNotify  notify)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, priority);
+  g_source_set_static_name (source, name);
+  g_source_set_callback (source, func, data, notify);
+  g_source_attach (source, context);
+  g_source_unref (source);
+}
+
 /* Queues @e (its task referenced here when @task is not NULL) in @slot's
  * batch for @context, attaching the batch's source if it is new; FALSE
  * when the open batch is another context's (then nothing is queued). */
@@ -147,15 +166,7 @@ add_entry (gpointer *slot, GMainContext *context, int priority, Entry *e, GTask 
   g_array_append_vals (batch->entries, e, 1);
   g_mutex_unlock (&batches_lock);
   if (attach)
-    {
-      GSource *source = g_idle_source_new ();
-
-      g_source_set_priority (source, priority);
-      g_source_set_static_name (source, "[mailsync] task returns");
-      g_source_set_callback (source, batch_dispatch, batch, batch_free);
-      g_source_attach (source, context);
-      g_source_unref (source);
-    }
+    attach_idle (context, priority, "[mailsync] task returns", batch_dispatch, batch, batch_free);
   return TRUE;
 }
 
@@ -212,16 +223,11 @@ _mailsync_call_batched (gpointer      *slot,
        * (not g_main_context_invoke(), which would run it at once on a
        * thread that can acquire @context) */
       Entry *own = g_new (Entry, 1);
-      GSource *source = g_idle_source_new ();
 
       *own = e;
       /* the batch's priority: an idle source's own (DEFAULT_IDLE) would
        * put the call behind the tasks returned after it (GTask's idles
        * are DEFAULT), and behind the context's I/O */
-      g_source_set_priority (source, G_PRIORITY_DEFAULT);
-      g_source_set_static_name (source, "[mailsync] call");
-      g_source_set_callback (source, call_once, own, call_free);
-      g_source_attach (source, context);
-      g_source_unref (source);
+      attach_idle (context, G_PRIORITY_DEFAULT, "[mailsync] call", call_once, own, call_free);
     }
 }
