@@ -97,6 +97,27 @@ make_tasks (Owner *owner, Seen *seen)
   return tasks;
 }
 
+/* Starts @func (@data) on a thread that completes the tasks, after an
+ * iteration of @context (the tasks are made in an earlier iteration than
+ * they are returned in), iterates @context until @seen has N_TASKS
+ * callbacks (60 s at most), joins the thread and checks that they ran in
+ * order. */
+static void
+complete_in_order (GMainContext *context, GThreadFunc func, gpointer data, Seen *seen)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  GThread *thread;
+
+  g_main_context_iteration (context, FALSE);
+  thread = g_thread_new ("completer", func, data);
+  while (seen->order->len < N_TASKS && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (context, TRUE);
+  g_thread_join (thread);
+  ck_assert_uint_eq (seen->order->len, N_TASKS);
+  for (guint i = 0; i < N_TASKS; i++)
+    ck_assert_uint_eq (g_array_index (seen->order, guint, i), i);
+}
+
 START_TEST (test_in_order_on_owner)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
@@ -105,7 +126,6 @@ START_TEST (test_in_order_on_owner)
   g_autoptr(GPtrArray) tasks = NULL;
   Work work;
   GThread *thread;
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
 
   g_main_context_push_thread_default (context);
   /* owned by this thread while the other one completes */
@@ -130,14 +150,7 @@ START_TEST (test_in_order_on_owner)
   g_clear_pointer (&tasks, g_ptr_array_unref);
   tasks = make_tasks (owner, &seen);
   work.tasks = tasks;
-  g_main_context_iteration (context, FALSE);
-  thread = g_thread_new ("completer", complete_all, &work);
-  while (seen.order->len < N_TASKS && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (context, TRUE);
-  g_thread_join (thread);
-  ck_assert_uint_eq (seen.order->len, N_TASKS);
-  for (guint i = 0; i < N_TASKS; i++)
-    ck_assert_uint_eq (g_array_index (seen.order, guint, i), i);
+  complete_in_order (context, complete_all, &work, &seen);
   ck_assert_uint_eq (seen.errors, (N_TASKS + 3) / 7);
   ck_assert (!seen.wrong_thread);
   ck_assert_ptr_null (owner->returns);
@@ -195,8 +208,7 @@ call_ran (gpointer data)
 
 typedef struct
 {
-  Owner *owner;
-  GPtrArray *tasks;
+  Work work;          /* the owner and its tasks, as complete_all()'s */
   Seen *seen;
   GMainContext *context;
   GThread *owner_thread;
@@ -209,16 +221,16 @@ complete_mixed (gpointer data)
 {
   Mixed *m = data;
 
-  for (guint i = 0; i < m->tasks->len; i++)
+  for (guint i = 0; i < m->work.tasks->len; i++)
     {
       Call *call = g_new0 (Call, 1);
 
-      _mailsync_task_return_pointer_batched (&m->owner->returns, m->tasks->pdata[i],
+      _mailsync_task_return_pointer_batched (&m->work.owner->returns, m->work.tasks->pdata[i],
                                              g_strdup_printf ("value %u", 2 * i), g_free);
       call->seen = m->seen;
       call->n = 2 * i + 1;
       call->want_thread = m->owner_thread;
-      _mailsync_call_batched (&m->owner->returns, m->context, call_ran, call, g_free);
+      _mailsync_call_batched (&m->work.owner->returns, m->context, call_ran, call, g_free);
       if (i == 0)
         {
           /* another context while the owner's batch is open */
@@ -227,7 +239,7 @@ complete_mixed (gpointer data)
           other->seen = m->other_seen;
           other->n = 7;
           other->want_thread = m->owner_thread;   /* which iterates that context too */
-          _mailsync_call_batched (&m->owner->returns, m->other, call_ran, other, g_free);
+          _mailsync_call_batched (&m->work.owner->returns, m->other, call_ran, other, g_free);
         }
     }
   return NULL;
@@ -253,9 +265,7 @@ START_TEST (test_calls_batched)
   Seen seen = { g_thread_self (), g_array_new (FALSE, FALSE, sizeof (guint)), 0, FALSE };
   Seen other_seen = { NULL, g_array_new (FALSE, FALSE, sizeof (guint)), 0, FALSE };
   g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   Mixed m;
-  GThread *thread;
 
   g_main_context_push_thread_default (context);
   ck_assert (g_main_context_acquire (context));
@@ -266,15 +276,8 @@ START_TEST (test_calls_batched)
       g_task_set_task_data (task, GUINT_TO_POINTER (2 * i), NULL);
       g_ptr_array_add (tasks, task);
     }
-  m = (Mixed) { owner, tasks, &seen, context, g_thread_self (), other, &other_seen };
-  g_main_context_iteration (context, FALSE);
-  thread = g_thread_new ("completer", complete_mixed, &m);
-  while (seen.order->len < N_TASKS && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (context, TRUE);
-  g_thread_join (thread);
-  ck_assert_uint_eq (seen.order->len, N_TASKS);
-  for (guint i = 0; i < N_TASKS; i++)
-    ck_assert_uint_eq (g_array_index (seen.order, guint, i), i);
+  m = (Mixed) { { owner, tasks }, &seen, context, g_thread_self (), other, &other_seen };
+  complete_in_order (context, complete_mixed, &m, &seen);
   ck_assert (!seen.wrong_thread);
   /* the other context's call waits for that context, and runs there once
    * (it may have opened the slot's batch: when the owner's first batch
