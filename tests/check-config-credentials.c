@@ -37,6 +37,26 @@ prompt (const char *account,
   return g_strdup ("typed");
 }
 
+/* create() with the password function @func (@user_data): account A of
+ * @data, its configuration in *@config_out. */
+static MailsyncAccount *
+create_asking (const char           *data,
+               MailsyncPasswordFunc  func,
+               gpointer              user_data,
+               MailsyncConfig      **config_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config = load_config (data, &error);
+  MailsyncAccount *account;
+
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, func, user_data, NULL);
+  account = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  *config_out = g_steal_pointer (&config);
+  return account;
+}
+
 /* How many times the password function was called while the account
  * was built (never, since session 20), then whether the remote would ask
  * it when it connects: its asker asked as the repository asks it. */
@@ -45,15 +65,12 @@ prompts_for (const char *data,
              char      **last)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(MailsyncConfig) config = load_config (data, &error);
+  g_autoptr(MailsyncConfig) config = NULL;
   g_autoptr(MailsyncAccount) account = NULL;
   MailsyncImapRepository *remote;
   Prompt p = { 0 };
 
-  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
-  mailsync_config_set_password_func (config, prompt, &p, NULL);
-  account = mailsync_config_create_account (config, "A", NULL, &error);
-  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  account = create_asking (data, prompt, &p, &config);
   ck_assert_uint_eq (p.calls, 0);
   remote = MAILSYNC_IMAP_REPOSITORY (mailsync_account_get_remote (account));
   if (remote->password_asker != NULL)
@@ -89,6 +106,19 @@ closed_port (guint *port)
   return closed;
 }
 
+/* The configuration of account A whose remote (user "me", no password)
+ * is at 127.0.0.1:@port in clear text, after the [general] section
+ * @general. */
+static char *
+config_at_port (const char *general,
+                guint       port)
+{
+  return g_strdup_printf ("%s" ACCOUNT LOCAL "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\n"
+                          "remoteport = %u\nremoteuser = me\nssl = no\nstarttls = no\n", general, port);
+}
+
+#define GENERAL_KEYRING "[general]\naccounts = A\nmetadata = ~/meta\nupdate-keyring = yes\n"
+
 /* offlineimap asks for a missing password when it connects (after the
  * "acct" and "connecting" lines), once per run: the function is called
  * by the first connect, not when the account is built, and its answer
@@ -105,13 +135,8 @@ START_TEST (test_password_asked_at_connect)
   guint port;
 
   closed = closed_port (&port);
-  data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\n"
-                          "remoteport = %u\nremoteuser = me\nssl = no\nstarttls = no\n", port);
-  config = load_config (data, &error);
-  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
-  mailsync_config_set_password_func (config, prompt, &p, NULL);
-  account = mailsync_config_create_account (config, "A", NULL, &error);
-  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  data = config_at_port (GENERAL, port);
+  account = create_asking (data, prompt, &p, &config);
   ck_assert_uint_eq (p.calls, 0);
   /* asked before the connection (which fails: nobody listens) */
   ck_assert (!mailsync_account_sync (account, NULL, &error));
@@ -136,15 +161,12 @@ END_TEST
 START_TEST (test_asker_forgets_refused)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(MailsyncConfig) config = load_config (GENERAL ACCOUNT LOCAL REMOTE_NOPASS, &error);
+  g_autoptr(MailsyncConfig) config = NULL;
   g_autoptr(MailsyncAccount) account = NULL;
   MailsyncImapRepository *remote;
   Prompt p = { 0 };
 
-  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
-  mailsync_config_set_password_func (config, prompt, &p, NULL);
-  account = mailsync_config_create_account (config, "A", NULL, &error);
-  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  account = create_asking (GENERAL ACCOUNT LOCAL REMOTE_NOPASS, prompt, &p, &config);
   remote = MAILSYNC_IMAP_REPOSITORY (mailsync_account_get_remote (account));
   ck_assert (remote->password_asker != NULL);
   for (guint i = 0; i < 5; i++)
@@ -188,7 +210,7 @@ END_TEST
 START_TEST (test_asker_sync_generation)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(MailsyncConfig) config = load_config (GENERAL ACCOUNT LOCAL REMOTE_NOPASS, &error);
+  g_autoptr(MailsyncConfig) config = NULL;
   g_autoptr(MailsyncAccount) account = NULL;
   MailsyncImapRepository *remote;
   g_autofree char *old = NULL, *taken = NULL, *again = NULL;
@@ -196,10 +218,7 @@ START_TEST (test_asker_sync_generation)
   guint a = 0, b = 0, before;
   Prompt p = { 0 };
 
-  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
-  mailsync_config_set_password_func (config, prompt, &p, NULL);
-  account = mailsync_config_create_account (config, "A", NULL, &error);
-  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  account = create_asking (GENERAL ACCOUNT LOCAL REMOTE_NOPASS, prompt, &p, &config);
   remote = MAILSYNC_IMAP_REPOSITORY (mailsync_account_get_remote (account));
   ck_assert (remote->password_asker != NULL && remote->password_sync != NULL);
   /* nothing kept yet: nothing moved */
@@ -275,11 +294,7 @@ START_TEST (test_asker_kept_after_token_refused)
   ck_assert (g_file_set_contents (script, refusing_server, -1, NULL));
   data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\ntransporttunnel = sh %s\n"
                           "remoteuser = me\nssl = no\nstarttls = no\n", script);
-  config = load_config (data, &error);
-  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
-  mailsync_config_set_password_func (config, prompt, &p, NULL);
-  account = mailsync_config_create_account (config, "A", NULL, &error);
-  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  account = create_asking (data, prompt, &p, &config);
   remote = MAILSYNC_IMAP_REPOSITORY (mailsync_account_get_remote (account));
   ck_assert (remote->password_asker != NULL);
   /* the account's password, kept (another repository asked it) */
@@ -477,7 +492,9 @@ record_store (const char  *host,
   g_ptr_array_add (stored, g_strdup_printf ("%s %s %s", host, user, password));
   return TRUE;
 }
+#endif
 
+/* The password function of the keyring tests. */
 static char *
 typed_password (const char *account,
                 const char *repository,
@@ -487,7 +504,6 @@ typed_password (const char *account,
 {
   return g_strdup ("s3cret");
 }
-#endif
 
 /* What the repository does after a login the server accepted: it keeps
  * the password that logged in (the one asked when it connected, here
@@ -512,29 +528,17 @@ START_TEST (test_update_keyring_after_login)
 #ifdef HAVE_LIBSECRET
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) closed = NULL;
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
-  g_autoptr(GSocketAddress) bound = NULL;
   g_autoptr(MailsyncAccount) account = NULL;
   g_autoptr(MailsyncConfig) config = NULL;
   g_autofree char *data = NULL;
   guint port;
 
-  /* a port nobody listens on: bound, never listening */
-  closed = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  ck_assert (g_socket_bind (closed, any, FALSE, &error));
-  bound = g_socket_get_local_address (closed, &error);
-  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  data = g_strdup_printf ("[general]\naccounts = A\nmetadata = ~/meta\nupdate-keyring = yes\n" ACCOUNT LOCAL
-                          "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %u\n"
-                          "remoteuser = me\nssl = no\nstarttls = no\n", port);
+  closed = closed_port (&port);
+  data = config_at_port (GENERAL_KEYRING, port);
   stored = g_ptr_array_new_with_free_func (g_free);
   _mailsync_credentials_set_keyring_store_func (record_store);
 
-  config = load_config (data, &error);
-  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
-  mailsync_config_set_password_func (config, typed_password, NULL, NULL);
-  account = mailsync_config_create_account (config, "A", NULL, &error);
-  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  account = create_asking (data, typed_password, NULL, &config);
   ck_assert_uint_eq (stored->len, 0);
   ck_assert (!mailsync_account_sync (account, NULL, &error));
   ck_assert_uint_eq (stored->len, 0);
@@ -564,16 +568,6 @@ refuse_store (const char  *host,
   return FALSE;
 }
 
-static char *
-answer_password (const char *account,
-                 const char *repository,
-                 const char *user,
-                 const char *host,
-                 gpointer    user_data)
-{
-  return g_strdup ("s3cret");
-}
-
 static void
 collect_warnings (MailsyncAccount *account, MailsyncSyncEvent *event, GPtrArray *texts)
 {
@@ -589,29 +583,17 @@ START_TEST (test_update_keyring_store_fails)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) closed = NULL;
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
-  g_autoptr(GSocketAddress) bound = NULL;
   g_autoptr(MailsyncAccount) account = NULL;
   g_autoptr(MailsyncConfig) config = NULL;
   g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *data = NULL;
   guint port;
 
-  /* a port nobody listens on: bound, never listening */
-  closed = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  ck_assert (g_socket_bind (closed, any, FALSE, &error));
-  bound = g_socket_get_local_address (closed, &error);
-  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  data = g_strdup_printf ("[general]\naccounts = A\nmetadata = ~/meta\nupdate-keyring = yes\n" ACCOUNT LOCAL
-                          "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = %u\n"
-                          "remoteuser = me\nssl = no\nstarttls = no\n", port);
+  closed = closed_port (&port);
+  data = config_at_port (GENERAL_KEYRING, port);
   _mailsync_credentials_set_keyring_store_func (refuse_store);
 
-  config = load_config (data, &error);
-  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
-  mailsync_config_set_password_func (config, answer_password, NULL, NULL);
-  account = mailsync_config_create_account (config, "A", NULL, &error);
-  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
+  account = create_asking (data, typed_password, NULL, &config);
   g_signal_connect (account, "event", G_CALLBACK (collect_warnings), texts);
 
   /* the password is asked when the repository connects */
@@ -656,8 +638,7 @@ START_TEST (test_no_password)
   guint port, calls = 0;
 
   closed = closed_port (&port);
-  data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\nremotehost = 127.0.0.1\n"
-                          "remoteport = %u\nremoteuser = me\nssl = no\nstarttls = no\n", port);
+  data = config_at_port (GENERAL, port);
   for (guint with_func = 0; with_func < 2; with_func++)
     {
       g_autoptr(GError) error = NULL;
