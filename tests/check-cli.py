@@ -74,34 +74,15 @@ def local_count(home, folder):
         return 0
 
 
-class Account:
-    """A temporary HOME with an offlineimap config for one server user."""
-
-    def __init__(self, server, root, name, extra_general="", extra_account="", extra_remote="", tail="",
-                 password=None):
-        self.server = server
-        self.user, self.password = server.new_user()
-        self.home = os.path.join(root, name)
-        # libmailsync refuses a missing Maildir root (it may be an unmounted
-        # disk); offlineimap would create it.
-        os.makedirs(os.path.join(self.home, "Mail"))
-        remotepass = (password if password is not None else self.password).replace("%", "%%")
-        self.config = os.path.join(self.home, ".offlineimaprc")
-        with open(self.config, "w") as f:
-            f.write("""[general]
-accounts = Test
-metadata = %(home)s/meta
-ui = basic
-%(general)s
-[Account Test]
-localrepository = Local
-remoterepository = Remote
+ACCOUNT_CONFIG = """[Account %(name)s]
+localrepository = Local%(suffix)s
+remoterepository = Remote%(suffix)s
 %(account)s
-[Repository Local]
+[Repository Local%(suffix)s]
 type = Maildir
-localfolders = %(home)s/Mail
+localfolders = %(home)s/Mail%(suffix)s
 
-[Repository Remote]
+[Repository Remote%(suffix)s]
 type = IMAP
 remotehost = %(host)s
 remoteport = %(port)s
@@ -111,9 +92,37 @@ ssl = no
 starttls = yes
 sslcacertfile = %(ca)s
 %(remote)s
-%(tail)s""" % {"home": self.home, "host": server.env["DOVECOT_HOST"], "port": server.env["DOVECOT_PORT"],
-               "user": self.user, "pw": remotepass, "ca": server.env["DOVECOT_CA"],
-               "general": extra_general, "account": extra_account, "remote": extra_remote, "tail": tail})
+"""
+
+
+def account_config(server, home, name, suffix, user, password, extra_account="", extra_remote=""):
+    """The config lines of account @name: its section, then Local<@suffix>,
+    the Maildir <@home>/Mail<@suffix>, and Remote<@suffix>, @user's account
+    on @server (STARTTLS) with @password; @extra_account and @extra_remote
+    are more lines of the account's and the remote's sections."""
+    return ACCOUNT_CONFIG % {"name": name, "suffix": suffix, "home": home, "host": server.env["DOVECOT_HOST"],
+                             "port": server.env["DOVECOT_PORT"], "user": user, "pw": password.replace("%", "%%"),
+                             "ca": server.env["DOVECOT_CA"], "account": extra_account, "remote": extra_remote}
+
+
+class Account:
+    """A temporary HOME with an offlineimap config for one server user
+    (account Test), and @tail after it (account_config() of another)."""
+
+    def __init__(self, server, root, name, extra_general="", extra_account="", extra_remote="", tail="",
+                 password=None):
+        self.server = server
+        self.user, self.password = server.new_user()
+        self.home = os.path.join(root, name)
+        # libmailsync refuses a missing Maildir root (it may be an unmounted
+        # disk); offlineimap would create it.
+        os.makedirs(os.path.join(self.home, "Mail"))
+        self.config = os.path.join(self.home, ".offlineimaprc")
+        with open(self.config, "w") as f:
+            f.write("[general]\naccounts = Test\nmetadata = %s/meta\nui = basic\n%s\n" % (self.home, extra_general)
+                    + account_config(server, self.home, "Test", "", self.user,
+                                     password if password is not None else self.password, extra_account, extra_remote)
+                    + tail)
 
     def env(self):
         env = dict(os.environ)
@@ -767,26 +776,8 @@ def scenario_accounts(server, root):
     one after the other; -l logs in offlineimap's format."""
     user2, pw2 = server.new_user()
     acc = Account(server, root, "accounts", extra_account="presynchook = sleep 3\necho-hook = x",
-                  tail="""
-[Account Two]
-localrepository = Local2
-remoterepository = Remote2
-presynchook = sleep 3
-
-[Repository Local2]
-type = Maildir
-localfolders = %(home)s/Mail2
-
-[Repository Remote2]
-type = IMAP
-remotehost = %(host)s
-remoteport = %(port)s
-remoteuser = %(user)s
-remotepass = %(pw)s
-ssl = no
-sslcacertfile = %(ca)s
-""" % {"home": os.path.join(root, "accounts"), "host": server.env["DOVECOT_HOST"], "port": server.env["DOVECOT_PORT"],
-       "user": user2, "pw": pw2.replace("%", "%%"), "ca": server.env["DOVECOT_CA"]})
+                  tail=account_config(server, os.path.join(root, "accounts"), "Two", "2", user2, pw2,
+                                      extra_account="presynchook = sleep 3"))
     with open(acc.config) as f:
         text = f.read().replace("echo-hook = x\n", "")
     with open(acc.config, "w") as f:
@@ -855,26 +846,8 @@ def scenario_password_prompt(server, root):
     account at that time with one line naming it, and the other accounts
     sync."""
     user2, pw2 = server.new_user()
-    acc = Account(server, root, "prompt", tail="""
-[Account Two]
-localrepository = Local2
-remoterepository = Remote2
-
-[Repository Local2]
-type = Maildir
-localfolders = %(home)s/Mail2
-
-[Repository Remote2]
-type = IMAP
-remotehost = %(host)s
-remoteport = %(port)s
-remoteuser = %(user)s
-remotepass = %(pw)s
-ssl = no
-starttls = yes
-sslcacertfile = %(ca)s
-""" % {"home": os.path.join(root, "prompt"), "host": server.env["DOVECOT_HOST"], "port": server.env["DOVECOT_PORT"],
-       "user": user2, "pw": pw2.replace("%", "%%"), "ca": server.env["DOVECOT_CA"]})
+    acc = Account(server, root, "prompt", tail=account_config(server, os.path.join(root, "prompt"), "Two", "2",
+                                                              user2, pw2))
     os.makedirs(os.path.join(acc.home, "Mail2"))
     with open(acc.config) as f:
         text = f.read()
