@@ -95,5 +95,24 @@ wait_until 60 steps_gone
 check "the foreground and the background step are gone" $? \
   "still running: $(ps -o pid,pgid,args -p "$(cat "$tmp/pids/werror-check")" -p "$(cat "$tmp/pids/asan-make")")"
 run_pid=""
+
+# A make check that fails before any test writes a result (a test program
+# that does not link, say) is a failed step: there is no .trs to count it
+# by, and run-tests used to end "0 failed" with status 0 then.
+rm -rf "$t/_build" "$tmp/pids"/*
+# (the ASan step reads CFLAGS from its tests/Makefile: the stub configure writes one)
+printf '#!/bin/sh\nmkdir -p tests && echo "CFLAGS = -g -O2" >tests/Makefile\n' >"$t/configure"
+cat >"$tmp/bin/make" <<EOF
+#!/bin/sh
+case "\$(basename "\$PWD") \$*" in
+  "werror "*check*) echo "tests/check-x.c: undefined reference" >&2; exit 2 ;;
+  *) exit 0 ;;
+esac
+EOF
+PATH=$tmp/bin:$PATH RUN_FUZZ=0 RUN_DISTCHECK=0 "$t/run-tests" >"$tmp/out2" 2>&1 </dev/null
+rc=$?
+check "a make check failing before any test result: run-tests fails" $((rc == 0)) "exit $rc: $(cat "$tmp/out2")"
+grep -q "failed steps: werror" "$tmp/out2"
+check "it names the failed step" $? "$(cat "$tmp/out2")"
 echo "1..$n"
 exit $failed
