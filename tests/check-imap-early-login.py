@@ -478,6 +478,59 @@ def scenario_probe_hung(root):
         server.close()
 
 
+def scenario_unanswered_pool(root):
+    """maxconnections 2, three folders, retrycount 1, socktimeout none: the
+    run's first connection (the open, its LIST) is answered; every later
+    one is greeted and then answered nothing, neither the login sent
+    before the greeting nor the NOOP behind it. The first such connect
+    fails with the password on the wire, maybe being judged: it is sent
+    there once, and no other connection of the run logs in again, neither
+    the runner's retry nor the pool's other slot (review of session 21
+    M1: before, up to 1 + folders x (1 + retrycount) times); one error,
+    the run fails."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("unanswered-pool: the password sent once in the run", mailsync_tap.NO_HOOKS)
+        return
+    server = scripted_imap.ScriptedImapServer(folders=("INBOX", "A", "B"), tls=server_context())
+    server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % CAPABILITIES
+    with server.lock:
+        for name in ("INBOX", "A", "B"):
+            server.mailboxes[name].add(b"Subject: one\r\nMessage-ID: <one-%s@early>\r\n\r\nbody\r\n"
+                                       % name.encode())
+    try:
+        account = early_scripted.Account(root, "unanswered-pool", server, IMAPS, socktimeout=0,
+                                         remote="maxconnections = 2\nretrycount = 1\n")
+        prime(account, "unanswered-pool")
+        # something new in every folder: each is synced
+        with server.lock:
+            for name in ("INBOX", "A", "B"):
+                server.mailboxes[name].add(b"Subject: two\r\nMessage-ID: <two-%s@early>\r\n\r\nbody\r\n"
+                                           % name.encode())
+        state = {"first": None}
+
+        def hung(server, session, tag, verb, line):
+            # the run's first connection as usual, the others greeted and
+            # then not a word
+            if state["first"] is None and verb == "GREETING":
+                state["first"] = session.number
+            if session.number == state["first"] or verb == "GREETING":
+                return None
+            return scripted_imap.Silence()
+        server.hook = hung
+        p, sessions = account.run(extra_env=early_scripted.SHORT_BOUND, deadline=120)
+        server.hook = None
+        later = [l for s in sessions if s.number != state["first"] for l in logins(server, s)]
+        # the account's error (a folder's "Aborting sync" repeats it)
+        errors = [l for l in p.stderr.splitlines() if l.startswith(" ERROR:") and "Aborting sync" not in l]
+        check("unanswered-pool: the run fails (exit 1); after the first connection the password went once, "
+              "one error, no retry",
+              p.returncode == 1 and len(later) == 1 and len(errors) == 1 and "Repository R" in errors[0]
+              and "NOOP" in errors[0] and "reconnecting" not in p.stderr,
+              (detail(p, sessions, server), later, errors))
+    finally:
+        server.close()
+
+
 def close_early_talkers(server, session, tag, verb, line):
     """Closes a connection whose client spoke before the greeting."""
     if verb == "GREETING" and session.early:
@@ -669,6 +722,7 @@ def main():
         scenario_out_of_order(root)
         scenario_probe_full(root)
         scenario_probe_hung(root)
+        scenario_unanswered_pool(root)
         scenario_no_before_greeting(root)
         scenario_noverify(root)
         scenario_throttled(root)

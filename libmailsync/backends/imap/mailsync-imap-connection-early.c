@@ -40,6 +40,12 @@ mailsync_imap_connection_get_early_login_unanswered (MailsyncImapConnection *sel
 }
 
 gboolean
+mailsync_imap_connection_get_failed_during_login (MailsyncImapConnection *self)
+{
+  return self->failed_during_login && !self->early_ignored && !self->throttled;
+}
+
+gboolean
 mailsync_imap_connection_get_early_login (MailsyncImapConnection *self)
 {
   return self->early_login;

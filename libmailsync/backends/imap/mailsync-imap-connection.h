@@ -233,6 +233,11 @@ gboolean mailsync_imap_connection_get_early_login_ignored (MailsyncImapConnectio
  * server on what went early (closed, reset or timed out before it said
  * anything about it), which is no proof that it ignores it. */
 gboolean mailsync_imap_connection_get_early_login_unanswered (MailsyncImapConnection *self);
+/* After a failed open: it failed with a login's credential written and
+ * not answered (a timeout, a close, the early login's NOOP unanswered):
+ * the server may have judged it, so it is not sent again this sync
+ * (repository-connect.c). */
+gboolean mailsync_imap_connection_get_failed_during_login (MailsyncImapConnection *self);
 /* Whether this connection logged in before its greeting. */
 gboolean mailsync_imap_connection_get_early_login (MailsyncImapConnection *self);
 /* ...or sent STARTTLS before it (and CAPABILITY with the login). */

@@ -528,14 +528,26 @@ back_off (MailsyncImapRepository *self, MailsyncImapSlot *slot, const char *why,
   return TRUE;
 }
 
-/* TRUE, with @error, once @slot's budget for the server's limits is spent. */
+/* How long a login left unanswered keeps a repository from connecting
+ * when no close ends the sync (holdconnectionopen: the account does not
+ * close it between syncs), as repository-greeting.c's count. */
+#define LOGIN_UNANSWERED_HELD_USEC ((gint64) G_USEC_PER_SEC * 3600)
+
+/* TRUE, with @error, once @slot's budget for the server's limits is
+ * spent, or once a connect of this sync failed with its login unanswered
+ * (any slot: the password is not sent again). */
 static gboolean
 slot_gave_up (MailsyncImapRepository *self, MailsyncImapSlot *slot, GError **error)
 {
   GError *gave_up = NULL;
 
   g_mutex_lock (&self->pool_lock);
-  if (slot->throttle_gave_up != NULL)
+  if (self->login_unanswered != NULL &&
+      g_get_monotonic_time () - self->login_unanswered_at >= LOGIN_UNANSWERED_HELD_USEC)
+    g_clear_error (&self->login_unanswered);
+  if (self->login_unanswered != NULL)
+    gave_up = g_error_copy (self->login_unanswered);
+  else if (slot->throttle_gave_up != NULL)
     gave_up = g_error_copy (slot->throttle_gave_up);
   g_mutex_unlock (&self->pool_lock);
   if (gave_up == NULL)
@@ -768,6 +780,32 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
         }
       refused = mailsync_imap_connection_get_refused_mechanism (slot->connection);
       bearer = refused == MAILSYNC_IMAP_AUTH_XOAUTH2 || refused == MAILSYNC_IMAP_AUTH_OAUTHBEARER;
+      /* The login written and never answered (a timeout, a close, the
+       * early login's NOOP unanswered too): the server may be judging the
+       * password still. Not a transient loss: the runner's retry, and
+       * every other slot's connect of this sync, would send it again
+       * (1 + folders x (1 + retrycount) times; review of session 21 M1).
+       * The sync ends here with one error; the next sync (after close)
+       * connects again. */
+      if (mailsync_imap_connection_get_failed_during_login (slot->connection) &&
+          !g_cancellable_is_cancelled (cancellable) &&
+          !g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED))
+        {
+          GError *unanswered = g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED,
+                                            "Repository %s: %s; no more connections this sync",
+                                            mailsync_repository_get_name (repo), local_error->message);
+
+          _mailsync_imap_repository_drop_connection (self, slot);
+          g_mutex_lock (&self->pool_lock);
+          if (self->login_unanswered == NULL)
+            {
+              self->login_unanswered = g_error_copy (unanswered);
+              self->login_unanswered_at = g_get_monotonic_time ();
+            }
+          g_mutex_unlock (&self->pool_lock);
+          g_propagate_error (error, unanswered);
+          return FALSE;
+        }
       _mailsync_imap_repository_drop_connection (self, slot);
       /* A refused OAuth2 token (expired, revoked early) is refreshed once
        * and tried on a new connection: one more login, never a loop. */
@@ -974,6 +1012,8 @@ close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
   reset_budget_locked (&self->main);
   for (guint i = 0; i < self->pool->len; i++)
     reset_budget_locked (self->pool->pdata[i]);
+  /* ...and may log in again */
+  g_clear_error (&self->login_unanswered);
   g_clear_object (&self->throttle_interrupt);
   self->throttle_interrupt = g_cancellable_new ();
   g_mutex_unlock (&self->pool_lock);

@@ -43,6 +43,14 @@ struct _MailsyncImapRepository
    * (MailsyncImapSlot.throttle_*); a close ends every slot's wait at once
    * by cancelling this one, then puts a new one (pool_lock) */
   GCancellable *throttle_interrupt;
+  /* a connect failed with the login written and not answered (a
+   * timeout, a close): the server may have judged the password, so no
+   * connection of this sync logs in again (pool_lock; close_job clears
+   * it, or the hour after it, for a repository held open across syncs):
+   * every later connect fails with this, at once (review of session 21
+   * M1); when (monotonic µs) */
+  GError *login_unanswered;
+  gint64 login_unanswered_at;
   MailsyncOAuth2 *oauth2;       /* oauth2_refresh_token's token source, or NULL */
   gboolean oauth2_given;        /* settings->oauth2_token was given (config, interaction):
                                  * used until the server refuses it */

@@ -276,6 +276,7 @@ mailsync_imap_repository_finalize (GObject *object)
   g_strfreev (self->capabilities);
   g_clear_pointer (&self->accepted_certs, g_ptr_array_unref);
   g_clear_error (&self->config_error);
+  g_clear_error (&self->login_unanswered);
   g_clear_pointer (&self->oauth2, _mailsync_oauth2_unref);
   g_clear_object (&self->password_asker);
   g_free (self->password_missing);
