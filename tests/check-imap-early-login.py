@@ -43,6 +43,10 @@ cannot be made to do.
   early-unanswered whatever its connections ("talker-pool"); a NOOP
   answered before a slow NO costs a second login once, not every run
   ("out-of-order").
+- Session 21 (review of session 21): a login left unanswered is sent once
+  in the run, not again by the retry or the pool's other connections
+  ("unanswered-pool"); a server that talks and never answers the early
+  login is given up on at a deadline set at its greeting ("chatter").
 - verify-certificate FALSE (API, PyGObject): no early login unless a
   fingerprint is pinned.
 
@@ -531,6 +535,48 @@ def scenario_unanswered_pool(root):
         server.close()
 
 
+def scenario_chatter(root):
+    """A server that greets and then sends an untagged line every 300 ms,
+    more often than the bound (1 s here), and never answers the login sent
+    before its greeting, with socktimeout none (0): each line starts the
+    bound again (a server that talks is alive), but never past a deadline
+    set at the greeting (review of session 21 L1: before, the run waited
+    for ever). The run ends, failed, the password sent once."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("chatter: a server that talks and never answers ends the run", mailsync_tap.NO_HOOKS)
+        return
+    server = tls_server()
+    stop = {"now": False}
+    try:
+        account = Account(root, "chatter", server, socktimeout=0)
+        prime(account, "chatter")
+
+        def chatter(server, session, tag, verb, line):
+            # runs on the session's thread, which reads nothing meanwhile:
+            # the login stays unread, unanswered; ends when the client
+            # closes (the write fails) or the test is over
+            if verb != "GREETING":
+                return scripted_imap.Silence()
+            session.send(server.greeting)
+            until = time.monotonic() + 100
+            while not stop["now"] and time.monotonic() < until:
+                time.sleep(0.3)
+                session.send(b"* OK still here\r\n")
+            return scripted_imap.Close()
+        server.hook = early_scripted.first_session_hook(chatter)
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run(extra_env=early_scripted.SHORT_BOUND, deadline=60)
+        stop["now"] = True
+        server.early_wait = 0
+        server.hook = None
+        every = sum(max(len(logins(server, s)), early_logins(s)) for s in sessions)
+        check("chatter: the run ends (exit 1) within the test's deadline, on one connection, the password sent once",
+              p.returncode == 1 and len(sessions) == 1 and every == 1, (detail(p, sessions, server), every))
+    finally:
+        stop["now"] = True
+        server.close()
+
+
 def close_early_talkers(server, session, tag, verb, line):
     """Closes a connection whose client spoke before the greeting."""
     if verb == "GREETING" and session.early:
@@ -723,6 +769,7 @@ def main():
         scenario_probe_full(root)
         scenario_probe_hung(root)
         scenario_unanswered_pool(root)
+        scenario_chatter(root)
         scenario_no_before_greeting(root)
         scenario_noverify(root)
         scenario_throttled(root)

@@ -177,6 +177,12 @@ credential_sent (MailsyncImapConnection *self)
 #define EARLY_STARTTLS_ANSWER_MIN_MS 5000
 #define EARLY_LOGIN_ANSWER_MIN_MS 30000
 #define EARLY_ANSWER_GREETING_FACTOR 10
+/* A server that keeps sending lines other than the answer (each one
+ * starts the bound again: it is alive) gets this many bounds from its
+ * greeting in all, then the answer's wait is over as if it had said
+ * nothing (review of session 21 L1: a line more often than the bound
+ * kept the wait going for ever with socktimeout none). */
+#define EARLY_ANSWER_DEADLINE_FACTOR 3
 
 static gint64
 answer_floor_ms (gint64 floor_ms)
@@ -312,9 +318,9 @@ early_answer_timed_out (gpointer user_data)
 }
 
 static void
-start_early_answer_timer (MailsyncImapConnection *self)
+start_early_answer_timer (MailsyncImapConnection *self, gint64 ms)
 {
-  self->early_answer_timer = g_timeout_source_new ((guint) self->early_answer_bound_ms);
+  self->early_answer_timer = g_timeout_source_new ((guint) ms);
   g_source_set_callback (self->early_answer_timer, early_answer_timed_out, self, NULL);
   g_source_set_static_name (self->early_answer_timer, "[mailsync] IMAP early command's answer");
   g_source_attach (self->early_answer_timer, g_main_context_get_thread_default ());
@@ -351,7 +357,10 @@ _mailsync_imap_connection_arm_early_answer (MailsyncImapConnection *self, gboole
   self->early_answer_bound_ms = bound_ms;
   IMAP_DEBUG ("greeted %" G_GINT64_FORMAT " ms after the %s sent before it: its answer is awaited %" G_GINT64_FORMAT
               " ms at most", delay_ms, self->early_starttls ? "STARTTLS" : "login", bound_ms);
-  start_early_answer_timer (self);
+  /* the greeting: the end of every wait for that answer, from now */
+  if (!notice)
+    self->early_answer_deadline = g_get_monotonic_time () + bound_ms * 1000 * EARLY_ANSWER_DEADLINE_FACTOR;
+  start_early_answer_timer (self, bound_ms);
 }
 
 /* After a response that did not answer it, once the server has greeted
@@ -359,11 +368,13 @@ _mailsync_imap_connection_arm_early_answer (MailsyncImapConnection *self, gboole
  * same bound again, from now. Before (review of session 20 Low 1), one
  * untagged line after the greeting ended the bound for good, and with
  * socktimeout none a login never answered then was waited for for ever.
- * A server that keeps talking is alive, and keeps the wait going. */
+ * A server that keeps talking is alive, and keeps the wait going, up to
+ * the deadline set at the greeting (EARLY_ANSWER_DEADLINE_FACTOR). */
 void
 _mailsync_imap_connection_rearm_early_answer (MailsyncImapConnection *self)
 {
   gboolean login = FALSE;
+  gint64 ms = self->early_answer_bound_ms;
 
   if (self->early_answer_bound_ms == 0 || self->early_answer_timer != NULL || self->fatal != NULL ||
       self->early_probed || (self->greeting_task != NULL && self->notice == NULL))
@@ -373,7 +384,10 @@ _mailsync_imap_connection_rearm_early_answer (MailsyncImapConnection *self)
   /* the login answered, its answer not yet taken: no bound on the rest */
   if (!self->early_starttls && !login)
     return;
-  start_early_answer_timer (self);
+  /* never past the deadline set at the greeting (0 ms: at once) */
+  if (self->early_answer_deadline != 0)
+    ms = CLAMP ((self->early_answer_deadline - g_get_monotonic_time ()) / 1000, 0, ms);
+  start_early_answer_timer (self, ms);
 }
 
 /* What went before the greeting has its answer (or the wait for it is
@@ -382,7 +396,9 @@ void
 _mailsync_imap_connection_end_early_answer (MailsyncImapConnection *self)
 {
   self->early_answer_bound_ms = 0;
+  self->early_answer_deadline = 0;
   _mailsync_imap_connection_disarm_early_answer (self);
+  _mailsync_imap_connection_disarm_early_probe (self);
 }
 
 void

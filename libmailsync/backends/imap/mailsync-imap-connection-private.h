@@ -173,6 +173,10 @@ struct _MailsyncImapConnection
    * after any response until then, and the NOOP's own: the same again
    * once it is sent (socktimeout may be none) */
   gint64 early_answer_bound_ms;
+  /* and the end of all those bounds together (monotonic µs; 0: none):
+   * EARLY_ANSWER_DEADLINE_FACTOR bounds from the greeting, so that a
+   * server that keeps talking never keeps the wait going for ever */
+  gint64 early_answer_deadline;
   GSource *early_probe_timer;
   /* the list the server answered to CAPABILITY after STARTTLS, as sent */
   char **tls_capabilities;
