@@ -15,6 +15,12 @@ _mailsync_account_repo_open (MailsyncRepository *repo, gboolean *opened, GCancel
 {
   g_autoptr(GAsyncResult) result = NULL;
 
+  /* A new sync: what the last one left (a login that was never
+   * answered, the server's limits) ends here, whether it closed or not:
+   * its open may have failed, and a failed open is never closed
+   * (review22 H1). Not in the engine's reconnects, which
+   * go to _mailsync_repository_reopen(_folder) directly. */
+  _mailsync_repository_begin_sync (repo);
   /* Already ours (a held connection): check it, reconnect if it died,
    * without counting a second open. */
   if (*opened)

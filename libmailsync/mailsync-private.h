@@ -164,6 +164,18 @@ void     _mailsync_repository_hold_dry_run (MailsyncRepository *self, gboolean h
 gboolean _mailsync_repository_in_dry_run   (MailsyncRepository *self);
 void     _mailsync_repository_set_wrapped  (MailsyncRepository *self, MailsyncRepository *inner);
 MailsyncRepository *_mailsync_repository_get_wrapped (MailsyncRepository *self);
+/* A sync's start: the account calls it before it opens @self for a sync
+ * (_mailsync_account_repo_open, whether it opens or finds @self open
+ * already: a held connection), never for the engine's reconnects within
+ * the sync. What a backend keeps for "this sync" only (the IMAP
+ * repository's budget for the server's limits, a login left unanswered)
+ * ends there, also when the last sync's open failed and so never closed.
+ * A backend sets its function in class_init (subclasses inherit it); a
+ * wrapping repository's start is its wrapped one's too. On the caller's
+ * thread: the function must not block on the repository's jobs. */
+typedef void (*_MailsyncBeginSyncFunc) (MailsyncRepository *self);
+void     _mailsync_repository_class_set_begin_sync (gpointer klass, _MailsyncBeginSyncFunc func);
+void     _mailsync_repository_begin_sync           (MailsyncRepository *self);
 void        _mailsync_repository_set_type_label (MailsyncRepository *self, const char *label);
 const char *_mailsync_repository_get_type_label (MailsyncRepository *self);
 /* A decoding of the visible names, applied after the nametrans (NULL for

@@ -856,6 +856,36 @@ _mailsync_repository_get_wrapped (MailsyncRepository *self)
   return PRIV (self)->wrapped;
 }
 
+static GQuark
+begin_sync_quark (void)
+{
+  return g_quark_from_static_string ("mailsync-begin-sync");
+}
+
+/* See mailsync-private.h. */
+void
+_mailsync_repository_class_set_begin_sync (gpointer klass, _MailsyncBeginSyncFunc func)
+{
+  g_type_set_qdata (G_TYPE_FROM_CLASS (klass), begin_sync_quark (), (gpointer) func);
+}
+
+void
+_mailsync_repository_begin_sync (MailsyncRepository *self)
+{
+  for (GType type = G_OBJECT_TYPE (self); type != MAILSYNC_TYPE_REPOSITORY; type = g_type_parent (type))
+    {
+      _MailsyncBeginSyncFunc func = (_MailsyncBeginSyncFunc) g_type_get_qdata (type, begin_sync_quark ());
+
+      if (func != NULL)
+        {
+          func (self);
+          break;
+        }
+    }
+  if (PRIV (self)->wrapped != NULL)
+    _mailsync_repository_begin_sync (PRIV (self)->wrapped);
+}
+
 /* Where this repository asks and emits "opened" during an account's
  * sync: the client context of the run whose thread (or job, or thread of
  * _mailsync_task_run_in_thread()) is calling (mailsync-worker.h), so

@@ -47,6 +47,8 @@ cannot be made to do.
   in the run, not again by the retry or the pool's other connections
   ("unanswered-pool"); a server that talks and never answers the early
   login is given up on at a deadline set at its greeting ("chatter").
+- Session 22 (review22 H1): that sync fails, and the next one (autorefresh,
+  the account kept) logs in again ("unanswered-autorefresh").
 - verify-certificate FALSE (API, PyGObject): no early login unless a
   fingerprint is pinned.
 
@@ -56,7 +58,9 @@ instead of 3, never over STARTTLS or plain) are in check-imap-fastpath.py."""
 import os
 import select
 import shutil
+import signal
 import ssl
+import subprocess
 import sys
 import tempfile
 import time
@@ -535,6 +539,70 @@ def scenario_unanswered_pool(root):
         server.close()
 
 
+def scenario_unanswered_autorefresh(root):
+    """autorefresh (one account kept across syncs, as an API client keeping
+    its account does): the first sync's login is never answered (nor the
+    NOOP behind it), socktimeout none; the later connections are answered.
+    That sync fails, and no other connection of it logs in; the next sync
+    connects and logs in again, and syncs (review22 H1: the record of the
+    unanswered login was cleared only at close, which a failed open never
+    reaches: every sync failed at once for an hour, and the CLI's loop
+    ended after three failures)."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("unanswered-autorefresh: the next sync logs in again", mailsync_tap.NO_HOOKS)
+        return
+    server = tls_server()
+    try:
+        account = early_scripted.Account(root, "unanswered-autorefresh", server, IMAPS, socktimeout=0)
+        with open(account.config) as f:
+            config = f.read()
+        with open(account.config, "w") as f:
+            f.write(config.replace("[Account T]\n", "[Account T]\nautorefresh = 0.01\n", 1))
+        server.hook = None
+        p, sessions = account.run(args=("-o",))
+        check("unanswered-autorefresh: a first run (-o) syncs", p.returncode == 0, detail(p, sessions, server))
+        with server.lock:
+            server.mailboxes["INBOX"].add(b"Subject: two\r\nMessage-ID: <two@early>\r\n\r\nbody\r\n")
+        state = {"first": None}
+
+        def first_unanswered(server, session, tag, verb, line):
+            # the first connection greeted, then not a word; the others as usual
+            if state["first"] is None and verb == "GREETING":
+                state["first"] = session.number
+            if session.number != state["first"] or verb == "GREETING":
+                return None
+            return scripted_imap.Silence()
+        server.hook = first_unanswered
+        first = len(server.sessions)
+        env = dict(os.environ, HOME=account.work, **early_scripted.SHORT_BOUND)
+        env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        d = mailsync_tap.Running([mailsync_tap.MAILSYNC, "-c", account.config], env=env,
+                                 stdin=subprocess.DEVNULL)
+        # two syncs finished, or the loop ended (three failures)
+        d.wait_text(lambda t: t.count("*** Finished account") >= 2 or d.proc.poll() is not None, 120)
+        if d.proc.poll() is None:
+            d.send_signal(signal.SIGUSR2)  # stop after the current sync
+        _, out, err = d.finish(60)
+        server.hook = None
+        sessions = server.sessions[first:]
+        later = [s for s in sessions if s.number != state["first"]]
+        errors = [l for l in err.splitlines() if l.startswith(" ERROR:") and "Aborting sync" not in l]
+        received = any(b"<two@early>" in open(os.path.join(dirpath, name), "rb").read()
+                       for dirpath, _, names in os.walk(os.path.join(account.work, "Mail"))
+                       for name in names)
+        check("unanswered-autorefresh: the first sync's login unanswered, sent once, one error",
+              state["first"] is not None and len(errors) == 1 and "NOOP" in errors[0]
+              and sum(max(len(logins(server, s)), early_logins(s)) for s in sessions
+                      if s.number == state["first"]) == 1,
+              (errors, [(s.number, len(logins(server, s))) for s in sessions], err[-900:]))
+        check("unanswered-autorefresh: the next sync logs in again and syncs (the new message is here)",
+              len(later) >= 1 and len(logins(server, later[0])) + early_logins(later[0]) >= 1 and received
+              and (out + err).count("*** Finished account") >= 2,
+              ([(s.number, len(logins(server, s))) for s in sessions], received, out[-600:], err[-900:]))
+    finally:
+        server.close()
+
+
 def scenario_chatter(root):
     """A server that greets and then sends an untagged line every 300 ms,
     more often than the bound (1 s here), and never answers the login sent
@@ -769,6 +837,7 @@ def main():
         scenario_probe_full(root)
         scenario_probe_hung(root)
         scenario_unanswered_pool(root)
+        scenario_unanswered_autorefresh(root)
         scenario_chatter(root)
         scenario_no_before_greeting(root)
         scenario_noverify(root)

@@ -664,11 +664,12 @@ mailsync_imap_connection_take_throttle (MailsyncImapConnection *self, guint *hin
   return throttled;
 }
 
-/* Fewer commands in flight from now on (a throttled server); never 0. */
+/* Fewer commands in flight from now on (a throttled server); 0: the
+ * default again (a new sync, repository-sync.c). */
 void
 mailsync_imap_connection_set_max_in_flight (MailsyncImapConnection *self, guint max_in_flight)
 {
-  self->settings->max_in_flight = MAX (max_in_flight, 1);
+  self->settings->max_in_flight = max_in_flight != 0 ? max_in_flight : DEFAULT_MAX_IN_FLIGHT;
 }
 
 /* The run is over: LOGOUT is written and the connection closed without

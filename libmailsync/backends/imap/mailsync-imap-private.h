@@ -33,6 +33,9 @@ typedef struct _MailsyncImapSlot
   guint throttle_waits;
   gint64 throttle_waited_ms;
   GError *throttle_gave_up;
+  /* a sync started while this connection was open (held): its next job
+   * gives it the full pipeline back (pool_lock; repository-sync.c) */
+  gboolean in_flight_reset;
   MailsyncImapRepository *repository; /* weak: the slot's owner */
 } MailsyncImapSlot;
 

@@ -39,13 +39,15 @@ _mailsync_imap_repository_drop_connection (MailsyncImapRepository *self, Mailsyn
   g_mutex_unlock (&self->pool_lock);
 }
 
-/* A slot's new connection, seen by get_stats from then on. */
+/* A slot's new connection, seen by get_stats from then on (made with
+ * the sync's settings: no restore_in_flight). */
 static void
 set_connection (MailsyncImapRepository *self, MailsyncImapSlot *slot, MailsyncImapConnection *connection)
 {
   g_mutex_lock (&self->pool_lock);
   g_assert (slot->connection == NULL);
   slot->connection = connection;
+  slot->in_flight_reset = FALSE;
   g_mutex_unlock (&self->pool_lock);
 }
 
@@ -528,11 +530,6 @@ back_off (MailsyncImapRepository *self, MailsyncImapSlot *slot, const char *why,
   return TRUE;
 }
 
-/* How long a login left unanswered keeps a repository from connecting
- * when no close ends the sync (holdconnectionopen: the account does not
- * close it between syncs), as repository-greeting.c's count. */
-#define LOGIN_UNANSWERED_HELD_USEC ((gint64) G_USEC_PER_SEC * 3600)
-
 /* TRUE, with @error, once @slot's budget for the server's limits is
  * spent, or once a connect of this sync failed with its login unanswered
  * (any slot: the password is not sent again). */
@@ -541,13 +538,10 @@ slot_gave_up (MailsyncImapRepository *self, MailsyncImapSlot *slot, GError **err
 {
   GError *gave_up = NULL;
 
+  if (_mailsync_imap_repository_login_unanswered (self, error))
+    return TRUE;
   g_mutex_lock (&self->pool_lock);
-  if (self->login_unanswered != NULL &&
-      g_get_monotonic_time () - self->login_unanswered_at >= LOGIN_UNANSWERED_HELD_USEC)
-    g_clear_error (&self->login_unanswered);
-  if (self->login_unanswered != NULL)
-    gave_up = g_error_copy (self->login_unanswered);
-  else if (slot->throttle_gave_up != NULL)
+  if (slot->throttle_gave_up != NULL)
     gave_up = g_error_copy (slot->throttle_gave_up);
   g_mutex_unlock (&self->pool_lock);
   if (gave_up == NULL)
@@ -619,6 +613,7 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(MailsyncInteraction) interaction = NULL;
 
+  _mailsync_imap_repository_start_sync_locked (self);
   if (slot->connection && mailsync_imap_connection_is_open (slot->connection))
     {
       guint hint_ms = 0;
@@ -785,8 +780,8 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
        * password still. Not a transient loss: the runner's retry, and
        * every other slot's connect of this sync, would send it again
        * (1 + folders x (1 + retrycount) times; review of session 21 M1).
-       * The sync ends here with one error; the next sync (after close)
-       * connects again. */
+       * The sync ends here with one error; the next sync's start (or a
+       * close) lets it connect again (repository-sync.c). */
       if (mailsync_imap_connection_get_failed_during_login (slot->connection) &&
           !g_cancellable_is_cancelled (cancellable) &&
           !g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED))
@@ -796,13 +791,7 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
                                             mailsync_repository_get_name (repo), local_error->message);
 
           _mailsync_imap_repository_drop_connection (self, slot);
-          g_mutex_lock (&self->pool_lock);
-          if (self->login_unanswered == NULL)
-            {
-              self->login_unanswered = g_error_copy (unanswered);
-              self->login_unanswered_at = g_get_monotonic_time ();
-            }
-          g_mutex_unlock (&self->pool_lock);
+          _mailsync_imap_repository_record_login_unanswered (self, unanswered);
           g_propagate_error (error, unanswered);
           return FALSE;
         }
@@ -914,7 +903,10 @@ _mailsync_imap_repository_ensure_slot (MailsyncImapRepository *self, MailsyncIma
   if (slot->connection == NULL)
     return connect_now (self, slot, cancellable, error);
   if (mailsync_imap_connection_is_open (slot->connection))
-    return TRUE;
+    {
+      _mailsync_imap_repository_restore_in_flight (self, slot);
+      return TRUE;
+    }
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "Repository %s: the connection was lost",
                mailsync_repository_get_name (MAILSYNC_REPOSITORY (self)));
   return FALSE;
@@ -977,14 +969,6 @@ _mailsync_imap_repository_close_slot (MailsyncImapRepository *self, MailsyncImap
 }
 
 static void
-reset_budget_locked (MailsyncImapSlot *slot)
-{
-  slot->throttle_waits = 0;
-  slot->throttle_waited_ms = 0;
-  g_clear_error (&slot->throttle_gave_up);
-}
-
-static void
 close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   MailsyncImapRepository *self = source;
@@ -1009,9 +993,9 @@ close_job (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
   /* ...and counts its own early-unanswered, once (repository-greeting.c) */
   self->early_unanswered_counted_at = 0;
   g_mutex_lock (&self->pool_lock);
-  reset_budget_locked (&self->main);
+  _mailsync_imap_repository_reset_budget_locked (&self->main);
   for (guint i = 0; i < self->pool->len; i++)
-    reset_budget_locked (self->pool->pdata[i]);
+    _mailsync_imap_repository_reset_budget_locked (self->pool->pdata[i]);
   /* ...and may log in again */
   g_clear_error (&self->login_unanswered);
   g_clear_object (&self->throttle_interrupt);

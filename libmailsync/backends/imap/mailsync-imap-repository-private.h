@@ -45,12 +45,15 @@ struct _MailsyncImapRepository
   GCancellable *throttle_interrupt;
   /* a connect failed with the login written and not answered (a
    * timeout, a close): the server may have judged the password, so no
-   * connection of this sync logs in again (pool_lock; close_job clears
-   * it, or the hour after it, for a repository held open across syncs):
-   * every later connect fails with this, at once (review of session 21
-   * M1); when (monotonic µs) */
+   * connection of this sync logs in again (pool_lock; the next sync's
+   * start or close_job clears it, else the hour after it): every later
+   * connect fails with this, at once (review of session 21 M1); when
+   * (monotonic µs) */
   GError *login_unanswered;
   gint64 login_unanswered_at;
+  /* a sync started: its first connect resets the settings' halvings
+   * (pool_lock; repository-sync.c) */
+  gboolean sync_started;
   MailsyncOAuth2 *oauth2;       /* oauth2_refresh_token's token source, or NULL */
   gboolean oauth2_given;        /* settings->oauth2_token was given (config, interaction):
                                  * used until the server refuses it */
@@ -111,6 +114,24 @@ gboolean _mailsync_imap_repository_wait_throttled  (MailsyncImapRepository *self
                                                     GCancellable           *cancellable,
                                                     GError                **error);
 
+/* mailsync-imap-repository-sync.c: what lasts one sync. @slot's budget
+ * for the server's limits back (under pool_lock). */
+void     _mailsync_imap_repository_reset_budget_locked     (MailsyncImapSlot *slot);
+/* ...TRUE, with @error, once a connect of this sync failed with its
+ * login unanswered: no connection is made. */
+gboolean _mailsync_imap_repository_login_unanswered        (MailsyncImapRepository *self,
+                                                            GError                **error);
+/* ...records that failure (@error: what later connects fail with). */
+void     _mailsync_imap_repository_record_login_unanswered (MailsyncImapRepository *self,
+                                                            const GError           *error);
+/* ...at each connect, under connect_lock: a sync that started since
+ * the last one resets the settings' halvings. */
+void     _mailsync_imap_repository_start_sync_locked       (MailsyncImapRepository *self);
+/* ...at each job on @slot's open connection (its worker): the full
+ * pipeline again after a sync's start. */
+void     _mailsync_imap_repository_restore_in_flight       (MailsyncImapRepository *self,
+                                                            MailsyncImapSlot       *slot);
+
 /* mailsync-imap-repository-list.c: the listing sent in the login's
  * burst (a MailsyncImapLoginFunc), and its release with the connection. */
 void     _mailsync_imap_repository_send_early_listing (MailsyncImapConnection *connection,
@@ -166,6 +187,8 @@ void _mailsync_imap_repository_connect_class_init (MailsyncRepositoryClass *repo
 void _mailsync_imap_repository_names_class_init   (MailsyncRepositoryClass *repo_class);
 void _mailsync_imap_repository_list_class_init    (MailsyncRepositoryClass *repo_class);
 void _mailsync_imap_repository_info_class_init    (MailsyncRepositoryClass *repo_class);
+/* ...and the sync's start (_mailsync_repository_class_set_begin_sync) */
+void _mailsync_imap_repository_sync_class_init    (MailsyncRepositoryClass *repo_class);
 /* ...and the pool its leases (MailsyncRepository's lease vtable) */
 void _mailsync_imap_repository_pool_class_init    (MailsyncRepositoryClass *repo_class);
 

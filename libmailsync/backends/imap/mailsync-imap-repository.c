@@ -408,6 +408,7 @@ mailsync_imap_repository_class_init (MailsyncImapRepositoryClass *klass)
   _mailsync_imap_repository_names_class_init (repo_class);
   _mailsync_imap_repository_info_class_init (repo_class);
   _mailsync_imap_repository_pool_class_init (repo_class);
+  _mailsync_imap_repository_sync_class_init (repo_class);
   repo_class->describe = imap_describe;
   repo_class->get_statistics = imap_get_statistics;
 
