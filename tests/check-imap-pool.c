@@ -10,7 +10,9 @@
  * cancelled is a success, and a disposed folder gives its slot back. Against a scripted server (a test of the
  * client: Dovecot cannot be told to say BYE to one session), a BYE on one
  * pooled connection fails only the folder leased on it, and its reconnect
- * replaces that connection only. */
+ * replaces that connection only; a login left unanswered on one pooled
+ * connection ends the sync's logins, not the connections logged in, and
+ * the next sync's start ends it. */
 #include "config.h"
 
 #include "mailsync-test.h"
@@ -713,6 +715,122 @@ START_TEST (test_client_throttled_slot_waits_alone)
 }
 END_TEST
 
+/* The scripted server closes the second session once it has read its
+ * login (SASL-IR: the password on the wire, in one line), and says on
+ * stdout which session read a login. */
+static const char scripted_unanswered[] =
+  "import sys, scripted_imap\n"
+  "s = scripted_imap.ScriptedImapServer(folders=('INBOX', 'A', 'B'))\n"
+  "s.CAPABILITIES = 'IMAP4rev1 UIDPLUS NAMESPACE SASL-IR'\n"
+  "s.greeting = '* OK [CAPABILITY IMAP4rev1 UIDPLUS NAMESPACE SASL-IR AUTH=PLAIN] ready\\r\\n'\n"
+  "def hook(server, session, tag, verb, rest):\n"
+  "    if verb in ('LOGIN', 'AUTHENTICATE'):\n"
+  "        print('login %d' % session.number, flush=True)\n"
+  "        if session.number == 2:\n"
+  "            return scripted_imap.Close()\n"
+  "    return None\n"
+  "s.hook = hook\n"
+  "print(s.port, flush=True)\n"
+  "sys.stdin.read()\n";
+
+/* max-connections 2: b's connection is closed with its login written and
+ * unanswered. b fails, and no connection of the sync is made again: b's
+ * reopen is refused at once. a's connection, logged in before, goes on
+ * working (review22 M2: every job of every slot failed with the record).
+ * The next sync's start (_mailsync_repository_begin_sync, the account's
+ * open, also after an open that failed) lets b log in again (review22
+ * H1: only a close did). */
+START_TEST (test_client_unanswered_login_one_slot)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                                                      G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *port = NULL;
+  g_autoptr(MailsyncRepository) repo = NULL;
+  g_autoptr(GPtrArray) folders = NULL;
+  g_autoptr(MailsyncFolder) a = NULL;
+  g_autoptr(MailsyncFolder) b = NULL;
+  g_autoptr(GPtrArray) lost = NULL;
+  g_autoptr(GAsyncResult) refused = NULL;
+  g_autoptr(GAsyncResult) reopened = NULL;
+  MailsyncImapRepository *imap;
+  Lease la = { 0 }, lb = { 0 };
+  char *line;
+  guint logins = 0;
+
+  g_main_context_push_thread_default (context);
+  g_subprocess_launcher_setenv (launcher, "PYTHONPATH", TEST_SRCDIR, TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, "python3", "-c", scripted_unanswered, NULL);
+  ck_assert_msg (process != NULL, "%s", error ? error->message : "");
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  port = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  ck_assert_msg (port != NULL, "the scripted server gave no port: %s", error ? error->message : "");
+
+  repo = mailsync_imap_repository_new ("scripted", "127.0.0.1", (guint16) atoi (port));
+  imap = MAILSYNC_IMAP_REPOSITORY (repo);
+  g_object_set (repo, "ssl", FALSE, "starttls", FALSE, "user", "me", "password", "secret", "timeout", 120u,
+                "max-connections", 2u, NULL);
+  _mailsync_repository_begin_sync (repo);
+  ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "open: %s", error ? error->message : "");
+  folders = mailsync_repository_list_folders (repo, NULL, &error);
+  ck_assert_msg (folders != NULL, "list: %s", error ? error->message : "");
+  a = find_folder (folders, "A");
+  b = find_folder (folders, "B");
+  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (a), NULL, leased, &la);
+  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (b), NULL, leased, &lb);
+  wait_lease (context, &la);
+  wait_lease (context, &lb);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (b)), 2);
+  list_ok (a);
+
+  /* b's first job connects: its login is written, the server closes */
+  lost = mailsync_folder_list_messages (b, NULL, &error);
+  ck_assert_msg (lost == NULL && g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED),
+                 "b's listing: %s", error ? error->message : "succeeded");
+  g_clear_error (&error);
+  /* a's connection, logged in, goes on */
+  list_ok (a);
+  list_ok (a);
+  /* no connection is made again this sync */
+  _mailsync_imap_repository_reopen_leased_async (imap, MAILSYNC_IMAP_FOLDER (b), NULL, _mailsync_store_result,
+                                                 &refused);
+  ck_assert (wait_result (context, &refused));
+  ck_assert_msg (!_mailsync_imap_repository_reopen_leased_finish (imap, refused, &error) &&
+                 g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED),
+                 "b's reopen in the same sync: %s", error ? error->message : "succeeded");
+  g_clear_error (&error);
+  list_ok (a);
+
+  /* the next sync, without a close between (a held repository, or an
+   * open that failed): b logs in again */
+  _mailsync_repository_begin_sync (repo);
+  _mailsync_imap_repository_reopen_leased_async (imap, MAILSYNC_IMAP_FOLDER (b), NULL, _mailsync_store_result,
+                                                 &reopened);
+  ck_assert (wait_result (context, &reopened));
+  ck_assert_msg (_mailsync_imap_repository_reopen_leased_finish (imap, reopened, &error), "b's reopen: %s",
+                 error ? error->message : "");
+  list_ok (b);
+  list_ok (a);
+
+  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (a));
+  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (b));
+  ck_assert_msg (mailsync_repository_close (repo, NULL, &error), "close: %s", error ? error->message : "");
+  g_output_stream_close (g_subprocess_get_stdin_pipe (process), NULL, NULL);
+  /* the server's logins: a's, b's closed one, b's after the new start */
+  while ((line = g_data_input_stream_read_line (out, NULL, NULL, NULL)) != NULL)
+    {
+      logins += g_str_has_prefix (line, "login ");
+      g_free (line);
+    }
+  ck_assert_uint_eq (logins, 3);
+  ck_assert (g_subprocess_wait (process, NULL, NULL));
+  g_main_context_pop_thread_default (context);
+}
+END_TEST
+
 START_TEST (test_harness_started)
 {
   ck_abort_msg ("/usr/sbin/dovecot exists but tests/harness/dovecot-harness did not start "
@@ -742,6 +860,7 @@ main (void)
   tcase_add_test (tc, test_client_bye_on_one_connection);
   tcase_add_test (tc, test_client_cancelled_lease);
   mailsync_test_add_hooks_test (tc, test_client_throttled_slot_waits_alone);
+  tcase_add_test (tc, test_client_unanswered_login_one_slot);
   tcase_add_test (tc, test_client_spent_slot_skipped);
   tcase_add_test (tc, test_client_failed_listing_forgets_known);
   suite_add_tcase (suite, tc);

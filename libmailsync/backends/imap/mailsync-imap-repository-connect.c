@@ -530,16 +530,12 @@ back_off (MailsyncImapRepository *self, MailsyncImapSlot *slot, const char *why,
   return TRUE;
 }
 
-/* TRUE, with @error, once @slot's budget for the server's limits is
- * spent, or once a connect of this sync failed with its login unanswered
- * (any slot: the password is not sent again). */
+/* TRUE, with @error, once @slot's budget for the server's limits is spent. */
 static gboolean
 slot_gave_up (MailsyncImapRepository *self, MailsyncImapSlot *slot, GError **error)
 {
   GError *gave_up = NULL;
 
-  if (_mailsync_imap_repository_login_unanswered (self, error))
-    return TRUE;
   g_mutex_lock (&self->pool_lock);
   if (slot->throttle_gave_up != NULL)
     gave_up = g_error_copy (slot->throttle_gave_up);
@@ -641,7 +637,9 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
     }
   _mailsync_imap_repository_drop_connection (self, slot);
   g_atomic_pointer_set (&slot->selected, NULL);
-  if (slot_gave_up (self, slot, error))
+  /* a login unanswered: no connection is made, the ones made go on
+   * (review22 M2) */
+  if (slot_gave_up (self, slot, error) || _mailsync_imap_repository_login_unanswered (self, error))
     return FALSE;
   if (self->config_error != NULL)
     {

@@ -47,8 +47,8 @@ struct _MailsyncImapRepository
    * timeout, a close): the server may have judged the password, so no
    * connection of this sync logs in again (pool_lock; the next sync's
    * start or close_job clears it, else the hour after it): every later
-   * connect fails with this, at once (review of session 21 M1); when
-   * (monotonic µs) */
+   * connect fails with this, at once, the connections logged in already
+   * go on (review of session 21 M1; review22 M2); when (monotonic µs) */
   GError *login_unanswered;
   gint64 login_unanswered_at;
   /* a sync started: its first connect resets the settings' halvings
