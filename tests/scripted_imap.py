@@ -18,7 +18,10 @@ A test changes behaviour by setting ``server.hook``: a function
 returns None to let the server answer normally, or an ``Action``:
 ``Reply(text)`` (sent instead of the normal answer, may be several lines),
 ``Silence()`` (never answer this command), ``Reset()`` (close the
-connection with RST) or ``Close()`` (a FIN).
+connection with RST) or ``Close()`` (a FIN). A hook that must not answer
+before the client has sent something more (a NOOP behind a slow login)
+waits for it with ``server.wait_for_command()``, a condition with a
+generous deadline, never a fixed delay.
 
 A test measures the client's pipelining with ``server.probe =
 Probe(pattern, targets)``: the server holds the commands matching
@@ -149,6 +152,7 @@ class Session:
         self.tls = False            # STARTTLS done (server.starttls)
         self.clear = []             # the command lines read before TLS (STARTTLS)
         self.after_starttls = b""   # what the client sent behind STARTTLS in clear (dropped)
+        self.inbuf = b""            # read from the client, not yet taken as commands
 
     def send(self, data):
         if isinstance(data, str):
@@ -228,6 +232,42 @@ class ScriptedImapServer:
             except OSError:
                 pass
 
+    # -- for hooks ----------------------------------------------------------
+
+    def wait_for_command(self, session, verb, deadline=120.0, take=False):
+        """For a hook, which runs on @session's thread (nothing else reads
+        it meanwhile): waits until the client has sent a command @verb
+        after the one being answered, at most @deadline seconds (generous:
+        a condition, never a guess at the client's speed). Returns its tag,
+        or None at the deadline or when the client closed. The command is
+        then answered as usual after the hook's, unless @take: then it is
+        logged, taken out of what is read, and the hook answers it."""
+        end = time.monotonic() + deadline
+        while True:
+            lines = session.inbuf.split(CRLF)[:-1]
+            for i, line in enumerate(lines):
+                parts = line.split(b" ", 2)
+                if len(parts) >= 2 and parts[1].upper() == verb.encode():
+                    if take:
+                        with self.lock:
+                            self.log.append((session.number, time.monotonic(),
+                                             b" ".join(parts[1:]).decode(errors="replace")))
+                        session.inbuf = CRLF.join(lines[:i] + lines[i + 1:] + [session.inbuf.split(CRLF)[-1]])
+                    return parts[0].decode(errors="replace")
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            session.sock.settimeout(left)
+            try:
+                data = session.sock.recv(65536)
+            except socket.timeout:
+                return None
+            finally:
+                session.sock.settimeout(None)
+            if not data:
+                return None
+            session.inbuf += data
+
     # -- serving ------------------------------------------------------------
 
     def serve(self):
@@ -292,10 +332,13 @@ class ScriptedImapServer:
         raise TypeError(action)
 
     def read_commands(self, session, buf=b""):
+        # what was read and not yet taken: on the session, so that a hook
+        # can wait for what comes next (wait_for_command)
+        session.inbuf = buf
         held = []                   # a probe's burst: commands read, not answered
         wait_until = None           # when the held burst is answered anyway
         while True:
-            while CRLF not in buf:
+            while CRLF not in session.inbuf:
                 if held:
                     probe = self.probe
                     full = len(held) >= probe.targets[len(probe.peaks)]
@@ -322,8 +365,8 @@ class ScriptedImapServer:
                     data = session.sock.recv(65536)
                 if not data:
                     return
-                buf += data
-            line, buf = buf.split(CRLF, 1)
+                session.inbuf += data
+            line, session.inbuf = session.inbuf.split(CRLF, 1)
             literals = []
             # A command line may end in {n} or {n+}: read the literal, then
             # the rest of the line.
@@ -334,19 +377,19 @@ class ScriptedImapServer:
                 size = int(m.group(1))
                 if not m.group(2):
                     session.send(b"+ go ahead\r\n")
-                while len(buf) < size:
+                while len(session.inbuf) < size:
                     data = session.sock.recv(65536)
                     if not data:
                         return
-                    buf += data
-                literals.append(buf[:size])
-                buf = buf[size:]
-                while CRLF not in buf:
+                    session.inbuf += data
+                literals.append(session.inbuf[:size])
+                session.inbuf = session.inbuf[size:]
+                while CRLF not in session.inbuf:
                     data = session.sock.recv(65536)
                     if not data:
                         return
-                    buf += data
-                rest, buf = buf.split(CRLF, 1)
+                    session.inbuf += data
+                rest, session.inbuf = session.inbuf.split(CRLF, 1)
                 line = line[:m.start()] + b"{}" + rest
             text = line.decode(errors="replace")
             tag, _, rest = text.partition(" ")
@@ -366,7 +409,7 @@ class ScriptedImapServer:
                 if action is None:
                     inject = self.starttls_inject(session) if callable(self.starttls_inject) else self.starttls_inject
                     session.send(("%s OK Begin TLS negotiation now\r\n" % tag).encode() + (inject or b""))
-                    session.after_starttls, buf = buf, b""
+                    session.after_starttls, session.inbuf = session.inbuf, b""
                     session.sock = self.starttls.wrap_socket(session.sock, server_side=True)
                     session.tls = True
                 continue
