@@ -48,7 +48,10 @@ cannot be made to do.
   ("unanswered-pool"); a server that talks and never answers the early
   login is given up on at a deadline set at its greeting ("chatter").
 - Session 22 (review22 H1): that sync fails, and the next one (autorefresh,
-  the account kept) logs in again ("unanswered-autorefresh").
+  the account kept) logs in again ("unanswered-autorefresh"). Review of
+  session 21 L3: after a greeting with other capabilities the login's
+  answer is awaited, and a NO, or no answer, is not followed by a second
+  login on another connection ("changed-no", "changed-silent").
 - verify-certificate FALSE (API, PyGObject): no early login unless a
   fingerprint is pinned.
 
@@ -207,6 +210,49 @@ def scenario_fallback(root, name, first_greeting, then=None, changed=None):
         p, sessions = account.run()
         check("%s: the run after needs one connection" % name, p.returncode == 0 and len(sessions) == 1,
               detail(p, sessions, server))
+    finally:
+        server.close()
+
+
+def scenario_changed_judged(root, name, answer):
+    """The greeting has other capabilities than the login sent before it
+    was chosen by, and the server judges that login (it reads it after
+    its greeting): @answer(tag) is its answer (a NO to a wrong password),
+    or None: no answer at all, nor to the NOOP behind it (socktimeout
+    none). Its answer is awaited, bounded as any early login's, and the
+    password is not sent again on another connection: a NO is a wrong
+    password (exit 1), no answer a login that may have been judged (exit
+    1); one login in the run either way (review of session 21 L3:
+    before, the connection failed at the greeting and the next one sent
+    the password a second time). The file is forgotten."""
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("%s: one login after a greeting with other capabilities" % name, mailsync_tap.NO_HOOKS)
+        return
+    server = tls_server()
+    try:
+        account = Account(root, name, server, socktimeout=0)
+        prime(account, name)
+        server.greeting = "* OK [CAPABILITY %s ID] scripted server ready\r\n" % CAPABILITIES
+
+        def judged(server, session, tag, verb, line):
+            if verb in ("LOGIN", "AUTHENTICATE"):
+                return scripted_imap.Reply(answer(tag)) if answer is not None else scripted_imap.Silence()
+            if verb == "NOOP" and answer is None:
+                return scripted_imap.Silence()
+            return None
+        # a wrong password is wrong on every connection; a silent server
+        # only on the first (a second login, as before, is answered)
+        server.hook = judged if answer is not None else early_scripted.first_session_hook(judged)
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run(extra_env=early_scripted.SHORT_BOUND, deadline=120)
+        server.early_wait = 0
+        server.hook = None
+        every = sum(max(len(logins(server, s)), early_logins(s)) for s in sessions)
+        check("%s: the login went before a greeting with other capabilities" % name,
+              len(sessions) >= 1 and logged_in_early(sessions[0]), detail(p, sessions, server))
+        check("%s: its answer awaited: exit 1, one connection, the password sent once" % name,
+              p.returncode == 1 and len(sessions) == 1 and every == 1, (detail(p, sessions, server), every))
+        check("%s: the file is forgotten" % name, "SASL-IR" not in account.cached(), account.cached())
     finally:
         server.close()
 
@@ -837,6 +883,9 @@ def main():
         scenario_fallback(root, "changed", None, changed="IMAP4rev1 UIDPLUS NAMESPACE AUTH=PLAIN")
         scenario_fallback(root, "nocaps", b"* OK scripted server ready\r\n")
         scenario_notice(root)
+        scenario_changed_judged(root, "changed-no",
+                                lambda tag: "%s NO [AUTHENTICATIONFAILED] Authentication failed.\r\n" % tag)
+        scenario_changed_judged(root, "changed-silent", None)
         scenario_refused(root)
         scenario_ignored(root, "talker", close_early_talkers, proof=False)
         scenario_talker_pool(root)

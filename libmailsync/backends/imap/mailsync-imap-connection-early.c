@@ -40,6 +40,12 @@ mailsync_imap_connection_get_early_login_unanswered (MailsyncImapConnection *sel
 }
 
 gboolean
+mailsync_imap_connection_get_early_login_judged (MailsyncImapConnection *self)
+{
+  return self->early_judged;
+}
+
+gboolean
 mailsync_imap_connection_get_failed_during_login (MailsyncImapConnection *self)
 {
   return self->failed_during_login && !self->early_ignored && !self->throttled;
@@ -419,6 +425,7 @@ GError *
 _mailsync_imap_connection_check_early_greeting (MailsyncImapConnection *self, const MailsyncImapResponse *greeting)
 {
   g_autofree char *peer = NULL;
+  GError *mismatch;
 
   if (greeting->status == MAILSYNC_IMAP_STATUS_OK && greeting->code != NULL &&
       greeting->code->kind == MAILSYNC_IMAP_CODE_CAPABILITY &&
@@ -429,13 +436,66 @@ _mailsync_imap_connection_check_early_greeting (MailsyncImapConnection *self, co
   if (self->throttled)
     return g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED, "Server refused the connection: %s",
                         self->bye_text);
-  return g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_PROTOCOL,
-                      "%s greeted with %s after a login sent before its greeting%s", peer,
-                      greeting->status == MAILSYNC_IMAP_STATUS_PREAUTH ? "PREAUTH"
-                      : greeting->status == MAILSYNC_IMAP_STATUS_BYE   ? "BYE"
-                      : greeting->status == MAILSYNC_IMAP_STATUS_OK    ? "other capabilities"
-                                                                       : "a status other than OK",
-                      greeting->status == MAILSYNC_IMAP_STATUS_OK ? " than last time" : "");
+  mismatch = g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_PROTOCOL,
+                          "%s greeted with %s after a login sent before its greeting%s", peer,
+                          greeting->status == MAILSYNC_IMAP_STATUS_PREAUTH ? "PREAUTH"
+                          : greeting->status == MAILSYNC_IMAP_STATUS_BYE   ? "BYE"
+                          : greeting->status == MAILSYNC_IMAP_STATUS_OK    ? "other capabilities"
+                                                                           : "a status other than OK",
+                          greeting->status == MAILSYNC_IMAP_STATUS_OK ? " than last time" : "");
+  /* An OK greeting: the server reads the login that came before it, and
+   * may be judging the password. Failed here, the next connection sent
+   * it a second time (review of session 21 L3): its answer is awaited
+   * first, bounded as any early login's (after_other_greeting()). */
+  if (greeting->status == MAILSYNC_IMAP_STATUS_OK && credential_sent (self) != NULL)
+    {
+      IMAP_DEBUG ("%s: the login's answer is awaited first", mismatch->message);
+      g_clear_error (&self->early_mismatch);
+      self->early_mismatch = mismatch;
+      return NULL;
+    }
+  return mismatch;
+}
+
+/* The login sent before a greeting with other capabilities has its
+ * answer, or none for the bounds (check_early_greeting held the
+ * mismatch): the connection fails either way, the capabilities are
+ * forgotten (get_early_login_refused()), and the next connection, the
+ * usual way, comes only when no password was judged here: the login
+ * went through (the password is good: it goes again), the NOOP behind it
+ * was answered first (the login was dropped), or its answer was not
+ * about the password (BAD, a limit). A NO to it is a refused login, and
+ * no answer a login that may be being judged (failed_during_login): the
+ * password is not sent again (get_early_login_judged()). */
+static gboolean
+after_other_greeting (MailsyncImapConnection *self, gboolean logged_in, GError **login_error, GError **error)
+{
+  g_autoptr(GError) mismatch = g_steal_pointer (&self->early_mismatch);
+
+  if (!logged_in && g_error_matches (*login_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED))
+    {
+      self->early_judged = TRUE;
+      if (self->fatal == NULL)
+        _mailsync_imap_connection_fail_everything (self, *login_error);
+      g_propagate_error (error, g_steal_pointer (login_error));
+      return FALSE;
+    }
+  if (!logged_in && self->failed_during_login && !self->early_ignored && !self->throttled)
+    {
+      self->early_judged = TRUE;
+      _mailsync_imap_connection_explain_unanswered_login (self, *login_error);
+      g_propagate_error (error, g_steal_pointer (login_error));
+      return FALSE;
+    }
+  if (self->fatal == NULL)
+    _mailsync_imap_connection_fail_everything (self, mismatch);
+  if (!logged_in && (self->early_ignored || self->throttled))
+    {
+      g_propagate_error (error, g_steal_pointer (login_error));
+      return FALSE;
+    }
+  g_propagate_error (error, g_steal_pointer (&mismatch));
+  return FALSE;
 }
 
 /* The connection failed with the login's credential written and no
@@ -520,6 +580,8 @@ _mailsync_imap_connection_log_in_early (MailsyncImapConnection *self, GCancellab
       g_propagate_error (error, g_steal_pointer (&greeting_error));
       return FALSE;
     }
+  if (self->early_mismatch != NULL)
+    return after_other_greeting (self, logged_in, &login_error, error);
   if (!logged_in)
     {
       /* Greeted, and then the login had no answer. The NOOP's answer

@@ -153,6 +153,12 @@ struct _MailsyncImapConnection
   /* the connection failed with a login's credential written in full and
    * unanswered: the server may have been judging it */
   gboolean failed_during_login;
+  /* an OK greeting with other capabilities than the early login was
+   * chosen by, held until the login's answer (why the connection then
+   * fails; connection-early.c), and whether the server judged that login
+   * (a NO to it, or no answer: the password not sent again) */
+  GError *early_mismatch;
+  gboolean early_judged;
   /* STARTTLS (connection-starttls.c): @early_capabilities are those the
    * server answered to CAPABILITY after STARTTLS on an earlier run;
    * STARTTLS went before this connection's greeting; the CAPABILITY

@@ -306,6 +306,7 @@ mailsync_imap_connection_finalize (GObject *object)
   g_free (self->bye_text);
   g_free (self->throttle_text);
   g_clear_error (&self->fatal);
+  g_clear_error (&self->early_mismatch);
   g_clear_object (&self->io_cancellable);
   G_OBJECT_CLASS (mailsync_imap_connection_parent_class)->finalize (object);
 }

@@ -233,6 +233,11 @@ gboolean mailsync_imap_connection_get_early_login_ignored (MailsyncImapConnectio
  * server on what went early (closed, reset or timed out before it said
  * anything about it), which is no proof that it ignores it. */
 gboolean mailsync_imap_connection_get_early_login_unanswered (MailsyncImapConnection *self);
+/* After a failed open, with get_early_login_refused(): the greeting had
+ * other capabilities, and the server judged the login anyway (it refused
+ * it, or said nothing about it, nor about a NOOP behind it): not a
+ * reason to connect again and send the password a second time. */
+gboolean mailsync_imap_connection_get_early_login_judged (MailsyncImapConnection *self);
 /* After a failed open: it failed with a login's credential written and
  * not answered (a timeout, a close, the early login's NOOP unanswered):
  * the server may have judged it, so it is not sent again this sync

@@ -739,7 +739,10 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
           else
             _mailsync_imap_repository_forget_capabilities (self);
           st->early = FALSE;
-          if (!g_error_matches (local_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED))
+          /* ...unless the server judged the login (review of session
+           * 21 L3): a refused login, or an unanswered one, below */
+          if (!g_error_matches (local_error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_THROTTLED) &&
+              !mailsync_imap_connection_get_early_login_judged (slot->connection))
             {
               _mailsync_imap_repository_drop_connection (self, slot);
               st->asked--; /* not an ask */
