@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 import mailsync_tap
-from maildir_state import download_state
+from maildir_state import differing, download_state
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILDDIR = os.environ.get("TEST_BUILDDIR", HERE)
@@ -271,9 +271,9 @@ def scenario_download_paths(server, root):
             TAP.skip("download paths: " + what, mailsync_tap.NO_HOOKS)
         return
     check("download paths: the same Maildir files (UID, FMD5, flags, bytes, mtime)",
-          out["internal"][0] == out["public"][0], out)
+          out["internal"][0] == out["public"][0], differing(out["internal"][0], out["public"][0]))
     check("download paths: the same status rows", out["internal"][1] == out["public"][1] and out["internal"][1],
-          out["internal"][1])
+          differing(out["internal"][1], out["public"][1]) or out["internal"][1])
     check("download paths: the same events", out["internal"][2] == out["public"][2] and
           len([l for l in out["internal"][2] if l.startswith("message-copied")]) == 11,
           (out["internal"][2], out["public"][2]))
