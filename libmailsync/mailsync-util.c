@@ -24,6 +24,7 @@ _mailsync_crash_point (const char *step)
   const char *colon;
   guint wanted = 1;
   guint count;
+  gboolean hang;
 
   if (g_once_init_enter (&initialized))
     {
@@ -36,6 +37,11 @@ _mailsync_crash_point (const char *step)
   colon = strchr (spec, ':');
   if (colon != NULL)
     wanted = (guint) g_ascii_strtoull (colon + 1, NULL, 10);
+  /* "<step>:<n>:hang": the passage stops there instead of exiting, so
+   * that a test can SIGKILL the process at a known point while its other
+   * threads (the other connections' folders) are still at work, not
+   * after a count of events that a fast run may finish first. */
+  hang = colon != NULL && g_str_has_suffix (colon + 1, ":hang");
   if (strncmp (spec, step, colon ? (gsize) (colon - spec) : strlen (spec)) != 0 ||
       strlen (step) != (colon ? (gsize) (colon - spec) : strlen (spec)))
     return;
@@ -48,6 +54,17 @@ _mailsync_crash_point (const char *step)
   g_hash_table_replace (crash_counts, g_strdup (step), GUINT_TO_POINTER (count));
   g_mutex_unlock (&crash_lock);
 
+  if (count == wanted && hang)
+    {
+      /* one write(2), the line the test waits for; then this thread waits
+       * for the signal for ever */
+      g_autofree char *line = g_strdup_printf ("mailsync: hanging at %s:%u\n", step, count);
+
+      if (write (STDERR_FILENO, line, strlen (line)) < 0)
+        _exit (78);
+      for (;;)
+        pause ();
+    }
   if (count == wanted)
     {
       /* _exit, not exit: a crash runs no atexit handlers and flushes nothing. */

@@ -851,13 +851,24 @@ def scenario_crashes_concurrent(server, root):
     env.update(server.env)
     env.update({"DOVECOT_USER": user, "DOVECOT_PASS": pw, "MAILSYNC_TEST_IMAP_SECURITY": "starttls",
                 "MAILSYNC_TEST_MAX_IN_FLIGHT": "1"}, **two)
+    # The kill must land mid-run: a count of copied messages alone lost
+    # the race on a loaded machine (the run ended first, exit 0). With the
+    # test hooks, the second download batch to reach its delivered-not-
+    # flushed point stops there ("<step>:<n>:hang") while the other
+    # connection's folder goes on, and the SIGKILL follows its line.
     env.pop("MAILSYNC_CRASH_AT", None)
+    if mailsync_tap.TEST_HOOKS:
+        env["MAILSYNC_CRASH_AT"] = "runner-download-appended:2:hang"
     run = mailsync_tap.Running([DRIVER, "imap", os.path.join(work, "local"), os.path.join(work, "meta")],
                                env=env)
-    copied = run.wait_text(lambda t: t.count("message-copied") >= 4, timeout=120)
+    if mailsync_tap.TEST_HOOKS:
+        copied = run.wait_text(lambda t: "mailsync: hanging at runner-download-appended:2" in t, timeout=120)
+    else:
+        copied = run.wait_text(lambda t: t.count("message-copied") >= 4, timeout=120)
     run.send_signal(signal.SIGKILL)
     rc, out, err = run.finish()
-    check("maxconnections 2: SIGKILL mid-run", copied and rc == -signal.SIGKILL, (copied, rc, err[-500:]))
+    check("maxconnections 2: SIGKILL mid-run", copied and rc == -signal.SIGKILL,
+          (copied, rc, (out + err).count("message-copied"), err[-500:]))
     p2, _ = mailsync_tap.rerun_until_uploaded(lambda: run_sync(server, user, pw, work, extra=two))
     p3 = run_sync(server, user, pw, work, extra=two)
     remote, local = same_both_sides(server, user, pw, work)
