@@ -14,10 +14,16 @@ children, watchdog) is gone:
 - the C child tests/harness-signal-child (tests/mailsync-test.c) stopped by
   SIGTERM in the middle of a check test (check's handler, then ours);
 - a child killed with SIGKILL, which runs no code: the harness watchdog
-  sees its --owner gone.
+  sees its --owner gone;
+- the suites that start the harness themselves, as make check runs them
+  (TMPDIR in the test's directory, so that their servers are found): the
+  Python ones (through mailsync_tap's harness() or Dovecot) stopped by
+  SIGTERM, the shell ones (start --owner $$) killed with SIGKILL. They
+  depend on no build, so only the -Werror build runs them.
 
 Skipped (1..0 # SKIP) when Dovecot is not installed."""
 
+import glob
 import os
 import shutil
 import signal
@@ -105,6 +111,76 @@ def scenario(root, name, argv, signum, status, stopper="the child"):
                            stderr=subprocess.DEVNULL, timeout=120)
 
 
+# The suites that start the harness themselves (not through mailsync-test.c):
+# (name, argv, how many servers they start before their first check, signal).
+SUITES = [
+    ("check-imap-utf7-names.py",
+     [sys.executable, os.path.join(mailsync_tap.HERE, "check-imap-utf7-names.py")], 1, signal.SIGTERM),
+    ("check-config-secrets.py",
+     [sys.executable, os.path.join(mailsync_tap.HERE, "check-config-secrets.py")], 1, signal.SIGTERM),
+    ("harness/check-harness.sh",
+     ["/bin/sh", os.path.join(mailsync_tap.HERE, "harness", "check-harness.sh")], 2, signal.SIGKILL),
+    ("check-interaction-gjs.sh",
+     ["/bin/sh", os.path.join(mailsync_tap.HERE, "check-interaction-gjs.sh")], 1, signal.SIGKILL),
+]
+
+
+def session(sid):
+    """The processes of session @sid."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                if int(f.read().rsplit(")", 1)[1].split()[4]) == sid:
+                    pids.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            pass
+    return pids
+
+
+def suite_scenario(root, name, argv, servers, signum):
+    """Runs the suite @argv with TMPDIR in a directory of its own, sends
+    it @signum once its @servers harness servers have started (their env
+    files written, after their watchdogs), checks that it ends and that
+    every process of those servers is gone."""
+    base = os.path.join(root, name.replace("/", "-"))
+    os.makedirs(base)
+    os.chmod(base, 0o755)
+    envs = lambda: glob.glob(os.path.join(base, "*", "*", "env"))
+    child = mailsync_tap.Running(argv, start_new_session=True, env=dict(os.environ, TMPDIR=base))
+    try:
+        mailsync_tap.wait_for(lambda: len(envs()) >= servers or child.proc.poll() is not None, 120)
+        if child.proc.poll() is not None and len(envs()) < servers and child.text().startswith("1..0 # SKIP"):
+            TAP.skip(name, child.text().splitlines()[0][len("1..0 # SKIP "):])
+            return
+        if not check("%s: the suite started its %d server(s)" % (name, servers), len(envs()) >= servers,
+                     child.text()):
+            return
+        dirs = [os.path.dirname(e) for e in envs()]
+        pids = [int(p) for d in dirs for p in mailsync_tap.harness("pids", d).split()]
+        child.send_signal(signum)
+        rc, out, err = child.finish(120)
+        check("%s: the suite ends, failed, on signal %d" % (name, signum), rc not in (None, 0),
+              "exit %s\n%s%s" % (rc, out, err))
+        gone = mailsync_tap.wait_for(lambda: not any(alive(p) for p in pids), 60)
+        check("%s: its Dovecot is gone" % name, gone, "alive: %s" % [p for p in pids if alive(p)])
+    finally:
+        # What a SIGKILLed shell suite left running (its children stay in
+        # its session), then its servers if they are still there.
+        for pid in session(child.proc.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if child.proc.poll() is None:
+            child.proc.kill()
+        child.finish(30)
+        for e in envs():
+            if os.path.exists(os.path.join(os.path.dirname(e), "dovecot.conf")):
+                subprocess.run([mailsync_tap.HARNESS, "stop", os.path.dirname(e)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=120)
+
+
 def main():
     if not shutil.which("dovecot") and not os.path.exists("/usr/sbin/dovecot"):
         return mailsync_tap.skip_all("dovecot is not installed")
@@ -118,6 +194,11 @@ def main():
         scenario(root, "py-hup", py("exit"), signal.SIGHUP, 128 + signal.SIGHUP)
         scenario(root, "c-term", lambda base, ready: [C_CHILD, base, ready], signal.SIGTERM, -signal.SIGTERM)
         scenario(root, "py-kill", py("exit"), signal.SIGKILL, -signal.SIGKILL, "the watchdog")
+        for name, argv, servers, signum in SUITES:
+            if mailsync_tap.SANITIZED:
+                TAP.skip(name, "the suite's signal handling depends on no build: the -Werror build runs it")
+            else:
+                suite_scenario(root, name, argv, servers, signum)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return TAP.finish()

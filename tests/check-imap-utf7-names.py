@@ -15,14 +15,12 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
 
 import mailsync_tap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILDDIR = os.environ.get("TEST_BUILDDIR", HERE)
-SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
-HARNESS = os.path.join(SRCDIR, "tests", "harness", "dovecot-harness")
+HARNESS = mailsync_tap.HARNESS
 DRIVER = os.path.join(BUILDDIR, "check-config-driver")
 TOP_BUILDDIR = os.environ.get("top_builddir", os.path.join(HERE, ".."))
 MAILSYNC = os.path.join(TOP_BUILDDIR, "frontends", "mailsync", "mailsync")
@@ -38,35 +36,21 @@ TAP = mailsync_tap.Tap(800)
 check = TAP.check
 
 
-class Server:
-    def __init__(self, root):
-        self.dir = os.path.join(root, "dovecot")
-        subprocess.run([HARNESS, "start", self.dir], check=True, stdout=subprocess.DEVNULL, timeout=300)
-        self.env = {}
-        with open(os.path.join(self.dir, "env")) as f:
-            for line in f:
-                if "=" in line:
-                    k, v = line.strip().split("=", 1)
-                    self.env[k] = v.strip("'\"")
-        self.users = 0
-        args = []
-        for i in range(1, 9):
-            args += ["u7n%d" % i, "pw-u7n%d" % i]
-        subprocess.run([HARNESS, "adduser", self.dir] + args, check=True, stdout=subprocess.DEVNULL, timeout=300)
-        time.sleep(1.1)  # Dovecot re-reads its passwd-file on an mtime change
+class Server(mailsync_tap.DovecotUsers):
+    """The suite's Dovecot (mailsync_tap's: stopped when the suite ends,
+    by a signal too) with 8 users."""
 
-    def stop(self):
-        subprocess.run([HARNESS, "stop", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def __init__(self, root):
+        super().__init__(root, "u7n", 8)
 
     def new_user(self):
         """A user with 2 messages in INBOX and 3 in the folder Entwürfe
         (doveadm takes the UTF-8 name; IMAP lists Entw&APw-rfe)."""
-        self.users += 1
-        user = "u7n%d" % self.users
+        user, password = super().new_user()
         for folder, n in (("INBOX", 2), (UTF8, 3)):
             subprocess.run([HARNESS, "fill", self.dir, user, folder, str(n), "--sizes", "small", "--seed", "7"],
                            check=True, stdout=subprocess.DEVNULL, timeout=60)
-        return user, "pw-" + user
+        return user, password
 
     def folders(self, user, pw):
         ctx = ssl.create_default_context(cafile=self.env["DOVECOT_CA"])

@@ -49,7 +49,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-if ! "$H" start "$tmp/dovecot" --lifetime 600 >"$tmp/start.log" 2>&1; then
+# --owner: the harness runs Dovecot in a session of its own, so if this
+# script dies of a SIGKILL (no trap runs), its watchdog stops it.
+if ! "$H" start "$tmp/dovecot" --lifetime 600 --owner $$ >"$tmp/start.log" 2>&1; then
   echo "Bail out! dovecot-harness start failed"
   sed 's/^/# /' "$tmp/start.log"
   exit 1

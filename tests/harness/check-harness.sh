@@ -40,10 +40,12 @@ pass() { n=$((n + 1)); echo "ok $n - $*"; }
 fail() { echo "not ok $((n + 1)) - $*"; echo "1..$((n + 1))"; exit 1; }
 t0=$(date +%s)
 
-# Two instances at once, as under make -j.
-"$H" start "$a" >"$tmp/a.out" &
+# Two instances at once, as under make -j. --owner: the harness runs
+# Dovecot in a session of its own, so if this script dies of a SIGKILL (no
+# trap runs), their watchdogs stop them.
+"$H" start "$a" --owner $$ >"$tmp/a.out" &
 pa=$!
-"$H" start "$b" --variant nouidplus >"$tmp/b.out" &
+"$H" start "$b" --variant nouidplus --owner $$ >"$tmp/b.out" &
 pb=$!
 wait $pa || fail "start default"
 wait $pb || fail "start nouidplus"
