@@ -317,6 +317,31 @@ START_TEST (test_asker_kept_after_token_refused)
 }
 END_TEST
 
+/* starttls = yes through a transporttunnel without remotehost, to a
+ * server without STARTTLS: no login, and the error names the tunnel
+ * ("%s" of the NULL host printed "(null)"). */
+START_TEST (test_tunnel_without_starttls)
+{
+  g_autofree char *script = g_build_filename (home, "refusing.sh", NULL);
+  g_autofree char *data = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autoptr(MailsyncAccount) account = NULL;
+  Prompt p = { 0 };
+
+  ck_assert (g_file_set_contents (script, refusing_server, -1, NULL));
+  data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\ntransporttunnel = sh %s\n"
+                          "remoteuser = me\nremotepass = pw\nssl = no\nstarttls = yes\n", script);
+  account = create_asking (data, prompt, &p, &config);
+  ck_assert (!mailsync_repository_open (mailsync_account_get_remote (account), NULL, &error));
+  ck_assert_msg (g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY), "%s",
+                 error->message);
+  ck_assert_msg (g_str_has_prefix (error->message, "the server of the transporttunnel does not offer STARTTLS;"),
+                 "%s", error->message);
+  ck_assert_uint_eq (p.calls, 0);
+}
+END_TEST
+
 /* A server behind a transporttunnel (sh, in DIR): LOGIN succeeds with the
  * password in DIR/current; a login while DIR/hold exists takes that file,
  * makes DIR/held and is answered once DIR/gate exists. */
@@ -415,6 +440,11 @@ START_TEST (test_asker_newer_after_refusal)
   ck_assert (!mailsync_repository_open (ra, NULL, &error));
   ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED), "%s",
                  error->message);
+  /* The error names the tunnel: no remotehost, and "%s" of NULL printed
+   * "(null)" (glibc; other libcs crash). */
+  ck_assert_msg (g_str_has_prefix (error->message,
+                                   "Authentication to the server of the transporttunnel as me failed (LOGIN: "),
+                 "%s", error->message);
   g_clear_error (&error);
   ck_assert_msg (mailsync_repository_open (ra, NULL, &error), "A again: %s", error ? error->message : "");
   ck_assert_uint_eq (calls, 2);
@@ -676,6 +706,7 @@ config_suite (void)
   tcase_add_test (tc, test_asker_forgets_refused);
   tcase_add_test (tc, test_asker_sync_generation);
   tcase_add_test (tc, test_asker_kept_after_token_refused);
+  tcase_add_test (tc, test_tunnel_without_starttls);
   tcase_add_test (tc, test_asker_newer_after_refusal);
   tcase_add_test (tc, test_netrc_user);
   tcase_add_test (tc, test_update_keyring_after_login);

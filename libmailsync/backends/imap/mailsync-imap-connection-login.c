@@ -219,8 +219,9 @@ _mailsync_imap_connection_authenticate (MailsyncImapConnection *self, GCancellab
             }
           self->auth_refused = mechanisms[i];
           g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED,
-                       "Authentication to %s as %s failed (%s: %s)", self->settings->host,
-                       self->settings->user ? self->settings->user : "", name, attempt->message);
+                       "Authentication to %s%s%s failed (%s: %s)", _mailsync_imap_connection_server_label (self),
+                       self->settings->user ? " as " : "", self->settings->user ? self->settings->user : "", name,
+                       attempt->message);
           return FALSE;
         }
       /* Before the greeting (connection-early.c) one login only: the
@@ -238,12 +239,12 @@ _mailsync_imap_connection_authenticate (MailsyncImapConnection *self, GCancellab
                    "%s offers neither XOAUTH2 nor OAUTHBEARER, and there is no password for "
                    "the other mechanisms of auth_mechanisms (offlineimap's fallback): set remotepass "
                    "(or remotepassfile, remotepasscmd, remotepasseval)",
-                   self->settings->host ? self->settings->host : "the server");
+                   _mailsync_imap_connection_server_label (self));
       return FALSE;
     }
   g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED,
-               "Authentication to %s as %s failed (%s)", self->settings->host,
-               self->settings->user ? self->settings->user : "",
+               "Authentication to %s%s%s failed (%s)", _mailsync_imap_connection_server_label (self),
+               self->settings->user ? " as " : "", self->settings->user ? self->settings->user : "",
                tried->len ? tried->str : "no mechanism in auth_mechanisms is offered by the server");
   return FALSE;
 }

@@ -326,7 +326,8 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
         {
           g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY,
                        "%s does not offer STARTTLS; refusing to log in without TLS "
-                       "(set ssl = yes for port 993, or starttls = no to allow clear text)", s->host);
+                       "(set ssl = yes for port 993, or starttls = no to allow clear text)",
+                       _mailsync_imap_connection_server_label (self));
           return FALSE;
         }
       ok = _mailsync_imap_connection_run (self, mailsync_imap_request_new_simple ("STARTTLS", NULL), cancellable, &starttls_error);
@@ -341,7 +342,8 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
       if (ok == NULL)
         {
           g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY,
-                       "%s refused STARTTLS (%s); refusing to log in without TLS", s->host, starttls_error->message);
+                       "%s refused STARTTLS (%s); refusing to log in without TLS",
+                       _mailsync_imap_connection_server_label (self), starttls_error->message);
           return FALSE;
         }
       if (!_mailsync_imap_connection_start_tls (self, cancellable, error))

@@ -208,6 +208,8 @@ void _mailsync_imap_connection_set_capabilities (MailsyncImapConnection *self, c
 /* mailsync-imap-connection.c */
 char *_mailsync_imap_connection_peer_label (MailsyncImapConnection *self);
 /* mailsync-imap-connection.c */
+const char *_mailsync_imap_connection_server_label (MailsyncImapConnection *self);
+/* mailsync-imap-connection.c */
 gboolean _mailsync_imap_connection_is_throttling (const char *verb, const MailsyncImapCode *code, const char *text, guint *hint_ms);
 /* mailsync-imap-connection.c */
 void _mailsync_imap_connection_lost (MailsyncImapConnection *self, const GError *cause);

@@ -449,6 +449,22 @@ _mailsync_imap_connection_peer_label (MailsyncImapConnection *self)
   return g_strdup_printf ("%s:%u", self->settings->host ? self->settings->host : "?", self->settings->port);
 }
 
+/* How a message about the server's answers names it: its host name, or,
+ * without one (a transporttunnel needs no remotehost), the tunnel, not
+ * its command line (see above); never NULL, which "%s" would print as
+ * "(null)" with glibc and crash on with other libcs. */
+const char *
+_mailsync_imap_connection_server_label (MailsyncImapConnection *self)
+{
+  if (self->settings->host != NULL)
+    return self->settings->host;
+  if (self->settings->preauth_tunnel)
+    return "the server of the preauthtunnel";
+  if (self->settings->transport_tunnel)
+    return "the server of the transporttunnel";
+  return "the server";
+}
+
 /* Whether a NO, BAD or BYE says the server limits this client for now
  * (issue 12 item 9) rather than refusing the command: the RFC 5530 codes
  * and the texts of the large providers (Gmail: "Too many simultaneous
