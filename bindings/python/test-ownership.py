@@ -109,7 +109,10 @@ def read_stream(stream):
 
 def run_async(start, finish):
     """start(callback) begins an async call; returns finish(result) once
-    the callback ran (in a main loop of this thread's default context)."""
+    the callback ran (in a main loop of this thread's default context).
+    A test drops a name that its @start lambdas read with `name = None`,
+    not `del name`: pyflakes checks a lambda's body at the end of its
+    function, after the del, and would call the name undefined."""
     loop = GLib.MainLoop()
     out = {}
 
@@ -580,7 +583,7 @@ def test_maildir_containers(top):
     os.makedirs(mapped_dir)
     mapped = Mailsync.MappedRepository.new(repo, mapped_dir)
     inner = mapped.get_inner()
-    del repo
+    repo = None
     collect()
     check('MappedRepository.get_inner', inner.get_root() == root)
     mapped_folders = mapped.list_folders(None)
@@ -748,7 +751,8 @@ def test_interaction():
           tuple(answer) == (Mailsync.InteractionResult.HANDLED, 'pw-R-refused'), answer)
     imap.set_interaction(None)
     check('Repository.dup_interaction after unsetting it', imap.dup_interaction() is None)
-    del mine, imap
+    del imap
+    mine = None
     collect()
 
 
@@ -804,7 +808,8 @@ def test_interaction_ask():
           and seen[1][7] == Gio.TlsCertificateFlags.UNKNOWN_CA
           and (seen[1][6] is None or isinstance(seen[1][6], Gio.TlsCertificate)), seen)
     asker.disconnect(handler)
-    del seen[:], kept[:], asker
+    del seen[:], kept[:]
+    asker = None
     collect()
 
 
@@ -922,7 +927,8 @@ def test_python_backend(top):
     copied = run_async(lambda cb: archive.copy_messages_async([2], inbox, None, cb), archive.copy_messages_finish)
     check('Folder.copy_messages_finish on a Python folder', list(copied) == [inbox.next_uid - 1] and
           len(archive.messages) == 3, list(copied))
-    del moved, copied, archive
+    del moved, copied
+    archive = None
     account = None
     remote.break_cycles()
     collect()
@@ -1066,7 +1072,8 @@ def test_python_keywords(top):
     check('Folder.move_message on a Maildir: under the UID given',
           ok and [i.get_uid() for i in moved_to.list_messages(None)] == [] and
           78 in [i.get_uid() for i in maildir.list_messages(None)], ok)
-    del ids, not_stored, py_inbox, maildir, moved_to, cancelled
+    del ids, not_stored
+    py_inbox = maildir = moved_to = cancelled = None
     account = None
     remote.break_cycles()
     collect()
@@ -1134,7 +1141,8 @@ def test_folder_state(top):
     check('Folder.watch_finish: cancelled', run_until(lambda: seen['ended'] is not None) and
           seen['ended'] is True, seen['ended'])
     inbox.disconnect(handler)
-    del inbox, repo
+    del inbox
+    repo = None
     collect()
 
 
