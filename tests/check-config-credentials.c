@@ -342,6 +342,46 @@ START_TEST (test_tunnel_without_starttls)
 }
 END_TEST
 
+/* TLS through a transporttunnel without remotehost, ssl = yes (the
+ * default) or STARTTLS offered: no name to check the certificate against,
+ * a configuration error (before: the TLS stream refused the NULL name
+ * with a critical and the open waited for ever). */
+static const char starttls_server[] =
+  "printf '* OK [CAPABILITY IMAP4rev1 STARTTLS] scripted\\r\\n'\n"
+  "while IFS= read -r line; do\n"
+  "  tag=${line%% *}\n"
+  "  case \"$line\" in\n"
+  "    *STARTTLS*) printf '%s OK begin TLS\\r\\n' \"$tag\" ;;\n"
+  "    *) printf '%s BAD\\r\\n' \"$tag\" ;;\n"
+  "  esac\n"
+  "done\n";
+
+START_TEST (test_tunnel_tls_without_host)
+{
+  g_autofree char *script = g_build_filename (home, "starttls.sh", NULL);
+  const char *security[] = { "", "ssl = no\n" };
+
+  ck_assert (g_file_set_contents (script, starttls_server, -1, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (security); i++)
+    {
+      g_autofree char *data = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(MailsyncConfig) config = NULL;
+      g_autoptr(MailsyncAccount) account = NULL;
+      Prompt p = { 0 };
+
+      data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\ntransporttunnel = sh %s\n"
+                              "remoteuser = me\nremotepass = pw\n%s", script, security[i]);
+      account = create_asking (data, prompt, &p, &config);
+      ck_assert (!mailsync_repository_open (mailsync_account_get_remote (account), NULL, &error));
+      ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG), "%s: %s",
+                     security[i], error->message);
+      ck_assert_msg (g_str_has_prefix (error->message, "TLS through the transporttunnel needs remotehost"), "%s",
+                     error->message);
+    }
+}
+END_TEST
+
 /* A server behind a transporttunnel (sh, in DIR): LOGIN succeeds with the
  * password in DIR/current; a login while DIR/hold exists takes that file,
  * makes DIR/held and is answered once DIR/gate exists. */
@@ -707,6 +747,7 @@ config_suite (void)
   tcase_add_test (tc, test_asker_sync_generation);
   tcase_add_test (tc, test_asker_kept_after_token_refused);
   tcase_add_test (tc, test_tunnel_without_starttls);
+  tcase_add_test (tc, test_tunnel_tls_without_host);
   tcase_add_test (tc, test_asker_newer_after_refusal);
   tcase_add_test (tc, test_netrc_user);
   tcase_add_test (tc, test_update_keyring_after_login);

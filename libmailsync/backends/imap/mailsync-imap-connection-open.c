@@ -107,6 +107,17 @@ _mailsync_imap_connection_start_tls (MailsyncImapConnection *self, GCancellable 
   HandshakeTimer state = { self, base, handshake, FALSE };
   gulong forward = 0;
 
+  /* The certificate is checked against the server's name, which a
+   * transporttunnel without remotehost does not give: the TLS stream
+   * refused the NULL name and the open waited for ever. */
+  if (self->settings->host == NULL)
+    {
+      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG,
+                   "TLS through the transporttunnel needs remotehost, the name the server's certificate is "
+                   "checked against: set remotehost, or ssl = no and starttls = no if the tunnel protects "
+                   "the connection itself");
+      return FALSE;
+    }
   stop_reading (self);
 
   /* socktimeout covers the handshake too: a server that accepts and
