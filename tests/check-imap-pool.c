@@ -495,15 +495,37 @@ find_folder (GPtrArray *folders, const char *name)
   return NULL;
 }
 
+/* Starts the scripted server @script (python3 -c, tests/ on PYTHONPATH
+ * for scripted_imap), which prints its port first, and returns a
+ * repository on it: plain IMAP, max-connections 2. *@out reads what the
+ * script prints after the port; closing *@process's stdin ends it. */
+static MailsyncRepository *
+start_scripted (const char *script, GSubprocess **process, GDataInputStream **out)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                                                      G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *port = NULL;
+  MailsyncRepository *repo;
+
+  g_subprocess_launcher_setenv (launcher, "PYTHONPATH", TEST_SRCDIR, TRUE);
+  *process = g_subprocess_launcher_spawn (launcher, &error, "python3", "-c", script, NULL);
+  ck_assert_msg (*process != NULL, "%s", error ? error->message : "");
+  *out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (*process));
+  port = g_data_input_stream_read_line (*out, NULL, NULL, &error);
+  ck_assert_msg (port != NULL, "the scripted server gave no port: %s", error ? error->message : "");
+  repo = mailsync_imap_repository_new ("scripted", "127.0.0.1", (guint16) atoi (port));
+  g_object_set (repo, "ssl", FALSE, "starttls", FALSE, "user", "me", "password", "secret", "timeout", 120u,
+                "max-connections", 2u, NULL);
+  return repo;
+}
+
 START_TEST (test_client_bye_on_one_connection)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                                                      G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GDataInputStream) out = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *port = NULL;
   g_autoptr(MailsyncRepository) repo = NULL;
   g_autoptr(GPtrArray) folders = NULL;
   g_autoptr(MailsyncFolder) fine = NULL;
@@ -515,17 +537,8 @@ START_TEST (test_client_bye_on_one_connection)
   Lease lf = { 0 }, lb = { 0 };
 
   g_main_context_push_thread_default (context);
-  g_subprocess_launcher_setenv (launcher, "PYTHONPATH", TEST_SRCDIR, TRUE);
-  process = g_subprocess_launcher_spawn (launcher, &error, "python3", "-c", scripted, NULL);
-  ck_assert_msg (process != NULL, "%s", error ? error->message : "");
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
-  port = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  ck_assert_msg (port != NULL, "the scripted server gave no port: %s", error ? error->message : "");
-
-  repo = mailsync_imap_repository_new ("scripted", "127.0.0.1", (guint16) atoi (port));
+  repo = start_scripted (scripted, &process, &out);
   imap = MAILSYNC_IMAP_REPOSITORY (repo);
-  g_object_set (repo, "ssl", FALSE, "starttls", FALSE, "user", "me", "password", "secret", "timeout", 120u,
-                "max-connections", 2u, NULL);
   ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "open: %s", error ? error->message : "");
   folders = mailsync_repository_list_folders (repo, NULL, &error);
   ck_assert_msg (folders != NULL, "list: %s", error ? error->message : "");
@@ -627,12 +640,9 @@ wait_result (GMainContext *context, GAsyncResult **result)
 START_TEST (test_client_throttled_slot_waits_alone)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                                                      G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GDataInputStream) out = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *port = NULL;
   g_autoptr(MailsyncRepository) repo = NULL;
   g_autoptr(GPtrArray) folders = NULL;
   g_autoptr(MailsyncFolder) a = NULL;
@@ -650,17 +660,8 @@ START_TEST (test_client_throttled_slot_waits_alone)
 
   g_setenv ("MAILSYNC_TEST_THROTTLE_BASE_MS", "240000", TRUE);
   g_main_context_push_thread_default (context);
-  g_subprocess_launcher_setenv (launcher, "PYTHONPATH", TEST_SRCDIR, TRUE);
-  process = g_subprocess_launcher_spawn (launcher, &error, "python3", "-c", scripted_cap, NULL);
-  ck_assert_msg (process != NULL, "%s", error ? error->message : "");
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
-  port = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  ck_assert_msg (port != NULL, "the scripted server gave no port: %s", error ? error->message : "");
-
-  repo = mailsync_imap_repository_new ("scripted", "127.0.0.1", (guint16) atoi (port));
+  repo = start_scripted (scripted_cap, &process, &out);
   imap = MAILSYNC_IMAP_REPOSITORY (repo);
-  g_object_set (repo, "ssl", FALSE, "starttls", FALSE, "user", "me", "password", "secret", "timeout", 120u,
-                "max-connections", 2u, NULL);
   ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "open: %s", error ? error->message : "");
   folders = mailsync_repository_list_folders (repo, NULL, &error);
   ck_assert_msg (folders != NULL, "list: %s", error ? error->message : "");
@@ -743,12 +744,9 @@ static const char scripted_unanswered[] =
 START_TEST (test_client_unanswered_login_one_slot)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                                                      G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GDataInputStream) out = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *port = NULL;
   g_autoptr(MailsyncRepository) repo = NULL;
   g_autoptr(GPtrArray) folders = NULL;
   g_autoptr(MailsyncFolder) a = NULL;
@@ -762,17 +760,8 @@ START_TEST (test_client_unanswered_login_one_slot)
   guint logins = 0;
 
   g_main_context_push_thread_default (context);
-  g_subprocess_launcher_setenv (launcher, "PYTHONPATH", TEST_SRCDIR, TRUE);
-  process = g_subprocess_launcher_spawn (launcher, &error, "python3", "-c", scripted_unanswered, NULL);
-  ck_assert_msg (process != NULL, "%s", error ? error->message : "");
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
-  port = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  ck_assert_msg (port != NULL, "the scripted server gave no port: %s", error ? error->message : "");
-
-  repo = mailsync_imap_repository_new ("scripted", "127.0.0.1", (guint16) atoi (port));
+  repo = start_scripted (scripted_unanswered, &process, &out);
   imap = MAILSYNC_IMAP_REPOSITORY (repo);
-  g_object_set (repo, "ssl", FALSE, "starttls", FALSE, "user", "me", "password", "secret", "timeout", 120u,
-                "max-connections", 2u, NULL);
   _mailsync_repository_begin_sync (repo);
   ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "open: %s", error ? error->message : "");
   folders = mailsync_repository_list_folders (repo, NULL, &error);
