@@ -164,6 +164,7 @@ START_TEST (test_asker_forgets_refused)
   g_autoptr(MailsyncConfig) config = NULL;
   g_autoptr(MailsyncAccount) account = NULL;
   MailsyncImapRepository *remote;
+  guint generation = 0;
   Prompt p = { 0 };
 
   account = create_asking (GENERAL ACCOUNT LOCAL REMOTE_NOPASS, prompt, &p, &config);
@@ -176,19 +177,19 @@ START_TEST (test_asker_forgets_refused)
       if (i == 2)
         {
           g_autofree char *newer = NULL;
-          guint generation = 0;
 
           /* what a refused login of the kept answer tells it (connect.c) */
-          ck_assert (remote->password_sync (remote->password_asker, "typed", &generation, &newer));
+          ck_assert (remote->password_sync (remote->password_asker, "typed", NULL, &generation, &newer));
           ck_assert (newer == NULL);
         }
       if (i == 3)
         {
-          /* what an accepted login leaves (connect.c) */
-          g_mutex_lock (&remote->accepted_lock);
-          remote->accepted_password = g_strdup ("accepted");
-          g_mutex_unlock (&remote->accepted_lock);
-          g_signal_emit_by_name (remote, "opened");
+          g_autofree char *taken = NULL;
+
+          /* what a login the server accepted tells it (connect.c), from a
+           * repository that took the current answer at its connect */
+          ck_assert (remote->password_sync (remote->password_asker, NULL, NULL, &generation, &taken));
+          ck_assert (!remote->password_sync (remote->password_asker, NULL, "accepted", &generation, NULL));
         }
       ck_assert_int_eq (mailsync_interaction_ask_password (remote->password_asker, "R", "me", "imap.example.org",
                                                            NULL, NULL, &answer, &error),
@@ -222,36 +223,36 @@ START_TEST (test_asker_sync_generation)
   remote = MAILSYNC_IMAP_REPOSITORY (mailsync_account_get_remote (account));
   ck_assert (remote->password_asker != NULL && remote->password_sync != NULL);
   /* nothing kept yet: nothing moved */
-  ck_assert (!remote->password_sync (remote->password_asker, NULL, &b, &none));
+  ck_assert (!remote->password_sync (remote->password_asker, NULL, NULL, &b, &none));
   ck_assert_int_eq (mailsync_interaction_ask_password (remote->password_asker, "R", "me", "imap.example.org", NULL,
                                                        NULL, &old, &error),
                     MAILSYNC_INTERACTION_HANDLED);
   ck_assert_str_eq (old, "typed");
   /* B takes it; then nothing moves for it */
-  ck_assert (remote->password_sync (remote->password_asker, NULL, &b, &taken));
+  ck_assert (remote->password_sync (remote->password_asker, NULL, NULL, &b, &taken));
   ck_assert_str_eq (taken, "typed");
   g_clear_pointer (&taken, g_free);
-  ck_assert (!remote->password_sync (remote->password_asker, NULL, &b, &none));
+  ck_assert (!remote->password_sync (remote->password_asker, NULL, NULL, &b, &none));
   a = b;
   /* A refused "typed": forgotten; A gets no other */
-  ck_assert (remote->password_sync (remote->password_asker, "typed", &a, &taken));
+  ck_assert (remote->password_sync (remote->password_asker, "typed", NULL, &a, &taken));
   ck_assert (taken == NULL);
-  /* A's interaction's password accepted: kept at "opened" */
-  g_mutex_lock (&remote->accepted_lock);
-  remote->accepted_password = g_strdup ("new-one");
-  g_mutex_unlock (&remote->accepted_lock);
-  g_signal_emit_by_name (remote, "opened");
+  /* A's interaction's password accepted: kept, told at the login */
+  ck_assert (!remote->password_sync (remote->password_asker, NULL, "new-one", &a, NULL));
   /* B's next connect takes it */
   before = b;
-  ck_assert (remote->password_sync (remote->password_asker, NULL, &b, &taken));
+  ck_assert (remote->password_sync (remote->password_asker, NULL, NULL, &b, &taken));
   ck_assert_uint_ne (b, before);
   ck_assert_str_eq (taken, "new-one");
   g_clear_pointer (&taken, g_free);
+  /* a login with the old one answered after the change (review23 H1: the
+   * repository's copy is older than the answer): the new one stays */
+  ck_assert (!remote->password_sync (remote->password_asker, NULL, "typed", &before, NULL));
   /* B refused the old one (it connected before): the new one stays, and B
    * gets it */
-  ck_assert (remote->password_sync (remote->password_asker, "typed", &b, &taken));
+  ck_assert (remote->password_sync (remote->password_asker, "typed", NULL, &b, &taken));
   ck_assert_str_eq (taken, "new-one");
-  ck_assert (!remote->password_sync (remote->password_asker, NULL, &b, &none));
+  ck_assert (!remote->password_sync (remote->password_asker, NULL, NULL, &b, &none));
   ck_assert_int_eq (mailsync_interaction_ask_password (remote->password_asker, "R", "me", "imap.example.org", NULL,
                                                        NULL, &again, &error),
                     MAILSYNC_INTERACTION_HANDLED);
@@ -384,7 +385,8 @@ END_TEST
 
 /* A server behind a transporttunnel (sh, in DIR): LOGIN succeeds with the
  * password in DIR/current; a login while DIR/hold exists takes that file,
- * makes DIR/held and is answered once DIR/gate exists. */
+ * makes DIR/held and is answered once DIR/gate exists. Each LOGIN line
+ * goes to DIR/logins. */
 static const char gated_server[] =
   "dir=$1\n"
   "printf '* OK [CAPABILITY IMAP4rev1] scripted\\r\\n'\n"
@@ -392,6 +394,7 @@ static const char gated_server[] =
   "  tag=${line%% *}\n"
   "  case \"$line\" in\n"
   "    *' LOGIN '*)\n"
+  "      printf '%s\\n' \"$line\" >> \"$dir/logins\"\n"
   "      if [ -e \"$dir/hold\" ]; then\n"
   "        rm -f \"$dir/hold\"; : > \"$dir/held\"\n"
   "        while [ ! -e \"$dir/gate\" ]; do sleep 0.05; done\n"
@@ -503,6 +506,83 @@ START_TEST (test_asker_newer_after_refusal)
                     MAILSYNC_INTERACTION_HANDLED);
   ck_assert_str_eq (kept, "New-pass-22");
   ck_assert_uint_eq (calls, 2);
+  ck_assert (mailsync_repository_close (rb, NULL, NULL));
+  ck_assert (mailsync_repository_close (ra, NULL, NULL));
+}
+END_TEST
+
+/* How many logins of DIR/logins (gated_server) sent @password. */
+static guint
+logins_with (const char *dir, const char *password)
+{
+  g_autofree char *path = g_build_filename (dir, "logins", NULL);
+  g_autofree char *text = NULL;
+  guint n = 0;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+  for (const char *p = text; (p = strstr (p, password)) != NULL; p++)
+    n++;
+  return n;
+}
+
+/* review23 H1: A holds its connection (the command's holdconnectionopen)
+ * across a password change; B is refused the old one and logs in with the
+ * function's new one. A is opened again (its next sync) and finds its
+ * connection open: no login, so nothing is told to the asker. Before, the
+ * "opened" of that open put A's old accepted password back into the
+ * asker, and B's next connect and an account built then (the next IDLE
+ * account) sent the refused old one. */
+START_TEST (test_asker_held_connection_keeps_new)
+{
+  g_autofree char *dir = g_build_filename (home, "held-connection", NULL);
+  g_autofree char *script = g_build_filename (dir, "server.sh", NULL);
+  g_autofree char *current = g_build_filename (dir, "current", NULL);
+  g_autofree char *data = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autoptr(MailsyncAccount) a = NULL, b = NULL, c = NULL;
+  MailsyncRepository *ra, *rb, *rc;
+  guint calls = 0;
+
+  ck_assert_int_eq (g_mkdir_with_parents (dir, 0700), 0);
+  ck_assert (g_file_set_contents (script, gated_server, -1, NULL));
+  ck_assert (g_file_set_contents (current, "Old-pass1", -1, NULL));
+  data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\ntransporttunnel = sh %s %s\n"
+                          "remoteuser = me\nssl = no\nstarttls = no\n", script, dir);
+  config = load_config (data, &error);
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, old_then_new, &calls, NULL);
+  a = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (a != NULL, "%s", error ? error->message : "");
+  b = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  ra = mailsync_account_get_remote (a);
+  rb = mailsync_account_get_remote (b);
+  ck_assert_msg (mailsync_repository_open (ra, NULL, &error), "A: %s", error ? error->message : "");
+  ck_assert_uint_eq (calls, 1);
+  /* the password changes; A's connection stays */
+  ck_assert (g_file_set_contents (current, "New-pass-22", -1, NULL));
+  ck_assert (!mailsync_repository_open (rb, NULL, &error));
+  ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED), "%s",
+                 error->message);
+  g_clear_error (&error);
+  ck_assert_msg (mailsync_repository_open (rb, NULL, &error), "B: %s", error ? error->message : "");
+  ck_assert_uint_eq (calls, 2);
+  ck_assert_uint_eq (logins_with (dir, "Old-pass1"), 2); /* A's, B's refused one */
+  /* A opened again: its held connection */
+  ck_assert_msg (mailsync_repository_open (ra, NULL, &error), "A again: %s", error ? error->message : "");
+  /* B connects again, C is built: both with the new one, nobody asked */
+  ck_assert (mailsync_repository_close (rb, NULL, NULL));
+  ck_assert_msg (mailsync_repository_open (rb, NULL, &error), "B again: %s", error ? error->message : "");
+  c = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (c != NULL, "%s", error ? error->message : "");
+  rc = mailsync_account_get_remote (c);
+  ck_assert_msg (mailsync_repository_open (rc, NULL, &error), "C: %s", error ? error->message : "");
+  ck_assert_uint_eq (logins_with (dir, "Old-pass1"), 2);
+  ck_assert_uint_eq (logins_with (dir, "New-pass-22"), 3);
+  ck_assert_uint_eq (calls, 2);
+  ck_assert (mailsync_repository_close (rc, NULL, NULL));
   ck_assert (mailsync_repository_close (rb, NULL, NULL));
   ck_assert (mailsync_repository_close (ra, NULL, NULL));
 }
@@ -749,6 +829,7 @@ config_suite (void)
   tcase_add_test (tc, test_tunnel_without_starttls);
   tcase_add_test (tc, test_tunnel_tls_without_host);
   tcase_add_test (tc, test_asker_newer_after_refusal);
+  tcase_add_test (tc, test_asker_held_connection_keeps_new);
   tcase_add_test (tc, test_netrc_user);
   tcase_add_test (tc, test_update_keyring_after_login);
   tcase_add_test (tc, test_update_keyring_store_fails);

@@ -25,9 +25,10 @@
  * account built after asks the function again (the client's chance to
  * give another), and a repository whose own interaction gave the
  * password that logged in leaves that one here for the next accounts
- * (asker_on_opened()). Repositories of the same account that connect at
- * the same time, before the first login is answered, may each send the
- * same answer once, as offlineimap's connections do.
+ * (told at that login, through the same call). Repositories of the same
+ * account that connect at the same time, before the first login is
+ * answered, may each send the same answer once, as offlineimap's
+ * connections do.
  *
  * The repositories already built keep a copy (the command's IDLE
  * accounts hold theirs across syncs): a generation counts the changes of
@@ -37,7 +38,13 @@
  * send the old one nor ask (review22 M3). For the same reason a refusal
  * forgets the answer only when the refused password is the one kept: a
  * repository refused an old password (it connected before the new one
- * came) must not drop the new one; it gets the new one instead.
+ * came) must not drop the new one; it gets the new one instead. And an
+ * accepted login's password is kept only if the repository's copy is
+ * still current: a login answered after a password change (its copy
+ * older than the new one another login left) must not put the old one
+ * back (review23 H1: the "opened" that told it before came at every open,
+ * also one that found a held connection still open, logged in hours
+ * before with the password since refused).
  *
  * A function that gives nothing ends the login with the config's
  * one-line error (which options give a password), the error
@@ -156,14 +163,31 @@ asker_ask (MailsyncInteraction *interaction, const char *repository, const char 
  * answer, the next repository calls the function again. The answer goes
  * to a repository whose copy is older than the last change, or that was
  * just refused (never the refused one: a newer answer another login left,
- * or NULL). */
+ * or NULL). @accepted (may be NULL): the password of the repository's
+ * login the server just accepted (maybe asked again by its interaction
+ * after a refusal of the function's), the one the next repositories of
+ * the account use, unless the answer changed since the repository's copy
+ * (then the answer is newer than the login). */
 gboolean
-_mailsync_config_asker_sync (MailsyncInteraction *asker, const char *refused, guint *generation, char **secret)
+_mailsync_config_asker_sync (MailsyncInteraction *asker, const char *refused, const char *accepted,
+                             guint *generation, char **secret)
 {
   MailsyncConfigAsker *self = MAILSYNC_CONFIG_ASKER (asker);
   gboolean moved;
 
   g_mutex_lock (&self->lock);
+  if (accepted != NULL)
+    {
+      /* equal: the answer this login's repository asked the function for
+       * (its copy is the answer, though it did not take it at connect) */
+      if (*generation == self->generation || g_strcmp0 (self->answer, accepted) == 0)
+        {
+          asker_keep_locked (self, g_strdup (accepted));
+          *generation = self->generation;
+        }
+      g_mutex_unlock (&self->lock);
+      return FALSE;
+    }
   if (refused != NULL && g_strcmp0 (self->answer, refused) == 0)
     asker_keep_locked (self, NULL);
   moved = refused != NULL || self->generation != *generation;
@@ -174,36 +198,6 @@ _mailsync_config_asker_sync (MailsyncInteraction *asker, const char *refused, gu
     }
   g_mutex_unlock (&self->lock);
   return moved;
-}
-
-/* "opened", on the client's context: the password the server accepted
- * (maybe asked again by the repository's interaction after a refusal of
- * the function's) is the one the next repositories of the account use. */
-static void
-asker_on_opened (MailsyncRepository *repo, gpointer data)
-{
-  MailsyncConfigAsker *self = MAILSYNC_CONFIG_ASKER (data);
-  char *accepted = _mailsync_imap_repository_dup_password (repo);
-
-  if (accepted == NULL)
-    return;
-  g_mutex_lock (&self->lock);
-  asker_keep_locked (self, accepted);
-  g_mutex_unlock (&self->lock);
-}
-
-static void
-asker_closure_unref (gpointer data, GClosure *closure)
-{
-  g_object_unref (data);
-}
-
-void
-_mailsync_config_asker_watch (MailsyncInteraction *asker, MailsyncRepository *repo)
-{
-  g_return_if_fail (MAILSYNC_IS_CONFIG_ASKER (asker));
-  g_signal_connect_data (repo, "opened", G_CALLBACK (asker_on_opened), g_object_ref (asker), asker_closure_unref,
-                         0);
 }
 
 static void

@@ -246,15 +246,15 @@ MailsyncInteraction *_mailsync_config_dup_asker       (RepoContext   *ctx,
 /* mailsync-config-asker.c: a MailsyncImapAskerSync: a repository of
  * @asker takes its answer when it changed since *@generation; @refused
  * (may be NULL): the password the server refused it, forgotten if it is
- * the kept answer (the next repository calls the function again). */
+ * the kept answer (the next repository calls the function again);
+ * @accepted (may be NULL): the password of its login the server just
+ * accepted, kept for the account's other repositories unless the answer
+ * changed since *@generation. */
 gboolean _mailsync_config_asker_sync                 (MailsyncInteraction *asker,
                                                       const char          *refused,
+                                                      const char          *accepted,
                                                       guint               *generation,
                                                       char               **secret);
-/* Keeps the password of @repo's accepted logins (its "opened") in
- * @asker, for the repositories built later for the same account. */
-void _mailsync_config_asker_watch                    (MailsyncInteraction *asker,
-                                                      MailsyncRepository  *repo);
 gboolean _mailsync_config_build_oauth2               (RepoContext     *ctx,
                                                       gint64           socktimeout,
                                                       MailsyncOAuth2 **oauth2,

@@ -510,8 +510,6 @@ build_imap (RepoContext  *ctx,
 
       _mailsync_imap_repository_set_password_asker (MAILSYNC_IMAP_REPOSITORY (repo), asker,
                                                     _mailsync_config_asker_sync, missing);
-      if (asker != NULL)
-        _mailsync_config_asker_watch (asker, repo);
     }
   if (store_after_login)
     _mailsync_credentials_store_after_login (repo, host, user, _mailsync_imap_repository_dup_password);

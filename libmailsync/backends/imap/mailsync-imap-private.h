@@ -168,9 +168,16 @@ void  _mailsync_imap_repository_set_oauth2 (MailsyncImapRepository *self,
  * the repository, which the asker forgets if it is the one it keeps
  * (and only then: another repository's refusal of an old password must
  * not drop a newer answer); with @refused, *@generation and *@secret are
- * always set (*@secret is never @refused). */
+ * always set (*@secret is never @refused). @accepted (may be NULL; not
+ * with @refused): the password of a login the server just accepted, at
+ * that login (never at an open that found the connection still open),
+ * kept by the asker only if *@generation is still its current one (a
+ * password learnt since, a refusal since, is newer than the login's);
+ * then *@generation is the new one and FALSE, @secret untouched
+ * (review23 H1). */
 typedef gboolean (*MailsyncImapAskerSync) (MailsyncInteraction *asker,
                                            const char          *refused,
+                                           const char          *accepted,
                                            guint               *generation,
                                            char               **secret);
 
@@ -189,10 +196,9 @@ void  _mailsync_imap_repository_set_password_asker (MailsyncImapRepository   *se
                                                     const char               *missing);
 /* The password of the last login the server accepted (transfer full), or
  * NULL (none yet, or opened without a login): for --update-keyring's
- * store and the config's asker after the open (a
- * MailsyncCredentialsPasswordGetter). Any thread: it does not wait for
- * a connect (connect_lock), which may itself wait for the client's
- * context. */
+ * store after the open (a MailsyncCredentialsPasswordGetter). Any
+ * thread: it does not wait for a connect (connect_lock), which may
+ * itself wait for the client's context. */
 char *_mailsync_imap_repository_dup_password (MailsyncRepository *repo);
 
 /* A command builder for @connection (may be NULL): under UTF8=ACCEPT its

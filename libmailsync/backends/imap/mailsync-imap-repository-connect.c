@@ -235,7 +235,7 @@ forget_refused_secret (MailsyncImapRepository *self, gboolean bearer)
   mailsync_imap_secret_clear (stale);
   g_free (stale);
   if (self->password_asker != NULL && self->password_sync != NULL && self->settings->password != NULL)
-    self->password_sync (self->password_asker, self->settings->password, &self->asker_generation, &newer);
+    self->password_sync (self->password_asker, self->settings->password, NULL, &self->asker_generation, &newer);
   mailsync_imap_secret_clear (self->settings->password);
   g_free (self->settings->password);
   self->settings->password = newer;
@@ -254,7 +254,7 @@ take_asker_secret (MailsyncImapRepository *self)
   char *secret = NULL;
 
   if (self->password_asker == NULL || self->password_sync == NULL ||
-      !self->password_sync (self->password_asker, NULL, &self->asker_generation, &secret))
+      !self->password_sync (self->password_asker, NULL, NULL, &self->asker_generation, &secret))
     return;
   mailsync_imap_secret_clear (self->settings->password);
   g_free (self->settings->password);
@@ -263,10 +263,11 @@ take_asker_secret (MailsyncImapRepository *self)
 }
 
 /* A login the server accepted: its password is the one to store
- * (--update-keyring) and to keep for the account (the config's asker).
- * Only a tagged OK to a login that sent it: not a PREAUTH greeting (a
- * tunnel's, which checked nothing; review22 L5), not a token's login.
- * Under connect_lock. */
+ * (--update-keyring) and to keep for the account: the config's asker is
+ * told here, at the login (review23 H1: not at "opened", which also comes
+ * when a held connection is found open). Only a tagged OK to a login that
+ * sent it: not a PREAUTH greeting (a tunnel's, which checked nothing;
+ * review22 L5), not a token's login. Under connect_lock. */
 static void
 keep_accepted_secret (MailsyncImapRepository *self, const MailsyncImapSettings *settings,
                       MailsyncImapConnection *connection)
@@ -284,6 +285,8 @@ keep_accepted_secret (MailsyncImapRepository *self, const MailsyncImapSettings *
   g_mutex_unlock (&self->accepted_lock);
   mailsync_imap_secret_clear (old);
   g_free (old);
+  if (self->password_asker != NULL && self->password_sync != NULL)
+    self->password_sync (self->password_asker, NULL, settings->password, &self->asker_generation, NULL);
 }
 
 char *
