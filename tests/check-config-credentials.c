@@ -588,6 +588,47 @@ START_TEST (test_asker_held_connection_keeps_new)
 }
 END_TEST
 
+/* review23 M1: a client sets "password" on a repository a config built
+ * without one, while the account's asker has an answer (another
+ * repository asked the function): the repository logs in with the
+ * client's, once (before: the asker's answer replaced it at the connect,
+ * and the client's was never sent). */
+START_TEST (test_client_password_kept)
+{
+  g_autofree char *dir = g_build_filename (home, "client-password", NULL);
+  g_autofree char *script = g_build_filename (dir, "server.sh", NULL);
+  g_autofree char *current = g_build_filename (dir, "current", NULL);
+  g_autofree char *data = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autoptr(MailsyncAccount) a = NULL, b = NULL;
+  MailsyncRepository *ra, *rb;
+  guint calls = 0;
+
+  ck_assert_int_eq (g_mkdir_with_parents (dir, 0700), 0);
+  ck_assert (g_file_set_contents (script, gated_server, -1, NULL));
+  ck_assert (g_file_set_contents (current, "Client-pass", -1, NULL));
+  data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\ntransporttunnel = sh %s %s\n"
+                          "remoteuser = me\nssl = no\nstarttls = no\n", script, dir);
+  config = load_config (data, &error);
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
+  mailsync_config_set_password_func (config, old_then_new, &calls, NULL);
+  a = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (a != NULL, "%s", error ? error->message : "");
+  ra = mailsync_account_get_remote (a);
+  /* the function's answer, refused */
+  ck_assert (!mailsync_repository_open (ra, NULL, &error));
+  g_clear_error (&error);
+  b = mailsync_config_create_account (config, "A", NULL, &error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  rb = mailsync_account_get_remote (b);
+  g_object_set (rb, "password", "Client-pass", NULL);
+  ck_assert_msg (mailsync_repository_open (rb, NULL, &error), "B: %s", error ? error->message : "");
+  ck_assert_uint_eq (logins_with (dir, "Client-pass"), 1);
+  ck_assert (mailsync_repository_close (rb, NULL, NULL));
+}
+END_TEST
+
 /* The prompt is the last resort, after the file, netrc (and keyring). */
 START_TEST (test_password_order)
 {
@@ -830,6 +871,7 @@ config_suite (void)
   tcase_add_test (tc, test_tunnel_tls_without_host);
   tcase_add_test (tc, test_asker_newer_after_refusal);
   tcase_add_test (tc, test_asker_held_connection_keeps_new);
+  tcase_add_test (tc, test_client_password_kept);
   tcase_add_test (tc, test_netrc_user);
   tcase_add_test (tc, test_update_keyring_after_login);
   tcase_add_test (tc, test_update_keyring_store_fails);

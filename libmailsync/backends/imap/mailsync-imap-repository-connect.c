@@ -174,6 +174,7 @@ ask_secret (MailsyncImapRepository *self, MailsyncInteraction *interaction, cons
   g_free (self->settings->password);
   self->settings->password = secret;
   self->password_asked = TRUE;
+  self->password_client = FALSE;
   return TRUE;
 }
 
@@ -214,10 +215,12 @@ _mailsync_imap_repository_set_password_asker (MailsyncImapRepository   *self,
  * connect asks instead (offlineimap's passworderror), and so does the
  * config's asker if it kept that one; an answer the asker has that
  * another login gave since (review22 M3) is taken instead: TRUE, try it
- * without a question. A password the config or the client set stays:
- * nothing would give another. A refused token of oauth2_token stays too
- * (refresh_token replaces it), and the password is not the token: kept,
- * the asker not told (review22 L6). Under connect_lock. */
+ * without a question. A password the config set stays, and the client's
+ * "password" on a repository it built itself: nothing would give another;
+ * on one a config built without a password it is forgotten (review23 L4).
+ * A refused oauth2_token stays (refresh_token replaces it); the password
+ * is not the token: kept, the asker not told (review22 L6). Under
+ * connect_lock. */
 static gboolean
 forget_refused_secret (MailsyncImapRepository *self, gboolean bearer)
 {
@@ -239,21 +242,21 @@ forget_refused_secret (MailsyncImapRepository *self, gboolean bearer)
   mailsync_imap_secret_clear (self->settings->password);
   g_free (self->settings->password);
   self->settings->password = newer;
-  self->password_asked = FALSE;
+  self->password_asked = self->password_client = FALSE;
   return newer != NULL;
 }
 
 /* At each connect: the config's asker's answer when it changed since this
  * repository last took it (review22 M3: the command's IDLE accounts each
  * kept their own copy and sent the refused old password after another
- * repository of the account logged in with the new one). Under
- * connect_lock. */
+ * repository of the account logged in with the new one); not over a
+ * client's "password" (review23 M1). Under connect_lock. */
 static void
 take_asker_secret (MailsyncImapRepository *self)
 {
   char *secret = NULL;
 
-  if (self->password_asker == NULL || self->password_sync == NULL ||
+  if (self->password_asker == NULL || self->password_sync == NULL || self->password_client ||
       !self->password_sync (self->password_asker, NULL, NULL, &self->asker_generation, &secret))
     return;
   mailsync_imap_secret_clear (self->settings->password);

@@ -64,6 +64,8 @@ struct _MailsyncImapRepository
   char *password_missing;       /* the error when no password comes (the config's) */
   gboolean password_asked;      /* settings->password came from an interaction (not
                                  * the client's "password"): forgotten when refused */
+  gboolean password_client;     /* settings->password is the client's "password": the
+                                 * asker's answer does not replace it (review23 M1) */
   GMutex accepted_lock;         /* accepted_password: read on the client's context,
                                  * where connect_lock may wait for an answer */
   char *accepted_password;      /* the password of the last login the server accepted */

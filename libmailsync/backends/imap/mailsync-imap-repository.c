@@ -115,6 +115,7 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
     case PROP_PASSWORD:
       replace_string (&s->password, value);
       self->password_asked = FALSE;
+      self->password_client = g_value_get_string (value) != NULL;
       break;
     case PROP_SSL:
       if (g_value_get_boolean (value))
