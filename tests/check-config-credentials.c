@@ -385,8 +385,9 @@ END_TEST
 
 /* A server behind a transporttunnel (sh, in DIR): LOGIN succeeds with the
  * password in DIR/current; a login while DIR/hold exists takes that file,
- * makes DIR/held and is answered once DIR/gate exists. Each LOGIN line
- * goes to DIR/logins. */
+ * makes DIR/held and is answered once DIR/gate exists (or after 1,200
+ * looks, a minute and more: a test that failed before making it leaves
+ * no shell behind). Each LOGIN line goes to DIR/logins. */
 static const char gated_server[] =
   "dir=$1\n"
   "printf '* OK [CAPABILITY IMAP4rev1] scripted\\r\\n'\n"
@@ -397,7 +398,7 @@ static const char gated_server[] =
   "      printf '%s\\n' \"$line\" >> \"$dir/logins\"\n"
   "      if [ -e \"$dir/hold\" ]; then\n"
   "        rm -f \"$dir/hold\"; : > \"$dir/held\"\n"
-  "        while [ ! -e \"$dir/gate\" ]; do sleep 0.05; done\n"
+  "        n=0; while [ ! -e \"$dir/gate\" ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n + 1)); done\n"
   "      fi\n"
   "      case \"$line\" in\n"
   "        *\"$(cat \"$dir/current\")\"*) printf '%s OK [CAPABILITY IMAP4rev1] in\\r\\n' \"$tag\" ;;\n"
@@ -417,16 +418,26 @@ old_then_new (const char *account, const char *repository, const char *user, con
   return g_strdup ((*calls)++ == 0 ? "Old-pass1" : "New-pass-22");
 }
 
+/* The waits' deadline: the test case's timeout is three times it, so a
+ * wait that fails says what it waited for instead of check's timeout. */
+#define DEADLINE_SECONDS 20
+
 static void
 wait_for_file (const char *path)
 {
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
 
   while (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       ck_assert_msg (g_get_monotonic_time () < deadline, "no %s", path);
       g_usleep (G_USEC_PER_SEC / 20); /* a file another process makes */
     }
+}
+
+static gboolean
+tick_continue (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
 }
 
 /* review22 M3, repositories of one account connecting at once: B sends
@@ -449,6 +460,7 @@ START_TEST (test_asker_newer_after_refusal)
   g_autoptr(MailsyncConfig) config = NULL;
   g_autoptr(MailsyncAccount) a = NULL;
   g_autoptr(MailsyncAccount) b = NULL;
+  g_autoptr(GSource) tick = NULL;
   MailsyncRepository *ra, *rb;
   gint64 deadline;
   guint calls = 0;
@@ -491,14 +503,19 @@ START_TEST (test_asker_newer_after_refusal)
   g_clear_error (&error);
   ck_assert_msg (mailsync_repository_open (ra, NULL, &error), "A again: %s", error ? error->message : "");
   ck_assert_uint_eq (calls, 2);
-  /* B's old one refused now: B takes the new one */
+  /* B's old one refused now: B takes the new one (the timer wakes the
+   * blocking iteration to look at the deadline) */
   ck_assert (g_file_set_contents (gate, "", -1, NULL));
-  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
+  tick = g_timeout_source_new (100);
+  g_source_set_callback (tick, tick_continue, NULL, NULL);
+  g_source_attach (tick, context);
   while (result == NULL)
     {
       ck_assert_msg (g_get_monotonic_time () < deadline, "B's open did not finish");
       g_main_context_iteration (context, TRUE);
     }
+  g_source_destroy (tick);
   ck_assert_msg (mailsync_repository_open_finish (rb, result, &error), "B: %s", error ? error->message : "");
   ck_assert_uint_eq (calls, 2);
   ck_assert_int_eq (mailsync_interaction_ask_password (MAILSYNC_IMAP_REPOSITORY (rb)->password_asker, "R", "me",
@@ -862,6 +879,7 @@ config_suite (void)
   TCase *tc = tcase_create ("config-credentials");
 
   tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 3 * DEADLINE_SECONDS);
   tcase_add_test (tc, test_password_order);
   tcase_add_test (tc, test_password_asked_at_connect);
   tcase_add_test (tc, test_asker_forgets_refused);
