@@ -116,6 +116,46 @@ gboolean _mailsync_imap_repository_wait_throttled  (MailsyncImapRepository *self
                                                     GCancellable           *cancellable,
                                                     GError                **error);
 
+/* How many times a refused password or token is asked again in one
+ * connect: the client stops sooner by not answering; this only bounds a
+ * client that answers forever. */
+#define MAX_ASKS_AFTER_REFUSAL 10
+
+/* mailsync-imap-repository-secrets.c: the login's secrets, for
+ * connect_locked (under connect_lock). Where the client waits to be
+ * asked (a new reference, or NULL). */
+GMainContext *_mailsync_imap_repository_dup_ask_context   (MailsyncImapRepository *self);
+/* ...asks the interaction for the password or token again after
+ * @refused (NULL: none was set): FALSE with @error when it did not
+ * answer or asking failed. */
+gboolean _mailsync_imap_repository_ask_secret             (MailsyncImapRepository *self,
+                                                           MailsyncInteraction    *interaction,
+                                                           const GError           *refused,
+                                                           gboolean                bearer,
+                                                           GCancellable           *cancellable,
+                                                           GError                **error);
+/* ...the password the config did not give, asked before any connection
+ * (the config's asker, else the interaction). */
+gboolean _mailsync_imap_repository_ask_missing_secret     (MailsyncImapRepository *self,
+                                                           MailsyncInteraction    *interaction,
+                                                           GCancellable           *cancellable,
+                                                           GError                **error);
+/* ...the server refused it: forgotten (never sent again); TRUE when the
+ * asker had a newer answer, taken to try without a question. */
+gboolean _mailsync_imap_repository_forget_refused_secret  (MailsyncImapRepository *self,
+                                                           gboolean                bearer);
+/* ...at each connect: the asker's answer when it changed since. */
+void     _mailsync_imap_repository_take_asker_secret      (MailsyncImapRepository *self);
+/* ...a login @connection's server accepted: its password kept. */
+void     _mailsync_imap_repository_keep_accepted_secret   (MailsyncImapRepository      *self,
+                                                           const MailsyncImapSettings  *settings,
+                                                           MailsyncImapConnection      *connection);
+/* ...a new OAuth2 token (@stale: the one the server refused). */
+gboolean _mailsync_imap_repository_refresh_token          (MailsyncImapRepository *self,
+                                                           const char             *stale,
+                                                           GCancellable           *cancellable,
+                                                           GError                **error);
+
 /* mailsync-imap-repository-sync.c: what lasts one sync. @slot's budget
  * for the server's limits back (under pool_lock). */
 void     _mailsync_imap_repository_reset_budget_locked     (MailsyncImapSlot *slot);
