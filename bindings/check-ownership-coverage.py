@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """The inventory of what crosses the binding with an owner, made from
 Mailsync-1.0.gir each time (so it cannot go stale), and a check that
-python/test-ownership.py (the test check-python-memcheck.sh runs under
-valgrind) exercises every entry:
+the Python ownership tests (python/test-ownership.py, C -> Python, and
+python/test-ownership-backend.py, Python -> C, with their
+ownership_common.py: what check-python-memcheck.sh runs under valgrind)
+exercise every entry, between them:
 
 - every function, method and constructor that returns, or gives in an
   out parameter, a container (C array, GList, GSList, GPtrArray,
@@ -13,7 +15,7 @@ valgrind) exercises every entry:
   do_NAME method: the backend and status store written in Python);
 - every signal that passes an object or a boxed type is connected to.
 
-Names are read from the test's syntax tree, never from its strings or
+Names are read from the tests' syntax trees, never from their strings or
 comments: a label that says "Folder.list_messages" does not count.
 
 One line per entry (the inventory, in the log); the exit status says
@@ -29,7 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.environ.get("srcdir", HERE)
 BUILDDIR = os.environ.get("abs_builddir", HERE)
 GIR = os.path.join(BUILDDIR, "..", "libmailsync", "Mailsync-1.0.gir")
-TEST = os.path.join(SRCDIR, "python", "test-ownership.py")
+TESTS = [os.path.join(SRCDIR, "python", name)
+         for name in ("test-ownership.py", "test-ownership-backend.py", "ownership_common.py")]
 C = "{http://www.gtk.org/introspection/core/1.0}"
 GLIB = "{http://www.gtk.org/introspection/glib/1.0}"
 BASIC = {"none", "utf8", "filename", "gboolean", "gint", "guint", "gint8", "guint8", "gint16", "guint16",
@@ -138,7 +141,10 @@ def main():
         return 0
     ns = ET.parse(GIR).getroot().find(C + "namespace")
     ENUMS = {e.get("name") for e in ns if e.tag in (C + "enumeration", C + "bitfield")}
-    attrs, tails, defs, signals = used_names(TEST)
+    attrs, tails, defs, signals = set(), set(), set(), set()
+    for test in TESTS:
+        for found_set, names in zip((attrs, tails, defs, signals), used_names(test)):
+            found_set |= names
     found = {"attr": attrs, "tail": tails, "def": defs, "signal": signals}
 
     items = inventory(ns)
@@ -161,7 +167,7 @@ def main():
         missing += 1
     print("1..%d" % n)
     if missing:
-        print("# %d not exercised by %s" % (missing, os.path.relpath(TEST, SRCDIR)))
+        print("# %d not exercised by %s" % (missing, ", ".join(os.path.relpath(t, SRCDIR) for t in TESTS)))
     return 1 if missing else 0
 
 
