@@ -104,6 +104,12 @@ typedef struct
    * new letter given out): both NULL for a folder without letters. */
   char    *(*keywords_from_letters) (MailsyncFolder *self, const char *letters);
   char    *(*keywords_to_letters)   (MailsyncFolder *self, const char * const *keywords);
+  /* Gives the keywords of @keywords that have no letter yet one each, in
+   * that order (a Maildir: the next free dovecot-keywords entries, one
+   * write of the file), before the deliveries that use them run in
+   * parallel; those left without one (no letter free) are not an error.
+   * NULL member: nothing to do (a folder without letters). */
+  gboolean (*reserve_keywords)      (MailsyncFolder *self, const char * const *keywords, GError **error);
   /* Whether the status keeps this folder's keywords by name in its labels
    * column (an IMAP<->IMAP account's local folder: NULL means no). */
   gboolean (*keywords_in_labels)    (MailsyncFolder *self);
@@ -277,6 +283,7 @@ void     _mailsync_folder_class_set_engine       (gpointer klass, const _Mailsyn
 gboolean _mailsync_folder_has_keyword_letters    (MailsyncFolder *self);
 char    *_mailsync_folder_keywords_from_letters  (MailsyncFolder *self, const char *letters);
 char    *_mailsync_folder_keywords_to_letters    (MailsyncFolder *self, const char * const *keywords);
+gboolean _mailsync_folder_reserve_keywords       (MailsyncFolder *self, const char * const *keywords, GError **error);
 gboolean _mailsync_folder_keywords_in_labels     (MailsyncFolder *self);
 
 const char *_mailsync_folder_get_directory        (MailsyncFolder *self);

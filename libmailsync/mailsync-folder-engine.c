@@ -73,6 +73,16 @@ _mailsync_folder_keywords_to_letters (MailsyncFolder *self, const char * const *
 }
 
 gboolean
+_mailsync_folder_reserve_keywords (MailsyncFolder *self, const char * const *keywords, GError **error)
+{
+  const _MailsyncFolderEngineVTable *vtable = lookup (self);
+
+  if (vtable == NULL || vtable->reserve_keywords == NULL)
+    return TRUE;
+  return vtable->reserve_keywords (self, keywords, error);
+}
+
+gboolean
 _mailsync_folder_keywords_in_labels (MailsyncFolder *self)
 {
   const _MailsyncFolderEngineVTable *vtable = lookup (self);

@@ -364,18 +364,17 @@ def scenario_overflow(server, root, user, password):
     p = acc.run()
     warnings = [l for l in p.out.splitlines() if "Keywords not stored" in l]
     check(p.returncode == 0, "overflow: first sync exits 0", p.out)
-    # Which two are left over depends on which message's keywords got
-    # letters first: the two downloads are delivered concurrently, so
-    # either o1's $k13 $k14 or o2's $k26 $k27 may be the extras. What must
-    # hold: 25 letters given out, and the warning names exactly the two
-    # keywords that got none.
+    # The letters are given in UID order before the two deliveries run
+    # (in parallel): o1's 14 and o2's first 11 get b-z, o2's $k26 $k27 are
+    # the extras, in every run (before, o1's $k13 $k14 were when o2 was
+    # delivered first).
     names = [l.split()[1] for l in acc.keywords_file().splitlines()]
     extras = sorted((set(first.split()) | set(second.split())) - set(names))
     named = sorted(re.findall(r"\$k\d\d", warnings[0])) if len(warnings) == 1 else None
-    check(len(warnings) == 1 and len(extras) == 2 and named == extras,
-          "overflow: one warning names the extras", (warnings, extras))
-    check(len(names) == 25 and len(set(names)) == 25 and set(names) <= set(first.split()) | set(second.split()),
-          "overflow: dovecot-keywords holds 25 (b-z)", names)
+    check(len(warnings) == 1 and extras == ["$k26", "$k27"] and named == extras,
+          "overflow: one warning names the extras, the last two in UID order", (warnings, extras))
+    check(names == ["$k%02d" % i for i in range(1, 26)],
+          "overflow: dovecot-keywords holds 25 (b-z) in UID order", names)
     check(acc.server_keywords() == want, "overflow: the server keeps all 27 after one sync", acc.server_keywords())
     p = acc.run()
     check(p.returncode == 0, "overflow: second sync exits 0", p.out)
@@ -386,6 +385,108 @@ def scenario_overflow(server, root, user, password):
           and len(files["o2"][1]) == 1 + len(set(second.split()) - set(extras)),
           "overflow: letters in the file names", (files, extras))
 
+
+ORDER_MESSAGES = 16
+ORDER_RUNS = 8
+
+
+def order_run(server, home, user, password, names, extra=None):
+    """One mailsync run of accounts @names, each from @user's mailbox into
+    a fresh Maildir home/<name>."""
+    os.makedirs(home)
+    with open(os.path.join(home, ".offlineimaprc"), "w") as f:
+        f.write("[general]\naccounts = %s\nmetadata = %s/meta\nui = basic\n\n" % (", ".join(names), home))
+        for name in names:
+            os.makedirs(os.path.join(home, name))
+            f.write("[Account %(n)s]\nlocalrepository = L%(n)s\nremoterepository = R%(n)s\n\n"
+                    "[Repository L%(n)s]\ntype = Maildir\nlocalfolders = %(home)s/%(n)s\n\n"
+                    "[Repository R%(n)s]\n%(remote)s\n"
+                    % {"n": name, "home": home, "remote": imap_repository(server, user, password)})
+    return order_again(home, extra)
+
+
+def order_again(home, extra=None):
+    env = dict(os.environ, HOME=home, **(extra or {}))
+    env.pop("XDG_CONFIG_HOME", None)
+    env.pop("G_MESSAGES_DEBUG", None)
+    return subprocess.run([mailsync_tap.MAILSYNC, "-o"], env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=300)
+
+
+def order_keywords(folder):
+    try:
+        with open(os.path.join(folder, "INBOX", "dovecot-keywords")) as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def scenario_order(server, root, user, password):
+    """A download's new keywords get their dovecot-keywords letters in UID
+    order, whatever order its parallel deliveries run in (the download
+    window delivers on several worker threads; before, the first message
+    delivered took the next letter, so two runs on fresh Maildirs could
+    letter the same mailbox differently: check-imap-sync.py's "download
+    paths" flake of 4080d85). 16 messages with a new keyword each, synced
+    by one mailsync run into 8 fresh Maildirs (8 accounts): every folder's
+    file is the same, in UID order (the check failed in 5 of 5 runs before).
+    A run killed once the letters are written, before any delivery: the
+    next run keeps them and letters its files with them. Then keywords new
+    to the folder added on the server to 8 of the messages: the local
+    keyword stores run in parallel too, and letter them in UID order."""
+    conn = server.imap(user, password)
+    for i in range(1, ORDER_MESSAGES + 1):
+        typ, data = conn.append("INBOX", "(\\Seen $o%02d)" % i, None, message("o%02d" % i))
+        assert typ == "OK", data
+    conn.logout()
+    want = "".join("%d $o%02d\n" % (i - 1, i) for i in range(1, ORDER_MESSAGES + 1))
+    home = os.path.join(root, "order")
+    names = ["T%d" % n for n in range(ORDER_RUNS)]
+    p = order_run(server, home, user, password, names)
+    check(p.returncode == 0, "order: %d syncs exit 0" % ORDER_RUNS, p.stdout)
+    differ = {n: order_keywords(os.path.join(home, n)) for n in names}
+    differ = {n: v for n, v in differ.items() if v != want}
+    check(not differ, "order: every fresh Maildir letters the keywords in UID order",
+          "%d of %d differ; %r" % (len(differ), ORDER_RUNS, differ))
+    label = "order: a run killed between the letters and the deliveries"
+    if mailsync_tap.TEST_HOOKS:
+        order_killed(server, root, user, password, want, label)
+    else:
+        TAP.skip(label, mailsync_tap.NO_HOOKS)
+    # keywords new to the folder set on its messages: the local stores
+    # run in parallel too (one per keyword change), their letters in UID
+    # order as well
+    conn = server.imap(user, password)
+    conn.select("INBOX")
+    for i in range(1, ORDER_MESSAGES // 2 + 1):
+        typ, data = conn.uid("STORE", str(i), "+FLAGS", "($q%02d)" % i)
+        assert typ == "OK", data
+    conn.logout()
+    more = want + "".join("%d $q%02d\n" % (ORDER_MESSAGES + i - 1, i) for i in range(1, ORDER_MESSAGES // 2 + 1))
+    p = order_again(home)
+    differ = {n: order_keywords(os.path.join(home, n)) for n in names}
+    differ = {n: v for n, v in differ.items() if v != more}
+    check(p.returncode == 0 and not differ, "order: keywords stored on local messages are lettered in UID order",
+          "%d of %d differ; %r %s" % (len(differ), ORDER_RUNS, differ, p.stdout))
+
+
+def order_killed(server, root, user, password, want, label):
+    """scenario_order's run killed once the letters are written"""
+    home = os.path.join(root, "order-killed")
+    folder = os.path.join(home, "K", "INBOX")
+    p = order_run(server, home, user, password, ["K"], {"MAILSYNC_CRASH_AT": "runner-keywords-reserved:1"})
+    delivered = [n for sub in ("cur", "new", "tmp") for n in os.listdir(os.path.join(folder, sub))]
+    check(p.returncode != 0 and order_keywords(os.path.join(home, "K")) == want and delivered == [],
+          label + ": the letters written, no file", (p.returncode, order_keywords(os.path.join(home, "K")),
+                                                     delivered, p.stdout))
+    p = order_again(home)
+    acc = Account.__new__(Account)  # for its files() of that Maildir
+    acc.mail = os.path.join(home, "K")
+    files = acc.files()
+    bad = {t: l for t, (_, l) in files.items() if l != "S" + chr(ord("a") + int(t[1:]) - 1)}
+    check(p.returncode == 0 and order_keywords(os.path.join(home, "K")) == want and len(files) == ORDER_MESSAGES
+          and not bad, label + ": the next run keeps them and letters each file with its own",
+          (p.returncode, order_keywords(os.path.join(home, "K")), bad or files, p.stdout))
 
 def scenario_case_and_upload(server, root, user, password):
     """$junk in dovecot-keywords and $Junk on the server are one keyword;
@@ -513,12 +614,13 @@ def main():
         server = mailsync_tap.Dovecot(os.path.join(root, "dovecot"),
                                       [("kw1", "pw-kw1"), ("kw2", "pw-kw2"), ("kw3", "pw-kw3"),
                                        ("kw4", "pw-kw4"), ("kw5", "pw-kw5"), ("kw6", "pw-kw6"),
-                                       ("kw7", "pw-kw7")])
+                                       ("kw7", "pw-kw7"), ("kw8", "pw-kw8")])
         scenario(server, root, "kw1", "pw-kw1")
         scenario_imap_imap(server, root, ("kw2", "pw-kw2"), ("kw3", "pw-kw3"))
         scenario_comma(server, root, ("kw6", "pw-kw6"), ("kw7", "pw-kw7"))
         scenario_overflow(server, root, "kw4", "pw-kw4")
         scenario_case_and_upload(server, root, "kw5", "pw-kw5")
+        scenario_order(server, root, "kw8", "pw-kw8")
     finally:
         if server is not None:
             server.stop()

@@ -101,6 +101,58 @@ _mailsync_keywords_to_letters (MailsyncFolder *folder, const char *keywords)
   return letters ? letters : g_strdup ("");
 }
 
+static int
+compare_by_uid (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  const guint32 *uids = user_data;
+  guint32 ua = uids[*(const guint *) a], ub = uids[*(const guint *) b];
+
+  return ua < ub ? -1 : ua > ub;
+}
+
+void
+_mailsync_keywords_reserve (MailsyncFolder      *folder,
+                            const char          *label,
+                            const guint32       *uids,
+                            const char * const  *keywords,
+                            guint                n)
+{
+  g_autoptr(GArray) order = NULL;
+  g_autoptr(GPtrArray) words = NULL;
+  g_autoptr(GHashTable) seen = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!_mailsync_keywords_has_letters (folder))
+    return;
+  order = g_array_sized_new (FALSE, FALSE, sizeof (guint), n);
+  for (guint i = 0; i < n; i++)
+    if (keywords[i] != NULL && keywords[i][0] != '\0')
+      g_array_append_val (order, i);
+  /* most messages have no keyword: then the file is not even read */
+  if (order->len == 0)
+    return;
+  g_array_sort_with_data (order, compare_by_uid, (gpointer) uids);
+  words = g_ptr_array_new_with_free_func (g_free);
+  seen = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < order->len; i++)
+    {
+      g_auto(GStrv) split = g_strsplit (keywords[g_array_index (order, guint, i)], " ", -1);
+
+      for (char **w = split; *w; w++)
+        if (**w != '\0' && !g_hash_table_contains (seen, *w))
+          {
+            char *word = g_strdup (*w);
+
+            g_hash_table_add (seen, word);
+            g_ptr_array_add (words, word);
+          }
+    }
+  g_ptr_array_add (words, NULL);
+  if (!_mailsync_folder_reserve_keywords (folder, (const char * const *) words->pdata, &error))
+    g_debug ("Folder %s: %s", label, error->message);
+  _mailsync_crash_point ("runner-keywords-reserved");
+}
+
 gboolean
 _mailsync_keywords_in_labels (MailsyncFolder *folder)
 {

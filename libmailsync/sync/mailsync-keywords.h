@@ -37,6 +37,22 @@ char    *_mailsync_keywords_from_letters (MailsyncFolder *folder, const char *le
 char    *_mailsync_keywords_to_letters   (MailsyncFolder *folder, const char *keywords);
 gboolean _mailsync_keywords_has_letters  (MailsyncFolder *folder);
 
+/* Letters for the new keywords of a batch of messages about to be
+ * written in parallel (downloads, keyword stores), given in UID order
+ * before any of them runs: @uids and @keywords (space-separated, NULL or
+ * "" for none) are parallel arrays, in any order. Without it a keyword
+ * new to a Maildir took the next free dovecot-keywords letter in the
+ * order the parallel writes happened to run, so two runs on fresh
+ * Maildirs lettered one mailbox differently (doc/design.md "Keywords
+ * both ways"). A folder without letters: nothing. A failure to write the
+ * file goes to the debug log only: each write then tries again and
+ * leaves out what it cannot store, as before. */
+void     _mailsync_keywords_reserve      (MailsyncFolder      *folder,
+                                          const char          *label,
+                                          const guint32       *uids,
+                                          const char * const  *keywords,
+                                          guint                n);
+
 /* An IMAP<->IMAP account's local folder (an IMAP folder behind a UID
  * map) has no letters: the status keeps its keywords by name in the
  * labels column, which offlineimap uses only for Gmail labels

@@ -231,6 +231,23 @@ _mailsync_sync_run_keywords (Runner *r, GPtrArray *todo, MailsyncFolder *folder,
     return TRUE;
   if (folder == r->remote)
     _mailsync_sync_note_remote_stores (r, todo, FALSE);
+  else
+    {
+      /* the groups' stores run in parallel: the new keywords' letters
+       * first, in UID order (_mailsync_keywords_reserve) */
+      g_autoptr(GArray) uids = g_array_sized_new (FALSE, FALSE, sizeof (guint32), todo->len);
+      g_autoptr(GPtrArray) adds = g_ptr_array_sized_new (todo->len);
+
+      for (guint i = 0; i < todo->len; i++)
+        {
+          MailsyncAction *action = todo->pdata[i];
+
+          g_array_append_val (uids, action->uid);
+          g_ptr_array_add (adds, action->add_keywords);
+        }
+      _mailsync_keywords_reserve (folder, r->folder_label, (const guint32 *) uids->data,
+                                  (const char * const *) adds->pdata, uids->len);
+    }
 
   g_hash_table_iter_init (&iter, groups);
   while (g_hash_table_iter_next (&iter, &key, &value))

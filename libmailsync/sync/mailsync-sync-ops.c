@@ -431,6 +431,39 @@ download_fits (Runner *r, guint window, gboolean deep, guint64 weight)
          r->pending_bytes + weight <= (guint64) window * DOWNLOAD_SLOT_BYTES;
 }
 
+/* The downloads' new keywords get their local letters in UID order,
+ * before the first delivery: the window's deliveries run in parallel (a
+ * Maildir's workers), and each took the next free letter as it ran. All
+ * of the folder's downloads at once, so that the windows after the
+ * first (which overlap it: DOWNLOAD_DEPTH) add nothing to the file. */
+static void
+reserve_download_keywords (Runner *r, GPtrArray *todo)
+{
+  g_autoptr(GArray) uids = NULL;
+  g_autoptr(GPtrArray) keywords = NULL;
+
+  if (!_mailsync_keywords_has_letters (r->local))
+    return;
+  for (guint i = 0; i < todo->len; i++)
+    {
+      guint32 uid = ((MailsyncAction *) todo->pdata[i])->uid;
+      const char * const *words = mailsync_message_info_get_keywords (_mailsync_sync_remote_info (r, uid));
+
+      if (words == NULL || words[0] == NULL)
+        continue;
+      if (uids == NULL)
+        {
+          uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+          keywords = g_ptr_array_new_with_free_func (g_free);
+        }
+      g_array_append_val (uids, uid);
+      g_ptr_array_add (keywords, g_strjoinv (" ", (char **) words));
+    }
+  if (uids != NULL)
+    _mailsync_keywords_reserve (r->local, r->folder_label, (const guint32 *) uids->data,
+                                (const char * const *) keywords->pdata, uids->len);
+}
+
 /* A sliding window: up to max_in_flight copies run at any time (more
  * for small messages: download_fits), and a new one starts as soon as
  * one ends, so the connection's pipeline never drains. Every
@@ -450,6 +483,7 @@ _mailsync_sync_run_downloads (Runner *r, GPtrArray *todo, GError **error)
 
   if (todo->len == 0)
     return TRUE;
+  reserve_download_keywords (r, todo);
   r->finished = finished;
   while (ok)
     {

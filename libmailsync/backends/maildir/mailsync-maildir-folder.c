@@ -415,6 +415,16 @@ engine_keywords_to_letters (MailsyncFolder *folder, const char * const *keywords
 }
 
 static gboolean
+engine_reserve_keywords (MailsyncFolder *folder, const char * const *keywords, GError **error)
+{
+  MailsyncMaildirFolder *self = MAILSYNC_MAILDIR_FOLDER (folder);
+  g_autofree char *letters = _mailsync_maildir_keywords_to_letters (_mailsync_maildir_folder_get_repo (self), self->path,
+                                                                    keywords, TRUE, NULL, error);
+
+  return letters != NULL;
+}
+
+static gboolean
 folder_move_message (MailsyncFolder *folder, guint32 uid, MailsyncFolder *dest, guint32 new_uid,
                      GCancellable *cancellable, GError **error)
 {
@@ -458,6 +468,7 @@ engine_key_has_stem (MailsyncFolder *folder, const char *key, const char *stem)
 static const _MailsyncFolderEngineVTable engine_vtable = {
   .keywords_from_letters = engine_keywords_from_letters,
   .keywords_to_letters = engine_keywords_to_letters,
+  .reserve_keywords = engine_reserve_keywords,
   .get_directory = engine_get_directory,
   .get_fsync = engine_get_fsync,
   .take_stamp = _mailsync_maildir_folder_take_stamp,
