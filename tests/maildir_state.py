@@ -33,13 +33,16 @@ def download_state(work):
     unique names.
 
     Keywords are compared by name, not letter: a folder's dovecot-keywords
-    gives the next free letter to the first keyword delivered, and a
+    gave the next free letter to the first keyword delivered, and a
     download window's deliveries run in parallel (GIO's worker threads),
-    so which of two messages' new keywords gets 'a' varies from run to run
+    so which of two messages' new keywords got 'a' varied from run to run
     on either path, each Maildir consistent with its own file (the files
     and status rows differed in 7 of 100 ASan runs under load: $Forwarded
     'a' in one run, 'c' in the other). The keywords stamp's digest (of the
     rows' letters) is left out for the same reason, its count compared.
+    Since then the letters are given in UID order before the deliveries
+    (check-keywords.py "order" asserts that); by name stays the
+    comparison of what the two paths stored.
     The mtime is the message's INTERNALDATE on both paths (the clock only
     for a message without one, which Dovecot never sends)."""
     import sqlite3
