@@ -45,6 +45,10 @@ struct _MailsyncAccount
    * the repository holds its connection (holdconnectionopen). */
   gboolean remote_opened;
   gboolean local_opened;
+  /* This sync's _mailsync_repository_begin_sync() of each ran (the local
+   * one's not when the remote open failed): ended after the release. */
+  gboolean remote_began;
+  gboolean local_began;
 };
 
 /* mailsync-account.c */
@@ -52,12 +56,14 @@ void                _mailsync_account_signal_event    (MailsyncAccount *self, Ma
 
 /* mailsync-account-repos.c */
 gboolean            _mailsync_account_repo_open       (MailsyncRepository *repo, gboolean *opened,
-                                                       GCancellable *cancellable, GError **error);
+                                                       gboolean *began, GCancellable *cancellable,
+                                                       GError **error);
 GPtrArray          *_mailsync_account_repo_list       (MailsyncRepository *repo, GCancellable *cancellable,
                                                        GError **error);
 MailsyncFolder     *_mailsync_account_repo_create     (MailsyncRepository *repo, const char *name,
                                                        GCancellable *cancellable, GError **error);
 void                _mailsync_account_repo_release    (MailsyncRepository *repo, gboolean *opened);
+void                _mailsync_account_repo_end        (MailsyncRepository *repo, gboolean *began);
 
 /* mailsync-account-events.c */
 void                _mailsync_account_emit_event      (MailsyncSyncEvent *event, gpointer user_data);

@@ -11,7 +11,8 @@
 /* The engine runs on the account's thread with a private context
  * (mailsync-worker.h): it awaits each repository call there. */
 gboolean
-_mailsync_account_repo_open (MailsyncRepository *repo, gboolean *opened, GCancellable *cancellable, GError **error)
+_mailsync_account_repo_open (MailsyncRepository *repo, gboolean *opened, gboolean *began,
+                             GCancellable *cancellable, GError **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
@@ -19,8 +20,14 @@ _mailsync_account_repo_open (MailsyncRepository *repo, gboolean *opened, GCancel
    * answered, the server's limits) ends here, whether it closed or not:
    * its open may have failed, and a failed open is never closed
    * (review22 H1). Not in the engine's reconnects, which
-   * go to _mailsync_repository_reopen(_folder) directly. */
-  _mailsync_repository_begin_sync (repo);
+   * go to _mailsync_repository_reopen(_folder) directly. Counted: not
+   * while another account's sync runs on @repo (review24 M-A);
+   * _mailsync_account_repo_end() ends it. */
+  if (!*began)
+    {
+      _mailsync_repository_begin_sync (repo);
+      *began = TRUE;
+    }
   /* Already ours (a held connection): check it, reconnect if it died,
    * without counting a second open. */
   if (*opened)
@@ -93,4 +100,15 @@ _mailsync_account_repo_release (MailsyncRepository *repo, gboolean *opened)
   *opened = FALSE;
   mailsync_repository_close_async (repo, NULL, _mailsync_store_result, &result);
   mailsync_repository_close_finish (repo, _mailsync_await (&result), NULL);
+}
+
+/* After the sync's release of @repo: the end of the begin that
+ * _mailsync_account_repo_open() ran (@began), if it ran. */
+void
+_mailsync_account_repo_end (MailsyncRepository *repo, gboolean *began)
+{
+  if (!*began)
+    return;
+  *began = FALSE;
+  _mailsync_repository_end_sync (repo);
 }

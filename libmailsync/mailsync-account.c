@@ -785,6 +785,8 @@ run_sync (MailsyncAccount *self, GCancellable *cancellable, GError **error)
   ok = _mailsync_account_sync_folders (self, cancellable, &local_error);
   _mailsync_account_repo_release (self->remote, &self->remote_opened);
   _mailsync_account_repo_release (self->local, &self->local_opened);
+  _mailsync_account_repo_end (self->remote, &self->remote_began);
+  _mailsync_account_repo_end (self->local, &self->local_began);
   _mailsync_set_client_context (previous_client);
   _mailsync_account_emit_credential_warnings (self);
   _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_ACCOUNT_FINISHED, NULL, NULL, local_error,

@@ -172,10 +172,14 @@ MailsyncRepository *_mailsync_repository_get_wrapped (MailsyncRepository *self);
  * ends there, also when the last sync's open failed and so never closed.
  * A backend sets its function in class_init (subclasses inherit it); a
  * wrapping repository's start is its wrapped one's too. On the caller's
- * thread: the function must not block on the repository's jobs. */
+ * thread: the function must not block on the repository's jobs.
+ * Syncs in progress are counted (accounts sharing @self): the function
+ * runs only for the first; each begin is paired with an end, after the
+ * sync's release of @self. */
 typedef void (*_MailsyncBeginSyncFunc) (MailsyncRepository *self);
 void     _mailsync_repository_class_set_begin_sync (gpointer klass, _MailsyncBeginSyncFunc func);
 void     _mailsync_repository_begin_sync           (MailsyncRepository *self);
+void     _mailsync_repository_end_sync             (MailsyncRepository *self);
 void        _mailsync_repository_set_type_label (MailsyncRepository *self, const char *label);
 const char *_mailsync_repository_get_type_label (MailsyncRepository *self);
 /* A decoding of the visible names, applied after the nametrans (NULL for

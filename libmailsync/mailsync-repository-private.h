@@ -46,6 +46,7 @@ typedef struct
 
   gint open_count;          /* atomic: successful opens not yet closed */
   gint dry_run_holds;       /* atomic: dry-run syncs using it */
+  guint syncs_running;      /* under mailsync-repository.c's lock: begun, not ended */
   MailsyncRepository *wrapped; /* held in dry run with it, or NULL */
 
   /* Read on a backend's worker thread: under refusals_lock. */

@@ -869,21 +869,46 @@ _mailsync_repository_class_set_begin_sync (gpointer klass, _MailsyncBeginSyncFun
   g_type_set_qdata (G_TYPE_FROM_CLASS (klass), begin_sync_quark (), (gpointer) func);
 }
 
+/* The count of syncs in progress and the backend's start under one lock:
+ * a sync that begins while another's first begin runs finds it done. */
+G_LOCK_DEFINE_STATIC (syncs_running);
+
 void
 _mailsync_repository_begin_sync (MailsyncRepository *self)
 {
-  for (GType type = G_OBJECT_TYPE (self); type != MAILSYNC_TYPE_REPOSITORY; type = g_type_parent (type))
-    {
-      _MailsyncBeginSyncFunc func = (_MailsyncBeginSyncFunc) g_type_get_qdata (type, begin_sync_quark ());
+  G_LOCK (syncs_running);
+  /* Only the first of syncs running at once starts the backend's sync:
+   * another account's start must not wipe what a sync still running on
+   * a shared repository keeps (review24 M-A). */
+  if (PRIV (self)->syncs_running++ == 0)
+    for (GType type = G_OBJECT_TYPE (self); type != MAILSYNC_TYPE_REPOSITORY; type = g_type_parent (type))
+      {
+        _MailsyncBeginSyncFunc func = (_MailsyncBeginSyncFunc) g_type_get_qdata (type, begin_sync_quark ());
 
-      if (func != NULL)
-        {
-          func (self);
-          break;
-        }
-    }
+        if (func != NULL)
+          {
+            func (self);
+            break;
+          }
+      }
+  G_UNLOCK (syncs_running);
   if (PRIV (self)->wrapped != NULL)
     _mailsync_repository_begin_sync (PRIV (self)->wrapped);
+}
+
+void
+_mailsync_repository_end_sync (MailsyncRepository *self)
+{
+  gboolean ended;
+
+  G_LOCK (syncs_running);
+  ended = PRIV (self)->syncs_running > 0;
+  if (ended)
+    PRIV (self)->syncs_running--;
+  G_UNLOCK (syncs_running);
+  g_return_if_fail (ended);
+  if (PRIV (self)->wrapped != NULL)
+    _mailsync_repository_end_sync (PRIV (self)->wrapped);
 }
 
 /* Where this repository asks and emits "opened" during an account's

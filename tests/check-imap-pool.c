@@ -740,8 +740,12 @@ static const char scripted_unanswered[] =
  * working (review22 M2: every job of every slot failed with the record).
  * The next sync's start (_mailsync_repository_begin_sync, the account's
  * open, also after an open that failed) lets b log in again (review22
- * H1: only a close did). */
-START_TEST (test_client_unanswered_login_one_slot)
+ * H1: only a close did). @shared: the second start is another account's
+ * sync on the repository while the first still runs (no end between):
+ * it leaves the record alone, b's reopen is still refused (review24 M-A:
+ * it wiped it, and b logged in again). */
+static void
+unanswered_login_one_slot (gboolean shared)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autoptr(GSubprocess) process = NULL;
@@ -794,29 +798,56 @@ START_TEST (test_client_unanswered_login_one_slot)
   list_ok (a);
 
   /* the next sync, without a close between (a held repository, or an
-   * open that failed): b logs in again */
+   * open that failed): b logs in again; or another sync that starts
+   * while this one runs: b's reopen is still refused */
+  if (!shared)
+    _mailsync_repository_end_sync (repo);
   _mailsync_repository_begin_sync (repo);
   _mailsync_imap_repository_reopen_leased_async (imap, MAILSYNC_IMAP_FOLDER (b), NULL, _mailsync_store_result,
                                                  &reopened);
   ck_assert (wait_result (context, &reopened));
-  ck_assert_msg (_mailsync_imap_repository_reopen_leased_finish (imap, reopened, &error), "b's reopen: %s",
-                 error ? error->message : "");
-  list_ok (b);
+  if (shared)
+    {
+      ck_assert_msg (!_mailsync_imap_repository_reopen_leased_finish (imap, reopened, &error) &&
+                     g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED),
+                     "b's reopen while the first sync runs: %s", error ? error->message : "succeeded");
+      g_clear_error (&error);
+      _mailsync_repository_end_sync (repo);
+    }
+  else
+    {
+      ck_assert_msg (_mailsync_imap_repository_reopen_leased_finish (imap, reopened, &error), "b's reopen: %s",
+                     error ? error->message : "");
+      list_ok (b);
+    }
   list_ok (a);
+  _mailsync_repository_end_sync (repo);
 
   _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (a));
   _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (b));
   ck_assert_msg (mailsync_repository_close (repo, NULL, &error), "close: %s", error ? error->message : "");
   g_output_stream_close (g_subprocess_get_stdin_pipe (process), NULL, NULL);
-  /* the server's logins: a's, b's closed one, b's after the new start */
+  /* the server's logins: a's, b's closed one, b's after the new start
+   * (not after a start while the first sync runs) */
   while ((line = g_data_input_stream_read_line (out, NULL, NULL, NULL)) != NULL)
     {
       logins += g_str_has_prefix (line, "login ");
       g_free (line);
     }
-  ck_assert_uint_eq (logins, 3);
+  ck_assert_uint_eq (logins, shared ? 2 : 3);
   ck_assert (g_subprocess_wait (process, NULL, NULL));
   g_main_context_pop_thread_default (context);
+}
+
+START_TEST (test_client_unanswered_login_one_slot)
+{
+  unanswered_login_one_slot (FALSE);
+}
+END_TEST
+
+START_TEST (test_client_unanswered_login_shared_sync)
+{
+  unanswered_login_one_slot (TRUE);
 }
 END_TEST
 
@@ -850,6 +881,7 @@ main (void)
   tcase_add_test (tc, test_client_cancelled_lease);
   mailsync_test_add_hooks_test (tc, test_client_throttled_slot_waits_alone);
   tcase_add_test (tc, test_client_unanswered_login_one_slot);
+  tcase_add_test (tc, test_client_unanswered_login_shared_sync);
   tcase_add_test (tc, test_client_spent_slot_skipped);
   tcase_add_test (tc, test_client_failed_listing_forgets_known);
   suite_add_tcase (suite, tc);

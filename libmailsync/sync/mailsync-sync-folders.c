@@ -561,10 +561,10 @@ _mailsync_account_sync_folders (MailsyncAccount *self, GCancellable *cancellable
   gboolean ok, remote_complete;
 
   _mailsync_account_emit_connecting (self, self->remote);
-  if (!_mailsync_account_repo_open (self->remote, &self->remote_opened, cancellable, error))
+  if (!_mailsync_account_repo_open (self->remote, &self->remote_opened, &self->remote_began, cancellable, error))
     return FALSE;
   _mailsync_account_emit_connecting (self, self->local);
-  if (!_mailsync_account_repo_open (self->local, &self->local_opened, cancellable, error))
+  if (!_mailsync_account_repo_open (self->local, &self->local_opened, &self->local_began, cancellable, error))
     return FALSE;
   /* Problems of listings this sync did not make (a client's own call, a
    * sync that stopped before reporting) are not this sync's. */
