@@ -608,7 +608,7 @@ def scenario_unanswered_pool(root):
         server.close()
 
 
-def scenario_unanswered_autorefresh(root):
+def scenario_unanswered_autorefresh(root, idle=False):
     """autorefresh (one account kept across syncs, as an API client keeping
     its account does): the first sync's login is never answered (nor the
     NOOP behind it), socktimeout none; the later connections are answered.
@@ -616,20 +616,26 @@ def scenario_unanswered_autorefresh(root):
     connects and logs in again, and syncs (review22 H1: the record of the
     unanswered login was cleared only at close, which a failed open never
     reaches: every sync failed at once for an hour, and the CLI's loop
-    ended after three failures)."""
+    ended after three failures). @idle: idlefolders = INBOX, A: the sleep
+    after the failed sync is without IDLE, no login before the next sync
+    (review24 M-B: each IDLE account logged in within seconds)."""
+    name = "unanswered-autorefresh-idle" if idle else "unanswered-autorefresh"
     if not mailsync_tap.TEST_HOOKS:
-        TAP.skip("unanswered-autorefresh: the next sync logs in again", mailsync_tap.NO_HOOKS)
+        TAP.skip("%s: the next sync logs in again" % name, mailsync_tap.NO_HOOKS)
         return
     server = tls_server()
+    if idle:
+        server.mailboxes["A"] = scripted_imap.Mailbox(1100)
     try:
-        account = early_scripted.Account(root, "unanswered-autorefresh", server, IMAPS, socktimeout=0)
+        account = early_scripted.Account(root, name, server, IMAPS, socktimeout=0,
+                                         remote="idlefolders = ['INBOX', 'A']\n" if idle else "")
         with open(account.config) as f:
             config = f.read()
         with open(account.config, "w") as f:
             f.write(config.replace("[Account T]\n", "[Account T]\nautorefresh = 0.01\n", 1))
         server.hook = None
         p, sessions = account.run(args=("-o",))
-        check("unanswered-autorefresh: a first run (-o) syncs", p.returncode == 0, detail(p, sessions, server))
+        check("%s: a first run (-o) syncs" % name, p.returncode == 0, detail(p, sessions, server))
         with server.lock:
             server.mailboxes["INBOX"].add(b"Subject: two\r\nMessage-ID: <two@early>\r\n\r\nbody\r\n")
         state = {"first": None}
@@ -659,15 +665,27 @@ def scenario_unanswered_autorefresh(root):
         received = any(b"<two@early>" in open(os.path.join(dirpath, name), "rb").read()
                        for dirpath, _, names in os.walk(os.path.join(account.work, "Mail"))
                        for name in names)
-        check("unanswered-autorefresh: the first sync's login unanswered, sent once, one error",
+        check("%s: the first sync's login unanswered, sent once, one error" % name,
               state["first"] is not None and len(errors) == 1 and "NOOP" in errors[0]
               and sum(max(len(logins(server, s)), early_logins(s)) for s in sessions
                       if s.number == state["first"]) == 1,
               (errors, [(s.number, len(logins(server, s))) for s in sessions], err[-900:]))
-        check("unanswered-autorefresh: the next sync logs in again and syncs (the new message is here)",
+        check("%s: the next sync logs in again and syncs (the new message is here)" % name,
               len(later) >= 1 and len(logins(server, later[0])) + early_logins(later[0]) >= 1 and received
               and (out + err).count("*** Finished account") >= 2,
               ([(s.number, len(logins(server, s))) for s in sessions], received, out[-600:], err[-900:]))
+        if idle:
+            # the next sync's session is the first to SELECT after the
+            # unanswered one (it downloads the new message); an IDLE
+            # account's session logs in and LISTs, and here ends at the
+            # IDLE the server does not offer
+            syncing = [s.number for s in later if "SELECT" in early_scripted.verbs(server, s)]
+            between = [s for s in later if syncing and s.number < syncing[0]]
+            check("%s: no login between the two syncs" % name,
+                  syncing and not any(logins(server, s) or early_logins(s) for s in between),
+                  ([(s.number, early_scripted.verbs(server, s)) for s in sessions], out[-600:], err[-900:]))
+            check("%s: the sleep said it was without IDLE" % name, "sleeping without IDLE" in out + err,
+                  (out[-600:], err[-900:]))
     finally:
         server.close()
 
@@ -951,6 +969,7 @@ def main():
         scenario_probe_hung(root)
         scenario_unanswered_pool(root)
         scenario_unanswered_autorefresh(root)
+        scenario_unanswered_autorefresh(root, idle=True)
         scenario_chatter(root)
         scenario_no_before_greeting(root)
         scenario_noverify(root)

@@ -296,6 +296,7 @@ sync_once (Job *job, const char *mode, const char *presync, const char *postsync
   gboolean ok;
 
   set_state (job, "locking");
+  job->login_failed = FALSE;
   lock = mailsync_lock_acquire (self->metadata_dir, job->name, &error);
   if (lock == NULL)
     {
@@ -338,6 +339,9 @@ sync_once (Job *job, const char *mode, const char *presync, const char *postsync
   g_mutex_unlock (&self->mutex);
 
   result = job->no_folder ? RESULT_FAILED : ok ? RESULT_OK : classify (error);
+  job->login_failed = result == RESULT_FAILED &&
+    (g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED) ||
+     g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED));
   after_sync (job, result);   /* if no ACCOUNT_FINISHED event ran it */
   set_state (job, "unlocking");
   return result;
@@ -485,7 +489,13 @@ run_account (Job *job)
         looping = 3;
       if (result == RESULT_STOPPED || autorefresh <= 0 || looping == 0)
         break;
-      if (job->idle_folders != NULL)
+      /* IDLE logs in (each idle folder's connection): not right after a
+       * sync whose login failed, or was left unanswered, which would
+       * send the password again within seconds (review24 M-B). */
+      if (job->idle_folders != NULL && job->login_failed)
+        mailsync_ui_info (self->ui, job->thread,
+                          "The sync's login failed: sleeping without IDLE until the next sync");
+      if (job->idle_folders != NULL && !job->login_failed)
         woken = _mailsync_runner_idle_sleep (job, (guint) (autorefresh * 60 + 0.5));
       else
         woken = sleep_between_syncs (job, (guint) (autorefresh * 60 + 0.5));
