@@ -258,6 +258,45 @@ def scenario_changed_judged(root, name, answer):
         server.close()
 
 
+def scenario_changed_nomech(root):
+    """The greeting has other capabilities, and the mechanism the login
+    sent before it used (AUTHENTICATE PLAIN) is no longer among them; the
+    server answers that login NO: most likely "unsupported mechanism", not
+    a judged password (review24 L1): the connection fails as for any
+    other capabilities and one normal connection (LOGIN) follows; the run
+    finishes, the new capabilities are kept."""
+    name = "changed-nomech"
+    if not mailsync_tap.TEST_HOOKS:
+        TAP.skip("%s: a NO to a mechanism no longer offered is not a wrong password" % name,
+                 mailsync_tap.NO_HOOKS)
+        return
+    server = tls_server()
+    try:
+        account = Account(root, name, server, socktimeout=0)
+        prime(account, name)
+        changed = "IMAP4rev1 UIDPLUS NAMESPACE SASL-IR"
+        server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % changed
+
+        def no_mechanism(server, session, tag, verb, line):
+            if verb == "AUTHENTICATE":
+                return scripted_imap.Reply("%s NO Unsupported authentication mechanism.\r\n" % tag)
+            return None
+        server.hook = early_scripted.first_session_hook(no_mechanism)
+        server.early_wait = first_session_waits(server)
+        p, sessions = account.run(extra_env=early_scripted.SHORT_BOUND, deadline=120)
+        server.early_wait = 0
+        server.hook = None
+        check("%s: the login went before the greeting" % name,
+              len(sessions) >= 1 and logged_in_early(sessions[0]), detail(p, sessions, server))
+        check("%s: the run finishes (exit 0) on a second, normal connection that logs in once" % name,
+              p.returncode == 0 and len(sessions) == 2 and len(logins(server, sessions[1])) == 1
+              and not sessions[1].early, detail(p, sessions, server))
+        check("%s: the new greeting's capabilities are kept" % name,
+              account.cached().count("capabilities=%s;" % ";".join(changed.split())) == 1, account.cached())
+    finally:
+        server.close()
+
+
 def scenario_notice(root):
     """Dovecot's login process, not yet connected to its auth process when
     the login arrives (a loaded machine), answers the client's first bytes
@@ -957,6 +996,7 @@ def main():
         scenario_changed_judged(root, "changed-no",
                                 lambda tag: "%s NO [AUTHENTICATIONFAILED] Authentication failed.\r\n" % tag)
         scenario_changed_judged(root, "changed-silent", None)
+        scenario_changed_nomech(root)
         scenario_refused(root)
         scenario_ignored(root, "talker", close_early_talkers, proof=False)
         scenario_talker_pool(root)

@@ -416,6 +416,31 @@ _mailsync_imap_connection_disarm_early_answer (MailsyncImapConnection *self)
   g_clear_pointer (&self->early_answer_timer, g_source_unref);
 }
 
+static gboolean
+has_capability (char **capabilities, const char *name)
+{
+  for (guint i = 0; capabilities != NULL && capabilities[i] != NULL; i++)
+    if (g_ascii_strcasecmp (capabilities[i], name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Whether @capabilities (a new greeting's) no longer offer the mechanism
+ * of @login (its log line: "LOGIN ..." or "AUTHENTICATE NAME ..."). */
+static gboolean
+mechanism_gone (const MailsyncImapRequest *login, char **capabilities)
+{
+  g_auto(GStrv) words = g_strsplit (login->log_text != NULL ? login->log_text : "", " ", 3);
+  g_autofree char *auth = NULL;
+
+  if (words[0] != NULL && g_ascii_strcasecmp (words[0], "LOGIN") == 0)
+    return has_capability (capabilities, "LOGINDISABLED");
+  if (words[0] == NULL || g_ascii_strcasecmp (words[0], "AUTHENTICATE") != 0 || words[1] == NULL)
+    return FALSE;
+  auth = g_strconcat ("AUTH=", words[1], NULL);
+  return !has_capability (capabilities, auth);
+}
+
 /* Dispatch's word on the greeting of a connection that logged in before
  * it: NULL when it is an OK whose [CAPABILITY] is the one the login was
  * chosen by, else why not (the caller fails the connection with it, and
@@ -449,6 +474,8 @@ _mailsync_imap_connection_check_early_greeting (MailsyncImapConnection *self, co
    * first, bounded as any early login's (after_other_greeting()). */
   if (greeting->status == MAILSYNC_IMAP_STATUS_OK && credential_sent (self) != NULL)
     {
+      self->early_mechanism_gone = greeting->code != NULL && greeting->code->kind == MAILSYNC_IMAP_CODE_CAPABILITY &&
+                                   mechanism_gone (credential_sent (self), greeting->code->strv);
       IMAP_DEBUG ("%s: the login's answer is awaited first", mismatch->message);
       g_clear_error (&self->early_mismatch);
       self->early_mismatch = mismatch;
@@ -472,7 +499,11 @@ after_other_greeting (MailsyncImapConnection *self, gboolean logged_in, GError *
 {
   g_autoptr(GError) mismatch = g_steal_pointer (&self->early_mismatch);
 
-  if (!logged_in && g_error_matches (*login_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED))
+  /* A NO to a mechanism the new greeting no longer offers is most
+   * likely "unsupported mechanism": the mismatch, and the usual
+   * reconnect, below (review24 L1). */
+  if (!logged_in && g_error_matches (*login_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED) &&
+      !self->early_mechanism_gone)
     {
       self->early_judged = TRUE;
       if (self->fatal == NULL)

@@ -159,6 +159,9 @@ struct _MailsyncImapConnection
    * (a NO to it, or no answer: the password not sent again) */
   GError *early_mismatch;
   gboolean early_judged;
+  /* that greeting no longer offers the login's mechanism (AUTH=X gone,
+   * or LOGINDISABLED): a NO to it is not taken for a judged password */
+  gboolean early_mechanism_gone;
   /* STARTTLS (connection-starttls.c): @early_capabilities are those the
    * server answered to CAPABILITY after STARTTLS on an earlier run;
    * STARTTLS went before this connection's greeting; the CAPABILITY
