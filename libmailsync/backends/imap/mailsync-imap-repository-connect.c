@@ -260,6 +260,8 @@ back_off (MailsyncImapRepository *self, MailsyncImapSlot *slot, const char *why,
   delay = MIN (MAX (delay, hint), (guint64) base * 150);
   waits = ++slot->throttle_waits;
   slot->throttle_waited_ms += (gint64) delay;
+  /* this sync's halving stands: not undone by restore_in_flight (review24 L2) */
+  slot->in_flight_reset = FALSE;
   g_mutex_unlock (&self->pool_lock);
   /* Fewer commands at once on this and the next connections. */
   self->settings->max_in_flight = MAX (MIN (self->settings->max_in_flight ? self->settings->max_in_flight
