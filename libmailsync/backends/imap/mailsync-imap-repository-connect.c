@@ -534,7 +534,7 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
           !g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED))
         {
           GError *unanswered = g_error_new (MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED,
-                                            "Repository %s: %s; no more connections this sync",
+                                            "Repository %s: %s; no new login until the next sync",
                                             mailsync_repository_get_name (repo), local_error->message);
 
           _mailsync_imap_repository_drop_connection (self, slot);
