@@ -318,10 +318,9 @@ START_TEST (test_asker_kept_after_token_refused)
 }
 END_TEST
 
-/* STARTTLS asked through a transporttunnel without remotehost, to a
+/* starttls = yes through a transporttunnel without remotehost, to a
  * server without STARTTLS: no login, and the error names the tunnel
- * ("%s" of the NULL host printed "(null)"). The config uses no TLS with
- * a tunnel (tunnel_no_tls_from_config): an API client asks for it. */
+ * ("%s" of the NULL host printed "(null)"). */
 START_TEST (test_tunnel_without_starttls)
 {
   g_autofree char *script = g_build_filename (home, "refusing.sh", NULL);
@@ -333,9 +332,8 @@ START_TEST (test_tunnel_without_starttls)
 
   ck_assert (g_file_set_contents (script, refusing_server, -1, NULL));
   data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\ntransporttunnel = sh %s\n"
-                          "remoteuser = me\nremotepass = pw\n", script);
+                          "remoteuser = me\nremotepass = pw\nssl = no\nstarttls = yes\n", script);
   account = create_asking (data, prompt, &p, &config);
-  g_object_set (mailsync_account_get_remote (account), "starttls", TRUE, NULL);
   ck_assert (!mailsync_repository_open (mailsync_account_get_remote (account), NULL, &error));
   ck_assert_msg (g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY), "%s",
                  error->message);
@@ -345,9 +343,8 @@ START_TEST (test_tunnel_without_starttls)
 }
 END_TEST
 
-/* TLS through a transporttunnel without remotehost, which only an API
- * client asks for (ssl, or starttls with STARTTLS offered; the config
- * uses no TLS with a tunnel): no name to check the certificate against,
+/* TLS through a transporttunnel without remotehost, ssl = yes (the
+ * default) or STARTTLS offered: no name to check the certificate against,
  * a configuration error (before: the TLS stream refused the NULL name
  * with a critical and the open waited for ever). */
 static const char starttls_server[] =
@@ -363,7 +360,7 @@ static const char starttls_server[] =
 START_TEST (test_tunnel_tls_without_host)
 {
   g_autofree char *script = g_build_filename (home, "starttls.sh", NULL);
-  const char *security[] = { "ssl", "starttls" };
+  const char *security[] = { "", "ssl = no\n" };
 
   ck_assert (g_file_set_contents (script, starttls_server, -1, NULL));
   for (guint i = 0; i < G_N_ELEMENTS (security); i++)
@@ -375,83 +372,14 @@ START_TEST (test_tunnel_tls_without_host)
       Prompt p = { 0 };
 
       data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\ntransporttunnel = sh %s\n"
-                              "remoteuser = me\nremotepass = pw\n", script);
+                              "remoteuser = me\nremotepass = pw\n%s", script, security[i]);
       account = create_asking (data, prompt, &p, &config);
-      g_object_set (mailsync_account_get_remote (account), security[i], TRUE, NULL);
       ck_assert (!mailsync_repository_open (mailsync_account_get_remote (account), NULL, &error));
       ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG), "%s: %s",
                      security[i], error->message);
       ck_assert_msg (g_str_has_prefix (error->message, "TLS through the transporttunnel needs remotehost"), "%s",
                      error->message);
     }
-}
-END_TEST
-
-/* A server behind a tunnel that offers STARTTLS: STARTTLS makes the file
- * $1 and is refused, LOGIN succeeds. */
-static const char plain_server[] =
-  "printf '* OK [CAPABILITY IMAP4rev1 STARTTLS] scripted\\r\\n'\n"
-  "while IFS= read -r line; do\n"
-  "  tag=${line%% *}\n"
-  "  case \"$line\" in\n"
-  "    *STARTTLS*) : > \"$1\"; printf '%s NO not here\\r\\n' \"$tag\" ;;\n"
-  "    *LOGOUT*) printf '* BYE\\r\\n%s OK\\r\\n' \"$tag\"; exit 0 ;;\n"
-  "    *) printf '%s OK done\\r\\n' \"$tag\" ;;\n"
-  "  esac\n"
-  "done\n";
-
-/* offlineimap makes no TLS through a tunnel (doc/design.md "Tunnels and
- * TLS"), and neither does the config: ssl and starttls are off on the
- * repository whatever the file says; each one the file sets to yes is
- * warned about, the defaults are not. Through a transporttunnel whose
- * server offers STARTTLS, the default config logs in without it (before:
- * TLS, which failed without remotehost). */
-START_TEST (test_tunnel_no_tls_from_config)
-{
-  static const struct { const char *lines; guint warnings; } cases[] = {
-    { "", 0 },
-    { "ssl = no\n", 0 },
-    { "starttls = no\n", 0 },
-    { "ssl = yes\n", 1 },
-    { "ssl = no\nstarttls = yes\n", 1 },
-    { "ssl = yes\nstarttls = yes\n", 2 },
-  };
-  static const char *const tunnels[] = { "preauthtunnel", "transporttunnel" };
-  g_autofree char *script = g_build_filename (home, "plain.sh", NULL);
-  g_autofree char *marker = g_build_filename (home, "starttls-sent", NULL);
-
-  ck_assert (g_file_set_contents (script, plain_server, -1, NULL));
-  for (guint t = 0; t < G_N_ELEMENTS (tunnels); t++)
-    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-      {
-        g_autofree char *data = NULL;
-        g_autoptr(GError) error = NULL;
-        g_autoptr(MailsyncConfig) config = NULL;
-        g_autoptr(MailsyncAccount) account = NULL;
-        g_auto(GStrv) warnings = NULL;
-        g_autofree char *prefix = NULL;
-        gboolean ssl, starttls;
-        Prompt p = { 0 };
-
-        data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\n%s = sh %s %s\n"
-                                "remoteuser = me\nremotepass = pw\n%s", tunnels[t], script, marker, cases[i].lines);
-        account = create_asking (data, prompt, &p, &config);
-        g_object_get (mailsync_account_get_remote (account), "ssl", &ssl, "starttls", &starttls, NULL);
-        ck_assert_msg (!ssl && !starttls, "%s, %s: ssl %d starttls %d", tunnels[t], cases[i].lines, ssl, starttls);
-        warnings = mailsync_config_get_warnings (config);
-        ck_assert_msg (g_strv_length (warnings) == cases[i].warnings, "%s, %s: %u warnings, first '%s'", tunnels[t],
-                       cases[i].lines, g_strv_length (warnings), warnings[0] != NULL ? warnings[0] : "");
-        prefix = g_strdup_printf ("in section 'Repository R': not used with %s: no TLS through a tunnel", tunnels[t]);
-        for (guint w = 0; warnings[w] != NULL; w++)
-          ck_assert_msg (strstr (warnings[w], prefix) != NULL, "%s", warnings[w]);
-        if (strcmp (tunnels[t], "transporttunnel") == 0 && cases[i].lines[0] == '\0')
-          {
-            ck_assert_msg (mailsync_repository_open (mailsync_account_get_remote (account), NULL, &error), "%s",
-                           error->message);
-            ck_assert (!g_file_test (marker, G_FILE_TEST_EXISTS));
-            mailsync_repository_close (mailsync_account_get_remote (account), NULL, NULL);
-          }
-      }
 }
 END_TEST
 
@@ -959,7 +887,6 @@ config_suite (void)
   tcase_add_test (tc, test_asker_kept_after_token_refused);
   tcase_add_test (tc, test_tunnel_without_starttls);
   tcase_add_test (tc, test_tunnel_tls_without_host);
-  tcase_add_test (tc, test_tunnel_no_tls_from_config);
   tcase_add_test (tc, test_asker_newer_after_refusal);
   tcase_add_test (tc, test_asker_held_connection_keeps_new);
   tcase_add_test (tc, test_client_password_kept);

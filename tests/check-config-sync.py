@@ -365,93 +365,6 @@ def scenario_offlineimap(server, root):
           o.returncode == 0 and "Copy message" not in o.stdout and count_local(work) == 4, o.stdout[-800:])
 
 
-# A transporttunnel to the harness's plain port: stdin/stdout <-> TCP, each
-# command line the client sends logged by its command name (argv[3]).
-RELAY = r"""import os, socket, sys, threading
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
-log = open(sys.argv[3], "a")
-def up():
-    pending = b""
-    while True:
-        data = os.read(0, 65536)
-        if not data:
-            s.shutdown(socket.SHUT_WR)
-            return
-        s.sendall(data)
-        pending += data
-        while b"\n" in pending:
-            line, pending = pending.split(b"\n", 1)
-            words = line.split()
-            log.write((words[1].decode("ascii", "replace").upper() if len(words) > 1 else "?") + "\n")
-            log.flush()
-threading.Thread(target=up, daemon=True).start()
-while True:
-    data = s.recv(65536)
-    if not data:
-        break
-    os.write(1, data)
-"""
-
-
-def tunnel_config(server, root, name, user, pw, security):
-    """A config whose remote is reached through a transporttunnel, without
-    remotehost, with SECURITY as its only TLS lines; and the tunnel's log."""
-    work = os.path.join(root, name)
-    path = write_config(work, user, "transporttunnel = %s %s/relay.py %s %s %s/commands\nremotepass = %s\n%s"
-                        % (sys.executable, work, server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"], work, pw,
-                           security))
-    write_file(os.path.join(work, "relay.py"), RELAY)
-    with open(path) as f:
-        text = f.read()
-    text = text.replace("\nremotehost = %s\n" % server.env["DOVECOT_HOST"], "\n").replace("\nssl = no\n", "\n")
-    write_file(path, text)
-    return work, path
-
-
-def commands(work):
-    try:
-        with open(os.path.join(work, "commands")) as f:
-            return f.read().split()
-    except FileNotFoundError:
-        return []
-
-
-def scenario_tunnel(server, root):
-    """offlineimap makes no TLS through a tunnel (doc/design.md "Tunnels and
-    TLS"): a transporttunnel with the default ssl (yes) logs in without TLS
-    or STARTTLS, though the server offers STARTTLS; ssl = yes written out is
-    warned about and does the same."""
-    user, pw = server.new_user(3)
-    work, path = tunnel_config(server, root, "tunnel", user, pw, "")
-    p = run(path)
-    check("transporttunnel, default ssl: sync succeeds", p.returncode == 0 and count_local(work) == 3,
-          (count_local(work), p.stderr))
-    check("transporttunnel, default ssl: logged in without STARTTLS",
-          any(c in ("LOGIN", "AUTHENTICATE") for c in commands(work)) and "STARTTLS" not in commands(work), commands(work))
-    check("transporttunnel, default ssl: no warning", "warning:" not in p.stderr, p.stderr)
-    user, pw = server.new_user(2)
-    work, path = tunnel_config(server, root, "tunnel-ssl", user, pw, "ssl = yes\n")
-    p = run(path)
-    check("transporttunnel, ssl = yes: sync succeeds without TLS",
-          p.returncode == 0 and count_local(work) == 2 and "STARTTLS" not in commands(work),
-          (count_local(work), commands(work), p.stderr))
-    check("transporttunnel, ssl = yes: warned, naming file:line",
-          ("warning: %s: option 'ssl' in section 'Repository Remote': not used with transporttunnel: no TLS through "
-           "a tunnel" % line_of(path, "ssl")) in p.stderr, p.stderr)
-    offlineimap = shutil.which("offlineimap")
-    if offlineimap is None or mailsync_tap.comparison_offlineimap()[0] is None:
-        TAP.skip("offlineimap syncs the same tunnel config without STARTTLS",
-                 "offlineimap not installed" if offlineimap is None else mailsync_tap.comparison_offlineimap()[1])
-        return
-    user, pw = server.new_user(3)
-    work, path = tunnel_config(server, root, "tunnel-offlineimap", user, pw, "")
-    o = subprocess.run([offlineimap, "-c", path, "-u", "basic", "-o"], env=dict(os.environ, HOME=work),
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
-    check("offlineimap syncs the same tunnel config without STARTTLS",
-          o.returncode == 0 and count_local(work) == 3 and "STARTTLS" not in commands(work),
-          (o.returncode, count_local(work), commands(work), o.stdout[-800:]))
-
-
 SERVER = None
 
 
@@ -469,8 +382,7 @@ def main():
         SERVER = Server(root)
         try:
             for scenario in (scenario_minimal, scenario_passwords, scenario_tls, scenario_declarative,
-                             scenario_bad_input, scenario_imap_imap, scenario_python, scenario_offlineimap,
-                             scenario_tunnel):
+                             scenario_bad_input, scenario_imap_imap, scenario_python, scenario_offlineimap):
                 scenario(SERVER, root)
         finally:
             SERVER.stop()

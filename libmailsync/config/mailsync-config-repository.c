@@ -271,34 +271,6 @@ apply_imap_python (MailsyncConfig     *self,
   return TRUE;
 }
 
-/* offlineimap makes no TLS through a tunnel: IMAPServer opens the tunnel
- * before it looks at usessl, and its STARTTLS needs ssl = no and then
- * fails on the tunnel's pipes (doc/design.md "Tunnels and TLS"). So
- * neither ssl nor starttls is used with one; an API client that sets the
- * properties itself still gets TLS through the tunnel. A user who wrote
- * ssl = yes or starttls = yes is told that it is not used; the defaults
- * only make a debug line (-d imap). */
-static void
-no_tls_through_tunnel (MailsyncConfig *self,
-                       const char     *section,
-                       const char     *tunnel,
-                       gboolean       *ssl,
-                       gboolean       *starttls)
-{
-  static const char *const keys[] = { "ssl", "starttls" };
-  gboolean *values[] = { ssl, starttls };
-
-  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
-    {
-      if (*values[i] && _mailsync_config_has (self, section, keys[i]))
-        _mailsync_config_warn (self, section, keys[i],
-                               "not used with %s: no TLS through a tunnel (as in offlineimap); the tunnel must "
-                               "protect the connection itself", tunnel);
-      *values[i] = FALSE;
-    }
-  g_log ("Mailsync-IMAP", G_LOG_LEVEL_DEBUG, "%s: no TLS through the %s (as in offlineimap)", section, tunnel);
-}
-
 static MailsyncRepository *
 build_imap (RepoContext  *ctx,
             GCancellable *cancellable,
@@ -413,9 +385,6 @@ build_imap (RepoContext  *ctx,
   if (host == NULL && (preauth == NULL || *preauth == '\0') && (transport == NULL || *transport == '\0'))
     return (_mailsync_config_error (self, section, NULL, MAILSYNC_ERROR_INVALID_CONFIG, error,
                                     "an IMAP repository needs remotehost (or preauthtunnel or transporttunnel)"), NULL);
-  if ((preauth != NULL && *preauth != '\0') || (transport != NULL && *transport != '\0'))
-    no_tls_through_tunnel (self, section, preauth != NULL && *preauth != '\0' ? "preauthtunnel" : "transporttunnel",
-                           &ssl, &starttls);
 
   cafile = _mailsync_config_get_path (self, section, "sslcacertfile", TRUE, error);
   if (cafile == NULL && error != NULL && *error != NULL)
