@@ -159,7 +159,7 @@ _mailsync_imap_repository_forget_refused_secret (MailsyncImapRepository *self, g
       (self->password_missing == NULL && !self->password_asked))
     return FALSE;
   /* accepted before (another connection, an earlier sync), refused now:
-   * no longer the one to store or keep at the next "opened" */
+   * no longer the one --update-keyring stores at the next "opened" */
   g_mutex_lock (&self->accepted_lock);
   if (g_strcmp0 (self->accepted_password, self->settings->password) == 0)
     stale = g_steal_pointer (&self->accepted_password);
