@@ -9,7 +9,8 @@
   silent; a tunnel that dies must not kill the process with SIGPIPE.
 
 The helpers (Server, run_sync, server_state...) are those of
-check-imap-sync.py. Skipped (1..0 # SKIP) when Dovecot is not installed."""
+check-imap-sync.py, in imap_sync_common.py. Skipped (1..0 # SKIP) when
+Dovecot is not installed."""
 
 import importlib.util
 import os
@@ -21,13 +22,16 @@ import tempfile
 import threading
 import time
 
+import imap_sync_common as base
 import mailsync_tap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.environ.get("top_srcdir", os.path.join(HERE, ".."))
+# scenario_variants runs check-imap-sync.py's scenario_basic (its checks
+# count on the same TAP, imap_sync_common's)
 _spec = importlib.util.spec_from_file_location("imapsync", os.path.join(SRCDIR, "tests", "check-imap-sync.py"))
-base = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(base)
+imapsync = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(imapsync)
 
 check = base.check
 PYTHON = "/usr/bin/python3"
@@ -489,7 +493,7 @@ def scenario_variants(root):
         server = base.Server(vroot, variant)
         try:
             before = base.TAP.checks
-            base.scenario_basic(server, vroot)
+            imapsync.scenario_basic(server, vroot)
             print("# the %d checks above ran against the %s variant" % (base.TAP.checks - before, variant))
         finally:
             server.stop()

@@ -38,6 +38,7 @@ import signal
 import subprocess
 import time
 
+import imap_sync_common as imapsync
 import mailsync_tap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -52,7 +53,6 @@ def _load(name, file):
 
 
 cfg = _load("configsync", "check-config-sync.py")
-imapsync = _load("imapsync", "check-imap-sync.py")
 check = cfg.check
 append = imapsync.append
 quote = imapsync.quote
