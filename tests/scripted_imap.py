@@ -3,7 +3,7 @@ server on 127.0.0.1 that answers what the mailsync client sends, and that a
 test can make misbehave command by command (a missing body, a NO with a
 response code, a BYE, silence, a reset), which Dovecot cannot be made to do.
 
-Used by check-imap-faults.py (issue 12 items 6, 7 and 9),
+Used by check-imap-faults.py (issue 12 items 6 and 7), check-imap-throttled.py (item 9),
 check-imap-early-login.py and check-imap-early-starttls.py (STARTTLS:
 ``starttls=context``) and
 check-keywords.py (PERMANENTFLAGS without \\*, issue 10 item 3). It is a test of
