@@ -3,6 +3,8 @@ Python, C -> Python) and test-ownership-backend.py (a backend and a status
 store written in Python, driven by the C engine: Python -> C) share: the
 TAP check() and its count, collect(), messages and Maildir helpers, the
 main-loop waits (run_async(), run_until()) and main().
+test-maildir-sync.py takes its Maildir helpers (make_maildir(),
+maildir_names()) from here too.
 
 Importing it needs PyGObject and the Mailsync typelib; without them it
 prints a TAP skip plan and exits (status 0).

@@ -17,13 +17,10 @@ import sys
 import tempfile
 import unittest
 
-try:
-    import gi
-    gi.require_version('Mailsync', '1.0')
-    from gi.repository import Mailsync
-except (ImportError, ValueError) as e:
-    print('1..0 # SKIP no PyGObject or no Mailsync typelib: %s' % e)
-    sys.exit(0)
+# Without PyGObject or the Mailsync typelib, importing ownership_common
+# prints the skip plan and exits (status 0). messages(): the file names
+# of a Maildir folder's messages (new and cur).
+from ownership_common import Mailsync, make_maildir, maildir_names as messages
 
 Kind = Mailsync.SyncEventKind
 
@@ -36,24 +33,9 @@ MESSAGE = ('From: alice@example.org\r\n'
            'Body of %s.\r\n')
 
 
-def make_maildir(path):
-    for sub in ('cur', 'new', 'tmp'):
-        os.makedirs(os.path.join(path, sub), exist_ok=True)
-
-
 def deliver(folder, name, subject):
     with open(os.path.join(folder, 'new', name), 'w', newline='') as f:
         f.write(MESSAGE % (subject, name, subject))
-
-
-def messages(folder):
-    """File names of the messages in a Maildir folder (new and cur)."""
-    names = []
-    for sub in ('new', 'cur'):
-        d = os.path.join(folder, sub)
-        if os.path.isdir(d):
-            names += [n for n in os.listdir(d) if not n.startswith('.')]
-    return sorted(names)
 
 
 def subjects(folder):
