@@ -520,34 +520,86 @@ start_scripted (const char *script, GSubprocess **process, GDataInputStream **ou
   return repo;
 }
 
+/* What each scripted test starts from (scripted_start()), and frees when
+ * it goes out of scope (g_auto: declared first, freed last, as the
+ * context was). */
+typedef struct
+{
+  GMainContext *context;
+  GSubprocess *process;
+  GDataInputStream *out;
+  MailsyncRepository *repo;
+  MailsyncImapRepository *imap;
+  GPtrArray *folders;
+  MailsyncFolder *a;
+  MailsyncFolder *b;
+  Lease la;
+  Lease lb;
+} Scripted;
+
+static void
+scripted_clear (Scripted *s)
+{
+  g_clear_object (&s->b);
+  g_clear_object (&s->a);
+  g_clear_pointer (&s->folders, g_ptr_array_unref);
+  g_clear_object (&s->repo);
+  g_clear_object (&s->out);
+  g_clear_object (&s->process);
+  g_clear_pointer (&s->context, g_main_context_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Scripted, scripted_clear)
+
+/* The scripted server @script's repository on a context of the test's
+ * own, opened (after a sync's start with @begin_sync), its folders
+ * listed, folders @a and @b leased, in that order, and granted. */
+static void
+scripted_start (Scripted *s, const char *script, const char *a, const char *b, gboolean begin_sync)
+{
+  g_autoptr(GError) error = NULL;
+
+  s->context = g_main_context_new ();
+  g_main_context_push_thread_default (s->context);
+  s->repo = start_scripted (script, &s->process, &s->out);
+  s->imap = MAILSYNC_IMAP_REPOSITORY (s->repo);
+  if (begin_sync)
+    _mailsync_repository_begin_sync (s->repo);
+  ck_assert_msg (mailsync_repository_open (s->repo, NULL, &error), "open: %s", error ? error->message : "");
+  s->folders = mailsync_repository_list_folders (s->repo, NULL, &error);
+  ck_assert_msg (s->folders != NULL, "list: %s", error ? error->message : "");
+  s->a = find_folder (s->folders, a);
+  s->b = find_folder (s->folders, b);
+  _mailsync_imap_repository_lease_async (s->imap, MAILSYNC_IMAP_FOLDER (s->a), NULL, leased, &s->la);
+  _mailsync_imap_repository_lease_async (s->imap, MAILSYNC_IMAP_FOLDER (s->b), NULL, leased, &s->lb);
+  wait_lease (s->context, &s->la);
+  wait_lease (s->context, &s->lb);
+}
+
+/* Ends the scripted server (its stdin closed: closing it again is no
+ * error) and leaves the test's context. */
+static void
+scripted_end (Scripted *s)
+{
+  g_output_stream_close (g_subprocess_get_stdin_pipe (s->process), NULL, NULL);
+  ck_assert (g_subprocess_wait (s->process, NULL, NULL));
+  g_main_context_pop_thread_default (s->context);
+}
+
 START_TEST (test_client_bye_on_one_connection)
 {
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
+  g_auto(Scripted) s = { 0 };
   g_autoptr(GError) error = NULL;
-  g_autoptr(MailsyncRepository) repo = NULL;
-  g_autoptr(GPtrArray) folders = NULL;
-  g_autoptr(MailsyncFolder) fine = NULL;
-  g_autoptr(MailsyncFolder) bye = NULL;
   g_autoptr(GPtrArray) lost = NULL;
   g_autoptr(GAsyncResult) reopened = NULL;
   MailsyncImapConnection *fine_connection;
   MailsyncImapRepository *imap;
-  Lease lf = { 0 }, lb = { 0 };
+  MailsyncFolder *fine, *bye;
 
-  g_main_context_push_thread_default (context);
-  repo = start_scripted (scripted, &process, &out);
-  imap = MAILSYNC_IMAP_REPOSITORY (repo);
-  ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "open: %s", error ? error->message : "");
-  folders = mailsync_repository_list_folders (repo, NULL, &error);
-  ck_assert_msg (folders != NULL, "list: %s", error ? error->message : "");
-  fine = find_folder (folders, "Fine");
-  bye = find_folder (folders, "Bye");
-  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (fine), NULL, leased, &lf);
-  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (bye), NULL, leased, &lb);
-  wait_lease (context, &lf);
-  wait_lease (context, &lb);
+  scripted_start (&s, scripted, "Fine", "Bye", FALSE);
+  imap = s.imap;
+  fine = s.a;
+  bye = s.b;
   ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (fine)), 1);
   ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (bye)), 2);
 
@@ -567,7 +619,7 @@ START_TEST (test_client_bye_on_one_connection)
   _mailsync_imap_repository_reopen_leased_async (imap, MAILSYNC_IMAP_FOLDER (bye), NULL, _mailsync_store_result,
                                                  &reopened);
   while (reopened == NULL)
-    g_main_context_iteration (context, TRUE);
+    g_main_context_iteration (s.context, TRUE);
   ck_assert_msg (_mailsync_imap_repository_reopen_leased_finish (imap, reopened, &error), "reopen: %s",
                  error ? error->message : "");
   ck_assert (mailsync_imap_connection_is_open (_mailsync_imap_repository_slot_of (imap,
@@ -579,10 +631,8 @@ START_TEST (test_client_bye_on_one_connection)
 
   _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (fine));
   _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (bye));
-  ck_assert_msg (mailsync_repository_close (repo, NULL, &error), "close: %s", error ? error->message : "");
-  g_output_stream_close (g_subprocess_get_stdin_pipe (process), NULL, NULL);
-  ck_assert (g_subprocess_wait (process, NULL, NULL));
-  g_main_context_pop_thread_default (context);
+  ck_assert_msg (mailsync_repository_close (s.repo, NULL, &error), "close: %s", error ? error->message : "");
+  scripted_end (&s);
 }
 END_TEST
 
@@ -639,80 +689,59 @@ wait_result (GMainContext *context, GAsyncResult **result)
  * connect_lock: the reconnect and the close waited for it. */
 START_TEST (test_client_throttled_slot_waits_alone)
 {
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
+  g_auto(Scripted) s = { 0 };
   g_autoptr(GError) error = NULL;
-  g_autoptr(MailsyncRepository) repo = NULL;
-  g_autoptr(GPtrArray) folders = NULL;
-  g_autoptr(MailsyncFolder) a = NULL;
-  g_autoptr(MailsyncFolder) b = NULL;
   g_autoptr(GAsyncResult) listed_b = NULL;
   g_autoptr(GAsyncResult) lost = NULL;
   g_autoptr(GAsyncResult) reopened = NULL;
   g_autoptr(GAsyncResult) closed = NULL;
   g_autoptr(GPtrArray) messages = NULL;
-  MailsyncImapRepository *imap;
   MailsyncImapSlot *slot_b;
   GTask *task;
   gint64 deadline;
-  Lease la = { 0 }, lb = { 0 };
 
   g_setenv ("MAILSYNC_TEST_THROTTLE_BASE_MS", "240000", TRUE);
-  g_main_context_push_thread_default (context);
-  repo = start_scripted (scripted_cap, &process, &out);
-  imap = MAILSYNC_IMAP_REPOSITORY (repo);
-  ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "open: %s", error ? error->message : "");
-  folders = mailsync_repository_list_folders (repo, NULL, &error);
-  ck_assert_msg (folders != NULL, "list: %s", error ? error->message : "");
-  a = find_folder (folders, "A");
-  b = find_folder (folders, "B");
-  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (a), NULL, leased, &la);
-  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (b), NULL, leased, &lb);
-  wait_lease (context, &la);
-  wait_lease (context, &lb);
-  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (b)), 2);
-  slot_b = _mailsync_imap_repository_slot_of (imap, MAILSYNC_IMAP_FOLDER (b));
+  scripted_start (&s, scripted_cap, "A", "B", FALSE);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (s.imap, MAILSYNC_IMAP_FOLDER (s.b)), 2);
+  slot_b = _mailsync_imap_repository_slot_of (s.imap, MAILSYNC_IMAP_FOLDER (s.b));
 
   /* b's first job connects: refused at the greeting, it waits */
-  mailsync_folder_list_messages_async (b, NULL, _mailsync_store_result, &listed_b);
+  mailsync_folder_list_messages_async (s.b, NULL, _mailsync_store_result, &listed_b);
   deadline = g_get_monotonic_time () + DEADLINE_S * G_USEC_PER_SEC;
-  while (throttle_waits (imap, slot_b) == 0 && g_get_monotonic_time () < deadline)
+  while (throttle_waits (s.imap, slot_b) == 0 && g_get_monotonic_time () < deadline)
     g_usleep (10 * 1000);
-  ck_assert_uint_eq (throttle_waits (imap, slot_b), 1);
+  ck_assert_uint_eq (throttle_waits (s.imap, slot_b), 1);
 
   /* main's connection is lost, and reconnects while b waits */
-  task = g_task_new (repo, NULL, _mailsync_store_result, &lost);
-  g_task_set_task_data (task, &imap->main, NULL);
-  _mailsync_worker_run (imap->main.worker, task, close_connection_job);
+  task = g_task_new (s.repo, NULL, _mailsync_store_result, &lost);
+  g_task_set_task_data (task, &s.imap->main, NULL);
+  _mailsync_worker_run (s.imap->main.worker, task, close_connection_job);
   g_object_unref (task);
-  ck_assert (wait_result (context, &lost));
-  _mailsync_repository_reopen_folder_async (repo, a, NULL, _mailsync_store_result, &reopened);
-  ck_assert_msg (wait_result (context, &reopened), "the reconnect waited for the throttled connection");
-  ck_assert_msg (_mailsync_repository_reopen_folder_finish (repo, reopened, &error), "reopen: %s",
+  ck_assert (wait_result (s.context, &lost));
+  _mailsync_repository_reopen_folder_async (s.repo, s.a, NULL, _mailsync_store_result, &reopened);
+  ck_assert_msg (wait_result (s.context, &reopened), "the reconnect waited for the throttled connection");
+  ck_assert_msg (_mailsync_repository_reopen_folder_finish (s.repo, reopened, &error), "reopen: %s",
                  error ? error->message : "");
-  list_ok (a);
+  list_ok (s.a);
   ck_assert_msg (listed_b == NULL, "b's wait ended early");
   /* the budgets are each connection's */
-  ck_assert_uint_eq (throttle_waits (imap, &imap->main), 0);
-  ck_assert_uint_eq (throttle_waits (imap, slot_b), 1);
+  ck_assert_uint_eq (throttle_waits (s.imap, &s.imap->main), 0);
+  ck_assert_uint_eq (throttle_waits (s.imap, slot_b), 1);
 
   /* the close ends b's wait, and b's listing fails with it */
-  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (a));
-  mailsync_repository_close_async (repo, NULL, _mailsync_store_result, &closed);
-  ck_assert_msg (wait_result (context, &closed), "the close waited for the throttled connection");
-  ck_assert_msg (mailsync_repository_close_finish (repo, closed, &error), "close: %s", error ? error->message : "");
-  ck_assert (wait_result (context, &listed_b));
-  messages = mailsync_folder_list_messages_finish (b, listed_b, &error);
+  _mailsync_imap_repository_release (s.imap, MAILSYNC_IMAP_FOLDER (s.a));
+  mailsync_repository_close_async (s.repo, NULL, _mailsync_store_result, &closed);
+  ck_assert_msg (wait_result (s.context, &closed), "the close waited for the throttled connection");
+  ck_assert_msg (mailsync_repository_close_finish (s.repo, closed, &error), "close: %s", error ? error->message : "");
+  ck_assert (wait_result (s.context, &listed_b));
+  messages = mailsync_folder_list_messages_finish (s.b, listed_b, &error);
   ck_assert_msg (messages == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED), "b's listing: %s",
                  error ? error->message : "succeeded");
   g_clear_error (&error);
   /* a new sync has a new budget */
-  ck_assert_uint_eq (throttle_waits (imap, slot_b), 0);
-  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (b));
-  g_output_stream_close (g_subprocess_get_stdin_pipe (process), NULL, NULL);
-  ck_assert (g_subprocess_wait (process, NULL, NULL));
-  g_main_context_pop_thread_default (context);
+  ck_assert_uint_eq (throttle_waits (s.imap, slot_b), 0);
+  _mailsync_imap_repository_release (s.imap, MAILSYNC_IMAP_FOLDER (s.b));
+  scripted_end (&s);
 }
 END_TEST
 
@@ -747,96 +776,75 @@ static const char scripted_unanswered[] =
 static void
 unanswered_login_one_slot (gboolean shared)
 {
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
+  g_auto(Scripted) s = { 0 };
   g_autoptr(GError) error = NULL;
-  g_autoptr(MailsyncRepository) repo = NULL;
-  g_autoptr(GPtrArray) folders = NULL;
-  g_autoptr(MailsyncFolder) a = NULL;
-  g_autoptr(MailsyncFolder) b = NULL;
   g_autoptr(GPtrArray) lost = NULL;
   g_autoptr(GAsyncResult) refused = NULL;
   g_autoptr(GAsyncResult) reopened = NULL;
-  MailsyncImapRepository *imap;
-  Lease la = { 0 }, lb = { 0 };
   char *line;
   guint logins = 0;
 
-  g_main_context_push_thread_default (context);
-  repo = start_scripted (scripted_unanswered, &process, &out);
-  imap = MAILSYNC_IMAP_REPOSITORY (repo);
-  _mailsync_repository_begin_sync (repo);
-  ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "open: %s", error ? error->message : "");
-  folders = mailsync_repository_list_folders (repo, NULL, &error);
-  ck_assert_msg (folders != NULL, "list: %s", error ? error->message : "");
-  a = find_folder (folders, "A");
-  b = find_folder (folders, "B");
-  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (a), NULL, leased, &la);
-  _mailsync_imap_repository_lease_async (imap, MAILSYNC_IMAP_FOLDER (b), NULL, leased, &lb);
-  wait_lease (context, &la);
-  wait_lease (context, &lb);
-  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (imap, MAILSYNC_IMAP_FOLDER (b)), 2);
-  list_ok (a);
+  scripted_start (&s, scripted_unanswered, "A", "B", TRUE);
+  ck_assert_uint_eq (_mailsync_imap_repository_lease_number (s.imap, MAILSYNC_IMAP_FOLDER (s.b)), 2);
+  list_ok (s.a);
 
   /* b's first job connects: its login is written, the server closes */
-  lost = mailsync_folder_list_messages (b, NULL, &error);
+  lost = mailsync_folder_list_messages (s.b, NULL, &error);
   ck_assert_msg (lost == NULL && g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED),
                  "b's listing: %s", error ? error->message : "succeeded");
   g_clear_error (&error);
   /* a's connection, logged in, goes on */
-  list_ok (a);
-  list_ok (a);
+  list_ok (s.a);
+  list_ok (s.a);
   /* no connection is made again this sync */
-  _mailsync_imap_repository_reopen_leased_async (imap, MAILSYNC_IMAP_FOLDER (b), NULL, _mailsync_store_result,
+  _mailsync_imap_repository_reopen_leased_async (s.imap, MAILSYNC_IMAP_FOLDER (s.b), NULL, _mailsync_store_result,
                                                  &refused);
-  ck_assert (wait_result (context, &refused));
-  ck_assert_msg (!_mailsync_imap_repository_reopen_leased_finish (imap, refused, &error) &&
+  ck_assert (wait_result (s.context, &refused));
+  ck_assert_msg (!_mailsync_imap_repository_reopen_leased_finish (s.imap, refused, &error) &&
                  g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED),
                  "b's reopen in the same sync: %s", error ? error->message : "succeeded");
   g_clear_error (&error);
-  list_ok (a);
+  list_ok (s.a);
 
   /* the next sync, without a close between (a held repository, or an
    * open that failed): b logs in again; or another sync that starts
    * while this one runs: b's reopen is still refused */
   if (!shared)
-    _mailsync_repository_end_sync (repo);
-  _mailsync_repository_begin_sync (repo);
-  _mailsync_imap_repository_reopen_leased_async (imap, MAILSYNC_IMAP_FOLDER (b), NULL, _mailsync_store_result,
+    _mailsync_repository_end_sync (s.repo);
+  _mailsync_repository_begin_sync (s.repo);
+  _mailsync_imap_repository_reopen_leased_async (s.imap, MAILSYNC_IMAP_FOLDER (s.b), NULL, _mailsync_store_result,
                                                  &reopened);
-  ck_assert (wait_result (context, &reopened));
+  ck_assert (wait_result (s.context, &reopened));
   if (shared)
     {
-      ck_assert_msg (!_mailsync_imap_repository_reopen_leased_finish (imap, reopened, &error) &&
+      ck_assert_msg (!_mailsync_imap_repository_reopen_leased_finish (s.imap, reopened, &error) &&
                      g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED),
                      "b's reopen while the first sync runs: %s", error ? error->message : "succeeded");
       g_clear_error (&error);
-      _mailsync_repository_end_sync (repo);
+      _mailsync_repository_end_sync (s.repo);
     }
   else
     {
-      ck_assert_msg (_mailsync_imap_repository_reopen_leased_finish (imap, reopened, &error), "b's reopen: %s",
+      ck_assert_msg (_mailsync_imap_repository_reopen_leased_finish (s.imap, reopened, &error), "b's reopen: %s",
                      error ? error->message : "");
-      list_ok (b);
+      list_ok (s.b);
     }
-  list_ok (a);
-  _mailsync_repository_end_sync (repo);
+  list_ok (s.a);
+  _mailsync_repository_end_sync (s.repo);
 
-  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (a));
-  _mailsync_imap_repository_release (imap, MAILSYNC_IMAP_FOLDER (b));
-  ck_assert_msg (mailsync_repository_close (repo, NULL, &error), "close: %s", error ? error->message : "");
-  g_output_stream_close (g_subprocess_get_stdin_pipe (process), NULL, NULL);
+  _mailsync_imap_repository_release (s.imap, MAILSYNC_IMAP_FOLDER (s.a));
+  _mailsync_imap_repository_release (s.imap, MAILSYNC_IMAP_FOLDER (s.b));
+  ck_assert_msg (mailsync_repository_close (s.repo, NULL, &error), "close: %s", error ? error->message : "");
+  g_output_stream_close (g_subprocess_get_stdin_pipe (s.process), NULL, NULL);
   /* the server's logins: a's, b's closed one, b's after the new start
    * (not after a start while the first sync runs) */
-  while ((line = g_data_input_stream_read_line (out, NULL, NULL, NULL)) != NULL)
+  while ((line = g_data_input_stream_read_line (s.out, NULL, NULL, NULL)) != NULL)
     {
       logins += g_str_has_prefix (line, "login ");
       g_free (line);
     }
   ck_assert_uint_eq (logins, shared ? 2 : 3);
-  ck_assert (g_subprocess_wait (process, NULL, NULL));
-  g_main_context_pop_thread_default (context);
+  scripted_end (&s);
 }
 
 START_TEST (test_client_unanswered_login_one_slot)
