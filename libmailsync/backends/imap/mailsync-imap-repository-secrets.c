@@ -179,15 +179,29 @@ _mailsync_imap_repository_forget_refused_secret (MailsyncImapRepository *self, g
  * repository last took it (review22 M3: the command's IDLE accounts each
  * kept their own copy and sent the refused old password after another
  * repository of the account logged in with the new one); not over a
- * client's "password" (review23 M1). Under connect_lock. */
+ * client's "password" (review23 M1). An answer that became NULL (another
+ * login refused it) is no newer password: the one the server accepted
+ * for this repository stays (review26 L4: dropping it cost a question),
+ * its generation the asker's, so that only a later change is taken. A
+ * password no login accepted goes: the refusal may have been of that very
+ * one. Under connect_lock. */
 void
 _mailsync_imap_repository_take_asker_secret (MailsyncImapRepository *self)
 {
   char *secret = NULL;
+  gboolean accepted;
 
   if (self->password_asker == NULL || self->password_sync == NULL || self->password_client ||
       !self->password_sync (self->password_asker, NULL, NULL, &self->asker_generation, &secret))
     return;
+  if (secret == NULL && self->settings->password != NULL)
+    {
+      g_mutex_lock (&self->accepted_lock);
+      accepted = g_strcmp0 (self->accepted_password, self->settings->password) == 0;
+      g_mutex_unlock (&self->accepted_lock);
+      if (accepted)
+        return;
+    }
   mailsync_imap_secret_clear (self->settings->password);
   g_free (self->settings->password);
   self->settings->password = secret;
