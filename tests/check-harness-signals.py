@@ -13,6 +13,9 @@ children, watchdog) is gone:
   stopped at exit;
 - the C child tests/harness-signal-child (tests/mailsync-test.c) stopped by
   SIGTERM in the middle of a check test (check's handler, then ours);
+  again with a SIGINT while its handler waits for its `harness stop` (held
+  stopped, SIGSTOP, until the INT is there): the INT waits (blocked), no
+  second stop starts, and the child dies of the TERM;
 - a child killed with SIGKILL, which runs no code: the harness watchdog
   sees its --owner gone;
 - the suites that start the harness themselves, as make check runs them
@@ -30,6 +33,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 import mailsync_tap
 
@@ -67,31 +71,53 @@ def alive(pid):
         return False
 
 
-def scenario(root, name, argv, signum, status, stopper="the child"):
-    """Starts the child @argv(base directory, ready file), sends it
-    @signum once it is ready, checks its exit @status (a negative one:
-    killed by that signal), that its Dovecot's processes are gone and
-    who stopped them (@stopper)."""
+def start_child(root, name, argv):
+    """Starts the child @argv(base directory, ready file) and waits until
+    it is ready: the child, its base directory and its server's
+    processes (None: it did not start; checked)."""
     base = os.path.join(root, name)
     os.makedirs(base)
     os.chmod(base, 0o755)
     ready = os.path.join(root, name + ".ready")
     child = mailsync_tap.Running(argv(base, ready), start_new_session=True)
+    started = mailsync_tap.wait_for(lambda: os.path.exists(ready) or child.proc.poll() is not None, 120)
+    if not check("%s: the child started its server" % name, started and os.path.exists(ready), child.text()):
+        return child, base, None
+    return child, base, [int(p) for p in mailsync_tap.harness("pids", os.path.join(base, "default")).split()]
+
+
+def end_child(child, base):
+    """What a failed scenario left: the child, then its server."""
+    if child.proc.poll() is None:
+        child.proc.kill()
+        child.finish(30)
+    d = os.path.join(base, "default")
+    if os.path.exists(os.path.join(d, "dovecot.conf")):
+        subprocess.run([mailsync_tap.HARNESS, "stop", d], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=120)
+
+
+def check_gone(name, pids):
+    gone = mailsync_tap.wait_for(lambda: not any(alive(p) for p in pids), 60)
+    check("%s: its Dovecot is gone" % name, gone, "alive: %s" % [p for p in pids if alive(p)])
+
+
+def scenario(root, name, argv, signum, status, stopper="the child"):
+    """Starts the child @argv(base directory, ready file), sends it
+    @signum once it is ready, checks its exit @status (a negative one:
+    killed by that signal), that its Dovecot's processes are gone and
+    who stopped them (@stopper)."""
+    child, base, pids = start_child(root, name, argv)
     try:
-        started = mailsync_tap.wait_for(lambda: os.path.exists(ready) or child.proc.poll() is not None, 120)
-        if not check("%s: the child started its server" % name, started and os.path.exists(ready),
-                     child.text()):
+        if pids is None:
             return
-        pids = [int(p) for p in mailsync_tap.harness("pids", os.path.join(base, "default")).split()]
         env = mailsync_tap.read_env(os.path.join(base, "default"))
         check("%s: the server's master is among its processes" % name, int(env["DOVECOT_PID"]) in pids,
               "%s not in %s" % (env["DOVECOT_PID"], pids))
         child.send_signal(signum)
         rc, out, err = child.finish(120)
         check("%s: the child exits with %d" % (name, status), rc == status, "exit %s\n%s%s" % (rc, out, err))
-        gone = mailsync_tap.wait_for(lambda: not any(alive(p) for p in pids), 60)
-        check("%s: its Dovecot is gone" % name, gone,
-              "alive: %s" % [p for p in pids if alive(p)])
+        check_gone(name, pids)
         # Who stopped it: the child (the C one with --clean, which removes
         # the directory) or, after a SIGKILL, the watchdog, which logs it.
         d = os.path.join(base, "default")
@@ -102,13 +128,86 @@ def scenario(root, name, argv, signum, status, stopper="the child"):
                 by = "the watchdog" if "watchdog: owner" in f.read() else "the child"
         check("%s: stopped by %s" % (name, stopper), by == stopper, "stopped by " + by)
     finally:
-        if child.proc.poll() is None:
-            child.proc.kill()
-            child.finish(30)
-        d = os.path.join(base, "default")
-        if os.path.exists(os.path.join(d, "dovecot.conf")):
-            subprocess.run([mailsync_tap.HARNESS, "stop", d], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=120)
+        end_child(child, base)
+
+
+def harness_stops(pid):
+    """The `dovecot-harness stop` processes @pid started (not check's
+    test process, nor a fork that has not exec'd yet)."""
+    stops = []
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                for kid in f.read().split():
+                    try:
+                        with open("/proc/%s/cmdline" % kid, "rb") as c:
+                            argv = c.read().split(b"\0")
+                    except OSError:
+                        continue
+                    if any(a.endswith(b"dovecot-harness") for a in argv) and b"stop" in argv:
+                        stops.append(int(kid))
+    except OSError:
+        pass
+    return stops
+
+
+def signal_pending(pid, signum):
+    """@signum is pending for @pid (blocked, not yet delivered)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+    except OSError:
+        return False
+    bit = 1 << (signum - 1)
+    return any(int(fields.get(k, "0").strip(), 16) & bit for k in ("SigPnd", "ShdPnd"))
+
+
+def reentry_scenario(root):
+    """The C child gets SIGTERM; while its handler waits for its `harness
+    stop` (held stopped), SIGINT: the INT waits until the handler is done
+    (its sa_mask; it used to run the handler again, a second stop of the
+    same server beside the first), the child dies of the TERM, its
+    Dovecot is gone."""
+    name = "c-term-int"
+    child, base, pids = start_child(root, name, lambda base, ready: [C_CHILD, base, ready])
+    stops = set()
+    held = None
+    try:
+        if pids is None:
+            return
+        child.send_signal(signal.SIGTERM)
+        # Its handler's `harness stop` (a Python program: tens of ms to
+        # start), held stopped as soon as it shows.
+        deadline = time.monotonic() + 60
+        while held is None and time.monotonic() < deadline and child.proc.poll() is None:
+            kids = harness_stops(child.proc.pid)
+            if kids:
+                held = kids[0]
+                os.kill(held, signal.SIGSTOP)
+                stops.add(held)
+            else:
+                time.sleep(0.001)
+        if not check("%s: the handler's harness stop runs" % name, held is not None,
+                     "exit %s\n%s" % (child.proc.poll(), child.text())):
+            return
+        child.send_signal(signal.SIGINT)
+        def settled():
+            stops.update(harness_stops(child.proc.pid))
+            return signal_pending(child.proc.pid, signal.SIGINT) or len(stops) > 1 or child.proc.poll() is not None
+        mailsync_tap.wait_for(settled, 60)
+        os.kill(held, signal.SIGCONT)
+        mailsync_tap.wait_for(lambda: stops.update(harness_stops(child.proc.pid)) or child.proc.poll() is not None, 120)
+        rc, out, err = child.finish(120)
+        check("%s: one harness stop" % name, len(stops) == 1, "stops started: %s" % sorted(stops))
+        check("%s: the child dies of the TERM" % name, rc == -signal.SIGTERM, "exit %s\n%s%s" % (rc, out, err))
+        check_gone(name, pids)
+    finally:
+        if held is not None:
+            try:
+                os.kill(held, signal.SIGCONT)
+            except OSError:
+                pass
+        end_child(child, base)
 
 
 # The suites that start the harness themselves (not through mailsync-test.c):
@@ -162,8 +261,7 @@ def suite_scenario(root, name, argv, servers, signum):
         rc, out, err = child.finish(120)
         check("%s: the suite ends, failed, on signal %d" % (name, signum), rc not in (None, 0),
               "exit %s\n%s%s" % (rc, out, err))
-        gone = mailsync_tap.wait_for(lambda: not any(alive(p) for p in pids), 60)
-        check("%s: its Dovecot is gone" % name, gone, "alive: %s" % [p for p in pids if alive(p)])
+        check_gone(name, pids)
     finally:
         # What a SIGKILLed shell suite left running (its children stay in
         # its session), then its servers if they are still there.
@@ -193,6 +291,7 @@ def main():
         scenario(root, "py-term", py("finally"), signal.SIGTERM, 128 + signal.SIGTERM)
         scenario(root, "py-hup", py("exit"), signal.SIGHUP, 128 + signal.SIGHUP)
         scenario(root, "c-term", lambda base, ready: [C_CHILD, base, ready], signal.SIGTERM, -signal.SIGTERM)
+        reentry_scenario(root)
         scenario(root, "py-kill", py("exit"), signal.SIGKILL, -signal.SIGKILL, "the watchdog")
         for name, argv, servers, signum in SUITES:
             if mailsync_tap.SANITIZED:

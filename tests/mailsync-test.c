@@ -1,9 +1,14 @@
+/* _Fork() (glibc >= 2.34), for the signal handler below */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 #include "config.h"
 
 #include "mailsync-test.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,26 +122,67 @@ mailsync_test_harness (const MailsyncTestServer *server, GError **error, ...)
  * of its "dovecot-harness stop --clean", made before the start: the
  * harness runs Dovecot in a session of its own, so nothing that ends the
  * suite ends them. A suite ended by SIGTERM, SIGINT or SIGHUP (make's
- * Ctrl-C, run-tests' TERM to the step's process group, a closed
- * terminal) stops them in the signal handler, with only async-signal-safe
- * calls (fork, execv, waitpid), then dies of the signal. check's own
+ * Ctrl-C, run-tests' TERM to the step's session, a closed terminal) stops
+ * them in the signal handler, then dies of the signal. check's own
  * handler, which srunner_run_all() installs for SIGTERM and SIGINT over
  * ours, kills the running test's process group, puts ours back and sends
  * the signal again, so ours runs then too. Each server is also started
  * with --owner: its harness watchdog stops it when the suite dies of
  * SIGKILL. */
 #define MAX_SERVERS 8
+/* How long the handler waits for one "harness stop" (the Python suites'
+ * timeout): a stop that hangs is killed, and the suite still dies. */
+#define STOP_DEADLINE_MS (120 * 1000)
 static char **server_stop_argv[MAX_SERVERS];
 static volatile sig_atomic_t server_running[MAX_SERVERS];
 static pid_t server_owner;
+static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
 
+/* In the handler only async-signal-safe calls: _Fork() (fork() is not:
+ * it runs the atfork handlers and takes malloc's locks, which the code
+ * the signal interrupted may hold), execv, waitpid, nanosleep, kill. */
+static pid_t
+fork_in_handler (void)
+{
+#ifdef HAVE__FORK
+  return _Fork ();
+#else
+  /* a C library without _Fork (glibc < 2.34): fork, as before */
+  return fork ();
+#endif
+}
+
+/* Waits for @child, STOP_DEADLINE_MS at most, then kills it. */
+static void
+wait_in_handler (pid_t child)
+{
+  const struct timespec tick = { 0, 50 * 1000 * 1000 };
+  pid_t done;
+
+  for (int waited = 0; waited < STOP_DEADLINE_MS; waited += 50)
+    {
+      done = waitpid (child, NULL, WNOHANG);
+      if (done == child || (done < 0 && errno != EINTR))
+        return;
+      nanosleep (&tick, NULL);
+    }
+  kill (child, SIGKILL);
+  while (waitpid (child, NULL, 0) < 0 && errno == EINTR)
+    ;
+}
+
+/* The three stop signals are blocked while this runs (the sa_mask): a
+ * second one (a Ctrl-C after make's TERM, a hang-up) neither runs a
+ * second "harness stop" of the same server during the first's wait nor
+ * ends the suite in the middle of the stops; the suite dies of the first
+ * signal (unblocked alone at the end). */
 static void
 stop_servers_on_signal (int signum)
 {
+  sigset_t none, this_one;
+
   if (getpid () == server_owner)
     {
-      sigset_t none;
-
       sigemptyset (&none);
       for (guint i = 0; i < MAX_SERVERS; i++)
         {
@@ -144,42 +190,52 @@ stop_servers_on_signal (int signum)
 
           if (!server_running[i])
             continue;
-          child = fork ();
+          child = fork_in_handler ();
           if (child == 0)
             {
               sigprocmask (SIG_SETMASK, &none, NULL);
               execv (server_stop_argv[i][0], server_stop_argv[i]);
               _exit (127);
             }
-          while (child > 0 && waitpid (child, NULL, 0) < 0 && errno == EINTR)
-            ;
+          if (child > 0)
+            wait_in_handler (child);
           server_running[i] = 0;
         }
     }
   signal (signum, SIG_DFL);
   raise (signum);
+  sigemptyset (&this_one);
+  sigaddset (&this_one, signum);
+  sigprocmask (SIG_UNBLOCK, &this_one, NULL);
 }
 
-/* Registers @server (its dir set) as started by this process. */
+/* Registers @server (its dir set) as started by this process. A process
+ * forked after its parent started servers (a CK_FORK test starting one of
+ * its own; no suite does yet) owns only its own: the inherited table is
+ * the parent's, which the parent stops, and --owner names this process. */
 static void
 own_server (const MailsyncTestServer *server)
 {
-  static const int signals[] = { SIGTERM, SIGINT, SIGHUP };
   int i;
 
-  if (server_owner == 0)
+  if (server_owner != getpid ())
     {
+      if (server_owner != 0)
+        for (i = 0; i < MAX_SERVERS; i++)
+          server_running[i] = 0;
       server_owner = getpid ();
-      for (guint s = 0; s < G_N_ELEMENTS (signals); s++)
+      for (guint s = 0; s < G_N_ELEMENTS (stop_signals); s++)
         {
           struct sigaction action = { 0 }, old;
 
           /* A signal the parent ignores (nohup) stays ignored. */
-          if (sigaction (signals[s], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+          if (sigaction (stop_signals[s], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
             continue;
           action.sa_handler = stop_servers_on_signal;
           sigemptyset (&action.sa_mask);
-          sigaction (signals[s], &action, NULL);
+          for (guint m = 0; m < G_N_ELEMENTS (stop_signals); m++)
+            sigaddset (&action.sa_mask, stop_signals[m]);
+          sigaction (stop_signals[s], &action, NULL);
         }
     }
   for (i = 0; i < MAX_SERVERS && server_stop_argv[i] != NULL && server_running[i]; i++)
