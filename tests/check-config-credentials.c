@@ -15,48 +15,6 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
-
-typedef struct
-{
-  guint calls;
-  char *last;
-} Prompt;
-
-static char *
-prompt (const char *account,
-        const char *repository,
-        const char *user,
-        const char *host,
-        gpointer    user_data)
-{
-  Prompt *p = user_data;
-
-  p->calls++;
-  g_free (p->last);
-  p->last = g_strdup_printf ("%s|%s|%s|%s", account, repository, user ? user : "(null)", host ? host : "(null)");
-  return g_strdup ("typed");
-}
-
-/* create() with the password function @func (@user_data): account A of
- * @data, its configuration in *@config_out. */
-static MailsyncAccount *
-create_asking (const char           *data,
-               MailsyncPasswordFunc  func,
-               gpointer              user_data,
-               MailsyncConfig      **config_out)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MailsyncConfig) config = load_config (data, &error);
-  MailsyncAccount *account;
-
-  ck_assert_msg (config != NULL, "%s", error ? error->message : "");
-  mailsync_config_set_password_func (config, func, user_data, NULL);
-  account = mailsync_config_create_account (config, "A", NULL, &error);
-  ck_assert_msg (account != NULL, "%s", error ? error->message : "");
-  *config_out = g_steal_pointer (&config);
-  return account;
-}
-
 /* How many times the password function was called while the account
  * was built (never, since session 20), then whether the remote would ask
  * it when it connects: its asker asked as the repository asks it. */
@@ -153,7 +111,6 @@ START_TEST (test_password_asked_at_connect)
   g_free (p.last);
 }
 END_TEST
-
 
 /* The asker keeps the function's answer until the server refuses it: told
  * of a refusal (by the repository, at once), it calls the function again
@@ -262,20 +219,6 @@ START_TEST (test_asker_sync_generation)
 }
 END_TEST
 
-/* A server behind a transporttunnel (sh) that offers only XOAUTH2 and
- * refuses every login. */
-static const char refusing_server[] =
-  "printf '* OK [CAPABILITY IMAP4rev1 AUTH=XOAUTH2] scripted\\r\\n'\n"
-  "while IFS= read -r line; do\n"
-  "  tag=${line%% *}\n"
-  "  case \"$line\" in\n"
-  "    *AUTHENTICATE*) printf '+ \\r\\n'; IFS= read -r response;\n"
-  "                    printf '%s NO [AUTHENTICATIONFAILED] token refused\\r\\n' \"$tag\" ;;\n"
-  "    *LOGOUT*) printf '* BYE\\r\\n%s OK\\r\\n' \"$tag\"; exit 0 ;;\n"
-  "    *) printf '%s BAD\\r\\n' \"$tag\" ;;\n"
-  "  esac\n"
-  "done\n";
-
 /* review22 L6: the server refuses an OAuth2 token: the token's refusal
  * says nothing of the password the account's asker keeps (before: the
  * repository told the asker, which dropped it and called the function
@@ -315,71 +258,6 @@ START_TEST (test_asker_kept_after_token_refused)
   ck_assert_str_eq (again, "typed");
   ck_assert_uint_eq (p.calls, 1);
   g_free (p.last);
-}
-END_TEST
-
-/* starttls = yes through a transporttunnel without remotehost, to a
- * server without STARTTLS: no login, and the error names the tunnel
- * ("%s" of the NULL host printed "(null)"). */
-START_TEST (test_tunnel_without_starttls)
-{
-  g_autofree char *script = g_build_filename (home, "refusing.sh", NULL);
-  g_autofree char *data = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(MailsyncConfig) config = NULL;
-  g_autoptr(MailsyncAccount) account = NULL;
-  Prompt p = { 0 };
-
-  ck_assert (g_file_set_contents (script, refusing_server, -1, NULL));
-  data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\ntransporttunnel = sh %s\n"
-                          "remoteuser = me\nremotepass = pw\nssl = no\nstarttls = yes\n", script);
-  account = create_asking (data, prompt, &p, &config);
-  ck_assert (!mailsync_repository_open (mailsync_account_get_remote (account), NULL, &error));
-  ck_assert_msg (g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY), "%s",
-                 error->message);
-  ck_assert_msg (g_str_has_prefix (error->message, "the server of the transporttunnel does not offer STARTTLS;"),
-                 "%s", error->message);
-  ck_assert_uint_eq (p.calls, 0);
-}
-END_TEST
-
-/* TLS through a transporttunnel without remotehost, ssl = yes (the
- * default) or STARTTLS offered: no name to check the certificate against,
- * a configuration error (before: the TLS stream refused the NULL name
- * with a critical and the open waited for ever). */
-static const char starttls_server[] =
-  "printf '* OK [CAPABILITY IMAP4rev1 STARTTLS] scripted\\r\\n'\n"
-  "while IFS= read -r line; do\n"
-  "  tag=${line%% *}\n"
-  "  case \"$line\" in\n"
-  "    *STARTTLS*) printf '%s OK begin TLS\\r\\n' \"$tag\" ;;\n"
-  "    *) printf '%s BAD\\r\\n' \"$tag\" ;;\n"
-  "  esac\n"
-  "done\n";
-
-START_TEST (test_tunnel_tls_without_host)
-{
-  g_autofree char *script = g_build_filename (home, "starttls.sh", NULL);
-  const char *security[] = { "", "ssl = no\n" };
-
-  ck_assert (g_file_set_contents (script, starttls_server, -1, NULL));
-  for (guint i = 0; i < G_N_ELEMENTS (security); i++)
-    {
-      g_autofree char *data = NULL;
-      g_autoptr(GError) error = NULL;
-      g_autoptr(MailsyncConfig) config = NULL;
-      g_autoptr(MailsyncAccount) account = NULL;
-      Prompt p = { 0 };
-
-      data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\ntransporttunnel = sh %s\n"
-                              "remoteuser = me\nremotepass = pw\n%s", script, security[i]);
-      account = create_asking (data, prompt, &p, &config);
-      ck_assert (!mailsync_repository_open (mailsync_account_get_remote (account), NULL, &error));
-      ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG), "%s: %s",
-                     security[i], error->message);
-      ck_assert_msg (g_str_has_prefix (error->message, "TLS through the transporttunnel needs remotehost"), "%s",
-                     error->message);
-    }
 }
 END_TEST
 
@@ -885,8 +763,6 @@ config_suite (void)
   tcase_add_test (tc, test_asker_forgets_refused);
   tcase_add_test (tc, test_asker_sync_generation);
   tcase_add_test (tc, test_asker_kept_after_token_refused);
-  tcase_add_test (tc, test_tunnel_without_starttls);
-  tcase_add_test (tc, test_tunnel_tls_without_host);
   tcase_add_test (tc, test_asker_newer_after_refusal);
   tcase_add_test (tc, test_asker_held_connection_keeps_new);
   tcase_add_test (tc, test_client_password_kept);

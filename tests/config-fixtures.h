@@ -22,3 +22,25 @@ MailsyncConfig *load_config (const char *data,
 MailsyncAccount *create (const char      *data,
                          MailsyncConfig **config_out,
                          GError         **error);
+
+/* The password function that counts its calls and answers "typed" (its
+ * user_data a Prompt; last: "account|repository|user|host"). */
+typedef struct
+{
+  guint calls;
+  char *last;
+} Prompt;
+
+char *prompt (const char *account,
+              const char *repository,
+              const char *user,
+              const char *host,
+              gpointer    user_data);
+MailsyncAccount *create_asking (const char           *data,
+                                MailsyncPasswordFunc  func,
+                                gpointer              user_data,
+                                MailsyncConfig      **config_out);
+
+/* A server behind a transporttunnel (sh) that offers only XOAUTH2 and
+ * refuses every login. */
+extern const char refusing_server[];
