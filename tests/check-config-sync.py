@@ -365,6 +365,144 @@ def scenario_offlineimap(server, root):
           o.returncode == 0 and "Copy message" not in o.stdout and count_local(work) == 4, o.stdout[-800:])
 
 
+# A transporttunnel: stdin/stdout <-> TCP to HOST PORT (argv[1], argv[2]),
+# each line the client sends logged by its command name in argv[3] (binary
+# TLS records log nothing readable). Port 993 means the harness's IMAPS port
+# (in the file imaps-port beside the script), so that the command line
+# names 993 as a tunnel to a real server's would.
+RELAY = r"""import os, socket, sys, threading
+port = sys.argv[2]
+if port == "993":
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "imaps-port")) as f:
+        port = f.read().strip()
+s = socket.create_connection((sys.argv[1], int(port)))
+log = open(sys.argv[3], "a")
+def up():
+    pending = b""
+    while True:
+        data = os.read(0, 65536)
+        if not data:
+            s.shutdown(socket.SHUT_WR)
+            return
+        s.sendall(data)
+        pending += data
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            words = line.split()
+            log.write((words[1].decode("ascii", "replace").upper() if len(words) > 1 else "?") + "\n")
+            log.flush()
+threading.Thread(target=up, daemon=True).start()
+while True:
+    data = s.recv(65536)
+    if not data:
+        break
+    try:
+        os.write(1, data)
+    except BrokenPipeError:  # the client is gone
+        break
+"""
+
+
+def tunnel_config(server, root, name, user, pw, security, port=None, host=False):
+    """A config whose remote is reached through a transporttunnel (to PORT,
+    the harness's plain port by default), with SECURITY as its only TLS
+    lines and remotehost only if HOST; and the tunnel's directory."""
+    work = os.path.join(root, name)
+    path = write_config(work, user, "transporttunnel = %s %s/relay.py %s %s %s/commands\nremotepass = %s\n%s"
+                        % (sys.executable, work, server.env["DOVECOT_HOST"], port or server.env["DOVECOT_PORT"],
+                           work, pw, security))
+    write_file(os.path.join(work, "relay.py"), RELAY)
+    write_file(os.path.join(work, "imaps-port"), server.env.get("DOVECOT_IMAPS_PORT") or "0")
+    with open(path) as f:
+        text = f.read()
+    text = text.replace("\nssl = no\n", "\n", 1)  # write_config's, before SECURITY
+    if not host:
+        text = text.replace("\nremotehost = %s\n" % server.env["DOVECOT_HOST"], "\n")
+    write_file(path, text)
+    return work, path
+
+
+def commands(work):
+    try:
+        with open(os.path.join(work, "commands")) as f:
+            return f.read().split()
+    except FileNotFoundError:
+        return []
+
+
+def logged_in(work):
+    return any(c in ("LOGIN", "AUTHENTICATE") for c in commands(work))
+
+
+def scenario_tunnel(server, root):
+    """doc/design.md "Tunnels and TLS": a transporttunnel with the default
+    ssl or ssl = yes logs in without TLS or STARTTLS (as offlineimap does),
+    though the server offers STARTTLS; ssl = no still requires STARTTLS
+    through it and checks the certificate; a tunnel whose command names
+    port 993 gets TLS through it, checked."""
+    user, pw = server.new_user(3)
+    work, path = tunnel_config(server, root, "tunnel", user, pw, "")
+    p = run(path)
+    check("transporttunnel, default ssl: sync succeeds", p.returncode == 0 and count_local(work) == 3,
+          (count_local(work), p.stderr))
+    check("transporttunnel, default ssl: logged in without STARTTLS",
+          logged_in(work) and "STARTTLS" not in commands(work), commands(work))
+    check("transporttunnel, default ssl: no warning", "warning:" not in p.stderr, p.stderr)
+    user, pw = server.new_user(2)
+    work, path = tunnel_config(server, root, "tunnel-ssl", user, pw, "ssl = yes\n")
+    p = run(path)
+    check("transporttunnel, ssl = yes: sync succeeds without TLS",
+          p.returncode == 0 and count_local(work) == 2 and logged_in(work) and "STARTTLS" not in commands(work),
+          (count_local(work), commands(work), p.stderr))
+    check("transporttunnel, ssl = yes: warned, naming file:line",
+          ("warning: %s: option 'ssl' in section 'Repository Remote': not used with transporttunnel: no TLS through "
+           "it" % line_of(path, "ssl")) in p.stderr, p.stderr)
+    # ssl = no written: STARTTLS required through the tunnel and the
+    # certificate checked against remotehost, as before (review25 H1).
+    user, pw = server.new_user(2)
+    ca = "sslcacertfile = %s\n" % server.env["DOVECOT_CA"]
+    work, path = tunnel_config(server, root, "tunnel-starttls", user, pw, "ssl = no\n" + ca, host=True)
+    p = run(path)
+    check("transporttunnel, ssl = no: STARTTLS before the login, sync succeeds",
+          p.returncode == 0 and count_local(work) == 2 and "STARTTLS" in commands(work)
+          and not logged_in(work), (count_local(work), commands(work), p.stderr))
+    work, path = tunnel_config(server, root, "tunnel-starttls-pin", user, pw,
+                               "ssl = no\ncert_fingerprint = %s\n" % ("00" * 32), host=True)
+    p = run(path)
+    check("transporttunnel, ssl = no: the certificate is checked (a wrong pin: refused, no login)",
+          p.returncode == 1 and count_local(work) == -1 and "STARTTLS" in commands(work) and not logged_in(work)
+          and "fingerprint" in p.stderr,
+          (count_local(work), commands(work), p.stderr))
+    # A tunnel that names port 993: TLS through it with the default ssl,
+    # checked against remotehost (review25 M1).
+    if not server.env.get("DOVECOT_IMAPS_PORT"):
+        TAP.skip("transporttunnel to 993, default ssl: TLS through it", "no IMAPS port")
+    else:
+        user, pw = server.new_user(2)
+        work, path = tunnel_config(server, root, "tunnel-993", user, pw, ca, port="993", host=True)
+        p = run(path)
+        check("transporttunnel to 993, default ssl: TLS through it, sync succeeds",
+              p.returncode == 0 and count_local(work) == 2 and not logged_in(work) and "warning:" not in p.stderr,
+              (count_local(work), commands(work), p.stderr))
+        work, path = tunnel_config(server, root, "tunnel-993-pin", user, pw, "cert_fingerprint = %s\n" % ("00" * 32),
+                                   port="993", host=True)
+        p = run(path)
+        check("transporttunnel to 993, default ssl: the certificate is checked (a wrong pin: refused)",
+              p.returncode == 1 and count_local(work) == -1 and not logged_in(work) and "fingerprint" in p.stderr,
+              (count_local(work), p.stderr))
+    offlineimap, reason = mailsync_tap.comparison_offlineimap()
+    if offlineimap is None:
+        TAP.skip("offlineimap syncs the same tunnel config without STARTTLS", reason)
+        return
+    user, pw = server.new_user(3)
+    work, path = tunnel_config(server, root, "tunnel-offlineimap", user, pw, "")
+    o = subprocess.run([offlineimap, "-c", path, "-u", "basic", "-o"], env=dict(os.environ, HOME=work),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    check("offlineimap syncs the same tunnel config without STARTTLS",
+          o.returncode == 0 and count_local(work) == 3 and logged_in(work) and "STARTTLS" not in commands(work),
+          (o.returncode, count_local(work), commands(work), o.stdout[-800:]))
+
+
 SERVER = None
 
 
@@ -382,7 +520,8 @@ def main():
         SERVER = Server(root)
         try:
             for scenario in (scenario_minimal, scenario_passwords, scenario_tls, scenario_declarative,
-                             scenario_bad_input, scenario_imap_imap, scenario_python, scenario_offlineimap):
+                             scenario_bad_input, scenario_imap_imap, scenario_python, scenario_offlineimap,
+                             scenario_tunnel):
                 scenario(SERVER, root)
         finally:
             SERVER.stop()

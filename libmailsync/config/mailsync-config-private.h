@@ -26,6 +26,25 @@ gboolean _mailsync_config_apply_synclabels (MailsyncRepository *remote,
                                             const char         *header,
                                             const char         *ignorelabels);
 
+/* mailsync-config-tunnel.c: what a tunnel's command line shows (read,
+ * never run), and TLS with a tunnel (doc/design.md "Tunnels and TLS") */
+typedef struct
+{
+  gboolean tls_port;    /* a word names port 993 or imaps */
+  gboolean tls_inside;  /* a stage makes TLS itself: openssl s_client, gnutls-cli, socat OPENSSL:, ncat --ssl */
+  char    *relay_host;  /* a stage relays in clear to this host, not a loopback one (nc, socat, ssh -W...) */
+} MailsyncConfigTunnel;
+
+void _mailsync_config_tunnel_read     (const char           *command,
+                                       MailsyncConfigTunnel *tunnel);
+void _mailsync_config_tunnel_clear    (MailsyncConfigTunnel *tunnel);
+void _mailsync_config_tunnel_security (MailsyncConfig       *self,
+                                       const char           *section,
+                                       const char           *key,
+                                       const char           *command,
+                                       gboolean             *ssl,
+                                       gboolean             *starttls);
+
 void _mailsync_config_set_folder_filter (MailsyncRepository       *repo,
                                          const char * const       *includes,
                                          MailsyncFolderFilterFunc  func,

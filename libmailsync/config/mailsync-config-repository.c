@@ -385,6 +385,10 @@ build_imap (RepoContext  *ctx,
   if (host == NULL && (preauth == NULL || *preauth == '\0') && (transport == NULL || *transport == '\0'))
     return (_mailsync_config_error (self, section, NULL, MAILSYNC_ERROR_INVALID_CONFIG, error,
                                     "an IMAP repository needs remotehost (or preauthtunnel or transporttunnel)"), NULL);
+  if (preauth != NULL && *preauth != '\0')
+    _mailsync_config_tunnel_security (self, section, "preauthtunnel", preauth, &ssl, &starttls);
+  else if (transport != NULL && *transport != '\0')
+    _mailsync_config_tunnel_security (self, section, "transporttunnel", transport, &ssl, &starttls);
 
   cafile = _mailsync_config_get_path (self, section, "sslcacertfile", TRUE, error);
   if (cafile == NULL && error != NULL && *error != NULL)
