@@ -52,6 +52,9 @@ cannot be made to do.
   session 21 L3: after a greeting with other capabilities the login's
   answer is awaited, and a NO, or no answer, is not followed by a second
   login on another connection ("changed-no", "changed-silent").
+- Session 23 (review25 M2): a pool connection's login unanswered, with
+  idlefolders: the sleep after that sync is without IDLE too
+  ("unanswered-pool-idle").
 - verify-certificate FALSE (API, PyGObject): no early login unless a
   fingerprint is pinned.
 
@@ -581,11 +584,28 @@ def scenario_probe_hung(root):
         server.close()
 
 
+def add_to_each(server, folders, word):
+    """Something new in every folder (Message-ID <WORD-FOLDER@early>): each
+    is synced."""
+    with server.lock:
+        for folder in folders:
+            server.mailboxes[folder].add(b"Subject: %s\r\nMessage-ID: <%s-%s@early>\r\n\r\nbody\r\n"
+                                         % (word.encode(), word.encode(), folder.encode()))
+
+
+def folders_server(folders):
+    """tls_server() with @folders, one message in each."""
+    server = scripted_imap.ScriptedImapServer(folders=folders, tls=server_context())
+    server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % CAPABILITIES
+    add_to_each(server, folders, "one")
+    return server
+
+
 def scenario_unanswered_pool(root):
     """maxconnections 2, three folders, retrycount 1, socktimeout none: the
-    run's first connection (the open, its LIST) is answered; every later
-    one is greeted and then answered nothing, neither the login sent
-    before the greeting nor the NOOP behind it. The first such connect
+    run's first connection (the open, its LIST) is answered; the second
+    is greeted and then answered nothing, neither the login sent before
+    the greeting nor the NOOP behind it (pool_hook). That connect
     fails with the password on the wire, maybe being judged: it is sent
     there once, and no other connection of the run logs in again, neither
     the runner's retry nor the pool's other slot (review of session 21
@@ -594,43 +614,13 @@ def scenario_unanswered_pool(root):
     if not mailsync_tap.TEST_HOOKS:
         TAP.skip("unanswered-pool: the password sent once in the run", mailsync_tap.NO_HOOKS)
         return
-    server = scripted_imap.ScriptedImapServer(folders=("INBOX", "A", "B"), tls=server_context())
-    server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % CAPABILITIES
-    with server.lock:
-        for name in ("INBOX", "A", "B"):
-            server.mailboxes[name].add(b"Subject: one\r\nMessage-ID: <one-%s@early>\r\n\r\nbody\r\n"
-                                       % name.encode())
+    server = folders_server(("INBOX", "A", "B"))
     try:
         account = early_scripted.Account(root, "unanswered-pool", server, IMAPS, socktimeout=0,
                                          remote="maxconnections = 2\nretrycount = 1\n")
         prime(account, "unanswered-pool")
-        # something new in every folder: each is synced
-        with server.lock:
-            for name in ("INBOX", "A", "B"):
-                server.mailboxes[name].add(b"Subject: two\r\nMessage-ID: <two-%s@early>\r\n\r\nbody\r\n"
-                                           % name.encode())
-        state = {"first": None, "others": 0, "late": False}
-        greeted = threading.Condition()
-
-        def hung(server, session, tag, verb, line):
-            # the run's first connection as usual, the others greeted and
-            # then not a word; the first's downloads held until a second
-            # connection is greeted (else its folders may all finish there
-            # first and no second connection is made: review24)
-            if state["first"] is None and verb == "GREETING":
-                state["first"] = session.number
-            if verb == "GREETING" and session.number != state["first"]:
-                with greeted:
-                    state["others"] += 1
-                    greeted.notify_all()
-            if session.number == state["first"] and downloading(verb, line):
-                with greeted:
-                    if not greeted.wait_for(lambda: state["others"] > 0, 100):
-                        state["late"] = True
-            if session.number == state["first"] or verb == "GREETING":
-                return None
-            return scripted_imap.Silence()
-        server.hook = hung
+        add_to_each(server, ("INBOX", "A", "B"), "two")
+        server.hook, state = pool_hook()
         p, sessions = account.run(extra_env=early_scripted.SHORT_BOUND, deadline=120)
         server.hook = None
         check("unanswered-pool: a second connection greeted while the first's download was held (100 s)",
@@ -647,7 +637,50 @@ def scenario_unanswered_pool(root):
         server.close()
 
 
-def scenario_unanswered_autorefresh(root, idle=False):
+def pool_hook():
+    """The hook of a run whose first connection is answered and whose
+    second is greeted and then answered nothing (neither the login sent
+    before the greeting nor the NOOP behind it); later ones as usual. The
+    first's downloads are held until a second connection is greeted (else
+    its folders may all finish there first and no second connection is
+    made: review24). state["silent"]: the second's number; state["late"]:
+    no second connection within 100 s."""
+    state = {"first": None, "silent": None, "late": False}
+    greeted = threading.Condition()
+
+    def hook(server, session, tag, verb, line):
+        if verb == "GREETING":
+            with greeted:
+                if state["first"] is None:
+                    state["first"] = session.number
+                elif state["silent"] is None:
+                    state["silent"] = session.number
+                greeted.notify_all()
+        if session.number == state["first"] and downloading(verb, line):
+            with greeted:
+                if not greeted.wait_for(lambda: state["silent"] is not None, 100):
+                    state["late"] = True
+        if session.number != state["silent"] or verb == "GREETING":
+            return None
+        return scripted_imap.Silence()
+    return hook, state
+
+
+def first_hook():
+    """The hook of a run whose first connection is greeted and then
+    answered nothing; the others as usual (state["silent"])."""
+    state = {"silent": None}
+
+    def hook(server, session, tag, verb, line):
+        if state["silent"] is None and verb == "GREETING":
+            state["silent"] = session.number
+        if session.number != state["silent"] or verb == "GREETING":
+            return None
+        return scripted_imap.Silence()
+    return hook, state
+
+
+def scenario_unanswered_autorefresh(root, idle=False, pool=False):
     """autorefresh (one account kept across syncs, as an API client keeping
     its account does): the first sync's login is never answered (nor the
     NOOP behind it), socktimeout none; the later connections are answered.
@@ -657,17 +690,25 @@ def scenario_unanswered_autorefresh(root, idle=False):
     reaches: every sync failed at once for an hour, and the CLI's loop
     ended after three failures). @idle: idlefolders = INBOX, A: the sleep
     after the failed sync is without IDLE, no login before the next sync
-    (review24 M-B: each IDLE account logged in within seconds)."""
-    name = "unanswered-autorefresh-idle" if idle else "unanswered-autorefresh"
+    (review24 M-B: each IDLE account logged in within seconds). @pool
+    (with @idle): maxconnections 2, three folders, the first connection
+    answered and the second's login unanswered: only that connection's
+    folders fail, the account's sync is partial, and the sleep is without
+    IDLE all the same (review25 M2: the runner looked at the account's
+    error only, and IDLE logged in again within seconds)."""
+    name = "unanswered-pool-idle" if pool else "unanswered-autorefresh-idle" if idle else "unanswered-autorefresh"
     if not mailsync_tap.TEST_HOOKS:
         TAP.skip("%s: the next sync logs in again" % name, mailsync_tap.NO_HOOKS)
         return
-    server = tls_server()
-    if idle:
+    folders = ("INBOX", "A", "B") if pool else ("INBOX",)
+    server = folders_server(folders)
+    if idle and not pool:
         server.mailboxes["A"] = scripted_imap.Mailbox(1100)
+    remote = "idlefolders = ['INBOX', 'A']\n" if idle else ""
+    if pool:
+        remote += "maxconnections = 2\nretrycount = 1\n"
     try:
-        account = early_scripted.Account(root, name, server, IMAPS, socktimeout=0,
-                                         remote="idlefolders = ['INBOX', 'A']\n" if idle else "")
+        account = early_scripted.Account(root, name, server, IMAPS, socktimeout=0, remote=remote)
         with open(account.config) as f:
             config = f.read()
         with open(account.config, "w") as f:
@@ -675,18 +716,8 @@ def scenario_unanswered_autorefresh(root, idle=False):
         server.hook = None
         p, sessions = account.run(args=("-o",))
         check("%s: a first run (-o) syncs" % name, p.returncode == 0, detail(p, sessions, server))
-        with server.lock:
-            server.mailboxes["INBOX"].add(b"Subject: two\r\nMessage-ID: <two@early>\r\n\r\nbody\r\n")
-        state = {"first": None}
-
-        def first_unanswered(server, session, tag, verb, line):
-            # the first connection greeted, then not a word; the others as usual
-            if state["first"] is None and verb == "GREETING":
-                state["first"] = session.number
-            if session.number != state["first"] or verb == "GREETING":
-                return None
-            return scripted_imap.Silence()
-        server.hook = first_unanswered
+        add_to_each(server, folders, "two")
+        server.hook, state = pool_hook() if pool else first_hook()
         first = len(server.sessions)
         env = dict(os.environ, HOME=account.work, **early_scripted.SHORT_BOUND)
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
@@ -699,17 +730,20 @@ def scenario_unanswered_autorefresh(root, idle=False):
         _, out, err = d.finish(60)
         server.hook = None
         sessions = server.sessions[first:]
-        later = [s for s in sessions if s.number != state["first"]]
+        later = [s for s in sessions if state["silent"] is not None and s.number > state["silent"]]
         errors = [l for l in err.splitlines() if l.startswith(" ERROR:") and "Aborting sync" not in l]
-        received = any(b"<two@early>" in open(os.path.join(dirpath, name), "rb").read()
-                       for dirpath, _, names in os.walk(os.path.join(account.work, "Mail"))
-                       for name in names)
+        received = all(any(b"<two-%s@early>" % folder.encode() in open(os.path.join(dirpath, f), "rb").read()
+                           for dirpath, _, names in os.walk(os.path.join(account.work, "Mail"))
+                           for f in names) for folder in folders)
+        if pool:
+            check("%s: a second connection greeted while the first's download was held (100 s)" % name,
+                  not state["late"], detail(p, sessions, server))
         check("%s: the first sync's login unanswered, sent once, one error" % name,
-              state["first"] is not None and len(errors) == 1 and "NOOP" in errors[0]
+              state["silent"] is not None and len(errors) == 1 and "NOOP" in errors[0]
               and sum(max(len(logins(server, s)), early_logins(s)) for s in sessions
-                      if s.number == state["first"]) == 1,
+                      if s.number == state["silent"]) == 1,
               (errors, [(s.number, len(logins(server, s))) for s in sessions], err[-900:]))
-        check("%s: the next sync logs in again and syncs (the new message is here)" % name,
+        check("%s: the next sync logs in again and syncs (the new messages are here)" % name,
               len(later) >= 1 and len(logins(server, later[0])) + early_logins(later[0]) >= 1 and received
               and (out + err).count("*** Finished account") >= 2,
               ([(s.number, len(logins(server, s))) for s in sessions], received, out[-600:], err[-900:]))
@@ -1010,6 +1044,7 @@ def main():
         scenario_unanswered_pool(root)
         scenario_unanswered_autorefresh(root)
         scenario_unanswered_autorefresh(root, idle=True)
+        scenario_unanswered_autorefresh(root, idle=True, pool=True)
         scenario_chatter(root)
         scenario_no_before_greeting(root)
         scenario_noverify(root)

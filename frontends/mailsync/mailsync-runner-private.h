@@ -32,7 +32,7 @@ typedef struct
   guint folders_seen;          /* folders started, skipped or failed */
   gboolean no_folder;          /* the sync found no folder to sync */
   const char *mode;            /* full, quick or idle */
-  gboolean login_failed;       /* the last sync failed with an authentication error */
+  gboolean login_failed;       /* a login of the last sync (any connection) refused or unanswered */
   char **idle_folders;         /* idlefolders of the remote repository */
   GPtrArray *idle_accounts;    /* one account (so one connection) per idle folder */
 

@@ -128,6 +128,7 @@ stop_level (MailsyncRunner *self)
 /* ---- events of the account (on its worker thread) -------------------- */
 
 static SyncResult classify (const GError *error);
+static gboolean login_error (const GError *error);
 static void after_sync (Job *job, SyncResult result);
 
 /* Builds the job's account and shows the warnings its options raised
@@ -226,6 +227,13 @@ on_event (MailsyncAccount *account, MailsyncSyncEvent *event, gpointer user_data
        * SIGTERM never leaves a folder half synced. */
       g_autoptr(GCancellable) stop = NULL;
 
+      /* A folder's connection whose login was refused or left unanswered
+       * counts whatever the account's error is: that is the first failed
+       * folder's in the pairs' order, maybe another connection's and
+       * another error (review25 M2). */
+      if (login_error (mailsync_sync_event_get_error (event)))
+        job->login_failed = TRUE;
+
       g_mutex_lock (&self->mutex);
       job->in_folder = FALSE;
       if (self->stop_level > 0 && job->cancellable != NULL)
@@ -258,6 +266,15 @@ classify (const GError *error)
       || g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED))
     return RESULT_OK;   /* each folder's error was an event already */
   return RESULT_FAILED;   /* the UI shows it from ACCOUNT_FINISHED */
+}
+
+/* A login refused, or left unanswered (the IMAP repository's error that
+ * ends its sync's logins): the next IDLE must not log in again. */
+static gboolean
+login_error (const GError *error)
+{
+  return g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED) ||
+         g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED);
 }
 
 /* What follows a sync of the account: its mbnames and its postsynchook.
@@ -339,9 +356,9 @@ sync_once (Job *job, const char *mode, const char *presync, const char *postsync
   g_mutex_unlock (&self->mutex);
 
   result = job->no_folder ? RESULT_FAILED : ok ? RESULT_OK : classify (error);
-  job->login_failed = result == RESULT_FAILED &&
-    (g_error_matches (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_AUTHENTICATION_FAILED) ||
-     g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED));
+  /* (or a folder's, seen from its FOLDER_FINISHED event: on_event) */
+  if (result == RESULT_FAILED && login_error (error))
+    job->login_failed = TRUE;
   after_sync (job, result);   /* if no ACCOUNT_FINISHED event ran it */
   set_state (job, "unlocking");
   return result;
