@@ -54,7 +54,10 @@ cannot be made to do.
   login on another connection ("changed-no", "changed-silent").
 - Session 23 (review25 M2): a pool connection's login unanswered, with
   idlefolders: the sleep after that sync is without IDLE too
-  ("unanswered-pool-idle").
+  ("unanswered-pool-idle"). Review25 L2: a NO to an early LOGIN after a
+  greeting listing LOGINDISABLED is "mechanism gone" ("changed-logindisabled");
+  after a greeting with no AUTH= at all, a NO to an early AUTHENTICATE is a
+  wrong password, not sent again ("changed-noauth").
 - verify-certificate FALSE (API, PyGObject): no early login unless a
   fingerprint is pinned.
 
@@ -218,7 +221,7 @@ def scenario_fallback(root, name, first_greeting, then=None, changed=None):
         server.close()
 
 
-def scenario_changed_judged(root, name, answer):
+def scenario_changed_judged(root, name, answer, changed=CAPABILITIES + " ID"):
     """The greeting has other capabilities than the login sent before it
     was chosen by, and the server judges that login (it reads it after
     its greeting): @answer(tag) is its answer (a NO to a wrong password),
@@ -228,7 +231,10 @@ def scenario_changed_judged(root, name, answer):
     password (exit 1), no answer a login that may have been judged (exit
     1); one login in the run either way (review of session 21 L3:
     before, the connection failed at the greeting and the next one sent
-    the password a second time). The file is forgotten."""
+    the password a second time). The file is forgotten. @changed: the
+    greeting's capabilities (one with no AUTH= at all says nothing of the
+    mechanisms: the NO is a wrong password, not "unsupported mechanism";
+    review25 L2)."""
     if not mailsync_tap.TEST_HOOKS:
         TAP.skip("%s: one login after a greeting with other capabilities" % name, mailsync_tap.NO_HOOKS)
         return
@@ -236,7 +242,7 @@ def scenario_changed_judged(root, name, answer):
     try:
         account = Account(root, name, server, socktimeout=0)
         prime(account, name)
-        server.greeting = "* OK [CAPABILITY %s ID] scripted server ready\r\n" % CAPABILITIES
+        server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % changed
 
         def judged(server, session, tag, verb, line):
             if verb in ("LOGIN", "AUTHENTICATE"):
@@ -261,27 +267,31 @@ def scenario_changed_judged(root, name, answer):
         server.close()
 
 
-def scenario_changed_nomech(root):
-    """The greeting has other capabilities, and the mechanism the login
-    sent before it used (AUTHENTICATE PLAIN) is no longer among them; the
-    server answers that login NO: most likely "unsupported mechanism", not
-    a judged password (review24 L1): the connection fails as for any
-    other capabilities and one normal connection (LOGIN) follows; the run
-    finishes, the new capabilities are kept."""
-    name = "changed-nomech"
+def scenario_changed_nomech(root, name="changed-nomech", primed=CAPABILITIES,
+                            changed="IMAP4rev1 UIDPLUS NAMESPACE SASL-IR AUTH=SCRAM-SHA-1"):
+    """The greeting has other capabilities (@changed; the run before was
+    greeted with @primed), and the mechanism the login sent before it
+    used is no longer among them: AUTHENTICATE PLAIN where other AUTH=
+    are listed and not AUTH=PLAIN, or the LOGIN command where LOGINDISABLED
+    is listed ("changed-logindisabled"). The server answers that login NO:
+    most likely "unsupported mechanism", not a judged password (review24
+    L1): the connection fails as for any other capabilities and one
+    normal connection follows; the run finishes, the new capabilities are
+    kept."""
     if not mailsync_tap.TEST_HOOKS:
         TAP.skip("%s: a NO to a mechanism no longer offered is not a wrong password" % name,
                  mailsync_tap.NO_HOOKS)
         return
     server = tls_server()
     try:
+        server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % primed
         account = Account(root, name, server, socktimeout=0)
         prime(account, name)
-        changed = "IMAP4rev1 UIDPLUS NAMESPACE SASL-IR"
         server.greeting = "* OK [CAPABILITY %s] scripted server ready\r\n" % changed
+        early_verb = "AUTHENTICATE" if "AUTH=PLAIN" in primed.split() else "LOGIN"
 
         def no_mechanism(server, session, tag, verb, line):
-            if verb == "AUTHENTICATE":
+            if verb == early_verb:
                 return scripted_imap.Reply("%s NO Unsupported authentication mechanism.\r\n" % tag)
             return None
         server.hook = early_scripted.first_session_hook(no_mechanism)
@@ -289,8 +299,9 @@ def scenario_changed_nomech(root):
         p, sessions = account.run(extra_env=early_scripted.SHORT_BOUND, deadline=120)
         server.early_wait = 0
         server.hook = None
-        check("%s: the login went before the greeting" % name,
-              len(sessions) >= 1 and logged_in_early(sessions[0]), detail(p, sessions, server))
+        check("%s: the login went before the greeting (%s)" % (name, early_verb),
+              len(sessions) >= 1 and logged_in_early(sessions[0])
+              and sessions[0].early.split(b" ")[1:2] == [early_verb.encode()], detail(p, sessions, server))
         check("%s: the run finishes (exit 0) on a second, normal connection that logs in once" % name,
               p.returncode == 0 and len(sessions) == 2 and len(logins(server, sessions[1])) == 1
               and not sessions[1].early, detail(p, sessions, server))
@@ -1031,6 +1042,11 @@ def main():
                                 lambda tag: "%s NO [AUTHENTICATIONFAILED] Authentication failed.\r\n" % tag)
         scenario_changed_judged(root, "changed-silent", None)
         scenario_changed_nomech(root)
+        scenario_changed_nomech(root, "changed-logindisabled", primed="IMAP4rev1 UIDPLUS NAMESPACE SASL-IR",
+                                changed="IMAP4rev1 UIDPLUS NAMESPACE SASL-IR LOGINDISABLED AUTH=PLAIN")
+        scenario_changed_judged(root, "changed-noauth",
+                                lambda tag: "%s NO [AUTHENTICATIONFAILED] Authentication failed.\r\n" % tag,
+                                changed="IMAP4rev1 UIDPLUS NAMESPACE SASL-IR")
         scenario_refused(root)
         scenario_ignored(root, "talker", close_early_talkers, proof=False)
         scenario_talker_pool(root)

@@ -426,18 +426,27 @@ has_capability (char **capabilities, const char *name)
 }
 
 /* Whether @capabilities (a new greeting's) no longer offer the mechanism
- * of @login (its log line: "LOGIN ..." or "AUTHENTICATE NAME ..."). */
+ * of @login: the LOGIN command is offered unless LOGINDISABLED is listed;
+ * a SASL mechanism is gone when the list names other AUTH= ones and not
+ * its own. A list with no AUTH= at all says nothing of the mechanisms (a
+ * server may name them only later, or never): a NO is then the judged
+ * password it is elsewhere, not sent again (review25 L2: it was "gone",
+ * and the next connection sent a wrong password a second time). */
 static gboolean
 mechanism_gone (const MailsyncImapRequest *login, char **capabilities)
 {
-  g_auto(GStrv) words = g_strsplit (login->log_text != NULL ? login->log_text : "", " ", 3);
   g_autofree char *auth = NULL;
+  gboolean any_auth = FALSE;
 
-  if (words[0] != NULL && g_ascii_strcasecmp (words[0], "LOGIN") == 0)
+  if (login->login_command)
     return has_capability (capabilities, "LOGINDISABLED");
-  if (words[0] == NULL || g_ascii_strcasecmp (words[0], "AUTHENTICATE") != 0 || words[1] == NULL)
+  if (login->mechanism == MAILSYNC_IMAP_AUTH_NONE)
     return FALSE;
-  auth = g_strconcat ("AUTH=", words[1], NULL);
+  for (guint i = 0; capabilities != NULL && capabilities[i] != NULL && !any_auth; i++)
+    any_auth = g_ascii_strncasecmp (capabilities[i], "AUTH=", 5) == 0;
+  if (!any_auth)
+    return FALSE;
+  auth = g_strconcat ("AUTH=", mailsync_imap_auth_mechanism_name (login->mechanism), NULL);
   return !has_capability (capabilities, auth);
 }
 

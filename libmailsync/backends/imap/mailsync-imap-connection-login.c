@@ -98,6 +98,8 @@ try_mechanism (MailsyncImapConnection    *self,
                                self->settings->password ? self->settings->password : "", error);
       if (request == NULL)
         return FALSE;
+      request->mechanism = MAILSYNC_IMAP_AUTH_LOGIN;
+      request->login_command = TRUE;
       ok = run_login (self, request, TRUE, cancellable, error);
       return ok != NULL;
     }
@@ -136,6 +138,7 @@ try_mechanism (MailsyncImapConnection    *self,
        * continuations are the credentials. */
       mailsync_imap_request_set_secret (request);
       mailsync_imap_request_set_log_text (request, log_line);
+      request->mechanism = mechanism;
       mailsync_imap_request_set_continuation_handler (request, sasl_continue, sasl);
       /* PLAIN with SASL-IR is one line and one answer. Not XOAUTH2 or
        * OAUTHBEARER: a refused token comes as a continuation that wants

@@ -70,6 +70,11 @@ struct _MailsyncImapRequest
   gboolean pipelined;     /* a one-step login with commands sent after it */
   gboolean one_step;      /* a login that takes no continuation (LOGIN, SASL-IR PLAIN) */
   gboolean unlimited;     /* goes before the pending ones, beyond max_in_flight (the early login's NOOP) */
+  /* a login's mechanism: AUTHENTICATE's, or MAILSYNC_IMAP_AUTH_LOGIN with
+   * login_command for the LOGIN command (RFC 3501 §6.2.3); what a
+   * greeting after it is checked against (mechanism_gone()) */
+  MailsyncImapAuthMechanism mechanism;
+  gboolean login_command;
 };
 
 struct _MailsyncImapConnection
