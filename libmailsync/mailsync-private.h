@@ -175,7 +175,11 @@ MailsyncRepository *_mailsync_repository_get_wrapped (MailsyncRepository *self);
  * thread: the function must not block on the repository's jobs.
  * Syncs in progress are counted (accounts sharing @self): the function
  * runs only for the first; each begin is paired with an end, after the
- * sync's release of @self. */
+ * sync's release of @self. Syncs that overlap with no gap (two accounts,
+ * each starting before the other ends) never bring the count to 0: the
+ * function does not run again, and what it would end (the IMAP
+ * repository's unanswered-login record and budgets) lasts until a close
+ * or the record's hour (review25 L1). */
 typedef void (*_MailsyncBeginSyncFunc) (MailsyncRepository *self);
 void     _mailsync_repository_class_set_begin_sync (gpointer klass, _MailsyncBeginSyncFunc func);
 void     _mailsync_repository_begin_sync           (MailsyncRepository *self);
