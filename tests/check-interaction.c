@@ -78,44 +78,79 @@ log_size (void)
   return st.st_size;
 }
 
-/* Dovecot logs each login connection's end with "(auth failed, N
- * attempts in ...)". Waits (deadline) until @connections such lines are
- * in the log past @offset, and returns the sum of their N. */
-static guint
-failed_logins_since (goffset offset, guint connections)
+/* The server's log past @offset up to a marker: a login made now, as a
+ * user of its own ("marker-PID-N", not in the passwd-file), refused.
+ * Dovecot logs each login connection at its end; the connections of what
+ * the test did were closed before its calls returned, and the marker's
+ * connection (STARTTLS, then the login) starts after, so their lines come
+ * before the marker's. The log is read (deadline) until the marker's
+ * line is in it; the text returned ends where that line starts. A check
+ * of what was logged then is exact: waiting for the first line of a kind
+ * passed before a second could be logged (review25). */
+static char *
+log_until_marker (goffset offset)
 {
+  static guint markers;
+  g_autofree char *user = g_strdup_printf ("marker-%d-%u", (int) getpid (), ++markers);
+  g_autofree char *needle = g_strdup_printf ("user=<%s>,", user);
+  g_autoptr(MailsyncRepository) repo = imap_repository ("Wr0ng-marker");
+  g_autoptr(GError) error = NULL;
   gint64 deadline = g_get_monotonic_time () + DEADLINE_SECONDS * G_USEC_PER_SEC;
 
+  g_object_set (repo, "user", user, NULL);
+  ck_assert (!mailsync_repository_open (repo, NULL, &error));
+  ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED), "%s",
+                 error->message);
   for (;;)
     {
       g_autofree char *text = NULL;
       gsize length = 0;
-      guint lines = 0, attempts = 0;
-      const char *p;
+      char *found;
 
       ck_assert (g_file_get_contents (env ("DOVECOT_LOG"), &text, &length, NULL));
       ck_assert_uint_ge (length, offset);
-      for (p = text + offset; (p = strstr (p, "(auth failed, ")) != NULL; p++)
+      found = strstr (text + offset, needle);
+      if (found != NULL)
         {
-          lines++;
-          attempts += (guint) strtoul (p + strlen ("(auth failed, "), NULL, 10);
+          while (found > text + offset && found[-1] != '\n')
+            found--;
+          return g_strndup (text + offset, (gsize) (found - (text + offset)));
         }
-      if (lines >= connections)
-        {
-          ck_assert_uint_eq (lines, connections);
-          return attempts;
-        }
-      ck_assert_msg (g_get_monotonic_time () < deadline, "only %u of %u failed logins logged", lines, connections);
+      ck_assert_msg (g_get_monotonic_time () < deadline, "the marker login %s was not logged", user);
       g_usleep (G_USEC_PER_SEC / 20); /* polling a file another process writes */
     }
+}
+
+/* Dovecot logs each login connection's end with "(auth failed, N
+ * attempts in ...)": the sum of their N past @offset, up to a marker
+ * (log_until_marker(); earlier markers' lines left out), and in
+ * @connections (nullable) the number of such lines. */
+static guint
+failed_logins_since (goffset offset, guint *connections)
+{
+  g_autofree char *text = log_until_marker (offset);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  guint attempts = 0, failed = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *p = strstr (lines[i], "(auth failed, ");
+
+      if (p == NULL || strstr (lines[i], "user=<marker-") != NULL)
+        continue;
+      failed++;
+      attempts += (guint) strtoul (p + strlen ("(auth failed, "), NULL, 10);
+    }
+  if (connections != NULL)
+    *connections = failed;
+  return attempts;
 }
 
 /* The failed login attempts logged past @offset, counted once @logins
  * logins of @user are logged there: a barrier, the later success of the
  * same run (a repository closes a refused connection before it connects
  * again, and Dovecot logs the failure at that close, so a failure that
- * came before is logged before it). failed_logins_since() returns at the
- * first failure logged, so it cannot tell one from more (review23 L2). */
+ * came before is logged before it; review23 L2). */
 static guint
 failed_logins_before_logins (goffset offset, const char *user, guint logins)
 {
@@ -144,13 +179,14 @@ failed_logins_before_logins (goffset offset, const char *user, guint logins)
     }
 }
 
-/* Whether @needle is in the server's log past @offset. */
+/* Whether @needle is in the server's log past @offset, up to a marker
+ * (log_until_marker()). */
 static gboolean
 logged_since (goffset offset, const char *needle)
 {
-  g_autofree char *text = mailsync_test_read_file (env ("DOVECOT_LOG"), NULL);
+  g_autofree char *text = log_until_marker (offset);
 
-  return strstr (text + offset, needle) != NULL;
+  return strstr (text, needle) != NULL;
 }
 
 /* The scripted interaction (TestInteraction) is in interaction-fixtures.c. */
@@ -221,7 +257,7 @@ START_TEST (test_password_asked_when_missing)
   ck_assert_msg (mailsync_repository_open (repo, NULL, &error), "%s", error ? error->message : "");
   ck_assert_uint_eq (interaction->password_asks, 1);
   ck_assert (mailsync_repository_close (repo, NULL, NULL));
-  ck_assert (!logged_since (offset, "(auth failed"));
+  ck_assert_uint_eq (failed_logins_since (offset, NULL), 0);
 }
 END_TEST
 
@@ -248,6 +284,7 @@ START_TEST (test_wrong_then_right_password)
   const char *answers[] = { "Wr0ng-second", env ("DOVECOT_PASS"), NULL };
   g_autoptr(GError) error = NULL;
   goffset offset = log_size ();
+  guint connections = 0;
 
   interaction->mode = ANSWER_PASSWORD;
   interaction->passwords = answers;
@@ -264,7 +301,8 @@ START_TEST (test_wrong_then_right_password)
       ck_assert (strstr (interaction->previous_errors[i]->message, "Wr0ng") == NULL);
     }
   /* two wrong passwords: two connections, one failed login each */
-  ck_assert_uint_eq (failed_logins_since (offset, 2), 2);
+  ck_assert_uint_eq (failed_logins_since (offset, &connections), 2);
+  ck_assert_uint_eq (connections, 2);
   ck_assert (mailsync_repository_close (repo, NULL, NULL));
 }
 END_TEST
@@ -283,7 +321,7 @@ START_TEST (test_wrong_password_one_failure)
   ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED), "%s",
                  error->message);
   ck_assert_uint_eq (interaction->password_asks, 1);
-  ck_assert_uint_eq (failed_logins_since (offset, 1), 1);
+  ck_assert_uint_eq (failed_logins_since (offset, NULL), 1);
   g_clear_error (&error);
 
   /* and without any interaction: the same, once (PLAIN failed: no LOGIN) */
@@ -292,7 +330,7 @@ START_TEST (test_wrong_password_one_failure)
   ck_assert (!mailsync_repository_open (repo, NULL, &error));
   ck_assert_msg (g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED), "%s",
                  error->message);
-  ck_assert_uint_eq (failed_logins_since (offset, 1), 1);
+  ck_assert_uint_eq (failed_logins_since (offset, NULL), 1);
 }
 END_TEST
 
@@ -524,7 +562,7 @@ START_TEST (test_config_func_refused_not_kept)
                  error->message);
   g_clear_error (&error);
   ck_assert_uint_eq (calls, 1);
-  ck_assert_uint_eq (failed_logins_since (offset, 1), 1);
+  ck_assert_uint_eq (failed_logins_since (offset, NULL), 1);
 
   for (guint i = 0; i < 2; i++)
     {
@@ -538,7 +576,7 @@ START_TEST (test_config_func_refused_not_kept)
   /* the first account's repository forgot the refused one too */
   ck_assert_msg (mailsync_account_sync (first, NULL, &error), "%s", error ? error->message : "");
   ck_assert_uint_eq (calls, 2);
-  ck_assert_uint_eq (failed_logins_since (offset, 1), 1);
+  ck_assert_uint_eq (failed_logins_since (offset, NULL), 1);
   g_clear_object (&first);
   g_clear_object (&config);
   mailsync_test_rm_rf (base);
@@ -575,7 +613,7 @@ START_TEST (test_config_func_accepted_kept)
       ck_assert_uint_eq (calls, 1);
       ck_assert_uint_eq (interaction->password_asks, 1);
     }
-  ck_assert_uint_eq (failed_logins_since (offset, 1), 1);
+  ck_assert_uint_eq (failed_logins_since (offset, NULL), 1);
   g_clear_object (&config);
   mailsync_test_rm_rf (base);
 }
