@@ -136,7 +136,7 @@ START_TEST (test_asker_forgets_refused)
           g_autofree char *newer = NULL;
 
           /* what a refused login of the kept answer tells it (connect.c) */
-          ck_assert (remote->password_sync (remote->password_asker, "typed", NULL, &generation, &newer));
+          ck_assert (remote->password_sync (remote->password_asker, "typed", NULL, NULL, &generation, &newer));
           ck_assert (newer == NULL);
         }
       if (i == 3)
@@ -145,8 +145,8 @@ START_TEST (test_asker_forgets_refused)
 
           /* what a login the server accepted tells it (connect.c), from a
            * repository that took the current answer at its connect */
-          ck_assert (remote->password_sync (remote->password_asker, NULL, NULL, &generation, &taken));
-          ck_assert (!remote->password_sync (remote->password_asker, NULL, "accepted", &generation, NULL));
+          ck_assert (remote->password_sync (remote->password_asker, NULL, NULL, NULL, &generation, &taken));
+          ck_assert (!remote->password_sync (remote->password_asker, NULL, "accepted", NULL, &generation, NULL));
         }
       ck_assert_int_eq (mailsync_interaction_ask_password (remote->password_asker, "R", "me", "imap.example.org",
                                                            NULL, NULL, &answer, &error),
@@ -180,36 +180,36 @@ START_TEST (test_asker_sync_generation)
   remote = MAILSYNC_IMAP_REPOSITORY (mailsync_account_get_remote (account));
   ck_assert (remote->password_asker != NULL && remote->password_sync != NULL);
   /* nothing kept yet: nothing moved */
-  ck_assert (!remote->password_sync (remote->password_asker, NULL, NULL, &b, &none));
+  ck_assert (!remote->password_sync (remote->password_asker, NULL, NULL, NULL, &b, &none));
   ck_assert_int_eq (mailsync_interaction_ask_password (remote->password_asker, "R", "me", "imap.example.org", NULL,
                                                        NULL, &old, &error),
                     MAILSYNC_INTERACTION_HANDLED);
   ck_assert_str_eq (old, "typed");
   /* B takes it; then nothing moves for it */
-  ck_assert (remote->password_sync (remote->password_asker, NULL, NULL, &b, &taken));
+  ck_assert (remote->password_sync (remote->password_asker, NULL, NULL, NULL, &b, &taken));
   ck_assert_str_eq (taken, "typed");
   g_clear_pointer (&taken, g_free);
-  ck_assert (!remote->password_sync (remote->password_asker, NULL, NULL, &b, &none));
+  ck_assert (!remote->password_sync (remote->password_asker, NULL, NULL, NULL, &b, &none));
   a = b;
   /* A refused "typed": forgotten; A gets no other */
-  ck_assert (remote->password_sync (remote->password_asker, "typed", NULL, &a, &taken));
+  ck_assert (remote->password_sync (remote->password_asker, "typed", NULL, NULL, &a, &taken));
   ck_assert (taken == NULL);
   /* A's interaction's password accepted: kept, told at the login */
-  ck_assert (!remote->password_sync (remote->password_asker, NULL, "new-one", &a, NULL));
+  ck_assert (!remote->password_sync (remote->password_asker, NULL, "new-one", NULL, &a, NULL));
   /* B's next connect takes it */
   before = b;
-  ck_assert (remote->password_sync (remote->password_asker, NULL, NULL, &b, &taken));
+  ck_assert (remote->password_sync (remote->password_asker, NULL, NULL, NULL, &b, &taken));
   ck_assert_uint_ne (b, before);
   ck_assert_str_eq (taken, "new-one");
   g_clear_pointer (&taken, g_free);
   /* a login with the old one answered after the change (review23 H1: the
    * repository's copy is older than the answer): the new one stays */
-  ck_assert (!remote->password_sync (remote->password_asker, NULL, "typed", &before, NULL));
+  ck_assert (!remote->password_sync (remote->password_asker, NULL, "typed", NULL, &before, NULL));
   /* B refused the old one (it connected before): the new one stays, and B
    * gets it */
-  ck_assert (remote->password_sync (remote->password_asker, "typed", NULL, &b, &taken));
+  ck_assert (remote->password_sync (remote->password_asker, "typed", NULL, NULL, &b, &taken));
   ck_assert_str_eq (taken, "new-one");
-  ck_assert (!remote->password_sync (remote->password_asker, NULL, NULL, &b, &none));
+  ck_assert (!remote->password_sync (remote->password_asker, NULL, NULL, NULL, &b, &none));
   ck_assert_int_eq (mailsync_interaction_ask_password (remote->password_asker, "R", "me", "imap.example.org", NULL,
                                                        NULL, &again, &error),
                     MAILSYNC_INTERACTION_HANDLED);

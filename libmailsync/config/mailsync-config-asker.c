@@ -104,9 +104,28 @@ struct _MailsyncConfigAsker
   char *answer;               /* the function's answer or an accepted password, kept
                                * until the server refuses it */
   guint generation;           /* counts the changes of answer */
+  GPtrArray *refused;         /* the passwords refused to a repository of the asker
+                               * that no login accepted since, cleared when freed */
 };
 
 G_DEFINE_FINAL_TYPE (MailsyncConfigAsker, mailsync_config_asker, MAILSYNC_TYPE_INTERACTION)
+
+static gboolean
+refused_equal (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (a, b) == 0;
+}
+
+/* @password given again (the function's answer, a login's accepted one):
+ * no longer one a repository must not keep. Under self->lock. */
+static void
+asker_unrefuse_locked (MailsyncConfigAsker *self, const char *password)
+{
+  guint index;
+
+  if (g_ptr_array_find_with_equal_func (self->refused, password, refused_equal, &index))
+    g_ptr_array_remove_index_fast (self->refused, index);
+}
 
 /* Replaces the kept answer with @answer (taken; may be NULL). Under
  * self->lock. */
@@ -119,6 +138,8 @@ asker_keep_locked (MailsyncConfigAsker *self, char *answer)
     self->generation++;
   self->answer = answer;
   _mailsync_credentials_free_secret (old);
+  if (answer != NULL)
+    asker_unrefuse_locked (self, answer);
 }
 
 /* Blocking, on the client's context (the base class's default async
@@ -167,10 +188,15 @@ asker_ask (MailsyncInteraction *interaction, const char *repository, const char 
  * login the server just accepted (maybe asked again by its interaction
  * after a refusal of the function's), the one the next repositories of
  * the account use, unless the answer changed since the repository's copy
- * (then the answer is newer than the login). */
+ * (then the answer is newer than the login). @held (may be NULL): on a
+ * take, the password a login accepted for the repository, which it still
+ * holds: a NULL answer does not replace it (review26 L4), unless it is
+ * one the server refused another repository of the account since
+ * (review27 M1: A and B shared the answer, B's refusal emptied it, and A
+ * would have sent it again). */
 gboolean
 _mailsync_config_asker_sync (MailsyncInteraction *asker, const char *refused, const char *accepted,
-                             guint *generation, char **secret)
+                             const char *held, guint *generation, char **secret)
 {
   MailsyncConfigAsker *self = MAILSYNC_CONFIG_ASKER (asker);
   gboolean moved;
@@ -178,6 +204,7 @@ _mailsync_config_asker_sync (MailsyncInteraction *asker, const char *refused, co
   g_mutex_lock (&self->lock);
   if (accepted != NULL)
     {
+      asker_unrefuse_locked (self, accepted);
       /* equal: the answer this login's repository asked the function for
        * (its copy is the answer, though it did not take it at connect) */
       if (*generation == self->generation || g_strcmp0 (self->answer, accepted) == 0)
@@ -188,13 +215,24 @@ _mailsync_config_asker_sync (MailsyncInteraction *asker, const char *refused, co
       g_mutex_unlock (&self->lock);
       return FALSE;
     }
-  if (refused != NULL && g_strcmp0 (self->answer, refused) == 0)
-    asker_keep_locked (self, NULL);
+  if (refused != NULL)
+    {
+      /* every refused one, not only the kept answer's: a repository may
+       * hold an older answer another one was refused */
+      if (!g_ptr_array_find_with_equal_func (self->refused, refused, refused_equal, NULL))
+        g_ptr_array_add (self->refused, g_strdup (refused));
+      if (g_strcmp0 (self->answer, refused) == 0)
+        asker_keep_locked (self, NULL);
+    }
   moved = refused != NULL || self->generation != *generation;
   if (moved)
     {
       *generation = self->generation;
-      *secret = g_strdup (self->answer);
+      if (self->answer == NULL && held != NULL && refused == NULL &&
+          !g_ptr_array_find_with_equal_func (self->refused, held, refused_equal, NULL))
+        moved = FALSE;
+      else
+        *secret = g_strdup (self->answer);
     }
   g_mutex_unlock (&self->lock);
   return moved;
@@ -206,6 +244,7 @@ mailsync_config_asker_finalize (GObject *object)
   MailsyncConfigAsker *self = MAILSYNC_CONFIG_ASKER (object);
 
   _mailsync_credentials_free_secret (self->answer);
+  g_ptr_array_unref (self->refused);
   _mailsync_password_box_unref (self->box);
   g_free (self->account);
   g_free (self->declined);
@@ -225,6 +264,7 @@ static void
 mailsync_config_asker_init (MailsyncConfigAsker *self)
 {
   g_mutex_init (&self->lock);
+  self->refused = g_ptr_array_new_with_free_func ((GDestroyNotify) _mailsync_credentials_free_secret);
 }
 
 /* The asker of @ctx's account and repository, made on first use; NULL

@@ -268,10 +268,12 @@ MailsyncInteraction *_mailsync_config_dup_asker       (RepoContext   *ctx,
  * the kept answer (the next repository calls the function again);
  * @accepted (may be NULL): the password of its login the server just
  * accepted, kept for the account's other repositories unless the answer
- * changed since *@generation. */
+ * changed since *@generation; @held (may be NULL): the accepted password
+ * the repository holds, kept over a NULL answer unless refused since. */
 gboolean _mailsync_config_asker_sync                 (MailsyncInteraction *asker,
                                                       const char          *refused,
                                                       const char          *accepted,
+                                                      const char          *held,
                                                       guint               *generation,
                                                       char               **secret);
 gboolean _mailsync_config_build_oauth2               (RepoContext     *ctx,

@@ -174,10 +174,16 @@ void  _mailsync_imap_repository_set_oauth2 (MailsyncImapRepository *self,
  * kept by the asker only if *@generation is still its current one (a
  * password learnt since, a refusal since, is newer than the login's);
  * then *@generation is the new one and FALSE, @secret untouched
- * (review23 H1). */
+ * (review23 H1). @held (may be NULL; only without @refused and
+ * @accepted): the password a login accepted for the repository, which it
+ * still holds: when the answer is NULL (a refusal forgot it) and @held
+ * was refused to no repository of the asker since a login accepted it,
+ * *@generation becomes the current one and FALSE: the repository keeps
+ * @held (review26 L4, review27 M1). */
 typedef gboolean (*MailsyncImapAskerSync) (MailsyncInteraction *asker,
                                            const char          *refused,
                                            const char          *accepted,
+                                           const char          *held,
                                            guint               *generation,
                                            char               **secret);
 

@@ -167,7 +167,8 @@ _mailsync_imap_repository_forget_refused_secret (MailsyncImapRepository *self, g
   mailsync_imap_secret_clear (stale);
   g_free (stale);
   if (self->password_asker != NULL && self->password_sync != NULL && self->settings->password != NULL)
-    self->password_sync (self->password_asker, self->settings->password, NULL, &self->asker_generation, &newer);
+    self->password_sync (self->password_asker, self->settings->password, NULL, NULL, &self->asker_generation,
+                         &newer);
   mailsync_imap_secret_clear (self->settings->password);
   g_free (self->settings->password);
   self->settings->password = newer;
@@ -182,26 +183,24 @@ _mailsync_imap_repository_forget_refused_secret (MailsyncImapRepository *self, g
  * client's "password" (review23 M1). An answer that became NULL (another
  * login refused it) is no newer password: the one the server accepted
  * for this repository stays (review26 L4: dropping it cost a question),
- * its generation the asker's, so that only a later change is taken. A
- * password no login accepted goes: the refusal may have been of that very
- * one. Under connect_lock. */
+ * its generation the asker's, so that only a later change is taken;
+ * unless the server refused it to another repository since (review27
+ * M1: the answer they shared). A password no login accepted goes: the
+ * refusal may have been of that very one. Under connect_lock. */
 void
 _mailsync_imap_repository_take_asker_secret (MailsyncImapRepository *self)
 {
   char *secret = NULL;
   gboolean accepted;
 
-  if (self->password_asker == NULL || self->password_sync == NULL || self->password_client ||
-      !self->password_sync (self->password_asker, NULL, NULL, &self->asker_generation, &secret))
+  if (self->password_asker == NULL || self->password_sync == NULL || self->password_client)
     return;
-  if (secret == NULL && self->settings->password != NULL)
-    {
-      g_mutex_lock (&self->accepted_lock);
-      accepted = g_strcmp0 (self->accepted_password, self->settings->password) == 0;
-      g_mutex_unlock (&self->accepted_lock);
-      if (accepted)
-        return;
-    }
+  g_mutex_lock (&self->accepted_lock);
+  accepted = self->settings->password != NULL && g_strcmp0 (self->accepted_password, self->settings->password) == 0;
+  g_mutex_unlock (&self->accepted_lock);
+  if (!self->password_sync (self->password_asker, NULL, NULL, accepted ? self->settings->password : NULL,
+                            &self->asker_generation, &secret))
+    return;
   mailsync_imap_secret_clear (self->settings->password);
   g_free (self->settings->password);
   self->settings->password = secret;
@@ -232,7 +231,7 @@ _mailsync_imap_repository_keep_accepted_secret (MailsyncImapRepository *self, co
   mailsync_imap_secret_clear (old);
   g_free (old);
   if (self->password_asker != NULL && self->password_sync != NULL)
-    self->password_sync (self->password_asker, NULL, settings->password, &self->asker_generation, NULL);
+    self->password_sync (self->password_asker, NULL, settings->password, NULL, &self->asker_generation, NULL);
 }
 
 char *
