@@ -208,5 +208,22 @@ sys.exit(124)
   check "the step has no terminal" $? "the step saw: $(cat "$tmp/tty" 2>/dev/null)"
 fi
 
+# A run that ends normally signals nothing: the background steps it waited
+# for (the ASan build) were TERMed with their groups at its EXIT, long
+# after bash had reaped them, a pid another process may have by then
+# (review27 L3). Its kill calls are logged (BASH_ENV: a function named
+# kill, which bash runs instead of the builtin).
+next_case
+printf '#!/bin/sh\nexit 0\n' >"$tmp/bin/make"
+printf 'kill() { echo "kill $*" >>"%s/kills"; builtin kill "$@"; }\n' "$tmp" >"$tmp/kill.sh"
+: >"$tmp/kills"
+BASH_ENV=$tmp/kill.sh PATH=$tmp/bin:$PATH RUN_FUZZ=0 RUN_DISTCHECK=0 "$t/run-tests" >"$tmp/out5" 2>&1 </dev/null
+rc=$?
+check "a run whose steps pass, the ASan build in the background: it passes" $rc "exit $rc: $(cat "$tmp/out5")"
+grep -q "==> build asan" "$tmp/out5"
+check "its ASan build ran" $? "$(cat "$tmp/out5")"
+[ ! -s "$tmp/kills" ]
+check "it signals no step it waited for" $? "$(cat "$tmp/kills")"
+
 echo "1..$n"
 exit $failed
