@@ -3,7 +3,8 @@
  * suite whose one test creates <ready> and waits to be signalled, as a
  * suite killed during its tests would be. What the parent checks: the
  * signal stops the Dovecot (mailsync-test.c's handler, reached through
- * check's own), and a SIGKILL too (the harness watchdog's --owner). */
+ * check's own), and a SIGKILL too (the harness watchdog's --owner).
+ * "thread": a second thread, which blocks no signal. */
 #include "config.h"
 
 #include "mailsync-test.h"
@@ -23,6 +24,16 @@ START_TEST (test_wait_for_signal)
 }
 END_TEST
 
+/* A thread that blocks no signal, as a CK_FORK=no run's may be: a
+ * second stop signal goes to it while the first one's handler runs. */
+static gpointer
+idle_thread (gpointer data)
+{
+  for (;;)
+    g_usleep (G_USEC_PER_SEC);
+  return NULL;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -31,12 +42,14 @@ main (int argc, char **argv)
   TCase *tc = tcase_create ("wait");
   int status;
 
-  if (argc != 3)
+  if (argc != 3 && !(argc == 4 && g_str_equal (argv[3], "thread")))
     {
-      g_printerr ("usage: %s BASE READY\n", argv[0]);
+      g_printerr ("usage: %s BASE READY [thread]\n", argv[0]);
       return 2;
     }
   ready_path = argv[2];
+  if (argc == 4)
+    g_thread_unref (g_thread_new ("idle", idle_thread, NULL));
   if (!mailsync_test_server_start (&server, "default", argv[1]))
     return 1;
   tcase_set_timeout (tc, 400);

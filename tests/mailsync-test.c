@@ -136,6 +136,8 @@ mailsync_test_harness (const MailsyncTestServer *server, GError **error, ...)
 static char **server_stop_argv[MAX_SERVERS];
 static volatile sig_atomic_t server_running[MAX_SERVERS];
 static pid_t server_owner;
+/* Set by the first entry of the stop handler, which ends the process. */
+static int in_stop;
 static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
 
 /* In the handler only async-signal-safe calls: _Fork() (fork() is not:
@@ -175,12 +177,20 @@ wait_in_handler (pid_t child)
  * second one (a Ctrl-C after make's TERM, a hang-up) neither runs a
  * second "harness stop" of the same server during the first's wait nor
  * ends the suite in the middle of the stops; the suite dies of the first
- * signal (unblocked alone at the end). */
+ * signal (unblocked alone at the end). The sa_mask blocks them only on
+ * the handling thread: one sent to the process may run this on another
+ * thread (a CK_FORK=no run, a GLib worker), which waits here for the
+ * first entry to end the process; and each slot is claimed (an atomic
+ * exchange), so that a server mailsync_test_server_stop() stops on
+ * another thread meanwhile is stopped once (review27 L2). */
 static void
 stop_servers_on_signal (int signum)
 {
   sigset_t none, this_one;
 
+  if (__atomic_exchange_n (&in_stop, 1, __ATOMIC_SEQ_CST))
+    for (;;)
+      pause ();
   if (getpid () == server_owner)
     {
       sigemptyset (&none);
@@ -188,7 +198,7 @@ stop_servers_on_signal (int signum)
         {
           pid_t child;
 
-          if (!server_running[i])
+          if (!__atomic_exchange_n (&server_running[i], 0, __ATOMIC_SEQ_CST))
             continue;
           child = fork_in_handler ();
           if (child == 0)
@@ -199,7 +209,6 @@ stop_servers_on_signal (int signum)
             }
           if (child > 0)
             wait_in_handler (child);
-          server_running[i] = 0;
         }
     }
   signal (signum, SIG_DFL);
@@ -255,8 +264,8 @@ static void
 disown_server (const MailsyncTestServer *server)
 {
   for (guint i = 0; i < MAX_SERVERS; i++)
-    if (server_running[i] && g_strcmp0 (server_stop_argv[i][2], server->dir) == 0)
-      server_running[i] = 0;
+    if (server_stop_argv[i] != NULL && g_strcmp0 (server_stop_argv[i][2], server->dir) == 0)
+      __atomic_store_n (&server_running[i], 0, __ATOMIC_SEQ_CST);
 }
 
 gboolean
@@ -300,8 +309,15 @@ mailsync_test_server_stop (MailsyncTestServer *server)
 {
   if (server->dir != NULL)
     {
-      mailsync_test_harness (server, NULL, "stop", "--clean", NULL);
+      /* Disowned first: a stop handler that runs from here on (on another
+       * thread too) leaves it to this stop. One that runs already (on
+       * another thread: a CK_FORK=no run's test ended by the signal) has
+       * claimed it and ends the process: no second stop beside its own. */
       disown_server (server);
+      if (__atomic_load_n (&in_stop, __ATOMIC_SEQ_CST))
+        for (;;)
+          pause ();
+      mailsync_test_harness (server, NULL, "stop", "--clean", NULL);
     }
 }
 
