@@ -11,6 +11,9 @@
  * their own (maxconnections), each with its own thread-default context.
  * Each pair's events, from FOLDER_STARTED to FOLDER_FINISHED, are
  * emitted by the one that runs it, stamped with its own folder counts.
+ * Two folder syncs share one connection to the server (maxconnections
+ * 1 over a Maildir): the events of the second wait for the first's end,
+ * so they come folder after folder, as one by one (in_order).
  * The counters (failed, synced) and the account's error are decided on
  * the engine's thread once every folder sync has ended. */
 #include "config.h"
@@ -46,6 +49,12 @@ typedef struct
   gboolean have_newmail;       /* an unread message was copied to local */
   MailsyncProgressCounts progress; /* the folder's half (folder_*) */
   MailsyncFolder *connecting[2]; /* a side whose leased connection was not made yet */
+  /* in_order (under the queue's lock): the events said while a pair
+   * before this one still runs, and whether they go when it ends */
+  GPtrArray *held;
+  gboolean done;               /* its last event said */
+  gboolean leased;             /* its remote lease was granted once */
+  gboolean dropped;            /* cut off before the server: its held events never go */
 } Pair;
 
 struct _PairQueue
@@ -69,6 +78,10 @@ struct _PairQueue
   /* concurrent over a local side without leases: the runner leases the
    * remote when it needs it and hands it back early (lease_remote) */
   gboolean release_early;
+  /* one connection shared by two folder syncs: each pair's events wait
+   * for the pairs before it to end (pair_queue_event_locked) */
+  gboolean in_order;
+  guint head;                  /* under lock: the first pair not done */
 };
 
 static void
@@ -77,10 +90,68 @@ pair_free (Pair *pair)
   g_free (pair->local_name);
   g_free (pair->status_name);
   g_clear_error (&pair->error);
+  g_clear_pointer (&pair->held, g_ptr_array_unref);
   g_free (pair);
 }
 
 static void pair_emit (MailsyncSyncEvent *event, gpointer user_data);
+
+/* Under the queue's lock: @event goes to the account, or waits while a
+ * pair before @pair still runs or while @pair has events waiting
+ * (in_order: one connection, two folder syncs). Held events go when
+ * every pair before has ended (release_held_locked). */
+static void
+pair_queue_event_locked (Pair *pair, MailsyncSyncEvent *event)
+{
+  PairQueue *queue = pair->queue;
+
+  if (queue->in_order && (pair->held != NULL || queue->head >= queue->pairs->len ||
+                          queue->pairs->pdata[queue->head] != pair))
+    {
+      if (pair->held == NULL)
+        pair->held = g_ptr_array_new_with_free_func (g_object_unref);
+      g_ptr_array_add (pair->held, g_object_ref (event));
+      return;
+    }
+  _mailsync_account_queue_event (queue->self, event);
+}
+
+/* Under the queue's lock (in_order): the first pair not done gets its
+ * held events said, in order, then its own go straight on; pairs done
+ * are passed. While the account stops, a pair's held events wait for
+ * its own end, which may drop them (sync_pair). */
+static void
+release_held_locked (PairQueue *queue)
+{
+  while (queue->head < queue->pairs->len)
+    {
+      Pair *head = queue->pairs->pdata[queue->head];
+
+      if (head->held != NULL && (!queue->stop || head->done))
+        {
+          for (guint i = 0; i < head->held->len && !head->dropped; i++)
+            _mailsync_account_queue_event (queue->self, head->held->pdata[i]);
+          g_clear_pointer (&head->held, g_ptr_array_unref);
+        }
+      if (!head->done)
+        break;
+      queue->head++;
+    }
+}
+
+/* A pair's last event is said (or it had none to say). */
+static void
+pair_done (Pair *pair)
+{
+  PairQueue *queue = pair->queue;
+
+  if (!queue->in_order)
+    return;
+  g_mutex_lock (&queue->lock);
+  pair->done = TRUE;
+  release_held_locked (queue);
+  g_mutex_unlock (&queue->lock);
+}
 
 /* offlineimap prints "connecting" from a folder's thread when the folder
  * makes a new connection of the pool, right before the listing line
@@ -117,12 +188,11 @@ announce_connection (Pair *pair, MailsyncSyncEvent *listing)
     }
 }
 
-/* A folder sync's events: stamped with the folder's own counts and
- * queued for the account (mailsync-account-events.c). */
+/* What a folder sync's event says of the pair (new mail, a connection
+ * made), and its stamp: the folder's own counts. */
 static void
-pair_emit (MailsyncSyncEvent *event, gpointer user_data)
+pair_note_event (Pair *pair, MailsyncSyncEvent *event)
 {
-  Pair *pair = user_data;
   const char *flags = mailsync_sync_event_get_flags (event);
 
   if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_MESSAGE_COPIED &&
@@ -134,7 +204,25 @@ pair_emit (MailsyncSyncEvent *event, gpointer user_data)
       mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED)
     announce_connection (pair, event);
   _mailsync_account_stamp_event (pair->queue->self, event, &pair->progress);
-  _mailsync_account_queue_event (pair->queue->self, event);
+}
+
+/* A folder sync's events: stamped and queued for the account
+ * (mailsync-account-events.c), in the pairs' order when in_order. */
+static void
+pair_emit (MailsyncSyncEvent *event, gpointer user_data)
+{
+  Pair *pair = user_data;
+  PairQueue *queue = pair->queue;
+
+  pair_note_event (pair, event);
+  if (!queue->in_order)
+    {
+      _mailsync_account_queue_event (queue->self, event);
+      return;
+    }
+  g_mutex_lock (&queue->lock);
+  pair_queue_event_locked (pair, event);
+  g_mutex_unlock (&queue->lock);
 }
 
 static void
@@ -217,7 +305,9 @@ take_pair (PairQueue *queue)
       event = pair_first_event (pair);
       if (queue->concurrent)
         {
-          pair_emit (event, pair);
+          /* (a first event announces no connection: no pair_emit under the lock) */
+          pair_note_event (pair, event);
+          pair_queue_event_locked (pair, event);
           g_clear_object (&event);
         }
     }
@@ -262,6 +352,7 @@ pair_lease_remote (gpointer data, GError **error)
     return TRUE;
   if (!_mailsync_repository_lease_folder (remote, pair->remote, pair->queue->config->cancellable, error))
     return FALSE;
+  pair->leased = TRUE;
   pair->connecting[0] = _mailsync_repository_folder_lease_connected (remote, pair->remote) ? NULL : pair->remote;
   return TRUE;
 }
@@ -303,6 +394,19 @@ sync_pair (Pair *pair, const MailsyncRunnerConfig *shared)
                             g_error_matches (pair->error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
                             !g_cancellable_is_cancelled (queue->user_cancellable);
 
+      /* One connection, two folder syncs (in_order): a pair cut off by a
+       * cancel before it ever had the connection sent nothing and
+       * changed nothing; one by one it would not have started, so its
+       * events (all held: the pair before it ended with the stop) are
+       * dropped and it counts as not taken. */
+      if (!decided && queue->in_order && !pair->leased &&
+          g_error_matches (pair->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_mutex_lock (&queue->lock);
+          pair->dropped = pair->held != NULL;
+          pair->ran = !pair->dropped;
+          g_mutex_unlock (&queue->lock);
+        }
       /* (no ERROR for a cut off folder: the account's error says why) */
       if (!collateral)
         pair_emit_simple (pair, MAILSYNC_SYNC_EVENT_ERROR, pair->status_name, NULL, pair->error,
@@ -338,8 +442,11 @@ run_pairs (gpointer data, gpointer unused)
   Pair *pair;
 
   while ((pair = take_pair (queue)) != NULL)
-    if (pair->kind == PAIR_SYNC)
-      sync_pair (pair, queue->config);
+    {
+      if (pair->kind == PAIR_SYNC)
+        sync_pair (pair, queue->config);
+      pair_done (pair);
+    }
 }
 
 /* A folder sync's own thread, with its own private context pushed as
@@ -368,14 +475,26 @@ stop_others (GCancellable *cancellable, gpointer data)
   g_cancellable_cancel (data);
 }
 
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+/* MAILSYNC_TEST_ONE_CONNECTION_OVERLAP=off: maxconnections 1 syncs the
+ * folders one by one on the engine's thread, as before the overlap, for
+ * check-imap-overlap.py's reference runs */
+static gboolean
+test_overlap_off (void)
+{
+  return g_strcmp0 (g_getenv ("MAILSYNC_TEST_ONE_CONNECTION_OVERLAP"), "off") == 0;
+}
+#endif
+
 /* How many folder syncs run at once: the repositories' leases
  * (offlineimap's maxconnections; the smaller of the two sides' when both
  * have connections, IMAP<->IMAP, the local IMAP's through the mapped
  * repository around it), no more than there are pairs to sync. A
  * repository without connections (Maildir) does not limit it; with none
- * at all the folders run one by one. */
+ * at all the folders run one by one. @in_order: one connection shared
+ * by two folder syncs, whose events must come folder after folder. */
 static guint
-count_folder_syncs (MailsyncAccount *self, GPtrArray *pairs, gboolean *release_early)
+count_folder_syncs (MailsyncAccount *self, GPtrArray *pairs, gboolean *release_early, gboolean *in_order)
 {
   MailsyncRepository *repos[] = { self->remote, self->local };
   guint n = 0, n_sync = 0;
@@ -392,8 +511,17 @@ count_folder_syncs (MailsyncAccount *self, GPtrArray *pairs, gboolean *release_e
    * command is answered (release_early), and one more folder sync than
    * connections takes it then, its SELECT going out while the first
    * writes its files and commits (issue 13 item 2, doc/design.md
-   * "session 17"). */
-  *release_early = n >= 2 && _mailsync_repository_max_leases (self->local) == 0;
+   * "session 17"). With one connection too (session 23): the second
+   * folder sync lists its Maildir and loads its status while the first
+   * talks to the server, and its SELECT follows the first's last
+   * answer; their events are said one folder after the other, as one
+   * by one. */
+  *release_early = n >= 1 && _mailsync_repository_max_leases (self->local) == 0;
+#ifdef MAILSYNC_ENABLE_TEST_HOOKS
+  if (n == 1 && test_overlap_off ())
+    *release_early = FALSE;
+#endif
+  *in_order = *release_early && n == 1;
   if (*release_early)
     n += EXTRA_FOLDER_SYNCS;
   for (guint i = 0; i < pairs->len; i++)
@@ -406,7 +534,7 @@ count_folder_syncs (MailsyncAccount *self, GPtrArray *pairs, gboolean *release_e
  * caller's context gets them otherwise). Every folder sync has ended and
  * every event is delivered when it returns. */
 static void
-run_concurrently (PairQueue *queue, guint n, gboolean release_early)
+run_concurrently (PairQueue *queue, guint n, gboolean release_early, gboolean in_order)
 {
   MailsyncAccount *self = queue->self;
   const MailsyncRunnerConfig *shared = queue->config;
@@ -421,6 +549,7 @@ run_concurrently (PairQueue *queue, guint n, gboolean release_early)
   config.cancellable = others;
   queue->config = &config;
   queue->release_early = release_early;
+  queue->in_order = in_order;
   queue->concurrent = TRUE;
   queue->stop_others = others;
   queue->user_cancellable = shared->cancellable;
@@ -648,15 +777,15 @@ _mailsync_account_sync_pairs (MailsyncAccount *self,
   guint failed = g_hash_table_size (refused), validity_failed = 0, synced = 0;
 
   guint n_syncs;
-  gboolean release_early = FALSE;
+  gboolean release_early = FALSE, in_order = FALSE;
 
   g_mutex_init (&queue.lock);
   g_ptr_array_sort (remote_folders, compare_folders);
   decide_pairs (self, &queue, remote_folders, local_folders, refused);
   find_moves (self, &config, remote_folders, local_folders, refused);
-  n_syncs = count_folder_syncs (self, pairs, &release_early);
+  n_syncs = count_folder_syncs (self, pairs, &release_early, &in_order);
   if (n_syncs > 1)
-    run_concurrently (&queue, n_syncs, release_early);
+    run_concurrently (&queue, n_syncs, release_early, in_order);
   else
     run_pairs (&queue, NULL);
   g_mutex_clear (&queue.lock);
