@@ -20,8 +20,8 @@ Dovecot seen through a relay that notes every connection's commands.
   server folders and status rows; one connection each.
 - async: mailsync_account_sync_async() (PyGObject) with max-connections
   1: every event on the caller's main loop, one folder's events after
-  the other's, the callback after the last (SKIP without PyGObject or
-  the typelib).
+  the other's, the account's progress never going back, the callback
+  after the last (SKIP without PyGObject or the typelib).
 
 Skipped (1..0 # SKIP) when Dovecot or the mailsync binary is missing;
 the checks that need the test hooks print SKIP without them."""
@@ -346,8 +346,10 @@ def scenario_async(server, root):
     Kind = Mailsync.SyncEventKind
     events, result = [], {}
     me = threading.get_ident()
-    account.connect("event", lambda acct, ev: events.append((ev.get_kind(), ev.get_folder(), ev.get_n(),
-                                                             threading.get_ident())))
+    done_counts = []
+    account.connect("event", lambda acct, ev: (
+        events.append((ev.get_kind(), ev.get_folder(), ev.get_n(), threading.get_ident())),
+        done_counts.append((ev.get_account_messages_done(), ev.get_account_messages_total()))))
     loop = GLib.MainLoop()
 
     def done(acct, res):
@@ -383,6 +385,10 @@ def scenario_async(server, root):
     wrong = [o for o in order if (o[0] == "started" and o[2] is not None) or (o[0] != "started" and o[1] != o[2])]
     check("%s: one folder's events after the other's, FOLDER_STARTED counting up" % label,
           not wrong and started == list(range(1, len(FOLDERS) + 1)), (wrong[:4], started))
+    back = [(a, b) for a, b in zip(done_counts, done_counts[1:]) if b[0] < a[0]]
+    check("%s: the account's messages done never go back, and reach the total" % label,
+          not back and done_counts and done_counts[-1][0] == done_counts[-1][1] == MESSAGES * len(FOLDERS),
+          (back[:3], done_counts[-1:]))
     counts = {f: len(local_messages(home, f)) for f in FOLDERS}
     check("%s: every message arrives" % label, counts == {f: MESSAGES for f in FOLDERS}, counts)
 

@@ -96,6 +96,27 @@ pair_free (Pair *pair)
 
 static void pair_emit (MailsyncSyncEvent *event, gpointer user_data);
 
+/* Under the queue's lock (in_order): a held event goes to the account
+ * with the account's half of its progress as it is now, as any event
+ * is stamped when it is queued for the account; its folder's half stays
+ * what it was when it happened. Stamped when it was held, while the
+ * folder before it was still counting, it would take the account's
+ * counts back once said after that folder's end (a UI's bar going
+ * backwards, a last line short of the total). */
+static void
+release_event_locked (PairQueue *queue, MailsyncSyncEvent *event)
+{
+  MailsyncProgressCounts folder = {
+    .folder_messages_done = mailsync_sync_event_get_folder_messages_done (event),
+    .folder_messages_total = mailsync_sync_event_get_folder_messages_total (event),
+    .folder_bytes_done = mailsync_sync_event_get_folder_bytes_done (event),
+    .folder_bytes_total = mailsync_sync_event_get_folder_bytes_total (event),
+  };
+
+  _mailsync_account_stamp_event (queue->self, event, &folder);
+  _mailsync_account_queue_event (queue->self, event);
+}
+
 /* Under the queue's lock: @event goes to the account, or waits while a
  * pair before @pair still runs or while @pair has events waiting
  * (in_order: one connection, two folder syncs). Held events go when
@@ -130,7 +151,7 @@ release_held_locked (PairQueue *queue)
       if (head->held != NULL && (!queue->stop || head->done))
         {
           for (guint i = 0; i < head->held->len && !head->dropped; i++)
-            _mailsync_account_queue_event (queue->self, head->held->pdata[i]);
+            release_event_locked (queue, head->held->pdata[i]);
           g_clear_pointer (&head->held, g_ptr_array_unref);
         }
       if (!head->done)
