@@ -53,7 +53,6 @@ typedef struct
    * before this one still runs, and whether they go when it ends */
   GPtrArray *held;
   gboolean done;               /* its last event said */
-  gboolean leased;             /* its remote lease was granted once */
   gboolean dropped;            /* cut off before the server: its held events never go */
 } Pair;
 
@@ -81,7 +80,8 @@ struct _PairQueue
   /* one connection shared by two folder syncs: each pair's events wait
    * for the pairs before it to end (pair_queue_event_locked) */
   gboolean in_order;
-  guint head;                  /* under lock: the first pair not done */
+  guint head;                  /* under lock: the pair whose events go straight on */
+  gboolean release_scheduled;  /* under lock: release_after_delivery() is pending */
 };
 
 static void
@@ -137,13 +137,20 @@ pair_queue_event_locked (Pair *pair, MailsyncSyncEvent *event)
   _mailsync_account_queue_event (queue->self, event);
 }
 
-/* Under the queue's lock (in_order): the first pair not done gets its
- * held events said, in order, then its own go straight on; pairs done
- * are passed. While the account stops, a pair's held events wait for
- * its own end, which may drop them (sync_pair). */
+static void schedule_release_locked (PairQueue *queue);
+
+/* Under the queue's lock (in_order), once the events queued so far are
+ * delivered: the pairs done are passed, and the first pair not done
+ * (or done, all held) gets its held events said, in order; its own go
+ * straight on from then. A cancel by then (the caller's, at the folder
+ * boundary it was told of: mailsync's first SIGTERM; or another
+ * folder's error) keeps them held for the pair's own end, which drops
+ * them when it was cut off (sync_pair). */
 static void
 release_held_locked (PairQueue *queue)
 {
+  if (g_cancellable_is_cancelled (queue->config->cancellable))
+    queue->stop = TRUE;
   while (queue->head < queue->pairs->len)
     {
       Pair *head = queue->pairs->pdata[queue->head];
@@ -153,14 +160,64 @@ release_held_locked (PairQueue *queue)
           for (guint i = 0; i < head->held->len && !head->dropped; i++)
             release_event_locked (queue, head->held->pdata[i]);
           g_clear_pointer (&head->held, g_ptr_array_unref);
+          /* done while held: the next pair's events go once these (to
+           * its FOLDER_FINISHED) are delivered in turn */
+          if (head->done)
+            {
+              schedule_release_locked (queue);
+              return;
+            }
         }
       if (!head->done)
-        break;
+        return;
       queue->head++;
     }
 }
 
-/* A pair's last event is said (or it had none to say). */
+/* On the context the events are delivered on, after the events queued
+ * before it: the pair whose FOLDER_FINISHED the caller has now seen
+ * hands the floor to the next (release_held_locked). */
+static gboolean
+release_after_delivery (gpointer data)
+{
+  PairQueue *queue = data;
+
+  g_mutex_lock (&queue->lock);
+  queue->release_scheduled = FALSE;
+  release_held_locked (queue);
+  g_mutex_unlock (&queue->lock);
+  /* the engine waits for this as for a folder sync (run_concurrently) */
+  g_atomic_int_add (&queue->running, -1);
+  g_main_context_wakeup (queue->engine_context);
+  return G_SOURCE_REMOVE;
+}
+
+/* Under the queue's lock: release_after_delivery() runs after the
+ * delivery of every event queued so far (an idle source of the same
+ * priority attached after theirs, on the same context), so that a
+ * caller that stops at a folder boundary (its handler of FOLDER_FINISHED
+ * cancels) has done so before the next folder's events are said. */
+static void
+schedule_release_locked (PairQueue *queue)
+{
+  MailsyncAccount *self = queue->self;
+  GMainContext *target = self->event_context != NULL ? self->event_context : self->engine_context;
+  g_autoptr(GSource) idle = NULL;
+
+  if (queue->release_scheduled)
+    return;
+  queue->release_scheduled = TRUE;
+  g_atomic_int_add (&queue->running, 1);
+  idle = g_idle_source_new ();
+  g_source_set_priority (idle, G_PRIORITY_DEFAULT);
+  g_source_set_callback (idle, release_after_delivery, queue, NULL);
+  g_source_set_static_name (idle, "[mailsync] folder events in order");
+  g_source_attach (idle, target);
+}
+
+/* A pair's last event is said (or it had none to say): when it is the
+ * pair whose events go straight on, the next one's go once these are
+ * delivered. */
 static void
 pair_done (Pair *pair)
 {
@@ -170,7 +227,8 @@ pair_done (Pair *pair)
     return;
   g_mutex_lock (&queue->lock);
   pair->done = TRUE;
-  release_held_locked (queue);
+  if (queue->head < queue->pairs->len && queue->pairs->pdata[queue->head] == pair)
+    schedule_release_locked (queue);
   g_mutex_unlock (&queue->lock);
 }
 
@@ -373,7 +431,6 @@ pair_lease_remote (gpointer data, GError **error)
     return TRUE;
   if (!_mailsync_repository_lease_folder (remote, pair->remote, pair->queue->config->cancellable, error))
     return FALSE;
-  pair->leased = TRUE;
   pair->connecting[0] = _mailsync_repository_folder_lease_connected (remote, pair->remote) ? NULL : pair->remote;
   return TRUE;
 }
@@ -416,11 +473,12 @@ sync_pair (Pair *pair, const MailsyncRunnerConfig *shared)
                             !g_cancellable_is_cancelled (queue->user_cancellable);
 
       /* One connection, two folder syncs (in_order): a pair cut off by a
-       * cancel before it ever had the connection sent nothing and
-       * changed nothing; one by one it would not have started, so its
-       * events (all held: the pair before it ended with the stop) are
-       * dropped and it counts as not taken. */
-      if (!decided && queue->in_order && !pair->leased &&
+       * cancel while none of its events was said yet (a stop at the
+       * folder boundary before it, another folder's error) is as one by
+       * one, where it would not have started: its events are dropped and
+       * it counts as not taken. What it did before the cancel (a listing,
+       * perhaps copies committed as after any kill) stays, unreported. */
+      if (!decided && queue->in_order &&
           g_error_matches (pair->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
           g_mutex_lock (&queue->lock);
