@@ -37,9 +37,10 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 
 import mailsync_tap
-from imap_relay import Relay, selections, write_config
+from imap_relay import Relay, selections, sync_async, write_config
 from mailsync_tap import MAILSYNC, harness
 
 TAP = mailsync_tap.Tap(1500)
@@ -324,49 +325,20 @@ def scenario_async(server, root):
     folder's FOLDER_FINISHED, counting up), the callback after the last
     event, every message there."""
     label = "async"
-    try:
-        import gi
-        gi.require_version("Mailsync", "1.0")
-        from gi.repository import GLib, Mailsync
-    except (ImportError, ValueError) as e:
-        TAP.skip("%s: events in folder order with max-connections 1" % label, "no PyGObject or no typelib: %s" % e)
-        return
-    import threading
     user, password = server.new_user()
     fill(server, user)
     home = os.path.join(root, "async")
-    for sub in ("mail", "meta"):
-        os.makedirs(os.path.join(home, sub), exist_ok=True)
-    remote = Mailsync.ImapRepository.new("Remote", "127.0.0.1", int(server.env["DOVECOT_PORT"]))
-    for name, value in (("ssl", False), ("starttls", False), ("user", user), ("password", password),
-                        ("max-connections", 1)):
-        remote.set_property(name, value)
-    local = Mailsync.MaildirRepository.new("Local", os.path.join(home, "mail"), ord("."))
-    account = Mailsync.Account.new("Test", remote, local, Mailsync.StatusSqlite.new(os.path.join(home, "meta")))
+    got = sync_async(server.env["DOVECOT_PORT"], user, password, home, 1,
+                     lambda ev: (ev.get_kind(), ev.get_folder(), ev.get_n(), ev.get_account_messages_done(),
+                                 ev.get_account_messages_total()))
+    if isinstance(got, str):
+        TAP.skip("%s: events in folder order with max-connections 1" % label, got)
+        return
+    Mailsync, records, result = got
     Kind = Mailsync.SyncEventKind
-    events, result = [], {}
     me = threading.get_ident()
-    done_counts = []
-    account.connect("event", lambda acct, ev: (
-        events.append((ev.get_kind(), ev.get_folder(), ev.get_n(), threading.get_ident())),
-        done_counts.append((ev.get_account_messages_done(), ev.get_account_messages_total()))))
-    loop = GLib.MainLoop()
-
-    def done(acct, res):
-        try:
-            result["ok"] = acct.sync_finish(res)
-        except GLib.Error as e:
-            result["error"] = e.message
-        result["events"] = len(events)
-        loop.quit()
-
-    account.sync_async(None, done)
-    deadline = GLib.timeout_add_seconds(240, loop.quit)
-    loop.run()
-    GLib.source_remove(deadline)
-    context = GLib.MainContext.default()
-    while context.iteration(False):
-        pass
+    events = [(kind, folder, n, t) for kind, folder, n, _, _, t in records]
+    done_counts = [(d, total) for _, _, _, d, total, _ in records]
     check("%s: the sync succeeds" % label, result.get("ok") is True, result)
     check("%s: every event on the caller's thread, the callback after the last" % label,
           all(t == me for _, _, _, t in events) and result.get("events") == len(events),

@@ -161,3 +161,49 @@ def write_config(root, name, port, user, password, maxconn, retry=2, fresh=True,
         f.write(CONFIG % {"home": home, "port": port, "user": user, "password": password, "maxconn": maxconn,
                           "retry": retry} + extra)
     return path, home
+
+
+def sync_async(port, user, password, home, maxconn, record):
+    """mailsync_account_sync_async() (PyGObject) of account Test: the
+    server at 127.0.0.1:@port in plain IMAP with @maxconn connections,
+    the Maildir <home>/mail, the SQLite status in <home>/meta; @record
+    (ev) -> a tuple is kept for every event, with the thread it came on
+    last. Runs the default main context until the callback (at most 240
+    s) and what it has left; returns (Mailsync, records, result:
+    {"ok" or "error", "events": records when the callback ran}), or a
+    string saying why PyGObject or the typelib is missing."""
+    import threading
+    try:
+        import gi
+        gi.require_version("Mailsync", "1.0")
+        from gi.repository import GLib, Mailsync
+    except (ImportError, ValueError) as e:
+        return "no PyGObject or no typelib: %s" % e
+    for sub in ("mail", "meta"):
+        os.makedirs(os.path.join(home, sub), exist_ok=True)
+    remote = Mailsync.ImapRepository.new("Remote", "127.0.0.1", int(port))
+    for name, value in (("ssl", False), ("starttls", False), ("user", user), ("password", password),
+                        ("max-connections", maxconn)):
+        remote.set_property(name, value)
+    local = Mailsync.MaildirRepository.new("Local", os.path.join(home, "mail"), ord("."))
+    account = Mailsync.Account.new("Test", remote, local, Mailsync.StatusSqlite.new(os.path.join(home, "meta")))
+    records, result = [], {}
+    account.connect("event", lambda acct, ev: records.append(record(ev) + (threading.get_ident(),)))
+    loop = GLib.MainLoop()
+
+    def done(acct, res):
+        try:
+            result["ok"] = acct.sync_finish(res)
+        except GLib.Error as e:
+            result["error"] = e.message
+        result["events"] = len(records)
+        loop.quit()
+
+    account.sync_async(None, done)
+    deadline = GLib.timeout_add_seconds(240, loop.quit)
+    loop.run()
+    GLib.source_remove(deadline)
+    context = GLib.MainContext.default()
+    while context.iteration(False):
+        pass
+    return Mailsync, records, result
