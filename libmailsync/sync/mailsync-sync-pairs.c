@@ -11,9 +11,6 @@
  * their own (maxconnections), each with its own thread-default context.
  * Each pair's events, from FOLDER_STARTED to FOLDER_FINISHED, are
  * emitted by the one that runs it, stamped with its own folder counts.
- * Two folder syncs share one connection to the server (maxconnections
- * 1 over a Maildir): the events of the second wait for the first's end,
- * so they come folder after folder, as one by one (in_order).
  * The counters (failed, synced) and the account's error are decided on
  * the engine's thread once every folder sync has ended. */
 #include "config.h"
@@ -49,11 +46,6 @@ typedef struct
   gboolean have_newmail;       /* an unread message was copied to local */
   MailsyncProgressCounts progress; /* the folder's half (folder_*) */
   MailsyncFolder *connecting[2]; /* a side whose leased connection was not made yet */
-  /* in_order (under the queue's lock): the events said while a pair
-   * before this one still runs, and whether they go when it ends */
-  GPtrArray *held;
-  gboolean done;               /* its last event said */
-  gboolean dropped;            /* cut off before the server: its held events never go */
 } Pair;
 
 struct _PairQueue
@@ -77,11 +69,6 @@ struct _PairQueue
   /* concurrent over a local side without leases: the runner leases the
    * remote when it needs it and hands it back early (lease_remote) */
   gboolean release_early;
-  /* one connection shared by two folder syncs: each pair's events wait
-   * for the pairs before it to end (pair_queue_event_locked) */
-  gboolean in_order;
-  guint head;                  /* under lock: the pair whose events go straight on */
-  gboolean release_scheduled;  /* under lock: release_after_delivery() is pending */
 };
 
 static void
@@ -90,147 +77,10 @@ pair_free (Pair *pair)
   g_free (pair->local_name);
   g_free (pair->status_name);
   g_clear_error (&pair->error);
-  g_clear_pointer (&pair->held, g_ptr_array_unref);
   g_free (pair);
 }
 
 static void pair_emit (MailsyncSyncEvent *event, gpointer user_data);
-
-/* Under the queue's lock (in_order): a held event goes to the account
- * with the account's half of its progress as it is now, as any event
- * is stamped when it is queued for the account; its folder's half stays
- * what it was when it happened. Stamped when it was held, while the
- * folder before it was still counting, it would take the account's
- * counts back once said after that folder's end (a UI's bar going
- * backwards, a last line short of the total). */
-static void
-release_event_locked (PairQueue *queue, MailsyncSyncEvent *event)
-{
-  MailsyncProgressCounts folder = {
-    .folder_messages_done = mailsync_sync_event_get_folder_messages_done (event),
-    .folder_messages_total = mailsync_sync_event_get_folder_messages_total (event),
-    .folder_bytes_done = mailsync_sync_event_get_folder_bytes_done (event),
-    .folder_bytes_total = mailsync_sync_event_get_folder_bytes_total (event),
-  };
-
-  _mailsync_account_stamp_event (queue->self, event, &folder);
-  _mailsync_account_queue_event (queue->self, event);
-}
-
-/* Under the queue's lock: @event goes to the account, or waits while a
- * pair before @pair still runs or while @pair has events waiting
- * (in_order: one connection, two folder syncs). Held events go when
- * every pair before has ended (release_held_locked). */
-static void
-pair_queue_event_locked (Pair *pair, MailsyncSyncEvent *event)
-{
-  PairQueue *queue = pair->queue;
-
-  if (queue->in_order && (pair->held != NULL || queue->head >= queue->pairs->len ||
-                          queue->pairs->pdata[queue->head] != pair))
-    {
-      if (pair->held == NULL)
-        pair->held = g_ptr_array_new_with_free_func (g_object_unref);
-      g_ptr_array_add (pair->held, g_object_ref (event));
-      return;
-    }
-  _mailsync_account_queue_event (queue->self, event);
-}
-
-static void schedule_release_locked (PairQueue *queue);
-
-/* Under the queue's lock (in_order), once the events queued so far are
- * delivered: the pairs done are passed, and the first pair not done
- * (or done, all held) gets its held events said, in order; its own go
- * straight on from then. A cancel by then (the caller's, at the folder
- * boundary it was told of: mailsync's first SIGTERM; or another
- * folder's error) keeps them held for the pair's own end, which drops
- * them when it was cut off (sync_pair). */
-static void
-release_held_locked (PairQueue *queue)
-{
-  if (g_cancellable_is_cancelled (queue->config->cancellable))
-    queue->stop = TRUE;
-  while (queue->head < queue->pairs->len)
-    {
-      Pair *head = queue->pairs->pdata[queue->head];
-
-      if (head->held != NULL && (!queue->stop || head->done))
-        {
-          for (guint i = 0; i < head->held->len && !head->dropped; i++)
-            release_event_locked (queue, head->held->pdata[i]);
-          g_clear_pointer (&head->held, g_ptr_array_unref);
-          /* done while held: the next pair's events go once these (to
-           * its FOLDER_FINISHED) are delivered in turn */
-          if (head->done)
-            {
-              schedule_release_locked (queue);
-              return;
-            }
-        }
-      if (!head->done)
-        return;
-      queue->head++;
-    }
-}
-
-/* On the context the events are delivered on, after the events queued
- * before it: the pair whose FOLDER_FINISHED the caller has now seen
- * hands the floor to the next (release_held_locked). */
-static gboolean
-release_after_delivery (gpointer data)
-{
-  PairQueue *queue = data;
-
-  g_mutex_lock (&queue->lock);
-  queue->release_scheduled = FALSE;
-  release_held_locked (queue);
-  g_mutex_unlock (&queue->lock);
-  /* the engine waits for this as for a folder sync (run_concurrently) */
-  g_atomic_int_add (&queue->running, -1);
-  g_main_context_wakeup (queue->engine_context);
-  return G_SOURCE_REMOVE;
-}
-
-/* Under the queue's lock: release_after_delivery() runs after the
- * delivery of every event queued so far (an idle source of the same
- * priority attached after theirs, on the same context), so that a
- * caller that stops at a folder boundary (its handler of FOLDER_FINISHED
- * cancels) has done so before the next folder's events are said. */
-static void
-schedule_release_locked (PairQueue *queue)
-{
-  MailsyncAccount *self = queue->self;
-  GMainContext *target = self->event_context != NULL ? self->event_context : self->engine_context;
-  g_autoptr(GSource) idle = NULL;
-
-  if (queue->release_scheduled)
-    return;
-  queue->release_scheduled = TRUE;
-  g_atomic_int_add (&queue->running, 1);
-  idle = g_idle_source_new ();
-  g_source_set_priority (idle, G_PRIORITY_DEFAULT);
-  g_source_set_callback (idle, release_after_delivery, queue, NULL);
-  g_source_set_static_name (idle, "[mailsync] folder events in order");
-  g_source_attach (idle, target);
-}
-
-/* A pair's last event is said (or it had none to say): when it is the
- * pair whose events go straight on, the next one's go once these are
- * delivered. */
-static void
-pair_done (Pair *pair)
-{
-  PairQueue *queue = pair->queue;
-
-  if (!queue->in_order)
-    return;
-  g_mutex_lock (&queue->lock);
-  pair->done = TRUE;
-  if (queue->head < queue->pairs->len && queue->pairs->pdata[queue->head] == pair)
-    schedule_release_locked (queue);
-  g_mutex_unlock (&queue->lock);
-}
 
 /* offlineimap prints "connecting" from a folder's thread when the folder
  * makes a new connection of the pool, right before the listing line
@@ -267,11 +117,12 @@ announce_connection (Pair *pair, MailsyncSyncEvent *listing)
     }
 }
 
-/* What a folder sync's event says of the pair (new mail, a connection
- * made), and its stamp: the folder's own counts. */
+/* A folder sync's events: stamped with the folder's own counts and
+ * queued for the account (mailsync-account-events.c). */
 static void
-pair_note_event (Pair *pair, MailsyncSyncEvent *event)
+pair_emit (MailsyncSyncEvent *event, gpointer user_data)
 {
+  Pair *pair = user_data;
   const char *flags = mailsync_sync_event_get_flags (event);
 
   if (mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_MESSAGE_COPIED &&
@@ -283,25 +134,7 @@ pair_note_event (Pair *pair, MailsyncSyncEvent *event)
       mailsync_sync_event_get_kind (event) == MAILSYNC_SYNC_EVENT_FOLDER_SKIPPED)
     announce_connection (pair, event);
   _mailsync_account_stamp_event (pair->queue->self, event, &pair->progress);
-}
-
-/* A folder sync's events: stamped and queued for the account
- * (mailsync-account-events.c), in the pairs' order when in_order. */
-static void
-pair_emit (MailsyncSyncEvent *event, gpointer user_data)
-{
-  Pair *pair = user_data;
-  PairQueue *queue = pair->queue;
-
-  pair_note_event (pair, event);
-  if (!queue->in_order)
-    {
-      _mailsync_account_queue_event (queue->self, event);
-      return;
-    }
-  g_mutex_lock (&queue->lock);
-  pair_queue_event_locked (pair, event);
-  g_mutex_unlock (&queue->lock);
+  _mailsync_account_queue_event (pair->queue->self, event);
 }
 
 static void
@@ -384,9 +217,7 @@ take_pair (PairQueue *queue)
       event = pair_first_event (pair);
       if (queue->concurrent)
         {
-          /* (a first event announces no connection: no pair_emit under the lock) */
-          pair_note_event (pair, event);
-          pair_queue_event_locked (pair, event);
+          pair_emit (event, pair);
           g_clear_object (&event);
         }
     }
@@ -472,20 +303,6 @@ sync_pair (Pair *pair, const MailsyncRunnerConfig *shared)
                             g_error_matches (pair->error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
                             !g_cancellable_is_cancelled (queue->user_cancellable);
 
-      /* One connection, two folder syncs (in_order): a pair cut off by a
-       * cancel while none of its events was said yet (a stop at the
-       * folder boundary before it, another folder's error) is as one by
-       * one, where it would not have started: its events are dropped and
-       * it counts as not taken. What it did before the cancel (a listing,
-       * perhaps copies committed as after any kill) stays, unreported. */
-      if (!decided && queue->in_order &&
-          g_error_matches (pair->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_mutex_lock (&queue->lock);
-          pair->dropped = pair->held != NULL;
-          pair->ran = !pair->dropped;
-          g_mutex_unlock (&queue->lock);
-        }
       /* (no ERROR for a cut off folder: the account's error says why) */
       if (!collateral)
         pair_emit_simple (pair, MAILSYNC_SYNC_EVENT_ERROR, pair->status_name, NULL, pair->error,
@@ -521,11 +338,8 @@ run_pairs (gpointer data, gpointer unused)
   Pair *pair;
 
   while ((pair = take_pair (queue)) != NULL)
-    {
-      if (pair->kind == PAIR_SYNC)
-        sync_pair (pair, queue->config);
-      pair_done (pair);
-    }
+    if (pair->kind == PAIR_SYNC)
+      sync_pair (pair, queue->config);
 }
 
 /* A folder sync's own thread, with its own private context pushed as
@@ -554,26 +368,14 @@ stop_others (GCancellable *cancellable, gpointer data)
   g_cancellable_cancel (data);
 }
 
-#ifdef MAILSYNC_ENABLE_TEST_HOOKS
-/* MAILSYNC_TEST_ONE_CONNECTION_OVERLAP=off: maxconnections 1 syncs the
- * folders one by one on the engine's thread, as before the overlap, for
- * check-imap-overlap.py's reference runs */
-static gboolean
-test_overlap_off (void)
-{
-  return g_strcmp0 (g_getenv ("MAILSYNC_TEST_ONE_CONNECTION_OVERLAP"), "off") == 0;
-}
-#endif
-
 /* How many folder syncs run at once: the repositories' leases
  * (offlineimap's maxconnections; the smaller of the two sides' when both
  * have connections, IMAP<->IMAP, the local IMAP's through the mapped
  * repository around it), no more than there are pairs to sync. A
  * repository without connections (Maildir) does not limit it; with none
- * at all the folders run one by one. @in_order: one connection shared
- * by two folder syncs, whose events must come folder after folder. */
+ * at all the folders run one by one. */
 static guint
-count_folder_syncs (MailsyncAccount *self, GPtrArray *pairs, gboolean *release_early, gboolean *in_order)
+count_folder_syncs (MailsyncAccount *self, GPtrArray *pairs, gboolean *release_early)
 {
   MailsyncRepository *repos[] = { self->remote, self->local };
   guint n = 0, n_sync = 0;
@@ -590,17 +392,8 @@ count_folder_syncs (MailsyncAccount *self, GPtrArray *pairs, gboolean *release_e
    * command is answered (release_early), and one more folder sync than
    * connections takes it then, its SELECT going out while the first
    * writes its files and commits (issue 13 item 2, doc/design.md
-   * "session 17"). With one connection too (session 23): the second
-   * folder sync lists its Maildir and loads its status while the first
-   * talks to the server, and its SELECT follows the first's last
-   * answer; their events are said one folder after the other, as one
-   * by one. */
-  *release_early = n >= 1 && _mailsync_repository_max_leases (self->local) == 0;
-#ifdef MAILSYNC_ENABLE_TEST_HOOKS
-  if (n == 1 && test_overlap_off ())
-    *release_early = FALSE;
-#endif
-  *in_order = *release_early && n == 1;
+   * "session 17"). */
+  *release_early = n >= 2 && _mailsync_repository_max_leases (self->local) == 0;
   if (*release_early)
     n += EXTRA_FOLDER_SYNCS;
   for (guint i = 0; i < pairs->len; i++)
@@ -613,7 +406,7 @@ count_folder_syncs (MailsyncAccount *self, GPtrArray *pairs, gboolean *release_e
  * caller's context gets them otherwise). Every folder sync has ended and
  * every event is delivered when it returns. */
 static void
-run_concurrently (PairQueue *queue, guint n, gboolean release_early, gboolean in_order)
+run_concurrently (PairQueue *queue, guint n, gboolean release_early)
 {
   MailsyncAccount *self = queue->self;
   const MailsyncRunnerConfig *shared = queue->config;
@@ -628,7 +421,6 @@ run_concurrently (PairQueue *queue, guint n, gboolean release_early, gboolean in
   config.cancellable = others;
   queue->config = &config;
   queue->release_early = release_early;
-  queue->in_order = in_order;
   queue->concurrent = TRUE;
   queue->stop_others = others;
   queue->user_cancellable = shared->cancellable;
@@ -856,15 +648,15 @@ _mailsync_account_sync_pairs (MailsyncAccount *self,
   guint failed = g_hash_table_size (refused), validity_failed = 0, synced = 0;
 
   guint n_syncs;
-  gboolean release_early = FALSE, in_order = FALSE;
+  gboolean release_early = FALSE;
 
   g_mutex_init (&queue.lock);
   g_ptr_array_sort (remote_folders, compare_folders);
   decide_pairs (self, &queue, remote_folders, local_folders, refused);
   find_moves (self, &config, remote_folders, local_folders, refused);
-  n_syncs = count_folder_syncs (self, pairs, &release_early, &in_order);
+  n_syncs = count_folder_syncs (self, pairs, &release_early);
   if (n_syncs > 1)
-    run_concurrently (&queue, n_syncs, release_early, in_order);
+    run_concurrently (&queue, n_syncs, release_early);
   else
     run_pairs (&queue, NULL);
   g_mutex_clear (&queue.lock);
