@@ -94,8 +94,12 @@ store (MailsyncOptions *self, const OptSpec *spec, const char *value)
     g_ptr_array_add (self->overrides, g_strdup (value));
   else
     {
+      /* offlineimap tests these values for truth (init.py: "if
+       * options.folders:"), so an empty one is as if not given: a
+       * wrapper's -f "$FOLDERS" with FOLDERS unset syncs every folder.
+       * Only -u is compared with None, and '' is an unknown UI there. */
       g_free (*(char **) field);
-      *(char **) field = g_strdup (value);
+      *(char **) field = *value == '\0' && spec->short_name != 'u' ? NULL : g_strdup (value);
     }
 }
 
