@@ -33,7 +33,8 @@ GQuark mailsync_error_quark (void);
  * @MAILSYNC_ERROR_INTERACTION_REQUIRED: a password or decision is needed
  * @MAILSYNC_ERROR_CONFLICT: a name translation is not one-to-one
  * @MAILSYNC_ERROR_MASS_DELETE: the sync would delete more than allowed in one run
- * @MAILSYNC_ERROR_UNSAFE_NAME: a folder name could reach outside its store
+ * @MAILSYNC_ERROR_UNSAFE_NAME: a folder name could reach outside its store, or
+ *   the store cannot hold it (it fails that folder only)
  * @MAILSYNC_ERROR_LOCKED: another process syncs this account
  * @MAILSYNC_ERROR_PARTIAL: some folders failed; the others were synced
  * @MAILSYNC_ERROR_AUTHENTICATION_FAILED: the server refused the password

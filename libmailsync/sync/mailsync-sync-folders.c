@@ -55,6 +55,40 @@ create_and_report (MailsyncAccount    *self,
 }
 
 
+/* Creates @name in @repo for @source, the other side's folder. A name
+ * @repo cannot hold (a Maildir folder named new, cur or tmp; an IMAP name
+ * that is not modified UTF-7 without utf8foldernames) fails that folder,
+ * not the account: one error names it and every other folder syncs
+ * (issue 12 item 2). offlineimap stops the account here (reference §5.9
+ * step 4); doc/design.md says why mailsync differs. Other errors (the
+ * server refused CREATE, the connection broke) stop the account. */
+static gboolean
+create_or_refuse (MailsyncAccount    *self,
+                  MailsyncRepository *repo,
+                  GPtrArray          *folders,
+                  MailsyncFolder     *source,
+                  const char         *name,
+                  const char         *status_name,
+                  GHashTable         *refused,
+                  GCancellable       *cancellable,
+                  GError            **error)
+{
+  g_autoptr(GError) refusal = NULL;
+
+  if (create_and_report (self, repo, folders, name, status_name, cancellable, &refusal))
+    return TRUE;
+  if (!g_error_matches (refusal, MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME))
+    {
+      g_propagate_error (error, g_steal_pointer (&refusal));
+      return FALSE;
+    }
+  _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, mailsync_folder_get_name (source),
+                                 mailsync_repository_get_name (repo), refusal, refusal->message);
+  g_hash_table_add (refused, source);
+  return TRUE;
+}
+
+
 /* offlineimap's sync_folder_structure (reference §5.9): create on each side
  * what only the other has; never propagate a folder deletion. */
 typedef struct
@@ -408,20 +442,8 @@ sync_folder_structure (MailsyncAccount *self,
             g_hash_table_add (refused, rf);
             continue;
           }
-        if (!create_and_report (self, self->local, local_folders, lname, sname, cancellable, &refusal))
-          {
-            /* A name the local store cannot hold (a Maildir folder named
-             * new, cur or tmp) fails that folder, not the account: every
-             * other folder syncs (issue 12 item 2). */
-            if (!g_error_matches (refusal, MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME))
-              {
-                g_propagate_error (error, g_steal_pointer (&refusal));
-                return FALSE;
-              }
-            _mailsync_account_emit_simple (self, MAILSYNC_SYNC_EVENT_ERROR, mailsync_folder_get_name (rf),
-                                           mailsync_repository_get_name (self->local), refusal, refusal->message);
-            g_hash_table_add (refused, rf);
-          }
+        if (!create_or_refuse (self, self->local, local_folders, rf, lname, sname, refused, cancellable, error))
+          return FALSE;
       }
 
   /* A remote folder whose name could not be translated may be the very
@@ -495,7 +517,7 @@ sync_folder_structure (MailsyncAccount *self,
           }
         g_free (sname);
         sname = _mailsync_names_change_separator (back, rsep, '.');
-        if (!create_and_report (self, self->remote, remote_folders, rname, sname, cancellable, error))
+        if (!create_or_refuse (self, self->remote, remote_folders, lf, rname, sname, refused, cancellable, error))
           return FALSE;
       }
   return TRUE;

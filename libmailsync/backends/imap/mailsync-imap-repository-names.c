@@ -169,12 +169,13 @@ create_folder_job (GTask *task, gpointer source, gpointer task_data, GCancellabl
   /* Without utf8-folder-names, a folder made from a name that is not
    * mUTF-7 (a local "Entwürfe") would be listed back as "Entw&APw-rfe",
    * which the other side would take for another folder and create in
-   * turn (reference §5.9): refuse it, saying which name would work. */
+   * turn (reference §5.9): refuse it, saying which name would work. A
+   * name the store cannot hold fails that folder only (UNSAFE_NAME). */
   if (!self->utf8_names && !_mailsync_imap_is_mutf7 (name))
     {
       g_autofree char *mutf7 = mailsync_imap_utf7_encode (name, -1, NULL);
 
-      g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_INVALID_CONFIG,
+      g_task_return_new_error (task, MAILSYNC_ERROR, MAILSYNC_ERROR_UNSAFE_NAME,
                                "Repository %s: cannot create folder '%s': with utf8foldernames = no, folder names "
                                "are IMAP modified UTF-7 names and it would come back as '%s', another folder. "
                                "Rename it to '%s', or set utf8foldernames = yes",
