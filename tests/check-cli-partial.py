@@ -47,6 +47,16 @@ def put_local(acc, folder, name, tag):
     return path
 
 
+def synced_account(server, root, name, label):
+    """An account with one server message in INBOX, synced once."""
+    acc = Account(server, root, name)
+    conn = acc.imap()
+    append(conn, "INBOX", "inbox-0")
+    conn.logout()
+    p = acc.run()
+    check("%s: the first sync exits 0" % label, p.returncode == 0, out(p))
+    return acc
+
 def scenario_empty_folders(server, root):
     acc = Account(server, root, "empty-f")
     conn = acc.imap()
@@ -71,12 +81,7 @@ def scenario_empty_folders(server, root):
 
 
 def scenario_dangling_symlink(server, root):
-    acc = Account(server, root, "symlink")
-    conn = acc.imap()
-    append(conn, "INBOX", "inbox-0")
-    conn.logout()
-    p = acc.run()
-    check("symlink: the first sync exits 0", p.returncode == 0, out(p))
+    acc = synced_account(server, root, "symlink", "symlink")
     link = os.path.join(acc.home, "Mail", "INBOX", "new", "1796700999.P9.host")
     os.symlink("/nonexistent/x", link)
     put_local(acc, "INBOX", "1796701000.P10.host", "local-new")
@@ -96,12 +101,7 @@ def scenario_dangling_symlink(server, root):
 
 
 def scenario_bad_folder_name(server, root):
-    acc = Account(server, root, "badname")
-    conn = acc.imap()
-    append(conn, "INBOX", "inbox-0")
-    conn.logout()
-    p = acc.run()
-    check("bad name: the first sync exits 0", p.returncode == 0, out(p))
+    acc = synced_account(server, root, "badname", "bad name")
     put_local(acc, "T\u00e9st", "1796702000.P1.host", "bad-name")
     put_local(acc, "New", "1796702001.P2.host", "new-folder")
 
