@@ -186,6 +186,14 @@ void     _mailsync_repository_begin_sync           (MailsyncRepository *self);
 void     _mailsync_repository_end_sync             (MailsyncRepository *self);
 void        _mailsync_repository_set_type_label (MailsyncRepository *self, const char *label);
 const char *_mailsync_repository_get_type_label (MailsyncRepository *self);
+/* Where offlineimap keeps this repository's saved UIDVALIDITY per folder
+ * (<metadata>/Repository-NAME/FolderValidity, reference §4.4), so that a
+ * folder's check survives a switch between offlineimap and mailsync in
+ * either direction (doc/design.md "UIDVALIDITY"). Set by the config
+ * loader, whose status is offlineimap's; NULL (an API client's own
+ * accounts): the status's own value only. */
+void        _mailsync_repository_set_validity_dir (MailsyncRepository *self, const char *dir);
+const char *_mailsync_repository_get_validity_dir (MailsyncRepository *self);
 /* A decoding of the visible names, applied after the nametrans (NULL for
  * none): a backend property sets it (MailsyncImapRepository's
  * decode-folder-names), so that a client that sets that property sees the

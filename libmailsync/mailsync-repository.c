@@ -702,6 +702,20 @@ _mailsync_repository_get_type_label (MailsyncRepository *self)
   return g_object_get_data (G_OBJECT (self), "mailsync-type-label");
 }
 
+void
+_mailsync_repository_set_validity_dir (MailsyncRepository *self, const char *dir)
+{
+  g_return_if_fail (MAILSYNC_IS_REPOSITORY (self));
+  g_object_set_data_full (G_OBJECT (self), "mailsync-validity-dir", g_strdup (dir), g_free);
+}
+
+const char *
+_mailsync_repository_get_validity_dir (MailsyncRepository *self)
+{
+  g_return_val_if_fail (MAILSYNC_IS_REPOSITORY (self), NULL);
+  return g_object_get_data (G_OBJECT (self), "mailsync-validity-dir");
+}
+
 /* newmail_hook (offlineimap's IMAP repository option): the account runs it
  * after a folder named INBOX of this repository had unread mail copied to
  * the other side. */

@@ -61,6 +61,10 @@ def crash_steps():
     # Maildir folder, which this scenario's messages have none of:
     # check-keywords.py "order" kills there and reruns.
     steps.discard("runner-keywords-reserved")
+    # Only an account of the config loader has offlineimap's FolderValidity
+    # files, the driver's (an API client's) none: check-offlineimap-validity.py
+    # crashes there and reruns.
+    steps.discard("runner-validity-saved")
     # run_deletes() composes its step names from a prefix.
     for prefix in ("runner-delete-local", "runner-delete-remote"):
         steps.update({prefix + "-flushed", prefix + "-committed"})

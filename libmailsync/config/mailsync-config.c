@@ -573,6 +573,20 @@ mailsync_config_create_account (MailsyncConfig *self,
   local = _mailsync_config_build_repository (self, name, section, "localrepository", metadata, cancellable, error);
   if (local == NULL)
     return NULL;
+  /* The status is offlineimap's, so are its saved UIDVALIDITYs: each
+   * repository's FolderValidity files (reference §4.4), per repository
+   * name as offlineimap has them (shared by the accounts using it). */
+  {
+    MailsyncRepository *sides[] = { remote, local };
+
+    for (guint i = 0; i < G_N_ELEMENTS (sides); i++)
+      {
+        g_autofree char *dir = g_strconcat ("Repository-", mailsync_repository_get_name (sides[i]), NULL);
+        g_autofree char *validity = g_build_filename (metadata, dir, "FolderValidity", NULL);
+
+        _mailsync_repository_set_validity_dir (sides[i], validity);
+      }
+  }
   if (synclabels)
     {
       g_autofree char *header = _mailsync_config_get_str (self, section, "labelsheader", NULL);

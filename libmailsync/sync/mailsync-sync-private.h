@@ -308,11 +308,16 @@ Runner *_mailsync_sync_runner_new_quiet (const MailsyncRunnerConfig *quiet,
                                          const char                 *status_name,
                                          gboolean                    take_prepared,
                                          guint                      *n_records);
+/* mailsync-sync-validity.c: @folder's UIDVALIDITY against the status's
+ * saved value, or where it has none, offlineimap's FolderValidity file;
+ * a first value goes into @batch. save_validity_files writes both
+ * folders' files (not in a dry run), before @batch is committed. */
 gboolean _mailsync_sync_check_one_validity (Runner              *r,
                                             MailsyncFolder      *folder,
                                             const char          *meta_key,
                                             MailsyncStatusBatch *batch,
                                             GError             **error);
+gboolean _mailsync_sync_save_validity_files (Runner *r, GError **error);
 /* mailsync-sync-make-plan.c */
 gboolean _mailsync_sync_load_copy_ignore (Runner *r, GError **error);
 GPtrArray *_mailsync_sync_make_plan (Runner *r, gboolean obey_read_only_folders);

@@ -193,46 +193,6 @@ _mailsync_sync_commit (Runner *r, MailsyncStatusBatch *batch, GError **error)
   return TRUE;
 }
 
-/* ---- UIDVALIDITY ------------------------------------------------------ */
-
-gboolean
-_mailsync_sync_check_one_validity (Runner              *r,
-                                   MailsyncFolder      *folder,
-                                   const char          *meta_key,
-                                   MailsyncStatusBatch *batch,
-                                   GError             **error)
-{
-  guint32 current = mailsync_folder_get_uidvalidity (folder);
-  const char *saved = g_hash_table_lookup (r->meta, meta_key);
-  g_autofree char *now = g_strdup_printf ("%u", current);
-
-  if (current == 0)
-    return TRUE;
-  if (saved != NULL && strcmp (saved, now) != 0)
-    {
-      if (r->config->emit != NULL)
-        {
-          g_autoptr(MailsyncSyncEvent) event =
-            _mailsync_sync_event_new (MAILSYNC_SYNC_EVENT_VALIDITY_PROBLEM, r->config->account_name,
-                                      mailsync_folder_get_name (folder),
-                                      mailsync_repository_get_name (mailsync_folder_get_repository (folder)),
-                                      MAILSYNC_DIRECTION_NONE, 0, 0, 0, NULL, NULL, NULL);
-          _mailsync_sync_event_set_uidvalidity (event, (guint32) g_ascii_strtoull (saved, NULL, 10), current);
-          r->config->emit (event, r->config->emit_data);
-        }
-      g_set_error (error, MAILSYNC_ERROR, MAILSYNC_ERROR_UIDVALIDITY_CHANGED,
-                   "UID validity problem for folder %s (repo %s) (saved %s; got %u); skipping it",
-                   mailsync_folder_get_name (folder),
-                   mailsync_repository_get_name (mailsync_folder_get_repository (folder)),
-                   saved, current);
-      return FALSE;
-    }
-  if (saved == NULL)
-    mailsync_status_batch_set_meta (batch, meta_key, now);
-  return TRUE;
-}
-
-
 /* offlineimap's warnings when the server refuses writes to a folder
  * (SELECT answered [READ-ONLY]): each skipped change is named, and nothing
  * is written to the folder. They carry MAILSYNC_ERROR_READ_ONLY, so that a
@@ -574,7 +534,7 @@ sync_folder_once (const MailsyncRunnerConfig *config,
     mailsync_status_batch_set_meta (validity, META_START_UID, g_hash_table_lookup (r->meta, META_START_UID));
   if (g_hash_table_remove (r->meta, META_LOCAL_START_UID_NEW))
     mailsync_status_batch_set_meta (validity, META_LOCAL_START_UID, g_hash_table_lookup (r->meta, META_LOCAL_START_UID));
-  if (!config->dry_run && !_mailsync_sync_commit (r, validity, error))
+  if (!config->dry_run && (!_mailsync_sync_save_validity_files (r, error) || !_mailsync_sync_commit (r, validity, error)))
     return FALSE;
   if (!config->dry_run && !_mailsync_sync_settle_intents (r, error))
     return FALSE;
