@@ -19,7 +19,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 
 import mailsync_tap
 
@@ -230,29 +229,6 @@ def select_then_fetch_in_one_burst(p, mailbox):
     return False
 
 
-def new_uidvalidity(server, user, pw, folder, deadline=60):
-    """Deletes and recreates @folder until its UIDVALIDITY differs from
-    before (Dovecot's is a timestamp: a recreation within the same second
-    may keep it); returns (old, new)."""
-    conn = server.imap(user, pw)
-    old = status_uidvalidity(conn, folder)
-    new, until = old, time.monotonic() + deadline
-    while new == old and time.monotonic() < until:
-        conn.delete(folder)
-        conn.create(folder)
-        new = status_uidvalidity(conn, folder)
-        if new == old:
-            time.sleep(0.2)
-    conn.logout()
-    return old, new
-
-
-def status_uidvalidity(conn, folder):
-    typ, data = conn.status(folder, "(UIDVALIDITY)")
-    m = re.search(rb"UIDVALIDITY (\d+)", data[0] or b"") if typ == "OK" else None
-    return int(m.group(1)) if m else None
-
-
 def scenario_pipelined(server, root):
     """The changed folder's listing goes out with its SELECT, before the
     SELECT's answer; when that answer says the saved state does not go on
@@ -304,7 +280,7 @@ def scenario_pipelined(server, root):
     # fails the folder and changes nothing on either side, whether the
     # LIST-STATUS told it beforehand or only the SELECT does.
     before = sorted(os.listdir(os.path.join(work, "local", "Work", "cur")))
-    old, new = new_uidvalidity(server, user, pw, "Work")
+    old, new = mailsync_tap.new_uidvalidity(server, user, pw, "Work")
     if not check("pipelined: Work recreated with another UIDVALIDITY", old is not None and new != old, (old, new)):
         return
     conn = server.imap(user, pw)
@@ -533,7 +509,7 @@ def scenario_prepass_burst(server, root):
 
     # Lists recreated (another UIDVALIDITY) between two runs while the other
     # folders change: Lists fails alone, the others sync.
-    old, new = new_uidvalidity(server, user, pw, "Lists")
+    old, new = mailsync_tap.new_uidvalidity(server, user, pw, "Lists")
     if not check("burst: Lists recreated with another UIDVALIDITY", old is not None and new != old, (old, new)):
         return
     before = sorted(os.listdir(os.path.join(work, "local", "Lists", "cur")))

@@ -31,7 +31,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 import mailsync_tap
 import scripted_imap
@@ -92,27 +91,6 @@ def local_body(work, folder, tag):
     with open(mailsync_tap.local_file(work, folder, tag), "rb") as f:
         return f.read()
 
-
-def status_uidvalidity(conn, folder):
-    typ, data = conn.status(folder, "(UIDVALIDITY)")
-    m = re.search(rb"UIDVALIDITY (\d+)", data[0] or b"") if typ == "OK" else None
-    return int(m.group(1)) if m else None
-
-
-def new_uidvalidity(server, user, pw, folder, deadline=60):
-    """Recreates @folder until its UIDVALIDITY differs (Dovecot's is a
-    time stamp); returns (old, new)."""
-    conn = server.imap(user, pw)
-    old = status_uidvalidity(conn, folder)
-    new, until = old, time.monotonic() + deadline
-    while new == old and time.monotonic() < until:
-        conn.delete(folder)
-        conn.create(folder)
-        new = status_uidvalidity(conn, folder)
-        if new == old:
-            time.sleep(0.2)
-    conn.logout()
-    return old, new
 
 
 def scenario_dovecot(root):
@@ -182,7 +160,7 @@ def scenario_dovecot(root):
             for label in labels:
                 TAP.skip("dovecot: UIDVALIDITY changed: " + label, mailsync_tap.NO_HOOKS)
             return
-        old, new = new_uidvalidity(server, user, pw, "Work")
+        old, new = mailsync_tap.new_uidvalidity(server, user, pw, "Work")
         if not check("dovecot: Work recreated with another UIDVALIDITY", old is not None and new != old, (old, new)):
             return
         conn = server.imap(user, pw)

@@ -32,7 +32,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 import mailsync_tap
 
@@ -51,10 +50,7 @@ class Server(mailsync_tap.Dovecot):
         return "fv%d" % self.users, "pw-fv%d" % self.users
 
 
-def message(tag):
-    return ("From: test@example.org\r\nTo: alice@example.org\r\nSubject: %s\r\n"
-            "Message-ID: <%s@test>\r\nDate: Wed, 25 Nov 2026 10:00:00 +0000\r\n\r\nBody of %s\r\n"
-            % (tag, tag, tag)).encode()
+MESSAGES = mailsync_tap.TaggedMessages("test")
 
 
 class Account:
@@ -115,29 +111,14 @@ class Account:
 
 def fill(conn, folder, tags):
     for tag in tags:
-        typ, data = conn.append(folder, None, None, message(tag))
-        assert typ == "OK", data
+        MESSAGES.append(conn, folder, tag)
 
 
-def status_uidvalidity(conn, folder):
-    typ, data = conn.status(folder, "(UIDVALIDITY)")
-    m = re.search(rb"UIDVALIDITY (\d+)", data[0] or b"") if typ == "OK" else None
-    return int(m.group(1)) if m else None
-
-
-def recreate(acc, folder, tags, deadline=60):
-    """Deletes and recreates @folder until its UIDVALIDITY differs (Dovecot's
-    is a timestamp), then fills it with @tags: UIDs from 1 again, other
-    messages. Returns (old, new)."""
+def recreate(acc, folder, tags):
+    """@folder deleted and recreated with another UIDVALIDITY, filled with
+    @tags: UIDs from 1 again, other messages. Returns (old, new)."""
+    old, new = mailsync_tap.new_uidvalidity(acc.server, acc.user, acc.password, folder)
     conn = acc.imap()
-    old = status_uidvalidity(conn, folder)
-    new, until = old, time.monotonic() + deadline
-    while new == old and time.monotonic() < until:
-        conn.delete(folder)
-        conn.create(folder)
-        new = status_uidvalidity(conn, folder)
-        if new == old:
-            time.sleep(0.2)
     fill(conn, folder, tags)
     conn.logout()
     return old, new
@@ -184,7 +165,7 @@ def scenario_to_offlineimap(server, root, offlineimap, why):
     acc = prepare(server, root, "to-offlineimap")
     p = acc.run()
     conn = acc.imap()
-    value = status_uidvalidity(conn, "F")
+    value = mailsync_tap.status_uidvalidity(conn, "F")
     conn.logout()
     check("%s: mailsync's sync exits 0" % label, p.returncode == 0 and len(acc.local("F")) == 10, p.out[-600:])
     check("%s: the IMAP side's file holds the server's UIDVALIDITY, one line" % label,
@@ -275,7 +256,7 @@ def scenario_crashes(server, root):
     acc = prepare(server, root, "crash-downloads")
     p = acc.run(extra={"MAILSYNC_CRASH_AT": "runner-status-committed:2", "MAILSYNC_TEST_MAX_IN_FLIGHT": "2"})
     conn = acc.imap()
-    value = status_uidvalidity(conn, "F")
+    value = mailsync_tap.status_uidvalidity(conn, "F")
     conn.logout()
     files = acc.validity("Remote")
     check("crash amid the first downloads: the file is there already",

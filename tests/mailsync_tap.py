@@ -456,6 +456,30 @@ class TaggedMessages:
         return data[0].split()[0].decode()
 
 
+def status_uidvalidity(conn, folder):
+    """@folder's UIDVALIDITY as STATUS says it, or None."""
+    typ, data = conn.status(folder, "(UIDVALIDITY)")
+    m = re.search(rb"UIDVALIDITY (\d+)", data[0] or b"") if typ == "OK" else None
+    return int(m.group(1)) if m else None
+
+
+def new_uidvalidity(server, user, pw, folder, deadline=60):
+    """Deletes and recreates @folder until its UIDVALIDITY differs from
+    before (Dovecot's is a timestamp: a recreation within the same second
+    may keep it); returns (old, new)."""
+    conn = server.imap(user, pw)
+    old = status_uidvalidity(conn, folder)
+    new, until = old, time.monotonic() + deadline
+    while new == old and time.monotonic() < until:
+        conn.delete(folder)
+        conn.create(folder)
+        new = status_uidvalidity(conn, folder)
+        if new == old:
+            time.sleep(0.2)
+    conn.logout()
+    return old, new
+
+
 def server_subjects(conn):
     """folder -> sorted [(subject, flag letters)] as another client sees it."""
     state = {}
