@@ -887,13 +887,11 @@ def scenario_password_prompt(server, root):
 
 def scenario_refused_unattended(server, root):
     """A configured password the server refuses (doc/design.md "Asking the
-    user", session 17): mailsync asks again where a person can answer
-    (ttyui on the terminal, a machineui driver), offlineimap 8 fails. A
-    run without a terminal (cron, a systemd timer: no controlling
-    terminal, stdin open and never written) must never wait on a prompt:
-    ttyui asks only on /dev/tty, which such a run lacks, and fails at
-    once with the server's refusal, as basic does; machineui with cron's
-    stdin (/dev/null) says getpass, reads its end and fails the same."""
+    user"): never asked for since session 23 (offlineimap 8's rule; a
+    machineui driver with its stdin open waited forever before,
+    check-cli-refused.py). A run without a terminal (cron, a systemd
+    timer: no controlling terminal, stdin open and never written) fails
+    at once with the server's refusal, whatever the UI."""
     acc = Account(server, root, "refused-cron", password="Wr0ng-cr0n-pw")
     for ui, stdin in (("ttyui", "open pipe"), ("blinkenlights", "open pipe"), ("basic", "open pipe"),
                       ("machineui", "/dev/null")):
@@ -919,9 +917,11 @@ def scenario_refused_unattended(server, root):
 
 
 def scenario_mapped_password(server, root):
-    """IMAP<->IMAP: the local IMAP's password, refused by its server, is
-    asked again through the UI's prompt as the remote's is (the local
-    side's interaction reaches the IMAP repository it wraps), and
+    """IMAP<->IMAP: the local IMAP's password, missing from the config,
+    is asked through the UI's prompt, and a wrong answer refused by its
+    server asked again, as the remote's is (the local side's interaction
+    reaches the IMAP repository it wraps; a configured one would not be
+    asked for since session 23), and
     machineui says `connecting` for the local IMAP after the remote, from
     the account's thread, as offlineimap 8 does."""
     acc = Account(server, root, "mapped-prompt")
@@ -930,20 +930,22 @@ def scenario_mapped_password(server, root):
         text = f.read()
     text = text.replace("[Repository Local]\ntype = Maildir\nlocalfolders = %s/Mail\n" % acc.home,
                         "[Repository Local]\ntype = IMAP\nremotehost = %s\nremoteport = %s\nremoteuser = %s\n"
-                        "remotepass = Wr0ng-l0cal-pw\nssl = no\nstarttls = yes\nsslcacertfile = %s\n"
+                        "ssl = no\nstarttls = yes\nsslcacertfile = %s\n"
                         % (server.env["DOVECOT_HOST"], server.env["DOVECOT_PORT"], user2, server.env["DOVECOT_CA"]))
     with open(acc.config, "w") as f:
         f.write(text)
-    p = subprocess.run([MAILSYNC, "-u", "machineui"], env=acc.env(), input=pw2 + "\n",
+    p = subprocess.run([MAILSYNC, "-u", "machineui"], env=acc.env(), input="Wr0ng-l0cal-pw\n" + pw2 + "\n",
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
     lines = [l.split(":", 3) for l in p.stdout.splitlines() if l.count(":") >= 3]
     asked = [l[3] for l in lines if l[1] == "getpass"]
-    check("IMAP<->IMAP: the local IMAP's refused password is asked again (getpass) and the sync succeeds",
-          p.returncode == 0 and asked == [user2], (p.returncode, asked, p.stdout[-800:], p.stderr[-300:]))
+    check("IMAP<->IMAP: the local IMAP's password is asked (getpass), a refused answer asked again, and the "
+          "sync succeeds",
+          p.returncode == 0 and asked == [user2, user2], (p.returncode, asked, p.stdout[-800:], p.stderr[-300:]))
     connecting = [(l[2], l[3].rsplit("%0A", 1)[-1]) for l in lines if l[1] == "connecting"]
     check("IMAP<->IMAP: connecting for the remote, then for the local IMAP, from the account's thread",
           connecting == [("Account+sync+Test", "Remote"), ("Account+sync+Test", "Local")], connecting)
-    check("IMAP<->IMAP: the typed password is never echoed", pw2 not in p.stdout + p.stderr)
+    check("IMAP<->IMAP: the typed passwords are never echoed",
+          pw2 not in p.stdout + p.stderr and "Wr0ng-l0cal-pw" not in p.stdout + p.stderr)
 
 
 def main():

@@ -22,13 +22,16 @@
  * without one; the IMAP repository asks the password function (its
  * asker) when it connects, as offlineimap asks after "Establishing
  * connection", and stores the password after the login when
- * *@store_after_login. */
+ * *@store_after_login. *@source (static) names where a password found
+ * came from: refused, it is an error that says so, never a question
+ * (offlineimap asks only when no source gives one). */
 gboolean
 _mailsync_config_find_password (RepoContext  *ctx,
                                 const char   *host,
                                 char        **user,
                                 char        **password,
                                 char        **missing,
+                                const char  **source,
                                 gboolean     *store_after_login,
                                 GCancellable *cancellable,
                                 GError      **error)
@@ -40,6 +43,7 @@ _mailsync_config_find_password (RepoContext  *ctx,
 
   *password = NULL;
   *missing = NULL;
+  *source = NULL;
   *store_after_login = FALSE;
   if (!_mailsync_config_get_bool (self, "general", "ignore-keyring", FALSE, &ignore_keyring, error) ||
       !_mailsync_config_get_bool (self, "general", "update-keyring", FALSE, &update_keyring, error))
@@ -54,9 +58,13 @@ _mailsync_config_find_password (RepoContext  *ctx,
     }
 
   if (_mailsync_config_has (self, section, "remotepasseval") || _mailsync_config_has (self, section, "remotepasscmd"))
-    return _mailsync_config_get_dynamic (self, section, "remotepass", "eval", "cmd", TRUE, password, error);
+    {
+      *source = _mailsync_config_has (self, section, "remotepasseval") ? "remotepasseval" : "remotepasscmd";
+      return _mailsync_config_get_dynamic (self, section, "remotepass", "eval", "cmd", TRUE, password, error);
+    }
   if (_mailsync_config_has (self, section, "remotepass"))
     {
+      *source = "remotepass";
       /* as written (after %% interpolation): blanks may be part of it */
       *password = mailsync_config_file_get_string (self->file, section, "remotepass", error);
       return *password != NULL;
@@ -68,6 +76,7 @@ _mailsync_config_find_password (RepoContext  *ctx,
       g_autofree char *contents = NULL;
       gsize length = 0;
 
+      *source = "remotepassfile";
       if (path == NULL)
         return error == NULL || *error == NULL;
       if (!g_file_get_contents (path, &contents, &length, &local_error))
@@ -79,7 +88,7 @@ _mailsync_config_find_password (RepoContext  *ctx,
     }
 
   *password = _mailsync_credentials_find_password (ctx->account, ctx->name, host, user, !ignore_keyring,
-                                                   NULL, NULL, &asked, cancellable);
+                                                   NULL, NULL, &asked, source, cancellable);
   if (*password != NULL)
     return TRUE;
   /* offlineimap stops there too ("Prompting for a password is not

@@ -253,6 +253,7 @@ gboolean _mailsync_config_find_password              (RepoContext   *ctx,
                                                       char         **user,
                                                       char         **password,
                                                       char         **missing,
+                                                      const char   **source,
                                                       gboolean      *store_after_login,
                                                       GCancellable  *cancellable,
                                                       GError       **error);

@@ -294,6 +294,7 @@ build_imap (RepoContext  *ctx,
   gboolean ssl, starttls, compress, expunge, subscribed_only, hold;
   gboolean store_after_login = FALSE;
   g_autofree char *missing = NULL;     /* no password found: the error if none is asked */
+  const char *source = NULL;           /* where the password found came from */
   gint64 port = 0, retrycount, socktimeout, n, max_connections;
 
   if (!_mailsync_config_check_section (self, section, SCOPE_REPOSITORY | SCOPE_IMAP | (ctx->gmail ? SCOPE_GMAIL : 0),
@@ -471,8 +472,8 @@ build_imap (RepoContext  *ctx,
 
   if (token == NULL && oauth2 == NULL && (preauth == NULL || *preauth == '\0'))
     {
-      if (!_mailsync_config_find_password (ctx, host, &user, &password, &missing, &store_after_login, cancellable,
-                                           error))
+      if (!_mailsync_config_find_password (ctx, host, &user, &password, &missing, &source, &store_after_login,
+                                           cancellable, error))
         return NULL;
     }
   /* With OAuth2, only a password the config names, for the fallback to
@@ -482,8 +483,8 @@ build_imap (RepoContext  *ctx,
   else if ((token != NULL || oauth2 != NULL) &&
            (_mailsync_config_has (self, section, "remotepasseval") || _mailsync_config_has (self, section, "remotepasscmd") ||
             _mailsync_config_has (self, section, "remotepass") || _mailsync_config_has (self, section, "remotepassfile")) &&
-           !_mailsync_config_find_password (ctx, host, &user, &password, &missing, &store_after_login, cancellable,
-                                            error))
+           !_mailsync_config_find_password (ctx, host, &user, &password, &missing, &source, &store_after_login,
+                                            cancellable, error))
     return NULL;
 
   repo = mailsync_imap_repository_new (ctx->name, host, (guint16) port);
@@ -504,8 +505,9 @@ build_imap (RepoContext  *ctx,
                 NULL);
   if (user != NULL)
     g_object_set (repo, "user", user, NULL);
+  /* never asked for again when the server refuses it (offlineimap) */
   if (password != NULL)
-    g_object_set (repo, "password", password, NULL);
+    _mailsync_imap_repository_set_configured_password (MAILSYNC_IMAP_REPOSITORY (repo), password, source);
   if (token != NULL || oauth2 != NULL)
     _mailsync_imap_repository_set_oauth2 (MAILSYNC_IMAP_REPOSITORY (repo), token, oauth2);
   if (missing != NULL)

@@ -66,7 +66,9 @@ gboolean  _mailsync_credentials_can_store      (GError **error);
  * /etc/netrc, the keyring (when @use_keyring and @user is known), then
  * @ask (the client's prompt; may be %NULL).  A netrc entry may give the
  * login too: *@user is set then if it was %NULL.  *@asked says the
- * password came from @ask, the only one --update-keyring stores.  %NULL
+ * password came from @ask, the only one --update-keyring stores; *@source
+ * (may be %NULL) where it came from ("~/.netrc", "/etc/netrc", "the
+ * keyring"; static), for the error when the server refuses it.  %NULL
  * when no source has one. */
 char     *_mailsync_credentials_find_password  (const char           *account,
                                                 const char           *repository,
@@ -76,6 +78,7 @@ char     *_mailsync_credentials_find_password  (const char           *account,
                                                 MailsyncPasswordFunc  ask,
                                                 gpointer              ask_data,
                                                 gboolean             *asked,
+                                                const char          **source,
                                                 GCancellable         *cancellable);
 
 /* The password @repo logged in with (transfer full), or %NULL. */

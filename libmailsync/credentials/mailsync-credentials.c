@@ -113,12 +113,15 @@ _mailsync_credentials_find_password (const char           *account,
                                      MailsyncPasswordFunc  ask,
                                      gpointer              ask_data,
                                      gboolean             *asked,
+                                     const char          **source,
                                      GCancellable         *cancellable)
 {
   g_autofree char *netrc_user = NULL;
   char *password = NULL;
 
   *asked = FALSE;
+  if (source != NULL)
+    *source = NULL;
   if (host != NULL)
     {
       /* NULL: $HOME/.netrc, $HOME read now (g_get_home_dir() keeps its
@@ -131,6 +134,8 @@ _mailsync_credentials_find_password (const char           *account,
           password = mailsync_netrc_lookup (netrcs[i], host, *user, *user == NULL ? &netrc_user : NULL);
           if (password != NULL && *user == NULL)
             *user = g_steal_pointer (&netrc_user);
+          if (password != NULL && source != NULL)
+            *source = i == 0 ? "~/.netrc" : netrcs[i];
         }
       if (password != NULL)
         return password;
@@ -144,6 +149,8 @@ _mailsync_credentials_find_password (const char           *account,
       password = _mailsync_keyring_lookup (host, *user, cancellable, &local_error);
       if (local_error != NULL)
         g_debug ("keyring: %s", local_error->message);
+      if (password != NULL && source != NULL)
+        *source = "the keyring";
     }
 
   if (password == NULL && ask != NULL)

@@ -200,6 +200,16 @@ void  _mailsync_imap_repository_set_password_asker (MailsyncImapRepository   *se
                                                     MailsyncInteraction      *asker,
                                                     MailsyncImapAskerSync     sync,
                                                     const char               *missing);
+/* @password as the configuration gives it (config/mailsync-config-credentials.c:
+ * an option, a netrc file, the keyring), @source naming where: when the
+ * server refuses it, the login fails with MAILSYNC_ERROR_AUTHENTICATION_FAILED
+ * naming @source, and the interaction is not asked for another
+ * (offlineimap 8 never asks for a password the configuration gives; a
+ * client re-asks by setting "password", which is then the client's). Before
+ * the repository is opened. */
+void  _mailsync_imap_repository_set_configured_password (MailsyncImapRepository *self,
+                                                         const char             *password,
+                                                         const char             *source);
 /* The password of the last login the server accepted (transfer full), or
  * NULL (none yet, or opened without a login): for --update-keyring's
  * store after the open (a MailsyncCredentialsPasswordGetter). Any

@@ -565,6 +565,16 @@ connect_locked (MailsyncImapRepository *self, MailsyncImapSlot *slot, LoginState
             return FALSE;
           continue;
         }
+      /* A password the configuration gives (an option, a netrc, the
+       * keyring) is never asked for: offlineimap's rule, and a driver that
+       * answers no question because its configuration has the password
+       * would wait forever (audit F2). The next sync sends it again. */
+      if (!bearer && self->password_source != NULL &&
+          g_error_matches (local_error, MAILSYNC_ERROR, MAILSYNC_ERROR_AUTHENTICATION_FAILED))
+        {
+          _mailsync_imap_repository_configured_refused (self, local_error, error);
+          return FALSE;
+        }
       /* Refused: one failed login, then a new password on a new
        * connection (the server may have closed this one, and the user
        * may take longer than its login timeout). An asked password is

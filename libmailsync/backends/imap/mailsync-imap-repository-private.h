@@ -66,6 +66,9 @@ struct _MailsyncImapRepository
                                  * the client's "password"): forgotten when refused */
   gboolean password_client;     /* settings->password is the client's "password": the
                                  * asker's answer does not replace it (review23 M1) */
+  char *password_source;        /* where settings->password came from when the config
+                                 * gave it (remotepass, ~/.netrc, the keyring...):
+                                 * refused, an error naming it, never a question */
   GMutex accepted_lock;         /* accepted_password: read on the client's context,
                                  * where connect_lock may wait for an answer */
   char *accepted_password;      /* the password of the last login the server accepted */
@@ -139,6 +142,11 @@ gboolean _mailsync_imap_repository_ask_secret             (MailsyncImapRepositor
 gboolean _mailsync_imap_repository_ask_missing_secret     (MailsyncImapRepository *self,
                                                            MailsyncInteraction    *interaction,
                                                            GCancellable           *cancellable,
+                                                           GError                **error);
+/* ...the server refused the password the config gave (password_source):
+ * @refused as the error that ends the login, naming where it came from. */
+void     _mailsync_imap_repository_configured_refused     (MailsyncImapRepository *self,
+                                                           const GError           *refused,
                                                            GError                **error);
 /* ...the server refused it: forgotten (never sent again); TRUE when the
  * asker had a newer answer, taken to try without a question. */

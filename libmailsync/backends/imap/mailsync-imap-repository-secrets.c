@@ -104,6 +104,7 @@ _mailsync_imap_repository_ask_secret (MailsyncImapRepository *self, MailsyncInte
   self->settings->password = secret;
   self->password_asked = TRUE;
   self->password_client = FALSE;
+  g_clear_pointer (&self->password_source, g_free);
   return TRUE;
 }
 
@@ -124,6 +125,32 @@ _mailsync_imap_repository_ask_missing_secret (MailsyncImapRepository *self, Mail
       return FALSE;
     }
   return _mailsync_imap_repository_ask_secret (self, ask, NULL, wants_token (self), cancellable, error);
+}
+
+void
+_mailsync_imap_repository_set_configured_password (MailsyncImapRepository *self, const char *password,
+                                                   const char *source)
+{
+  mailsync_imap_secret_clear (self->settings->password);
+  g_free (self->settings->password);
+  self->settings->password = g_strdup (password);
+  self->password_asked = self->password_client = FALSE;
+  g_free (self->password_source);
+  self->password_source = g_strdup (source != NULL ? source : "the configuration");
+}
+
+/* A login refused the password the configuration gave: not asked for
+ * again, whoever could be asked. offlineimap 8 ends the account ("All
+ * authentication types failed"), and its next sync sends it again; a
+ * question here would wait on a driver that answers none because its
+ * configuration has the password (machineui with its stdin open: audit
+ * F2). The error says where the password came from: fixing it there is
+ * the way out. Under connect_lock. */
+void
+_mailsync_imap_repository_configured_refused (MailsyncImapRepository *self, const GError *refused, GError **error)
+{
+  g_set_error (error, refused->domain, refused->code, "%s; the password comes from %s, so it is not asked for",
+               refused->message, self->password_source);
 }
 
 void

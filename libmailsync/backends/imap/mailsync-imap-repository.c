@@ -116,6 +116,7 @@ mailsync_imap_repository_set_property (GObject *object, guint prop_id, const GVa
       replace_string (&s->password, value);
       self->password_asked = FALSE;
       self->password_client = g_value_get_string (value) != NULL;
+      g_clear_pointer (&self->password_source, g_free);
       break;
     case PROP_SSL:
       if (g_value_get_boolean (value))
@@ -281,6 +282,7 @@ mailsync_imap_repository_finalize (GObject *object)
   g_clear_pointer (&self->oauth2, _mailsync_oauth2_unref);
   g_clear_object (&self->password_asker);
   g_free (self->password_missing);
+  g_free (self->password_source);
   mailsync_imap_secret_clear (self->accepted_password);
   g_free (self->accepted_password);
   g_mutex_clear (&self->accepted_lock);
