@@ -5,9 +5,9 @@ private Dovecot (audit s23 F3, F6, F7):
 - an empty -f (a wrapper's -f "$FOLDERS" with FOLDERS unset) is no -f, as
   offlineimap's "if options.folders:" makes it: every folder syncs; -f ','
   names no folder and fails as offlineimap does; an empty -a is every account;
-- a dangling symbolic link among a folder's new messages is one ERROR line
-  naming it, repeated in the end-of-run summary, exit status 1, and the
-  folder's other new message is uploaded;
+- a dangling symbolic link among a folder's new messages is one warning
+  line naming it, exit status 1, and the folder's other new message is
+  uploaded;
 - a local folder whose name the server cannot hold (Tést without
   utf8foldernames) is one error naming it while another folder's new
   message is uploaded, exit status 1 (offlineimap stops the account).
@@ -88,11 +88,10 @@ def scenario_dangling_symlink(server, root):
 
     p = acc.run()
     lines = [l for l in live(out(p)).splitlines() if link in l]
-    check("symlink: one ERROR line names the link",
-          len(lines) == 1 and lines[0].startswith("ERROR: Skipping local file") and "symbolic link" in lines[0],
+    check("symlink: one warning line names the link",
+          len(lines) == 1 and lines[0].lstrip().startswith("Skipping local file")
+          and "symbolic link" in lines[0],
           out(p))
-    check("symlink: the run ends with the summary, which repeats it",
-          SUMMARY in out(p) and link in out(p).split(SUMMARY)[-1], out(p))
     check("symlink: exit status 1", p.returncode == 1, "rc %d: %s" % (p.returncode, out(p)))
     conn = acc.imap()
     check("symlink: the folder's other new message is uploaded", cli.server_count(conn, "INBOX") == 2, out(p))

@@ -343,18 +343,10 @@ _mailsync_ui_real_event (MailsyncUi *self, MailsyncSyncEvent *event)
        * with MAILSYNC_ERROR_READ_ONLY. */
       if (priv->ignore_read_only && error != NULL && g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_READ_ONLY))
         break;
-      /* A skipped message costs only that message, but the run did not do
-       * everything, so it is an error of the run: one ERROR line naming
-       * it, repeated in the end-of-run summary, exit status 1, as
-       * offlineimap (which adds a traceback) and mailsync(1) say. */
+      /* A skipped message is one line, a warning, but the run did not do
+       * everything: it must not exit 0 (issue 12). */
       if (error != NULL && g_error_matches (error, MAILSYNC_ERROR, MAILSYNC_ERROR_SKIPPED))
-        {
-          priv->skipped++;
-          text = g_strdup_printf ("ERROR: %s", etext ? etext : error->message);
-          record_error (self, text);
-          emit_text (self, MAILSYNC_UI_LEVEL_ERROR, thread, text);
-          break;
-        }
+        priv->skipped++;
       emit_text (self, MAILSYNC_UI_LEVEL_WARNING, thread, etext ? etext : error ? error->message : "");
       break;
 
