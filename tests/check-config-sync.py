@@ -457,6 +457,10 @@ def scenario_tunnel(server, root):
     check("transporttunnel, ssl = yes: warned, naming file:line",
           ("warning: %s: option 'ssl' in section 'Repository Remote': not used with transporttunnel: no TLS through "
            "it" % line_of(path, "ssl")) in p.stderr, p.stderr)
+    # relay.py is no program the reader knows (review28 M3's backstop)
+    check("transporttunnel, ssl = yes: a command not read is warned about",
+          ("warning: %s: option 'transporttunnel' in section 'Repository Remote': cannot tell whether the connection "
+           "past the tunnel is encrypted" % line_of(path, "transporttunnel")) in p.stderr, p.stderr)
     # ssl = no written: STARTTLS required through the tunnel and the
     # certificate checked against remotehost, as before (review25 H1).
     user, pw = server.new_user(2)
@@ -473,19 +477,21 @@ def scenario_tunnel(server, root):
           p.returncode == 1 and count_local(work) == -1 and "STARTTLS" in commands(work) and not logged_in(work)
           and "fingerprint" in p.stderr,
           (count_local(work), commands(work), p.stderr))
-    # A tunnel that names port 993: TLS through it with the default ssl,
-    # checked against remotehost (review25 M1).
+    # A tunnel to port 993 with remoteport = 993 written (relay.py's 993
+    # is no port the reader knows, review28 L1 and M5): TLS through it
+    # with the default ssl, checked against remotehost (review25 M1).
     if not server.env.get("DOVECOT_IMAPS_PORT"):
         TAP.skip("transporttunnel to 993, default ssl: TLS through it", "no IMAPS port")
     else:
         user, pw = server.new_user(2)
-        work, path = tunnel_config(server, root, "tunnel-993", user, pw, ca, port="993", host=True)
+        work, path = tunnel_config(server, root, "tunnel-993", user, pw, ca + "remoteport = 993\n", port="993",
+                                   host=True)
         p = run(path)
         check("transporttunnel to 993, default ssl: TLS through it, sync succeeds",
               p.returncode == 0 and count_local(work) == 2 and not logged_in(work) and "warning:" not in p.stderr,
               (count_local(work), commands(work), p.stderr))
-        work, path = tunnel_config(server, root, "tunnel-993-pin", user, pw, "cert_fingerprint = %s\n" % ("00" * 32),
-                                   port="993", host=True)
+        work, path = tunnel_config(server, root, "tunnel-993-pin", user, pw,
+                                   "cert_fingerprint = %s\nremoteport = 993\n" % ("00" * 32), port="993", host=True)
         p = run(path)
         check("transporttunnel to 993, default ssl: the certificate is checked (a wrong pin: refused)",
               p.returncode == 1 and count_local(work) == -1 and not logged_in(work) and "fingerprint" in p.stderr,

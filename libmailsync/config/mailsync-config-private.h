@@ -30,20 +30,27 @@ gboolean _mailsync_config_apply_synclabels (MailsyncRepository *remote,
  * never run), and TLS with a tunnel (doc/design.md "Tunnels and TLS") */
 typedef struct
 {
-  gboolean tls_port;    /* a word names port 993 or imaps */
-  gboolean tls_inside;  /* a stage makes TLS itself: openssl s_client, gnutls-cli, socat OPENSSL:, ncat --ssl */
-  char    *relay_host;  /* a stage relays in clear to this host, not a loopback one (nc, socat, ssh -W...) */
+  gboolean tls_port;      /* a port position (nc's PORT, ssh -W's, socat's...) names 993 or imaps */
+  gboolean tls_inside;    /* a stage makes TLS itself: openssl s_client, gnutls-cli, socat OPENSSL:, ncat --ssl */
+  gboolean tls_unchecked; /* ...and checks no certificate (s_client without -verify_return_error...) */
+  gboolean endpoint;      /* a stage is one the reader knows to carry the IMAP stream (a relay, an IMAP server) */
+  gboolean unknown;       /* a stage runs a program the reader does not know (a script, an ssh alias) */
+  char    *relay_host;    /* a stage relays in clear to this host, not a loopback one (nc, socat, ssh -W...):
+                           * an IP address or a hostname, or "another host" (never other words of the command) */
 } MailsyncConfigTunnel;
 
-void _mailsync_config_tunnel_read     (const char           *command,
-                                       MailsyncConfigTunnel *tunnel);
-void _mailsync_config_tunnel_clear    (MailsyncConfigTunnel *tunnel);
-void _mailsync_config_tunnel_security (MailsyncConfig       *self,
-                                       const char           *section,
-                                       const char           *key,
-                                       const char           *command,
-                                       gboolean             *ssl,
-                                       gboolean             *starttls);
+void     _mailsync_config_tunnel_read     (const char           *command,
+                                           MailsyncConfigTunnel *tunnel);
+void     _mailsync_config_tunnel_clear    (MailsyncConfigTunnel *tunnel);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MailsyncConfigTunnel, _mailsync_config_tunnel_clear)
+gboolean _mailsync_config_tunnel_security (MailsyncConfig       *self,
+                                           const char           *section,
+                                           const char           *key,
+                                           const char           *command,
+                                           gboolean              port_993,
+                                           gboolean             *ssl,
+                                           gboolean             *starttls,
+                                           GError              **error);
 
 void _mailsync_config_set_folder_filter (MailsyncRepository       *repo,
                                          const char * const       *includes,

@@ -292,7 +292,8 @@ build_imap (RepoContext  *ctx,
   g_auto(GStrv) pins = NULL;
   g_auto(GStrv) auth = NULL;
   gboolean ssl, starttls, compress, expunge, subscribed_only, hold;
-  gboolean store_after_login = FALSE;
+  gboolean store_after_login = FALSE, port_993;
+  const char *tunnel = NULL;
   g_autofree char *missing = NULL;     /* no password found: the error if none is asked */
   const char *source = NULL;           /* where the password found came from */
   gint64 port = 0, retrycount, socktimeout, n, max_connections;
@@ -386,10 +387,19 @@ build_imap (RepoContext  *ctx,
   if (host == NULL && (preauth == NULL || *preauth == '\0') && (transport == NULL || *transport == '\0'))
     return (_mailsync_config_error (self, section, NULL, MAILSYNC_ERROR_INVALID_CONFIG, error,
                                     "an IMAP repository needs remotehost (or preauthtunnel or transporttunnel)"), NULL);
+  /* Gmail serves IMAP on 993 only; remoteport = 993 written says that the
+   * server past a tunnel wants TLS as well as a command naming 993 */
+  port_993 = ctx->gmail || (port == 993 && (_mailsync_config_has (self, section, "remoteport") ||
+                                            _mailsync_config_has (self, section, "remoteporteval") ||
+                                            _mailsync_config_has (self, section, "remoteportcmd")));
   if (preauth != NULL && *preauth != '\0')
-    _mailsync_config_tunnel_security (self, section, "preauthtunnel", preauth, &ssl, &starttls);
+    tunnel = "preauthtunnel";
   else if (transport != NULL && *transport != '\0')
-    _mailsync_config_tunnel_security (self, section, "transporttunnel", transport, &ssl, &starttls);
+    tunnel = "transporttunnel";
+  if (tunnel != NULL &&
+      !_mailsync_config_tunnel_security (self, section, tunnel, strcmp (tunnel, "preauthtunnel") == 0 ? preauth : transport,
+                                         port_993, &ssl, &starttls, error))
+    return NULL;
 
   cafile = _mailsync_config_get_path (self, section, "sslcacertfile", TRUE, error);
   if (cafile == NULL && error != NULL && *error != NULL)
@@ -405,6 +415,13 @@ build_imap (RepoContext  *ctx,
     make_absolute (&cafile);
   make_absolute (&client_cert);
   make_absolute (&client_key);
+  /* Without TLS through a tunnel they were warned unused: not checked */
+  if (tunnel != NULL && !ssl && !starttls)
+    {
+      g_clear_pointer (&cafile, g_free);
+      g_clear_pointer (&client_cert, g_free);
+      g_clear_pointer (&client_key, g_free);
+    }
   if (cafile != NULL && strcmp (cafile, "OS-DEFAULT") != 0 && !g_file_test (cafile, G_FILE_TEST_IS_REGULAR))
     return (_mailsync_config_error (self, section, "sslcacertfile", MAILSYNC_ERROR_INVALID_CONFIG, error,
                                     "no such file '%s'", cafile), NULL);
