@@ -30,6 +30,9 @@ START_TEST (test_tunnel_without_starttls)
                  error->message);
   ck_assert_msg (g_str_has_prefix (error->message, "the server of the transporttunnel does not offer STARTTLS;"),
                  "%s", error->message);
+  /* review28 L2: through a tunnel, ssl = yes alone is no TLS */
+  ck_assert_msg (strstr (error->message, "set ssl = yes and remoteport = 993 for TLS through the tunnel") != NULL,
+                 "%s", error->message);
   ck_assert_uint_eq (p.calls, 0);
 }
 END_TEST
@@ -315,6 +318,29 @@ START_TEST (test_tunnel_rule)
 }
 END_TEST
 
+/* A tunnel without TLS whose server sends no greeting (one that waits
+ * for TLS, review28 M5): the error names the rule, not only the closed
+ * connection. */
+START_TEST (test_tunnel_no_greeting)
+{
+  g_autofree char *script = g_build_filename (home, "silent.sh", NULL);
+  g_autofree char *data = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MailsyncConfig) config = NULL;
+  g_autoptr(MailsyncAccount) account = NULL;
+  Prompt p = { 0 };
+
+  ck_assert (g_file_set_contents (script, "exit 0\n", -1, NULL));
+  data = g_strdup_printf (GENERAL ACCOUNT LOCAL "[Repository R]\ntype = IMAP\ntransporttunnel = sh %s\n"
+                          "remoteuser = me\nremotepass = pw\n", script);
+  account = create_asking (data, prompt, &p, &config);
+  ck_assert (!mailsync_repository_open (mailsync_account_get_remote (account), NULL, &error));
+  ck_assert_msg (g_str_has_prefix (error->message, "no TLS through the transporttunnel (its command names no port "
+                                                   "993): set remoteport = 993"), "%s", error->message);
+  ck_assert_uint_eq (p.calls, 0);
+}
+END_TEST
+
 static Suite *
 config_suite (void)
 {
@@ -326,6 +352,7 @@ config_suite (void)
   tcase_add_test (tc, test_tunnel_tls_without_host);
   tcase_add_test (tc, test_tunnel_read);
   tcase_add_test (tc, test_tunnel_rule);
+  tcase_add_test (tc, test_tunnel_no_greeting);
   suite_add_tcase (s, tc);
   return s;
 }

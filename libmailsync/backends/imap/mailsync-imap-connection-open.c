@@ -317,7 +317,16 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
       logged_in = TRUE;
     }
   else if (!wait_greeting (self, cancellable, error))
-    return FALSE;
+    {
+      /* A server past the tunnel that waits for TLS (IMAPS) sends nothing:
+       * name the rule that left TLS out (doc/design.md "Tunnels and TLS") */
+      if (s->transport_tunnel && s->security == MAILSYNC_IMAP_SECURITY_NONE && error != NULL && *error != NULL &&
+          !g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_prefix_error (error, "no TLS through the transporttunnel (its command names no port 993): set "
+                               "remoteport = 993 if the server past it expects TLS on connect (IMAPS), ssl = no "
+                               "for STARTTLS: ");
+      return FALSE;
+    }
   if (s->preauth_tunnel && !self->preauth)
     {
       g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_PROTOCOL,
@@ -336,9 +345,12 @@ open_sync (MailsyncImapConnection *self, GCancellable *cancellable, GError **err
       if (!mailsync_imap_connection_has_capability (self, "STARTTLS"))
         {
           g_set_error (error, MAILSYNC_IMAP_ERROR, MAILSYNC_IMAP_ERROR_MISSING_CAPABILITY,
-                       "%s does not offer STARTTLS; refusing to log in without TLS "
-                       "(set ssl = yes for port 993, or starttls = no to allow clear text)",
-                       _mailsync_imap_connection_server_label (self));
+                       "%s does not offer STARTTLS; refusing to log in without TLS (%s, or starttls = no "
+                       "to allow clear text)", _mailsync_imap_connection_server_label (self),
+                       /* through a tunnel ssl = yes means no TLS (config-tunnel.c) */
+                       s->transport_tunnel ? "set ssl = yes and remoteport = 993 for TLS through the tunnel "
+                                             "(a server that expects TLS on connect)"
+                                           : "set ssl = yes for port 993");
           return FALSE;
         }
       ok = _mailsync_imap_connection_run (self, mailsync_imap_request_new_simple ("STARTTLS", NULL), cancellable, &starttls_error);
